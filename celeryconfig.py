@@ -1,0 +1,44 @@
+"""Celery settings: queues, explicit routes and the reliability knobs.
+
+Task state lives in the database (each task family owns a table with a status),
+so the result backend is off (``task_ignore_result``) and no ``setex`` churn hits Redis.
+"""
+
+from kombu import Queue
+
+from common.config import get_settings
+from common.tasks import QUEUES, TASK_QUEUES
+
+_settings = get_settings()
+
+broker_url = _settings.broker_url
+broker_connection_retry_on_startup = True
+broker_transport_options = {"visibility_timeout": 2 * 3600}  # longer than the hard time limit
+result_backend = None
+task_ignore_result = True
+
+task_queues = tuple(Queue(name, routing_key=name) for name in QUEUES)
+task_default_queue = "maintenance"
+task_routes = {name: {"queue": queue, "routing_key": queue} for name, queue in TASK_QUEUES.items()}
+
+# Redelivery instead of loss: ack after the task body, requeue if the pool process dies.
+task_acks_late = True
+task_reject_on_worker_lost = True
+worker_prefetch_multiplier = 1
+worker_cancel_long_running_tasks_on_connection_loss = True
+
+task_soft_time_limit = 50 * 60
+task_time_limit = 60 * 60
+
+task_serializer = "json"
+accept_content = ["json"]
+timezone = "UTC"
+enable_utc = True
+
+# Flower and operators see every task.
+worker_send_task_events = True
+task_send_sent_event = True
+
+beat_schedule = {
+    "reconcile-stale-scans": {"task": "maintenance.reconcile_scans", "schedule": 300.0},
+}

@@ -1,0 +1,117 @@
+"""Scans, the raw result a scanner posted, and the components ingested from it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from common.db import Base, JSONType
+from common.models.base import created_column, id_column
+
+SCAN_STATUSES = ("queued", "running", "completed", "failed")
+
+
+class Scan(Base):
+    __tablename__ = "scans"
+    __table_args__ = (UniqueConstraint("organization_id", "idempotency_key", name="uq_scan_idempotency"),)
+
+    id: Mapped[str] = id_column()
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    target: Mapped[str | None] = mapped_column(Text)
+    n8n_url: Mapped[str | None] = mapped_column(Text)
+    n8n_api_key_encrypted: Mapped[str | None] = mapped_column(Text)
+    deep: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), default="queued", nullable=False, index=True)
+    progress: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    stage: Mapped[str | None] = mapped_column(String(50))
+    files_scanned: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    error: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[dict | None] = mapped_column(JSONType)
+    warnings: Mapped[list | None] = mapped_column(JSONType)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    created_at: Mapped[datetime] = created_column()
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ScanResultPayload(Base):
+    """The scanner's raw result, kept so ingestion is a task that takes an id and can run twice."""
+
+    __tablename__ = "scan_results"
+
+    scan_id: Mapped[str] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True)
+    payload: Mapped[dict] = mapped_column(JSONType, nullable=False)
+    received_at: Mapped[datetime] = created_column()
+
+
+class Component(Base):
+    __tablename__ = "components"
+    __table_args__ = (UniqueConstraint("scan_id", "fingerprint", name="uq_component_scan_fingerprint"),)
+
+    id: Mapped[str] = id_column()
+    scan_id: Mapped[str] = mapped_column(
+        ForeignKey("scans.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    type: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
+    provider: Mapped[str | None] = mapped_column(String(100))
+    version: Mapped[str | None] = mapped_column(String(200))
+    model_name: Mapped[str | None] = mapped_column(String(300))
+    locations: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
+    flags: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
+    risk_score: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    severity: Mapped[str] = mapped_column(String(20), default="info", nullable=False, index=True)
+    risk_factors: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
+    detector: Mapped[str] = mapped_column(String(100), default="", nullable=False)
+    confidence: Mapped[float] = mapped_column(Float, default=1.0, nullable=False)
+    scope: Mapped[str] = mapped_column(String(20), default="production", nullable=False)
+    details: Mapped[dict] = mapped_column("metadata", JSONType, nullable=False, default=dict)
+
+    def to_dict(self) -> dict:
+        """The engine's wire form, with the fingerprint as the public id."""
+        return {
+            "id": self.fingerprint,
+            "name": self.name,
+            "type": self.type,
+            "provider": self.provider,
+            "version": self.version,
+            "model_name": self.model_name,
+            "locations": self.locations,
+            "flags": self.flags,
+            "risk_score": self.risk_score,
+            "severity": self.severity,
+            "risk_factors": self.risk_factors,
+            "detector": self.detector,
+            "confidence": self.confidence,
+            "scope": self.scope,
+            "metadata": self.details,
+        }
+
+
+class ScanRelationship(Base):
+    __tablename__ = "scan_relationships"
+    __table_args__ = (
+        UniqueConstraint("scan_id", "source", "target", "relation", name="uq_relationship_edge"),
+    )
+
+    id: Mapped[str] = id_column()
+    scan_id: Mapped[str] = mapped_column(
+        ForeignKey("scans.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    source: Mapped[str] = mapped_column(String(600), nullable=False)
+    target: Mapped[str] = mapped_column(String(600), nullable=False)
+    relation: Mapped[str] = mapped_column(String(50), nullable=False)
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "target": self.target, "relation": self.relation}

@@ -1,0 +1,99 @@
+"""The contract between the walker and the detectors.
+
+A detector looks at one file at a time (in a worker process) and returns
+``Finding``s; the engine merges findings into ``Component``s (one component,
+many locations), scores them and builds the graph. Keeping detectors per-file
+and side-effect free is what lets the engine fan them out over all cores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from common.scanner.model import Location
+
+
+@dataclass
+class SourceFile:
+    """One file handed to detectors; content is read lazily and at most once."""
+
+    path: Path  # absolute
+    relpath: str  # relative to the scan root, POSIX separators
+    size: int
+    scope: str = "production"  # "test" for files under test folders
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def suffix(self) -> str:
+        return self.path.suffix.lower()
+
+    @cached_property
+    def data(self) -> bytes:
+        return self.path.read_bytes()
+
+    @cached_property
+    def text(self) -> str:
+        """Decoded text; invalid UTF-8 bytes are replaced, never fatal."""
+        return self.data.decode("utf-8", errors="replace")
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+    def location(self, line: int, snippet: str | None = None) -> Location:
+        if snippet is None:
+            snippet = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
+        return Location(file=self.relpath, line=line, snippet=snippet[:200])
+
+
+@dataclass
+class Finding:
+    """One sighting of a component by one detector at one place.
+
+    ``key`` identifies the component across sightings (e.g. ``"llm_provider:openai"``,
+    ``"model:gpt-4o"``); findings with the same key merge into one component whose
+    fingerprint is derived from the key, so it is stable across scans of the same tree.
+    """
+
+    key: str
+    name: str
+    type: str
+    location: Location
+    detector: str
+    provider: str | None = None
+    version: str | None = None
+    model_name: str | None = None
+    flags: set[str] = field(default_factory=set)
+    confidence: float = 1.0
+    metadata: dict = field(default_factory=dict)
+    # edges from this finding's component: (relation, target key or "file:<path>")
+    relations: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class FileReport:
+    """What the detectors found in one file, or why they could not read it."""
+
+    findings: list[Finding] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    # facts for cross-file (deep mode) resolution, e.g. {"constants": {...}, "imports": {...}}
+    facts: dict = field(default_factory=dict)
+
+
+class Detector:
+    """Base class: subclasses set ``name`` and implement ``applies_to`` and ``detect``."""
+
+    name: str = ""
+
+    def applies_to(self, file: SourceFile) -> bool:
+        raise NotImplementedError
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
+        """Yield findings; append human-readable problems to ``report.warnings``."""
+        raise NotImplementedError

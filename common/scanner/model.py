@@ -1,0 +1,120 @@
+"""The one component model every detector, the API, the exporters and the compliance engine share.
+
+The wire form (``to_dict``) is what the ``scans`` worker posts to
+``/internal/scans/:id/result`` and what the ``ingest`` task stores, so changing a
+field here is a contract change for the whole platform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+COMPONENT_TYPES = (
+    "llm_provider",
+    "agent_framework",
+    "model",
+    "endpoint",
+    "container",
+    "tool",
+    "mcp_server",
+    "mcp_client",
+    "workflow",
+    "vector_db",
+    "ml_framework",
+    "model_file",
+    "cloud_resource",
+)
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+
+SCOPES = ("production", "test")
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str  # path relative to the scan root, POSIX separators
+    line: int  # 1-based; 0 when the finding is about the whole file
+    snippet: str = ""  # secrets already masked
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class RiskFactor:
+    factor: str  # the flag or condition that contributed
+    points: int
+    reason: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Component:
+    id: str  # stable fingerprint: same component in two scans of the same tree -> same id
+    name: str
+    type: str  # one of COMPONENT_TYPES
+    provider: str | None = None
+    version: str | None = None
+    model_name: str | None = None
+    locations: list[Location] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    risk_score: int = 0  # 0-100
+    severity: str = "info"  # one of SEVERITIES
+    risk_factors: list[RiskFactor] = field(default_factory=list)
+    detector: str = ""
+    confidence: float = 1.0  # 0.0-1.0
+    scope: str = "production"  # one of SCOPES
+    metadata: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["locations"] = [loc.to_dict() for loc in self.locations]
+        data["risk_factors"] = [rf.to_dict() for rf in self.risk_factors]
+        return data
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """An edge of the dependency graph.
+
+    ``source``/``target`` are component ids, or ``file:<relative path>`` for the
+    file and manifest nodes that are not components themselves.
+    """
+
+    source: str
+    target: str
+    relation: str  # declares, contains, uses_model, uses_tool, calls, has_node, ...
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ScanWarning:
+    file: str
+    message: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ScanResult:
+    components: list[Component] = field(default_factory=list)
+    relationships: list[Relationship] = field(default_factory=list)
+    warnings: list[ScanWarning] = field(default_factory=list)
+    files_scanned: int = 0
+    bytes_scanned: int = 0
+    duration_ms: int = 0
+
+    def to_dict(self) -> dict:
+        return {
+            "components": [c.to_dict() for c in self.components],
+            "relationships": [r.to_dict() for r in self.relationships],
+            "warnings": [w.to_dict() for w in self.warnings],
+            "files_scanned": self.files_scanned,
+            "bytes_scanned": self.bytes_scanned,
+            "duration_ms": self.duration_ms,
+        }

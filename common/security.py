@@ -1,0 +1,68 @@
+"""Password hashing, API key material and encryption of secrets at rest."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet, InvalidToken
+
+from common.config import get_settings
+
+API_KEY_PREFIX = "tsk_"
+_password_hasher = PasswordHasher()
+# A real hash to verify against when the user does not exist, so login timing
+# does not reveal which emails are registered.
+_DUMMY_HASH = _password_hasher.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return _password_hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _password_hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def generate_api_key() -> str:
+    return API_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_api_key(key: str) -> str:
+    """API keys are high-entropy, so a fast keyed hash is enough and keeps lookups O(1)."""
+    return hmac.new(get_settings().secret_key.encode(), key.encode(), hashlib.sha256).hexdigest()
+
+
+def api_key_prefix(key: str) -> str:
+    return key[len(API_KEY_PREFIX) : len(API_KEY_PREFIX) + 8]
+
+
+def constant_time_equals(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def _fernet() -> Fernet:
+    return Fernet(get_settings().encryption_key.encode())
+
+
+def encrypt_secret(plaintext: str) -> str:
+    return _fernet().encrypt(plaintext.encode()).decode()
+
+
+def decrypt_secret(token: str) -> str:
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken as exc:
+        raise ValueError("secret cannot be decrypted with the configured ENCRYPTION_KEY") from exc
+
+
+def mask_secret(value: str, visible: int = 4) -> str:
+    if len(value) <= visible * 2:
+        return "*" * len(value)
+    return f"{value[:visible]}{'*' * 8}{value[-visible:]}"

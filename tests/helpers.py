@@ -1,0 +1,69 @@
+"""Small helpers shared by API and pipeline tests."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class TestUser:
+    __test__ = False
+
+    id: str
+    email: str
+    token: str
+    refresh_token: str
+    org_id: str
+
+    def headers(self, org_id: str | None = None) -> dict:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        if org_id:
+            headers["X-Organization-Id"] = org_id
+        return headers
+
+
+def register_user(client, *, name: str = "Tester") -> TestUser:
+    email = f"user-{secrets.token_hex(6)}@example.com"
+    response = client.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD, "name": name})
+    assert response.status_code == 201, response.json
+    body = response.json
+    return TestUser(
+        id=body["user"]["id"],
+        email=email,
+        token=body["access_token"],
+        refresh_token=body["refresh_token"],
+        org_id=body["user"]["personal_organization_id"],
+    )
+
+
+def add_member(client, admin: TestUser, org_id: str, member: TestUser, role: str) -> None:
+    response = client.post(
+        f"/api/v1/organizations/{org_id}/members",
+        json={"email": member.email, "role": role},
+        headers=admin.headers(),
+    )
+    assert response.status_code == 201, response.json
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):
+    """Poll until ``predicate()`` returns a truthy value; fail with the last value otherwise."""
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last value: {value!r})")
+
+
+def wait_for_scan(client, user: TestUser, scan_id: str, timeout: float = 60.0) -> dict:
+    def finished():
+        scan = client.get(f"/api/v1/scans/{scan_id}", headers=user.headers()).json
+        return scan if scan["status"] in ("completed", "failed") else None
+
+    return wait_for(finished, timeout=timeout, interval=0.2)

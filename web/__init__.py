@@ -1,0 +1,69 @@
+"""The API application: a thin layer that validates, authorizes, writes, enqueues and answers."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from datetime import timedelta
+
+from flask import Flask
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from common.config import get_settings
+from web import audit_trail, database, metrics
+from web.extensions import api, jwt, sock
+from web.ratelimits import limiter
+
+log = logging.getLogger(__name__)
+
+BLUEPRINT_MODULES = ("health", "auth", "organizations", "scans", "internal", "audit")
+
+
+def _register_blueprints() -> None:
+    for name in BLUEPRINT_MODULES:
+        api.register_blueprint(importlib.import_module(f"web.{name}").blp)
+
+
+def create_app() -> Flask:
+    settings = get_settings()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        JWT_SECRET_KEY=settings.secret_key,
+        JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=settings.access_token_minutes),
+        JWT_REFRESH_TOKEN_EXPIRES=timedelta(days=settings.refresh_token_days),
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+        API_TITLE="Trusera AI-BOM API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        RATELIMIT_STORAGE_URI=settings.redis_url,
+        RATELIMIT_ENABLED=settings.ratelimit_enabled,
+        SOCK_SERVER_OPTIONS={"ping_interval": 25, "max_message_size": 64 * 1024},
+    )
+    database.init_app(app)
+    metrics.init_app(app)
+    api.init_app(app)
+    jwt.init_app(app)
+    limiter.init_app(app)
+    import web.ws  # noqa: F401  (adds the WebSocket route to ``sock`` before it is registered)
+
+    sock.init_app(app)
+    audit_trail.init_app(app)
+    _register_blueprints()
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(exc):
+        log.error("database unavailable: %s", exc)
+        return api.handle_http_exception(ServiceUnavailable("The database is unavailable; retry shortly."))
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):
+        if isinstance(exc, HTTPException):
+            return api.handle_http_exception(exc)
+        log.exception("unhandled error")
+        return api.handle_http_exception(InternalServerError("An unexpected error occurred."))
+
+    return app

@@ -1,0 +1,41 @@
+"""Flask extensions, created unbound and initialised in ``create_app``."""
+
+from __future__ import annotations
+
+from flask_jwt_extended import JWTManager
+from flask_smorest import Api as SmorestApi
+from flask_sock import Sock
+from werkzeug.exceptions import HTTPException
+
+
+def _flatten_errors(errors: dict) -> dict:
+    """webargs nests messages by location (``{"json": {...}}``); clients want ``{field: [...]}``."""
+    flat: dict = {}
+    for location, messages in errors.items():
+        if isinstance(messages, dict):
+            flat.update(messages)
+        else:
+            flat[location if location != "json" else "_body"] = messages
+    return flat
+
+
+class Api(SmorestApi):
+    """flask-smorest with the conventions' error shape: always a message, flat field errors."""
+
+    def handle_http_exception(self, error: HTTPException):
+        payload, code, headers = super().handle_http_exception(error)
+        payload.setdefault("message", error.description or error.name)
+        if "errors" in payload and isinstance(payload["errors"], dict):
+            payload["errors"] = _flatten_errors(payload["errors"])
+            if code == 422 and payload["message"] == error.description:
+                payload["message"] = "The request body or parameters are invalid."
+        if code == 400 and payload.get("errors", {}).get("_body") == ["Invalid JSON body."]:
+            payload["message"] = "The request body is not valid JSON."
+        if code == 429:
+            payload["message"] = f"Rate limit exceeded ({error.description}). Retry later."
+        return payload, code, headers
+
+
+api = Api()
+jwt = JWTManager()
+sock = Sock()

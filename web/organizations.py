@@ -1,0 +1,158 @@
+"""``/organizations``: tenancy, members and their roles."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask_smorest import Blueprint, abort
+from sqlalchemy import func, select
+
+from common.accounts import create_organization, find_user_by_email, slugify
+from common.models import ROLES, Membership, Organization
+from common.models.base import isoformat
+from web.access import AUTHENTICATED, access, context
+from web.audit_trail import audit
+from web.database import db
+from web.pagination import PageArgs, paginate
+from web.principal import current_principal
+
+blp = Blueprint("organizations", __name__, url_prefix="/api/v1/organizations", description="Organizations")
+
+
+class OrganizationCreateSchema(ma.Schema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    slug = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,59}$", error="Use 2-60 of a-z, 0-9, -."),
+    )
+
+
+class MemberAddSchema(ma.Schema):
+    email = ma.fields.Email(required=True)
+    role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))
+
+
+def organization_json(org: Organization, role: str | None = None) -> dict:
+    data = {
+        "id": org.id,
+        "name": org.name,
+        "slug": org.slug,
+        "personal": org.personal,
+        "audit_retention_days": org.audit_retention_days,
+        "created_at": isoformat(org.created_at),
+    }
+    if role:
+        data["role"] = role
+    return data
+
+
+def member_json(membership: Membership) -> dict:
+    return {
+        "user_id": membership.user_id,
+        "email": membership.user.email,
+        "name": membership.user.name,
+        "role": membership.role,
+        "joined_at": isoformat(membership.created_at),
+    }
+
+
+@blp.route("", methods=["POST"])
+@access(AUTHENTICATED)
+@blp.arguments(OrganizationCreateSchema)
+def create(body):
+    slug = body["slug"] or slugify(body["name"])
+    if body["slug"] and db().scalar(select(Organization.id).where(Organization.slug == slug)):
+        abort(409, message="This slug is already taken.")
+    org = create_organization(db(), body["name"], current_principal().user, slug=body["slug"])
+    db().commit()
+    audit("organization.create", "organization", org.id)
+    return organization_json(org, "admin"), 201
+
+
+@blp.route("", methods=["GET"])
+@access(AUTHENTICATED)
+@blp.arguments(PageArgs, location="query")
+def list_organizations(args):
+    query = (
+        select(Organization)
+        .join(Membership, Membership.organization_id == Organization.id)
+        .where(Membership.user_id == current_principal().user_id)
+        .order_by(Organization.created_at)
+    )
+    roles = dict(
+        db()
+        .execute(
+            select(Membership.organization_id, Membership.role).where(
+                Membership.user_id == current_principal().user_id
+            )
+        )
+        .all()
+    )
+    return paginate(
+        query, args["page"], args["per_page"], lambda org: organization_json(org, roles.get(org.id))
+    )
+
+
+@blp.route("/<org_id>", methods=["GET"])
+@access("viewer", org_arg="org_id")
+def get(org_id):
+    ctx = context()
+    return organization_json(ctx.organization, ctx.role)
+
+
+@blp.route("/<org_id>", methods=["DELETE"])
+@access("admin", org_arg="org_id")
+def delete_organization(org_id):
+    org = context().organization
+    if org.personal:
+        abort(409, message="A personal workspace is deleted with its account, not on its own.")
+    audit("organization.delete", "organization", org.id, name=org.name)
+    db().delete(org)
+    db().commit()
+    return "", 204
+
+
+@blp.route("/<org_id>/members", methods=["POST"])
+@access("admin", org_arg="org_id")
+@blp.arguments(MemberAddSchema)
+def add_member(body, org_id):
+    user = find_user_by_email(db(), body["email"])
+    if user is None:
+        abort(404, message="No user with this email; they must register first.")
+    existing = db().scalar(
+        select(Membership).where(Membership.organization_id == org_id, Membership.user_id == user.id)
+    )
+    if existing is not None:
+        abort(409, message="This user is already a member.")
+    membership = Membership(organization_id=org_id, user_id=user.id, role=body["role"])
+    db().add(membership)
+    db().commit()
+    audit("organization.member_add", "user", user.id, role=body["role"])
+    return member_json(membership), 201
+
+
+@blp.route("/<org_id>/members", methods=["GET"])
+@access("viewer", org_arg="org_id")
+@blp.arguments(PageArgs, location="query")
+def list_members(args, org_id):
+    query = select(Membership).where(Membership.organization_id == org_id).order_by(Membership.created_at)
+    return paginate(query, args["page"], args["per_page"], member_json)
+
+
+@blp.route("/<org_id>/members/<user_id>", methods=["DELETE"])
+@access("admin", org_arg="org_id")
+def remove_member(org_id, user_id):
+    membership = db().scalar(
+        select(Membership).where(Membership.organization_id == org_id, Membership.user_id == user_id)
+    )
+    if membership is None:
+        abort(404, message="Member not found.")
+    if membership.role == "admin":
+        admins = db().scalar(
+            select(func.count()).where(Membership.organization_id == org_id, Membership.role == "admin")
+        )
+        if admins <= 1:
+            abort(409, message="An organization keeps at least one admin.")
+    db().delete(membership)
+    db().commit()
+    audit("organization.member_remove", "user", user_id)
+    return "", 204

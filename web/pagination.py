@@ -1,0 +1,24 @@
+"""The one list shape: ``{"items", "page", "per_page", "total"}``."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from sqlalchemy import Select, func, select
+
+from web.database import db
+
+
+class PageArgs(ma.Schema):
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100000))
+    per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+
+
+def page_args_with(**filters: ma.fields.Field) -> type[ma.Schema]:
+    """A query-args schema for a list endpoint: pagination plus the named filters."""
+    return type("ListArgs", (PageArgs,), dict(filters))
+
+
+def paginate(query: Select, page: int, per_page: int, serialize) -> dict:
+    total = db().scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db().scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return {"items": [serialize(row) for row in rows], "page": page, "per_page": per_page, "total": total}

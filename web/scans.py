@@ -1,0 +1,195 @@
+"""``/scans``: create (queued), list, read, and the components a scan found."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import marshmallow as ma
+from flask import request, url_for
+from flask_smorest import Blueprint, abort
+from sqlalchemy import String, cast, select
+from sqlalchemy.exc import IntegrityError
+
+from common import events
+from common.config import get_settings
+from common.models import SCAN_STATUSES, Component, Scan
+from common.models.base import as_utc, isoformat, utcnow
+from common.pipeline import enqueue
+from common.scanner.model import COMPONENT_TYPES, SCOPES, SEVERITIES
+from common.security import encrypt_secret
+from common.targets import TargetError, resolve_target
+from common.tasks import SCAN_RUN
+from web.access import access, context, scoped_get_or_404
+from web.audit_trail import audit
+from web.database import db
+from web.pagination import page_args_with, paginate
+from web.ratelimits import limit_group
+
+log = logging.getLogger(__name__)
+
+blp = Blueprint("scans", __name__, url_prefix="/api/v1/scans", description="Scans and their components")
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+
+class ScanCreateSchema(ma.Schema):
+    target = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=4096)
+    )
+    deep = ma.fields.Boolean(load_default=False)
+    n8n_url = ma.fields.Url(load_default=None, allow_none=True, schemes={"http", "https"}, require_tld=False)
+    n8n_api_key = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=4096)
+    )
+
+    @ma.validates_schema
+    def needs_a_target(self, data, **_kwargs):
+        if not data.get("target") and not data.get("n8n_url"):
+            raise ma.ValidationError("Give a 'target' path or an 'n8n_url' with its 'n8n_api_key'.", "target")
+        if bool(data.get("n8n_url")) != bool(data.get("n8n_api_key")):
+            raise ma.ValidationError("'n8n_url' and 'n8n_api_key' go together.", "n8n_api_key")
+
+
+ScanListArgs = page_args_with(
+    status=ma.fields.String(validate=ma.validate.OneOf(SCAN_STATUSES)),
+    target=ma.fields.String(validate=ma.validate.Length(max=4096)),
+)
+
+ComponentListArgs = page_args_with(
+    type=ma.fields.String(validate=ma.validate.OneOf(COMPONENT_TYPES)),
+    severity=ma.fields.String(validate=ma.validate.OneOf(SEVERITIES)),
+    scope=ma.fields.String(validate=ma.validate.OneOf(SCOPES)),
+    provider=ma.fields.String(validate=ma.validate.Length(max=100)),
+    detector=ma.fields.String(validate=ma.validate.Length(max=100)),
+    flag=ma.fields.String(validate=ma.validate.Length(max=100)),
+    name=ma.fields.String(validate=ma.validate.Length(max=300)),
+    min_risk=ma.fields.Integer(validate=ma.validate.Range(0, 100)),
+)
+
+
+def scan_json(scan: Scan) -> dict:
+    return {
+        "id": scan.id,
+        "organization_id": scan.organization_id,
+        "target": scan.target,
+        "n8n_url": scan.n8n_url,
+        "deep": scan.deep,
+        "status": scan.status,
+        "progress": scan.progress,
+        "stage": scan.stage,
+        "files_scanned": scan.files_scanned,
+        "error": scan.error,
+        "summary": scan.summary,
+        "warnings": scan.warnings or [],
+        "created_by": scan.created_by,
+        "created_at": isoformat(scan.created_at),
+        "started_at": isoformat(scan.started_at),
+        "finished_at": isoformat(scan.finished_at),
+    }
+
+
+def _queued_response(scan: Scan):
+    return scan_json(scan), 202, {"Location": url_for("scans.get_scan", scan_id=scan.id)}
+
+
+def _existing_for_key(organization_id: str, key: str) -> Scan | None:
+    scan = db().scalar(
+        select(Scan).where(Scan.organization_id == organization_id, Scan.idempotency_key == key)
+    )
+    if scan is not None and utcnow() - as_utc(scan.created_at) > IDEMPOTENCY_WINDOW:
+        scan.idempotency_key = None  # expired: the key may name a new scan
+        db().flush()
+        return None
+    return scan
+
+
+@blp.route("", methods=["POST"])
+@access("analyst")
+@limit_group("scan-create")
+@blp.arguments(ScanCreateSchema)
+def create_scan(body):
+    ctx = context()
+    key = (request.headers.get("Idempotency-Key") or "").strip()[:200] or None
+    if key and (existing := _existing_for_key(ctx.organization_id, key)) is not None:
+        return _queued_response(existing)
+    target = None
+    if body["target"]:
+        try:
+            target = resolve_target(body["target"], get_settings().scan_roots)
+        except TargetError as exc:
+            abort(400, message=str(exc), errors={"target": [str(exc)]})
+    scan = Scan(
+        organization_id=ctx.organization_id,
+        created_by=ctx.user_id,
+        target=target,
+        deep=body["deep"],
+        n8n_url=body["n8n_url"],
+        n8n_api_key_encrypted=encrypt_secret(body["n8n_api_key"]) if body["n8n_api_key"] else None,
+        idempotency_key=key,
+        status="queued",
+        stage="queued",
+    )
+    db().add(scan)
+    try:
+        db().commit()
+    except IntegrityError:
+        db().rollback()
+        existing = _existing_for_key(ctx.organization_id, key) if key else None
+        if existing is None:
+            raise
+        return _queued_response(existing)
+    audit("scan.create", "scan", scan.id, target=target, deep=scan.deep)
+    try:
+        enqueue(SCAN_RUN, scan.id)
+    except Exception as exc:  # the reconciler re-sends queued scans; the request must not lose the row
+        log.error("scan %s saved but not enqueued yet: %s", scan.id, exc)
+    events.publish(scan.organization_id, "scan.queued", scan_id=scan.id)
+    return _queued_response(scan)
+
+
+@blp.route("", methods=["GET"])
+@access("viewer")
+@blp.arguments(ScanListArgs, location="query")
+def list_scans(args):
+    query = select(Scan).where(Scan.organization_id == context().organization_id)
+    if "status" in args:
+        query = query.where(Scan.status == args["status"])
+    if "target" in args:
+        query = query.where(Scan.target == args["target"])
+    return paginate(query.order_by(Scan.created_at.desc()), args["page"], args["per_page"], scan_json)
+
+
+@blp.route("/<scan_id>", methods=["GET"])
+@access("viewer")
+def get_scan(scan_id):
+    return scan_json(scoped_get_or_404(Scan, scan_id, "Scan"))
+
+
+@blp.route("/<scan_id>/components", methods=["GET"])
+@access("viewer")
+@blp.arguments(ComponentListArgs, location="query")
+def list_components(args, scan_id):
+    scan = scoped_get_or_404(Scan, scan_id, "Scan")
+    query = select(Component).where(Component.scan_id == scan.id)
+    for field in ("type", "severity", "scope", "provider", "detector"):
+        if field in args:
+            query = query.where(getattr(Component, field) == args[field])
+    if "name" in args:
+        query = query.where(Component.name.ilike(f"%{args['name']}%"))
+    if "min_risk" in args:
+        query = query.where(Component.risk_score >= args["min_risk"])
+    if "flag" in args:
+        query = query.where(
+            Component.flags.contains([args["flag"]]) if _is_postgres() else _flag_like(args["flag"])
+        )
+    query = query.order_by(Component.risk_score.desc(), Component.name, Component.id)
+    return paginate(query, args["page"], args["per_page"], lambda c: c.to_dict())
+
+
+def _is_postgres() -> bool:
+    return db().get_bind().dialect.name == "postgresql"
+
+
+def _flag_like(flag: str):
+    return cast(Component.flags, String).like(f'%"{flag}"%')

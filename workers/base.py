@@ -1,0 +1,190 @@
+"""The one task base class: state transitions, progress events, retries and metrics.
+
+Every task takes ids, reloads its row, and returns quietly when the row is gone or
+already finished, so a redelivered or duplicated message changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import redis
+import requests
+from celery import Task
+from celery.exceptions import Retry, SoftTimeLimitExceeded
+from sqlalchemy.exc import OperationalError
+
+from common import events
+from common.db import session_scope
+from common.models.base import utcnow
+from common.redis_client import get_redis
+from common.tasks import TASK_DURATIONS_KEY
+
+log = logging.getLogger(__name__)
+
+TERMINAL_STATUSES = ("completed", "failed")
+TRANSIENT_ERRORS = (OperationalError, redis.ConnectionError, requests.ConnectionError, requests.Timeout)
+PROGRESS_INTERVAL_SECONDS = 1.0
+
+
+class PermanentTaskError(Exception):
+    """A failure that retrying cannot fix (bad target, rejected result): fail the job at once."""
+
+
+@dataclass
+class Job:
+    """A running tracked row: publishes progress at least once a second while it lives."""
+
+    model: type
+    row_id: str
+    organization_id: str
+    event_prefix: str
+    progress_state: dict = field(default_factory=lambda: {"progress": 0, "stage": "starting"})
+    _last_publish: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def progress(self, progress: int, stage: str, **extra) -> None:
+        with self._lock:
+            changed_stage = stage != self.progress_state.get("stage")
+            self.progress_state = {"progress": max(0, min(100, int(progress))), "stage": stage, **extra}
+            due = time.monotonic() - self._last_publish >= PROGRESS_INTERVAL_SECONDS / 2
+        if due or changed_stage:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            state = dict(self.progress_state)
+            self._last_publish = time.monotonic()
+        columns = {"progress": state["progress"], "stage": state["stage"], "heartbeat_at": utcnow()}
+        if "files_scanned" in state and hasattr(self.model, "files_scanned"):
+            columns["files_scanned"] = state["files_scanned"]
+        try:
+            with session_scope() as session:
+                session.query(self.model).filter_by(id=self.row_id, status="running").update(columns)
+        except OperationalError as exc:
+            log.warning("progress of %s not saved: %s", self.row_id, exc)
+        events.publish(
+            self.organization_id,
+            f"{self.event_prefix}.progress",
+            **{f"{self.event_prefix}_id": self.row_id},
+            **state,
+        )
+
+    @contextmanager
+    def heartbeat(self) -> Iterator[None]:
+        """Keep progress flowing (and the row's heartbeat fresh) even while one big file is read."""
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(PROGRESS_INTERVAL_SECONDS):
+                if time.monotonic() - self._last_publish >= PROGRESS_INTERVAL_SECONDS:
+                    self.flush()
+
+        thread = threading.Thread(target=beat, name=f"heartbeat-{self.row_id}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(timeout=5)
+
+
+class PlatformTask(Task):
+    """Base for every task: transient errors retry with backoff, durations are recorded."""
+
+    max_retries = 5
+    retry_backoff_base = 2
+
+    def __call__(self, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return super().__call__(*args, **kwargs)
+        finally:
+            self._record_duration(time.perf_counter() - started)
+
+    def _record_duration(self, seconds: float) -> None:
+        try:
+            pipe = get_redis().pipeline()
+            pipe.hincrbyfloat(TASK_DURATIONS_KEY, f"{self.name}:sum", seconds)
+            pipe.hincrby(TASK_DURATIONS_KEY, f"{self.name}:count", 1)
+            pipe.execute()
+        except redis.RedisError:
+            pass
+
+    def retry_later(self, exc: Exception) -> Retry:
+        countdown = min(300, self.retry_backoff_base ** (self.request.retries + 1))
+        return self.retry(exc=exc, countdown=countdown)
+
+    @contextmanager
+    def job(
+        self, model: type, row_id: str, *, event_prefix: str, finish: bool = True
+    ) -> Iterator[Job | None]:
+        """Run the body as the tracked job of ``model`` row ``row_id``.
+
+        Yields ``None`` when there is nothing to do (row gone or already finished).
+        ``finish=False`` leaves the row ``running`` for a follow-up task to complete.
+        """
+        with session_scope() as session:
+            row = session.get(model, row_id)
+            if row is None or row.status in TERMINAL_STATUSES:
+                log.info("%s %s: nothing to do (%s)", self.name, row_id, row and row.status)
+                yield None
+                return
+            row.status = "running"
+            row.started_at = row.started_at or utcnow()
+            row.heartbeat_at = utcnow()
+            row.attempts = (row.attempts or 0) + 1
+            row.error = None
+            organization_id = row.organization_id
+        events.publish(organization_id, f"{event_prefix}.started", **{f"{event_prefix}_id": row_id})
+        job = Job(model=model, row_id=row_id, organization_id=organization_id, event_prefix=event_prefix)
+        try:
+            with job.heartbeat():
+                yield job
+        except Retry:
+            raise
+        except TRANSIENT_ERRORS as exc:
+            if self.request.retries < self.max_retries:
+                raise self.retry_later(exc) from exc
+            self.mark_failed(model, row_id, organization_id, event_prefix, f"gave up after retries: {exc}")
+            return
+        except SoftTimeLimitExceeded:
+            self.mark_failed(model, row_id, organization_id, event_prefix, "time limit exceeded")
+            return
+        except Exception as exc:
+            log.exception("%s %s failed", self.name, row_id)
+            self.mark_failed(model, row_id, organization_id, event_prefix, str(exc) or type(exc).__name__)
+            return
+        if finish:
+            self.mark_completed(model, row_id, organization_id, event_prefix)
+
+    @staticmethod
+    def mark_failed(model: type, row_id: str, organization_id: str, event_prefix: str, error: str) -> None:
+        with session_scope() as session:
+            row = session.get(model, row_id)
+            if row is None or row.status in TERMINAL_STATUSES:
+                return
+            row.status = "failed"
+            row.error = error[:2000]
+            row.finished_at = utcnow()
+        events.publish(
+            organization_id, f"{event_prefix}.failed", **{f"{event_prefix}_id": row_id}, error=error
+        )
+
+    @staticmethod
+    def mark_completed(model: type, row_id: str, organization_id: str, event_prefix: str, **payload) -> None:
+        with session_scope() as session:
+            row = session.get(model, row_id)
+            if row is None or row.status in TERMINAL_STATUSES:
+                return
+            row.status = "completed"
+            row.progress = 100
+            row.finished_at = utcnow()
+        events.publish(
+            organization_id, f"{event_prefix}.completed", **{f"{event_prefix}_id": row_id}, **payload
+        )

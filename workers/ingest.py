@@ -1,0 +1,83 @@
+"""``scans.ingest``: store a posted result as components and edges, then complete the scan.
+
+Replacing a scan's rows in one transaction makes a second run of the same
+ingestion leave exactly the same rows.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, insert
+
+from common import events
+from common.db import session_scope
+from common.models import Component, Scan, ScanRelationship, ScanResultPayload
+from common.models.base import new_id, utcnow
+from common.pipeline import enqueue_after_scan
+from common.scanner import summarize
+from common.tasks import SCAN_INGEST
+from workers.app import app
+from workers.base import TERMINAL_STATUSES, PlatformTask
+
+
+def component_rows(scan: Scan, components: list[dict]) -> list[dict]:
+    return [
+        {
+            "id": new_id(),
+            "scan_id": scan.id,
+            "organization_id": scan.organization_id,
+            "fingerprint": c["id"],
+            "name": c["name"],
+            "type": c["type"],
+            "provider": c.get("provider"),
+            "version": c.get("version"),
+            "model_name": c.get("model_name"),
+            "locations": c.get("locations") or [],
+            "flags": sorted(set(c.get("flags") or [])),
+            "risk_score": int(c.get("risk_score") or 0),
+            "severity": c.get("severity") or "info",
+            "risk_factors": c.get("risk_factors") or [],
+            "detector": c.get("detector") or "",
+            "confidence": float(c.get("confidence", 1.0)),
+            "scope": c.get("scope") or "production",
+            "details": c.get("metadata") or {},
+        }
+        for c in components
+    ]
+
+
+def edge_rows(scan_id: str, relationships: list[dict]) -> list[dict]:
+    unique = {(r["source"], r["target"], r["relation"]) for r in relationships}
+    return [
+        {"id": new_id(), "scan_id": scan_id, "source": s, "target": t, "relation": rel}
+        for s, t, rel in sorted(unique)
+    ]
+
+
+@app.task(bind=True, base=PlatformTask, name=SCAN_INGEST)
+def ingest_scan(self: PlatformTask, scan_id: str) -> None:
+    with session_scope() as session:
+        scan = session.get(Scan, scan_id, with_for_update=True)
+        result = session.get(ScanResultPayload, scan_id)
+        if scan is None or result is None or scan.status in TERMINAL_STATUSES:
+            return
+        payload = result.payload
+        components = {c["id"]: c for c in payload.get("components", [])}
+        session.execute(delete(Component).where(Component.scan_id == scan_id))
+        session.execute(delete(ScanRelationship).where(ScanRelationship.scan_id == scan_id))
+        if components:
+            session.execute(insert(Component), component_rows(scan, list(components.values())))
+        edges = edge_rows(scan_id, payload.get("relationships", []))
+        if edges:
+            session.execute(insert(ScanRelationship), edges)
+        summary = summarize(list(components.values()))
+        summary["files_scanned"] = int(payload.get("files_scanned", 0))
+        scan.summary = summary
+        scan.warnings = payload.get("warnings", [])[:1000]
+        scan.files_scanned = summary["files_scanned"]
+        scan.status = "completed"
+        scan.progress = 100
+        scan.stage = "completed"
+        scan.finished_at = utcnow()
+        organization_id = scan.organization_id
+    events.publish(organization_id, "scan.completed", scan_id=scan_id, summary=summary)
+    enqueue_after_scan(scan_id)

@@ -1,0 +1,77 @@
+"""``scans.run``: walk the target with the scanner engine and hand the result to the API."""
+
+from __future__ import annotations
+
+import requests
+
+from common.config import get_settings
+from common.db import session_scope
+from common.models import Scan
+from common.scanner import scan_path
+from common.scanner.model import ScanResult
+from common.security import decrypt_secret
+from common.tasks import SCAN_RUN
+from workers.app import app
+from workers.base import PermanentTaskError, PlatformTask
+
+RESULT_POST_TIMEOUT_SECONDS = 120
+
+
+def _scan_n8n(url: str, api_key: str, progress) -> ScanResult:
+    from common.scanner.n8n_client import scan_n8n_instance
+
+    return scan_n8n_instance(url, api_key, progress=progress)
+
+
+def _merge(results: list[ScanResult]) -> ScanResult:
+    merged = ScanResult()
+    seen: set[str] = set()
+    for result in results:
+        merged.components += [c for c in result.components if not (c.id in seen or seen.add(c.id))]
+        merged.relationships += result.relationships
+        merged.warnings += result.warnings
+        merged.files_scanned += result.files_scanned
+        merged.bytes_scanned += result.bytes_scanned
+        merged.duration_ms += result.duration_ms
+    return merged
+
+
+def post_result(scan_id: str, payload: dict) -> None:
+    """Deliver the result through the internal API, which owns ingestion."""
+    settings = get_settings()
+    response = requests.post(
+        f"{settings.internal_api_url}/internal/scans/{scan_id}/result",
+        json=payload,
+        headers={"X-Internal-API-Key": settings.internal_api_key},
+        timeout=RESULT_POST_TIMEOUT_SECONDS,
+    )
+    if response.status_code >= 500:
+        raise requests.ConnectionError(f"internal API answered {response.status_code}")
+    if response.status_code >= 400 and response.status_code != 409:
+        raise PermanentTaskError(
+            f"internal API rejected the result: {response.status_code} {response.text[:300]}"
+        )
+
+
+@app.task(bind=True, base=PlatformTask, name=SCAN_RUN)
+def run_scan(self: PlatformTask, scan_id: str) -> None:
+    with self.job(Scan, scan_id, event_prefix="scan", finish=False) as job:
+        if job is None:
+            return
+        with session_scope() as session:
+            scan = session.get(Scan, scan_id)
+            target, deep = scan.target, scan.deep
+            n8n_url = scan.n8n_url
+            n8n_key = decrypt_secret(scan.n8n_api_key_encrypted) if scan.n8n_api_key_encrypted else None
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            job.progress(int(90 * done / total) if total else 0, stage, files_scanned=done, files_total=total)
+
+        results = []
+        if target:
+            results.append(scan_path(target, deep=deep, progress=on_progress))
+        if n8n_url and n8n_key:
+            results.append(_scan_n8n(n8n_url, n8n_key, on_progress))
+        result = _merge(results)
+        job.progress(95, "submitting", files_scanned=result.files_scanned)
+        post_result(scan_id, result.to_dict())
