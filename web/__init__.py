@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import pkgutil
 from datetime import timedelta
 
 from flask import Flask
@@ -17,12 +18,12 @@ from web.ratelimits import limiter
 
 log = logging.getLogger(__name__)
 
-BLUEPRINT_MODULES = ("health", "auth", "organizations", "scans", "internal", "audit")
-
-
 def _register_blueprints() -> None:
-    for name in BLUEPRINT_MODULES:
-        api.register_blueprint(importlib.import_module(f"web.{name}").blp)
+    """Every module of ``web/`` that defines a ``blp`` is one resource's blueprint."""
+    for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        blueprint = getattr(importlib.import_module(f"web.{module.name}"), "blp", None)
+        if blueprint is not None:
+            api.register_blueprint(blueprint)
 
 
 def create_app() -> Flask:

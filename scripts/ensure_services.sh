@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Start (and, where missing, install) the local services the product or its tests need.
+# Usage: scripts/ensure_services.sh redis [postgres] [rabbitmq]
+set -uo pipefail
+
+have() { command -v "$1" >/dev/null 2>&1; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif have sudo; then sudo "$@"; else "$@"; fi; }
+apt_install() {
+  if ! have apt-get; then echo "error: cannot install $* (no apt-get); install it and re-run" >&2; return 1; fi
+  as_root apt-get update -qq >/dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+wait_for() { for _ in $(seq 1 50); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done; return 1; }
+
+redis_up() { have redis-cli && redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG; }
+ensure_redis() {
+  redis_up && return 0
+  if ! have redis-server; then
+    if [ "${TRUSERA_NO_INSTALL:-}" = 1 ]; then
+      echo "error: Redis is not installed. Install redis-server (e.g. 'apt-get install redis-server') and re-run." >&2
+      return 1
+    fi
+    echo "Redis is not installed; installing redis-server..." >&2
+    apt_install redis-server || return 1
+  fi
+  echo "Starting Redis on 127.0.0.1:6379..." >&2
+  mkdir -p /tmp/trusera-redis
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --dir /tmp/trusera-redis --logfile /tmp/trusera-redis/redis.log >/dev/null
+  wait_for redis_up || { echo "error: Redis did not start (see /tmp/trusera-redis/redis.log)" >&2; return 1; }
+}
+
+pg_up() { have pg_isready && pg_isready -h 127.0.0.1 -p 5432 -q; }
+ensure_postgres() {
+  pg_up && return 0
+  if ! have pg_ctlcluster; then
+    echo "PostgreSQL is not installed; installing postgresql..." >&2
+    apt_install postgresql postgresql-client || return 1
+  fi
+  local version
+  version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$version" ] || { echo "error: no PostgreSQL cluster found under /etc/postgresql" >&2; return 1; }
+  local hba="/etc/postgresql/$version/main/pg_hba.conf"
+  if [ -f "$hba" ] && ! grep -q "trusera-test-trust" "$hba"; then
+    # Tests connect as postgres over loopback without a password.
+    as_root sed -i '1i host all all 127.0.0.1/32 trust # trusera-test-trust\nlocal all all trust # trusera-test-trust' "$hba"
+  fi
+  echo "Starting PostgreSQL $version..." >&2
+  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start >/dev/null 2>&1 || true
+  wait_for pg_up || { echo "error: PostgreSQL did not start" >&2; return 1; }
+  psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='test'" | grep -q 1 ||
+    psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE test" >/dev/null
+}
+
+rabbit_up() { have rabbitmq-diagnostics && rabbitmq-diagnostics -q ping >/dev/null 2>&1; }
+ensure_rabbitmq() {
+  rabbit_up && return 0
+  have rabbitmq-server || { echo "RabbitMQ is not installed; installing..." >&2; apt_install rabbitmq-server || return 1; }
+  echo "Starting RabbitMQ..." >&2
+  as_root rabbitmq-server -detached >/dev/null 2>&1 || true
+  for _ in $(seq 1 60); do rabbit_up && return 0; sleep 1; done
+  echo "error: RabbitMQ did not start" >&2
+  return 1
+}
+
+status=0
+for service in "$@"; do
+  "ensure_$service" || status=1
+done
+exit $status

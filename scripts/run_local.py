@@ -1,0 +1,123 @@
+"""`make run`: the whole product on one machine, on its embedded defaults.
+
+Starts the API + WebSocket server, one Celery worker per queue and beat as
+child processes, prefixes their output, and stops them all when one dies or on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+QUEUE_CONCURRENCY = {
+    "scans": 2,
+    "ingest": 1,
+    "compliance": 1,
+    "exports": 1,
+    "webhooks": 4,
+    "alerts": 1,
+    "maintenance": 1,
+}
+
+
+def commands(port: str) -> dict[str, list[str]]:
+    procs = {
+        "api": [
+            str(BIN / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--worker-class",
+            "gevent",
+            "--worker-connections",
+            "1000",
+            "--workers",
+            "1",
+            "--graceful-timeout",
+            "10",
+            "--access-logfile",
+            "-",
+            "web.wsgi:app",
+        ],
+        "beat": [
+            str(BIN / "celery"),
+            "-A",
+            "workers.app",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(ROOT / "var" / "celerybeat-schedule"),
+        ],
+    }
+    for queue, concurrency in QUEUE_CONCURRENCY.items():
+        procs[f"worker-{queue}"] = [
+            str(BIN / "celery"),
+            "-A",
+            "workers.app",
+            "worker",
+            "--queues",
+            queue,
+            "--hostname",
+            f"{queue}@%h",
+            "--concurrency",
+            str(concurrency),
+            "--loglevel",
+            "INFO",
+        ]
+    return procs
+
+
+def pump(name: str, stream) -> None:
+    for line in iter(stream.readline, b""):
+        sys.stdout.write(f"{name:>18} | {line.decode(errors='replace')}")
+        sys.stdout.flush()
+
+
+def migrate(env: dict) -> None:
+    subprocess.run([str(BIN / "alembic"), "upgrade", "heads"], cwd=ROOT, env=env, check=True)
+
+
+def main() -> int:
+    port = os.environ.get("PORT", "8000")
+    env = {**os.environ, "PORT": port, "PYTHONUNBUFFERED": "1"}
+    (ROOT / "var").mkdir(exist_ok=True)
+    migrate(env)
+    children: dict[str, subprocess.Popen] = {}
+    for name, argv in commands(port).items():
+        child = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        children[name] = child
+        threading.Thread(target=pump, args=(name, child.stdout), daemon=True).start()
+    print(f"Trusera is starting: API and WebSocket on http://127.0.0.1:{port}/api/v1 (Ctrl-C stops everything)")
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    exit_code = 0
+    while not stopping.is_set():
+        for name, child in children.items():
+            if child.poll() is not None:
+                print(f"{name} exited with {child.returncode}; stopping the rest", file=sys.stderr)
+                exit_code = 1
+                stopping.set()
+                break
+        time.sleep(0.5)
+    for child in children.values():
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    for child in children.values():
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
