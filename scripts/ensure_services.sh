@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start (and, where missing, install) the local services the product or its tests need.
-# Usage: scripts/ensure_services.sh redis [postgres] [rabbitmq]
+# Usage: scripts/ensure_services.sh redis [postgres] [rabbitmq] [node] [chromium]
 set -uo pipefail
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -60,6 +60,20 @@ ensure_rabbitmq() {
   for _ in $(seq 1 60); do rabbit_up && return 0; sleep 1; done
   echo "error: RabbitMQ did not start" >&2
   return 1
+}
+
+node_up() { have node && have npm; }
+ensure_node() {
+  node_up && return 0
+  echo "Node.js/npm are missing (the OIDC integration tests run a real provider on Node); installing..." >&2
+  apt_install nodejs npm || return 1
+}
+
+chromium_up() { have chromium; }
+ensure_chromium() {
+  chromium_up && return 0
+  echo "Chromium is missing (the HTML export is rendered headless in tests); installing..." >&2
+  apt_install chromium || return 1
 }
 
 status=0

@@ -14,6 +14,7 @@ from common.accounts import create_user, find_user_by_email
 from common.models import ApiKey, AuthSession, Membership, Organization, User
 from common.models.base import isoformat, utcnow
 from common.security import api_key_prefix, generate_api_key, hash_api_key, hash_password, verify_password
+from common.sso import organizations_requiring_sso
 from web.access import AUTHENTICATED, PUBLIC, access, context
 from web.audit_trail import audit, audit_organization
 from web.database import db
@@ -130,10 +131,19 @@ def login(body):
     if not verify_password(user.password_hash if user else None, body["password"]) or user is None:
         audit("auth.login_failed", "user", user.id if user else None)
         abort(401, message="Invalid email or password.")
-    tokens = start_session(user)
-    db().commit()
     g.audit_actor = user.id
     audit_organization(user.personal_org_id)
+    sso_only = organizations_requiring_sso(db(), user.id)
+    if sso_only:
+        audit_organization(sso_only[0].id)
+        audit("auth.login_refused", "user", user.id, reason="sso_required")
+        abort(
+            403,
+            message=f"The organization '{sso_only[0].slug}' requires single sign-on: "
+            f"sign in at /api/v1/sso/{sso_only[0].slug}/login.",
+        )
+    tokens = start_session(user)
+    db().commit()
     audit("auth.login", "user", user.id)
     return {**tokens, "user": user_json(user)}
 

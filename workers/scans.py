@@ -27,7 +27,10 @@ def _merge(results: list[ScanResult]) -> ScanResult:
     merged = ScanResult()
     seen: set[str] = set()
     for result in results:
-        merged.components += [c for c in result.components if not (c.id in seen or seen.add(c.id))]
+        for component in result.components:
+            if component.id not in seen:
+                seen.add(component.id)
+                merged.components.append(component)
         merged.relationships += result.relationships
         merged.warnings += result.warnings
         merged.files_scanned += result.files_scanned

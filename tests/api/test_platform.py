@@ -151,7 +151,7 @@ def test_migrations_run_on_sqlite(tmp_path):
     root = Path(__file__).resolve().parents[2]
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}", "PATH": "/usr/bin:/bin"}
     result = subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        [sys.executable, "-m", "alembic", "upgrade", "heads"],
         cwd=root,
         env=env,
         capture_output=True,

@@ -1,0 +1,201 @@
+"""``/sso/:orgSlug``: the public side of single sign-on — check, login redirect and the provider's callback.
+
+The callback turns a verified identity into a platform user (created just in time, given a membership with
+the mapped role when they lack one) and answers with the platform's own tokens, like ``/auth/login``.
+These are GET requests, which the audit trail does not record by itself, so every outcome is written here.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import redirect, request, url_for
+from flask_smorest import Blueprint, abort
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from common.accounts import create_user, find_user_by_email
+from common.db import session_scope
+from common.models import AuditLog, Membership, Organization, User
+from common.models.sso import SsoConfig
+from common.sso import (
+    SsoError,
+    begin_login,
+    client_settings,
+    complete_login,
+    consume_pending_login,
+    domain_allowed,
+    email_domain,
+    mapped_role,
+)
+from web.access import PUBLIC, access
+from web.auth import user_json
+from web.database import db
+from web.ratelimits import limit_group
+from web.tokens import start_session
+
+log = logging.getLogger(__name__)
+
+blp = Blueprint("sso_public", __name__, url_prefix="/api/v1/sso", description="Single sign-on (public)")
+
+
+def _record(
+    action: str, status: int, organization_id: str | None, user_id: str | None = None, **details
+) -> None:
+    """One audit row for a GET outcome; the query string (code, state) is never written."""
+    row = AuditLog(
+        organization_id=organization_id,
+        actor_user_id=user_id,
+        action=action,
+        target_type="organization",
+        target_id=organization_id or request.view_args.get("org_slug"),
+        status_code=status,
+        ip=request.remote_addr,
+        user_agent=(request.user_agent.string or "")[:500],
+        details={**details, "method": request.method, "path": request.path},
+    )
+    try:
+        with session_scope() as session:
+            session.add(row)
+    except SQLAlchemyError as exc:
+        log.error("audit entry %s not written: %s", action, exc)
+
+
+def _refuse(error: SsoError, action: str, organization_id: str | None, **details):
+    _record(action, error.status, organization_id, reason=error.reason, **details)
+    abort(error.status, message=error.message)
+
+
+def _organization(org_slug: str) -> Organization:
+    organization = db().scalar(select(Organization).where(Organization.slug == org_slug))
+    if organization is None:
+        raise SsoError(404, "unknown_organization", "No organization has this slug.")
+    return organization
+
+
+def _config(organization: Organization) -> SsoConfig | None:
+    return db().scalar(select(SsoConfig).where(SsoConfig.organization_id == organization.id))
+
+
+def _enabled_config(organization: Organization) -> SsoConfig:
+    config = _config(organization)
+    if config is None or not config.enabled:
+        raise SsoError(403, "sso_disabled", "Single sign-on is not enabled for this organization.")
+    return config
+
+
+@blp.route("/<org_slug>/check", methods=["GET"])
+@access(PUBLIC)
+@limit_group("auth")
+def check(org_slug):
+    try:
+        organization = _organization(org_slug)
+    except SsoError as error:
+        _refuse(error, "sso.check_failed", None, slug=org_slug)
+    config = _config(organization)
+    enabled = bool(config and config.enabled)
+    return {
+        "organization": {"slug": organization.slug, "name": organization.name},
+        "enabled": enabled,
+        "login_url": url_for("sso_public.login", org_slug=org_slug, _external=True) if enabled else None,
+        "password_login_allowed": not enabled or config.allow_password_login,
+    }
+
+
+@blp.route("/<org_slug>/login", methods=["GET"])
+@access(PUBLIC)
+@limit_group("auth")
+def login(org_slug):
+    organization_id = None
+    try:
+        organization = _organization(org_slug)
+        organization_id = organization.id
+        config = _enabled_config(organization)
+        authorization_url = begin_login(
+            client_settings(config),
+            organization_id=organization.id,
+            config_version=config.version,
+            redirect_uri=url_for("sso_public.callback", org_slug=org_slug, _external=True),
+        )
+    except SsoError as error:
+        _refuse(error, "sso.login_failed", organization_id, slug=org_slug)
+    return redirect(authorization_url, code=302)
+
+
+@blp.route("/<org_slug>/callback", methods=["GET"])
+@access(PUBLIC)
+@limit_group("auth")
+def callback(org_slug):
+    organization_id = None
+    try:
+        organization = _organization(org_slug)
+        organization_id = organization.id
+        config = _enabled_config(organization)
+        pending = consume_pending_login(request.args.get("state", ""))
+        if pending is None or pending.organization_id != organization.id:
+            raise SsoError(
+                400, "invalid_state", "This sign-in is unknown, expired or already used; start again."
+            )
+        if request.args.get("error"):
+            raise SsoError(
+                401,
+                "idp_denied",
+                f"The identity provider refused the sign-in ({request.args['error'][:100]}).",
+            )
+        if pending.config_version != config.version:
+            raise SsoError(
+                409, "config_changed", "The SSO configuration changed during sign-in; start again."
+            )
+        if request.args.get("iss") not in (None, config.issuer):
+            raise SsoError(401, "issuer_mismatch", "The authorization response comes from another issuer.")
+        if not request.args.get("code"):
+            raise SsoError(400, "missing_code", "The authorization response carries no code.")
+        claims = complete_login(client_settings(config), pending, request.args["code"])
+        user, role, joined = _provision(organization, config, claims)
+    except SsoError as error:
+        _refuse(error, "sso.login_failed", organization_id, slug=org_slug)
+    tokens = start_session(user)
+    db().commit()
+    _record("sso.login", 200, organization.id, user.id, subject=claims.get("sub"), role=role, joined=joined)
+    body = {**tokens, "user": user_json(user), "organization_id": organization.id}
+    return body, 200, {"Cache-Control": "no-store", "Pragma": "no-cache"}  # tokens (RFC 6749 §5.1)
+
+
+def _provision(organization: Organization, config: SsoConfig, claims: dict) -> tuple[User, str, bool]:
+    """The user behind the verified email, created when new; a membership with the mapped role if missing."""
+    email = claims.get("email")
+    if not isinstance(email, str) or "@" not in email:
+        raise SsoError(401, "missing_email", "The identity provider shared no email address (scope 'email').")
+    if claims.get("email_verified") is False:
+        raise SsoError(403, "email_unverified", "The identity provider has not verified this email address.")
+    if not domain_allowed(email, config.allowed_domains):
+        raise SsoError(
+            403,
+            "domain_not_allowed",
+            f"Accounts of {email_domain(email)} may not sign in to this organization.",
+        )
+    try:
+        return _user_with_membership(organization, config, claims, email)
+    except IntegrityError:
+        db().rollback()  # a concurrent first sign-in of the same person won the insert: use its rows
+    try:
+        return _user_with_membership(organization, config, claims, email)
+    except IntegrityError as exc:
+        db().rollback()
+        raise SsoError(409, "conflict", "Another sign-in of this account is under way; try again.") from exc
+
+
+def _user_with_membership(organization, config, claims, email) -> tuple[User, str, bool]:
+    user = find_user_by_email(db(), email)
+    if user is None:
+        name = claims.get("name") if isinstance(claims.get("name"), str) else ""
+        user = create_user(db(), email, name[:200], None)
+    membership = db().scalar(
+        select(Membership).where(Membership.organization_id == organization.id, Membership.user_id == user.id)
+    )
+    if membership is not None:
+        return user, membership.role, False
+    role = mapped_role(claims, config)
+    db().add(Membership(organization_id=organization.id, user_id=user.id, role=role))
+    db().flush()
+    return user, role, True
