@@ -1,0 +1,129 @@
+"""Evaluate a scan against compliance frameworks and custom rules.
+
+The frameworks are the YAML files in ``frameworks/`` next to this module: adding
+or changing a control is a data change. The result is the shared "compliance
+result" shape (see the helper contract), stored by the ``compliance`` worker and
+served by ``GET /scans/:id/compliance``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from common.compliance.conditions import ComponentTable, InvalidCondition, compile_condition
+from common.compliance.framework import Framework, ScanContext, parse_framework
+
+FRAMEWORKS_DIR = Path(__file__).with_name("frameworks")
+DEFAULT_EVIDENCE_LIMIT = 500
+
+
+def load_frameworks(directory: Path | None = None) -> list[Framework]:
+    """Every framework data file in ``directory`` (the built-in ones by default), ordered by file name."""
+    return list(_load_frameworks(directory or FRAMEWORKS_DIR))
+
+
+@lru_cache(maxsize=4)
+def _load_frameworks(directory: Path) -> tuple[Framework, ...]:
+    frameworks = []
+    for path in sorted(directory.glob("*.yaml")):
+        with path.open(encoding="utf-8") as handle:
+            frameworks.append(parse_framework(yaml.safe_load(handle), origin=path.name))
+    ids = [framework.id for framework in frameworks]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ValueError(f"duplicate framework ids in {directory}: {', '.join(duplicates)}")
+    return tuple(frameworks)
+
+
+def framework_catalog(frameworks: list[Framework] | None = None) -> list[dict]:
+    """The frameworks with their controls, checks and limitations, for ``GET /compliance/frameworks``."""
+    return [framework.to_catalog() for framework in (load_frameworks() if frameworks is None else frameworks)]
+
+
+def evaluate_frameworks(
+    components: list[dict],
+    summary: dict,
+    relationships: list[dict],
+    frameworks: list[Framework] | None = None,
+    custom_rules: list[dict] | None = None,
+    *,
+    evidence_limit: int | None = DEFAULT_EVIDENCE_LIMIT,
+    table: ComponentTable | None = None,
+) -> dict:
+    """The compliance result of one scan.
+
+    ``frameworks`` defaults to every built-in framework (pass the organization's
+    active ones). Evidence and matched lists keep the first ``evidence_limit``
+    ids in scan order (None keeps all), so that a huge scan stays storable;
+    ``evidence_count`` / ``matched_count`` always give the full number. Pass
+    ``table`` (a :class:`ComponentTable` of ``components``) to share one
+    normalised scan with policy evaluation.
+    """
+    context = ScanContext(components, summary, relationships, table)
+    chosen = load_frameworks() if frameworks is None else frameworks
+    return {
+        "frameworks": [_evaluate_framework(framework, context, evidence_limit) for framework in chosen],
+        "custom_rules": [_evaluate_custom_rule(rule, context, evidence_limit) for rule in custom_rules or []],
+    }
+
+
+def _evaluate_framework(framework: Framework, context: ScanContext, evidence_limit: int | None) -> dict:
+    controls = []
+    counts = dict.fromkeys(("pass", "fail", "warning", "not_applicable"), 0)
+    for control in framework.controls:
+        status, message, rows = control.evaluate(context)
+        counts[status] += 1
+        controls.append(
+            {
+                "id": control.id,
+                "title": control.title,
+                "reference": control.reference,
+                "status": status,
+                "evidence": _limited(context.table.ids(rows), evidence_limit),
+                "evidence_count": len(rows),
+                "message": message,
+                "remediation": control.remediation,
+                "limitations": control.limitations,
+            }
+        )
+    return {
+        "id": framework.id,
+        "name": framework.name,
+        "version": framework.version,
+        "revision": framework.revision,
+        "score": compliance_score(counts),
+        "counts": counts,
+        "controls": controls,
+    }
+
+
+def compliance_score(counts: dict[str, int]) -> int:
+    """Percentage of applicable controls met, a warning counting half; 100 when no control applies."""
+    applicable = counts["pass"] + counts["fail"] + counts["warning"]
+    if not applicable:
+        return 100
+    return round(100 * (counts["pass"] + 0.5 * counts["warning"]) / applicable)
+
+
+def _evaluate_custom_rule(rule: dict, context: ScanContext, evidence_limit: int | None) -> dict:
+    """A rule fails when any component matches its condition; an invalid stored rule fails and says why."""
+    rule = rule if isinstance(rule, dict) else {}
+    result = {"id": rule.get("id"), "name": rule.get("name"), "severity": rule.get("severity")}
+    try:
+        condition = compile_condition(rule.get("condition"))
+    except InvalidCondition as exc:
+        return {**result, "status": "fail", "matched": [], "matched_count": 0, "errors": exc.errors}
+    rows = condition.select(context.table)
+    return {
+        **result,
+        "status": "fail" if rows else "pass",
+        "matched": _limited(context.table.ids(rows), evidence_limit),
+        "matched_count": len(rows),
+    }
+
+
+def _limited(ids: list[str], limit: int | None) -> list[str]:
+    return ids if limit is None else ids[:limit]
