@@ -4,10 +4,11 @@ Task state lives in the database (each task family owns a table with a status),
 so the result backend is off (``task_ignore_result``) and no ``setex`` churn hits Redis.
 """
 
+from celery.schedules import crontab
 from kombu import Queue
 
 from common.config import get_settings
-from common.tasks import QUEUES, TASK_QUEUES
+from common.tasks import AUDIT_CLEANUP, QUEUES, SCHEDULES_DISPATCH_DUE, TASK_QUEUES
 
 _settings = get_settings()
 
@@ -41,4 +42,7 @@ task_send_sent_event = True
 
 beat_schedule = {
     "reconcile-stale-scans": {"task": "maintenance.reconcile_scans", "schedule": 300.0},
+    # On each minute boundary, so a "0 9 * * *" schedule starts within a second of 09:00.
+    "dispatch-due-schedules": {"task": SCHEDULES_DISPATCH_DUE, "schedule": crontab()},
+    "audit-log-retention": {"task": AUDIT_CLEANUP, "schedule": crontab(hour=3, minute=17)},
 }

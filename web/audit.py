@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
 import marshmallow as ma
-from flask_smorest import Blueprint
+from flask import url_for
+from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
 from common.models import AuditLog
-from common.models.base import isoformat
-from web.access import access, context
+from common.models.base import isoformat, utcnow
+from common.models.maintenance import AUDIT_CLEANUP_JOB, MaintenanceJob
+from common.pipeline import enqueue
+from common.tasks import AUDIT_CLEANUP
+from web.access import access, context, scoped_get_or_404
+from web.audit_trail import audit
+from web.database import db
 from web.pagination import page_args_with, paginate
+
+log = logging.getLogger(__name__)
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit-log", description="Audit log")
 
@@ -21,6 +32,10 @@ AuditListArgs = page_args_with(
     since=ma.fields.AwareDateTime(),
     until=ma.fields.AwareDateTime(),
 )
+
+
+class CleanupArgs(ma.Schema):
+    older_than_days = ma.fields.Integer(validate=ma.validate.Range(min=1, max=3650))
 
 
 def audit_json(entry: AuditLog) -> dict:
@@ -57,3 +72,54 @@ def list_entries(args):
     if "until" in args:
         query = query.where(AuditLog.created_at <= args["until"])
     return paginate(query.order_by(AuditLog.created_at.desc()), args["page"], args["per_page"], audit_json)
+
+
+def cleanup_job_json(job: MaintenanceJob) -> dict:
+    return {
+        "id": job.id,
+        "organization_id": job.organization_id,
+        "status": job.status,
+        "older_than_days": job.params["older_than_days"],
+        "cutoff": job.params["cutoff"],
+        "deleted": (job.result or {}).get("deleted"),
+        "error": job.error,
+        "created_by": job.created_by,
+        "created_at": isoformat(job.created_at),
+        "started_at": isoformat(job.started_at),
+        "finished_at": isoformat(job.finished_at),
+    }
+
+
+@blp.route("/cleanup", methods=["DELETE"])
+@access("admin")
+@blp.arguments(CleanupArgs, location="query")
+def cleanup(args):
+    """Queue deletion of the entries older than the retention (the organization's, or the override)."""
+    ctx = context()
+    days = args.get("older_than_days") or ctx.organization.audit_retention_days
+    cutoff = isoformat(utcnow() - timedelta(days=days))
+    job = MaintenanceJob(
+        organization_id=ctx.organization_id,
+        created_by=ctx.user_id,
+        kind=AUDIT_CLEANUP_JOB,
+        params={"older_than_days": days, "cutoff": cutoff},
+        status="queued",
+        stage="queued",
+    )
+    db().add(job)
+    db().commit()
+    audit("audit_log.cleanup", "maintenance_job", job.id, older_than_days=days)
+    try:
+        enqueue(AUDIT_CLEANUP, job.id)
+    except Exception as exc:  # the job row stays queued; the daily run applies the retention anyway
+        log.error("audit cleanup %s saved but not enqueued: %s", job.id, exc)
+    return cleanup_job_json(job), 202, {"Location": url_for("audit.get_cleanup_job", job_id=job.id)}
+
+
+@blp.route("/cleanup/<job_id>", methods=["GET"])
+@access("admin")
+def get_cleanup_job(job_id):
+    job = scoped_get_or_404(MaintenanceJob, job_id, "Cleanup job")
+    if job.kind != AUDIT_CLEANUP_JOB:
+        abort(404, message="Cleanup job not found.")
+    return cleanup_job_json(job)

@@ -22,6 +22,7 @@ from common.targets import TargetError, resolve_target
 from common.tasks import SCAN_RUN
 from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
+from web.connectors import credential_or_404
 from web.database import db
 from web.pagination import page_args_with, paginate
 from web.ratelimits import limit_group
@@ -42,11 +43,21 @@ class ScanCreateSchema(ma.Schema):
     n8n_api_key = ma.fields.String(
         load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=4096)
     )
+    n8n_credential_id = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=64)
+    )
 
     @ma.validates_schema
     def needs_a_target(self, data, **_kwargs):
-        if not data.get("target") and not data.get("n8n_url"):
-            raise ma.ValidationError("Give a 'target' path or an 'n8n_url' with its 'n8n_api_key'.", "target")
+        if data.get("n8n_credential_id") and (data.get("n8n_url") or data.get("n8n_api_key")):
+            raise ma.ValidationError(
+                "Give 'n8n_credential_id' or 'n8n_url' with 'n8n_api_key', not both.", "n8n_credential_id"
+            )
+        if not data.get("target") and not data.get("n8n_url") and not data.get("n8n_credential_id"):
+            raise ma.ValidationError(
+                "Give a 'target' path, an 'n8n_credential_id', or an 'n8n_url' with its 'n8n_api_key'.",
+                "target",
+            )
         if bool(data.get("n8n_url")) != bool(data.get("n8n_api_key")):
             raise ma.ValidationError("'n8n_url' and 'n8n_api_key' go together.", "n8n_api_key")
 
@@ -119,13 +130,18 @@ def create_scan(body):
             target = resolve_target(body["target"], get_settings().scan_roots)
         except TargetError as exc:
             abort(400, message=str(exc), errors={"target": [str(exc)]})
+    n8n_url = body["n8n_url"]
+    n8n_api_key_encrypted = encrypt_secret(body["n8n_api_key"]) if body["n8n_api_key"] else None
+    if body["n8n_credential_id"]:
+        credential = credential_or_404(body["n8n_credential_id"])
+        n8n_url, n8n_api_key_encrypted = credential.url, credential.api_key_encrypted
     scan = Scan(
         organization_id=ctx.organization_id,
         created_by=ctx.user_id,
         target=target,
         deep=body["deep"],
-        n8n_url=body["n8n_url"],
-        n8n_api_key_encrypted=encrypt_secret(body["n8n_api_key"]) if body["n8n_api_key"] else None,
+        n8n_url=n8n_url,
+        n8n_api_key_encrypted=n8n_api_key_encrypted,
         idempotency_key=key,
         status="queued",
         stage="queued",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
+from contextlib import contextmanager
+
 import requests
 
 from common.config import get_settings
@@ -39,6 +42,23 @@ def _merge(results: list[ScanResult]) -> ScanResult:
     return merged
 
 
+@contextmanager
+def child_processes_allowed():
+    """Let the engine fan out over all cores from a prefork pool process.
+
+    Celery's pool processes are daemonic and multiprocessing refuses children to
+    daemons; the engine joins its process pool before returning, so no child
+    outlives the task.
+    """
+    process = multiprocessing.current_process()
+    was_daemon = process._config.get("daemon", False)
+    process._config["daemon"] = False
+    try:
+        yield
+    finally:
+        process._config["daemon"] = was_daemon
+
+
 def post_result(scan_id: str, payload: dict) -> None:
     """Deliver the result through the internal API, which owns ingestion."""
     settings = get_settings()
@@ -72,7 +92,8 @@ def run_scan(self: PlatformTask, scan_id: str) -> None:
 
         results = []
         if target:
-            results.append(scan_path(target, deep=deep, progress=on_progress))
+            with child_processes_allowed():
+                results.append(scan_path(target, deep=deep, progress=on_progress))
         if n8n_url and n8n_key:
             results.append(_scan_n8n(n8n_url, n8n_key, on_progress))
         result = _merge(results)

@@ -1,0 +1,28 @@
+"""Saved n8n instance credentials: the API key is encrypted at rest and only ever shown masked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from common.db import Base
+from common.models.base import created_column, id_column
+
+
+class N8nCredential(Base):
+    __tablename__ = "n8n_credentials"
+    __table_args__ = (UniqueConstraint("organization_id", "name", name="uq_n8n_credential_org_name"),)
+
+    id: Mapped[str] = id_column()
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    url: Mapped[str] = mapped_column(Text, nullable=False)
+    api_key_encrypted: Mapped[str] = mapped_column(Text, nullable=False)
+    # The masked form is kept beside the ciphertext so listings never decrypt.
+    api_key_masked: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = created_column()

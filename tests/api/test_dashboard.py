@@ -1,0 +1,198 @@
+"""``/dashboard/overview`` on known data: every number checked exactly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from common.db import session_scope
+from common.models import Component, Scan
+from common.models.alerts import Alert
+from common.models.base import new_id
+from common.models.compliance import Policy, PolicyEvaluation
+
+N8N_URL = "https://n8n.example.com"
+
+
+def _day(days_ago: int) -> datetime:
+    """Noon UTC of a past day, so the test does not depend on the hour it runs at."""
+    return datetime.combine(datetime.now(UTC).date() - timedelta(days=days_ago), time(12), tzinfo=UTC)
+
+
+def _scan(session, org_id, *, target=None, n8n_url=None, status="completed", days_ago=0, components=()):
+    finished = _day(days_ago)
+    scan = Scan(
+        organization_id=org_id,
+        target=target,
+        n8n_url=n8n_url,
+        status=status,
+        created_at=finished - timedelta(minutes=5),
+        finished_at=finished if status in ("completed", "failed") else None,
+    )
+    session.add(scan)
+    session.flush()
+    for name, type_, provider, severity, risk in components:
+        session.add(
+            Component(
+                scan_id=scan.id,
+                organization_id=org_id,
+                fingerprint=f"{type_}:{name}",
+                name=name,
+                type=type_,
+                provider=provider,
+                severity=severity,
+                risk_score=risk,
+            )
+        )
+    return scan.id
+
+
+def _evaluate(session, org_id, scan_id, outcomes: dict[str, bool]) -> None:
+    for policy_id, passed in outcomes.items():
+        session.add(
+            PolicyEvaluation(
+                organization_id=org_id,
+                scan_id=scan_id,
+                policy_id=policy_id,
+                name="p",
+                action="warn",
+                passed=passed,
+            )
+        )
+
+
+def _seed(org_id: str, other_org_id: str) -> None:
+    with session_scope() as session:
+        first_a = _scan(
+            session,
+            org_id,
+            target="/repo/a",
+            days_ago=3,
+            components=[
+                ("openai", "llm_provider", "openai", "high", 70),
+                ("gpt-4o", "model", "openai", "medium", 40),
+            ],
+        )
+        latest_a = _scan(
+            session,
+            org_id,
+            target="/repo/a",
+            days_ago=1,
+            components=[
+                ("openai", "llm_provider", "openai", "high", 75),
+                ("gpt-4o", "model", "openai", "medium", 45),
+                ("claude-3-5-sonnet", "model", "anthropic", "critical", 90),
+            ],
+        )
+        latest_b = _scan(
+            session,
+            org_id,
+            target="/repo/b",
+            days_ago=0,
+            components=[
+                ("anthropic", "llm_provider", "anthropic", "low", 20),
+                ("claude-3-5-sonnet", "model", "anthropic", "critical", 85),
+                ("chromadb", "vector_db", "chromadb", "info", 0),
+            ],
+        )
+        _scan(
+            session,
+            org_id,
+            n8n_url=N8N_URL,
+            days_ago=40,
+            components=[("Support bot", "workflow", None, "info", 5)],
+        )
+        _scan(session, org_id, target="/repo/a", status="failed", days_ago=0)
+        _scan(session, org_id, target="/repo/c", status="queued", days_ago=0)
+        other = _scan(
+            session,
+            other_org_id,
+            target="/repo/a",
+            days_ago=0,
+            components=[("mistral-large", "model", "mistral", "critical", 99)],
+        )
+        for status in ("open", "open", "resolved"):
+            session.add(Alert(id=new_id(), organization_id=org_id, status=status, severity="high", title="t"))
+        session.add(
+            Alert(id=new_id(), organization_id=other_org_id, status="open", severity="high", title="t")
+        )
+        policies = [Policy(organization_id=org_id, name=f"p{i}", action="warn", rules=[]) for i in range(2)]
+        foreign_policy = Policy(organization_id=other_org_id, name="p", action="block", rules=[])
+        session.add_all([*policies, foreign_policy])
+        session.flush()
+        first, second = (policy.id for policy in policies)
+        _evaluate(session, org_id, first_a, {first: False, second: False})  # superseded by a newer scan
+        _evaluate(session, org_id, latest_a, {first: True, second: False})
+        _evaluate(session, org_id, latest_b, {first: True, second: True})
+        _evaluate(session, other_org_id, other, {foreign_policy.id: False})
+
+
+def test_overview_numbers_on_known_data(client, make_user):
+    user, other = make_user(), make_user()
+    _seed(user.org_id, other.org_id)
+    response = client.get("/api/v1/dashboard/overview", headers=user.headers())
+    assert response.status_code == 200, response.json
+    body = response.json
+
+    assert body["targets"] == 3
+    assert body["severity_distribution"] == {"info": 2, "low": 1, "medium": 1, "high": 1, "critical": 2}
+    assert body["scans_by_status"] == {"completed": 4, "failed": 1, "queued": 1}
+    assert body["top_providers"] == [
+        {"name": "anthropic", "components": 3, "targets": 2},
+        {"name": "openai", "components": 2, "targets": 1},
+        {"name": "chromadb", "components": 1, "targets": 1},
+    ]
+    assert body["top_models"] == [
+        {"name": "claude-3-5-sonnet", "components": 2, "targets": 2},
+        {"name": "gpt-4o", "components": 1, "targets": 1},
+    ]
+    assert body["open_alerts"] == 2
+
+    trend = body["trend"]
+    assert len(trend) == 30 and trend[-1]["date"] == _day(0).date().isoformat()
+    assert trend[0]["date"] == _day(29).date().isoformat()
+    active = {entry["date"]: entry for entry in trend if entry["scans"]}
+    assert active == {
+        _day(3).date().isoformat(): {
+            "date": _day(3).date().isoformat(),
+            "scans": 1,
+            "components": 2,
+            "highest_risk_score": 70,
+        },
+        _day(1).date().isoformat(): {
+            "date": _day(1).date().isoformat(),
+            "scans": 1,
+            "components": 3,
+            "highest_risk_score": 90,
+        },
+        _day(0).date().isoformat(): {
+            "date": _day(0).date().isoformat(),
+            "scans": 1,
+            "components": 3,
+            "highest_risk_score": 85,
+        },
+    }
+    quiet = [entry for entry in trend if not entry["scans"]]
+    assert len(quiet) == 27 and all(e["components"] == 0 and e["highest_risk_score"] is None for e in quiet)
+
+    recent = body["recent_scans"]
+    assert len(recent) == 6 and {s["organization_id"] for s in recent} == {user.org_id}
+    assert [s["created_at"] for s in recent] == sorted((s["created_at"] for s in recent), reverse=True)
+
+    assert body["policy_pass_rate"] == {"evaluations": 4, "passed": 3, "rate": 0.75}
+
+
+def test_an_empty_organization_gets_zeros(client, make_user):
+    user = make_user()
+    body = client.get("/api/v1/dashboard/overview", headers=user.headers()).json
+    assert body["targets"] == 0 and body["recent_scans"] == [] and body["scans_by_status"] == {}
+    assert set(body["severity_distribution"].values()) == {0}
+    assert body["top_providers"] == [] and body["top_models"] == [] and body["open_alerts"] == 0
+    assert body["policy_pass_rate"] == {"evaluations": 0, "passed": 0, "rate": None}
+    assert sum(entry["scans"] for entry in body["trend"]) == 0
+
+
+def test_overview_requires_membership(client, make_user):
+    user, outsider = make_user(), make_user()
+    assert client.get("/api/v1/dashboard/overview").status_code == 401
+    denied = client.get("/api/v1/dashboard/overview", headers=outsider.headers(user.org_id))
+    assert denied.status_code == 403

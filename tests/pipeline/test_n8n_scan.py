@@ -1,0 +1,93 @@
+"""Scans of a live (fake) n8n instance through a saved credential: API and schedule, real worker."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import update
+
+from common.db import session_scope
+from common.models.schedules import Schedule
+from tests.helpers import wait_for_scan
+from tests.n8n_server import FakeN8n, agent_workflow
+from workers.schedules import dispatch_due
+
+pytestmark = pytest.mark.usefixtures("celery_worker")
+
+API_KEY = "n8n_api_live_key_0123456789"
+WORKFLOWS = ["Support bot", "Lead scoring", "Invoice triage"]
+
+
+@pytest.fixture
+def n8n():
+    workflows = [agent_workflow(f"w{index}", name) for index, name in enumerate(WORKFLOWS)]
+    fake = FakeN8n(api_key=API_KEY, workflows=workflows, max_page_size=2).start()
+    yield fake
+    fake.stop()
+
+
+def _credential(client, user, n8n) -> str:
+    response = client.post(
+        "/api/v1/connectors/n8n/credentials",
+        json={"name": "fake n8n", "url": n8n.url, "api_key": API_KEY},
+        headers=user.headers(),
+    )
+    assert response.status_code == 201, response.json
+    return response.json["id"]
+
+
+def _components(client, user, scan_id) -> set[tuple[str, str]]:
+    page = client.get(f"/api/v1/scans/{scan_id}/components?per_page=100", headers=user.headers()).json
+    return {(c["type"], c["name"]) for c in page["items"]}
+
+
+def _assert_instance_scanned(client, user, scan, n8n) -> None:
+    assert scan["status"] == "completed", scan
+    assert scan["n8n_url"] == n8n.url and scan["target"] is None
+    found = _components(client, user, scan["id"])
+    assert {("workflow", name) for name in WORKFLOWS} <= found
+    assert {("llm_provider", "openai"), ("model", "gpt-4o-mini")} <= found
+    assert n8n.requests and all(r["key"] == API_KEY for r in n8n.requests)
+    assert any("cursor=" in r["query"] for r in n8n.requests)  # followed nextCursor past the first page
+
+
+def test_scan_through_a_saved_credential(client, make_user, n8n):
+    user = make_user()
+    credential_id = _credential(client, user, n8n)
+    response = client.post("/api/v1/scans", json={"n8n_credential_id": credential_id}, headers=user.headers())
+    assert response.status_code == 202, response.json
+    assert API_KEY not in str(response.json)
+    _assert_instance_scanned(client, user, wait_for_scan(client, user, response.json["id"]), n8n)
+
+
+def test_connector_test_against_the_same_instance(client, make_user, n8n):
+    user = make_user()
+    credential_id = _credential(client, user, n8n)
+    outcome = client.post(
+        "/api/v1/connectors/n8n/test", json={"credential_id": credential_id}, headers=user.headers()
+    ).json
+    assert outcome["status"] == "reachable"
+    assert n8n.requests == [{"path": "/api/v1/workflows", "query": "limit=1", "key": API_KEY}]
+
+
+def test_a_schedule_scans_the_instance_of_its_credential(client, make_user, n8n):
+    with session_scope() as session:  # dispatch_due serves every organization: only this schedule is due
+        session.execute(update(Schedule).values(enabled=False, next_run_at=None))
+    user = make_user()
+    credential_id = _credential(client, user, n8n)
+    schedule = client.post(
+        "/api/v1/schedules",
+        json={
+            "name": "n8n nightly",
+            "n8n_credential_id": credential_id,
+            "cron": "0 3 * * *",
+            "timezone": "UTC",
+        },
+        headers=user.headers(),
+    ).json
+    due_at = datetime(2026, 4, 2, 3, 0, tzinfo=UTC)
+    with session_scope() as session:
+        session.get(Schedule, schedule["id"]).next_run_at = due_at
+    (scan_id,) = dispatch_due(now=due_at)
+    _assert_instance_scanned(client, user, wait_for_scan(client, user, scan_id), n8n)

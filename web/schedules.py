@@ -1,0 +1,184 @@
+"""``/schedules``: scans that run on a cron expression in an IANA timezone.
+
+The row is the scheduler's state (``next_run_at``); the ``schedules.dispatch_due``
+beat task reads it every minute, so a change here takes effect without a restart.
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import url_for
+from flask_smorest import Blueprint, abort
+from sqlalchemy import select
+
+from common.config import get_settings
+from common.cron import CronError, next_run_after, parse_timezone, validate_cron
+from common.models.base import isoformat, utcnow
+from common.models.schedules import Schedule
+from common.targets import TargetError, resolve_target
+from web.access import access, context, scoped_get_or_404
+from web.audit_trail import audit
+from web.connectors import credential_or_404
+from web.database import db
+from web.pagination import page_args_with, paginate
+
+blp = Blueprint("schedules", __name__, url_prefix="/api/v1/schedules", description="Scheduled scans")
+
+# Changing any of these re-plans the next run from now; other edits keep a pending run.
+PLANNING_FIELDS = {"cron", "timezone", "enabled"}
+
+
+def _check_cron(value: str) -> None:
+    try:
+        validate_cron(value)
+    except CronError as exc:
+        raise ma.ValidationError(str(exc)) from exc
+
+
+def _check_timezone(value: str) -> None:
+    try:
+        parse_timezone(value)
+    except CronError as exc:
+        raise ma.ValidationError(str(exc)) from exc
+
+
+class ScheduleUpdateSchema(ma.Schema):
+    """Every field optional: a PUT changes what it names."""
+
+    name = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
+    target = ma.fields.String(validate=ma.validate.Length(min=1, max=4096))
+    n8n_credential_id = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
+    deep = ma.fields.Boolean()
+    cron = ma.fields.String(validate=[ma.validate.Length(min=1, max=200), _check_cron])
+    timezone = ma.fields.String(validate=[ma.validate.Length(min=1, max=64), _check_timezone])
+    enabled = ma.fields.Boolean()
+
+    @ma.validates_schema
+    def one_source(self, data, **_kwargs):
+        if data.get("target") and data.get("n8n_credential_id"):
+            raise ma.ValidationError("Give a 'target' or an 'n8n_credential_id', not both.", "target")
+
+
+class ScheduleCreateSchema(ScheduleUpdateSchema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    cron = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=200), _check_cron])
+    timezone = ma.fields.String(
+        load_default="UTC", validate=[ma.validate.Length(min=1, max=64), _check_timezone]
+    )
+    deep = ma.fields.Boolean(load_default=False)
+    enabled = ma.fields.Boolean(load_default=True)
+
+    @ma.validates_schema
+    def needs_a_source(self, data, **_kwargs):
+        if not data.get("target") and not data.get("n8n_credential_id"):
+            raise ma.ValidationError("Give a 'target' path or an 'n8n_credential_id'.", "target")
+
+
+ScheduleListArgs = page_args_with(enabled=ma.fields.Boolean())
+
+
+def schedule_json(schedule: Schedule) -> dict:
+    return {
+        "id": schedule.id,
+        "organization_id": schedule.organization_id,
+        "name": schedule.name,
+        "target": schedule.target,
+        "n8n_credential_id": schedule.n8n_credential_id,
+        "deep": schedule.deep,
+        "cron": schedule.cron,
+        "timezone": schedule.timezone,
+        "enabled": schedule.enabled,
+        "next_run_at": isoformat(schedule.next_run_at),
+        "last_run_at": isoformat(schedule.last_run_at),
+        "last_scan_id": schedule.last_scan_id,
+        "last_error": schedule.last_error,
+        "created_by": schedule.created_by,
+        "created_at": isoformat(schedule.created_at),
+        "updated_at": isoformat(schedule.updated_at),
+    }
+
+
+def _confined_target(raw: str) -> str:
+    try:
+        return resolve_target(raw, get_settings().scan_roots)
+    except TargetError as exc:
+        abort(400, message=str(exc), errors={"target": [str(exc)]})
+
+
+def _apply(schedule: Schedule, body: dict) -> None:
+    """Copy the given fields, switching the scan source when one is named, and re-plan the next run."""
+    for field in ("name", "deep", "enabled", "timezone"):
+        if field in body:
+            setattr(schedule, field, body[field])
+    if "cron" in body:
+        schedule.cron = validate_cron(body["cron"])
+    if body.get("target"):
+        schedule.target, schedule.n8n_credential_id = _confined_target(body["target"]), None
+    elif body.get("n8n_credential_id"):
+        schedule.n8n_credential_id, schedule.target = credential_or_404(body["n8n_credential_id"]).id, None
+    if not schedule.target and not schedule.n8n_credential_id:
+        abort(
+            422,
+            message="A schedule scans a 'target' or an 'n8n_credential_id'.",
+            errors={"target": ["Required."]},
+        )
+    if not schedule.enabled:
+        schedule.next_run_at = None
+    elif schedule.next_run_at is None or PLANNING_FIELDS & body.keys():
+        schedule.next_run_at = next_run_after(schedule.cron, schedule.timezone, utcnow())
+
+
+@blp.route("", methods=["POST"])
+@access("editor")
+@blp.arguments(ScheduleCreateSchema)
+def create_schedule(body):
+    ctx = context()
+    schedule = Schedule(organization_id=ctx.organization_id, created_by=ctx.user_id)
+    _apply(schedule, body)
+    db().add(schedule)
+    db().commit()
+    audit("schedule.create", "schedule", schedule.id, cron=schedule.cron, timezone=schedule.timezone)
+    return (
+        schedule_json(schedule),
+        201,
+        {"Location": url_for("schedules.get_schedule", schedule_id=schedule.id)},
+    )
+
+
+@blp.route("", methods=["GET"])
+@access("viewer")
+@blp.arguments(ScheduleListArgs, location="query")
+def list_schedules(args):
+    query = select(Schedule).where(Schedule.organization_id == context().organization_id)
+    if "enabled" in args:
+        query = query.where(Schedule.enabled.is_(args["enabled"]))
+    return paginate(
+        query.order_by(Schedule.created_at, Schedule.id), args["page"], args["per_page"], schedule_json
+    )
+
+
+@blp.route("/<schedule_id>", methods=["GET"])
+@access("viewer")
+def get_schedule(schedule_id):
+    return schedule_json(scoped_get_or_404(Schedule, schedule_id, "Schedule"))
+
+
+@blp.route("/<schedule_id>", methods=["PUT"])
+@access("editor")
+@blp.arguments(ScheduleUpdateSchema)
+def update_schedule(body, schedule_id):
+    schedule = scoped_get_or_404(Schedule, schedule_id, "Schedule")
+    _apply(schedule, body)
+    db().commit()
+    audit("schedule.update", "schedule", schedule.id, fields=sorted(body))
+    return schedule_json(schedule)
+
+
+@blp.route("/<schedule_id>", methods=["DELETE"])
+@access("admin")
+def delete_schedule(schedule_id):
+    schedule = scoped_get_or_404(Schedule, schedule_id, "Schedule")
+    db().delete(schedule)
+    db().commit()
+    audit("schedule.delete", "schedule", schedule_id)
+    return "", 204

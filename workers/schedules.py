@@ -1,0 +1,115 @@
+"""``schedules.dispatch_due``: start the scans of every schedule whose next run has come.
+
+Beat sends this task every minute; the database is the source of truth. Due rows
+are claimed with ``FOR UPDATE SKIP LOCKED`` and advanced in the same transaction
+that creates their scans, so two dispatchers running at once never start the same
+run twice, and a schedule written over the API is seen on the next tick.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from common import events
+from common.config import get_settings
+from common.cron import CronError, next_run_after
+from common.db import session_scope
+from common.models import Scan
+from common.models.base import as_utc, utcnow
+from common.models.connectors import N8nCredential
+from common.models.schedules import Schedule
+from common.pipeline import enqueue
+from common.targets import TargetError, resolve_target
+from common.tasks import SCAN_RUN, SCHEDULES_DISPATCH_DUE
+from workers.app import app
+from workers.base import PlatformTask
+
+log = logging.getLogger(__name__)
+
+CLAIM_BATCH_SIZE = 100
+
+
+class NothingToScan(ValueError):
+    """The schedule's source cannot be scanned at this run; recorded on the schedule."""
+
+
+def _scan_for(session: Session, schedule: Schedule) -> Scan:
+    """The queued scan of this run, with the target confined again (roots may have changed)."""
+    scan = Scan(
+        organization_id=schedule.organization_id,
+        created_by=schedule.created_by,
+        deep=schedule.deep,
+        status="queued",
+        stage="queued",
+    )
+    if schedule.target:
+        try:
+            scan.target = resolve_target(schedule.target, get_settings().scan_roots)
+        except TargetError as exc:
+            raise NothingToScan(str(exc)) from exc
+    elif schedule.n8n_credential_id:
+        credential = session.get(N8nCredential, schedule.n8n_credential_id)
+        if credential is None or credential.organization_id != schedule.organization_id:
+            raise NothingToScan("The schedule's n8n credential no longer exists.")
+        scan.n8n_url = credential.url
+        scan.n8n_api_key_encrypted = credential.api_key_encrypted
+    else:
+        raise NothingToScan("The schedule has neither a target nor an n8n credential.")
+    return scan
+
+
+def _claim_batch(now: datetime) -> tuple[list[tuple[str, str, str]], int]:
+    """Claim one batch of due schedules: the (scan, organization, schedule) ids started, and how many."""
+    started = []
+    with session_scope() as session:
+        due = session.scalars(
+            select(Schedule)
+            .where(Schedule.enabled.is_(True), Schedule.next_run_at <= now)
+            .order_by(Schedule.next_run_at, Schedule.id)
+            .limit(CLAIM_BATCH_SIZE)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for schedule in due:
+            try:
+                schedule.next_run_at = next_run_after(schedule.cron, schedule.timezone, now)
+            except CronError as exc:  # e.g. a timezone removed from the tz database
+                schedule.enabled, schedule.next_run_at, schedule.last_error = False, None, str(exc)
+                continue
+            schedule.last_run_at = now
+            try:
+                scan = _scan_for(session, schedule)
+            except NothingToScan as exc:
+                schedule.last_error = str(exc)
+                continue
+            session.add(scan)
+            session.flush()
+            schedule.last_scan_id, schedule.last_error = scan.id, None
+            started.append((scan.id, schedule.organization_id, schedule.id))
+    return started, len(due)
+
+
+def dispatch_due(now: datetime | None = None) -> list[str]:
+    """Start every due schedule's scan; ``now`` is injectable so tests freeze time. Returns scan ids."""
+    now = as_utc(now) if now is not None else utcnow()
+    scan_ids: list[str] = []
+    while True:
+        started, claimed = _claim_batch(now)
+        for scan_id, organization_id, schedule_id in started:
+            try:
+                enqueue(SCAN_RUN, scan_id)
+            except Exception as exc:  # the reconciler re-sends queued scans whose message was lost
+                log.error("scheduled scan %s saved but not enqueued yet: %s", scan_id, exc)
+            events.publish(organization_id, "scan.queued", scan_id=scan_id, schedule_id=schedule_id)
+            scan_ids.append(scan_id)
+        if claimed < CLAIM_BATCH_SIZE:
+            return scan_ids
+
+
+@app.task(bind=True, base=PlatformTask, name=SCHEDULES_DISPATCH_DUE)
+def dispatch_due_task(self: PlatformTask, now: str | None = None) -> list[str]:
+    """Beat's entry point; ``now`` (ISO 8601) lets a test run a tick at a chosen instant."""
+    return dispatch_due(datetime.fromisoformat(now) if now else None)
