@@ -1,7 +1,8 @@
 """Real-time events: workers publish to an organization's Redis channel, the WebSocket relays it.
 
 Every event carries a per-organization ``seq`` (a Redis counter) so clients can
-order events and notice gaps after a reconnect.
+order events and notice gaps after a reconnect. Events webhooks may subscribe to are
+also handed to the webhook outbox, and a failed scan to the alert rules.
 """
 
 from __future__ import annotations
@@ -12,7 +13,12 @@ from datetime import UTC, datetime
 
 import redis
 
+from common import webhooks
+from common.db import session_scope
+from common.pipeline import enqueue
 from common.redis_client import get_redis
+from common.tasks import ALERTS_EVALUATE_SCAN, WEBHOOK_DISPATCH
+from common.webhooks import OUTBOX_EVENT_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +50,33 @@ def build_event(organization_id: str, event_type: str, seq: int, **payload) -> d
 
 def publish(organization_id: str, event_type: str, **payload) -> dict | None:
     """Publish an event; a Redis outage loses the live event but never fails the caller's work."""
+    event = None
     try:
         client = get_redis()
         seq = client.incr(f"trusera:seq:{organization_id}")
         event = build_event(organization_id, event_type, seq, **payload)
         client.publish(channel_for(organization_id), json.dumps(event))
-        return event
     except redis.RedisError as exc:
         log.warning("event %s for %s not published: %s", event_type, organization_id, exc)
-        return None
+    if event_type in OUTBOX_EVENT_TYPES:
+        _hand_off(organization_id, event_type, payload)
+    return event
+
+
+def _hand_off(organization_id: str, event_type: str, payload: dict) -> None:
+    """Work that follows an event: the webhook outbox, and alert rules for a failed scan.
+
+    Each part is best effort on its own: the publisher's work is already done and must not fail here.
+    """
+    try:
+        with session_scope() as session:
+            event_id = webhooks.record_event(session, organization_id, event_type, payload)
+        if event_id is not None:
+            enqueue(WEBHOOK_DISPATCH, event_id)
+    except Exception as exc:
+        log.warning("webhooks for %s of %s not dispatched: %s", event_type, organization_id, exc)
+    if event_type == "scan.failed" and payload.get("scan_id"):
+        try:
+            enqueue(ALERTS_EVALUATE_SCAN, payload["scan_id"])
+        except Exception as exc:
+            log.warning("alert rules for failed scan %s not evaluated: %s", payload["scan_id"], exc)

@@ -1,0 +1,211 @@
+"""Outbound URLs chosen by users (webhooks): refuse internal destinations, without a DNS-rebinding window.
+
+Two checks, at two moments:
+
+- at creation, :func:`url_errors` refuses a non-http(s) scheme, credentials in the URL and a literal IP
+  address (including the numeric forms a resolver would accept, such as ``2130706433`` or ``127.1``);
+  a host name is accepted even if it does not resolve yet;
+- at each delivery, :func:`post` resolves the host once, refuses it if any address is loopback,
+  private, link-local (cloud metadata), multicast, reserved or otherwise not globally routable, and
+  then connects to that very address while sending the original ``Host`` header and TLS server name,
+  so a second DNS answer can never redirect the request.
+
+Hosts (exact names or literal addresses) and networks (CIDR) in ``WEBHOOK_ALLOWLIST`` are exempt:
+that is how an operator allows an internal receiver.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import urllib3
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+from common.config import get_settings
+
+ALLOWED_SCHEMES = ("http", "https")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class UnsafeDestination(Exception):
+    """The URL points (or now resolves) somewhere a webhook must not reach."""
+
+
+@dataclass(frozen=True)
+class Allowlist:
+    hosts: frozenset[str]
+    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+
+    @classmethod
+    def from_entries(cls, entries: list[str]) -> Allowlist:
+        hosts, networks = set(), []
+        for raw in entries:
+            entry = raw.strip().lower().rstrip(".")
+            if not entry:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                hosts.add(entry)
+        return cls(frozenset(hosts), tuple(networks))
+
+    def allows_host(self, host: str) -> bool:
+        return _normal_host(host) in self.hosts
+
+    def allows_address(self, address: IPAddress) -> bool:
+        return any(address in network for network in self.networks)
+
+
+def current_allowlist() -> Allowlist:
+    return Allowlist.from_entries(get_settings().webhook_allowlist)
+
+
+def _normal_host(host: str) -> str:
+    return host.strip().lower().rstrip(".")
+
+
+def literal_address(host: str) -> IPAddress | None:
+    """The address a host string denotes by itself, in any form a resolver would accept."""
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+def is_public(address: IPAddress) -> bool:
+    """Globally routable unicast only: loopback, private, link-local, CGNAT, reserved... are not."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def url_errors(url: str, allowlist: Allowlist | None = None) -> list[str]:
+    """Why ``url`` cannot be a webhook destination (empty when it can), checked at creation."""
+    allowlist = allowlist or current_allowlist()
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return [f"Not a valid URL: {exc}."]
+    if parts.scheme.lower() not in ALLOWED_SCHEMES:
+        return ["Only http and https URLs are allowed."]
+    host = parts.hostname
+    if not host:
+        return ["The URL needs a host name."]
+    if parts.username is not None or parts.password is not None:
+        return ["Credentials in the URL are not allowed; sign deliveries with the webhook secret instead."]
+    if port == 0:
+        return ["Port 0 is not a valid destination."]
+    address = literal_address(host)
+    if address is not None and not (allowlist.allows_host(host) or allowlist.allows_address(address)):
+        return ["Use a host name, not an IP address."]
+    return []
+
+
+def resolve(host: str, port: int) -> list[IPAddress]:
+    """Every address ``host`` resolves to, in resolver order, without duplicates."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    seen: dict[str, IPAddress] = {}
+    for _family, _type, _proto, _name, sockaddr in infos:
+        seen.setdefault(sockaddr[0], ipaddress.ip_address(sockaddr[0].split("%", 1)[0]))
+    return list(seen.values())
+
+
+def checked_addresses(host: str, port: int, allowlist: Allowlist | None = None) -> list[IPAddress]:
+    """Resolve now and keep the answer; refuse when any address is internal and the host is not allowed.
+
+    Raises :class:`UnsafeDestination`, or ``socket.gaierror`` when the name does not resolve.
+    """
+    allowlist = allowlist or current_allowlist()
+    literal = literal_address(host)
+    addresses = [literal] if literal is not None else resolve(host, port)
+    if allowlist.allows_host(host):
+        return addresses
+    refused = [a for a in addresses if not (is_public(a) or allowlist.allows_address(a))]
+    if refused:
+        raise UnsafeDestination(
+            f"{host} resolves to a non-public address ({refused[0]}); add it to WEBHOOK_ALLOWLIST to allow it"
+        )
+    return addresses
+
+
+@dataclass
+class PostResult:
+    status: int
+    headers: dict[str, str]
+    body_excerpt: bytes
+    address: str
+
+
+def post(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    timeout: float,
+    max_excerpt_bytes: int = 4096,
+    allowlist: Allowlist | None = None,
+) -> PostResult:
+    """POST ``body`` to ``url`` through a connection pinned to a checked address; never follows redirects.
+
+    Raises :class:`UnsafeDestination`, ``socket.gaierror`` or a ``urllib3`` error for network failures.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ALLOWED_SCHEMES or not parts.hostname:
+        raise UnsafeDestination(f"not an http(s) URL: {url}")
+    host = parts.hostname
+    port = parts.port or DEFAULT_PORTS[scheme]
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    request_headers = {**headers, "Host": parts.netloc}
+    last_error: Exception | None = None
+    for address in checked_addresses(host, port, allowlist):
+        pool = _pinned_pool(scheme, host, str(address), port, timeout)
+        try:
+            response = pool.urlopen(
+                "POST",
+                path,
+                body=body,
+                headers=request_headers,
+                redirect=False,
+                retries=False,
+                preload_content=False,
+                assert_same_host=False,
+            )
+            try:
+                excerpt = response.read(max_excerpt_bytes)
+            finally:
+                response.release_conn()
+            return PostResult(response.status, dict(response.headers), excerpt, str(address))
+        except (NewConnectionError, ConnectTimeoutError) as exc:
+            last_error = exc  # this address refuses connections: try the next checked one
+        finally:
+            pool.close()
+    assert last_error is not None
+    raise last_error
+
+
+def _pinned_pool(
+    scheme: str, host: str, address: str, port: int, timeout: float
+) -> urllib3.HTTPConnectionPool:
+    common = {
+        "host": address,
+        "port": port,
+        "timeout": urllib3.Timeout(connect=timeout, read=timeout),
+        "retries": False,
+        "maxsize": 1,
+    }
+    if scheme == "https":
+        return urllib3.HTTPSConnectionPool(
+            **common, server_hostname=host, assert_hostname=host, cert_reqs="CERT_REQUIRED"
+        )
+    return urllib3.HTTPConnectionPool(**common)

@@ -1,0 +1,160 @@
+"""Outbound URLs: refused at creation, refused at delivery, connections pinned to the checked address."""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from common import netguard
+from common.netguard import Allowlist, UnsafeDestination
+
+NO_ALLOWLIST = Allowlist.from_entries([])
+LOOPBACK_ALLOWED = Allowlist.from_entries(["127.0.0.1", "localhost", "10.1.0.0/16"])
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://hooks.example.com/x",
+        "file:///etc/passwd",
+        "gopher://hooks.example.com",
+        "http://10.0.0.1/hook",
+        "http://127.0.0.1:8080/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/hook",
+        "http://[fd00:ec2::254]/",
+        "http://2130706433/",
+        "http://0x7f.1/",
+        "http://127.1/",
+        "https://8.8.8.8/hook",
+        "http://user:password@hooks.example.com/",
+        "http:///no-host",
+        "http://hooks.example.com:99999/",
+        "not a url",
+    ],
+)
+def test_refused_at_creation(url):
+    assert netguard.url_errors(url, NO_ALLOWLIST)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.example.com/x?y=1",
+        "http://not-resolvable-yet.invalid/hook",
+        "HTTPS://Hooks.Example.com:8443/",
+        "http://localhost:9000/hook",
+    ],
+)
+def test_host_names_accepted_at_creation(url):
+    assert netguard.url_errors(url, NO_ALLOWLIST) == []
+
+
+def test_allowlisted_literals_are_accepted_at_creation():
+    assert netguard.url_errors("http://127.0.0.1:9000/hook", LOOPBACK_ALLOWED) == []
+    assert netguard.url_errors("http://10.1.2.3/hook", LOOPBACK_ALLOWED) == []
+    assert netguard.url_errors("http://10.2.0.1/hook", LOOPBACK_ALLOWED)
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("93.184.216.34", True),
+        ("2606:4700::1111", True),
+        ("127.0.0.1", False),
+        ("10.2.3.4", False),
+        ("172.16.0.1", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("0.0.0.0", False),
+        ("224.0.0.1", False),
+        ("240.0.0.1", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("fd00:ec2::254", False),
+        ("::ffff:127.0.0.1", False),
+        ("::ffff:10.0.0.1", False),
+        ("ff02::1", False),
+    ],
+)
+def test_public_addresses(address, public):
+    assert netguard.is_public(ipaddress.ip_address(address)) is public
+
+
+def _resolver(mapping):
+    return lambda host, _port: [ipaddress.ip_address(a) for a in mapping[host]]
+
+
+def test_delivery_refuses_a_name_resolving_to_an_internal_address(monkeypatch):
+    monkeypatch.setattr(netguard, "resolve", _resolver({"evil.example": ["93.184.216.34", "10.0.0.5"]}))
+    with pytest.raises(UnsafeDestination, match="non-public"):
+        netguard.checked_addresses("evil.example", 443, NO_ALLOWLIST)
+
+
+def test_delivery_allows_allowlisted_hosts_and_networks(monkeypatch):
+    monkeypatch.setattr(
+        netguard, "resolve", _resolver({"localhost": ["127.0.0.1"], "internal.example": ["10.1.4.4"]})
+    )
+    assert [str(a) for a in netguard.checked_addresses("localhost", 80, LOOPBACK_ALLOWED)] == ["127.0.0.1"]
+    assert [str(a) for a in netguard.checked_addresses("internal.example", 80, LOOPBACK_ALLOWED)] == [
+        "10.1.4.4"
+    ]
+
+
+@pytest.fixture
+def echo_server():
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            seen.append({"host": self.headers["Host"], "path": self.path})
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(302)
+            self.send_header("Location", "http://169.254.169.254/")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"no")
+
+        def log_message(self, *_args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_post_connects_to_the_checked_address_with_the_original_host(monkeypatch, echo_server):
+    port, seen = echo_server
+    calls = []
+
+    def resolve_once(host, _port):
+        calls.append(host)
+        return [ipaddress.ip_address("127.0.0.1")]
+
+    monkeypatch.setattr(netguard, "resolve", resolve_once)
+    allow = Allowlist.from_entries(["rebind.example"])
+    result = netguard.post(
+        f"http://rebind.example:{port}/hook?x=1",
+        b"{}",
+        {"Content-Type": "application/json"},
+        timeout=5,
+        allowlist=allow,
+    )
+    assert calls == ["rebind.example"]  # resolved once; the connection used that answer
+    assert seen == [{"host": f"rebind.example:{port}", "path": "/hook?x=1"}]
+    assert result.status == 302 and result.address == "127.0.0.1"  # redirects are not followed
+    assert len(seen) == 1
+
+
+def test_post_refuses_before_connecting(monkeypatch, echo_server):
+    port, seen = echo_server
+    monkeypatch.setattr(netguard, "resolve", _resolver({"rebind.example": ["127.0.0.1"]}))
+    with pytest.raises(UnsafeDestination):
+        netguard.post(f"http://rebind.example:{port}/", b"{}", {}, timeout=5, allowlist=NO_ALLOWLIST)
+    assert seen == []

@@ -1,0 +1,97 @@
+"""``/alerts``: what the alert rules raised, and moving an alert along (open → acknowledged → resolved)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask_smorest import Blueprint, abort
+from sqlalchemy import select
+
+from common.models.alerts import ALERT_STATUSES, Alert
+from common.models.base import isoformat, utcnow
+from common.scanner.model import SEVERITIES
+from web.access import access, context, scoped_get_or_404
+from web.audit_trail import audit
+from web.database import db
+from web.pagination import page_args_with, paginate
+
+blp = Blueprint("alerts", __name__, url_prefix="/api/v1/alerts", description="Alerts")
+
+AlertListArgs = page_args_with(
+    status=ma.fields.String(validate=ma.validate.OneOf(ALERT_STATUSES)),
+    severity=ma.fields.String(validate=ma.validate.OneOf(SEVERITIES)),
+    rule_id=ma.fields.String(validate=ma.validate.Length(min=1, max=64)),
+    scan_id=ma.fields.String(validate=ma.validate.Length(min=1, max=64)),
+)
+
+
+def alert_json(alert: Alert) -> dict:
+    return {
+        "id": alert.id,
+        "organization_id": alert.organization_id,
+        "rule_id": alert.rule_id,
+        "scan_id": alert.scan_id,
+        "last_scan_id": alert.last_scan_id,
+        "target": alert.target,
+        "status": alert.status,
+        "severity": alert.severity,
+        "title": alert.title,
+        "details": alert.details,
+        "occurrences": alert.occurrences,
+        "created_at": isoformat(alert.created_at),
+        "acknowledged_by": alert.acknowledged_by,
+        "acknowledged_at": isoformat(alert.acknowledged_at),
+        "resolved_by": alert.resolved_by,
+        "resolved_at": isoformat(alert.resolved_at),
+    }
+
+
+def _locked(alert_id: str) -> Alert:
+    alert = scoped_get_or_404(Alert, alert_id, "Alert")
+    db().refresh(alert, with_for_update=True)
+    return alert
+
+
+@blp.route("", methods=["GET"])
+@access("viewer")
+@blp.arguments(AlertListArgs, location="query")
+def list_alerts(args):
+    query = select(Alert).where(Alert.organization_id == context().organization_id)
+    for field in ("status", "severity", "rule_id", "scan_id"):
+        if field in args:
+            query = query.where(getattr(Alert, field) == args[field])
+    return paginate(query.order_by(Alert.created_at.desc()), args["page"], args["per_page"], alert_json)
+
+
+@blp.route("/<alert_id>", methods=["GET"])
+@access("viewer")
+def get_alert(alert_id):
+    return alert_json(scoped_get_or_404(Alert, alert_id, "Alert"))
+
+
+@blp.route("/<alert_id>/acknowledge", methods=["POST"])
+@access("analyst")
+def acknowledge_alert(alert_id):
+    alert = _locked(alert_id)
+    if alert.status != "open":
+        abort(409, message=f"Only an open alert can be acknowledged; this one is {alert.status}.")
+    alert.status = "acknowledged"
+    alert.acknowledged_by = context().user_id
+    alert.acknowledged_at = utcnow()
+    db().commit()
+    audit("alert.acknowledge", "alert", alert.id)
+    return alert_json(alert)
+
+
+@blp.route("/<alert_id>/resolve", methods=["POST"])
+@access("analyst")
+def resolve_alert(alert_id):
+    alert = _locked(alert_id)
+    if alert.status == "resolved":
+        abort(409, message="The alert is already resolved.")
+    alert.status = "resolved"
+    alert.resolved_by = context().user_id
+    alert.resolved_at = utcnow()
+    alert.open_key = None  # the next match of this rule and target opens a new alert
+    db().commit()
+    audit("alert.resolve", "alert", alert.id)
+    return alert_json(alert)

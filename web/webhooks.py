@@ -1,0 +1,245 @@
+"""``/webhooks``: signed event deliveries to the organization's endpoints, their history and a test send.
+
+The secret is write-only: stored encrypted, generated when absent and then shown once in
+the creation response, never returned afterwards.
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import url_for
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from common import netguard, webhooks
+from common.models.alerts import AlertRule
+from common.models.base import isoformat, new_id, utcnow
+from common.models.webhooks import (
+    DELIVERY_STATUSES,
+    Webhook,
+    WebhookDelivery,
+    WebhookDeliveryAttempt,
+    WebhookEvent,
+)
+from common.security import decrypt_secret, encrypt_secret
+from common.webhook_signing import generate_secret
+from web.access import access, context, scoped_get_or_404
+from web.audit_trail import audit
+from web.database import db
+from web.pagination import page_args_with, paginate
+from web.ratelimits import limit_group
+
+blp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks", description="Webhooks and deliveries")
+
+
+def _check_url(url: str) -> None:
+    errors = netguard.url_errors(url)
+    if errors:
+        raise ma.ValidationError(errors)
+
+
+class WebhookUpdateSchema(ma.Schema):
+    url = ma.fields.String(validate=[ma.validate.Length(min=1, max=2048), _check_url])
+    events = ma.fields.List(
+        ma.fields.String(validate=ma.validate.OneOf(webhooks.WEBHOOK_EVENT_TYPES)),
+        validate=ma.validate.Length(min=1, max=len(webhooks.WEBHOOK_EVENT_TYPES)),
+    )
+    secret = ma.fields.String(validate=ma.validate.Length(min=16, max=500), load_only=True)
+    enabled = ma.fields.Boolean()
+
+    @ma.post_load
+    def unique_events(self, data, **_kwargs):
+        if "events" in data:
+            data["events"] = list(dict.fromkeys(data["events"]))
+        return data
+
+
+class WebhookCreateSchema(WebhookUpdateSchema):
+    url = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=2048), _check_url])
+    events = ma.fields.List(
+        ma.fields.String(validate=ma.validate.OneOf(webhooks.WEBHOOK_EVENT_TYPES)),
+        required=True,
+        validate=ma.validate.Length(min=1, max=len(webhooks.WEBHOOK_EVENT_TYPES)),
+    )
+    secret = ma.fields.String(load_default=None, validate=ma.validate.Length(min=16, max=500), load_only=True)
+    enabled = ma.fields.Boolean(load_default=True)
+
+
+WebhookListArgs = page_args_with(enabled=ma.fields.Boolean())
+DeliveryListArgs = page_args_with(
+    status=ma.fields.String(validate=ma.validate.OneOf(DELIVERY_STATUSES)),
+    event_type=ma.fields.String(validate=ma.validate.OneOf(webhooks.WEBHOOK_EVENT_TYPES)),
+    delivery_id=ma.fields.String(validate=ma.validate.Length(min=1, max=64)),
+)
+
+
+def webhook_json(webhook: Webhook) -> dict:
+    return {
+        "id": webhook.id,
+        "organization_id": webhook.organization_id,
+        "url": webhook.url,
+        "events": webhook.events,
+        "enabled": webhook.enabled,
+        "disabled_reason": webhook.disabled_reason,
+        "disabled_at": isoformat(webhook.disabled_at),
+        "consecutive_failures": webhook.consecutive_failures,
+        "created_by": webhook.created_by,
+        "created_at": isoformat(webhook.created_at),
+        "updated_at": isoformat(webhook.updated_at),
+    }
+
+
+def attempt_json(attempt: WebhookDeliveryAttempt) -> dict:
+    return {
+        "id": attempt.id,
+        "delivery_id": attempt.delivery_id,
+        "event_id": attempt.delivery.event_id,
+        "event_type": attempt.delivery.event_type,
+        "delivery_status": attempt.delivery.status,
+        "attempt": attempt.attempt,
+        "success": attempt.success,
+        "status_code": attempt.status_code,
+        "duration_ms": attempt.duration_ms,
+        "response_excerpt": attempt.response_excerpt,
+        "error": attempt.error,
+        "next_retry_at": isoformat(attempt.next_retry_at),
+        "created_at": isoformat(attempt.created_at),
+    }
+
+
+@blp.route("", methods=["POST"])
+@access("admin")
+@blp.arguments(WebhookCreateSchema)
+def create_webhook(body):
+    ctx = context()
+    generated = body["secret"] is None
+    secret = generate_secret() if generated else body["secret"]
+    webhook = Webhook(
+        organization_id=ctx.organization_id,
+        created_by=ctx.user_id,
+        url=body["url"],
+        events=body["events"],
+        enabled=body["enabled"],
+        secret_encrypted=encrypt_secret(secret),
+    )
+    db().add(webhook)
+    db().commit()
+    audit("webhook.create", "webhook", webhook.id, url=webhook.url, events=webhook.events)
+    response = webhook_json(webhook)
+    if generated:
+        response["secret"] = secret  # the only time it is ever shown
+    return response, 201, {"Location": url_for("webhooks.get_webhook", webhook_id=webhook.id)}
+
+
+@blp.route("", methods=["GET"])
+@access("viewer")
+@blp.arguments(WebhookListArgs, location="query")
+def list_webhooks(args):
+    query = select(Webhook).where(Webhook.organization_id == context().organization_id)
+    if "enabled" in args:
+        query = query.where(Webhook.enabled.is_(args["enabled"]))
+    return paginate(query.order_by(Webhook.created_at.desc()), args["page"], args["per_page"], webhook_json)
+
+
+@blp.route("/<webhook_id>", methods=["GET"])
+@access("viewer")
+def get_webhook(webhook_id):
+    return webhook_json(scoped_get_or_404(Webhook, webhook_id, "Webhook"))
+
+
+@blp.route("/<webhook_id>", methods=["PUT"])
+@access("admin")
+@blp.arguments(WebhookUpdateSchema)
+def update_webhook(body, webhook_id):
+    webhook = scoped_get_or_404(Webhook, webhook_id, "Webhook")
+    if "url" in body:
+        webhook.url = body["url"]
+    if "events" in body:
+        webhook.events = body["events"]
+    if "secret" in body:
+        webhook.secret_encrypted = encrypt_secret(body["secret"])
+    if "enabled" in body:
+        if body["enabled"] and not webhook.enabled:
+            webhook.disabled_reason = None
+            webhook.disabled_at = None
+            webhook.consecutive_failures = 0
+        webhook.enabled = body["enabled"]
+    db().commit()
+    changed = sorted(body)
+    audit("webhook.update", "webhook", webhook.id, fields=changed)
+    return webhook_json(webhook)
+
+
+@blp.route("/<webhook_id>", methods=["DELETE"])
+@access("admin")
+def delete_webhook(webhook_id):
+    webhook = scoped_get_or_404(Webhook, webhook_id, "Webhook")
+    rules = db().scalars(select(AlertRule).where(AlertRule.organization_id == webhook.organization_id))
+    for rule in rules:
+        if webhook.id in (rule.webhook_ids or []):
+            rule.webhook_ids = [w for w in rule.webhook_ids if w != webhook.id]
+    db().delete(webhook)
+    db().commit()
+    audit("webhook.delete", "webhook", webhook_id)
+    return "", 204
+
+
+@blp.route("/<webhook_id>/deliveries", methods=["GET"])
+@access("viewer")
+@blp.arguments(DeliveryListArgs, location="query")
+def list_deliveries(args, webhook_id):
+    """Every attempt of every delivery, newest first."""
+    webhook = scoped_get_or_404(Webhook, webhook_id, "Webhook")
+    query = (
+        select(WebhookDeliveryAttempt)
+        .join(WebhookDelivery, WebhookDelivery.id == WebhookDeliveryAttempt.delivery_id)
+        .where(WebhookDeliveryAttempt.webhook_id == webhook.id)
+    )
+    if "status" in args:
+        query = query.where(WebhookDelivery.status == args["status"])
+    if "event_type" in args:
+        query = query.where(WebhookDelivery.event_type == args["event_type"])
+    if "delivery_id" in args:
+        query = query.where(WebhookDelivery.id == args["delivery_id"])
+    query = query.order_by(WebhookDeliveryAttempt.created_at.desc(), WebhookDeliveryAttempt.attempt.desc())
+    return paginate(query, args["page"], args["per_page"], attempt_json)
+
+
+@blp.route("/<webhook_id>/test", methods=["POST"])
+@access("admin")
+@limit_group("webhook-test")
+def test_webhook(webhook_id):
+    """Send a signed ``webhook.test`` now and answer with the outcome (recorded like any delivery)."""
+    webhook = scoped_get_or_404(Webhook, webhook_id, "Webhook")
+    event_id = new_id()
+    data = {"webhook_id": webhook.id, "message": "This is a test delivery from Trusera."}
+    event = WebhookEvent(
+        id=event_id,
+        organization_id=webhook.organization_id,
+        type=webhooks.TEST_EVENT,
+        body=webhooks.event_body(event_id, webhook.organization_id, webhooks.TEST_EVENT, data),
+    )
+    db().add(event)
+    db().flush()
+    delivery = WebhookDelivery(webhook_id=webhook.id, event_id=event_id, event_type=webhooks.TEST_EVENT)
+    db().add(delivery)
+    db().commit()
+    started_at = utcnow()
+    policy = webhooks.RetryPolicy.from_env()
+    outcome = webhooks.send(
+        webhook.url, decrypt_secret(webhook.secret_encrypted), delivery.id, event.body, policy.timeout_seconds
+    )
+    webhooks.record_outcome(
+        db(), delivery, webhook, outcome, attempt=1, started_at=started_at, retry_in=None, policy=None
+    )
+    db().commit()
+    audit("webhook.test", "webhook", webhook.id, success=outcome.success, status_code=outcome.status_code)
+    return {
+        "delivery_id": delivery.id,
+        "event_id": event_id,
+        "success": outcome.success,
+        "status_code": outcome.status_code,
+        "duration_ms": outcome.duration_ms,
+        "response_excerpt": outcome.response_excerpt,
+        "error": outcome.error,
+    }
