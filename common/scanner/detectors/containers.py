@@ -1,0 +1,605 @@
+"""AI workloads in container definitions: Dockerfiles, docker-compose files, Kubernetes manifests
+(and shell scripts, for the models they ``ollama pull``).
+
+What is reported:
+
+* ``container`` components for AI images (serving runtimes such as Ollama, vLLM, TGI, Triton, GPU base
+  images, vector databases; the list is ``data/containers.yaml``), named by the image without tag (the
+  tag is the version). An image that is not in the list is still reported when the workload requests
+  GPUs, with a lower confidence: a GPU request is strong evidence of an ML workload.
+* ``model`` components for models a container fetches or serves (``RUN ollama pull llama3``,
+  ``huggingface-cli download org/name``, ``--model org/name``); an Ollama model without a tag (or
+  ``:latest``) is ``unpinned_model``.
+* Flags: ``gpu_instance`` (GPU images, GPU tags, compose ``deploy.resources.reservations.devices``,
+  ``runtime: nvidia``, Kubernetes ``nvidia.com/gpu`` limits, GPU node selectors) and ``internet_facing``
+  (compose ports published on a non-loopback interface or ``network_mode: host``; Kubernetes workloads
+  selected by a LoadBalancer/NodePort Service, an Ingress or a Route in the same file).
+
+YAML is read with ``yaml.compose`` so that every value keeps its line number and unknown tags never
+fail the parse. When a manifest does not parse (Helm templates, broken files) the detector warns and
+falls back to a line scan for ``image:`` values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+
+DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "containers.yaml"
+MAX_YAML_BYTES = 5 * 1024 * 1024
+MAX_WALK_DEPTH = 16
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+LOOPBACK_HOSTS = ("127.", "localhost", "::1", "[::1]")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Line-aware YAML (also used by the CloudFormation detector)
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class YamlNode:
+    """A composed YAML node: navigation like dict/list plus the 1-based line of every value."""
+
+    node: yaml.Node
+
+    @property
+    def line(self) -> int:
+        return self.node.start_mark.line + 1
+
+    @property
+    def is_mapping(self) -> bool:
+        return isinstance(self.node, yaml.MappingNode)
+
+    @property
+    def is_sequence(self) -> bool:
+        return isinstance(self.node, yaml.SequenceNode)
+
+    @property
+    def tag(self) -> str:
+        return self.node.tag or ""
+
+    @property
+    def text(self) -> str | None:
+        """The scalar as written, or None for mappings, sequences and intrinsic functions (``!Ref``)."""
+        if not isinstance(self.node, yaml.ScalarNode) or self.tag.startswith("!"):
+            return None
+        return self.node.value
+
+    def items(self) -> Iterator[tuple[str, YamlNode]]:
+        if self.is_mapping:
+            for key, value in self.node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    yield key.value, YamlNode(value)
+
+    def entries(self) -> Iterator[tuple[str, int, YamlNode]]:
+        """(key, line of the key, value) of a mapping."""
+        if self.is_mapping:
+            for key, value in self.node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    yield key.value, key.start_mark.line + 1, YamlNode(value)
+
+    def get(self, key: str) -> YamlNode | None:
+        for name, value in self.items():
+            if name == key:
+                return value
+        return None
+
+    def path(self, *keys: str) -> YamlNode | None:
+        node: YamlNode | None = self
+        for key in keys:
+            node = node.get(key) if node is not None else None
+        return node
+
+    def text_at(self, *keys: str) -> str | None:
+        node = self.path(*keys)
+        return node.text if node is not None else None
+
+    def elements(self) -> list[YamlNode]:
+        return [YamlNode(value) for value in self.node.value] if self.is_sequence else []
+
+
+def compose_yaml_documents(text: str) -> list[YamlNode]:
+    """All documents of a YAML stream; raises yaml.YAMLError / RecursionError on bad input."""
+    return [YamlNode(doc) for doc in yaml.compose_all(text, Loader=SAFE_LOADER) if doc is not None]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Image catalog
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    repository: str  # normalised, lower-case, without tag or digest
+    tag: str | None
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    provider: str
+    kind: str
+    gpu: bool
+    confidence: float
+
+
+@dataclass(frozen=True)
+class ModelCommand:
+    provider: str
+    pattern: re.Pattern
+
+
+@dataclass(frozen=True)
+class ContainerCatalog:
+    exact: dict
+    prefixes: tuple
+    gpu_tag_markers: tuple
+    model_mount_paths: tuple
+    model_commands: tuple
+    gpu_resource_prefixes: tuple
+
+    def lookup(self, image: ImageRef) -> ImageInfo | None:
+        repo = image.repository
+        entry = self.exact.get(repo)
+        confidence = 1.0
+        if entry is None:
+            entry = next((e for prefix, e in self.prefixes if repo.startswith(prefix + "/")), None)
+        if entry is None:
+            # the same image pulled through a private mirror: registry.example.com/ollama/ollama
+            entry = next((e for known, e in self.exact.items() if repo.endswith("/" + known)), None)
+            confidence = 0.8
+        if entry is None:
+            return None
+        return ImageInfo(entry["provider"], entry["kind"], self.is_gpu(image, entry), confidence)
+
+    def is_gpu(self, image: ImageRef, entry: dict | None = None) -> bool:
+        if entry and entry.get("gpu"):
+            return True
+        tag = (image.tag or "").lower()
+        return any(marker in tag for marker in self.gpu_tag_markers)
+
+    def is_model_mount(self, path: str) -> bool:
+        path = path.rstrip("/")
+        return any(path == p or path.startswith(p + "/") for p in self.model_mount_paths)
+
+
+@cache
+def load_catalog() -> ContainerCatalog:
+    data = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
+    exact, prefixes = {}, []
+    for entry in data["images"]:
+        if entry.get("prefix"):
+            prefixes.append((entry["image"], entry))
+        else:
+            exact[entry["image"]] = entry
+    return ContainerCatalog(
+        exact=exact,
+        prefixes=tuple(prefixes),
+        gpu_tag_markers=tuple(data["gpu_tag_markers"]),
+        model_mount_paths=tuple(p.rstrip("/") for p in data["model_mount_paths"]),
+        model_commands=tuple(
+            ModelCommand(c["provider"], re.compile(c["regex"])) for c in data["model_commands"]
+        ),
+        gpu_resource_prefixes=tuple(data["gpu_resource_prefixes"]),
+    )
+
+
+def parse_image(reference: str) -> ImageRef | None:
+    """``docker.io/library/python:3.12@sha256:..`` -> ImageRef("python", "3.12")."""
+    reference = reference.strip().strip("\"'")
+    if not reference or "$" in reference or "{" in reference or " " in reference:
+        return None
+    reference = reference.split("@", 1)[0]
+    tag = None
+    slash = reference.rfind("/")
+    colon = reference.rfind(":")
+    if colon > slash:
+        reference, tag = reference[:colon], reference[colon + 1 :]
+    repo = reference.lower()
+    for registry in ("docker.io/", "index.docker.io/", "registry-1.docker.io/"):
+        if repo.startswith(registry):
+            repo = repo[len(registry) :]
+    if repo.startswith("library/"):
+        repo = repo[len("library/") :]
+    return ImageRef(repo, tag) if repo else None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Findings shared by the three file kinds
+# ---------------------------------------------------------------------------------------------------
+
+
+def container_finding(
+    file: SourceFile,
+    detector: str,
+    image: ImageRef,
+    line: int,
+    *,
+    gpu_requested: bool = False,
+    internet_facing: bool = False,
+    metadata: dict | None = None,
+) -> Finding | None:
+    catalog = load_catalog()
+    info = catalog.lookup(image)
+    if info is None and not gpu_requested:
+        return None
+    flags = set()
+    if gpu_requested or (info and info.gpu) or catalog.is_gpu(image):
+        flags.add("gpu_instance")
+    if internet_facing:
+        flags.add("internet_facing")
+    meta = {"kind": info.kind if info else "gpu_workload", **(metadata or {})}
+    return Finding(
+        key=f"container:{image.repository}",
+        name=image.repository,
+        type="container",
+        location=file.location(line),
+        detector=detector,
+        provider=info.provider if info else None,
+        version=image.tag,
+        flags=flags,
+        confidence=info.confidence if info else 0.6,
+        metadata=meta,
+    )
+
+
+def model_command_findings(file: SourceFile, detector: str, text: str, line: int) -> Iterator[Finding]:
+    """Models fetched or served by a shell command (``ollama pull``, ``hf download``, ``--model``)."""
+    for command in load_catalog().model_commands:
+        for match in command.pattern.finditer(text):
+            model = match.group(1).strip().rstrip(".,;")
+            flags = set()
+            if command.provider == "Ollama" and (":" not in model or model.endswith(":latest")):
+                flags.add("unpinned_model")
+            yield Finding(
+                key=f"model:{model.lower()}",
+                name=model.lower(),
+                type="model",
+                location=file.location(line),
+                detector=detector,
+                provider=command.provider,
+                model_name=model,
+                flags=flags,
+                metadata={"source": "container_command"},
+            )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Dockerfile
+# ---------------------------------------------------------------------------------------------------
+
+FROM_RE = re.compile(r"^FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?", re.IGNORECASE)
+ARG_RE = re.compile(r"^ARG\s+([A-Za-z_]\w*)=(\S+)", re.IGNORECASE)
+VAR_RE = re.compile(r"\$\{?([A-Za-z_]\w*)(?::-[^}]*)?\}?")
+INSTRUCTION_RE = re.compile(r"^(RUN|CMD|ENTRYPOINT)\s", re.IGNORECASE)
+
+
+def dockerfile_instructions(lines: list[str]) -> Iterator[list[tuple[int, str]]]:
+    """Logical instructions: the (line number, text) pieces of each, continuations and comments dropped."""
+    parts: list[tuple[int, str]] = []
+    for number, raw in enumerate(lines, 1):
+        stripped = raw.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.endswith("\\"):
+            parts.append((number, stripped[:-1]))
+            continue
+        parts.append((number, stripped))
+        yield parts
+        parts = []
+    if parts:
+        yield parts
+
+
+def is_dockerfile(name: str) -> bool:
+    lower = name.lower()
+    return (
+        lower in ("dockerfile", "containerfile")
+        or lower.startswith(("dockerfile.", "containerfile."))
+        or lower.endswith((".dockerfile", ".containerfile"))
+    )
+
+
+def scan_dockerfile(file: SourceFile, detector: str) -> Iterator[Finding]:
+    args: dict[str, str] = {}
+    stages: set[str] = set()
+    for parts in dockerfile_instructions(file.lines):
+        line, instruction = parts[0][0], " ".join(text for _, text in parts)
+        if arg := ARG_RE.match(instruction):
+            args[arg.group(1)] = arg.group(2).strip("\"'")
+            continue
+        if match := FROM_RE.match(instruction):
+            reference = VAR_RE.sub(lambda m: args.get(m.group(1), m.group(0)), match.group(1))
+            if match.group(2):
+                stages.add(match.group(2).lower())
+            if reference.lower() in stages or reference.lower() == "scratch":
+                continue
+            image = parse_image(reference)
+            if image and (finding := container_finding(file, detector, image, line)):
+                yield finding
+            continue
+        if INSTRUCTION_RE.match(instruction):
+            for part_line, text in parts:
+                yield from model_command_findings(file, detector, text, part_line)
+
+
+def scan_shell_script(file: SourceFile, detector: str) -> Iterator[Finding]:
+    for line, text in enumerate(file.lines, 1):
+        if not text.lstrip().startswith("#"):
+            yield from model_command_findings(file, detector, text, line)
+
+
+# ---------------------------------------------------------------------------------------------------
+# docker-compose
+# ---------------------------------------------------------------------------------------------------
+
+
+def is_compose_file(name: str) -> bool:
+    lower = name.lower()
+    return lower.endswith((".yml", ".yaml")) and lower.startswith(("docker-compose", "compose"))
+
+
+def compose_gpu_requested(service: YamlNode) -> bool:
+    if (service.text_at("runtime") or "").lower() == "nvidia":
+        return True
+    devices = service.path("deploy", "resources", "reservations", "devices")
+    for device in devices.elements() if devices else []:
+        driver = (device.text_at("driver") or "").lower()
+        capabilities = device.get("capabilities")
+        caps = {c.text for c in capabilities.elements()} if capabilities else set()
+        if driver in ("nvidia", "amd") or "gpu" in caps:
+            return True
+    return bool(service.get("gpus"))
+
+
+def published_on_public_interface(port: YamlNode) -> bool:
+    if port.is_mapping:
+        if port.get("published") is None:
+            return False
+        host_ip = port.text_at("host_ip") or ""
+        return not host_ip.startswith(LOOPBACK_HOSTS)
+    spec = port.text or ""
+    if not spec:
+        return False
+    spec = spec.split("/", 1)[0]
+    if spec.startswith("["):  # [::1]:8080:80
+        return not spec.startswith("[::1]")
+    parts = spec.split(":")
+    if len(parts) >= 3:
+        return not parts[0].startswith(LOOPBACK_HOSTS)
+    return True  # "8080:80" and "80" (random host port) publish on every interface
+
+
+def compose_model_volumes(service: YamlNode) -> list[str]:
+    catalog = load_catalog()
+    found = []
+    volumes = service.get("volumes")
+    for volume in volumes.elements() if volumes else []:
+        target = volume.text_at("target") if volume.is_mapping else None
+        if target is None and volume.text:
+            pieces = volume.text.split(":")
+            target = pieces[1] if len(pieces) > 1 else pieces[0]
+        if target and catalog.is_model_mount(target):
+            found.append(volume.text or target)
+    return found
+
+
+def command_text(node: YamlNode | None) -> str:
+    if node is None:
+        return ""
+    if node.is_sequence:
+        return " ".join(e.text or "" for e in node.elements())
+    return node.text or ""
+
+
+def scan_compose(file: SourceFile, detector: str, document: YamlNode) -> Iterator[Finding]:
+    services = document.get("services")
+    for service_name, service in services.items() if services is not None else []:
+        if not service.is_mapping:
+            continue
+        image_node = service.get("image")
+        image = parse_image(image_node.text or "") if image_node is not None else None
+        if image is not None:
+            ports = service.get("ports")
+            public = any(published_on_public_interface(p) for p in (ports.elements() if ports else []))
+            public = public or (service.text_at("network_mode") or "") == "host"
+            metadata = {"service": service_name}
+            if volumes := compose_model_volumes(service):
+                metadata["model_volumes"] = volumes
+            finding = container_finding(
+                file,
+                detector,
+                image,
+                image_node.line,
+                gpu_requested=compose_gpu_requested(service),
+                internet_facing=public,
+                metadata=metadata,
+            )
+            if finding:
+                yield finding
+        for key in ("command", "entrypoint"):
+            node = service.get(key)
+            if node is not None:
+                yield from model_command_findings(file, detector, command_text(node), node.line)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Kubernetes
+# ---------------------------------------------------------------------------------------------------
+
+K8S_MARKERS = (re.compile(r"^apiVersion\s*:", re.MULTILINE), re.compile(r"^kind\s*:", re.MULTILINE))
+EXPOSING_SERVICE_TYPES = ("LoadBalancer", "NodePort")
+GPU_NODE_SELECTOR_MARKERS = ("gpu", "accelerator")
+
+
+def pod_specs(node: YamlNode, depth: int = 0) -> Iterator[tuple[YamlNode, YamlNode]]:
+    """Every (pod spec, its owner) in a manifest, whatever the kind (Deployment, CronJob, CRDs …)."""
+    if depth > MAX_WALK_DEPTH or not node.is_mapping:
+        return
+    spec = node.get("spec")
+    if spec is not None and spec.is_mapping and spec.get("containers") is not None:
+        yield spec, node
+    for _, child in node.items():
+        if child.is_mapping:
+            yield from pod_specs(child, depth + 1)
+        elif child.is_sequence and depth < MAX_WALK_DEPTH:
+            for element in child.elements():
+                yield from pod_specs(element, depth + 1)
+
+
+def labels_of(owner: YamlNode) -> dict[str, str]:
+    labels = owner.path("metadata", "labels")
+    return {k: v.text or "" for k, v in labels.items()} if labels else {}
+
+
+def exposed_selectors(documents: list[YamlNode]) -> list[dict[str, str]]:
+    """Selectors of the Services reachable from outside the cluster (LB/NodePort, Ingress, Route)."""
+    services: dict[str, dict[str, str]] = {}
+    exposed_names: set[str] = set()
+    selectors = []
+    for doc in documents:
+        kind = doc.text_at("kind")
+        if kind == "Service":
+            selector = doc.path("spec", "selector")
+            labels = {k: v.text or "" for k, v in selector.items()} if selector else {}
+            services[doc.text_at("metadata", "name") or ""] = labels
+            if doc.text_at("spec", "type") in EXPOSING_SERVICE_TYPES and labels:
+                selectors.append(labels)
+        elif kind == "Ingress":
+            exposed_names.update(ingress_backends(doc))
+        elif kind == "Route":
+            exposed_names.add(doc.text_at("spec", "to", "name") or "")
+    selectors += [services[name] for name in exposed_names if services.get(name)]
+    return selectors
+
+
+def ingress_backends(ingress: YamlNode) -> set[str]:
+    names = set()
+    default = ingress.path("spec", "defaultBackend", "service", "name")
+    if default is not None and default.text:
+        names.add(default.text)
+    rules = ingress.path("spec", "rules")
+    for rule in rules.elements() if rules else []:
+        paths = rule.path("http", "paths")
+        for path in paths.elements() if paths else []:
+            backend = path.get("backend")
+            if backend is None:
+                continue
+            name = backend.text_at("service", "name") or backend.text_at("serviceName")
+            if name:
+                names.add(name)
+    return names
+
+
+def container_gpu_requested(container: YamlNode, pod: YamlNode) -> bool:
+    prefixes = load_catalog().gpu_resource_prefixes
+    for section in ("limits", "requests"):
+        resources = container.path("resources", section)
+        if resources and any(key.startswith(prefixes) for key, _ in resources.items()):
+            return True
+    selector = pod.get("nodeSelector")
+    return bool(selector) and any(
+        marker in key.lower() for key, _ in selector.items() for marker in GPU_NODE_SELECTOR_MARKERS
+    )
+
+
+def k8s_model_volumes(container: YamlNode) -> list[str]:
+    catalog = load_catalog()
+    mounts = container.get("volumeMounts")
+    return [
+        path
+        for mount in (mounts.elements() if mounts else [])
+        if (path := mount.text_at("mountPath")) and catalog.is_model_mount(path)
+    ]
+
+
+def scan_kubernetes(file: SourceFile, detector: str, documents: list[YamlNode]) -> Iterator[Finding]:
+    selectors = exposed_selectors(documents)
+    for doc in documents:
+        workload = f"{doc.text_at('kind') or 'object'}/{doc.text_at('metadata', 'name') or ''}"
+        for pod, owner in pod_specs(doc):
+            labels = labels_of(owner)
+            public = any(labels and all(labels.get(k) == v for k, v in s.items()) for s in selectors)
+            for key in ("initContainers", "containers"):
+                containers = pod.get(key)
+                for container in containers.elements() if containers else []:
+                    yield from scan_k8s_container(file, detector, container, pod, workload, public)
+
+
+def scan_k8s_container(
+    file: SourceFile, detector: str, container: YamlNode, pod: YamlNode, workload: str, public: bool
+) -> Iterator[Finding]:
+    image_node = container.get("image")
+    image = parse_image(image_node.text or "") if image_node is not None else None
+    if image is not None:
+        metadata = {"workload": workload, "container": container.text_at("name")}
+        if volumes := k8s_model_volumes(container):
+            metadata["model_volumes"] = volumes
+        finding = container_finding(
+            file,
+            detector,
+            image,
+            image_node.line,
+            gpu_requested=container_gpu_requested(container, pod),
+            internet_facing=public,
+            metadata=metadata,
+        )
+        if finding:
+            yield finding
+    for key in ("command", "args"):
+        node = container.get(key)
+        if node is not None:
+            yield from model_command_findings(file, detector, command_text(node), node.line)
+
+
+IMAGE_LINE_RE = re.compile(r"^\s*-?\s*image\s*:\s*[\"']?([^\s\"'#]+)")
+
+
+def scan_image_lines(file: SourceFile, detector: str) -> Iterator[Finding]:
+    """Fallback for manifests that do not parse (Helm templates): known images on ``image:`` lines."""
+    for line, text in enumerate(file.lines, 1):
+        if match := IMAGE_LINE_RE.match(text):
+            image = parse_image(match.group(1))
+            if image and (finding := container_finding(file, detector, image, line)):
+                yield finding
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
+class ContainerDetector(Detector):
+    name = "containers"
+
+    def applies_to(self, file: SourceFile) -> bool:
+        return (
+            is_dockerfile(file.name)
+            or file.suffix in (".yml", ".yaml")
+            or (file.suffix == ".sh" and file.size < MAX_YAML_BYTES)
+        )
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
+        if is_dockerfile(file.name):
+            return list(scan_dockerfile(file, self.name))
+        if file.suffix == ".sh":
+            return list(scan_shell_script(file, self.name)) if "ollama" in file.text else []
+        compose = is_compose_file(file.name)
+        if not compose and not all(marker.search(file.text) for marker in K8S_MARKERS):
+            return []
+        if file.size > MAX_YAML_BYTES:
+            report.warnings.append(f"containers: {file.relpath} is larger than {MAX_YAML_BYTES} bytes")
+            return []
+        try:
+            documents = compose_yaml_documents(file.text)
+        except (yaml.YAMLError, RecursionError) as exc:
+            report.warnings.append(f"containers: {file.relpath} is not valid YAML ({type(exc).__name__})")
+            return list(scan_image_lines(file, self.name))
+        if compose:
+            return [f for doc in documents if doc.is_mapping for f in scan_compose(file, self.name, doc)]
+        return list(scan_kubernetes(file, self.name, [d for d in documents if d.is_mapping]))

@@ -1,0 +1,556 @@
+"""AI cloud resources in infrastructure as code: Terraform (``.tf``) and CloudFormation (YAML/JSON).
+
+Each resource of a type listed in ``data/iac.yaml`` (Bedrock, SageMaker, Vertex AI, Azure OpenAI /
+AI Services / ML) becomes a ``cloud_resource`` named ``<resource type>.<logical name>``; a model id
+written in the resource (Bedrock ``foundation_model``, Azure deployment ``model { name }``, SageMaker
+``HF_MODEL_ID``, Vertex Model Garden ids) is also a ``model`` component linked by ``uses_model``.
+Flags: ``gpu_instance`` (instance/machine/accelerator types matching ``gpu_instance_patterns``) and
+``internet_facing`` (per-type rules: public network access left on, notebooks with direct internet
+access, Vertex endpoints outside a VPC, SageMaker endpoints whose model is not attached to a VPC).
+
+Terraform is read by a tolerant line-based block parser (strings, comments and heredocs aware, no
+network, no provider schemas): ``var.x`` and ``local.x`` resolve to literal defaults in the same file,
+anything else is a reference. CloudFormation YAML keeps ``!Ref``/``!GetAtt`` as references.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from common.scanner.catalog import match_model
+from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.detectors.containers import YamlNode, compose_yaml_documents
+
+DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "iac.yaml"
+MAX_BYTES = 10 * 1024 * 1024
+MAX_DEPTH = 64
+CFN_SUFFIXES = (".yaml", ".yml", ".json", ".template")
+
+
+@cache
+def load_rules() -> dict:
+    data = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
+    data["gpu_regexes"] = [re.compile(p, re.IGNORECASE) for p in data["gpu_instance_patterns"]]
+    return data
+
+
+@dataclass
+class Value:
+    """An attribute value with its line: a literal (str), a map/block (dict), a list, or a reference."""
+
+    line: int
+    literal: str | dict | list | None = None
+    ref: str | None = None  # the referenced resource: Terraform "type.name" or a CloudFormation logical id
+
+
+@dataclass
+class Resource:
+    type: str
+    name: str
+    line: int
+    body: Value
+    iac: str
+
+
+def lookup(value: Value | None, path: str) -> list[Value]:
+    """Every value at a dotted path; lists (repeated blocks, sequences) fan out."""
+    current = [value] if value is not None else []
+    for segment in path.split("."):
+        found = []
+        for item in current:
+            for element in item.literal if isinstance(item.literal, list) else [item]:
+                if isinstance(element.literal, dict) and segment in element.literal:
+                    found.append(element.literal[segment])
+        current = found
+    expanded = []
+    for item in current:
+        expanded.extend(item.literal if isinstance(item.literal, list) else [item])
+    return expanded
+
+
+def texts(value: Value | None, path: str) -> list[tuple[str, int]]:
+    return [(v.literal, v.line) for v in lookup(value, path) if isinstance(v.literal, str)]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Terraform
+# ---------------------------------------------------------------------------------------------------
+
+BLOCK_RE = re.compile(r'^([A-Za-z_][\w-]*)((?:\s+(?:"[^"]*"|[A-Za-z_][\w-]*))*)\s*\{(.*)$')
+ATTR_RE = re.compile(r"^([A-Za-z_][\w-]*)\s*=\s*(.*)$")
+LABEL_RE = re.compile(r'"([^"]*)"|([A-Za-z_][\w-]*)')
+HEREDOC_RE = re.compile(r"<<-?\s*([A-Za-z_]\w*)\s*$")
+TRAVERSAL_RE = re.compile(r"^([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)(?:\[[^\]]*\])?(?:\.[\w.\[\]\"*]+)?$")
+INTERP_RE = re.compile(r"\$\{\s*(var|local)\.([A-Za-z_][\w-]*)\s*\}")
+MAP_PAIR_RE = re.compile(r'("(?:[^"\\]|\\.)*"|[\w.-]+)\s*[=:]\s*("(?:[^"\\]|\\.)*"|[^\s,}]+)')
+STRING_RE = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+class HclLines:
+    """Lines of HCL with comments and heredoc bodies removed and the bracket balance of each line.
+
+    Brackets inside strings (and inside ``${...}`` interpolations within strings) do not count.
+    """
+
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+
+    def __iter__(self) -> Iterator[tuple[int, str, int]]:
+        in_comment = False
+        heredoc: str | None = None
+        for number, raw in enumerate(self.lines, 1):
+            if heredoc is not None:
+                if raw.strip() == heredoc:
+                    heredoc = None
+                continue
+            code, balance, in_comment = self.strip_line(raw, in_comment)
+            if match := HEREDOC_RE.search(code):
+                heredoc = match.group(1)
+                code = code[: match.start()] + '""'
+            yield number, code, balance
+
+    @staticmethod
+    def strip_line(raw: str, in_comment: bool) -> tuple[str, int, bool]:
+        out: list[str] = []
+        balance = 0
+        stack: list[str] = []  # '"' inside a string, '$' inside an interpolation within a string
+        i, n = 0, len(raw)
+        while i < n:
+            ch = raw[i]
+            if in_comment:
+                if raw.startswith("*/", i):
+                    in_comment = False
+                    i += 2
+                else:
+                    i += 1
+                continue
+            in_string = bool(stack) and stack[-1] == '"'
+            if in_string:
+                out.append(ch)
+                if ch == "\\" and i + 1 < n:
+                    out.append(raw[i + 1])
+                    i += 2
+                    continue
+                if ch == '"':
+                    stack.pop()
+                elif raw.startswith(("${", "%{"), i):
+                    out.append("{")
+                    stack.append("$")
+                    i += 2
+                    continue
+                i += 1
+                continue
+            if ch == "#" or raw.startswith("//", i):
+                break
+            if raw.startswith("/*", i):
+                in_comment = True
+                i += 2
+                continue
+            out.append(ch)
+            if ch == '"':
+                stack.append('"')
+            elif ch in "{[(":
+                if not stack:
+                    balance += 1
+            elif ch in "}])":
+                if stack and stack[-1] == "$" and ch == "}":
+                    stack.pop()
+                elif not stack:
+                    balance -= 1
+            i += 1
+        return "".join(out), balance, in_comment
+
+
+def unquote(text: str) -> str:
+    return text[1:-1].replace('\\"', '"').replace("\\\\", "\\").replace("\\n", "\n")
+
+
+class TerraformFile:
+    """Top-level blocks of one .tf file as nested ``Value`` trees, plus variable and local literals."""
+
+    def __init__(self, lines: list[str]):
+        self.blocks: list[tuple[list[str], int, dict]] = []  # (labels, line, raw body)
+        self.variables: dict[str, str] = {}
+        self.locals: dict[str, tuple] = {}
+        self.parse(lines)
+        self.locals = {
+            name: raw
+            for labels, _, body in self.blocks
+            if labels == ["locals"]
+            for name, raw in body.items()
+            if raw[0] == "raw"
+        }
+        self.variables = self.literal_defaults("variable", "default")
+
+    def parse(self, lines: list[str]) -> None:
+        stack: list[dict] = []
+        pending: tuple[dict, str, int, list[str], int] | None = None  # target, name, line, parts, depth
+        for number, code, balance in HclLines(lines):
+            if pending is not None:
+                target, name, line, parts, depth = pending
+                parts.append(code)
+                depth += balance
+                if depth > 0:
+                    pending = (target, name, line, parts, depth)
+                    continue
+                target[name] = ("raw", " ".join(parts), line)
+                pending = None
+                continue
+            text = code.strip()
+            if not text:
+                continue
+            if text.startswith("}"):
+                if stack:
+                    stack.pop()
+                continue
+            if block := BLOCK_RE.match(text):
+                labels = [block.group(1)] + [a or b for a, b in LABEL_RE.findall(block.group(2))]
+                body: dict = {}
+                if not stack:
+                    self.blocks.append((labels, number, body))
+                else:
+                    stack[-1].setdefault(labels[0], ("blocks", [], number))[1].append((number, body))
+                inline = block.group(3).strip()
+                if balance <= 0:  # one-line block: name { a = 1 }
+                    for key, raw in MAP_PAIR_RE.findall(inline.rstrip("}")):
+                        body[key.strip('"')] = ("raw", raw, number)
+                else:
+                    stack.append(body)
+                continue
+            if stack and (attr := ATTR_RE.match(text)):
+                if balance > 0:
+                    pending = (stack[-1], attr.group(1), number, [attr.group(2)], balance)
+                else:
+                    stack[-1][attr.group(1)] = ("raw", attr.group(2), number)
+
+    def literal_defaults(self, kind: str, attribute: str) -> dict[str, str]:
+        found = {}
+        for labels, _, body in self.blocks:
+            if len(labels) == 2 and labels[0] == kind and attribute in body:
+                value = self.evaluate(body[attribute][1], body[attribute][2])
+                if isinstance(value.literal, str):
+                    found[labels[1]] = value.literal
+        return found
+
+    def evaluate(self, raw: str, line: int, depth: int = 0) -> Value:
+        raw = raw.strip().rstrip(",")
+        if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
+            text = unquote(raw)
+            text = INTERP_RE.sub(lambda m: self.interpolate(m, depth), text)
+            return Value(line, None if "${" in text else text)
+        if raw in ("true", "false") or re.fullmatch(r"-?\d+(\.\d+)?", raw):
+            return Value(line, raw)
+        if raw.startswith("{"):
+            return Value(
+                line,
+                {k.strip('"'): self.evaluate(v, line, depth) for k, v in MAP_PAIR_RE.findall(raw[1:])},
+            )
+        if raw.startswith("["):
+            return Value(line, [Value(line, unquote(f'"{s}"')) for s in STRING_RE.findall(raw)])
+        if match := TRAVERSAL_RE.match(raw):
+            head, name = match.groups()
+            if head in ("var", "local"):
+                resolved = self.resolve(head, name, depth)
+                return Value(line, resolved)
+            if head not in ("data", "module", "each", "count", "path", "terraform"):
+                return Value(line, None, ref=f"{head}.{name}")
+        return Value(line)
+
+    def interpolate(self, match: re.Match, depth: int) -> str:
+        resolved = self.resolve(match.group(1), match.group(2), depth)
+        return resolved if resolved is not None else match.group(0)
+
+    def resolve(self, head: str, name: str, depth: int) -> str | None:
+        if head == "var":
+            return self.variables.get(name)
+        raw = self.locals.get(name)
+        if raw is None or depth > 8:
+            return None
+        value = self.evaluate(raw[1], raw[2], depth + 1)
+        return value.literal if isinstance(value.literal, str) else None
+
+    def to_value(self, body: dict, line: int) -> Value:
+        fields: dict[str, Value] = {}
+        for name, (kind, payload, at) in body.items():
+            if kind == "raw":
+                fields[name] = self.evaluate(payload, at)
+            else:
+                fields[name] = Value(at, [self.to_value(child, child_line) for child_line, child in payload])
+        return Value(line, fields)
+
+    def resources(self) -> Iterator[Resource]:
+        for labels, line, body in self.blocks:
+            if len(labels) == 3 and labels[0] == "resource":
+                yield Resource(labels[1], labels[2], line, self.to_value(body, line), "terraform")
+
+    def modules(self) -> Iterator[tuple[str, int, str]]:
+        for labels, line, body in self.blocks:
+            if len(labels) == 2 and labels[0] == "module" and "source" in body:
+                source = self.evaluate(body["source"][1], body["source"][2])
+                if isinstance(source.literal, str):
+                    yield labels[1], line, source.literal
+
+
+# ---------------------------------------------------------------------------------------------------
+# CloudFormation
+# ---------------------------------------------------------------------------------------------------
+
+CFN_MARKERS = ("AWS::Bedrock::", "AWS::SageMaker::")
+
+
+def yaml_to_value(node: YamlNode, depth: int = 0) -> Value:
+    if depth > MAX_DEPTH:
+        return Value(node.line)
+    if node.tag in ("!Ref", "!GetAtt") and node.node.value:
+        target = node.node.value if isinstance(node.node.value, str) else ""
+        if node.is_sequence:
+            target = node.elements()[0].text or ""
+        return Value(node.line, None, ref=target.split(".")[0])
+    if node.is_mapping:
+        fields = {key: yaml_to_value(child, depth + 1) for key, child in node.items()}
+        if len(fields) == 1 and ("Ref" in fields or "Fn::GetAtt" in fields):
+            intrinsic = next(iter(fields.values()))
+            target = intrinsic.literal
+            if isinstance(target, list):
+                target = target[0].literal if target else None
+            return Value(node.line, None, ref=target.split(".")[0] if isinstance(target, str) else None)
+        return Value(node.line, fields)
+    if node.is_sequence:
+        return Value(node.line, [yaml_to_value(child, depth + 1) for child in node.elements()])
+    return Value(node.line, node.text)
+
+
+def json_to_value(data: object, line: int, depth: int = 0) -> Value:
+    """Fallback for JSON templates YAML cannot read: every value carries the resource's line."""
+    if depth > MAX_DEPTH:
+        return Value(line)
+    if isinstance(data, dict):
+        if len(data) == 1 and ("Ref" in data or "Fn::GetAtt" in data):
+            target = next(iter(data.values()))
+            target = target[0] if isinstance(target, list) and target else target
+            return Value(line, None, ref=target.split(".")[0] if isinstance(target, str) else None)
+        return Value(line, {str(k): json_to_value(v, line, depth + 1) for k, v in data.items()})
+    if isinstance(data, list):
+        return Value(line, [json_to_value(v, line, depth + 1) for v in data])
+    if isinstance(data, bool):
+        return Value(line, str(data).lower())
+    return Value(line, None if data is None else str(data))
+
+
+def cfn_resources(file: SourceFile, report: FileReport) -> list[Resource]:
+    try:
+        documents = compose_yaml_documents(file.text)
+        template = documents[0] if documents and documents[0].is_mapping else None
+        resources = template.get("Resources") if template else None
+        return [
+            Resource(body.text_at("Type") or "", logical, line, yaml_to_value(body), "cloudformation")
+            for logical, line, body in (resources.entries() if resources is not None else [])
+            if body.is_mapping
+        ]
+    except (yaml.YAMLError, RecursionError):
+        pass
+    try:
+        data = json.loads(file.text)
+    except (ValueError, RecursionError) as exc:
+        report.warnings.append(f"iac: {file.relpath} is not a readable template ({type(exc).__name__})")
+        return []
+    found = []
+    resources = data.get("Resources") if isinstance(data, dict) else None
+    for logical, body in resources.items() if isinstance(resources, dict) else []:
+        if isinstance(body, dict) and isinstance(body.get("Type"), str):
+            line = line_of(file.text, f'"{logical}"')
+            found.append(Resource(body["Type"], logical, line, json_to_value(body, line), "cloudformation"))
+    return found
+
+
+def line_of(text: str, needle: str) -> int:
+    index = text.find(needle)
+    return text.count("\n", 0, index) + 1 if index >= 0 else 0
+
+
+# ---------------------------------------------------------------------------------------------------
+# Rules
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Evaluation:
+    """Applies the data-file rules to the resources of one file (references resolve within the file)."""
+
+    resources: list[Resource]
+    by_address: dict[str, Resource] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for resource in self.resources:
+            address = (
+                resource.name if resource.iac == "cloudformation" else f"{resource.type}.{resource.name}"
+            )
+            self.by_address[address] = resource
+
+    @staticmethod
+    def body(resource: Resource) -> Value:
+        properties = lookup(resource.body, "Properties") if resource.iac == "cloudformation" else []
+        return properties[0] if properties else resource.body
+
+    def holds(self, resource: Resource, condition: dict) -> bool:
+        body = self.body(resource)
+        if "present" in condition:
+            return bool(lookup(body, condition["present"]))
+        expected = str(condition["equals"]).lower()
+        return any(text.lower() == expected for text, _ in texts(body, condition["attr"]))
+
+    def internet_facing(self, resource: Resource, depth: int = 0) -> bool:
+        rule = load_rules()["resources"].get(resource.type, {})
+        if depth > 0 and "serves_public_unless" in rule:
+            return not any(self.holds(resource, c) for c in rule["serves_public_unless"])
+        if "public_when" in rule:
+            return any(self.holds(resource, c) for c in rule["public_when"])
+        if "private_when" in rule:
+            return not any(self.holds(resource, c) for c in rule["private_when"])
+        if "public_via" in rule and depth < 4:
+            targets = [resource]
+            for path in rule["public_via"]:
+                targets = [
+                    self.by_address[v.ref]
+                    for t in targets
+                    for v in lookup(self.body(t), path)
+                    if v.ref in self.by_address
+                ]
+            return bool(targets) and all(self.internet_facing(t, depth + 1) for t in targets)
+        return False
+
+    def gpu(self, resource: Resource) -> list[str]:
+        rule = load_rules()["resources"].get(resource.type, {})
+        regexes = load_rules()["gpu_regexes"]
+        body = self.body(resource)
+        return [
+            text
+            for path in rule.get("gpu", [])
+            for text, _ in texts(body, path)
+            if any(r.search(text) for r in regexes)
+        ]
+
+    def models(self, resource: Resource) -> list[tuple[str, str | None, int]]:
+        rule = load_rules()["resources"].get(resource.type, {})
+        body = self.body(resource)
+        found = []
+        for spec in rule.get("models", []):
+            if isinstance(spec, dict):
+                versions = texts(body, spec["version"])
+                for name, line in texts(body, spec["name"]):
+                    found.append((name, versions[0][0] if versions else None, line))
+            else:
+                found.extend((name, None, line) for name, line in texts(body, spec))
+        return [(model_id(name), version, line) for name, version, line in found if model_id(name)]
+
+
+def model_id(value: str) -> str:
+    """The model id inside an ARN or a Vertex publisher path.
+
+    ``arn:aws:bedrock:…:foundation-model/amazon.titan-embed-text-v2:0`` -> ``amazon.titan-embed-text-v2:0``;
+    ``publishers/google/models/gemma3@gemma-3-1b-it`` -> ``gemma-3-1b-it``.
+    """
+    value = value.strip()
+    if value.startswith("arn:"):
+        value = value.rsplit("/", 1)[-1] if "/" in value else ""
+    elif value.startswith("publishers/"):
+        value = value.rsplit("/", 1)[-1]
+        value = value.split("@", 1)[1] if "@" in value else value
+    return value.lower() if re.fullmatch(r"[\w.:/@-]+", value) else ""
+
+
+class IacDetector(Detector):
+    name = "iac"
+
+    def applies_to(self, file: SourceFile) -> bool:
+        return file.suffix == ".tf" or file.suffix in CFN_SUFFIXES
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
+        if file.size > MAX_BYTES:
+            report.warnings.append(f"iac: {file.relpath} is larger than {MAX_BYTES} bytes")
+            return []
+        if file.suffix == ".tf":
+            return self.detect_terraform(file, report)
+        if not any(marker in file.text for marker in CFN_MARKERS):
+            return []
+        return self.findings(file, cfn_resources(file, report))
+
+    def detect_terraform(self, file: SourceFile, report: FileReport) -> list[Finding]:
+        rules = load_rules()
+        if not any(t in file.text for t in rules["resources"]) and "module" not in file.text:
+            return []
+        try:
+            terraform = TerraformFile(file.lines)
+            resources = list(terraform.resources())
+        except RecursionError:
+            report.warnings.append(f"iac: {file.relpath} nests too deeply to read")
+            return []
+        findings = self.findings(file, resources)
+        for name, line, source in terraform.modules():
+            module = next((m for m in rules["modules"] if source.startswith(m["source"])), None)
+            if module:
+                findings.append(
+                    self.resource_finding(
+                        file, f"module.{name}", line, module["provider"], {"service": module["service"]}
+                    )
+                )
+        return findings
+
+    def findings(self, file: SourceFile, resources: list[Resource]) -> list[Finding]:
+        rules = load_rules()["resources"]
+        evaluation = Evaluation(resources)
+        findings: list[Finding] = []
+        for resource in resources:
+            rule = rules.get(resource.type)
+            if rule is None:
+                continue
+            name = f"{resource.type}.{resource.name}"
+            metadata = {"service": rule["service"], "kind": rule["kind"], "iac": resource.iac}
+            provider = rule["provider"]
+            account_kind = texts(evaluation.body(resource), "kind")
+            if account_kind:
+                metadata["account_kind"] = account_kind[0][0]
+            finding = self.resource_finding(file, name, resource.line, provider, metadata)
+            if gpu_types := evaluation.gpu(resource):
+                finding.flags.add("gpu_instance")
+                finding.metadata["gpu_types"] = sorted(set(gpu_types))
+            if evaluation.internet_facing(resource):
+                finding.flags.add("internet_facing")
+            for model, version, line in evaluation.models(resource):
+                known = match_model(model)
+                finding.relations.append(("uses_model", f"model:{model}"))
+                findings.append(
+                    Finding(
+                        key=f"model:{model}",
+                        name=model,
+                        type="model",
+                        location=file.location(line),
+                        detector=self.name,
+                        provider=known.provider if known else provider,
+                        version=version,
+                        model_name=model,
+                        metadata={"source": name, **({"revision": version} if version else {})},
+                    )
+                )
+            findings.append(finding)
+        return findings
+
+    def resource_finding(
+        self, file: SourceFile, name: str, line: int, provider: str, metadata: dict
+    ) -> Finding:
+        return Finding(
+            key=f"cloud_resource:{name.lower()}",
+            name=name,
+            type="cloud_resource",
+            location=file.location(line),
+            detector=self.name,
+            provider=provider,
+            metadata=metadata,
+        )

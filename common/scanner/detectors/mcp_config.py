@@ -1,0 +1,402 @@
+"""MCP client configuration files: which MCP servers an AI client (Cursor, VS Code, Claude …) starts.
+
+Each configured server becomes an ``mcp_server`` component named by its config key. A server started
+by a command is local; one reached by ``url`` (or through a proxy such as ``mcp-remote``) is remote
+(``mcp_remote_server``), unless the URL points at this machine. The package a command runs
+(``npx``/``uvx``/``docker run`` …) is compared with the known servers in ``data/mcp_servers.yaml``: an
+unknown package, an unknown remote host, or a package fetched from git/a path is ``mcp_unknown_server``;
+a local script (``node server.js``) is the project's own code and is not flagged. Hard-coded secrets in
+``env``, ``headers`` or arguments flag ``hardcoded_api_key``; only a masked form and a hash are kept.
+Config files of a known client app also yield an ``mcp_client`` component linked to its servers.
+
+The secret heuristics (``SecretRules``) are shared with the n8n detector.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
+
+import yaml
+
+from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.detectors.containers import parse_image
+from common.scanner.model import Location
+from common.scanner.textutil import mask_secret, secret_hash
+
+DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "mcp_servers.yaml"
+MAX_BYTES = 5 * 1024 * 1024
+INTERPRETERS = ("node", "python", "python3", "deno", "bun", "ruby", "java", "php", "sh", "bash", "uv", "tsx")
+
+
+@cache
+def load_data() -> dict:
+    return yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Hard-coded secrets
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SecretRules:
+    name_pattern: re.Pattern
+    name_exclusions: tuple
+    value_patterns: tuple
+    placeholders: tuple
+    min_length: int
+    undigited_min_length: int
+
+    def is_placeholder(self, value: str) -> bool:
+        return any(p.search(value) for p in self.placeholders) or bool(
+            re.search(r"\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]{2,}", value)
+        )
+
+    def is_secret(self, name: str, value: object) -> bool:
+        """True when ``value`` looks like a real credential: a provider key format, or a random-looking
+        non-placeholder value of at least ``min_length`` characters under a credential-like name."""
+        if not isinstance(value, str):
+            return False
+        value = value.strip()
+        bare = value[7:].strip() if value.lower().startswith("bearer ") else value
+        if len(bare) < self.min_length or " " in bare or self.is_placeholder(bare):
+            return False
+        if any(p.search(value) or p.search(bare) for p in self.value_patterns):
+            return True
+        named = bool(self.name_pattern.search(name)) and not any(x.search(name) for x in self.name_exclusions)
+        random_looking = any(ch.isdigit() for ch in bare) or len(bare) >= self.undigited_min_length
+        return named and random_looking and not bare.startswith(("http://", "https://", "/", "./"))
+
+
+@cache
+def secret_rules() -> SecretRules:
+    data = load_data()["secrets"]
+    return SecretRules(
+        name_pattern=re.compile(data["name_pattern"]),
+        name_exclusions=tuple(re.compile(p) for p in data["name_exclusions"]),
+        value_patterns=tuple(re.compile(p) for p in data["value_patterns"]),
+        placeholders=tuple(re.compile(p) for p in data["placeholder_patterns"]),
+        min_length=data["min_length"],
+        undigited_min_length=data["undigited_min_length"],
+    )
+
+
+def secret_record(field_name: str, value: str) -> dict:
+    """What is stored about a hard-coded secret: never the value itself."""
+    return {"field": field_name, "masked": mask_secret(value), "hash": secret_hash(value)}
+
+
+def mask_text(text: str, secrets: Iterable[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, mask_secret(secret))
+    return text
+
+
+URL_CREDENTIALS_RE = re.compile(r"^[a-z][a-z0-9+.-]*://([^/@\s:]+):([^/@\s]+)@", re.IGNORECASE)
+OPTION_VALUE_RE = re.compile(r"^--?([\w-]+)=(.+)$")
+
+
+def secrets_in_arguments(args: list[str]) -> list[tuple[str, str]]:
+    """(field, secret) pairs in command arguments: ``--api-key=…``, ``--token …`` or URL passwords."""
+    rules = secret_rules()
+    found = []
+    for index, arg in enumerate(args):
+        if match := URL_CREDENTIALS_RE.match(arg):
+            password = match.group(2)
+            if not rules.is_placeholder(password):
+                found.append((f"args[{index}]", password))
+        elif match := OPTION_VALUE_RE.match(arg):
+            if rules.is_secret(match.group(1), match.group(2)):
+                found.append((f"args[{index}]", match.group(2)))
+        elif (
+            arg.startswith("-")
+            and index + 1 < len(args)
+            and rules.is_secret(arg.lstrip("-"), args[index + 1])
+        ):
+            found.append((f"args[{index + 1}]", args[index + 1]))
+        elif rules.is_secret("", arg):
+            found.append((f"args[{index}]", arg))
+    return found
+
+
+# ---------------------------------------------------------------------------------------------------
+# Tolerant JSON (VS Code settings are JSON with comments and trailing commas)
+# ---------------------------------------------------------------------------------------------------
+
+
+def strip_jsonc(text: str) -> str:
+    """Remove // and /* */ comments and trailing commas outside strings, keeping line breaks."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    in_string = False
+    while i < n:
+        ch = text[i]
+        if in_string:
+            out.append(ch)
+            if ch == "\\" and i + 1 < n:
+                out.append(text[i + 1])
+                i += 2
+                continue
+            in_string = ch != '"'
+            i += 1
+            continue
+        if ch == '"':
+            in_string = True
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            comment = text[i : n if end < 0 else end + 2]
+            out.append("\n" * comment.count("\n"))
+            i = n if end < 0 else end + 2
+            continue
+        out.append(ch)
+        i += 1
+    return re.sub(r",(\s*[}\]])", r"\1", "".join(out))
+
+
+def load_jsonc(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return json.loads(strip_jsonc(text))
+
+
+def line_of_key(text: str, key: str, start: int = 0) -> tuple[int, int]:
+    """(1-based line, offset) of the first ``"key":`` at or after ``start``; (0, start) if absent."""
+    match = re.compile(re.escape(json.dumps(key)) + r"\s*:").search(text, start)
+    if match is None:
+        return 0, start
+    return text.count("\n", 0, match.start()) + 1, match.start()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Servers
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ServerInfo:
+    transport: str  # stdio | http | sse
+    package: str | None = None
+    registry: str | None = None
+    version: str | None = None
+    url: str | None = None
+    local_script: str | None = None
+    flags: set[str] = field(default_factory=set)
+    secrets: list[tuple[str, str]] = field(default_factory=list)  # (field, value)
+
+
+def split_version(package: str, registry: str) -> tuple[str, str | None]:
+    if registry == "docker":
+        image = parse_image(package)
+        return (image.repository, image.tag) if image else (package, None)
+    if registry == "pypi":
+        match = re.match(r"^([A-Za-z0-9_.\-\[\]]+?)(?:==|@)(.+)$", package)
+        return (match.group(1), match.group(2)) if match else (package, None)
+    at = package.rfind("@")
+    if at > 0:
+        return package[:at], package[at + 1 :]
+    return package, None
+
+
+def first_positional(args: list[str], with_value: set[str]) -> tuple[int, str | None]:
+    skip = False
+    for index, arg in enumerate(args):
+        if skip:
+            skip = False
+            continue
+        if arg.startswith("-"):
+            skip = arg in with_value
+            continue
+        return index, arg
+    return len(args), None
+
+
+def describe_server(spec: dict) -> ServerInfo:
+    data = load_data()
+    url = next((spec[k] for k in ("url", "serverUrl", "httpUrl") if isinstance(spec.get(k), str)), None)
+    if url:
+        transport = "sse" if spec.get("type") == "sse" or url.rstrip("/").endswith("/sse") else "http"
+        return ServerInfo(transport=transport, url=url)
+    command = spec.get("command") if isinstance(spec.get("command"), str) else ""
+    args = (
+        [a for a in spec.get("args", []) if isinstance(a, str)] if isinstance(spec.get("args"), list) else []
+    )
+    if command and " " in command.strip() and not args:
+        command, *args = command.split()
+    info = ServerInfo(transport="stdio")
+    program = PurePosixPath(command.replace("\\", "/")).name.lower().removesuffix(".cmd").removesuffix(".exe")
+    runners = data["package_runners"]
+    with_value = set(data["runner_options_with_value"])
+    registry = runners.get(program)
+    if args and f"{program} {args[0]}" in runners:  # pnpm dlx, yarn dlx, pipx run
+        registry, args = runners[f"{program} {args[0]}"], args[1:]
+    if registry == "docker":
+        args = args[1:] if args and args[0] == "run" else args
+    if registry:
+        if registry == "pypi" and "--from" in args[:-1]:
+            package = args[args.index("--from") + 1]
+            index = args.index("--from") + 1
+        else:
+            index, package = first_positional(args, with_value)
+        if package:
+            info.package, info.version = split_version(package, registry)
+            info.registry = registry
+            if info.package in data["remote_proxies"]:
+                info.url = next((a for a in args[index + 1 :] if a.startswith(("http://", "https://"))), None)
+    elif program in INTERPRETERS:
+        info.local_script = first_positional(args, with_value)[1]
+    elif program:
+        info.package, info.registry = program, "command"
+    info.secrets = secrets_in_arguments(args)
+    return info
+
+
+def classify(info: ServerInfo) -> None:
+    data = load_data()
+    if info.url:
+        host = (urlsplit(info.url).hostname or "").lower()
+        if host and host not in data["local_hosts"]:
+            info.flags.add("mcp_remote_server")
+            if host not in data["known_remote_hosts"]:
+                info.flags.add("mcp_unknown_server")
+    if info.package and not (info.url and info.package in data["remote_proxies"]):
+        known = {p.lower() for p in data["known_packages"].get(info.registry, [])}
+        fetched = info.package.startswith(("git+", "github:", "http://", "https://", "./", "../", "/"))
+        if fetched or info.package.lower() not in known:
+            info.flags.add("mcp_unknown_server")
+    if info.secrets:
+        info.flags.add("hardcoded_api_key")
+
+
+def safe_url(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return f"{parts.scheme}://{netloc}{parts.path}"
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConfigKind:
+    client: str | None
+    keys: tuple
+
+
+def config_kind(relpath: str) -> ConfigKind | None:
+    lower = "/" + relpath.lower()
+    for entry in load_data()["config_files"]:
+        if lower.endswith("/" + entry["path"]):
+            return ConfigKind(entry["client"], tuple(entry["keys"]))
+    return None
+
+
+def servers_of(document: object, keys: tuple) -> Iterator[tuple[str, str, dict]]:
+    """(container key, server name, spec) for every server under one of the dotted ``keys``."""
+    for dotted in keys:
+        node = document
+        for part in dotted.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            for name, spec in node.items():
+                if isinstance(spec, dict):
+                    yield dotted.rsplit(".", 1)[-1], name, spec
+
+
+class McpConfigDetector(Detector):
+    name = "mcp_config"
+
+    def applies_to(self, file: SourceFile) -> bool:
+        return file.suffix == ".json" and config_kind(file.relpath) is not None
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
+        kind = config_kind(file.relpath)
+        if kind is None:
+            return []
+        if file.size > MAX_BYTES:
+            report.warnings.append(f"mcp_config: {file.relpath} is larger than {MAX_BYTES} bytes")
+            return []
+        try:
+            document = load_jsonc(file.text)
+        except (ValueError, RecursionError) as exc:
+            report.warnings.append(f"mcp_config: {file.relpath} is not valid JSON ({type(exc).__name__})")
+            return []
+        findings = []
+        for container, name, spec in servers_of(document, kind.keys):
+            findings.extend(self.server_findings(file, container, name, spec, kind.client))
+        if kind.client and findings:
+            findings.append(self.client_finding(file, kind.client, findings))
+        return findings
+
+    def server_findings(
+        self, file: SourceFile, container: str, name: str, spec: dict, client: str | None
+    ) -> list[Finding]:
+        info = describe_server(spec)
+        rules = secret_rules()
+        _, container_at = line_of_key(file.text, container)
+        line, offset = line_of_key(file.text, name, container_at)
+        for section in ("env", "headers"):
+            values = spec.get(section)
+            if isinstance(values, dict):
+                info.secrets += [(f"{section}.{k}", v) for k, v in values.items() if rules.is_secret(k, v)]
+        secret_lines = set()
+        for _, value in info.secrets:
+            at = file.text.find(json.dumps(value)[1:-1], offset)
+            if at >= 0:
+                secret_lines.add(file.text.count("\n", 0, at) + 1)
+        classify(info)
+        secret_values = [value for _, value in info.secrets]
+        metadata = {
+            "transport": info.transport,
+            "client": client,
+            "package": info.package,
+            "registry": info.registry,
+            "local_script": info.local_script,
+            "url": safe_url(info.url) if info.url else None,
+            "env_keys": sorted(spec["env"]) if isinstance(spec.get("env"), dict) else [],
+        }
+        if info.secrets:
+            metadata["secrets"] = [secret_record(f, v) for f, v in info.secrets]
+        metadata = {k: v for k, v in metadata.items() if v not in (None, [])}
+        # the server's line, then every line holding one of its secrets: one component, several locations
+        lines = [line, *sorted(secret_lines - {line, 0})]
+        return [
+            Finding(
+                key=f"mcp_server:{name.lower()}",
+                name=name,
+                type="mcp_server",
+                location=self.masked_location(file, at, secret_values),
+                detector=self.name,
+                version=info.version,
+                flags=set(info.flags),
+                metadata=metadata,
+            )
+            for at in lines
+        ]
+
+    def client_finding(self, file: SourceFile, client: str, servers: list[Finding]) -> Finding:
+        return Finding(
+            key=f"mcp_client:{client}",
+            name=client,
+            type="mcp_client",
+            location=file.location(0, PurePosixPath(file.relpath).name),
+            detector=self.name,
+            metadata={"config": file.relpath},
+            relations=sorted({("connects_to", server.key) for server in servers}),
+        )
+
+    @staticmethod
+    def masked_location(file: SourceFile, line: int, secrets: list[str]) -> Location:
+        snippet = file.lines[line - 1].strip() if 0 < line <= len(file.lines) else ""
+        return file.location(line, mask_text(snippet, secrets))

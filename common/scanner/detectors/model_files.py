@@ -1,0 +1,346 @@
+"""Model weight files: .gguf, .safetensors, .onnx, .pt/.pth/.bin/.pkl/.joblib, .h5/.keras, .tflite.
+
+The extension only nominates a file; its format is read from the header magic (GGUF, safetensors
+header, ONNX protobuf, pickle protocol, zip with ``data.pkl``, HDF5, TFLite flatbuffer, compressed
+joblib), so a ``.bin`` that is not a model is not reported and a pickle named ``.bin`` is. Each model
+file is a ``model_file`` component named by its relative path, with size and a streamed sha256 (the
+file is never held in memory). Pickle-based formats are ``unsafe_model_format``; a pickle whose
+globals run commands (``os.system``, ``subprocess`` …) is also ``dangerous_code``; files over
+``large_model_file_bytes`` are ``large_model_file`` (thresholds in ``data/model_files.yaml``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import io
+import json
+import math
+import pickletools
+import struct
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+
+DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "model_files.yaml"
+HEADER_BYTES = 64
+HASH_CHUNK = 1024 * 1024
+GGUF_METADATA_BYTES = 1024 * 1024
+SAFETENSORS_HEADER_LIMIT = 16 * 1024 * 1024
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+HDF5_OFFSETS = (0, 512, 1024, 2048)
+COMPRESSED_MAGIC = {
+    b"\x78\x01": "zlib",
+    b"\x78\x5e": "zlib",
+    b"\x78\x9c": "zlib",
+    b"\x78\xda": "zlib",
+    b"\x1f\x8b": "gzip",
+    b"BZh": "bz2",
+    b"\xfd7zXZ\x00": "xz",
+    b"\x04\x22\x4d\x18": "lz4",
+    b"ZF0x": "joblib-zfile",
+}
+ONNX_SECOND_FIELD_TAGS = {0x12, 0x1A, 0x22, 0x28, 0x32, 0x3A, 0x42}
+PICKLE_STRING_OPCODES = {
+    "SHORT_BINUNICODE",
+    "BINUNICODE",
+    "BINUNICODE8",
+    "UNICODE",
+    "STRING",
+    "BINSTRING",
+    "SHORT_BINSTRING",
+}
+
+
+@cache
+def load_config() -> dict:
+    data = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
+    data["extensions"] = tuple(data["extensions"])
+    data["pickle_extensions"] = tuple(data["pickle_extensions"])
+    return data
+
+
+@dataclass
+class ModelFormat:
+    format: str
+    unsafe: bool = False
+    details: dict = field(default_factory=dict)
+    pickle_globals: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Header readers
+# ---------------------------------------------------------------------------------------------------
+
+
+def read_gguf_metadata(handle) -> dict:
+    """``general.*`` keys of a GGUF header (architecture, name …); stops at the first array."""
+    handle.seek(0)
+    buffer = handle.read(GGUF_METADATA_BYTES)
+    if len(buffer) < 24:
+        return {}
+    version, tensors, count = struct.unpack_from("<IQQ", buffer, 4)
+    details: dict = {"gguf_version": version, "tensor_count": tensors}
+    offset = 24
+    scalar_formats = {
+        0: "B",
+        1: "b",
+        2: "H",
+        3: "h",
+        4: "I",
+        5: "i",
+        6: "f",
+        7: "?",
+        10: "Q",
+        11: "q",
+        12: "d",
+    }
+    try:
+        for _ in range(min(count, 256)):
+            (key_length,) = struct.unpack_from("<Q", buffer, offset)
+            key = buffer[offset + 8 : offset + 8 + key_length].decode("utf-8", "replace")
+            offset += 8 + key_length
+            (value_type,) = struct.unpack_from("<I", buffer, offset)
+            offset += 4
+            if value_type == 8:
+                (length,) = struct.unpack_from("<Q", buffer, offset)
+                value: object = buffer[offset + 8 : offset + 8 + length].decode("utf-8", "replace")
+                offset += 8 + length
+            elif value_type in scalar_formats:
+                fmt = "<" + scalar_formats[value_type]
+                (value,) = struct.unpack_from(fmt, buffer, offset)
+                offset += struct.calcsize(fmt)
+            else:
+                break
+            if key.startswith("general.") and key != "general.source.url":
+                details[key.removeprefix("general.")] = value
+    except struct.error:
+        pass  # the metadata runs past the bytes read; what was parsed is enough
+    return details
+
+
+def read_safetensors(handle, size: int, header: bytes) -> dict | None:
+    if len(header) < 9 or header[8:9] != b"{":
+        return None
+    (length,) = struct.unpack_from("<Q", header, 0)
+    if not 2 <= length <= size - 8:
+        return None
+    if length > SAFETENSORS_HEADER_LIMIT:
+        return {"header_bytes": length}
+    handle.seek(8)
+    try:
+        table = json.loads(handle.read(length))
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(table, dict):
+        return None
+    tensors = {k: v for k, v in table.items() if k != "__metadata__" and isinstance(v, dict)}
+    parameters = sum(
+        math.prod(t.get("shape") or [1]) for t in tensors.values() if isinstance(t.get("shape"), list)
+    )
+    details = {"tensor_count": len(tensors), "parameters": parameters}
+    dtypes = sorted({str(t.get("dtype")) for t in tensors.values() if t.get("dtype")})
+    if dtypes:
+        details["dtypes"] = dtypes
+    if isinstance(table.get("__metadata__"), dict):
+        details["metadata"] = {str(k): str(v)[:200] for k, v in list(table["__metadata__"].items())[:20]}
+    return details
+
+
+def looks_like_onnx(header: bytes, strict: bool) -> dict | None:
+    """ONNX ModelProto: field 1 ir_version (varint), then producer_name/graph/opset fields."""
+    if len(header) < 4 or header[0] != 0x08 or not 1 <= header[1] <= 20:
+        return None
+    if header[2] not in ONNX_SECOND_FIELD_TAGS:
+        return None
+    details = {"ir_version": header[1]}
+    if header[2] == 0x12 and 0 < header[3] < 60:
+        producer = header[4 : 4 + header[3]]
+        if producer.isascii() and producer.decode("ascii").isprintable():
+            details["producer"] = producer.decode("ascii")
+    if strict and "producer" not in details:
+        return None
+    return details
+
+
+def pickle_globals(stream: bytes) -> tuple[int | None, list[str]]:
+    """Protocol and the globals a pickle imports, from a disassembly that never executes it."""
+    protocol = None
+    found: list[str] = []
+    strings: list[str] = []
+    try:
+        for opcode, arg, _ in pickletools.genops(io.BytesIO(stream)):
+            name = opcode.name
+            if name == "PROTO":
+                protocol = arg
+            elif name in PICKLE_STRING_OPCODES and isinstance(arg, str | bytes):
+                strings = [*strings[-1:], arg if isinstance(arg, str) else arg.decode("latin-1")]
+            elif name == "GLOBAL" and isinstance(arg, str):
+                found.append(arg.replace(" ", "."))
+            elif name == "STACK_GLOBAL" and len(strings) == 2:
+                found.append(".".join(strings))
+            elif name == "STOP":
+                break
+            if len(found) > 200:
+                break
+    except (ValueError, EOFError, struct.error, UnicodeDecodeError):
+        pass  # truncated or not a pickle past this point; what was read stands
+    return protocol, sorted(set(found))
+
+
+def parses_as_pickle(data: bytes, opcodes_needed: int = 3) -> bool:
+    count = 0
+    try:
+        for _ in pickletools.genops(io.BytesIO(data)):
+            count += 1
+            if count >= opcodes_needed:
+                return True
+    except (ValueError, EOFError, struct.error, UnicodeDecodeError):
+        return False
+    return count > 0
+
+
+def is_pickle_start(header: bytes, trusted_extension: bool) -> bool:
+    if len(header) >= 2 and header[0] == 0x80 and 2 <= header[1] <= 5:
+        return True
+    # protocol 0/1 pickles have no signature: believe them only under a pickle extension
+    return trusted_extension and header[:1] in (b"(", b"c", b"}", b"]", b")") and parses_as_pickle(header)
+
+
+def read_zip(path: Path, limit: int) -> ModelFormat | None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            pickles = [n for n in names if n.endswith((".pkl", ".pickle")) or n.endswith("/data.pkl")]
+            if pickles:
+                with archive.open(pickles[0]) as member:
+                    protocol, globals_ = pickle_globals(member.read(limit))
+                kind = (
+                    "pytorch"
+                    if any(n.endswith("/version") or n.endswith("/data.pkl") for n in names)
+                    else "zip"
+                )
+                details = {"archive_entries": len(names), "pickle_member": pickles[0]}
+                if protocol is not None:
+                    details["pickle_protocol"] = protocol
+                return ModelFormat(f"{kind} (zip+pickle)", True, details, globals_)
+            base = {n.rsplit("/", 1)[-1] for n in names}
+            if "config.json" in base and ({"model.weights.h5", "metadata.json"} & base):
+                return ModelFormat("keras_v3", False, {"archive_entries": len(names)})
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+    return None
+
+
+def sniff(path: Path, handle, size: int, suffix: str) -> ModelFormat | None:
+    config = load_config()
+    handle.seek(0)
+    header = handle.read(HEADER_BYTES)
+    trusted_pickle = suffix in config["pickle_extensions"]
+    if header[:4] == b"GGUF":
+        return ModelFormat("gguf", False, read_gguf_metadata(handle))
+    if header[:4] in (b"lmgg", b"fmgg", b"tjgg"):
+        return ModelFormat("ggml", False, {})
+    if header[:4] == b"PK\x03\x04":
+        return read_zip(path, config["pickle_scan_bytes"])
+    for offset in HDF5_OFFSETS:
+        if offset + 8 <= size:
+            if offset >= len(header):
+                handle.seek(offset)
+                probe = handle.read(8)
+            else:
+                probe = header[offset : offset + 8]
+            if probe == HDF5_SIGNATURE:
+                return ModelFormat("hdf5", False, {"signature_offset": offset})
+    if header[4:8] == b"TFL3":
+        return ModelFormat("tflite", False, {})
+    if (details := read_safetensors(handle, size, header)) is not None:
+        return ModelFormat("safetensors", False, details)
+    if is_pickle_start(header, trusted_pickle):
+        handle.seek(0)
+        protocol, globals_ = pickle_globals(handle.read(config["pickle_scan_bytes"]))
+        details = {"pickle_protocol": protocol} if protocol is not None else {}
+        return ModelFormat("joblib (pickle)" if suffix == ".joblib" else "pickle", True, details, globals_)
+    if trusted_pickle:
+        codec = next((c for magic, c in COMPRESSED_MAGIC.items() if header.startswith(magic)), None)
+        if codec:
+            return ModelFormat(f"compressed pickle ({codec})", True, {"compression": codec})
+    if (details := looks_like_onnx(header, strict=suffix != ".onnx")) is not None:
+        return ModelFormat("onnx", False, details)
+    return None
+
+
+def dangerous_globals(globals_: list[str]) -> list[str]:
+    patterns = load_config()["dangerous_pickle_globals"]
+    return [g for g in globals_ if any(fnmatch.fnmatchcase(g, p) for p in patterns)]
+
+
+def sha256_of(handle) -> str:
+    handle.seek(0)
+    digest = hashlib.sha256()
+    while chunk := handle.read(HASH_CHUNK):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
+
+
+class ModelFileDetector(Detector):
+    name = "model_files"
+    text_only = False  # model files are binary and may be larger than the text size limit
+
+    def applies_to(self, file: SourceFile) -> bool:
+        return file.suffix in load_config()["extensions"]
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
+        config = load_config()
+        try:
+            with file.path.open("rb") as handle:
+                size = file.path.stat().st_size
+                model = sniff(file.path, handle, size, file.suffix)
+                if model is None:
+                    return []
+                digest = sha256_of(handle)
+        except OSError as exc:
+            report.warnings.append(f"model_files: cannot read {file.relpath}: {exc.strerror or exc}")
+            return []
+        flags = set()
+        if model.unsafe:
+            flags.add("unsafe_model_format")
+        risky = dangerous_globals(model.pickle_globals)
+        if risky:
+            flags.add("dangerous_code")
+        if size > config["large_model_file_bytes"]:
+            flags.add("large_model_file")
+        metadata = {"format": model.format, "size_bytes": size, "sha256": digest, **model.details}
+        if model.pickle_globals:
+            metadata["pickle_globals"] = model.pickle_globals[:50]
+        if risky:
+            metadata["dangerous_globals"] = risky
+        label = " ".join(str(model.details[k]) for k in ("architecture", "name") if k in model.details)
+        snippet = f"{model.format}{' ' + label if label else ''}, {human_size(size)}"
+        return [
+            Finding(
+                key=f"model_file:{file.relpath.lower()}",
+                name=file.relpath,
+                type="model_file",
+                location=file.location(0, snippet),
+                detector=self.name,
+                model_name=model.details.get("name") if isinstance(model.details.get("name"), str) else None,
+                flags=flags,
+                metadata=metadata,
+            )
+        ]

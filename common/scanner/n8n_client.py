@@ -1,0 +1,180 @@
+"""Scan a live n8n instance through its public API (``GET /api/v1/workflows`` with ``X-N8N-API-KEY``).
+
+Every workflow goes through the same analysis as an exported workflow file
+(``detectors.n8n.analyze_workflow``); findings are located at ``n8n://<host>/workflows/<id>`` (line 0,
+the snippet names the node) and merged, flagged and scored like a file scan.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import date
+from urllib.parse import urlsplit
+
+import requests
+
+from common.scanner.detectors.base import Finding
+from common.scanner.detectors.n8n import analyze_workflow
+from common.scanner.engine import _apply_cross_file_flags, _relationships, merge_findings
+from common.scanner.model import ScanResult, ScanWarning
+from common.scanner.risk import score_component
+
+Progress = Callable[[str, int, int], None]
+
+PAGE_SIZE = 100
+MAX_PAGES = 10_000
+
+
+class N8nError(Exception):
+    """The instance could not be scanned; the message is safe to show (it never contains the key)."""
+
+
+class N8nUnauthorized(N8nError):
+    """The instance refused the API key (401/403)."""
+
+
+class N8nUnreachable(N8nError):
+    """No answer from the instance: DNS, connection refused, TLS or timeout."""
+
+
+def _get(
+    session: requests.Session, url: str, api_key: str, params: dict, timeout: float
+) -> requests.Response:
+    try:
+        response = session.get(
+            url,
+            params=params,
+            headers={"X-N8N-API-KEY": api_key, "Accept": "application/json"},
+            timeout=timeout,
+        )
+    except requests.RequestException as exc:
+        raise N8nUnreachable(f"n8n instance unreachable: {type(exc).__name__}") from exc
+    if response.status_code in (401, 403):
+        raise N8nUnauthorized(f"n8n refused the API key (HTTP {response.status_code})")
+    if response.status_code != 200:
+        raise N8nError(f"n8n answered HTTP {response.status_code} for {urlsplit(url).path}")
+    return response
+
+
+def _json(response: requests.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise N8nError("n8n answered with something that is not JSON") from exc
+    if not isinstance(body, dict):
+        raise N8nError("n8n answered with an unexpected JSON shape")
+    return body
+
+
+def iter_workflows(
+    base_url: str,
+    api_key: str,
+    *,
+    session: requests.Session,
+    timeout: float,
+    on_page: Callable[[int], None] | None = None,
+) -> Iterator[tuple[dict, int]]:
+    """(workflow, response bytes) for every workflow, following ``nextCursor`` until it is empty."""
+    endpoint = f"{base_url.rstrip('/')}/api/v1/workflows"
+    cursor: str | None = None
+    seen_cursors: set[str] = set()
+    fetched = 0
+    for _ in range(MAX_PAGES):
+        params = {"limit": PAGE_SIZE, **({"cursor": cursor} if cursor else {})}
+        response = _get(session, endpoint, api_key, params, timeout)
+        body = _json(response)
+        page = body.get("data")
+        if not isinstance(page, list):
+            raise N8nError("n8n workflow list has no 'data' array")
+        share = len(response.content) // max(len(page), 1)
+        for workflow in page:
+            if not isinstance(workflow, dict):
+                continue
+            if not isinstance(workflow.get("nodes"), list) and workflow.get("id") is not None:
+                detail = _get(session, f"{endpoint}/{workflow['id']}", api_key, {}, timeout)
+                workflow = _json(detail)
+                share = len(detail.content)
+            yield workflow, share
+        fetched += len(page)
+        if on_page:
+            on_page(fetched)
+        cursor = body.get("nextCursor")
+        if not cursor or cursor in seen_cursors:
+            return
+        seen_cursors.add(cursor)
+    raise N8nError(f"n8n kept returning pages after {MAX_PAGES} requests")
+
+
+def scan_n8n_instance(
+    url: str,
+    api_key: str,
+    *,
+    progress: Progress | None = None,
+    timeout: float = 10,
+    session: requests.Session | None = None,
+) -> ScanResult:
+    """Every AI component in the instance's workflows; raises N8nUnauthorized / N8nUnreachable / N8nError."""
+    started = time.monotonic()
+    own_session = session is None
+    session = session or requests.Session()
+    host = urlsplit(url).netloc or url
+    findings: list[Finding] = []
+    warnings: list[ScanWarning] = []
+    workflows = 0
+    received = 0
+    if progress:
+        progress("fetching n8n workflows", 0, 0)
+    try:
+        pages = iter_workflows(
+            url,
+            api_key,
+            session=session,
+            timeout=timeout,
+            on_page=(lambda n: progress("fetching n8n workflows", n, 0)) if progress else None,
+        )
+        for workflow, size in pages:
+            workflows += 1
+            received += size
+            location = f"n8n://{host}/workflows/{workflow.get('id', workflows)}"
+            workflow_findings, messages = analyze_workflow(workflow, location)
+            findings.extend(workflow_findings)
+            warnings.extend(ScanWarning(file=location, message=m) for m in messages)
+            if progress:
+                progress("analysing n8n workflows", workflows, 0)
+    finally:
+        if own_session:
+            session.close()
+    components, grouped = merge_findings(findings, {})
+    _apply_cross_file_flags(components, grouped, date.today())
+    relationships = _relationships(components, grouped)
+    for component in components:
+        score_component(component)
+    if progress:
+        progress("analysing n8n workflows", workflows, workflows)
+    return ScanResult(
+        components=components,
+        relationships=relationships,
+        warnings=warnings,
+        files_scanned=workflows,
+        bytes_scanned=received,
+        duration_ms=int((time.monotonic() - started) * 1000),
+    )
+
+
+def check_n8n_connection(
+    url: str, api_key: str, *, timeout: float = 10, session: requests.Session | None = None
+) -> tuple[str, str]:
+    """("reachable" | "unauthorized" | "unreachable", detail) for the connector test endpoint."""
+    own_session = session is None
+    session = session or requests.Session()
+    try:
+        _json(_get(session, f"{url.rstrip('/')}/api/v1/workflows", api_key, {"limit": 1}, timeout))
+        return "reachable", "the API key can list workflows"
+    except N8nUnauthorized as exc:
+        return "unauthorized", str(exc)
+    except N8nError as exc:
+        return "unreachable", str(exc)
+    finally:
+        if own_session:
+            session.close()

@@ -1,0 +1,156 @@
+"""The live n8n scan against a fake n8n API on 127.0.0.1: pagination, auth, errors."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from common.scanner.n8n_client import (
+    N8nError,
+    N8nUnauthorized,
+    N8nUnreachable,
+    check_n8n_connection,
+    scan_n8n_instance,
+)
+
+API_KEY = "n8n-test-key"
+
+
+def workflow(number: int, *, with_nodes: bool = True) -> dict:
+    body = {"id": f"wf{number}", "name": f"Flow {number}", "active": number % 2 == 0}
+    if with_nodes:
+        body["nodes"] = [
+            {"name": "Hook", "type": "n8n-nodes-base.webhook", "parameters": {"path": f"p{number}"}},
+            {"name": "Agent", "type": "@n8n/n8n-nodes-langchain.agent", "parameters": {}},
+            {
+                "name": "Model",
+                "type": "@n8n/n8n-nodes-langchain.lmChatOpenAi",
+                "parameters": {"model": {"__rl": True, "value": "gpt-4o-mini", "mode": "list"}},
+            },
+        ]
+        body["connections"] = {
+            "Hook": {"main": [[{"node": "Agent", "type": "main", "index": 0}]]},
+            "Model": {"ai_languageModel": [[{"node": "Agent", "type": "ai_languageModel", "index": 0}]]},
+        }
+    return body
+
+
+class FakeN8n(BaseHTTPRequestHandler):
+    """Pages of two workflows; workflow 3 is listed without nodes and must be fetched by id."""
+
+    pages = {
+        None: ([workflow(1), workflow(2)], "cursor-2"),
+        "cursor-2": ([workflow(3, with_nodes=False), workflow(4)], "cursor-3"),
+        "cursor-3": ([workflow(5)], None),
+    }
+    requests: list[dict] = []
+    mode = "normal"
+
+    def log_message(self, *args):
+        pass
+
+    def send_json(self, status: int, body: object) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        url = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        type(self).requests.append(
+            {"path": url.path, "query": query, "key": self.headers.get("X-N8N-API-KEY")}
+        )
+        if self.headers.get("X-N8N-API-KEY") != API_KEY:
+            return self.send_json(401, {"message": "unauthorized"})
+        if self.mode == "error":
+            return self.send_json(500, {"message": "boom"})
+        if self.mode == "loop":
+            return self.send_json(200, {"data": [workflow(9)], "nextCursor": "same"})
+        if self.mode == "garbage":
+            return self.send_json(200, ["not", "an", "object"])
+        if url.path == "/api/v1/workflows":
+            data, cursor = self.pages[query.get("cursor")]
+            return self.send_json(200, {"data": data, "nextCursor": cursor})
+        if url.path == "/api/v1/workflows/wf3":
+            return self.send_json(200, workflow(3))
+        return self.send_json(404, {"message": "not found"})
+
+
+@pytest.fixture
+def n8n_server():
+    FakeN8n.requests = []
+    FakeN8n.mode = "normal"
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeN8n)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_scan_follows_cursor_and_analyses_every_workflow(n8n_server):
+    events = []
+    result = scan_n8n_instance(n8n_server + "/", API_KEY, progress=lambda *e: events.append(e))
+    assert result.files_scanned == 5
+    workflows = sorted(c.name for c in result.components if c.type == "workflow")
+    assert workflows == [f"Flow {n}" for n in range(1, 6)]
+    assert all("webhook_no_auth" in c.flags for c in result.components if c.type == "workflow")
+    model = next(c for c in result.components if c.type == "model")
+    assert model.name == "gpt-4o-mini" and len(model.locations) == 5
+    assert model.locations[0].file.startswith("n8n://127.0.0.1:")
+    assert all(c.risk_score > 0 and c.id for c in result.components)
+    agent = next(c for c in result.components if c.name == "Flow 1/Agent")
+    assert any(
+        r.source == agent.id and r.target == model.id and r.relation == "uses_model"
+        for r in result.relationships
+    )
+
+    listed = [r for r in FakeN8n.requests if r["path"] == "/api/v1/workflows"]
+    assert [r["query"].get("cursor") for r in listed] == [None, "cursor-2", "cursor-3"]
+    assert {r["key"] for r in FakeN8n.requests} == {API_KEY}
+    assert any(r["path"] == "/api/v1/workflows/wf3" for r in FakeN8n.requests)
+    assert events[-1] == ("analysing n8n workflows", 5, 5)
+    assert result.bytes_scanned > 0
+    assert API_KEY not in json.dumps(result.to_dict())
+
+
+def test_same_instance_gives_same_component_ids(n8n_server):
+    first = scan_n8n_instance(n8n_server, API_KEY)
+    second = scan_n8n_instance(n8n_server, API_KEY)
+    assert sorted(c.id for c in first.components) == sorted(c.id for c in second.components)
+
+
+def test_wrong_key_is_unauthorized(n8n_server):
+    with pytest.raises(N8nUnauthorized):
+        scan_n8n_instance(n8n_server, "wrong")
+    assert check_n8n_connection(n8n_server, "wrong")[0] == "unauthorized"
+    assert check_n8n_connection(n8n_server, API_KEY)[0] == "reachable"
+
+
+def test_closed_port_is_unreachable():
+    with pytest.raises(N8nUnreachable):
+        scan_n8n_instance("http://127.0.0.1:9", API_KEY, timeout=2)
+    status, detail = check_n8n_connection("http://127.0.0.1:9", API_KEY, timeout=2)
+    assert status == "unreachable" and API_KEY not in detail
+
+
+@pytest.mark.parametrize("mode", ["error", "garbage"])
+def test_server_errors_are_clear(n8n_server, mode):
+    FakeN8n.mode = mode
+    with pytest.raises(N8nError) as caught:
+        scan_n8n_instance(n8n_server, API_KEY)
+    assert not isinstance(caught.value, N8nUnauthorized | N8nUnreachable)
+
+
+def test_a_repeating_cursor_stops_the_scan(n8n_server):
+    FakeN8n.mode = "loop"
+    result = scan_n8n_instance(n8n_server, API_KEY)
+    assert len(FakeN8n.requests) == 2
+    assert result.files_scanned == 2
