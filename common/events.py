@@ -31,6 +31,7 @@ EVENT_TYPES = (
     "scan.progress",
     "scan.completed",
     "scan.failed",
+    "policy.violated",
     "export.completed",
     "alert.triggered",
 )
