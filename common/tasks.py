@@ -32,7 +32,7 @@ TASK_QUEUES = {
 }
 
 # Enqueued with the scan id once a scan completes; alerts run after compliance, which enqueues them.
-AFTER_SCAN_TASKS: tuple[str, ...] = ()
+AFTER_SCAN_TASKS: tuple[str, ...] = (COMPLIANCE_EVALUATE_SCAN,)
 
 # Redis hash where every task adds its run time (sum and count), read by /metrics.
 TASK_DURATIONS_KEY = "trusera:task_durations"

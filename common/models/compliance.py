@@ -1,0 +1,181 @@
+"""Compliance and policy state: which frameworks an organization follows, its custom rules and
+policies, and what the ``compliance`` worker concluded about each scan.
+
+Results are per scan and replaced as a whole on re-evaluation: ``ComplianceResult`` is keyed by
+the scan, and ``PolicyEvaluation`` is unique per (scan, policy).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from common.db import Base, JSONType
+from common.models.base import created_column, id_column, utcnow
+
+POLICY_ACTIONS = ("warn", "block")
+CUSTOM_FRAMEWORK = "custom"
+EVALUATION_TRIGGERS = ("scan", "manual")
+
+
+class FrameworkSetting(Base):
+    """An organization's choice for one built-in framework; no row means the framework is active."""
+
+    __tablename__ = "framework_settings"
+
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    framework_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    updated_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow, nullable=False
+    )
+
+
+class CustomRule(Base):
+    """A condition over components; the rule fails on a scan when any component matches."""
+
+    __tablename__ = "custom_rules"
+
+    id: Mapped[str] = id_column()
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    framework: Mapped[str] = mapped_column(String(100), nullable=False, default=CUSTOM_FRAMEWORK)
+    condition: Mapped[dict] = mapped_column(JSONType, nullable=False)
+    severity: Mapped[str] = mapped_column(String(20), nullable=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow, nullable=False
+    )
+
+
+class Policy(Base):
+    """A named gate: component and scan-threshold rules with a ``warn`` or ``block`` action."""
+
+    __tablename__ = "policies"
+
+    id: Mapped[str] = id_column()
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    action: Mapped[str] = mapped_column(String(10), nullable=False)
+    rules: Mapped[list] = mapped_column(JSONType, nullable=False)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow, nullable=False
+    )
+
+    def to_engine(self) -> dict:
+        """The policy as the compliance library evaluates it."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "enabled": self.enabled,
+            "action": self.action,
+            "rules": self.rules,
+        }
+
+
+class PolicyEvaluation(Base):
+    """One policy's outcome on one scan; ``name`` and ``action`` are as they were when evaluated.
+
+    Deleting the policy keeps its past outcomes (``policy_id`` becomes NULL): they are the record
+    of what a scan was judged against. Re-evaluating the scan replaces all of its rows.
+    """
+
+    __tablename__ = "policy_evaluations"
+    __table_args__ = (
+        UniqueConstraint("scan_id", "policy_id", name="uq_policy_evaluation_scan_policy"),
+        Index("ix_policy_evaluations_policy_evaluated", "policy_id", "evaluated_at"),
+    )
+
+    id: Mapped[str] = id_column()
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    scan_id: Mapped[str] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"), nullable=False)
+    policy_id: Mapped[str | None] = mapped_column(ForeignKey("policies.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    action: Mapped[str] = mapped_column(String(10), nullable=False)
+    passed: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    violation_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    violations: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
+    evaluated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+
+
+class ComplianceResult(Base):
+    """The framework and custom-rule result of a scan (the library's "compliance result" shape)."""
+
+    __tablename__ = "compliance_results"
+
+    scan_id: Mapped[str] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    result: Mapped[dict] = mapped_column(JSONType, nullable=False)
+    evaluated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+
+
+class EvaluationRun(Base):
+    """One run of the ``compliance`` worker over a scan: the pollable resource behind ``POST …/evaluate``.
+
+    ``trigger`` is ``scan`` for the automatic run after a scan completes, ``manual`` for a request.
+    ``outcome`` summarises what the run stored once it completed.
+    """
+
+    __tablename__ = "evaluation_runs"
+
+    id: Mapped[str] = id_column()
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    scan_id: Mapped[str] = mapped_column(
+        ForeignKey("scans.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    trigger: Mapped[str] = mapped_column(String(20), nullable=False)
+    requested_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(20), default="queued", nullable=False)
+    progress: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    stage: Mapped[str | None] = mapped_column(String(50))
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    outcome: Mapped[dict | None] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = created_column()
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+def inactive_framework_ids(session: Session, organization_id: str) -> set[str]:
+    """Built-in frameworks the organization switched off (every other one is active)."""
+    return set(
+        session.scalars(
+            select(FrameworkSetting.framework_id).where(
+                FrameworkSetting.organization_id == organization_id, FrameworkSetting.active.is_(False)
+            )
+        )
+    )

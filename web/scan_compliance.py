@@ -1,0 +1,163 @@
+"""A scan's compliance: framework and custom-rule results, policy evaluations and violations,
+and re-evaluation on the ``compliance`` queue.
+
+Results are stored by the ``compliance`` worker. A framework switched off after the scan was
+evaluated disappears from the answer at once; one switched on is listed in ``not_evaluated``
+until the scan is evaluated again.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import marshmallow as ma
+from flask import url_for
+from flask_smorest import Blueprint, abort
+from sqlalchemy import select
+
+from common.compliance import load_frameworks
+from common.models import Scan
+from common.models.base import isoformat, utcnow
+from common.models.compliance import (
+    POLICY_ACTIONS,
+    ComplianceResult,
+    EvaluationRun,
+    PolicyEvaluation,
+    inactive_framework_ids,
+)
+from common.pipeline import enqueue
+from common.scanner.model import SEVERITIES
+from common.tasks import COMPLIANCE_EVALUATE_SCAN
+from web.access import access, context, scoped_get_or_404
+from web.audit_trail import audit
+from web.compliance import evaluation_run_json, paginate_list
+from web.database import db
+from web.pagination import page_args_with, paginate
+from web.policies import policy_evaluation_json
+
+log = logging.getLogger(__name__)
+
+blp = Blueprint(
+    "scan_compliance",
+    __name__,
+    url_prefix="/api/v1/scans",
+    description="Compliance results, policy evaluations and violations of a scan",
+)
+
+ComplianceArgs = ma.Schema.from_dict(
+    {"framework": ma.fields.String(validate=ma.validate.Length(max=100))}, name="ComplianceArgs"
+)
+
+ViolationListArgs = page_args_with(
+    severity=ma.fields.String(validate=ma.validate.OneOf(SEVERITIES)),
+    action=ma.fields.String(validate=ma.validate.OneOf(POLICY_ACTIONS)),
+    policy_id=ma.fields.String(validate=ma.validate.Length(max=64)),
+)
+
+EvaluationListArgs = page_args_with(
+    passed=ma.fields.Boolean(),
+    action=ma.fields.String(validate=ma.validate.OneOf(POLICY_ACTIONS)),
+)
+
+
+@blp.route("/<scan_id>/compliance", methods=["GET"])
+@access("viewer")
+@blp.arguments(ComplianceArgs, location="query")
+def get_compliance(args, scan_id):
+    scan = scoped_get_or_404(Scan, scan_id, "Scan")
+    stored = db().get(ComplianceResult, scan.id)
+    if stored is None:
+        abort(404, message="This scan has no compliance results yet; it is evaluated once it completes.")
+    inactive = inactive_framework_ids(db(), scan.organization_id)
+    frameworks = [f for f in stored.result.get("frameworks", []) if f["id"] not in inactive]
+    custom_rules = [r for r in stored.result.get("custom_rules", []) if r.get("framework") not in inactive]
+    evaluated = {f["id"] for f in stored.result.get("frameworks", [])}
+    not_evaluated = [f.id for f in load_frameworks() if f.id not in inactive and f.id not in evaluated]
+    if "framework" in args:
+        frameworks = [f for f in frameworks if f["id"] == args["framework"]]
+        custom_rules = [r for r in custom_rules if r.get("framework") == args["framework"]]
+    return {
+        "scan_id": scan.id,
+        "evaluated_at": isoformat(stored.evaluated_at),
+        "frameworks": frameworks,
+        "custom_rules": custom_rules,
+        "not_evaluated": not_evaluated,
+    }
+
+
+@blp.route("/<scan_id>/evaluate", methods=["POST"])
+@access("analyst")
+def evaluate_scan(scan_id):
+    ctx = context()
+    scan = scoped_get_or_404(Scan, scan_id, "Scan")
+    if scan.status != "completed":
+        abort(409, message=f"Only a completed scan can be evaluated; this one is {scan.status}.")
+    run = EvaluationRun(
+        organization_id=ctx.organization_id,
+        scan_id=scan.id,
+        trigger="manual",
+        requested_by=ctx.user_id,
+        status="queued",
+        stage="queued",
+    )
+    db().add(run)
+    db().commit()
+    audit("scan.evaluate", "scan", scan.id, evaluation_id=run.id)
+    try:
+        enqueue(COMPLIANCE_EVALUATE_SCAN, scan.id, run.id)
+    except Exception as exc:
+        log.error("evaluation %s of scan %s not enqueued: %s", run.id, scan.id, exc)
+        run.status, run.error, run.finished_at = "failed", "could not be queued", utcnow()
+        db().commit()
+        abort(503, message="The evaluation could not be queued; retry shortly.")
+    return (
+        evaluation_run_json(run),
+        202,
+        {"Location": url_for("compliance.get_evaluation", evaluation_id=run.id)},
+    )
+
+
+@blp.route("/<scan_id>/violations", methods=["GET"])
+@access("viewer")
+@blp.arguments(ViolationListArgs, location="query")
+def list_violations(args, scan_id):
+    """Every violation of the scan's failed policies, blocking policies first."""
+    scan = scoped_get_or_404(Scan, scan_id, "Scan")
+    query = select(PolicyEvaluation).where(
+        PolicyEvaluation.scan_id == scan.id, PolicyEvaluation.passed.is_(False)
+    )
+    if "action" in args:
+        query = query.where(PolicyEvaluation.action == args["action"])
+    if "policy_id" in args:
+        query = query.where(PolicyEvaluation.policy_id == args["policy_id"])
+    evaluations = db().scalars(query).all()
+    evaluations = sorted(
+        evaluations, key=lambda e: (e.action != "block", e.name.casefold(), e.policy_id or "")
+    )
+    items = [
+        {
+            "policy_id": evaluation.policy_id,
+            "policy_name": evaluation.name,
+            "action": evaluation.action,
+            **violation,
+            "evaluated_at": isoformat(evaluation.evaluated_at),
+        }
+        for evaluation in evaluations
+        for violation in evaluation.violations
+        if "severity" not in args or violation.get("severity") == args["severity"]
+    ]
+    return paginate_list(items, args["page"], args["per_page"])
+
+
+@blp.route("/<scan_id>/evaluations", methods=["GET"])
+@access("viewer")
+@blp.arguments(EvaluationListArgs, location="query")
+def list_evaluations(args, scan_id):
+    scan = scoped_get_or_404(Scan, scan_id, "Scan")
+    query = select(PolicyEvaluation).where(PolicyEvaluation.scan_id == scan.id)
+    if "passed" in args:
+        query = query.where(PolicyEvaluation.passed.is_(args["passed"]))
+    if "action" in args:
+        query = query.where(PolicyEvaluation.action == args["action"])
+    query = query.order_by(PolicyEvaluation.name, PolicyEvaluation.policy_id)
+    return paginate(query, args["page"], args["per_page"], policy_evaluation_json)

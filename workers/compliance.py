@@ -1,0 +1,228 @@
+"""``compliance.evaluate_scan``: judge a completed scan, then hand it to the alert rules.
+
+The scan is evaluated against the organization's active frameworks, its enabled custom
+rules (those attached to a switched-off framework are skipped) and its enabled policies,
+all over one shared component table. The results replace the scan's previous ones in one
+transaction that locks the scan row, so two runs of one scan write one after the other and
+running the task twice leaves the same rows. Each failed policy fires ``policy.violated``;
+the alert rules run last either way, because their ``policy_failed`` trigger reads what
+was stored here.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from common import events
+from common.compliance import ComponentTable, evaluate_frameworks, evaluate_policies, load_frameworks
+from common.compliance.framework import Framework
+from common.db import session_scope
+from common.models import Component, Scan, ScanRelationship
+from common.models.base import new_id, utcnow
+from common.models.compliance import (
+    CUSTOM_FRAMEWORK,
+    ComplianceResult,
+    CustomRule,
+    EvaluationRun,
+    Policy,
+    PolicyEvaluation,
+    inactive_framework_ids,
+)
+from common.pipeline import enqueue
+from common.tasks import ALERTS_EVALUATE_SCAN, COMPLIANCE_EVALUATE_SCAN
+from workers.app import app
+from workers.base import TRANSIENT_ERRORS, Job, PermanentTaskError, PlatformTask
+
+log = logging.getLogger(__name__)
+
+
+def active_frameworks(session: Session, organization_id: str) -> list[Framework]:
+    inactive = inactive_framework_ids(session, organization_id)
+    return [framework for framework in load_frameworks() if framework.id not in inactive]
+
+
+def _record_automatic_run(scan_id: str) -> str | None:
+    """The run row of the evaluation every completed scan gets; None when the scan is gone or unfinished.
+
+    A redelivered message picks up the unfinished run it created before, rather than leaving it behind.
+    """
+    with session_scope() as session:
+        scan = session.get(Scan, scan_id)
+        if scan is None or scan.status != "completed":
+            return None
+        unfinished = session.scalar(
+            select(EvaluationRun.id)
+            .where(
+                EvaluationRun.scan_id == scan_id,
+                EvaluationRun.trigger == "scan",
+                EvaluationRun.status.in_(("queued", "running")),
+            )
+            .limit(1)
+        )
+        if unfinished is not None:
+            return unfinished
+        run = EvaluationRun(
+            organization_id=scan.organization_id, scan_id=scan_id, trigger="scan", stage="queued"
+        )
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def _load(session: Session, scan_id: str) -> dict:
+    scan = session.get(Scan, scan_id)
+    if scan is None or scan.status != "completed":
+        raise PermanentTaskError(f"scan {scan_id} is not completed; only completed scans are evaluated")
+    organization_id = scan.organization_id
+    components = session.scalars(
+        select(Component)
+        .where(Component.scan_id == scan_id)
+        .order_by(Component.risk_score.desc(), Component.type, Component.name, Component.fingerprint)
+    )
+    relationships = session.scalars(select(ScanRelationship).where(ScanRelationship.scan_id == scan_id))
+    frameworks = active_frameworks(session, organization_id)
+    framework_ids = {framework.id for framework in frameworks} | {CUSTOM_FRAMEWORK}
+    rules = session.scalars(
+        select(CustomRule)
+        .where(CustomRule.organization_id == organization_id, CustomRule.enabled.is_(True))
+        .order_by(CustomRule.created_at, CustomRule.id)
+    )
+    policies = session.scalars(
+        select(Policy)
+        .where(Policy.organization_id == organization_id, Policy.enabled.is_(True))
+        .order_by(Policy.created_at, Policy.id)
+    )
+    return {
+        "organization_id": organization_id,
+        "summary": scan.summary or {},
+        "components": [component.to_dict() for component in components],
+        "relationships": [edge.to_dict() for edge in relationships],
+        "frameworks": frameworks,
+        "custom_rules": [
+            {
+                "id": rule.id,
+                "name": rule.name,
+                "severity": rule.severity,
+                "framework": rule.framework,
+                "condition": rule.condition,
+            }
+            for rule in rules
+            if rule.framework in framework_ids
+        ],
+        "policies": [policy.to_engine() for policy in policies],
+    }
+
+
+def _evaluate(inputs: dict, job: Job) -> tuple[dict, list[dict]]:
+    components, summary = inputs["components"], inputs["summary"]
+    table = ComponentTable(components)
+    job.progress(30, "frameworks")
+    compliance = evaluate_frameworks(
+        components,
+        summary,
+        inputs["relationships"],
+        inputs["frameworks"],
+        inputs["custom_rules"],
+        table=table,
+    )
+    for result, rule in zip(compliance["custom_rules"], inputs["custom_rules"], strict=True):
+        result["framework"] = rule["framework"]
+    job.progress(70, "policies")
+    return compliance, evaluate_policies(inputs["policies"], components, summary, table=table)
+
+
+def _store(
+    run_id: str, scan_id: str, organization_id: str, compliance: dict, evaluations: list[dict]
+) -> list[dict]:
+    """Replace the scan's results; returns the failed evaluations that were stored."""
+    now = utcnow()
+    with session_scope() as session:
+        if session.get(Scan, scan_id, with_for_update=True) is None:
+            raise PermanentTaskError(f"scan {scan_id} was deleted during its evaluation")
+        # A policy deleted meanwhile is dropped; the lock keeps the rest from disappearing before commit.
+        live_policies = set(
+            session.scalars(
+                select(Policy.id)
+                .where(Policy.id.in_([e["policy_id"] for e in evaluations]))
+                .with_for_update(read=True, key_share=True)
+            )
+        )
+        kept = [e for e in evaluations if e["policy_id"] in live_policies]
+        session.merge(
+            ComplianceResult(
+                scan_id=scan_id, organization_id=organization_id, result=compliance, evaluated_at=now
+            )
+        )
+        session.execute(delete(PolicyEvaluation).where(PolicyEvaluation.scan_id == scan_id))
+        if kept:
+            session.execute(
+                insert(PolicyEvaluation),
+                [
+                    {
+                        "id": new_id(),
+                        "organization_id": organization_id,
+                        "scan_id": scan_id,
+                        "policy_id": e["policy_id"],
+                        "name": e["name"],
+                        "action": e["action"],
+                        "passed": e["passed"],
+                        "violation_count": len(e["violations"]),
+                        "violations": e["violations"],
+                        "evaluated_at": now,
+                    }
+                    for e in kept
+                ],
+            )
+        failed = [e for e in kept if not e["passed"]]
+        run = session.get(EvaluationRun, run_id)
+        run.outcome = {
+            "frameworks": len(compliance["frameworks"]),
+            "custom_rules": len(compliance["custom_rules"]),
+            "custom_rules_failed": sum(rule["status"] == "fail" for rule in compliance["custom_rules"]),
+            "policies": len(kept),
+            "policies_failed": len(failed),
+            "blocking_policies_failed": sum(e["action"] == "block" for e in failed),
+            "violations": sum(len(e["violations"]) for e in kept),
+        }
+    return failed
+
+
+@app.task(bind=True, base=PlatformTask, name=COMPLIANCE_EVALUATE_SCAN)
+def evaluate_scan(self: PlatformTask, scan_id: str, run_id: str | None = None) -> None:
+    """Evaluate ``scan_id``; ``run_id`` is the run an API request created, else one is recorded here."""
+    if run_id is None:
+        try:
+            run_id = _record_automatic_run(scan_id)
+        except TRANSIENT_ERRORS as exc:
+            raise self.retry_later(exc) from exc
+        if run_id is None:
+            return
+    failed: list[dict] = []
+    organization_id = None
+    with self.job(EvaluationRun, run_id, event_prefix="evaluation") as job:
+        if job is not None:
+            job.progress(5, "loading")
+            with session_scope() as session:
+                inputs = _load(session, scan_id)
+            organization_id = inputs["organization_id"]
+            compliance, evaluations = _evaluate(inputs, job)
+            job.progress(90, "storing")
+            failed = _store(run_id, scan_id, organization_id, compliance, evaluations)
+            job.progress(100, "completed")
+    for evaluation in failed:
+        events.publish(
+            organization_id,
+            "policy.violated",
+            scan_id=scan_id,
+            policy_id=evaluation["policy_id"],
+            name=evaluation["name"],
+            action=evaluation["action"],
+            violations=len(evaluation["violations"]),
+        )
+    try:
+        enqueue(ALERTS_EVALUATE_SCAN, scan_id)
+    except Exception as exc:  # the evaluation is stored; a broker outage must not undo it
+        log.error("alert rules for scan %s not enqueued: %s", scan_id, exc)
