@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, ServiceUnavailable
 
 from common.config import get_settings
 from web import audit_trail, database, metrics
@@ -64,6 +64,8 @@ def create_app() -> Flask:
     def unexpected(exc):
         if isinstance(exc, HTTPException):
             return api.handle_http_exception(exc)
+        if isinstance(exc, RecursionError):
+            return api.handle_http_exception(BadRequest("The request body is nested too deeply."))
         log.exception("unhandled error")
         return api.handle_http_exception(InternalServerError("An unexpected error occurred."))
 

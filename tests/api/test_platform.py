@@ -162,3 +162,10 @@ def test_migrations_run_on_sqlite(tmp_path):
 
     tables = {r[0] for r in sqlite3.connect(tmp_path / "fresh.db").execute("select name from sqlite_master")}
     assert {"users", "organizations", "memberships", "api_keys", "scans", "components", "audit_log"} <= tables
+
+
+def test_deeply_nested_json_is_a_400_not_a_500(client, make_user):
+    user = make_user()
+    body = "[" * 100_000 + "]" * 100_000
+    response = client.post("/api/v1/scans", data=body, content_type="application/json", headers=user.headers())
+    assert response.status_code == 400 and response.json["code"] == 400
