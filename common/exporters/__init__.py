@@ -1,0 +1,44 @@
+"""Scan exports in seven formats, each from the same export bundle.
+
+``render(format, bundle)`` returns the file's bytes; ``FORMATS`` gives the content type and
+file extension the API uses for ``Content-Type`` and the ``Content-Disposition`` file name.
+Plain library: no Flask, Celery or database access.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from common.exporters import csv_table, cyclonedx, html_report, junit, markdown, sarif, spdx3
+
+FORMATS: dict[str, dict[str, str]] = {
+    "cyclonedx": {"content_type": "application/vnd.cyclonedx+json; version=1.6", "extension": "cdx.json"},
+    "sarif": {"content_type": "application/sarif+json", "extension": "sarif"},
+    "spdx3": {"content_type": "application/spdx+json", "extension": "spdx3.jsonld"},
+    "html": {"content_type": "text/html; charset=utf-8", "extension": "html"},
+    "csv": {"content_type": "text/csv; charset=utf-8", "extension": "csv"},
+    "markdown": {"content_type": "text/markdown; charset=utf-8", "extension": "md"},
+    "junit": {"content_type": "application/xml", "extension": "junit.xml"},
+}
+
+_RENDERERS: dict[str, Callable[[dict], bytes]] = {
+    "cyclonedx": cyclonedx.render,
+    "sarif": sarif.render,
+    "spdx3": spdx3.render,
+    "html": html_report.render,
+    "csv": csv_table.render,
+    "markdown": markdown.render,
+    "junit": junit.render,
+}
+
+
+class UnknownFormatError(ValueError):
+    """The requested export format is not one of ``FORMATS``."""
+
+
+def render(format: str, bundle: dict) -> bytes:
+    """The export file for ``bundle`` in ``format``; raises UnknownFormatError for other names."""
+    renderer = _RENDERERS.get(format)
+    if renderer is None:
+        raise UnknownFormatError(f"unknown export format {format!r}; expected one of {', '.join(FORMATS)}")
+    return renderer(bundle)

@@ -1,0 +1,1 @@
+"""Views over a scan's bill of materials: the dependency graph and scan-to-scan comparison."""
