@@ -46,7 +46,9 @@ def main() -> None:
     session_headers = {"Authorization": f"Bearer {tokens['access_token']}"}
     # Scan creation is limited to 10/minute per principal: spread the runs over API keys.
     keys = [
-        requests.post(f"{api}/auth/api-key", json={"name": f"bench-{i}"}, headers=session_headers, timeout=10).json()
+        requests.post(
+            f"{api}/auth/api-key", json={"name": f"bench-{i}"}, headers=session_headers, timeout=10
+        ).json()
         for i in range((args.runs + 9) // 10)
     ]
     socket = websocket.create_connection(

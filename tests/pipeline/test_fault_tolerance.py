@@ -104,4 +104,6 @@ def test_sigkilled_pool_process_scan_completes_once(client, make_user, scan_root
     assert fingerprints and len(fingerprints) == len(set(fingerprints))
     completed = [e for e in events if e["type"] == "scan.completed" and e["scan_id"] == scan_id]
     assert len(completed) == 1
+    orphans = subprocess.run(["pgrep", "-P", "1", "-f", "killtest-"], capture_output=True, text=True).stdout
+    assert orphans.split() == [str(scans_only_worker.pid)] or not orphans.strip(), "engine workers outlived their parent"
     assert scan["summary"]["files_scanned"] == 6000

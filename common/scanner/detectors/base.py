@@ -90,6 +90,10 @@ class Detector:
     """Base class: subclasses set ``name`` and implement ``applies_to`` and ``detect``."""
 
     name: str = ""
+    # True: the engine runs this detector only on text files within the size limit and the detector
+    # reads ``file.text``. False: it gets every file it applies to (binary, oversized) and reads
+    # the file itself (model files stream header + sha256).
+    text_only: bool = True
 
     def applies_to(self, file: SourceFile) -> bool:
         raise NotImplementedError

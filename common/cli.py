@@ -1,0 +1,255 @@
+"""``trusera`` command line: scan a directory (and/or an n8n instance) with no services running.
+
+Exit codes: 0 clean, 1 a component reached ``--fail-on``, 2 error. Output
+formats are a registry: ``table`` and ``json`` are built in; every format that
+``common.exporters`` offers (``render(format, bundle) -> bytes``) is added
+when that package provides it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from common.scanner import scan_path, summarize
+from common.scanner.model import SEVERITIES, Component, ScanResult
+
+TOOL = {"name": "trusera", "version": "0.1.0"}
+Renderer = Callable[[dict, ScanResult], bytes]
+
+
+def render_json(bundle: dict, result: ScanResult) -> bytes:
+    payload = {**result.to_dict(), "summary": bundle["scan"]["summary"], "tool": TOOL}
+    return (json.dumps(payload, indent=2, sort_keys=False) + "\n").encode("utf-8")
+
+
+def render_table(bundle: dict, result: ScanResult) -> bytes:
+    rows = [("SEVERITY", "SCORE", "TYPE", "NAME", "VERSION", "SCOPE", "FLAGS", "WHERE")]
+    ordered = sorted(result.components, key=lambda c: (-c.risk_score, c.type, c.name))
+    for component in ordered:
+        where = ""
+        if component.locations:
+            first = component.locations[0]
+            extra = len(component.locations) - 1
+            where = f"{first.file}:{first.line}" + (f" (+{extra})" if extra else "")
+        rows.append(
+            (
+                component.severity,
+                str(component.risk_score),
+                component.type,
+                component.name[:48],
+                (component.version or "")[:16],
+                component.scope,
+                ",".join(component.flags)[:60],
+                where,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+    summary = bundle["scan"]["summary"]
+    by_severity = ", ".join(f"{k}: {v}" for k, v in summary["by_severity"].items()) or "none"
+    lines.append("")
+    lines.append(
+        f"{summary['total_components']} components ({by_severity}); "
+        f"highest risk {summary['highest_risk_score']}; {summary['files_scanned']} files "
+        f"in {result.duration_ms} ms; {len(result.warnings)} warnings"
+    )
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+BUILTIN_RENDERERS: dict[str, Renderer] = {"table": render_table, "json": render_json}
+
+
+def _exporter_render():
+    """``common.exporters.render`` when the exporters package provides it (imported lazily)."""
+    try:
+        module = importlib.import_module("common.exporters")
+    except ImportError:
+        return None, ()
+    render = getattr(module, "render", None)
+    formats = tuple(getattr(module, "FORMATS", ()) or ())
+    return render, formats
+
+
+def available_formats() -> list[str]:
+    render, formats = _exporter_render()
+    extra = [f for f in formats if f not in BUILTIN_RENDERERS] if render else []
+    return [*BUILTIN_RENDERERS, *extra]
+
+
+def build_bundle(target: str, deep: bool, result: ScanResult, started: datetime, finished: datetime) -> dict:
+    return {
+        "scan": {
+            "id": None,
+            "organization_id": None,
+            "target": target,
+            "status": "completed",
+            "deep": deep,
+            "created_at": started.isoformat(),
+            "started_at": started.isoformat(),
+            "finished_at": finished.isoformat(),
+            "summary": summarize(result),
+        },
+        "components": [c.to_dict() for c in result.components],
+        "relationships": [r.to_dict() for r in result.relationships],
+        "compliance": None,
+        "policies": None,
+        "tool": TOOL,
+    }
+
+
+def render(format_name: str, bundle: dict, result: ScanResult) -> bytes:
+    if format_name in BUILTIN_RENDERERS:
+        return BUILTIN_RENDERERS[format_name](bundle, result)
+    exporter, formats = _exporter_render()
+    if exporter is None or (formats and format_name not in formats):
+        raise ValueError(f"unknown format {format_name!r}; available: {', '.join(available_formats())}")
+    return exporter(format_name, bundle)
+
+
+class ProgressBar:
+    """A throttled one-line progress bar on stderr (silent when stderr is not a terminal)."""
+
+    def __init__(self, stream, enabled: bool):
+        self.stream = stream
+        self.enabled = enabled and stream.isatty()
+        self.last = 0.0
+        self.stage = ""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if not self.enabled or (stage == self.stage and now - self.last < 0.1 and done != total):
+            return
+        self.stage, self.last = stage, now
+        if total:
+            filled = int(30 * done / total)
+            bar = "#" * filled + "-" * (30 - filled)
+            line = f"\r{stage:<10} [{bar}] {done}/{total}"
+        else:
+            line = f"\r{stage:<10} {done} files"
+        self.stream.write(line.ljust(70))
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\r" + " " * 70 + "\r")
+            self.stream.flush()
+
+
+def merge_results(first: ScanResult, second: ScanResult) -> ScanResult:
+    """Combine a path scan and an n8n scan; a component present in both keeps one entry."""
+    components: dict[str, Component] = {c.id: c for c in first.components}
+    for component in second.components:
+        existing = components.get(component.id)
+        if existing is None:
+            components[component.id] = component
+            continue
+        existing.locations.extend(loc for loc in component.locations if loc not in existing.locations)
+        existing.flags = sorted(set(existing.flags) | set(component.flags))
+        if component.risk_score > existing.risk_score:
+            existing.risk_score, existing.severity = component.risk_score, component.severity
+            existing.risk_factors = component.risk_factors
+    return ScanResult(
+        components=sorted(components.values(), key=lambda c: (c.type, c.name)),
+        relationships=sorted(
+            set(first.relationships) | set(second.relationships),
+            key=lambda r: (r.source, r.target, r.relation),
+        ),
+        warnings=[*first.warnings, *second.warnings],
+        files_scanned=first.files_scanned + second.files_scanned,
+        bytes_scanned=first.bytes_scanned + second.bytes_scanned,
+        duration_ms=first.duration_ms + second.duration_ms,
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="trusera", description="AI Bill of Materials scanner")
+    commands = parser.add_subparsers(dest="command", required=True)
+    scan = commands.add_parser("scan", help="scan a directory for AI components")
+    scan.add_argument("path", nargs="?", help="directory or file to scan")
+    scan.add_argument("--deep", action="store_true", help="cross-file resolution (slower, finds more)")
+    scan.add_argument("--format", default="table", help="output format: " + ", ".join(available_formats()))
+    scan.add_argument("-o", "--output", help="write the report to this file instead of stdout")
+    scan.add_argument(
+        "--fail-on", choices=SEVERITIES, help="exit 1 when a component has this severity or worse"
+    )
+    scan.add_argument("--n8n-url", help="also scan a live n8n instance")
+    scan.add_argument("--n8n-api-key", help="API key for --n8n-url (X-N8N-API-KEY)")
+    scan.add_argument(
+        "--jobs", type=int, default=None, help="worker processes (default: all cores; 1 = in-process)"
+    )
+    scan.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _run_scan(args: argparse.Namespace) -> int:
+    if not args.path and not args.n8n_url:
+        print("trusera: error: give a PATH, --n8n-url, or both", file=sys.stderr)
+        return 2
+    if args.n8n_url and not args.n8n_api_key:
+        print("trusera: error: --n8n-url needs --n8n-api-key", file=sys.stderr)
+        return 2
+    if args.format not in BUILTIN_RENDERERS and args.format not in available_formats():
+        render_fn, formats = _exporter_render()
+        if render_fn is None or formats:
+            known = ", ".join(available_formats())
+            print(f"trusera: error: unknown format {args.format!r}; available: {known}", file=sys.stderr)
+            return 2
+    if args.jobs is not None and args.jobs < 1:
+        print("trusera: error: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    progress = ProgressBar(sys.stderr, enabled=not args.quiet)
+    started = datetime.now(UTC)
+    try:
+        result = ScanResult()
+        if args.path:
+            result = scan_path(args.path, deep=args.deep, jobs=args.jobs, progress=progress)
+        if args.n8n_url:
+            from common.scanner.n8n_client import scan_n8n_instance
+
+            n8n_result = scan_n8n_instance(args.n8n_url, args.n8n_api_key, progress=progress)
+            result = merge_results(result, n8n_result) if args.path else n8n_result
+    except (OSError, ValueError, RuntimeError) as exc:
+        progress.close()
+        print(f"trusera: error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        progress.close()
+    target = args.path or args.n8n_url
+    bundle = build_bundle(target, args.deep, result, started, datetime.now(UTC))
+    try:
+        output = render(args.format, bundle, result)
+        if args.output:
+            Path(args.output).write_bytes(output)
+        else:
+            sys.stdout.buffer.write(output)
+            sys.stdout.flush()
+    except (OSError, ValueError) as exc:
+        print(f"trusera: error: {exc}", file=sys.stderr)
+        return 2
+    if args.fail_on:
+        threshold = SEVERITIES.index(args.fail_on)
+        if any(SEVERITIES.index(c.severity) >= threshold for c in result.components):
+            return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return 0 if exc.code == 0 else 2
+    if args.command == "scan":
+        return _run_scan(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""Read-only access to the data files under ``common/scanner/data``.
+
+Everything a detector needs to know about the AI ecosystem (package names per
+registry, model ids and their lifecycle dates, code patterns) lives in JSON so
+that adding an SDK or a model is a data change. Each worker process loads the
+files once (``functools.cache``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+DATA_DIR = Path(__file__).parent / "data"
+
+PACKAGE_TYPES = ("llm_provider", "agent_framework", "ml_framework", "vector_db")
+
+# "openai/gpt-4o" (LiteLLM), "openai:gpt-4o" (pydantic-ai), "ollama/llama3": the route prefix names the
+# provider, the rest is the model id that the catalog knows.
+_ROUTE_PREFIX = re.compile(
+    r"^(?:openai|anthropic|ollama|ollama_chat|groq|gemini|google-gla|google-vertex|vertex_ai|bedrock|azure|"
+    r"mistral|together_ai|fireworks_ai|deepseek|xai|cohere|huggingface|openrouter|perplexity)[:/]",
+    re.IGNORECASE,
+)
+_PINNED_SUFFIX = re.compile(
+    r"(?:-\d{4}-\d{2}-\d{2}|-\d{8}|-\d{4}|-\d{2}-\d{4}|-\d{3}|@\d{8}|-v\d+(?::\d+)?|@sha256:[0-9a-f]{64})$"
+)
+
+
+@cache
+def load_json(name: str) -> dict:
+    return json.loads((DATA_DIR / name).read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Package:
+    id: str
+    type: str
+    provider: str
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    provider: str
+    family: str
+    catalog_id: str | None  # exact catalog entry when the lifecycle dates are known
+    released: str | None = None
+    released_source: str | None = None
+    deprecated: str | None = None
+    retired: str | None = None
+    deprecated_source: str | None = None
+    retired_source: str | None = None
+
+
+@cache
+def _package_indexes() -> dict[str, dict[str, Package]]:
+    """{ecosystem: {name as written there (lower-case): Package}}."""
+    indexes: dict[str, dict[str, Package]] = {}
+    for entry in load_json("packages.json")["packages"]:
+        package = Package(entry["id"], entry["type"], entry["provider"])
+        indexes.setdefault("id", {})[entry["id"]] = package
+        for ecosystem, names in entry.items():
+            if isinstance(names, list):
+                for name in names:
+                    indexes.setdefault(ecosystem, {})[name.lower()] = package
+    return indexes
+
+
+def package_index(ecosystem: str) -> dict[str, Package]:
+    return _package_indexes().get(ecosystem, {})
+
+
+def lookup_package(ecosystem: str, name: str) -> Package | None:
+    """Exact registry name, or for maven ``group:artifact`` also a ``group:*`` wildcard."""
+    index = package_index(ecosystem)
+    key = name.lower()
+    if key in index:
+        return index[key]
+    if ecosystem == "maven" and ":" in key:
+        return index.get(key.split(":", 1)[0] + ":*")
+    return None
+
+
+def lookup_prefixed(ecosystem: str, dotted: str, separator: str = ".") -> Package | None:
+    """Longest catalog prefix of an import path (``google.generativeai.types`` -> google-generativeai)."""
+    index = package_index(ecosystem)
+    parts = dotted.split(separator)
+    for end in range(len(parts), 0, -1):
+        package = index.get(separator.join(parts[:end]).lower())
+        if package:
+            return package
+    return None
+
+
+def normalize_pypi(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@cache
+def _model_tables():
+    data = load_json("models.json")
+    sources = data["sources"]
+    exact = {}
+    for entry in data["models"]:
+        entry_sources = entry.get("sources", {})
+        exact[entry["id"].lower()] = ModelInfo(
+            provider=entry["provider"],
+            family=entry["family"],
+            catalog_id=entry["id"],
+            released=entry.get("released"),
+            released_source=sources.get(entry_sources.get("released", "")),
+            deprecated=entry.get("deprecated"),
+            retired=entry.get("retired"),
+            deprecated_source=sources.get(entry_sources.get("deprecated", "")),
+            retired_source=sources.get(entry_sources.get("retired", "")),
+        )
+    families = [
+        (re.compile(f"(?:{fam['pattern']})", re.IGNORECASE), fam["provider"], fam["family"])
+        for fam in data["families"]
+    ]
+    hf_orgs = {org.lower(): provider for org, provider in data["hf_orgs"].items()}
+    return exact, families, hf_orgs
+
+
+def strip_route(model: str) -> str:
+    return _ROUTE_PREFIX.sub("", model, count=1)
+
+
+def _lifecycle_key(model: str) -> str:
+    key = strip_route(model.lower())
+    key = key.removeprefix("models/")
+    bedrock = re.match(r"^(?:(?:us|eu|apac|global)\.)?anthropic\.(claude-[\w.-]+?)(?:-v\d+(?::\d+)?)?$", key)
+    if bedrock:
+        key = bedrock.group(1)
+    return key
+
+
+def match_model(value: str) -> ModelInfo | None:
+    """Catalog entry or family for a model id; ``None`` when it is not a known model id."""
+    exact, families, hf_orgs = _model_tables()
+    key = _lifecycle_key(value)
+    if key in exact:
+        return exact[key]
+    if "/" in key:
+        org = key.split("/", 1)[0]
+        if org in hf_orgs and re.fullmatch(r"[\w.-]+/[\w.-]+", key):
+            return ModelInfo(provider=hf_orgs[org], family="huggingface", catalog_id=None)
+        return None
+    for pattern, provider, family in families:
+        if pattern.fullmatch(key):
+            return ModelInfo(provider=provider, family=family, catalog_id=None)
+    return None
+
+
+def looks_like_hf_id(value: str) -> bool:
+    return bool(re.fullmatch(r"[A-Za-z0-9][\w.-]*/[\w.-]+", value)) and not value.startswith(("http", "./"))
+
+
+def is_pinned(model: str, revision: str | None = None) -> bool:
+    """A model id pins a snapshot when it carries a date/version suffix (or an HF revision)."""
+    key = strip_route(model.lower())
+    if key.startswith("ft:") or revision:
+        return True
+    if key.endswith("latest"):
+        return False
+    if "/" in key and not key.startswith("models/"):
+        return False  # Hugging Face ids float on the default branch unless a revision is given
+    if ":" in key and not _PINNED_SUFFIX.search(key):
+        return True  # an explicit Ollama-style tag ("llama3.1:8b") names a build; ":latest" was handled above
+    return bool(_PINNED_SUFFIX.search(key))
+
+
+def lifecycle_flags(info: ModelInfo, today: date) -> list[str]:
+    if info.retired and date.fromisoformat(info.retired) <= today:
+        return ["retired_model"]
+    if info.deprecated and date.fromisoformat(info.deprecated) <= today:
+        return ["deprecated_model"]
+    return []
+
+
+def patterns() -> dict:
+    return load_json("patterns.json")

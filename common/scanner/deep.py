@@ -1,0 +1,120 @@
+"""Deep mode: cross-file resolution over the facts the detectors left behind.
+
+Normal mode sees one file at a time. Deep mode joins them: a model argument
+that names a constant imported from another module, an ``os.getenv("X")``
+whose value sits in a ``.env``/config file (or whose default sits in the
+module that reads it), and agents wired to tools defined elsewhere. It only
+adds findings, so deep mode is a superset of normal mode; every added model id
+still passes the same acceptance rule as a literal would.
+"""
+
+from __future__ import annotations
+
+from common.scanner.detectors.base import Finding
+from common.scanner.model import Location
+from common.scanner.textutil import model_finding
+
+
+def _module_index(facts: dict[str, dict]) -> dict[str, dict]:
+    """Module facts addressable by every dotted suffix (``src.app.config`` is also ``app.config``)."""
+    index: dict[str, dict] = {}
+    for file_facts in facts.values():
+        module = file_facts.get("module")
+        if not module:
+            continue
+        parts = module.split(".")
+        for start in range(len(parts)):
+            index.setdefault(".".join(parts[start:]), file_facts)
+    return index
+
+
+def _env_values(facts: dict[str, dict]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for relpath in sorted(facts):
+        for var, value in facts[relpath].get("env", {}).items():
+            if value:
+                values.setdefault(var, value)
+    return values
+
+
+def _lookup_constant(modules: dict[str, dict], env: dict[str, str], module: str, name: str) -> str | None:
+    target = modules.get(module)
+    if target is None:
+        return None
+    if name in target.get("constants", {}):
+        return target["constants"][name]
+    env_ref = target.get("env_constants", {}).get(name)
+    if env_ref:
+        var, default = env_ref
+        return env.get(var) or default
+    return None
+
+
+def resolve(facts: dict[str, dict], findings: list[Finding]) -> list[Finding]:
+    modules = _module_index(facts)
+    env = _env_values(facts)
+    tools_by_path: dict[str, str] = {}
+    for file_facts in facts.values():
+        for local, key in file_facts.get("tools", {}).items():
+            tools_by_path[f"{file_facts.get('module', '')}.{local}"] = key
+    added: list[Finding] = []
+    for relpath, file_facts in sorted(facts.items()):
+        detector = file_facts.get("detector", "python")
+        for ref in file_facts.get("unresolved_models", []):
+            if ref["kind"] == "env":
+                value = env.get(ref["var"])
+                origin = f"env {ref['var']}"
+            else:
+                value = _lookup_constant(modules, env, ref["module"], ref["name"])
+                origin = f"{ref['module']}.{ref['name']}"
+            model = model_finding(
+                value, ref["line"], strong=ref.get("strong", False), hf_context=ref.get("hf", False)
+            )
+            if not model:
+                continue
+            key, name, provider, metadata = model
+            location = Location(file=relpath, line=ref["line"], snippet=ref.get("snippet", ""))
+            added.append(
+                Finding(
+                    key=key,
+                    name=name,
+                    type="model",
+                    location=location,
+                    detector=detector,
+                    provider=provider,
+                    model_name=name,
+                    metadata={**metadata, "resolved_from": origin},
+                )
+            )
+            source_key = ref.get("relation_from")
+            if source_key:
+                source_type, source_name = source_key.split(":", 1)
+                added.append(
+                    Finding(
+                        key=source_key,
+                        name=source_name,
+                        type=source_type,
+                        location=location,
+                        detector=detector,
+                        relations=[("uses_model", key)],
+                    )
+                )
+        for ref in file_facts.get("agent_tool_refs", []):
+            tool_key = tools_by_path.get(ref["target"]) or next(
+                (key for path, key in tools_by_path.items() if path.endswith("." + ref["target"])), None
+            )
+            if not tool_key:
+                continue
+            source_type, source_name = ref["agent_key"].split(":", 1)
+            location = Location(file=relpath, line=ref["line"], snippet=ref.get("snippet", ""))
+            added.append(
+                Finding(
+                    key=ref["agent_key"],
+                    name=source_name,
+                    type=source_type,
+                    location=location,
+                    detector=detector,
+                    relations=[("uses_tool", tool_key)],
+                )
+            )
+    return added

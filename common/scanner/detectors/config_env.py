@@ -1,0 +1,225 @@
+"""``.env`` files, YAML/TOML/JSON/INI/properties configs and shell scripts.
+
+Line-oriented so evidence has a line number: provider variables
+(``OPENAI_API_KEY=``), model keys whose value is a catalog model id, endpoint
+keys and URLs of AI servers (hosted and self-hosted: Ollama, vLLM, LM Studio,
+LocalAI, TGI), and ``ollama pull|run`` commands. Structured files are also
+parsed once so broken JSON/YAML/TOML is reported as a warning; model-ish
+variables are kept as facts for deep mode.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Iterator
+from functools import cache
+
+import yaml
+
+from common.scanner.catalog import load_json, lookup_package, match_model
+from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.textutil import endpoint_for_url, model_finding, plausible_model_name
+
+STRUCTURED = {".json": "JSON", ".yaml": "YAML", ".yml": "YAML", ".toml": "TOML"}
+CONFIG_SUFFIXES = {".env", ".ini", ".cfg", ".conf", ".properties", ".sh", ".bash", ".zsh", *STRUCTURED}
+SHELL_NAMES = {"Makefile", "Procfile", "justfile", "Justfile"}
+OWNED_ELSEWHERE = {
+    "package.json",
+    "package-lock.json",
+    "pyproject.toml",
+    "Cargo.toml",
+    "Pipfile",
+    "poetry.lock",
+    "uv.lock",
+    "pnpm-lock.yaml",
+    "composer.json",
+    "tsconfig.json",
+    "setup.cfg",
+}
+PARSE_LIMIT_BYTES = 2 * 1024 * 1024
+ASSIGNMENT = re.compile(r"""^\s*(?:export\s+|-\s+)?["']?([A-Za-z_][\w.-]*)["']?\s*(?::|=)\s*(.*?)\s*$""")
+URL = re.compile(r"https?://[^\s'\"<>,}]+")
+ENV_FACT_KEY = re.compile(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
+
+
+JSONC_NOISE = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.DOTALL)
+TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+
+
+class _TolerantYamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """Safe loading that accepts application tags (CloudFormation ``!Ref``, GitLab ``!reference``)."""
+
+
+def _construct_tagged(loader, _suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_mapping(node)
+
+
+_TolerantYamlLoader.add_multi_constructor("!", _construct_tagged)
+
+
+def _loads_jsonc(text: str) -> None:
+    """JSON, or JSON with comments and trailing commas (VS Code settings, tsconfig)."""
+    try:
+        json.loads(text)
+    except ValueError:
+        stripped = JSONC_NOISE.sub(lambda m: m.group(1) or "", text)
+        json.loads(TRAILING_COMMA.sub(r"\1", stripped))
+
+
+@cache
+def _rules():
+    data = load_json("config_keys.json")
+    quick = re.compile("|".join(map(re.escape, data["quick_markers"])))
+    return (
+        data["provider_vars"],
+        re.compile(data["model_key"]),
+        re.compile(data["endpoint_key"]),
+        data["self_hosted_hints"],
+        re.compile(data["shell_models"]),
+        quick,
+    )
+
+
+def _clean_value(raw: str) -> str:
+    value = raw.strip().rstrip(",")
+    if value and value[0] in "\"'" and value.count(value[0]) >= 2:
+        value = value[1 : value.index(value[0], 1)]
+    else:
+        value = value.split(" #", 1)[0].strip()
+    return value.strip()
+
+
+class ConfigDetector(Detector):
+    name = "config"
+
+    def applies_to(self, file: SourceFile) -> bool:
+        name = file.name
+        if name in OWNED_ELSEWHERE:
+            return False
+        return (
+            name == ".env"
+            or name.startswith(".env.")
+            or name.endswith(".env")
+            or name in SHELL_NAMES
+            or file.suffix in CONFIG_SUFFIXES
+        )
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        provider_vars, model_key, endpoint_key, hints, shell_models, quick = _rules()
+        text = file.text
+        if file.suffix in STRUCTURED and file.size <= PARSE_LIMIT_BYTES:
+            self.check_syntax(file, report)
+        if not quick.search(text.lower()):
+            return
+        is_env = file.name.startswith(".env") or file.name.endswith(".env")
+        env_facts: dict[str, str] = {}
+        for number, line in enumerate(file.lines, start=1):
+            if not quick.search(line.lower()):
+                continue
+            stripped = line.strip()
+            if stripped.startswith(("#", ";", "//")):
+                continue
+            for match in shell_models.finditer(line):
+                found = model_finding(match.group(1), number, strong=True, hf_context=False)
+                if found:
+                    yield self.model(file, number, found, {"pulled_by": "ollama"})
+            assignment = ASSIGNMENT.match(line)
+            if not assignment:
+                yield from self.urls(file, number, line, None)
+                continue
+            key, value = assignment.group(1), _clean_value(assignment.group(2))
+            upper = key.upper()
+            if upper in provider_vars:
+                yield self.package(file, number, provider_vars[upper])
+            env_like = is_env or upper == key
+            if value and env_like and ENV_FACT_KEY.search(key) and plausible_model_name(value):
+                env_facts[key] = value
+            if value and model_key.search(key) and plausible_model_name(value) and match_model(value):
+                found = model_finding(value, number, strong=False, hf_context=False)
+                if found:
+                    yield self.model(file, number, found, {})
+            hint = next((h for token, h in hints.items() if token in upper), None)
+            if endpoint_key.search(key) or upper in provider_vars:
+                candidate = value
+                if candidate and "://" not in candidate and re.fullmatch(r"[\w.-]+:\d+", candidate):
+                    candidate = f"http://{candidate}"
+                if candidate.startswith(("http://", "https://")):
+                    trusted = hint is not None or upper in provider_vars
+                    provider_hint = hint or (
+                        lookup_package("id", provider_vars[upper]).provider
+                        if upper in provider_vars and lookup_package("id", provider_vars[upper])
+                        else None
+                    )
+                    yield from self.url(file, number, candidate, trusted, provider_hint)
+                    continue
+            yield from self.urls(file, number, line, hint)
+        if env_facts:
+            report.facts["env"] = env_facts
+
+    def check_syntax(self, file: SourceFile, report: FileReport) -> None:
+        kind = STRUCTURED[file.suffix]
+        try:
+            if kind == "JSON":
+                _loads_jsonc(file.text)
+            elif kind == "YAML":
+                for _ in yaml.load_all(file.text, Loader=_TolerantYamlLoader):
+                    pass
+            else:
+                tomllib.loads(file.text)
+        except RecursionError:
+            report.warnings.append(f"{kind} nested too deeply to parse")
+        except (ValueError, yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+            report.warnings.append(f"invalid {kind}: {str(exc).splitlines()[0][:200]}")
+
+    def urls(self, file: SourceFile, number: int, line: str, hint: str | None) -> Iterator[Finding]:
+        if "http" not in line:
+            return
+        for url in URL.findall(line):
+            yield from self.url(file, number, url, False, hint)
+
+    def url(
+        self, file: SourceFile, number: int, url: str, trusted: bool, hint: str | None
+    ) -> Iterator[Finding]:
+        endpoint = endpoint_for_url(url, any_host=trusted, hint=hint)
+        if endpoint:
+            name, provider, metadata = endpoint
+            yield Finding(
+                key=f"endpoint:{name}",
+                name=name,
+                type="endpoint",
+                provider=provider,
+                location=file.location(number),
+                detector=self.name,
+                metadata=metadata,
+            )
+
+    def package(self, file: SourceFile, number: int, package_id: str) -> Finding:
+        package = lookup_package("id", package_id)
+        component_type = package.type if package else "llm_provider"
+        return Finding(
+            key=f"{component_type}:{package_id}",
+            name=package_id,
+            type=component_type,
+            provider=package.provider if package else None,
+            location=file.location(number),
+            detector=self.name,
+        )
+
+    def model(self, file: SourceFile, number: int, found: tuple, extra: dict) -> Finding:
+        key, name, provider, metadata = found
+        return Finding(
+            key=key,
+            name=name,
+            type="model",
+            provider=provider,
+            model_name=name,
+            location=file.location(number),
+            detector=self.name,
+            metadata={**metadata, **extra},
+        )

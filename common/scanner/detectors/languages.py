@@ -1,0 +1,391 @@
+"""JavaScript/TypeScript, Go, Java, Ruby, C# and Rust source.
+
+These languages are read with per-language import grammars (regular
+expressions over the whole file, so multi-line imports work) rather than full
+parsers. The same gate as for Python applies: nothing in a file counts unless
+the file imports a catalog SDK. Then:
+
+- every call or construction through an imported binding is a location of that SDK;
+- a model key (``model: "..."``, ``.model("...")``, ``Model: "..."``, ``"model" => "..."``) anywhere in
+  the file names a model, on whatever line it sits, also through a same-file string constant;
+- a string literal that is a known catalog model id is a model;
+- a URL literal of a known AI endpoint is an endpoint (comment lines excluded).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from common.scanner.catalog import Package, lookup_prefixed, match_model, patterns
+from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.textutil import (
+    endpoint_for_url,
+    mentions_ai_endpoint,
+    model_finding,
+    module_name_for,
+    plausible_model_name,
+)
+
+STRING_LITERAL = re.compile(r"""(["'`])((?:(?!\1)[^\\\n]|\\.){1,200})\1""")
+URL = re.compile(r"""https?://[^\s'"`<>]+""")
+MAX_USAGE_LOCATIONS = 20
+
+
+@dataclass(frozen=True)
+class Import:
+    module: str
+    bindings: tuple[str, ...]
+    line: int
+
+
+def _line_at(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+class _LanguageDetector(Detector):
+    name = ""
+    extensions: tuple[str, ...] = ()
+    ecosystem = ""
+    separator = "."
+    comment_prefixes: tuple[str, ...] = ("//", "/*", "*")
+    quick_tokens: tuple[str, ...] = ()  # a file without any of these has no import worth parsing
+
+    def applies_to(self, file: SourceFile) -> bool:
+        return file.suffix in self.extensions
+
+    def imports(self, text: str) -> Iterator[Import]:
+        raise NotImplementedError
+
+    def package_for(self, module: str) -> Package | None:
+        return lookup_prefixed(self.ecosystem, module, self.separator)
+
+    def mcp_server_name(self, text: str, start: int) -> str | None:
+        match = re.search(r"""name\s*[:=]\s*["']([^"']+)["']""", text[start : start + 300])
+        return match.group(1) if match else None
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        text = file.text
+        has_imports = not self.quick_tokens or any(token in text for token in self.quick_tokens)
+        sdk_imports = (
+            [(imp, p) for imp in self.imports(text) if (p := self.package_for(imp.module))]
+            if has_imports
+            else []
+        )
+        if not sdk_imports:
+            if mentions_ai_endpoint(text):
+                yield from self.raw_http(file, text)
+            return
+        comment_lines = self.comment_lines(file.lines)
+        strong = any(p.type in ("llm_provider", "agent_framework") for _, p in sdk_imports)
+        bindings: dict[str, Package] = {}
+        for imp, package in sdk_imports:
+            yield self.finding(file, package, imp.line)
+            for binding in imp.bindings:
+                bindings[binding] = package
+        yield from self.usages(file, text, bindings, comment_lines)
+        yield from self.models(file, text, comment_lines, strong, sdk_imports)
+        yield from self.endpoints(file, comment_lines)
+
+    def raw_http(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """A file without SDK imports that calls an AI endpoint directly: the endpoint, and the
+        catalog model ids its request bodies name."""
+        comment_lines = self.comment_lines(file.lines)
+        endpoints = list(self.endpoints(file, comment_lines))
+        if not endpoints:
+            return
+        yield from endpoints
+        yield from self.models(file, text, comment_lines, False, [])
+
+    def finding(self, file: SourceFile, package: Package, line: int, **extra) -> Finding:
+        return Finding(
+            key=f"{package.type}:{package.id}",
+            name=package.id,
+            type=package.type,
+            provider=package.provider,
+            location=file.location(line),
+            detector=self.name,
+            **extra,
+        )
+
+    def comment_lines(self, lines: list[str]) -> set[int]:
+        comments: set[int] = set()
+        in_block = False
+        for number, raw in enumerate(lines, start=1):
+            stripped = raw.strip()
+            if in_block:
+                comments.add(number)
+                if "*/" in stripped:
+                    in_block = False
+                continue
+            if stripped.startswith(self.comment_prefixes):
+                comments.add(number)
+                if stripped.startswith("/*") and "*/" not in stripped:
+                    in_block = True
+        return comments
+
+    def usages(self, file: SourceFile, text: str, bindings: dict[str, Package], comments: set[int]):
+        if not bindings:
+            return
+        names = "|".join(sorted(map(re.escape, bindings), key=len, reverse=True))
+        usage = re.compile(rf"(?<![\w.$])({names})((?:(?:\.|::)\w+)*)\s*(?:\(|\{{)")
+        seen = 0
+        for match in usage.finditer(text):
+            line = _line_at(text, match.start())
+            if line in comments:
+                continue
+            package = bindings[match.group(1)]
+            member = (match.group(2) or "").lstrip(".:")
+            if package.id == "mcp":
+                yield from self.mcp_usage(file, text, match, member, line)
+            seen += 1
+            if seen <= MAX_USAGE_LOCATIONS:
+                yield self.finding(file, package, line)
+
+    def mcp_usage(self, file: SourceFile, text: str, match: re.Match, member: str, line: int):
+        called = (member.rsplit(".", 1)[-1] if member else match.group(1)).split("::")[-1]
+        if re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer", called):
+            name = (self.mcp_server_name(text, match.end()) or module_name_for(file.relpath)).lower()
+            yield Finding(
+                key=f"mcp_server:{name}",
+                name=name,
+                type="mcp_server",
+                location=file.location(line),
+                detector=self.name,
+                metadata={"transport": "code"},
+            )
+        elif re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Client|McpClient", called):
+            name = module_name_for(file.relpath)
+            yield Finding(
+                key=f"mcp_client:{name}",
+                name=name,
+                type="mcp_client",
+                location=file.location(line),
+                detector=self.name,
+            )
+
+    def models(self, file: SourceFile, text: str, comments: set[int], strong: bool, sdk_imports):
+        rules = patterns()["other_languages"]
+        keys = "|".join(rules["model_keys"])
+        constants = {
+            m.group(1): m.group(3)
+            for m in re.finditer(
+                r"""\b([A-Za-z_]\w*)\s*(?::\s*&?'?\w+\s*)?(?::=|=)\s*(["'`])([^"'`$\n]{1,120})\2""", text
+            )
+        }
+        keyed = re.compile(
+            rf"""["']?\b(?:{keys})\b["']?\s*(?::|=>|=|\()\s*(?:(["'`])([^"'`\n$]{{1,120}})\1|([A-Za-z_][\w.]*))"""
+        )
+        reported: set[tuple[int, str]] = set()
+        for match in keyed.finditer(text):
+            line = _line_at(text, match.start())
+            if line in comments:
+                continue
+            value = match.group(2) or constants.get((match.group(3) or "").rsplit(".", 1)[-1])
+            found = model_finding(value, line, strong=strong, hf_context=False) if value else None
+            if found:
+                reported.add((line, found[0]))
+                yield self.model(file, line, found)
+        for match in STRING_LITERAL.finditer(text):
+            value = match.group(2)
+            if not plausible_model_name(value) or not match_model(value):
+                continue
+            line = _line_at(text, match.start())
+            found = model_finding(value, line, strong=False, hf_context=False)
+            if found and line not in comments and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                yield self.model(file, line, found)
+
+    def model(self, file: SourceFile, line: int, found: tuple) -> Finding:
+        key, name, provider, metadata = found
+        return Finding(
+            key=key,
+            name=name,
+            type="model",
+            provider=provider,
+            model_name=name,
+            location=file.location(line),
+            detector=self.name,
+            metadata=metadata,
+        )
+
+    def endpoints(self, file: SourceFile, comments: set[int]) -> Iterator[Finding]:
+        for number, raw in enumerate(file.lines, start=1):
+            if "http" not in raw or number in comments:
+                continue
+            for url in URL.findall(raw):
+                endpoint = endpoint_for_url(url, any_host=False)
+                if endpoint:
+                    name, provider, metadata = endpoint
+                    yield Finding(
+                        key=f"endpoint:{name}",
+                        name=name,
+                        type="endpoint",
+                        provider=provider,
+                        location=file.location(number),
+                        detector=self.name,
+                        metadata=metadata,
+                    )
+
+
+class JavaScriptDetector(_LanguageDetector):
+    name = "javascript"
+    extensions = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
+    ecosystem = "npm"
+    separator = "/"
+    quick_tokens = ("import", "require")
+
+    ES_IMPORT = re.compile(r"""\b(?:import|export)\s+(?:type\s+)?([^;'"`]*?)\s*from\s*["']([^"']+)["']""")
+    BARE_IMPORT = re.compile(r"""\bimport\s*\(?\s*["']([^"']+)["']""")
+    REQUIRE = re.compile(
+        r"""(?:(?:const|let|var)\s+([^=;]+?)\s*=\s*)?(?:await\s+)?(?:require|import)\s*\(\s*["']([^"']+)["']\s*\)"""
+    )
+
+    def package_for(self, module: str) -> Package | None:
+        if module.startswith((".", "/")):
+            return None
+        parts = module.split("/")
+        root = "/".join(parts[:2]) if module.startswith("@") else parts[0]
+        return lookup_prefixed("npm", module, "/") or lookup_prefixed("npm", root, "/")
+
+    @staticmethod
+    def _bindings(clause: str) -> tuple[str, ...]:
+        names = []
+        clause = clause.strip()
+        for star in re.finditer(r"\*\s+as\s+([\w$]+)", clause):
+            names.append(star.group(1))
+        braces = re.search(r"\{([^}]*)\}", clause)
+        if braces:
+            for part in braces.group(1).split(","):
+                part = part.strip().removeprefix("type ").strip()
+                if part:
+                    names.append(re.split(r"\s+as\s+|\s*:\s*", part)[-1].strip())
+        default = re.match(r"([A-Za-z_$][\w$]*)\s*(?:,|$)", clause)
+        if default and default.group(1) not in ("type",):
+            names.append(default.group(1))
+        return tuple(n for n in names if re.fullmatch(r"[A-Za-z_$][\w$]*", n))
+
+    def imports(self, text: str) -> Iterator[Import]:
+        for match in self.ES_IMPORT.finditer(text):
+            yield Import(match.group(2), self._bindings(match.group(1)), _line_at(text, match.start()))
+        for match in self.BARE_IMPORT.finditer(text):
+            yield Import(match.group(1), (), _line_at(text, match.start()))
+        for match in self.REQUIRE.finditer(text):
+            yield Import(match.group(2), self._bindings(match.group(1) or ""), _line_at(text, match.start()))
+
+
+class GoDetector(_LanguageDetector):
+    name = "go"
+    extensions = (".go",)
+    ecosystem = "go"
+    separator = "/"
+    quick_tokens = ("import",)
+
+    BLOCK = re.compile(r"\bimport\s*\((.*?)\)", re.DOTALL)
+    SINGLE = re.compile(r"""\bimport\s+(?:([\w.]+)\s+)?"([^"]+)\"""")
+    SPEC = re.compile(r"""^\s*(?:([\w.]+)\s+)?"([^"]+)\"""", re.MULTILINE)
+
+    @staticmethod
+    def _package_name(path: str) -> str:
+        parts = [p for p in path.split("/") if not re.fullmatch(r"v\d+", p)]
+        name = parts[-1]
+        name = re.sub(r"^go-|-go$|-sdk$", "", re.sub(r"-sdk-go$", "", name))
+        return name.replace("-", "")
+
+    def imports(self, text: str) -> Iterator[Import]:
+        for block in self.BLOCK.finditer(text):
+            for spec in self.SPEC.finditer(block.group(1)):
+                alias = spec.group(1) or self._package_name(spec.group(2))
+                yield Import(spec.group(2), (alias,), _line_at(text, block.start(1) + spec.start()))
+        for match in self.SINGLE.finditer(text):
+            alias = match.group(1) or self._package_name(match.group(2))
+            yield Import(match.group(2), (alias,), _line_at(text, match.start()))
+
+    def mcp_server_name(self, text: str, start: int) -> str | None:
+        match = re.match(r"""\s*"([^"]+)\"""", text[start : start + 200])
+        return match.group(1) if match else super().mcp_server_name(text, start)
+
+
+class JavaDetector(_LanguageDetector):
+    name = "java"
+    extensions = (".java", ".kt", ".kts", ".scala")
+    ecosystem = "java"
+    quick_tokens = ("import",)
+    IMPORT = re.compile(r"^\s*import\s+(?:static\s+)?([\w.]+?)(\.\*)?\s*;?\s*$", re.MULTILINE)
+
+    def imports(self, text: str) -> Iterator[Import]:
+        for match in self.IMPORT.finditer(text):
+            binding = () if match.group(2) else (match.group(1).rsplit(".", 1)[-1],)
+            yield Import(match.group(1), binding, _line_at(text, match.start()))
+
+
+class RubyDetector(_LanguageDetector):
+    name = "ruby"
+    extensions = (".rb",)
+    ecosystem = "ruby"
+    separator = "/"
+    comment_prefixes = ("#",)
+    quick_tokens = ("require",)
+    REQUIRE = re.compile(r"""^\s*require\s*\(?\s*["']([^"']+)["']""", re.MULTILINE)
+
+    def imports(self, text: str) -> Iterator[Import]:
+        for match in self.REQUIRE.finditer(text):
+            module = match.group(1)
+            root = module.split("/")[0]
+            constants = tuple(
+                {
+                    m.group(1)
+                    for m in re.finditer(r"\b([A-Z]\w*)::", text)
+                    if m.group(1).lower() == root.lower()
+                }
+            )
+            yield Import(module, constants, _line_at(text, match.start()))
+
+
+class CSharpDetector(_LanguageDetector):
+    name = "csharp"
+    extensions = (".cs",)
+    ecosystem = "csharp"
+    quick_tokens = ("using",)
+    USING = re.compile(r"^\s*(?:global\s+)?using\s+(?:static\s+)?(?:\w+\s*=\s*)?([\w.]+)\s*;", re.MULTILINE)
+    CLIENT = re.compile(r"\bnew\s+(\w*(?:Client|Kernel|Model)\w*)\s*[(<]|\b(Kernel)\.CreateBuilder\s*\(")
+
+    def imports(self, text: str) -> Iterator[Import]:
+        for match in self.USING.finditer(text):
+            yield Import(match.group(1), (), _line_at(text, match.start()))
+
+    def usages(self, file: SourceFile, text: str, bindings: dict[str, Package], comments: set[int]):
+        sdk_imports = [(imp, p) for imp in self.imports(text) if (p := self.package_for(imp.module))]
+        primary = next((p for _, p in sdk_imports if p.type == "llm_provider"), sdk_imports[0][1])
+        seen = 0
+        for match in self.CLIENT.finditer(text):
+            line = _line_at(text, match.start())
+            if line not in comments and seen < MAX_USAGE_LOCATIONS:
+                seen += 1
+                yield self.finding(file, primary, line)
+
+
+class RustDetector(_LanguageDetector):
+    name = "rust"
+    extensions = (".rs",)
+    ecosystem = "rust"
+    separator = "::"
+    quick_tokens = ("use ", "extern crate")
+    USE = re.compile(r"^\s*(?:pub\s+)?use\s+(\w+)((?:::[^;]*)?);", re.MULTILINE)
+    EXTERN = re.compile(r"^\s*extern\s+crate\s+(\w+)", re.MULTILINE)
+
+    def imports(self, text: str) -> Iterator[Import]:
+        for match in self.USE.finditer(text):
+            tree = match.group(2)
+            names = set(re.findall(r"\b([A-Z]\w*)\b", tree))
+            aliases = re.findall(r"\bas\s+(\w+)", tree)
+            last = re.findall(r"::(\w+)\s*$", tree)
+            names.update(aliases or last)
+            yield Import(
+                match.group(1) + tree.split("{")[0].rstrip(":"),
+                tuple(sorted(names)),
+                _line_at(text, match.start()),
+            )
+        for match in self.EXTERN.finditer(text):
+            yield Import(match.group(1), (match.group(1),), _line_at(text, match.start()))

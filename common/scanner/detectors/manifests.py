@@ -1,0 +1,439 @@
+"""Dependency manifests and lock files.
+
+Every declared dependency that the catalog knows becomes a finding keyed like
+the code detectors' (``llm_provider:openai``), so the package seen in code and
+in a manifest is one component; the manifest line is the evidence and the
+version is the declared one (a lock file's resolved version wins in the merge).
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import json
+import re
+import tomllib
+from collections.abc import Iterator
+
+from common.scanner.catalog import Package, lookup_package, lookup_prefixed, normalize_pypi
+from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+
+REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;#]*)")
+
+
+def _line_of(file: SourceFile, needle: str, start: int = 0) -> int:
+    """1-based line of the first line (from ``start``) that mentions ``needle`` as a whole word."""
+    pattern = re.compile(r"(?<![\w@/.-])" + re.escape(needle) + r"(?![\w-])", re.IGNORECASE)
+    for index in range(start, len(file.lines)):
+        if pattern.search(file.lines[index]):
+            return index + 1
+    return 0
+
+
+def _version_from_spec(spec: str) -> str | None:
+    spec = spec.strip().strip(",")
+    if not spec or spec == "*":
+        return None
+    exact = re.fullmatch(r"===?\s*([\w.!+-]+)", spec)
+    return exact.group(1) if exact else spec
+
+
+def _finding(
+    detector: str, package: Package, file: SourceFile, line: int, version: str | None, declared: str
+) -> Finding:
+    return Finding(
+        key=f"{package.type}:{package.id}",
+        name=package.id,
+        type=package.type,
+        provider=package.provider,
+        version=version,
+        location=file.location(line),
+        detector=detector,
+        metadata={"manifests": [file.relpath], "declared_as": [declared]},
+    )
+
+
+class _ManifestDetector(Detector):
+    """Shared plumbing: parse errors become warnings, never exceptions."""
+
+    name = ""
+    file_names: tuple[str, ...] = ()
+
+    def applies_to(self, file: SourceFile) -> bool:
+        return file.name in self.file_names
+
+    def package(self, ecosystem: str, name: str) -> Package | None:
+        return lookup_package(ecosystem, normalize_pypi(name) if ecosystem == "pypi" else name)
+
+
+class ManifestDetector(_ManifestDetector):
+    name = "manifest"
+
+    def applies_to(self, file: SourceFile) -> bool:
+        name = file.name
+        return (
+            name
+            in {
+                "pyproject.toml",
+                "Pipfile",
+                "setup.cfg",
+                "setup.py",
+                "package.json",
+                "go.mod",
+                "Cargo.toml",
+                "pom.xml",
+                "build.gradle",
+                "build.gradle.kts",
+                "Gemfile",
+            }
+            or (name.startswith("requirements") and name.endswith((".txt", ".in")))
+            or (file.relpath.split("/")[-2:-1] == ["requirements"] and name.endswith((".txt", ".in")))
+            or name.endswith(".csproj")
+        )
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        name = file.name
+        if name.endswith((".txt", ".in")):
+            yield from self.requirements(file)
+        elif name == "pyproject.toml":
+            yield from self.pyproject(file, report)
+        elif name == "Pipfile":
+            yield from self.pipfile(file, report)
+        elif name == "setup.cfg":
+            yield from self.setup_cfg(file, report)
+        elif name == "setup.py":
+            yield from self.setup_py(file, report)
+        elif name == "package.json":
+            yield from self.package_json(file, report)
+        elif name == "go.mod":
+            yield from self.go_mod(file)
+        elif name == "Cargo.toml":
+            yield from self.cargo(file, report)
+        elif name == "pom.xml":
+            yield from self.pom(file)
+        elif name.startswith("build.gradle"):
+            yield from self.gradle(file)
+        elif name == "Gemfile":
+            yield from self.gemfile(file)
+        elif name.endswith(".csproj"):
+            yield from self.csproj(file)
+
+    def pypi_requirement(self, file: SourceFile, requirement: str, line: int | None = None) -> Finding | None:
+        match = REQUIREMENT.match(requirement)
+        if not match:
+            return None
+        package = self.package("pypi", match.group(1))
+        if not package:
+            return None
+        if line is None:
+            line = _line_of(file, match.group(1))
+        return _finding(
+            self.name, package, file, line, _version_from_spec(match.group(2)), requirement.strip()
+        )
+
+    def requirements(self, file: SourceFile) -> Iterator[Finding]:
+        for number, raw in enumerate(file.lines, start=1):
+            line = raw.split(" #", 1)[0].strip()
+            if not line or line.startswith(("#", "-", "git+", "http")):
+                continue
+            finding = self.pypi_requirement(file, line, number)
+            if finding:
+                yield finding
+
+    def _toml(self, file: SourceFile, report: FileReport) -> dict | None:
+        try:
+            return tomllib.loads(file.text)
+        except tomllib.TOMLDecodeError as exc:
+            report.warnings.append(f"invalid TOML: {exc}")
+            return None
+
+    def pyproject(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        data = self._toml(file, report)
+        if data is None:
+            return
+        project = data.get("project", {})
+        requirements = list(project.get("dependencies", []))
+        for group in project.get("optional-dependencies", {}).values():
+            requirements.extend(group)
+        for group in data.get("dependency-groups", {}).values():
+            requirements.extend(r for r in group if isinstance(r, str))
+        for requirement in requirements:
+            finding = self.pypi_requirement(file, requirement)
+            if finding:
+                yield finding
+        poetry = data.get("tool", {}).get("poetry", {})
+        tables = [poetry.get("dependencies", {}), poetry.get("dev-dependencies", {})]
+        tables.extend(group.get("dependencies", {}) for group in poetry.get("group", {}).values())
+        yield from self.toml_tables(file, "pypi", tables)
+
+    def toml_tables(self, file: SourceFile, ecosystem: str, tables: list[dict]) -> Iterator[Finding]:
+        for table in tables:
+            for dependency, spec in table.items():
+                package = self.package(ecosystem, dependency)
+                if not package:
+                    continue
+                version = spec.get("version") if isinstance(spec, dict) else spec
+                line = _line_of(file, dependency)
+                yield _finding(
+                    self.name,
+                    package,
+                    file,
+                    line,
+                    _version_from_spec(str(version or "")),
+                    file.lines[line - 1].strip() if line else dependency,
+                )
+
+    def pipfile(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        data = self._toml(file, report)
+        if data is not None:
+            yield from self.toml_tables(
+                file, "pypi", [data.get("packages", {}), data.get("dev-packages", {})]
+            )
+
+    def setup_cfg(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_string(file.text)
+        except configparser.Error as exc:
+            report.warnings.append(f"invalid setup.cfg: {str(exc)[:200]}")
+            return
+        values = []
+        if parser.has_option("options", "install_requires"):
+            values.append(parser.get("options", "install_requires"))
+        if parser.has_section("options.extras_require"):
+            values.extend(value for _, value in parser.items("options.extras_require"))
+        for value in values:
+            for requirement in value.splitlines():
+                if requirement.strip():
+                    finding = self.pypi_requirement(file, requirement.strip())
+                    if finding:
+                        yield finding
+
+    def setup_py(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        try:
+            tree = ast.parse(file.text)
+        except SyntaxError as exc:
+            report.warnings.append(f"setup.py: cannot parse ({exc.msg}, line {exc.lineno})")
+            return
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.keyword) or node.arg not in ("install_requires", "extras_require"):
+                continue
+            for inner in ast.walk(node.value):
+                if isinstance(inner, ast.Constant) and isinstance(inner.value, str):
+                    finding = self.pypi_requirement(file, inner.value, inner.lineno)
+                    if finding:
+                        yield finding
+
+    def _json(self, file: SourceFile, report: FileReport) -> dict | None:
+        try:
+            data = json.loads(file.text)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            report.warnings.append(f"invalid JSON: {str(exc)[:200]}")
+            return None
+        return data if isinstance(data, dict) else None
+
+    def package_json(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        data = self._json(file, report)
+        if data is None:
+            return
+        for section in ("dependencies", "devDependencies", "peerDependencies", "optionalDependencies"):
+            dependencies = data.get(section)
+            if not isinstance(dependencies, dict):
+                continue
+            for dependency, spec in dependencies.items():
+                package = self.package("npm", dependency)
+                if package:
+                    line = _line_of(file, dependency)
+                    yield _finding(
+                        self.name, package, file, line, _version_from_spec(str(spec)), f"{dependency}@{spec}"
+                    )
+
+    def go_mod(self, file: SourceFile) -> Iterator[Finding]:
+        for number, raw in enumerate(file.lines, start=1):
+            match = re.match(r"^\s*(?:require\s+)?([\w.~-]+\.[\w./~-]+)\s+(v[\w.+-]+)", raw)
+            if not match:
+                continue
+            package = lookup_prefixed("go", match.group(1), "/")
+            if package:
+                yield _finding(self.name, package, file, number, match.group(2), raw.strip())
+
+    def cargo(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        data = self._toml(file, report)
+        if data is None:
+            return
+        tables = [data.get(key, {}) for key in ("dependencies", "dev-dependencies", "build-dependencies")]
+        tables.append(data.get("workspace", {}).get("dependencies", {}))
+        yield from self.toml_tables(file, "cargo", tables)
+
+    def pom(self, file: SourceFile) -> Iterator[Finding]:
+        text = file.text
+        for block in re.finditer(r"<dependency>(.*?)</dependency>", text, re.DOTALL):
+            body = block.group(1)
+            group = re.search(r"<groupId>\s*([^<\s]+)\s*</groupId>", body)
+            artifact = re.search(r"<artifactId>\s*([^<\s]+)\s*</artifactId>", body)
+            if not group or not artifact:
+                continue
+            package = lookup_package("maven", f"{group.group(1)}:{artifact.group(1)}")
+            if not package:
+                continue
+            version = re.search(r"<version>\s*([^<\s]+)\s*</version>", body)
+            line = text.count("\n", 0, block.start(1) + body.find("<artifactId>")) + 1
+            yield _finding(
+                self.name,
+                package,
+                file,
+                line,
+                version.group(1) if version else None,
+                f"{group.group(1)}:{artifact.group(1)}",
+            )
+
+    def gradle(self, file: SourceFile) -> Iterator[Finding]:
+        coordinate = re.compile(r"""["']([\w.-]+):([\w.-]+)(?::([\w.+\-${}]+))?["']""")
+        named = re.compile(
+            r"""group\s*[:=]\s*["']([\w.-]+)["']\s*,\s*name\s*[:=]\s*["']([\w.-]+)["']"""
+            r"""(?:\s*,\s*version\s*[:=]\s*["']([\w.+-]+)["'])?"""
+        )
+        for number, raw in enumerate(file.lines, start=1):
+            for match in (*coordinate.finditer(raw), *named.finditer(raw)):
+                package = lookup_package("maven", f"{match.group(1)}:{match.group(2)}")
+                if package:
+                    yield _finding(self.name, package, file, number, match.group(3), raw.strip())
+
+    def gemfile(self, file: SourceFile) -> Iterator[Finding]:
+        for number, raw in enumerate(file.lines, start=1):
+            match = re.match(r"""^\s*gem\s+["']([\w.-]+)["'](?:\s*,\s*["']([^"']+)["'])?""", raw)
+            if match:
+                package = lookup_package("gem", match.group(1))
+                if package:
+                    yield _finding(
+                        self.name,
+                        package,
+                        file,
+                        number,
+                        _version_from_spec(match.group(2) or ""),
+                        raw.strip(),
+                    )
+
+    def csproj(self, file: SourceFile) -> Iterator[Finding]:
+        text = file.text
+        for match in re.finditer(
+            r"<PackageReference\s+([^>]*?)(/?)>(.*?)(?:</PackageReference>|(?=<))", text, re.DOTALL
+        ):
+            attributes = match.group(1)
+            include = re.search(r"""Include\s*=\s*["']([^"']+)["']""", attributes)
+            if not include:
+                continue
+            package = lookup_package("nuget", include.group(1))
+            if not package:
+                continue
+            version = re.search(r"""Version\s*=\s*["']([^"']+)["']""", attributes) or re.search(
+                r"<Version>\s*([^<\s]+)\s*</Version>", match.group(3)
+            )
+            line = text.count("\n", 0, match.start()) + 1
+            yield _finding(
+                self.name, package, file, line, version.group(1) if version else None, include.group(1)
+            )
+
+
+class LockfileDetector(_ManifestDetector):
+    """Resolved versions: poetry.lock, package-lock.json, pnpm-lock.yaml, yarn.lock."""
+
+    name = "lockfile"
+    file_names = (
+        "poetry.lock",
+        "package-lock.json",
+        "pnpm-lock.yaml",
+        "yarn.lock",
+        "uv.lock",
+        "Pipfile.lock",
+    )
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        name = file.name
+        if name in ("poetry.lock", "uv.lock"):
+            yield from self.toml_lock(file, report)
+        elif name == "package-lock.json":
+            yield from self.npm_lock(file, report)
+        elif name == "Pipfile.lock":
+            yield from self.pipfile_lock(file, report)
+        elif name == "pnpm-lock.yaml":
+            yield from self.pnpm_lock(file)
+        else:
+            yield from self.yarn_lock(file)
+
+    def toml_lock(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        try:
+            data = tomllib.loads(file.text)
+        except tomllib.TOMLDecodeError as exc:
+            report.warnings.append(f"invalid TOML: {exc}")
+            return
+        for entry in data.get("package", []):
+            package = self.package("pypi", entry.get("name", ""))
+            if package:
+                line = _line_of(file, f'name = "{entry["name"]}"')
+                yield _finding(self.name, package, file, line, entry.get("version"), entry["name"])
+
+    def npm_lock(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        try:
+            data = json.loads(file.text)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            report.warnings.append(f"invalid JSON: {str(exc)[:200]}")
+            return
+        entries: dict[str, str] = {}
+        for path, entry in (data.get("packages") or {}).items():
+            if path and isinstance(entry, dict) and entry.get("version"):
+                entries.setdefault(path.rsplit("node_modules/", 1)[-1], entry["version"])
+        for dependency, entry in (data.get("dependencies") or {}).items():
+            if isinstance(entry, dict) and entry.get("version"):
+                entries.setdefault(dependency, entry["version"])
+        for dependency, version in sorted(entries.items()):
+            package = self.package("npm", dependency)
+            if package:
+                line = _line_of(file, f"node_modules/{dependency}") or _line_of(file, dependency)
+                yield _finding(self.name, package, file, line, version, f"{dependency}@{version}")
+
+    def pipfile_lock(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        try:
+            data = json.loads(file.text)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            report.warnings.append(f"invalid JSON: {str(exc)[:200]}")
+            return
+        for section in ("default", "develop"):
+            for dependency, entry in (data.get(section) or {}).items():
+                package = self.package("pypi", dependency)
+                if package and isinstance(entry, dict):
+                    yield _finding(
+                        self.name,
+                        package,
+                        file,
+                        _line_of(file, dependency),
+                        _version_from_spec(entry.get("version", "")),
+                        dependency,
+                    )
+
+    def pnpm_lock(self, file: SourceFile) -> Iterator[Finding]:
+        pattern = re.compile(r"""^\s+['"]?/?((?:@[\w.-]+/)?[\w.-]+)@(\d[\w.+-]*)""")
+        for number, raw in enumerate(file.lines, start=1):
+            match = pattern.match(raw)
+            if match:
+                package = self.package("npm", match.group(1))
+                if package:
+                    yield _finding(self.name, package, file, number, match.group(2), raw.strip().rstrip(":"))
+
+    def yarn_lock(self, file: SourceFile) -> Iterator[Finding]:
+        header = re.compile(r"""^"?((?:@[\w.-]+/)?[\w.-]+)@""")
+        lines = file.lines
+        for number, raw in enumerate(lines, start=1):
+            if raw.startswith((" ", "#")) or not raw.strip():
+                continue
+            match = header.match(raw)
+            package = self.package("npm", match.group(1)) if match else None
+            if not package:
+                continue
+            version = None
+            for following in lines[number : number + 4]:
+                found = re.match(r"""^\s+version:?\s+"?([^"\s]+)"?""", following)
+                if found:
+                    version = found.group(1)
+                    break
+            yield _finding(self.name, package, file, number, version, raw.strip().rstrip(":"))

@@ -1,0 +1,108 @@
+"""Jupyter notebooks: the code cells go through the Python analysis.
+
+Cells are joined into one module (magics and shell escapes blanked) so a
+constant or import in an early cell resolves in a later one; each finding is
+mapped back to its cell and line ("cell 3, line 2" in the snippet, the line
+within the cell as the location line). A notebook that does not parse as a
+whole falls back to cell by cell.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.detectors.python_code import analyse_python, has_ai_import
+from common.scanner.model import Location
+from common.scanner.textutil import model_finding
+
+SHELL_PIP = re.compile(r"^\s*[!%]+\s*(?:pip|uv pip|conda)\s+install\s+(.*)$")
+SHELL_OLLAMA = re.compile(r"^\s*!\s*ollama\s+(?:pull|run)\s+([\w.:/-]+)")
+
+
+def _cell_source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+class NotebookDetector(Detector):
+    name = "notebook"
+
+    def applies_to(self, file: SourceFile) -> bool:
+        return file.suffix == ".ipynb"
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        try:
+            notebook = json.loads(file.text)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            report.warnings.append(f"invalid notebook JSON: {str(exc)[:200]}")
+            return
+        cells = notebook.get("cells") if isinstance(notebook, dict) else None
+        if not isinstance(cells, list):
+            report.warnings.append("notebook has no cells list")
+            return
+        code_cells = [
+            (index, _cell_source(cell))
+            for index, cell in enumerate(cells, start=1)
+            if isinstance(cell, dict) and cell.get("cell_type") == "code"
+        ]
+        joined_lines: list[str] = []
+        origin: list[tuple[int, int]] = []  # joined line -> (cell, line in cell)
+        for cell_number, source in code_cells:
+            for line_number, line in enumerate(source.splitlines(), start=1):
+                ollama = SHELL_OLLAMA.match(line)
+                if ollama:
+                    found = model_finding(ollama.group(1), line_number, strong=True, hf_context=False)
+                    if found:
+                        yield self.shell_model(file, cell_number, line_number, line, found)
+                blank = line.lstrip().startswith(("%", "!"))
+                joined_lines.append("" if blank else line)
+                origin.append((cell_number, line_number))
+        source = "\n".join(joined_lines)
+        if not has_ai_import(source):
+            return
+        try:
+            yield from self.analyse(file, report, source, origin)
+        except SyntaxError:
+            yield from self.cell_by_cell(file, report, joined_lines, origin)
+
+    def analyse(self, file: SourceFile, report: FileReport, source: str, origin: list[tuple[int, int]]):
+        def locate(line: int) -> tuple[int, str]:
+            cell, cell_line = origin[line - 1] if 0 < line <= len(origin) else (0, line)
+            return cell_line, f"[cell {cell}, line {cell_line}] "
+
+        analysis = analyse_python(source, file.relpath, self.name, locate)
+        if analysis.facts:
+            report.facts.update({**analysis.facts, "detector": self.name})
+        return analysis.findings
+
+    def cell_by_cell(
+        self, file: SourceFile, report: FileReport, lines: list[str], origin: list[tuple[int, int]]
+    ):
+        cells: dict[int, list[int]] = {}
+        for index, (cell, _) in enumerate(origin):
+            cells.setdefault(cell, []).append(index)
+        for cell, indexes in cells.items():
+            source = "\n".join(lines[i] for i in indexes)
+            try:
+                yield from self.analyse(file, report, source, [origin[i] for i in indexes])
+            except SyntaxError as exc:
+                report.warnings.append(f"notebook cell {cell}: cannot parse ({exc.msg})")
+
+    def shell_model(self, file: SourceFile, cell: int, line: int, text: str, found: tuple) -> Finding:
+        key, name, provider, metadata = found
+        location = Location(
+            file=file.relpath, line=line, snippet=f"[cell {cell}, line {line}] {text.strip()}"[:200]
+        )
+        return Finding(
+            key=key,
+            name=name,
+            type="model",
+            provider=provider,
+            model_name=name,
+            location=location,
+            detector=self.name,
+            metadata={**metadata, "pulled_by": "ollama"},
+        )

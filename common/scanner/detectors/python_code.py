@@ -1,0 +1,752 @@
+"""Python source, parsed with ``ast``.
+
+A call only counts when the name it calls resolves, through this file's imports
+(or a variable assigned from an SDK constructor), to a package in the catalog:
+``asyncio.Task`` is never CrewAI. Model names come from keyword arguments and
+known positional slots, across line breaks, and through string constants;
+references that need other files are left in ``report.facts`` for deep mode.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from common.scanner.catalog import (
+    Package,
+    looks_like_hf_id,
+    lookup_prefixed,
+    match_model,
+    package_index,
+    patterns,
+)
+from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.model import Location
+from common.scanner.textutil import (
+    endpoint_for_url,
+    mentions_ai_endpoint,
+    model_finding,
+    module_name_for,
+    plausible_model_name,
+)
+
+URL_IN_STRING = re.compile(r"https?://[^\s'\"<>]+")
+CONSTANT_NAME_HINT = re.compile(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
+BEDROCK_SERVICES = {"bedrock", "bedrock-runtime", "bedrock-agent-runtime", "bedrock-agent"}
+
+
+def _import_hint() -> re.Pattern:
+    roots = sorted({name.split(".")[0] for name in package_index("python")} | {"boto3", "aiobotocore"})
+    return re.compile(
+        r"^[ \t]*(?:from|import)[ \t]+(?:" + "|".join(map(re.escape, roots)) + r")\b", re.MULTILINE
+    )
+
+
+_IMPORT_HINT: re.Pattern | None = None
+
+
+def has_ai_import(text: str) -> bool:
+    global _IMPORT_HINT
+    if _IMPORT_HINT is None:
+        _IMPORT_HINT = _import_hint()
+    return _IMPORT_HINT.search(text) is not None
+
+
+def dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    if isinstance(node, ast.Call):
+        base = dotted(node.func)
+        return f"{base}()" if base else None
+    return None
+
+
+@dataclass
+class PythonAnalysis:
+    findings: list[Finding] = field(default_factory=list)
+    facts: dict = field(default_factory=dict)
+
+
+class _Analyzer:
+    """One pass over one module's AST."""
+
+    def __init__(
+        self,
+        tree: ast.Module,
+        relpath: str,
+        lines: list[str],
+        detector: str,
+        locate: Callable[[int], tuple[int, str]],
+    ):
+        self.tree = tree
+        self.nodes: dict[type, list[ast.AST]] = {}
+        for node in ast.walk(tree):  # one walk; every pass below reads these buckets
+            self.nodes.setdefault(type(node), []).append(node)
+        self.relpath = relpath
+        self.lines = lines
+        self.detector = detector
+        self.locate = locate  # source line -> (reported line, snippet prefix)
+        self.rules = patterns()["python"]
+        self.aliases: dict[str, str] = {}
+        self.instances: dict[str, str] = {}
+        self.instance_models: dict[str, str] = {}
+        self.constants: dict[str, str] = {}
+        self.env_constants: dict[str, tuple[str, str | None]] = {}
+        self.tools: dict[str, str] = {}  # local function/class name -> tool key
+        self.findings: list[Finding] = []
+        self.unresolved: list[dict] = []
+        self.agent_tool_refs: list[dict] = []
+        self.has_llm_sdk = False
+        self.mcp_servers: dict[str, str] = {}  # variable -> mcp_server key
+
+    def of(self, *types: type) -> list:
+        """Nodes of the given types, in walk order per type."""
+        if len(types) == 1:
+            return self.nodes.get(types[0], [])
+        return [node for kind in types for node in self.nodes.get(kind, [])]
+
+    # -- helpers -----------------------------------------------------------------------------------
+    def location(self, line: int) -> Location:
+        reported, prefix = self.locate(line)
+        snippet = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
+        return Location(file=self.relpath, line=reported, snippet=(prefix + snippet)[:200])
+
+    def add(self, **kwargs) -> Finding:
+        line = kwargs.pop("line")
+        finding = Finding(location=self.location(line), detector=self.detector, **kwargs)
+        self.findings.append(finding)
+        return finding
+
+    def add_package(self, package: Package, line: int, **extra) -> Finding:
+        return self.add(
+            key=f"{package.type}:{package.id}",
+            name=package.id,
+            type=package.type,
+            provider=package.provider,
+            line=line,
+            **extra,
+        )
+
+    def resolve(self, node: ast.AST) -> str | None:
+        """Fully-qualified dotted path of an expression, via imports and SDK instances."""
+        path = dotted(node)
+        if not path:
+            return None
+        head, _, rest = path.partition(".")
+        for candidate in (path.rsplit(".", 1)[0] if "." in path else None, "self." + rest.split(".")[0]):
+            if candidate and candidate in self.instances and path.startswith(candidate):
+                suffix = path[len(candidate) :]
+                return self.instances[candidate] + suffix
+        if head in self.instances:
+            return self.instances[head] + (f".{rest}" if rest else "")
+        if head in self.aliases:
+            return self.aliases[head] + (f".{rest}" if rest else "")
+        return None
+
+    def package_of(self, resolved: str | None) -> Package | None:
+        if not resolved:
+            return None
+        return lookup_prefixed("python", resolved.replace("()", ""))
+
+    def string_value(self, node: ast.AST, line: int, strong: bool, context: dict) -> str | None:
+        """Literal value of a model argument; defers cross-file references to deep mode."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.Name):
+            if node.id in self.constants:
+                return self.constants[node.id]
+            if node.id in self.env_constants:
+                var, default = self.env_constants[node.id]
+                self.unresolved.append({"kind": "env", "var": var, "line": line, "strong": strong, **context})
+                return default
+            if node.id in self.aliases:
+                module, _, name = self.aliases[node.id].rpartition(".")
+                self.unresolved.append(
+                    {
+                        "kind": "name",
+                        "module": module,
+                        "name": name,
+                        "line": line,
+                        "strong": strong,
+                        **context,
+                    }
+                )
+            return None
+        if isinstance(node, ast.Attribute):
+            path = dotted(node)
+            if path and path.split(".")[0] in self.aliases:
+                full = self.aliases[path.split(".")[0]] + path[len(path.split(".")[0]) :]
+                module, _, name = full.rpartition(".")
+                self.unresolved.append(
+                    {
+                        "kind": "name",
+                        "module": module,
+                        "name": name,
+                        "line": line,
+                        "strong": strong,
+                        **context,
+                    }
+                )
+            return None
+        if isinstance(node, ast.Call):
+            env = self.env_lookup(node)
+            if env:
+                var, default = env
+                self.unresolved.append({"kind": "env", "var": var, "line": line, "strong": strong, **context})
+                return default
+        return None
+
+    def env_lookup(self, call: ast.Call) -> tuple[str, str | None] | None:
+        name = dotted(call.func) or ""
+        if not any(name.endswith(suffix) for suffix in self.rules["env_lookup_calls"]):
+            return None
+        if (
+            not call.args
+            or not isinstance(call.args[0], ast.Constant)
+            or not isinstance(call.args[0].value, str)
+        ):
+            return None
+        default = None
+        if (
+            len(call.args) > 1
+            and isinstance(call.args[1], ast.Constant)
+            and isinstance(call.args[1].value, str)
+        ):
+            default = call.args[1].value
+        for keyword in call.keywords:
+            if keyword.arg == "default" and isinstance(keyword.value, ast.Constant):
+                default = keyword.value.value if isinstance(keyword.value.value, str) else None
+        return call.args[0].value, default
+
+    # -- passes ------------------------------------------------------------------------------------
+    def collect_imports(self) -> None:
+        for node in self.of(ast.Import, ast.ImportFrom):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    local = alias.asname or alias.name.split(".")[0]
+                    self.aliases[local] = alias.name if alias.asname else alias.name.split(".")[0]
+                    package = lookup_prefixed("python", alias.name)
+                    if package:
+                        self.note_sdk(package, node.lineno)
+            elif isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                if node.level:
+                    base_parts = module_name_for(self.relpath).split(".")
+                    base_parts = (
+                        base_parts[: len(base_parts) - node.level] if node.level <= len(base_parts) else []
+                    )
+                    module = ".".join([*base_parts, module] if module else base_parts)
+                    for alias in node.names:
+                        self.aliases[alias.asname or alias.name] = (
+                            f"{module}.{alias.name}" if module else alias.name
+                        )
+                    continue
+                for alias in node.names:
+                    full = f"{module}.{alias.name}"
+                    self.aliases[alias.asname or alias.name] = full
+                    package = lookup_prefixed("python", full) or lookup_prefixed("python", module)
+                    if package:
+                        self.note_sdk(package, node.lineno)
+
+    def note_sdk(self, package: Package, line: int) -> None:
+        if package.type in ("llm_provider", "agent_framework"):
+            self.has_llm_sdk = True
+        self.add_package(package, line)
+
+    def collect_assignments(self) -> None:
+        counts: dict[str, int] = {}
+        for node in self.of(ast.Assign, ast.AnnAssign):
+            targets: list[ast.AST] = []
+            value = None
+            if isinstance(node, ast.Assign):
+                targets, value = node.targets, node.value
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                targets, value = [node.target], node.value
+            if value is None:
+                continue
+            for target in targets:
+                name = dotted(target)
+                if not name:
+                    continue
+                counts[name] = counts.get(name, 0) + 1
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    self.constants[name] = value.value
+                elif isinstance(value, ast.Call):
+                    env = self.env_lookup(value)
+                    if env:
+                        self.env_constants[name] = env
+                    resolved = self.resolve(value.func)
+                    if self.package_of(resolved) and resolved:
+                        self.instances[name] = resolved + "()"
+        for name, count in counts.items():
+            if count > 1:
+                self.constants.pop(name, None)
+
+    def analyse_calls(self) -> None:
+        """MCP servers first (tools hang off them), then tool definitions (agents use them), then calls."""
+        calls = self.of(ast.Call)
+        definitions = self.of(ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        servers = [call for call in calls if self.is_mcp_server_call(call)]
+        for call in servers:
+            self.analyse_call(call)
+        for node in definitions:
+            if isinstance(node, ast.ClassDef):
+                self.analyse_class(node)
+            else:
+                self.analyse_function(node)
+        for call in calls:
+            if call not in servers:
+                self.analyse_call(call)
+
+    def is_mcp_server_call(self, call: ast.Call) -> bool:
+        package = self.package_of(self.resolve(call.func))
+        method = (dotted(call.func) or "").rsplit(".", 1)[-1]
+        return bool(
+            package and package.id in ("mcp", "fastmcp") and method in self.rules["mcp_server_classes"]
+        )
+
+    def analyse_call(self, call: ast.Call) -> None:
+        resolved = self.resolve(call.func)
+        package = self.package_of(resolved)
+        method = (dotted(call.func) or "").rsplit(".", 1)[-1].replace("()", "")
+        if (
+            resolved
+            and not package
+            and method == "client"
+            and resolved.split(".")[0] in ("boto3", "aiobotocore")
+        ):
+            self.analyse_boto3(call)
+            return
+        if package is None:
+            if self.has_llm_sdk:
+                self.analyse_models(call, method, None, strong=False)
+            return
+        if not isinstance(call.func, ast.Attribute) or (dotted(call.func.value) or "") in self.aliases:
+            self.add_package(package, call.lineno)
+        model_key = self.analyse_models(call, method, package, strong=True)
+        self.analyse_endpoints(call, package)
+        if method in self.rules["mcp_server_classes"] and package.id in ("mcp", "fastmcp"):
+            self.analyse_mcp_server(call)
+        elif method in self.rules["mcp_client_classes"] and package.id in ("mcp", "fastmcp"):
+            name = module_name_for(self.relpath)
+            self.add(key=f"mcp_client:{name}", name=name, type="mcp_client", provider=None, line=call.lineno)
+        elif method in self.rules["agent_classes"] or method in self.rules["multi_agent_classes"]:
+            self.analyse_agent(call, package, model_key)
+
+    def analyse_models(
+        self, call: ast.Call, method: str, package: Package | None, strong: bool
+    ) -> str | None:
+        candidates: list[ast.AST] = []
+        revision = None
+        for keyword in call.keywords:
+            if keyword.arg in self.rules["model_kwargs"]:
+                candidates.append(keyword.value)
+            elif keyword.arg == "revision" and isinstance(keyword.value, ast.Constant):
+                revision = str(keyword.value.value)
+            elif keyword.arg == "revision" and isinstance(keyword.value, ast.Name):
+                revision = self.constants.get(keyword.value.id)
+        position = self.rules["positional_model_calls"].get(method)
+        if strong and position is not None and len(call.args) > position:
+            candidates.append(call.args[position])
+        hf_context = method in self.rules["hf_loading_calls"]
+        found = None
+        for candidate in candidates:
+            context = {"relation_from": f"{package.type}:{package.id}" if package else None, "hf": hf_context}
+            value = self.string_value(candidate, call.lineno, strong, context)
+            if not value:
+                continue
+            if isinstance(candidate, ast.Name) and isinstance(self.instance_models.get(candidate.id), str):
+                found = self.instance_models[candidate.id]
+                continue
+            finding = model_finding(value, call.lineno, strong=strong, hf_context=hf_context)
+            if finding is None:
+                continue
+            key, name, provider, metadata = finding
+            if revision:
+                metadata["revision"] = revision
+            self.add(
+                key=key,
+                name=name,
+                type="model",
+                provider=provider,
+                model_name=name,
+                line=call.lineno,
+                metadata=metadata,
+            )
+            if package:
+                self.add_package(package, call.lineno, relations=[("uses_model", key)])
+            found = key
+        for keyword in call.keywords:
+            if keyword.arg == "llm" and isinstance(keyword.value, ast.Name):
+                found = self.instance_models.get(keyword.value.id, found)
+        return found
+
+    def analyse_endpoints(self, call: ast.Call, package: Package) -> None:
+        for keyword in call.keywords:
+            if keyword.arg not in self.rules["endpoint_kwargs"]:
+                continue
+            value = self.string_value(keyword.value, call.lineno, True, {"relation_from": None, "hf": False})
+            if not value or not value.startswith(("http://", "https://")):
+                continue
+            endpoint = endpoint_for_url(value, any_host=True)
+            if endpoint:
+                name, provider, metadata = endpoint
+                key = f"endpoint:{name}"
+                self.add(
+                    key=key,
+                    name=name,
+                    type="endpoint",
+                    provider=provider or package.provider,
+                    line=call.lineno,
+                    metadata=metadata,
+                )
+                self.add_package(package, call.lineno, relations=[("calls", key)])
+
+    def analyse_boto3(self, call: ast.Call) -> None:
+        service = None
+        if call.args and isinstance(call.args[0], ast.Constant):
+            service = call.args[0].value
+        for keyword in call.keywords:
+            if keyword.arg == "service_name" and isinstance(keyword.value, ast.Constant):
+                service = keyword.value.value
+        if service in BEDROCK_SERVICES:
+            self.has_llm_sdk = True
+            self.add(
+                key="llm_provider:aws-bedrock",
+                name="aws-bedrock",
+                type="llm_provider",
+                provider="Amazon Web Services",
+                line=call.lineno,
+            )
+
+    def analyse_mcp_server(self, call: ast.Call) -> None:
+        name = None
+        if call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
+            name = call.args[0].value
+        for keyword in call.keywords:
+            if keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
+                name = str(keyword.value.value)
+        name = (name or module_name_for(self.relpath)).lower()
+        key = f"mcp_server:{name}"
+        self.add(
+            key=key,
+            name=name,
+            type="mcp_server",
+            provider=None,
+            line=call.lineno,
+            metadata={"transport": "code"},
+        )
+        for target_name, instance in self.instances.items():
+            if instance.endswith(("FastMCP()", "Server()", "MCPServer()")) and self.assigned_from(
+                target_name, call
+            ):
+                self.mcp_servers[target_name] = key
+
+    def assigned_from(self, name: str, call: ast.Call) -> bool:
+        for node in self.of(ast.Assign):
+            if node.value is call:
+                return any(dotted(t) == name for t in node.targets)
+        return False
+
+    def analyse_agent(self, call: ast.Call, package: Package, model_key: str | None) -> None:
+        framework_key = f"{package.type}:{package.id}"
+        relations: list[tuple[str, str]] = []
+        if model_key:
+            relations.append(("uses_model", model_key))
+        for keyword in call.keywords:
+            if keyword.arg != "tools" or not isinstance(keyword.value, ast.List | ast.Tuple):
+                continue
+            for element in keyword.value.elts:
+                tool_name = dotted(element.func if isinstance(element, ast.Call) else element)
+                if not tool_name:
+                    continue
+                local = tool_name.replace("()", "")
+                if local in self.tools:
+                    relations.append(("uses_tool", self.tools[local]))
+                elif local in self.aliases:
+                    self.agent_tool_refs.append(
+                        {"agent_key": framework_key, "target": self.aliases[local], "line": call.lineno}
+                    )
+        if relations:
+            self.add_package(package, call.lineno, relations=relations)
+
+    def decorator_package(self, decorator: ast.AST) -> tuple[Package | None, str, ast.Call | None]:
+        call = decorator if isinstance(decorator, ast.Call) else None
+        target = call.func if call else decorator
+        name = (dotted(target) or "").rsplit(".", 1)[-1]
+        head = (dotted(target) or "").split(".")[0]
+        if head in self.mcp_servers:
+            return lookup_prefixed("python", "mcp"), name, call
+        return self.package_of(self.resolve(target)), name, call
+
+    def analyse_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        for decorator in node.decorator_list:
+            package, name, call = self.decorator_package(decorator)
+            if not package or name not in self.rules["tool_decorators"]:
+                continue
+            tool_name = node.name
+            if (
+                call
+                and call.args
+                and isinstance(call.args[0], ast.Constant)
+                and isinstance(call.args[0].value, str)
+            ):
+                tool_name = call.args[0].value
+            self.register_tool(node.name, tool_name, node, package, decorator)
+
+    def analyse_class(self, node: ast.ClassDef) -> None:
+        for base in node.bases:
+            package = self.package_of(self.resolve(base))
+            base_name = (dotted(base) or "").rsplit(".", 1)[-1]
+            if not package or base_name not in self.rules["tool_base_classes"]:
+                continue
+            if node.name in self.rules["tool_base_classes"]:
+                continue  # the framework's own tool base classes, not a tool
+            tool_name = node.name
+            for statement in node.body:
+                value = statement.value if isinstance(statement, ast.Assign | ast.AnnAssign) else None
+                target = (
+                    statement.targets[0]
+                    if isinstance(statement, ast.Assign)
+                    else getattr(statement, "target", None)
+                )
+                if (
+                    isinstance(target, ast.Name)
+                    and target.id == "name"
+                    and isinstance(value, ast.Constant)
+                    and isinstance(value.value, str)
+                ):
+                    tool_name = value.value
+            self.register_tool(node.name, tool_name, node, package, node)
+
+    def register_tool(
+        self, local: str, tool_name: str, node: ast.AST, package: Package, anchor: ast.AST
+    ) -> None:
+        key = f"tool:{tool_name.lower()}"
+        self.tools[local] = key
+        flags = {"dangerous_code"} if self.runs_dangerous_code(node) else set()
+        line = getattr(anchor, "lineno", node.lineno)
+        self.add(
+            key=key,
+            name=tool_name.lower(),
+            type="tool",
+            provider=package.provider,
+            line=line,
+            flags=flags,
+            metadata={"framework": package.id},
+        )
+        server = next((k for v, k in self.mcp_servers.items() if self.decorated_by(node, v)), None)
+        if server:
+            self.add(
+                key=server,
+                name=server.split(":", 1)[1],
+                type="mcp_server",
+                line=line,
+                relations=[("provides_tool", key)],
+            )
+
+    def decorated_by(self, node: ast.AST, variable: str) -> bool:
+        for decorator in getattr(node, "decorator_list", []):
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if (dotted(target) or "").split(".")[0] == variable:
+                return True
+        return False
+
+    def runs_dangerous_code(self, node: ast.AST) -> bool:
+        dangerous = set(self.rules["dangerous_calls"])
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Call):
+                name = dotted(inner.func) or ""
+                resolved = (
+                    self.aliases.get(name.split(".")[0], name.split(".")[0]) + name[len(name.split(".")[0]) :]
+                )
+                if name in dangerous or resolved in dangerous:
+                    return True
+        return False
+
+    def analyse_strings(self) -> None:
+        docstrings = set()
+        for node in self.of(ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            if node.body:
+                first = node.body[0]
+                if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                    docstrings.add(id(first.value))
+        for node in self.of(ast.Constant):
+            if isinstance(node.value, str) and "http" in node.value and id(node) not in docstrings:
+                for url in URL_IN_STRING.findall(node.value):
+                    endpoint = endpoint_for_url(url, any_host=False)
+                    if endpoint:
+                        name, provider, metadata = endpoint
+                        self.add(
+                            key=f"endpoint:{name}",
+                            name=name,
+                            type="endpoint",
+                            provider=provider,
+                            line=node.lineno,
+                            metadata=metadata,
+                        )
+
+    def track_instance_models(self) -> None:
+        """``llm = ChatOpenAI(model="gpt-4o")`` lets ``Agent(llm=llm)`` point at gpt-4o."""
+        for node in self.of(ast.Assign):
+            if not isinstance(node.value, ast.Call):
+                continue
+            call = node.value
+            if not self.package_of(self.resolve(call.func)):
+                continue
+            for keyword in call.keywords:
+                if keyword.arg in self.rules["model_kwargs"]:
+                    pending = len(self.unresolved)
+                    value = self.string_value(
+                        keyword.value, call.lineno, True, {"relation_from": None, "hf": False}
+                    )
+                    del self.unresolved[pending:]  # analyse_calls records the same reference again
+                    model = (
+                        model_finding(value, call.lineno, strong=True, hf_context=False) if value else None
+                    )
+                    if model:
+                        for target in node.targets:
+                            if isinstance(target, ast.Name):
+                                self.instance_models[target.id] = model[0]
+
+    def analyse_payload_models(self) -> None:
+        """``{"model": "gpt-4o"}`` request bodies of raw HTTP calls (only catalog ids count)."""
+        for node in self.of(ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if isinstance(key, ast.Constant) and key.value in ("model", "model_name", "model_id"):
+                    literal = self.string_value(
+                        value, node.lineno, False, {"relation_from": None, "hf": False}
+                    )
+                    found = (
+                        model_finding(literal, node.lineno, strong=False, hf_context=False)
+                        if literal
+                        else None
+                    )
+                    if found:
+                        model_key, name, provider, metadata = found
+                        self.add(
+                            key=model_key,
+                            name=name,
+                            type="model",
+                            provider=provider,
+                            model_name=name,
+                            line=value.lineno,
+                            metadata=metadata,
+                        )
+
+    def run(self) -> None:
+        self.collect_imports()
+        self.collect_assignments()
+        if not self.findings:
+            self.analyse_strings()
+            if self.findings:
+                self.analyse_payload_models()
+            return
+        self.track_instance_models()
+        self.analyse_calls()
+        self.analyse_strings()
+
+
+def analyse_python(
+    source: str,
+    relpath: str,
+    detector: str,
+    locate: Callable[[int], tuple[int, str]] | None = None,
+) -> PythonAnalysis:
+    """Findings and deep-mode facts for one module (or a notebook's joined code cells)."""
+    tree = ast.parse(source, filename=relpath)
+    lines = source.splitlines()
+    analyzer = _Analyzer(tree, relpath, lines, detector, locate or (lambda line: (line, "")))
+    analyzer.run()
+    facts: dict = {"module": module_name_for(relpath)}
+    constants = {
+        name: value
+        for name, value in analyzer.constants.items()
+        if "." not in name
+        and (CONSTANT_NAME_HINT.search(name) or match_model(value) or looks_like_hf_id(value))
+        and plausible_model_name(value)
+    }
+    if constants:
+        facts["constants"] = constants
+    env_constants = {
+        name: list(env) for name, env in analyzer.env_constants.items() if CONSTANT_NAME_HINT.search(name)
+    }
+    if env_constants:
+        facts["env_constants"] = env_constants
+    if analyzer.unresolved:
+        facts["unresolved_models"] = [
+            {
+                **ref,
+                "line": analyzer.locate(ref["line"])[0],
+                "snippet": analyzer.location(ref["line"]).snippet,
+            }
+            for ref in analyzer.unresolved
+        ]
+    if analyzer.tools:
+        facts["tools"] = analyzer.tools
+    if analyzer.agent_tool_refs:
+        facts["agent_tool_refs"] = [
+            {
+                **ref,
+                "line": analyzer.locate(ref["line"])[0],
+                "snippet": analyzer.location(ref["line"]).snippet,
+            }
+            for ref in analyzer.agent_tool_refs
+        ]
+    return PythonAnalysis(findings=analyzer.findings, facts=facts if len(facts) > 1 else {})
+
+
+MODULE_CONSTANT = re.compile(
+    r"^([A-Z][A-Z0-9_]*)[ \t]*(?::[ \t]*str[ \t]*)?=[ \t]*(?:(['\"])([^'\"\n]+)\2"
+    r"|os\.(?:getenv|environ\.get)\([ \t]*['\"]([A-Za-z_][A-Za-z0-9_]*)['\"][ \t]*"
+    r"(?:,[ \t]*['\"]([^'\"\n]*)['\"])?)",
+    re.MULTILINE,
+)
+
+
+def constant_facts(text: str, relpath: str) -> dict:
+    """Model-like module constants of a file without AI imports (a config module), for deep mode."""
+    constants: dict[str, str] = {}
+    env_constants: dict[str, list] = {}
+    for match in MODULE_CONSTANT.finditer(text):
+        name, _, value, env_var, env_default = match.groups()
+        if not CONSTANT_NAME_HINT.search(name):
+            continue
+        if value is not None and plausible_model_name(value):
+            constants[name] = value
+        elif env_var:
+            env_constants[name] = [env_var, env_default]
+    if not constants and not env_constants:
+        return {}
+    facts: dict = {"module": module_name_for(relpath)}
+    if constants:
+        facts["constants"] = constants
+    if env_constants:
+        facts["env_constants"] = env_constants
+    return facts
+
+
+class PythonDetector(Detector):
+    name = "python"
+
+    def applies_to(self, file: SourceFile) -> bool:
+        return file.suffix == ".py"
+
+    def detect(self, file: SourceFile, report: FileReport):
+        text = file.text
+        if not has_ai_import(text) and not mentions_ai_endpoint(text):
+            facts = constant_facts(text, file.relpath)
+            report.facts.update(facts)
+            return []
+        try:
+            analysis = analyse_python(text, file.relpath, self.name)
+        except SyntaxError as exc:
+            report.warnings.append(f"python: cannot parse ({exc.msg}, line {exc.lineno})")
+            return []
+        report.facts.update(analysis.facts)
+        return analysis.findings

@@ -1,0 +1,146 @@
+"""Hard-coded AI provider credentials in any text file.
+
+The key itself never leaves this module: a finding carries the masked value and
+a sha256 (so the same key in two files is one credential). Placeholders
+(``sk-...``, ``your-key-here``, ``xxx``, ``${ENV}``) and low-entropy strings are
+not findings. The credential is attached to its provider component
+(``llm_provider:openai``) with the ``hardcoded_api_key`` flag.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+from functools import cache
+
+from common.scanner.catalog import load_json, lookup_package, patterns
+from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.model import Location
+from common.scanner.textutil import mask_secret, secret_hash
+
+SKIPPED_SUFFIXES = (".lock", ".min.js", ".pem", ".crt")
+SKIPPED_NAMES = {"package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock", "go.sum", "Cargo.lock"}
+
+
+@cache
+def _binary_suffixes() -> frozenset[str]:
+    return frozenset(patterns()["binary_suffixes"])
+
+
+def entropy(value: str) -> float:
+    counts = Counter(value)
+    return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+
+
+@cache
+def _rules():
+    data = load_json("secrets.json")
+    prefixed = [
+        (re.compile(r"(?<![A-Za-z0-9_-])" + rule["pattern"] + r"(?![A-Za-z0-9_-])"), rule)
+        for rule in data["prefixed"]
+    ]
+    contextual = [
+        (
+            re.compile(
+                r"(?:"
+                + rule["name"]
+                + r")[\"']?\s*(?:=|:|=>)\s*[\"']?("
+                + rule["value"]
+                + r")(?![A-Za-z0-9])"
+            ),
+            rule,
+        )
+        for rule in data["contextual"]
+    ]
+    markers = tuple(data["quick_markers"])
+
+    def quick(text: str) -> bool:
+        return any(marker in text for marker in markers)
+
+    return prefixed, contextual, quick, data["placeholder_markers"], data["min_entropy"]
+
+
+def is_placeholder(value: str, line: str) -> bool:
+    _, _, _, markers, min_entropy = _rules()
+    lowered = value.lower()
+    if any(marker in lowered for marker in markers):
+        return True
+    body = (
+        re.sub(r"^[a-z]+[-_](?:[a-z0-9]+[-_])?", "", value, count=1)
+        if "-" in value or "_" in value
+        else value
+    )
+    if len(set(body)) < 6 or entropy(body) < min_entropy:
+        return True
+    return bool(re.search(r"(.)\1{7,}", value)) or "0123456789" in value or "abcdef" in lowered[-12:]
+
+
+def redact(text: str) -> str:
+    """Mask every credential-shaped token (placeholder or not) in a snippet."""
+    prefixed, contextual, quick, _, _ = _rules()
+    if not quick(text):
+        return text
+    for pattern, _ in prefixed:
+        text = pattern.sub(lambda m: mask_secret(m.group(0)), text)
+    for pattern, _ in contextual:
+        text = pattern.sub(lambda m: m.group(0).replace(m.group(1), mask_secret(m.group(1))), text)
+    return text
+
+
+class SecretsDetector(Detector):
+    name = "secrets"
+
+    def applies_to(self, file: SourceFile) -> bool:
+        name = file.name
+        return (
+            name not in SKIPPED_NAMES
+            and not name.endswith(SKIPPED_SUFFIXES)
+            and file.suffix not in _binary_suffixes()
+        )
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        prefixed, contextual, quick, _, _ = _rules()
+        text = file.text
+        if not quick(text):
+            return
+        mentions_bedrock = "bedrock" in text.lower()
+        for number, line in enumerate(file.lines, start=1):
+            if len(line) > 5000 or not quick(line):
+                continue
+            taken: list[tuple[int, int]] = []
+            for pattern, rule in prefixed:
+                for match in pattern.finditer(line):
+                    if not any(s <= match.start() < e for s, e in taken):
+                        taken.append(match.span())
+                        yield from self.credential(file, number, line, match.group(0), match.span(), rule)
+            for pattern, rule in contextual:
+                if rule.get("requires") and not mentions_bedrock:
+                    continue
+                for match in pattern.finditer(line):
+                    if not any(s <= match.start(1) < e for s, e in taken):
+                        taken.append(match.span(1))
+                        yield from self.credential(file, number, line, match.group(1), match.span(1), rule)
+
+    def credential(
+        self, file: SourceFile, number: int, line: str, value: str, span: tuple[int, int], rule: dict
+    ):
+        if is_placeholder(value, line):
+            return
+        masked = mask_secret(value)
+        snippet = (line[: span[0]] + masked + line[span[1] :]).strip()[:200]
+        package = lookup_package("id", rule["provider_id"])
+        component_type = package.type if package else "llm_provider"
+        yield Finding(
+            key=f"{component_type}:{rule['provider_id']}",
+            name=rule["provider_id"],
+            type=component_type,
+            provider=rule["provider"],
+            location=Location(file=file.relpath, line=number, snippet=snippet),
+            detector=self.name,
+            flags={"hardcoded_api_key"},
+            metadata={
+                "secrets": [{"masked": masked, "sha256": secret_hash(value), "provider": rule["provider"]}]
+            },
+        )

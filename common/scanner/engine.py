@@ -1,0 +1,289 @@
+"""``scan_path``: walk once, detect in parallel, merge, resolve, flag, score.
+
+Findings from every detector and every line merge by key into one
+``Component``; its id is a fingerprint of the key (sha256, first 32 hex digits
+laid out as a UUID) so the same component gets the same id in every scan of
+the same tree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from datetime import date
+from pathlib import Path
+
+from common.scanner import deep as deep_resolution
+from common.scanner.catalog import PACKAGE_TYPES, is_pinned, lifecycle_flags, looks_like_hf_id, match_model
+from common.scanner.detectors.base import FileReport, Finding
+from common.scanner.detectors.secrets import redact
+from common.scanner.model import Component, Location, Relationship, ScanResult, ScanWarning
+from common.scanner.registry import all_detectors
+from common.scanner.risk import score_component
+from common.scanner.walker import WalkEntry, walk
+from common.scanner.worker import die_with_parent, scan_chunk
+
+Progress = Callable[[str, int, int], None]
+
+DECLARING_DETECTORS = frozenset({"manifest", "lockfile"})
+CODE_DETECTORS = frozenset({"python", "notebook", "javascript", "go", "java", "ruby", "csharp", "rust"})
+VERSION_PRIORITY = {"lockfile": 3, "manifest": 2}
+MAX_LOCATIONS = 100
+CHUNK_TARGET_BYTES = 2 * 1024 * 1024
+CHUNK_MAX_FILES = 200
+IN_PROCESS_BELOW_FILES = 150
+
+
+def fingerprint(key: str) -> str:
+    digest = hashlib.sha256(key.lower().encode("utf-8")).hexdigest()[:32]
+    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
+
+
+def _chunks(entries: list[WalkEntry]) -> list[list[tuple[str, int, str]]]:
+    chunks: list[list[tuple[str, int, str]]] = []
+    current: list[tuple[str, int, str]] = []
+    current_bytes = 0
+    for entry in entries:
+        current.append((entry.relpath, entry.size, entry.scope))
+        current_bytes += min(entry.size, CHUNK_TARGET_BYTES)
+        if current_bytes >= CHUNK_TARGET_BYTES or len(current) >= CHUNK_MAX_FILES:
+            chunks.append(current)
+            current, current_bytes = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _detect(
+    base: Path, entries: list[WalkEntry], jobs: int, max_file_bytes: int, progress: Progress | None
+) -> tuple[list[tuple[str, FileReport]], int]:
+    total = len(entries)
+    chunks = _chunks(entries)
+    reports: list[tuple[str, FileReport]] = []
+    bytes_read = 0
+    done = 0
+    if progress:
+        progress("detecting", 0, total)
+    # daemonic processes (e.g. a Celery prefork child) may not start children: scan in-process there
+    if jobs == 1 or total < IN_PROCESS_BELOW_FILES or multiprocessing.current_process().daemon:
+        for chunk in chunks:
+            chunk_reports, chunk_bytes = scan_chunk(str(base), chunk, max_file_bytes)
+            reports.extend(chunk_reports)
+            bytes_read += chunk_bytes
+            done += len(chunk)
+            if progress:
+                progress("detecting", done, total)
+        return reports, bytes_read
+    all_detectors()  # import detector modules once in the parent so forked workers inherit them
+    with ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent) as pool:
+        futures = {pool.submit(scan_chunk, str(base), chunk, max_file_bytes): len(chunk) for chunk in chunks}
+        for future in as_completed(futures):
+            chunk_reports, chunk_bytes = future.result()
+            reports.extend(chunk_reports)
+            bytes_read += chunk_bytes
+            done += futures[future]
+            if progress:
+                progress("detecting", done, total)
+    reports.sort(key=lambda item: item[0])
+    return reports, bytes_read
+
+
+def _merge_metadata(target: dict, extra: dict) -> None:
+    for key, value in extra.items():
+        if key not in target:
+            target[key] = list(value) if isinstance(value, list) else value
+        elif isinstance(value, list) and isinstance(target[key], list):
+            seen = {json.dumps(item, sort_keys=True, default=str) for item in target[key]}
+            for item in value:
+                marker = json.dumps(item, sort_keys=True, default=str)
+                if marker not in seen:
+                    seen.add(marker)
+                    target[key].append(item)
+
+
+def _is_exact(version: str | None) -> bool:
+    return (bool(version) and version[0].isdigit()) or (version or "").startswith("v")
+
+
+def merge_findings(findings: Iterable[Finding], scopes: dict[str, str]) -> tuple[list[Component], dict]:
+    """Group findings by key into components; returns components and {key: [findings]}."""
+    grouped: dict[str, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        grouped[finding.key.lower()].append(finding)
+    components = []
+    for key in sorted(grouped):
+        group = grouped[key]
+        first = group[0]
+        component = Component(id=fingerprint(key), name=first.name, type=first.type)
+        versioned = [f for f in group if f.version]
+        if versioned:
+            best = max(versioned, key=lambda f: (VERSION_PRIORITY.get(f.detector, 1), _is_exact(f.version)))
+            component.version = best.version
+        component.provider = next((f.provider for f in group if f.provider), None)
+        component.model_name = next((f.model_name for f in group if f.model_name), None)
+        component.confidence = max(f.confidence for f in group)
+        component.detector = ",".join(sorted({f.detector for f in group}))
+        flags: set[str] = set()
+        locations = {}
+        metadata: dict = {}
+        for finding in group:
+            flags |= finding.flags
+            location = finding.location
+            clean = redact(location.snippet)
+            if clean != location.snippet:
+                location = Location(file=location.file, line=location.line, snippet=clean)
+            locations.setdefault((location.file, location.line, location.snippet), location)
+            _merge_metadata(metadata, finding.metadata)
+        ordered = [locations[k] for k in sorted(locations)]
+        if len(ordered) > MAX_LOCATIONS:
+            metadata["location_count"] = len(ordered)
+            ordered = ordered[:MAX_LOCATIONS]
+        component.locations = ordered
+        component.flags = sorted(flags)
+        component.metadata = metadata
+        test_only = all(scopes.get(f.location.file, "production") == "test" for f in group)
+        component.scope = "test" if test_only else "production"
+        components.append(component)
+    return components, grouped
+
+
+def _apply_cross_file_flags(components: list[Component], grouped: dict, today: date) -> None:
+    by_id = {c.id: c for c in components}
+    for key, group in grouped.items():
+        component = by_id[fingerprint(key)]
+        flags = set(component.flags)
+        detectors = {f.detector for f in group}
+        in_code = bool(detectors & CODE_DETECTORS)
+        if component.type in PACKAGE_TYPES and in_code and not detectors & DECLARING_DETECTORS:
+            flags.add("shadow_ai")
+        if component.type == "model":
+            info = match_model(component.name)
+            lifecycle = lifecycle_flags(info, today) if info else []
+            flags.update(lifecycle)
+            # one unpinned use is enough: the same model pinned elsewhere does not pin this call
+            floating = (info or looks_like_hf_id(component.name)) and any(
+                not is_pinned(component.name, f.metadata.get("revision")) for f in group
+            )
+            if floating and "retired_model" not in lifecycle:
+                flags.add("unpinned_model")
+            if info:
+                if info.catalog_id:
+                    component.metadata.setdefault(
+                        "lifecycle",
+                        {
+                            "catalog_id": info.catalog_id,
+                            "family": info.family,
+                            "released": info.released,
+                            "released_source": info.released_source,
+                            "deprecated": info.deprecated,
+                            "retired": info.retired,
+                            "deprecated_source": info.deprecated_source,
+                            "retired_source": info.retired_source,
+                        },
+                    )
+                component.provider = component.provider or info.provider
+        component.flags = sorted(flags)
+
+
+def _relationships(components: list[Component], grouped: dict) -> list[Relationship]:
+    ids = {key: fingerprint(key) for key in grouped}
+    edges: set[Relationship] = set()
+    for key, group in grouped.items():
+        component_id = ids[key]
+        for finding in group:
+            relation = "declares" if finding.detector in DECLARING_DETECTORS else "contains"
+            if finding.type == "endpoint" and finding.detector in CODE_DETECTORS:
+                relation = "calls"
+            edges.add(Relationship(f"file:{finding.location.file}", component_id, relation))
+            for relation_name, target in finding.relations:
+                if target.startswith("file:"):
+                    edges.add(Relationship(component_id, target, relation_name))
+                elif target.lower() in ids and target.lower() != key:
+                    edges.add(Relationship(component_id, ids[target.lower()], relation_name))
+    return sorted(edges, key=lambda r: (r.source, r.target, r.relation))
+
+
+def scan_path(
+    root,
+    *,
+    deep: bool = False,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    max_file_bytes: int = 5 * 1024 * 1024,
+) -> ScanResult:
+    """Scan a directory (or a single file) and return every AI component found in it."""
+    started = time.monotonic()
+    root_path = Path(root).expanduser().resolve()
+    if not root_path.exists():
+        raise FileNotFoundError(f"scan target does not exist: {root}")
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    warnings: list[ScanWarning] = []
+
+    def warn(file: str, message: str) -> None:
+        warnings.append(ScanWarning(file=file, message=message))
+
+    if progress:
+        progress("walking", 0, 0)
+    entries = walk(root_path, warn, (lambda n: progress("walking", n, 0)) if progress else None)
+    base = root_path.parent if root_path.is_file() else root_path
+    reports, bytes_read = _detect(base, entries, jobs, max_file_bytes, progress)
+
+    findings: list[Finding] = []
+    facts: dict[str, dict] = {}
+    for relpath, report in reports:
+        findings.extend(report.findings)
+        warnings.extend(ScanWarning(file=relpath, message=message) for message in report.warnings)
+        if report.facts:
+            facts[relpath] = report.facts
+
+    if progress:
+        progress("resolving", 0, len(facts))
+    if deep:
+        findings.extend(deep_resolution.resolve(facts, findings))
+    if progress:
+        progress("resolving", len(facts), len(facts))
+    scopes = {entry.relpath: entry.scope for entry in entries}
+    components, grouped = merge_findings(findings, scopes)
+    _apply_cross_file_flags(components, grouped, date.today())
+    relationships = _relationships(components, grouped)
+
+    if progress:
+        progress("scoring", 0, len(components))
+    for component in components:
+        score_component(component)
+    if progress:
+        progress("scoring", len(components), len(components))
+    return ScanResult(
+        components=components,
+        relationships=relationships,
+        warnings=sorted(warnings, key=lambda w: (w.file, w.message)),
+        files_scanned=len(entries),
+        bytes_scanned=bytes_read,
+        duration_ms=int((time.monotonic() - started) * 1000),
+    )
+
+
+def summarize(result_or_components) -> dict:
+    """The scan summary the platform stores: counts by type and severity, highest score, files."""
+    if isinstance(result_or_components, ScanResult):
+        components = [c.to_dict() for c in result_or_components.components]
+        files_scanned = result_or_components.files_scanned
+    elif isinstance(result_or_components, dict):
+        components = result_or_components.get("components", [])
+        files_scanned = result_or_components.get("files_scanned", 0)
+    else:
+        components = [c.to_dict() if isinstance(c, Component) else c for c in result_or_components]
+        files_scanned = 0
+    return {
+        "total_components": len(components),
+        "by_type": dict(sorted(Counter(c["type"] for c in components).items())),
+        "by_severity": dict(sorted(Counter(c["severity"] for c in components).items())),
+        "highest_risk_score": max((c["risk_score"] for c in components), default=0),
+        "files_scanned": files_scanned,
+    }

@@ -1,0 +1,139 @@
+"""Small helpers shared by detectors: model-id acceptance, endpoint naming, masking."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import cache
+from urllib.parse import urlsplit
+
+from common.scanner.catalog import load_json, looks_like_hf_id, match_model, patterns, strip_route
+
+_PLAUSIBLE_MODEL = re.compile(r"[A-Za-z0-9][\w.:/@-]{1,119}")
+_FILE_EXTENSION = re.compile(
+    r"\.(?:py|js|ts|json|ya?ml|txt|md|csv|html?|png|jpe?g|gguf|bin|pt|pth|onnx|safetensors|pkl)$", re.I
+)
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "::1", "host.docker.internal"}
+
+
+def plausible_model_name(value: str) -> bool:
+    """Shape of a model id: one token, digits or separators, not a path, URL or file name."""
+    if not _PLAUSIBLE_MODEL.fullmatch(value) or value.startswith(("http", "/", "./")):
+        return False
+    if _FILE_EXTENSION.search(value) or "://" in value:
+        return False
+    return any(ch.isdigit() for ch in value) or any(sep in value for sep in "-:/")
+
+
+def model_finding(value: str | None, line: int, *, strong: bool, hf_context: bool):
+    """(key, name, provider, metadata) for an accepted model id, else None.
+
+    Catalog ids are accepted anywhere a model argument is; Hugging Face ids need a loading call;
+    unknown ids need a call that resolved to an AI SDK (``strong``).
+    """
+    if not value:
+        return None
+    value = value.strip()
+    if not plausible_model_name(value) and not match_model(value):
+        return None
+    metadata: dict = {}
+    name = strip_route(value)
+    if name != value:
+        metadata["route"] = value
+    info = match_model(value)
+    if info:
+        return f"model:{name.lower()}", name.lower(), info.provider, metadata
+    if hf_context and (looks_like_hf_id(value) or "/" not in value):
+        return f"model:{name.lower()}", name.lower(), "Hugging Face", metadata
+    if strong and not value.isdigit():
+        return f"model:{name.lower()}", name.lower(), None, metadata
+    return None
+
+
+def module_name_for(relpath: str) -> str:
+    directory, _, name = relpath.rpartition("/")
+    stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
+    path = f"{directory}/{stem}" if directory else stem
+    parts = [p for p in path.split("/") if p]
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+@cache
+def _placeholder_hosts() -> tuple[str, ...]:
+    return tuple(patterns()["placeholder_hosts"])
+
+
+@cache
+def _endpoint_tables():
+    data = load_json("endpoints.json")
+    patterns = [(re.compile(p), provider) for p, provider in data["host_patterns"].items()]
+    return data, patterns
+
+
+_URL_PARTS = re.compile(r"https?://([\w.-]+)(?::(\d+))?(/[^\s'\"`<>]*)?")
+
+
+def mentions_ai_endpoint(text: str) -> bool:
+    """Cheap pre-check: does any URL in the text point at a known AI host, port or API path?"""
+    if "http" not in text:
+        return False
+    data, host_patterns = _endpoint_tables()
+    for host, port, path in _URL_PARTS.findall(text):
+        host = host.lower()
+        if host in data["hosts"] or port in data["self_hosted_ports"]:
+            return True
+        if any(host.endswith(suffix) for suffix in data["host_suffixes"]):
+            return True
+        if any(pattern.search(host) for pattern, _ in host_patterns):
+            return True
+        if path and any(path.rstrip("/").endswith(suffix) for suffix in data["self_hosted_paths"]):
+            return True
+    return False
+
+
+def endpoint_for_url(url: str, *, any_host: bool, hint: str | None = None):
+    """(name, provider, metadata) when ``url`` is an AI endpoint; ``any_host`` accepts every host
+    (the URL came from an SDK ``base_url`` argument or a provider env var)."""
+    url = url.rstrip(".,;)'\"`")
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        return None
+    if not host or "{" in host or "$" in host or any(marker in host for marker in _placeholder_hosts()):
+        return None
+    data, patterns = _endpoint_tables()
+    provider = data["hosts"].get(host)
+    if provider is None:
+        provider = next((p for suffix, p in data["host_suffixes"].items() if host.endswith(suffix)), None)
+    if provider is None:
+        provider = next((p for pattern, p in patterns if pattern.search(host)), None)
+    if provider is None and port is not None:
+        provider = data["self_hosted_ports"].get(str(port))
+    if provider is None:
+        path = parts.path.rstrip("/")
+        provider = next((p for suffix, p in data["self_hosted_paths"].items() if path.endswith(suffix)), None)
+        if provider and provider == "OpenAI-compatible" and hint:
+            provider = hint
+    if provider is None and not any_host:
+        return None
+    provider = provider or hint
+    name = f"{host}:{port}" if port else host
+    metadata = {
+        "url": f"{parts.scheme}://{name}{parts.path}",
+        "self_hosted": host in _LOCAL_HOSTS or bool(port),
+    }
+    return name, provider, metadata
+
+
+def mask_secret(value: str) -> str:
+    visible = 4 if len(value) >= 16 else 2
+    prefix_len = min(8, max(3, len(value) // 5))
+    return f"{value[:prefix_len]}{'*' * 6}{value[-visible:]}"
+
+
+def secret_hash(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()

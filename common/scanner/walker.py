@@ -1,0 +1,137 @@
+"""One pass over the tree: which files to look at, and which of them are tests.
+
+The walk honours ``.gitignore`` files (at every level) and a ``.truseraignore``
+at the root, skips dependency/vendored/virtualenv folders, and never follows a
+symlink into a directory it has already visited (loops become warnings). It
+only stats files; reading is left to the detector processes.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+from common.scanner.catalog import patterns
+
+IGNORE_FILES = (".gitignore", ".truseraignore")
+
+
+@dataclass(frozen=True)
+class WalkEntry:
+    relpath: str
+    size: int
+    scope: str
+
+
+@dataclass
+class _IgnoreSpec:
+    base: str  # relative dir the patterns are anchored at ("" for the root)
+    spec: pathspec.PathSpec
+
+    def ignores(self, relpath: str, is_dir: bool) -> bool:
+        local = relpath[len(self.base) + 1 :] if self.base else relpath
+        return self.spec.match_file(local + "/" if is_dir else local)
+
+
+def _read_ignore_spec(directory: Path, base: str, names: tuple[str, ...]) -> _IgnoreSpec | None:
+    lines: list[str] = []
+    for name in names:
+        path = directory / name
+        if path.is_file():
+            try:
+                lines.extend(path.read_text(encoding="utf-8", errors="replace").splitlines())
+            except OSError:
+                continue
+    if not lines:
+        return None
+    return _IgnoreSpec(base, pathspec.GitIgnoreSpec.from_lines(lines))
+
+
+def scope_for(relpath: str) -> str:
+    rules = patterns()
+    parts = relpath.split("/")
+    test_dirs = set(rules["test_dirs"])
+    if any(part.lower() in test_dirs for part in parts[:-1]):
+        return "test"
+    name = parts[-1]
+    if any(fnmatch.fnmatchcase(name, pattern) for pattern in rules["test_file_patterns"]):
+        return "test"
+    return "production"
+
+
+def walk(
+    root: Path,
+    warn: Callable[[str, str], None],
+    progress: Callable[[int], None] | None = None,
+) -> list[WalkEntry]:
+    """Every candidate file under ``root`` (or ``root`` itself when it is a file)."""
+    if root.is_file():
+        return [WalkEntry(root.name, root.stat().st_size, scope_for(root.name))]
+    rules = patterns()
+    skip_dirs = set(rules["skip_dirs"])
+    venv_markers = rules["venv_markers"]
+    entries: list[WalkEntry] = []
+    root_spec = _read_ignore_spec(root, "", IGNORE_FILES)
+    visited: set[tuple[int, int]] = set()
+    root_stat = root.stat()
+    visited.add((root_stat.st_dev, root_stat.st_ino))
+    stack: list[tuple[Path, str, list[_IgnoreSpec]]] = [(root, "", [root_spec] if root_spec else [])]
+    while stack:
+        directory, rel_dir, specs = stack.pop()
+        try:
+            with os.scandir(directory) as iterator:
+                children = sorted(iterator, key=lambda e: e.name)
+        except OSError as exc:
+            warn(rel_dir or ".", f"cannot read directory: {exc.strerror or exc}")
+            continue
+        if rel_dir:
+            nested = _read_ignore_spec(directory, rel_dir, (".gitignore",))
+            if nested:
+                specs = [*specs, nested]
+        for child in children:
+            relpath = f"{rel_dir}/{child.name}" if rel_dir else child.name
+            try:
+                is_dir = child.is_dir(follow_symlinks=True)
+                is_symlink = child.is_symlink()
+            except OSError as exc:
+                warn(relpath, f"cannot stat: {exc.strerror or exc}")
+                continue
+            if any(spec.ignores(relpath, is_dir) for spec in specs):
+                continue
+            if is_dir:
+                if child.name in skip_dirs or any(
+                    os.path.exists(os.path.join(child.path, m)) for m in venv_markers
+                ):
+                    continue
+                try:
+                    stat = child.stat(follow_symlinks=True)
+                except OSError as exc:
+                    warn(relpath, f"cannot stat directory: {exc.strerror or exc}")
+                    continue
+                identity = (stat.st_dev, stat.st_ino)
+                if identity in visited:
+                    if is_symlink:
+                        warn(relpath, "symlink loop or already visited directory; not followed")
+                    continue
+                visited.add(identity)
+                stack.append((Path(child.path), relpath, specs))
+                continue
+            try:
+                if is_symlink and not os.path.exists(child.path):
+                    warn(relpath, "broken symlink")
+                    continue
+                if not child.is_file(follow_symlinks=True):
+                    continue
+                size = child.stat(follow_symlinks=True).st_size
+            except OSError as exc:
+                warn(relpath, f"cannot stat: {exc.strerror or exc}")
+                continue
+            entries.append(WalkEntry(relpath, size, scope_for(relpath)))
+            if progress and len(entries) % 500 == 0:
+                progress(len(entries))
+    return entries

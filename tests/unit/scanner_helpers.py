@@ -1,0 +1,35 @@
+"""Small builders shared by the scanner tests: write a tree, scan it, look components up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from common.scanner import scan_path
+from common.scanner.model import Component, ScanResult
+
+
+def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    for relpath, content in files.items():
+        path = root / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+def scan_tree(root: Path, files: dict[str, str | bytes], **kwargs) -> ScanResult:
+    write_tree(root, files)
+    kwargs.setdefault("jobs", 1)
+    return scan_path(root, **kwargs)
+
+
+def keys(result: ScanResult) -> set[str]:
+    return {f"{c.type}:{c.name}" for c in result.components}
+
+
+def component(result: ScanResult, key: str) -> Component:
+    matches = [c for c in result.components if f"{c.type}:{c.name}" == key]
+    assert matches, f"{key} not in {sorted(keys(result))}"
+    return matches[0]

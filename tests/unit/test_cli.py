@@ -1,0 +1,89 @@
+import json
+import random
+import string
+
+import pytest
+
+from common import cli
+from tests.unit.scanner_helpers import write_tree
+
+RNG = random.Random(3)
+LIVE_KEY = "sk-proj-" + "".join(RNG.choice(string.ascii_letters + string.digits) for _ in range(60))
+
+
+@pytest.fixture
+def project(tmp_path):
+    return write_tree(
+        tmp_path / "proj",
+        {
+            "requirements.txt": "openai==1.51.0\n",
+            "app.py": "import openai\nopenai.OpenAI().chat.completions.create(model='gpt-4o-mini')\n",
+        },
+    )
+
+
+def test_table_output_and_clean_exit(project, capsys):
+    assert cli.main(["scan", str(project), "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == [
+        "SEVERITY",
+        "SCORE",
+        "TYPE",
+        "NAME",
+        "VERSION",
+        "SCOPE",
+        "FLAGS",
+        "WHERE",
+    ]
+    assert "openai" in out and "gpt-4o-mini" in out and "2 components" in out
+
+
+def test_json_to_file_matches_the_wire_form(project, tmp_path):
+    target = tmp_path / "out.json"
+    assert cli.main(["scan", str(project), "--format", "json", "-o", str(target), "--quiet"]) == 0
+    data = json.loads(target.read_text())
+    assert {
+        "components",
+        "relationships",
+        "warnings",
+        "files_scanned",
+        "bytes_scanned",
+        "duration_ms",
+    } <= set(data)
+    assert data["summary"]["total_components"] == 2
+    assert {c["name"] for c in data["components"]} == {"openai", "gpt-4o-mini"}
+
+
+def test_fail_on_threshold(project, capsys):
+    assert cli.main(["scan", str(project), "--fail-on", "high"]) == 0
+    write_tree(project, {".env": f"OPENAI_API_KEY={LIVE_KEY}\n"})
+    assert cli.main(["scan", str(project), "--fail-on", "high"]) == 1
+    assert LIVE_KEY not in capsys.readouterr().out
+
+
+def test_deep_flag_is_accepted(project):
+    assert cli.main(["scan", str(project), "--deep", "--format", "json", "--quiet"]) == 0
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["scan", "/definitely/not/here"],
+        ["scan"],
+        ["scan", ".", "--format", "yaml-nope"],
+        ["scan", ".", "--jobs", "0"],
+        ["scan", ".", "--n8n-url", "http://n8n.local"],
+        ["scan", ".", "--fail-on", "extreme"],
+        ["frobnicate"],
+    ],
+)
+def test_errors_exit_2(argv, capsys):
+    assert cli.main(argv) == 2
+
+
+def test_unwritable_output_exits_2(project, tmp_path):
+    assert cli.main(["scan", str(project), "-o", str(tmp_path / "missing-dir" / "x.json")]) == 2
+
+
+def test_formats_always_include_table_and_json():
+    assert cli.available_formats()[:2] == ["table", "json"]

@@ -1,0 +1,79 @@
+from tests.unit.scanner_helpers import component, keys, scan_tree
+
+
+def test_env_file_providers_endpoints_and_models(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            ".env": (
+                "OPENAI_API_KEY=\n"
+                "OLLAMA_HOST=0.0.0.0:11434\n"
+                "VLLM_URL=http://gpu-box:8000/v1\n"
+                "TGI_ENDPOINT=http://tgi:80\n"
+                "LOCALAI_BASE_URL=http://localai:8080/v1\n"
+                "DATABASE_URL=postgres://db:5432/app\n"
+                "CHAT_MODEL=gpt-4o-mini\n"
+                "ANSWER_STYLE=concise\n"
+            )
+        },
+    )
+    assert keys(result) == {
+        "llm_provider:openai",
+        "llm_provider:ollama",
+        "endpoint:0.0.0.0:11434",
+        "endpoint:gpu-box:8000",
+        "endpoint:tgi:80",
+        "endpoint:localai:8080",
+        "model:gpt-4o-mini",
+    }
+    assert component(result, "endpoint:gpu-box:8000").provider == "vLLM"
+    assert component(result, "endpoint:tgi:80").provider == "TGI"
+
+
+def test_yaml_and_properties_models_need_a_model_key_and_a_catalog_id(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "config.yaml": "llm:\n  model: gemini-2.5-pro\nstorage:\n  model: standard\nname: gpt-4o\n",
+            "application.properties": "spring.ai.anthropic.chat.options.model=claude-opus-4-20250514\n",
+        },
+    )
+    assert keys(result) == {"model:gemini-2.5-pro", "model:claude-opus-4-20250514"}
+
+
+def test_ollama_pull_in_scripts_and_ci(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "scripts/setup.sh": "#!/bin/sh\nollama pull llama3.1:8b\n# ollama pull mistral\n",
+            ".github/workflows/ci.yml": "jobs:\n  t:\n    steps:\n      - run: ollama run phi3:mini 'hi'\n",
+        },
+    )
+    assert {"model:llama3.1:8b", "model:phi3:mini"} == keys(result)
+
+
+def test_broken_structured_configs_are_warnings(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "a.json": '{"model": ',
+            "b.yaml": "key: [unclosed\n",
+            "c.toml": "x = \n",
+            "d.json": "[" * 100_000 + "]" * 100_000,
+        },
+    )
+    messages = {w.file: w.message for w in result.warnings}
+    assert set(messages) == {"a.json", "b.yaml", "c.toml", "d.json"}
+    assert "JSON" in messages["a.json"] and "YAML" in messages["b.yaml"] and "TOML" in messages["c.toml"]
+
+
+def test_jsonc_and_tagged_yaml_are_valid_not_warnings(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            ".vscode/settings.json": '{\n  // editor\n  "url": "http://a//b",\n  "x": [1, 2,],\n}\n',
+            "template.yaml": "Resources:\n  Fn:\n    Properties:\n      Role: !GetAtt Role.Arn\n"
+            "      Name: !Sub '${AWS::StackName}-fn'\n",
+        },
+    )
+    assert result.warnings == []

@@ -1,0 +1,177 @@
+import re
+from datetime import date
+
+from common.scanner import fingerprint, scan_path, summarize
+from common.scanner.catalog import is_pinned, lifecycle_flags, match_model
+from common.scanner.model import Component
+from common.scanner.risk import score_component
+from tests.unit.scanner_helpers import component, keys, scan_tree, write_tree
+
+PROJECT = {
+    "requirements.txt": "anthropic==0.40.0\n",
+    "app/chat.py": "import anthropic\nimport openai\n"
+    "anthropic.Anthropic().messages.create(model='claude-2.1')\n",
+    "app/more.py": "import openai\nopenai.OpenAI().chat.completions.create(model='gpt-4o')\n",
+    "tests/test_chat.py": "import cohere\ncohere.Client().chat(model='command-r-plus-08-2024')\n",
+    "web/index.ts": 'import OpenAI from "openai";\nnew OpenAI();\n',
+    "node_modules/openai/index.js": 'import x from "groq-sdk";\n',
+    ".venv/lib/site.py": "import mistralai\n",
+    "build/gen.py": "import replicate\n",
+    "secret/keep.py": "import together\n",
+    ".gitignore": "build/\n",
+    ".truseraignore": "secret/\n",
+}
+
+
+def test_fingerprint_is_a_stable_uuid_shaped_hash_of_the_key():
+    assert fingerprint("model:GPT-4o") == fingerprint("model:gpt-4o")
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", fingerprint("x"))
+
+
+def test_walk_skips_dependencies_and_ignored_paths_and_marks_tests(tmp_path):
+    result = scan_tree(tmp_path, PROJECT)
+    assert keys(result) == {
+        "llm_provider:anthropic",
+        "llm_provider:openai",
+        "llm_provider:cohere",
+        "model:claude-2.1",
+        "model:gpt-4o",
+        "model:command-r-plus-08-2024",
+    }
+    assert component(result, "llm_provider:cohere").scope == "test"
+    assert component(result, "model:command-r-plus-08-2024").scope == "test"
+    assert component(result, "llm_provider:openai").scope == "production"
+
+
+def test_cross_file_flags(tmp_path):
+    result = scan_tree(tmp_path, PROJECT)
+    assert "shadow_ai" in component(result, "llm_provider:openai").flags
+    assert "shadow_ai" not in component(result, "llm_provider:anthropic").flags
+    assert component(result, "model:claude-2.1").flags == ["retired_model"]
+    assert component(result, "model:gpt-4o").flags == ["unpinned_model"]
+    assert component(result, "model:command-r-plus-08-2024").flags == []
+    lifecycle = component(result, "model:claude-2.1").metadata["lifecycle"]
+    assert lifecycle["retired"] == "2025-07-21" and lifecycle["retired_source"].startswith("https://")
+
+
+def test_same_tree_same_ids_and_parallel_equals_in_process(tmp_path):
+    write_tree(tmp_path, PROJECT)
+    for index in range(200):
+        write_tree(
+            tmp_path, {f"pkg/m{index}.py": f"import openai\nopenai.OpenAI(model='gpt-4.1-mini')  # {index}\n"}
+        )
+    serial = scan_path(tmp_path, jobs=1).to_dict()
+    parallel = scan_path(tmp_path, jobs=2).to_dict()
+    for result in (serial, parallel):
+        result.pop("duration_ms")
+    assert serial == parallel
+    assert len({c["id"] for c in serial["components"]}) == len(serial["components"])
+
+
+def test_progress_reports_every_stage(tmp_path):
+    write_tree(tmp_path, PROJECT)
+    calls = []
+    scan_path(tmp_path, jobs=1, progress=lambda stage, done, total: calls.append((stage, done, total)))
+    stages = [stage for stage, _, _ in calls]
+    assert stages[0] == "walking" and stages[-1] == "scoring"
+    assert {"walking", "detecting", "resolving", "scoring"} <= set(stages)
+    detecting = [(done, total) for stage, done, total in calls if stage == "detecting"]
+    assert detecting[-1][0] == detecting[-1][1] > 0
+
+
+def test_summary_shape(tmp_path):
+    result = scan_tree(tmp_path, PROJECT)
+    summary = summarize(result)
+    assert summary["total_components"] == 6
+    assert summary["by_type"] == {"llm_provider": 3, "model": 3}
+    assert sum(summary["by_severity"].values()) == 6
+    assert summary["highest_risk_score"] == max(c.risk_score for c in result.components)
+    assert summary["files_scanned"] == result.files_scanned
+    assert summarize(result.to_dict()) == summary
+    assert summarize(result.components)["by_type"] == summary["by_type"]
+
+
+def test_deep_mode_is_a_superset(tmp_path):
+    files = {
+        "cfg.py": "LLM_MODEL = 'claude-haiku-4-5-20251001'\n",
+        "main.py": "import anthropic\nfrom cfg import LLM_MODEL\n"
+        "anthropic.Anthropic().messages.create(model=LLM_MODEL)\n",
+    }
+    normal = scan_tree(tmp_path, files)
+    deep = scan_path(tmp_path, deep=True, jobs=1)
+    assert keys(normal) < keys(deep)
+    assert keys(deep) - keys(normal) == {"model:claude-haiku-4-5-20251001"}
+
+
+def test_risk_counts_each_factor_once_and_retired_supersedes_deprecated():
+    item = Component(
+        id="x", name="m", type="model", flags=["retired_model", "deprecated_model", "unpinned_model"]
+    )
+    score_component(item)
+    factors = [f.factor for f in item.risk_factors]
+    assert factors == ["component_type", "retired_model", "unpinned_model"]
+    assert item.risk_score == sum(f.points for f in item.risk_factors)
+
+
+def test_hardcoded_key_is_at_least_high_even_in_tests():
+    item = Component(id="x", name="p", type="llm_provider", flags=["hardcoded_api_key"], scope="test")
+    score_component(item)
+    assert item.severity == "high" and item.risk_score >= 60
+
+
+def test_catalog_lifecycle_and_pinning():
+    assert lifecycle_flags(match_model("claude-3-opus-20240229"), date(2025, 7, 1)) == ["deprecated_model"]
+    assert lifecycle_flags(match_model("claude-3-opus-20240229"), date(2026, 1, 5)) == ["retired_model"]
+    assert lifecycle_flags(match_model("gpt-4o"), date(2026, 1, 1)) == []
+    assert (
+        match_model("us.anthropic.claude-3-5-sonnet-20240620-v1:0").catalog_id == "claude-3-5-sonnet-20240620"
+    )
+    assert match_model("openai/gpt-4o").catalog_id == "gpt-4o"
+    assert match_model("resnet-50") is None and match_model("meta-llama/Llama-3.1-8B-Instruct") is not None
+    assert (
+        is_pinned("gpt-4o-2024-08-06") and is_pinned("gemini-1.5-pro-002") and is_pinned("ft:gpt-4o:acme::1")
+    )
+    assert not is_pinned("gpt-4o") and not is_pinned("claude-3-5-sonnet-latest") and not is_pinned("org/m")
+    assert is_pinned("org/m", revision="abc")
+
+
+def test_deep_mode_reads_env_values_from_compose_files_and_env_defaults_from_other_modules(tmp_path):
+    files = {
+        "docker-compose.yml": "services:\n  api:\n    environment:\n"
+        "      - SUMMARY_MODEL=acme-summarizer-v2\n",
+        "settings.py": "import os\nFALLBACK_MODEL = os.getenv('FALLBACK_LLM', 'gpt-4.1-nano')\n",
+        "svc.py": "import os\nimport mistralai\nfrom settings import FALLBACK_MODEL\n"
+        "m = mistralai.Mistral()\n"
+        "m.chat.complete(model=os.environ.get('SUMMARY_MODEL'))\n"
+        "m.chat.complete(model=FALLBACK_MODEL)\n",
+    }
+    normal = scan_tree(tmp_path, files)
+    deep = scan_path(tmp_path, deep=True, jobs=1)
+    assert keys(deep) - keys(normal) == {"model:acme-summarizer-v2", "model:gpt-4.1-nano"}
+    assert component(deep, "model:acme-summarizer-v2").metadata["resolved_from"] == "env SUMMARY_MODEL"
+
+
+def test_code_calling_an_endpoint_is_a_calls_edge(tmp_path):
+    result = scan_tree(
+        tmp_path, {"raw.py": "import requests\nrequests.post('https://api.x.ai/v1/chat/completions')\n"}
+    )
+    endpoint = component(result, "endpoint:api.x.ai")
+    assert [(r.source, r.relation) for r in result.relationships if r.target == endpoint.id] == [
+        ("file:raw.py", "calls")
+    ]
+
+
+def test_a_daemonic_parent_scans_in_process(tmp_path):
+    import multiprocessing
+
+    write_tree(tmp_path, {f"m{i}.py": "import openai\n" for i in range(200)})
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+
+    def child():
+        queue.put(sorted(keys(scan_path(tmp_path, jobs=2))))
+
+    process = context.Process(target=child, daemon=True)
+    process.start()
+    process.join(60)
+    assert queue.get(timeout=5) == ["llm_provider:openai"]

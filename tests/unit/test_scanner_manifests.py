@@ -1,0 +1,100 @@
+import pytest
+
+from tests.unit.scanner_helpers import component, keys, scan_tree
+
+MANIFESTS = {
+    "requirements.txt": (
+        "flask==3.0\nopenai==1.51.0  # llm\nopenapi-spec-validator==0.7\n",
+        "llm_provider:openai",
+        "1.51.0",
+        2,
+    ),
+    "requirements/prod.txt": ("anthropic>=0.39\n", "llm_provider:anthropic", ">=0.39", 1),
+    "pyproject.toml": (
+        '[project]\nname = "x"\ndependencies = [\n  "langchain>=0.3",\n]\n',
+        "agent_framework:langchain",
+        ">=0.3",
+        4,
+    ),
+    "Pipfile": '[packages]\nrequests = "*"\ncohere = "==5.11.0"\n',
+    "setup.cfg": "[options]\ninstall_requires =\n    chromadb>=0.5\n",
+    "setup.py": "from setuptools import setup\nsetup(name='x', install_requires=['transformers==4.46.2'])\n",
+    "package.json": '{\n  "dependencies": {\n    "openai": "^4.70.0",\n    "openapi-types": "^12"\n  }\n}\n',
+    "go.mod": "module x\n\ngo 1.22\n\nrequire (\n\tgithub.com/sashabaranov/go-openai v1.32.5\n)\n",
+    "Cargo.toml": '[package]\nname = "x"\n\n[dependencies]\nasync-openai = "0.26.0"\n',
+    "pom.xml": "<project><dependencies>\n<dependency>\n<groupId>dev.langchain4j</groupId>\n"
+    "<artifactId>langchain4j</artifactId>\n<version>0.36.2</version>\n</dependency>\n"
+    "</dependencies></project>\n",
+    "build.gradle": "dependencies {\n    implementation 'org.springframework.ai:spring-ai-core:1.0.0'\n}\n",
+    "Gemfile": 'source "https://rubygems.org"\ngem "ruby-openai", "~> 7.3"\n',
+    "App.csproj": "<Project>\n  <ItemGroup>\n"
+    '    <PackageReference Include="Azure.AI.OpenAI" Version="2.1.0" />\n'
+    "  </ItemGroup>\n</Project>\n",
+}
+EXPECTED = {
+    "Pipfile": ("llm_provider:cohere", "5.11.0", 3),
+    "setup.cfg": ("vector_db:chromadb", ">=0.5", 3),
+    "setup.py": ("ml_framework:transformers", "4.46.2", 2),
+    "package.json": ("llm_provider:openai", "^4.70.0", 3),
+    "go.mod": ("llm_provider:openai", "v1.32.5", 6),
+    "Cargo.toml": ("llm_provider:openai", "0.26.0", 5),
+    "pom.xml": ("agent_framework:langchain4j", "0.36.2", 4),
+    "build.gradle": ("agent_framework:spring-ai", "1.0.0", 2),
+    "Gemfile": ("llm_provider:openai", "~> 7.3", 2),
+    "App.csproj": ("llm_provider:azure-openai", "2.1.0", 3),
+}
+
+
+@pytest.mark.parametrize("manifest", sorted(MANIFESTS))
+def test_manifest_declares_package_with_version_and_line(tmp_path, manifest):
+    spec = MANIFESTS[manifest]
+    content = spec if isinstance(spec, str) else spec[0]
+    key, version, line = EXPECTED[manifest] if isinstance(spec, str) else spec[1:]
+    result = scan_tree(tmp_path, {manifest: content})
+    assert keys(result) == {key}
+    found = component(result, key)
+    assert found.version == version
+    assert [(loc.file, loc.line) for loc in found.locations] == [(manifest, line)]
+    assert "shadow_ai" not in found.flags
+    assert [(r.source, r.relation) for r in result.relationships] == [(f"file:{manifest}", "declares")]
+
+
+def test_lock_file_version_wins_and_code_merges_into_one_component(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.11"\nopenai = "^1.40"\n',
+            "poetry.lock": '[[package]]\nname = "openai"\nversion = "1.51.2"\n\n[[package]]\nname = "httpx"\n'
+            'version = "0.27.0"\n',
+            "app.py": "import openai\n",
+        },
+    )
+    openai = component(result, "llm_provider:openai")
+    assert openai.version == "1.51.2"
+    assert {loc.file for loc in openai.locations} == {"pyproject.toml", "poetry.lock", "app.py"}
+    assert "manifest" in openai.detector and "python" in openai.detector
+    assert len(result.components) == 1
+
+
+def test_js_lock_files(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "a/yarn.lock": '"@anthropic-ai/sdk@^0.32.0":\n  version "0.32.1"\n  resolved "x"\n\n'
+            'left-pad@^1:\n  version "1.3.0"\n',
+            "b/pnpm-lock.yaml": "packages:\n\n  /openai@4.70.2:\n    resolution: {integrity: x}\n",
+            "c/package-lock.json": '{"lockfileVersion": 3, '
+            '"packages": {"node_modules/groq-sdk": {"version": "0.8.0"}}}',
+        },
+    )
+    assert component(result, "llm_provider:anthropic").version == "0.32.1"
+    assert component(result, "llm_provider:openai").version == "4.70.2"
+    assert component(result, "llm_provider:groq").version == "0.8.0"
+
+
+def test_broken_manifests_are_warnings(tmp_path):
+    result = scan_tree(
+        tmp_path, {"package.json": '{"dependencies": {"openai": ', "pyproject.toml": "[project\n"}
+    )
+    assert result.components == []
+    assert {w.file for w in result.warnings} == {"package.json", "pyproject.toml"}

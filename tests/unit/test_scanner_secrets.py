@@ -1,0 +1,105 @@
+import json
+import random
+import string
+
+import pytest
+
+from common.scanner.textutil import secret_hash
+from tests.unit.scanner_helpers import component, keys, scan_tree
+
+RNG = random.Random(7)
+
+
+def token(length: int, alphabet: str = string.ascii_letters + string.digits) -> str:
+    return "".join(RNG.choice(alphabet) for _ in range(length))
+
+
+LIVE_KEYS = {
+    "llm_provider:openai": "sk-proj-" + token(60),
+    "llm_provider:anthropic": "sk-ant-api03-" + token(93),
+    "llm_provider:google-generativeai": "AIza" + token(35),
+    "llm_provider:huggingface-hub": "hf_" + token(34),
+    "llm_provider:groq": "gsk_" + token(52),
+    "llm_provider:replicate": "r8_" + token(37),
+    "llm_provider:xai-sdk": "xai-" + token(80),
+    "llm_provider:perplexity": "pplx-" + token(48),
+    "llm_provider:fireworks-ai": "fw_" + token(24),
+    "llm_provider:together": "tgp_v1_" + token(43),
+    "llm_provider:aws-bedrock": "ABSK" + token(100),
+}
+CONTEXT_KEYS = {
+    "llm_provider:mistralai": ("MISTRAL_API_KEY", token(32)),
+    "llm_provider:cohere": ("COHERE_API_KEY", token(40)),
+    "llm_provider:azure-openai": ("AZURE_OPENAI_API_KEY", token(32, "0123456789abcdef")),
+}
+
+
+@pytest.mark.parametrize("key", sorted(LIVE_KEYS))
+def test_prefixed_keys_are_found_masked_and_at_least_high(tmp_path, key):
+    secret = LIVE_KEYS[key]
+    result = scan_tree(tmp_path, {"config.py": f'API_KEY = "{secret}"\n'})
+    found = component(result, key)
+    assert "hardcoded_api_key" in found.flags
+    assert found.severity in ("high", "critical")
+    assert found.metadata["secrets"][0]["sha256"] == secret_hash(secret)
+    assert secret not in json.dumps(result.to_dict())
+
+
+@pytest.mark.parametrize("key", sorted(CONTEXT_KEYS))
+def test_contextual_keys_need_their_variable(tmp_path, key):
+    variable, secret = CONTEXT_KEYS[key]
+    result = scan_tree(tmp_path, {".env": f"{variable}={secret}\n", "other.txt": f"value={secret}\n"})
+    found = component(result, key)
+    assert "hardcoded_api_key" in found.flags
+    assert [loc.file for loc in found.locations] == [".env"]
+    assert secret not in json.dumps(result.to_dict())
+
+
+@pytest.mark.parametrize(
+    "placeholder",
+    [
+        "sk-...",
+        "sk-your-key-here",
+        "sk-proj-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "${OPENAI_API_KEY}",
+        "sk-proj-REPLACE_WITH_YOUR_KEY_0000000000000000000000000000000",
+        "hf_" + "a" * 34,
+        "sk-ant-api03-" + "x" * 93,
+        "AIzaSy" + "X" * 33,
+        "gsk_" + "0123456789" * 5 + "ab",
+    ],
+)
+def test_placeholders_are_not_findings(tmp_path, placeholder):
+    result = scan_tree(tmp_path, {"settings.yaml": f"openai:\n  token: {placeholder}\n"})
+    assert not any("hardcoded_api_key" in c.flags for c in result.components)
+
+
+def test_same_key_in_two_files_is_one_credential_with_two_locations(tmp_path):
+    secret = LIVE_KEYS["llm_provider:openai"]
+    result = scan_tree(
+        tmp_path,
+        {
+            "a.py": f"KEY = '{secret}'\n",
+            "notebook.ipynb": json.dumps(
+                {
+                    "cells": [{"cell_type": "code", "source": [f"key = '{secret}'"]}],
+                    "nbformat": 4,
+                    "metadata": {},
+                }
+            ),
+        },
+    )
+    openai = component(result, "llm_provider:openai")
+    assert {loc.file for loc in openai.locations} == {"a.py", "notebook.ipynb"}
+    assert len(openai.metadata["secrets"]) == 1
+    assert keys(result) == {"llm_provider:openai"}
+
+
+def test_snippets_of_other_detectors_are_masked_too(tmp_path):
+    secret = LIVE_KEYS["llm_provider:anthropic"]
+    result = scan_tree(
+        tmp_path, {"app.py": f"import anthropic\nc = anthropic.Anthropic(api_key='{secret}')\n"}
+    )
+    snippets = [loc.snippet for c in result.components for loc in c.locations]
+    assert any("anthropic.Anthropic(api_key='sk-ant-a" in s for s in snippets)
+    assert all(secret not in s for s in snippets)
