@@ -81,7 +81,7 @@ def pump(name: str, stream) -> None:
 
 
 def migrate(env: dict) -> None:
-    subprocess.run([str(BIN / "alembic"), "upgrade", "heads"], cwd=ROOT, env=env, check=True)
+    subprocess.run([str(BIN / "alembic"), "upgrade", "head"], cwd=ROOT, env=env, check=True)
 
 
 def main() -> int:

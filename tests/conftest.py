@@ -80,7 +80,7 @@ def database():
     project_root = Path(__file__).resolve().parent.parent
     config = Config(str(project_root / "alembic.ini"))
     config.set_main_option("script_location", str(project_root / "migrations"))
-    command.upgrade(config, "heads")
+    command.upgrade(config, "head")
     yield os.environ["DATABASE_URL"]
     from common.db import reset_engine
 

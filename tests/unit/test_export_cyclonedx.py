@@ -6,9 +6,17 @@ import json
 
 import pytest
 from cyclonedx.schema import SchemaVersion
+from cyclonedx.schema.schema import SchemaVersion1Dot6
 from cyclonedx.validation.json import JsonStrictValidator
 
 from common.exporters import render
+from common.exporters.cyclonedx import (
+    SERVICE_TYPES,
+    component_json,
+    library_component,
+    library_service,
+    service_json,
+)
 from tests.unit.test_export_bundle import by_name, make_bundle
 
 
@@ -23,6 +31,39 @@ def test_output_passes_the_official_1_6_schema(variant):
     ]
     error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(render("cyclonedx", bundle).decode())
     assert error is None, error
+
+
+def _library_json(component: dict) -> dict:
+    model = library_service(component) if component["type"] in SERVICE_TYPES else library_component(component)
+    written = json.loads(model.as_json(view_=SchemaVersion1Dot6))
+    evidence = written.get("evidence")
+    if evidence:
+        # The library keeps duplicate occurrences (they compare by an unset bom-ref); ours are unique.
+        unique = {json.dumps(o, sort_keys=True): o for o in evidence["occurrences"]}.values()
+        evidence["occurrences"] = sorted(
+            unique, key=lambda o: (o["location"], o.get("line", 0), o.get("additionalContext", ""))
+        )
+    return written
+
+
+def _edge_cases() -> list[dict]:
+    """Components that stress the direct writer: duplicate and empty locations, no provider, odd URLs."""
+    base = make_bundle()["components"]
+    model = next(c for c in base if c["type"] == "model")
+    endpoint = next(c for c in base if c["type"] == "endpoint")
+    return [
+        {**model, "id": "dup", "locations": model["locations"] * 2 + [{"file": "a.py", "line": None}]},
+        {**model, "id": "bare", "provider": None, "version": "", "locations": [], "flags": [], "scope": None},
+        {**endpoint, "id": "odd-url", "metadata": {"url": "https://h.example/p?q=a b&x=<y>"}},
+        {**endpoint, "id": "no-url", "metadata": {}},
+    ]
+
+
+@pytest.mark.parametrize("component", make_bundle()["components"] + _edge_cases(), ids=lambda c: c["id"])
+def test_direct_writer_equals_the_library_serializer(component):
+    written = service_json(component) if component["type"] in SERVICE_TYPES else component_json(component)
+    written.pop("modelCard", None)
+    assert written == _library_json(component)
 
 
 def test_the_validator_catches_a_broken_document():

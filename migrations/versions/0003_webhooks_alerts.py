@@ -1,7 +1,7 @@
 """webhooks and alerts: webhooks, their events, deliveries and attempts; alert rules and alerts
 
-Revision ID: 0004
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-28 17:39:59.384415
 """
 
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-revision = '0004'
-down_revision = '0001'
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
