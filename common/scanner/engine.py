@@ -249,10 +249,32 @@ def scan_path(
     if progress:
         progress("resolving", len(facts), len(facts))
     scopes = {entry.relpath: entry.scope for entry in entries}
+    return build_result(
+        findings,
+        scopes,
+        warnings=sorted(warnings, key=lambda w: (w.file, w.message)),
+        files_scanned=len(entries),
+        bytes_scanned=bytes_read,
+        started=started,
+        progress=progress,
+    )
+
+
+def build_result(
+    findings: list[Finding],
+    scopes: dict[str, str],
+    *,
+    warnings: list[ScanWarning],
+    files_scanned: int,
+    bytes_scanned: int,
+    started: float,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Merge findings into components, flag, relate and score them: the one assembly every
+    source of findings (a file tree, a live n8n instance) goes through."""
     components, grouped = merge_findings(findings, scopes)
     _apply_cross_file_flags(components, grouped, date.today())
     relationships = _relationships(components, grouped)
-
     if progress:
         progress("scoring", 0, len(components))
     for component in components:
@@ -262,9 +284,9 @@ def scan_path(
     return ScanResult(
         components=components,
         relationships=relationships,
-        warnings=sorted(warnings, key=lambda w: (w.file, w.message)),
-        files_scanned=len(entries),
-        bytes_scanned=bytes_read,
+        warnings=warnings,
+        files_scanned=files_scanned,
+        bytes_scanned=bytes_scanned,
         duration_ms=int((time.monotonic() - started) * 1000),
     )
 

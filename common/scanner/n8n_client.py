@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from datetime import date
 from urllib.parse import urlsplit
 
 import requests
 
 from common.scanner.detectors.base import Finding
 from common.scanner.detectors.n8n import analyze_workflow
-from common.scanner.engine import _apply_cross_file_flags, _relationships, merge_findings
+from common.scanner.engine import build_result
 from common.scanner.model import ScanResult, ScanWarning
-from common.scanner.risk import score_component
 
 Progress = Callable[[str, int, int], None]
 
@@ -145,20 +143,10 @@ def scan_n8n_instance(
     finally:
         if own_session:
             session.close()
-    components, grouped = merge_findings(findings, {})
-    _apply_cross_file_flags(components, grouped, date.today())
-    relationships = _relationships(components, grouped)
-    for component in components:
-        score_component(component)
     if progress:
         progress("analysing n8n workflows", workflows, workflows)
-    return ScanResult(
-        components=components,
-        relationships=relationships,
-        warnings=warnings,
-        files_scanned=workflows,
-        bytes_scanned=received,
-        duration_ms=int((time.monotonic() - started) * 1000),
+    return build_result(
+        findings, {}, warnings=warnings, files_scanned=workflows, bytes_scanned=received, started=started
     )
 
 

@@ -59,7 +59,8 @@ def scan_file(
         report.warnings.append(f"unreadable: {exc.strerror or exc}")
         return report, 0
     if b"\0" in data[:BINARY_SNIFF_BYTES]:
-        report.warnings.append("binary content; text detectors skipped")
+        if len(text_detectors) == len(applicable):  # a binary detector (model files) read it: no news
+            report.warnings.append("binary content; text detectors skipped")
         return report, len(data)
     try:
         source.__dict__["text"] = data.decode("utf-8")

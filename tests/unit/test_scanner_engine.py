@@ -1,3 +1,4 @@
+import pickle
 import re
 from datetime import date
 
@@ -175,3 +176,11 @@ def test_a_daemonic_parent_scans_in_process(tmp_path):
     process.start()
     process.join(60)
     assert queue.get(timeout=5) == ["llm_provider:openai"]
+
+
+def test_binary_files_warn_only_when_no_detector_could_read_them(tmp_path):
+    blob = pickle.dumps({"weights": [0.0] * 8}, protocol=4) + b"\0" * 16
+    result = scan_tree(tmp_path, {"models/weights.ckpt": blob, "config/settings.env": b"KEY=\0\0binary"})
+    assert keys(result) == {"model_file:models/weights.ckpt"}
+    assert [w.file for w in result.warnings] == ["config/settings.env"]
+    assert "binary content" in result.warnings[0].message
