@@ -1,4 +1,5 @@
-"""Outbound URLs chosen by users (webhooks): refuse internal destinations, without a DNS-rebinding window.
+"""Outbound URLs chosen by users (webhooks, n8n instances): refuse internal destinations, without a
+DNS-rebinding window.
 
 Two checks, at two moments:
 
@@ -8,7 +9,8 @@ Two checks, at two moments:
 - at each delivery, :func:`post` resolves the host once, refuses it if any address is loopback,
   private, link-local (cloud metadata), multicast, reserved or otherwise not globally routable, and
   then connects to that very address while sending the original ``Host`` header and TLS server name,
-  so a second DNS answer can never redirect the request.
+  so a second DNS answer can never redirect the request; :func:`pinned_session` gives a ``requests``
+  session with the same guarantee for API clients (the n8n connector and n8n scans).
 
 Hosts (exact names or literal addresses) and networks (CIDR) in ``WEBHOOK_ALLOWLIST`` are exempt:
 that is how an operator allows an internal receiver.
@@ -21,7 +23,9 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import requests
 import urllib3
+from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from common.config import get_settings
@@ -209,3 +213,43 @@ def _pinned_pool(
             **common, server_hostname=host, assert_hostname=host, cert_reqs="CERT_REQUIRED"
         )
     return urllib3.HTTPConnectionPool(**common)
+
+
+class _PinnedAdapter(HTTPAdapter):
+    """Sends every request for ``host`` to one checked address; any other host is refused."""
+
+    def __init__(self, host: str, address: str) -> None:
+        super().__init__(max_retries=0)
+        self._host = host
+        self._address = address
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        if (host_params.get("host") or "").lower() != self._host:
+            raise UnsafeDestination(f"{host_params.get('host')} is not the checked host {self._host}")
+        if host_params["scheme"] == "https":
+            pool_kwargs = {**pool_kwargs, "server_hostname": self._host, "assert_hostname": self._host}
+        return {**host_params, "host": self._address}, pool_kwargs
+
+    def add_headers(self, request, **kwargs) -> None:
+        request.headers.setdefault("Host", urlsplit(request.url).netloc)
+
+
+def pinned_session(url: str, allowlist: Allowlist | None = None) -> requests.Session:
+    """A session whose requests reach ``url``'s host only, at an address checked now; no redirects.
+
+    Raises :class:`UnsafeDestination`, or ``socket.gaierror`` when the name does not resolve.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ALLOWED_SCHEMES or not parts.hostname:
+        raise UnsafeDestination(f"not an http(s) URL: {url}")
+    host = _normal_host(parts.hostname)
+    address = checked_addresses(host, parts.port or DEFAULT_PORTS[scheme], allowlist)[0]
+    session = requests.Session()
+    session.max_redirects = 0
+    session.trust_env = False  # a proxy from the environment would connect by name, past the check
+    adapter = _PinnedAdapter(host, str(address))
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session

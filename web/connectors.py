@@ -10,7 +10,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import marshmallow as ma
-import requests
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -95,18 +94,16 @@ def credential_or_404(credential_id: str) -> N8nCredential:
 def probe_n8n(url: str, api_key: str) -> dict:
     """Call the instance's public API once and classify the answer.
 
-    The host is resolved and checked against the outbound rules first, so a saved
-    name that now points at an internal address is refused rather than probed.
+    The host is resolved and checked against the outbound rules, and the call goes to that
+    checked address, so a saved name that now points at an internal address is refused.
     """
-    parts = urlsplit(url)
     try:
-        netguard.checked_addresses(parts.hostname, parts.port or netguard.DEFAULT_PORTS[parts.scheme])
+        session = netguard.pinned_session(url)
     except netguard.UnsafeDestination as exc:
         return {"status": "unreachable", "detail": f"Refused: {exc}."}
     except OSError as exc:
         return {"status": "unreachable", "detail": f"The host does not resolve: {exc}."}
-    with requests.Session() as session:
-        session.max_redirects = 0  # a redirect could lead past the address check above
+    with session:
         status, detail = check_n8n_connection(url, api_key, timeout=PROBE_TIMEOUT_SECONDS, session=session)
     return {"status": status, "detail": detail}
 

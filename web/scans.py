@@ -22,7 +22,7 @@ from common.targets import TargetError, resolve_target
 from common.tasks import SCAN_RUN
 from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
-from web.connectors import credential_or_404
+from web.connectors import N8nUrl, credential_or_404
 from web.database import db
 from web.pagination import page_args_with, paginate
 from web.ratelimits import limit_group
@@ -39,7 +39,7 @@ class ScanCreateSchema(ma.Schema):
         load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=4096)
     )
     deep = ma.fields.Boolean(load_default=False)
-    n8n_url = ma.fields.Url(load_default=None, allow_none=True, schemes={"http", "https"}, require_tld=False)
+    n8n_url = N8nUrl(load_default=None, allow_none=True, validate=ma.validate.Length(max=2048))
     n8n_api_key = ma.fields.String(
         load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=4096)
     )

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import requests
 
+from common import netguard
 from common.config import get_settings
 from common.db import session_scope
 from common.models import Scan
@@ -21,9 +22,17 @@ RESULT_POST_TIMEOUT_SECONDS = 120
 
 
 def _scan_n8n(url: str, api_key: str, progress) -> ScanResult:
+    """The instance's host is resolved and checked once, and every request goes to that address."""
     from common.scanner.n8n_client import scan_n8n_instance
 
-    return scan_n8n_instance(url, api_key, progress=progress)
+    try:
+        session = netguard.pinned_session(url)
+    except netguard.UnsafeDestination as exc:
+        raise PermanentTaskError(f"n8n instance refused: {exc}") from exc
+    except OSError as exc:
+        raise PermanentTaskError(f"n8n instance host does not resolve: {exc}") from exc
+    with session:
+        return scan_n8n_instance(url, api_key, progress=progress, session=session)
 
 
 def _merge(results: list[ScanResult]) -> ScanResult:

@@ -91,3 +91,25 @@ def test_a_schedule_scans_the_instance_of_its_credential(client, make_user, n8n)
         session.get(Schedule, schedule["id"]).next_run_at = due_at
     (scan_id,) = dispatch_due(now=due_at)
     _assert_instance_scanned(client, user, wait_for_scan(client, user, scan_id), n8n)
+
+
+def test_a_raw_instance_url_is_checked_at_creation_and_again_by_the_worker(client, make_user, n8n):
+    user = make_user()
+    internal = client.post(
+        "/api/v1/scans",
+        json={"n8n_url": "http://10.0.0.7:5678", "n8n_api_key": API_KEY},
+        headers=user.headers(),
+    )
+    assert internal.status_code == 422 and "n8n_url" in internal.json["errors"]
+    direct = client.post(
+        "/api/v1/scans", json={"n8n_url": n8n.url, "n8n_api_key": API_KEY}, headers=user.headers()
+    ).json
+    assert wait_for_scan(client, user, direct["id"])["status"] == "completed"
+    unresolvable = client.post(
+        "/api/v1/scans",
+        json={"n8n_url": "http://n8n.invalid", "n8n_api_key": API_KEY},
+        headers=user.headers(),
+    ).json
+    failed = wait_for_scan(client, user, unresolvable["id"])
+    assert failed["status"] == "failed" and "does not resolve" in failed["error"]
+    assert API_KEY not in str(failed)

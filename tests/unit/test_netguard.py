@@ -158,3 +158,54 @@ def test_post_refuses_before_connecting(monkeypatch, echo_server):
     with pytest.raises(UnsafeDestination):
         netguard.post(f"http://rebind.example:{port}/", b"{}", {}, timeout=5, allowlist=NO_ALLOWLIST)
     assert seen == []
+
+
+@pytest.fixture
+def get_server():
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append({"host": self.headers["Host"], "path": self.path})
+            body = b'{"data": []}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_pinned_session_uses_the_address_checked_when_it_was_made(monkeypatch, get_server):
+    port, seen = get_server
+    answers = iter([[ipaddress.ip_address("127.0.0.1")], [ipaddress.ip_address("169.254.169.254")]])
+    monkeypatch.setattr(netguard, "resolve", lambda _host, _port: next(answers))
+    allow = Allowlist.from_entries(["127.0.0.1"])
+    with netguard.pinned_session(f"http://rebind.example:{port}", allowlist=allow) as session:
+        first = session.get(f"http://rebind.example:{port}/api/v1/workflows?limit=1", timeout=5)
+        second = session.get(f"http://rebind.example:{port}/api/v1/workflows", timeout=5)
+    assert first.json() == {"data": []} and second.status_code == 200
+    assert seen == [
+        {"host": f"rebind.example:{port}", "path": "/api/v1/workflows?limit=1"},
+        {"host": f"rebind.example:{port}", "path": "/api/v1/workflows"},
+    ]
+
+
+def test_pinned_session_refuses_internal_names_and_other_hosts(monkeypatch, get_server):
+    port, seen = get_server
+    monkeypatch.setattr(netguard, "resolve", _resolver({"n8n.corp.example": ["10.0.0.7"]}))
+    with pytest.raises(UnsafeDestination):
+        netguard.pinned_session("http://n8n.corp.example", allowlist=NO_ALLOWLIST)
+    monkeypatch.setattr(netguard, "resolve", _resolver({"n8n.example": ["127.0.0.1"]}))
+    allow = Allowlist.from_entries(["127.0.0.1"])
+    with netguard.pinned_session(f"http://n8n.example:{port}", allowlist=allow) as session:
+        with pytest.raises(UnsafeDestination):
+            session.get(f"http://elsewhere.example:{port}/", timeout=5)
+    assert seen == []
