@@ -3,11 +3,15 @@ code exchange and ID-token validation against the provider's published keys.
 
 Nothing is cached between sign-ins: the provider's metadata and keys are fetched for the configuration
 in force at each step, so an admin's change applies to the very next request. A pending sign-in (state,
-nonce, PKCE verifier) lives in Redis for a few minutes and can be used once.
+nonce, PKCE verifier) lives in Redis for a few minutes, can be used once, and only by the browser that
+started it: the login sets a random cookie whose hash the pending sign-in keeps, so a callback URL
+planted in another browser (login CSRF) is refused.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import secrets
 from dataclasses import asdict, dataclass
@@ -84,6 +88,20 @@ class PendingLogin:
     redirect_uri: str
     nonce: str
     code_verifier: str
+    browser_hash: str
+
+    def started_by(self, browser_binding: str | None) -> bool:
+        """Whether the callback comes from the browser that holds the login's cookie."""
+        return bool(browser_binding) and hmac.compare_digest(self.browser_hash, binding_hash(browser_binding))
+
+
+def new_browser_binding() -> str:
+    """The secret for the login's cookie: the callback must present it."""
+    return secrets.token_urlsafe(32)
+
+
+def binding_hash(browser_binding: str) -> str:
+    return hashlib.sha256(browser_binding.encode()).hexdigest()
 
 
 def outbound_url_problem(url: str) -> str | None:
@@ -161,7 +179,12 @@ def _oauth_session(client: ClientSettings, redirect_uri: str, metadata: dict) ->
 
 
 def begin_login(
-    client: ClientSettings, *, organization_id: str, config_version: int, redirect_uri: str
+    client: ClientSettings,
+    *,
+    organization_id: str,
+    config_version: int,
+    redirect_uri: str,
+    browser_binding: str,
 ) -> str:
     """The provider's authorization URL for a new sign-in, with state, nonce and a PKCE S256 challenge."""
     metadata = discover(client.issuer)
@@ -172,6 +195,7 @@ def begin_login(
         redirect_uri=redirect_uri,
         nonce=secrets.token_urlsafe(32),
         code_verifier=secrets.token_urlsafe(64),
+        browser_hash=binding_hash(browser_binding),
     )
     state = secrets.token_urlsafe(32)
     with _oauth_session(client, redirect_uri, metadata) as session:

@@ -8,8 +8,9 @@ These are GET requests, which the audit trail does not record by itself, so ever
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
-from flask import redirect, request, url_for
+from flask import make_response, redirect, request, url_for
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -19,6 +20,7 @@ from common.db import session_scope
 from common.models import AuditLog, Membership, Organization, User
 from common.models.sso import SsoConfig
 from common.sso import (
+    PENDING_LOGIN_TTL_SECONDS,
     SsoError,
     begin_login,
     client_settings,
@@ -27,6 +29,7 @@ from common.sso import (
     domain_allowed,
     email_domain,
     mapped_role,
+    new_browser_binding,
 )
 from web.access import PUBLIC, access
 from web.auth import user_json
@@ -37,6 +40,8 @@ from web.tokens import start_session
 log = logging.getLogger(__name__)
 
 blp = Blueprint("sso_public", __name__, url_prefix="/api/v1/sso", description="Single sign-on (public)")
+
+BINDING_COOKIE = "trusera_sso_binding"
 
 
 def _record(
@@ -107,19 +112,32 @@ def check(org_slug):
 @limit_group("auth")
 def login(org_slug):
     organization_id = None
+    browser_binding = new_browser_binding()
     try:
         organization = _organization(org_slug)
         organization_id = organization.id
         config = _enabled_config(organization)
+        callback_url = url_for("sso_public.callback", org_slug=org_slug, _external=True)
         authorization_url = begin_login(
             client_settings(config),
             organization_id=organization.id,
             config_version=config.version,
-            redirect_uri=url_for("sso_public.callback", org_slug=org_slug, _external=True),
+            redirect_uri=callback_url,
+            browser_binding=browser_binding,
         )
     except SsoError as error:
         _refuse(error, "sso.login_failed", organization_id, slug=org_slug)
-    return redirect(authorization_url, code=302)
+    response = redirect(authorization_url, code=302)
+    response.set_cookie(
+        BINDING_COOKIE,
+        browser_binding,
+        max_age=PENDING_LOGIN_TTL_SECONDS,
+        path=urlsplit(callback_url).path,
+        secure=request.is_secure,
+        httponly=True,
+        samesite="Lax",  # sent on the provider's top-level redirect back, not on cross-site subrequests
+    )
+    return response
 
 
 @blp.route("/<org_slug>/callback", methods=["GET"])
@@ -135,6 +153,10 @@ def callback(org_slug):
         if pending is None or pending.organization_id != organization.id:
             raise SsoError(
                 400, "invalid_state", "This sign-in is unknown, expired or already used; start again."
+            )
+        if not pending.started_by(request.cookies.get(BINDING_COOKIE)):
+            raise SsoError(
+                400, "browser_mismatch", "This sign-in was started in another browser; start again here."
             )
         if request.args.get("error"):
             raise SsoError(
@@ -158,7 +180,9 @@ def callback(org_slug):
     db().commit()
     _record("sso.login", 200, organization.id, user.id, subject=claims.get("sub"), role=role, joined=joined)
     body = {**tokens, "user": user_json(user), "organization_id": organization.id}
-    return body, 200, {"Cache-Control": "no-store", "Pragma": "no-cache"}  # tokens (RFC 6749 §5.1)
+    response = make_response(body, 200, {"Cache-Control": "no-store", "Pragma": "no-cache"})  # RFC 6749 §5.1
+    response.delete_cookie(BINDING_COOKIE, path=request.path)
+    return response
 
 
 def _provision(organization: Organization, config: SsoConfig, claims: dict) -> tuple[User, str, bool]:

@@ -180,7 +180,7 @@ def sso_sign_in(live_server, slug, account) -> requests.Response:
     started = start_login(live_server, slug)
     assert started.status_code == 302, started.text
     callback_url = authorize(started.headers["Location"], account["email"], account["password"])
-    return requests.get(callback_url, timeout=10)
+    return requests.get(callback_url, cookies=started.cookies, timeout=10)
 
 
 def audit_rows(organization_id: str | None, action: str) -> list[AuditLog]:
@@ -286,11 +286,27 @@ def test_replaying_a_callback_is_refused(live_server, acme):
     _owner, org = acme
     started = start_login(live_server, SLUGS["acme"])
     callback_url = authorize(started.headers["Location"], "bob@acme.test", "bob-pw")
-    assert requests.get(callback_url, timeout=10).status_code == 200
-    replay = requests.get(callback_url, timeout=10)
+    assert requests.get(callback_url, cookies=started.cookies, timeout=10).status_code == 200
+    replay = requests.get(callback_url, cookies=started.cookies, timeout=10)
     assert replay.status_code == 400
     assert replay.json()["code"] == 400 and "already used" in replay.json()["message"]
     assert last_failure(org["id"]).details["reason"] == "invalid_state"
+
+
+def test_a_callback_from_another_browser_is_refused(live_server, acme):
+    """Login CSRF: an attacker's own callback URL, planted in a victim's browser, signs nobody in."""
+    _owner, org = acme
+    attacker = start_login(live_server, SLUGS["acme"])
+    cookie = attacker.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and f"/sso/{SLUGS['acme']}/callback" in cookie
+    callback_url = authorize(attacker.headers["Location"], "bob@acme.test", "bob-pw")
+    victim = start_login(live_server, SLUGS["acme"])  # the victim's browser holds a binding of its own
+    planted = requests.get(callback_url, cookies=victim.cookies, timeout=10)
+    assert planted.status_code == 400 and "another browser" in planted.json()["message"]
+    assert "access_token" not in planted.json()
+    assert last_failure(org["id"]).details["reason"] == "browser_mismatch"
+    # the state was used up by the refused attempt: the attacker's own browser cannot finish it either
+    assert requests.get(callback_url, cookies=attacker.cookies, timeout=10).status_code == 400
 
 
 def test_configuration_changes_apply_to_the_next_sign_in(live_server, acme, client, oidc_provider):
@@ -310,7 +326,7 @@ def test_configuration_changes_apply_to_the_next_sign_in(live_server, acme, clie
     started = start_login(live_server, SLUGS["acme"])
     callback_url = authorize(started.headers["Location"], "alice@acme.test", "alice-pw")
     put_config(client, owner, org, oidc_provider, default_role="analyst")
-    assert requests.get(callback_url, timeout=10).status_code == 409
+    assert requests.get(callback_url, cookies=started.cookies, timeout=10).status_code == 409
     # disabled, then removed: no sign-in at all
     toggle(client, owner, org, False)
     assert start_login(live_server, SLUGS["acme"]).status_code == 403
@@ -318,7 +334,7 @@ def test_configuration_changes_apply_to_the_next_sign_in(live_server, acme, clie
     started = start_login(live_server, SLUGS["acme"])
     callback_url = authorize(started.headers["Location"], "alice@acme.test", "alice-pw")
     toggle(client, owner, org, False)
-    assert requests.get(callback_url, timeout=10).status_code == 403
+    assert requests.get(callback_url, cookies=started.cookies, timeout=10).status_code == 403
     assert last_failure(org["id"]).details["reason"] == "sso_disabled"
     toggle(client, owner, org, True)
     assert sso_sign_in(live_server, SLUGS["acme"], ACCOUNTS[0]).status_code == 200
@@ -331,6 +347,7 @@ def test_a_user_who_declines_at_the_provider_is_refused(live_server, acme):
     denied = requests.get(
         f"{live_server}/api/v1/sso/{SLUGS['acme']}/callback",
         params={"error": "access_denied", "state": state},
+        cookies=started.cookies,
         timeout=10,
     )
     assert denied.status_code == 401 and "access_denied" in denied.json()["message"]
