@@ -106,18 +106,26 @@ def test_delivery_allows_allowlisted_hosts_and_networks(monkeypatch):
 
 
 @pytest.fixture
-def echo_server():
+def loopback_server():
+    """A loopback HTTP server that records each request's Host and path; POST answers a redirect
+    to the metadata address (never to be followed), GET an empty n8n-style page."""
     seen = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
+        def _answer(self, status: int, body: bytes, headers: dict) -> None:
             seen.append({"host": self.headers["Host"], "path": self.path})
-            self.rfile.read(int(self.headers["Content-Length"]))
-            self.send_response(302)
-            self.send_header("Location", "http://169.254.169.254/")
-            self.send_header("Content-Length", "2")
+            self.send_response(status)
+            for name, value in {**headers, "Content-Length": str(len(body))}.items():
+                self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(b"no")
+            self.wfile.write(body)
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self._answer(302, b"no", {"Location": "http://169.254.169.254/"})
+
+        def do_GET(self):
+            self._answer(200, b'{"data": []}', {"Content-Type": "application/json"})
 
         def log_message(self, *_args):
             pass
@@ -129,8 +137,8 @@ def echo_server():
     server.server_close()
 
 
-def test_post_connects_to_the_checked_address_with_the_original_host(monkeypatch, echo_server):
-    port, seen = echo_server
+def test_post_connects_to_the_checked_address_with_the_original_host(monkeypatch, loopback_server):
+    port, seen = loopback_server
     calls = []
 
     def resolve_once(host, _port):
@@ -152,39 +160,16 @@ def test_post_connects_to_the_checked_address_with_the_original_host(monkeypatch
     assert len(seen) == 1
 
 
-def test_post_refuses_before_connecting(monkeypatch, echo_server):
-    port, seen = echo_server
+def test_post_refuses_before_connecting(monkeypatch, loopback_server):
+    port, seen = loopback_server
     monkeypatch.setattr(netguard, "resolve", _resolver({"rebind.example": ["127.0.0.1"]}))
     with pytest.raises(UnsafeDestination):
         netguard.post(f"http://rebind.example:{port}/", b"{}", {}, timeout=5, allowlist=NO_ALLOWLIST)
     assert seen == []
 
 
-@pytest.fixture
-def get_server():
-    seen = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            seen.append({"host": self.headers["Host"], "path": self.path})
-            body = b'{"data": []}'
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *_args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1], seen
-    server.shutdown()
-    server.server_close()
-
-
-def test_pinned_session_uses_the_address_checked_when_it_was_made(monkeypatch, get_server):
-    port, seen = get_server
+def test_pinned_session_uses_the_address_checked_when_it_was_made(monkeypatch, loopback_server):
+    port, seen = loopback_server
     answers = iter([[ipaddress.ip_address("127.0.0.1")], [ipaddress.ip_address("169.254.169.254")]])
     monkeypatch.setattr(netguard, "resolve", lambda _host, _port: next(answers))
     allow = Allowlist.from_entries(["127.0.0.1"])
@@ -198,14 +183,14 @@ def test_pinned_session_uses_the_address_checked_when_it_was_made(monkeypatch, g
     ]
 
 
-def test_pinned_session_refuses_internal_names_and_other_hosts(monkeypatch, get_server):
-    port, seen = get_server
+def test_pinned_session_refuses_internal_names_and_other_hosts(monkeypatch, loopback_server):
+    port, seen = loopback_server
     monkeypatch.setattr(netguard, "resolve", _resolver({"n8n.corp.example": ["10.0.0.7"]}))
     with pytest.raises(UnsafeDestination):
         netguard.pinned_session("http://n8n.corp.example", allowlist=NO_ALLOWLIST)
     monkeypatch.setattr(netguard, "resolve", _resolver({"n8n.example": ["127.0.0.1"]}))
     allow = Allowlist.from_entries(["127.0.0.1"])
-    with netguard.pinned_session(f"http://n8n.example:{port}", allowlist=allow) as session:
-        with pytest.raises(UnsafeDestination):
-            session.get(f"http://elsewhere.example:{port}/", timeout=5)
+    session = netguard.pinned_session(f"http://n8n.example:{port}", allowlist=allow)
+    with session, pytest.raises(UnsafeDestination):
+        session.get(f"http://elsewhere.example:{port}/", timeout=5)
     assert seen == []
