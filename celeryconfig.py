@@ -8,7 +8,14 @@ from celery.schedules import crontab
 from kombu import Queue
 
 from common.config import get_settings
-from common.tasks import AUDIT_CLEANUP, QUEUES, SCHEDULES_DISPATCH_DUE, TASK_QUEUES
+from common.tasks import (
+    AUDIT_CLEANUP,
+    PRUNE_HISTORY,
+    QUEUES,
+    RECONCILE_SCANS,
+    SCHEDULES_DISPATCH_DUE,
+    TASK_QUEUES,
+)
 
 _settings = get_settings()
 
@@ -27,6 +34,10 @@ task_acks_late = True
 task_reject_on_worker_lost = True
 worker_prefetch_multiplier = 1
 worker_cancel_long_running_tasks_on_connection_loss = True
+# Soft shutdown (Celery >= 5.5): on SIGQUIT, or SIGTERM with REMAP_SIGTERM=SIGQUIT as docker-compose.yml sets,
+# a worker with running tasks waits this long, then cancels them and requeues them (late acks), never lost.
+# An idle worker stops at once; the countdown retries it holds go back to the broker when it disconnects.
+worker_soft_shutdown_timeout = 60.0
 
 task_soft_time_limit = 50 * 60
 task_time_limit = 60 * 60
@@ -41,8 +52,9 @@ worker_send_task_events = True
 task_send_sent_event = True
 
 beat_schedule = {
-    "reconcile-stale-scans": {"task": "maintenance.reconcile_scans", "schedule": 300.0},
+    "reconcile-stale-jobs": {"task": RECONCILE_SCANS, "schedule": 300.0},
     # On each minute boundary, so a "0 9 * * *" schedule starts within a second of 09:00.
     "dispatch-due-schedules": {"task": SCHEDULES_DISPATCH_DUE, "schedule": crontab()},
     "audit-log-retention": {"task": AUDIT_CLEANUP, "schedule": crontab(hour=3, minute=17)},
+    "history-retention": {"task": PRUNE_HISTORY, "schedule": crontab(hour=3, minute=47)},
 }

@@ -1,15 +1,15 @@
 """``trusera`` command line: scan a directory (and/or an n8n instance) with no services running.
 
-Exit codes: 0 clean, 1 a component reached ``--fail-on``, 2 error. Output
-formats are a registry: ``table`` and ``json`` are built in; every format that
-``common.exporters`` offers (``render(format, bundle) -> bytes``) is added
-when that package provides it.
+Exit codes: 0 clean, 1 a component reached ``--fail-on`` or a ``block`` policy of ``--policy``
+failed, 2 error. Policies are the platform's own language, evaluated by the same code, so CI and
+the platform give the same answer. Output
+formats are a registry: ``table`` and ``json`` are built in, followed by the
+seven export formats of ``common.exporters`` (the same files the API exports).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 import time
@@ -17,6 +17,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from common import exporters
+from common.compliance import PolicyFileError, gate, load_policy_file
 from common.scanner import scan_path, summarize
 from common.scanner.model import SEVERITIES, Component, ScanResult
 
@@ -26,6 +28,8 @@ Renderer = Callable[[dict, ScanResult], bytes]
 
 def render_json(bundle: dict, result: ScanResult) -> bytes:
     payload = {**result.to_dict(), "summary": bundle["scan"]["summary"], "tool": TOOL}
+    if bundle["policies"] is not None:
+        payload["policies"] = bundle["policies"]
     return (json.dumps(payload, indent=2, sort_keys=False) + "\n").encode("utf-8")
 
 
@@ -66,21 +70,8 @@ def render_table(bundle: dict, result: ScanResult) -> bytes:
 BUILTIN_RENDERERS: dict[str, Renderer] = {"table": render_table, "json": render_json}
 
 
-def _exporter_render():
-    """``common.exporters.render`` when the exporters package provides it (imported lazily)."""
-    try:
-        module = importlib.import_module("common.exporters")
-    except ImportError:
-        return None, ()
-    render = getattr(module, "render", None)
-    formats = tuple(getattr(module, "FORMATS", ()) or ())
-    return render, formats
-
-
 def available_formats() -> list[str]:
-    render, formats = _exporter_render()
-    extra = [f for f in formats if f not in BUILTIN_RENDERERS] if render else []
-    return [*BUILTIN_RENDERERS, *extra]
+    return [*BUILTIN_RENDERERS, *(f for f in exporters.FORMATS if f not in BUILTIN_RENDERERS)]
 
 
 def build_bundle(target: str, deep: bool, result: ScanResult, started: datetime, finished: datetime) -> dict:
@@ -107,10 +98,9 @@ def build_bundle(target: str, deep: bool, result: ScanResult, started: datetime,
 def render(format_name: str, bundle: dict, result: ScanResult) -> bytes:
     if format_name in BUILTIN_RENDERERS:
         return BUILTIN_RENDERERS[format_name](bundle, result)
-    exporter, formats = _exporter_render()
-    if exporter is None or (formats and format_name not in formats):
+    if format_name not in exporters.FORMATS:
         raise ValueError(f"unknown format {format_name!r}; available: {', '.join(available_formats())}")
-    return exporter(format_name, bundle)
+    return exporters.render(format_name, bundle)
 
 
 class ProgressBar:
@@ -179,6 +169,13 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--fail-on", choices=SEVERITIES, help="exit 1 when a component has this severity or worse"
     )
+    scan.add_argument(
+        "--policy",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="YAML/JSON policy file (repeatable): exit 1 when a 'block' policy fails",
+    )
     scan.add_argument("--n8n-url", help="also scan a live n8n instance")
     scan.add_argument("--n8n-api-key", help="API key for --n8n-url (X-N8N-API-KEY)")
     scan.add_argument(
@@ -195,14 +192,17 @@ def _run_scan(args: argparse.Namespace) -> int:
     if args.n8n_url and not args.n8n_api_key:
         print("trusera: error: --n8n-url needs --n8n-api-key", file=sys.stderr)
         return 2
-    if args.format not in BUILTIN_RENDERERS and args.format not in available_formats():
-        render_fn, formats = _exporter_render()
-        if render_fn is None or formats:
-            known = ", ".join(available_formats())
-            print(f"trusera: error: unknown format {args.format!r}; available: {known}", file=sys.stderr)
-            return 2
+    if args.format not in available_formats():
+        known = ", ".join(available_formats())
+        print(f"trusera: error: unknown format {args.format!r}; available: {known}", file=sys.stderr)
+        return 2
     if args.jobs is not None and args.jobs < 1:
         print("trusera: error: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        policies = [policy for path in args.policy for policy in load_policy_file(path)]
+    except PolicyFileError as exc:
+        print(f"trusera: error: {exc}", file=sys.stderr)
         return 2
     progress = ProgressBar(sys.stderr, enabled=not args.quiet)
     started = datetime.now(UTC)
@@ -223,6 +223,10 @@ def _run_scan(args: argparse.Namespace) -> int:
         progress.close()
     target = args.path or args.n8n_url
     bundle = build_bundle(target, args.deep, result, started, datetime.now(UTC))
+    policy_exit = 0
+    if policies:
+        policy_exit, bundle["policies"] = gate(policies, bundle["components"], bundle["scan"]["summary"])
+        report_policies(bundle["policies"], sys.stderr)
     try:
         output = render(args.format, bundle, result)
         if args.output:
@@ -237,7 +241,19 @@ def _run_scan(args: argparse.Namespace) -> int:
         threshold = SEVERITIES.index(args.fail_on)
         if any(SEVERITIES.index(c.severity) >= threshold for c in result.components):
             return 1
-    return 0
+    return policy_exit
+
+
+def report_policies(evaluations: list[dict], stream) -> None:
+    """One line per policy on stderr, so a CI log says why the gate closed."""
+    for evaluation in evaluations:
+        violations = evaluation["violations"]
+        verdict = "passed" if evaluation["passed"] else f"FAILED ({len(violations)} violations)"
+        print(f"policy {evaluation['name']!r} [{evaluation['action']}]: {verdict}", file=stream)
+        for violation in violations[:5]:
+            print(f"  - {violation['message']}", file=stream)
+        if len(violations) > 5:
+            print(f"  … and {len(violations) - 5} more", file=stream)
 
 
 def main(argv: list[str] | None = None) -> int:

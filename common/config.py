@@ -49,7 +49,11 @@ class Settings:
     refresh_token_days: int = 30
     ratelimit_enabled: bool = True
     webhook_allowlist: list[str] = field(default_factory=list)
-    scan_stale_minutes: int = 30
+    scan_stale_minutes: float = 30
+    history_retention_days: int = 30
+    ws_max_sockets_per_principal: int = 20
+    ws_max_sockets_per_org: int = 500
+    ws_send_queue_size: int = 1000
 
     @property
     def is_production(self) -> bool:
@@ -89,7 +93,11 @@ def load_settings() -> Settings:
         refresh_token_days=int(_env("REFRESH_TOKEN_DAYS", "30")),
         ratelimit_enabled=_env("RATELIMIT_ENABLED", "true").lower() != "false",
         webhook_allowlist=[h for h in _env("WEBHOOK_ALLOWLIST", "").split(",") if h.strip()],
-        scan_stale_minutes=int(_env("SCAN_STALE_MINUTES", "30")),
+        scan_stale_minutes=float(_env("SCAN_STALE_MINUTES", "30")),  # fractions: tests use seconds
+        history_retention_days=int(_env("HISTORY_RETENTION_DAYS", "30")),
+        ws_max_sockets_per_principal=int(_env("WS_MAX_SOCKETS_PER_PRINCIPAL", "20")),
+        ws_max_sockets_per_org=int(_env("WS_MAX_SOCKETS_PER_ORG", "500")),
+        ws_send_queue_size=int(_env("WS_SEND_QUEUE_SIZE", "1000")),
     )
     settings.check_production_safety()
     return settings

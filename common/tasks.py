@@ -17,6 +17,7 @@ ALERTS_EVALUATE_SCAN = "alerts.evaluate_scan"
 SCHEDULES_DISPATCH_DUE = "schedules.dispatch_due"
 AUDIT_CLEANUP = "maintenance.audit_cleanup"
 RECONCILE_SCANS = "maintenance.reconcile_scans"
+PRUNE_HISTORY = "maintenance.prune_history"
 
 TASK_QUEUES = {
     SCAN_RUN: "scans",
@@ -29,6 +30,7 @@ TASK_QUEUES = {
     SCHEDULES_DISPATCH_DUE: "maintenance",
     AUDIT_CLEANUP: "maintenance",
     RECONCILE_SCANS: "maintenance",
+    PRUNE_HISTORY: "maintenance",
 }
 
 # Enqueued with the scan id once a scan completes; alerts run after compliance, which enqueues them.

@@ -7,9 +7,15 @@ import logging
 import pkgutil
 from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, Request
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    InternalServerError,
+    RequestEntityTooLarge,
+    ServiceUnavailable,
+)
 
 from common.config import get_settings
 from web import audit_trail, database, metrics
@@ -17,6 +23,24 @@ from web.extensions import api, jwt, sock
 from web.ratelimits import limiter
 
 log = logging.getLogger(__name__)
+
+
+class LimitedRequest(Request):
+    """A streamed (chunked) body past ``MAX_CONTENT_LENGTH`` is a 413, as an announced one is.
+
+    Without ``Content-Length`` werkzeug stops reading at the limit and returns the prefix, so an
+    oversized JSON body became a 400 "not valid JSON". The limit is read when the body is, so a
+    blueprint that raises it for its own requests (``/internal``) still can.
+    """
+
+    def get_data(self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False):
+        data = super().get_data(cache=cache, as_text=False, parse_form_data=parse_form_data)
+        limit = self.max_content_length
+        streamed = limit is not None and self.content_length is None and len(data) >= limit
+        if streamed and self.environ["wsgi.input"].read(1):  # more than the limit was sent
+            raise RequestEntityTooLarge()
+        return data.decode(errors="replace") if as_text else data
+
 
 def _register_blueprints() -> None:
     """Every module of ``web/`` that defines a ``blp`` is one resource's blueprint."""
@@ -28,7 +52,8 @@ def _register_blueprints() -> None:
 
 def create_app() -> Flask:
     settings = get_settings()
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # an API: no /static route to serve files from
+    app.request_class = LimitedRequest
     app.config.update(
         SECRET_KEY=settings.secret_key,
         JWT_SECRET_KEY=settings.secret_key,

@@ -14,6 +14,7 @@ from common.models.webhooks import Webhook
 from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.database import db
+from web.openapi import REQUIRED_LOCATION, PageSchema, ResourceSchema
 from web.pagination import page_args_with, paginate
 
 blp = Blueprint("alert_rules", __name__, url_prefix="/api/v1/alert-rules", description="Alert rules")
@@ -93,6 +94,7 @@ def _validated(organization_id: str, trigger: str, params: dict, webhook_ids: li
 
 
 @blp.route("", methods=["POST"])
+@blp.alt_response(201, schema=ResourceSchema, success=True, headers=REQUIRED_LOCATION)
 @access("admin")
 @blp.arguments(AlertRuleCreateSchema)
 def create_rule(body):
@@ -115,6 +117,7 @@ def create_rule(body):
 
 
 @blp.route("", methods=["GET"])
+@blp.alt_response(200, schema=PageSchema, success=True)
 @access("viewer")
 @blp.arguments(RuleListArgs, location="query")
 def list_rules(args):
@@ -127,12 +130,14 @@ def list_rules(args):
 
 
 @blp.route("/<rule_id>", methods=["GET"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
 @access("viewer")
 def get_rule(rule_id):
     return rule_json(scoped_get_or_404(AlertRule, rule_id, "Alert rule"))
 
 
 @blp.route("/<rule_id>", methods=["PUT"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
 @access("admin")
 @blp.arguments(AlertRuleUpdateSchema)
 def update_rule(body, rule_id):
@@ -151,6 +156,7 @@ def update_rule(body, rule_id):
 
 
 @blp.route("/<rule_id>", methods=["DELETE"])
+@blp.alt_response(204, description="No Content", success=True)
 @access("admin")
 def delete_rule(rule_id):
     rule = scoped_get_or_404(AlertRule, rule_id, "Alert rule")

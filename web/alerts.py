@@ -12,6 +12,7 @@ from common.scanner.model import SEVERITIES
 from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.database import db
+from web.openapi import PageSchema, ResourceSchema
 from web.pagination import page_args_with, paginate
 
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1/alerts", description="Alerts")
@@ -52,6 +53,7 @@ def _locked(alert_id: str) -> Alert:
 
 
 @blp.route("", methods=["GET"])
+@blp.alt_response(200, schema=PageSchema, success=True)
 @access("viewer")
 @blp.arguments(AlertListArgs, location="query")
 def list_alerts(args):
@@ -63,12 +65,15 @@ def list_alerts(args):
 
 
 @blp.route("/<alert_id>", methods=["GET"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
 @access("viewer")
 def get_alert(alert_id):
     return alert_json(scoped_get_or_404(Alert, alert_id, "Alert"))
 
 
 @blp.route("/<alert_id>/acknowledge", methods=["POST"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
+@blp.alt_response(409, response="CONFLICT")
 @access("analyst")
 def acknowledge_alert(alert_id):
     alert = _locked(alert_id)
@@ -83,6 +88,8 @@ def acknowledge_alert(alert_id):
 
 
 @blp.route("/<alert_id>/resolve", methods=["POST"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
+@blp.alt_response(409, response="CONFLICT")
 @access("analyst")
 def resolve_alert(alert_id):
     alert = _locked(alert_id)

@@ -18,6 +18,7 @@ from common.tasks import AUDIT_CLEANUP
 from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.database import db
+from web.openapi import REQUIRED_LOCATION, PageSchema, QueuedSchema, ResourceSchema
 from web.pagination import page_args_with, paginate
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ def audit_json(entry: AuditLog) -> dict:
 
 
 @blp.route("", methods=["GET"])
+@blp.alt_response(200, schema=PageSchema, success=True)
 @access("admin")
 @blp.arguments(AuditListArgs, location="query")
 def list_entries(args):
@@ -91,6 +93,7 @@ def cleanup_job_json(job: MaintenanceJob) -> dict:
 
 
 @blp.route("/cleanup", methods=["DELETE"])
+@blp.alt_response(202, schema=QueuedSchema, success=True, headers=REQUIRED_LOCATION)
 @access("admin")
 @blp.arguments(CleanupArgs, location="query")
 def cleanup(args):
@@ -117,6 +120,7 @@ def cleanup(args):
 
 
 @blp.route("/cleanup/<job_id>", methods=["GET"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
 @access("admin")
 def get_cleanup_job(job_id):
     job = scoped_get_or_404(MaintenanceJob, job_id, "Cleanup job")

@@ -18,6 +18,14 @@ from common.sso import organizations_requiring_sso
 from web.access import AUTHENTICATED, PUBLIC, access, context
 from web.audit_trail import audit, audit_organization
 from web.database import db
+from web.openapi import (
+    ApiKeyCreatedSchema,
+    MessageSchema,
+    PageSchema,
+    ResourceSchema,
+    SessionSchema,
+    TokensSchema,
+)
 from web.principal import AuthenticationError, bearer_token, current_principal, decode_jwt
 from web.ratelimits import limit_group
 from web.tokens import revoke_access_token, revoke_sessions, rotate, start_session, user_sessions
@@ -103,6 +111,8 @@ def own_api_key_or_404(key_id: str) -> ApiKey:
 
 
 @blp.route("/register", methods=["POST"])
+@blp.alt_response(201, schema=SessionSchema, success=True)
+@blp.alt_response(409, response="CONFLICT")
 @access(PUBLIC)
 @limit_group("auth")
 @blp.arguments(RegisterSchema)
@@ -123,6 +133,9 @@ def register(body):
 
 
 @blp.route("/login", methods=["POST"])
+@blp.alt_response(200, schema=SessionSchema, success=True)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
 @access(PUBLIC)
 @limit_group("auth")
 @blp.arguments(LoginSchema)
@@ -149,6 +162,7 @@ def login(body):
 
 
 @blp.route("/me", methods=["GET"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
 @access(AUTHENTICATED)
 @limit_group("auth")
 def me():
@@ -156,6 +170,7 @@ def me():
 
 
 @blp.route("/profile", methods=["PUT"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
 @access(AUTHENTICATED)
 @limit_group("auth")
 @blp.arguments(ProfileSchema)
@@ -168,6 +183,8 @@ def update_profile(body):
 
 
 @blp.route("/password", methods=["PUT"])
+@blp.alt_response(200, schema=MessageSchema, success=True)
+@blp.alt_response(403, response="FORBIDDEN")
 @access(AUTHENTICATED)
 @limit_group("auth")
 @blp.arguments(PasswordChangeSchema)
@@ -184,6 +201,7 @@ def change_password(body):
 
 
 @blp.route("/api-key", methods=["POST"])
+@blp.alt_response(201, schema=ApiKeyCreatedSchema, success=True)
 @access("viewer")
 @limit_group("api-key-create")
 @blp.arguments(ApiKeyCreateSchema)
@@ -214,6 +232,7 @@ def create_api_key(body):
 
 
 @blp.route("/api-keys", methods=["GET"])
+@blp.alt_response(200, schema=PageSchema, success=True)
 @access(AUTHENTICATED)
 @limit_group("auth")
 def list_api_keys():
@@ -225,6 +244,7 @@ def list_api_keys():
 
 
 @blp.route("/api-key/<key_id>", methods=["DELETE"])
+@blp.alt_response(204, description="No Content", success=True)
 @access(AUTHENTICATED)
 @limit_group("auth")
 def delete_api_key(key_id):
@@ -236,6 +256,7 @@ def delete_api_key(key_id):
 
 
 @blp.route("/api-key/<key_id>/revoke", methods=["POST"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
 @access(AUTHENTICATED)
 @limit_group("auth")
 def revoke_api_key(key_id):
@@ -247,6 +268,8 @@ def revoke_api_key(key_id):
 
 
 @blp.route("/refresh", methods=["POST"])
+@blp.alt_response(200, schema=TokensSchema, success=True)
+@blp.alt_response(401, response="UNAUTHORIZED")
 @access(PUBLIC)
 @limit_group("auth")
 def refresh():
@@ -269,6 +292,8 @@ def refresh():
 
 
 @blp.route("/logout", methods=["POST"])
+@blp.alt_response(204, description="No Content", success=True)
+@blp.alt_response(400, response="BAD_REQUEST")
 @access(AUTHENTICATED)
 @limit_group("auth")
 def logout():
@@ -285,6 +310,7 @@ def logout():
 
 
 @blp.route("/onboarding-complete", methods=["POST"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
 @access(AUTHENTICATED)
 @limit_group("auth")
 def onboarding_complete():
@@ -296,6 +322,9 @@ def onboarding_complete():
 
 
 @blp.route("/account", methods=["DELETE"])
+@blp.alt_response(204, description="No Content", success=True)
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(409, response="CONFLICT")
 @access(AUTHENTICATED)
 @limit_group("auth")
 @blp.arguments(AccountDeleteSchema)

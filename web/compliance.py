@@ -26,6 +26,7 @@ from common.scanner.model import SEVERITIES
 from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.database import db
+from web.openapi import REQUIRED_LOCATION, PageSchema, ResourceSchema
 from web.pagination import page_args_with, paginate
 
 blp = Blueprint(
@@ -76,6 +77,7 @@ def framework_or_404(framework_id: str) -> Framework:
 
 
 @blp.route("/frameworks", methods=["GET"])
+@blp.alt_response(200, schema=PageSchema, success=True)
 @access("viewer")
 @blp.arguments(FrameworkListArgs, location="query")
 def list_frameworks(args):
@@ -87,6 +89,7 @@ def list_frameworks(args):
 
 
 @blp.route("/frameworks/<framework_id>", methods=["GET"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
 @access("viewer")
 def get_framework(framework_id):
     framework = framework_or_404(framework_id)
@@ -94,6 +97,7 @@ def get_framework(framework_id):
 
 
 @blp.route("/frameworks/<framework_id>", methods=["PUT"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
 @access("editor")
 @blp.arguments(FrameworkUpdateSchema)
 def update_framework(body, framework_id):
@@ -172,6 +176,7 @@ def _validated_rule(body: dict) -> None:
 
 
 @blp.route("/rules", methods=["POST"])
+@blp.alt_response(201, schema=ResourceSchema, success=True, headers=REQUIRED_LOCATION)
 @access("editor")
 @blp.arguments(RuleCreateSchema)
 def create_rule(body):
@@ -194,6 +199,7 @@ def create_rule(body):
 
 
 @blp.route("/rules", methods=["GET"])
+@blp.alt_response(200, schema=PageSchema, success=True)
 @access("viewer")
 @blp.arguments(RuleListArgs, location="query")
 def list_rules(args):
@@ -208,12 +214,14 @@ def list_rules(args):
 
 
 @blp.route("/rules/<rule_id>", methods=["GET"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
 @access("viewer")
 def get_rule(rule_id):
     return rule_json(scoped_get_or_404(CustomRule, rule_id, "Custom rule"))
 
 
 @blp.route("/rules/<rule_id>", methods=["PUT"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
 @access("editor")
 @blp.arguments(RuleUpdateSchema)
 def update_rule(body, rule_id):
@@ -227,6 +235,7 @@ def update_rule(body, rule_id):
 
 
 @blp.route("/rules/<rule_id>", methods=["DELETE"])
+@blp.alt_response(204, description="No Content", success=True)
 @access("editor")
 def delete_rule(rule_id):
     rule = scoped_get_or_404(CustomRule, rule_id, "Custom rule")
@@ -264,6 +273,7 @@ def evaluation_run_json(run: EvaluationRun) -> dict:
 
 
 @blp.route("/evaluations", methods=["GET"])
+@blp.alt_response(200, schema=PageSchema, success=True)
 @access("viewer")
 @blp.arguments(EvaluationListArgs, location="query")
 def list_evaluations(args):
@@ -276,6 +286,7 @@ def list_evaluations(args):
 
 
 @blp.route("/evaluations/<evaluation_id>", methods=["GET"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
 @access("viewer")
 def get_evaluation(evaluation_id):
     return evaluation_run_json(scoped_get_or_404(EvaluationRun, evaluation_id, "Evaluation"))

@@ -23,6 +23,7 @@ from common.security import decrypt_secret, encrypt_secret, mask_secret
 from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.database import db
+from web.openapi import PageSchema, ProbeSchema, ResourceSchema
 from web.pagination import PageArgs, paginate
 
 blp = Blueprint(
@@ -109,6 +110,8 @@ def probe_n8n(url: str, api_key: str) -> dict:
 
 
 @blp.route("/credentials", methods=["POST"])
+@blp.alt_response(201, schema=ResourceSchema, success=True)
+@blp.alt_response(409, response="CONFLICT")
 @access("editor")
 @blp.arguments(CredentialCreateSchema)
 def create_credential(body):
@@ -132,6 +135,7 @@ def create_credential(body):
 
 
 @blp.route("/credentials", methods=["GET"])
+@blp.alt_response(200, schema=PageSchema, success=True)
 @access("analyst")
 @blp.arguments(PageArgs, location="query")
 def list_credentials(args):
@@ -142,6 +146,8 @@ def list_credentials(args):
 
 
 @blp.route("/credentials/<credential_id>", methods=["DELETE"])
+@blp.alt_response(204, description="No Content", success=True)
+@blp.alt_response(409, response="CONFLICT")
 @access("editor")
 def delete_credential(credential_id):
     credential = credential_or_404(credential_id)
@@ -155,6 +161,8 @@ def delete_credential(credential_id):
 
 
 @blp.route("/test", methods=["POST"])
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(200, schema=ProbeSchema, success=True)
 @access("analyst")
 @blp.arguments(ConnectionTestSchema)
 def test_connection(body):

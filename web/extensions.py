@@ -7,6 +7,8 @@ from flask_smorest import Api as SmorestApi
 from flask_sock import Sock
 from werkzeug.exceptions import HTTPException
 
+from web.openapi import ConventionsPlugin, ErrorSchema
+
 
 def _flatten_errors(errors: dict) -> dict:
     """webargs nests messages by location (``{"json": {...}}``); clients want ``{field: [...]}``."""
@@ -20,7 +22,17 @@ def _flatten_errors(errors: dict) -> dict:
 
 
 class Api(SmorestApi):
-    """flask-smorest with the conventions' error shape: always a message, flat field errors."""
+    """flask-smorest with the conventions' error shape: always a message, flat field errors.
+
+    The OpenAPI document has no catch-all ``default`` response: ``web.openapi`` documents every status.
+    """
+
+    ERROR_SCHEMA = ErrorSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def init_app(self, app, *, spec_kwargs=None):
+        conventions.app = app
+        super().init_app(app, spec_kwargs=spec_kwargs)
 
     def handle_http_exception(self, error: HTTPException):
         payload, code, headers = super().handle_http_exception(error)
@@ -36,6 +48,7 @@ class Api(SmorestApi):
         return payload, code, headers
 
 
-api = Api()
+conventions = ConventionsPlugin()
+api = Api(spec_kwargs={"extra_plugins": [conventions]})
 jwt = JWTManager()
 sock = Sock()

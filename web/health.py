@@ -13,6 +13,7 @@ from common.db import session_scope
 from common.redis_client import get_redis
 from web import metrics
 from web.access import PUBLIC, access
+from web.openapi import PROMETHEUS_TEXT, HealthSchema
 
 blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Health and metrics")
 
@@ -47,6 +48,8 @@ def _check_broker(redis_status: str) -> str:
 
 
 @blp.route("/health", methods=["GET"])
+@blp.alt_response(200, schema=HealthSchema, success=True)
+@blp.alt_response(503, schema=HealthSchema, description="A check failed")
 @access(PUBLIC)
 def health():
     redis_status = _check_redis()
@@ -56,6 +59,7 @@ def health():
 
 
 @blp.route("/metrics", methods=["GET"])
+@blp.alt_response(200, schema=PROMETHEUS_TEXT, content_type="text/plain", success=True)
 @access(PUBLIC)
 def metrics_endpoint():
     return metrics.render()

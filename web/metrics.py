@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
 
 import redis
 from flask import Flask, Response, g, request
+from kombu import Connection
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, SummaryMetricFamily
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from common.config import get_settings
 from common.db import session_scope
 from common.models import Scan
 from common.redis_client import get_redis
 from common.tasks import QUEUES, TASK_DURATIONS_KEY
+
+log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -33,14 +39,56 @@ http_latency = Histogram(
 )
 
 
-def queue_depths(client: redis.Redis) -> dict[str, int]:
-    """Messages waiting per Celery queue (Redis transport keeps each queue as a list, one per priority)."""
+REDIS_PRIORITY_STEPS = (0, 3, 6, 9)  # kombu's Redis transport keeps one list per priority step
+REDIS_PRIORITY_SEPARATOR = "\x06\x16"
+
+_broker_clients: dict[str, redis.Redis] = {}
+
+
+def _redis_list_keys(queue: str) -> list[str]:
+    return [
+        queue if step == 0 else f"{queue}{REDIS_PRIORITY_SEPARATOR}{step}" for step in REDIS_PRIORITY_STEPS
+    ]
+
+
+def _broker_redis_client(broker_url: str) -> redis.Redis:
+    """The broker may be another Redis (or database number) than the one for pub/sub and counters."""
+    if broker_url == get_settings().redis_url:
+        return get_redis()
+    if broker_url not in _broker_clients:
+        _broker_clients[broker_url] = redis.Redis.from_url(
+            broker_url, socket_connect_timeout=2, socket_timeout=5
+        )
+    return _broker_clients[broker_url]
+
+
+def queue_depths() -> dict[str, int]:
+    """Messages waiting per Celery queue, read from the broker, so a queue no worker consumes shows too."""
+    broker_url = get_settings().broker_url
+    if broker_url.startswith(("redis://", "rediss://", "unix://")):
+        pipe = _broker_redis_client(broker_url).pipeline()
+        for queue in QUEUES:
+            for key in _redis_list_keys(queue):
+                pipe.llen(key)
+        lengths = iter(pipe.execute())
+        return {queue: sum(int(next(lengths)) for _ in REDIS_PRIORITY_STEPS) for queue in QUEUES}
+    return _declared_queue_depths(broker_url)
+
+
+def _declared_queue_depths(broker_url: str) -> dict[str, int]:
+    """AMQP: a passive declare reports the message count without creating anything."""
     depths = {}
-    pipe = client.pipeline()
-    for queue in QUEUES:
-        pipe.llen(queue)
-    for queue, depth in zip(QUEUES, pipe.execute(), strict=True):
-        depths[queue] = int(depth)
+    with Connection(broker_url, connect_timeout=2) as connection:
+        connection.ensure_connection(max_retries=1)
+        for queue in QUEUES:
+            channel = connection.channel()
+            try:
+                depths[queue] = int(channel.queue_declare(queue=queue, passive=True).message_count)
+            except connection.channel_errors:  # NOT_FOUND: nothing was ever routed to it
+                depths[queue] = 0
+            finally:
+                with contextlib.suppress(*connection.connection_errors, *connection.channel_errors):
+                    channel.close()
     return depths
 
 
@@ -63,10 +111,12 @@ class PlatformCollector:
             "trusera_task_duration_seconds", "Task run time by task", labels=["task"]
         )
         try:
-            client = get_redis()
-            for queue, value in queue_depths(client).items():
+            for queue, value in queue_depths().items():
                 depth.add_metric([queue], value)
-            raw = client.hgetall(TASK_DURATIONS_KEY)
+        except Exception as exc:  # each transport raises its own errors; a scrape must still answer
+            log.warning("queue depths unavailable: %s", exc)
+        try:
+            raw = get_redis().hgetall(TASK_DURATIONS_KEY)
             for name in sorted({key.rsplit(":", 1)[0] for key in raw}):
                 durations.add_metric(
                     [name], int(raw.get(f"{name}:count", 0)), float(raw.get(f"{name}:sum", 0.0))

@@ -12,6 +12,7 @@ from common.models.base import isoformat
 from web.access import AUTHENTICATED, access, context
 from web.audit_trail import audit
 from web.database import db
+from web.openapi import ObjectSchema, PageSchema, ResourceSchema
 from web.pagination import PageArgs, paginate
 from web.principal import current_principal
 
@@ -56,6 +57,8 @@ def member_json(membership: Membership) -> dict:
 
 
 @blp.route("", methods=["POST"])
+@blp.alt_response(201, schema=ResourceSchema, success=True)
+@blp.alt_response(409, response="CONFLICT")
 @access(AUTHENTICATED)
 @blp.arguments(OrganizationCreateSchema)
 def create(body):
@@ -69,6 +72,7 @@ def create(body):
 
 
 @blp.route("", methods=["GET"])
+@blp.alt_response(200, schema=PageSchema, success=True)
 @access(AUTHENTICATED)
 @blp.arguments(PageArgs, location="query")
 def list_organizations(args):
@@ -93,6 +97,7 @@ def list_organizations(args):
 
 
 @blp.route("/<org_id>", methods=["GET"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
 @access("viewer", org_arg="org_id")
 def get(org_id):
     ctx = context()
@@ -100,6 +105,8 @@ def get(org_id):
 
 
 @blp.route("/<org_id>", methods=["DELETE"])
+@blp.alt_response(204, description="No Content", success=True)
+@blp.alt_response(409, response="CONFLICT")
 @access("admin", org_arg="org_id")
 def delete_organization(org_id):
     org = context().organization
@@ -112,6 +119,8 @@ def delete_organization(org_id):
 
 
 @blp.route("/<org_id>/members", methods=["POST"])
+@blp.alt_response(201, schema=ObjectSchema, success=True)
+@blp.alt_response(409, response="CONFLICT")
 @access("admin", org_arg="org_id")
 @blp.arguments(MemberAddSchema)
 def add_member(body, org_id):
@@ -131,6 +140,7 @@ def add_member(body, org_id):
 
 
 @blp.route("/<org_id>/members", methods=["GET"])
+@blp.alt_response(200, schema=PageSchema, success=True)
 @access("viewer", org_arg="org_id")
 @blp.arguments(PageArgs, location="query")
 def list_members(args, org_id):
@@ -139,6 +149,8 @@ def list_members(args, org_id):
 
 
 @blp.route("/<org_id>/members/<user_id>", methods=["DELETE"])
+@blp.alt_response(204, description="No Content", success=True)
+@blp.alt_response(409, response="CONFLICT")
 @access("admin", org_arg="org_id")
 def remove_member(org_id, user_id):
     membership = db().scalar(

@@ -19,6 +19,7 @@ from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.compliance import refuse_deep_nesting
 from web.database import db
+from web.openapi import REQUIRED_LOCATION, ObjectSchema, PageSchema, ResourceSchema
 from web.pagination import page_args_with, paginate
 
 blp = Blueprint("policies", __name__, url_prefix="/api/v1/policies", description="Policies")
@@ -90,6 +91,7 @@ def _validated_rules(body: dict) -> None:
 
 
 @blp.route("", methods=["POST"])
+@blp.alt_response(201, schema=ResourceSchema, success=True, headers=REQUIRED_LOCATION)
 @access("editor")
 @blp.arguments(PolicyCreateSchema)
 def create_policy(body):
@@ -111,6 +113,7 @@ def create_policy(body):
 
 
 @blp.route("", methods=["GET"])
+@blp.alt_response(200, schema=PageSchema, success=True)
 @access("viewer")
 @blp.arguments(PolicyListArgs, location="query")
 def list_policies(args):
@@ -124,6 +127,8 @@ def list_policies(args):
 
 
 @blp.route("/preview", methods=["POST"])
+@blp.alt_response(200, schema=ObjectSchema, success=True)
+@blp.alt_response(409, response="CONFLICT")
 @access("viewer")
 @blp.arguments(PolicyPreviewSchema)
 def preview_policy(body):
@@ -153,12 +158,14 @@ def preview_policy(body):
 
 
 @blp.route("/<policy_id>", methods=["GET"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
 @access("viewer")
 def get_policy(policy_id):
     return policy_json(scoped_get_or_404(Policy, policy_id, "Policy"))
 
 
 @blp.route("/<policy_id>", methods=["PUT"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
 @access("editor")
 @blp.arguments(PolicyUpdateSchema)
 def update_policy(body, policy_id):
@@ -172,6 +179,7 @@ def update_policy(body, policy_id):
 
 
 @blp.route("/<policy_id>", methods=["DELETE"])
+@blp.alt_response(204, description="No Content", success=True)
 @access("admin")
 def delete_policy(policy_id):
     policy = scoped_get_or_404(Policy, policy_id, "Policy")
@@ -182,6 +190,7 @@ def delete_policy(policy_id):
 
 
 @blp.route("/<policy_id>/evaluations", methods=["GET"])
+@blp.alt_response(200, schema=PageSchema, success=True)
 @access("viewer")
 @blp.arguments(EvaluationListArgs, location="query")
 def list_policy_evaluations(args, policy_id):

@@ -32,6 +32,7 @@ from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.compliance import evaluation_run_json, paginate_list
 from web.database import db
+from web.openapi import REQUIRED_LOCATION, ObjectSchema, PageSchema, QueuedSchema
 from web.pagination import page_args_with, paginate
 from web.policies import policy_evaluation_json
 
@@ -61,6 +62,7 @@ EvaluationListArgs = page_args_with(
 
 
 @blp.route("/<scan_id>/compliance", methods=["GET"])
+@blp.alt_response(200, schema=ObjectSchema, success=True)
 @access("viewer")
 @blp.arguments(ComplianceArgs, location="query")
 def get_compliance(args, scan_id):
@@ -86,6 +88,8 @@ def get_compliance(args, scan_id):
 
 
 @blp.route("/<scan_id>/evaluate", methods=["POST"])
+@blp.alt_response(202, schema=QueuedSchema, success=True, headers=REQUIRED_LOCATION)
+@blp.alt_response(409, response="CONFLICT")
 @access("analyst")
 def evaluate_scan(scan_id):
     ctx = context()
@@ -118,6 +122,7 @@ def evaluate_scan(scan_id):
 
 
 @blp.route("/<scan_id>/violations", methods=["GET"])
+@blp.alt_response(200, schema=PageSchema, success=True)
 @access("viewer")
 @blp.arguments(ViolationListArgs, location="query")
 def list_violations(args, scan_id):
@@ -150,6 +155,7 @@ def list_violations(args, scan_id):
 
 
 @blp.route("/<scan_id>/evaluations", methods=["GET"])
+@blp.alt_response(200, schema=PageSchema, success=True)
 @access("viewer")
 @blp.arguments(EvaluationListArgs, location="query")
 def list_evaluations(args, scan_id):

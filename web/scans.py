@@ -24,6 +24,7 @@ from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.connectors import N8nUrl, credential_or_404
 from web.database import db
+from web.openapi import REQUIRED_LOCATION, PageSchema, ScanSchema
 from web.pagination import page_args_with, paginate
 from web.ratelimits import limit_group
 
@@ -116,6 +117,9 @@ def _existing_for_key(organization_id: str, key: str) -> Scan | None:
 
 
 @blp.route("", methods=["POST"])
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(202, schema=ScanSchema, success=True, headers=REQUIRED_LOCATION)
+@blp.alt_response(400, response="BAD_REQUEST")
 @access("analyst")
 @limit_group("scan-create")
 @blp.arguments(ScanCreateSchema)
@@ -165,6 +169,7 @@ def create_scan(body):
 
 
 @blp.route("", methods=["GET"])
+@blp.alt_response(200, schema=PageSchema, success=True)
 @access("viewer")
 @blp.arguments(ScanListArgs, location="query")
 def list_scans(args):
@@ -177,12 +182,14 @@ def list_scans(args):
 
 
 @blp.route("/<scan_id>", methods=["GET"])
+@blp.alt_response(200, schema=ScanSchema, success=True)
 @access("viewer")
 def get_scan(scan_id):
     return scan_json(scoped_get_or_404(Scan, scan_id, "Scan"))
 
 
 @blp.route("/<scan_id>/components", methods=["GET"])
+@blp.alt_response(200, schema=PageSchema, success=True)
 @access("viewer")
 @blp.arguments(ComponentListArgs, location="query")
 def list_components(args, scan_id):

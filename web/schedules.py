@@ -20,6 +20,7 @@ from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.connectors import credential_or_404
 from web.database import db
+from web.openapi import REQUIRED_LOCATION, PageSchema, ResourceSchema
 from web.pagination import page_args_with, paginate
 
 blp = Blueprint("schedules", __name__, url_prefix="/api/v1/schedules", description="Scheduled scans")
@@ -129,6 +130,9 @@ def _apply(schedule: Schedule, body: dict) -> None:
 
 
 @blp.route("", methods=["POST"])
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(201, schema=ResourceSchema, success=True, headers=REQUIRED_LOCATION)
+@blp.alt_response(400, response="BAD_REQUEST")
 @access("editor")
 @blp.arguments(ScheduleCreateSchema)
 def create_schedule(body):
@@ -146,6 +150,7 @@ def create_schedule(body):
 
 
 @blp.route("", methods=["GET"])
+@blp.alt_response(200, schema=PageSchema, success=True)
 @access("viewer")
 @blp.arguments(ScheduleListArgs, location="query")
 def list_schedules(args):
@@ -158,12 +163,15 @@ def list_schedules(args):
 
 
 @blp.route("/<schedule_id>", methods=["GET"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
 @access("viewer")
 def get_schedule(schedule_id):
     return schedule_json(scoped_get_or_404(Schedule, schedule_id, "Schedule"))
 
 
 @blp.route("/<schedule_id>", methods=["PUT"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
+@blp.alt_response(400, response="BAD_REQUEST")
 @access("editor")
 @blp.arguments(ScheduleUpdateSchema)
 def update_schedule(body, schedule_id):
@@ -175,6 +183,7 @@ def update_schedule(body, schedule_id):
 
 
 @blp.route("/<schedule_id>", methods=["DELETE"])
+@blp.alt_response(204, description="No Content", success=True)
 @access("admin")
 def delete_schedule(schedule_id):
     schedule = scoped_get_or_404(Schedule, schedule_id, "Schedule")

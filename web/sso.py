@@ -21,6 +21,7 @@ from common.sso import outbound_url_problem
 from web.access import access, context
 from web.audit_trail import audit
 from web.database import db
+from web.openapi import ObjectSchema
 
 blp = Blueprint(
     "sso", __name__, url_prefix="/api/v1/organizations", description="Single sign-on configuration"
@@ -124,6 +125,9 @@ def _config_or_404(org_id: str) -> SsoConfig:
 
 
 @blp.route("/<org_id>/sso", methods=["PUT"])
+@blp.alt_response(200, schema=ObjectSchema, success=True)
+@blp.alt_response(201, schema=ObjectSchema, description="SSO configured for the first time", success=True)
+@blp.alt_response(409, response="CONFLICT")
 @access("admin", org_arg="org_id")
 @blp.arguments(SsoConfigSchema)
 def put_config(body, org_id):
@@ -166,12 +170,14 @@ def put_config(body, org_id):
 
 
 @blp.route("/<org_id>/sso", methods=["GET"])
+@blp.alt_response(200, schema=ObjectSchema, success=True)
 @access("viewer", org_arg="org_id")
 def get_config(org_id):
     return sso_config_json(_config_or_404(org_id), context().organization.slug)
 
 
 @blp.route("/<org_id>/sso/toggle", methods=["POST"])
+@blp.alt_response(200, schema=ObjectSchema, success=True)
 @access("admin", org_arg="org_id")
 @blp.arguments(ToggleSchema)
 def toggle(body, org_id):
@@ -184,6 +190,7 @@ def toggle(body, org_id):
 
 
 @blp.route("/<org_id>/sso", methods=["DELETE"])
+@blp.alt_response(204, description="No Content", success=True)
 @access("admin", org_arg="org_id")
 def delete_config(org_id):
     config = _config_or_404(org_id)

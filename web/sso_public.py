@@ -34,6 +34,7 @@ from common.sso import (
 from web.access import PUBLIC, access
 from web.auth import user_json
 from web.database import db
+from web.openapi import REQUIRED_LOCATION, ObjectSchema, SessionSchema
 from web.ratelimits import limit_group
 from web.tokens import start_session
 
@@ -90,6 +91,7 @@ def _enabled_config(organization: Organization) -> SsoConfig:
 
 
 @blp.route("/<org_slug>/check", methods=["GET"])
+@blp.alt_response(200, schema=ObjectSchema, success=True)
 @access(PUBLIC)
 @limit_group("auth")
 def check(org_slug):
@@ -108,6 +110,11 @@ def check(org_slug):
 
 
 @blp.route("/<org_slug>/login", methods=["GET"])
+@blp.alt_response(
+    302, description="Redirect to the identity provider", headers=REQUIRED_LOCATION, success=True
+)
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(502, response="BAD_GATEWAY")
 @access(PUBLIC)
 @limit_group("auth")
 def login(org_slug):
@@ -141,6 +148,12 @@ def login(org_slug):
 
 
 @blp.route("/<org_slug>/callback", methods=["GET"])
+@blp.alt_response(200, schema=SessionSchema, success=True)
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(502, response="BAD_GATEWAY")
 @access(PUBLIC)
 @limit_group("auth")
 def callback(org_slug):

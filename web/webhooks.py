@@ -26,6 +26,7 @@ from common.webhook_signing import generate_secret
 from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.database import db
+from web.openapi import REQUIRED_LOCATION, ObjectSchema, PageSchema, ResourceSchema
 from web.pagination import page_args_with, paginate
 from web.ratelimits import limit_group
 
@@ -108,6 +109,7 @@ def attempt_json(attempt: WebhookDeliveryAttempt) -> dict:
 
 
 @blp.route("", methods=["POST"])
+@blp.alt_response(201, schema=ResourceSchema, success=True, headers=REQUIRED_LOCATION)
 @access("admin")
 @blp.arguments(WebhookCreateSchema)
 def create_webhook(body):
@@ -132,6 +134,7 @@ def create_webhook(body):
 
 
 @blp.route("", methods=["GET"])
+@blp.alt_response(200, schema=PageSchema, success=True)
 @access("viewer")
 @blp.arguments(WebhookListArgs, location="query")
 def list_webhooks(args):
@@ -142,12 +145,14 @@ def list_webhooks(args):
 
 
 @blp.route("/<webhook_id>", methods=["GET"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
 @access("viewer")
 def get_webhook(webhook_id):
     return webhook_json(scoped_get_or_404(Webhook, webhook_id, "Webhook"))
 
 
 @blp.route("/<webhook_id>", methods=["PUT"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
 @access("admin")
 @blp.arguments(WebhookUpdateSchema)
 def update_webhook(body, webhook_id):
@@ -171,6 +176,7 @@ def update_webhook(body, webhook_id):
 
 
 @blp.route("/<webhook_id>", methods=["DELETE"])
+@blp.alt_response(204, description="No Content", success=True)
 @access("admin")
 def delete_webhook(webhook_id):
     webhook = scoped_get_or_404(Webhook, webhook_id, "Webhook")
@@ -185,6 +191,7 @@ def delete_webhook(webhook_id):
 
 
 @blp.route("/<webhook_id>/deliveries", methods=["GET"])
+@blp.alt_response(200, schema=PageSchema, success=True)
 @access("viewer")
 @blp.arguments(DeliveryListArgs, location="query")
 def list_deliveries(args, webhook_id):
@@ -206,6 +213,7 @@ def list_deliveries(args, webhook_id):
 
 
 @blp.route("/<webhook_id>/test", methods=["POST"])
+@blp.alt_response(200, schema=ObjectSchema, success=True)
 @access("admin")
 @limit_group("webhook-test")
 def test_webhook(webhook_id):

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from common import webhooks
 from common.db import session_scope
 from common.models.base import utcnow
-from common.models.webhooks import Webhook, WebhookDelivery, WebhookEvent
+from common.models.webhooks import FINAL_DELIVERY_STATUSES, Webhook, WebhookDelivery, WebhookEvent
 from common.pipeline import enqueue
 from common.security import decrypt_secret
 from common.tasks import WEBHOOK_DELIVER, WEBHOOK_DISPATCH
@@ -23,8 +23,6 @@ from workers.app import app
 from workers.base import TRANSIENT_ERRORS, PlatformTask
 
 log = logging.getLogger(__name__)
-
-FINAL_STATUSES = ("succeeded", "failed")
 
 
 def _create_deliveries(event_id: str) -> list[str]:
@@ -81,7 +79,7 @@ def _load(delivery_id: str, attempt: int) -> tuple[str, str, str] | None:
         if row is None:
             return None
         delivery, webhook, body = row
-        if delivery.status in FINAL_STATUSES or delivery.attempts >= attempt:
+        if delivery.status in FINAL_DELIVERY_STATUSES or delivery.attempts >= attempt:
             return None
         if not webhook.enabled:
             delivery.status = "failed"
@@ -110,7 +108,7 @@ def deliver(self: PlatformTask, delivery_id: str, attempt: int = 1) -> str | Non
         row = session.execute(
             _delivery_with_webhook().where(WebhookDelivery.id == delivery_id).with_for_update()
         ).one_or_none()
-        if row is None or row[0].status in FINAL_STATUSES or row[0].attempts >= attempt:
+        if row is None or row[0].status in FINAL_DELIVERY_STATUSES or row[0].attempts >= attempt:
             return None  # a duplicate of this message recorded the attempt first
         delivery, webhook = row
         webhooks.record_outcome(

@@ -17,6 +17,7 @@ from common.db import Base, JSONType
 from common.models.base import created_column, id_column, utcnow
 
 DELIVERY_STATUSES = ("pending", "retrying", "succeeded", "failed")
+FINAL_DELIVERY_STATUSES = ("succeeded", "failed")
 
 
 class Webhook(Base):

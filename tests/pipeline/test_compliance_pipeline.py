@@ -355,3 +355,38 @@ def test_deleting_a_policy_keeps_the_scans_record_until_reevaluation(client, sca
     post(client, user, None, f"/scans/{scan_id}/evaluate", {}, status=202)
     completed_runs(client, user, None, scan_id, 4)
     assert get(client, user, None, f"/scans/{scan_id}/evaluations")["total"] == 0
+
+
+def test_the_cli_gate_gives_the_platforms_answer(client, scan_root, tmp_path):
+    """The same tree and policy: the CLI's local evaluation equals the one the worker stored."""
+    from common import cli
+
+    policy = {
+        "name": "No retired or leaked",
+        "action": "block",
+        "rules": [
+            {"condition": {"any": [{"field": "flags", "operator": "contains", "value": "retired_model"}]}},
+            {"condition": {"field": "flags", "operator": "contains", "value": "hardcoded_api_key"}},
+            {"metric": "count(type=model, provider=deepseek)", "operator": "gt", "value": 0},
+        ],
+    }
+    user = register_user(client)
+    post(client, user, None, "/policies", policy)
+    write_project(scan_root)
+    scan_id = post(client, user, None, "/scans", {"target": str(scan_root)}, status=202)["id"]
+    wait_for_completed_scan(client, user, None, scan_id)
+    completed_runs(client, user, None, scan_id, 1)
+    platform = get(client, user, None, f"/scans/{scan_id}/violations?per_page=100")["items"]
+
+    policy_file = tmp_path / "policy.json"
+    policy_file.write_text(json.dumps(policy))
+    report = tmp_path / "report.json"
+    argv = ["scan", str(scan_root), "--policy", str(policy_file), "--format", "json", "-o", str(report)]
+    assert cli.main([*argv, "--quiet", "--jobs", "1"]) == 1
+    [local] = json.loads(report.read_text())["policies"]
+
+    def essence(violations):
+        return sorted((v["rule_index"], v.get("component_id"), v["message"]) for v in violations)
+
+    assert len(platform) == 3
+    assert essence(local["violations"]) == essence(platform)

@@ -87,3 +87,68 @@ def test_unwritable_output_exits_2(project, tmp_path):
 
 def test_formats_always_include_table_and_json():
     assert cli.available_formats()[:2] == ["table", "json"]
+
+
+@pytest.mark.parametrize("format_name", ["cyclonedx", "sarif", "spdx3", "html", "csv", "markdown", "junit"])
+def test_every_export_format_is_written_and_passes_its_validator(project, tmp_path, format_name):
+    from tests.export_validators import check_export
+
+    assert format_name in cli.available_formats()
+    target = tmp_path / f"report.{format_name}"
+    argv = ["scan", str(project), "--format", format_name, "-o", str(target), "--quiet", "--jobs", "1"]
+    assert cli.main(argv) == 0
+    check_export(format_name, target.read_bytes(), components=2)
+
+
+POLICIES = """
+policies:
+  - name: No unpinned models
+    action: block
+    rules:
+      - condition: {field: flags, operator: contains, value: unpinned_model}
+  - name: At most one provider
+    action: warn
+    rules:
+      - metric: by_type.llm_provider
+        operator: gt
+        value: 0
+"""
+
+
+def test_policy_gate_blocks_on_a_failed_block_policy(project, tmp_path, capsys):
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(POLICIES)
+    report = tmp_path / "report.xml"
+    argv = ["scan", str(project), "--policy", str(policy_file), "--format", "junit", "-o", str(report)]
+    assert cli.main([*argv, "--quiet", "--jobs", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "policy 'No unpinned models' [block]: FAILED (1 violations)" in err
+    assert "policy 'At most one provider' [warn]: FAILED (1 violations)" in err
+    assert "gpt-4o-mini" in err
+    assert 'name="No unpinned models (block)"' in report.read_text()  # the JUnit report carries the gate
+
+
+def test_a_failed_warn_policy_does_not_block(project, tmp_path, capsys):
+    policy_file = tmp_path / "policy.json"
+    policy_file.write_text(
+        json.dumps(
+            {
+                "name": "Warn on models",
+                "action": "warn",
+                "rules": [{"condition": {"field": "type", "operator": "equals", "value": "model"}}],
+            }
+        )
+    )
+    assert cli.main(["scan", str(project), "--policy", str(policy_file), "--quiet", "--jobs", "1"]) == 0
+    assert "policy 'Warn on models' [warn]: FAILED (1 violations)" in capsys.readouterr().err
+
+
+def test_an_invalid_policy_file_exits_2_before_scanning(project, tmp_path, capsys):
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(
+        "name: typo\naction: block\nrules:\n  - condition: {field: nmae, operator: equals, value: x}\n"
+    )
+    assert cli.main(["scan", str(project), "--policy", str(policy_file), "--quiet", "--jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "policy.yaml: rules.0.condition.field: unknown field" in err
+    assert capsys.readouterr().out == ""

@@ -1,0 +1,141 @@
+"""API throughput and latency under concurrent load, measured with ``wrk`` (Debian: ``apt-get install wrk``).
+
+Self-contained (``bench/_stack.py``): a scratch PostgreSQL database and Redis database, and the API
+served exactly as ``make run`` serves it (gunicorn, one gevent worker). Rate limits are switched off
+for the benchmarked API (``RATELIMIT_ENABLED=false``): ``POST /scans`` is limited to 10 per minute
+per principal, and every other endpoint to 200. Two workloads, authenticated with a JWT:
+
+- ``GET /scans/:id/components`` on a scan of 10,000 components (inserted through the models), the
+  first page at the default ``per_page`` (20) and at the maximum (100);
+- ``POST /scans`` on a small target: each request validates, inserts the scan, commits, sends the
+  ``scans.run`` task to the broker and publishes ``scan.queued`` (no worker consumes here).
+
+Run from the repository root::
+
+    .venv/bin/python bench/bench_api.py [--duration 10] [--connections 32] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._stack import Stack, machine
+
+COMPONENTS = 10_000
+POST_SCRIPT = """
+wrk.method = "POST"
+wrk.body = '{body}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {token}"
+"""
+
+
+def insert_components(organization_id: str, target: str, count: int) -> str:
+    from common.db import session_scope
+    from common.models import Component, Scan
+    from common.scanner.model import COMPONENT_TYPES, SEVERITIES
+
+    rng = random.Random(7)
+    with session_scope() as session:
+        scan = Scan(organization_id=organization_id, target=target, status="completed", progress=100)
+        session.add(scan)
+        session.flush()
+        session.add_all(
+            Component(
+                scan_id=scan.id,
+                organization_id=organization_id,
+                fingerprint=hashlib.sha256(f"{scan.id}-{i}".encode()).hexdigest(),
+                name=f"component-{i}",
+                type=rng.choice(COMPONENT_TYPES),
+                provider=rng.choice(["openai", "anthropic", "google", "meta", None]),
+                version=f"1.{i % 50}.0",
+                model_name=f"model-{i % 300}",
+                locations=[{"file": f"src/module_{i % 400}.py", "line": i % 900 + 1}],
+                flags=rng.sample(
+                    ["hardcoded_api_key", "unpinned_model", "internet_facing", "deprecated_model"], 1
+                ),
+                risk_score=rng.randint(0, 100),
+                severity=rng.choice(SEVERITIES),
+                risk_factors=["benchmark"],
+                detector="bench",
+            )
+            for i in range(count)
+        )
+        return scan.id
+
+
+def run_wrk(url: str, args, connections: int, script: str | None = None) -> dict:
+    threads = min(args.threads, connections)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{args.duration}s", "--latency"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script or "")
+    command += ["-s", lua.name, url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    Path(lua.name).unlink()
+
+    def ms(label: str) -> float:
+        value, unit = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", output, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: (.*)", output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
+        "p50_ms": ms("50%"),
+        "p99_ms": ms("99%"),
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": errors.group(1) if errors else "none",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", default="1,32", help="comma-separated: one wrk run per level")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install -y wrk")
+    with Stack("api", RATELIMIT_ENABLED="false") as stack:
+        stack.start_api()
+        session = stack.register()
+        token, org_id = session["access_token"], session["user"]["personal_organization_id"]
+        target = stack.scan_root / "tiny"
+        target.mkdir()
+        (target / "app.py").write_text("import openai\nclient = openai.OpenAI()\n")
+        scan_id = insert_components(org_id, str(target), COMPONENTS)
+        auth = f'wrk.headers["Authorization"] = "Bearer {token}"\n'
+        results = {}
+        body = json.dumps({"target": str(target)})
+        for connections in [int(c) for c in args.connections.split(",")]:
+            for per_page in (20, 100):
+                url = f"{stack.api}/scans/{scan_id}/components?per_page={per_page}"
+                name = f"GET /scans/:id/components (10,000 components, per_page={per_page})"
+                results[name, connections] = run_wrk(url, args, connections, auth)
+            script = POST_SCRIPT.format(body=body, token=token)
+            results["POST /scans", connections] = run_wrk(f"{stack.api}/scans", args, connections, script)
+    print(f"machine: {machine()}")
+    print(f"wrk -t{args.threads} -d{args.duration}s --latency; API: make run's gunicorn (gevent, 1 process)")
+    print("| endpoint | connections | requests/s | p50 ms | p99 ms | requests | non-2xx | socket errors |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for (name, connections), r in results.items():
+        print(
+            f"| {name} | {connections} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} "
+            f"| {r['requests']} | {r['non_2xx']} | {r['socket_errors']} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

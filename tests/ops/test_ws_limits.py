@@ -1,0 +1,189 @@
+"""WebSocket limits on the live server: concurrent sockets per principal and per organization, and a
+client that does not read its events (bounded send queue, the socket dropped when it overflows).
+Also who may open a socket at all (the WebSocket row of the authorization matrix)."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import os
+import socket
+import threading
+import time
+from urllib.parse import urlsplit
+
+import pytest
+import redis
+import websocket
+
+from common.events import channel_for
+from tests.helpers import add_member, register_user, wait_for
+
+PER_PRINCIPAL, PER_ORG, QUEUE = 2, 3, 50
+
+
+@pytest.fixture
+def ws_limits(monkeypatch):
+    """Small limits for this test, read by the live server (same process) at each connection."""
+    import common.config as config
+
+    monkeypatch.setattr(
+        config,
+        "_settings",
+        dataclasses.replace(
+            config.get_settings(),
+            ws_max_sockets_per_principal=PER_PRINCIPAL,
+            ws_max_sockets_per_org=PER_ORG,
+            ws_send_queue_size=QUEUE,
+        ),
+    )
+
+
+def ws_url(live_server: str, token: str, organization_id: str | None = None) -> str:
+    url = live_server.replace("http://", "ws://", 1) + f"/api/v1/ws?token={token}"
+    return url + (f"&organization_id={organization_id}" if organization_id else "")
+
+
+def first_answer(url: str) -> tuple[websocket.WebSocket, str, object]:
+    """("hello", organization_id) or ("close", (code, reason)) for a new socket."""
+    ws = websocket.create_connection(url, timeout=10)
+    opcode, frame = ws.recv_data_frame(control_frame=True)
+    if opcode == websocket.ABNF.OPCODE_CLOSE:
+        return ws, "close", (int.from_bytes(frame.data[:2], "big"), frame.data[2:].decode())
+    message = json.loads(frame.data)
+    assert message["type"] == "hello", message
+    return ws, "hello", message["organization_id"]
+
+
+def close_code(url: str) -> tuple[int, str]:
+    ws, kind, detail = first_answer(url)
+    ws.close()
+    assert kind == "close", f"expected a close frame, got {kind} {detail}"
+    return detail
+
+
+def slots(kind: str, ident: str) -> int:
+    from common.redis_client import get_redis
+
+    return get_redis().zcard(f"trusera:ws:sockets:{kind}:{ident}")
+
+
+def test_who_may_open_a_socket(live_server, client):
+    owner = register_user(client)
+    team = client.post("/api/v1/organizations", json={"name": "WS Team"}, headers=owner.headers()).json
+    viewer, outsider = register_user(client), register_user(client)
+    add_member(client, owner, team["id"], viewer, "viewer")
+    key = client.post("/api/v1/auth/api-key", json={"name": "ws"}, headers=owner.headers(team["id"])).json
+    client.post(f"/api/v1/auth/api-key/{key['id']}/revoke", headers=owner.headers())
+
+    assert close_code(live_server.replace("http://", "ws://", 1) + "/api/v1/ws")[0] == 1008
+    assert close_code(ws_url(live_server, key["key"]))[0] == 1008
+    assert close_code(ws_url(live_server, outsider.token, team["id"]))[0] == 1008
+    ws, kind, organization_id = first_answer(ws_url(live_server, viewer.token, team["id"]))
+    ws.close()
+    assert (kind, organization_id) == ("hello", team["id"])
+
+
+@pytest.mark.usefixtures("ws_limits")
+def test_sockets_over_the_principal_or_organization_cap_are_closed_with_1013(live_server, client):
+    owner = register_user(client)
+    team = client.post("/api/v1/organizations", json={"name": "Capped"}, headers=owner.headers()).json
+    member, stranger = register_user(client), register_user(client)
+    add_member(client, owner, team["id"], member, "viewer")
+    key = client.post("/api/v1/auth/api-key", json={"name": "ws"}, headers=owner.headers(team["id"])).json
+    owner_url = ws_url(live_server, owner.token, team["id"])
+    opened = []
+    try:
+        for _ in range(PER_PRINCIPAL):
+            ws, kind, _org = first_answer(owner_url)
+            opened.append(ws)
+            assert kind == "hello"
+        code, reason = close_code(owner_url)
+        assert code == 1013 and "user or API key" in reason and f"limit {PER_PRINCIPAL}" in reason
+        # An API key is a principal of its own, in the same organization: the organization's last slot.
+        ws, kind, _org = first_answer(ws_url(live_server, key["key"]))
+        opened.append(ws)
+        assert kind == "hello" and slots("org", team["id"]) == PER_ORG
+        code, reason = close_code(ws_url(live_server, member.token, team["id"]))
+        assert code == 1013 and "organization" in reason and f"limit {PER_ORG}" in reason
+        # Other organizations are not affected.
+        ws, kind, _org = first_answer(ws_url(live_server, stranger.token))
+        ws.close()
+        assert kind == "hello"
+        # A closed socket gives its slot back.
+        opened.pop(0).close()
+        wait_for(lambda: slots("org", team["id"]) == PER_ORG - 1, timeout=10)
+        ws, kind, _org = first_answer(ws_url(live_server, member.token, team["id"]))
+        opened.append(ws)
+        assert kind == "hello"
+    finally:
+        for ws in opened:
+            ws.close()
+
+
+def stalled_socket(live_server: str, token: str) -> socket.socket:
+    """A WebSocket client that completes the handshake and then never reads (4 KiB receive buffer)."""
+    parts = urlsplit(live_server)
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.connect((parts.hostname, parts.port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    raw.sendall(
+        (
+            f"GET /api/v1/ws?token={token} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += raw.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return raw
+
+
+@pytest.mark.usefixtures("ws_limits")
+def test_a_client_that_does_not_read_is_dropped_and_others_get_every_event(live_server, client):
+    from web.ws import relay
+
+    user = register_user(client)
+    stalled = stalled_socket(live_server, user.token)
+    wait_for(lambda: relay.subscribers(user.org_id) == 1, timeout=10)
+    reader = websocket.create_connection(ws_url(live_server, user.token), timeout=30)
+    assert json.loads(reader.recv())["type"] == "hello"
+    wait_for(lambda: relay.subscribers(user.org_id) == 2, timeout=10)
+    assert slots("principal", f"user:{user.id}") == 2
+
+    events = 1500  # 12 MB: more than the stalled client's socket buffers plus its queue of QUEUE events
+    received: list[int] = []
+
+    def read_all():
+        while len(received) < events:
+            message = json.loads(reader.recv())
+            if message.get("type") == "bench.padding":
+                received.append(message["n"])
+
+    thread = threading.Thread(target=read_all, daemon=True)
+    thread.start()
+    publisher = redis.Redis.from_url(os.environ["REDIS_URL"])
+    padding = "x" * 8192
+    for n in range(events):
+        publisher.publish(
+            channel_for(user.org_id), json.dumps({"type": "bench.padding", "n": n, "pad": padding})
+        )
+        while n - len(received) > QUEUE // 2:  # a pace the reading client keeps up with, however slow
+            time.sleep(0.001)
+    thread.join(timeout=60)
+    reader.close()
+
+    assert received == list(range(events)), "the client that reads lost events"
+    # The stalled socket was dropped: no longer subscribed, its serving loop ended (its slot is free) ...
+    wait_for(lambda: relay.subscribers(user.org_id) == 0, timeout=10)
+    wait_for(lambda: slots("principal", f"user:{user.id}") == 0, timeout=10)
+    # ... and the connection is closed: what the client finally reads ends (EOF or reset).
+    stalled.settimeout(10)
+    with pytest.raises((ConnectionResetError, EOFError)):
+        while True:
+            if not stalled.recv(65536):
+                raise EOFError
+    stalled.close()

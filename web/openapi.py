@@ -1,0 +1,221 @@
+"""The OpenAPI document follows the conventions: every status an operation can answer is documented.
+
+Each view documents its own success response (``@blp.alt_response(..., success=True)``) and the
+errors only it raises (a 409, a business 403...). The errors every view shares are derived here
+from what the view declares, by an apispec plugin, so they cannot drift from the code:
+
+- 401 (and ``bearerAuth`` security) unless the view is public; 403 when it needs a role in an
+  organization (too low a role, or an ``X-Organization-Id`` the caller is not a member of);
+- 404 when the path names a resource; 400 (malformed JSON) and 413 (over ``MAX_CONTENT_LENGTH``)
+  when the operation takes a body; 429 with ``Retry-After`` when it is rate limited;
+- 503 everywhere (database or Redis unavailable).
+
+There is no catch-all ``default`` response: a status code that is not documented is a bug, and the
+schemathesis test (``tests/ops/test_fuzz.py``) fails on it.
+"""
+
+from __future__ import annotations
+
+import http
+
+import marshmallow as ma
+from apispec import BasePlugin
+
+HTTP_METHODS = ("get", "put", "post", "delete", "patch")
+
+
+class ErrorSchema(ma.Schema):
+    """The one error shape: ``{"code", "status", "message", "errors"?}``."""
+
+    code = ma.fields.Integer(required=True, metadata={"description": "HTTP status code"})
+    status = ma.fields.String(required=True, metadata={"description": "HTTP reason phrase"})
+    message = ma.fields.String(required=True, metadata={"description": "A human sentence"})
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        metadata={"description": "Validation messages by field (validation errors only)"},
+    )
+
+
+class PageSchema(ma.Schema):
+    """The one list shape."""
+
+    items = ma.fields.List(ma.fields.Dict(), required=True)
+    page = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
+    per_page = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
+    total = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
+
+
+class ResourceSchema(ma.Schema):
+    """A stored resource: always has its ``id``; its other fields are described by the reference."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+    id = ma.fields.String(required=True)
+
+
+class ObjectSchema(ma.Schema):
+    """A JSON object computed on the fly (dashboard, compliance results, previews...)."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+
+class QueuedSchema(ResourceSchema):
+    """Queued work (202): the created resource with its ``status``."""
+
+    status = ma.fields.String(required=True)
+
+
+class ScanSchema(ResourceSchema):
+    organization_id = ma.fields.String(required=True)
+    target = ma.fields.String(allow_none=True)
+    status = ma.fields.String(
+        required=True, validate=ma.validate.OneOf(["queued", "running", "completed", "failed"])
+    )
+    progress = ma.fields.Integer(required=True, validate=ma.validate.Range(0, 100))
+    stage = ma.fields.String(allow_none=True)
+    summary = ma.fields.Dict(allow_none=True)
+    error = ma.fields.String(allow_none=True)
+    created_at = ma.fields.String(required=True)
+    started_at = ma.fields.String(allow_none=True)
+    finished_at = ma.fields.String(allow_none=True)
+
+
+class TokensSchema(ma.Schema):
+    class Meta:
+        unknown = ma.INCLUDE
+
+    access_token = ma.fields.String(required=True)
+    refresh_token = ma.fields.String(required=True)
+    token_type = ma.fields.String(required=True, validate=ma.validate.OneOf(["Bearer"]))
+    expires_in = ma.fields.Integer(required=True)
+
+
+class SessionSchema(TokensSchema):
+    """Login and registration: the tokens and the user."""
+
+    user = ma.fields.Dict(required=True)
+
+
+class ApiKeyCreatedSchema(ResourceSchema):
+    """The only time the full key is shown."""
+
+    key = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^tsk_[A-Za-z0-9_-]{32,}$"))
+    name = ma.fields.String(required=True)
+    created_at = ma.fields.String(required=True)
+    expires_at = ma.fields.String(allow_none=True)
+
+
+class MessageSchema(ma.Schema):
+    message = ma.fields.String(required=True)
+
+
+class HealthSchema(ma.Schema):
+    status = ma.fields.String(required=True, validate=ma.validate.OneOf(["ok", "error"]))
+    checks = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(), required=True)
+
+
+class ProbeSchema(ma.Schema):
+    status = ma.fields.String(
+        required=True, validate=ma.validate.OneOf(["reachable", "unauthorized", "unreachable"])
+    )
+    detail = ma.fields.String(required=True, allow_none=True)
+
+
+LOCATION = {
+    "Location": {"description": "Where the created or queued resource is", "schema": {"type": "string"}}
+}
+REQUIRED_LOCATION = {"Location": {**LOCATION["Location"], "required": True}}
+
+RATE_LIMITED = "RATE_LIMITED"
+_RATE_LIMIT_HEADERS = {
+    "Retry-After": {
+        "description": "Seconds until the window frees a request",
+        "schema": {"type": "integer"},
+        "required": True,
+    },
+    "X-RateLimit-Limit": {"description": "Requests allowed in the window", "schema": {"type": "integer"}},
+    "X-RateLimit-Remaining": {"description": "Requests left in the window", "schema": {"type": "integer"}},
+    "X-RateLimit-Reset": {
+        "description": "When the window resets (epoch seconds)",
+        "schema": {"type": "integer"},
+    },
+}
+
+
+def _name(code: int) -> str:
+    return http.HTTPStatus(code).name
+
+
+class ConventionsPlugin(BasePlugin):
+    """Adds the responses, and the security requirement, that follow from each view's declarations."""
+
+    def __init__(self) -> None:
+        self.app = None
+
+    def init_spec(self, spec) -> None:
+        super().init_spec(spec)
+        spec.components.security_scheme(
+            "bearerAuth",
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "An access token (JWT) or an API key (tsk_...)",
+            },
+        )
+        spec.components.security_scheme(
+            "internalKey", {"type": "apiKey", "in": "header", "name": "X-Internal-API-Key"}
+        )
+        spec.components.response(
+            RATE_LIMITED,
+            {
+                "description": "Too Many Requests",
+                "headers": _RATE_LIMIT_HEADERS,
+                "content": {"application/json": {"schema": ErrorSchema}},
+            },
+        )
+
+    def operation_helper(self, path=None, operations=None, **kwargs) -> None:
+        rule = kwargs.get("rule")
+        if rule is None or self.app is None or not operations:
+            return
+        from web.access import AUTHENTICATED, PUBLIC
+        from web.ratelimits import UNLIMITED_ENDPOINTS
+
+        view = self.app.view_functions.get(rule.endpoint)
+        role = getattr(view, "required_role", None)
+        internal = rule.rule.startswith("/api/v1/internal/")
+        documentation = rule.endpoint.startswith("api-docs.")
+        for method, operation in operations.items():
+            if method not in HTTP_METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+
+            def add(code: int, response: str | None = None, responses=responses) -> None:
+                if code not in responses and str(code) not in responses:
+                    responses[code] = response or _name(code)
+
+            has_body = "requestBody" in operation
+            if has_body:
+                add(400)
+                add(413)
+            if internal:
+                add(401)
+                operation["security"] = [{"internalKey": []}]
+            elif role in (None, PUBLIC):
+                operation["security"] = []
+            else:
+                add(401)
+                operation["security"] = [{"bearerAuth": []}]
+                if role != AUTHENTICATED:
+                    add(403)
+            if rule.arguments:
+                add(404)
+            if not (internal or documentation or rule.endpoint in UNLIMITED_ENDPOINTS):
+                add(429, RATE_LIMITED)
+            if not documentation:
+                add(503)
+
+
+PROMETHEUS_TEXT = {"type": "string", "description": "Prometheus text exposition format 0.0.4"}
