@@ -51,6 +51,8 @@ class Settings:
     webhook_allowlist: list[str] = field(default_factory=list)
     scan_stale_minutes: float = 30
     history_retention_days: int = 30
+    login_failure_limit: int = 10
+    login_lockout_seconds: int = 900
     ws_max_sockets_per_principal: int = 20
     ws_max_sockets_per_org: int = 500
     ws_send_queue_size: int = 1000
@@ -95,6 +97,8 @@ def load_settings() -> Settings:
         webhook_allowlist=[h for h in _env("WEBHOOK_ALLOWLIST", "").split(",") if h.strip()],
         scan_stale_minutes=float(_env("SCAN_STALE_MINUTES", "30")),  # fractions: tests use seconds
         history_retention_days=int(_env("HISTORY_RETENTION_DAYS", "30")),
+        login_failure_limit=int(_env("LOGIN_FAILURE_LIMIT", "10")),
+        login_lockout_seconds=int(_env("LOGIN_LOCKOUT_SECONDS", "900")),
         ws_max_sockets_per_principal=int(_env("WS_MAX_SOCKETS_PER_PRINCIPAL", "20")),
         ws_max_sockets_per_org=int(_env("WS_MAX_SOCKETS_PER_ORG", "500")),
         ws_send_queue_size=int(_env("WS_SEND_QUEUE_SIZE", "1000")),

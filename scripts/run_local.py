@@ -94,7 +94,9 @@ def main() -> int:
         child = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         children[name] = child
         threading.Thread(target=pump, args=(name, child.stdout), daemon=True).start()
-    print(f"Trusera is starting: API and WebSocket on http://127.0.0.1:{port}/api/v1 (Ctrl-C stops everything)")
+    print(
+        f"Trusera is starting: API and WebSocket on http://127.0.0.1:{port}/api/v1 (Ctrl-C stops everything)"
+    )
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from common import login_guard
 from common.accounts import create_user, find_user_by_email
 from common.models import ApiKey, AuthSession, Membership, Organization, User
 from common.models.base import isoformat, utcnow
@@ -140,10 +141,20 @@ def register(body):
 @limit_group("auth")
 @blp.arguments(LoginSchema)
 def login(body):
+    wait = login_guard.locked_for(body["email"])
+    if wait is not None:
+        audit("auth.login_throttled", "user", None)
+        abort(
+            429,
+            message=f"Too many failed sign-ins for this email address; try again in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
     user = find_user_by_email(db(), body["email"])
     if not verify_password(user.password_hash if user else None, body["password"]) or user is None:
+        login_guard.record_failure(body["email"])
         audit("auth.login_failed", "user", user.id if user else None)
         abort(401, message="Invalid email or password.")
+    login_guard.clear(body["email"])
     g.audit_actor = user.id
     audit_organization(user.personal_org_id)
     sso_only = organizations_requiring_sso(db(), user.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_jwt_extended import JWTManager
+from flask_limiter.errors import RateLimitExceeded
 from flask_smorest import Api as SmorestApi
 from flask_sock import Sock
 from werkzeug.exceptions import HTTPException
@@ -43,7 +44,7 @@ class Api(SmorestApi):
                 payload["message"] = "The request body or parameters are invalid."
         if code == 400 and payload.get("errors", {}).get("_body") == ["Invalid JSON body."]:
             payload["message"] = "The request body is not valid JSON."
-        if code == 429:
+        if isinstance(error, RateLimitExceeded):
             payload["message"] = f"Rate limit exceeded ({error.description}). Retry later."
         return payload, code, headers
 

@@ -183,3 +183,42 @@ def test_account_deletion_removes_personal_data(client, make_user):
     assert (
         client.post("/api/v1/auth/login", json={"email": user.email, "password": PASSWORD}).status_code == 401
     )
+
+
+def test_repeated_failures_lock_one_address_whatever_the_client(client, make_user):
+    """Ten wrong passwords for one address lock that address (even from a fresh IP window), not others,
+    and the answer is the same whether the account exists or not."""
+    from web.ratelimits import limiter
+
+    user = make_user()
+    wrong = {"email": user.email, "password": "not-the-password"}
+    for _ in range(10):
+        assert client.post("/api/v1/auth/login", json=wrong).status_code == 401
+    with client.application.app_context():
+        limiter.reset()  # a botnet: every guess from a new address
+    locked = client.post("/api/v1/auth/login", json={"email": user.email.upper(), "password": PASSWORD})
+    assert locked.status_code == 429 and 0 < int(locked.headers["Retry-After"]) <= 900
+    assert "try again in" in locked.json["message"]
+    other = make_user()
+    assert (
+        client.post("/api/v1/auth/login", json={"email": other.email, "password": PASSWORD}).status_code
+        == 200
+    )
+    ghost = {"email": "nobody-here@example.com", "password": "x" * 12}
+    answers = [client.post("/api/v1/auth/login", json=ghost).status_code for _ in range(11)]
+    assert answers == [401] * 10 + [429]
+
+
+def test_a_successful_login_clears_the_failure_count(client, make_user):
+    user = make_user()
+    wrong = {"email": user.email, "password": "not-the-password"}
+    for _ in range(9):
+        assert client.post("/api/v1/auth/login", json=wrong).status_code == 401
+    assert (
+        client.post("/api/v1/auth/login", json={"email": user.email, "password": PASSWORD}).status_code == 200
+    )
+    for _ in range(9):
+        assert client.post("/api/v1/auth/login", json=wrong).status_code == 401
+    assert (
+        client.post("/api/v1/auth/login", json={"email": user.email, "password": PASSWORD}).status_code == 200
+    )

@@ -11,10 +11,12 @@ from common.db import Base, get_engine
 
 
 def test_auth_rate_limit_is_30_per_minute_with_retry_after(client):
-    body = {"email": "limit@example.com", "password": "wrong-password"}
-    statuses = [client.post("/api/v1/auth/login", json=body).status_code for _ in range(30)]
+    def body(n):  # a new address each time: the per-account lockout must not answer first
+        return {"email": f"limit-{n}@example.com", "password": "wrong-password"}
+
+    statuses = [client.post("/api/v1/auth/login", json=body(n)).status_code for n in range(30)]
     assert set(statuses) == {401}
-    limited = client.post("/api/v1/auth/login", json=body)
+    limited = client.post("/api/v1/auth/login", json=body(30))
     assert limited.status_code == 429
     assert int(limited.headers["Retry-After"]) > 0
     assert limited.headers["X-RateLimit-Limit"] == "30"
@@ -167,5 +169,7 @@ def test_migrations_run_on_sqlite(tmp_path):
 def test_deeply_nested_json_is_a_400_not_a_500(client, make_user):
     user = make_user()
     body = "[" * 100_000 + "]" * 100_000
-    response = client.post("/api/v1/scans", data=body, content_type="application/json", headers=user.headers())
+    response = client.post(
+        "/api/v1/scans", data=body, content_type="application/json", headers=user.headers()
+    )
     assert response.status_code == 400 and response.json["code"] == 400

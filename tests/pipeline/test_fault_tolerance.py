@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -35,7 +36,9 @@ def _descendants(pid: int) -> list[int]:
 
 
 def _big_tree(root: Path, files: int) -> None:
-    body = "import openai\n" + "".join(f"def handler_{i}(event):\n    return event * {i}\n" for i in range(60))
+    body = "import openai\n" + "".join(
+        f"def handler_{i}(event):\n    return event * {i}\n" for i in range(60)
+    )
     for index in range(files):
         folder = root / f"pkg{index % 50}"
         folder.mkdir(exist_ok=True)
@@ -49,17 +52,32 @@ def scans_only_worker(celery_worker):
 
     celery_app.control.cancel_consumer("scans", destination=[celery_worker.hostname], reply=True, timeout=5)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "-Q", "scans", "--pool", "prefork",
-         "--concurrency", "1", "-n", f"killtest-{os.getpid()}@%h", "--loglevel", "WARNING"],
-        cwd=ROOT, env=os.environ.copy(),
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workers.app",
+            "worker",
+            "-Q",
+            "scans",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            "1",
+            "-n",
+            f"killtest-{os.getpid()}@%h",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=os.environ.copy(),
     )
     wait_for(lambda: _children(worker.pid), timeout=30)
     yield worker
     for pid in [*_descendants(worker.pid), worker.pid]:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     worker.wait(timeout=10)
     celery_app.control.add_consumer("scans", destination=[celery_worker.hostname], reply=True, timeout=5)
 
@@ -105,5 +123,7 @@ def test_sigkilled_pool_process_scan_completes_once(client, make_user, scan_root
     completed = [e for e in events if e["type"] == "scan.completed" and e["scan_id"] == scan_id]
     assert len(completed) == 1
     orphans = subprocess.run(["pgrep", "-P", "1", "-f", "killtest-"], capture_output=True, text=True).stdout
-    assert orphans.split() == [str(scans_only_worker.pid)] or not orphans.strip(), "engine workers outlived their parent"
+    assert orphans.split() == [str(scans_only_worker.pid)] or not orphans.strip(), (
+        "engine workers outlived their parent"
+    )
     assert scan["summary"]["files_scanned"] == 6000

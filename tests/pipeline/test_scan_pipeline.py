@@ -50,14 +50,24 @@ def test_scan_flows_end_to_end(client, make_user, scan_root):
     assert scan["progress"] == 100 and scan["started_at"] and scan["finished_at"]
     summary = scan["summary"]
     assert summary["total_components"] >= 2 and summary["files_scanned"] >= 4
-    assert set(summary) >= {"total_components", "by_type", "by_severity", "highest_risk_score", "files_scanned"}
-    components = client.get(f"/api/v1/scans/{scan['id']}/components?per_page=100", headers=user.headers()).json
+    assert set(summary) >= {
+        "total_components",
+        "by_type",
+        "by_severity",
+        "highest_risk_score",
+        "files_scanned",
+    }
+    components = client.get(
+        f"/api/v1/scans/{scan['id']}/components?per_page=100", headers=user.headers()
+    ).json
     names = {(c["type"], c["name"]) for c in components["items"]}
     assert ("llm_provider", "openai") in names and ("llm_provider", "anthropic") in names
     assert components["total"] == summary["total_components"]
     openai = next(c for c in components["items"] if c["name"] == "openai")
     assert {loc["file"] for loc in openai["locations"]} >= {"app.py", "requirements.txt"}
-    filtered = client.get(f"/api/v1/scans/{scan['id']}/components?type=llm_provider", headers=user.headers()).json
+    filtered = client.get(
+        f"/api/v1/scans/{scan['id']}/components?type=llm_provider", headers=user.headers()
+    ).json
     assert filtered["items"] and all(c["type"] == "llm_provider" for c in filtered["items"])
     listed = client.get("/api/v1/scans?status=completed", headers=user.headers()).json
     assert scan["id"] in [s["id"] for s in listed["items"]]
@@ -140,7 +150,9 @@ def test_websocket_isolates_organizations(client, make_user, scan_root, live_ser
         live_server.replace("http://", "ws://") + f"/api/v1/ws?token={bob.token}", timeout=2
     )
     assert json.loads(bob_socket.recv())["organization_id"] == bob.org_id
-    scan_id = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=alice.headers()).json["id"]
+    scan_id = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=alice.headers()).json[
+        "id"
+    ]
     wait_for_scan(client, alice, scan_id)
     leaked = []
     try:
