@@ -35,6 +35,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def claim_redis_db() -> int:
+    """A free Redis database number, locked the way the test session locks its own."""
+    locks = redis.Redis.from_url(f"{REDIS_BASE}/0")
+    for number in range(15, 0, -1):
+        if locks.set(f"trusera:test-db-lock:{number}", os.getpid(), nx=True, ex=3600):
+            redis.Redis.from_url(f"{REDIS_BASE}/{number}").flushdb()
+            return number
+    raise RuntimeError("no free Redis database number")
+
+
 def make_run_commands(port: int) -> dict[str, list[str]]:
     """The process commands of ``make run`` (scripts/run_local.py), bound to ``port``."""
     spec = importlib.util.spec_from_file_location("run_local", ROOT / "scripts" / "run_local.py")
@@ -46,7 +56,7 @@ def make_run_commands(port: int) -> dict[str, list[str]]:
 class Stack:
     def __init__(self, name: str, **env: str) -> None:
         self.db_name = f"trusera_bench_{name}_{secrets.token_hex(3)}"
-        self.redis_db = self._claim_redis_db()
+        self.redis_db = claim_redis_db()
         self.port = free_port()
         self.scan_root = Path(ROOT / "var" / f"bench-{name}-{secrets.token_hex(3)}").resolve()
         self.scan_root.mkdir(parents=True)
@@ -67,15 +77,6 @@ class Stack:
         self.processes: dict[str, subprocess.Popen] = {}
         self.logs = ROOT / "var" / "bench-logs"
         self.logs.mkdir(parents=True, exist_ok=True)
-
-    @staticmethod
-    def _claim_redis_db() -> int:
-        locks = redis.Redis.from_url(f"{REDIS_BASE}/0")
-        for number in range(15, 0, -1):
-            if locks.set(f"trusera:test-db-lock:{number}", os.getpid(), nx=True, ex=3600):
-                redis.Redis.from_url(f"{REDIS_BASE}/{number}").flushdb()
-                return number
-        raise RuntimeError("no free Redis database number")
 
     @property
     def api(self) -> str:

@@ -74,15 +74,6 @@ class CountingReceiver:
                 raise TimeoutError(f"only {self.verified}/{total} deliveries arrived")
 
 
-def claim_redis_db() -> int:
-    locks = redis.Redis.from_url(f"{REDIS_BASE}/0")
-    for number in range(15, 0, -1):
-        if locks.set(f"trusera:test-db-lock:{number}", os.getpid(), nx=True, ex=3600):
-            redis.Redis.from_url(f"{REDIS_BASE}/{number}").flushdb()
-            return number
-    raise RuntimeError("no free Redis database number")
-
-
 def setup_environment(db_name: str, redis_db: int) -> None:
     os.environ.update(
         {
@@ -152,6 +143,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
+    from bench._stack import claim_redis_db
+
     db_name = f"trusera_bench_webhooks_{secrets.token_hex(3)}"
     redis_db = claim_redis_db()
     worker = None

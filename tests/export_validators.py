@@ -13,7 +13,10 @@ import csv
 import io
 import json
 import re
+import shutil
+import struct
 import subprocess
+import zlib
 from pathlib import Path
 
 from cyclonedx.schema import SchemaVersion
@@ -21,10 +24,11 @@ from cyclonedx.validation.json import JsonStrictValidator
 from lxml import etree
 
 from common.exporters.csv_table import COLUMNS
-from tests.unit.test_export_html import CHROMIUM, _png_pixels
 from tests.unit.test_export_sarif import validate as sarif_errors
 from tests.unit.test_export_spdx3 import read_back
 from tests.unit.test_export_tables import JUNIT_XSD
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 def check_export(format_name: str, data: bytes, *, components: int):
@@ -65,6 +69,44 @@ def check_export(format_name: str, data: bytes, *, components: int):
     raise AssertionError(f"no validator for {format_name}")
 
 
+def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
+    """Decode an 8-bit RGB/RGBA non-interlaced PNG (what Chromium writes) into pixel rows."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    offset, idat, header = 8, b"", None
+    while offset < len(data):
+        length, kind = struct.unpack(">I4s", data[offset : offset + 8])
+        chunk = data[offset + 8 : offset + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", chunk)
+        elif kind == b"IDAT":
+            idat += chunk
+        offset += 12 + length
+    width, height, depth, colour, _, _, interlace = header
+    assert depth == 8 and colour in (2, 6) and interlace == 0
+    step = 3 if colour == 2 else 4
+    raw, stride, rows, previous = zlib.decompress(idat), width * step, [], bytearray(width * step)
+    for y in range(height):
+        start = y * (stride + 1)
+        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
+        for i in range(stride):
+            left = line[i - step] if i >= step else 0
+            up, corner = previous[i], previous[i - step] if i >= step else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 0xFF
+            elif kind == 2:
+                line[i] = (line[i] + up) & 0xFF
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 0xFF
+            elif kind == 4:
+                p = left + up - corner
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
+                line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 0xFF
+        rows.append(bytes(line))
+        previous = line
+    return width, step, rows
+
+
 def chromium(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
@@ -86,7 +128,7 @@ def screenshot_colours(report: Path) -> set[bytes]:
     """Every RGB colour on a 1280x1600 headless-Chromium screenshot of ``report``."""
     shot = report.with_suffix(".png")
     chromium("--window-size=1280,1600", f"--screenshot={shot}", report.as_uri())
-    width, step, rows = _png_pixels(shot)
+    width, step, rows = png_pixels(shot)
     return {row[i : i + 3] for row in rows for i in range(0, width * step, step)}
 
 

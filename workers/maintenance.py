@@ -156,11 +156,7 @@ def cleanup_every_organization(now: datetime) -> dict:
 
 
 def _delete_entries(session, scope, cutoff: datetime) -> int:
-    return session.execute(
-        delete(AuditLog)
-        .where(scope, AuditLog.created_at < cutoff)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    return _delete(session, AuditLog, scope, AuditLog.created_at < cutoff)
 
 
 @app.task(bind=True, base=PlatformTask, name=PRUNE_HISTORY)
@@ -180,29 +176,20 @@ def prune_history(self: PlatformTask) -> dict:
         )
         event_ids = list(session.scalars(settled_events))
         delivery_ids = select(WebhookDelivery.id).where(WebhookDelivery.event_id.in_(event_ids))
-        attempts = session.execute(
-            delete(WebhookDeliveryAttempt)
-            .where(WebhookDeliveryAttempt.delivery_id.in_(delivery_ids))
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        deliveries = session.execute(
-            delete(WebhookDelivery)
-            .where(WebhookDelivery.event_id.in_(event_ids))
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        events_deleted = session.execute(
-            delete(WebhookEvent)
-            .where(WebhookEvent.id.in_(event_ids))
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        exports = session.execute(
-            delete(Export)
-            .where(Export.status.in_(("completed", "failed")), Export.finished_at < cutoff)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-    return {
-        "webhook_events": events_deleted,
-        "webhook_deliveries": deliveries,
-        "webhook_attempts": attempts,
-        "exports": exports,
-    }
+        return {
+            "webhook_attempts": _delete(
+                session, WebhookDeliveryAttempt, WebhookDeliveryAttempt.delivery_id.in_(delivery_ids)
+            ),
+            "webhook_deliveries": _delete(session, WebhookDelivery, WebhookDelivery.event_id.in_(event_ids)),
+            "webhook_events": _delete(session, WebhookEvent, WebhookEvent.id.in_(event_ids)),
+            "exports": _delete(
+                session, Export, Export.status.in_(("completed", "failed")), Export.finished_at < cutoff
+            ),
+        }
+
+
+def _delete(session, model: type, *conditions) -> int:
+    """Bulk-delete the matching rows; the number deleted."""
+    return session.execute(
+        delete(model).where(*conditions).execution_options(synchronize_session=False)
+    ).rowcount
