@@ -65,9 +65,14 @@ class Job:
             columns["files_scanned"] = state["files_scanned"]
         try:
             with session_scope() as session:
-                session.query(self.model).filter_by(id=self.row_id, status="running").update(columns)
+                running = (
+                    session.query(self.model).filter_by(id=self.row_id, status="running").update(columns)
+                )
         except OperationalError as exc:
             log.warning("progress of %s not saved: %s", self.row_id, exc)
+            running = True  # unknown: progress still tells clients the worker is alive
+        if not running:
+            return  # finished (or failed) meanwhile: a late progress event would contradict it
         events.publish(
             self.organization_id,
             f"{self.event_prefix}.progress",

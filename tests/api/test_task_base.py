@@ -1,0 +1,56 @@
+"""The task base class's progress contract, against the real database and Redis (no worker needed)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from common.db import session_scope
+from common.events import channel_for
+from common.models import Scan
+from common.redis_client import get_redis
+from workers.base import Job
+
+
+def _scan(organization_id: str, status: str) -> str:
+    with session_scope() as session:
+        scan = Scan(organization_id=organization_id, target="/x", status=status)
+        session.add(scan)
+        session.flush()
+        return scan.id
+
+
+def _published(pubsub, quiet_seconds: float = 1.0) -> list[dict]:
+    """Every event until the channel stays quiet (subscribe confirmations are skipped)."""
+    events = []
+    deadline = time.monotonic() + quiet_seconds
+    while time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=0.1)
+        if message and message["type"] == "message":
+            events.append(json.loads(message["data"]))
+            deadline = time.monotonic() + quiet_seconds
+    return events
+
+
+def test_progress_is_saved_and_published_only_while_the_row_runs(make_user):
+    organization_id = make_user().org_id
+    running, finished = _scan(organization_id, "running"), _scan(organization_id, "completed")
+    pubsub = get_redis().pubsub()
+    pubsub.subscribe(channel_for(organization_id))
+    try:
+        for scan_id in (running, finished):
+            Job(model=Scan, row_id=scan_id, organization_id=organization_id, event_prefix="scan").progress(
+                40, "detecting", files_scanned=7
+            )
+        events = _published(pubsub)
+    finally:
+        pubsub.close()
+    assert [(e["type"], e["scan_id"], e["progress"], e["stage"]) for e in events] == [
+        ("scan.progress", running, 40, "detecting")
+    ]
+    with session_scope() as session:
+        saved = session.get(Scan, running)
+        assert (saved.progress, saved.stage, saved.files_scanned) == (40, "detecting", 7)
+        assert saved.heartbeat_at is not None
+        untouched = session.get(Scan, finished)
+        assert (untouched.progress, untouched.heartbeat_at) == (0, None)
