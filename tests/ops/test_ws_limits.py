@@ -19,6 +19,7 @@ import websocket
 
 from common.events import channel_for
 from tests.helpers import add_member, register_user, wait_for
+from tests.ops.conftest import Stack, free_port
 
 PER_PRINCIPAL, PER_ORG, QUEUE = 2, 3, 50
 
@@ -142,16 +143,14 @@ def stalled_socket(live_server: str, token: str) -> socket.socket:
     return raw
 
 
-@pytest.mark.usefixtures("ws_limits")
-def test_a_client_that_does_not_read_is_dropped_and_others_get_every_event(live_server, client):
-    from web.ws import relay
-
-    user = register_user(client)
-    stalled = stalled_socket(live_server, user.token)
-    wait_for(lambda: relay.subscribers(user.org_id) == 1, timeout=10)
-    reader = websocket.create_connection(ws_url(live_server, user.token), timeout=30)
+def stalled_client_is_dropped(base_url: str, user, subscribers) -> None:
+    """A client that never reads is dropped once its queue overflows; the one that reads gets every
+    event. ``subscribers()`` counts the organization's sockets on the server under test."""
+    stalled = stalled_socket(base_url, user.token)
+    wait_for(lambda: subscribers() == 1, timeout=10)
+    reader = websocket.create_connection(ws_url(base_url, user.token), timeout=30)
     assert json.loads(reader.recv())["type"] == "hello"
-    wait_for(lambda: relay.subscribers(user.org_id) == 2, timeout=10)
+    wait_for(lambda: subscribers() == 2, timeout=10)
     assert slots("principal", f"user:{user.id}") == 2
 
     events = 1500  # 12 MB: more than the stalled client's socket buffers plus its queue of QUEUE events
@@ -178,7 +177,7 @@ def test_a_client_that_does_not_read_is_dropped_and_others_get_every_event(live_
 
     assert received == list(range(events)), "the client that reads lost events"
     # The stalled socket was dropped: no longer subscribed, its serving loop ended (its slot is free) ...
-    wait_for(lambda: relay.subscribers(user.org_id) == 0, timeout=10)
+    wait_for(lambda: subscribers() == 0, timeout=10)
     wait_for(lambda: slots("principal", f"user:{user.id}") == 0, timeout=10)
     # ... and the connection is closed: what the client finally reads ends (EOF or reset).
     stalled.settimeout(10)
@@ -187,3 +186,24 @@ def test_a_client_that_does_not_read_is_dropped_and_others_get_every_event(live_
             if not stalled.recv(65536):
                 raise EOFError
     stalled.close()
+
+
+@pytest.mark.usefixtures("ws_limits")
+def test_a_client_that_does_not_read_is_dropped_and_others_get_every_event(live_server, client):
+    from web.ws import relay
+
+    user = register_user(client)
+    stalled_client_is_dropped(live_server, user, lambda: relay.subscribers(user.org_id))
+
+
+def test_the_production_ws_service_drops_a_stalled_client_too(client, tmp_path):
+    """The same, served as the compose ``ws`` service serves it: gunicorn with gevent."""
+    user = register_user(client)
+    stack = Stack(tmp_path, WS_SEND_QUEUE_SIZE=str(QUEUE))
+    port = free_port()
+    stack.start_ws(port)
+    try:
+        stack.wait_http(f"http://127.0.0.1:{port}/api/v1/health")
+        stalled_client_is_dropped(f"http://127.0.0.1:{port}", user, lambda: slots("org", user.org_id))
+    finally:
+        stack.stop()
