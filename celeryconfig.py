@@ -12,7 +12,7 @@ from common.tasks import (
     AUDIT_CLEANUP,
     PRUNE_HISTORY,
     QUEUES,
-    RECONCILE_SCANS,
+    RECONCILE_JOBS,
     SCHEDULES_DISPATCH_DUE,
     TASK_QUEUES,
 )
@@ -52,7 +52,7 @@ worker_send_task_events = True
 task_send_sent_event = True
 
 beat_schedule = {
-    "reconcile-stale-jobs": {"task": RECONCILE_SCANS, "schedule": 300.0},
+    "reconcile-stale-jobs": {"task": RECONCILE_JOBS, "schedule": 300.0},
     # On each minute boundary, so a "0 9 * * *" schedule starts within a second of 09:00.
     "dispatch-due-schedules": {"task": SCHEDULES_DISPATCH_DUE, "schedule": crontab()},
     "audit-log-retention": {"task": AUDIT_CLEANUP, "schedule": crontab(hour=3, minute=17)},

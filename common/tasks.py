@@ -16,7 +16,7 @@ WEBHOOK_DELIVER = "webhooks.deliver"
 ALERTS_EVALUATE_SCAN = "alerts.evaluate_scan"
 SCHEDULES_DISPATCH_DUE = "schedules.dispatch_due"
 AUDIT_CLEANUP = "maintenance.audit_cleanup"
-RECONCILE_SCANS = "maintenance.reconcile_scans"
+RECONCILE_JOBS = "maintenance.reconcile_jobs"
 PRUNE_HISTORY = "maintenance.prune_history"
 
 TASK_QUEUES = {
@@ -29,7 +29,7 @@ TASK_QUEUES = {
     ALERTS_EVALUATE_SCAN: "alerts",
     SCHEDULES_DISPATCH_DUE: "maintenance",
     AUDIT_CLEANUP: "maintenance",
-    RECONCILE_SCANS: "maintenance",
+    RECONCILE_JOBS: "maintenance",
     PRUNE_HISTORY: "maintenance",
 }
 

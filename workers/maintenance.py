@@ -23,7 +23,7 @@ from common.models.webhooks import (
 )
 from common.pipeline import enqueue
 from common.redis_client import get_redis
-from common.tasks import AUDIT_CLEANUP, EXPORT_RENDER, PRUNE_HISTORY, RECONCILE_SCANS, SCAN_RUN
+from common.tasks import AUDIT_CLEANUP, EXPORT_RENDER, PRUNE_HISTORY, RECONCILE_JOBS, SCAN_RUN
 from workers.app import app
 from workers.base import PlatformTask
 
@@ -46,8 +46,8 @@ TRACKED_JOBS = (
 )
 
 
-@app.task(bind=True, base=PlatformTask, name=RECONCILE_SCANS)
-def reconcile_scans(self: PlatformTask) -> dict:
+@app.task(bind=True, base=PlatformTask, name=RECONCILE_JOBS)
+def reconcile_jobs(self: PlatformTask) -> dict:
     """Fail jobs (scans, exports, cleanups) whose worker vanished and re-send queued ones whose
     message was lost.
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from common.pipeline import celery_client, enqueue
-from common.tasks import QUEUES, RECONCILE_SCANS
+from common.tasks import QUEUES, RECONCILE_JOBS
 from tests.helpers import wait_for, wait_for_scan
 from tests.ops.conftest import Stack, compose_services, free_port, write_ai_project
 
@@ -33,7 +33,7 @@ def test_queue_depth_is_exported_for_every_queue_even_without_a_worker(client):
         before = _depths(client)
         assert set(before) == set(QUEUES), before  # every queue, also those nothing was ever sent to
         for _ in range(3):
-            enqueue(RECONCILE_SCANS)
+            enqueue(RECONCILE_JOBS)
         after = _depths(client)
     finally:
         control.add_consumer(queue, reply=True, timeout=1)
@@ -83,7 +83,7 @@ def test_flower_lists_workers_queues_and_tasks(flower, client, make_user, scan_r
 
     # Flower follows the event stream from the moment it connected; wait until it sees a task.
     def seen_reconcile():
-        task_id = enqueue(RECONCILE_SCANS)
+        task_id = enqueue(RECONCILE_JOBS)
         return wait_for(lambda: get("/api/tasks?limit=500").get(task_id, {}).get("state") == "SUCCESS", 5)
 
     wait_for(lambda: _quietly(seen_reconcile), timeout=30, interval=0)

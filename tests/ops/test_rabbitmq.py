@@ -15,7 +15,7 @@ import pytest
 import requests
 from celery import Celery
 
-from common.tasks import QUEUES, RECONCILE_SCANS
+from common.tasks import QUEUES, RECONCILE_JOBS
 from tests.helpers import wait_for
 from tests.ops.conftest import ApiUser, Stack, write_ai_project
 
@@ -61,7 +61,7 @@ def test_scan_pipeline_on_rabbitmq(vhost, scan_root, tmp_path):
         sender = Celery("ops-rabbitmq-test", config_source="celeryconfig")
         sender.conf.broker_url = vhost
         for _ in range(2):
-            sender.send_task(RECONCILE_SCANS, queue="maintenance")
+            sender.send_task(RECONCILE_JOBS, queue="maintenance")
         sender.close()
         depths = _depths(stack.api)  # read from RabbitMQ: every queue, and what waits in each
         assert set(depths) == set(QUEUES) and depths["maintenance"] == 2, depths

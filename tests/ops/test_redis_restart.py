@@ -20,7 +20,7 @@ import websocket
 from celery import Celery
 
 from common.events import channel_for
-from common.tasks import QUEUES, RECONCILE_SCANS, SCAN_RUN
+from common.tasks import QUEUES, RECONCILE_JOBS, SCAN_RUN
 from tests.helpers import wait_for
 from tests.ops.conftest import ApiUser, Stack, free_port, write_ai_project
 from workers.maintenance import VANISHED_WORKER_ERROR
@@ -122,7 +122,7 @@ def test_redis_restart_mid_scan(stack, private_redis, scan_root):
     def reconcile_periodically():
         while not stop.wait(1.0):
             with contextlib.suppress(Exception):  # the broker may still be coming back
-                stack.celery.send_task(RECONCILE_SCANS, queue="maintenance")
+                stack.celery.send_task(RECONCILE_JOBS, queue="maintenance")
 
     beat = threading.Thread(target=reconcile_periodically, daemon=True)
     beat.start()
@@ -213,7 +213,7 @@ def test_scan_message_lost_with_redis_is_resent_once(stack, private_redis, scan_
         inspector.delete("scans")  # the broker lost the message
         time.sleep(STALE_SECONDS + 0.5)
         for _ in range(3):
-            scans.send_task(RECONCILE_SCANS, queue="maintenance")
+            scans.send_task(RECONCILE_JOBS, queue="maintenance")
             time.sleep(0.4)
         wait_for(lambda: inspector.llen("scans") >= 1, timeout=10)
         time.sleep(0.8)

@@ -21,7 +21,7 @@ from common.models import Scan
 from common.models.base import utcnow
 from common.models.exports import Export
 from common.pipeline import enqueue
-from common.tasks import RECONCILE_SCANS
+from common.tasks import RECONCILE_JOBS
 from tests.export_validators import CHROMIUM, check_export, rendered_dom, screenshot_colours
 from tests.helpers import wait_for, wait_for_scan
 from tests.webhook_receiver import Receiver
@@ -393,7 +393,7 @@ def test_the_reconciler_recovers_lost_and_abandoned_exports(client, make_user, s
         session.flush()
         lost_id, abandoned_id = lost.id, abandoned.id
 
-    enqueue(RECONCILE_SCANS)
+    enqueue(RECONCILE_JOBS)
     recovered = finished_export(client, user, lost_id)
     assert recovered["status"] == "completed", recovered
     assert b",gpt-4o,model," in download(client, user, recovered)
