@@ -55,17 +55,19 @@ def _merge(results: list[ScanResult]) -> ScanResult:
 def child_processes_allowed():
     """Let the engine fan out over all cores from a prefork pool process.
 
-    Celery's pool processes are daemonic and multiprocessing refuses children to
-    daemons; the engine joins its process pool before returning, so no child
-    outlives the task.
+    Celery's pool processes are daemonic and multiprocessing refuses children to daemons;
+    the engine joins its process pool before returning, so no child outlives the task. The
+    pool process is billiard's, and so is its authentication key's type, which the standard
+    library cannot pickle for a spawned child: it gets the same key as a standard-library type.
     """
     process = multiprocessing.current_process()
-    was_daemon = process._config.get("daemon", False)
+    saved = {key: process._config.get(key) for key in ("daemon", "authkey")}
     process._config["daemon"] = False
+    process._config["authkey"] = multiprocessing.process.AuthenticationString(bytes(process.authkey))
     try:
         yield
     finally:
-        process._config["daemon"] = was_daemon
+        process._config.update(saved)
 
 
 def post_result(scan_id: str, payload: dict) -> None:

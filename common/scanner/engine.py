@@ -24,7 +24,6 @@ from common.scanner.catalog import PACKAGE_TYPES, is_pinned, lifecycle_flags, lo
 from common.scanner.detectors.base import FileReport, Finding
 from common.scanner.detectors.secrets import redact
 from common.scanner.model import Component, Location, Relationship, ScanResult, ScanWarning
-from common.scanner.registry import all_detectors
 from common.scanner.risk import score_component
 from common.scanner.walker import WalkEntry, walk
 from common.scanner.worker import die_with_parent, scan_chunk
@@ -43,6 +42,19 @@ IN_PROCESS_BELOW_FILES = 150
 def fingerprint(key: str) -> str:
     digest = hashlib.sha256(key.lower().encode("utf-8")).hexdigest()[:32]
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """Workers are spawned (fork + exec), never plain-forked from the caller.
+
+    The caller is often multi-threaded (a Celery task with its heartbeat thread, a web test session),
+    and a forked child inherits any lock another thread held at that instant — a logging or
+    connection-pool lock — and can hang forever on it. A spawned worker costs ~0.35 s of interpreter
+    start-up, paid only by scans big enough for the pool, and stays the caller's own child, so
+    ``die_with_parent`` still takes it down with a killed caller (a fork server would be the
+    parent instead, and outlive it).
+    """
+    return multiprocessing.get_context("spawn")
 
 
 def _chunks(entries: list[WalkEntry]) -> list[list[tuple[str, int, str]]]:
@@ -80,8 +92,9 @@ def _detect(
             if progress:
                 progress("detecting", done, total)
         return reports, bytes_read
-    all_detectors()  # import detector modules once in the parent so forked workers inherit them
-    with ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent) as pool:
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=_pool_context(), initializer=die_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         futures = {pool.submit(scan_chunk, str(base), chunk, max_file_bytes): len(chunk) for chunk in chunks}
         for future in as_completed(futures):
             chunk_reports, chunk_bytes = future.result()

@@ -8,6 +8,7 @@ something, which keeps the traffic back to the parent small.
 from __future__ import annotations
 
 import ctypes
+import os
 import signal
 import sys
 from pathlib import Path
@@ -19,12 +20,15 @@ BINARY_SNIFF_BYTES = 8192
 PR_SET_PDEATHSIG = 1
 
 
-def die_with_parent() -> None:
+def die_with_parent(parent_pid: int) -> None:
     """Pool initializer: a worker whose parent is killed (e.g. a SIGKILLed Celery pool process)
-    is killed too, instead of lingering as an orphan (Linux only; elsewhere a no-op)."""
+    is killed too, instead of lingering as an orphan (Linux only; elsewhere a no-op). A parent
+    that died while this worker was still starting is caught by comparing the parent's pid."""
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent_pid:
+            os._exit(1)
 
 
 def _run(detector: Detector, source: SourceFile, report: FileReport) -> None:

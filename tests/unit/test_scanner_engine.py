@@ -1,3 +1,5 @@
+import multiprocessing
+import os
 import pickle
 import re
 from datetime import date
@@ -6,6 +8,7 @@ from common.scanner import fingerprint, scan_path, summarize
 from common.scanner.catalog import is_pinned, lifecycle_flags, match_model
 from common.scanner.model import Component
 from common.scanner.risk import score_component
+from common.scanner.worker import die_with_parent
 from tests.unit.scanner_helpers import component, keys, scan_tree, write_tree
 
 PROJECT = {
@@ -162,17 +165,15 @@ def test_code_calling_an_endpoint_is_a_calls_edge(tmp_path):
     ]
 
 
+def _scan_keys_into(queue, path) -> None:
+    queue.put(sorted(keys(scan_path(path, jobs=2))))
+
+
 def test_a_daemonic_parent_scans_in_process(tmp_path):
-    import multiprocessing
-
     write_tree(tmp_path, {f"m{i}.py": "import openai\n" for i in range(200)})
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("spawn")  # never fork this multi-threaded test process
     queue = context.Queue()
-
-    def child():
-        queue.put(sorted(keys(scan_path(tmp_path, jobs=2))))
-
-    process = context.Process(target=child, daemon=True)
+    process = context.Process(target=_scan_keys_into, args=(queue, tmp_path), daemon=True)
     process.start()
     process.join(60)
     assert queue.get(timeout=5) == ["llm_provider:openai"]
@@ -184,3 +185,13 @@ def test_binary_files_warn_only_when_no_detector_could_read_them(tmp_path):
     assert keys(result) == {"model_file:models/weights.ckpt"}
     assert [w.file for w in result.warnings] == ["config/settings.env"]
     assert "binary content" in result.warnings[0].message
+
+
+def test_a_worker_whose_parent_is_already_gone_exits_at_once():
+    """The pool initializer catches a parent that died before PDEATHSIG was armed."""
+    context = multiprocessing.get_context("spawn")
+    for parent_pid, exit_code in ((os.getpid(), 0), (os.getpid() + 10_000_000, 1)):
+        worker = context.Process(target=die_with_parent, args=(parent_pid,))
+        worker.start()
+        worker.join(30)
+        assert worker.exitcode == exit_code
