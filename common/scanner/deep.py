@@ -3,7 +3,9 @@
 Normal mode sees one file at a time. Deep mode joins them: a model argument
 that names a constant imported from another module, an ``os.getenv("X")``
 whose value sits in a ``.env``/config file (or whose default sits in the
-module that reads it), and agents wired to tools defined elsewhere. It only
+module that reads it), a loaded config read by key path (``cfg["llm"]["model"]``
+resolved against the YAML/JSON/TOML files that hold exactly one value there),
+and agents wired to tools defined elsewhere. It only
 adds findings, so deep mode is a superset of normal mode; every added model id
 still passes the same acceptance rule as a literal would.
 """
@@ -37,6 +39,19 @@ def _env_values(facts: dict[str, dict]) -> dict[str, str]:
     return values
 
 
+def _config_values(facts: dict[str, dict]) -> dict[str, tuple[str, str]]:
+    """Key path → (value, first file) across the project's config files; paths whose files
+    disagree are left out, since the code could be reading either."""
+    values: dict[str, tuple[str, str]] = {}
+    conflicting: set[str] = set()
+    for relpath in sorted(facts):
+        for path, value in facts[relpath].get("config_values", {}).items():
+            if path in values and values[path][0] != value:
+                conflicting.add(path)
+            values.setdefault(path, (value, relpath))
+    return {path: found for path, found in values.items() if path not in conflicting}
+
+
 def _lookup_constant(modules: dict[str, dict], env: dict[str, str], module: str, name: str) -> str | None:
     target = modules.get(module)
     if target is None:
@@ -53,6 +68,7 @@ def _lookup_constant(modules: dict[str, dict], env: dict[str, str], module: str,
 def resolve(facts: dict[str, dict], findings: list[Finding]) -> list[Finding]:
     modules = _module_index(facts)
     env = _env_values(facts)
+    config = _config_values(facts)
     tools_by_path: dict[str, str] = {}
     for file_facts in facts.values():
         for local, key in file_facts.get("tools", {}).items():
@@ -64,6 +80,9 @@ def resolve(facts: dict[str, dict], findings: list[Finding]) -> list[Finding]:
             if ref["kind"] == "env":
                 value = env.get(ref["var"])
                 origin = f"env {ref['var']}"
+            elif ref["kind"] == "config":
+                value, source = config.get(ref["path"]) or (None, None)
+                origin = f"config {source}: {ref['path']}"
             else:
                 value = _lookup_constant(modules, env, ref["module"], ref["name"])
                 origin = f"{ref['module']}.{ref['name']}"

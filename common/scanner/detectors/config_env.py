@@ -39,6 +39,8 @@ OWNED_ELSEWHERE = {
     "setup.cfg",
 }
 PARSE_LIMIT_BYTES = 2 * 1024 * 1024
+MAX_CONFIG_FACTS = 500
+MAX_CONFIG_DEPTH = 8
 ASSIGNMENT = re.compile(r"""^\s*(?:export\s+|-\s+)?["']?([A-Za-z_][\w.-]*)["']?\s*(?::|=)\s*(.*?)\s*$""")
 URL = re.compile(r"https?://[^\s'\"<>,}]+")
 ENV_FACT_KEY = re.compile(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
@@ -63,13 +65,32 @@ def _construct_tagged(loader, _suffix, node):
 _TolerantYamlLoader.add_multi_constructor("!", _construct_tagged)
 
 
-def _loads_jsonc(text: str) -> None:
+def _loads_jsonc(text: str) -> object:
     """JSON, or JSON with comments and trailing commas (VS Code settings, tsconfig)."""
     try:
-        json.loads(text)
+        return json.loads(text)
     except ValueError:
         stripped = JSONC_NOISE.sub(lambda m: m.group(1) or "", text)
-        json.loads(TRAILING_COMMA.sub(r"\1", stripped))
+        return json.loads(TRAILING_COMMA.sub(r"\1", stripped))
+
+
+def model_like_values(document: object, limit: int = MAX_CONFIG_FACTS) -> dict[str, str]:
+    """String leaves that could name a model, by key path (``llm.model``), for deep mode to look up
+    when code reads ``config["llm"]["model"]``. Lists are not descended: code indexes them by
+    position, which says nothing stable."""
+    found: dict[str, str] = {}
+    stack: list[tuple[str, object]] = [("", document)]
+    while stack and len(found) < limit:
+        prefix, node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        for key, value in node.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, str) and plausible_model_name(value.strip()):
+                found[path] = value.strip()
+            elif isinstance(value, dict) and path.count(".") < MAX_CONFIG_DEPTH:
+                stack.append((path, value))
+    return found
 
 
 @cache
@@ -114,7 +135,11 @@ class ConfigDetector(Detector):
         provider_vars, model_key, endpoint_key, hints, shell_models, quick = _rules()
         text = file.text
         if file.suffix in STRUCTURED and file.size <= PARSE_LIMIT_BYTES:
-            self.check_syntax(file, report)
+            values: dict[str, str] = {}
+            for document in self.parse(file, report):
+                values.update(model_like_values(document))
+            if values:
+                report.facts["config_values"] = values
         if not quick.search(text.lower()):
             return
         is_env = file.name.startswith(".env") or file.name.endswith(".env")
@@ -162,20 +187,20 @@ class ConfigDetector(Detector):
         if env_facts:
             report.facts["env"] = env_facts
 
-    def check_syntax(self, file: SourceFile, report: FileReport) -> None:
+    def parse(self, file: SourceFile, report: FileReport) -> list[object]:
+        """The file's documents; a syntax error is a warning and no documents."""
         kind = STRUCTURED[file.suffix]
         try:
             if kind == "JSON":
-                _loads_jsonc(file.text)
-            elif kind == "YAML":
-                for _ in yaml.load_all(file.text, Loader=_TolerantYamlLoader):
-                    pass
-            else:
-                tomllib.loads(file.text)
+                return [_loads_jsonc(file.text)]
+            if kind == "YAML":
+                return list(yaml.load_all(file.text, Loader=_TolerantYamlLoader))
+            return [tomllib.loads(file.text)]
         except RecursionError:
             report.warnings.append(f"{kind} nested too deeply to parse")
         except (ValueError, yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
             report.warnings.append(f"invalid {kind}: {str(exc).splitlines()[0][:200]}")
+        return []
 
     def urls(self, file: SourceFile, number: int, line: str, hint: str | None) -> Iterator[Finding]:
         if "http" not in line:

@@ -66,6 +66,29 @@ def dotted(node: ast.AST) -> str | None:
     return None
 
 
+def key_path(node: ast.AST) -> tuple[str | None, list[str]]:
+    """``cfg["llm"]["model"]`` or ``cfg.get("llm", {}).get("model")`` → ("cfg", ["llm", "model"]).
+
+    Only constant string keys count; anything else gives an empty path."""
+    keys: list[str] = []
+    while True:
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+            key, node = node.slice.value, node.value
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            key, node = node.args[0].value, node.func.value
+        else:
+            return dotted(node), keys[::-1]
+        if not isinstance(key, str):
+            return None, []
+        keys.append(key)
+
+
 @dataclass
 class PythonAnalysis:
     findings: list[Finding] = field(default_factory=list)
@@ -199,6 +222,16 @@ class _Analyzer:
                 var, default = env
                 self.unresolved.append({"kind": "env", "var": var, "line": line, "strong": strong, **context})
                 return default
+        if isinstance(node, ast.Subscript | ast.Call):
+            base, keys = key_path(node)
+            if base == "os.environ" and len(keys) == 1:
+                self.unresolved.append(
+                    {"kind": "env", "var": keys[0], "line": line, "strong": strong, **context}
+                )
+            elif base and len(keys) >= 2:  # a loaded config file read by key path
+                self.unresolved.append(
+                    {"kind": "config", "path": ".".join(keys), "line": line, "strong": strong, **context}
+                )
         return None
 
     def env_lookup(self, call: ast.Call) -> tuple[str, str | None] | None:
