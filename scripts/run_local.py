@@ -2,11 +2,14 @@
 
 Starts the API + WebSocket server, one Celery worker per queue and beat as
 child processes, prefixes their output, and stops them all when one dies or on Ctrl-C.
+With ``FLOWER_PORT`` set, Flower joins them on that loopback port, behind basic
+authentication (``FLOWER_BASIC_AUTH=user:password``, or a generated password printed once).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -74,6 +77,11 @@ def commands(port: str) -> dict[str, list[str]]:
     return procs
 
 
+def flower_command(port: str) -> list[str]:
+    """Flower reads ``FLOWER_BASIC_AUTH`` from the environment, as the compose service does."""
+    return [str(BIN / "celery"), "-A", "workers.app", "flower", f"--port={port}", "--address=127.0.0.1"]
+
+
 def pump(name: str, stream) -> None:
     for line in iter(stream.readline, b""):
         sys.stdout.write(f"{name:>18} | {line.decode(errors='replace')}")
@@ -89,8 +97,16 @@ def main() -> int:
     env = {**os.environ, "PORT": port, "PYTHONUNBUFFERED": "1"}
     (ROOT / "var").mkdir(exist_ok=True)
     migrate(env)
+    processes = commands(port)
+    flower_port = os.environ.get("FLOWER_PORT")
+    if flower_port:
+        if not env.get("FLOWER_BASIC_AUTH"):
+            env["FLOWER_BASIC_AUTH"] = f"operator:{secrets.token_urlsafe(12)}"
+            print(f"Flower login (generated for this run): {env['FLOWER_BASIC_AUTH']}")
+        processes["flower"] = flower_command(flower_port)
+        print(f"Flower on http://127.0.0.1:{flower_port}")
     children: dict[str, subprocess.Popen] = {}
-    for name, argv in commands(port).items():
+    for name, argv in processes.items():
         child = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         children[name] = child
         threading.Thread(target=pump, args=(name, child.stdout), daemon=True).start()

@@ -3,9 +3,11 @@ authentication, as docker-compose.yml runs it) showing the workers, the queues a
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import secrets
 import sys
+from pathlib import Path
 
 import pytest
 import requests
@@ -15,6 +17,7 @@ from common.tasks import QUEUES, RECONCILE_JOBS
 from tests.helpers import wait_for, wait_for_scan
 from tests.ops.conftest import Stack, compose_services, free_port, write_ai_project
 
+ROOT = Path(__file__).resolve().parents[2]
 DEPTH = re.compile(r'^trusera_queue_depth\{queue="([a-z]+)"\} ([0-9.e+]+)$', re.MULTILINE)
 
 
@@ -40,19 +43,27 @@ def test_queue_depth_is_exported_for_every_queue_even_without_a_worker(client):
     assert after[queue] - before[queue] == 3, (before, after)
 
 
-@pytest.fixture(scope="module")
-def flower(tmp_path_factory):
+def _run_local():
+    spec = importlib.util.spec_from_file_location("run_local", ROOT / "scripts" / "run_local.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module", params=["compose", "make run"])
+def flower(request, tmp_path_factory):
+    """Flower as docker-compose.yml runs it, and as ``FLOWER_PORT=… make run`` runs it."""
     user, password = "operator", secrets.token_urlsafe(12)
     port = free_port()
-    # The compose service's own arguments and its FLOWER_BASIC_AUTH variable, on a loopback port.
-    argv = [a for a in compose_services()["flower"]["command"] if not a.startswith(("--port", "--db"))]
-    assert argv[:4] == ["celery", "-A", "workers.app", "flower"], argv
     stack = Stack(tmp_path_factory.mktemp("flower"), FLOWER_BASIC_AUTH=f"{user}:{password}")
-    stack.spawn(
-        "flower",
-        [sys.executable, "-m", *argv, f"--port={port}", "--address=127.0.0.1",
-         f"--db={stack.log_dir / 'flower.db'}"],
-    )  # fmt: skip
+    if request.param == "compose":
+        # The compose service's own arguments and its FLOWER_BASIC_AUTH variable, on a loopback port.
+        argv = [a for a in compose_services()["flower"]["command"] if not a.startswith(("--port", "--db"))]
+        assert argv[:4] == ["celery", "-A", "workers.app", "flower"], argv
+        argv = [sys.executable, "-m", *argv, f"--port={port}", "--address=127.0.0.1"]
+    else:
+        argv = _run_local().flower_command(str(port))
+    stack.spawn("flower", [*argv, f"--db={stack.log_dir / 'flower.db'}"])
     base = f"http://127.0.0.1:{port}"
     try:
         stack.wait_http(f"{base}/healthcheck", timeout=30)
