@@ -46,12 +46,14 @@ def compliance(session: Session, scan: Scan) -> dict | None:
     stored = session.get(ComplianceResult, scan.id)
     if stored is None:
         return None
-    inactive = inactive_framework_ids(session, scan.organization_id)
+    return active_results(stored.result, inactive_framework_ids(session, scan.organization_id))
+
+
+def active_results(result: dict, inactive: set[str]) -> dict:
+    """A stored evaluation without the frameworks (and their custom rules) switched off since."""
     return {
-        "frameworks": [f for f in stored.result.get("frameworks", []) if f["id"] not in inactive],
-        "custom_rules": [
-            r for r in stored.result.get("custom_rules", []) if r.get("framework") not in inactive
-        ],
+        "frameworks": [f for f in result.get("frameworks", []) if f["id"] not in inactive],
+        "custom_rules": [r for r in result.get("custom_rules", []) if r.get("framework") not in inactive],
     }
 
 

@@ -21,6 +21,8 @@ import http
 import marshmallow as ma
 from apispec import BasePlugin
 
+from common.models.scans import SCAN_STATUSES
+
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 
 
@@ -70,9 +72,7 @@ class QueuedSchema(ResourceSchema):
 class ScanSchema(ResourceSchema):
     organization_id = ma.fields.String(required=True)
     target = ma.fields.String(allow_none=True)
-    status = ma.fields.String(
-        required=True, validate=ma.validate.OneOf(["queued", "running", "completed", "failed"])
-    )
+    status = ma.fields.String(required=True, validate=ma.validate.OneOf(SCAN_STATUSES))
     progress = ma.fields.Integer(required=True, validate=ma.validate.Range(0, 100))
     stage = ma.fields.String(allow_none=True)
     summary = ma.fields.Dict(allow_none=True)

@@ -8,16 +8,15 @@ until the scan is evaluated again.
 
 from __future__ import annotations
 
-import logging
-
 import marshmallow as ma
 from flask import url_for
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
+from common import scan_bom
 from common.compliance import load_frameworks
 from common.models import Scan
-from common.models.base import isoformat, utcnow
+from common.models.base import isoformat
 from common.models.compliance import (
     POLICY_ACTIONS,
     ComplianceResult,
@@ -25,18 +24,16 @@ from common.models.compliance import (
     PolicyEvaluation,
     inactive_framework_ids,
 )
-from common.pipeline import enqueue
 from common.scanner.model import SEVERITIES
 from common.tasks import COMPLIANCE_EVALUATE_SCAN
 from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.compliance import evaluation_run_json, paginate_list
 from web.database import db
+from web.enqueueing import enqueue_or_fail
 from web.openapi import REQUIRED_LOCATION, ObjectSchema, PageSchema, QueuedSchema
 from web.pagination import page_args_with, paginate
 from web.policies import policy_evaluation_json
-
-log = logging.getLogger(__name__)
 
 blp = Blueprint(
     "scan_compliance",
@@ -71,8 +68,8 @@ def get_compliance(args, scan_id):
     if stored is None:
         abort(404, message="This scan has no compliance results yet; it is evaluated once it completes.")
     inactive = inactive_framework_ids(db(), scan.organization_id)
-    frameworks = [f for f in stored.result.get("frameworks", []) if f["id"] not in inactive]
-    custom_rules = [r for r in stored.result.get("custom_rules", []) if r.get("framework") not in inactive]
+    active = scan_bom.active_results(stored.result, inactive)
+    frameworks, custom_rules = active["frameworks"], active["custom_rules"]
     evaluated = {f["id"] for f in stored.result.get("frameworks", [])}
     not_evaluated = [f.id for f in load_frameworks() if f.id not in inactive and f.id not in evaluated]
     if "framework" in args:
@@ -107,13 +104,7 @@ def evaluate_scan(scan_id):
     db().add(run)
     db().commit()
     audit("scan.evaluate", "scan", scan.id, evaluation_id=run.id)
-    try:
-        enqueue(COMPLIANCE_EVALUATE_SCAN, scan.id, run.id)
-    except Exception as exc:
-        log.error("evaluation %s of scan %s not enqueued: %s", run.id, scan.id, exc)
-        run.status, run.error, run.finished_at = "failed", "could not be queued", utcnow()
-        db().commit()
-        abort(503, message="The evaluation could not be queued; retry shortly.")
+    enqueue_or_fail(run, COMPLIANCE_EVALUATE_SCAN, scan.id, run.id, what="evaluation")
     return (
         evaluation_run_json(run),
         202,

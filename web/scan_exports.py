@@ -8,8 +8,6 @@ queued because rendering a large scan takes longer than a request should.
 
 from __future__ import annotations
 
-import logging
-
 import marshmallow as ma
 from flask import url_for
 from flask_smorest import Blueprint, abort
@@ -19,17 +17,14 @@ from common.bom.compare import compare
 from common.bom.graph import build_graph
 from common.exporters import FORMATS
 from common.models import Scan
-from common.models.base import utcnow
 from common.models.exports import Export
-from common.pipeline import enqueue
 from common.tasks import EXPORT_RENDER
 from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.database import db
+from web.enqueueing import enqueue_or_fail
 from web.exports import ExportSchema, export_json
 from web.openapi import REQUIRED_LOCATION
-
-log = logging.getLogger(__name__)
 
 blp = Blueprint(
     "scan_exports",
@@ -118,13 +113,7 @@ def create_export(body, scan_id):
     db().add(export)
     db().commit()
     audit("scan.export", "export", export.id, scan_id=scan.id, format=export.format)
-    try:
-        enqueue(EXPORT_RENDER, export.id)
-    except Exception as exc:
-        log.error("export %s of scan %s not enqueued: %s", export.id, scan.id, exc)
-        export.status, export.error, export.finished_at = "failed", "could not be queued", utcnow()
-        db().commit()
-        abort(503, message="The export could not be queued; retry shortly.")
+    enqueue_or_fail(export, EXPORT_RENDER, export.id, what="export")
     return export_json(export), 202, {"Location": url_for("exports.get_export", export_id=export.id)}
 
 

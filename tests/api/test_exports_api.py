@@ -80,7 +80,7 @@ def sent(monkeypatch):
             calls.append((task_name, args, row is not None and row.status == "queued"))
         return "task-id"
 
-    monkeypatch.setattr("web.scan_exports.enqueue", record)
+    monkeypatch.setattr("web.enqueueing.enqueue", record)
     return calls
 
 
@@ -215,7 +215,7 @@ def test_enqueue_failure_fails_the_export_and_answers_503(client, make_user, mon
     def broker_down(*_args, **_kwargs):
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr("web.scan_exports.enqueue", broker_down)
+    monkeypatch.setattr("web.enqueueing.enqueue", broker_down)
     user = make_user()
     scan_id = make_scan(user.org_id)
     response = client.post(f"{API}/scans/{scan_id}/export", json={"format": "csv"}, headers=user.headers())
