@@ -285,10 +285,10 @@ def events_socket(ws):
             ws.send(message)
         close_session()
         while ws.connected and not subscriber.dropped.is_set():
+            slots.renew()  # throttled to every RENEW_EVERY_SECONDS; a busy socket must renew too
             try:
                 message = subscriber.queue.get(timeout=1.0)
             except queue.Empty:
-                slots.renew()
                 continue
             if not subscriber.send(ws, message):
                 break

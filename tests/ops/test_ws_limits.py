@@ -207,3 +207,23 @@ def test_the_production_ws_service_drops_a_stalled_client_too(client, tmp_path):
         stalled_client_is_dropped(f"http://127.0.0.1:{port}", user, lambda: slots("org", user.org_id))
     finally:
         stack.stop()
+
+
+def test_a_busy_socket_keeps_renewing_its_slot(live_server, client, monkeypatch):
+    """Events arriving faster than the idle timeout must not starve the lease renewal."""
+    import web.ws
+
+    monkeypatch.setattr(web.ws, "LEASE_SECONDS", 2)
+    monkeypatch.setattr(web.ws, "RENEW_EVERY_SECONDS", 0.5)
+    user = register_user(client)
+    reader = websocket.create_connection(ws_url(live_server, user.token), timeout=10)
+    try:
+        assert json.loads(reader.recv())["type"] == "hello"
+        publisher = redis.Redis.from_url(os.environ["REDIS_URL"])
+        for n in range(16):  # 4.8 s of an event every 0.3 s: more than two leases
+            publisher.publish(channel_for(user.org_id), json.dumps({"type": "bench.padding", "n": n}))
+            assert json.loads(reader.recv())["n"] == n
+            time.sleep(0.3)
+        assert slots("principal", f"user:{user.id}") == 1, "the open socket's lease expired"
+    finally:
+        reader.close()
