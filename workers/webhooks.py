@@ -124,6 +124,8 @@ def deliver(self: PlatformTask, delivery_id: str, attempt: int = 1) -> str | Non
             policy=policy,
         )
         status = delivery.status
+    if status == "failed":  # given up after its last attempt
+        self._record_outcome("dead_lettered")
     if retry_in is not None:
         enqueue(WEBHOOK_DELIVER, delivery_id, attempt + 1, countdown=retry_in)
     return status
