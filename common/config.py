@@ -41,6 +41,7 @@ class Settings:
     encryption_key: str
     internal_api_key: str
     internal_api_url: str
+    public_url: str = "http://127.0.0.1:8000"
     scan_roots: list[str] = field(default_factory=list)
     port: int = 8000
     max_content_length: int = 10 * 1024 * 1024
@@ -88,6 +89,7 @@ def load_settings() -> Settings:
         encryption_key=_env("ENCRYPTION_KEY", DEFAULT_ENCRYPTION_KEY),
         internal_api_key=_env("INTERNAL_API_KEY", DEFAULT_INTERNAL_API_KEY),
         internal_api_url=_env("INTERNAL_API_URL", f"http://127.0.0.1:{port}/api/v1"),
+        public_url=_env("PUBLIC_URL", f"http://127.0.0.1:{port}"),
         scan_roots=_split_roots(_env("SCAN_ROOTS", str(Path.cwd()))),
         port=port,
         max_content_length=int(_env("MAX_CONTENT_LENGTH", str(10 * 1024 * 1024))),

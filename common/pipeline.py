@@ -6,11 +6,20 @@ lightweight Celery client configured from the same ``celeryconfig``.
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 
 from celery import Celery
+from celery.signals import before_task_publish
 
-from common.tasks import AFTER_SCAN_TASKS, queue_for
+from common.tasks import AFTER_SCAN_TASKS, SENT_AT_HEADER, queue_for
+
+
+@before_task_publish.connect
+def stamp_sent_at(headers=None, **_kwargs) -> None:
+    """Every message, from the API or a worker's retry, says when it was sent (oldest-message age)."""
+    if headers is not None:
+        headers.setdefault(SENT_AT_HEADER, time.time())
 
 
 @lru_cache(maxsize=1)

@@ -36,8 +36,15 @@ TASK_QUEUES = {
 # Enqueued with the scan id once a scan completes; alerts run after compliance, which enqueues them.
 AFTER_SCAN_TASKS: tuple[str, ...] = (COMPLIANCE_EVALUATE_SCAN,)
 
-# Redis hash where every task adds its run time (sum and count), read by /metrics.
+# Redis hash where every task adds its run time (sum, count and histogram buckets), read by /metrics.
 TASK_DURATIONS_KEY = "trusera:task_durations"
+# Upper bounds (seconds) of the task duration histogram: from a webhook send to a long scan.
+TASK_DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0)
+# Redis hash of task outcomes by ``<task>:<outcome>``: retried, failed, dead_lettered (gave up for good).
+TASK_OUTCOMES_KEY = "trusera:task_outcomes"
+TASK_OUTCOMES = ("retried", "failed", "dead_lettered")
+# Message header stamped on every publish, so /metrics can tell how long the oldest message has waited.
+SENT_AT_HEADER = "trusera_sent_at"
 
 
 def queue_for(task_name: str) -> str:

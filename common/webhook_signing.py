@@ -42,6 +42,29 @@ def generate_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def chosen_secret_problem(secret: str) -> str | None:
+    """Why a secret an admin chose is refused, or None.
+
+    Two forms are unambiguous: any string that does not start with ``whsec_`` (signed with its UTF-8
+    bytes; receivers pass ``"whsec_" + base64(secret)`` to the Standard Webhooks libraries), and
+    ``whsec_`` followed by strict, padded base64 of 24 to 64 bytes (passed to the libraries unchanged).
+    A ``whsec_`` secret that is not strict base64 would be read one way here and another by the
+    libraries, so it is refused.
+    """
+    if not secret.startswith(SECRET_PREFIX):
+        return None
+    encoded = secret[len(SECRET_PREFIX) :]
+    try:
+        key = base64.b64decode(encoded, validate=True)
+    except ValueError:
+        key = None
+    if key is None or base64.b64encode(key).decode() != encoded:
+        return "A secret starting with 'whsec_' must continue with standard, padded base64."
+    if not 24 <= len(key) <= 64:
+        return "A 'whsec_' secret must encode 24 to 64 bytes."
+    return None
+
+
 def signing_key(secret: str) -> bytes:
     """The HMAC key: the decoded bytes of a ``whsec_`` secret, else the secret's UTF-8 bytes."""
     if secret.startswith(SECRET_PREFIX):

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from common import netguard
+from common import chat_messages, netguard
 from common.models.alerts import AlertRule
 from common.models.base import isoformat, new_id, utcnow
 from common.models.webhooks import Webhook, WebhookDelivery, WebhookDeliveryAttempt, WebhookEvent
@@ -108,9 +108,12 @@ def event_body(event_id: str, organization_id: str, event_type: str, data: dict)
 
 
 def has_listeners(session: Session, organization_id: str, event_type: str) -> bool:
-    """Could any enabled webhook receive this event? (Alert channels are any webhook of the organization.)"""
+    """Could any webhook receive this event? (Alert channels are any webhook of the organization.)
+
+    Disabled webhooks count: the event is kept for them as a ``skipped`` delivery an admin can replay.
+    """
     subscriptions = session.scalars(
-        select(Webhook.events).where(Webhook.organization_id == organization_id, Webhook.enabled.is_(True))
+        select(Webhook.events).where(Webhook.organization_id == organization_id)
     ).all()
     if event_type == ALERT_EVENT:
         return bool(subscriptions)
@@ -133,21 +136,37 @@ def record_event(session: Session, organization_id: str, event_type: str, data: 
     return event_id
 
 
-def target_webhook_ids(session: Session, event: WebhookEvent) -> list[str]:
-    """Enabled webhooks subscribed to the event's type, plus, for an alert, its rule's channels."""
+def event_targets(session: Session, event: WebhookEvent) -> tuple[list[str], list[str]]:
+    """Webhooks subscribed to the event's type, plus, for an alert, its rule's channels.
+
+    Returns (enabled ids, disabled ids): the first get a delivery, the second a ``skipped`` one.
+    """
     rows = session.execute(
-        select(Webhook.id, Webhook.events).where(
-            Webhook.organization_id == event.organization_id, Webhook.enabled.is_(True)
+        select(Webhook.id, Webhook.events, Webhook.enabled).where(
+            Webhook.organization_id == event.organization_id
         )
     ).all()
-    targets = {webhook_id for webhook_id, events in rows if event.type in (events or [])}
+    targets = {webhook_id for webhook_id, events, _enabled in rows if event.type in (events or [])}
     if event.type == ALERT_EVENT:
         rule_id = json.loads(event.body).get("data", {}).get("rule_id")
         rule = session.get(AlertRule, rule_id) if rule_id else None
         if rule is not None and rule.organization_id == event.organization_id:
-            enabled = {webhook_id for webhook_id, _events in rows}
-            targets |= enabled & set(rule.webhook_ids or [])
-    return sorted(targets)
+            targets |= {webhook_id for webhook_id, _e, _en in rows} & set(rule.webhook_ids or [])
+    enabled = {webhook_id for webhook_id, _events, is_enabled in rows if is_enabled}
+    return sorted(targets & enabled), sorted(targets - enabled)
+
+
+def skipped_delivery(webhook_id: str, event: WebhookEvent) -> WebhookDelivery:
+    """The record of an event raised while its webhook was disabled."""
+    delivery = WebhookDelivery(webhook_id=webhook_id, event_id=event.id, event_type=event.type)
+    skip(delivery)
+    return delivery
+
+
+def skip(delivery: WebhookDelivery) -> None:
+    delivery.status = "skipped"
+    delivery.next_retry_at = None
+    delivery.finished_at = utcnow()
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -166,14 +185,24 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-def send(url: str, secret: str, delivery_id: str, body: str, timeout: float) -> AttemptOutcome:
-    """One signed POST; network errors, 5xx and 429 are retryable, anything else but 2xx is final."""
+def request_for(kind: str, secret: str, delivery_id: str, body: str) -> tuple[bytes, dict[str, str]]:
+    """The bytes and headers a destination of ``kind`` receives for the stored event ``body``.
+
+    A ``generic`` receiver gets the event itself, Standard-Webhooks signed; Slack and Teams verify no
+    signature, so they get their own message format and the secret stays out of the request.
+    """
+    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
+    if kind in chat_messages.RENDERERS:
+        return chat_messages.render(kind, body).encode(), headers
     payload = body.encode()
-    headers = {
-        **signature_headers(secret, delivery_id, payload),
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-    }
+    return payload, {**signature_headers(secret, delivery_id, payload), **headers}
+
+
+def send(
+    url: str, secret: str, delivery_id: str, body: str, timeout: float, kind: str = "generic"
+) -> AttemptOutcome:
+    """One POST; network errors, 5xx and 429 are retryable, anything else but 2xx is final."""
+    payload, headers = request_for(kind, secret, delivery_id, body)
     started = time.perf_counter()
 
     def elapsed() -> int:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start (and, where missing, install) the local services the product or its tests need.
-# Usage: scripts/ensure_services.sh redis [postgres] [rabbitmq] [node] [chromium]
+# Usage: scripts/ensure_services.sh redis [postgres] [rabbitmq] [node] [chromium] [promtool]
 set -uo pipefail
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -84,6 +84,12 @@ ensure_chromium() {
   chromium_up && return 0
   echo "Chromium is missing (the HTML export is rendered headless in tests); installing..." >&2
   apt_install chromium || return 1
+}
+
+ensure_promtool() {
+  have promtool && return 0
+  echo "promtool is missing (the Prometheus alert rules are checked and unit-tested with it); installing..." >&2
+  apt_install --no-install-recommends prometheus || return 1
 }
 
 status=0

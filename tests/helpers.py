@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import secrets
+import shutil
+import subprocess
 import time
 from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
 
 PASSWORD = "correct horse battery"
 
@@ -67,3 +72,17 @@ def wait_for_scan(client, user: TestUser, scan_id: str, timeout: float = 60.0) -
         return scan if scan["status"] in ("completed", "failed") else None
 
     return wait_for(finished, timeout=timeout, interval=0.2)
+
+
+def npm_install(directory: Path, marker_package: str) -> None:
+    """`npm ci` once per checkout for a test's Node tools; later sessions reuse node_modules."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.fail("Node.js and npm are required for this test (scripts/ensure_services.sh installs them)")
+    if not (directory / "node_modules" / marker_package).is_dir():
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--prefer-offline"],
+            cwd=directory,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )

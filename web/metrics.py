@@ -3,22 +3,33 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import time
+from datetime import timedelta
 
 import redis
 from flask import Flask, Response, g, request
 from kombu import Connection
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, SummaryMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from common.config import get_settings
 from common.db import session_scope
 from common.models import Scan
+from common.models.base import utcnow
+from common.models.exports import Export
 from common.redis_client import get_redis
-from common.tasks import QUEUES, TASK_DURATIONS_KEY
+from common.tasks import (
+    QUEUES,
+    SENT_AT_HEADER,
+    TASK_DURATION_BUCKETS,
+    TASK_DURATIONS_KEY,
+    TASK_OUTCOMES,
+    TASK_OUTCOMES_KEY,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +73,14 @@ def _broker_redis_client(broker_url: str) -> redis.Redis:
     return _broker_clients[broker_url]
 
 
+def _is_redis(broker_url: str) -> bool:
+    return broker_url.startswith(("redis://", "rediss://", "unix://"))
+
+
 def queue_depths() -> dict[str, int]:
     """Messages waiting per Celery queue, read from the broker, so a queue no worker consumes shows too."""
     broker_url = get_settings().broker_url
-    if broker_url.startswith(("redis://", "rediss://", "unix://")):
+    if _is_redis(broker_url):
         pipe = _broker_redis_client(broker_url).pipeline()
         for queue in QUEUES:
             for key in _redis_list_keys(queue):
@@ -73,6 +88,40 @@ def queue_depths() -> dict[str, int]:
         lengths = iter(pipe.execute())
         return {queue: sum(int(next(lengths)) for _ in REDIS_PRIORITY_STEPS) for queue in QUEUES}
     return _declared_queue_depths(broker_url)
+
+
+def oldest_message_ages(queues: tuple[str, ...] = QUEUES, now: float | None = None) -> dict[str, float]:
+    """Seconds the oldest waiting message of each queue has waited (0 when empty), Redis brokers only.
+
+    Kombu's Redis transport pushes at the head of a list and pops from its tail, so the tail of each
+    priority list is its oldest message; every publish carries the ``trusera_sent_at`` header.
+    AMQP cannot show a message without taking it, so there the depth alone is reported.
+    """
+    broker_url = get_settings().broker_url
+    if not _is_redis(broker_url):
+        return {}
+    now = time.time() if now is None else now
+    pipe = _broker_redis_client(broker_url).pipeline()
+    for queue in queues:
+        for key in _redis_list_keys(queue):
+            pipe.lindex(key, -1)
+    tails = iter(pipe.execute())
+    ages = {}
+    for queue in queues:
+        sent = [_sent_at(next(tails)) for _ in REDIS_PRIORITY_STEPS]
+        known = [value for value in sent if value is not None]
+        ages[queue] = max(0.0, now - min(known)) if known else 0.0
+    return ages
+
+
+def _sent_at(raw: bytes | None) -> float | None:
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw).get("headers", {}).get(SENT_AT_HEADER)
+    except (ValueError, AttributeError):
+        return None
+    return float(value) if isinstance(value, int | float) else None
 
 
 def _declared_queue_depths(broker_url: str) -> dict[str, int]:
@@ -96,35 +145,91 @@ class PlatformCollector:
     """Reads shared state at scrape time so every API process reports the same numbers."""
 
     def collect(self):
+        yield from self._jobs()
+        yield from self._queues()
+        yield from self._tasks()
+
+    def _jobs(self):
         scans = GaugeMetricFamily("trusera_scans", "Scans by status", labels=["status"])
+        stale = GaugeMetricFamily(
+            "trusera_stale_jobs",
+            "Running jobs whose worker has been silent longer than SCAN_STALE_MINUTES",
+            labels=["kind"],
+        )
+        cutoff = utcnow() - timedelta(minutes=get_settings().scan_stale_minutes)
         try:
             with session_scope() as session:
                 for status, count in session.execute(select(Scan.status, func.count()).group_by(Scan.status)):
                     scans.add_metric([status], count)
+                for kind, model in (("scan", Scan), ("export", Export)):
+                    silent = session.scalar(
+                        select(func.count()).where(
+                            model.status == "running",
+                            func.coalesce(model.heartbeat_at, model.started_at) < cutoff,
+                        )
+                    )
+                    stale.add_metric([kind], silent or 0)
         except SQLAlchemyError:
             pass
         yield scans
+        yield stale
+
+    def _queues(self):
         depth = GaugeMetricFamily(
             "trusera_queue_depth", "Messages waiting per Celery queue", labels=["queue"]
         )
-        durations = SummaryMetricFamily(
-            "trusera_task_duration_seconds", "Task run time by task", labels=["task"]
+        age = GaugeMetricFamily(
+            "trusera_queue_oldest_message_age_seconds",
+            "How long the oldest waiting message of each queue has waited (Redis broker)",
+            labels=["queue"],
         )
         try:
             for queue, value in queue_depths().items():
                 depth.add_metric([queue], value)
+            for queue, value in oldest_message_ages().items():
+                age.add_metric([queue], value)
         except Exception as exc:  # each transport raises its own errors; a scrape must still answer
-            log.warning("queue depths unavailable: %s", exc)
-        try:
-            raw = get_redis().hgetall(TASK_DURATIONS_KEY)
-            for name in sorted({key.rsplit(":", 1)[0] for key in raw}):
-                durations.add_metric(
-                    [name], int(raw.get(f"{name}:count", 0)), float(raw.get(f"{name}:sum", 0.0))
-                )
-        except redis.RedisError:
-            pass
+            log.warning("queue figures unavailable: %s", exc)
         yield depth
+        yield age
+
+    def _tasks(self):
+        durations = HistogramMetricFamily(
+            "trusera_task_duration_seconds", "Task run time by task", labels=["task"]
+        )
+        outcomes = {
+            outcome: CounterMetricFamily(
+                f"trusera_task_{OUTCOME_METRICS[outcome]}",
+                f"Tasks {outcome.replace('_', '-')}",
+                labels=["task"],
+            )
+            for outcome in TASK_OUTCOMES
+        }
+        try:
+            pipe = get_redis().pipeline()
+            pipe.hgetall(TASK_DURATIONS_KEY)
+            pipe.hgetall(TASK_OUTCOMES_KEY)
+            raw_durations, raw_outcomes = pipe.execute()
+        except redis.RedisError:
+            raw_durations, raw_outcomes = {}, {}
+        for name in sorted({key.split(":", 1)[0] for key in raw_durations}):
+            count = int(raw_durations.get(f"{name}:count", 0))
+            buckets = [
+                (str(bound), int(raw_durations.get(f"{name}:le:{bound}", 0)))
+                for bound in TASK_DURATION_BUCKETS
+            ]
+            durations.add_metric(
+                [name], [*buckets, ("+Inf", count)], float(raw_durations.get(f"{name}:sum", 0.0))
+            )
+        for key, value in sorted(raw_outcomes.items()):
+            name, _, outcome = key.rpartition(":")
+            if outcome in outcomes:
+                outcomes[outcome].add_metric([name], int(value))
         yield durations
+        yield from outcomes.values()
+
+
+OUTCOME_METRICS = {"retried": "retries", "failed": "failures", "dead_lettered": "dead_letters"}
 
 
 registry.register(PlatformCollector())

@@ -6,29 +6,39 @@ the creation response, never returned afterwards.
 
 from __future__ import annotations
 
+import logging
+
 import marshmallow as ma
 from flask import url_for
-from flask_smorest import Blueprint
-from sqlalchemy import select
+from flask_smorest import Blueprint, abort
+from sqlalchemy import func, or_, select
 
 from common import netguard, webhooks
 from common.models.alerts import AlertRule
 from common.models.base import isoformat, new_id, utcnow
 from common.models.webhooks import (
     DELIVERY_STATUSES,
+    WEBHOOK_KINDS,
     Webhook,
     WebhookDelivery,
     WebhookDeliveryAttempt,
     WebhookEvent,
 )
+from common.pipeline import enqueue
 from common.security import decrypt_secret, encrypt_secret
-from common.webhook_signing import generate_secret
+from common.tasks import WEBHOOK_DELIVER
+from common.webhook_signing import chosen_secret_problem, generate_secret
 from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.database import db
 from web.openapi import REQUIRED_LOCATION, ObjectSchema, PageSchema, ResourceSchema
 from web.pagination import page_args_with, paginate
 from web.ratelimits import limit_group
+
+log = logging.getLogger(__name__)
+
+REPLAYABLE_STATUSES = ("skipped", "failed")
+REPLAY_BATCH_LIMIT = 500
 
 blp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks", description="Webhooks and deliveries")
 
@@ -39,14 +49,24 @@ def _check_url(url: str) -> None:
         raise ma.ValidationError(errors)
 
 
+def _check_secret(secret: str) -> None:
+    problem = chosen_secret_problem(secret)
+    if problem:
+        raise ma.ValidationError(problem)
+
+
+Secret = ma.validate.Length(min=16, max=500)
+
+
 class WebhookUpdateSchema(ma.Schema):
     url = ma.fields.String(validate=[ma.validate.Length(min=1, max=2048), _check_url])
     events = ma.fields.List(
         ma.fields.String(validate=ma.validate.OneOf(webhooks.WEBHOOK_EVENT_TYPES)),
         validate=ma.validate.Length(min=1, max=len(webhooks.WEBHOOK_EVENT_TYPES)),
     )
-    secret = ma.fields.String(validate=ma.validate.Length(min=16, max=500), load_only=True)
+    secret = ma.fields.String(validate=[Secret, _check_secret], load_only=True)
     enabled = ma.fields.Boolean()
+    kind = ma.fields.String(validate=ma.validate.OneOf(WEBHOOK_KINDS))
 
     @ma.post_load
     def unique_events(self, data, **_kwargs):
@@ -62,11 +82,29 @@ class WebhookCreateSchema(WebhookUpdateSchema):
         required=True,
         validate=ma.validate.Length(min=1, max=len(webhooks.WEBHOOK_EVENT_TYPES)),
     )
-    secret = ma.fields.String(load_default=None, validate=ma.validate.Length(min=16, max=500), load_only=True)
+    secret = ma.fields.String(load_default=None, validate=[Secret, _check_secret], load_only=True)
     enabled = ma.fields.Boolean(load_default=True)
+    kind = ma.fields.String(load_default="generic", validate=ma.validate.OneOf(WEBHOOK_KINDS))
 
 
 WebhookListArgs = page_args_with(enabled=ma.fields.Boolean())
+
+
+class ReplaySchema(ma.Schema):
+    since = ma.fields.AwareDateTime(required=True, default_timezone=None)
+    until = ma.fields.AwareDateTime(load_default=None)
+    statuses = ma.fields.List(
+        ma.fields.String(validate=ma.validate.OneOf(REPLAYABLE_STATUSES)),
+        load_default=list(REPLAYABLE_STATUSES),
+        validate=ma.validate.Length(min=1),
+    )
+
+    @ma.validates_schema
+    def ordered_window(self, data, **_kwargs):
+        if data.get("until") is not None and data["until"] < data["since"]:
+            raise ma.ValidationError("Must not be before 'since'.", "until")
+
+
 DeliveryListArgs = page_args_with(
     status=ma.fields.String(validate=ma.validate.OneOf(DELIVERY_STATUSES)),
     event_type=ma.fields.String(validate=ma.validate.OneOf(webhooks.WEBHOOK_EVENT_TYPES)),
@@ -79,6 +117,7 @@ def webhook_json(webhook: Webhook) -> dict:
         "id": webhook.id,
         "organization_id": webhook.organization_id,
         "url": webhook.url,
+        "kind": webhook.kind,
         "events": webhook.events,
         "enabled": webhook.enabled,
         "disabled_reason": webhook.disabled_reason,
@@ -90,21 +129,23 @@ def webhook_json(webhook: Webhook) -> dict:
     }
 
 
-def attempt_json(attempt: WebhookDeliveryAttempt) -> dict:
+def history_json(row: tuple[WebhookDelivery, WebhookDeliveryAttempt | None]) -> dict:
+    """One attempt; a skipped delivery, which has none, shows as attempt 0."""
+    delivery, attempt = row
     return {
-        "id": attempt.id,
-        "delivery_id": attempt.delivery_id,
-        "event_id": attempt.delivery.event_id,
-        "event_type": attempt.delivery.event_type,
-        "delivery_status": attempt.delivery.status,
-        "attempt": attempt.attempt,
-        "success": attempt.success,
-        "status_code": attempt.status_code,
-        "duration_ms": attempt.duration_ms,
-        "response_excerpt": attempt.response_excerpt,
-        "error": attempt.error,
-        "next_retry_at": isoformat(attempt.next_retry_at),
-        "created_at": isoformat(attempt.created_at),
+        "id": attempt.id if attempt else delivery.id,
+        "delivery_id": delivery.id,
+        "event_id": delivery.event_id,
+        "event_type": delivery.event_type,
+        "delivery_status": delivery.status,
+        "attempt": attempt.attempt if attempt else 0,
+        "success": attempt.success if attempt else False,
+        "status_code": attempt.status_code if attempt else None,
+        "duration_ms": attempt.duration_ms if attempt else None,
+        "response_excerpt": attempt.response_excerpt if attempt else None,
+        "error": attempt.error if attempt else None,
+        "next_retry_at": isoformat(attempt.next_retry_at if attempt else delivery.next_retry_at),
+        "created_at": isoformat(attempt.created_at if attempt else delivery.created_at),
     }
 
 
@@ -120,6 +161,7 @@ def create_webhook(body):
         organization_id=ctx.organization_id,
         created_by=ctx.user_id,
         url=body["url"],
+        kind=body["kind"],
         events=body["events"],
         enabled=body["enabled"],
         secret_encrypted=encrypt_secret(secret),
@@ -161,6 +203,8 @@ def update_webhook(body, webhook_id):
         webhook.url = body["url"]
     if "events" in body:
         webhook.events = body["events"]
+    if "kind" in body:
+        webhook.kind = body["kind"]
     if "secret" in body:
         webhook.secret_encrypted = encrypt_secret(body["secret"])
     if "enabled" in body:
@@ -195,12 +239,15 @@ def delete_webhook(webhook_id):
 @access("viewer")
 @blp.arguments(DeliveryListArgs, location="query")
 def list_deliveries(args, webhook_id):
-    """Every attempt of every delivery, newest first."""
+    """Every attempt of every delivery, and every skipped delivery, newest first."""
     webhook = scoped_get_or_404(Webhook, webhook_id, "Webhook")
     query = (
-        select(WebhookDeliveryAttempt)
-        .join(WebhookDelivery, WebhookDelivery.id == WebhookDeliveryAttempt.delivery_id)
-        .where(WebhookDeliveryAttempt.webhook_id == webhook.id)
+        select(WebhookDelivery, WebhookDeliveryAttempt)
+        .outerjoin(WebhookDeliveryAttempt, WebhookDeliveryAttempt.delivery_id == WebhookDelivery.id)
+        .where(
+            WebhookDelivery.webhook_id == webhook.id,
+            or_(WebhookDeliveryAttempt.id.is_not(None), WebhookDelivery.status == "skipped"),
+        )
     )
     if "status" in args:
         query = query.where(WebhookDelivery.status == args["status"])
@@ -208,8 +255,55 @@ def list_deliveries(args, webhook_id):
         query = query.where(WebhookDelivery.event_type == args["event_type"])
     if "delivery_id" in args:
         query = query.where(WebhookDelivery.id == args["delivery_id"])
-    query = query.order_by(WebhookDeliveryAttempt.created_at.desc(), WebhookDeliveryAttempt.attempt.desc())
-    return paginate(query, args["page"], args["per_page"], attempt_json)
+    newest = func.coalesce(WebhookDeliveryAttempt.created_at, WebhookDelivery.created_at)
+    query = query.order_by(newest.desc(), WebhookDeliveryAttempt.attempt.desc(), WebhookDelivery.id)
+    return paginate(query, args["page"], args["per_page"], history_json, rows_of_entities=True)
+
+
+@blp.route("/<webhook_id>/deliveries/replay", methods=["POST"])
+@blp.alt_response(202, schema=ObjectSchema, success=True, headers=REQUIRED_LOCATION)
+@blp.alt_response(409, response="CONFLICT")
+@access("admin")
+@blp.arguments(ReplaySchema)
+def replay_deliveries(body, webhook_id):
+    """Send again the skipped and failed deliveries of a time window, each as its next attempt.
+
+    A replayed delivery becomes ``pending`` before its task is sent, so a second replay of the same
+    window finds nothing left to send.
+    """
+    webhook = scoped_get_or_404(Webhook, webhook_id, "Webhook")
+    if not webhook.enabled:
+        abort(409, message='Enable the webhook (PUT {"enabled": true}) before replaying its deliveries.')
+    query = select(WebhookDelivery).where(
+        WebhookDelivery.webhook_id == webhook.id,
+        WebhookDelivery.status.in_(body["statuses"]),
+        WebhookDelivery.event_type != webhooks.TEST_EVENT,
+        WebhookDelivery.created_at >= body["since"],
+    )
+    if body["until"] is not None:
+        query = query.where(WebhookDelivery.created_at <= body["until"])
+    chosen = db().scalars(query.order_by(WebhookDelivery.created_at).limit(REPLAY_BATCH_LIMIT + 1)).all()
+    batch, more = chosen[:REPLAY_BATCH_LIMIT], len(chosen) > REPLAY_BATCH_LIMIT
+    previous = {delivery.id: (delivery.status, delivery.finished_at) for delivery in batch}
+    for delivery in batch:
+        delivery.status, delivery.finished_at, delivery.next_retry_at = "pending", None, None
+    db().commit()
+    for sent, delivery in enumerate(batch):
+        try:
+            enqueue(WEBHOOK_DELIVER, delivery.id, delivery.attempts + 1)
+        except Exception as exc:
+            log.error("replay of webhook %s stopped at delivery %s: %s", webhook.id, delivery.id, exc)
+            for unsent in batch[sent:]:
+                unsent.status, unsent.finished_at = previous[unsent.id]
+            db().commit()
+            abort(503, message=f"Only {sent} deliveries could be queued; retry the replay shortly.")
+    audit("webhook.replay", "webhook", webhook.id, deliveries=len(batch), statuses=body["statuses"])
+    location = url_for("webhooks.list_deliveries", webhook_id=webhook.id, status="pending")
+    return (
+        {"replayed": len(batch), "delivery_ids": [d.id for d in batch], "more": more},
+        202,
+        {"Location": location},
+    )
 
 
 @blp.route("/<webhook_id>/test", methods=["POST"])
@@ -235,7 +329,12 @@ def test_webhook(webhook_id):
     started_at = utcnow()
     policy = webhooks.RetryPolicy.from_env()
     outcome = webhooks.send(
-        webhook.url, decrypt_secret(webhook.secret_encrypted), delivery.id, event.body, policy.timeout_seconds
+        webhook.url,
+        decrypt_secret(webhook.secret_encrypted),
+        delivery.id,
+        event.body,
+        policy.timeout_seconds,
+        webhook.kind,
     )
     webhooks.record_outcome(
         db(), delivery, webhook, outcome, attempt=1, started_at=started_at, retry_in=None, policy=None

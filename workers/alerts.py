@@ -166,5 +166,6 @@ def evaluate_scan(self: PlatformTask, scan_id: str) -> int:
             target=alert.target,
             severity=alert.severity,
             title=alert.title,
+            components=[c.get("name") for c in (alert.details or {}).get("components", [])[:3]],
         )
     return len(opened)

@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
 import redis
@@ -23,7 +23,7 @@ from common import events
 from common.db import session_scope
 from common.models.base import utcnow
 from common.redis_client import get_redis
-from common.tasks import TASK_DURATIONS_KEY
+from common.tasks import TASK_DURATION_BUCKETS, TASK_DURATIONS_KEY, TASK_OUTCOMES_KEY
 
 log = logging.getLogger(__name__)
 
@@ -113,13 +113,30 @@ class PlatformTask(Task):
             self._record_duration(time.perf_counter() - started)
 
     def _record_duration(self, seconds: float) -> None:
+        """Sum, count and the cumulative histogram buckets, shared in Redis by every worker process."""
         try:
             pipe = get_redis().pipeline()
             pipe.hincrbyfloat(TASK_DURATIONS_KEY, f"{self.name}:sum", seconds)
             pipe.hincrby(TASK_DURATIONS_KEY, f"{self.name}:count", 1)
+            for bound in TASK_DURATION_BUCKETS:
+                if seconds <= bound:
+                    pipe.hincrby(TASK_DURATIONS_KEY, f"{self.name}:le:{bound}", 1)
             pipe.execute()
         except redis.RedisError:
             pass
+
+    def _record_outcome(self, outcome: str) -> None:
+        with suppress(redis.RedisError):
+            get_redis().hincrby(TASK_OUTCOMES_KEY, f"{self.name}:{outcome}", 1)
+
+    def on_retry(self, exc, task_id, args, kwargs, einfo) -> None:
+        self._record_outcome("retried")
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        """A failed task; one that had used up its retries is dead-lettered: nobody will run it again."""
+        self._record_outcome("failed")
+        if self.request.retries >= (self.max_retries or 0):
+            self._record_outcome("dead_lettered")
 
     def retry_later(self, exc: Exception) -> Retry:
         countdown = min(300, self.retry_backoff_base ** (self.request.retries + 1))

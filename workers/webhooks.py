@@ -34,9 +34,13 @@ def _create_deliveries(event_id: str) -> list[str]:
         existing = set(
             session.scalars(select(WebhookDelivery.webhook_id).where(WebhookDelivery.event_id == event_id))
         )
-        for webhook_id in webhooks.target_webhook_ids(session, event):
+        enabled, disabled = webhooks.event_targets(session, event)
+        for webhook_id in enabled:
             if webhook_id not in existing:
                 session.add(WebhookDelivery(webhook_id=webhook_id, event_id=event_id, event_type=event.type))
+        for webhook_id in disabled:
+            if webhook_id not in existing:
+                session.add(webhooks.skipped_delivery(webhook_id, event))
     with session_scope() as session:
         return list(
             session.scalars(
@@ -67,8 +71,8 @@ def _delivery_with_webhook():
     return select(WebhookDelivery, Webhook).join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
 
 
-def _load(delivery_id: str, attempt: int) -> tuple[str, str, str] | None:
-    """(url, secret, body) when attempt ``attempt`` is still due; settles a delivery to a disabled webhook."""
+def _load(delivery_id: str, attempt: int) -> tuple[str, str, str, str] | None:
+    """(url, secret, body, kind) when attempt ``attempt`` is due; a disabled webhook's delivery is skipped."""
     with session_scope() as session:
         row = session.execute(
             _delivery_with_webhook()
@@ -82,11 +86,9 @@ def _load(delivery_id: str, attempt: int) -> tuple[str, str, str] | None:
         if delivery.status in FINAL_DELIVERY_STATUSES or delivery.attempts >= attempt:
             return None
         if not webhook.enabled:
-            delivery.status = "failed"
-            delivery.next_retry_at = None
-            delivery.finished_at = utcnow()
+            webhooks.skip(delivery)
             return None
-        return webhook.url, decrypt_secret(webhook.secret_encrypted), body
+        return webhook.url, decrypt_secret(webhook.secret_encrypted), body, webhook.kind
 
 
 @app.task(bind=True, base=PlatformTask, name=WEBHOOK_DELIVER)
@@ -98,9 +100,9 @@ def deliver(self: PlatformTask, delivery_id: str, attempt: int = 1) -> str | Non
         raise self.retry_later(exc) from exc
     if target is None:
         return None
-    url, secret, body = target
+    url, secret, body, kind = target
     started_at = utcnow()
-    outcome = webhooks.send(url, secret, delivery_id, body, policy.timeout_seconds)
+    outcome = webhooks.send(url, secret, delivery_id, body, policy.timeout_seconds, kind)
     retry_in = None
     if not outcome.success and outcome.retryable and attempt < policy.max_attempts:
         retry_in = policy.delay(attempt, outcome.retry_after)
@@ -122,6 +124,8 @@ def deliver(self: PlatformTask, delivery_id: str, attempt: int = 1) -> str | Non
             policy=policy,
         )
         status = delivery.status
+    if status == "failed":  # given up after its last attempt
+        self._record_outcome("dead_lettered")
     if retry_in is not None:
         enqueue(WEBHOOK_DELIVER, delivery_id, attempt + 1, countdown=retry_in)
     return status

@@ -16,8 +16,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from common.db import Base, JSONType
 from common.models.base import created_column, id_column, utcnow
 
-DELIVERY_STATUSES = ("pending", "retrying", "succeeded", "failed")
-FINAL_DELIVERY_STATUSES = ("succeeded", "failed")
+DELIVERY_STATUSES = ("pending", "retrying", "succeeded", "failed", "skipped")
+# ``skipped``: the event was raised while the webhook was disabled; an admin may replay it.
+FINAL_DELIVERY_STATUSES = ("succeeded", "failed", "skipped")
+# ``generic`` receivers get the signed Standard Webhooks body; chat kinds get their product's message format.
+WEBHOOK_KINDS = ("generic", "slack", "teams")
 
 
 class Webhook(Base):
@@ -28,6 +31,7 @@ class Webhook(Base):
         ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
     )
     url: Mapped[str] = mapped_column(Text, nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False, default="generic", server_default="generic")
     events: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
     secret_encrypted: Mapped[str] = mapped_column(Text, nullable=False)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)

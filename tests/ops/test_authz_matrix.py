@@ -130,6 +130,7 @@ ROUTES = {
     "DELETE /webhooks/:id": "admin",
     "GET /webhooks/:id/deliveries": "viewer",
     "POST /webhooks/:id/test": "admin",
+    "POST /webhooks/:id/deliveries/replay": "admin",
     # Alert rules and alerts
     "POST /alert-rules": "admin",
     "GET /alert-rules": "viewer",
@@ -196,6 +197,7 @@ BODIES: dict[str, Callable[[Matrix, Caller], dict]] = {
     "PUT /policies/*": lambda m, c: {"enabled": True},
     "PUT /schedules/*": lambda m, c: {"enabled": False},
     "PUT /webhooks/*": lambda m, c: {"enabled": True},
+    "POST /webhooks/*/deliveries/replay": lambda m, c: {"since": "2026-01-01T00:00:00Z"},
     "PUT /alert-rules/*": lambda m, c: {"enabled": True},
     "POST /scans/*/export": lambda m, c: {"format": "csv"},
     "POST /organizations/*/members": lambda m, c: {"email": m.fresh_user().email, "role": "viewer"},

@@ -10,6 +10,7 @@ import dataclasses
 import ipaddress
 import time
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from common import events, netguard
 from common.config import get_settings
 from common.db import session_scope
-from common.models.webhooks import Webhook, WebhookDelivery, WebhookEvent
+from common.models.webhooks import Webhook, WebhookDelivery
 from common.pipeline import enqueue
 from common.tasks import WEBHOOK_DELIVER, WEBHOOK_DISPATCH
 from tests.helpers import wait_for, wait_for_scan
@@ -107,11 +108,14 @@ def test_retry_after_is_honoured_on_429(client, make_user, monkeypatch):
     assert all(r.verified for r in receiver.requests)
 
 
-def test_an_endpoint_that_keeps_failing_is_disabled_with_a_reason(client, make_user, monkeypatch):
+def test_an_endpoint_that_keeps_failing_is_disabled_then_its_missed_deliveries_are_replayed(
+    client, make_user, monkeypatch
+):
     monkeypatch.setenv("WEBHOOK_RETRY_BASE_SECONDS", "0.2")
     monkeypatch.setenv("WEBHOOK_MAX_ATTEMPTS", "2")
     monkeypatch.setenv("WEBHOOK_DISABLE_AFTER_FAILURES", "2")
     user = make_user()
+    started = datetime.now(UTC).isoformat()
     with Receiver([503]) as receiver:
         hook = create_webhook(client, user, receiver, ["export.completed"])
         for _ in range(2):
@@ -123,19 +127,38 @@ def test_an_endpoint_that_keeps_failing_is_disabled_with_a_reason(client, make_u
         assert "HTTP 503" in shown["disabled_reason"] and shown["disabled_at"]
         assert len(receiver.requests) == 4 and all(r.verified for r in receiver.requests)
         assert all(d.status == "failed" and d.attempts == 2 for d in deliveries(hook["id"]))
-        # disabled: later events are not even queued for it
+        # disabled: a later event is kept as a skipped delivery, and nothing is sent
         events.publish(user.org_id, "export.completed", export_id=str(uuid.uuid4()))
-        with session_scope() as session:
-            queued = session.scalars(
-                select(WebhookEvent).where(WebhookEvent.organization_id == user.org_id)
-            ).all()
-        assert len(queued) == 2
+        [skipped] = wait_for(lambda: [d for d in deliveries(hook["id"]) if d.status == "skipped"], timeout=30)
+        assert skipped.attempts == 0 and len(receiver.requests) == 4
+        shown = client.get(
+            f"/api/v1/webhooks/{hook['id']}/deliveries?status=skipped", headers=user.headers()
+        ).json["items"]
+        assert [(i["delivery_id"], i["attempt"]) for i in shown] == [(skipped.id, 0)]
+        replay = {"since": started}
+        refused = client.post(
+            f"/api/v1/webhooks/{hook['id']}/deliveries/replay", json=replay, headers=user.headers()
+        )
+        assert refused.status_code == 409
         enabled = client.put(f"/api/v1/webhooks/{hook['id']}", json={"enabled": True}, headers=user.headers())
         assert enabled.json["enabled"] is True and enabled.json["disabled_reason"] is None
         receiver.statuses = [200]
-        events.publish(user.org_id, "export.completed", export_id=str(uuid.uuid4()))
-        wait_for(lambda: settled(hook["id"], 3), timeout=30)
-    assert deliveries(hook["id"])[-1].status == "succeeded" and len(receiver.requests) == 5
+        # the admin replays the window: both failed deliveries and the skipped one, each as its next attempt
+        replayed = client.post(
+            f"/api/v1/webhooks/{hook['id']}/deliveries/replay", json=replay, headers=user.headers()
+        )
+        assert replayed.status_code == 202 and replayed.json["replayed"] == 3, replayed.json
+        assert replayed.headers["Location"].startswith(f"/api/v1/webhooks/{hook['id']}/deliveries")
+        wait_for(lambda: settled(hook["id"], 3) if len(receiver.requests) >= 7 else None, timeout=30)
+        again = client.post(
+            f"/api/v1/webhooks/{hook['id']}/deliveries/replay", json=replay, headers=user.headers()
+        )
+        assert again.status_code == 202 and again.json["replayed"] == 0
+    final = deliveries(hook["id"])
+    assert [d.status for d in final] == ["succeeded"] * 3
+    assert sorted(d.attempts for d in final) == [1, 3, 3]
+    assert len(receiver.requests) == 7 and all(r.verified for r in receiver.requests)
+    assert {r.headers["webhook-id"] for r in receiver.requests[4:]} == {d.id for d in final}
 
 
 def test_a_name_resolving_to_a_private_address_is_refused_at_delivery_unless_allowlisted(
