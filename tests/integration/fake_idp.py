@@ -7,6 +7,7 @@ mis-addressed or foreign-signed ones so each refusal of the platform can be prov
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +23,7 @@ class FakeIdentityProvider:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.issuer = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.advertised_issuer = self.issuer
+        self.email = f"dana-{secrets.token_hex(4)}@fake.test"  # one person per provider: no account clash
         self.id_token: str | None = None
         self.userinfo: dict = {}
         self.token_requests: list[dict] = []
@@ -49,7 +51,7 @@ class FakeIdentityProvider:
             "iat": now,
             "exp": now + 300,
             "nonce": nonce,
-            "email": "dana@fake.test",
+            "email": self.email,
             "email_verified": True,
         }
         claims.update(overrides)
