@@ -27,6 +27,7 @@ class FakeIdentityProvider:
         self.id_token: str | None = None
         self.userinfo: dict = {}
         self.token_requests: list[dict] = []
+        self.token_redirect: str | None = None  # answer the token POST with a 307 to this URL
         self.thread = threading.Thread(target=self.server.serve_forever, name="fake-idp", daemon=True)
 
     def __enter__(self):
@@ -105,6 +106,12 @@ class FakeIdentityProvider:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = dict(parse_qsl(self.rfile.read(length).decode()))
                 idp.token_requests.append({"form": form, "authorization": self.headers.get("Authorization")})
+                if idp.token_redirect:
+                    self.send_response(307)
+                    self.send_header("Location", idp.token_redirect)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if idp.id_token is None:
                     self._json(400, {"error": "invalid_grant"})
                     return
