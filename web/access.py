@@ -43,7 +43,10 @@ def _membership(organization_id: str, user_id: str) -> Membership | None:
 
 
 def resolve_organization(principal: Principal, path_org_id: str | None) -> tuple[Organization, str]:
-    """Pick the acting organization: the path's, else the header's, else the API key's or personal one."""
+    """Pick the acting organization: the path's, else the header's, else the bound or personal one.
+
+    A bound credential (an API key, an SSO session) acts in its own organization only.
+    """
     header_org = request.headers.get("X-Organization-Id")
     bound_org = principal.bound_org_id
     if path_org_id is not None:
@@ -55,9 +58,8 @@ def resolve_organization(principal: Principal, path_org_id: str | None) -> tuple
     if principal.api_key_org_id and wanted != bound_org:
         abort(missing_status, message="This API key is bound to another organization.")
     # An SSO session is answered as a non-member everywhere but in its own organization.
-    membership = (
-        _membership(wanted, principal.user_id) if wanted and wanted == (bound_org or wanted) else None
-    )
+    outside_binding = bound_org is not None and wanted != bound_org
+    membership = _membership(wanted, principal.user_id) if wanted and not outside_binding else None
     if membership is None:
         if missing_status == 404:
             abort(404, message="Organization not found.")

@@ -13,13 +13,13 @@ import logging
 from urllib.parse import urlsplit
 
 import marshmallow as ma
-from flask import make_response, redirect, request, url_for
+from flask import g, make_response, redirect, request, url_for
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from common.db import session_scope
-from common.models import AuditLog, Organization
+from common.models import AuditLog, Organization, User
 from common.models.sso import SsoConfig
 from common.sso import (
     PENDING_LINK_TTL_SECONDS,
@@ -35,6 +35,7 @@ from common.sso import (
     sign_in_identity,
 )
 from web.access import PUBLIC, access
+from web.audit_trail import audit, audit_organization
 from web.auth import user_json
 from web.database import db
 from web.openapi import REQUIRED_LOCATION, ObjectSchema, SessionSchema
@@ -202,7 +203,16 @@ def callback(org_slug):
         _record("sso.link_offered", 409, organization.id, subject=claims.get("sub"))
         response = make_response(_link_offer(org_slug, outcome.link_token), 409, NO_STORE)
     else:
-        response = _bound_session(organization, outcome, "sso.login", subject=claims.get("sub"))
+        response = _bound_session(organization, outcome.user)
+        _record(
+            "sso.login",
+            200,
+            organization.id,
+            outcome.user.id,
+            subject=claims.get("sub"),
+            role=outcome.role,
+            joined=outcome.joined,
+        )
     response.delete_cookie(BINDING_COOKIE, path=request.path)
     return response
 
@@ -223,12 +233,15 @@ def link(body, org_slug):
         organization = _organization(org_slug)
         organization_id = organization.id
         config = _enabled_config(organization)
-        outcome = _retrying(
-            lambda: redeem_link(db(), organization, config, body["link_token"], body["password"])
-        )
+        outcome = _redeem(organization, config, body["link_token"], body["password"])
     except SsoError as error:
-        _refuse(error, "sso.link_failed", organization_id, slug=org_slug)
-    return _bound_session(organization, outcome, "sso.link")
+        audit_organization(organization_id)  # a POST: the audit trail writes the entry itself
+        audit("sso.link_failed", "organization", organization_id or org_slug, reason=error.reason)
+        abort(error.status, message=error.message)
+    g.audit_actor = outcome.user.id
+    audit_organization(organization.id)
+    audit("sso.link", "user", outcome.user.id, role=outcome.role, joined=outcome.joined)
+    return _bound_session(organization, outcome.user)
 
 
 def _link_offer(org_slug: str, link_token: str) -> dict:
@@ -243,18 +256,25 @@ def _link_offer(org_slug: str, link_token: str) -> dict:
     }
 
 
-def _bound_session(organization: Organization, outcome: SignInOutcome, action: str, **details):
+def _bound_session(organization: Organization, user: User):
     """Platform tokens for a session bound to ``organization``: they act nowhere else."""
-    user = outcome.user
     tokens = start_session(user, organization_id=organization.id)
     db().commit()
-    _record(action, 200, organization.id, user.id, role=outcome.role, joined=outcome.joined, **details)
     body = {
         **tokens,
         "user": user_json(user, bound_org_id=organization.id),
         "organization_id": organization.id,
     }
     return make_response(body, 200, NO_STORE)
+
+
+def _redeem(organization: Organization, config: SsoConfig, link_token: str, password: str) -> SignInOutcome:
+    """Redeem once: the token is spent by the first attempt, so a lost insert race is not retried."""
+    try:
+        return redeem_link(db(), organization, config, link_token, password)
+    except IntegrityError as exc:
+        db().rollback()
+        raise SsoError(409, "identity_linked", "This identity was linked meanwhile; sign in again.") from exc
 
 
 def _sign_in(organization: Organization, config: SsoConfig, claims: dict) -> SignInOutcome:

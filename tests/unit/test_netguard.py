@@ -102,7 +102,9 @@ def test_public_addresses(address, public):
     assert netguard.is_public(ipaddress.ip_address(address)) is public
 
 
-@pytest.mark.parametrize("literal", ["[64:ff9b::a9fe:a9fe]", "[2002:a9fe:a9fe::1]", "[::7f00:1]", "[fec0::1]"])
+@pytest.mark.parametrize(
+    "literal", ["[64:ff9b::a9fe:a9fe]", "[2002:a9fe:a9fe::1]", "[::7f00:1]", "[fec0::1]"]
+)
 def test_wrapped_and_deprecated_ipv6_literals_are_refused_at_creation_and_delivery(literal):
     assert netguard.url_errors(f"https://{literal}/hook", NO_ALLOWLIST)
     with pytest.raises(UnsafeDestination):
