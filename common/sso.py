@@ -526,6 +526,9 @@ def sign_in_identity(
         user = create_user(session, email, name[:200], None)
         role, joined = attach_identity(session, organization, config.issuer, subject, user, role)
         return SignInOutcome(user=user, role=role, joined=joined)
+    if _provisioned_before_identities(session, organization, user):
+        role, joined = attach_identity(session, organization, config.issuer, subject, user, role)
+        return SignInOutcome(user=user, role=role, joined=joined)
     pending = PendingLink(organization.id, config.version, config.issuer, subject, user.id, role)
     token = secrets.token_urlsafe(32)
     try:
@@ -535,6 +538,23 @@ def sign_in_identity(
     except RedisError as exc:
         raise _state_store_down() from exc
     return SignInOutcome(link_token=token)
+
+
+def _provisioned_before_identities(session: Session, organization: Organization, user: User) -> bool:
+    """An account this organization's SSO created before identities were recorded (migration 0008): no
+    password, no identity anywhere, and a member here. It is adopted so an upgrade locks nobody out."""
+    if user.password_hash is not None:
+        return False
+    if session.scalar(select(SsoIdentity.id).where(SsoIdentity.user_id == user.id).limit(1)) is not None:
+        return False
+    return (
+        session.scalar(
+            select(Membership.id).where(
+                Membership.organization_id == organization.id, Membership.user_id == user.id
+            )
+        )
+        is not None
+    )
 
 
 def consume_pending_link(token: str) -> PendingLink | None:

@@ -1,5 +1,8 @@
 """sso identities, organization-bound sessions, SSO-managed memberships and member invitations
 
+Existing memberships start with sso_managed false (an organization's policy no longer reaches them until
+its IdP links them); accounts SSO created earlier are adopted at their next sign-in (common.sso).
+
 Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-06 04:00:00.000000

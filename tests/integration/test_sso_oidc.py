@@ -21,6 +21,7 @@ import requests
 from joserfc.jwk import RSAKey
 from sqlalchemy import select
 
+from common.accounts import create_user
 from common.db import session_scope
 from common.models import AuditLog, Membership, User
 from common.models.sso import SsoIdentity
@@ -313,6 +314,32 @@ def test_the_fake_provider_flow_succeeds_and_sends_the_pkce_verifier(client, fak
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     assert challenge == query["code_challenge"]
     assert fake_idp.token_requests[-1]["authorization"].startswith("Basic ")
+
+
+def test_accounts_provisioned_before_identities_existed_are_adopted_by_their_organization_only(
+    client, fake_idp, fake_org
+):
+    """After the upgrade that records identities, an SSO-created account (no password) that is a member
+    of the organization signs in as before; the same kind of account elsewhere is not adopted."""
+    _owner, org = fake_org
+    with session_scope() as session:
+        member = create_user(session, fake_idp.email, "Legacy", None)
+        session.add(Membership(organization_id=org["id"], user_id=member.id, role="editor"))
+        stranger = create_user(session, f"stranger-{secrets.token_hex(3)}@fake.test", "", None)
+        member_id = member.id
+    query = begin(client, org)
+    fake_idp.id_token = fake_idp.sign(fake_idp.claims(query["nonce"], CLIENT_ID))
+    adopted = finish(client, org, query["state"])
+    assert adopted.status_code == 200 and adopted.json["user"]["id"] == member_id
+    query = begin(client, org)
+    fake_idp.id_token = fake_idp.sign(
+        fake_idp.claims(query["nonce"], CLIENT_ID, sub="another-subject", email=stranger.email)
+    )
+    assert finish(client, org, query["state"]).status_code == 409
+    with session_scope() as session:
+        assert session.scalar(select(SsoIdentity.subject).where(SsoIdentity.user_id == member_id)) == (
+            "fake-subject-1"
+        )
 
 
 def test_userinfo_completes_an_id_token_without_email(client, fake_idp, fake_org):
