@@ -16,6 +16,7 @@ from common.db import session_scope
 from common.models import Membership, Organization, User
 from common.models.sso import SsoIdentity
 from tests.helpers import PASSWORD, TestUser, register_user
+from tests.ops.test_ws_limits import first_answer, ws_url
 from tests.sso_support import (
     confidential_client,
     last_failure,
@@ -212,3 +213,10 @@ def test_an_sso_session_and_everything_derived_from_it_act_only_in_its_organizat
     assert (
         client.get(f"/api/v1/organizations/{other_id}", headers=_bearer(key.json["key"])).status_code == 404
     )
+    # the event stream too: the other organization's WebSocket refuses the SSO token
+    token = signed_in["access_token"]
+    refused_ws, kind, _detail = first_answer(ws_url(live_server, token, other_id))
+    refused_ws.close()
+    own_ws, hello, organization_id = first_answer(ws_url(live_server, token))
+    own_ws.close()
+    assert kind == "close" and (hello, organization_id) == ("hello", corp["id"])
