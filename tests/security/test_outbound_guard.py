@@ -112,11 +112,11 @@ def test_an_anonymous_login_does_not_make_the_server_connect_to_a_loopback_host(
 
     response = client.get(f"/api/v1/sso/{org['slug']}/login")
 
+    assert recorder.connections == 0
     assert (
         response.status_code == 502
         and response.json["message"] == "The identity provider could not be reached."
     )
-    assert recorder.connections == 0
     assert last_failure(org["id"]).details["reason"] == "idp_unreachable"
 
 
