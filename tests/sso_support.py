@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 import socket
 import subprocess
 import time
@@ -18,6 +17,7 @@ from sqlalchemy import select
 
 from common.db import session_scope
 from common.models import AuditLog
+from tests.helpers import npm_install
 
 PROVIDER_DIR = Path(__file__).resolve().parent / "integration" / "oidc_provider"
 
@@ -28,24 +28,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _install_provider() -> None:
-    """`npm ci` once per checkout; later sessions reuse node_modules (and npm's cache)."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.fail("Node.js and npm are required for the OIDC integration tests")
-    if not (PROVIDER_DIR / "node_modules" / "oidc-provider").is_dir():
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--prefer-offline"],
-            cwd=PROVIDER_DIR,
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-
-
 @contextlib.contextmanager
 def running_provider(config_dir: Path, *, clients: list[dict], accounts: list[dict]):
     """Start the real provider with these clients and accounts; yield its issuer URL."""
-    _install_provider()
+    npm_install(PROVIDER_DIR, "oidc-provider")
     port = free_port()
     config_path = config_dir / "provider.json"
     config_path.write_text(json.dumps({"port": port, "clients": clients, "accounts": accounts}))
