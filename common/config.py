@@ -113,6 +113,8 @@ class Settings:
     history_retention_days: int = 30
     login_failure_limit: int = 10
     login_lockout_seconds: int = 900
+    login_account_failure_limit: int = 500
+    trusted_proxies: int = 0
     ws_max_sockets_per_principal: int = 20
     ws_max_sockets_per_org: int = 500
     ws_send_queue_size: int = 1000
@@ -188,6 +190,8 @@ def load_settings() -> Settings:
         history_retention_days=int(_env("HISTORY_RETENTION_DAYS", "30")),
         login_failure_limit=int(_env("LOGIN_FAILURE_LIMIT", "10")),
         login_lockout_seconds=int(_env("LOGIN_LOCKOUT_SECONDS", "900")),
+        login_account_failure_limit=int(_env("LOGIN_ACCOUNT_FAILURE_LIMIT", "500")),
+        trusted_proxies=int(_env("TRUSTED_PROXIES", "0")),
         ws_max_sockets_per_principal=int(_env("WS_MAX_SOCKETS_PER_PRINCIPAL", "20")),
         ws_max_sockets_per_org=int(_env("WS_MAX_SOCKETS_PER_ORG", "500")),
         ws_send_queue_size=int(_env("WS_SEND_QUEUE_SIZE", "1000")),

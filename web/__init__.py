@@ -16,6 +16,7 @@ from werkzeug.exceptions import (
     RequestEntityTooLarge,
     ServiceUnavailable,
 )
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from common.config import get_settings
 from web import audit_trail, database, metrics
@@ -54,6 +55,11 @@ def create_app() -> Flask:
     settings = get_settings()
     app = Flask(__name__, static_folder=None)  # an API: no /static route to serve files from
     app.request_class = LimitedRequest
+    if settings.trusted_proxies:
+        # X-Forwarded-For/-Proto set by that many proxies in front: the client address (rate limits,
+        # login lockout, audit) is the real client's. With 0 the headers are ignored: anyone can send them.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         JWT_SECRET_KEY=settings.secret_key,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import marshmallow as ma
-from flask import g
+from flask import g, request
 from flask_smorest import Blueprint, abort
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -141,20 +141,20 @@ def register(body):
 @limit_group("auth")
 @blp.arguments(LoginSchema)
 def login(body):
-    wait = login_guard.locked_for(body["email"])
+    wait = login_guard.locked_for(body["email"], request.remote_addr)
     if wait is not None:
         audit("auth.login_throttled", "user", None)
         abort(
             429,
-            message=f"Too many failed sign-ins for this email address; try again in {wait} seconds.",
+            message=f"Too many failed sign-ins for this account from here; try again in {wait} seconds.",
             headers={"Retry-After": str(wait)},
         )
     user = find_user_by_email(db(), body["email"])
     if not verify_password(user.password_hash if user else None, body["password"]) or user is None:
-        login_guard.record_failure(body["email"])
+        login_guard.record_failure(body["email"], request.remote_addr)
         audit("auth.login_failed", "user", user.id if user else None)
         abort(401, message="Invalid email or password.")
-    login_guard.clear(body["email"])
+    login_guard.clear(body["email"], request.remote_addr)
     g.audit_actor = user.id
     audit_organization(user.personal_org_id)
     sso_only = organizations_requiring_sso(db(), user.id)
