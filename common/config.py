@@ -118,6 +118,7 @@ class Settings:
     ws_max_sockets_per_principal: int = 20
     ws_max_sockets_per_org: int = 500
     ws_send_queue_size: int = 1000
+    ws_recheck_seconds: float = 30
 
     @property
     def is_production(self) -> bool:
@@ -195,6 +196,7 @@ def load_settings() -> Settings:
         ws_max_sockets_per_principal=int(_env("WS_MAX_SOCKETS_PER_PRINCIPAL", "20")),
         ws_max_sockets_per_org=int(_env("WS_MAX_SOCKETS_PER_ORG", "500")),
         ws_send_queue_size=int(_env("WS_SEND_QUEUE_SIZE", "1000")),
+        ws_recheck_seconds=float(_env("WS_RECHECK_SECONDS", "30")),
     )
     settings.check_production_safety()
     return settings

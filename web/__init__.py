@@ -18,6 +18,7 @@ from werkzeug.exceptions import (
 )
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from common import revocation
 from common.config import get_settings
 from web import audit_trail, database, metrics
 from web.extensions import api, jwt, sock
@@ -76,6 +77,7 @@ def create_app() -> Flask:
         SOCK_SERVER_OPTIONS={"ping_interval": 25, "max_message_size": 64 * 1024},
     )
     database.init_app(app)
+    revocation.install()
     metrics.init_app(app)
     api.init_app(app)
     jwt.init_app(app)

@@ -104,7 +104,17 @@ def api_key_json(key: ApiKey) -> dict:
     }
 
 
+def user_session_principal(action: str):
+    """The caller, who must be signed in as the user: an API key is a delegated credential and
+    may not take over the account it belongs to (its password, its other keys, its deletion)."""
+    principal = current_principal()
+    if principal.api_key_id:
+        abort(403, message=f"An API key cannot {action}; sign in with your account to do it.")
+    return principal
+
+
 def own_api_key_or_404(key_id: str) -> ApiKey:
+    user_session_principal("manage API keys")
     key = db().get(ApiKey, key_id)
     if key is None or key.user_id != current_principal().user_id:
         abort(404, message="API key not found.")
@@ -200,7 +210,7 @@ def update_profile(body):
 @limit_group("auth")
 @blp.arguments(PasswordChangeSchema)
 def change_password(body):
-    principal = current_principal()
+    principal = user_session_principal("change the password")
     user = principal.user
     if not verify_password(user.password_hash, body["current_password"]):
         abort(403, message="The current password is not correct.")
@@ -217,6 +227,7 @@ def change_password(body):
 @limit_group("api-key-create")
 @blp.arguments(ApiKeyCreateSchema)
 def create_api_key(body):
+    user_session_principal("create API keys")
     ctx = context()
     key_value = generate_api_key()
     expires_at = utcnow() + timedelta(days=body["expires_in_days"]) if body["expires_in_days"] else None
@@ -247,6 +258,7 @@ def create_api_key(body):
 @access(AUTHENTICATED)
 @limit_group("auth")
 def list_api_keys():
+    user_session_principal("list API keys")
     keys = db().scalars(
         select(ApiKey).where(ApiKey.user_id == current_principal().user_id).order_by(ApiKey.created_at.desc())
     )
@@ -341,7 +353,7 @@ def onboarding_complete():
 @blp.arguments(AccountDeleteSchema)
 def delete_account(body):
     """Remove the user, their keys, sessions, memberships and their personal workspace."""
-    principal = current_principal()
+    principal = user_session_principal("delete the account")
     user = principal.user
     if user.password_hash and not verify_password(user.password_hash, body.get("password") or ""):
         abort(403, message="Confirm account deletion with your current password.")
