@@ -102,6 +102,7 @@ class Settings:
     internal_api_key: str
     internal_api_url: str
     scan_roots: list[str] = field(default_factory=list)
+    scan_roots_per_organization: bool = False
     port: int = 8000
     max_content_length: int = 10 * 1024 * 1024
     internal_max_content_length: int = 200 * 1024 * 1024
@@ -181,6 +182,7 @@ def load_settings() -> Settings:
         internal_api_key=secret_values["INTERNAL_API_KEY"],
         internal_api_url=_env("INTERNAL_API_URL", f"http://127.0.0.1:{port}/api/v1"),
         scan_roots=_split_roots(_env("SCAN_ROOTS", str(Path.cwd()))),
+        scan_roots_per_organization=_env("SCAN_ROOTS_PER_ORGANIZATION", "false").lower() == "true",
         port=port,
         max_content_length=int(_env("MAX_CONTENT_LENGTH", str(10 * 1024 * 1024))),
         access_token_minutes=int(_env("ACCESS_TOKEN_MINUTES", "15")),
