@@ -53,9 +53,16 @@ def _read_secrets_file(path: Path) -> dict[str, str]:
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise InsecureConfiguration(f"{path} is readable by other users; run: chmod 600 {path}")
-    stored = json.loads(path.read_text(encoding="utf-8"))
-    if not all(isinstance(stored.get(name), str) and stored[name] for name in SECRET_NAMES):
-        raise InsecureConfiguration(f"{path} lacks one of {', '.join(SECRET_NAMES)}; remove it to regenerate")
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        stored = None
+    if not isinstance(stored, dict) or not all(
+        isinstance(stored.get(name), str) and stored[name] for name in SECRET_NAMES
+    ):
+        raise InsecureConfiguration(
+            f"{path} is not valid JSON or lacks one of {', '.join(SECRET_NAMES)}; remove it to regenerate"
+        )
     return stored
 
 

@@ -129,6 +129,10 @@ def test_a_secrets_file_others_can_read_is_refused(monkeypatch, tmp_path):
     (tmp_path / "secrets.json").chmod(0o644)
     with pytest.raises(InsecureConfiguration, match="chmod 600"):
         load_settings()
+    (tmp_path / "secrets.json").chmod(0o600)
+    (tmp_path / "secrets.json").write_text("{not json")
+    with pytest.raises(InsecureConfiguration, match="remove it to regenerate"):
+        load_settings()
 
 
 def test_the_image_refuses_to_start_without_secrets_from_the_environment(tmp_path):
