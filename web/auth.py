@@ -255,6 +255,7 @@ def create_api_key(body):
 
 @blp.route("/api-keys", methods=["GET"])
 @blp.alt_response(200, schema=PageSchema, success=True)
+@blp.alt_response(403, response="FORBIDDEN")
 @access(AUTHENTICATED)
 @limit_group("auth")
 def list_api_keys():
@@ -268,6 +269,7 @@ def list_api_keys():
 
 @blp.route("/api-key/<key_id>", methods=["DELETE"])
 @blp.alt_response(204, description="No Content", success=True)
+@blp.alt_response(403, response="FORBIDDEN")
 @access(AUTHENTICATED)
 @limit_group("auth")
 def delete_api_key(key_id):
@@ -280,6 +282,7 @@ def delete_api_key(key_id):
 
 @blp.route("/api-key/<key_id>/revoke", methods=["POST"])
 @blp.alt_response(200, schema=ResourceSchema, success=True)
+@blp.alt_response(403, response="FORBIDDEN")
 @access(AUTHENTICATED)
 @limit_group("auth")
 def revoke_api_key(key_id):
