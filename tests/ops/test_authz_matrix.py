@@ -119,6 +119,8 @@ ROUTES = {
     "GET /auth/invitations": AUTHENTICATED,  # extension: the caller's invitations to organizations
     "POST /auth/invitations/:id/accept": AUTHENTICATED,  # extension
     "DELETE /auth/invitations/:id": AUTHENTICATED,  # extension: decline
+    "GET /organizations/:orgId/scan-roots": "admin",  # extension: per-organization scan roots
+    "PUT /organizations/:orgId/scan-roots": "admin",  # extension
     # SSO / OIDC
     "PUT /organizations/:orgId/sso": "admin",
     "GET /organizations/:orgId/sso": "viewer",
@@ -209,6 +211,7 @@ BODIES: dict[str, Callable[[Matrix, Caller], dict]] = {
     "POST /scans/*/export": lambda m, c: {"format": "csv"},
     "POST /organizations/*/members": lambda m, c: {"email": m.fresh_user().email, "role": "viewer"},
     "PUT /organizations/*/sso": lambda m, c: SSO_CONFIG,
+    "PUT /organizations/*/scan-roots": lambda m, c: {"scan_roots": None},
     "POST /organizations/*/sso/toggle": lambda m, c: {"enabled": False},
     "DELETE /auth/account": lambda m, c: {"password": PASSWORD},
 }
