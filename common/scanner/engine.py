@@ -40,7 +40,7 @@ IN_PROCESS_BELOW_FILES = 150
 
 
 def fingerprint(key: str) -> str:
-    digest = hashlib.sha256(key.lower().encode("utf-8")).hexdigest()[:32]
+    digest = hashlib.sha256(key.lower().encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
 
 

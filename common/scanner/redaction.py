@@ -6,7 +6,8 @@ that crosses the cut is still whole when it is matched. ``mask_text`` masks
 
 * keys in a known provider format (``data/secrets.json``, the MCP value formats) wherever they appear;
 * any value assigned to a credential-like name (``*_API_KEY``, ``*_TOKEN``, ``*_SECRET``,
-  ``password`` …), whether or not its format is known;
+  ``password`` …) or paired with one (``{"name": "x-api-key", "value": …}``), whether or not its
+  format is known;
 * ``Bearer``/``Basic``/``Token`` credentials and passwords in URLs;
 * the same after JSON ``\\uXXXX`` escapes are decoded (``"sk-\\u0070roj-…"`` is ``sk-proj-…``).
 
@@ -47,6 +48,11 @@ _CREDENTIAL_NAME = (
 _NAMED_VALUE = re.compile(
     r"(?i)" + _CREDENTIAL_NAME + r"(?![A-Za-z0-9_])[\"']?\s{0,16}(?:=|:|=>)\s{0,16}[\"']?"
     r"(?P<secret>[^\s\"'`,;<>(){}\[\]|\\]+)"
+)
+# {"name": "x-api-key", "value": "…"}: HTTP headers and query parameters in n8n and MCP configs
+_NAME_VALUE_PAIR = re.compile(
+    r"(?i)\"name\"\s{0,16}:\s{0,16}\"[\w.-]{0,64}" + _CREDENTIAL_NAME + r"\"\s{0,16},\s{0,16}"
+    r"\"value\"\s{0,16}:\s{0,16}\"(?P<secret>[^\"\s]+)\""
 )
 _AUTH_SCHEME = re.compile(
     r"(?i)(?<![A-Za-z0-9])(?:bearer|basic|token)\s{1,16}(?P<secret>[A-Za-z0-9._~+/=-]+)"
@@ -98,7 +104,7 @@ def _mask_group(pattern: re.Pattern, text: str, accept) -> str:
     def replace(match: re.Match) -> str:
         value = match.group("secret")
         following = match.string[match.end() : match.end() + 1]
-        if MASK_MARK in value or not accept(value, following):
+        if MASK_MARK in value or following == "*" or not accept(value, following):
             return match.group(0)
         start, end = match.start("secret") - match.start(), match.end("secret") - match.start()
         whole = match.group(0)
@@ -124,6 +130,7 @@ def mask_text(text: str, known: tuple[str, ...] | list[str] | set[str] = ()) -> 
         text = _mask_group(pattern, text, lambda value, following: True)
     text = _mask_group(_AUTH_SCHEME, text, lambda value, following: len(value) >= 8 and looks_random(value))
     text = _mask_group(_NAMED_VALUE, text, _named_value_is_secret)
+    text = _mask_group(_NAME_VALUE_PAIR, text, _named_value_is_secret)
     return _mask_group(_URL_PASSWORD, text, lambda value, following: not value.startswith(("$", "{")))
 
 
