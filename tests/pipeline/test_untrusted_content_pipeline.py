@@ -7,6 +7,7 @@ the database and every export.
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from sqlalchemy import select
@@ -15,7 +16,8 @@ from common.db import session_scope
 from common.exporters import FORMATS
 from common.models import Component, Scan, ScanResultPayload
 from tests.export_validators import check_export
-from tests.hostile_content import HOSTILE_NAMES, leaked, plant_hostile_names, plant_secrets
+from tests.helpers import wait_for_scan
+from tests.hostile_content import HOSTILE_NAMES, leaked, plant_hostile_names, plant_secrets, random_text
 from tests.pipeline.test_exports_pipeline import completed_scan, download, finished_export, request_export
 
 pytestmark = pytest.mark.usefixtures("celery_worker")
@@ -73,3 +75,33 @@ def test_a_platform_scan_stores_and_exports_no_planted_key_and_every_hostile_nam
     }
     assert "names/9-%252e%252e%252f%252e%252e%252fetc%252fpasswd.env" in uris
     assert "names/4-two%0Alines.env" in uris
+
+
+def test_ingest_masks_a_result_that_arrives_unmasked(client, make_user):
+    """Whoever produced a result (an older worker, an upload), the rows stored from it are masked."""
+    user = make_user()
+    key, token = "sk-proj-" + random_text(60), random_text(40)
+    raw = {
+        "id": "3f1e0c2a-0000-4000-8000-000000000001",
+        "name": "openai",
+        "type": "llm_provider",
+        "severity": "high",
+        "risk_score": 65,
+        "locations": [{"file": "app.py", "line": 3, "snippet": "o" * 190 + f' api_key="{key}"'}],
+        "metadata": {"env": {"QDRANT_API_KEY": token}, "note": f"Authorization: Bearer {token}"},
+    }
+    with session_scope() as session:
+        scan = Scan(organization_id=user.org_id, target="/srv/upload", status="running", stage="scanning")
+        session.add(scan)
+        session.flush()
+        scan_id = scan.id
+    response = client.post(
+        f"{API}/internal/scans/{scan_id}/result",
+        json={"components": [raw], "relationships": [], "warnings": [], "files_scanned": 1},
+        headers={"X-Internal-API-Key": os.environ["INTERNAL_API_KEY"]},
+    )
+    assert response.status_code == 202, response.json
+    wait_for_scan(client, user, scan_id)
+    stored = client.get(f"{API}/scans/{scan_id}/components", headers=user.headers()).json["items"]
+    assert len(stored) == 1 and len(stored[0]["locations"][0]["snippet"]) <= 200
+    assert _leaks(json.dumps(stored), {"key": key, "token": token}) == []
