@@ -45,38 +45,67 @@ _CREDENTIAL_NAME = (
     r"(?:api[_.-]?key|apikey|access[_.-]?key|secret(?:[_.-]?(?:access[_.-]?)?key)?|token|"
     r"passw(?:or)?d|private[_.-]?key|auth[_.-]?key|credentials?)"
 )
+# The generic rules are case-insensitive; they run, lower-case only, over an ASCII-lower-cased copy
+# of the text (same length, so spans carry over): several times faster than ``(?i)``.
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 _NAMED_VALUE = re.compile(
-    r"(?i)" + _CREDENTIAL_NAME + r"(?![A-Za-z0-9_])[\"']?\s{0,16}(?:=|:|=>)\s{0,16}[\"']?"
+    _CREDENTIAL_NAME + r"(?![a-z0-9_])[\"']?\s{0,16}(?:=|:|=>)\s{0,16}[\"']?"
     r"(?P<secret>[^\s\"'`,;<>(){}\[\]|\\]+)"
 )
 # {"name": "x-api-key", "value": "…"}: HTTP headers and query parameters in n8n and MCP configs
 _NAME_VALUE_PAIR = re.compile(
-    r"(?i)\"name\"\s{0,16}:\s{0,16}\"[\w.-]{0,64}" + _CREDENTIAL_NAME + r"\"\s{0,16},\s{0,16}"
+    r"\"name\"\s{0,16}:\s{0,16}\"[\w.-]{0,64}" + _CREDENTIAL_NAME + r"\"\s{0,16},\s{0,16}"
     r"\"value\"\s{0,16}:\s{0,16}\"(?P<secret>[^\"\s]+)\""
 )
-_AUTH_SCHEME = re.compile(
-    r"(?i)(?<![A-Za-z0-9])(?:bearer|basic|token)\s{1,16}(?P<secret>[A-Za-z0-9._~+/=-]+)"
-)
+_AUTH_SCHEME = re.compile(r"(?<![a-z0-9])(?:bearer|basic|token)\s{1,16}(?P<secret>[a-z0-9._~+/=-]+)")
 _URL_PASSWORD = re.compile(r"://[^\s/@:]{1,256}:(?P<secret>[^\s/@]{1,256})@")
 _REFERENCE_PREFIXES = ("$", "%", "os.", "process.", "env.", "import.", "self.", "config.", "settings.")
 _CREDENTIAL_NAME_RE = re.compile(r"(?i)" + _CREDENTIAL_NAME + r"$")
 
 
+# The literal start of a key format: "sk-ant-" of "sk-ant-(?:api03|admin01)-…", the alternatives of
+# "(ghp|gho|ghu)_…"; a format is only tried on text that contains one.
+_LITERAL_PREFIX = re.compile(r"[A-Za-z0-9_-]+|\(((?:[A-Za-z0-9_-]+\|)+[A-Za-z0-9_-]+)\)")
+# Cheap substring gates (on the lower-cased text) in front of the generic rules.
+_NAME_MARKERS = ("key", "token", "secret", "passw", "credential")
+_SCHEME_MARKERS = ("bearer", "basic", "token")
+
+
 @cache
-def _known_formats() -> tuple[re.Pattern, ...]:
-    """Provider key formats, specific enough to mask wherever they appear."""
+def _known_formats() -> tuple[tuple[tuple[str, ...], bool, re.Pattern], ...]:
+    """Provider key formats, specific enough to mask wherever they appear, each with the substrings one
+    of which the text must contain for it to match (``("",)``: always tried) and whether that gate is
+    checked on the lower-cased text."""
     secrets = load_json("secrets.json")
     mcp = yaml.safe_load(_MCP_DATA.read_text(encoding="utf-8"))["secrets"]["value_patterns"]
     anywhere = [rule["pattern"] for rule in secrets["prefixed"]]
     anywhere += [pattern.strip("^$") for pattern in mcp if not pattern.startswith("^Bearer")]
-    found = [re.compile(f"{_BOUNDARY_BEFORE}(?P<secret>{pattern}){_BOUNDARY_AFTER}") for pattern in anywhere]
+    found = [
+        (
+            _literal_starts(pattern),
+            False,
+            re.compile(f"{_BOUNDARY_BEFORE}(?P<secret>{pattern}){_BOUNDARY_AFTER}"),
+        )
+        for pattern in anywhere
+    ]
     found += [
-        re.compile(
-            f"(?:{rule['name']})[\"']?\\s*(?:=|:|=>)\\s*[\"']?(?P<secret>{rule['value']})(?![A-Za-z0-9])"
+        (
+            ("key",),
+            True,
+            re.compile(
+                f"(?:{rule['name']})[\"']?\\s*(?:=|:|=>)\\s*[\"']?(?P<secret>{rule['value']})(?![A-Za-z0-9])"
+            ),
         )
         for rule in secrets["contextual"]
     ]
     return tuple(found)
+
+
+def _literal_starts(pattern: str) -> tuple[str, ...]:
+    match = _LITERAL_PREFIX.match(pattern)
+    if match is None:
+        return ("",)
+    return tuple(match.group(1).split("|")) if match.group(1) else (match.group(0),)
 
 
 def looks_random(value: str) -> bool:
@@ -100,17 +129,18 @@ def decode_json_escapes(text: str) -> str:
     return _JSON_ESCAPE.sub(decode, text)
 
 
-def _mask_group(pattern: re.Pattern, text: str, accept) -> str:
-    def replace(match: re.Match) -> str:
-        value = match.group("secret")
-        following = match.string[match.end() : match.end() + 1]
+def _mask_group(pattern: re.Pattern, text: str, accept, *, lower: bool = False) -> str:
+    """``text`` with the ``secret`` group of every accepted match of ``pattern`` masked; ``lower``
+    patterns are matched against the ASCII-lower-cased text."""
+    pieces, last = [], 0
+    for match in pattern.finditer(text.translate(_ASCII_LOWER) if lower else text):
+        start, end = match.span("secret")
+        value, following = text[start:end], text[end : end + 1]
         if MASK_MARK in value or following == "*" or not accept(value, following):
-            return match.group(0)
-        start, end = match.start("secret") - match.start(), match.end("secret") - match.start()
-        whole = match.group(0)
-        return whole[:start] + mask_secret(value) + whole[end:]
-
-    return pattern.sub(replace, text)
+            continue
+        pieces += [text[last:start], mask_secret(value)]
+        last = end
+    return "".join([*pieces, text[last:]]) if pieces else text
 
 
 def _named_value_is_secret(value: str, following: str) -> bool:
@@ -126,12 +156,21 @@ def mask_text(text: str, known: tuple[str, ...] | list[str] | set[str] = ()) -> 
     text = decode_json_escapes(text)
     for secret in sorted({k for k in known if k}, key=len, reverse=True):
         text = text.replace(secret, _masked_once(secret))
-    for pattern in _known_formats():
-        text = _mask_group(pattern, text, lambda value, following: True)
-    text = _mask_group(_AUTH_SCHEME, text, lambda value, following: len(value) >= 8 and looks_random(value))
-    text = _mask_group(_NAMED_VALUE, text, _named_value_is_secret)
-    text = _mask_group(_NAME_VALUE_PAIR, text, _named_value_is_secret)
-    return _mask_group(_URL_PASSWORD, text, lambda value, following: not value.startswith(("$", "{")))
+    lowered = text.lower()
+    for markers, lower, pattern in _known_formats():
+        if any(marker in (lowered if lower else text) for marker in markers):
+            text = _mask_group(pattern, text, lambda value, following: True)
+    if any(marker in lowered for marker in _SCHEME_MARKERS):
+        text = _mask_group(
+            _AUTH_SCHEME, text, lambda value, following: len(value) >= 8 and looks_random(value), lower=True
+        )
+    if any(marker in lowered for marker in _NAME_MARKERS):
+        text = _mask_group(_NAMED_VALUE, text, _named_value_is_secret, lower=True)
+        if '"value"' in lowered:
+            text = _mask_group(_NAME_VALUE_PAIR, text, _named_value_is_secret, lower=True)
+    if "://" in text and "@" in text:
+        text = _mask_group(_URL_PASSWORD, text, lambda value, following: not value.startswith(("$", "{")))
+    return text
 
 
 def clip(text: str, limit: int = SNIPPET_CHARS, known: tuple[str, ...] | list[str] | set[str] = ()) -> str:
