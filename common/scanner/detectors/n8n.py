@@ -438,7 +438,7 @@ class WorkflowAnalysis:
                 if match := pattern.search(text):
                     target.flags.add("dangerous_code")
                     target.metadata.setdefault("dangerous_code", []).append(
-                        f"{node.name}: {match.group(0)[:80]}"
+                        f"{node.name}: {clip(match.group(0), 80)}"
                     )
                     return
 
