@@ -102,10 +102,32 @@ def _known_formats() -> tuple[tuple[tuple[str, ...], bool, re.Pattern], ...]:
 
 
 def _literal_starts(pattern: str) -> tuple[str, ...]:
+    """What every match of ``pattern`` starts with; ``("",)`` when that is not plain to see."""
     match = _LITERAL_PREFIX.match(pattern)
-    if match is None:
+    if match is None or _has_top_level_alternation(pattern):
         return ("",)
-    return tuple(match.group(1).split("|")) if match.group(1) else (match.group(0),)
+    optional = pattern[match.end() : match.end() + 1] in ("?", "*") or pattern[match.end() :].startswith("{0")
+    if match.group(1):
+        return ("",) if optional else tuple(match.group(1).split("|"))
+    return (match.group(0)[:-1] if optional else match.group(0),)
+
+
+def _has_top_level_alternation(pattern: str) -> bool:
+    depth, escaped, in_class = 0, False, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == "|" and depth == 0:
+            return True
+    return False
 
 
 def looks_random(value: str) -> bool:
