@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from common.exporters.bundle import control_results, location_text, severity_counts, summary
+from common.scanner.display import terminal_text
 
+# Every character that starts Markdown syntax inline: links and images ([ ] ( ) !), emphasis
+# (* _ ~), code (`), tables (|), escapes (\\); HTML and entities become entities.
 _ESCAPES = str.maketrans(
-    {"\\": "\\\\", "|": "\\|", "<": "&lt;", ">": "&gt;", "\n": " ", "\r": " ", "`": "\\`"}
+    {
+        **{char: "\\" + char for char in "\\`*_[]()!|~"},
+        "<": "&lt;",
+        ">": "&gt;",
+        "&": "&amp;",
+    }
 )
 
 
 def cell(value: object) -> str:
-    """A table cell: pipes and backslashes escaped, HTML neutralised, kept on one line."""
-    return ("" if value is None else str(value)).translate(_ESCAPES)
+    """Repository-controlled text as inert Markdown: no link, image, HTML or table syntax survives; line
+    breaks become spaces and other controls are shown escaped, so every value stays in its cell."""
+    text = "" if value is None else str(value)
+    return terminal_text(text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")).translate(_ESCAPES)
 
 
 def table(headers: list[str], rows) -> list[str]:
