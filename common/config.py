@@ -56,6 +56,7 @@ class Settings:
     ws_max_sockets_per_principal: int = 20
     ws_max_sockets_per_org: int = 500
     ws_send_queue_size: int = 1000
+    evidence_max_bytes: int = 5 * 1024 * 1024
 
     @property
     def is_production(self) -> bool:
@@ -102,6 +103,7 @@ def load_settings() -> Settings:
         ws_max_sockets_per_principal=int(_env("WS_MAX_SOCKETS_PER_PRINCIPAL", "20")),
         ws_max_sockets_per_org=int(_env("WS_MAX_SOCKETS_PER_ORG", "500")),
         ws_send_queue_size=int(_env("WS_SEND_QUEUE_SIZE", "1000")),
+        evidence_max_bytes=int(_env("EVIDENCE_MAX_BYTES", str(5 * 1024 * 1024))),
     )
     settings.check_production_safety()
     return settings
