@@ -23,8 +23,8 @@ def current_attestation(attestations: list[dict], now: datetime) -> dict | None:
     """
     if not attestations:
         return None
-    latest = max(attestations, key=lambda a: (_instant(a["expires_at"]), a["attested_at"] or ""))
-    return {**latest, "expired": _instant(latest["expires_at"]) <= now}
+    latest = max(attestations, key=lambda a: (expires_at(a), a["attested_at"] or ""))
+    return {**latest, "expired": expires_at(latest) <= now}
 
 
 def apply_evidence(result: dict, attestations: list[dict], now: datetime | None = None) -> dict:
@@ -65,6 +65,6 @@ def apply_evidence(result: dict, attestations: list[dict], now: datetime | None 
     return applied
 
 
-def _instant(value: str) -> datetime:
-    moment = datetime.fromisoformat(value)
+def expires_at(attestation: dict) -> datetime:
+    moment = datetime.fromisoformat(attestation["expires_at"])
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
