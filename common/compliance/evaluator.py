@@ -98,6 +98,7 @@ def _evaluate_framework(
         "name": framework.name,
         "version": framework.version,
         "revision": framework.revision,
+        "source": framework.source,
         "inventory_empty": not len(context.table),
         "controls": controls,
         **score_summary(controls, inventory_empty=not len(context.table)),
