@@ -126,3 +126,14 @@ def test_an_empty_scan_exports_no_score():
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(data.decode()) is None
     summaries = [a["summary"] for a in json.loads(data)["declarations"]["attestations"]]
     assert all("no score" in summary for summary in summaries)
+
+
+def test_junit_never_passes_a_control_that_was_not_evaluated():
+    from lxml import etree
+
+    root = etree.fromstring(render("junit", bundle_with(ONE_CALL)))
+    cases = {case.get("name"): case for case in root.iter("testcase")}
+    art12 = next(case for name, case in cases.items() if name.startswith("ART12 "))
+    llm01 = next(case for name, case in cases.items() if name.startswith("LLM01 "))
+    assert art12.find("skipped").get("message").startswith("manual:")
+    assert llm01.find("skipped").get("message").startswith("no_indicator:")
