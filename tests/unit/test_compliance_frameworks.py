@@ -135,6 +135,32 @@ def test_builtin_frameworks_load_with_versions():
             assert control.limitations and control.remediation and control.reference
 
 
+def test_framework_texts_follow_the_official_documents():
+    frameworks = {f.id: f for f in load_frameworks()}
+    nist = {c.id: c.title for c in frameworks["nist-ai-rmf"].controls}
+    assert nist["GV-1.6"] == (
+        "Mechanisms are in place to inventory AI systems and are resourced according to organizational risk "
+        "priorities."
+    )
+    assert nist["GV-6.1"].startswith(
+        "Policies and procedures are in place that address AI risks associated with"
+    )
+    assert nist["MP-4.1"].startswith("Approaches for mapping AI technology and legal risks of its components")
+    assert nist["MG-3.1"].startswith(
+        "AI risks and benefits from third-party resources are regularly monitored"
+    )
+    assert nist["MG-3.2"].startswith("Pre-trained models which are used for development are monitored")
+    assert frameworks["owasp-llm-top10"].source.endswith("/owasp-top-10-for-llm-applications-2025/")
+    eu = {c.id: c for c in frameworks["eu-ai-act"].controls}
+    assert (
+        eu["ART15"].reference.endswith("Article 15(5)")
+        and "exploiting system vulnerabilities" in eu["ART15"].description
+    )
+    assert "democratic processes" in eu["ART6"].description
+    assert "does not make an organization a" in eu["ART53"].description
+    assert "Plain face or emotion" in eu["ART5"].description
+
+
 def test_clean_inventory_passes_only_what_the_scan_can_show():
     by_id = results(CLEAN)
     assert statuses(by_id["eu-ai-act"]) == {
