@@ -58,6 +58,26 @@ class EvidenceCreateSchema(ma.Schema):
     expires_at = ma.fields.AwareDateTime(required=True, default_timezone=UTC)
 
 
+_FIELDS = {
+    "framework_id": {"type": "string", "minLength": 1, "maxLength": 100},
+    "control_id": {"type": "string", "minLength": 1, "maxLength": 100},
+    "note": {"type": "string", "minLength": 1, "maxLength": 5000},
+    "expires_at": {"type": "string", "format": "date-time", "description": "In the future"},
+}
+REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": {"type": "object", "required": list(_FIELDS), "properties": _FIELDS}},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": list(_FIELDS),
+                "properties": {**_FIELDS, "file": {"type": "string", "format": "binary"}},
+            }
+        },
+    },
+}
+
 EvidenceListArgs = page_args_with(
     framework_id=ma.fields.String(validate=ma.validate.Length(max=100)),
     control_id=ma.fields.String(validate=ma.validate.Length(max=100)),
@@ -112,8 +132,10 @@ def _safe_filename(name: str) -> str:
 
 
 @blp.route("", methods=["POST"])
+@blp.doc(requestBody=REQUEST_BODY)
 @blp.alt_response(201, schema=ResourceSchema, success=True, headers=REQUIRED_LOCATION)
-@blp.alt_response(413, response="PAYLOAD_TOO_LARGE")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 @access("editor")
 def create_evidence():
     """JSON ``{framework_id, control_id, note, expires_at}``, or the same as form fields plus ``file``."""
@@ -190,10 +212,21 @@ def get_evidence(evidence_id):
     return evidence_json(scoped_get_or_404(ControlEvidence, evidence_id, "Evidence"))
 
 
+def _file_responses(view):
+    """The file, in the type it is served as."""
+    for content_type in sorted({*SERVED_TYPES, "application/octet-stream"}):
+        view = blp.alt_response(
+            200,
+            schema={"type": "string", "format": "binary"},
+            content_type=content_type,
+            success=True,
+            headers={"Content-Disposition": {"schema": {"type": "string"}, "required": True}},
+        )(view)
+    return view
+
+
 @blp.route("/<evidence_id>/file", methods=["GET"])
-@blp.alt_response(
-    200, schema={"type": "string", "format": "binary"}, content_type="application/octet-stream", success=True
-)
+@_file_responses
 @access("viewer")
 def download_evidence_file(evidence_id):
     evidence = scoped_get_or_404(ControlEvidence, evidence_id, "Evidence")
