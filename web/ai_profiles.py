@@ -73,15 +73,16 @@ def _values(profile: AISystemProfile) -> dict:
     return {field: getattr(profile, field) for field in PROFILE_FIELDS}
 
 
-def _check_consistent(profile: AISystemProfile) -> None:
+def _check_consistent(values: dict) -> None:
     """A high-risk system names its Annex III area; no other risk class has one."""
-    if profile.risk_class == "high_risk" and profile.annex_iii_area is None:
+    risk_class, area = values.get("risk_class"), values.get("annex_iii_area")
+    if risk_class == "high_risk" and area is None:
         abort(
             422,
             message="The profile is invalid.",
             errors={"annex_iii_area": ["Required for a high-risk system."]},
         )
-    if profile.risk_class != "high_risk" and profile.annex_iii_area is not None:
+    if risk_class != "high_risk" and area is not None:
         abort(
             422,
             message="The profile is invalid.",
@@ -96,8 +97,8 @@ def _check_consistent(profile: AISystemProfile) -> None:
 @blp.arguments(ProfileCreateSchema)
 def create_profile(body):
     ctx = context()
+    _check_consistent(body)
     profile = AISystemProfile(organization_id=ctx.organization_id, updated_by=ctx.user_id, **body)
-    _check_consistent(profile)
     db().add(profile)
     try:
         db().commit()
@@ -140,10 +141,10 @@ def get_profile(profile_id):
 def update_profile(body, profile_id):
     profile = scoped_get_or_404(AISystemProfile, profile_id, "Profile")
     before = _values(profile)
+    _check_consistent({**before, **body})
     for field, value in body.items():
         setattr(profile, field, value)
     profile.updated_by = context().user_id
-    _check_consistent(profile)
     db().commit()
     audit("compliance.profile.update", "ai_system_profile", profile.id, before=before, after=_values(profile))
     return profile_json(profile)

@@ -66,7 +66,15 @@ def test_profile_values_are_validated(client):
         assert field in str(response.json["errors"]), (body, response.json)
     target = client.post(PROFILES, json={"target": "/srv/hr-bot", "role": "deployer"}, headers=headers)
     assert target.status_code == 201
-    assert client.post(PROFILES, json={"role": "provider"}, headers=headers).status_code == 201
+    organization_wide = client.post(PROFILES, json={"role": "provider"}, headers=headers).json
+    path = f"{PROFILES}/{organization_wide['id']}"
+    assert client.put(path, json={"risk_class": "high_risk"}, headers=headers).status_code == 422
+    assert client.get(path, headers=headers).json["risk_class"] is None
+    high_risk = {"risk_class": "high_risk", "annex_iii_area": "justice_democratic_processes"}
+    assert client.put(path, json=high_risk, headers=headers).status_code == 200
+    assert client.put(path, json={"risk_class": "limited"}, headers=headers).status_code == 422
+    limited = client.put(path, json={"risk_class": "limited", "annex_iii_area": None}, headers=headers)
+    assert (limited.status_code, limited.json["annex_iii_area"]) == (200, None)
 
 
 def test_profiles_and_evidence_of_another_organization_are_not_found(client):
