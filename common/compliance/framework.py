@@ -38,8 +38,8 @@ from functools import cached_property
 from common.compliance.conditions import ComponentTable, Condition, compile_condition, validate_condition
 from common.compliance.metrics import COMPARISONS, Metric, metric_errors, parse_metric, threshold_errors
 
-STATUSES = ("pass", "fail", "warning", "not_applicable", "no_indicator")
-CONTROL_STATUSES = (*STATUSES, "manual")
+STATUSES = ("pass", "fail", "warning", "no_indicator", "not_applicable")
+CONTROL_STATUSES = ("pass", "fail", "warning", "no_indicator", "manual", "not_applicable")
 EVALUATED_STATUSES = ("pass", "fail", "warning")
 STATUS_RANK = {"not_applicable": 0, "no_indicator": 1, "pass": 2, "warning": 3, "fail": 4}
 ASSESSMENTS = ("automated", "manual")

@@ -138,9 +138,6 @@ def control_results(compliance: dict | None) -> Iterator[tuple[dict, dict]]:
             yield framework, control
 
 
-CONTROL_STATUSES = ("pass", "fail", "warning", "no_indicator", "manual", "not_applicable")
-
-
 def score_text(framework: dict) -> str:
     """The score, or why there is none."""
     if framework.get("score") is None:

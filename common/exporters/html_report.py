@@ -13,8 +13,8 @@ from html import escape
 from pathlib import Path
 
 from common.bom.graph import build_graph
+from common.compliance.framework import CONTROL_STATUSES
 from common.exporters.bundle import (
-    CONTROL_STATUSES,
     SEVERITY_ORDER,
     coverage_text,
     evidence_reference,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from common.compliance.framework import CONTROL_STATUSES
 from common.exporters.bundle import (
-    CONTROL_STATUSES,
     control_results,
     coverage_text,
     evidence_reference,
