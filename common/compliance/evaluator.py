@@ -152,7 +152,7 @@ def compliance_score(counts: dict[str, int]) -> int | None:
 
     ``no_indicator``, ``manual`` and ``not_applicable`` controls are not evaluated, so they do not count.
     """
-    evaluated = counts.get("pass", 0) + counts.get("fail", 0) + counts.get("warning", 0)
+    evaluated = sum(counts.get(status, 0) for status in EVALUATED_STATUSES)
     if not evaluated:
         return None
     return round(100 * (counts.get("pass", 0) + 0.5 * counts.get("warning", 0)) / evaluated)
