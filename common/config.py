@@ -128,6 +128,7 @@ class Settings:
     ws_max_sockets_per_org: int = 500
     ws_send_queue_size: int = 1000
     ws_recheck_seconds: float = 30
+    evidence_max_bytes: int = 5 * 1024 * 1024
 
     @property
     def webhook_allowlist(self) -> list[str]:
@@ -216,6 +217,7 @@ def load_settings() -> Settings:
         ws_max_sockets_per_org=int(_env("WS_MAX_SOCKETS_PER_ORG", "500")),
         ws_send_queue_size=int(_env("WS_SEND_QUEUE_SIZE", "1000")),
         ws_recheck_seconds=float(_env("WS_RECHECK_SECONDS", "30")),
+        evidence_max_bytes=int(_env("EVIDENCE_MAX_BYTES", str(5 * 1024 * 1024))),
     )
     settings.check_production_safety()
     return settings
