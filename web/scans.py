@@ -12,15 +12,16 @@ from sqlalchemy import String, cast, select
 from sqlalchemy.exc import IntegrityError
 
 from common import events
+from common.bom.importer import UploadInvalid, import_document
 from common.config import get_settings
-from common.models import SCAN_STATUSES, Component, Scan
+from common.models import SCAN_STATUSES, Component, Scan, ScanResultPayload
 from common.models.base import as_utc, isoformat, utcnow
 from common.pipeline import enqueue
 from common.repositories import RepositoryError, parse_repository_url
 from common.scanner.model import COMPONENT_TYPES, SCOPES, SEVERITIES
 from common.security import encrypt_secret
 from common.targets import TargetError, resolve_target
-from common.tasks import SCAN_RUN
+from common.tasks import SCAN_INGEST, SCAN_RUN
 from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.connectors import N8nUrl, credential_or_404
@@ -210,6 +211,82 @@ def create_scan(body):
     except Exception as exc:  # the reconciler re-sends queued scans; the request must not lose the row
         log.error("scan %s saved but not enqueued yet: %s", scan.id, exc)
     events.publish(scan.organization_id, "scan.queued", scan_id=scan.id)
+    return _queued_response(scan)
+
+
+class ScanImportArgs(ma.Schema):
+    """Where the uploaded result came from (all optional), recorded on the scan."""
+
+    repository_url = RepositoryUrlField(load_default=None)
+    commit = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^[0-9a-fA-F]{7,64}$"))
+    branch = RefField(load_default=None)
+    ci_run_url = ma.fields.Url(
+        load_default=None, schemes={"http", "https"}, validate=ma.validate.Length(max=2048)
+    )
+
+    @ma.validates("ci_run_url")
+    def no_credentials(self, value, **_kwargs):
+        if value and "@" in value.split("//", 1)[-1].split("/", 1)[0]:
+            raise ma.ValidationError("Credentials in the URL are not allowed.")
+
+
+@blp.route("/import", methods=["POST"])
+@blp.alt_response(202, schema=ScanSchema, success=True, headers=REQUIRED_LOCATION)
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@access("analyst")
+@limit_group("scan-create")
+@blp.arguments(ScanImportArgs, location="query")
+def import_scan(args):
+    """A result made elsewhere (the CLI's JSON, or a CycloneDX 1.6 BOM): validated whole, then ingested.
+
+    The scan and its payload are written in one transaction only after the document validated, and
+    ``ingest`` completes it as it completes a native scan, so compliance, policies, alerts and
+    webhooks follow the same way.
+    """
+    ctx = context()
+    key = (request.headers.get("Idempotency-Key") or "").strip()[:200] or None
+    if key and (existing := _existing_for_key(ctx.organization_id, key)) is not None:
+        return _queued_response(existing)
+    request.max_content_length = get_settings().import_max_content_length
+    try:
+        source_format, payload = import_document(request.get_json(silent=False))
+    except UploadInvalid as exc:
+        abort(422, message=str(exc), errors=exc.errors)
+    now = utcnow()
+    scan = Scan(
+        organization_id=ctx.organization_id,
+        created_by=ctx.user_id,
+        target=f"upload:{source_format}",
+        repository_url=args["repository_url"],
+        commit_sha=args["commit"].lower() if args["commit"] else None,
+        source_branch=args["branch"],
+        ci_run_url=args["ci_run_url"],
+        idempotency_key=key,
+        status="running",
+        stage="ingesting",
+        progress=95,
+        started_at=now,
+        heartbeat_at=now,
+    )
+    db().add(scan)
+    try:
+        db().flush()
+        db().add(ScanResultPayload(scan_id=scan.id, payload=payload))
+        db().commit()
+    except IntegrityError:
+        db().rollback()
+        existing = _existing_for_key(ctx.organization_id, key) if key else None
+        if existing is None:
+            raise
+        return _queued_response(existing)
+    audit("scan.import", "scan", scan.id, format=source_format, components=len(payload["components"]))
+    events.publish(scan.organization_id, "scan.queued", scan_id=scan.id)
+    try:
+        enqueue(SCAN_INGEST, scan.id)
+    except Exception as exc:
+        log.error("imported scan %s saved but not enqueued: %s", scan.id, exc)
     return _queued_response(scan)
 
 

@@ -67,6 +67,7 @@ ROUTES = {
     "DELETE /auth/account": AUTHENTICATED,
     # Scans
     "POST /scans": "analyst",
+    "POST /scans/import": "analyst",  # extension: CI uploads (the CLI's JSON or CycloneDX 1.6)
     "GET /scans": "viewer",
     "GET /scans/:id": "viewer",
     "GET /scans/:id/components": "viewer",
