@@ -266,3 +266,45 @@ def test_cli_upload_and_wait_exit_on_the_platforms_block_policy(
     monkeypatch.setenv("TRUSERA_API_KEY", "tsk_not-a-key-not-a-key-not-a-key-0000")
     assert cli.main([*argv, "-o", "/dev/null"]) == 2
     assert "upload failed: HTTP 401" in capsys.readouterr().err
+
+
+def export_of(client, user, scan_id: str, format_name: str) -> bytes:
+    export = client.post(
+        f"/api/v1/scans/{scan_id}/export", json={"format": format_name}, headers=user.headers()
+    )
+    assert export.status_code == 202, export.json
+
+    def finished():
+        state = client.get(export.headers["Location"], headers=user.headers()).json
+        return state if state["status"] in ("completed", "failed") else None
+
+    assert wait_for(finished, timeout=60)["status"] == "completed"
+    return client.get(export.headers["Location"] + "/download", headers=user.headers()).get_data()
+
+
+def test_the_source_of_an_upload_is_in_its_exports(client, make_user, scan_root, tmp_path):
+    from tests.export_validators import check_export
+
+    user = make_user()
+    write_project(scan_root)
+    result = cli_result(scan_root, tmp_path)
+    source = {
+        "repository_url": "https://gitlab.example.com/acme/agents.git",
+        "commit": SHA,
+        "branch": "main",
+        "ci_run_url": "https://gitlab.example.com/acme/agents/-/jobs/9",
+    }
+    queued = client.post(IMPORT, json=result, query_string=source, headers=user.headers()).json
+    assert wait_for_scan(client, user, queued["id"])["status"] == "completed"
+    components = len(result["components"])
+    bom = check_export("cyclonedx", export_of(client, user, queued["id"], "cyclonedx"), components=components)
+    properties = {p["name"]: p["value"] for p in bom["metadata"]["properties"]}
+    assert properties["trusera:source_commit"] == SHA
+    assert properties["trusera:source_repository_url"] == source["repository_url"]
+    assert properties["trusera:source_ci_run_url"] == source["ci_run_url"]
+    sarif = check_export("sarif", export_of(client, user, queued["id"], "sarif"), components=components)
+    assert sarif["runs"][0]["versionControlProvenance"] == [
+        {"repositoryUri": source["repository_url"], "revisionId": SHA, "branch": "main"}
+    ]
+    markdown = export_of(client, user, queued["id"], "markdown").decode()
+    assert f"Repository {source['repository_url']} · commit {SHA} · branch main" in markdown
