@@ -213,15 +213,15 @@ def clone_repository(
             ["rev-parse", "--verify", "FETCH_HEAD^{commit}"], destination, deadline, limits
         ).strip()
         files, total, warnings = _check_tree(git, destination, deadline, limits)
+        # The tree's size was checked above; checkout writes exactly those blobs (symlinks as plain files).
         git.run(
-            ["checkout", "--quiet", "--detach", commit],
-            destination,
-            deadline,
-            limits,
-            watch=destination,
-            action="checking out",
+            ["checkout", "--quiet", "--detach", commit], destination, deadline, limits, action="checking out"
         )
     shutil.rmtree(destination / ".git", ignore_errors=True)
+    if url.scheme == "ssh" and not (auth and auth.known_hosts):
+        warnings.append(
+            f"The SSH host key of {url.host} was not verified: save known_hosts with the credential."
+        )
     return Clone(destination, commit, files, total, warnings)
 
 

@@ -83,7 +83,7 @@ def _scan_repository(scan_id: str, url: str, ref: str, auth, deep: bool, job, on
         job.progress(10, "scanning", commit_sha=clone.commit_sha, files_total=clone.files)
         with child_processes_allowed():
             result = scan_path(str(checkout), deep=deep, progress=on_progress(10, 80))
-    result.warnings = [ScanWarning(".gitmodules", w) for w in clone.warnings] + list(result.warnings)
+    result.warnings = [ScanWarning("(repository)", w) for w in clone.warnings] + list(result.warnings)
     return result
 
 
