@@ -33,6 +33,8 @@ RESULT_SCHEMA = Path(__file__).parent / "data" / "trusera-result.schema.json"
 PROPERTY_PREFIX = "trusera:"
 MAX_ERRORS = 20
 MAX_COMPONENTS = 50_000
+# Validators and the component walk recurse; real BOMs nest a few levels, so this bounds them cheaply.
+MAX_NESTING = 64
 # purl type -> the catalog's ecosystem name
 PURL_ECOSYSTEMS = {
     "pypi": "pypi",
@@ -59,6 +61,8 @@ def import_document(document) -> tuple[str, dict]:
     """``(format, result)``: the format detected (``trusera`` or ``cyclonedx``) and the wire-form result."""
     if not isinstance(document, dict):
         raise UploadInvalid("The upload must be a JSON object.", {"_body": ["Expected an object."]})
+    if _nesting(document) > MAX_NESTING:
+        raise UploadInvalid("The upload is nested too deeply.", {"_body": [f"At most {MAX_NESTING} levels."]})
     if document.get("bomFormat") == "CycloneDX":
         return "cyclonedx", _from_cyclonedx(document)
     if "components" in document and ("tool" in document or "files_scanned" in document):
@@ -67,6 +71,20 @@ def import_document(document) -> tuple[str, dict]:
         "Upload a CycloneDX 1.6 JSON BOM or the JSON result of `trusera scan --format json`.",
         {"_body": ["Neither a CycloneDX BOM ('bomFormat') nor a trusera result ('components', 'tool')."]},
     )
+
+
+def _nesting(document) -> int:
+    """The deepest level of lists and objects, measured without recursion."""
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, depth)
+            if depth > MAX_NESTING:
+                break
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 def _path(error: jsonschema.ValidationError) -> str:

@@ -26,6 +26,13 @@ RETIRED_POLICY = {
 }
 
 
+def _nested_components(depth: int) -> dict:
+    component: dict = {"type": "library", "name": "leaf"}
+    for _ in range(depth):
+        component = {"type": "library", "name": "outer", "components": [component]}
+    return component
+
+
 def write_project(root):
     (root / "app.py").write_text("import openai\n\nclient = openai.OpenAI()\n")
     (root / "agent.py").write_text("from anthropic import Anthropic\n\nclient = Anthropic()\n")
@@ -196,6 +203,15 @@ def test_a_platform_cyclonedx_export_comes_back_with_the_same_components(client,
         ),
         ({"bomFormat": "CycloneDX", "specVersion": "1.4", "version": 1}, "specVersion"),
         ({"hello": "world"}, "_body"),
+        (
+            {
+                "bomFormat": "CycloneDX",
+                "specVersion": "1.6",
+                "version": 1,
+                "components": [_nested_components(200)],
+            },
+            "_body",
+        ),
         ([1, 2, 3], "_body"),
     ],
 )
