@@ -219,9 +219,15 @@ class ScanImportArgs(ma.Schema):
 
     repository_url = RepositoryUrlField(load_default=None)
     commit = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^[0-9a-fA-F]{7,64}$"))
-    branch = RefField(load_default=None)
+    branch = ma.fields.String(
+        load_default=None,
+        validate=[ma.validate.Length(min=1, max=255), ma.validate.Regexp(r"^[^\x00-\x1f\x7f]+$")],
+    )
     ci_run_url = ma.fields.Url(
-        load_default=None, schemes={"http", "https"}, validate=ma.validate.Length(max=2048)
+        load_default=None,
+        schemes={"http", "https"},
+        require_tld=False,
+        validate=ma.validate.Length(max=2048),
     )
 
     @ma.validates("ci_run_url")

@@ -179,3 +179,28 @@ def test_ssh_dials_the_checked_address_and_checks_the_host_key_under_its_name():
         assert key not in command and key not in " ".join(git.config)
         assert (git.home / "deploy_key").stat().st_mode & 0o077 == 0
         assert (git.home / "known_hosts").read_text() == known
+
+
+def test_a_symlink_in_the_repository_is_checked_out_as_a_plain_file(tmp_path):
+    """A link to a file of the worker's host must not let the scan read that file."""
+    import os
+
+    from tests.git_server import git
+
+    root = tmp_path / "server"
+    make_repository(root, "links.git", [{"app.py": "import openai\n"}])
+    work = root / ".work-links.git"
+    os.symlink("/etc/hostname", work / "leak.py")
+    git("add", "leak.py", cwd=work)
+    git("commit", "--quiet", "-m", "link", cwd=work)
+    git("push", "--quiet", str(root / "links.git"), "main", cwd=work)
+    server = GitServer(root).start()
+    try:
+        checkout = tmp_path / "checkout"
+        checkout.mkdir()
+        url = parse_repository_url(server.url("links.git"), LOOPBACK_ALLOWED)
+        clone_repository(url, "main", None, checkout, LIMITS, allowlist=LOOPBACK_ALLOWED)
+    finally:
+        server.stop()
+    leak = checkout / "leak.py"
+    assert not leak.is_symlink() and leak.read_text() == "/etc/hostname"
