@@ -257,7 +257,8 @@ def import_scan(args):
         return _queued_response(existing)
     request.max_content_length = get_settings().import_max_content_length
     try:
-        source_format, payload = import_document(request.get_json(silent=False))
+        # Parsed as JSON whatever the Content-Type: `curl --data-binary @bom.json` sends a form type.
+        source_format, payload = import_document(request.get_json(force=True))
     except UploadInvalid as exc:
         abort(422, message=str(exc), errors=exc.errors)
     now = utcnow()
