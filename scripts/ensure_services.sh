@@ -86,6 +86,13 @@ ensure_chromium() {
   apt_install chromium || return 1
 }
 
+sshd_up() { [ -x /usr/sbin/sshd ] && have ssh-keygen; }
+ensure_sshd() {
+  sshd_up && return 0
+  echo "sshd is missing (repository scans over SSH are tested against a real sshd on loopback); installing..." >&2
+  apt_install openssh-server openssh-client || return 1
+}
+
 status=0
 for service in "$@"; do
   "ensure_$service" || status=1

@@ -188,3 +188,70 @@ def _handler_for(server: GitServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(payload)
 
     return Handler
+
+
+SSHD = "/usr/sbin/sshd"
+
+
+@dataclass
+class SshGitServer:
+    """``sshd`` on loopback serving the repositories under ``root`` to one deploy key (the current user).
+
+    Its host key and the client's deploy key are generated per instance; ``known_hosts`` is the line a
+    credential needs to verify the server under the name ``localhost``.
+    """
+
+    root: Path
+    port: int = 0
+    process: subprocess.Popen | None = None
+
+    def start(self) -> SshGitServer:
+        import getpass
+        import socket
+        import time
+
+        self.home = Path(self.root) / ".ssh-server"
+        self.home.mkdir()
+        for name in ("host_key", "deploy_key"):
+            subprocess.run(
+                ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.home / name)], check=True
+            )
+        (self.home / "authorized_keys").write_text((self.home / "deploy_key.pub").read_text())
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        config = self.home / "sshd_config"
+        config.write_text(
+            f"Port {self.port}\nListenAddress 127.0.0.1\nHostKey {self.home / 'host_key'}\n"
+            f"AuthorizedKeysFile {self.home / 'authorized_keys'}\nPidFile {self.home / 'sshd.pid'}\n"
+            "PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
+            "PermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\n"
+            f"SetEnv PATH={os.environ['PATH']}\n"
+        )
+        Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege-separation directory
+        self.user = getpass.getuser()
+        self.process = subprocess.Popen(
+            [SSHD, "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        for _ in range(100):
+            with socket.socket() as client:
+                if client.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            time.sleep(0.05)
+        raise RuntimeError("sshd did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+    @property
+    def deploy_key(self) -> str:
+        return (self.home / "deploy_key").read_text()
+
+    @property
+    def known_hosts(self) -> str:
+        key_type, key = (self.home / "host_key.pub").read_text().split()[:2]
+        return f"localhost {key_type} {key}"
+
+    def url(self, name: str) -> str:
+        return f"ssh://{self.user}@localhost:{self.port}{self.root / name}"

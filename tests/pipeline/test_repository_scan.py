@@ -8,6 +8,7 @@ repository, a hostile repository, schedules and compare.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import threading
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from sqlalchemy import update
 from common.config import reset_settings
 from common.db import session_scope
 from common.models.schedules import Schedule
-from tests.git_server import GitServer, add_gitlink, make_repository
+from tests.git_server import SSHD, GitServer, SshGitServer, add_gitlink, make_repository
 from tests.helpers import wait_for_scan
 from workers.schedules import dispatch_due
 
@@ -154,8 +155,6 @@ def small_clone_limit(monkeypatch):
 
 
 def test_an_oversized_repository_is_refused_at_the_limit(client, make_user, git_server, small_clone_limit):
-    import os
-
     make_repository(
         git_server.root, "big.git", [{"data/blob.bin": os.urandom(1_000_000), "app.py": FIRST["app.py"]}]
     )
@@ -263,3 +262,31 @@ def test_a_schedule_scans_a_repository(client, make_user, git_server):
     scan = wait_for_scan(client, user, scan_id)
     assert scan["status"] == "completed", scan
     assert scan["commit_sha"] == git_server.shas["private"][1]
+
+
+@pytest.mark.skipif(not os.access(SSHD, os.X_OK), reason="sshd is not installed (make test installs it)")
+def test_a_repository_scan_over_ssh_with_a_deploy_key(client, make_user, tmp_path):
+    make_repository(tmp_path, "ssh.git", [FIRST])
+    sshd = SshGitServer(tmp_path).start()
+    try:
+        user = make_user()
+        credential = client.post(
+            "/api/v1/connectors/repositories/credentials",
+            json={
+                "name": "deploy",
+                "kind": "ssh_key",
+                "secret": sshd.deploy_key,
+                "known_hosts": sshd.known_hosts,
+            },
+            headers=user.headers(),
+        )
+        assert credential.status_code == 201, credential.json
+        queued = _scan(
+            client, user, repository_url=sshd.url("ssh.git"), repository_credential_id=credential.json["id"]
+        )
+        scan = wait_for_scan(client, user, queued["id"])
+    finally:
+        sshd.stop()
+    assert scan["status"] == "completed", scan
+    assert len(scan["commit_sha"]) == 40 and "openai" in _component_names(client, user, scan["id"])
+    assert "PRIVATE KEY" not in json.dumps(scan)
