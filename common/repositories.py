@@ -238,7 +238,7 @@ def probe_repository(
     try:
         with _GitSession(url, auth, allowlist) as git, tempfile.TemporaryDirectory() as cwd:
             listing = git.run(
-                ["ls-remote", "--", git.remote, *([ref] if ref else ["HEAD"])],
+                ["ls-remote", "--", git.remote, ref if ref and not COMMIT_ID.match(ref) else "HEAD"],
                 Path(cwd),
                 time.monotonic() + timeout_seconds,
                 limits,
@@ -250,7 +250,7 @@ def probe_repository(
         return {"status": "not_found", "detail": str(exc)}
     except RepositoryError as exc:
         return {"status": "unreachable", "detail": str(exc)}
-    if ref and not listing.strip():
+    if ref and not COMMIT_ID.match(ref) and not listing.strip():
         return {"status": "not_found", "detail": f"The repository has no ref '{ref}'."}
     return {"status": "reachable", "detail": "The repository answered with these credentials."}
 
@@ -431,15 +431,18 @@ class _GitSession:
     ) -> str:
         """Run git; kill its process group past the deadline or when ``watch`` outgrows the size limit."""
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            process = subprocess.Popen(
-                ["git", *self.config, *args],
-                cwd=cwd,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-                start_new_session=True,
-            )
+            try:
+                process = subprocess.Popen(
+                    ["git", *self.config, *args],
+                    cwd=cwd,
+                    env=self.env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    start_new_session=True,
+                )
+            except FileNotFoundError as exc:
+                raise RepositoryError("git is not installed on the scans worker.") from exc
             stop_reason = self._watch(process, deadline, limits, watch)
             out.seek(0)
             err.seek(0)

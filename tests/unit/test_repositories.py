@@ -159,6 +159,11 @@ def test_probe_classifies_the_answer(server):
         probe_repository(url, "nope", good, timeout_seconds=20, allowlist=LOOPBACK_ALLOWED)["status"]
         == "not_found"
     )
+    commit = "a" * 40  # a commit id cannot be listed: the repository answering is what counts
+    assert (
+        probe_repository(url, commit, good, timeout_seconds=20, allowlist=LOOPBACK_ALLOWED)["status"]
+        == "reachable"
+    )
     wrong = RepositoryAuth("https_token", "nope")
     assert (
         probe_repository(url, None, wrong, timeout_seconds=20, allowlist=LOOPBACK_ALLOWED)["status"]
