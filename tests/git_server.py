@@ -8,9 +8,12 @@ whether it carried the right token, so tests can show what a client did and did 
 from __future__ import annotations
 
 import base64
+import getpass
 import os
+import socket
 import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -206,10 +209,6 @@ class SshGitServer:
     process: subprocess.Popen | None = None
 
     def start(self) -> SshGitServer:
-        import getpass
-        import socket
-        import time
-
         self.home = Path(self.root) / ".ssh-server"
         self.home.mkdir()
         for name in ("host_key", "deploy_key"):
