@@ -324,3 +324,5 @@ def test_the_source_of_an_upload_is_in_its_exports(client, make_user, scan_root,
     ]
     markdown = export_of(client, user, queued["id"], "markdown").decode()
     assert f"Repository {source['repository_url']} · commit {SHA} · branch main" in markdown
+    html = check_export("html", export_of(client, user, queued["id"], "html"), components=components)
+    assert f"Repository {source['repository_url']} · commit {SHA} · branch main" in html
