@@ -5,6 +5,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 # secrets generated inside one container would differ from its neighbours' (and die with it).
 ENV GENERATE_SECRETS=false
 WORKDIR /app
+# git and ssh for repository scans (the scans worker clones); nothing else from the distribution.
+RUN apt-get update && apt-get install -y --no-install-recommends git openssh-client \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 trusera
 # Dependencies first, so a code change does not reinstall them.
 COPY setup.cfg pyproject.toml README.md ./

@@ -17,7 +17,7 @@ run: $(STAMP)
 	$(BIN)/python scripts/run_local.py
 
 test: $(STAMP)
-	@bash scripts/ensure_services.sh redis postgres rabbitmq node chromium promtool
+	@bash scripts/ensure_services.sh redis postgres rabbitmq node chromium promtool sshd
 	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(STAMP)

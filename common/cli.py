@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -182,6 +183,20 @@ def _parser() -> argparse.ArgumentParser:
         "--jobs", type=int, default=None, help="worker processes (default: all cores; 1 = in-process)"
     )
     scan.add_argument("--quiet", action="store_true", help="no progress bar")
+    upload = scan.add_argument_group("upload to the platform (CI)")
+    upload.add_argument("--upload", metavar="URL", help="platform base URL: upload the result as a scan")
+    upload.add_argument("--api-key", help="API key for --upload (default: $TRUSERA_API_KEY)")
+    upload.add_argument("--org", help="organization id to upload into (default: the key's)")
+    upload.add_argument(
+        "--wait",
+        action="store_true",
+        help="wait for the platform's policies; exit 1 when a block policy failed",
+    )
+    upload.add_argument("--wait-timeout", type=float, default=600, help="seconds --wait waits (default 600)")
+    upload.add_argument("--repository-url", help="source repository recorded on the scan (default: from CI)")
+    upload.add_argument("--commit", help="commit id recorded on the scan (default: from CI)")
+    upload.add_argument("--branch", help="branch recorded on the scan (default: from CI)")
+    upload.add_argument("--ci-run-url", help="CI run recorded on the scan (default: from CI)")
     return parser
 
 
@@ -204,6 +219,14 @@ def _run_scan(args: argparse.Namespace) -> int:
     except PolicyFileError as exc:
         print(f"trusera: error: {terminal_text(exc)}", file=sys.stderr)
         return 2
+    if args.upload:
+        args.api_key = args.api_key or os.environ.get("TRUSERA_API_KEY")
+        if not args.api_key:
+            print("trusera: error: --upload needs --api-key or TRUSERA_API_KEY", file=sys.stderr)
+            return 2
+        if not args.upload.startswith(("https://", "http://")):
+            print("trusera: error: --upload takes the platform's http(s) base URL", file=sys.stderr)
+            return 2
     progress = ProgressBar(sys.stderr, enabled=not args.quiet)
     started = datetime.now(UTC)
     try:
@@ -237,11 +260,20 @@ def _run_scan(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"trusera: error: {terminal_text(exc)}", file=sys.stderr)
         return 2
+    upload_exit = 0
+    if args.upload:
+        from common.cli_upload import UploadFailed, upload_and_wait
+
+        try:
+            upload_exit = upload_and_wait(args, json.loads(render_json(bundle, result)), sys.stderr)
+        except UploadFailed as exc:
+            print(f"trusera: error: upload failed: {exc}", file=sys.stderr)
+            return 2
     if args.fail_on:
         threshold = SEVERITIES.index(args.fail_on)
         if any(SEVERITIES.index(c.severity) >= threshold for c in result.components):
             return 1
-    return policy_exit
+    return max(policy_exit, upload_exit)
 
 
 def report_policies(evaluations: list[dict], stream) -> None:

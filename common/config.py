@@ -129,6 +129,10 @@ class Settings:
     ws_send_queue_size: int = 1000
     ws_recheck_seconds: float = 30
     evidence_max_bytes: int = 5 * 1024 * 1024
+    repository_max_bytes: int = 500 * 1024 * 1024
+    repository_max_files: int = 100_000
+    repository_clone_timeout_seconds: float = 300
+    import_max_content_length: int = 50 * 1024 * 1024
 
     @property
     def webhook_allowlist(self) -> list[str]:
@@ -218,6 +222,10 @@ def load_settings() -> Settings:
         ws_send_queue_size=int(_env("WS_SEND_QUEUE_SIZE", "1000")),
         ws_recheck_seconds=float(_env("WS_RECHECK_SECONDS", "30")),
         evidence_max_bytes=int(_env("EVIDENCE_MAX_BYTES", str(5 * 1024 * 1024))),
+        repository_max_bytes=int(_env("REPOSITORY_MAX_BYTES", str(500 * 1024 * 1024))),
+        repository_max_files=int(_env("REPOSITORY_MAX_FILES", "100000")),
+        repository_clone_timeout_seconds=float(_env("REPOSITORY_CLONE_TIMEOUT_SECONDS", "300")),
+        import_max_content_length=int(_env("IMPORT_MAX_CONTENT_LENGTH", str(50 * 1024 * 1024))),
     )
     settings.check_production_safety()
     return settings

@@ -106,7 +106,8 @@ def scan_header(scan: Scan) -> dict:
     return {
         "id": scan.id,
         "organization_id": scan.organization_id,
-        "target": scan.target or scan.n8n_url,
+        "target": scan.target or scan.n8n_url or scan.repository_url,
+        "source": source_metadata(scan),
         "status": scan.status,
         "deep": scan.deep,
         "created_at": isoformat(scan.created_at),
@@ -114,6 +115,18 @@ def scan_header(scan: Scan) -> dict:
         "finished_at": isoformat(scan.finished_at),
         "summary": scan.summary,
     }
+
+
+def source_metadata(scan: Scan) -> dict | None:
+    """Where the scanned code came from (a cloned repository or a CI upload), when known."""
+    source = {
+        "repository_url": scan.repository_url,
+        "ref": scan.repository_ref,
+        "commit": scan.commit_sha,
+        "branch": scan.source_branch,
+        "ci_run_url": scan.ci_run_url,
+    }
+    return {key: value for key, value in source.items() if value} or None
 
 
 def export_bundle(session: Session, scan: Scan) -> dict:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start (and, where missing, install) the local services the product or its tests need.
-# Usage: scripts/ensure_services.sh redis [postgres] [rabbitmq] [node] [chromium] [promtool]
+# Usage: scripts/ensure_services.sh redis [postgres] [rabbitmq] [node] [chromium] [promtool] [sshd]
 set -uo pipefail
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -90,6 +90,13 @@ ensure_promtool() {
   have promtool && return 0
   echo "promtool is missing (the Prometheus alert rules are checked and unit-tested with it); installing..." >&2
   apt_install --no-install-recommends prometheus || return 1
+}
+
+sshd_up() { [ -x /usr/sbin/sshd ] && have ssh-keygen; }
+ensure_sshd() {
+  sshd_up && return 0
+  echo "sshd is missing (repository scans over SSH are tested against a real sshd on loopback); installing..." >&2
+  apt_install openssh-server openssh-client || return 1
 }
 
 status=0

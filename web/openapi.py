@@ -72,6 +72,11 @@ class QueuedSchema(ResourceSchema):
 class ScanSchema(ResourceSchema):
     organization_id = ma.fields.String(required=True)
     target = ma.fields.String(allow_none=True)
+    repository_url = ma.fields.String(allow_none=True)
+    ref = ma.fields.String(allow_none=True)
+    commit_sha = ma.fields.String(allow_none=True)
+    branch = ma.fields.String(allow_none=True)
+    ci_run_url = ma.fields.String(allow_none=True)
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(SCAN_STATUSES))
     progress = ma.fields.Integer(required=True, validate=ma.validate.Range(0, 100))
     stage = ma.fields.String(allow_none=True)

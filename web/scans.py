@@ -12,13 +12,16 @@ from sqlalchemy import String, cast, select
 from sqlalchemy.exc import IntegrityError
 
 from common import events
-from common.models import SCAN_STATUSES, Component, Scan
+from common.bom.importer import UploadInvalid, import_document
+from common.config import get_settings
+from common.models import SCAN_STATUSES, Component, Scan, ScanResultPayload
 from common.models.base import as_utc, isoformat, utcnow
 from common.pipeline import enqueue
+from common.repositories import RepositoryError, parse_repository_url
 from common.scanner.model import COMPONENT_TYPES, SCOPES, SEVERITIES
 from common.security import encrypt_secret
 from common.targets import TargetError, organization_roots, resolve_target
-from common.tasks import SCAN_RUN
+from common.tasks import SCAN_INGEST, SCAN_RUN
 from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.connectors import N8nUrl, credential_or_404
@@ -26,6 +29,7 @@ from web.database import db
 from web.openapi import REQUIRED_LOCATION, PageSchema, ScanSchema
 from web.pagination import page_args_with, paginate
 from web.ratelimits import limit_group
+from web.repositories import RefField, RepositoryUrlField, repository_credential_or_404
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +50,37 @@ class ScanCreateSchema(ma.Schema):
     n8n_credential_id = ma.fields.String(
         load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=64)
     )
+    repository_url = RepositoryUrlField(load_default=None, allow_none=True)
+    ref = RefField(load_default=None, allow_none=True)
+    repository_credential_id = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=64)
+    )
+
+    @ma.validates_schema
+    def one_repository(self, data, **_kwargs):
+        if data.get("repository_url"):
+            if data.get("target") or data.get("n8n_url") or data.get("n8n_credential_id"):
+                raise ma.ValidationError(
+                    "A repository scan scans the repository only: give no 'target' or n8n fields.",
+                    "repository_url",
+                )
+        elif data.get("ref") or data.get("repository_credential_id"):
+            raise ma.ValidationError(
+                "'ref' and 'repository_credential_id' go with a 'repository_url'.", "ref"
+            )
 
     @ma.validates_schema
     def needs_a_target(self, data, **_kwargs):
+        if data.get("repository_url"):
+            return
         if data.get("n8n_credential_id") and (data.get("n8n_url") or data.get("n8n_api_key")):
             raise ma.ValidationError(
                 "Give 'n8n_credential_id' or 'n8n_url' with 'n8n_api_key', not both.", "n8n_credential_id"
             )
         if not data.get("target") and not data.get("n8n_url") and not data.get("n8n_credential_id"):
             raise ma.ValidationError(
-                "Give a 'target' path, an 'n8n_credential_id', or an 'n8n_url' with its 'n8n_api_key'.",
+                "Give a 'target' path, a 'repository_url', an 'n8n_credential_id', or an 'n8n_url' with its "
+                "'n8n_api_key'.",
                 "target",
             )
         if bool(data.get("n8n_url")) != bool(data.get("n8n_api_key")):
@@ -65,6 +90,8 @@ class ScanCreateSchema(ma.Schema):
 ScanListArgs = page_args_with(
     status=ma.fields.String(validate=ma.validate.OneOf(SCAN_STATUSES)),
     target=ma.fields.String(validate=ma.validate.Length(max=4096)),
+    repository=ma.fields.String(validate=ma.validate.Length(max=2048)),
+    commit=ma.fields.String(validate=ma.validate.Length(max=64)),
 )
 
 ComponentListArgs = page_args_with(
@@ -79,12 +106,26 @@ ComponentListArgs = page_args_with(
 )
 
 
+def normal_repository_url(raw: str) -> str:
+    """The stored form of a repository URL, so a filter matches however the URL was written."""
+    try:
+        return str(parse_repository_url(raw))
+    except RepositoryError:
+        return raw
+
+
 def scan_json(scan: Scan) -> dict:
     return {
         "id": scan.id,
         "organization_id": scan.organization_id,
         "target": scan.target,
         "n8n_url": scan.n8n_url,
+        "repository_url": scan.repository_url,
+        "ref": scan.repository_ref,
+        "commit_sha": scan.commit_sha,
+        "branch": scan.source_branch,
+        "ci_run_url": scan.ci_run_url,
+        "repository_credential_id": scan.repository_credential_id,
         "deep": scan.deep,
         "status": scan.status,
         "progress": scan.progress,
@@ -139,6 +180,9 @@ def create_scan(body):
     if body["n8n_credential_id"]:
         credential = credential_or_404(body["n8n_credential_id"])
         n8n_url, n8n_api_key_encrypted = credential.url, credential.api_key_encrypted
+    repository_credential_id = None
+    if body["repository_credential_id"]:
+        repository_credential_id = repository_credential_or_404(body["repository_credential_id"]).id
     scan = Scan(
         organization_id=ctx.organization_id,
         created_by=ctx.user_id,
@@ -146,6 +190,9 @@ def create_scan(body):
         deep=body["deep"],
         n8n_url=n8n_url,
         n8n_api_key_encrypted=n8n_api_key_encrypted,
+        repository_url=body["repository_url"],
+        repository_ref=(body["ref"] or "HEAD") if body["repository_url"] else None,
+        repository_credential_id=repository_credential_id,
         idempotency_key=key,
         status="queued",
         stage="queued",
@@ -159,12 +206,95 @@ def create_scan(body):
         if existing is None:
             raise
         return _queued_response(existing)
-    audit("scan.create", "scan", scan.id, target=target, deep=scan.deep)
+    audit("scan.create", "scan", scan.id, target=target, repository=scan.repository_url, deep=scan.deep)
     try:
         enqueue(SCAN_RUN, scan.id)
     except Exception as exc:  # the reconciler re-sends queued scans; the request must not lose the row
         log.error("scan %s saved but not enqueued yet: %s", scan.id, exc)
     events.publish(scan.organization_id, "scan.queued", scan_id=scan.id)
+    return _queued_response(scan)
+
+
+class ScanImportArgs(ma.Schema):
+    """Where the uploaded result came from (all optional), recorded on the scan."""
+
+    repository_url = RepositoryUrlField(load_default=None)
+    commit = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^[0-9a-fA-F]{7,64}$"))
+    branch = ma.fields.String(
+        load_default=None,
+        validate=[ma.validate.Length(min=1, max=255), ma.validate.Regexp(r"^[^\x00-\x1f\x7f]+$")],
+    )
+    ci_run_url = ma.fields.Url(
+        load_default=None,
+        schemes={"http", "https"},
+        require_tld=False,
+        validate=ma.validate.Length(max=2048),
+    )
+
+    @ma.validates("ci_run_url")
+    def no_credentials(self, value, **_kwargs):
+        if value and "@" in value.split("//", 1)[-1].split("/", 1)[0]:
+            raise ma.ValidationError("Credentials in the URL are not allowed.")
+
+
+@blp.route("/import", methods=["POST"])
+@blp.alt_response(202, schema=ScanSchema, success=True, headers=REQUIRED_LOCATION)
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@access("analyst")
+@limit_group("scan-create")
+@blp.arguments(ScanImportArgs, location="query")
+def import_scan(args):
+    """A result made elsewhere (the CLI's JSON, or a CycloneDX 1.6 BOM): validated whole, then ingested.
+
+    The scan and its payload are written in one transaction only after the document validated, and
+    ``ingest`` completes it as it completes a native scan, so compliance, policies, alerts and
+    webhooks follow the same way.
+    """
+    ctx = context()
+    key = (request.headers.get("Idempotency-Key") or "").strip()[:200] or None
+    if key and (existing := _existing_for_key(ctx.organization_id, key)) is not None:
+        return _queued_response(existing)
+    request.max_content_length = get_settings().import_max_content_length
+    try:
+        # Parsed as JSON whatever the Content-Type: `curl --data-binary @bom.json` sends a form type.
+        source_format, payload = import_document(request.get_json(force=True))
+    except UploadInvalid as exc:
+        abort(422, message=str(exc), errors=exc.errors)
+    now = utcnow()
+    scan = Scan(
+        organization_id=ctx.organization_id,
+        created_by=ctx.user_id,
+        target=f"upload:{source_format}",
+        repository_url=args["repository_url"],
+        commit_sha=args["commit"].lower() if args["commit"] else None,
+        source_branch=args["branch"],
+        ci_run_url=args["ci_run_url"],
+        idempotency_key=key,
+        status="running",
+        stage="ingesting",
+        progress=95,
+        started_at=now,
+        heartbeat_at=now,
+    )
+    db().add(scan)
+    try:
+        db().flush()
+        db().add(ScanResultPayload(scan_id=scan.id, payload=payload))
+        db().commit()
+    except IntegrityError:
+        db().rollback()
+        existing = _existing_for_key(ctx.organization_id, key) if key else None
+        if existing is None:
+            raise
+        return _queued_response(existing)
+    audit("scan.import", "scan", scan.id, format=source_format, components=len(payload["components"]))
+    events.publish(scan.organization_id, "scan.queued", scan_id=scan.id)
+    try:
+        enqueue(SCAN_INGEST, scan.id)
+    except Exception as exc:
+        log.error("imported scan %s saved but not enqueued: %s", scan.id, exc)
     return _queued_response(scan)
 
 
@@ -178,6 +308,10 @@ def list_scans(args):
         query = query.where(Scan.status == args["status"])
     if "target" in args:
         query = query.where(Scan.target == args["target"])
+    if "repository" in args:
+        query = query.where(Scan.repository_url == normal_repository_url(args["repository"]))
+    if "commit" in args:
+        query = query.where(Scan.commit_sha.startswith(args["commit"].lower(), autoescape=True))
     return paginate(query.order_by(Scan.created_at.desc()), args["page"], args["per_page"], scan_json)
 
 

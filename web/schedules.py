@@ -21,6 +21,7 @@ from web.connectors import credential_or_404
 from web.database import db
 from web.openapi import REQUIRED_LOCATION, PageSchema, ResourceSchema
 from web.pagination import page_args_with, paginate
+from web.repositories import RefField, RepositoryUrlField, repository_credential_or_404
 
 blp = Blueprint("schedules", __name__, url_prefix="/api/v1/schedules", description="Scheduled scans")
 
@@ -48,6 +49,9 @@ class ScheduleUpdateSchema(ma.Schema):
     name = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
     target = ma.fields.String(validate=ma.validate.Length(min=1, max=4096))
     n8n_credential_id = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
+    repository_url = RepositoryUrlField()
+    ref = RefField()
+    repository_credential_id = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=1, max=64))
     deep = ma.fields.Boolean()
     cron = ma.fields.String(validate=[ma.validate.Length(min=1, max=200), _check_cron])
     timezone = ma.fields.String(validate=[ma.validate.Length(min=1, max=64), _check_timezone])
@@ -55,8 +59,10 @@ class ScheduleUpdateSchema(ma.Schema):
 
     @ma.validates_schema
     def one_source(self, data, **_kwargs):
-        if data.get("target") and data.get("n8n_credential_id"):
-            raise ma.ValidationError("Give a 'target' or an 'n8n_credential_id', not both.", "target")
+        if sum(bool(data.get(k)) for k in ("target", "n8n_credential_id", "repository_url")) > 1:
+            raise ma.ValidationError(
+                "Give one of 'target', 'n8n_credential_id' or 'repository_url'.", "target"
+            )
 
 
 class ScheduleCreateSchema(ScheduleUpdateSchema):
@@ -70,8 +76,10 @@ class ScheduleCreateSchema(ScheduleUpdateSchema):
 
     @ma.validates_schema
     def needs_a_source(self, data, **_kwargs):
-        if not data.get("target") and not data.get("n8n_credential_id"):
-            raise ma.ValidationError("Give a 'target' path or an 'n8n_credential_id'.", "target")
+        if not any(data.get(k) for k in ("target", "n8n_credential_id", "repository_url")):
+            raise ma.ValidationError(
+                "Give a 'target' path, a 'repository_url' or an 'n8n_credential_id'.", "target"
+            )
 
 
 ScheduleListArgs = page_args_with(enabled=ma.fields.Boolean())
@@ -84,6 +92,9 @@ def schedule_json(schedule: Schedule) -> dict:
         "name": schedule.name,
         "target": schedule.target,
         "n8n_credential_id": schedule.n8n_credential_id,
+        "repository_url": schedule.repository_url,
+        "ref": schedule.repository_ref,
+        "repository_credential_id": schedule.repository_credential_id,
         "deep": schedule.deep,
         "cron": schedule.cron,
         "timezone": schedule.timezone,
@@ -106,6 +117,18 @@ def _confined_target(raw: str) -> str:
         abort(400, message=str(exc), errors={"target": [str(exc)]})
 
 
+def _use_source(schedule: Schedule, **source) -> None:
+    """Switch the schedule to exactly one kind of source."""
+    for field in (
+        "target",
+        "n8n_credential_id",
+        "repository_url",
+        "repository_ref",
+        "repository_credential_id",
+    ):
+        setattr(schedule, field, source.get(field))
+
+
 def _apply(schedule: Schedule, body: dict) -> None:
     """Copy the given fields, switching the scan source when one is named, and re-plan the next run."""
     for field in ("name", "deep", "enabled", "timezone"):
@@ -114,13 +137,24 @@ def _apply(schedule: Schedule, body: dict) -> None:
     if "cron" in body:
         schedule.cron = validate_cron(body["cron"])
     if body.get("target"):
-        schedule.target, schedule.n8n_credential_id = _confined_target(body["target"]), None
+        _use_source(schedule, target=_confined_target(body["target"]))
     elif body.get("n8n_credential_id"):
-        schedule.n8n_credential_id, schedule.target = credential_or_404(body["n8n_credential_id"]).id, None
-    if not schedule.target and not schedule.n8n_credential_id:
+        _use_source(schedule, n8n_credential_id=credential_or_404(body["n8n_credential_id"]).id)
+    elif body.get("repository_url"):
+        _use_source(schedule, repository_url=body["repository_url"], repository_ref="HEAD")
+    if schedule.repository_url:
+        if body.get("ref"):
+            schedule.repository_ref = body["ref"]
+        if body.get("repository_credential_id"):
+            schedule.repository_credential_id = repository_credential_or_404(
+                body["repository_credential_id"]
+            ).id
+        elif "repository_credential_id" in body:
+            schedule.repository_credential_id = None
+    if not schedule.target and not schedule.n8n_credential_id and not schedule.repository_url:
         abort(
             422,
-            message="A schedule scans a 'target' or an 'n8n_credential_id'.",
+            message="A schedule scans a 'target', a 'repository_url' or an 'n8n_credential_id'.",
             errors={"target": ["Required."]},
         )
     if not schedule.enabled:

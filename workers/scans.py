@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import multiprocessing
+import tempfile
 from contextlib import contextmanager
+from pathlib import Path
 
 import requests
 
@@ -11,8 +13,16 @@ from common import netguard
 from common.config import get_settings
 from common.db import session_scope
 from common.models import Scan
+from common.models.connectors import RepositoryCredential
+from common.repositories import (
+    CloneLimits,
+    RepositoryAuth,
+    RepositoryError,
+    clone_repository,
+    parse_repository_url,
+)
 from common.scanner import scan_path
-from common.scanner.model import ScanResult
+from common.scanner.model import ScanResult, ScanWarning
 from common.security import decrypt_secret
 from common.tasks import SCAN_RUN
 from workers.app import app
@@ -33,6 +43,48 @@ def _scan_n8n(url: str, api_key: str, progress) -> ScanResult:
         raise PermanentTaskError(f"n8n instance host does not resolve: {exc}") from exc
     with session:
         return scan_n8n_instance(url, api_key, progress=progress, session=session)
+
+
+def _repository_auth(scan: Scan, session) -> RepositoryAuth | None:
+    if not scan.repository_credential_id:
+        return None
+    credential = session.get(RepositoryCredential, scan.repository_credential_id)
+    if credential is None or credential.organization_id != scan.organization_id:
+        raise PermanentTaskError("The scan's repository credential no longer exists.")
+    return RepositoryAuth(
+        kind=credential.kind,
+        secret=decrypt_secret(credential.secret_encrypted),
+        username=credential.username,
+        known_hosts=credential.known_hosts,
+    )
+
+
+def _scan_repository(scan_id: str, url: str, ref: str, auth, deep: bool, job, on_progress) -> ScanResult:
+    """Clone shallow into a private temporary directory, record the commit, scan, and delete the clone.
+
+    The URL is checked again here: the allowlist may have changed since the scan was queued.
+    """
+    settings = get_settings()
+    limits = CloneLimits(
+        max_bytes=settings.repository_max_bytes,
+        max_files=settings.repository_max_files,
+        timeout_seconds=settings.repository_clone_timeout_seconds,
+    )
+    job.progress(2, "cloning")
+    with tempfile.TemporaryDirectory(prefix="trusera-repository-") as workdir:
+        checkout = Path(workdir) / "checkout"
+        checkout.mkdir()
+        try:
+            clone = clone_repository(parse_repository_url(url), ref, auth, checkout, limits)
+        except RepositoryError as exc:
+            raise PermanentTaskError(str(exc)) from exc
+        with session_scope() as session:
+            session.get(Scan, scan_id).commit_sha = clone.commit_sha
+        job.progress(10, "scanning", commit_sha=clone.commit_sha, files_total=clone.files)
+        with child_processes_allowed():
+            result = scan_path(str(checkout), deep=deep, progress=on_progress(10, 80))
+    result.warnings = [ScanWarning("(repository)", w) for w in clone.warnings] + list(result.warnings)
+    return result
 
 
 def _merge(results: list[ScanResult]) -> ScanResult:
@@ -97,16 +149,24 @@ def run_scan(self: PlatformTask, scan_id: str) -> None:
             target, deep = scan.target, scan.deep
             n8n_url = scan.n8n_url
             n8n_key = decrypt_secret(scan.n8n_api_key_encrypted) if scan.n8n_api_key_encrypted else None
+            repository = (scan.repository_url, scan.repository_ref or "HEAD") if scan.repository_url else None
+            repository_auth = _repository_auth(scan, session) if repository else None
 
-        def on_progress(stage: str, done: int, total: int) -> None:
-            job.progress(int(90 * done / total) if total else 0, stage, files_scanned=done, files_total=total)
+        def on_progress(start: int, span: int):
+            def report(stage: str, done: int, total: int) -> None:
+                share = int(span * done / total) if total else 0
+                job.progress(start + share, stage, files_scanned=done, files_total=total)
+
+            return report
 
         results = []
+        if repository:
+            results.append(_scan_repository(scan_id, *repository, repository_auth, deep, job, on_progress))
         if target:
             with child_processes_allowed():
-                results.append(scan_path(target, deep=deep, progress=on_progress))
+                results.append(scan_path(target, deep=deep, progress=on_progress(0, 90)))
         if n8n_url and n8n_key:
-            results.append(_scan_n8n(n8n_url, n8n_key, on_progress))
+            results.append(_scan_n8n(n8n_url, n8n_key, on_progress(0, 90)))
         result = _merge(results)
         job.progress(95, "submitting", files_scanned=result.files_scanned)
         post_result(scan_id, result.to_dict())

@@ -59,8 +59,12 @@ def _scan_for(session: Session, schedule: Schedule) -> Scan:
             raise NothingToScan("The schedule's n8n credential no longer exists.")
         scan.n8n_url = credential.url
         scan.n8n_api_key_encrypted = credential.api_key_encrypted
+    elif schedule.repository_url:
+        scan.repository_url = schedule.repository_url
+        scan.repository_ref = schedule.repository_ref or "HEAD"
+        scan.repository_credential_id = schedule.repository_credential_id
     else:
-        raise NothingToScan("The schedule has neither a target nor an n8n credential.")
+        raise NothingToScan("The schedule has no target, repository or n8n credential.")
     return scan
 
 

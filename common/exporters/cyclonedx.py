@@ -182,6 +182,7 @@ def _metadata_bom(bundle: dict) -> Bom:
         "scan_created_at": scan.get("created_at"),
         "scan_started_at": scan.get("started_at"),
         "scan_finished_at": scan.get("finished_at"),
+        **{f"source_{key}": value for key, value in (scan.get("source") or {}).items()},
     }
     metadata = BomMetaData(
         timestamp=generated_at(bundle),

@@ -244,6 +244,21 @@ def _policy_section(policies: list[dict] | None) -> str:
     )
 
 
+def _source_line(source: dict | None) -> str:
+    """Repository, commit, branch and CI run of the scan, as text (links are not followed from a report)."""
+    if not source:
+        return ""
+    labels = (
+        ("repository_url", "Repository"),
+        ("commit", "commit"),
+        ("branch", "branch"),
+        ("ref", "ref"),
+        ("ci_run_url", "CI run"),
+    )
+    parts = [f"{label} {e(source[key])}" for key, label in labels if source.get(key)]
+    return f"<p>{' · '.join(parts)}</p>"
+
+
 def render(bundle: dict) -> bytes:
     scan = bundle.get("scan") or {}
     tool = bundle.get("tool") or {}
@@ -262,6 +277,7 @@ def render(bundle: dict) -> bytes:
         f"<header><h1>AI-BOM report: {e(scan.get('target'))}</h1>"
         f"<p>Scan {e(scan.get('id'))} · {e(scan.get('status'))} · finished {e(scan.get('finished_at'))}"
         f"{' · deep' if scan.get('deep') else ''} · {e(tool.get('name'))} {e(tool.get('version'))}</p>"
+        f"{_source_line(scan.get('source'))}"
         "</header><main>"
         '<section><h2>Summary</h2><div class="cards">'
         f'<div class="card"><b>{e(totals.get("total_components"))}</b>components</div>'

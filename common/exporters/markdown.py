@@ -110,6 +110,24 @@ def _compliance_lines(compliance: dict | None) -> list[str]:
     return lines
 
 
+def source_lines(source: dict | None) -> list[str]:
+    """Repository, commit, branch and CI run of the scan, when it came from one."""
+    if not source:
+        return []
+    parts = [
+        f"{label} {cell(source[key])}"
+        for key, label in (
+            ("repository_url", "Repository"),
+            ("commit", "commit"),
+            ("branch", "branch"),
+            ("ref", "ref"),
+            ("ci_run_url", "CI run"),
+        )
+        if source.get(key)
+    ]
+    return [" · ".join(parts), ""]
+
+
 def render(bundle: dict) -> bytes:
     scan = bundle.get("scan") or {}
     tool = bundle.get("tool") or {}
@@ -121,6 +139,7 @@ def render(bundle: dict) -> bytes:
         f"Scan `{cell(scan.get('id'))}` · status {cell(scan.get('status'))} · "
         f"finished {cell(scan.get('finished_at'))} · {cell(tool.get('name'))} {cell(tool.get('version'))}",
         "",
+        *source_lines(scan.get("source")),
         "## Summary",
         "",
         *table(

@@ -201,5 +201,15 @@ def render(bundle: dict) -> bytes:
             "deep": bool(scan.get("deep")),
         },
     }
+    source = scan.get("source") or {}
+    if source.get("repository_url"):
+        provenance = {"repositoryUri": source["repository_url"]}
+        if source.get("commit"):
+            provenance["revisionId"] = source["commit"]
+        if source.get("branch") or source.get("ref"):
+            provenance["branch"] = source.get("branch") or source["ref"]
+        run["versionControlProvenance"] = [provenance]
+    if source.get("ci_run_url"):
+        run["properties"]["ciRunUrl"] = source["ci_run_url"]
     document = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
     return json.dumps(document, ensure_ascii=False).encode("utf-8")

@@ -1,14 +1,14 @@
-"""Saved n8n instance credentials: the API key is encrypted at rest and only ever shown masked."""
+"""Saved connector credentials (n8n instances, git repositories): secrets encrypted at rest, shown masked."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from common.db import Base
-from common.models.base import created_column, id_column
+from common.models.base import created_column, id_column, utcnow
 
 
 class N8nCredential(Base):
@@ -26,3 +26,31 @@ class N8nCredential(Base):
     # The masked form is kept beside the ciphertext so listings never decrypt.
     api_key_masked: Mapped[str] = mapped_column(String(64), nullable=False)
     created_at: Mapped[datetime] = created_column()
+
+
+REPOSITORY_CREDENTIAL_KINDS = ("https_token", "ssh_key")
+
+
+class RepositoryCredential(Base):
+    """An HTTPS token or SSH deploy key for cloning repositories; the secret is encrypted, never shown."""
+
+    __tablename__ = "repository_credentials"
+    __table_args__ = (UniqueConstraint("organization_id", "name", name="uq_repository_credential_org_name"),)
+
+    id: Mapped[str] = id_column()
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    # The HTTP basic user sent with a token (GitHub: x-access-token, GitLab: oauth2).
+    username: Mapped[str | None] = mapped_column(String(200))
+    secret_encrypted: Mapped[str] = mapped_column(Text, nullable=False)
+    secret_masked: Mapped[str] = mapped_column(String(64), nullable=False)
+    # SSH: the server's host keys (known_hosts lines); without them the first key seen is accepted.
+    known_hosts: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow, nullable=False
+    )

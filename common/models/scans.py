@@ -26,7 +26,10 @@ SCAN_STATUSES = ("queued", "running", "completed", "failed")
 
 class Scan(Base):
     __tablename__ = "scans"
-    __table_args__ = (UniqueConstraint("organization_id", "idempotency_key", name="uq_scan_idempotency"),)
+    __table_args__ = (
+        UniqueConstraint("organization_id", "idempotency_key", name="uq_scan_idempotency"),
+        Index("ix_scans_org_repository", "organization_id", "repository_url"),
+    )
 
     id: Mapped[str] = id_column()
     organization_id: Mapped[str] = mapped_column(
@@ -37,6 +40,16 @@ class Scan(Base):
     n8n_url: Mapped[str | None] = mapped_column(Text)
     n8n_api_key_encrypted: Mapped[str | None] = mapped_column(Text)
     deep: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # A repository the scans worker clones (``repository_ref`` at ``commit_sha`` once resolved), or the
+    # source an uploaded result names; ``source_branch`` and ``ci_run_url`` come with CI uploads.
+    repository_url: Mapped[str | None] = mapped_column(Text)
+    repository_ref: Mapped[str | None] = mapped_column(String(255))
+    repository_credential_id: Mapped[str | None] = mapped_column(
+        ForeignKey("repository_credentials.id", ondelete="SET NULL"), index=True
+    )
+    commit_sha: Mapped[str | None] = mapped_column(String(64))
+    source_branch: Mapped[str | None] = mapped_column(String(255))
+    ci_run_url: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="queued", nullable=False, index=True)
     progress: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     stage: Mapped[str | None] = mapped_column(String(50))

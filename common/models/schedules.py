@@ -27,6 +27,11 @@ class Schedule(Base):
     n8n_credential_id: Mapped[str | None] = mapped_column(
         ForeignKey("n8n_credentials.id", ondelete="SET NULL"), index=True
     )
+    repository_url: Mapped[str | None] = mapped_column(Text)
+    repository_ref: Mapped[str | None] = mapped_column(String(255))
+    repository_credential_id: Mapped[str | None] = mapped_column(
+        ForeignKey("repository_credentials.id", ondelete="SET NULL"), index=True
+    )
     deep: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     cron: Mapped[str] = mapped_column(String(200), nullable=False)
     timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="UTC")

@@ -69,6 +69,7 @@ ROUTES = {
     "DELETE /auth/account": AUTHENTICATED,
     # Scans
     "POST /scans": "analyst",
+    "POST /scans/import": "analyst",  # extension: CI uploads (the CLI's JSON or CycloneDX 1.6)
     "GET /scans": "viewer",
     "GET /scans/:id": "viewer",
     "GET /scans/:id/components": "viewer",
@@ -165,6 +166,12 @@ ROUTES = {
     "GET /connectors/n8n/credentials": "analyst",
     "DELETE /connectors/n8n/credentials/:id": "editor",
     "POST /connectors/n8n/test": "analyst",
+    "POST /connectors/repositories/credentials": "editor",  # extension: repository credentials
+    "GET /connectors/repositories/credentials": "analyst",  # extension
+    "GET /connectors/repositories/credentials/:id": "analyst",  # extension
+    "PUT /connectors/repositories/credentials/:id": "editor",  # extension
+    "DELETE /connectors/repositories/credentials/:id": "editor",  # extension
+    "POST /connectors/repositories/test": "analyst",  # extension
     # Audit log
     "GET /audit-log": "admin",
     "DELETE /audit-log/cleanup": "admin",
@@ -196,6 +203,7 @@ RESOURCE_BY_SEGMENT = {
     "alert-rules": "alert_rule",
     "alerts": "alert",
     "credentials": "credential",
+    "repositories/credentials": "repository_credential",  # two segments: more specific than one
     "cleanup": "cleanup_job",
     "api-key": "api_key",
     "invitations": "invitation",
@@ -242,7 +250,13 @@ TABLE = {route_key(*entry.split(" ", 1)): role for entry, role in ROUTES.items()
 
 def resource_kinds(rule) -> list[str | None]:
     segments = rule.rule.split("/")
-    return [RESOURCE_BY_SEGMENT.get(segments[i - 1]) for i, s in enumerate(segments) if s.startswith("<")]
+    return [segment_kind(segments, i) for i, s in enumerate(segments) if s.startswith("<")]
+
+
+def segment_kind(segments: list[str], index: int) -> str | None:
+    """The resource a path parameter names, by the one or two segments before it."""
+    two = "/".join(segments[max(0, index - 2) : index])
+    return RESOURCE_BY_SEGMENT.get(two) or RESOURCE_BY_SEGMENT.get(segments[index - 1])
 
 
 def app_routes(app) -> list[tuple[str, object]]:
@@ -472,6 +486,10 @@ class Matrix:
                     "api_key": "k" * 20,
                 },
             ),
+            "repository_credential": lambda: self.post(
+                "/connectors/repositories/credentials",
+                {"name": f"repo {secrets.token_hex(3)}", "kind": "https_token", "secret": "t" * 20},
+            ),
             "cleanup_job": lambda: self.client.delete(
                 "/api/v1/audit-log/cleanup", headers=self.owner.headers(self.org["id"])
             ).json["id"],
@@ -509,7 +527,7 @@ class Matrix:
             if not segment.startswith("<"):
                 continue
             name = segment[1:-1].split(":")[-1]
-            kind = RESOURCE_BY_SEGMENT.get(segments[index - 1])
+            kind = segment_kind(segments, index)
             assert kind, f"{rule.rule}: add the resource '{segments[index - 1]}/<{name}>' names to the matrix"
             fresh = method == "DELETE" and index == len(segments) - 1  # DELETE /things/<id> deletes it
             if kind == "api_key":

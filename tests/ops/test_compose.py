@@ -245,6 +245,15 @@ def test_dockerfile_builds_one_image_with_everything_the_roles_run():
         assert program in ("gunicorn", "celery", "alembic"), role
 
 
+def test_no_role_shares_a_source_volume_and_the_scans_worker_can_clone():
+    """Multi-host shape: code arrives as repository scans or CI uploads, never through a shared mount."""
+    for name, spec in APP_SERVICES.items():
+        assert not spec.get("volumes"), f"{name} mounts {spec.get('volumes')}"
+    assert "worker-scans" in SERVICES
+    install = " ".join(line for line in (ROOT / "Dockerfile").read_text().splitlines() if "apt-get" in line)
+    assert re.search(r"\bgit\b", install) and "openssh-client" in install, "the image cannot clone"
+
+
 def test_compose_commands_catch_a_bad_option():
     """The parser used above really rejects what the programs would reject."""
     with pytest.raises(click.UsageError):
