@@ -18,9 +18,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from common import exporters
+from common.baseline import BASELINE_FIELD, BaselineError, load_baseline_file, new_since
 from common.compliance import PolicyFileError, gate, load_policy_file
 from common.scanner import scan_path, summarize
 from common.scanner.model import SEVERITIES, Component, ScanResult
+from common.suppressions import MARKER, Suppressor
 
 TOOL = {"name": "trusera", "version": "0.1.0"}
 Renderer = Callable[[dict, ScanResult], bytes]
@@ -30,6 +32,8 @@ def render_json(bundle: dict, result: ScanResult) -> bytes:
     payload = {**result.to_dict(), "summary": bundle["scan"]["summary"], "tool": TOOL}
     if bundle["policies"] is not None:
         payload["policies"] = bundle["policies"]
+    if bundle.get("suppressions"):
+        payload["suppressions"] = bundle["suppressions"]
     return (json.dumps(payload, indent=2, sort_keys=False) + "\n").encode("utf-8")
 
 
@@ -64,6 +68,7 @@ def render_table(bundle: dict, result: ScanResult) -> bytes:
         f"highest risk {summary['highest_risk_score']}; {summary['files_scanned']} files "
         f"in {result.duration_ms} ms; {len(result.warnings)} warnings"
     )
+    lines.extend(triage_lines(summary))
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -182,7 +187,76 @@ def _parser() -> argparse.ArgumentParser:
         "--jobs", type=int, default=None, help="worker processes (default: all cores; 1 = in-process)"
     )
     scan.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_triage_arguments(scan)
     return parser
+
+
+def _add_triage_arguments(scan: argparse.ArgumentParser) -> None:
+    """The CI adoption options: a baseline to judge only what changed, and one to write."""
+    scan.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="a previous JSON report: report and gate only on components new or changed since it",
+    )
+    scan.add_argument(
+        "--write-baseline",
+        metavar="FILE",
+        help="write this scan (after inline suppressions) as a baseline JSON file",
+    )
+
+
+def triage(
+    args: argparse.Namespace,
+    result: ScanResult,
+    suppressor: Suppressor | None,
+    bundle_for: Callable[[ScanResult], dict],
+) -> dict:
+    """Apply inline suppressions and the baseline to ``result`` (in place); the bundle of what remains.
+
+    Suppressed findings are listed in ``bundle["suppressions"]`` and counted in the summary; with
+    ``--baseline`` the summary says how many components were unchanged and left out.
+    """
+    suppressions = suppressor.suppressed if suppressor else []
+    if suppressor:
+        result.warnings.extend(suppressor.warnings())
+    if args.write_baseline:
+        Path(args.write_baseline).write_bytes(render_json(bundle_for(result), result))
+    baseline_summary = None
+    if args.baseline:
+        current = [c.to_dict() for c in result.components]
+        new_ids, baseline_summary = new_since(load_baseline_file(args.baseline), current)
+        result.components = [c for c in result.components if c.id in new_ids]
+        known = {c["id"] for c in current} - new_ids
+        result.relationships = [
+            r for r in result.relationships if r.source not in known and r.target not in known
+        ]
+    bundle = bundle_for(result)
+    bundle["suppressions"] = [s.to_dict() for s in suppressions]
+    bundle["scan"]["summary"]["suppressed"] = len(suppressions)
+    if baseline_summary is not None:
+        bundle["scan"]["summary"]["baseline"] = {
+            "file": args.baseline,
+            **{k: baseline_summary[k] for k in ("added", "changed", "unchanged", "removed")},
+        }
+        for component in bundle["components"]:
+            component[BASELINE_FIELD] = True
+    return bundle
+
+
+def triage_lines(summary: dict) -> list[str]:
+    """The table's account of what was silenced or set aside, so nothing is dropped silently."""
+    lines = []
+    if summary.get("suppressed"):
+        lines.append(
+            f"{summary['suppressed']} findings suppressed inline (trusera:ignore); see --format json"
+        )
+    baseline = summary.get("baseline")
+    if baseline:
+        lines.append(
+            f"baseline {baseline['file']}: {baseline['added']} new, {baseline['changed']} changed, "
+            f"{baseline['unchanged']} unchanged (not reported), {baseline['removed']} removed"
+        )
+    return lines
 
 
 def _run_scan(args: argparse.Namespace) -> int:
@@ -205,11 +279,14 @@ def _run_scan(args: argparse.Namespace) -> int:
         print(f"trusera: error: {exc}", file=sys.stderr)
         return 2
     progress = ProgressBar(sys.stderr, enabled=not args.quiet)
+    suppressor = Suppressor(args.path) if args.path else None
     started = datetime.now(UTC)
     try:
         result = ScanResult()
         if args.path:
-            result = scan_path(args.path, deep=args.deep, jobs=args.jobs, progress=progress)
+            result = scan_path(
+                args.path, deep=args.deep, jobs=args.jobs, progress=progress, finding_filter=suppressor
+            )
         if args.n8n_url:
             from common.scanner.n8n_client import scan_n8n_instance
 
@@ -222,7 +299,17 @@ def _run_scan(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     target = args.path or args.n8n_url
-    bundle = build_bundle(target, args.deep, result, started, datetime.now(UTC))
+    finished = datetime.now(UTC)
+    try:
+        bundle = triage(
+            args, result, suppressor, lambda r: build_bundle(target, args.deep, r, started, finished)
+        )
+    except (OSError, BaselineError) as exc:
+        print(f"trusera: error: {exc}", file=sys.stderr)
+        return 2
+    for warning in result.warnings:
+        if MARKER in warning.message:
+            print(f"trusera: warning: {warning.file}: {warning.message}", file=sys.stderr)
     policy_exit = 0
     if policies:
         policy_exit, bundle["policies"] = gate(policies, bundle["components"], bundle["scan"]["summary"])

@@ -72,6 +72,24 @@ def _compliance_lines(compliance: dict | None) -> list[str]:
     return lines
 
 
+def _suppression_lines(suppressions: list[dict] | None, totals: dict) -> list[str]:
+    """Inline-suppressed findings (CLI reports) with their reasons; nothing when not applied."""
+    if suppressions is None:
+        return []
+    rows = (
+        (s["name"], s["type"], ", ".join(s["flags"]), f"{s['file']}:{s['line']}", s["reason"])
+        for s in suppressions
+    )
+    return [
+        "## Suppressed findings",
+        "",
+        f"{totals.get('suppressed', 0)} findings silenced by `trusera:ignore` comments.",
+        "",
+        *table(["Name", "Type", "Flags", "Where", "Reason"], rows),
+        "",
+    ]
+
+
 def render(bundle: dict) -> bytes:
     scan = bundle.get("scan") or {}
     tool = bundle.get("tool") or {}
@@ -114,6 +132,7 @@ def render(bundle: dict) -> bytes:
             ),
         ),
         "",
+        *_suppression_lines(bundle.get("suppressions"), totals),
         "## Compliance",
         "",
         *_compliance_lines(bundle.get("compliance")),
