@@ -237,7 +237,8 @@ def test_the_gitlab_template_keeps_its_junit_report_as_an_artifact_even_on_failu
 
     (workspace / ".env").write_text(f"OPENAI_API_KEY={LIVE_KEY}\n")
     (workspace / "block.yaml").write_text(
-        "name: No providers\naction: block\nrules:\n  - condition: {field: type, operator: equals, value: llm_provider}\n"
+        "name: No providers\naction: block\nrules:\n"
+        "  - condition: {field: type, operator: equals, value: llm_provider}\n"
     )
     done = run_gitlab(tmp_path, workspace, job["script"], TRUSERA_FAIL_ON="", TRUSERA_POLICY="block.yaml")
     assert done.returncode == 1
