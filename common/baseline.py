@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common.bom.compare import COMPARED_FIELDS, compare
-from common.models import Scan
+from common.models import Component, Scan
 
 BASELINE_FIELD = "new_since_baseline"
 BASELINE_COMPARED_FIELDS = tuple(field for field in COMPARED_FIELDS if field != "locations")
@@ -93,3 +93,13 @@ def previous_completed_scan(session: Session, scan: Scan) -> Scan | None:
         .order_by(Scan.created_at.desc())
         .limit(1)
     )
+
+
+def mark_against_previous_scan(session: Session, scan: Scan, components: list[dict]) -> None:
+    """Mark ``new_since_baseline`` on ``scan``'s components against the previous scan of its target."""
+    previous = previous_completed_scan(session, scan)
+    baseline = None
+    if previous is not None:
+        rows = session.scalars(select(Component).where(Component.scan_id == previous.id))
+        baseline = [row.to_dict() for row in rows]
+    mark_new_since_baseline(components, baseline)

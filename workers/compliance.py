@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from common import events
-from common.baseline import mark_new_since_baseline, previous_completed_scan, references_baseline
+from common.baseline import mark_against_previous_scan, references_baseline
 from common.compliance import ComponentTable, evaluate_frameworks, evaluate_policies, load_frameworks
 from common.compliance.framework import Framework
 from common.db import session_scope
@@ -116,18 +116,8 @@ def _load(session: Session, scan_id: str) -> dict:
         "policies": [policy.to_engine() for policy in policies],
     }
     if references_baseline([inputs["custom_rules"], inputs["policies"]]):
-        _mark_baseline(session, scan, inputs["components"])
+        mark_against_previous_scan(session, scan, inputs["components"])
     return inputs
-
-
-def _mark_baseline(session: Session, scan: Scan, components: list[dict]) -> None:
-    """Mark ``new_since_baseline`` against the previous completed scan of the target."""
-    previous = previous_completed_scan(session, scan)
-    baseline = None
-    if previous is not None:
-        rows = session.scalars(select(Component).where(Component.scan_id == previous.id))
-        baseline = [row.to_dict() for row in rows]
-    mark_new_since_baseline(components, baseline)
 
 
 def _evaluate(inputs: dict, job: Job) -> tuple[dict, list[dict]]:

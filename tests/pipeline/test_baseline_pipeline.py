@@ -53,6 +53,12 @@ def test_a_policy_gates_only_on_what_is_new_since_the_previous_scan_of_the_targe
     assert evaluation["passed"] is False
     assert len(violations) == 1 and "anthropic" in violations[0]["message"]
 
+    # The dry run on the latest scan compares with the same baseline.
+    preview = post(client, user, org_id, "/policies/preview", NO_NEW_PROVIDERS, status=200)["evaluation"]
+    assert preview["passed"] is False and [v["component_id"] for v in preview["violations"]] == [
+        violations[0]["component_id"]
+    ]
+
     # Scanned again unchanged: the baseline moved to the previous scan, so nothing is new.
     evaluation, violations = scan_and_judge(client, user, org_id, project)
     assert evaluation["passed"] is True
