@@ -126,6 +126,21 @@ def test_every_format_with_a_summary_counts_the_suppressed_findings(project, tmp
         assert "rotated, fixture only" in text and LIVE_KEY not in text
 
 
+def test_sarif_keeps_a_silenced_finding_as_an_in_source_suppression(project, tmp_path):
+    from tests.export_validators import check_export
+
+    write_tree(project, {".env": f"OPENAI_API_KEY={LIVE_KEY}  # trusera:ignore rotated, fixture only\n"})
+    target = tmp_path / "report.sarif"
+    assert cli.main(["scan", str(project), "--format", "sarif", "-o", str(target), *ARGS]) == 0
+    sarif = check_export("sarif", target.read_bytes(), components=2)
+    suppressed = [r for r in sarif["runs"][0]["results"] if r.get("suppressions")]
+    assert [r["ruleId"] for r in suppressed] == ["hardcoded_api_key"]
+    assert suppressed[0]["suppressions"] == [{"kind": "inSource", "justification": "rotated, fixture only"}]
+    location = suppressed[0]["locations"][0]["physicalLocation"]
+    assert (location["artifactLocation"]["uri"], location["region"]["startLine"]) == (".env", 1)
+    assert LIVE_KEY not in target.read_text()
+
+
 # ---------------------------------------------------------------- baseline
 
 
