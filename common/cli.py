@@ -2,7 +2,9 @@
 
 Exit codes: 0 clean, 1 a component reached ``--fail-on`` or a ``block`` policy of ``--policy``
 failed, 2 error. Policies are the platform's own language, evaluated by the same code, so CI and
-the platform give the same answer. Output
+the platform give the same answer. ``--baseline FILE`` reports and gates only on what is new or
+changed since an earlier report, and ``trusera:ignore <reason>`` comments silence single findings
+(counted in the report, never dropped silently). Output
 formats are a registry: ``table`` and ``json`` are built in, followed by the
 seven export formats of ``common.exporters`` (the same files the API exports).
 """
@@ -209,6 +211,7 @@ def triage(
     args: argparse.Namespace,
     result: ScanResult,
     suppressor: Suppressor | None,
+    baseline: list[dict] | None,
     bundle_for: Callable[[ScanResult], dict],
 ) -> dict:
     """Apply inline suppressions and the baseline to ``result`` (in place); the bundle of what remains.
@@ -222,9 +225,9 @@ def triage(
     if args.write_baseline:
         Path(args.write_baseline).write_bytes(render_json(bundle_for(result), result))
     baseline_summary = None
-    if args.baseline:
+    if baseline is not None:
         current = [c.to_dict() for c in result.components]
-        new_ids, baseline_summary = new_since(load_baseline_file(args.baseline), current)
+        new_ids, baseline_summary = new_since(baseline, current)
         result.components = [c for c in result.components if c.id in new_ids]
         known = {c["id"] for c in current} - new_ids
         result.relationships = [
@@ -278,6 +281,11 @@ def _run_scan(args: argparse.Namespace) -> int:
     except PolicyFileError as exc:
         print(f"trusera: error: {exc}", file=sys.stderr)
         return 2
+    try:
+        baseline = load_baseline_file(args.baseline) if args.baseline else None
+    except BaselineError as exc:
+        print(f"trusera: error: {exc}", file=sys.stderr)
+        return 2
     progress = ProgressBar(sys.stderr, enabled=not args.quiet)
     suppressor = Suppressor(args.path) if args.path else None
     started = datetime.now(UTC)
@@ -302,9 +310,13 @@ def _run_scan(args: argparse.Namespace) -> int:
     finished = datetime.now(UTC)
     try:
         bundle = triage(
-            args, result, suppressor, lambda r: build_bundle(target, args.deep, r, started, finished)
+            args,
+            result,
+            suppressor,
+            baseline,
+            lambda r: build_bundle(target, args.deep, r, started, finished),
         )
-    except (OSError, BaselineError) as exc:
+    except OSError as exc:
         print(f"trusera: error: {exc}", file=sys.stderr)
         return 2
     for warning in result.warnings:
