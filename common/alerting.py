@@ -18,6 +18,7 @@ Triggers and params:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -43,6 +44,7 @@ REQUIRED_PARAMS = {
     "risk_score_above": {"score"},
 }
 LISTED_COMPONENTS = 20
+ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # looked up in the database: no NUL or other odd text
 
 
 @dataclass
@@ -93,7 +95,7 @@ def validate_params(trigger: str, params: object) -> dict[str, list[str]]:
     if "condition" in params:
         errors.update(validate_condition(params["condition"], path="params.condition"))
     if "policy_id" in params and not (
-        isinstance(params["policy_id"], str) and 0 < len(params["policy_id"]) <= 64
+        isinstance(params["policy_id"], str) and ID_PATTERN.fullmatch(params["policy_id"])
     ):
         errors["params.policy_id"] = ["Must be a policy id."]
     return errors

@@ -2,7 +2,9 @@
 
 Exit codes: 0 clean, 1 a component reached ``--fail-on`` or a ``block`` policy of ``--policy``
 failed, 2 error. Policies are the platform's own language, evaluated by the same code, so CI and
-the platform give the same answer. Output
+the platform give the same answer. ``--baseline FILE`` reports and gates only on what is new or
+changed since an earlier report, and ``trusera:ignore <reason>`` comments silence single findings
+(counted in the report, never dropped silently). Output
 formats are a registry: ``table`` and ``json`` are built in, followed by the
 seven export formats of ``common.exporters`` (the same files the API exports).
 """
@@ -19,10 +21,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from common import exporters
+from common.baseline import BASELINE_FIELD, BaselineError, load_baseline_file, new_since
 from common.compliance import PolicyFileError, gate, load_policy_file
 from common.scanner import scan_path, summarize
 from common.scanner.display import terminal_text
 from common.scanner.model import SEVERITIES, Component, ScanResult
+from common.suppressions import MARKER, Suppressor
 
 TOOL = {"name": "trusera", "version": "0.1.0"}
 Renderer = Callable[[dict, ScanResult], bytes]
@@ -32,6 +36,8 @@ def render_json(bundle: dict, result: ScanResult) -> bytes:
     payload = {**result.to_dict(), "summary": bundle["scan"]["summary"], "tool": TOOL}
     if bundle["policies"] is not None:
         payload["policies"] = bundle["policies"]
+    if bundle.get("suppressions"):
+        payload["suppressions"] = bundle["suppressions"]
     return (json.dumps(payload, indent=2, sort_keys=False) + "\n").encode("utf-8")
 
 
@@ -65,6 +71,7 @@ def render_table(bundle: dict, result: ScanResult) -> bytes:
         f"highest risk {summary['highest_risk_score']}; {summary['files_scanned']} files "
         f"in {result.duration_ms} ms; {len(result.warnings)} warnings"
     )
+    lines.extend(triage_lines(summary))
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -197,7 +204,77 @@ def _parser() -> argparse.ArgumentParser:
     upload.add_argument("--commit", help="commit id recorded on the scan (default: from CI)")
     upload.add_argument("--branch", help="branch recorded on the scan (default: from CI)")
     upload.add_argument("--ci-run-url", help="CI run recorded on the scan (default: from CI)")
+    _add_triage_arguments(scan)
     return parser
+
+
+def _add_triage_arguments(scan: argparse.ArgumentParser) -> None:
+    """The CI adoption options: a baseline to judge only what changed, and one to write."""
+    scan.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="a previous JSON report: report and gate only on components new or changed since it",
+    )
+    scan.add_argument(
+        "--write-baseline",
+        metavar="FILE",
+        help="write this scan (after inline suppressions) as a baseline JSON file",
+    )
+
+
+def triage(
+    args: argparse.Namespace,
+    result: ScanResult,
+    suppressor: Suppressor | None,
+    baseline: list[dict] | None,
+    bundle_for: Callable[[ScanResult], dict],
+) -> dict:
+    """Apply inline suppressions and the baseline to ``result`` (in place); the bundle of what remains.
+
+    Suppressed findings are listed in ``bundle["suppressions"]`` and counted in the summary; with
+    ``--baseline`` the summary says how many components were unchanged and left out.
+    """
+    suppressions = suppressor.suppressed if suppressor else []
+    if suppressor:
+        result.warnings.extend(suppressor.warnings())
+    if args.write_baseline:
+        Path(args.write_baseline).write_bytes(render_json(bundle_for(result), result))
+    baseline_summary = None
+    if baseline is not None:
+        current = [c.to_dict() for c in result.components]
+        new_ids, baseline_summary = new_since(baseline, current)
+        result.components = [c for c in result.components if c.id in new_ids]
+        known = {c["id"] for c in current} - new_ids
+        result.relationships = [
+            r for r in result.relationships if r.source not in known and r.target not in known
+        ]
+    bundle = bundle_for(result)
+    bundle["suppressions"] = [s.to_dict() for s in suppressions]
+    bundle["scan"]["summary"]["suppressed"] = len(suppressions)
+    if baseline_summary is not None:
+        bundle["scan"]["summary"]["baseline"] = {
+            "file": args.baseline,
+            **{k: baseline_summary[k] for k in ("added", "changed", "unchanged", "removed")},
+        }
+        for component in bundle["components"]:
+            component[BASELINE_FIELD] = True
+    return bundle
+
+
+def triage_lines(summary: dict) -> list[str]:
+    """The table's account of what was silenced or set aside, so nothing is dropped silently."""
+    lines = []
+    if summary.get("suppressed"):
+        lines.append(
+            f"{summary['suppressed']} findings suppressed inline (trusera:ignore); see --format json"
+        )
+    baseline = summary.get("baseline")
+    if baseline:
+        lines.append(
+            f"baseline {baseline['file']}: {baseline['added']} new, {baseline['changed']} changed, "
+            f"{baseline['unchanged']} unchanged (not reported), {baseline['removed']} removed"
+        )
+    return lines
 
 
 def _run_scan(args: argparse.Namespace) -> int:
@@ -227,12 +304,20 @@ def _run_scan(args: argparse.Namespace) -> int:
         if not args.upload.startswith(("https://", "http://")):
             print("trusera: error: --upload takes the platform's http(s) base URL", file=sys.stderr)
             return 2
+    try:
+        baseline = load_baseline_file(args.baseline) if args.baseline else None
+    except BaselineError as exc:
+        print(f"trusera: error: {terminal_text(exc)}", file=sys.stderr)
+        return 2
     progress = ProgressBar(sys.stderr, enabled=not args.quiet)
+    suppressor = Suppressor(args.path) if args.path else None
     started = datetime.now(UTC)
     try:
         result = ScanResult()
         if args.path:
-            result = scan_path(args.path, deep=args.deep, jobs=args.jobs, progress=progress)
+            result = scan_path(
+                args.path, deep=args.deep, jobs=args.jobs, progress=progress, finding_filter=suppressor
+            )
         if args.n8n_url:
             from common.scanner.n8n_client import scan_n8n_instance
 
@@ -245,7 +330,21 @@ def _run_scan(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     target = args.path or args.n8n_url
-    bundle = build_bundle(target, args.deep, result, started, datetime.now(UTC))
+    finished = datetime.now(UTC)
+    try:
+        bundle = triage(
+            args,
+            result,
+            suppressor,
+            baseline,
+            lambda r: build_bundle(target, args.deep, r, started, finished),
+        )
+    except OSError as exc:
+        print(f"trusera: error: {exc}", file=sys.stderr)
+        return 2
+    for warning in result.warnings:
+        if MARKER in warning.message:
+            print(f"trusera: warning: {warning.file}: {warning.message}", file=sys.stderr)
     policy_exit = 0
     if policies:
         policy_exit, bundle["policies"] = gate(policies, bundle["components"], bundle["scan"]["summary"])

@@ -20,7 +20,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from common import revocation
 from common.config import get_settings
-from web import audit_trail, database, metrics
+from web import api_docs, audit_trail, database, metrics
 from web.extensions import api, jwt, sock
 from web.ratelimits import limiter
 
@@ -87,6 +87,7 @@ def create_app() -> Flask:
     sock.init_app(app)
     audit_trail.init_app(app)
     _register_blueprints()
+    api_docs.init_app(app)
 
     @app.errorhandler(OperationalError)
     def database_unavailable(exc):

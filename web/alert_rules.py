@@ -20,6 +20,8 @@ from web.pagination import page_args_with, paginate
 blp = Blueprint("alert_rules", __name__, url_prefix="/api/v1/alert-rules", description="Alert rules")
 
 MAX_CHANNELS = 20
+# Ids are looked up in the database: text PostgreSQL cannot store (a NUL byte) must be a 422, not a 500.
+WEBHOOK_ID = ma.validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error="Not a webhook id.")
 
 
 class AlertRuleUpdateSchema(ma.Schema):
@@ -28,7 +30,7 @@ class AlertRuleUpdateSchema(ma.Schema):
     trigger = ma.fields.String(validate=ma.validate.OneOf(ALERT_TRIGGERS))
     params = ma.fields.Dict(keys=ma.fields.String())
     webhook_ids = ma.fields.List(
-        ma.fields.String(validate=ma.validate.Length(min=1, max=64)),
+        ma.fields.String(validate=WEBHOOK_ID),
         validate=ma.validate.Length(max=MAX_CHANNELS),
     )
 
@@ -39,7 +41,7 @@ class AlertRuleCreateSchema(AlertRuleUpdateSchema):
     trigger = ma.fields.String(required=True, validate=ma.validate.OneOf(ALERT_TRIGGERS))
     params = ma.fields.Dict(keys=ma.fields.String(), load_default=dict)
     webhook_ids = ma.fields.List(
-        ma.fields.String(validate=ma.validate.Length(min=1, max=64)),
+        ma.fields.String(validate=WEBHOOK_ID),
         load_default=list,
         validate=ma.validate.Length(max=MAX_CHANNELS),
     )
@@ -88,7 +90,8 @@ def _reference_errors(organization_id: str, params: dict, webhook_ids: list[str]
 
 def _validated(organization_id: str, trigger: str, params: dict, webhook_ids: list[str]) -> None:
     errors = alerting.validate_params(trigger, params)
-    errors.update(_reference_errors(organization_id, params, webhook_ids))
+    if "params.policy_id" not in errors:  # an id that is not one is never looked up
+        errors.update(_reference_errors(organization_id, params, webhook_ids))
     if errors:
         abort(422, message="The alert rule is invalid.", errors=errors)
 

@@ -11,6 +11,7 @@ from flask import url_for
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
+from common.baseline import mark_against_previous_scan, references_baseline
 from common.compliance import evaluate_policy, validate_policy_rules
 from common.models import Component, Scan
 from common.models.base import isoformat
@@ -150,6 +151,8 @@ def preview_policy(body):
             .order_by(Component.risk_score.desc(), Component.type, Component.name, Component.fingerprint)
         )
     ]
+    if references_baseline(body["rules"]):
+        mark_against_previous_scan(db(), scan, components)
     evaluation = evaluate_policy({**body, "id": None}, components, scan.summary or {})
     return {
         "scan": {"id": scan.id, "target": scan.target, "finished_at": isoformat(scan.finished_at)},

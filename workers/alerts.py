@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from common import alerting, events
+from common.baseline import previous_completed_scan
 from common.db import session_scope
 from common.models import Component, Scan
 from common.models.alerts import Alert, AlertRule, mapped_model
@@ -32,22 +33,6 @@ def scan_target(scan: Scan) -> str:
 
 def open_key(rule_id: str, target: str) -> str:
     return f"{rule_id}:{hashlib.sha256(target.encode()).hexdigest()}"
-
-
-def _previous_scan(session: Session, scan: Scan) -> Scan | None:
-    same_target = Scan.target == scan.target if scan.target else Scan.n8n_url == scan.n8n_url
-    return session.scalar(
-        select(Scan)
-        .where(
-            Scan.organization_id == scan.organization_id,
-            same_target,
-            Scan.status == "completed",
-            Scan.id != scan.id,
-            Scan.created_at < scan.created_at,
-        )
-        .order_by(Scan.created_at.desc())
-        .limit(1)
-    )
 
 
 def _policy_evaluations(session: Session, scan_id: str) -> list[dict]:
@@ -82,7 +67,7 @@ def gather_facts(session: Session, scan: Scan, triggers: set[str]) -> alerting.S
         facts.components = [
             c.to_dict() for c in session.scalars(select(Component).where(Component.scan_id == scan.id))
         ]
-    if "new_component" in triggers and (previous := _previous_scan(session, scan)) is not None:
+    if "new_component" in triggers and (previous := previous_completed_scan(session, scan)) is not None:
         facts.previous_scan_id = previous.id
         facts.previous_component_ids = set(
             session.scalars(select(Component.fingerprint).where(Component.scan_id == previous.id))

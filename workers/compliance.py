@@ -18,6 +18,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from common import events
+from common.baseline import mark_against_previous_scan, references_baseline
 from common.compliance import ComponentTable, evaluate_frameworks, evaluate_policies, load_frameworks
 from common.compliance.framework import Framework
 from common.db import session_scope
@@ -98,7 +99,7 @@ def _load(session: Session, scan_id: str) -> dict:
         .where(Policy.organization_id == organization_id, Policy.enabled.is_(True))
         .order_by(Policy.created_at, Policy.id)
     )
-    return {
+    inputs = {
         "organization_id": organization_id,
         "summary": scan.summary or {},
         "components": [component.to_dict() for component in components],
@@ -118,6 +119,9 @@ def _load(session: Session, scan_id: str) -> dict:
         "policies": [policy.to_engine() for policy in policies],
         "profile": profile.to_engine() if profile is not None else None,
     }
+    if references_baseline([inputs["custom_rules"], inputs["policies"]]):
+        mark_against_previous_scan(session, scan, inputs["components"])
+    return inputs
 
 
 def _evaluate(inputs: dict, job: Job) -> tuple[dict, list[dict]]:

@@ -34,11 +34,12 @@ def _risk(components: list[dict]) -> int:
     return sum(int(c.get("risk_score") or 0) for c in components)
 
 
-def compare(before: list[dict], after: list[dict]) -> dict:
+def compare(before: list[dict], after: list[dict], fields: tuple[str, ...] = COMPARED_FIELDS) -> dict:
     """added / removed (whole components), changed (per-field before/after) and a summary.
 
     Risk is the sum of component risk scores, so a new flag on any component moves the
-    delta even when the scan's highest score stays the same.
+    delta even when the scan's highest score stays the same. ``fields`` narrows what counts
+    as a change (a baseline ignores ``locations``, so moved code is not new code).
     """
     old = {c["id"]: c for c in before}
     new = {c["id"]: c for c in after}
@@ -46,7 +47,7 @@ def compare(before: list[dict], after: list[dict]) -> dict:
     unchanged = 0
     for component_id in sorted(old.keys() & new.keys(), key=lambda i: _order(new[i])):
         changes = {}
-        for field in COMPARED_FIELDS:
+        for field in fields:
             was, now = _comparable(old[component_id], field), _comparable(new[component_id], field)
             if was != now:
                 changes[field] = {"before": was, "after": now}

@@ -22,6 +22,9 @@ Semantics worth knowing:
   satisfies ``provider not_equals "openai"``.
 - Missing, empty, ``None`` or oddly typed values count as absent: positive
   operators are false on them and ``exists`` is false.
+- ``new_since_baseline`` (true or false) is set by whoever knows the baseline
+  (``common.baseline``): the platform against the previous completed scan of
+  the same target, the CLI against ``--baseline FILE``.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from common.scanner.model import COMPONENT_TYPES, SCOPES, SEVERITIES
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 
 TEXT, SEVERITY, NUMBER, FLAGS, PATHS = "text", "severity", "number", "flags", "paths"
+BOOLEAN = "boolean"
 
 FIELD_KINDS = {
     "name": TEXT,
@@ -54,6 +58,7 @@ FIELD_KINDS = {
     "confidence": NUMBER,
     "flags": FLAGS,
     "file_path": PATHS,
+    "new_since_baseline": BOOLEAN,
 }
 
 # Fields whose values come from a closed vocabulary: a typo there would silently never match.
@@ -78,6 +83,7 @@ OPERATORS_BY_KIND = {
     PATHS: (*STRING_OPERATORS, "exists"),
     SEVERITY: ("equals", "not_equals", "in", "not_in", *ORDERINGS, "exists"),
     NUMBER: ("equals", "not_equals", "in", "not_in", *ORDERINGS, "exists"),
+    BOOLEAN: ("equals", "not_equals", "exists"),
 }
 OPERATORS = tuple(dict.fromkeys(op for ops in OPERATORS_BY_KIND.values() for op in ops))
 COMBINATORS = ("all", "any", "not")
@@ -201,6 +207,8 @@ def _scalar_errors(field: str, kind: str, operator: str, value: object) -> list[
         if not _is_number(value):
             return ["must be a number"]
         return []
+    if kind == BOOLEAN:
+        return [] if isinstance(value, bool) else ["must be true or false"]
     if not isinstance(value, str):
         return ["must be a string"]
     if len(value) > MAX_TEXT_LENGTH:
@@ -398,6 +406,10 @@ def _number_column(rows: list[dict], field: str, folded: bool) -> list:
     return [float(v) if _is_number(v := row.get(field)) else None for row in rows]
 
 
+def _boolean_column(rows: list[dict], field: str, folded: bool) -> list:
+    return [value if isinstance(value := row.get(field), bool) else None for row in rows]
+
+
 def _strings(values: object, folded: bool) -> tuple[str, ...]:
     if not isinstance(values, list | tuple):
         return ()
@@ -426,6 +438,7 @@ _COLUMN_BUILDERS = {
     NUMBER: _number_column,
     FLAGS: _flags_column,
     PATHS: _paths_column,
+    BOOLEAN: _boolean_column,
 }
 
 
@@ -507,7 +520,7 @@ def _select_positive(table: ComponentTable, field: str, operator: str, value) ->
         return _union(table.index(field).get(rank, ()) for rank in wanted)
     if operator in ("equals", "in") or (operator == "contains" and kind == FLAGS):
         wanted = value if operator == "in" else (value,)
-        if kind != NUMBER:
+        if kind not in (NUMBER, BOOLEAN):
             wanted = tuple(item.casefold() for item in wanted)
         return _union(table.index(field).get(item, ()) for item in wanted)
     if operator in ORDERINGS:

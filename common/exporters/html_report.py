@@ -259,6 +259,23 @@ def _source_line(source: dict | None) -> str:
     return f"<p>{' · '.join(parts)}</p>"
 
 
+def _suppression_section(suppressions: list[dict] | None, totals: dict) -> str:
+    """Inline-suppressed findings (CLI reports), listed with their reasons; empty when not applied."""
+    if suppressions is None:
+        return ""
+    rows = "".join(
+        f"<tr><td>{e(s['name'])}</td><td>{e(s['type'])}</td><td>{e(', '.join(s['flags']))}</td>"
+        f"<td>{e(s['file'])}:{e(s['line'])}</td><td>{e(s['reason'])}</td></tr>"
+        for s in suppressions
+    )
+    return (
+        f'<section><h2>Suppressed findings</h2><p class="suppressed">{e(totals.get("suppressed", 0))} '
+        "findings silenced by <code>trusera:ignore</code> comments.</p><table><thead><tr><th>Name</th>"
+        f"<th>Type</th><th>Flags</th><th>Where</th><th>Reason</th></tr></thead><tbody>{rows}</tbody>"
+        "</table></section>"
+    )
+
+
 def render(bundle: dict) -> bytes:
     scan = bundle.get("scan") or {}
     tool = bundle.get("tool") or {}
@@ -287,6 +304,7 @@ def render(bundle: dict) -> bytes:
         f"<h3>By type</h3><table><thead><tr><th>Type</th><th>Components</th></tr></thead><tbody>{by_type}"
         "</tbody></table></section>"
         f"{_components_section(components)}"
+        f"{_suppression_section(bundle.get('suppressions'), totals)}"
         f"{_compliance_section(bundle.get('compliance'))}"
         f"{_policy_section(bundle.get('policies'))}"
         f"<section><h2>Dependency graph</h2>{graph_drawing(bundle)}</section>"

@@ -128,6 +128,24 @@ def source_lines(source: dict | None) -> list[str]:
     return [" · ".join(parts), ""]
 
 
+def _suppression_lines(suppressions: list[dict] | None, totals: dict) -> list[str]:
+    """Inline-suppressed findings (CLI reports) with their reasons; nothing when not applied."""
+    if suppressions is None:
+        return []
+    rows = (
+        (s["name"], s["type"], ", ".join(s["flags"]), f"{s['file']}:{s['line']}", s["reason"])
+        for s in suppressions
+    )
+    return [
+        "## Suppressed findings",
+        "",
+        f"{totals.get('suppressed', 0)} findings silenced by `trusera:ignore` comments.",
+        "",
+        *table(["Name", "Type", "Flags", "Where", "Reason"], rows),
+        "",
+    ]
+
+
 def render(bundle: dict) -> bytes:
     scan = bundle.get("scan") or {}
     tool = bundle.get("tool") or {}
@@ -171,6 +189,7 @@ def render(bundle: dict) -> bytes:
             ),
         ),
         "",
+        *_suppression_lines(bundle.get("suppressions"), totals),
         "## Compliance",
         "",
         *_compliance_lines(bundle.get("compliance")),

@@ -169,6 +169,32 @@ def _compliance_results(bundle: dict, by_id: dict[str, dict], table: _RuleTable)
     return results
 
 
+def _suppressed_results(suppressions: list[dict], table: _RuleTable) -> list[dict]:
+    """Findings silenced by ``trusera:ignore`` (CLI): kept as SARIF in-source suppressions, never dropped."""
+    results = []
+    for silenced in suppressions:
+        for flag in silenced["flags"]:
+            rule = rule_for(flag)
+            index = table.add(rule.id, rule.title, rule.help, rule.severity, ["security", "ai-bom", "flag"])
+            where = f" at {silenced['file']}:{silenced['line']}"
+            results.append(
+                {
+                    "ruleId": rule.id,
+                    "ruleIndex": index,
+                    "level": sarif_level(rule.severity),
+                    "message": {"text": f"{rule.title}: {silenced['type']} '{silenced['name']}'{where}."},
+                    "locations": _location(silenced["file"], silenced["line"]),
+                    "partialFingerprints": {
+                        FINGERPRINT_KEY: _fingerprint(
+                            silenced["type"], silenced["name"], flag, silenced["file"], silenced["line"]
+                        )
+                    },
+                    "suppressions": [{"kind": "inSource", "justification": silenced["reason"]}],
+                }
+            )
+    return results
+
+
 def render(bundle: dict) -> bytes:
     scan = bundle.get("scan") or {}
     tool = bundle.get("tool") or {"name": "trusera", "version": "0.0.0"}
@@ -178,6 +204,7 @@ def render(bundle: dict) -> bytes:
     results = [_flag_result(finding, table) for finding in findings(components)]
     results += _policy_results(bundle, by_id, table)
     results += _compliance_results(bundle, by_id, table)
+    results += _suppressed_results(bundle.get("suppressions") or [], table)
     invocation: dict = {"executionSuccessful": scan.get("status", "completed") == "completed"}
     for key, field in (("started_at", "startTimeUtc"), ("finished_at", "endTimeUtc")):
         if scan.get(key):

@@ -226,8 +226,13 @@ def scan_path(
     jobs: int | None = None,
     progress: Progress | None = None,
     max_file_bytes: int = 5 * 1024 * 1024,
+    finding_filter: Callable[[list[Finding]], list[Finding]] | None = None,
 ) -> ScanResult:
-    """Scan a directory (or a single file) and return every AI component found in it."""
+    """Scan a directory (or a single file) and return every AI component found in it.
+
+    ``finding_filter`` sees every finding before they merge into components (the CLI's inline
+    suppressions), so a silenced finding leaves no flag or score behind.
+    """
     started = time.monotonic()
     root_path = Path(root).expanduser().resolve()
     if not root_path.exists():
@@ -258,6 +263,8 @@ def scan_path(
         findings.extend(deep_resolution.resolve(facts, findings))
     if progress:
         progress("resolving", len(facts), len(facts))
+    if finding_filter is not None:
+        findings = finding_filter(findings)
     scopes = {entry.relpath: entry.scope for entry in entries}
     return build_result(
         findings,

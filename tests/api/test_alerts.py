@@ -93,6 +93,9 @@ def test_rule_crud_with_channels(client, make_user):
         ),
         ({"trigger": "new_component", "params": {"condition": {"all": [{"field": "nope"}]}}}, None),
         ({"trigger": "scan_failed", "params": {}, "webhook_ids": ["not-a-webhook"]}, "webhook_ids"),
+        # Text PostgreSQL cannot hold reached the id look-ups and answered 500 (found by the fuzzer).
+        ({"trigger": "scan_failed", "params": {}, "webhook_ids": ["ab\x00cd"]}, "webhook_ids"),
+        ({"trigger": "policy_failed", "params": {"policy_id": "ab\x00cd"}}, "params.policy_id"),
         ({"trigger": "scan_failed", "params": {}, "colour": "red"}, "colour"),
         ({"trigger": "scan_failed"}, "name"),
     ],

@@ -53,6 +53,10 @@ ROUTES = {
     "GET /health": PUBLIC,
     "GET /metrics": PUBLIC,
     "GET /openapi.json": PUBLIC,  # extension: the served OpenAPI document
+    "GET /docs": PUBLIC,  # extension: the interactive reference (Swagger UI) and its assets
+    "GET /docs/swagger-ui.css": PUBLIC,
+    "GET /docs/swagger-ui-bundle.js": PUBLIC,
+    "GET /docs/swagger-ui-standalone-preset.js": PUBLIC,
     # Auth
     "POST /auth/login": PUBLIC,
     "POST /auth/register": PUBLIC,

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from common.compliance.conditions import (
+    BOOLEAN,
     FIELD_KINDS,
     FLAGS,
     NUMBER,
@@ -54,6 +55,7 @@ WELL_FORMED = st.fixed_dictionaries(
         "scope": st.sampled_from(SCOPES),
         "detector": TEXT,
         "locations": LOCATIONS,
+        "new_since_baseline": st.booleans(),
     },
 )
 ODD = st.dictionaries(st.sampled_from([*FIELD_KINDS, "id", "locations", "other"]), JSON_VALUES, max_size=8)
@@ -65,6 +67,8 @@ def _value_for(field: str, kind: str, operator: str):
         return st.booleans()
     if kind == NUMBER:
         scalar = st.one_of(st.integers(-5, 105), st.floats(0, 1))
+    elif kind == BOOLEAN:
+        scalar = st.booleans()
     elif field == "severity" or kind == SEVERITY:
         scalar = st.sampled_from(SEVERITIES)
     elif field == "type" and operator in ("equals", "not_equals", "in", "not_in"):

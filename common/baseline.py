@@ -1,0 +1,105 @@
+"""Baselines: judge only what is new or changed since an accepted earlier scan of the same target.
+
+Both sides use :func:`new_since`, built on the compare library:
+- the CLI reads a baseline file (``trusera scan --baseline previous.json``) and reports and gates only
+  on the components it returns;
+- the platform marks every component of a scan with ``new_since_baseline`` against the previous
+  completed scan of the same target (:func:`previous_completed_scan`, also what the ``new_component``
+  alert trigger compares with), so a policy condition ``{"field": "new_since_baseline", ...}`` can gate
+  on it. The first scan of a target is the baseline itself: nothing in it is new.
+
+A component whose only difference is where it is (``locations``) is not new: moving code or adding
+lines above it must not re-open every finding below.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from common.bom.compare import COMPARED_FIELDS, compare
+from common.models import Component, Scan
+
+BASELINE_FIELD = "new_since_baseline"
+BASELINE_COMPARED_FIELDS = tuple(field for field in COMPARED_FIELDS if field != "locations")
+
+
+class BaselineError(ValueError):
+    """A baseline file that cannot be read or holds no component list."""
+
+
+def new_since(baseline: list[dict], components: list[dict]) -> tuple[set[str], dict]:
+    """Ids of the components added or changed against ``baseline``, and the comparison summary."""
+    difference = compare(baseline, components, fields=BASELINE_COMPARED_FIELDS)
+    new_ids = {c["id"] for c in difference["added"]} | {c["id"] for c in difference["changed"]}
+    return new_ids, difference["summary"]
+
+
+def mark_new_since_baseline(components: list[dict], baseline: list[dict] | None) -> None:
+    """Set ``new_since_baseline`` on each component dict; with no baseline (a first scan) nothing is new."""
+    new_ids = new_since(baseline, components)[0] if baseline is not None else set()
+    for component in components:
+        component[BASELINE_FIELD] = component.get("id") in new_ids
+
+
+def load_baseline_file(path: str | Path) -> list[dict]:
+    """The components of a baseline file: a ``trusera scan --format json`` report or a JSON export."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BaselineError(f"baseline {path}: cannot be read as JSON ({exc})") from exc
+    components = data.get("components") if isinstance(data, dict) else None
+    if not isinstance(components, list) or not all(
+        isinstance(c, dict) and isinstance(c.get("id"), str) and isinstance(c.get("name"), str)
+        for c in components
+    ):
+        raise BaselineError(
+            f"baseline {path}: expected a JSON object with a 'components' list "
+            "(write one with trusera scan --write-baseline FILE)"
+        )
+    return components
+
+
+def references_baseline(conditions: Iterable[object]) -> bool:
+    """Does any condition (or policy rule, or list of them) test ``new_since_baseline``?"""
+    pending = list(conditions)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            if node.get("field") == BASELINE_FIELD:
+                return True
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return False
+
+
+def previous_completed_scan(session: Session, scan: Scan) -> Scan | None:
+    """The latest completed scan of the same target in the same organization, created before ``scan``."""
+    same_target = Scan.target == scan.target if scan.target else Scan.n8n_url == scan.n8n_url
+    return session.scalar(
+        select(Scan)
+        .where(
+            Scan.organization_id == scan.organization_id,
+            same_target,
+            Scan.status == "completed",
+            Scan.id != scan.id,
+            Scan.created_at < scan.created_at,
+        )
+        .order_by(Scan.created_at.desc())
+        .limit(1)
+    )
+
+
+def mark_against_previous_scan(session: Session, scan: Scan, components: list[dict]) -> None:
+    """Mark ``new_since_baseline`` on ``scan``'s components against the previous scan of its target."""
+    previous = previous_completed_scan(session, scan)
+    baseline = None
+    if previous is not None:
+        rows = session.scalars(select(Component).where(Component.scan_id == previous.id))
+        baseline = [row.to_dict() for row in rows]
+    mark_new_since_baseline(components, baseline)
