@@ -82,7 +82,7 @@ def setup_environment(db_name: str, redis_db: int) -> None:
             + f"/{db_name}",
             "REDIS_URL": f"{REDIS_BASE}/{redis_db}",
             "BROKER_URL": f"{REDIS_BASE}/{redis_db}",
-            "WEBHOOK_ALLOWLIST": "127.0.0.1",
+            "OUTBOUND_ALLOWLIST": "127.0.0.1",
         }
     )
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:

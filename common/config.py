@@ -49,7 +49,7 @@ class Settings:
     access_token_minutes: int = 15
     refresh_token_days: int = 30
     ratelimit_enabled: bool = True
-    webhook_allowlist: list[str] = field(default_factory=list)
+    outbound_allowlist: list[str] = field(default_factory=list)
     scan_stale_minutes: float = 30
     history_retention_days: int = 30
     login_failure_limit: int = 10
@@ -57,6 +57,11 @@ class Settings:
     ws_max_sockets_per_principal: int = 20
     ws_max_sockets_per_org: int = 500
     ws_send_queue_size: int = 1000
+
+    @property
+    def webhook_allowlist(self) -> list[str]:
+        """The former name of ``outbound_allowlist``."""
+        return self.outbound_allowlist
 
     @property
     def is_production(self) -> bool:
@@ -96,7 +101,10 @@ def load_settings() -> Settings:
         access_token_minutes=int(_env("ACCESS_TOKEN_MINUTES", "15")),
         refresh_token_days=int(_env("REFRESH_TOKEN_DAYS", "30")),
         ratelimit_enabled=_env("RATELIMIT_ENABLED", "true").lower() != "false",
-        webhook_allowlist=[h for h in _env("WEBHOOK_ALLOWLIST", "").split(",") if h.strip()],
+        # WEBHOOK_ALLOWLIST is the setting's former name, still honoured when the new one is unset.
+        outbound_allowlist=[
+            h for h in _env("OUTBOUND_ALLOWLIST", _env("WEBHOOK_ALLOWLIST", "")).split(",") if h.strip()
+        ],
         scan_stale_minutes=float(_env("SCAN_STALE_MINUTES", "30")),  # fractions: tests use seconds
         history_retention_days=int(_env("HISTORY_RETENTION_DAYS", "30")),
         login_failure_limit=int(_env("LOGIN_FAILURE_LIMIT", "10")),

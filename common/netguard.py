@@ -12,8 +12,13 @@ Two checks, at two moments:
   so a second DNS answer can never redirect the request; :func:`pinned_session` gives a ``requests``
   session with the same guarantee for API clients (the n8n connector and n8n scans).
 
-Hosts (exact names or literal addresses) and networks (CIDR) in ``WEBHOOK_ALLOWLIST`` are exempt:
-that is how an operator allows an internal receiver.
+Hosts (exact names or literal addresses) and networks (CIDR) in ``OUTBOUND_ALLOWLIST`` (formerly
+``WEBHOOK_ALLOWLIST``, still read) are exempt: that is how an operator allows an internal receiver, and how
+the tests reach their loopback identity provider. Nothing is allowlisted by default.
+
+Every call the server makes on a tenant's behalf goes through this module: webhooks (:func:`post`), n8n
+(:func:`pinned_session`) and SSO discovery, key set, token and userinfo calls (:func:`guard_session` and
+:func:`pin_origin` on Authlib's ``OAuth2Session``, which is a ``requests.Session``).
 """
 
 from __future__ import annotations
@@ -66,7 +71,7 @@ class Allowlist:
 
 
 def current_allowlist() -> Allowlist:
-    return Allowlist.from_entries(get_settings().webhook_allowlist)
+    return Allowlist.from_entries(get_settings().outbound_allowlist)
 
 
 def _normal_host(host: str) -> str:
@@ -85,10 +90,37 @@ def literal_address(host: str) -> IPAddress | None:
         return None
 
 
+NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the last 32 bits are an IPv4 address
+NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: a site's own translators
+SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")  # deprecated by RFC 3879, still routed inside some sites
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 form carries and a translator or relay would reach (mapped, NAT64, 6to4)."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address in NAT64_WELL_KNOWN:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address.sixtofour
+
+
+def _is_ipv4_compatible(address: ipaddress.IPv6Address) -> bool:
+    """``::a.b.c.d`` (RFC 4291 §2.5.5.1, deprecated): some stacks still send it to the IPv4 address."""
+    return int(address) >> 32 == 0 and int(address) > 1
+
+
 def is_public(address: IPAddress) -> bool:
-    """Globally routable unicast only: loopback, private, link-local, CGNAT, reserved... are not."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Globally routable unicast only: loopback, private, link-local, CGNAT, reserved... are not.
+
+    IPv6 forms that wrap an IPv4 address are judged by that address; IPv4-compatible, local-use NAT64
+    and site-local addresses are never public.
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        if _is_ipv4_compatible(address) or address in NAT64_LOCAL_USE or address in SITE_LOCAL:
+            return False
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            address = embedded
     return address.is_global and not address.is_multicast
 
 
@@ -137,7 +169,7 @@ def checked_addresses(host: str, port: int, allowlist: Allowlist | None = None) 
     refused = [a for a in addresses if not (is_public(a) or allowlist.allows_address(a))]
     if refused:
         raise UnsafeDestination(
-            f"{host} resolves to a non-public address ({refused[0]}); add it to WEBHOOK_ALLOWLIST to allow it"
+            f"{host} resolves to a non-public address ({refused[0]}); OUTBOUND_ALLOWLIST can allow it"
         )
     return addresses
 
@@ -235,6 +267,37 @@ class _PinnedAdapter(HTTPAdapter):
         request.headers.setdefault("Host", urlsplit(request.url).netloc)
 
 
+class _RefusingAdapter(HTTPAdapter):
+    """The fallback of a guarded session: a host that no :func:`pin_origin` checked is never called."""
+
+    def send(self, request, **kwargs):
+        raise UnsafeDestination(f"{urlsplit(request.url).hostname} was not checked for this session")
+
+
+def guard_session(session: requests.Session) -> requests.Session:
+    """Make ``session`` follow no redirect, ignore environment proxies and call only pinned origins."""
+    session.max_redirects = 0
+    session.trust_env = False  # a proxy from the environment would connect by name, past the check
+    refusing = _RefusingAdapter()
+    session.mount("http://", refusing)
+    session.mount("https://", refusing)
+    return session
+
+
+def pin_origin(session: requests.Session, url: str, allowlist: Allowlist | None = None) -> None:
+    """Let a guarded ``session`` call ``url``'s origin, at an address checked now and pinned.
+
+    Raises :class:`UnsafeDestination`, or ``socket.gaierror`` when the name does not resolve.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ALLOWED_SCHEMES or not parts.hostname:
+        raise UnsafeDestination(f"not an http(s) URL: {url}")
+    host = _normal_host(parts.hostname)
+    address = checked_addresses(host, parts.port or DEFAULT_PORTS[scheme], allowlist)[0]
+    session.mount(f"{scheme}://{parts.netloc.lower()}/", _PinnedAdapter(host, str(address)))
+
+
 def pinned_session(url: str, allowlist: Allowlist | None = None) -> requests.Session:
     """A session whose requests reach ``url``'s host only, at an address checked now; no redirects.
 
@@ -246,9 +309,7 @@ def pinned_session(url: str, allowlist: Allowlist | None = None) -> requests.Ses
         raise UnsafeDestination(f"not an http(s) URL: {url}")
     host = _normal_host(parts.hostname)
     address = checked_addresses(host, parts.port or DEFAULT_PORTS[scheme], allowlist)[0]
-    session = requests.Session()
-    session.max_redirects = 0
-    session.trust_env = False  # a proxy from the environment would connect by name, past the check
+    session = guard_session(requests.Session())
     adapter = _PinnedAdapter(host, str(address))
     session.mount("http://", adapter)
     session.mount("https://", adapter)

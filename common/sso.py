@@ -6,6 +6,11 @@ in force at each step, so an admin's change applies to the very next request. A 
 nonce, PKCE verifier) lives in Redis for a few minutes, can be used once, and only by the browser that
 started it: the login sets a random cookie whose hash the pending sign-in keeps, so a callback URL
 planted in another browser (login CSRF) is refused.
+
+Every call to the provider goes through :mod:`common.netguard`: the address is resolved, checked (no
+private, loopback or link-local destination unless OUTBOUND_ALLOWLIST names it), pinned, and redirects
+are never followed. A signed-in identity is the (organization, issuer, subject) triple of
+:class:`SsoIdentity`, never the asserted email: see :func:`sign_in_identity` and docs/security.md.
 """
 
 from __future__ import annotations
@@ -36,17 +41,27 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from common.config import get_settings
-from common.models import ROLE_RANK, Membership, Organization
-from common.models.sso import SsoConfig
+from common.accounts import create_user, find_user_by_email
+from common.models import ROLE_RANK, Membership, Organization, User
+from common.models.sso import SsoConfig, SsoIdentity
+from common.netguard import (
+    UnsafeDestination,
+    current_allowlist,
+    guard_session,
+    literal_address,
+    pin_origin,
+    url_errors,
+)
 from common.redis_client import get_redis
-from common.security import decrypt_secret
+from common.security import decrypt_secret, verify_password
 
 REQUEST_TIMEOUT_SECONDS = 5
 PENDING_LOGIN_TTL_SECONDS = 600
 CLOCK_LEEWAY_SECONDS = 60
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 PENDING_LOGIN_KEY = "trusera:sso:pending:{}"
+PENDING_LINK_KEY = "trusera:sso:link:{}"
+PENDING_LINK_TTL_SECONDS = 600
 # Only public-key signatures: a shared-secret (HS*) token could be minted by anyone holding the client secret.
 SIGNING_ALGORITHMS = (
     "RS256",
@@ -105,14 +120,20 @@ def binding_hash(browser_binding: str) -> str:
 
 
 def outbound_url_problem(url: str) -> str | None:
-    """Why the platform must not call ``url``: https only, except the hosts of WEBHOOK_ALLOWLIST."""
+    """Why the platform must not call ``url``: https only, except the hosts of OUTBOUND_ALLOWLIST."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if not host:
         return "has no host"
+    if parts.scheme not in ("https", "http"):
+        return "must use https"
+    if url_errors(url):
+        return "must name a public host, not an IP address"
     if parts.scheme == "https":
         return None
-    if parts.scheme == "http" and host in {h.strip().lower() for h in get_settings().webhook_allowlist}:
+    allowlist = current_allowlist()
+    literal = literal_address(host)
+    if allowlist.allows_host(host) or (literal is not None and allowlist.allows_address(literal)):
         return None
     return "must use https"
 
@@ -126,22 +147,34 @@ def _checked_url(url: object, what: str) -> str:
     return url
 
 
-def _get_json(url: str, what: str) -> dict:
+def _unreachable() -> SsoError:
+    """The same answer for a refused address, a DNS failure, a timeout or an error status: nothing of the
+    provider's network or answer is echoed, so SSO cannot be used to probe what the server can reach."""
+    return SsoError(502, "idp_unreachable", "The identity provider could not be reached.")
+
+
+def _pin(session: requests.Session, url: str) -> None:
+    """Allow ``session`` to call ``url``'s origin at a checked, pinned, public address."""
     try:
-        response = requests.get(
-            url,
-            timeout=REQUEST_TIMEOUT_SECONDS,
-            allow_redirects=False,
-            headers={"Accept": "application/json"},
-        )
-    except requests.RequestException as exc:
-        raise SsoError(
-            502, "idp_unreachable", f"The identity provider could not be reached ({type(exc).__name__})."
-        ) from exc
+        pin_origin(session, url)
+    except (UnsafeDestination, OSError) as exc:
+        raise _unreachable() from exc
+
+
+def _get_json(url: str, what: str) -> dict:
+    with guard_session(requests.Session()) as session:
+        _pin(session, url)
+        try:
+            response = session.get(
+                url,
+                timeout=REQUEST_TIMEOUT_SECONDS,
+                allow_redirects=False,
+                headers={"Accept": "application/json"},
+            )
+        except (requests.RequestException, UnsafeDestination) as exc:
+            raise _unreachable() from exc
     if response.status_code != 200:
-        raise SsoError(
-            502, "idp_unreachable", f"The identity provider's {what} answered HTTP {response.status_code}."
-        )
+        raise _unreachable()
     try:
         data = response.json()
     except ValueError:
@@ -159,8 +192,7 @@ def discover(issuer: str) -> dict:
         raise SsoError(
             401,
             "issuer_mismatch",
-            f"The identity provider calls itself {metadata.get('issuer')!r}, "
-            f"not the configured issuer {issuer!r}.",
+            f"The identity provider's discovery document names another issuer than {issuer!r}.",
         )
     return metadata
 
@@ -168,7 +200,7 @@ def discover(issuer: str) -> dict:
 def _oauth_session(client: ClientSettings, redirect_uri: str, metadata: dict) -> OAuth2Session:
     methods = metadata.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
     auth_method = "client_secret_basic" if "client_secret_basic" in methods else "client_secret_post"
-    return OAuth2Session(
+    session = OAuth2Session(
         client.client_id,
         client.client_secret,
         scope=" ".join(client.scopes),
@@ -176,6 +208,7 @@ def _oauth_session(client: ClientSettings, redirect_uri: str, metadata: dict) ->
         code_challenge_method="S256",
         token_endpoint_auth_method=auth_method,
     )
+    return guard_session(session)  # no origin is callable until _pin checks it
 
 
 def begin_login(
@@ -234,6 +267,7 @@ def complete_login(client: ClientSettings, pending: PendingLogin, code: str) -> 
     metadata = discover(client.issuer)
     token_endpoint = _checked_url(metadata.get("token_endpoint"), "token endpoint")
     with _oauth_session(client, pending.redirect_uri, metadata) as session:
+        _pin(session, token_endpoint)
         try:
             token = session.fetch_token(
                 token_endpoint,
@@ -241,19 +275,18 @@ def complete_login(client: ClientSettings, pending: PendingLogin, code: str) -> 
                 code_verifier=pending.code_verifier,
                 grant_type="authorization_code",
                 timeout=REQUEST_TIMEOUT_SECONDS,
+                allow_redirects=False,
             )
         except OAuthError as exc:
             raise SsoError(
-                401, "code_rejected", f"The identity provider rejected the authorization code ({exc.error})."
+                401, "code_rejected", "The identity provider rejected the authorization code."
             ) from exc
         except ValueError as exc:  # requests' JSONDecodeError is also a RequestException: catch it first
             raise SsoError(
                 502, "idp_bad_response", "The identity provider's token response is not valid."
             ) from exc
-        except requests.RequestException as exc:
-            raise SsoError(
-                502, "idp_unreachable", f"The identity provider could not be reached ({type(exc).__name__})."
-            ) from exc
+        except (requests.RequestException, UnsafeDestination) as exc:
+            raise _unreachable() from exc
         if not token.get("id_token"):
             raise SsoError(401, "missing_id_token", "The identity provider returned no ID token.")
         jwks = _get_json(_checked_url(metadata.get("jwks_uri"), "key set (jwks_uri)"), "key set")
@@ -320,15 +353,14 @@ def validate_id_token(
 
 def _userinfo(session: OAuth2Session, url: str, subject: str) -> dict:
     _checked_url(url, "userinfo endpoint")
+    _pin(session, url)
     try:
         response = session.get(url, timeout=REQUEST_TIMEOUT_SECONDS, allow_redirects=False)
         data = response.json() if response.status_code == 200 else None
     except ValueError:  # requests' JSONDecodeError is also a RequestException: catch it first
         data = None
-    except requests.RequestException as exc:
-        raise SsoError(
-            502, "idp_unreachable", f"The identity provider could not be reached ({type(exc).__name__})."
-        ) from exc
+    except (requests.RequestException, UnsafeDestination) as exc:
+        raise _unreachable() from exc
     if not isinstance(data, dict):
         raise SsoError(502, "idp_bad_response", "The identity provider's userinfo answer is not usable.")
     if data.get("sub") != subject:
@@ -373,9 +405,11 @@ def mapped_role(claims: dict, config: SsoConfig) -> str:
 
 
 def organizations_requiring_sso(session: Session, user_id: str) -> list[Organization]:
-    """Where the user is a non-admin member and an enabled SSO configuration forbids password login.
+    """Where the user is a non-admin member that the organization's identity provider provisioned or
+    linked, and an enabled SSO configuration forbids password login.
 
-    Admins keep password login so an organization is never locked out by a broken identity provider.
+    Admins keep password login so an organization is never locked out by a broken identity provider; an
+    account that was merely added (invited) keeps it too: an organization governs only its own accounts.
     """
     return list(
         session.scalars(
@@ -385,9 +419,175 @@ def organizations_requiring_sso(session: Session, user_id: str) -> list[Organiza
             .where(
                 Membership.user_id == user_id,
                 Membership.role != "admin",
+                Membership.sso_managed.is_(True),
                 SsoConfig.enabled.is_(True),
                 SsoConfig.allow_password_login.is_(False),
             )
             .order_by(Organization.slug)
         )
     )
+
+
+# ---------------------------------------------------------------- identities and account linking
+
+
+@dataclass(frozen=True)
+class PendingLink:
+    """A verified identity waiting for the owner of the account with its email to prove that account."""
+
+    organization_id: str
+    config_version: int
+    issuer: str
+    subject: str
+    user_id: str
+    role: str
+
+
+@dataclass(frozen=True)
+class SignInOutcome:
+    """Either a user to start an organization-bound session for, or a link token to offer instead."""
+
+    user: User | None = None
+    role: str | None = None
+    joined: bool = False
+    link_token: str | None = None
+
+
+def verified_email(claims: dict, config: SsoConfig) -> str:
+    """The email the provider asserts, only if it says it verified it (or the admin trusts it to)."""
+    email = claims.get("email")
+    if not isinstance(email, str) or "@" not in email:
+        raise SsoError(401, "missing_email", "The identity provider shared no email address (scope 'email').")
+    verified = claims.get("email_verified")
+    if verified is None and config.trust_email_without_verified_claim:
+        verified = True
+    if verified is not True:
+        raise SsoError(403, "email_unverified", "The identity provider has not verified this email address.")
+    if not domain_allowed(email, config.allowed_domains):
+        raise SsoError(
+            403,
+            "domain_not_allowed",
+            f"Accounts of {email_domain(email)} may not sign in to this organization.",
+        )
+    return email
+
+
+def find_identity(session: Session, organization_id: str, issuer: str, subject: str) -> SsoIdentity | None:
+    return session.scalar(
+        select(SsoIdentity).where(
+            SsoIdentity.organization_id == organization_id,
+            SsoIdentity.issuer == issuer,
+            SsoIdentity.subject == subject,
+        )
+    )
+
+
+def attach_identity(
+    session: Session, organization: Organization, issuer: str, subject: str, user: User, role: str
+) -> tuple[str, bool]:
+    """Link (issuer, subject) to ``user`` and give the user an SSO-managed membership: (role, joined)."""
+    session.add(SsoIdentity(organization_id=organization.id, issuer=issuer, subject=subject, user_id=user.id))
+    return _sso_membership(session, organization, user, role)
+
+
+def _sso_membership(session: Session, organization: Organization, user: User, role: str) -> tuple[str, bool]:
+    membership = session.scalar(
+        select(Membership).where(Membership.organization_id == organization.id, Membership.user_id == user.id)
+    )
+    joined = membership is None
+    if joined:
+        membership = Membership(organization_id=organization.id, user_id=user.id, role=role)
+        session.add(membership)
+    membership.sso_managed = True
+    session.flush()
+    return membership.role, joined
+
+
+def sign_in_identity(
+    session: Session, organization: Organization, config: SsoConfig, claims: dict
+) -> SignInOutcome:
+    """The user behind a verified ID token, found by its (issuer, subject), never by its email alone.
+
+    Unknown identity and unknown email: a user is created just in time and linked. Unknown identity
+    but an existing account with that email: nothing is linked; a one-time link token is returned,
+    which the account's owner redeems with its password (:func:`redeem_link`).
+    """
+    subject = claims["sub"]
+    email = verified_email(claims, config)  # the admin's domain policy applies to every sign-in
+    role = mapped_role(claims, config)
+    identity = find_identity(session, organization.id, config.issuer, subject)
+    if identity is not None:
+        user = session.get(User, identity.user_id)
+        role, joined = _sso_membership(session, organization, user, role)
+        return SignInOutcome(user=user, role=role, joined=joined)
+    user = find_user_by_email(session, email)
+    if user is None:
+        name = claims.get("name") if isinstance(claims.get("name"), str) else ""
+        user = create_user(session, email, name[:200], None)
+        role, joined = attach_identity(session, organization, config.issuer, subject, user, role)
+        return SignInOutcome(user=user, role=role, joined=joined)
+    if _provisioned_before_identities(session, organization, user):
+        role, joined = attach_identity(session, organization, config.issuer, subject, user, role)
+        return SignInOutcome(user=user, role=role, joined=joined)
+    pending = PendingLink(organization.id, config.version, config.issuer, subject, user.id, role)
+    token = secrets.token_urlsafe(32)
+    try:
+        get_redis().set(
+            PENDING_LINK_KEY.format(token), json.dumps(asdict(pending)), ex=PENDING_LINK_TTL_SECONDS
+        )
+    except RedisError as exc:
+        raise _state_store_down() from exc
+    return SignInOutcome(link_token=token)
+
+
+def _provisioned_before_identities(session: Session, organization: Organization, user: User) -> bool:
+    """An account this organization's SSO created before identities were recorded (migration 0008): no
+    password, no identity anywhere, and a member here. It is adopted so an upgrade locks nobody out."""
+    if user.password_hash is not None:
+        return False
+    if session.scalar(select(SsoIdentity.id).where(SsoIdentity.user_id == user.id).limit(1)) is not None:
+        return False
+    return (
+        session.scalar(
+            select(Membership.id).where(
+                Membership.organization_id == organization.id, Membership.user_id == user.id
+            )
+        )
+        is not None
+    )
+
+
+def consume_pending_link(token: str) -> PendingLink | None:
+    """The link this token was issued for, removed in the same step: one password attempt per token."""
+    if not isinstance(token, str) or not token or len(token) > 200:
+        return None
+    pipe = get_redis().pipeline(transaction=True)
+    pipe.get(PENDING_LINK_KEY.format(token))
+    pipe.delete(PENDING_LINK_KEY.format(token))
+    try:
+        raw, _ = pipe.execute()
+    except RedisError as exc:
+        raise _state_store_down() from exc
+    return PendingLink(**json.loads(raw)) if raw else None
+
+
+def redeem_link(
+    session: Session, organization: Organization, config: SsoConfig, token: str, password: str
+) -> SignInOutcome:
+    """Link the pending identity to its account once the account's password proves the owner."""
+    pending = consume_pending_link(token)
+    if pending is None or pending.organization_id != organization.id:
+        raise SsoError(
+            400, "invalid_link_token", "This link is unknown, expired or already used; sign in again."
+        )
+    if pending.config_version != config.version or pending.issuer != config.issuer:
+        raise SsoError(409, "config_changed", "The SSO configuration changed during sign-in; start again.")
+    user = session.get(User, pending.user_id)
+    if user is None or not verify_password(user.password_hash, password):
+        raise SsoError(
+            401, "link_password_rejected", "The password does not prove this account; sign in again to retry."
+        )
+    if find_identity(session, organization.id, pending.issuer, pending.subject) is not None:
+        raise SsoError(409, "identity_linked", "This identity is already linked; sign in again.")
+    role, joined = attach_identity(session, organization, pending.issuer, pending.subject, user, pending.role)
+    return SignInOutcome(user=user, role=role, joined=joined)

@@ -56,7 +56,7 @@ os.environ.update(
         "INTERNAL_API_URL": f"http://127.0.0.1:{PORT}/api/v1",
         "SCAN_ROOTS": str(SCAN_ROOT),
         "PORT": str(PORT),
-        "WEBHOOK_ALLOWLIST": "127.0.0.1,localhost",
+        "OUTBOUND_ALLOWLIST": "127.0.0.1,localhost",  # the tests' loopback receivers and identity providers
     }
 )
 

@@ -46,12 +46,17 @@ def register_user(client, *, name: str = "Tester") -> TestUser:
 
 
 def add_member(client, admin: TestUser, org_id: str, member: TestUser, role: str) -> None:
+    """Invite ``member`` as the admin, then accept the invitation as the member."""
     response = client.post(
         f"/api/v1/organizations/{org_id}/members",
         json={"email": member.email, "role": role},
         headers=admin.headers(),
     )
-    assert response.status_code == 201, response.json
+    assert response.status_code == 202, response.json
+    invitations = client.get("/api/v1/auth/invitations", headers=member.headers()).json["items"]
+    invitation = next(i for i in invitations if i["organization"]["id"] == org_id)
+    accepted = client.post(f"/api/v1/auth/invitations/{invitation['id']}/accept", headers=member.headers())
+    assert accepted.status_code == 200, accepted.json
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):

@@ -43,18 +43,23 @@ def _membership(organization_id: str, user_id: str) -> Membership | None:
 
 
 def resolve_organization(principal: Principal, path_org_id: str | None) -> tuple[Organization, str]:
-    """Pick the acting organization: the path's, else the header's, else the API key's or personal one."""
+    """Pick the acting organization: the path's, else the header's, else the bound or personal one.
+
+    A bound credential (an API key, an SSO session) acts in its own organization only.
+    """
     header_org = request.headers.get("X-Organization-Id")
-    bound_org = principal.api_key_org_id
+    bound_org = principal.bound_org_id
     if path_org_id is not None:
         wanted, missing_status = path_org_id, 404
     elif header_org:
         wanted, missing_status = header_org, 403
     else:
         wanted, missing_status = bound_org or principal.user.personal_org_id, 403
-    if bound_org and wanted != bound_org:
+    if principal.api_key_org_id and wanted != bound_org:
         abort(missing_status, message="This API key is bound to another organization.")
-    membership = _membership(wanted, principal.user_id) if wanted else None
+    # An SSO session is answered as a non-member everywhere but in its own organization.
+    outside_binding = bound_org is not None and wanted != bound_org
+    membership = _membership(wanted, principal.user_id) if wanted and not outside_binding else None
     if membership is None:
         if missing_status == 404:
             abort(404, message="Organization not found.")

@@ -67,23 +67,24 @@ class AccountDeleteSchema(ma.Schema):
     password = ma.fields.String(load_default=None, validate=ma.validate.Length(max=256))
 
 
-def user_json(user: User) -> dict:
-    memberships = (
-        db()
-        .execute(
-            select(Membership.role, Organization)
-            .join(Organization, Organization.id == Membership.organization_id)
-            .where(Membership.user_id == user.id)
-            .order_by(Organization.created_at)
-        )
-        .all()
+def user_json(user: User, bound_org_id: str | None = None) -> dict:
+    """The user and their organizations; for a session bound to one organization, that one only."""
+    query = (
+        select(Membership.role, Organization)
+        .join(Organization, Organization.id == Membership.organization_id)
+        .where(Membership.user_id == user.id)
+        .order_by(Organization.created_at)
     )
+    if bound_org_id:
+        query = query.where(Organization.id == bound_org_id)
+    memberships = db().execute(query).all()
+    personal = user.personal_org_id if bound_org_id in (None, user.personal_org_id) else None
     return {
         "id": user.id,
         "email": user.email,
         "name": user.name,
         "onboarding_completed": user.onboarding_completed,
-        "personal_organization_id": user.personal_org_id,
+        "personal_organization_id": personal,
         "organizations": [
             {"id": org.id, "name": org.name, "slug": org.slug, "role": role} for role, org in memberships
         ],
@@ -105,9 +106,12 @@ def api_key_json(key: ApiKey) -> dict:
 
 
 def own_api_key_or_404(key_id: str) -> ApiKey:
+    principal = current_principal()
     key = db().get(ApiKey, key_id)
-    if key is None or key.user_id != current_principal().user_id:
+    if key is None or key.user_id != principal.user_id:
         abort(404, message="API key not found.")
+    if principal.session_org_id and key.organization_id != principal.session_org_id:
+        abort(404, message="API key not found.")  # an SSO session manages its organization's keys only
     return key
 
 
@@ -177,7 +181,8 @@ def login(body):
 @access(AUTHENTICATED)
 @limit_group("auth")
 def me():
-    return user_json(current_principal().user)
+    principal = current_principal()
+    return user_json(principal.user, principal.session_org_id)
 
 
 @blp.route("/profile", methods=["PUT"])
@@ -186,11 +191,12 @@ def me():
 @limit_group("auth")
 @blp.arguments(ProfileSchema)
 def update_profile(body):
-    user = current_principal().user
+    principal = current_principal()
+    user = principal.user
     user.name = body["name"]
     db().commit()
     audit("auth.profile_update", "user", user.id)
-    return user_json(user)
+    return user_json(user, principal.session_org_id)
 
 
 @blp.route("/password", methods=["PUT"])
@@ -247,9 +253,11 @@ def create_api_key(body):
 @access(AUTHENTICATED)
 @limit_group("auth")
 def list_api_keys():
-    keys = db().scalars(
-        select(ApiKey).where(ApiKey.user_id == current_principal().user_id).order_by(ApiKey.created_at.desc())
-    )
+    principal = current_principal()
+    query = select(ApiKey).where(ApiKey.user_id == principal.user_id)
+    if principal.session_org_id:
+        query = query.where(ApiKey.organization_id == principal.session_org_id)
+    keys = db().scalars(query.order_by(ApiKey.created_at.desc()))
     items = [api_key_json(k) for k in keys]
     return {"items": items, "page": 1, "per_page": len(items), "total": len(items)}
 
@@ -325,11 +333,12 @@ def logout():
 @access(AUTHENTICATED)
 @limit_group("auth")
 def onboarding_complete():
-    user = current_principal().user
+    principal = current_principal()
+    user = principal.user
     user.onboarding_completed = True
     db().commit()
     audit("auth.onboarding_complete", "user", user.id)
-    return user_json(user)
+    return user_json(user, principal.session_org_id)
 
 
 @blp.route("/account", methods=["DELETE"])

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from common.accounts import create_organization, find_user_by_email, slugify
 from common.models import ROLES, Membership, Organization
 from common.models.base import isoformat
+from common.models.identity import MemberInvitation
 from web.access import AUTHENTICATED, access, context
 from web.audit_trail import audit
 from web.database import db
@@ -76,12 +77,15 @@ def create(body):
 @access(AUTHENTICATED)
 @blp.arguments(PageArgs, location="query")
 def list_organizations(args):
+    principal = current_principal()
     query = (
         select(Organization)
         .join(Membership, Membership.organization_id == Organization.id)
-        .where(Membership.user_id == current_principal().user_id)
+        .where(Membership.user_id == principal.user_id)
         .order_by(Organization.created_at)
     )
+    if principal.session_org_id:  # an SSO session sees only the organization it is bound to
+        query = query.where(Organization.id == principal.session_org_id)
     roles = dict(
         db()
         .execute(
@@ -119,24 +123,45 @@ def delete_organization(org_id):
 
 
 @blp.route("/<org_id>/members", methods=["POST"])
-@blp.alt_response(201, schema=ObjectSchema, success=True)
-@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(202, schema=ObjectSchema, success=True)
 @access("admin", org_arg="org_id")
 @blp.arguments(MemberAddSchema)
 def add_member(body, org_id):
+    """Invite the account with this email; the answer is the same whether such an account exists or not.
+
+    The account becomes a member when it accepts (``POST /auth/invitations/:id/accept``). An unknown email
+    leaves nothing behind, so whoever registers that address later inherits no invitation.
+    """
     user = find_user_by_email(db(), body["email"])
-    if user is None:
-        abort(404, message="No user with this email; they must register first.")
-    existing = db().scalar(
-        select(Membership).where(Membership.organization_id == org_id, Membership.user_id == user.id)
+    if user is not None and not _is_member(org_id, user.id):
+        invitation = db().scalar(
+            select(MemberInvitation).where(
+                MemberInvitation.organization_id == org_id, MemberInvitation.user_id == user.id
+            )
+        )
+        if invitation is None:
+            invitation = MemberInvitation(
+                organization_id=org_id, user_id=user.id, invited_by=context().user_id
+            )
+            db().add(invitation)
+        invitation.role = body["role"]
+        db().commit()
+    audit("organization.member_invite", "organization", org_id, email=body["email"], role=body["role"])
+    return {
+        "status": "invited",
+        "email": body["email"],
+        "role": body["role"],
+        "message": "If an account uses this email, it has been invited and joins when it accepts.",
+    }, 202
+
+
+def _is_member(org_id: str, user_id: str) -> bool:
+    return (
+        db().scalar(
+            select(Membership.id).where(Membership.organization_id == org_id, Membership.user_id == user_id)
+        )
+        is not None
     )
-    if existing is not None:
-        abort(409, message="This user is already a member.")
-    membership = Membership(organization_id=org_id, user_id=user.id, role=body["role"])
-    db().add(membership)
-    db().commit()
-    audit("organization.member_add", "user", user.id, role=body["role"])
-    return member_json(membership), 201
 
 
 @blp.route("/<org_id>/members", methods=["GET"])
@@ -158,13 +183,37 @@ def remove_member(org_id, user_id):
     )
     if membership is None:
         abort(404, message="Member not found.")
+    _delete_membership(membership)
+    audit("organization.member_remove", "user", user_id)
+    return "", 204
+
+
+@blp.route("/<org_id>/membership", methods=["DELETE"])
+@blp.alt_response(204, description="No Content", success=True)
+@blp.alt_response(409, response="CONFLICT")
+@access("viewer", org_arg="org_id")
+def leave(org_id):
+    """Any member leaves, unless they are its last admin (or it is their personal workspace)."""
+    ctx = context()
+    if ctx.organization.personal and ctx.organization.id == ctx.principal.user.personal_org_id:
+        abort(409, message="A personal workspace is left by deleting the account.")
+    membership = db().scalar(
+        select(Membership).where(Membership.organization_id == org_id, Membership.user_id == ctx.user_id)
+    )
+    _delete_membership(membership)
+    audit("organization.member_leave", "user", ctx.user_id)
+    return "", 204
+
+
+def _delete_membership(membership: Membership) -> None:
+    """Remove a membership, keeping at least one admin in the organization."""
     if membership.role == "admin":
         admins = db().scalar(
-            select(func.count()).where(Membership.organization_id == org_id, Membership.role == "admin")
+            select(func.count()).where(
+                Membership.organization_id == membership.organization_id, Membership.role == "admin"
+            )
         )
         if admins <= 1:
             abort(409, message="An organization keeps at least one admin.")
     db().delete(membership)
     db().commit()
-    audit("organization.member_remove", "user", user_id)
-    return "", 204

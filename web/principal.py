@@ -30,6 +30,7 @@ class Principal:
     user: User
     api_key_id: str | None = None
     api_key_org_id: str | None = None
+    session_org_id: str | None = None  # an SSO session's organization
     session_id: str | None = None
     token_jti: str | None = None
     token_exp: int | None = None
@@ -37,6 +38,11 @@ class Principal:
     @property
     def user_id(self) -> str:
         return self.user.id
+
+    @property
+    def bound_org_id(self) -> str | None:
+        """The only organization this credential may act in (an API key's, an SSO session's), if any."""
+        return self.api_key_org_id or self.session_org_id
 
     @property
     def rate_key(self) -> str:
@@ -93,7 +99,11 @@ def _principal_from_jwt(token: str) -> Principal:
     if user is None:
         raise AuthenticationError("The account no longer exists.")
     return Principal(
-        user=user, session_id=claims.get("sid"), token_jti=claims.get("jti"), token_exp=claims.get("exp")
+        user=user,
+        session_id=claims.get("sid"),
+        session_org_id=claims.get("org"),
+        token_jti=claims.get("jti"),
+        token_exp=claims.get("exp"),
     )
 
 

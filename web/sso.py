@@ -60,6 +60,7 @@ class SsoConfigSchema(ma.Schema):
     default_role = ma.fields.String(load_default="viewer", validate=ma.validate.OneOf(ROLES))
     role_mapping = ma.fields.Nested(RoleMappingSchema, load_default=None, allow_none=True)
     allow_password_login = ma.fields.Boolean(load_default=True)
+    trust_email_without_verified_claim = ma.fields.Boolean(load_default=False)
 
     @ma.validates_schema
     def check(self, data, **_kwargs):
@@ -105,6 +106,7 @@ def sso_config_json(config: SsoConfig, slug: str) -> dict:
             {"claim": config.role_claim, "values": dict(config.role_values)} if config.role_claim else None
         ),
         "allow_password_login": config.allow_password_login,
+        "trust_email_without_verified_claim": config.trust_email_without_verified_claim,
         "redirect_uri": url_for("sso_public.callback", org_slug=slug, _external=True),
         "login_url": url_for("sso_public.login", org_slug=slug, _external=True),
         "version": config.version,
@@ -156,6 +158,7 @@ def put_config(body, org_id):
     config.role_claim = mapping["claim"] if mapping else None
     config.role_values = dict(mapping["values"]) if mapping else {}
     config.allow_password_login = body["allow_password_login"]
+    config.trust_email_without_verified_claim = body["trust_email_without_verified_claim"]
     config.version += 1
     db().commit()
     audit(

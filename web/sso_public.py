@@ -1,7 +1,9 @@
 """``/sso/:orgSlug``: the public side of single sign-on — check, login redirect and the provider's callback.
 
-The callback turns a verified identity into a platform user (created just in time, given a membership with
-the mapped role when they lack one) and answers with the platform's own tokens, like ``/auth/login``.
+The callback finds the platform user by the identity's (issuer, subject): a new person gets a user created
+just in time and a membership with the mapped role; a person whose email already has an account gets no
+session but a 409 with a one-time link token, which ``POST /sso/:orgSlug/link`` redeems with the account's
+password. Every session it starts is bound to the organization (docs/security.md).
 These are GET requests, which the audit trail does not record by itself, so every outcome is written here.
 """
 
@@ -10,28 +12,30 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import make_response, redirect, request, url_for
+import marshmallow as ma
+from flask import g, make_response, redirect, request, url_for
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from common.accounts import create_user, find_user_by_email
 from common.db import session_scope
-from common.models import AuditLog, Membership, Organization, User
+from common.models import AuditLog, Organization, User
 from common.models.sso import SsoConfig
 from common.sso import (
+    PENDING_LINK_TTL_SECONDS,
     PENDING_LOGIN_TTL_SECONDS,
+    SignInOutcome,
     SsoError,
     begin_login,
     client_settings,
     complete_login,
     consume_pending_login,
-    domain_allowed,
-    email_domain,
-    mapped_role,
     new_browser_binding,
+    redeem_link,
+    sign_in_identity,
 )
 from web.access import PUBLIC, access
+from web.audit_trail import audit, audit_organization
 from web.auth import user_json
 from web.database import db
 from web.openapi import REQUIRED_LOCATION, ObjectSchema, SessionSchema
@@ -43,6 +47,12 @@ log = logging.getLogger(__name__)
 blp = Blueprint("sso_public", __name__, url_prefix="/api/v1/sso", description="Single sign-on (public)")
 
 BINDING_COOKIE = "trusera_sso_binding"
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 §5.1
+
+
+class LinkSchema(ma.Schema):
+    link_token = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    password = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=256))
 
 
 def _record(
@@ -186,53 +196,99 @@ def callback(org_slug):
         if not request.args.get("code"):
             raise SsoError(400, "missing_code", "The authorization response carries no code.")
         claims = complete_login(client_settings(config), pending, request.args["code"])
-        user, role, joined = _provision(organization, config, claims)
+        outcome = _sign_in(organization, config, claims)
     except SsoError as error:
         _refuse(error, "sso.login_failed", organization_id, slug=org_slug)
-    tokens = start_session(user)
-    db().commit()
-    _record("sso.login", 200, organization.id, user.id, subject=claims.get("sub"), role=role, joined=joined)
-    body = {**tokens, "user": user_json(user), "organization_id": organization.id}
-    response = make_response(body, 200, {"Cache-Control": "no-store", "Pragma": "no-cache"})  # RFC 6749 §5.1
+    if outcome.link_token:
+        _record("sso.link_offered", 409, organization.id, subject=claims.get("sub"))
+        response = make_response(_link_offer(org_slug, outcome.link_token), 409, NO_STORE)
+    else:
+        response = _bound_session(organization, outcome.user)
+        _record(
+            "sso.login",
+            200,
+            organization.id,
+            outcome.user.id,
+            subject=claims.get("sub"),
+            role=outcome.role,
+            joined=outcome.joined,
+        )
     response.delete_cookie(BINDING_COOKIE, path=request.path)
     return response
 
 
-def _provision(organization: Organization, config: SsoConfig, claims: dict) -> tuple[User, str, bool]:
-    """The user behind the verified email, created when new; a membership with the mapped role if missing."""
-    email = claims.get("email")
-    if not isinstance(email, str) or "@" not in email:
-        raise SsoError(401, "missing_email", "The identity provider shared no email address (scope 'email').")
-    if claims.get("email_verified") is False:
-        raise SsoError(403, "email_unverified", "The identity provider has not verified this email address.")
-    if not domain_allowed(email, config.allowed_domains):
-        raise SsoError(
-            403,
-            "domain_not_allowed",
-            f"Accounts of {email_domain(email)} may not sign in to this organization.",
-        )
+@blp.route("/<org_slug>/link", methods=["POST"])
+@blp.alt_response(200, schema=SessionSchema, success=True)
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(409, response="CONFLICT")
+@access(PUBLIC)
+@limit_group("auth")
+@blp.arguments(LinkSchema)
+def link(body, org_slug):
+    """Link the identity of a sign-in that met an existing account, once its owner gives the password."""
+    organization_id = None
     try:
-        return _user_with_membership(organization, config, claims, email)
+        organization = _organization(org_slug)
+        organization_id = organization.id
+        config = _enabled_config(organization)
+        outcome = _redeem(organization, config, body["link_token"], body["password"])
+    except SsoError as error:
+        audit_organization(organization_id)  # a POST: the audit trail writes the entry itself
+        audit("sso.link_failed", "organization", organization_id or org_slug, reason=error.reason)
+        abort(error.status, message=error.message)
+    g.audit_actor = outcome.user.id
+    audit_organization(organization.id)
+    audit("sso.link", "user", outcome.user.id, role=outcome.role, joined=outcome.joined)
+    return _bound_session(organization, outcome.user)
+
+
+def _link_offer(org_slug: str, link_token: str) -> dict:
+    return {
+        "code": 409,
+        "status": "Conflict",
+        "message": "An account with this email already exists and is not linked to this identity provider. "
+        "Its owner can link it by posting the link token and the account's password to link_url.",
+        "link_token": link_token,
+        "link_url": url_for("sso_public.link", org_slug=org_slug, _external=True),
+        "expires_in": PENDING_LINK_TTL_SECONDS,
+    }
+
+
+def _bound_session(organization: Organization, user: User):
+    """Platform tokens for a session bound to ``organization``: they act nowhere else."""
+    tokens = start_session(user, organization_id=organization.id)
+    db().commit()
+    body = {
+        **tokens,
+        "user": user_json(user, bound_org_id=organization.id),
+        "organization_id": organization.id,
+    }
+    return make_response(body, 200, NO_STORE)
+
+
+def _redeem(organization: Organization, config: SsoConfig, link_token: str, password: str) -> SignInOutcome:
+    """Redeem once: the token is spent by the first attempt, so a lost insert race is not retried."""
+    try:
+        return redeem_link(db(), organization, config, link_token, password)
+    except IntegrityError as exc:
+        db().rollback()
+        raise SsoError(409, "identity_linked", "This identity was linked meanwhile; sign in again.") from exc
+
+
+def _sign_in(organization: Organization, config: SsoConfig, claims: dict) -> SignInOutcome:
+    return _retrying(lambda: sign_in_identity(db(), organization, config, claims))
+
+
+def _retrying(step):
+    """Run ``step``; when a concurrent first sign-in of the same person won an insert, run it again."""
+    try:
+        return step()
     except IntegrityError:
-        db().rollback()  # a concurrent first sign-in of the same person won the insert: use its rows
+        db().rollback()
     try:
-        return _user_with_membership(organization, config, claims, email)
+        return step()
     except IntegrityError as exc:
         db().rollback()
         raise SsoError(409, "conflict", "Another sign-in of this account is under way; try again.") from exc
-
-
-def _user_with_membership(organization, config, claims, email) -> tuple[User, str, bool]:
-    user = find_user_by_email(db(), email)
-    if user is None:
-        name = claims.get("name") if isinstance(claims.get("name"), str) else ""
-        user = create_user(db(), email, name[:200], None)
-    membership = db().scalar(
-        select(Membership).where(Membership.organization_id == organization.id, Membership.user_id == user.id)
-    )
-    if membership is not None:
-        return user, membership.role, False
-    role = mapped_role(claims, config)
-    db().add(Membership(organization_id=organization.id, user_id=user.id, role=role))
-    db().flush()
-    return user, role, True

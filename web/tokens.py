@@ -16,14 +16,16 @@ from web.database import db
 
 
 def _pair(user: User, session: AuthSession) -> dict:
+    """Both tokens carry the session's organization binding (``org``) when it has one."""
     settings = get_settings()
     expires = timedelta(minutes=settings.access_token_minutes)
+    bound = {"org": session.organization_id} if session.organization_id else {}
     access = create_access_token(
-        identity=user.id, additional_claims={"sid": session.id}, expires_delta=expires
+        identity=user.id, additional_claims={"sid": session.id, **bound}, expires_delta=expires
     )
     refresh = create_refresh_token(
         identity=user.id,
-        additional_claims={"sid": session.id, "jti": session.refresh_jti},
+        additional_claims={"sid": session.id, "jti": session.refresh_jti, **bound},
         expires_delta=timedelta(days=settings.refresh_token_days),
     )
     return {
@@ -34,9 +36,12 @@ def _pair(user: User, session: AuthSession) -> dict:
     }
 
 
-def start_session(user: User) -> dict:
-    """A new login: a session row whose current refresh token is the only valid one."""
-    session = AuthSession(user_id=user.id, refresh_jti=new_id())
+def start_session(user: User, *, organization_id: str | None = None) -> dict:
+    """A new login: a session row whose current refresh token is the only valid one.
+
+    ``organization_id`` binds the session (an SSO sign-in): its tokens act in that organization only.
+    """
+    session = AuthSession(user_id=user.id, refresh_jti=new_id(), organization_id=organization_id)
     db().add(session)
     db().flush()
     return _pair(user, session)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from common.db import Base
@@ -52,9 +52,30 @@ class Membership(Base):
         ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
     )
     role: Mapped[str] = mapped_column(String(20), nullable=False)
+    # Provisioned or linked by this organization's identity provider: only such memberships let the
+    # organization's SSO policy (allow_password_login=false) restrict the account.
+    sso_managed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
     created_at: Mapped[datetime] = created_column()
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class MemberInvitation(Base):
+    """An admin's offer of a role, which the invited account accepts; only ever for an existing account."""
+
+    __tablename__ = "member_invitations"
+    __table_args__ = (UniqueConstraint("organization_id", "user_id", name="uq_invitation_org_user"),)
+
+    id: Mapped[str] = id_column()
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    invited_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = created_column()
 
 
 class ApiKey(Base):
@@ -86,5 +107,7 @@ class AuthSession(Base):
         ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
     )
     refresh_jti: Mapped[str] = mapped_column(String(36), nullable=False)
+    # Set for a session started by an organization's SSO: its tokens act in that organization only.
+    organization_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = created_column()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

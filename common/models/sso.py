@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from common.db import Base, JSONType
@@ -29,9 +29,37 @@ class SsoConfig(Base):
     role_claim: Mapped[str | None] = mapped_column(String(100))
     role_values: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
     allow_password_login: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # Treat an ID token without an email_verified claim as verified (some providers never send it).
+    trust_email_without_verified_claim: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow, nullable=False
     )
+
+
+class SsoIdentity(Base):
+    """A person at an organization's identity provider (issuer, subject), linked to one platform user.
+
+    Sign-in finds the user through this row, never through the email the provider asserts: a row is
+    made only for an account the provider created just in time, or one whose owner proved it.
+    """
+
+    __tablename__ = "sso_identities"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "issuer", "subject", name="uq_sso_identity_org_issuer_subject"),
+    )
+
+    id: Mapped[str] = id_column()
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+    )
+    issuer: Mapped[str] = mapped_column(String(500), nullable=False)
+    subject: Mapped[str] = mapped_column(String(255), nullable=False)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_at: Mapped[datetime] = created_column()

@@ -8,7 +8,7 @@ import secrets
 from sqlalchemy import select
 
 from common.db import session_scope
-from common.models import AuditLog
+from common.models import AuditLog, Membership
 from common.models.sso import SsoConfig
 from common.security import decrypt_secret
 from common.sso import mapped_role
@@ -198,6 +198,12 @@ def test_password_login_is_refused_to_members_when_sso_is_required_but_admins_ke
     client.post(
         f"/api/v1/organizations/{org['id']}/sso/toggle", json={"enabled": True}, headers=owner.headers()
     )
+    # a member who was merely added keeps password login: the organization governs its own accounts only
+    assert _password_login(client, member).status_code == 200
+    with session_scope() as session:  # as if the organization's IdP had linked the account
+        session.scalar(
+            select(Membership).where(Membership.organization_id == org["id"], Membership.user_id == member.id)
+        ).sso_managed = True
     refused = _password_login(client, member)
     assert refused.status_code == 403
     assert org["slug"] in refused.json["message"]

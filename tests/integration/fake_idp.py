@@ -7,6 +7,7 @@ mis-addressed or foreign-signed ones so each refusal of the platform can be prov
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,9 +23,11 @@ class FakeIdentityProvider:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.issuer = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.advertised_issuer = self.issuer
+        self.email = f"dana-{secrets.token_hex(4)}@fake.test"  # one person per provider: no account clash
         self.id_token: str | None = None
         self.userinfo: dict = {}
         self.token_requests: list[dict] = []
+        self.token_redirect: str | None = None  # answer the token POST with a 307 to this URL
         self.thread = threading.Thread(target=self.server.serve_forever, name="fake-idp", daemon=True)
 
     def __enter__(self):
@@ -49,7 +52,7 @@ class FakeIdentityProvider:
             "iat": now,
             "exp": now + 300,
             "nonce": nonce,
-            "email": "dana@fake.test",
+            "email": self.email,
             "email_verified": True,
         }
         claims.update(overrides)
@@ -103,6 +106,12 @@ class FakeIdentityProvider:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = dict(parse_qsl(self.rfile.read(length).decode()))
                 idp.token_requests.append({"form": form, "authorization": self.headers.get("Authorization")})
+                if idp.token_redirect:
+                    self.send_response(307)
+                    self.send_header("Location", idp.token_redirect)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if idp.id_token is None:
                     self._json(400, {"error": "invalid_grant"})
                     return

@@ -13,26 +13,36 @@ import base64
 import hashlib
 import json
 import secrets
-import shutil
-import socket
-import subprocess
 import time
-from pathlib import Path
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from joserfc.jwk import RSAKey
 from sqlalchemy import select
 
+from common.accounts import create_user
 from common.db import session_scope
 from common.models import AuditLog, Membership, User
+from common.models.sso import SsoIdentity
+from tests import sso_support
 from tests.helpers import PASSWORD, register_user
 from tests.integration.fake_idp import FakeIdentityProvider
+from tests.sso_support import (
+    audit_rows,
+    authorize,
+    confidential_client,
+    free_port,
+    last_failure,
+    running_provider,
+    sso_sign_in,
+    start_login,
+    toggle,
+)
 
-PROVIDER_DIR = Path(__file__).resolve().parent / "oidc_provider"
 CLIENT_ID = "trusera-platform"
 CLIENT_SECRET = secrets.token_urlsafe(32)
+CLIENT = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
 SLUGS = {name: f"{name}-{secrets.token_hex(3)}" for name in ("acme", "globex")}
 ACCOUNTS = [
     {"id": "alice", "email": "alice@acme.test", "password": "alice-pw", "name": "Alice", "groups": ["eng"]},
@@ -41,74 +51,16 @@ ACCOUNTS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _install_provider() -> None:
-    """`npm ci` once per checkout; later sessions reuse node_modules (and npm's cache)."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.fail("Node.js and npm are required for the OIDC integration tests")
-    if not (PROVIDER_DIR / "node_modules" / "oidc-provider").is_dir():
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--prefer-offline"],
-            cwd=PROVIDER_DIR,
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-
-
 @pytest.fixture(scope="module")
 def oidc_provider(live_server, tmp_path_factory):
     """The real provider, with one confidential client whose redirect URIs are the platform's callbacks."""
-    _install_provider()
-    port = _free_port()
-    config = {
-        "port": port,
-        "clients": [
-            {
-                "client_id": CLIENT_ID,
-                "client_secret": CLIENT_SECRET,
-                "redirect_uris": [f"{live_server}/api/v1/sso/{slug}/callback" for slug in SLUGS.values()],
-                "grant_types": ["authorization_code"],
-                "response_types": ["code"],
-            }
-        ],
-        "accounts": ACCOUNTS,
-    }
-    config_path = tmp_path_factory.mktemp("oidc") / "provider.json"
-    config_path.write_text(json.dumps(config))
-    process = subprocess.Popen(
-        ["node", "server.js", str(config_path)],
-        cwd=PROVIDER_DIR,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    issuer = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"oidc-provider exited: {process.stdout.read()}")
-            try:
-                if requests.get(f"{issuer}/.well-known/openid-configuration", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("oidc-provider did not start within 20 s")
+    callbacks = [f"{live_server}/api/v1/sso/{slug}/callback" for slug in SLUGS.values()]
+    with running_provider(
+        tmp_path_factory.mktemp("oidc"),
+        clients=[confidential_client(CLIENT_ID, CLIENT_SECRET, callbacks)],
+        accounts=ACCOUNTS,
+    ) as issuer:
         yield issuer
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -125,79 +77,7 @@ def acme(app, oidc_provider):
 
 
 def put_config(client, owner, org, issuer, **overrides):
-    body = {
-        "issuer": issuer,
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-        "scopes": ["openid", "email", "profile", "groups"],
-        "allowed_domains": ["acme.test"],
-        "default_role": "viewer",
-        "role_mapping": {"claim": "groups", "values": {"eng": "editor"}},
-        "allow_password_login": True,
-    }
-    body.update(overrides)
-    response = client.put(f"/api/v1/organizations/{org['id']}/sso", json=body, headers=owner.headers())
-    assert response.status_code in (200, 201), response.json
-    return response.json
-
-
-def toggle(client, owner, org, enabled: bool) -> None:
-    response = client.post(
-        f"/api/v1/organizations/{org['id']}/sso/toggle", json={"enabled": enabled}, headers=owner.headers()
-    )
-    assert response.status_code == 200, response.json
-
-
-def authorize(authorization_url: str, email: str, password: str) -> str:
-    """Play the browser at the provider: log in, consent, and return the callback URL it redirects to."""
-    browser = requests.Session()
-    url = authorization_url
-    issuer = f"{urlsplit(url).scheme}://{urlsplit(url).netloc}"
-    for _ in range(12):
-        response = browser.get(url, allow_redirects=False, timeout=10)
-        if response.status_code in (302, 303):
-            url = urljoin(url, response.headers["Location"])
-            if not url.startswith(issuer):
-                return url
-            continue
-        assert response.status_code == 200, response.text
-        interaction = response.json()
-        step = "login" if interaction["prompt"] == "login" else "confirm"
-        form = {"email": email, "password": password} if step == "login" else {}
-        answer = browser.post(
-            f"{issuer}/interaction/{interaction['uid']}/{step}", data=form, allow_redirects=False, timeout=10
-        )
-        assert answer.status_code == 303, answer.text
-        url = urljoin(url, answer.headers["Location"])
-    raise AssertionError("the provider never redirected back to the platform")
-
-
-def start_login(live_server, slug) -> requests.Response:
-    return requests.get(f"{live_server}/api/v1/sso/{slug}/login", allow_redirects=False, timeout=10)
-
-
-def sso_sign_in(live_server, slug, account) -> requests.Response:
-    started = start_login(live_server, slug)
-    assert started.status_code == 302, started.text
-    callback_url = authorize(started.headers["Location"], account["email"], account["password"])
-    return requests.get(callback_url, cookies=started.cookies, timeout=10)
-
-
-def audit_rows(organization_id: str | None, action: str) -> list[AuditLog]:
-    with session_scope() as session:
-        return list(
-            session.scalars(
-                select(AuditLog)
-                .where(AuditLog.organization_id == organization_id, AuditLog.action == action)
-                .order_by(AuditLog.created_at)
-            )
-        )
-
-
-def last_failure(organization_id: str | None) -> AuditLog:
-    rows = audit_rows(organization_id, "sso.login_failed")
-    assert rows, "no audit entry for the refused sign-in"
-    return rows[-1]
+    return sso_support.put_config(client, owner, org, issuer, **{**CLIENT, **overrides})
 
 
 # ---------------------------------------------------------------- the real provider
@@ -257,7 +137,9 @@ def test_unmapped_claim_values_get_the_default_role_and_a_second_sign_in_reuses_
         assert session.get(User, first["user"]["id"]).password_hash is None
 
 
-def test_an_existing_platform_user_gets_a_membership(live_server, oidc_provider, client):
+def test_an_existing_account_is_linked_only_with_its_password(live_server, oidc_provider, client):
+    """An email match links nothing: the callback offers a one-time link token, which the account's
+    password redeems; from then on the identity signs in directly."""
     owner = register_user(client)
     org = client.post(
         "/api/v1/organizations", json={"name": "Globex", "slug": SLUGS["globex"]}, headers=owner.headers()
@@ -275,11 +157,44 @@ def test_an_existing_platform_user_gets_a_membership(live_server, oidc_provider,
     existing = client.post(
         "/api/v1/auth/register", json={"email": "mallory@evil.test", "password": PASSWORD, "name": "M"}
     ).json["user"]
-    signed_in = sso_sign_in(live_server, SLUGS["globex"], ACCOUNTS[2])
-    assert signed_in.status_code == 200, signed_in.text
-    user = signed_in.json()["user"]
-    assert user["id"] == existing["id"]
-    assert {o["id"]: o["role"] for o in user["organizations"]}[org["id"]] == "analyst"
+    offered = sso_sign_in(live_server, SLUGS["globex"], ACCOUNTS[2])
+    assert offered.status_code == 409, offered.text
+    assert "access_token" not in offered.json() and offered.json()["code"] == 409
+    assert offered.json()["link_url"] == f"{live_server}/api/v1/sso/{SLUGS['globex']}/link"
+    link_url = offered.json()["link_url"]
+    wrong = requests.post(
+        link_url, json={"link_token": offered.json()["link_token"], "password": "not-it"}, timeout=10
+    )
+    assert wrong.status_code == 401 and "access_token" not in wrong.json()
+    assert last_failure(org["id"], "sso.link_failed").details["reason"] == "link_password_rejected"
+    burned = requests.post(
+        link_url, json={"link_token": offered.json()["link_token"], "password": PASSWORD}, timeout=10
+    )
+    assert burned.status_code == 400  # one password attempt per token: a guess costs a full sign-in
+    offered = sso_sign_in(live_server, SLUGS["globex"], ACCOUNTS[2]).json()
+    linked = requests.post(
+        link_url, json={"link_token": offered["link_token"], "password": PASSWORD}, timeout=10
+    )
+    assert linked.status_code == 200, linked.text
+    assert linked.json()["user"]["id"] == existing["id"] and linked.json()["organization_id"] == org["id"]
+    assert linked.json()["user"]["organizations"] == [
+        {"id": org["id"], "name": "Globex", "slug": org["slug"], "role": "analyst"}
+    ]
+    again = sso_sign_in(live_server, SLUGS["globex"], ACCOUNTS[2])
+    assert again.status_code == 200 and again.json()["user"]["id"] == existing["id"]
+    with session_scope() as session:
+        identity = session.scalar(select(SsoIdentity).where(SsoIdentity.user_id == existing["id"]))
+        assert (identity.organization_id, identity.issuer, identity.subject) == (
+            org["id"],
+            oidc_provider,
+            "mallory",
+        )
+        membership = session.scalar(
+            select(Membership).where(
+                Membership.user_id == existing["id"], Membership.organization_id == org["id"]
+            )
+        )
+        assert membership.sso_managed is True
 
 
 def test_replaying_a_callback_is_refused(live_server, acme):
@@ -394,11 +309,37 @@ def test_the_fake_provider_flow_succeeds_and_sends_the_pkce_verifier(client, fak
     fake_idp.id_token = fake_idp.sign(fake_idp.claims(query["nonce"], CLIENT_ID))
     response = finish(client, org, query["state"])
     assert response.status_code == 200, response.json
-    assert response.json["user"]["email"] == "dana@fake.test"
+    assert response.json["user"]["email"] == fake_idp.email
     verifier = fake_idp.token_requests[-1]["form"]["code_verifier"]
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     assert challenge == query["code_challenge"]
     assert fake_idp.token_requests[-1]["authorization"].startswith("Basic ")
+
+
+def test_accounts_provisioned_before_identities_existed_are_adopted_by_their_organization_only(
+    client, fake_idp, fake_org
+):
+    """After the upgrade that records identities, an SSO-created account (no password) that is a member
+    of the organization signs in as before; the same kind of account elsewhere is not adopted."""
+    _owner, org = fake_org
+    with session_scope() as session:
+        member = create_user(session, fake_idp.email, "Legacy", None)
+        session.add(Membership(organization_id=org["id"], user_id=member.id, role="editor"))
+        stranger = create_user(session, f"stranger-{secrets.token_hex(3)}@fake.test", "", None)
+        member_id = member.id
+    query = begin(client, org)
+    fake_idp.id_token = fake_idp.sign(fake_idp.claims(query["nonce"], CLIENT_ID))
+    adopted = finish(client, org, query["state"])
+    assert adopted.status_code == 200 and adopted.json["user"]["id"] == member_id
+    query = begin(client, org)
+    fake_idp.id_token = fake_idp.sign(
+        fake_idp.claims(query["nonce"], CLIENT_ID, sub="another-subject", email=stranger.email)
+    )
+    assert finish(client, org, query["state"]).status_code == 409
+    with session_scope() as session:
+        assert session.scalar(select(SsoIdentity.subject).where(SsoIdentity.user_id == member_id)) == (
+            "fake-subject-1"
+        )
 
 
 def test_userinfo_completes_an_id_token_without_email(client, fake_idp, fake_org):
@@ -407,13 +348,13 @@ def test_userinfo_completes_an_id_token_without_email(client, fake_idp, fake_org
     fake_idp.id_token = fake_idp.sign(
         fake_idp.claims(query["nonce"], CLIENT_ID, email=None, email_verified=None)
     )
-    fake_idp.userinfo = {"sub": "someone-else", "email": "dana@fake.test"}
+    fake_idp.userinfo = {"sub": "someone-else", "email": fake_idp.email}
     assert finish(client, org, query["state"]).status_code == 401
     query = begin(client, org)
     fake_idp.id_token = fake_idp.sign(
         fake_idp.claims(query["nonce"], CLIENT_ID, email=None, email_verified=None)
     )
-    fake_idp.userinfo = {"sub": "fake-subject-1", "email": "dana@fake.test"}
+    fake_idp.userinfo = {"sub": "fake-subject-1", "email": fake_idp.email, "email_verified": True}
     assert finish(client, org, query["state"]).status_code == 200
 
 
@@ -501,7 +442,7 @@ def test_an_issuer_mismatch_anywhere_is_refused(client, fake_idp, fake_org):
     assert last_failure(org["id"]).details["reason"] == "issuer_mismatch"
     fake_idp.advertised_issuer = "https://impostor.example"
     refused = client.get(f"/api/v1/sso/{org['slug']}/login")
-    assert refused.status_code == 401 and "impostor" in refused.json["message"]
+    assert refused.status_code == 401 and "impostor" not in refused.json["message"]  # nothing echoed
     assert last_failure(org["id"]).details["reason"] == "issuer_mismatch"
 
 
@@ -532,7 +473,7 @@ def test_unknown_slug_is_404_and_audited(client):
 def test_an_unreachable_provider_is_502(client, fake_idp, fake_org):
     owner, org = fake_org
     query = begin(client, org)
-    dead = f"http://127.0.0.1:{_free_port()}"
+    dead = f"http://127.0.0.1:{free_port()}"
     put_config(client, owner, org, dead, allowed_domains=["fake.test"])
     response = client.get(f"/api/v1/sso/{org['slug']}/login")
     assert response.status_code == 502 and response.json["code"] == 502

@@ -37,6 +37,7 @@ from common.db import session_scope
 from common.models import ROLE_RANK, Membership, Organization, Scan
 from common.models.alerts import Alert
 from common.models.compliance import ComplianceResult
+from common.models.identity import MemberInvitation
 from tests.helpers import PASSWORD, TestUser, add_member, register_user
 from tests.ops._abuse_fixtures import guarded  # noqa: F401  (fixture)
 from web.access import AUTHENTICATED, PUBLIC
@@ -114,6 +115,10 @@ ROUTES = {
     "POST /organizations/:orgId/members": "admin",
     "GET /organizations/:orgId/members": "viewer",
     "DELETE /organizations/:orgId/members/:userId": "admin",
+    "DELETE /organizations/:orgId/membership": "viewer",  # extension: leave (docs/security.md)
+    "GET /auth/invitations": AUTHENTICATED,  # extension: the caller's invitations to organizations
+    "POST /auth/invitations/:id/accept": AUTHENTICATED,  # extension
+    "DELETE /auth/invitations/:id": AUTHENTICATED,  # extension: decline
     # SSO / OIDC
     "PUT /organizations/:orgId/sso": "admin",
     "GET /organizations/:orgId/sso": "viewer",
@@ -122,6 +127,7 @@ ROUTES = {
     "GET /sso/:orgSlug/check": PUBLIC,
     "GET /sso/:orgSlug/login": PUBLIC,
     "GET /sso/:orgSlug/callback": PUBLIC,
+    "POST /sso/:orgSlug/link": PUBLIC,  # extension: link an existing account to an SSO identity
     # Webhooks
     "POST /webhooks": "admin",
     "GET /webhooks": "viewer",
@@ -177,6 +183,7 @@ RESOURCE_BY_SEGMENT = {
     "credentials": "credential",
     "cleanup": "cleanup_job",
     "api-key": "api_key",
+    "invitations": "invitation",
 }
 
 # Not a resource of an organization: the built-in frameworks are the same for everyone.
@@ -469,9 +476,23 @@ class Matrix:
             fresh = method == "DELETE" and index == len(segments) - 1  # DELETE /things/<id> deletes it
             if kind == "api_key":
                 values[name] = self.api_key_of(caller) if not fresh else self._fresh_key(caller)
+            elif kind == "invitation":
+                values[name] = self.invitation_of(caller)
             else:
                 values[name] = self.create(kind) if fresh else self.resource(kind)
         return rule.build(values, append_unknown=False)[1]
+
+    def invitation_of(self, caller: Caller) -> str:
+        """A new invitation of the caller's own (a member's), or of a stranger's (for the outsider)."""
+        invitee = caller.user if caller.role else self.fresh_user()
+        with session_scope() as session:
+            org = Organization(name="Matrix Invite", slug=f"matrix-invite-{secrets.token_hex(4)}")
+            session.add(org)
+            session.flush()
+            invitation = MemberInvitation(organization_id=org.id, user_id=invitee.id, role="viewer")
+            session.add(invitation)
+            session.flush()
+            return invitation.id
 
     def _fresh_key(self, caller: Caller) -> str:
         self.api_keys.pop((caller.user if caller.role else self.owner).id, None)
@@ -529,7 +550,7 @@ def test_every_endpoint_answers_every_caller_as_the_reference_says(app, scan_roo
         make_body = BODIES.get(key)
         public_answer = None
         for caller in sorted(callers, key=lambda c: c.name == "admin"):
-            if key == "DELETE /auth/account" and caller.user is not None:
+            if key in ("DELETE /auth/account", "DELETE /organizations/*/membership") and caller.user:
                 caller = matrix.stand_in(caller)
             headers = dict(caller.headers)
             if key == "POST /auth/logout" and caller.user is not None:

@@ -174,7 +174,7 @@ def test_a_name_resolving_to_a_private_address_is_refused_at_delivery_unless_all
     monkeypatch.setattr(netguard, "resolve", internal_dns)
     # the tests' allow-list admits 127.0.0.1 itself; here only names may be allowed
     settings = get_settings()
-    names_only = dataclasses.replace(settings, webhook_allowlist=["localhost"])
+    names_only = dataclasses.replace(settings, outbound_allowlist=["localhost"])
     monkeypatch.setattr(netguard, "get_settings", lambda: names_only)
     user = make_user()
     with Receiver([200]) as receiver:
@@ -185,7 +185,7 @@ def test_a_name_resolving_to_a_private_address_is_refused_at_delivery_unless_all
         assert refused.status == "failed" and refused.attempts == 1 and receiver.requests == []
         [attempt] = history(client, user, hook["id"])
         assert "non-public" in attempt["error"] and attempt["status_code"] is None
-        allowing = dataclasses.replace(settings, webhook_allowlist=["localhost", "hooks.internal.test"])
+        allowing = dataclasses.replace(settings, outbound_allowlist=["localhost", "hooks.internal.test"])
         monkeypatch.setattr(netguard, "get_settings", lambda: allowing)
         events.publish(user.org_id, "export.completed", export_id="second")
         wait_for(lambda: settled(hook["id"], 2), timeout=30)

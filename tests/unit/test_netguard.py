@@ -79,10 +79,49 @@ def test_allowlisted_literals_are_accepted_at_creation():
         ("::ffff:127.0.0.1", False),
         ("::ffff:10.0.0.1", False),
         ("ff02::1", False),
+        # NAT64 (RFC 6052) is judged by the IPv4 address it wraps; local-use NAT64 (RFC 8215) never passes
+        ("64:ff9b::7f00:1", False),
+        ("64:ff9b::a9fe:a9fe", False),
+        ("64:ff9b::10.0.0.1", False),
+        ("64:ff9b::5db8:d822", True),
+        ("64:ff9b:1::5db8:d822", False),
+        # 6to4 (RFC 3056): the IPv4 address in bits 16-47
+        ("2002:7f00:1::1", False),
+        ("2002:a9fe:a9fe::", False),
+        ("2002:c0a8:101::1", False),
+        ("2002:5db8:d822::1", True),
+        # IPv4-compatible (deprecated) and site-local (deprecated) never pass
+        ("::127.0.0.1", False),
+        ("::169.254.169.254", False),
+        ("::93.184.216.34", False),
+        ("fec0::1", False),
+        ("feff:ffff::1", False),
     ],
 )
 def test_public_addresses(address, public):
     assert netguard.is_public(ipaddress.ip_address(address)) is public
+
+
+@pytest.mark.parametrize(
+    "literal", ["[64:ff9b::a9fe:a9fe]", "[2002:a9fe:a9fe::1]", "[::7f00:1]", "[fec0::1]"]
+)
+def test_wrapped_and_deprecated_ipv6_literals_are_refused_at_creation_and_delivery(literal):
+    assert netguard.url_errors(f"https://{literal}/hook", NO_ALLOWLIST)
+    with pytest.raises(UnsafeDestination):
+        netguard.checked_addresses(literal.strip("[]"), 443, NO_ALLOWLIST)
+
+
+def test_the_allowlist_is_outbound_allowlist_and_webhook_allowlist_still_works(monkeypatch):
+    from common.config import load_settings
+
+    monkeypatch.delenv("OUTBOUND_ALLOWLIST", raising=False)
+    monkeypatch.setenv("WEBHOOK_ALLOWLIST", "hooks.internal.test, 10.0.0.0/8")
+    assert load_settings().outbound_allowlist == ["hooks.internal.test", " 10.0.0.0/8"]
+    monkeypatch.setenv("OUTBOUND_ALLOWLIST", "idp.internal.test")
+    assert load_settings().outbound_allowlist == ["idp.internal.test"]
+    monkeypatch.delenv("OUTBOUND_ALLOWLIST")
+    monkeypatch.delenv("WEBHOOK_ALLOWLIST")
+    assert load_settings().outbound_allowlist == []  # nothing is allowlisted unless an operator says so
 
 
 def _resolver(mapping):

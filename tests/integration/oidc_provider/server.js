@@ -3,6 +3,7 @@
 // Usage: node server.js <config.json>
 //   {"port": 4100, "clients": [<oidc-provider client metadata>],
 //    "accounts": [{"id", "email", "email_verified", "password", "name", "groups": [...]}]}
+//   (email_verified defaults to true; null leaves the claim out of the ID token and userinfo)
 //
 // There are no HTML pages: the login and consent steps are JSON endpoints a test drives with plain HTTP.
 //   GET  /interaction/:uid          -> {"uid", "prompt", "client_id"}
@@ -44,13 +45,10 @@ const provider = new Provider(issuer, {
     return {
       accountId: id,
       async claims() {
-        return {
-          sub: id,
-          email: account.email,
-          email_verified: account.email_verified ?? true,
-          name: account.name ?? id,
-          groups: account.groups ?? [],
-        };
+        const claims = { sub: id, email: account.email, name: account.name ?? id, groups: account.groups ?? [] };
+        // "email_verified": null leaves the claim out, as some providers do
+        if (account.email_verified !== null) claims.email_verified = account.email_verified ?? true;
+        return claims;
       },
     };
   },
