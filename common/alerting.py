@@ -10,15 +10,20 @@ Triggers and params:
   baseline and matches nothing;
 - ``policy_failed`` ``{"policy_id"?}``: that policy (or any policy) did not pass on the scan;
 - ``risk_score_above`` ``{"score"}``: the scan's highest component risk score is above ``score``;
-- ``scan_failed`` ``{}``: the scan failed.
+- ``scan_failed`` ``{}``: the scan failed;
+- ``evidence_expiring`` ``{"days"?}`` (default 30): the attestation that satisfies a manual compliance
+  control of the organization has expired, or expires within ``days``; checked each time a scan of
+  the organization is evaluated.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from common.compliance.conditions import ComponentTable, compile_condition, validate_condition
+from common.compliance.evidence import current_attestation, expires_at
 from common.scanner.model import SEVERITIES
 
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
@@ -28,7 +33,10 @@ TRIGGER_PARAMS = {
     "policy_failed": {"policy_id"},
     "risk_score_above": {"score"},
     "scan_failed": set(),
+    "evidence_expiring": {"days"},
 }
+DEFAULT_EXPIRY_DAYS = 30
+MAX_EXPIRY_DAYS = 365
 REQUIRED_PARAMS = {
     "severity_at_least": {"severity"},
     "new_component": {"condition"},
@@ -50,6 +58,8 @@ class ScanFacts:
     previous_scan_id: str | None = None
     previous_component_ids: set[str] | None = None
     policy_evaluations: list[dict] = field(default_factory=list)
+    attestations: list[dict] = field(default_factory=list)
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass
@@ -76,6 +86,10 @@ def validate_params(trigger: str, params: object) -> dict[str, list[str]]:
         score = params["score"]
         if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
             errors["params.score"] = ["Must be an integer from 0 to 100."]
+    if "days" in params:
+        days = params["days"]
+        if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_EXPIRY_DAYS:
+            errors["params.days"] = [f"Must be an integer from 0 to {MAX_EXPIRY_DAYS}."]
     if "condition" in params:
         errors.update(validate_condition(params["condition"], path="params.condition"))
     if "policy_id" in params and not (
@@ -176,6 +190,41 @@ def _risk_score_above(params: dict, facts: ScanFacts) -> Match | None:
     )
 
 
+def _evidence_expiring(params: dict, facts: ScanFacts) -> Match | None:
+    """The controls whose current attestation has expired or expires within ``days``."""
+    days = params.get("days", DEFAULT_EXPIRY_DAYS)
+    by_control: dict[tuple[str, str], list[dict]] = {}
+    for attestation in facts.attestations:
+        by_control.setdefault((attestation["framework_id"], attestation["control_id"]), []).append(
+            attestation
+        )
+    horizon = facts.now + timedelta(days=days)
+    due = [
+        current
+        for attestations in by_control.values()
+        if (current := current_attestation(attestations, facts.now)) and expires_at(current) <= horizon
+    ]
+    if not due:
+        return None
+    due.sort(key=expires_at)
+    expired = sum(a["expired"] for a in due)
+    return Match(
+        severity="high" if expired else "medium",
+        title=f"{_plural(len(due), 'compliance attestation')} expired or expiring within {days} days",
+        details={
+            "days": days,
+            "expired": expired,
+            "attestations": [
+                {
+                    k: a.get(k)
+                    for k in ("id", "framework_id", "control_id", "attested_by", "expires_at", "expired")
+                }
+                for a in due[:LISTED_COMPONENTS]
+            ],
+        },
+    )
+
+
 def _scan_failed(_params: dict, facts: ScanFacts) -> Match:
     return Match(severity="high", title=f"Scan of {facts.target} failed", details={"error": facts.error})
 
@@ -185,4 +234,5 @@ EVALUATORS: dict[str, Callable[[dict, ScanFacts], Match | None]] = {
     "new_component": _new_component,
     "policy_failed": _policy_failed,
     "risk_score_above": _risk_score_above,
+    "evidence_expiring": _evidence_expiring,
 }

@@ -20,6 +20,7 @@ from pathlib import Path
 from common import exporters
 from common.compliance import PolicyFileError, gate, load_policy_file
 from common.scanner import scan_path, summarize
+from common.scanner.display import terminal_text
 from common.scanner.model import SEVERITIES, Component, ScanResult
 
 TOOL = {"name": "trusera", "version": "0.1.0"}
@@ -42,18 +43,17 @@ def render_table(bundle: dict, result: ScanResult) -> bytes:
             first = component.locations[0]
             extra = len(component.locations) - 1
             where = f"{first.file}:{first.line}" + (f" (+{extra})" if extra else "")
-        rows.append(
-            (
-                component.severity,
-                str(component.risk_score),
-                component.type,
-                component.name[:48],
-                (component.version or "")[:16],
-                component.scope,
-                ",".join(component.flags)[:60],
-                where,
-            )
+        cells = (
+            component.severity,
+            str(component.risk_score),
+            component.type,
+            component.name[:48],
+            (component.version or "")[:16],
+            component.scope,
+            ",".join(component.flags)[:60],
+            where,
         )
+        rows.append(tuple(terminal_text(cell) for cell in cells))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
     summary = bundle["scan"]["summary"]
@@ -202,7 +202,7 @@ def _run_scan(args: argparse.Namespace) -> int:
     try:
         policies = [policy for path in args.policy for policy in load_policy_file(path)]
     except PolicyFileError as exc:
-        print(f"trusera: error: {exc}", file=sys.stderr)
+        print(f"trusera: error: {terminal_text(exc)}", file=sys.stderr)
         return 2
     progress = ProgressBar(sys.stderr, enabled=not args.quiet)
     started = datetime.now(UTC)
@@ -217,7 +217,7 @@ def _run_scan(args: argparse.Namespace) -> int:
             result = merge_results(result, n8n_result) if args.path else n8n_result
     except (OSError, ValueError, RuntimeError) as exc:
         progress.close()
-        print(f"trusera: error: {exc}", file=sys.stderr)
+        print(f"trusera: error: {terminal_text(exc)}", file=sys.stderr)
         return 2
     finally:
         progress.close()
@@ -235,7 +235,7 @@ def _run_scan(args: argparse.Namespace) -> int:
             sys.stdout.buffer.write(output)
             sys.stdout.flush()
     except (OSError, ValueError) as exc:
-        print(f"trusera: error: {exc}", file=sys.stderr)
+        print(f"trusera: error: {terminal_text(exc)}", file=sys.stderr)
         return 2
     if args.fail_on:
         threshold = SEVERITIES.index(args.fail_on)
@@ -249,9 +249,10 @@ def report_policies(evaluations: list[dict], stream) -> None:
     for evaluation in evaluations:
         violations = evaluation["violations"]
         verdict = "passed" if evaluation["passed"] else f"FAILED ({len(violations)} violations)"
-        print(f"policy {evaluation['name']!r} [{evaluation['action']}]: {verdict}", file=stream)
+        name = terminal_text(evaluation["name"])
+        print(f"policy {name!r} [{terminal_text(evaluation['action'])}]: {verdict}", file=stream)
         for violation in violations[:5]:
-            print(f"  - {violation['message']}", file=stream)
+            print(f"  - {terminal_text(violation['message'])}", file=stream)
         if len(violations) > 5:
             print(f"  … and {len(violations) - 5} more", file=stream)
 

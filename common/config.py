@@ -1,19 +1,33 @@
 """Configuration from environment variables only, with safe local defaults.
 
-Production refuses to start on a default secret, so a forgotten variable is a
-crash at boot rather than a forgeable token in the field.
+No secret ships in the source: a secret the environment does not set is generated on first start
+and kept in ``$DATA_DIR/secrets.json`` (mode 0600), like Grafana's or Gitea's, and every later
+start reuses it. A value that once shipped as a default is refused in every mode, so a forgotten
+variable is a crash at boot rather than a forgeable token in the field.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import json
 import os
+import secrets
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# Values that shipped in the source of earlier versions: anyone can read them, so they are refused.
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"
 DEFAULT_INTERNAL_API_KEY = "dev-insecure-internal-key"
-# A valid Fernet key so local runs work out of the box; production must set its own.
 DEFAULT_ENCRYPTION_KEY = "ZGV2LWluc2VjdXJlLWVuY3J5cHRpb24ta2V5LTMyYiE="
+KNOWN_DEFAULT_SECRETS = {
+    "SECRET_KEY": DEFAULT_SECRET_KEY,
+    "INTERNAL_API_KEY": DEFAULT_INTERNAL_API_KEY,
+    "ENCRYPTION_KEY": DEFAULT_ENCRYPTION_KEY,
+}
+SECRET_NAMES = tuple(KNOWN_DEFAULT_SECRETS)
+SECRETS_FILE_NAME = "secrets.json"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +39,59 @@ class InsecureConfiguration(RuntimeError):
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
+
+
+def _new_secrets() -> dict[str, str]:
+    return {
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "INTERNAL_API_KEY": secrets.token_urlsafe(32),
+        "ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),  # a Fernet key
+    }
+
+
+def _read_secrets_file(path: Path) -> dict[str, str]:
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise InsecureConfiguration(f"{path} is readable by other users; run: chmod 600 {path}")
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        stored = None
+    if not isinstance(stored, dict) or not all(
+        isinstance(stored.get(name), str) and stored[name] for name in SECRET_NAMES
+    ):
+        raise InsecureConfiguration(
+            f"{path} is not valid JSON or lacks one of {', '.join(SECRET_NAMES)}; remove it to regenerate"
+        )
+    return stored
+
+
+def persisted_secrets(data_dir: Path) -> dict[str, str]:
+    """The secrets generated on first start, created atomically so that processes starting together
+    (``make run``) all end up with the same ones: the file is written in full under a private name,
+    then hard-linked into place, which fails for every process but the first."""
+    path = data_dir / SECRETS_FILE_NAME
+    if path.exists():
+        return _read_secrets_file(path)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    draft = data_dir / f".{SECRETS_FILE_NAME}.{os.getpid()}.{secrets.token_hex(4)}"
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump(_new_secrets(), handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):  # another process won the race: all read its file
+            os.link(draft, path)
+    finally:
+        draft.unlink(missing_ok=True)
+    return _read_secrets_file(path)
+
+
+def secrets_missing_from_environment() -> list[str]:
+    """The secrets this process would generate (or read from the data directory) instead of
+    taking them from the environment, which every process of a multi-host deployment shares."""
+    return [name for name in SECRET_NAMES if not os.environ.get(name)]
 
 
 def _split_roots(raw: str) -> list[str]:
@@ -43,6 +110,7 @@ class Settings:
     internal_api_url: str
     public_url: str = "http://127.0.0.1:8000"
     scan_roots: list[str] = field(default_factory=list)
+    scan_roots_per_organization: bool = False
     port: int = 8000
     max_content_length: int = 10 * 1024 * 1024
     internal_max_content_length: int = 200 * 1024 * 1024
@@ -54,9 +122,13 @@ class Settings:
     history_retention_days: int = 30
     login_failure_limit: int = 10
     login_lockout_seconds: int = 900
+    login_account_failure_limit: int = 500
+    trusted_proxies: int = 0
     ws_max_sockets_per_principal: int = 20
     ws_max_sockets_per_org: int = 500
     ws_send_queue_size: int = 1000
+    ws_recheck_seconds: float = 30
+    evidence_max_bytes: int = 5 * 1024 * 1024
 
     @property
     def webhook_allowlist(self) -> list[str]:
@@ -67,7 +139,22 @@ class Settings:
     def is_production(self) -> bool:
         return self.env == "production"
 
+    def check_secrets(self) -> None:
+        """In every mode: a secret that once shipped in the source forges tokens for anyone."""
+        values = {
+            "SECRET_KEY": self.secret_key,
+            "INTERNAL_API_KEY": self.internal_api_key,
+            "ENCRYPTION_KEY": self.encryption_key,
+        }
+        known = [name for name, value in values.items() if value == KNOWN_DEFAULT_SECRETS[name]]
+        if known:
+            raise InsecureConfiguration(
+                f"Refusing to start: {', '.join(known)} is a value published in Trusera's source; "
+                "unset it to have a random one generated, or set a random value of your own."
+            )
+
     def check_production_safety(self) -> None:
+        self.check_secrets()
         if not self.is_production:
             return
         problems = []
@@ -81,21 +168,36 @@ class Settings:
             raise InsecureConfiguration("Refusing to start with ENV=production: " + "; ".join(problems))
 
 
+def _secrets(data_dir: Path) -> dict[str, str]:
+    """Each secret from the environment, else from the data directory (generated there once),
+    unless ``GENERATE_SECRETS=false`` (the Docker image) demands them all from the environment."""
+    missing = secrets_missing_from_environment()
+    if missing and _env("GENERATE_SECRETS", "true").lower() == "false":
+        raise InsecureConfiguration(
+            f"Refusing to start: {', '.join(missing)} must be set (GENERATE_SECRETS=false); every "
+            "process of the deployment needs the same random values, e.g. from `openssl rand -base64 32`."
+        )
+    stored = persisted_secrets(data_dir) if missing else {}
+    return {name: os.environ.get(name) or stored[name] for name in SECRET_NAMES}
+
+
 def load_settings() -> Settings:
-    var_dir = PROJECT_ROOT / "var"
+    var_dir = Path(_env("DATA_DIR", str(PROJECT_ROOT / "var")))
     port = int(_env("PORT", "8000"))
     redis_url = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
+    secret_values = _secrets(var_dir)
     settings = Settings(
         env=_env("ENV", "development"),
         database_url=_env("DATABASE_URL", f"sqlite:///{var_dir / 'trusera.db'}"),
         redis_url=redis_url,
         broker_url=_env("BROKER_URL", redis_url),
-        secret_key=_env("SECRET_KEY", DEFAULT_SECRET_KEY),
-        encryption_key=_env("ENCRYPTION_KEY", DEFAULT_ENCRYPTION_KEY),
-        internal_api_key=_env("INTERNAL_API_KEY", DEFAULT_INTERNAL_API_KEY),
+        secret_key=secret_values["SECRET_KEY"],
+        encryption_key=secret_values["ENCRYPTION_KEY"],
+        internal_api_key=secret_values["INTERNAL_API_KEY"],
         internal_api_url=_env("INTERNAL_API_URL", f"http://127.0.0.1:{port}/api/v1"),
         public_url=_env("PUBLIC_URL", f"http://127.0.0.1:{port}"),
         scan_roots=_split_roots(_env("SCAN_ROOTS", str(Path.cwd()))),
+        scan_roots_per_organization=_env("SCAN_ROOTS_PER_ORGANIZATION", "false").lower() == "true",
         port=port,
         max_content_length=int(_env("MAX_CONTENT_LENGTH", str(10 * 1024 * 1024))),
         access_token_minutes=int(_env("ACCESS_TOKEN_MINUTES", "15")),
@@ -109,9 +211,13 @@ def load_settings() -> Settings:
         history_retention_days=int(_env("HISTORY_RETENTION_DAYS", "30")),
         login_failure_limit=int(_env("LOGIN_FAILURE_LIMIT", "10")),
         login_lockout_seconds=int(_env("LOGIN_LOCKOUT_SECONDS", "900")),
+        login_account_failure_limit=int(_env("LOGIN_ACCOUNT_FAILURE_LIMIT", "500")),
+        trusted_proxies=int(_env("TRUSTED_PROXIES", "0")),
         ws_max_sockets_per_principal=int(_env("WS_MAX_SOCKETS_PER_PRINCIPAL", "20")),
         ws_max_sockets_per_org=int(_env("WS_MAX_SOCKETS_PER_ORG", "500")),
         ws_send_queue_size=int(_env("WS_SEND_QUEUE_SIZE", "1000")),
+        ws_recheck_seconds=float(_env("WS_RECHECK_SECONDS", "30")),
+        evidence_max_bytes=int(_env("EVIDENCE_MAX_BYTES", str(5 * 1024 * 1024))),
     )
     settings.check_production_safety()
     return settings

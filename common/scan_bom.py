@@ -11,12 +11,14 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from common.cli import TOOL
+from common.compliance.evidence import apply_evidence
 from common.models import Component, Scan, ScanRelationship
 from common.models.base import isoformat
 from common.models.compliance import (
     ComplianceResult,
     EvaluationRun,
     PolicyEvaluation,
+    attestations,
     inactive_framework_ids,
 )
 
@@ -42,11 +44,17 @@ def relationships(session: Session, scan_id: str) -> list[dict]:
 
 def compliance(session: Session, scan: Scan) -> dict | None:
     """Framework and custom-rule results as ``GET /scans/:id/compliance`` shows them (switched-off
-    frameworks left out); None when the scan was never evaluated."""
+    frameworks left out, current evidence applied); None when the scan was never evaluated."""
     stored = session.get(ComplianceResult, scan.id)
     if stored is None:
         return None
-    return active_results(stored.result, inactive_framework_ids(session, scan.organization_id))
+    return current_results(session, scan.organization_id, stored.result)
+
+
+def current_results(session: Session, organization_id: str, result: dict) -> dict:
+    """A stored evaluation as it reads now: active frameworks only, with today's attestations applied."""
+    active = active_results(result, inactive_framework_ids(session, organization_id))
+    return apply_evidence(active, attestations(session, organization_id))
 
 
 def active_results(result: dict, inactive: set[str]) -> dict:
@@ -54,6 +62,7 @@ def active_results(result: dict, inactive: set[str]) -> dict:
     return {
         "frameworks": [f for f in result.get("frameworks", []) if f["id"] not in inactive],
         "custom_rules": [r for r in result.get("custom_rules", []) if r.get("framework") not in inactive],
+        "profile": result.get("profile"),
     }
 
 

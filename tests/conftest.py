@@ -7,6 +7,7 @@ settings are read once per process.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import socket
@@ -53,6 +54,7 @@ os.environ.update(
         "BROKER_URL": os.environ.get("TEST_BROKER_URL", f"{REDIS_BASE}/{REDIS_DB}"),
         "SECRET_KEY": secrets.token_urlsafe(48),
         "INTERNAL_API_KEY": secrets.token_urlsafe(32),
+        "ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "INTERNAL_API_URL": f"http://127.0.0.1:{PORT}/api/v1",
         "SCAN_ROOTS": str(SCAN_ROOT),
         "PORT": str(PORT),

@@ -16,7 +16,9 @@ from werkzeug.exceptions import (
     RequestEntityTooLarge,
     ServiceUnavailable,
 )
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from common import revocation
 from common.config import get_settings
 from web import audit_trail, database, metrics
 from web.extensions import api, jwt, sock
@@ -54,6 +56,11 @@ def create_app() -> Flask:
     settings = get_settings()
     app = Flask(__name__, static_folder=None)  # an API: no /static route to serve files from
     app.request_class = LimitedRequest
+    if settings.trusted_proxies:
+        # X-Forwarded-For/-Proto set by that many proxies in front: the client address (rate limits,
+        # login lockout, audit) is the real client's. With 0 the headers are ignored: anyone can send them.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         JWT_SECRET_KEY=settings.secret_key,
@@ -70,6 +77,7 @@ def create_app() -> Flask:
         SOCK_SERVER_OPTIONS={"ping_interval": 25, "max_message_size": 64 * 1024},
     )
     database.init_app(app)
+    revocation.install()
     metrics.init_app(app)
     api.init_app(app)
     jwt.init_app(app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import marshmallow as ma
-from flask import g
+from flask import g, request
 from flask_smorest import Blueprint, abort
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -105,8 +105,17 @@ def api_key_json(key: ApiKey) -> dict:
     }
 
 
-def own_api_key_or_404(key_id: str) -> ApiKey:
+def user_session_principal(action: str):
+    """The caller, who must be signed in as the user: an API key is a delegated credential and
+    may not take over the account it belongs to (its password, its other keys, its deletion)."""
     principal = current_principal()
+    if principal.api_key_id:
+        abort(403, message=f"An API key cannot {action}; sign in with your account to do it.")
+    return principal
+
+
+def own_api_key_or_404(key_id: str) -> ApiKey:
+    principal = user_session_principal("manage API keys")
     key = db().get(ApiKey, key_id)
     if key is None or key.user_id != principal.user_id:
         abort(404, message="API key not found.")
@@ -145,20 +154,20 @@ def register(body):
 @limit_group("auth")
 @blp.arguments(LoginSchema)
 def login(body):
-    wait = login_guard.locked_for(body["email"])
+    wait = login_guard.locked_for(body["email"], request.remote_addr)
     if wait is not None:
         audit("auth.login_throttled", "user", None)
         abort(
             429,
-            message=f"Too many failed sign-ins for this email address; try again in {wait} seconds.",
+            message=f"Too many failed sign-ins for this account from here; try again in {wait} seconds.",
             headers={"Retry-After": str(wait)},
         )
     user = find_user_by_email(db(), body["email"])
     if not verify_password(user.password_hash if user else None, body["password"]) or user is None:
-        login_guard.record_failure(body["email"])
+        login_guard.record_failure(body["email"], request.remote_addr)
         audit("auth.login_failed", "user", user.id if user else None)
         abort(401, message="Invalid email or password.")
-    login_guard.clear(body["email"])
+    login_guard.clear(body["email"], request.remote_addr)
     g.audit_actor = user.id
     audit_organization(user.personal_org_id)
     sso_only = organizations_requiring_sso(db(), user.id)
@@ -206,7 +215,7 @@ def update_profile(body):
 @limit_group("auth")
 @blp.arguments(PasswordChangeSchema)
 def change_password(body):
-    principal = current_principal()
+    principal = user_session_principal("change the password")
     user = principal.user
     if not verify_password(user.password_hash, body["current_password"]):
         abort(403, message="The current password is not correct.")
@@ -223,6 +232,7 @@ def change_password(body):
 @limit_group("api-key-create")
 @blp.arguments(ApiKeyCreateSchema)
 def create_api_key(body):
+    user_session_principal("create API keys")
     ctx = context()
     key_value = generate_api_key()
     expires_at = utcnow() + timedelta(days=body["expires_in_days"]) if body["expires_in_days"] else None
@@ -250,10 +260,11 @@ def create_api_key(body):
 
 @blp.route("/api-keys", methods=["GET"])
 @blp.alt_response(200, schema=PageSchema, success=True)
+@blp.alt_response(403, response="FORBIDDEN")
 @access(AUTHENTICATED)
 @limit_group("auth")
 def list_api_keys():
-    principal = current_principal()
+    principal = user_session_principal("list API keys")
     query = select(ApiKey).where(ApiKey.user_id == principal.user_id)
     if principal.session_org_id:
         query = query.where(ApiKey.organization_id == principal.session_org_id)
@@ -264,6 +275,7 @@ def list_api_keys():
 
 @blp.route("/api-key/<key_id>", methods=["DELETE"])
 @blp.alt_response(204, description="No Content", success=True)
+@blp.alt_response(403, response="FORBIDDEN")
 @access(AUTHENTICATED)
 @limit_group("auth")
 def delete_api_key(key_id):
@@ -276,6 +288,7 @@ def delete_api_key(key_id):
 
 @blp.route("/api-key/<key_id>/revoke", methods=["POST"])
 @blp.alt_response(200, schema=ResourceSchema, success=True)
+@blp.alt_response(403, response="FORBIDDEN")
 @access(AUTHENTICATED)
 @limit_group("auth")
 def revoke_api_key(key_id):
@@ -350,7 +363,7 @@ def onboarding_complete():
 @blp.arguments(AccountDeleteSchema)
 def delete_account(body):
     """Remove the user, their keys, sessions, memberships and their personal workspace."""
-    principal = current_principal()
+    principal = user_session_principal("delete the account")
     user = principal.user
     if user.password_hash and not verify_password(user.password_hash, body.get("password") or ""):
         abort(403, message="Confirm account deletion with your current password.")

@@ -68,7 +68,7 @@ def get_compliance(args, scan_id):
     if stored is None:
         abort(404, message="This scan has no compliance results yet; it is evaluated once it completes.")
     inactive = inactive_framework_ids(db(), scan.organization_id)
-    active = scan_bom.active_results(stored.result, inactive)
+    active = scan_bom.current_results(db(), scan.organization_id, stored.result)
     frameworks, custom_rules = active["frameworks"], active["custom_rules"]
     evaluated = {f["id"] for f in stored.result.get("frameworks", [])}
     not_evaluated = [f.id for f in load_frameworks() if f.id not in inactive and f.id not in evaluated]
@@ -81,6 +81,7 @@ def get_compliance(args, scan_id):
         "frameworks": frameworks,
         "custom_rules": custom_rules,
         "not_evaluated": not_evaluated,
+        "profile": active["profile"],
     }
 
 

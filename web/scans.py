@@ -12,13 +12,12 @@ from sqlalchemy import String, cast, select
 from sqlalchemy.exc import IntegrityError
 
 from common import events
-from common.config import get_settings
 from common.models import SCAN_STATUSES, Component, Scan
 from common.models.base import as_utc, isoformat, utcnow
 from common.pipeline import enqueue
 from common.scanner.model import COMPONENT_TYPES, SCOPES, SEVERITIES
 from common.security import encrypt_secret
-from common.targets import TargetError, resolve_target
+from common.targets import TargetError, organization_roots, resolve_target
 from common.tasks import SCAN_RUN
 from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
@@ -131,7 +130,8 @@ def create_scan(body):
     target = None
     if body["target"]:
         try:
-            target = resolve_target(body["target"], get_settings().scan_roots)
+            roots = organization_roots(ctx.organization_id, ctx.organization.scan_roots)
+            target = resolve_target(body["target"], roots)
         except TargetError as exc:
             abort(400, message=str(exc), errors={"target": [str(exc)]})
     n8n_url = body["n8n_url"]

@@ -11,11 +11,10 @@ from flask import url_for
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
-from common.config import get_settings
 from common.cron import CronError, next_run_after, parse_timezone, validate_cron
 from common.models.base import isoformat, utcnow
 from common.models.schedules import Schedule
-from common.targets import TargetError, resolve_target
+from common.targets import TargetError, organization_roots, resolve_target
 from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.connectors import credential_or_404
@@ -101,7 +100,8 @@ def schedule_json(schedule: Schedule) -> dict:
 
 def _confined_target(raw: str) -> str:
     try:
-        return resolve_target(raw, get_settings().scan_roots)
+        organization = context().organization
+        return resolve_target(raw, organization_roots(organization.id, organization.scan_roots))
     except TargetError as exc:
         abort(400, message=str(exc), errors={"target": [str(exc)]})
 

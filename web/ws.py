@@ -13,6 +13,12 @@ Limits (``common.config``):
   it overflows the socket is dropped (closed with 1008 if the close frame can still be written,
   else shut down), so a stalled client never grows the server's memory. It may reconnect and get
   the snapshot.
+
+Credentials: the token comes in a first message ``{"type": "auth", "token": ...}`` (kept out of
+URLs and so out of access logs) or, for older clients, ``?token=``. An open socket re-checks that its
+credential still stands (session not signed out, API key not revoked, deleted or expired, user still
+a member) every ``WS_RECHECK_SECONDS`` and at once on a revocation notice (``common.revocation``),
+and is closed with 1008 when it does not.
 """
 
 from __future__ import annotations
@@ -33,14 +39,16 @@ from simple_websocket import ConnectionClosed
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
+from common import revocation
 from common.config import get_settings
 from common.events import CHANNEL_PATTERN, CHANNEL_PREFIX, build_event
-from common.models import Scan
+from common.models import ApiKey, AuthSession, Membership, Scan, User
+from common.models.base import as_utc, utcnow
 from common.redis_client import get_redis
 from web.access import resolve_organization
 from web.database import close_session, db
 from web.extensions import sock
-from web.principal import AuthenticationError, Principal, ServiceUnavailable, authenticate
+from web.principal import AuthenticationError, Principal, ServiceUnavailable, authenticate, is_revoked
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +58,7 @@ RECONNECT_DELAY_SECONDS = 1.0
 LEASE_SECONDS = 60  # a socket's slot outlives a dead process by at most this long
 RENEW_EVERY_SECONDS = 20
 CLOSE_TIMEOUT_SECONDS = 2.0
+AUTH_MESSAGE_TIMEOUT_SECONDS = 5.0
 SLOTS_PREFIX = "trusera:ws:sockets:"
 
 # KEYS: the slot sets (principal, organization); ARGV: now, lease expiry, socket id, then one cap per key.
@@ -115,9 +124,11 @@ class Slots:
 class Subscriber:
     """One socket's bounded send queue. Overflowing it drops the subscriber (and so the socket)."""
 
-    def __init__(self, raw_socket: socket.socket | None, size: int) -> None:
+    def __init__(self, raw_socket: socket.socket | None, size: int, user_id: str) -> None:
         self.queue: queue.Queue = queue.Queue(maxsize=size)
         self.dropped = threading.Event()
+        self.user_id = user_id
+        self.recheck = threading.Event()  # a revocation notice named this socket's user
         self._raw_socket = raw_socket
         self._lock = threading.Lock()
         self._sending = False
@@ -184,6 +195,13 @@ class Relay:
                     "dropped a WebSocket of %s: %d events unread", organization_id, subscriber.queue.maxsize
                 )
 
+    def recheck_user(self, user_id: str) -> None:
+        with self._lock:
+            targets = [s for subscribers in self._subscribers.values() for s in subscribers]
+        for subscriber in targets:
+            if subscriber.user_id == user_id:
+                subscriber.recheck.set()
+
     def _ensure_running(self) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
@@ -200,11 +218,14 @@ class Relay:
                 )
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
                 pubsub.psubscribe(CHANNEL_PATTERN)
+                pubsub.subscribe(revocation.CHANNEL)
                 self.connected.set()
                 while True:
                     message = pubsub.get_message(timeout=1.0)
                     if message and message["type"] == "pmessage":
                         self.dispatch(message["channel"][len(CHANNEL_PREFIX) :], message["data"])
+                    elif message and message["type"] == "message":
+                        self.recheck_user(message["data"])
             except redis.RedisError as exc:
                 self.connected.clear()
                 log.warning("ws relay lost Redis (%s); reconnecting", exc)
@@ -239,10 +260,61 @@ def _snapshot(organization_id: str) -> list[str]:
     ]
 
 
-def _authorize() -> tuple[Principal, str]:
-    principal = authenticate(request.args.get("token"))
+def _token(ws) -> str | None:
+    """``?token=``, else the first message ``{"type": "auth", "token": "..."}``."""
+    if request.args.get("token"):
+        return request.args["token"]
+    try:
+        first = json.loads(ws.receive(timeout=AUTH_MESSAGE_TIMEOUT_SECONDS) or "null")
+    except (ValueError, TypeError):
+        return None
+    if isinstance(first, dict) and first.get("type") == "auth" and isinstance(first.get("token"), str):
+        return first["token"]
+    return None
+
+
+def _authorize(token: str | None) -> tuple[Principal, str]:
+    principal = authenticate(token)
     organization, _role = resolve_organization(principal, request.args.get("organization_id"))
     return principal, organization.id
+
+
+def revocation_reason(principal: Principal, organization_id: str) -> str | None:
+    """Why the socket's credential no longer stands, or None. An access token outliving its expiry
+    is not a reason: the socket was authorized once, like a session, until someone ends it."""
+    if principal.api_key_id:
+        key = db().get(ApiKey, principal.api_key_id)
+        if key is None or key.revoked_at is not None:
+            return "The API key was revoked."
+        if key.expires_at is not None and as_utc(key.expires_at) <= utcnow():
+            return "The API key has expired."
+    else:
+        session = db().get(AuthSession, principal.session_id) if principal.session_id else None
+        if (session is not None and session.revoked_at is not None) or is_revoked(
+            principal.token_jti, principal.session_id
+        ):
+            return "The session was signed out."
+    if db().get(User, principal.user_id) is None:
+        return "The account no longer exists."
+    member = db().scalar(
+        select(Membership.id).where(
+            Membership.organization_id == organization_id, Membership.user_id == principal.user_id
+        )
+    )
+    return None if member else "You are no longer a member of this organization."
+
+
+def _still_authorized(ws, principal: Principal, organization_id: str) -> bool:
+    try:
+        reason = revocation_reason(principal, organization_id)
+    except ServiceUnavailable:
+        return True  # Redis is down: no events flow either; the next check decides
+    finally:
+        close_session()
+    if reason is not None:
+        _close(ws, POLICY_VIOLATION, reason)
+        return False
+    return True
 
 
 def _abort(raw_socket: socket.socket | None) -> None:
@@ -267,7 +339,7 @@ def _close(ws, code: int, message: str) -> None:
 @sock.route("/api/v1/ws", endpoint="ws")
 def events_socket(ws):
     try:
-        principal, organization_id = _authorize()
+        principal, organization_id = _authorize(_token(ws))
     except (AuthenticationError, ServiceUnavailable, HTTPException) as exc:
         close_session()
         ws.close(reason=POLICY_VIOLATION, message=str(getattr(exc, "description", exc))[:120])
@@ -278,7 +350,11 @@ def events_socket(ws):
         close_session()
         _close(ws, TRY_AGAIN_LATER, over)
         return
-    subscriber = relay.subscribe(organization_id, Subscriber(ws.sock, get_settings().ws_send_queue_size))
+    settings = get_settings()
+    subscriber = relay.subscribe(
+        organization_id, Subscriber(ws.sock, settings.ws_send_queue_size, principal.user_id)
+    )
+    next_check = time.monotonic() + settings.ws_recheck_seconds
     try:
         ws.send(json.dumps({"type": "hello", "organization_id": organization_id}))
         for message in _snapshot(organization_id):
@@ -286,6 +362,11 @@ def events_socket(ws):
         close_session()
         while ws.connected and not subscriber.dropped.is_set():
             slots.renew()  # throttled to every RENEW_EVERY_SECONDS; a busy socket must renew too
+            if subscriber.recheck.is_set() or time.monotonic() >= next_check:
+                subscriber.recheck.clear()
+                next_check = time.monotonic() + settings.ws_recheck_seconds
+                if not _still_authorized(ws, principal, organization_id):
+                    break
             try:
                 message = subscriber.queue.get(timeout=1.0)
             except queue.Empty:

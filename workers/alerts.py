@@ -89,6 +89,9 @@ def gather_facts(session: Session, scan: Scan, triggers: set[str]) -> alerting.S
         )
     if "policy_failed" in triggers:
         facts.policy_evaluations = _policy_evaluations(session, scan.id)
+    if "evidence_expiring" in triggers and (evidence := mapped_model("ControlEvidence")) is not None:
+        rows = session.scalars(select(evidence).where(evidence.organization_id == scan.organization_id))
+        facts.attestations = [row.to_engine() for row in rows]
     return facts
 
 

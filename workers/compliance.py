@@ -1,6 +1,7 @@
 """``compliance.evaluate_scan``: judge a completed scan, then hand it to the alert rules.
 
-The scan is evaluated against the organization's active frameworks, its enabled custom
+The scan is evaluated under the AI system profile of its target (else the organization's), which
+decides the obligations that bind, against the organization's active frameworks, its enabled custom
 rules (those attached to a switched-off framework are skipped) and its enabled policies,
 all over one shared component table. The results replace the scan's previous ones in one
 transaction that locks the scan row, so two runs of one scan write one after the other and
@@ -30,6 +31,7 @@ from common.models.compliance import (
     Policy,
     PolicyEvaluation,
     inactive_framework_ids,
+    profile_for,
 )
 from common.pipeline import enqueue
 from common.tasks import ALERTS_EVALUATE_SCAN, COMPLIANCE_EVALUATE_SCAN
@@ -84,6 +86,7 @@ def _load(session: Session, scan_id: str) -> dict:
     )
     relationships = session.scalars(select(ScanRelationship).where(ScanRelationship.scan_id == scan_id))
     frameworks = active_frameworks(session, organization_id)
+    profile = profile_for(session, organization_id, scan.target or scan.n8n_url)
     framework_ids = {framework.id for framework in frameworks} | {CUSTOM_FRAMEWORK}
     rules = session.scalars(
         select(CustomRule)
@@ -113,6 +116,7 @@ def _load(session: Session, scan_id: str) -> dict:
             if rule.framework in framework_ids
         ],
         "policies": [policy.to_engine() for policy in policies],
+        "profile": profile.to_engine() if profile is not None else None,
     }
 
 
@@ -127,7 +131,9 @@ def _evaluate(inputs: dict, job: Job) -> tuple[dict, list[dict]]:
         inputs["frameworks"],
         inputs["custom_rules"],
         table=table,
+        profile=inputs["profile"],
     )
+    compliance["profile"] = inputs["profile"]
     for result, rule in zip(compliance["custom_rules"], inputs["custom_rules"], strict=True):
         result["framework"] = rule["framework"]
     job.progress(70, "policies")

@@ -14,9 +14,15 @@ from common.models import Component, Scan, ScanRelationship, ScanResultPayload
 from common.models.base import new_id, utcnow
 from common.pipeline import enqueue_after_scan
 from common.scanner import summarize
+from common.scanner.redaction import clip, mask_value
 from common.tasks import SCAN_INGEST
 from workers.app import app
 from workers.base import TERMINAL_STATUSES, PlatformTask
+
+
+def stored_locations(locations: list[dict]) -> list[dict]:
+    """Locations as stored: every snippet masked, then cut, whoever produced the result."""
+    return [{**location, "snippet": clip(location.get("snippet") or "")} for location in locations]
 
 
 def component_rows(scan: Scan, components: list[dict]) -> list[dict]:
@@ -31,7 +37,7 @@ def component_rows(scan: Scan, components: list[dict]) -> list[dict]:
             "provider": c.get("provider"),
             "version": c.get("version"),
             "model_name": c.get("model_name"),
-            "locations": c.get("locations") or [],
+            "locations": stored_locations(c.get("locations") or []),
             "flags": sorted(set(c.get("flags") or [])),
             "risk_score": int(c.get("risk_score") or 0),
             "severity": c.get("severity") or "info",
@@ -39,7 +45,7 @@ def component_rows(scan: Scan, components: list[dict]) -> list[dict]:
             "detector": c.get("detector") or "",
             "confidence": float(c.get("confidence", 1.0)),
             "scope": c.get("scope") or "production",
-            "details": c.get("metadata") or {},
+            "details": mask_value("", c.get("metadata") or {}),
         }
         for c in components
     ]

@@ -15,15 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common import events
-from common.config import get_settings
 from common.cron import CronError, next_run_after
 from common.db import session_scope
-from common.models import Scan
+from common.models import Organization, Scan
 from common.models.base import as_utc, utcnow
 from common.models.connectors import N8nCredential
 from common.models.schedules import Schedule
 from common.pipeline import enqueue
-from common.targets import TargetError, resolve_target
+from common.targets import TargetError, organization_roots, resolve_target
 from common.tasks import SCAN_RUN, SCHEDULES_DISPATCH_DUE
 from workers.app import app
 from workers.base import PlatformTask
@@ -48,7 +47,10 @@ def _scan_for(session: Session, schedule: Schedule) -> Scan:
     )
     if schedule.target:
         try:
-            scan.target = resolve_target(schedule.target, get_settings().scan_roots)
+            organization = session.get(Organization, schedule.organization_id)
+            narrowed = organization.scan_roots if organization else []
+            roots = organization_roots(schedule.organization_id, narrowed)
+            scan.target = resolve_target(schedule.target, roots)
         except TargetError as exc:
             raise NothingToScan(str(exc)) from exc
     elif schedule.n8n_credential_id:

@@ -8,13 +8,22 @@ served by ``GET /scans/:id/compliance``.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
 from common.compliance.conditions import ComponentTable, InvalidCondition, compile_condition
-from common.compliance.framework import Framework, ScanContext, parse_framework
+from common.compliance.framework import (
+    CONTROL_STATUSES,
+    EVALUATED_STATUSES,
+    Control,
+    ControlOutcome,
+    Framework,
+    ScanContext,
+    parse_framework,
+)
 
 FRAMEWORKS_DIR = Path(__file__).with_name("frameworks")
 DEFAULT_EVIDENCE_LIMIT = 500
@@ -52,6 +61,8 @@ def evaluate_frameworks(
     *,
     evidence_limit: int | None = DEFAULT_EVIDENCE_LIMIT,
     table: ComponentTable | None = None,
+    profile: dict | None = None,
+    on: date | None = None,
 ) -> dict:
     """The compliance result of one scan.
 
@@ -60,52 +71,91 @@ def evaluate_frameworks(
     ids in scan order (None keeps all), so that a huge scan stays storable;
     ``evidence_count`` / ``matched_count`` always give the full number. Pass
     ``table`` (a :class:`ComponentTable` of ``components``) to share one
-    normalised scan with policy evaluation.
+    normalised scan with policy evaluation. ``profile`` is the AI system profile
+    (role, risk_class, places_gpai_model; None when none is set) that decides which
+    obligations bind; ``on`` is the date obligations are judged at (today by default).
     """
     context = ScanContext(components, summary, relationships, table)
     chosen = load_frameworks() if frameworks is None else frameworks
+    on = on or date.today()
     return {
-        "frameworks": [_evaluate_framework(framework, context, evidence_limit) for framework in chosen],
+        "frameworks": [
+            _evaluate_framework(framework, context, evidence_limit, profile, on) for framework in chosen
+        ],
         "custom_rules": [_evaluate_custom_rule(rule, context, evidence_limit) for rule in custom_rules or []],
     }
 
 
-def _evaluate_framework(framework: Framework, context: ScanContext, evidence_limit: int | None) -> dict:
+def _evaluate_framework(
+    framework: Framework, context: ScanContext, evidence_limit: int | None, profile: dict | None, on: date
+) -> dict:
     controls = []
-    counts = dict.fromkeys(("pass", "fail", "warning", "not_applicable"), 0)
     for control in framework.controls:
-        status, message, rows = control.evaluate(context)
-        counts[status] += 1
-        controls.append(
-            {
-                "id": control.id,
-                "title": control.title,
-                "reference": control.reference,
-                "status": status,
-                "evidence": _limited(context.table.ids(rows), evidence_limit),
-                "evidence_count": len(rows),
-                "message": message,
-                "remediation": control.remediation,
-                "limitations": control.limitations,
-            }
-        )
+        outcome = control.evaluate(context, profile, on)
+        controls.append(_control_result(control, outcome, context, evidence_limit))
     return {
         "id": framework.id,
         "name": framework.name,
         "version": framework.version,
         "revision": framework.revision,
-        "score": compliance_score(counts),
-        "counts": counts,
+        "source": framework.source,
+        "inventory_empty": not len(context.table),
         "controls": controls,
+        **score_summary(controls, inventory_empty=not len(context.table)),
     }
 
 
-def compliance_score(counts: dict[str, int]) -> int:
-    """Percentage of applicable controls met, a warning counting half; 100 when no control applies."""
-    applicable = counts["pass"] + counts["fail"] + counts["warning"]
-    if not applicable:
-        return 100
-    return round(100 * (counts["pass"] + 0.5 * counts["warning"]) / applicable)
+def _control_result(
+    control: Control, outcome: ControlOutcome, context: ScanContext, limit: int | None
+) -> dict:
+    obligation = control.obligation or {}
+    return {
+        "id": control.id,
+        "title": control.title,
+        "reference": control.reference,
+        "assessment": control.assessment,
+        "status": outcome.status,
+        "evidence": _limited(context.table.ids(outcome.rows), limit),
+        "evidence_count": len(outcome.rows),
+        "message": outcome.message,
+        "evidence_required": control.evidence_required or None,
+        "applicability": outcome.applicability,
+        "applies_if": control.applicability.condition if control.applicability else None,
+        "applies_from": obligation.get("applies_from"),
+        "date_source": obligation.get("source"),
+        "amendments": obligation.get("amendments", []),
+        "remediation": control.remediation,
+        "limitations": control.limitations,
+    }
+
+
+def score_summary(controls: list[dict], *, inventory_empty: bool) -> dict:
+    """``counts``, ``coverage`` (evaluated / total), ``score`` and ``score_reason`` of a framework's controls.
+
+    Also used after evidence turned manual controls into passes, so it reads only the results.
+    """
+    counts = dict.fromkeys(CONTROL_STATUSES, 0)
+    for control in controls:
+        counts[control["status"]] += 1
+    evaluated = sum(counts[status] for status in EVALUATED_STATUSES)
+    coverage = {"evaluated": evaluated, "total": len(controls)}
+    if inventory_empty:
+        reason = "No AI component was inventoried, so the scan gives no evidence either way."
+        return {"score": None, "score_reason": reason, "coverage": coverage, "counts": counts}
+    score = compliance_score(counts)
+    reason = None if score is not None else "No control could be evaluated from this scan or from evidence."
+    return {"score": score, "score_reason": reason, "coverage": coverage, "counts": counts}
+
+
+def compliance_score(counts: dict[str, int]) -> int | None:
+    """Percentage of evaluated controls met, a warning counting half; None when nothing was evaluated.
+
+    ``no_indicator``, ``manual`` and ``not_applicable`` controls are not evaluated, so they do not count.
+    """
+    evaluated = sum(counts.get(status, 0) for status in EVALUATED_STATUSES)
+    if not evaluated:
+        return None
+    return round(100 * (counts.get("pass", 0) + 0.5 * counts.get("warning", 0)) / evaluated)
 
 
 def _evaluate_custom_rule(rule: dict, context: ScanContext, evidence_limit: int | None) -> dict:

@@ -17,19 +17,37 @@ A check is one of:
 
 ``on_hit`` / ``on_clean`` / ``when_empty`` map the outcome to a status. A
 control's status is the worst of its checks' (fail > warning > pass >
-not_applicable).
+no_indicator > not_applicable). ``no_indicator`` is what a weak proxy answers
+when clean: the scan saw nothing, which is not evidence of compliance.
+
+A control may be ``assessment: manual`` (a process or documentation control):
+only human evidence satisfies it, so it is ``manual`` and its checks are
+indicators that can raise at most a warning. ``applicability`` names the AI
+system profile it binds (role, risk class, general-purpose model provider):
+until the profile says so, a failure is only a warning that "applies if …".
+``obligation`` gives the date it applies from, its source and any pending
+amendment (a note with its date, never applied as law).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 
 from common.compliance.conditions import ComponentTable, Condition, compile_condition, validate_condition
 from common.compliance.metrics import COMPARISONS, Metric, metric_errors, parse_metric, threshold_errors
 
-STATUSES = ("pass", "fail", "warning", "not_applicable")
-STATUS_RANK = {"not_applicable": 0, "pass": 1, "warning": 2, "fail": 3}
+STATUSES = ("pass", "fail", "warning", "no_indicator", "not_applicable")
+CONTROL_STATUSES = ("pass", "fail", "warning", "no_indicator", "manual", "not_applicable")
+EVALUATED_STATUSES = ("pass", "fail", "warning")
+STATUS_RANK = {"not_applicable": 0, "no_indicator": 1, "pass": 2, "warning": 3, "fail": 4}
+ASSESSMENTS = ("automated", "manual")
+ROLES = ("provider", "deployer", "importer", "distributor")
+RISK_CLASSES = ("prohibited_screening", "high_risk", "limited", "minimal")
+APPLICABILITY_KEYS = {"roles", "risk_classes", "places_gpai_model", "condition"}
+OBLIGATION_KEYS = {"applies_from", "source", "amendments"}
+AMENDMENT_KEYS = {"date", "status", "note", "source"}
 DIRECTIONS = ("out", "in", "any")
 TEMPLATE_FIELDS = ("hits", "in_scope", "value", "threshold")
 CHECK_KEYS = {
@@ -47,7 +65,19 @@ CHECK_KEYS = {
     "clean_message",
     "empty_message",
 }
-CONTROL_KEYS = {"id", "title", "reference", "description", "checks", "remediation", "limitations"}
+CONTROL_KEYS = {
+    "id",
+    "title",
+    "reference",
+    "description",
+    "checks",
+    "remediation",
+    "limitations",
+    "assessment",
+    "evidence_required",
+    "applicability",
+    "obligation",
+}
 FRAMEWORK_KEYS = {"id", "name", "version", "revision", "source", "description", "definitions", "controls"}
 
 
@@ -170,6 +200,40 @@ def _plain_number(value: float) -> int | float:
 
 
 @dataclass(frozen=True)
+class Applicability:
+    """Which AI system profile a control binds; an empty field binds every value of it."""
+
+    roles: frozenset[str]
+    risk_classes: frozenset[str]
+    places_gpai_model: bool | None
+    condition: str  # "the organization is the provider of a high-risk AI system"
+
+    def decide(self, profile: dict | None) -> str:
+        """``applies``, ``does_not_apply`` or ``unknown`` (the profile leaves a deciding field open)."""
+        profile = profile or {}
+        answers = []
+        if self.roles:
+            answers.append(None if profile.get("role") is None else profile["role"] in self.roles)
+        if self.risk_classes:
+            risk = profile.get("risk_class")
+            answers.append(None if risk is None else risk in self.risk_classes)
+        if self.places_gpai_model is not None:
+            gpai = profile.get("places_gpai_model")
+            answers.append(None if gpai is None else gpai == self.places_gpai_model)
+        if False in answers:
+            return "does_not_apply"
+        return "unknown" if None in answers else "applies"
+
+
+@dataclass(frozen=True)
+class ControlOutcome:
+    status: str
+    message: str
+    rows: frozenset[int]
+    applicability: str | None = None  # applies / does_not_apply / unknown, for controls bound to a profile
+
+
+@dataclass(frozen=True)
 class Control:
     id: str
     title: str
@@ -178,18 +242,54 @@ class Control:
     checks: tuple[Check, ...]
     remediation: str
     limitations: str
+    assessment: str = "automated"
+    evidence_required: str = ""
+    applicability: Applicability | None = None
+    obligation: dict | None = None
 
-    def evaluate(self, context: ScanContext) -> tuple[str, str, frozenset[int]]:
-        """(status, message, evidencing rows): the worst check decides; its hits are the evidence."""
+    @property
+    def applies_from(self) -> date | None:
+        return date.fromisoformat(self.obligation["applies_from"]) if self.obligation else None
+
+    def _not_yet_applicable(self, on: date | None) -> bool:
+        return self.applies_from is not None and on is not None and on < self.applies_from
+
+    def evaluate(
+        self, context: ScanContext, profile: dict | None = None, on: date | None = None
+    ) -> ControlOutcome:
+        """The worst check decides, then the profile, the application date and the assessment temper it."""
+        applicability = self.applicability.decide(profile) if self.applicability else None
+        if applicability == "does_not_apply":
+            return ControlOutcome(
+                "not_applicable",
+                f"Does not apply: the AI system profile rules out that {self.applicability.condition}.",
+                frozenset(),
+                applicability,
+            )
         outcomes = [check.run(context) for check in self.checks]
         status = max((o.status for o in outcomes), key=STATUS_RANK.__getitem__)
         deciding = [o for o in outcomes if o.status == status]
         message = " ".join(dict.fromkeys(o.message for o in deciding))
         if status in ("fail", "warning"):
-            return status, message, frozenset().union(*(o.hits for o in deciding))
-        if status == "pass":
-            return status, message, frozenset().union(*(o.in_scope for o in deciding))
-        return status, message, frozenset()
+            rows = frozenset().union(*(o.hits for o in deciding))
+        elif status == "pass":
+            rows = frozenset().union(*(o.in_scope for o in deciding))
+        else:
+            rows = frozenset()
+        if self.assessment == "manual":
+            indicated = status in ("fail", "warning")
+            message = f"Needs evidence: {self.evidence_required}" + (
+                f" Indicator: {message}" if indicated else ""
+            )
+            status = "warning" if indicated else "manual"
+            rows = rows if indicated else frozenset()
+        elif status == "fail" and (applicability == "unknown" or self._not_yet_applicable(on)):
+            status = "warning"
+        if self._not_yet_applicable(on):
+            message = f"Applies from {self.applies_from.isoformat()}. {message}"
+        if applicability == "unknown":
+            message = f"Applies if {self.applicability.condition}. {message}"
+        return ControlOutcome(status, message, rows, applicability)
 
     def to_catalog(self) -> dict:
         return {
@@ -197,10 +297,25 @@ class Control:
             "title": self.title,
             "reference": self.reference,
             "description": self.description,
+            "assessment": self.assessment,
+            "evidence_required": self.evidence_required or None,
+            "applicability": _applicability_json(self.applicability),
+            "obligation": self.obligation,
             "checks": [check.definition for check in self.checks],
             "remediation": self.remediation,
             "limitations": self.limitations,
         }
+
+
+def _applicability_json(applicability: Applicability | None) -> dict | None:
+    if applicability is None:
+        return None
+    return {
+        "roles": sorted(applicability.roles),
+        "risk_classes": sorted(applicability.risk_classes),
+        "places_gpai_model": applicability.places_gpai_model,
+        "condition": applicability.condition,
+    }
 
 
 @dataclass(frozen=True)
@@ -289,6 +404,13 @@ def _parse_control(raw: object, path: str, errors: dict) -> Control | None:
         errors.setdefault(f"{path}.checks", []).append("must be a non-empty list")
         raw_checks = []
     checks = [_parse_check(check, f"{path}.checks.{i}", errors) for i, check in enumerate(raw_checks)]
+    assessment = raw.get("assessment", "automated")
+    if assessment not in ASSESSMENTS:
+        errors.setdefault(f"{path}.assessment", []).append(f"must be one of: {', '.join(ASSESSMENTS)}")
+    if assessment == "manual":
+        _require_text(raw, "evidence_required", f"{path}.evidence_required", errors)
+    applicability = _parse_applicability(raw.get("applicability"), f"{path}.applicability", errors)
+    _validate_obligation(raw.get("obligation"), f"{path}.obligation", errors)
     if len(errors) > before:
         return None
     return Control(
@@ -299,7 +421,76 @@ def _parse_control(raw: object, path: str, errors: dict) -> Control | None:
         checks=tuple(checks),
         remediation=raw["remediation"].strip(),
         limitations=raw["limitations"].strip(),
+        assessment=assessment,
+        evidence_required=str(raw.get("evidence_required", "")).strip(),
+        applicability=applicability,
+        obligation=raw.get("obligation"),
     )
+
+
+def _parse_applicability(raw: object, path: str, errors: dict) -> Applicability | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        errors.setdefault(path, []).append(
+            "must be a mapping {roles?, risk_classes?, places_gpai_model?, condition}"
+        )
+        return None
+    _unknown_keys(raw, APPLICABILITY_KEYS, path, errors)
+    _require_text(raw, "condition", f"{path}.condition", errors)
+    for key, allowed in (("roles", ROLES), ("risk_classes", RISK_CLASSES)):
+        values = raw.get(key, [])
+        if not isinstance(values, list) or not set(values) <= set(allowed):
+            errors.setdefault(f"{path}.{key}", []).append(f"must be a list of: {', '.join(allowed)}")
+    gpai = raw.get("places_gpai_model")
+    if gpai is not None and not isinstance(gpai, bool):
+        errors.setdefault(f"{path}.places_gpai_model", []).append("must be true or false")
+    if not ({"roles", "risk_classes", "places_gpai_model"} & set(raw)):
+        errors.setdefault(path, []).append("needs roles, risk_classes or places_gpai_model")
+    try:
+        return Applicability(
+            roles=frozenset(raw.get("roles") or ()),
+            risk_classes=frozenset(raw.get("risk_classes") or ()),
+            places_gpai_model=gpai if isinstance(gpai, bool) else None,
+            condition=str(raw.get("condition", "")).strip(),
+        )
+    except TypeError:
+        return None
+
+
+def _validate_obligation(raw: object, path: str, errors: dict) -> None:
+    """``{applies_from: ISO date, source, amendments?: [{date, status, note, source}]}``."""
+    if raw is None:
+        return
+    if not isinstance(raw, dict):
+        errors.setdefault(path, []).append("must be a mapping {applies_from, source, amendments?}")
+        return
+    _unknown_keys(raw, OBLIGATION_KEYS, path, errors)
+    _require_text(raw, "source", f"{path}.source", errors)
+    if not _is_iso_date(raw.get("applies_from")):
+        errors.setdefault(f"{path}.applies_from", []).append("must be a date written YYYY-MM-DD (quoted)")
+    amendments = raw.get("amendments", [])
+    if not isinstance(amendments, list):
+        errors.setdefault(f"{path}.amendments", []).append("must be a list")
+        return
+    for position, amendment in enumerate(amendments):
+        sub = f"{path}.amendments.{position}"
+        if not isinstance(amendment, dict):
+            errors.setdefault(sub, []).append("must be a mapping {date, status, note, source}")
+            continue
+        _unknown_keys(amendment, AMENDMENT_KEYS, sub, errors)
+        for key in ("status", "note", "source"):
+            _require_text(amendment, key, f"{sub}.{key}", errors)
+        if not _is_iso_date(amendment.get("date")):
+            errors.setdefault(f"{sub}.date", []).append("must be a date written YYYY-MM-DD (quoted)")
+
+
+def _is_iso_date(value: object) -> bool:
+    try:
+        date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _parse_check(raw: object, path: str, errors: dict) -> Check | None:

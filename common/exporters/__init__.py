@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from common.exporters import csv_table, cyclonedx, html_report, junit, markdown, sarif, spdx3
+from common.scanner.display import utf8_clean
 
 FORMATS: dict[str, dict[str, str]] = {
     "cyclonedx": {"content_type": "application/vnd.cyclonedx+json; version=1.6", "extension": "cdx.json"},
@@ -37,8 +38,11 @@ class UnknownFormatError(ValueError):
 
 
 def render(format: str, bundle: dict) -> bytes:
-    """The export file for ``bundle`` in ``format``; raises UnknownFormatError for other names."""
+    """The export file for ``bundle`` in ``format``; raises UnknownFormatError for other names.
+
+    File names that are not valid UTF-8 (surrogate escapes) are shown as ``\\xNN`` in every format.
+    """
     renderer = _RENDERERS.get(format)
     if renderer is None:
         raise UnknownFormatError(f"unknown export format {format!r}; expected one of {', '.join(FORMATS)}")
-    return renderer(bundle)
+    return renderer(utf8_clean(bundle))

@@ -136,3 +136,33 @@ def control_results(compliance: dict | None) -> Iterator[tuple[dict, dict]]:
     for framework in (compliance or {}).get("frameworks") or []:
         for control in framework.get("controls") or []:
             yield framework, control
+
+
+def score_text(framework: dict) -> str:
+    """The score, or why there is none."""
+    if framework.get("score") is None:
+        return f"no score: {framework.get('score_reason') or 'no control was evaluated'}"
+    return str(framework["score"])
+
+
+def coverage_text(framework: dict) -> str:
+    """'evaluated/total' controls; empty for a result stored before coverage was reported."""
+    coverage = framework.get("coverage")
+    return f"{coverage['evaluated']}/{coverage['total']}" if coverage else ""
+
+
+def evidence_reference(control: dict) -> str:
+    """Who attested a manual control, until when, and the file's digest; empty without an attestation."""
+    attestation = control.get("attestation")
+    if not attestation:
+        return ""
+    validity = (
+        f"expired {attestation['expires_at']}"
+        if attestation.get("expired")
+        else f"valid until {attestation['expires_at']}"
+    )
+    who = f"{attestation['attested_by']} on {attestation['attested_at']}"
+    text = f"attestation {attestation['id']} by {who}, {validity}"
+    if attestation.get("filename"):
+        text += f"; file {attestation['filename']} (sha256 {attestation['sha256']})"
+    return text

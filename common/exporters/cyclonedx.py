@@ -10,7 +10,8 @@ registers each dependency entry with a linear search (quadratic at 20,000 compon
 bom-refs are already unique component ids, so the dependency graph is written once.
 
 The library has no model card class; model cards are added to ``machine-learning-model``
-components as the 1.6 schema defines them.
+components as the 1.6 schema defines them. Compliance results and attestations are the 1.6
+``definitions`` and ``declarations`` (see :mod:`common.exporters.cyclonedx_declarations`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from cyclonedx.model.tool import ToolRepository
 from cyclonedx.output.json import JsonV1Dot6
 
 from common.exporters.bundle import generated_at
+from common.exporters.cyclonedx_declarations import declarations
 from common.exporters.purl import purl_for
 
 PROPERTY_PREFIX = "trusera:"
@@ -283,4 +285,7 @@ def render(bundle: dict) -> bytes:
     if services:
         document["services"] = services
     document["dependencies"] = _dependencies(bundle, refs)
+    compliance = declarations(bundle, ROOT_REF)
+    if compliance is not None:
+        document["definitions"], document["declarations"] = compliance
     return json.dumps(document, ensure_ascii=False).encode("utf-8")

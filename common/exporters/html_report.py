@@ -13,7 +13,16 @@ from html import escape
 from pathlib import Path
 
 from common.bom.graph import build_graph
-from common.exporters.bundle import SEVERITY_ORDER, location_text, severity_counts, summary
+from common.compliance.framework import CONTROL_STATUSES
+from common.exporters.bundle import (
+    SEVERITY_ORDER,
+    coverage_text,
+    evidence_reference,
+    location_text,
+    score_text,
+    severity_counts,
+    summary,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
@@ -182,17 +191,20 @@ def _compliance_section(compliance: dict | None) -> str:
     parts = ["<section><h2>Compliance</h2>"]
     for framework in compliance.get("frameworks") or []:
         counts = framework.get("counts") or {}
+        tally = " · ".join(
+            f"{e(counts.get(status, 0))} {e(status.replace('_', ' '))}" for status in CONTROL_STATUSES
+        )
+        coverage = coverage_text(framework)
         parts.append(
             f"<h3>{e(framework['name'])} {e(framework.get('version'))} — "
-            f"score {e(framework.get('score'))}</h3>"
-            f'<p class="muted">{e(counts.get("pass", 0))} pass · {e(counts.get("fail", 0))} fail · '
-            f"{e(counts.get('warning', 0))} warning · {e(counts.get('not_applicable', 0))} not applicable</p>"
+            f"score {e(score_text(framework))}</h3>"
+            f'<p class="muted">{tally}{f" · {e(coverage)} controls evaluated" if coverage else ""}</p>'
             "<table><thead><tr><th>Control</th><th>Title</th><th>Status</th><th>Message</th>"
-            "<th>Remediation</th></tr></thead><tbody>"
+            "<th>Evidence</th><th>Remediation</th></tr></thead><tbody>"
         )
         parts += [
             f"<tr><td>{e(c['id'])}</td><td>{e(c['title'])}</td><td>{_status(c['status'])}</td>"
-            f"<td>{e(c.get('message'))}</td><td>{e(c.get('remediation'))}</td></tr>"
+            f"<td>{e(c.get('message'))}</td><td>{e(evidence_reference(c))}</td><td>{e(c.get('remediation'))}</td></tr>"
             for c in framework.get("controls") or []
         ]
         parts.append("</tbody></table>")

@@ -71,8 +71,9 @@ def _framework_suite(framework: dict, timestamp: str) -> ET.Element:
                 )
             )
             _fail(case, control.get("message") or control["title"], "compliance", details)
-        elif status == "not_applicable":
-            ET.SubElement(case, "skipped", {"message": _text(control.get("message") or "not applicable")})
+        elif status in ("not_applicable", "no_indicator", "manual"):  # not evaluated: never a passing case
+            message = _text(f"{status}: {control.get('message') or ''}")
+            ET.SubElement(case, "skipped", {"message": message})
         elif status == "warning":
             ET.SubElement(case, "system-out").text = _text(f"warning: {control.get('message') or ''}")
     return _finish(suite)

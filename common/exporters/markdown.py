@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
-from common.exporters.bundle import control_results, location_text, severity_counts, summary
+from common.compliance.framework import CONTROL_STATUSES
+from common.exporters.bundle import (
+    control_results,
+    coverage_text,
+    evidence_reference,
+    location_text,
+    score_text,
+    severity_counts,
+    summary,
+)
+from common.scanner.display import terminal_text
 
+# Every character that starts Markdown syntax inline: links and images ([ ] ( ) !), emphasis
+# (* _ ~), code (`), tables (|), escapes (\\); HTML and entities become entities.
 _ESCAPES = str.maketrans(
-    {"\\": "\\\\", "|": "\\|", "<": "&lt;", ">": "&gt;", "\n": " ", "\r": " ", "`": "\\`"}
+    {
+        **{char: "\\" + char for char in "\\`*_[]()!|~"},
+        "<": "&lt;",
+        ">": "&gt;",
+        "&": "&amp;",
+    }
 )
 
 
 def cell(value: object) -> str:
-    """A table cell: pipes and backslashes escaped, HTML neutralised, kept on one line."""
-    return ("" if value is None else str(value)).translate(_ESCAPES)
+    """Repository-controlled text as inert Markdown: no link, image, HTML or table syntax survives; line
+    breaks become spaces and other controls are shown escaped, so every value stays in its cell."""
+    text = "" if value is None else str(value)
+    return terminal_text(text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")).translate(_ESCAPES)
 
 
 def table(headers: list[str], rows) -> list[str]:
@@ -43,23 +62,42 @@ def _compliance_lines(compliance: dict | None) -> list[str]:
         return ["Compliance was not evaluated for this scan."]
     frameworks = compliance.get("frameworks") or []
     lines = table(
-        ["Framework", "Version", "Score", "Pass", "Fail", "Warning", "N/A"],
+        [
+            "Framework",
+            "Version",
+            "Score",
+            "Evaluated",
+            "Pass",
+            "Fail",
+            "Warning",
+            "No indicator",
+            "Manual",
+            "N/A",
+        ],
         (
             (
                 f["name"],
                 f.get("version"),
-                f.get("score"),
-                *(f["counts"].get(k, 0) for k in ("pass", "fail", "warning", "not_applicable")),
+                score_text(f),
+                coverage_text(f),
+                *(f["counts"].get(k, 0) for k in CONTROL_STATUSES),
             )
             for f in frameworks
         ),
     )
     controls = [
-        (framework["name"], control["id"], control["title"], control["status"], control.get("message") or "")
+        (
+            framework["name"],
+            control["id"],
+            control["title"],
+            control["status"],
+            control.get("message") or "",
+            evidence_reference(control),
+        )
         for framework, control in control_results(compliance)
     ]
     if controls:
-        lines += ["", *table(["Framework", "Control", "Title", "Status", "Message"], controls)]
+        lines += ["", *table(["Framework", "Control", "Title", "Status", "Message", "Evidence"], controls)]
     rules = compliance.get("custom_rules") or []
     if rules:
         lines += [

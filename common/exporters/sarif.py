@@ -22,6 +22,7 @@ from common.exporters.bundle import (
     sarif_level,
     security_severity,
 )
+from common.scanner.display import uri_path
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SOURCE_ROOT = "%SRCROOT%"
@@ -35,7 +36,7 @@ def _fingerprint(*parts: object) -> str:
 def _location(file: str | None, line: int, snippet: str = "") -> list[dict]:
     if not file:
         return []
-    physical: dict = {"artifactLocation": {"uri": file, "uriBaseId": SOURCE_ROOT}}
+    physical: dict = {"artifactLocation": {"uri": uri_path(file), "uriBaseId": SOURCE_ROOT}}
     if line > 0:
         region: dict = {"startLine": line}
         if snippet:

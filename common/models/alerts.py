@@ -15,7 +15,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from common.db import Base, JSONType
 from common.models.base import created_column, id_column, utcnow
 
-ALERT_TRIGGERS = ("severity_at_least", "new_component", "policy_failed", "risk_score_above", "scan_failed")
+ALERT_TRIGGERS = (
+    "severity_at_least",
+    "new_component",
+    "policy_failed",
+    "risk_score_above",
+    "scan_failed",
+    "evidence_expiring",
+)
 ALERT_STATUSES = ("open", "acknowledged", "resolved")
 
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -23,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from common.db import Base, JSONType
-from common.models.base import created_column, id_column, utcnow
+from common.models.base import created_column, id_column, isoformat, utcnow
 
 POLICY_ACTIONS = ("warn", "block")
 CUSTOM_FRAMEWORK = "custom"
@@ -179,3 +181,124 @@ def inactive_framework_ids(session: Session, organization_id: str) -> set[str]:
             )
         )
     )
+
+
+AI_ROLES = ("provider", "deployer", "importer", "distributor")
+RISK_CLASSES = ("prohibited_screening", "high_risk", "limited", "minimal")
+# Annex III points 1-8 of Regulation (EU) 2024/1689, in order.
+ANNEX_III_AREAS = (
+    "biometrics",
+    "critical_infrastructure",
+    "education",
+    "employment",
+    "essential_services",
+    "law_enforcement",
+    "migration_border_control",
+    "justice_democratic_processes",
+)
+ORGANIZATION_WIDE = ""  # the profile target that applies to every scan without one of its own
+
+
+class AISystemProfile(Base):
+    """What the organization is for an AI system, which decides the obligations that bind it.
+
+    ``target`` is a scan target (path or n8n URL) or ``ORGANIZATION_WIDE``; a scan uses the profile
+    of its own target when there is one, else the organization-wide one. A field left NULL is
+    undecided: the controls it would decide stay warnings that "apply if".
+    """
+
+    __tablename__ = "ai_system_profiles"
+    __table_args__ = (UniqueConstraint("organization_id", "target", name="uq_ai_system_profile_target"),)
+
+    id: Mapped[str] = id_column()
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    target: Mapped[str] = mapped_column(String(1024), nullable=False, default=ORGANIZATION_WIDE)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    role: Mapped[str | None] = mapped_column(String(20))
+    risk_class: Mapped[str | None] = mapped_column(String(30))
+    annex_iii_area: Mapped[str | None] = mapped_column(String(40))
+    places_gpai_model: Mapped[bool | None] = mapped_column(Boolean)
+    updated_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow, nullable=False
+    )
+
+    def to_engine(self) -> dict:
+        """The profile as the compliance library reads it."""
+        return {
+            "id": self.id,
+            "target": self.target,
+            "role": self.role,
+            "risk_class": self.risk_class,
+            "annex_iii_area": self.annex_iii_area,
+            "places_gpai_model": self.places_gpai_model,
+        }
+
+
+class ControlEvidence(Base):
+    """An attestation that a manual control is met: a note, an optional file, who attested it, until when.
+
+    The file lives in the row like an export's (``content`` deferred). ``attested_by_email`` keeps
+    who attested after the account is gone, because the attestation is a record.
+    """
+
+    __tablename__ = "control_evidence"
+    __table_args__ = (Index("ix_control_evidence_control", "organization_id", "framework_id", "control_id"),)
+
+    id: Mapped[str] = id_column()
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    framework_id: Mapped[str] = mapped_column(String(100), nullable=False)
+    control_id: Mapped[str] = mapped_column(String(100), nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    attested_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    attested_by_email: Mapped[str] = mapped_column(String(320), nullable=False)
+    attested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+    def to_engine(self) -> dict:
+        """The attestation as the compliance library and the exports read it (never the file itself)."""
+        return {
+            "id": self.id,
+            "framework_id": self.framework_id,
+            "control_id": self.control_id,
+            "note": self.note,
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "size_bytes": self.size_bytes,
+            "sha256": self.sha256,
+            "attested_by": self.attested_by_email,
+            "attested_at": isoformat(self.attested_at),
+            "expires_at": isoformat(self.expires_at),
+        }
+
+
+def profile_for(session: Session, organization_id: str, target: str | None) -> AISystemProfile | None:
+    """The profile of ``target``, else the organization-wide one, else None."""
+    rows = session.scalars(
+        select(AISystemProfile).where(
+            AISystemProfile.organization_id == organization_id,
+            AISystemProfile.target.in_({target or ORGANIZATION_WIDE, ORGANIZATION_WIDE}),
+        )
+    )
+    by_target = {row.target: row for row in rows}
+    return by_target.get(target or ORGANIZATION_WIDE) or by_target.get(ORGANIZATION_WIDE)
+
+
+def attestations(session: Session, organization_id: str) -> list[dict]:
+    """Every attestation of the organization, oldest first, in the library's shape."""
+    rows = session.scalars(
+        select(ControlEvidence)
+        .where(ControlEvidence.organization_id == organization_id)
+        .order_by(ControlEvidence.attested_at, ControlEvidence.id)
+    )
+    return [row.to_engine() for row in rows]

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from common.db import Base
+from common.db import Base, JSONType
 from common.models.base import created_column, id_column, utcnow
 
 ROLES = ("viewer", "analyst", "editor", "admin")
@@ -38,6 +38,8 @@ class Organization(Base):
     personal: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     audit_retention_days: Mapped[int] = mapped_column(Integer, default=90, nullable=False)
     created_at: Mapped[datetime] = created_column()
+    # Directories this organization's scans are confined to (within SCAN_ROOTS); None: no narrowing.
+    scan_roots: Mapped[list | None] = mapped_column(JSONType)
 
 
 class Membership(Base):

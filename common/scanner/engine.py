@@ -22,8 +22,8 @@ from pathlib import Path
 from common.scanner import deep as deep_resolution
 from common.scanner.catalog import PACKAGE_TYPES, is_pinned, lifecycle_flags, looks_like_hf_id, match_model
 from common.scanner.detectors.base import FileReport, Finding
-from common.scanner.detectors.secrets import redact
-from common.scanner.model import Component, Location, Relationship, ScanResult, ScanWarning
+from common.scanner.model import Component, Relationship, ScanResult, ScanWarning
+from common.scanner.redaction import mask_value
 from common.scanner.risk import score_component
 from common.scanner.walker import WalkEntry, walk
 from common.scanner.worker import die_with_parent, scan_chunk
@@ -40,7 +40,7 @@ IN_PROCESS_BELOW_FILES = 150
 
 
 def fingerprint(key: str) -> str:
-    digest = hashlib.sha256(key.lower().encode("utf-8")).hexdigest()[:32]
+    digest = hashlib.sha256(key.lower().encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
 
 
@@ -148,11 +148,8 @@ def merge_findings(findings: Iterable[Finding], scopes: dict[str, str]) -> tuple
         for finding in group:
             flags |= finding.flags
             location = finding.location
-            clean = redact(location.snippet)
-            if clean != location.snippet:
-                location = Location(file=location.file, line=location.line, snippet=clean)
             locations.setdefault((location.file, location.line, location.snippet), location)
-            _merge_metadata(metadata, finding.metadata)
+            _merge_metadata(metadata, mask_value("", finding.metadata))
         ordered = [locations[k] for k in sorted(locations)]
         if len(ordered) > MAX_LOCATIONS:
             metadata["location_count"] = len(ordered)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from common.scanner.display import utf8_clean
+from common.scanner.redaction import clip, mask_text
+
 COMPONENT_TYPES = (
     "llm_provider",
     "agent_framework",
@@ -34,10 +37,13 @@ SCOPES = ("production", "test")
 class Location:
     file: str  # path relative to the scan root, POSIX separators
     line: int  # 1-based; 0 when the finding is about the whole file
-    snippet: str = ""  # secrets already masked
+    snippet: str = ""  # masked, then cut to SNIPPET_CHARS, on construction
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "snippet", clip(self.snippet))
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return utf8_clean(asdict(self))
 
 
 @dataclass
@@ -72,7 +78,7 @@ class Component:
         data = asdict(self)
         data["locations"] = [loc.to_dict() for loc in self.locations]
         data["risk_factors"] = [rf.to_dict() for rf in self.risk_factors]
-        return data
+        return utf8_clean(data)
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,7 @@ class Relationship:
     relation: str  # declares, contains, uses_model, uses_tool, calls, has_node, ...
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return utf8_clean(asdict(self))
 
 
 @dataclass
@@ -96,8 +102,11 @@ class ScanWarning:
     file: str
     message: str
 
+    def __post_init__(self) -> None:
+        self.message = mask_text(self.message)
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        return utf8_clean(asdict(self))
 
 
 @dataclass

@@ -2,8 +2,10 @@
 
 The walk honours ``.gitignore`` files (at every level) and a ``.truseraignore``
 at the root, skips dependency/vendored/virtualenv folders, and never follows a
-symlink into a directory it has already visited (loops become warnings). It
-only stats files; reading is left to the detector processes.
+symlink into a directory it has already visited (loops become warnings) nor one
+whose resolved path leaves the scan target (a warning too: a repository must not
+make the scanner read the host's files). It only stats files; reading is left
+to the detector processes.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def _read_ignore_spec(directory: Path, base: str, names: tuple[str, ...]) -> _Ig
     lines: list[str] = []
     for name in names:
         path = directory / name
-        if path.is_file():
+        if path.is_file() and not path.is_symlink():  # a linked ignore file could name any file
             try:
                 lines.extend(path.read_text(encoding="utf-8", errors="replace").splitlines())
             except OSError:
@@ -64,6 +66,10 @@ def scope_for(relpath: str) -> str:
     return "production"
 
 
+def _inside(path: str, root: str) -> bool:
+    return os.path.commonpath([path, root]) == root
+
+
 def walk(
     root: Path,
     warn: Callable[[str, str], None],
@@ -76,6 +82,7 @@ def walk(
     skip_dirs = set(rules["skip_dirs"])
     venv_markers = rules["venv_markers"]
     entries: list[WalkEntry] = []
+    real_root = os.path.realpath(root)
     root_spec = _read_ignore_spec(root, "", IGNORE_FILES)
     visited: set[tuple[int, int]] = set()
     root_stat = root.stat()
@@ -102,6 +109,9 @@ def walk(
                 warn(relpath, f"cannot stat: {exc.strerror or exc}")
                 continue
             if any(spec.ignores(relpath, is_dir) for spec in specs):
+                continue
+            if is_symlink and not _inside(os.path.realpath(child.path), real_root):
+                warn(relpath, "symlink leads outside the scan target; not followed")
                 continue
             if is_dir:
                 if child.name in skip_dirs or any(

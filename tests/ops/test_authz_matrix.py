@@ -24,6 +24,7 @@ validation before the resource is looked up (and so hide a 404) comes from ``BOD
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import secrets
@@ -88,6 +89,16 @@ ROUTES = {
     "PUT /compliance/frameworks/:id": "editor",  # extension: like the custom rules
     "GET /compliance/evaluations": "viewer",  # extension
     "GET /compliance/evaluations/:id": "viewer",  # extension
+    "POST /compliance/profiles": "editor",  # extension: the AI system profile
+    "GET /compliance/profiles": "viewer",  # extension
+    "GET /compliance/profiles/:id": "viewer",  # extension
+    "PUT /compliance/profiles/:id": "editor",  # extension
+    "DELETE /compliance/profiles/:id": "editor",  # extension
+    "POST /compliance/evidence": "editor",  # extension: attestations for manual controls
+    "GET /compliance/evidence": "viewer",  # extension
+    "GET /compliance/evidence/:id": "viewer",  # extension
+    "GET /compliance/evidence/:id/file": "viewer",  # extension
+    "DELETE /compliance/evidence/:id": "editor",  # extension
     # Policies
     "POST /policies": "editor",
     "GET /policies": "viewer",
@@ -119,6 +130,8 @@ ROUTES = {
     "GET /auth/invitations": AUTHENTICATED,  # extension: the caller's invitations to organizations
     "POST /auth/invitations/:id/accept": AUTHENTICATED,  # extension
     "DELETE /auth/invitations/:id": AUTHENTICATED,  # extension: decline
+    "GET /organizations/:orgId/scan-roots": "admin",  # extension: per-organization scan roots
+    "PUT /organizations/:orgId/scan-roots": "admin",  # extension
     # SSO / OIDC
     "PUT /organizations/:orgId/sso": "admin",
     "GET /organizations/:orgId/sso": "viewer",
@@ -172,6 +185,8 @@ RESOURCE_BY_SEGMENT = {
     "rules": "compliance_rule",
     "frameworks": "framework",
     "evaluations": "evaluation",
+    "profiles": "ai_profile",
+    "evidence": "evidence",
     "policies": "policy",
     "schedules": "schedule",
     "organizations": "organization",
@@ -201,6 +216,7 @@ SSO_CONFIG = {
 BODIES: dict[str, Callable[[Matrix, Caller], dict]] = {
     "PUT /compliance/rules/*": lambda m, c: {"enabled": True},
     "PUT /compliance/frameworks/*": lambda m, c: {"active": True},
+    "PUT /compliance/profiles/*": lambda m, c: {"name": "matrix"},
     "PUT /policies/*": lambda m, c: {"enabled": True},
     "PUT /schedules/*": lambda m, c: {"enabled": False},
     "PUT /webhooks/*": lambda m, c: {"enabled": True},
@@ -209,6 +225,7 @@ BODIES: dict[str, Callable[[Matrix, Caller], dict]] = {
     "POST /scans/*/export": lambda m, c: {"format": "csv"},
     "POST /organizations/*/members": lambda m, c: {"email": m.fresh_user().email, "role": "viewer"},
     "PUT /organizations/*/sso": lambda m, c: SSO_CONFIG,
+    "PUT /organizations/*/scan-roots": lambda m, c: {"scan_roots": None},
     "POST /organizations/*/sso/toggle": lambda m, c: {"enabled": False},
     "DELETE /auth/account": lambda m, c: {"password": PASSWORD},
 }
@@ -383,6 +400,23 @@ class Matrix:
             session.flush()
             return alert.id
 
+    def _evidence(self) -> str:
+        """An attestation with a file, so that its file endpoint has something to serve."""
+        response = self.client.post(
+            "/api/v1/compliance/evidence",
+            data={
+                "framework_id": "eu-ai-act",
+                "control_id": "ART12",
+                "note": "matrix attestation",
+                "expires_at": "2999-01-01T00:00:00+00:00",
+                "file": (io.BytesIO(b"retention: 6 months"), "logging.txt", "text/plain"),
+            },
+            content_type="multipart/form-data",
+            headers=self.owner.headers(self.org["id"]),
+        )
+        assert response.status_code == 201, response.json
+        return response.json["id"]
+
     def create(self, kind: str) -> str:
         makers = {
             "scan": self._scan,
@@ -400,6 +434,10 @@ class Matrix:
                 "/api/v1/compliance/frameworks", headers=self.owner.headers(self.org["id"])
             ).json["items"][0]["id"],
             "evaluation": lambda: self.post(f"/scans/{self.resource('scan')}/evaluate", {}, 202),
+            "ai_profile": lambda: self.post(
+                "/compliance/profiles", {"target": f"/matrix/{secrets.token_hex(4)}", "role": "deployer"}
+            ),
+            "evidence": self._evidence,
             "policy": lambda: self.post(
                 "/policies",
                 {

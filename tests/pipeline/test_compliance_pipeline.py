@@ -180,9 +180,11 @@ def test_a_scan_is_judged_by_frameworks_rules_and_policies_then_reevaluated(clie
         ("owasp-llm-top10", "LLM03"): ("fail", [old_model]),
         ("owasp-llm-top10", "LLM08"): ("not_applicable", []),
         ("owasp-llm-top10", "LLM09"): ("warning", [old_model]),
-        ("eu-ai-act", "ART15"): ("fail", [openai]),
-        ("eu-ai-act", "ART11"): ("fail", [deepseek_model]),
-        ("iso-iec-42001", "A.6.2.6"): ("fail", [old_model]),
+        # no AI system profile yet: provider obligations only "apply if", so they warn
+        ("eu-ai-act", "ART15"): ("warning", [openai]),
+        ("eu-ai-act", "ART11"): ("warning", [deepseek_model]),
+        # a manual control: what the scan sees of it is a warning-only indicator
+        ("iso-iec-42001", "A.6.2.6"): ("warning", [old_model]),
         ("nist-ai-rmf", "MS-2.7"): ("fail", [openai]),
         ("nist-ai-rmf", "MG-3.1"): ("fail", [old_model]),
     }

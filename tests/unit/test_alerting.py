@@ -113,3 +113,41 @@ def test_scan_failed_only_on_failed_scans_and_nothing_else_does():
     assert evaluate("scan_failed", {}, facts([KEY])) is None
     running = ScanFacts(scan_id="s", target="/repo", status="running", components=[KEY])
     assert evaluate("severity_at_least", {"severity": "low"}, running) is None
+
+
+def attestation(aid, control_id, expires, attested="2026-01-01T00:00:00+00:00"):
+    return {
+        "id": aid,
+        "framework_id": "eu-ai-act",
+        "control_id": control_id,
+        "note": "n",
+        "attested_by": "auditor@example.com",
+        "attested_at": attested,
+        "expires_at": expires,
+    }
+
+
+@pytest.mark.parametrize("days", [-1, 366, "30", True])
+def test_evidence_expiring_days_are_validated(days):
+    assert "params.days" in validate_params("evidence_expiring", {"days": days})
+
+
+def test_evidence_expiring_looks_at_the_attestation_that_speaks_for_each_control():
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    soon = attestation("a1", "ART12", "2026-06-20T00:00:00+00:00")
+    renewed = attestation("a2", "ART12", "2027-06-01T00:00:00+00:00", attested="2026-05-01T00:00:00+00:00")
+    lapsed = attestation("a3", "ART99", "2026-05-01T00:00:00+00:00")
+    assert validate_params("evidence_expiring", {}) == {}
+    assert evaluate("evidence_expiring", {}, facts([], attestations=[soon, renewed], now=now)) is None
+    match = evaluate("evidence_expiring", {"days": 30}, facts([], attestations=[soon], now=now))
+    assert (match.severity, [a["id"] for a in match.details["attestations"]]) == ("medium", ["a1"])
+    assert evaluate("evidence_expiring", {"days": 7}, facts([], attestations=[soon], now=now)) is None
+    match = evaluate("evidence_expiring", {"days": 0}, facts([], attestations=[soon, lapsed], now=now))
+    assert (match.severity, match.details["expired"], match.details["attestations"][0]["id"]) == (
+        "high",
+        1,
+        "a3",
+    )
+    assert evaluate("evidence_expiring", {}, facts([], now=now)) is None

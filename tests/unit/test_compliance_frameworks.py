@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import yaml
 
@@ -74,7 +76,19 @@ RISKY_EDGES = [
 ]
 
 
+ON = date(2026, 9, 1)  # after the EU AI Act's general application date, so results do not follow the calendar
+
+MANUAL = {
+    "eu-ai-act": {"ART12"},
+    "iso-iec-42001": {"A.4.3", "A.6.2.6", "A.6.2.7", "A.10.2"},
+    "nist-ai-rmf": {"GV-6.1"},
+    "owasp-llm-top10": set(),
+}
+WEAK_PROXIES = {"eu-ai-act": {"ART5", "ART6"}, "owasp-llm-top10": {"LLM01", "LLM07", "LLM09"}}
+
+
 def results(components, summary=None, relationships=(), **kwargs):
+    kwargs.setdefault("on", ON)
     result = evaluate_frameworks(components, summary or {}, list(relationships), **kwargs)
     return {framework["id"]: framework for framework in result["frameworks"]}
 
@@ -121,47 +135,143 @@ def test_builtin_frameworks_load_with_versions():
             assert control.limitations and control.remediation and control.reference
 
 
-def test_clean_inventory_passes_everything_it_can():
+def test_framework_texts_follow_the_official_documents():
+    frameworks = {f.id: f for f in load_frameworks()}
+    nist = {c.id: c.title for c in frameworks["nist-ai-rmf"].controls}
+    assert nist["GV-1.6"] == (
+        "Mechanisms are in place to inventory AI systems and are resourced according to organizational risk "
+        "priorities."
+    )
+    assert nist["GV-6.1"].startswith(
+        "Policies and procedures are in place that address AI risks associated with"
+    )
+    assert nist["MP-4.1"].startswith("Approaches for mapping AI technology and legal risks of its components")
+    assert nist["MG-3.1"].startswith(
+        "AI risks and benefits from third-party resources are regularly monitored"
+    )
+    assert nist["MG-3.2"].startswith("Pre-trained models which are used for development are monitored")
+    assert frameworks["owasp-llm-top10"].source.endswith("/owasp-top-10-for-llm-applications-2025/")
+    eu = {c.id: c for c in frameworks["eu-ai-act"].controls}
+    assert (
+        eu["ART15"].reference.endswith("Article 15(5)")
+        and "exploiting system vulnerabilities" in eu["ART15"].description
+    )
+    assert "democratic processes" in eu["ART6"].description
+    assert "does not make an organization a" in eu["ART53"].description
+    assert "Plain face or emotion" in eu["ART5"].description
+
+
+def test_clean_inventory_passes_only_what_the_scan_can_show():
     by_id = results(CLEAN)
     assert statuses(by_id["eu-ai-act"]) == {
-        "ART5": "pass",
-        "ART6": "pass",
+        "ART5": "no_indicator",
+        "ART6": "no_indicator",
         "ART11": "pass",
-        "ART12": "pass",
+        "ART12": "manual",
         "ART15": "pass",
         "ART50": "not_applicable",
         "ART53": "pass",
     }
-    assert set(statuses(by_id["owasp-llm-top10"]).values()) == {"pass"}
-    assert set(statuses(by_id["nist-ai-rmf"]).values()) == {"pass"}
-    assert set(statuses(by_id["iso-iec-42001"]).values()) == {"pass"}
-    for framework in by_id.values():
+    for framework_id, framework in by_id.items():
+        by_status = statuses(framework)
+        assert {c for c, s in by_status.items() if s == "manual"} == MANUAL[framework_id]
+        assert {c for c, s in by_status.items() if s == "no_indicator"} == WEAK_PROXIES.get(
+            framework_id, set()
+        )
+        assert set(by_status.values()) <= {"pass", "manual", "no_indicator", "not_applicable"}
         assert framework["score"] == 100
+        evaluated = sum(s == "pass" for s in by_status.values())
+        assert framework["coverage"] == {"evaluated": evaluated, "total": len(by_status)}
     assert evidence(by_id["eu-ai-act"])["ART53"] == ["m1", "p1"]
+    assert evidence(by_id["eu-ai-act"])["ART12"] == []
 
 
-def test_eu_ai_act_on_risky_inventory():
+def test_one_pinned_model_gets_no_pass_on_a_process_control():
+    one_call = [component("m1", "model", "gpt-4o-2024-08-06", provider="openai")]
+    for framework in results(one_call).values():
+        for control in framework["controls"]:
+            if control["id"] in MANUAL[framework["id"]] | WEAK_PROXIES.get(framework["id"], set()):
+                assert control["status"] in ("manual", "no_indicator"), (framework["id"], control["id"])
+        assert framework["coverage"]["evaluated"] < framework["coverage"]["total"]
+    eu = statuses(results(one_call)["eu-ai-act"])
+    assert (eu["ART12"], eu["ART5"]) == ("manual", "no_indicator")
+
+
+def test_eu_ai_act_on_risky_inventory_without_a_profile_warns_what_applies_if():
     eu = results(RISKY, RISKY_SUMMARY, RISKY_EDGES)["eu-ai-act"]
     assert statuses(eu) == {
-        "ART5": "warning",
-        "ART6": "pass",
-        "ART11": "fail",
-        "ART12": "fail",
-        "ART15": "fail",
+        "ART5": "no_indicator",
+        "ART6": "warning",
+        "ART11": "warning",
+        "ART12": "warning",
+        "ART15": "warning",
         "ART50": "warning",
-        "ART53": "fail",
+        "ART53": "warning",
     }
-    assert evidence(eu) | {"ART6": None} == {
-        "ART5": ["f1"],
-        "ART6": None,
+    assert evidence(eu) == {
+        "ART5": [],
+        "ART6": ["f1"],
         "ART11": ["m2"],
         "ART12": ["s1"],
         "ART15": ["k1", "w1", "t1"],
         "ART50": ["w1"],
         "ART53": ["m2"],
     }
-    assert eu["counts"] == {"pass": 1, "fail": 4, "warning": 2, "not_applicable": 0}
-    assert eu["score"] == 29
+    by_control = {c["id"]: c for c in eu["controls"]}
+    assert by_control["ART11"]["message"].startswith(
+        "Applies if the organization is the provider of a high-risk"
+    )
+    assert by_control["ART11"]["applicability"] == "unknown"
+    assert by_control["ART12"]["message"].startswith("Applies if the AI system is high-risk")
+    assert "Needs evidence" in by_control["ART12"]["message"]
+    assert (by_control["ART11"]["applies_from"], by_control["ART5"]["applies_from"]) == (
+        "2026-08-02",
+        "2025-02-02",
+    )
+    assert "Article 113" in by_control["ART11"]["date_source"]
+    assert by_control["ART11"]["amendments"][0]["date"] == "2025-11-19"
+    assert "proposed" in by_control["ART11"]["amendments"][0]["status"]
+    assert eu["counts"]["warning"] == 6 and eu["counts"]["no_indicator"] == 1
+    assert eu["score"] == 50
+
+
+def test_the_profile_decides_which_obligations_bind():
+    high_risk_provider = {"role": "provider", "risk_class": "high_risk", "places_gpai_model": False}
+    eu = statuses(results(RISKY, RISKY_SUMMARY, RISKY_EDGES, profile=high_risk_provider)["eu-ai-act"])
+    assert (eu["ART11"], eu["ART15"], eu["ART12"], eu["ART53"]) == (
+        "fail",
+        "fail",
+        "warning",
+        "not_applicable",
+    )
+    gpai_provider = {"role": "provider", "risk_class": "minimal", "places_gpai_model": True}
+    eu = statuses(results(RISKY, RISKY_SUMMARY, RISKY_EDGES, profile=gpai_provider)["eu-ai-act"])
+    assert (eu["ART11"], eu["ART12"], eu["ART53"]) == ("not_applicable", "not_applicable", "fail")
+    deployer = {"role": "deployer", "risk_class": None, "places_gpai_model": None}
+    eu = statuses(results(RISKY, RISKY_SUMMARY, RISKY_EDGES, profile=deployer)["eu-ai-act"])
+    assert (eu["ART11"], eu["ART15"], eu["ART53"]) == ("not_applicable", "not_applicable", "not_applicable")
+
+
+def test_an_obligation_not_yet_applicable_is_a_dated_warning():
+    profile = {"role": "provider", "risk_class": "high_risk", "places_gpai_model": False}
+    eu = results(RISKY, RISKY_SUMMARY, RISKY_EDGES, profile=profile, on=date(2026, 1, 1))["eu-ai-act"]
+    art11 = next(c for c in eu["controls"] if c["id"] == "ART11")
+    assert art11["status"] == "warning"
+    assert art11["message"].startswith("Applies from 2026-08-02.")
+
+
+def test_plain_emotion_recognition_is_an_annex_iii_indicator_not_a_prohibited_practice():
+    plain = [component("f1", "model_file", "models/emotion_recognition.onnx")]
+    at_work = [component("f1", "model_file", "models/employee_emotion_recognition.onnx")]
+    assert [statuses(results(c)["eu-ai-act"])[i] for c in (plain, at_work) for i in ("ART5", "ART6")] == [
+        "no_indicator",
+        "warning",
+        "warning",
+        "warning",
+    ]
+    voting = [component("x1", "llm_provider", "openai", provider="openai", version="1")]
+    voting[0]["locations"] = [{"file": "src/election_assistant.py", "line": 1}]
+    assert statuses(results(voting)["eu-ai-act"])["ART6"] == "warning"
 
 
 def test_owasp_on_risky_inventory():
@@ -197,7 +307,7 @@ def test_nist_on_risky_inventory():
     nist = results(RISKY, RISKY_SUMMARY, RISKY_EDGES)["nist-ai-rmf"]
     assert statuses(nist) == {
         "GV-1.6": "warning",
-        "GV-6.1": "warning",
+        "GV-6.1": "warning",  # manual; its indicators only warn
         "MP-4.1": "fail",
         "MS-2.7": "fail",
         "MG-3.1": "fail",
@@ -219,17 +329,26 @@ def test_iso_42001_on_risky_inventory():
     iso = results(RISKY, RISKY_SUMMARY, RISKY_EDGES)["iso-iec-42001"]
     assert statuses(iso) == {
         "A.4.2": "fail",
-        "A.4.3": "not_applicable",
+        "A.4.3": "manual",
         "A.4.4": "warning",
         "A.4.5": "not_applicable",
-        "A.6.2.6": "fail",
-        "A.6.2.7": "fail",
+        "A.6.2.6": "warning",
+        "A.6.2.7": "warning",
         "A.10.2": "warning",
         "A.10.3": "fail",
     }
+    assert evidence(iso)["A.6.2.6"] == ["m1"]
     assert evidence(iso)["A.10.2"] == ["m2", "f1"]
     assert evidence(iso)["A.10.3"] == ["s1", "f1"]
-    assert iso["counts"] == {"pass": 0, "fail": 4, "warning": 2, "not_applicable": 2}
+    assert iso["counts"] == {
+        "pass": 0,
+        "fail": 2,
+        "warning": 4,
+        "not_applicable": 1,
+        "no_indicator": 0,
+        "manual": 1,
+    }
+    assert iso["coverage"] == {"evaluated": 6, "total": 8}
 
 
 def test_nist_severity_thresholds_read_the_summary():
@@ -257,10 +376,14 @@ def test_excessive_agency_follows_the_graph():
     assert llm06([tool], [{"source": "a1", "target": "t1", "relation": "uses_tool"}]) == "not_applicable"
 
 
-def test_empty_scan_is_not_applicable_everywhere():
+def test_empty_scan_gets_no_score():
     for framework in results([], {"total_components": 0}).values():
-        assert set(statuses(framework).values()) == {"not_applicable"}, framework["id"]
-        assert framework["score"] == 100
+        by_status = statuses(framework)
+        assert {c for c, s in by_status.items() if s == "manual"} == MANUAL[framework["id"]]
+        assert set(by_status.values()) <= {"not_applicable", "manual"}, framework["id"]
+        assert framework["score"] is None
+        assert "No AI component" in framework["score_reason"]
+        assert framework["coverage"] == {"evaluated": 0, "total": len(by_status)}
         assert all(control["evidence"] == [] for control in framework["controls"])
 
 
@@ -311,7 +434,8 @@ def test_only_the_requested_frameworks_are_evaluated():
 def test_score():
     assert compliance_score({"pass": 3, "fail": 1, "warning": 0, "not_applicable": 5}) == 75
     assert compliance_score({"pass": 1, "fail": 0, "warning": 1, "not_applicable": 0}) == 75
-    assert compliance_score({"pass": 0, "fail": 0, "warning": 0, "not_applicable": 2}) == 100
+    assert compliance_score({"pass": 0, "fail": 0, "warning": 0, "not_applicable": 2}) is None
+    assert compliance_score({"pass": 1, "fail": 1, "no_indicator": 4, "manual": 3}) == 50
 
 
 def test_catalog_lists_controls_with_their_checks():
@@ -329,7 +453,12 @@ def test_catalog_lists_controls_with_their_checks():
                 "checks",
                 "remediation",
                 "limitations",
+                "assessment",
+                "evidence_required",
+                "applicability",
+                "obligation",
             }
+            assert (control["assessment"] == "manual") == bool(control["evidence_required"])
 
 
 MINIMAL_FRAMEWORK = """
@@ -379,6 +508,25 @@ def test_a_new_framework_is_a_data_file(tmp_path):
         (
             lambda d: d["controls"][0]["checks"][0].update(linked={"to": {}, "direction": "up"}),
             "controls.0.checks.0.linked.direction",
+        ),
+        (lambda d: d["controls"][0].update(assessment="manual"), "controls.0.evidence_required"),
+        (
+            lambda d: d["controls"][0].update(applicability={"roles": ["vendor"], "condition": "x"}),
+            "controls.0.applicability.roles",
+        ),
+        (
+            lambda d: d["controls"][0].update(obligation={"applies_from": "2026-13-01", "source": "x"}),
+            "controls.0.obligation.applies_from",
+        ),
+        (
+            lambda d: d["controls"][0].update(
+                obligation={
+                    "applies_from": "2026-08-02",
+                    "source": "x",
+                    "amendments": [{"date": "2025-11-19"}],
+                }
+            ),
+            "controls.0.obligation.amendments.0.note",
         ),
     ],
 )

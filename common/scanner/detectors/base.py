@@ -49,7 +49,7 @@ class SourceFile:
     def location(self, line: int, snippet: str | None = None) -> Location:
         if snippet is None:
             snippet = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
-        return Location(file=self.relpath, line=line, snippet=snippet[:200])
+        return Location(file=self.relpath, line=line, snippet=snippet)
 
 
 @dataclass

@@ -27,6 +27,7 @@ import yaml
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.containers import parse_image
 from common.scanner.model import Location
+from common.scanner.redaction import clip
 from common.scanner.textutil import mask_secret, secret_hash
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "mcp_servers.yaml"
@@ -90,12 +91,6 @@ def secret_rules() -> SecretRules:
 def secret_record(field_name: str, value: str) -> dict:
     """What is stored about a hard-coded secret: never the value itself."""
     return {"field": field_name, "masked": mask_secret(value), "hash": secret_hash(value)}
-
-
-def mask_text(text: str, secrets: Iterable[str]) -> str:
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, mask_secret(secret))
-    return text
 
 
 URL_CREDENTIALS_RE = re.compile(r"^[a-z][a-z0-9+.-]*://([^/@\s:]+):([^/@\s]+)@", re.IGNORECASE)
@@ -399,4 +394,4 @@ class McpConfigDetector(Detector):
     @staticmethod
     def masked_location(file: SourceFile, line: int, secrets: list[str]) -> Location:
         snippet = file.lines[line - 1].strip() if 0 < line <= len(file.lines) else ""
-        return file.location(line, mask_text(snippet, secrets))
+        return file.location(line, clip(snippet, known=secrets))

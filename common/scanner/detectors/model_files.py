@@ -27,6 +27,7 @@ from pathlib import Path
 import yaml
 
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.redaction import clip
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "model_files.yaml"
 HEADER_BYTES = 64
@@ -149,7 +150,7 @@ def read_safetensors(handle, size: int, header: bytes) -> dict | None:
     if dtypes:
         details["dtypes"] = dtypes
     if isinstance(table.get("__metadata__"), dict):
-        details["metadata"] = {str(k): str(v)[:200] for k, v in list(table["__metadata__"].items())[:20]}
+        details["metadata"] = {str(k): clip(str(v)) for k, v in list(table["__metadata__"].items())[:20]}
     return details
 
 

@@ -33,7 +33,7 @@ import re
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -41,13 +41,13 @@ import yaml
 
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.mcp_config import load_data as mcp_data
-from common.scanner.detectors.mcp_config import mask_text, safe_url, secret_record, secret_rules
+from common.scanner.detectors.mcp_config import safe_url, secret_record, secret_rules
 from common.scanner.model import Location
+from common.scanner.redaction import clip
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "n8n.yaml"
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PARAMETER_DEPTH = 32
-SNIPPET_CHARS = 200
 NAME_RE = re.compile(r'"name"\s*:\s*("(?:[^"\\]|\\.)*")')
 
 
@@ -217,8 +217,22 @@ class WorkflowAnalysis:
         self.name = str(workflow.get("name") or workflow.get("id") or Path(relpath).stem)
 
     def location(self, line: int, fallback: str, secrets: Iterable[str] = ()) -> Location:
-        snippet = mask_text(self.index.snippet(line, fallback), secrets)
-        return Location(file=self.relpath, line=line, snippet=snippet[:SNIPPET_CHARS])
+        snippet = clip(self.index.snippet(line, fallback), known=[*self.workflow_secrets, *secrets])
+        return Location(file=self.relpath, line=line, snippet=snippet)
+
+    @cached_property
+    def workflow_secrets(self) -> list[str]:
+        """Every literal credential in the workflow's nodes: a minified workflow is one line, so the
+        snippet of any node or of the workflow itself can hold any node's secret."""
+        rules = secret_rules()
+        nodes = self.workflow.get("nodes")
+        return [
+            value
+            for node in (nodes if isinstance(nodes, list) else [])
+            if isinstance(node, dict) and isinstance(node.get("parameters"), dict)
+            for _, name, value in strings_in(node["parameters"])
+            if rules.is_secret(name, value)
+        ]
 
     def run(self) -> list[Finding]:
         raw_nodes = self.workflow.get("nodes")
@@ -424,7 +438,7 @@ class WorkflowAnalysis:
                 if match := pattern.search(text):
                     target.flags.add("dangerous_code")
                     target.metadata.setdefault("dangerous_code", []).append(
-                        f"{node.name}: {match.group(0)[:80]}"
+                        f"{node.name}: {clip(match.group(0), 80)}"
                     )
                     return
 

@@ -94,7 +94,7 @@ class NotebookDetector(Detector):
     def shell_model(self, file: SourceFile, cell: int, line: int, text: str, found: tuple) -> Finding:
         key, name, provider, metadata = found
         location = Location(
-            file=file.relpath, line=line, snippet=f"[cell {cell}, line {line}] {text.strip()}"[:200]
+            file=file.relpath, line=line, snippet=f"[cell {cell}, line {line}] {text.strip()}"
         )
         return Finding(
             key=key,

@@ -137,7 +137,7 @@ class _Analyzer:
     def location(self, line: int) -> Location:
         reported, prefix = self.locate(line)
         snippet = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
-        return Location(file=self.relpath, line=reported, snippet=(prefix + snippet)[:200])
+        return Location(file=self.relpath, line=reported, snippet=prefix + snippet)
 
     def add(self, **kwargs) -> Finding:
         line = kwargs.pop("line")

@@ -77,18 +77,6 @@ def is_placeholder(value: str, line: str) -> bool:
     return bool(re.search(r"(.)\1{7,}", value)) or "0123456789" in value or "abcdef" in lowered[-12:]
 
 
-def redact(text: str) -> str:
-    """Mask every credential-shaped token (placeholder or not) in a snippet."""
-    prefixed, contextual, quick, _, _ = _rules()
-    if not quick(text):
-        return text
-    for pattern, _ in prefixed:
-        text = pattern.sub(lambda m: mask_secret(m.group(0)), text)
-    for pattern, _ in contextual:
-        text = pattern.sub(lambda m: m.group(0).replace(m.group(1), mask_secret(m.group(1))), text)
-    return text
-
-
 class SecretsDetector(Detector):
     name = "secrets"
 
@@ -129,7 +117,7 @@ class SecretsDetector(Detector):
         if is_placeholder(value, line):
             return
         masked = mask_secret(value)
-        snippet = (line[: span[0]] + masked + line[span[1] :]).strip()[:200]
+        snippet = (line[: span[0]] + masked + line[span[1] :]).strip()
         package = lookup_package("id", rule["provider_id"])
         component_type = package.type if package else "llm_provider"
         yield Finding(

@@ -1,0 +1,68 @@
+"""Repository-controlled strings (file names, component names, snippets) made safe to emit.
+
+A file name is data, not text: on POSIX it is bytes, and a name that is not valid UTF-8 reaches Python
+as a ``str`` with surrogate escapes (``\\udcff``), which no UTF-8 encoder, JSON column or XML writer
+accepts. ``utf8_clean`` turns those bytes into the visible escape ``\\xff`` everywhere a scan result
+leaves the engine (the wire form, every export). ``terminal_text`` also escapes control characters
+(ESC, BEL, CR, newlines, C1 controls, bidirectional overrides) so a name cannot recolour a terminal,
+retitle it, or fake a line. ``uri_path`` percent-encodes a relative path as RFC 3986 requires.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+# C0 and C1 controls, DEL, line/paragraph separators and the bidirectional controls
+# ("Trojan Source") that reorder what a terminal shows.
+_UNSAFE_FOR_TERMINAL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def display_text(value: str) -> str:
+    """``value`` as valid UTF-8 text: surrogate-escaped bytes become ``\\xNN``, other lone surrogates
+    ``\\udNNN``."""
+    if value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        errors = "surrogateescape" if _only_escaped_bytes(value) else "backslashreplace"
+        return value.encode("utf-8", errors).decode("utf-8", "backslashreplace")
+
+
+def _only_escaped_bytes(value: str) -> bool:
+    return all(not 0xD800 <= ord(ch) <= 0xDFFF or 0xDC80 <= ord(ch) <= 0xDCFF for ch in value)
+
+
+def utf8_clean(value: object) -> object:
+    """A JSON-like structure with every string (and dict key) passed through ``display_text``."""
+    if isinstance(value, str):
+        return display_text(value)
+    if isinstance(value, dict):
+        return {utf8_clean(key): utf8_clean(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [utf8_clean(item) for item in value]
+    return value
+
+
+def terminal_text(value: object) -> str:
+    """One line of plain text: no escape sequences, no line breaks, every control shown as ``\\xNN``."""
+    text = display_text("" if value is None else str(value))
+    return _UNSAFE_FOR_TERMINAL.sub(lambda m: _escape(m.group(0)), text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def uri_path(path: str) -> str:
+    """A relative path as an RFC 3986 URI reference: every byte outside the unreserved set and ``/`` is
+    percent-encoded, so ``%2e%2e%2f`` stays a literal name, ``javascript:x`` cannot read as a scheme and
+    a non-UTF-8 byte is ``%FF``."""
+    if not _only_escaped_bytes(path):
+        path = display_text(path)
+    return quote(path.encode("utf-8", "surrogateescape"), safe="/")

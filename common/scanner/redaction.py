@@ -1,0 +1,216 @@
+"""The one masking function for every snippet and value a scan keeps.
+
+Scanned files belong to whoever controls the repository, and what a scan keeps goes into exports, the
+database and PR comments. So a snippet or value is masked *first* and cut *after* (``clip``): a key
+that crosses the cut is still whole when it is matched. ``mask_text`` masks
+
+* keys in a known provider format (``data/secrets.json``, the MCP value formats) wherever they appear;
+* any value assigned to a credential-like name (``*_API_KEY``, ``*_TOKEN``, ``*_SECRET``,
+  ``password`` …) or paired with one (``{"name": "x-api-key", "value": …}``), whether or not its
+  format is known;
+* ``Bearer``/``Basic``/``Token`` credentials and passwords in URLs;
+* the same after JSON ``\\uXXXX`` escapes are decoded (``"sk-\\u0070roj-…"`` is ``sk-proj-…``).
+
+A masked value keeps at most its first 8 and last 4 characters (``textutil.mask_secret``). Masking is
+idempotent: a masked value is never masked again. Every pattern here is linear-time (no nested
+repetition), and masking reads at most ``MASK_WINDOW`` characters of a snippet.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from common.scanner.catalog import load_json
+from common.scanner.textutil import mask_secret
+
+SNIPPET_CHARS = 200
+# A snippet is masked in a window this wide before it is cut to SNIPPET_CHARS; the token the window
+# splits is dropped, so no partial key survives the window's edge either.
+MASK_WINDOW = 4096
+MASK_MARK = "******"
+MIN_NAMED_VALUE = 6
+UNDIGITED_MIN_VALUE = 20
+
+_MCP_DATA = Path(__file__).resolve().parent / "data" / "mcp_servers.yaml"
+_BOUNDARY_BEFORE = r"(?<![A-Za-z0-9_-])"
+_BOUNDARY_AFTER = r"(?![A-Za-z0-9_-])"
+_TOKEN_CHARS = string.ascii_letters + string.digits + "_-+/=.~"
+_JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+_CREDENTIAL_NAME = (
+    r"(?:api[_.-]?key|apikey|access[_.-]?key|secret(?:[_.-]?(?:access[_.-]?)?key)?|token|"
+    r"passw(?:or)?d|private[_.-]?key|auth[_.-]?key|credentials?)"
+)
+# The generic rules are case-insensitive; they run, lower-case only, over an ASCII-lower-cased copy
+# of the text (same length, so spans carry over): several times faster than ``(?i)``.
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+_NAMED_VALUE = re.compile(
+    _CREDENTIAL_NAME + r"(?![a-z0-9_])[\"']?\s{0,16}(?:=|:|=>)\s{0,16}[\"']?"
+    r"(?P<secret>[^\s\"'`,;<>(){}\[\]|\\]+)"
+)
+# {"name": "x-api-key", "value": "…"}: HTTP headers and query parameters in n8n and MCP configs
+_NAME_VALUE_PAIR = re.compile(
+    r"\"name\"\s{0,16}:\s{0,16}\"[\w.-]{0,64}" + _CREDENTIAL_NAME + r"\"\s{0,16},\s{0,16}"
+    r"\"value\"\s{0,16}:\s{0,16}\"(?P<secret>[^\"\s]+)\""
+)
+_AUTH_SCHEME = re.compile(r"(?<![a-z0-9])(?:bearer|basic|token)\s{1,16}(?P<secret>[a-z0-9._~+/=-]+)")
+_URL_PASSWORD = re.compile(r"://[^\s/@:]{1,256}:(?P<secret>[^\s/@]{1,256})@")
+_REFERENCE_PREFIXES = ("$", "%", "os.", "process.", "env.", "import.", "self.", "config.", "settings.")
+_CREDENTIAL_NAME_RE = re.compile(r"(?i)" + _CREDENTIAL_NAME + r"$")
+
+
+# The literal start of a key format: "sk-ant-" of "sk-ant-(?:api03|admin01)-…", the alternatives of
+# "(ghp|gho|ghu)_…"; a format is only tried on text that contains one.
+_LITERAL_PREFIX = re.compile(r"[A-Za-z0-9_-]+|\(((?:[A-Za-z0-9_-]+\|)+[A-Za-z0-9_-]+)\)")
+# Cheap substring gates (on the lower-cased text) in front of the generic rules.
+_NAME_MARKERS = ("key", "token", "secret", "passw", "credential")
+_SCHEME_MARKERS = ("bearer", "basic", "token")
+
+
+@cache
+def _known_formats() -> tuple[tuple[tuple[str, ...], bool, re.Pattern], ...]:
+    """Provider key formats, specific enough to mask wherever they appear, each with the substrings one
+    of which the text must contain for it to match (``("",)``: always tried) and whether that gate is
+    checked on the lower-cased text."""
+    secrets = load_json("secrets.json")
+    mcp = yaml.safe_load(_MCP_DATA.read_text(encoding="utf-8"))["secrets"]["value_patterns"]
+    anywhere = [rule["pattern"] for rule in secrets["prefixed"]]
+    anywhere += [pattern.strip("^$") for pattern in mcp if not pattern.startswith("^Bearer")]
+    found = [
+        (
+            _literal_starts(pattern),
+            False,
+            re.compile(f"{_BOUNDARY_BEFORE}(?P<secret>{pattern}){_BOUNDARY_AFTER}"),
+        )
+        for pattern in anywhere
+    ]
+    found += [
+        (
+            ("key",),
+            True,
+            re.compile(
+                f"(?:{rule['name']})[\"']?\\s*(?:=|:|=>)\\s*[\"']?(?P<secret>{rule['value']})(?![A-Za-z0-9])"
+            ),
+        )
+        for rule in secrets["contextual"]
+    ]
+    return tuple(found)
+
+
+def _literal_starts(pattern: str) -> tuple[str, ...]:
+    """What every match of ``pattern`` starts with; ``("",)`` when that is not plain to see."""
+    match = _LITERAL_PREFIX.match(pattern)
+    if match is None or _has_top_level_alternation(pattern):
+        return ("",)
+    optional = pattern[match.end() : match.end() + 1] in ("?", "*") or pattern[match.end() :].startswith("{0")
+    if match.group(1):
+        return ("",) if optional else tuple(match.group(1).split("|"))
+    return (match.group(0)[:-1] if optional else match.group(0),)
+
+
+def _has_top_level_alternation(pattern: str) -> bool:
+    depth, escaped, in_class = 0, False, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == "|" and depth == 0:
+            return True
+    return False
+
+
+def looks_random(value: str) -> bool:
+    """A credential rather than a word or an identifier: it has a digit, or it is long."""
+    return any(ch.isdigit() for ch in value) or len(value) >= UNDIGITED_MIN_VALUE
+
+
+def _masked_once(value: str) -> str:
+    return value if MASK_MARK in value else mask_secret(value)
+
+
+def decode_json_escapes(text: str) -> str:
+    """``\\u0070`` -> ``p`` for printable characters, so an escaped key is matched like a plain one."""
+    if "\\u" not in text:
+        return text
+
+    def decode(match: re.Match) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char.isprintable() else match.group(0)
+
+    return _JSON_ESCAPE.sub(decode, text)
+
+
+def _mask_group(pattern: re.Pattern, text: str, accept, *, lower: bool = False) -> str:
+    """``text`` with the ``secret`` group of every accepted match of ``pattern`` masked; ``lower``
+    patterns are matched against the ASCII-lower-cased text."""
+    pieces, last = [], 0
+    for match in pattern.finditer(text.translate(_ASCII_LOWER) if lower else text):
+        start, end = match.span("secret")
+        value, following = text[start:end], text[end : end + 1]
+        if MASK_MARK in value or following == "*" or not accept(value, following):
+            continue
+        pieces += [text[last:start], mask_secret(value)]
+        last = end
+    return "".join([*pieces, text[last:]]) if pieces else text
+
+
+def _named_value_is_secret(value: str, following: str) -> bool:
+    if len(value) < MIN_NAMED_VALUE or following in ("(", "[") or value.startswith(_REFERENCE_PREFIXES):
+        return False
+    return looks_random(value)
+
+
+def mask_text(text: str, known: tuple[str, ...] | list[str] | set[str] = ()) -> str:
+    """``text`` with every credential masked; ``known`` are values a detector already judged secret."""
+    if not text:
+        return text
+    text = decode_json_escapes(text)
+    for secret in sorted({k for k in known if k}, key=len, reverse=True):
+        text = text.replace(secret, _masked_once(secret))
+    lowered = text.lower()
+    for markers, lower, pattern in _known_formats():
+        if any(marker in (lowered if lower else text) for marker in markers):
+            text = _mask_group(pattern, text, lambda value, following: True)
+    if any(marker in lowered for marker in _SCHEME_MARKERS):
+        text = _mask_group(
+            _AUTH_SCHEME, text, lambda value, following: len(value) >= 8 and looks_random(value), lower=True
+        )
+    if any(marker in lowered for marker in _NAME_MARKERS):
+        text = _mask_group(_NAMED_VALUE, text, _named_value_is_secret, lower=True)
+        if '"value"' in lowered:
+            text = _mask_group(_NAME_VALUE_PAIR, text, _named_value_is_secret, lower=True)
+    if "://" in text and "@" in text:
+        text = _mask_group(_URL_PASSWORD, text, lambda value, following: not value.startswith(("$", "{")))
+    return text
+
+
+def clip(text: str, limit: int = SNIPPET_CHARS, known: tuple[str, ...] | list[str] | set[str] = ()) -> str:
+    """Mask, then cut to ``limit`` characters: the only way a snippet or stored value is shortened."""
+    if len(text) > MASK_WINDOW:
+        text = text[:MASK_WINDOW].rstrip(_TOKEN_CHARS)
+    return mask_text(text, known)[:limit]
+
+
+def mask_value(name: str, value: object) -> object:
+    """A metadata value with credentials masked; a value stored under a credential-like key is masked
+    whole when it looks random."""
+    if isinstance(value, str):
+        if _CREDENTIAL_NAME_RE.search(name) and _named_value_is_secret(value.strip(), ""):
+            return _masked_once(value)
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {key: mask_value(str(key), item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_value(name, item) for item in value]
+    return value

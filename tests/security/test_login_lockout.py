@@ -1,0 +1,140 @@
+"""Brute-force protection that cannot be turned against the user (issue 12, item 7).
+
+The attack: guess a known email's password ten times from one address; before, that locked the
+account for everybody, its owner included, for 15 minutes. Now it locks that (account, address) pair;
+guessing from many addresses meets an account-wide ceiling. Behind ``TRUSTED_PROXIES`` reverse
+proxies the real client address (from X-Forwarded-For) is what the rate limit and the lockout count;
+with ``TRUSTED_PROXIES=0`` that header is ignored, so it cannot be used to dodge them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+
+import pytest
+import requests
+
+from common.config import get_settings
+from tests.helpers import PASSWORD, register_user
+from tests.ops.conftest import ApiUser, Stack
+
+ATTACKER, OWNER = "203.0.113.7", "198.51.100.2"
+
+
+def login(client, email: str, password: str, address: str, forwarded_for: str | None = None) -> int:
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    return client.post(
+        "/api/v1/auth/login",
+        json={"email": email, "password": password},
+        headers=headers,
+        environ_base={"REMOTE_ADDR": address},
+    ).status_code
+
+
+def test_an_attackers_failures_do_not_lock_the_owner_out(client):
+    victim = register_user(client)
+    answers = [login(client, victim.email, "wrong guess!", ATTACKER) for _ in range(10)]
+    assert answers == [401] * 10
+    assert login(client, victim.email, PASSWORD, ATTACKER) == 429  # the attacker's address is locked
+    assert login(client, victim.email, PASSWORD, OWNER) == 200  # the owner, elsewhere, is not
+    assert (
+        login(client, victim.email, "wrong guess!", ATTACKER) == 429
+    )  # and the owner's login unlocked nothing
+
+
+def test_the_default_account_ceiling_is_far_above_one_address():
+    settings = get_settings()
+    assert settings.login_account_failure_limit >= 20 * settings.login_failure_limit
+
+
+@pytest.fixture
+def low_account_ceiling(monkeypatch):
+    import common.config as config
+
+    monkeypatch.setattr(
+        config, "_settings", dataclasses.replace(get_settings(), login_account_failure_limit=25)
+    )
+
+
+@pytest.mark.usefixtures("low_account_ceiling")
+def test_guessing_spread_over_many_addresses_meets_the_account_ceiling(client):
+    victim = register_user(client)
+    for host in range(1, 9):
+        answers = [login(client, victim.email, "wrong guess!", f"192.0.2.{host}") for _ in range(3)]
+        assert answers == [401] * 3
+    assert login(client, victim.email, "wrong guess!", "192.0.2.200") == 401  # the 25th reaches the ceiling
+    response = client.post(
+        "/api/v1/auth/login",
+        json={"email": victim.email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "192.0.2.201"},
+    )
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
+
+
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(client):
+    """Each guess claims a new client address in X-Forwarded-For: the lockout and the rate limit still
+    see the one real peer."""
+    victim = register_user(client)
+    for n in range(10):
+        assert login(client, victim.email, "wrong guess!", ATTACKER, f"10.9.8.{n}") == 401
+    assert login(client, victim.email, PASSWORD, ATTACKER, "10.9.8.200") == 429
+    from web.ratelimits import limiter
+
+    with client.application.app_context():
+        limiter.reset()
+    # The auth group allows 30 per minute per client address; distinct emails keep the lockout out of it.
+    answers = [
+        login(client, f"nobody-{secrets.token_hex(4)}@example.com", "x" * 10, ATTACKER, f"10.7.{n}.1")
+        for n in range(31)
+    ]
+    assert answers == [401] * 30 + [429]
+
+
+@pytest.fixture(scope="module")
+def proxied_api(tmp_path_factory):
+    """The API under gunicorn with one trusted proxy hop: the test plays the proxy on loopback."""
+    stack = Stack(tmp_path_factory.mktemp("proxied"), TRUSTED_PROXIES="1")
+    stack.start_api()
+    try:
+        stack.wait_http(f"{stack.api}/health")
+        yield stack.api
+    finally:
+        stack.stop()
+
+
+def proxied_login(api: str, email: str, password: str, forwarded_for: str) -> int:
+    return requests.post(
+        f"{api}/auth/login",
+        json={"email": email, "password": password},
+        headers={"X-Forwarded-For": forwarded_for},
+        timeout=10,
+    ).status_code
+
+
+def fresh_address() -> str:
+    """Addresses of their own: the rate-limit counters in Redis outlive a test."""
+    return "198.18." + ".".join(str(secrets.randbelow(250) + 1) for _ in range(2))
+
+
+def test_behind_a_trusted_proxy_the_lockout_sees_the_real_client(proxied_api):
+    attacker, owner = fresh_address(), fresh_address()
+    victim = ApiUser(proxied_api)
+    email = requests.get(f"{proxied_api}/auth/me", headers=victim.headers, timeout=10).json()["email"]
+    # The client may prepend anything; only the address the trusted proxy appended counts.
+    for n in range(10):
+        assert proxied_login(proxied_api, email, "wrong guess!", f"6.6.6.{n}, {attacker}") == 401
+    assert proxied_login(proxied_api, email, PASSWORD, attacker) == 429
+    assert proxied_login(proxied_api, email, PASSWORD, owner) == 200
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_rate_limit_bucket(proxied_api):
+    def attempt(forwarded_for: str) -> int:
+        return proxied_login(
+            proxied_api, f"nobody-{secrets.token_hex(4)}@example.com", "x" * 10, forwarded_for
+        )
+
+    client_a, client_b = fresh_address(), fresh_address()
+    answers = [attempt(f"6.6.6.{n}, {client_a}") for n in range(31)]
+    assert answers == [401] * 30 + [429]
+    assert attempt(client_b) == 401  # another client behind the same proxy is not throttled
