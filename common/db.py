@@ -10,7 +10,8 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import JSON, create_engine, event
+from psycopg.types.json import Jsonb
+from sqlalchemy import JSON, Table, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -84,3 +85,23 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def bulk_insert(session: Session, table: Table, rows: list[dict]) -> None:
+    """Many rows of one table in the session's transaction, keyed by column name.
+
+    PostgreSQL takes them through one ``COPY`` stream; other databases through one executemany. The
+    ORM's bulk path is avoided: it splits the rows into one statement per pattern of None values.
+    """
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(table.insert(), rows)
+        return
+    columns = list(rows[0])
+    json_columns = {name for name in columns if isinstance(table.c[name].type, JSON)}
+    quoted = ", ".join(f'"{name}"' for name in columns)
+    cursor = session.connection().connection.driver_connection.cursor()
+    with cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([Jsonb(row[name]) if name in json_columns else row[name] for name in columns])

@@ -1,7 +1,9 @@
 """`make run`: the whole product on one machine, on its embedded defaults.
 
-Starts the API + WebSocket server, one Celery worker per queue and beat as
-child processes, prefixes their output, and stops them all when one dies or on Ctrl-C.
+Starts the API + WebSocket server, two Celery workers and beat as child processes, prefixes their
+output, and stops them all when one dies or on Ctrl-C. One machine does not need a pool per queue (that
+is the compose and Kubernetes layout): a prefork worker sized to the cores takes every CPU-bound queue,
+and a small thread pool the I/O-bound ones, so an idle laptop holds a handful of processes, not twenty.
 With ``FLOWER_PORT`` set, Flower joins them on that loopback port, behind basic
 authentication (``FLOWER_BASIC_AUTH=user:password``, or a generated password printed once).
 """
@@ -19,14 +21,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-QUEUE_CONCURRENCY = {
-    "scans": 2,
-    "ingest": 1,
-    "compliance": 1,
-    "exports": 1,
-    "webhooks": 4,
-    "alerts": 1,
-    "maintenance": 1,
+# name -> (queues, pool, concurrency). Scans, ingest, compliance and exports burn CPU; webhooks and alerts
+# wait on the network, which threads do cheaply. Every queue of common/tasks.py appears exactly once.
+WORKERS = {
+    "cpu": (
+        ("scans", "ingest", "compliance", "exports", "maintenance"),
+        "prefork",
+        max(2, os.cpu_count() or 2),
+    ),
+    "io": (("webhooks", "alerts"), "threads", 8),
 }
 
 
@@ -48,32 +51,27 @@ def commands(port: str) -> dict[str, list[str]]:
             "-",
             "web.wsgi:app",
         ],
-        "beat": [
-            str(BIN / "celery"),
-            "-A",
-            "workers.app",
-            "beat",
-            "--loglevel",
-            "INFO",
-            "--schedule",
-            str(ROOT / "var" / "celerybeat-schedule"),
-        ],
     }
-    for queue, concurrency in QUEUE_CONCURRENCY.items():
-        procs[f"worker-{queue}"] = [
+    for name, (queues, pool, concurrency) in WORKERS.items():
+        procs[f"worker-{name}"] = [
             str(BIN / "celery"),
             "-A",
             "workers.app",
             "worker",
             "--queues",
-            queue,
+            ",".join(queues),
             "--hostname",
-            f"{queue}@%h",
+            f"{name}@%h",
+            "--pool",
+            pool,
             "--concurrency",
             str(concurrency),
             "--loglevel",
             "INFO",
         ]
+    # Beat rides in the I/O worker (one of it on this machine, so one beat): a process of its own would
+    # import every task module only to send messages by name.
+    procs["worker-io"] += ["--beat", "--schedule", str(ROOT / "var" / "celerybeat-schedule")]
     return procs
 
 

@@ -11,11 +11,18 @@ from dataclasses import dataclass
 
 from flask import g, request
 from flask_smorest import abort
-from sqlalchemy import select
 
-from common.models import ROLE_RANK, Membership, Organization
+from common.models import ROLE_RANK, ApiKey, Organization, User
 from web.database import db
-from web.principal import AuthenticationError, Principal, ServiceUnavailable, current_principal
+from web.principal import (
+    AuthenticationError,
+    Credential,
+    Principal,
+    ServiceUnavailable,
+    current_credential,
+    current_principal,
+    load_principal,
+)
 
 PUBLIC = "public"  # no authentication
 AUTHENTICATED = "authenticated"  # any user, no organization context needed
@@ -36,35 +43,42 @@ class Context:
         return self.principal.user_id
 
 
-def _membership(organization_id: str, user_id: str) -> Membership | None:
-    return db().scalar(
-        select(Membership).where(Membership.organization_id == organization_id, Membership.user_id == user_id)
-    )
+def acting_organization(
+    credential: Credential, path_org_id: str | None
+) -> tuple[Principal, Organization, str]:
+    """The principal, the organization it acts in and its role there, in one query.
 
-
-def resolve_organization(principal: Principal, path_org_id: str | None) -> tuple[Organization, str]:
-    """Pick the acting organization: the path's, else the header's, else the bound or personal one.
-
-    A bound credential (an API key, an SSO session) acts in its own organization only.
+    The path's organization, else the header's, else the bound one (an API key's, an SSO session's),
+    else the personal one. A bound credential acts in its own organization only: an API key elsewhere
+    is refused as bound, an SSO session is answered as a non-member.
     """
     header_org = request.headers.get("X-Organization-Id")
-    bound_org = principal.bound_org_id
     if path_org_id is not None:
-        wanted, missing_status = path_org_id, 404
+        explicit, missing_status = path_org_id, 404
     elif header_org:
-        wanted, missing_status = header_org, 403
+        explicit, missing_status = header_org, 403
     else:
-        wanted, missing_status = bound_org or principal.user.personal_org_id, 403
-    if principal.api_key_org_id and wanted != bound_org:
+        explicit, missing_status = None, 403
+    session_org = credential.session_org_id
+    if explicit is not None and session_org is not None and explicit != session_org:
+        _not_a_member(missing_status)
+    if explicit is not None or session_org is not None:
+        wanted = explicit or session_org
+    else:
+        wanted = ApiKey.organization_id if credential.api_key_hash else User.personal_org_id
+    principal, role, organization = load_principal(credential, wanted)
+    g.principal = principal
+    if principal.api_key_org_id and explicit is not None and explicit != principal.api_key_org_id:
         abort(missing_status, message="This API key is bound to another organization.")
-    # An SSO session is answered as a non-member everywhere but in its own organization.
-    outside_binding = bound_org is not None and wanted != bound_org
-    membership = _membership(wanted, principal.user_id) if wanted and not outside_binding else None
-    if membership is None:
-        if missing_status == 404:
-            abort(404, message="Organization not found.")
-        abort(403, message="You are not a member of this organization.")
-    return db().get(Organization, wanted), membership.role
+    if role is None:
+        _not_a_member(missing_status)
+    return principal, organization, role
+
+
+def _not_a_member(missing_status: int):
+    if missing_status == 404:
+        abort(404, message="Organization not found.")
+    abort(403, message="You are not a member of this organization.")
 
 
 def access(role: str, *, org_arg: str | None = None):
@@ -75,13 +89,17 @@ def access(role: str, *, org_arg: str | None = None):
         def wrapper(*args, **kwargs):
             if role != PUBLIC:
                 try:
-                    principal = current_principal()
+                    if role == AUTHENTICATED:
+                        current_principal()
+                    else:
+                        principal, organization, member_role = acting_organization(
+                            current_credential(), kwargs.get(org_arg)
+                        )
                 except AuthenticationError as exc:
                     abort(401, message=str(exc), headers={"WWW-Authenticate": "Bearer"})
                 except ServiceUnavailable as exc:
                     abort(503, message=f"Authentication is temporarily unavailable: {exc}.")
                 if role != AUTHENTICATED:
-                    organization, member_role = resolve_organization(principal, kwargs.get(org_arg))
                     if ROLE_RANK[member_role] < ROLE_RANK[role]:
                         abort(403, message=f"This action requires the '{role}' role or higher.")
                     g.context = Context(principal=principal, organization=organization, role=member_role)

@@ -18,9 +18,19 @@ def page_args_with(**filters: ma.fields.Field) -> type[ma.Schema]:
     return type("ListArgs", (PageArgs,), dict(filters))
 
 
-def paginate(query: Select, page: int, per_page: int, serialize, *, rows_of_entities: bool = False) -> dict:
-    """``rows_of_entities``: the query selects several entities, and ``serialize`` takes the whole row."""
-    total = db().scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+def paginate(
+    query: Select,
+    page: int,
+    per_page: int,
+    serialize,
+    *,
+    rows_of_entities: bool = False,
+    total: int | None = None,
+) -> dict:
+    """``rows_of_entities``: the query selects several entities, and ``serialize`` takes the whole row.
+    ``total``: the size of the whole list when the caller already knows it (no ``count(*)`` then)."""
+    if total is None:
+        total = db().scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page_query = query.limit(per_page).offset((page - 1) * per_page)
     rows = db().execute(page_query).all() if rows_of_entities else db().scalars(page_query).all()
     return {"items": [serialize(row) for row in rows], "page": page, "per_page": per_page, "total": total}

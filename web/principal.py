@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import redis
 from flask import g, request
 from flask_jwt_extended import decode_token
 from jwt import PyJWTError
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
-from common.models import ApiKey, User
+from common.models import ApiKey, Organization, User
+from common.models import Membership as MembershipRow
 from common.models.base import as_utc, utcnow
 from common.redis_client import get_redis
 from common.security import API_KEY_PREFIX, hash_api_key
 from web.database import db
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class AuthenticationError(Exception):
@@ -79,27 +83,37 @@ def decode_jwt(token: str, expected_type: str) -> dict:
     return claims
 
 
-def _principal_from_api_key(token: str) -> Principal:
-    key = db().scalar(select(ApiKey).where(ApiKey.key_hash == hash_api_key(token)))
-    now = utcnow()
-    if key is None or key.revoked_at is not None:
-        raise AuthenticationError("The API key is invalid or revoked.")
-    if key.expires_at is not None and as_utc(key.expires_at) <= now:
-        raise AuthenticationError("The API key has expired.")
-    user = db().get(User, key.user_id)
-    if user is None:
-        raise AuthenticationError("The API key is invalid or revoked.")
-    key.last_used_at = now
-    return Principal(user=user, api_key_id=key.id, api_key_org_id=key.organization_id)
+@dataclass(frozen=True)
+class Credential:
+    """What a bearer token proves before the database is asked: whose it is and how it is bound.
+
+    Checking it costs no query (a JWT's signature and the Redis revocation list, or an API key's hash),
+    so the rate limiter can key on it and the one query that loads the principal can also fetch the
+    membership the view needs.
+    """
+
+    api_key_hash: str | None = None
+    user_id: str | None = None
+    session_id: str | None = None
+    session_org_id: str | None = None
+    token_jti: str | None = None
+    token_exp: int | None = None
+
+    @property
+    def rate_key(self) -> str:
+        return f"key:{self.api_key_hash[:32]}" if self.api_key_hash else f"user:{self.user_id}"
 
 
-def _principal_from_jwt(token: str) -> Principal:
+def credential_of(token: str | None) -> Credential:
+    if not token:
+        raise AuthenticationError(
+            "Authentication is required: send 'Authorization: Bearer <token or API key>'."
+        )
+    if token.startswith(API_KEY_PREFIX):
+        return Credential(api_key_hash=hash_api_key(token))
     claims = decode_jwt(token, "access")
-    user = db().get(User, claims["sub"])
-    if user is None:
-        raise AuthenticationError("The account no longer exists.")
-    return Principal(
-        user=user,
+    return Credential(
+        user_id=claims["sub"],
         session_id=claims.get("sid"),
         session_org_id=claims.get("org"),
         token_jti=claims.get("jti"),
@@ -107,20 +121,76 @@ def _principal_from_jwt(token: str) -> Principal:
     )
 
 
-def authenticate(token: str | None) -> Principal:
-    if not token:
-        raise AuthenticationError(
-            "Authentication is required: send 'Authorization: Bearer <token or API key>'."
+def current_credential() -> Credential:
+    """The request's credential, checked once and cached on ``g``."""
+    if "credential" not in g:
+        g.credential = credential_of(bearer_token())
+    return g.credential
+
+
+Loaded = tuple[Principal, str | None, Organization | None]  # the principal, its role and organization
+
+
+def load_principal(credential: Credential, organization_id=None) -> Loaded:
+    """The principal and, when ``organization_id`` is given, its role and organization there: one query.
+
+    ``organization_id`` may be an id or a SQL expression over the principal's own columns (the personal
+    organization, an API key's organization), so acting in the default organization costs no extra
+    round trip. Without a membership there, the role and organization are None.
+    """
+    if credential.api_key_hash:
+        statement = select(User, ApiKey).join(ApiKey, ApiKey.user_id == User.id)
+        statement = statement.where(ApiKey.key_hash == credential.api_key_hash)
+    else:
+        statement = select(User).where(User.id == credential.user_id)
+    if organization_id is not None:
+        statement = statement.add_columns(MembershipRow.role, Organization).outerjoin(
+            MembershipRow,
+            and_(MembershipRow.user_id == User.id, MembershipRow.organization_id == organization_id),
         )
-    if token.startswith(API_KEY_PREFIX):
-        return _principal_from_api_key(token)
-    return _principal_from_jwt(token)
+        statement = statement.outerjoin(Organization, Organization.id == MembershipRow.organization_id)
+    row = db().execute(statement).one_or_none()
+    role, organization = (
+        (row[-2], row[-1]) if row is not None and organization_id is not None else (None, None)
+    )
+    if credential.api_key_hash:
+        return _api_key_principal(row), role, organization
+    if row is None:
+        raise AuthenticationError("The account no longer exists.")
+    principal = Principal(
+        user=row[0],
+        session_id=credential.session_id,
+        session_org_id=credential.session_org_id,
+        token_jti=credential.token_jti,
+        token_exp=credential.token_exp,
+    )
+    return principal, role, organization
+
+
+def _api_key_principal(row) -> Principal:
+    key = row[1] if row is not None else None
+    now = utcnow()
+    if key is None or key.revoked_at is not None:
+        raise AuthenticationError("The API key is invalid or revoked.")
+    if key.expires_at is not None and as_utc(key.expires_at) <= now:
+        raise AuthenticationError("The API key has expired.")
+    _note_use(key, now)
+    return Principal(user=row[0], api_key_id=key.id, api_key_org_id=key.organization_id)
+
+
+def _note_use(key: ApiKey, now) -> None:
+    """``last_used_at`` to the minute, written in its own short transaction: a key polled every second
+    costs one write a minute, and a read-only request does not leave it unsaved."""
+    if key.last_used_at is not None and now - as_utc(key.last_used_at) < LAST_USED_RESOLUTION:
+        return
+    key.last_used_at = now
+    db().commit()
 
 
 def current_principal() -> Principal:
     """Authenticate the request once and cache it on ``g``."""
     if "principal" not in g:
-        g.principal = authenticate(bearer_token())
+        g.principal = load_principal(current_credential())[0]
     return g.principal
 
 
@@ -129,10 +199,9 @@ def rate_limit_key() -> str:
     if "rate_key" in g:
         return g.rate_key
     key = f"ip:{request.remote_addr}"
-    token = bearer_token()
-    if token:
+    if bearer_token():
         try:
-            key = current_principal().rate_key
+            key = current_credential().rate_key
         except (AuthenticationError, ServiceUnavailable):
             key = f"ip:{request.remote_addr}"
     g.rate_key = key

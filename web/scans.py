@@ -341,7 +341,16 @@ def list_components(args, scan_id):
             Component.flags.contains([args["flag"]]) if _is_postgres() else _flag_like(args["flag"])
         )
     query = query.order_by(Component.risk_score.desc(), Component.name, Component.id)
-    return paginate(query, args["page"], args["per_page"], lambda c: c.to_dict())
+    return paginate(
+        query, args["page"], args["per_page"], lambda c: c.to_dict(), total=_stored_total(scan, args)
+    )
+
+
+def _stored_total(scan: Scan, args: dict) -> int | None:
+    """A completed scan's components never change: its summary already counts them (no ``count(*)``)."""
+    if scan.status != "completed" or set(args) - {"page", "per_page"}:
+        return None
+    return (scan.summary or {}).get("total_components")
 
 
 def _is_postgres() -> bool:

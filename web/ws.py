@@ -45,10 +45,10 @@ from common.events import CHANNEL_PATTERN, CHANNEL_PREFIX, build_event
 from common.models import ApiKey, AuthSession, Membership, Scan, User
 from common.models.base import as_utc, utcnow
 from common.redis_client import get_redis
-from web.access import resolve_organization
+from web.access import acting_organization
 from web.database import close_session, db
 from web.extensions import sock
-from web.principal import AuthenticationError, Principal, ServiceUnavailable, authenticate, is_revoked
+from web.principal import AuthenticationError, Principal, ServiceUnavailable, credential_of, is_revoked
 
 log = logging.getLogger(__name__)
 
@@ -274,8 +274,9 @@ def _token(ws) -> str | None:
 
 
 def _authorize(token: str | None) -> tuple[Principal, str]:
-    principal = authenticate(token)
-    organization, _role = resolve_organization(principal, request.args.get("organization_id"))
+    principal, organization, _role = acting_organization(
+        credential_of(token), request.args.get("organization_id")
+    )
     return principal, organization.id
 
 

@@ -6,10 +6,10 @@ ingestion leave exactly the same rows.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete
 
 from common import events
-from common.db import session_scope
+from common.db import bulk_insert, session_scope
 from common.models import Component, Scan, ScanRelationship, ScanResultPayload
 from common.models.base import new_id, utcnow
 from common.pipeline import enqueue_after_scan
@@ -45,7 +45,7 @@ def component_rows(scan: Scan, components: list[dict]) -> list[dict]:
             "detector": c.get("detector") or "",
             "confidence": float(c.get("confidence", 1.0)),
             "scope": c.get("scope") or "production",
-            "details": mask_value("", c.get("metadata") or {}),
+            "metadata": mask_value("", c.get("metadata") or {}),
         }
         for c in components
     ]
@@ -70,11 +70,8 @@ def ingest_scan(self: PlatformTask, scan_id: str) -> None:
         components = {c["id"]: c for c in payload.get("components", [])}
         session.execute(delete(Component).where(Component.scan_id == scan_id))
         session.execute(delete(ScanRelationship).where(ScanRelationship.scan_id == scan_id))
-        if components:
-            session.execute(insert(Component), component_rows(scan, list(components.values())))
-        edges = edge_rows(scan_id, payload.get("relationships", []))
-        if edges:
-            session.execute(insert(ScanRelationship), edges)
+        bulk_insert(session, Component.__table__, component_rows(scan, list(components.values())))
+        bulk_insert(session, ScanRelationship.__table__, edge_rows(scan_id, payload.get("relationships", [])))
         summary = summarize(list(components.values()))
         summary["files_scanned"] = int(payload.get("files_scanned", 0))
         scan.summary = summary
