@@ -287,6 +287,8 @@ def document_examples(path: str, method: str, operation: dict) -> None:
         if "example" not in media and "request" in entry:
             media["example"] = entry["request"]
         body_example = media.get("example", body_example)
+    if "requestBody" not in operation:
+        body_example = entry.get("request")  # a view that reads its raw body (an upload) shows it in curl
     success = _success_response(operation.get("responses", {}))
     for media in (success or {}).get("content", {}).values():
         if "example" not in media and "response" in entry:
