@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import resource
 import signal
 import sys
 import threading
@@ -29,6 +30,7 @@ BINARY_SNIFF_BYTES = 8192
 PR_SET_PDEATHSIG = 1
 DEFAULT_FILE_BUDGET_SECONDS = 3.0
 BUDGET_REPEAT_SECONDS = 0.01
+WORKER_MEMORY_BYTES = 2 * 1024**3
 # libraries detectors call into; the budget may interrupt them (C code such as ``re`` matching
 # reports its caller's frame)
 INTERRUPTIBLE_LIBRARIES = frozenset(
@@ -206,8 +208,13 @@ def serve() -> None:
     Jobs ``(root, entries, max_file_bytes, budget_seconds)`` arrive pickled on stdin; one
     ``(report or None, bytes read)`` goes back on the original stdout per file, in order, so
     the parent always knows which file a silent or dead worker was on. Detectors' stray
-    output goes to stderr, never into the result stream."""
+    output goes to stderr, never into the result stream. The address space is capped, so a
+    file that makes a parser balloon fails with ``MemoryError`` (a warning) in this worker
+    instead of swapping the host."""
     die_with_parent(int(sys.argv[1]))
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard == resource.RLIM_INFINITY or hard > WORKER_MEMORY_BYTES:
+        resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY_BYTES, hard))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     jobs = Connection(os.dup(0), writable=False)
     results = Connection(os.dup(1), readable=False)

@@ -10,7 +10,6 @@ variables are kept as facts for deep mode.
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ import yaml
 
 from common.scanner.catalog import load_json, lookup_package, match_model
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.limits import load_yaml_all, parse_json
 from common.scanner.textutil import endpoint_for_url, model_finding, plausible_model_name
 
 STRUCTURED = {".json": "JSON", ".yaml": "YAML", ".yml": "YAML", ".toml": "TOML"}
@@ -68,10 +68,10 @@ _TolerantYamlLoader.add_multi_constructor("!", _construct_tagged)
 def _loads_jsonc(text: str) -> object:
     """JSON, or JSON with comments and trailing commas (VS Code settings, tsconfig)."""
     try:
-        return json.loads(text)
+        return parse_json(text)
     except ValueError:
         stripped = JSONC_NOISE.sub(lambda m: m.group(1) or "", text)
-        return json.loads(TRAILING_COMMA.sub(r"\1", stripped))
+        return parse_json(TRAILING_COMMA.sub(r"\1", stripped))
 
 
 def model_like_values(document: object, limit: int = MAX_CONFIG_FACTS) -> dict[str, str]:
@@ -194,7 +194,7 @@ class ConfigDetector(Detector):
             if kind == "JSON":
                 return [_loads_jsonc(file.text)]
             if kind == "YAML":
-                return list(yaml.load_all(file.text, Loader=_TolerantYamlLoader))
+                return load_yaml_all(file.text, _TolerantYamlLoader)
             return [tomllib.loads(file.text)]
         except RecursionError:
             report.warnings.append(f"{kind} nested too deeply to parse")

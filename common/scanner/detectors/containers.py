@@ -31,6 +31,7 @@ from pathlib import Path
 import yaml
 
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.limits import compose_yaml_all
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "containers.yaml"
 MAX_YAML_BYTES = 5 * 1024 * 1024
@@ -108,7 +109,7 @@ class YamlNode:
 
 def compose_yaml_documents(text: str) -> list[YamlNode]:
     """All documents of a YAML stream; raises yaml.YAMLError / RecursionError on bad input."""
-    return [YamlNode(doc) for doc in yaml.compose_all(text, Loader=SAFE_LOADER) if doc is not None]
+    return [YamlNode(doc) for doc in compose_yaml_all(text)]
 
 
 # ---------------------------------------------------------------------------------------------------

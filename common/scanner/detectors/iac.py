@@ -15,7 +15,6 @@ anything else is a reference. CloudFormation YAML keeps ``!Ref``/``!GetAtt`` as 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ import yaml
 from common.scanner.catalog import match_model
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.containers import YamlNode, compose_yaml_documents
+from common.scanner.limits import parse_json
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "iac.yaml"
 MAX_BYTES = 10 * 1024 * 1024
@@ -357,7 +357,7 @@ def cfn_resources(file: SourceFile, report: FileReport) -> list[Resource]:
     except (yaml.YAMLError, RecursionError):
         pass
     try:
-        data = json.loads(file.text)
+        data = parse_json(file.text)
     except (ValueError, RecursionError) as exc:
         report.warnings.append(f"iac: {file.relpath} is not a readable template ({type(exc).__name__})")
         return []

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 from common.scanner.catalog import Package, lookup_package, lookup_prefixed, normalize_pypi
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.limits import parse_json, parse_python
 
 REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;#]*)")
 
@@ -211,7 +212,7 @@ class ManifestDetector(_ManifestDetector):
 
     def setup_py(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         try:
-            tree = ast.parse(file.text)
+            tree = parse_python(file.text, file.relpath)
         except SyntaxError as exc:
             report.warnings.append(f"setup.py: cannot parse ({exc.msg}, line {exc.lineno})")
             return
@@ -226,7 +227,7 @@ class ManifestDetector(_ManifestDetector):
 
     def _json(self, file: SourceFile, report: FileReport) -> dict | None:
         try:
-            data = json.loads(file.text)
+            data = parse_json(file.text)
         except (json.JSONDecodeError, RecursionError) as exc:
             report.warnings.append(f"invalid JSON: {str(exc)[:200]}")
             return None
@@ -375,7 +376,7 @@ class LockfileDetector(_ManifestDetector):
 
     def npm_lock(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         try:
-            data = json.loads(file.text)
+            data = parse_json(file.text)
         except (json.JSONDecodeError, RecursionError) as exc:
             report.warnings.append(f"invalid JSON: {str(exc)[:200]}")
             return
@@ -394,7 +395,7 @@ class LockfileDetector(_ManifestDetector):
 
     def pipfile_lock(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         try:
-            data = json.loads(file.text)
+            data = parse_json(file.text)
         except (json.JSONDecodeError, RecursionError) as exc:
             report.warnings.append(f"invalid JSON: {str(exc)[:200]}")
             return

@@ -26,6 +26,7 @@ import yaml
 
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.containers import parse_image
+from common.scanner.limits import parse_json
 from common.scanner.model import Location
 from common.scanner.textutil import mask_secret, secret_hash
 
@@ -165,9 +166,9 @@ def strip_jsonc(text: str) -> str:
 
 def load_jsonc(text: str) -> object:
     try:
-        return json.loads(text)
+        return parse_json(text)
     except ValueError:
-        return json.loads(strip_jsonc(text))
+        return parse_json(strip_jsonc(text))
 
 
 def line_of_key(text: str, key: str, start: int = 0) -> tuple[int, int]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import io
-import json
 import math
 import pickletools
 import struct
@@ -27,6 +26,7 @@ from pathlib import Path
 import yaml
 
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.limits import parse_json
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "model_files.yaml"
 HEADER_BYTES = 64
@@ -135,7 +135,7 @@ def read_safetensors(handle, size: int, header: bytes) -> dict | None:
         return {"header_bytes": length}
     handle.seek(8)
     try:
-        table = json.loads(handle.read(length))
+        table = parse_json(handle.read(length))
     except (ValueError, RecursionError):
         return None
     if not isinstance(table, dict):

@@ -42,6 +42,7 @@ import yaml
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.mcp_config import load_data as mcp_data
 from common.scanner.detectors.mcp_config import mask_text, safe_url, secret_record, secret_rules
+from common.scanner.limits import parse_json
 from common.scanner.model import Location
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "n8n.yaml"
@@ -545,7 +546,7 @@ class N8nWorkflowDetector(Detector):
             report.warnings.append(f"n8n: {file.relpath} is larger than {MAX_BYTES} bytes")
             return []
         try:
-            document = json.loads(text)
+            document = parse_json(text)
         except (ValueError, RecursionError) as exc:
             report.warnings.append(f"n8n: {file.relpath} is not valid JSON ({type(exc).__name__})")
             return []

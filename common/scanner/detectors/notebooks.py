@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.python_code import analyse_python, has_ai_import
+from common.scanner.limits import parse_json
 from common.scanner.model import Location
 from common.scanner.textutil import model_finding
 
@@ -35,7 +36,7 @@ class NotebookDetector(Detector):
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         try:
-            notebook = json.loads(file.text)
+            notebook = parse_json(file.text)
         except (json.JSONDecodeError, RecursionError) as exc:
             report.warnings.append(f"invalid notebook JSON: {str(exc)[:200]}")
             return

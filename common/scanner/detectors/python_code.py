@@ -23,6 +23,7 @@ from common.scanner.catalog import (
     patterns,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.limits import parse_python
 from common.scanner.model import Location
 from common.scanner.textutil import (
     endpoint_for_url,
@@ -692,7 +693,7 @@ def analyse_python(
     locate: Callable[[int], tuple[int, str]] | None = None,
 ) -> PythonAnalysis:
     """Findings and deep-mode facts for one module (or a notebook's joined code cells)."""
-    tree = ast.parse(source, filename=relpath)
+    tree = parse_python(source, relpath)
     lines = source.splitlines()
     analyzer = _Analyzer(tree, relpath, lines, detector, locate or (lambda line: (line, "")))
     analyzer.run()

@@ -1,0 +1,108 @@
+"""Parsers with limits for repository content: every YAML and JSON document a detector reads.
+
+A repository chooses its files, so a parse must not be able to explode. YAML aliases are
+counted as they would expand (a "billion laughs" file is refused instead of being walked), and
+nesting is bounded before anything recursive runs: libyaml's composer recurses in C and
+crashes the process on ``model: [[[[…]]]]``, so depth is measured on the flat event stream
+first. JSON nesting is measured on the brackets outside strings before ``json.loads``.
+Limit errors subclass what callers already catch (``RecursionError``, ``yaml.YAMLError``).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from itertools import accumulate
+
+import re2
+import yaml
+
+MAX_NESTING = 200
+MAX_YAML_EXPANDED_NODES = 100_000  # nodes added by aliases, over the whole stream
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_JSON_STRING = re2.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_A_BRACKET = re2.compile(r"[^\[\]{}]+")
+_BRACKET_STEP = str.maketrans({"[": "1", "{": "1", "]": "0", "}": "0"})
+
+
+class NestingTooDeep(RecursionError):
+    """A document nested deeper than ``MAX_NESTING``: reported like any too-deep document."""
+
+
+class AliasExpansionTooLarge(yaml.YAMLError):
+    """YAML whose aliases would add more than ``MAX_YAML_EXPANDED_NODES`` nodes when expanded."""
+
+
+def check_yaml(text: str) -> None:
+    """Raise unless every document of ``text`` is within the nesting and alias-expansion limits.
+
+    Walks the parser's events (libyaml's parser keeps an explicit stack, so this cannot crash)
+    and sizes every anchored node, so an alias costs what its anchor would expand to."""
+    sizes: list[int] = []  # expanded node count of each open collection
+    anchored: list[str | None] = []
+    anchors: dict[str, int] = {}
+    expanded_by_aliases = 0
+    for event in yaml.parse(text, Loader=SAFE_LOADER):
+        if isinstance(event, yaml.CollectionStartEvent):
+            if len(sizes) >= MAX_NESTING:
+                raise NestingTooDeep(f"nested deeper than {MAX_NESTING} levels")
+            sizes.append(1)
+            anchored.append(event.anchor)
+            continue
+        if isinstance(event, yaml.CollectionEndEvent):
+            size, anchor = sizes.pop(), anchored.pop()
+        elif isinstance(event, yaml.ScalarEvent):
+            size, anchor = 1, event.anchor
+        elif isinstance(event, yaml.AliasEvent):
+            size, anchor = anchors.get(event.anchor, 1), None
+            expanded_by_aliases += size
+            if expanded_by_aliases > MAX_YAML_EXPANDED_NODES:
+                raise AliasExpansionTooLarge(f"aliases expand to more than {MAX_YAML_EXPANDED_NODES} nodes")
+        else:
+            continue
+        if anchor is not None:
+            anchors[anchor] = size
+        if sizes:
+            sizes[-1] += size
+
+
+def compose_yaml_all(text: str) -> list[yaml.Node]:
+    """Node trees (with line numbers) of every document, after ``check_yaml``."""
+    check_yaml(text)
+    return [doc for doc in yaml.compose_all(text, Loader=SAFE_LOADER) if doc is not None]
+
+
+def load_yaml_all(text: str, loader=SAFE_LOADER) -> list:
+    """Python values of every document, after ``check_yaml``."""
+    check_yaml(text)
+    return list(yaml.load_all(text, Loader=loader))
+
+
+def json_too_deep(text: str) -> bool:
+    """Is any bracket outside strings nested deeper than ``MAX_NESTING``? Linear: RE2 and
+    C-level string operations first; the Python loop sees only the brackets, and only when
+    there are enough of them to matter."""
+    brackets = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text))
+    if len(brackets) <= MAX_NESTING:
+        return False
+    steps = brackets.translate(_BRACKET_STEP)
+    return max(accumulate(1 if step == "1" else -1 for step in steps)) > MAX_NESTING
+
+
+def parse_json(text: str | bytes) -> object:
+    """``json.loads`` that refuses documents nested deeper than ``MAX_NESTING``."""
+    if isinstance(text, bytes | bytearray):
+        text = text.decode("utf-8", errors="replace")
+    if json_too_deep(text):
+        raise NestingTooDeep(f"nested deeper than {MAX_NESTING} levels")
+    return json.loads(text)
+
+
+def parse_python(source: str, filename: str = "<unknown>") -> ast.Module:
+    """``ast.parse`` with a recursion guard: CPython's parser reports a too-deep expression as
+    ``MemoryError`` (its stack) or ``RecursionError`` (building the tree); both become
+    ``NestingTooDeep``. Walking the tree afterwards stays under the interpreter's recursion limit."""
+    try:
+        return ast.parse(source, filename=filename)
+    except (RecursionError, MemoryError) as exc:
+        raise NestingTooDeep("Python source nested too deeply to parse") from exc
