@@ -15,6 +15,8 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
+from common.scanner.limits import linear
+
 DATA_DIR = Path(__file__).parent / "data"
 
 PACKAGE_TYPES = ("llm_provider", "agent_framework", "ml_framework", "vector_db")
@@ -119,7 +121,7 @@ def _model_tables():
             retired_source=sources.get(entry_sources.get("retired", "")),
         )
     families = [
-        (re.compile(f"(?:{fam['pattern']})", re.IGNORECASE), fam["provider"], fam["family"])
+        (linear(f"(?:{fam['pattern']})", re.IGNORECASE), fam["provider"], fam["family"])
         for fam in data["families"]
     ]
     hf_orgs = {org.lower(): provider for org, provider in data["hf_orgs"].items()}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from itertools import accumulate
 
 import re2
@@ -106,3 +107,69 @@ def parse_python(source: str, filename: str = "<unknown>") -> ast.Module:
         return ast.parse(source, filename=filename)
     except (RecursionError, MemoryError) as exc:
         raise NestingTooDeep("Python source nested too deeply to parse") from exc
+
+
+_INLINE_FLAGS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"))
+
+
+def linear(pattern: str, flags: int = 0):
+    """Compile ``pattern`` with RE2: matching time is linear in the text, whatever the pattern
+    and the text (no backtracking, so no catastrophic or quadratic searches). The object has
+    ``re``'s methods; RE2 has no look-around or backreferences (``BoundedPattern`` covers the
+    token-boundary look-arounds), and its ``\\w``/``\\s``/``\\d`` are ASCII."""
+    unknown = flags & ~(re.IGNORECASE | re.MULTILINE | re.DOTALL)
+    if unknown:
+        raise ValueError(f"flags RE2 cannot express: {unknown}")
+    inline = "".join(letter for flag, letter in _INLINE_FLAGS if flags & flag)
+    return re2.compile(f"(?{inline}){pattern}" if inline else pattern)
+
+
+class _InnerMatch:
+    """A match of ``BoundedPattern``'s token: group ``n`` is the compiled pattern's ``n + 1``."""
+
+    __slots__ = ("_match",)
+
+    def __init__(self, match) -> None:
+        self._match = match
+
+    def group(self, index: int = 0) -> str:
+        return self._match.group(index + 1)
+
+    def span(self, index: int = 0) -> tuple[int, int]:
+        return self._match.span(index + 1)
+
+    def start(self, index: int = 0) -> int:
+        return self._match.start(index + 1)
+
+    def end(self, index: int = 0) -> int:
+        return self._match.end(index + 1)
+
+
+class BoundedPattern:
+    """``(?<![B])token(?![B])`` for RE2: a token not glued to characters of the class ``B``.
+
+    The leading boundary is matched (and consumed) by RE2, the trailing one is checked on the
+    character after the token, so two tokens one separator apart are both found. Offers the
+    ``finditer``/``search``/``sub`` that detectors use, with spans of the token alone."""
+
+    def __init__(self, token: str, boundary: str, flags: int = 0) -> None:
+        self._regex = linear(f"(?:^|[^{boundary}])({token})", flags)
+        self._glued = re2.compile(f"[{boundary}]")
+        self.pattern = token
+
+    def finditer(self, text: str):
+        for match in self._regex.finditer(text):
+            end = match.end(1)
+            if end == len(text) or not self._glued.match(text[end]):
+                yield _InnerMatch(match)
+
+    def search(self, text: str):
+        return next(self.finditer(text), None)
+
+    def sub(self, replacement, text: str) -> str:
+        pieces, last = [], 0
+        for match in self.finditer(text):
+            start, end = match.span()
+            pieces += [text[last:start], replacement(match) if callable(replacement) else replacement]
+            last = end
+        return "".join([*pieces, text[last:]]) if pieces else text

@@ -8,6 +8,7 @@ from functools import cache
 from urllib.parse import urlsplit
 
 from common.scanner.catalog import load_json, looks_like_hf_id, match_model, patterns, strip_route
+from common.scanner.limits import linear
 
 _PLAUSIBLE_MODEL = re.compile(r"[A-Za-z0-9][\w.:/@-]{1,119}")
 _FILE_EXTENSION = re.compile(
@@ -68,7 +69,7 @@ def _placeholder_hosts() -> tuple[str, ...]:
 @cache
 def _endpoint_tables():
     data = load_json("endpoints.json")
-    patterns = [(re.compile(p), provider) for p, provider in data["host_patterns"].items()]
+    patterns = [(linear(p), provider) for p, provider in data["host_patterns"].items()]
     return data, patterns
 
 

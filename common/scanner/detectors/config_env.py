@@ -19,7 +19,7 @@ import yaml
 
 from common.scanner.catalog import load_json, lookup_package, match_model
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
-from common.scanner.limits import load_yaml_all, parse_json
+from common.scanner.limits import linear, load_yaml_all, parse_json
 from common.scanner.textutil import endpoint_for_url, model_finding, plausible_model_name
 
 STRUCTURED = {".json": "JSON", ".yaml": "YAML", ".yml": "YAML", ".toml": "TOML"}
@@ -96,13 +96,13 @@ def model_like_values(document: object, limit: int = MAX_CONFIG_FACTS) -> dict[s
 @cache
 def _rules():
     data = load_json("config_keys.json")
-    quick = re.compile("|".join(map(re.escape, data["quick_markers"])))
+    quick = linear("|".join(map(re.escape, data["quick_markers"])))
     return (
         data["provider_vars"],
-        re.compile(data["model_key"]),
-        re.compile(data["endpoint_key"]),
+        linear(data["model_key"]),
+        linear(data["endpoint_key"]),
         data["self_hosted_hints"],
-        re.compile(data["shell_models"]),
+        linear(data["shell_models"]),
         quick,
     )
 

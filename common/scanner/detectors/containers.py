@@ -31,7 +31,7 @@ from pathlib import Path
 import yaml
 
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
-from common.scanner.limits import compose_yaml_all
+from common.scanner.limits import compose_yaml_all, linear
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "containers.yaml"
 MAX_YAML_BYTES = 5 * 1024 * 1024
@@ -185,9 +185,7 @@ def load_catalog() -> ContainerCatalog:
         prefixes=tuple(prefixes),
         gpu_tag_markers=tuple(data["gpu_tag_markers"]),
         model_mount_paths=tuple(p.rstrip("/") for p in data["model_mount_paths"]),
-        model_commands=tuple(
-            ModelCommand(c["provider"], re.compile(c["regex"])) for c in data["model_commands"]
-        ),
+        model_commands=tuple(ModelCommand(c["provider"], linear(c["regex"])) for c in data["model_commands"]),
         gpu_resource_prefixes=tuple(data["gpu_resource_prefixes"]),
     )
 

@@ -26,7 +26,7 @@ import yaml
 from common.scanner.catalog import match_model
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.containers import YamlNode, compose_yaml_documents
-from common.scanner.limits import parse_json
+from common.scanner.limits import linear, parse_json
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "iac.yaml"
 MAX_BYTES = 10 * 1024 * 1024
@@ -37,7 +37,7 @@ CFN_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 @cache
 def load_rules() -> dict:
     data = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
-    data["gpu_regexes"] = [re.compile(p, re.IGNORECASE) for p in data["gpu_instance_patterns"]]
+    data["gpu_regexes"] = [linear(p, re.IGNORECASE) for p in data["gpu_instance_patterns"]]
     return data
 
 

@@ -26,7 +26,7 @@ import yaml
 
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.containers import parse_image
-from common.scanner.limits import parse_json
+from common.scanner.limits import linear, parse_json
 from common.scanner.model import Location
 from common.scanner.textutil import mask_secret, secret_hash
 
@@ -55,8 +55,10 @@ class SecretRules:
     undigited_min_length: int
 
     def is_placeholder(self, value: str) -> bool:
-        return any(p.search(value) for p in self.placeholders) or bool(
-            re.search(r"\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]{2,}", value)
+        return (
+            len(set(value)) <= 1
+            or any(p.search(value) for p in self.placeholders)
+            or bool(re.search(r"\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]{2,}", value))
         )
 
     def is_secret(self, name: str, value: object) -> bool:
@@ -79,10 +81,10 @@ class SecretRules:
 def secret_rules() -> SecretRules:
     data = load_data()["secrets"]
     return SecretRules(
-        name_pattern=re.compile(data["name_pattern"]),
-        name_exclusions=tuple(re.compile(p) for p in data["name_exclusions"]),
-        value_patterns=tuple(re.compile(p) for p in data["value_patterns"]),
-        placeholders=tuple(re.compile(p) for p in data["placeholder_patterns"]),
+        name_pattern=linear(data["name_pattern"]),
+        name_exclusions=tuple(linear(p) for p in data["name_exclusions"]),
+        value_patterns=tuple(linear(p) for p in data["value_patterns"]),
+        placeholders=tuple(linear(p) for p in data["placeholder_patterns"]),
         min_length=data["min_length"],
         undigited_min_length=data["undigited_min_length"],
     )

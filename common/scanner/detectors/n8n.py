@@ -42,7 +42,7 @@ import yaml
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.mcp_config import load_data as mcp_data
 from common.scanner.detectors.mcp_config import mask_text, safe_url, secret_record, secret_rules
-from common.scanner.limits import parse_json
+from common.scanner.limits import linear, parse_json
 from common.scanner.model import Location
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "n8n.yaml"
@@ -55,7 +55,7 @@ NAME_RE = re.compile(r'"name"\s*:\s*("(?:[^"\\]|\\.)*")')
 @cache
 def load_rules() -> dict:
     data = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
-    data["code_patterns"] = [re.compile(p) for p in data["dangerous_code_patterns"]]
+    data["code_patterns"] = [linear(p) for p in data["dangerous_code_patterns"]]
     return data
 
 
