@@ -41,13 +41,13 @@ OWNED_ELSEWHERE = {
 PARSE_LIMIT_BYTES = 2 * 1024 * 1024
 MAX_CONFIG_FACTS = 500
 MAX_CONFIG_DEPTH = 8
-ASSIGNMENT = re.compile(r"""^\s*(?:export\s+|-\s+)?["']?([A-Za-z_][\w.-]*)["']?\s*(?::|=)\s*(.*?)\s*$""")
-URL = re.compile(r"https?://[^\s'\"<>,}]+")
-ENV_FACT_KEY = re.compile(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
+ASSIGNMENT = linear(r"""^\s*(?:export\s+|-\s+)?["']?([A-Za-z_][\w.-]*)["']?\s*(?::|=)\s*(.*?)\s*$""")
+URL = linear(r"https?://[^\s'\"<>,}]+")
+ENV_FACT_KEY = linear(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
 
 
-JSONC_NOISE = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.DOTALL)
-TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+JSONC_NOISE = linear(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.DOTALL)
+TRAILING_COMMA = linear(r",(\s*[}\]])")
 
 
 class _TolerantYamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):

@@ -274,10 +274,10 @@ def model_command_findings(file: SourceFile, detector: str, text: str, line: int
 # Dockerfile
 # ---------------------------------------------------------------------------------------------------
 
-FROM_RE = re.compile(r"^FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?", re.IGNORECASE)
-ARG_RE = re.compile(r"^ARG\s+([A-Za-z_]\w*)=(\S+)", re.IGNORECASE)
-VAR_RE = re.compile(r"\$\{?([A-Za-z_]\w*)(?::-[^}]*)?\}?")
-INSTRUCTION_RE = re.compile(r"^(RUN|CMD|ENTRYPOINT)\s", re.IGNORECASE)
+FROM_RE = linear(r"^FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?", re.IGNORECASE)
+ARG_RE = linear(r"^ARG\s+([A-Za-z_]\w*)=(\S+)", re.IGNORECASE)
+VAR_RE = linear(r"\$\{?([A-Za-z_]\w*)(?::-[^}]*)?\}?")
+INSTRUCTION_RE = linear(r"^(RUN|CMD|ENTRYPOINT)\s", re.IGNORECASE)
 
 
 def dockerfile_instructions(lines: list[str]) -> Iterator[list[tuple[int, str]]]:
@@ -433,7 +433,7 @@ def scan_compose(file: SourceFile, detector: str, document: YamlNode) -> Iterato
 # Kubernetes
 # ---------------------------------------------------------------------------------------------------
 
-K8S_MARKERS = (re.compile(r"^apiVersion\s*:", re.MULTILINE), re.compile(r"^kind\s*:", re.MULTILINE))
+K8S_MARKERS = (linear(r"^apiVersion\s*:", re.MULTILINE), linear(r"^kind\s*:", re.MULTILINE))
 EXPOSING_SERVICE_TYPES = ("LoadBalancer", "NodePort")
 GPU_NODE_SELECTOR_MARKERS = ("gpu", "accelerator")
 
@@ -558,7 +558,7 @@ def scan_k8s_container(
             yield from model_command_findings(file, detector, command_text(node), node.line)
 
 
-IMAGE_LINE_RE = re.compile(r"^\s*-?\s*image\s*:\s*[\"']?([^\s\"'#]+)")
+IMAGE_LINE_RE = linear(r"^\s*-?\s*image\s*:\s*[\"']?([^\s\"'#]+)")
 
 
 def scan_image_lines(file: SourceFile, detector: str) -> Iterator[Finding]:

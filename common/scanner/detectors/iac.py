@@ -83,14 +83,14 @@ def texts(value: Value | None, path: str) -> list[tuple[str, int]]:
 # Terraform
 # ---------------------------------------------------------------------------------------------------
 
-BLOCK_RE = re.compile(r'^([A-Za-z_][\w-]*)((?:\s+(?:"[^"]*"|[A-Za-z_][\w-]*))*)\s*\{(.*)$')
-ATTR_RE = re.compile(r"^([A-Za-z_][\w-]*)\s*=\s*(.*)$")
-LABEL_RE = re.compile(r'"([^"]*)"|([A-Za-z_][\w-]*)')
-HEREDOC_RE = re.compile(r"<<-?\s*([A-Za-z_]\w*)\s*$")
-TRAVERSAL_RE = re.compile(r"^([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)(?:\[[^\]]*\])?(?:\.[\w.\[\]\"*]+)?$")
-INTERP_RE = re.compile(r"\$\{\s*(var|local)\.([A-Za-z_][\w-]*)\s*\}")
-MAP_PAIR_RE = re.compile(r'("(?:[^"\\]|\\.)*"|[\w.-]+)\s*[=:]\s*("(?:[^"\\]|\\.)*"|[^\s,}]+)')
-STRING_RE = re.compile(r'"((?:[^"\\]|\\.)*)"')
+BLOCK_RE = linear(r'^([A-Za-z_][\w-]*)((?:\s+(?:"[^"]*"|[A-Za-z_][\w-]*))*)\s*\{(.*)$')
+ATTR_RE = linear(r"^([A-Za-z_][\w-]*)\s*=\s*(.*)$")
+LABEL_RE = linear(r'"([^"]*)"|([A-Za-z_][\w-]*)')
+HEREDOC_RE = linear(r"<<-?\s*([A-Za-z_]\w*)\s*$")
+TRAVERSAL_RE = linear(r"^([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)(?:\[[^\]]*\])?(?:\.[\w.\[\]\"*]+)?$")
+INTERP_RE = linear(r"\$\{\s*(var|local)\.([A-Za-z_][\w-]*)\s*\}")
+MAP_PAIR_RE = linear(r'("(?:[^"\\]|\\.)*"|[\w.-]+)\s*[=:]\s*("(?:[^"\\]|\\.)*"|[^\s,}]+)')
+STRING_RE = linear(r'"((?:[^"\\]|\\.)*)"')
 
 
 class HclLines:

@@ -17,9 +17,9 @@ from collections.abc import Iterator
 
 from common.scanner.catalog import Package, lookup_package, lookup_prefixed, normalize_pypi
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
-from common.scanner.limits import parse_json, parse_python
+from common.scanner.limits import linear, parse_json, parse_python
 
-REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;#]*)")
+REQUIREMENT = linear(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;#]*)")
 
 
 def _line_of(file: SourceFile, needle: str, start: int = 0) -> int:
@@ -268,7 +268,7 @@ class ManifestDetector(_ManifestDetector):
 
     def pom(self, file: SourceFile) -> Iterator[Finding]:
         text = file.text
-        for block in re.finditer(r"<dependency>(.*?)</dependency>", text, re.DOTALL):
+        for block in linear(r"<dependency>(.*?)</dependency>", re.DOTALL).finditer(text):
             body = block.group(1)
             group = re.search(r"<groupId>\s*([^<\s]+)\s*</groupId>", body)
             artifact = re.search(r"<artifactId>\s*([^<\s]+)\s*</artifactId>", body)
@@ -289,8 +289,8 @@ class ManifestDetector(_ManifestDetector):
             )
 
     def gradle(self, file: SourceFile) -> Iterator[Finding]:
-        coordinate = re.compile(r"""["']([\w.-]+):([\w.-]+)(?::([\w.+\-${}]+))?["']""")
-        named = re.compile(
+        coordinate = linear(r"""["']([\w.-]+):([\w.-]+)(?::([\w.+\-${}]+))?["']""")
+        named = linear(
             r"""group\s*[:=]\s*["']([\w.-]+)["']\s*,\s*name\s*[:=]\s*["']([\w.-]+)["']"""
             r"""(?:\s*,\s*version\s*[:=]\s*["']([\w.+-]+)["'])?"""
         )
@@ -317,8 +317,8 @@ class ManifestDetector(_ManifestDetector):
 
     def csproj(self, file: SourceFile) -> Iterator[Finding]:
         text = file.text
-        for match in re.finditer(
-            r"<PackageReference\s+([^>]*?)(/?)>(.*?)(?:</PackageReference>|(?=<))", text, re.DOTALL
+        for match in linear(r"<PackageReference\s+([^>]*?)(/?)>([^<]*)(?:</PackageReference>)?").finditer(
+            text
         ):
             attributes = match.group(1)
             include = re.search(r"""Include\s*=\s*["']([^"']+)["']""", attributes)
@@ -413,7 +413,7 @@ class LockfileDetector(_ManifestDetector):
                     )
 
     def pnpm_lock(self, file: SourceFile) -> Iterator[Finding]:
-        pattern = re.compile(r"""^\s+['"]?/?((?:@[\w.-]+/)?[\w.-]+)@(\d[\w.+-]*)""")
+        pattern = linear(r"""^\s+['"]?/?((?:@[\w.-]+/)?[\w.-]+)@(\d[\w.+-]*)""")
         for number, raw in enumerate(file.lines, start=1):
             match = pattern.match(raw)
             if match:
@@ -422,7 +422,7 @@ class LockfileDetector(_ManifestDetector):
                     yield _finding(self.name, package, file, number, match.group(2), raw.strip().rstrip(":"))
 
     def yarn_lock(self, file: SourceFile) -> Iterator[Finding]:
-        header = re.compile(r"""^"?((?:@[\w.-]+/)?[\w.-]+)@""")
+        header = linear(r"""^"?((?:@[\w.-]+/)?[\w.-]+)@""")
         lines = file.lines
         for number, raw in enumerate(lines, start=1):
             if raw.startswith((" ", "#")) or not raw.strip():

@@ -101,8 +101,8 @@ def mask_text(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-URL_CREDENTIALS_RE = re.compile(r"^[a-z][a-z0-9+.-]*://([^/@\s:]+):([^/@\s]+)@", re.IGNORECASE)
-OPTION_VALUE_RE = re.compile(r"^--?([\w-]+)=(.+)$")
+URL_CREDENTIALS_RE = linear(r"^[a-z][a-z0-9+.-]*://([^/@\s:]+):([^/@\s]+)@", re.IGNORECASE)
+OPTION_VALUE_RE = linear(r"^--?([\w-]+)=(.+)$")
 
 
 def secrets_in_arguments(args: list[str]) -> list[tuple[str, str]]:

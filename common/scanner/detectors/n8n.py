@@ -49,7 +49,7 @@ DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "n8n.yaml"
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PARAMETER_DEPTH = 32
 SNIPPET_CHARS = 200
-NAME_RE = re.compile(r'"name"\s*:\s*("(?:[^"\\]|\\.)*")')
+NAME_RE = linear(r'"name"\s*:\s*("(?:[^"\\]|\\.)*")')
 
 
 @cache

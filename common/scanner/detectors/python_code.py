@@ -23,7 +23,7 @@ from common.scanner.catalog import (
     patterns,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
-from common.scanner.limits import parse_python
+from common.scanner.limits import linear, parse_python
 from common.scanner.model import Location
 from common.scanner.textutil import (
     endpoint_for_url,
@@ -33,16 +33,14 @@ from common.scanner.textutil import (
     plausible_model_name,
 )
 
-URL_IN_STRING = re.compile(r"https?://[^\s'\"<>]+")
-CONSTANT_NAME_HINT = re.compile(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
+URL_IN_STRING = linear(r"https?://[^\s'\"<>]+")
+CONSTANT_NAME_HINT = linear(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
 BEDROCK_SERVICES = {"bedrock", "bedrock-runtime", "bedrock-agent-runtime", "bedrock-agent"}
 
 
 def _import_hint() -> re.Pattern:
     roots = sorted({name.split(".")[0] for name in package_index("python")} | {"boto3", "aiobotocore"})
-    return re.compile(
-        r"^[ \t]*(?:from|import)[ \t]+(?:" + "|".join(map(re.escape, roots)) + r")\b", re.MULTILINE
-    )
+    return linear(r"^[ \t]*(?:from|import)[ \t]+(?:" + "|".join(map(re.escape, roots)) + r")\b", re.MULTILINE)
 
 
 _IMPORT_HINT: re.Pattern | None = None
