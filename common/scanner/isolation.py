@@ -23,6 +23,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from common.scanner.detectors.base import FileReport
+from common.scanner.worker import READY
 
 Entry = tuple[str, int, str]  # (relpath, size, scope)
 WORKER_COMMAND = "from common.scanner.worker import serve; serve()"
@@ -140,10 +141,14 @@ def detect_isolated(
                 if worker.results not in ready:
                     continue
                 try:
-                    report, read = worker.results.recv()
+                    message = worker.results.recv()
                 except (EOFError, OSError):
                     replace(worker, _crash_message(worker.stop(kill=False)))
                     continue
+                if message == READY:  # start-up is not the first file's time
+                    worker.since = time.monotonic()
+                    continue
+                report, read = message
                 bytes_read += read
                 if report is not None:
                     reports.append((worker.chunk[worker.done][0], report))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+from bisect import bisect_right
 from itertools import accumulate
 
 import re2
@@ -173,3 +174,18 @@ class BoundedPattern:
             pieces += [text[last:start], replacement(match) if callable(replacement) else replacement]
             last = end
         return "".join([*pieces, text[last:]]) if pieces else text
+
+
+class _LineStarts:
+    text: str | None = None
+    starts: list[int] = []
+
+
+def line_at(text: str, offset: int) -> int:
+    """1-based line of ``offset`` in ``text``. Counting newlines per call is linear each time,
+    so a file with many matches would cost quadratic time; the line starts of the last text
+    seen are kept instead, and each call is a binary search."""
+    if _LineStarts.text is not text:
+        _LineStarts.starts = [0, *(match.end() for match in re.finditer("\n", text))]
+        _LineStarts.text = text
+    return bisect_right(_LineStarts.starts, offset)

@@ -31,6 +31,7 @@ PR_SET_PDEATHSIG = 1
 DEFAULT_FILE_BUDGET_SECONDS = 3.0
 BUDGET_REPEAT_SECONDS = 0.01
 WORKER_MEMORY_BYTES = 2 * 1024**3
+READY = "ready"
 # libraries detectors call into; the budget may interrupt them (C code such as ``re`` matching
 # reports its caller's frame)
 INTERRUPTIBLE_LIBRARIES = frozenset(
@@ -206,7 +207,8 @@ def serve() -> None:
     """Body of an isolated worker process (``python -c ... serve()  <parent pid>``).
 
     Jobs ``(root, entries, max_file_bytes, budget_seconds)`` arrive pickled on stdin; one
-    ``(report or None, bytes read)`` goes back on the original stdout per file, in order, so
+    ``(report or None, bytes read)`` goes back on the original stdout per file, in order (after
+    one ``READY`` once the detectors are loaded, which starts the first file's clock), so
     the parent always knows which file a silent or dead worker was on. Detectors' stray
     output goes to stderr, never into the result stream. The address space is capped, so a
     file that makes a parser balloon fails with ``MemoryError`` (a warning) in this worker
@@ -222,6 +224,7 @@ def serve() -> None:
     os.dup2(devnull, 0)
     os.dup2(2, 1)
     detectors = all_detectors()
+    results.send(READY)
     while True:
         try:
             job = jobs.recv()

@@ -26,7 +26,7 @@ import yaml
 from common.scanner.catalog import match_model
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.containers import YamlNode, compose_yaml_documents
-from common.scanner.limits import linear, parse_json
+from common.scanner.limits import line_at, linear, parse_json
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "iac.yaml"
 MAX_BYTES = 10 * 1024 * 1024
@@ -372,7 +372,7 @@ def cfn_resources(file: SourceFile, report: FileReport) -> list[Resource]:
 
 def line_of(text: str, needle: str) -> int:
     index = text.find(needle)
-    return text.count("\n", 0, index) + 1 if index >= 0 else 0
+    return line_at(text, index) if index >= 0 else 0
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from common.scanner.catalog import Package, lookup_prefixed, match_model, patterns
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
-from common.scanner.limits import linear
+from common.scanner.limits import line_at, linear
 from common.scanner.textutil import (
     endpoint_for_url,
     mentions_ai_endpoint,
@@ -42,7 +42,7 @@ class Import:
 
 
 def _line_at(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
+    return line_at(text, offset)
 
 
 class _LanguageDetector(Detector):
@@ -254,15 +254,15 @@ class JavaScriptDetector(_LanguageDetector):
     def _bindings(clause: str) -> tuple[str, ...]:
         names = []
         clause = clause.strip()
-        for star in re.finditer(r"\*\s+as\s+([\w$]+)", clause):
+        for star in linear(r"\*\s+as\s+([\w$]+)").finditer(clause):
             names.append(star.group(1))
-        braces = re.search(r"\{([^}]*)\}", clause)
+        braces = linear(r"\{([^}]*)\}").search(clause)
         if braces:
             for part in braces.group(1).split(","):
                 part = part.strip().removeprefix("type ").strip()
                 if part:
-                    names.append(re.split(r"\s+as\s+|\s*:\s*", part)[-1].strip())
-        default = re.match(r"([A-Za-z_$][\w$]*)\s*(?:,|$)", clause)
+                    names.append(linear(r"\s+as\s+|\s*:\s*").split(part)[-1].strip())
+        default = linear(r"([A-Za-z_$][\w$]*)\s*(?:,|$)").match(clause)
         if default and default.group(1) not in ("type",):
             names.append(default.group(1))
         return tuple(n for n in names if re.fullmatch(r"[A-Za-z_$][\w$]*", n))
@@ -379,9 +379,9 @@ class RustDetector(_LanguageDetector):
     def imports(self, text: str) -> Iterator[Import]:
         for match in self.USE.finditer(text):
             tree = match.group(2)
-            names = set(re.findall(r"\b([A-Z]\w*)\b", tree))
-            aliases = re.findall(r"\bas\s+(\w+)", tree)
-            last = re.findall(r"::(\w+)\s*$", tree)
+            names = set(linear(r"\b([A-Z]\w*)\b").findall(tree))
+            aliases = linear(r"\bas\s+(\w+)").findall(tree)
+            last = linear(r"::(\w+)\s*$").findall(tree)
             names.update(aliases or last)
             yield Import(
                 match.group(1) + tree.split("{")[0].rstrip(":"),

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from common.scanner.catalog import Package, lookup_package, lookup_prefixed, normalize_pypi
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
-from common.scanner.limits import linear, parse_json, parse_python
+from common.scanner.limits import line_at, linear, parse_json, parse_python
 
 REQUIREMENT = linear(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;#]*)")
 
@@ -251,7 +251,7 @@ class ManifestDetector(_ManifestDetector):
 
     def go_mod(self, file: SourceFile) -> Iterator[Finding]:
         for number, raw in enumerate(file.lines, start=1):
-            match = re.match(r"^\s*(?:require\s+)?([\w.~-]+\.[\w./~-]+)\s+(v[\w.+-]+)", raw)
+            match = linear(r"^\s*(?:require\s+)?([\w.~-]+\.[\w./~-]+)\s+(v[\w.+-]+)").match(raw)
             if not match:
                 continue
             package = lookup_prefixed("go", match.group(1), "/")
@@ -270,15 +270,15 @@ class ManifestDetector(_ManifestDetector):
         text = file.text
         for block in linear(r"<dependency>(.*?)</dependency>", re.DOTALL).finditer(text):
             body = block.group(1)
-            group = re.search(r"<groupId>\s*([^<\s]+)\s*</groupId>", body)
-            artifact = re.search(r"<artifactId>\s*([^<\s]+)\s*</artifactId>", body)
+            group = linear(r"<groupId>\s*([^<\s]+)\s*</groupId>").search(body)
+            artifact = linear(r"<artifactId>\s*([^<\s]+)\s*</artifactId>").search(body)
             if not group or not artifact:
                 continue
             package = lookup_package("maven", f"{group.group(1)}:{artifact.group(1)}")
             if not package:
                 continue
-            version = re.search(r"<version>\s*([^<\s]+)\s*</version>", body)
-            line = text.count("\n", 0, block.start(1) + body.find("<artifactId>")) + 1
+            version = linear(r"<version>\s*([^<\s]+)\s*</version>").search(body)
+            line = line_at(text, block.start(1) + body.find("<artifactId>"))
             yield _finding(
                 self.name,
                 package,
@@ -302,7 +302,7 @@ class ManifestDetector(_ManifestDetector):
 
     def gemfile(self, file: SourceFile) -> Iterator[Finding]:
         for number, raw in enumerate(file.lines, start=1):
-            match = re.match(r"""^\s*gem\s+["']([\w.-]+)["'](?:\s*,\s*["']([^"']+)["'])?""", raw)
+            match = linear(r"""^\s*gem\s+["']([\w.-]+)["'](?:\s*,\s*["']([^"']+)["'])?""").match(raw)
             if match:
                 package = lookup_package("gem", match.group(1))
                 if package:
@@ -321,16 +321,16 @@ class ManifestDetector(_ManifestDetector):
             text
         ):
             attributes = match.group(1)
-            include = re.search(r"""Include\s*=\s*["']([^"']+)["']""", attributes)
+            include = linear(r"""Include\s*=\s*["']([^"']+)["']""").search(attributes)
             if not include:
                 continue
             package = lookup_package("nuget", include.group(1))
             if not package:
                 continue
-            version = re.search(r"""Version\s*=\s*["']([^"']+)["']""", attributes) or re.search(
+            version = linear(r"""Version\s*=\s*["']([^"']+)["']""").search(attributes) or re.search(
                 r"<Version>\s*([^<\s]+)\s*</Version>", match.group(3)
             )
-            line = text.count("\n", 0, match.start()) + 1
+            line = line_at(text, match.start())
             yield _finding(
                 self.name, package, file, line, version.group(1) if version else None, include.group(1)
             )
@@ -433,7 +433,7 @@ class LockfileDetector(_ManifestDetector):
                 continue
             version = None
             for following in lines[number : number + 4]:
-                found = re.match(r"""^\s+version:?\s+"?([^"\s]+)"?""", following)
+                found = linear(r"""^\s+version:?\s+"?([^"\s]+)"?""").match(following)
                 if found:
                     version = found.group(1)
                     break

@@ -26,7 +26,7 @@ import yaml
 
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.containers import parse_image
-from common.scanner.limits import linear, parse_json
+from common.scanner.limits import line_at, linear, parse_json
 from common.scanner.model import Location
 from common.scanner.textutil import mask_secret, secret_hash
 
@@ -163,7 +163,7 @@ def strip_jsonc(text: str) -> str:
             continue
         out.append(ch)
         i += 1
-    return re.sub(r",(\s*[}\]])", r"\1", "".join(out))
+    return linear(r",(\s*[}\]])").sub(r"\1", "".join(out))
 
 
 def load_jsonc(text: str) -> object:
@@ -178,7 +178,7 @@ def line_of_key(text: str, key: str, start: int = 0) -> tuple[int, int]:
     match = re.compile(re.escape(json.dumps(key)) + r"\s*:").search(text, start)
     if match is None:
         return 0, start
-    return text.count("\n", 0, match.start()) + 1, match.start()
+    return line_at(text, match.start()), match.start()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -203,7 +203,7 @@ def split_version(package: str, registry: str) -> tuple[str, str | None]:
         image = parse_image(package)
         return (image.repository, image.tag) if image else (package, None)
     if registry == "pypi":
-        match = re.match(r"^([A-Za-z0-9_.\-\[\]]+?)(?:==|@)(.+)$", package)
+        match = linear(r"^([A-Za-z0-9_.\-\[\]]+?)(?:==|@)(.+)$").match(package)
         return (match.group(1), match.group(2)) if match else (package, None)
     at = package.rfind("@")
     if at > 0:
@@ -357,7 +357,7 @@ class McpConfigDetector(Detector):
         for _, value in info.secrets:
             at = file.text.find(json.dumps(value)[1:-1], offset)
             if at >= 0:
-                secret_lines.add(file.text.count("\n", 0, at) + 1)
+                secret_lines.add(line_at(file.text, at))
         classify(info)
         secret_values = [value for _, value in info.secrets]
         metadata = {

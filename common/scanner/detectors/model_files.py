@@ -391,10 +391,10 @@ def sha256_of(handle) -> str:
 def hash_refusal(stat: os.stat_result, limit: int) -> str | None:
     """Why a file is not hashed, if it is not: a declared size is the repository's to choose,
     and a sparse file can claim terabytes that cost nothing on disk but all of them to read."""
-    if stat.st_size > limit:
-        return f"over the {human_size(limit)} hash limit"
     if stat.st_size > HASH_CHUNK and stat.st_blocks * 512 < stat.st_size // 2:
         return "sparse file (mostly unallocated)"
+    if stat.st_size > limit:
+        return f"over the {human_size(limit)} hash limit"
     return None
 
 
