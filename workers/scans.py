@@ -12,7 +12,7 @@ from common.config import get_settings
 from common.db import session_scope
 from common.models import Scan
 from common.scanner import scan_path
-from common.scanner.model import ScanResult
+from common.scanner.model import ScanResult, storable_text
 from common.security import decrypt_secret
 from common.tasks import SCAN_RUN
 from workers.app import app
@@ -109,4 +109,4 @@ def run_scan(self: PlatformTask, scan_id: str) -> None:
             results.append(_scan_n8n(n8n_url, n8n_key, on_progress))
         result = _merge(results)
         job.progress(95, "submitting", files_scanned=result.files_scanned)
-        post_result(scan_id, result.to_dict())
+        post_result(scan_id, storable_text(result.to_dict()))

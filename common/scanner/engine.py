@@ -36,6 +36,9 @@ MAX_LOCATIONS = 100
 CHUNK_TARGET_BYTES = 2 * 1024 * 1024
 CHUNK_MAX_FILES = 200
 IN_PROCESS_BELOW_FILES = 150
+MAX_VERSION_CHARS = 200
+MAX_PROVIDER_CHARS = 100
+MAX_MODEL_NAME_CHARS = 300
 
 
 def fingerprint(key: str) -> str:
@@ -108,6 +111,12 @@ def _merge_metadata(target: dict, extra: dict) -> None:
                     target[key].append(item)
 
 
+def _fits(value: str | None, limit: int) -> bool:
+    """A file can declare a version or model name of any length; one longer than any real one
+    is dropped (unknown), not stored, so it cannot fail the platform's ingest."""
+    return bool(value) and len(value) <= limit
+
+
 def _is_exact(version: str | None) -> bool:
     return (bool(version) and version[0].isdigit()) or (version or "").startswith("v")
 
@@ -122,12 +131,14 @@ def merge_findings(findings: Iterable[Finding], scopes: dict[str, str]) -> tuple
         group = grouped[key]
         first = group[0]
         component = Component(id=fingerprint(key), name=first.name, type=first.type)
-        versioned = [f for f in group if f.version]
+        versioned = [f for f in group if _fits(f.version, MAX_VERSION_CHARS)]
         if versioned:
             best = max(versioned, key=lambda f: (VERSION_PRIORITY.get(f.detector, 1), _is_exact(f.version)))
             component.version = best.version
-        component.provider = next((f.provider for f in group if f.provider), None)
-        component.model_name = next((f.model_name for f in group if f.model_name), None)
+        component.provider = next((f.provider for f in group if _fits(f.provider, MAX_PROVIDER_CHARS)), None)
+        component.model_name = next(
+            (f.model_name for f in group if _fits(f.model_name, MAX_MODEL_NAME_CHARS)), None
+        )
         component.confidence = max(f.confidence for f in group)
         component.detector = ",".join(sorted({f.detector for f in group}))
         flags: set[str] = set()
