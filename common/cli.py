@@ -21,6 +21,7 @@ from common import exporters
 from common.compliance import PolicyFileError, gate, load_policy_file
 from common.scanner import scan_path, summarize
 from common.scanner.model import SEVERITIES, Component, ScanResult
+from common.scanner.worker import DEFAULT_FILE_BUDGET_SECONDS
 
 TOOL = {"name": "trusera", "version": "0.1.0"}
 Renderer = Callable[[dict, ScanResult], bytes]
@@ -181,6 +182,13 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--jobs", type=int, default=None, help="worker processes (default: all cores; 1 = in-process)"
     )
+    scan.add_argument(
+        "--file-budget",
+        type=float,
+        default=DEFAULT_FILE_BUDGET_SECONDS,
+        metavar="SECONDS",
+        help="CPU seconds one file may use; a slower file is stopped with a warning (default %(default)g)",
+    )
     scan.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -196,6 +204,9 @@ def _run_scan(args: argparse.Namespace) -> int:
         known = ", ".join(available_formats())
         print(f"trusera: error: unknown format {args.format!r}; available: {known}", file=sys.stderr)
         return 2
+    if args.file_budget <= 0:
+        print("trusera: error: --file-budget must be positive", file=sys.stderr)
+        return 2
     if args.jobs is not None and args.jobs < 1:
         print("trusera: error: --jobs must be at least 1", file=sys.stderr)
         return 2
@@ -209,7 +220,13 @@ def _run_scan(args: argparse.Namespace) -> int:
     try:
         result = ScanResult()
         if args.path:
-            result = scan_path(args.path, deep=args.deep, jobs=args.jobs, progress=progress)
+            result = scan_path(
+                args.path,
+                deep=args.deep,
+                jobs=args.jobs,
+                progress=progress,
+                file_budget_seconds=args.file_budget,
+            )
         if args.n8n_url:
             from common.scanner.n8n_client import scan_n8n_instance
 

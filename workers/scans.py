@@ -104,7 +104,8 @@ def run_scan(self: PlatformTask, scan_id: str) -> None:
         results = []
         if target:
             with child_processes_allowed():
-                results.append(scan_path(target, deep=deep, progress=on_progress))
+                budget = get_settings().scan_file_budget_seconds
+                results.append(scan_path(target, deep=deep, progress=on_progress, file_budget_seconds=budget))
         if n8n_url and n8n_key:
             results.append(_scan_n8n(n8n_url, n8n_key, on_progress))
         result = _merge(results)

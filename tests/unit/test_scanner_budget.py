@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import threading
@@ -92,3 +93,15 @@ def test_a_crashed_worker_costs_one_file_not_the_scan(tmp_path):
     by_file = dict(reports)
     assert "crashed (SIGSEGV)" in by_file["b.py"].warnings[0]
     assert by_file["c.py"].findings
+
+
+def test_the_cli_takes_the_budget_from_file_budget(tmp_path):
+    from common.cli import main
+
+    write_tree(tmp_path / "repo", {"a_slow.py": SLOW_SOURCE})
+    report = tmp_path / "report.json"
+    args = ["scan", str(tmp_path / "repo"), "--format", "json", "-o", str(report), "--quiet", "--jobs", "1"]
+    assert main([*args, "--file-budget", "0.05"]) == 0
+    warnings = json.loads(report.read_text())["warnings"]
+    assert [w["file"] for w in warnings] == ["a_slow.py"] and "CPU budget" in warnings[0]["message"]
+    assert main([*args, "--file-budget", "0"]) == 2
