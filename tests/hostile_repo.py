@@ -43,10 +43,9 @@ def _package_json() -> str:
 
 
 def _safetensors(path: Path) -> None:
-    """A header that claims a 15 MB JSON section of huge shapes (math.prod on big integers)."""
-    tensors = {
-        f"t{i}": {"dtype": "F32", "shape": [2**62] * 64, "data_offsets": [0, 2**60]} for i in range(12_000)
-    }
+    """A header that claims a 15 MB JSON section: one tensor whose shape lists 700,000 huge
+    dimensions (multiplying them out is a multi-million-digit product)."""
+    tensors = {"t": {"dtype": "F32", "shape": [2**62] * 700_000, "data_offsets": [0, 2**60]}}
     header = json.dumps(tensors).encode()
     header += b" " * (15 * 1024 * 1024 - len(header))
     path.write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 64)
