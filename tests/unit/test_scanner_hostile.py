@@ -148,3 +148,13 @@ def test_the_hostile_repository_scans_in_bounded_time_and_memory_through_the_cli
             assert "dangerous_code" in components[relpath]["flags"], relpath
     gguf = components["model.gguf"]["metadata"]
     assert gguf["sha256_skipped"].startswith("sparse") and "sha256" not in gguf
+
+
+def test_token_boundaries_without_look_around_match_like_the_look_around_did():
+    from common.scanner.limits import BoundedPattern
+
+    key = BoundedPattern(r"hf_[A-Za-z0-9]{34,}", "A-Za-z0-9_-")
+    one, two = "hf_" + "a1" * 17, "hf_" + "b2" * 17
+    assert [m.group(0) for m in key.finditer(f"{one} {two}")] == [one, two]  # one separator apart
+    assert not list(key.finditer(f"x{one}")) and not list(key.finditer(f"{one}-x"))  # glued on either side
+    assert key.sub(lambda m: "***", f"a={one};b={two}") == "a=***;b=***"
