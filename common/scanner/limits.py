@@ -1,4 +1,4 @@
-"""Parsers with limits for repository content: every YAML and JSON document a detector reads.
+"""Bounded work on repository content: parsers with limits, linear-time patterns, line numbers.
 
 A repository chooses its files, so a parse must not be able to explode. YAML aliases are
 counted as they would expand (a "billion laughs" file is refused instead of being walked), and
@@ -6,6 +6,9 @@ nesting is bounded before anything recursive runs: libyaml's composer recurses i
 crashes the process on ``model: [[[[…]]]]``, so depth is measured on the flat event stream
 first. JSON nesting is measured on the brackets outside strings before ``json.loads``.
 Limit errors subclass what callers already catch (``RecursionError``, ``yaml.YAMLError``).
+Python source is parsed behind a recursion guard. Patterns that read repository content are
+compiled with RE2 (``linear``, ``BoundedPattern``), and match offsets become line numbers by
+binary search (``line_at``), so no file shape makes matching or counting quadratic.
 """
 
 from __future__ import annotations
