@@ -3,7 +3,9 @@
 Self-contained (``bench/_stack.py``): a scratch PostgreSQL database and Redis database, and the API
 served exactly as ``make run`` serves it (gunicorn, one gevent worker). Rate limits are switched off
 for the benchmarked API (``RATELIMIT_ENABLED=false``): ``POST /scans`` is limited to 10 per minute
-per principal, and every other endpoint to 200. Two workloads, authenticated with a JWT:
+per principal, and every other endpoint to 200. The framework's ceiling is measured in the same run: a
+bare Flask endpoint (``bench/bare_app.py``) under the same gunicorn command, and every figure is also
+printed as a share of it. The workloads, authenticated with a JWT:
 
 - ``GET /scans/:id/components`` on a scan of 10,000 components (inserted through the models), the
   first page at the default ``per_page`` (20) and at the maximum (100);
@@ -18,6 +20,7 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import random
@@ -26,11 +29,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+
+import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._stack import Stack, machine
+from bench._stack import Stack, free_port, machine, make_run_commands
 
 COMPONENTS = 10_000
 POST_SCRIPT = """
@@ -100,6 +106,22 @@ def run_wrk(url: str, args, connections: int, script: str | None = None) -> dict
     }
 
 
+def start_bare(stack: Stack) -> str:
+    """``bench/bare_app.py`` under the API's own gunicorn command, on a port of its own."""
+    port = free_port()
+    command = make_run_commands(port)["api"]
+    command[-1] = "bench.bare_app:app"
+    stack.start("bare", command)
+    url = f"http://127.0.0.1:{port}/page"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(url, timeout=2).status_code == 200:
+                return url
+        time.sleep(0.2)
+    raise RuntimeError("the bare endpoint did not come up")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=10)
@@ -110,6 +132,7 @@ def main() -> None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
     with Stack("api", RATELIMIT_ENABLED="false") as stack:
         stack.start_api()
+        bare_url = start_bare(stack)
         session = stack.register()
         token, org_id = session["access_token"], session["user"]["personal_organization_id"]
         target = stack.scan_root / "tiny"
@@ -117,23 +140,30 @@ def main() -> None:
         (target / "app.py").write_text("import openai\nclient = openai.OpenAI()\n")
         scan_id = insert_components(org_id, str(target), COMPONENTS)
         auth = f'wrk.headers["Authorization"] = "Bearer {token}"\n'
-        results = {}
         body = json.dumps({"target": str(target)})
+        workloads = {
+            "bare Flask endpoint, 20-item JSON page": (bare_url, ""),
+            "GET /scans/:id/components (10,000 components, page of 20)": (
+                f"{stack.api}/scans/{scan_id}/components?per_page=20",
+                auth,
+            ),
+            "GET /scans (list)": (f"{stack.api}/scans", auth),
+            "GET /dashboard/overview": (f"{stack.api}/dashboard/overview", auth),
+            "POST /scans": (f"{stack.api}/scans", POST_SCRIPT.format(body=body, token=token)),
+        }
+        results = {}
         for connections in [int(c) for c in args.connections.split(",")]:
-            for per_page in (20, 100):
-                url = f"{stack.api}/scans/{scan_id}/components?per_page={per_page}"
-                name = f"GET /scans/:id/components (10,000 components, per_page={per_page})"
-                results[name, connections] = run_wrk(url, args, connections, auth)
-            script = POST_SCRIPT.format(body=body, token=token)
-            results["POST /scans", connections] = run_wrk(f"{stack.api}/scans", args, connections, script)
+            for name, (url, script) in workloads.items():
+                results[name, connections] = run_wrk(url, args, connections, script)
     print(f"machine: {machine()}")
     print(f"wrk -t{args.threads} -d{args.duration}s --latency; API: make run's gunicorn (gevent, 1 process)")
-    print("| endpoint | connections | requests/s | p50 ms | p99 ms | requests | non-2xx | socket errors |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    print("| endpoint | connections | requests/s | of bare | p50 ms | p99 ms | requests | non-2xx |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for (name, connections), r in results.items():
+        bare = results["bare Flask endpoint, 20-item JSON page", connections]["rps"]
         print(
-            f"| {name} | {connections} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} "
-            f"| {r['requests']} | {r['non_2xx']} | {r['socket_errors']} |"
+            f"| {name} | {connections} | {r['rps']:.0f} | {r['rps'] / bare:.0%} | {r['p50_ms']:.1f} "
+            f"| {r['p99_ms']:.1f} | {r['requests']} | {r['non_2xx']} |"
         )
 
 

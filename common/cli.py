@@ -26,6 +26,7 @@ from common.compliance import PolicyFileError, gate, load_policy_file
 from common.scanner import scan_path, summarize
 from common.scanner.display import terminal_text
 from common.scanner.model import SEVERITIES, Component, ScanResult
+from common.scanner.worker import DEFAULT_FILE_BUDGET_SECONDS
 from common.suppressions import MARKER, Suppressor
 
 TOOL = {"name": "trusera", "version": "0.1.0"}
@@ -189,6 +190,13 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--jobs", type=int, default=None, help="worker processes (default: all cores; 1 = in-process)"
     )
+    scan.add_argument(
+        "--file-budget",
+        type=float,
+        default=DEFAULT_FILE_BUDGET_SECONDS,
+        metavar="SECONDS",
+        help="CPU seconds one file may use; a slower file is stopped with a warning (default %(default)g)",
+    )
     scan.add_argument("--quiet", action="store_true", help="no progress bar")
     upload = scan.add_argument_group("upload to the platform (CI)")
     upload.add_argument("--upload", metavar="URL", help="platform base URL: upload the result as a scan")
@@ -288,6 +296,9 @@ def _run_scan(args: argparse.Namespace) -> int:
         known = ", ".join(available_formats())
         print(f"trusera: error: unknown format {args.format!r}; available: {known}", file=sys.stderr)
         return 2
+    if args.file_budget <= 0:
+        print("trusera: error: --file-budget must be positive", file=sys.stderr)
+        return 2
     if args.jobs is not None and args.jobs < 1:
         print("trusera: error: --jobs must be at least 1", file=sys.stderr)
         return 2
@@ -316,7 +327,12 @@ def _run_scan(args: argparse.Namespace) -> int:
         result = ScanResult()
         if args.path:
             result = scan_path(
-                args.path, deep=args.deep, jobs=args.jobs, progress=progress, finding_filter=suppressor
+                args.path,
+                deep=args.deep,
+                jobs=args.jobs,
+                progress=progress,
+                file_budget_seconds=args.file_budget,
+                finding_filter=suppressor,
             )
         if args.n8n_url:
             from common.scanner.n8n_client import scan_n8n_instance

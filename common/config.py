@@ -119,6 +119,7 @@ class Settings:
     ratelimit_enabled: bool = True
     outbound_allowlist: list[str] = field(default_factory=list)
     scan_stale_minutes: float = 30
+    scan_file_budget_seconds: float = 3.0
     history_retention_days: int = 30
     login_failure_limit: int = 10
     login_lockout_seconds: int = 900
@@ -212,6 +213,7 @@ def load_settings() -> Settings:
             h for h in _env("OUTBOUND_ALLOWLIST", _env("WEBHOOK_ALLOWLIST", "")).split(",") if h.strip()
         ],
         scan_stale_minutes=float(_env("SCAN_STALE_MINUTES", "30")),  # fractions: tests use seconds
+        scan_file_budget_seconds=float(_env("SCAN_FILE_BUDGET_SECONDS", "3")),
         history_retention_days=int(_env("HISTORY_RETENTION_DAYS", "30")),
         login_failure_limit=int(_env("LOGIN_FAILURE_LIMIT", "10")),
         login_lockout_seconds=int(_env("LOGIN_LOCKOUT_SECONDS", "900")),

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -22,7 +20,7 @@ from common.repositories import (
     parse_repository_url,
 )
 from common.scanner import scan_path
-from common.scanner.model import ScanResult, ScanWarning
+from common.scanner.model import ScanResult, ScanWarning, storable_text
 from common.security import decrypt_secret
 from common.tasks import SCAN_RUN
 from workers.app import app
@@ -81,8 +79,12 @@ def _scan_repository(scan_id: str, url: str, ref: str, auth, deep: bool, job, on
         with session_scope() as session:
             session.get(Scan, scan_id).commit_sha = clone.commit_sha
         job.progress(10, "scanning", commit_sha=clone.commit_sha, files_total=clone.files)
-        with child_processes_allowed():
-            result = scan_path(str(checkout), deep=deep, progress=on_progress(10, 80))
+        result = scan_path(
+            str(checkout),
+            deep=deep,
+            progress=on_progress(10, 80),
+            file_budget_seconds=get_settings().scan_file_budget_seconds,
+        )
     result.warnings = [ScanWarning("(repository)", w) for w in clone.warnings] + list(result.warnings)
     return result
 
@@ -101,25 +103,6 @@ def _merge(results: list[ScanResult]) -> ScanResult:
         merged.bytes_scanned += result.bytes_scanned
         merged.duration_ms += result.duration_ms
     return merged
-
-
-@contextmanager
-def child_processes_allowed():
-    """Let the engine fan out over all cores from a prefork pool process.
-
-    Celery's pool processes are daemonic and multiprocessing refuses children to daemons;
-    the engine joins its process pool before returning, so no child outlives the task. The
-    pool process is billiard's, and so is its authentication key's type, which the standard
-    library cannot pickle for a spawned child: it gets the same key as a standard-library type.
-    """
-    process = multiprocessing.current_process()
-    saved = {key: process._config.get(key) for key in ("daemon", "authkey")}
-    process._config["daemon"] = False
-    process._config["authkey"] = multiprocessing.process.AuthenticationString(bytes(process.authkey))
-    try:
-        yield
-    finally:
-        process._config.update(saved)
 
 
 def post_result(scan_id: str, payload: dict) -> None:
@@ -163,10 +146,16 @@ def run_scan(self: PlatformTask, scan_id: str) -> None:
         if repository:
             results.append(_scan_repository(scan_id, *repository, repository_auth, deep, job, on_progress))
         if target:
-            with child_processes_allowed():
-                results.append(scan_path(target, deep=deep, progress=on_progress(0, 90)))
+            results.append(
+                scan_path(
+                    target,
+                    deep=deep,
+                    progress=on_progress(0, 90),
+                    file_budget_seconds=get_settings().scan_file_budget_seconds,
+                )
+            )
         if n8n_url and n8n_key:
             results.append(_scan_n8n(n8n_url, n8n_key, on_progress(0, 90)))
         result = _merge(results)
         job.progress(95, "submitting", files_scanned=result.files_scanned)
-        post_result(scan_id, result.to_dict())
+        post_result(scan_id, storable_text(result.to_dict()))

@@ -15,18 +15,20 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
+from common.scanner.limits import linear
+
 DATA_DIR = Path(__file__).parent / "data"
 
 PACKAGE_TYPES = ("llm_provider", "agent_framework", "ml_framework", "vector_db")
 
 # "openai/gpt-4o" (LiteLLM), "openai:gpt-4o" (pydantic-ai), "ollama/llama3": the route prefix names the
 # provider, the rest is the model id that the catalog knows.
-_ROUTE_PREFIX = re.compile(
+_ROUTE_PREFIX = linear(
     r"^(?:openai|anthropic|ollama|ollama_chat|groq|gemini|google-gla|google-vertex|vertex_ai|bedrock|azure|"
     r"mistral|together_ai|fireworks_ai|deepseek|xai|cohere|huggingface|openrouter|perplexity)[:/]",
     re.IGNORECASE,
 )
-_PINNED_SUFFIX = re.compile(
+_PINNED_SUFFIX = linear(
     r"(?:-\d{4}-\d{2}-\d{2}|-\d{8}|-\d{4}|-\d{2}-\d{4}|-\d{3}|@\d{8}|-v\d+(?::\d+)?|@sha256:[0-9a-f]{64})$"
 )
 
@@ -119,7 +121,7 @@ def _model_tables():
             retired_source=sources.get(entry_sources.get("retired", "")),
         )
     families = [
-        (re.compile(f"(?:{fam['pattern']})", re.IGNORECASE), fam["provider"], fam["family"])
+        (linear(f"(?:{fam['pattern']})", re.IGNORECASE), fam["provider"], fam["family"])
         for fam in data["families"]
     ]
     hf_orgs = {org.lower(): provider for org, provider in data["hf_orgs"].items()}

@@ -10,23 +10,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import date
 from pathlib import Path
 
 from common.scanner import deep as deep_resolution
 from common.scanner.catalog import PACKAGE_TYPES, is_pinned, lifecycle_flags, looks_like_hf_id, match_model
 from common.scanner.detectors.base import FileReport, Finding
+from common.scanner.isolation import detect_isolated
 from common.scanner.model import Component, Relationship, ScanResult, ScanWarning
 from common.scanner.redaction import mask_value
 from common.scanner.risk import score_component
 from common.scanner.walker import WalkEntry, walk
-from common.scanner.worker import die_with_parent, scan_chunk
+from common.scanner.worker import DEFAULT_FILE_BUDGET_SECONDS, budget_enforceable, scan_chunk
 
 Progress = Callable[[str, int, int], None]
 
@@ -37,24 +36,15 @@ MAX_LOCATIONS = 100
 CHUNK_TARGET_BYTES = 2 * 1024 * 1024
 CHUNK_MAX_FILES = 200
 IN_PROCESS_BELOW_FILES = 150
+MAX_VERSION_CHARS = 200
+MAX_PROVIDER_CHARS = 100
+MAX_MODEL_NAME_CHARS = 300
 
 
 def fingerprint(key: str) -> str:
+    # keys carry file names (undecodable bytes as surrogate escapes) and JSON keys (lone surrogates)
     digest = hashlib.sha256(key.lower().encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
-
-
-def _pool_context() -> multiprocessing.context.BaseContext:
-    """Workers are spawned (fork + exec), never plain-forked from the caller.
-
-    The caller is often multi-threaded (a Celery task with its heartbeat thread, a web test session),
-    and a forked child inherits any lock another thread held at that instant — a logging or
-    connection-pool lock — and can hang forever on it. A spawned worker costs ~0.35 s of interpreter
-    start-up, paid only by scans big enough for the pool, and stays the caller's own child, so
-    ``die_with_parent`` still takes it down with a killed caller (a fork server would be the
-    parent instead, and outlive it).
-    """
-    return multiprocessing.get_context("spawn")
 
 
 def _chunks(entries: list[WalkEntry]) -> list[list[tuple[str, int, str]]]:
@@ -73,7 +63,12 @@ def _chunks(entries: list[WalkEntry]) -> list[list[tuple[str, int, str]]]:
 
 
 def _detect(
-    base: Path, entries: list[WalkEntry], jobs: int, max_file_bytes: int, progress: Progress | None
+    base: Path,
+    entries: list[WalkEntry],
+    jobs: int,
+    max_file_bytes: int,
+    budget_seconds: float,
+    progress: Progress | None,
 ) -> tuple[list[tuple[str, FileReport]], int]:
     total = len(entries)
     chunks = _chunks(entries)
@@ -82,29 +77,25 @@ def _detect(
     done = 0
     if progress:
         progress("detecting", 0, total)
-    # daemonic processes (e.g. a Celery prefork child) may not start children: scan in-process there
-    if jobs == 1 or total < IN_PROCESS_BELOW_FILES or multiprocessing.current_process().daemon:
+    # in-process only where the per-file CPU budget can be enforced (a main thread); everything
+    # else goes to isolated workers, whose watchdog also stops what a signal cannot
+    if (jobs == 1 or total < IN_PROCESS_BELOW_FILES) and budget_enforceable():
         for chunk in chunks:
-            chunk_reports, chunk_bytes = scan_chunk(str(base), chunk, max_file_bytes)
+            chunk_reports, chunk_bytes = scan_chunk(str(base), chunk, max_file_bytes, budget_seconds)
             reports.extend(chunk_reports)
             bytes_read += chunk_bytes
             done += len(chunk)
             if progress:
                 progress("detecting", done, total)
         return reports, bytes_read
-    with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=_pool_context(), initializer=die_with_parent, initargs=(os.getpid(),)
-    ) as pool:
-        futures = {pool.submit(scan_chunk, str(base), chunk, max_file_bytes): len(chunk) for chunk in chunks}
-        for future in as_completed(futures):
-            chunk_reports, chunk_bytes = future.result()
-            reports.extend(chunk_reports)
-            bytes_read += chunk_bytes
-            done += futures[future]
-            if progress:
-                progress("detecting", done, total)
-    reports.sort(key=lambda item: item[0])
-    return reports, bytes_read
+
+    def advance(files: int) -> None:
+        nonlocal done
+        done += files
+        if progress:
+            progress("detecting", done, total)
+
+    return detect_isolated(str(base), chunks, jobs, max_file_bytes, budget_seconds, advance)
 
 
 def _merge_metadata(target: dict, extra: dict) -> None:
@@ -118,6 +109,12 @@ def _merge_metadata(target: dict, extra: dict) -> None:
                 if marker not in seen:
                     seen.add(marker)
                     target[key].append(item)
+
+
+def _fits(value: str | None, limit: int) -> bool:
+    """A file can declare a version or model name of any length; one longer than any real one
+    is dropped (unknown), not stored, so it cannot fail the platform's ingest."""
+    return bool(value) and len(value) <= limit
 
 
 def _is_exact(version: str | None) -> bool:
@@ -134,12 +131,14 @@ def merge_findings(findings: Iterable[Finding], scopes: dict[str, str]) -> tuple
         group = grouped[key]
         first = group[0]
         component = Component(id=fingerprint(key), name=first.name, type=first.type)
-        versioned = [f for f in group if f.version]
+        versioned = [f for f in group if _fits(f.version, MAX_VERSION_CHARS)]
         if versioned:
             best = max(versioned, key=lambda f: (VERSION_PRIORITY.get(f.detector, 1), _is_exact(f.version)))
             component.version = best.version
-        component.provider = next((f.provider for f in group if f.provider), None)
-        component.model_name = next((f.model_name for f in group if f.model_name), None)
+        component.provider = next((f.provider for f in group if _fits(f.provider, MAX_PROVIDER_CHARS)), None)
+        component.model_name = next(
+            (f.model_name for f in group if _fits(f.model_name, MAX_MODEL_NAME_CHARS)), None
+        )
         component.confidence = max(f.confidence for f in group)
         component.detector = ",".join(sorted({f.detector for f in group}))
         flags: set[str] = set()
@@ -227,11 +226,14 @@ def scan_path(
     progress: Progress | None = None,
     max_file_bytes: int = 5 * 1024 * 1024,
     finding_filter: Callable[[list[Finding]], list[Finding]] | None = None,
+    file_budget_seconds: float = DEFAULT_FILE_BUDGET_SECONDS,
 ) -> ScanResult:
     """Scan a directory (or a single file) and return every AI component found in it.
 
-    ``finding_filter`` sees every finding before they merge into components (the CLI's inline
-    suppressions), so a silenced finding leaves no flag or score behind.
+    Each file gets at most ``file_budget_seconds`` of CPU time; a file that needs more is stopped and
+    reported as a warning, and the rest of the scan goes on. ``finding_filter`` sees every finding
+    before they merge into components (the CLI's inline suppressions), so a silenced finding leaves
+    no flag or score behind.
     """
     started = time.monotonic()
     root_path = Path(root).expanduser().resolve()
@@ -247,7 +249,7 @@ def scan_path(
         progress("walking", 0, 0)
     entries = walk(root_path, warn, (lambda n: progress("walking", n, 0)) if progress else None)
     base = root_path.parent if root_path.is_file() else root_path
-    reports, bytes_read = _detect(base, entries, jobs, max_file_bytes, progress)
+    reports, bytes_read = _detect(base, entries, jobs, max_file_bytes, file_budget_seconds, progress)
 
     findings: list[Finding] = []
     facts: dict[str, dict] = {}

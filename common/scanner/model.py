@@ -127,3 +127,22 @@ class ScanResult:
             "bytes_scanned": self.bytes_scanned,
             "duration_ms": self.duration_ms,
         }
+
+
+def storable_text(value):
+    """``value`` (a ``to_dict()`` tree) with every string valid Unicode text.
+
+    File names that are not UTF-8 travel through the engine as surrogate escapes (``os.fsdecode``),
+    which JSON columns and most encoders refuse; here each undecodable byte becomes a visible
+    ``\\xNN`` escape, so the name is stored and shown instead of failing the whole result."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        return value
+    if isinstance(value, dict):
+        return {storable_text(key): storable_text(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable_text(item) for item in value]
+    return value

@@ -8,9 +8,10 @@ from functools import cache
 from urllib.parse import urlsplit
 
 from common.scanner.catalog import load_json, looks_like_hf_id, match_model, patterns, strip_route
+from common.scanner.limits import linear
 
-_PLAUSIBLE_MODEL = re.compile(r"[A-Za-z0-9][\w.:/@-]{1,119}")
-_FILE_EXTENSION = re.compile(
+_PLAUSIBLE_MODEL = linear(r"[A-Za-z0-9][\w.:/@-]{1,119}")
+_FILE_EXTENSION = linear(
     r"\.(?:py|js|ts|json|ya?ml|txt|md|csv|html?|png|jpe?g|gguf|bin|pt|pth|onnx|safetensors|pkl)$", re.I
 )
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "::1", "host.docker.internal"}
@@ -68,11 +69,11 @@ def _placeholder_hosts() -> tuple[str, ...]:
 @cache
 def _endpoint_tables():
     data = load_json("endpoints.json")
-    patterns = [(re.compile(p), provider) for p, provider in data["host_patterns"].items()]
+    patterns = [(linear(p), provider) for p, provider in data["host_patterns"].items()]
     return data, patterns
 
 
-_URL_PARTS = re.compile(r"https?://([\w.-]+)(?::(\d+))?(/[^\s'\"`<>]*)?")
+_URL_PARTS = linear(r"https?://([\w.-]+)(?::(\d+))?(/[^\s'\"`<>]*)?")
 
 
 def mentions_ai_endpoint(text: str) -> bool:

@@ -1,16 +1,26 @@
 """The per-process half of a scan: run the detectors over a chunk of files.
 
-Runs inside ``ProcessPoolExecutor`` workers (or in-process for ``jobs=1``), so
-everything it returns must pickle; it returns only files that produced
-something, which keeps the traffic back to the parent small.
+Runs inside the isolated worker processes of ``common.scanner.isolation`` (``serve``) or
+in-process for small scans, so everything it returns must pickle; it returns only files that
+produced something, which keeps the traffic back to the parent small.
+
+Every file runs under a CPU-time budget (``cpu_budget``): a detector still busy when the budget
+runs out is interrupted, the file gets a warning and the scan moves on. The budget is a
+``SIGPROF`` interval timer, so it holds only in a process's main thread; callers on other threads
+scan through the isolated workers, whose watchdog also covers what a signal cannot interrupt.
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
+import resource
 import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from common.scanner.detectors.base import Detector, FileReport, SourceFile
@@ -18,6 +28,87 @@ from common.scanner.registry import all_detectors
 
 BINARY_SNIFF_BYTES = 8192
 PR_SET_PDEATHSIG = 1
+DEFAULT_FILE_BUDGET_SECONDS = 3.0
+BUDGET_REPEAT_SECONDS = 0.01
+WORKER_MEMORY_BYTES = 2 * 1024**3
+READY = "ready"
+# libraries detectors call into; the budget may interrupt them (C code such as ``re`` matching
+# reports its caller's frame)
+INTERRUPTIBLE_LIBRARIES = frozenset(
+    {
+        "re",
+        "re2",
+        "ast",
+        "json",
+        "yaml",
+        "tomllib",
+        "pickletools",
+        "zipfile",
+        "io",
+        "fnmatch",
+        "urllib",
+        "shlex",
+    }
+)
+
+
+class FileBudgetExceeded(BaseException):
+    """A file used up its CPU budget. A ``BaseException`` so that no detector's
+    ``except Exception`` can swallow it and keep going on borrowed time."""
+
+
+def budget_enforceable() -> bool:
+    """Interval-timer signals are delivered to the main thread only."""
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+class _Budget:
+    armed = False
+
+
+def _interruptible(frame) -> bool:
+    """Raise only where scanning code runs: never inside a finalizer, a weakref callback or a
+    host's hook (a Celery or test runner callback) that the signal happened to land in."""
+    module = (frame.f_globals.get("__name__") or "") if frame is not None else ""
+    return module.startswith("common.scanner") or module.split(".")[0] in INTERRUPTIBLE_LIBRARIES
+
+
+def _expire(signum, frame) -> None:
+    if _Budget.armed and _interruptible(frame):
+        raise FileBudgetExceeded
+
+
+def _disarm() -> None:
+    # the timer may fire once more on the way out; catch it here until the timer is off
+    while True:
+        try:
+            _Budget.armed = False
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            return
+        except FileBudgetExceeded:
+            continue
+
+
+@contextmanager
+def cpu_budget(seconds: float) -> Iterator[None]:
+    """Raise ``FileBudgetExceeded`` in the block once it has used ``seconds`` of CPU time.
+
+    ``re`` matching, ``hashlib`` loops and every Python-level loop check for signals, so a
+    backtracking pattern or a runaway parser is stopped. After expiry the timer keeps firing
+    every ``BUDGET_REPEAT_SECONDS`` until it lands in scanning code (``_interruptible``) and
+    after that, so an exception swallowed once is raised again. The handler stays installed and
+    does nothing while no budget is armed. Callers catch the exception outside the block."""
+    if seconds <= 0 or not budget_enforceable():
+        yield
+        return
+    if signal.getsignal(signal.SIGPROF) is not _expire:
+        signal.signal(signal.SIGPROF, _expire)
+    _Budget.armed = True
+    signal.setitimer(signal.ITIMER_PROF, seconds, BUDGET_REPEAT_SECONDS)
+    try:
+        yield
+    finally:
+        _disarm()
 
 
 def die_with_parent(parent_pid: int) -> None:
@@ -41,42 +132,62 @@ def _run(detector: Detector, source: SourceFile, report: FileReport) -> None:
 
 
 def scan_file(
-    source: SourceFile, detectors: tuple[Detector, ...], max_file_bytes: int
+    source: SourceFile,
+    detectors: tuple[Detector, ...],
+    max_file_bytes: int,
+    budget_seconds: float = DEFAULT_FILE_BUDGET_SECONDS,
 ) -> tuple[FileReport, int]:
-    """Findings for one file and the number of bytes read."""
+    """Findings for one file and the number of bytes read, within the file's CPU budget."""
     report = FileReport()
+    try:
+        with cpu_budget(budget_seconds):
+            read = _detect_file(source, detectors, max_file_bytes, report)
+    except FileBudgetExceeded:
+        report.warnings.append(
+            f"stopped: over the {budget_seconds:g} s CPU budget for one file; findings may be incomplete"
+        )
+        read = len(source.__dict__.get("data", b""))
+    return report, read
+
+
+def _detect_file(
+    source: SourceFile, detectors: tuple[Detector, ...], max_file_bytes: int, report: FileReport
+) -> int:
     applicable = [d for d in detectors if d.applies_to(source)]
     if not applicable:
-        return report, 0
+        return 0
     for detector in applicable:
         if not detector.text_only:
             _run(detector, source, report)
     text_detectors = [d for d in applicable if d.text_only]
     if not text_detectors:
-        return report, 0
+        return 0
     if source.size > max_file_bytes:
         report.warnings.append(f"skipped: {source.size} bytes is over the {max_file_bytes} byte limit")
-        return report, 0
+        return 0
     try:
         data = source.data
     except OSError as exc:
         report.warnings.append(f"unreadable: {exc.strerror or exc}")
-        return report, 0
+        return 0
     if b"\0" in data[:BINARY_SNIFF_BYTES]:
         if len(text_detectors) == len(applicable):  # a binary detector (model files) read it: no news
             report.warnings.append("binary content; text detectors skipped")
-        return report, len(data)
+        return len(data)
     try:
         source.__dict__["text"] = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         report.warnings.append(f"invalid UTF-8 at byte {exc.start}; undecodable bytes replaced")
     for detector in text_detectors:
         _run(detector, source, report)
-    return report, len(data)
+    return len(data)
 
 
 def scan_chunk(
-    root: str, entries: list[tuple[str, int, str]], max_file_bytes: int
+    root: str,
+    entries: list[tuple[str, int, str]],
+    max_file_bytes: int,
+    budget_seconds: float = DEFAULT_FILE_BUDGET_SECONDS,
 ) -> tuple[list[tuple[str, FileReport]], int]:
     """Scan a chunk of (relpath, size, scope); returns non-empty reports and bytes read."""
     detectors = all_detectors()
@@ -85,8 +196,45 @@ def scan_chunk(
     total_bytes = 0
     for relpath, size, scope in entries:
         source = SourceFile(path=base / relpath, relpath=relpath, size=size, scope=scope)
-        report, read = scan_file(source, detectors, max_file_bytes)
+        report, read = scan_file(source, detectors, max_file_bytes, budget_seconds)
         total_bytes += read
         if report.findings or report.warnings or report.facts:
             results.append((relpath, report))
     return results, total_bytes
+
+
+def serve() -> None:
+    """Body of an isolated worker process (``python -c ... serve()  <parent pid>``).
+
+    Jobs ``(root, entries, max_file_bytes, budget_seconds)`` arrive pickled on stdin; one
+    ``(report or None, bytes read)`` goes back on the original stdout per file, in order (after
+    one ``READY`` once the detectors are loaded, which starts the first file's clock), so
+    the parent always knows which file a silent or dead worker was on. Detectors' stray
+    output goes to stderr, never into the result stream. The address space is capped, so a
+    file that makes a parser balloon fails with ``MemoryError`` (a warning) in this worker
+    instead of swapping the host."""
+    die_with_parent(int(sys.argv[1]))
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard == resource.RLIM_INFINITY or hard > WORKER_MEMORY_BYTES:
+        resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY_BYTES, hard))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    jobs = Connection(os.dup(0), writable=False)
+    results = Connection(os.dup(1), readable=False)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)
+    detectors = all_detectors()
+    results.send(READY)
+    while True:
+        try:
+            job = jobs.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        root, entries, max_file_bytes, budget_seconds = job
+        base = Path(root)
+        for relpath, size, scope in entries:
+            source = SourceFile(path=base / relpath, relpath=relpath, size=size, scope=scope)
+            report, read = scan_file(source, detectors, max_file_bytes, budget_seconds)
+            results.send((report if report.findings or report.warnings or report.facts else None, read))

@@ -10,7 +10,6 @@ variables are kept as facts for deep mode.
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ import yaml
 
 from common.scanner.catalog import load_json, lookup_package, match_model
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.limits import linear, load_yaml_all, parse_json
 from common.scanner.textutil import endpoint_for_url, model_finding, plausible_model_name
 
 STRUCTURED = {".json": "JSON", ".yaml": "YAML", ".yml": "YAML", ".toml": "TOML"}
@@ -41,13 +41,13 @@ OWNED_ELSEWHERE = {
 PARSE_LIMIT_BYTES = 2 * 1024 * 1024
 MAX_CONFIG_FACTS = 500
 MAX_CONFIG_DEPTH = 8
-ASSIGNMENT = re.compile(r"""^\s*(?:export\s+|-\s+)?["']?([A-Za-z_][\w.-]*)["']?\s*(?::|=)\s*(.*?)\s*$""")
-URL = re.compile(r"https?://[^\s'\"<>,}]+")
-ENV_FACT_KEY = re.compile(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
+ASSIGNMENT = linear(r"""^\s*(?:export\s+|-\s+)?["']?([A-Za-z_][\w.-]*)["']?\s*(?::|=)\s*(.*?)\s*$""")
+URL = linear(r"https?://[^\s'\"<>,}]+")
+ENV_FACT_KEY = linear(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
 
 
-JSONC_NOISE = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.DOTALL)
-TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+JSONC_NOISE = linear(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.DOTALL)
+TRAILING_COMMA = linear(r",(\s*[}\]])")
 
 
 class _TolerantYamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
@@ -68,10 +68,10 @@ _TolerantYamlLoader.add_multi_constructor("!", _construct_tagged)
 def _loads_jsonc(text: str) -> object:
     """JSON, or JSON with comments and trailing commas (VS Code settings, tsconfig)."""
     try:
-        return json.loads(text)
+        return parse_json(text)
     except ValueError:
         stripped = JSONC_NOISE.sub(lambda m: m.group(1) or "", text)
-        return json.loads(TRAILING_COMMA.sub(r"\1", stripped))
+        return parse_json(TRAILING_COMMA.sub(r"\1", stripped))
 
 
 def model_like_values(document: object, limit: int = MAX_CONFIG_FACTS) -> dict[str, str]:
@@ -96,13 +96,13 @@ def model_like_values(document: object, limit: int = MAX_CONFIG_FACTS) -> dict[s
 @cache
 def _rules():
     data = load_json("config_keys.json")
-    quick = re.compile("|".join(map(re.escape, data["quick_markers"])))
+    quick = linear("|".join(map(re.escape, data["quick_markers"])))
     return (
         data["provider_vars"],
-        re.compile(data["model_key"]),
-        re.compile(data["endpoint_key"]),
+        linear(data["model_key"]),
+        linear(data["endpoint_key"]),
         data["self_hosted_hints"],
-        re.compile(data["shell_models"]),
+        linear(data["shell_models"]),
         quick,
     )
 
@@ -194,7 +194,7 @@ class ConfigDetector(Detector):
             if kind == "JSON":
                 return [_loads_jsonc(file.text)]
             if kind == "YAML":
-                return list(yaml.load_all(file.text, Loader=_TolerantYamlLoader))
+                return load_yaml_all(file.text, _TolerantYamlLoader)
             return [tomllib.loads(file.text)]
         except RecursionError:
             report.warnings.append(f"{kind} nested too deeply to parse")

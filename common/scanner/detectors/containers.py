@@ -31,6 +31,7 @@ from pathlib import Path
 import yaml
 
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.limits import compose_yaml_all, linear
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "containers.yaml"
 MAX_YAML_BYTES = 5 * 1024 * 1024
@@ -108,7 +109,7 @@ class YamlNode:
 
 def compose_yaml_documents(text: str) -> list[YamlNode]:
     """All documents of a YAML stream; raises yaml.YAMLError / RecursionError on bad input."""
-    return [YamlNode(doc) for doc in yaml.compose_all(text, Loader=SAFE_LOADER) if doc is not None]
+    return [YamlNode(doc) for doc in compose_yaml_all(text)]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -184,9 +185,7 @@ def load_catalog() -> ContainerCatalog:
         prefixes=tuple(prefixes),
         gpu_tag_markers=tuple(data["gpu_tag_markers"]),
         model_mount_paths=tuple(p.rstrip("/") for p in data["model_mount_paths"]),
-        model_commands=tuple(
-            ModelCommand(c["provider"], re.compile(c["regex"])) for c in data["model_commands"]
-        ),
+        model_commands=tuple(ModelCommand(c["provider"], linear(c["regex"])) for c in data["model_commands"]),
         gpu_resource_prefixes=tuple(data["gpu_resource_prefixes"]),
     )
 
@@ -275,10 +274,10 @@ def model_command_findings(file: SourceFile, detector: str, text: str, line: int
 # Dockerfile
 # ---------------------------------------------------------------------------------------------------
 
-FROM_RE = re.compile(r"^FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?", re.IGNORECASE)
-ARG_RE = re.compile(r"^ARG\s+([A-Za-z_]\w*)=(\S+)", re.IGNORECASE)
-VAR_RE = re.compile(r"\$\{?([A-Za-z_]\w*)(?::-[^}]*)?\}?")
-INSTRUCTION_RE = re.compile(r"^(RUN|CMD|ENTRYPOINT)\s", re.IGNORECASE)
+FROM_RE = linear(r"^FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?", re.IGNORECASE)
+ARG_RE = linear(r"^ARG\s+([A-Za-z_]\w*)=(\S+)", re.IGNORECASE)
+VAR_RE = linear(r"\$\{?([A-Za-z_]\w*)(?::-[^}]*)?\}?")
+INSTRUCTION_RE = linear(r"^(RUN|CMD|ENTRYPOINT)\s", re.IGNORECASE)
 
 
 def dockerfile_instructions(lines: list[str]) -> Iterator[list[tuple[int, str]]]:
@@ -434,7 +433,7 @@ def scan_compose(file: SourceFile, detector: str, document: YamlNode) -> Iterato
 # Kubernetes
 # ---------------------------------------------------------------------------------------------------
 
-K8S_MARKERS = (re.compile(r"^apiVersion\s*:", re.MULTILINE), re.compile(r"^kind\s*:", re.MULTILINE))
+K8S_MARKERS = (linear(r"^apiVersion\s*:", re.MULTILINE), linear(r"^kind\s*:", re.MULTILINE))
 EXPOSING_SERVICE_TYPES = ("LoadBalancer", "NodePort")
 GPU_NODE_SELECTOR_MARKERS = ("gpu", "accelerator")
 
@@ -559,7 +558,7 @@ def scan_k8s_container(
             yield from model_command_findings(file, detector, command_text(node), node.line)
 
 
-IMAGE_LINE_RE = re.compile(r"^\s*-?\s*image\s*:\s*[\"']?([^\s\"'#]+)")
+IMAGE_LINE_RE = linear(r"^\s*-?\s*image\s*:\s*[\"']?([^\s\"'#]+)")
 
 
 def scan_image_lines(file: SourceFile, detector: str) -> Iterator[Finding]:

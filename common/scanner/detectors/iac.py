@@ -15,7 +15,6 @@ anything else is a reference. CloudFormation YAML keeps ``!Ref``/``!GetAtt`` as 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ import yaml
 from common.scanner.catalog import match_model
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.containers import YamlNode, compose_yaml_documents
+from common.scanner.limits import line_at, linear, parse_json
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "iac.yaml"
 MAX_BYTES = 10 * 1024 * 1024
@@ -37,7 +37,7 @@ CFN_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 @cache
 def load_rules() -> dict:
     data = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
-    data["gpu_regexes"] = [re.compile(p, re.IGNORECASE) for p in data["gpu_instance_patterns"]]
+    data["gpu_regexes"] = [linear(p, re.IGNORECASE) for p in data["gpu_instance_patterns"]]
     return data
 
 
@@ -83,14 +83,14 @@ def texts(value: Value | None, path: str) -> list[tuple[str, int]]:
 # Terraform
 # ---------------------------------------------------------------------------------------------------
 
-BLOCK_RE = re.compile(r'^([A-Za-z_][\w-]*)((?:\s+(?:"[^"]*"|[A-Za-z_][\w-]*))*)\s*\{(.*)$')
-ATTR_RE = re.compile(r"^([A-Za-z_][\w-]*)\s*=\s*(.*)$")
-LABEL_RE = re.compile(r'"([^"]*)"|([A-Za-z_][\w-]*)')
-HEREDOC_RE = re.compile(r"<<-?\s*([A-Za-z_]\w*)\s*$")
-TRAVERSAL_RE = re.compile(r"^([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)(?:\[[^\]]*\])?(?:\.[\w.\[\]\"*]+)?$")
-INTERP_RE = re.compile(r"\$\{\s*(var|local)\.([A-Za-z_][\w-]*)\s*\}")
-MAP_PAIR_RE = re.compile(r'("(?:[^"\\]|\\.)*"|[\w.-]+)\s*[=:]\s*("(?:[^"\\]|\\.)*"|[^\s,}]+)')
-STRING_RE = re.compile(r'"((?:[^"\\]|\\.)*)"')
+BLOCK_RE = linear(r'^([A-Za-z_][\w-]*)((?:\s+(?:"[^"]*"|[A-Za-z_][\w-]*))*)\s*\{(.*)$')
+ATTR_RE = linear(r"^([A-Za-z_][\w-]*)\s*=\s*(.*)$")
+LABEL_RE = linear(r'"([^"]*)"|([A-Za-z_][\w-]*)')
+HEREDOC_RE = linear(r"<<-?\s*([A-Za-z_]\w*)\s*$")
+TRAVERSAL_RE = linear(r"^([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)(?:\[[^\]]*\])?(?:\.[\w.\[\]\"*]+)?$")
+INTERP_RE = linear(r"\$\{\s*(var|local)\.([A-Za-z_][\w-]*)\s*\}")
+MAP_PAIR_RE = linear(r'("(?:[^"\\]|\\.)*"|[\w.-]+)\s*[=:]\s*("(?:[^"\\]|\\.)*"|[^\s,}]+)')
+STRING_RE = linear(r'"((?:[^"\\]|\\.)*)"')
 
 
 class HclLines:
@@ -357,7 +357,7 @@ def cfn_resources(file: SourceFile, report: FileReport) -> list[Resource]:
     except (yaml.YAMLError, RecursionError):
         pass
     try:
-        data = json.loads(file.text)
+        data = parse_json(file.text)
     except (ValueError, RecursionError) as exc:
         report.warnings.append(f"iac: {file.relpath} is not a readable template ({type(exc).__name__})")
         return []
@@ -372,7 +372,7 @@ def cfn_resources(file: SourceFile, report: FileReport) -> list[Resource]:
 
 def line_of(text: str, needle: str) -> int:
     index = text.find(needle)
-    return text.count("\n", 0, index) + 1 if index >= 0 else 0
+    return line_at(text, index) if index >= 0 else 0
 
 
 # ---------------------------------------------------------------------------------------------------

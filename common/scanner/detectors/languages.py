@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from common.scanner.catalog import Package, lookup_prefixed, match_model, patterns
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.limits import line_at, linear
 from common.scanner.textutil import (
     endpoint_for_url,
     mentions_ai_endpoint,
@@ -29,7 +30,7 @@ from common.scanner.textutil import (
 )
 
 STRING_LITERAL = re.compile(r"""(["'`])((?:(?!\1)[^\\\n]|\\.){1,200})\1""")
-URL = re.compile(r"""https?://[^\s'"`<>]+""")
+URL = linear(r"""https?://[^\s'"`<>]+""")
 MAX_USAGE_LOCATIONS = 20
 
 
@@ -41,7 +42,7 @@ class Import:
 
 
 def _line_at(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
+    return line_at(text, offset)
 
 
 class _LanguageDetector(Detector):
@@ -129,10 +130,10 @@ class _LanguageDetector(Detector):
         if not bindings:
             return
         names = "|".join(sorted(map(re.escape, bindings), key=len, reverse=True))
-        usage = re.compile(rf"(?<![\w.$])({names})((?:(?:\.|::)\w+)*)\s*(?:\(|\{{)")
+        usage = linear(rf"(?:^|[^\w.$])({names})((?:(?:\.|::)\w+)*)\s*(?:\(|\{{)")
         seen = 0
         for match in usage.finditer(text):
-            line = _line_at(text, match.start())
+            line = _line_at(text, match.start(1))
             if line in comments:
                 continue
             package = bindings[match.group(1)]
@@ -236,9 +237,9 @@ class JavaScriptDetector(_LanguageDetector):
     separator = "/"
     quick_tokens = ("import", "require")
 
-    ES_IMPORT = re.compile(r"""\b(?:import|export)\s+(?:type\s+)?([^;'"`]*?)\s*from\s*["']([^"']+)["']""")
-    BARE_IMPORT = re.compile(r"""\bimport\s*\(?\s*["']([^"']+)["']""")
-    REQUIRE = re.compile(
+    ES_IMPORT = linear(r"""\b(?:import|export)\s+(?:type\s+)?([^;'"`]*?)\s*from\s*["']([^"']+)["']""")
+    BARE_IMPORT = linear(r"""\bimport\s*\(?\s*["']([^"']+)["']""")
+    REQUIRE = linear(
         r"""(?:(?:const|let|var)\s+([^=;]+?)\s*=\s*)?(?:await\s+)?(?:require|import)\s*\(\s*["']([^"']+)["']\s*\)"""
     )
 
@@ -253,15 +254,15 @@ class JavaScriptDetector(_LanguageDetector):
     def _bindings(clause: str) -> tuple[str, ...]:
         names = []
         clause = clause.strip()
-        for star in re.finditer(r"\*\s+as\s+([\w$]+)", clause):
+        for star in linear(r"\*\s+as\s+([\w$]+)").finditer(clause):
             names.append(star.group(1))
-        braces = re.search(r"\{([^}]*)\}", clause)
+        braces = linear(r"\{([^}]*)\}").search(clause)
         if braces:
             for part in braces.group(1).split(","):
                 part = part.strip().removeprefix("type ").strip()
                 if part:
-                    names.append(re.split(r"\s+as\s+|\s*:\s*", part)[-1].strip())
-        default = re.match(r"([A-Za-z_$][\w$]*)\s*(?:,|$)", clause)
+                    names.append(linear(r"\s+as\s+|\s*:\s*").split(part)[-1].strip())
+        default = linear(r"([A-Za-z_$][\w$]*)\s*(?:,|$)").match(clause)
         if default and default.group(1) not in ("type",):
             names.append(default.group(1))
         return tuple(n for n in names if re.fullmatch(r"[A-Za-z_$][\w$]*", n))
@@ -282,9 +283,9 @@ class GoDetector(_LanguageDetector):
     separator = "/"
     quick_tokens = ("import",)
 
-    BLOCK = re.compile(r"\bimport\s*\((.*?)\)", re.DOTALL)
-    SINGLE = re.compile(r"""\bimport\s+(?:([\w.]+)\s+)?"([^"]+)\"""")
-    SPEC = re.compile(r"""^\s*(?:([\w.]+)\s+)?"([^"]+)\"""", re.MULTILINE)
+    BLOCK = linear(r"\bimport\s*\((.*?)\)", re.DOTALL)
+    SINGLE = linear(r"""\bimport\s+(?:([\w.]+)\s+)?"([^"]+)\"""")
+    SPEC = linear(r"""^\s*(?:([\w.]+)\s+)?"([^"]+)\"""", re.MULTILINE)
 
     @staticmethod
     def _package_name(path: str) -> str:
@@ -312,7 +313,7 @@ class JavaDetector(_LanguageDetector):
     extensions = (".java", ".kt", ".kts", ".scala")
     ecosystem = "java"
     quick_tokens = ("import",)
-    IMPORT = re.compile(r"^\s*import\s+(?:static\s+)?([\w.]+?)(\.\*)?\s*;?\s*$", re.MULTILINE)
+    IMPORT = linear(r"^\s*import\s+(?:static\s+)?([\w.]+?)(\.\*)?\s*;?\s*$", re.MULTILINE)
 
     def imports(self, text: str) -> Iterator[Import]:
         for match in self.IMPORT.finditer(text):
@@ -327,7 +328,7 @@ class RubyDetector(_LanguageDetector):
     separator = "/"
     comment_prefixes = ("#",)
     quick_tokens = ("require",)
-    REQUIRE = re.compile(r"""^\s*require\s*\(?\s*["']([^"']+)["']""", re.MULTILINE)
+    REQUIRE = linear(r"""^\s*require\s*\(?\s*["']([^"']+)["']""", re.MULTILINE)
 
     def imports(self, text: str) -> Iterator[Import]:
         for match in self.REQUIRE.finditer(text):
@@ -336,7 +337,7 @@ class RubyDetector(_LanguageDetector):
             constants = tuple(
                 {
                     m.group(1)
-                    for m in re.finditer(r"\b([A-Z]\w*)::", text)
+                    for m in linear(r"\b([A-Z]\w*)::").finditer(text)
                     if m.group(1).lower() == root.lower()
                 }
             )
@@ -348,8 +349,8 @@ class CSharpDetector(_LanguageDetector):
     extensions = (".cs",)
     ecosystem = "csharp"
     quick_tokens = ("using",)
-    USING = re.compile(r"^\s*(?:global\s+)?using\s+(?:static\s+)?(?:\w+\s*=\s*)?([\w.]+)\s*;", re.MULTILINE)
-    CLIENT = re.compile(r"\bnew\s+(\w*(?:Client|Kernel|Model)\w*)\s*[(<]|\b(Kernel)\.CreateBuilder\s*\(")
+    USING = linear(r"^\s*(?:global\s+)?using\s+(?:static\s+)?(?:\w+\s*=\s*)?([\w.]+)\s*;", re.MULTILINE)
+    CLIENT = linear(r"\bnew\s+(\w*(?:Client|Kernel|Model)\w*)\s*[(<]|\b(Kernel)\.CreateBuilder\s*\(")
 
     def imports(self, text: str) -> Iterator[Import]:
         for match in self.USING.finditer(text):
@@ -372,15 +373,15 @@ class RustDetector(_LanguageDetector):
     ecosystem = "rust"
     separator = "::"
     quick_tokens = ("use ", "extern crate")
-    USE = re.compile(r"^\s*(?:pub\s+)?use\s+(\w+)((?:::[^;]*)?);", re.MULTILINE)
-    EXTERN = re.compile(r"^\s*extern\s+crate\s+(\w+)", re.MULTILINE)
+    USE = linear(r"^\s*(?:pub\s+)?use\s+(\w+)((?:::[^;]*)?);", re.MULTILINE)
+    EXTERN = linear(r"^\s*extern\s+crate\s+(\w+)", re.MULTILINE)
 
     def imports(self, text: str) -> Iterator[Import]:
         for match in self.USE.finditer(text):
             tree = match.group(2)
-            names = set(re.findall(r"\b([A-Z]\w*)\b", tree))
-            aliases = re.findall(r"\bas\s+(\w+)", tree)
-            last = re.findall(r"::(\w+)\s*$", tree)
+            names = set(linear(r"\b([A-Z]\w*)\b").findall(tree))
+            aliases = linear(r"\bas\s+(\w+)").findall(tree)
+            last = linear(r"::(\w+)\s*$").findall(tree)
             names.update(aliases or last)
             yield Import(
                 match.group(1) + tree.split("{")[0].rstrip(":"),

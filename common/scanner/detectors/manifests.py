@@ -17,8 +17,9 @@ from collections.abc import Iterator
 
 from common.scanner.catalog import Package, lookup_package, lookup_prefixed, normalize_pypi
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.limits import line_at, linear, parse_json, parse_python
 
-REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;#]*)")
+REQUIREMENT = linear(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;#]*)")
 
 
 def _line_of(file: SourceFile, needle: str, start: int = 0) -> int:
@@ -211,7 +212,7 @@ class ManifestDetector(_ManifestDetector):
 
     def setup_py(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         try:
-            tree = ast.parse(file.text)
+            tree = parse_python(file.text, file.relpath)
         except SyntaxError as exc:
             report.warnings.append(f"setup.py: cannot parse ({exc.msg}, line {exc.lineno})")
             return
@@ -226,7 +227,7 @@ class ManifestDetector(_ManifestDetector):
 
     def _json(self, file: SourceFile, report: FileReport) -> dict | None:
         try:
-            data = json.loads(file.text)
+            data = parse_json(file.text)
         except (json.JSONDecodeError, RecursionError) as exc:
             report.warnings.append(f"invalid JSON: {str(exc)[:200]}")
             return None
@@ -250,7 +251,7 @@ class ManifestDetector(_ManifestDetector):
 
     def go_mod(self, file: SourceFile) -> Iterator[Finding]:
         for number, raw in enumerate(file.lines, start=1):
-            match = re.match(r"^\s*(?:require\s+)?([\w.~-]+\.[\w./~-]+)\s+(v[\w.+-]+)", raw)
+            match = linear(r"^\s*(?:require\s+)?([\w.~-]+\.[\w./~-]+)\s+(v[\w.+-]+)").match(raw)
             if not match:
                 continue
             package = lookup_prefixed("go", match.group(1), "/")
@@ -267,17 +268,17 @@ class ManifestDetector(_ManifestDetector):
 
     def pom(self, file: SourceFile) -> Iterator[Finding]:
         text = file.text
-        for block in re.finditer(r"<dependency>(.*?)</dependency>", text, re.DOTALL):
+        for block in linear(r"<dependency>(.*?)</dependency>", re.DOTALL).finditer(text):
             body = block.group(1)
-            group = re.search(r"<groupId>\s*([^<\s]+)\s*</groupId>", body)
-            artifact = re.search(r"<artifactId>\s*([^<\s]+)\s*</artifactId>", body)
+            group = linear(r"<groupId>\s*([^<\s]+)\s*</groupId>").search(body)
+            artifact = linear(r"<artifactId>\s*([^<\s]+)\s*</artifactId>").search(body)
             if not group or not artifact:
                 continue
             package = lookup_package("maven", f"{group.group(1)}:{artifact.group(1)}")
             if not package:
                 continue
-            version = re.search(r"<version>\s*([^<\s]+)\s*</version>", body)
-            line = text.count("\n", 0, block.start(1) + body.find("<artifactId>")) + 1
+            version = linear(r"<version>\s*([^<\s]+)\s*</version>").search(body)
+            line = line_at(text, block.start(1) + body.find("<artifactId>"))
             yield _finding(
                 self.name,
                 package,
@@ -288,8 +289,8 @@ class ManifestDetector(_ManifestDetector):
             )
 
     def gradle(self, file: SourceFile) -> Iterator[Finding]:
-        coordinate = re.compile(r"""["']([\w.-]+):([\w.-]+)(?::([\w.+\-${}]+))?["']""")
-        named = re.compile(
+        coordinate = linear(r"""["']([\w.-]+):([\w.-]+)(?::([\w.+\-${}]+))?["']""")
+        named = linear(
             r"""group\s*[:=]\s*["']([\w.-]+)["']\s*,\s*name\s*[:=]\s*["']([\w.-]+)["']"""
             r"""(?:\s*,\s*version\s*[:=]\s*["']([\w.+-]+)["'])?"""
         )
@@ -301,7 +302,7 @@ class ManifestDetector(_ManifestDetector):
 
     def gemfile(self, file: SourceFile) -> Iterator[Finding]:
         for number, raw in enumerate(file.lines, start=1):
-            match = re.match(r"""^\s*gem\s+["']([\w.-]+)["'](?:\s*,\s*["']([^"']+)["'])?""", raw)
+            match = linear(r"""^\s*gem\s+["']([\w.-]+)["'](?:\s*,\s*["']([^"']+)["'])?""").match(raw)
             if match:
                 package = lookup_package("gem", match.group(1))
                 if package:
@@ -316,20 +317,20 @@ class ManifestDetector(_ManifestDetector):
 
     def csproj(self, file: SourceFile) -> Iterator[Finding]:
         text = file.text
-        for match in re.finditer(
-            r"<PackageReference\s+([^>]*?)(/?)>(.*?)(?:</PackageReference>|(?=<))", text, re.DOTALL
+        for match in linear(r"<PackageReference\s+([^>]*?)(/?)>([^<]*)(?:</PackageReference>)?").finditer(
+            text
         ):
             attributes = match.group(1)
-            include = re.search(r"""Include\s*=\s*["']([^"']+)["']""", attributes)
+            include = linear(r"""Include\s*=\s*["']([^"']+)["']""").search(attributes)
             if not include:
                 continue
             package = lookup_package("nuget", include.group(1))
             if not package:
                 continue
-            version = re.search(r"""Version\s*=\s*["']([^"']+)["']""", attributes) or re.search(
+            version = linear(r"""Version\s*=\s*["']([^"']+)["']""").search(attributes) or re.search(
                 r"<Version>\s*([^<\s]+)\s*</Version>", match.group(3)
             )
-            line = text.count("\n", 0, match.start()) + 1
+            line = line_at(text, match.start())
             yield _finding(
                 self.name, package, file, line, version.group(1) if version else None, include.group(1)
             )
@@ -375,7 +376,7 @@ class LockfileDetector(_ManifestDetector):
 
     def npm_lock(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         try:
-            data = json.loads(file.text)
+            data = parse_json(file.text)
         except (json.JSONDecodeError, RecursionError) as exc:
             report.warnings.append(f"invalid JSON: {str(exc)[:200]}")
             return
@@ -394,7 +395,7 @@ class LockfileDetector(_ManifestDetector):
 
     def pipfile_lock(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         try:
-            data = json.loads(file.text)
+            data = parse_json(file.text)
         except (json.JSONDecodeError, RecursionError) as exc:
             report.warnings.append(f"invalid JSON: {str(exc)[:200]}")
             return
@@ -412,7 +413,7 @@ class LockfileDetector(_ManifestDetector):
                     )
 
     def pnpm_lock(self, file: SourceFile) -> Iterator[Finding]:
-        pattern = re.compile(r"""^\s+['"]?/?((?:@[\w.-]+/)?[\w.-]+)@(\d[\w.+-]*)""")
+        pattern = linear(r"""^\s+['"]?/?((?:@[\w.-]+/)?[\w.-]+)@(\d[\w.+-]*)""")
         for number, raw in enumerate(file.lines, start=1):
             match = pattern.match(raw)
             if match:
@@ -421,7 +422,7 @@ class LockfileDetector(_ManifestDetector):
                     yield _finding(self.name, package, file, number, match.group(2), raw.strip().rstrip(":"))
 
     def yarn_lock(self, file: SourceFile) -> Iterator[Finding]:
-        header = re.compile(r"""^"?((?:@[\w.-]+/)?[\w.-]+)@""")
+        header = linear(r"""^"?((?:@[\w.-]+/)?[\w.-]+)@""")
         lines = file.lines
         for number, raw in enumerate(lines, start=1):
             if raw.startswith((" ", "#")) or not raw.strip():
@@ -432,7 +433,7 @@ class LockfileDetector(_ManifestDetector):
                 continue
             version = None
             for following in lines[number : number + 4]:
-                found = re.match(r"""^\s+version:?\s+"?([^"\s]+)"?""", following)
+                found = linear(r"""^\s+version:?\s+"?([^"\s]+)"?""").match(following)
                 if found:
                     version = found.group(1)
                     break

@@ -26,6 +26,7 @@ import yaml
 
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.containers import parse_image
+from common.scanner.limits import line_at, linear, parse_json
 from common.scanner.model import Location
 from common.scanner.redaction import clip
 from common.scanner.textutil import mask_secret, secret_hash
@@ -55,8 +56,10 @@ class SecretRules:
     undigited_min_length: int
 
     def is_placeholder(self, value: str) -> bool:
-        return any(p.search(value) for p in self.placeholders) or bool(
-            re.search(r"\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]{2,}", value)
+        return (
+            len(set(value)) <= 1
+            or any(p.search(value) for p in self.placeholders)
+            or bool(re.search(r"\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]{2,}", value))
         )
 
     def is_secret(self, name: str, value: object) -> bool:
@@ -79,10 +82,10 @@ class SecretRules:
 def secret_rules() -> SecretRules:
     data = load_data()["secrets"]
     return SecretRules(
-        name_pattern=re.compile(data["name_pattern"]),
-        name_exclusions=tuple(re.compile(p) for p in data["name_exclusions"]),
-        value_patterns=tuple(re.compile(p) for p in data["value_patterns"]),
-        placeholders=tuple(re.compile(p) for p in data["placeholder_patterns"]),
+        name_pattern=linear(data["name_pattern"]),
+        name_exclusions=tuple(linear(p) for p in data["name_exclusions"]),
+        value_patterns=tuple(linear(p) for p in data["value_patterns"]),
+        placeholders=tuple(linear(p) for p in data["placeholder_patterns"]),
         min_length=data["min_length"],
         undigited_min_length=data["undigited_min_length"],
     )
@@ -93,8 +96,8 @@ def secret_record(field_name: str, value: str) -> dict:
     return {"field": field_name, "masked": mask_secret(value), "hash": secret_hash(value)}
 
 
-URL_CREDENTIALS_RE = re.compile(r"^[a-z][a-z0-9+.-]*://([^/@\s:]+):([^/@\s]+)@", re.IGNORECASE)
-OPTION_VALUE_RE = re.compile(r"^--?([\w-]+)=(.+)$")
+URL_CREDENTIALS_RE = linear(r"^[a-z][a-z0-9+.-]*://([^/@\s:]+):([^/@\s]+)@", re.IGNORECASE)
+OPTION_VALUE_RE = linear(r"^--?([\w-]+)=(.+)$")
 
 
 def secrets_in_arguments(args: list[str]) -> list[tuple[str, str]]:
@@ -155,14 +158,14 @@ def strip_jsonc(text: str) -> str:
             continue
         out.append(ch)
         i += 1
-    return re.sub(r",(\s*[}\]])", r"\1", "".join(out))
+    return linear(r",(\s*[}\]])").sub(r"\1", "".join(out))
 
 
 def load_jsonc(text: str) -> object:
     try:
-        return json.loads(text)
+        return parse_json(text)
     except ValueError:
-        return json.loads(strip_jsonc(text))
+        return parse_json(strip_jsonc(text))
 
 
 def line_of_key(text: str, key: str, start: int = 0) -> tuple[int, int]:
@@ -170,7 +173,7 @@ def line_of_key(text: str, key: str, start: int = 0) -> tuple[int, int]:
     match = re.compile(re.escape(json.dumps(key)) + r"\s*:").search(text, start)
     if match is None:
         return 0, start
-    return text.count("\n", 0, match.start()) + 1, match.start()
+    return line_at(text, match.start()), match.start()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -195,7 +198,7 @@ def split_version(package: str, registry: str) -> tuple[str, str | None]:
         image = parse_image(package)
         return (image.repository, image.tag) if image else (package, None)
     if registry == "pypi":
-        match = re.match(r"^([A-Za-z0-9_.\-\[\]]+?)(?:==|@)(.+)$", package)
+        match = linear(r"^([A-Za-z0-9_.\-\[\]]+?)(?:==|@)(.+)$").match(package)
         return (match.group(1), match.group(2)) if match else (package, None)
     at = package.rfind("@")
     if at > 0:
@@ -349,7 +352,7 @@ class McpConfigDetector(Detector):
         for _, value in info.secrets:
             at = file.text.find(json.dumps(value)[1:-1], offset)
             if at >= 0:
-                secret_lines.add(file.text.count("\n", 0, at) + 1)
+                secret_lines.add(line_at(file.text, at))
         classify(info)
         secret_values = [value for _, value in info.secrets]
         metadata = {

@@ -14,8 +14,8 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import io
-import json
 import math
+import os
 import pickletools
 import struct
 import zipfile
@@ -27,13 +27,16 @@ from pathlib import Path
 import yaml
 
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.limits import parse_json
 from common.scanner.redaction import clip
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "model_files.yaml"
 HEADER_BYTES = 64
 HASH_CHUNK = 1024 * 1024
+PICKLE_MAX_OPCODES = 500_000
 GGUF_METADATA_BYTES = 1024 * 1024
 SAFETENSORS_HEADER_LIMIT = 16 * 1024 * 1024
+SAFETENSORS_MAX_DIMENSIONS = 16
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 HDF5_OFFSETS = (0, 512, 1024, 2048)
 COMPRESSED_MAGIC = {
@@ -73,6 +76,7 @@ class ModelFormat:
     unsafe: bool = False
     details: dict = field(default_factory=dict)
     pickle_globals: list[str] = field(default_factory=list)
+    unresolved_calls: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -126,6 +130,25 @@ def read_gguf_metadata(handle) -> dict:
     return details
 
 
+def _plausible_shape(shape: object) -> bool:
+    """A real tensor shape: a few non-negative dimensions of sane size. Anything else is not
+    multiplied out (a header can list thousands of huge numbers to make ``math.prod`` crawl)."""
+    return (
+        isinstance(shape, list)
+        and len(shape) <= SAFETENSORS_MAX_DIMENSIONS
+        and all(type(dim) is int and 0 <= dim < 2**40 for dim in shape)
+    )
+
+
+def _offsets_within(offsets: object, data_bytes: int) -> bool:
+    return (
+        isinstance(offsets, list)
+        and len(offsets) == 2
+        and all(type(value) is int for value in offsets)
+        and 0 <= offsets[0] <= offsets[1] <= data_bytes
+    )
+
+
 def read_safetensors(handle, size: int, header: bytes) -> dict | None:
     if len(header) < 9 or header[8:9] != b"{":
         return None
@@ -136,16 +159,18 @@ def read_safetensors(handle, size: int, header: bytes) -> dict | None:
         return {"header_bytes": length}
     handle.seek(8)
     try:
-        table = json.loads(handle.read(length))
+        table = parse_json(handle.read(length))
     except (ValueError, RecursionError):
         return None
     if not isinstance(table, dict):
         return None
     tensors = {k: v for k, v in table.items() if k != "__metadata__" and isinstance(v, dict)}
-    parameters = sum(
-        math.prod(t.get("shape") or [1]) for t in tensors.values() if isinstance(t.get("shape"), list)
-    )
+    shapes = [t.get("shape") for t in tensors.values()]
+    parameters = sum(math.prod(shape or [1]) for shape in shapes if _plausible_shape(shape))
     details = {"tensor_count": len(tensors), "parameters": parameters}
+    data_bytes = size - 8 - length
+    if any(not _offsets_within(t.get("data_offsets"), data_bytes) for t in tensors.values()):
+        details["offsets_beyond_file"] = True
     dtypes = sorted({str(t.get("dtype")) for t in tensors.values() if t.get("dtype")})
     if dtypes:
         details["dtypes"] = dtypes
@@ -170,29 +195,102 @@ def looks_like_onnx(header: bytes, strict: bool) -> dict | None:
     return details
 
 
-def pickle_globals(stream: bytes) -> tuple[int | None, list[str]]:
-    """Protocol and the globals a pickle imports, from a disassembly that never executes it."""
+class _Mark:
+    """The MARK object on the simulated pickle stack."""
+
+
+_MARK = _Mark()
+_UNKNOWN = object()  # a stack item whose value the analysis does not track
+
+
+def _pop_to_mark(stack: list) -> list:
+    for index in range(len(stack) - 1, -1, -1):
+        if stack[index] is _MARK:
+            items = stack[index + 1 :]
+            del stack[index:]
+            return items
+    raise IndexError("no mark on the stack")
+
+
+def pickle_globals(stream: bytes) -> tuple[int | None, list[str], list[str]]:
+    """Protocol, the globals a pickle imports, and the calls it makes that cannot be resolved,
+    from a disassembly that never executes it.
+
+    The stack is simulated (memo included), so ``STACK_GLOBAL`` takes its module and name from
+    the real stack state: a ``POP`` of junk in between cannot rename ``os.system``. A
+    ``STACK_GLOBAL`` whose operands are not known strings, a call (``REDUCE``, ``OBJ``,
+    ``NEWOBJ``) of something that is not a resolved global, and extension-registry globals are
+    returned as unresolved; so is a pickle with more than ``PICKLE_MAX_OPCODES`` opcodes, whose
+    tail is not read."""
     protocol = None
     found: list[str] = []
-    strings: list[str] = []
+    unresolved: list[str] = []
+    stack: list = []
+    memo: dict = {}
+    position = 0
     try:
-        for opcode, arg, _ in pickletools.genops(io.BytesIO(stream)):
+        for count, (opcode, arg, position) in enumerate(pickletools.genops(io.BytesIO(stream))):
             name = opcode.name
+            if count >= PICKLE_MAX_OPCODES:
+                unresolved.append(f"more than {PICKLE_MAX_OPCODES} opcodes; the rest was not analysed")
+                break
+            if name == "STOP" or len(found) > 200 or len(unresolved) > 50:
+                break
             if name == "PROTO":
                 protocol = arg
             elif name in PICKLE_STRING_OPCODES and isinstance(arg, str | bytes):
-                strings = [*strings[-1:], arg if isinstance(arg, str) else arg.decode("latin-1")]
-            elif name == "GLOBAL" and isinstance(arg, str):
-                found.append(arg.replace(" ", "."))
-            elif name == "STACK_GLOBAL" and len(strings) == 2:
-                found.append(".".join(strings))
-            elif name == "STOP":
-                break
-            if len(found) > 200:
-                break
+                stack.append(arg if isinstance(arg, str) else arg.decode("latin-1"))
+            elif name in ("GLOBAL", "INST"):
+                qualified = str(arg).replace(" ", ".")
+                found.append(qualified)
+                if name == "INST":
+                    _pop_to_mark(stack)
+                stack.append(("global", qualified))
+            elif name == "STACK_GLOBAL":
+                attribute, module = stack.pop(), stack.pop()
+                if isinstance(module, str) and isinstance(attribute, str):
+                    qualified = f"{module}.{attribute}"
+                    found.append(qualified)
+                    stack.append(("global", qualified))
+                else:
+                    unresolved.append(f"STACK_GLOBAL at byte {position} with operands not known strings")
+                    stack.append(_UNKNOWN)
+            elif name in ("EXT1", "EXT2", "EXT4"):
+                unresolved.append(f"{name} {arg} (extension registry global) at byte {position}")
+                stack.append(_UNKNOWN)
+            elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
+                memo[arg] = stack[-1]
+            elif name == "MEMOIZE":
+                memo[len(memo)] = stack[-1]
+            elif name in ("GET", "BINGET", "LONG_BINGET"):
+                stack.append(memo.get(arg, _UNKNOWN))
+            elif name == "DUP":
+                stack.append(stack[-1])
+            elif name in ("REDUCE", "NEWOBJ", "NEWOBJ_EX", "OBJ"):
+                if name == "OBJ":
+                    items = _pop_to_mark(stack)
+                    target = items[0] if items else _UNKNOWN
+                else:
+                    operands = [stack.pop() for _ in opcode.stack_before]
+                    target = operands[-1]
+                if not (isinstance(target, tuple) and target[0] == "global"):
+                    unresolved.append(f"{name} at byte {position} calls something that is not a known global")
+                stack.append(_UNKNOWN)
+            else:
+                before = opcode.stack_before
+                if pickletools.markobject in before:
+                    _pop_to_mark(stack)
+                    before = before[: before.index(pickletools.markobject)]
+                for _ in before:
+                    stack.pop()
+                stack.extend(
+                    _MARK if item is pickletools.markobject else _UNKNOWN for item in opcode.stack_after
+                )
+    except IndexError:
+        pass  # the stack underflows: unpickling would fail here, so nothing after it runs
     except (ValueError, EOFError, struct.error, UnicodeDecodeError):
         pass  # truncated or not a pickle past this point; what was read stands
-    return protocol, sorted(set(found))
+    return protocol, sorted(set(found)), unresolved
 
 
 def parses_as_pickle(data: bytes, opcodes_needed: int = 3) -> bool:
@@ -221,7 +319,7 @@ def read_zip(path: Path, limit: int) -> ModelFormat | None:
             pickles = [n for n in names if n.endswith((".pkl", ".pickle")) or n.endswith("/data.pkl")]
             if pickles:
                 with archive.open(pickles[0]) as member:
-                    protocol, globals_ = pickle_globals(member.read(limit))
+                    protocol, globals_, unresolved = pickle_globals(member.read(limit))
                 kind = (
                     "pytorch"
                     if any(n.endswith("/version") or n.endswith("/data.pkl") for n in names)
@@ -230,7 +328,7 @@ def read_zip(path: Path, limit: int) -> ModelFormat | None:
                 details = {"archive_entries": len(names), "pickle_member": pickles[0]}
                 if protocol is not None:
                     details["pickle_protocol"] = protocol
-                return ModelFormat(f"{kind} (zip+pickle)", True, details, globals_)
+                return ModelFormat(f"{kind} (zip+pickle)", True, details, globals_, unresolved)
             base = {n.rsplit("/", 1)[-1] for n in names}
             if "config.json" in base and ({"model.weights.h5", "metadata.json"} & base):
                 return ModelFormat("keras_v3", False, {"archive_entries": len(names)})
@@ -265,9 +363,10 @@ def sniff(path: Path, handle, size: int, suffix: str) -> ModelFormat | None:
         return ModelFormat("safetensors", False, details)
     if is_pickle_start(header, trusted_pickle):
         handle.seek(0)
-        protocol, globals_ = pickle_globals(handle.read(config["pickle_scan_bytes"]))
+        protocol, globals_, unresolved = pickle_globals(handle.read(config["pickle_scan_bytes"]))
         details = {"pickle_protocol": protocol} if protocol is not None else {}
-        return ModelFormat("joblib (pickle)" if suffix == ".joblib" else "pickle", True, details, globals_)
+        kind = "joblib (pickle)" if suffix == ".joblib" else "pickle"
+        return ModelFormat(kind, True, details, globals_, unresolved)
     if trusted_pickle:
         codec = next((c for magic, c in COMPRESSED_MAGIC.items() if header.startswith(magic)), None)
         if codec:
@@ -290,6 +389,16 @@ def sha256_of(handle) -> str:
     return digest.hexdigest()
 
 
+def hash_refusal(stat: os.stat_result, limit: int) -> str | None:
+    """Why a file is not hashed, if it is not: a declared size is the repository's to choose,
+    and a sparse file can claim terabytes that cost nothing on disk but all of them to read."""
+    if stat.st_size > HASH_CHUNK and stat.st_blocks * 512 < stat.st_size // 2:
+        return "sparse file (mostly unallocated)"
+    if stat.st_size > limit:
+        return f"over the {human_size(limit)} hash limit"
+    return None
+
+
 def human_size(size: int) -> str:
     value = float(size)
     for unit in ("B", "KB", "MB", "GB"):
@@ -310,11 +419,13 @@ class ModelFileDetector(Detector):
         config = load_config()
         try:
             with file.path.open("rb") as handle:
-                size = file.path.stat().st_size
+                stat = os.fstat(handle.fileno())
+                size = stat.st_size
                 model = sniff(file.path, handle, size, file.suffix)
                 if model is None:
                     return []
-                digest = sha256_of(handle)
+                unhashed = hash_refusal(stat, config["hash_max_bytes"])
+                digest = None if unhashed else sha256_of(handle)
         except OSError as exc:
             report.warnings.append(f"model_files: cannot read {file.relpath}: {exc.strerror or exc}")
             return []
@@ -322,15 +433,21 @@ class ModelFileDetector(Detector):
         if model.unsafe:
             flags.add("unsafe_model_format")
         risky = dangerous_globals(model.pickle_globals)
-        if risky:
+        if risky or model.unresolved_calls:
             flags.add("dangerous_code")
         if size > config["large_model_file_bytes"]:
             flags.add("large_model_file")
-        metadata = {"format": model.format, "size_bytes": size, "sha256": digest, **model.details}
+        metadata = {"format": model.format, "size_bytes": size, **model.details}
+        if digest:
+            metadata["sha256"] = digest
+        else:
+            metadata["sha256_skipped"] = unhashed
         if model.pickle_globals:
             metadata["pickle_globals"] = model.pickle_globals[:50]
         if risky:
             metadata["dangerous_globals"] = risky
+        if model.unresolved_calls:
+            metadata["unresolved_pickle_calls"] = model.unresolved_calls[:20]
         label = " ".join(str(model.details[k]) for k in ("architecture", "name") if k in model.details)
         snippet = f"{model.format}{' ' + label if label else ''}, {human_size(size)}"
         return [

@@ -42,19 +42,20 @@ import yaml
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.mcp_config import load_data as mcp_data
 from common.scanner.detectors.mcp_config import safe_url, secret_record, secret_rules
+from common.scanner.limits import linear, parse_json
 from common.scanner.model import Location
 from common.scanner.redaction import clip
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "n8n.yaml"
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PARAMETER_DEPTH = 32
-NAME_RE = re.compile(r'"name"\s*:\s*("(?:[^"\\]|\\.)*")')
+NAME_RE = linear(r'"name"\s*:\s*("(?:[^"\\]|\\.)*")')
 
 
 @cache
 def load_rules() -> dict:
     data = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
-    data["code_patterns"] = [re.compile(p) for p in data["dangerous_code_patterns"]]
+    data["code_patterns"] = [linear(p) for p in data["dangerous_code_patterns"]]
     return data
 
 
@@ -559,7 +560,7 @@ class N8nWorkflowDetector(Detector):
             report.warnings.append(f"n8n: {file.relpath} is larger than {MAX_BYTES} bytes")
             return []
         try:
-            document = json.loads(text)
+            document = parse_json(text)
         except (ValueError, RecursionError) as exc:
             report.warnings.append(f"n8n: {file.relpath} is not valid JSON ({type(exc).__name__})")
             return []

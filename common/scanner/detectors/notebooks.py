@@ -10,16 +10,16 @@ whole falls back to cell by cell.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.python_code import analyse_python, has_ai_import
+from common.scanner.limits import linear, parse_json
 from common.scanner.model import Location
 from common.scanner.textutil import model_finding
 
-SHELL_PIP = re.compile(r"^\s*[!%]+\s*(?:pip|uv pip|conda)\s+install\s+(.*)$")
-SHELL_OLLAMA = re.compile(r"^\s*!\s*ollama\s+(?:pull|run)\s+([\w.:/-]+)")
+SHELL_PIP = linear(r"^\s*[!%]+\s*(?:pip|uv pip|conda)\s+install\s+(.*)$")
+SHELL_OLLAMA = linear(r"^\s*!\s*ollama\s+(?:pull|run)\s+([\w.:/-]+)")
 
 
 def _cell_source(cell: dict) -> str:
@@ -35,7 +35,7 @@ class NotebookDetector(Detector):
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         try:
-            notebook = json.loads(file.text)
+            notebook = parse_json(file.text)
         except (json.JSONDecodeError, RecursionError) as exc:
             report.warnings.append(f"invalid notebook JSON: {str(exc)[:200]}")
             return

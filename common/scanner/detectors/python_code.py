@@ -23,6 +23,7 @@ from common.scanner.catalog import (
     patterns,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.limits import linear, parse_python
 from common.scanner.model import Location
 from common.scanner.textutil import (
     endpoint_for_url,
@@ -32,16 +33,14 @@ from common.scanner.textutil import (
     plausible_model_name,
 )
 
-URL_IN_STRING = re.compile(r"https?://[^\s'\"<>]+")
-CONSTANT_NAME_HINT = re.compile(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
+URL_IN_STRING = linear(r"https?://[^\s'\"<>]+")
+CONSTANT_NAME_HINT = linear(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
 BEDROCK_SERVICES = {"bedrock", "bedrock-runtime", "bedrock-agent-runtime", "bedrock-agent"}
 
 
 def _import_hint() -> re.Pattern:
     roots = sorted({name.split(".")[0] for name in package_index("python")} | {"boto3", "aiobotocore"})
-    return re.compile(
-        r"^[ \t]*(?:from|import)[ \t]+(?:" + "|".join(map(re.escape, roots)) + r")\b", re.MULTILINE
-    )
+    return linear(r"^[ \t]*(?:from|import)[ \t]+(?:" + "|".join(map(re.escape, roots)) + r")\b", re.MULTILINE)
 
 
 _IMPORT_HINT: re.Pattern | None = None
@@ -692,7 +691,7 @@ def analyse_python(
     locate: Callable[[int], tuple[int, str]] | None = None,
 ) -> PythonAnalysis:
     """Findings and deep-mode facts for one module (or a notebook's joined code cells)."""
-    tree = ast.parse(source, filename=relpath)
+    tree = parse_python(source, relpath)
     lines = source.splitlines()
     analyzer = _Analyzer(tree, relpath, lines, detector, locate or (lambda line: (line, "")))
     analyzer.run()

@@ -17,6 +17,7 @@ from functools import cache
 
 from common.scanner.catalog import load_json, lookup_package, patterns
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.limits import BoundedPattern, linear
 from common.scanner.model import Location
 from common.scanner.textutil import mask_secret, secret_hash
 
@@ -37,18 +38,15 @@ def entropy(value: str) -> float:
 @cache
 def _rules():
     data = load_json("secrets.json")
-    prefixed = [
-        (re.compile(r"(?<![A-Za-z0-9_-])" + rule["pattern"] + r"(?![A-Za-z0-9_-])"), rule)
-        for rule in data["prefixed"]
-    ]
+    prefixed = [(BoundedPattern(rule["pattern"], "A-Za-z0-9_-"), rule) for rule in data["prefixed"]]
     contextual = [
         (
-            re.compile(
+            linear(
                 r"(?:"
                 + rule["name"]
                 + r")[\"']?\s*(?:=|:|=>)\s*[\"']?("
                 + rule["value"]
-                + r")(?![A-Za-z0-9])"
+                + r")(?:[^A-Za-z0-9]|$)"
             ),
             rule,
         )

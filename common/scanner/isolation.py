@@ -1,0 +1,170 @@
+"""Detection in isolated worker processes under a watchdog.
+
+Each worker is a fresh interpreter (``subprocess``, so daemonic Celery pool processes may start
+them too) that scans the chunks it is sent one file at a time and answers once per file. The
+parent waits on all workers at once and knows which file each one is on: a worker that dies
+(a segfault in a C parser, the OOM killer) or stays silent past the per-file wall-clock limit
+(something the CPU budget's signal cannot interrupt, a read that blocks) is killed, the file
+becomes a scan warning, and a new worker takes the rest of that chunk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+
+from common.scanner.detectors.base import FileReport
+from common.scanner.worker import READY
+
+Entry = tuple[str, int, str]  # (relpath, size, scope)
+WORKER_COMMAND = "from common.scanner.worker import serve; serve()"
+PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+STOP_GRACE_SECONDS = 2.0
+
+
+def wall_limit_for(budget_seconds: float) -> float:
+    """Wall-clock backstop per file: generous next to the CPU budget, since cores are shared."""
+    return 5 * budget_seconds + 5
+
+
+@dataclass
+class _Worker:
+    process: subprocess.Popen
+    jobs: Connection
+    results: Connection
+    chunk: list[Entry] = field(default_factory=list)
+    done: int = 0
+    since: float = 0.0
+
+    @property
+    def busy(self) -> bool:
+        return self.done < len(self.chunk)
+
+    def assign(self, chunk: list[Entry], root: str, max_file_bytes: int, budget_seconds: float) -> None:
+        self.chunk, self.done, self.since = chunk, 0, time.monotonic()
+        self.jobs.send((root, chunk, max_file_bytes, budget_seconds))
+
+    def stop(self, *, kill: bool) -> int:
+        """Stop the worker (politely unless ``kill``) and return its exit status."""
+        if kill:
+            self.process.kill()
+        else:
+            with contextlib.suppress(OSError):  # it may be gone already
+                self.jobs.send(None)
+        self.jobs.close()
+        self.results.close()
+        try:
+            return self.process.wait(timeout=STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+
+
+def _start_worker() -> _Worker:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
+    process = subprocess.Popen(
+        [sys.executable, "-c", WORKER_COMMAND, str(os.getpid())],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+        close_fds=True,
+    )
+    jobs = Connection(os.dup(process.stdin.fileno()), readable=False)
+    results = Connection(os.dup(process.stdout.fileno()), writable=False)
+    process.stdin.close()
+    process.stdout.close()
+    return _Worker(process, jobs, results)
+
+
+def _crash_message(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            cause = signal.Signals(-returncode).name
+        except ValueError:
+            cause = f"signal {-returncode}"
+        return f"stopped: the worker crashed ({cause}) on this file and was replaced"
+    return f"stopped: the worker exited ({returncode}) on this file and was replaced"
+
+
+def detect_isolated(
+    root: str,
+    chunks: list[list[Entry]],
+    workers: int,
+    max_file_bytes: int,
+    budget_seconds: float,
+    on_progress: Callable[[int], None] | None = None,
+    wall_limit: float | None = None,
+) -> tuple[list[tuple[str, FileReport]], int]:
+    """Scan ``chunks`` in up to ``workers`` isolated processes; returns non-empty reports and
+    bytes read. ``on_progress`` gets the number of files finished since its last call."""
+    wall_limit = wall_limit_for(budget_seconds) if wall_limit is None else wall_limit
+    job = (root, max_file_bytes, budget_seconds)
+    pending = deque(chunk for chunk in chunks if chunk)
+    pool: list[_Worker] = []
+    reports: list[tuple[str, FileReport]] = []
+    bytes_read = 0
+
+    def replace(worker: _Worker, message: str) -> None:
+        relpath = worker.chunk[worker.done][0]
+        reports.append((relpath, FileReport(warnings=[message])))
+        rest = worker.chunk[worker.done + 1 :]
+        if rest:
+            pending.appendleft(rest)
+        pool.remove(worker)
+        if on_progress:
+            on_progress(worker.done + 1)
+
+    try:
+        while pending or any(w.busy for w in pool):
+            for worker in pool:
+                if pending and not worker.busy:
+                    worker.assign(pending.popleft(), *job)
+            while pending and len(pool) < workers:
+                worker = _start_worker()
+                pool.append(worker)
+                worker.assign(pending.popleft(), *job)
+            busy = [w for w in pool if w.busy]
+            now = time.monotonic()
+            timeout = max(0.0, min(w.since + wall_limit for w in busy) - now)
+            ready = wait([w.results for w in busy], timeout=min(timeout, 1.0))
+            for worker in busy:
+                if worker.results not in ready:
+                    continue
+                try:
+                    message = worker.results.recv()
+                except (EOFError, OSError):
+                    replace(worker, _crash_message(worker.stop(kill=False)))
+                    continue
+                if message == READY:  # start-up is not the first file's time
+                    worker.since = time.monotonic()
+                    continue
+                report, read = message
+                bytes_read += read
+                if report is not None:
+                    reports.append((worker.chunk[worker.done][0], report))
+                worker.done += 1
+                worker.since = time.monotonic()
+                if on_progress and not worker.busy:
+                    on_progress(len(worker.chunk))
+            now = time.monotonic()
+            for worker in [w for w in pool if w.busy and now - w.since > wall_limit]:
+                worker.stop(kill=True)
+                replace(
+                    worker,
+                    f"stopped: no result within the {wall_limit:g} s per-file limit; the worker was replaced",
+                )
+    finally:
+        for worker in pool:
+            worker.stop(kill=worker.busy)
+    reports.sort(key=lambda item: item[0])
+    return reports, bytes_read

@@ -1,0 +1,194 @@
+"""Bounded work on repository content: parsers with limits, linear-time patterns, line numbers.
+
+A repository chooses its files, so a parse must not be able to explode. YAML aliases are
+counted as they would expand (a "billion laughs" file is refused instead of being walked), and
+nesting is bounded before anything recursive runs: libyaml's composer recurses in C and
+crashes the process on ``model: [[[[…]]]]``, so depth is measured on the flat event stream
+first. JSON nesting is measured on the brackets outside strings before ``json.loads``.
+Limit errors subclass what callers already catch (``RecursionError``, ``yaml.YAMLError``).
+Python source is parsed behind a recursion guard. Patterns that read repository content are
+compiled with RE2 (``linear``, ``BoundedPattern``), and match offsets become line numbers by
+binary search (``line_at``), so no file shape makes matching or counting quadratic.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from bisect import bisect_right
+from itertools import accumulate
+
+import re2
+import yaml
+
+MAX_NESTING = 200
+MAX_YAML_EXPANDED_NODES = 100_000  # nodes added by aliases, over the whole stream
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_JSON_STRING = re2.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_A_BRACKET = re2.compile(r"[^\[\]{}]+")
+_BRACKET_STEP = str.maketrans({"[": "1", "{": "1", "]": "0", "}": "0"})
+
+
+class NestingTooDeep(RecursionError):
+    """A document nested deeper than ``MAX_NESTING``: reported like any too-deep document."""
+
+
+class AliasExpansionTooLarge(yaml.YAMLError):
+    """YAML whose aliases would add more than ``MAX_YAML_EXPANDED_NODES`` nodes when expanded."""
+
+
+def check_yaml(text: str) -> None:
+    """Raise unless every document of ``text`` is within the nesting and alias-expansion limits.
+
+    Walks the parser's events (libyaml's parser keeps an explicit stack, so this cannot crash)
+    and sizes every anchored node, so an alias costs what its anchor would expand to."""
+    sizes: list[int] = []  # expanded node count of each open collection
+    anchored: list[str | None] = []
+    anchors: dict[str, int] = {}
+    expanded_by_aliases = 0
+    for event in yaml.parse(text, Loader=SAFE_LOADER):
+        if isinstance(event, yaml.CollectionStartEvent):
+            if len(sizes) >= MAX_NESTING:
+                raise NestingTooDeep(f"nested deeper than {MAX_NESTING} levels")
+            sizes.append(1)
+            anchored.append(event.anchor)
+            continue
+        if isinstance(event, yaml.CollectionEndEvent):
+            size, anchor = sizes.pop(), anchored.pop()
+        elif isinstance(event, yaml.ScalarEvent):
+            size, anchor = 1, event.anchor
+        elif isinstance(event, yaml.AliasEvent):
+            size, anchor = anchors.get(event.anchor, 1), None
+            expanded_by_aliases += size
+            if expanded_by_aliases > MAX_YAML_EXPANDED_NODES:
+                raise AliasExpansionTooLarge(f"aliases expand to more than {MAX_YAML_EXPANDED_NODES} nodes")
+        else:
+            continue
+        if anchor is not None:
+            anchors[anchor] = size
+        if sizes:
+            sizes[-1] += size
+
+
+def compose_yaml_all(text: str) -> list[yaml.Node]:
+    """Node trees (with line numbers) of every document, after ``check_yaml``."""
+    check_yaml(text)
+    return [doc for doc in yaml.compose_all(text, Loader=SAFE_LOADER) if doc is not None]
+
+
+def load_yaml_all(text: str, loader=SAFE_LOADER) -> list:
+    """Python values of every document, after ``check_yaml``."""
+    check_yaml(text)
+    return list(yaml.load_all(text, Loader=loader))
+
+
+def json_too_deep(text: str) -> bool:
+    """Is any bracket outside strings nested deeper than ``MAX_NESTING``? Linear: RE2 and
+    C-level string operations first; the Python loop sees only the brackets, and only when
+    there are enough of them to matter."""
+    brackets = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text))
+    if len(brackets) <= MAX_NESTING:
+        return False
+    steps = brackets.translate(_BRACKET_STEP)
+    return max(accumulate(1 if step == "1" else -1 for step in steps)) > MAX_NESTING
+
+
+def parse_json(text: str | bytes) -> object:
+    """``json.loads`` that refuses documents nested deeper than ``MAX_NESTING``."""
+    if isinstance(text, bytes | bytearray):
+        text = text.decode("utf-8", errors="replace")
+    if json_too_deep(text):
+        raise NestingTooDeep(f"nested deeper than {MAX_NESTING} levels")
+    return json.loads(text)
+
+
+def parse_python(source: str, filename: str = "<unknown>") -> ast.Module:
+    """``ast.parse`` with a recursion guard: CPython's parser reports a too-deep expression as
+    ``MemoryError`` (its stack) or ``RecursionError`` (building the tree); both become
+    ``NestingTooDeep``. Walking the tree afterwards stays under the interpreter's recursion limit."""
+    try:
+        return ast.parse(source, filename=filename)
+    except (RecursionError, MemoryError) as exc:
+        raise NestingTooDeep("Python source nested too deeply to parse") from exc
+
+
+_INLINE_FLAGS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"))
+
+
+def linear(pattern: str, flags: int = 0):
+    """Compile ``pattern`` with RE2: matching time is linear in the text, whatever the pattern
+    and the text (no backtracking, so no catastrophic or quadratic searches). The object has
+    ``re``'s methods; RE2 has no look-around or backreferences (``BoundedPattern`` covers the
+    token-boundary look-arounds), and its ``\\w``/``\\s``/``\\d`` are ASCII."""
+    unknown = flags & ~(re.IGNORECASE | re.MULTILINE | re.DOTALL)
+    if unknown:
+        raise ValueError(f"flags RE2 cannot express: {unknown}")
+    inline = "".join(letter for flag, letter in _INLINE_FLAGS if flags & flag)
+    return re2.compile(f"(?{inline}){pattern}" if inline else pattern)
+
+
+class _InnerMatch:
+    """A match of ``BoundedPattern``'s token: group ``n`` is the compiled pattern's ``n + 1``."""
+
+    __slots__ = ("_match",)
+
+    def __init__(self, match) -> None:
+        self._match = match
+
+    def group(self, index: int = 0) -> str:
+        return self._match.group(index + 1)
+
+    def span(self, index: int = 0) -> tuple[int, int]:
+        return self._match.span(index + 1)
+
+    def start(self, index: int = 0) -> int:
+        return self._match.start(index + 1)
+
+    def end(self, index: int = 0) -> int:
+        return self._match.end(index + 1)
+
+
+class BoundedPattern:
+    """``(?<![B])token(?![B])`` for RE2: a token not glued to characters of the class ``B``.
+
+    The leading boundary is matched (and consumed) by RE2, the trailing one is checked on the
+    character after the token, so two tokens one separator apart are both found. Offers the
+    ``finditer``/``search``/``sub`` that detectors use, with spans of the token alone."""
+
+    def __init__(self, token: str, boundary: str, flags: int = 0) -> None:
+        self._regex = linear(f"(?:^|[^{boundary}])({token})", flags)
+        self._glued = re2.compile(f"[{boundary}]")
+        self.pattern = token
+
+    def finditer(self, text: str):
+        for match in self._regex.finditer(text):
+            end = match.end(1)
+            if end == len(text) or not self._glued.match(text[end]):
+                yield _InnerMatch(match)
+
+    def search(self, text: str):
+        return next(self.finditer(text), None)
+
+    def sub(self, replacement, text: str) -> str:
+        pieces, last = [], 0
+        for match in self.finditer(text):
+            start, end = match.span()
+            pieces += [text[last:start], replacement(match) if callable(replacement) else replacement]
+            last = end
+        return "".join([*pieces, text[last:]]) if pieces else text
+
+
+class _LineStarts:
+    text: str | None = None
+    starts: list[int] = []
+
+
+def line_at(text: str, offset: int) -> int:
+    """1-based line of ``offset`` in ``text``. Counting newlines per call is linear each time,
+    so a file with many matches would cost quadratic time; the line starts of the last text
+    seen are kept instead, and each call is a binary search."""
+    if _LineStarts.text is not text:
+        _LineStarts.starts = [0, *(match.end() for match in re.finditer("\n", text))]
+        _LineStarts.text = text
+    return bisect_right(_LineStarts.starts, offset)

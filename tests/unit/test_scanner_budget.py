@@ -1,0 +1,107 @@
+"""The per-file budget: a CPU-time limit in-process, isolated workers under a watchdog elsewhere."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+from common.scanner import scan_path
+from common.scanner.isolation import detect_isolated
+from tests.unit.scanner_helpers import keys, write_tree
+
+SLOW_SOURCE = "import openai\n" + "client = openai.OpenAI()\nvalue = call(1, 2, [3, 4], {'k': 'v'})\n" * 6_000
+
+
+def test_a_file_over_its_cpu_budget_is_stopped_with_a_warning_and_the_scan_goes_on(tmp_path):
+    write_tree(tmp_path, {"a_slow.py": SLOW_SOURCE, "b_fine.py": "import anthropic\n"})
+    started = time.monotonic()
+    result = scan_path(tmp_path, jobs=1, file_budget_seconds=0.05)
+    assert time.monotonic() - started < 30
+    warned = {w.file: w.message for w in result.warnings}
+    assert "CPU budget" in warned["a_slow.py"]
+    assert "llm_provider:anthropic" in keys(result)
+    # within the default budget the same file is analysed completely
+    assert not scan_path(tmp_path, jobs=1).warnings
+
+
+def test_scans_off_the_main_thread_run_isolated_and_find_the_same(tmp_path):
+    """Signals reach only the main thread, so a Celery thread or web request scans in workers."""
+    write_tree(tmp_path, {"a.py": "import openai\n", "b.js": "import Anthropic from '@anthropic-ai/sdk'\n"})
+    inline = scan_path(tmp_path, jobs=1)
+    box: dict = {}
+    thread = threading.Thread(target=lambda: box.setdefault("result", scan_path(tmp_path, jobs=1)))
+    thread.start()
+    thread.join(120)
+    assert keys(box["result"]) == keys(inline) and keys(inline)
+
+
+def _entries(root: Path, names: list[str]) -> list[tuple[str, int, str]]:
+    return [(name, (root / name).stat().st_size, "production") for name in names]
+
+
+def test_the_watchdog_replaces_a_worker_stuck_where_no_signal_reaches(tmp_path):
+    """A read that blocks (a FIFO swapped in after the walk) uses no CPU: only the wall clock sees it."""
+    write_tree(tmp_path, {"a.py": "import openai\n", "c.py": "import anthropic\n"})
+    os.mkfifo(tmp_path / "b.py")
+    started = time.monotonic()
+    reports, _ = detect_isolated(
+        str(tmp_path), [_entries(tmp_path, ["a.py", "b.py", "c.py"])], 1, 1 << 20, 2.0, wall_limit=5.0
+    )
+    assert time.monotonic() - started < 60
+    by_file = dict(reports)
+    assert "per-file limit" in by_file["b.py"].warnings[0]
+    assert by_file["a.py"].findings and by_file["c.py"].findings  # the rest of the chunk went on
+
+
+def _scan_workers() -> list[int]:
+    pids = []
+    for children in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+        for pid in children.read_text().split():
+            try:
+                if b"serve()" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    pids.append(int(pid))
+            except OSError:
+                continue
+    return pids
+
+
+def test_a_crashed_worker_costs_one_file_not_the_scan(tmp_path):
+    write_tree(tmp_path, {"a.py": "import openai\n", "c.py": "import anthropic\n"})
+    os.mkfifo(tmp_path / "b.py")
+
+    def crash_the_worker():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            for pid in _scan_workers():
+                with contextlib.suppress(OSError):
+                    if Path(f"/proc/{pid}/wchan").read_text() == "wait_for_partner":  # opening the FIFO
+                        os.kill(pid, signal.SIGSEGV)
+                        return
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=crash_the_worker)
+    killer.start()
+    reports, _ = detect_isolated(
+        str(tmp_path), [_entries(tmp_path, ["a.py", "b.py", "c.py"])], 1, 1 << 20, 2.0, wall_limit=30
+    )
+    killer.join()
+    by_file = dict(reports)
+    assert "crashed (SIGSEGV)" in by_file["b.py"].warnings[0]
+    assert by_file["c.py"].findings
+
+
+def test_the_cli_takes_the_budget_from_file_budget(tmp_path):
+    from common.cli import main
+
+    write_tree(tmp_path / "repo", {"a_slow.py": SLOW_SOURCE})
+    report = tmp_path / "report.json"
+    args = ["scan", str(tmp_path / "repo"), "--format", "json", "-o", str(report), "--quiet", "--jobs", "1"]
+    assert main([*args, "--file-budget", "0.05"]) == 0
+    warnings = json.loads(report.read_text())["warnings"]
+    assert [w["file"] for w in warnings] == ["a_slow.py"] and "CPU budget" in warnings[0]["message"]
+    assert main([*args, "--file-budget", "0"]) == 2

@@ -1,0 +1,160 @@
+"""Untrusted repository content: pathological shapes in every detector, parser limits, pickle
+evasion, and issue 19's hostile repository through the CLI under time and memory ceilings."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from common.scanner import fingerprint, scan_path
+from common.scanner.detectors.base import SourceFile
+from common.scanner.detectors.model_files import pickle_globals
+from common.scanner.limits import AliasExpansionTooLarge, NestingTooDeep, check_yaml, parse_json
+from common.scanner.registry import all_detectors
+from common.scanner.worker import scan_file
+from tests.hostile_repo import billion_laughs, write_hostile_repo
+
+ROOT = Path(__file__).resolve().parents[2]
+FILE_CEILING_SECONDS = 10  # generous: each file below takes well under a second (bench/bench_hostile.py)
+LENGTH = 100_000
+
+# one file per detector family; each line is a long run of what the patterns repeat
+TARGETS = [
+    ".env", "app.js", "app.ts", "app.rb", "main.tf", "Program.cs", "app.csproj", "package.json",
+    "tsconfig.json", "main.go", "lib.rs", "pom.xml", "build.gradle", "App.java", "app.py", "setup.py",
+    "Dockerfile", "docker-compose.yml", "deployment.yaml", "template.json", "notebook.ipynb", "mcp.json",
+    "workflow.json", "requirements.txt", "pyproject.toml", "Gemfile", "go.mod", "Cargo.toml", "yarn.lock",
+]  # fmt: skip
+RUNS = [
+    "a", " ", "\t", "-", ".", "/", ":", "=", "\\", "@", "$", "${", "{", "[", "(", "<", ",", "'a", '"a',
+    "a.", "a-", "a:", "a::", "a=", "a ", "\\\"", "import ", "import(", "require(", "from ", "new ", "use a",
+    "<dependency>", "<PackageReference ", "sk-proj-", "x-", "http://a", "model=", "FROM ", "image: ", "- ",
+    '"": ', "\\u0035",
+]  # fmt: skip
+PREFIXES = ["", 'x = "', "x = '", "x = `", "KEY=", '"model": "', "api_key = ", 'resource "a" ']
+
+
+def pathological_text() -> str:
+    lines = []
+    for prefix in PREFIXES:
+        for run in RUNS:
+            lines.append(prefix + run * (LENGTH // len(run) // len(PREFIXES)) + "!")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("name", TARGETS)
+def test_every_detector_is_linear_on_pathological_shapes(tmp_path, name):
+    """No budget here: the file must finish on its own, so a quadratic or exponential pattern
+    (100 KB of one shape per prefix) fails this instead of being stopped."""
+    path = tmp_path / name
+    path.write_text(pathological_text())
+    source = SourceFile(path=path, relpath=name, size=path.stat().st_size)
+    started = time.process_time()
+    scan_file(source, all_detectors(), 5 * 1024 * 1024, budget_seconds=0)
+    assert time.process_time() - started < FILE_CEILING_SECONDS
+
+
+def test_yaml_aliases_and_nesting_are_bounded_before_parsing():
+    with pytest.raises(AliasExpansionTooLarge):
+        check_yaml(billion_laughs("services: {}"))
+    with pytest.raises(NestingTooDeep):
+        check_yaml("model: " + "[" * 30_000 + "]" * 30_000)
+    with pytest.raises(NestingTooDeep):
+        check_yaml("- " * 30_000 + "x")
+    check_yaml("base: &base {image: ollama/ollama}\napp:\n  <<: *base\nworker:\n  <<: *base\n")
+
+
+def test_json_nesting_is_bounded_outside_strings():
+    with pytest.raises(NestingTooDeep):
+        parse_json("[" * 300 + "]" * 300)
+    assert parse_json('{"a": "' + "[" * 5000 + '"}') == {"a": "[" * 5000}
+
+
+def test_a_yaml_that_crashed_the_c_loader_is_a_warning_in_every_yaml_detector(tmp_path):
+    (tmp_path / "docker-compose.yml").write_text("model: " + "[" * 30_000 + "]" * 30_000 + "\n")
+    (tmp_path / "app.py").write_text("import openai\n")
+    result = scan_path(tmp_path, jobs=1)
+    assert {w.file for w in result.warnings} == {"docker-compose.yml"}
+    assert [c.name for c in result.components] == ["openai"]
+
+
+def test_stack_global_after_a_pop_of_junk_resolves_to_what_runs():
+    evasive = b"\x80\x04\x8c\x02os\x8c\x06system\x8c\x04junk0\x93\x8c\x02id\x85R."
+    _, found, unresolved = pickle_globals(evasive)
+    assert found == ["os.system"] and not unresolved
+
+
+def test_calls_the_analysis_cannot_resolve_are_reported():
+    # REDUCE on the result of getattr(...): the callable is not a known global
+    indirect = b"\x80\x04\x8c\x08builtins\x8c\x07getattr\x93\x8c\x02os\x8c\x06system\x86R\x8c\x02id\x85R."
+    _, found, unresolved = pickle_globals(indirect)
+    assert found == ["builtins.getattr"] and any("REDUCE" in u for u in unresolved)
+    # STACK_GLOBAL whose operands come from a call, not from strings
+    computed = b"\x80\x04\x8c\x08builtins\x8c\x03str\x93)R\x8c\x01x\x93."
+    assert any("STACK_GLOBAL" in u for u in pickle_globals(computed)[2])
+
+
+def test_a_file_name_that_is_not_utf8_is_carried_with_surrogate_escapes(tmp_path):
+    name = os.fsdecode(b"caf\xe9.py")
+    (tmp_path / name).write_text("import openai\n")
+    result = scan_path(tmp_path, jobs=1)
+    assert result.components[0].locations[0].file == name
+    assert fingerprint(f"file:{name}")
+    json.dumps(result.to_dict())  # ASCII-escaped JSON carries it
+
+
+def _run_cli_measured(args: list[str]) -> tuple[int, float, int]:
+    """Exit code, wall seconds and peak RSS (KiB) of the CLI and every process it started."""
+    probe = (
+        "import resource, subprocess, sys, time\n"
+        "started = time.monotonic()\n"
+        "code = subprocess.call(sys.argv[1:])\n"
+        "print(code, time.monotonic() - started, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", probe, sys.executable, "-m", "common.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    code, seconds, peak = output.stdout.split()
+    return int(code), float(seconds), int(peak)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_hostile_repository_scans_in_bounded_time_and_memory_through_the_cli(tmp_path, jobs):
+    expected = write_hostile_repo(tmp_path / "repo")
+    report = tmp_path / "report.json"
+    code, seconds, peak_kib = _run_cli_measured(
+        ["scan", str(tmp_path / "repo"), "--format", "json", "-o", str(report), "--quiet", "--jobs", jobs]
+    )
+    assert code == 0
+    assert seconds < 180 and peak_kib < 1536 * 1024, (seconds, peak_kib)
+    data = json.loads(report.read_text())
+    warned = {w["file"] for w in data["warnings"]}
+    assert {f for f, what in expected.items() if what == "warning"} <= warned
+    components = {location["file"]: c for c in data["components"] for location in c["locations"]}
+    for relpath, what in expected.items():
+        if what == "finding":
+            assert relpath in components, relpath
+        elif what == "dangerous_code":
+            assert "dangerous_code" in components[relpath]["flags"], relpath
+    gguf = components["model.gguf"]["metadata"]
+    assert gguf["sha256_skipped"].startswith("sparse") and "sha256" not in gguf
+
+
+def test_token_boundaries_without_look_around_match_like_the_look_around_did():
+    from common.scanner.limits import BoundedPattern
+
+    key = BoundedPattern(r"hf_[A-Za-z0-9]{34,}", "A-Za-z0-9_-")
+    one, two = "hf_" + "a1" * 17, "hf_" + "b2" * 17
+    assert [m.group(0) for m in key.finditer(f"{one} {two}")] == [one, two]  # one separator apart
+    assert not list(key.finditer(f"x{one}")) and not list(key.finditer(f"{one}-x"))  # glued on either side
+    assert key.sub(lambda m: "***", f"a={one};b={two}") == "a=***;b=***"
