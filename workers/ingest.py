@@ -14,6 +14,7 @@ from common.models import Component, Scan, ScanRelationship, ScanResultPayload
 from common.models.base import new_id, utcnow
 from common.pipeline import enqueue_after_scan
 from common.scanner import summarize
+from common.scanner.model import split_components
 from common.tasks import SCAN_INGEST
 from workers.app import app
 from workers.base import TERMINAL_STATUSES, PlatformTask
@@ -61,18 +62,20 @@ def ingest_scan(self: PlatformTask, scan_id: str) -> None:
         if scan is None or result is None or scan.status in TERMINAL_STATUSES:
             return
         payload = result.payload
-        components = {c["id"]: c for c in payload.get("components", [])}
+        storable, rejected = split_components(payload.get("components", []))
+        components = {c["id"]: c for c in storable}
         session.execute(delete(Component).where(Component.scan_id == scan_id))
         session.execute(delete(ScanRelationship).where(ScanRelationship.scan_id == scan_id))
-        if components:
-            session.execute(insert(Component), component_rows(scan, list(components.values())))
+        rows = component_rows(scan, list(components.values()))
+        if rows:
+            session.execute(insert(Component), rows)
         edges = edge_rows(scan_id, payload.get("relationships", []))
         if edges:
             session.execute(insert(ScanRelationship), edges)
-        summary = summarize(list(components.values()))
+        summary = summarize(rows)
         summary["files_scanned"] = int(payload.get("files_scanned", 0))
         scan.summary = summary
-        scan.warnings = payload.get("warnings", [])[:1000]
+        scan.warnings = [*payload.get("warnings", []), *rejected][:1000]
         scan.files_scanned = summary["files_scanned"]
         scan.status = "completed"
         scan.progress = 100

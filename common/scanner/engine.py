@@ -34,6 +34,7 @@ DECLARING_DETECTORS = frozenset({"manifest", "lockfile"})
 CODE_DETECTORS = frozenset({"python", "notebook", "javascript", "go", "java", "ruby", "csharp", "rust"})
 VERSION_PRIORITY = {"lockfile": 3, "manifest": 2}
 MAX_LOCATIONS = 100
+MAX_LOCATION_FILES = 1000
 CHUNK_TARGET_BYTES = 2 * 1024 * 1024
 CHUNK_MAX_FILES = 200
 IN_PROCESS_BELOW_FILES = 150
@@ -124,6 +125,21 @@ def _is_exact(version: str | None) -> bool:
     return (bool(version) and version[0].isdigit()) or (version or "").startswith("v")
 
 
+def _capped_locations(ordered: list[Location]) -> list[Location]:
+    """Every file where the component appears keeps its first location (the inventory is per file);
+    only the extra lines inside files are dropped to stay under MAX_LOCATIONS, unless the files
+    alone exceed MAX_LOCATION_FILES."""
+    first_per_file: dict[str, Location] = {}
+    for location in ordered:
+        first_per_file.setdefault(location.file, location)
+    kept = list(first_per_file.values())[:MAX_LOCATION_FILES]
+    room = MAX_LOCATIONS - len(kept)
+    if room > 0:
+        chosen = {id(loc) for loc in kept}
+        kept += [loc for loc in ordered if id(loc) not in chosen][:room]
+    return sorted(kept, key=lambda loc: (loc.file, loc.line, loc.snippet))
+
+
 def merge_findings(findings: Iterable[Finding], scopes: dict[str, str]) -> tuple[list[Component], dict]:
     """Group findings by key into components; returns components and {key: [findings]}."""
     grouped: dict[str, list[Finding]] = defaultdict(list)
@@ -156,7 +172,7 @@ def merge_findings(findings: Iterable[Finding], scopes: dict[str, str]) -> tuple
         ordered = [locations[k] for k in sorted(locations)]
         if len(ordered) > MAX_LOCATIONS:
             metadata["location_count"] = len(ordered)
-            ordered = ordered[:MAX_LOCATIONS]
+            ordered = _capped_locations(ordered)
         component.locations = ordered
         component.flags = sorted(flags)
         component.metadata = metadata
@@ -284,8 +300,22 @@ def build_result(
     progress: Progress | None = None,
 ) -> ScanResult:
     """Merge findings into components, flag, relate and score them: the one assembly every
-    source of findings (a file tree, a live n8n instance) goes through."""
-    components, grouped = merge_findings(findings, scopes)
+    source of findings (a file tree, a live n8n instance) goes through. A finding without a name
+    (a detector that could not resolve one) is dropped with a warning instead of becoming a
+    nameless component the platform would reject."""
+    named = []
+    for finding in findings:
+        if isinstance(finding.name, str) and finding.name.strip():
+            named.append(finding)
+        else:
+            warnings = [
+                *warnings,
+                ScanWarning(
+                    file=finding.location.file,
+                    message=f"{finding.type} at line {finding.location.line} has no name; not reported",
+                ),
+            ]
+    components, grouped = merge_findings(named, scopes)
     _apply_cross_file_flags(components, grouped, date.today())
     relationships = _relationships(components, grouped)
     if progress:

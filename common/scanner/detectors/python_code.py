@@ -528,6 +528,7 @@ class _Analyzer:
                 and call.args
                 and isinstance(call.args[0], ast.Constant)
                 and isinstance(call.args[0].value, str)
+                and call.args[0].value.strip()
             ):
                 tool_name = call.args[0].value
             self.register_tool(node.name, tool_name, node, package, decorator)
@@ -553,6 +554,7 @@ class _Analyzer:
                     and target.id == "name"
                     and isinstance(value, ast.Constant)
                     and isinstance(value.value, str)
+                    and value.value.strip()
                 ):
                     tool_name = value.value
             self.register_tool(node.name, tool_name, node, package, node)
