@@ -22,7 +22,7 @@ PACKAGE_TYPES = ("llm_provider", "agent_framework", "ml_framework", "vector_db")
 # "openai/gpt-4o" (LiteLLM), "openai:gpt-4o" (pydantic-ai), "ollama/llama3": the route prefix names the
 # provider, the rest is the model id that the catalog knows.
 _ROUTE_PREFIX = re.compile(
-    r"^(?:openai|anthropic|ollama|ollama_chat|groq|gemini|google-gla|google-vertex|vertex_ai|bedrock|azure|"
+    r"^(?:litellm|openai|anthropic|ollama|ollama_chat|groq|gemini|google-gla|google-vertex|vertex_ai|bedrock|azure|"
     r"mistral|together_ai|fireworks_ai|deepseek|xai|cohere|huggingface|openrouter|perplexity)[:/]",
     re.IGNORECASE,
 )
@@ -127,7 +127,13 @@ def _model_tables():
 
 
 def strip_route(model: str) -> str:
-    return _ROUTE_PREFIX.sub("", model, count=1)
+    """Route prefixes can stack (``litellm/anthropic/claude-...``); each names a router or provider."""
+    for _ in range(3):
+        stripped = _ROUTE_PREFIX.sub("", model, count=1)
+        if stripped == model:
+            break
+        model = stripped
+    return model
 
 
 def _lifecycle_key(model: str) -> str:

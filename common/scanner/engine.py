@@ -182,14 +182,70 @@ def merge_findings(findings: Iterable[Finding], scopes: dict[str, str]) -> tuple
     return components, grouped
 
 
+CODE_ECOSYSTEMS = {
+    "python": "python",
+    "notebook": "python",
+    "javascript": "npm",
+    "go": "go",
+    "java": "jvm",
+    "ruby": "ruby",
+    "csharp": "dotnet",
+    "rust": "rust",
+}
+MANIFEST_ECOSYSTEMS = (
+    (
+        "python",
+        (
+            "requirements",
+            "pyproject.toml",
+            "setup.py",
+            "setup.cfg",
+            "pipfile",
+            "poetry.lock",
+            "uv.lock",
+            "environment.yml",
+            "environment.yaml",
+            "constraints",
+        ),
+    ),
+    ("npm", ("package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "deno.json", "bun.lock")),
+    ("go", ("go.mod", "go.sum")),
+    ("jvm", ("pom.xml", "build.gradle", "build.gradle.kts", "libs.versions.toml")),
+    ("ruby", ("gemfile", "gemfile.lock", ".gemspec")),
+    ("dotnet", (".csproj", "packages.config", "directory.packages.props", ".fsproj")),
+    ("rust", ("cargo.toml", "cargo.lock")),
+)
+
+
+def _manifest_ecosystem(path: str) -> str | None:
+    name = path.rsplit("/", 1)[-1].lower()
+    for ecosystem, markers in MANIFEST_ECOSYSTEMS:
+        if any(name.startswith(m) or name.endswith(m) for m in markers):
+            return ecosystem
+    return None
+
+
+def _undeclared_ecosystems(group: list[Finding]) -> set[str]:
+    """Ecosystems whose code uses the package while none of their manifests declares it: a Python
+    import of ``anthropic`` is shadow AI even when package.json declares ``@anthropic-ai/sdk``."""
+    used = {CODE_ECOSYSTEMS[f.detector] for f in group if f.detector in CODE_ECOSYSTEMS}
+    declared: set[str] = set()
+    for finding in group:
+        if finding.detector in DECLARING_DETECTORS:
+            ecosystem = _manifest_ecosystem(finding.location.file)
+            if ecosystem is None:  # a manifest we cannot place declares it for every ecosystem
+                return set()
+            declared.add(ecosystem)
+    return used - declared
+
+
 def _apply_cross_file_flags(components: list[Component], grouped: dict, today: date) -> None:
     by_id = {c.id: c for c in components}
     for key, group in grouped.items():
         component = by_id[fingerprint(key)]
         flags = set(component.flags)
         detectors = {f.detector for f in group}
-        in_code = bool(detectors & CODE_DETECTORS)
-        if component.type in PACKAGE_TYPES and in_code and not detectors & DECLARING_DETECTORS:
+        if component.type in PACKAGE_TYPES and _undeclared_ecosystems(group):
             flags.add("shadow_ai")
         if component.type == "model":
             info = match_model(component.name)

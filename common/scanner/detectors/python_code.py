@@ -35,6 +35,9 @@ from common.scanner.textutil import (
 URL_IN_STRING = re.compile(r"https?://[^\s'\"<>]+")
 CONSTANT_NAME_HINT = re.compile(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
 BEDROCK_SERVICES = {"bedrock", "bedrock-runtime", "bedrock-agent-runtime", "bedrock-agent"}
+# Keys of request bodies, config dicts and model catalogs (``{"model": "gpt-4o"}``, ``"modelId"``
+# of a Bedrock invoke_model kwargs dict); only catalog ids and provider naming grammars count there.
+PAYLOAD_MODEL_KEYS = {"model", "model_name", "model_id", "modelId", "deployment_name", "embedding_model"}
 
 
 def _import_hint() -> re.Pattern:
@@ -653,7 +656,7 @@ class _Analyzer:
         """``{"model": "gpt-4o"}`` request bodies of raw HTTP calls (only catalog ids count)."""
         for node in self.of(ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):
-                if isinstance(key, ast.Constant) and key.value in ("model", "model_name", "model_id"):
+                if isinstance(key, ast.Constant) and key.value in PAYLOAD_MODEL_KEYS:
                     literal = self.string_value(
                         value, node.lineno, False, {"relation_from": None, "hf": False}
                     )
@@ -674,10 +677,14 @@ class _Analyzer:
                             metadata=metadata,
                         )
 
+    def imports_generic_cloud_sdk(self) -> bool:
+        """boto3/aiobotocore reach Bedrock and SageMaker only through ``client("bedrock-runtime")``."""
+        return any(target.split(".")[0] in ("boto3", "aiobotocore") for target in self.aliases.values())
+
     def run(self) -> None:
         self.collect_imports()
         self.collect_assignments()
-        if not self.findings:
+        if not self.findings and not self.imports_generic_cloud_sdk():
             self.analyse_strings()
             if self.findings:
                 self.analyse_payload_models()
@@ -685,6 +692,8 @@ class _Analyzer:
         self.track_instance_models()
         self.analyse_calls()
         self.analyse_strings()
+        if self.has_llm_sdk:
+            self.analyse_payload_models()
 
 
 def analyse_python(
