@@ -244,7 +244,6 @@ def _apply_cross_file_flags(components: list[Component], grouped: dict, today: d
     for key, group in grouped.items():
         component = by_id[fingerprint(key)]
         flags = set(component.flags)
-        detectors = {f.detector for f in group}
         if component.type in PACKAGE_TYPES and _undeclared_ecosystems(group):
             flags.add("shadow_ai")
         if component.type == "model":

@@ -31,6 +31,8 @@ from common.scanner.textutil import (
 STRING_LITERAL = re.compile(r"""(["'`])((?:(?!\1)[^\\\n]|\\.){1,200})\1""")
 URL = re.compile(r"""https?://[^\s'"`<>]+""")
 MAX_USAGE_LOCATIONS = 20
+MCP_PACKAGES = ("mcp", "fastmcp")
+MCP_PROVIDER = "Model Context Protocol"
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class _LanguageDetector(Detector):
     separator = "."
     comment_prefixes: tuple[str, ...] = ("//", "/*", "*")
     quick_tokens: tuple[str, ...] = ()  # a file without any of these has no import worth parsing
+    tool_patterns: tuple[re.Pattern, ...] = ()  # MCP tool registrations; group 1 is the tool name
 
     def applies_to(self, file: SourceFile) -> bool:
         return file.suffix in self.extensions
@@ -87,6 +90,31 @@ class _LanguageDetector(Detector):
         yield from self.usages(file, text, bindings, comment_lines)
         yield from self.models(file, text, comment_lines, strong, sdk_imports)
         yield from self.endpoints(file, comment_lines)
+        if any(p.id in MCP_PACKAGES for _, p in sdk_imports):
+            yield from self.mcp_tools(file, text, comment_lines)
+
+    def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
+        """(offset, name) of every tool an MCP server registers, in this language's SDK idioms."""
+        for pattern in self.tool_patterns:
+            for match in pattern.finditer(text):
+                yield match.start(), match.group(1)
+
+    def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
+        seen: set[str] = set()
+        for offset, name in self.tool_names(text):
+            line = _line_at(text, offset)
+            if line in comments or not name.strip() or name in seen:
+                continue
+            seen.add(name)
+            yield Finding(
+                key=f"tool:{name.lower()}",
+                name=name.lower(),
+                type="tool",
+                provider=MCP_PROVIDER,
+                location=file.location(line),
+                detector=self.name,
+                metadata={"framework": "mcp"},
+            )
 
     def raw_http(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """A file without SDK imports that calls an AI endpoint directly: the endpoint, and the
@@ -137,7 +165,7 @@ class _LanguageDetector(Detector):
                 continue
             package = bindings[match.group(1)]
             member = (match.group(2) or "").lstrip(".:")
-            if package.id == "mcp":
+            if package.id in MCP_PACKAGES:
                 yield from self.mcp_usage(file, text, match, member, line)
             seen += 1
             if seen <= MAX_USAGE_LOCATIONS:
@@ -145,12 +173,15 @@ class _LanguageDetector(Detector):
 
     def mcp_usage(self, file: SourceFile, text: str, match: re.Match, member: str, line: int):
         called = (member.rsplit(".", 1)[-1] if member else match.group(1)).split("::")[-1]
-        if re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer", called):
+        if called == "new" and member:  # Ruby's MCP::Server.new(...)
+            called = re.split(r"\.|::", member.removesuffix(".new"))[-1]
+        if re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer|FastMCP", called):
             name = (self.mcp_server_name(text, match.end()) or module_name_for(file.relpath)).lower()
             yield Finding(
                 key=f"mcp_server:{name}",
                 name=name,
                 type="mcp_server",
+                provider=MCP_PROVIDER,
                 location=file.location(line),
                 detector=self.name,
                 metadata={"transport": "code"},
@@ -235,6 +266,10 @@ class JavaScriptDetector(_LanguageDetector):
     ecosystem = "npm"
     separator = "/"
     quick_tokens = ("import", "require")
+    tool_patterns = (
+        re.compile(r"""\.(?:tool|registerTool)\(\s*["'`]([\w.:/-]{1,100})["'`]"""),
+        re.compile(r"""\.addTool\(\s*\{[^{}]{0,300}\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]"""),
+    )
 
     ES_IMPORT = re.compile(r"""\b(?:import|export)\s+(?:type\s+)?([^;'"`]*?)\s*from\s*["']([^"']+)["']""")
     BARE_IMPORT = re.compile(r"""\bimport\s*\(?\s*["']([^"']+)["']""")
@@ -281,6 +316,10 @@ class GoDetector(_LanguageDetector):
     ecosystem = "go"
     separator = "/"
     quick_tokens = ("import",)
+    tool_patterns = (
+        re.compile(r'\bmcp\.NewTool\(\s*"([^"\n]{1,100})"'),
+        re.compile(r'&mcp\.Tool\s*\{[^{}]{0,300}\bName:\s*"([^"\n]{1,100})"'),
+    )
 
     BLOCK = re.compile(r"\bimport\s*\((.*?)\)", re.DOTALL)
     SINGLE = re.compile(r"""\bimport\s+(?:([\w.]+)\s+)?"([^"]+)\"""")
@@ -312,6 +351,11 @@ class JavaDetector(_LanguageDetector):
     extensions = (".java", ".kt", ".kts", ".scala")
     ecosystem = "java"
     quick_tokens = ("import",)
+    tool_patterns = (
+        re.compile(r'\bnew\s+(?:McpSchema\.)?Tool\(\s*"([^"\n]{1,100})"'),
+        re.compile(r'\bTool\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'),
+        re.compile(r'\baddTool\(\s*name\s*=\s*"([^"\n]{1,100})"'),
+    )
     IMPORT = re.compile(r"^\s*import\s+(?:static\s+)?([\w.]+?)(\.\*)?\s*;?\s*$", re.MULTILINE)
 
     def imports(self, text: str) -> Iterator[Import]:
@@ -327,6 +371,10 @@ class RubyDetector(_LanguageDetector):
     separator = "/"
     comment_prefixes = ("#",)
     quick_tokens = ("require",)
+    tool_patterns = (
+        re.compile(r"""^\s*tool_name\s*\(?\s*["']([^"'\n]{1,100})["']""", re.MULTILINE),
+        re.compile(r"""\bMCP::Tool\.define\(\s*name:\s*["']([^"'\n]{1,100})["']"""),
+    )
     REQUIRE = re.compile(r"""^\s*require\s*\(?\s*["']([^"']+)["']""", re.MULTILINE)
 
     def imports(self, text: str) -> Iterator[Import]:
@@ -350,6 +398,18 @@ class CSharpDetector(_LanguageDetector):
     quick_tokens = ("using",)
     USING = re.compile(r"^\s*(?:global\s+)?using\s+(?:static\s+)?(?:\w+\s*=\s*)?([\w.]+)\s*;", re.MULTILINE)
     CLIENT = re.compile(r"\bnew\s+(\w*(?:Client|Kernel|Model)\w*)\s*[(<]|\b(Kernel)\.CreateBuilder\s*\(")
+    TOOL_ATTRIBUTE = re.compile(r"\[McpServerTool\b([^\]\n]{0,200})\]")
+
+    def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
+        """``[McpServerTool(Name = "x")]``, or the method the bare attribute sits on."""
+        for match in self.TOOL_ATTRIBUTE.finditer(text):
+            named = re.search(r'\bName\s*=\s*"([^"]{1,100})"', match.group(1))
+            if named:
+                yield match.start(), named.group(1)
+                continue
+            method = re.search(r"\b(\w+)\s*\(", text[match.end() : match.end() + 400])
+            if method:
+                yield match.start(), method.group(1)
 
     def imports(self, text: str) -> Iterator[Import]:
         for match in self.USING.finditer(text):
@@ -373,6 +433,36 @@ class RustDetector(_LanguageDetector):
     separator = "::"
     quick_tokens = ("use ", "extern crate")
     USE = re.compile(r"^\s*(?:pub\s+)?use\s+(\w+)((?:::[^;]*)?);", re.MULTILINE)
+    TOOL_ATTRIBUTE = re.compile(r"#\[tool(?:\(|\])")
+    SERVER_INFO = re.compile(r'\bImplementation\s*\{[^{}]{0,300}\bname:\s*"([^"\n]{1,100})"')
+
+    def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
+        """rmcp: ``#[tool(name = "x", ...)]`` on a method, else the method's own name."""
+        for match in self.TOOL_ATTRIBUTE.finditer(text):
+            window = text[match.start() : match.start() + 1500]
+            head, _, rest = window.partition("fn ")
+            named = re.search(r'\bname\s*=\s*"([^"]{1,100})"', head)
+            function = re.match(r"\s*(\w+)", rest)
+            name = named.group(1) if named else function.group(1) if function else None
+            if name:
+                yield match.start(), name
+
+    def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
+        yield from super().mcp_tools(file, text, comments)
+        for match in self.SERVER_INFO.finditer(text):
+            line = _line_at(text, match.start(1))
+            if line not in comments:
+                name = match.group(1).lower()
+                yield Finding(
+                    key=f"mcp_server:{name}",
+                    name=name,
+                    type="mcp_server",
+                    provider=MCP_PROVIDER,
+                    location=file.location(line),
+                    detector=self.name,
+                    metadata={"transport": "code"},
+                )
+
     EXTERN = re.compile(r"^\s*extern\s+crate\s+(\w+)", re.MULTILINE)
 
     def imports(self, text: str) -> Iterator[Import]:
