@@ -60,6 +60,34 @@ def module_name_for(relpath: str) -> str:
     return ".".join(parts)
 
 
+GENERIC_PATH_PARTS = frozenset(
+    {
+        "main",
+        "index",
+        "app",
+        "server",
+        "client",
+        "__init__",
+        "__main__",
+        "mod",
+        "lib",
+        "src",
+        "cmd",
+        "init",
+        "run",
+    }
+)
+
+
+def component_name_for(relpath: str) -> str:
+    """A readable name for a component that names itself nowhere: the last path part that says
+    something (``weather/server.py`` -> ``weather``), never a dotted module path like ``pkg.main``."""
+    module = module_name_for(relpath)
+    parts = [p for p in module.split(".") if p] or [relpath]
+    meaningful = [p for p in parts if p.lower() not in GENERIC_PATH_PARTS]
+    return (meaningful or parts)[-1]
+
+
 @cache
 def _placeholder_hosts() -> tuple[str, ...]:
     return tuple(patterns()["placeholder_hosts"])

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from common.scanner.catalog import Package, lookup_prefixed, match_model, patterns
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.textutil import (
+    component_name_for,
     endpoint_for_url,
     mentions_ai_endpoint,
     model_finding,
-    module_name_for,
     plausible_model_name,
 )
 
@@ -176,7 +176,7 @@ class _LanguageDetector(Detector):
         if called == "new" and member:  # Ruby's MCP::Server.new(...)
             called = re.split(r"\.|::", member.removesuffix(".new"))[-1]
         if re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer|FastMCP", called):
-            name = (self.mcp_server_name(text, match.end()) or module_name_for(file.relpath)).lower()
+            name = (self.mcp_server_name(text, match.end()) or component_name_for(file.relpath)).lower()
             yield Finding(
                 key=f"mcp_server:{name}",
                 name=name,
@@ -187,7 +187,7 @@ class _LanguageDetector(Detector):
                 metadata={"transport": "code"},
             )
         elif re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Client|McpClient", called):
-            name = module_name_for(file.relpath)
+            name = component_name_for(file.relpath)
             yield Finding(
                 key=f"mcp_client:{name}",
                 name=name,

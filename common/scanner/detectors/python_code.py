@@ -25,6 +25,7 @@ from common.scanner.catalog import (
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.model import Location
 from common.scanner.textutil import (
+    component_name_for,
     endpoint_for_url,
     mentions_ai_endpoint,
     model_finding,
@@ -37,6 +38,7 @@ CONSTANT_NAME_HINT = re.compile(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNOREC
 BEDROCK_SERVICES = {"bedrock", "bedrock-runtime", "bedrock-agent-runtime", "bedrock-agent"}
 # Keys of request bodies, config dicts and model catalogs (``{"model": "gpt-4o"}``, ``"modelId"``
 # of a Bedrock invoke_model kwargs dict); only catalog ids and provider naming grammars count there.
+MCP_PROVIDER = "Model Context Protocol"
 PAYLOAD_MODEL_KEYS = {"model", "model_name", "model_id", "modelId", "deployment_name", "embedding_model"}
 
 
@@ -369,7 +371,7 @@ class _Analyzer:
         if method in self.rules["mcp_server_classes"] and package.id in ("mcp", "fastmcp"):
             self.analyse_mcp_server(call)
         elif method in self.rules["mcp_client_classes"] and package.id in ("mcp", "fastmcp"):
-            name = module_name_for(self.relpath)
+            name = component_name_for(self.relpath)
             self.add(key=f"mcp_client:{name}", name=name, type="mcp_client", provider=None, line=call.lineno)
         elif method in self.rules["agent_classes"] or method in self.rules["multi_agent_classes"]:
             self.analyse_agent(call, package, model_key)
@@ -467,13 +469,13 @@ class _Analyzer:
         for keyword in call.keywords:
             if keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
                 name = str(keyword.value.value)
-        name = (name or module_name_for(self.relpath)).lower()
+        name = (name or component_name_for(self.relpath)).lower()
         key = f"mcp_server:{name}"
         self.add(
             key=key,
             name=name,
             type="mcp_server",
-            provider=None,
+            provider=MCP_PROVIDER,
             line=call.lineno,
             metadata={"transport": "code"},
         )
@@ -573,7 +575,7 @@ class _Analyzer:
             key=key,
             name=tool_name.lower(),
             type="tool",
-            provider=package.provider,
+            provider=MCP_PROVIDER if package.id in ("mcp", "fastmcp") else package.provider,
             line=line,
             flags=flags,
             metadata={"framework": package.id},
@@ -584,6 +586,7 @@ class _Analyzer:
                 key=server,
                 name=server.split(":", 1)[1],
                 type="mcp_server",
+                provider=MCP_PROVIDER,
                 line=line,
                 relations=[("provides_tool", key)],
             )
