@@ -39,6 +39,8 @@ BEDROCK_SERVICES = {"bedrock", "bedrock-runtime", "bedrock-agent-runtime", "bedr
 # Keys of request bodies, config dicts and model catalogs (``{"model": "gpt-4o"}``, ``"modelId"``
 # of a Bedrock invoke_model kwargs dict); only catalog ids and provider naming grammars count there.
 MCP_PROVIDER = "Model Context Protocol"
+HANDED_TOOL_LIST_CALLS = {"bind_tools", "ToolNode", "create_react_agent", "bind_functions"}
+HANDED_TOOL_WRAPPERS = {"from_defaults", "from_function", "Tool", "FunctionTool", "StructuredTool"}
 PAYLOAD_MODEL_KEYS = {"model", "model_name", "model_id", "modelId", "deployment_name", "embedding_model"}
 
 
@@ -340,6 +342,62 @@ class _Analyzer:
         for call in calls:
             if call not in servers:
                 self.analyse_call(call)
+        self.analyse_handed_tools(calls)
+
+    def analyse_handed_tools(self, calls: list[ast.Call]) -> None:
+        """Plain functions an AI framework receives as tools: ``llm.bind_tools([f])``, ``tools=[f]``,
+        ``ToolNode([f])``, ``FunctionTool.from_defaults(fn=f)``, ``Tool(name=..., func=f)``,
+        ``agent.register_for_llm(name="f")``. Only functions defined in this module count."""
+        functions = {
+            node.name: node
+            for node in self.tree.body
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        }
+        framework = next((f for f in self.findings if f.type in ("agent_framework", "llm_provider")), None)
+        lists = {  # tools = [multiply, add]; llm.bind_tools(tools)
+            node.targets[0].id: node.value
+            for node in self.tree.body
+            if isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.List | ast.Tuple)
+        }
+
+        def elements(node: ast.AST | None) -> list[ast.AST]:
+            node = lists.get(node.id, node) if isinstance(node, ast.Name) else node
+            return list(node.elts) if isinstance(node, ast.List | ast.Tuple) else []
+
+        for call in calls:
+            package = self.package_of(self.resolve(call.func))
+            method = (dotted(call.func) or "").rsplit(".", 1)[-1].replace("()", "")
+            owner = package or (self.package_by_id(framework.name) if framework else None)
+            if owner is None:
+                continue
+            handed: list[tuple[ast.AST, str | None]] = []
+            keywords = {k.arg: k.value for k in call.keywords if k.arg}
+            if method in HANDED_TOOL_LIST_CALLS and call.args:
+                handed += [(element, None) for element in elements(call.args[0])]
+            if package:
+                handed += [(element, None) for element in elements(keywords.get("tools"))]
+            if method in HANDED_TOOL_WRAPPERS:
+                target = keywords.get("fn") or keywords.get("func") or (call.args[0] if call.args else None)
+                label = keywords.get("name")
+                handed.append((target, label.value if isinstance(label, ast.Constant) else None))
+            if method == "register_for_llm" and isinstance(keywords.get("name"), ast.Constant):
+                named = keywords["name"].value
+                if isinstance(named, str) and named in functions:
+                    handed.append((ast.Name(id=named), named))
+            for element, label in handed:
+                local = element.id if isinstance(element, ast.Name) else None
+                if local in functions and local not in self.tools:
+                    name = label if isinstance(label, str) and label.strip() else local
+                    self.register_tool(local, name, functions[local], owner, functions[local])
+
+    def package_by_id(self, package_id: str) -> Package | None:
+        for finding in self.findings:
+            if finding.name == package_id and finding.type in ("agent_framework", "llm_provider"):
+                return Package(finding.name, finding.type, finding.provider or "")
+        return None
 
     def is_mcp_server_call(self, call: ast.Call) -> bool:
         package = self.package_of(self.resolve(call.func))
