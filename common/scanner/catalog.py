@@ -96,6 +96,17 @@ def lookup_prefixed(ecosystem: str, dotted: str, separator: str = ".") -> Packag
     return None
 
 
+def go_provider_client(path: str) -> Package | None:
+    """A third-party Go client named after an LLM API by Go's naming grammar
+    (``github.com/x/ollama-go``, ``github.com/y/go-openai``, ``.../groq-sdk-go/v2``): the provider."""
+    if path.count("/") < 2 or not path.startswith(("github.com/", "gitlab.com/")):
+        return None
+    parts = [p for p in path.split("/") if not re.fullmatch(r"v\d+", p)]
+    name = re.sub(r"^go-|-go$|-sdk$", "", re.sub(r"-sdk-go$", "", parts[-1].lower())).replace("-", "")
+    package = lookup_package("id", name)
+    return package if package and package.type == "llm_provider" else None
+
+
 def normalize_pypi(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 

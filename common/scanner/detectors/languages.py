@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from common.scanner.catalog import Package, lookup_prefixed, match_model, patterns
+from common.scanner.catalog import Package, go_provider_client, lookup_prefixed, match_model, patterns
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.textutil import (
     component_name_for,
@@ -324,6 +324,12 @@ class GoDetector(_LanguageDetector):
     BLOCK = re.compile(r"\bimport\s*\((.*?)\)", re.DOTALL)
     SINGLE = re.compile(r"""\bimport\s+(?:([\w.]+)\s+)?"([^"]+)\"""")
     SPEC = re.compile(r"""^\s*(?:([\w.]+)\s+)?"([^"]+)\"""", re.MULTILINE)
+
+    def package_for(self, module: str) -> Package | None:
+        """Catalog module paths, else a third-party client named after a provider by Go's naming
+        grammar (``github.com/x/ollama-go``, ``github.com/y/go-openai``) when the provider is an
+        LLM API: the package name then is the provider's own id."""
+        return super().package_for(module) or go_provider_client(module)
 
     @staticmethod
     def _package_name(path: str) -> str:

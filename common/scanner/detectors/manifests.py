@@ -15,7 +15,13 @@ import re
 import tomllib
 from collections.abc import Iterator
 
-from common.scanner.catalog import Package, lookup_package, lookup_prefixed, normalize_pypi
+from common.scanner.catalog import (
+    Package,
+    go_provider_client,
+    lookup_package,
+    lookup_prefixed,
+    normalize_pypi,
+)
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 
 REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;#]*)")
@@ -253,7 +259,7 @@ class ManifestDetector(_ManifestDetector):
             match = re.match(r"^\s*(?:require\s+)?([\w.~-]+\.[\w./~-]+)\s+(v[\w.+-]+)", raw)
             if not match:
                 continue
-            package = lookup_prefixed("go", match.group(1), "/")
+            package = lookup_prefixed("go", match.group(1), "/") or go_provider_client(match.group(1))
             if package:
                 yield _finding(self.name, package, file, number, match.group(2), raw.strip())
 
