@@ -75,6 +75,7 @@ GENERIC_PATH_PARTS = frozenset(
         "cmd",
         "init",
         "run",
+        "program",
     }
 )
 
@@ -119,6 +120,12 @@ def mentions_ai_endpoint(text: str) -> bool:
         if path and any(path.rstrip("/").endswith(suffix) for suffix in data["self_hosted_paths"]):
             return True
     return False
+
+
+def known_ai_host(value: str) -> bool:
+    """``api.openai.com`` written as a bare host (a config struct's ``host`` field), exact hosts only."""
+    data, _ = _endpoint_tables()
+    return value.lower() in data["hosts"]
 
 
 def endpoint_for_url(url: str, *, any_host: bool, hint: str | None = None):

@@ -23,6 +23,7 @@ from common.scanner.detectors.base import Detector, FileReport, Finding, SourceF
 from common.scanner.textutil import (
     component_name_for,
     endpoint_for_url,
+    known_ai_host,
     mentions_ai_endpoint,
     model_finding,
     plausible_model_name,
@@ -30,6 +31,7 @@ from common.scanner.textutil import (
 
 STRING_LITERAL = re.compile(r"""(["'`])((?:(?!\1)[^\\\n]|\\.){1,200})\1""")
 URL = re.compile(r"""https?://[^\s'"`<>]+""")
+BARE_HOST = re.compile(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,6}")
 MAX_USAGE_LOCATIONS = 20
 MCP_PACKAGES = ("mcp", "fastmcp")
 MCP_PROVIDER = "Model Context Protocol"
@@ -40,6 +42,16 @@ class Import:
     module: str
     bindings: tuple[str, ...]
     line: int
+
+
+def snake_case(name: str) -> str:
+    """``GetVisitStatistics`` -> ``get_visit_statistics``."""
+    out: list[str] = []
+    for index, char in enumerate(name):
+        if char.isupper() and index and (name[index - 1].islower() or name[index - 1].isdigit()):
+            out.append("_")
+        out.append(char.lower())
+    return "".join(out)
 
 
 def _line_at(text: str, offset: int) -> int:
@@ -77,7 +89,7 @@ class _LanguageDetector(Detector):
             else []
         )
         if not sdk_imports:
-            if mentions_ai_endpoint(text):
+            if mentions_ai_endpoint(text) or self.bare_hosts(text):
                 yield from self.raw_http(file, text)
             return
         comment_lines = self.comment_lines(file.lines)
@@ -241,7 +253,32 @@ class _LanguageDetector(Detector):
             metadata=metadata,
         )
 
+    @staticmethod
+    def bare_hosts(text: str) -> list[tuple[int, str]]:
+        """String literals that are exactly a known AI API host, without a scheme."""
+        if "." not in text:
+            return []
+        return [
+            (match.start(), match.group(2))
+            for match in STRING_LITERAL.finditer(text)
+            if BARE_HOST.fullmatch(match.group(2)) and known_ai_host(match.group(2))
+        ]
+
     def endpoints(self, file: SourceFile, comments: set[int]) -> Iterator[Finding]:
+        for offset, host in self.bare_hosts(file.text):
+            line = _line_at(file.text, offset)
+            endpoint = endpoint_for_url(f"https://{host}", any_host=False) if line not in comments else None
+            if endpoint:
+                name, provider, metadata = endpoint
+                yield Finding(
+                    key=f"endpoint:{name}",
+                    name=name,
+                    type="endpoint",
+                    provider=provider,
+                    location=file.location(line),
+                    detector=self.name,
+                    metadata=metadata,
+                )
         for number, raw in enumerate(file.lines, start=1):
             if "http" not in raw or number in comments:
                 continue
@@ -414,8 +451,8 @@ class CSharpDetector(_LanguageDetector):
                 yield match.start(), named.group(1)
                 continue
             method = re.search(r"\b(\w+)\s*\(", text[match.end() : match.end() + 400])
-            if method:
-                yield match.start(), method.group(1)
+            if method:  # the C# SDK names a tool after its method in snake_case
+                yield match.start(), snake_case(method.group(1))
 
     def imports(self, text: str) -> Iterator[Import]:
         for match in self.USING.finditer(text):
