@@ -42,6 +42,8 @@ from bench_scanner import (  # noqa: E402
     measure,
 )
 
+from common.scanner.catalog import lookup_prefixed  # noqa: E402
+
 DEFAULT_REPOS = HERE / "repos"
 DEFAULT_TREES = Path("/work/corpus-trees")
 START, END = "<!-- realworld:start -->", "<!-- realworld:end -->"
@@ -123,9 +125,23 @@ def norm_provider(value: str | None) -> str | None:
     return PROVIDER_ALIASES.get(key, key) or None
 
 
+IMPORT_NAMESPACES = (
+    ("python", "."),
+    ("java", "."),
+    ("csharp", "."),
+    ("go", "/"),
+    ("rust", "::"),
+    ("ruby", "/"),
+)
+
+
 def norm_package(name: str) -> str:
+    """Catalog id of a package as a label writes it: a registry name, or an import namespace
+    (``langchain_core``, ``io.modelcontextprotocol.kotlin.sdk``, ``Microsoft.SemanticKernel.Connectors``)."""
     cleaned = re.split(r"[\[<>=~^ @]", name.strip(), maxsplit=1)[0] if not name.startswith("@") else name
     package = _package_for(cleaned)
+    for ecosystem, separator in IMPORT_NAMESPACES:
+        package = package or lookup_prefixed(ecosystem, cleaned, separator)
     return package.id if package else cleaned.lower()
 
 
