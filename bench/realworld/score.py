@@ -354,20 +354,22 @@ def score_repo(labels: list[Unit], reports: list[Unit], strict: bool) -> dict:
     return {"tallies": tallies, "missed": missed, "false_positives": false_positives}
 
 
+ENGINE_SOURCE: Path | None = None  # --engine-src: score another checkout of the engine (e.g. the "before")
+
+
+def trusera_command(*args: str) -> list[str]:
+    if ENGINE_SOURCE is None:
+        return [sys.executable, "-m", "common.cli", *args]
+    runner = (
+        f"import sys, runpy; sys.path.insert(0, {str(ENGINE_SOURCE)!r}); sys.argv[0] = 'trusera'; "
+        "runpy.run_module('common.cli', run_name='__main__')"
+    )
+    return [sys.executable, "-c", runner, *args]
+
+
 def run_trusera(tree: Path, scratch: Path, repo: dict) -> tuple[list, float]:
     output = scratch / "trusera.json"
-    command = [
-        sys.executable,
-        "-m",
-        "common.cli",
-        "scan",
-        str(tree),
-        "--format",
-        "json",
-        "-o",
-        str(output),
-        "--quiet",
-    ]
+    command = trusera_command("scan", str(tree), "--format", "json", "-o", str(output), "--quiet")
     timing = measure(command)
     data = json.loads(output.read_text())
     reports = []
@@ -461,18 +463,9 @@ def measure_speed(repos: list[dict], trees: Path, binary: Path) -> dict:
         )
     with tempfile.TemporaryDirectory() as scratch:
         ours = measure(
-            [
-                sys.executable,
-                "-m",
-                "common.cli",
-                "scan",
-                str(combined),
-                "--format",
-                "json",
-                "-o",
-                str(Path(scratch) / "o.json"),
-                "--quiet",
-            ]
+            trusera_command(
+                "scan", str(combined), "--format", "json", "-o", str(Path(scratch) / "o.json"), "--quiet"
+            )
         )
         theirs = measure(
             [str(binary), "scan", str(combined), "-f", "csv", "-o", str(Path(scratch) / "a.csv"), "-q"]
@@ -570,7 +563,12 @@ def main() -> int:
     )
     parser.add_argument("--skip-aibom", action="store_true", help="score the trusera engine only")
     parser.add_argument("--update-readme", action="store_true", help="write the table into bench/README.md")
+    parser.add_argument(
+        "--engine-src", type=Path, help="a directory holding another version of common/ to score"
+    )
     args = parser.parse_args()
+    global ENGINE_SOURCE
+    ENGINE_SOURCE = args.engine_src.resolve() if args.engine_src else None
     repos = load_repos(args.repos or [DEFAULT_REPOS])
     if args.half:
         repos = [r for r in repos if r["half"] == args.half]
