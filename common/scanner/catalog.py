@@ -98,13 +98,17 @@ def lookup_prefixed(ecosystem: str, dotted: str, separator: str = ".") -> Packag
 
 def go_provider_client(path: str) -> Package | None:
     """A third-party Go client named after an LLM API by Go's naming grammar
-    (``github.com/x/ollama-go``, ``github.com/y/go-openai``, ``.../groq-sdk-go/v2``): the provider."""
+    (``github.com/x/ollama-go``, ``github.com/y/go-openai``, ``.../groq-sdk-go/v2``): a component of its
+    own (a different supply chain than the vendor's SDK) with that vendor as provider."""
     if path.count("/") < 2 or not path.startswith(("github.com/", "gitlab.com/")):
         return None
     parts = [p for p in path.split("/") if not re.fullmatch(r"v\d+", p)]
     name = re.sub(r"^go-|-go$|-sdk$", "", re.sub(r"-sdk-go$", "", parts[-1].lower())).replace("-", "")
     package = lookup_package("id", name)
-    return package if package and package.type == "llm_provider" else None
+    if package is None or package.type != "llm_provider":
+        return None
+    module = "/".join(path.split("/")[:3]).lower()
+    return Package(module, "llm_provider", package.provider)
 
 
 def normalize_pypi(name: str) -> str:
