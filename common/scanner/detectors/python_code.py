@@ -447,6 +447,8 @@ class _Analyzer:
             elif keyword.arg == "revision" and isinstance(keyword.value, ast.Name):
                 revision = self.constants.get(keyword.value.id)
         position = self.rules["positional_model_calls"].get(method)
+        if method == "pull" and package is not None and package.id != "ollama":
+            position = None  # langchain's hub.pull("owner/prompt") fetches a prompt, not a model
         if strong and position is not None and len(call.args) > position:
             candidates.append(call.args[position])
         hf_context = method in self.rules["hf_loading_calls"]
