@@ -20,6 +20,7 @@ import yaml
 
 from common.scanner.catalog import load_json, lookup_package, match_model
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.detectors.secrets import is_placeholder
 from common.scanner.textutil import endpoint_for_url, model_finding, plausible_model_name
 
 STRUCTURED = {".json": "JSON", ".yaml": "YAML", ".yml": "YAML", ".toml": "TOML"}
@@ -116,6 +117,20 @@ def _clean_value(raw: str) -> str:
     return value.strip()
 
 
+CREDENTIAL_NAME = re.compile(r"(?:KEY|TOKEN|SECRET|PASSWORD)$")
+REFERENCE = re.compile(r"^(?:\$\{\{?|\$[A-Za-z_]|%\(|\{\{|<%=)")
+
+
+def unset_credential(name: str, value: str) -> bool:
+    """``ANTHROPIC_API_KEY=`` or ``OPENAI_API_KEY=sk-your-key-here`` in a template sets no key, so the
+    line names no provider in use; a reference (``${OPENAI_API_KEY}``, ``${{ secrets.X }}``) does."""
+    if not CREDENTIAL_NAME.search(name):
+        return False
+    if not value:
+        return True
+    return not REFERENCE.match(value) and "${" not in value and is_placeholder(value, value)
+
+
 class ConfigDetector(Detector):
     name = "config"
 
@@ -160,7 +175,7 @@ class ConfigDetector(Detector):
                 continue
             key, value = assignment.group(1), _clean_value(assignment.group(2))
             upper = key.upper()
-            if upper in provider_vars:
+            if upper in provider_vars and not unset_credential(upper, value):
                 yield self.package(file, number, provider_vars[upper])
             env_like = is_env or upper == key
             if value and env_like and ENV_FACT_KEY.search(key) and plausible_model_name(value):

@@ -199,11 +199,12 @@ class _LanguageDetector(Detector):
                 metadata={"transport": "code"},
             )
         elif re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Client|McpClient", called):
-            name = component_name_for(file.relpath)
+            name = (self.mcp_server_name(text, match.end()) or component_name_for(file.relpath)).lower()
             yield Finding(
                 key=f"mcp_client:{name}",
                 name=name,
                 type="mcp_client",
+                provider=MCP_PROVIDER,
                 location=file.location(line),
                 detector=self.name,
             )
