@@ -95,6 +95,7 @@ class ManifestDetector(_ManifestDetector):
             or (name.startswith("requirements") and name.endswith((".txt", ".in")))
             or (file.relpath.split("/")[-2:-1] == ["requirements"] and name.endswith((".txt", ".in")))
             or name.endswith(".csproj")
+            or name.endswith(".versions.toml")
         )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
@@ -117,8 +118,8 @@ class ManifestDetector(_ManifestDetector):
             yield from self.cargo(file, report)
         elif name == "pom.xml":
             yield from self.pom(file)
-        elif name.startswith("build.gradle"):
-            yield from self.gradle(file)
+        elif name.startswith("build.gradle") or name.endswith(".versions.toml"):
+            yield from self.gradle(file)  # a Gradle version catalog lists the same coordinates
         elif name == "Gemfile":
             yield from self.gemfile(file)
         elif name.endswith(".csproj"):
