@@ -473,10 +473,12 @@ def measure_speed(repos: list[dict], trees: Path, binary: Path) -> dict:
     return {"trusera": ours["seconds"], "ai-bom": theirs["seconds"]}
 
 
-def aggregate(results: dict, tool: str, mode: str, half: str | None) -> dict[str, Tally]:
+def aggregate(
+    results: dict, tool: str, mode: str, half: str | None, labelled_by: str | None = None
+) -> dict[str, Tally]:
     totals: dict[str, Tally] = defaultdict(Tally)
     for entry in results["repos"].values():
-        if half and entry["half"] != half:
+        if (half and entry["half"] != half) or (labelled_by and entry["labelled_by"] != labelled_by):
             continue
         for bucket, tally in entry[tool][mode]["tallies"].items():
             totals[bucket].add(tally)
@@ -507,10 +509,25 @@ def markdown(results: dict, tools: list[str], repos: list[dict]) -> str:
         "| half | mode | " + " | ".join(tools) + " |",
         "|---|---|" + "---:|" * len(tools),
     ]
-    for half in ("tune", "holdout", None):
+    for half, labeller, label in (
+        ("tune", None, "tune"),
+        ("holdout", None, "holdout"),
+        ("holdout", "B", "holdout, labelled by B only (never seen while tuning)"),
+        (None, None, "all"),
+    ):
         for mode in ("strict", "lenient"):
-            cells = [fmt(aggregate(results, tool, mode, half)["total"]) for tool in tools]
-            lines.append(f"| {half or 'all'} | {mode} | " + " | ".join(cells) + " |")
+            cells = [fmt(aggregate(results, tool, mode, half, labeller)["total"]) for tool in tools]
+            lines.append(f"| {label} | {mode} | " + " | ".join(cells) + " |")
+    model = {
+        h: aggregate(results, "trusera", "strict", h).get("category:model", Tally())
+        for h in ("tune", "holdout")
+    }
+    lines += [
+        "",
+        "Model-identifier recall (strict, trusera): "
+        + ", ".join(f"{h} {t.recall:.2f} (n={t.expected})" for h, t in model.items())
+        + ".",
+    ]
     for dimension in ("category", "language"):
         buckets = sorted(
             {
