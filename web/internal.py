@@ -8,7 +8,7 @@ from flask_smorest import Blueprint, abort
 from common.config import get_settings
 from common.models import Scan, ScanResultPayload
 from common.pipeline import enqueue
-from common.scanner.model import COMPONENT_TYPES
+from common.scanner.model import split_components
 from common.security import constant_time_equals
 from common.tasks import SCAN_INGEST
 from web.access import PUBLIC, access
@@ -16,8 +16,6 @@ from web.database import db
 from web.openapi import ObjectSchema
 
 blp = Blueprint("internal", __name__, url_prefix="/api/v1/internal", description="Scanner service endpoints")
-
-REQUIRED_COMPONENT_KEYS = ("id", "name", "type")
 
 
 def _require_internal_key() -> None:
@@ -33,16 +31,6 @@ def _validate_result(payload) -> dict:
     components = payload.get("components")
     if not isinstance(components, list):
         errors["components"] = ["A list of components is required."]
-    else:
-        for index, component in enumerate(components):
-            if not isinstance(component, dict) or any(
-                not isinstance(component.get(k), str) or not component.get(k) for k in REQUIRED_COMPONENT_KEYS
-            ):
-                errors[f"components.{index}"] = ["Each component needs string 'id', 'name' and 'type'."]
-            elif component["type"] not in COMPONENT_TYPES:
-                errors[f"components.{index}.type"] = [f"Unknown component type '{component['type']}'."]
-            if len(errors) >= 20:
-                break
     for key in ("relationships", "warnings"):
         if not isinstance(payload.get(key, []), list):
             errors[key] = ["Must be a list."]
@@ -50,7 +38,30 @@ def _validate_result(payload) -> dict:
         errors["files_scanned"] = ["Must be an integer."]
     if errors:
         abort(422, message="The scan result is invalid.", errors=errors)
-    return payload
+    return keep_storable_components(payload)
+
+
+def keep_storable_components(payload: dict) -> dict:
+    """One bad component never fails a scan: the storable ones are kept, each rejected one becomes a
+    scan warning with the reason, and edges to rejected components are dropped."""
+    valid, rejected = split_components(payload["components"])
+    if not rejected:
+        return payload
+    kept_ids = {c["id"] for c in valid}
+    dropped_ids = {
+        c.get("id") for c in payload["components"] if isinstance(c, dict) and c.get("id") not in kept_ids
+    }
+    relationships = [
+        r
+        for r in payload.get("relationships", [])
+        if not (isinstance(r, dict) and (r.get("source") in dropped_ids or r.get("target") in dropped_ids))
+    ]
+    return {
+        **payload,
+        "components": valid,
+        "relationships": relationships,
+        "warnings": [*payload.get("warnings", []), *rejected],
+    }
 
 
 @blp.before_request

@@ -14,6 +14,7 @@ from common.models import Component, Scan, ScanRelationship, ScanResultPayload
 from common.models.base import new_id, utcnow
 from common.pipeline import enqueue_after_scan
 from common.scanner import summarize
+from common.scanner.model import split_components
 from common.scanner.redaction import clip, mask_value
 from common.tasks import SCAN_INGEST
 from workers.app import app
@@ -67,15 +68,17 @@ def ingest_scan(self: PlatformTask, scan_id: str) -> None:
         if scan is None or result is None or scan.status in TERMINAL_STATUSES:
             return
         payload = result.payload
-        components = {c["id"]: c for c in payload.get("components", [])}
+        storable, rejected = split_components(payload.get("components", []))
+        components = {c["id"]: c for c in storable}
         session.execute(delete(Component).where(Component.scan_id == scan_id))
         session.execute(delete(ScanRelationship).where(ScanRelationship.scan_id == scan_id))
-        bulk_insert(session, Component.__table__, component_rows(scan, list(components.values())))
+        rows = component_rows(scan, list(components.values()))
+        bulk_insert(session, Component.__table__, rows)
         bulk_insert(session, ScanRelationship.__table__, edge_rows(scan_id, payload.get("relationships", [])))
-        summary = summarize(list(components.values()))
+        summary = summarize(rows)
         summary["files_scanned"] = int(payload.get("files_scanned", 0))
         scan.summary = summary
-        scan.warnings = payload.get("warnings", [])[:1000]
+        scan.warnings = [*payload.get("warnings", []), *rejected][:1000]
         scan.files_scanned = summary["files_scanned"]
         scan.status = "completed"
         scan.progress = 100

@@ -24,7 +24,7 @@ PACKAGE_TYPES = ("llm_provider", "agent_framework", "ml_framework", "vector_db")
 # "openai/gpt-4o" (LiteLLM), "openai:gpt-4o" (pydantic-ai), "ollama/llama3": the route prefix names the
 # provider, the rest is the model id that the catalog knows.
 _ROUTE_PREFIX = linear(
-    r"^(?:openai|anthropic|ollama|ollama_chat|groq|gemini|google-gla|google-vertex|vertex_ai|bedrock|azure|"
+    r"^(?:litellm|openai|anthropic|ollama|ollama_chat|groq|gemini|google-gla|google-vertex|vertex_ai|bedrock|azure|"
     r"mistral|together_ai|fireworks_ai|deepseek|xai|cohere|huggingface|openrouter|perplexity)[:/]",
     re.IGNORECASE,
 )
@@ -98,6 +98,21 @@ def lookup_prefixed(ecosystem: str, dotted: str, separator: str = ".") -> Packag
     return None
 
 
+def go_provider_client(path: str) -> Package | None:
+    """A third-party Go client named after an LLM API by Go's naming grammar
+    (``github.com/x/ollama-go``, ``github.com/y/go-openai``, ``.../groq-sdk-go/v2``): a component of its
+    own (a different supply chain than the vendor's SDK) with that vendor as provider."""
+    if path.count("/") < 2 or not path.startswith(("github.com/", "gitlab.com/")):
+        return None
+    parts = [p for p in path.split("/") if not re.fullmatch(r"v\d+", p)]
+    name = re.sub(r"^go-|-go$|-sdk$", "", re.sub(r"-sdk-go$", "", parts[-1].lower())).replace("-", "")
+    package = lookup_package("id", name)
+    if package is None or package.type != "llm_provider":
+        return None
+    module = "/".join(path.split("/")[:3]).lower()
+    return Package(module, "llm_provider", package.provider)
+
+
 def normalize_pypi(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
@@ -129,7 +144,13 @@ def _model_tables():
 
 
 def strip_route(model: str) -> str:
-    return _ROUTE_PREFIX.sub("", model, count=1)
+    """Route prefixes can stack (``litellm/anthropic/claude-...``); each names a router or provider."""
+    for _ in range(3):
+        stripped = _ROUTE_PREFIX.sub("", model, count=1)
+        if stripped == model:
+            break
+        model = stripped
+    return model
 
 
 def _lifecycle_key(model: str) -> str:

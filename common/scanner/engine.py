@@ -21,7 +21,7 @@ from common.scanner import deep as deep_resolution
 from common.scanner.catalog import PACKAGE_TYPES, is_pinned, lifecycle_flags, looks_like_hf_id, match_model
 from common.scanner.detectors.base import FileReport, Finding
 from common.scanner.isolation import detect_isolated
-from common.scanner.model import Component, Relationship, ScanResult, ScanWarning
+from common.scanner.model import Component, Location, Relationship, ScanResult, ScanWarning
 from common.scanner.redaction import mask_value
 from common.scanner.risk import score_component
 from common.scanner.walker import WalkEntry, walk
@@ -33,6 +33,7 @@ DECLARING_DETECTORS = frozenset({"manifest", "lockfile"})
 CODE_DETECTORS = frozenset({"python", "notebook", "javascript", "go", "java", "ruby", "csharp", "rust"})
 VERSION_PRIORITY = {"lockfile": 3, "manifest": 2}
 MAX_LOCATIONS = 100
+MAX_LOCATION_FILES = 1000
 CHUNK_TARGET_BYTES = 2 * 1024 * 1024
 CHUNK_MAX_FILES = 200
 IN_PROCESS_BELOW_FILES = 150
@@ -121,6 +122,21 @@ def _is_exact(version: str | None) -> bool:
     return (bool(version) and version[0].isdigit()) or (version or "").startswith("v")
 
 
+def _capped_locations(ordered: list[Location]) -> list[Location]:
+    """Every file where the component appears keeps its first location (the inventory is per file);
+    only the extra lines inside files are dropped to stay under MAX_LOCATIONS, unless the files
+    alone exceed MAX_LOCATION_FILES."""
+    first_per_file: dict[str, Location] = {}
+    for location in ordered:
+        first_per_file.setdefault(location.file, location)
+    kept = list(first_per_file.values())[:MAX_LOCATION_FILES]
+    room = MAX_LOCATIONS - len(kept)
+    if room > 0:
+        chosen = {id(loc) for loc in kept}
+        kept += [loc for loc in ordered if id(loc) not in chosen][:room]
+    return sorted(kept, key=lambda loc: (loc.file, loc.line, loc.snippet))
+
+
 def merge_findings(findings: Iterable[Finding], scopes: dict[str, str]) -> tuple[list[Component], dict]:
     """Group findings by key into components; returns components and {key: [findings]}."""
     grouped: dict[str, list[Finding]] = defaultdict(list)
@@ -152,7 +168,7 @@ def merge_findings(findings: Iterable[Finding], scopes: dict[str, str]) -> tuple
         ordered = [locations[k] for k in sorted(locations)]
         if len(ordered) > MAX_LOCATIONS:
             metadata["location_count"] = len(ordered)
-            ordered = ordered[:MAX_LOCATIONS]
+            ordered = _capped_locations(ordered)
         component.locations = ordered
         component.flags = sorted(flags)
         component.metadata = metadata
@@ -162,14 +178,69 @@ def merge_findings(findings: Iterable[Finding], scopes: dict[str, str]) -> tuple
     return components, grouped
 
 
+CODE_ECOSYSTEMS = {
+    "python": "python",
+    "notebook": "python",
+    "javascript": "npm",
+    "go": "go",
+    "java": "jvm",
+    "ruby": "ruby",
+    "csharp": "dotnet",
+    "rust": "rust",
+}
+MANIFEST_ECOSYSTEMS = (
+    (
+        "python",
+        (
+            "requirements",
+            "pyproject.toml",
+            "setup.py",
+            "setup.cfg",
+            "pipfile",
+            "poetry.lock",
+            "uv.lock",
+            "environment.yml",
+            "environment.yaml",
+            "constraints",
+        ),
+    ),
+    ("npm", ("package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "deno.json", "bun.lock")),
+    ("go", ("go.mod", "go.sum")),
+    ("jvm", ("pom.xml", "build.gradle", "build.gradle.kts", "libs.versions.toml")),
+    ("ruby", ("gemfile", "gemfile.lock", ".gemspec")),
+    ("dotnet", (".csproj", "packages.config", "directory.packages.props", ".fsproj")),
+    ("rust", ("cargo.toml", "cargo.lock")),
+)
+
+
+def _manifest_ecosystem(path: str) -> str | None:
+    name = path.rsplit("/", 1)[-1].lower()
+    for ecosystem, markers in MANIFEST_ECOSYSTEMS:
+        if any(name.startswith(m) or name.endswith(m) for m in markers):
+            return ecosystem
+    return None
+
+
+def _undeclared_ecosystems(group: list[Finding]) -> set[str]:
+    """Ecosystems whose code uses the package while none of their manifests declares it: a Python
+    import of ``anthropic`` is shadow AI even when package.json declares ``@anthropic-ai/sdk``."""
+    used = {CODE_ECOSYSTEMS[f.detector] for f in group if f.detector in CODE_ECOSYSTEMS}
+    declared: set[str] = set()
+    for finding in group:
+        if finding.detector in DECLARING_DETECTORS:
+            ecosystem = _manifest_ecosystem(finding.location.file)
+            if ecosystem is None:  # a manifest we cannot place declares it for every ecosystem
+                return set()
+            declared.add(ecosystem)
+    return used - declared
+
+
 def _apply_cross_file_flags(components: list[Component], grouped: dict, today: date) -> None:
     by_id = {c.id: c for c in components}
     for key, group in grouped.items():
         component = by_id[fingerprint(key)]
         flags = set(component.flags)
-        detectors = {f.detector for f in group}
-        in_code = bool(detectors & CODE_DETECTORS)
-        if component.type in PACKAGE_TYPES and in_code and not detectors & DECLARING_DETECTORS:
+        if component.type in PACKAGE_TYPES and _undeclared_ecosystems(group):
             flags.add("shadow_ai")
         if component.type == "model":
             info = match_model(component.name)
@@ -290,8 +361,22 @@ def build_result(
     progress: Progress | None = None,
 ) -> ScanResult:
     """Merge findings into components, flag, relate and score them: the one assembly every
-    source of findings (a file tree, a live n8n instance) goes through."""
-    components, grouped = merge_findings(findings, scopes)
+    source of findings (a file tree, a live n8n instance) goes through. A finding without a name
+    (a detector that could not resolve one) is dropped with a warning instead of becoming a
+    nameless component the platform would reject."""
+    named = []
+    for finding in findings:
+        if isinstance(finding.name, str) and finding.name.strip():
+            named.append(finding)
+        else:
+            warnings = [
+                *warnings,
+                ScanWarning(
+                    file=finding.location.file,
+                    message=f"{finding.type} at line {finding.location.line} has no name; not reported",
+                ),
+            ]
+    components, grouped = merge_findings(named, scopes)
     _apply_cross_file_flags(components, grouped, date.today())
     relationships = _relationships(components, grouped)
     if progress:

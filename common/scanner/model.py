@@ -146,3 +146,68 @@ def storable_text(value):
     if isinstance(value, list | tuple):
         return [storable_text(item) for item in value]
     return value
+
+
+# Column limits of the stored component (common/models/scans.py): longer values fail the insert.
+COMPONENT_TEXT_LIMITS = {
+    "id": 64,
+    "type": 40,
+    "provider": 100,
+    "version": 200,
+    "model_name": 300,
+    "detector": 100,
+}
+
+
+def component_problem(component) -> str | None:
+    """Why the platform cannot store one wire-form component, or None when it can."""
+    if not isinstance(component, dict):
+        return "not an object"
+    for key in ("id", "name", "type"):
+        value = component.get(key)
+        if not isinstance(value, str) or not value.strip():
+            return f"'{key}' must be a non-empty string"
+    if component["type"] not in COMPONENT_TYPES:
+        return f"unknown type '{component['type']}'"
+    for key, limit in COMPONENT_TEXT_LIMITS.items():
+        value = component.get(key)
+        if value is not None and (not isinstance(value, str) or len(value) > limit):
+            return f"'{key}' must be a string of at most {limit} characters"
+    for key in ("locations", "flags", "risk_factors"):
+        if not isinstance(component.get(key) or [], list):
+            return f"'{key}' must be a list"
+    if not isinstance(component.get("metadata") or {}, dict):
+        return "'metadata' must be an object"
+    if component.get("severity", "info") not in SEVERITIES:
+        return f"unknown severity '{component.get('severity')}'"
+    if component.get("scope", "production") not in SCOPES:
+        return f"unknown scope '{component.get('scope')}'"
+    score, confidence = component.get("risk_score", 0), component.get("confidence", 1.0)
+    if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
+        return "'risk_score' must be an integer from 0 to 100"
+    if isinstance(confidence, bool) or not isinstance(confidence, int | float):
+        return "'confidence' must be a number"
+    return None
+
+
+def split_components(components: list) -> tuple[list[dict], list[dict]]:
+    """(the components the platform can store, one scan warning per rejected component with the
+    reason), so one bad component never fails a whole scan."""
+    valid, rejected = [], []
+    for index, component in enumerate(components):
+        problem = component_problem(component)
+        if problem is None:
+            valid.append(component)
+            continue
+        label = component.get("name") if isinstance(component, dict) else None
+        locations = component.get("locations") if isinstance(component, dict) else None
+        first = (
+            locations[0]
+            if isinstance(locations, list) and locations and isinstance(locations[0], dict)
+            else {}
+        )
+        file = first.get("file") if isinstance(first.get("file"), str) else ""
+        rejected.append(
+            {"file": file, "message": f"component {index} ({label or 'unnamed'!s:.80}) rejected: {problem}"}
+        )
+    return valid, rejected

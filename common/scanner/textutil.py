@@ -61,6 +61,35 @@ def module_name_for(relpath: str) -> str:
     return ".".join(parts)
 
 
+GENERIC_PATH_PARTS = frozenset(
+    {
+        "main",
+        "index",
+        "app",
+        "server",
+        "client",
+        "__init__",
+        "__main__",
+        "mod",
+        "lib",
+        "src",
+        "cmd",
+        "init",
+        "run",
+        "program",
+    }
+)
+
+
+def component_name_for(relpath: str) -> str:
+    """A readable name for a component that names itself nowhere: the last path part that says
+    something (``weather/server.py`` -> ``weather``), never a dotted module path like ``pkg.main``."""
+    module = module_name_for(relpath)
+    parts = [p for p in module.split(".") if p] or [relpath]
+    meaningful = [p for p in parts if p.lower() not in GENERIC_PATH_PARTS]
+    return (meaningful or parts)[-1]
+
+
 @cache
 def _placeholder_hosts() -> tuple[str, ...]:
     return tuple(patterns()["placeholder_hosts"])
@@ -92,6 +121,12 @@ def mentions_ai_endpoint(text: str) -> bool:
         if path and any(path.rstrip("/").endswith(suffix) for suffix in data["self_hosted_paths"]):
             return True
     return False
+
+
+def known_ai_host(value: str) -> bool:
+    """``api.openai.com`` written as a bare host (a config struct's ``host`` field), exact hosts only."""
+    data, _ = _endpoint_tables()
+    return value.lower() in data["hosts"]
 
 
 def endpoint_for_url(url: str, *, any_host: bool, hint: str | None = None):

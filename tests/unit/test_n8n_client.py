@@ -121,6 +121,36 @@ def test_scan_follows_cursor_and_analyses_every_workflow(n8n_server):
     assert API_KEY not in json.dumps(result.to_dict())
 
 
+def plain_workflow(number: int) -> dict:
+    return {
+        "id": f"plain{number}",
+        "name": f"Plain {number}",
+        "active": True,
+        "nodes": [
+            {"name": "Cron", "type": "n8n-nodes-base.scheduleTrigger", "parameters": {}},
+            {
+                "name": "Copy",
+                "type": "n8n-nodes-base.httpRequest",
+                "parameters": {"url": "https://example.com"},
+            },
+        ],
+        "connections": {"Cron": {"main": [[{"node": "Copy", "type": "main", "index": 0}]]}},
+    }
+
+
+def test_workflows_without_ai_nodes_are_scanned_not_listed(n8n_server, monkeypatch):
+    """A real instance with many plain workflows and a few AI ones lists only the AI ones."""
+    pages = {
+        None: ([plain_workflow(n) for n in range(1, 41)] + [workflow(1)], "cursor-2"),
+        "cursor-2": ([plain_workflow(41), workflow(2)], None),
+    }
+    monkeypatch.setattr(FakeN8n, "pages", pages)
+    result = scan_n8n_instance(n8n_server, API_KEY)
+    assert result.files_scanned == 43
+    assert sorted(c.name for c in result.components if c.type == "workflow") == ["Flow 1", "Flow 2"]
+    assert not any(c.name.startswith("Plain") for c in result.components)
+
+
 def test_same_instance_gives_same_component_ids(n8n_server):
     first = scan_n8n_instance(n8n_server, API_KEY)
     second = scan_n8n_instance(n8n_server, API_KEY)

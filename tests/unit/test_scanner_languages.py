@@ -120,6 +120,6 @@ def test_mcp_servers_and_clients_in_typescript_and_go(tmp_path):
     assert keys(result) == {
         "agent_framework:mcp",
         "mcp_server:tickets",
-        "mcp_client:src.client",
+        "mcp_client:ide",  # the client's declared name, never a module path
         "mcp_server:inventory",
     }

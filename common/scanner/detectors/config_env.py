@@ -19,6 +19,7 @@ import yaml
 
 from common.scanner.catalog import load_json, lookup_package, match_model
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.detectors.secrets import is_placeholder
 from common.scanner.limits import linear, load_yaml_all, parse_json
 from common.scanner.textutil import endpoint_for_url, model_finding, plausible_model_name
 
@@ -116,6 +117,59 @@ def _clean_value(raw: str) -> str:
     return value.strip()
 
 
+CREDENTIAL_NAME = re.compile(r"(?:KEY|TOKEN|SECRET|PASSWORD)$")
+REFERENCE = re.compile(r"^(?:\$\{\{?|\$[A-Za-z_]|%\(|\{\{|<%=)")
+
+
+HF_MODEL_KEY = re.compile(r"(?i)(?:^|[._-])model[._-]?(?:path|repo|repo[._-]?id|checkpoint)$")
+HF_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
+NOT_AN_ORG = frozenset(
+    {
+        "models",
+        "model",
+        "data",
+        "src",
+        "app",
+        "lib",
+        "tmp",
+        "var",
+        "opt",
+        "home",
+        "workspace",
+        "weights",
+        "checkpoints",
+        "output",
+        "outputs",
+        "cache",
+        "mnt",
+        "root",
+        "usr",
+        "srv",
+        "etc",
+        "static",
+        "assets",
+    }
+)
+
+
+def hugging_face_id(value: str) -> bool:
+    """``org/name`` under a model key (``MODEL_ID=moonshotai/Kimi-K2-Instruct``), not a relative
+    directory (``models/cache``) and not a file (``org/model.gguf``)."""
+    if not HF_ID.fullmatch(value) or value.split("/", 1)[0].lower() in NOT_AN_ORG:
+        return False
+    return not re.search(r"\.(?:gguf|bin|safetensors|pt|pth|onnx|json|ya?ml|txt)$", value, re.IGNORECASE)
+
+
+def unset_credential(name: str, value: str) -> bool:
+    """``ANTHROPIC_API_KEY=`` or ``OPENAI_API_KEY=sk-your-key-here`` in a template sets no key, so the
+    line names no provider in use; a reference (``${OPENAI_API_KEY}``, ``${{ secrets.X }}``) does."""
+    if not CREDENTIAL_NAME.search(name):
+        return False
+    if not value:
+        return True
+    return not REFERENCE.match(value) and "${" not in value and is_placeholder(value, value)
+
+
 class ConfigDetector(Detector):
     name = "config"
 
@@ -160,7 +214,7 @@ class ConfigDetector(Detector):
                 continue
             key, value = assignment.group(1), _clean_value(assignment.group(2))
             upper = key.upper()
-            if upper in provider_vars:
+            if upper in provider_vars and not unset_credential(upper, value):
                 yield self.package(file, number, provider_vars[upper])
             env_like = is_env or upper == key
             if value and env_like and ENV_FACT_KEY.search(key) and plausible_model_name(value):
@@ -169,6 +223,10 @@ class ConfigDetector(Detector):
                 found = model_finding(value, number, strong=False, hf_context=False)
                 if found:
                     yield self.model(file, number, found, {})
+            elif value and (model_key.search(key) or HF_MODEL_KEY.search(key)) and hugging_face_id(value):
+                found = model_finding(value, number, strong=False, hf_context=True)
+                if found:
+                    yield self.model(file, number, found, {"from_key": key})
             hint = next((h for token, h in hints.items() if token in upper), None)
             if endpoint_key.search(key) or upper in provider_vars:
                 candidate = value

@@ -215,6 +215,10 @@ def parse_image(reference: str) -> ImageRef | None:
 # ---------------------------------------------------------------------------------------------------
 
 
+# Image kinds that only provide a GPU runtime: an AI component only through what runs on them.
+NOT_AI_ON_THEIR_OWN = frozenset({"gpu_base"})
+
+
 def container_finding(
     file: SourceFile,
     detector: str,
@@ -227,24 +231,24 @@ def container_finding(
 ) -> Finding | None:
     catalog = load_catalog()
     info = catalog.lookup(image)
-    if info is None and not gpu_requested:
-        return None
+    if info is None or info.kind in NOT_AI_ON_THEIR_OWN:
+        return None  # a CUDA base or any image that merely asks for a GPU runs no AI by itself
     flags = set()
-    if gpu_requested or (info and info.gpu) or catalog.is_gpu(image):
+    if gpu_requested or info.gpu or catalog.is_gpu(image):
         flags.add("gpu_instance")
     if internet_facing:
         flags.add("internet_facing")
-    meta = {"kind": info.kind if info else "gpu_workload", **(metadata or {})}
+    meta = {"kind": info.kind, **(metadata or {})}
     return Finding(
         key=f"container:{image.repository}",
         name=image.repository,
         type="container",
         location=file.location(line),
         detector=detector,
-        provider=info.provider if info else None,
+        provider=info.provider,
         version=image.tag,
         flags=flags,
-        confidence=info.confidence if info else 0.6,
+        confidence=info.confidence,
         metadata=meta,
     )
 
@@ -313,6 +317,10 @@ def scan_dockerfile(file: SourceFile, detector: str) -> Iterator[Finding]:
         line, instruction = parts[0][0], " ".join(text for _, text in parts)
         if arg := ARG_RE.match(instruction):
             args[arg.group(1)] = arg.group(2).strip("\"'")
+            # an AI image as an ARG default is a build-time choice of that image, used or overridden
+            default = parse_image(args[arg.group(1)]) if "/" in args[arg.group(1)] else None
+            if default and (finding := container_finding(file, detector, default, line)):
+                yield finding
             continue
         if match := FROM_RE.match(instruction):
             reference = VAR_RE.sub(lambda m: args.get(m.group(1), m.group(0)), match.group(1))
@@ -398,11 +406,36 @@ def command_text(node: YamlNode | None) -> str:
     return node.text or ""
 
 
+def compose_build_args(service: YamlNode) -> Iterator[YamlNode]:
+    """Values of ``build.args`` (mapping or ``KEY=value`` list): images passed as build arguments."""
+    args = service.path("build", "args")
+    if args is None:
+        return
+    if args.is_mapping:
+        yield from (value for _, value in args.items())
+    else:
+        for element in args.elements():
+            if element.text and "=" in element.text:
+                yield YamlNode(
+                    yaml.ScalarNode(
+                        "tag:yaml.org,2002:str",
+                        element.text.split("=", 1)[1],
+                        start_mark=element.node.start_mark,
+                        end_mark=element.node.end_mark,
+                    )
+                )
+
+
 def scan_compose(file: SourceFile, detector: str, document: YamlNode) -> Iterator[Finding]:
     services = document.get("services")
-    for service_name, service in services.items() if services is not None else []:
+    templates = [(name, node) for name, node in document.items() if name.startswith("x-") and node.is_mapping]
+    for service_name, service in [*(services.items() if services is not None else []), *templates]:
         if not service.is_mapping:
             continue
+        for value in compose_build_args(service):
+            image = parse_image(value.text or "") if value.text and "/" in value.text else None
+            if image and (finding := container_finding(file, detector, image, value.line)):
+                yield finding
         image_node = service.get("image")
         image = parse_image(image_node.text or "") if image_node is not None else None
         if image is not None:

@@ -466,21 +466,49 @@ def model_id(value: str) -> str:
     return value.lower() if re.fullmatch(r"[\w.:/@-]+", value) else ""
 
 
+TFVARS_ASSIGNMENT = re.compile(r"""^\s*[A-Za-z_][\w-]{0,80}\s*=\s*"([^"\n$]{2,200})"\s*$""")
+VARIABLE_DEFAULT = re.compile(r"""^\s*default\s*=\s*"([^"\n$]{2,200})"\s*$""")
+
+
 class IacDetector(Detector):
     name = "iac"
 
     def applies_to(self, file: SourceFile) -> bool:
-        return file.suffix == ".tf" or file.suffix in CFN_SUFFIXES
+        return file.suffix in (".tf", ".tfvars") or file.suffix in CFN_SUFFIXES
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
         if file.size > MAX_BYTES:
             report.warnings.append(f"iac: {file.relpath} is larger than {MAX_BYTES} bytes")
             return []
+        if file.suffix == ".tfvars":
+            return list(self.literal_models(file, TFVARS_ASSIGNMENT))
         if file.suffix == ".tf":
-            return self.detect_terraform(file, report)
+            return self.detect_terraform(file, report) + list(self.literal_models(file, VARIABLE_DEFAULT))
         if not any(marker in file.text for marker in CFN_MARKERS):
             return []
         return self.findings(file, cfn_resources(file, report))
+
+    def literal_models(self, file: SourceFile, assignment: re.Pattern) -> Iterator[Finding]:
+        """Model ids chosen in ``.tfvars`` or as a ``variable`` default, wherever they are used: only
+        catalog ids and provider naming grammars (Bedrock ids, ``gpt-4o``...) count there."""
+        for number, raw in enumerate(file.lines, start=1):
+            match = assignment.match(raw)
+            info = match_model(match.group(1)) if match else None
+            if info is None:
+                continue
+            value = model_id(match.group(1))
+            if not value:
+                continue
+            yield Finding(
+                key=f"model:{value.lower()}",
+                name=value.lower(),
+                type="model",
+                provider=info.provider,
+                model_name=value.lower(),
+                location=file.location(number),
+                detector=self.name,
+                metadata={"iac": "terraform", "declared_as": "variable"},
+            )
 
     def detect_terraform(self, file: SourceFile, report: FileReport) -> list[Finding]:
         rules = load_rules()
@@ -511,6 +539,8 @@ class IacDetector(Detector):
             rule = rules.get(resource.type)
             if rule is None:
                 continue
+            if "only_when" in rule and not any(evaluation.holds(resource, c) for c in rule["only_when"]):
+                continue  # a generic resource (an enabled API, a collection) that is AI only with this value
             name = f"{resource.type}.{resource.name}"
             metadata = {"service": rule["service"], "kind": rule["kind"], "iac": resource.iac}
             provider = rule["provider"]

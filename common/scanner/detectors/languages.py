@@ -18,20 +18,24 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from common.scanner.catalog import Package, lookup_prefixed, match_model, patterns
+from common.scanner.catalog import Package, go_provider_client, lookup_prefixed, match_model, patterns
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.limits import line_at, linear
 from common.scanner.textutil import (
+    component_name_for,
     endpoint_for_url,
+    known_ai_host,
     mentions_ai_endpoint,
     model_finding,
-    module_name_for,
     plausible_model_name,
 )
 
 STRING_LITERAL = re.compile(r"""(["'`])((?:(?!\1)[^\\\n]|\\.){1,200})\1""")
 URL = linear(r"""https?://[^\s'"`<>]+""")
+BARE_HOST = linear(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,6}")
 MAX_USAGE_LOCATIONS = 20
+MCP_PACKAGES = ("mcp", "fastmcp")
+MCP_PROVIDER = "Model Context Protocol"
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,16 @@ class Import:
     module: str
     bindings: tuple[str, ...]
     line: int
+
+
+def snake_case(name: str) -> str:
+    """``GetVisitStatistics`` -> ``get_visit_statistics``."""
+    out: list[str] = []
+    for index, char in enumerate(name):
+        if char.isupper() and index and (name[index - 1].islower() or name[index - 1].isdigit()):
+            out.append("_")
+        out.append(char.lower())
+    return "".join(out)
 
 
 def _line_at(text: str, offset: int) -> int:
@@ -52,6 +66,7 @@ class _LanguageDetector(Detector):
     separator = "."
     comment_prefixes: tuple[str, ...] = ("//", "/*", "*")
     quick_tokens: tuple[str, ...] = ()  # a file without any of these has no import worth parsing
+    tool_patterns: tuple[re.Pattern, ...] = ()  # MCP tool registrations; group 1 is the tool name
 
     def applies_to(self, file: SourceFile) -> bool:
         return file.suffix in self.extensions
@@ -75,7 +90,7 @@ class _LanguageDetector(Detector):
             else []
         )
         if not sdk_imports:
-            if mentions_ai_endpoint(text):
+            if mentions_ai_endpoint(text) or self.bare_hosts(text):
                 yield from self.raw_http(file, text)
             return
         comment_lines = self.comment_lines(file.lines)
@@ -88,6 +103,31 @@ class _LanguageDetector(Detector):
         yield from self.usages(file, text, bindings, comment_lines)
         yield from self.models(file, text, comment_lines, strong, sdk_imports)
         yield from self.endpoints(file, comment_lines)
+        if any(p.id in MCP_PACKAGES for _, p in sdk_imports):
+            yield from self.mcp_tools(file, text, comment_lines)
+
+    def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
+        """(offset, name) of every tool an MCP server registers, in this language's SDK idioms."""
+        for pattern in self.tool_patterns:
+            for match in pattern.finditer(text):
+                yield match.start(), match.group(1)
+
+    def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
+        seen: set[str] = set()
+        for offset, name in self.tool_names(text):
+            line = _line_at(text, offset)
+            if line in comments or not name.strip() or name in seen:
+                continue
+            seen.add(name)
+            yield Finding(
+                key=f"tool:{name.lower()}",
+                name=name.lower(),
+                type="tool",
+                provider=MCP_PROVIDER,
+                location=file.location(line),
+                detector=self.name,
+                metadata={"framework": "mcp"},
+            )
 
     def raw_http(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """A file without SDK imports that calls an AI endpoint directly: the endpoint, and the
@@ -138,7 +178,7 @@ class _LanguageDetector(Detector):
                 continue
             package = bindings[match.group(1)]
             member = (match.group(2) or "").lstrip(".:")
-            if package.id == "mcp":
+            if package.id in MCP_PACKAGES:
                 yield from self.mcp_usage(file, text, match, member, line)
             seen += 1
             if seen <= MAX_USAGE_LOCATIONS:
@@ -146,22 +186,26 @@ class _LanguageDetector(Detector):
 
     def mcp_usage(self, file: SourceFile, text: str, match: re.Match, member: str, line: int):
         called = (member.rsplit(".", 1)[-1] if member else match.group(1)).split("::")[-1]
-        if re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer", called):
-            name = (self.mcp_server_name(text, match.end()) or module_name_for(file.relpath)).lower()
+        if called == "new" and member:  # Ruby's MCP::Server.new(...)
+            called = re.split(r"\.|::", member.removesuffix(".new"))[-1]
+        if re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer|FastMCP", called):
+            name = (self.mcp_server_name(text, match.end()) or component_name_for(file.relpath)).lower()
             yield Finding(
                 key=f"mcp_server:{name}",
                 name=name,
                 type="mcp_server",
+                provider=MCP_PROVIDER,
                 location=file.location(line),
                 detector=self.name,
                 metadata={"transport": "code"},
             )
         elif re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Client|McpClient", called):
-            name = module_name_for(file.relpath)
+            name = (self.mcp_server_name(text, match.end()) or component_name_for(file.relpath)).lower()
             yield Finding(
                 key=f"mcp_client:{name}",
                 name=name,
                 type="mcp_client",
+                provider=MCP_PROVIDER,
                 location=file.location(line),
                 detector=self.name,
             )
@@ -211,7 +255,32 @@ class _LanguageDetector(Detector):
             metadata=metadata,
         )
 
+    @staticmethod
+    def bare_hosts(text: str) -> list[tuple[int, str]]:
+        """String literals that are exactly a known AI API host, without a scheme."""
+        if "." not in text:
+            return []
+        return [
+            (match.start(), match.group(2))
+            for match in STRING_LITERAL.finditer(text)
+            if BARE_HOST.fullmatch(match.group(2)) and known_ai_host(match.group(2))
+        ]
+
     def endpoints(self, file: SourceFile, comments: set[int]) -> Iterator[Finding]:
+        for offset, host in self.bare_hosts(file.text):
+            line = _line_at(file.text, offset)
+            endpoint = endpoint_for_url(f"https://{host}", any_host=False) if line not in comments else None
+            if endpoint:
+                name, provider, metadata = endpoint
+                yield Finding(
+                    key=f"endpoint:{name}",
+                    name=name,
+                    type="endpoint",
+                    provider=provider,
+                    location=file.location(line),
+                    detector=self.name,
+                    metadata=metadata,
+                )
         for number, raw in enumerate(file.lines, start=1):
             if "http" not in raw or number in comments:
                 continue
@@ -236,6 +305,10 @@ class JavaScriptDetector(_LanguageDetector):
     ecosystem = "npm"
     separator = "/"
     quick_tokens = ("import", "require")
+    tool_patterns = (
+        re.compile(r"""\.(?:tool|registerTool)\(\s*["'`]([\w.:/-]{1,100})["'`]"""),
+        re.compile(r"""\.addTool\(\s*\{[^{}]{0,300}\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]"""),
+    )
 
     ES_IMPORT = linear(r"""\b(?:import|export)\s+(?:type\s+)?([^;'"`]*?)\s*from\s*["']([^"']+)["']""")
     BARE_IMPORT = linear(r"""\bimport\s*\(?\s*["']([^"']+)["']""")
@@ -282,10 +355,20 @@ class GoDetector(_LanguageDetector):
     ecosystem = "go"
     separator = "/"
     quick_tokens = ("import",)
+    tool_patterns = (
+        re.compile(r'\bmcp\.NewTool\(\s*"([^"\n]{1,100})"'),
+        re.compile(r'&mcp\.Tool\s*\{[^{}]{0,300}\bName:\s*"([^"\n]{1,100})"'),
+    )
 
     BLOCK = linear(r"\bimport\s*\((.*?)\)", re.DOTALL)
     SINGLE = linear(r"""\bimport\s+(?:([\w.]+)\s+)?"([^"]+)\"""")
     SPEC = linear(r"""^\s*(?:([\w.]+)\s+)?"([^"]+)\"""", re.MULTILINE)
+
+    def package_for(self, module: str) -> Package | None:
+        """Catalog module paths, else a third-party client named after a provider by Go's naming
+        grammar (``github.com/x/ollama-go``, ``github.com/y/go-openai``) when the provider is an
+        LLM API: the package name then is the provider's own id."""
+        return super().package_for(module) or go_provider_client(module)
 
     @staticmethod
     def _package_name(path: str) -> str:
@@ -313,6 +396,11 @@ class JavaDetector(_LanguageDetector):
     extensions = (".java", ".kt", ".kts", ".scala")
     ecosystem = "java"
     quick_tokens = ("import",)
+    tool_patterns = (
+        linear(r'\bnew\s+(?:McpSchema\.)?Tool\(\s*"([^"\n]{1,100})"'),
+        linear(r'\bTool\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'),
+        linear(r'\baddTool\(\s*name\s*=\s*"([^"\n]{1,100})"'),
+    )
     IMPORT = linear(r"^\s*import\s+(?:static\s+)?([\w.]+?)(\.\*)?\s*;?\s*$", re.MULTILINE)
 
     def imports(self, text: str) -> Iterator[Import]:
@@ -328,6 +416,10 @@ class RubyDetector(_LanguageDetector):
     separator = "/"
     comment_prefixes = ("#",)
     quick_tokens = ("require",)
+    tool_patterns = (
+        linear(r"""^\s*tool_name\s*\(?\s*["']([^"'\n]{1,100})["']""", re.MULTILINE),
+        linear(r"""\bMCP::Tool\.define\(\s*name:\s*["']([^"'\n]{1,100})["']"""),
+    )
     REQUIRE = linear(r"""^\s*require\s*\(?\s*["']([^"']+)["']""", re.MULTILINE)
 
     def imports(self, text: str) -> Iterator[Import]:
@@ -351,6 +443,18 @@ class CSharpDetector(_LanguageDetector):
     quick_tokens = ("using",)
     USING = linear(r"^\s*(?:global\s+)?using\s+(?:static\s+)?(?:\w+\s*=\s*)?([\w.]+)\s*;", re.MULTILINE)
     CLIENT = linear(r"\bnew\s+(\w*(?:Client|Kernel|Model)\w*)\s*[(<]|\b(Kernel)\.CreateBuilder\s*\(")
+    TOOL_ATTRIBUTE = linear(r"\[McpServerTool\b([^\]\n]{0,200})\]")
+
+    def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
+        """``[McpServerTool(Name = "x")]``, or the method the bare attribute sits on."""
+        for match in self.TOOL_ATTRIBUTE.finditer(text):
+            named = re.search(r'\bName\s*=\s*"([^"]{1,100})"', match.group(1))
+            if named:
+                yield match.start(), named.group(1)
+                continue
+            method = re.search(r"\b(\w+)\s*\(", text[match.end() : match.end() + 400])
+            if method:  # the C# SDK names a tool after its method in snake_case
+                yield match.start(), snake_case(method.group(1))
 
     def imports(self, text: str) -> Iterator[Import]:
         for match in self.USING.finditer(text):
@@ -374,6 +478,36 @@ class RustDetector(_LanguageDetector):
     separator = "::"
     quick_tokens = ("use ", "extern crate")
     USE = linear(r"^\s*(?:pub\s+)?use\s+(\w+)((?:::[^;]*)?);", re.MULTILINE)
+    TOOL_ATTRIBUTE = linear(r"#\[tool(?:\(|\])")
+    SERVER_INFO = linear(r'\bImplementation\s*\{[^{}]{0,300}\bname:\s*"([^"\n]{1,100})"')
+
+    def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
+        """rmcp: ``#[tool(name = "x", ...)]`` on a method, else the method's own name."""
+        for match in self.TOOL_ATTRIBUTE.finditer(text):
+            window = text[match.start() : match.start() + 1500]
+            head, _, rest = window.partition("fn ")
+            named = re.search(r'\bname\s*=\s*"([^"]{1,100})"', head)
+            function = re.match(r"\s*(\w+)", rest)
+            name = named.group(1) if named else function.group(1) if function else None
+            if name:
+                yield match.start(), name
+
+    def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
+        yield from super().mcp_tools(file, text, comments)
+        for match in self.SERVER_INFO.finditer(text):
+            line = _line_at(text, match.start(1))
+            if line not in comments:
+                name = match.group(1).lower()
+                yield Finding(
+                    key=f"mcp_server:{name}",
+                    name=name,
+                    type="mcp_server",
+                    provider=MCP_PROVIDER,
+                    location=file.location(line),
+                    detector=self.name,
+                    metadata={"transport": "code"},
+                )
+
     EXTERN = linear(r"^\s*extern\s+crate\s+(\w+)", re.MULTILINE)
 
     def imports(self, text: str) -> Iterator[Import]:

@@ -15,7 +15,13 @@ import re
 import tomllib
 from collections.abc import Iterator
 
-from common.scanner.catalog import Package, lookup_package, lookup_prefixed, normalize_pypi
+from common.scanner.catalog import (
+    Package,
+    go_provider_client,
+    lookup_package,
+    lookup_prefixed,
+    normalize_pypi,
+)
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.limits import line_at, linear, parse_json, parse_python
 
@@ -90,6 +96,7 @@ class ManifestDetector(_ManifestDetector):
             or (name.startswith("requirements") and name.endswith((".txt", ".in")))
             or (file.relpath.split("/")[-2:-1] == ["requirements"] and name.endswith((".txt", ".in")))
             or name.endswith(".csproj")
+            or name.endswith(".versions.toml")
         )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
@@ -112,8 +119,8 @@ class ManifestDetector(_ManifestDetector):
             yield from self.cargo(file, report)
         elif name == "pom.xml":
             yield from self.pom(file)
-        elif name.startswith("build.gradle"):
-            yield from self.gradle(file)
+        elif name.startswith("build.gradle") or name.endswith(".versions.toml"):
+            yield from self.gradle(file)  # a Gradle version catalog lists the same coordinates
         elif name == "Gemfile":
             yield from self.gemfile(file)
         elif name.endswith(".csproj"):
@@ -254,7 +261,7 @@ class ManifestDetector(_ManifestDetector):
             match = linear(r"^\s*(?:require\s+)?([\w.~-]+\.[\w./~-]+)\s+(v[\w.+-]+)").match(raw)
             if not match:
                 continue
-            package = lookup_prefixed("go", match.group(1), "/")
+            package = lookup_prefixed("go", match.group(1), "/") or go_provider_client(match.group(1))
             if package:
                 yield _finding(self.name, package, file, number, match.group(2), raw.strip())
 

@@ -259,6 +259,8 @@ class WorkflowAnalysis:
         for node in nodes.values():
             if not node.disabled:
                 node.findings = self.node_findings(node)
+        if not any(node.findings for node in nodes.values()):
+            return []  # a workflow with no AI node is scanned, not listed
         findings = [workflow]
         for node in nodes.values():
             for finding in node.findings:
@@ -343,6 +345,9 @@ class WorkflowAnalysis:
         if family == "mcp_client" and (server := self.mcp_server_of(node)):
             metadata["endpoint"] = server.metadata["url"]
             finding.relations.append(("connects_to", server.key))
+            if str(node.parameters.get("authentication") or "none").lower() == "none":
+                finding.flags.add("mcp_no_auth")  # the tool reaches its server without credentials
+                server.flags.add("mcp_no_auth")
             findings.append(server)
         return findings
 
@@ -372,6 +377,7 @@ class WorkflowAnalysis:
             key=f"mcp_server:{host}",
             name=host,
             type="mcp_server",
+            provider="Model Context Protocol",
             location=self.node_location(node),
             detector=self.detector,
             flags=flags,

@@ -26,6 +26,7 @@ from common.scanner.detectors.base import Detector, FileReport, Finding, SourceF
 from common.scanner.limits import linear, parse_python
 from common.scanner.model import Location
 from common.scanner.textutil import (
+    component_name_for,
     endpoint_for_url,
     mentions_ai_endpoint,
     model_finding,
@@ -36,6 +37,12 @@ from common.scanner.textutil import (
 URL_IN_STRING = linear(r"https?://[^\s'\"<>]+")
 CONSTANT_NAME_HINT = linear(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
 BEDROCK_SERVICES = {"bedrock", "bedrock-runtime", "bedrock-agent-runtime", "bedrock-agent"}
+# Keys of request bodies, config dicts and model catalogs (``{"model": "gpt-4o"}``, ``"modelId"``
+# of a Bedrock invoke_model kwargs dict); only catalog ids and provider naming grammars count there.
+MCP_PROVIDER = "Model Context Protocol"
+HANDED_TOOL_LIST_CALLS = {"bind_tools", "ToolNode", "create_react_agent", "bind_functions"}
+HANDED_TOOL_WRAPPERS = {"from_defaults", "from_function", "Tool", "FunctionTool", "StructuredTool"}
+PAYLOAD_MODEL_KEYS = {"model", "model_name", "model_id", "modelId", "deployment_name", "embedding_model"}
 
 
 def _import_hint() -> re.Pattern:
@@ -334,6 +341,62 @@ class _Analyzer:
         for call in calls:
             if call not in servers:
                 self.analyse_call(call)
+        self.analyse_handed_tools(calls)
+
+    def analyse_handed_tools(self, calls: list[ast.Call]) -> None:
+        """Plain functions an AI framework receives as tools: ``llm.bind_tools([f])``, ``tools=[f]``,
+        ``ToolNode([f])``, ``FunctionTool.from_defaults(fn=f)``, ``Tool(name=..., func=f)``,
+        ``agent.register_for_llm(name="f")``. Only functions defined in this module count."""
+        functions = {
+            node.name: node
+            for node in self.tree.body
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        }
+        framework = next((f for f in self.findings if f.type in ("agent_framework", "llm_provider")), None)
+        lists = {  # tools = [multiply, add]; llm.bind_tools(tools)
+            node.targets[0].id: node.value
+            for node in self.tree.body
+            if isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.List | ast.Tuple)
+        }
+
+        def elements(node: ast.AST | None) -> list[ast.AST]:
+            node = lists.get(node.id, node) if isinstance(node, ast.Name) else node
+            return list(node.elts) if isinstance(node, ast.List | ast.Tuple) else []
+
+        for call in calls:
+            package = self.package_of(self.resolve(call.func))
+            method = (dotted(call.func) or "").rsplit(".", 1)[-1].replace("()", "")
+            owner = package or (self.package_by_id(framework.name) if framework else None)
+            if owner is None:
+                continue
+            handed: list[tuple[ast.AST, str | None]] = []
+            keywords = {k.arg: k.value for k in call.keywords if k.arg}
+            if method in HANDED_TOOL_LIST_CALLS and call.args:
+                handed += [(element, None) for element in elements(call.args[0])]
+            if package:
+                handed += [(element, None) for element in elements(keywords.get("tools"))]
+            if method in HANDED_TOOL_WRAPPERS:
+                target = keywords.get("fn") or keywords.get("func") or (call.args[0] if call.args else None)
+                label = keywords.get("name")
+                handed.append((target, label.value if isinstance(label, ast.Constant) else None))
+            if method == "register_for_llm" and isinstance(keywords.get("name"), ast.Constant):
+                named = keywords["name"].value
+                if isinstance(named, str) and named in functions:
+                    handed.append((ast.Name(id=named), named))
+            for element, label in handed:
+                local = element.id if isinstance(element, ast.Name) else None
+                if local in functions and local not in self.tools:
+                    name = label if isinstance(label, str) and label.strip() else local
+                    self.register_tool(local, name, functions[local], owner, functions[local])
+
+    def package_by_id(self, package_id: str) -> Package | None:
+        for finding in self.findings:
+            if finding.name == package_id and finding.type in ("agent_framework", "llm_provider"):
+                return Package(finding.name, finding.type, finding.provider or "")
+        return None
 
     def is_mcp_server_call(self, call: ast.Call) -> bool:
         package = self.package_of(self.resolve(call.func))
@@ -365,7 +428,7 @@ class _Analyzer:
         if method in self.rules["mcp_server_classes"] and package.id in ("mcp", "fastmcp"):
             self.analyse_mcp_server(call)
         elif method in self.rules["mcp_client_classes"] and package.id in ("mcp", "fastmcp"):
-            name = module_name_for(self.relpath)
+            name = component_name_for(self.relpath)
             self.add(key=f"mcp_client:{name}", name=name, type="mcp_client", provider=None, line=call.lineno)
         elif method in self.rules["agent_classes"] or method in self.rules["multi_agent_classes"]:
             self.analyse_agent(call, package, model_key)
@@ -383,6 +446,8 @@ class _Analyzer:
             elif keyword.arg == "revision" and isinstance(keyword.value, ast.Name):
                 revision = self.constants.get(keyword.value.id)
         position = self.rules["positional_model_calls"].get(method)
+        if method == "pull" and package is not None and package.id != "ollama":
+            position = None  # langchain's hub.pull("owner/prompt") fetches a prompt, not a model
         if strong and position is not None and len(call.args) > position:
             candidates.append(call.args[position])
         hf_context = method in self.rules["hf_loading_calls"]
@@ -463,13 +528,13 @@ class _Analyzer:
         for keyword in call.keywords:
             if keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
                 name = str(keyword.value.value)
-        name = (name or module_name_for(self.relpath)).lower()
+        name = (name or component_name_for(self.relpath)).lower()
         key = f"mcp_server:{name}"
         self.add(
             key=key,
             name=name,
             type="mcp_server",
-            provider=None,
+            provider=MCP_PROVIDER,
             line=call.lineno,
             metadata={"transport": "code"},
         )
@@ -527,6 +592,7 @@ class _Analyzer:
                 and call.args
                 and isinstance(call.args[0], ast.Constant)
                 and isinstance(call.args[0].value, str)
+                and call.args[0].value.strip()
             ):
                 tool_name = call.args[0].value
             self.register_tool(node.name, tool_name, node, package, decorator)
@@ -552,6 +618,7 @@ class _Analyzer:
                     and target.id == "name"
                     and isinstance(value, ast.Constant)
                     and isinstance(value.value, str)
+                    and value.value.strip()
                 ):
                     tool_name = value.value
             self.register_tool(node.name, tool_name, node, package, node)
@@ -567,7 +634,7 @@ class _Analyzer:
             key=key,
             name=tool_name.lower(),
             type="tool",
-            provider=package.provider,
+            provider=MCP_PROVIDER if package.id in ("mcp", "fastmcp") else package.provider,
             line=line,
             flags=flags,
             metadata={"framework": package.id},
@@ -578,6 +645,7 @@ class _Analyzer:
                 key=server,
                 name=server.split(":", 1)[1],
                 type="mcp_server",
+                provider=MCP_PROVIDER,
                 line=line,
                 relations=[("provides_tool", key)],
             )
@@ -650,7 +718,7 @@ class _Analyzer:
         """``{"model": "gpt-4o"}`` request bodies of raw HTTP calls (only catalog ids count)."""
         for node in self.of(ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):
-                if isinstance(key, ast.Constant) and key.value in ("model", "model_name", "model_id"):
+                if isinstance(key, ast.Constant) and key.value in PAYLOAD_MODEL_KEYS:
                     literal = self.string_value(
                         value, node.lineno, False, {"relation_from": None, "hf": False}
                     )
@@ -671,10 +739,14 @@ class _Analyzer:
                             metadata=metadata,
                         )
 
+    def imports_generic_cloud_sdk(self) -> bool:
+        """boto3/aiobotocore reach Bedrock and SageMaker only through ``client("bedrock-runtime")``."""
+        return any(target.split(".")[0] in ("boto3", "aiobotocore") for target in self.aliases.values())
+
     def run(self) -> None:
         self.collect_imports()
         self.collect_assignments()
-        if not self.findings:
+        if not self.findings and not self.imports_generic_cloud_sdk():
             self.analyse_strings()
             if self.findings:
                 self.analyse_payload_models()
@@ -682,6 +754,8 @@ class _Analyzer:
         self.track_instance_models()
         self.analyse_calls()
         self.analyse_strings()
+        if self.has_llm_sdk:
+            self.analyse_payload_models()
 
 
 def analyse_python(

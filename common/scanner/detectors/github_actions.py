@@ -1,0 +1,102 @@
+"""GitHub Actions workflows that run AI agents or models.
+
+A step (or a job calling a reusable workflow) is an AI component when its action is a known AI action,
+or when it hands the action an AI credential (``anthropic_api_key: ${{ secrets.… }}``): whatever the
+action is, it then runs a model. A ``run:`` script that starts an agent CLI in print mode
+(``claude -p``, ``codex exec``, ``gemini -p``) counts too. The component is named after the action
+reference as written, without its version.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+
+from common.scanner.catalog import load_json
+from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+
+USES = re.compile(r"""^(\s*)(?:-\s+)?uses:\s*["']?([^\s"'@#]+)""")
+WORKFLOW_JOBS = re.compile(r"^jobs:\s*$", re.MULTILINE)
+KEY_INPUT = re.compile(r"""^\s*([A-Za-z][\w-]{0,60})\s*:""")
+
+
+@dataclass(frozen=True)
+class Rules:
+    actions: dict[str, str]
+    key_inputs: dict[str, str]
+    commands: tuple[tuple[re.Pattern, str, str], ...]
+
+
+@cache
+def rules() -> Rules:
+    data = load_json("github_actions.json")
+    return Rules(
+        actions={k.lower(): v for k, v in data["actions"].items()},
+        key_inputs={k.lower(): v for k, v in data["key_inputs"].items()},
+        commands=tuple((re.compile(c["regex"]), c["provider"], c["name"]) for c in data["commands"]),
+    )
+
+
+def is_workflow(relpath: str) -> bool:
+    return relpath.startswith(".github/workflows/") or "/.github/workflows/" in relpath
+
+
+class GitHubActionsDetector(Detector):
+    name = "github_actions"
+
+    def applies_to(self, file: SourceFile) -> bool:
+        return file.suffix in (".yml", ".yaml")
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        """Workflows under .github/workflows, and workflow files kept elsewhere (templates, examples)."""
+        if not is_workflow(file.relpath) and not (
+            WORKFLOW_JOBS.search(file.text) and "runs-on:" in file.text
+        ):
+            return
+        lines = file.lines
+        known = rules()
+        for number, raw in enumerate(lines, start=1):
+            match = USES.match(raw)
+            if match:
+                reference = match.group(2)
+                provider = known.actions.get(reference.lower()) or self.key_provider(
+                    lines, number, raw.index("uses")
+                )
+                if provider:
+                    yield self.finding(file, number, reference, provider)
+                continue
+            stripped = raw.strip()
+            if stripped.startswith("#"):
+                continue
+            for pattern, provider, cli in known.commands:
+                if pattern.search(raw):
+                    yield self.finding(file, number, cli, provider, kind="command")
+
+    @staticmethod
+    def key_provider(lines: list[str], start: int, key_indent: int) -> str | None:
+        """The provider of an AI credential handed to the step whose ``uses:`` key is on line
+        ``start`` (1-based) at column ``key_indent``: the step ends where a line is indented less."""
+        inputs = rules().key_inputs
+        for raw in lines[start:]:
+            stripped = raw.lstrip()
+            if stripped and not stripped.startswith("#") and len(raw) - len(stripped) < key_indent:
+                break
+            match = KEY_INPUT.match(raw)
+            if match and match.group(1).lower() in inputs:
+                return inputs[match.group(1).lower()]
+        return None
+
+    def finding(
+        self, file: SourceFile, line: int, reference: str, provider: str, kind: str = "action"
+    ) -> Finding:
+        return Finding(
+            key=f"workflow:{reference.lower()}",
+            name=reference,
+            type="workflow",
+            provider=provider,
+            location=file.location(line),
+            detector=self.name,
+            metadata={"kind": f"github_{kind}", "workflow_file": file.relpath},
+        )

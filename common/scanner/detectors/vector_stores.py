@@ -1,0 +1,62 @@
+"""Vector stores declared in schemas rather than through a client SDK.
+
+pgvector: ``CREATE EXTENSION vector`` and ``vector(n)`` columns in SQL and migrations, Prisma
+``Unsupported("vector(n)")`` fields and ``extensions = [vector]``, Drizzle ``vector("col", {
+dimensions })`` columns. OpenSearch as a vector store: a ``VECTORSEARCH`` serverless collection in IaC
+or a ``knn_vector`` field in an index mapping. Comment lines do not count.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+
+PGVECTOR_EXTENSION = re.compile(r"""(?i)\bcreate\s+extension\s+(?:if\s+not\s+exists\s+)?["'`]?vector\b""")
+SQL_VECTOR_COLUMN = re.compile(r"""(?i)^\s*["`]?\w{1,64}["`]?\s+vector\s*\(\s*\d{1,5}\s*\)""")
+PRISMA_VECTOR = re.compile(
+    r"""Unsupported\(\s*"vector(?:\(\d{1,5}\))?"\s*\)|\bextensions\s*=\s*\[[^\]\n]{0,200}\bvector\b"""
+)
+DRIZZLE_VECTOR = re.compile(r"""\bvector\(\s*["'`]\w{1,64}["'`]\s*,\s*\{\s*dimensions\s*:""")
+OPENSEARCH_VECTOR = re.compile(r"""["']?(?:type|Type)["']?\s*[:=]\s*["']?(?:VECTORSEARCH|knn_vector)\b""")
+COMMENT_PREFIXES = ("--", "//", "#", "/*", "*")
+CODE_SUFFIXES = (".py", ".ts", ".js", ".mjs", ".go", ".rb", ".java", ".kt", ".cs", ".rs")
+IAC_SUFFIXES = (".tf", ".json", ".yaml", ".yml", ".template")
+
+
+class VectorStoreDetector(Detector):
+    name = "vector_store"
+
+    def applies_to(self, file: SourceFile) -> bool:
+        return file.suffix in (".sql", ".prisma", *CODE_SUFFIXES, *IAC_SUFFIXES)
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        text = file.text
+        lowered = text.lower()
+        if "vector" not in lowered:
+            return
+        drizzle = "drizzle-orm" in text
+        for number, raw in enumerate(file.lines, start=1):
+            stripped = raw.lstrip()
+            if not stripped or stripped.startswith(COMMENT_PREFIXES):
+                continue
+            if PGVECTOR_EXTENSION.search(raw) or (
+                (file.suffix == ".sql" and SQL_VECTOR_COLUMN.search(raw))
+                or (file.suffix == ".prisma" and PRISMA_VECTOR.search(raw))
+                or (drizzle and DRIZZLE_VECTOR.search(raw))
+            ):
+                yield self.store(file, number, "pgvector", "pgvector")
+            elif file.suffix not in (".sql", ".prisma") and OPENSEARCH_VECTOR.search(raw):
+                yield self.store(file, number, "opensearch", "Amazon Web Services")
+
+    def store(self, file: SourceFile, line: int, name: str, provider: str) -> Finding:
+        return Finding(
+            key=f"vector_db:{name}",
+            name=name,
+            type="vector_db",
+            provider=provider,
+            location=file.location(line),
+            detector=self.name,
+            metadata={"declared_in": "schema"},
+        )

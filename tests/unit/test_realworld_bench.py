@@ -1,0 +1,130 @@
+"""bench/realworld: the scorer's matching rules and the rebuild from pins, on small hand-made inputs."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "realworld"
+
+
+def load(name: str):
+    sys.path.insert(0, str(BENCH.parent))
+    spec = importlib.util.spec_from_file_location(f"realworld_{name}", BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve annotations through the module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def score():
+    return load("score")
+
+
+def label(file, category, name, provider=None, identifier=None, line=1):
+    return {
+        "file": file,
+        "line": line,
+        "category": category,
+        "name": name,
+        "provider": provider,
+        "identifier": identifier,
+    }
+
+
+def test_strict_needs_the_identifier_lenient_takes_the_provider(score):
+    labels = score.label_units(
+        {"labels": [label("app.py", "model", "gpt-4o-mini", "OpenAI", "openai/gpt-4o-mini")]}
+    )
+    exact = score.report_units([("app.py", "model", "gpt-4o-mini", "OpenAI", {3}, [])])
+    other = score.report_units([("app.py", "model", "gpt-4o", "OpenAI", {3}, [])])
+    # the route prefix is optional in the identifier
+    assert score.score_repo(labels, exact, strict=True)["tallies"]["total"].found == 1
+    assert score.score_repo(labels, other, strict=True)["tallies"]["total"].found == 0
+    lenient = score.score_repo(labels, other, strict=False)["tallies"]["total"]
+    assert (lenient.found, lenient.true_positives) == (1, 1)
+
+
+def test_one_unit_per_file_and_catalog_package(score):
+    labels = score.label_units(
+        {
+            "labels": [
+                label("requirements.txt", "agent_framework", "langchain", line=1),
+                label("requirements.txt", "agent_framework", "langchain-core", line=2),
+                label("Server.kt", "agent_framework", "io.modelcontextprotocol.kotlin.sdk"),
+            ]
+        }
+    )
+    assert len(labels) == 2  # langchain and langchain-core are one catalog package
+    reports = score.report_units(
+        [
+            ("requirements.txt", "agent_framework", "langchain", "LangChain", {1, 2}, []),
+            ("Server.kt", "agent_framework", "mcp", "Model Context Protocol", {1}, []),
+            ("other.py", "llm_provider", "openai", "OpenAI", {1}, []),
+        ]
+    )
+    tally = score.score_repo(labels, reports, strict=True)["tallies"]["total"]
+    assert (tally.expected, tally.found, tally.reported, tally.true_positives) == (2, 2, 3, 2)
+
+
+def test_a_hardcoded_key_flag_answers_an_api_key_label(score):
+    labels = score.label_units({"labels": [label(".env", "api_key", "anthropic", "Anthropic", "sk-")]})
+    flagged = score.report_units(
+        [(".env", "llm_provider", "anthropic", "Anthropic", {1}, ["hardcoded_api_key"])]
+    )
+    plain = score.report_units([(".env", "llm_provider", "anthropic", "Anthropic", {1}, [])])
+    assert score.score_repo(labels, flagged, strict=True)["tallies"]["category:api_key"].found == 1
+    assert score.score_repo(labels, plain, strict=True)["tallies"]["category:api_key"].found == 0
+
+
+def test_standard_exclusions(score):
+    assert score.excluded("web/node_modules/openai/index.js", [])
+    assert score.excluded("static/app.min.js", [])
+    assert score.excluded("docs/guide.py", ["docs/*"])
+    assert not score.excluded("src/app.py", [])
+
+
+def test_rebuild_checks_out_the_pinned_commit_from_a_local_clone(tmp_path):
+    rebuild = load("rebuild")
+    source = tmp_path / "mirror" / "acme+demo" / "repo"
+    source.mkdir(parents=True)
+    git = ["git", "-C", str(source), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q", str(source)], check=True)
+    (source / "app.py").write_text("import openai\n")
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "one"], check=True)
+    pinned = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    (source / "app.py").write_text("import anthropic\n")
+    subprocess.run([*git, "commit", "-qam", "two"], check=True)
+    pin = {"id": "acme__demo", "url": "https://github.com/acme/demo", "commit": pinned}
+    dest = tmp_path / "trees"
+    assert rebuild.rebuild(pin, dest, tmp_path / "mirror") == "checked out"
+    assert (dest / "acme__demo" / "app.py").read_text() == "import openai\n"
+    assert rebuild.rebuild(pin, dest, tmp_path / "mirror") == "up to date"
+    with pytest.raises(RuntimeError):
+        rebuild.rebuild(
+            {**pin, "id": "acme__missing", "url": "https://github.com/acme/missing"},
+            dest,
+            tmp_path / "mirror",
+        )
+
+
+def test_every_committed_repository_file_follows_the_schema():
+    for path in sorted((BENCH / "repos").glob("*.json")):
+        repo = json.loads(path.read_text())
+        assert repo["id"] == path.stem and len(repo["commit"]) == 40 and repo["half"] in ("tune", "holdout")
+        for entry in repo["labels"]:
+            assert {"file", "line", "category", "name"} <= set(entry)
+            assert entry["category"] in score_categories(), entry
+
+
+def score_categories() -> set[str]:
+    from common.scanner.model import COMPONENT_TYPES
+
+    return {*COMPONENT_TYPES, "api_key"}
