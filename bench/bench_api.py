@@ -48,13 +48,21 @@ wrk.headers["Authorization"] = "Bearer {token}"
 
 
 def insert_components(organization_id: str, target: str, count: int) -> str:
+    from sqlalchemy import text
+
     from common.db import session_scope
     from common.models import Component, Scan
     from common.scanner.model import COMPONENT_TYPES, SEVERITIES
 
     rng = random.Random(7)
     with session_scope() as session:
-        scan = Scan(organization_id=organization_id, target=target, status="completed", progress=100)
+        scan = Scan(
+            organization_id=organization_id,
+            target=target,
+            status="completed",
+            progress=100,
+            summary={"total_components": count, "by_type": {}, "by_severity": {}},
+        )
         session.add(scan)
         session.flush()
         session.add_all(
@@ -78,7 +86,10 @@ def insert_components(organization_id: str, target: str, count: int) -> str:
             )
             for i in range(count)
         )
-        return scan.id
+        scan_id = scan.id
+    with session_scope() as session:  # the statistics autovacuum would have gathered by now
+        session.execute(text("ANALYZE components"))
+    return scan_id
 
 
 def run_wrk(url: str, args, connections: int, script: str | None = None) -> dict:
