@@ -289,13 +289,19 @@ def pin_origin(session: requests.Session, url: str, allowlist: Allowlist | None 
 
     Raises :class:`UnsafeDestination`, or ``socket.gaierror`` when the name does not resolve.
     """
+    parts, adapter = _checked_adapter(url, allowlist)
+    session.mount(f"{parts.scheme.lower()}://{parts.netloc.lower()}/", adapter)
+
+
+def _checked_adapter(url: str, allowlist: Allowlist | None):
+    """``url``'s parts and an adapter pinned to its host's address, checked now."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in ALLOWED_SCHEMES or not parts.hostname:
         raise UnsafeDestination(f"not an http(s) URL: {url}")
     host = _normal_host(parts.hostname)
     address = checked_addresses(host, parts.port or DEFAULT_PORTS[scheme], allowlist)[0]
-    session.mount(f"{scheme}://{parts.netloc.lower()}/", _PinnedAdapter(host, str(address)))
+    return parts, _PinnedAdapter(host, str(address))
 
 
 def pinned_session(url: str, allowlist: Allowlist | None = None) -> requests.Session:
@@ -303,14 +309,8 @@ def pinned_session(url: str, allowlist: Allowlist | None = None) -> requests.Ses
 
     Raises :class:`UnsafeDestination`, or ``socket.gaierror`` when the name does not resolve.
     """
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in ALLOWED_SCHEMES or not parts.hostname:
-        raise UnsafeDestination(f"not an http(s) URL: {url}")
-    host = _normal_host(parts.hostname)
-    address = checked_addresses(host, parts.port or DEFAULT_PORTS[scheme], allowlist)[0]
+    _parts, adapter = _checked_adapter(url, allowlist)
     session = guard_session(requests.Session())
-    adapter = _PinnedAdapter(host, str(address))
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

@@ -101,3 +101,18 @@ class Detector:
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
         """Yield findings; append human-readable problems to ``report.warnings``."""
         raise NotImplementedError
+
+    def endpoint_finding(
+        self, file: SourceFile, line: int, endpoint: tuple[str, str | None, dict]
+    ) -> Finding:
+        """The finding of one AI endpoint (``textutil.endpoint_for_url``'s answer) at ``line``."""
+        name, provider, metadata = endpoint
+        return Finding(
+            key=f"endpoint:{name}",
+            name=name,
+            type="endpoint",
+            provider=provider,
+            location=file.location(line),
+            detector=self.name,
+            metadata=metadata,
+        )

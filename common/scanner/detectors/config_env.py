@@ -271,16 +271,7 @@ class ConfigDetector(Detector):
     ) -> Iterator[Finding]:
         endpoint = endpoint_for_url(url, any_host=trusted, hint=hint)
         if endpoint:
-            name, provider, metadata = endpoint
-            yield Finding(
-                key=f"endpoint:{name}",
-                name=name,
-                type="endpoint",
-                provider=provider,
-                location=file.location(number),
-                detector=self.name,
-                metadata=metadata,
-            )
+            yield self.endpoint_finding(file, number, endpoint)
 
     def package(self, file: SourceFile, number: int, package_id: str) -> Finding:
         package = lookup_package("id", package_id)

@@ -271,32 +271,14 @@ class _LanguageDetector(Detector):
             line = _line_at(file.text, offset)
             endpoint = endpoint_for_url(f"https://{host}", any_host=False) if line not in comments else None
             if endpoint:
-                name, provider, metadata = endpoint
-                yield Finding(
-                    key=f"endpoint:{name}",
-                    name=name,
-                    type="endpoint",
-                    provider=provider,
-                    location=file.location(line),
-                    detector=self.name,
-                    metadata=metadata,
-                )
+                yield self.endpoint_finding(file, line, endpoint)
         for number, raw in enumerate(file.lines, start=1):
             if "http" not in raw or number in comments:
                 continue
             for url in URL.findall(raw):
                 endpoint = endpoint_for_url(url, any_host=False)
                 if endpoint:
-                    name, provider, metadata = endpoint
-                    yield Finding(
-                        key=f"endpoint:{name}",
-                        name=name,
-                        type="endpoint",
-                        provider=provider,
-                        location=file.location(number),
-                        detector=self.name,
-                        metadata=metadata,
-                    )
+                    yield self.endpoint_finding(file, number, endpoint)
 
 
 class JavaScriptDetector(_LanguageDetector):
