@@ -3,7 +3,8 @@
 Starts the API + WebSocket server, two Celery workers and beat as child processes, prefixes their
 output, and stops them all when one dies or on Ctrl-C. One machine does not need a pool per queue (that
 is the compose and Kubernetes layout): a prefork worker sized to the cores takes every CPU-bound queue,
-and a small thread pool the I/O-bound ones, so an idle laptop holds a handful of processes, not twenty.
+a small thread pool the I/O-bound ones, and beat loads no task module, so an idle laptop holds a
+handful of processes, not twenty.
 With ``FLOWER_PORT`` set, Flower joins them on that loopback port, behind basic
 authentication (``FLOWER_BASIC_AUTH=user:password``, or a generated password printed once).
 """
@@ -69,9 +70,16 @@ def commands(port: str) -> dict[str, list[str]]:
             "--loglevel",
             "INFO",
         ]
-    # Beat rides in the I/O worker (one of it on this machine, so one beat): a process of its own would
-    # import every task module only to send messages by name.
-    procs["worker-io"] += ["--beat", "--schedule", str(ROOT / "var" / "celerybeat-schedule")]
+    procs["beat"] = [
+        str(BIN / "celery"),
+        "-A",
+        "workers.beat",
+        "beat",
+        "--loglevel",
+        "INFO",
+        "--schedule",
+        str(ROOT / "var" / "celerybeat-schedule"),
+    ]
     return procs
 
 

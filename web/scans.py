@@ -12,7 +12,6 @@ from sqlalchemy import String, cast, select
 from sqlalchemy.exc import IntegrityError
 
 from common import events
-from common.bom.importer import UploadInvalid, import_document
 from common.config import get_settings
 from common.models import SCAN_STATUSES, Component, Scan, ScanResultPayload
 from common.models.base import as_utc, isoformat, utcnow
@@ -257,6 +256,9 @@ def import_scan(args):
     if key and (existing := _existing_for_key(ctx.organization_id, key)) is not None:
         return _queued_response(existing)
     request.max_content_length = get_settings().import_max_content_length
+    # Imported here: its schemas and validators cost every API process ~25 MB, and only uploads need them.
+    from common.bom.importer import UploadInvalid, import_document
+
     try:
         # Parsed as JSON whatever the Content-Type: `curl --data-binary @bom.json` sends a form type.
         source_format, payload = import_document(request.get_json(force=True))
