@@ -13,7 +13,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column
 
 from common.db import Base, JSONType
-from common.models.base import created_column, id_column, utcnow
+from common.models.base import created_column, id_column, updated_column
 
 ALERT_TRIGGERS = (
     "severity_at_least",
@@ -40,9 +40,7 @@ class AlertRule(Base):
     webhook_ids: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = created_column()
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow, nullable=False
-    )
+    updated_at: Mapped[datetime] = updated_column()
 
 
 class Alert(Base):

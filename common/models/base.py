@@ -34,6 +34,11 @@ def created_column() -> Mapped[datetime]:
     return mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
 
 
+def updated_column() -> Mapped[datetime]:
+    """Set at creation and moved on by every ORM update of the row."""
+    return mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow, nullable=False)
+
+
 def as_utc(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; treat them as the UTC they were stored as."""
     if value is None or value.tzinfo is not None:

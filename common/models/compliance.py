@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from common.db import Base, JSONType
-from common.models.base import created_column, id_column, isoformat, utcnow
+from common.models.base import created_column, id_column, isoformat, updated_column, utcnow
 
 POLICY_ACTIONS = ("warn", "block")
 CUSTOM_FRAMEWORK = "custom"
@@ -43,9 +43,7 @@ class FrameworkSetting(Base):
     framework_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False)
     updated_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow, nullable=False
-    )
+    updated_at: Mapped[datetime] = updated_column()
 
 
 class CustomRule(Base):
@@ -65,9 +63,7 @@ class CustomRule(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = created_column()
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow, nullable=False
-    )
+    updated_at: Mapped[datetime] = updated_column()
 
 
 class Policy(Base):
@@ -86,9 +82,7 @@ class Policy(Base):
     rules: Mapped[list] = mapped_column(JSONType, nullable=False)
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = created_column()
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow, nullable=False
-    )
+    updated_at: Mapped[datetime] = updated_column()
 
     def to_engine(self) -> dict:
         """The policy as the compliance library evaluates it."""
@@ -222,9 +216,7 @@ class AISystemProfile(Base):
     places_gpai_model: Mapped[bool | None] = mapped_column(Boolean)
     updated_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = created_column()
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow, nullable=False
-    )
+    updated_at: Mapped[datetime] = updated_column()
 
     def to_engine(self) -> dict:
         """The profile as the compliance library reads it."""

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from common.db import Base
-from common.models.base import created_column, id_column, utcnow
+from common.models.base import created_column, id_column, updated_column
 
 
 class N8nCredential(Base):
@@ -51,6 +51,4 @@ class RepositoryCredential(Base):
     # SSH: the server's host keys (known_hosts lines); without them the first key seen is accepted.
     known_hosts: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_column()
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow, nullable=False
-    )
+    updated_at: Mapped[datetime] = updated_column()

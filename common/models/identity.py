@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from common.db import Base, JSONType
-from common.models.base import created_column, id_column, utcnow
+from common.models.base import created_column, id_column, updated_column
 
 ROLES = ("viewer", "analyst", "editor", "admin")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
@@ -24,9 +24,7 @@ class User(Base):
     onboarding_completed: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     personal_org_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime] = created_column()
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow, nullable=False
-    )
+    updated_at: Mapped[datetime] = updated_column()
 
 
 class Organization(Base):

@@ -14,7 +14,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from common.db import Base, JSONType
-from common.models.base import created_column, id_column, utcnow
+from common.models.base import created_column, id_column, updated_column
 
 DELIVERY_STATUSES = ("pending", "retrying", "succeeded", "failed", "skipped")
 # ``skipped``: the event was raised while the webhook was disabled; an admin may replay it.
@@ -40,9 +40,7 @@ class Webhook(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = created_column()
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow, nullable=False
-    )
+    updated_at: Mapped[datetime] = updated_column()
 
 
 class WebhookEvent(Base):
