@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import shutil
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,3 +93,31 @@ def npm_install(directory: Path, marker_package: str) -> None:
             capture_output=True,
             timeout=300,
         )
+
+
+def scan_event_reader(live_server: str, user: TestUser, timeout: float = 60):
+    """A WebSocket of ``user``'s organization, read in the background until a scan finishes.
+
+    Returns (socket, hello, received events, an Event set on ``scan.completed``/``scan.failed``).
+    """
+    import websocket
+
+    socket = websocket.create_connection(
+        live_server.replace("http://", "ws://") + f"/api/v1/ws?token={user.token}", timeout=timeout
+    )
+    hello = json.loads(socket.recv())
+    received: list[dict] = []
+    done = threading.Event()
+
+    def collect():
+        while not done.is_set():
+            try:
+                event = json.loads(socket.recv())
+            except Exception:
+                return
+            received.append(event)
+            if event["type"] in ("scan.completed", "scan.failed"):
+                done.set()
+
+    threading.Thread(target=collect, daemon=True).start()
+    return socket, hello, received, done

@@ -10,19 +10,17 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import websocket
 from sqlalchemy import update
 
 from common.config import reset_settings
 from common.db import session_scope
 from common.models.schedules import Schedule
 from tests.git_server import SSHD, GitServer, SshGitServer, add_gitlink, make_repository
-from tests.helpers import wait_for_scan
+from tests.helpers import scan_event_reader, wait_for_scan
 from workers.schedules import dispatch_due
 
 pytestmark = pytest.mark.usefixtures("celery_worker")
@@ -66,24 +64,8 @@ def _component_names(client, user, scan_id) -> set[str]:
 
 def _events_of(user, live_server):
     """A WebSocket reader collecting this organization's events until a scan finishes."""
-    socket = websocket.create_connection(
-        live_server.replace("http://", "ws://") + f"/api/v1/ws?token={user.token}", timeout=60
-    )
-    assert json.loads(socket.recv())["type"] == "hello"
-    received: list[dict] = []
-    done = threading.Event()
-
-    def collect():
-        while not done.is_set():
-            try:
-                event = json.loads(socket.recv())
-            except Exception:
-                return
-            received.append(event)
-            if event["type"] in ("scan.completed", "scan.failed"):
-                done.set()
-
-    threading.Thread(target=collect, daemon=True).start()
+    socket, hello, received, done = scan_event_reader(live_server, user)
+    assert hello["type"] == "hello"
     return socket, received, done
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 import websocket
 
 from common.db import session_scope
 from common.models import Component
-from tests.helpers import wait_for_scan
+from tests.helpers import scan_event_reader, wait_for_scan
 
 pytestmark = pytest.mark.usefixtures("celery_worker")
 
@@ -101,25 +100,8 @@ def test_websocket_streams_started_progress_completed(client, make_user, scan_ro
     write_project(scan_root)
     for index in range(200):
         (scan_root / f"module_{index}.py").write_text(f"import os\nVALUE = {index}\n")
-    ws_url = live_server.replace("http://", "ws://") + f"/api/v1/ws?token={user.token}"
-    socket = websocket.create_connection(ws_url, timeout=30)
-    hello = json.loads(socket.recv())
+    socket, hello, received, done = scan_event_reader(live_server, user, timeout=30)
     assert hello == {"type": "hello", "organization_id": user.org_id}
-    received: list[dict] = []
-    done = threading.Event()
-
-    def collect():
-        while not done.is_set():
-            try:
-                event = json.loads(socket.recv())
-            except Exception:
-                return
-            received.append(event)
-            if event["type"] in ("scan.completed", "scan.failed"):
-                done.set()
-
-    reader = threading.Thread(target=collect, daemon=True)
-    reader.start()
     scan_id = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=user.headers()).json["id"]
     assert done.wait(60), received
     socket.close()
