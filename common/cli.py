@@ -7,6 +7,10 @@ changed since an earlier report, and ``trusera:ignore <reason>`` comments silenc
 (counted in the report, never dropped silently). Output
 formats are a registry: ``table`` and ``json`` are built in, followed by the
 seven export formats of ``common.exporters`` (the same files the API exports).
+
+A scan's start-up is part of every CI run, so what only some options need (the exporters, the
+policy engine, the baseline comparison and the database models they pull in) is imported by
+the option that needs it.
 """
 
 from __future__ import annotations
@@ -20,9 +24,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from common import exporters
-from common.baseline import BASELINE_FIELD, BaselineError, load_baseline_file, new_since
-from common.compliance import PolicyFileError, gate, load_policy_file
 from common.scanner import scan_path, summarize
 from common.scanner.display import terminal_text
 from common.scanner.model import SEVERITIES, Component, ScanResult
@@ -80,6 +81,8 @@ BUILTIN_RENDERERS: dict[str, Renderer] = {"table": render_table, "json": render_
 
 
 def available_formats() -> list[str]:
+    from common import exporters
+
     return [*BUILTIN_RENDERERS, *(f for f in exporters.FORMATS if f not in BUILTIN_RENDERERS)]
 
 
@@ -107,6 +110,8 @@ def build_bundle(target: str, deep: bool, result: ScanResult, started: datetime,
 def render(format_name: str, bundle: dict, result: ScanResult) -> bytes:
     if format_name in BUILTIN_RENDERERS:
         return BUILTIN_RENDERERS[format_name](bundle, result)
+    from common import exporters
+
     if format_name not in exporters.FORMATS:
         raise ValueError(f"unknown format {format_name!r}; available: {', '.join(available_formats())}")
     return exporters.render(format_name, bundle)
@@ -249,6 +254,8 @@ def triage(
         Path(args.write_baseline).write_bytes(render_json(bundle_for(result), result))
     baseline_summary = None
     if baseline is not None:
+        from common.baseline import new_since
+
         current = [c.to_dict() for c in result.components]
         new_ids, baseline_summary = new_since(baseline, current)
         result.components = [c for c in result.components if c.id in new_ids]
@@ -260,6 +267,8 @@ def triage(
     bundle["suppressions"] = [s.to_dict() for s in suppressions]
     bundle["scan"]["summary"]["suppressed"] = len(suppressions)
     if baseline_summary is not None:
+        from common.baseline import BASELINE_FIELD
+
         bundle["scan"]["summary"]["baseline"] = {
             "file": args.baseline,
             **{k: baseline_summary[k] for k in ("added", "changed", "unchanged", "removed")},
@@ -302,11 +311,15 @@ def _run_scan(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         print("trusera: error: --jobs must be at least 1", file=sys.stderr)
         return 2
-    try:
-        policies = [policy for path in args.policy for policy in load_policy_file(path)]
-    except PolicyFileError as exc:
-        print(f"trusera: error: {terminal_text(exc)}", file=sys.stderr)
-        return 2
+    policies = []
+    if args.policy:
+        from common.compliance import PolicyFileError, load_policy_file
+
+        try:
+            policies = [policy for path in args.policy for policy in load_policy_file(path)]
+        except PolicyFileError as exc:
+            print(f"trusera: error: {terminal_text(exc)}", file=sys.stderr)
+            return 2
     if args.upload:
         args.api_key = args.api_key or os.environ.get("TRUSERA_API_KEY")
         if not args.api_key:
@@ -315,11 +328,15 @@ def _run_scan(args: argparse.Namespace) -> int:
         if not args.upload.startswith(("https://", "http://")):
             print("trusera: error: --upload takes the platform's http(s) base URL", file=sys.stderr)
             return 2
-    try:
-        baseline = load_baseline_file(args.baseline) if args.baseline else None
-    except BaselineError as exc:
-        print(f"trusera: error: {terminal_text(exc)}", file=sys.stderr)
-        return 2
+    baseline = None
+    if args.baseline:
+        from common.baseline import BaselineError, load_baseline_file
+
+        try:
+            baseline = load_baseline_file(args.baseline)
+        except BaselineError as exc:
+            print(f"trusera: error: {terminal_text(exc)}", file=sys.stderr)
+            return 2
     progress = ProgressBar(sys.stderr, enabled=not args.quiet)
     suppressor = Suppressor(args.path) if args.path else None
     started = datetime.now(UTC)
@@ -363,6 +380,8 @@ def _run_scan(args: argparse.Namespace) -> int:
             print(f"trusera: warning: {warning.file}: {warning.message}", file=sys.stderr)
     policy_exit = 0
     if policies:
+        from common.compliance import gate
+
         policy_exit, bundle["policies"] = gate(policies, bundle["components"], bundle["scan"]["summary"])
         report_policies(bundle["policies"], sys.stderr)
     try:

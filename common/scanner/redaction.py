@@ -23,9 +23,7 @@ import string
 from functools import cache
 from pathlib import Path
 
-import yaml
-
-from common.scanner.catalog import load_json
+from common.scanner.catalog import load_json, load_yaml
 from common.scanner.textutil import mask_secret
 
 SNIPPET_CHARS = 200
@@ -72,33 +70,34 @@ _SCHEME_MARKERS = ("bearer", "basic", "token")
 
 
 @cache
-def _known_formats() -> tuple[tuple[tuple[str, ...], bool, re.Pattern], ...]:
+def _known_formats() -> tuple[tuple[tuple[str, ...], bool, str], ...]:
     """Provider key formats, specific enough to mask wherever they appear, each with the substrings one
     of which the text must contain for it to match (``("",)``: always tried) and whether that gate is
-    checked on the lower-cased text."""
+    checked on the lower-cased text. Each is compiled the first time its gate lets a text through
+    (``_compiled``): most scans meet a handful of them, and compiling them all costs a small scan's
+    whole detection time."""
     secrets = load_json("secrets.json")
-    mcp = yaml.safe_load(_MCP_DATA.read_text(encoding="utf-8"))["secrets"]["value_patterns"]
+    mcp = load_yaml(_MCP_DATA)["secrets"]["value_patterns"]
     anywhere = [rule["pattern"] for rule in secrets["prefixed"]]
     anywhere += [pattern.strip("^$") for pattern in mcp if not pattern.startswith("^Bearer")]
     found = [
-        (
-            _literal_starts(pattern),
-            False,
-            re.compile(f"{_BOUNDARY_BEFORE}(?P<secret>{pattern}){_BOUNDARY_AFTER}"),
-        )
+        (_literal_starts(pattern), False, f"{_BOUNDARY_BEFORE}(?P<secret>{pattern}){_BOUNDARY_AFTER}")
         for pattern in anywhere
     ]
     found += [
         (
             ("key",),
             True,
-            re.compile(
-                f"(?:{rule['name']})[\"']?\\s*(?:=|:|=>)\\s*[\"']?(?P<secret>{rule['value']})(?![A-Za-z0-9])"
-            ),
+            f"(?:{rule['name']})[\"']?\\s*(?:=|:|=>)\\s*[\"']?(?P<secret>{rule['value']})(?![A-Za-z0-9])",
         )
         for rule in secrets["contextual"]
     ]
     return tuple(found)
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
 
 
 def _literal_starts(pattern: str) -> tuple[str, ...]:
@@ -181,7 +180,7 @@ def mask_text(text: str, known: tuple[str, ...] | list[str] | set[str] = ()) -> 
     lowered = text.lower()
     for markers, lower, pattern in _known_formats():
         if any(marker in (lowered if lower else text) for marker in markers):
-            text = _mask_group(pattern, text, lambda value, following: True)
+            text = _mask_group(_compiled(pattern), text, lambda value, following: True)
     if any(marker in lowered for marker in _SCHEME_MARKERS):
         text = _mask_group(
             _AUTH_SCHEME, text, lambda value, following: len(value) >= 8 and looks_random(value), lower=True

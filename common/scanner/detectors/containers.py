@@ -30,6 +30,7 @@ from pathlib import Path
 
 import yaml
 
+from common.scanner.catalog import load_yaml
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.limits import compose_yaml_all, linear
 
@@ -173,7 +174,7 @@ class ContainerCatalog:
 
 @cache
 def load_catalog() -> ContainerCatalog:
-    data = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(DATA_FILE)
     exact, prefixes = {}, []
     for entry in data["images"]:
         if entry.get("prefix"):

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from common.scanner.catalog import match_model
+from common.scanner.catalog import load_yaml, match_model
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.containers import YamlNode, compose_yaml_documents
 from common.scanner.limits import line_at, linear, parse_json
@@ -36,7 +36,7 @@ CFN_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 
 @cache
 def load_rules() -> dict:
-    data = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(DATA_FILE)
     data["gpu_regexes"] = [linear(p, re.IGNORECASE) for p in data["gpu_instance_patterns"]]
     return data
 

@@ -22,8 +22,7 @@ from functools import cache
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-import yaml
-
+from common.scanner.catalog import load_yaml
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.containers import parse_image
 from common.scanner.limits import line_at, linear, parse_json
@@ -38,7 +37,7 @@ INTERPRETERS = ("node", "python", "python3", "deno", "bun", "ruby", "java", "php
 
 @cache
 def load_data() -> dict:
-    return yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
+    return load_yaml(DATA_FILE)
 
 
 # ---------------------------------------------------------------------------------------------------

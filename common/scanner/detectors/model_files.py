@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import yaml
-
+from common.scanner.catalog import load_yaml
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.limits import parse_json
 from common.scanner.redaction import clip
@@ -64,7 +63,7 @@ PICKLE_STRING_OPCODES = {
 
 @cache
 def load_config() -> dict:
-    data = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(DATA_FILE)
     data["extensions"] = tuple(data["extensions"])
     data["pickle_extensions"] = tuple(data["pickle_extensions"])
     return data

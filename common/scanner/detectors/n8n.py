@@ -37,8 +37,7 @@ from functools import cache, cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import yaml
-
+from common.scanner.catalog import load_yaml
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.mcp_config import load_data as mcp_data
 from common.scanner.detectors.mcp_config import safe_url, secret_record, secret_rules
@@ -54,7 +53,7 @@ NAME_RE = linear(r'"name"\s*:\s*("(?:[^"\\]|\\.)*")')
 
 @cache
 def load_rules() -> dict:
-    data = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(DATA_FILE)
     data["code_patterns"] = [linear(p) for p in data["dangerous_code_patterns"]]
     return data
 
