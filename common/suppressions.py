@@ -10,17 +10,16 @@ so nobody can silence a finding without saying why.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-
-import regex
 
 from common.scanner.detectors.base import Finding
 from common.scanner.model import ScanWarning
 
 MARKER = "trusera:ignore"
 MAX_FILE_BYTES = 5 * 1024 * 1024
-_MARKER_RE = regex.compile(r"trusera:ignore\b(?P<reason>[^\r\n]*)", regex.IGNORECASE)
+_MARKER_RE = re.compile(r"trusera:ignore\b(?P<reason>[^\r\n]*)", re.IGNORECASE)
 _COMMENT_CLOSERS = ("-->", "*/", "#}", "%}", "*)")
 
 

@@ -20,7 +20,6 @@ from pathlib import Path
 from common.scanner import deep as deep_resolution
 from common.scanner.catalog import PACKAGE_TYPES, is_pinned, lifecycle_flags, looks_like_hf_id, match_model
 from common.scanner.detectors.base import FileReport, Finding
-from common.scanner.isolation import detect_isolated
 from common.scanner.model import Component, Location, Relationship, ScanResult, ScanWarning
 from common.scanner.redaction import mask_value
 from common.scanner.risk import score_component
@@ -36,7 +35,9 @@ MAX_LOCATIONS = 100
 MAX_LOCATION_FILES = 1000
 CHUNK_TARGET_BYTES = 2 * 1024 * 1024
 CHUNK_MAX_FILES = 200
-IN_PROCESS_BELOW_FILES = 150
+# a worker process costs an interpreter start and the detectors' imports (~0.3 s of CPU each), more
+# than a thousand typical files take to scan (bench/README.md, "Detection engine")
+IN_PROCESS_BELOW_FILES = 1000
 MAX_VERSION_CHARS = 200
 MAX_PROVIDER_CHARS = 100
 MAX_MODEL_NAME_CHARS = 300
@@ -88,7 +89,10 @@ def _detect(
             done += len(chunk)
             if progress:
                 progress("detecting", done, total)
+        reports.sort(key=lambda item: item[0])  # the order isolated workers report in
         return reports, bytes_read
+
+    from common.scanner.isolation import detect_isolated  # processes and pipes: only scans that use them
 
     def advance(files: int) -> None:
         nonlocal done

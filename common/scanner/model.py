@@ -7,7 +7,7 @@ field here is a contract change for the whole platform.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from common.scanner.display import utf8_clean
 from common.scanner.redaction import clip, mask_text
@@ -75,10 +75,26 @@ class Component:
     metadata: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        data = asdict(self)
+        # field by field: ``asdict`` deep-copies every location and string through its generic
+        # path, and a report renders each component several times
+        data = {name: getattr(self, name) for name in _COMPONENT_FIELDS}
         data["locations"] = [loc.to_dict() for loc in self.locations]
+        data["flags"] = list(self.flags)
         data["risk_factors"] = [rf.to_dict() for rf in self.risk_factors]
+        data["metadata"] = _copied(self.metadata)
         return utf8_clean(data)
+
+
+_COMPONENT_FIELDS = tuple(f.name for f in fields(Component))
+
+
+def _copied(value):
+    """A copy of nested dicts, lists and tuples (what ``asdict`` does to a field's value)."""
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_copied(item) for item in value)
+    return value
 
 
 @dataclass(frozen=True)

@@ -12,15 +12,12 @@ scan through the isolated workers, whose watchdog also covers what a signal cann
 
 from __future__ import annotations
 
-import ctypes
 import os
-import resource
 import signal
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from multiprocessing.connection import Connection
 from pathlib import Path
 
 from common.scanner.detectors.base import Detector, FileReport, SourceFile
@@ -116,6 +113,8 @@ def die_with_parent(parent_pid: int) -> None:
     is killed too, instead of lingering as an orphan (Linux only; elsewhere a no-op). A parent
     that died while this worker was still starting is caught by comparing the parent's pid."""
     if sys.platform.startswith("linux"):
+        import ctypes
+
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != parent_pid:
@@ -213,6 +212,9 @@ def serve() -> None:
     output goes to stderr, never into the result stream. The address space is capped, so a
     file that makes a parser balloon fails with ``MemoryError`` (a warning) in this worker
     instead of swapping the host."""
+    import resource  # the worker's own imports; an in-process scan never needs them
+    from multiprocessing.connection import Connection
+
     die_with_parent(int(sys.argv[1]))
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard == resource.RLIM_INFINITY or hard > WORKER_MEMORY_BYTES:
