@@ -343,6 +343,9 @@ class ManifestDetector(_ManifestDetector):
             )
 
 
+_LOCK_PACKAGE_NAME = linear(r"""(?m)^[ \t]*["']?name["']?[ \t]*=[ \t]*["']([^"'\n]+)["']""")
+
+
 class LockfileDetector(_ManifestDetector):
     """Resolved versions: poetry.lock, package-lock.json, pnpm-lock.yaml, yarn.lock."""
 
@@ -370,6 +373,11 @@ class LockfileDetector(_ManifestDetector):
             yield from self.yarn_lock(file)
 
     def toml_lock(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        # a lock file's hashes and wheel lists make it the slowest file of a scan to parse: only
+        # one that names an AI package is parsed
+        names = (match.group(1) for match in _LOCK_PACKAGE_NAME.finditer(file.text))
+        if not any(self.package("pypi", name) for name in names):
+            return
         try:
             data = tomllib.loads(file.text)
         except tomllib.TOMLDecodeError as exc:
