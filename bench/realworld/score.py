@@ -37,6 +37,7 @@ from bench_scanner import (  # noqa: E402
     AIBOM_VERSION,
     WORK,
     _package_for,
+    compile_engine,
     ensure_aibom,
     map_aibom_row,
     measure,
@@ -591,6 +592,7 @@ def main() -> int:
         repos = [r for r in repos if r["half"] == args.half]
     WORK.mkdir(parents=True, exist_ok=True)
     binary = None if args.skip_aibom else ensure_aibom()
+    compile_engine(ENGINE_SOURCE or ROOT)
     results = evaluate(repos, args.trees, binary)
     if binary:
         results["combined"] = measure_speed(repos, args.trees, binary)

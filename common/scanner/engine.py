@@ -20,6 +20,7 @@ from pathlib import Path
 from common.scanner import deep as deep_resolution
 from common.scanner.catalog import PACKAGE_TYPES, is_pinned, lifecycle_flags, looks_like_hf_id, match_model
 from common.scanner.detectors.base import FileReport, Finding
+from common.scanner.facts import FileFacts
 from common.scanner.model import Component, Location, Relationship, ScanResult, ScanWarning
 from common.scanner.redaction import mask_value
 from common.scanner.risk import score_component
@@ -327,7 +328,7 @@ def scan_path(
     reports, bytes_read = _detect(base, entries, jobs, max_file_bytes, file_budget_seconds, progress)
 
     findings: list[Finding] = []
-    facts: dict[str, dict] = {}
+    facts: dict[str, FileFacts] = {}
     for relpath, report in reports:
         findings.extend(report.findings)
         warnings.extend(ScanWarning(file=relpath, message=message) for message in report.warnings)

@@ -8,6 +8,7 @@ from functools import cache
 from urllib.parse import urlsplit
 
 from common.scanner.catalog import load_json, looks_like_hf_id, match_model, patterns, strip_route
+from common.scanner.keys import component_key
 from common.scanner.limits import linear
 
 _PLAUSIBLE_MODEL = linear(r"[A-Za-z0-9][\w.:/@-]{1,119}")
@@ -43,11 +44,11 @@ def model_finding(value: str | None, line: int, *, strong: bool, hf_context: boo
         metadata["route"] = value
     info = match_model(value)
     if info:
-        return f"model:{name.lower()}", name.lower(), info.provider, metadata
+        return component_key("model", name.lower()), name.lower(), info.provider, metadata
     if hf_context and (looks_like_hf_id(value) or "/" not in value):
-        return f"model:{name.lower()}", name.lower(), "Hugging Face", metadata
+        return component_key("model", name.lower()), name.lower(), "Hugging Face", metadata
     if strong and not value.isdigit():
-        return f"model:{name.lower()}", name.lower(), None, metadata
+        return component_key("model", name.lower()), name.lower(), None, metadata
     return None
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from common.scanner.facts import FileFacts
+from common.scanner.keys import component_key
 from common.scanner.model import Location
 
 
@@ -82,8 +84,8 @@ class FileReport:
 
     findings: list[Finding] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    # facts for cross-file (deep mode) resolution, e.g. {"constants": {...}, "imports": {...}}
-    facts: dict = field(default_factory=dict)
+    # what deep mode needs from this file to resolve references across files
+    facts: FileFacts = field(default_factory=FileFacts)
 
 
 class Detector:
@@ -108,7 +110,7 @@ class Detector:
         """The finding of one AI endpoint (``textutil.endpoint_for_url``'s answer) at ``line``."""
         name, provider, metadata = endpoint
         return Finding(
-            key=f"endpoint:{name}",
+            key=component_key("endpoint", name),
             name=name,
             type="endpoint",
             provider=provider,

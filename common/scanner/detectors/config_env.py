@@ -20,6 +20,7 @@ import yaml
 from common.scanner.catalog import load_json, lookup_package, match_model
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.secrets import is_placeholder
+from common.scanner.keys import component_key
 from common.scanner.limits import linear, load_yaml_all, parse_json
 from common.scanner.textutil import endpoint_for_url, model_finding, plausible_model_name
 
@@ -193,7 +194,7 @@ class ConfigDetector(Detector):
             for document in self.parse(file, report):
                 values.update(model_like_values(document))
             if values:
-                report.facts["config_values"] = values
+                report.facts.config_values = values
         if not quick.search(text.lower()):
             return
         is_env = file.name.startswith(".env") or file.name.endswith(".env")
@@ -243,7 +244,7 @@ class ConfigDetector(Detector):
                     continue
             yield from self.urls(file, number, line, hint)
         if env_facts:
-            report.facts["env"] = env_facts
+            report.facts.env = env_facts
 
     def parse(self, file: SourceFile, report: FileReport) -> list[object]:
         """The file's documents; a syntax error is a warning and no documents."""
@@ -277,7 +278,7 @@ class ConfigDetector(Detector):
         package = lookup_package("id", package_id)
         component_type = package.type if package else "llm_provider"
         return Finding(
-            key=f"{component_type}:{package_id}",
+            key=component_key(component_type, package_id),
             name=package_id,
             type=component_type,
             provider=package.provider if package else None,

@@ -32,6 +32,7 @@ import yaml
 
 from common.scanner.catalog import load_yaml
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.keys import component_key
 from common.scanner.limits import compose_yaml_all, linear
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "containers.yaml"
@@ -241,7 +242,7 @@ def container_finding(
         flags.add("internet_facing")
     meta = {"kind": info.kind, **(metadata or {})}
     return Finding(
-        key=f"container:{image.repository}",
+        key=component_key("container", image.repository),
         name=image.repository,
         type="container",
         location=file.location(line),
@@ -263,7 +264,7 @@ def model_command_findings(file: SourceFile, detector: str, text: str, line: int
             if command.provider == "Ollama" and (":" not in model or model.endswith(":latest")):
                 flags.add("unpinned_model")
             yield Finding(
-                key=f"model:{model.lower()}",
+                key=component_key("model", model.lower()),
                 name=model.lower(),
                 type="model",
                 location=file.location(line),

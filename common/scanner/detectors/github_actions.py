@@ -16,6 +16,7 @@ from functools import cache
 
 from common.scanner.catalog import load_json
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.keys import component_key
 
 USES = re.compile(r"""^(\s*)(?:-\s+)?uses:\s*["']?([^\s"'@#]+)""")
 WORKFLOW_JOBS = re.compile(r"^jobs:\s*$", re.MULTILINE)
@@ -92,7 +93,7 @@ class GitHubActionsDetector(Detector):
         self, file: SourceFile, line: int, reference: str, provider: str, kind: str = "action"
     ) -> Finding:
         return Finding(
-            key=f"workflow:{reference.lower()}",
+            key=component_key("workflow", reference.lower()),
             name=reference,
             type="workflow",
             provider=provider,

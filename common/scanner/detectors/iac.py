@@ -26,6 +26,7 @@ import yaml
 from common.scanner.catalog import load_yaml, match_model
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.containers import YamlNode, compose_yaml_documents
+from common.scanner.keys import component_key
 from common.scanner.limits import line_at, linear, parse_json
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "iac.yaml"
@@ -500,7 +501,7 @@ class IacDetector(Detector):
             if not value:
                 continue
             yield Finding(
-                key=f"model:{value.lower()}",
+                key=component_key("model", value.lower()),
                 name=value.lower(),
                 type="model",
                 provider=info.provider,
@@ -555,10 +556,10 @@ class IacDetector(Detector):
                 finding.flags.add("internet_facing")
             for model, version, line in evaluation.models(resource):
                 known = match_model(model)
-                finding.relations.append(("uses_model", f"model:{model}"))
+                finding.relations.append(("uses_model", component_key("model", model)))
                 findings.append(
                     Finding(
-                        key=f"model:{model}",
+                        key=component_key("model", model),
                         name=model,
                         type="model",
                         location=file.location(line),
@@ -576,7 +577,7 @@ class IacDetector(Detector):
         self, file: SourceFile, name: str, line: int, provider: str, metadata: dict
     ) -> Finding:
         return Finding(
-            key=f"cloud_resource:{name.lower()}",
+            key=component_key("cloud_resource", name.lower()),
             name=name,
             type="cloud_resource",
             location=file.location(line),

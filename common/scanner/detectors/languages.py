@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from common.scanner.catalog import Package, go_provider_client, lookup_prefixed, match_model, patterns
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.keys import component_key
 from common.scanner.limits import line_at, linear
 from common.scanner.textutil import (
     component_name_for,
@@ -120,7 +121,7 @@ class _LanguageDetector(Detector):
                 continue
             seen.add(name)
             yield Finding(
-                key=f"tool:{name.lower()}",
+                key=component_key("tool", name.lower()),
                 name=name.lower(),
                 type="tool",
                 provider=MCP_PROVIDER,
@@ -141,7 +142,7 @@ class _LanguageDetector(Detector):
 
     def finding(self, file: SourceFile, package: Package, line: int, **extra) -> Finding:
         return Finding(
-            key=f"{package.type}:{package.id}",
+            key=component_key(package.type, package.id),
             name=package.id,
             type=package.type,
             provider=package.provider,
@@ -191,7 +192,7 @@ class _LanguageDetector(Detector):
         if re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer|FastMCP", called):
             name = (self.mcp_server_name(text, match.end()) or component_name_for(file.relpath)).lower()
             yield Finding(
-                key=f"mcp_server:{name}",
+                key=component_key("mcp_server", name),
                 name=name,
                 type="mcp_server",
                 provider=MCP_PROVIDER,
@@ -202,7 +203,7 @@ class _LanguageDetector(Detector):
         elif re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Client|McpClient", called):
             name = (self.mcp_server_name(text, match.end()) or component_name_for(file.relpath)).lower()
             yield Finding(
-                key=f"mcp_client:{name}",
+                key=component_key("mcp_client", name),
                 name=name,
                 type="mcp_client",
                 provider=MCP_PROVIDER,
@@ -481,7 +482,7 @@ class RustDetector(_LanguageDetector):
             if line not in comments:
                 name = match.group(1).lower()
                 yield Finding(
-                    key=f"mcp_server:{name}",
+                    key=component_key("mcp_server", name),
                     name=name,
                     type="mcp_server",
                     provider=MCP_PROVIDER,

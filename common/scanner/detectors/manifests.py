@@ -23,6 +23,7 @@ from common.scanner.catalog import (
     normalize_pypi,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.keys import component_key
 from common.scanner.limits import line_at, linear, parse_json, parse_python
 
 REQUIREMENT = linear(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;#]*)")
@@ -49,7 +50,7 @@ def _finding(
     detector: str, package: Package, file: SourceFile, line: int, version: str | None, declared: str
 ) -> Finding:
     return Finding(
-        key=f"{package.type}:{package.id}",
+        key=component_key(package.type, package.id),
         name=package.id,
         type=package.type,
         provider=package.provider,

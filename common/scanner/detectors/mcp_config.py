@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from common.scanner.catalog import load_yaml
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.containers import parse_image
+from common.scanner.keys import component_key
 from common.scanner.limits import line_at, linear, parse_json
 from common.scanner.model import Location
 from common.scanner.redaction import clip
@@ -370,7 +371,7 @@ class McpConfigDetector(Detector):
         lines = [line, *sorted(secret_lines - {line, 0})]
         return [
             Finding(
-                key=f"mcp_server:{name.lower()}",
+                key=component_key("mcp_server", name.lower()),
                 name=name,
                 type="mcp_server",
                 location=self.masked_location(file, at, secret_values),
@@ -384,7 +385,7 @@ class McpConfigDetector(Detector):
 
     def client_finding(self, file: SourceFile, client: str, servers: list[Finding]) -> Finding:
         return Finding(
-            key=f"mcp_client:{client}",
+            key=component_key("mcp_client", client),
             name=client,
             type="mcp_client",
             location=file.location(0, PurePosixPath(file.relpath).name),

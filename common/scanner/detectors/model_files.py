@@ -26,6 +26,7 @@ from pathlib import Path
 
 from common.scanner.catalog import load_yaml
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.keys import component_key
 from common.scanner.limits import parse_json
 from common.scanner.redaction import clip
 
@@ -451,7 +452,7 @@ class ModelFileDetector(Detector):
         snippet = f"{model.format}{' ' + label if label else ''}, {human_size(size)}"
         return [
             Finding(
-                key=f"model_file:{file.relpath.lower()}",
+                key=component_key("model_file", file.relpath.lower()),
                 name=file.relpath,
                 type="model_file",
                 location=file.location(0, snippet),

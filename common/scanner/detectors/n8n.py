@@ -41,6 +41,7 @@ from common.scanner.catalog import load_yaml
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.mcp_config import load_data as mcp_data
 from common.scanner.detectors.mcp_config import safe_url, secret_record, secret_rules
+from common.scanner.keys import component_key
 from common.scanner.limits import linear, parse_json
 from common.scanner.model import Location
 from common.scanner.redaction import clip
@@ -241,7 +242,7 @@ class WorkflowAnalysis:
             return []
         line, _ = self.index.name_line(self.name)
         workflow = Finding(
-            key=f"workflow:{self.name.lower()}",
+            key=component_key("workflow", self.name.lower()),
             name=self.name,
             type="workflow",
             location=self.location(line, f"workflow {self.name}"),
@@ -317,7 +318,7 @@ class WorkflowAnalysis:
             ident = store["id"] if store else short_type(node.type).removeprefix("vectorStore").lower()
             return [
                 Finding(
-                    key=f"vector_db:{ident}",
+                    key=component_key("vector_db", ident),
                     name=ident,
                     type="vector_db",
                     location=self.node_location(node),
@@ -332,7 +333,7 @@ class WorkflowAnalysis:
         name = f"{self.name}/{node.name}"
         metadata = {"family": family, "node_type": node.type, "workflow": self.name}
         finding = Finding(
-            key=f"{component_type}:{name.lower()}",
+            key=component_key(component_type, name.lower()),
             name=name,
             type=component_type,
             location=self.node_location(node),
@@ -373,7 +374,7 @@ class WorkflowAnalysis:
             if host not in data["known_remote_hosts"]:
                 flags.add("mcp_unknown_server")
         return Finding(
-            key=f"mcp_server:{host}",
+            key=component_key("mcp_server", host),
             name=host,
             type="mcp_server",
             provider="Model Context Protocol",
@@ -390,7 +391,7 @@ class WorkflowAnalysis:
         if provider:
             findings.append(
                 Finding(
-                    key=f"llm_provider:{provider['id']}",
+                    key=component_key("llm_provider", provider["id"]),
                     name=provider["id"],
                     type="llm_provider",
                     location=self.node_location(node),
@@ -404,7 +405,7 @@ class WorkflowAnalysis:
             findings.insert(
                 0,
                 Finding(
-                    key=f"model:{model.lower()}",
+                    key=component_key("model", model.lower()),
                     name=model.lower(),
                     type="model",
                     location=self.location(line or node.line, f"{node.name}: {model}"),

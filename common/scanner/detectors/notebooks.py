@@ -75,7 +75,8 @@ class NotebookDetector(Detector):
 
         analysis = analyse_python(source, file.relpath, self.name, locate)
         if analysis.facts:
-            report.facts.update({**analysis.facts, "detector": self.name})
+            analysis.facts.detector = self.name
+            report.facts.update(analysis.facts)
         return analysis.findings
 
     def cell_by_cell(

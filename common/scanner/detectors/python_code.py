@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from common.scanner.catalog import (
     Package,
@@ -23,6 +23,8 @@ from common.scanner.catalog import (
     patterns,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.facts import FileFacts, ModelReference, ToolReference
+from common.scanner.keys import component_key, split_component_key
 from common.scanner.limits import linear, parse_python
 from common.scanner.model import Location
 from common.scanner.textutil import (
@@ -98,7 +100,7 @@ def key_path(node: ast.AST) -> tuple[str | None, list[str]]:
 @dataclass
 class PythonAnalysis:
     findings: list[Finding] = field(default_factory=list)
-    facts: dict = field(default_factory=dict)
+    facts: FileFacts = field(default_factory=FileFacts)
 
 
 class _Analyzer:
@@ -128,8 +130,8 @@ class _Analyzer:
         self.env_constants: dict[str, tuple[str, str | None]] = {}
         self.tools: dict[str, str] = {}  # local function/class name -> tool key
         self.findings: list[Finding] = []
-        self.unresolved: list[dict] = []
-        self.agent_tool_refs: list[dict] = []
+        self.unresolved: list[ModelReference] = []
+        self.agent_tool_refs: list[ToolReference] = []
         self.has_llm_sdk = False
         self.mcp_servers: dict[str, str] = {}  # variable -> mcp_server key
 
@@ -153,7 +155,7 @@ class _Analyzer:
 
     def add_package(self, package: Package, line: int, **extra) -> Finding:
         return self.add(
-            key=f"{package.type}:{package.id}",
+            key=component_key(package.type, package.id),
             name=package.id,
             type=package.type,
             provider=package.provider,
@@ -191,19 +193,12 @@ class _Analyzer:
                 return self.constants[node.id]
             if node.id in self.env_constants:
                 var, default = self.env_constants[node.id]
-                self.unresolved.append({"kind": "env", "var": var, "line": line, "strong": strong, **context})
+                self.unresolved.append(ModelReference("env", line, strong, var=var, **context))
                 return default
             if node.id in self.aliases:
                 module, _, name = self.aliases[node.id].rpartition(".")
                 self.unresolved.append(
-                    {
-                        "kind": "name",
-                        "module": module,
-                        "name": name,
-                        "line": line,
-                        "strong": strong,
-                        **context,
-                    }
+                    ModelReference("name", line, strong, module=module, name=name, **context)
                 )
             return None
         if isinstance(node, ast.Attribute):
@@ -212,32 +207,21 @@ class _Analyzer:
                 full = self.aliases[path.split(".")[0]] + path[len(path.split(".")[0]) :]
                 module, _, name = full.rpartition(".")
                 self.unresolved.append(
-                    {
-                        "kind": "name",
-                        "module": module,
-                        "name": name,
-                        "line": line,
-                        "strong": strong,
-                        **context,
-                    }
+                    ModelReference("name", line, strong, module=module, name=name, **context)
                 )
             return None
         if isinstance(node, ast.Call):
             env = self.env_lookup(node)
             if env:
                 var, default = env
-                self.unresolved.append({"kind": "env", "var": var, "line": line, "strong": strong, **context})
+                self.unresolved.append(ModelReference("env", line, strong, var=var, **context))
                 return default
         if isinstance(node, ast.Subscript | ast.Call):
             base, keys = key_path(node)
             if base == "os.environ" and len(keys) == 1:
-                self.unresolved.append(
-                    {"kind": "env", "var": keys[0], "line": line, "strong": strong, **context}
-                )
+                self.unresolved.append(ModelReference("env", line, strong, var=keys[0], **context))
             elif base and len(keys) >= 2:  # a loaded config file read by key path
-                self.unresolved.append(
-                    {"kind": "config", "path": ".".join(keys), "line": line, "strong": strong, **context}
-                )
+                self.unresolved.append(ModelReference("config", line, strong, path=".".join(keys), **context))
         return None
 
     def env_lookup(self, call: ast.Call) -> tuple[str, str | None] | None:
@@ -429,7 +413,13 @@ class _Analyzer:
             self.analyse_mcp_server(call)
         elif method in self.rules["mcp_client_classes"] and package.id in ("mcp", "fastmcp"):
             name = component_name_for(self.relpath)
-            self.add(key=f"mcp_client:{name}", name=name, type="mcp_client", provider=None, line=call.lineno)
+            self.add(
+                key=component_key("mcp_client", name),
+                name=name,
+                type="mcp_client",
+                provider=None,
+                line=call.lineno,
+            )
         elif method in self.rules["agent_classes"] or method in self.rules["multi_agent_classes"]:
             self.analyse_agent(call, package, model_key)
 
@@ -453,7 +443,10 @@ class _Analyzer:
         hf_context = method in self.rules["hf_loading_calls"]
         found = None
         for candidate in candidates:
-            context = {"relation_from": f"{package.type}:{package.id}" if package else None, "hf": hf_context}
+            context = {
+                "relation_from": component_key(package.type, package.id) if package else None,
+                "hf": hf_context,
+            }
             value = self.string_value(candidate, call.lineno, strong, context)
             if not value:
                 continue
@@ -493,7 +486,7 @@ class _Analyzer:
             endpoint = endpoint_for_url(value, any_host=True)
             if endpoint:
                 name, provider, metadata = endpoint
-                key = f"endpoint:{name}"
+                key = component_key("endpoint", name)
                 self.add(
                     key=key,
                     name=name,
@@ -529,7 +522,7 @@ class _Analyzer:
             if keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
                 name = str(keyword.value.value)
         name = (name or component_name_for(self.relpath)).lower()
-        key = f"mcp_server:{name}"
+        key = component_key("mcp_server", name)
         self.add(
             key=key,
             name=name,
@@ -551,7 +544,7 @@ class _Analyzer:
         return False
 
     def analyse_agent(self, call: ast.Call, package: Package, model_key: str | None) -> None:
-        framework_key = f"{package.type}:{package.id}"
+        framework_key = component_key(package.type, package.id)
         relations: list[tuple[str, str]] = []
         if model_key:
             relations.append(("uses_model", model_key))
@@ -567,7 +560,7 @@ class _Analyzer:
                     relations.append(("uses_tool", self.tools[local]))
                 elif local in self.aliases:
                     self.agent_tool_refs.append(
-                        {"agent_key": framework_key, "target": self.aliases[local], "line": call.lineno}
+                        ToolReference(framework_key, self.aliases[local], call.lineno)
                     )
         if relations:
             self.add_package(package, call.lineno, relations=relations)
@@ -626,7 +619,7 @@ class _Analyzer:
     def register_tool(
         self, local: str, tool_name: str, node: ast.AST, package: Package, anchor: ast.AST
     ) -> None:
-        key = f"tool:{tool_name.lower()}"
+        key = component_key("tool", tool_name.lower())
         self.tools[local] = key
         flags = {"dangerous_code"} if self.runs_dangerous_code(node) else set()
         line = getattr(anchor, "lineno", node.lineno)
@@ -643,7 +636,7 @@ class _Analyzer:
         if server:
             self.add(
                 key=server,
-                name=server.split(":", 1)[1],
+                name=split_component_key(server)[1],
                 type="mcp_server",
                 provider=MCP_PROVIDER,
                 line=line,
@@ -683,7 +676,7 @@ class _Analyzer:
                     if endpoint:
                         name, provider, metadata = endpoint
                         self.add(
-                            key=f"endpoint:{name}",
+                            key=component_key("endpoint", name),
                             name=name,
                             type="endpoint",
                             provider=provider,
@@ -769,42 +762,27 @@ def analyse_python(
     lines = source.splitlines()
     analyzer = _Analyzer(tree, relpath, lines, detector, locate or (lambda line: (line, "")))
     analyzer.run()
-    facts: dict = {"module": module_name_for(relpath)}
-    constants = {
+    facts = FileFacts(module=module_name_for(relpath))
+    facts.constants = {
         name: value
         for name, value in analyzer.constants.items()
         if "." not in name
         and (CONSTANT_NAME_HINT.search(name) or match_model(value) or looks_like_hf_id(value))
         and plausible_model_name(value)
     }
-    if constants:
-        facts["constants"] = constants
-    env_constants = {
-        name: list(env) for name, env in analyzer.env_constants.items() if CONSTANT_NAME_HINT.search(name)
+    facts.env_constants = {
+        name: tuple(env) for name, env in analyzer.env_constants.items() if CONSTANT_NAME_HINT.search(name)
     }
-    if env_constants:
-        facts["env_constants"] = env_constants
-    if analyzer.unresolved:
-        facts["unresolved_models"] = [
-            {
-                **ref,
-                "line": analyzer.locate(ref["line"])[0],
-                "snippet": analyzer.location(ref["line"]).snippet,
-            }
-            for ref in analyzer.unresolved
-        ]
-    if analyzer.tools:
-        facts["tools"] = analyzer.tools
-    if analyzer.agent_tool_refs:
-        facts["agent_tool_refs"] = [
-            {
-                **ref,
-                "line": analyzer.locate(ref["line"])[0],
-                "snippet": analyzer.location(ref["line"]).snippet,
-            }
-            for ref in analyzer.agent_tool_refs
-        ]
-    return PythonAnalysis(findings=analyzer.findings, facts=facts if len(facts) > 1 else {})
+    facts.unresolved_models = [
+        replace(ref, line=analyzer.locate(ref.line)[0], snippet=analyzer.location(ref.line).snippet)
+        for ref in analyzer.unresolved
+    ]
+    facts.tools = analyzer.tools
+    facts.agent_tool_refs = [
+        replace(ref, line=analyzer.locate(ref.line)[0], snippet=analyzer.location(ref.line).snippet)
+        for ref in analyzer.agent_tool_refs
+    ]
+    return PythonAnalysis(findings=analyzer.findings, facts=facts if facts else FileFacts())
 
 
 MODULE_CONSTANT = re.compile(
@@ -815,26 +793,18 @@ MODULE_CONSTANT = re.compile(
 )
 
 
-def constant_facts(text: str, relpath: str) -> dict:
+def constant_facts(text: str, relpath: str) -> FileFacts:
     """Model-like module constants of a file without AI imports (a config module), for deep mode."""
-    constants: dict[str, str] = {}
-    env_constants: dict[str, list] = {}
+    facts = FileFacts(module=module_name_for(relpath))
     for match in MODULE_CONSTANT.finditer(text):
         name, _, value, env_var, env_default = match.groups()
         if not CONSTANT_NAME_HINT.search(name):
             continue
         if value is not None and plausible_model_name(value):
-            constants[name] = value
+            facts.constants[name] = value
         elif env_var:
-            env_constants[name] = [env_var, env_default]
-    if not constants and not env_constants:
-        return {}
-    facts: dict = {"module": module_name_for(relpath)}
-    if constants:
-        facts["constants"] = constants
-    if env_constants:
-        facts["env_constants"] = env_constants
-    return facts
+            facts.env_constants[name] = (env_var, env_default)
+    return facts if facts else FileFacts()
 
 
 class PythonDetector(Detector):

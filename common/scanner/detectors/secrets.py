@@ -17,6 +17,7 @@ from functools import cache
 
 from common.scanner.catalog import load_json, lookup_package, patterns
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.keys import component_key
 from common.scanner.limits import BoundedPattern, linear
 from common.scanner.model import Location
 from common.scanner.textutil import mask_secret, secret_hash
@@ -119,7 +120,7 @@ class SecretsDetector(Detector):
         package = lookup_package("id", rule["provider_id"])
         component_type = package.type if package else "llm_provider"
         yield Finding(
-            key=f"{component_type}:{rule['provider_id']}",
+            key=component_key(component_type, rule["provider_id"]),
             name=rule["provider_id"],
             type=component_type,
             provider=rule["provider"],

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.keys import component_key
 
 PGVECTOR_EXTENSION = re.compile(r"""(?i)\bcreate\s+extension\s+(?:if\s+not\s+exists\s+)?["'`]?vector\b""")
 SQL_VECTOR_COLUMN = re.compile(r"""(?i)^\s*["`]?\w{1,64}["`]?\s+vector\s*\(\s*\d{1,5}\s*\)""")
@@ -52,7 +53,7 @@ class VectorStoreDetector(Detector):
 
     def store(self, file: SourceFile, line: int, name: str, provider: str) -> Finding:
         return Finding(
-            key=f"vector_db:{name}",
+            key=component_key("vector_db", name),
             name=name,
             type="vector_db",
             provider=provider,
