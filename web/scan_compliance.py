@@ -3,7 +3,9 @@ and re-evaluation on the ``compliance`` queue.
 
 Results are stored by the ``compliance`` worker. A framework switched off after the scan was
 evaluated disappears from the answer at once; one switched on is listed in ``not_evaluated``
-until the scan is evaluated again.
+until the scan is evaluated again. A scan with no results yet (still running, failed, or completed
+but not evaluated) answers 409 naming its status, so a client never mistakes it for the 404 of an
+unknown scan.
 """
 
 from __future__ import annotations
@@ -60,13 +62,14 @@ EvaluationListArgs = page_args_with(
 
 @blp.route("/<scan_id>/compliance", methods=["GET"])
 @blp.alt_response(200, schema=ObjectSchema, success=True)
+@blp.alt_response(409, response="CONFLICT")
 @access("viewer")
 @blp.arguments(ComplianceArgs, location="query")
 def get_compliance(args, scan_id):
     scan = scoped_get_or_404(Scan, scan_id, "Scan")
     stored = db().get(ComplianceResult, scan.id)
     if stored is None:
-        abort(404, message="This scan has no compliance results yet; it is evaluated once it completes.")
+        abort(409, message=not_evaluated_message(scan))
     inactive = inactive_framework_ids(db(), scan.organization_id)
     active = scan_bom.current_results(db(), scan.organization_id, stored.result)
     frameworks, custom_rules = active["frameworks"], active["custom_rules"]
@@ -83,6 +86,12 @@ def get_compliance(args, scan_id):
         "not_evaluated": not_evaluated,
         "profile": active["profile"],
     }
+
+
+def not_evaluated_message(scan: Scan) -> str:
+    if scan.status == "completed":
+        return "This scan is completed but not evaluated yet; its compliance results are on their way."
+    return f"This scan is {scan.status}: it has no compliance results until it completes and is evaluated."
 
 
 @blp.route("/<scan_id>/evaluate", methods=["POST"])
