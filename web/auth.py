@@ -21,8 +21,8 @@ from web.audit_trail import audit, audit_organization
 from web.database import db
 from web.openapi import (
     ApiKeyCreatedSchema,
+    ApiKeyPageSchema,
     MessageSchema,
-    PageSchema,
     ResourceSchema,
     SessionSchema,
     TokensSchema,
@@ -260,7 +260,7 @@ def create_api_key(body):
 
 
 @blp.route("/api-keys", methods=["GET"])
-@blp.alt_response(200, schema=PageSchema, success=True)
+@blp.alt_response(200, schema=ApiKeyPageSchema, success=True)
 @blp.alt_response(403, response="FORBIDDEN")
 @access(AUTHENTICATED)
 @limit_group("auth")

@@ -33,6 +33,7 @@ from web.audit_trail import audit
 from web.compliance import evaluation_run_json, paginate_list
 from web.database import db
 from web.enqueueing import enqueue_or_fail
+from web.filtering import apply_filters, equal_columns, equals, is_, matching
 from web.openapi import REQUIRED_LOCATION, ObjectSchema, PageSchema, QueuedSchema
 from web.pagination import page_args_with, paginate
 from web.policies import policy_evaluation_json
@@ -132,10 +133,7 @@ def list_violations(args, scan_id):
     query = select(PolicyEvaluation).where(
         PolicyEvaluation.scan_id == scan.id, PolicyEvaluation.passed.is_(False)
     )
-    if "action" in args:
-        query = query.where(PolicyEvaluation.action == args["action"])
-    if "policy_id" in args:
-        query = query.where(PolicyEvaluation.policy_id == args["policy_id"])
+    query = apply_filters(query, PolicyEvaluation, args, equal_columns("action", "policy_id"))
     evaluations = db().scalars(query).all()
     evaluations = sorted(
         evaluations, key=lambda e: (e.action != "block", e.name.casefold(), e.policy_id or "")
@@ -150,9 +148,8 @@ def list_violations(args, scan_id):
         }
         for evaluation in evaluations
         for violation in evaluation.violations
-        if "severity" not in args or violation.get("severity") == args["severity"]
     ]
-    return paginate_list(items, args["page"], args["per_page"])
+    return paginate_list(matching(items, args, ["severity"]), args["page"], args["per_page"])
 
 
 @blp.route("/<scan_id>/evaluations", methods=["GET"])
@@ -162,9 +159,6 @@ def list_violations(args, scan_id):
 def list_evaluations(args, scan_id):
     scan = scoped_get_or_404(Scan, scan_id, "Scan")
     query = select(PolicyEvaluation).where(PolicyEvaluation.scan_id == scan.id)
-    if "passed" in args:
-        query = query.where(PolicyEvaluation.passed.is_(args["passed"]))
-    if "action" in args:
-        query = query.where(PolicyEvaluation.action == args["action"])
+    query = apply_filters(query, PolicyEvaluation, args, {"passed": is_(), "action": equals()})
     query = query.order_by(PolicyEvaluation.name, PolicyEvaluation.policy_id)
     return paginate(query, args["page"], args["per_page"], policy_evaluation_json)
