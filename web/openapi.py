@@ -112,7 +112,7 @@ class ScanSchema(ma.Schema):
     files_scanned = ma.fields.Integer(allow_none=True)
     error = ma.fields.String(allow_none=True)
     summary = ma.fields.Dict(allow_none=True)
-    warnings = ma.fields.List(ma.fields.String())
+    warnings = ma.fields.List(ma.fields.Dict(), metadata={"description": "``{file, message}`` each"})
     created_by = ma.fields.String(allow_none=True)
     created_at = ma.fields.String(required=True)
     started_at = ma.fields.String(allow_none=True)

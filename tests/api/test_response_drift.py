@@ -2,10 +2,10 @@
 
 Every JSON answer of the walk below is checked against the success schema its operation documents,
 nested schemas (a list's items, a dashboard's scans) included: a required field missing from the
-answer is drift, and so is a field the answer has but a closed schema (``additionalProperties:
-false``) does not document. Whatever builds a response (a marshmallow dump or a plain dict on a hot
-path), only what goes over the wire is compared. Every operation documenting a closed schema must be
-walked, so a new one cannot go unchecked.
+answer is drift, so is a field the answer has but a closed schema (``additionalProperties: false``)
+does not document, and so is a value of another type than documented. Whatever builds a response
+(a marshmallow dump or a plain dict on a hot path), only what goes over the wire is compared. Every
+operation documenting a closed schema must be walked, so a new one cannot go unchecked.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import pytest
 from common import cli
 from common.db import session_scope
 from common.models import Component, Scan
+from tests.api.test_openapi_examples import _validator
 from tests.helpers import PASSWORD, register_user
 from web.openapi import operation_examples
 
@@ -120,6 +121,8 @@ class Walk:
         if schema is not None:
             self.walked.add(name)
             self.problems += drift(self.spec, schema, response.json, name)
+            invalid = _validator(self.spec, schema).iter_errors(response.json)
+            self.problems += [f"{name}: {error.json_path}: {error.message}" for error in invalid]
         return response.json if response.is_json else None
 
     def get(self, url: str, **kwargs):
@@ -147,6 +150,8 @@ def _completed_scan(org_id: str, target: str) -> str:
             started_at=now,
             finished_at=now,
             summary={"total_components": 1, "by_type": {"model": 1}, "by_severity": {"high": 1}},
+            warnings=[{"file": "weights.bin", "message": "Skipped: larger than the file size limit."}],
+            files_scanned=3,
         )
         session.add(scan)
         session.flush()
