@@ -70,7 +70,8 @@ def equal_columns(*names: str) -> dict[str, Filter]:
 
 
 def apply_filters(query: Select, model: Any, args: Mapping[str, Any], spec: Mapping[str, Filter]) -> Select:
-    """``query`` narrowed by every declared filter the request gave (``args`` as the schema loaded them)."""
+    """``query`` narrowed by every declared filter the request gave (``args`` as the schema loaded them);
+    the very same ``query`` when none was given, so a caller may recognise a prebuilt statement."""
     for argument, rule in spec.items():
         if argument in args:
             query = query.where(rule.condition(model, argument, args[argument]))

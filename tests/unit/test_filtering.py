@@ -113,6 +113,13 @@ def test_wildcards_in_a_text_filter_are_matched_literally(session):
     assert ids(session, {"prefix": "OPENAI%"}) == [2]
 
 
+def test_a_query_no_filter_applies_to_comes_back_unchanged():
+    """Callers may keep a prebuilt statement for the unfiltered list and recognise it by identity."""
+    query = select(Item)
+    assert apply_filters(query, Item, {"page": 1, "per_page": 20}, SPEC) is query
+    assert apply_filters(query, Item, {"kind": "model"}, SPEC) is not query
+
+
 def test_arguments_the_spec_does_not_declare_are_ignored(session):
     assert ids(session, {"unknown": "x", "page": 1}) == [1, 2, 3, 4]
     assert ids(session, {"kind": "model"}, spec={}) == [1, 2, 3, 4]
