@@ -70,7 +70,11 @@ def get_compliance(args, scan_id):
     scan = scoped_get_or_404(Scan, scan_id, "Scan")
     stored = db().get(ComplianceResult, scan.id)
     if stored is None:
-        abort(409, message=not_evaluated_message(scan))
+        abort(
+            409,
+            message=f"This scan is {scan.status} and not evaluated yet: its compliance results appear once "
+            "it has completed and the compliance worker has evaluated it.",
+        )
     inactive = inactive_framework_ids(db(), scan.organization_id)
     active = scan_bom.current_results(db(), scan.organization_id, stored.result)
     frameworks, custom_rules = active["frameworks"], active["custom_rules"]
@@ -87,12 +91,6 @@ def get_compliance(args, scan_id):
         "not_evaluated": not_evaluated,
         "profile": active["profile"],
     }
-
-
-def not_evaluated_message(scan: Scan) -> str:
-    if scan.status == "completed":
-        return "This scan is completed but not evaluated yet; its compliance results are on their way."
-    return f"This scan is {scan.status}: it has no compliance results until it completes and is evaluated."
 
 
 @blp.route("/<scan_id>/evaluate", methods=["POST"])
