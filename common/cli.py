@@ -29,13 +29,13 @@ from common.scanner.display import terminal_text
 from common.scanner.model import SEVERITIES, Component, ScanResult
 from common.scanner.worker import DEFAULT_FILE_BUDGET_SECONDS
 from common.suppressions import MARKER, Suppressor
+from common.version import tool
 
-TOOL = {"name": "trusera", "version": "0.1.0"}
 Renderer = Callable[[dict, ScanResult], bytes]
 
 
 def render_json(bundle: dict, result: ScanResult) -> bytes:
-    payload = {**result.to_dict(), "summary": bundle["scan"]["summary"], "tool": TOOL}
+    payload = {**result.to_dict(), "summary": bundle["scan"]["summary"], "tool": tool()}
     if bundle["policies"] is not None:
         payload["policies"] = bundle["policies"]
     if bundle.get("suppressions"):
@@ -103,7 +103,7 @@ def build_bundle(target: str, deep: bool, result: ScanResult, started: datetime,
         "relationships": [r.to_dict() for r in result.relationships],
         "compliance": None,
         "policies": None,
-        "tool": TOOL,
+        "tool": tool(),
     }
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from common.cli import TOOL
 from common.compliance.evidence import apply_evidence
 from common.models import Component, Scan, ScanRelationship
 from common.models.base import isoformat
@@ -21,6 +20,7 @@ from common.models.compliance import (
     attestations,
     inactive_framework_ids,
 )
+from common.version import tool
 
 
 def components(session: Session, scan_id: str) -> list[dict]:
@@ -137,5 +137,5 @@ def export_bundle(session: Session, scan: Scan) -> dict:
         "relationships": relationships(session, scan.id),
         "compliance": compliance(session, scan),
         "policies": policies(session, scan),
-        "tool": dict(TOOL),
+        "tool": tool(),
     }

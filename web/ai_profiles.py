@@ -24,6 +24,7 @@ from common.models.compliance import (
 from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.database import db
+from web.filtering import apply_filters, equal_columns
 from web.openapi import REQUIRED_LOCATION, PageSchema, ResourceSchema
 from web.pagination import page_args_with, paginate
 
@@ -121,8 +122,7 @@ def create_profile(body):
 @blp.arguments(ProfileListArgs, location="query")
 def list_profiles(args):
     query = select(AISystemProfile).where(AISystemProfile.organization_id == context().organization_id)
-    if "target" in args:
-        query = query.where(AISystemProfile.target == args["target"])
+    query = apply_filters(query, AISystemProfile, args, equal_columns("target"))
     query = query.order_by(AISystemProfile.target, AISystemProfile.id)
     return paginate(query, args["page"], args["per_page"], profile_json)
 

@@ -14,6 +14,7 @@ from common.models.webhooks import Webhook
 from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.database import db
+from web.filtering import apply_filters, equals, is_
 from web.openapi import REQUIRED_LOCATION, PageSchema, ResourceSchema
 from web.pagination import page_args_with, paginate
 
@@ -125,10 +126,7 @@ def create_rule(body):
 @blp.arguments(RuleListArgs, location="query")
 def list_rules(args):
     query = select(AlertRule).where(AlertRule.organization_id == context().organization_id)
-    if "trigger" in args:
-        query = query.where(AlertRule.trigger == args["trigger"])
-    if "enabled" in args:
-        query = query.where(AlertRule.enabled.is_(args["enabled"]))
+    query = apply_filters(query, AlertRule, args, {"trigger": equals(), "enabled": is_()})
     return paginate(query.order_by(AlertRule.created_at.desc()), args["page"], args["per_page"], rule_json)
 
 

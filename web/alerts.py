@@ -12,6 +12,7 @@ from common.scanner.model import SEVERITIES
 from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.database import db
+from web.filtering import apply_filters, equal_columns
 from web.openapi import PageSchema, ResourceSchema
 from web.pagination import page_args_with, paginate
 
@@ -58,9 +59,7 @@ def _locked(alert_id: str) -> Alert:
 @blp.arguments(AlertListArgs, location="query")
 def list_alerts(args):
     query = select(Alert).where(Alert.organization_id == context().organization_id)
-    for field in ("status", "severity", "rule_id", "scan_id"):
-        if field in args:
-            query = query.where(getattr(Alert, field) == args[field])
+    query = apply_filters(query, Alert, args, equal_columns("status", "severity", "rule_id", "scan_id"))
     return paginate(query.order_by(Alert.created_at.desc()), args["page"], args["per_page"], alert_json)
 
 

@@ -18,6 +18,7 @@ from common.tasks import AUDIT_CLEANUP
 from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.database import db
+from web.filtering import apply_filters, at_least, at_most, equal_columns, equals, starts_with
 from web.openapi import REQUIRED_LOCATION, PageSchema, QueuedSchema, ResourceSchema
 from web.pagination import page_args_with, paginate
 
@@ -33,6 +34,14 @@ AuditListArgs = page_args_with(
     since=ma.fields.AwareDateTime(),
     until=ma.fields.AwareDateTime(),
 )
+
+AUDIT_FILTERS = {
+    "action": starts_with(),
+    "actor": equals("actor_user_id"),
+    **equal_columns("target_type", "target_id"),
+    "since": at_least("created_at"),
+    "until": at_most("created_at"),
+}
 
 
 class CleanupArgs(ma.Schema):
@@ -62,17 +71,7 @@ def audit_json(entry: AuditLog) -> dict:
 @blp.arguments(AuditListArgs, location="query")
 def list_entries(args):
     query = select(AuditLog).where(AuditLog.organization_id == context().organization_id)
-    if "action" in args:
-        query = query.where(AuditLog.action.startswith(args["action"]))
-    if "actor" in args:
-        query = query.where(AuditLog.actor_user_id == args["actor"])
-    for field in ("target_type", "target_id"):
-        if field in args:
-            query = query.where(getattr(AuditLog, field) == args[field])
-    if "since" in args:
-        query = query.where(AuditLog.created_at >= args["since"])
-    if "until" in args:
-        query = query.where(AuditLog.created_at <= args["until"])
+    query = apply_filters(query, AuditLog, args, AUDIT_FILTERS)
     return paginate(query.order_by(AuditLog.created_at.desc()), args["page"], args["per_page"], audit_json)
 
 

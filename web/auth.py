@@ -21,12 +21,13 @@ from web.audit_trail import audit, audit_organization
 from web.database import db
 from web.openapi import (
     ApiKeyCreatedSchema,
+    ApiKeyPageSchema,
     MessageSchema,
-    PageSchema,
     ResourceSchema,
     SessionSchema,
     TokensSchema,
 )
+from web.pagination import PageArgs, paginate
 from web.principal import AuthenticationError, bearer_token, current_principal, decode_jwt
 from web.ratelimits import limit_group
 from web.tokens import revoke_access_token, revoke_sessions, rotate, start_session, user_sessions
@@ -259,18 +260,18 @@ def create_api_key(body):
 
 
 @blp.route("/api-keys", methods=["GET"])
-@blp.alt_response(200, schema=PageSchema, success=True)
+@blp.alt_response(200, schema=ApiKeyPageSchema, success=True)
 @blp.alt_response(403, response="FORBIDDEN")
 @access(AUTHENTICATED)
 @limit_group("auth")
-def list_api_keys():
+@blp.arguments(PageArgs, location="query")
+def list_api_keys(args):
     principal = user_session_principal("list API keys")
     query = select(ApiKey).where(ApiKey.user_id == principal.user_id)
     if principal.session_org_id:
         query = query.where(ApiKey.organization_id == principal.session_org_id)
-    keys = db().scalars(query.order_by(ApiKey.created_at.desc()))
-    items = [api_key_json(k) for k in keys]
-    return {"items": items, "page": 1, "per_page": len(items), "total": len(items)}
+    query = query.order_by(ApiKey.created_at.desc(), ApiKey.id)
+    return paginate(query, args["page"], args["per_page"], api_key_json)
 
 
 @blp.route("/api-key/<key_id>", methods=["DELETE"])

@@ -26,6 +26,7 @@ from common.scanner.model import SEVERITIES
 from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.database import db
+from web.filtering import apply_filters, equal_columns, is_, matching
 from web.openapi import REQUIRED_LOCATION, PageSchema, ResourceSchema
 from web.pagination import page_args_with, paginate
 
@@ -83,9 +84,7 @@ def framework_or_404(framework_id: str) -> Framework:
 def list_frameworks(args):
     inactive = inactive_framework_ids(db(), context().organization_id)
     items = [framework_json(framework, inactive) for framework in load_frameworks()]
-    if "active" in args:
-        items = [item for item in items if item["active"] == args["active"]]
-    return paginate_list(items, args["page"], args["per_page"])
+    return paginate_list(matching(items, args, ["active"]), args["page"], args["per_page"])
 
 
 @blp.route("/frameworks/<framework_id>", methods=["GET"])
@@ -204,11 +203,9 @@ def create_rule(body):
 @blp.arguments(RuleListArgs, location="query")
 def list_rules(args):
     query = select(CustomRule).where(CustomRule.organization_id == context().organization_id)
-    for field in ("framework", "severity"):
-        if field in args:
-            query = query.where(getattr(CustomRule, field) == args[field])
-    if "enabled" in args:
-        query = query.where(CustomRule.enabled.is_(args["enabled"]))
+    query = apply_filters(
+        query, CustomRule, args, {**equal_columns("framework", "severity"), "enabled": is_()}
+    )
     query = query.order_by(CustomRule.created_at.desc(), CustomRule.id)
     return paginate(query, args["page"], args["per_page"], rule_json)
 
@@ -278,9 +275,7 @@ def evaluation_run_json(run: EvaluationRun) -> dict:
 @blp.arguments(EvaluationListArgs, location="query")
 def list_evaluations(args):
     query = select(EvaluationRun).where(EvaluationRun.organization_id == context().organization_id)
-    for field in ("scan_id", "status"):
-        if field in args:
-            query = query.where(getattr(EvaluationRun, field) == args[field])
+    query = apply_filters(query, EvaluationRun, args, equal_columns("scan_id", "status"))
     query = query.order_by(EvaluationRun.created_at.desc(), EvaluationRun.id)
     return paginate(query, args["page"], args["per_page"], evaluation_run_json)
 

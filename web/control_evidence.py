@@ -27,6 +27,7 @@ from common.models.compliance import ControlEvidence
 from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.database import db
+from web.filtering import Filter, apply_filters, equal_columns
 from web.openapi import REQUIRED_LOCATION, PageSchema, ResourceSchema
 from web.pagination import page_args_with, paginate
 
@@ -193,14 +194,12 @@ def create_evidence():
 @blp.arguments(EvidenceListArgs, location="query")
 def list_evidence(args):
     query = select(ControlEvidence).where(ControlEvidence.organization_id == context().organization_id)
-    for field in ("framework_id", "control_id"):
-        if field in args:
-            query = query.where(getattr(ControlEvidence, field) == args[field])
     now = datetime.now(UTC)
-    if "expired" in args:
-        query = query.where(
-            ControlEvidence.expires_at <= now if args["expired"] else ControlEvidence.expires_at > now
-        )
+    expired = Filter(
+        lambda expires_at, wanted: expires_at <= now if wanted else expires_at > now, "expires_at"
+    )
+    spec = {**equal_columns("framework_id", "control_id"), "expired": expired}
+    query = apply_filters(query, ControlEvidence, args, spec)
     query = query.order_by(ControlEvidence.expires_at, ControlEvidence.id)
     return paginate(query, args["page"], args["per_page"], lambda row: evidence_json(row, now))
 

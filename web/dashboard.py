@@ -17,7 +17,7 @@ from common.models.base import utcnow
 from common.scanner.model import SEVERITIES
 from web.access import access, context
 from web.database import db
-from web.openapi import ObjectSchema
+from web.openapi import DashboardSchema
 from web.scans import scan_json
 
 blp = Blueprint("dashboard", __name__, url_prefix="/api/v1/dashboard", description="Dashboard")
@@ -152,7 +152,7 @@ def _policy_pass_rate(latest: Select) -> dict | None:
 
 
 @blp.route("/overview", methods=["GET"])
-@blp.alt_response(200, schema=ObjectSchema, success=True)
+@blp.alt_response(200, schema=DashboardSchema, success=True)
 @access("viewer")
 def overview():
     organization_id = context().organization_id

@@ -18,15 +18,27 @@ from common.models.base import isoformat
 from common.models.exports import EXPORT_STATUSES, Export
 from web.access import access, scoped_get_or_404
 from web.database import db
-from web.openapi import ResourceSchema
 
 blp = Blueprint("exports", __name__, url_prefix="/api/v1/exports", description="Rendered scan exports")
 
 
-class ExportSchema(ResourceSchema):
+class ExportSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    organization_id = ma.fields.String(required=True)
     scan_id = ma.fields.String(required=True)
     format = ma.fields.String(required=True, validate=ma.validate.OneOf(tuple(FORMATS)))
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(EXPORT_STATUSES))
+    progress = ma.fields.Integer(allow_none=True)
+    stage = ma.fields.String(allow_none=True)
+    error = ma.fields.String(allow_none=True)
+    content_type = ma.fields.String(allow_none=True)
+    filename = ma.fields.String(allow_none=True)
+    size_bytes = ma.fields.Integer(allow_none=True)
+    sha256 = ma.fields.String(allow_none=True)
+    created_by = ma.fields.String(allow_none=True)
+    created_at = ma.fields.String(required=True)
+    started_at = ma.fields.String(allow_none=True)
+    finished_at = ma.fields.String(allow_none=True)
     download_url = ma.fields.String(metadata={"description": "Present once the export is completed"})
 
 

@@ -10,6 +10,11 @@ from what the view declares, by an apispec plugin, so they cannot drift from the
   when the operation takes a body; 429 with ``Retry-After`` when it is rate limited;
 - 503 everywhere (database or Redis unavailable).
 
+A documented response schema describes the wire exactly: ``tests/api/test_response_drift.py`` drives
+real requests and fails when an endpoint returns a field its schema omits, or omits a required one.
+``ResourceSchema`` and ``ObjectSchema`` are the only open schemas (their other fields are described
+by the reference).
+
 There is no catch-all ``default`` response: a status code that is not documented is a bug, and the
 schemathesis test (``tests/ops/test_fuzz.py``) fails on it.
 
@@ -80,28 +85,93 @@ class QueuedSchema(ResourceSchema):
     status = ma.fields.String(required=True)
 
 
-class ScanSchema(ResourceSchema):
+def page_of(item_schema: type[ma.Schema]) -> type[PageSchema]:
+    """The list shape whose items are documented by ``item_schema``."""
+    name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+    return type(name, (PageSchema,), {"items": ma.fields.List(ma.fields.Nested(item_schema), required=True)})
+
+
+class ScanSchema(ma.Schema):
+    """Closed, like every schema but the open ``ResourceSchema``/``ObjectSchema``: a returned field it
+    omits fails ``tests/api/test_response_drift.py``."""
+
+    id = ma.fields.String(required=True)
     organization_id = ma.fields.String(required=True)
     target = ma.fields.String(allow_none=True)
+    n8n_url = ma.fields.String(allow_none=True)
     repository_url = ma.fields.String(allow_none=True)
     ref = ma.fields.String(allow_none=True)
     commit_sha = ma.fields.String(allow_none=True)
     branch = ma.fields.String(allow_none=True)
     ci_run_url = ma.fields.String(allow_none=True)
+    repository_credential_id = ma.fields.String(allow_none=True)
+    deep = ma.fields.Boolean()
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(SCAN_STATUSES))
     progress = ma.fields.Integer(required=True, validate=ma.validate.Range(0, 100))
     stage = ma.fields.String(allow_none=True)
-    summary = ma.fields.Dict(allow_none=True)
+    files_scanned = ma.fields.Integer(allow_none=True)
     error = ma.fields.String(allow_none=True)
+    summary = ma.fields.Dict(allow_none=True)
+    warnings = ma.fields.List(ma.fields.Dict(), metadata={"description": "``{file, message}`` each"})
+    created_by = ma.fields.String(allow_none=True)
     created_at = ma.fields.String(required=True)
     started_at = ma.fields.String(allow_none=True)
     finished_at = ma.fields.String(allow_none=True)
 
 
-class TokensSchema(ma.Schema):
-    class Meta:
-        unknown = ma.INCLUDE
+class ComponentSchema(ma.Schema):
+    """A component of a scan, in the scanner's wire form (its fingerprint is its public id)."""
 
+    id = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    type = ma.fields.String(required=True)
+    provider = ma.fields.String(allow_none=True)
+    version = ma.fields.String(allow_none=True)
+    model_name = ma.fields.String(allow_none=True)
+    locations = ma.fields.List(ma.fields.Dict(), required=True)
+    flags = ma.fields.List(ma.fields.String(), required=True)
+    risk_score = ma.fields.Integer(required=True, validate=ma.validate.Range(0, 100))
+    severity = ma.fields.String(required=True)
+    risk_factors = ma.fields.List(ma.fields.Dict(), required=True)
+    detector = ma.fields.String(required=True)
+    confidence = ma.fields.Float(required=True)
+    scope = ma.fields.String(required=True)
+    metadata = ma.fields.Dict(required=True)
+
+
+class ApiKeySchema(ma.Schema):
+    """A listed API key: its ``prefix``, never the key."""
+
+    id = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    prefix = ma.fields.String(required=True)
+    organization_id = ma.fields.String(allow_none=True)
+    created_at = ma.fields.String(required=True)
+    expires_at = ma.fields.String(allow_none=True)
+    revoked_at = ma.fields.String(allow_none=True)
+    last_used_at = ma.fields.String(allow_none=True)
+
+
+class DashboardSchema(ma.Schema):
+    """The organization at a glance (``null`` where the numbers need a model that is not installed)."""
+
+    recent_scans = ma.fields.List(ma.fields.Nested(ScanSchema), required=True)
+    scans_by_status = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), required=True)
+    targets = ma.fields.Integer(required=True)
+    severity_distribution = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), required=True)
+    trend = ma.fields.List(ma.fields.Dict(), required=True)
+    top_providers = ma.fields.List(ma.fields.Dict(), required=True)
+    top_models = ma.fields.List(ma.fields.Dict(), required=True)
+    open_alerts = ma.fields.Integer(allow_none=True)
+    policy_pass_rate = ma.fields.Dict(allow_none=True)
+
+
+ScanPageSchema = page_of(ScanSchema)
+ComponentPageSchema = page_of(ComponentSchema)
+ApiKeyPageSchema = page_of(ApiKeySchema)
+
+
+class TokensSchema(ma.Schema):
     access_token = ma.fields.String(required=True)
     refresh_token = ma.fields.String(required=True)
     token_type = ma.fields.String(required=True, validate=ma.validate.OneOf(["Bearer"]))
@@ -114,11 +184,20 @@ class SessionSchema(TokensSchema):
     user = ma.fields.Dict(required=True)
 
 
-class ApiKeyCreatedSchema(ResourceSchema):
+class SsoSessionSchema(SessionSchema):
+    """A single sign-on: the session acts in this organization only."""
+
+    organization_id = ma.fields.String(required=True)
+
+
+class ApiKeyCreatedSchema(ma.Schema):
     """The only time the full key is shown."""
 
+    id = ma.fields.String(required=True)
     key = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^tsk_[A-Za-z0-9_-]{32,}$"))
     name = ma.fields.String(required=True)
+    prefix = ma.fields.String(required=True)
+    organization_id = ma.fields.String(allow_none=True)
     created_at = ma.fields.String(required=True)
     expires_at = ma.fields.String(allow_none=True)
 

@@ -20,6 +20,7 @@ from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.compliance import refuse_deep_nesting
 from web.database import db
+from web.filtering import apply_filters, equals, is_
 from web.openapi import REQUIRED_LOCATION, ObjectSchema, PageSchema, ResourceSchema
 from web.pagination import page_args_with, paginate
 
@@ -119,10 +120,7 @@ def create_policy(body):
 @blp.arguments(PolicyListArgs, location="query")
 def list_policies(args):
     query = select(Policy).where(Policy.organization_id == context().organization_id)
-    if "enabled" in args:
-        query = query.where(Policy.enabled.is_(args["enabled"]))
-    if "action" in args:
-        query = query.where(Policy.action == args["action"])
+    query = apply_filters(query, Policy, args, {"enabled": is_(), "action": equals()})
     query = query.order_by(Policy.created_at.desc(), Policy.id)
     return paginate(query, args["page"], args["per_page"], policy_json)
 
@@ -199,7 +197,6 @@ def delete_policy(policy_id):
 def list_policy_evaluations(args, policy_id):
     policy = scoped_get_or_404(Policy, policy_id, "Policy")
     query = select(PolicyEvaluation).where(PolicyEvaluation.policy_id == policy.id)
-    if "passed" in args:
-        query = query.where(PolicyEvaluation.passed.is_(args["passed"]))
+    query = apply_filters(query, PolicyEvaluation, args, {"passed": is_()})
     query = query.order_by(PolicyEvaluation.evaluated_at.desc(), PolicyEvaluation.id)
     return paginate(query, args["page"], args["per_page"], policy_evaluation_json)

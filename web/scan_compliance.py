@@ -3,7 +3,9 @@ and re-evaluation on the ``compliance`` queue.
 
 Results are stored by the ``compliance`` worker. A framework switched off after the scan was
 evaluated disappears from the answer at once; one switched on is listed in ``not_evaluated``
-until the scan is evaluated again.
+until the scan is evaluated again. A scan with no results yet (still running, failed, or completed
+but not evaluated) answers 409 naming its status, so a client never mistakes it for the 404 of an
+unknown scan.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from web.audit_trail import audit
 from web.compliance import evaluation_run_json, paginate_list
 from web.database import db
 from web.enqueueing import enqueue_or_fail
+from web.filtering import apply_filters, equal_columns, equals, is_, matching
 from web.openapi import REQUIRED_LOCATION, ObjectSchema, PageSchema, QueuedSchema
 from web.pagination import page_args_with, paginate
 from web.policies import policy_evaluation_json
@@ -60,13 +63,18 @@ EvaluationListArgs = page_args_with(
 
 @blp.route("/<scan_id>/compliance", methods=["GET"])
 @blp.alt_response(200, schema=ObjectSchema, success=True)
+@blp.alt_response(409, response="CONFLICT")
 @access("viewer")
 @blp.arguments(ComplianceArgs, location="query")
 def get_compliance(args, scan_id):
     scan = scoped_get_or_404(Scan, scan_id, "Scan")
     stored = db().get(ComplianceResult, scan.id)
     if stored is None:
-        abort(404, message="This scan has no compliance results yet; it is evaluated once it completes.")
+        abort(
+            409,
+            message=f"This scan is {scan.status} and not evaluated yet: its compliance results appear once "
+            "it has completed and the compliance worker has evaluated it.",
+        )
     inactive = inactive_framework_ids(db(), scan.organization_id)
     active = scan_bom.current_results(db(), scan.organization_id, stored.result)
     frameworks, custom_rules = active["frameworks"], active["custom_rules"]
@@ -123,10 +131,7 @@ def list_violations(args, scan_id):
     query = select(PolicyEvaluation).where(
         PolicyEvaluation.scan_id == scan.id, PolicyEvaluation.passed.is_(False)
     )
-    if "action" in args:
-        query = query.where(PolicyEvaluation.action == args["action"])
-    if "policy_id" in args:
-        query = query.where(PolicyEvaluation.policy_id == args["policy_id"])
+    query = apply_filters(query, PolicyEvaluation, args, equal_columns("action", "policy_id"))
     evaluations = db().scalars(query).all()
     evaluations = sorted(
         evaluations, key=lambda e: (e.action != "block", e.name.casefold(), e.policy_id or "")
@@ -141,9 +146,8 @@ def list_violations(args, scan_id):
         }
         for evaluation in evaluations
         for violation in evaluation.violations
-        if "severity" not in args or violation.get("severity") == args["severity"]
     ]
-    return paginate_list(items, args["page"], args["per_page"])
+    return paginate_list(matching(items, args, ["severity"]), args["page"], args["per_page"])
 
 
 @blp.route("/<scan_id>/evaluations", methods=["GET"])
@@ -153,9 +157,6 @@ def list_violations(args, scan_id):
 def list_evaluations(args, scan_id):
     scan = scoped_get_or_404(Scan, scan_id, "Scan")
     query = select(PolicyEvaluation).where(PolicyEvaluation.scan_id == scan.id)
-    if "passed" in args:
-        query = query.where(PolicyEvaluation.passed.is_(args["passed"]))
-    if "action" in args:
-        query = query.where(PolicyEvaluation.action == args["action"])
+    query = apply_filters(query, PolicyEvaluation, args, {"passed": is_(), "action": equals()})
     query = query.order_by(PolicyEvaluation.name, PolicyEvaluation.policy_id)
     return paginate(query, args["page"], args["per_page"], policy_evaluation_json)

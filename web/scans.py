@@ -25,7 +25,8 @@ from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.connectors import N8nUrl, credential_or_404
 from web.database import db
-from web.openapi import REQUIRED_LOCATION, PageSchema, ScanSchema
+from web.filtering import Filter, apply_filters, at_least, contains_text, equal_columns, equals, starts_with
+from web.openapi import REQUIRED_LOCATION, ComponentPageSchema, ScanPageSchema, ScanSchema
 from web.pagination import page_args_with, paginate
 from web.ratelimits import limit_group
 from web.repositories import RefField, RepositoryUrlField, repository_credential_or_404
@@ -301,19 +302,12 @@ def import_scan(args):
 
 
 @blp.route("", methods=["GET"])
-@blp.alt_response(200, schema=PageSchema, success=True)
+@blp.alt_response(200, schema=ScanPageSchema, success=True)
 @access("viewer")
 @blp.arguments(ScanListArgs, location="query")
 def list_scans(args):
     query = select(Scan).where(Scan.organization_id == context().organization_id)
-    if "status" in args:
-        query = query.where(Scan.status == args["status"])
-    if "target" in args:
-        query = query.where(Scan.target == args["target"])
-    if "repository" in args:
-        query = query.where(Scan.repository_url == normal_repository_url(args["repository"]))
-    if "commit" in args:
-        query = query.where(Scan.commit_sha.startswith(args["commit"].lower(), autoescape=True))
+    query = apply_filters(query, Scan, args, SCAN_FILTERS)
     return paginate(query.order_by(Scan.created_at.desc()), args["page"], args["per_page"], scan_json)
 
 
@@ -325,23 +319,13 @@ def get_scan(scan_id):
 
 
 @blp.route("/<scan_id>/components", methods=["GET"])
-@blp.alt_response(200, schema=PageSchema, success=True)
+@blp.alt_response(200, schema=ComponentPageSchema, success=True)
 @access("viewer")
 @blp.arguments(ComponentListArgs, location="query")
 def list_components(args, scan_id):
     scan = scoped_get_or_404(Scan, scan_id, "Scan")
     query = select(Component).where(Component.scan_id == scan.id)
-    for field in ("type", "severity", "scope", "provider", "detector"):
-        if field in args:
-            query = query.where(getattr(Component, field) == args[field])
-    if "name" in args:
-        query = query.where(Component.name.ilike(f"%{args['name']}%"))
-    if "min_risk" in args:
-        query = query.where(Component.risk_score >= args["min_risk"])
-    if "flag" in args:
-        query = query.where(
-            Component.flags.contains([args["flag"]]) if _is_postgres() else _flag_like(args["flag"])
-        )
+    query = apply_filters(query, Component, args, COMPONENT_FILTERS)
     query = query.order_by(Component.risk_score.desc(), Component.name, Component.id)
     return paginate(
         query, args["page"], args["per_page"], lambda c: c.to_dict(), total=_stored_total(scan, args)
@@ -359,5 +343,19 @@ def _is_postgres() -> bool:
     return db().get_bind().dialect.name == "postgresql"
 
 
-def _flag_like(flag: str):
-    return cast(Component.flags, String).like(f'%"{flag}"%')
+def _has_flag(flags, flag: str):
+    """JSONB containment on PostgreSQL; a match on the JSON text elsewhere (SQLite in tests)."""
+    return flags.contains([flag]) if _is_postgres() else cast(flags, String).like(f'%"{flag}"%')
+
+
+SCAN_FILTERS = {
+    **equal_columns("status", "target"),
+    "repository": equals("repository_url", convert=normal_repository_url),
+    "commit": starts_with("commit_sha", convert=str.lower),
+}
+COMPONENT_FILTERS = {
+    **equal_columns("type", "severity", "scope", "provider", "detector"),
+    "name": contains_text(),
+    "min_risk": at_least("risk_score"),
+    "flag": Filter(_has_flag, "flags"),
+}

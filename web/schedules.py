@@ -19,6 +19,7 @@ from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.connectors import credential_or_404
 from web.database import db
+from web.filtering import apply_filters, is_
 from web.openapi import REQUIRED_LOCATION, PageSchema, ResourceSchema
 from web.pagination import page_args_with, paginate
 from web.repositories import RefField, RepositoryUrlField, repository_credential_or_404
@@ -189,8 +190,7 @@ def create_schedule(body):
 @blp.arguments(ScheduleListArgs, location="query")
 def list_schedules(args):
     query = select(Schedule).where(Schedule.organization_id == context().organization_id)
-    if "enabled" in args:
-        query = query.where(Schedule.enabled.is_(args["enabled"]))
+    query = apply_filters(query, Schedule, args, {"enabled": is_()})
     return paginate(
         query.order_by(Schedule.created_at, Schedule.id), args["page"], args["per_page"], schedule_json
     )

@@ -38,7 +38,7 @@ from web.access import PUBLIC, access
 from web.audit_trail import audit, audit_organization
 from web.auth import user_json
 from web.database import db
-from web.openapi import REQUIRED_LOCATION, ObjectSchema, SessionSchema
+from web.openapi import REQUIRED_LOCATION, ObjectSchema, SsoSessionSchema
 from web.ratelimits import limit_group
 from web.tokens import start_session
 
@@ -158,7 +158,7 @@ def login(org_slug):
 
 
 @blp.route("/<org_slug>/callback", methods=["GET"])
-@blp.alt_response(200, schema=SessionSchema, success=True)
+@blp.alt_response(200, schema=SsoSessionSchema, success=True)
 @blp.alt_response(400, response="BAD_REQUEST")
 @blp.alt_response(401, response="UNAUTHORIZED")
 @blp.alt_response(403, response="FORBIDDEN")
@@ -218,7 +218,7 @@ def callback(org_slug):
 
 
 @blp.route("/<org_slug>/link", methods=["POST"])
-@blp.alt_response(200, schema=SessionSchema, success=True)
+@blp.alt_response(200, schema=SsoSessionSchema, success=True)
 @blp.alt_response(400, response="BAD_REQUEST")
 @blp.alt_response(401, response="UNAUTHORIZED")
 @blp.alt_response(403, response="FORBIDDEN")

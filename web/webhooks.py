@@ -31,6 +31,7 @@ from common.webhook_signing import chosen_secret_problem, generate_secret
 from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.database import db
+from web.filtering import apply_filters, equal_columns, equals, is_
 from web.openapi import REQUIRED_LOCATION, ObjectSchema, PageSchema, ResourceSchema
 from web.pagination import page_args_with, paginate
 from web.ratelimits import limit_group
@@ -181,8 +182,7 @@ def create_webhook(body):
 @blp.arguments(WebhookListArgs, location="query")
 def list_webhooks(args):
     query = select(Webhook).where(Webhook.organization_id == context().organization_id)
-    if "enabled" in args:
-        query = query.where(Webhook.enabled.is_(args["enabled"]))
+    query = apply_filters(query, Webhook, args, {"enabled": is_()})
     return paginate(query.order_by(Webhook.created_at.desc()), args["page"], args["per_page"], webhook_json)
 
 
@@ -249,12 +249,9 @@ def list_deliveries(args, webhook_id):
             or_(WebhookDeliveryAttempt.id.is_not(None), WebhookDelivery.status == "skipped"),
         )
     )
-    if "status" in args:
-        query = query.where(WebhookDelivery.status == args["status"])
-    if "event_type" in args:
-        query = query.where(WebhookDelivery.event_type == args["event_type"])
-    if "delivery_id" in args:
-        query = query.where(WebhookDelivery.id == args["delivery_id"])
+    query = apply_filters(
+        query, WebhookDelivery, args, {**equal_columns("status", "event_type"), "delivery_id": equals("id")}
+    )
     newest = func.coalesce(WebhookDeliveryAttempt.created_at, WebhookDelivery.created_at)
     query = query.order_by(newest.desc(), WebhookDeliveryAttempt.attempt.desc(), WebhookDelivery.id)
     return paginate(query, args["page"], args["per_page"], history_json, rows_of_entities=True)

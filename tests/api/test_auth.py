@@ -140,6 +140,25 @@ def test_api_key_lifecycle(client, make_user):
     assert client.get("/api/v1/auth/api-keys", headers=user.headers()).json["total"] == 0
 
 
+def test_api_keys_are_listed_page_by_page_newest_first(client, make_user):
+    user = make_user()
+    created = [
+        client.post("/api/v1/auth/api-key", json={"name": f"key {n}"}, headers=user.headers()).json["id"]
+        for n in range(3)
+    ]
+    first = client.get("/api/v1/auth/api-keys?per_page=2", headers=user.headers()).json
+    second = client.get("/api/v1/auth/api-keys?per_page=2&page=2", headers=user.headers()).json
+    assert (first["page"], first["per_page"], first["total"]) == (1, 2, 3)
+    assert (second["page"], second["per_page"], second["total"]) == (2, 2, 3)
+    listed = [item["id"] for item in first["items"] + second["items"]]
+    assert listed == created[::-1] and len(first["items"]) == 2
+    default = client.get("/api/v1/auth/api-keys", headers=user.headers()).json
+    assert (default["page"], default["per_page"], default["total"]) == (1, 20, 3)
+    for bad in ("per_page=101", "per_page=0", "page=0", "page=x"):
+        response = client.get(f"/api/v1/auth/api-keys?{bad}", headers=user.headers())
+        assert response.status_code == 422 and response.json["code"] == 422, bad
+
+
 def test_expired_api_key_is_401(client, make_user):
     user = make_user()
     created = client.post(

@@ -300,7 +300,32 @@ def test_evaluating_an_unfinished_scan_is_409_and_another_orgs_scan_404(client, 
     assert unfinished.status_code == 409
     assert client.post(f"/api/v1/scans/{scan_id}/evaluate", headers=bob.headers()).status_code == 404
     not_yet = client.get(f"/api/v1/scans/{scan_id}/compliance", headers=alice.headers())
-    assert not_yet.status_code == 404 and "no compliance results" in not_yet.json["message"]
+    assert not_yet.status_code == 409, not_yet.json
+    assert set(not_yet.json) == {"code", "status", "message"} and not_yet.json["code"] == 409
+    assert "running" in not_yet.json["message"]
     for path in ("compliance", "violations", "evaluations"):
         assert client.get(f"/api/v1/scans/{scan_id}/{path}", headers=bob.headers()).status_code == 404
     assert client.get(f"/api/v1/scans/{scan_id}/violations", headers=alice.headers()).json["total"] == 0
+
+
+@pytest.mark.parametrize("status", ["queued", "running", "failed", "completed"])
+def test_compliance_of_a_scan_not_evaluated_yet_is_409_naming_its_status(client, make_user, status):
+    user = make_user()
+    with session_scope() as session:
+        scan = Scan(organization_id=user.org_id, target="/tmp/x", status=status)
+        session.add(scan)
+        session.flush()
+        scan_id = scan.id
+    response = client.get(f"/api/v1/scans/{scan_id}/compliance", headers=user.headers())
+    assert response.status_code == 409
+    assert response.json["code"] == 409 and response.json["status"] == "Conflict"
+    assert f"is {status}" in response.json["message"]
+
+
+def test_compliance_of_an_unknown_scan_is_404(client, make_user):
+    user = make_user()
+    response = client.get(
+        "/api/v1/scans/00000000-0000-0000-0000-000000000000/compliance", headers=user.headers()
+    )
+    assert response.status_code == 404
+    assert response.json["code"] == 404 and "scan" in response.json["message"].lower()
