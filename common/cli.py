@@ -23,6 +23,7 @@ from pathlib import Path
 from common import exporters
 from common.baseline import BASELINE_FIELD, BaselineError, load_baseline_file, new_since
 from common.compliance import PolicyFileError, gate, load_policy_file
+from common.jobs import JobStatus
 from common.scanner import scan_path, summarize
 from common.scanner.display import terminal_text
 from common.scanner.model import SEVERITIES, Component, ScanResult
@@ -89,7 +90,7 @@ def build_bundle(target: str, deep: bool, result: ScanResult, started: datetime,
             "id": None,
             "organization_id": None,
             "target": target,
-            "status": "completed",
+            "status": JobStatus.COMPLETED.value,
             "deep": deep,
             "created_at": started.isoformat(),
             "started_at": started.isoformat(),

@@ -15,6 +15,7 @@ import redis
 
 from common import webhooks
 from common.db import session_scope
+from common.jobs import JobEvent
 from common.pipeline import enqueue
 from common.redis_client import get_redis
 from common.tasks import ALERTS_EVALUATE_SCAN, WEBHOOK_DISPATCH
@@ -62,6 +63,11 @@ def publish(organization_id: str, event_type: str, **payload) -> dict | None:
     if event_type in OUTBOX_EVENT_TYPES:
         _hand_off(organization_id, event_type, payload)
     return event
+
+
+def announce(event: JobEvent) -> dict | None:
+    """Publish the event a job transition returned."""
+    return publish(event.organization_id, event.type, **event.payload)
 
 
 def _hand_off(organization_id: str, event_type: str, payload: dict) -> None:

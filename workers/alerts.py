@@ -15,14 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from common import alerting, events
+from common import alerting, events, jobs
 from common.baseline import previous_completed_scan
 from common.db import session_scope
+from common.jobs import JobStatus
 from common.models import Component, Scan
 from common.models.alerts import Alert, AlertRule, mapped_model
 from common.tasks import ALERTS_EVALUATE_SCAN
 from workers.app import app
-from workers.base import TERMINAL_STATUSES, TRANSIENT_ERRORS, PlatformTask
+from workers.base import TRANSIENT_ERRORS, PlatformTask
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def gather_facts(session: Session, scan: Scan, triggers: set[str]) -> alerting.S
         error=scan.error,
         summary=scan.summary or {},
     )
-    if scan.status != "completed":
+    if scan.status != JobStatus.COMPLETED:
         return facts
     if triggers & {"severity_at_least", "new_component", "risk_score_above"}:
         facts.components = [
@@ -127,7 +128,7 @@ def evaluate_scan(self: PlatformTask, scan_id: str) -> int:
     try:
         with session_scope() as session:
             scan = session.get(Scan, scan_id)
-            if scan is None or scan.status not in TERMINAL_STATUSES:
+            if scan is None or not jobs.is_finished(scan):
                 return 0
             rules = session.scalars(
                 select(AlertRule).where(

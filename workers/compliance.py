@@ -22,6 +22,7 @@ from common.baseline import mark_against_previous_scan, references_baseline
 from common.compliance import ComponentTable, evaluate_frameworks, evaluate_policies, load_frameworks
 from common.compliance.framework import Framework
 from common.db import session_scope
+from common.jobs import ACTIVE_STATUSES, JobStatus
 from common.models import Component, Scan, ScanRelationship
 from common.models.base import new_id, utcnow
 from common.models.compliance import (
@@ -54,22 +55,20 @@ def _record_automatic_run(scan_id: str) -> str | None:
     """
     with session_scope() as session:
         scan = session.get(Scan, scan_id)
-        if scan is None or scan.status != "completed":
+        if scan is None or scan.status != JobStatus.COMPLETED:
             return None
         unfinished = session.scalar(
             select(EvaluationRun.id)
             .where(
                 EvaluationRun.scan_id == scan_id,
                 EvaluationRun.trigger == "scan",
-                EvaluationRun.status.in_(("queued", "running")),
+                EvaluationRun.status.in_(ACTIVE_STATUSES),
             )
             .limit(1)
         )
         if unfinished is not None:
             return unfinished
-        run = EvaluationRun(
-            organization_id=scan.organization_id, scan_id=scan_id, trigger="scan", stage="queued"
-        )
+        run = EvaluationRun(organization_id=scan.organization_id, scan_id=scan_id, trigger="scan")
         session.add(run)
         session.flush()
         return run.id
@@ -77,7 +76,7 @@ def _record_automatic_run(scan_id: str) -> str | None:
 
 def _load(session: Session, scan_id: str) -> dict:
     scan = session.get(Scan, scan_id)
-    if scan is None or scan.status != "completed":
+    if scan is None or scan.status != JobStatus.COMPLETED:
         raise PermanentTaskError(f"scan {scan_id} is not completed; only completed scans are evaluated")
     organization_id = scan.organization_id
     components = session.scalars(
@@ -212,7 +211,7 @@ def evaluate_scan(self: PlatformTask, scan_id: str, run_id: str | None = None) -
             return
     failed: list[dict] = []
     organization_id = None
-    with self.job(EvaluationRun, run_id, event_prefix="evaluation") as job:
+    with self.job(EvaluationRun, run_id) as job:
         if job is not None:
             job.progress(5, "loading")
             with session_scope() as session:
@@ -221,7 +220,6 @@ def evaluate_scan(self: PlatformTask, scan_id: str, run_id: str | None = None) -
             compliance, evaluations = _evaluate(inputs, job)
             job.progress(90, "storing")
             failed = _store(run_id, scan_id, organization_id, compliance, evaluations)
-            job.progress(100, "completed")
     for evaluation in failed:
         events.publish(
             organization_id,
