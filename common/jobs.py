@@ -3,7 +3,7 @@
 A job row is ``queued`` until a worker starts it, ``running`` while that worker heartbeats, and ends
 ``completed`` or ``failed``. The functions below are the only code that changes a job's status: each
 checks that the transition is legal, changes the row in the caller's session and returns the event
-to publish, which the caller hands to ``events.record`` in the same transaction.
+to publish, which the caller records (``events.record_job_event``) in the same transaction.
 
 Redelivery is normal (late acks, the reconciler's re-sends), so the repeatable transitions are
 idempotent: ``start`` on a running job is a redelivery and starts it again, ``complete`` on a

@@ -22,6 +22,7 @@ from common.jobs import JobStatus
 from common.models import Component, Scan
 from common.models.alerts import Alert, AlertRule, mapped_model
 from common.tasks import ALERTS_EVALUATE_SCAN
+from common.webhooks import ALERT_EVENT
 from workers.app import app
 from workers.base import TRANSIENT_ERRORS, PlatformTask
 
@@ -109,6 +110,20 @@ def _open_alert(
                 details={**match.details, "trigger": rule.trigger, "rule_name": rule.name},
             )
             session.add(alert)
+            session.flush()
+            events.record(
+                session,
+                alert.organization_id,
+                ALERT_EVENT,
+                alert_id=alert.id,
+                rule_id=rule.id,
+                rule_name=rule.name,
+                scan_id=scan_id,
+                target=alert.target,
+                severity=alert.severity,
+                title=alert.title,
+                components=[c.get("name") for c in (alert.details or {}).get("components", [])[:3]],
+            )
         return alert
     except IntegrityError:  # a concurrent evaluation opened it first
         return None
@@ -139,22 +154,7 @@ def evaluate_scan(self: PlatformTask, scan_id: str) -> int:
                 return 0
             facts = gather_facts(session, scan, {rule.trigger for rule in rules})
         matches = [(rule, m) for rule in rules if (m := _evaluate(rule, facts))]
-        opened = [
-            (rule, alert) for rule, match in matches if (alert := _open_alert(rule, scan_id, facts, match))
-        ]
+        opened = [alert for rule, match in matches if (alert := _open_alert(rule, scan_id, facts, match))]
     except TRANSIENT_ERRORS as exc:
         raise self.retry_later(exc) from exc
-    for rule, alert in opened:
-        events.publish(
-            alert.organization_id,
-            "alert.triggered",
-            alert_id=alert.id,
-            rule_id=rule.id,
-            rule_name=rule.name,
-            scan_id=scan_id,
-            target=alert.target,
-            severity=alert.severity,
-            title=alert.title,
-            components=[c.get("name") for c in (alert.details or {}).get("components", [])[:3]],
-        )
     return len(opened)

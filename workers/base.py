@@ -75,7 +75,7 @@ class Job:
                 {self.model.id_key(): self.row_id, **state},
             )
         if event is not None:  # None: finished (or failed) meanwhile, a late progress would contradict it
-            events.announce(event)
+            events.broadcast(event.organization_id, event.type, **event.payload)
 
     @contextmanager
     def heartbeat(self) -> Iterator[None]:
@@ -152,9 +152,8 @@ class PlatformTask(Task):
                 log.info("%s %s: nothing to do (%s)", self.name, row_id, row and row.status)
                 yield None
                 return
-            started = jobs.start(row)
+            events.record_job_event(session, jobs.start(row))
             organization_id = row.organization_id
-        events.announce(started)
         job = Job(model=model, row_id=row_id, organization_id=organization_id)
         try:
             with job.heartbeat():
@@ -191,6 +190,4 @@ def settle(model: type[JobMixin], row_id: str, transition: Callable[[JobMixin], 
         row = session.get(model, row_id, with_for_update=True)
         if row is None or jobs.is_finished(row):
             return
-        event = transition(row)
-    if event is not None:
-        events.announce(event)
+        events.record_job_event(session, transition(row))

@@ -17,7 +17,7 @@ import logging
 from common import events, jobs, scan_bom
 from common.db import session_scope
 from common.exporters import FORMATS, render
-from common.jobs import JobEvent, JobStatus
+from common.jobs import JobStatus
 from common.models import Scan
 from common.models.exports import Export
 from common.pipeline import enqueue
@@ -63,18 +63,18 @@ def _load(export_id: str) -> tuple[str, dict]:
         return export.format, scan_bom.export_bundle(session, scan)
 
 
-def _store(export_id: str, format_name: str, content: bytes) -> JobEvent | None:
-    """Keep the file and complete the export; the ``export.completed`` event, or None if already settled."""
+def _store(export_id: str, format_name: str, content: bytes) -> None:
+    """Keep the file and complete the export, unless another delivery settled it first."""
     with session_scope() as session:
         export = session.get(Export, export_id, with_for_update=True)
         if export is None or jobs.is_finished(export):
-            return None
+            return
         export.content = content
         export.content_type = FORMATS[format_name]["content_type"]
         export.filename = export_filename(export.scan_id, format_name)
         export.size_bytes = len(content)
         export.sha256 = hashlib.sha256(content).hexdigest()
-        return jobs.complete(
+        completed = jobs.complete(
             export,
             scan_id=export.scan_id,
             format=format_name,
@@ -82,6 +82,7 @@ def _store(export_id: str, format_name: str, content: bytes) -> JobEvent | None:
             sha256=export.sha256,
             download_url=download_path(export.id),
         )
+        events.record_job_event(session, completed)
 
 
 @app.task(bind=True, base=PlatformTask, name=EXPORT_RENDER)
@@ -98,7 +99,6 @@ def render_export(self: PlatformTask, export_id: str, waits: int = 0) -> None:
                 return
             except Exception as exc:  # no broker to wait through: render with the results that exist
                 log.warning("export %s renders without waiting for compliance: %s", export_id, exc)
-    completed = None
     with self.job(Export, export_id, finish=False) as job:
         if job is None:
             return
@@ -107,6 +107,4 @@ def render_export(self: PlatformTask, export_id: str, waits: int = 0) -> None:
         job.progress(30, "rendering")
         content = render(format_name, bundle)
         job.progress(90, "storing")
-        completed = _store(export_id, format_name, content)
-    if completed is not None:
-        events.announce(completed)
+        _store(export_id, format_name, content)

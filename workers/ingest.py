@@ -12,7 +12,6 @@ from common import events, jobs
 from common.db import bulk_insert, session_scope
 from common.models import Component, Scan, ScanRelationship, ScanResultPayload
 from common.models.base import new_id
-from common.pipeline import enqueue_after_scan
 from common.scanner import summarize
 from common.scanner.model import split_components
 from common.scanner.redaction import clip, mask_value
@@ -80,6 +79,4 @@ def ingest_scan(self: PlatformTask, scan_id: str) -> None:
         scan.summary = summary
         scan.warnings = [*payload.get("warnings", []), *rejected][:1000]
         scan.files_scanned = summary["files_scanned"]
-        completed = jobs.complete(scan, summary=summary)
-    events.announce(completed)
-    enqueue_after_scan(scan_id)
+        events.record_job_event(session, jobs.complete(scan, summary=summary))

@@ -10,7 +10,7 @@ from sqlalchemy import delete, or_, select
 from common import events, jobs
 from common.config import get_settings
 from common.db import session_scope
-from common.jobs import TERMINAL_STATUSES, JobEvent, JobMixin, JobStatus
+from common.jobs import TERMINAL_STATUSES, JobMixin, JobStatus
 from common.models import AuditLog, Organization
 from common.models.base import utcnow
 from common.models.exports import Export
@@ -53,7 +53,6 @@ def reconcile_jobs(self: PlatformTask) -> dict:
 
 def _reconcile(model: type[JobMixin], stale: timedelta) -> tuple[list[str], list[str]]:
     bound = utcnow() - stale
-    announced: list[JobEvent] = []
     failed: list[str] = []
     with session_scope() as session:
         silent = session.scalars(
@@ -63,16 +62,14 @@ def _reconcile(model: type[JobMixin], stale: timedelta) -> tuple[list[str], list
         ).all()
         for row in silent:
             if jobs.out_of_attempts(row):
-                announced.append(jobs.fail(row, VANISHED_WORKER_ERROR))
+                events.record_job_event(session, jobs.fail(row, VANISHED_WORKER_ERROR))
                 failed.append(row.id)
             else:
-                announced.append(jobs.requeue(row))
+                events.record_job_event(session, jobs.requeue(row))
         queued = session.scalars(
             select(model).where(model.status == JobStatus.QUEUED, model.created_at < bound)
         ).all()
         calls = [(row.id, row.task_call(session)) for row in queued]
-    for event in filter(None, announced):
-        events.announce(event)
     requeued = [row_id for row_id, _call in calls if _claim_resend(row_id, stale)]
     for row_id, (task_name, args) in calls:
         if row_id in requeued:
