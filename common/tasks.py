@@ -6,6 +6,7 @@ names the worker module that implements it. ``EVENT_FOLLOW_UPS`` says which task
 """
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 QUEUES = ("scans", "ingest", "compliance", "exports", "webhooks", "alerts", "maintenance")
 
@@ -69,7 +70,15 @@ TASK_DURATIONS_KEY = "trusera:task_durations"
 TASK_DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0)
 # Redis hash of task outcomes by ``<task>:<outcome>``: retried, failed, dead_lettered (gave up for good).
 TASK_OUTCOMES_KEY = "trusera:task_outcomes"
-TASK_OUTCOMES = ("retried", "failed", "dead_lettered")
+
+
+class TaskOutcome(StrEnum):
+    RETRIED = "retried"
+    FAILED = "failed"
+    DEAD_LETTERED = "dead_lettered"  # gave up for good
+
+
+TASK_OUTCOMES = tuple(outcome.value for outcome in TaskOutcome)
 # Message header stamped on every publish, so /metrics can tell how long the oldest message has waited.
 SENT_AT_HEADER = "trusera_sent_at"
 

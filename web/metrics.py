@@ -29,6 +29,7 @@ from common.tasks import (
     TASK_DURATIONS_KEY,
     TASK_OUTCOMES,
     TASK_OUTCOMES_KEY,
+    TaskOutcome,
 )
 
 log = logging.getLogger(__name__)
@@ -229,7 +230,11 @@ class PlatformCollector:
         yield from outcomes.values()
 
 
-OUTCOME_METRICS = {"retried": "retries", "failed": "failures", "dead_lettered": "dead_letters"}
+OUTCOME_METRICS = {
+    TaskOutcome.RETRIED: "retries",
+    TaskOutcome.FAILED: "failures",
+    TaskOutcome.DEAD_LETTERED: "dead_letters",
+}
 
 
 registry.register(PlatformCollector())

@@ -23,7 +23,7 @@ from common import events, jobs
 from common.db import session_scope
 from common.jobs import JobEvent, JobMixin
 from common.redis_client import get_redis
-from common.tasks import TASK_DURATION_BUCKETS, TASK_DURATIONS_KEY, TASK_OUTCOMES_KEY
+from common.tasks import TASK_DURATION_BUCKETS, TASK_DURATIONS_KEY, TASK_OUTCOMES_KEY, TaskOutcome
 
 log = logging.getLogger(__name__)
 
@@ -127,13 +127,13 @@ class PlatformTask(Task):
             get_redis().hincrby(TASK_OUTCOMES_KEY, f"{self.name}:{outcome}", 1)
 
     def on_retry(self, exc, task_id, args, kwargs, einfo) -> None:
-        self._record_outcome("retried")
+        self._record_outcome(TaskOutcome.RETRIED)
 
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         """A failed task; one that had used up its retries is dead-lettered: nobody will run it again."""
-        self._record_outcome("failed")
+        self._record_outcome(TaskOutcome.FAILED)
         if self.request.retries >= (self.max_retries or 0):
-            self._record_outcome("dead_lettered")
+            self._record_outcome(TaskOutcome.DEAD_LETTERED)
 
     def retry_later(self, exc: Exception) -> Retry:
         countdown = min(300, self.retry_backoff_base ** (self.request.retries + 1))

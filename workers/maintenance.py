@@ -43,12 +43,13 @@ def reconcile_jobs(self: PlatformTask) -> dict:
     whole extra run.
     """
     stale = timedelta(minutes=get_settings().scan_stale_minutes)
-    outcome: dict = {"failed": [], "requeued": []}
+    failed: list[str] = []
+    requeued: list[str] = []
     for model in jobs.job_models():
-        failed, requeued = _reconcile(model, stale)
-        outcome["failed"] += failed
-        outcome["requeued"] += requeued
-    return outcome
+        failed_now, requeued_now = _reconcile(model, stale)
+        failed += failed_now
+        requeued += requeued_now
+    return {JobStatus.FAILED.value: failed, "requeued": requeued}
 
 
 def _reconcile(model: type[JobMixin], stale: timedelta) -> tuple[list[str], list[str]]:
