@@ -21,7 +21,12 @@ _settings = get_settings()
 
 broker_url = _settings.broker_url
 broker_connection_retry_on_startup = True
-broker_transport_options = {"visibility_timeout": 2 * 3600}  # longer than the hard time limit
+# How long a delivered message may stay unacknowledged (late acks: until its task ran; a countdown retry:
+# until it is due) before the broker gives it to another worker (Redis ``visibility_timeout``) or
+# closes the consumer (RabbitMQ ``consumer_timeout``, ops/rabbitmq/rabbitmq.conf): longer than the hard
+# time limit, else a long task would be run twice or cut off.
+UNACKED_MESSAGE_SECONDS = 2 * 3600
+broker_transport_options = {"visibility_timeout": UNACKED_MESSAGE_SECONDS}
 result_backend = None
 task_ignore_result = True
 

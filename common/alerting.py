@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 from common.compliance.conditions import ComponentTable, compile_condition, validate_condition
 from common.compliance.evidence import current_attestation, expires_at
+from common.jobs import JobStatus
 from common.scanner.model import SEVERITIES
 
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
@@ -103,9 +104,9 @@ def validate_params(trigger: str, params: object) -> dict[str, list[str]]:
 
 def evaluate(trigger: str, params: dict, facts: ScanFacts) -> Match | None:
     """The match of a valid rule against a finished scan, or None."""
-    if facts.status == "failed":
+    if facts.status == JobStatus.FAILED:
         return _scan_failed(params, facts) if trigger == "scan_failed" else None
-    if facts.status != "completed" or trigger == "scan_failed":
+    if facts.status != JobStatus.COMPLETED or trigger == "scan_failed":
         return None
     return EVALUATORS[trigger](params, facts)
 

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common.bom.compare import COMPARED_FIELDS, compare
+from common.jobs import JobStatus
 from common.models import Component, Scan
 
 BASELINE_FIELD = "new_since_baseline"
@@ -86,7 +87,7 @@ def previous_completed_scan(session: Session, scan: Scan) -> Scan | None:
         .where(
             Scan.organization_id == scan.organization_id,
             same_target,
-            Scan.status == "completed",
+            Scan.status == JobStatus.COMPLETED,
             Scan.id != scan.id,
             Scan.created_at < scan.created_at,
         )

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from common.job_status import JobStatus
 from common.scanner import scan_path, summarize
 from common.scanner.display import terminal_text
 from common.scanner.model import SEVERITIES, Component, ScanResult
@@ -92,7 +93,7 @@ def build_bundle(target: str, deep: bool, result: ScanResult, started: datetime,
             "id": None,
             "organization_id": None,
             "target": target,
-            "status": "completed",
+            "status": JobStatus.COMPLETED.value,
             "deep": deep,
             "created_at": started.isoformat(),
             "started_at": started.isoformat(),

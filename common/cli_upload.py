@@ -18,6 +18,8 @@ from urllib.parse import urljoin
 
 import requests
 
+from common.jobs import TERMINAL_STATUSES, JobStatus
+
 REQUEST_TIMEOUT_SECONDS = 60
 UPLOAD_ATTEMPTS = 3
 POLL_INTERVAL_SECONDS = 1.0
@@ -132,7 +134,7 @@ def upload_and_wait(args, result: dict, stream) -> int:
         return 0
     deadline = time.monotonic() + args.wait_timeout
     scan = _poll(lambda: _finished_scan(platform, scan["id"]), deadline, "the scan to complete")
-    if scan["status"] != "completed":
+    if scan["status"] != JobStatus.COMPLETED:
         raise UploadFailed(f"the platform failed the scan: {scan.get('error')}")
     _poll(lambda: _finished_evaluation(platform, scan["id"]), deadline, "the policy evaluation")
     failed = platform.get(
@@ -146,12 +148,12 @@ def upload_and_wait(args, result: dict, stream) -> int:
 
 def _finished_scan(platform: Platform, scan_id: str) -> dict | None:
     scan = platform.get(f"/api/v1/scans/{scan_id}")
-    return scan if scan["status"] in ("completed", "failed") else None
+    return scan if scan["status"] in TERMINAL_STATUSES else None
 
 
 def _finished_evaluation(platform: Platform, scan_id: str) -> dict | None:
     runs = platform.get("/api/v1/compliance/evaluations", scan_id=scan_id)["items"]
-    return next((run for run in runs if run["status"] in ("completed", "failed")), None)
+    return next((run for run in runs if run["status"] in TERMINAL_STATUSES), None)
 
 
 def _poll(check, deadline: float, what: str):

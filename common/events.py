@@ -1,29 +1,37 @@
-"""Real-time events: workers publish to an organization's Redis channel, the WebSocket relays it.
+"""Events: recorded with the state change they announce, published once it commits.
+
+``record`` writes an event's webhook outbox row in the caller's transaction, so an event exists
+exactly when its state change does; when that transaction commits, the event goes to the
+organization's Redis channel (relayed by the WebSocket) and the tasks ``common.tasks.EVENT_FOLLOW_UPS``
+declares for it are sent. A rolled-back transaction publishes nothing.
 
 Every event carries a per-organization ``seq`` (a Redis counter) so clients can
-order events and notice gaps after a reconnect. Events webhooks may subscribe to are
-also handed to the webhook outbox, and a failed scan to the alert rules.
+order events and notice gaps after a reconnect.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import redis
+from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy.orm import Session
 
 from common import webhooks
 from common.db import session_scope
-from common.pipeline import enqueue
+from common.jobs import JobEvent
+from common.pipeline import enqueue_follow_ups
 from common.redis_client import get_redis
-from common.tasks import ALERTS_EVALUATE_SCAN, WEBHOOK_DISPATCH
-from common.webhooks import OUTBOX_EVENT_TYPES
+from common.tasks import OUTBOX_ID
 
 log = logging.getLogger(__name__)
 
 CHANNEL_PREFIX = "trusera:events:"
 CHANNEL_PATTERN = CHANNEL_PREFIX + "*"
+PENDING_KEY = "trusera_pending_events"  # in ``Session.info``: events recorded, waiting for the commit
 
 EVENT_TYPES = (
     "scan.queued",
@@ -35,6 +43,15 @@ EVENT_TYPES = (
     "export.completed",
     "alert.triggered",
 )
+
+
+@dataclass
+class RecordedEvent:
+    organization_id: str
+    type: str
+    payload: dict
+    outbox_id: str | None
+    published: dict | None = field(default=None)
 
 
 def channel_for(organization_id: str) -> str:
@@ -49,35 +66,54 @@ def build_event(organization_id: str, event_type: str, seq: int, **payload) -> d
     return {"type": event_type, "organization_id": organization_id, "seq": seq, "ts": now_iso(), **payload}
 
 
+def record(session: Session, organization_id: str, event_type: str, **payload) -> RecordedEvent:
+    """The event of a change made in ``session``: its outbox row is written there, the rest after commit."""
+    recorded = RecordedEvent(
+        organization_id,
+        event_type,
+        payload,
+        webhooks.record_event(session, organization_id, event_type, payload),
+    )
+    session.info.setdefault(PENDING_KEY, []).append(recorded)
+    return recorded
+
+
+def record_job_event(session: Session, job_event: JobEvent | None) -> None:
+    """Record what a ``common.jobs`` transition returned (None: the transition changed nothing)."""
+    if job_event is not None:
+        record(session, job_event.organization_id, job_event.type, **job_event.payload)
+
+
 def publish(organization_id: str, event_type: str, **payload) -> dict | None:
-    """Publish an event; a Redis outage loses the live event but never fails the caller's work."""
-    event = None
+    """An event that is no part of a caller's transaction: recorded (outbox) in a transaction of its own.
+
+    Returns the event as sent to the channel; None when Redis could not take it.
+    """
+    with session_scope() as session:
+        recorded = record(session, organization_id, event_type, **payload)
+    return recorded.published
+
+
+def broadcast(organization_id: str, event_type: str, **payload) -> dict | None:
+    """Live only, nothing to keep or follow (progress): a Redis outage loses it but never fails the caller."""
     try:
         client = get_redis()
         seq = client.incr(f"trusera:seq:{organization_id}")
         event = build_event(organization_id, event_type, seq, **payload)
         client.publish(channel_for(organization_id), json.dumps(event))
+        return event
     except redis.RedisError as exc:
         log.warning("event %s for %s not published: %s", event_type, organization_id, exc)
-    if event_type in OUTBOX_EVENT_TYPES:
-        _hand_off(organization_id, event_type, payload)
-    return event
+        return None
 
 
-def _hand_off(organization_id: str, event_type: str, payload: dict) -> None:
-    """Work that follows an event: the webhook outbox, and alert rules for a failed scan.
+@sqlalchemy_event.listens_for(Session, "after_commit")
+def _publish_committed(session: Session) -> None:
+    for recorded in session.info.pop(PENDING_KEY, ()):
+        recorded.published = broadcast(recorded.organization_id, recorded.type, **recorded.payload)
+        enqueue_follow_ups(recorded.type, {**recorded.payload, OUTBOX_ID: recorded.outbox_id})
 
-    Each part is best effort on its own: the publisher's work is already done and must not fail here.
-    """
-    try:
-        with session_scope() as session:
-            event_id = webhooks.record_event(session, organization_id, event_type, payload)
-        if event_id is not None:
-            enqueue(WEBHOOK_DISPATCH, event_id)
-    except Exception as exc:
-        log.warning("webhooks for %s of %s not dispatched: %s", event_type, organization_id, exc)
-    if event_type == "scan.failed" and payload.get("scan_id"):
-        try:
-            enqueue(ALERTS_EVALUATE_SCAN, payload["scan_id"])
-        except Exception as exc:
-            log.warning("alert rules for failed scan %s not evaluated: %s", payload["scan_id"], exc)
+
+@sqlalchemy_event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(PENDING_KEY, None)

@@ -6,13 +6,16 @@ lightweight Celery client configured from the same ``celeryconfig``.
 
 from __future__ import annotations
 
+import logging
 import time
 from functools import lru_cache
 
 from celery import Celery
 from celery.signals import before_task_publish
 
-from common.tasks import AFTER_SCAN_TASKS, SENT_AT_HEADER, queue_for
+from common.tasks import EVENT_FOLLOW_UPS, SENT_AT_HEADER, queue_for
+
+log = logging.getLogger(__name__)
 
 
 @before_task_publish.connect
@@ -36,10 +39,21 @@ def enqueue(task_name: str, *args, countdown: float | None = None) -> str:
     return result.id
 
 
-def enqueue_after_scan(scan_id: str) -> None:
-    """Follow-up work every completed scan gets (compliance, alerts, webhooks)."""
-    for task_name in AFTER_SCAN_TASKS:
-        enqueue(task_name, scan_id)
+def enqueue_follow_ups(event_type: str, fields: dict) -> list[str]:
+    """Send the tasks ``EVENT_FOLLOW_UPS`` declares for the event; the names of those sent.
+
+    Each is best effort on its own: the event's state change is committed and must not fail here.
+    """
+    sent = []
+    for follow_up in EVENT_FOLLOW_UPS.get(event_type, ()):
+        if fields.get(follow_up.argument) is None:
+            continue
+        try:
+            enqueue(follow_up.task, fields[follow_up.argument])
+            sent.append(follow_up.task)
+        except Exception as exc:
+            log.warning("%s after %s not enqueued: %s", follow_up.task, event_type, exc)
+    return sent
 
 
 def reset_client() -> None:

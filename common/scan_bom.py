@@ -11,6 +11,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from common.compliance.evidence import apply_evidence
+from common.jobs import ACTIVE_STATUSES
 from common.models import Component, Scan, ScanRelationship
 from common.models.base import isoformat
 from common.models.compliance import (
@@ -94,9 +95,7 @@ def evaluation_pending(session: Session, scan_id: str) -> bool:
     return bool(
         session.scalar(
             select(
-                exists().where(
-                    EvaluationRun.scan_id == scan_id, EvaluationRun.status.in_(("queued", "running"))
-                )
+                exists().where(EvaluationRun.scan_id == scan_id, EvaluationRun.status.in_(ACTIVE_STATUSES))
             )
         )
     )

@@ -2,8 +2,11 @@
 
 The web process enqueues by name (``send_task``) so it never imports worker code.
 Every task is routed explicitly here; the task family (``scans.``, ``webhooks.``…)
-names the worker module that implements it.
+names the worker module that implements it. ``EVENT_FOLLOW_UPS`` says which tasks follow which event.
 """
+
+from dataclasses import dataclass
+from enum import StrEnum
 
 QUEUES = ("scans", "ingest", "compliance", "exports", "webhooks", "alerts", "maintenance")
 
@@ -33,8 +36,33 @@ TASK_QUEUES = {
     PRUNE_HISTORY: "maintenance",
 }
 
-# Enqueued with the scan id once a scan completes; alerts run after compliance, which enqueues them.
-AFTER_SCAN_TASKS: tuple[str, ...] = (COMPLIANCE_EVALUATE_SCAN,)
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A task sent after an event, with one field of the event as its argument (skipped when absent)."""
+
+    task: str
+    argument: str
+
+
+# The id of the event's webhook outbox row: set only when some webhook of the organization listens.
+OUTBOX_ID = "outbox_id"
+DISPATCH_WEBHOOKS = FollowUp(WEBHOOK_DISPATCH, OUTBOX_ID)
+
+# Every piece of work that follows an event, and nothing else sends follow-up work: each task here is
+# sent once the transaction that recorded the event commits (``common.events.record``). What happens
+# after a scan completes? Its webhooks, then compliance, whose evaluation run then triggers the alerts.
+EVENT_FOLLOW_UPS: dict[str, tuple[FollowUp, ...]] = {
+    "scan.started": (DISPATCH_WEBHOOKS,),
+    "scan.completed": (DISPATCH_WEBHOOKS, FollowUp(COMPLIANCE_EVALUATE_SCAN, "scan_id")),
+    "scan.failed": (DISPATCH_WEBHOOKS, FollowUp(ALERTS_EVALUATE_SCAN, "scan_id")),
+    # The alert rules read what the evaluation stored (policy_failed), so they run after it, either way.
+    "evaluation.completed": (FollowUp(ALERTS_EVALUATE_SCAN, "scan_id"),),
+    "evaluation.failed": (FollowUp(ALERTS_EVALUATE_SCAN, "scan_id"),),
+    "policy.violated": (DISPATCH_WEBHOOKS,),
+    "export.completed": (DISPATCH_WEBHOOKS,),
+    "alert.triggered": (DISPATCH_WEBHOOKS,),
+}
 
 # Redis hash where every task adds its run time (sum, count and histogram buckets), read by /metrics.
 TASK_DURATIONS_KEY = "trusera:task_durations"
@@ -42,7 +70,15 @@ TASK_DURATIONS_KEY = "trusera:task_durations"
 TASK_DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0)
 # Redis hash of task outcomes by ``<task>:<outcome>``: retried, failed, dead_lettered (gave up for good).
 TASK_OUTCOMES_KEY = "trusera:task_outcomes"
-TASK_OUTCOMES = ("retried", "failed", "dead_lettered")
+
+
+class TaskOutcome(StrEnum):
+    RETRIED = "retried"
+    FAILED = "failed"
+    DEAD_LETTERED = "dead_lettered"  # gave up for good
+
+
+TASK_OUTCOMES = tuple(outcome.value for outcome in TaskOutcome)
 # Message header stamped on every publish, so /metrics can tell how long the oldest message has waited.
 SENT_AT_HEADER = "trusera_sent_at"
 

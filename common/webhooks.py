@@ -28,7 +28,13 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from common import chat_messages, netguard
 from common.models.alerts import AlertRule
 from common.models.base import isoformat, new_id, utcnow
-from common.models.webhooks import Webhook, WebhookDelivery, WebhookDeliveryAttempt, WebhookEvent
+from common.models.webhooks import (
+    DeliveryStatus,
+    Webhook,
+    WebhookDelivery,
+    WebhookDeliveryAttempt,
+    WebhookEvent,
+)
 from common.webhook_signing import signature_headers
 
 TEST_EVENT = "webhook.test"
@@ -164,7 +170,7 @@ def skipped_delivery(webhook_id: str, event: WebhookEvent) -> WebhookDelivery:
 
 
 def skip(delivery: WebhookDelivery) -> None:
-    delivery.status = "skipped"
+    delivery.status = DeliveryStatus.SKIPPED.value
     delivery.next_retry_at = None
     delivery.finished_at = utcnow()
 
@@ -261,14 +267,14 @@ def record_outcome(
     delivery.attempts = attempt
     delivery.next_retry_at = next_retry_at
     if outcome.success:
-        delivery.status = "succeeded"
+        delivery.status = DeliveryStatus.SUCCEEDED.value
         delivery.finished_at = utcnow()
         if policy is not None:
             webhook.consecutive_failures = 0
     elif next_retry_at is not None:
-        delivery.status = "retrying"
+        delivery.status = DeliveryStatus.RETRYING.value
     else:
-        delivery.status = "failed"
+        delivery.status = DeliveryStatus.FAILED.value
         delivery.finished_at = utcnow()
         if policy is not None:
             _count_failure(webhook, outcome, policy)

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from common.models import AuditLog
 from common.models.base import isoformat, utcnow
 from common.models.maintenance import AUDIT_CLEANUP_JOB, MaintenanceJob
-from common.pipeline import enqueue
 from common.tasks import AUDIT_CLEANUP
 from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.database import db
+from web.enqueueing import enqueue_or_leave_queued
 from web.filtering import apply_filters, at_least, at_most, equal_columns, equals, starts_with
 from web.openapi import REQUIRED_LOCATION, PageSchema, QueuedSchema, ResourceSchema
 from web.pagination import page_args_with, paginate
@@ -105,16 +105,11 @@ def cleanup(args):
         created_by=ctx.user_id,
         kind=AUDIT_CLEANUP_JOB,
         params={"older_than_days": days, "cutoff": cutoff},
-        status="queued",
-        stage="queued",
     )
     db().add(job)
     db().commit()
     audit("audit_log.cleanup", "maintenance_job", job.id, older_than_days=days)
-    try:
-        enqueue(AUDIT_CLEANUP, job.id)
-    except Exception as exc:  # the job row stays queued; the daily run applies the retention anyway
-        log.error("audit cleanup %s saved but not enqueued: %s", job.id, exc)
+    enqueue_or_leave_queued(job, AUDIT_CLEANUP, job.id, what="audit cleanup")
     return cleanup_job_json(job), 202, {"Location": url_for("audit.get_cleanup_job", job_id=job.id)}
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from common.compliance import Framework, load_frameworks, validate_condition
 from common.compliance.conditions import MAX_DEPTH
+from common.jobs import JOB_STATUSES
 from common.models.base import isoformat
 from common.models.compliance import (
     CUSTOM_FRAMEWORK,
@@ -36,8 +37,6 @@ blp = Blueprint(
     url_prefix="/api/v1/compliance",
     description="Compliance frameworks, custom rules and evaluation runs",
 )
-
-RUN_STATUSES = ("queued", "running", "completed", "failed")
 
 
 def refuse_deep_nesting(_exc: RecursionError):
@@ -247,7 +246,7 @@ def delete_rule(rule_id):
 
 EvaluationListArgs = page_args_with(
     scan_id=ma.fields.String(validate=ma.validate.Length(max=64)),
-    status=ma.fields.String(validate=ma.validate.OneOf(RUN_STATUSES)),
+    status=ma.fields.String(validate=ma.validate.OneOf(JOB_STATUSES)),
 )
 
 

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from flask_smorest import Blueprint
 from sqlalchemy import Date, Select, case, cast, func, select
 
+from common.jobs import JobStatus
 from common.models import Base, Component, Scan
 from common.models.base import utcnow
 from common.scanner.model import SEVERITIES
@@ -48,7 +49,7 @@ def _latest_scan_per_target(organization_id: str) -> Select:
             .over(partition_by=target_key, order_by=(Scan.finished_at.desc(), Scan.id.desc()))
             .label("position"),
         )
-        .where(Scan.organization_id == organization_id, Scan.status == "completed")
+        .where(Scan.organization_id == organization_id, Scan.status == JobStatus.COMPLETED)
         .subquery()
     )
     return select(ranked.c.scan_id).where(ranked.c.position == 1)
@@ -111,7 +112,7 @@ def _trend(organization_id: str, today: date) -> list[dict]:
         .outerjoin(Component, Component.scan_id == Scan.id)
         .where(
             Scan.organization_id == organization_id,
-            Scan.status == "completed",
+            Scan.status == JobStatus.COMPLETED,
             day >= first_day,
         )
         .group_by(day)

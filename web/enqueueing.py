@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import logging
 
-from flask_smorest import abort
-
-from common.models.base import utcnow
+from common.jobs import JobMixin
 from common.pipeline import enqueue
-from web.database import db
 
 log = logging.getLogger(__name__)
 
 
-def enqueue_or_fail(row, task_name: str, *args, what: str) -> None:
-    """Send ``task_name``; when the broker refuses, fail the row at once and answer 503, so the
-    client learns now that it must retry instead of polling a job that may never start."""
+def enqueue_or_leave_queued(row: JobMixin, task_name: str, *args, what: str) -> None:
+    """Send ``task_name`` for ``row``. The one rule for every kind of job when the broker refuses it:
+    the row stays as it was committed and the request still answers 202, because the reconciler
+    re-sends every job whose message never arrived (``SCAN_STALE_MINUTES``), and failing a job for
+    a broker blip would make the client start over for nothing."""
     try:
         enqueue(task_name, *args)
     except Exception as exc:
-        log.error("%s %s not enqueued: %s", what, row.id, exc)
-        row.status, row.error, row.finished_at = "failed", "could not be queued", utcnow()
-        db().commit()
-        abort(503, message=f"The {what} could not be queued; retry shortly.")
+        log.error("%s %s saved but not enqueued yet (the reconciler re-sends it): %s", what, row.id, exc)

@@ -14,8 +14,9 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
 from common.exporters import FORMATS
+from common.jobs import JOB_STATUSES, JobStatus
 from common.models.base import isoformat
-from common.models.exports import EXPORT_STATUSES, Export
+from common.models.exports import Export
 from web.access import access, scoped_get_or_404
 from web.database import db
 
@@ -27,7 +28,7 @@ class ExportSchema(ma.Schema):
     organization_id = ma.fields.String(required=True)
     scan_id = ma.fields.String(required=True)
     format = ma.fields.String(required=True, validate=ma.validate.OneOf(tuple(FORMATS)))
-    status = ma.fields.String(required=True, validate=ma.validate.OneOf(EXPORT_STATUSES))
+    status = ma.fields.String(required=True, validate=ma.validate.OneOf(JOB_STATUSES))
     progress = ma.fields.Integer(allow_none=True)
     stage = ma.fields.String(allow_none=True)
     error = ma.fields.String(allow_none=True)
@@ -74,7 +75,7 @@ def export_json(export: Export) -> dict:
         "started_at": isoformat(export.started_at),
         "finished_at": isoformat(export.finished_at),
     }
-    if export.status == "completed":
+    if export.status == JobStatus.COMPLETED:
         body["download_url"] = url_for("exports.download_export", export_id=export.id)
     return body
 
@@ -92,9 +93,9 @@ def get_export(export_id):
 @access("viewer")
 def download_export(export_id):
     export = scoped_get_or_404(Export, export_id, "Export")
-    if export.status == "failed":
+    if export.status == JobStatus.FAILED:
         abort(409, message=f"This export failed and has no file ({export.error}); request a new one.")
-    if export.status != "completed":
+    if export.status != JobStatus.COMPLETED:
         abort(
             409, message=f"This export is {export.status}; its file can be downloaded once it is completed."
         )

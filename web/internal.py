@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import request
 from flask_smorest import Blueprint, abort
 
+from common import jobs
 from common.config import get_settings
 from common.models import Scan, ScanResultPayload
 from common.pipeline import enqueue
@@ -82,7 +83,7 @@ def submit_result(scan_id):
     scan = db().get(Scan, scan_id)
     if scan is None:
         abort(404, message="Scan not found.")
-    if scan.status in ("completed", "failed"):
+    if jobs.is_finished(scan):
         abort(409, message=f"The scan is already {scan.status}.")
     stored = db().get(ScanResultPayload, scan_id)
     if stored is None:

@@ -18,9 +18,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from common.config import get_settings
 from common.db import session_scope
+from common.jobs import JobStatus, job_models
 from common.models import Scan
 from common.models.base import utcnow
-from common.models.exports import Export
 from common.redis_client import get_redis
 from common.tasks import (
     QUEUES,
@@ -29,6 +29,7 @@ from common.tasks import (
     TASK_DURATIONS_KEY,
     TASK_OUTCOMES,
     TASK_OUTCOMES_KEY,
+    TaskOutcome,
 )
 
 log = logging.getLogger(__name__)
@@ -161,14 +162,14 @@ class PlatformCollector:
             with session_scope() as session:
                 for status, count in session.execute(select(Scan.status, func.count()).group_by(Scan.status)):
                     scans.add_metric([status], count)
-                for kind, model in (("scan", Scan), ("export", Export)):
+                for model in job_models():
                     silent = session.scalar(
                         select(func.count()).where(
-                            model.status == "running",
+                            model.status == JobStatus.RUNNING,
                             func.coalesce(model.heartbeat_at, model.started_at) < cutoff,
                         )
                     )
-                    stale.add_metric([kind], silent or 0)
+                    stale.add_metric([model.event_prefix], silent or 0)
         except SQLAlchemyError:
             pass
         yield scans
@@ -229,7 +230,11 @@ class PlatformCollector:
         yield from outcomes.values()
 
 
-OUTCOME_METRICS = {"retried": "retries", "failed": "failures", "dead_lettered": "dead_letters"}
+OUTCOME_METRICS = {
+    TaskOutcome.RETRIED: "retries",
+    TaskOutcome.FAILED: "failures",
+    TaskOutcome.DEAD_LETTERED: "dead_letters",
+}
 
 
 registry.register(PlatformCollector())

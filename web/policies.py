@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from common.baseline import mark_against_previous_scan, references_baseline
 from common.compliance import evaluate_policy, validate_policy_rules
+from common.jobs import JobStatus
 from common.models import Component, Scan
 from common.models.base import isoformat
 from common.models.compliance import POLICY_ACTIONS, Policy, PolicyEvaluation
@@ -135,7 +136,7 @@ def preview_policy(body):
     _validated_rules(body)
     scan = db().scalar(
         select(Scan)
-        .where(Scan.organization_id == context().organization_id, Scan.status == "completed")
+        .where(Scan.organization_id == context().organization_id, Scan.status == JobStatus.COMPLETED)
         .order_by(Scan.finished_at.desc().nulls_last(), Scan.created_at.desc())
         .limit(1)
     )

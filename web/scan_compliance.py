@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from common import scan_bom
 from common.compliance import load_frameworks
+from common.jobs import JobStatus
 from common.models import Scan
 from common.models.base import isoformat
 from common.models.compliance import (
@@ -32,7 +33,7 @@ from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.compliance import evaluation_run_json, paginate_list
 from web.database import db
-from web.enqueueing import enqueue_or_fail
+from web.enqueueing import enqueue_or_leave_queued
 from web.filtering import apply_filters, equal_columns, equals, is_, matching
 from web.openapi import REQUIRED_LOCATION, ObjectSchema, PageSchema, QueuedSchema
 from web.pagination import page_args_with, paginate
@@ -100,20 +101,18 @@ def get_compliance(args, scan_id):
 def evaluate_scan(scan_id):
     ctx = context()
     scan = scoped_get_or_404(Scan, scan_id, "Scan")
-    if scan.status != "completed":
+    if scan.status != JobStatus.COMPLETED:
         abort(409, message=f"Only a completed scan can be evaluated; this one is {scan.status}.")
     run = EvaluationRun(
         organization_id=ctx.organization_id,
         scan_id=scan.id,
         trigger="manual",
         requested_by=ctx.user_id,
-        status="queued",
-        stage="queued",
     )
     db().add(run)
     db().commit()
     audit("scan.evaluate", "scan", scan.id, evaluation_id=run.id)
-    enqueue_or_fail(run, COMPLIANCE_EVALUATE_SCAN, scan.id, run.id, what="evaluation")
+    enqueue_or_leave_queued(run, COMPLIANCE_EVALUATE_SCAN, scan.id, run.id, what="evaluation")
     return (
         evaluation_run_json(run),
         202,

@@ -16,13 +16,14 @@ from common import scan_bom
 from common.bom.compare import compare
 from common.bom.graph import build_graph
 from common.exporters import FORMATS
+from common.jobs import JobStatus
 from common.models import Scan
 from common.models.exports import Export
 from common.tasks import EXPORT_RENDER
 from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.database import db
-from web.enqueueing import enqueue_or_fail
+from web.enqueueing import enqueue_or_leave_queued
 from web.exports import ExportSchema, export_json
 from web.openapi import REQUIRED_LOCATION
 
@@ -89,7 +90,7 @@ GraphArgs = ma.Schema.from_dict(
 def completed_scan_or_error(scan_id: str, action: str) -> Scan:
     """The caller's scan, which must be completed (a scan still running has no components yet)."""
     scan = scoped_get_or_404(Scan, scan_id, "Scan")
-    if scan.status != "completed":
+    if scan.status != JobStatus.COMPLETED:
         abort(409, message=f"Only a completed scan can be {action}; scan {scan.id} is {scan.status}.")
     return scan
 
@@ -106,14 +107,12 @@ def create_export(body, scan_id):
         organization_id=ctx.organization_id,
         scan_id=scan.id,
         format=body["format"],
-        status="queued",
-        stage="queued",
         created_by=ctx.user_id,
     )
     db().add(export)
     db().commit()
     audit("scan.export", "export", export.id, scan_id=scan.id, format=export.format)
-    enqueue_or_fail(export, EXPORT_RENDER, export.id, what="export")
+    enqueue_or_leave_queued(export, EXPORT_RENDER, export.id, what="export")
     return export_json(export), 202, {"Location": url_for("exports.get_export", export_id=export.id)}
 
 

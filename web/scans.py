@@ -11,11 +11,11 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import String, cast, select
 from sqlalchemy.exc import IntegrityError
 
-from common import events
+from common import events, jobs
 from common.config import get_settings
+from common.jobs import JobStatus
 from common.models import SCAN_STATUSES, Component, Scan, ScanResultPayload
 from common.models.base import as_utc, isoformat, utcnow
-from common.pipeline import enqueue
 from common.repositories import RepositoryError, parse_repository_url
 from common.scanner.model import COMPONENT_TYPES, SCOPES, SEVERITIES
 from common.security import encrypt_secret
@@ -25,6 +25,7 @@ from web.access import access, context, scoped_get_or_404
 from web.audit_trail import audit
 from web.connectors import N8nUrl, credential_or_404
 from web.database import db
+from web.enqueueing import enqueue_or_leave_queued
 from web.filtering import Filter, apply_filters, at_least, contains_text, equal_columns, equals, starts_with
 from web.openapi import REQUIRED_LOCATION, ComponentPageSchema, ScanPageSchema, ScanSchema
 from web.pagination import page_args_with, paginate
@@ -194,8 +195,6 @@ def create_scan(body):
         repository_ref=(body["ref"] or "HEAD") if body["repository_url"] else None,
         repository_credential_id=repository_credential_id,
         idempotency_key=key,
-        status="queued",
-        stage="queued",
     )
     db().add(scan)
     try:
@@ -207,10 +206,7 @@ def create_scan(body):
             raise
         return _queued_response(existing)
     audit("scan.create", "scan", scan.id, target=target, repository=scan.repository_url, deep=scan.deep)
-    try:
-        enqueue(SCAN_RUN, scan.id)
-    except Exception as exc:  # the reconciler re-sends queued scans; the request must not lose the row
-        log.error("scan %s saved but not enqueued yet: %s", scan.id, exc)
+    enqueue_or_leave_queued(scan, SCAN_RUN, scan.id, what="scan")
     events.publish(scan.organization_id, "scan.queued", scan_id=scan.id)
     return _queued_response(scan)
 
@@ -265,7 +261,6 @@ def import_scan(args):
         source_format, payload = import_document(request.get_json(force=True))
     except UploadInvalid as exc:
         abort(422, message=str(exc), errors=exc.errors)
-    now = utcnow()
     scan = Scan(
         organization_id=ctx.organization_id,
         created_by=ctx.user_id,
@@ -275,12 +270,10 @@ def import_scan(args):
         source_branch=args["branch"],
         ci_run_url=args["ci_run_url"],
         idempotency_key=key,
-        status="running",
-        stage="ingesting",
         progress=95,
-        started_at=now,
-        heartbeat_at=now,
     )
+    jobs.start(scan)  # ingesting is all that is left; ``scan.queued`` is its only event, as for every scan
+    scan.stage = "ingesting"
     db().add(scan)
     try:
         db().flush()
@@ -294,10 +287,7 @@ def import_scan(args):
         return _queued_response(existing)
     audit("scan.import", "scan", scan.id, format=source_format, components=len(payload["components"]))
     events.publish(scan.organization_id, "scan.queued", scan_id=scan.id)
-    try:
-        enqueue(SCAN_INGEST, scan.id)
-    except Exception as exc:
-        log.error("imported scan %s saved but not enqueued: %s", scan.id, exc)
+    enqueue_or_leave_queued(scan, SCAN_INGEST, scan.id, what="imported scan")
     return _queued_response(scan)
 
 
@@ -334,7 +324,7 @@ def list_components(args, scan_id):
 
 def _stored_total(scan: Scan, args: dict) -> int | None:
     """A completed scan's components never change: its summary already counts them (no ``count(*)``)."""
-    if scan.status != "completed" or set(args) - {"page", "per_page"}:
+    if scan.status != JobStatus.COMPLETED or set(args) - {"page", "per_page"}:
         return None
     return (scan.summary or {}).get("total_components")
 

@@ -19,6 +19,7 @@ from common.models.base import isoformat, new_id, utcnow
 from common.models.webhooks import (
     DELIVERY_STATUSES,
     WEBHOOK_KINDS,
+    DeliveryStatus,
     Webhook,
     WebhookDelivery,
     WebhookDeliveryAttempt,
@@ -38,7 +39,7 @@ from web.ratelimits import limit_group
 
 log = logging.getLogger(__name__)
 
-REPLAYABLE_STATUSES = ("skipped", "failed")
+REPLAYABLE_STATUSES = (DeliveryStatus.SKIPPED, DeliveryStatus.FAILED)
 REPLAY_BATCH_LIMIT = 500
 
 blp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks", description="Webhooks and deliveries")
@@ -246,7 +247,7 @@ def list_deliveries(args, webhook_id):
         .outerjoin(WebhookDeliveryAttempt, WebhookDeliveryAttempt.delivery_id == WebhookDelivery.id)
         .where(
             WebhookDelivery.webhook_id == webhook.id,
-            or_(WebhookDeliveryAttempt.id.is_not(None), WebhookDelivery.status == "skipped"),
+            or_(WebhookDeliveryAttempt.id.is_not(None), WebhookDelivery.status == DeliveryStatus.SKIPPED),
         )
     )
     query = apply_filters(
@@ -283,7 +284,11 @@ def replay_deliveries(body, webhook_id):
     batch, more = chosen[:REPLAY_BATCH_LIMIT], len(chosen) > REPLAY_BATCH_LIMIT
     previous = {delivery.id: (delivery.status, delivery.finished_at) for delivery in batch}
     for delivery in batch:
-        delivery.status, delivery.finished_at, delivery.next_retry_at = "pending", None, None
+        delivery.status, delivery.finished_at, delivery.next_retry_at = (
+            DeliveryStatus.PENDING.value,
+            None,
+            None,
+        )
     db().commit()
     for sent, delivery in enumerate(batch):
         try:
@@ -295,7 +300,7 @@ def replay_deliveries(body, webhook_id):
             db().commit()
             abort(503, message=f"Only {sent} deliveries could be queued; retry the replay shortly.")
     audit("webhook.replay", "webhook", webhook.id, deliveries=len(batch), statuses=body["statuses"])
-    location = url_for("webhooks.list_deliveries", webhook_id=webhook.id, status="pending")
+    location = url_for("webhooks.list_deliveries", webhook_id=webhook.id, status=DeliveryStatus.PENDING.value)
     return (
         {"replayed": len(batch), "delivery_ids": [d.id for d in batch], "more": more},
         202,

@@ -42,6 +42,7 @@ from werkzeug.exceptions import HTTPException
 from common import revocation
 from common.config import get_settings
 from common.events import CHANNEL_PATTERN, CHANNEL_PREFIX, build_event
+from common.jobs import ACTIVE_STATUSES
 from common.models import ApiKey, AuthSession, Membership, Scan, User
 from common.models.base import as_utc, utcnow
 from common.redis_client import get_redis
@@ -241,7 +242,7 @@ relay = Relay()
 
 def _snapshot(organization_id: str) -> list[str]:
     scans = db().scalars(
-        select(Scan).where(Scan.organization_id == organization_id, Scan.status.in_(("queued", "running")))
+        select(Scan).where(Scan.organization_id == organization_id, Scan.status.in_(ACTIVE_STATUSES))
     )
     return [
         json.dumps(

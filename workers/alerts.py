@@ -15,14 +15,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from common import alerting, events
+from common import alerting, events, jobs
 from common.baseline import previous_completed_scan
 from common.db import session_scope
+from common.jobs import JobStatus
 from common.models import Component, Scan
 from common.models.alerts import Alert, AlertRule, mapped_model
 from common.tasks import ALERTS_EVALUATE_SCAN
+from common.webhooks import ALERT_EVENT
 from workers.app import app
-from workers.base import TERMINAL_STATUSES, TRANSIENT_ERRORS, PlatformTask
+from workers.base import TRANSIENT_ERRORS, PlatformTask
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +63,7 @@ def gather_facts(session: Session, scan: Scan, triggers: set[str]) -> alerting.S
         error=scan.error,
         summary=scan.summary or {},
     )
-    if scan.status != "completed":
+    if scan.status != JobStatus.COMPLETED:
         return facts
     if triggers & {"severity_at_least", "new_component", "risk_score_above"}:
         facts.components = [
@@ -108,6 +110,20 @@ def _open_alert(
                 details={**match.details, "trigger": rule.trigger, "rule_name": rule.name},
             )
             session.add(alert)
+            session.flush()
+            events.record(
+                session,
+                alert.organization_id,
+                ALERT_EVENT,
+                alert_id=alert.id,
+                rule_id=rule.id,
+                rule_name=rule.name,
+                scan_id=scan_id,
+                target=alert.target,
+                severity=alert.severity,
+                title=alert.title,
+                components=[c.get("name") for c in (alert.details or {}).get("components", [])[:3]],
+            )
         return alert
     except IntegrityError:  # a concurrent evaluation opened it first
         return None
@@ -127,7 +143,7 @@ def evaluate_scan(self: PlatformTask, scan_id: str) -> int:
     try:
         with session_scope() as session:
             scan = session.get(Scan, scan_id)
-            if scan is None or scan.status not in TERMINAL_STATUSES:
+            if scan is None or not jobs.is_finished(scan):
                 return 0
             rules = session.scalars(
                 select(AlertRule).where(
@@ -138,22 +154,7 @@ def evaluate_scan(self: PlatformTask, scan_id: str) -> int:
                 return 0
             facts = gather_facts(session, scan, {rule.trigger for rule in rules})
         matches = [(rule, m) for rule in rules if (m := _evaluate(rule, facts))]
-        opened = [
-            (rule, alert) for rule, match in matches if (alert := _open_alert(rule, scan_id, facts, match))
-        ]
+        opened = [alert for rule, match in matches if (alert := _open_alert(rule, scan_id, facts, match))]
     except TRANSIENT_ERRORS as exc:
         raise self.retry_later(exc) from exc
-    for rule, alert in opened:
-        events.publish(
-            alert.organization_id,
-            "alert.triggered",
-            alert_id=alert.id,
-            rule_id=rule.id,
-            rule_name=rule.name,
-            scan_id=scan_id,
-            target=alert.target,
-            severity=alert.severity,
-            title=alert.title,
-            components=[c.get("name") for c in (alert.details or {}).get("components", [])[:3]],
-        )
     return len(opened)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
@@ -19,15 +19,14 @@ from celery import Task
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 from sqlalchemy.exc import OperationalError
 
-from common import events
+from common import events, jobs
 from common.db import session_scope
-from common.models.base import utcnow
+from common.jobs import JobEvent, JobMixin
 from common.redis_client import get_redis
-from common.tasks import TASK_DURATION_BUCKETS, TASK_DURATIONS_KEY, TASK_OUTCOMES_KEY
+from common.tasks import TASK_DURATION_BUCKETS, TASK_DURATIONS_KEY, TASK_OUTCOMES_KEY, TaskOutcome
 
 log = logging.getLogger(__name__)
 
-TERMINAL_STATUSES = ("completed", "failed")
 TRANSIENT_ERRORS = (OperationalError, redis.ConnectionError, requests.ConnectionError, requests.Timeout)
 PROGRESS_INTERVAL_SECONDS = 1.0
 
@@ -40,10 +39,9 @@ class PermanentTaskError(Exception):
 class Job:
     """A running tracked row: publishes progress at least once a second while it lives."""
 
-    model: type
+    model: type[JobMixin]
     row_id: str
     organization_id: str
-    event_prefix: str
     progress_state: dict = field(default_factory=lambda: {"progress": 0, "stage": "starting"})
     _last_publish: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -60,25 +58,24 @@ class Job:
         with self._lock:
             state = dict(self.progress_state)
             self._last_publish = time.monotonic()
-        columns = {"progress": state["progress"], "stage": state["stage"], "heartbeat_at": utcnow()}
+        columns = {}
         if "files_scanned" in state and hasattr(self.model, "files_scanned"):
             columns["files_scanned"] = state["files_scanned"]
         try:
             with session_scope() as session:
-                running = (
-                    session.query(self.model).filter_by(id=self.row_id, status="running").update(columns)
+                event = jobs.progress(
+                    session, self.model, self.row_id, self.organization_id, state, **columns
                 )
         except OperationalError as exc:
             log.warning("progress of %s not saved: %s", self.row_id, exc)
-            running = True  # unknown: progress still tells clients the worker is alive
-        if not running:
-            return  # finished (or failed) meanwhile: a late progress event would contradict it
-        events.publish(
-            self.organization_id,
-            f"{self.event_prefix}.progress",
-            **{f"{self.event_prefix}_id": self.row_id},
-            **state,
-        )
+            # unknown: progress still tells clients the worker is alive
+            event = JobEvent(
+                self.organization_id,
+                f"{self.model.event_prefix}.progress",
+                {self.model.id_key(): self.row_id, **state},
+            )
+        if event is not None:  # None: finished (or failed) meanwhile, a late progress would contradict it
+            events.broadcast(event.organization_id, event.type, **event.payload)
 
     @contextmanager
     def heartbeat(self) -> Iterator[None]:
@@ -130,41 +127,34 @@ class PlatformTask(Task):
             get_redis().hincrby(TASK_OUTCOMES_KEY, f"{self.name}:{outcome}", 1)
 
     def on_retry(self, exc, task_id, args, kwargs, einfo) -> None:
-        self._record_outcome("retried")
+        self._record_outcome(TaskOutcome.RETRIED)
 
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         """A failed task; one that had used up its retries is dead-lettered: nobody will run it again."""
-        self._record_outcome("failed")
+        self._record_outcome(TaskOutcome.FAILED)
         if self.request.retries >= (self.max_retries or 0):
-            self._record_outcome("dead_lettered")
+            self._record_outcome(TaskOutcome.DEAD_LETTERED)
 
     def retry_later(self, exc: Exception) -> Retry:
         countdown = min(300, self.retry_backoff_base ** (self.request.retries + 1))
         return self.retry(exc=exc, countdown=countdown)
 
     @contextmanager
-    def job(
-        self, model: type, row_id: str, *, event_prefix: str, finish: bool = True
-    ) -> Iterator[Job | None]:
+    def job(self, model: type[JobMixin], row_id: str, *, finish: bool = True) -> Iterator[Job | None]:
         """Run the body as the tracked job of ``model`` row ``row_id``.
 
         Yields ``None`` when there is nothing to do (row gone or already finished).
         ``finish=False`` leaves the row ``running`` for a follow-up task to complete.
         """
         with session_scope() as session:
-            row = session.get(model, row_id)
-            if row is None or row.status in TERMINAL_STATUSES:
+            row = session.get(model, row_id, with_for_update=True)
+            if row is None or jobs.is_finished(row):
                 log.info("%s %s: nothing to do (%s)", self.name, row_id, row and row.status)
                 yield None
                 return
-            row.status = "running"
-            row.started_at = row.started_at or utcnow()
-            row.heartbeat_at = utcnow()
-            row.attempts = (row.attempts or 0) + 1
-            row.error = None
+            events.record_job_event(session, jobs.start(row))
             organization_id = row.organization_id
-        events.publish(organization_id, f"{event_prefix}.started", **{f"{event_prefix}_id": row_id})
-        job = Job(model=model, row_id=row_id, organization_id=organization_id, event_prefix=event_prefix)
+        job = Job(model=model, row_id=row_id, organization_id=organization_id)
         try:
             with job.heartbeat():
                 yield job
@@ -173,40 +163,31 @@ class PlatformTask(Task):
         except TRANSIENT_ERRORS as exc:
             if self.request.retries < self.max_retries:
                 raise self.retry_later(exc) from exc
-            self.mark_failed(model, row_id, organization_id, event_prefix, f"gave up after retries: {exc}")
+            self.mark_failed(model, row_id, f"gave up after retries: {exc}")
             return
         except SoftTimeLimitExceeded:
-            self.mark_failed(model, row_id, organization_id, event_prefix, "time limit exceeded")
+            self.mark_failed(model, row_id, "time limit exceeded")
             return
         except Exception as exc:
             log.exception("%s %s failed", self.name, row_id)
-            self.mark_failed(model, row_id, organization_id, event_prefix, str(exc) or type(exc).__name__)
+            self.mark_failed(model, row_id, str(exc) or type(exc).__name__)
             return
         if finish:
-            self.mark_completed(model, row_id, organization_id, event_prefix)
+            self.mark_completed(model, row_id)
 
     @staticmethod
-    def mark_failed(model: type, row_id: str, organization_id: str, event_prefix: str, error: str) -> None:
-        with session_scope() as session:
-            row = session.get(model, row_id)
-            if row is None or row.status in TERMINAL_STATUSES:
-                return
-            row.status = "failed"
-            row.error = error[:2000]
-            row.finished_at = utcnow()
-        events.publish(
-            organization_id, f"{event_prefix}.failed", **{f"{event_prefix}_id": row_id}, error=error
-        )
+    def mark_failed(model: type[JobMixin], row_id: str, error: str) -> None:
+        settle(model, row_id, lambda row: jobs.fail(row, error))
 
     @staticmethod
-    def mark_completed(model: type, row_id: str, organization_id: str, event_prefix: str, **payload) -> None:
-        with session_scope() as session:
-            row = session.get(model, row_id)
-            if row is None or row.status in TERMINAL_STATUSES:
-                return
-            row.status = "completed"
-            row.progress = 100
-            row.finished_at = utcnow()
-        events.publish(
-            organization_id, f"{event_prefix}.completed", **{f"{event_prefix}_id": row_id}, **payload
-        )
+    def mark_completed(model: type[JobMixin], row_id: str) -> None:
+        settle(model, row_id, jobs.complete)
+
+
+def settle(model: type[JobMixin], row_id: str, transition: Callable[[JobMixin], JobEvent | None]) -> None:
+    """End a job that is still unfinished; one finished meanwhile (another delivery) is left as it is."""
+    with session_scope() as session:
+        row = session.get(model, row_id, with_for_update=True)
+        if row is None or jobs.is_finished(row):
+            return
+        events.record_job_event(session, transition(row))

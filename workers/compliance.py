@@ -5,9 +5,9 @@ decides the obligations that bind, against the organization's active frameworks,
 rules (those attached to a switched-off framework are skipped) and its enabled policies,
 all over one shared component table. The results replace the scan's previous ones in one
 transaction that locks the scan row, so two runs of one scan write one after the other and
-running the task twice leaves the same rows. Each failed policy fires ``policy.violated``;
-the alert rules run last either way, because their ``policy_failed`` trigger reads what
-was stored here.
+running the task twice leaves the same rows. Each failed policy's ``policy.violated`` is recorded
+with the results; the alert rules follow the run's end either way (``EVENT_FOLLOW_UPS``), because
+their ``policy_failed`` trigger reads what was stored here.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from common.baseline import mark_against_previous_scan, references_baseline
 from common.compliance import ComponentTable, evaluate_frameworks, evaluate_policies, load_frameworks
 from common.compliance.framework import Framework
 from common.db import session_scope
+from common.jobs import ACTIVE_STATUSES, JobStatus
 from common.models import Component, Scan, ScanRelationship
 from common.models.base import new_id, utcnow
 from common.models.compliance import (
@@ -34,8 +35,7 @@ from common.models.compliance import (
     inactive_framework_ids,
     profile_for,
 )
-from common.pipeline import enqueue
-from common.tasks import ALERTS_EVALUATE_SCAN, COMPLIANCE_EVALUATE_SCAN
+from common.tasks import COMPLIANCE_EVALUATE_SCAN
 from workers.app import app
 from workers.base import TRANSIENT_ERRORS, Job, PermanentTaskError, PlatformTask
 
@@ -54,22 +54,20 @@ def _record_automatic_run(scan_id: str) -> str | None:
     """
     with session_scope() as session:
         scan = session.get(Scan, scan_id)
-        if scan is None or scan.status != "completed":
+        if scan is None or scan.status != JobStatus.COMPLETED:
             return None
         unfinished = session.scalar(
             select(EvaluationRun.id)
             .where(
                 EvaluationRun.scan_id == scan_id,
                 EvaluationRun.trigger == "scan",
-                EvaluationRun.status.in_(("queued", "running")),
+                EvaluationRun.status.in_(ACTIVE_STATUSES),
             )
             .limit(1)
         )
         if unfinished is not None:
             return unfinished
-        run = EvaluationRun(
-            organization_id=scan.organization_id, scan_id=scan_id, trigger="scan", stage="queued"
-        )
+        run = EvaluationRun(organization_id=scan.organization_id, scan_id=scan_id, trigger="scan")
         session.add(run)
         session.flush()
         return run.id
@@ -77,7 +75,7 @@ def _record_automatic_run(scan_id: str) -> str | None:
 
 def _load(session: Session, scan_id: str) -> dict:
     scan = session.get(Scan, scan_id)
-    if scan is None or scan.status != "completed":
+    if scan is None or scan.status != JobStatus.COMPLETED:
         raise PermanentTaskError(f"scan {scan_id} is not completed; only completed scans are evaluated")
     organization_id = scan.organization_id
     components = session.scalars(
@@ -146,8 +144,8 @@ def _evaluate(inputs: dict, job: Job) -> tuple[dict, list[dict]]:
 
 def _store(
     run_id: str, scan_id: str, organization_id: str, compliance: dict, evaluations: list[dict]
-) -> list[dict]:
-    """Replace the scan's results; returns the failed evaluations that were stored."""
+) -> None:
+    """Replace the scan's results; each failed policy's ``policy.violated`` is recorded with them."""
     now = utcnow()
     with session_scope() as session:
         if session.get(Scan, scan_id, with_for_update=True) is None:
@@ -197,7 +195,17 @@ def _store(
             "blocking_policies_failed": sum(e["action"] == "block" for e in failed),
             "violations": sum(len(e["violations"]) for e in kept),
         }
-    return failed
+        for evaluation in failed:
+            events.record(
+                session,
+                organization_id,
+                "policy.violated",
+                scan_id=scan_id,
+                policy_id=evaluation["policy_id"],
+                name=evaluation["name"],
+                action=evaluation["action"],
+                violations=len(evaluation["violations"]),
+            )
 
 
 @app.task(bind=True, base=PlatformTask, name=COMPLIANCE_EVALUATE_SCAN)
@@ -210,29 +218,11 @@ def evaluate_scan(self: PlatformTask, scan_id: str, run_id: str | None = None) -
             raise self.retry_later(exc) from exc
         if run_id is None:
             return
-    failed: list[dict] = []
-    organization_id = None
-    with self.job(EvaluationRun, run_id, event_prefix="evaluation") as job:
+    with self.job(EvaluationRun, run_id) as job:
         if job is not None:
             job.progress(5, "loading")
             with session_scope() as session:
                 inputs = _load(session, scan_id)
-            organization_id = inputs["organization_id"]
             compliance, evaluations = _evaluate(inputs, job)
             job.progress(90, "storing")
-            failed = _store(run_id, scan_id, organization_id, compliance, evaluations)
-            job.progress(100, "completed")
-    for evaluation in failed:
-        events.publish(
-            organization_id,
-            "policy.violated",
-            scan_id=scan_id,
-            policy_id=evaluation["policy_id"],
-            name=evaluation["name"],
-            action=evaluation["action"],
-            violations=len(evaluation["violations"]),
-        )
-    try:
-        enqueue(ALERTS_EVALUATE_SCAN, scan_id)
-    except Exception as exc:  # the evaluation is stored; a broker outage must not undo it
-        log.error("alert rules for scan %s not enqueued: %s", scan_id, exc)
+            _store(run_id, scan_id, inputs["organization_id"], compliance, evaluations)

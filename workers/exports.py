@@ -14,16 +14,16 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from common import events, scan_bom
+from common import events, jobs, scan_bom
 from common.db import session_scope
 from common.exporters import FORMATS, render
+from common.jobs import JobStatus
 from common.models import Scan
-from common.models.base import utcnow
 from common.models.exports import Export
 from common.pipeline import enqueue
 from common.tasks import EXPORT_RENDER
 from workers.app import app
-from workers.base import TERMINAL_STATUSES, TRANSIENT_ERRORS, PermanentTaskError, PlatformTask
+from workers.base import TRANSIENT_ERRORS, PermanentTaskError, PlatformTask
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +43,13 @@ def _waits_for_compliance(export_id: str) -> bool:
     """Only a queued export of a completed scan whose evaluation is still to come waits."""
     with session_scope() as session:
         export = session.get(Export, export_id)
-        if export is None or export.status != "queued":
+        if export is None or export.status != JobStatus.QUEUED:
             return False
         scan = session.get(Scan, export.scan_id)
         return (
-            scan is not None and scan.status == "completed" and scan_bom.evaluation_pending(session, scan.id)
+            scan is not None
+            and scan.status == JobStatus.COMPLETED
+            and scan_bom.evaluation_pending(session, scan.id)
         )
 
 
@@ -55,36 +57,32 @@ def _load(export_id: str) -> tuple[str, dict]:
     with session_scope() as session:
         export = session.get(Export, export_id)
         scan = session.get(Scan, export.scan_id)
-        if scan is None or scan.status != "completed":
+        if scan is None or scan.status != JobStatus.COMPLETED:
             status = scan.status if scan is not None else "gone"
             raise PermanentTaskError(f"scan {export.scan_id} is {status}; only a completed scan is exported")
         return export.format, scan_bom.export_bundle(session, scan)
 
 
-def _store(export_id: str, format_name: str, content: bytes) -> dict | None:
-    """Keep the file and complete the export; the ``export.completed`` payload, or None if already settled."""
+def _store(export_id: str, format_name: str, content: bytes) -> None:
+    """Keep the file and complete the export, unless another delivery settled it first."""
     with session_scope() as session:
         export = session.get(Export, export_id, with_for_update=True)
-        if export is None or export.status in TERMINAL_STATUSES:
-            return None
+        if export is None or jobs.is_finished(export):
+            return
         export.content = content
         export.content_type = FORMATS[format_name]["content_type"]
         export.filename = export_filename(export.scan_id, format_name)
         export.size_bytes = len(content)
         export.sha256 = hashlib.sha256(content).hexdigest()
-        export.status = "completed"
-        export.progress = 100
-        export.stage = "completed"
-        export.finished_at = utcnow()
-        return {
-            "organization_id": export.organization_id,
-            "export_id": export.id,
-            "scan_id": export.scan_id,
-            "format": format_name,
-            "size_bytes": export.size_bytes,
-            "sha256": export.sha256,
-            "download_url": download_path(export.id),
-        }
+        completed = jobs.complete(
+            export,
+            scan_id=export.scan_id,
+            format=format_name,
+            size_bytes=export.size_bytes,
+            sha256=export.sha256,
+            download_url=download_path(export.id),
+        )
+        events.record_job_event(session, completed)
 
 
 @app.task(bind=True, base=PlatformTask, name=EXPORT_RENDER)
@@ -101,8 +99,7 @@ def render_export(self: PlatformTask, export_id: str, waits: int = 0) -> None:
                 return
             except Exception as exc:  # no broker to wait through: render with the results that exist
                 log.warning("export %s renders without waiting for compliance: %s", export_id, exc)
-    completed = None
-    with self.job(Export, export_id, event_prefix="export", finish=False) as job:
+    with self.job(Export, export_id, finish=False) as job:
         if job is None:
             return
         job.progress(10, "loading")
@@ -110,7 +107,4 @@ def render_export(self: PlatformTask, export_id: str, waits: int = 0) -> None:
         job.progress(30, "rendering")
         content = render(format_name, bundle)
         job.progress(90, "storing")
-        completed = _store(export_id, format_name, content)
-    if completed is not None:
-        organization_id = completed.pop("organization_id")
-        events.publish(organization_id, "export.completed", **completed)
+        _store(export_id, format_name, content)

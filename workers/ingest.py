@@ -8,17 +8,16 @@ from __future__ import annotations
 
 from sqlalchemy import delete
 
-from common import events
+from common import events, jobs
 from common.db import bulk_insert, session_scope
 from common.models import Component, Scan, ScanRelationship, ScanResultPayload
-from common.models.base import new_id, utcnow
-from common.pipeline import enqueue_after_scan
+from common.models.base import new_id
 from common.scanner import summarize
 from common.scanner.model import split_components
 from common.scanner.redaction import clip, mask_value
 from common.tasks import SCAN_INGEST
 from workers.app import app
-from workers.base import TERMINAL_STATUSES, PlatformTask
+from workers.base import PlatformTask
 
 
 def stored_locations(locations: list[dict]) -> list[dict]:
@@ -65,7 +64,7 @@ def ingest_scan(self: PlatformTask, scan_id: str) -> None:
     with session_scope() as session:
         scan = session.get(Scan, scan_id, with_for_update=True)
         result = session.get(ScanResultPayload, scan_id)
-        if scan is None or result is None or scan.status in TERMINAL_STATUSES:
+        if scan is None or result is None or jobs.is_finished(scan):
             return
         payload = result.payload
         storable, rejected = split_components(payload.get("components", []))
@@ -80,10 +79,4 @@ def ingest_scan(self: PlatformTask, scan_id: str) -> None:
         scan.summary = summary
         scan.warnings = [*payload.get("warnings", []), *rejected][:1000]
         scan.files_scanned = summary["files_scanned"]
-        scan.status = "completed"
-        scan.progress = 100
-        scan.stage = "completed"
-        scan.finished_at = utcnow()
-        organization_id = scan.organization_id
-    events.publish(organization_id, "scan.completed", scan_id=scan_id, summary=summary)
-    enqueue_after_scan(scan_id)
+        events.record_job_event(session, jobs.complete(scan, summary=summary))

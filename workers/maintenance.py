@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import redis
 from sqlalchemy import delete, or_, select
 
-from common import events
+from common import events, jobs
 from common.config import get_settings
 from common.db import session_scope
-from common.models import AuditLog, Organization, Scan
+from common.jobs import TERMINAL_STATUSES, JobMixin, JobStatus
+from common.models import AuditLog, Organization
 from common.models.base import utcnow
 from common.models.exports import Export
 from common.models.maintenance import DEFAULT_AUDIT_RETENTION_DAYS, MaintenanceJob
@@ -23,77 +23,59 @@ from common.models.webhooks import (
 )
 from common.pipeline import enqueue
 from common.redis_client import get_redis
-from common.tasks import AUDIT_CLEANUP, EXPORT_RENDER, PRUNE_HISTORY, RECONCILE_JOBS, SCAN_RUN
+from common.tasks import AUDIT_CLEANUP, PRUNE_HISTORY, RECONCILE_JOBS
 from workers.app import app
 from workers.base import PlatformTask
 
 VANISHED_WORKER_ERROR = "the worker running this job stopped responding"
 
 
-@dataclass(frozen=True)
-class TrackedJob:
-    """A kind of row that a task runs by id through ``PlatformTask.job`` (heartbeat, status)."""
-
-    model: type
-    task: str
-    event_prefix: str
-
-
-TRACKED_JOBS = (
-    TrackedJob(Scan, SCAN_RUN, "scan"),
-    TrackedJob(Export, EXPORT_RENDER, "export"),
-    TrackedJob(MaintenanceJob, AUDIT_CLEANUP, "maintenance"),
-)
-
-
 @app.task(bind=True, base=PlatformTask, name=RECONCILE_JOBS)
 def reconcile_jobs(self: PlatformTask) -> dict:
-    """Fail jobs (scans, exports, cleanups) whose worker vanished and re-send queued ones whose
-    message was lost.
+    """Re-send every kind of job (``jobs.job_models``) whose worker vanished or whose message was lost.
 
     A running job's heartbeat is refreshed every second, so one silent for the configured bound
-    has no worker; a queued job that old lost its broker message (e.g. a Redis restart without
-    persistence), and every tracked task is idempotent. A queued job is re-sent at most once per
+    has no worker (a broker blip cancels running tasks, a killed worker loses them): it goes back
+    to the queue and is sent again, unless it already used up ``jobs.MAX_ATTEMPTS``, then it
+    fails. A queued job that old lost its broker message (a Redis restart without persistence, or
+    a broker that refused it), and every job's task is idempotent. A job is re-sent at most once per
     bound: in a long backlog its first message is still waiting, and every extra copy would be a
     whole extra run.
     """
     stale = timedelta(minutes=get_settings().scan_stale_minutes)
-    outcome: dict = {"failed": [], "requeued": []}
-    for tracked in TRACKED_JOBS:
-        failed, requeued = _reconcile(tracked, stale)
-        outcome["failed"] += failed
-        outcome["requeued"] += requeued
-    return outcome
+    failed: list[str] = []
+    requeued: list[str] = []
+    for model in jobs.job_models():
+        failed_now, requeued_now = _reconcile(model, stale)
+        failed += failed_now
+        requeued += requeued_now
+    return {JobStatus.FAILED.value: failed, "requeued": requeued}
 
 
-def _reconcile(tracked: TrackedJob, stale: timedelta) -> tuple[list[str], list[str]]:
-    model, bound = tracked.model, utcnow() - stale
-    failed = []
+def _reconcile(model: type[JobMixin], stale: timedelta) -> tuple[list[str], list[str]]:
+    bound = utcnow() - stale
+    failed: list[str] = []
     with session_scope() as session:
-        stale_running = session.scalars(
+        silent = session.scalars(
             select(model)
-            .where(model.status == "running", model.heartbeat_at < bound)
+            .where(model.status == JobStatus.RUNNING, model.heartbeat_at < bound)
             .with_for_update(skip_locked=True)
         ).all()
-        for row in stale_running:
-            row.status = "failed"
-            row.error = VANISHED_WORKER_ERROR
-            row.finished_at = utcnow()
-            failed.append((row.id, row.organization_id))
-        queued = list(
-            session.scalars(select(model.id).where(model.status == "queued", model.created_at < bound))
-        )
-    for row_id, organization_id in failed:
-        events.publish(
-            organization_id,
-            f"{tracked.event_prefix}.failed",
-            **{f"{tracked.event_prefix}_id": row_id},
-            error=VANISHED_WORKER_ERROR,
-        )
-    requeued = [row_id for row_id in queued if _claim_resend(row_id, stale)]
-    for row_id in requeued:
-        enqueue(tracked.task, row_id)
-    return [row_id for row_id, _ in failed], requeued
+        for row in silent:
+            if jobs.out_of_attempts(row):
+                events.record_job_event(session, jobs.fail(row, VANISHED_WORKER_ERROR))
+                failed.append(row.id)
+            else:
+                events.record_job_event(session, jobs.requeue(row))
+        queued = session.scalars(
+            select(model).where(model.status == JobStatus.QUEUED, model.created_at < bound)
+        ).all()
+        calls = [(row.id, row.task_call(session)) for row in queued]
+    requeued = [row_id for row_id, _call in calls if _claim_resend(row_id, stale)]
+    for row_id, (task_name, args) in calls:
+        if row_id in requeued:
+            enqueue(task_name, *args)
+    return failed, requeued
 
 
 def _claim_resend(row_id: str, stale: timedelta) -> bool:
@@ -117,7 +99,7 @@ def audit_cleanup(self: PlatformTask, job_id: str | None = None) -> dict:
     if job_id is None:
         return cleanup_every_organization(utcnow())
     outcome: dict = {}
-    with self.job(MaintenanceJob, job_id, event_prefix="maintenance") as job:
+    with self.job(MaintenanceJob, job_id) as job:
         if job is None:
             return outcome
         with session_scope() as session:
@@ -183,7 +165,7 @@ def prune_history(self: PlatformTask) -> dict:
             "webhook_deliveries": _delete(session, WebhookDelivery, WebhookDelivery.event_id.in_(event_ids)),
             "webhook_events": _delete(session, WebhookEvent, WebhookEvent.id.in_(event_ids)),
             "exports": _delete(
-                session, Export, Export.status.in_(("completed", "failed")), Export.finished_at < cutoff
+                session, Export, Export.status.in_(TERMINAL_STATUSES), Export.finished_at < cutoff
             ),
         }
 

@@ -124,7 +124,7 @@ def post_result(scan_id: str, payload: dict) -> None:
 
 @app.task(bind=True, base=PlatformTask, name=SCAN_RUN)
 def run_scan(self: PlatformTask, scan_id: str) -> None:
-    with self.job(Scan, scan_id, event_prefix="scan", finish=False) as job:
+    with self.job(Scan, scan_id, finish=False) as job:
         if job is None:
             return
         with session_scope() as session:

@@ -42,8 +42,6 @@ def _scan_for(session: Session, schedule: Schedule) -> Scan:
         organization_id=schedule.organization_id,
         created_by=schedule.created_by,
         deep=schedule.deep,
-        status="queued",
-        stage="queued",
     )
     if schedule.target:
         try:

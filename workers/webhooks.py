@@ -15,10 +15,16 @@ from sqlalchemy.exc import IntegrityError
 from common import webhooks
 from common.db import session_scope
 from common.models.base import utcnow
-from common.models.webhooks import FINAL_DELIVERY_STATUSES, Webhook, WebhookDelivery, WebhookEvent
+from common.models.webhooks import (
+    FINAL_DELIVERY_STATUSES,
+    DeliveryStatus,
+    Webhook,
+    WebhookDelivery,
+    WebhookEvent,
+)
 from common.pipeline import enqueue
 from common.security import decrypt_secret
-from common.tasks import WEBHOOK_DELIVER, WEBHOOK_DISPATCH
+from common.tasks import WEBHOOK_DELIVER, WEBHOOK_DISPATCH, TaskOutcome
 from workers.app import app
 from workers.base import TRANSIENT_ERRORS, PlatformTask
 
@@ -46,7 +52,7 @@ def _create_deliveries(event_id: str) -> list[str]:
             session.scalars(
                 select(WebhookDelivery.id).where(
                     WebhookDelivery.event_id == event_id,
-                    WebhookDelivery.status == "pending",
+                    WebhookDelivery.status == DeliveryStatus.PENDING,
                     WebhookDelivery.attempts == 0,
                 )
             )
@@ -124,8 +130,8 @@ def deliver(self: PlatformTask, delivery_id: str, attempt: int = 1) -> str | Non
             policy=policy,
         )
         status = delivery.status
-    if status == "failed":  # given up after its last attempt
-        self._record_outcome("dead_lettered")
+    if status == DeliveryStatus.FAILED:  # given up after its last attempt
+        self._record_outcome(TaskOutcome.DEAD_LETTERED)
     if retry_in is not None:
         enqueue(WEBHOOK_DELIVER, delivery_id, attempt + 1, countdown=retry_in)
     return status

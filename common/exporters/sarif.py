@@ -22,6 +22,7 @@ from common.exporters.bundle import (
     sarif_level,
     security_severity,
 )
+from common.job_status import JobStatus
 from common.scanner.display import uri_path
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -205,7 +206,7 @@ def render(bundle: dict) -> bytes:
     results += _policy_results(bundle, by_id, table)
     results += _compliance_results(bundle, by_id, table)
     results += _suppressed_results(bundle.get("suppressions") or [], table)
-    invocation: dict = {"executionSuccessful": scan.get("status", "completed") == "completed"}
+    invocation: dict = {"executionSuccessful": scan.get("status", JobStatus.COMPLETED) == JobStatus.COMPLETED}
     for key, field in (("started_at", "startTimeUtc"), ("finished_at", "endTimeUtc")):
         if scan.get(key):
             invocation[field] = iso(parse_time(scan[key]))

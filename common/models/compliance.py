@@ -25,7 +25,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from common.db import Base, JSONType
+from common.jobs import JobMixin
 from common.models.base import created_column, id_column, isoformat, updated_column, utcnow
+from common.tasks import COMPLIANCE_EVALUATE_SCAN
 
 POLICY_ACTIONS = ("warn", "block")
 CUSTOM_FRAMEWORK = "custom"
@@ -136,7 +138,7 @@ class ComplianceResult(Base):
     evaluated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
 
 
-class EvaluationRun(Base):
+class EvaluationRun(JobMixin, Base):
     """One run of the ``compliance`` worker over a scan: the pollable resource behind ``POST …/evaluate``.
 
     ``trigger`` is ``scan`` for the automatic run after a scan completes, ``manual`` for a request.
@@ -144,6 +146,8 @@ class EvaluationRun(Base):
     """
 
     __tablename__ = "evaluation_runs"
+    event_prefix = "evaluation"
+    task_name = COMPLIANCE_EVALUATE_SCAN
 
     id: Mapped[str] = id_column()
     organization_id: Mapped[str] = mapped_column(
@@ -154,16 +158,13 @@ class EvaluationRun(Base):
     )
     trigger: Mapped[str] = mapped_column(String(20), nullable=False)
     requested_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(20), default="queued", nullable=False)
-    progress: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
-    stage: Mapped[str | None] = mapped_column(String(50))
-    error: Mapped[str | None] = mapped_column(Text)
-    attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     outcome: Mapped[dict | None] = mapped_column(JSONType)
-    created_at: Mapped[datetime] = created_column()
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def event_ids(self) -> dict:
+        return {self.id_key(): self.id, "scan_id": self.scan_id}
+
+    def task_call(self, session) -> tuple[str, tuple]:
+        return self.task_name, (self.scan_id, self.id)
 
 
 def inactive_framework_ids(session: Session, organization_id: str) -> set[str]:

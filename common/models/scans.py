@@ -6,7 +6,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -19,13 +18,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from common.db import Base, JSONType
+from common.jobs import JOB_STATUSES, JobMixin, JobStatus
 from common.models.base import created_column, id_column
+from common.tasks import SCAN_INGEST, SCAN_RUN
 
-SCAN_STATUSES = ("queued", "running", "completed", "failed")
+SCAN_STATUSES = JOB_STATUSES
 
 
-class Scan(Base):
+class Scan(JobMixin, Base):
     __tablename__ = "scans"
+    event_prefix = "scan"
+    task_name = SCAN_RUN
     __table_args__ = (
         UniqueConstraint("organization_id", "idempotency_key", name="uq_scan_idempotency"),
         Index("ix_scans_org_repository", "organization_id", "repository_url"),
@@ -50,19 +53,19 @@ class Scan(Base):
     commit_sha: Mapped[str | None] = mapped_column(String(64))
     source_branch: Mapped[str | None] = mapped_column(String(255))
     ci_run_url: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="queued", nullable=False, index=True)
-    progress: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
-    stage: Mapped[str | None] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(
+        String(20), default=JobStatus.QUEUED.value, nullable=False, index=True
+    )
     files_scanned: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
-    error: Mapped[str | None] = mapped_column(Text)
     summary: Mapped[dict | None] = mapped_column(JSONType)
     warnings: Mapped[list | None] = mapped_column(JSONType)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
-    attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
-    created_at: Mapped[datetime] = created_column()
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def task_call(self, session) -> tuple[str, tuple]:
+        """A scan whose result was handed in only needs ingesting; any other one is scanned (again)."""
+        if session.get(ScanResultPayload, self.id) is not None:
+            return SCAN_INGEST, (self.id,)
+        return SCAN_RUN, (self.id,)
 
 
 class ScanResultPayload(Base):

@@ -9,6 +9,7 @@ so a redelivered dispatch adds nothing), and each HTTP try is one ``WebhookDeliv
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -16,9 +17,19 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from common.db import Base, JSONType
 from common.models.base import created_column, id_column, updated_column
 
-DELIVERY_STATUSES = ("pending", "retrying", "succeeded", "failed", "skipped")
-# ``skipped``: the event was raised while the webhook was disabled; an admin may replay it.
-FINAL_DELIVERY_STATUSES = ("succeeded", "failed", "skipped")
+
+class DeliveryStatus(StrEnum):
+    """A delivery's lifecycle (not a job's: it retries on its own schedule and may be replayed)."""
+
+    PENDING = "pending"
+    RETRYING = "retrying"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # the event was raised while the webhook was disabled; an admin may replay it
+
+
+DELIVERY_STATUSES = tuple(status.value for status in DeliveryStatus)
+FINAL_DELIVERY_STATUSES = (DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED)
 # ``generic`` receivers get the signed Standard Webhooks body; chat kinds get their product's message format.
 WEBHOOK_KINDS = ("generic", "slack", "teams")
 
@@ -69,7 +80,7 @@ class WebhookDelivery(Base):
         ForeignKey("webhook_events.id", ondelete="CASCADE"), nullable=False, index=True
     )
     event_type: Mapped[str] = mapped_column(String(50), nullable=False)
-    status: Mapped[str] = mapped_column(String(20), default="pending", nullable=False)
+    status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING.value, nullable=False)
     attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     next_retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_column()

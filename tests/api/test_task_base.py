@@ -39,7 +39,7 @@ def test_progress_is_saved_and_published_only_while_the_row_runs(make_user):
     pubsub.subscribe(channel_for(organization_id))
     try:
         for scan_id in (running, finished):
-            Job(model=Scan, row_id=scan_id, organization_id=organization_id, event_prefix="scan").progress(
+            Job(model=Scan, row_id=scan_id, organization_id=organization_id).progress(
                 40, "detecting", files_scanned=7
             )
         events = _published(pubsub)

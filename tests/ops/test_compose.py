@@ -23,11 +23,12 @@ from gunicorn.config import Config as GunicornConfig
 
 import celeryconfig
 from common.tasks import QUEUES, TASK_QUEUES
+from common.webhooks import RetryPolicy
 from tests.ops.conftest import COMPOSE_FILE, ROOT
 
 COMPOSE = yaml.safe_load(COMPOSE_FILE.read_text())
 SERVICES = COMPOSE["services"]
-INFRA = {"postgres", "redis"}
+INFRA = {"postgres", "redis", "rabbitmq"}
 APP_SERVICES = {name: spec for name, spec in SERVICES.items() if name not in INFRA}
 LONG_RUNNING = {name: spec for name, spec in SERVICES.items() if name != "migrate"}
 DECLARED_QUEUES = {queue.name for queue in celeryconfig.task_queues}
@@ -226,6 +227,24 @@ def test_redis_keeps_the_queue_across_restarts():
     assert command[command.index("--appendonly") + 1] == "yes"
     assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
     assert any(volume.endswith(":/data") for volume in SERVICES["redis"]["volumes"])
+
+
+def test_rabbitmq_outlasts_the_task_time_limit():
+    """RabbitMQ cuts off a consumer holding a message past ``consumer_timeout`` (default 30 min): with late
+    acks that is a task still running, or a countdown retry still waiting, so it must outlast both."""
+    rabbitmq = SERVICES["rabbitmq"]
+    source, target = rabbitmq["volumes"][0].removesuffix(":ro").split(":")
+    assert target.startswith("/etc/rabbitmq/conf.d/") and target.endswith(".conf")
+    lines = (ROOT / source).read_text().splitlines()
+    settings = dict(map(str.strip, line.split("=", 1)) for line in lines if "=" in line and line[0] != "#")
+    consumer_timeout = int(settings["consumer_timeout"]) / 1000
+    assert consumer_timeout == celeryconfig.UNACKED_MESSAGE_SECONDS
+    assert celeryconfig.broker_transport_options["visibility_timeout"] == celeryconfig.UNACKED_MESSAGE_SECONDS
+    longest_hold = max(
+        celeryconfig.task_time_limit + celeryconfig.worker_soft_shutdown_timeout,
+        RetryPolicy().max_delay_seconds + RetryPolicy().timeout_seconds,
+    )
+    assert consumer_timeout > longest_hold > celeryconfig.task_soft_time_limit
 
 
 def test_dockerfile_builds_one_image_with_everything_the_roles_run():

@@ -165,7 +165,7 @@ def test_a_failed_scan_raises_scan_failed(client, make_user):
         session.add(scan)
         session.flush()
         scan_id = scan.id
-    PlatformTask.mark_failed(Scan, scan_id, user.org_id, "scan", "the disk is on fire")
+    PlatformTask.mark_failed(Scan, scan_id, "the disk is on fire")
     [alert] = wait_for(lambda: seen_by(failed_rule, scan_id), timeout=30)
     assert alert.title == f"Scan of {target} failed" and alert.details["error"] == "the disk is on fire"
     assert alert.severity == "high" and alerts_of(severity_rule) == []

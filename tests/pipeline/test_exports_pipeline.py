@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from common.db import session_scope
 from common.exporters import FORMATS
+from common.jobs import MAX_ATTEMPTS
 from common.models import Scan
 from common.models.base import utcnow
 from common.models.exports import Export
@@ -371,7 +372,8 @@ def test_graph_of_a_scanned_tree(client, make_user, scan_root):
 
 
 def test_the_reconciler_recovers_lost_and_abandoned_exports(client, make_user, scan_root):
-    """A queued export whose message was lost is re-sent once; one whose worker vanished is failed."""
+    """A queued export whose message was lost is re-sent once; one whose worker vanished on its last
+    allowed attempt is failed (tests/pipeline/test_job_lifecycle.py covers the retried attempts)."""
     user = make_user()
     write_before(scan_root)
     scan = completed_scan(client, user, scan_root)
@@ -385,6 +387,7 @@ def test_the_reconciler_recovers_lost_and_abandoned_exports(client, make_user, s
             scan_id=scan["id"],
             format="sarif",
             status="running",
+            attempts=MAX_ATTEMPTS,
             created_at=long_ago,
             started_at=long_ago,
             heartbeat_at=long_ago,
