@@ -237,3 +237,4 @@ def test_n8n_bad_input(tmp_path):
         "connections": {"A": {"main": "not a list"}, "ghost": link("A")},
     }
     findings, report = run(N8nWorkflowDetector(), tmp_path, "odd.json", json.dumps(odd))
+    assert {f.key for f in findings} == {"workflow:odd", "agent_framework:odd/a"}
