@@ -13,7 +13,8 @@ from common.db import session_scope
 from common.models import Component, Scan, ScanRelationship
 from common.models.base import utcnow
 
-# A score inside each severity's band, for tests that only state the severity.
+# The score a test gets when it states only the severity: the values the tests have always paired with
+# each one (the scanner's own bands are in common/scanner/data/risk.json; no test here depends on them).
 SEVERITY_RISK = {"info": 0, "low": 10, "medium": 45, "high": 70, "critical": 90}
 
 
