@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test lint format bench clean
+.PHONY: run test test-unit lint format bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ run: $(STAMP)
 test: $(STAMP)
 	@bash scripts/ensure_services.sh redis postgres rabbitmq node chromium promtool sshd
 	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+# The unit tests alone need no service: no Redis, PostgreSQL or broker is started or reached.
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider tests/unit $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .

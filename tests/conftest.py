@@ -1,5 +1,6 @@
-"""Test session wiring: a private PostgreSQL database, a private Redis database number,
-the API served on a real loopback port, and one real Celery worker for every pipeline test.
+"""Settings every test process shares, none of them a service: unit tests (``tests/unit``) need
+neither Redis nor PostgreSQL. The suites that do (api, pipeline, ops, security, integration) load
+``tests.services`` from their own ``conftest.py``.
 
 The environment is set before any application module is imported, because
 settings are read once per process.
@@ -10,156 +11,13 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-import socket
-import tempfile
-from pathlib import Path
-
-import psycopg
-import pytest
-import redis
-
-PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
-REDIS_LOCK_DB = 0
-REDIS_TEST_DBS = range(1, 16)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _claim_redis_db() -> int:
-    """Parallel test sessions on one machine each take their own Redis database number."""
-    locks = redis.Redis.from_url(f"{REDIS_BASE}/{REDIS_LOCK_DB}")
-    for number in REDIS_TEST_DBS:
-        if locks.set(f"trusera:test-db-lock:{number}", os.getpid(), nx=True, ex=3 * 3600):
-            redis.Redis.from_url(f"{REDIS_BASE}/{number}").flushdb()
-            return number
-    raise RuntimeError("no free Redis database number for tests (all 15 are locked)")
-
-
-TEST_DB_NAME = f"trusera_test_{os.getpid()}_{secrets.token_hex(3)}"
-REDIS_DB = _claim_redis_db()
-PORT = _free_port()
-SCAN_ROOT = Path(tempfile.mkdtemp(prefix="trusera-scan-root-")).resolve()
 
 os.environ.update(
     {
         "ENV": "test",
-        "DATABASE_URL": PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-        + f"/{TEST_DB_NAME}",
-        "REDIS_URL": f"{REDIS_BASE}/{REDIS_DB}",
-        "BROKER_URL": os.environ.get("TEST_BROKER_URL", f"{REDIS_BASE}/{REDIS_DB}"),
         "SECRET_KEY": secrets.token_urlsafe(48),
         "INTERNAL_API_KEY": secrets.token_urlsafe(32),
         "ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-        "INTERNAL_API_URL": f"http://127.0.0.1:{PORT}/api/v1",
-        "SCAN_ROOTS": str(SCAN_ROOT),
-        "PORT": str(PORT),
         "OUTBOUND_ALLOWLIST": "127.0.0.1,localhost",  # the tests' loopback receivers and identity providers
     }
 )
-
-
-def _create_database() -> None:
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{TEST_DB_NAME}"')
-
-
-def _drop_database() -> None:
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DB_NAME}" WITH (FORCE)')
-
-
-@pytest.fixture(scope="session", autouse=True)
-def database():
-    from alembic import command
-    from alembic.config import Config
-
-    _create_database()
-    project_root = Path(__file__).resolve().parent.parent
-    config = Config(str(project_root / "alembic.ini"))
-    config.set_main_option("script_location", str(project_root / "migrations"))
-    command.upgrade(config, "head")
-    yield os.environ["DATABASE_URL"]
-    from common.db import reset_engine
-
-    reset_engine()
-    _drop_database()
-    redis.Redis.from_url(f"{REDIS_BASE}/{REDIS_DB}").flushdb()
-    redis.Redis.from_url(f"{REDIS_BASE}/{REDIS_LOCK_DB}").delete(f"trusera:test-db-lock:{REDIS_DB}")
-
-
-@pytest.fixture(scope="session")
-def app(database):
-    from web import create_app
-
-    application = create_app()
-    application.config["TESTING"] = True
-    return application
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits(request):
-    """Each test starts with empty rate-limit windows (all test clients share 127.0.0.1)."""
-    if "app" in request.fixturenames or "client" in request.fixturenames:
-        from web.ratelimits import limiter
-
-        with request.getfixturevalue("app").app_context():
-            limiter.reset()
-    yield
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture(scope="session")
-def live_server(app):
-    """The API on a real port: workers post results to it and WebSocket clients connect to it."""
-    import threading
-
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", PORT, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{PORT}"
-    server.shutdown()
-
-
-@pytest.fixture(scope="session")
-def celery_worker(live_server):
-    """One real worker consuming every queue, shared by all pipeline tests."""
-    from celery.contrib.testing.worker import start_worker
-
-    from common.tasks import QUEUES
-    from workers.app import app as celery_app
-
-    with start_worker(
-        celery_app,
-        pool="threads",
-        concurrency=4,
-        queues=list(QUEUES),
-        perform_ping_check=False,
-        loglevel="WARNING",
-        shutdown_timeout=30,
-    ) as worker:
-        yield worker
-
-
-@pytest.fixture
-def scan_root() -> Path:
-    path = SCAN_ROOT / f"t-{secrets.token_hex(4)}"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
-def make_user(client):
-    from tests.helpers import register_user
-
-    return lambda **kwargs: register_user(client, **kwargs)

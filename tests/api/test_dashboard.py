@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from common.db import session_scope
-from common.models import Component, Scan
 from common.models.alerts import Alert
 from common.models.base import new_id
 from common.models.compliance import Policy, PolicyEvaluation
+from tests.factories import component, make_scan
 
 N8N_URL = "https://n8n.example.com"
 
@@ -18,32 +18,13 @@ def _day(days_ago: int) -> datetime:
     return datetime.combine(datetime.now(UTC).date() - timedelta(days=days_ago), time(12), tzinfo=UTC)
 
 
-def _scan(session, org_id, *, target=None, n8n_url=None, status="completed", days_ago=0, components=()):
+def _dated(days_ago: int, status: str = "completed") -> dict:
+    """Scan timestamps of a past day: created five minutes before it finished (if it did)."""
     finished = _day(days_ago)
-    scan = Scan(
-        organization_id=org_id,
-        target=target,
-        n8n_url=n8n_url,
-        status=status,
-        created_at=finished - timedelta(minutes=5),
-        finished_at=finished if status in ("completed", "failed") else None,
-    )
-    session.add(scan)
-    session.flush()
-    for name, type_, provider, severity, risk in components:
-        session.add(
-            Component(
-                scan_id=scan.id,
-                organization_id=org_id,
-                fingerprint=f"{type_}:{name}",
-                name=name,
-                type=type_,
-                provider=provider,
-                severity=severity,
-                risk_score=risk,
-            )
-        )
-    return scan.id
+    return {
+        "created_at": finished - timedelta(minutes=5),
+        "finished_at": finished if status in ("completed", "failed") else None,
+    }
 
 
 def _evaluate(session, org_id, scan_id, outcomes: dict[str, bool]) -> None:
@@ -62,53 +43,56 @@ def _evaluate(session, org_id, scan_id, outcomes: dict[str, bool]) -> None:
 
 def _seed(org_id: str, other_org_id: str) -> None:
     with session_scope() as session:
-        first_a = _scan(
-            session,
+        first_a = make_scan(
             org_id,
+            session=session,
             target="/repo/a",
-            days_ago=3,
+            **_dated(3),
             components=[
-                ("openai", "llm_provider", "openai", "high", 70),
-                ("gpt-4o", "model", "openai", "medium", 40),
+                component("llm_provider", "openai", provider="openai", severity="high", risk=70),
+                component("model", "gpt-4o", provider="openai", severity="medium", risk=40),
             ],
         )
-        latest_a = _scan(
-            session,
+        latest_a = make_scan(
             org_id,
+            session=session,
             target="/repo/a",
-            days_ago=1,
+            **_dated(1),
             components=[
-                ("openai", "llm_provider", "openai", "high", 75),
-                ("gpt-4o", "model", "openai", "medium", 45),
-                ("claude-3-5-sonnet", "model", "anthropic", "critical", 90),
+                component("llm_provider", "openai", provider="openai", severity="high", risk=75),
+                component("model", "gpt-4o", provider="openai", severity="medium", risk=45),
+                component("model", "claude-3-5-sonnet", provider="anthropic", severity="critical", risk=90),
             ],
         )
-        latest_b = _scan(
-            session,
+        latest_b = make_scan(
             org_id,
+            session=session,
             target="/repo/b",
-            days_ago=0,
+            **_dated(0),
             components=[
-                ("anthropic", "llm_provider", "anthropic", "low", 20),
-                ("claude-3-5-sonnet", "model", "anthropic", "critical", 85),
-                ("chromadb", "vector_db", "chromadb", "info", 0),
+                component("llm_provider", "anthropic", provider="anthropic", severity="low", risk=20),
+                component("model", "claude-3-5-sonnet", provider="anthropic", severity="critical", risk=85),
+                component("vector_db", "chromadb", provider="chromadb", severity="info", risk=0),
             ],
         )
-        _scan(
-            session,
+        make_scan(
             org_id,
+            session=session,
+            target=None,
             n8n_url=N8N_URL,
-            days_ago=40,
-            components=[("Support bot", "workflow", None, "info", 5)],
+            **_dated(40),
+            components=[component("workflow", "Support bot", severity="info", risk=5)],
         )
-        _scan(session, org_id, target="/repo/a", status="failed", days_ago=0)
-        _scan(session, org_id, target="/repo/c", status="queued", days_ago=0)
-        other = _scan(
-            session,
+        make_scan(org_id, session=session, target="/repo/a", status="failed", **_dated(0, "failed"))
+        make_scan(org_id, session=session, target="/repo/c", status="queued", **_dated(0, "queued"))
+        other = make_scan(
             other_org_id,
+            session=session,
             target="/repo/a",
-            days_ago=0,
-            components=[("mistral-large", "model", "mistral", "critical", 99)],
+            **_dated(0),
+            components=[
+                component("model", "mistral-large", provider="mistral", severity="critical", risk=99)
+            ],
         )
         for status in ("open", "open", "resolved"):
             session.add(Alert(id=new_id(), organization_id=org_id, status=status, severity="high", title="t"))

@@ -12,46 +12,12 @@ import pytest
 
 from common.db import session_scope
 from common.exporters import FORMATS
-from common.models import Component, Scan, ScanRelationship
 from common.models.base import utcnow
 from common.models.exports import Export
+from tests.factories import component, make_scan
 from tests.helpers import add_member, register_user
 
 API = "/api/v1"
-
-
-def component(name: str, kind: str = "llm_provider", **fields) -> dict:
-    return {
-        "fingerprint": hashlib.sha256(f"{kind}:{name}".encode()).hexdigest()[:24],
-        "name": name,
-        "type": kind,
-        "provider": fields.pop("provider", None),
-        "version": fields.pop("version", None),
-        "model_name": fields.pop("model_name", None),
-        "locations": fields.pop("locations", [{"file": "app.py", "line": 1, "snippet": ""}]),
-        "flags": fields.pop("flags", []),
-        "risk_score": fields.pop("risk_score", 10),
-        "severity": fields.pop("severity", "low"),
-        **fields,
-    }
-
-
-def make_scan(org_id: str, components=(), edges=(), status: str = "completed") -> str:
-    with session_scope() as session:
-        scan = Scan(
-            organization_id=org_id,
-            target="/srv/app",
-            status=status,
-            progress=100 if status == "completed" else 0,
-            finished_at=utcnow() if status in ("completed", "failed") else None,
-        )
-        session.add(scan)
-        session.flush()
-        for fields in components:
-            session.add(Component(scan_id=scan.id, organization_id=org_id, **fields))
-        for source, target, relation in edges:
-            session.add(ScanRelationship(scan_id=scan.id, source=source, target=target, relation=relation))
-        return scan.id
 
 
 def make_export(org_id: str, scan_id: str, *, status: str, content: bytes = b"", error=None) -> str:
@@ -86,7 +52,7 @@ def sent(monkeypatch):
 
 def test_export_is_queued_after_commit_with_location(client, make_user, sent):
     user = make_user()
-    scan_id = make_scan(user.org_id, [component("openai")])
+    scan_id = make_scan(user.org_id, components=[component("llm_provider", "openai")])
     response = client.post(f"{API}/scans/{scan_id}/export", json={"format": "sarif"}, headers=user.headers())
     assert response.status_code == 202, response.json
     body = response.json
@@ -161,8 +127,8 @@ def test_only_a_completed_scan_is_exported_graphed_or_compared(client, make_user
 
 def test_another_organizations_scans_and_exports_are_404(client, make_user, sent):
     alice, bob = make_user(), make_user()
-    alice_scan = make_scan(alice.org_id, [component("openai")])
-    bob_scan = make_scan(bob.org_id, [component("openai")])
+    alice_scan = make_scan(alice.org_id, components=[component("llm_provider", "openai")])
+    bob_scan = make_scan(bob.org_id, components=[component("llm_provider", "openai")])
     alice_export = make_export(alice.org_id, alice_scan, status="completed", content=b"id,name\r\n")
     checks = [
         ("POST", f"{API}/scans/{alice_scan}/export", "Scan not found."),
@@ -185,8 +151,8 @@ def test_roles_any_member_may_export_and_read_outsiders_may_not(client, sent):
     org_id = client.post(f"{API}/organizations", json={"name": "Exporters"}, headers=admin.headers()).json[
         "id"
     ]
-    scan_id = make_scan(org_id, [component("openai")])
-    other = make_scan(org_id, [component("anthropic")])
+    scan_id = make_scan(org_id, components=[component("llm_provider", "openai")])
+    other = make_scan(org_id, components=[component("llm_provider", "anthropic")])
     for role in ("viewer", "analyst", "editor"):
         member = register_user(client)
         add_member(client, admin, org_id, member, role)
@@ -256,20 +222,20 @@ def test_failed_export_download_is_409_with_the_reason(client, make_user):
 
 def test_graph_names_node_types_and_relations_and_is_capped(client, make_user):
     user = make_user()
-    openai = component("openai", risk_score=70, severity="high")
-    model = component("gpt-4o", "model", risk_score=20)
+    openai = component("llm_provider", "openai", risk=70, severity="high")
+    model = component("model", "gpt-4o", risk=20)
     edges = [
-        ("file:requirements.txt", openai["fingerprint"], "declares"),
-        ("file:app.py", model["fingerprint"], "contains"),
-        (openai["fingerprint"], model["fingerprint"], "uses_model"),
-        ("nowhere", model["fingerprint"], "contains"),
+        ("file:requirements.txt", openai["id"], "declares"),
+        ("file:app.py", model["id"], "contains"),
+        (openai["id"], model["id"], "uses_model"),
+        ("nowhere", model["id"], "contains"),
     ]
-    scan_id = make_scan(user.org_id, [openai, model], edges)
+    scan_id = make_scan(user.org_id, components=[openai, model], edges=edges)
     graph = client.get(f"{API}/scans/{scan_id}/graph", headers=user.headers()).json
     assert graph["scan_id"] == scan_id and graph["truncated"] is False and graph["limit"] == 2000
     assert [(n["id"], n["type"], n["label"]) for n in graph["nodes"]] == [
-        (openai["fingerprint"], "llm_provider", "openai"),
-        (model["fingerprint"], "model", "gpt-4o"),
+        (openai["id"], "llm_provider", "openai"),
+        (model["id"], "model", "gpt-4o"),
         ("file:app.py", "file", "app.py"),
         ("file:requirements.txt", "manifest", "requirements.txt"),
     ]
@@ -277,7 +243,7 @@ def test_graph_names_node_types_and_relations_and_is_capped(client, make_user):
     assert (graph["total_nodes"], graph["total_edges"]) == (4, 3)
     capped = client.get(f"{API}/scans/{scan_id}/graph?limit=2", headers=user.headers()).json
     assert capped["truncated"] is True and capped["limit"] == 2
-    assert [n["id"] for n in capped["nodes"]] == [openai["fingerprint"], model["fingerprint"]]
+    assert [n["id"] for n in capped["nodes"]] == [openai["id"], model["id"]]
     assert [e["relation"] for e in capped["edges"]] == ["uses_model"]
     for bad in ("0", "10001", "many"):
         response = client.get(f"{API}/scans/{scan_id}/graph?limit={bad}", headers=user.headers())
@@ -286,12 +252,12 @@ def test_graph_names_node_types_and_relations_and_is_capped(client, make_user):
 
 def test_compare_reports_added_removed_and_changed_fields(client, make_user):
     user = make_user()
-    kept = component("openai", version="1.40.0", flags=[], risk_score=10)
-    dropped = component("cohere")
-    before = make_scan(user.org_id, [kept, dropped, component("gpt-4o", "model")])
+    kept = component("llm_provider", "openai", version="1.40.0", flags=[], risk=10)
+    dropped = component("llm_provider", "cohere")
+    before = make_scan(user.org_id, components=[kept, dropped, component("model", "gpt-4o")])
     after = make_scan(
         user.org_id,
-        [
+        components=[
             {
                 **kept,
                 "version": "1.52.0",
@@ -299,8 +265,8 @@ def test_compare_reports_added_removed_and_changed_fields(client, make_user):
                 "risk_score": 60,
                 "severity": "high",
             },
-            component("gpt-4o", "model"),
-            component("claude-3-5-sonnet", "model"),
+            component("model", "gpt-4o"),
+            component("model", "claude-3-5-sonnet"),
         ],
     )
     diff = client.get(f"{API}/scans/{before}/compare/{after}", headers=user.headers())
@@ -311,7 +277,7 @@ def test_compare_reports_added_removed_and_changed_fields(client, make_user):
     assert [(c["type"], c["name"]) for c in body["removed"]] == [("llm_provider", "cohere")]
     assert body["changed"] == [
         {
-            "id": kept["fingerprint"],
+            "id": kept["id"],
             "name": "openai",
             "type": "llm_provider",
             "changes": {

@@ -9,15 +9,8 @@ from common.db import session_scope
 from common.events import channel_for
 from common.models import Scan
 from common.redis_client import get_redis
+from tests.factories import make_scan
 from workers.base import Job
-
-
-def _scan(organization_id: str, status: str) -> str:
-    with session_scope() as session:
-        scan = Scan(organization_id=organization_id, target="/x", status=status)
-        session.add(scan)
-        session.flush()
-        return scan.id
 
 
 def _published(pubsub, quiet_seconds: float = 1.0) -> list[dict]:
@@ -34,7 +27,8 @@ def _published(pubsub, quiet_seconds: float = 1.0) -> list[dict]:
 
 def test_progress_is_saved_and_published_only_while_the_row_runs(make_user):
     organization_id = make_user().org_id
-    running, finished = _scan(organization_id, "running"), _scan(organization_id, "completed")
+    running = make_scan(organization_id, status="running")
+    finished = make_scan(organization_id, status="completed", progress=0)
     pubsub = get_redis().pubsub()
     pubsub.subscribe(channel_for(organization_id))
     try:

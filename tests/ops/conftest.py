@@ -24,9 +24,14 @@ import requests
 import yaml
 
 from tests.helpers import PASSWORD, wait_for
+from tests.services import PG_ADMIN_URL, use_services
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+
+
+def pytest_configure(config):
+    use_services(config)
 
 
 def free_port() -> int:
@@ -131,8 +136,6 @@ def private_redis(tmp_path_factory) -> Iterator[PrivateRedis]:
 def private_database() -> Iterator[str]:
     """A migrated database of this module alone: a stack whose reconciler runs with a bound of seconds
     must not touch the scans other tests left queued in the session's database."""
-    from tests.conftest import PG_ADMIN_URL
-
     name = f"trusera_ops_{os.getpid()}_{secrets.token_hex(3)}"
     url = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:

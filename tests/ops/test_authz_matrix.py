@@ -35,10 +35,11 @@ from dataclasses import dataclass, field
 import pytest
 
 from common.db import session_scope
-from common.models import ROLE_RANK, Membership, Organization, Scan
+from common.models import ROLE_RANK, Membership, Organization
 from common.models.alerts import Alert
 from common.models.compliance import ComplianceResult
 from common.models.identity import MemberInvitation
+from tests.factories import make_scan
 from tests.helpers import PASSWORD, TestUser, add_member, register_user
 from tests.ops._abuse_fixtures import guarded  # noqa: F401  (fixture)
 from web.access import AUTHENTICATED, PUBLIC
@@ -381,22 +382,17 @@ class Matrix:
 
     def _scan(self) -> str:
         with session_scope() as session:
-            scan = Scan(
-                organization_id=self.org["id"],
+            scan_id = make_scan(
+                self.org["id"],
+                session=session,
                 target=str(self.scan_root),
-                status="completed",
-                progress=100,
                 stage="completed",
                 summary={"total_components": 0},
             )
-            session.add(scan)
-            session.flush()
             session.add(
-                ComplianceResult(
-                    scan_id=scan.id, organization_id=scan.organization_id, result={"frameworks": []}
-                )
+                ComplianceResult(scan_id=scan_id, organization_id=self.org["id"], result={"frameworks": []})
             )
-            return scan.id
+            return scan_id
 
     def _organization(self) -> str:
         """A team organization with the same members in the same roles as O."""

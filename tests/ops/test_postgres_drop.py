@@ -12,7 +12,7 @@ import time
 import psycopg
 import pytest
 
-from tests.conftest import PG_ADMIN_URL, TEST_DB_NAME
+from tests.services import PG_ADMIN_URL, TEST_DB_NAME
 
 
 def _terminate_app_connections() -> int:

@@ -17,6 +17,7 @@ from common.models import Scan
 from common.models.alerts import Alert, mapped_model
 from common.pipeline import enqueue
 from common.tasks import ALERTS_EVALUATE_SCAN
+from tests.factories import component
 from tests.helpers import wait_for
 from tests.webhook_receiver import Receiver
 from workers.base import PlatformTask
@@ -24,13 +25,9 @@ from workers.base import PlatformTask
 pytestmark = pytest.mark.usefixtures("celery_worker")
 
 
-def component(name, *, type_="llm_provider", severity="low", risk=10):
-    return {"id": f"{type_}:{name}", "name": name, "type": type_, "severity": severity, "risk_score": risk}
-
-
-OPENAI = component("openai", severity="medium", risk=40)
-ANTHROPIC = component("anthropic", severity="high", risk=65)
-LEAKED_KEY = component("api.example.com", type_="endpoint", severity="critical", risk=92)
+OPENAI = component("llm_provider", "openai", severity="medium", risk=40)
+ANTHROPIC = component("llm_provider", "anthropic", severity="high", risk=65)
+LEAKED_KEY = component("endpoint", "api.example.com", severity="critical", risk=92)
 
 
 def new_target() -> str:

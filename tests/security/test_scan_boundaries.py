@@ -118,7 +118,7 @@ def per_organization_layout(monkeypatch):
 
 @pytest.mark.usefixtures("per_organization_layout")
 def test_on_a_shared_host_an_organization_cannot_scan_anothers_checkout(client):
-    from tests.conftest import SCAN_ROOT
+    from tests.services import SCAN_ROOT
 
     victim, attacker = register_user(client), register_user(client)
     checkout = SCAN_ROOT / victim.org_id / "checkout"

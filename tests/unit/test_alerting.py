@@ -5,22 +5,11 @@ from __future__ import annotations
 import pytest
 
 from common.alerting import ScanFacts, evaluate, validate_params
+from tests.factories import component
 
-
-def component(cid, name, *, type_="llm_provider", severity="low", risk=10, provider=None):
-    return {
-        "id": cid,
-        "name": name,
-        "type": type_,
-        "severity": severity,
-        "risk_score": risk,
-        "provider": provider,
-    }
-
-
-OPENAI = component("c-openai", "openai", severity="medium", risk=40)
-KEY = component("c-key", "hardcoded key", type_="endpoint", severity="critical", risk=95)
-ANTHROPIC = component("c-anthropic", "anthropic", severity="high", risk=70)
+OPENAI = component("llm_provider", "openai", id="c-openai", severity="medium", risk=40)
+KEY = component("endpoint", "hardcoded key", id="c-key", severity="critical", risk=95)
+ANTHROPIC = component("llm_provider", "anthropic", id="c-anthropic", severity="high", risk=70)
 
 
 def facts(components, **kwargs):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from common.bom.compare import compare
-from tests.unit.test_export_bundle import component
+from tests.factories import component
 
 
 def before_scan() -> list[dict]:

@@ -14,54 +14,120 @@ from common.compliance.evaluator import (
     load_frameworks,
 )
 from common.compliance.framework import FrameworkDataError, parse_framework
-
-
-def component(id_, type_, name, *, provider=None, version=None, flags=(), severity="info", located=True):
-    return {
-        "id": id_,
-        "name": name,
-        "type": type_,
-        "provider": provider,
-        "version": version,
-        "model_name": name if type_ == "model" else None,
-        "locations": [{"file": name if type_ == "model_file" else f"src/{id_}.py", "line": 1}]
-        if located
-        else [],
-        "flags": list(flags),
-        "risk_score": {"info": 0, "low": 20, "medium": 45, "high": 70, "critical": 90}[severity],
-        "severity": severity,
-        "detector": "test",
-        "confidence": 1.0,
-        "scope": "production",
-    }
-
+from tests.factories import component
 
 CLEAN = [
-    component("m1", "model", "gpt-4o-2024-08-06", provider="openai"),
-    component("p1", "llm_provider", "openai", provider="openai", version="1.40.0"),
-    component("a1", "agent_framework", "langchain", provider="langchain", version="0.2.1"),
-    component("v1", "vector_db", "chromadb", provider="chroma", version="0.5.0"),
-    component("c1", "container", "ollama/ollama", provider="ollama", version="0.3.0"),
+    component(
+        "model",
+        "gpt-4o-2024-08-06",
+        id="m1",
+        provider="openai",
+        model_name="gpt-4o-2024-08-06",
+        severity="info",
+        locations=[("src/m1.py", 1)],
+    ),
+    component(
+        "llm_provider",
+        "openai",
+        id="p1",
+        provider="openai",
+        version="1.40.0",
+        severity="info",
+        locations=[("src/p1.py", 1)],
+    ),
+    component(
+        "agent_framework",
+        "langchain",
+        id="a1",
+        provider="langchain",
+        version="0.2.1",
+        severity="info",
+        locations=[("src/a1.py", 1)],
+    ),
+    component(
+        "vector_db",
+        "chromadb",
+        id="v1",
+        provider="chroma",
+        version="0.5.0",
+        severity="info",
+        locations=[("src/v1.py", 1)],
+    ),
+    component(
+        "container",
+        "ollama/ollama",
+        id="c1",
+        provider="ollama",
+        version="0.3.0",
+        severity="info",
+        locations=[("src/c1.py", 1)],
+    ),
 ]
 
 RISKY = [
-    component("m1", "model", "gpt-4-0314", provider="openai", flags=["retired_model"]),
-    component("m2", "model", "some-model", flags=["unpinned_model"]),
     component(
-        "k1",
+        "model",
+        "gpt-4-0314",
+        id="m1",
+        provider="openai",
+        model_name="gpt-4-0314",
+        flags=["retired_model"],
+        severity="info",
+        locations=[("src/m1.py", 1)],
+    ),
+    component(
+        "model",
+        "some-model",
+        id="m2",
+        model_name="some-model",
+        flags=["unpinned_model"],
+        severity="info",
+        locations=[("src/m2.py", 1)],
+    ),
+    component(
         "llm_provider",
         "openai",
+        id="k1",
         provider="openai",
         flags=["hardcoded_api_key", "shadow_ai"],
         severity="critical",
+        locations=[("src/k1.py", 1)],
     ),
-    component("w1", "workflow", "support-bot", flags=["webhook_no_auth", "internet_facing"], severity="high"),
-    component("t1", "tool", "code", flags=["dangerous_code"]),
-    component("a1", "agent_framework", "crewai", version="0.1", flags=["multi_agent_no_trust"]),
     component(
-        "s1", "mcp_server", "weird-server", flags=["mcp_unknown_server", "mcp_remote_server"], located=False
+        "workflow",
+        "support-bot",
+        id="w1",
+        flags=["webhook_no_auth", "internet_facing"],
+        severity="high",
+        locations=[("src/w1.py", 1)],
     ),
-    component("f1", "model_file", "models/emotion_recognition.pkl", flags=["unsafe_model_format"]),
+    component(
+        "tool", "code", id="t1", flags=["dangerous_code"], severity="info", locations=[("src/t1.py", 1)]
+    ),
+    component(
+        "agent_framework",
+        "crewai",
+        id="a1",
+        version="0.1",
+        flags=["multi_agent_no_trust"],
+        severity="info",
+        locations=[("src/a1.py", 1)],
+    ),
+    component(
+        "mcp_server",
+        "weird-server",
+        id="s1",
+        flags=["mcp_unknown_server", "mcp_remote_server"],
+        severity="info",
+    ),
+    component(
+        "model_file",
+        "models/emotion_recognition.pkl",
+        id="f1",
+        flags=["unsafe_model_format"],
+        severity="info",
+        locations=[("models/emotion_recognition.pkl", 1)],
+    ),
 ]
 RISKY_SUMMARY = {
     "total_components": 8,
@@ -187,7 +253,17 @@ def test_clean_inventory_passes_only_what_the_scan_can_show():
 
 
 def test_one_pinned_model_gets_no_pass_on_a_process_control():
-    one_call = [component("m1", "model", "gpt-4o-2024-08-06", provider="openai")]
+    one_call = [
+        component(
+            "model",
+            "gpt-4o-2024-08-06",
+            id="m1",
+            provider="openai",
+            model_name="gpt-4o-2024-08-06",
+            severity="info",
+            locations=[("src/m1.py", 1)],
+        )
+    ]
     for framework in results(one_call).values():
         for control in framework["controls"]:
             if control["id"] in MANUAL[framework["id"]] | WEAK_PROXIES.get(framework["id"], set()):
@@ -261,15 +337,41 @@ def test_an_obligation_not_yet_applicable_is_a_dated_warning():
 
 
 def test_plain_emotion_recognition_is_an_annex_iii_indicator_not_a_prohibited_practice():
-    plain = [component("f1", "model_file", "models/emotion_recognition.onnx")]
-    at_work = [component("f1", "model_file", "models/employee_emotion_recognition.onnx")]
+    plain = [
+        component(
+            "model_file",
+            "models/emotion_recognition.onnx",
+            id="f1",
+            severity="info",
+            locations=[("models/emotion_recognition.onnx", 1)],
+        )
+    ]
+    at_work = [
+        component(
+            "model_file",
+            "models/employee_emotion_recognition.onnx",
+            id="f1",
+            severity="info",
+            locations=[("models/employee_emotion_recognition.onnx", 1)],
+        )
+    ]
     assert [statuses(results(c)["eu-ai-act"])[i] for c in (plain, at_work) for i in ("ART5", "ART6")] == [
         "no_indicator",
         "warning",
         "warning",
         "warning",
     ]
-    voting = [component("x1", "llm_provider", "openai", provider="openai", version="1")]
+    voting = [
+        component(
+            "llm_provider",
+            "openai",
+            id="x1",
+            provider="openai",
+            version="1",
+            severity="info",
+            locations=[("src/x1.py", 1)],
+        )
+    ]
     voting[0]["locations"] = [{"file": "src/election_assistant.py", "line": 1}]
     assert statuses(results(voting)["eu-ai-act"])["ART6"] == "warning"
 
@@ -352,7 +454,17 @@ def test_iso_42001_on_risky_inventory():
 
 
 def test_nist_severity_thresholds_read_the_summary():
-    harmless = [component("m1", "model", "gpt-4o-2024-08-06", provider="openai")]
+    harmless = [
+        component(
+            "model",
+            "gpt-4o-2024-08-06",
+            id="m1",
+            provider="openai",
+            model_name="gpt-4o-2024-08-06",
+            severity="info",
+            locations=[("src/m1.py", 1)],
+        )
+    ]
     warn = results(harmless, {"by_severity": {"high": 2}})["nist-ai-rmf"]
     assert statuses(warn)["MS-2.7"] == "warning"
     failing = results(harmless, {"by_severity": {"critical": 1}})["nist-ai-rmf"]
@@ -361,9 +473,13 @@ def test_nist_severity_thresholds_read_the_summary():
 
 
 def test_excessive_agency_follows_the_graph():
-    agent = component("a1", "agent_framework", "langchain", version="1")
-    tool = component("t1", "tool", "http", flags=["code_http_tools"])
-    plain_tool = component("t2", "tool", "search")
+    agent = component(
+        "agent_framework", "langchain", id="a1", version="1", severity="info", locations=[("src/a1.py", 1)]
+    )
+    tool = component(
+        "tool", "http", id="t1", flags=["code_http_tools"], severity="info", locations=[("src/t1.py", 1)]
+    )
+    plain_tool = component("tool", "search", id="t2", severity="info", locations=[("src/t2.py", 1)])
 
     def llm06(components, edges):
         return statuses(results(components, relationships=edges)["owasp-llm-top10"])["LLM06"]
@@ -418,7 +534,17 @@ def test_custom_rules_pass_or_fail_with_matched_ids():
 
 
 def test_evidence_is_capped_but_counted():
-    many = [component(f"x{n}", "tool", f"tool-{n}", flags=["dangerous_code"]) for n in range(30)]
+    many = [
+        component(
+            "tool",
+            f"tool-{n}",
+            id=f"x{n}",
+            flags=["dangerous_code"],
+            severity="info",
+            locations=[(f"src/x{n}.py", 1)],
+        )
+        for n in range(30)
+    ]
     framework = results(many, evidence_limit=5)["owasp-llm-top10"]
     llm05 = next(c for c in framework["controls"] if c["id"] == "LLM05")
     assert llm05["evidence"] == ["x0", "x1", "x2", "x3", "x4"]

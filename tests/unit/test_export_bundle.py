@@ -8,41 +8,16 @@ model file, a leaked key, an n8n workflow, and names crafted to break naive expo
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 from packageurl import PackageURL
 
 from common.exporters import FORMATS, UnknownFormatError, render
 from common.exporters.bundle import findings, summary
 from common.exporters.purl import purl_for
+from tests.factories import component
 
 HOSTILE_TOOL = '=HYPERLINK("https://evil.example","open")'
 HOSTILE_WORKFLOW = "Support <img src=x onerror=alert(1)> | triage"
-
-
-def cid(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()[:24]
-
-
-def component(kind: str, name: str, *, locations=(), flags=(), risk=10, severity="low", **extra) -> dict:
-    return {
-        "id": cid(f"{kind}:{name}".lower()),
-        "name": name,
-        "type": kind,
-        "provider": extra.pop("provider", None),
-        "version": extra.pop("version", None),
-        "model_name": extra.pop("model_name", None),
-        "locations": [{"file": f, "line": n, "snippet": s} for f, n, s in locations],
-        "flags": list(flags),
-        "risk_score": risk,
-        "severity": severity,
-        "risk_factors": [{"factor": f, "points": 10, "reason": f"because {f}"} for f in flags],
-        "detector": extra.pop("detector", "test"),
-        "confidence": extra.pop("confidence", 0.9),
-        "scope": extra.pop("scope", "production"),
-        "metadata": extra.pop("metadata", {}),
-    }
 
 
 def make_components() -> list[dict]:

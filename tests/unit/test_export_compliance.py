@@ -13,11 +13,21 @@ from cyclonedx.validation.json import JsonStrictValidator
 from common.compliance import evaluate_frameworks
 from common.compliance.evidence import apply_evidence
 from common.exporters import render
-from tests.unit.test_compliance_frameworks import component
+from tests.factories import component
 from tests.unit.test_export_bundle import make_bundle
 
 NOW = datetime(2026, 9, 1, tzinfo=UTC)
-ONE_CALL = [component("m1", "model", "gpt-4o-2024-08-06", provider="openai")]
+ONE_CALL = [
+    component(
+        "model",
+        "gpt-4o-2024-08-06",
+        id="m1",
+        provider="openai",
+        model_name="gpt-4o-2024-08-06",
+        severity="info",
+        locations=[("src/m1.py", 1)],
+    )
+]
 LOGGING = {
     "id": "ev-logging",
     "framework_id": "eu-ai-act",

@@ -10,7 +10,8 @@ import pytest
 from common.exporters import render
 from common.exporters.html_report import SEVERITY_COLOURS
 from tests.export_validators import CHROMIUM, screenshot_colours
-from tests.unit.test_export_bundle import HOSTILE_TOOL, HOSTILE_WORKFLOW, component, make_bundle
+from tests.factories import component
+from tests.unit.test_export_bundle import HOSTILE_TOOL, HOSTILE_WORKFLOW, make_bundle
 
 
 def html(bundle: dict) -> str:

@@ -12,7 +12,8 @@ from lxml import etree
 
 from common.exporters import render
 from common.exporters.csv_table import COLUMNS, neutralise
-from tests.unit.test_export_bundle import HOSTILE_TOOL, HOSTILE_WORKFLOW, by_name, component, make_bundle
+from tests.factories import component
+from tests.unit.test_export_bundle import HOSTILE_TOOL, HOSTILE_WORKFLOW, by_name, make_bundle
 
 JUNIT_XSD = etree.XMLSchema(etree.parse(str(Path(__file__).parents[1] / "fixtures/schemas/junit-10.xsd")))
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 
 from common.bom.graph import build_graph
-from tests.unit.test_export_bundle import HOSTILE_WORKFLOW, by_name, component, make_bundle
+from tests.factories import component
+from tests.unit.test_export_bundle import HOSTILE_WORKFLOW, by_name, make_bundle
 
 
 def graph_of(bundle: dict, **kwargs) -> dict:

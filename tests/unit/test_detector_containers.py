@@ -1,0 +1,251 @@
+"""The container detector: Dockerfiles, Compose files, Kubernetes manifests and shell scripts,
+with hard negatives next to the positives and bad input that must turn into warnings."""
+
+from __future__ import annotations
+
+import pytest
+
+from common.scanner.detectors.containers import ContainerDetector
+from tests.unit.detector_helpers import by_key, run
+
+DOCKERFILE = """\
+ARG BASE=nvidia/cuda:12.4.1-runtime-ubuntu22.04
+FROM ${BASE} AS runtime
+RUN apt-get update && \\
+    pip install vllm
+# RUN ollama pull commented-out-model
+FROM ollama/ollama:0.3.12 AS models
+RUN ollama serve & sleep 5 && \\
+    ollama pull llama3.1:8b && ollama pull nomic-embed-text
+FROM runtime
+CMD ["python", "-m", "vllm.entrypoints.openai.api_server", "--model", "meta-llama/Llama-3.1-8B-Instruct"]
+"""
+
+
+def test_dockerfile_images_and_pulled_models(tmp_path):
+    findings, report = run(ContainerDetector(), tmp_path, "docker/Dockerfile", DOCKERFILE)
+    found = by_key(findings)
+    # the CUDA base image only provides a GPU runtime: not an AI component on its own
+    assert set(found) == {
+        "container:ollama/ollama",
+        "model:llama3.1:8b",
+        "model:nomic-embed-text",
+        "model:meta-llama/llama-3.1-8b-instruct",
+    }
+    assert found["container:ollama/ollama"]["findings"][0].version == "0.3.12"
+    assert found["model:llama3.1:8b"]["lines"] == {8}
+    assert found["model:nomic-embed-text"]["flags"] == {"unpinned_model"}
+    assert found["model:llama3.1:8b"]["flags"] == set()
+    assert report.warnings == []
+
+
+def test_dockerfile_without_ai_is_silent(tmp_path):
+    content = (
+        "FROM python:3.12-slim AS build\nRUN pip install -r requirements.txt\nFROM build\nCMD python app.py\n"
+    )
+    findings, _ = run(ContainerDetector(), tmp_path, "Dockerfile", content)
+    assert findings == []
+
+
+COMPOSE = """\
+services:
+  ollama:
+    image: docker.io/ollama/ollama:latest
+    ports:
+      - "11434:11434"
+    volumes:
+      - ollama:/root/.ollama
+    deploy:
+      resources:
+        reservations:
+          devices:
+            - driver: nvidia
+              count: all
+              capabilities: [gpu]
+  vllm:
+    image: vllm/vllm-openai:v0.6.3
+    command: --model mistralai/Mistral-7B-Instruct-v0.3 --port 8000
+    ports:
+      - "127.0.0.1:8000:8000"
+  web:
+    image: nginx:1.27
+    ports: ["80:80"]
+  trainer:
+    image: acme/trainer:1.0
+    runtime: nvidia
+  api:
+    build: .
+    ports: ["8080:8080"]
+volumes:
+  ollama: {}
+"""
+
+
+def test_compose_services_gpu_ports_and_volumes(tmp_path):
+    findings, report = run(ContainerDetector(), tmp_path, "docker-compose.yml", COMPOSE)
+    found = by_key(findings)
+    assert set(found) == {
+        "container:ollama/ollama",
+        "container:vllm/vllm-openai",
+        "model:mistralai/mistral-7b-instruct-v0.3",
+    }
+    ollama = found["container:ollama/ollama"]
+    assert ollama["flags"] == {"gpu_instance", "internet_facing"}
+    assert ollama["lines"] == {3}
+    assert ollama["findings"][0].metadata["model_volumes"] == ["ollama:/root/.ollama"]
+    # published on loopback only: not internet facing; the image is GPU-only
+    assert found["container:vllm/vllm-openai"]["flags"] == {"gpu_instance"}
+    # an unknown image that merely asks for a GPU is not an AI component
+    assert report.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("port", "public"),
+    [
+        ('"8000:8000"', True),
+        ('"8000"', True),
+        ('"0.0.0.0:8000:8000"', True),
+        ('"127.0.0.1:8000:8000"', False),
+        ('"[::1]:8000:8000"', False),
+        ("{target: 8000, published: 8000, host_ip: 127.0.0.1}", False),
+        ("{target: 8000, published: 8000}", True),
+        ("{target: 8000}", False),
+    ],
+)
+def test_compose_port_exposure(tmp_path, port, public):
+    content = f"services:\n  llm:\n    image: ollama/ollama:0.4.0\n    ports:\n      - {port}\n"
+    findings, _ = run(ContainerDetector(), tmp_path, "compose.yaml", content)
+    assert ("internet_facing" in findings[0].flags) is public
+
+
+KUBERNETES = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: tgi
+spec:
+  template:
+    metadata:
+      labels: {app: tgi}
+    spec:
+      containers:
+        - name: tgi
+          image: ghcr.io/huggingface/text-generation-inference:2.4.0
+          args: ["--model-id", "meta-llama/Llama-3.1-8B-Instruct"]
+          resources:
+            limits:
+              nvidia.com/gpu: 1
+          volumeMounts:
+            - {name: cache, mountPath: /data/models}
+        - name: sidecar
+          image: busybox:1.36
+---
+apiVersion: v1
+kind: Service
+metadata: {name: tgi}
+spec:
+  type: LoadBalancer
+  selector: {app: tgi}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: embed}
+spec:
+  jobTemplate:
+    spec:
+      template:
+        metadata:
+          labels: {app: embed}
+        spec:
+          containers:
+            - name: embed
+              image: ghcr.io/huggingface/text-embeddings-inference:cpu-1.5
+---
+apiVersion: v1
+kind: Service
+metadata: {name: embed}
+spec:
+  type: ClusterIP
+  selector: {app: embed}
+"""
+
+
+def test_kubernetes_gpu_limits_services_and_volumes(tmp_path):
+    findings, report = run(ContainerDetector(), tmp_path, "k8s/deploy.yaml", KUBERNETES)
+    found = by_key(findings)
+    assert set(found) == {
+        "container:ghcr.io/huggingface/text-generation-inference",
+        "container:ghcr.io/huggingface/text-embeddings-inference",
+        "model:meta-llama/llama-3.1-8b-instruct",
+    }
+    tgi = found["container:ghcr.io/huggingface/text-generation-inference"]
+    assert tgi["flags"] == {"gpu_instance", "internet_facing"}
+    assert tgi["lines"] == {12}
+    assert tgi["findings"][0].metadata["model_volumes"] == ["/data/models"]
+    assert tgi["findings"][0].metadata["workload"] == "Deployment/tgi"
+    assert found["container:ghcr.io/huggingface/text-embeddings-inference"]["flags"] == set()
+    assert report.warnings == []
+
+
+def test_kubernetes_ingress_exposes_selected_workload(tmp_path):
+    content = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: ollama, labels: {app: ollama}}
+spec:
+  containers: [{name: ollama, image: ollama/ollama:0.4.0}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ollama-svc}
+spec: {selector: {app: ollama}}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web}
+spec:
+  rules:
+    - http:
+        paths:
+          - {path: /, pathType: Prefix, backend: {service: {name: ollama-svc, port: {number: 11434}}}}
+"""
+    findings, _ = run(ContainerDetector(), tmp_path, "pod.yaml", content)
+    assert findings[0].flags == {"internet_facing"}
+
+
+def test_broken_manifest_warns_and_falls_back_to_image_lines(tmp_path):
+    content = """\
+apiVersion: apps/v1
+kind: Deployment
+spec:
+  template:
+    spec:
+      containers:
+        - name: ollama
+          image: ollama/ollama:{{ .Values.tag }}
+        - name: api
+          image: "vllm/vllm-openai:v0.6.0"
+      {{- if .Values.gpu }}
+"""
+    findings, report = run(ContainerDetector(), tmp_path, "chart/templates/deploy.yaml", content)
+    assert [f.key for f in findings] == ["container:vllm/vllm-openai"]
+    assert findings[0].location.line == 10
+    assert report.warnings and "not valid YAML" in report.warnings[0]
+
+
+def test_yaml_that_is_neither_compose_nor_kubernetes_is_ignored(tmp_path):
+    content = "image: ollama/ollama:latest\nmodel: llama3\n"
+    findings, report = run(ContainerDetector(), tmp_path, "config/settings.yaml", content)
+    assert findings == [] and report.warnings == []
+
+
+def test_deep_nesting_does_not_hide_the_rest_of_the_file(tmp_path):
+    content = "services:\n  x: " + "[" * 5000 + "]" * 5000 + "\n  llm:\n    image: ollama/ollama:0.4.0\n"
+    findings, _ = run(ContainerDetector(), tmp_path, "docker-compose.yaml", content)
+    assert [f.key for f in findings] == ["container:ollama/ollama"]
+
+
+def test_shell_script_ollama_pull(tmp_path):
+    content = "#!/bin/sh\n# ollama pull not-this-one\nollama pull qwen2.5:7b\necho done\n"
+    findings, _ = run(ContainerDetector(), tmp_path, "scripts/setup.sh", content)
+    assert [(f.key, f.location.line) for f in findings] == [("model:qwen2.5:7b", 3)]

@@ -1,0 +1,242 @@
+"""The infrastructure-as-code detector: Terraform and CloudFormation AI resources, with hard negatives
+next to the positives and bad input that must turn into warnings."""
+
+from __future__ import annotations
+
+import json
+
+from common.scanner.detectors.iac import IacDetector
+from tests.unit.detector_helpers import by_key, run
+
+TERRAFORM = """\
+variable "agent_model" {
+  type    = string
+  default = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+}
+
+locals {
+  prefix = "acme" # a comment with a { brace
+}
+
+/* a disabled resource
+resource "aws_bedrockagent_agent" "commented" {}
+*/
+
+resource "aws_bedrockagent_agent" "support" {
+  agent_name       = "${local.prefix}-support"
+  foundation_model = var.agent_model
+  instruction      = <<-EOT
+    You are helpful { and this brace is text
+  EOT
+}
+
+resource "aws_sagemaker_model" "llm" {
+  name = "llm"
+  primary_container {
+    image = "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.1"
+    environment = {
+      HF_MODEL_ID = "meta-llama/Meta-Llama-3-8B-Instruct"
+      SM_NUM_GPUS = "1"
+    }
+  }
+}
+
+resource "aws_sagemaker_endpoint_configuration" "llm" {
+  production_variants {
+    variant_name  = "main"
+    model_name    = aws_sagemaker_model.llm.name
+    instance_type = "ml.g5.2xlarge"
+  }
+}
+
+resource "aws_sagemaker_endpoint" "llm" {
+  endpoint_config_name = aws_sagemaker_endpoint_configuration.llm.name
+}
+
+resource "aws_sagemaker_notebook_instance" "lab" {
+  instance_type          = "ml.t3.medium"
+  direct_internet_access = "Disabled"
+}
+
+resource "azurerm_cognitive_account" "openai" {
+  kind                          = "OpenAI"
+  public_network_access_enabled = true
+}
+
+resource "azurerm_cognitive_deployment" "gpt4o" {
+  cognitive_account_id = azurerm_cognitive_account.openai.id
+  model {
+    format  = "OpenAI"
+    name    = "gpt-4o"
+    version = "2024-08-06"
+  }
+  sku { name = "Standard" }
+}
+
+resource "google_vertex_ai_endpoint" "private" {
+  name    = "private"
+  network = "projects/1/global/networks/vpc"
+}
+
+resource "google_vertex_ai_endpoint" "public" {
+  name = "public"
+}
+
+resource "aws_s3_bucket" "data" {
+  bucket = "acme-openai-data"
+}
+"""
+
+
+def test_terraform_ai_resources(tmp_path):
+    findings, report = run(IacDetector(), tmp_path, "infra/main.tf", TERRAFORM)
+    found = by_key(findings)
+    assert set(found) == {
+        "cloud_resource:aws_bedrockagent_agent.support",
+        "model:anthropic.claude-3-5-sonnet-20240620-v1:0",
+        "cloud_resource:aws_sagemaker_model.llm",
+        "model:meta-llama/meta-llama-3-8b-instruct",
+        "cloud_resource:aws_sagemaker_endpoint_configuration.llm",
+        "cloud_resource:aws_sagemaker_endpoint.llm",
+        "cloud_resource:aws_sagemaker_notebook_instance.lab",
+        "cloud_resource:azurerm_cognitive_account.openai",
+        "cloud_resource:azurerm_cognitive_deployment.gpt4o",
+        "model:gpt-4o",
+        "cloud_resource:google_vertex_ai_endpoint.private",
+        "cloud_resource:google_vertex_ai_endpoint.public",
+    }
+    flags = {key: entry["flags"] for key, entry in found.items()}
+    assert flags["cloud_resource:aws_sagemaker_endpoint_configuration.llm"] == {"gpu_instance"}
+    assert flags["cloud_resource:aws_sagemaker_endpoint.llm"] == {"internet_facing"}
+    assert flags["cloud_resource:aws_sagemaker_model.llm"] == set()
+    assert flags["cloud_resource:aws_sagemaker_notebook_instance.lab"] == set()
+    assert flags["cloud_resource:azurerm_cognitive_account.openai"] == {"internet_facing"}
+    assert flags["cloud_resource:google_vertex_ai_endpoint.public"] == {"internet_facing"}
+    assert flags["cloud_resource:google_vertex_ai_endpoint.private"] == set()
+    agent = found["cloud_resource:aws_bedrockagent_agent.support"]["findings"][0]
+    assert agent.location.line == 14 and agent.name == "aws_bedrockagent_agent.support"
+    assert agent.relations == [("uses_model", "model:anthropic.claude-3-5-sonnet-20240620-v1:0")]
+    gpt = found["model:gpt-4o"]["findings"][0]
+    assert gpt.version == "2024-08-06" and gpt.location.line == 59
+    assert (
+        found["cloud_resource:azurerm_cognitive_account.openai"]["findings"][0].provider == "Microsoft Azure"
+    )
+    assert report.warnings == []
+
+
+def test_terraform_private_azure_and_gpu_compute(tmp_path):
+    content = """\
+resource "azurerm_cognitive_account" "locked" {
+  kind = "OpenAI"
+  public_network_access_enabled = false
+}
+resource "azurerm_machine_learning_compute_cluster" "train" {
+  vm_size = "Standard_NC24ads_A100_v4"
+}
+resource "azurerm_machine_learning_compute_cluster" "cpu" {
+  vm_size = "Standard_D4s_v3"
+}
+"""
+    findings, _ = run(IacDetector(), tmp_path, "azure.tf", content)
+    flags = {f.name: f.flags for f in findings}
+    assert flags == {
+        "azurerm_cognitive_account.locked": set(),
+        "azurerm_machine_learning_compute_cluster.train": {"gpu_instance"},
+        "azurerm_machine_learning_compute_cluster.cpu": set(),
+    }
+
+
+def test_terraform_without_ai_resources_and_unbalanced_file(tmp_path):
+    findings, report = run(
+        IacDetector(), tmp_path, "s3.tf", 'resource "aws_s3_bucket" "b" {\n  bucket = "x"\n}\n'
+    )
+    assert findings == [] and report.warnings == []
+    broken = 'resource "aws_bedrock_guardrail" "g" {\n  name = "g"\n  content_policy_config {\n'
+    findings, _ = run(IacDetector(), tmp_path, "broken.tf", broken)
+    assert [f.name for f in findings] == ["aws_bedrock_guardrail.g"]
+
+
+CLOUDFORMATION = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  ModelName: {Type: String}
+Resources:
+  Agent:
+    Type: AWS::Bedrock::Agent
+    Properties:
+      AgentName: support
+      FoundationModel: anthropic.claude-3-haiku-20240307-v1:0
+      AgentResourceRoleArn: !GetAtt AgentRole.Arn
+  KnowledgeBase:
+    Type: AWS::Bedrock::KnowledgeBase
+    Properties:
+      KnowledgeBaseConfiguration:
+        VectorKnowledgeBaseConfiguration:
+          EmbeddingModelArn: !Sub arn:aws:bedrock:${AWS::Region}::foundation-model/cohere.embed-v3
+  Model:
+    Type: AWS::SageMaker::Model
+    Properties:
+      PrimaryContainer:
+        Image: !Ref ImageUri
+        Environment:
+          HF_MODEL_ID: mistralai/Mistral-7B-Instruct-v0.3
+  Config:
+    Type: AWS::SageMaker::EndpointConfig
+    Properties:
+      ProductionVariants:
+        - ModelName: !GetAtt Model.ModelName
+          InstanceType: ml.p4d.24xlarge
+          VariantName: main
+  Endpoint:
+    Type: AWS::SageMaker::Endpoint
+    Properties:
+      EndpointConfigName: !GetAtt Config.EndpointConfigName
+  Bucket:
+    Type: AWS::S3::Bucket
+"""
+
+
+def test_cloudformation_yaml_with_intrinsic_tags(tmp_path):
+    findings, report = run(IacDetector(), tmp_path, "template.yaml", CLOUDFORMATION)
+    found = by_key(findings)
+    assert set(found) == {
+        "cloud_resource:aws::bedrock::agent.agent",
+        "model:anthropic.claude-3-haiku-20240307-v1:0",
+        "cloud_resource:aws::bedrock::knowledgebase.knowledgebase",
+        "cloud_resource:aws::sagemaker::model.model",
+        "model:mistralai/mistral-7b-instruct-v0.3",
+        "cloud_resource:aws::sagemaker::endpointconfig.config",
+        "cloud_resource:aws::sagemaker::endpoint.endpoint",
+    }
+    assert found["cloud_resource:aws::sagemaker::endpointconfig.config"]["flags"] == {"gpu_instance"}
+    assert found["cloud_resource:aws::sagemaker::endpoint.endpoint"]["flags"] == {"internet_facing"}
+    assert found["cloud_resource:aws::bedrock::agent.agent"]["lines"] == {5}
+    assert found["model:anthropic.claude-3-haiku-20240307-v1:0"]["lines"] == {9}
+    assert report.warnings == []
+
+
+def test_cloudformation_json_and_broken_templates(tmp_path):
+    template = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {
+            "Guard": {"Type": "AWS::Bedrock::Guardrail", "Properties": {"Name": "g"}},
+            "Nb": {
+                "Type": "AWS::SageMaker::NotebookInstance",
+                "Properties": {"InstanceType": "ml.g4dn.xlarge", "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]}},
+            },
+        },
+    }
+    findings, _ = run(IacDetector(), tmp_path, "stack.json", json.dumps(template, indent=2))
+    assert {f.name: f.flags for f in findings} == {
+        "AWS::Bedrock::Guardrail.Guard": set(),
+        "AWS::SageMaker::NotebookInstance.Nb": {"gpu_instance", "internet_facing"},
+    }
+    findings, report = run(
+        IacDetector(), tmp_path, "bad.json", '{"Resources": {"X": {"Type": "AWS::Bedrock::Agent"'
+    )
+    assert findings == [] and report.warnings
+
+
+def test_json_without_cloudformation_markers_is_ignored(tmp_path):
+    findings, report = run(IacDetector(), tmp_path, "package.json", '{"name": "sagemaker-docs"}')
+    assert findings == [] and report.warnings == []

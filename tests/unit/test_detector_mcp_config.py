@@ -1,0 +1,118 @@
+"""The MCP client-config detector: Cursor, VS Code and Claude Desktop configs, remote servers,
+masked secrets, negatives and bad input."""
+
+from __future__ import annotations
+
+import json
+
+from common.scanner.detectors.mcp_config import McpConfigDetector
+from tests.unit.detector_helpers import GITHUB_TOKEN, OPENAI_KEY, by_key, dump, run, write
+
+CURSOR_MCP = {
+    "mcpServers": {
+        "github": {
+            "command": "npx",
+            "args": ["-y", "@modelcontextprotocol/server-github@2025.4.8"],
+            "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": GITHUB_TOKEN},
+        },
+        "fetch": {"command": "uvx", "args": ["mcp-server-fetch"]},
+        "weird": {"command": "npx", "args": ["-y", "totally-legit-mcp"], "env": {"API_KEY": "${API_KEY}"}},
+        "db": {
+            "command": "npx",
+            "args": ["-y", "@modelcontextprotocol/server-postgres", "postgresql://admin:s3cretpass@db/app"],
+        },
+        "linear": {"url": "https://mcp.linear.app/sse"},
+        "shady": {"command": "npx", "args": ["mcp-remote", "https://mcp.shady.example/mcp"]},
+        "git-src": {"command": "uvx", "args": ["--from", "git+https://github.com/x/y", "y-mcp"]},
+        "mine": {"command": "node", "args": ["./server/index.js"]},
+        "local-http": {"url": "http://localhost:3001/mcp"},
+        "placeholder": {"command": "npx", "args": ["@playwright/mcp"], "env": {"TOKEN": "your-token-here"}},
+    }
+}
+
+
+def test_cursor_config_servers_flags_and_masked_secrets(tmp_path):
+    text = json.dumps(CURSOR_MCP, indent=2)
+    findings, report = run(McpConfigDetector(), tmp_path, ".cursor/mcp.json", text)
+    found = by_key(findings)
+    flags = {
+        key.split(":", 1)[1]: entry["flags"] for key, entry in found.items() if key.startswith("mcp_server:")
+    }
+    assert flags == {
+        "github": {"hardcoded_api_key"},
+        "fetch": set(),
+        "weird": {"mcp_unknown_server"},
+        "db": {"hardcoded_api_key"},
+        "linear": {"mcp_remote_server"},
+        "shady": {"mcp_remote_server", "mcp_unknown_server"},
+        "git-src": {"mcp_unknown_server"},
+        "mine": set(),
+        "local-http": set(),
+        "placeholder": set(),
+    }
+    github = found["mcp_server:github"]
+    assert github["lines"] == {3, 10}  # the server and the line holding its token
+    assert github["findings"][0].version == "2025.4.8"
+    assert github["findings"][0].metadata["package"] == "@modelcontextprotocol/server-github"
+    client = found["mcp_client:cursor"]["findings"][0]
+    assert ("connects_to", "mcp_server:github") in client.relations
+    serialized = dump(findings)
+    assert GITHUB_TOKEN not in serialized and "s3cretpass" not in serialized
+    assert report.warnings == []
+
+
+def test_vscode_settings_jsonc_and_claude_desktop(tmp_path):
+    settings = """{
+  // editor settings
+  "editor.fontSize": 14,
+  /* MCP */
+  "mcp": {
+    "servers": {
+      "gh": {
+        "command": "docker",
+        "args": ["run", "-i", "--rm", "-e", "GITHUB_TOKEN", "ghcr.io/github/github-mcp-server"],
+        "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "${input:github_token}"},
+      },
+    },
+  },
+}"""
+    findings, report = run(McpConfigDetector(), tmp_path, ".vscode/settings.json", settings)
+    assert [(f.key, f.flags, f.location.line) for f in findings] == [
+        ("mcp_server:gh", set(), 7),
+        ("mcp_client:vscode", set(), 0),
+    ]
+    assert report.warnings == []
+    desktop = {"mcpServers": {"notes": {"command": "/opt/bin/notes-mcp", "args": []}}}
+    findings, _ = run(McpConfigDetector(), tmp_path, "claude_desktop_config.json", json.dumps(desktop))
+    assert [(f.key, f.flags) for f in findings] == [
+        ("mcp_server:notes", {"mcp_unknown_server"}),
+        ("mcp_client:claude-desktop", set()),
+    ]
+
+
+def test_remote_server_headers_with_key(tmp_path):
+    config = {
+        "servers": {
+            "search": {
+                "type": "http",
+                "url": "https://mcp.example.ai/mcp",
+                "headers": {"Authorization": f"Bearer {OPENAI_KEY}"},
+            }
+        }
+    }
+    findings, _ = run(McpConfigDetector(), tmp_path, ".vscode/mcp.json", json.dumps(config, indent=1))
+    server = by_key(findings)["mcp_server:search"]
+    assert server["flags"] == {"mcp_remote_server", "mcp_unknown_server", "hardcoded_api_key"}
+    assert OPENAI_KEY not in dump(findings)
+
+
+def test_mcp_negatives_and_bad_input(tmp_path):
+    detector = McpConfigDetector()
+    assert not detector.applies_to(write(tmp_path, "package.json", "{}"))
+    assert not detector.applies_to(write(tmp_path, "docs/mcp.md", "mcp.json"))
+    findings, report = run(detector, tmp_path, "mcp.json", '{"mcpServers": {"a": ')
+    assert findings == [] and "not valid JSON" in report.warnings[0]
+    findings, report = run(detector, tmp_path, "deep/mcp.json", "[" * 100_000 + "]" * 100_000)
+    assert findings == [] and report.warnings
+    findings, _ = run(detector, tmp_path, "other/mcp.json", '{"mcpServers": {}, "servers": []}')
+    assert findings == []
