@@ -22,7 +22,6 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from common.job_status import ACTIVE_STATUSES, JOB_STATUSES, TERMINAL_STATUSES, JobStatus  # noqa: F401  (re-exported)
 
-
 ERROR_MAX_CHARS = 2000
 # A job whose worker vanished this many times is failed rather than started once more.
 MAX_ATTEMPTS = 3
