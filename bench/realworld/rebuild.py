@@ -5,14 +5,17 @@
 Without --from every repository is cloned from its GitHub URL and checked out at its pinned commit
 (needs network). With --from DIR the clone source is DIR/<id>, DIR/<owner>+<name>/repo (the layout of
 a fetch mirror) or DIR/<owner>+<name>, whichever exists, so no network is used. A tree that is already
-at its pinned commit is left alone; a tree at another commit is checked out again. Only the pins are
-committed to this repository, never the code of the repositories.
+at its pinned commit is left alone; a tree at another commit is checked out again. A fetch mirror may
+lack the blobs of its largest files; those paths are left out of the checkout (sparse) and named in the
+output, so the tree holds every file the mirror has. Only the pins are committed to this repository,
+never the code of the repositories.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -48,31 +51,80 @@ def local_source(source_dir: Path, pin: dict) -> Path | None:
     return None
 
 
+def absent_blobs(tree: Path, commit: str) -> list[str]:
+    """Paths of the pinned commit whose blobs the clone lacks (a mirror may omit its largest files)."""
+    listing = _git("-C", str(tree), "ls-tree", "-r", "-z", commit)
+    entries = [line.split("\t", 1) for line in listing.stdout.split("\0") if line]
+    blobs = [(meta.split()[2], path) for meta, path in entries if meta.split()[1] == "blob"]
+    checked = subprocess.run(
+        ["git", "-C", str(tree), "cat-file", "--batch-check"],
+        input="".join(f"{sha}\n" for sha, _ in blobs),
+        capture_output=True,
+        text=True,
+    )
+    answers = checked.stdout.splitlines()
+    return [path for (_, path), answer in zip(blobs, answers, strict=True) if answer.endswith(" missing")]
+
+
+def _checkout(tree: Path, commit: str) -> subprocess.CompletedProcess:
+    return _git("-C", str(tree), "-c", "advice.detachedHead=false", "checkout", "--quiet", commit)
+
+
+def _literal_pattern(path: str) -> str:
+    """A path as a gitignore-style pattern that matches only itself."""
+    return "".join(f"\\{char}" if char in "\\*?[]!# " else char for char in path)
+
+
+def _checkout_without(tree: Path, commit: str, absent: list[str]) -> subprocess.CompletedProcess:
+    """Check out every path except the absent ones, through a non-cone sparse checkout."""
+    patterns = ["/*", *(f"!/{_literal_pattern(path)}" for path in absent)]
+    subprocess.run(
+        ["git", "-C", str(tree), "sparse-checkout", "set", "--no-cone", "--stdin"],
+        input="\n".join(patterns) + "\n",
+        capture_output=True,
+        text=True,
+    )
+    return _checkout(tree, commit)
+
+
+def check_out_pin(tree: Path, commit: str) -> str:
+    if not head_commit_exists(tree, commit):
+        _git("-C", str(tree), "fetch", "--quiet", "origin", commit)
+    if not head_commit_exists(tree, commit):
+        raise RuntimeError(f"commit {commit} not available")
+    absent = absent_blobs(tree, commit)
+    checked_out = _checkout_without(tree, commit, absent) if absent else _checkout(tree, commit)
+    if checked_out.returncode != 0:
+        raise RuntimeError(f"checkout of {commit} failed: {checked_out.stderr.strip()}")
+    if absent:
+        return f"checked out without {len(absent)} file(s) absent from the source: {', '.join(absent)}"
+    return "checked out"
+
+
+def head_commit_exists(tree: Path, commit: str) -> bool:
+    return _git("-C", str(tree), "cat-file", "-e", f"{commit}^{{commit}}").returncode == 0
+
+
 def rebuild(pin: dict, dest: Path, source_dir: Path | None) -> str:
     """Make dest/<id> a checkout of the pinned commit; return what was done."""
     tree = dest / pin["id"]
     if head_commit(tree) == pin["commit"]:
         return "up to date"
-    if not tree.exists():
+    fresh = not tree.exists()
+    if fresh:
         source = pin["url"] if source_dir is None else local_source(source_dir, pin)
         if source is None:
             raise RuntimeError(f"{pin['id']}: no clone under {source_dir}")
-        cloned = _git("clone", "--quiet", str(source), str(tree))
+        cloned = _git("clone", "--quiet", "--no-checkout", str(source), str(tree))
         if cloned.returncode != 0:
+            shutil.rmtree(tree, ignore_errors=True)
             raise RuntimeError(f"{pin['id']}: git clone failed: {cloned.stderr.strip()}")
-    checked_out = _git(
-        "-C", str(tree), "-c", "advice.detachedHead=false", "checkout", "--quiet", pin["commit"]
-    )
-    if checked_out.returncode != 0:
-        fetched = _git("-C", str(tree), "fetch", "--quiet", "origin", pin["commit"])
-        if fetched.returncode != 0:
-            raise RuntimeError(f"{pin['id']}: commit {pin['commit']} not available: {fetched.stderr.strip()}")
-        checked_out = _git(
-            "-C", str(tree), "-c", "advice.detachedHead=false", "checkout", "--quiet", pin["commit"]
-        )
-        if checked_out.returncode != 0:
-            raise RuntimeError(f"{pin['id']}: checkout failed: {checked_out.stderr.strip()}")
-    return "checked out"
+    try:
+        return check_out_pin(tree, pin["commit"])
+    except RuntimeError as error:
+        if fresh:
+            shutil.rmtree(tree, ignore_errors=True)  # a half-made tree must not pass for "up to date" later
+        raise RuntimeError(f"{pin['id']}: {error}") from None
 
 
 def main() -> int:

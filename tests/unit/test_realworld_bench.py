@@ -115,6 +115,29 @@ def test_rebuild_checks_out_the_pinned_commit_from_a_local_clone(tmp_path):
         )
 
 
+def test_rebuild_leaves_out_files_whose_blobs_the_mirror_lacks(tmp_path):
+    rebuild = load("rebuild")
+    source = tmp_path / "mirror" / "acme+big" / "repo"
+    source.mkdir(parents=True)
+    git = ["git", "-C", str(source), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q", str(source)], check=True)
+    (source / "app.py").write_text("import openai\n")
+    (source / "weights.bin").write_bytes(b"large model weights")
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "one"], check=True)
+    pinned = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    blob = subprocess.run(
+        [*git, "rev-parse", "HEAD:weights.bin"], capture_output=True, text=True
+    ).stdout.strip()
+    (source / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    pin = {"id": "acme__big", "url": "https://github.com/acme/big", "commit": pinned}
+    outcome = rebuild.rebuild(pin, tmp_path / "trees", tmp_path / "mirror")
+    assert outcome == "checked out without 1 file(s) absent from the source: weights.bin"
+    assert (tmp_path / "trees" / "acme__big" / "app.py").read_text() == "import openai\n"
+    assert not (tmp_path / "trees" / "acme__big" / "weights.bin").exists()
+    assert rebuild.rebuild(pin, tmp_path / "trees", tmp_path / "mirror") == "up to date"
+
+
 def test_every_committed_repository_file_follows_the_schema():
     for path in sorted((BENCH / "repos").glob("*.json")):
         repo = json.loads(path.read_text())
