@@ -107,8 +107,11 @@ def test_sigkilled_pool_process_scan_completes_once(client, make_user, scan_root
         return _children(scans_only_worker.pid)
 
     pool_children = wait_for(running_pool_child, timeout=60, interval=0.05)
-    time.sleep(0.3)
-    doomed = [pid for child in pool_children for pid in _descendants(child)]  # the engine's workers
+
+    def engine_workers():  # a loaded machine can take seconds to walk the tree and start them
+        return [pid for child in pool_children for pid in _descendants(child)] or None
+
+    doomed = wait_for(engine_workers, timeout=60, interval=0.05)
     for pid in pool_children:
         os.kill(pid, signal.SIGKILL)
 
