@@ -49,14 +49,31 @@ def build_event(organization_id: str, event_type: str, seq: int, **payload) -> d
     return {"type": event_type, "organization_id": organization_id, "seq": seq, "ts": now_iso(), **payload}
 
 
+# Numbering and publishing in one round trip: the event's JSON text goes to Redis in two halves, and the
+# counter's new value is put between them.
+PUBLISH_NUMBERED = """
+local seq = redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', KEYS[2], ARGV[1] .. seq .. ARGV[2])
+return seq
+"""
+
+
+def split_at_seq(event: dict) -> tuple[str, str]:
+    """``json.dumps(event)`` as the text before and after the value of its ``seq`` (the third key)."""
+    head = json.dumps({"type": event["type"], "organization_id": event["organization_id"]})
+    rest = {key: value for key, value in event.items() if key not in ("type", "organization_id", "seq")}
+    return head[:-1] + ', "seq": ', ", " + json.dumps(rest)[1:]
+
+
 def publish(organization_id: str, event_type: str, **payload) -> dict | None:
     """Publish an event; a Redis outage loses the live event but never fails the caller's work."""
     event = None
     try:
         client = get_redis()
-        seq = client.incr(f"trusera:seq:{organization_id}")
-        event = build_event(organization_id, event_type, seq, **payload)
-        client.publish(channel_for(organization_id), json.dumps(event))
+        event = build_event(organization_id, event_type, 0, **payload)
+        event["seq"] = client.register_script(PUBLISH_NUMBERED)(
+            keys=[f"trusera:seq:{organization_id}", channel_for(organization_id)], args=split_at_seq(event)
+        )
     except redis.RedisError as exc:
         log.warning("event %s for %s not published: %s", event_type, organization_id, exc)
     if event_type in OUTBOX_EVENT_TYPES:

@@ -40,9 +40,10 @@ class PermanentTaskError(Exception):
 class Job:
     """A running tracked row: publishes progress at least once a second while it lives.
 
-    Every change of stage is published at once, but the row itself is written at most once per
-    ``PROGRESS_INTERVAL_SECONDS`` (and by the heartbeat): a small scan passes through five stages in a
-    few milliseconds, and a database transaction for each was half of its time in the worker.
+    Every change of stage is published at once, but the row is written on the first flush and then at
+    most every half ``PROGRESS_INTERVAL_SECONDS`` (the heartbeat writes the latest state): a small scan
+    passes through five stages in a few milliseconds, and a transaction for each was half of its time in
+    the worker. A row found no longer running stops all further progress events.
     """
 
     model: type
@@ -51,7 +52,7 @@ class Job:
     event_prefix: str
     progress_state: dict = field(default_factory=lambda: {"progress": 0, "stage": "starting"})
     _last_publish: float = 0.0
-    _last_write: float = field(default_factory=time.monotonic)
+    _last_write: float = -PROGRESS_INTERVAL_SECONDS
     _finished: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
