@@ -40,10 +40,11 @@ class PermanentTaskError(Exception):
 class Job:
     """A running tracked row: publishes progress at least once a second while it lives.
 
-    Every change of stage is published at once, but the row is written on the first flush and then at
-    most every half ``PROGRESS_INTERVAL_SECONDS`` (the heartbeat writes the latest state): a small scan
-    passes through five stages in a few milliseconds, and a transaction for each was half of its time in
-    the worker. A row found no longer running stops all further progress events.
+    Every change of stage is published at once, but the row is written at most every half
+    ``PROGRESS_INTERVAL_SECONDS`` (a job not started by ``PlatformTask.job`` writes on its first flush;
+    the heartbeat writes the latest state): a small scan passes through five stages in a few
+    milliseconds, and a transaction for each was half of its time in the worker. A row found no longer
+    running stops all further progress events.
     """
 
     model: type
@@ -181,7 +182,14 @@ class PlatformTask(Task):
             row.error = None
             organization_id = row.organization_id
         events.publish(organization_id, f"{event_prefix}.started", **{f"{event_prefix}_id": row_id})
-        job = Job(model=model, row_id=row_id, organization_id=organization_id, event_prefix=event_prefix)
+        # The row was written just now: the job's first progress need not write it again.
+        job = Job(
+            model=model,
+            row_id=row_id,
+            organization_id=organization_id,
+            event_prefix=event_prefix,
+            _last_write=time.monotonic(),
+        )
         try:
             with job.heartbeat():
                 yield job
