@@ -84,6 +84,22 @@ def record_job_event(session: Session, job_event: JobEvent | None) -> None:
         record(session, job_event.organization_id, job_event.type, **job_event.payload)
 
 
+# Numbering and publishing in one round trip: the event's JSON text goes to Redis in two halves, and the
+# counter's new value is put between them.
+PUBLISH_NUMBERED = """
+local seq = redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', KEYS[2], ARGV[1] .. seq .. ARGV[2])
+return seq
+"""
+
+
+def split_at_seq(event: dict) -> tuple[str, str]:
+    """``json.dumps(event)`` as the text before and after the value of its ``seq`` (the third key)."""
+    head = json.dumps({"type": event["type"], "organization_id": event["organization_id"]})
+    rest = {key: value for key, value in event.items() if key not in ("type", "organization_id", "seq")}
+    return head[:-1] + ', "seq": ', ", " + json.dumps(rest)[1:]
+
+
 def publish(organization_id: str, event_type: str, **payload) -> dict | None:
     """An event that is no part of a caller's transaction: recorded (outbox) in a transaction of its own.
 
@@ -98,9 +114,10 @@ def broadcast(organization_id: str, event_type: str, **payload) -> dict | None:
     """Live only, nothing to keep or follow (progress): a Redis outage loses it but never fails the caller."""
     try:
         client = get_redis()
-        seq = client.incr(f"trusera:seq:{organization_id}")
-        event = build_event(organization_id, event_type, seq, **payload)
-        client.publish(channel_for(organization_id), json.dumps(event))
+        event = build_event(organization_id, event_type, 0, **payload)
+        event["seq"] = client.register_script(PUBLISH_NUMBERED)(
+            keys=[f"trusera:seq:{organization_id}", channel_for(organization_id)], args=split_at_seq(event)
+        )
         return event
     except redis.RedisError as exc:
         log.warning("event %s for %s not published: %s", event_type, organization_id, exc)

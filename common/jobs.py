@@ -128,6 +128,11 @@ def progress(
     ).rowcount
     if not updated:
         return None
+    return progress_event(model, row_id, organization_id, state)
+
+
+def progress_event(model: type[JobMixin], row_id: str, organization_id: str, state: dict) -> JobEvent:
+    """A running job's progress, for the moments its row is not written (writes are throttled)."""
     return JobEvent(organization_id, f"{model.event_prefix}.progress", {model.id_key(): row_id, **state})
 
 

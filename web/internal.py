@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 from flask_smorest import Blueprint, abort
 
-from common import jobs
+from common import fastjson, jobs
 from common.config import get_settings
 from common.models import Scan, ScanResultPayload
 from common.pipeline import enqueue
@@ -23,6 +23,16 @@ def _require_internal_key() -> None:
     given = request.headers.get("X-Internal-API-Key", "")
     if not given or not constant_time_equals(given, get_settings().internal_api_key):
         abort(401, message="A valid X-Internal-API-Key header is required.")
+
+
+def _read_result():
+    """The body decoded once; Flask keeps no copy of the raw bytes (a result can be tens of MB)."""
+    if not request.is_json:
+        abort(415, message="The result must be sent as application/json.")
+    try:
+        return fastjson.loads(request.get_data(cache=False))
+    except (ValueError, RecursionError):
+        abort(400, message="The body is not valid JSON.")
 
 
 def _validate_result(payload) -> dict:
@@ -79,7 +89,7 @@ def allow_large_results():
 @access(PUBLIC)
 def submit_result(scan_id):
     _require_internal_key()
-    payload = _validate_result(request.get_json(silent=False))
+    payload = _validate_result(_read_result())
     scan = db().get(Scan, scan_id)
     if scan is None:
         abort(404, message="Scan not found.")

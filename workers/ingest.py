@@ -6,6 +6,8 @@ ingestion leave exactly the same rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from sqlalchemy import delete
 
 from common import events, jobs
@@ -25,8 +27,8 @@ def stored_locations(locations: list[dict]) -> list[dict]:
     return [{**location, "snippet": clip(location.get("snippet") or "")} for location in locations]
 
 
-def component_rows(scan: Scan, components: list[dict]) -> list[dict]:
-    return [
+def component_rows(scan: Scan, components: Iterable[dict]) -> Iterator[dict]:
+    return (
         {
             "id": new_id(),
             "scan_id": scan.id,
@@ -48,7 +50,14 @@ def component_rows(scan: Scan, components: list[dict]) -> list[dict]:
             "metadata": mask_value("", c.get("metadata") or {}),
         }
         for c in components
-    ]
+    )
+
+
+def ranked(rows: Iterator[dict], ranks: list[dict]) -> Iterator[dict]:
+    """``rows`` as they stream by, keeping what the summary counts of each in ``ranks``."""
+    for row in rows:
+        ranks.append({"type": row["type"], "severity": row["severity"], "risk_score": row["risk_score"]})
+        yield row
 
 
 def edge_rows(scan_id: str, relationships: list[dict]) -> list[dict]:
@@ -71,10 +80,10 @@ def ingest_scan(self: PlatformTask, scan_id: str) -> None:
         components = {c["id"]: c for c in storable}
         session.execute(delete(Component).where(Component.scan_id == scan_id))
         session.execute(delete(ScanRelationship).where(ScanRelationship.scan_id == scan_id))
-        rows = component_rows(scan, list(components.values()))
-        bulk_insert(session, Component.__table__, rows)
+        ranks: list[dict] = []
+        bulk_insert(session, Component.__table__, ranked(component_rows(scan, components.values()), ranks))
         bulk_insert(session, ScanRelationship.__table__, edge_rows(scan_id, payload.get("relationships", [])))
-        summary = summarize(rows)
+        summary = summarize(ranks)
         summary["files_scanned"] = int(payload.get("files_scanned", 0))
         scan.summary = summary
         scan.warnings = [*payload.get("warnings", []), *rejected][:1000]

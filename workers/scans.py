@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
+import threading
 from pathlib import Path
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util import Retry
 
-from common import netguard
+from common import fastjson, netguard
 from common.config import get_settings
 from common.db import session_scope
 from common.models import Scan
@@ -27,6 +31,7 @@ from workers.app import app
 from workers.base import PermanentTaskError, PlatformTask
 
 RESULT_POST_TIMEOUT_SECONDS = 120
+_internal_api = threading.local()
 
 
 def _scan_n8n(url: str, api_key: str, progress) -> ScanResult:
@@ -105,13 +110,27 @@ def _merge(results: list[ScanResult]) -> ScanResult:
     return merged
 
 
+def internal_api_session() -> requests.Session:
+    """One keep-alive connection to the internal API per worker thread, instead of a new one per scan.
+
+    A connection the API closed while idle is retried once on a fresh one: posting a result twice is
+    safe (the stored result is replaced, or the scan is already completed: 409)."""
+    if getattr(_internal_api, "pid", None) != os.getpid():
+        session = requests.Session()
+        retry = Retry(total=1, connect=1, read=1, status=0, other=0, allowed_methods=None)
+        session.mount("http://", HTTPAdapter(max_retries=retry))
+        session.mount("https://", HTTPAdapter(max_retries=retry))
+        _internal_api.session, _internal_api.pid = session, os.getpid()
+    return _internal_api.session
+
+
 def post_result(scan_id: str, payload: dict) -> None:
     """Deliver the result through the internal API, which owns ingestion."""
     settings = get_settings()
-    response = requests.post(
+    response = internal_api_session().post(
         f"{settings.internal_api_url}/internal/scans/{scan_id}/result",
-        json=payload,
-        headers={"X-Internal-API-Key": settings.internal_api_key},
+        data=fastjson.dumps(payload).encode(),
+        headers={"X-Internal-API-Key": settings.internal_api_key, "Content-Type": "application/json"},
         timeout=RESULT_POST_TIMEOUT_SECONDS,
     )
     if response.status_code >= 500:

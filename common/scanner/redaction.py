@@ -100,6 +100,25 @@ def _compiled(pattern: str) -> re.Pattern:
     return re.compile(pattern)
 
 
+def _marker_gates() -> tuple[re.Pattern, re.Pattern] | None:
+    """Every substring gate of ``mask_text`` as two alternations, one searched in the text as it is and one
+    in its lower-cased copy: a text that holds none of them (most snippets) costs two searches instead of
+    one substring test per rule. ``None`` when a format has no gate, so every text must be tried."""
+    cased, lowered = set(), {*_NAME_MARKERS, *_SCHEME_MARKERS, "://"}
+    for markers, lower, _pattern in _known_formats():
+        if "" in markers:
+            return None
+        (lowered if lower else cased).update(markers)
+    return _alternation(cased), _alternation(lowered)
+
+
+def _alternation(words: set[str]) -> re.Pattern:
+    """A pattern matching any of ``words`` (none when empty); longest first, like the rules it stands for."""
+    if not words:
+        return re.compile(r"(?!)")
+    return re.compile("|".join(re.escape(word) for word in sorted(words, key=lambda w: (-len(w), w))))
+
+
 def _literal_starts(pattern: str) -> tuple[str, ...]:
     """What every match of ``pattern`` starts with; ``("",)`` when that is not plain to see."""
     match = _LITERAL_PREFIX.match(pattern)
@@ -175,9 +194,13 @@ def mask_text(text: str, known: tuple[str, ...] | list[str] | set[str] = ()) -> 
     if not text:
         return text
     text = decode_json_escapes(text)
-    for secret in sorted({k for k in known if k}, key=len, reverse=True):
-        text = text.replace(secret, _masked_once(secret))
+    if known:
+        for secret in sorted({k for k in known if k}, key=len, reverse=True):
+            text = text.replace(secret, _masked_once(secret))
     lowered = text.lower()
+    gates = _marker_gates()
+    if gates is not None and gates[0].search(text) is None and gates[1].search(lowered) is None:
+        return text  # no rule below could match: each one is gated by one of these substrings
     for markers, lower, pattern in _known_formats():
         if any(marker in (lowered if lower else text) for marker in markers):
             text = _mask_group(_compiled(pattern), text, lambda value, following: True)

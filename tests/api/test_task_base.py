@@ -10,7 +10,7 @@ from common.events import channel_for
 from common.models import Scan
 from common.redis_client import get_redis
 from tests.factories import make_scan
-from workers.base import Job
+from workers.base import PROGRESS_INTERVAL_SECONDS, Job
 
 
 def _published(pubsub, quiet_seconds: float = 1.0) -> list[dict]:
@@ -48,3 +48,26 @@ def test_progress_is_saved_and_published_only_while_the_row_runs(make_user):
         assert saved.heartbeat_at is not None
         untouched = session.get(Scan, finished)
         assert (untouched.progress, untouched.heartbeat_at) == (0, None)
+
+
+def test_every_stage_is_published_but_the_row_is_written_at_most_twice_a_second(make_user):
+    organization_id = make_user().org_id
+    scan_id = make_scan(organization_id, status="running")
+    job = Job(model=Scan, row_id=scan_id, organization_id=organization_id)
+    pubsub = get_redis().pubsub()
+    pubsub.subscribe(channel_for(organization_id))
+    try:
+        for progress, stage in ((5, "walking"), (20, "detecting"), (60, "resolving"), (80, "scoring")):
+            job.progress(progress, stage, files_scanned=progress)
+        with session_scope() as session:
+            assert session.get(Scan, scan_id).stage == "walking"  # the burst wrote the row once
+        time.sleep(PROGRESS_INTERVAL_SECONDS / 2)
+        job.flush()  # as the heartbeat does
+        events = _published(pubsub)
+    finally:
+        pubsub.close()
+    assert [e["stage"] for e in events] == ["walking", "detecting", "resolving", "scoring", "scoring"]
+    assert [e["seq"] for e in events] == sorted({e["seq"] for e in events})
+    with session_scope() as session:
+        saved = session.get(Scan, scan_id)
+        assert (saved.progress, saved.stage, saved.files_scanned) == (80, "scoring", 80)
