@@ -18,13 +18,16 @@ from collections.abc import Iterator
 from common.scanner.catalog import (
     Package,
     go_provider_client,
+    integration_package,
     lookup_package,
     lookup_prefixed,
     normalize_pypi,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.detectors.mcp_config import load_jsonc
 from common.scanner.limits import line_at, linear, parse_json, parse_python
 
+DENO_SPECIFIER = linear(r"^(?:npm|jsr):/?((?:@[\w.-]+/)?[\w.-]+)(?:@([^/]+))?")
 REQUIREMENT = linear(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;#]*)")
 
 
@@ -76,6 +79,12 @@ class _ManifestDetector(Detector):
 class ManifestDetector(_ManifestDetector):
     name = "manifest"
 
+    def package(self, ecosystem: str, name: str) -> Package | None:
+        found = super().package(ecosystem, name)
+        if found is None and ecosystem == "pypi":
+            return integration_package(name)
+        return found
+
     def applies_to(self, file: SourceFile) -> bool:
         name = file.name
         return (
@@ -86,6 +95,8 @@ class ManifestDetector(_ManifestDetector):
                 "setup.cfg",
                 "setup.py",
                 "package.json",
+                "deno.json",
+                "deno.jsonc",
                 "go.mod",
                 "Cargo.toml",
                 "pom.xml",
@@ -93,7 +104,7 @@ class ManifestDetector(_ManifestDetector):
                 "build.gradle.kts",
                 "Gemfile",
             }
-            or (name.startswith("requirements") and name.endswith((".txt", ".in")))
+            or ("requirements" in name and name.endswith((".txt", ".in")))
             or (file.relpath.split("/")[-2:-1] == ["requirements"] and name.endswith((".txt", ".in")))
             or name.endswith(".csproj")
             or name.endswith(".versions.toml")
@@ -113,6 +124,8 @@ class ManifestDetector(_ManifestDetector):
             yield from self.setup_py(file, report)
         elif name == "package.json":
             yield from self.package_json(file, report)
+        elif name in ("deno.json", "deno.jsonc"):
+            yield from self.deno_json(file, report)
         elif name == "go.mod":
             yield from self.go_mod(file)
         elif name == "Cargo.toml":
@@ -256,6 +269,27 @@ class ManifestDetector(_ManifestDetector):
                         self.name, package, file, line, _version_from_spec(str(spec)), f"{dependency}@{spec}"
                     )
 
+    def deno_json(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        """Deno's import map: ``"fastmcp": "npm:fastmcp@^1.0.0"``; an ``npm:`` specifier names the npm
+        package (``jsr:`` packages are Deno's own registry, looked up under the same name)."""
+        try:
+            data = load_jsonc(file.text)
+        except (ValueError, RecursionError) as exc:
+            report.warnings.append(f"invalid JSON: {str(exc)[:200]}")
+            return
+        imports = data.get("imports") if isinstance(data, dict) else None
+        if not isinstance(imports, dict):
+            return
+        for alias, target in imports.items():
+            if not isinstance(target, str):
+                continue
+            specifier = DENO_SPECIFIER.match(target)
+            dependency, version = (specifier.group(1), specifier.group(2)) if specifier else (alias, None)
+            package = self.package("npm", dependency) or self.package("npm", alias)
+            if package:
+                line = _line_of(file, alias)
+                yield _finding(self.name, package, file, line, _version_from_spec(version or ""), target)
+
     def go_mod(self, file: SourceFile) -> Iterator[Finding]:
         for number, raw in enumerate(file.lines, start=1):
             match = linear(r"^\s*(?:require\s+)?([\w.~-]+\.[\w./~-]+)\s+(v[\w.+-]+)").match(raw)
@@ -277,6 +311,8 @@ class ManifestDetector(_ManifestDetector):
         text = file.text
         for block in linear(r"<dependency>(.*?)</dependency>", re.DOTALL).finditer(text):
             body = block.group(1)
+            if linear(r"<scope>\s*import\s*</scope>").search(body):
+                continue  # a BOM imported into dependencyManagement pins versions, it adds no dependency
             group = linear(r"<groupId>\s*([^<\s]+)\s*</groupId>").search(body)
             artifact = linear(r"<artifactId>\s*([^<\s]+)\s*</artifactId>").search(body)
             if not group or not artifact:

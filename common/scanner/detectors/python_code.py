@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from common.scanner.catalog import (
@@ -23,7 +23,7 @@ from common.scanner.catalog import (
     patterns,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
-from common.scanner.limits import linear, parse_python
+from common.scanner.limits import line_at, linear, parse_python
 from common.scanner.model import Location
 from common.scanner.textutil import (
     component_name_for,
@@ -132,6 +132,7 @@ class _Analyzer:
         self.agent_tool_refs: list[dict] = []
         self.has_llm_sdk = False
         self.mcp_servers: dict[str, str] = {}  # variable -> mcp_server key
+        self.generic_roots: dict[str, Package] = {}
 
     def of(self, *types: type) -> list:
         """Nodes of the given types, in walk order per type."""
@@ -180,7 +181,8 @@ class _Analyzer:
     def package_of(self, resolved: str | None) -> Package | None:
         if not resolved:
             return None
-        return lookup_prefixed("python", resolved.replace("()", ""))
+        path = resolved.replace("()", "")
+        return lookup_prefixed("python", path) or self.generic_roots.get(path.split(".")[0])
 
     def string_value(self, node: ast.AST, line: int, strong: bool, context: dict) -> str | None:
         """Literal value of a model argument; defers cross-file references to deep mode."""
@@ -291,6 +293,14 @@ class _Analyzer:
                     package = lookup_prefixed("python", full) or lookup_prefixed("python", module)
                     if package:
                         self.note_sdk(package, node.lineno)
+                        self.confirm_generic_root(module, package)
+
+    def confirm_generic_root(self, module: str, package: Package) -> None:
+        """``from agents import Runner``: a top-level module name too generic to be in the catalog on
+        its own (a project's local ``agents`` package) is the SDK once a name only the SDK exports is
+        imported from it; its other names (``Agent``) then resolve to the SDK too."""
+        if "." not in module and lookup_prefixed("python", module) is None:
+            self.generic_roots[module] = package
 
     def note_sdk(self, package: Package, line: int) -> None:
         if package.type in ("llm_provider", "agent_framework"):
@@ -432,6 +442,29 @@ class _Analyzer:
             self.add(key=f"mcp_client:{name}", name=name, type="mcp_client", provider=None, line=call.lineno)
         elif method in self.rules["agent_classes"] or method in self.rules["multi_agent_classes"]:
             self.analyse_agent(call, package, model_key)
+        elif method == "Tool" and package.id == "mcp":
+            self.analyse_listed_mcp_tool(call)
+
+    def analyse_listed_mcp_tool(self, call: ast.Call) -> None:
+        """The low-level MCP server lists its tools as ``types.Tool(name="search", ...)`` values."""
+        for keyword in call.keywords:
+            value = keyword.value
+            if (
+                keyword.arg != "name"
+                or not isinstance(value, ast.Constant)
+                or not isinstance(value.value, str)
+            ):
+                continue
+            if value.value.strip():
+                name = value.value.strip().lower()
+                self.add(
+                    key=f"tool:{name}",
+                    name=name,
+                    type="tool",
+                    provider=MCP_PROVIDER,
+                    line=value.lineno,
+                    metadata={"framework": "mcp"},
+                )
 
     def analyse_models(
         self, call: ast.Call, method: str, package: Package | None, strong: bool
@@ -840,6 +873,28 @@ def constant_facts(text: str, relpath: str) -> dict:
 class PythonDetector(Detector):
     name = "python"
 
+    def constant_models(self, file: SourceFile) -> Iterator[Finding]:
+        """``MODEL_NAME = "gpt-4o-mini"`` in a module without AI imports (a config or settings module):
+        the constant's name says it configures a model and the catalog knows the value."""
+        for match in MODULE_CONSTANT.finditer(file.text):
+            name, _, value = match.group(1), match.group(2), match.group(3)
+            if value is None or not CONSTANT_NAME_HINT.search(name) or not match_model(value):
+                continue
+            line = line_at(file.text, match.start())
+            found = model_finding(value, line, strong=False, hf_context=False)
+            if found:
+                key, model, provider, metadata = found
+                yield Finding(
+                    key=key,
+                    name=model,
+                    type="model",
+                    provider=provider,
+                    model_name=model,
+                    location=file.location(line),
+                    detector=self.name,
+                    metadata=metadata,
+                )
+
     def applies_to(self, file: SourceFile) -> bool:
         return file.suffix == ".py"
 
@@ -848,7 +903,7 @@ class PythonDetector(Detector):
         if not has_ai_import(text) and not mentions_ai_endpoint(text):
             facts = constant_facts(text, file.relpath)
             report.facts.update(facts)
-            return []
+            return list(self.constant_models(file))
         try:
             analysis = analyse_python(text, file.relpath, self.name)
         except SyntaxError as exc:
