@@ -18,7 +18,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from common.scanner.catalog import Package, go_provider_client, lookup_prefixed, match_model, patterns
+from common.scanner.catalog import (
+    Package,
+    go_provider_client,
+    lookup_package,
+    lookup_prefixed,
+    match_model,
+    patterns,
+)
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.limits import line_at, linear
 from common.scanner.textutil import (
@@ -43,6 +50,7 @@ class Import:
     module: str
     bindings: tuple[str, ...]
     line: int
+    implied: bool = False  # inferred from an idiom only this SDK has, not written as an import
 
 
 def snake_case(name: str) -> str:
@@ -67,6 +75,7 @@ class _LanguageDetector(Detector):
     comment_prefixes: tuple[str, ...] = ("//", "/*", "*")
     quick_tokens: tuple[str, ...] = ()  # a file without any of these has no import worth parsing
     tool_patterns: tuple[re.Pattern, ...] = ()  # MCP tool registrations; group 1 is the tool name
+    api_signatures: tuple[tuple[re.Pattern, str], ...] = ()  # (idiom only one SDK has, catalog id)
 
     def applies_to(self, file: SourceFile) -> bool:
         return file.suffix in self.extensions
@@ -81,14 +90,29 @@ class _LanguageDetector(Detector):
         match = re.search(r"""name\s*[:=]\s*["']([^"']+)["']""", text[start : start + 300])
         return match.group(1) if match else None
 
-    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
-        text = file.text
+    def sdk_imports(self, text: str) -> list[tuple[Import, Package]]:
+        """Imports of catalog SDKs; without any, the SDK idioms that only one SDK has (C#'s global or
+        implicit usings leave a file with none of its own)."""
         has_imports = not self.quick_tokens or any(token in text for token in self.quick_tokens)
-        sdk_imports = (
+        found = (
             [(imp, p) for imp in self.imports(text) if (p := self.package_for(imp.module))]
             if has_imports
             else []
         )
+        return found or list(self.signature_imports(text))
+
+    def signature_imports(self, text: str) -> Iterator[tuple[Import, Package]]:
+        seen: set[str] = set()
+        for pattern, package_id in self.api_signatures:
+            match = pattern.search(text)
+            package = lookup_package("id", package_id) if match else None
+            if package and package.id not in seen:
+                seen.add(package.id)
+                yield Import(package.id, (), _line_at(text, match.start()), implied=True), package
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        text = file.text
+        sdk_imports = self.sdk_imports(text)
         if not sdk_imports:
             if mentions_ai_endpoint(text) or self.bare_hosts(text):
                 yield from self.raw_http(file, text)
@@ -96,15 +120,24 @@ class _LanguageDetector(Detector):
         comment_lines = self.comment_lines(file.lines)
         strong = any(p.type in ("llm_provider", "agent_framework") for _, p in sdk_imports)
         bindings: dict[str, Package] = {}
-        for imp, package in sdk_imports:
+        explicit = [(imp, package) for imp, package in sdk_imports if not imp.implied]
+        for imp, package in explicit:
             yield self.finding(file, package, imp.line)
             for binding in imp.bindings:
                 bindings[binding] = package
-        yield from self.usages(file, text, bindings, comment_lines)
+        if explicit:  # a file that only uses an SDK's idioms is not where the SDK is imported
+            yield from self.usages(file, text, bindings, comment_lines)
         yield from self.models(file, text, comment_lines, strong, sdk_imports)
         yield from self.endpoints(file, comment_lines)
         if any(p.id in MCP_PACKAGES for _, p in sdk_imports):
             yield from self.mcp_tools(file, text, comment_lines)
+        yield from self.framework_tools(file, text, comment_lines, {p.id: p for _, p in sdk_imports})
+
+    def framework_tools(
+        self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
+    ) -> Iterator[Finding]:
+        """Tools an agent framework (not MCP) exposes to the model; none by default."""
+        return iter(())
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """(offset, name) of every tool an MCP server registers, in this language's SDK idioms."""
@@ -426,6 +459,13 @@ class CSharpDetector(_LanguageDetector):
     USING = linear(r"^\s*(?:global\s+)?using\s+(?:static\s+)?(?:\w+\s*=\s*)?([\w.]+)\s*;", re.MULTILINE)
     CLIENT = linear(r"\bnew\s+(\w*(?:Client|Kernel|Model)\w*)\s*[(<]|\b(Kernel)\.CreateBuilder\s*\(")
     TOOL_ATTRIBUTE = linear(r"\[McpServerTool\b([^\]\n]{0,200})\]")
+    KERNEL_FUNCTION = linear(r"\[KernelFunction\b(\([^\]\n]{0,200}\))?[^\]\n]{0,200}\]")
+    api_signatures = (
+        (linear(r"\bKernel\.CreateBuilder\s*\(|\[KernelFunction\b|\bIKernelBuilder\b"), "semantic-kernel"),
+        (linear(r"\.Add(?:AzureOpenAI|OpenAI)ChatCompletion\s*\("), "semantic-kernel"),
+        (linear(r"\.AddMcpServer\s*\(|\[McpServerTool(?:Type)?\b"), "mcp"),
+        (linear(r"\bnew\s+KernelMemoryBuilder\s*\("), "kernel-memory"),
+    )
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """``[McpServerTool(Name = "x")]``, or the method the bare attribute sits on."""
@@ -442,8 +482,57 @@ class CSharpDetector(_LanguageDetector):
         for match in self.USING.finditer(text):
             yield Import(match.group(1), (), _line_at(text, match.start()))
 
+    ADD_MCP_SERVER = linear(r"\.AddMcpServer\s*\(")
+
+    def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
+        """Tools, and the server that ``services.AddMcpServer()`` hosts: named by its ``ServerInfo``
+        ``Name``, else (as the SDK does) after the project, i.e. the file's folder."""
+        yield from super().mcp_tools(file, text, comments)
+        for match in self.ADD_MCP_SERVER.finditer(text):
+            line = _line_at(text, match.start())
+            if line in comments:
+                continue
+            named = re.search(r'\bName\s*=\s*"([^"\n]{1,100})"', text[match.end() : match.end() + 400])
+            name = (named.group(1) if named else component_name_for(file.relpath)).lower()
+            yield Finding(
+                key=f"mcp_server:{name}",
+                name=name,
+                type="mcp_server",
+                provider=MCP_PROVIDER,
+                location=file.location(line),
+                detector=self.name,
+                metadata={"transport": "code"},
+            )
+
+    def framework_tools(
+        self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
+    ) -> Iterator[Finding]:
+        """Semantic Kernel: a ``[KernelFunction]`` method is a function the model may call, named
+        ``[KernelFunction("name")]`` or after the method."""
+        kernel = packages.get("semantic-kernel")
+        if kernel is None:
+            return
+        seen: set[str] = set()
+        for match in self.KERNEL_FUNCTION.finditer(text):
+            line = _line_at(text, match.start())
+            named = re.match(r'\(\s*"([^"]{1,100})"', match.group(1) or "")
+            method = re.search(r"\b(\w+)\s*\(", text[match.end() : match.end() + 400])
+            name = named.group(1) if named else method.group(1) if method else None
+            if line in comments or not name or name.lower() in seen:
+                continue
+            seen.add(name.lower())
+            yield Finding(
+                key=f"tool:{name.lower()}",
+                name=name.lower(),
+                type="tool",
+                provider=kernel.provider,
+                location=file.location(line),
+                detector=self.name,
+                metadata={"framework": kernel.id},
+            )
+
     def usages(self, file: SourceFile, text: str, bindings: dict[str, Package], comments: set[int]):
-        sdk_imports = [(imp, p) for imp in self.imports(text) if (p := self.package_for(imp.module))]
+        sdk_imports = self.sdk_imports(text)
         primary = next((p for _, p in sdk_imports if p.type == "llm_provider"), sdk_imports[0][1])
         seen = 0
         for match in self.CLIENT.finditer(text):

@@ -33,6 +33,7 @@ from common.scanner.textutil import mask_secret, secret_hash
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "mcp_servers.yaml"
 MAX_BYTES = 5 * 1024 * 1024
+MCP_PROVIDER = "Model Context Protocol"
 INTERPRETERS = ("node", "python", "python3", "deno", "bun", "ruby", "java", "php", "sh", "bash", "uv", "tsx")
 
 
@@ -296,16 +297,43 @@ def config_kind(relpath: str) -> ConfigKind | None:
     lower = "/" + relpath.lower()
     for entry in load_data()["config_files"]:
         if lower.endswith("/" + entry["path"]):
-            return ConfigKind(entry["client"], tuple(entry["keys"]))
+            return ConfigKind(entry["client"] or client_from_path(relpath), tuple(entry["keys"]))
     return None
+
+
+def client_from_path(relpath: str) -> str | None:
+    """The client app a config file belongs to, from the folders on its path (nearest first) or a
+    word of its file name."""
+    data = load_data()
+    *folders, name = relpath.lower().split("/")
+    for folder in reversed(folders):
+        if folder in data["client_folders"]:
+            return data["client_folders"][folder]
+    return next((client for word, client in data["client_file_words"].items() if word in name), None)
+
+
+def generic_kind(file: SourceFile) -> ConfigKind | None:
+    """A JSON file outside the known config paths that holds MCP servers under a top-level key."""
+    if file.size > MAX_BYTES or not any(
+        f'"{key}"'.encode() in file.data for key in load_data()["generic_keys"]
+    ):
+        return None
+    return ConfigKind(client_from_path(file.relpath), tuple(load_data()["generic_keys"]))
+
+
+def is_agent_definition(relpath: str) -> bool:
+    folders = relpath.lower().split("/")[:-1]
+    return any(folder in load_data()["agent_folders"] for folder in folders[-2:])
 
 
 def servers_of(document: object, keys: tuple) -> Iterator[tuple[str, str, dict]]:
     """(container key, server name, spec) for every server under one of the dotted ``keys``."""
     for dotted in keys:
-        node = document
-        for part in dotted.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
+        node = document.get(dotted) if isinstance(document, dict) else None  # VS Code's flat "mcp.servers"
+        if node is None:
+            node = document
+            for part in dotted.split("."):
+                node = node.get(part) if isinstance(node, dict) else None
         if isinstance(node, dict):
             for name, spec in node.items():
                 if isinstance(spec, dict):
@@ -316,12 +344,16 @@ class McpConfigDetector(Detector):
     name = "mcp_config"
 
     def applies_to(self, file: SourceFile) -> bool:
-        return file.suffix == ".json" and config_kind(file.relpath) is not None
+        return file.suffix == ".json" and (
+            config_kind(file.relpath) is not None
+            or is_agent_definition(file.relpath)
+            or generic_kind(file) is not None
+        )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
-        kind = config_kind(file.relpath)
-        if kind is None:
-            return []
+        kind = (
+            config_kind(file.relpath) or generic_kind(file) or ConfigKind(client_from_path(file.relpath), ())
+        )
         if file.size > MAX_BYTES:
             report.warnings.append(f"mcp_config: {file.relpath} is larger than {MAX_BYTES} bytes")
             return []
@@ -335,7 +367,31 @@ class McpConfigDetector(Detector):
             findings.extend(self.server_findings(file, container, name, spec, kind.client))
         if kind.client and findings:
             findings.append(self.client_finding(file, kind.client, findings))
+        if is_agent_definition(file.relpath):
+            findings.extend(self.agent_definition(file, document, kind.client, findings))
         return findings
+
+    def agent_definition(
+        self, file: SourceFile, document: object, client: str | None, servers: list[Finding]
+    ) -> Iterator[Finding]:
+        """An assistant's agent file: a named agent with its own system prompt (and MCP servers)."""
+        if not isinstance(document, dict) or not isinstance(document.get("name"), str):
+            return
+        prompt_keys = load_data()["agent_prompt_keys"]
+        if not any(isinstance(document.get(key), str) for key in prompt_keys) or not document["name"].strip():
+            return
+        name = document["name"].strip()
+        yield Finding(
+            key=f"agent_framework:{name.lower()}",
+            name=name,
+            type="agent_framework",
+            location=file.location(line_of_key(file.text, "name")[0]),
+            detector=self.name,
+            metadata={"client": client, "definition": file.relpath},
+            relations=sorted(
+                {("connects_to", server.key) for server in servers if server.type == "mcp_server"}
+            ),
+        )
 
     def server_findings(
         self, file: SourceFile, container: str, name: str, spec: dict, client: str | None
@@ -374,6 +430,7 @@ class McpConfigDetector(Detector):
                 key=f"mcp_server:{name.lower()}",
                 name=name,
                 type="mcp_server",
+                provider=MCP_PROVIDER,
                 location=self.masked_location(file, at, secret_values),
                 detector=self.name,
                 version=info.version,
@@ -388,6 +445,7 @@ class McpConfigDetector(Detector):
             key=f"mcp_client:{client}",
             name=client,
             type="mcp_client",
+            provider=MCP_PROVIDER,
             location=file.location(0, PurePosixPath(file.relpath).name),
             detector=self.name,
             metadata={"config": file.relpath},
