@@ -28,6 +28,7 @@ from common.scanner.detectors.mcp_config import load_jsonc
 from common.scanner.limits import line_at, linear, parse_json, parse_python
 
 DENO_SPECIFIER = linear(r"^(?:npm|jsr):/?((?:@[\w.-]+/)?[\w.-]+)(?:@([^/]+))?")
+MAX_SIBLING_BYTES = 2 * 1024 * 1024
 REQUIREMENT = linear(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;#]*)")
 
 
@@ -392,7 +393,41 @@ class LockfileDetector(_ManifestDetector):
         "Pipfile.lock",
     )
 
+    SIBLING_MANIFESTS = {
+        "poetry.lock": "pyproject.toml",
+        "uv.lock": "pyproject.toml",
+        "Pipfile.lock": "Pipfile",
+        "package-lock.json": "package.json",
+        "pnpm-lock.yaml": "package.json",
+        "yarn.lock": "package.json",
+    }
+
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        """The resolved version of every catalog package; one the manifest next to the lock file
+        declares is placed at the manifest's line (the lock adds its version, not a second place)."""
+        declared = self.sibling_declarations(file)
+        for finding in self.locked(file, report):
+            location = declared.get(finding.key)
+            if location is not None:
+                finding.location = location
+            yield finding
+
+    def sibling_declarations(self, file: SourceFile) -> dict:
+        sibling = file.path.with_name(self.SIBLING_MANIFESTS[file.name])
+        try:
+            size = sibling.stat().st_size
+        except OSError:
+            return {}
+        if size > MAX_SIBLING_BYTES:
+            return {}
+        relpath = file.relpath.rsplit("/", 1)[0] + "/" + sibling.name if "/" in file.relpath else sibling.name
+        manifest = SourceFile(path=sibling, relpath=relpath, size=size, scope=file.scope)
+        declarations: dict = {}
+        for finding in ManifestDetector().detect(manifest, FileReport()):
+            declarations.setdefault(finding.key, finding.location)
+        return declarations
+
+    def locked(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         name = file.name
         if name in ("poetry.lock", "uv.lock"):
             yield from self.toml_lock(file, report)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from common.scanner.catalog import (
     Package,
     looks_like_hf_id,
+    lookup_package,
     lookup_prefixed,
     match_model,
     package_index,
@@ -294,6 +295,16 @@ class _Analyzer:
                     if package:
                         self.note_sdk(package, node.lineno)
                         self.confirm_generic_root(module, package)
+                    store = self.wrapped_vector_store(module, alias.name)
+                    if store:
+                        self.add_package(store, node.lineno)
+
+    def wrapped_vector_store(self, module: str, name: str) -> Package | None:
+        """``from langchain_community.vectorstores import FAISS``: the framework's wrapper uses FAISS."""
+        if not any(module.startswith(prefix) for prefix in self.rules["framework_vector_store_modules"]):
+            return None
+        store = self.rules["framework_vector_stores"].get(name)
+        return lookup_package("id", store) if store else None
 
     def confirm_generic_root(self, module: str, package: Package) -> None:
         """``from agents import Runner``: a top-level module name too generic to be in the catalog on
