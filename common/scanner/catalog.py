@@ -104,8 +104,8 @@ def go_provider_client(path: str) -> Package | None:
     own (a different supply chain than the vendor's SDK) with that vendor as provider."""
     if path.count("/") < 2 or not path.startswith(("github.com/", "gitlab.com/")):
         return None
-    parts = [p for p in path.split("/") if not re.fullmatch(r"v\d+", p)]
-    name = re.sub(r"^go-|-go$|-sdk$", "", re.sub(r"-sdk-go$", "", parts[-1].lower())).replace("-", "")
+    repository = path.split("/")[2]  # the repository names the client; its sub-packages do not
+    name = re.sub(r"^go-|-go$|-sdk$", "", re.sub(r"-sdk-go$", "", repository.lower())).replace("-", "")
     package = lookup_package("id", name)
     if package is None or package.type != "llm_provider":
         return None

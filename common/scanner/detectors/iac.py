@@ -403,6 +403,9 @@ class Evaluation:
         body = self.body(resource)
         if "present" in condition:
             return bool(lookup(body, condition["present"]))
+        if "starts_with" in condition:
+            prefix = str(condition["starts_with"]).lower()
+            return any(text.lower().startswith(prefix) for text, _ in texts(body, condition["attr"]))
         expected = str(condition["equals"]).lower()
         return any(text.lower() == expected for text, _ in texts(body, condition["attr"]))
 

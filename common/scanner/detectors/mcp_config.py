@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
-from common.scanner.detectors.containers import parse_image
+from common.scanner.detectors.containers import compose_yaml_documents, parse_image
 from common.scanner.limits import line_at, linear, parse_json
 from common.scanner.model import Location
 from common.scanner.redaction import clip
@@ -456,3 +456,113 @@ class McpConfigDetector(Detector):
     def masked_location(file: SourceFile, line: int, secrets: list[str]) -> Location:
         snippet = file.lines[line - 1].strip() if 0 < line <= len(file.lines) else ""
         return file.location(line, clip(snippet, known=secrets))
+
+
+# ---------------------------------------------------------------------------------------------------
+# YAML configs (gateways, proxies, assistants that keep their MCP servers in YAML)
+# ---------------------------------------------------------------------------------------------------
+
+YAML_SERVER_LISTS = ("mcpServers", "mcp_servers", "mcp-servers")
+YAML_TRANSPORTS = frozenset({"stdio", "sse", "http", "streamable-http", "streamable_http", "streamablehttp"})
+YAML_NAME_KEYS = ("name", "alias", "id", "server_name")
+MAX_YAML_DEPTH = 12
+
+
+def plain(node) -> object:
+    """A composed YAML node as plain Python data (scalars stay strings)."""
+    if node.is_mapping:
+        return {key: plain(value) for key, value in node.items()}
+    if node.is_sequence:
+        return [plain(element) for element in node.elements()]
+    return node.text
+
+
+def yaml_server_spec(spec: dict) -> dict:
+    """YAML configs often write the command as one list (``command: [npx, -y, pkg]``)."""
+    command = spec.get("command")
+    if isinstance(command, list) and command and all(isinstance(c, str) for c in command):
+        return {**spec, "command": command[0], "args": command[1:] + list(spec.get("args") or [])}
+    return spec
+
+
+class McpYamlDetector(Detector):
+    """MCP servers in YAML: under an ``mcpServers``/``mcp_servers`` key (a mapping by name or a list of
+    named entries), or any named entry that declares an MCP transport and a command or URL."""
+
+    name = "mcp_yaml"
+
+    def applies_to(self, file: SourceFile) -> bool:
+        if file.suffix not in (".yaml", ".yml") or file.size > MAX_BYTES:
+            return False
+        data = file.data
+        return any(marker in data for marker in (b"mcpServers", b"mcp_servers", b"mcp-servers")) or (
+            b"transport" in data and b"mcp" in data.lower()
+        )
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
+        try:
+            documents = compose_yaml_documents(file.text)
+        except (yaml.YAMLError, RecursionError) as exc:
+            report.warnings.append(f"mcp_yaml: {file.relpath} is not valid YAML ({type(exc).__name__})")
+            return []
+        findings: dict[str, Finding] = {}
+        for document in documents:
+            for name, line, spec in self.servers(document, None, 0):
+                findings.setdefault(name.lower(), self.server(file, name, line, spec))
+        return list(findings.values())
+
+    def servers(self, node, parent_key: str | None, depth: int) -> Iterator[tuple[str, int, dict]]:
+        if depth > MAX_YAML_DEPTH:
+            return
+        if node.is_mapping:
+            spec = plain(node)
+            transport = str(spec.get("transport") or spec.get("type") or "").lower()
+            if transport in YAML_TRANSPORTS and (spec.get("command") or spec.get("url")):
+                named = next(
+                    (k for k in YAML_NAME_KEYS if isinstance(spec.get(k), str) and spec[k].strip()), None
+                )
+                name = spec[named] if named else parent_key
+                if name:
+                    yield name, (node.get(named).line if named else node.line), spec
+                    return
+            for key, value in node.items():
+                if key in YAML_SERVER_LISTS and value.is_mapping:
+                    for server, server_line, spec_node in value.entries():
+                        if spec_node.is_mapping:
+                            yield server, server_line, plain(spec_node)
+                    continue
+                if key in YAML_SERVER_LISTS and value.is_sequence:
+                    for element in value.elements():
+                        spec = plain(element) if element.is_mapping else None
+                        named = next(
+                            (k for k in YAML_NAME_KEYS if spec and isinstance(spec.get(k), str)), None
+                        )
+                        if named:
+                            yield spec[named], element.get(named).line, spec
+                    continue
+                yield from self.servers(value, key, depth + 1)
+        elif node.is_sequence:
+            for element in node.elements():
+                yield from self.servers(element, None, depth + 1)
+
+    def server(self, file: SourceFile, name: str, line: int, spec: dict) -> Finding:
+        info = describe_server(yaml_server_spec(spec))
+        classify(info)
+        metadata = {
+            "transport": info.transport,
+            "package": info.package,
+            "registry": info.registry,
+            "local_script": info.local_script,
+            "url": safe_url(info.url) if info.url else None,
+        }
+        return Finding(
+            key=f"mcp_server:{name.lower()}",
+            name=name,
+            type="mcp_server",
+            provider=MCP_PROVIDER,
+            location=file.location(line),
+            detector=self.name,
+            version=info.version,
+            flags=set(info.flags) - {"hardcoded_api_key"},
+            metadata={k: v for k, v in metadata.items() if v is not None},
+        )
