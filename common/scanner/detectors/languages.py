@@ -410,18 +410,32 @@ class JavaDetector(_LanguageDetector):
     name = "java"
     extensions = (".java", ".kt", ".kts", ".scala")
     ecosystem = "java"
-    quick_tokens = ("import",)
+    quick_tokens = ()
     tool_patterns = (
         linear(r'\bnew\s+(?:McpSchema\.)?Tool\(\s*"([^"\n]{1,100})"'),
         linear(r'\bTool\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'),
         linear(r'\baddTool\(\s*name\s*=\s*"([^"\n]{1,100})"'),
     )
     IMPORT = linear(r"^\s*import\s+(?:static\s+)?([\w.]+?)(\.\*)?\s*;?\s*$", re.MULTILINE)
+    QUALIFIED = linear(r"(?:^|[^\w.\"])((?:[a-z][a-z0-9_]*\.){2,}[a-z][a-z0-9_]*)\.[A-Z]\w*")
 
     def imports(self, text: str) -> Iterator[Import]:
         for match in self.IMPORT.finditer(text):
             binding = () if match.group(2) else (match.group(1).rsplit(".", 1)[-1],)
             yield Import(match.group(1), binding, _line_at(text, match.start()))
+        yield from self.qualified_references(text)
+
+    def qualified_references(self, text: str) -> Iterator[Import]:
+        """A class named by its fully qualified name in code (``: dev.langchain4j.spi.Foo {``) uses
+        that package without importing it; package, import and comment lines do not count."""
+        lines: list[str] = []
+        for match in self.QUALIFIED.finditer(text):
+            if not self.package_for(match.group(1)):
+                continue
+            lines = lines or text.splitlines()
+            line = _line_at(text, match.start(1))
+            if not lines[line - 1].lstrip().startswith(("package ", "import ", "//", "*", "/*")):
+                yield Import(match.group(1), (), line)
 
 
 class RubyDetector(_LanguageDetector):
