@@ -11,7 +11,12 @@ def test_framework_integration_grammar_keeps_helpers_out():
     assert integration_package("llama-index-tools-tavily-research").provider == "LlamaIndex"
     assert integration_package("langchain-qdrant").type == "vector_db"
     assert integration_package("langchain-faiss").id == "langchain-faiss"
-    for helper in ("llama-index-utils-workflow", "llama-index-readers-file", "langchain-text-splitters", "langchain-"):
+    for helper in (
+        "llama-index-utils-workflow",
+        "llama-index-readers-file",
+        "langchain-text-splitters",
+        "langchain-",
+    ):
         assert integration_package(helper) is None, helper
 
 
@@ -66,7 +71,9 @@ def test_csharp_idioms_without_usings_drive_models_and_tools_but_place_no_import
         {
             "Bot/Bot.csproj": '<Project><ItemGroup><PackageReference Include="Microsoft.SemanticKernel" '
             'Version="1.30.0" /></ItemGroup></Project>\n',
-            "Bot/Program.cs": 'var k = Kernel.CreateBuilder().AddOpenAIChatCompletion("gpt-4o", key).Build();\n',
+            "Bot/Program.cs": (
+                'var k = Kernel.CreateBuilder()\n    .AddOpenAIChatCompletion("gpt-4o", key).Build();\n'
+            ),
             "Bot/Plain.cs": 'class Plain { public string Hello() => "gpt-4o"; }\n',
         },
     )
