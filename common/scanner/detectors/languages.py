@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from common.scanner.catalog import (
+    PACKAGE_TYPES,
     Package,
     go_provider_client,
     lookup_package,
@@ -108,7 +109,8 @@ class _LanguageDetector(Detector):
             package = lookup_package("id", package_id) if match else None
             if package and package.id not in seen:
                 seen.add(package.id)
-                yield Import(package.id, (), _line_at(text, match.start()), implied=True), package
+                bindings = (match.group(1),) if pattern.groups else ()
+                yield Import(package.id, bindings, _line_at(text, match.start()), implied=True), package
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         text = file.text
@@ -120,13 +122,15 @@ class _LanguageDetector(Detector):
         comment_lines = self.comment_lines(file.lines)
         strong = any(p.type in ("llm_provider", "agent_framework") for _, p in sdk_imports)
         bindings: dict[str, Package] = {}
-        explicit = [(imp, package) for imp, package in sdk_imports if not imp.implied]
-        for imp, package in explicit:
-            yield self.finding(file, package, imp.line)
+        for imp, package in sdk_imports:
+            if not imp.implied:  # a file that only uses an SDK's idioms is not where it is imported
+                yield self.finding(file, package, imp.line)
             for binding in imp.bindings:
                 bindings[binding] = package
-        if explicit:  # a file that only uses an SDK's idioms is not where the SDK is imported
-            yield from self.usages(file, text, bindings, comment_lines)
+        implied = {package.id for imp, package in sdk_imports if imp.implied}
+        for finding in self.usages(file, text, bindings, comment_lines):
+            if finding.type not in PACKAGE_TYPES or finding.name not in implied:
+                yield finding
         yield from self.models(file, text, comment_lines, strong, sdk_imports)
         yield from self.endpoints(file, comment_lines)
         if any(p.id in MCP_PACKAGES for _, p in sdk_imports):
@@ -417,13 +421,54 @@ class JavaDetector(_LanguageDetector):
         linear(r'\baddTool\(\s*name\s*=\s*"([^"\n]{1,100})"'),
     )
     IMPORT = linear(r"^\s*import\s+(?:static\s+)?([\w.]+?)(\.\*)?\s*;?\s*$", re.MULTILINE)
+    # The tool annotations of the JVM agent frameworks, by the package they are imported from.
+    TOOL_ANNOTATIONS = {
+        "dev.langchain4j.agent.tool": "langchain4j",
+        "org.springframework.ai.tool.annotation": "spring-ai",
+    }
+    TOOL_ANNOTATION = linear(r"@Tool\b(\([^)]{0,600}\))?")
+    METHOD_AFTER_ANNOTATION = linear(r"\bfun\s+(?:<[^>]*>\s*)?(\w+)\s*\(|\b(\w+)\s*\(")
     QUALIFIED = linear(r"(?:^|[^\w.\"])((?:[a-z][a-z0-9_]*\.){2,}[a-z][a-z0-9_]*)\.[A-Z]\w*")
 
     def imports(self, text: str) -> Iterator[Import]:
         for match in self.IMPORT.finditer(text):
             binding = () if match.group(2) else (match.group(1).rsplit(".", 1)[-1],)
-            yield Import(match.group(1), binding, _line_at(text, match.start()))
+            yield Import(match.group(1), binding, _line_at(text, match.start(1)))
         yield from self.qualified_references(text)
+
+    def framework_tools(
+        self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
+    ) -> Iterator[Finding]:
+        """``@Tool`` methods of LangChain4j and Spring AI: named ``@Tool(name = "x")``, else after the
+        method (both frameworks' default); only when the file imports the framework's annotation."""
+        imported = {
+            self.TOOL_ANNOTATIONS[module]
+            for module in self.TOOL_ANNOTATIONS
+            if re.search(rf"^\s*import\s+{re.escape(module)}\.(?:Tool|\*)\b", text, re.MULTILINE)
+        }
+        framework = next((lookup_package("id", package_id) for package_id in sorted(imported)), None)
+        if framework is None:
+            return
+        seen: set[str] = set()
+        for match in self.TOOL_ANNOTATION.finditer(text):
+            line = _line_at(text, match.start())
+            named = re.search(r'\bname\s*=\s*"([^"\n]{1,100})"', match.group(1) or "")
+            rest = text[match.end() : match.end() + 400]
+            rest = re.sub(r"@\w+(?:\([^)]*\))?", " ", rest)  # other annotations on the same method
+            method = self.METHOD_AFTER_ANNOTATION.search(rest)
+            name = named.group(1) if named else (method.group(1) or method.group(2)) if method else None
+            if line in comments or not name or name.lower() in seen:
+                continue
+            seen.add(name.lower())
+            yield Finding(
+                key=f"tool:{name.lower()}",
+                name=name.lower(),
+                type="tool",
+                provider=framework.provider,
+                location=file.location(line),
+                detector=self.name,
+                metadata={"framework": framework.id},
+            )
 
     def qualified_references(self, text: str) -> Iterator[Import]:
         """A class named by its fully qualified name in code (``: dev.langchain4j.spi.Foo {``) uses
@@ -450,6 +495,15 @@ class RubyDetector(_LanguageDetector):
         linear(r"""\bMCP::Tool\.define\(\s*name:\s*["']([^"'\n]{1,100})["']"""),
     )
     REQUIRE = linear(r"""^\s*require\s*\(?\s*["']([^"']+)["']""", re.MULTILINE)
+    # Rails and Bundler.require load gems without a require in the file; these constants are the gems'
+    # own (group 1 is the binding their calls go through).
+    api_signatures = (
+        (linear(r"\b(OpenAI)::Client\.new\b"), "openai"),
+        (linear(r"\b(Anthropic)::Client\.new\b"), "anthropic"),
+        (linear(r"\b(RubyLLM)\.(?:chat|configure|embed|paint)\b"), "ruby-llm"),
+        (linear(r"\b(MCP)::(?:Server|Tool|Client|Prompt|Resource)\b"), "mcp"),
+        (linear(r"\b(Langchain)::(?:LLM|Assistant|Vectorsearch)::"), "langchain"),
+    )
 
     def imports(self, text: str) -> Iterator[Import]:
         for match in self.REQUIRE.finditer(text):
