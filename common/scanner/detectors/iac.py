@@ -91,6 +91,8 @@ TRAVERSAL_RE = linear(r"^([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)(?:\[[^\]]*\])?(?:\
 INTERP_RE = linear(r"\$\{\s*(var|local)\.([A-Za-z_][\w-]*)\s*\}")
 MAP_PAIR_RE = linear(r'("(?:[^"\\]|\\.)*"|[\w.-]+)\s*[=:]\s*("(?:[^"\\]|\\.)*"|[^\s,}]+)')
 STRING_RE = linear(r'"((?:[^"\\]|\\.)*)"')
+COLLECTION_CALL_RE = linear(r"^(?:toset|tolist|distinct|flatten|sort)\(\s*(.*?)\s*\)$")
+EACH_RE = linear(r"^\s*each\.(?:value|key)\s*$")
 
 
 class HclLines:
@@ -254,8 +256,14 @@ class TerraformFile:
             )
         if raw.startswith("["):
             return Value(line, [Value(line, unquote(f'"{s}"')) for s in STRING_RE.findall(raw)])
+        if (wrapped := COLLECTION_CALL_RE.match(raw)) and depth <= 8:
+            return self.evaluate(wrapped.group(1), line, depth + 1)  # toset([...]), tolist(local.apis)
         if match := TRAVERSAL_RE.match(raw):
             head, name = match.groups()
+            if head == "local" and name in self.locals and depth <= 8:
+                listed = self.evaluate(self.locals[name][1], self.locals[name][2], depth + 1)
+                if isinstance(listed.literal, list):
+                    return Value(line, listed.literal)
             if head in ("var", "local"):
                 resolved = self.resolve(head, name, depth)
                 return Value(line, resolved)
@@ -277,9 +285,19 @@ class TerraformFile:
         return value.literal if isinstance(value.literal, str) else None
 
     def to_value(self, body: dict, line: int) -> Value:
+        """A block's attributes; ``each.value``/``each.key`` stand for every element of a literal
+        ``for_each`` collection (``for_each = toset(["aiplatform.googleapis.com", ...])``)."""
         fields: dict[str, Value] = {}
+        each = self.evaluate(body["for_each"][1], body["for_each"][2]) if "for_each" in body else None
         for name, (kind, payload, at) in body.items():
-            if kind == "raw":
+            if (
+                kind == "raw"
+                and each is not None
+                and isinstance(each.literal, list)
+                and EACH_RE.match(payload)
+            ):
+                fields[name] = Value(at, [Value(at, element.literal) for element in each.literal])
+            elif kind == "raw":
                 fields[name] = self.evaluate(payload, at)
             else:
                 fields[name] = Value(at, [self.to_value(child, child_line) for child_line, child in payload])
