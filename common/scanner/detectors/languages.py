@@ -480,6 +480,25 @@ class JavaDetector(_LanguageDetector):
             yield Import(match.group(1), binding, _line_at(text, match.start(1)))
         yield from self.qualified_references(text)
 
+    SERVER_INFO = linear(r'\.serverInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?"([^"\n]{1,100})"')
+
+    def mcp_usage(self, file: SourceFile, text: str, match: re.Match, member: str, line: int):
+        """The Java SDK builds a server as ``McpServer.sync(transport).serverInfo("name", "1.0")``."""
+        if match.group(1) == "McpServer" and member in ("sync", "async"):
+            named = self.SERVER_INFO.search(text[match.end() : match.end() + 600])
+            name = (named.group(1) if named else component_name_for(file.relpath)).lower()
+            yield Finding(
+                key=f"mcp_server:{name}",
+                name=name,
+                type="mcp_server",
+                provider=MCP_PROVIDER,
+                location=file.location(line),
+                detector=self.name,
+                metadata={"transport": "code"},
+            )
+            return
+        yield from super().mcp_usage(file, text, match, member, line)
+
     def framework_tools(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
     ) -> Iterator[Finding]:

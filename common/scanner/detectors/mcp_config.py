@@ -566,3 +566,82 @@ class McpYamlDetector(Detector):
             flags=set(info.flags) - {"hardcoded_api_key"},
             metadata={k: v for k, v in metadata.items() if v is not None},
         )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Spring AI MCP configuration (application.yml / application.properties)
+# ---------------------------------------------------------------------------------------------------
+
+SPRING_SERVER_NAME = linear(r"^\s*spring\.ai\.mcp\.server\.name\s*[=:]\s*([^\s#]+)")
+SPRING_CONNECTION = linear(
+    r"^\s*spring\.ai\.mcp\.client\.(?:stdio|sse|streamable-http|http)\.connections\.([\w.-]+?)\.(url|command)\s*[=:]\s*([^\s#]+)"
+)
+
+
+class SpringMcpDetector(Detector):
+    """Spring AI names the MCP server it builds (``spring.ai.mcp.server.name``) and the servers its MCP
+    client connects to (``spring.ai.mcp.client.<transport>.connections.<name>``) in its config."""
+
+    name = "spring_mcp"
+
+    def applies_to(self, file: SourceFile) -> bool:
+        return (
+            file.name.startswith(("application", "bootstrap"))
+            and file.suffix in (".yml", ".yaml", ".properties")
+            and file.size <= MAX_BYTES
+            and b"mcp" in file.data
+        )
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
+        if file.suffix == ".properties":
+            return list(self.properties(file))
+        try:
+            documents = compose_yaml_documents(file.text)
+        except (yaml.YAMLError, RecursionError) as exc:
+            report.warnings.append(f"spring_mcp: {file.relpath} is not valid YAML ({type(exc).__name__})")
+            return []
+        return [
+            finding for document in documents if document.is_mapping for finding in self.yaml(file, document)
+        ]
+
+    def properties(self, file: SourceFile) -> Iterator[Finding]:
+        for number, line in enumerate(file.lines, start=1):
+            if server := SPRING_SERVER_NAME.match(line):
+                yield self.server(file, server.group(1), number, {"transport": "code"})
+            elif connection := SPRING_CONNECTION.match(line):
+                name, field_name, value = connection.groups()
+                yield self.server(file, name, number, {field_name: value})
+
+    def yaml(self, file: SourceFile, document) -> Iterator[Finding]:
+        mcp = document.path("spring", "ai", "mcp")
+        if mcp is None:
+            return
+        name = mcp.path("server", "name")
+        if name is not None and name.text:
+            yield self.server(file, name.text, name.line, {"transport": "code"})
+        client = mcp.get("client")
+        for _, transport in client.items() if client is not None else []:
+            connections = transport.get("connections") if transport.is_mapping else None
+            for server, line, spec in connections.entries() if connections is not None else []:
+                if spec.is_mapping:
+                    yield self.server(file, server, line, plain(spec))
+
+    def server(self, file: SourceFile, name: str, line: int, spec: dict) -> Finding:
+        metadata: dict = {"transport": "code", "config": "spring-ai"}
+        flags: set[str] = set()
+        if spec.get("transport") != "code":
+            info = describe_server(yaml_server_spec(spec))
+            classify(info)
+            flags = set(info.flags) - {"hardcoded_api_key"}
+            metadata = {"transport": info.transport, "package": info.package, "config": "spring-ai"}
+            metadata["url"] = safe_url(info.url) if info.url else None
+        return Finding(
+            key=f"mcp_server:{name.lower()}",
+            name=name,
+            type="mcp_server",
+            provider=MCP_PROVIDER,
+            location=file.location(line),
+            detector=self.name,
+            flags=flags,
+            metadata={k: v for k, v in metadata.items() if v is not None},
+        )

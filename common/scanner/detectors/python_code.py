@@ -450,7 +450,13 @@ class _Analyzer:
             self.analyse_mcp_server(call)
         elif method in self.rules["mcp_client_classes"] and package.id in ("mcp", "fastmcp"):
             name = component_name_for(self.relpath)
-            self.add(key=f"mcp_client:{name}", name=name, type="mcp_client", provider=None, line=call.lineno)
+            self.add(
+                key=f"mcp_client:{name}",
+                name=name,
+                type="mcp_client",
+                provider=MCP_PROVIDER,
+                line=call.lineno,
+            )
         elif method in self.rules["agent_classes"] or method in self.rules["multi_agent_classes"]:
             self.analyse_agent(call, package, model_key)
         elif method == "Tool" and package.id == "mcp":
