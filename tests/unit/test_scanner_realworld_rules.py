@@ -106,3 +106,27 @@ def test_shell_script_names_an_ai_image_but_not_in_a_url(tmp_path):
     image = component(result, "container:ollama/ollama")
     assert {loc.file for loc in image.locations} == {"run.sh"}
     assert image.version == "0.5.7"
+
+
+def test_model_catalogs_in_files_without_sdk_imports(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "billing/pricing.py": (
+                '# OLD_MODEL = "gpt-3.5-turbo"\n'
+                'MODEL_PRICES = {\n    "gpt-4o": 2.5,\n    "claude-3-5-haiku-20241022": 0.8,\n}\n'
+                'FALLBACK_MODEL = os.getenv("FALLBACK_MODEL", "o3-mini")\n'
+                'SUPPORTED_LLMS = frozenset(["mistral-large-latest", "in-house-7b"])\n'
+            ),
+            "web/models.ts": (
+                'export const MODEL_IDS: string[] = ["gemini-2.0-flash"];\nconst title = "gpt-4.1";\n'
+            ),
+        },
+    )
+    models = {k for k in keys(result) if k.startswith("model:")}
+    assert models == {
+        "model:gpt-4o",
+        "model:claude-3-5-haiku-20241022",
+        "model:mistral-large-latest",
+        "model:gemini-2.0-flash",
+    }

@@ -30,6 +30,7 @@ from common.scanner.catalog import (
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.limits import line_at, linear
 from common.scanner.textutil import (
+    catalog_model_literals,
     component_name_for,
     endpoint_for_url,
     known_ai_host,
@@ -42,26 +43,6 @@ STRING_LITERAL = re.compile(r"""(["'`])((?:(?!\1)[^\\\n]|\\.){1,200})\1""")
 URL = linear(r"""https?://[^\s'"`<>]+""")
 BARE_HOST = linear(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,6}")
 MAX_USAGE_LOCATIONS = 20
-MODEL_NAMED = linear(r"(?i)model")
-# ``const DEFAULT_MODEL =``, ``export const MODELS: Model[] =``, ``var Models = map...``, ``val models =``
-MODEL_DECLARATION = linear(r"\b(\w*(?:MODEL|Model|model)\w*)\s*(?::[^=\n]{0,80})?(?::=|=)[ \t]*")
-MAX_CATALOG_CHARS = 5000
-
-
-def closing_offset(block: str, start: int) -> int:
-    """Offset just past the bracket that closes the one at ``start`` (strings are not skipped: a model
-    catalog holds ids, not brackets), or the whole block."""
-    pairs = {"[": "]", "{": "}", "(": ")"}
-    depth = 0
-    for index in range(start, len(block)):
-        char = block[index]
-        if char in pairs:
-            depth += 1
-        elif char in pairs.values():
-            depth -= 1
-            if depth == 0:
-                return index + 1
-    return len(block)
 
 
 MCP_PACKAGES = ("mcp", "fastmcp")
@@ -140,8 +121,7 @@ class _LanguageDetector(Detector):
         if not sdk_imports:
             if mentions_ai_endpoint(text) or self.bare_hosts(text):
                 yield from self.raw_http(file, text)
-            if MODEL_NAMED.search(text):
-                yield from self.model_catalogs(file, text)
+            yield from self.model_catalogs(file, text)
             return
         comment_lines = self.comment_lines(file.lines)
         strong = any(p.type in ("llm_provider", "agent_framework") for _, p in sdk_imports)
@@ -168,24 +148,13 @@ class _LanguageDetector(Detector):
         return iter(())
 
     def model_catalogs(self, file: SourceFile, text: str) -> Iterator[Finding]:
-        """Catalog model ids in a file that imports no SDK (a settings module, a model picker): the
-        value of a constant or the elements of a list/map/object whose name says it holds models
-        (``DEFAULT_MODEL = "gpt-4o"``, ``MODELS = [...]``, ``var Models = map[string]...{...}``)."""
+        """Catalog model ids in a file that imports no SDK (a settings module, a model picker)."""
         comments = self.comment_lines(file.lines)
-        for declaration in MODEL_DECLARATION.finditer(text):
-            start = declaration.end()
-            block = text[start : start + MAX_CATALOG_CHARS]
-            # a Go composite literal's type comes first: ``map[string]Model{...}``, ``[]string{...}``
-            opener = re.match(r"""(?:map\[[^\]\n]*\]|\[\d*\])?[^\n"'`]{0,60}?([\[{(])""", block)
-            block = block[: closing_offset(block, opener.start(1))] if opener else block.split("\n", 1)[0]
-            for literal in STRING_LITERAL.finditer(block):
-                value = literal.group(2)
-                if not plausible_model_name(value) or not match_model(value):
-                    continue
-                line = _line_at(text, start + literal.start())
-                found = model_finding(value, line, strong=False, hf_context=False)
-                if found and line not in comments:
-                    yield self.model(file, line, found)
+        for offset, value in catalog_model_literals(text):
+            line = _line_at(text, offset)
+            found = model_finding(value, line, strong=False, hf_context=False)
+            if found and line not in comments:
+                yield self.model(file, line, found)
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """(offset, name) of every tool an MCP server registers, in this language's SDK idioms."""

@@ -27,6 +27,7 @@ from common.scanner.detectors.base import Detector, FileReport, Finding, SourceF
 from common.scanner.limits import line_at, linear, parse_python
 from common.scanner.model import Location
 from common.scanner.textutil import (
+    catalog_model_literals,
     component_name_for,
     endpoint_for_url,
     mentions_ai_endpoint,
@@ -891,13 +892,12 @@ class PythonDetector(Detector):
     name = "python"
 
     def constant_models(self, file: SourceFile) -> Iterator[Finding]:
-        """``MODEL_NAME = "gpt-4o-mini"`` in a module without AI imports (a config or settings module):
-        the constant's name says it configures a model and the catalog knows the value."""
-        for match in MODULE_CONSTANT.finditer(file.text):
-            name, _, value = match.group(1), match.group(2), match.group(3)
-            if value is None or not CONSTANT_NAME_HINT.search(name) or not match_model(value):
+        """``MODEL_NAME = "gpt-4o-mini"`` or ``MODELS = ["gpt-4o", ...]`` in a module without AI imports
+        (a config or settings module): the name says it configures models and the catalog knows the id."""
+        for offset, value in catalog_model_literals(file.text):
+            line = line_at(file.text, offset)
+            if file.lines[line - 1].lstrip().startswith("#"):
                 continue
-            line = line_at(file.text, match.start())
             found = model_finding(value, line, strong=False, hf_context=False)
             if found:
                 key, model, provider, metadata = found
