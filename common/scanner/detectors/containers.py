@@ -10,6 +10,8 @@ What is reported:
 * ``model`` components for models a container fetches or serves (``RUN ollama pull llama3``,
   ``huggingface-cli download org/name``, ``--model org/name``); an Ollama model without a tag (or
   ``:latest``) is ``unpinned_model``.
+* packages an image or script installs (``pip install vllm``) or an image builds from the package's own
+  source repository (``git clone https://github.com/vllm-project/vllm``), as the catalog's components.
 * Flags: ``gpu_instance`` (GPU images, GPU tags, compose ``deploy.resources.reservations.devices``,
   ``runtime: nvidia``, Kubernetes ``nvidia.com/gpu`` limits, GPU node selectors) and ``internet_facing``
   (compose ports published on a non-loopback interface or ``network_mode: host``; Kubernetes workloads

@@ -10,6 +10,11 @@ the file imports a catalog SDK. Then:
   the file names a model, on whatever line it sits, also through a same-file string constant;
 - a string literal that is a known catalog model id is a model;
 - a URL literal of a known AI endpoint is an endpoint (comment lines excluded).
+
+A file whose SDK comes in without an import of its own (C# global/implicit usings, Rails' Bundler.require)
+is read through idioms only that SDK has (``Kernel.CreateBuilder()``, ``OpenAI::Client.new``): its models,
+tools and servers count, the SDK is not placed in that file. A file that imports no SDK still names
+catalog models in model-named constants and catalogs (``DEFAULT_MODEL = "gpt-4o"``, ``MODELS = [...]``).
 """
 
 from __future__ import annotations

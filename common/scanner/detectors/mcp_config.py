@@ -7,7 +7,11 @@ by a command is local; one reached by ``url`` (or through a proxy such as ``mcp-
 unknown package, an unknown remote host, or a package fetched from git/a path is ``mcp_unknown_server``;
 a local script (``node server.js``) is the project's own code and is not flagged. Hard-coded secrets in
 ``env``, ``headers`` or arguments flag ``hardcoded_api_key``; only a masked form and a hash are kept.
-Config files of a known client app also yield an ``mcp_client`` component linked to its servers.
+Config files of a known client app also yield an ``mcp_client`` component linked to its servers; the
+client is also read from the folder a config sits in (``.kiro/settings/mcp.json``) or its file name, and
+any other JSON file with a top-level ``mcpServers`` counts. Agent definitions of AI assistants (a named
+agent with a system prompt under ``agents/``) are ``agent_framework`` components. MCP servers kept in
+YAML (gateways, proxies) and in Spring AI's ``application.yml``/``.properties`` are read too.
 
 The secret heuristics (``SecretRules``) are shared with the n8n detector.
 """
