@@ -96,7 +96,8 @@ class _LanguageDetector(Detector):
         return lookup_prefixed(self.ecosystem, module, self.separator)
 
     def mcp_server_name(self, text: str, start: int) -> str | None:
-        match = re.search(r"""name\s*[:=]\s*["']([^"']+)["']""", text[start : start + 300])
+        """``name: "x"``, ``name = "x"``, or Go's ``&mcp.Implementation{Name: "x"}``."""
+        match = re.search(r"""\b[Nn]ame\s*[:=]\s*["']([^"']+)["']""", text[start : start + 300])
         return match.group(1) if match else None
 
     def sdk_imports(self, text: str) -> list[tuple[Import, Package]]:
@@ -531,6 +532,18 @@ class RubyDetector(_LanguageDetector):
         linear(r"""^\s*tool_name\s*\(?\s*["']([^"'\n]{1,100})["']""", re.MULTILINE),
         linear(r"""\bMCP::Tool\.define\(\s*name:\s*["']([^"'\n]{1,100})["']"""),
     )
+    TOOL_CLASS = linear(r"^\s*class\s+(\w+)\s*<\s*(?:::)?MCP::Tool\b", re.MULTILINE)
+
+    def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
+        """``tool_name "x"``, ``MCP::Tool.define(name: "x")``, and a ``MCP::Tool`` subclass that names
+        itself nowhere: the gem then names the tool after the class in snake_case."""
+        yield from super().tool_names(text)
+        classes = list(self.TOOL_CLASS.finditer(text))
+        for index, match in enumerate(classes):
+            end = classes[index + 1].start() if index + 1 < len(classes) else len(text)
+            if not re.search(r"^\s*tool_name\b", text[match.end() : end], re.MULTILINE):
+                yield match.start(1), snake_case(match.group(1))
+
     REQUIRE = linear(r"""^\s*require\s*\(?\s*["']([^"']+)["']""", re.MULTILINE)
     # Rails and Bundler.require load gems without a require in the file; these constants are the gems'
     # own (group 1 is the binding their calls go through).
