@@ -130,3 +130,23 @@ def test_model_catalogs_in_files_without_sdk_imports(tmp_path):
         "model:mistral-large-latest",
         "model:gemini-2.0-flash",
     }
+
+
+def test_credentials_handed_to_ci_steps_name_no_sdk(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            ".github/workflows/review.yml": (
+                "on: pull_request\njobs:\n  review:\n    runs-on: ubuntu-latest\n    steps:\n"
+                "      - uses: anthropics/claude-code-action@v1\n        env:\n"
+                "          ANTHROPIC_API_KEY: ${{ secrets.ANTHROPIC_API_KEY }}\n"
+            ),
+            "action.yml": (
+                "name: review\nruns:\n  using: composite\n  steps:\n"
+                "    - run: ./review.sh\n      shell: bash\n"
+                "      env:\n        OPENAI_API_KEY: ${{ inputs.openai_api_key }}\n"
+            ),
+            "deploy/.env.example": "GROQ_API_KEY=${GROQ_API_KEY}\n",
+        },
+    )
+    assert keys(result) == {"workflow:anthropics/claude-code-action", "llm_provider:groq"}

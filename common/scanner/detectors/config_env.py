@@ -172,8 +172,13 @@ def unset_credential(name: str, value: str) -> bool:
 
 
 def is_github_workflow(file: SourceFile) -> bool:
-    return file.suffix in (".yml", ".yaml") and (
-        is_workflow(file.relpath) or (WORKFLOW_JOBS.search(file.text) is not None and "runs-on:" in file.text)
+    """A workflow, or an action's metadata (``action.yml``) that passes its inputs to the tool it runs."""
+    if file.suffix not in (".yml", ".yaml"):
+        return False
+    if file.name in ("action.yml", "action.yaml") and "runs:" in file.text:
+        return True
+    return is_workflow(file.relpath) or (
+        WORKFLOW_JOBS.search(file.text) is not None and "runs-on:" in file.text
     )
 
 
@@ -204,8 +209,8 @@ class ConfigDetector(Detector):
         if not quick.search(text.lower()):
             return
         is_env = file.name.startswith(".env") or file.name.endswith(".env")
-        # a workflow hands credentials to its steps: the github_actions detector reports the step that
-        # runs AI, the credential variable is no SDK in use
+        # a workflow (or action) hands credentials to its steps: the github_actions detector reports the
+        # step that runs AI, the credential variable is no SDK in use
         credentials_name_providers = not is_github_workflow(file)
         env_facts: dict[str, str] = {}
         for number, line in enumerate(file.lines, start=1):
