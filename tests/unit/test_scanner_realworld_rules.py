@@ -150,3 +150,22 @@ def test_credentials_handed_to_ci_steps_name_no_sdk(tmp_path):
         },
     )
     assert keys(result) == {"workflow:anthropics/claude-code-action", "llm_provider:groq"}
+
+
+def test_aws_ai_clients_through_the_generic_sdks(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "invoke.py": (
+                "import boto3\n\nruntime = boto3.client('sagemaker-runtime')\nagents = boto3.client("
+                "service_name='bedrock-agent-runtime')\ns3 = boto3.client('s3')\n"
+            ),
+            "agent.go": 'package main\n\nimport "github.com/aws/aws-sdk-go-v2/service/bedrockagentruntime"\n',
+        },
+    )
+    assert {k for k in keys(result) if k.startswith("llm_provider")} == {
+        "llm_provider:aws-sagemaker-runtime",
+        "llm_provider:aws-bedrock",
+    }
+    bedrock = component(result, "llm_provider:aws-bedrock")
+    assert {loc.file for loc in bedrock.locations} == {"invoke.py", "agent.go"}

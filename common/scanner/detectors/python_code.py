@@ -38,7 +38,14 @@ from common.scanner.textutil import (
 
 URL_IN_STRING = linear(r"https?://[^\s'\"<>]+")
 CONSTANT_NAME_HINT = linear(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
-BEDROCK_SERVICES = {"bedrock", "bedrock-runtime", "bedrock-agent-runtime", "bedrock-agent"}
+# boto3 service names of the AWS AI services, and the catalog component each client is
+AWS_AI_SERVICES = {
+    "bedrock": "aws-bedrock",
+    "bedrock-runtime": "aws-bedrock",
+    "bedrock-agent-runtime": "aws-bedrock",
+    "bedrock-agent": "aws-bedrock",
+    "sagemaker-runtime": "aws-sagemaker-runtime",
+}
 # Keys of request bodies, config dicts and model catalogs (``{"model": "gpt-4o"}``, ``"modelId"``
 # of a Bedrock invoke_model kwargs dict); only catalog ids and provider naming grammars count there.
 MCP_PROVIDER = "Model Context Protocol"
@@ -562,15 +569,10 @@ class _Analyzer:
         for keyword in call.keywords:
             if keyword.arg == "service_name" and isinstance(keyword.value, ast.Constant):
                 service = keyword.value.value
-        if service in BEDROCK_SERVICES:
+        package = lookup_package("id", AWS_AI_SERVICES[service]) if service in AWS_AI_SERVICES else None
+        if package:
             self.has_llm_sdk = True
-            self.add(
-                key="llm_provider:aws-bedrock",
-                name="aws-bedrock",
-                type="llm_provider",
-                provider="Amazon Web Services",
-                line=call.lineno,
-            )
+            self.add_package(package, call.lineno)
 
     def analyse_mcp_server(self, call: ast.Call) -> None:
         name = None
