@@ -41,6 +41,18 @@ def load_rules() -> dict:
     return data
 
 
+def rule_for(resource_type: str) -> dict | None:
+    """The rule of a resource type: its own entry, else the family its prefix names
+    (``aws_sagemaker_pipeline``, ``AWS::SageMaker::FeatureGroup``, ``google_vertex_ai_*``)."""
+    rules = load_rules()
+    exact = rules["resources"].get(resource_type)
+    if exact is not None:
+        return exact
+    return next(
+        (entry for entry in rules["resource_prefixes"] if resource_type.startswith(entry["prefix"])), None
+    )
+
+
 @dataclass
 class Value:
     """An attribute value with its line: a literal (str), a map/block (dict), a list, or a reference."""
@@ -320,7 +332,7 @@ class TerraformFile:
 # CloudFormation
 # ---------------------------------------------------------------------------------------------------
 
-CFN_MARKERS = ("AWS::Bedrock::", "AWS::SageMaker::")
+CFN_MARKERS = ("AWS::Bedrock", "AWS::SageMaker::")  # AWS::Bedrock::, AWS::BedrockAgentCore::
 
 
 def yaml_to_value(node: YamlNode, depth: int = 0) -> Value:
@@ -428,7 +440,7 @@ class Evaluation:
         return any(text.lower() == expected for text, _ in texts(body, condition["attr"]))
 
     def internet_facing(self, resource: Resource, depth: int = 0) -> bool:
-        rule = load_rules()["resources"].get(resource.type, {})
+        rule = rule_for(resource.type) or {}
         if depth > 0 and "serves_public_unless" in rule:
             return not any(self.holds(resource, c) for c in rule["serves_public_unless"])
         if "public_when" in rule:
@@ -448,7 +460,7 @@ class Evaluation:
         return False
 
     def gpu(self, resource: Resource) -> list[str]:
-        rule = load_rules()["resources"].get(resource.type, {})
+        rule = rule_for(resource.type) or {}
         regexes = load_rules()["gpu_regexes"]
         body = self.body(resource)
         return [
@@ -459,7 +471,7 @@ class Evaluation:
         ]
 
     def models(self, resource: Resource) -> list[tuple[str, str | None, int]]:
-        rule = load_rules()["resources"].get(resource.type, {})
+        rule = rule_for(resource.type) or {}
         body = self.body(resource)
         found = []
         for spec in rule.get("models", []):
@@ -533,7 +545,8 @@ class IacDetector(Detector):
 
     def detect_terraform(self, file: SourceFile, report: FileReport) -> list[Finding]:
         rules = load_rules()
-        if not any(t in file.text for t in rules["resources"]) and "module" not in file.text:
+        known = (*rules["resources"], *(entry["prefix"] for entry in rules["resource_prefixes"]))
+        if not any(t in file.text for t in known) and "module" not in file.text:
             return []
         try:
             terraform = TerraformFile(file.lines)
@@ -553,11 +566,10 @@ class IacDetector(Detector):
         return findings
 
     def findings(self, file: SourceFile, resources: list[Resource]) -> list[Finding]:
-        rules = load_rules()["resources"]
         evaluation = Evaluation(resources)
         findings: list[Finding] = []
         for resource in resources:
-            rule = rules.get(resource.type)
+            rule = rule_for(resource.type)
             if rule is None:
                 continue
             if "only_when" in rule and not any(evaluation.holds(resource, c) for c in rule["only_when"]):
