@@ -113,13 +113,55 @@ def go_provider_client(path: str) -> Package | None:
     own (a different supply chain than the vendor's SDK) with that vendor as provider."""
     if path.count("/") < 2 or not path.startswith(("github.com/", "gitlab.com/")):
         return None
-    parts = [p for p in path.split("/") if not re.fullmatch(r"v\d+", p)]
-    name = re.sub(r"^go-|-go$|-sdk$", "", re.sub(r"-sdk-go$", "", parts[-1].lower())).replace("-", "")
+    repository = path.split("/")[2]  # the repository names the client; its sub-packages do not
+    name = re.sub(r"^go-|-go$|-sdk$", "", re.sub(r"-sdk-go$", "", repository.lower())).replace("-", "")
     package = lookup_package("id", name)
     if package is None or package.type != "llm_provider":
         return None
     module = "/".join(path.split("/")[:3]).lower()
     return Package(module, "llm_provider", package.provider)
+
+
+_INTEGRATION_GRAMMAR = (
+    # (registry name prefix, framework provider, kinds whose packages reach another AI service or store)
+    (
+        "llama-index-",
+        "LlamaIndex",
+        (
+            "llms",
+            "embeddings",
+            "vector-stores",
+            "indices-managed",
+            "tools",
+            "multi-modal-llms",
+            "graph-stores",
+            "postprocessor",
+        ),
+    ),
+    ("langchain-", "LangChain", ("",)),
+)
+
+
+def integration_package(pypi_name: str) -> Package | None:
+    """A framework's integration package that the catalog does not list, by the framework's naming
+    grammar: ``llama-index-llms-<x>``, ``llama-index-tools-<x>``, ``langchain-<store or SDK>``. It is a
+    component of its own (it reaches another AI service); helper packages (``llama-index-utils-*``,
+    ``langchain-text-splitters``) are not, so LangChain's grammar needs ``<x>`` to be a catalog package."""
+    name = normalize_pypi(pypi_name)
+    for prefix, provider, kinds in _INTEGRATION_GRAMMAR:
+        rest = name.removeprefix(prefix)
+        if rest == name or not rest:
+            continue
+        if prefix == "langchain-":
+            target = lookup_package("id", rest) or lookup_package("pypi", rest)
+            if target is None:
+                return None
+            kind = "vector_db" if target.type == "vector_db" else "agent_framework"
+            return Package(name, kind, provider)
+        kind = next((k for k in kinds if rest.startswith(k + "-") and len(rest) > len(k) + 1), None)
+        if kind:
+            return Package(name, "vector_db" if kind == "vector-stores" else "agent_framework", provider)
+    return None
 
 
 def normalize_pypi(name: str) -> str:

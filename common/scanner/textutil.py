@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -174,3 +175,56 @@ def mask_secret(value: str) -> str:
 
 def secret_hash(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+# ``const DEFAULT_MODEL =``, ``MODELS: list[str] =``, ``var Models = map...``, ``val llmModels =``
+_MODEL_NAMED = linear(r"(?i)model|llm|embed")
+_MODEL_DECLARATION = linear(
+    r"\b(\w*(?:MODEL|Model|model|LLM|Llm|llm|EMBED|Embed|embed)\w*)\s*(?::[^=\n]{0,80})?(?::=|=)[ \t]*"
+)
+# The literal may follow its type or constructor: ``map[string]Model{``, ``[]string{``, ``List.of(``,
+# ``listOf(``, ``frozenset(``, ``new String[] {``, ``&[``; a call that reads the environment does not count.
+_CATALOG_OPENER = linear(
+    r"""^(?:map\[[^\]\n]*\][\w.*]*|\[\d*\][\w.*]*|new\s+[\w.<>\[\], ]{1,60}?|"""
+    r"""[\w.]{0,40}?(?:[Oo]f|set|list|tuple|dict|Array|vec!)|&)?\s*([\[{(])"""
+)
+_STRING_LITERAL = re.compile(r"""(["'`])((?:(?!\1)[^\\\n]|\\.){1,200})\1""")
+_MAX_CATALOG_CHARS = 5000
+
+
+def catalog_model_literals(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, id) of catalog model ids held by a declaration whose name says it holds models: the
+    value of a constant or the elements of a list/map/object literal (``DEFAULT_MODEL = "gpt-4o"``,
+    ``MODELS = [...]``, ``var Models = map[string]Route{...}``). Used where no SDK call gives context,
+    so only ids the catalog knows count."""
+    if not _MODEL_NAMED.search(text):
+        return
+    for declaration in _MODEL_DECLARATION.finditer(text):
+        start = declaration.end()
+        block = text[start : start + _MAX_CATALOG_CHARS]
+        opener = _CATALOG_OPENER.match(block)
+        if opener:
+            literals = _STRING_LITERAL.finditer(block[: _closing_offset(block, opener.start(1))])
+        elif direct := _STRING_LITERAL.match(block):  # ``DEFAULT_MODEL = "gpt-4o"``
+            literals = iter([direct])
+        else:
+            continue
+        for literal in literals:
+            value = literal.group(2)
+            if plausible_model_name(value) and match_model(value):
+                yield start + literal.start(), value
+
+
+def _closing_offset(block: str, start: int) -> int:
+    """Offset just past the bracket that closes the one at ``start`` (strings are not skipped: a model
+    catalog holds ids, not brackets), or the whole block."""
+    pairs = {"[": "]", "{": "}", "(": ")"}
+    depth = 0
+    for index in range(start, len(block)):
+        if block[index] in pairs:
+            depth += 1
+        elif block[index] in pairs.values():
+            depth -= 1
+            if depth == 0:
+                return index + 1
+    return len(block)

@@ -25,13 +25,16 @@ CMD ["python", "-m", "vllm.entrypoints.openai.api_server", "--model", "meta-llam
 def test_dockerfile_images_and_pulled_models(tmp_path):
     findings, report = run(ContainerDetector(), tmp_path, "docker/Dockerfile", DOCKERFILE)
     found = by_key(findings)
-    # the CUDA base image only provides a GPU runtime: not an AI component on its own
+    # the CUDA base image only provides a GPU runtime: not an AI component on its own; what the
+    # image installs on it is
     assert set(found) == {
         "container:ollama/ollama",
+        "ml_framework:vllm",
         "model:llama3.1:8b",
         "model:nomic-embed-text",
         "model:meta-llama/llama-3.1-8b-instruct",
     }
+    assert found["ml_framework:vllm"]["lines"] == {4}
     assert found["container:ollama/ollama"]["findings"][0].version == "0.3.12"
     assert found["model:llama3.1:8b"]["lines"] == {8}
     assert found["model:nomic-embed-text"]["flags"] == {"unpinned_model"}

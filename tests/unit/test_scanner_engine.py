@@ -97,14 +97,14 @@ def test_summary_shape(tmp_path):
 
 def test_deep_mode_is_a_superset(tmp_path):
     files = {
-        "cfg.py": "LLM_MODEL = 'claude-haiku-4-5-20251001'\n",
+        "cfg.py": "LLM_MODEL = 'acme-support-model-2'\n",  # an in-house id the catalog does not know
         "main.py": "import anthropic\nfrom cfg import LLM_MODEL\n"
         "anthropic.Anthropic().messages.create(model=LLM_MODEL)\n",
     }
     normal = scan_tree(tmp_path, files)
     deep = scan_path(tmp_path, deep=True, jobs=1)
     assert keys(normal) < keys(deep)
-    assert keys(deep) - keys(normal) == {"model:claude-haiku-4-5-20251001"}
+    assert keys(deep) - keys(normal) == {"model:acme-support-model-2"}
 
 
 def test_risk_counts_each_factor_once_and_retired_supersedes_deprecated():

@@ -71,9 +71,26 @@ def test_lock_file_version_wins_and_code_merges_into_one_component(tmp_path):
     )
     openai = component(result, "llm_provider:openai")
     assert openai.version == "1.51.2"
-    assert {loc.file for loc in openai.locations} == {"pyproject.toml", "poetry.lock", "app.py"}
-    assert "manifest" in openai.detector and "python" in openai.detector
+    # the lock adds the resolved version; the place is the manifest line that declares the package
+    assert {loc.file for loc in openai.locations} == {"pyproject.toml", "app.py"}
+    assert "manifest" in openai.detector and "python" in openai.detector and "lockfile" in openai.detector
     assert len(result.components) == 1
+
+
+def test_a_package_only_the_lock_file_names_stays_at_the_lock(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "package.json": '{"dependencies": {"langchain": "^0.3.0"}}\n',
+            "package-lock.json": '{"packages": {"node_modules/langchain": {"version": "0.3.5"},\n'
+            '"node_modules/openai": {"version": "4.77.0"}}}\n',
+        },
+    )
+    langchain = component(result, "agent_framework:langchain")
+    assert langchain.version == "0.3.5"
+    assert {loc.file for loc in langchain.locations} == {"package.json"}
+    openai = component(result, "llm_provider:openai")
+    assert {loc.file for loc in openai.locations} == {"package-lock.json"}
 
 
 def test_js_lock_files(tmp_path):

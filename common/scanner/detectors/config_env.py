@@ -19,6 +19,7 @@ import yaml
 
 from common.scanner.catalog import load_json, lookup_package, match_model
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.detectors.github_actions import WORKFLOW_JOBS, is_workflow
 from common.scanner.detectors.secrets import is_placeholder
 from common.scanner.keys import component_key
 from common.scanner.limits import linear, load_yaml_all, parse_json
@@ -171,6 +172,17 @@ def unset_credential(name: str, value: str) -> bool:
     return not REFERENCE.match(value) and "${" not in value and is_placeholder(value, value)
 
 
+def is_github_workflow(file: SourceFile) -> bool:
+    """A workflow, or an action's metadata (``action.yml``) that passes its inputs to the tool it runs."""
+    if file.suffix not in (".yml", ".yaml"):
+        return False
+    if file.name in ("action.yml", "action.yaml") and "runs:" in file.text:
+        return True
+    return is_workflow(file.relpath) or (
+        WORKFLOW_JOBS.search(file.text) is not None and "runs-on:" in file.text
+    )
+
+
 class ConfigDetector(Detector):
     name = "config"
 
@@ -198,6 +210,9 @@ class ConfigDetector(Detector):
         if not quick.search(text.lower()):
             return
         is_env = file.name.startswith(".env") or file.name.endswith(".env")
+        # a workflow (or action) hands credentials to its steps: the github_actions detector reports the
+        # step that runs AI, the credential variable is no SDK in use
+        credentials_name_providers = not is_github_workflow(file)
         env_facts: dict[str, str] = {}
         for number, line in enumerate(file.lines, start=1):
             if not quick.search(line.lower()):
@@ -215,7 +230,7 @@ class ConfigDetector(Detector):
                 continue
             key, value = assignment.group(1), _clean_value(assignment.group(2))
             upper = key.upper()
-            if upper in provider_vars and not unset_credential(upper, value):
+            if upper in provider_vars and credentials_name_providers and not unset_credential(upper, value):
                 yield self.package(file, number, provider_vars[upper])
             env_like = is_env or upper == key
             if value and env_like and ENV_FACT_KEY.search(key) and plausible_model_name(value):

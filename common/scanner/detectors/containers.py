@@ -10,6 +10,8 @@ What is reported:
 * ``model`` components for models a container fetches or serves (``RUN ollama pull llama3``,
   ``huggingface-cli download org/name``, ``--model org/name``); an Ollama model without a tag (or
   ``:latest``) is ``unpinned_model``.
+* packages an image or script installs (``pip install vllm``) or an image builds from the package's own
+  source repository (``git clone https://github.com/vllm-project/vllm``), as the catalog's components.
 * Flags: ``gpu_instance`` (GPU images, GPU tags, compose ``deploy.resources.reservations.devices``,
   ``runtime: nvidia``, Kubernetes ``nvidia.com/gpu`` limits, GPU node selectors) and ``internet_facing``
   (compose ports published on a non-loopback interface or ``network_mode: host``; Kubernetes workloads
@@ -30,7 +32,7 @@ from pathlib import Path
 
 import yaml
 
-from common.scanner.catalog import load_yaml
+from common.scanner.catalog import Package, load_yaml, lookup_package, normalize_pypi
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
 from common.scanner.limits import compose_yaml_all, linear
@@ -276,6 +278,83 @@ def model_command_findings(file: SourceFile, detector: str, text: str, line: int
             )
 
 
+PIP_INSTALL = linear(r"(?:^|[\s;&|(])(?:python3?(?:\.\d+)?\s+-m\s+)?(?:uv\s+)?pip3?\s+install\s+([^;&|\n]*)")
+PIP_OPTIONS_WITH_VALUE = frozenset(
+    {
+        "-r",
+        "-c",
+        "-f",
+        "-i",
+        "-e",
+        "--requirement",
+        "--constraint",
+        "--find-links",
+        "--index-url",
+        "--extra-index-url",
+        "--target",
+        "-t",
+        "--prefix",
+        "--root",
+        "--python",
+        "--platform",
+        "--cache-dir",
+    }
+)
+GIT_CLONE = linear(
+    r"\bgit\s+clone\s+(?:-{1,2}[\w-]+(?:=\S+)?\s+)*https?://github\.com/[\w.-]+/([\w.-]+?)(?:\.git)?(?:[\s/\\]|$)"
+)
+
+
+def install_command_findings(
+    file: SourceFile, detector: str, text: str, line: int, *, clones: bool = False
+) -> Iterator[Finding]:
+    """AI packages a container installs (``pip install vllm``, ``uv pip install torch``) or, in an image
+    build (``clones``), builds from their own source repository (``git clone .../vllm-project/vllm``)."""
+    for match in PIP_INSTALL.finditer(text):
+        skip = False
+        for token in match.group(1).split():
+            if skip or token.startswith("-"):
+                skip = not skip and token in PIP_OPTIONS_WITH_VALUE
+                continue
+            name = linear(r"^([A-Za-z0-9][\w.-]*)").match(token.strip("\"'"))
+            package = lookup_package("pypi", normalize_pypi(name.group(1))) if name else None
+            if package:
+                yield package_finding(file, detector, package, line, "pip install")
+    for match in GIT_CLONE.finditer(text) if clones else ():
+        package = lookup_package("id", match.group(1).lower())
+        if package:
+            yield package_finding(file, detector, package, line, "git clone")
+
+
+def package_finding(file: SourceFile, detector: str, package: Package, line: int, how: str) -> Finding:
+    return Finding(
+        key=f"{package.type}:{package.id}",
+        name=package.id,
+        type=package.type,
+        provider=package.provider,
+        location=file.location(line),
+        detector=detector,
+        metadata={"installed_by": how},
+    )
+
+
+def command_findings(
+    file: SourceFile, detector: str, text: str, line: int, *, clones: bool = False
+) -> Iterator[Finding]:
+    yield from model_command_findings(file, detector, text, line)
+    yield from install_command_findings(file, detector, text, line, clones=clones)
+
+
+def node_command_findings(file: SourceFile, detector: str, node: YamlNode) -> Iterator[Finding]:
+    """Commands of a compose service or Kubernetes container, line by line (a ``|`` block script)."""
+    for element in node.elements() if node.is_sequence else [node]:
+        text = element.text or ""
+        first = element.line + (1 if getattr(element.node, "style", None) in ("|", ">") else 0)
+        for offset, piece in enumerate(text.splitlines() or [""]):
+            yield from install_command_findings(file, detector, piece, first + offset)
+    yield from model_command_findings(file, detector, command_text(node), node.line)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Dockerfile
 # ---------------------------------------------------------------------------------------------------
@@ -318,7 +397,9 @@ def scan_dockerfile(file: SourceFile, detector: str) -> Iterator[Finding]:
     for parts in dockerfile_instructions(file.lines):
         line, instruction = parts[0][0], " ".join(text for _, text in parts)
         if arg := ARG_RE.match(instruction):
-            args[arg.group(1)] = arg.group(2).strip("\"'")
+            args[arg.group(1)] = VAR_RE.sub(
+                lambda m: args.get(m.group(1), m.group(0)), arg.group(2).strip("\"'")
+            )
             # an AI image as an ARG default is a build-time choice of that image, used or overridden
             default = parse_image(args[arg.group(1)]) if "/" in args[arg.group(1)] else None
             if default and (finding := container_finding(file, detector, default, line)):
@@ -336,13 +417,25 @@ def scan_dockerfile(file: SourceFile, detector: str) -> Iterator[Finding]:
             continue
         if INSTRUCTION_RE.match(instruction):
             for part_line, text in parts:
-                yield from model_command_findings(file, detector, text, part_line)
+                yield from command_findings(file, detector, text, part_line, clones=True)
+
+
+SHELL_IMAGE = linear(
+    r"""(?:^|[\s"'=(]|:-)((?:[\w.-]+(?::\d+)?/)?[\w.-]+/[\w.-]+(?::[\w.-]+)?)(?:[\s"'}),;]|$)"""
+)
 
 
 def scan_shell_script(file: SourceFile, detector: str) -> Iterator[Finding]:
+    """Models a script fetches, packages it installs, and AI images it runs or names as a default
+    (``IMAGE="${IMAGE:-vllm/vllm-openai:latest}"``)."""
     for line, text in enumerate(file.lines, 1):
-        if not text.lstrip().startswith("#"):
-            yield from model_command_findings(file, detector, text, line)
+        if text.lstrip().startswith("#"):
+            continue
+        yield from command_findings(file, detector, text, line)
+        for match in SHELL_IMAGE.finditer(text):
+            image = parse_image(match.group(1))
+            if image and (finding := container_finding(file, detector, image, line)):
+                yield finding
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -461,7 +554,7 @@ def scan_compose(file: SourceFile, detector: str, document: YamlNode) -> Iterato
         for key in ("command", "entrypoint"):
             node = service.get(key)
             if node is not None:
-                yield from model_command_findings(file, detector, command_text(node), node.line)
+                yield from node_command_findings(file, detector, node)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -590,7 +683,7 @@ def scan_k8s_container(
     for key in ("command", "args"):
         node = container.get(key)
         if node is not None:
-            yield from model_command_findings(file, detector, command_text(node), node.line)
+            yield from node_command_findings(file, detector, node)
 
 
 IMAGE_LINE_RE = linear(r"^\s*-?\s*image\s*:\s*[\"']?([^\s\"'#]+)")
@@ -608,6 +701,9 @@ def scan_image_lines(file: SourceFile, detector: str) -> Iterator[Finding]:
 # ---------------------------------------------------------------------------------------------------
 
 
+SHELL_HINT = linear(r"ollama|pip3? |pip install|git clone|docker |podman |image|IMAGE")
+
+
 class ContainerDetector(Detector):
     name = "containers"
 
@@ -622,7 +718,7 @@ class ContainerDetector(Detector):
         if is_dockerfile(file.name):
             return list(scan_dockerfile(file, self.name))
         if file.suffix == ".sh":
-            return list(scan_shell_script(file, self.name)) if "ollama" in file.text else []
+            return list(scan_shell_script(file, self.name)) if SHELL_HINT.search(file.text) else []
         compose = is_compose_file(file.name)
         if not compose and not all(marker.search(file.text) for marker in K8S_MARKERS):
             return []

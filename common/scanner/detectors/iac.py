@@ -42,6 +42,18 @@ def load_rules() -> dict:
     return data
 
 
+def rule_for(resource_type: str) -> dict | None:
+    """The rule of a resource type: its own entry, else the family its prefix names
+    (``aws_sagemaker_pipeline``, ``AWS::SageMaker::FeatureGroup``, ``google_vertex_ai_*``)."""
+    rules = load_rules()
+    exact = rules["resources"].get(resource_type)
+    if exact is not None:
+        return exact
+    return next(
+        (entry for entry in rules["resource_prefixes"] if resource_type.startswith(entry["prefix"])), None
+    )
+
+
 @dataclass
 class Value:
     """An attribute value with its line: a literal (str), a map/block (dict), a list, or a reference."""
@@ -92,6 +104,8 @@ TRAVERSAL_RE = linear(r"^([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)(?:\[[^\]]*\])?(?:\
 INTERP_RE = linear(r"\$\{\s*(var|local)\.([A-Za-z_][\w-]*)\s*\}")
 MAP_PAIR_RE = linear(r'("(?:[^"\\]|\\.)*"|[\w.-]+)\s*[=:]\s*("(?:[^"\\]|\\.)*"|[^\s,}]+)')
 STRING_RE = linear(r'"((?:[^"\\]|\\.)*)"')
+COLLECTION_CALL_RE = linear(r"^(?:toset|tolist|distinct|flatten|sort)\(\s*(.*?)\s*\)$")
+EACH_RE = linear(r"^\s*each\.(?:value|key)\s*$")
 
 
 class HclLines:
@@ -255,8 +269,14 @@ class TerraformFile:
             )
         if raw.startswith("["):
             return Value(line, [Value(line, unquote(f'"{s}"')) for s in STRING_RE.findall(raw)])
+        if (wrapped := COLLECTION_CALL_RE.match(raw)) and depth <= 8:
+            return self.evaluate(wrapped.group(1), line, depth + 1)  # toset([...]), tolist(local.apis)
         if match := TRAVERSAL_RE.match(raw):
             head, name = match.groups()
+            if head == "local" and name in self.locals and depth <= 8:
+                listed = self.evaluate(self.locals[name][1], self.locals[name][2], depth + 1)
+                if isinstance(listed.literal, list):
+                    return Value(line, listed.literal)
             if head in ("var", "local"):
                 resolved = self.resolve(head, name, depth)
                 return Value(line, resolved)
@@ -278,9 +298,19 @@ class TerraformFile:
         return value.literal if isinstance(value.literal, str) else None
 
     def to_value(self, body: dict, line: int) -> Value:
+        """A block's attributes; ``each.value``/``each.key`` stand for every element of a literal
+        ``for_each`` collection (``for_each = toset(["aiplatform.googleapis.com", ...])``)."""
         fields: dict[str, Value] = {}
+        each = self.evaluate(body["for_each"][1], body["for_each"][2]) if "for_each" in body else None
         for name, (kind, payload, at) in body.items():
-            if kind == "raw":
+            if (
+                kind == "raw"
+                and each is not None
+                and isinstance(each.literal, list)
+                and EACH_RE.match(payload)
+            ):
+                fields[name] = Value(at, [Value(at, element.literal) for element in each.literal])
+            elif kind == "raw":
                 fields[name] = self.evaluate(payload, at)
             else:
                 fields[name] = Value(at, [self.to_value(child, child_line) for child_line, child in payload])
@@ -303,7 +333,7 @@ class TerraformFile:
 # CloudFormation
 # ---------------------------------------------------------------------------------------------------
 
-CFN_MARKERS = ("AWS::Bedrock::", "AWS::SageMaker::")
+CFN_MARKERS = ("AWS::Bedrock", "AWS::SageMaker::")  # AWS::Bedrock::, AWS::BedrockAgentCore::
 
 
 def yaml_to_value(node: YamlNode, depth: int = 0) -> Value:
@@ -404,11 +434,14 @@ class Evaluation:
         body = self.body(resource)
         if "present" in condition:
             return bool(lookup(body, condition["present"]))
+        if "starts_with" in condition:
+            prefix = str(condition["starts_with"]).lower()
+            return any(text.lower().startswith(prefix) for text, _ in texts(body, condition["attr"]))
         expected = str(condition["equals"]).lower()
         return any(text.lower() == expected for text, _ in texts(body, condition["attr"]))
 
     def internet_facing(self, resource: Resource, depth: int = 0) -> bool:
-        rule = load_rules()["resources"].get(resource.type, {})
+        rule = rule_for(resource.type) or {}
         if depth > 0 and "serves_public_unless" in rule:
             return not any(self.holds(resource, c) for c in rule["serves_public_unless"])
         if "public_when" in rule:
@@ -428,7 +461,7 @@ class Evaluation:
         return False
 
     def gpu(self, resource: Resource) -> list[str]:
-        rule = load_rules()["resources"].get(resource.type, {})
+        rule = rule_for(resource.type) or {}
         regexes = load_rules()["gpu_regexes"]
         body = self.body(resource)
         return [
@@ -439,7 +472,7 @@ class Evaluation:
         ]
 
     def models(self, resource: Resource) -> list[tuple[str, str | None, int]]:
-        rule = load_rules()["resources"].get(resource.type, {})
+        rule = rule_for(resource.type) or {}
         body = self.body(resource)
         found = []
         for spec in rule.get("models", []):
@@ -513,7 +546,8 @@ class IacDetector(Detector):
 
     def detect_terraform(self, file: SourceFile, report: FileReport) -> list[Finding]:
         rules = load_rules()
-        if not any(t in file.text for t in rules["resources"]) and "module" not in file.text:
+        known = (*rules["resources"], *(entry["prefix"] for entry in rules["resource_prefixes"]))
+        if not any(t in file.text for t in known) and "module" not in file.text:
             return []
         try:
             terraform = TerraformFile(file.lines)
@@ -533,11 +567,10 @@ class IacDetector(Detector):
         return findings
 
     def findings(self, file: SourceFile, resources: list[Resource]) -> list[Finding]:
-        rules = load_rules()["resources"]
         evaluation = Evaluation(resources)
         findings: list[Finding] = []
         for resource in resources:
-            rule = rules.get(resource.type)
+            rule = rule_for(resource.type)
             if rule is None:
                 continue
             if "only_when" in rule and not any(evaluation.holds(resource, c) for c in rule["only_when"]):

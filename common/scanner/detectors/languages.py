@@ -10,6 +10,11 @@ the file imports a catalog SDK. Then:
   the file names a model, on whatever line it sits, also through a same-file string constant;
 - a string literal that is a known catalog model id is a model;
 - a URL literal of a known AI endpoint is an endpoint (comment lines excluded).
+
+A file whose SDK comes in without an import of its own (C# global/implicit usings, Rails' Bundler.require)
+is read through idioms only that SDK has (``Kernel.CreateBuilder()``, ``OpenAI::Client.new``): its models,
+tools and servers count, the SDK is not placed in that file. A file that imports no SDK still names
+catalog models in model-named constants and catalogs (``DEFAULT_MODEL = "gpt-4o"``, ``MODELS = [...]``).
 """
 
 from __future__ import annotations
@@ -18,11 +23,20 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from common.scanner.catalog import Package, go_provider_client, lookup_prefixed, match_model, patterns
+from common.scanner.catalog import (
+    PACKAGE_TYPES,
+    Package,
+    go_provider_client,
+    lookup_package,
+    lookup_prefixed,
+    match_model,
+    patterns,
+)
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
 from common.scanner.limits import line_at, linear
 from common.scanner.textutil import (
+    catalog_model_literals,
     component_name_for,
     endpoint_for_url,
     known_ai_host,
@@ -35,6 +49,8 @@ STRING_LITERAL = re.compile(r"""(["'`])((?:(?!\1)[^\\\n]|\\.){1,200})\1""")
 URL = linear(r"""https?://[^\s'"`<>]+""")
 BARE_HOST = linear(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,6}")
 MAX_USAGE_LOCATIONS = 20
+
+
 MCP_PACKAGES = ("mcp", "fastmcp")
 MCP_PROVIDER = "Model Context Protocol"
 
@@ -44,6 +60,7 @@ class Import:
     module: str
     bindings: tuple[str, ...]
     line: int
+    implied: bool = False  # inferred from an idiom only this SDK has, not written as an import
 
 
 def snake_case(name: str) -> str:
@@ -68,6 +85,7 @@ class _LanguageDetector(Detector):
     comment_prefixes: tuple[str, ...] = ("//", "/*", "*")
     quick_tokens: tuple[str, ...] = ()  # a file without any of these has no import worth parsing
     tool_patterns: tuple[re.Pattern, ...] = ()  # MCP tool registrations; group 1 is the tool name
+    api_signatures: tuple[tuple[re.Pattern, str], ...] = ()  # (idiom only one SDK has, catalog id)
 
     def applies_to(self, file: SourceFile) -> bool:
         return file.suffix in self.extensions
@@ -79,33 +97,71 @@ class _LanguageDetector(Detector):
         return lookup_prefixed(self.ecosystem, module, self.separator)
 
     def mcp_server_name(self, text: str, start: int) -> str | None:
-        match = re.search(r"""name\s*[:=]\s*["']([^"']+)["']""", text[start : start + 300])
+        """``name: "x"``, ``name = "x"``, or Go's ``&mcp.Implementation{Name: "x"}``."""
+        match = re.search(r"""\b[Nn]ame\s*[:=]\s*["']([^"']+)["']""", text[start : start + 300])
         return match.group(1) if match else None
 
-    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
-        text = file.text
+    def sdk_imports(self, text: str) -> list[tuple[Import, Package]]:
+        """Imports of catalog SDKs; without any, the SDK idioms that only one SDK has (C#'s global or
+        implicit usings leave a file with none of its own)."""
         has_imports = not self.quick_tokens or any(token in text for token in self.quick_tokens)
-        sdk_imports = (
+        found = (
             [(imp, p) for imp in self.imports(text) if (p := self.package_for(imp.module))]
             if has_imports
             else []
         )
+        return found or list(self.signature_imports(text))
+
+    def signature_imports(self, text: str) -> Iterator[tuple[Import, Package]]:
+        seen: set[str] = set()
+        for pattern, package_id in self.api_signatures:
+            match = pattern.search(text)
+            package = lookup_package("id", package_id) if match else None
+            if package and package.id not in seen:
+                seen.add(package.id)
+                bindings = (match.group(1),) if pattern.groups else ()
+                yield Import(package.id, bindings, _line_at(text, match.start()), implied=True), package
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        text = file.text
+        sdk_imports = self.sdk_imports(text)
         if not sdk_imports:
             if mentions_ai_endpoint(text) or self.bare_hosts(text):
                 yield from self.raw_http(file, text)
+            yield from self.model_catalogs(file, text)
             return
         comment_lines = self.comment_lines(file.lines)
         strong = any(p.type in ("llm_provider", "agent_framework") for _, p in sdk_imports)
         bindings: dict[str, Package] = {}
         for imp, package in sdk_imports:
-            yield self.finding(file, package, imp.line)
+            if not imp.implied:  # a file that only uses an SDK's idioms is not where it is imported
+                yield self.finding(file, package, imp.line)
             for binding in imp.bindings:
                 bindings[binding] = package
-        yield from self.usages(file, text, bindings, comment_lines)
+        implied = {package.id for imp, package in sdk_imports if imp.implied}
+        for finding in self.usages(file, text, bindings, comment_lines):
+            if finding.type not in PACKAGE_TYPES or finding.name not in implied:
+                yield finding
         yield from self.models(file, text, comment_lines, strong, sdk_imports)
         yield from self.endpoints(file, comment_lines)
         if any(p.id in MCP_PACKAGES for _, p in sdk_imports):
             yield from self.mcp_tools(file, text, comment_lines)
+        yield from self.framework_tools(file, text, comment_lines, {p.id: p for _, p in sdk_imports})
+
+    def framework_tools(
+        self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
+    ) -> Iterator[Finding]:
+        """Tools an agent framework (not MCP) exposes to the model; none by default."""
+        return iter(())
+
+    def model_catalogs(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """Catalog model ids in a file that imports no SDK (a settings module, a model picker)."""
+        comments = self.comment_lines(file.lines)
+        for offset, value in catalog_model_literals(text):
+            line = _line_at(text, offset)
+            found = model_finding(value, line, strong=False, hf_context=False)
+            if found and line not in comments:
+                yield self.model(file, line, found)
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """(offset, name) of every tool an MCP server registers, in this language's SDK idioms."""
@@ -378,18 +434,92 @@ class JavaDetector(_LanguageDetector):
     name = "java"
     extensions = (".java", ".kt", ".kts", ".scala")
     ecosystem = "java"
-    quick_tokens = ("import",)
+    quick_tokens = ()
     tool_patterns = (
         linear(r'\bnew\s+(?:McpSchema\.)?Tool\(\s*"([^"\n]{1,100})"'),
         linear(r'\bTool\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'),
         linear(r'\baddTool\(\s*name\s*=\s*"([^"\n]{1,100})"'),
     )
     IMPORT = linear(r"^\s*import\s+(?:static\s+)?([\w.]+?)(\.\*)?\s*;?\s*$", re.MULTILINE)
+    # The tool annotations of the JVM agent frameworks, by the package they are imported from.
+    TOOL_ANNOTATIONS = {
+        "dev.langchain4j.agent.tool": "langchain4j",
+        "org.springframework.ai.tool.annotation": "spring-ai",
+    }
+    TOOL_ANNOTATION = linear(r"@Tool\b(\([^)]{0,600}\))?")
+    METHOD_AFTER_ANNOTATION = linear(r"\bfun\s+(?:<[^>]*>\s*)?(\w+)\s*\(|\b(\w+)\s*\(")
+    QUALIFIED = linear(r"(?:^|[^\w.\"])((?:[a-z][a-z0-9_]*\.){2,}[a-z][a-z0-9_]*)\.[A-Z]\w*")
 
     def imports(self, text: str) -> Iterator[Import]:
         for match in self.IMPORT.finditer(text):
             binding = () if match.group(2) else (match.group(1).rsplit(".", 1)[-1],)
-            yield Import(match.group(1), binding, _line_at(text, match.start()))
+            yield Import(match.group(1), binding, _line_at(text, match.start(1)))
+        yield from self.qualified_references(text)
+
+    SERVER_INFO = linear(r'\.serverInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?"([^"\n]{1,100})"')
+
+    def mcp_usage(self, file: SourceFile, text: str, match: re.Match, member: str, line: int):
+        """The Java SDK builds a server as ``McpServer.sync(transport).serverInfo("name", "1.0")``."""
+        if match.group(1) == "McpServer" and member in ("sync", "async"):
+            named = self.SERVER_INFO.search(text[match.end() : match.end() + 600])
+            name = (named.group(1) if named else component_name_for(file.relpath)).lower()
+            yield Finding(
+                key=component_key("mcp_server", name),
+                name=name,
+                type="mcp_server",
+                provider=MCP_PROVIDER,
+                location=file.location(line),
+                detector=self.name,
+                metadata={"transport": "code"},
+            )
+            return
+        yield from super().mcp_usage(file, text, match, member, line)
+
+    def framework_tools(
+        self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
+    ) -> Iterator[Finding]:
+        """``@Tool`` methods of LangChain4j and Spring AI: named ``@Tool(name = "x")``, else after the
+        method (both frameworks' default); only when the file imports the framework's annotation."""
+        imported = {
+            self.TOOL_ANNOTATIONS[module]
+            for module in self.TOOL_ANNOTATIONS
+            if re.search(rf"^\s*import\s+{re.escape(module)}\.(?:Tool|\*)\b", text, re.MULTILINE)
+        }
+        framework = next((lookup_package("id", package_id) for package_id in sorted(imported)), None)
+        if framework is None:
+            return
+        seen: set[str] = set()
+        for match in self.TOOL_ANNOTATION.finditer(text):
+            line = _line_at(text, match.start())
+            named = re.search(r'\bname\s*=\s*"([^"\n]{1,100})"', match.group(1) or "")
+            rest = text[match.end() : match.end() + 400]
+            rest = re.sub(r"@\w+(?:\([^)]*\))?", " ", rest)  # other annotations on the same method
+            method = self.METHOD_AFTER_ANNOTATION.search(rest)
+            name = named.group(1) if named else (method.group(1) or method.group(2)) if method else None
+            if line in comments or not name or name.lower() in seen:
+                continue
+            seen.add(name.lower())
+            yield Finding(
+                key=component_key("tool", name.lower()),
+                name=name.lower(),
+                type="tool",
+                provider=framework.provider,
+                location=file.location(line),
+                detector=self.name,
+                metadata={"framework": framework.id},
+            )
+
+    def qualified_references(self, text: str) -> Iterator[Import]:
+        """A class named by its fully qualified name in code (``: dev.langchain4j.spi.Foo {``) uses
+        that package without importing it; package, import and comment lines do not count."""
+        lines: list[str] = []
+        for match in self.QUALIFIED.finditer(text):
+            if not self.package_for(match.group(1)):
+                continue
+            lines = lines or text.splitlines()
+            line = _line_at(text, match.start(1))
+            if not lines[line - 1].lstrip().startswith(("package ", "import ", "//", "*", "/*")):
+                yield Import(match.group(1), (), line)
 
 
 class RubyDetector(_LanguageDetector):
@@ -403,7 +533,28 @@ class RubyDetector(_LanguageDetector):
         linear(r"""^\s*tool_name\s*\(?\s*["']([^"'\n]{1,100})["']""", re.MULTILINE),
         linear(r"""\bMCP::Tool\.define\(\s*name:\s*["']([^"'\n]{1,100})["']"""),
     )
+    TOOL_CLASS = linear(r"^\s*class\s+(\w+)\s*<\s*(?:::)?MCP::Tool\b", re.MULTILINE)
+
+    def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
+        """``tool_name "x"``, ``MCP::Tool.define(name: "x")``, and a ``MCP::Tool`` subclass that names
+        itself nowhere: the gem then names the tool after the class in snake_case."""
+        yield from super().tool_names(text)
+        classes = list(self.TOOL_CLASS.finditer(text))
+        for index, match in enumerate(classes):
+            end = classes[index + 1].start() if index + 1 < len(classes) else len(text)
+            if not re.search(r"^\s*tool_name\b", text[match.end() : end], re.MULTILINE):
+                yield match.start(1), snake_case(match.group(1))
+
     REQUIRE = linear(r"""^\s*require\s*\(?\s*["']([^"']+)["']""", re.MULTILINE)
+    # Rails and Bundler.require load gems without a require in the file; these constants are the gems'
+    # own (group 1 is the binding their calls go through).
+    api_signatures = (
+        (linear(r"\b(OpenAI)::Client\.new\b"), "openai"),
+        (linear(r"\b(Anthropic)::Client\.new\b"), "anthropic"),
+        (linear(r"\b(RubyLLM)\.(?:chat|configure|embed|paint)\b"), "ruby-llm"),
+        (linear(r"\b(MCP)::(?:Server|Tool|Client|Prompt|Resource)\b"), "mcp"),
+        (linear(r"\b(Langchain)::(?:LLM|Assistant|Vectorsearch)::"), "langchain"),
+    )
 
     def imports(self, text: str) -> Iterator[Import]:
         for match in self.REQUIRE.finditer(text):
@@ -427,6 +578,13 @@ class CSharpDetector(_LanguageDetector):
     USING = linear(r"^\s*(?:global\s+)?using\s+(?:static\s+)?(?:\w+\s*=\s*)?([\w.]+)\s*;", re.MULTILINE)
     CLIENT = linear(r"\bnew\s+(\w*(?:Client|Kernel|Model)\w*)\s*[(<]|\b(Kernel)\.CreateBuilder\s*\(")
     TOOL_ATTRIBUTE = linear(r"\[McpServerTool\b([^\]\n]{0,200})\]")
+    KERNEL_FUNCTION = linear(r"\[KernelFunction\b(\([^\]\n]{0,200}\))?[^\]\n]{0,200}\]")
+    api_signatures = (
+        (linear(r"\bKernel\.CreateBuilder\s*\(|\[KernelFunction\b|\bIKernelBuilder\b"), "semantic-kernel"),
+        (linear(r"\.Add(?:AzureOpenAI|OpenAI)ChatCompletion\s*\("), "semantic-kernel"),
+        (linear(r"\.AddMcpServer\s*\(|\[McpServerTool(?:Type)?\b"), "mcp"),
+        (linear(r"\bnew\s+KernelMemoryBuilder\s*\("), "kernel-memory"),
+    )
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """``[McpServerTool(Name = "x")]``, or the method the bare attribute sits on."""
@@ -443,8 +601,57 @@ class CSharpDetector(_LanguageDetector):
         for match in self.USING.finditer(text):
             yield Import(match.group(1), (), _line_at(text, match.start()))
 
+    ADD_MCP_SERVER = linear(r"\.AddMcpServer\s*\(")
+
+    def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
+        """Tools, and the server that ``services.AddMcpServer()`` hosts: named by its ``ServerInfo``
+        ``Name``, else (as the SDK does) after the project, i.e. the file's folder."""
+        yield from super().mcp_tools(file, text, comments)
+        for match in self.ADD_MCP_SERVER.finditer(text):
+            line = _line_at(text, match.start())
+            if line in comments:
+                continue
+            named = re.search(r'\bName\s*=\s*"([^"\n]{1,100})"', text[match.end() : match.end() + 400])
+            name = (named.group(1) if named else component_name_for(file.relpath)).lower()
+            yield Finding(
+                key=component_key("mcp_server", name),
+                name=name,
+                type="mcp_server",
+                provider=MCP_PROVIDER,
+                location=file.location(line),
+                detector=self.name,
+                metadata={"transport": "code"},
+            )
+
+    def framework_tools(
+        self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
+    ) -> Iterator[Finding]:
+        """Semantic Kernel: a ``[KernelFunction]`` method is a function the model may call, named
+        ``[KernelFunction("name")]`` or after the method."""
+        kernel = packages.get("semantic-kernel")
+        if kernel is None:
+            return
+        seen: set[str] = set()
+        for match in self.KERNEL_FUNCTION.finditer(text):
+            line = _line_at(text, match.start())
+            named = re.match(r'\(\s*"([^"]{1,100})"', match.group(1) or "")
+            method = re.search(r"\b(\w+)\s*\(", text[match.end() : match.end() + 400])
+            name = named.group(1) if named else method.group(1) if method else None
+            if line in comments or not name or name.lower() in seen:
+                continue
+            seen.add(name.lower())
+            yield Finding(
+                key=component_key("tool", name.lower()),
+                name=name.lower(),
+                type="tool",
+                provider=kernel.provider,
+                location=file.location(line),
+                detector=self.name,
+                metadata={"framework": kernel.id},
+            )
+
     def usages(self, file: SourceFile, text: str, bindings: dict[str, Package], comments: set[int]):
-        sdk_imports = [(imp, p) for imp in self.imports(text) if (p := self.package_for(imp.module))]
+        sdk_imports = self.sdk_imports(text)
         primary = next((p for _, p in sdk_imports if p.type == "llm_provider"), sdk_imports[0][1])
         seen = 0
         for match in self.CLIENT.finditer(text):

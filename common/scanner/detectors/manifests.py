@@ -18,14 +18,18 @@ from collections.abc import Iterator
 from common.scanner.catalog import (
     Package,
     go_provider_client,
+    integration_package,
     lookup_package,
     lookup_prefixed,
     normalize_pypi,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.detectors.mcp_config import load_jsonc
 from common.scanner.keys import component_key
 from common.scanner.limits import line_at, linear, parse_json, parse_python
 
+DENO_SPECIFIER = linear(r"^(?:npm|jsr):/?((?:@[\w.-]+/)?[\w.-]+)(?:@([^/]+))?")
+MAX_SIBLING_BYTES = 2 * 1024 * 1024
 REQUIREMENT = linear(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;#]*)")
 
 
@@ -77,6 +81,12 @@ class _ManifestDetector(Detector):
 class ManifestDetector(_ManifestDetector):
     name = "manifest"
 
+    def package(self, ecosystem: str, name: str) -> Package | None:
+        found = super().package(ecosystem, name)
+        if found is None and ecosystem == "pypi":
+            return integration_package(name)
+        return found
+
     def applies_to(self, file: SourceFile) -> bool:
         name = file.name
         return (
@@ -87,6 +97,8 @@ class ManifestDetector(_ManifestDetector):
                 "setup.cfg",
                 "setup.py",
                 "package.json",
+                "deno.json",
+                "deno.jsonc",
                 "go.mod",
                 "Cargo.toml",
                 "pom.xml",
@@ -94,7 +106,7 @@ class ManifestDetector(_ManifestDetector):
                 "build.gradle.kts",
                 "Gemfile",
             }
-            or (name.startswith("requirements") and name.endswith((".txt", ".in")))
+            or ("requirements" in name and name.endswith((".txt", ".in")))
             or (file.relpath.split("/")[-2:-1] == ["requirements"] and name.endswith((".txt", ".in")))
             or name.endswith(".csproj")
             or name.endswith(".versions.toml")
@@ -114,6 +126,8 @@ class ManifestDetector(_ManifestDetector):
             yield from self.setup_py(file, report)
         elif name == "package.json":
             yield from self.package_json(file, report)
+        elif name in ("deno.json", "deno.jsonc"):
+            yield from self.deno_json(file, report)
         elif name == "go.mod":
             yield from self.go_mod(file)
         elif name == "Cargo.toml":
@@ -257,6 +271,27 @@ class ManifestDetector(_ManifestDetector):
                         self.name, package, file, line, _version_from_spec(str(spec)), f"{dependency}@{spec}"
                     )
 
+    def deno_json(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        """Deno's import map: ``"fastmcp": "npm:fastmcp@^1.0.0"``; an ``npm:`` specifier names the npm
+        package (``jsr:`` packages are Deno's own registry, looked up under the same name)."""
+        try:
+            data = load_jsonc(file.text)
+        except (ValueError, RecursionError) as exc:
+            report.warnings.append(f"invalid JSON: {str(exc)[:200]}")
+            return
+        imports = data.get("imports") if isinstance(data, dict) else None
+        if not isinstance(imports, dict):
+            return
+        for alias, target in imports.items():
+            if not isinstance(target, str):
+                continue
+            specifier = DENO_SPECIFIER.match(target)
+            dependency, version = (specifier.group(1), specifier.group(2)) if specifier else (alias, None)
+            package = self.package("npm", dependency) or self.package("npm", alias)
+            if package:
+                line = _line_of(file, alias)
+                yield _finding(self.name, package, file, line, _version_from_spec(version or ""), target)
+
     def go_mod(self, file: SourceFile) -> Iterator[Finding]:
         for number, raw in enumerate(file.lines, start=1):
             match = linear(r"^\s*(?:require\s+)?([\w.~-]+\.[\w./~-]+)\s+(v[\w.+-]+)").match(raw)
@@ -278,6 +313,8 @@ class ManifestDetector(_ManifestDetector):
         text = file.text
         for block in linear(r"<dependency>(.*?)</dependency>", re.DOTALL).finditer(text):
             body = block.group(1)
+            if linear(r"<scope>\s*import\s*</scope>").search(body):
+                continue  # a BOM imported into dependencyManagement pins versions, it adds no dependency
             group = linear(r"<groupId>\s*([^<\s]+)\s*</groupId>").search(body)
             artifact = linear(r"<artifactId>\s*([^<\s]+)\s*</artifactId>").search(body)
             if not group or not artifact:
@@ -360,7 +397,41 @@ class LockfileDetector(_ManifestDetector):
         "Pipfile.lock",
     )
 
+    SIBLING_MANIFESTS = {
+        "poetry.lock": "pyproject.toml",
+        "uv.lock": "pyproject.toml",
+        "Pipfile.lock": "Pipfile",
+        "package-lock.json": "package.json",
+        "pnpm-lock.yaml": "package.json",
+        "yarn.lock": "package.json",
+    }
+
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        """The resolved version of every catalog package; one the manifest next to the lock file
+        declares is placed at the manifest's line (the lock adds its version, not a second place)."""
+        declared = self.sibling_declarations(file)
+        for finding in self.locked(file, report):
+            location = declared.get(finding.key)
+            if location is not None:
+                finding.location = location
+            yield finding
+
+    def sibling_declarations(self, file: SourceFile) -> dict:
+        sibling = file.path.with_name(self.SIBLING_MANIFESTS[file.name])
+        try:
+            size = sibling.stat().st_size
+        except OSError:
+            return {}
+        if size > MAX_SIBLING_BYTES:
+            return {}
+        relpath = file.relpath.rsplit("/", 1)[0] + "/" + sibling.name if "/" in file.relpath else sibling.name
+        manifest = SourceFile(path=sibling, relpath=relpath, size=size, scope=file.scope)
+        declarations: dict = {}
+        for finding in ManifestDetector().detect(manifest, FileReport()):
+            declarations.setdefault(finding.key, finding.location)
+        return declarations
+
+    def locked(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         name = file.name
         if name in ("poetry.lock", "uv.lock"):
             yield from self.toml_lock(file, report)

@@ -7,7 +7,11 @@ by a command is local; one reached by ``url`` (or through a proxy such as ``mcp-
 unknown package, an unknown remote host, or a package fetched from git/a path is ``mcp_unknown_server``;
 a local script (``node server.js``) is the project's own code and is not flagged. Hard-coded secrets in
 ``env``, ``headers`` or arguments flag ``hardcoded_api_key``; only a masked form and a hash are kept.
-Config files of a known client app also yield an ``mcp_client`` component linked to its servers.
+Config files of a known client app also yield an ``mcp_client`` component linked to its servers; the
+client is also read from the folder a config sits in (``.kiro/settings/mcp.json``) or its file name, and
+any other JSON file with a top-level ``mcpServers`` counts. Agent definitions of AI assistants (a named
+agent with a system prompt under ``agents/``) are ``agent_framework`` components. MCP servers kept in
+YAML (gateways, proxies) and in Spring AI's ``application.yml``/``.properties`` are read too.
 
 The secret heuristics (``SecretRules``) are shared with the n8n detector.
 """
@@ -22,9 +26,11 @@ from functools import cache
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
+import yaml
+
 from common.scanner.catalog import load_yaml
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
-from common.scanner.detectors.containers import parse_image
+from common.scanner.detectors.containers import compose_yaml_documents, parse_image
 from common.scanner.keys import component_key
 from common.scanner.limits import line_at, linear, parse_json
 from common.scanner.model import Location
@@ -33,6 +39,7 @@ from common.scanner.textutil import mask_secret, secret_hash
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "mcp_servers.yaml"
 MAX_BYTES = 5 * 1024 * 1024
+MCP_PROVIDER = "Model Context Protocol"
 INTERPRETERS = ("node", "python", "python3", "deno", "bun", "ruby", "java", "php", "sh", "bash", "uv", "tsx")
 
 
@@ -296,16 +303,43 @@ def config_kind(relpath: str) -> ConfigKind | None:
     lower = "/" + relpath.lower()
     for entry in load_data()["config_files"]:
         if lower.endswith("/" + entry["path"]):
-            return ConfigKind(entry["client"], tuple(entry["keys"]))
+            return ConfigKind(entry["client"] or client_from_path(relpath), tuple(entry["keys"]))
     return None
+
+
+def client_from_path(relpath: str) -> str | None:
+    """The client app a config file belongs to, from the folders on its path (nearest first) or a
+    word of its file name."""
+    data = load_data()
+    *folders, name = relpath.lower().split("/")
+    for folder in reversed(folders):
+        if folder in data["client_folders"]:
+            return data["client_folders"][folder]
+    return next((client for word, client in data["client_file_words"].items() if word in name), None)
+
+
+def generic_kind(file: SourceFile) -> ConfigKind | None:
+    """A JSON file outside the known config paths that holds MCP servers under a top-level key."""
+    if file.size > MAX_BYTES or not any(
+        f'"{key}"'.encode() in file.data for key in load_data()["generic_keys"]
+    ):
+        return None
+    return ConfigKind(client_from_path(file.relpath), tuple(load_data()["generic_keys"]))
+
+
+def is_agent_definition(relpath: str) -> bool:
+    folders = relpath.lower().split("/")[:-1]
+    return any(folder in load_data()["agent_folders"] for folder in folders[-2:])
 
 
 def servers_of(document: object, keys: tuple) -> Iterator[tuple[str, str, dict]]:
     """(container key, server name, spec) for every server under one of the dotted ``keys``."""
     for dotted in keys:
-        node = document
-        for part in dotted.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
+        node = document.get(dotted) if isinstance(document, dict) else None  # VS Code's flat "mcp.servers"
+        if node is None:
+            node = document
+            for part in dotted.split("."):
+                node = node.get(part) if isinstance(node, dict) else None
         if isinstance(node, dict):
             for name, spec in node.items():
                 if isinstance(spec, dict):
@@ -316,12 +350,16 @@ class McpConfigDetector(Detector):
     name = "mcp_config"
 
     def applies_to(self, file: SourceFile) -> bool:
-        return file.suffix == ".json" and config_kind(file.relpath) is not None
+        return file.suffix == ".json" and (
+            config_kind(file.relpath) is not None
+            or is_agent_definition(file.relpath)
+            or generic_kind(file) is not None
+        )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
-        kind = config_kind(file.relpath)
-        if kind is None:
-            return []
+        kind = (
+            config_kind(file.relpath) or generic_kind(file) or ConfigKind(client_from_path(file.relpath), ())
+        )
         if file.size > MAX_BYTES:
             report.warnings.append(f"mcp_config: {file.relpath} is larger than {MAX_BYTES} bytes")
             return []
@@ -335,7 +373,31 @@ class McpConfigDetector(Detector):
             findings.extend(self.server_findings(file, container, name, spec, kind.client))
         if kind.client and findings:
             findings.append(self.client_finding(file, kind.client, findings))
+        if is_agent_definition(file.relpath):
+            findings.extend(self.agent_definition(file, document, kind.client, findings))
         return findings
+
+    def agent_definition(
+        self, file: SourceFile, document: object, client: str | None, servers: list[Finding]
+    ) -> Iterator[Finding]:
+        """An assistant's agent file: a named agent with its own system prompt (and MCP servers)."""
+        if not isinstance(document, dict) or not isinstance(document.get("name"), str):
+            return
+        prompt_keys = load_data()["agent_prompt_keys"]
+        if not any(isinstance(document.get(key), str) for key in prompt_keys) or not document["name"].strip():
+            return
+        name = document["name"].strip()
+        yield Finding(
+            key=component_key("agent_framework", name.lower()),
+            name=name,
+            type="agent_framework",
+            location=file.location(line_of_key(file.text, "name")[0]),
+            detector=self.name,
+            metadata={"client": client, "definition": file.relpath},
+            relations=sorted(
+                {("connects_to", server.key) for server in servers if server.type == "mcp_server"}
+            ),
+        )
 
     def server_findings(
         self, file: SourceFile, container: str, name: str, spec: dict, client: str | None
@@ -374,6 +436,7 @@ class McpConfigDetector(Detector):
                 key=component_key("mcp_server", name.lower()),
                 name=name,
                 type="mcp_server",
+                provider=MCP_PROVIDER,
                 location=self.masked_location(file, at, secret_values),
                 detector=self.name,
                 version=info.version,
@@ -388,6 +451,7 @@ class McpConfigDetector(Detector):
             key=component_key("mcp_client", client),
             name=client,
             type="mcp_client",
+            provider=MCP_PROVIDER,
             location=file.location(0, PurePosixPath(file.relpath).name),
             detector=self.name,
             metadata={"config": file.relpath},
@@ -398,3 +462,192 @@ class McpConfigDetector(Detector):
     def masked_location(file: SourceFile, line: int, secrets: list[str]) -> Location:
         snippet = file.lines[line - 1].strip() if 0 < line <= len(file.lines) else ""
         return file.location(line, clip(snippet, known=secrets))
+
+
+# ---------------------------------------------------------------------------------------------------
+# YAML configs (gateways, proxies, assistants that keep their MCP servers in YAML)
+# ---------------------------------------------------------------------------------------------------
+
+YAML_SERVER_LISTS = ("mcpServers", "mcp_servers", "mcp-servers")
+YAML_TRANSPORTS = frozenset({"stdio", "sse", "http", "streamable-http", "streamable_http", "streamablehttp"})
+YAML_NAME_KEYS = ("name", "alias", "id", "server_name")
+MAX_YAML_DEPTH = 12
+
+
+def plain(node) -> object:
+    """A composed YAML node as plain Python data (scalars stay strings)."""
+    if node.is_mapping:
+        return {key: plain(value) for key, value in node.items()}
+    if node.is_sequence:
+        return [plain(element) for element in node.elements()]
+    return node.text
+
+
+def yaml_server_spec(spec: dict) -> dict:
+    """YAML configs often write the command as one list (``command: [npx, -y, pkg]``)."""
+    command = spec.get("command")
+    if isinstance(command, list) and command and all(isinstance(c, str) for c in command):
+        return {**spec, "command": command[0], "args": command[1:] + list(spec.get("args") or [])}
+    return spec
+
+
+class McpYamlDetector(Detector):
+    """MCP servers in YAML: under an ``mcpServers``/``mcp_servers`` key (a mapping by name or a list of
+    named entries), or any named entry that declares an MCP transport and a command or URL."""
+
+    name = "mcp_yaml"
+
+    def applies_to(self, file: SourceFile) -> bool:
+        if file.suffix not in (".yaml", ".yml") or file.size > MAX_BYTES:
+            return False
+        data = file.data
+        return any(marker in data for marker in (b"mcpServers", b"mcp_servers", b"mcp-servers")) or (
+            b"transport" in data and b"mcp" in data.lower()
+        )
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
+        try:
+            documents = compose_yaml_documents(file.text)
+        except (yaml.YAMLError, RecursionError) as exc:
+            report.warnings.append(f"mcp_yaml: {file.relpath} is not valid YAML ({type(exc).__name__})")
+            return []
+        findings: dict[str, Finding] = {}
+        for document in documents:
+            for name, line, spec in self.servers(document, None, 0):
+                findings.setdefault(name.lower(), self.server(file, name, line, spec))
+        return list(findings.values())
+
+    def servers(self, node, parent_key: str | None, depth: int) -> Iterator[tuple[str, int, dict]]:
+        if depth > MAX_YAML_DEPTH:
+            return
+        if node.is_mapping:
+            spec = plain(node)
+            transport = str(spec.get("transport") or spec.get("type") or "").lower()
+            if transport in YAML_TRANSPORTS and (spec.get("command") or spec.get("url")):
+                named = next(
+                    (k for k in YAML_NAME_KEYS if isinstance(spec.get(k), str) and spec[k].strip()), None
+                )
+                name = spec[named] if named else parent_key
+                if name:
+                    yield name, (node.get(named).line if named else node.line), spec
+                    return
+            for key, value in node.items():
+                if key in YAML_SERVER_LISTS and value.is_mapping:
+                    for server, server_line, spec_node in value.entries():
+                        if spec_node.is_mapping:
+                            yield server, server_line, plain(spec_node)
+                    continue
+                if key in YAML_SERVER_LISTS and value.is_sequence:
+                    for element in value.elements():
+                        spec = plain(element) if element.is_mapping else None
+                        named = next(
+                            (k for k in YAML_NAME_KEYS if spec and isinstance(spec.get(k), str)), None
+                        )
+                        if named:
+                            yield spec[named], element.get(named).line, spec
+                    continue
+                yield from self.servers(value, key, depth + 1)
+        elif node.is_sequence:
+            for element in node.elements():
+                yield from self.servers(element, None, depth + 1)
+
+    def server(self, file: SourceFile, name: str, line: int, spec: dict) -> Finding:
+        info = describe_server(yaml_server_spec(spec))
+        classify(info)
+        metadata = {
+            "transport": info.transport,
+            "package": info.package,
+            "registry": info.registry,
+            "local_script": info.local_script,
+            "url": safe_url(info.url) if info.url else None,
+        }
+        return Finding(
+            key=component_key("mcp_server", name.lower()),
+            name=name,
+            type="mcp_server",
+            provider=MCP_PROVIDER,
+            location=file.location(line),
+            detector=self.name,
+            version=info.version,
+            flags=set(info.flags) - {"hardcoded_api_key"},
+            metadata={k: v for k, v in metadata.items() if v is not None},
+        )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Spring AI MCP configuration (application.yml / application.properties)
+# ---------------------------------------------------------------------------------------------------
+
+SPRING_SERVER_NAME = linear(r"^\s*spring\.ai\.mcp\.server\.name\s*[=:]\s*([^\s#]+)")
+SPRING_CONNECTION = linear(
+    r"^\s*spring\.ai\.mcp\.client\.(?:stdio|sse|streamable-http|http)\.connections\.([\w.-]+?)\.(url|command)\s*[=:]\s*([^\s#]+)"
+)
+
+
+class SpringMcpDetector(Detector):
+    """Spring AI names the MCP server it builds (``spring.ai.mcp.server.name``) and the servers its MCP
+    client connects to (``spring.ai.mcp.client.<transport>.connections.<name>``) in its config."""
+
+    name = "spring_mcp"
+
+    def applies_to(self, file: SourceFile) -> bool:
+        return (
+            file.name.startswith(("application", "bootstrap"))
+            and file.suffix in (".yml", ".yaml", ".properties")
+            and file.size <= MAX_BYTES
+            and b"mcp" in file.data
+        )
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
+        if file.suffix == ".properties":
+            return list(self.properties(file))
+        try:
+            documents = compose_yaml_documents(file.text)
+        except (yaml.YAMLError, RecursionError) as exc:
+            report.warnings.append(f"spring_mcp: {file.relpath} is not valid YAML ({type(exc).__name__})")
+            return []
+        return [
+            finding for document in documents if document.is_mapping for finding in self.yaml(file, document)
+        ]
+
+    def properties(self, file: SourceFile) -> Iterator[Finding]:
+        for number, line in enumerate(file.lines, start=1):
+            if server := SPRING_SERVER_NAME.match(line):
+                yield self.server(file, server.group(1), number, {"transport": "code"})
+            elif connection := SPRING_CONNECTION.match(line):
+                name, field_name, value = connection.groups()
+                yield self.server(file, name, number, {field_name: value})
+
+    def yaml(self, file: SourceFile, document) -> Iterator[Finding]:
+        mcp = document.path("spring", "ai", "mcp")
+        if mcp is None:
+            return
+        name = mcp.path("server", "name")
+        if name is not None and name.text:
+            yield self.server(file, name.text, name.line, {"transport": "code"})
+        client = mcp.get("client")
+        for _, transport in client.items() if client is not None else []:
+            connections = transport.get("connections") if transport.is_mapping else None
+            for server, line, spec in connections.entries() if connections is not None else []:
+                if spec.is_mapping:
+                    yield self.server(file, server, line, plain(spec))
+
+    def server(self, file: SourceFile, name: str, line: int, spec: dict) -> Finding:
+        metadata: dict = {"transport": "code", "config": "spring-ai"}
+        flags: set[str] = set()
+        if spec.get("transport") != "code":
+            info = describe_server(yaml_server_spec(spec))
+            classify(info)
+            flags = set(info.flags) - {"hardcoded_api_key"}
+            metadata = {"transport": info.transport, "package": info.package, "config": "spring-ai"}
+            metadata["url"] = safe_url(info.url) if info.url else None
+        return Finding(
+            key=component_key("mcp_server", name.lower()),
+            name=name,
+            type="mcp_server",
+            provider=MCP_PROVIDER,
+            location=file.location(line),
+            detector=self.name,
+            flags=flags,
+            metadata={k: v for k, v in metadata.items() if v is not None},
+        )

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
 
+from common.scanner.catalog import lookup_package
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.detectors.languages import JavaDetector
 from common.scanner.detectors.python_code import analyse_python, has_ai_import
 from common.scanner.limits import linear, parse_json
 from common.scanner.model import Location
@@ -20,6 +24,30 @@ from common.scanner.textutil import model_finding
 
 SHELL_PIP = linear(r"^\s*[!%]+\s*(?:pip|uv pip|conda)\s+install\s+(.*)$")
 SHELL_OLLAMA = linear(r"^\s*!\s*ollama\s+(?:pull|run)\s+([\w.:/-]+)")
+
+
+DEPENDS_ON = linear(r"""@file\s*:\s*DependsOn\(\s*"([\w.-]+):([\w.-]+)(?::([\w.+-]+))?"\s*\)""")
+JVM_KERNELS = frozenset({"kotlin", "java"})
+
+
+@dataclass
+class CellSource(SourceFile):
+    """A notebook's joined code cells, handed to a source-code detector as if they were one file."""
+
+    source: str = ""
+
+    @cached_property
+    def text(self) -> str:
+        return self.source
+
+
+def notebook_language(notebook: dict) -> str:
+    metadata = notebook.get("metadata") if isinstance(notebook.get("metadata"), dict) else {}
+    for section, key in (("kernelspec", "language"), ("language_info", "name")):
+        value = metadata.get(section, {}).get(key) if isinstance(metadata.get(section), dict) else None
+        if isinstance(value, str) and value:
+            return value.lower()
+    return "python"
 
 
 def _cell_source(cell: dict) -> str:
@@ -61,12 +89,51 @@ class NotebookDetector(Detector):
                 joined_lines.append("" if blank else line)
                 origin.append((cell_number, line_number))
         source = "\n".join(joined_lines)
+        if notebook_language(notebook) in JVM_KERNELS:
+            yield from self.analyse_jvm(file, source, origin)
+            return
         if not has_ai_import(source):
             return
         try:
             yield from self.analyse(file, report, source, origin)
         except SyntaxError:
             yield from self.cell_by_cell(file, report, joined_lines, origin)
+
+    def analyse_jvm(self, file: SourceFile, source: str, origin: list[tuple[int, int]]) -> Iterator[Finding]:
+        """A Kotlin (or Java) kernel: ``@file:DependsOn("group:artifact:version")`` declares a Maven
+        dependency, the code cells are read like a ``.kt`` file."""
+
+        def relocate(finding: Finding) -> Finding:
+            line = finding.location.line
+            cell, cell_line = origin[line - 1] if 0 < line <= len(origin) else (0, line)
+            finding.location = Location(
+                file=file.relpath,
+                line=cell_line,
+                snippet=f"[cell {cell}, line {cell_line}] {finding.location.snippet}",
+            )
+            return finding
+
+        cells = CellSource(
+            path=file.path, relpath=file.relpath, size=len(source), scope=file.scope, source=source
+        )
+        for line_number, line in enumerate(cells.lines, start=1):
+            for match in DEPENDS_ON.finditer(line):
+                package = lookup_package("maven", f"{match.group(1)}:{match.group(2)}")
+                if package:
+                    yield relocate(
+                        Finding(
+                            key=f"{package.type}:{package.id}",
+                            name=package.id,
+                            type=package.type,
+                            provider=package.provider,
+                            version=match.group(3),
+                            location=cells.location(line_number),
+                            detector="manifest",  # the notebook declares the dependency it uses
+                            metadata={"manifests": [file.relpath], "declared_as": [match.group(0)]},
+                        )
+                    )
+        for finding in JavaDetector().detect(cells, FileReport()):
+            yield relocate(finding)
 
     def analyse(self, file: SourceFile, report: FileReport, source: str, origin: list[tuple[int, int]]):
         def locate(line: int) -> tuple[int, str]:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from common.scanner.catalog import (
     Package,
     looks_like_hf_id,
+    lookup_package,
     lookup_prefixed,
     match_model,
     package_index,
@@ -25,9 +26,10 @@ from common.scanner.catalog import (
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.facts import FileFacts, ModelReference, ToolReference
 from common.scanner.keys import component_key, split_component_key
-from common.scanner.limits import linear, parse_python
+from common.scanner.limits import line_at, linear, parse_python
 from common.scanner.model import Location
 from common.scanner.textutil import (
+    catalog_model_literals,
     component_name_for,
     endpoint_for_url,
     mentions_ai_endpoint,
@@ -38,7 +40,14 @@ from common.scanner.textutil import (
 
 URL_IN_STRING = linear(r"https?://[^\s'\"<>]+")
 CONSTANT_NAME_HINT = linear(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
-BEDROCK_SERVICES = {"bedrock", "bedrock-runtime", "bedrock-agent-runtime", "bedrock-agent"}
+# boto3 service names of the AWS AI services, and the catalog component each client is
+AWS_AI_SERVICES = {
+    "bedrock": "aws-bedrock",
+    "bedrock-runtime": "aws-bedrock",
+    "bedrock-agent-runtime": "aws-bedrock",
+    "bedrock-agent": "aws-bedrock",
+    "sagemaker-runtime": "aws-sagemaker-runtime",
+}
 # Keys of request bodies, config dicts and model catalogs (``{"model": "gpt-4o"}``, ``"modelId"``
 # of a Bedrock invoke_model kwargs dict); only catalog ids and provider naming grammars count there.
 MCP_PROVIDER = "Model Context Protocol"
@@ -134,6 +143,7 @@ class _Analyzer:
         self.agent_tool_refs: list[ToolReference] = []
         self.has_llm_sdk = False
         self.mcp_servers: dict[str, str] = {}  # variable -> mcp_server key
+        self.generic_roots: dict[str, Package] = {}
 
     def of(self, *types: type) -> list:
         """Nodes of the given types, in walk order per type."""
@@ -182,7 +192,8 @@ class _Analyzer:
     def package_of(self, resolved: str | None) -> Package | None:
         if not resolved:
             return None
-        return lookup_prefixed("python", resolved.replace("()", ""))
+        path = resolved.replace("()", "")
+        return lookup_prefixed("python", path) or self.generic_roots.get(path.split(".")[0])
 
     def string_value(self, node: ast.AST, line: int, strong: bool, context: dict) -> str | None:
         """Literal value of a model argument; defers cross-file references to deep mode."""
@@ -275,6 +286,24 @@ class _Analyzer:
                     package = lookup_prefixed("python", full) or lookup_prefixed("python", module)
                     if package:
                         self.note_sdk(package, node.lineno)
+                        self.confirm_generic_root(module, package)
+                    store = self.wrapped_vector_store(module, alias.name)
+                    if store:
+                        self.add_package(store, node.lineno)
+
+    def wrapped_vector_store(self, module: str, name: str) -> Package | None:
+        """``from langchain_community.vectorstores import FAISS``: the framework's wrapper uses FAISS."""
+        if not any(module.startswith(prefix) for prefix in self.rules["framework_vector_store_modules"]):
+            return None
+        store = self.rules["framework_vector_stores"].get(name)
+        return lookup_package("id", store) if store else None
+
+    def confirm_generic_root(self, module: str, package: Package) -> None:
+        """``from agents import Runner``: a top-level module name too generic to be in the catalog on
+        its own (a project's local ``agents`` package) is the SDK once a name only the SDK exports is
+        imported from it; its other names (``Agent``) then resolve to the SDK too."""
+        if "." not in module and lookup_prefixed("python", module) is None:
+            self.generic_roots[module] = package
 
     def note_sdk(self, package: Package, line: int) -> None:
         if package.type in ("llm_provider", "agent_framework"):
@@ -417,11 +446,34 @@ class _Analyzer:
                 key=component_key("mcp_client", name),
                 name=name,
                 type="mcp_client",
-                provider=None,
+                provider=MCP_PROVIDER,
                 line=call.lineno,
             )
         elif method in self.rules["agent_classes"] or method in self.rules["multi_agent_classes"]:
             self.analyse_agent(call, package, model_key)
+        elif method == "Tool" and package.id == "mcp":
+            self.analyse_listed_mcp_tool(call)
+
+    def analyse_listed_mcp_tool(self, call: ast.Call) -> None:
+        """The low-level MCP server lists its tools as ``types.Tool(name="search", ...)`` values."""
+        for keyword in call.keywords:
+            value = keyword.value
+            if (
+                keyword.arg != "name"
+                or not isinstance(value, ast.Constant)
+                or not isinstance(value.value, str)
+            ):
+                continue
+            if value.value.strip():
+                name = value.value.strip().lower()
+                self.add(
+                    key=component_key("tool", name),
+                    name=name,
+                    type="tool",
+                    provider=MCP_PROVIDER,
+                    line=value.lineno,
+                    metadata={"framework": "mcp"},
+                )
 
     def analyse_models(
         self, call: ast.Call, method: str, package: Package | None, strong: bool
@@ -504,15 +556,10 @@ class _Analyzer:
         for keyword in call.keywords:
             if keyword.arg == "service_name" and isinstance(keyword.value, ast.Constant):
                 service = keyword.value.value
-        if service in BEDROCK_SERVICES:
+        package = lookup_package("id", AWS_AI_SERVICES[service]) if service in AWS_AI_SERVICES else None
+        if package:
             self.has_llm_sdk = True
-            self.add(
-                key="llm_provider:aws-bedrock",
-                name="aws-bedrock",
-                type="llm_provider",
-                provider="Amazon Web Services",
-                line=call.lineno,
-            )
+            self.add_package(package, call.lineno)
 
     def analyse_mcp_server(self, call: ast.Call) -> None:
         name = None
@@ -810,6 +857,27 @@ def constant_facts(text: str, relpath: str) -> FileFacts:
 class PythonDetector(Detector):
     name = "python"
 
+    def constant_models(self, file: SourceFile) -> Iterator[Finding]:
+        """``MODEL_NAME = "gpt-4o-mini"`` or ``MODELS = ["gpt-4o", ...]`` in a module without AI imports
+        (a config or settings module): the name says it configures models and the catalog knows the id."""
+        for offset, value in catalog_model_literals(file.text):
+            line = line_at(file.text, offset)
+            if file.lines[line - 1].lstrip().startswith("#"):
+                continue
+            found = model_finding(value, line, strong=False, hf_context=False)
+            if found:
+                key, model, provider, metadata = found
+                yield Finding(
+                    key=key,
+                    name=model,
+                    type="model",
+                    provider=provider,
+                    model_name=model,
+                    location=file.location(line),
+                    detector=self.name,
+                    metadata=metadata,
+                )
+
     def applies_to(self, file: SourceFile) -> bool:
         return file.suffix == ".py"
 
@@ -818,7 +886,7 @@ class PythonDetector(Detector):
         if not has_ai_import(text) and not mentions_ai_endpoint(text):
             facts = constant_facts(text, file.relpath)
             report.facts.update(facts)
-            return []
+            return list(self.constant_models(file))
         try:
             analysis = analyse_python(text, file.relpath, self.name)
         except SyntaxError as exc:

@@ -1,6 +1,7 @@
 """Vector stores declared in schemas rather than through a client SDK.
 
-pgvector: ``CREATE EXTENSION vector`` and ``vector(n)`` columns in SQL and migrations, Prisma
+pgvector: ``CREATE EXTENSION vector``, ``vector(n)`` columns in SQL and migrations, query parameters
+cast to ``::vector`` in code, Prisma
 ``Unsupported("vector(n)")`` fields and ``extensions = [vector]``, Drizzle ``vector("col", {
 dimensions })`` columns. OpenSearch as a vector store: a ``VECTORSEARCH`` serverless collection in IaC
 or a ``knn_vector`` field in an index mapping. Comment lines do not count.
@@ -19,6 +20,8 @@ SQL_VECTOR_COLUMN = re.compile(r"""(?i)^\s*["`]?\w{1,64}["`]?\s+vector\s*\(\s*\d
 PRISMA_VECTOR = re.compile(
     r"""Unsupported\(\s*"vector(?:\(\d{1,5}\))?"\s*\)|\bextensions\s*=\s*\[[^\]\n]{0,200}\bvector\b"""
 )
+# A query parameter or expression cast to pgvector's type (``embedding <=> %s::vector``).
+PGVECTOR_CAST = re.compile(r"""(?:%s|\?|\$\d+|\)|'|")\s*::\s*vector\b""")
 DRIZZLE_VECTOR = re.compile(r"""\bvector\(\s*["'`]\w{1,64}["'`]\s*,\s*\{\s*dimensions\s*:""")
 OPENSEARCH_VECTOR = re.compile(r"""["']?(?:type|Type)["']?\s*[:=]\s*["']?(?:VECTORSEARCH|knn_vector)\b""")
 COMMENT_PREFIXES = ("--", "//", "#", "/*", "*")
@@ -46,6 +49,7 @@ class VectorStoreDetector(Detector):
                 (file.suffix == ".sql" and SQL_VECTOR_COLUMN.search(raw))
                 or (file.suffix == ".prisma" and PRISMA_VECTOR.search(raw))
                 or (drizzle and DRIZZLE_VECTOR.search(raw))
+                or (file.suffix in CODE_SUFFIXES and PGVECTOR_CAST.search(raw))
             ):
                 yield self.store(file, number, "pgvector", "pgvector")
             elif file.suffix not in (".sql", ".prisma") and OPENSEARCH_VECTOR.search(raw):

@@ -1,0 +1,171 @@
+"""Rules added for the blind spots the hand-labelled real-world corpus exposed (issue 13), each as a
+general rule: provider naming grammars, catalog entries, manifest parsing, language SDK idioms."""
+
+from common.scanner.catalog import go_provider_client, integration_package, match_model
+from tests.unit.scanner_helpers import component, keys, scan_tree
+
+
+def test_framework_integration_grammar_keeps_helpers_out():
+    assert integration_package("llama-index-llms-anthropic").id == "llama-index-llms-anthropic"
+    assert integration_package("llama_index_vector_stores_chroma").type == "vector_db"
+    assert integration_package("llama-index-tools-tavily-research").provider == "LlamaIndex"
+    assert integration_package("langchain-qdrant").type == "vector_db"
+    assert integration_package("langchain-faiss").id == "langchain-faiss"
+    for helper in (
+        "llama-index-utils-workflow",
+        "llama-index-readers-file",
+        "langchain-text-splitters",
+        "langchain-",
+    ):
+        assert integration_package(helper) is None, helper
+
+
+def test_go_client_grammar_reads_the_repository_not_a_sub_package():
+    assert go_provider_client("github.com/acme/openai-cli/services/openai") is None
+    assert go_provider_client("github.com/acme/ollama-go/api").id == "github.com/acme/ollama-go"
+
+
+def test_model_families_for_open_weights_and_document_intelligence():
+    assert match_model("llava:13b").family == "open-weights"
+    assert match_model("prebuilt-layout").provider == "Microsoft Azure"
+    assert match_model("prebuilt-anything") is None
+    assert match_model("lavalamp") is None
+
+
+def test_openai_agents_needs_a_name_only_the_sdk_exports(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "sdk/run.py": "from agents import Agent, Runner\nAgent(name='a', model='gpt-4o-mini')\n",
+            "local/team.py": "from agents import Agent\nfrom agents.planner import plan\nAgent('x')\n",
+        },
+    )
+    agents = component(result, "agent_framework:openai-agents")
+    assert {loc.file for loc in agents.locations} == {"sdk/run.py"}
+    model = component(result, "model:gpt-4o-mini")
+    assert {loc.file for loc in model.locations} == {"sdk/run.py"}
+
+
+def test_model_constant_of_a_settings_module_without_imports(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {"settings.py": 'MODEL_NAME = "gpt-4o-mini"\nBANNER = "gpt-4o"\nEMBED_MODEL = "house-model"\n'},
+    )
+    assert {k for k in keys(result) if k.startswith("model:")} == {"model:gpt-4o-mini"}
+
+
+def test_maven_bom_import_is_not_a_dependency(tmp_path):
+    pom = (
+        "<project><dependencyManagement><dependencies><dependency>\n"
+        "<groupId>dev.langchain4j</groupId><artifactId>langchain4j-bom</artifactId>\n"
+        "<version>1.1.0</version><type>pom</type><scope>import</scope>\n"
+        "</dependency></dependencies></dependencyManagement></project>\n"
+    )
+    result = scan_tree(tmp_path, {"pom.xml": pom})
+    assert not result.components
+
+
+def test_csharp_idioms_without_usings_drive_models_and_tools_but_place_no_import(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "Bot/Bot.csproj": '<Project><ItemGroup><PackageReference Include="Microsoft.SemanticKernel" '
+            'Version="1.30.0" /></ItemGroup></Project>\n',
+            "Bot/Program.cs": (
+                'var k = Kernel.CreateBuilder()\n    .AddOpenAIChatCompletion("gpt-4o", key).Build();\n'
+            ),
+            "Bot/Plain.cs": 'class Plain { public string Hello() => "gpt-4o"; }\n',
+        },
+    )
+    kernel = component(result, "agent_framework:semantic-kernel")
+    assert {loc.file for loc in kernel.locations} == {"Bot/Bot.csproj"}
+    model = component(result, "model:gpt-4o")
+    assert {loc.file for loc in model.locations} == {"Bot/Program.cs"}
+
+
+def test_pgvector_cast_in_code_but_not_a_cpp_style_vector(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "search.py": 'Q = "SELECT id FROM docs ORDER BY embedding <=> %s::vector LIMIT 5"\n',
+            "other.py": 'NOTE = "std::vector<int> is a C++ type"\n',
+        },
+    )
+    store = component(result, "vector_db:pgvector")
+    assert {loc.file for loc in store.locations} == {"search.py"}
+
+
+def test_shell_script_names_an_ai_image_but_not_in_a_url(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "run.sh": 'IMAGE="${IMAGE:-ollama/ollama:0.5.7}"\ndocker run -d "$IMAGE"\n',
+            "docs.sh": "# see https://hub.docker.com/r/ollama/ollama\ncurl -s https://example.com/ollama/ollama:1\n",
+        },
+    )
+    image = component(result, "container:ollama/ollama")
+    assert {loc.file for loc in image.locations} == {"run.sh"}
+    assert image.version == "0.5.7"
+
+
+def test_model_catalogs_in_files_without_sdk_imports(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "billing/pricing.py": (
+                '# OLD_MODEL = "gpt-3.5-turbo"\n'
+                'MODEL_PRICES = {\n    "gpt-4o": 2.5,\n    "claude-3-5-haiku-20241022": 0.8,\n}\n'
+                'FALLBACK_MODEL = os.getenv("FALLBACK_MODEL", "o3-mini")\n'
+                'SUPPORTED_LLMS = frozenset(["mistral-large-latest", "in-house-7b"])\n'
+            ),
+            "web/models.ts": (
+                'export const MODEL_IDS: string[] = ["gemini-2.0-flash"];\nconst title = "gpt-4.1";\n'
+            ),
+        },
+    )
+    models = {k for k in keys(result) if k.startswith("model:")}
+    assert models == {
+        "model:gpt-4o",
+        "model:claude-3-5-haiku-20241022",
+        "model:mistral-large-latest",
+        "model:gemini-2.0-flash",
+    }
+
+
+def test_credentials_handed_to_ci_steps_name_no_sdk(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            ".github/workflows/review.yml": (
+                "on: pull_request\njobs:\n  review:\n    runs-on: ubuntu-latest\n    steps:\n"
+                "      - uses: anthropics/claude-code-action@v1\n        env:\n"
+                "          ANTHROPIC_API_KEY: ${{ secrets.ANTHROPIC_API_KEY }}\n"
+            ),
+            "action.yml": (
+                "name: review\nruns:\n  using: composite\n  steps:\n"
+                "    - run: ./review.sh\n      shell: bash\n"
+                "      env:\n        OPENAI_API_KEY: ${{ inputs.openai_api_key }}\n"
+            ),
+            "deploy/.env.example": "GROQ_API_KEY=${GROQ_API_KEY}\n",
+        },
+    )
+    assert keys(result) == {"workflow:anthropics/claude-code-action", "llm_provider:groq"}
+
+
+def test_aws_ai_clients_through_the_generic_sdks(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "invoke.py": (
+                "import boto3\n\nruntime = boto3.client('sagemaker-runtime')\nagents = boto3.client("
+                "service_name='bedrock-agent-runtime')\ns3 = boto3.client('s3')\n"
+            ),
+            "agent.go": 'package main\n\nimport "github.com/aws/aws-sdk-go-v2/service/bedrockagentruntime"\n',
+        },
+    )
+    assert {k for k in keys(result) if k.startswith("llm_provider")} == {
+        "llm_provider:aws-sagemaker-runtime",
+        "llm_provider:aws-bedrock",
+    }
+    bedrock = component(result, "llm_provider:aws-bedrock")
+    assert {loc.file for loc in bedrock.locations} == {"invoke.py", "agent.go"}
