@@ -117,11 +117,11 @@ def context() -> Context:
 
 def scoped_get_or_404(model, object_id: str, what: str | None = None):
     """Fetch a row of the acting organization; another organization's row is simply not found."""
-    row = db().get(model, object_id) if _looks_like_id(object_id) else None
+    row = db().get(model, object_id) if looks_like_id(object_id) else None
     if row is None or row.organization_id != context().organization_id:
         abort(404, message=f"{what or model.__name__} not found.")
     return row
 
 
-def _looks_like_id(value: str) -> bool:
+def looks_like_id(value: str) -> bool:
     return isinstance(value, str) and 0 < len(value) <= 64

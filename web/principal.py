@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,6 +20,9 @@ from common.security import API_KEY_PREFIX, hash_api_key
 from web.database import db
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+VERIFIED_TOKENS = 4096  # signatures remembered per process: a token polled every second is verified once
+
+_verified_claims: dict[str, dict] = {}
 
 
 class AuthenticationError(Exception):
@@ -69,13 +73,29 @@ def is_revoked(jti: str | None, session_id: str | None) -> bool:
         raise ServiceUnavailable("token revocation list unavailable") from exc
 
 
-def decode_jwt(token: str, expected_type: str) -> dict:
+def verified_claims(token: str) -> dict:
+    """The claims of a token whose signature this process already checked, until the token expires.
+
+    Keyed by the whole token, signature included, so a cached answer is exactly as valid as a new
+    check; expiry is checked on every use, revocation by the caller.
+    """
+    claims = _verified_claims.get(token)
+    if claims is not None and claims.get("exp", 0) > time.time():
+        return claims
     try:
         claims = decode_token(token)
     except PyJWTError as exc:
         raise AuthenticationError("The token is invalid or expired.") from exc
     except Exception as exc:  # flask-jwt-extended raises its own hierarchy for malformed tokens
         raise AuthenticationError("The token is invalid or expired.") from exc
+    if len(_verified_claims) >= VERIFIED_TOKENS:
+        _verified_claims.pop(next(iter(_verified_claims)), None)
+    _verified_claims[token] = claims
+    return claims
+
+
+def decode_jwt(token: str, expected_type: str) -> dict:
+    claims = verified_claims(token)
     if claims.get("type") != expected_type:
         raise AuthenticationError(f"An {expected_type} token is required.")
     if is_revoked(claims.get("jti"), claims.get("sid")):
