@@ -152,3 +152,18 @@ class ScanRelationship(Base):
 
     def to_dict(self) -> dict:
         return {"source": self.source, "target": self.target, "relation": self.relation}
+
+
+class ScanRollup(Base):
+    """A completed scan's components counted once, per severity, provider and model name, plus its total
+    (kind ``total``, name ``""``, with the highest risk score): the dashboard adds these up instead of
+    grouping every component of every latest scan on each view. A completed scan's components never
+    change, so a rollup, once written, stays true; deleting the scan deletes it."""
+
+    __tablename__ = "scan_rollups"
+
+    scan_id: Mapped[str] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    components: Mapped[int] = mapped_column(Integer, nullable=False)
+    highest_risk_score: Mapped[int | None] = mapped_column(Integer)
