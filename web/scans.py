@@ -182,7 +182,7 @@ def _existing_for_key(organization_id: str, key: str) -> Scan | None:
 @blp.alt_response(400, response="BAD_REQUEST")
 @access("analyst")
 @limit_group("scan-create")
-@blp.arguments(ScanCreateSchema)
+@blp.arguments(ScanCreateSchema())  # an instance: webargs would build one per request from a class
 def create_scan(body):
     ctx = context()
     key = (request.headers.get("Idempotency-Key") or "").strip()[:200] or None
@@ -324,7 +324,7 @@ def import_scan(args):
 @blp.route("", methods=["GET"])
 @blp.alt_response(200, schema=PageSchema, success=True)
 @access("viewer")
-@blp.arguments(ScanListArgs, location="query")
+@blp.arguments(ScanListArgs(), location="query")
 def list_scans(args):
     query = select(*SCAN_WIRE_COLUMNS).where(Scan.organization_id == context().organization_id)
     if "status" in args:
@@ -375,7 +375,7 @@ UNFILTERED_PAGE = _scan_with_page(COMPONENTS_OF_SCAN)
 @blp.route("/<scan_id>/components", methods=["GET"])
 @blp.alt_response(200, schema=PageSchema, success=True)
 @access("viewer")
-@blp.arguments(ComponentListArgs, location="query")
+@blp.arguments(ComponentListArgs(), location="query")
 def list_components(args, scan_id):
     """The scan and the page in one statement, as Core rows; the total from a completed scan's summary."""
     if not looks_like_id(scan_id):
