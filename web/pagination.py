@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from web.database import db
 
@@ -36,16 +36,23 @@ def paginate(
     return {"items": [serialize(row) for row in rows], "page": page, "per_page": per_page, "total": total}
 
 
-def paginate_counted(query: Select, page: int, per_page: int, serialize) -> dict:
-    """``paginate`` in one statement for a query of Core columns: each row of the page carries the size
-    of the whole list (a window count), and ``serialize`` takes the row. Only a page past the end
-    counts again."""
+def counted_page(query: Select) -> Select:
+    """One page of ``query`` (``limit`` and ``offset`` bound at execution) whose rows each carry the size
+    of the whole list, a window count: build it once, run it with ``paginate_counted``."""
     counted = query.add_columns(func.count().over().label("list_total"))
-    rows = db().execute(counted.limit(per_page).offset((page - 1) * per_page)).all()
+    return counted.limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+def paginate_counted(statement: Select, params: dict, page: int, per_page: int, serialize) -> dict:
+    """``paginate`` in one statement for a ``counted_page`` of Core columns; ``serialize`` takes the row.
+    Only a page past the end counts again."""
+    offset = (page - 1) * per_page
+    rows = db().connection().execute(statement, {**params, "limit": per_page, "offset": offset}).all()
     if rows:
         total = rows[0].list_total
+    elif page == 1:
+        total = 0
     else:
-        total = (
-            0 if page == 1 else db().scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-        )
+        whole = statement.limit(None).offset(None).subquery()
+        total = db().connection().scalar(select(func.count()).select_from(whole), params)
     return {"items": [serialize(row) for row in rows], "page": page, "per_page": per_page, "total": total}

@@ -27,7 +27,7 @@ from web.audit_trail import audit
 from web.connectors import N8nUrl, credential_or_404
 from web.database import db
 from web.openapi import REQUIRED_LOCATION, PageSchema, ScanSchema
-from web.pagination import page_args_with, paginate_counted
+from web.pagination import counted_page, page_args_with, paginate_counted
 from web.ratelimits import limit_group
 from web.repositories import RefField, RepositoryUrlField, repository_credential_or_404
 
@@ -326,7 +326,7 @@ def import_scan(args):
 @access("viewer")
 @blp.arguments(ScanListArgs(), location="query")
 def list_scans(args):
-    query = select(*SCAN_WIRE_COLUMNS).where(Scan.organization_id == context().organization_id)
+    query = SCANS_OF_ORGANIZATION
     if "status" in args:
         query = query.where(Scan.status == args["status"])
     if "target" in args:
@@ -335,9 +335,18 @@ def list_scans(args):
         query = query.where(Scan.repository_url == normal_repository_url(args["repository"]))
     if "commit" in args:
         query = query.where(Scan.commit_sha.startswith(args["commit"].lower(), autoescape=True))
-    return paginate_counted(
-        query.order_by(Scan.created_at.desc()), args["page"], args["per_page"], scan_row_json
-    )
+    statement = UNFILTERED_SCAN_PAGE if query is SCANS_OF_ORGANIZATION else _scan_page(query)
+    params = {"organization_id": context().organization_id}
+    return paginate_counted(statement, params, args["page"], args["per_page"], scan_row_json)
+
+
+def _scan_page(scans: Select) -> Select:
+    return counted_page(scans.order_by(Scan.created_at.desc()))
+
+
+# The organization's scans as Core columns, and their unfiltered page (the common case) built once.
+SCANS_OF_ORGANIZATION = select(*SCAN_WIRE_COLUMNS).where(Scan.organization_id == bindparam("organization_id"))
+UNFILTERED_SCAN_PAGE = _scan_page(SCANS_OF_ORGANIZATION)
 
 
 @blp.route("/<scan_id>", methods=["GET"])

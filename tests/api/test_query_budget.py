@@ -24,6 +24,8 @@ BUDGETS = {
     "GET /scans/:id/components?type=model": 3,  # a filtered page also counts its rows
     "GET /scans/:id/components?page=9": 2,  # past the end: the scan still answers, with no items
     "GET /scans": 2,  # principal + membership + organization; the page, its rows counted by a window
+    "GET /scans?status=completed": 2,
+    "GET /scans?page=5": 3,  # past the end: no row carries the count, so it is counted on its own
     "GET /scans/:id": 2,
     "GET /auth/me": 2,  # the user, their organizations
     # principal; pending rollups (none once written); recent scans; scans by status; targets, severities
@@ -167,6 +169,14 @@ def test_a_page_of_components_is_their_wire_form(client, completed_scan):
 def test_the_wire_fields_are_the_documented_ones():
     """Every field ``ScanSchema`` documents is on the wire: one mapping serves rows and objects alike."""
     assert set(ScanSchema().fields) <= set(SCAN_WIRE_FIELDS)
+
+
+def test_list_totals_past_the_end_and_filtered(client, completed_scan):
+    user, _scan_id = completed_scan
+    past_the_end = client.get("/api/v1/scans?page=5", headers=user.headers()).json
+    assert past_the_end["items"] == [] and past_the_end["total"] == 1
+    assert client.get("/api/v1/scans?status=completed", headers=user.headers()).json["total"] == 1
+    assert client.get("/api/v1/scans?status=queued", headers=user.headers()).json["total"] == 0
 
 
 def test_an_empty_page_still_finds_the_scan_and_a_foreign_one_does_not(client, completed_scan, make_user):
