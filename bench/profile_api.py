@@ -165,6 +165,7 @@ def main() -> None:
             if args.only not in name:
                 continue
             request = {**request, "headers": headers}
+            call(client, request)  # connections opened, rollups written: count the steady state
             statements, commands = round_trips_of(client, request)
             print(f"\n== {name}: {len(statements)} SQL statements, {len(commands)} Redis round trips")
             for milliseconds, sql in statements:
