@@ -26,6 +26,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from common.models import Base, Component, Scan
 from common.models.base import utcnow
@@ -103,8 +104,11 @@ def _scans_by_status() -> dict:
 
 def _roll_up_new_scans() -> None:
     """Write the rollups of the organization's completed scans that have none yet (once per scan)."""
-    if _execute(_roll_up_statement(_dialect())).rowcount:
-        db().commit()
+    try:
+        if _execute(_roll_up_statement(_dialect())).rowcount:
+            db().commit()
+    except IntegrityError:  # a scan deleted meanwhile: this view goes on, the next one rolls up the rest
+        db().rollback()
 
 
 @functools.cache
