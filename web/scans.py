@@ -378,7 +378,7 @@ def _scan_with_page(components: Select) -> Select:
 
 
 # Built once: an unfiltered page (the common case) pays neither statement construction nor its cache key.
-UNFILTERED_PAGE = _scan_with_page(COMPONENTS_OF_SCAN)
+UNFILTERED_COMPONENT_PAGE = _scan_with_page(COMPONENTS_OF_SCAN)
 
 
 @blp.route("/<scan_id>/components", methods=["GET"])
@@ -404,7 +404,7 @@ def list_components(args, scan_id):
     unfiltered = query is COMPONENTS_OF_SCAN
     where = {"scan_id": scan_id, "organization_id": context().organization_id}
     page = {"limit": args["per_page"], "offset": (args["page"] - 1) * args["per_page"]}
-    statement = UNFILTERED_PAGE if unfiltered else _scan_with_page(query)
+    statement = UNFILTERED_COMPONENT_PAGE if unfiltered else _scan_with_page(query)
     rows = db().connection().execute(statement, where | page).all()
     if not rows:
         abort(404, message="Scan not found.")
