@@ -8,7 +8,8 @@ from datetime import timedelta
 import marshmallow as ma
 from flask import request, url_for
 from flask_smorest import Blueprint, abort
-from sqlalchemy import Select, String, bindparam, cast, func, select, true
+from sqlalchemy import Select, String, bindparam, cast, func, select, true, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 
 from common import events
@@ -399,7 +400,7 @@ def list_components(args, scan_id):
         query = query.where(Component.risk_score >= args["min_risk"])
     if "flag" in args:
         query = query.where(
-            Component.flags.contains([args["flag"]]) if _is_postgres() else _flag_like(args["flag"])
+            _jsonb(Component.flags).contains([args["flag"]]) if _is_postgres() else _flag_like(args["flag"])
         )
     unfiltered = query is COMPONENTS_OF_SCAN
     where = {"scan_id": scan_id, "organization_id": context().organization_id}
@@ -418,6 +419,12 @@ def list_components(args, scan_id):
 
 def _is_postgres() -> bool:
     return db().get_bind().dialect.name == "postgresql"
+
+
+def _jsonb(column):
+    """The column compared as JSONB: ``@>`` with a JSONB parameter (as plain JSON the parameter was sent in
+    JSONB's binary form to a ``::JSON`` cast, which PostgreSQL refuses)."""
+    return type_coerce(column, JSONB)
 
 
 def _flag_like(flag: str):

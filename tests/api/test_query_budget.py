@@ -118,6 +118,10 @@ def test_the_stored_total_is_the_real_number_of_rows(client, completed_scan):
     assert page["total"] == stored == 30 and len(page["items"]) == 7
     filtered = client.get(f"/api/v1/scans/{scan_id}/components?type=model", headers=user.headers()).json
     assert filtered["total"] == 10
+    flagged = client.get(f"/api/v1/scans/{scan_id}/components?flag=unpinned_model", headers=user.headers())
+    assert flagged.status_code == 200 and flagged.json["total"] == 30
+    unflagged = client.get(f"/api/v1/scans/{scan_id}/components?flag=other", headers=user.headers()).json
+    assert unflagged["total"] == 0 and unflagged["items"] == []
 
 
 def test_the_single_query_keeps_tenancy(client, completed_scan, make_user):
