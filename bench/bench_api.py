@@ -9,8 +9,14 @@ printed as a share of it. The workloads, authenticated with a JWT:
 
 - ``GET /scans/:id/components`` on a scan of 10,000 components (inserted through the models), the
   first page at the default ``per_page`` (20) and at the maximum (100);
+- ``GET /scans`` (the list) and ``GET /dashboard/overview`` of the same organization;
 - ``POST /scans`` on a small target: each request validates, inserts the scan, commits, sends the
   ``scans.run`` task to the broker and publishes ``scan.queued`` (no worker consumes here).
+
+Besides requests per second, each run reads the CPU time the serving process spent (``/proc``): CPU
+milliseconds per request, and the bare endpoint's share of it. One gevent process is one core, so that
+share is the ratio of requests per second a quiet machine would show, and it holds on a loaded machine,
+where the wall-clock figures swing with whatever else runs.
 
 Run from the repository root::
 
@@ -23,6 +29,7 @@ import argparse
 import contextlib
 import hashlib
 import json
+import os
 import random
 import re
 import shutil
@@ -117,6 +124,17 @@ def run_wrk(url: str, args, connections: int, script: str | None = None) -> dict
     }
 
 
+def serving_process(master_pid: int) -> int:
+    """gunicorn's worker (the process that serves) under the master ``Stack`` started."""
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    return int(children[0])
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def start_bare(stack: Stack) -> str:
     """``bench/bare_app.py`` under the API's own gunicorn command, on a port of its own."""
     port = free_port()
@@ -163,18 +181,30 @@ def main() -> None:
             "POST /scans": (f"{stack.api}/scans", POST_SCRIPT.format(body=body, token=token)),
         }
         results = {}
+        servers = {"bare": serving_process(stack.processes["bare"].pid)}
+        servers["api"] = serving_process(stack.processes["api"].pid)
         for connections in [int(c) for c in args.connections.split(",")]:
             for name, (url, script) in workloads.items():
+                pid = servers["bare" if url == bare_url else "api"]
+                before = cpu_seconds(pid)
                 results[name, connections] = run_wrk(url, args, connections, script)
+                cpu = cpu_seconds(pid) - before
+                results[name, connections]["cpu_ms"] = (
+                    cpu * 1000 / max(1, results[name, connections]["requests"])
+                )
     print(f"machine: {machine()}")
     print(f"wrk -t{args.threads} -d{args.duration}s --latency; API: make run's gunicorn (gevent, 1 process)")
-    print("| endpoint | connections | requests/s | of bare | p50 ms | p99 ms | requests | non-2xx |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "| endpoint | connections | requests/s | of bare | p50 ms | p99 ms | requests | non-2xx "
+        "| CPU ms/request | of bare (CPU) |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for (name, connections), r in results.items():
-        bare = results["bare Flask endpoint, 20-item JSON page", connections]["rps"]
+        bare = results["bare Flask endpoint, 20-item JSON page", connections]
         print(
-            f"| {name} | {connections} | {r['rps']:.0f} | {r['rps'] / bare:.0%} | {r['p50_ms']:.1f} "
-            f"| {r['p99_ms']:.1f} | {r['requests']} | {r['non_2xx']} |"
+            f"| {name} | {connections} | {r['rps']:.0f} | {r['rps'] / bare['rps']:.0%} | {r['p50_ms']:.1f} "
+            f"| {r['p99_ms']:.1f} | {r['requests']} | {r['non_2xx']} | {r['cpu_ms']:.2f} "
+            f"| {bare['cpu_ms'] / r['cpu_ms']:.0%} |"
         )
 
 

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from flask import g, request
 from flask_smorest import abort
 
-from common.models import ROLE_RANK, ApiKey, Organization, User
+from common.models import ROLE_RANK, Organization
 from web.database import db
 from web.principal import (
+    OWN_ORGANIZATION,
     AuthenticationError,
     Credential,
     Principal,
@@ -62,10 +63,7 @@ def acting_organization(
     session_org = credential.session_org_id
     if explicit is not None and session_org is not None and explicit != session_org:
         _not_a_member(missing_status)
-    if explicit is not None or session_org is not None:
-        wanted = explicit or session_org
-    else:
-        wanted = ApiKey.organization_id if credential.api_key_hash else User.personal_org_id
+    wanted = explicit or session_org or OWN_ORGANIZATION
     principal, role, organization = load_principal(credential, wanted)
     g.principal = principal
     if principal.api_key_org_id and explicit is not None and explicit != principal.api_key_org_id:
@@ -117,11 +115,11 @@ def context() -> Context:
 
 def scoped_get_or_404(model, object_id: str, what: str | None = None):
     """Fetch a row of the acting organization; another organization's row is simply not found."""
-    row = db().get(model, object_id) if _looks_like_id(object_id) else None
+    row = db().get(model, object_id) if looks_like_id(object_id) else None
     if row is None or row.organization_id != context().organization_id:
         abort(404, message=f"{what or model.__name__} not found.")
     return row
 
 
-def _looks_like_id(value: str) -> bool:
+def looks_like_id(value: str) -> bool:
     return isinstance(value, str) and 0 < len(value) <= 64

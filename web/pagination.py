@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from web.database import db
 
@@ -33,4 +33,26 @@ def paginate(
         total = db().scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page_query = query.limit(per_page).offset((page - 1) * per_page)
     rows = db().execute(page_query).all() if rows_of_entities else db().scalars(page_query).all()
+    return {"items": [serialize(row) for row in rows], "page": page, "per_page": per_page, "total": total}
+
+
+def counted_page(query: Select) -> Select:
+    """One page of ``query`` (``limit`` and ``offset`` bound at execution) whose rows each carry the size
+    of the whole list, a window count: build it once, run it with ``paginate_counted``."""
+    counted = query.add_columns(func.count().over().label("list_total"))
+    return counted.limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+def paginate_counted(statement: Select, params: dict, page: int, per_page: int, serialize) -> dict:
+    """``paginate`` in one statement for a ``counted_page`` of Core columns; ``serialize`` takes the row.
+    Only a page past the end counts again."""
+    offset = (page - 1) * per_page
+    rows = db().connection().execute(statement, {**params, "limit": per_page, "offset": offset}).all()
+    if rows:
+        total = rows[0].list_total
+    elif page == 1:
+        total = 0
+    else:
+        whole = statement.limit(None).offset(None).subquery()
+        total = db().connection().scalar(select(func.count()).select_from(whole), params)
     return {"items": [serialize(row) for row in rows], "page": page, "per_page": per_page, "total": total}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -9,7 +11,7 @@ import redis
 from flask import g, request
 from flask_jwt_extended import decode_token
 from jwt import PyJWTError
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, bindparam, select
 
 from common.models import ApiKey, Organization, User
 from common.models import Membership as MembershipRow
@@ -19,6 +21,9 @@ from common.security import API_KEY_PREFIX, hash_api_key
 from web.database import db
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+VERIFIED_TOKENS = 4096  # signatures remembered per process: a token polled every second is verified once
+
+_verified_claims: dict[str, dict] = {}
 
 
 class AuthenticationError(Exception):
@@ -69,13 +74,29 @@ def is_revoked(jti: str | None, session_id: str | None) -> bool:
         raise ServiceUnavailable("token revocation list unavailable") from exc
 
 
-def decode_jwt(token: str, expected_type: str) -> dict:
+def verified_claims(token: str) -> dict:
+    """The claims of a token whose signature this process already checked, until the token expires.
+
+    Keyed by the whole token, signature included, so a cached answer is exactly as valid as a new
+    check; expiry is checked on every use, revocation by the caller.
+    """
+    claims = _verified_claims.get(token)
+    if claims is not None and claims.get("exp", 0) > time.time():
+        return claims
     try:
         claims = decode_token(token)
     except PyJWTError as exc:
         raise AuthenticationError("The token is invalid or expired.") from exc
     except Exception as exc:  # flask-jwt-extended raises its own hierarchy for malformed tokens
         raise AuthenticationError("The token is invalid or expired.") from exc
+    if len(_verified_claims) >= VERIFIED_TOKENS:
+        _verified_claims.pop(next(iter(_verified_claims)), None)
+    _verified_claims[token] = claims
+    return claims
+
+
+def decode_jwt(token: str, expected_type: str) -> dict:
+    claims = verified_claims(token)
     if claims.get("type") != expected_type:
         raise AuthenticationError(f"An {expected_type} token is required.")
     if is_revoked(claims.get("jti"), claims.get("sid")):
@@ -129,31 +150,54 @@ def current_credential() -> Credential:
 
 
 Loaded = tuple[Principal, str | None, Organization | None]  # the principal, its role and organization
+OWN_ORGANIZATION = object()  # the credential's own organization: an API key's, else the personal one
 
 
-def load_principal(credential: Credential, organization_id=None) -> Loaded:
+@functools.cache
+def _principal_statement(by_api_key: bool, organization: str | None) -> Select:
+    """The one query of ``load_principal``, built once per shape; the values are bound at execution.
+
+    ``organization``: None (no membership wanted), "own" (the credential's own organization), or
+    "given" (bound as ``organization_id``).
+    """
+    if by_api_key:
+        statement = select(User, ApiKey).join(ApiKey, ApiKey.user_id == User.id)
+        statement = statement.where(ApiKey.key_hash == bindparam("key_hash"))
+    else:
+        statement = select(User).where(User.id == bindparam("user_id"))
+    if organization is None:
+        return statement
+    if organization == "own":
+        wanted = ApiKey.organization_id if by_api_key else User.personal_org_id
+    else:
+        wanted = bindparam("organization_id")
+    statement = statement.add_columns(MembershipRow.role, Organization).outerjoin(
+        MembershipRow, and_(MembershipRow.user_id == User.id, MembershipRow.organization_id == wanted)
+    )
+    return statement.outerjoin(Organization, Organization.id == MembershipRow.organization_id)
+
+
+def _shape_of(organization_id) -> str | None:
+    if organization_id is None:
+        return None
+    return "own" if organization_id is OWN_ORGANIZATION else "given"
+
+
+def load_principal(credential: Credential, organization_id: str | object | None = None) -> Loaded:
     """The principal and, when ``organization_id`` is given, its role and organization there: one query.
 
-    ``organization_id`` may be an id or a SQL expression over the principal's own columns (the personal
-    organization, an API key's organization), so acting in the default organization costs no extra
-    round trip. Without a membership there, the role and organization are None.
+    ``organization_id`` may be ``OWN_ORGANIZATION`` (the personal organization, an API key's), so acting
+    in the default organization costs no extra round trip. Without a membership there, the role and
+    organization are None.
     """
-    if credential.api_key_hash:
-        statement = select(User, ApiKey).join(ApiKey, ApiKey.user_id == User.id)
-        statement = statement.where(ApiKey.key_hash == credential.api_key_hash)
-    else:
-        statement = select(User).where(User.id == credential.user_id)
-    if organization_id is not None:
-        statement = statement.add_columns(MembershipRow.role, Organization).outerjoin(
-            MembershipRow,
-            and_(MembershipRow.user_id == User.id, MembershipRow.organization_id == organization_id),
-        )
-        statement = statement.outerjoin(Organization, Organization.id == MembershipRow.organization_id)
-    row = db().execute(statement).one_or_none()
-    role, organization = (
-        (row[-2], row[-1]) if row is not None and organization_id is not None else (None, None)
-    )
-    if credential.api_key_hash:
+    by_api_key = credential.api_key_hash is not None
+    shape = _shape_of(organization_id)
+    params = {"key_hash": credential.api_key_hash} if by_api_key else {"user_id": credential.user_id}
+    if shape == "given":
+        params["organization_id"] = organization_id
+    row = db().execute(_principal_statement(by_api_key, shape), params).one_or_none()
+    role, organization = (row[-2], row[-1]) if row is not None and shape is not None else (None, None)
+    if by_api_key:
         return _api_key_principal(row), role, organization
     if row is None:
         raise AuthenticationError("The account no longer exists.")

@@ -8,7 +8,8 @@ from datetime import timedelta
 import marshmallow as ma
 from flask import request, url_for
 from flask_smorest import Blueprint, abort
-from sqlalchemy import String, cast, select
+from sqlalchemy import Select, String, bindparam, cast, func, select, true, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 
 from common import events, jobs
@@ -16,19 +17,20 @@ from common.config import get_settings
 from common.jobs import JobStatus
 from common.models import SCAN_STATUSES, Component, Scan, ScanResultPayload
 from common.models.base import as_utc, isoformat, utcnow
+from common.models.scans import COMPONENT_WIRE_FIELDS
 from common.repositories import RepositoryError, parse_repository_url
 from common.scanner.model import COMPONENT_TYPES, SCOPES, SEVERITIES
 from common.security import encrypt_secret
 from common.targets import TargetError, organization_roots, resolve_target
 from common.tasks import SCAN_INGEST, SCAN_RUN
-from web.access import access, context, scoped_get_or_404
+from web.access import access, context, looks_like_id, scoped_get_or_404
 from web.audit_trail import audit
 from web.connectors import N8nUrl, credential_or_404
 from web.database import db
 from web.enqueueing import enqueue_or_leave_queued
 from web.filtering import Filter, apply_filters, at_least, contains_text, equal_columns, equals, starts_with
 from web.openapi import REQUIRED_LOCATION, ComponentPageSchema, ScanPageSchema, ScanSchema
-from web.pagination import page_args_with, paginate
+from web.pagination import counted_page, page_args_with, paginate_counted
 from web.ratelimits import limit_group
 from web.repositories import RefField, RepositoryUrlField, repository_credential_or_404
 
@@ -115,31 +117,51 @@ def normal_repository_url(raw: str) -> str:
         return raw
 
 
+# The wire name of each scan field and the attribute it is read from (``ScanSchema`` documents them).
+SCAN_WIRE_FIELDS = {
+    "id": "id",
+    "organization_id": "organization_id",
+    "target": "target",
+    "n8n_url": "n8n_url",
+    "repository_url": "repository_url",
+    "ref": "repository_ref",
+    "commit_sha": "commit_sha",
+    "branch": "source_branch",
+    "ci_run_url": "ci_run_url",
+    "repository_credential_id": "repository_credential_id",
+    "deep": "deep",
+    "status": "status",
+    "progress": "progress",
+    "stage": "stage",
+    "files_scanned": "files_scanned",
+    "error": "error",
+    "summary": "summary",
+    "warnings": "warnings",
+    "created_by": "created_by",
+    "created_at": "created_at",
+    "started_at": "started_at",
+    "finished_at": "finished_at",
+}
+SCAN_WIRE_COLUMNS = tuple(
+    getattr(Scan, attribute).label(name) for name, attribute in SCAN_WIRE_FIELDS.items()
+)
+
+
+def _scan_wire(fields: dict) -> dict:
+    fields["warnings"] = fields["warnings"] or []
+    for moment in ("created_at", "started_at", "finished_at"):
+        fields[moment] = isoformat(fields[moment])
+    return fields
+
+
 def scan_json(scan: Scan) -> dict:
-    return {
-        "id": scan.id,
-        "organization_id": scan.organization_id,
-        "target": scan.target,
-        "n8n_url": scan.n8n_url,
-        "repository_url": scan.repository_url,
-        "ref": scan.repository_ref,
-        "commit_sha": scan.commit_sha,
-        "branch": scan.source_branch,
-        "ci_run_url": scan.ci_run_url,
-        "repository_credential_id": scan.repository_credential_id,
-        "deep": scan.deep,
-        "status": scan.status,
-        "progress": scan.progress,
-        "stage": scan.stage,
-        "files_scanned": scan.files_scanned,
-        "error": scan.error,
-        "summary": scan.summary,
-        "warnings": scan.warnings or [],
-        "created_by": scan.created_by,
-        "created_at": isoformat(scan.created_at),
-        "started_at": isoformat(scan.started_at),
-        "finished_at": isoformat(scan.finished_at),
-    }
+    return _scan_wire({name: getattr(scan, attribute) for name, attribute in SCAN_WIRE_FIELDS.items()})
+
+
+def scan_row_json(row) -> dict:
+    """``scan_json`` of a Core row that starts with ``SCAN_WIRE_COLUMNS`` (columns after them, such as a
+    list's window count, are not part of the scan): no ORM object is built for a list."""
+    return _scan_wire(dict(zip(SCAN_WIRE_FIELDS, row, strict=False)))
 
 
 def _queued_response(scan: Scan):
@@ -163,7 +185,7 @@ def _existing_for_key(organization_id: str, key: str) -> Scan | None:
 @blp.alt_response(400, response="BAD_REQUEST")
 @access("analyst")
 @limit_group("scan-create")
-@blp.arguments(ScanCreateSchema)
+@blp.arguments(ScanCreateSchema())  # an instance: webargs would build one per request from a class
 def create_scan(body):
     ctx = context()
     key = (request.headers.get("Idempotency-Key") or "").strip()[:200] or None
@@ -294,11 +316,21 @@ def import_scan(args):
 @blp.route("", methods=["GET"])
 @blp.alt_response(200, schema=ScanPageSchema, success=True)
 @access("viewer")
-@blp.arguments(ScanListArgs, location="query")
+@blp.arguments(ScanListArgs(), location="query")
 def list_scans(args):
-    query = select(Scan).where(Scan.organization_id == context().organization_id)
-    query = apply_filters(query, Scan, args, SCAN_FILTERS)
-    return paginate(query.order_by(Scan.created_at.desc()), args["page"], args["per_page"], scan_json)
+    query = apply_filters(SCANS_OF_ORGANIZATION, Scan, args, SCAN_FILTERS)
+    statement = UNFILTERED_SCAN_PAGE if query is SCANS_OF_ORGANIZATION else _scan_page(query)
+    params = {"organization_id": context().organization_id}
+    return paginate_counted(statement, params, args["page"], args["per_page"], scan_row_json)
+
+
+def _scan_page(scans: Select) -> Select:
+    return counted_page(scans.order_by(Scan.created_at.desc()))
+
+
+# The organization's scans as Core columns, and their unfiltered page (the common case) built once.
+SCANS_OF_ORGANIZATION = select(*SCAN_WIRE_COLUMNS).where(Scan.organization_id == bindparam("organization_id"))
+UNFILTERED_SCAN_PAGE = _scan_page(SCANS_OF_ORGANIZATION)
 
 
 @blp.route("/<scan_id>", methods=["GET"])
@@ -308,34 +340,68 @@ def get_scan(scan_id):
     return scan_json(scoped_get_or_404(Scan, scan_id, "Scan"))
 
 
-@blp.route("/<scan_id>/components", methods=["GET"])
-@blp.alt_response(200, schema=ComponentPageSchema, success=True)
-@access("viewer")
-@blp.arguments(ComponentListArgs, location="query")
-def list_components(args, scan_id):
-    scan = scoped_get_or_404(Scan, scan_id, "Scan")
-    query = select(Component).where(Component.scan_id == scan.id)
-    query = apply_filters(query, Component, args, COMPONENT_FILTERS)
-    query = query.order_by(Component.risk_score.desc(), Component.name, Component.id)
-    return paginate(
-        query, args["page"], args["per_page"], lambda c: c.to_dict(), total=_stored_total(scan, args)
+COMPONENT_WIRE_NAMES = tuple(COMPONENT_WIRE_FIELDS)
+# A scan's components, as Core columns; the scan and the organization are bound at execution.
+COMPONENTS_OF_SCAN = select(Component.id.label("row_id"), *Component.wire_columns()).where(
+    Component.scan_id == bindparam("scan_id"), Component.organization_id == bindparam("organization_id")
+)
+
+
+def _scan_with_page(components: Select) -> Select:
+    """The acting organization's scan joined to one page of its components: no row when the scan is
+    not the organization's, one row of NULL components when the page is empty."""
+    order = (Component.risk_score.desc(), Component.name, Component.id)
+    rows = components.order_by(*order).limit(bindparam("limit")).offset(bindparam("offset")).subquery()
+    stored_total = Scan.summary["total_components"].as_integer()
+    return (
+        select(Scan.status, stored_total, rows)
+        .outerjoin(rows, true())
+        .where(Scan.id == bindparam("scan_id"), Scan.organization_id == bindparam("organization_id"))
+        .order_by(rows.c.risk_score.desc(), rows.c.name, rows.c.row_id)
     )
 
 
-def _stored_total(scan: Scan, args: dict) -> int | None:
-    """A completed scan's components never change: its summary already counts them (no ``count(*)``)."""
-    if scan.status != JobStatus.COMPLETED or set(args) - {"page", "per_page"}:
-        return None
-    return (scan.summary or {}).get("total_components")
+# Built once: an unfiltered page (the common case) pays neither statement construction nor its cache key.
+UNFILTERED_COMPONENT_PAGE = _scan_with_page(COMPONENTS_OF_SCAN)
+
+
+@blp.route("/<scan_id>/components", methods=["GET"])
+@blp.alt_response(200, schema=ComponentPageSchema, success=True)
+@access("viewer")
+@blp.arguments(ComponentListArgs(), location="query")
+def list_components(args, scan_id):
+    """The scan and the page in one statement, as Core rows; the total from a completed scan's summary."""
+    if not looks_like_id(scan_id):
+        abort(404, message="Scan not found.")
+    query = apply_filters(COMPONENTS_OF_SCAN, Component, args, COMPONENT_FILTERS)
+    unfiltered = query is COMPONENTS_OF_SCAN
+    where = {"scan_id": scan_id, "organization_id": context().organization_id}
+    page = {"limit": args["per_page"], "offset": (args["page"] - 1) * args["per_page"]}
+    statement = UNFILTERED_COMPONENT_PAGE if unfiltered else _scan_with_page(query)
+    rows = db().connection().execute(statement, where | page).all()
+    if not rows:
+        abort(404, message="Scan not found.")
+    status, stored_total = rows[0][:2]
+    items = [dict(zip(COMPONENT_WIRE_NAMES, row[3:], strict=True)) for row in rows if row.row_id is not None]
+    total = stored_total if unfiltered and status == JobStatus.COMPLETED else None
+    if total is None:
+        total = db().connection().scalar(select(func.count()).select_from(query.subquery()), where)
+    return {"items": items, "page": args["page"], "per_page": args["per_page"], "total": total}
 
 
 def _is_postgres() -> bool:
     return db().get_bind().dialect.name == "postgresql"
 
 
+def _jsonb(column):
+    """The column compared as JSONB: ``@>`` with a JSONB parameter (as plain JSON the parameter was sent in
+    JSONB's binary form to a ``::JSON`` cast, which PostgreSQL refuses)."""
+    return type_coerce(column, JSONB)
+
+
 def _has_flag(flags, flag: str):
     """JSONB containment on PostgreSQL; a match on the JSON text elsewhere (SQLite in tests)."""
-    return flags.contains([flag]) if _is_postgres() else cast(flags, String).like(f'%"{flag}"%')
+    return _jsonb(flags).contains([flag]) if _is_postgres() else cast(flags, String).like(f'%"{flag}"%')
 
 
 SCAN_FILTERS = {

@@ -111,23 +111,32 @@ class Component(Base):
 
     def to_dict(self) -> dict:
         """The engine's wire form, with the fingerprint as the public id."""
-        return {
-            "id": self.fingerprint,
-            "name": self.name,
-            "type": self.type,
-            "provider": self.provider,
-            "version": self.version,
-            "model_name": self.model_name,
-            "locations": self.locations,
-            "flags": self.flags,
-            "risk_score": self.risk_score,
-            "severity": self.severity,
-            "risk_factors": self.risk_factors,
-            "detector": self.detector,
-            "confidence": self.confidence,
-            "scope": self.scope,
-            "metadata": self.details,
-        }
+        return {name: getattr(self, attribute) for name, attribute in COMPONENT_WIRE_FIELDS.items()}
+
+    @classmethod
+    def wire_columns(cls) -> tuple:
+        """``to_dict()`` as labelled columns: a Core row of them is the wire form without an ORM object."""
+        return tuple(getattr(cls, attribute).label(name) for name, attribute in COMPONENT_WIRE_FIELDS.items())
+
+
+# The wire name of each component field and the attribute it is read from.
+COMPONENT_WIRE_FIELDS = {
+    "id": "fingerprint",
+    "name": "name",
+    "type": "type",
+    "provider": "provider",
+    "version": "version",
+    "model_name": "model_name",
+    "locations": "locations",
+    "flags": "flags",
+    "risk_score": "risk_score",
+    "severity": "severity",
+    "risk_factors": "risk_factors",
+    "detector": "detector",
+    "confidence": "confidence",
+    "scope": "scope",
+    "metadata": "details",
+}
 
 
 class ScanRelationship(Base):
@@ -146,3 +155,18 @@ class ScanRelationship(Base):
 
     def to_dict(self) -> dict:
         return {"source": self.source, "target": self.target, "relation": self.relation}
+
+
+class ScanRollup(Base):
+    """A completed scan's components counted once, per severity, provider and model name, plus its total
+    (kind ``total``, name ``""``, with the highest risk score): the dashboard adds these up instead of
+    grouping every component of every latest scan on each view. A completed scan's components never
+    change, so a rollup, once written, stays true; deleting the scan deletes it."""
+
+    __tablename__ = "scan_rollups"
+
+    scan_id: Mapped[str] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    components: Mapped[int] = mapped_column(Integer, nullable=False)
+    highest_risk_score: Mapped[int | None] = mapped_column(Integer)

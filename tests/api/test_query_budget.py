@@ -1,5 +1,8 @@
 """Round trips per request on the hot paths: each endpoint has a budget of SQL statements, and a change that
-adds a query to it fails here. The principal, its membership and its organization come in one query."""
+adds a query to it fails here. The principal, its membership and its organization come in one query.
+
+The hot lists answer from Core rows, not ORM objects: their plain dicts are checked against the one wire
+form (``scan_json``, ``Component.to_dict``) and the documented schema, so the three cannot drift."""
 
 from __future__ import annotations
 
@@ -10,15 +13,26 @@ from sqlalchemy import event, func, select
 
 from common.db import get_engine, session_scope
 from common.models import Component, Scan
+from common.models.base import utcnow
+from common.models.scans import COMPONENT_WIRE_FIELDS
 from tests.helpers import add_member
+from web.openapi import ComponentSchema, ScanSchema
+from web.scans import SCAN_WIRE_FIELDS
 
 BUDGETS = {
-    "GET /scans/:id/components": 3,  # principal + membership + organization, the scan, the page
-    "GET /scans/:id/components?type=model": 4,  # a filtered page also counts its rows
-    "GET /scans": 3,  # principal + membership + organization, count, page
+    "GET /scans/:id/components": 2,  # principal + membership + organization; the scan joined to its page
+    "GET /scans/:id/components?type=model": 3,  # a filtered page also counts its rows
+    "GET /scans/:id/components?page=9": 2,  # past the end: the scan still answers, with no items
+    "GET /scans": 2,  # principal + membership + organization; the page, its rows counted by a window
+    "GET /scans?status=completed": 2,
+    "GET /scans?page=5": 3,  # past the end: no row carries the count, so it is counted on its own
     "GET /scans/:id": 2,
     "GET /auth/me": 2,  # the user, their organizations
+    # principal; pending rollups (none once written); recent scans; scans by status; targets, severities
+    # and top providers and models; trend; open alerts; policy pass rate
+    "GET /dashboard/overview": 8,
 }
+POST_SCAN_BUDGET = 3  # principal + membership + organization, the scan, its audit row
 
 
 @contextmanager
@@ -44,6 +58,7 @@ def completed_scan(make_user):
             target="/srv/budget",
             status="completed",
             progress=100,
+            finished_at=utcnow(),
             summary={"total_components": 30, "by_type": {}, "by_severity": {}},
         )
         session.add(scan)
@@ -55,8 +70,11 @@ def completed_scan(make_user):
                 fingerprint=f"{scan.id}-{index}",
                 name=f"component-{index}",
                 type="model" if index % 3 == 0 else "llm_provider",
+                provider="openai" if index % 2 else None,
                 severity="low",
                 risk_score=index,
+                locations=[{"file": "app.py", "line": index + 1}],
+                flags=["unpinned_model"],
                 detector="budget",
             )
             for index in range(30)
@@ -100,6 +118,10 @@ def test_the_stored_total_is_the_real_number_of_rows(client, completed_scan):
     assert page["total"] == stored == 30 and len(page["items"]) == 7
     filtered = client.get(f"/api/v1/scans/{scan_id}/components?type=model", headers=user.headers()).json
     assert filtered["total"] == 10
+    flagged = client.get(f"/api/v1/scans/{scan_id}/components?flag=unpinned_model", headers=user.headers())
+    assert flagged.status_code == 200 and flagged.json["total"] == 30
+    unflagged = client.get(f"/api/v1/scans/{scan_id}/components?flag=other", headers=user.headers()).json
+    assert unflagged["total"] == 0 and unflagged["items"] == []
 
 
 def test_the_single_query_keeps_tenancy(client, completed_scan, make_user):
@@ -114,3 +136,91 @@ def test_the_single_query_keeps_tenancy(client, completed_scan, make_user):
     assert shared.status_code == 200
     create = client.post("/api/v1/scans", json={"target": "/x"}, headers=stranger.headers(user.org_id))
     assert create.status_code == 403  # a viewer may read, not scan
+
+
+def test_creating_a_scan_stays_within_its_query_budget(client, completed_scan, scan_root):
+    user, _scan_id = completed_scan
+    (scan_root / "app.py").write_text("import openai\n")
+    with counted_statements() as statements:
+        response = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=user.headers())
+    assert response.status_code == 202, response.json
+    assert len(statements) <= POST_SCAN_BUDGET, "\n".join(statements)
+
+
+def test_a_listed_scan_is_the_scan_itself(client, completed_scan):
+    """The list's Core rows and the single scan's ORM object give the same object, key for key."""
+    user, scan_id = completed_scan
+    listed = client.get("/api/v1/scans", headers=user.headers()).json["items"]
+    single = client.get(f"/api/v1/scans/{scan_id}", headers=user.headers()).json
+    assert listed == [single]
+    recent = client.get("/api/v1/dashboard/overview", headers=user.headers()).json["recent_scans"]
+    assert recent == [single]
+
+
+def test_a_page_of_components_is_their_wire_form(client, completed_scan):
+    user, scan_id = completed_scan
+    page = client.get(f"/api/v1/scans/{scan_id}/components?per_page=100", headers=user.headers()).json
+    with session_scope() as session:
+        rows = session.scalars(
+            select(Component)
+            .where(Component.scan_id == scan_id)
+            .order_by(Component.risk_score.desc(), Component.name, Component.id)
+        ).all()
+        assert page["items"] == [row.to_dict() for row in rows]
+    assert all(set(item) == set(COMPONENT_WIRE_FIELDS) for item in page["items"])
+
+
+def test_the_wire_fields_are_the_documented_ones():
+    """The documented fields are exactly the wire's: one mapping serves rows and objects alike."""
+    assert set(ScanSchema().fields) == set(SCAN_WIRE_FIELDS)
+    assert set(ComponentSchema().fields) == set(COMPONENT_WIRE_FIELDS)
+
+
+def test_list_totals_past_the_end_and_filtered(client, completed_scan):
+    user, _scan_id = completed_scan
+    past_the_end = client.get("/api/v1/scans?page=5", headers=user.headers()).json
+    assert past_the_end["items"] == [] and past_the_end["total"] == 1
+    assert client.get("/api/v1/scans?status=completed", headers=user.headers()).json["total"] == 1
+    assert client.get("/api/v1/scans?status=queued", headers=user.headers()).json["total"] == 0
+
+
+def test_an_empty_page_still_finds_the_scan_and_a_foreign_one_does_not(client, completed_scan, make_user):
+    user, scan_id = completed_scan
+    past_the_end = client.get(f"/api/v1/scans/{scan_id}/components?page=9", headers=user.headers())
+    assert past_the_end.status_code == 200
+    assert past_the_end.json["items"] == [] and past_the_end.json["total"] == 30
+    stranger = make_user()
+    assert client.get(f"/api/v1/scans/{scan_id}/components", headers=stranger.headers()).status_code == 404
+    unknown = client.get("/api/v1/scans/no-such-scan/components", headers=user.headers())
+    assert unknown.status_code == 404
+
+
+def test_the_dashboard_counts_a_scan_once_it_completes(client, completed_scan):
+    """The rollups are written by the first view after a scan completes, and only then."""
+    user, _scan_id = completed_scan
+    first = client.get("/api/v1/dashboard/overview", headers=user.headers()).json
+    assert first["targets"] == 1 and first["severity_distribution"]["low"] == 30
+    assert len(first["top_models"]) == 10 and {model["components"] for model in first["top_models"]} == {1}
+    assert first["top_providers"] == [{"name": "openai", "components": 15, "targets": 1}]
+    with session_scope() as session:
+        later = Scan(
+            organization_id=user.org_id, target="/srv/later", status="completed", finished_at=utcnow()
+        )
+        session.add(later)
+        session.flush()
+        session.add(
+            Component(
+                scan_id=later.id,
+                organization_id=user.org_id,
+                fingerprint="later",
+                name="gpt-4o",
+                type="model",
+                provider="openai",
+                severity="critical",
+                risk_score=99,
+            )
+        )
+    second = client.get("/api/v1/dashboard/overview", headers=user.headers()).json
+    assert second["targets"] == 2 and second["severity_distribution"]["critical"] == 1
+    assert second["top_providers"] == [{"name": "openai", "components": 16, "targets": 2}]
+    assert second["trend"][-1]["components"] == 31 and second["trend"][-1]["highest_risk_score"] == 99
