@@ -57,7 +57,7 @@ def call(client, request: dict):
 
 def profile(app, client, request: dict, requests: int) -> tuple[pstats.Stats, float, float]:
     """The profile, and the wall and CPU milliseconds per request."""
-    from web.ratelimits import limiter
+    from web.core.ratelimits import limiter
 
     with app.app_context():
         limiter.reset()

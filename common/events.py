@@ -21,9 +21,9 @@ from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.orm import Session
 
 from common import webhooks
+from common.celery_client import enqueue_follow_ups
 from common.db import session_scope
 from common.jobs import JobEvent
-from common.pipeline import enqueue_follow_ups
 from common.redis_client import get_redis
 from common.tasks import OUTBOX_ID
 

@@ -134,7 +134,7 @@ def app(database):
 def _fresh_rate_limits(request):
     """Each test starts with empty rate-limit windows (all test clients share 127.0.0.1)."""
     if "app" in request.fixturenames or "client" in request.fixturenames:
-        from web.ratelimits import limiter
+        from web.core.ratelimits import limiter
 
         with request.getfixturevalue("app").app_context():
             limiter.reset()

@@ -20,9 +20,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from common import revocation
 from common.config import get_settings
-from web import api_docs, audit_trail, database, metrics
-from web.extensions import api, jwt, sock
-from web.ratelimits import limiter
+from web.core import api_docs, audit_recorder, database, metrics
+from web.core.extensions import api as rest_api
+from web.core.extensions import jwt, sock
+from web.core.ratelimits import limiter
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +46,12 @@ class LimitedRequest(Request):
 
 
 def _register_blueprints() -> None:
-    """Every module of ``web/`` that defines a ``blp`` is one resource's blueprint."""
-    for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        blueprint = getattr(importlib.import_module(f"web.{module.name}"), "blp", None)
+    """Every module of ``web/api/`` that defines a ``blp`` is one resource's blueprint."""
+    resources = importlib.import_module("web.api")
+    for module in sorted(pkgutil.iter_modules(resources.__path__), key=lambda m: m.name):
+        blueprint = getattr(importlib.import_module(f"web.api.{module.name}"), "blp", None)
         if blueprint is not None:
-            api.register_blueprint(blueprint)
+            rest_api.register_blueprint(blueprint)
 
 
 def create_app() -> Flask:
@@ -79,28 +81,30 @@ def create_app() -> Flask:
     database.init_app(app)
     revocation.install()
     metrics.init_app(app)
-    api.init_app(app)
+    rest_api.init_app(app)
     jwt.init_app(app)
     limiter.init_app(app)
-    import web.ws  # noqa: F401  (adds the WebSocket route to ``sock`` before it is registered)
+    import web.api.ws  # noqa: F401  (adds the WebSocket route to ``sock`` before it is registered)
 
     sock.init_app(app)
-    audit_trail.init_app(app)
+    audit_recorder.init_app(app)
     _register_blueprints()
     api_docs.init_app(app)
 
     @app.errorhandler(OperationalError)
     def database_unavailable(exc):
         log.error("database unavailable: %s", exc)
-        return api.handle_http_exception(ServiceUnavailable("The database is unavailable; retry shortly."))
+        return rest_api.handle_http_exception(
+            ServiceUnavailable("The database is unavailable; retry shortly.")
+        )
 
     @app.errorhandler(Exception)
     def unexpected(exc):
         if isinstance(exc, HTTPException):
-            return api.handle_http_exception(exc)
+            return rest_api.handle_http_exception(exc)
         if isinstance(exc, RecursionError):
-            return api.handle_http_exception(BadRequest("The request body is nested too deeply."))
+            return rest_api.handle_http_exception(BadRequest("The request body is nested too deeply."))
         log.exception("unhandled error")
-        return api.handle_http_exception(InternalServerError("An unexpected error occurred."))
+        return rest_api.handle_http_exception(InternalServerError("An unexpected error occurred."))
 
     return app

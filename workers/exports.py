@@ -15,12 +15,12 @@ import hashlib
 import logging
 
 from common import events, jobs, scan_bom
+from common.celery_client import enqueue
 from common.db import session_scope
 from common.exporters import FORMATS, render
 from common.jobs import JobStatus
 from common.models import Scan
 from common.models.exports import Export
-from common.pipeline import enqueue
 from common.tasks import EXPORT_RENDER
 from workers.app import app
 from workers.base import TRANSIENT_ERRORS, PermanentTaskError, PlatformTask

@@ -8,6 +8,7 @@ import redis
 from sqlalchemy import delete, or_, select
 
 from common import events, jobs
+from common.celery_client import enqueue
 from common.config import get_settings
 from common.db import session_scope
 from common.jobs import TERMINAL_STATUSES, JobMixin, JobStatus
@@ -21,7 +22,6 @@ from common.models.webhooks import (
     WebhookDeliveryAttempt,
     WebhookEvent,
 )
-from common.pipeline import enqueue
 from common.redis_client import get_redis
 from common.tasks import AUDIT_CLEANUP, PRUNE_HISTORY, RECONCILE_JOBS
 from workers.app import app

@@ -15,13 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common import events
+from common.celery_client import enqueue
 from common.cron import CronError, next_run_after
 from common.db import session_scope
 from common.models import Organization, Scan
 from common.models.base import as_utc, utcnow
 from common.models.connectors import N8nCredential
 from common.models.schedules import Schedule
-from common.pipeline import enqueue
 from common.targets import TargetError, organization_roots, resolve_target
 from common.tasks import SCAN_RUN, SCHEDULES_DISPATCH_DUE
 from workers.app import app

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from common import webhooks
+from common.celery_client import enqueue
 from common.db import session_scope
 from common.models.base import utcnow
 from common.models.webhooks import (
@@ -22,7 +23,6 @@ from common.models.webhooks import (
     WebhookDelivery,
     WebhookEvent,
 )
-from common.pipeline import enqueue
 from common.security import decrypt_secret
 from common.tasks import WEBHOOK_DELIVER, WEBHOOK_DISPATCH, TaskOutcome
 from workers.app import app

@@ -207,7 +207,7 @@ def test_account_deletion_removes_personal_data(client, make_user):
 def test_repeated_failures_lock_one_address_whatever_the_client(client, make_user):
     """Ten wrong passwords for one address lock that address (even from a fresh IP window), not others,
     and the answer is the same whether the account exists or not."""
-    from web.ratelimits import limiter
+    from web.core.ratelimits import limiter
 
     user = make_user()
     wrong = {"email": user.email, "password": "not-the-password"}

@@ -261,7 +261,7 @@ def fuzz_user(app):
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(condition=conditions)
 def test_any_condition_is_saved_or_422_by_path_never_500(app, client, fuzz_user, condition):
-    from web.ratelimits import limiter
+    from web.core.ratelimits import limiter
 
     with app.app_context():
         limiter.reset()

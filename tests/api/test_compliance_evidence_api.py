@@ -181,7 +181,7 @@ def test_evidence_is_refused_for_automated_or_unknown_controls_and_past_dates(cl
 def test_an_evidence_file_over_the_limit_is_refused(client, monkeypatch):
     org_id, users = team(client, roles=("editor",))
     small = dataclasses.replace(get_settings(), evidence_max_bytes=1024)
-    monkeypatch.setattr("web.control_evidence.get_settings", lambda: small)
+    monkeypatch.setattr("web.api.control_evidence.get_settings", lambda: small)
     response = client.post(
         EVIDENCE,
         data={

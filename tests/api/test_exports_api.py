@@ -46,7 +46,7 @@ def sent(monkeypatch):
             calls.append((task_name, args, row is not None and row.status == "queued"))
         return "task-id"
 
-    monkeypatch.setattr("web.enqueueing.enqueue", record)
+    monkeypatch.setattr("web.core.enqueueing.enqueue", record)
     return calls
 
 
@@ -181,7 +181,7 @@ def test_a_refused_export_stays_queued_for_the_reconciler(client, make_user, mon
     def broker_down(*_args, **_kwargs):
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr("web.enqueueing.enqueue", broker_down)
+    monkeypatch.setattr("web.core.enqueueing.enqueue", broker_down)
     user = make_user()
     scan_id = make_scan(user.org_id)
     response = client.post(f"{API}/scans/{scan_id}/export", json={"format": "csv"}, headers=user.headers())

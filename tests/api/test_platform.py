@@ -57,7 +57,7 @@ def test_health_is_503_when_redis_is_down(client, monkeypatch):
 
     broken = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
     monkeypatch.setattr(redis_client, "get_redis", lambda: broken)
-    monkeypatch.setattr("web.health.get_redis", lambda: broken)
+    monkeypatch.setattr("web.api.health.get_redis", lambda: broken)
     response = client.get("/api/v1/health")
     assert response.status_code == 503
     assert (

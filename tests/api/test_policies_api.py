@@ -232,7 +232,7 @@ def fuzz_user(app):
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rules=rule_lists)
 def test_any_rules_are_saved_or_422_by_path_never_500(app, client, fuzz_user, rules):
-    from web.ratelimits import limiter
+    from web.core.ratelimits import limiter
 
     with app.app_context():
         limiter.reset()

@@ -16,8 +16,8 @@ from common.models import Component, Scan
 from common.models.base import utcnow
 from common.models.scans import COMPONENT_WIRE_FIELDS
 from tests.helpers import add_member
-from web.openapi import ComponentSchema, ScanSchema
-from web.scans import SCAN_WIRE_FIELDS
+from web.api.scans import SCAN_WIRE_FIELDS
+from web.core.openapi import ComponentSchema, ScanSchema
 
 BUDGETS = {
     "GET /scans/:id/components": 2,  # principal + membership + organization; the scan joined to its page

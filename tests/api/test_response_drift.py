@@ -23,7 +23,7 @@ from common.db import session_scope
 from common.models import Component, Scan
 from tests.api.test_openapi_examples import _validator
 from tests.helpers import PASSWORD, register_user
-from web.openapi import operation_examples
+from web.core.openapi import operation_examples
 
 API = "/api/v1"
 FLASK_PARAMETER = re.compile(r"<(?:[^:>]+:)?(?P<name>[^>]+)>")

@@ -30,8 +30,8 @@ def guarded(app, monkeypatch):
     Rate limits have their own tests; here thousands of requests come from one principal. Every
     generated URL (n8n probe, webhook test) then stays on this machine.
     """
-    import common.pipeline as pipeline
-    from web.ratelimits import limiter
+    from common import celery_client
+    from web.core.ratelimits import limiter
 
     real_getaddrinfo = socket.getaddrinfo
 
@@ -43,6 +43,6 @@ def guarded(app, monkeypatch):
 
     tasks = RecordedTasks()
     monkeypatch.setattr(socket, "getaddrinfo", loopback_only)
-    monkeypatch.setattr(pipeline, "celery_client", lambda: tasks)
+    monkeypatch.setattr(celery_client, "celery_client", lambda: tasks)
     monkeypatch.setattr(limiter, "enabled", False)
     return tasks

@@ -42,7 +42,7 @@ from common.models.identity import MemberInvitation
 from tests.factories import make_scan
 from tests.helpers import PASSWORD, TestUser, add_member, register_user
 from tests.ops._abuse_fixtures import guarded  # noqa: F401  (fixture)
-from web.access import AUTHENTICATED, PUBLIC
+from web.core.access import AUTHENTICATED, PUBLIC
 
 INTERNAL = "internal"  # the scanner service's key, never a user's credentials
 WEBSOCKET = "websocket"  # authorized on connect: tests/ops/test_ws_limits.py

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from common.pipeline import celery_client, enqueue
+from common.celery_client import celery_client, enqueue
 from common.tasks import QUEUES, RECONCILE_JOBS
 from tests.helpers import wait_for, wait_for_scan
 from tests.ops.conftest import Stack, compose_services, free_port, write_ai_project

@@ -190,7 +190,7 @@ def stalled_client_is_dropped(base_url: str, user, subscribers) -> None:
 
 @pytest.mark.usefixtures("ws_limits")
 def test_a_client_that_does_not_read_is_dropped_and_others_get_every_event(live_server, client):
-    from web.ws import relay
+    from web.api.ws import relay
 
     user = register_user(client)
     stalled_client_is_dropped(live_server, user, lambda: relay.subscribers(user.org_id))
@@ -211,10 +211,10 @@ def test_the_production_ws_service_drops_a_stalled_client_too(client, tmp_path):
 
 def test_a_busy_socket_keeps_renewing_its_slot(live_server, client, monkeypatch):
     """Events arriving faster than the idle timeout must not starve the lease renewal."""
-    import web.ws
+    import web.api.ws
 
-    monkeypatch.setattr(web.ws, "LEASE_SECONDS", 2)
-    monkeypatch.setattr(web.ws, "RENEW_EVERY_SECONDS", 0.5)
+    monkeypatch.setattr(web.api.ws, "LEASE_SECONDS", 2)
+    monkeypatch.setattr(web.api.ws, "RENEW_EVERY_SECONDS", 0.5)
     user = register_user(client)
     reader = websocket.create_connection(ws_url(live_server, user.token), timeout=10)
     try:

@@ -12,10 +12,10 @@ import secrets
 import pytest
 from sqlalchemy import select
 
+from common.celery_client import enqueue
 from common.db import session_scope
 from common.models import Scan
 from common.models.alerts import Alert, mapped_model
-from common.pipeline import enqueue
 from common.tasks import ALERTS_EVALUATE_SCAN
 from tests.factories import component
 from tests.helpers import wait_for

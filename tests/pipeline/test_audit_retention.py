@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from common.celery_client import enqueue
 from common.db import session_scope
 from common.models import AuditLog, Organization
 from common.models.base import utcnow
-from common.pipeline import enqueue
 from common.tasks import AUDIT_CLEANUP
 from tests.helpers import add_member, wait_for
 

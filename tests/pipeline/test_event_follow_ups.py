@@ -166,7 +166,7 @@ def test_an_event_exists_exactly_when_its_change_commits(client, make_user, monk
         )
     assert hook.status_code == 201, hook.json
     sent = []
-    monkeypatch.setattr("common.pipeline.enqueue", lambda task, *args, **_kw: sent.append((task, args)))
+    monkeypatch.setattr("common.celery_client.enqueue", lambda task, *args, **_kw: sent.append((task, args)))
 
     with pytest.raises(RuntimeError), session_scope() as session:
         events.record(session, user.org_id, "scan.failed", scan_id="rolled-back", error="x")

@@ -15,13 +15,13 @@ import pytest
 import websocket
 from sqlalchemy import func, select
 
+from common.celery_client import enqueue
 from common.db import session_scope
 from common.exporters import FORMATS
 from common.jobs import MAX_ATTEMPTS
 from common.models import Scan
 from common.models.base import utcnow
 from common.models.exports import Export
-from common.pipeline import enqueue
 from common.tasks import RECONCILE_JOBS
 from tests.export_validators import CHROMIUM, check_export, rendered_dom, screenshot_colours
 from tests.helpers import wait_for, wait_for_scan

@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from common.celery_client import enqueue
 from common.db import session_scope
 from common.models import Scan
 from common.models.base import utcnow
 from common.models.exports import Export
 from common.models.webhooks import WebhookDelivery, WebhookDeliveryAttempt, WebhookEvent
-from common.pipeline import enqueue
 from common.tasks import PRUNE_HISTORY
 from tests.helpers import wait_for
 

@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 
 from common import cli, jobs
+from common.celery_client import enqueue
 from common.db import session_scope
 from common.jobs import JobMixin
 from common.models import Scan
@@ -21,7 +22,6 @@ from common.models.base import isoformat, utcnow
 from common.models.compliance import EvaluationRun
 from common.models.exports import Export
 from common.models.maintenance import AUDIT_CLEANUP_JOB, MaintenanceJob
-from common.pipeline import enqueue
 from common.tasks import RECONCILE_JOBS
 from tests.helpers import wait_for, wait_for_scan
 from workers.maintenance import VANISHED_WORKER_ERROR
@@ -119,7 +119,7 @@ def test_the_reconciler_recovers_every_kind_of_job(client, make_user, scan_root,
 
 
 class BrokerDown:
-    """``web.enqueueing.enqueue`` while the broker refuses every message."""
+    """``web.core.enqueueing.enqueue`` while the broker refuses every message."""
 
     def __init__(self) -> None:
         self.refused: list[str] = []
@@ -173,7 +173,7 @@ def test_a_refused_job_stays_queued_then_the_reconciler_completes_it(
     scan_id = _completed_scan(client, user, scan_root / "done")
     broker = BrokerDown()
     with monkeypatch.context() as patched:
-        patched.setattr("web.enqueueing.enqueue", broker)
+        patched.setattr("web.core.enqueueing.enqueue", broker)
         model, row_id = create(client, user, scan_root, tmp_path, scan_id)
     assert len(broker.refused) == 1, broker.refused
     status, error = _status(model, row_id)

@@ -12,14 +12,14 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from common import events
+from common.celery_client import celery_client
 from common.db import session_scope
 from common.models import Scan
 from common.models.base import utcnow
-from common.pipeline import celery_client
 from common.redis_client import get_redis
 from tests.helpers import wait_for, wait_for_scan
 from tests.webhook_receiver import Receiver
-from web.metrics import oldest_message_ages
+from web.core.metrics import oldest_message_ages
 from workers.webhooks import deliver
 
 pytestmark = pytest.mark.usefixtures("celery_worker")

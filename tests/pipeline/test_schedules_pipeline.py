@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text, update
 
+from common.celery_client import enqueue
 from common.db import new_session, session_scope
 from common.models import Scan
 from common.models.schedules import Schedule
-from common.pipeline import enqueue
 from common.tasks import SCHEDULES_DISPATCH_DUE
 from tests.helpers import wait_for, wait_for_scan
 from workers.schedules import dispatch_due

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from common import events, netguard
+from common.celery_client import enqueue
 from common.config import get_settings
 from common.db import session_scope
 from common.models.webhooks import Webhook, WebhookDelivery
-from common.pipeline import enqueue
 from common.tasks import WEBHOOK_DELIVER, WEBHOOK_DISPATCH
 from tests.helpers import wait_for, wait_for_scan
 from tests.webhook_receiver import Receiver

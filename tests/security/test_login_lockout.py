@@ -79,7 +79,7 @@ def test_without_trusted_proxies_x_forwarded_for_is_ignored(client):
     for n in range(10):
         assert login(client, victim.email, "wrong guess!", ATTACKER, f"10.9.8.{n}") == 401
     assert login(client, victim.email, PASSWORD, ATTACKER, "10.9.8.200") == 429
-    from web.ratelimits import limiter
+    from web.core.ratelimits import limiter
 
     with client.application.app_context():
         limiter.reset()

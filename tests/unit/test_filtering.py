@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Boolean, DateTime, Integer, String, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from web.filtering import (
+from web.core.filtering import (
     Filter,
     apply_filters,
     at_least,

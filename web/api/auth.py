@@ -1,0 +1,403 @@
+"""``/auth``: registration, login, tokens, profile, password, API keys, account deletion."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import marshmallow as ma
+from flask import g, request
+from flask_smorest import Blueprint, abort
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from common import login_guard
+from common.accounts import create_user, find_user_by_email
+from common.models import ApiKey, AuthSession, Membership, Organization, User
+from common.models.base import isoformat, utcnow
+from common.security import api_key_prefix, generate_api_key, hash_api_key, hash_password, verify_password
+from common.sso import organizations_requiring_sso
+from web.core.access import AUTHENTICATED, PUBLIC, access, context
+from web.core.audit_recorder import audit, audit_organization
+from web.core.database import db
+from web.core.openapi import (
+    ApiKeyCreatedSchema,
+    ApiKeyPageSchema,
+    MessageSchema,
+    ResourceSchema,
+    SessionSchema,
+    TokensSchema,
+)
+from web.core.pagination import PageArgs, paginate
+from web.core.principal import AuthenticationError, bearer_token, current_principal, decode_jwt
+from web.core.ratelimits import limit_group
+from web.core.tokens import revoke_access_token, revoke_sessions, rotate, start_session, user_sessions
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Authentication and account")
+
+Password = ma.fields.String(required=True, validate=ma.validate.Length(min=8, max=256))
+
+
+class RegisterSchema(ma.Schema):
+    email = ma.fields.Email(required=True, validate=ma.validate.Length(max=320))
+    password = ma.fields.String(required=True, validate=ma.validate.Length(min=8, max=256))
+    name = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
+
+
+class LoginSchema(ma.Schema):
+    email = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=320))
+    password = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=256))
+
+
+class ProfileSchema(ma.Schema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+
+
+class PasswordChangeSchema(ma.Schema):
+    current_password = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=256))
+    new_password = ma.fields.String(required=True, validate=ma.validate.Length(min=8, max=256))
+
+
+class ApiKeyCreateSchema(ma.Schema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    expires_in_days = ma.fields.Integer(
+        load_default=None, allow_none=True, validate=ma.validate.Range(1, 3650)
+    )
+
+
+class AccountDeleteSchema(ma.Schema):
+    password = ma.fields.String(load_default=None, validate=ma.validate.Length(max=256))
+
+
+def user_json(user: User, bound_org_id: str | None = None) -> dict:
+    """The user and their organizations; for a session bound to one organization, that one only."""
+    query = (
+        select(Membership.role, Organization)
+        .join(Organization, Organization.id == Membership.organization_id)
+        .where(Membership.user_id == user.id)
+        .order_by(Organization.created_at)
+    )
+    if bound_org_id:
+        query = query.where(Organization.id == bound_org_id)
+    memberships = db().execute(query).all()
+    personal = user.personal_org_id if bound_org_id in (None, user.personal_org_id) else None
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "onboarding_completed": user.onboarding_completed,
+        "personal_organization_id": personal,
+        "organizations": [
+            {"id": org.id, "name": org.name, "slug": org.slug, "role": role} for role, org in memberships
+        ],
+        "created_at": isoformat(user.created_at),
+    }
+
+
+def api_key_json(key: ApiKey) -> dict:
+    return {
+        "id": key.id,
+        "name": key.name,
+        "prefix": key.prefix,
+        "organization_id": key.organization_id,
+        "created_at": isoformat(key.created_at),
+        "expires_at": isoformat(key.expires_at),
+        "revoked_at": isoformat(key.revoked_at),
+        "last_used_at": isoformat(key.last_used_at),
+    }
+
+
+def user_session_principal(action: str):
+    """The caller, who must be signed in as the user: an API key is a delegated credential and
+    may not take over the account it belongs to (its password, its other keys, its deletion)."""
+    principal = current_principal()
+    if principal.api_key_id:
+        abort(403, message=f"An API key cannot {action}; sign in with your account to do it.")
+    return principal
+
+
+def own_api_key_or_404(key_id: str) -> ApiKey:
+    principal = user_session_principal("manage API keys")
+    key = db().get(ApiKey, key_id)
+    if key is None or key.user_id != principal.user_id:
+        abort(404, message="API key not found.")
+    if principal.session_org_id and key.organization_id != principal.session_org_id:
+        abort(404, message="API key not found.")  # an SSO session manages its organization's keys only
+    return key
+
+
+@blp.route("/register", methods=["POST"])
+@blp.alt_response(201, schema=SessionSchema, success=True)
+@blp.alt_response(409, response="CONFLICT")
+@access(PUBLIC)
+@limit_group("auth")
+@blp.arguments(RegisterSchema)
+def register(body):
+    if find_user_by_email(db(), body["email"]) is not None:
+        abort(409, message="An account with this email already exists.")
+    try:
+        user = create_user(db(), body["email"], body["name"], body["password"])
+        tokens = start_session(user)
+        db().commit()
+    except IntegrityError:
+        db().rollback()
+        abort(409, message="An account with this email already exists.")
+    g.audit_actor = user.id
+    audit_organization(user.personal_org_id)
+    audit("auth.register", "user", user.id)
+    return {"user": user_json(user), **tokens}, 201
+
+
+@blp.route("/login", methods=["POST"])
+@blp.alt_response(200, schema=SessionSchema, success=True)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
+@access(PUBLIC)
+@limit_group("auth")
+@blp.arguments(LoginSchema)
+def login(body):
+    wait = login_guard.locked_for(body["email"], request.remote_addr)
+    if wait is not None:
+        audit("auth.login_throttled", "user", None)
+        abort(
+            429,
+            message=f"Too many failed sign-ins for this account from here; try again in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+    user = find_user_by_email(db(), body["email"])
+    if not verify_password(user.password_hash if user else None, body["password"]) or user is None:
+        login_guard.record_failure(body["email"], request.remote_addr)
+        audit("auth.login_failed", "user", user.id if user else None)
+        abort(401, message="Invalid email or password.")
+    login_guard.clear(body["email"], request.remote_addr)
+    g.audit_actor = user.id
+    audit_organization(user.personal_org_id)
+    sso_only = organizations_requiring_sso(db(), user.id)
+    if sso_only:
+        audit_organization(sso_only[0].id)
+        audit("auth.login_refused", "user", user.id, reason="sso_required")
+        abort(
+            403,
+            message=f"The organization '{sso_only[0].slug}' requires single sign-on: "
+            f"sign in at /api/v1/sso/{sso_only[0].slug}/login.",
+        )
+    tokens = start_session(user)
+    db().commit()
+    audit("auth.login", "user", user.id)
+    return {**tokens, "user": user_json(user)}
+
+
+@blp.route("/me", methods=["GET"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
+@access(AUTHENTICATED)
+@limit_group("auth")
+def me():
+    principal = current_principal()
+    return user_json(principal.user, principal.session_org_id)
+
+
+@blp.route("/profile", methods=["PUT"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
+@access(AUTHENTICATED)
+@limit_group("auth")
+@blp.arguments(ProfileSchema)
+def update_profile(body):
+    principal = current_principal()
+    user = principal.user
+    user.name = body["name"]
+    db().commit()
+    audit("auth.profile_update", "user", user.id)
+    return user_json(user, principal.session_org_id)
+
+
+@blp.route("/password", methods=["PUT"])
+@blp.alt_response(200, schema=MessageSchema, success=True)
+@blp.alt_response(403, response="FORBIDDEN")
+@access(AUTHENTICATED)
+@limit_group("auth")
+@blp.arguments(PasswordChangeSchema)
+def change_password(body):
+    principal = user_session_principal("change the password")
+    user = principal.user
+    if not verify_password(user.password_hash, body["current_password"]):
+        abort(403, message="The current password is not correct.")
+    user.password_hash = hash_password(body["new_password"])
+    revoke_sessions(user_sessions(user.id, except_session=principal.session_id))
+    db().commit()
+    audit("auth.password_change", "user", user.id)
+    return {"message": "Password changed; other sessions were signed out."}
+
+
+@blp.route("/api-key", methods=["POST"])
+@blp.alt_response(201, schema=ApiKeyCreatedSchema, success=True)
+@access("viewer")
+@limit_group("api-key-create")
+@blp.arguments(ApiKeyCreateSchema)
+def create_api_key(body):
+    user_session_principal("create API keys")
+    ctx = context()
+    key_value = generate_api_key()
+    expires_at = utcnow() + timedelta(days=body["expires_in_days"]) if body["expires_in_days"] else None
+    key = ApiKey(
+        user_id=ctx.user_id,
+        organization_id=ctx.organization_id,
+        name=body["name"],
+        prefix=api_key_prefix(key_value),
+        key_hash=hash_api_key(key_value),
+        expires_at=expires_at,
+    )
+    db().add(key)
+    db().commit()
+    audit("auth.api_key_create", "api_key", key.id, name=key.name)
+    return {
+        "key": key_value,
+        "id": key.id,
+        "name": key.name,
+        "prefix": key.prefix,
+        "organization_id": key.organization_id,
+        "created_at": isoformat(key.created_at),
+        "expires_at": isoformat(key.expires_at),
+    }, 201
+
+
+@blp.route("/api-keys", methods=["GET"])
+@blp.alt_response(200, schema=ApiKeyPageSchema, success=True)
+@blp.alt_response(403, response="FORBIDDEN")
+@access(AUTHENTICATED)
+@limit_group("auth")
+@blp.arguments(PageArgs, location="query")
+def list_api_keys(args):
+    principal = user_session_principal("list API keys")
+    query = select(ApiKey).where(ApiKey.user_id == principal.user_id)
+    if principal.session_org_id:
+        query = query.where(ApiKey.organization_id == principal.session_org_id)
+    query = query.order_by(ApiKey.created_at.desc(), ApiKey.id)
+    return paginate(query, args["page"], args["per_page"], api_key_json)
+
+
+@blp.route("/api-key/<key_id>", methods=["DELETE"])
+@blp.alt_response(204, description="No Content", success=True)
+@blp.alt_response(403, response="FORBIDDEN")
+@access(AUTHENTICATED)
+@limit_group("auth")
+def delete_api_key(key_id):
+    key = own_api_key_or_404(key_id)
+    db().delete(key)
+    db().commit()
+    audit("auth.api_key_delete", "api_key", key_id)
+    return "", 204
+
+
+@blp.route("/api-key/<key_id>/revoke", methods=["POST"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
+@blp.alt_response(403, response="FORBIDDEN")
+@access(AUTHENTICATED)
+@limit_group("auth")
+def revoke_api_key(key_id):
+    key = own_api_key_or_404(key_id)
+    key.revoked_at = key.revoked_at or utcnow()
+    db().commit()
+    audit("auth.api_key_revoke", "api_key", key_id)
+    return api_key_json(key)
+
+
+@blp.route("/refresh", methods=["POST"])
+@blp.alt_response(200, schema=TokensSchema, success=True)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@access(PUBLIC)
+@limit_group("auth")
+def refresh():
+    try:
+        claims = decode_jwt(bearer_token() or "", "refresh")
+    except AuthenticationError as exc:
+        abort(401, message=str(exc))
+    session = db().get(AuthSession, claims.get("sid"))
+    user = db().get(User, claims["sub"])
+    if session is None or user is None or session.revoked_at is not None:
+        abort(401, message="The session has ended; sign in again.")
+    if session.refresh_jti != claims.get("jti"):
+        # A rotated-out refresh token came back: treat it as stolen and end the session.
+        revoke_sessions([session])
+        db().commit()
+        abort(401, message="This refresh token was already used; the session has been revoked.")
+    tokens = rotate(user, session)
+    db().commit()
+    return tokens
+
+
+@blp.route("/logout", methods=["POST"])
+@blp.alt_response(204, description="No Content", success=True)
+@blp.alt_response(400, response="BAD_REQUEST")
+@access(AUTHENTICATED)
+@limit_group("auth")
+def logout():
+    principal = current_principal()
+    if principal.api_key_id:
+        abort(400, message="API keys are not sessions; revoke the key instead.")
+    revoke_access_token(principal.token_jti, principal.token_exp)
+    session = db().get(AuthSession, principal.session_id)
+    if session is not None:
+        revoke_sessions([session])
+    db().commit()
+    audit("auth.logout", "user", principal.user_id)
+    return "", 204
+
+
+@blp.route("/onboarding-complete", methods=["POST"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
+@access(AUTHENTICATED)
+@limit_group("auth")
+def onboarding_complete():
+    principal = current_principal()
+    user = principal.user
+    user.onboarding_completed = True
+    db().commit()
+    audit("auth.onboarding_complete", "user", user.id)
+    return user_json(user, principal.session_org_id)
+
+
+@blp.route("/account", methods=["DELETE"])
+@blp.alt_response(204, description="No Content", success=True)
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(409, response="CONFLICT")
+@access(AUTHENTICATED)
+@limit_group("auth")
+@blp.arguments(AccountDeleteSchema)
+def delete_account(body):
+    """Remove the user, their keys, sessions, memberships and their personal workspace."""
+    principal = user_session_principal("delete the account")
+    user = principal.user
+    if user.password_hash and not verify_password(user.password_hash, body.get("password") or ""):
+        abort(403, message="Confirm account deletion with your current password.")
+    for membership in db().scalars(select(Membership).where(Membership.user_id == user.id)):
+        other_admins = db().scalar(
+            select(Membership.id).where(
+                Membership.organization_id == membership.organization_id,
+                Membership.user_id != user.id,
+                Membership.role == "admin",
+            )
+        )
+        others = db().scalar(
+            select(Membership.id).where(
+                Membership.organization_id == membership.organization_id, Membership.user_id != user.id
+            )
+        )
+        if membership.role == "admin" and others and not other_admins:
+            abort(
+                409, message="Hand over admin rights in organizations you share before deleting your account."
+            )
+    revoke_sessions(user_sessions(user.id))
+    if principal.token_jti:
+        revoke_access_token(principal.token_jti, principal.token_exp)
+    personal = db().get(Organization, user.personal_org_id) if user.personal_org_id else None
+    sole_member = personal is not None and not db().scalar(
+        select(Membership.id).where(Membership.organization_id == personal.id, Membership.user_id != user.id)
+    )
+    db().execute(delete(ApiKey).where(ApiKey.user_id == user.id))
+    db().execute(delete(Membership).where(Membership.user_id == user.id))
+    db().execute(delete(AuthSession).where(AuthSession.user_id == user.id))
+    if sole_member:
+        db().delete(personal)  # its scans, keys and the rest go with it (ON DELETE CASCADE)
+    audit("auth.account_delete", "user", user.id)
+    db().delete(user)
+    db().commit()
+    return "", 204

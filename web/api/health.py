@@ -1,0 +1,65 @@
+"""``/health`` and ``/metrics``: unauthenticated, for load balancers and Prometheus."""
+
+from __future__ import annotations
+
+import redis
+from flask_smorest import Blueprint
+from kombu import Connection
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from common.config import get_settings
+from common.db import session_scope
+from common.redis_client import get_redis
+from web.core import metrics
+from web.core.access import PUBLIC, access
+from web.core.openapi import PROMETHEUS_TEXT, HealthSchema
+
+blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Health and metrics")
+
+
+def _check_database() -> str:
+    try:
+        with session_scope() as session:
+            session.execute(text("SELECT 1"))
+        return "ok"
+    except SQLAlchemyError as exc:
+        return f"error: {type(exc).__name__}"
+
+
+def _check_redis() -> str:
+    try:
+        get_redis().ping()
+        return "ok"
+    except redis.RedisError as exc:
+        return f"error: {type(exc).__name__}"
+
+
+def _check_broker(redis_status: str) -> str:
+    settings = get_settings()
+    if settings.broker_url == settings.redis_url:
+        return redis_status
+    try:
+        with Connection(settings.broker_url, connect_timeout=2) as connection:
+            connection.ensure_connection(max_retries=1)
+        return "ok"
+    except Exception as exc:  # kombu surfaces many transport-specific errors
+        return f"error: {type(exc).__name__}"
+
+
+@blp.route("/health", methods=["GET"])
+@blp.alt_response(200, schema=HealthSchema, success=True)
+@blp.alt_response(503, schema=HealthSchema, description="A check failed")
+@access(PUBLIC)
+def health():
+    redis_status = _check_redis()
+    checks = {"database": _check_database(), "redis": redis_status, "broker": _check_broker(redis_status)}
+    healthy = all(value == "ok" for value in checks.values())
+    return {"status": "ok" if healthy else "error", "checks": checks}, 200 if healthy else 503
+
+
+@blp.route("/metrics", methods=["GET"])
+@blp.alt_response(200, schema=PROMETHEUS_TEXT, content_type="text/plain", success=True)
+@access(PUBLIC)
+def metrics_endpoint():
+    return metrics.render()

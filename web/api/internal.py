@@ -1,0 +1,106 @@
+"""``/internal``: where scanner workers hand in results, authenticated by the internal API key."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_smorest import Blueprint, abort
+
+from common import fastjson, jobs
+from common.celery_client import enqueue
+from common.config import get_settings
+from common.models import Scan, ScanResultPayload
+from common.scanner.model import split_components
+from common.security import constant_time_equals
+from common.tasks import SCAN_INGEST
+from web.core.access import PUBLIC, access
+from web.core.database import db
+from web.core.openapi import ObjectSchema
+
+blp = Blueprint("internal", __name__, url_prefix="/api/v1/internal", description="Scanner service endpoints")
+
+
+def _require_internal_key() -> None:
+    given = request.headers.get("X-Internal-API-Key", "")
+    if not given or not constant_time_equals(given, get_settings().internal_api_key):
+        abort(401, message="A valid X-Internal-API-Key header is required.")
+
+
+def _read_result():
+    """The body decoded once; Flask keeps no copy of the raw bytes (a result can be tens of MB)."""
+    if not request.is_json:
+        abort(415, message="The result must be sent as application/json.")
+    try:
+        return fastjson.loads(request.get_data(cache=False))
+    except (ValueError, RecursionError):
+        abort(400, message="The body is not valid JSON.")
+
+
+def _validate_result(payload) -> dict:
+    errors: dict[str, list[str]] = {}
+    if not isinstance(payload, dict):
+        abort(422, message="The result must be a JSON object.", errors={"_body": ["Expected an object."]})
+    components = payload.get("components")
+    if not isinstance(components, list):
+        errors["components"] = ["A list of components is required."]
+    for key in ("relationships", "warnings"):
+        if not isinstance(payload.get(key, []), list):
+            errors[key] = ["Must be a list."]
+    if not isinstance(payload.get("files_scanned", 0), int):
+        errors["files_scanned"] = ["Must be an integer."]
+    if errors:
+        abort(422, message="The scan result is invalid.", errors=errors)
+    return keep_storable_components(payload)
+
+
+def keep_storable_components(payload: dict) -> dict:
+    """One bad component never fails a scan: the storable ones are kept, each rejected one becomes a
+    scan warning with the reason, and edges to rejected components are dropped."""
+    valid, rejected = split_components(payload["components"])
+    if not rejected:
+        return payload
+    kept_ids = {c["id"] for c in valid}
+    dropped_ids = {
+        c.get("id") for c in payload["components"] if isinstance(c, dict) and c.get("id") not in kept_ids
+    }
+    relationships = [
+        r
+        for r in payload.get("relationships", [])
+        if not (isinstance(r, dict) and (r.get("source") in dropped_ids or r.get("target") in dropped_ids))
+    ]
+    return {
+        **payload,
+        "components": valid,
+        "relationships": relationships,
+        "warnings": [*payload.get("warnings", []), *rejected],
+    }
+
+
+@blp.before_request
+def allow_large_results():
+    request.max_content_length = get_settings().internal_max_content_length
+
+
+@blp.route("/scans/<scan_id>/result", methods=["POST"])
+@blp.alt_response(202, schema=ObjectSchema, success=True)
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@access(PUBLIC)
+def submit_result(scan_id):
+    _require_internal_key()
+    payload = _validate_result(_read_result())
+    scan = db().get(Scan, scan_id)
+    if scan is None:
+        abort(404, message="Scan not found.")
+    if jobs.is_finished(scan):
+        abort(409, message=f"The scan is already {scan.status}.")
+    stored = db().get(ScanResultPayload, scan_id)
+    if stored is None:
+        db().add(ScanResultPayload(scan_id=scan_id, payload=payload))
+    else:
+        stored.payload = payload
+    scan.stage = "ingesting"
+    db().commit()
+    enqueue(SCAN_INGEST, scan_id)
+    return {"scan_id": scan_id, "status": "accepted"}, 202

@@ -1,0 +1,93 @@
+"""``/auth/invitations``: an organization's offers of membership, which only the invited account accepts.
+
+``POST /organizations/:orgId/members`` answers the same for a registered and an unknown email, so an
+admin learns nothing about who has an account; a registered account gets an invitation here, an unknown
+email gets nothing (no pending invitation waits for whoever registers that address first).
+"""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint, abort
+from sqlalchemy import select
+
+from common.models import Membership, Organization
+from common.models.base import isoformat
+from common.models.identity import MemberInvitation
+from web.core.access import AUTHENTICATED, access
+from web.core.audit_recorder import audit, audit_organization
+from web.core.database import db
+from web.core.openapi import ObjectSchema, PageSchema
+from web.core.principal import current_principal
+
+blp = Blueprint(
+    "invitations", __name__, url_prefix="/api/v1/auth/invitations", description="Invitations to organizations"
+)
+
+
+def invitation_json(invitation: MemberInvitation, organization: Organization) -> dict:
+    return {
+        "id": invitation.id,
+        "organization": {"id": organization.id, "name": organization.name, "slug": organization.slug},
+        "role": invitation.role,
+        "created_at": isoformat(invitation.created_at),
+    }
+
+
+def _own_invitations():
+    """The caller's invitations; an SSO session sees its own organization's only."""
+    principal = current_principal()
+    query = (
+        select(MemberInvitation, Organization)
+        .join(Organization, Organization.id == MemberInvitation.organization_id)
+        .where(MemberInvitation.user_id == principal.user_id)
+    )
+    if principal.bound_org_id:
+        query = query.where(MemberInvitation.organization_id == principal.bound_org_id)
+    return query
+
+
+def _own_invitation_or_404(invitation_id: str) -> tuple[MemberInvitation, Organization]:
+    row = db().execute(_own_invitations().where(MemberInvitation.id == invitation_id)).first()
+    if row is None:
+        abort(404, message="Invitation not found.")
+    return row
+
+
+@blp.route("", methods=["GET"])
+@blp.alt_response(200, schema=PageSchema, success=True)
+@access(AUTHENTICATED)
+def list_invitations():
+    rows = db().execute(_own_invitations().order_by(MemberInvitation.created_at)).all()
+    items = [invitation_json(invitation, organization) for invitation, organization in rows]
+    return {"items": items, "page": 1, "per_page": len(items), "total": len(items)}
+
+
+@blp.route("/<invitation_id>/accept", methods=["POST"])
+@blp.alt_response(200, schema=ObjectSchema, success=True)
+@access(AUTHENTICATED)
+def accept(invitation_id):
+    invitation, organization = _own_invitation_or_404(invitation_id)
+    user_id = current_principal().user_id
+    membership = db().scalar(
+        select(Membership).where(Membership.organization_id == organization.id, Membership.user_id == user_id)
+    )
+    if membership is None:
+        membership = Membership(organization_id=organization.id, user_id=user_id, role=invitation.role)
+        db().add(membership)
+    db().delete(invitation)
+    db().commit()
+    audit_organization(organization.id)
+    audit("organization.member_join", "user", user_id, role=membership.role)
+    return {"organization_id": organization.id, "role": membership.role}
+
+
+@blp.route("/<invitation_id>", methods=["DELETE"])
+@blp.alt_response(204, description="No Content", success=True)
+@access(AUTHENTICATED)
+def decline(invitation_id):
+    invitation, organization = _own_invitation_or_404(invitation_id)
+    db().delete(invitation)
+    db().commit()
+    audit_organization(organization.id)
+    audit("organization.invitation_decline", "user", current_principal().user_id)
+    return "", 204

@@ -1,0 +1,219 @@
+"""``/organizations``: tenancy, members and their roles."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask_smorest import Blueprint, abort
+from sqlalchemy import func, select
+
+from common.accounts import create_organization, find_user_by_email, slugify
+from common.models import ROLES, Membership, Organization
+from common.models.base import isoformat
+from common.models.identity import MemberInvitation
+from web.core.access import AUTHENTICATED, access, context
+from web.core.audit_recorder import audit
+from web.core.database import db
+from web.core.openapi import ObjectSchema, PageSchema, ResourceSchema
+from web.core.pagination import PageArgs, paginate
+from web.core.principal import current_principal
+
+blp = Blueprint("organizations", __name__, url_prefix="/api/v1/organizations", description="Organizations")
+
+
+class OrganizationCreateSchema(ma.Schema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    slug = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,59}$", error="Use 2-60 of a-z, 0-9, -."),
+    )
+
+
+class MemberAddSchema(ma.Schema):
+    email = ma.fields.Email(required=True)
+    role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))
+
+
+def organization_json(org: Organization, role: str | None = None) -> dict:
+    data = {
+        "id": org.id,
+        "name": org.name,
+        "slug": org.slug,
+        "personal": org.personal,
+        "audit_retention_days": org.audit_retention_days,
+        "created_at": isoformat(org.created_at),
+    }
+    if role:
+        data["role"] = role
+    return data
+
+
+def member_json(membership: Membership) -> dict:
+    return {
+        "user_id": membership.user_id,
+        "email": membership.user.email,
+        "name": membership.user.name,
+        "role": membership.role,
+        "joined_at": isoformat(membership.created_at),
+    }
+
+
+@blp.route("", methods=["POST"])
+@blp.alt_response(201, schema=ResourceSchema, success=True)
+@blp.alt_response(409, response="CONFLICT")
+@access(AUTHENTICATED)
+@blp.arguments(OrganizationCreateSchema)
+def create(body):
+    slug = body["slug"] or slugify(body["name"])
+    if body["slug"] and db().scalar(select(Organization.id).where(Organization.slug == slug)):
+        abort(409, message="This slug is already taken.")
+    org = create_organization(db(), body["name"], current_principal().user, slug=body["slug"])
+    db().commit()
+    audit("organization.create", "organization", org.id)
+    return organization_json(org, "admin"), 201
+
+
+@blp.route("", methods=["GET"])
+@blp.alt_response(200, schema=PageSchema, success=True)
+@access(AUTHENTICATED)
+@blp.arguments(PageArgs, location="query")
+def list_organizations(args):
+    principal = current_principal()
+    query = (
+        select(Organization)
+        .join(Membership, Membership.organization_id == Organization.id)
+        .where(Membership.user_id == principal.user_id)
+        .order_by(Organization.created_at)
+    )
+    if principal.session_org_id:  # an SSO session sees only the organization it is bound to
+        query = query.where(Organization.id == principal.session_org_id)
+    roles = dict(
+        db()
+        .execute(
+            select(Membership.organization_id, Membership.role).where(
+                Membership.user_id == current_principal().user_id
+            )
+        )
+        .all()
+    )
+    return paginate(
+        query, args["page"], args["per_page"], lambda org: organization_json(org, roles.get(org.id))
+    )
+
+
+@blp.route("/<org_id>", methods=["GET"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
+@access("viewer", org_arg="org_id")
+def get(org_id):
+    ctx = context()
+    return organization_json(ctx.organization, ctx.role)
+
+
+@blp.route("/<org_id>", methods=["DELETE"])
+@blp.alt_response(204, description="No Content", success=True)
+@blp.alt_response(409, response="CONFLICT")
+@access("admin", org_arg="org_id")
+def delete_organization(org_id):
+    org = context().organization
+    if org.personal:
+        abort(409, message="A personal workspace is deleted with its account, not on its own.")
+    audit("organization.delete", "organization", org.id, name=org.name)
+    db().delete(org)
+    db().commit()
+    return "", 204
+
+
+@blp.route("/<org_id>/members", methods=["POST"])
+@blp.alt_response(202, schema=ObjectSchema, success=True)
+@access("admin", org_arg="org_id")
+@blp.arguments(MemberAddSchema)
+def add_member(body, org_id):
+    """Invite the account with this email; the answer is the same whether such an account exists or not.
+
+    The account becomes a member when it accepts (``POST /auth/invitations/:id/accept``). An unknown email
+    leaves nothing behind, so whoever registers that address later inherits no invitation.
+    """
+    user = find_user_by_email(db(), body["email"])
+    if user is not None and not _is_member(org_id, user.id):
+        invitation = db().scalar(
+            select(MemberInvitation).where(
+                MemberInvitation.organization_id == org_id, MemberInvitation.user_id == user.id
+            )
+        )
+        if invitation is None:
+            invitation = MemberInvitation(
+                organization_id=org_id, user_id=user.id, invited_by=context().user_id
+            )
+            db().add(invitation)
+        invitation.role = body["role"]
+        db().commit()
+    audit("organization.member_invite", "organization", org_id, email=body["email"], role=body["role"])
+    return {
+        "status": "invited",
+        "email": body["email"],
+        "role": body["role"],
+        "message": "If an account uses this email, it has been invited and joins when it accepts.",
+    }, 202
+
+
+def _is_member(org_id: str, user_id: str) -> bool:
+    return (
+        db().scalar(
+            select(Membership.id).where(Membership.organization_id == org_id, Membership.user_id == user_id)
+        )
+        is not None
+    )
+
+
+@blp.route("/<org_id>/members", methods=["GET"])
+@blp.alt_response(200, schema=PageSchema, success=True)
+@access("viewer", org_arg="org_id")
+@blp.arguments(PageArgs, location="query")
+def list_members(args, org_id):
+    query = select(Membership).where(Membership.organization_id == org_id).order_by(Membership.created_at)
+    return paginate(query, args["page"], args["per_page"], member_json)
+
+
+@blp.route("/<org_id>/members/<user_id>", methods=["DELETE"])
+@blp.alt_response(204, description="No Content", success=True)
+@blp.alt_response(409, response="CONFLICT")
+@access("admin", org_arg="org_id")
+def remove_member(org_id, user_id):
+    membership = db().scalar(
+        select(Membership).where(Membership.organization_id == org_id, Membership.user_id == user_id)
+    )
+    if membership is None:
+        abort(404, message="Member not found.")
+    _delete_membership(membership)
+    audit("organization.member_remove", "user", user_id)
+    return "", 204
+
+
+@blp.route("/<org_id>/membership", methods=["DELETE"])
+@blp.alt_response(204, description="No Content", success=True)
+@blp.alt_response(409, response="CONFLICT")
+@access("viewer", org_arg="org_id")
+def leave(org_id):
+    """Any member leaves, unless they are its last admin (or it is their personal workspace)."""
+    ctx = context()
+    if ctx.organization.personal and ctx.organization.id == ctx.principal.user.personal_org_id:
+        abort(409, message="A personal workspace is left by deleting the account.")
+    membership = db().scalar(
+        select(Membership).where(Membership.organization_id == org_id, Membership.user_id == ctx.user_id)
+    )
+    _delete_membership(membership)
+    audit("organization.member_leave", "user", ctx.user_id)
+    return "", 204
+
+
+def _delete_membership(membership: Membership) -> None:
+    """Remove a membership, keeping at least one admin in the organization."""
+    if membership.role == "admin":
+        admins = db().scalar(
+            select(func.count()).where(
+                Membership.organization_id == membership.organization_id, Membership.role == "admin"
+            )
+        )
+        if admins <= 1:
+            abort(409, message="An organization keeps at least one admin.")
+    db().delete(membership)
+    db().commit()

@@ -1,0 +1,425 @@
+"""``/scans``: create (queued), list, read, and the components a scan found."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import marshmallow as ma
+from flask import request, url_for
+from flask_smorest import Blueprint, abort
+from sqlalchemy import Select, String, bindparam, cast, func, select, true, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import IntegrityError
+
+from common import events, jobs
+from common.config import get_settings
+from common.jobs import JobStatus
+from common.models import SCAN_STATUSES, Component, Scan, ScanResultPayload
+from common.models.base import as_utc, isoformat, utcnow
+from common.models.scans import COMPONENT_WIRE_FIELDS
+from common.repositories import RepositoryError, parse_repository_url
+from common.scanner.model import COMPONENT_TYPES, SCOPES, SEVERITIES
+from common.security import encrypt_secret
+from common.targets import TargetError, organization_roots, resolve_target
+from common.tasks import SCAN_INGEST, SCAN_RUN
+from web.api.connectors import N8nUrl, credential_or_404
+from web.api.repositories import RefField, RepositoryUrlField, repository_credential_or_404
+from web.core.access import access, context, looks_like_id, scoped_get_or_404
+from web.core.audit_recorder import audit
+from web.core.database import db
+from web.core.enqueueing import enqueue_or_leave_queued
+from web.core.filtering import (
+    Filter,
+    apply_filters,
+    at_least,
+    contains_text,
+    equal_columns,
+    equals,
+    starts_with,
+)
+from web.core.openapi import REQUIRED_LOCATION, ComponentPageSchema, ScanPageSchema, ScanSchema
+from web.core.pagination import counted_page, page_args_with, paginate_counted
+from web.core.ratelimits import limit_group
+
+log = logging.getLogger(__name__)
+
+blp = Blueprint("scans", __name__, url_prefix="/api/v1/scans", description="Scans and their components")
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+
+class ScanCreateSchema(ma.Schema):
+    target = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=4096)
+    )
+    deep = ma.fields.Boolean(load_default=False)
+    n8n_url = N8nUrl(load_default=None, allow_none=True, validate=ma.validate.Length(max=2048))
+    n8n_api_key = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=4096)
+    )
+    n8n_credential_id = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=64)
+    )
+    repository_url = RepositoryUrlField(load_default=None, allow_none=True)
+    ref = RefField(load_default=None, allow_none=True)
+    repository_credential_id = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=64)
+    )
+
+    @ma.validates_schema
+    def one_repository(self, data, **_kwargs):
+        if data.get("repository_url"):
+            if data.get("target") or data.get("n8n_url") or data.get("n8n_credential_id"):
+                raise ma.ValidationError(
+                    "A repository scan scans the repository only: give no 'target' or n8n fields.",
+                    "repository_url",
+                )
+        elif data.get("ref") or data.get("repository_credential_id"):
+            raise ma.ValidationError(
+                "'ref' and 'repository_credential_id' go with a 'repository_url'.", "ref"
+            )
+
+    @ma.validates_schema
+    def needs_a_target(self, data, **_kwargs):
+        if data.get("repository_url"):
+            return
+        if data.get("n8n_credential_id") and (data.get("n8n_url") or data.get("n8n_api_key")):
+            raise ma.ValidationError(
+                "Give 'n8n_credential_id' or 'n8n_url' with 'n8n_api_key', not both.", "n8n_credential_id"
+            )
+        if not data.get("target") and not data.get("n8n_url") and not data.get("n8n_credential_id"):
+            raise ma.ValidationError(
+                "Give a 'target' path, a 'repository_url', an 'n8n_credential_id', or an 'n8n_url' with its "
+                "'n8n_api_key'.",
+                "target",
+            )
+        if bool(data.get("n8n_url")) != bool(data.get("n8n_api_key")):
+            raise ma.ValidationError("'n8n_url' and 'n8n_api_key' go together.", "n8n_api_key")
+
+
+ScanListArgs = page_args_with(
+    status=ma.fields.String(validate=ma.validate.OneOf(SCAN_STATUSES)),
+    target=ma.fields.String(validate=ma.validate.Length(max=4096)),
+    repository=ma.fields.String(validate=ma.validate.Length(max=2048)),
+    commit=ma.fields.String(validate=ma.validate.Length(max=64)),
+)
+
+ComponentListArgs = page_args_with(
+    type=ma.fields.String(validate=ma.validate.OneOf(COMPONENT_TYPES)),
+    severity=ma.fields.String(validate=ma.validate.OneOf(SEVERITIES)),
+    scope=ma.fields.String(validate=ma.validate.OneOf(SCOPES)),
+    provider=ma.fields.String(validate=ma.validate.Length(max=100)),
+    detector=ma.fields.String(validate=ma.validate.Length(max=100)),
+    flag=ma.fields.String(validate=ma.validate.Length(max=100)),
+    name=ma.fields.String(validate=ma.validate.Length(max=300)),
+    min_risk=ma.fields.Integer(validate=ma.validate.Range(0, 100)),
+)
+
+
+def normal_repository_url(raw: str) -> str:
+    """The stored form of a repository URL, so a filter matches however the URL was written."""
+    try:
+        return str(parse_repository_url(raw))
+    except RepositoryError:
+        return raw
+
+
+# The wire name of each scan field and the attribute it is read from (``ScanSchema`` documents them).
+SCAN_WIRE_FIELDS = {
+    "id": "id",
+    "organization_id": "organization_id",
+    "target": "target",
+    "n8n_url": "n8n_url",
+    "repository_url": "repository_url",
+    "ref": "repository_ref",
+    "commit_sha": "commit_sha",
+    "branch": "source_branch",
+    "ci_run_url": "ci_run_url",
+    "repository_credential_id": "repository_credential_id",
+    "deep": "deep",
+    "status": "status",
+    "progress": "progress",
+    "stage": "stage",
+    "files_scanned": "files_scanned",
+    "error": "error",
+    "summary": "summary",
+    "warnings": "warnings",
+    "created_by": "created_by",
+    "created_at": "created_at",
+    "started_at": "started_at",
+    "finished_at": "finished_at",
+}
+SCAN_WIRE_COLUMNS = tuple(
+    getattr(Scan, attribute).label(name) for name, attribute in SCAN_WIRE_FIELDS.items()
+)
+
+
+def _scan_wire(fields: dict) -> dict:
+    fields["warnings"] = fields["warnings"] or []
+    for moment in ("created_at", "started_at", "finished_at"):
+        fields[moment] = isoformat(fields[moment])
+    return fields
+
+
+def scan_json(scan: Scan) -> dict:
+    return _scan_wire({name: getattr(scan, attribute) for name, attribute in SCAN_WIRE_FIELDS.items()})
+
+
+def scan_row_json(row) -> dict:
+    """``scan_json`` of a Core row that starts with ``SCAN_WIRE_COLUMNS`` (columns after them, such as a
+    list's window count, are not part of the scan): no ORM object is built for a list."""
+    return _scan_wire(dict(zip(SCAN_WIRE_FIELDS, row, strict=False)))
+
+
+def _queued_response(scan: Scan):
+    return scan_json(scan), 202, {"Location": url_for("scans.get_scan", scan_id=scan.id)}
+
+
+def _existing_for_key(organization_id: str, key: str) -> Scan | None:
+    scan = db().scalar(
+        select(Scan).where(Scan.organization_id == organization_id, Scan.idempotency_key == key)
+    )
+    if scan is not None and utcnow() - as_utc(scan.created_at) > IDEMPOTENCY_WINDOW:
+        scan.idempotency_key = None  # expired: the key may name a new scan
+        db().flush()
+        return None
+    return scan
+
+
+@blp.route("", methods=["POST"])
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(202, schema=ScanSchema, success=True, headers=REQUIRED_LOCATION)
+@blp.alt_response(400, response="BAD_REQUEST")
+@access("analyst")
+@limit_group("scan-create")
+@blp.arguments(ScanCreateSchema())  # an instance: webargs would build one per request from a class
+def create_scan(body):
+    ctx = context()
+    key = (request.headers.get("Idempotency-Key") or "").strip()[:200] or None
+    if key and (existing := _existing_for_key(ctx.organization_id, key)) is not None:
+        return _queued_response(existing)
+    target = None
+    if body["target"]:
+        try:
+            roots = organization_roots(ctx.organization_id, ctx.organization.scan_roots)
+            target = resolve_target(body["target"], roots)
+        except TargetError as exc:
+            abort(400, message=str(exc), errors={"target": [str(exc)]})
+    n8n_url = body["n8n_url"]
+    n8n_api_key_encrypted = encrypt_secret(body["n8n_api_key"]) if body["n8n_api_key"] else None
+    if body["n8n_credential_id"]:
+        credential = credential_or_404(body["n8n_credential_id"])
+        n8n_url, n8n_api_key_encrypted = credential.url, credential.api_key_encrypted
+    repository_credential_id = None
+    if body["repository_credential_id"]:
+        repository_credential_id = repository_credential_or_404(body["repository_credential_id"]).id
+    scan = Scan(
+        organization_id=ctx.organization_id,
+        created_by=ctx.user_id,
+        target=target,
+        deep=body["deep"],
+        n8n_url=n8n_url,
+        n8n_api_key_encrypted=n8n_api_key_encrypted,
+        repository_url=body["repository_url"],
+        repository_ref=(body["ref"] or "HEAD") if body["repository_url"] else None,
+        repository_credential_id=repository_credential_id,
+        idempotency_key=key,
+    )
+    db().add(scan)
+    try:
+        db().commit()
+    except IntegrityError:
+        db().rollback()
+        existing = _existing_for_key(ctx.organization_id, key) if key else None
+        if existing is None:
+            raise
+        return _queued_response(existing)
+    audit("scan.create", "scan", scan.id, target=target, repository=scan.repository_url, deep=scan.deep)
+    enqueue_or_leave_queued(scan, SCAN_RUN, scan.id, what="scan")
+    events.publish(scan.organization_id, "scan.queued", scan_id=scan.id)
+    return _queued_response(scan)
+
+
+class ScanImportArgs(ma.Schema):
+    """Where the uploaded result came from (all optional), recorded on the scan."""
+
+    repository_url = RepositoryUrlField(load_default=None)
+    commit = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^[0-9a-fA-F]{7,64}$"))
+    branch = ma.fields.String(
+        load_default=None,
+        validate=[ma.validate.Length(min=1, max=255), ma.validate.Regexp(r"^[^\x00-\x1f\x7f]+$")],
+    )
+    ci_run_url = ma.fields.Url(
+        load_default=None,
+        schemes={"http", "https"},
+        require_tld=False,
+        validate=ma.validate.Length(max=2048),
+    )
+
+    @ma.validates("ci_run_url")
+    def no_credentials(self, value, **_kwargs):
+        if value and "@" in value.split("//", 1)[-1].split("/", 1)[0]:
+            raise ma.ValidationError("Credentials in the URL are not allowed.")
+
+
+@blp.route("/import", methods=["POST"])
+@blp.alt_response(202, schema=ScanSchema, success=True, headers=REQUIRED_LOCATION)
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@access("analyst")
+@limit_group("scan-create")
+@blp.arguments(ScanImportArgs, location="query")
+def import_scan(args):
+    """A result made elsewhere (the CLI's JSON, or a CycloneDX 1.6 BOM): validated whole, then ingested.
+
+    The scan and its payload are written in one transaction only after the document validated, and
+    ``ingest`` completes it as it completes a native scan, so compliance, policies, alerts and
+    webhooks follow the same way.
+    """
+    ctx = context()
+    key = (request.headers.get("Idempotency-Key") or "").strip()[:200] or None
+    if key and (existing := _existing_for_key(ctx.organization_id, key)) is not None:
+        return _queued_response(existing)
+    request.max_content_length = get_settings().import_max_content_length
+    # Imported here: its schemas and validators cost every API process ~25 MB, and only uploads need them.
+    from common.bom.importer import UploadInvalid, import_document
+
+    try:
+        # Parsed as JSON whatever the Content-Type: `curl --data-binary @bom.json` sends a form type.
+        source_format, payload = import_document(request.get_json(force=True))
+    except UploadInvalid as exc:
+        abort(422, message=str(exc), errors=exc.errors)
+    scan = Scan(
+        organization_id=ctx.organization_id,
+        created_by=ctx.user_id,
+        target=f"upload:{source_format}",
+        repository_url=args["repository_url"],
+        commit_sha=args["commit"].lower() if args["commit"] else None,
+        source_branch=args["branch"],
+        ci_run_url=args["ci_run_url"],
+        idempotency_key=key,
+        progress=95,
+    )
+    jobs.start(scan)  # ingesting is all that is left; ``scan.queued`` is its only event, as for every scan
+    scan.stage = "ingesting"
+    db().add(scan)
+    try:
+        db().flush()
+        db().add(ScanResultPayload(scan_id=scan.id, payload=payload))
+        db().commit()
+    except IntegrityError:
+        db().rollback()
+        existing = _existing_for_key(ctx.organization_id, key) if key else None
+        if existing is None:
+            raise
+        return _queued_response(existing)
+    audit("scan.import", "scan", scan.id, format=source_format, components=len(payload["components"]))
+    events.publish(scan.organization_id, "scan.queued", scan_id=scan.id)
+    enqueue_or_leave_queued(scan, SCAN_INGEST, scan.id, what="imported scan")
+    return _queued_response(scan)
+
+
+@blp.route("", methods=["GET"])
+@blp.alt_response(200, schema=ScanPageSchema, success=True)
+@access("viewer")
+@blp.arguments(ScanListArgs(), location="query")
+def list_scans(args):
+    query = apply_filters(SCANS_OF_ORGANIZATION, Scan, args, SCAN_FILTERS)
+    statement = UNFILTERED_SCAN_PAGE if query is SCANS_OF_ORGANIZATION else _scan_page(query)
+    params = {"organization_id": context().organization_id}
+    return paginate_counted(statement, params, args["page"], args["per_page"], scan_row_json)
+
+
+def _scan_page(scans: Select) -> Select:
+    return counted_page(scans.order_by(Scan.created_at.desc()))
+
+
+# The organization's scans as Core columns, and their unfiltered page (the common case) built once.
+SCANS_OF_ORGANIZATION = select(*SCAN_WIRE_COLUMNS).where(Scan.organization_id == bindparam("organization_id"))
+UNFILTERED_SCAN_PAGE = _scan_page(SCANS_OF_ORGANIZATION)
+
+
+@blp.route("/<scan_id>", methods=["GET"])
+@blp.alt_response(200, schema=ScanSchema, success=True)
+@access("viewer")
+def get_scan(scan_id):
+    return scan_json(scoped_get_or_404(Scan, scan_id, "Scan"))
+
+
+COMPONENT_WIRE_NAMES = tuple(COMPONENT_WIRE_FIELDS)
+# A scan's components, as Core columns; the scan and the organization are bound at execution.
+COMPONENTS_OF_SCAN = select(Component.id.label("row_id"), *Component.wire_columns()).where(
+    Component.scan_id == bindparam("scan_id"), Component.organization_id == bindparam("organization_id")
+)
+
+
+def _scan_with_page(components: Select) -> Select:
+    """The acting organization's scan joined to one page of its components: no row when the scan is
+    not the organization's, one row of NULL components when the page is empty."""
+    order = (Component.risk_score.desc(), Component.name, Component.id)
+    rows = components.order_by(*order).limit(bindparam("limit")).offset(bindparam("offset")).subquery()
+    stored_total = Scan.summary["total_components"].as_integer()
+    return (
+        select(Scan.status, stored_total, rows)
+        .outerjoin(rows, true())
+        .where(Scan.id == bindparam("scan_id"), Scan.organization_id == bindparam("organization_id"))
+        .order_by(rows.c.risk_score.desc(), rows.c.name, rows.c.row_id)
+    )
+
+
+# Built once: an unfiltered page (the common case) pays neither statement construction nor its cache key.
+UNFILTERED_COMPONENT_PAGE = _scan_with_page(COMPONENTS_OF_SCAN)
+
+
+@blp.route("/<scan_id>/components", methods=["GET"])
+@blp.alt_response(200, schema=ComponentPageSchema, success=True)
+@access("viewer")
+@blp.arguments(ComponentListArgs(), location="query")
+def list_components(args, scan_id):
+    """The scan and the page in one statement, as Core rows; the total from a completed scan's summary."""
+    if not looks_like_id(scan_id):
+        abort(404, message="Scan not found.")
+    query = apply_filters(COMPONENTS_OF_SCAN, Component, args, COMPONENT_FILTERS)
+    unfiltered = query is COMPONENTS_OF_SCAN
+    where = {"scan_id": scan_id, "organization_id": context().organization_id}
+    page = {"limit": args["per_page"], "offset": (args["page"] - 1) * args["per_page"]}
+    statement = UNFILTERED_COMPONENT_PAGE if unfiltered else _scan_with_page(query)
+    rows = db().connection().execute(statement, where | page).all()
+    if not rows:
+        abort(404, message="Scan not found.")
+    status, stored_total = rows[0][:2]
+    items = [dict(zip(COMPONENT_WIRE_NAMES, row[3:], strict=True)) for row in rows if row.row_id is not None]
+    total = stored_total if unfiltered and status == JobStatus.COMPLETED else None
+    if total is None:
+        total = db().connection().scalar(select(func.count()).select_from(query.subquery()), where)
+    return {"items": items, "page": args["page"], "per_page": args["per_page"], "total": total}
+
+
+def _is_postgres() -> bool:
+    return db().get_bind().dialect.name == "postgresql"
+
+
+def _jsonb(column):
+    """The column compared as JSONB: ``@>`` with a JSONB parameter (as plain JSON the parameter was sent in
+    JSONB's binary form to a ``::JSON`` cast, which PostgreSQL refuses)."""
+    return type_coerce(column, JSONB)
+
+
+def _has_flag(flags, flag: str):
+    """JSONB containment on PostgreSQL; a match on the JSON text elsewhere (SQLite in tests)."""
+    return _jsonb(flags).contains([flag]) if _is_postgres() else cast(flags, String).like(f'%"{flag}"%')
+
+
+SCAN_FILTERS = {
+    **equal_columns("status", "target"),
+    "repository": equals("repository_url", convert=normal_repository_url),
+    "commit": starts_with("commit_sha", convert=str.lower),
+}
+COMPONENT_FILTERS = {
+    **equal_columns("type", "severity", "scope", "provider", "detector"),
+    "name": contains_text(),
+    "min_risk": at_least("risk_score"),
+    "flag": Filter(_has_flag, "flags"),
+}

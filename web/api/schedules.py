@@ -1,0 +1,227 @@
+"""``/schedules``: scans that run on a cron expression in an IANA timezone.
+
+The row is the scheduler's state (``next_run_at``); the ``schedules.dispatch_due``
+beat task reads it every minute, so a change here takes effect without a restart.
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import url_for
+from flask_smorest import Blueprint, abort
+from sqlalchemy import select
+
+from common.cron import CronError, next_run_after, parse_timezone, validate_cron
+from common.models.base import isoformat, utcnow
+from common.models.schedules import Schedule
+from common.targets import TargetError, organization_roots, resolve_target
+from web.api.connectors import credential_or_404
+from web.api.repositories import RefField, RepositoryUrlField, repository_credential_or_404
+from web.core.access import access, context, scoped_get_or_404
+from web.core.audit_recorder import audit
+from web.core.database import db
+from web.core.filtering import apply_filters, is_
+from web.core.openapi import REQUIRED_LOCATION, PageSchema, ResourceSchema
+from web.core.pagination import page_args_with, paginate
+
+blp = Blueprint("schedules", __name__, url_prefix="/api/v1/schedules", description="Scheduled scans")
+
+# Changing any of these re-plans the next run from now; other edits keep a pending run.
+PLANNING_FIELDS = {"cron", "timezone", "enabled"}
+
+
+def _check_cron(value: str) -> None:
+    try:
+        validate_cron(value)
+    except CronError as exc:
+        raise ma.ValidationError(str(exc)) from exc
+
+
+def _check_timezone(value: str) -> None:
+    try:
+        parse_timezone(value)
+    except CronError as exc:
+        raise ma.ValidationError(str(exc)) from exc
+
+
+class ScheduleUpdateSchema(ma.Schema):
+    """Every field optional: a PUT changes what it names."""
+
+    name = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
+    target = ma.fields.String(validate=ma.validate.Length(min=1, max=4096))
+    n8n_credential_id = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
+    repository_url = RepositoryUrlField()
+    ref = RefField()
+    repository_credential_id = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=1, max=64))
+    deep = ma.fields.Boolean()
+    cron = ma.fields.String(validate=[ma.validate.Length(min=1, max=200), _check_cron])
+    timezone = ma.fields.String(validate=[ma.validate.Length(min=1, max=64), _check_timezone])
+    enabled = ma.fields.Boolean()
+
+    @ma.validates_schema
+    def one_source(self, data, **_kwargs):
+        if sum(bool(data.get(k)) for k in ("target", "n8n_credential_id", "repository_url")) > 1:
+            raise ma.ValidationError(
+                "Give one of 'target', 'n8n_credential_id' or 'repository_url'.", "target"
+            )
+
+
+class ScheduleCreateSchema(ScheduleUpdateSchema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    cron = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=200), _check_cron])
+    timezone = ma.fields.String(
+        load_default="UTC", validate=[ma.validate.Length(min=1, max=64), _check_timezone]
+    )
+    deep = ma.fields.Boolean(load_default=False)
+    enabled = ma.fields.Boolean(load_default=True)
+
+    @ma.validates_schema
+    def needs_a_source(self, data, **_kwargs):
+        if not any(data.get(k) for k in ("target", "n8n_credential_id", "repository_url")):
+            raise ma.ValidationError(
+                "Give a 'target' path, a 'repository_url' or an 'n8n_credential_id'.", "target"
+            )
+
+
+ScheduleListArgs = page_args_with(enabled=ma.fields.Boolean())
+
+
+def schedule_json(schedule: Schedule) -> dict:
+    return {
+        "id": schedule.id,
+        "organization_id": schedule.organization_id,
+        "name": schedule.name,
+        "target": schedule.target,
+        "n8n_credential_id": schedule.n8n_credential_id,
+        "repository_url": schedule.repository_url,
+        "ref": schedule.repository_ref,
+        "repository_credential_id": schedule.repository_credential_id,
+        "deep": schedule.deep,
+        "cron": schedule.cron,
+        "timezone": schedule.timezone,
+        "enabled": schedule.enabled,
+        "next_run_at": isoformat(schedule.next_run_at),
+        "last_run_at": isoformat(schedule.last_run_at),
+        "last_scan_id": schedule.last_scan_id,
+        "last_error": schedule.last_error,
+        "created_by": schedule.created_by,
+        "created_at": isoformat(schedule.created_at),
+        "updated_at": isoformat(schedule.updated_at),
+    }
+
+
+def _confined_target(raw: str) -> str:
+    try:
+        organization = context().organization
+        return resolve_target(raw, organization_roots(organization.id, organization.scan_roots))
+    except TargetError as exc:
+        abort(400, message=str(exc), errors={"target": [str(exc)]})
+
+
+def _use_source(schedule: Schedule, **source) -> None:
+    """Switch the schedule to exactly one kind of source."""
+    for field in (
+        "target",
+        "n8n_credential_id",
+        "repository_url",
+        "repository_ref",
+        "repository_credential_id",
+    ):
+        setattr(schedule, field, source.get(field))
+
+
+def _apply(schedule: Schedule, body: dict) -> None:
+    """Copy the given fields, switching the scan source when one is named, and re-plan the next run."""
+    for field in ("name", "deep", "enabled", "timezone"):
+        if field in body:
+            setattr(schedule, field, body[field])
+    if "cron" in body:
+        schedule.cron = validate_cron(body["cron"])
+    if body.get("target"):
+        _use_source(schedule, target=_confined_target(body["target"]))
+    elif body.get("n8n_credential_id"):
+        _use_source(schedule, n8n_credential_id=credential_or_404(body["n8n_credential_id"]).id)
+    elif body.get("repository_url"):
+        _use_source(schedule, repository_url=body["repository_url"], repository_ref="HEAD")
+    if schedule.repository_url:
+        if body.get("ref"):
+            schedule.repository_ref = body["ref"]
+        if body.get("repository_credential_id"):
+            schedule.repository_credential_id = repository_credential_or_404(
+                body["repository_credential_id"]
+            ).id
+        elif "repository_credential_id" in body:
+            schedule.repository_credential_id = None
+    if not schedule.target and not schedule.n8n_credential_id and not schedule.repository_url:
+        abort(
+            422,
+            message="A schedule scans a 'target', a 'repository_url' or an 'n8n_credential_id'.",
+            errors={"target": ["Required."]},
+        )
+    if not schedule.enabled:
+        schedule.next_run_at = None
+    elif schedule.next_run_at is None or PLANNING_FIELDS & body.keys():
+        schedule.next_run_at = next_run_after(schedule.cron, schedule.timezone, utcnow())
+
+
+@blp.route("", methods=["POST"])
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(201, schema=ResourceSchema, success=True, headers=REQUIRED_LOCATION)
+@blp.alt_response(400, response="BAD_REQUEST")
+@access("editor")
+@blp.arguments(ScheduleCreateSchema)
+def create_schedule(body):
+    ctx = context()
+    schedule = Schedule(organization_id=ctx.organization_id, created_by=ctx.user_id)
+    _apply(schedule, body)
+    db().add(schedule)
+    db().commit()
+    audit("schedule.create", "schedule", schedule.id, cron=schedule.cron, timezone=schedule.timezone)
+    return (
+        schedule_json(schedule),
+        201,
+        {"Location": url_for("schedules.get_schedule", schedule_id=schedule.id)},
+    )
+
+
+@blp.route("", methods=["GET"])
+@blp.alt_response(200, schema=PageSchema, success=True)
+@access("viewer")
+@blp.arguments(ScheduleListArgs, location="query")
+def list_schedules(args):
+    query = select(Schedule).where(Schedule.organization_id == context().organization_id)
+    query = apply_filters(query, Schedule, args, {"enabled": is_()})
+    return paginate(
+        query.order_by(Schedule.created_at, Schedule.id), args["page"], args["per_page"], schedule_json
+    )
+
+
+@blp.route("/<schedule_id>", methods=["GET"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
+@access("viewer")
+def get_schedule(schedule_id):
+    return schedule_json(scoped_get_or_404(Schedule, schedule_id, "Schedule"))
+
+
+@blp.route("/<schedule_id>", methods=["PUT"])
+@blp.alt_response(200, schema=ResourceSchema, success=True)
+@blp.alt_response(400, response="BAD_REQUEST")
+@access("editor")
+@blp.arguments(ScheduleUpdateSchema)
+def update_schedule(body, schedule_id):
+    schedule = scoped_get_or_404(Schedule, schedule_id, "Schedule")
+    _apply(schedule, body)
+    db().commit()
+    audit("schedule.update", "schedule", schedule.id, fields=sorted(body))
+    return schedule_json(schedule)
+
+
+@blp.route("/<schedule_id>", methods=["DELETE"])
+@blp.alt_response(204, description="No Content", success=True)
+@access("admin")
+def delete_schedule(schedule_id):
+    schedule = scoped_get_or_404(Schedule, schedule_id, "Schedule")
+    db().delete(schedule)
+    db().commit()
+    audit("schedule.delete", "schedule", schedule_id)
+    return "", 204

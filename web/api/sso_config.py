@@ -1,0 +1,203 @@
+"""``/organizations/:orgId/sso``: an organization's admins configure their own OpenID Connect provider.
+
+The client secret is write-only and encrypted at rest. Every change bumps the configuration's version,
+so sign-ins already under way with the previous settings are refused rather than finished with them.
+"""
+
+from __future__ import annotations
+
+import re
+
+import marshmallow as ma
+from flask import url_for
+from flask_smorest import Blueprint, abort
+from sqlalchemy import select
+
+from common.models import ROLES
+from common.models.base import isoformat
+from common.models.sso import SsoConfig
+from common.security import encrypt_secret
+from common.sso import outbound_url_problem
+from web.core.access import access, context
+from web.core.audit_recorder import audit
+from web.core.database import db
+from web.core.openapi import ObjectSchema
+
+blp = Blueprint(
+    "sso", __name__, url_prefix="/api/v1/organizations", description="Single sign-on configuration"
+)
+
+DEFAULT_SCOPES = ("openid", "email", "profile")
+DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+SCOPE_TOKEN = r"^[\x21\x23-\x5b\x5d-\x7e]{1,100}$"  # RFC 6749 §3.3 scope-token
+
+
+class RoleMappingSchema(ma.Schema):
+    claim = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
+    values = ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.Length(min=1, max=200)),
+        values=ma.fields.String(validate=ma.validate.OneOf(ROLES)),
+        required=True,
+    )
+
+
+class SsoConfigSchema(ma.Schema):
+    issuer = ma.fields.Url(
+        required=True, schemes={"http", "https"}, require_tld=False, validate=ma.validate.Length(max=500)
+    )
+    client_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=255))
+    client_secret = ma.fields.String(load_default=None, validate=ma.validate.Length(min=1, max=2000))
+    scopes = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Regexp(SCOPE_TOKEN)),
+        load_default=lambda: list(DEFAULT_SCOPES),
+        validate=ma.validate.Length(min=1, max=20),
+    )
+    allowed_domains = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(min=1, max=253)),
+        required=True,
+        validate=ma.validate.Length(min=1, max=100),
+    )
+    default_role = ma.fields.String(load_default="viewer", validate=ma.validate.OneOf(ROLES))
+    role_mapping = ma.fields.Nested(RoleMappingSchema, load_default=None, allow_none=True)
+    allow_password_login = ma.fields.Boolean(load_default=True)
+    trust_email_without_verified_claim = ma.fields.Boolean(load_default=False)
+
+    @ma.validates_schema
+    def check(self, data, **_kwargs):
+        errors = {}
+        issuer = data.get("issuer") or ""
+        problem = outbound_url_problem(issuer)
+        if problem:
+            errors["issuer"] = [f"The issuer URL {problem}."]
+        elif "?" in issuer or "#" in issuer:
+            errors["issuer"] = ["An issuer has no query or fragment."]
+        if "openid" not in data.get("scopes", DEFAULT_SCOPES):
+            errors["scopes"] = ["The scopes must include 'openid'."]
+        domains = [d.strip().lower() for d in data.get("allowed_domains", [])]
+        bad = [d for d in domains if not DOMAIN.match(d)]
+        if bad:
+            errors["allowed_domains"] = [f"Not a domain name: {', '.join(bad)}."]
+        if errors:
+            raise ma.ValidationError(errors)
+
+    @ma.post_load
+    def normalize(self, data, **_kwargs):
+        data["allowed_domains"] = sorted({d.strip().lower() for d in data["allowed_domains"]})
+        data["scopes"] = list(dict.fromkeys(data["scopes"]))
+        return data
+
+
+class ToggleSchema(ma.Schema):
+    enabled = ma.fields.Boolean(required=True)
+
+
+def sso_config_json(config: SsoConfig, slug: str) -> dict:
+    """Everything an admin needs to see and register at the provider; never the client secret."""
+    return {
+        "organization_id": config.organization_id,
+        "enabled": config.enabled,
+        "issuer": config.issuer,
+        "client_id": config.client_id,
+        "client_secret_set": bool(config.client_secret_encrypted),
+        "scopes": list(config.scopes),
+        "allowed_domains": list(config.allowed_domains),
+        "default_role": config.default_role,
+        "role_mapping": (
+            {"claim": config.role_claim, "values": dict(config.role_values)} if config.role_claim else None
+        ),
+        "allow_password_login": config.allow_password_login,
+        "trust_email_without_verified_claim": config.trust_email_without_verified_claim,
+        "redirect_uri": url_for("sso_public.callback", org_slug=slug, _external=True),
+        "login_url": url_for("sso_public.login", org_slug=slug, _external=True),
+        "version": config.version,
+        "created_at": isoformat(config.created_at),
+        "updated_at": isoformat(config.updated_at),
+    }
+
+
+def _config_of(org_id: str) -> SsoConfig | None:
+    return db().scalar(select(SsoConfig).where(SsoConfig.organization_id == org_id))
+
+
+def _config_or_404(org_id: str) -> SsoConfig:
+    config = _config_of(org_id)
+    if config is None:
+        abort(404, message="SSO is not configured for this organization.")
+    return config
+
+
+@blp.route("/<org_id>/sso", methods=["PUT"])
+@blp.alt_response(200, schema=ObjectSchema, success=True)
+@blp.alt_response(201, schema=ObjectSchema, description="SSO configured for the first time", success=True)
+@blp.alt_response(409, response="CONFLICT")
+@access("admin", org_arg="org_id")
+@blp.arguments(SsoConfigSchema)
+def put_config(body, org_id):
+    organization = context().organization
+    if organization.personal:
+        abort(409, message="SSO is configured for a team organization, not a personal workspace.")
+    config = _config_of(org_id)
+    created = config is None
+    if created:
+        if not body["client_secret"]:
+            abort(
+                422,
+                message="The client secret is required when SSO is first configured.",
+                errors={"json": {"client_secret": ["Missing data for required field."]}},
+            )
+        config = SsoConfig(organization_id=org_id, enabled=False, version=0)
+        db().add(config)
+    if body["client_secret"]:
+        config.client_secret_encrypted = encrypt_secret(body["client_secret"])
+    mapping = body["role_mapping"]
+    config.issuer = body["issuer"]
+    config.client_id = body["client_id"]
+    config.scopes = body["scopes"]
+    config.allowed_domains = body["allowed_domains"]
+    config.default_role = body["default_role"]
+    config.role_claim = mapping["claim"] if mapping else None
+    config.role_values = dict(mapping["values"]) if mapping else {}
+    config.allow_password_login = body["allow_password_login"]
+    config.trust_email_without_verified_claim = body["trust_email_without_verified_claim"]
+    config.version += 1
+    db().commit()
+    audit(
+        "sso.configure",
+        "organization",
+        org_id,
+        issuer=config.issuer,
+        client_id=config.client_id,
+        secret_changed=bool(body["client_secret"]),
+    )
+    return sso_config_json(config, organization.slug), 201 if created else 200
+
+
+@blp.route("/<org_id>/sso", methods=["GET"])
+@blp.alt_response(200, schema=ObjectSchema, success=True)
+@access("viewer", org_arg="org_id")
+def get_config(org_id):
+    return sso_config_json(_config_or_404(org_id), context().organization.slug)
+
+
+@blp.route("/<org_id>/sso/toggle", methods=["POST"])
+@blp.alt_response(200, schema=ObjectSchema, success=True)
+@access("admin", org_arg="org_id")
+@blp.arguments(ToggleSchema)
+def toggle(body, org_id):
+    config = _config_or_404(org_id)
+    config.enabled = body["enabled"]
+    config.version += 1
+    db().commit()
+    audit("sso.enable" if config.enabled else "sso.disable", "organization", org_id)
+    return sso_config_json(config, context().organization.slug)
+
+
+@blp.route("/<org_id>/sso", methods=["DELETE"])
+@blp.alt_response(204, description="No Content", success=True)
+@access("admin", org_arg="org_id")
+def delete_config(org_id):
+    config = _config_or_404(org_id)
+    db().delete(config)
+    db().commit()
+    audit("sso.delete", "organization", org_id, issuer=config.issuer)
+    return "", 204

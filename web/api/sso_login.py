@@ -1,0 +1,294 @@
+"""``/sso/:orgSlug``: the public side of single sign-on — check, login redirect and the provider's callback.
+
+The callback finds the platform user by the identity's (issuer, subject): a new person gets a user created
+just in time and a membership with the mapped role; a person whose email already has an account gets no
+session but a 409 with a one-time link token, which ``POST /sso/:orgSlug/link`` redeems with the account's
+password. Every session it starts is bound to the organization (docs/security.md).
+These are GET requests, which the audit trail does not record by itself, so every outcome is written here.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+import marshmallow as ma
+from flask import g, make_response, redirect, request, url_for
+from flask_smorest import Blueprint, abort
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from common.db import session_scope
+from common.models import AuditLog, Organization, User
+from common.models.sso import SsoConfig
+from common.sso import (
+    PENDING_LINK_TTL_SECONDS,
+    PENDING_LOGIN_TTL_SECONDS,
+    SignInOutcome,
+    SsoError,
+    begin_login,
+    client_settings,
+    complete_login,
+    consume_pending_login,
+    new_browser_binding,
+    redeem_link,
+    sign_in_identity,
+)
+from web.api.auth import user_json
+from web.core.access import PUBLIC, access
+from web.core.audit_recorder import audit, audit_organization
+from web.core.database import db
+from web.core.openapi import REQUIRED_LOCATION, ObjectSchema, SsoSessionSchema
+from web.core.ratelimits import limit_group
+from web.core.tokens import start_session
+
+log = logging.getLogger(__name__)
+
+blp = Blueprint("sso_public", __name__, url_prefix="/api/v1/sso", description="Single sign-on (public)")
+
+BINDING_COOKIE = "trusera_sso_binding"
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 §5.1
+
+
+class LinkSchema(ma.Schema):
+    link_token = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    password = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=256))
+
+
+def _record(
+    action: str, status: int, organization_id: str | None, user_id: str | None = None, **details
+) -> None:
+    """One audit row for a GET outcome; the query string (code, state) is never written."""
+    row = AuditLog(
+        organization_id=organization_id,
+        actor_user_id=user_id,
+        action=action,
+        target_type="organization",
+        target_id=organization_id or request.view_args.get("org_slug"),
+        status_code=status,
+        ip=request.remote_addr,
+        user_agent=(request.user_agent.string or "")[:500],
+        details={**details, "method": request.method, "path": request.path},
+    )
+    try:
+        with session_scope() as session:
+            session.add(row)
+    except SQLAlchemyError as exc:
+        log.error("audit entry %s not written: %s", action, exc)
+
+
+def _refuse(error: SsoError, action: str, organization_id: str | None, **details):
+    _record(action, error.status, organization_id, reason=error.reason, **details)
+    abort(error.status, message=error.message)
+
+
+def _organization(org_slug: str) -> Organization:
+    organization = db().scalar(select(Organization).where(Organization.slug == org_slug))
+    if organization is None:
+        raise SsoError(404, "unknown_organization", "No organization has this slug.")
+    return organization
+
+
+def _config(organization: Organization) -> SsoConfig | None:
+    return db().scalar(select(SsoConfig).where(SsoConfig.organization_id == organization.id))
+
+
+def _enabled_config(organization: Organization) -> SsoConfig:
+    config = _config(organization)
+    if config is None or not config.enabled:
+        raise SsoError(403, "sso_disabled", "Single sign-on is not enabled for this organization.")
+    return config
+
+
+@blp.route("/<org_slug>/check", methods=["GET"])
+@blp.alt_response(200, schema=ObjectSchema, success=True)
+@access(PUBLIC)
+@limit_group("auth")
+def check(org_slug):
+    try:
+        organization = _organization(org_slug)
+    except SsoError as error:
+        _refuse(error, "sso.check_failed", None, slug=org_slug)
+    config = _config(organization)
+    enabled = bool(config and config.enabled)
+    return {
+        "organization": {"slug": organization.slug, "name": organization.name},
+        "enabled": enabled,
+        "login_url": url_for("sso_public.login", org_slug=org_slug, _external=True) if enabled else None,
+        "password_login_allowed": not enabled or config.allow_password_login,
+    }
+
+
+@blp.route("/<org_slug>/login", methods=["GET"])
+@blp.alt_response(
+    302, description="Redirect to the identity provider", headers=REQUIRED_LOCATION, success=True
+)
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(502, response="BAD_GATEWAY")
+@access(PUBLIC)
+@limit_group("auth")
+def login(org_slug):
+    organization_id = None
+    browser_binding = new_browser_binding()
+    try:
+        organization = _organization(org_slug)
+        organization_id = organization.id
+        config = _enabled_config(organization)
+        callback_url = url_for("sso_public.callback", org_slug=org_slug, _external=True)
+        authorization_url = begin_login(
+            client_settings(config),
+            organization_id=organization.id,
+            config_version=config.version,
+            redirect_uri=callback_url,
+            browser_binding=browser_binding,
+        )
+    except SsoError as error:
+        _refuse(error, "sso.login_failed", organization_id, slug=org_slug)
+    response = redirect(authorization_url, code=302)
+    response.set_cookie(
+        BINDING_COOKIE,
+        browser_binding,
+        max_age=PENDING_LOGIN_TTL_SECONDS,
+        path=urlsplit(callback_url).path,
+        secure=request.is_secure,
+        httponly=True,
+        samesite="Lax",  # sent on the provider's top-level redirect back, not on cross-site subrequests
+    )
+    return response
+
+
+@blp.route("/<org_slug>/callback", methods=["GET"])
+@blp.alt_response(200, schema=SsoSessionSchema, success=True)
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(502, response="BAD_GATEWAY")
+@access(PUBLIC)
+@limit_group("auth")
+def callback(org_slug):
+    organization_id = None
+    try:
+        organization = _organization(org_slug)
+        organization_id = organization.id
+        config = _enabled_config(organization)
+        pending = consume_pending_login(request.args.get("state", ""))
+        if pending is None or pending.organization_id != organization.id:
+            raise SsoError(
+                400, "invalid_state", "This sign-in is unknown, expired or already used; start again."
+            )
+        if not pending.started_by(request.cookies.get(BINDING_COOKIE)):
+            raise SsoError(
+                400, "browser_mismatch", "This sign-in was started in another browser; start again here."
+            )
+        if request.args.get("error"):
+            raise SsoError(
+                401,
+                "idp_denied",
+                f"The identity provider refused the sign-in ({request.args['error'][:100]}).",
+            )
+        if pending.config_version != config.version:
+            raise SsoError(
+                409, "config_changed", "The SSO configuration changed during sign-in; start again."
+            )
+        if request.args.get("iss") not in (None, config.issuer):
+            raise SsoError(401, "issuer_mismatch", "The authorization response comes from another issuer.")
+        if not request.args.get("code"):
+            raise SsoError(400, "missing_code", "The authorization response carries no code.")
+        claims = complete_login(client_settings(config), pending, request.args["code"])
+        outcome = _sign_in(organization, config, claims)
+    except SsoError as error:
+        _refuse(error, "sso.login_failed", organization_id, slug=org_slug)
+    if outcome.link_token:
+        _record("sso.link_offered", 409, organization.id, subject=claims.get("sub"))
+        response = make_response(_link_offer(org_slug, outcome.link_token), 409, NO_STORE)
+    else:
+        response = _bound_session(organization, outcome.user)
+        _record(
+            "sso.login",
+            200,
+            organization.id,
+            outcome.user.id,
+            subject=claims.get("sub"),
+            role=outcome.role,
+            joined=outcome.joined,
+        )
+    response.delete_cookie(BINDING_COOKIE, path=request.path)
+    return response
+
+
+@blp.route("/<org_slug>/link", methods=["POST"])
+@blp.alt_response(200, schema=SsoSessionSchema, success=True)
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(409, response="CONFLICT")
+@access(PUBLIC)
+@limit_group("auth")
+@blp.arguments(LinkSchema)
+def link(body, org_slug):
+    """Link the identity of a sign-in that met an existing account, once its owner gives the password."""
+    organization_id = None
+    try:
+        organization = _organization(org_slug)
+        organization_id = organization.id
+        config = _enabled_config(organization)
+        outcome = _redeem(organization, config, body["link_token"], body["password"])
+    except SsoError as error:
+        audit_organization(organization_id)  # a POST: the audit trail writes the entry itself
+        audit("sso.link_failed", "organization", organization_id or org_slug, reason=error.reason)
+        abort(error.status, message=error.message)
+    g.audit_actor = outcome.user.id
+    audit_organization(organization.id)
+    audit("sso.link", "user", outcome.user.id, role=outcome.role, joined=outcome.joined)
+    return _bound_session(organization, outcome.user)
+
+
+def _link_offer(org_slug: str, link_token: str) -> dict:
+    return {
+        "code": 409,
+        "status": "Conflict",
+        "message": "An account with this email already exists and is not linked to this identity provider. "
+        "Its owner can link it by posting the link token and the account's password to link_url.",
+        "link_token": link_token,
+        "link_url": url_for("sso_public.link", org_slug=org_slug, _external=True),
+        "expires_in": PENDING_LINK_TTL_SECONDS,
+    }
+
+
+def _bound_session(organization: Organization, user: User):
+    """Platform tokens for a session bound to ``organization``: they act nowhere else."""
+    tokens = start_session(user, organization_id=organization.id)
+    db().commit()
+    body = {
+        **tokens,
+        "user": user_json(user, bound_org_id=organization.id),
+        "organization_id": organization.id,
+    }
+    return make_response(body, 200, NO_STORE)
+
+
+def _redeem(organization: Organization, config: SsoConfig, link_token: str, password: str) -> SignInOutcome:
+    """Redeem once: the token is spent by the first attempt, so a lost insert race is not retried."""
+    try:
+        return redeem_link(db(), organization, config, link_token, password)
+    except IntegrityError as exc:
+        db().rollback()
+        raise SsoError(409, "identity_linked", "This identity was linked meanwhile; sign in again.") from exc
+
+
+def _sign_in(organization: Organization, config: SsoConfig, claims: dict) -> SignInOutcome:
+    return _retrying(lambda: sign_in_identity(db(), organization, config, claims))
+
+
+def _retrying(step):
+    """Run ``step``; when a concurrent first sign-in of the same person won an insert, run it again."""
+    try:
+        return step()
+    except IntegrityError:
+        db().rollback()
+    try:
+        return step()
+    except IntegrityError as exc:
+        db().rollback()
+        raise SsoError(409, "conflict", "Another sign-in of this account is under way; try again.") from exc

@@ -1,0 +1,1 @@
+"""Request plumbing the blueprints share: identity, access, pagination, limits, audit, metrics."""

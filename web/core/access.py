@@ -1,0 +1,125 @@
+"""Authorization: every view declares the lowest role it admits, and queries are scoped to one organization.
+
+The declared role is stored on the view (``required_role``) so the authorization
+matrix test can walk every endpoint of the app and check it.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from flask import g, request
+from flask_smorest import abort
+
+from common.models import ROLE_RANK, Organization
+from web.core.database import db
+from web.core.principal import (
+    OWN_ORGANIZATION,
+    AuthenticationError,
+    Credential,
+    Principal,
+    ServiceUnavailable,
+    current_credential,
+    current_principal,
+    load_principal,
+)
+
+PUBLIC = "public"  # no authentication
+AUTHENTICATED = "authenticated"  # any user, no organization context needed
+
+
+@dataclass
+class Context:
+    principal: Principal
+    organization: Organization
+    role: str
+
+    @property
+    def organization_id(self) -> str:
+        return self.organization.id
+
+    @property
+    def user_id(self) -> str:
+        return self.principal.user_id
+
+
+def acting_organization(
+    credential: Credential, path_org_id: str | None
+) -> tuple[Principal, Organization, str]:
+    """The principal, the organization it acts in and its role there, in one query.
+
+    The path's organization, else the header's, else the bound one (an API key's, an SSO session's),
+    else the personal one. A bound credential acts in its own organization only: an API key elsewhere
+    is refused as bound, an SSO session is answered as a non-member.
+    """
+    header_org = request.headers.get("X-Organization-Id")
+    if path_org_id is not None:
+        explicit, missing_status = path_org_id, 404
+    elif header_org:
+        explicit, missing_status = header_org, 403
+    else:
+        explicit, missing_status = None, 403
+    session_org = credential.session_org_id
+    if explicit is not None and session_org is not None and explicit != session_org:
+        _not_a_member(missing_status)
+    wanted = explicit or session_org or OWN_ORGANIZATION
+    principal, role, organization = load_principal(credential, wanted)
+    g.principal = principal
+    if principal.api_key_org_id and explicit is not None and explicit != principal.api_key_org_id:
+        abort(missing_status, message="This API key is bound to another organization.")
+    if role is None:
+        _not_a_member(missing_status)
+    return principal, organization, role
+
+
+def _not_a_member(missing_status: int):
+    if missing_status == 404:
+        abort(404, message="Organization not found.")
+    abort(403, message="You are not a member of this organization.")
+
+
+def access(role: str, *, org_arg: str | None = None):
+    """Require ``role`` (or higher) in the acting organization; ``org_arg`` names a path org id."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if role != PUBLIC:
+                try:
+                    if role == AUTHENTICATED:
+                        current_principal()
+                    else:
+                        principal, organization, member_role = acting_organization(
+                            current_credential(), kwargs.get(org_arg)
+                        )
+                except AuthenticationError as exc:
+                    abort(401, message=str(exc), headers={"WWW-Authenticate": "Bearer"})
+                except ServiceUnavailable as exc:
+                    abort(503, message=f"Authentication is temporarily unavailable: {exc}.")
+                if role != AUTHENTICATED:
+                    if ROLE_RANK[member_role] < ROLE_RANK[role]:
+                        abort(403, message=f"This action requires the '{role}' role or higher.")
+                    g.context = Context(principal=principal, organization=organization, role=member_role)
+            return view(*args, **kwargs)
+
+        wrapper.required_role = role
+        return wrapper
+
+    return decorator
+
+
+def context() -> Context:
+    return g.context
+
+
+def scoped_get_or_404(model, object_id: str, what: str | None = None):
+    """Fetch a row of the acting organization; another organization's row is simply not found."""
+    row = db().get(model, object_id) if looks_like_id(object_id) else None
+    if row is None or row.organization_id != context().organization_id:
+        abort(404, message=f"{what or model.__name__} not found.")
+    return row
+
+
+def looks_like_id(value: str) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 64

@@ -1,0 +1,21 @@
+"""Sending the task of a job row that the request has just committed."""
+
+from __future__ import annotations
+
+import logging
+
+from common.celery_client import enqueue
+from common.jobs import JobMixin
+
+log = logging.getLogger(__name__)
+
+
+def enqueue_or_leave_queued(row: JobMixin, task_name: str, *args, what: str) -> None:
+    """Send ``task_name`` for ``row``. The one rule for every kind of job when the broker refuses it:
+    the row stays as it was committed and the request still answers 202, because the reconciler
+    re-sends every job whose message never arrived (``SCAN_STALE_MINUTES``), and failing a job for
+    a broker blip would make the client start over for nothing."""
+    try:
+        enqueue(task_name, *args)
+    except Exception as exc:
+        log.error("%s %s saved but not enqueued yet (the reconciler re-sends it): %s", what, row.id, exc)

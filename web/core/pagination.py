@@ -1,0 +1,58 @@
+"""The one list shape: ``{"items", "page", "per_page", "total"}``."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from sqlalchemy import Select, bindparam, func, select
+
+from web.core.database import db
+
+
+class PageArgs(ma.Schema):
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100000))
+    per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+
+
+def page_args_with(**filters: ma.fields.Field) -> type[ma.Schema]:
+    """A query-args schema for a list endpoint: pagination plus the named filters."""
+    return type("ListArgs", (PageArgs,), dict(filters))
+
+
+def paginate(
+    query: Select,
+    page: int,
+    per_page: int,
+    serialize,
+    *,
+    rows_of_entities: bool = False,
+    total: int | None = None,
+) -> dict:
+    """``rows_of_entities``: the query selects several entities, and ``serialize`` takes the whole row.
+    ``total``: the size of the whole list when the caller already knows it (no ``count(*)`` then)."""
+    if total is None:
+        total = db().scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page_query = query.limit(per_page).offset((page - 1) * per_page)
+    rows = db().execute(page_query).all() if rows_of_entities else db().scalars(page_query).all()
+    return {"items": [serialize(row) for row in rows], "page": page, "per_page": per_page, "total": total}
+
+
+def counted_page(query: Select) -> Select:
+    """One page of ``query`` (``limit`` and ``offset`` bound at execution) whose rows each carry the size
+    of the whole list, a window count: build it once, run it with ``paginate_counted``."""
+    counted = query.add_columns(func.count().over().label("list_total"))
+    return counted.limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+def paginate_counted(statement: Select, params: dict, page: int, per_page: int, serialize) -> dict:
+    """``paginate`` in one statement for a ``counted_page`` of Core columns; ``serialize`` takes the row.
+    Only a page past the end counts again."""
+    offset = (page - 1) * per_page
+    rows = db().connection().execute(statement, {**params, "limit": per_page, "offset": offset}).all()
+    if rows:
+        total = rows[0].list_total
+    elif page == 1:
+        total = 0
+    else:
+        whole = statement.limit(None).offset(None).subquery()
+        total = db().connection().scalar(select(func.count()).select_from(whole), params)
+    return {"items": [serialize(row) for row in rows], "page": page, "per_page": per_page, "total": total}

@@ -1,0 +1,252 @@
+"""Who is calling: a user via JWT, or a user acting through an API key bound to one organization."""
+
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+import redis
+from flask import g, request
+from flask_jwt_extended import decode_token
+from jwt import PyJWTError
+from sqlalchemy import Select, and_, bindparam, select
+
+from common.models import ApiKey, Organization, User
+from common.models import Membership as MembershipRow
+from common.models.base import as_utc, utcnow
+from common.redis_client import get_redis
+from common.security import API_KEY_PREFIX, hash_api_key
+from web.core.database import db
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+VERIFIED_TOKENS = 4096  # signatures remembered per process: a token polled every second is verified once
+
+_verified_claims: dict[str, dict] = {}
+
+
+class AuthenticationError(Exception):
+    """The credentials are missing, malformed, expired or revoked."""
+
+
+class ServiceUnavailable(Exception):
+    """A dependency needed to authenticate (Redis) is down."""
+
+
+@dataclass
+class Principal:
+    user: User
+    api_key_id: str | None = None
+    api_key_org_id: str | None = None
+    session_org_id: str | None = None  # an SSO session's organization
+    session_id: str | None = None
+    token_jti: str | None = None
+    token_exp: int | None = None
+
+    @property
+    def user_id(self) -> str:
+        return self.user.id
+
+    @property
+    def bound_org_id(self) -> str | None:
+        """The only organization this credential may act in (an API key's, an SSO session's), if any."""
+        return self.api_key_org_id or self.session_org_id
+
+    @property
+    def rate_key(self) -> str:
+        return f"key:{self.api_key_id}" if self.api_key_id else f"user:{self.user.id}"
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def is_revoked(jti: str | None, session_id: str | None) -> bool:
+    keys = [f"trusera:revoked:jti:{jti}"] + ([f"trusera:revoked:sid:{session_id}"] if session_id else [])
+    try:
+        return bool(get_redis().exists(*keys))
+    except redis.RedisError as exc:
+        raise ServiceUnavailable("token revocation list unavailable") from exc
+
+
+def verified_claims(token: str) -> dict:
+    """The claims of a token whose signature this process already checked, until the token expires.
+
+    Keyed by the whole token, signature included, so a cached answer is exactly as valid as a new
+    check; expiry is checked on every use, revocation by the caller.
+    """
+    claims = _verified_claims.get(token)
+    if claims is not None and claims.get("exp", 0) > time.time():
+        return claims
+    try:
+        claims = decode_token(token)
+    except PyJWTError as exc:
+        raise AuthenticationError("The token is invalid or expired.") from exc
+    except Exception as exc:  # flask-jwt-extended raises its own hierarchy for malformed tokens
+        raise AuthenticationError("The token is invalid or expired.") from exc
+    if len(_verified_claims) >= VERIFIED_TOKENS:
+        _verified_claims.pop(next(iter(_verified_claims)), None)
+    _verified_claims[token] = claims
+    return claims
+
+
+def decode_jwt(token: str, expected_type: str) -> dict:
+    claims = verified_claims(token)
+    if claims.get("type") != expected_type:
+        raise AuthenticationError(f"An {expected_type} token is required.")
+    if is_revoked(claims.get("jti"), claims.get("sid")):
+        raise AuthenticationError("The token has been revoked.")
+    return claims
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What a bearer token proves before the database is asked: whose it is and how it is bound.
+
+    Checking it costs no query (a JWT's signature and the Redis revocation list, or an API key's hash),
+    so the rate limiter can key on it and the one query that loads the principal can also fetch the
+    membership the view needs.
+    """
+
+    api_key_hash: str | None = None
+    user_id: str | None = None
+    session_id: str | None = None
+    session_org_id: str | None = None
+    token_jti: str | None = None
+    token_exp: int | None = None
+
+    @property
+    def rate_key(self) -> str:
+        return f"key:{self.api_key_hash[:32]}" if self.api_key_hash else f"user:{self.user_id}"
+
+
+def credential_of(token: str | None) -> Credential:
+    if not token:
+        raise AuthenticationError(
+            "Authentication is required: send 'Authorization: Bearer <token or API key>'."
+        )
+    if token.startswith(API_KEY_PREFIX):
+        return Credential(api_key_hash=hash_api_key(token))
+    claims = decode_jwt(token, "access")
+    return Credential(
+        user_id=claims["sub"],
+        session_id=claims.get("sid"),
+        session_org_id=claims.get("org"),
+        token_jti=claims.get("jti"),
+        token_exp=claims.get("exp"),
+    )
+
+
+def current_credential() -> Credential:
+    """The request's credential, checked once and cached on ``g``."""
+    if "credential" not in g:
+        g.credential = credential_of(bearer_token())
+    return g.credential
+
+
+Loaded = tuple[Principal, str | None, Organization | None]  # the principal, its role and organization
+OWN_ORGANIZATION = object()  # the credential's own organization: an API key's, else the personal one
+
+
+@functools.cache
+def _principal_statement(by_api_key: bool, organization: str | None) -> Select:
+    """The one query of ``load_principal``, built once per shape; the values are bound at execution.
+
+    ``organization``: None (no membership wanted), "own" (the credential's own organization), or
+    "given" (bound as ``organization_id``).
+    """
+    if by_api_key:
+        statement = select(User, ApiKey).join(ApiKey, ApiKey.user_id == User.id)
+        statement = statement.where(ApiKey.key_hash == bindparam("key_hash"))
+    else:
+        statement = select(User).where(User.id == bindparam("user_id"))
+    if organization is None:
+        return statement
+    if organization == "own":
+        wanted = ApiKey.organization_id if by_api_key else User.personal_org_id
+    else:
+        wanted = bindparam("organization_id")
+    statement = statement.add_columns(MembershipRow.role, Organization).outerjoin(
+        MembershipRow, and_(MembershipRow.user_id == User.id, MembershipRow.organization_id == wanted)
+    )
+    return statement.outerjoin(Organization, Organization.id == MembershipRow.organization_id)
+
+
+def _shape_of(organization_id) -> str | None:
+    if organization_id is None:
+        return None
+    return "own" if organization_id is OWN_ORGANIZATION else "given"
+
+
+def load_principal(credential: Credential, organization_id: str | object | None = None) -> Loaded:
+    """The principal and, when ``organization_id`` is given, its role and organization there: one query.
+
+    ``organization_id`` may be ``OWN_ORGANIZATION`` (the personal organization, an API key's), so acting
+    in the default organization costs no extra round trip. Without a membership there, the role and
+    organization are None.
+    """
+    by_api_key = credential.api_key_hash is not None
+    shape = _shape_of(organization_id)
+    params = {"key_hash": credential.api_key_hash} if by_api_key else {"user_id": credential.user_id}
+    if shape == "given":
+        params["organization_id"] = organization_id
+    row = db().execute(_principal_statement(by_api_key, shape), params).one_or_none()
+    role, organization = (row[-2], row[-1]) if row is not None and shape is not None else (None, None)
+    if by_api_key:
+        return _api_key_principal(row), role, organization
+    if row is None:
+        raise AuthenticationError("The account no longer exists.")
+    principal = Principal(
+        user=row[0],
+        session_id=credential.session_id,
+        session_org_id=credential.session_org_id,
+        token_jti=credential.token_jti,
+        token_exp=credential.token_exp,
+    )
+    return principal, role, organization
+
+
+def _api_key_principal(row) -> Principal:
+    key = row[1] if row is not None else None
+    now = utcnow()
+    if key is None or key.revoked_at is not None:
+        raise AuthenticationError("The API key is invalid or revoked.")
+    if key.expires_at is not None and as_utc(key.expires_at) <= now:
+        raise AuthenticationError("The API key has expired.")
+    _note_use(key, now)
+    return Principal(user=row[0], api_key_id=key.id, api_key_org_id=key.organization_id)
+
+
+def _note_use(key: ApiKey, now) -> None:
+    """``last_used_at`` to the minute, written in its own short transaction: a key polled every second
+    costs one write a minute, and a read-only request does not leave it unsaved."""
+    if key.last_used_at is not None and now - as_utc(key.last_used_at) < LAST_USED_RESOLUTION:
+        return
+    key.last_used_at = now
+    db().commit()
+
+
+def current_principal() -> Principal:
+    """Authenticate the request once and cache it on ``g``."""
+    if "principal" not in g:
+        g.principal = load_principal(current_credential())[0]
+    return g.principal
+
+
+def rate_limit_key() -> str:
+    """Per principal: API key, else user, else client IP. Never fails the request itself."""
+    if "rate_key" in g:
+        return g.rate_key
+    key = f"ip:{request.remote_addr}"
+    if bearer_token():
+        try:
+            key = current_credential().rate_key
+        except (AuthenticationError, ServiceUnavailable):
+            key = f"ip:{request.remote_addr}"
+    g.rate_key = key
+    return key

@@ -1,0 +1,76 @@
+"""Access/refresh token pairs bound to a login session, with rotation and revocation."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from flask_jwt_extended import create_access_token, create_refresh_token
+from sqlalchemy import select
+
+from common.config import get_settings
+from common.models import AuthSession, User
+from common.models.base import new_id, utcnow
+from common.redis_client import get_redis
+from web.core.database import db
+
+
+def _pair(user: User, session: AuthSession) -> dict:
+    """Both tokens carry the session's organization binding (``org``) when it has one."""
+    settings = get_settings()
+    expires = timedelta(minutes=settings.access_token_minutes)
+    bound = {"org": session.organization_id} if session.organization_id else {}
+    access = create_access_token(
+        identity=user.id, additional_claims={"sid": session.id, **bound}, expires_delta=expires
+    )
+    refresh = create_refresh_token(
+        identity=user.id,
+        additional_claims={"sid": session.id, "jti": session.refresh_jti, **bound},
+        expires_delta=timedelta(days=settings.refresh_token_days),
+    )
+    return {
+        "access_token": access,
+        "refresh_token": refresh,
+        "token_type": "Bearer",
+        "expires_in": int(expires.total_seconds()),
+    }
+
+
+def start_session(user: User, *, organization_id: str | None = None) -> dict:
+    """A new login: a session row whose current refresh token is the only valid one.
+
+    ``organization_id`` binds the session (an SSO sign-in): its tokens act in that organization only.
+    """
+    session = AuthSession(user_id=user.id, refresh_jti=new_id(), organization_id=organization_id)
+    db().add(session)
+    db().flush()
+    return _pair(user, session)
+
+
+def rotate(user: User, session: AuthSession) -> dict:
+    session.refresh_jti = new_id()
+    return _pair(user, session)
+
+
+def revoke_access_token(jti: str, exp: int | None) -> None:
+    ttl = max(1, int((exp or time.time()) - time.time()) + 1)
+    get_redis().set(f"trusera:revoked:jti:{jti}", "1", ex=ttl)
+
+
+def revoke_sessions(sessions: list[AuthSession]) -> None:
+    """End sessions: refresh tokens die in the DB, live access tokens via the Redis blocklist."""
+    if not sessions:
+        return
+    ttl = get_settings().access_token_minutes * 60 + 5
+    pipe = get_redis().pipeline()
+    for session in sessions:
+        session.revoked_at = session.revoked_at or utcnow()
+        pipe.set(f"trusera:revoked:sid:{session.id}", "1", ex=ttl)
+    pipe.execute()
+
+
+def user_sessions(user_id: str, *, except_session: str | None = None) -> list[AuthSession]:
+    query = select(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+    if except_session:
+        query = query.where(AuthSession.id != except_session)
+    return list(db().scalars(query))
