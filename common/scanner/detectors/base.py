@@ -104,17 +104,32 @@ class Detector:
         """Yield findings; append human-readable problems to ``report.warnings``."""
         raise NotImplementedError
 
+    def located(
+        self,
+        file: SourceFile,
+        line: int,
+        kind: str,
+        name: str,
+        provider: str | None,
+        *,
+        key_name: str | None = None,
+        **fields,
+    ) -> Finding:
+        """A finding of this detector at ``line`` of ``file``, keyed by ``component_key`` (on ``key_name``
+        where the key is spelled unlike the display name, e.g. lower-cased)."""
+        return Finding(
+            key=component_key(kind, key_name if key_name is not None else name),
+            name=name,
+            type=kind,
+            provider=provider,
+            location=file.location(line),
+            detector=self.name,
+            **fields,
+        )
+
     def endpoint_finding(
         self, file: SourceFile, line: int, endpoint: tuple[str, str | None, dict]
     ) -> Finding:
         """The finding of one AI endpoint (``textutil.endpoint_for_url``'s answer) at ``line``."""
         name, provider, metadata = endpoint
-        return Finding(
-            key=component_key("endpoint", name),
-            name=name,
-            type="endpoint",
-            provider=provider,
-            location=file.location(line),
-            detector=self.name,
-            metadata=metadata,
-        )
+        return self.located(file, line, "endpoint", name, provider, metadata=metadata)

@@ -16,7 +16,6 @@ from functools import cache
 
 from common.scanner.catalog import load_json
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
-from common.scanner.keys import component_key
 
 USES = re.compile(r"""^(\s*)(?:-\s+)?uses:\s*["']?([^\s"'@#]+)""")
 WORKFLOW_JOBS = re.compile(r"^jobs:\s*$", re.MULTILINE)
@@ -92,12 +91,12 @@ class GitHubActionsDetector(Detector):
     def finding(
         self, file: SourceFile, line: int, reference: str, provider: str, kind: str = "action"
     ) -> Finding:
-        return Finding(
-            key=component_key("workflow", reference.lower()),
-            name=reference,
-            type="workflow",
-            provider=provider,
-            location=file.location(line),
-            detector=self.name,
+        return self.located(
+            file,
+            line,
+            "workflow",
+            reference,
+            provider,
+            key_name=reference.lower(),
             metadata={"kind": f"github_{kind}", "workflow_file": file.relpath},
         )

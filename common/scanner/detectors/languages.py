@@ -499,14 +499,8 @@ class JavaDetector(_LanguageDetector):
             if line in comments or not name or name.lower() in seen:
                 continue
             seen.add(name.lower())
-            yield Finding(
-                key=component_key("tool", name.lower()),
-                name=name.lower(),
-                type="tool",
-                provider=framework.provider,
-                location=file.location(line),
-                detector=self.name,
-                metadata={"framework": framework.id},
+            yield self.located(
+                file, line, "tool", name.lower(), framework.provider, metadata={"framework": framework.id}
             )
 
     def qualified_references(self, text: str) -> Iterator[Import]:
@@ -640,14 +634,8 @@ class CSharpDetector(_LanguageDetector):
             if line in comments or not name or name.lower() in seen:
                 continue
             seen.add(name.lower())
-            yield Finding(
-                key=component_key("tool", name.lower()),
-                name=name.lower(),
-                type="tool",
-                provider=kernel.provider,
-                location=file.location(line),
-                detector=self.name,
-                metadata={"framework": kernel.id},
+            yield self.located(
+                file, line, "tool", name.lower(), kernel.provider, metadata={"framework": kernel.id}
             )
 
     def usages(self, file: SourceFile, text: str, bindings: dict[str, Package], comments: set[int]):

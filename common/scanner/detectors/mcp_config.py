@@ -561,13 +561,13 @@ class McpYamlDetector(Detector):
             "local_script": info.local_script,
             "url": safe_url(info.url) if info.url else None,
         }
-        return Finding(
-            key=component_key("mcp_server", name.lower()),
-            name=name,
-            type="mcp_server",
-            provider=MCP_PROVIDER,
-            location=file.location(line),
-            detector=self.name,
+        return self.located(
+            file,
+            line,
+            "mcp_server",
+            name,
+            MCP_PROVIDER,
+            key_name=name.lower(),
             version=info.version,
             flags=set(info.flags) - {"hardcoded_api_key"},
             metadata={k: v for k, v in metadata.items() if v is not None},
@@ -641,13 +641,13 @@ class SpringMcpDetector(Detector):
             flags = set(info.flags) - {"hardcoded_api_key"}
             metadata = {"transport": info.transport, "package": info.package, "config": "spring-ai"}
             metadata["url"] = safe_url(info.url) if info.url else None
-        return Finding(
-            key=component_key("mcp_server", name.lower()),
-            name=name,
-            type="mcp_server",
-            provider=MCP_PROVIDER,
-            location=file.location(line),
-            detector=self.name,
+        return self.located(
+            file,
+            line,
+            "mcp_server",
+            name,
+            MCP_PROVIDER,
+            key_name=name.lower(),
             flags=flags,
             metadata={k: v for k, v in metadata.items() if v is not None},
         )

@@ -157,18 +157,28 @@ class _Analyzer:
         snippet = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
         return Location(file=self.relpath, line=reported, snippet=prefix + snippet)
 
-    def add(self, **kwargs) -> Finding:
-        line = kwargs.pop("line")
-        finding = Finding(location=self.location(line), detector=self.detector, **kwargs)
+    def add(
+        self, kind: str, name: str, provider: str | None, *, line: int, key: str | None = None, **fields
+    ) -> Finding:
+        """A finding at ``line``, keyed by ``component_key`` unless its key is spelled otherwise."""
+        key = key if key is not None else component_key(kind, name)
+        finding = Finding(
+            key=key,
+            name=name,
+            type=kind,
+            provider=provider,
+            location=self.location(line),
+            detector=self.detector,
+            **fields,
+        )
         self.findings.append(finding)
         return finding
 
     def add_package(self, package: Package, line: int, **extra) -> Finding:
         return self.add(
-            key=component_key(package.type, package.id),
-            name=package.id,
-            type=package.type,
-            provider=package.provider,
+            package.type,
+            package.id,
+            package.provider,
             line=line,
             **extra,
         )
@@ -443,10 +453,9 @@ class _Analyzer:
         elif method in self.rules["mcp_client_classes"] and package.id in ("mcp", "fastmcp"):
             name = component_name_for(self.relpath)
             self.add(
-                key=component_key("mcp_client", name),
-                name=name,
-                type="mcp_client",
-                provider=MCP_PROVIDER,
+                "mcp_client",
+                name,
+                MCP_PROVIDER,
                 line=call.lineno,
             )
         elif method in self.rules["agent_classes"] or method in self.rules["multi_agent_classes"]:
@@ -467,10 +476,9 @@ class _Analyzer:
             if value.value.strip():
                 name = value.value.strip().lower()
                 self.add(
-                    key=component_key("tool", name),
-                    name=name,
-                    type="tool",
-                    provider=MCP_PROVIDER,
+                    "tool",
+                    name,
+                    MCP_PROVIDER,
                     line=value.lineno,
                     metadata={"framework": "mcp"},
                 )
@@ -512,10 +520,10 @@ class _Analyzer:
             if revision:
                 metadata["revision"] = revision
             self.add(
+                "model",
+                name,
+                provider,
                 key=key,
-                name=name,
-                type="model",
-                provider=provider,
                 model_name=name,
                 line=call.lineno,
                 metadata=metadata,
@@ -540,10 +548,10 @@ class _Analyzer:
                 name, provider, metadata = endpoint
                 key = component_key("endpoint", name)
                 self.add(
+                    "endpoint",
+                    name,
+                    provider or package.provider,
                     key=key,
-                    name=name,
-                    type="endpoint",
-                    provider=provider or package.provider,
                     line=call.lineno,
                     metadata=metadata,
                 )
@@ -571,10 +579,10 @@ class _Analyzer:
         name = (name or component_name_for(self.relpath)).lower()
         key = component_key("mcp_server", name)
         self.add(
+            "mcp_server",
+            name,
+            MCP_PROVIDER,
             key=key,
-            name=name,
-            type="mcp_server",
-            provider=MCP_PROVIDER,
             line=call.lineno,
             metadata={"transport": "code"},
         )
@@ -671,10 +679,10 @@ class _Analyzer:
         flags = {"dangerous_code"} if self.runs_dangerous_code(node) else set()
         line = getattr(anchor, "lineno", node.lineno)
         self.add(
+            "tool",
+            tool_name.lower(),
+            MCP_PROVIDER if package.id in ("mcp", "fastmcp") else package.provider,
             key=key,
-            name=tool_name.lower(),
-            type="tool",
-            provider=MCP_PROVIDER if package.id in ("mcp", "fastmcp") else package.provider,
             line=line,
             flags=flags,
             metadata={"framework": package.id},
@@ -682,10 +690,10 @@ class _Analyzer:
         server = next((k for v, k in self.mcp_servers.items() if self.decorated_by(node, v)), None)
         if server:
             self.add(
+                "mcp_server",
+                split_component_key(server)[1],
+                MCP_PROVIDER,
                 key=server,
-                name=split_component_key(server)[1],
-                type="mcp_server",
-                provider=MCP_PROVIDER,
                 line=line,
                 relations=[("provides_tool", key)],
             )
@@ -723,10 +731,9 @@ class _Analyzer:
                     if endpoint:
                         name, provider, metadata = endpoint
                         self.add(
-                            key=component_key("endpoint", name),
-                            name=name,
-                            type="endpoint",
-                            provider=provider,
+                            "endpoint",
+                            name,
+                            provider,
                             line=node.lineno,
                             metadata=metadata,
                         )
@@ -770,10 +777,10 @@ class _Analyzer:
                     if found:
                         model_key, name, provider, metadata = found
                         self.add(
+                            "model",
+                            name,
+                            provider,
                             key=model_key,
-                            name=name,
-                            type="model",
-                            provider=provider,
                             model_name=name,
                             line=value.lineno,
                             metadata=metadata,
