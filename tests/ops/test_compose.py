@@ -121,7 +121,7 @@ def test_exactly_one_beat():
     beats = [name for name, spec in SERVICES.items() if spec.get("command") and "beat" in spec["command"][:4]]
     assert beats == ["beat"]
     subcommand, options, global_options = _celery_command(SERVICES["beat"])
-    assert subcommand == "beat" and global_options["app"] == "workers.app"
+    assert subcommand == "beat" and global_options["app"] == "workers.beat"
     assert options["schedule"].startswith("/tmp/")  # writable by the unprivileged user
     assert SERVICES["beat"].get("deploy", {}).get("replicas", 1) == 1
     assert celeryconfig.beat_schedule, "beat has nothing to send"
