@@ -20,7 +20,9 @@ def _dist_info_version(name: str) -> str | None:
     prefix = f"{name}-"
     for entry in sys.path:
         try:
-            found = sorted(e for e in os.listdir(entry or ".") if e.startswith(prefix) and e.endswith(".dist-info"))
+            found = sorted(
+                e for e in os.listdir(entry or ".") if e.startswith(prefix) and e.endswith(".dist-info")
+            )
         except OSError:
             continue
         for folder in found:

@@ -45,7 +45,19 @@ class FileSelector:
 
 SELECTORS = {
     "config_env": FileSelector(
-        suffixes=(".env", ".ini", ".cfg", ".conf", ".properties", ".sh", ".bash", ".zsh", ".json", ".toml", *YAML),
+        suffixes=(
+            ".env",
+            ".ini",
+            ".cfg",
+            ".conf",
+            ".properties",
+            ".sh",
+            ".bash",
+            ".zsh",
+            ".json",
+            ".toml",
+            *YAML,
+        ),
         names=("makefile", "procfile", "justfile"),
         name_prefixes=(".env",),
         name_endings=(".env",),
@@ -76,13 +88,17 @@ SELECTORS = {
     ),
     "mcp_config": FileSelector(suffixes=(".json",)),
     "model_files": FileSelector(
-        suffixes=(".gguf", ".ggml", ".safetensors", ".onnx", ".pt", ".pth", ".bin", ".pkl", ".pickle")
-        + (".joblib", ".h5", ".hdf5", ".keras", ".tflite", ".ckpt")
+        suffixes=(
+            *(".gguf", ".ggml", ".safetensors", ".onnx", ".pt", ".pth", ".bin", ".pkl", ".pickle"),
+            *(".joblib", ".h5", ".hdf5", ".keras", ".tflite", ".ckpt"),
+        )
     ),
     "n8n": FileSelector(suffixes=(".json",)),
     "notebooks": FileSelector(suffixes=(".ipynb",)),
     "python_code": FileSelector(suffixes=(".py",)),
-    "vector_stores": FileSelector(suffixes=(".sql", ".prisma", ".cjs", ".jsx", ".tsx", *CODE, ".tf", ".json", ".template", *YAML)),
+    "vector_stores": FileSelector(
+        suffixes=(".sql", ".prisma", ".cjs", ".jsx", ".tsx", *CODE, ".tf", ".json", ".template", *YAML)
+    ),
 }
 
 
