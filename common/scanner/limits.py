@@ -133,7 +133,27 @@ def linear(pattern: str, flags: int = 0):
     if unknown:
         raise ValueError(f"flags RE2 cannot express: {unknown}")
     inline = "".join(letter for flag, letter in _INLINE_FLAGS if flags & flag)
-    return re2.compile(f"(?{inline}){pattern}" if inline else pattern)
+    return _LazyRegex(f"(?{inline}){pattern}" if inline else pattern)
+
+
+class _LazyRegex:
+    """An RE2 pattern compiled on its first use: detector modules compile dozens at import, and a
+    small tree's files use a few of them. Each attribute (``search``, ``finditer``, …) is looked
+    up on the compiled pattern once and then kept on the instance, so later calls cost nothing
+    extra. A pattern RE2 rejects raises on first use, inside the detector that uses it."""
+
+    def __init__(self, source: str) -> None:
+        self._source = source
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        compiled = self.__dict__.get("compiled")
+        if compiled is None:
+            compiled = self.__dict__["compiled"] = re2.compile(self._source)
+        value = getattr(compiled, name)
+        setattr(self, name, value)
+        return value
 
 
 class _InnerMatch:
@@ -166,7 +186,7 @@ class BoundedPattern:
 
     def __init__(self, token: str, boundary: str, flags: int = 0) -> None:
         self._regex = linear(f"(?:^|[^{boundary}])({token})", flags)
-        self._glued = re2.compile(f"[{boundary}]")
+        self._glued = linear(f"[{boundary}]")
         self.pattern = token
 
     def finditer(self, text: str):

@@ -1,7 +1,11 @@
 """Detector discovery: every concrete ``Detector`` subclass in ``common.scanner.detectors``.
 
 Discovery walks the package with ``pkgutil`` so a new detector module is picked
-up without editing a shared list.
+up without editing a shared list. A scan imports only the detector modules whose
+``FileSelector`` matches one of its files (``detectors_for``): importing a module costs
+its data files and pattern compilations, most of a small tree's scan. A selector is a
+superset of what the module's detectors' ``applies_to`` accepts (a unit test holds them to
+it); a module without one is loaded for every file.
 """
 
 from __future__ import annotations
@@ -9,25 +13,140 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+from dataclasses import dataclass
 from functools import cache
 
 from common.scanner import detectors as detectors_package
-from common.scanner.detectors.base import Detector
+from common.scanner.detectors.base import Detector, SourceFile
+
+YAML = (".yaml", ".yml")
+CODE = (".py", ".ts", ".js", ".mjs", ".go", ".rb", ".java", ".kt", ".cs", ".rs")
+
+
+@dataclass(frozen=True)
+class FileSelector:
+    """Which files a detector module may apply to, by lower-case name, suffix or parent folder."""
+
+    suffixes: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    name_prefixes: tuple[str, ...] = ()
+    name_endings: tuple[str, ...] = ()
+    folders: tuple[str, ...] = ()
+
+    def matches(self, name: str, suffix: str, folder: str) -> bool:
+        return (
+            suffix in self.suffixes
+            or name in self.names
+            or name.startswith(self.name_prefixes)
+            or name.endswith(self.name_endings)
+            or folder in self.folders
+        )
+
+
+SELECTORS = {
+    "config_env": FileSelector(
+        suffixes=(
+            ".env",
+            ".ini",
+            ".cfg",
+            ".conf",
+            ".properties",
+            ".sh",
+            ".bash",
+            ".zsh",
+            ".json",
+            ".toml",
+            *YAML,
+        ),
+        names=("makefile", "procfile", "justfile"),
+        name_prefixes=(".env",),
+        name_endings=(".env",),
+    ),
+    "containers": FileSelector(
+        suffixes=(".sh", *YAML),
+        names=("dockerfile", "containerfile"),
+        name_prefixes=("dockerfile.", "containerfile."),
+        name_endings=(".dockerfile", ".containerfile"),
+    ),
+    "github_actions": FileSelector(suffixes=YAML),
+    "iac": FileSelector(suffixes=(".tf", ".tfvars", ".json", ".template", *YAML)),
+    "languages": FileSelector(
+        suffixes=(
+            *(".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"),
+            *(".go", ".java", ".kt", ".kts", ".scala", ".rb", ".cs", ".rs"),
+        )
+    ),
+    "manifests": FileSelector(
+        names=(
+            *("pyproject.toml", "pipfile", "setup.cfg", "setup.py", "package.json", "go.mod", "cargo.toml"),
+            *("pom.xml", "build.gradle", "build.gradle.kts", "gemfile"),
+            *("poetry.lock", "package-lock.json", "pnpm-lock.yaml", "yarn.lock", "uv.lock", "pipfile.lock"),
+        ),
+        name_prefixes=("requirements",),
+        name_endings=(".csproj", ".versions.toml"),
+        folders=("requirements",),
+    ),
+    "mcp_config": FileSelector(suffixes=(".json",)),
+    "model_files": FileSelector(
+        suffixes=(
+            *(".gguf", ".ggml", ".safetensors", ".onnx", ".pt", ".pth", ".bin", ".pkl", ".pickle"),
+            *(".joblib", ".h5", ".hdf5", ".keras", ".tflite", ".ckpt"),
+        )
+    ),
+    "n8n": FileSelector(suffixes=(".json",)),
+    "notebooks": FileSelector(suffixes=(".ipynb",)),
+    "python_code": FileSelector(suffixes=(".py",)),
+    "vector_stores": FileSelector(
+        suffixes=(".sql", ".prisma", ".cjs", ".jsx", ".tsx", *CODE, ".tf", ".json", ".template", *YAML)
+    ),
+}
+
+
+@cache
+def detector_modules() -> tuple[str, ...]:
+    """Every detector module's short name, in the order detectors run."""
+    names = (m.name for m in pkgutil.iter_modules(detectors_package.__path__) if m.name != "base")
+    return tuple(sorted(names))
+
+
+@cache
+def module_detectors(module_name: str) -> tuple[Detector, ...]:
+    module = importlib.import_module(f"{detectors_package.__name__}.{module_name}")
+    return tuple(
+        cls()
+        for _, cls in inspect.getmembers(module, inspect.isclass)
+        if issubclass(cls, Detector)
+        and cls.__module__ == module.__name__
+        and cls.name
+        and not inspect.isabstract(cls)
+    )
 
 
 @cache
 def all_detectors() -> tuple[Detector, ...]:
-    found: list[Detector] = []
-    for module_info in sorted(pkgutil.iter_modules(detectors_package.__path__), key=lambda m: m.name):
-        if module_info.name == "base":
-            continue
-        module = importlib.import_module(f"{detectors_package.__name__}.{module_info.name}")
-        for _, cls in inspect.getmembers(module, inspect.isclass):
-            if (
-                issubclass(cls, Detector)
-                and cls.__module__ == module.__name__
-                and cls.name
-                and not inspect.isabstract(cls)
-            ):
-                found.append(cls())
-    return tuple(found)
+    return tuple(d for name in detector_modules() for d in module_detectors(name))
+
+
+def selected_modules(relpath: str) -> tuple[str, ...]:
+    """The detector modules that may apply to the file at ``relpath``, in running order."""
+    parts = relpath.lower().rsplit("/", 2)
+    name = parts[-1]
+    folder = parts[-2] if len(parts) > 1 else ""
+    dot = name.rfind(".")
+    suffix = name[dot:] if dot > 0 else ""  # as pathlib: a leading dot is part of the name
+    return tuple(
+        module
+        for module in detector_modules()
+        if module not in SELECTORS or SELECTORS[module].matches(name, suffix, folder)
+    )
+
+
+def detectors_for(source: SourceFile) -> tuple[Detector, ...]:
+    """The detectors that may apply to ``source``, importing their modules on first need; the
+    order and the instances are those of ``all_detectors``."""
+    return _detectors_of(selected_modules(source.relpath))
+
+
+@cache
+def _detectors_of(modules: tuple[str, ...]) -> tuple[Detector, ...]:
+    return tuple(d for module in modules for d in module_detectors(module))

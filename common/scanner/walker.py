@@ -15,10 +15,12 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from common.scanner.catalog import patterns
+
+if TYPE_CHECKING:
+    from pathspec import PathSpec
 
 IGNORE_FILES = (".gitignore", ".truseraignore")
 
@@ -33,7 +35,7 @@ class WalkEntry:
 @dataclass
 class _IgnoreSpec:
     base: str  # relative dir the patterns are anchored at ("" for the root)
-    spec: pathspec.PathSpec
+    spec: PathSpec
 
     def ignores(self, relpath: str, is_dir: bool) -> bool:
         local = relpath[len(self.base) + 1 :] if self.base else relpath
@@ -51,6 +53,8 @@ def _read_ignore_spec(directory: Path, base: str, names: tuple[str, ...]) -> _Ig
                 continue
     if not lines:
         return None
+    import pathspec  # a tenth of a small scan's start-up: only trees with an ignore file need it
+
     return _IgnoreSpec(base, pathspec.GitIgnoreSpec.from_lines(lines))
 
 

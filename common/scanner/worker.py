@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from common.scanner.detectors.base import Detector, FileReport, SourceFile
-from common.scanner.registry import all_detectors
+from common.scanner.registry import all_detectors, detectors_for
 
 BINARY_SNIFF_BYTES = 8192
 PR_SET_PDEATHSIG = 1
@@ -188,14 +188,15 @@ def scan_chunk(
     max_file_bytes: int,
     budget_seconds: float = DEFAULT_FILE_BUDGET_SECONDS,
 ) -> tuple[list[tuple[str, FileReport]], int]:
-    """Scan a chunk of (relpath, size, scope); returns non-empty reports and bytes read."""
-    detectors = all_detectors()
+    """Scan a chunk of (relpath, size, scope); returns non-empty reports and bytes read.
+
+    Only the detector modules a file may need are imported, before its CPU budget starts."""
     base = Path(root)
     results: list[tuple[str, FileReport]] = []
     total_bytes = 0
     for relpath, size, scope in entries:
         source = SourceFile(path=base / relpath, relpath=relpath, size=size, scope=scope)
-        report, read = scan_file(source, detectors, max_file_bytes, budget_seconds)
+        report, read = scan_file(source, detectors_for(source), max_file_bytes, budget_seconds)
         total_bytes += read
         if report.findings or report.warnings or report.facts:
             results.append((relpath, report))
