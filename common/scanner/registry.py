@@ -81,12 +81,14 @@ SELECTORS = {
             *("pyproject.toml", "pipfile", "setup.cfg", "setup.py", "package.json", "go.mod", "cargo.toml"),
             *("pom.xml", "build.gradle", "build.gradle.kts", "gemfile"),
             *("poetry.lock", "package-lock.json", "pnpm-lock.yaml", "yarn.lock", "uv.lock", "pipfile.lock"),
+            *("deno.json", "deno.jsonc"),
         ),
         name_prefixes=("requirements",),
-        name_endings=(".csproj", ".versions.toml"),
+        name_endings=(".csproj", ".versions.toml", "requirements.txt", "requirements.in"),
         folders=("requirements",),
     ),
-    "mcp_config": FileSelector(suffixes=(".json",)),
+    # JSON configs, YAML gateway configs and Spring application.yml/properties (chosen by content)
+    "mcp_config": FileSelector(suffixes=(".json", ".properties", *YAML)),
     "model_files": FileSelector(
         suffixes=(
             *(".gguf", ".ggml", ".safetensors", ".onnx", ".pt", ".pth", ".bin", ".pkl", ".pickle"),

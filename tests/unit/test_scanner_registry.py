@@ -59,12 +59,19 @@ def _candidate_paths() -> set[str]:
     return {p.lstrip("/") for p in paths if p.strip("/")}
 
 
+class _AnyContent(SourceFile):
+    """A file holding every string the detectors declare, so a detector that looks at the content
+    before it applies (an MCP config recognised by its keys) applies wherever its path allows."""
+
+    data = " ".join(f'"{text}"' for text in sorted(_declared_strings())).encode()
+
+
 def test_every_file_a_detector_applies_to_selects_its_module():
     missing = []
     for module in SELECTORS:
         detectors = module_detectors(module)
         for relpath in sorted(_candidate_paths()):
-            source = SourceFile(path=Path("/nonexistent") / relpath, relpath=relpath, size=100)
+            source = _AnyContent(path=Path("/nonexistent") / relpath, relpath=relpath, size=100)
             if any(d.applies_to(source) for d in detectors) and module not in selected_modules(relpath):
                 missing.append((module, relpath))
     assert missing == []
