@@ -161,7 +161,7 @@ class _LanguageDetector(Detector):
             line = _line_at(text, offset)
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and line not in comments:
-                yield self.model(file, line, found)
+                yield self.model_at(file, line, found)
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """(offset, name) of every tool an MCP server registers, in this language's SDK idioms."""
@@ -288,7 +288,7 @@ class _LanguageDetector(Detector):
             found = model_finding(value, line, strong=strong, hf_context=False) if value else None
             if found:
                 reported.add((line, found[0]))
-                yield self.model(file, line, found)
+                yield self.model_at(file, line, found)
         for match in STRING_LITERAL.finditer(text):
             value = match.group(2)
             if not plausible_model_name(value) or not match_model(value):
@@ -297,20 +297,7 @@ class _LanguageDetector(Detector):
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and line not in comments and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
-                yield self.model(file, line, found)
-
-    def model(self, file: SourceFile, line: int, found: tuple) -> Finding:
-        key, name, provider, metadata = found
-        return Finding(
-            key=key,
-            name=name,
-            type="model",
-            provider=provider,
-            model_name=name,
-            location=file.location(line),
-            detector=self.name,
-            metadata=metadata,
-        )
+                yield self.model_at(file, line, found)
 
     @staticmethod
     def bare_hosts(text: str) -> list[tuple[int, str]]:
