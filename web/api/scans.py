@@ -176,6 +176,16 @@ def _queued_response(scan: Scan):
     return scan_json(scan), 202, {"Location": url_for("scans.get_scan", scan_id=scan.id)}
 
 
+def _replay_for_key(clash: IntegrityError, organization_id: str, key: str | None):
+    """A concurrent request with the same Idempotency-Key won the insert: answer with its scan.
+    Any other constraint failure is the caller's error and is raised again."""
+    db().rollback()
+    existing = _existing_for_key(organization_id, key) if key else None
+    if existing is None:
+        raise clash
+    return _queued_response(existing)
+
+
 def _existing_for_key(organization_id: str, key: str) -> Scan | None:
     scan = db().scalar(
         select(Scan).where(Scan.organization_id == organization_id, Scan.idempotency_key == key)
@@ -229,12 +239,8 @@ def create_scan(body):
     db().add(scan)
     try:
         db().commit()
-    except IntegrityError:
-        db().rollback()
-        existing = _existing_for_key(ctx.organization_id, key) if key else None
-        if existing is None:
-            raise
-        return _queued_response(existing)
+    except IntegrityError as clash:
+        return _replay_for_key(clash, ctx.organization_id, key)
     audit("scan.create", "scan", scan.id, target=target, repository=scan.repository_url, deep=scan.deep)
     enqueue_or_leave_queued(scan, SCAN_RUN, scan.id, what="scan")
     events.publish(scan.organization_id, "scan.queued", scan_id=scan.id)
@@ -309,12 +315,8 @@ def import_scan(args):
         db().flush()
         db().add(ScanResultPayload(scan_id=scan.id, payload=payload))
         db().commit()
-    except IntegrityError:
-        db().rollback()
-        existing = _existing_for_key(ctx.organization_id, key) if key else None
-        if existing is None:
-            raise
-        return _queued_response(existing)
+    except IntegrityError as clash:
+        return _replay_for_key(clash, ctx.organization_id, key)
     audit("scan.import", "scan", scan.id, format=source_format, components=len(payload["components"]))
     events.publish(scan.organization_id, "scan.queued", scan_id=scan.id)
     enqueue_or_leave_queued(scan, SCAN_INGEST, scan.id, what="imported scan")
