@@ -38,7 +38,13 @@ from web.core.filtering import (
     equals,
     starts_with,
 )
-from web.core.openapi import REQUIRED_LOCATION, ComponentPageSchema, ScanPageSchema, ScanSchema
+from web.core.openapi import (
+    REQUIRED_LOCATION,
+    ComponentPageSchema,
+    ScanPageSchema,
+    ScanSchema,
+    error_responses,
+)
 from web.core.pagination import counted_page, page_args_with, paginate_counted
 from web.core.ratelimits import limit_group
 
@@ -271,9 +277,7 @@ class ScanImportArgs(ma.Schema):
 
 @blp.route("/import", methods=["POST"])
 @blp.alt_response(202, schema=ScanSchema, success=True, headers=REQUIRED_LOCATION)
-@blp.alt_response(400, response="BAD_REQUEST")
-@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
-@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@error_responses(blp, 400, 413, 422)
 @access("analyst")
 @limit_group("scan-create")
 @blp.arguments(ScanImportArgs, location="query")

@@ -242,6 +242,17 @@ def file_responses(blp, content_types):
     return decorate
 
 
+def error_responses(blp, *statuses: int):
+    """Document, in this order, the errors a view raises itself, each by its shared response."""
+
+    def decorate(view):
+        for status in reversed(statuses):
+            view = blp.alt_response(status, response=http.HTTPStatus(status).name)(view)
+        return view
+
+    return decorate
+
+
 RATE_LIMITED = "RATE_LIMITED"
 _RATE_LIMIT_HEADERS = {
     "Retry-After": {
