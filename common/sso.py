@@ -248,17 +248,23 @@ def _state_store_down() -> SsoError:
     return SsoError(503, "state_store_unavailable", "Sign-in is temporarily unavailable; retry shortly.")
 
 
-def consume_pending_login(state: str) -> PendingLogin | None:
-    """The sign-in this state was issued for, removed in the same step so it can never be replayed."""
-    if not state or len(state) > 200:
-        return None
+def _take_once(key: str) -> str | None:
+    """Read and delete ``key`` in one transaction, so two requests can never both get its value."""
     pipe = get_redis().pipeline(transaction=True)
-    pipe.get(PENDING_LOGIN_KEY.format(state))
-    pipe.delete(PENDING_LOGIN_KEY.format(state))
+    pipe.get(key)
+    pipe.delete(key)
     try:
         raw, _ = pipe.execute()
     except RedisError as exc:
         raise _state_store_down() from exc
+    return raw
+
+
+def consume_pending_login(state: str) -> PendingLogin | None:
+    """The sign-in this state was issued for, removed in the same step so it can never be replayed."""
+    if not state or len(state) > 200:
+        return None
+    raw = _take_once(PENDING_LOGIN_KEY.format(state))
     return PendingLogin(**json.loads(raw)) if raw else None
 
 
@@ -561,13 +567,7 @@ def consume_pending_link(token: str) -> PendingLink | None:
     """The link this token was issued for, removed in the same step: one password attempt per token."""
     if not isinstance(token, str) or not token or len(token) > 200:
         return None
-    pipe = get_redis().pipeline(transaction=True)
-    pipe.get(PENDING_LINK_KEY.format(token))
-    pipe.delete(PENDING_LINK_KEY.format(token))
-    try:
-        raw, _ = pipe.execute()
-    except RedisError as exc:
-        raise _state_store_down() from exc
+    raw = _take_once(PENDING_LINK_KEY.format(token))
     return PendingLink(**json.loads(raw)) if raw else None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -28,6 +28,11 @@ def isoformat(value: datetime | None) -> str | None:
 
 def id_column() -> Mapped[str]:
     return mapped_column(String(36), primary_key=True, default=new_id)
+
+
+def owned_by_column(parent: str) -> Mapped[str]:
+    """A required, indexed reference to the row (``"table.id"``) whose deletion deletes this one."""
+    return mapped_column(ForeignKey(parent, ondelete="CASCADE"), nullable=False, index=True)
 
 
 def created_column() -> Mapped[datetime]:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from common.db import Base, JSONType
 from common.jobs import JobMixin
-from common.models.base import created_column, id_column, isoformat, updated_column, utcnow
+from common.models.base import created_column, id_column, isoformat, owned_by_column, updated_column, utcnow
 from common.tasks import COMPLIANCE_EVALUATE_SCAN
 
 POLICY_ACTIONS = ("warn", "block")
@@ -54,9 +54,7 @@ class CustomRule(Base):
     __tablename__ = "custom_rules"
 
     id: Mapped[str] = id_column()
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    organization_id: Mapped[str] = owned_by_column("organizations.id")
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
     framework: Mapped[str] = mapped_column(String(100), nullable=False, default=CUSTOM_FRAMEWORK)
@@ -74,9 +72,7 @@ class Policy(Base):
     __tablename__ = "policies"
 
     id: Mapped[str] = id_column()
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    organization_id: Mapped[str] = owned_by_column("organizations.id")
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
@@ -112,9 +108,7 @@ class PolicyEvaluation(Base):
     )
 
     id: Mapped[str] = id_column()
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    organization_id: Mapped[str] = owned_by_column("organizations.id")
     scan_id: Mapped[str] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"), nullable=False)
     policy_id: Mapped[str | None] = mapped_column(ForeignKey("policies.id", ondelete="SET NULL"))
     name: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -131,9 +125,7 @@ class ComplianceResult(Base):
     __tablename__ = "compliance_results"
 
     scan_id: Mapped[str] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True)
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    organization_id: Mapped[str] = owned_by_column("organizations.id")
     result: Mapped[dict] = mapped_column(JSONType, nullable=False)
     evaluated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
 
@@ -150,12 +142,8 @@ class EvaluationRun(JobMixin, Base):
     task_name = COMPLIANCE_EVALUATE_SCAN
 
     id: Mapped[str] = id_column()
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    scan_id: Mapped[str] = mapped_column(
-        ForeignKey("scans.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    organization_id: Mapped[str] = owned_by_column("organizations.id")
+    scan_id: Mapped[str] = owned_by_column("scans.id")
     trigger: Mapped[str] = mapped_column(String(20), nullable=False)
     requested_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     outcome: Mapped[dict | None] = mapped_column(JSONType)
@@ -206,9 +194,7 @@ class AISystemProfile(Base):
     __table_args__ = (UniqueConstraint("organization_id", "target", name="uq_ai_system_profile_target"),)
 
     id: Mapped[str] = id_column()
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    organization_id: Mapped[str] = owned_by_column("organizations.id")
     target: Mapped[str] = mapped_column(String(1024), nullable=False, default=ORGANIZATION_WIDE)
     name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     role: Mapped[str | None] = mapped_column(String(20))
@@ -242,9 +228,7 @@ class ControlEvidence(Base):
     __table_args__ = (Index("ix_control_evidence_control", "organization_id", "framework_id", "control_id"),)
 
     id: Mapped[str] = id_column()
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    organization_id: Mapped[str] = owned_by_column("organizations.id")
     framework_id: Mapped[str] = mapped_column(String(100), nullable=False)
     control_id: Mapped[str] = mapped_column(String(100), nullable=False)
     note: Mapped[str] = mapped_column(Text, nullable=False)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from common.db import Base
 from common.jobs import JobMixin
-from common.models.base import id_column
+from common.models.base import id_column, owned_by_column
 from common.tasks import EXPORT_RENDER
 
 
@@ -22,12 +22,8 @@ class Export(JobMixin, Base):
     task_name = EXPORT_RENDER
 
     id: Mapped[str] = id_column()
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    scan_id: Mapped[str] = mapped_column(
-        ForeignKey("scans.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    organization_id: Mapped[str] = owned_by_column("organizations.id")
+    scan_id: Mapped[str] = owned_by_column("scans.id")
     format: Mapped[str] = mapped_column(String(20), nullable=False)
     content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     content_type: Mapped[str | None] = mapped_column(String(100))

@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from common.db import Base, JSONType
-from common.models.base import created_column, id_column, updated_column
+from common.models.base import created_column, id_column, owned_by_column, updated_column
 
 ROLES = ("viewer", "analyst", "editor", "admin")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
@@ -45,12 +45,8 @@ class Membership(Base):
     __table_args__ = (UniqueConstraint("organization_id", "user_id", name="uq_membership_org_user"),)
 
     id: Mapped[str] = id_column()
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    user_id: Mapped[str] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    organization_id: Mapped[str] = owned_by_column("organizations.id")
+    user_id: Mapped[str] = owned_by_column("users.id")
     role: Mapped[str] = mapped_column(String(20), nullable=False)
     # Provisioned or linked by this organization's identity provider: only such memberships let the
     # organization's SSO policy (allow_password_login=false) restrict the account.
@@ -67,12 +63,8 @@ class MemberInvitation(Base):
     __table_args__ = (UniqueConstraint("organization_id", "user_id", name="uq_invitation_org_user"),)
 
     id: Mapped[str] = id_column()
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    user_id: Mapped[str] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    organization_id: Mapped[str] = owned_by_column("organizations.id")
+    user_id: Mapped[str] = owned_by_column("users.id")
     role: Mapped[str] = mapped_column(String(20), nullable=False)
     invited_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = created_column()
@@ -82,12 +74,8 @@ class ApiKey(Base):
     __tablename__ = "api_keys"
 
     id: Mapped[str] = id_column()
-    user_id: Mapped[str] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    user_id: Mapped[str] = owned_by_column("users.id")
+    organization_id: Mapped[str] = owned_by_column("organizations.id")
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     prefix: Mapped[str] = mapped_column(String(16), nullable=False)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
@@ -103,9 +91,7 @@ class AuthSession(Base):
     __tablename__ = "auth_sessions"
 
     id: Mapped[str] = id_column()
-    user_id: Mapped[str] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    user_id: Mapped[str] = owned_by_column("users.id")
     refresh_jti: Mapped[str] = mapped_column(String(36), nullable=False)
     # Set for a session started by an organization's SSO: its tokens act in that organization only.
     organization_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))

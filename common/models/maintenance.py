@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from common.db import Base, JSONType
 from common.jobs import JobMixin
-from common.models.base import id_column
+from common.models.base import id_column, owned_by_column
 from common.tasks import AUDIT_CLEANUP
 
 AUDIT_CLEANUP_JOB = "audit_cleanup"
@@ -23,9 +23,7 @@ class MaintenanceJob(JobMixin, Base):
     task_name = AUDIT_CLEANUP
 
     id: Mapped[str] = id_column()
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    organization_id: Mapped[str] = owned_by_column("organizations.id")
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(40), nullable=False)
     params: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from common.db import Base, JSONType
 from common.jobs import JOB_STATUSES, JobMixin, JobStatus
-from common.models.base import created_column, id_column
+from common.models.base import created_column, id_column, owned_by_column
 from common.tasks import SCAN_INGEST, SCAN_RUN
 
 SCAN_STATUSES = JOB_STATUSES
@@ -35,9 +35,7 @@ class Scan(JobMixin, Base):
     )
 
     id: Mapped[str] = id_column()
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    organization_id: Mapped[str] = owned_by_column("organizations.id")
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     target: Mapped[str | None] = mapped_column(Text)
     n8n_url: Mapped[str | None] = mapped_column(Text)
@@ -87,12 +85,8 @@ class Component(Base):
     )
 
     id: Mapped[str] = id_column()
-    scan_id: Mapped[str] = mapped_column(
-        ForeignKey("scans.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    scan_id: Mapped[str] = owned_by_column("scans.id")
+    organization_id: Mapped[str] = owned_by_column("organizations.id")
     fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
     name: Mapped[str] = mapped_column(Text, nullable=False)
     type: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
@@ -146,9 +140,7 @@ class ScanRelationship(Base):
     )
 
     id: Mapped[str] = id_column()
-    scan_id: Mapped[str] = mapped_column(
-        ForeignKey("scans.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    scan_id: Mapped[str] = owned_by_column("scans.id")
     source: Mapped[str] = mapped_column(String(600), nullable=False)
     target: Mapped[str] = mapped_column(String(600), nullable=False)
     relation: Mapped[str] = mapped_column(String(50), nullable=False)

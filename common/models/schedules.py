@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from common.db import Base
-from common.models.base import created_column, id_column, updated_column
+from common.models.base import created_column, id_column, owned_by_column, updated_column
 
 
 class Schedule(Base):
@@ -18,9 +18,7 @@ class Schedule(Base):
     __table_args__ = (Index("ix_schedules_due", "enabled", "next_run_at"),)
 
     id: Mapped[str] = id_column()
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    organization_id: Mapped[str] = owned_by_column("organizations.id")
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     target: Mapped[str | None] = mapped_column(Text)

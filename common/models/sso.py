@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column
 
 from common.db import Base, JSONType
-from common.models.base import created_column, id_column, updated_column
+from common.models.base import created_column, id_column, owned_by_column, updated_column
 
 
 class SsoConfig(Base):
@@ -57,7 +57,5 @@ class SsoIdentity(Base):
     )
     issuer: Mapped[str] = mapped_column(String(500), nullable=False)
     subject: Mapped[str] = mapped_column(String(255), nullable=False)
-    user_id: Mapped[str] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    user_id: Mapped[str] = owned_by_column("users.id")
     created_at: Mapped[datetime] = created_column()

@@ -15,7 +15,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from common.db import Base, JSONType
-from common.models.base import created_column, id_column, updated_column
+from common.models.base import created_column, id_column, owned_by_column, updated_column
 
 
 class DeliveryStatus(StrEnum):
@@ -38,9 +38,7 @@ class Webhook(Base):
     __tablename__ = "webhooks"
 
     id: Mapped[str] = id_column()
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    organization_id: Mapped[str] = owned_by_column("organizations.id")
     url: Mapped[str] = mapped_column(Text, nullable=False)
     kind: Mapped[str] = mapped_column(String(20), nullable=False, default="generic", server_default="generic")
     events: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
@@ -60,9 +58,7 @@ class WebhookEvent(Base):
     __tablename__ = "webhook_events"
 
     id: Mapped[str] = id_column()
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    organization_id: Mapped[str] = owned_by_column("organizations.id")
     type: Mapped[str] = mapped_column(String(50), nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = created_column()
@@ -73,12 +69,8 @@ class WebhookDelivery(Base):
     __table_args__ = (UniqueConstraint("webhook_id", "event_id", name="uq_webhook_delivery_event"),)
 
     id: Mapped[str] = id_column()
-    webhook_id: Mapped[str] = mapped_column(
-        ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    event_id: Mapped[str] = mapped_column(
-        ForeignKey("webhook_events.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    webhook_id: Mapped[str] = owned_by_column("webhooks.id")
+    event_id: Mapped[str] = owned_by_column("webhook_events.id")
     event_type: Mapped[str] = mapped_column(String(50), nullable=False)
     status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING.value, nullable=False)
     attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
@@ -92,12 +84,8 @@ class WebhookDeliveryAttempt(Base):
     __table_args__ = (UniqueConstraint("delivery_id", "attempt", name="uq_webhook_attempt_number"),)
 
     id: Mapped[str] = id_column()
-    delivery_id: Mapped[str] = mapped_column(
-        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    webhook_id: Mapped[str] = mapped_column(
-        ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    delivery_id: Mapped[str] = owned_by_column("webhook_deliveries.id")
+    webhook_id: Mapped[str] = owned_by_column("webhooks.id")
     attempt: Mapped[int] = mapped_column(Integer, nullable=False)
     success: Mapped[bool] = mapped_column(Boolean, nullable=False)
     status_code: Mapped[int | None] = mapped_column(Integer)

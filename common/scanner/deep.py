@@ -12,7 +12,7 @@ still passes the same acceptance rule as a literal would.
 
 from __future__ import annotations
 
-from common.scanner.detectors.base import Finding
+from common.scanner.detectors.base import Finding, model_sighting
 from common.scanner.facts import FileFacts, ModelReference
 from common.scanner.keys import split_component_key
 from common.scanner.model import Location
@@ -83,6 +83,19 @@ def _referenced_value(
     return _lookup_constant(modules, env, ref.module, ref.name), f"{ref.module}.{ref.name}"
 
 
+def _relation(source_key: str, location: Location, detector: str, relation: str, target: str) -> Finding:
+    """A sighting of ``source_key``'s component that only adds the edge ``relation`` -> ``target``."""
+    source_type, source_name = split_component_key(source_key)
+    return Finding(
+        key=source_key,
+        name=source_name,
+        type=source_type,
+        location=location,
+        detector=detector,
+        relations=[(relation, target)],
+    )
+
+
 def resolve(facts: dict[str, FileFacts], findings: list[Finding]) -> list[Finding]:
     modules = _module_index(facts)
     env = _env_values(facts)
@@ -99,48 +112,16 @@ def resolve(facts: dict[str, FileFacts], findings: list[Finding]) -> list[Findin
             model = model_finding(value, ref.line, strong=ref.strong, hf_context=ref.hf)
             if not model:
                 continue
-            key, name, provider, metadata = model
             location = Location(file=relpath, line=ref.line, snippet=ref.snippet)
-            added.append(
-                Finding(
-                    key=key,
-                    name=name,
-                    type="model",
-                    location=location,
-                    detector=detector,
-                    provider=provider,
-                    model_name=name,
-                    metadata={**metadata, "resolved_from": origin},
-                )
-            )
+            added.append(model_sighting(model, location, detector, resolved_from=origin))
             if ref.relation_from:
-                source_type, source_name = split_component_key(ref.relation_from)
-                added.append(
-                    Finding(
-                        key=ref.relation_from,
-                        name=source_name,
-                        type=source_type,
-                        location=location,
-                        detector=detector,
-                        relations=[("uses_model", key)],
-                    )
-                )
+                added.append(_relation(ref.relation_from, location, detector, "uses_model", model[0]))
         for tool_ref in file_facts.agent_tool_refs:
             tool_key = tools_by_path.get(tool_ref.target) or next(
                 (key for path, key in tools_by_path.items() if path.endswith("." + tool_ref.target)), None
             )
             if not tool_key:
                 continue
-            source_type, source_name = split_component_key(tool_ref.agent_key)
             location = Location(file=relpath, line=tool_ref.line, snippet=tool_ref.snippet)
-            added.append(
-                Finding(
-                    key=tool_ref.agent_key,
-                    name=source_name,
-                    type=source_type,
-                    location=location,
-                    detector=detector,
-                    relations=[("uses_tool", tool_key)],
-                )
-            )
+            added.append(_relation(tool_ref.agent_key, location, detector, "uses_tool", tool_key))
     return added

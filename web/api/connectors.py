@@ -10,9 +10,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import marshmallow as ma
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from common import netguard
 from common.models.base import isoformat
@@ -22,6 +21,7 @@ from common.scanner.n8n_client import check_n8n_connection
 from common.security import decrypt_secret, encrypt_secret, mask_secret
 from web.core.access import access, context, scoped_get_or_404
 from web.core.audit_recorder import audit
+from web.core.credentials import commit_named_credential, delete_unscheduled_credential
 from web.core.database import db
 from web.core.openapi import PageSchema, ProbeSchema, ResourceSchema
 from web.core.pagination import PageArgs, paginate
@@ -125,11 +125,7 @@ def create_credential(body):
         api_key_masked=mask_secret(body["api_key"]),
     )
     db().add(credential)
-    try:
-        db().commit()
-    except IntegrityError:
-        db().rollback()
-        abort(409, message="A credential with this name already exists.", errors={"name": ["Taken."]})
+    commit_named_credential()
     audit("connector.n8n.create", "n8n_credential", credential.id, url=credential.url)
     return credential_json(credential), 201
 
@@ -150,13 +146,9 @@ def list_credentials(args):
 @blp.alt_response(409, response="CONFLICT")
 @access("editor")
 def delete_credential(credential_id):
-    credential = credential_or_404(credential_id)
-    users = db().scalars(select(Schedule.name).where(Schedule.n8n_credential_id == credential.id)).all()
-    if users:
-        abort(409, message=f"Schedules use this credential: {', '.join(sorted(users))}. Change them first.")
-    db().delete(credential)
-    db().commit()
-    audit("connector.n8n.delete", "n8n_credential", credential_id)
+    delete_unscheduled_credential(
+        credential_or_404(credential_id), Schedule.n8n_credential_id, "connector.n8n.delete", "n8n_credential"
+    )
     return "", 204
 
 

@@ -28,7 +28,7 @@ from web.core.access import access, context, scoped_get_or_404
 from web.core.audit_recorder import audit
 from web.core.database import db
 from web.core.filtering import Filter, apply_filters, equal_columns
-from web.core.openapi import REQUIRED_LOCATION, PageSchema, ResourceSchema
+from web.core.openapi import REQUIRED_LOCATION, PageSchema, ResourceSchema, file_responses
 from web.core.pagination import page_args_with, paginate
 
 blp = Blueprint(
@@ -211,21 +211,8 @@ def get_evidence(evidence_id):
     return evidence_json(scoped_get_or_404(ControlEvidence, evidence_id, "Evidence"))
 
 
-def _file_responses(view):
-    """The file, in the type it is served as."""
-    for content_type in sorted({*SERVED_TYPES, "application/octet-stream"}):
-        view = blp.alt_response(
-            200,
-            schema={"type": "string", "format": "binary"},
-            content_type=content_type,
-            success=True,
-            headers={"Content-Disposition": {"schema": {"type": "string"}, "required": True}},
-        )(view)
-    return view
-
-
 @blp.route("/<evidence_id>/file", methods=["GET"])
-@_file_responses
+@file_responses(blp, {*SERVED_TYPES, "application/octet-stream"})
 @access("viewer")
 def download_evidence_file(evidence_id):
     evidence = scoped_get_or_404(ControlEvidence, evidence_id, "Evidence")

@@ -19,6 +19,7 @@ from common.models.base import isoformat
 from common.models.exports import Export
 from web.core.access import access, scoped_get_or_404
 from web.core.database import db
+from web.core.openapi import file_responses
 
 blp = Blueprint("exports", __name__, url_prefix="/api/v1/exports", description="Rendered scan exports")
 
@@ -41,19 +42,6 @@ class ExportSchema(ma.Schema):
     started_at = ma.fields.String(allow_none=True)
     finished_at = ma.fields.String(allow_none=True)
     download_url = ma.fields.String(metadata={"description": "Present once the export is completed"})
-
-
-def _download_responses(view):
-    """The file, in the content type of its format."""
-    for content_type in sorted({meta["content_type"] for meta in FORMATS.values()}):
-        view = blp.alt_response(
-            200,
-            schema={"type": "string", "format": "binary"},
-            content_type=content_type,
-            success=True,
-            headers={"Content-Disposition": {"schema": {"type": "string"}, "required": True}},
-        )(view)
-    return view
 
 
 def export_json(export: Export) -> dict:
@@ -88,7 +76,7 @@ def get_export(export_id):
 
 
 @blp.route("/<export_id>/download", methods=["GET"])
-@_download_responses
+@file_responses(blp, {meta["content_type"] for meta in FORMATS.values()})
 @blp.alt_response(409, response="CONFLICT")
 @access("viewer")
 def download_export(export_id):

@@ -14,7 +14,7 @@ from common.security import constant_time_equals
 from common.tasks import SCAN_INGEST
 from web.core.access import PUBLIC, access
 from web.core.database import db
-from web.core.openapi import ObjectSchema
+from web.core.openapi import ObjectSchema, error_responses
 
 blp = Blueprint("internal", __name__, url_prefix="/api/v1/internal", description="Scanner service endpoints")
 
@@ -82,10 +82,7 @@ def allow_large_results():
 
 @blp.route("/scans/<scan_id>/result", methods=["POST"])
 @blp.alt_response(202, schema=ObjectSchema, success=True)
-@blp.alt_response(400, response="BAD_REQUEST")
-@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
-@blp.alt_response(409, response="CONFLICT")
-@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@error_responses(blp, 400, 413, 409, 422)
 @access(PUBLIC)
 def submit_result(scan_id):
     _require_internal_key()

@@ -10,9 +10,8 @@ from __future__ import annotations
 import hashlib
 
 import marshmallow as ma
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from common.models.base import isoformat
 from common.models.connectors import REPOSITORY_CREDENTIAL_KINDS, RepositoryCredential
@@ -27,6 +26,7 @@ from common.repositories import (
 from common.security import decrypt_secret, encrypt_secret, mask_secret
 from web.core.access import access, context, scoped_get_or_404
 from web.core.audit_recorder import audit
+from web.core.credentials import commit_named_credential, delete_unscheduled_credential
 from web.core.database import db
 from web.core.openapi import PageSchema, ResourceSchema
 from web.core.pagination import PageArgs, paginate
@@ -147,11 +147,7 @@ def _save(credential: RepositoryCredential, body: dict) -> None:
     if "secret" in body:
         credential.secret_encrypted = encrypt_secret(body["secret"])
         credential.secret_masked = masked(credential.kind, body["secret"])
-    try:
-        db().commit()
-    except IntegrityError:
-        db().rollback()
-        abort(409, message="A credential with this name already exists.", errors={"name": ["Taken."]})
+    commit_named_credential()
 
 
 @blp.route("/credentials", methods=["POST"])
@@ -210,15 +206,12 @@ def update_credential(body, credential_id):
 @blp.alt_response(409, response="CONFLICT")
 @access("editor")
 def delete_credential(credential_id):
-    credential = repository_credential_or_404(credential_id)
-    users = (
-        db().scalars(select(Schedule.name).where(Schedule.repository_credential_id == credential.id)).all()
+    delete_unscheduled_credential(
+        repository_credential_or_404(credential_id),
+        Schedule.repository_credential_id,
+        "connector.repository.delete",
+        "repository_credential",
     )
-    if users:
-        abort(409, message=f"Schedules use this credential: {', '.join(sorted(users))}. Change them first.")
-    db().delete(credential)
-    db().commit()
-    audit("connector.repository.delete", "repository_credential", credential_id)
     return "", 204
 
 

@@ -38,7 +38,13 @@ from web.core.filtering import (
     equals,
     starts_with,
 )
-from web.core.openapi import REQUIRED_LOCATION, ComponentPageSchema, ScanPageSchema, ScanSchema
+from web.core.openapi import (
+    REQUIRED_LOCATION,
+    ComponentPageSchema,
+    ScanPageSchema,
+    ScanSchema,
+    error_responses,
+)
 from web.core.pagination import counted_page, page_args_with, paginate_counted
 from web.core.ratelimits import limit_group
 
@@ -176,6 +182,16 @@ def _queued_response(scan: Scan):
     return scan_json(scan), 202, {"Location": url_for("scans.get_scan", scan_id=scan.id)}
 
 
+def _replay_for_key(clash: IntegrityError, organization_id: str, key: str | None):
+    """A concurrent request with the same Idempotency-Key won the insert: answer with its scan.
+    Any other constraint failure is the caller's error and is raised again."""
+    db().rollback()
+    existing = _existing_for_key(organization_id, key) if key else None
+    if existing is None:
+        raise clash
+    return _queued_response(existing)
+
+
 def _existing_for_key(organization_id: str, key: str) -> Scan | None:
     scan = db().scalar(
         select(Scan).where(Scan.organization_id == organization_id, Scan.idempotency_key == key)
@@ -229,12 +245,8 @@ def create_scan(body):
     db().add(scan)
     try:
         db().commit()
-    except IntegrityError:
-        db().rollback()
-        existing = _existing_for_key(ctx.organization_id, key) if key else None
-        if existing is None:
-            raise
-        return _queued_response(existing)
+    except IntegrityError as clash:
+        return _replay_for_key(clash, ctx.organization_id, key)
     audit("scan.create", "scan", scan.id, target=target, repository=scan.repository_url, deep=scan.deep)
     enqueue_or_leave_queued(scan, SCAN_RUN, scan.id, what="scan")
     events.publish(scan.organization_id, "scan.queued", scan_id=scan.id)
@@ -265,9 +277,7 @@ class ScanImportArgs(ma.Schema):
 
 @blp.route("/import", methods=["POST"])
 @blp.alt_response(202, schema=ScanSchema, success=True, headers=REQUIRED_LOCATION)
-@blp.alt_response(400, response="BAD_REQUEST")
-@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
-@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@error_responses(blp, 400, 413, 422)
 @access("analyst")
 @limit_group("scan-create")
 @blp.arguments(ScanImportArgs, location="query")
@@ -309,12 +319,8 @@ def import_scan(args):
         db().flush()
         db().add(ScanResultPayload(scan_id=scan.id, payload=payload))
         db().commit()
-    except IntegrityError:
-        db().rollback()
-        existing = _existing_for_key(ctx.organization_id, key) if key else None
-        if existing is None:
-            raise
-        return _queued_response(existing)
+    except IntegrityError as clash:
+        return _replay_for_key(clash, ctx.organization_id, key)
     audit("scan.import", "scan", scan.id, format=source_format, components=len(payload["components"]))
     events.publish(scan.organization_id, "scan.queued", scan_id=scan.id)
     enqueue_or_leave_queued(scan, SCAN_INGEST, scan.id, what="imported scan")

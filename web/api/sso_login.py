@@ -38,7 +38,7 @@ from web.api.auth import user_json
 from web.core.access import PUBLIC, access
 from web.core.audit_recorder import audit, audit_organization
 from web.core.database import db
-from web.core.openapi import REQUIRED_LOCATION, ObjectSchema, SsoSessionSchema
+from web.core.openapi import REQUIRED_LOCATION, ObjectSchema, SsoSessionSchema, error_responses
 from web.core.ratelimits import limit_group
 from web.core.tokens import start_session
 
@@ -159,11 +159,7 @@ def login(org_slug):
 
 @blp.route("/<org_slug>/callback", methods=["GET"])
 @blp.alt_response(200, schema=SsoSessionSchema, success=True)
-@blp.alt_response(400, response="BAD_REQUEST")
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
-@blp.alt_response(409, response="CONFLICT")
-@blp.alt_response(502, response="BAD_GATEWAY")
+@error_responses(blp, 400, 401, 403, 409, 502)
 @access(PUBLIC)
 @limit_group("auth")
 def callback(org_slug):
@@ -219,10 +215,7 @@ def callback(org_slug):
 
 @blp.route("/<org_slug>/link", methods=["POST"])
 @blp.alt_response(200, schema=SsoSessionSchema, success=True)
-@blp.alt_response(400, response="BAD_REQUEST")
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
-@blp.alt_response(409, response="CONFLICT")
+@error_responses(blp, 400, 401, 403, 409)
 @access(PUBLIC)
 @limit_group("auth")
 @blp.arguments(LinkSchema)

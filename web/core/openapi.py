@@ -224,6 +224,35 @@ LOCATION = {
 }
 REQUIRED_LOCATION = {"Location": {**LOCATION["Location"], "required": True}}
 
+
+def file_responses(blp, content_types):
+    """Document a download: a 200 whose body is the file, once per content type it may be served as."""
+
+    def decorate(view):
+        for content_type in sorted(content_types):
+            view = blp.alt_response(
+                200,
+                schema={"type": "string", "format": "binary"},
+                content_type=content_type,
+                success=True,
+                headers={"Content-Disposition": {"schema": {"type": "string"}, "required": True}},
+            )(view)
+        return view
+
+    return decorate
+
+
+def error_responses(blp, *statuses: int):
+    """Document, in this order, the errors a view raises itself, each by its shared response."""
+
+    def decorate(view):
+        for status in reversed(statuses):
+            view = blp.alt_response(status, response=http.HTTPStatus(status).name)(view)
+        return view
+
+    return decorate
+
+
 RATE_LIMITED = "RATE_LIMITED"
 _RATE_LIMIT_HEADERS = {
     "Retry-After": {

@@ -78,6 +78,22 @@ class Finding:
     relations: list[tuple[str, str]] = field(default_factory=list)
 
 
+def model_sighting(found: tuple, location: Location, detector: str, **extra_metadata) -> Finding:
+    """The finding of one catalog model (``model_finding``'s answer) seen at ``location``; deep mode
+    builds these outside any detector, so it is a function rather than a ``Detector`` method."""
+    key, name, provider, metadata = found
+    return Finding(
+        key=key,
+        name=name,
+        type="model",
+        provider=provider,
+        model_name=name,
+        location=location,
+        detector=detector,
+        metadata={**metadata, **extra_metadata},
+    )
+
+
 @dataclass
 class FileReport:
     """What the detectors found in one file, or why they could not read it."""
@@ -126,6 +142,10 @@ class Detector:
             detector=self.name,
             **fields,
         )
+
+    def model_at(self, file: SourceFile, line: int, found: tuple, **extra_metadata) -> Finding:
+        """The finding of one catalog model (``model_finding``'s answer) at ``line`` of ``file``."""
+        return model_sighting(found, file.location(line), self.name, **extra_metadata)
 
     def endpoint_finding(
         self, file: SourceFile, line: int, endpoint: tuple[str, str | None, dict]

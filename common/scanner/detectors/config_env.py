@@ -223,7 +223,7 @@ class ConfigDetector(Detector):
             for match in shell_models.finditer(line):
                 found = model_finding(match.group(1), number, strong=True, hf_context=False)
                 if found:
-                    yield self.model(file, number, found, {"pulled_by": "ollama"})
+                    yield self.model_at(file, number, found, pulled_by="ollama")
             assignment = ASSIGNMENT.match(line)
             if not assignment:
                 yield from self.urls(file, number, line, None)
@@ -238,11 +238,11 @@ class ConfigDetector(Detector):
             if value and model_key.search(key) and plausible_model_name(value) and match_model(value):
                 found = model_finding(value, number, strong=False, hf_context=False)
                 if found:
-                    yield self.model(file, number, found, {})
+                    yield self.model_at(file, number, found)
             elif value and (model_key.search(key) or HF_MODEL_KEY.search(key)) and hugging_face_id(value):
                 found = model_finding(value, number, strong=False, hf_context=True)
                 if found:
-                    yield self.model(file, number, found, {"from_key": key})
+                    yield self.model_at(file, number, found, from_key=key)
             hint = next((h for token, h in hints.items() if token in upper), None)
             if endpoint_key.search(key) or upper in provider_vars:
                 candidate = value
@@ -299,17 +299,4 @@ class ConfigDetector(Detector):
             provider=package.provider if package else None,
             location=file.location(number),
             detector=self.name,
-        )
-
-    def model(self, file: SourceFile, number: int, found: tuple, extra: dict) -> Finding:
-        key, name, provider, metadata = found
-        return Finding(
-            key=key,
-            name=name,
-            type="model",
-            provider=provider,
-            model_name=name,
-            location=file.location(number),
-            detector=self.name,
-            metadata={**metadata, **extra},
         )

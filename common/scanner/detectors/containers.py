@@ -521,6 +521,43 @@ def compose_build_args(service: YamlNode) -> Iterator[YamlNode]:
                 )
 
 
+def workload_image_findings(
+    file: SourceFile,
+    detector: str,
+    image: ImageRef,
+    line: int,
+    *,
+    gpu_requested: bool,
+    internet_facing: bool,
+    metadata: dict,
+    model_volumes: list[str],
+) -> Iterator[Finding]:
+    """The image a compose service or Kubernetes container runs, with the model volumes it mounts."""
+    if model_volumes:
+        metadata = {**metadata, "model_volumes": model_volumes}
+    finding = container_finding(
+        file,
+        detector,
+        image,
+        line,
+        gpu_requested=gpu_requested,
+        internet_facing=internet_facing,
+        metadata=metadata,
+    )
+    if finding:
+        yield finding
+
+
+def command_line_findings(
+    file: SourceFile, detector: str, spec: YamlNode, keys: tuple[str, ...]
+) -> Iterator[Finding]:
+    """What a compose service or Kubernetes container runs, from the keys that hold its command line."""
+    for key in keys:
+        node = spec.get(key)
+        if node is not None:
+            yield from node_command_findings(file, detector, node)
+
+
 def scan_compose(file: SourceFile, detector: str, document: YamlNode) -> Iterator[Finding]:
     services = document.get("services")
     templates = [(name, node) for name, node in document.items() if name.startswith("x-") and node.is_mapping]
@@ -537,24 +574,17 @@ def scan_compose(file: SourceFile, detector: str, document: YamlNode) -> Iterato
             ports = service.get("ports")
             public = any(published_on_public_interface(p) for p in (ports.elements() if ports else []))
             public = public or (service.text_at("network_mode") or "") == "host"
-            metadata = {"service": service_name}
-            if volumes := compose_model_volumes(service):
-                metadata["model_volumes"] = volumes
-            finding = container_finding(
+            yield from workload_image_findings(
                 file,
                 detector,
                 image,
                 image_node.line,
                 gpu_requested=compose_gpu_requested(service),
                 internet_facing=public,
-                metadata=metadata,
+                metadata={"service": service_name},
+                model_volumes=compose_model_volumes(service),
             )
-            if finding:
-                yield finding
-        for key in ("command", "entrypoint"):
-            node = service.get(key)
-            if node is not None:
-                yield from node_command_findings(file, detector, node)
+        yield from command_line_findings(file, detector, service, ("command", "entrypoint"))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -666,24 +696,17 @@ def scan_k8s_container(
     image_node = container.get("image")
     image = parse_image(image_node.text or "") if image_node is not None else None
     if image is not None:
-        metadata = {"workload": workload, "container": container.text_at("name")}
-        if volumes := k8s_model_volumes(container):
-            metadata["model_volumes"] = volumes
-        finding = container_finding(
+        yield from workload_image_findings(
             file,
             detector,
             image,
             image_node.line,
             gpu_requested=container_gpu_requested(container, pod),
             internet_facing=public,
-            metadata=metadata,
+            metadata={"workload": workload, "container": container.text_at("name")},
+            model_volumes=k8s_model_volumes(container),
         )
-        if finding:
-            yield finding
-    for key in ("command", "args"):
-        node = container.get(key)
-        if node is not None:
-            yield from node_command_findings(file, detector, node)
+    yield from command_line_findings(file, detector, container, ("command", "args"))
 
 
 IMAGE_LINE_RE = linear(r"^\s*-?\s*image\s*:\s*[\"']?([^\s\"'#]+)")

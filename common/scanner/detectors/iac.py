@@ -533,16 +533,9 @@ class IacDetector(Detector):
             value = model_id(match.group(1))
             if not value:
                 continue
-            yield Finding(
-                key=component_key("model", value.lower()),
-                name=value.lower(),
-                type="model",
-                provider=info.provider,
-                model_name=value.lower(),
-                location=file.location(number),
-                detector=self.name,
-                metadata={"iac": "terraform", "declared_as": "variable"},
-            )
+            name = value.lower()
+            metadata = {"iac": "terraform", "declared_as": "variable"}
+            yield self.located(file, number, "model", name, info.provider, model_name=name, metadata=metadata)
 
     def detect_terraform(self, file: SourceFile, report: FileReport) -> list[Finding]:
         rules = load_rules()
@@ -591,13 +584,12 @@ class IacDetector(Detector):
                 known = match_model(model)
                 finding.relations.append(("uses_model", component_key("model", model)))
                 findings.append(
-                    Finding(
-                        key=component_key("model", model),
-                        name=model,
-                        type="model",
-                        location=file.location(line),
-                        detector=self.name,
-                        provider=known.provider if known else provider,
+                    self.located(
+                        file,
+                        line,
+                        "model",
+                        model,
+                        known.provider if known else provider,
                         version=version,
                         model_name=model,
                         metadata={"source": name, **({"revision": version} if version else {})},
@@ -609,12 +601,6 @@ class IacDetector(Detector):
     def resource_finding(
         self, file: SourceFile, name: str, line: int, provider: str, metadata: dict
     ) -> Finding:
-        return Finding(
-            key=component_key("cloud_resource", name.lower()),
-            name=name,
-            type="cloud_resource",
-            location=file.location(line),
-            detector=self.name,
-            provider=provider,
-            metadata=metadata,
+        return self.located(
+            file, line, "cloud_resource", name, provider, key_name=name.lower(), metadata=metadata
         )

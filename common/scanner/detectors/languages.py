@@ -161,7 +161,7 @@ class _LanguageDetector(Detector):
             line = _line_at(text, offset)
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and line not in comments:
-                yield self.model(file, line, found)
+                yield self.model_at(file, line, found)
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """(offset, name) of every tool an MCP server registers, in this language's SDK idioms."""
@@ -241,31 +241,20 @@ class _LanguageDetector(Detector):
             if seen <= MAX_USAGE_LOCATIONS:
                 yield self.finding(file, package, line)
 
+    def code_mcp_server(self, file: SourceFile, line: int, name: str) -> Finding:
+        """An MCP server the code builds itself (an SDK call, not a config file), named ``name``."""
+        return self.located(file, line, "mcp_server", name, MCP_PROVIDER, metadata={"transport": "code"})
+
     def mcp_usage(self, file: SourceFile, text: str, match: re.Match, member: str, line: int):
         called = (member.rsplit(".", 1)[-1] if member else match.group(1)).split("::")[-1]
         if called == "new" and member:  # Ruby's MCP::Server.new(...)
             called = re.split(r"\.|::", member.removesuffix(".new"))[-1]
         if re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer|FastMCP", called):
             name = (self.mcp_server_name(text, match.end()) or component_name_for(file.relpath)).lower()
-            yield Finding(
-                key=component_key("mcp_server", name),
-                name=name,
-                type="mcp_server",
-                provider=MCP_PROVIDER,
-                location=file.location(line),
-                detector=self.name,
-                metadata={"transport": "code"},
-            )
+            yield self.code_mcp_server(file, line, name)
         elif re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Client|McpClient", called):
             name = (self.mcp_server_name(text, match.end()) or component_name_for(file.relpath)).lower()
-            yield Finding(
-                key=component_key("mcp_client", name),
-                name=name,
-                type="mcp_client",
-                provider=MCP_PROVIDER,
-                location=file.location(line),
-                detector=self.name,
-            )
+            yield self.located(file, line, "mcp_client", name, MCP_PROVIDER)
 
     def models(self, file: SourceFile, text: str, comments: set[int], strong: bool, sdk_imports):
         rules = patterns()["other_languages"]
@@ -288,7 +277,7 @@ class _LanguageDetector(Detector):
             found = model_finding(value, line, strong=strong, hf_context=False) if value else None
             if found:
                 reported.add((line, found[0]))
-                yield self.model(file, line, found)
+                yield self.model_at(file, line, found)
         for match in STRING_LITERAL.finditer(text):
             value = match.group(2)
             if not plausible_model_name(value) or not match_model(value):
@@ -297,20 +286,7 @@ class _LanguageDetector(Detector):
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and line not in comments and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
-                yield self.model(file, line, found)
-
-    def model(self, file: SourceFile, line: int, found: tuple) -> Finding:
-        key, name, provider, metadata = found
-        return Finding(
-            key=key,
-            name=name,
-            type="model",
-            provider=provider,
-            model_name=name,
-            location=file.location(line),
-            detector=self.name,
-            metadata=metadata,
-        )
+                yield self.model_at(file, line, found)
 
     @staticmethod
     def bare_hosts(text: str) -> list[tuple[int, str]]:
@@ -463,15 +439,7 @@ class JavaDetector(_LanguageDetector):
         if match.group(1) == "McpServer" and member in ("sync", "async"):
             named = self.SERVER_INFO.search(text[match.end() : match.end() + 600])
             name = (named.group(1) if named else component_name_for(file.relpath)).lower()
-            yield Finding(
-                key=component_key("mcp_server", name),
-                name=name,
-                type="mcp_server",
-                provider=MCP_PROVIDER,
-                location=file.location(line),
-                detector=self.name,
-                metadata={"transport": "code"},
-            )
+            yield self.code_mcp_server(file, line, name)
             return
         yield from super().mcp_usage(file, text, match, member, line)
 
@@ -607,15 +575,7 @@ class CSharpDetector(_LanguageDetector):
                 continue
             named = re.search(r'\bName\s*=\s*"([^"\n]{1,100})"', text[match.end() : match.end() + 400])
             name = (named.group(1) if named else component_name_for(file.relpath)).lower()
-            yield Finding(
-                key=component_key("mcp_server", name),
-                name=name,
-                type="mcp_server",
-                provider=MCP_PROVIDER,
-                location=file.location(line),
-                detector=self.name,
-                metadata={"transport": "code"},
-            )
+            yield self.code_mcp_server(file, line, name)
 
     def framework_tools(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
@@ -676,15 +636,7 @@ class RustDetector(_LanguageDetector):
             line = _line_at(text, match.start(1))
             if line not in comments:
                 name = match.group(1).lower()
-                yield Finding(
-                    key=component_key("mcp_server", name),
-                    name=name,
-                    type="mcp_server",
-                    provider=MCP_PROVIDER,
-                    location=file.location(line),
-                    detector=self.name,
-                    metadata={"transport": "code"},
-                )
+                yield self.code_mcp_server(file, line, name)
 
     EXTERN = linear(r"^\s*extern\s+crate\s+(\w+)", re.MULTILINE)
 

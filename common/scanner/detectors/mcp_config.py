@@ -491,6 +491,22 @@ def yaml_server_spec(spec: dict) -> dict:
     return spec
 
 
+def configured_server(
+    detector: Detector, file: SourceFile, line: int, name: str, metadata: dict, **fields
+) -> Finding:
+    """An MCP server a YAML or Spring config declares: keyed on its lower-cased name, unset fields dropped."""
+    return detector.located(
+        file,
+        line,
+        "mcp_server",
+        name,
+        MCP_PROVIDER,
+        key_name=name.lower(),
+        metadata={k: v for k, v in metadata.items() if v is not None},
+        **fields,
+    )
+
+
 class McpYamlDetector(Detector):
     """MCP servers in YAML: under an ``mcpServers``/``mcp_servers`` key (a mapping by name or a list of
     named entries), or any named entry that declares an MCP transport and a command or URL."""
@@ -561,17 +577,8 @@ class McpYamlDetector(Detector):
             "local_script": info.local_script,
             "url": safe_url(info.url) if info.url else None,
         }
-        return self.located(
-            file,
-            line,
-            "mcp_server",
-            name,
-            MCP_PROVIDER,
-            key_name=name.lower(),
-            version=info.version,
-            flags=set(info.flags) - {"hardcoded_api_key"},
-            metadata={k: v for k, v in metadata.items() if v is not None},
-        )
+        flags = set(info.flags) - {"hardcoded_api_key"}
+        return configured_server(self, file, line, name, metadata, version=info.version, flags=flags)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -641,13 +648,4 @@ class SpringMcpDetector(Detector):
             flags = set(info.flags) - {"hardcoded_api_key"}
             metadata = {"transport": info.transport, "package": info.package, "config": "spring-ai"}
             metadata["url"] = safe_url(info.url) if info.url else None
-        return self.located(
-            file,
-            line,
-            "mcp_server",
-            name,
-            MCP_PROVIDER,
-            key_name=name.lower(),
-            flags=flags,
-            metadata={k: v for k, v in metadata.items() if v is not None},
-        )
+        return configured_server(self, file, line, name, metadata, flags=flags)

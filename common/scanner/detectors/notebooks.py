@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from common.scanner.catalog import lookup_package
-from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile, model_sighting
 from common.scanner.detectors.languages import JavaDetector
 from common.scanner.detectors.python_code import analyse_python, has_ai_import
 from common.scanner.limits import linear, parse_json
@@ -160,17 +160,7 @@ class NotebookDetector(Detector):
                 report.warnings.append(f"notebook cell {cell}: cannot parse ({exc.msg})")
 
     def shell_model(self, file: SourceFile, cell: int, line: int, text: str, found: tuple) -> Finding:
-        key, name, provider, metadata = found
         location = Location(
             file=file.relpath, line=line, snippet=f"[cell {cell}, line {line}] {text.strip()}"
         )
-        return Finding(
-            key=key,
-            name=name,
-            type="model",
-            provider=provider,
-            model_name=name,
-            location=location,
-            detector=self.name,
-            metadata={**metadata, "pulled_by": "ollama"},
-        )
+        return model_sighting(found, location, self.name, pulled_by="ollama")

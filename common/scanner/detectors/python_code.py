@@ -873,17 +873,7 @@ class PythonDetector(Detector):
                 continue
             found = model_finding(value, line, strong=False, hf_context=False)
             if found:
-                key, model, provider, metadata = found
-                yield Finding(
-                    key=key,
-                    name=model,
-                    type="model",
-                    provider=provider,
-                    model_name=model,
-                    location=file.location(line),
-                    detector=self.name,
-                    metadata=metadata,
-                )
+                yield self.model_at(file, line, found)
 
     def applies_to(self, file: SourceFile) -> bool:
         return file.suffix == ".py"
