@@ -17,7 +17,7 @@ import logging
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from common import events
+from common import events, jobs
 from common.baseline import mark_against_previous_scan, references_baseline
 from common.compliance import ComponentTable, evaluate_frameworks, evaluate_policies, load_frameworks
 from common.compliance.framework import Framework
@@ -142,23 +142,33 @@ def _evaluate(inputs: dict, job: Job) -> tuple[dict, list[dict]]:
     return compliance, evaluate_policies(inputs["policies"], components, summary, table=table)
 
 
+def _live(session: Session, evaluations: list[dict]) -> list[dict]:
+    """The evaluations whose policy still exists; the lock keeps them from disappearing before commit."""
+    if not evaluations:
+        return []
+    live_policies = set(
+        session.scalars(
+            select(Policy.id)
+            .where(Policy.id.in_([e["policy_id"] for e in evaluations]))
+            .with_for_update(read=True, key_share=True)
+        )
+    )
+    return [e for e in evaluations if e["policy_id"] in live_policies]
+
+
 def _store(
     run_id: str, scan_id: str, organization_id: str, compliance: dict, evaluations: list[dict]
 ) -> None:
-    """Replace the scan's results; each failed policy's ``policy.violated`` is recorded with them."""
+    """Replace the scan's results and complete the run, in one transaction.
+
+    Each failed policy's ``policy.violated`` is recorded with them, then ``evaluation.completed``
+    (unless the run was finished meanwhile, as ``PlatformTask.mark_completed`` would leave it).
+    """
     now = utcnow()
     with session_scope() as session:
         if session.get(Scan, scan_id, with_for_update=True) is None:
             raise PermanentTaskError(f"scan {scan_id} was deleted during its evaluation")
-        # A policy deleted meanwhile is dropped; the lock keeps the rest from disappearing before commit.
-        live_policies = set(
-            session.scalars(
-                select(Policy.id)
-                .where(Policy.id.in_([e["policy_id"] for e in evaluations]))
-                .with_for_update(read=True, key_share=True)
-            )
-        )
-        kept = [e for e in evaluations if e["policy_id"] in live_policies]
+        kept = _live(session, evaluations)
         session.merge(
             ComplianceResult(
                 scan_id=scan_id, organization_id=organization_id, result=compliance, evaluated_at=now
@@ -185,7 +195,7 @@ def _store(
                 ],
             )
         failed = [e for e in kept if not e["passed"]]
-        run = session.get(EvaluationRun, run_id)
+        run = session.get(EvaluationRun, run_id, with_for_update=True)
         run.outcome = {
             "frameworks": len(compliance["frameworks"]),
             "custom_rules": len(compliance["custom_rules"]),
@@ -206,6 +216,8 @@ def _store(
                 action=evaluation["action"],
                 violations=len(evaluation["violations"]),
             )
+        if not jobs.is_finished(run):
+            events.record_job_event(session, jobs.complete(run))
 
 
 @app.task(bind=True, base=PlatformTask, name=COMPLIANCE_EVALUATE_SCAN)
@@ -218,7 +230,8 @@ def evaluate_scan(self: PlatformTask, scan_id: str, run_id: str | None = None) -
             raise self.retry_later(exc) from exc
         if run_id is None:
             return
-    with self.job(EvaluationRun, run_id) as job:
+    # The run is completed by ``_store``, in the transaction that stores its results.
+    with self.job(EvaluationRun, run_id, finish=False) as job:
         if job is not None:
             job.progress(5, "loading")
             with session_scope() as session:
