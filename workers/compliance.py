@@ -47,30 +47,33 @@ def active_frameworks(session: Session, organization_id: str) -> list[Framework]
     return [framework for framework in load_frameworks() if framework.id not in inactive]
 
 
-def _record_automatic_run(scan_id: str) -> str | None:
-    """The run row of the evaluation every completed scan gets; None when the scan is gone or unfinished.
+def _start_automatic_run(scan_id: str) -> tuple[str, str] | None:
+    """Create and start the run of the evaluation every completed scan gets, in one transaction.
 
-    A redelivered message picks up the unfinished run it created before, rather than leaving it behind.
+    Returns its id and organization; None when the scan is gone or unfinished. A redelivered message
+    starts again the unfinished run it created before, rather than leaving it behind.
     """
     with session_scope() as session:
         scan = session.get(Scan, scan_id)
         if scan is None or scan.status != JobStatus.COMPLETED:
             return None
-        unfinished = session.scalar(
-            select(EvaluationRun.id)
+        run = session.scalar(
+            select(EvaluationRun)
             .where(
                 EvaluationRun.scan_id == scan_id,
                 EvaluationRun.trigger == "scan",
                 EvaluationRun.status.in_(ACTIVE_STATUSES),
             )
             .limit(1)
+            .with_for_update()
         )
-        if unfinished is not None:
-            return unfinished
-        run = EvaluationRun(organization_id=scan.organization_id, scan_id=scan_id, trigger="scan")
-        session.add(run)
-        session.flush()
-        return run.id
+        if run is None:
+            run = EvaluationRun(
+                id=new_id(), organization_id=scan.organization_id, scan_id=scan_id, trigger="scan"
+            )
+            session.add(run)
+        events.record_job_event(session, jobs.start(run))
+        return run.id, run.organization_id
 
 
 def _load(session: Session, scan_id: str) -> dict:
@@ -220,22 +223,29 @@ def _store(
             events.record_job_event(session, jobs.complete(run))
 
 
+def _run(job: Job, run_id: str, scan_id: str) -> None:
+    job.progress(5, "loading")
+    with session_scope() as session:
+        inputs = _load(session, scan_id)
+    compliance, evaluations = _evaluate(inputs, job)
+    job.progress(90, "storing")
+    _store(run_id, scan_id, inputs["organization_id"], compliance, evaluations)
+
+
 @app.task(bind=True, base=PlatformTask, name=COMPLIANCE_EVALUATE_SCAN)
 def evaluate_scan(self: PlatformTask, scan_id: str, run_id: str | None = None) -> None:
     """Evaluate ``scan_id``; ``run_id`` is the run an API request created, else one is recorded here."""
-    if run_id is None:
-        try:
-            run_id = _record_automatic_run(scan_id)
-        except TRANSIENT_ERRORS as exc:
-            raise self.retry_later(exc) from exc
-        if run_id is None:
-            return
-    # The run is completed by ``_store``, in the transaction that stores its results.
-    with self.job(EvaluationRun, run_id, finish=False) as job:
-        if job is not None:
-            job.progress(5, "loading")
-            with session_scope() as session:
-                inputs = _load(session, scan_id)
-            compliance, evaluations = _evaluate(inputs, job)
-            job.progress(90, "storing")
-            _store(run_id, scan_id, inputs["organization_id"], compliance, evaluations)
+    if run_id is not None:
+        # The run is completed by ``_store``, in the transaction that stores its results.
+        with self.job(EvaluationRun, run_id, finish=False) as job:
+            if job is not None:
+                _run(job, run_id, scan_id)
+        return
+    try:
+        started = _start_automatic_run(scan_id)
+    except TRANSIENT_ERRORS as exc:
+        raise self.retry_later(exc) from exc
+    if started is not None:
+        run_id, organization_id = started
+        with self.started_job(EvaluationRun, run_id, organization_id, finish=False) as job:
+            _run(job, run_id, scan_id)
