@@ -4,7 +4,8 @@ Self-contained (``bench/_stack.py``): the API, one ``scans`` and one ``ingest`` 
 small completed scans (the targets of ``bench_pipeline_throughput.py``); then this process runs
 ``compliance.evaluate_scan`` on each of them in-process (``Task.apply``: the real task body, its
 job row, its events and its follow-ups sent to the broker), first once unprofiled to warm up, then
-timed (wall and CPU of this process) and profiled. Run from the repository root::
+timed (wall and CPU of this process), counted (database statements and commits, Redis round trips)
+and profiled. Run from the repository root::
 
     .venv/bin/python bench/profile_compliance.py [--scans 20] [--top 30]
 """
@@ -16,6 +17,7 @@ import cProfile
 import pstats
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import requests
@@ -48,6 +50,40 @@ def evaluate_all(scan_ids: list[str]) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def count_round_trips(scan_ids: list[str]) -> Counter:
+    """Statements and commits sent to the database, and Redis round trips, over evaluating ``scan_ids``."""
+    from redis.connection import Connection
+    from sqlalchemy import event
+
+    from common.db import get_engine
+
+    counts = Counter()
+
+    def on_statement(*_args) -> None:
+        counts["statements"] += 1
+
+    def on_commit(*_args) -> None:
+        counts["commits"] += 1
+
+    send_packed_command = Connection.send_packed_command
+
+    def counting_send_packed_command(connection, *args, **kwargs):
+        counts["redis round trips"] += 1
+        return send_packed_command(connection, *args, **kwargs)
+
+    engine = get_engine()
+    event.listen(engine, "before_cursor_execute", on_statement)
+    event.listen(engine, "commit", on_commit)
+    Connection.send_packed_command = counting_send_packed_command
+    try:
+        evaluate_all(scan_ids)
+    finally:
+        Connection.send_packed_command = send_packed_command
+        event.remove(engine, "before_cursor_execute", on_statement)
+        event.remove(engine, "commit", on_commit)
+    return counts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scans", type=int, default=20)
@@ -62,6 +98,7 @@ def main() -> None:
         warm_up, *scan_ids = completed_scans(stack, headers, args.scans)
         evaluate_all([warm_up])
         wall, cpu = evaluate_all(scan_ids)
+        round_trips = count_round_trips(scan_ids)
         profiler = cProfile.Profile()
         profiler.enable()
         evaluate_all(scan_ids)
@@ -71,6 +108,7 @@ def main() -> None:
         f"compliance.evaluate_scan, {len(scan_ids)} small scans, unprofiled: "
         f"{wall / len(scan_ids) * 1000:.1f} ms wall, {cpu / len(scan_ids) * 1000:.1f} ms CPU per scan"
     )
+    print(", ".join(f"{n / len(scan_ids):.1f} {what}" for what, n in round_trips.items()), "per scan")
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.top)
 
 
