@@ -170,6 +170,17 @@ class PlatformTask(Task):
                 return
             events.record_job_event(session, jobs.start(row))
             organization_id = row.organization_id
+        with self.started_job(model, row_id, organization_id, finish=finish) as job:
+            yield job
+
+    @contextmanager
+    def started_job(
+        self, model: type[JobMixin], row_id: str, organization_id: str, *, finish: bool = True
+    ) -> Iterator[Job]:
+        """Run the body as the tracked job of a row its caller has just started (``jobs.start``).
+
+        For a task that creates its own row: starting it in the creating transaction saves one.
+        """
         # The row was written just now: the job's first progress need not write it again.
         job = Job(model=model, row_id=row_id, organization_id=organization_id, _last_write=time.monotonic())
         try:

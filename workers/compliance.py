@@ -17,7 +17,7 @@ import logging
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from common import events
+from common import events, jobs
 from common.baseline import mark_against_previous_scan, references_baseline
 from common.compliance import ComponentTable, evaluate_frameworks, evaluate_policies, load_frameworks
 from common.compliance.framework import Framework
@@ -47,30 +47,33 @@ def active_frameworks(session: Session, organization_id: str) -> list[Framework]
     return [framework for framework in load_frameworks() if framework.id not in inactive]
 
 
-def _record_automatic_run(scan_id: str) -> str | None:
-    """The run row of the evaluation every completed scan gets; None when the scan is gone or unfinished.
+def _start_automatic_run(scan_id: str) -> tuple[str, str] | None:
+    """Create and start the run of the evaluation every completed scan gets, in one transaction.
 
-    A redelivered message picks up the unfinished run it created before, rather than leaving it behind.
+    Returns its id and organization; None when the scan is gone or unfinished. A redelivered message
+    starts again the unfinished run it created before, rather than leaving it behind.
     """
     with session_scope() as session:
         scan = session.get(Scan, scan_id)
         if scan is None or scan.status != JobStatus.COMPLETED:
             return None
-        unfinished = session.scalar(
-            select(EvaluationRun.id)
+        run = session.scalar(
+            select(EvaluationRun)
             .where(
                 EvaluationRun.scan_id == scan_id,
                 EvaluationRun.trigger == "scan",
                 EvaluationRun.status.in_(ACTIVE_STATUSES),
             )
             .limit(1)
+            .with_for_update()
         )
-        if unfinished is not None:
-            return unfinished
-        run = EvaluationRun(organization_id=scan.organization_id, scan_id=scan_id, trigger="scan")
-        session.add(run)
-        session.flush()
-        return run.id
+        if run is None:
+            run = EvaluationRun(
+                id=new_id(), organization_id=scan.organization_id, scan_id=scan_id, trigger="scan"
+            )
+            session.add(run)
+        events.record_job_event(session, jobs.start(run))
+        return run.id, run.organization_id
 
 
 def _load(session: Session, scan_id: str) -> dict:
@@ -142,23 +145,33 @@ def _evaluate(inputs: dict, job: Job) -> tuple[dict, list[dict]]:
     return compliance, evaluate_policies(inputs["policies"], components, summary, table=table)
 
 
+def _live(session: Session, evaluations: list[dict]) -> list[dict]:
+    """The evaluations whose policy still exists; the lock keeps them from disappearing before commit."""
+    if not evaluations:
+        return []
+    live_policies = set(
+        session.scalars(
+            select(Policy.id)
+            .where(Policy.id.in_([e["policy_id"] for e in evaluations]))
+            .with_for_update(read=True, key_share=True)
+        )
+    )
+    return [e for e in evaluations if e["policy_id"] in live_policies]
+
+
 def _store(
     run_id: str, scan_id: str, organization_id: str, compliance: dict, evaluations: list[dict]
 ) -> None:
-    """Replace the scan's results; each failed policy's ``policy.violated`` is recorded with them."""
+    """Replace the scan's results and complete the run, in one transaction.
+
+    Each failed policy's ``policy.violated`` is recorded with them, then ``evaluation.completed``
+    (unless the run was finished meanwhile, as ``PlatformTask.mark_completed`` would leave it).
+    """
     now = utcnow()
     with session_scope() as session:
         if session.get(Scan, scan_id, with_for_update=True) is None:
             raise PermanentTaskError(f"scan {scan_id} was deleted during its evaluation")
-        # A policy deleted meanwhile is dropped; the lock keeps the rest from disappearing before commit.
-        live_policies = set(
-            session.scalars(
-                select(Policy.id)
-                .where(Policy.id.in_([e["policy_id"] for e in evaluations]))
-                .with_for_update(read=True, key_share=True)
-            )
-        )
-        kept = [e for e in evaluations if e["policy_id"] in live_policies]
+        kept = _live(session, evaluations)
         session.merge(
             ComplianceResult(
                 scan_id=scan_id, organization_id=organization_id, result=compliance, evaluated_at=now
@@ -185,7 +198,7 @@ def _store(
                 ],
             )
         failed = [e for e in kept if not e["passed"]]
-        run = session.get(EvaluationRun, run_id)
+        run = session.get(EvaluationRun, run_id, with_for_update=True)
         run.outcome = {
             "frameworks": len(compliance["frameworks"]),
             "custom_rules": len(compliance["custom_rules"]),
@@ -206,23 +219,33 @@ def _store(
                 action=evaluation["action"],
                 violations=len(evaluation["violations"]),
             )
+        if not jobs.is_finished(run):
+            events.record_job_event(session, jobs.complete(run))
+
+
+def _run(job: Job, run_id: str, scan_id: str) -> None:
+    job.progress(5, "loading")
+    with session_scope() as session:
+        inputs = _load(session, scan_id)
+    compliance, evaluations = _evaluate(inputs, job)
+    job.progress(90, "storing")
+    _store(run_id, scan_id, inputs["organization_id"], compliance, evaluations)
 
 
 @app.task(bind=True, base=PlatformTask, name=COMPLIANCE_EVALUATE_SCAN)
 def evaluate_scan(self: PlatformTask, scan_id: str, run_id: str | None = None) -> None:
     """Evaluate ``scan_id``; ``run_id`` is the run an API request created, else one is recorded here."""
-    if run_id is None:
-        try:
-            run_id = _record_automatic_run(scan_id)
-        except TRANSIENT_ERRORS as exc:
-            raise self.retry_later(exc) from exc
-        if run_id is None:
-            return
-    with self.job(EvaluationRun, run_id) as job:
-        if job is not None:
-            job.progress(5, "loading")
-            with session_scope() as session:
-                inputs = _load(session, scan_id)
-            compliance, evaluations = _evaluate(inputs, job)
-            job.progress(90, "storing")
-            _store(run_id, scan_id, inputs["organization_id"], compliance, evaluations)
+    if run_id is not None:
+        # The run is completed by ``_store``, in the transaction that stores its results.
+        with self.job(EvaluationRun, run_id, finish=False) as job:
+            if job is not None:
+                _run(job, run_id, scan_id)
+        return
+    try:
+        started = _start_automatic_run(scan_id)
+    except TRANSIENT_ERRORS as exc:
+        raise self.retry_later(exc) from exc
+    if started is not None:
+        run_id, organization_id = started
+        with self.started_job(EvaluationRun, run_id, organization_id, finish=False) as job:
+            _run(job, run_id, scan_id)
