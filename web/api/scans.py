@@ -248,8 +248,9 @@ def create_scan(body):
     except IntegrityError as clash:
         return _replay_for_key(clash, ctx.organization_id, key)
     audit("scan.create", "scan", scan.id, target=target, repository=scan.repository_url, deep=scan.deep)
-    enqueue_or_leave_queued(scan, SCAN_RUN, scan.id, what="scan")
+    # announced before it is sent: a quick worker's ``scan.started`` must not overtake ``scan.queued``
     events.publish(scan.organization_id, "scan.queued", scan_id=scan.id)
+    enqueue_or_leave_queued(scan, SCAN_RUN, scan.id, what="scan")
     return _queued_response(scan)
 
 
