@@ -65,6 +65,16 @@ def _finding(
     )
 
 
+def _json_object(file: SourceFile, report: FileReport) -> dict | None:
+    """The file's JSON object; None (with a warning when it does not parse) for anything else."""
+    try:
+        data = parse_json(file.text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        report.warnings.append(f"invalid JSON: {str(exc)[:200]}")
+        return None
+    return data if isinstance(data, dict) else None
+
+
 class _ManifestDetector(Detector):
     """Shared plumbing: parse errors become warnings, never exceptions."""
 
@@ -247,16 +257,8 @@ class ManifestDetector(_ManifestDetector):
                     if finding:
                         yield finding
 
-    def _json(self, file: SourceFile, report: FileReport) -> dict | None:
-        try:
-            data = parse_json(file.text)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            report.warnings.append(f"invalid JSON: {str(exc)[:200]}")
-            return None
-        return data if isinstance(data, dict) else None
-
     def package_json(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
-        data = self._json(file, report)
+        data = _json_object(file, report)
         if data is None:
             return
         for section in ("dependencies", "devDependencies", "peerDependencies", "optionalDependencies"):
@@ -462,10 +464,8 @@ class LockfileDetector(_ManifestDetector):
                 yield _finding(self.name, package, file, line, entry.get("version"), entry["name"])
 
     def npm_lock(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
-        try:
-            data = parse_json(file.text)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            report.warnings.append(f"invalid JSON: {str(exc)[:200]}")
+        data = _json_object(file, report)
+        if data is None:
             return
         entries: dict[str, str] = {}
         for path, entry in (data.get("packages") or {}).items():
@@ -481,10 +481,8 @@ class LockfileDetector(_ManifestDetector):
                 yield _finding(self.name, package, file, line, version, f"{dependency}@{version}")
 
     def pipfile_lock(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
-        try:
-            data = parse_json(file.text)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            report.warnings.append(f"invalid JSON: {str(exc)[:200]}")
+        data = _json_object(file, report)
+        if data is None:
             return
         for section in ("default", "develop"):
             for dependency, entry in (data.get(section) or {}).items():
