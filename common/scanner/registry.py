@@ -31,6 +31,7 @@ class FileSelector:
     names: tuple[str, ...] = ()
     name_prefixes: tuple[str, ...] = ()
     name_endings: tuple[str, ...] = ()
+    name_parts: tuple[str, ...] = ()
     folders: tuple[str, ...] = ()
 
     def matches(self, name: str, suffix: str, folder: str) -> bool:
@@ -39,6 +40,7 @@ class FileSelector:
             or name in self.names
             or name.startswith(self.name_prefixes)
             or name.endswith(self.name_endings)
+            or any(part in name for part in self.name_parts)
             or folder in self.folders
         )
 
@@ -83,8 +85,8 @@ SELECTORS = {
             *("poetry.lock", "package-lock.json", "pnpm-lock.yaml", "yarn.lock", "uv.lock", "pipfile.lock"),
             *("deno.json", "deno.jsonc"),
         ),
-        name_prefixes=("requirements",),
-        name_endings=(".csproj", ".versions.toml", "requirements.txt", "requirements.in"),
+        name_endings=(".csproj", ".versions.toml"),
+        name_parts=("requirements",),  # the detector reads any *requirements*.txt / .in
         folders=("requirements",),
     ),
     # JSON configs, YAML gateway configs and Spring application.yml/properties (chosen by content)

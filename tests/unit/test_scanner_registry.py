@@ -77,6 +77,10 @@ def test_every_file_a_detector_applies_to_selects_its_module():
     assert missing == []
 
 
+def test_a_requirements_file_named_anyhow_selects_the_manifests():
+    assert "manifests" in selected_modules("ci/dev-requirements-lint.txt")
+
+
 def test_every_selector_names_a_detector_module():
     assert set(SELECTORS) <= set(detector_modules())
 
