@@ -156,6 +156,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", default="1,32", help="comma-separated: one wrk run per level")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--only", default="", help="run only the workloads whose name contains this (and bare)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
@@ -180,6 +181,7 @@ def main() -> None:
             "GET /dashboard/overview": (f"{stack.api}/dashboard/overview", auth),
             "POST /scans": (f"{stack.api}/scans", POST_SCRIPT.format(body=body, token=token)),
         }
+        workloads = {name: w for name, w in workloads.items() if w[0] == bare_url or args.only in name}
         results = {}
         servers = {"bare": serving_process(stack.processes["bare"].pid)}
         servers["api"] = serving_process(stack.processes["api"].pid)
