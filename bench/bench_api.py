@@ -156,7 +156,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", default="1,32", help="comma-separated: one wrk run per level")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--only", default="", help="run only the workloads whose name contains this (and bare)")
+    parser.add_argument("--only", default="", help="only the workloads naming this (and bare)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")

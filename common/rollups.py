@@ -72,13 +72,14 @@ def _roll_up_statement(dialect: str):
             Scan.status == JobStatus.COMPLETED,
             ~has_rollups(Scan.id),
         )
-        .cte("pending")
+        .subquery("pending")  # not a CTE: SQLite's driver counts the rows of no statement opening with WITH
     )
     # Two roll-ups of the same new scan at once (two scans of the organization completing together):
     # the second one's rows are already there.
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     rows = union_all(*rollup_rows(pending))
-    return insert(ScanRollup.__table__).from_select(ROLLUP_COLUMNS, rows).on_conflict_do_nothing()
+    statement = insert(ScanRollup.__table__).from_select(ROLLUP_COLUMNS, rows).on_conflict_do_nothing()
+    return statement.execution_options(preserve_rowcount=True)  # an INSERT's count is not kept otherwise
 
 
 def roll_up_organization(connection: Connection, organization_id: str) -> int:

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Connection,
     Date,
     DateTime,
+    Integer,
     Numeric,
     Select,
     Text,
@@ -118,7 +119,11 @@ def _rollups_of(counted: CTE) -> CTE:
     counted from its components."""
     not_rolled_up = select(counted.c.scan_id).where(~has_rollups(counted.c.scan_id)).cte("not_rolled_up")
     written = select(
-        ScanRollup.scan_id, ScanRollup.kind, ScanRollup.name, ScanRollup.components, ScanRollup.highest_risk_score
+        ScanRollup.scan_id,
+        ScanRollup.kind,
+        ScanRollup.name,
+        ScanRollup.components,
+        ScanRollup.highest_risk_score,
     ).where(ScanRollup.scan_id.in_(select(counted.c.scan_id)))
     return union_all(written, *rollup_rows(not_rolled_up)).cte("rollups")
 
@@ -131,7 +136,7 @@ def _current_state(counted: CTE, rollups: CTE) -> Select:
         select(
             rollups.c.kind,
             rollups.c.name,
-            func.sum(rollups.c.components).label("components"),
+            cast(func.sum(rollups.c.components), Integer).label("components"),
             func.count().label("targets"),
         )
         .where(rollups.c.scan_id.in_(latest))
@@ -154,7 +159,7 @@ def _trend(counted: CTE, rollups: CTE) -> Select:
         select(
             counted.c.day,
             func.count().label("scans"),
-            func.coalesce(func.sum(rollups.c.components), 0).label("components"),
+            cast(func.coalesce(func.sum(rollups.c.components), 0), Integer).label("components"),
             func.max(rollups.c.highest_risk_score).label("highest_risk_score"),
         )
         .select_from(counted)
@@ -295,10 +300,9 @@ def _scan_json():
 
 def _document_select() -> Select:
     statements = selects("postgresql")
-    recent = (
-        statements.recent_scans.with_only_columns(_scan_json().label("scan"), Scan.created_at, Scan.id)
-        .subquery("recent")
-    )
+    recent = statements.recent_scans.with_only_columns(
+        _scan_json().label("scan"), Scan.created_at, Scan.id
+    ).subquery("recent")
     by_status = statements.scans_by_status.subquery("by_status")
     current = statements.current_state.cte("current_state")
     trend = statements.trend.subquery("trend")
