@@ -59,6 +59,7 @@ def insert_components(organization_id: str, target: str, count: int) -> str:
 
     from common.db import session_scope
     from common.models import Component, Scan
+    from common.rollups import roll_up_organization
     from common.scanner.model import COMPONENT_TYPES, SEVERITIES
 
     rng = random.Random(7)
@@ -94,7 +95,10 @@ def insert_components(organization_id: str, target: str, count: int) -> str:
             for i in range(count)
         )
         scan_id = scan.id
-    with session_scope() as session:  # the statistics autovacuum would have gathered by now
+    with session_scope() as session:
+        # What the scan's completion would have been followed by (workers/dashboard.py)...
+        roll_up_organization(session.connection(), organization_id)
+        # ...and the statistics autovacuum would have gathered by now.
         session.execute(text("ANALYZE components"))
     return scan_id
 

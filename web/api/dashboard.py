@@ -66,6 +66,7 @@ TOP_KINDS = {"top_providers": "provider", "top_models": "model"}
 # Every statement below is built once, with these bound at execution.
 ORGANIZATION = bindparam("organization_id")
 FIRST_DAY = bindparam("first_day", type_=Date)
+PER_REQUEST = {ORGANIZATION.key, FIRST_DAY.key}
 
 
 def _model(name: str):
@@ -380,17 +381,23 @@ def _document_select() -> Select:
 
 
 @functools.cache
-def _compiled_document(dialect) -> tuple[str, dict]:
-    """The statement's SQL for the driver and its constant parameters, compiled once: executed as is,
-    it costs no SQLAlchemy compilation or cache-key walk per request."""
-    compiled = _document_select().compile(dialect=dialect)
-    return compiled.string, compiled.params
+def _document_sql(dialect) -> str:
+    """The statement's SQL for the driver, compiled once and executed as is: no SQLAlchemy compilation or
+    cache-key walk per request. Its constants are written into it, so the two parameters bound per
+    request are all the driver sends and all PostgreSQL's cached plan leaves open."""
+
+    class Compiler(dialect.statement_compiler):
+        def visit_bindparam(self, bindparam, literal_binds=False, **kwargs):
+            constant = bindparam.key not in PER_REQUEST
+            return super().visit_bindparam(bindparam, literal_binds=constant, **kwargs)
+
+    return Compiler(dialect, _document_select(), compile_kwargs={"literal_binds": True}).string
 
 
 def document_json(connection: Connection, organization_id: str, today: date) -> str:
     """The overview as JSON text, in one statement (PostgreSQL)."""
-    sql, constants = _compiled_document(connection.dialect)
-    return connection.exec_driver_sql(sql, {**constants, **_parameters(organization_id, today)}).scalar()
+    sql = _document_sql(connection.dialect)
+    return connection.exec_driver_sql(sql, _parameters(organization_id, today)).scalar()
 
 
 @blp.route("/overview", methods=["GET"])
