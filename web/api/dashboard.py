@@ -129,19 +129,24 @@ def _rollups_of(counted: CTE) -> CTE:
     return union_all(written, *rollup_rows(not_rolled_up)).cte("rollups")
 
 
-def _current_state(counted: CTE, rollups: CTE) -> Select:
+def _current_state(counted: CTE, rollups: CTE, dialect: str) -> Select:
     """Per kind and name, the latest scans' components and how many of those scans (targets) have them:
-    every total and severity, and the first ``TOP_N`` providers and models."""
+    every total and severity, and the first ``TOP_N`` providers and models.
+
+    Names are grouped and ranked by their bytes (PostgreSQL's "C" collation, SQLite's default), so both
+    dialects break ties alike, and PostgreSQL sorts the hundreds of model names of a large scan with
+    plain comparisons instead of the locale's."""
     latest = select(counted.c.scan_id).where(counted.c.position == 1)
+    name = rollups.c.name.collate("C") if dialect == "postgresql" else rollups.c.name
     summed = (
         select(
             rollups.c.kind,
-            rollups.c.name,
+            name.label("name"),
             cast(func.sum(rollups.c.components), Integer).label("components"),
             func.count().label("targets"),
         )
         .where(rollups.c.scan_id.in_(latest))
-        .group_by(rollups.c.kind, rollups.c.name)
+        .group_by(rollups.c.kind, name)
         .subquery("summed")
     )
     rank = func.row_number().over(
@@ -200,7 +205,7 @@ def selects(dialect: str) -> Selects:
         scans_by_status=select(Scan.status, func.count().label("scans"))
         .where(Scan.organization_id == ORGANIZATION)
         .group_by(Scan.status),
-        current_state=_current_state(counted, rollups),
+        current_state=_current_state(counted, rollups, dialect),
         trend=_trend(counted, rollups),
         open_alerts=_open_alerts(),
         policy_pass_rate=_policy_pass_rate(counted),
