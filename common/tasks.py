@@ -31,7 +31,7 @@ TASK_QUEUES = {
     WEBHOOK_DISPATCH: "webhooks",
     WEBHOOK_DELIVER: "webhooks",
     ALERTS_EVALUATE_SCAN: "alerts",
-    DASHBOARD_ROLL_UP: "maintenance",
+    DASHBOARD_ROLL_UP: "compliance",  # after a completion, beside its evaluation
     SCHEDULES_DISPATCH_DUE: "maintenance",
     AUDIT_CLEANUP: "maintenance",
     RECONCILE_JOBS: "maintenance",
