@@ -17,6 +17,7 @@ EXPORT_RENDER = "exports.render"
 WEBHOOK_DISPATCH = "webhooks.dispatch"
 WEBHOOK_DELIVER = "webhooks.deliver"
 ALERTS_EVALUATE_SCAN = "alerts.evaluate_scan"
+DASHBOARD_ROLL_UP = "dashboard.roll_up"
 SCHEDULES_DISPATCH_DUE = "schedules.dispatch_due"
 AUDIT_CLEANUP = "maintenance.audit_cleanup"
 RECONCILE_JOBS = "maintenance.reconcile_jobs"
@@ -30,6 +31,7 @@ TASK_QUEUES = {
     WEBHOOK_DISPATCH: "webhooks",
     WEBHOOK_DELIVER: "webhooks",
     ALERTS_EVALUATE_SCAN: "alerts",
+    DASHBOARD_ROLL_UP: "compliance",  # after a completion, beside its evaluation
     SCHEDULES_DISPATCH_DUE: "maintenance",
     AUDIT_CLEANUP: "maintenance",
     RECONCILE_JOBS: "maintenance",
@@ -51,10 +53,15 @@ DISPATCH_WEBHOOKS = FollowUp(WEBHOOK_DISPATCH, OUTBOX_ID)
 
 # Every piece of work that follows an event, and nothing else sends follow-up work: each task here is
 # sent once the transaction that recorded the event commits (``common.events.record``). What happens
-# after a scan completes? Its webhooks, then compliance, whose evaluation run then triggers the alerts.
+# after a scan completes? Its webhooks, then compliance, whose evaluation run then triggers the alerts;
+# and its components are counted once for the dashboard.
 EVENT_FOLLOW_UPS: dict[str, tuple[FollowUp, ...]] = {
     "scan.started": (DISPATCH_WEBHOOKS,),
-    "scan.completed": (DISPATCH_WEBHOOKS, FollowUp(COMPLIANCE_EVALUATE_SCAN, "scan_id")),
+    "scan.completed": (
+        DISPATCH_WEBHOOKS,
+        FollowUp(COMPLIANCE_EVALUATE_SCAN, "scan_id"),
+        FollowUp(DASHBOARD_ROLL_UP, "scan_id"),
+    ),
     "scan.failed": (DISPATCH_WEBHOOKS, FollowUp(ALERTS_EVALUATE_SCAN, "scan_id")),
     # The alert rules read what the evaluation stored (policy_failed), so they run after it, either way.
     "evaluation.completed": (FollowUp(ALERTS_EVALUATE_SCAN, "scan_id"),),

@@ -1,173 +1,67 @@
-"""``/dashboard/overview`` on known data: every number checked exactly."""
+"""``/dashboard/overview`` on known data: every number checked exactly, on both paths (the one statement and
+the statement-by-statement one), with and without rollups; every change shows on the very next view, and
+an organization sees only its own data.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+import json
+
+from sqlalchemy import select
 
 from common.db import session_scope
+from common.models import Component, Scan
 from common.models.alerts import Alert
-from common.models.base import new_id
-from common.models.compliance import Policy, PolicyEvaluation
-from tests.factories import component, make_scan
+from common.models.base import new_id, utcnow
+from common.models.compliance import PolicyEvaluation
+from common.models.scans import ScanRollup
+from common.rollups import roll_up_organization
+from common.tasks import DASHBOARD_ROLL_UP, EVENT_FOLLOW_UPS
+from tests.api.test_query_budget import counted_statements
+from tests.dashboard_data import assert_known_numbers, seed_known_data
+from tests.factories import component, component_columns, make_scan
+from tests.helpers import add_member
+from web.api.dashboard import document, document_json
+from workers.dashboard import roll_up
 
-N8N_URL = "https://n8n.example.com"
-
-
-def _day(days_ago: int) -> datetime:
-    """Noon UTC of a past day, so the test does not depend on the hour it runs at."""
-    return datetime.combine(datetime.now(UTC).date() - timedelta(days=days_ago), time(12), tzinfo=UTC)
-
-
-def _dated(days_ago: int, status: str = "completed") -> dict:
-    """Scan timestamps of a past day: created five minutes before it finished (if it did)."""
-    finished = _day(days_ago)
-    return {
-        "created_at": finished - timedelta(minutes=5),
-        "finished_at": finished if status in ("completed", "failed") else None,
-    }
+OVERVIEW = "/api/v1/dashboard/overview"
 
 
-def _evaluate(session, org_id, scan_id, outcomes: dict[str, bool]) -> None:
-    for policy_id, passed in outcomes.items():
-        session.add(
-            PolicyEvaluation(
-                organization_id=org_id,
-                scan_id=scan_id,
-                policy_id=policy_id,
-                name="p",
-                action="warn",
-                passed=passed,
+def overview(client, user, org_id: str | None = None) -> dict:
+    response = client.get(OVERVIEW, headers=user.headers(org_id))
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def rollups_of(*scan_ids: str) -> dict[str, set[tuple]]:
+    with session_scope() as session:
+        rows = session.execute(
+            select(ScanRollup.scan_id, ScanRollup.kind, ScanRollup.name, ScanRollup.components).where(
+                ScanRollup.scan_id.in_(scan_ids)
             )
         )
-
-
-def _seed(org_id: str, other_org_id: str) -> None:
-    with session_scope() as session:
-        first_a = make_scan(
-            org_id,
-            session=session,
-            target="/repo/a",
-            **_dated(3),
-            components=[
-                component("llm_provider", "openai", provider="openai", severity="high", risk=70),
-                component("model", "gpt-4o", provider="openai", severity="medium", risk=40),
-            ],
-        )
-        latest_a = make_scan(
-            org_id,
-            session=session,
-            target="/repo/a",
-            **_dated(1),
-            components=[
-                component("llm_provider", "openai", provider="openai", severity="high", risk=75),
-                component("model", "gpt-4o", provider="openai", severity="medium", risk=45),
-                component("model", "claude-3-5-sonnet", provider="anthropic", severity="critical", risk=90),
-            ],
-        )
-        latest_b = make_scan(
-            org_id,
-            session=session,
-            target="/repo/b",
-            **_dated(0),
-            components=[
-                component("llm_provider", "anthropic", provider="anthropic", severity="low", risk=20),
-                component("model", "claude-3-5-sonnet", provider="anthropic", severity="critical", risk=85),
-                component("vector_db", "chromadb", provider="chromadb", severity="info", risk=0),
-            ],
-        )
-        make_scan(
-            org_id,
-            session=session,
-            target=None,
-            n8n_url=N8N_URL,
-            **_dated(40),
-            components=[component("workflow", "Support bot", severity="info", risk=5)],
-        )
-        make_scan(org_id, session=session, target="/repo/a", status="failed", **_dated(0, "failed"))
-        make_scan(org_id, session=session, target="/repo/c", status="queued", **_dated(0, "queued"))
-        other = make_scan(
-            other_org_id,
-            session=session,
-            target="/repo/a",
-            **_dated(0),
-            components=[
-                component("model", "mistral-large", provider="mistral", severity="critical", risk=99)
-            ],
-        )
-        for status in ("open", "open", "resolved"):
-            session.add(Alert(id=new_id(), organization_id=org_id, status=status, severity="high", title="t"))
-        session.add(
-            Alert(id=new_id(), organization_id=other_org_id, status="open", severity="high", title="t")
-        )
-        policies = [Policy(organization_id=org_id, name=f"p{i}", action="warn", rules=[]) for i in range(2)]
-        foreign_policy = Policy(organization_id=other_org_id, name="p", action="block", rules=[])
-        session.add_all([*policies, foreign_policy])
-        session.flush()
-        first, second = (policy.id for policy in policies)
-        _evaluate(session, org_id, first_a, {first: False, second: False})  # superseded by a newer scan
-        _evaluate(session, org_id, latest_a, {first: True, second: False})
-        _evaluate(session, org_id, latest_b, {first: True, second: True})
-        _evaluate(session, other_org_id, other, {foreign_policy.id: False})
+        written: dict[str, set[tuple]] = {}
+        for scan_id, *row in rows:
+            written.setdefault(scan_id, set()).add(tuple(row))
+        return written
 
 
 def test_overview_numbers_on_known_data(client, make_user):
     user, other = make_user(), make_user()
-    _seed(user.org_id, other.org_id)
-    response = client.get("/api/v1/dashboard/overview", headers=user.headers())
+    with session_scope() as session:
+        seed_known_data(session, user.org_id, other.org_id)
+    response = client.get(OVERVIEW, headers=user.headers())
     assert response.status_code == 200, response.json
-    body = response.json
-
-    assert body["targets"] == 3
-    assert body["severity_distribution"] == {"info": 2, "low": 1, "medium": 1, "high": 1, "critical": 2}
-    assert body["scans_by_status"] == {"completed": 4, "failed": 1, "queued": 1}
-    assert body["top_providers"] == [
-        {"name": "anthropic", "components": 3, "targets": 2},
-        {"name": "openai", "components": 2, "targets": 1},
-        {"name": "chromadb", "components": 1, "targets": 1},
-    ]
-    assert body["top_models"] == [
-        {"name": "claude-3-5-sonnet", "components": 2, "targets": 2},
-        {"name": "gpt-4o", "components": 1, "targets": 1},
-    ]
-    assert body["open_alerts"] == 2
-
-    trend = body["trend"]
-    assert len(trend) == 30 and trend[-1]["date"] == _day(0).date().isoformat()
-    assert trend[0]["date"] == _day(29).date().isoformat()
-    active = {entry["date"]: entry for entry in trend if entry["scans"]}
-    assert active == {
-        _day(3).date().isoformat(): {
-            "date": _day(3).date().isoformat(),
-            "scans": 1,
-            "components": 2,
-            "highest_risk_score": 70,
-        },
-        _day(1).date().isoformat(): {
-            "date": _day(1).date().isoformat(),
-            "scans": 1,
-            "components": 3,
-            "highest_risk_score": 90,
-        },
-        _day(0).date().isoformat(): {
-            "date": _day(0).date().isoformat(),
-            "scans": 1,
-            "components": 3,
-            "highest_risk_score": 85,
-        },
-    }
-    quiet = [entry for entry in trend if not entry["scans"]]
-    assert len(quiet) == 27 and all(e["components"] == 0 and e["highest_risk_score"] is None for e in quiet)
-
-    recent = body["recent_scans"]
-    assert len(recent) == 6 and {s["organization_id"] for s in recent} == {user.org_id}
-    assert [s["created_at"] for s in recent] == sorted((s["created_at"] for s in recent), reverse=True)
-
-    assert body["policy_pass_rate"] == {"evaluations": 4, "passed": 3, "rate": 0.75}
+    assert response.mimetype == "application/json"
+    assert_known_numbers(response.json, user.org_id)
+    with session_scope() as session:
+        roll_up_organization(session.connection(), user.org_id)
+    assert_known_numbers(overview(client, user), user.org_id)
 
 
 def test_an_empty_organization_gets_zeros(client, make_user):
     user = make_user()
-    body = client.get("/api/v1/dashboard/overview", headers=user.headers()).json
+    body = client.get(OVERVIEW, headers=user.headers()).json
     assert body["targets"] == 0 and body["recent_scans"] == [] and body["scans_by_status"] == {}
     assert set(body["severity_distribution"].values()) == {0}
     assert body["top_providers"] == [] and body["top_models"] == [] and body["open_alerts"] == 0
@@ -177,6 +71,188 @@ def test_an_empty_organization_gets_zeros(client, make_user):
 
 def test_overview_requires_membership(client, make_user):
     user, outsider = make_user(), make_user()
-    assert client.get("/api/v1/dashboard/overview").status_code == 401
-    denied = client.get("/api/v1/dashboard/overview", headers=outsider.headers(user.org_id))
+    assert client.get(OVERVIEW).status_code == 401
+    denied = client.get(OVERVIEW, headers=outsider.headers(user.org_id))
     assert denied.status_code == 403
+
+
+def test_both_paths_agree_from_rollups_and_from_components(client, make_user):
+    """The one statement (PostgreSQL) and the statement-by-statement path (SQLite, ``make run``) build the
+    same document, whether the scans are rolled up yet or counted from their components."""
+    user, other = make_user(), make_user()
+    with session_scope() as session:
+        seed_known_data(session, user.org_id, other.org_id)
+    today = utcnow().date()
+    documents = []
+    for rolled_up in (False, True):
+        with session_scope() as session:
+            if rolled_up:
+                assert roll_up_organization(session.connection(), user.org_id) > 0
+            documents.append(json.loads(document_json(session.connection(), user.org_id, today)))
+            documents.append(document(session.connection(), user.org_id, today))
+        documents.append(overview(client, user))
+    assert all(each == documents[0] for each in documents)
+    assert_known_numbers(documents[0], user.org_id)
+
+
+def test_the_pass_rate_rounds_alike_on_both_paths(make_user):
+    """1/32 = 0.03125: both paths round the half up, as PostgreSQL's ``round`` does."""
+    user = make_user()
+    with session_scope() as session:
+        scan_id = make_scan(user.org_id, session=session)
+        for index in range(32):
+            session.add(
+                PolicyEvaluation(
+                    organization_id=user.org_id, scan_id=scan_id, name="p", action="warn", passed=index == 0
+                )
+            )
+    today = utcnow().date()
+    with session_scope() as session:
+        one_statement = json.loads(document_json(session.connection(), user.org_id, today))
+        one_by_one = document(session.connection(), user.org_id, today)
+    expected = {"evaluations": 32, "passed": 1, "rate": 0.0313}
+    assert one_statement["policy_pass_rate"] == one_by_one["policy_pass_rate"] == expected
+
+
+def test_a_view_writes_nothing(client, make_user):
+    """A completed scan is counted from its components until its follow-up rolls it up: a view only reads."""
+    user = make_user()
+    scan_id = make_scan(user.org_id, components=[component("model", "gpt-4o", provider="openai")])
+    with counted_statements() as statements:
+        body = overview(client, user)
+    assert body["targets"] == 1 and body["top_models"] == [{"name": "gpt-4o", "components": 1, "targets": 1}]
+    assert [s for s in statements if s.split()[0].upper() in ("INSERT", "UPDATE", "DELETE")] == []
+    assert rollups_of(scan_id) == {}
+
+
+def test_the_follow_up_rolls_up_the_organizations_completed_scans_once(make_user):
+    """``dashboard.roll_up`` follows ``scan.completed``; it rolls up every completed scan of the scan's
+    organization that has no rollups (a lost follow-up is made good by the next), and only those."""
+    assert DASHBOARD_ROLL_UP in {follow_up.task for follow_up in EVENT_FOLLOW_UPS["scan.completed"]}
+    user, other = make_user(), make_user()
+    earlier = make_scan(
+        user.org_id,
+        target="/repo/a",
+        components=[
+            component("model", "gpt-4o", provider="openai", severity="high"),
+            component("llm_provider", "openai", provider="openai", severity="high"),
+        ],
+    )
+    empty = make_scan(user.org_id, target="/repo/b")
+    queued = make_scan(user.org_id, target="/repo/c", status="queued")
+    foreign = make_scan(other.org_id, components=[component("model", "mistral-large")])
+
+    assert roll_up(empty) == 5
+    assert rollups_of(earlier, empty, queued, foreign) == {
+        earlier: {
+            ("total", "", 2),
+            ("severity", "high", 2),
+            ("provider", "openai", 2),
+            ("model", "gpt-4o", 1),
+        },
+        empty: {("total", "", 0)},
+    }
+    assert roll_up(earlier) == 0 and roll_up("no-such-scan") == 0
+
+
+def test_every_change_shows_on_the_very_next_view(client, make_user):
+    user = make_user()
+    org = user.org_id
+    assert overview(client, user)["scans_by_status"] == {}
+
+    scan_id = make_scan(org, target="/repo/a", status="queued")
+    view = overview(client, user)
+    assert view["scans_by_status"] == {"queued": 1}
+    assert [(s["id"], s["status"]) for s in view["recent_scans"]] == [(scan_id, "queued")]
+
+    with session_scope() as session:
+        scan = session.get(Scan, scan_id)
+        scan.status, scan.progress, scan.stage, scan.started_at = "running", 40, "detecting", utcnow()
+    view = overview(client, user)
+    assert view["scans_by_status"] == {"running": 1}
+    [recent] = view["recent_scans"]
+    assert (recent["progress"], recent["stage"]) == (40, "detecting") and recent["started_at"] is not None
+
+    with session_scope() as session:  # completed as ingest stores it: components and status together
+        scan = session.get(Scan, scan_id)
+        scan.status, scan.progress, scan.finished_at = "completed", 100, utcnow()
+        make_scan(org, target="/unused", session=session)  # a second target, to see it counted too
+        session.add_all(
+            Component(
+                scan_id=scan_id,
+                organization_id=org,
+                **component_columns(component("model", name, severity=severity)),
+            )
+            for name, severity in (("gpt-4o", "high"), ("claude-3-5-sonnet", "critical"))
+        )
+    completed = overview(client, user)
+    assert completed["scans_by_status"] == {"completed": 2} and completed["targets"] == 2
+    assert completed["severity_distribution"] == {"info": 0, "low": 0, "medium": 0, "high": 1, "critical": 1}
+    assert completed["top_models"] == [
+        {"name": "claude-3-5-sonnet", "components": 1, "targets": 1},
+        {"name": "gpt-4o", "components": 1, "targets": 1},
+    ]
+    assert (completed["trend"][-1]["scans"], completed["trend"][-1]["components"]) == (2, 2)
+
+    roll_up(scan_id)
+    assert overview(client, user) == completed
+
+    rescan = make_scan(org, target="/repo/a", components=[component("model", "gpt-4o", severity="low")])
+    view = overview(client, user)
+    assert view["targets"] == 2 and view["top_models"] == [{"name": "gpt-4o", "components": 1, "targets": 1}]
+    assert view["severity_distribution"]["low"] == 1 and view["severity_distribution"]["critical"] == 0
+    assert (view["trend"][-1]["scans"], view["trend"][-1]["components"]) == (3, 3)
+
+    alert_id = new_id()
+    with session_scope() as session:
+        session.add(Alert(id=alert_id, organization_id=org, status="open", severity="high", title="t"))
+    assert overview(client, user)["open_alerts"] == 1
+    with session_scope() as session:
+        session.get(Alert, alert_id).status = "resolved"
+    assert overview(client, user)["open_alerts"] == 0
+
+    with session_scope() as session:
+        session.add(
+            PolicyEvaluation(organization_id=org, scan_id=rescan, name="p", action="warn", passed=False)
+        )
+    assert overview(client, user)["policy_pass_rate"] == {"evaluations": 1, "passed": 0, "rate": 0.0}
+
+    failed = make_scan(org, target="/repo/a", status="failed")
+    view = overview(client, user)
+    assert (
+        view["scans_by_status"] == {"completed": 3, "failed": 1} and view["recent_scans"][0]["id"] == failed
+    )
+
+    with (
+        session_scope() as session
+    ):  # the re-scan gone (its organization deleted, say): the first counts again
+        session.delete(session.get(Scan, rescan))
+    view = overview(client, user)
+    assert view["top_models"] == completed["top_models"]
+    assert view["severity_distribution"] == completed["severity_distribution"]
+    assert view["policy_pass_rate"] == {"evaluations": 0, "passed": 0, "rate": None}
+
+
+def test_another_organizations_data_never_shows(client, make_user):
+    """Two organizations with the very same targets and data, and a third scanning those targets later:
+    each sees exactly its own numbers, rolled up or not, and a member of two sees the one it acts in."""
+    first, second, third = make_user(), make_user(), make_user()
+    with session_scope() as session:
+        seed_known_data(session, first.org_id, third.org_id)
+    alone = overview(client, first)
+    with session_scope() as session:
+        seed_known_data(session, second.org_id, third.org_id)
+        roll_up_organization(session.connection(), second.org_id)
+        roll_up_organization(session.connection(), third.org_id)
+    assert overview(client, first) == alone
+    assert_known_numbers(alone, first.org_id)
+    assert_known_numbers(overview(client, second), second.org_id)
+    foreign = overview(client, third)  # two scans of /repo/a: the latest counts, both in the trend
+    assert foreign["targets"] == 1 and foreign["top_models"] == [
+        {"name": "mistral-large", "components": 1, "targets": 1}
+    ]
+    assert foreign["trend"][-1]["scans"] == 2 and foreign["open_alerts"] == 2
+
+    add_member(client, second, second.org_id, first, "viewer")
+    assert overview(client, first) == alone
+    assert_known_numbers(overview(client, first, second.org_id), second.org_id)
