@@ -21,7 +21,9 @@ from urllib.parse import urlsplit
 import redis
 from celery import Celery
 from celery.signals import before_task_publish
+from kombu.exceptions import BatchPublishError
 from kombu.transport import redis as kombu_redis
+from kombu.utils.uuid import uuid
 
 from common.tasks import EVENT_FOLLOW_UPS, SENT_AT_HEADER, queue_for
 
@@ -73,12 +75,22 @@ def celery_client() -> Celery:
 
 
 def enqueue(task_name: str, *args, countdown: float | None = None) -> str:
+    """Send the task; its id.
+
+    The task and its ``task-sent`` event go out in one batch (one Redis pipeline). A batch is never
+    retried by kombu, so a failed one is sent again, under the same task id, through Celery's
+    retrying publish, as every message was before: a connection lost after Redis took the message
+    may deliver it twice, exactly as a retried single publish could.
+    """
     client = celery_client()
-    with client.producer_or_acquire() as producer, producer.batch():
-        result = client.send_task(
-            task_name, args=list(args), queue=queue_for(task_name), countdown=countdown, producer=producer
-        )
-    return result.id
+    options = {"args": list(args), "queue": queue_for(task_name), "countdown": countdown, "task_id": uuid()}
+    try:
+        with client.producer_or_acquire() as producer, producer.batch():
+            client.send_task(task_name, producer=producer, **options)
+    except BatchPublishError as exc:
+        log.warning("%s: batched send failed (%s), sending it on its own", task_name, exc)
+        client.send_task(task_name, **options)
+    return options["task_id"]
 
 
 def enqueue_follow_ups(event_type: str, fields: dict) -> list[str]:
