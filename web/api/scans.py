@@ -184,7 +184,10 @@ def _queued_response(scan: Scan):
 
 def _replay_for_key(clash: IntegrityError, organization_id: str, key: str | None):
     """A concurrent request with the same Idempotency-Key won the insert: answer with its scan.
-    Any other constraint failure is the caller's error and is raised again."""
+    Any other constraint failure is the caller's error and is raised again.
+
+    ``organization_id`` must not be read from the request's context by the caller: until the rollback
+    here, the failed session refuses to load the context's organization."""
     db().rollback()
     discard_audit()
     existing = _existing_for_key(organization_id, key) if key else None
@@ -261,7 +264,7 @@ def create_scan(body):
     try:
         db().commit()
     except IntegrityError as clash:
-        return _replay_for_key(clash, ctx.organization_id, key)
+        return _replay_for_key(clash, scan.organization_id, key)
     enqueue_or_leave_queued(scan, SCAN_RUN, scan.id, what="scan")
     return _queued_response(scan)
 
@@ -338,7 +341,7 @@ def import_scan(args):
         db().add(ScanResultPayload(scan_id=scan.id, payload=payload))
         db().commit()
     except IntegrityError as clash:
-        return _replay_for_key(clash, ctx.organization_id, key)
+        return _replay_for_key(clash, scan.organization_id, key)
     enqueue_or_leave_queued(scan, SCAN_INGEST, scan.id, what="imported scan")
     return _queued_response(scan)
 
