@@ -29,7 +29,8 @@ from common.tasks import EVENT_FOLLOW_UPS, SENT_AT_HEADER, queue_for
 
 log = logging.getLogger(__name__)
 
-REDIS_SCHEMES = ("redis", "rediss")
+# Plain ``redis://`` only: kombu derives a ``rediss://`` URL's TLS defaults from the scheme's name.
+PUBLISHING_TRANSPORT_SCHEME = "redis"
 
 
 @before_task_publish.connect
@@ -69,7 +70,7 @@ class PublishingTransport(kombu_redis.Transport):
 def celery_client() -> Celery:
     client = Celery("trusera-client")
     client.config_from_object("celeryconfig")
-    if urlsplit(client.conf.broker_url or "").scheme in REDIS_SCHEMES:
+    if urlsplit(client.conf.broker_url or "").scheme == PUBLISHING_TRANSPORT_SCHEME:
         client.conf.broker_transport = PublishingTransport
     return client
 
