@@ -14,8 +14,10 @@ import time
 
 import pytest
 import redis
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
+import web.api.scans as scans_api
 from common import events
 from common.celery_client import celery_client, enqueue
 from common.db import session_scope
@@ -30,6 +32,7 @@ def _audit_rows(organization_id: str) -> list[AuditLog]:
 
 
 def _scan_rows(user) -> list[AuditLog]:
+    """The audit rows of the user's requests to ``POST /scans``."""
     return [row for row in _audit_rows(user.org_id) if row.details.get("path") == "/api/v1/scans"]
 
 
@@ -45,8 +48,6 @@ def test_a_created_scan_is_audited_once_in_its_own_transaction(client, make_user
     user = make_user()
     (scan_root / "app.py").write_text("import openai\n")
     commits = []
-    from sqlalchemy import event
-    from sqlalchemy.orm import Session
 
     def count(_session):
         commits.append(1)
@@ -97,20 +98,15 @@ def test_an_idempotent_replay_is_audited_once_without_naming_a_lost_scan(client,
     headers = {**user.headers(), "Idempotency-Key": "same-key"}
     first = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=headers).json["id"]
     # as if the second request had looked for the key before the first one committed
-    import web.api.scans as scans_api
-
-    original = scans_api._existing_for_key
-    calls = []
+    original, calls = scans_api._existing_for_key, []
 
     def not_yet_committed(organization_id, key):
         calls.append(key)
         return None if len(calls) == 1 else original(organization_id, key)
 
-    try:
-        scans_api._existing_for_key = not_yet_committed
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(scans_api, "_existing_for_key", not_yet_committed)
         replay = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=headers)
-    finally:
-        scans_api._existing_for_key = original
     assert replay.status_code == 202 and replay.json["id"] == first
     rows = sorted(_scan_rows(user), key=lambda row: row.created_at)
     assert [(row.action, row.target_id) for row in rows] == [
