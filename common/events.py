@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import redis
+from redis.commands.core import Script
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.orm import Session
 
@@ -91,6 +92,7 @@ local seq = redis.call('INCR', KEYS[1])
 redis.call('PUBLISH', KEYS[2], ARGV[1] .. seq .. ARGV[2])
 return seq
 """
+_script: Script | None = None  # PUBLISH_NUMBERED, registered with the client of ``get_redis()``
 
 
 def split_at_seq(event: dict) -> tuple[str, str]:
@@ -110,12 +112,20 @@ def publish(organization_id: str, event_type: str, **payload) -> dict | None:
     return recorded.published
 
 
+def _publish_numbered() -> Script:
+    """The script bound to this process's client, registered once (a new client after a fork, a new one)."""
+    global _script
+    client = get_redis()
+    if _script is None or _script.registered_client is not client:
+        _script = client.register_script(PUBLISH_NUMBERED)
+    return _script
+
+
 def broadcast(organization_id: str, event_type: str, **payload) -> dict | None:
     """Live only, nothing to keep or follow (progress): a Redis outage loses it but never fails the caller."""
     try:
-        client = get_redis()
         event = build_event(organization_id, event_type, 0, **payload)
-        event["seq"] = client.register_script(PUBLISH_NUMBERED)(
+        event["seq"] = _publish_numbered()(
             keys=[f"trusera:seq:{organization_id}", channel_for(organization_id)], args=split_at_seq(event)
         )
         return event

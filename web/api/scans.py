@@ -16,7 +16,7 @@ from common import events, jobs
 from common.config import get_settings
 from common.jobs import JobStatus
 from common.models import SCAN_STATUSES, Component, Scan, ScanResultPayload
-from common.models.base import as_utc, isoformat, utcnow
+from common.models.base import as_utc, isoformat, new_id, utcnow
 from common.models.scans import COMPONENT_WIRE_FIELDS
 from common.repositories import RepositoryError, parse_repository_url
 from common.scanner.model import COMPONENT_TYPES, SCOPES, SEVERITIES
@@ -26,7 +26,7 @@ from common.tasks import SCAN_INGEST, SCAN_RUN
 from web.api.connectors import N8nUrl, credential_or_404
 from web.api.repositories import RefField, RepositoryUrlField, repository_credential_or_404
 from web.core.access import access, context, looks_like_id, scoped_get_or_404
-from web.core.audit_recorder import audit
+from web.core.audit_recorder import audit_in, discard_audit
 from web.core.database import db
 from web.core.enqueueing import enqueue_or_leave_queued
 from web.core.filtering import (
@@ -184,8 +184,12 @@ def _queued_response(scan: Scan):
 
 def _replay_for_key(clash: IntegrityError, organization_id: str, key: str | None):
     """A concurrent request with the same Idempotency-Key won the insert: answer with its scan.
-    Any other constraint failure is the caller's error and is raised again."""
+    Any other constraint failure is the caller's error and is raised again.
+
+    ``organization_id`` must not be read from the request's context by the caller: until the rollback
+    here, the failed session refuses to load the context's organization."""
     db().rollback()
+    discard_audit()
     existing = _existing_for_key(organization_id, key) if key else None
     if existing is None:
         raise clash
@@ -231,6 +235,7 @@ def create_scan(body):
     if body["repository_credential_id"]:
         repository_credential_id = repository_credential_or_404(body["repository_credential_id"]).id
     scan = Scan(
+        id=new_id(),
         organization_id=ctx.organization_id,
         created_by=ctx.user_id,
         target=target,
@@ -243,13 +248,23 @@ def create_scan(body):
         idempotency_key=key,
     )
     db().add(scan)
+    # One transaction for the scan, its audit row and its event, which is published when it commits:
+    # announced before the task is sent, so a quick worker's ``scan.started`` cannot overtake it.
+    audit_in(
+        db(),
+        202,
+        "scan.create",
+        "scan",
+        scan.id,
+        target=target,
+        repository=scan.repository_url,
+        deep=scan.deep,
+    )
+    events.record(db(), scan.organization_id, "scan.queued", scan_id=scan.id)
     try:
         db().commit()
     except IntegrityError as clash:
-        return _replay_for_key(clash, ctx.organization_id, key)
-    audit("scan.create", "scan", scan.id, target=target, repository=scan.repository_url, deep=scan.deep)
-    # announced before it is sent: a quick worker's ``scan.started`` must not overtake ``scan.queued``
-    events.publish(scan.organization_id, "scan.queued", scan_id=scan.id)
+        return _replay_for_key(clash, scan.organization_id, key)
     enqueue_or_leave_queued(scan, SCAN_RUN, scan.id, what="scan")
     return _queued_response(scan)
 
@@ -303,6 +318,7 @@ def import_scan(args):
     except UploadInvalid as exc:
         abort(422, message=str(exc), errors=exc.errors)
     scan = Scan(
+        id=new_id(),
         organization_id=ctx.organization_id,
         created_by=ctx.user_id,
         target=f"upload:{source_format}",
@@ -316,14 +332,16 @@ def import_scan(args):
     jobs.start(scan)  # ingesting is all that is left; ``scan.queued`` is its only event, as for every scan
     scan.stage = "ingesting"
     db().add(scan)
+    audit_in(
+        db(), 202, "scan.import", "scan", scan.id, format=source_format, components=len(payload["components"])
+    )
+    events.record(db(), scan.organization_id, "scan.queued", scan_id=scan.id)
     try:
         db().flush()
         db().add(ScanResultPayload(scan_id=scan.id, payload=payload))
         db().commit()
     except IntegrityError as clash:
-        return _replay_for_key(clash, ctx.organization_id, key)
-    audit("scan.import", "scan", scan.id, format=source_format, components=len(payload["components"]))
-    events.publish(scan.organization_id, "scan.queued", scan_id=scan.id)
+        return _replay_for_key(clash, scan.organization_id, key)
     enqueue_or_leave_queued(scan, SCAN_INGEST, scan.id, what="imported scan")
     return _queued_response(scan)
 

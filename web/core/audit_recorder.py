@@ -2,6 +2,8 @@
 
 Views name the action and target with ``audit(...)``; otherwise the endpoint
 name and path arguments are recorded, so no state-changing route is ever missed.
+A view that commits its change can instead write the row in that very transaction with
+``audit_in(...)``: one commit instead of a second transaction after the response.
 """
 
 from __future__ import annotations
@@ -9,7 +11,10 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, g, request
+from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy import inspect, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from common.db import session_scope
 from common.models import AuditLog
@@ -18,15 +23,70 @@ log = logging.getLogger(__name__)
 
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 NOT_AUDITED_PREFIXES = ("internal.", "api-docs.")
+STAGED_KEY = "trusera_staged_audit"  # in ``Session.info``: the entry whose row waits for the commit
 
 
 def audit(action: str, target_type: str | None = None, target_id: str | None = None, **details) -> None:
     g.audit = {"action": action, "target_type": target_type, "target_id": target_id, "details": details}
 
 
+def audit_in(
+    session: Session,
+    status_code: int,
+    action: str,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    **details,
+) -> None:
+    """``audit(...)`` with its row added to ``session`` now, as the answer ``status_code`` the view will give.
+
+    The entry is still written exactly once: if the transaction rolls back, the row is written after the
+    response as for ``audit``; if the answer turns out different, the committed row's status is corrected.
+    """
+    audit(action, target_type, target_id, **details)
+    entry = g.audit
+    entry["row"] = _row(entry, status_code)
+    session.add(entry["row"])
+    session.info[STAGED_KEY] = entry
+
+
+def discard_audit() -> None:
+    """The entry the view named describes a change that was rolled back: record the endpoint instead."""
+    g.pop("audit", None)
+
+
 def audit_organization(organization_id: str | None) -> None:
     """For requests without an organization context (login, register)."""
     g.audit_org = organization_id
+
+
+def _row(entry: dict, status_code: int) -> AuditLog:
+    context = g.get("context")
+    principal = g.get("principal")
+    return AuditLog(
+        organization_id=context.organization_id if context else g.get("audit_org"),
+        actor_user_id=principal.user_id if principal else g.get("audit_actor"),
+        actor_api_key_id=principal.api_key_id if principal else None,
+        action=entry["action"],
+        target_type=entry["target_type"],
+        target_id=entry["target_id"],
+        status_code=status_code,
+        ip=request.remote_addr,
+        user_agent=(request.user_agent.string or "")[:500],
+        details={**entry["details"], "method": request.method, "path": request.path},
+    )
+
+
+@sqlalchemy_event.listens_for(Session, "after_commit")
+def _staged_row_committed(session: Session) -> None:
+    entry = session.info.pop(STAGED_KEY, None)
+    if entry is not None and inspect(entry["row"]).has_identity:
+        entry["committed"] = True
+
+
+@sqlalchemy_event.listens_for(Session, "after_rollback")
+def _staged_row_discarded(session: Session) -> None:
+    session.info.pop(STAGED_KEY, None)
 
 
 def _record(response: Response) -> Response:
@@ -39,23 +99,17 @@ def _record(response: Response) -> Response:
         "target_id": next(iter((request.view_args or {}).values()), None),
         "details": {},
     }
-    context = g.get("context")
-    principal = g.get("principal")
-    row = AuditLog(
-        organization_id=context.organization_id if context else g.get("audit_org"),
-        actor_user_id=principal.user_id if principal else g.get("audit_actor"),
-        actor_api_key_id=principal.api_key_id if principal else None,
-        action=entry["action"],
-        target_type=entry["target_type"],
-        target_id=entry["target_id"],
-        status_code=response.status_code,
-        ip=request.remote_addr,
-        user_agent=(request.user_agent.string or "")[:500],
-        details={**entry["details"], "method": request.method, "path": request.path},
-    )
+    staged = entry.get("row") if entry.get("committed") else None
+    if staged is not None and staged.status_code == response.status_code:
+        return response
     try:
         with session_scope() as session:
-            session.add(row)
+            if staged is None:
+                session.add(_row(entry, response.status_code))
+            else:
+                session.execute(
+                    update(AuditLog).where(AuditLog.id == staged.id).values(status_code=response.status_code)
+                )
     except SQLAlchemyError as exc:
         log.error("audit entry for %s not written: %s", endpoint, exc)
     return response

@@ -1,0 +1,198 @@
+"""What ``POST /scans`` writes and sends, now that it does so in fewer round trips.
+
+The scan, its audit row and its ``scan.queued`` event share one transaction; the audit row is still
+written exactly once whatever the answer; ``scan.queued`` is published before the task is sent; the
+task goes out with its ``task-sent`` event (which Flower shows) in one Redis pipeline, and a failed
+pipeline is sent again through Celery's retrying publish.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import pytest
+import redis
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+import web.api.scans as scans_api
+from common import events
+from common.celery_client import celery_client, enqueue
+from common.db import session_scope
+from common.models import AuditLog, Scan
+from common.redis_client import get_redis
+from common.tasks import SCAN_RUN
+
+
+def _audit_rows(organization_id: str) -> list[AuditLog]:
+    with session_scope() as session:
+        return session.scalars(select(AuditLog).where(AuditLog.organization_id == organization_id)).all()
+
+
+def _scan_rows(user) -> list[AuditLog]:
+    """The audit rows of the user's requests to ``POST /scans``."""
+    return [row for row in _audit_rows(user.org_id) if row.details.get("path") == "/api/v1/scans"]
+
+
+@pytest.fixture
+def sent_tasks(monkeypatch):
+    """Tasks ``web.core.enqueueing`` sends, recorded instead of sent (no worker runs here)."""
+    sent: list[tuple] = []
+    monkeypatch.setattr("web.core.enqueueing.enqueue", lambda task, *args: sent.append((task, *args)))
+    return sent
+
+
+def test_a_created_scan_is_audited_once_in_its_own_transaction(client, make_user, scan_root, sent_tasks):
+    user = make_user()
+    (scan_root / "app.py").write_text("import openai\n")
+    commits = []
+
+    def count(_session):
+        commits.append(1)
+
+    event.listen(Session, "after_commit", count)
+    try:
+        response = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=user.headers())
+    finally:
+        event.remove(Session, "after_commit", count)
+    assert response.status_code == 202, response.json
+    assert len(commits) == 1  # scan, audit row and event: one transaction
+    [row] = _scan_rows(user)
+    assert (row.action, row.target_id, row.status_code) == ("scan.create", response.json["id"], 202)
+    assert row.actor_user_id == user.id and row.details["target"] == str(scan_root)
+    assert sent_tasks == [(SCAN_RUN, response.json["id"])]
+
+
+def test_a_refused_scan_is_audited_once_with_its_status(client, make_user, scan_root, sent_tasks):
+    user = make_user()
+    outside = client.post("/api/v1/scans", json={"target": "/etc"}, headers=user.headers())
+    assert outside.status_code == 400
+    [row] = _scan_rows(user)
+    assert row.status_code == 400 and row.action == "scans:create_scan"
+    assert sent_tasks == []
+
+
+def test_an_answer_that_fails_after_the_commit_corrects_the_audited_status(
+    client, make_user, scan_root, sent_tasks, monkeypatch
+):
+    user = make_user()
+    (scan_root / "app.py").write_text("import openai\n")
+
+    def broken_answer(_scan):
+        raise RuntimeError("answer failed after the commit")
+
+    monkeypatch.setattr("web.api.scans._queued_response", broken_answer)
+    response = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=user.headers())
+    assert response.status_code == 500
+    [row] = _scan_rows(user)
+    assert (row.action, row.status_code) == ("scan.create", 500)
+
+
+def test_an_idempotent_replay_is_audited_once_without_naming_a_lost_scan(client, make_user, scan_root):
+    """A concurrent request with the same key won the insert: the replay's own scan was rolled back, so
+    its audit row (staged in that transaction) is gone and the request is recorded after the answer."""
+    user = make_user()
+    (scan_root / "app.py").write_text("import openai\n")
+    headers = {**user.headers(), "Idempotency-Key": "same-key"}
+    first = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=headers).json["id"]
+    # as if the second request had looked for the key before the first one committed
+    original, calls = scans_api._existing_for_key, []
+
+    def not_yet_committed(organization_id, key):
+        calls.append(key)
+        return None if len(calls) == 1 else original(organization_id, key)
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(scans_api, "_existing_for_key", not_yet_committed)
+        replay = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=headers)
+    assert replay.status_code == 202 and replay.json["id"] == first
+    rows = sorted(_scan_rows(user), key=lambda row: row.created_at)
+    assert [(row.action, row.target_id) for row in rows] == [
+        ("scan.create", first),
+        ("scans:create_scan", None),
+    ]
+    with session_scope() as session:
+        assert session.scalars(select(Scan.id).where(Scan.organization_id == user.org_id)).all() == [first]
+
+
+def test_scan_queued_is_published_before_the_task_is_sent(client, make_user, scan_root, monkeypatch):
+    user = make_user()
+    (scan_root / "app.py").write_text("import openai\n")
+    pubsub = get_redis().pubsub()
+    pubsub.subscribe(events.channel_for(user.org_id))
+    pubsub.get_message(timeout=1)  # the subscription's confirmation
+    seen_when_sent = []
+
+    def send(task_name, *args):
+        message = pubsub.get_message(timeout=1)
+        seen_when_sent.append(json.loads(message["data"]) if message else None)
+
+    monkeypatch.setattr("web.core.enqueueing.enqueue", send)
+    try:
+        response = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=user.headers())
+    finally:
+        pubsub.close()
+    assert response.status_code == 202
+    [event] = seen_when_sent
+    assert event["type"] == "scan.queued" and event["scan_id"] == response.json["id"]
+
+
+def _sent_pipelines(monkeypatch) -> list[list[tuple]]:
+    """The command stacks of every Redis pipeline executed from now on."""
+    executed: list[list[tuple]] = []
+    original = redis.client.Pipeline.execute
+
+    def execute(self, *args, **kwargs):
+        executed.append([args for args, _options in self.command_stack])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", execute)
+    return executed
+
+
+def _decoded_body(payload: bytes) -> object:
+    return json.loads(base64.b64decode(json.loads(payload)["body"]))
+
+
+def test_a_task_and_its_task_sent_event_go_out_in_one_pipeline(monkeypatch):
+    assert celery_client().conf.task_send_sent_event  # Flower lists tasks from their task-sent events
+    pipelines = _sent_pipelines(monkeypatch)
+    task_id = enqueue(SCAN_RUN, "no-such-scan-pipeline")
+    [commands] = pipelines
+    [(push, queue, message), (publish, topic, sent_event)] = commands
+    assert (push, queue, publish) == ("LPUSH", "scans", "PUBLISH") and topic.endswith("celeryev/task.sent")
+    assert json.loads(message)["headers"]["id"] == task_id
+    assert _decoded_body(message)[0] == ["no-such-scan-pipeline"]
+    event = _decoded_body(sent_event)
+    assert (event["type"], event["uuid"], event["name"]) == ("task-sent", task_id, SCAN_RUN)
+    _drop_task(task_id)
+
+
+def test_a_failed_pipeline_is_sent_again_on_its_own(monkeypatch):
+    """A blip that loses the batch: the task still arrives, once, under the id ``enqueue`` returned."""
+    original, failures = redis.client.Pipeline.execute, []
+
+    def lost_once(self, *args, **kwargs):
+        if not failures:
+            failures.append(self.command_stack[0][0][0])
+            self.reset()
+            raise redis.ConnectionError("broker connection lost")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", lost_once)
+    task_id = enqueue(SCAN_RUN, "no-such-scan-fallback")
+    assert failures == ["LPUSH"]
+    assert _drop_task(task_id) == 1
+
+
+def _drop_task(task_id: str) -> int:
+    """Remove the task's messages from the ``scans`` queue (no worker consumes it here); how many."""
+    broker = redis.Redis.from_url(celery_client().conf.broker_url)
+    deadline, removed = time.monotonic() + 2, 0
+    while not removed and time.monotonic() < deadline:
+        for message in broker.lrange("scans", 0, -1):
+            if json.loads(message)["headers"]["id"] == task_id:
+                removed += broker.lrem("scans", 0, message)
+    return removed
