@@ -258,3 +258,10 @@ def lifecycle_flags(info: ModelInfo, today: date) -> list[str]:
 
 def patterns() -> dict:
     return load_json("patterns.json")
+
+
+def known_model_id(value: str) -> str | None:
+    """The catalog's own spelling of ``value`` when it is a listed model id (not merely a family match)."""
+    exact, _, _ = _model_tables()
+    info = exact.get(_lifecycle_key(value))
+    return info.catalog_id if info else None
