@@ -330,3 +330,18 @@ def model_id_from_constant_name(name: str, *, named_as_model: bool) -> str | Non
     if named_as_model and any(ch.isdigit() for ch in dashed) and match_model(dashed):
         return dashed
     return None
+
+
+def comment_line_numbers(lines: list[str], prefixes: tuple[str, ...]) -> set[int]:
+    """1-based numbers of lines that start with a comment prefix or sit inside a ``/* ... */`` block."""
+    comments: set[int] = set()
+    in_block = False
+    for number, raw in enumerate(lines, start=1):
+        stripped = raw.strip()
+        if in_block:
+            comments.add(number)
+            in_block = "*/" not in stripped
+        elif stripped.startswith(prefixes) or stripped.startswith("/*"):
+            comments.add(number)
+            in_block = stripped.startswith("/*") and "*/" not in stripped
+    return comments

@@ -123,6 +123,7 @@ CREDENTIAL_NAME = re.compile(r"(?:KEY|TOKEN|SECRET|PASSWORD)$")
 REFERENCE = re.compile(r"^(?:\$\{\{?|\$[A-Za-z_]|%\(|\{\{|<%=)")
 
 
+SERVED_ALIAS = re.compile(r"(?i)served[._-]?model")
 HF_MODEL_KEY = re.compile(r"(?i)(?:^|[._-])model[._-]?(?:path|repo|repo[._-]?id|checkpoint)$")
 HF_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
 NOT_AN_ORG = frozenset(
@@ -235,7 +236,9 @@ class ConfigDetector(Detector):
             env_like = is_env or upper == key
             if value and env_like and ENV_FACT_KEY.search(key) and plausible_model_name(value):
                 env_facts[key] = value
-            if value and model_key.search(key) and plausible_model_name(value) and match_model(value):
+            if SERVED_ALIAS.search(key):
+                pass  # the name a server exposes its model under (vLLM ``--served-model-name``), an alias
+            elif value and model_key.search(key) and plausible_model_name(value) and match_model(value):
                 found = model_finding(value, number, strong=False, hf_context=False)
                 if found:
                     yield self.model_at(file, number, found)
