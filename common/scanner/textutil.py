@@ -253,6 +253,11 @@ _VERSIONED_OR_TIERED = linear(
 )
 
 
+def is_catalog_model(value: str) -> bool:
+    """A catalog model id (or family id) with a version or tier, shaped like one token."""
+    return bool(plausible_model_name(value) and _VERSIONED_OR_TIERED.search(value) and match_model(value))
+
+
 def code_model_literals(text: str, comment_lines: set[int]) -> Iterator[tuple[int, str]]:
     """(line, id) of every string literal in code that is, whole, a catalog model id, where no SDK
     call gives context: model catalogs of any shape (constants, enum arguments, map keys and values,
