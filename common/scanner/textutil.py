@@ -237,19 +237,30 @@ def _closing_offset(block: str, start: int) -> int:
     return len(block)
 
 
-# A line where a literal is shown to people rather than configured: a log, print, error, assertion or help
-# text. ``\w*`` lets ``println!``/``Errorf``/``logger.warning`` through, ``new XError(`` is an exception.
-_PROSE_CONTEXT = linear(
-    r"(?i)(?:\b(?:log|logger|logging|console|print|println|printf|eprintln|puts|warn|warning|error|info|"
+# The call or key a literal is handed to, when it shows text to people rather than configuring: a log,
+# print, error, assertion or help text. ``\w*`` lets ``println!``/``Errorf``/``logWarning`` through.
+_PROSE_OPENER = linear(
+    r"(?i)^(?:log|logger|logging|console|print|println|printf|eprintln|puts|warn|warning|error|info|"
     r"debug|trace|fatal|panic|raise|throw|assert|expect|errorf|sprintf|description|help|usage|message|"
-    r"title|label|placeholder|tooltip|summary|comment|example)\w*!?\s*[(:=]|\bnew\s+\w*(?:Error|Exception)\s*\()"
+    r"title|label|placeholder|tooltip|summary|comment|example)\w*$|(?:Error|Exception)$"
 )
+_OPENER = linear(r"(\w+)!?\s*[(:=]")
+_QUOTED = linear(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\\n]|\\.)*`)""")
+
+
+def _handed_to_prose(before: str) -> bool:
+    """Whether the innermost call or key before a literal on its line is a prose sink; the other
+    strings on the line are blanked first (``console.warn("note:", "gpt-4o")``)."""
+    openers = _OPENER.findall(_QUOTED.sub('""', before))
+    return bool(openers) and bool(_PROSE_OPENER.search(openers[-1]))
+
+
 # the default of an environment read: the environment decides (deep mode resolves it against .env)
 _ENVIRONMENT_DEFAULT = linear(r"(?i)getenv|environ|\benv\b|process\.env|ENV\.fetch|os\.Getenv|LookupEnv")
 # a catalog id that names no version or tier is too often a product or tool name (``claude-code``)
 _VERSIONED_OR_TIERED = linear(
     r"(?i)\d|(?:^|[-.:/_])(?:pro|flash|mini|nano|opus|sonnet|haiku|large|medium|small|tiny|turbo|instruct|"
-    r"chat|embed\w*|latest|preview|lite|plus|max|base|coder|vision)(?:$|[-.:/_])"
+    r"chat|reasoner|reasoning|thinking|instant|versatile|embed\w*|latest|preview|lite|plus|max|base|coder|vision)(?:$|[-.:/_])"
 )
 
 
@@ -277,7 +288,7 @@ def code_model_literals(text: str, comment_lines: set[int]) -> Iterator[tuple[in
         if line in comment_lines:
             continue
         before = text[line_starts[line - 1] : match.start()]
-        if _PROSE_CONTEXT.search(before) or _ENVIRONMENT_DEFAULT.search(before):
+        if _handed_to_prose(before) or _ENVIRONMENT_DEFAULT.search(before):
             continue
         yield line, value
 

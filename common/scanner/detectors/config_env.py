@@ -117,7 +117,8 @@ def catalog_models_under_model_keys(document: object, limit: int = MAX_CONFIG_FA
                 )
                 if isinstance(key, str) and under_model_key and is_catalog_model(key):
                     found.append(key)  # a table keyed by model id: ``models: {gpt-4o: {...}}``
-                stack.append((under_model_key or named, value, depth + 1))
+                alias = isinstance(key, str) and bool(SERVED_ALIAS.search(key))
+                stack.append(((under_model_key or named) and not alias, value, depth + 1))
         elif isinstance(node, list):
             stack.extend((under_model_key, item, depth + 1) for item in node)
         elif isinstance(node, str) and under_model_key and is_catalog_model(node.strip()):
