@@ -131,7 +131,8 @@ def test_terraform_lists_count_but_resource_names_and_comment_blocks_do_not(tmp_
         tmp_path,
         {
             "main.tf": (
-                'variable "models" {\n  default = ["amazon.nova-lite-v1:0", "mistral.mistral-large-2407-v1:0"]\n}\n'
+                'variable "models" {\n'
+                '  default = ["amazon.nova-lite-v1:0", "mistral.mistral-large-2407-v1:0"]\n}\n'
                 '/* old\n  default = ["anthropic.claude-v2"]\n*/\n'
                 'resource "azurerm_cognitive_deployment" "d" {\n  name = "gpt-4o-mini"\n'
                 '  model {\n    format = "OpenAI"\n    name = "gpt-4o"\n  }\n}\n'
