@@ -8,7 +8,8 @@ line of each file of the same language that names such a constant, and reports t
 
 Catalog literals seen without any SDK in the file (``evidence: catalog literal``) count only in a project
 that uses AI somewhere else: a string that happens to spell a model id in a project with no AI SDK,
-endpoint, MCP server or configured model is not an inventory item.
+endpoint, MCP server, AI cloud resource or configured model (a classic ML library is not enough) is not
+an inventory item.
 """
 
 from __future__ import annotations
@@ -108,14 +109,27 @@ def _references_in(relpath: str, text: str, pattern: re.Pattern, constants) -> l
             model = model_finding(value, number, strong=False, hf_context=False) if value else None
             if model:
                 location = Location(file=relpath, line=number, snippet=line.strip()[:200])
-                found.append(model_sighting(model, location, "constants", resolved_from=name))
+                found.append(
+                    model_sighting(model, location, "constants", resolved_from=name, evidence=CATALOG_LITERAL)
+                )
     return found
 
 
+# what shows that a project uses AI models: not a classic ML library, a model file, or a model id that
+# only a code constant or literal names
+NOT_EVIDENCE_OF_AI_USE = frozenset({"ml_framework", "model_file"})
+CONFIGURED_MODEL_DETECTORS = frozenset({"config", "iac", "containers", "n8n", "github_actions"})
+
+
+def _shows_ai_use(finding: Finding) -> bool:
+    if finding.type == "model":
+        return finding.detector in CONFIGURED_MODEL_DETECTORS and finding.metadata.get("evidence") is None
+    return finding.type not in NOT_EVIDENCE_OF_AI_USE
+
+
 def without_unsupported_catalog_literals(findings: list[Finding]) -> list[Finding]:
-    """Drop catalog literals found without an SDK when nothing else in the project is AI."""
-    if not any(f.metadata.get("evidence") == CATALOG_LITERAL for f in findings):
+    """Drop catalog literals found without an SDK when nothing else in the project shows AI use."""
+    literals = [f for f in findings if f.metadata.get("evidence") == CATALOG_LITERAL]
+    if not literals or any(_shows_ai_use(f) for f in findings):
         return findings
-    if any(f.metadata.get("evidence") != CATALOG_LITERAL for f in findings):
-        return findings
-    return []
+    return [f for f in findings if f.metadata.get("evidence") != CATALOG_LITERAL]

@@ -27,6 +27,7 @@ def test_constant_referenced_from_another_file_is_located_at_its_first_naming_li
                 "fn main() { run(GPT_4O); run(openai::O3); }\n"
             ),
             "examples/other.rs": "fn main() { let GPT_40 = 1; }\n",
+            "Cargo.toml": '[package]\nname = "mylib"\n\n[dependencies]\nasync-openai = "0.28"\n',
         },
     )
     assert lines_of(result, "model:gpt-4o") == {"src/providers/openai.rs": 1, "examples/agent.rs": 2}
@@ -40,6 +41,7 @@ def test_a_constant_defined_twice_resolves_through_the_qualifier_path(tmp_path):
             "providers/openai.rs": 'pub const FLAGSHIP_MODEL: &str = "gpt-4.1";\n',
             "providers/anthropic.rs": 'pub const FLAGSHIP_MODEL: &str = "claude-opus-4-20250514";\n',
             "main.rs": "fn main() { pick(anthropic::FLAGSHIP_MODEL); }\n",
+            "requirements.txt": "anthropic==0.40.0\n",
         },
     )
     assert "main.rs" in lines_of(result, "model:claude-opus-4-20250514")
@@ -53,6 +55,7 @@ def test_constants_resolve_only_within_their_language_family(tmp_path):
             "catalog/Models.kt": 'object Models { const val GPT_4O_MINI = "gpt-4o-mini" }\n',
             "web/app.ts": "export const picked = GPT_4O_MINI;\n",
             "jvm/App.java": "class App { String m = Models.GPT_4O_MINI; }\n",
+            "requirements.txt": "openai==1.40.0\n",
         },
     )
     assert set(lines_of(result, "model:gpt-4o-mini")) == {"catalog/Models.kt", "jvm/App.java"}
@@ -98,7 +101,15 @@ def test_code_literals_skip_comments_prose_sinks_and_untiered_names():
 
 
 def test_catalog_literals_need_a_project_that_uses_ai(tmp_path):
-    plain = scan_tree(tmp_path / "plain", {"words.go": 'var Words = []string{"gpt-4o-mini"}\n'})
+    plain = scan_tree(
+        tmp_path / "plain",
+        {
+            "words.go": 'var Words = []string{"gpt-4o-mini"}\n',
+            "catalog.rs": 'pub const GPT_4O: &str = "gpt-4o";\n',
+            "use.rs": "fn main() { run(GPT_4O); }\n",
+            "requirements.txt": "scikit-learn==1.5.0\n",
+        },
+    )
     assert models(plain) == set()
     with_ai = scan_tree(
         tmp_path / "ai",

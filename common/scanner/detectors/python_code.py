@@ -883,13 +883,13 @@ class PythonDetector(Detector):
 
     def catalog_literals(self, file: SourceFile, findings: list[Finding]) -> Iterator[Finding]:
         """Catalog model ids held in any literal shape (dict keys and values, lists, tuples) that no
-        call or model-named constant already reported."""
+        call or model-named constant of the file already reported (the inventory is per file)."""
         comments = {n for n, raw in enumerate(file.lines, start=1) if raw.lstrip().startswith("#")}
-        reported = {(f.location.line, f.key) for f in findings if f.type == "model"}
+        reported = {f.key for f in findings if f.type == "model"}
         for line, value in code_model_literals(file.text, comments):
             found = model_finding(value, line, strong=False, hf_context=False)
-            if found and (line, found[0]) not in reported:
-                reported.add((line, found[0]))
+            if found and found[0] not in reported:
+                reported.add(found[0])
                 yield self.model_at(file, line, found, evidence=CATALOG_LITERAL)
 
     def detect(self, file: SourceFile, report: FileReport):
