@@ -154,3 +154,17 @@ def test_terraform_lists_count_but_resource_names_and_comment_blocks_do_not(tmp_
     assert "mistral.mistral-large-2407-v1:0" in models(result)
     assert "anthropic.claude-v2" not in models(result)
     assert "gpt-4o-mini" not in models(result)
+
+
+def test_untiered_catalog_id_as_the_model_argument_of_an_sdk_call(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "main.go": (
+                'package main\n\nimport "github.com/ollama/ollama/api"\n\n'
+                'func main() {\n\tapi.GenerateStream(ctx, "llava", "describe")\n'
+                '\tapi.Pull(ctx, "mistral")\n\tapi.Format("command")\n}\n'
+            )
+        },
+    )
+    assert models(result) == {"llava", "mistral"}

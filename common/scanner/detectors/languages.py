@@ -56,6 +56,7 @@ MAX_USAGE_LOCATIONS = 20
 
 
 MCP_PACKAGES = ("mcp", "fastmcp")
+MODEL_VERBS = ("pull", "show", "run", "load", "copy", "delete", "push")
 MCP_PROVIDER = "Model Context Protocol"
 
 
@@ -299,7 +300,34 @@ class _LanguageDetector(Detector):
             if found and line not in comments and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
+        yield from self.sdk_call_models(file, text, comments, reported, sdk_imports)
         yield from self.sdk_model_constants(file, text, comments, reported)
+
+    def sdk_call_models(
+        self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]], sdk_imports
+    ) -> Iterator[Finding]:
+        """The first string argument of a generation or model-management call through an SDK binding,
+        after an optional context (``ollama.Generate(ctx, "llava", ...)``): a catalog id counts there
+        even without a version."""
+        names = sorted({b for imp, _ in sdk_imports for b in imp.bindings if b}, key=len, reverse=True)
+        if not names:
+            return
+        call = linear(
+            r"(?:^|[^\w.])(?:"
+            + "|".join(map(re.escape, names))
+            + r")(?:(?:\.|::)\w+)*(?:\.|::)(\w+)\(\s*(?:\w+\s*,\s*)?"
+            r"[\"'`]([A-Za-z][\w.:-]{3,60})[\"'`]"
+        )
+        verbs = tuple(m.lower() for m in patterns()["other_languages"]["generation_methods"]) + MODEL_VERBS
+        for match in call.finditer(text):
+            method, value = match.group(1), match.group(2)
+            if not method.lower().startswith(verbs):
+                continue
+            line = _line_at(text, match.start(2))
+            found = model_finding(value, line, strong=False, hf_context=False) if match_model(value) else None
+            if found and line not in comments and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                yield self.model_at(file, line, found)
 
     SDK_CONSTANT = linear(r"\b([A-Z]\w*)(?:\.|::)([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b")
 
