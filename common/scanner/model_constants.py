@@ -14,6 +14,7 @@ an inventory item.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -38,9 +39,12 @@ COMMENT_PREFIXES = ("//", "#", "/*", "*", "--")
 MAX_REFERENCE_BYTES = 64 * 1024 * 1024  # what one scan may re-read to resolve references
 
 
+FAMILY_OF_SUFFIX = {suffix: family for family in LANGUAGE_FAMILIES for suffix in family}
+QUALIFIER = re.compile(r"(\w+)(?:\.|::)$")
+
+
 def _family(relpath: str) -> tuple[str, ...] | None:
-    suffix = Path(relpath).suffix.lower()
-    return next((family for family in LANGUAGE_FAMILIES if suffix in family), None)
+    return FAMILY_OF_SUFFIX.get(os.path.splitext(relpath)[1].lower())
 
 
 def _definitions(facts: dict[str, FileFacts]) -> dict[tuple[str, ...], dict[str, dict[str, str]]]:
@@ -76,11 +80,8 @@ def referenced_constants(base: Path, relpaths: list[str], facts: dict[str, FileF
     added: list[Finding] = []
     budget = MAX_REFERENCE_BYTES
     for family, constants in definitions.items():
-        pattern = re.compile(
-            r"(?:(\w+)(?:\.|::))?\b("
-            + "|".join(sorted(map(re.escape, constants), key=len, reverse=True))
-            + r")\b"
-        )
+        names = "|".join(sorted(map(re.escape, constants), key=len, reverse=True))
+        pattern = re.compile(rf"\b({names})\b")
         for relpath in relpaths:
             if _family(relpath) != family or budget <= 0:
                 continue
@@ -95,17 +96,20 @@ def referenced_constants(base: Path, relpaths: list[str], facts: dict[str, FileF
 
 def _references_in(relpath: str, text: str, pattern: re.Pattern, constants) -> list[Finding]:
     found: list[Finding] = []
+    if not pattern.search(text):
+        return found
     seen: set[str] = set()
     for number, line in enumerate(text.splitlines(), start=1):
         if line.lstrip().startswith(COMMENT_PREFIXES):
             continue
         for match in pattern.finditer(line):
-            name = match.group(2)
+            name = match.group(1)
             owners = constants[name]
             if name in seen or relpath in owners:
                 continue
             seen.add(name)
-            value = _value_for(name, owners, match.group(1) or "")
+            qualifier = QUALIFIER.search(line, 0, match.start())
+            value = _value_for(name, owners, qualifier.group(1) if qualifier else "")
             model = model_finding(value, number, strong=False, hf_context=False) if value else None
             if model:
                 location = Location(file=relpath, line=number, snippet=line.strip()[:200])

@@ -17,7 +17,7 @@ from common.scanner.catalog import (
     strip_route,
 )
 from common.scanner.keys import component_key
-from common.scanner.limits import linear
+from common.scanner.limits import line_at, linear
 
 _PLAUSIBLE_MODEL = linear(r"[A-Za-z0-9][\w.:/@-]{1,119}")
 _FILE_EXTENSION = linear(
@@ -258,7 +258,7 @@ def _handed_to_prose(before: str) -> bool:
 # the default of an environment read: the environment decides (deep mode resolves it against .env)
 _ENVIRONMENT_DEFAULT = linear(r"(?i)getenv|environ|\benv\b|process\.env|ENV\.fetch|os\.Getenv|LookupEnv")
 # a catalog id that names no version or tier is too often a product or tool name (``claude-code``)
-_VERSIONED_OR_TIERED = linear(
+_VERSIONED_OR_TIERED = re.compile(  # short values only (<= 120 characters): no backtracking risk
     r"(?i)\d|(?:^|[-.:/_])(?:pro|flash|mini|nano|opus|sonnet|haiku|large|medium|small|tiny|turbo|instruct|"
     r"chat|reasoner|reasoning|thinking|instant|versatile|embed\w*|latest|preview|lite|plus|max|base|coder|vision)(?:$|[-.:/_])"
 )
@@ -275,33 +275,19 @@ def code_model_literals(text: str, comment_lines: set[int]) -> Iterator[tuple[in
     struct fields, list elements). Prose is not configuration: comment lines and literals handed to
     logging, printing, errors, assertions or help text are skipped. Only catalog ids that carry a
     version or tier count (``claude-3-5-haiku``, ``gemini-pro``; never ``claude-code``)."""
-    line_starts: list[int] | None = None
     for match in _STRING_LITERAL.finditer(text):
         value = match.group(2)
-        if not plausible_model_name(value) or not _VERSIONED_OR_TIERED.search(value):
+        if " " in value or len(value) > 120 or not _VERSIONED_OR_TIERED.search(value):
+            continue  # cheap rejections first: most literals in code are prose or identifiers
+        if not plausible_model_name(value) or not match_model(value):
             continue
-        if not match_model(value):
-            continue
-        if line_starts is None:
-            line_starts = [0] + [index + 1 for index, char in enumerate(text) if char == "\n"]
-        line = _line_number(line_starts, match.start())
+        line = line_at(text, match.start())
         if line in comment_lines:
             continue
-        before = text[line_starts[line - 1] : match.start()]
+        before = text[text.rfind("\n", 0, match.start()) + 1 : match.start()]
         if _handed_to_prose(before) or _ENVIRONMENT_DEFAULT.search(before):
             continue
         yield line, value
-
-
-def _line_number(line_starts: list[int], offset: int) -> int:
-    low, high = 0, len(line_starts)
-    while low + 1 < high:
-        middle = (low + high) // 2
-        if line_starts[middle] <= offset:
-            low = middle
-        else:
-            high = middle
-    return low + 1
 
 
 # ``pub const GPT_4O: &str = "gpt-4o";``, ``const val GPT_4O = "gpt-4o"``, Go's ``GPT4o string = "gpt-4o"``,
