@@ -14,7 +14,11 @@ def models(result) -> set[str]:
 
 
 def lines_of(result, key: str) -> dict[str, int]:
-    return {loc.file: loc.line for loc in component(result, key).locations}
+    """The first line of ``key`` in each file it was located in."""
+    first: dict[str, int] = {}
+    for loc in component(result, key).locations:
+        first[loc.file] = min(loc.line, first.get(loc.file, loc.line))
+    return first
 
 
 def test_constant_referenced_from_another_file_is_located_at_its_first_naming_line(tmp_path):
@@ -168,3 +172,25 @@ def test_untiered_catalog_id_as_the_model_argument_of_an_sdk_call(tmp_path):
         },
     )
     assert models(result) == {"llava", "mistral"}
+
+
+def test_sdk_constants_through_a_module_path_or_imported_bare(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "src/main.rs": (
+                "use rig::providers::openai::{self, GPT_4O_MINI};\n\n"
+                "fn main() {\n    let a = client.agent(openai::O3_MINI);\n"
+                "    let b = client.agent(GPT_4O_MINI);\n"
+                "    let retries = openai::MAX_RETRIES;\n}\n"
+            ),
+            "src/own.rs": (
+                'use rig::providers::openai;\npub const GPT_4O: &str = "gpt-4o-2024-08-06";\n'
+                "fn f() { openai::client().agent(GPT_4O); }\n"
+            ),
+        },
+    )
+    assert lines_of(result, "model:gpt-4o-mini") == {"src/main.rs": 1}
+    assert lines_of(result, "model:o3-mini") == {"src/main.rs": 4}
+    assert "gpt-4o" not in models(result)
+    assert "gpt-4o-2024-08-06" in models(result)

@@ -329,14 +329,19 @@ class _LanguageDetector(Detector):
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
 
-    SDK_CONSTANT = linear(r"\b([A-Z]\w*)(?:\.|::)([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b")
+    SDK_CONSTANT = linear(r"(?:\b(\w+)(?:\.|::))?\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b")
 
     def sdk_model_constants(
         self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]]
     ) -> Iterator[Finding]:
-        """``ChatModel.O3_MINI``, ``Model::GPT_4O``: an SDK's model constant names its id in its name."""
+        """``ChatModel.O3_MINI``, ``openai::GPT_4O``, or an imported ``GPT_4O``: an SDK's model constant
+        names its id in its name (a listed id; a family id only through a class that says it holds
+        models). A constant the file defines itself stands for its own value, not for its name."""
+        own = model_constant_definitions(text)
         for match in self.SDK_CONSTANT.finditer(text):
-            named_as_model = "model" in match.group(1).lower()
+            if match.group(2) in own:
+                continue
+            named_as_model = "model" in (match.group(1) or "").lower()
             value = model_id_from_constant_name(match.group(2), named_as_model=named_as_model)
             line = _line_at(text, match.start())
             found = model_finding(value, line, strong=False, hf_context=False) if value else None
