@@ -194,3 +194,15 @@ def test_sdk_constants_through_a_module_path_or_imported_bare(tmp_path):
     assert lines_of(result, "model:o3-mini") == {"src/main.rs": 4}
     assert "gpt-4o" not in models(result)
     assert "gpt-4o-2024-08-06" in models(result)
+
+
+def test_a_literal_id_in_a_test_is_input_data(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "tests/test_router.py": 'CASES = [("fast", "gpt-4.1-mini")]\n',
+            "src/router_test.go": 'package router\n\nvar cases = map[string]string{"fast": "o4-mini"}\n',
+            "requirements.txt": "openai==1.40.0\n",
+        },
+    )
+    assert models(result) == set()
