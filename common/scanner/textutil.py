@@ -260,7 +260,7 @@ _ENVIRONMENT_DEFAULT = linear(r"(?i)getenv|environ|\benv\b|process\.env|ENV\.fet
 # a catalog id that names no version or tier is too often a product or tool name (``claude-code``)
 _VERSIONED_OR_TIERED = re.compile(  # short values only (<= 120 characters): no backtracking risk
     r"(?i)\d|(?:^|[-.:/_])(?:pro|flash|mini|nano|opus|sonnet|haiku|large|medium|small|tiny|turbo|instruct|"
-    r"chat|reasoner|reasoning|thinking|instant|versatile|embed\w*|latest|preview|lite|plus|max|base|coder|vision)(?:$|[-.:/_])"
+    r"chat|reasoner|reasoning|thinking|instant|versatile|beta|exp|online|r|embed\w*|latest|preview|lite|plus|max|base|coder|vision)(?:$|[-.:/_])"
 )
 
 

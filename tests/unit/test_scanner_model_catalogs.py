@@ -206,3 +206,12 @@ def test_a_literal_id_in_a_test_is_input_data(tmp_path):
         },
     )
     assert models(result) == set()
+
+
+def test_a_catalog_id_needs_a_version_or_tier_word_outside_calls():
+    text = 'IDS = ["command-r", "grok-beta", "mistral-embed", "claude-code", "command"]\n'
+    assert [value for _, value in code_model_literals(text, set())] == [
+        "command-r",
+        "grok-beta",
+        "mistral-embed",
+    ]
