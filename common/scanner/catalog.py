@@ -191,7 +191,8 @@ def _model_tables():
         for fam in data["families"]
     ]
     hf_orgs = {org.lower(): provider for org, provider in data["hf_orgs"].items()}
-    return exact, families, hf_orgs
+    any_family = linear("|".join(f"(?:{fam['pattern']})" for fam in data["families"]), re.IGNORECASE)
+    return exact, families, hf_orgs, any_family
 
 
 def strip_route(model: str) -> str:
@@ -215,7 +216,7 @@ def _lifecycle_key(model: str) -> str:
 
 def match_model(value: str) -> ModelInfo | None:
     """Catalog entry or family for a model id; ``None`` when it is not a known model id."""
-    exact, families, hf_orgs = _model_tables()
+    exact, families, hf_orgs, any_family = _model_tables()
     key = _lifecycle_key(value)
     if key in exact:
         return exact[key]
@@ -223,6 +224,8 @@ def match_model(value: str) -> ModelInfo | None:
         org = key.split("/", 1)[0]
         if org in hf_orgs and re.fullmatch(r"[\w.-]+/[\w.-]+", key):
             return ModelInfo(provider=hf_orgs[org], family="huggingface", catalog_id=None)
+        return None
+    if not any_family.fullmatch(key):  # one pass rules most strings out before each family is tried
         return None
     for pattern, provider, family in families:
         if pattern.fullmatch(key):
@@ -258,3 +261,10 @@ def lifecycle_flags(info: ModelInfo, today: date) -> list[str]:
 
 def patterns() -> dict:
     return load_json("patterns.json")
+
+
+def known_model_id(value: str) -> str | None:
+    """The catalog's own spelling of ``value`` when it is a listed model id (not merely a family match)."""
+    exact, *_ = _model_tables()
+    info = exact.get(_lifecycle_key(value))
+    return info.catalog_id if info else None

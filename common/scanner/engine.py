@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from common.scanner import deep as deep_resolution
+from common.scanner import model_constants
 from common.scanner.catalog import PACKAGE_TYPES, is_pinned, lifecycle_flags, looks_like_hf_id, match_model
 from common.scanner.detectors.base import FileReport, Finding
 from common.scanner.facts import FileFacts
@@ -337,6 +338,8 @@ def scan_path(
 
     if progress:
         progress("resolving", 0, len(facts))
+    findings.extend(model_constants.referenced_constants(base, [entry.relpath for entry in entries], facts))
+    findings = model_constants.without_unsupported_catalog_literals(findings)
     if deep:
         findings.extend(deep_resolution.resolve(facts, findings))
     if progress:

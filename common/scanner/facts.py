@@ -55,6 +55,9 @@ class FileFacts:
     agent_tool_refs: list[ToolReference] = field(default_factory=list)
     config_values: dict[str, str] = field(default_factory=dict)  # key path -> value, config files
     env: dict[str, str] = field(default_factory=dict)  # variable -> value, .env and shell files
+    model_constants: dict[str, str] = field(
+        default_factory=dict
+    )  # constant -> catalog model id, any language
 
     def __bool__(self) -> bool:
         """Anything to resolve: a module name alone is not worth sending back from a worker."""

@@ -8,9 +8,16 @@ from collections.abc import Iterator
 from functools import cache
 from urllib.parse import urlsplit
 
-from common.scanner.catalog import load_json, looks_like_hf_id, match_model, patterns, strip_route
+from common.scanner.catalog import (
+    known_model_id,
+    load_json,
+    looks_like_hf_id,
+    match_model,
+    patterns,
+    strip_route,
+)
 from common.scanner.keys import component_key
-from common.scanner.limits import linear
+from common.scanner.limits import line_at, linear
 
 _PLAUSIBLE_MODEL = linear(r"[A-Za-z0-9][\w.:/@-]{1,119}")
 _FILE_EXTENSION = linear(
@@ -228,3 +235,115 @@ def _closing_offset(block: str, start: int) -> int:
             if depth == 0:
                 return index + 1
     return len(block)
+
+
+# The call or key a literal is handed to, when it shows text to people rather than configuring: a log,
+# print, error, assertion or help text. ``\w*`` lets ``println!``/``Errorf``/``logWarning`` through.
+_PROSE_OPENER = linear(
+    r"(?i)^(?:log|logger|logging|console|print|println|printf|eprintln|puts|warn|warning|error|info|"
+    r"debug|trace|fatal|panic|raise|throw|assert|expect|errorf|sprintf|description|help|usage|message|"
+    r"title|label|placeholder|tooltip|summary|comment|example)\w*$|(?:Error|Exception)$"
+)
+_OPENER = linear(r"(\w+)!?\s*[(:=]")
+_QUOTED = linear(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\\n]|\\.)*`)""")
+
+
+def _handed_to_prose(before: str) -> bool:
+    """Whether the innermost call or key before a literal on its line is a prose sink; the other
+    strings on the line are blanked first (``console.warn("note:", "gpt-4o")``)."""
+    openers = _OPENER.findall(_QUOTED.sub('""', before))
+    return bool(openers) and bool(_PROSE_OPENER.search(openers[-1]))
+
+
+# the default of an environment read: the environment decides (deep mode resolves it against .env)
+_ENVIRONMENT_DEFAULT = linear(r"(?i)getenv|environ|\benv\b|process\.env|ENV\.fetch|os\.Getenv|LookupEnv")
+# a catalog id that names no version or tier is too often a product or tool name (``claude-code``)
+_VERSIONED_OR_TIERED = re.compile(  # short values only (<= 120 characters): no backtracking risk
+    r"(?i)\d|(?:^|[-.:/_])(?:pro|flash|mini|nano|opus|sonnet|haiku|large|medium|small|tiny|turbo|instruct|"
+    r"chat|reasoner|reasoning|thinking|instant|versatile|beta|exp|online|r|embed\w*|latest|preview|lite|plus|max|base|coder|vision)(?:$|[-.:/_])"
+)
+
+
+def is_catalog_model(value: str) -> bool:
+    """A catalog model id (or family id) with a version or tier, shaped like one token."""
+    return bool(plausible_model_name(value) and _VERSIONED_OR_TIERED.search(value) and match_model(value))
+
+
+def code_model_literals(text: str, comment_lines: set[int]) -> Iterator[tuple[int, str]]:
+    """(line, id) of every string literal in code that is, whole, a catalog model id, where no SDK
+    call gives context: model catalogs of any shape (constants, enum arguments, map keys and values,
+    struct fields, list elements). Prose is not configuration: comment lines and literals handed to
+    logging, printing, errors, assertions or help text are skipped. Only catalog ids that carry a
+    version or tier count (``claude-3-5-haiku``, ``gemini-pro``; never ``claude-code``)."""
+    for match in _STRING_LITERAL.finditer(text):
+        value = match.group(2)
+        if " " in value or len(value) > 120 or not _VERSIONED_OR_TIERED.search(value):
+            continue  # cheap rejections first: most literals in code are prose or identifiers
+        if not plausible_model_name(value) or not match_model(value):
+            continue
+        line = line_at(text, match.start())
+        if line in comment_lines:
+            continue
+        before = text[text.rfind("\n", 0, match.start()) + 1 : match.start()]
+        if _handed_to_prose(before) or _ENVIRONMENT_DEFAULT.search(before):
+            continue
+        yield line, value
+
+
+# ``pub const GPT_4O: &str = "gpt-4o";``, ``const val GPT_4O = "gpt-4o"``, Go's ``GPT4o string = "gpt-4o"``,
+# ``DEFAULT_MODEL = "gpt-4o"``, and a Java/Kotlin enum constant's argument ``GPT_4O("gpt-4o"``
+_CONSTANT_DEFINITION = linear(
+    r"""(?m)(?:\b([A-Z][A-Za-z0-9_]*)(?:\s*:\s*[&'\w<>\[\]. ]{1,60}?|[ \t]+[a-z]\w{0,20})?\s*(?::=|=)\s*"""
+    r"""|^\s*([A-Z][A-Z0-9_]*)\s*\(\s*)(?:"([^"\\\n]{1,120})"|'([^'\\\n]{1,120})'|`([^`\\\n]{1,120})`)"""
+)
+# a name distinctive enough to look up across files: ``GPT_4O``, ``DEFAULT_MODEL``, ``GPT4o``; not ``Model``
+_DISTINCTIVE_NAME = linear(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]\w*\d\w*")
+
+
+def model_constant_definitions(text: str) -> dict[str, str]:
+    """Constants (and enum constants) of the file whose value is a catalog model id, by name, for
+    references to them from other files (``openai::GPT_4O``, ``Models.DEFAULT_MODEL``)."""
+    found: dict[str, str] = {}
+    for match in _CONSTANT_DEFINITION.finditer(text):
+        name = match.group(1) or match.group(2)
+        value = match.group(3) or match.group(4) or match.group(5)
+        if (
+            _DISTINCTIVE_NAME.fullmatch(name)
+            and plausible_model_name(value)
+            and match_model(value)
+            and name not in found
+        ):
+            found[name] = value
+    return found
+
+
+def model_id_from_constant_name(name: str, *, named_as_model: bool) -> str | None:
+    """The model id an SDK's constant spells in its name (``ChatModel.O3_MINI`` -> ``o3-mini``,
+    ``GPT_3_5_TURBO`` -> ``gpt-3.5-turbo``): a listed catalog id, or a catalog family's id with a
+    version when the constant's class says it holds models (``named_as_model``)."""
+    if not _DISTINCTIVE_NAME.fullmatch(name) or "_" not in name:
+        return None
+    dashed = name.lower().replace("_", "-")
+    dotted = re.sub(r"(?<=\d)-(?=\d)", ".", dashed)
+    for candidate in (dashed, dotted):
+        listed = known_model_id(candidate)
+        if listed:
+            return listed
+    if named_as_model and any(ch.isdigit() for ch in dashed) and match_model(dashed):
+        return dashed
+    return None
+
+
+def comment_line_numbers(lines: list[str], prefixes: tuple[str, ...]) -> set[int]:
+    """1-based numbers of lines that start with a comment prefix or sit inside a ``/* ... */`` block."""
+    comments: set[int] = set()
+    in_block = False
+    for number, raw in enumerate(lines, start=1):
+        stripped = raw.strip()
+        if in_block:
+            comments.add(number)
+            in_block = "*/" not in stripped
+        elif stripped.startswith(prefixes) or stripped.startswith("/*"):
+            comments.add(number)
+            in_block = stripped.startswith("/*") and "*/" not in stripped
+    return comments

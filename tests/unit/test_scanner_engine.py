@@ -157,7 +157,7 @@ def test_deep_mode_reads_env_values_from_compose_files_and_env_defaults_from_oth
 
 def test_deep_mode_reads_loaded_configs_by_key_path(tmp_path):
     files = {
-        "config.yaml": "llm:\n  name: claude-3-5-haiku-20241022\n"
+        "config.yaml": "assistant:\n  name: claude-3-5-haiku-20241022\n"
         "embeddings:\n  engine: text-embedding-3-small\n",
         "settings.toml": "[ranker]\nbackend = 'acme-ranker-v3'\n",
         "a.json": '{"route": {"default": "o3-mini-2025-01-31"}}',
@@ -166,7 +166,7 @@ def test_deep_mode_reads_loaded_configs_by_key_path(tmp_path):
         "app.py": "import os, tomllib, yaml\nfrom openai import OpenAI\n"
         "cfg = yaml.safe_load(open('config.yaml'))\nsettings = tomllib.load(open('settings.toml', 'rb'))\n"
         "routes = {}\nc = OpenAI()\n"
-        "c.chat.completions.create(model=cfg['llm']['name'], messages=[])\n"
+        "c.chat.completions.create(model=cfg['assistant']['name'], messages=[])\n"
         "c.embeddings.create(model=cfg.get('embeddings', {}).get('engine'), input=[])\n"
         "c.chat.completions.create(model=settings['ranker']['backend'], messages=[])\n"
         "c.chat.completions.create(model=routes['route']['default'], messages=[])\n"
@@ -178,7 +178,7 @@ def test_deep_mode_reads_loaded_configs_by_key_path(tmp_path):
     # "route.default" has two values in two files, so neither is claimed
     assert keys(deep) - keys(normal) == {"model:claude-3-5-haiku-20241022", "model:acme-ranker-v3"}
     haiku = component(deep, "model:claude-3-5-haiku-20241022")
-    assert haiku.metadata["resolved_from"] == "config config.yaml: llm.name"
+    assert haiku.metadata["resolved_from"] == "config config.yaml: assistant.name"
     assert [(loc.file, loc.line) for loc in haiku.locations] == [("app.py", 7)]
     embedding = component(deep, "model:text-embedding-3-small")
     assert {(loc.file, loc.line) for loc in embedding.locations} == {("config.yaml", 4), ("app.py", 8)}

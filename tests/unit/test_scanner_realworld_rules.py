@@ -74,7 +74,7 @@ def test_csharp_idioms_without_usings_drive_models_and_tools_but_place_no_import
             "Bot/Program.cs": (
                 'var k = Kernel.CreateBuilder()\n    .AddOpenAIChatCompletion("gpt-4o", key).Build();\n'
             ),
-            "Bot/Plain.cs": 'class Plain { public string Hello() => "gpt-4o"; }\n',
+            "Bot/Plain.cs": 'class Plain { public string Hello() => "Hello from gpt-4o"; }\n',
         },
     )
     kernel = component(result, "agent_framework:semantic-kernel")

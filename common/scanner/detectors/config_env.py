@@ -23,7 +23,7 @@ from common.scanner.detectors.github_actions import WORKFLOW_JOBS, is_workflow
 from common.scanner.detectors.secrets import is_placeholder
 from common.scanner.keys import component_key
 from common.scanner.limits import linear, load_yaml_all, parse_json
-from common.scanner.textutil import endpoint_for_url, model_finding, plausible_model_name
+from common.scanner.textutil import endpoint_for_url, is_catalog_model, model_finding, plausible_model_name
 
 STRUCTURED = {".json": "JSON", ".yaml": "YAML", ".yml": "YAML", ".toml": "TOML"}
 CONFIG_SUFFIXES = {".env", ".ini", ".cfg", ".conf", ".properties", ".sh", ".bash", ".zsh", *STRUCTURED}
@@ -96,6 +96,36 @@ def model_like_values(document: object, limit: int = MAX_CONFIG_FACTS) -> dict[s
     return found
 
 
+MODEL_NAMED_KEY = re.compile(r"(?i)model|llm|engine|deployment|embed")
+
+
+def catalog_models_under_model_keys(document: object, limit: int = MAX_CONFIG_FACTS) -> list[str]:
+    """String values, in lists and nested mappings, below a key that names models (a served-model
+    alias excepted), that are catalog model ids with a version or tier."""
+    found: list[str] = []
+    stack: list[tuple[bool, object, int]] = [(False, document, 0)]
+    while stack and len(found) < limit:
+        under_model_key, node, depth = stack.pop()
+        if depth > MAX_CONFIG_DEPTH:
+            continue
+        if isinstance(node, dict):
+            for key, value in node.items():
+                named = (
+                    isinstance(key, str)
+                    and bool(MODEL_NAMED_KEY.search(key))
+                    and not SERVED_ALIAS.search(key)
+                )
+                if isinstance(key, str) and under_model_key and is_catalog_model(key):
+                    found.append(key)  # a table keyed by model id: ``models: {gpt-4o: {...}}``
+                alias = isinstance(key, str) and bool(SERVED_ALIAS.search(key))
+                stack.append(((under_model_key or named) and not alias, value, depth + 1))
+        elif isinstance(node, list):
+            stack.extend((under_model_key, item, depth + 1) for item in node)
+        elif isinstance(node, str) and under_model_key and is_catalog_model(node.strip()):
+            found.append(node.strip())
+    return found
+
+
 @cache
 def _rules():
     data = load_json("config_keys.json")
@@ -123,6 +153,7 @@ CREDENTIAL_NAME = re.compile(r"(?:KEY|TOKEN|SECRET|PASSWORD)$")
 REFERENCE = re.compile(r"^(?:\$\{\{?|\$[A-Za-z_]|%\(|\{\{|<%=)")
 
 
+SERVED_ALIAS = re.compile(r"(?i)served[._-]?model")
 HF_MODEL_KEY = re.compile(r"(?i)(?:^|[._-])model[._-]?(?:path|repo|repo[._-]?id|checkpoint)$")
 HF_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
 NOT_AN_ORG = frozenset(
@@ -201,10 +232,12 @@ class ConfigDetector(Detector):
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         provider_vars, model_key, endpoint_key, hints, shell_models, quick = _rules()
         text = file.text
+        structured: list[str] = []
         if file.suffix in STRUCTURED and file.size <= PARSE_LIMIT_BYTES:
             values: dict[str, str] = {}
             for document in self.parse(file, report):
                 values.update(model_like_values(document))
+                structured.extend(catalog_models_under_model_keys(document))
             if values:
                 report.facts.config_values = values
         if not quick.search(text.lower()):
@@ -214,6 +247,7 @@ class ConfigDetector(Detector):
         # step that runs AI, the credential variable is no SDK in use
         credentials_name_providers = not is_github_workflow(file)
         env_facts: dict[str, str] = {}
+        reported_lines: set[tuple[int, str]] = set()
         for number, line in enumerate(file.lines, start=1):
             if not quick.search(line.lower()):
                 continue
@@ -235,9 +269,15 @@ class ConfigDetector(Detector):
             env_like = is_env or upper == key
             if value and env_like and ENV_FACT_KEY.search(key) and plausible_model_name(value):
                 env_facts[key] = value
-            if value and model_key.search(key) and plausible_model_name(value) and match_model(value):
+            if SERVED_ALIAS.search(key):
+                pass  # the name a server exposes its model under (vLLM ``--served-model-name``), an alias
+            elif value and (
+                (model_key.search(key) and plausible_model_name(value) and match_model(value))
+                or (MODEL_NAMED_KEY.search(key) and is_catalog_model(value))
+            ):
                 found = model_finding(value, number, strong=False, hf_context=False)
                 if found:
+                    reported_lines.add((number, found[0]))
                     yield self.model_at(file, number, found)
             elif value and (model_key.search(key) or HF_MODEL_KEY.search(key)) and hugging_face_id(value):
                 found = model_finding(value, number, strong=False, hf_context=True)
@@ -260,6 +300,30 @@ class ConfigDetector(Detector):
             yield from self.urls(file, number, line, hint)
         if env_facts:
             report.facts.env = env_facts
+        yield from self.structured_models(file, structured, reported_lines)
+
+    def structured_models(
+        self, file: SourceFile, values: list[str], reported: set[tuple[int, str]]
+    ) -> Iterator[Finding]:
+        """Catalog ids that a parsed config holds under a model-named key, in lists and nested tables
+        too (``models: [gpt-4o, ...]``, ``llm: {fast: gpt-4o-mini}``), at the first line holding them."""
+        seen: set[str] = set()
+        for value in values:
+            found = model_finding(value, 0, strong=False, hf_context=False)
+            if not found or found[0] in seen:
+                continue
+            seen.add(found[0])
+            whole = re.compile(rf"(?<![\w.:/-]){re.escape(value)}(?![\w.:/-])")
+            number = next(
+                (
+                    n
+                    for n, raw in enumerate(file.lines, start=1)
+                    if whole.search(raw) and not raw.lstrip().startswith(("#", "//", ";"))
+                ),
+                None,
+            )
+            if number and (number, found[0]) not in reported:
+                yield self.model_at(file, number, found)
 
     def parse(self, file: SourceFile, report: FileReport) -> list[object]:
         """The file's documents; a syntax error is a warning and no documents."""

@@ -28,6 +28,8 @@ from common.scanner.detectors.base import Detector, FileReport, Finding, SourceF
 from common.scanner.detectors.containers import YamlNode, compose_yaml_documents
 from common.scanner.keys import component_key
 from common.scanner.limits import line_at, linear, parse_json
+from common.scanner.model_constants import CATALOG_LITERAL
+from common.scanner.textutil import code_model_literals, comment_line_numbers, model_finding
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "iac.yaml"
 MAX_BYTES = 10 * 1024 * 1024
@@ -500,6 +502,7 @@ def model_id(value: str) -> str:
     return value.lower() if re.fullmatch(r"[\w.:/@-]+", value) else ""
 
 
+RESOURCE_NAME = re.compile(r"""^\s*name\s*=\s*["']""")
 TFVARS_ASSIGNMENT = re.compile(r"""^\s*[A-Za-z_][\w-]{0,80}\s*=\s*"([^"\n$]{2,200})"\s*$""")
 VARIABLE_DEFAULT = re.compile(r"""^\s*default\s*=\s*"([^"\n$]{2,200})"\s*$""")
 
@@ -515,12 +518,27 @@ class IacDetector(Detector):
             report.warnings.append(f"iac: {file.relpath} is larger than {MAX_BYTES} bytes")
             return []
         if file.suffix == ".tfvars":
-            return list(self.literal_models(file, TFVARS_ASSIGNMENT))
+            return self.with_catalog_literals(file, list(self.literal_models(file, TFVARS_ASSIGNMENT)))
         if file.suffix == ".tf":
-            return self.detect_terraform(file, report) + list(self.literal_models(file, VARIABLE_DEFAULT))
+            found = self.detect_terraform(file, report) + list(self.literal_models(file, VARIABLE_DEFAULT))
+            return self.with_catalog_literals(file, found)
         if not any(marker in file.text for marker in CFN_MARKERS):
             return []
         return self.findings(file, cfn_resources(file, report))
+
+    def with_catalog_literals(self, file: SourceFile, findings: list[Finding]) -> list[Finding]:
+        """Catalog model ids in list and map values (``models = ["gpt-4o", ...]``, a ``default = {...}``
+        of a model-routing variable, a ``locals`` table) that no resource or assignment rule reported."""
+        comments = comment_line_numbers(file.lines, ("#", "//"))
+        reported = {(f.location.line, f.key) for f in findings if f.type == "model"}
+        for line, value in code_model_literals(file.text, comments):
+            if RESOURCE_NAME.match(file.lines[line - 1]):
+                continue  # ``name = "gpt-4"`` names a resource (an Azure deployment's alias), not its model
+            found = model_finding(model_id(value) or value, line, strong=False, hf_context=False)
+            if found and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                findings.append(self.model_at(file, line, found, evidence=CATALOG_LITERAL, iac="terraform"))
+        return findings
 
     def literal_models(self, file: SourceFile, assignment: re.Pattern) -> Iterator[Finding]:
         """Model ids chosen in ``.tfvars`` or as a ``variable`` default, wherever they are used: only

@@ -35,13 +35,17 @@ from common.scanner.catalog import (
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
 from common.scanner.limits import line_at, linear
+from common.scanner.model_constants import CATALOG_LITERAL
 from common.scanner.textutil import (
     catalog_model_literals,
+    code_model_literals,
     component_name_for,
     endpoint_for_url,
     known_ai_host,
     mentions_ai_endpoint,
+    model_constant_definitions,
     model_finding,
+    model_id_from_constant_name,
     plausible_model_name,
 )
 
@@ -52,6 +56,7 @@ MAX_USAGE_LOCATIONS = 20
 
 
 MCP_PACKAGES = ("mcp", "fastmcp")
+MODEL_VERBS = ("pull", "show", "run", "load", "copy", "delete", "push")
 MCP_PROVIDER = "Model Context Protocol"
 
 
@@ -124,6 +129,7 @@ class _LanguageDetector(Detector):
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         text = file.text
+        report.facts.model_constants = model_constant_definitions(text)
         sdk_imports = self.sdk_imports(text)
         if not sdk_imports:
             if mentions_ai_endpoint(text) or self.bare_hosts(text):
@@ -157,11 +163,20 @@ class _LanguageDetector(Detector):
     def model_catalogs(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """Catalog model ids in a file that imports no SDK (a settings module, a model picker)."""
         comments = self.comment_lines(file.lines)
+        reported: set[tuple[int, str]] = set()
         for offset, value in catalog_model_literals(text):
             line = _line_at(text, offset)
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and line not in comments:
+                reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
+        # in a test, a literal id without an SDK call is input data for the code under test
+        literals = code_model_literals(text, comments) if file.scope != "test" else ()
+        for line, value in literals:
+            found = model_finding(value, line, strong=False, hf_context=False)
+            if found and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                yield self.model_at(file, line, found, evidence=CATALOG_LITERAL)
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """(offset, name) of every tool an MCP server registers, in this language's SDK idioms."""
@@ -287,6 +302,54 @@ class _LanguageDetector(Detector):
             if found and line not in comments and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
+        yield from self.sdk_call_models(file, text, comments, reported, sdk_imports)
+        yield from self.sdk_model_constants(file, text, comments, reported)
+
+    def sdk_call_models(
+        self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]], sdk_imports
+    ) -> Iterator[Finding]:
+        """The first string argument of a generation or model-management call through an SDK binding,
+        after an optional context (``ollama.Generate(ctx, "llava", ...)``): a catalog id counts there
+        even without a version."""
+        names = sorted({b for imp, _ in sdk_imports for b in imp.bindings if b}, key=len, reverse=True)
+        if not names:
+            return
+        call = linear(
+            r"(?:^|[^\w.])(?:"
+            + "|".join(map(re.escape, names))
+            + r")(?:(?:\.|::)\w+)*(?:\.|::)(\w+)\(\s*(?:\w+\s*,\s*)?"
+            r"[\"'`]([A-Za-z][\w.:-]{3,60})[\"'`]"
+        )
+        verbs = tuple(m.lower() for m in patterns()["other_languages"]["generation_methods"]) + MODEL_VERBS
+        for match in call.finditer(text):
+            method, value = match.group(1), match.group(2)
+            if not method.lower().startswith(verbs):
+                continue
+            line = _line_at(text, match.start(2))
+            found = model_finding(value, line, strong=False, hf_context=False) if match_model(value) else None
+            if found and line not in comments and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                yield self.model_at(file, line, found)
+
+    SDK_CONSTANT = linear(r"(?:\b(\w+)(?:\.|::))?\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b")
+
+    def sdk_model_constants(
+        self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]]
+    ) -> Iterator[Finding]:
+        """``ChatModel.O3_MINI``, ``openai::GPT_4O``, or an imported ``GPT_4O``: an SDK's model constant
+        names its id in its name (a listed id; a family id only through a class that says it holds
+        models). A constant the file defines itself stands for its own value, not for its name."""
+        own = model_constant_definitions(text)
+        for match in self.SDK_CONSTANT.finditer(text):
+            if match.group(2) in own:
+                continue
+            named_as_model = "model" in (match.group(1) or "").lower()
+            value = model_id_from_constant_name(match.group(2), named_as_model=named_as_model)
+            line = _line_at(text, match.start())
+            found = model_finding(value, line, strong=False, hf_context=False) if value else None
+            if found and line not in comments and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                yield self.model_at(file, line, found, resolved_from=match.group(0))
 
     @staticmethod
     def bare_hosts(text: str) -> list[tuple[int, str]]:

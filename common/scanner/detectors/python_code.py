@@ -28,11 +28,14 @@ from common.scanner.facts import FileFacts, ModelReference, ToolReference
 from common.scanner.keys import component_key, split_component_key
 from common.scanner.limits import line_at, linear, parse_python
 from common.scanner.model import Location
+from common.scanner.model_constants import CATALOG_LITERAL
 from common.scanner.textutil import (
     catalog_model_literals,
+    code_model_literals,
     component_name_for,
     endpoint_for_url,
     mentions_ai_endpoint,
+    model_constant_definitions,
     model_finding,
     module_name_for,
     plausible_model_name,
@@ -878,16 +881,33 @@ class PythonDetector(Detector):
     def applies_to(self, file: SourceFile) -> bool:
         return file.suffix == ".py"
 
+    def catalog_literals(self, file: SourceFile, findings: list[Finding]) -> Iterator[Finding]:
+        """Catalog model ids held in any literal shape (dict keys and values, lists, tuples) that no
+        call or model-named constant of the file already reported (the inventory is per file)."""
+        comments = {n for n, raw in enumerate(file.lines, start=1) if raw.lstrip().startswith("#")}
+        reported = {f.key for f in findings if f.type == "model"}
+        if file.scope == "test":
+            return  # a literal id in a test is input data for the code under test; calls count, above
+        for line, value in code_model_literals(file.text, comments):
+            found = model_finding(value, line, strong=False, hf_context=False)
+            if found and found[0] not in reported:
+                reported.add(found[0])
+                yield self.model_at(file, line, found, evidence=CATALOG_LITERAL)
+
     def detect(self, file: SourceFile, report: FileReport):
         text = file.text
+        model_constants = model_constant_definitions(text)
         if not has_ai_import(text) and not mentions_ai_endpoint(text):
             facts = constant_facts(text, file.relpath)
+            facts.model_constants = model_constants
             report.facts.update(facts)
-            return list(self.constant_models(file))
+            findings = list(self.constant_models(file))
+            return findings + list(self.catalog_literals(file, findings))
         try:
             analysis = analyse_python(text, file.relpath, self.name)
         except SyntaxError as exc:
             report.warnings.append(f"python: cannot parse ({exc.msg}, line {exc.lineno})")
             return []
+        analysis.facts.model_constants = model_constants
         report.facts.update(analysis.facts)
-        return analysis.findings
+        return analysis.findings + list(self.catalog_literals(file, analysis.findings))

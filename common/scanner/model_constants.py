@@ -1,0 +1,139 @@
+"""Model catalogs in code, across files: constants referenced from elsewhere, and the project gate.
+
+A model catalog in code (``pub const GPT_4O: &str = "gpt-4o";``, a Java enum ``GPT_4O("gpt-4o")``) is
+found by the detector of the file that defines it; the files that use it only name the constant
+(``openai::GPT_4O``, ``Models.GPT_4O``). Detectors see one file at a time, so they leave the definitions
+in ``FileFacts.model_constants`` and this module, run by every scan (not only deep mode), finds the first
+line of each file of the same language that names such a constant, and reports the id it stands for there.
+
+Catalog literals seen without any SDK in the file (``evidence: catalog literal``) count only in a project
+that uses AI somewhere else: a string that happens to spell a model id in a project with no AI SDK,
+endpoint, MCP server, AI cloud resource or configured model (a classic ML library is not enough) is not
+an inventory item.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from common.scanner.detectors.base import Finding, model_sighting
+from common.scanner.facts import FileFacts
+from common.scanner.model import Location
+from common.scanner.textutil import model_finding
+
+CATALOG_LITERAL = "catalog literal"
+# files whose code can name a constant defined in another file of the same language family
+LANGUAGE_FAMILIES = (
+    (".rs",),
+    (".go",),
+    (".java", ".kt", ".kts", ".scala"),
+    (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"),
+    (".py",),
+    (".rb",),
+    (".cs",),
+)
+COMMENT_PREFIXES = ("//", "#", "/*", "*", "--")
+MAX_REFERENCE_BYTES = 64 * 1024 * 1024  # what one scan may re-read to resolve references
+
+
+FAMILY_OF_SUFFIX = {suffix: family for family in LANGUAGE_FAMILIES for suffix in family}
+QUALIFIER = re.compile(r"(\w+)(?:\.|::)$")
+
+
+def _family(relpath: str) -> tuple[str, ...] | None:
+    return FAMILY_OF_SUFFIX.get(os.path.splitext(relpath)[1].lower())
+
+
+def _definitions(facts: dict[str, FileFacts]) -> dict[tuple[str, ...], dict[str, dict[str, str]]]:
+    """Language family -> constant name -> {defining file: value}."""
+    found: dict[tuple[str, ...], dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
+    for relpath, file_facts in facts.items():
+        family = _family(relpath)
+        if family:
+            for name, value in file_facts.model_constants.items():
+                found[family][name][relpath] = value
+    return found
+
+
+def _value_for(name: str, owners: dict[str, str], qualifier: str) -> str | None:
+    """The constant's value; where files define it differently, the one whose path holds the
+    qualifier the reference names it through (``openai::GPT_4O`` -> ``providers/openai.rs``)."""
+    values = set(owners.values())
+    if len(values) == 1:
+        return next(iter(values))
+    if qualifier:
+        matching = {value for path, value in owners.items() if qualifier.lower() in path.lower()}
+        if len(matching) == 1:
+            return next(iter(matching))
+    return None
+
+
+def referenced_constants(base: Path, relpaths: list[str], facts: dict[str, FileFacts]) -> list[Finding]:
+    """One model sighting per (file, constant) at the first non-comment line naming a constant that
+    another file of the same language defines as a catalog model id."""
+    definitions = _definitions(facts)
+    if not definitions:
+        return []
+    added: list[Finding] = []
+    budget = MAX_REFERENCE_BYTES
+    for family, constants in definitions.items():
+        names = "|".join(sorted(map(re.escape, constants), key=len, reverse=True))
+        pattern = re.compile(rf"\b({names})\b")
+        for relpath in relpaths:
+            if _family(relpath) != family or budget <= 0:
+                continue
+            try:
+                text = (base / relpath).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            budget -= len(text)
+            added.extend(_references_in(relpath, text, pattern, constants))
+    return added
+
+
+def _references_in(relpath: str, text: str, pattern: re.Pattern, constants) -> list[Finding]:
+    found: list[Finding] = []
+    if not pattern.search(text):
+        return found
+    seen: set[str] = set()
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith(COMMENT_PREFIXES):
+            continue
+        for match in pattern.finditer(line):
+            name = match.group(1)
+            owners = constants[name]
+            if name in seen or relpath in owners:
+                continue
+            seen.add(name)
+            qualifier = QUALIFIER.search(line, 0, match.start())
+            value = _value_for(name, owners, qualifier.group(1) if qualifier else "")
+            model = model_finding(value, number, strong=False, hf_context=False) if value else None
+            if model:
+                location = Location(file=relpath, line=number, snippet=line.strip()[:200])
+                found.append(
+                    model_sighting(model, location, "constants", resolved_from=name, evidence=CATALOG_LITERAL)
+                )
+    return found
+
+
+# what shows that a project uses AI models: not a classic ML library, a model file, or a model id that
+# only a code constant or literal names
+NOT_EVIDENCE_OF_AI_USE = frozenset({"ml_framework", "model_file"})
+CONFIGURED_MODEL_DETECTORS = frozenset({"config", "iac", "containers", "n8n", "github_actions"})
+
+
+def _shows_ai_use(finding: Finding) -> bool:
+    if finding.type == "model":
+        return finding.detector in CONFIGURED_MODEL_DETECTORS and finding.metadata.get("evidence") is None
+    return finding.type not in NOT_EVIDENCE_OF_AI_USE
+
+
+def without_unsupported_catalog_literals(findings: list[Finding]) -> list[Finding]:
+    """Drop catalog literals found without an SDK when nothing else in the project shows AI use."""
+    literals = [f for f in findings if f.metadata.get("evidence") == CATALOG_LITERAL]
+    if not literals or any(_shows_ai_use(f) for f in findings):
+        return findings
+    return [f for f in findings if f.metadata.get("evidence") != CATALOG_LITERAL]
