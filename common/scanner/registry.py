@@ -97,7 +97,9 @@ SELECTORS = {
             *(".joblib", ".h5", ".hdf5", ".keras", ".tflite", ".ckpt"),
         )
     ),
-    "n8n": FileSelector(suffixes=(".json",)),
+    "n8n": FileSelector(
+        suffixes=(".json",), name_endings=(".json.template", ".json.example", ".json.sample", ".json.dist")
+    ),
     "notebooks": FileSelector(suffixes=(".ipynb",)),
     "python_code": FileSelector(suffixes=(".py",)),
     "vector_stores": FileSelector(
