@@ -420,9 +420,8 @@ def pnpm_direct_dependencies(lines: list[str]) -> list[tuple[int, str, str | Non
             entry = PNPM_ENTRY.match(stripped)
             if entry:
                 direct.append([number, entry.group(1), entry.group(2) or None])
-        elif section_indent is not None and indent == section_indent + 4 and direct:
-            if key == "version":
-                direct[-1][2] = stripped.split(":", 1)[1].strip().strip("'\"") or None
+        elif section_indent is not None and indent == section_indent + 4 and direct and key == "version":
+            direct[-1][2] = stripped.split(":", 1)[1].strip().strip("'\"") or None
     if not found:
         return None
     return [(number, name, version.split("(", 1)[0] if version else None) for number, name, version in direct]
