@@ -46,6 +46,9 @@ class FileSelector:
 
 
 SELECTORS = {
+    "code_declarations": FileSelector(
+        suffixes=(".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".py", ".cs")
+    ),
     "config_env": FileSelector(
         suffixes=(
             ".env",
