@@ -1,4 +1,4 @@
-"""MCP servers and tools that code declares as object literals (common/scanner/detectors/code_declarations.py)."""
+"""MCP servers and tools that code declares as object literals (detectors/code_declarations.py)."""
 
 from pathlib import Path
 
@@ -92,7 +92,7 @@ var client = await McpClientFactory.CreateAsync(
         Id = "everything",
         Name = "Everything",
         TransportType = TransportTypes.StdIo,
-        TransportOptions = new() { ["command"] = "npx", ["arguments"] = "-y @modelcontextprotocol/server-everything" }
+        TransportOptions = new() { ["command"] = "npx", ["arguments"] = "-y @acme/server-everything" }
     }, options);
 var info = new { Name = "not-a-server" };
 """
