@@ -74,7 +74,7 @@ SELECTORS = {
         name_endings=(".dockerfile", ".containerfile"),
     ),
     "github_actions": FileSelector(suffixes=YAML),
-    "iac": FileSelector(suffixes=(".tf", ".tfvars", ".json", ".template", *YAML)),
+    "iac": FileSelector(suffixes=(".tf", ".tfvars", ".bicep", ".json", ".template", *YAML)),
     "languages": FileSelector(
         suffixes=(
             *(".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"),
