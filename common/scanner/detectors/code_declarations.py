@@ -48,6 +48,9 @@ SERVER_MAP_KEYS = "mcpServers|mcp_servers|servers|connections"
 CLIENT_CALLS = "MultiServerMCPClient|MCPClient|createMCPClient|from_dict|from_config"
 SERVER_MAP_KEY = linear(rf"""(?:{SERVER_MAP_KEYS})["']?\s*[:=]\s*$""")
 CLIENT_ARGUMENT = linear(rf"(?:{CLIENT_CALLS})\s*\(\s*$")
+HANDED_VARIABLE = linear(
+    rf"""(?:(?:{CLIENT_CALLS})\s*\(|(?:{SERVER_MAP_KEYS})["']?\s*[:=])\s*([A-Za-z_$][\w$]{{0,60}})"""
+)
 ASSIGNED_VARIABLE = linear(r"([A-Za-z_$][\w$]{0,60})\s*(?::\s*[\w<>\[\], .|]{1,80})?\s*=\s*$")
 # keys of a client config that hold settings, never a server's name
 NOT_SERVER_NAMES = frozenset(
@@ -66,18 +69,20 @@ class Literals:
 
     def __init__(self, text: str, hash_comments: bool):
         self.text = text
-        self.pairs: list[tuple[int, int]] = []
+        self.starts: list[int] = []  # every "{" in text order
+        self.ends: list[int] = []  # its matching "}" (the text's end when unclosed)
+        self.parents: list[int] = []  # index of the enclosing "{", -1 at the top
         self.strings: list[tuple[int, int]] = []
         self._scan(hash_comments)
-        self.pairs.sort()
-        self.starts = [start for start, _ in self.pairs]
         self.string_starts = [start for start, _ in self.strings]
 
     def _scan(self, hash_comments: bool) -> None:
         text, length = self.text, len(self.text)
+        interesting = re.compile(r"[\"'`/{}#]" if hash_comments else r"[\"'`/{}]")
         stack: list[int] = []
         index = 0
-        while index < length:
+        while (found := interesting.search(text, index)) is not None:
+            index = found.start()
             char = text[index]
             if char in "\"'`":
                 quote = text[index : index + 3] if text[index : index + 3] in ('"""', "'''") else char
@@ -88,7 +93,7 @@ class Literals:
                 self.strings.append((index, end))
                 index = end
                 continue
-            if (char == "#" and hash_comments) or text.startswith("//", index):
+            if char == "#" or text.startswith("//", index):
                 newline = text.find("\n", index)
                 end = length if newline < 0 else newline
                 self.strings.append((index, end))  # comments are skipped like strings
@@ -101,9 +106,12 @@ class Literals:
                 index = end
                 continue
             if char == "{":
-                stack.append(index)
+                self.parents.append(stack[-1] if stack else -1)
+                stack.append(len(self.starts))
+                self.starts.append(index)
+                self.ends.append(length)
             elif char == "}" and stack:
-                self.pairs.append((stack.pop(), index))
+                self.ends[stack.pop()] = index
             index += 1
 
     def _string_end(self, start: int, quote: str) -> int:
@@ -128,13 +136,13 @@ class Literals:
         return at >= 0 and self.strings[at][0] < offset < self.strings[at][1]
 
     def innermost(self, offset: int) -> tuple[int, int] | None:
-        """The innermost ``{…}`` holding ``offset``."""
-        at = bisect.bisect_right(self.starts, offset) - 1
+        """The innermost ``{…}`` holding ``offset``: the last one opened before it, or the nearest
+        enclosing one of that which is still open at ``offset``."""
+        at = bisect.bisect_left(self.starts, offset) - 1
         while at >= 0:
-            start, end = self.pairs[at]
-            if start < offset < end:
-                return start, end
-            at -= 1
+            if offset < self.ends[at]:
+                return self.starts[at], self.ends[at]
+            at = self.parents[at]
         return None
 
     def top_level(self, pair: tuple[int, int], pattern: re.Pattern) -> Iterator[re.Match]:
@@ -192,7 +200,7 @@ class CodeDeclarationsDetector(Detector):
             if (pair := literals.innermost(match.end()))
         ]
         seen: set[str] = set()
-        for pair in objects:
+        for pair in dict.fromkeys(objects):  # each object once, in text order
             named = literals.string_value(pair, "name")
             if not named or named[0].lower() in seen:
                 continue
@@ -210,6 +218,7 @@ class CodeDeclarationsDetector(Detector):
 
     def client_servers(self, file: SourceFile, literals: Literals) -> Iterator[Finding]:
         text = literals.text
+        handed = {match.group(1) for match in HANDED_VARIABLE.finditer(text)}
         seen: set[int] = set()
         for match in SERVER_SPEC_KEY.finditer(text):
             if literals.in_string(match.start()):
@@ -224,7 +233,7 @@ class CodeDeclarationsDetector(Detector):
             if not name or name.lower() in NOT_SERVER_NAMES:
                 continue
             parent = literals.innermost(pair[0])
-            if parent is None or not self.is_server_map(text, parent[0]):
+            if parent is None or not self.is_server_map(text, parent[0], handed):
                 continue
             spec: dict = {}
             for key in ("command", "url", "serverUrl", "type", "transport"):
@@ -237,20 +246,15 @@ class CodeDeclarationsDetector(Detector):
             yield self.server(file, name, line_at(text, window + entry.end() - 1), spec)
 
     @staticmethod
-    def is_server_map(text: str, start: int) -> bool:
+    def is_server_map(text: str, start: int, handed: set[str]) -> bool:
         """Whether the object opening at ``start`` maps server names to servers: the value of an
-        ``mcpServers``-like key, the argument of an MCP client constructor, or a variable later handed
-        to one of those."""
+        ``mcpServers``-like key, the argument of an MCP client constructor, or a variable (one of
+        ``handed``) passed to one of those."""
         before = text[max(0, start - 200) : start]
         if SERVER_MAP_KEY.search(before) or CLIENT_ARGUMENT.search(before):
             return True
         variable = ASSIGNED_VARIABLE.search(before)
-        if not variable:
-            return False
-        handed = re.compile(
-            rf"(?:{CLIENT_CALLS})\s*\(\s*{variable.group(1)}\b|(?:{SERVER_MAP_KEYS})[\"']?\s*[:=]\s*{variable.group(1)}\b"
-        )
-        return bool(handed.search(text, start))
+        return bool(variable) and variable.group(1) in handed
 
     def server(self, file: SourceFile, name: str, line: int, spec: dict) -> Finding:
         # the config detector's rules (and their data and YAML imports) load only once a server is found
