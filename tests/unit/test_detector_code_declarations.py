@@ -97,3 +97,13 @@ var client = await McpClientFactory.CreateAsync(
 var info = new { Name = "not-a-server" };
 """
     assert declared(tmp_path, "Program.cs", text) == [("mcp_server", "Everything", 7)]
+
+
+def test_a_typed_out_demo_token_is_a_placeholder_but_a_shaped_key_is_not():
+    from common.scanner.detectors.mcp_config import secret_rules
+
+    rules = secret_rules()
+    assert not rules.is_secret("x-api-key", "Bearer 1234567890")
+    assert not rules.is_secret("token", "abcdefgh12")
+    assert rules.is_secret("GITHUB_TOKEN", "ghp_abcdefghijklmnopqrstuvwxyz0123456789")
+    assert rules.is_secret("x-api-key", "Bearer 8f3kq0Zp2xLw7Rt9Vb4Nc6Md")
