@@ -46,6 +46,9 @@ class FileSelector:
 
 
 SELECTORS = {
+    "code_declarations": FileSelector(
+        suffixes=(".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".py", ".cs")
+    ),
     "config_env": FileSelector(
         suffixes=(
             ".env",
@@ -71,7 +74,7 @@ SELECTORS = {
         name_endings=(".dockerfile", ".containerfile"),
     ),
     "github_actions": FileSelector(suffixes=YAML),
-    "iac": FileSelector(suffixes=(".tf", ".tfvars", ".json", ".template", *YAML)),
+    "iac": FileSelector(suffixes=(".tf", ".tfvars", ".bicep", ".json", ".template", *YAML)),
     "languages": FileSelector(
         suffixes=(
             *(".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"),
@@ -97,7 +100,9 @@ SELECTORS = {
             *(".joblib", ".h5", ".hdf5", ".keras", ".tflite", ".ckpt"),
         )
     ),
-    "n8n": FileSelector(suffixes=(".json",)),
+    "n8n": FileSelector(
+        suffixes=(".json",), name_endings=(".json.template", ".json.example", ".json.sample", ".json.dist")
+    ),
     "notebooks": FileSelector(suffixes=(".ipynb",)),
     "python_code": FileSelector(suffixes=(".py",)),
     "vector_stores": FileSelector(

@@ -240,3 +240,62 @@ def test_cloudformation_json_and_broken_templates(tmp_path):
 def test_json_without_cloudformation_markers_is_ignored(tmp_path):
     findings, report = run(IacDetector(), tmp_path, "package.json", '{"name": "sagemaker-docs"}')
     assert findings == [] and report.warnings == []
+
+
+BICEP_LOOP = """@description('Model deployments')
+param deployments array = [
+  {
+    name: 'chat'
+    model: { format: 'OpenAI', name: 'gpt-4o', version: '2024-11-20' }
+  }
+]
+param privateOnly bool = true
+
+resource account 'Microsoft.CognitiveServices/accounts@2024-10-01' = if (privateOnly) {
+  name: 'oai-${uniqueString(resourceGroup().id)}'
+  kind: 'OpenAI'
+  properties: {
+    publicNetworkAccess: 'Disabled'
+    networkAcls: { defaultAction: 'Deny' }
+  }
+}
+
+@batchSize(1)
+resource deployment 'Microsoft.CognitiveServices/accounts/deployments@2024-10-01' = [for d in deployments: {
+  parent: account
+  name: d.name
+  properties: {
+    model: d.model
+  }
+}]
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  name: 'kv-app'
+  properties: { description: 'model: { format: \\'OpenAI\\', name: \\'gpt-4\\' }' }
+}
+"""
+
+
+def test_bicep_loops_conditions_and_deployment_lists(tmp_path):
+    findings, report = run(IacDetector(), tmp_path, "infra/openai.bicep", BICEP_LOOP)
+    found = by_key(findings)
+    assert set(found) == {
+        "cloud_resource:microsoft.cognitiveservices/accounts.account",
+        "cloud_resource:microsoft.cognitiveservices/accounts/deployments.deployment",
+        "model:gpt-4o",
+    }
+    assert found["cloud_resource:microsoft.cognitiveservices/accounts.account"]["flags"] == set()
+    assert found["cloud_resource:microsoft.cognitiveservices/accounts.account"]["lines"] == {10}
+    assert found["model:gpt-4o"]["lines"] == {5}
+    assert report.warnings == []
+
+
+def test_bicep_without_ai_resources_and_broken_files(tmp_path):
+    plain = "resource site 'Microsoft.Web/sites@2022-09-01' = {\n  name: 'web'\n  kind: 'app'\n}\n"
+    assert run(IacDetector(), tmp_path, "web.bicep", plain)[0] == []
+    for broken in (
+        "resource a 'Microsoft.CognitiveServices/accounts@1' = {\n x: f(1))\n y: [ ) ]\n",
+        "param p array = [\n ) }\nresource b 'Microsoft.CognitiveServices/accounts@1' = {\n",
+    ):
+        findings, _ = run(IacDetector(), tmp_path, "broken.bicep", broken)
+        assert all(f.type == "cloud_resource" for f in findings)

@@ -93,7 +93,6 @@ def test_n8n_workflow_components_flags_and_edges(tmp_path):
         "model:gpt-4-turbo",
         "tool:support agent/shell tool",
         "tool:support agent/search api",
-        "tool:support agent/memory",
         "vector_db:pinecone",
     }
     flags = {key: entry["flags"] for key, entry in found.items()}
@@ -109,7 +108,6 @@ def test_n8n_workflow_components_flags_and_edges(tmp_path):
         ("uses_model", "model:gpt-4o-mini"),
         ("uses_tool", "tool:support agent/shell tool"),
         ("uses_tool", "tool:support agent/search api"),
-        ("uses_memory", "tool:support agent/memory"),
     }
     store = found["vector_db:pinecone"]["findings"][0]
     assert store.relations == [("uses_model", "model:text-embedding-3-small")]

@@ -115,3 +115,40 @@ def test_broken_manifests_are_warnings(tmp_path):
     )
     assert result.components == []
     assert {w.file for w in result.warnings} == {"package.json", "pyproject.toml"}
+
+
+def test_pnpm_lock_reports_the_project_dependencies_not_what_they_pull_in(tmp_path):
+    lock_v9 = (
+        "lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    dependencies:\n"
+        "      '@anthropic-ai/sdk':\n        specifier: ^0.56.0\n        version: 0.56.0\n"
+        "      '@langchain/core':\n        specifier: ^0.3.66\n        version: 0.3.66(openai@5.10.2)\n\n"
+        "packages:\n\n  '@anthropic-ai/sdk@0.56.0':\n    resolution: {integrity: x}\n\n"
+        "  openai@5.10.2:\n    resolution: {integrity: x}\n"
+    )
+    lock_v5 = (
+        "lockfileVersion: 5.4\n\nspecifiers:\n  cohere-ai: ^7.0.0\n\ndependencies:\n  cohere-ai: 7.0.0\n\n"
+        "packages:\n\n  /cohere-ai/7.0.0:\n    resolution: {integrity: x}\n\n"
+        "  /@pinecone-database/pinecone/1.0.0:\n    resolution: {integrity: x}\n"
+    )
+    result = scan_tree(tmp_path, {"a/pnpm-lock.yaml": lock_v9, "b/pnpm-lock.yaml": lock_v5})
+    assert component(result, "llm_provider:anthropic").version == "0.56.0"
+    assert component(result, "agent_framework:langchain").version == "0.3.66"
+    assert component(result, "llm_provider:cohere").version == "7.0.0"
+    names = {c.name for c in result.components}
+    assert "openai" not in names and "pinecone" not in names
+
+
+def test_commented_out_package_references_are_not_declared(tmp_path):
+    csproj = (
+        '<Project Sdk="Microsoft.NET.Sdk">\n  <ItemGroup>\n'
+        '<!--    <PackageReference Include="OpenAI" Version="2.1.0" />-->\n'
+        '    <PackageReference Include="Azure.AI.OpenAI" Version="2.1.0" />\n'
+        '    <!--\n    <PackageReference Include="Microsoft.SemanticKernel" Version="1.30.0" />\n    -->\n'
+        "  </ItemGroup>\n</Project>\n"
+    )
+    pom = (
+        "<project><dependencies>\n<!-- <dependency><groupId>dev.langchain4j</groupId>"
+        "<artifactId>langchain4j-open-ai</artifactId></dependency> -->\n</dependencies></project>\n"
+    )
+    result = scan_tree(tmp_path, {"app/App.csproj": csproj, "jvm/pom.xml": pom})
+    assert [(c.name, c.locations[0].line) for c in result.components] == [("azure-openai", 4)]

@@ -106,4 +106,4 @@ def test_a_scan_imports_only_the_modules_its_files_select(tmp_path):
     )
     assert run.returncode == 0, run.stderr
     loaded = set(json.loads(run.stdout))
-    assert loaded == {"base", "python_code", "secrets", "vector_stores"}
+    assert loaded == {"base", "code_declarations", "python_code", "secrets", "vector_stores"}

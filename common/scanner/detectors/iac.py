@@ -1,4 +1,4 @@
-"""AI cloud resources in infrastructure as code: Terraform (``.tf``) and CloudFormation (YAML/JSON).
+"""AI cloud resources in infrastructure as code: Terraform (``.tf``), CloudFormation (YAML/JSON), Bicep.
 
 Each resource of a type listed in ``data/iac.yaml`` (Bedrock, SageMaker, Vertex AI, Azure OpenAI /
 AI Services / ML) becomes a ``cloud_resource`` named ``<resource type>.<logical name>``; a model id
@@ -10,7 +10,10 @@ access, Vertex endpoints outside a VPC, SageMaker endpoints whose model is not a
 
 Terraform is read by a tolerant line-based block parser (strings, comments and heredocs aware, no
 network, no provider schemas): ``var.x`` and ``local.x`` resolve to literal defaults in the same file,
-anything else is a reference. CloudFormation YAML keeps ``!Ref``/``!GetAtt`` as references.
+anything else is a reference. CloudFormation YAML keeps ``!Ref``/``!GetAtt`` as references. Bicep
+resources are named like CloudFormation's, by their ARM type without the API version
+(``Microsoft.CognitiveServices/accounts.openAi``); model deployments written as data in params, vars
+and module calls are models too.
 """
 
 from __future__ import annotations
@@ -336,6 +339,12 @@ class TerraformFile:
 # ---------------------------------------------------------------------------------------------------
 
 CFN_MARKERS = ("AWS::Bedrock", "AWS::SageMaker::")  # AWS::Bedrock::, AWS::BedrockAgentCore::
+BICEP_MARKERS = (
+    "Microsoft.CognitiveServices",
+    "Microsoft.MachineLearningServices",
+    "Microsoft.Search",
+    "model",
+)
 
 
 def yaml_to_value(node: YamlNode, depth: int = 0) -> Value:
@@ -406,6 +415,250 @@ def cfn_resources(file: SourceFile, report: FileReport) -> list[Resource]:
 def line_of(text: str, needle: str) -> int:
     index = text.find(needle)
     return line_at(text, index) if index >= 0 else 0
+
+
+# ---------------------------------------------------------------------------------------------------
+# Bicep
+# ---------------------------------------------------------------------------------------------------
+
+BICEP_IDENTIFIER = linear(r"[A-Za-z_][\w]*")
+BICEP_RESOURCE = linear(r"resource\s+([A-Za-z_]\w*)\s+'([^'\n]+)'\s*(existing\s*)?=")
+BICEP_BINDING = linear(r"(param|var)\s+([A-Za-z_]\w*)(?:\s+[A-Za-z_][\w.]*(?:\[\])?)?\s*=")
+BICEP_MODULE = linear(r"module\s+[A-Za-z_]\w*\s+'[^'\n]*'\s*=")
+MAX_BICEP_VALUES = 50_000
+
+
+class BicepFile:
+    """A tolerant reader of Bicep declarations: ``resource`` bodies (nested child resources, loops and
+    conditions included) as ``Value`` trees, and ``param``/``var``/``module`` values. A bare identifier
+    naming a ``param``/``var`` with a literal string resolves to it; anything else is a reference."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.pos = 0
+        self.budget = MAX_BICEP_VALUES
+        self.literals: dict[str, str] = {}
+        self.resources: list[Resource] = []
+        self.other_values: list[Value] = []  # params, vars and module bodies
+        self.parent_types: list[str] = []  # the types of the resources being read, outermost first
+        self.parse()
+
+    # --- lexical helpers ---
+
+    def skip_space(self, newlines: bool = True) -> None:
+        text, length = self.text, len(self.text)
+        while self.pos < length:
+            char = text[self.pos]
+            if char in " \t\r," or (newlines and char == "\n"):
+                self.pos += 1
+            elif text.startswith("//", self.pos):
+                end = text.find("\n", self.pos)
+                self.pos = length if end < 0 else end
+            elif text.startswith("/*", self.pos):
+                end = text.find("*/", self.pos + 2)
+                self.pos = length if end < 0 else end + 2
+            else:
+                return
+
+    def read_string(self) -> str:
+        """The string at ``pos`` (quoted with backslash escapes, or triple-quoted); ``pos`` moves past it."""
+        text = self.text
+        if text.startswith("'''", self.pos):
+            end = text.find("'''", self.pos + 3)
+            end = len(text) if end < 0 else end
+            value, self.pos = text[self.pos + 3 : end], end + 3
+            return value
+        index, parts = self.pos + 1, []
+        while index < len(text) and text[index] not in "'\n":
+            if text[index] == "\\" and index + 1 < len(text):
+                parts.append(text[index + 1])
+                index += 2
+                continue
+            parts.append(text[index])
+            index += 1
+        self.pos = index + 1
+        return "".join(parts)
+
+    def skip_expression(self) -> str:
+        """Everything up to the end of the line outside brackets and strings (an expression)."""
+        text, start, depth = self.text, self.pos, 0
+        while self.pos < len(text):
+            char = text[self.pos]
+            if char == "'":
+                self.read_string()
+                continue
+            if char in "([{":
+                depth += 1
+            elif char in ")]}":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif char == "\n" and depth == 0:
+                break
+            self.pos += 1
+        return text[start : self.pos].strip()
+
+    # --- values ---
+
+    def value(self, depth: int = 0) -> Value:
+        self.skip_space(newlines=False)
+        line = line_at(self.text, self.pos)
+        self.budget -= 1
+        if depth > MAX_DEPTH or self.budget < 0 or self.pos >= len(self.text):
+            self.skip_expression()
+            return Value(line)
+        char = self.text[self.pos]
+        if char == "{":
+            return self.object(depth)
+        if char == "[":
+            return self.array(depth)
+        if char == "'":
+            return Value(line, self.read_string())
+        if self.text.startswith("if", self.pos) and re.match(r"if\s*\(", self.text[self.pos : self.pos + 8]):
+            self.skip_condition()
+            return self.value(depth + 1)
+        expression = self.skip_expression()
+        if expression in self.literals:
+            return Value(line, self.literals[expression])
+        head = BICEP_IDENTIFIER.match(expression)
+        return Value(line, None, ref=head.group(0) if head else None)
+
+    def skip_condition(self) -> None:
+        """Past ``if (…)``, to the value it guards."""
+        self.pos = self.text.index("(", self.pos)
+        depth = 0
+        while self.pos < len(self.text):
+            char = self.text[self.pos]
+            if char == "'":
+                self.read_string()
+                continue
+            depth += char == "("
+            depth -= char == ")"
+            self.pos += 1
+            if depth == 0:
+                return
+
+    def object(self, depth: int) -> Value:
+        line = line_at(self.text, self.pos)
+        self.pos += 1
+        fields: dict[str, Value] = {}
+        while True:
+            self.skip_space()
+            if self.pos >= len(self.text) or self.text[self.pos] == "}":
+                self.pos += 1
+                return Value(line, fields)
+            if self.text[self.pos] == "@":  # a decorator on a nested resource
+                self.skip_expression()
+                continue
+            nested = BICEP_RESOURCE.match(self.text, self.pos)
+            if nested:
+                self.resource(nested, self.parent_types[-1] if self.parent_types else None, depth + 1)
+                continue
+            if self.text[self.pos] == "'":
+                key = self.read_string()
+            else:
+                match = BICEP_IDENTIFIER.match(self.text, self.pos)
+                if not match:
+                    before = self.pos
+                    self.skip_expression()
+                    self.pos += self.pos == before  # always make progress over stray text
+                    continue
+                key, self.pos = match.group(0), match.end()
+            self.skip_space(newlines=False)
+            if self.pos < len(self.text) and self.text[self.pos] == ":":
+                self.pos += 1
+                fields[key] = self.value(depth + 1)
+            else:
+                self.skip_expression()
+
+    def array(self, depth: int) -> Value:
+        line = line_at(self.text, self.pos)
+        self.pos += 1
+        self.skip_space()
+        if re.match(r"for\s", self.text[self.pos : self.pos + 4]):
+            # [for item in items: <body>]: the body stands for every element
+            while self.pos < len(self.text) and self.text[self.pos] not in ":\n]":
+                self.pos += 1
+            self.pos += 1
+            body = self.value(depth + 1)
+            self.skip_space()
+            self.pos += 1  # the closing bracket
+            return Value(line, [body])
+        items = []
+        while self.pos < len(self.text) and self.text[self.pos] != "]":
+            before = self.pos
+            items.append(self.value(depth + 1))
+            self.pos += self.pos == before  # a stray closing bracket or brace
+            self.skip_space()
+        self.pos += 1
+        return Value(line, items)
+
+    # --- declarations ---
+
+    def resource(self, match: re.Match, parent_type: str | None, depth: int) -> None:
+        line = line_at(self.text, match.start())
+        resource_type = match.group(2).split("@", 1)[0]
+        if parent_type and "/" not in resource_type:
+            resource_type = f"{parent_type}/{resource_type}"  # a nested child names only its own segment
+        self.pos = match.end()
+        self.parent_types.append(resource_type)
+        try:
+            body = self.value(depth)
+        finally:
+            self.parent_types.pop()
+        if not match.group(3):  # an ``existing`` resource is deployed elsewhere
+            self.resources.append(Resource(resource_type, match.group(1), line, body, "bicep"))
+
+    def parse(self) -> None:
+        for binding in re.finditer(
+            r"^[ \t]*(?:param|var)\s+([A-Za-z_]\w*)(?:\s+[A-Za-z_]\w*)?\s*=\s*'([^'\n$]*)'\s*$",
+            self.text,
+            re.MULTILINE,
+        ):
+            self.literals[binding.group(1)] = binding.group(2)
+        text = self.text
+        self.pos = 0
+        while True:
+            self.skip_space()
+            if self.pos >= len(text):
+                return
+            if text[self.pos] == "@":  # a decorator: @description('…'), @batchSize(1)
+                self.pos += 1
+                self.skip_expression()
+                continue
+            resource = BICEP_RESOURCE.match(text, self.pos)
+            binding = BICEP_BINDING.match(text, self.pos) or BICEP_MODULE.match(text, self.pos)
+            if resource:
+                self.resource(resource, None, 0)
+            elif binding:
+                self.pos = binding.end()
+                self.other_values.append(self.value())
+            else:
+                self.skip_expression()
+                if self.pos < len(text) and text[self.pos] in ")]}":
+                    self.pos += 1  # a stray closing bracket
+
+
+def bicep_models(value: Value, depth: int = 0) -> Iterator[tuple[str, str | None, int]]:
+    """Model deployments written as data (``model: {format: 'OpenAI', name: 'gpt-4o', version: …}``)
+    anywhere in a value: the deployment lists that params, vars and module calls hand around."""
+    if depth > MAX_DEPTH:
+        return
+    if isinstance(value.literal, dict):
+        model = value.literal.get("model")
+        if model is not None and isinstance(model.literal, dict):
+            name, version = model.literal.get("name"), model.literal.get("version")
+            if name is not None and isinstance(name.literal, str) and "format" in model.literal:
+                yield (
+                    name.literal,
+                    version.literal if version and isinstance(version.literal, str) else None,
+                    name.line,
+                )
+        for child in value.literal.values():
+            yield from bicep_models(child, depth + 1)
+    elif isinstance(value.literal, list):
+        for child in value.literal:
+            yield from bicep_models(child, depth + 1)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -511,12 +764,14 @@ class IacDetector(Detector):
     name = "iac"
 
     def applies_to(self, file: SourceFile) -> bool:
-        return file.suffix in (".tf", ".tfvars") or file.suffix in CFN_SUFFIXES
+        return file.suffix in (".tf", ".tfvars", ".bicep") or file.suffix in CFN_SUFFIXES
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
         if file.size > MAX_BYTES:
             report.warnings.append(f"iac: {file.relpath} is larger than {MAX_BYTES} bytes")
             return []
+        if file.suffix == ".bicep":
+            return self.detect_bicep(file, report)
         if file.suffix == ".tfvars":
             return self.with_catalog_literals(file, list(self.literal_models(file, TFVARS_ASSIGNMENT)))
         if file.suffix == ".tf":
@@ -575,6 +830,34 @@ class IacDetector(Detector):
                         file, f"module.{name}", line, module["provider"], {"service": module["service"]}
                     )
                 )
+        return findings
+
+    def detect_bicep(self, file: SourceFile, report: FileReport) -> list[Finding]:
+        if not any(marker in file.text for marker in BICEP_MARKERS):
+            return []
+        try:
+            bicep = BicepFile(file.text)
+        except RecursionError:
+            report.warnings.append(f"iac: {file.relpath} nests too deeply to read")
+            return []
+        findings = self.findings(file, bicep.resources)
+        for value in bicep.other_values:
+            for model, version, line in bicep_models(value):
+                model = model_id(model)
+                known = match_model(model) if model else None
+                if model:
+                    findings.append(
+                        self.located(
+                            file,
+                            line,
+                            "model",
+                            model,
+                            known.provider if known else "Microsoft Azure",
+                            version=version,
+                            model_name=model,
+                            metadata={"iac": "bicep", "declared_as": "deployment list"},
+                        )
+                    )
         return findings
 
     def findings(self, file: SourceFile, resources: list[Resource]) -> list[Finding]:

@@ -42,6 +42,15 @@ def _line_of(file: SourceFile, needle: str, start: int = 0) -> int:
     return 0
 
 
+XML_COMMENT = linear(r"<!--.*?-->", re.DOTALL)
+
+
+def without_xml_comments(text: str) -> str:
+    """The XML with every comment blanked out (newlines kept, so offsets and lines still match): a
+    commented-out dependency is not declared."""
+    return XML_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+
+
 def _version_from_spec(spec: str) -> str | None:
     spec = spec.strip().strip(",")
     if not spec or spec == "*":
@@ -312,7 +321,7 @@ class ManifestDetector(_ManifestDetector):
         yield from self.toml_tables(file, "cargo", tables)
 
     def pom(self, file: SourceFile) -> Iterator[Finding]:
-        text = file.text
+        text = without_xml_comments(file.text)
         for block in linear(r"<dependency>(.*?)</dependency>", re.DOTALL).finditer(text):
             body = block.group(1)
             if linear(r"<scope>\s*import\s*</scope>").search(body):
@@ -363,7 +372,7 @@ class ManifestDetector(_ManifestDetector):
                     )
 
     def csproj(self, file: SourceFile) -> Iterator[Finding]:
-        text = file.text
+        text = without_xml_comments(file.text)
         for match in linear(r"<PackageReference\s+([^>]*?)(/?)>([^<]*)(?:</PackageReference>)?").finditer(
             text
         ):
@@ -381,6 +390,41 @@ class ManifestDetector(_ManifestDetector):
             yield _finding(
                 self.name, package, file, line, version.group(1) if version else None, include.group(1)
             )
+
+
+PNPM_DEPENDENCY_SECTIONS = ("dependencies", "devDependencies", "optionalDependencies")
+PNPM_ENTRY = linear(r"""^['"]?((?:@[\w.-]+/)?[\w.-]+)['"]?:[ \t]*['"]?([^'"\s#]*)""")
+
+
+def pnpm_direct_dependencies(lines: list[str]) -> list[tuple[int, str, str | None]] | None:
+    """(line, package, version) of every dependency a pnpm lock lists for its importers (or, before
+    lock format 6, for the single project); None when the lock has no such section."""
+    direct: list[list] = []
+    found = False
+    top = ""
+    section_indent: int | None = None
+    for number, raw in enumerate(lines, start=1):
+        stripped = raw.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(raw) - len(raw.lstrip())
+        key = stripped.split(":", 1)[0].strip("'\"")
+        if indent == 0:
+            top = key
+            section_indent = 0 if key in PNPM_DEPENDENCY_SECTIONS else None
+            found = found or section_indent is not None
+        elif top == "importers" and indent <= 4:
+            section_indent = 4 if indent == 4 and key in PNPM_DEPENDENCY_SECTIONS else None
+            found = found or section_indent is not None
+        elif section_indent is not None and indent == section_indent + 2:
+            entry = PNPM_ENTRY.match(stripped)
+            if entry:
+                direct.append([number, entry.group(1), entry.group(2) or None])
+        elif section_indent is not None and indent == section_indent + 4 and direct and key == "version":
+            direct[-1][2] = stripped.split(":", 1)[1].strip().strip("'\"") or None
+    if not found:
+        return None
+    return [(number, name, version.split("(", 1)[0] if version else None) for number, name, version in direct]
 
 
 _LOCK_PACKAGE_NAME = linear(r"""(?m)^[ \t]*["']?name["']?[ \t]*=[ \t]*["']([^"'\n]+)["']""")
@@ -498,6 +542,16 @@ class LockfileDetector(_ManifestDetector):
                     )
 
     def pnpm_lock(self, file: SourceFile) -> Iterator[Finding]:
+        """The project's own dependencies where the lock records them (``importers:`` since lock
+        format 6, top-level ``dependencies:`` before); every package only in an older lock without
+        them. A package another package pulls in is not one the project chose to use."""
+        direct = pnpm_direct_dependencies(file.lines)
+        if direct is not None:
+            for number, name, version in direct:
+                package = self.package("npm", name)
+                if package:
+                    yield _finding(self.name, package, file, number, version, f"{name}@{version}")
+            return
         pattern = linear(r"""^\s+['"]?/?((?:@[\w.-]+/)?[\w.-]+)@(\d[\w.+-]*)""")
         for number, raw in enumerate(file.lines, start=1):
             match = pattern.match(raw)

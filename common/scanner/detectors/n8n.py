@@ -9,7 +9,8 @@ Component model (families and mappings are in ``data/n8n.yaml``):
   (catalog id, e.g. ``openai``) plus a ``model`` when the node names one (plain string or the
   ``{"__rl": true, "value": …}`` resource locator; expressions are not model ids);
 * vector stores -> ``vector_db`` (catalog id, e.g. ``pinecone``);
-* tools, memories, output parsers, retrievers, loaders, splitters and other LangChain nodes -> ``tool``
+* memories are not components (chat history the agent keeps, not a tool it calls);
+* tools, output parsers, retrievers, loaders, splitters and other LangChain nodes -> ``tool``
   named ``<workflow>/<node>``; MCP client tools -> ``mcp_client`` (plus the remote ``mcp_server`` it
   connects to, named by host); MCP server triggers -> ``mcp_server``;
 * triggers are not components: an unauthenticated webhook / form / public chat / MCP trigger flags the
@@ -49,6 +50,8 @@ from common.scanner.redaction import clip
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "n8n.yaml"
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PARAMETER_DEPTH = 32
+# exports shipped as templates or examples to import (``workflow.json.template``)
+EXPORT_TEMPLATE_SUFFIXES = (".json.template", ".json.example", ".json.sample", ".json.dist")
 NAME_RE = linear(r'"name"\s*:\s*("(?:[^"\\]|\\.)*")')
 
 
@@ -556,7 +559,7 @@ class N8nWorkflowDetector(Detector):
     name = "n8n"
 
     def applies_to(self, file: SourceFile) -> bool:
-        return file.suffix == ".json"
+        return file.suffix == ".json" or file.name.lower().endswith(EXPORT_TEMPLATE_SUFFIXES)
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
         text = file.text

@@ -1,0 +1,302 @@
+"""MCP servers and agent tools that code declares as data rather than through an SDK call.
+
+The language detectors find what an SDK call names (``server.tool("add", …)``, ``new McpServer({name})``).
+Three shapes hold the same components as plain object literals, in any language with JSON-like
+literals (TypeScript/JavaScript, Python):
+
+* **tool definitions**: an object with a string ``name`` and an ``inputSchema`` (the tool list a
+  low-level MCP ``Server`` returns from its ``ListToolsRequestSchema`` handler) or ``input_schema`` (the
+  ``tools=[…]`` of the Anthropic Messages API), and the object handed to ``addTool({…})`` (FastMCP),
+  wherever its ``name`` sits among nested bodies. Each becomes a ``tool`` whose provider is the
+  framework the file uses (MCP, else Anthropic); a file using neither is not read.
+* **servers an MCP client connects to**: in a file that builds an MCP client (LangChain's
+  ``MultiServerMCPClient``, mcp-use's ``MCPClient``, Mastra, ``mcpServers`` maps), every entry whose
+  value has a ``command`` or ``url`` is an ``mcp_server`` named by its key, classified like the same
+  entry in a client config file (package, remote, unknown server).
+* **C# MCP client transports**: ``McpClientFactory.CreateAsync(new() { Name = "…", … })`` and
+  ``new StdioClientTransport(new() { Name = "…", Command = "…" })`` name the server the client starts.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterator
+
+from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.limits import line_at, linear
+
+MCP_PROVIDER = "Model Context Protocol"
+SCRIPT_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".py")
+MAX_BYTES = 2 * 1024 * 1024
+
+MCP_SDK_MARKERS = linear(
+    r"""@modelcontextprotocol/|["']fastmcp["']|^\s*(?:from|import)\s+(?:mcp|fastmcp)\b""", re.MULTILINE
+)
+ANTHROPIC_MARKERS = linear(r"""@anthropic-ai/sdk|^\s*(?:from|import)\s+anthropic\b""", re.MULTILINE)
+MCP_CLIENT_MARKERS = linear(
+    r"MultiServerMCPClient|\bMCPClient\b|createMCPClient|\bmcpServers\b|\bmcp_servers\b"
+)
+# look-behinds (not in RE2); each pattern is a bounded literal alternation, linear in Python's engine too
+TOOL_SCHEMA_KEY = re.compile(r"""(?<![\w$])["']?(?:inputSchema|input_schema)["']?\s*:""")
+ADD_TOOL_CALL = linear(r"\.addTool\(\s*\{")
+SERVER_SPEC_KEY = re.compile(r"""(?<![\w$])["']?(?:command|url|serverUrl)["']?\s*:""")
+ENTRY_KEY_BEFORE = linear(
+    r"""(?:^|[{,\s])(?:"([\w@.-]{1,100})"|'([\w@.-]{1,100})'|([\w@.-]{1,100}))\s*:\s*$"""
+)
+SERVER_MAP_KEYS = "mcpServers|mcp_servers|servers|connections"
+CLIENT_CALLS = "MultiServerMCPClient|MCPClient|createMCPClient|from_dict|from_config"
+SERVER_MAP_KEY = linear(rf"""(?:{SERVER_MAP_KEYS})["']?\s*[:=]\s*$""")
+CLIENT_ARGUMENT = linear(rf"(?:{CLIENT_CALLS})\s*\(\s*$")
+HANDED_VARIABLE = linear(
+    rf"""(?:(?:{CLIENT_CALLS})\s*\(|(?:{SERVER_MAP_KEYS})["']?\s*[:=])\s*([A-Za-z_$][\w$]{{0,60}})"""
+)
+ASSIGNED_VARIABLE = linear(r"([A-Za-z_$][\w$]{0,60})\s*(?::\s*[\w<>\[\], .|]{1,80})?\s*=\s*$")
+# keys of a client config that hold settings, never a server's name
+NOT_SERVER_NAMES = frozenset(
+    {"mcpservers", "servers", "mcp_servers", "env", "headers", "transport", "options", "config", "args"}
+)
+CSHARP_TRANSPORT = linear(
+    r"\b(?:McpClientFactory\.CreateAsync|McpClient\.CreateAsync|new\s+(?:Stdio|Sse|Http)ClientTransport(?:Options)?)"
+    r"\s*\(?\s*(?:new\s*\w*\s*(?:\(\s*\))?\s*)?\{"
+)
+CSHARP_NAME = linear(r'\b(Name|Id)\s*=\s*"([^"\n]{1,100})"')
+
+
+class Literals:
+    """Brace structure of a source text: where every ``{…}`` opens and closes, strings and comments
+    skipped (quotes of all three script languages, ``//``/``/* */`` and ``#`` comments)."""
+
+    def __init__(self, text: str, hash_comments: bool):
+        self.text = text
+        self.starts: list[int] = []  # every "{" in text order
+        self.ends: list[int] = []  # its matching "}" (the text's end when unclosed)
+        self.parents: list[int] = []  # index of the enclosing "{", -1 at the top
+        self.strings: list[tuple[int, int]] = []
+        self._scan(hash_comments)
+        self.string_starts = [start for start, _ in self.strings]
+
+    def _scan(self, hash_comments: bool) -> None:
+        text, length = self.text, len(self.text)
+        interesting = re.compile(r"[\"'`/{}#]" if hash_comments else r"[\"'`/{}]")
+        stack: list[int] = []
+        index = 0
+        while (found := interesting.search(text, index)) is not None:
+            index = found.start()
+            char = text[index]
+            if char in "\"'`":
+                quote = text[index : index + 3] if text[index : index + 3] in ('"""', "'''") else char
+                end = (
+                    text.find(quote, index + len(quote)) if len(quote) == 3 else self._string_end(index, char)
+                )
+                end = length if end < 0 else end + len(quote)
+                self.strings.append((index, end))
+                index = end
+                continue
+            if char == "#" or text.startswith("//", index):
+                newline = text.find("\n", index)
+                end = length if newline < 0 else newline
+                self.strings.append((index, end))  # comments are skipped like strings
+                index = end
+                continue
+            if text.startswith("/*", index):
+                close = text.find("*/", index + 2)
+                end = length if close < 0 else close + 2
+                self.strings.append((index, end))
+                index = end
+                continue
+            if char == "{":
+                self.parents.append(stack[-1] if stack else -1)
+                stack.append(len(self.starts))
+                self.starts.append(index)
+                self.ends.append(length)
+            elif char == "}" and stack:
+                self.ends[stack.pop()] = index
+            index += 1
+
+    def _string_end(self, start: int, quote: str) -> int:
+        index = start + 1
+        text = self.text
+        while index < len(text):
+            char = text[index]
+            if char == "\\":
+                index += 2
+                continue
+            if char == quote:
+                return index
+            if char == "\n" and quote != "`":
+                return index - 1  # an unterminated one-line string ends at the line end
+            index += 1
+        return -1
+
+    def in_string(self, offset: int) -> bool:
+        """Whether ``offset`` is inside a string literal or a comment (a string's opening quote is not:
+        a quoted key)."""
+        at = bisect.bisect_right(self.string_starts, offset) - 1
+        return at >= 0 and self.strings[at][0] < offset < self.strings[at][1]
+
+    def innermost(self, offset: int) -> tuple[int, int] | None:
+        """The innermost ``{…}`` holding ``offset``: the last one opened before it, or the nearest
+        enclosing one of that which is still open at ``offset``."""
+        at = bisect.bisect_left(self.starts, offset) - 1
+        while at >= 0:
+            if offset < self.ends[at]:
+                return self.starts[at], self.ends[at]
+            at = self.parents[at]
+        return None
+
+    def top_level(self, pair: tuple[int, int], pattern: re.Pattern) -> Iterator[re.Match]:
+        """Matches of ``pattern`` directly inside ``pair`` (not in a nested object or a string)."""
+        for match in pattern.finditer(self.text, pair[0] + 1, pair[1]):
+            if not self.in_string(match.start()) and self.innermost(match.start() + 1) == pair:
+                yield match
+
+    def string_value(self, pair: tuple[int, int], key: str) -> tuple[str, int] | None:
+        """The literal string under ``key`` directly inside ``pair``, with its offset."""
+        pattern = re.compile(rf"""(?<![\w$])["']?{key}["']?\s*:\s*(["'`])([^"'`\n$]{{1,100}})\1""")
+        match = next(self.top_level(pair, pattern), None)
+        return (match.group(2), match.start()) if match else None
+
+    def string_list(self, pair: tuple[int, int], key: str) -> list[str]:
+        pattern = re.compile(rf"""(?<![\w$])["']?{key}["']?\s*:\s*\[([^\]]{{0,1000}})\]""")
+        match = next(self.top_level(pair, pattern), None)
+        return [m.group(2) for m in re.finditer(r"""(["'`])([^"'`\n]*)\1""", match.group(1))] if match else []
+
+
+class CodeDeclarationsDetector(Detector):
+    name = "code_declarations"
+
+    def applies_to(self, file: SourceFile) -> bool:
+        return file.suffix in SCRIPT_SUFFIXES or file.suffix == ".cs"
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        if file.size > MAX_BYTES:
+            return
+        text = file.text
+        if file.suffix == ".cs":
+            if "ModelContextProtocol" in text:
+                yield from self.csharp_servers(file, text)
+            return
+        uses_mcp = bool(MCP_SDK_MARKERS.search(text))
+        uses_anthropic = bool(ANTHROPIC_MARKERS.search(text))
+        client = bool(MCP_CLIENT_MARKERS.search(text))
+        if not (uses_mcp or uses_anthropic or client):
+            return
+        literals = Literals(text, hash_comments=file.suffix == ".py")
+        if uses_mcp or uses_anthropic:
+            yield from self.tools(file, literals, MCP_PROVIDER if uses_mcp else "Anthropic")
+        if client:
+            yield from self.client_servers(file, literals)
+
+    def tools(self, file: SourceFile, literals: Literals, provider: str) -> Iterator[Finding]:
+        objects = [
+            pair
+            for match in TOOL_SCHEMA_KEY.finditer(literals.text)
+            if not literals.in_string(match.start()) and (pair := literals.innermost(match.start() + 1))
+        ]
+        objects += [
+            pair
+            for match in ADD_TOOL_CALL.finditer(literals.text)
+            if (pair := literals.innermost(match.end()))
+        ]
+        seen: set[str] = set()
+        for pair in dict.fromkeys(objects):  # each object once, in text order
+            named = literals.string_value(pair, "name")
+            if not named or named[0].lower() in seen:
+                continue
+            name = named[0].lower()
+            seen.add(name)
+            framework = "mcp" if provider == MCP_PROVIDER else "anthropic"
+            yield self.located(
+                file,
+                line_at(literals.text, named[1]),
+                "tool",
+                name,
+                provider,
+                metadata={"framework": framework, "declared_as": "tool definition"},
+            )
+
+    def client_servers(self, file: SourceFile, literals: Literals) -> Iterator[Finding]:
+        text = literals.text
+        handed = {match.group(1) for match in HANDED_VARIABLE.finditer(text)}
+        seen: set[int] = set()
+        for match in SERVER_SPEC_KEY.finditer(text):
+            if literals.in_string(match.start()):
+                continue
+            pair = literals.innermost(match.start() + 1)
+            if pair is None or pair[0] in seen:
+                continue
+            seen.add(pair[0])
+            window = max(0, pair[0] - 120)
+            entry = ENTRY_KEY_BEFORE.search(text[window : pair[0]])
+            name = entry and next(g for g in entry.groups() if g)
+            if not name or name.lower() in NOT_SERVER_NAMES:
+                continue
+            parent = literals.innermost(pair[0])
+            if parent is None or not self.is_server_map(text, parent[0], handed):
+                continue
+            spec: dict = {}
+            for key in ("command", "url", "serverUrl", "type", "transport"):
+                value = literals.string_value(pair, key)
+                if value:
+                    spec[key] = value[0]
+            if "command" not in spec and "url" not in spec and "serverUrl" not in spec:
+                continue
+            spec["args"] = literals.string_list(pair, "args")
+            yield self.server(file, name, line_at(text, window + entry.end() - 1), spec)
+
+    @staticmethod
+    def is_server_map(text: str, start: int, handed: set[str]) -> bool:
+        """Whether the object opening at ``start`` maps server names to servers: the value of an
+        ``mcpServers``-like key, the argument of an MCP client constructor, or a variable (one of
+        ``handed``) passed to one of those."""
+        before = text[max(0, start - 200) : start]
+        if SERVER_MAP_KEY.search(before) or CLIENT_ARGUMENT.search(before):
+            return True
+        variable = ASSIGNED_VARIABLE.search(before)
+        return bool(variable) and variable.group(1) in handed
+
+    def server(self, file: SourceFile, name: str, line: int, spec: dict) -> Finding:
+        # the config detector's rules (and their data and YAML imports) load only once a server is found
+        from common.scanner.detectors.mcp_config import classify, describe_server, safe_url
+
+        info = describe_server(spec)
+        classify(info)
+        metadata = {
+            "transport": info.transport,
+            "package": info.package,
+            "registry": info.registry,
+            "local_script": info.local_script,
+            "url": safe_url(info.url) if info.url else None,
+            "declared_in": "code",
+        }
+        return self.located(
+            file,
+            line,
+            "mcp_server",
+            name,
+            MCP_PROVIDER,
+            key_name=name.lower(),
+            version=info.version,
+            flags=set(info.flags) - {"hardcoded_api_key"},
+            metadata={k: v for k, v in metadata.items() if v is not None},
+        )
+
+    def csharp_servers(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        literals = Literals(text, hash_comments=False)
+        for match in CSHARP_TRANSPORT.finditer(text):
+            if literals.in_string(match.start()):
+                continue
+            pair = literals.innermost(match.end())
+            names = dict((m.group(1), m) for m in literals.top_level(pair, CSHARP_NAME)) if pair else {}
+            named = names.get("Name") or names.get("Id")
+            if not named:
+                continue
+            command = re.search(
+                r'\bCommand\s*=\s*"([^"\n]+)"|\["command"\]\s*=\s*"([^"\n]+)"', text[pair[0] : pair[1]]
+            )
+            spec = {"command": (command.group(1) or command.group(2))} if command else {}
+            url = re.search(r'\b(?:Endpoint|Url)\s*=\s*new\s+Uri\(\s*"([^"\n]+)"', text[pair[0] : pair[1]])
+            if url:
+                spec = {"url": url.group(1)}
+            yield self.server(file, named.group(2), line_at(text, named.start()), spec)

@@ -1,0 +1,109 @@
+"""MCP servers and tools that code declares as object literals (detectors/code_declarations.py)."""
+
+from pathlib import Path
+
+from common.scanner.detectors.base import FileReport, SourceFile
+from common.scanner.detectors.code_declarations import CodeDeclarationsDetector
+
+
+def declared(tmp_path: Path, relpath: str, text: str) -> list[tuple[str, str, int]]:
+    path = tmp_path / relpath
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    source = SourceFile(path=path, relpath=relpath, size=path.stat().st_size)
+    return [
+        (f.type, f.name, f.location.line) for f in CodeDeclarationsDetector().detect(source, FileReport())
+    ]
+
+
+def test_langchain_multi_server_client_entries_are_servers(tmp_path):
+    typescript = """import { MultiServerMCPClient } from "@langchain/mcp-adapters";
+
+const client = new MultiServerMCPClient({
+  mcpServers: {
+    context7: { command: "npx", args: ["-y", "@upstash/context7-mcp@latest"] },
+    "personal-mcp-server": {
+      url: "http://localhost:8080/mcp",
+      headers: { "x-api-key": "Bearer 1234567890" },
+    },
+  },
+});
+const fallback = { url: "https://example.com" };
+"""
+    python = """from langchain_mcp_adapters.client import MultiServerMCPClient
+
+connections = {
+    "math": {"command": "python", "args": ["math_server.py"], "transport": "stdio"},
+    "weather": {"url": "http://localhost:8000/mcp", "transport": "streamable_http"},
+}
+client = MultiServerMCPClient(connections)
+"""
+    assert declared(tmp_path, "host.ts", typescript) == [
+        ("mcp_server", "context7", 5),
+        ("mcp_server", "personal-mcp-server", 6),
+    ]
+    assert declared(tmp_path, "host.py", python) == [("mcp_server", "math", 4), ("mcp_server", "weather", 5)]
+
+
+def test_server_shaped_objects_outside_a_client_are_not_servers(tmp_path):
+    text = """import { MultiServerMCPClient } from "@langchain/mcp-adapters";
+
+const services = { billing: { url: "https://billing.example.com" } };
+const settings = { proxy: { command: "socat" } };
+"""
+    assert declared(tmp_path, "config.ts", text) == []
+
+
+def test_tool_definitions_need_a_schema_and_an_ai_framework(tmp_path):
+    low_level = """import { ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+server.setRequestHandler(ListToolsRequestSchema, async () => ({
+  tools: [{ name: "read_file", description: "Read", inputSchema: zodToJsonSchema(Args) }],
+}));
+const user = { name: "root", schema: {} };
+const later = {
+  // name: "commented", inputSchema: {},
+  size: 3,
+};
+"""
+    plain = """const form = { name: "signup", inputSchema: { type: "object" } };\n"""
+    assert declared(tmp_path, "server.ts", low_level) == [("tool", "read_file", 3)]
+    assert declared(tmp_path, "form.ts", plain) == []
+
+
+def test_fastmcp_add_tool_is_named_by_its_top_level_name(tmp_path):
+    text = """import { FastMCP } from "fastmcp";
+server.addTool({
+  execute: async () => {
+    return { content: [{ type: "text", name: "inner" }] };
+  },
+  name: "get_app_config",
+  parameters: z.object({}),
+});
+"""
+    assert declared(tmp_path, "tools.ts", text) == [("tool", "get_app_config", 6)]
+
+
+def test_csharp_client_transport_names_its_server(tmp_path):
+    text = """using ModelContextProtocol.Client;
+
+var client = await McpClientFactory.CreateAsync(
+    new()
+    {
+        Id = "everything",
+        Name = "Everything",
+        TransportType = TransportTypes.StdIo,
+        TransportOptions = new() { ["command"] = "npx", ["arguments"] = "-y @acme/server-everything" }
+    }, options);
+var info = new { Name = "not-a-server" };
+"""
+    assert declared(tmp_path, "Program.cs", text) == [("mcp_server", "Everything", 7)]
+
+
+def test_a_typed_out_demo_token_is_a_placeholder_but_a_shaped_key_is_not():
+    from common.scanner.detectors.mcp_config import secret_rules
+
+    rules = secret_rules()
+    assert not rules.is_secret("x-api-key", "Bearer 1234567890")
+    assert not rules.is_secret("token", "abcdefgh12")
+    assert rules.is_secret("GITHUB_TOKEN", "ghp_abcdefghijklmnopqrstuvwxyz0123456789")
+    assert rules.is_secret("x-api-key", "Bearer 8f3kq0Zp2xLw7Rt9Vb4Nc6Md")
