@@ -31,13 +31,9 @@ def _admin_url() -> str:
 
 def _terminate_pooled_connections() -> list[int]:
     """PostgreSQL ends every other backend of the test database, as an administrator or a restart would."""
+    others = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
     with psycopg.connect(_admin_url(), autocommit=True) as admin:
-        pids = [
-            pid
-            for (pid,) in admin.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        ]
+        pids = [pid for (pid,) in admin.execute(others)]
         for pid in pids:
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
@@ -157,9 +153,11 @@ def test_a_row_lock_in_a_reading_session_is_held_until_the_end_of_its_transactio
     try:
         assert reader.get(Scan, scan_id, with_for_update=True) is not None
         assert reader.connection().connection.driver_connection.info.transaction_status == INTRANS
-        with psycopg.connect(_admin_url(), autocommit=True) as other:
-            with pytest.raises(psycopg.errors.LockNotAvailable):
-                other.execute("SELECT id FROM scans WHERE id = %s FOR UPDATE NOWAIT", (scan_id,))
+        with (
+            psycopg.connect(_admin_url(), autocommit=True) as other,
+            pytest.raises(psycopg.errors.LockNotAvailable),
+        ):
+            other.execute("SELECT id FROM scans WHERE id = %s FOR UPDATE NOWAIT", (scan_id,))
     finally:
         reader.close()
 
