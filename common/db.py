@@ -73,7 +73,12 @@ def _make_engine(url: str) -> Engine:
     )
     event.listen(engine, "connect", _note_checkin)
     event.listen(engine, "checkin", _note_checkin)
-    event.listen(engine, "checkout", _ping_if_stale)
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection, connection_record, _proxy) -> None:
+        _ping_if_stale(dialect, dbapi_connection, connection_record)
+
     event.listen(engine, "before_cursor_execute", _transaction_before_writing)
     return engine
 
@@ -100,7 +105,7 @@ def _socket_has_data(dbapi_connection) -> bool:
     return bool(readable)
 
 
-def _ping_if_stale(dbapi_connection, connection_record, _proxy) -> None:
+def _ping_if_stale(dialect, dbapi_connection, connection_record) -> None:
     """What ``pool_pre_ping`` did on every checkout (a ``SELECT 1`` round trip), done only for a
     connection idle for a while or whose socket shows the server has spoken; a failed ping discards it
     and the pool's older connections, and the pool hands out a new one, as ``pool_pre_ping`` would."""
@@ -108,7 +113,7 @@ def _ping_if_stale(dbapi_connection, connection_record, _proxy) -> None:
     if idle <= IDLE_SECONDS_BEFORE_PING and not _socket_has_data(dbapi_connection):
         return
     try:
-        get_engine().dialect.do_ping(dbapi_connection)
+        dialect.do_ping(dbapi_connection)
     except Exception as error:
         raise exc.InvalidatePoolError(f"pooled connection failed its ping: {error}") from error
 
