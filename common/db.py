@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import itertools
 import os
+import select as io_select
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import JSON, Table, create_engine, event
+from sqlalchemy import JSON, Select, Table, create_engine, event, exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.dml import UpdateBase
 
 from common import fastjson
 from common.config import get_settings
@@ -25,6 +28,12 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 class Base(DeclarativeBase):
     pass
 
+
+# A pooled connection that sat unused longer than this is pinged before use; a younger one only when
+# its socket has something to read (the server's goodbye when it terminated the backend or restarted).
+IDLE_SECONDS_BEFORE_PING = 5.0
+_CHECKED_IN_AT = "trusera_checked_in_at"
+_READS_OUTSIDE_TRANSACTION = "trusera_reads_outside_transaction"
 
 _engine: Engine | None = None
 _engine_pid: int | None = None
@@ -54,15 +63,91 @@ def _make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=10,
         max_overflow=20,
         pool_recycle=1800,
         json_serializer=fastjson.dumps,
         json_deserializer=fastjson.loads,
     )
+    event.listen(engine, "connect", _note_checkin)
+    event.listen(engine, "checkin", _note_checkin)
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection, connection_record, _proxy) -> None:
+        _ping_if_stale(dialect, dbapi_connection, connection_record)
+
+    event.listen(engine, "before_cursor_execute", _transaction_before_writing)
+    return engine
+
+
+def _note_checkin(dbapi_connection, connection_record, *_args) -> None:
+    """When the connection went back to the pool; one lent for reads outside a transaction goes back
+    to transactions (its next user may write). One that cannot is closed, so its next checkout replaces it."""
+    connection_record.info[_CHECKED_IN_AT] = time.monotonic()
+    if not connection_record.info.pop(_READS_OUTSIDE_TRANSACTION, False) or dbapi_connection is None:
+        return
+    try:
+        dbapi_connection.autocommit = False
+    except Exception:
+        dbapi_connection.close()
+
+
+def _socket_has_data(dbapi_connection) -> bool:
+    """An idle PostgreSQL connection has nothing to read unless the server spoke first: a terminated
+    backend or a server shutting down sends its error and closes, which a zero-timeout select sees."""
+    try:
+        readable, _, _ = io_select.select([dbapi_connection.pgconn.socket], [], [], 0)
+    except Exception:  # psycopg raises when the connection is known to be lost; select past FD_SETSIZE
+        return True
+    return bool(readable)
+
+
+def _ping_if_stale(dialect, dbapi_connection, connection_record) -> None:
+    """What ``pool_pre_ping`` did on every checkout (a ``SELECT 1`` round trip), done only for a
+    connection idle for a while or whose socket shows the server has spoken; a failed ping discards it
+    and the pool's older connections, and the pool hands out a new one, as ``pool_pre_ping`` would."""
+    idle = time.monotonic() - connection_record.info.get(_CHECKED_IN_AT, 0.0)
+    if idle <= IDLE_SECONDS_BEFORE_PING and not _socket_has_data(dbapi_connection):
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except Exception as error:
+        raise exc.InvalidatePoolError(f"pooled connection failed its ping: {error}") from error
+
+
+def _is_plain_read(context) -> bool:
+    """A compiled SELECT that neither locks rows nor writes through a CTE, on a client-side cursor:
+    outside a transaction it sees exactly what it would see as a statement of a READ COMMITTED one."""
+    compiled = context.compiled if context is not None else None
+    statement = getattr(compiled, "statement", None)
+    if not isinstance(statement, Select) or statement._for_update_arg is not None:
+        return False
+    if context.execution_options.get("stream_results"):
+        return False
+    return not any(isinstance(cte.element, UpdateBase) for cte in getattr(compiled, "ctes", None) or ())
+
+
+def _transaction_before_writing(conn, _cursor, _statement, _parameters, context, _executemany) -> None:
+    """A session that reads outside a transaction opens one before its first statement that is not a
+    plain read, so that writes, row locks and savepoints keep their transaction."""
+    if conn.info.get(_READS_OUTSIDE_TRANSACTION) and not _is_plain_read(context):
+        conn.info[_READS_OUTSIDE_TRANSACTION] = False
+        conn.connection.driver_connection.autocommit = False
+
+
+def _reads_outside_transaction(session: Session, _transaction, connection) -> None:
+    """``after_begin`` of a session made with ``reads_outside_transaction``: its PostgreSQL connection
+    runs plain reads in autocommit mode, which costs no ``BEGIN`` and no ``ROLLBACK`` round trip."""
+    if not session.info.get(_READS_OUTSIDE_TRANSACTION) or connection.dialect.name != "postgresql":
+        return
+    driver_connection = connection.connection.driver_connection
+    if driver_connection.autocommit or driver_connection.info.transaction_status != 0:
+        return
+    driver_connection.autocommit = True
+    connection.info[_READS_OUTSIDE_TRANSACTION] = True
 
 
 def get_engine() -> Engine:
@@ -73,6 +158,8 @@ def get_engine() -> Engine:
         _engine = _make_engine(get_settings().database_url)
         _engine_pid = os.getpid()
         _session_factory = sessionmaker(bind=_engine, expire_on_commit=False)
+        if not event.contains(Session, "after_begin", _reads_outside_transaction):
+            event.listen(Session, "after_begin", _reads_outside_transaction)
     return _engine
 
 
@@ -84,10 +171,15 @@ def reset_engine() -> None:
     _session_factory = None
 
 
-def new_session() -> Session:
+def new_session(*, reads_outside_transaction: bool = False) -> Session:
+    """``reads_outside_transaction``: for a request that mostly reads (a GET): plain SELECTs run in
+    autocommit mode until the first other statement, which opens the transaction that ``commit`` ends."""
     get_engine()
     assert _session_factory is not None
-    return _session_factory()
+    session = _session_factory()
+    if reads_outside_transaction:
+        session.info[_READS_OUTSIDE_TRANSACTION] = True
+    return session
 
 
 @contextmanager

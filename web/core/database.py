@@ -1,21 +1,27 @@
-"""One SQLAlchemy session per request, closed at teardown."""
+"""One SQLAlchemy session per request, closed at teardown.
+
+A GET or HEAD reads outside a transaction until its first write (``common.db.new_session``): a read-only
+request then costs no ``BEGIN`` and no ``ROLLBACK`` round trip, and one that writes still commits atomically.
+"""
 
 from __future__ import annotations
 
 import json
 
-from flask import Flask, g
+from flask import Flask, g, has_request_context, request
 from psycopg.types.json import set_json_loads
 from sqlalchemy.orm import Session
 
 from common.db import new_session
 
 _decode_json = json.JSONDecoder().decode
+READING_METHODS = frozenset({"GET", "HEAD"})
 
 
 def db() -> Session:
     if "db_session" not in g:
-        g.db_session = new_session()
+        reading = has_request_context() and request.method in READING_METHODS
+        g.db_session = new_session(reads_outside_transaction=reading)
     return g.db_session
 
 

@@ -66,12 +66,20 @@ def bearer_token() -> str | None:
     return token.strip()
 
 
-def is_revoked(jti: str | None, session_id: str | None) -> bool:
-    keys = [f"trusera:revoked:jti:{jti}"] + ([f"trusera:revoked:sid:{session_id}"] if session_id else [])
+def revocation_keys(jti: str | None, session_id: str | None) -> tuple[str, ...]:
+    """The Redis markers of a revoked access token and of its revoked login session."""
+    return (f"trusera:revoked:jti:{jti}",) + ((f"trusera:revoked:sid:{session_id}",) if session_id else ())
+
+
+def any_exists(keys: tuple[str, ...]) -> bool:
     try:
         return bool(get_redis().exists(*keys))
     except redis.RedisError as exc:
         raise ServiceUnavailable("token revocation list unavailable") from exc
+
+
+def is_revoked(jti: str | None, session_id: str | None) -> bool:
+    return any_exists(revocation_keys(jti, session_id))
 
 
 def verified_claims(token: str) -> dict:
@@ -124,15 +132,34 @@ class Credential:
     def rate_key(self) -> str:
         return f"key:{self.api_key_hash[:32]}" if self.api_key_hash else f"user:{self.user_id}"
 
+    @property
+    def revocation_keys(self) -> tuple[str, ...]:
+        """What Redis must not hold for this credential to be valid (none for an API key: its row says)."""
+        return () if self.api_key_hash else revocation_keys(self.token_jti, self.session_id)
 
-def credential_of(token: str | None) -> Credential:
+
+@dataclass(frozen=True)
+class RevocationQuestion:
+    """A credential's revocation check handed to the rate limiter, which answers it in the round trip
+    that counts the request: ``rate_key``'s window when valid, ``fallback_key``'s (the client address,
+    as for any unauthenticated request) when revoked."""
+
+    keys: tuple[str, ...]
+    rate_key: str
+    fallback_key: str
+
+
+def unchecked_credential_of(token: str | None) -> Credential:
+    """The credential a token carries, its signature and expiry checked but not its revocation."""
     if not token:
         raise AuthenticationError(
             "Authentication is required: send 'Authorization: Bearer <token or API key>'."
         )
     if token.startswith(API_KEY_PREFIX):
         return Credential(api_key_hash=hash_api_key(token))
-    claims = decode_jwt(token, "access")
+    claims = verified_claims(token)
+    if claims.get("type") != "access":
+        raise AuthenticationError("An access token is required.")
     return Credential(
         user_id=claims["sub"],
         session_id=claims.get("sid"),
@@ -142,10 +169,32 @@ def credential_of(token: str | None) -> Credential:
     )
 
 
+def credential_of(token: str | None) -> Credential:
+    """The credential a token carries, revocation included."""
+    credential = unchecked_credential_of(token)
+    if credential.revocation_keys and any_exists(credential.revocation_keys):
+        raise AuthenticationError("The token has been revoked.")
+    return credential
+
+
+def _unchecked_credential() -> Credential:
+    if "unchecked_credential" not in g:
+        g.unchecked_credential = unchecked_credential_of(bearer_token())
+    return g.unchecked_credential
+
+
 def current_credential() -> Credential:
-    """The request's credential, checked once and cached on ``g``."""
+    """The request's credential, checked once and cached on ``g``. Its revocation was answered by the
+    rate limiter's round trip when the request was counted (``RevocationQuestion``), else it is asked here."""
     if "credential" not in g:
-        g.credential = credential_of(bearer_token())
+        credential = _unchecked_credential()
+        keys = credential.revocation_keys
+        if keys:
+            answered = g.pop("revocation_answer", None)
+            revoked = answered[1] if answered is not None and answered[0] == keys else any_exists(keys)
+            if revoked:
+                raise AuthenticationError("The token has been revoked.")
+        g.credential = credential
     return g.credential
 
 
@@ -239,14 +288,24 @@ def current_principal() -> Principal:
 
 
 def rate_limit_key() -> str:
-    """Per principal: API key, else user, else client IP. Never fails the request itself."""
+    """Per principal: API key, else user, else client IP. Never fails the request itself.
+
+    A token whose revocation is not yet known is counted by its user, with a ``RevocationQuestion`` on
+    ``g``: the limiter's round trip answers it and counts the request by the client address instead when
+    the token is revoked, as a request without valid credentials is counted.
+    """
     if "rate_key" in g:
         return g.rate_key
-    key = f"ip:{request.remote_addr}"
+    address_key = f"ip:{request.remote_addr}"
+    key = address_key
     if bearer_token():
         try:
-            key = current_credential().rate_key
+            credential = g.credential if "credential" in g else _unchecked_credential()
         except (AuthenticationError, ServiceUnavailable):
-            key = f"ip:{request.remote_addr}"
+            credential = None
+        if credential is not None:
+            key = credential.rate_key
+            if credential.revocation_keys and "credential" not in g:
+                g.revocation_question = RevocationQuestion(credential.revocation_keys, key, address_key)
     g.rate_key = key
     return key

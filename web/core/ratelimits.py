@@ -2,12 +2,21 @@
 
 Endpoints of a group are exempt from the general 200/minute application limit,
 so each request counts against exactly one row of the table.
+
+Counting a request costs one Redis round trip (``OneTripMovingWindow``): the moving window's entry is
+taken, the window read back for the ``X-RateLimit-*`` headers and the token's revocation checked in one
+script, where Flask-Limiter's moving window made two round trips and the revocation check a third.
 """
 
 from __future__ import annotations
 
-from flask import current_app, request
+import time
+
+from flask import current_app, g, has_app_context, request
 from flask_limiter import Limiter
+from limits import RateLimitItem
+from limits.storage import RedisStorage
+from limits.strategies import STRATEGIES, MovingWindowRateLimiter, WindowStats
 
 from web.core.principal import rate_limit_key
 
@@ -19,6 +28,102 @@ GROUP_LIMITS = {
 }
 GENERAL_LIMIT = "200 per minute"
 UNLIMITED_ENDPOINTS = {"health.health", "health.metrics_endpoint", "ws", "internal.submit_result", "static"}
+STRATEGY = "moving-window-one-trip"
+
+# KEYS[1]: the window of the request's key; KEYS[2]: the window counted instead when one of KEYS[3..]
+# (a revoked token's markers) exists. ARGV: now, limit, expiry (seconds), cost. The entry is taken as
+# limits' acquire_moving_window.lua takes it, and the window read as its moving_window.lua reads it.
+# Returns {revoked, acquired, entries in the window, oldest entry's timestamp or ""}.
+ONE_TRIP_SCRIPT = """
+local now = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local expiry = tonumber(ARGV[3])
+local cost = tonumber(ARGV[4])
+local revoked = 0
+for i = 3, #KEYS do
+    if redis.call('exists', KEYS[i]) == 1 then
+        revoked = 1
+        break
+    end
+end
+local key = KEYS[1]
+if revoked == 1 then
+    key = KEYS[2]
+end
+local acquired = 0
+if cost <= limit then
+    local entry = redis.call('lindex', key, limit - cost)
+    if not (entry and tonumber(entry) >= now - expiry) then
+        for i = 1, cost do
+            redis.call('lpush', key, now)
+        end
+        redis.call('ltrim', key, 0, limit - 1)
+        redis.call('expire', key, expiry)
+        acquired = 1
+    end
+end
+local low, high, found = 0, limit - 1, nil
+while low <= high do
+    local mid = math.floor((low + high) / 2)
+    local value = tonumber(redis.call('lindex', key, mid))
+    if value and value >= now - expiry then
+        found = mid
+        low = mid + 1
+    else
+        high = mid - 1
+    end
+end
+if found then
+    return {revoked, acquired, found + 1, redis.call('lindex', key, found)}
+end
+return {revoked, acquired, 0, ''}
+"""
+
+
+class OneTripMovingWindow(MovingWindowRateLimiter):
+    """limits' moving window, whose ``hit`` also returns the window and answers the request's pending
+    ``RevocationQuestion``: the window is kept on ``g`` for the response headers, the answer for
+    ``current_credential``. Any storage other than a single Redis works as the plain moving window."""
+
+    def __init__(self, storage) -> None:
+        super().__init__(storage)
+        self._script = (
+            storage.get_connection().register_script(ONE_TRIP_SCRIPT)
+            if type(storage) is RedisStorage
+            else None
+        )
+
+    def hit(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool:
+        if self._script is None or not has_app_context():
+            return super().hit(item, *identifiers, cost=cost)
+        question = g.pop("revocation_question", None)
+        fallback = identifiers
+        if question is not None and question.rate_key in identifiers:
+            fallback = tuple(
+                question.fallback_key if part == question.rate_key else part for part in identifiers
+            )
+        else:
+            question = None
+        window_key = item.key_for(*identifiers)
+        keys = [self.storage.prefixed_key(window_key), self.storage.prefixed_key(item.key_for(*fallback))]
+        keys += question.keys if question is not None else ()
+        now = time.time()
+        revoked, acquired, entries, oldest = self._script(keys, [now, item.amount, item.get_expiry(), cost])
+        if question is not None:
+            g.revocation_answer = (question.keys, bool(revoked))
+        start = float(oldest) if entries else now
+        g.setdefault("rate_windows", {})[window_key] = WindowStats(
+            start + item.get_expiry(), item.amount - entries
+        )
+        return bool(acquired)
+
+    def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
+        windows = g.get("rate_windows") if has_app_context() else None
+        known = windows.get(item.key_for(*identifiers)) if windows else None
+        return known if known is not None else super().get_window_stats(item, *identifiers)
+
+
+STRATEGIES[STRATEGY] = OneTripMovingWindow
 
 
 def limit_group(group: str):
@@ -41,7 +146,7 @@ def exempt_from_general_limit() -> bool:
 limiter = Limiter(
     key_func=rate_limit_key,
     headers_enabled=True,
-    strategy="moving-window",
+    strategy=STRATEGY,
     application_limits=[GENERAL_LIMIT],
     application_limits_exempt_when=exempt_from_general_limit,
     swallow_errors=True,

@@ -1,0 +1,177 @@
+"""The connection pool without a ping per checkout, and GET requests that read outside a transaction.
+
+A pooled connection is pinged only when it sat idle for a while or its socket shows the server spoke
+(``common.db``): a connection that PostgreSQL terminated must still be replaced without the request
+noticing. A GET's plain reads run in autocommit mode (no ``BEGIN``/``ROLLBACK`` round trips); its first
+write, row lock or server-side cursor opens a real transaction, so atomicity is unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+from sqlalchemy import event, func, select
+
+from common import db as db_module
+from common.db import get_engine, new_session, session_scope
+from common.models import Organization, Scan
+from tests.helpers import wait_for
+
+IDLE = psycopg.pq.TransactionStatus.IDLE
+INTRANS = psycopg.pq.TransactionStatus.INTRANS
+
+
+def _admin_url() -> str:
+    return os.environ["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+
+
+def _terminate_pooled_connections() -> list[int]:
+    """PostgreSQL ends every other backend of the test database, as an administrator or a restart would."""
+    others = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    with psycopg.connect(_admin_url(), autocommit=True) as admin:
+        pids = [pid for (pid,) in admin.execute(others)]
+        for pid in pids:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+        def gone():
+            alive = admin.execute("SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,)).fetchall()
+            return not alive
+
+        wait_for(gone, timeout=10)
+    return pids
+
+
+@contextmanager
+def transaction_states():
+    """The driver's transaction status after each statement the engine runs, with the statement."""
+    states: list[tuple[object, str]] = []
+
+    def record(conn, _cursor, statement, *_args):
+        states.append((conn.connection.driver_connection.info.transaction_status, statement))
+
+    event.listen(get_engine(), "after_cursor_execute", record)
+    try:
+        yield states
+    finally:
+        event.remove(get_engine(), "after_cursor_execute", record)
+
+
+@contextmanager
+def counted_pings():
+    dialect = get_engine().dialect
+    pings: list[int] = []
+    original = dialect.do_ping
+
+    def ping(dbapi_connection):
+        pings.append(1)
+        return original(dbapi_connection)
+
+    dialect.do_ping = ping
+    try:
+        yield pings
+    finally:
+        del dialect.do_ping
+
+
+def test_connections_killed_by_postgresql_are_replaced_without_an_error(client, make_user):
+    user = make_user()
+    assert client.get("/api/v1/scans", headers=user.headers()).status_code == 200
+    killed = _terminate_pooled_connections()
+    assert killed, "the pool held no connection to kill"
+    with counted_pings() as pings:
+        listed = client.get("/api/v1/scans", headers=user.headers())
+        created = client.post("/api/v1/auth/api-key", json={"name": "after-restart"}, headers=user.headers())
+    assert listed.status_code == 200, listed.json
+    assert created.status_code == 201, created.json
+    assert pings, "the dead connection was not noticed before use"
+    with psycopg.connect(_admin_url()) as admin:
+        serving = {pid for (pid,) in admin.execute("SELECT pid FROM pg_stat_activity")}
+    assert not serving & set(killed)
+
+
+def test_a_recently_used_healthy_connection_is_not_pinged(client, make_user, monkeypatch):
+    user = make_user()
+    client.get("/api/v1/scans", headers=user.headers())
+    monkeypatch.setattr(db_module, "IDLE_SECONDS_BEFORE_PING", 3600.0)
+    with counted_pings() as pings:
+        for _ in range(3):
+            assert client.get("/api/v1/scans", headers=user.headers()).status_code == 200
+    assert pings == []
+
+
+def test_a_connection_idle_past_the_threshold_is_pinged(client, make_user, monkeypatch):
+    user = make_user()
+    client.get("/api/v1/scans", headers=user.headers())
+    monkeypatch.setattr(db_module, "IDLE_SECONDS_BEFORE_PING", 0.0)
+    time.sleep(0.01)
+    with counted_pings() as pings:
+        assert client.get("/api/v1/scans", headers=user.headers()).status_code == 200
+    assert len(pings) == 1
+
+
+def test_a_get_reads_outside_a_transaction_and_a_post_inside_one(client, make_user):
+    user = make_user()
+    client.get("/api/v1/scans", headers=user.headers())
+    with transaction_states() as reading:
+        assert client.get("/api/v1/scans", headers=user.headers()).status_code == 200
+    assert reading and all(state == IDLE for state, _ in reading), reading
+    with transaction_states() as writing:
+        assert (
+            client.post("/api/v1/auth/api-key", json={"name": "k"}, headers=user.headers()).status_code == 201
+        )
+    assert any(state == INTRANS for state, _ in writing), writing
+
+
+def test_a_reading_session_opens_a_transaction_for_its_first_write_and_can_roll_it_back():
+    session = new_session(reads_outside_transaction=True)
+    try:
+        before = session.scalar(select(func.count()).select_from(Organization))
+        assert session.connection().connection.driver_connection.info.transaction_status == IDLE
+        session.add(Organization(name="rolled back", slug="rolled-back-org"))
+        session.flush()
+        assert session.connection().connection.driver_connection.info.transaction_status == INTRANS
+        session.add(Organization(name="also rolled back", slug="also-rolled-back-org"))
+        session.flush()
+        session.rollback()
+        assert session.scalar(select(func.count()).select_from(Organization)) == before
+    finally:
+        session.close()
+
+
+def test_a_row_lock_in_a_reading_session_is_held_until_the_end_of_its_transaction(make_user):
+    user = make_user()
+    with session_scope() as setup:
+        scan = Scan(organization_id=user.org_id, target="/srv/lock", status="queued")
+        setup.add(scan)
+        setup.flush()
+        scan_id = scan.id
+    reader = new_session(reads_outside_transaction=True)
+    try:
+        assert reader.get(Scan, scan_id, with_for_update=True) is not None
+        assert reader.connection().connection.driver_connection.info.transaction_status == INTRANS
+        with (
+            psycopg.connect(_admin_url(), autocommit=True) as other,
+            pytest.raises(psycopg.errors.LockNotAvailable),
+        ):
+            other.execute("SELECT id FROM scans WHERE id = %s FOR UPDATE NOWAIT", (scan_id,))
+    finally:
+        reader.close()
+
+
+@pytest.mark.parametrize("reads_outside_transaction", [True, False])
+def test_a_connection_goes_back_to_the_pool_ready_for_transactions(reads_outside_transaction):
+    reader = new_session(reads_outside_transaction=reads_outside_transaction)
+    reader.scalar(select(func.count()).select_from(Organization))
+    reader.close()
+    writer = new_session()
+    try:
+        writer.scalar(select(func.count()).select_from(Organization))
+        driver = writer.connection().connection.driver_connection
+        assert driver.autocommit is False
+        assert driver.info.transaction_status == INTRANS
+    finally:
+        writer.close()
