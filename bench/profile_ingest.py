@@ -17,10 +17,8 @@ root::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import json
-import os
 import pstats
 import sys
 import time
@@ -31,25 +29,12 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._stack import PG_ADMIN_URL, Stack, machine
-from bench.bench_ingest import synthetic_result
-
-TICKS = os.sysconf("SC_CLK_TCK")
+from bench.bench_ingest import backend_pids, cpu_seconds, synthetic_result
 
 
 def backend_cpu(monitor: psycopg.Connection, db_name: str) -> float:
     """CPU seconds used so far by the database's backends (the monitor's own is left out)."""
-    pids = [
-        pid
-        for (pid,) in monitor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (db_name,)
-        )
-    ]
-    total = 0.0
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / TICKS
-    return total
+    return cpu_seconds(backend_pids(monitor, db_name))
 
 
 class Phase:
