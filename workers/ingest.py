@@ -113,9 +113,7 @@ def ingest_scan(self: PlatformTask, scan_id: str) -> None:
         scan = session.get(Scan, scan_id, with_for_update=True)
         if scan is None or jobs.is_finished(scan):
             return
-        payload = session.scalar(
-            select(ScanResultPayload.payload).where(ScanResultPayload.scan_id == scan_id)
-        )
+        payload = stored_result(session, scan_id)
         if payload is None:
             return
         storable, rejected = split_components(payload.get("components", []))
