@@ -16,7 +16,7 @@ from common import fastjson
 from common.db import session_scope
 from common.models import Component, Scan, ScanRelationship
 from tests.helpers import wait_for_scan
-from workers.ingest import ingest_scan, random_ids
+from workers.ingest import ingest_scan, random_ids, stored_result
 
 pytestmark = pytest.mark.usefixtures("celery_worker")
 
@@ -100,6 +100,8 @@ def test_the_posted_bytes_are_stored_as_they_came_and_ingesting_them_again_write
     assert _post(client, scan_id, body).status_code == 202
     assert wait_for_scan(client, user, scan_id)["status"] == "completed"
     assert _stored_bytes(scan_id) == body
+    with session_scope() as session:
+        assert stored_result(session, scan_id) == json.loads(body)
 
     first = _stored_rows(scan_id)
     assert len(first[0]) == 30 and len(first[1]) == 29 and first[2]["total_components"] == 30
