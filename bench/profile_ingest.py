@@ -8,8 +8,13 @@ check, decode, validation, store, commit, broker message), and ``scans.ingest`` 
 through ``Task.apply`` (its job row and events included). Each phase reports its wall time, the CPU
 of this process (``time.process_time``) and the CPU of every backend of the scratch database
 (``pg_stat_activity`` pids, ``utime + stime`` from ``/proc/<pid>/stat``), best of ``--rounds``.
-``--profile`` adds a cProfile (wall clock) of one more round of each phase. Run from the repository
-root::
+``--profile`` adds a cProfile (wall clock) of one more round of each phase.
+
+The ingest is also split into its steps (reading the stored result, validating it, each ``COPY``, the
+rest), each with its wall time, this process's CPU and its own backend's CPU, from the round that cost
+the least CPU. From those an estimate of the wall time on two free cores: every step's CPU and its
+backend's one after the other, except a ``COPY``, where the worker writes rows while the backend stores
+them (the larger of the two). Run from the repository root::
 
     .venv/bin/python bench/profile_ingest.py [--components 20000] [--rounds 4] [--profile] [--top 25]
 """
@@ -53,6 +58,37 @@ class Phase:
         self.backend = backend_cpu(self.monitor, self.db_name) - self.backend
 
 
+class Steps:
+    """Wraps the ingest module's steps, recording (step, wall, process CPU, own backend CPU) per call."""
+
+    STEPS = {"stored_result": "read stored result", "split_components": "validate", "bulk_insert": "COPY"}
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, float, float, float]] = []
+        self.backend_pid: int | None = None
+
+    def install(self, module) -> None:
+        for attribute, label in self.STEPS.items():
+            if hasattr(module, attribute):
+                setattr(module, attribute, self._wrapped(getattr(module, attribute), label))
+
+    def _wrapped(self, function, label: str):
+        def step(*args, **kwargs):
+            if args and hasattr(args[0], "connection"):
+                self.backend_pid = args[0].connection().connection.driver_connection.info.backend_pid
+            pids = [self.backend_pid] if self.backend_pid else []
+            wall, cpu, backend = time.perf_counter(), time.process_time(), cpu_seconds(pids)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                name = f"{label} {getattr(args[1], 'name', '')}".strip() if label == "COPY" else label
+                self.calls.append(
+                    (name, time.perf_counter() - wall, time.process_time() - cpu, cpu_seconds(pids) - backend)
+                )
+
+        return step
+
+
 def new_running_scan(organization_id: str) -> str:
     from common.db import session_scope
     from common.models import Scan
@@ -76,9 +112,13 @@ def main() -> None:
         stack.start_api()
         organization_id = stack.register()["user"]["personal_organization_id"]
         stack.stop("api")
+        import workers.ingest
         from common.config import get_settings
         from web import create_app
         from workers.ingest import ingest_scan
+
+        steps = Steps()
+        steps.install(workers.ingest)
 
         client = create_app().test_client()
         headers = {"X-Internal-API-Key": get_settings().internal_api_key, "Content-Type": "application/json"}
@@ -99,9 +139,10 @@ def main() -> None:
                 scan_id = new_running_scan(organization_id)
                 with Phase(monitor, stack.db_name) as posted:
                     post(scan_id)
+                steps.calls = []
                 with Phase(monitor, stack.db_name) as ingested:
                     ingest(scan_id)
-                rounds.append((posted, ingested))
+                rounds.append((posted, ingested, steps.calls))
             profiles = []
             if args.profile:
                 scan_id = new_running_scan(organization_id)
@@ -119,9 +160,23 @@ def main() -> None:
             f"CPU process {min(p.cpu for p in phases):.2f} s, PostgreSQL backends "
             f"{min(p.backend for p in phases):.2f} s (least of the rounds)"
         )
-    total = [p.wall + i.wall for p, i in rounds]
-    cpu = [p.cpu + p.backend + i.cpu + i.backend for p, i in rounds]
+    total = [p.wall + i.wall for p, i, _ in rounds]
+    cpu = [p.cpu + p.backend + i.cpu + i.backend for p, i, _ in rounds]
     print(f"POST + ingest: wall best {min(total):.2f} s, CPU (process + backends) least {min(cpu):.2f} s")
+    posted, ingested, calls = min(rounds, key=lambda r: r[0].cpu + r[0].backend + r[1].cpu + r[1].backend)
+    rest = (
+        "rest of the task",
+        *(
+            whole - sum(c[i] for c in calls)
+            for i, whole in enumerate((ingested.wall, ingested.cpu, ingested.backend), start=1)
+        ),
+    )
+    print("ingest steps (round of least CPU): wall / worker CPU / its backend's CPU")
+    estimate = posted.cpu + posted.backend
+    for name, wall, cpu_used, backend in [*calls, rest]:
+        print(f"  {name:32s} {wall:6.2f} {cpu_used:6.2f} {backend:6.2f} s")
+        estimate += max(cpu_used, backend) if name.startswith("COPY") else cpu_used + backend
+    print(f"estimate on two free cores, POST to completed (CPU path, no waiting): {estimate:.2f} s")
     for name, profiler in profiles:
         print(f"\n--- cProfile of {name} (wall clock) ---")
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.top)
