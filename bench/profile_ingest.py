@@ -171,7 +171,10 @@ def main() -> None:
             for i, whole in enumerate((ingested.wall, ingested.cpu, ingested.backend), start=1)
         ),
     )
-    print("ingest steps (round of least CPU): wall / worker CPU / its backend's CPU")
+    print("POST and ingest steps (round of least CPU): wall / process CPU / its backends' CPU")
+    print(
+        f"  {'POST (the API, its backends)':32s} {posted.wall:6.2f} {posted.cpu:6.2f} {posted.backend:6.2f} s"
+    )
     estimate = posted.cpu + posted.backend
     for name, wall, cpu_used, backend in [*calls, rest]:
         print(f"  {name:32s} {wall:6.2f} {cpu_used:6.2f} {backend:6.2f} s")
