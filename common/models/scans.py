@@ -10,13 +10,16 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from common import fastjson
 from common.db import Base, JSONType
 from common.jobs import JOB_STATUSES, JobMixin, JobStatus
 from common.models.base import created_column, id_column, owned_by_column
@@ -66,13 +69,33 @@ class Scan(JobMixin, Base):
         return SCAN_RUN, (self.id,)
 
 
+class JSONDocument(TypeDecorator):
+    """A JSON document kept as its UTF-8 text in a binary column and decoded when loaded: the database
+    neither parses it (as it did ``jsonb``) nor converts its encoding. ``bytes`` bound to it are taken as
+    the document's JSON text and stored as they are; any other value is encoded."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None or isinstance(value, bytes):
+            return value
+        return fastjson.dumps(value).encode()
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else fastjson.loads(value)
+
+
 class ScanResultPayload(Base):
-    """The scanner's raw result, kept so ingestion is a task that takes an id and can run twice."""
+    """The scanner's raw result, kept so ingestion is a task that takes an id and can run twice.
+
+    ``payload`` is stored uncompressed out of line (migration 0014) and loaded only when read: checking
+    that a result is there does not fetch and decode megabytes."""
 
     __tablename__ = "scan_results"
 
     scan_id: Mapped[str] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True)
-    payload: Mapped[dict] = mapped_column(JSONType, nullable=False)
+    payload: Mapped[dict] = mapped_column(JSONDocument, nullable=False, deferred=True)
     received_at: Mapped[datetime] = created_column()
 
 
@@ -85,18 +108,19 @@ class Component(Base):
     )
 
     id: Mapped[str] = id_column()
-    scan_id: Mapped[str] = owned_by_column("scans.id")
+    # Not indexed on its own: the unique constraint and the listing's index both lead with it.
+    scan_id: Mapped[str] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"), nullable=False)
     organization_id: Mapped[str] = owned_by_column("organizations.id")
     fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
     name: Mapped[str] = mapped_column(Text, nullable=False)
-    type: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
+    type: Mapped[str] = mapped_column(String(40), nullable=False)
     provider: Mapped[str | None] = mapped_column(String(100))
     version: Mapped[str | None] = mapped_column(String(200))
     model_name: Mapped[str | None] = mapped_column(String(300))
     locations: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
     flags: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
     risk_score: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
-    severity: Mapped[str] = mapped_column(String(20), default="info", nullable=False, index=True)
+    severity: Mapped[str] = mapped_column(String(20), default="info", nullable=False)
     risk_factors: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
     detector: Mapped[str] = mapped_column(String(100), default="", nullable=False)
     confidence: Mapped[float] = mapped_column(Float, default=1.0, nullable=False)
@@ -140,7 +164,8 @@ class ScanRelationship(Base):
     )
 
     id: Mapped[str] = id_column()
-    scan_id: Mapped[str] = owned_by_column("scans.id")
+    # Not indexed on its own: the unique constraint leads with it.
+    scan_id: Mapped[str] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"), nullable=False)
     source: Mapped[str] = mapped_column(String(600), nullable=False)
     target: Mapped[str] = mapped_column(String(600), nullable=False)
     relation: Mapped[str] = mapped_column(String(50), nullable=False)

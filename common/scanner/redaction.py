@@ -100,6 +100,7 @@ def _compiled(pattern: str) -> re.Pattern:
     return re.compile(pattern)
 
 
+@cache
 def _marker_gates() -> tuple[re.Pattern, re.Pattern] | None:
     """Every substring gate of ``mask_text`` as two alternations, one searched in the text as it is and one
     in its lower-cased copy: a text that holds none of them (most snippets) costs two searches instead of

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+
+import orjson
 from flask import request
 from flask_smorest import Blueprint, abort
 
@@ -25,12 +28,17 @@ def _require_internal_key() -> None:
         abort(401, message="A valid X-Internal-API-Key header is required.")
 
 
-def _read_result():
-    """The body decoded once; Flask keeps no copy of the raw bytes (a result can be tens of MB)."""
+def _read_result() -> tuple[bytes | None, object]:
+    """The body decoded, and the body itself when it is strict UTF-8 JSON (what orjson reads), to be stored
+    as it came; None for what only the standard library reads (``NaN``, UTF-16), stored re-encoded. Flask
+    keeps no copy of the raw bytes (a result can be tens of MB)."""
     if not request.is_json:
         abort(415, message="The result must be sent as application/json.")
+    body = request.get_data(cache=False)
+    with contextlib.suppress(orjson.JSONDecodeError):
+        return body, orjson.loads(body)
     try:
-        return fastjson.loads(request.get_data(cache=False))
+        return None, fastjson.loads(body)
     except (ValueError, RecursionError):
         abort(400, message="The body is not valid JSON.")
 
@@ -86,17 +94,21 @@ def allow_large_results():
 @access(PUBLIC)
 def submit_result(scan_id):
     _require_internal_key()
-    payload = _validate_result(_read_result())
+    body, posted = _read_result()
+    payload = _validate_result(posted)
     scan = db().get(Scan, scan_id)
     if scan is None:
         abort(404, message="Scan not found.")
     if jobs.is_finished(scan):
         abort(409, message=f"The scan is already {scan.status}.")
+    # The body is stored as it came when every component was kept (no second encoding; ingest decodes it
+    # again), else what was kept. ``payload`` is deferred: a stored result is replaced without loading it.
+    document = body if payload is posted and body is not None else payload
     stored = db().get(ScanResultPayload, scan_id)
     if stored is None:
-        db().add(ScanResultPayload(scan_id=scan_id, payload=payload))
+        db().add(ScanResultPayload(scan_id=scan_id, payload=document))
     else:
-        stored.payload = payload
+        stored.payload = document
     scan.stage = "ingesting"
     db().commit()
     enqueue(SCAN_INGEST, scan_id)
