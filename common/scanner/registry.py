@@ -65,7 +65,7 @@ SELECTORS = {
         name_endings=(".env",),
     ),
     "containers": FileSelector(
-        suffixes=(".sh", *YAML),
+        suffixes=(".sh", ".json", ".tf", ".hcl", *YAML),
         names=("dockerfile", "containerfile"),
         name_prefixes=("dockerfile.", "containerfile."),
         name_endings=(".dockerfile", ".containerfile"),
