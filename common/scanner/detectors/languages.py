@@ -53,6 +53,9 @@ MAX_USAGE_LOCATIONS = 20
 
 MCP_PACKAGES = ("mcp", "fastmcp")
 MCP_PROVIDER = "Model Context Protocol"
+# MCP clients that other SDKs build (LangChain's MCP adapters, Mastra, the Vercel AI SDK): these names say
+# MCP client whatever catalog package they are imported from
+MCP_CLIENT_CALLS = linear(r"(?:experimental_)?createMCPClient|MultiServerMCPClient|MCPClient|McpClient")
 
 
 @dataclass(frozen=True)
@@ -237,6 +240,8 @@ class _LanguageDetector(Detector):
             member = (match.group(2) or "").lstrip(".:")
             if package.id in MCP_PACKAGES:
                 yield from self.mcp_usage(file, text, match, member, line)
+            elif not member and MCP_CLIENT_CALLS.fullmatch(match.group(1)):
+                yield self.code_mcp_client(file, line, self.mcp_server_name(text, match.end()))
             seen += 1
             if seen <= MAX_USAGE_LOCATIONS:
                 yield self.finding(file, package, line)
@@ -244,6 +249,11 @@ class _LanguageDetector(Detector):
     def code_mcp_server(self, file: SourceFile, line: int, name: str) -> Finding:
         """An MCP server the code builds itself (an SDK call, not a config file), named ``name``."""
         return self.located(file, line, "mcp_server", name, MCP_PROVIDER, metadata={"transport": "code"})
+
+    def code_mcp_client(self, file: SourceFile, line: int, name: str | None) -> Finding:
+        """An MCP client the code connects with, named as it declares itself, else after its file."""
+        name = (name or component_name_for(file.relpath)).lower()
+        return self.located(file, line, "mcp_client", name, MCP_PROVIDER, metadata={"transport": "code"})
 
     def mcp_usage(self, file: SourceFile, text: str, match: re.Match, member: str, line: int):
         called = (member.rsplit(".", 1)[-1] if member else match.group(1)).split("::")[-1]
@@ -253,8 +263,7 @@ class _LanguageDetector(Detector):
             name = (self.mcp_server_name(text, match.end()) or component_name_for(file.relpath)).lower()
             yield self.code_mcp_server(file, line, name)
         elif re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Client|McpClient", called):
-            name = (self.mcp_server_name(text, match.end()) or component_name_for(file.relpath)).lower()
-            yield self.located(file, line, "mcp_client", name, MCP_PROVIDER)
+            yield self.code_mcp_client(file, line, self.mcp_server_name(text, match.end()))
 
     def models(self, file: SourceFile, text: str, comments: set[int], strong: bool, sdk_imports):
         rules = patterns()["other_languages"]
@@ -433,6 +442,7 @@ class JavaDetector(_LanguageDetector):
         yield from self.qualified_references(text)
 
     SERVER_INFO = linear(r'\.serverInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?"([^"\n]{1,100})"')
+    CLIENT_INFO = linear(r'\.clientInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?"([^"\n]{1,100})"')
 
     def mcp_usage(self, file: SourceFile, text: str, match: re.Match, member: str, line: int):
         """The Java SDK builds a server as ``McpServer.sync(transport).serverInfo("name", "1.0")``."""
@@ -440,6 +450,10 @@ class JavaDetector(_LanguageDetector):
             named = self.SERVER_INFO.search(text[match.end() : match.end() + 600])
             name = (named.group(1) if named else component_name_for(file.relpath)).lower()
             yield self.code_mcp_server(file, line, name)
+            return
+        if match.group(1) == "McpClient" and member in ("sync", "async"):
+            named = self.CLIENT_INFO.search(text[match.end() : match.end() + 600])
+            yield self.code_mcp_client(file, line, named.group(1) if named else None)
             return
         yield from super().mcp_usage(file, text, match, member, line)
 
@@ -564,6 +578,8 @@ class CSharpDetector(_LanguageDetector):
             yield Import(match.group(1), (), _line_at(text, match.start()))
 
     ADD_MCP_SERVER = linear(r"\.AddMcpServer\s*\(")
+    CREATE_MCP_CLIENT = linear(r"\b(?:McpClientFactory|McpClient)\.CreateAsync\s*\(")
+    CLIENT_INFO = linear(r'\bClientInfo\s*=\s*new[^{;]{0,40}\{[^}]{0,200}\bName\s*=\s*"([^"\n]{1,100})"')
 
     def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
         """Tools, and the server that ``services.AddMcpServer()`` hosts: named by its ``ServerInfo``
@@ -576,6 +592,11 @@ class CSharpDetector(_LanguageDetector):
             named = re.search(r'\bName\s*=\s*"([^"\n]{1,100})"', text[match.end() : match.end() + 400])
             name = (named.group(1) if named else component_name_for(file.relpath)).lower()
             yield self.code_mcp_server(file, line, name)
+        for match in self.CREATE_MCP_CLIENT.finditer(text):
+            line = _line_at(text, match.start())
+            if line not in comments:
+                named = self.CLIENT_INFO.search(text)
+                yield self.code_mcp_client(file, line, named.group(1) if named else None)
 
     def framework_tools(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
@@ -630,13 +651,26 @@ class RustDetector(_LanguageDetector):
             if name:
                 yield match.start(), name
 
+    CLIENT_CONNECT = linear(r"\(\)\s*\.serve\s*\(|\bserve_client\s*\(|\bClientInfo\s*\{")
+
     def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
         yield from super().mcp_tools(file, text, comments)
+        client_name = None
         for match in self.SERVER_INFO.finditer(text):
             line = _line_at(text, match.start(1))
-            if line not in comments:
-                name = match.group(1).lower()
-                yield self.code_mcp_server(file, line, name)
+            if line in comments:
+                continue
+            if re.search(
+                r"\bClientInfo\b|client_info\s*:", text[max(0, match.start() - 200) : match.start()]
+            ):
+                client_name = client_name or match.group(1)
+                continue
+            yield self.code_mcp_server(file, line, match.group(1).lower())
+        connect = next(
+            (m for m in self.CLIENT_CONNECT.finditer(text) if _line_at(text, m.start()) not in comments), None
+        )
+        if connect:
+            yield self.code_mcp_client(file, _line_at(text, connect.start()), client_name)
 
     EXTERN = linear(r"^\s*extern\s+crate\s+(\w+)", re.MULTILINE)
 

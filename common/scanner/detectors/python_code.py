@@ -450,7 +450,9 @@ class _Analyzer:
         self.analyse_endpoints(call, package)
         if method in self.rules["mcp_server_classes"] and package.id in ("mcp", "fastmcp"):
             self.analyse_mcp_server(call)
-        elif method in self.rules["mcp_client_classes"] and package.id in ("mcp", "fastmcp"):
+        elif method in self.rules["mcp_client_classes"] and (
+            package.id in ("mcp", "fastmcp") or "MCP" in method
+        ):
             name = component_name_for(self.relpath)
             self.add(
                 "mcp_client",
