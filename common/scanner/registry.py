@@ -90,7 +90,9 @@ SELECTORS = {
         folders=("requirements",),
     ),
     # JSON configs, YAML gateway configs and Spring application.yml/properties (chosen by content)
-    "mcp_config": FileSelector(suffixes=(".json", ".properties", *YAML)),
+    "mcp_config": FileSelector(
+        suffixes=(".json", ".jsonc", ".properties", *YAML), name_endings=("config.toml",)
+    ),
     "model_files": FileSelector(
         suffixes=(
             *(".gguf", ".ggml", ".safetensors", ".onnx", ".pt", ".pth", ".bin", ".pkl", ".pickle"),
