@@ -49,6 +49,33 @@ URL = linear(r"https?://[^\s'\"<>,}]+")
 ENV_FACT_KEY = linear(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
 
 
+SECTION_HEADER = linear(r"^\s*\[+\s*([\w.\"' -]{1,100}?)\s*\]+\s*(?:#.*)?$")
+
+
+class YamlParents:
+    """The keys a YAML line sits under, from indentation alone (the line scan has no parse tree)."""
+
+    KEY = linear(r"^(\s*)(?:-\s+)?([A-Za-z_][\w.-]*)\s*:")
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[int, str]] = []
+        self.current: list[str] = []
+
+    def see(self, line: str) -> None:
+        match = self.KEY.match(line)
+        if not match or not line.strip() or line.lstrip().startswith("#"):
+            self.current = [key for _, key in self.stack]
+            return
+        indent = len(match.group(1))
+        while self.stack and self.stack[-1][0] >= indent:
+            self.stack.pop()
+        self.current = [key for _, key in self.stack]
+        self.stack.append((indent, match.group(2)))
+
+    def path(self) -> str:
+        return ".".join(self.current)
+
+
 JSONC_NOISE = linear(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.DOTALL)
 TRAILING_COMMA = linear(r",(\s*[}\]])")
 
@@ -214,7 +241,13 @@ class ConfigDetector(Detector):
         # step that runs AI, the credential variable is no SDK in use
         credentials_name_providers = not is_github_workflow(file)
         env_facts: dict[str, str] = {}
+        parents = YamlParents() if STRUCTURED.get(file.suffix) == "YAML" else None
+        section = ""  # TOML / INI ``[llm]``
         for number, line in enumerate(file.lines, start=1):
+            if parents is not None:
+                parents.see(line)
+            elif header := SECTION_HEADER.match(line):
+                section = header.group(1)
             if not quick.search(line.lower()):
                 continue
             stripped = line.strip()
@@ -243,13 +276,16 @@ class ConfigDetector(Detector):
                 found = model_finding(value, number, strong=False, hf_context=True)
                 if found:
                     yield self.model_at(file, number, found, from_key=key)
-            hint = next((h for token, h in hints.items() if token in upper), None)
+            # ``llm:\n  base_url: …`` names the server as much as ``LLM_BASE_URL=…`` does
+            scoped = f"{parents.path() if parents is not None else section}.{upper}".upper()
+            hint = next((h for token, h in hints.items() if token in scoped), None)
+            ai_named = any(token in scoped for token in hints)
             if endpoint_key.search(key) or upper in provider_vars:
                 candidate = value
                 if candidate and "://" not in candidate and re.fullmatch(r"[\w.-]+:\d+", candidate):
                     candidate = f"http://{candidate}"
                 if candidate.startswith(("http://", "https://")):
-                    trusted = hint is not None or upper in provider_vars
+                    trusted = ai_named or upper in provider_vars
                     provider_hint = hint or (
                         lookup_package("id", provider_vars[upper]).provider
                         if upper in provider_vars and lookup_package("id", provider_vars[upper])
