@@ -39,6 +39,7 @@ from common.scanner.textutil import (
     catalog_model_literals,
     component_name_for,
     endpoint_for_url,
+    is_prose,
     known_ai_host,
     mentions_ai_endpoint,
     model_finding,
@@ -317,10 +318,19 @@ class _LanguageDetector(Detector):
         for number, raw in enumerate(file.lines, start=1):
             if "http" not in raw or number in comments:
                 continue
-            for url in URL.findall(raw):
-                endpoint = endpoint_for_url(url, any_host=False)
+            literals = [(m.start(2), m.end(2), m.group(2)) for m in STRING_LITERAL.finditer(raw)]
+            for match in URL.finditer(raw):
+                if not configured_url(literals, match.start()):
+                    continue
+                endpoint = endpoint_for_url(match.group(0), any_host=False)
                 if endpoint:
                     yield self.endpoint_finding(file, number, endpoint)
+
+
+def configured_url(literals: list[tuple[int, int, str]], at: int) -> bool:
+    """A URL at column ``at`` configures something only inside a string literal that is not prose: a
+    trailing comment, a log or error message and CLI help text (``"API base, e.g. https://…"``) name it."""
+    return any(start <= at < end and not is_prose(text) for start, end, text in literals)
 
 
 class JavaScriptDetector(_LanguageDetector):

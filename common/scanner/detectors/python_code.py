@@ -32,6 +32,7 @@ from common.scanner.textutil import (
     catalog_model_literals,
     component_name_for,
     endpoint_for_url,
+    is_prose,
     mentions_ai_endpoint,
     model_finding,
     module_name_for,
@@ -727,7 +728,12 @@ class _Analyzer:
                 if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
                     docstrings.add(id(first.value))
         for node in self.of(ast.Constant):
-            if isinstance(node.value, str) and "http" in node.value and id(node) not in docstrings:
+            if (
+                isinstance(node.value, str)
+                and "http" in node.value
+                and id(node) not in docstrings
+                and not is_prose(node.value)  # a message or help text names a URL, it configures none
+            ):
                 for url in URL_IN_STRING.findall(node.value):
                     endpoint = endpoint_for_url(url, any_host=False)
                     if endpoint:
