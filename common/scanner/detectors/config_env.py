@@ -23,7 +23,7 @@ from common.scanner.detectors.github_actions import WORKFLOW_JOBS, is_workflow
 from common.scanner.detectors.secrets import is_placeholder
 from common.scanner.keys import component_key
 from common.scanner.limits import linear, load_yaml_all, parse_json
-from common.scanner.textutil import endpoint_for_url, model_finding, plausible_model_name
+from common.scanner.textutil import endpoint_for_url, is_prose, model_finding, plausible_model_name
 
 STRUCTURED = {".json": "JSON", ".yaml": "YAML", ".yml": "YAML", ".toml": "TOML"}
 CONFIG_SUFFIXES = {".env", ".ini", ".cfg", ".conf", ".properties", ".sh", ".bash", ".zsh", *STRUCTURED}
@@ -146,6 +146,8 @@ def _clean_value(raw: str) -> str:
     return value.strip()
 
 
+HTTP_COMMAND = linear(r"^\s*(?:curl|wget|http|https|xh)\s")
+SHELL_MESSAGE = linear(r"^\s*(?:echo|printf|read\s+-p|log|info|warn|die)\b")
 CREDENTIAL_NAME = re.compile(r"(?:KEY|TOKEN|SECRET|PASSWORD)$")
 REFERENCE = re.compile(r"^(?:\$\{\{?|\$[A-Za-z_]|%\(|\{\{|<%=)")
 
@@ -259,7 +261,8 @@ class ConfigDetector(Detector):
                     yield self.model_at(file, number, found, pulled_by="ollama")
             assignment = ASSIGNMENT.match(line)
             if not assignment:
-                yield from self.urls(file, number, line, None)
+                if not SHELL_MESSAGE.match(line):  # ``echo "see https://…"`` tells, it does not call
+                    yield from self.urls(file, number, line, None)
                 continue
             key, value = assignment.group(1), _clean_value(assignment.group(2))
             upper = key.upper()
@@ -293,7 +296,9 @@ class ConfigDetector(Detector):
                     )
                     yield from self.url(file, number, candidate, trusted, provider_hint)
                     continue
-            yield from self.urls(file, number, line, hint)
+            # ``description: Uses https://api.openai.com for chat`` tells; ``run: curl https://…`` calls
+            if not is_prose(value) or HTTP_COMMAND.match(value):
+                yield from self.urls(file, number, line, hint)
         if env_facts:
             report.facts.env = env_facts
 
