@@ -90,6 +90,9 @@ class _LanguageDetector(Detector):
     quick_tokens: tuple[str, ...] = ()  # a file without any of these has no import worth parsing
     tool_patterns: tuple[re.Pattern, ...] = ()  # MCP tool registrations; group 1 is the tool name
     api_signatures: tuple[tuple[re.Pattern, str], ...] = ()  # (idiom only one SDK has, catalog id)
+    # True where using an SDK's constant is how the language imports it (Ruby under Bundler.require):
+    # the SDK is then placed in the file at that use, as an import would place it
+    idiom_is_import = False
 
     def applies_to(self, file: SourceFile) -> bool:
         return file.suffix in self.extensions
@@ -118,8 +121,16 @@ class _LanguageDetector(Detector):
 
     def signature_imports(self, text: str) -> Iterator[tuple[Import, Package]]:
         seen: set[str] = set()
+        lines = text.splitlines() if self.api_signatures else []
         for pattern, package_id in self.api_signatures:
-            match = pattern.search(text)
+            match = next(
+                (
+                    m
+                    for m in pattern.finditer(text)
+                    if not lines[_line_at(text, m.start()) - 1].lstrip().startswith(self.comment_prefixes)
+                ),
+                None,
+            )
             package = lookup_package("id", package_id) if match else None
             if package and package.id not in seen:
                 seen.add(package.id)
@@ -138,11 +149,11 @@ class _LanguageDetector(Detector):
         strong = any(p.type in ("llm_provider", "agent_framework") for _, p in sdk_imports)
         bindings: dict[str, Package] = {}
         for imp, package in sdk_imports:
-            if not imp.implied:  # a file that only uses an SDK's idioms is not where it is imported
-                yield self.finding(file, package, imp.line)
+            if not imp.implied or self.idiom_is_import:  # else a file using only an SDK's idioms is not
+                yield self.finding(file, package, imp.line)  # where it is imported (C# global usings)
             for binding in imp.bindings:
                 bindings[binding] = package
-        implied = {package.id for imp, package in sdk_imports if imp.implied}
+        implied = {package.id for imp, package in sdk_imports if imp.implied and not self.idiom_is_import}
         for finding in self.usages(file, text, bindings, comment_lines):
             if finding.type not in PACKAGE_TYPES or finding.name not in implied:
                 yield finding
@@ -520,6 +531,7 @@ class RubyDetector(_LanguageDetector):
         linear(r"""\bMCP::Tool\.define\(\s*name:\s*["']([^"'\n]{1,100})["']"""),
     )
     TOOL_CLASS = linear(r"^\s*class\s+(\w+)\s*<\s*(?:::)?MCP::Tool\b", re.MULTILINE)
+    idiom_is_import = True  # Bundler.require (Rails) loads every gem: its constants need no require
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """``tool_name "x"``, ``MCP::Tool.define(name: "x")``, and a ``MCP::Tool`` subclass that names
