@@ -66,7 +66,7 @@ SELECTORS = {
     ),
     "containers": FileSelector(
         suffixes=(".sh", ".json", ".tf", ".hcl", *YAML),
-        names=("dockerfile", "containerfile"),
+        names=("dockerfile", "containerfile", "makefile", "gnumakefile", "justfile"),
         name_prefixes=("dockerfile.", "containerfile."),
         name_endings=(".dockerfile", ".containerfile"),
     ),

@@ -815,6 +815,8 @@ def scan_keyed_images(file: SourceFile, detector: str) -> Iterator[Finding]:
                 yield finding
 
 
+# Make and just recipes are shell lines too (``docker run ollama/ollama``, ``ollama pull llama3``)
+SCRIPT_NAMES = frozenset({"Makefile", "makefile", "GNUmakefile", "justfile", "Justfile"})
 SHELL_HINT = linear(r"ollama|pip3? |pip install|git clone|docker |podman |image|IMAGE")
 
 
@@ -826,12 +828,13 @@ class ContainerDetector(Detector):
             is_dockerfile(file.name)
             or file.suffix in (".yml", ".yaml")
             or (file.suffix in (".sh", *STRUCTURED_TEXT_SUFFIXES) and file.size < MAX_YAML_BYTES)
+            or (file.name in SCRIPT_NAMES and file.size < MAX_YAML_BYTES)
         )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
         if is_dockerfile(file.name):
             return list(scan_dockerfile(file, self.name))
-        if file.suffix == ".sh":
+        if file.suffix == ".sh" or file.name in SCRIPT_NAMES:
             return list(scan_shell_script(file, self.name)) if SHELL_HINT.search(file.text) else []
         if file.suffix in STRUCTURED_TEXT_SUFFIXES:
             return list(scan_keyed_images(file, self.name)) if "image" in file.text else []
