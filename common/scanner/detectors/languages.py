@@ -451,8 +451,12 @@ class JavaDetector(_LanguageDetector):
     TOOL_ANNOTATIONS = {
         "dev.langchain4j.agent.tool": "langchain4j",
         "org.springframework.ai.tool.annotation": "spring-ai",
+        # MCP servers whose tools are annotated methods: Quarkus MCP Server, Spring AI's MCP annotations
+        "io.quarkiverse.mcp.server": "mcp",
+        "org.springaicommunity.mcp.annotation": "mcp",
+        "org.springframework.ai.mcp.annotation": "mcp",
     }
-    TOOL_ANNOTATION = linear(r"@Tool\b(\([^)]{0,600}\))?")
+    TOOL_ANNOTATION = linear(r"@(?:Mcp)?Tool\b(\([^)]{0,600}\))?")
     METHOD_AFTER_ANNOTATION = linear(r"\bfun\s+(?:<[^>]*>\s*)?(\w+)\s*\(|\b(\w+)\s*\(")
     QUALIFIED = linear(r"(?:^|[^\w.\"])((?:[a-z][a-z0-9_]*\.){2,}[a-z][a-z0-9_]*)\.[A-Z]\w*")
 
@@ -486,7 +490,7 @@ class JavaDetector(_LanguageDetector):
         imported = {
             self.TOOL_ANNOTATIONS[module]
             for module in self.TOOL_ANNOTATIONS
-            if re.search(rf"^\s*import\s+{re.escape(module)}\.(?:Tool|\*)\b", text, re.MULTILINE)
+            if re.search(rf"^\s*import\s+{re.escape(module)}\.(?:Tool|McpTool|\*)\b", text, re.MULTILINE)
         }
         framework = next((lookup_package("id", package_id) for package_id in sorted(imported)), None)
         if framework is None:
