@@ -699,6 +699,30 @@ class RustDetector(_LanguageDetector):
             yield self.code_mcp_client(file, _line_at(text, connect.start()), client_name)
 
     EXTERN = linear(r"^\s*extern\s+crate\s+(\w+)", re.MULTILINE)
+    RIG_TOOL_IMPL = linear(r"\bimpl\s+(?:[\w:]+::)?Tool\s+for\s+(\w+)")
+    RIG_TOOL_NAME = linear(r'\bconst\s+NAME\s*:\s*&(?:\'static\s+)?str\s*=\s*"([^"\n]{1,100})"')
+    RIG_TOOL_MACRO = linear(r"#\[rig_tool\b[^\]]{0,600}\]\s*(?:pub\s+)?(?:async\s+)?fn\s+(\w+)")
+
+    def framework_tools(
+        self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
+    ) -> Iterator[Finding]:
+        """rig: ``impl Tool for X { const NAME: &str = "x"; }`` (named by ``NAME``, else the type in
+        snake_case) and ``#[rig_tool] fn x(...)``."""
+        rig = packages.get("rig")
+        if rig is None:
+            return
+        found: list[tuple[int, str]] = []
+        for match in self.RIG_TOOL_IMPL.finditer(text):
+            named = self.RIG_TOOL_NAME.search(text[match.end() : match.end() + 600])
+            found.append((match.start(), named.group(1) if named else snake_case(match.group(1))))
+        found += [(match.start(), match.group(1)) for match in self.RIG_TOOL_MACRO.finditer(text)]
+        seen: set[str] = set()
+        for offset, name in found:
+            line = _line_at(text, offset)
+            if line in comments or name.lower() in seen:
+                continue
+            seen.add(name.lower())
+            yield self.located(file, line, "tool", name.lower(), rig.provider, metadata={"framework": rig.id})
 
     def imports(self, text: str) -> Iterator[Import]:
         for match in self.USE.finditer(text):
