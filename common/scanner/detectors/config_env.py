@@ -53,9 +53,10 @@ SECTION_HEADER = linear(r"^\s*\[+\s*([\w.\"' -]{1,100}?)\s*\]+\s*(?:#.*)?$")
 
 
 class YamlParents:
-    """The keys a YAML line sits under, from indentation alone (the line scan has no parse tree)."""
+    """The keys a YAML (or pretty-printed JSON) line sits under, from indentation alone (the line scan
+    has no parse tree)."""
 
-    KEY = linear(r"^(\s*)(?:-\s+)?([A-Za-z_][\w.-]*)\s*:")
+    KEY = linear(r"""^(\s*)(?:-\s+)?["']?([A-Za-z_][\w.-]*)["']?\s*:""")
 
     def __init__(self) -> None:
         self.stack: list[tuple[int, str]] = []
@@ -243,7 +244,7 @@ class ConfigDetector(Detector):
         # step that runs AI, the credential variable is no SDK in use
         credentials_name_providers = not is_github_workflow(file)
         env_facts: dict[str, str] = {}
-        parents = YamlParents() if STRUCTURED.get(file.suffix) == "YAML" else None
+        parents = YamlParents() if STRUCTURED.get(file.suffix) in ("YAML", "JSON") else None
         section = ""  # TOML / INI ``[llm]``
         for number, line in enumerate(file.lines, start=1):
             if parents is not None:
