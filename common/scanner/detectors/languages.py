@@ -108,6 +108,10 @@ class _LanguageDetector(Detector):
         match = re.search(r"""\b[Nn]ame\s*[:=]\s*["']([^"']+)["']""", text[start : start + 300])
         return match.group(1) if match else None
 
+    def mcp_client_name(self, text: str, start: int) -> str | None:
+        """How a client built at ``start`` declares itself (``new Client({ name: "x" })``)."""
+        return _LanguageDetector.mcp_server_name(self, text, start)
+
     def sdk_imports(self, text: str) -> list[tuple[Import, Package]]:
         """Imports of catalog SDKs; without any, the SDK idioms that only one SDK has (C#'s global or
         implicit usings leave a file with none of its own)."""
@@ -274,8 +278,8 @@ class _LanguageDetector(Detector):
         if re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer|FastMCP", called):
             name = (self.mcp_server_name(text, match.end()) or component_name_for(file.relpath)).lower()
             yield self.code_mcp_server(file, line, name)
-        elif re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Client|McpClient", called):
-            yield self.code_mcp_client(file, line, self.mcp_server_name(text, match.end()))
+        elif re.fullmatch(r"(?:New)?\w*(?:Mcp|MCP)?Client", called):  # NewStdioMCPClient, NewClient
+            yield self.code_mcp_client(file, line, self.mcp_client_name(text, match.end()))
 
     def models(self, file: SourceFile, text: str, comments: set[int], strong: bool, sdk_imports):
         rules = patterns()["other_languages"]
@@ -434,6 +438,16 @@ class GoDetector(_LanguageDetector):
     def mcp_server_name(self, text: str, start: int) -> str | None:
         match = re.match(r"""\s*"([^"]+)\"""", text[start : start + 200])
         return match.group(1) if match else super().mcp_server_name(text, start)
+
+    GO_CLIENT_INFO = linear(
+        r'\bClientInfo\s*[:=]\s*&?mcp\.Implementation\s*\{[^{}]{0,200}?\bName:\s*"([^"\n]{1,100})"'
+    )
+
+    def mcp_client_name(self, text: str, start: int) -> str | None:
+        """mcp-go clients take the server's command first and declare themselves in the initialize
+        request's ``ClientInfo``; the official SDK's ``mcp.NewClient(&mcp.Implementation{Name: "x"})``."""
+        info = self.GO_CLIENT_INFO.search(text)
+        return info.group(1) if info else super().mcp_client_name(text, start)
 
 
 class JavaDetector(_LanguageDetector):
