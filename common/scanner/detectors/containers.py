@@ -756,6 +756,12 @@ def yaml_image_references(node: YamlNode, depth: int = 0) -> Iterator[tuple[str,
                 reference = f"{registry.rstrip('/')}/{reference}"
             tag = value.text_at("tag")
             yield (f"{reference}:{tag}" if tag and "{" not in tag else reference), repository.line
+        elif key == "images" and value.is_sequence:  # kustomize: images: [{name, newName, newTag}]
+            for element in value.elements():
+                named = element.get("newName") or element.get("name") if element.is_mapping else None
+                if named is not None and named.text:
+                    tag = element.text_at("newTag")
+                    yield (f"{named.text}:{tag}" if tag else named.text), named.line
         elif value.is_mapping or value.is_sequence:
             yield from yaml_image_references(value, depth + 1)
 
