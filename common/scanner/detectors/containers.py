@@ -206,6 +206,9 @@ def load_catalog() -> ContainerCatalog:
 
 
 IMAGE_NAME_WORDS = linear(r"[-_.]")
+NOT_AN_IMAGE = linear(
+    r"^(?:\.{0,2}/|[a-z][a-z0-9+.-]*://)|\.(?:png|jpe?g|gif|svg|webp|ico|bmp|avif|pdf|md|html?)$", re.I
+)
 # a template's stand-in for the user's registry account (``your-user/app``, ``<user>/app``): no real image
 PLACEHOLDER_OWNER = linear(
     r"(?:^|/)(?:your|my)[-_]?(?:user|username|name|org|account|registry|repo)?(?:$|/)|<|example"
@@ -219,6 +222,8 @@ def parse_image(reference: str) -> ImageRef | None:
     (``${LLM_IMAGE:-vllm/vllm-openai:v0.6}``) stands for its default."""
     reference = VARIABLE_DEFAULT.sub(lambda m: m.group(1), reference.strip().strip("\"'"))
     if not reference or "$" in reference or "{" in reference or " " in reference:
+        return None
+    if NOT_AN_IMAGE.search(reference):  # ``image: /assets/llm-diagram.png`` in site or model-card data
         return None
     reference = reference.split("@", 1)[0]
     tag = None
