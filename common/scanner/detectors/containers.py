@@ -466,6 +466,20 @@ def scan_shell_script(file: SourceFile, detector: str) -> Iterator[Finding]:
                 yield finding
 
 
+CONTAINER_RUN = linear(r"\b(?:docker|podman)\s+(?:container\s+)?(?:run|pull|create)\b")
+
+
+def scan_container_runs(file: SourceFile, detector: str) -> Iterator[Finding]:
+    """Listed AI images a YAML file's scripts run (``run: docker run -d ollama/ollama``)."""
+    for line, text in enumerate(file.lines, 1):
+        if text.lstrip().startswith("#") or not CONTAINER_RUN.search(text):
+            continue
+        for match in SHELL_IMAGE.finditer(text):
+            image = parse_image(match.group(1))
+            if image and (finding := container_finding(file, detector, image, line, by_name=False)):
+                yield finding
+
+
 # ---------------------------------------------------------------------------------------------------
 # docker-compose
 # ---------------------------------------------------------------------------------------------------
@@ -866,4 +880,7 @@ class ContainerDetector(Detector):
             return [f for doc in documents for f in scan_compose(file, self.name, doc)]
         findings = list(scan_kubernetes(file, self.name, documents)) if kubernetes else []
         seen = {f.location.line for f in findings if f.type == "container"}
-        return findings + list(scan_yaml_images(file, self.name, documents, seen))
+        findings += scan_yaml_images(file, self.name, documents, seen)
+        if "docker" in file.text or "podman" in file.text:  # CI steps: run: docker run ollama/ollama
+            findings += [f for f in scan_container_runs(file, self.name) if f.location.line not in seen]
+        return findings
