@@ -691,7 +691,7 @@ class RustDetector(_LanguageDetector):
             if name:
                 yield match.start(), name
 
-    CLIENT_CONNECT = linear(r"\(\)\s*\.serve\s*\(|\bserve_client\s*\(|\bClientInfo\s*\{")
+    CLIENT_CONNECT = linear(r"(?:^|[^\w>)\]])\(\)\s*\.serve\s*\(|\bserve_client\s*\(|\bClientInfo\s*\{")
 
     def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
         yield from super().mcp_tools(file, text, comments)
