@@ -237,19 +237,23 @@ class ConfigDetector(Detector):
                 values.update(model_like_values(document))
             if values:
                 report.facts.config_values = values
-        if not quick.search(text.lower()):
+        lowered = text.lower()
+        if not quick.search(lowered):
             return
         is_env = file.name.startswith(".env") or file.name.endswith(".env")
         # a workflow (or action) hands credentials to its steps: the github_actions detector reports the
         # step that runs AI, the credential variable is no SDK in use
         credentials_name_providers = not is_github_workflow(file)
         env_facts: dict[str, str] = {}
-        parents = YamlParents() if STRUCTURED.get(file.suffix) in ("YAML", "JSON") else None
+        # parent keys and sections only matter to a file with a URL and an AI word to scope it by
+        scoping = "http" in lowered and any(token.lower() in lowered for token in hints)
+        parents = YamlParents() if scoping and STRUCTURED.get(file.suffix) in ("YAML", "JSON") else None
+        sections = scoping and parents is None and "[" in text
         section = ""  # TOML / INI ``[llm]``
         for number, line in enumerate(file.lines, start=1):
             if parents is not None:
                 parents.see(line)
-            elif header := SECTION_HEADER.match(line):
+            elif sections and (header := SECTION_HEADER.match(line)):
                 section = header.group(1)
             if not quick.search(line.lower()):
                 continue
