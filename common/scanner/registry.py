@@ -68,8 +68,8 @@ SELECTORS = {
         name_endings=(".env",),
     ),
     "containers": FileSelector(
-        suffixes=(".sh", *YAML),
-        names=("dockerfile", "containerfile"),
+        suffixes=(".sh", ".json", ".tf", ".hcl", *YAML),
+        names=("dockerfile", "containerfile", "makefile", "gnumakefile", "justfile"),
         name_prefixes=("dockerfile.", "containerfile."),
         name_endings=(".dockerfile", ".containerfile"),
     ),
@@ -93,7 +93,9 @@ SELECTORS = {
         folders=("requirements",),
     ),
     # JSON configs, YAML gateway configs and Spring application.yml/properties (chosen by content)
-    "mcp_config": FileSelector(suffixes=(".json", ".properties", *YAML)),
+    "mcp_config": FileSelector(
+        suffixes=(".json", ".jsonc", ".properties", *YAML), name_endings=("config.toml",)
+    ),
     "model_files": FileSelector(
         suffixes=(
             *(".gguf", ".ggml", ".safetensors", ".onnx", ".pt", ".pth", ".bin", ".pkl", ".pickle"),

@@ -90,6 +90,14 @@ GENERIC_PATH_PARTS = frozenset(
 )
 
 
+_WHITESPACE = linear(r"\s")
+
+
+def is_prose(text: str) -> bool:
+    """A string with words around its value (a message, help text, a sentence), not a bare value."""
+    return bool(_WHITESPACE.search(text.strip()))
+
+
 def component_name_for(relpath: str) -> str:
     """A readable name for a component that names itself nowhere: the last path part that says
     something (``weather/server.py`` -> ``weather``), never a dotted module path like ``pkg.main``."""

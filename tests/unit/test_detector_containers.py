@@ -236,10 +236,42 @@ spec:
     assert report.warnings and "not valid YAML" in report.warnings[0]
 
 
-def test_yaml_that_is_neither_compose_nor_kubernetes_is_ignored(tmp_path):
-    content = "image: ollama/ollama:latest\nmodel: llama3\n"
+def test_other_yaml_counts_only_the_ai_images_it_names(tmp_path):
+    content = "image: ollama/ollama:latest\nmodel: llama3\nproxy:\n  image: nginx:1.27\n"
     findings, report = run(ContainerDetector(), tmp_path, "config/settings.yaml", content)
-    assert findings == [] and report.warnings == []
+    assert [(f.key, f.location.line) for f in findings] == [("container:ollama/ollama", 1)]
+    assert report.warnings == []
+    findings, _ = run(ContainerDetector(), tmp_path, "config/other.yaml", "model: llama3\nreplicas: 2\n")
+    assert findings == []
+
+
+def test_helm_values_image_mapping_and_variable_defaults(tmp_path):
+    content = (
+        "server:\n  image:\n    registry: docker.io\n    repository: vllm/vllm-openai\n    tag: v0.6.3\n"
+        "ui:\n  image:\n    registry: ghcr.io\n    repository: open-webui/open-webui\n"
+        "metrics:\n  image:\n    repository: nvidia/dcgm-exporter\n"
+    )
+    findings, _ = run(ContainerDetector(), tmp_path, "chart/values.yaml", content)
+    assert [(f.key, f.version, f.location.line) for f in findings] == [
+        ("container:vllm/vllm-openai", "v0.6.3", 4),
+        ("container:ghcr.io/open-webui/open-webui", None, 9),
+    ]
+    compose = "services:\n  llm:\n    image: ${LLM_IMAGE:-ollama/ollama:0.3.12}\n"
+    findings, _ = run(ContainerDetector(), tmp_path, "deploy/stack.yml", compose)
+    assert [(f.key, f.version) for f in findings] == [("container:ollama/ollama", "0.3.12")]
+
+
+def test_unlisted_image_counts_by_its_own_name_but_not_a_placeholder_or_a_shell_word(tmp_path):
+    compose = (
+        "services:\n  app:\n    image: ghcr.io/acme/rag-chatbot:1.4\n"
+        "  tmpl:\n    image: your-user/llm-assistant\n  mon:\n    image: grafana/agent:v0.40\n"
+    )
+    findings, _ = run(ContainerDetector(), tmp_path, "docker-compose.yml", compose)
+    assert [(f.key, f.provider, f.confidence) for f in findings] == [
+        ("container:ghcr.io/acme/rag-chatbot", None, 0.6)
+    ]
+    findings, _ = run(ContainerDetector(), tmp_path, "run.sh", "docker run ghcr.io/acme/rag-chatbot:1.4\n")
+    assert findings == []
 
 
 def test_deep_nesting_does_not_hide_the_rest_of_the_file(tmp_path):

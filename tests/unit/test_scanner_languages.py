@@ -123,3 +123,35 @@ def test_mcp_servers_and_clients_in_typescript_and_go(tmp_path):
         "mcp_client:ide",  # the client's declared name, never a module path
         "mcp_server:inventory",
     }
+
+
+def test_ruby_gem_constant_places_the_sdk_in_a_file_without_require_but_not_a_comment(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "app/services/extractor.rb": (
+                'require "json"\n\nclass Extractor\n  def initialize\n    @llm = RubyLLM.chat\n  end\nend\n'
+            ),
+            "app/jobs/notes.rb": "class Notes\n  # calls RubyLLM.chat later\n  def run; end\nend\n",
+        },
+    )
+    locations = {(loc.file, loc.line) for loc in component(result, "llm_provider:ruby-llm").locations}
+    assert locations == {("app/services/extractor.rb", 5)}
+
+
+def test_urls_in_messages_help_text_and_trailing_comments_are_not_endpoints(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "main.go": (
+                "package main\n\n"
+                'import openai "github.com/sashabaranov/go-openai"\n\n'
+                "func main() {\n"
+                '\tbase := flag.String("base-url", "", "API base, e.g. https://api.groq.com/openai/v1")\n'
+                '\tcfg := openai.DefaultConfig("")\n'
+                '\tcfg.BaseURL = "https://api.deepseek.com" // or https://api.x.ai\n'
+                "}\n"
+            )
+        },
+    )
+    assert {k for k in keys(result) if k.startswith("endpoint:")} == {"endpoint:api.deepseek.com"}

@@ -23,7 +23,13 @@ from common.scanner.detectors.github_actions import WORKFLOW_JOBS, is_workflow
 from common.scanner.detectors.secrets import is_placeholder
 from common.scanner.keys import component_key
 from common.scanner.limits import linear, load_yaml_all, parse_json
-from common.scanner.textutil import endpoint_for_url, is_catalog_model, model_finding, plausible_model_name
+from common.scanner.textutil import (
+    endpoint_for_url,
+    is_catalog_model,
+    is_prose,
+    model_finding,
+    plausible_model_name,
+)
 
 STRUCTURED = {".json": "JSON", ".yaml": "YAML", ".yml": "YAML", ".toml": "TOML"}
 CONFIG_SUFFIXES = {".env", ".ini", ".cfg", ".conf", ".properties", ".sh", ".bash", ".zsh", *STRUCTURED}
@@ -47,6 +53,34 @@ MAX_CONFIG_DEPTH = 8
 ASSIGNMENT = linear(r"""^\s*(?:export\s+|-\s+)?["']?([A-Za-z_][\w.-]*)["']?\s*(?::|=)\s*(.*?)\s*$""")
 URL = linear(r"https?://[^\s'\"<>,}]+")
 ENV_FACT_KEY = linear(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
+
+
+SECTION_HEADER = linear(r"^\s*\[+\s*([\w.\"' -]{1,100}?)\s*\]+\s*(?:#.*)?$")
+
+
+class YamlParents:
+    """The keys a YAML (or pretty-printed JSON) line sits under, from indentation alone (the line scan
+    has no parse tree)."""
+
+    KEY = linear(r"""^(\s*)(?:-\s+)?["']?([A-Za-z_][\w.-]*)["']?\s*:""")
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[int, str]] = []
+        self.current: list[str] = []
+
+    def see(self, line: str) -> None:
+        match = self.KEY.match(line)
+        if not match or not line.strip() or line.lstrip().startswith("#"):
+            self.current = [key for _, key in self.stack]
+            return
+        indent = len(match.group(1))
+        while self.stack and self.stack[-1][0] >= indent:
+            self.stack.pop()
+        self.current = [key for _, key in self.stack]
+        self.stack.append((indent, match.group(2)))
+
+    def path(self) -> str:
+        return ".".join(self.current)
 
 
 JSONC_NOISE = linear(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.DOTALL)
@@ -149,6 +183,8 @@ def _clean_value(raw: str) -> str:
     return value.strip()
 
 
+HTTP_COMMAND = linear(r"^\s*(?:curl|wget|http|https|xh)\s")
+SHELL_MESSAGE = linear(r"^\s*(?:echo|printf|read\s+-p|log|info|warn|die)\b")
 CREDENTIAL_NAME = re.compile(r"(?:KEY|TOKEN|SECRET|PASSWORD)$")
 REFERENCE = re.compile(r"^(?:\$\{\{?|\$[A-Za-z_]|%\(|\{\{|<%=)")
 
@@ -240,7 +276,8 @@ class ConfigDetector(Detector):
                 structured.extend(catalog_models_under_model_keys(document))
             if values:
                 report.facts.config_values = values
-        if not quick.search(text.lower()):
+        lowered = text.lower()
+        if not quick.search(lowered):
             return
         is_env = file.name.startswith(".env") or file.name.endswith(".env")
         # a workflow (or action) hands credentials to its steps: the github_actions detector reports the
@@ -248,7 +285,16 @@ class ConfigDetector(Detector):
         credentials_name_providers = not is_github_workflow(file)
         env_facts: dict[str, str] = {}
         reported_lines: set[tuple[int, str]] = set()
+        # parent keys and sections only matter to a file with a URL and an AI word to scope it by
+        scoping = "http" in lowered and any(token.lower() in lowered for token in hints)
+        parents = YamlParents() if scoping and STRUCTURED.get(file.suffix) in ("YAML", "JSON") else None
+        sections = scoping and parents is None and "[" in text
+        section = ""  # TOML / INI ``[llm]``
         for number, line in enumerate(file.lines, start=1):
+            if parents is not None:
+                parents.see(line)
+            elif sections and (header := SECTION_HEADER.match(line)):
+                section = header.group(1)
             if not quick.search(line.lower()):
                 continue
             stripped = line.strip()
@@ -260,7 +306,8 @@ class ConfigDetector(Detector):
                     yield self.model_at(file, number, found, pulled_by="ollama")
             assignment = ASSIGNMENT.match(line)
             if not assignment:
-                yield from self.urls(file, number, line, None)
+                if not SHELL_MESSAGE.match(line):  # ``echo "see https://…"`` tells, it does not call
+                    yield from self.urls(file, number, line, None)
                 continue
             key, value = assignment.group(1), _clean_value(assignment.group(2))
             upper = key.upper()
@@ -283,13 +330,16 @@ class ConfigDetector(Detector):
                 found = model_finding(value, number, strong=False, hf_context=True)
                 if found:
                     yield self.model_at(file, number, found, from_key=key)
-            hint = next((h for token, h in hints.items() if token in upper), None)
+            # ``llm:\n  base_url: …`` names the server as much as ``LLM_BASE_URL=…`` does
+            scoped = f"{parents.path() if parents is not None else section}.{upper}".upper()
+            hint = next((h for token, h in hints.items() if token in scoped), None)
+            ai_named = any(token in scoped for token in hints)
             if endpoint_key.search(key) or upper in provider_vars:
                 candidate = value
                 if candidate and "://" not in candidate and re.fullmatch(r"[\w.-]+:\d+", candidate):
                     candidate = f"http://{candidate}"
                 if candidate.startswith(("http://", "https://")):
-                    trusted = hint is not None or upper in provider_vars
+                    trusted = ai_named or upper in provider_vars
                     provider_hint = hint or (
                         lookup_package("id", provider_vars[upper]).provider
                         if upper in provider_vars and lookup_package("id", provider_vars[upper])
@@ -297,7 +347,9 @@ class ConfigDetector(Detector):
                     )
                     yield from self.url(file, number, candidate, trusted, provider_hint)
                     continue
-            yield from self.urls(file, number, line, hint)
+            # ``description: Uses https://api.openai.com for chat`` tells; ``run: curl https://…`` calls
+            if not is_prose(value) or HTTP_COMMAND.match(value):
+                yield from self.urls(file, number, line, hint)
         if env_facts:
             report.facts.env = env_facts
         yield from self.structured_models(file, structured, reported_lines)

@@ -129,7 +129,7 @@ class ImageRef:
 
 @dataclass(frozen=True)
 class ImageInfo:
-    provider: str
+    provider: str | None
     kind: str
     gpu: bool
     confidence: float
@@ -149,8 +149,11 @@ class ContainerCatalog:
     model_mount_paths: tuple
     model_commands: tuple
     gpu_resource_prefixes: tuple
+    ai_name_words: frozenset
 
-    def lookup(self, image: ImageRef) -> ImageInfo | None:
+    def lookup(self, image: ImageRef, *, by_name: bool = False) -> ImageInfo | None:
+        """The listed image (also under a prefix or through a mirror); with ``by_name``, else an unlisted
+        image whose own name says it runs AI (``acme/rag-chatbot``), with a lower confidence."""
         repo = image.repository
         entry = self.exact.get(repo)
         confidence = 1.0
@@ -161,8 +164,15 @@ class ContainerCatalog:
             entry = next((e for known, e in self.exact.items() if repo.endswith("/" + known)), None)
             confidence = 0.8
         if entry is None:
-            return None
+            return self.named_ai_app(image) if by_name else None
         return ImageInfo(entry["provider"], entry["kind"], self.is_gpu(image, entry), confidence)
+
+    def named_ai_app(self, image: ImageRef) -> ImageInfo | None:
+        owner, _, own_name = image.repository.rpartition("/")
+        words = set(IMAGE_NAME_WORDS.split(own_name))
+        if not words & self.ai_name_words or PLACEHOLDER_OWNER.search(owner):
+            return None
+        return ImageInfo(None, "ai_app", self.is_gpu(image), 0.6)
 
     def is_gpu(self, image: ImageRef, entry: dict | None = None) -> bool:
         if entry and entry.get("gpu"):
@@ -191,13 +201,29 @@ def load_catalog() -> ContainerCatalog:
         model_mount_paths=tuple(p.rstrip("/") for p in data["model_mount_paths"]),
         model_commands=tuple(ModelCommand(c["provider"], linear(c["regex"])) for c in data["model_commands"]),
         gpu_resource_prefixes=tuple(data["gpu_resource_prefixes"]),
+        ai_name_words=frozenset(data["ai_name_words"]),
     )
 
 
+IMAGE_NAME_WORDS = linear(r"[-_.]")
+NOT_AN_IMAGE = linear(
+    r"^(?:\.{0,2}/|[a-z][a-z0-9+.-]*://)|\.(?:png|jpe?g|gif|svg|webp|ico|bmp|avif|pdf|md|html?)$", re.I
+)
+# a template's stand-in for the user's registry account (``your-user/app``, ``<user>/app``): no real image
+PLACEHOLDER_OWNER = linear(
+    r"(?:^|/)(?:your|my)[-_]?(?:user|username|name|org|account|registry|repo)?(?:$|/)|<|example"
+)
+# ``${VAR:-default}``, ``${VAR-default}``, ``${VAR:=default}``: compose and shell substitution with a default
+VARIABLE_DEFAULT = linear(r"\$\{[A-Za-z_]\w*:?[-=]([^${}]*)\}")
+
+
 def parse_image(reference: str) -> ImageRef | None:
-    """``docker.io/library/python:3.12@sha256:..`` -> ImageRef("python", "3.12")."""
-    reference = reference.strip().strip("\"'")
+    """``docker.io/library/python:3.12@sha256:..`` -> ImageRef("python", "3.12"); a variable with a default
+    (``${LLM_IMAGE:-vllm/vllm-openai:v0.6}``) stands for its default."""
+    reference = VARIABLE_DEFAULT.sub(lambda m: m.group(1), reference.strip().strip("\"'"))
     if not reference or "$" in reference or "{" in reference or " " in reference:
+        return None
+    if NOT_AN_IMAGE.search(reference):  # ``image: /assets/llm-diagram.png`` in site or model-card data
         return None
     reference = reference.split("@", 1)[0]
     tag = None
@@ -232,9 +258,11 @@ def container_finding(
     gpu_requested: bool = False,
     internet_facing: bool = False,
     metadata: dict | None = None,
+    by_name: bool = True,
 ) -> Finding | None:
+    """``by_name``: an unlisted image may count by its own name (not for images read out of free text)."""
     catalog = load_catalog()
-    info = catalog.lookup(image)
+    info = catalog.lookup(image, by_name=by_name)
     if info is None or info.kind in NOT_AI_ON_THEIR_OWN:
         return None  # a CUDA base or any image that merely asks for a GPU runs no AI by itself
     flags = set()
@@ -434,7 +462,21 @@ def scan_shell_script(file: SourceFile, detector: str) -> Iterator[Finding]:
         yield from command_findings(file, detector, text, line)
         for match in SHELL_IMAGE.finditer(text):
             image = parse_image(match.group(1))
-            if image and (finding := container_finding(file, detector, image, line)):
+            if image and (finding := container_finding(file, detector, image, line, by_name=False)):
+                yield finding
+
+
+CONTAINER_RUN = linear(r"\b(?:docker|podman)\s+(?:container\s+)?(?:run|pull|create)\b")
+
+
+def scan_container_runs(file: SourceFile, detector: str) -> Iterator[Finding]:
+    """Listed AI images a YAML file's scripts run (``run: docker run -d ollama/ollama``)."""
+    for line, text in enumerate(file.lines, 1):
+        if text.lstrip().startswith("#") or not CONTAINER_RUN.search(text):
+            continue
+        for match in SHELL_IMAGE.finditer(text):
+            image = parse_image(match.group(1))
+            if image and (finding := container_finding(file, detector, image, line, by_name=False)):
                 yield finding
 
 
@@ -709,6 +751,63 @@ def scan_k8s_container(
     yield from command_line_findings(file, detector, container, ("command", "args"))
 
 
+def yaml_image_references(node: YamlNode, depth: int = 0) -> Iterator[tuple[str, int]]:
+    """(reference, line) of every ``image:`` anywhere in a YAML document: a scalar (GitHub Actions
+    ``services``/``container``, GitLab CI, CRDs), or a Helm-values mapping of ``registry``/``repository``/
+    ``tag`` (GitLab's ``name``)."""
+    if depth > MAX_WALK_DEPTH:
+        return
+    if node.is_sequence:
+        for element in node.elements():
+            yield from yaml_image_references(element, depth + 1)
+        return
+    for key, value in node.items():
+        if key == "image" and value.text:
+            yield value.text, value.line
+        elif key == "image" and value.is_mapping:
+            repository = value.get("repository") or value.get("name")
+            if repository is None or not repository.text:
+                continue
+            reference = repository.text
+            registry = value.text_at("registry")
+            first = reference.split("/", 1)[0]
+            if registry and "." not in first and ":" not in first:
+                reference = f"{registry.rstrip('/')}/{reference}"
+            tag = value.text_at("tag")
+            yield (f"{reference}:{tag}" if tag and "{" not in tag else reference), repository.line
+        elif key == "images" and value.is_sequence:  # kustomize: images: [{name, newName, newTag}]
+            for element in value.elements():
+                named = element.get("newName") or element.get("name") if element.is_mapping else None
+                if named is not None and named.text:
+                    tag = element.text_at("newTag")
+                    yield (f"{named.text}:{tag}" if tag else named.text), named.line
+        elif value.is_mapping or value.is_sequence:
+            yield from yaml_image_references(value, depth + 1)
+
+
+def is_compose_document(document: YamlNode) -> bool:
+    """A compose file under any name (``stack.yml``, ``deploy/ollama.yaml``): top-level ``services`` whose
+    entries run an image or build one."""
+    services = document.get("services")
+    return (
+        services is not None
+        and services.is_mapping
+        and any(s.is_mapping and (s.get("image") or s.get("build")) for _, s in services.items())
+    )
+
+
+def scan_yaml_images(
+    file: SourceFile, detector: str, documents: list[YamlNode], seen: set[int]
+) -> Iterator[Finding]:
+    """AI images named anywhere else in YAML (Helm values, CI services, custom resources), once per line."""
+    for document in documents:
+        for reference, line in yaml_image_references(document):
+            image = parse_image(reference)
+            if line not in seen and image and (finding := container_finding(file, detector, image, line)):
+                seen.add(line)
+                yield finding
+
+
 IMAGE_LINE_RE = linear(r"^\s*-?\s*image\s*:\s*[\"']?([^\s\"'#]+)")
 
 
@@ -724,6 +823,25 @@ def scan_image_lines(file: SourceFile, detector: str) -> Iterator[Finding]:
 # ---------------------------------------------------------------------------------------------------
 
 
+# JSON (devcontainer.json, ECS task definitions) and HCL (Terraform container definitions) name images
+# under an ``image`` key too.
+STRUCTURED_TEXT_SUFFIXES = (".json", ".tf", ".hcl")
+KEYED_IMAGE = linear(r"""["']?\bimage["']?\s*[:=]\s*["']([^"'\s]{3,200})["']""")
+
+
+def scan_keyed_images(file: SourceFile, detector: str) -> Iterator[Finding]:
+    for line, text in enumerate(file.lines, 1):
+        if "image" not in text or text.lstrip().startswith(("#", "//")):
+            continue
+        for match in KEYED_IMAGE.finditer(text):
+            image = parse_image(match.group(1))
+            # listed images only: a cloud model's serving image (SageMaker) belongs to its IaC resource
+            if image and (finding := container_finding(file, detector, image, line, by_name=False)):
+                yield finding
+
+
+# Make and just recipes are shell lines too (``docker run ollama/ollama``, ``ollama pull llama3``)
+SCRIPT_NAMES = frozenset({"Makefile", "makefile", "GNUmakefile", "justfile", "Justfile"})
 SHELL_HINT = linear(r"ollama|pip3? |pip install|git clone|docker |podman |image|IMAGE")
 
 
@@ -734,16 +852,20 @@ class ContainerDetector(Detector):
         return (
             is_dockerfile(file.name)
             or file.suffix in (".yml", ".yaml")
-            or (file.suffix == ".sh" and file.size < MAX_YAML_BYTES)
+            or (file.suffix in (".sh", *STRUCTURED_TEXT_SUFFIXES) and file.size < MAX_YAML_BYTES)
+            or (file.name in SCRIPT_NAMES and file.size < MAX_YAML_BYTES)
         )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
         if is_dockerfile(file.name):
             return list(scan_dockerfile(file, self.name))
-        if file.suffix == ".sh":
+        if file.suffix == ".sh" or file.name in SCRIPT_NAMES:
             return list(scan_shell_script(file, self.name)) if SHELL_HINT.search(file.text) else []
+        if file.suffix in STRUCTURED_TEXT_SUFFIXES:
+            return list(scan_keyed_images(file, self.name)) if "image" in file.text else []
         compose = is_compose_file(file.name)
-        if not compose and not all(marker.search(file.text) for marker in K8S_MARKERS):
+        kubernetes = all(marker.search(file.text) for marker in K8S_MARKERS)
+        if not compose and not kubernetes and "image" not in file.text:
             return []
         if file.size > MAX_YAML_BYTES:
             report.warnings.append(f"containers: {file.relpath} is larger than {MAX_YAML_BYTES} bytes")
@@ -753,6 +875,12 @@ class ContainerDetector(Detector):
         except (yaml.YAMLError, RecursionError) as exc:
             report.warnings.append(f"containers: {file.relpath} is not valid YAML ({type(exc).__name__})")
             return list(scan_image_lines(file, self.name))
-        if compose:
-            return [f for doc in documents if doc.is_mapping for f in scan_compose(file, self.name, doc)]
-        return list(scan_kubernetes(file, self.name, [d for d in documents if d.is_mapping]))
+        documents = [d for d in documents if d.is_mapping]
+        if compose or any(is_compose_document(d) for d in documents):
+            return [f for doc in documents for f in scan_compose(file, self.name, doc)]
+        findings = list(scan_kubernetes(file, self.name, documents)) if kubernetes else []
+        seen = {f.location.line for f in findings if f.type == "container"}
+        findings += scan_yaml_images(file, self.name, documents, seen)
+        if "docker" in file.text or "podman" in file.text:  # CI steps: run: docker run ollama/ollama
+            findings += [f for f in scan_container_runs(file, self.name) if f.location.line not in seen]
+        return findings

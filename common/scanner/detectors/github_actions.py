@@ -27,6 +27,17 @@ class Rules:
     actions: dict[str, str]
     key_inputs: dict[str, str]
     commands: tuple[tuple[re.Pattern, str, str], ...]
+    secret_vars: dict[str, str]
+
+    def action_provider(self, reference: str) -> str | None:
+        """A listed action, also through one of its sub-actions (``owner/repo/base-action``)."""
+        lowered = reference.lower()
+        if lowered in self.actions:
+            return self.actions[lowered]
+        parts = lowered.split("/")
+        return (
+            self.actions.get("/".join(parts[:2])) if len(parts) > 2 and not lowered.startswith(".") else None
+        )
 
 
 @cache
@@ -36,7 +47,35 @@ def rules() -> Rules:
         actions={k.lower(): v for k, v in data["actions"].items()},
         key_inputs={k.lower(): v for k, v in data["key_inputs"].items()},
         commands=tuple((re.compile(c["regex"]), c["provider"], c["name"]) for c in data["commands"]),
+        secret_vars={k.upper(): v for k, v in data["secret_vars"].items()},
     )
+
+
+SECRET_REFERENCE = re.compile(r"\bsecrets\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def step_lines(lines: list[str], at: int, key_indent: int) -> list[str]:
+    """The lines of the step whose key at column ``key_indent`` sits on line index ``at``: back to the
+    step's ``- `` and on until a line is indented less than the step's keys."""
+    first = at
+    if not lines[at].lstrip().startswith("- "):
+        for index in range(at - 1, -1, -1):
+            stripped = lines[index].lstrip()
+            if not stripped or stripped.startswith("#"):
+                continue
+            indent = len(lines[index]) - len(stripped)
+            if stripped.startswith("- ") and indent == key_indent - 2:
+                first = index
+                break
+            if indent < key_indent:
+                break
+    last = at + 1
+    while last < len(lines):
+        stripped = lines[last].lstrip()
+        if stripped and not stripped.startswith("#") and len(lines[last]) - len(stripped) < key_indent:
+            break
+        last += 1
+    return lines[first:last]
 
 
 def is_workflow(relpath: str) -> bool:
@@ -61,7 +100,7 @@ class GitHubActionsDetector(Detector):
             match = USES.match(raw)
             if match:
                 reference = match.group(2)
-                provider = known.actions.get(reference.lower()) or self.key_provider(
+                provider = known.action_provider(reference) or self.key_provider(
                     lines, number, raw.index("uses")
                 )
                 if provider:
@@ -77,15 +116,19 @@ class GitHubActionsDetector(Detector):
     @staticmethod
     def key_provider(lines: list[str], start: int, key_indent: int) -> str | None:
         """The provider of an AI credential handed to the step whose ``uses:`` key is on line
-        ``start`` (1-based) at column ``key_indent``: the step ends where a line is indented less."""
-        inputs = rules().key_inputs
-        for raw in lines[start:]:
-            stripped = raw.lstrip()
-            if stripped and not stripped.startswith("#") and len(raw) - len(stripped) < key_indent:
-                break
-            match = KEY_INPUT.match(raw)
-            if match and match.group(1).lower() in inputs:
-                return inputs[match.group(1).lower()]
+        ``start`` (1-based) at column ``key_indent``: an AI-named input (``anthropic_api_key:``) or a
+        secret named after an AI credential (``api_key: ${{ secrets.OPENAI_API_KEY }}``, also in the
+        step's ``env:``), before or after ``uses:`` within the step."""
+        known = rules()
+        for raw in step_lines(lines, start - 1, key_indent):
+            if raw.lstrip().startswith("#"):
+                continue
+            match = KEY_INPUT.match(raw.replace("- ", "  ", 1))
+            if match and match.group(1).lower() in known.key_inputs:
+                return known.key_inputs[match.group(1).lower()]
+            for secret in SECRET_REFERENCE.finditer(raw):
+                if secret.group(1).upper() in known.secret_vars:
+                    return known.secret_vars[secret.group(1).upper()]
         return None
 
     def finding(

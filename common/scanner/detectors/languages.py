@@ -41,6 +41,7 @@ from common.scanner.textutil import (
     code_model_literals,
     component_name_for,
     endpoint_for_url,
+    is_prose,
     known_ai_host,
     mentions_ai_endpoint,
     model_constant_definitions,
@@ -58,6 +59,9 @@ MAX_USAGE_LOCATIONS = 20
 MCP_PACKAGES = ("mcp", "fastmcp")
 MODEL_VERBS = ("pull", "show", "run", "load", "copy", "delete", "push")
 MCP_PROVIDER = "Model Context Protocol"
+# MCP clients that other SDKs build (LangChain's MCP adapters, Mastra, the Vercel AI SDK): these names say
+# MCP client whatever catalog package they are imported from
+MCP_CLIENT_CALLS = linear(r"(?:experimental_)?createMCPClient|MultiServerMCPClient|MCPClient|McpClient")
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,9 @@ class _LanguageDetector(Detector):
     quick_tokens: tuple[str, ...] = ()  # a file without any of these has no import worth parsing
     tool_patterns: tuple[re.Pattern, ...] = ()  # MCP tool registrations; group 1 is the tool name
     api_signatures: tuple[tuple[re.Pattern, str], ...] = ()  # (idiom only one SDK has, catalog id)
+    # True where using an SDK's constant is how the language imports it (Ruby under Bundler.require):
+    # the SDK is then placed in the file at that use, as an import would place it
+    idiom_is_import = False
 
     def applies_to(self, file: SourceFile) -> bool:
         return file.suffix in self.extensions
@@ -106,6 +113,10 @@ class _LanguageDetector(Detector):
         match = re.search(r"""\b[Nn]ame\s*[:=]\s*["']([^"']+)["']""", text[start : start + 300])
         return match.group(1) if match else None
 
+    def mcp_client_name(self, text: str, start: int) -> str | None:
+        """How a client built at ``start`` declares itself (``new Client({ name: "x" })``)."""
+        return _LanguageDetector.mcp_server_name(self, text, start)
+
     def sdk_imports(self, text: str) -> list[tuple[Import, Package]]:
         """Imports of catalog SDKs; without any, the SDK idioms that only one SDK has (C#'s global or
         implicit usings leave a file with none of its own)."""
@@ -119,8 +130,16 @@ class _LanguageDetector(Detector):
 
     def signature_imports(self, text: str) -> Iterator[tuple[Import, Package]]:
         seen: set[str] = set()
+        lines = text.splitlines() if self.api_signatures else []
         for pattern, package_id in self.api_signatures:
-            match = pattern.search(text)
+            match = next(
+                (
+                    m
+                    for m in pattern.finditer(text)
+                    if not lines[_line_at(text, m.start()) - 1].lstrip().startswith(self.comment_prefixes)
+                ),
+                None,
+            )
             package = lookup_package("id", package_id) if match else None
             if package and package.id not in seen:
                 seen.add(package.id)
@@ -140,11 +159,11 @@ class _LanguageDetector(Detector):
         strong = any(p.type in ("llm_provider", "agent_framework") for _, p in sdk_imports)
         bindings: dict[str, Package] = {}
         for imp, package in sdk_imports:
-            if not imp.implied:  # a file that only uses an SDK's idioms is not where it is imported
-                yield self.finding(file, package, imp.line)
+            if not imp.implied or self.idiom_is_import:  # else a file using only an SDK's idioms is not
+                yield self.finding(file, package, imp.line)  # where it is imported (C# global usings)
             for binding in imp.bindings:
                 bindings[binding] = package
-        implied = {package.id for imp, package in sdk_imports if imp.implied}
+        implied = {package.id for imp, package in sdk_imports if imp.implied and not self.idiom_is_import}
         for finding in self.usages(file, text, bindings, comment_lines):
             if finding.type not in PACKAGE_TYPES or finding.name not in implied:
                 yield finding
@@ -252,6 +271,8 @@ class _LanguageDetector(Detector):
             member = (match.group(2) or "").lstrip(".:")
             if package.id in MCP_PACKAGES:
                 yield from self.mcp_usage(file, text, match, member, line)
+            elif not member and MCP_CLIENT_CALLS.fullmatch(match.group(1)):
+                yield self.code_mcp_client(file, line, self.mcp_server_name(text, match.end()))
             seen += 1
             if seen <= MAX_USAGE_LOCATIONS:
                 yield self.finding(file, package, line)
@@ -260,6 +281,11 @@ class _LanguageDetector(Detector):
         """An MCP server the code builds itself (an SDK call, not a config file), named ``name``."""
         return self.located(file, line, "mcp_server", name, MCP_PROVIDER, metadata={"transport": "code"})
 
+    def code_mcp_client(self, file: SourceFile, line: int, name: str | None) -> Finding:
+        """An MCP client the code connects with, named as it declares itself, else after its file."""
+        name = (name or component_name_for(file.relpath)).lower()
+        return self.located(file, line, "mcp_client", name, MCP_PROVIDER, metadata={"transport": "code"})
+
     def mcp_usage(self, file: SourceFile, text: str, match: re.Match, member: str, line: int):
         called = (member.rsplit(".", 1)[-1] if member else match.group(1)).split("::")[-1]
         if called == "new" and member:  # Ruby's MCP::Server.new(...)
@@ -267,9 +293,8 @@ class _LanguageDetector(Detector):
         if re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer|FastMCP", called):
             name = (self.mcp_server_name(text, match.end()) or component_name_for(file.relpath)).lower()
             yield self.code_mcp_server(file, line, name)
-        elif re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Client|McpClient", called):
-            name = (self.mcp_server_name(text, match.end()) or component_name_for(file.relpath)).lower()
-            yield self.located(file, line, "mcp_client", name, MCP_PROVIDER)
+        elif re.fullmatch(r"(?:New)?\w*(?:Mcp|MCP)?Client", called):  # NewStdioMCPClient, NewClient
+            yield self.code_mcp_client(file, line, self.mcp_client_name(text, match.end()))
 
     def models(self, file: SourceFile, text: str, comments: set[int], strong: bool, sdk_imports):
         rules = patterns()["other_languages"]
@@ -371,10 +396,19 @@ class _LanguageDetector(Detector):
         for number, raw in enumerate(file.lines, start=1):
             if "http" not in raw or number in comments:
                 continue
-            for url in URL.findall(raw):
-                endpoint = endpoint_for_url(url, any_host=False)
+            literals = [(m.start(2), m.end(2), m.group(2)) for m in STRING_LITERAL.finditer(raw)]
+            for match in URL.finditer(raw):
+                if not configured_url(literals, match.start()):
+                    continue
+                endpoint = endpoint_for_url(match.group(0), any_host=False)
                 if endpoint:
                     yield self.endpoint_finding(file, number, endpoint)
+
+
+def configured_url(literals: list[tuple[int, int, str]], at: int) -> bool:
+    """A URL at column ``at`` configures something only inside a string literal that is not prose: a
+    trailing comment, a log or error message and CLI help text (``"API base, e.g. https://…"``) name it."""
+    return any(start <= at < end and not is_prose(text) for start, end, text in literals)
 
 
 class JavaScriptDetector(_LanguageDetector):
@@ -468,6 +502,16 @@ class GoDetector(_LanguageDetector):
         match = re.match(r"""\s*"([^"]+)\"""", text[start : start + 200])
         return match.group(1) if match else super().mcp_server_name(text, start)
 
+    GO_CLIENT_INFO = linear(
+        r'\bClientInfo\s*[:=]\s*&?mcp\.Implementation\s*\{[^{}]{0,200}?\bName:\s*"([^"\n]{1,100})"'
+    )
+
+    def mcp_client_name(self, text: str, start: int) -> str | None:
+        """mcp-go clients take the server's command first and declare themselves in the initialize
+        request's ``ClientInfo``; the official SDK's ``mcp.NewClient(&mcp.Implementation{Name: "x"})``."""
+        info = self.GO_CLIENT_INFO.search(text)
+        return info.group(1) if info else super().mcp_client_name(text, start)
+
 
 class JavaDetector(_LanguageDetector):
     name = "java"
@@ -484,8 +528,12 @@ class JavaDetector(_LanguageDetector):
     TOOL_ANNOTATIONS = {
         "dev.langchain4j.agent.tool": "langchain4j",
         "org.springframework.ai.tool.annotation": "spring-ai",
+        # MCP servers whose tools are annotated methods: Quarkus MCP Server, Spring AI's MCP annotations
+        "io.quarkiverse.mcp.server": "mcp",
+        "org.springaicommunity.mcp.annotation": "mcp",
+        "org.springframework.ai.mcp.annotation": "mcp",
     }
-    TOOL_ANNOTATION = linear(r"@Tool\b(\([^)]{0,600}\))?")
+    TOOL_ANNOTATION = linear(r"@(?:Mcp)?Tool\b(\([^)]{0,600}\))?")
     METHOD_AFTER_ANNOTATION = linear(r"\bfun\s+(?:<[^>]*>\s*)?(\w+)\s*\(|\b(\w+)\s*\(")
     QUALIFIED = linear(r"(?:^|[^\w.\"])((?:[a-z][a-z0-9_]*\.){2,}[a-z][a-z0-9_]*)\.[A-Z]\w*")
 
@@ -496,6 +544,7 @@ class JavaDetector(_LanguageDetector):
         yield from self.qualified_references(text)
 
     SERVER_INFO = linear(r'\.serverInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?"([^"\n]{1,100})"')
+    CLIENT_INFO = linear(r'\.clientInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?"([^"\n]{1,100})"')
 
     def mcp_usage(self, file: SourceFile, text: str, match: re.Match, member: str, line: int):
         """The Java SDK builds a server as ``McpServer.sync(transport).serverInfo("name", "1.0")``."""
@@ -503,6 +552,10 @@ class JavaDetector(_LanguageDetector):
             named = self.SERVER_INFO.search(text[match.end() : match.end() + 600])
             name = (named.group(1) if named else component_name_for(file.relpath)).lower()
             yield self.code_mcp_server(file, line, name)
+            return
+        if match.group(1) == "McpClient" and member in ("sync", "async"):
+            named = self.CLIENT_INFO.search(text[match.end() : match.end() + 600])
+            yield self.code_mcp_client(file, line, named.group(1) if named else None)
             return
         yield from super().mcp_usage(file, text, match, member, line)
 
@@ -514,7 +567,7 @@ class JavaDetector(_LanguageDetector):
         imported = {
             self.TOOL_ANNOTATIONS[module]
             for module in self.TOOL_ANNOTATIONS
-            if re.search(rf"^\s*import\s+{re.escape(module)}\.(?:Tool|\*)\b", text, re.MULTILINE)
+            if re.search(rf"^\s*import\s+{re.escape(module)}\.(?:Tool|McpTool|\*)\b", text, re.MULTILINE)
         }
         framework = next((lookup_package("id", package_id) for package_id in sorted(imported)), None)
         if framework is None:
@@ -559,6 +612,7 @@ class RubyDetector(_LanguageDetector):
         linear(r"""\bMCP::Tool\.define\(\s*name:\s*["']([^"'\n]{1,100})["']"""),
     )
     TOOL_CLASS = linear(r"^\s*class\s+(\w+)\s*<\s*(?:::)?MCP::Tool\b", re.MULTILINE)
+    idiom_is_import = True  # Bundler.require (Rails) loads every gem: its constants need no require
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """``tool_name "x"``, ``MCP::Tool.define(name: "x")``, and a ``MCP::Tool`` subclass that names
@@ -627,6 +681,8 @@ class CSharpDetector(_LanguageDetector):
             yield Import(match.group(1), (), _line_at(text, match.start()))
 
     ADD_MCP_SERVER = linear(r"\.AddMcpServer\s*\(")
+    CREATE_MCP_CLIENT = linear(r"\b(?:McpClientFactory|McpClient)\.CreateAsync\s*\(")
+    CLIENT_INFO = linear(r'\bClientInfo\s*=\s*new[^{;]{0,40}\{[^}]{0,200}\bName\s*=\s*"([^"\n]{1,100})"')
 
     def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
         """Tools, and the server that ``services.AddMcpServer()`` hosts: named by its ``ServerInfo``
@@ -639,6 +695,11 @@ class CSharpDetector(_LanguageDetector):
             named = re.search(r'\bName\s*=\s*"([^"\n]{1,100})"', text[match.end() : match.end() + 400])
             name = (named.group(1) if named else component_name_for(file.relpath)).lower()
             yield self.code_mcp_server(file, line, name)
+        for match in self.CREATE_MCP_CLIENT.finditer(text):
+            line = _line_at(text, match.start())
+            if line not in comments:
+                named = self.CLIENT_INFO.search(text)
+                yield self.code_mcp_client(file, line, named.group(1) if named else None)
 
     def framework_tools(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
@@ -693,15 +754,52 @@ class RustDetector(_LanguageDetector):
             if name:
                 yield match.start(), name
 
+    CLIENT_CONNECT = linear(r"(?:^|[^\w>)\]])\(\)\s*\.serve\s*\(|\bserve_client\s*\(|\bClientInfo\s*\{")
+
     def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
         yield from super().mcp_tools(file, text, comments)
+        client_name = None
         for match in self.SERVER_INFO.finditer(text):
             line = _line_at(text, match.start(1))
-            if line not in comments:
-                name = match.group(1).lower()
-                yield self.code_mcp_server(file, line, name)
+            if line in comments:
+                continue
+            if re.search(
+                r"\bClientInfo\b|client_info\s*:", text[max(0, match.start() - 200) : match.start()]
+            ):
+                client_name = client_name or match.group(1)
+                continue
+            yield self.code_mcp_server(file, line, match.group(1).lower())
+        connect = next(
+            (m for m in self.CLIENT_CONNECT.finditer(text) if _line_at(text, m.start()) not in comments), None
+        )
+        if connect:
+            yield self.code_mcp_client(file, _line_at(text, connect.start()), client_name)
 
     EXTERN = linear(r"^\s*extern\s+crate\s+(\w+)", re.MULTILINE)
+    RIG_TOOL_IMPL = linear(r"\bimpl\s+(?:[\w:]+::)?Tool\s+for\s+(\w+)")
+    RIG_TOOL_NAME = linear(r'\bconst\s+NAME\s*:\s*&(?:\'static\s+)?str\s*=\s*"([^"\n]{1,100})"')
+    RIG_TOOL_MACRO = linear(r"#\[rig_tool\b[^\]]{0,600}\]\s*(?:pub\s+)?(?:async\s+)?fn\s+(\w+)")
+
+    def framework_tools(
+        self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
+    ) -> Iterator[Finding]:
+        """rig: ``impl Tool for X { const NAME: &str = "x"; }`` (named by ``NAME``, else the type in
+        snake_case) and ``#[rig_tool] fn x(...)``."""
+        rig = packages.get("rig")
+        if rig is None:
+            return
+        found: list[tuple[int, str]] = []
+        for match in self.RIG_TOOL_IMPL.finditer(text):
+            named = self.RIG_TOOL_NAME.search(text[match.end() : match.end() + 600])
+            found.append((match.start(), named.group(1) if named else snake_case(match.group(1))))
+        found += [(match.start(), match.group(1)) for match in self.RIG_TOOL_MACRO.finditer(text)]
+        seen: set[str] = set()
+        for offset, name in found:
+            line = _line_at(text, offset)
+            if line in comments or name.lower() in seen:
+                continue
+            seen.add(name.lower())
+            yield self.located(file, line, "tool", name.lower(), rig.provider, metadata={"framework": rig.id})
 
     def imports(self, text: str) -> Iterator[Import]:
         for match in self.USE.finditer(text):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -226,12 +227,24 @@ def first_positional(args: list[str], with_value: set[str]) -> tuple[int, str | 
     return len(args), None
 
 
+def command_as_string(spec: dict) -> dict:
+    """Clients spell the command three ways: ``"command": "npx"`` with ``args``, Zed's
+    ``"command": {"path": "npx", "args": [...]}`` and opencode's ``"command": ["npx", "-y", "pkg"]``."""
+    command = spec.get("command")
+    if isinstance(command, dict) and isinstance(command.get("path"), str):
+        return {**spec, "command": command["path"], "args": command.get("args") or []}
+    if isinstance(command, list) and command and all(isinstance(c, str) for c in command):
+        return {**spec, "command": command[0], "args": command[1:] + list(spec.get("args") or [])}
+    return spec
+
+
 def describe_server(spec: dict) -> ServerInfo:
     data = load_data()
     url = next((spec[k] for k in ("url", "serverUrl", "httpUrl") if isinstance(spec.get(k), str)), None)
     if url:
         transport = "sse" if spec.get("type") == "sse" or url.rstrip("/").endswith("/sse") else "http"
         return ServerInfo(transport=transport, url=url)
+    spec = command_as_string(spec)
     command = spec.get("command") if isinstance(spec.get("command"), str) else ""
     args = (
         [a for a in spec.get("args", []) if isinstance(a, str)] if isinstance(spec.get("args"), list) else []
@@ -346,11 +359,27 @@ def servers_of(document: object, keys: tuple) -> Iterator[tuple[str, str, dict]]
                     yield dotted.rsplit(".", 1)[-1], name, spec
 
 
+def client_finding(detector: str, file: SourceFile, client: str, servers: list[Finding]) -> Finding:
+    """The client app a config file configures, linked to the servers it starts; located at the file."""
+    return Finding(
+        key=component_key("mcp_client", client),
+        name=client,
+        type="mcp_client",
+        provider=MCP_PROVIDER,
+        location=file.location(0, PurePosixPath(file.relpath).name),
+        detector=detector,
+        metadata={"config": file.relpath},
+        relations=sorted({("connects_to", server.key) for server in servers}),
+    )
+
+
 class McpConfigDetector(Detector):
     name = "mcp_config"
 
     def applies_to(self, file: SourceFile) -> bool:
-        return file.suffix == ".json" and (
+        if file.suffix == ".toml":
+            return config_kind(file.relpath) is not None and file.size <= MAX_BYTES
+        return file.suffix in (".json", ".jsonc") and (
             config_kind(file.relpath) is not None
             or is_agent_definition(file.relpath)
             or generic_kind(file) is not None
@@ -363,6 +392,8 @@ class McpConfigDetector(Detector):
         if file.size > MAX_BYTES:
             report.warnings.append(f"mcp_config: {file.relpath} is larger than {MAX_BYTES} bytes")
             return []
+        if file.suffix == ".toml":
+            return self.toml_config(file, kind, report)
         try:
             document = load_jsonc(file.text)
         except (ValueError, RecursionError) as exc:
@@ -375,6 +406,32 @@ class McpConfigDetector(Detector):
             findings.append(self.client_finding(file, kind.client, findings))
         if is_agent_definition(file.relpath):
             findings.extend(self.agent_definition(file, document, kind.client, findings))
+        return findings
+
+    def toml_config(self, file: SourceFile, kind: ConfigKind, report: FileReport) -> list[Finding]:
+        """Clients configured in TOML (Codex CLI's ``[mcp_servers.<name>]`` tables)."""
+        try:
+            document = tomllib.loads(file.text)
+        except (tomllib.TOMLDecodeError, RecursionError) as exc:
+            report.warnings.append(f"mcp_config: {file.relpath} is not valid TOML ({type(exc).__name__})")
+            return []
+        findings = []
+        for container, name, spec in servers_of(document, kind.keys):
+            table = linear(
+                rf'^[ \t]*\[\s*{re.escape(container)}\s*\.\s*["\']?{re.escape(name)}["\']?\s*\]', re.MULTILINE
+            )
+            match = table.search(file.text)
+            line = line_at(file.text, match.start()) if match else 0
+            info = describe_server(spec)
+            classify(info)
+            metadata = {"transport": info.transport, "client": kind.client, "package": info.package}
+            metadata["url"] = safe_url(info.url) if info.url else None
+            flags = set(info.flags) - {"hardcoded_api_key"}
+            findings.append(
+                configured_server(self, file, line, name, metadata, version=info.version, flags=flags)
+            )
+        if kind.client and findings:
+            findings.append(self.client_finding(file, kind.client, findings))
         return findings
 
     def agent_definition(
@@ -447,16 +504,7 @@ class McpConfigDetector(Detector):
         ]
 
     def client_finding(self, file: SourceFile, client: str, servers: list[Finding]) -> Finding:
-        return Finding(
-            key=component_key("mcp_client", client),
-            name=client,
-            type="mcp_client",
-            provider=MCP_PROVIDER,
-            location=file.location(0, PurePosixPath(file.relpath).name),
-            detector=self.name,
-            metadata={"config": file.relpath},
-            relations=sorted({("connects_to", server.key) for server in servers}),
-        )
+        return client_finding(self.name, file, client, servers)
 
     @staticmethod
     def masked_location(file: SourceFile, line: int, secrets: list[str]) -> Location:
@@ -531,7 +579,11 @@ class McpYamlDetector(Detector):
         for document in documents:
             for name, line, spec in self.servers(document, None, 0):
                 findings.setdefault(name.lower(), self.server(file, name, line, spec))
-        return list(findings.values())
+        servers = list(findings.values())
+        client = client_from_path(file.relpath)
+        if client and servers:  # an assistant that keeps its MCP servers in YAML (Continue)
+            servers.append(client_finding(self.name, file, client, servers))
+        return servers
 
     def servers(self, node, parent_key: str | None, depth: int) -> Iterator[tuple[str, int, dict]]:
         if depth > MAX_YAML_DEPTH:

@@ -34,6 +34,7 @@ from common.scanner.textutil import (
     code_model_literals,
     component_name_for,
     endpoint_for_url,
+    is_prose,
     mentions_ai_endpoint,
     model_constant_definitions,
     model_finding,
@@ -453,7 +454,9 @@ class _Analyzer:
         self.analyse_endpoints(call, package)
         if method in self.rules["mcp_server_classes"] and package.id in ("mcp", "fastmcp"):
             self.analyse_mcp_server(call)
-        elif method in self.rules["mcp_client_classes"] and package.id in ("mcp", "fastmcp"):
+        elif method in self.rules["mcp_client_classes"] and (
+            package.id in ("mcp", "fastmcp") or "MCP" in method
+        ):
             name = component_name_for(self.relpath)
             self.add(
                 "mcp_client",
@@ -728,7 +731,12 @@ class _Analyzer:
                 if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
                     docstrings.add(id(first.value))
         for node in self.of(ast.Constant):
-            if isinstance(node.value, str) and "http" in node.value and id(node) not in docstrings:
+            if (
+                isinstance(node.value, str)
+                and "http" in node.value
+                and id(node) not in docstrings
+                and not is_prose(node.value)  # a message or help text names a URL, it configures none
+            ):
                 for url in URL_IN_STRING.findall(node.value):
                     endpoint = endpoint_for_url(url, any_host=False)
                     if endpoint:

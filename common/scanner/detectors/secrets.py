@@ -61,6 +61,21 @@ def _rules():
     return prefixed, contextual, quick, data["placeholder_markers"], data["min_entropy"]
 
 
+# the variable a key is assigned to: ``GEMINI_API_KEY=``, ``"apiKey": "``, ``api_key => '``
+ASSIGNED_NAME = linear(r"""["']?([A-Za-z_][\w.-]*)["']?\s*(?:=|:|=>)\s*["']?$""")
+# Google API keys (AIza…) serve every Google API; the variable name tells an AI key from a Maps one
+SHARED_KEY_PREFIX = linear(r"AIza")
+NOT_AI_SERVICE = linear(
+    r"MAPS|FIREBASE|YOUTUBE|PLACES|GEOCOD|RECAPTCHA|ANALYTICS|CALENDAR|DRIVE|SHEETS|TRANSLATE"
+)
+
+
+@cache
+def provider_variables() -> dict[str, str]:
+    """Variable names that name a package (``OPENAI_API_KEY`` -> openai), as config_env reads them."""
+    return {name.upper(): package for name, package in load_json("config_keys.json")["provider_vars"].items()}
+
+
 def is_placeholder(value: str, line: str) -> bool:
     _, _, _, markers, min_entropy = _rules()
     lowered = value.lower()
@@ -115,13 +130,21 @@ class SecretsDetector(Detector):
     ):
         if is_placeholder(value, line):
             return
+        provider_id = rule["provider_id"]
+        assigned = ASSIGNED_NAME.search(line[: span[0]])
+        variable = assigned.group(1).upper() if assigned else ""
+        if SHARED_KEY_PREFIX.match(value) and NOT_AI_SERVICE.search(variable):
+            return  # a Google API key for Maps or Firebase is no AI credential
+        named = lookup_package("id", provider_variables().get(variable, ""))
+        if named and named.provider == rule["provider"]:
+            provider_id = named.id  # GEMINI_API_KEY=AIza…: the package its variable names, as config_env does
         masked = mask_secret(value)
         snippet = (line[: span[0]] + masked + line[span[1] :]).strip()
-        package = lookup_package("id", rule["provider_id"])
+        package = lookup_package("id", provider_id)
         component_type = package.type if package else "llm_provider"
         yield Finding(
-            key=component_key(component_type, rule["provider_id"]),
-            name=rule["provider_id"],
+            key=component_key(component_type, provider_id),
+            name=provider_id,
             type=component_type,
             provider=rule["provider"],
             location=Location(file=file.relpath, line=number, snippet=snippet),
