@@ -25,7 +25,7 @@ from common.scanner.catalog import load_yaml, match_model
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.containers import YamlNode, compose_yaml_documents
 from common.scanner.keys import component_key
-from common.scanner.lazy import lazy_module
+from common.scanner.lazy import lazy_module, lazy_re
 from common.scanner.limits import line_at, linear, parse_json
 
 yaml = lazy_module("yaml")
@@ -500,8 +500,8 @@ def model_id(value: str) -> str:
     return value.lower() if re.fullmatch(r"[\w.:/@-]+", value) else ""
 
 
-TFVARS_ASSIGNMENT = re.compile(r"""^\s*[A-Za-z_][\w-]{0,80}\s*=\s*"([^"\n$]{2,200})"\s*$""")
-VARIABLE_DEFAULT = re.compile(r"""^\s*default\s*=\s*"([^"\n$]{2,200})"\s*$""")
+TFVARS_ASSIGNMENT = lazy_re(r"""^\s*[A-Za-z_][\w-]{0,80}\s*=\s*"([^"\n$]{2,200})"\s*$""")
+VARIABLE_DEFAULT = lazy_re(r"""^\s*default\s*=\s*"([^"\n$]{2,200})"\s*$""")
 
 
 class IacDetector(Detector):
