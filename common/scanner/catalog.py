@@ -60,6 +60,7 @@ def load_yaml(path: Path) -> dict:
 
 
 def parse_yaml_data(text: str) -> dict:
+    """The single document of a YAML data file, parsed by libyaml (PyYAML imported here, on first need)."""
     import yaml
 
     from common.scanner.limits import SAFE_LOADER
