@@ -178,8 +178,35 @@ class _LazyRegex:
 
             compiled = self.__dict__["compiled"] = re2.compile(self._source)
         value = getattr(compiled, name)
+        if name in _ANCHORS:
+            value = _miss_first(compiled, value, _ANCHORS[name])
         setattr(self, name, value)
         return value
+
+
+_ANCHORS = {"search": "UNANCHORED", "match": "ANCHOR_START", "fullmatch": "ANCHOR_BOTH"}
+
+
+def _miss_first(compiled, method, anchor_name: str):
+    """``method`` (RE2's ``search``/``match``/``fullmatch``) with the common case, no match in the
+    whole text, answered by one call into RE2. The binding's wrapper otherwise converts offsets and
+    builds a generator per call, which costs more than the matching on a typical line; a text that
+    does match goes through the wrapper as before."""
+    regexp = getattr(compiled, "_regexp", None)
+    anchors = getattr(getattr(regexp, "__class__", None), "Anchor", None)
+    anchor = getattr(anchors, anchor_name, None)
+    if regexp is None or anchor is None:
+        return method
+    no_match = (-1, -1)
+
+    def first_checked(text, pos=None, endpos=None):
+        if pos is None and endpos is None and isinstance(text, str):
+            encoded = text.encode("utf-8")
+            if regexp.Match(anchor, encoded, 0, len(encoded))[0] == no_match:
+                return None
+        return method(text, pos, endpos)
+
+    return first_checked
 
 
 class _InnerMatch:
