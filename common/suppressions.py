@@ -15,11 +15,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from common.scanner.detectors.base import Finding
+from common.scanner.lazy import lazy_re
 from common.scanner.model import ScanWarning
 
 MARKER = "trusera:ignore"
 MAX_FILE_BYTES = 5 * 1024 * 1024
-_MARKER_RE = re.compile(r"trusera:ignore\b(?P<reason>[^\r\n]*)", re.IGNORECASE)
+_MARKER_RE = lazy_re(r"trusera:ignore\b(?P<reason>[^\r\n]*)", re.IGNORECASE)
 _COMMENT_CLOSERS = ("-->", "*/", "#}", "%}", "*)")
 
 

@@ -10,14 +10,13 @@ retitle it, or fake a line. ``uri_path`` percent-encodes a relative path as RFC 
 
 from __future__ import annotations
 
-import re
 from urllib.parse import quote
+
+from common.scanner.lazy import lazy_re
 
 # C0 and C1 controls, DEL, line/paragraph separators and the bidirectional controls
 # ("Trojan Source") that reorder what a terminal shows.
-_UNSAFE_FOR_TERMINAL = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
-)
+_UNSAFE_FOR_TERMINAL = lazy_re("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def display_text(value: str) -> str:

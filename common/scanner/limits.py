@@ -9,6 +9,9 @@ Limit errors subclass what callers already catch (``RecursionError``, ``yaml.YAM
 Python source is parsed behind a recursion guard. Patterns that read repository content are
 compiled with RE2 (``linear``, ``BoundedPattern``), and match offsets become line numbers by
 binary search (``line_at``), so no file shape makes matching or counting quadratic.
+
+PyYAML and RE2 are imported on first use (``SAFE_LOADER`` and ``AliasExpansionTooLarge`` are
+module attributes resolved then): a tree without YAML never pays for PyYAML's import.
 """
 
 from __future__ import annotations
@@ -20,12 +23,8 @@ from bisect import bisect_right
 from functools import lru_cache
 from itertools import accumulate
 
-import re2
-import yaml
-
 MAX_NESTING = 200
 MAX_YAML_EXPANDED_NODES = 100_000  # nodes added by aliases, over the whole stream
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BRACKET = re.compile(r"[\[\]{}]")  # one character class: nothing to backtrack, linear in any engine
 _BRACKET_STEP = str.maketrans({"[": "1", "{": "1", "]": "0", "}": "0"})
 
@@ -34,8 +33,25 @@ class NestingTooDeep(RecursionError):
     """A document nested deeper than ``MAX_NESTING``: reported like any too-deep document."""
 
 
-class AliasExpansionTooLarge(yaml.YAMLError):
-    """YAML whose aliases would add more than ``MAX_YAML_EXPANDED_NODES`` nodes when expanded."""
+@lru_cache(maxsize=1)
+def _yaml_names() -> dict:
+    import yaml
+
+    class AliasExpansionTooLarge(yaml.YAMLError):
+        """YAML whose aliases would add more than ``MAX_YAML_EXPANDED_NODES`` nodes when expanded."""
+
+    AliasExpansionTooLarge.__module__ = __name__
+    AliasExpansionTooLarge.__qualname__ = "AliasExpansionTooLarge"
+    return {
+        "SAFE_LOADER": getattr(yaml, "CSafeLoader", yaml.SafeLoader),
+        "AliasExpansionTooLarge": AliasExpansionTooLarge,
+    }
+
+
+def __getattr__(name: str):
+    if name in ("SAFE_LOADER", "AliasExpansionTooLarge"):
+        return _yaml_names()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def check_yaml(text: str) -> None:
@@ -43,11 +59,13 @@ def check_yaml(text: str) -> None:
 
     Walks the parser's events (libyaml's parser keeps an explicit stack, so this cannot crash)
     and sizes every anchored node, so an alias costs what its anchor would expand to."""
+    import yaml
+
     sizes: list[int] = []  # expanded node count of each open collection
     anchored: list[str | None] = []
     anchors: dict[str, int] = {}
     expanded_by_aliases = 0
-    for event in yaml.parse(text, Loader=SAFE_LOADER):
+    for event in yaml.parse(text, Loader=_yaml_names()["SAFE_LOADER"]):
         if isinstance(event, yaml.CollectionStartEvent):
             if len(sizes) >= MAX_NESTING:
                 raise NestingTooDeep(f"nested deeper than {MAX_NESTING} levels")
@@ -62,7 +80,9 @@ def check_yaml(text: str) -> None:
             size, anchor = anchors.get(event.anchor, 1), None
             expanded_by_aliases += size
             if expanded_by_aliases > MAX_YAML_EXPANDED_NODES:
-                raise AliasExpansionTooLarge(f"aliases expand to more than {MAX_YAML_EXPANDED_NODES} nodes")
+                raise _yaml_names()["AliasExpansionTooLarge"](
+                    f"aliases expand to more than {MAX_YAML_EXPANDED_NODES} nodes"
+                )
         else:
             continue
         if anchor is not None:
@@ -71,16 +91,20 @@ def check_yaml(text: str) -> None:
             sizes[-1] += size
 
 
-def compose_yaml_all(text: str) -> list[yaml.Node]:
+def compose_yaml_all(text: str) -> list:
     """Node trees (with line numbers) of every document, after ``check_yaml``."""
+    import yaml
+
     check_yaml(text)
-    return [doc for doc in yaml.compose_all(text, Loader=SAFE_LOADER) if doc is not None]
+    return [doc for doc in yaml.compose_all(text, Loader=_yaml_names()["SAFE_LOADER"]) if doc is not None]
 
 
-def load_yaml_all(text: str, loader=SAFE_LOADER) -> list:
-    """Python values of every document, after ``check_yaml``."""
+def load_yaml_all(text: str, loader=None) -> list:
+    """Python values of every document, after ``check_yaml`` (``loader``: the safe loader by default)."""
+    import yaml
+
     check_yaml(text)
-    return list(yaml.load_all(text, Loader=loader))
+    return list(yaml.load_all(text, Loader=loader or _yaml_names()["SAFE_LOADER"]))
 
 
 def json_too_deep(text: str) -> bool:
@@ -150,10 +174,39 @@ class _LazyRegex:
             raise AttributeError(name)
         compiled = self.__dict__.get("compiled")
         if compiled is None:
+            import re2
+
             compiled = self.__dict__["compiled"] = re2.compile(self._source)
         value = getattr(compiled, name)
+        if name in _ANCHORS:
+            value = _miss_first(compiled, value, _ANCHORS[name])
         setattr(self, name, value)
         return value
+
+
+_ANCHORS = {"search": "UNANCHORED", "match": "ANCHOR_START", "fullmatch": "ANCHOR_BOTH"}
+
+
+def _miss_first(compiled, method, anchor_name: str):
+    """``method`` (RE2's ``search``/``match``/``fullmatch``) with the common case, no match in the
+    whole text, answered by one call into RE2. The binding's wrapper otherwise converts offsets and
+    builds a generator per call, which costs more than the matching on a typical line; a text that
+    does match goes through the wrapper as before."""
+    regexp = getattr(compiled, "_regexp", None)
+    anchors = getattr(getattr(regexp, "__class__", None), "Anchor", None)
+    anchor = getattr(anchors, anchor_name, None)
+    if regexp is None or anchor is None:
+        return method
+    no_match = (-1, -1)
+
+    def first_checked(text, pos=None, endpos=None):
+        if pos is None and endpos is None and isinstance(text, str):
+            encoded = text.encode("utf-8")
+            if regexp.Match(anchor, encoded, 0, len(encoded))[0] == no_match:
+                return None
+        return method(text, pos, endpos)
+
+    return first_checked
 
 
 class _InnerMatch:

@@ -24,6 +24,7 @@ from functools import cache
 from pathlib import Path
 
 from common.scanner.catalog import load_json, load_yaml
+from common.scanner.lazy import lazy_re
 from common.scanner.textutil import mask_secret
 
 SNIPPET_CHARS = 200
@@ -38,7 +39,7 @@ _MCP_DATA = Path(__file__).resolve().parent / "data" / "mcp_servers.yaml"
 _BOUNDARY_BEFORE = r"(?<![A-Za-z0-9_-])"
 _BOUNDARY_AFTER = r"(?![A-Za-z0-9_-])"
 _TOKEN_CHARS = string.ascii_letters + string.digits + "_-+/=.~"
-_JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+_JSON_ESCAPE = lazy_re(r"\\u([0-9a-fA-F]{4})")
 _CREDENTIAL_NAME = (
     r"(?:api[_.-]?key|apikey|access[_.-]?key|secret(?:[_.-]?(?:access[_.-]?)?key)?|token|"
     r"passw(?:or)?d|private[_.-]?key|auth[_.-]?key|credentials?)"
@@ -46,24 +47,24 @@ _CREDENTIAL_NAME = (
 # The generic rules are case-insensitive; they run, lower-case only, over an ASCII-lower-cased copy
 # of the text (same length, so spans carry over): several times faster than ``(?i)``.
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
-_NAMED_VALUE = re.compile(
+_NAMED_VALUE = lazy_re(
     _CREDENTIAL_NAME + r"(?![a-z0-9_])[\"']?\s{0,16}(?:=|:|=>)\s{0,16}[\"']?"
     r"(?P<secret>[^\s\"'`,;<>(){}\[\]|\\]+)"
 )
 # {"name": "x-api-key", "value": "…"}: HTTP headers and query parameters in n8n and MCP configs
-_NAME_VALUE_PAIR = re.compile(
+_NAME_VALUE_PAIR = lazy_re(
     r"\"name\"\s{0,16}:\s{0,16}\"[\w.-]{0,64}" + _CREDENTIAL_NAME + r"\"\s{0,16},\s{0,16}"
     r"\"value\"\s{0,16}:\s{0,16}\"(?P<secret>[^\"\s]+)\""
 )
-_AUTH_SCHEME = re.compile(r"(?<![a-z0-9])(?:bearer|basic|token)\s{1,16}(?P<secret>[a-z0-9._~+/=-]+)")
-_URL_PASSWORD = re.compile(r"://[^\s/@:]{1,256}:(?P<secret>[^\s/@]{1,256})@")
+_AUTH_SCHEME = lazy_re(r"(?<![a-z0-9])(?:bearer|basic|token)\s{1,16}(?P<secret>[a-z0-9._~+/=-]+)")
+_URL_PASSWORD = lazy_re(r"://[^\s/@:]{1,256}:(?P<secret>[^\s/@]{1,256})@")
 _REFERENCE_PREFIXES = ("$", "%", "os.", "process.", "env.", "import.", "self.", "config.", "settings.")
-_CREDENTIAL_NAME_RE = re.compile(r"(?i)" + _CREDENTIAL_NAME + r"$")
+_CREDENTIAL_NAME_RE = lazy_re(r"(?i)" + _CREDENTIAL_NAME + r"$")
 
 
 # The literal start of a key format: "sk-ant-" of "sk-ant-(?:api03|admin01)-…", the alternatives of
 # "(ghp|gho|ghu)_…"; a format is only tried on text that contains one.
-_LITERAL_PREFIX = re.compile(r"[A-Za-z0-9_-]+|\(((?:[A-Za-z0-9_-]+\|)+[A-Za-z0-9_-]+)\)")
+_LITERAL_PREFIX = lazy_re(r"[A-Za-z0-9_-]+|\(((?:[A-Za-z0-9_-]+\|)+[A-Za-z0-9_-]+)\)")
 # Cheap substring gates (on the lower-cased text) in front of the generic rules.
 _NAME_MARKERS = ("key", "token", "secret", "passw", "credential")
 _SCHEME_MARKERS = ("bearer", "basic", "token")

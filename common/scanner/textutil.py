@@ -17,6 +17,7 @@ from common.scanner.catalog import (
     strip_route,
 )
 from common.scanner.keys import component_key
+from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, linear
 
 _PLAUSIBLE_MODEL = linear(r"[A-Za-z0-9][\w.:/@-]{1,119}")
@@ -203,7 +204,7 @@ _CATALOG_OPENER = linear(
     r"""^(?:map\[[^\]\n]*\][\w.*]*|\[\d*\][\w.*]*|new\s+[\w.<>\[\], ]{1,60}?|"""
     r"""[\w.]{0,40}?(?:[Oo]f|set|list|tuple|dict|Array|vec!)|&)?\s*([\[{(])"""
 )
-_STRING_LITERAL = re.compile(r"""(["'`])((?:(?!\1)[^\\\n]|\\.){1,200})\1""")
+_STRING_LITERAL = lazy_re(r"""(["'`])((?:(?!\1)[^\\\n]|\\.){1,200})\1""")
 _MAX_CATALOG_CHARS = 5000
 
 

@@ -27,11 +27,11 @@ class SourceFile:
     size: int
     scope: str = "production"  # "test" for files under test folders
 
-    @property
+    @cached_property
     def name(self) -> str:
         return self.path.name
 
-    @property
+    @cached_property
     def suffix(self) -> str:
         return self.path.suffix.lower()
 

@@ -11,17 +11,15 @@ variables are kept as facts for deep mode.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator
 from functools import cache
-
-import yaml
 
 from common.scanner.catalog import load_json, lookup_package, match_model
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.github_actions import WORKFLOW_JOBS, is_workflow
 from common.scanner.detectors.secrets import is_placeholder
 from common.scanner.keys import component_key
+from common.scanner.lazy import lazy_module, lazy_re
 from common.scanner.limits import linear, load_yaml_all, parse_json
 from common.scanner.textutil import (
     endpoint_for_url,
@@ -30,6 +28,9 @@ from common.scanner.textutil import (
     model_finding,
     plausible_model_name,
 )
+
+tomllib = lazy_module("tomllib")
+yaml = lazy_module("yaml")
 
 STRUCTURED = {".json": "JSON", ".yaml": "YAML", ".yml": "YAML", ".toml": "TOML"}
 CONFIG_SUFFIXES = {".env", ".ini", ".cfg", ".conf", ".properties", ".sh", ".bash", ".zsh", *STRUCTURED}
@@ -87,8 +88,15 @@ JSONC_NOISE = linear(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.DOTALL)
 TRAILING_COMMA = linear(r",(\s*[}\]])")
 
 
-class _TolerantYamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+@cache
+def _tolerant_yaml_loader():
     """Safe loading that accepts application tags (CloudFormation ``!Ref``, GitLab ``!reference``)."""
+
+    class TolerantYamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        pass
+
+    TolerantYamlLoader.add_multi_constructor("!", _construct_tagged)
+    return TolerantYamlLoader
 
 
 def _construct_tagged(loader, _suffix, node):
@@ -97,9 +105,6 @@ def _construct_tagged(loader, _suffix, node):
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node)
     return loader.construct_mapping(node)
-
-
-_TolerantYamlLoader.add_multi_constructor("!", _construct_tagged)
 
 
 def _loads_jsonc(text: str) -> object:
@@ -185,13 +190,13 @@ def _clean_value(raw: str) -> str:
 
 HTTP_COMMAND = linear(r"^\s*(?:curl|wget|http|https|xh)\s")
 SHELL_MESSAGE = linear(r"^\s*(?:echo|printf|read\s+-p|log|info|warn|die)\b")
-CREDENTIAL_NAME = re.compile(r"(?:KEY|TOKEN|SECRET|PASSWORD)$")
-REFERENCE = re.compile(r"^(?:\$\{\{?|\$[A-Za-z_]|%\(|\{\{|<%=)")
+CREDENTIAL_NAME = lazy_re(r"(?:KEY|TOKEN|SECRET|PASSWORD)$")
+REFERENCE = lazy_re(r"^(?:\$\{\{?|\$[A-Za-z_]|%\(|\{\{|<%=)")
 
 
-SERVED_ALIAS = re.compile(r"(?i)served[._-]?model")
-HF_MODEL_KEY = re.compile(r"(?i)(?:^|[._-])model[._-]?(?:path|repo|repo[._-]?id|checkpoint)$")
-HF_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
+SERVED_ALIAS = lazy_re(r"(?i)served[._-]?model")
+HF_MODEL_KEY = lazy_re(r"(?i)(?:^|[._-])model[._-]?(?:path|repo|repo[._-]?id|checkpoint)$")
+HF_ID = lazy_re(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
 NOT_AN_ORG = frozenset(
     {
         "models",
@@ -384,7 +389,7 @@ class ConfigDetector(Detector):
             if kind == "JSON":
                 return [_loads_jsonc(file.text)]
             if kind == "YAML":
-                return load_yaml_all(file.text, _TolerantYamlLoader)
+                return load_yaml_all(file.text, _tolerant_yaml_loader())
             return [tomllib.loads(file.text)]
         except RecursionError:
             report.warnings.append(f"{kind} nested too deeply to parse")

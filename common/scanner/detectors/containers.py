@@ -30,17 +30,16 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from common.scanner.catalog import Package, load_yaml, lookup_package, normalize_pypi
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
+from common.scanner.lazy import lazy_module
 from common.scanner.limits import compose_yaml_all, linear
 
+yaml = lazy_module("yaml")
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "containers.yaml"
 MAX_YAML_BYTES = 5 * 1024 * 1024
 MAX_WALK_DEPTH = 16
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 LOOPBACK_HOSTS = ("127.", "localhost", "::1", "[::1]")
 
 

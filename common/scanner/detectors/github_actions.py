@@ -16,10 +16,11 @@ from functools import cache
 
 from common.scanner.catalog import load_json
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.lazy import lazy_re
 
-USES = re.compile(r"""^(\s*)(?:-\s+)?uses:\s*["']?([^\s"'@#]+)""")
-WORKFLOW_JOBS = re.compile(r"^jobs:\s*$", re.MULTILINE)
-KEY_INPUT = re.compile(r"""^\s*([A-Za-z][\w-]{0,60})\s*:""")
+USES = lazy_re(r"""^(\s*)(?:-\s+)?uses:\s*["']?([^\s"'@#]+)""")
+WORKFLOW_JOBS = lazy_re(r"^jobs:\s*$", re.MULTILINE)
+KEY_INPUT = lazy_re(r"""^\s*([A-Za-z][\w-]{0,60})\s*:""")
 
 
 @dataclass(frozen=True)

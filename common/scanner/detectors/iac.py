@@ -24,16 +24,16 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from common.scanner.catalog import load_yaml, match_model
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.containers import YamlNode, compose_yaml_documents
 from common.scanner.keys import component_key
+from common.scanner.lazy import lazy_module, lazy_re
 from common.scanner.limits import line_at, linear, parse_json
 from common.scanner.model_constants import CATALOG_LITERAL
 from common.scanner.textutil import code_model_literals, comment_line_numbers, model_finding
 
+yaml = lazy_module("yaml")
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "iac.yaml"
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
@@ -755,9 +755,9 @@ def model_id(value: str) -> str:
     return value.lower() if re.fullmatch(r"[\w.:/@-]+", value) else ""
 
 
-RESOURCE_NAME = re.compile(r"""^\s*name\s*=\s*["']""")
-TFVARS_ASSIGNMENT = re.compile(r"""^\s*[A-Za-z_][\w-]{0,80}\s*=\s*"([^"\n$]{2,200})"\s*$""")
-VARIABLE_DEFAULT = re.compile(r"""^\s*default\s*=\s*"([^"\n$]{2,200})"\s*$""")
+RESOURCE_NAME = lazy_re(r"""^\s*name\s*=\s*["']""")
+TFVARS_ASSIGNMENT = lazy_re(r"""^\s*[A-Za-z_][\w-]{0,80}\s*=\s*"([^"\n$]{2,200})"\s*$""")
+VARIABLE_DEFAULT = lazy_re(r"""^\s*default\s*=\s*"([^"\n$]{2,200})"\s*$""")
 
 
 class IacDetector(Detector):

@@ -34,6 +34,7 @@ from common.scanner.catalog import (
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
+from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, linear
 from common.scanner.model_constants import CATALOG_LITERAL
 from common.scanner.textutil import (
@@ -50,7 +51,7 @@ from common.scanner.textutil import (
     plausible_model_name,
 )
 
-STRING_LITERAL = re.compile(r"""(["'`])((?:(?!\1)[^\\\n]|\\.){1,200})\1""")
+STRING_LITERAL = lazy_re(r"""(["'`])((?:(?!\1)[^\\\n]|\\.){1,200})\1""")
 URL = linear(r"""https?://[^\s'"`<>]+""")
 BARE_HOST = linear(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,6}")
 MAX_USAGE_LOCATIONS = 20
@@ -418,8 +419,8 @@ class JavaScriptDetector(_LanguageDetector):
     separator = "/"
     quick_tokens = ("import", "require")
     tool_patterns = (
-        re.compile(r"""\.(?:tool|registerTool)\(\s*["'`]([\w.:/-]{1,100})["'`]"""),
-        re.compile(r"""\.addTool\(\s*\{[^{}]{0,300}\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]"""),
+        lazy_re(r"""\.(?:tool|registerTool)\(\s*["'`]([\w.:/-]{1,100})["'`]"""),
+        lazy_re(r"""\.addTool\(\s*\{[^{}]{0,300}\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]"""),
     )
 
     ES_IMPORT = linear(r"""\b(?:import|export)\s+(?:type\s+)?([^;'"`]*?)\s*from\s*["']([^"']+)["']""")
@@ -468,8 +469,8 @@ class GoDetector(_LanguageDetector):
     separator = "/"
     quick_tokens = ("import",)
     tool_patterns = (
-        re.compile(r'\bmcp\.NewTool\(\s*"([^"\n]{1,100})"'),
-        re.compile(r'&mcp\.Tool\s*\{[^{}]{0,300}\bName:\s*"([^"\n]{1,100})"'),
+        lazy_re(r'\bmcp\.NewTool\(\s*"([^"\n]{1,100})"'),
+        lazy_re(r'&mcp\.Tool\s*\{[^{}]{0,300}\bName:\s*"([^"\n]{1,100})"'),
     )
 
     BLOCK = linear(r"\bimport\s*\((.*?)\)", re.DOTALL)

@@ -9,10 +9,8 @@ version is the declared one (a lock file's resolved version wins in the merge).
 from __future__ import annotations
 
 import ast
-import configparser
 import json
 import re
-import tomllib
 from collections.abc import Iterator
 
 from common.scanner.catalog import (
@@ -24,10 +22,12 @@ from common.scanner.catalog import (
     normalize_pypi,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
-from common.scanner.detectors.mcp_config import load_jsonc
 from common.scanner.keys import component_key
+from common.scanner.lazy import lazy_module
 from common.scanner.limits import line_at, linear, parse_json, parse_python
 
+configparser = lazy_module("configparser")
+tomllib = lazy_module("tomllib")
 DENO_SPECIFIER = linear(r"^(?:npm|jsr):/?((?:@[\w.-]+/)?[\w.-]+)(?:@([^/]+))?")
 MAX_SIBLING_BYTES = 2 * 1024 * 1024
 REQUIREMENT = linear(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;#]*)")
@@ -285,6 +285,8 @@ class ManifestDetector(_ManifestDetector):
     def deno_json(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         """Deno's import map: ``"fastmcp": "npm:fastmcp@^1.0.0"``; an ``npm:`` specifier names the npm
         package (``jsr:`` packages are Deno's own registry, looked up under the same name)."""
+        from common.scanner.detectors.mcp_config import load_jsonc
+
         try:
             data = load_jsonc(file.text)
         except (ValueError, RecursionError) as exc:

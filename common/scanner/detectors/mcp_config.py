@@ -27,17 +27,16 @@ from functools import cache
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-import yaml
-
 from common.scanner.catalog import load_yaml
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
-from common.scanner.detectors.containers import compose_yaml_documents, parse_image
 from common.scanner.keys import component_key
+from common.scanner.lazy import lazy_module
 from common.scanner.limits import line_at, linear, parse_json
 from common.scanner.model import Location
 from common.scanner.redaction import clip
 from common.scanner.textutil import mask_secret, secret_hash
 
+yaml = lazy_module("yaml")
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "mcp_servers.yaml"
 MAX_BYTES = 5 * 1024 * 1024
 MCP_PROVIDER = "Model Context Protocol"
@@ -203,6 +202,8 @@ class ServerInfo:
 
 def split_version(package: str, registry: str) -> tuple[str, str | None]:
     if registry == "docker":
+        from common.scanner.detectors.containers import parse_image
+
         image = parse_image(package)
         return (image.repository, image.tag) if image else (package, None)
     if registry == "pypi":
@@ -570,6 +571,8 @@ class McpYamlDetector(Detector):
         )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
+        from common.scanner.detectors.containers import compose_yaml_documents
+
         try:
             documents = compose_yaml_documents(file.text)
         except (yaml.YAMLError, RecursionError) as exc:
@@ -660,6 +663,8 @@ class SpringMcpDetector(Detector):
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
         if file.suffix == ".properties":
             return list(self.properties(file))
+        from common.scanner.detectors.containers import compose_yaml_documents
+
         try:
             documents = compose_yaml_documents(file.text)
         except (yaml.YAMLError, RecursionError) as exc:

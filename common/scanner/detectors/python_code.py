@@ -26,6 +26,7 @@ from common.scanner.catalog import (
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.facts import FileFacts, ModelReference, ToolReference
 from common.scanner.keys import component_key, split_component_key
+from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, linear, parse_python
 from common.scanner.model import Location
 from common.scanner.model_constants import CATALOG_LITERAL
@@ -850,7 +851,7 @@ def analyse_python(
     return PythonAnalysis(findings=analyzer.findings, facts=facts if facts else FileFacts())
 
 
-MODULE_CONSTANT = re.compile(
+MODULE_CONSTANT = lazy_re(
     r"^([A-Z][A-Z0-9_]*)[ \t]*(?::[ \t]*str[ \t]*)?=[ \t]*(?:(['\"])([^'\"\n]+)\2"
     r"|os\.(?:getenv|environ\.get)\([ \t]*['\"]([A-Za-z_][A-Za-z0-9_]*)['\"][ \t]*"
     r"(?:,[ \t]*['\"]([^'\"\n]*)['\"])?)",

@@ -53,10 +53,10 @@ def _rules():
         )
         for rule in data["contextual"]
     ]
-    markers = tuple(data["quick_markers"])
+    quick_pattern = re.compile("|".join(re.escape(marker) for marker in data["quick_markers"]))
 
     def quick(text: str) -> bool:
-        return any(marker in text for marker in markers)
+        return quick_pattern.search(text) is not None
 
     return prefixed, contextual, quick, data["placeholder_markers"], data["min_entropy"]
 

@@ -9,21 +9,21 @@ or a ``knn_vector`` field in an index mapping. Comment lines do not count.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
+from common.scanner.lazy import lazy_re
 
-PGVECTOR_EXTENSION = re.compile(r"""(?i)\bcreate\s+extension\s+(?:if\s+not\s+exists\s+)?["'`]?vector\b""")
-SQL_VECTOR_COLUMN = re.compile(r"""(?i)^\s*["`]?\w{1,64}["`]?\s+vector\s*\(\s*\d{1,5}\s*\)""")
-PRISMA_VECTOR = re.compile(
+PGVECTOR_EXTENSION = lazy_re(r"""(?i)\bcreate\s+extension\s+(?:if\s+not\s+exists\s+)?["'`]?vector\b""")
+SQL_VECTOR_COLUMN = lazy_re(r"""(?i)^\s*["`]?\w{1,64}["`]?\s+vector\s*\(\s*\d{1,5}\s*\)""")
+PRISMA_VECTOR = lazy_re(
     r"""Unsupported\(\s*"vector(?:\(\d{1,5}\))?"\s*\)|\bextensions\s*=\s*\[[^\]\n]{0,200}\bvector\b"""
 )
 # A query parameter or expression cast to pgvector's type (``embedding <=> %s::vector``).
-PGVECTOR_CAST = re.compile(r"""(?:%s|\?|\$\d+|\)|'|")\s*::\s*vector\b""")
-DRIZZLE_VECTOR = re.compile(r"""\bvector\(\s*["'`]\w{1,64}["'`]\s*,\s*\{\s*dimensions\s*:""")
-OPENSEARCH_VECTOR = re.compile(r"""["']?(?:type|Type)["']?\s*[:=]\s*["']?(?:VECTORSEARCH|knn_vector)\b""")
+PGVECTOR_CAST = lazy_re(r"""(?:%s|\?|\$\d+|\)|'|")\s*::\s*vector\b""")
+DRIZZLE_VECTOR = lazy_re(r"""\bvector\(\s*["'`]\w{1,64}["'`]\s*,\s*\{\s*dimensions\s*:""")
+OPENSEARCH_VECTOR = lazy_re(r"""["']?(?:type|Type)["']?\s*[:=]\s*["']?(?:VECTORSEARCH|knn_vector)\b""")
 COMMENT_PREFIXES = ("--", "//", "#", "/*", "*")
 CODE_SUFFIXES = (".py", ".ts", ".js", ".mjs", ".go", ".rb", ".java", ".kt", ".cs", ".rs")
 IAC_SUFFIXES = (".tf", ".json", ".yaml", ".yml", ".template")
