@@ -107,3 +107,18 @@ def test_a_signed_out_session_ends_every_access_token_of_it(client, make_user):
         client.post("/api/v1/auth/refresh", headers=bearer(refreshed.json["refresh_token"])).status_code
         == 401
     )
+
+
+def test_a_forged_forwarded_address_does_not_give_each_attempt_its_own_window(client):
+    """Without trusted proxies (the default), ``X-Forwarded-For`` is the client's word, not its address."""
+    allowed = int(GROUP_LIMITS["auth"].split()[0])
+    statuses = [
+        client.post(
+            "/api/v1/auth/register",
+            json={"email": "not-an-email", "password": "x"},
+            headers={"X-Forwarded-For": f"203.0.113.{attempt}", "X-Real-IP": f"198.51.100.{attempt}"},
+        ).status_code
+        for attempt in range(allowed + 1)
+    ]
+    assert 429 not in statuses[:allowed], statuses
+    assert statuses[allowed] == 429
