@@ -64,6 +64,12 @@ def stored_locations(locations: list[dict]) -> list[dict]:
     return [{**location, "snippet": clip(location.get("snippet") or "")} for location in locations]
 
 
+def stored_warnings(warnings: list) -> list:
+    """Warnings as stored: every string masked, as snippets are. A parse error can quote the line that
+    holds a key, and a rejected component's warning repeats its name."""
+    return [mask_value("", warning) for warning in warnings[:1000]]
+
+
 def component_rows(scan: Scan, components: Iterable[dict]) -> Iterator[dict]:
     ids = random_ids()
     return (
@@ -126,6 +132,6 @@ def ingest_scan(self: PlatformTask, scan_id: str) -> None:
         summary = summarize(ranks)
         summary["files_scanned"] = int(payload.get("files_scanned", 0))
         scan.summary = summary
-        scan.warnings = [*payload.get("warnings", []), *rejected][:1000]
+        scan.warnings = stored_warnings([*payload.get("warnings", []), *rejected])
         scan.files_scanned = summary["files_scanned"]
         events.record_job_event(session, jobs.complete(scan, summary=summary))

@@ -7,6 +7,7 @@ field here is a contract change for the whole platform.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 
 from common.scanner.display import utf8_clean
@@ -201,9 +202,20 @@ def component_problem(component) -> str | None:
     score, confidence = component.get("risk_score", 0), component.get("confidence", 1.0)
     if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
         return "'risk_score' must be an integer from 0 to 100"
-    if isinstance(confidence, bool) or not isinstance(confidence, int | float):
-        return "'confidence' must be a number"
+    if not _is_finite_number(confidence):
+        return "'confidence' must be a finite number"
     return None
+
+
+def _is_finite_number(value) -> bool:
+    """A number a float column and every JSON client can hold: not NaN or Infinity (which are not JSON),
+    nor an integer beyond a float's range."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def split_components(components: list) -> tuple[list[dict], list[dict]]:

@@ -18,6 +18,7 @@ from limits import RateLimitItem
 from limits.storage import RedisStorage
 from limits.strategies import STRATEGIES, MovingWindowRateLimiter, WindowStats
 
+from web.core.access import PUBLIC
 from web.core.principal import rate_limit_key
 
 GROUP_LIMITS = {
@@ -143,8 +144,18 @@ def exempt_from_general_limit() -> bool:
     return getattr(view, "rate_group", None) is not None
 
 
+def request_rate_key() -> str:
+    """The principal's key, except on an endpoint open to anyone (login, register, refresh, SSO): there a
+    bearer header proves nothing, and an invented ``tsk_`` key per request would give every attempt a
+    window of its own, so those requests are counted by the client address."""
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if getattr(view, "required_role", None) == PUBLIC:
+        return f"ip:{request.remote_addr}"
+    return rate_limit_key()
+
+
 limiter = Limiter(
-    key_func=rate_limit_key,
+    key_func=request_rate_key,
     headers_enabled=True,
     strategy=STRATEGY,
     application_limits=[GENERAL_LIMIT],

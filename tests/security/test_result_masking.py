@@ -1,0 +1,105 @@
+"""Secrets in a posted scan result never reach what the API shows (the internal result endpoint and
+``scans.ingest``).
+
+The attack: a scanner (or a crafted repository whose file names and parse errors the scanner repeats)
+puts a credential in a scan warning, or in the name of a component the platform rejects, whose reason
+becomes a warning. Snippets and metadata are masked at ingest; the warnings must be too. And a
+result read one way by validation and another by ingest (``NaN``, integers beyond 64 bits) must not
+store what validation would have refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from common.db import session_scope
+from common.models import Scan
+from workers.ingest import ingest_scan
+
+SECRET = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0"
+AWS_KEY = "AKIA" + "IOSFODNN7EXAMPLE"
+
+
+def _running_scan(org_id: str) -> str:
+    with session_scope() as session:
+        scan = Scan(organization_id=org_id, target="/srv/masked", status="running", stage="scanning")
+        session.add(scan)
+        session.flush()
+        return scan.id
+
+
+def _post(client, scan_id: str, result: dict):
+    return client.post(
+        f"/api/v1/internal/scans/{scan_id}/result",
+        data=json.dumps(result).encode(),
+        headers={"X-Internal-API-Key": os.environ["INTERNAL_API_KEY"], "Content-Type": "application/json"},
+    )
+
+
+def _component(index: int, **fields) -> dict:
+    return {
+        "id": f"{index:064x}",
+        "name": f"model-{index}",
+        "type": "model",
+        "severity": "low",
+        "locations": [{"file": "app.py", "line": 1, "snippet": f"key = '{SECRET}'"}],
+        **fields,
+    }
+
+
+def test_secrets_in_warnings_and_rejected_components_are_masked(client, make_user):
+    user = make_user()
+    scan_id = _running_scan(user.org_id)
+    result = {
+        "components": [_component(1), _component(2, name=f"aws {AWS_KEY}", type="no-such-type")],
+        "relationships": [],
+        "warnings": [{"file": "settings.py", "message": f"could not parse: OPENAI_API_KEY={SECRET}"}],
+        "files_scanned": 2,
+    }
+    assert _post(client, scan_id, result).status_code == 202
+    ingest_scan.apply(args=(scan_id,), throw=True)
+
+    scan = client.get(f"/api/v1/scans/{scan_id}", headers=user.headers())
+    assert scan.status_code == 200 and scan.json["status"] == "completed"
+    components = client.get(f"/api/v1/scans/{scan_id}/components", headers=user.headers())
+    assert components.status_code == 200 and components.json["total"] == 1
+    shown = scan.get_data(as_text=True) + components.get_data(as_text=True)
+    assert len(scan.json["warnings"]) == 2
+    assert SECRET not in shown and SECRET[:20] not in shown
+    assert AWS_KEY not in shown
+
+
+def test_a_component_validation_accepted_is_stored_as_validated(client, make_user):
+    """A body orjson refuses (``NaN``) is read by the standard library and stored re-encoded; with an
+    integer beyond 64 bits the re-encoding falls back to the standard library too, and keeps ``NaN``.
+    What validation accepted must then be what ingest stores: no non-finite confidence in a component
+    (``NaN`` is not JSON: API clients could not read the component)."""
+    user = make_user()
+    scan_id = _running_scan(user.org_id)
+    components = [
+        _component(1, confidence=float("nan"), metadata={"size": 2**70}),
+        _component(2, confidence=float("inf")),
+        _component(4, confidence=10**400),
+        _component(3, confidence=0.5, metadata={"size": 2**70}),
+    ]
+    body = json.dumps({"components": components, "relationships": [], "files_scanned": 3}).encode()
+    response = client.post(
+        f"/api/v1/internal/scans/{scan_id}/result",
+        data=body,
+        headers={"X-Internal-API-Key": os.environ["INTERNAL_API_KEY"], "Content-Type": "application/json"},
+    )
+    assert response.status_code == 202, response.json
+    ingest_scan.apply(args=(scan_id,), throw=True)
+
+    listed = client.get(f"/api/v1/scans/{scan_id}/components", headers=user.headers())
+    assert listed.status_code == 200
+    json.loads(listed.get_data(as_text=True), parse_constant=_refuse_constant)
+    assert [c["confidence"] for c in listed.json["items"]] == [0.5]
+    scan = client.get(f"/api/v1/scans/{scan_id}", headers=user.headers()).json
+    assert scan["status"] == "completed" and scan["summary"]["total_components"] == 1
+    assert sum("confidence" in warning["message"] for warning in scan["warnings"]) == 3
+
+
+def _refuse_constant(name: str):
+    raise AssertionError(f"{name} in an API answer is not JSON")
