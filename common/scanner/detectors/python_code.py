@@ -22,6 +22,7 @@ from common.scanner.catalog import (
     match_model,
     package_index,
     patterns,
+    registry_name,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.facts import FileFacts, ModelReference, ToolReference
@@ -458,7 +459,7 @@ class _Analyzer:
         elif method in self.rules["mcp_client_classes"] and (
             package.id in ("mcp", "fastmcp") or "MCP" in method
         ):
-            name = component_name_for(self.relpath)
+            name = registry_name(package.id, "pypi")
             self.add(
                 "mcp_client",
                 name,
@@ -634,7 +635,10 @@ class _Analyzer:
         head = (dotted(target) or "").split(".")[0]
         if head in self.mcp_servers:
             return lookup_prefixed("python", "mcp"), name, call
-        return self.package_of(self.resolve(target)), name, call
+        resolved = self.resolve(target)
+        if resolved:  # ``from crewai.tools import tool as crew_tool``: the decorator is still ``tool``
+            name = resolved.replace("()", "").rsplit(".", 1)[-1]
+        return self.package_of(resolved), name, call
 
     def analyse_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         for decorator in node.decorator_list:
