@@ -592,12 +592,14 @@ class JavaDetector(_LanguageDetector):
     TOOL_ANNOTATIONS = {
         "dev.langchain4j.agent.tool": "langchain4j",
         "org.springframework.ai.tool.annotation": "spring-ai",
+        "ai.koog.agents.core.tools.annotations": "koog",
+        "com.microsoft.semantickernel.semanticfunctions.annotations": "semantic-kernel",
         # MCP servers whose tools are annotated methods: Quarkus MCP Server, Spring AI's MCP annotations
         "io.quarkiverse.mcp.server": "mcp",
         "org.springaicommunity.mcp.annotation": "mcp",
         "org.springframework.ai.mcp.annotation": "mcp",
     }
-    TOOL_ANNOTATION = linear(r"@(?:Mcp)?Tool\b(\([^)]{0,600}\))?")
+    TOOL_ANNOTATION = linear(r"@(?:(?:Mcp)?Tool|DefineKernelFunction)\b(\([^)]{0,600}\))?")
     METHOD_AFTER_ANNOTATION = linear(r"\bfun\s+(?:<[^>]*>\s*)?(\w+)\s*\(|\b(\w+)\s*\(")
     QUALIFIED = linear(r"(?:^|[^\w.\"])((?:[a-z][a-z0-9_]*\.){2,}[a-z][a-z0-9_]*)\.[A-Z]\w*")
 
@@ -609,6 +611,15 @@ class JavaDetector(_LanguageDetector):
 
     SERVER_INFO = linear(r'\.serverInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?"([^"\n]{1,100})"')
     CLIENT_INFO = linear(r'\.clientInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?"([^"\n]{1,100})"')
+
+    KOTLIN_CLIENT_INFO = linear(
+        r'^\s*\(?\s*(?:clientInfo\s*=\s*)?Implementation\(\s*(?:name\s*=\s*)?"([^"\n]{1,100})"'
+    )
+
+    def mcp_client_name(self, text: str, start: int) -> str | None:
+        """The Kotlin SDK's ``Client(Implementation("name", "1.0"))``, positional or named."""
+        info = self.KOTLIN_CLIENT_INFO.search(text[start : start + 300])
+        return info.group(1) if info else super().mcp_client_name(text, start)
 
     def mcp_usage(
         self,
@@ -639,7 +650,11 @@ class JavaDetector(_LanguageDetector):
         imported = {
             self.TOOL_ANNOTATIONS[module]
             for module in self.TOOL_ANNOTATIONS
-            if re.search(rf"^\s*import\s+{re.escape(module)}\.(?:Tool|McpTool|\*)\b", text, re.MULTILINE)
+            if re.search(
+                rf"^\s*import\s+{re.escape(module)}\.(?:Tool|McpTool|DefineKernelFunction|\*)\b",
+                text,
+                re.MULTILINE,
+            )
         }
         framework = next((lookup_package("id", package_id) for package_id in sorted(imported)), None)
         if framework is None:
