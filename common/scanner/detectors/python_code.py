@@ -654,6 +654,14 @@ class _Analyzer:
                 and call.args[0].value.strip()
             ):
                 tool_name = call.args[0].value
+            for keyword in call.keywords if call else ():  # @function_tool(name_override="x")
+                if (
+                    keyword.arg in ("name", "name_override")
+                    and isinstance(keyword.value, ast.Constant)
+                    and isinstance(keyword.value.value, str)
+                    and keyword.value.value.strip()
+                ):
+                    tool_name = keyword.value.value
             self.register_tool(node.name, tool_name, node, package, decorator)
 
     def analyse_class(self, node: ast.ClassDef) -> None:
