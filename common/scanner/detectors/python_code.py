@@ -415,11 +415,32 @@ class _Analyzer:
                 named = keywords["name"].value
                 if isinstance(named, str) and named in functions:
                     handed.append((ast.Name(id=named), named))
+            registered = False
             for element, label in handed:
                 local = element.id if isinstance(element, ast.Name) else None
                 if local in functions and local not in self.tools:
                     name = label if isinstance(label, str) and label.strip() else local
                     self.register_tool(local, name, functions[local], owner, functions[local])
+                    registered = True
+            if package and not registered:
+                self.analyse_named_tool(call, keywords, package)
+
+    def analyse_named_tool(self, call: ast.Call, keywords: dict[str, ast.AST], package: Package) -> None:
+        """A framework tool built with an explicit name around something that is not a function of this
+        module: ``Tool(name="Search", func=search.run)``, LlamaIndex's
+        ``QueryEngineTool(metadata=ToolMetadata(name="docs"))`` or ``QueryEngineTool.from_defaults(name=...)``."""
+        parts = (dotted(call.func) or "").replace("()", "").split(".")
+        constructor = parts[-2] if parts[-1] in HANDED_TOOL_WRAPPERS and len(parts) > 1 else parts[-1]
+        if not constructor.endswith("Tool"):
+            return
+        label = keywords.get("name")
+        metadata = keywords.get("metadata")
+        if label is None and isinstance(metadata, ast.Call):
+            label = next((k.value for k in metadata.keywords if k.arg == "name"), None)
+        if not (isinstance(label, ast.Constant) and isinstance(label.value, str) and label.value.strip()):
+            return
+        if component_key("tool", label.value.lower()) not in self.tools.values():
+            self.register_tool(label.value, label.value, call, package, call)
 
     def package_by_id(self, package_id: str) -> Package | None:
         for finding in self.findings:
