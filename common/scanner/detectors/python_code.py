@@ -427,8 +427,8 @@ class _Analyzer:
 
     def analyse_named_tool(self, call: ast.Call, keywords: dict[str, ast.AST], package: Package) -> None:
         """A framework tool built with an explicit name around something that is not a function of this
-        module: ``Tool(name="Search", func=search.run)``, LlamaIndex's
-        ``QueryEngineTool(metadata=ToolMetadata(name="docs"))`` or ``QueryEngineTool.from_defaults(name=...)``."""
+        module: ``Tool(name="Search", func=search.run)``, LlamaIndex's ``QueryEngineTool(metadata=
+        ToolMetadata(name="docs"))`` or ``QueryEngineTool.from_defaults(name=...)``."""
         parts = (dotted(call.func) or "").replace("()", "").split(".")
         constructor = parts[-2] if parts[-1] in HANDED_TOOL_WRAPPERS and len(parts) > 1 else parts[-1]
         if not constructor.endswith("Tool"):
