@@ -129,6 +129,7 @@ class ManifestDetector(_ManifestDetector):
             or (file.relpath.split("/")[-2:-1] == ["requirements"] and name.endswith((".txt", ".in")))
             or name.endswith(".csproj")
             or name.endswith(".versions.toml")
+            or name in ("environment.yml", "environment.yaml")
         )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
@@ -159,6 +160,8 @@ class ManifestDetector(_ManifestDetector):
             yield from self.gemfile(file)
         elif name.endswith(".csproj"):
             yield from self.csproj(file)
+        elif name in ("environment.yml", "environment.yaml"):
+            yield from self.conda_environment(file)
 
     def pypi_requirement(self, file: SourceFile, requirement: str, line: int | None = None) -> Finding | None:
         match = REQUIREMENT.match(requirement)
@@ -181,6 +184,24 @@ class ManifestDetector(_ManifestDetector):
             finding = self.pypi_requirement(file, line, number)
             if finding:
                 yield finding
+
+    CONDA_ITEM = linear(r"^\s*-\s*(?:[\w.-]+::)?([A-Za-z0-9][\w.-]*)\s*(=?=?[^\s#]*)?\s*(?:#.*)?$")
+
+    def conda_environment(self, file: SourceFile) -> Iterator[Finding]:
+        """A conda ``environment.yml``: the ``dependencies`` list and its ``pip:`` sub-list name Python
+        packages (conda pins with a single ``=``)."""
+        in_dependencies = False
+        for number, raw in enumerate(file.lines, start=1):
+            if raw and not raw[0].isspace() and not raw.startswith("-"):
+                in_dependencies = raw.split(":", 1)[0].strip() == "dependencies"
+                continue
+            item = self.CONDA_ITEM.match(raw) if in_dependencies else None
+            if not item or item.group(1) in ("pip", "python"):
+                continue
+            package = self.package("pypi", item.group(1))
+            if package:
+                version = (item.group(2) or "").lstrip("=") or None
+                yield _finding(self.name, package, file, number, version, raw.strip())
 
     def _toml(self, file: SourceFile, report: FileReport) -> dict | None:
         try:
