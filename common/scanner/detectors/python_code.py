@@ -480,7 +480,7 @@ class _Analyzer:
         elif method in self.rules["mcp_client_classes"] and (
             package.id in ("mcp", "fastmcp") or "MCP" in method
         ):
-            name = registry_name(package.id, "pypi")
+            name = self.declared_client_name() or registry_name(package.id, "pypi")
             self.add(
                 "mcp_client",
                 name,
@@ -491,6 +491,19 @@ class _Analyzer:
             self.analyse_agent(call, package, model_key)
         elif method == "Tool" and package.id == "mcp":
             self.analyse_listed_mcp_tool(call)
+
+    def declared_client_name(self) -> str | None:
+        """``ClientSession(r, w, client_info=Implementation(name="x", ...))``: how the module's MCP client
+        introduces itself to servers (its transport call, ``stdio_client(...)``, is the same client)."""
+        if not hasattr(self, "_declared_client_name"):
+            self._declared_client_name = None
+            for node in ast.walk(self.tree):
+                info = next((k.value for k in getattr(node, "keywords", ()) if k.arg == "client_info"), None)
+                named = next((k.value for k in getattr(info, "keywords", ()) if k.arg == "name"), None)
+                if isinstance(named, ast.Constant) and isinstance(named.value, str) and named.value.strip():
+                    self._declared_client_name = named.value
+                    break
+        return self._declared_client_name
 
     def analyse_listed_mcp_tool(self, call: ast.Call) -> None:
         """The low-level MCP server lists its tools as ``types.Tool(name="search", ...)`` values."""
