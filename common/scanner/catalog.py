@@ -139,6 +139,17 @@ def lookup_package(ecosystem: str, name: str) -> Package | None:
     return None
 
 
+@cache
+def registry_name(package_id: str, ecosystem: str) -> str:
+    """How a catalog package is spelt in one ecosystem (``langchain-mcp-adapters`` is
+    ``@langchain/mcp-adapters`` on npm): names an SDK-built component that declares no name of its own."""
+    for entry in load_json("packages.json")["packages"]:
+        if entry["id"] == package_id:
+            names = entry.get(ecosystem)
+            return names[0] if isinstance(names, list) and names else package_id
+    return package_id
+
+
 def lookup_prefixed(ecosystem: str, dotted: str, separator: str = ".") -> Package | None:
     """Longest catalog prefix of an import path (``google.generativeai.types`` -> google-generativeai)."""
     index = package_index(ecosystem)

@@ -86,7 +86,7 @@ SELECTORS = {
             *("pyproject.toml", "pipfile", "setup.cfg", "setup.py", "package.json", "go.mod", "cargo.toml"),
             *("pom.xml", "build.gradle", "build.gradle.kts", "gemfile"),
             *("poetry.lock", "package-lock.json", "pnpm-lock.yaml", "yarn.lock", "uv.lock", "pipfile.lock"),
-            *("deno.json", "deno.jsonc"),
+            *("deno.json", "deno.jsonc", "environment.yml", "environment.yaml"),
         ),
         name_endings=(".csproj", ".versions.toml"),
         name_parts=("requirements",),  # the detector reads any *requirements*.txt / .in

@@ -334,7 +334,9 @@ def model_id_from_constant_name(name: str, *, named_as_model: bool) -> str | Non
         return None
     dashed = name.lower().replace("_", "-")
     dotted = re.sub(r"(?<=\d)-(?=\d)", ".", dashed)
-    for candidate in (dashed, dotted):
+    # a one-letter suffix of a version is part of it: ``GPT_4_O_MINI`` is ``gpt-4o-mini``
+    joined = [re.sub(r"(?<=\d)-([a-z])(?=-|$)", r"\1", spelling) for spelling in (dashed, dotted)]
+    for candidate in (dashed, dotted, *joined):
         listed = known_model_id(candidate)
         if listed:
             return listed

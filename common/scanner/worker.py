@@ -169,12 +169,13 @@ def _detect_file(
     except OSError as exc:
         report.warnings.append(f"unreadable: {exc.strerror or exc}")
         return 0
-    if b"\0" in data[:BINARY_SNIFF_BYTES]:
+    utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")  # a UTF-16 text file is full of NUL bytes
+    if b"\0" in data[:BINARY_SNIFF_BYTES] and not utf16:
         if len(text_detectors) == len(applicable):  # a binary detector (model files) read it: no news
             report.warnings.append("binary content; text detectors skipped")
         return len(data)
     try:
-        source.__dict__["text"] = data.decode("utf-8")
+        source.__dict__["text"] = data.decode("utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError as exc:
         report.warnings.append(f"invalid UTF-8 at byte {exc.start}; undecodable bytes replaced")
     for detector in text_detectors:

@@ -41,8 +41,12 @@ class SourceFile:
 
     @cached_property
     def text(self) -> str:
-        """Decoded text; invalid UTF-8 bytes are replaced, never fatal."""
-        return self.data.decode("utf-8", errors="replace")
+        """Decoded text; invalid UTF-8 bytes are replaced, never fatal. A byte-order mark is not text:
+        a UTF-8 one is dropped (else ``using X;`` on line 1 is not at the start of a line) and a UTF-16
+        one selects that encoding (Windows editors save YAML and C# that way)."""
+        if self.data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            return self.data.decode("utf-16", errors="replace")
+        return self.data.decode("utf-8-sig", errors="replace")
 
     @cached_property
     def lines(self) -> list[str]:

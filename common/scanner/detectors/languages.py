@@ -31,6 +31,7 @@ from common.scanner.catalog import (
     lookup_prefixed,
     match_model,
     patterns,
+    registry_name,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
@@ -91,6 +92,8 @@ class _LanguageDetector(Detector):
     name = ""
     extensions: tuple[str, ...] = ()
     ecosystem = ""
+    # the registry whose spelling names an SDK-built MCP client that declares no name (None: its file)
+    registry: str | None = None
     separator = "."
     comment_prefixes: tuple[str, ...] = ("//", "/*", "*")
     quick_tokens: tuple[str, ...] = ()  # a file without any of these has no import worth parsing
@@ -111,8 +114,8 @@ class _LanguageDetector(Detector):
 
     def mcp_server_name(self, text: str, start: int) -> str | None:
         """``name: "x"``, ``name = "x"``, or Go's ``&mcp.Implementation{Name: "x"}``."""
-        match = re.search(r"""\b[Nn]ame\s*[:=]\s*["']([^"']+)["']""", text[start : start + 300])
-        return match.group(1) if match else None
+        match = re.search(r"""\b[Nn]ame\s*[:=]\s*(["'`])([^"'`$]+)\1""", text[start : start + 300])
+        return match.group(2) if match else None
 
     def mcp_client_name(self, text: str, start: int) -> str | None:
         """How a client built at ``start`` declares itself (``new Client({ name: "x" })``)."""
@@ -271,9 +274,9 @@ class _LanguageDetector(Detector):
             package = bindings[match.group(1)]
             member = (match.group(2) or "").lstrip(".:")
             if package.id in MCP_PACKAGES:
-                yield from self.mcp_usage(file, text, match, member, line)
+                yield from self.mcp_usage(file, text, match, member, line, package)
             elif not member and MCP_CLIENT_CALLS.fullmatch(match.group(1)):
-                yield self.code_mcp_client(file, line, self.mcp_server_name(text, match.end()))
+                yield self.code_mcp_client(file, line, self.mcp_client_name(text, match.end()), package)
             seen += 1
             if seen <= MAX_USAGE_LOCATIONS:
                 yield self.finding(file, package, line)
@@ -282,12 +285,24 @@ class _LanguageDetector(Detector):
         """An MCP server the code builds itself (an SDK call, not a config file), named ``name``."""
         return self.located(file, line, "mcp_server", name, MCP_PROVIDER, metadata={"transport": "code"})
 
-    def code_mcp_client(self, file: SourceFile, line: int, name: str | None) -> Finding:
-        """An MCP client the code connects with, named as it declares itself, else after its file."""
-        name = (name or component_name_for(file.relpath)).lower()
+    def code_mcp_client(
+        self, file: SourceFile, line: int, name: str | None, package: Package | None = None
+    ) -> Finding:
+        """An MCP client the code connects with, named as it declares itself, else after the SDK package
+        that builds it as this ecosystem spells it, else after its file."""
+        spelt = registry_name(package.id, self.registry) if package and self.registry else ""
+        name = (name or (spelt if "*" not in spelt else "") or component_name_for(file.relpath)).lower()
         return self.located(file, line, "mcp_client", name, MCP_PROVIDER, metadata={"transport": "code"})
 
-    def mcp_usage(self, file: SourceFile, text: str, match: re.Match, member: str, line: int):
+    def mcp_usage(
+        self,
+        file: SourceFile,
+        text: str,
+        match: re.Match,
+        member: str,
+        line: int,
+        package: Package | None = None,
+    ):
         called = (member.rsplit(".", 1)[-1] if member else match.group(1)).split("::")[-1]
         if called == "new" and member:  # Ruby's MCP::Server.new(...)
             called = re.split(r"\.|::", member.removesuffix(".new"))[-1]
@@ -295,7 +310,7 @@ class _LanguageDetector(Detector):
             name = (self.mcp_server_name(text, match.end()) or component_name_for(file.relpath)).lower()
             yield self.code_mcp_server(file, line, name)
         elif re.fullmatch(r"(?:New)?\w*(?:Mcp|MCP)?Client", called):  # NewStdioMCPClient, NewClient
-            yield self.code_mcp_client(file, line, self.mcp_client_name(text, match.end()))
+            yield self.code_mcp_client(file, line, self.mcp_client_name(text, match.end()), package)
 
     def models(self, file: SourceFile, text: str, comments: set[int], strong: bool, sdk_imports):
         rules = patterns()["other_languages"]
@@ -416,6 +431,7 @@ class JavaScriptDetector(_LanguageDetector):
     name = "javascript"
     extensions = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
     ecosystem = "npm"
+    registry = "npm"
     separator = "/"
     quick_tokens = ("import", "require")
     tool_patterns = (
@@ -461,11 +477,58 @@ class JavaScriptDetector(_LanguageDetector):
         for match in self.REQUIRE.finditer(text):
             yield Import(match.group(2), self._bindings(match.group(1) or ""), _line_at(text, match.start()))
 
+    # Tool constructors of the JS agent frameworks: ``tool({...})`` (Vercel AI SDK, OpenAI Agents SDK,
+    # LangChain.js), Mastra's ``createTool({ id })``, LangChain.js's ``new DynamicStructuredTool({ name })``.
+    TOOL_FACTORIES = ("tool", "createTool", "DynamicStructuredTool", "DynamicTool")
+    TOOL_CALL = linear(
+        r"(?:(?:^|[{,(])\s*[\"']?([A-Za-z_$][\w$-]*)[\"']?\s*:\s*|\b(?:const|let|var)\s+([\w$]+)"
+        r"(?:\s*:\s*[\w$.<>]+)?\s*=\s*)?(?:new\s+)?\b(tool|createTool|DynamicStructuredTool|DynamicTool)\s*\(",
+        re.MULTILINE,
+    )
+    TOOL_OWN_NAME = linear(r"""^\s*(?:name|id)\s*:\s*["'`]([^"'`$\n]{1,100})["'`]""", re.MULTILINE)
+
+    def framework_tools(
+        self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
+    ) -> Iterator[Finding]:
+        """Tools defined with an agent framework's tool constructor, named as the model sees them: the
+        ``name``/``id`` the definition declares, else the key it is registered under in a ``tools``
+        object (Vercel's ``tools: { weather: tool({...}) }``), else the variable that holds it."""
+        factories: dict[str, Package] = {}
+        for imp in self.imports(text):
+            package = self.package_for(imp.module)
+            if package and package.type == "agent_framework" and package.id not in MCP_PACKAGES:
+                for binding in imp.bindings:
+                    if binding in self.TOOL_FACTORIES:
+                        factories[binding] = package
+        if not factories:
+            return
+        seen: set[str] = set()
+        for match in self.TOOL_CALL.finditer(text):
+            package = factories.get(match.group(3))
+            line = _line_at(text, match.start(3))
+            if package is None or line in comments or text[match.start(3) - 1 : match.start(3)] == ".":
+                continue  # ``server.tool(...)`` is a method of something else, not the imported factory
+            body = text[match.end() : match.end() + 1500]
+            following = self.TOOL_CALL.search(body)
+            body = body[: following.start()] if following else body
+            declared = self.TOOL_OWN_NAME.search(body)
+            name = declared.group(1) if declared else match.group(1)
+            if not name and match.group(2):
+                held = re.search(rf"([A-Za-z_$][\w$-]*)[\"']?\s*:\s*{re.escape(match.group(2))}\b", text)
+                name = held.group(1) if held else match.group(2)
+            if not name or name.lower() in seen:
+                continue
+            seen.add(name.lower())
+            yield self.located(
+                file, line, "tool", name.lower(), package.provider, metadata={"framework": package.id}
+            )
+
 
 class GoDetector(_LanguageDetector):
     name = "go"
     extensions = (".go",)
     ecosystem = "go"
+    registry = "go"
     separator = "/"
     quick_tokens = ("import",)
     tool_patterns = (
@@ -529,12 +592,14 @@ class JavaDetector(_LanguageDetector):
     TOOL_ANNOTATIONS = {
         "dev.langchain4j.agent.tool": "langchain4j",
         "org.springframework.ai.tool.annotation": "spring-ai",
+        "ai.koog.agents.core.tools.annotations": "koog",
+        "com.microsoft.semantickernel.semanticfunctions.annotations": "semantic-kernel",
         # MCP servers whose tools are annotated methods: Quarkus MCP Server, Spring AI's MCP annotations
         "io.quarkiverse.mcp.server": "mcp",
         "org.springaicommunity.mcp.annotation": "mcp",
         "org.springframework.ai.mcp.annotation": "mcp",
     }
-    TOOL_ANNOTATION = linear(r"@(?:Mcp)?Tool\b(\([^)]{0,600}\))?")
+    TOOL_ANNOTATION = linear(r"@(?:(?:Mcp)?Tool|DefineKernelFunction)\b(\([^)]{0,600}\))?")
     METHOD_AFTER_ANNOTATION = linear(r"\bfun\s+(?:<[^>]*>\s*)?(\w+)\s*\(|\b(\w+)\s*\(")
     QUALIFIED = linear(r"(?:^|[^\w.\"])((?:[a-z][a-z0-9_]*\.){2,}[a-z][a-z0-9_]*)\.[A-Z]\w*")
 
@@ -547,7 +612,24 @@ class JavaDetector(_LanguageDetector):
     SERVER_INFO = linear(r'\.serverInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?"([^"\n]{1,100})"')
     CLIENT_INFO = linear(r'\.clientInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?"([^"\n]{1,100})"')
 
-    def mcp_usage(self, file: SourceFile, text: str, match: re.Match, member: str, line: int):
+    KOTLIN_CLIENT_INFO = linear(
+        r'^\s*\(?\s*(?:clientInfo\s*=\s*)?Implementation\(\s*(?:name\s*=\s*)?"([^"\n]{1,100})"'
+    )
+
+    def mcp_client_name(self, text: str, start: int) -> str | None:
+        """The Kotlin SDK's ``Client(Implementation("name", "1.0"))``, positional or named."""
+        info = self.KOTLIN_CLIENT_INFO.search(text[start : start + 300])
+        return info.group(1) if info else super().mcp_client_name(text, start)
+
+    def mcp_usage(
+        self,
+        file: SourceFile,
+        text: str,
+        match: re.Match,
+        member: str,
+        line: int,
+        package: Package | None = None,
+    ):
         """The Java SDK builds a server as ``McpServer.sync(transport).serverInfo("name", "1.0")``."""
         if match.group(1) == "McpServer" and member in ("sync", "async"):
             named = self.SERVER_INFO.search(text[match.end() : match.end() + 600])
@@ -558,7 +640,7 @@ class JavaDetector(_LanguageDetector):
             named = self.CLIENT_INFO.search(text[match.end() : match.end() + 600])
             yield self.code_mcp_client(file, line, named.group(1) if named else None)
             return
-        yield from super().mcp_usage(file, text, match, member, line)
+        yield from super().mcp_usage(file, text, match, member, line, package)
 
     def framework_tools(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
@@ -568,7 +650,11 @@ class JavaDetector(_LanguageDetector):
         imported = {
             self.TOOL_ANNOTATIONS[module]
             for module in self.TOOL_ANNOTATIONS
-            if re.search(rf"^\s*import\s+{re.escape(module)}\.(?:Tool|McpTool|\*)\b", text, re.MULTILINE)
+            if re.search(
+                rf"^\s*import\s+{re.escape(module)}\.(?:Tool|McpTool|DefineKernelFunction|\*)\b",
+                text,
+                re.MULTILINE,
+            )
         }
         framework = next((lookup_package("id", package_id) for package_id in sorted(imported)), None)
         if framework is None:
@@ -605,6 +691,7 @@ class RubyDetector(_LanguageDetector):
     name = "ruby"
     extensions = (".rb",)
     ecosystem = "ruby"
+    registry = "gem"
     separator = "/"
     comment_prefixes = ("#",)
     quick_tokens = ("require",)
@@ -654,6 +741,7 @@ class CSharpDetector(_LanguageDetector):
     name = "csharp"
     extensions = (".cs",)
     ecosystem = "csharp"
+    registry = "nuget"
     quick_tokens = ("using",)
     USING = linear(r"^\s*(?:global\s+)?using\s+(?:static\s+)?(?:\w+\s*=\s*)?([\w.]+)\s*;", re.MULTILINE)
     CLIENT = linear(r"\bnew\s+(\w*(?:Client|Kernel|Model)\w*)\s*[(<]|\b(Kernel)\.CreateBuilder\s*\(")
@@ -738,6 +826,7 @@ class RustDetector(_LanguageDetector):
     name = "rust"
     extensions = (".rs",)
     ecosystem = "rust"
+    registry = "cargo"
     separator = "::"
     quick_tokens = ("use ", "extern crate")
     USE = linear(r"^\s*(?:pub\s+)?use\s+(\w+)((?:::[^;]*)?);", re.MULTILINE)

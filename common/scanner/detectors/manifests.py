@@ -129,6 +129,7 @@ class ManifestDetector(_ManifestDetector):
             or (file.relpath.split("/")[-2:-1] == ["requirements"] and name.endswith((".txt", ".in")))
             or name.endswith(".csproj")
             or name.endswith(".versions.toml")
+            or name in ("environment.yml", "environment.yaml")
         )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
@@ -159,6 +160,8 @@ class ManifestDetector(_ManifestDetector):
             yield from self.gemfile(file)
         elif name.endswith(".csproj"):
             yield from self.csproj(file)
+        elif name in ("environment.yml", "environment.yaml"):
+            yield from self.conda_environment(file)
 
     def pypi_requirement(self, file: SourceFile, requirement: str, line: int | None = None) -> Finding | None:
         match = REQUIREMENT.match(requirement)
@@ -181,6 +184,24 @@ class ManifestDetector(_ManifestDetector):
             finding = self.pypi_requirement(file, line, number)
             if finding:
                 yield finding
+
+    CONDA_ITEM = linear(r"^\s*-\s*(?:[\w.-]+::)?([A-Za-z0-9][\w.-]*)\s*(=?=?[^\s#]*)?\s*(?:#.*)?$")
+
+    def conda_environment(self, file: SourceFile) -> Iterator[Finding]:
+        """A conda ``environment.yml``: the ``dependencies`` list and its ``pip:`` sub-list name Python
+        packages (conda pins with a single ``=``)."""
+        in_dependencies = False
+        for number, raw in enumerate(file.lines, start=1):
+            if raw and not raw[0].isspace() and not raw.startswith("-"):
+                in_dependencies = raw.split(":", 1)[0].strip() == "dependencies"
+                continue
+            item = self.CONDA_ITEM.match(raw) if in_dependencies else None
+            if not item or item.group(1) in ("pip", "python"):
+                continue
+            package = self.package("pypi", item.group(1))
+            if package:
+                version = (item.group(2) or "").lstrip("=") or None
+                yield _finding(self.name, package, file, number, version, raw.strip())
 
     def _toml(self, file: SourceFile, report: FileReport) -> dict | None:
         try:
@@ -352,11 +373,22 @@ class ManifestDetector(_ManifestDetector):
             r"""group\s*[:=]\s*["']([\w.-]+)["']\s*,\s*name\s*[:=]\s*["']([\w.-]+)["']"""
             r"""(?:\s*,\s*version\s*[:=]\s*["']([\w.+-]+)["'])?"""
         )
+        catalogs = version_catalogs(file) if file.name.startswith("build.gradle") else {}
+        accessor = (
+            linear(r"\b(" + "|".join(map(re.escape, catalogs)) + r")\.([A-Za-z][\w.]*)") if catalogs else None
+        )
         for number, raw in enumerate(file.lines, start=1):
+            if raw.lstrip().startswith(("//", "*", "/*")):
+                continue
             for match in (*coordinate.finditer(raw), *named.finditer(raw)):
-                package = lookup_package("maven", f"{match.group(1)}:{match.group(2)}")
+                package = maven_package(match.group(1), match.group(2))
                 if package:
                     yield _finding(self.name, package, file, number, match.group(3), raw.strip())
+            for match in accessor.finditer(raw) if accessor else ():
+                module = catalogs[match.group(1)].get(match.group(2).lower())
+                package = maven_package(*module.split(":")[:2]) if module else None
+                if package:
+                    yield _finding(self.name, package, file, number, None, raw.strip())
 
     def gemfile(self, file: SourceFile) -> Iterator[Finding]:
         for number, raw in enumerate(file.lines, start=1):
@@ -396,6 +428,68 @@ class ManifestDetector(_ManifestDetector):
 
 PNPM_DEPENDENCY_SECTIONS = ("dependencies", "devDependencies", "optionalDependencies")
 PNPM_ENTRY = linear(r"""^['"]?((?:@[\w.-]+/)?[\w.-]+)['"]?:[ \t]*['"]?([^'"\s#]*)""")
+
+
+# The artifacts of the MCP SDKs for the JVM; a JitPack build of a fork (``com.github.<user>[.<repo>]``)
+# of one of them is that fork, named by its own coordinate.
+MCP_JVM_ARTIFACT = linear(r"(?:mcp-)?kotlin-sdk(?:-jvm|-client|-server|-core)?|[\w-]*\bmcp\b[\w-]*")
+
+
+def maven_package(group: str, artifact: str) -> Package | None:
+    """A catalog package by its Maven coordinate, or a JitPack fork of an MCP SDK."""
+    package = lookup_package("maven", f"{group}:{artifact}")
+    if package is None and group.lower().startswith("com.github.") and MCP_JVM_ARTIFACT.fullmatch(artifact):
+        upstream = lookup_package("id", "mcp")
+        if upstream:
+            return Package(f"{group}:{artifact}", upstream.type, upstream.provider)
+    return package
+
+
+def version_catalogs(file: SourceFile) -> dict[str, dict[str, str]]:
+    """Gradle version catalogs (``gradle/<name>.versions.toml``) a build script in ``file``'s folder or a
+    parent folder inside the scan can reach: ``{name: {accessor: "group:artifact"}}``, where the alias
+    ``langchain4j-openai`` is the accessor ``langchain4j.openai`` (Gradle maps ``-`` and ``_`` to ``.``)."""
+    depth = file.relpath.count("/")
+    folder = file.path.parent
+    for _ in range(depth + 1):
+        found = _catalogs_in(folder / "gradle")
+        if found:
+            return found
+        folder = folder.parent
+    return {}
+
+
+def _catalogs_in(folder) -> dict[str, dict[str, str]]:
+    catalogs: dict[str, dict[str, str]] = {}
+    try:
+        candidates = sorted(folder.glob("*.versions.toml"))
+    except OSError:
+        return catalogs
+    for path in candidates:
+        try:
+            if path.stat().st_size > MAX_SIBLING_BYTES:
+                continue
+            data = tomllib.loads(path.read_text(encoding="utf-8", errors="replace"))
+        except (OSError, ValueError):
+            continue
+        libraries = data.get("libraries") if isinstance(data.get("libraries"), dict) else {}
+        entries: dict[str, str] = {}
+        for alias, spec in libraries.items():
+            if isinstance(spec, str):
+                module = ":".join(spec.split(":")[:2])
+            elif isinstance(spec, dict) and isinstance(spec.get("module"), str):
+                module = spec["module"]
+            elif (
+                isinstance(spec, dict)
+                and isinstance(spec.get("group"), str)
+                and isinstance(spec.get("name"), str)
+            ):
+                module = f"{spec['group']}:{spec['name']}"
+            else:
+                continue
+            entries[re.sub(r"[-_]", ".", alias).lower()] = module
+        catalogs[path.name.removesuffix(".versions.toml")] = entries
+    return catalogs
 
 
 def pnpm_direct_dependencies(lines: list[str]) -> list[tuple[int, str, str | None]] | None:

@@ -22,6 +22,7 @@ from common.scanner.catalog import (
     match_model,
     package_index,
     patterns,
+    registry_name,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.facts import FileFacts, ModelReference, ToolReference
@@ -414,11 +415,32 @@ class _Analyzer:
                 named = keywords["name"].value
                 if isinstance(named, str) and named in functions:
                     handed.append((ast.Name(id=named), named))
+            registered = False
             for element, label in handed:
                 local = element.id if isinstance(element, ast.Name) else None
                 if local in functions and local not in self.tools:
                     name = label if isinstance(label, str) and label.strip() else local
                     self.register_tool(local, name, functions[local], owner, functions[local])
+                    registered = True
+            if package and not registered:
+                self.analyse_named_tool(call, keywords, package)
+
+    def analyse_named_tool(self, call: ast.Call, keywords: dict[str, ast.AST], package: Package) -> None:
+        """A framework tool built with an explicit name around something that is not a function of this
+        module: ``Tool(name="Search", func=search.run)``, LlamaIndex's ``QueryEngineTool(metadata=
+        ToolMetadata(name="docs"))`` or ``QueryEngineTool.from_defaults(name=...)``."""
+        parts = (dotted(call.func) or "").replace("()", "").split(".")
+        constructor = parts[-2] if parts[-1] in HANDED_TOOL_WRAPPERS and len(parts) > 1 else parts[-1]
+        if not constructor.endswith("Tool"):
+            return
+        label = keywords.get("name")
+        metadata = keywords.get("metadata")
+        if label is None and isinstance(metadata, ast.Call):
+            label = next((k.value for k in metadata.keywords if k.arg == "name"), None)
+        if not (isinstance(label, ast.Constant) and isinstance(label.value, str) and label.value.strip()):
+            return
+        if component_key("tool", label.value.lower()) not in self.tools.values():
+            self.register_tool(label.value, label.value, call, package, call)
 
     def package_by_id(self, package_id: str) -> Package | None:
         for finding in self.findings:
@@ -458,7 +480,7 @@ class _Analyzer:
         elif method in self.rules["mcp_client_classes"] and (
             package.id in ("mcp", "fastmcp") or "MCP" in method
         ):
-            name = component_name_for(self.relpath)
+            name = self.declared_client_name() or registry_name(package.id, "pypi")
             self.add(
                 "mcp_client",
                 name,
@@ -469,6 +491,19 @@ class _Analyzer:
             self.analyse_agent(call, package, model_key)
         elif method == "Tool" and package.id == "mcp":
             self.analyse_listed_mcp_tool(call)
+
+    def declared_client_name(self) -> str | None:
+        """``ClientSession(r, w, client_info=Implementation(name="x", ...))``: how the module's MCP client
+        introduces itself to servers (its transport call, ``stdio_client(...)``, is the same client)."""
+        if not hasattr(self, "_declared_client_name"):
+            self._declared_client_name = None
+            for node in ast.walk(self.tree):
+                info = next((k.value for k in getattr(node, "keywords", ()) if k.arg == "client_info"), None)
+                named = next((k.value for k in getattr(info, "keywords", ()) if k.arg == "name"), None)
+                if isinstance(named, ast.Constant) and isinstance(named.value, str) and named.value.strip():
+                    self._declared_client_name = named.value
+                    break
+        return self._declared_client_name
 
     def analyse_listed_mcp_tool(self, call: ast.Call) -> None:
         """The low-level MCP server lists its tools as ``types.Tool(name="search", ...)`` values."""
@@ -634,7 +669,10 @@ class _Analyzer:
         head = (dotted(target) or "").split(".")[0]
         if head in self.mcp_servers:
             return lookup_prefixed("python", "mcp"), name, call
-        return self.package_of(self.resolve(target)), name, call
+        resolved = self.resolve(target)
+        if resolved:  # ``from crewai.tools import tool as crew_tool``: the decorator is still ``tool``
+            name = resolved.replace("()", "").rsplit(".", 1)[-1]
+        return self.package_of(resolved), name, call
 
     def analyse_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         for decorator in node.decorator_list:
@@ -650,6 +688,14 @@ class _Analyzer:
                 and call.args[0].value.strip()
             ):
                 tool_name = call.args[0].value
+            for keyword in call.keywords if call else ():  # @function_tool(name_override="x")
+                if (
+                    keyword.arg in ("name", "name_override")
+                    and isinstance(keyword.value, ast.Constant)
+                    and isinstance(keyword.value.value, str)
+                    and keyword.value.value.strip()
+                ):
+                    tool_name = keyword.value.value
             self.register_tool(node.name, tool_name, node, package, decorator)
 
     def analyse_class(self, node: ast.ClassDef) -> None:
