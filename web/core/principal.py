@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import redis
@@ -49,10 +49,11 @@ class Principal:
     session_id: str | None = None
     token_jti: str | None = None
     token_exp: int | None = None
+    loaded_user: User | None = field(default=None, compare=False, repr=False)  # when the query read it
 
     @property
     def user(self) -> User:
-        user = db().get(User, self.user_id)
+        user = self.loaded_user if self.loaded_user is not None else db().get(User, self.user_id)
         if user is None:
             raise AuthenticationError("The account no longer exists.")
         return user
@@ -228,9 +229,12 @@ def _principal_statement(by_api_key: bool, organization: str | None) -> Select:
     organization and that organization's scan roots. ``organization``: None (no membership wanted),
     "own" (the credential's own organization), or "given" (bound as ``organization_id``).
     """
+    # Without an organization (``/auth/*``, which read the user) the ``User`` itself, into the session's
+    # identity map, where ``Principal.user`` finds it without a second query.
+    user = User if organization is None else User.id
     if by_api_key:
         statement = select(
-            User.id,
+            user,
             ApiKey.id,
             ApiKey.organization_id,
             ApiKey.revoked_at,
@@ -239,7 +243,7 @@ def _principal_statement(by_api_key: bool, organization: str | None) -> Select:
         ).join(ApiKey, ApiKey.user_id == User.id)
         statement = statement.where(ApiKey.key_hash == bindparam("key_hash"))
     else:
-        statement = select(User.id).where(User.id == bindparam("user_id"))
+        statement = select(user).where(User.id == bindparam("user_id"))
     if organization is None:
         return statement
     if organization == "own":
@@ -281,7 +285,8 @@ def load_principal(credential: Credential, organization_id: str | object | None 
     if row is None:
         raise AuthenticationError("The account no longer exists.")
     principal = Principal(
-        user_id=row[0],
+        user_id=_user_id(row[0]),
+        loaded_user=_loaded_user(row[0]),
         session_id=credential.session_id,
         session_org_id=credential.session_org_id,
         token_jti=credential.token_jti,
@@ -294,11 +299,21 @@ def _api_key_principal(row) -> Principal:
     now = utcnow()
     if row is None or row[3] is not None:
         raise AuthenticationError("The API key is invalid or revoked.")
-    user_id, key_id, key_org_id, _revoked_at, expires_at, last_used_at = row[:6]
+    user, key_id, key_org_id, _revoked_at, expires_at, last_used_at = row[:6]
     if expires_at is not None and as_utc(expires_at) <= now:
         raise AuthenticationError("The API key has expired.")
     _note_use(key_id, last_used_at, now)
-    return Principal(user_id=user_id, api_key_id=key_id, api_key_org_id=key_org_id)
+    return Principal(
+        user_id=_user_id(user), api_key_id=key_id, api_key_org_id=key_org_id, loaded_user=_loaded_user(user)
+    )
+
+
+def _user_id(user: User | str) -> str:
+    return user if isinstance(user, str) else user.id
+
+
+def _loaded_user(user: User | str) -> User | None:
+    return None if isinstance(user, str) else user
 
 
 def _note_use(key_id: str, last_used_at, now) -> None:
