@@ -223,3 +223,20 @@ def test_the_dashboard_counts_a_scan_once_it_completes(client, completed_scan):
     assert second["targets"] == 2 and second["severity_distribution"]["critical"] == 1
     assert second["top_providers"] == [{"name": "openai", "components": 16, "targets": 2}]
     assert second["trend"][-1]["components"] == 31 and second["trend"][-1]["highest_risk_score"] == 99
+
+
+def test_views_still_reach_the_user_and_organization_the_principal_query_no_longer_hydrates(
+    client, make_user
+):
+    """The principal is plain columns; ``Principal.user`` and ``Context.organization`` load the session's
+    objects on demand, so views that read or delete them keep working."""
+    user = make_user()
+    created = client.post("/api/v1/organizations", json={"name": "Lazy Team"}, headers=user.headers())
+    assert created.status_code == 201, created.json  # current_principal().user
+    org_id = created.json["id"]
+    shown = client.get(f"/api/v1/organizations/{org_id}", headers=user.headers(org_id))
+    assert (shown.status_code, shown.json["name"], shown.json["role"]) == (200, "Lazy Team", "admin")
+    assert client.delete(f"/api/v1/organizations/{org_id}", headers=user.headers(org_id)).status_code == 204
+    assert client.get(f"/api/v1/organizations/{org_id}", headers=user.headers(org_id)).status_code == 404
+    personal = client.delete(f"/api/v1/organizations/{user.org_id}", headers=user.headers(user.org_id))
+    assert personal.status_code == 409  # Context.organization.personal read from the loaded row

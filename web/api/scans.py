@@ -222,7 +222,7 @@ def create_scan(body):
     target = None
     if body["target"]:
         try:
-            roots = organization_roots(ctx.organization_id, ctx.organization.scan_roots)
+            roots = organization_roots(ctx.organization_id, ctx.membership.scan_roots)
             target = resolve_target(body["target"], roots)
         except TargetError as exc:
             abort(400, message=str(exc), errors={"target": [str(exc)]})

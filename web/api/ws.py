@@ -275,10 +275,8 @@ def _token(ws) -> str | None:
 
 
 def _authorize(token: str | None) -> tuple[Principal, str]:
-    principal, organization, _role = acting_organization(
-        credential_of(token), request.args.get("organization_id")
-    )
-    return principal, organization.id
+    principal, membership = acting_organization(credential_of(token), request.args.get("organization_id"))
+    return principal, membership.organization_id
 
 
 def revocation_reason(principal: Principal, organization_id: str) -> str | None:

@@ -18,6 +18,7 @@ from web.core.principal import (
     OWN_ORGANIZATION,
     AuthenticationError,
     Credential,
+    Membership,
     Principal,
     ServiceUnavailable,
     current_credential,
@@ -29,25 +30,36 @@ PUBLIC = "public"  # no authentication
 AUTHENTICATED = "authenticated"  # any user, no organization context needed
 
 
-@dataclass
+@dataclass(frozen=True)
 class Context:
+    """The acting organization of a request. Its ``Organization`` row is loaded only when a view asks:
+    most views need its id alone. ``organization`` is the session's object, so a view may modify it."""
+
     principal: Principal
-    organization: Organization
-    role: str
+    membership: Membership
 
     @property
     def organization_id(self) -> str:
-        return self.organization.id
+        return self.membership.organization_id
+
+    @property
+    def role(self) -> str:
+        return self.membership.role
+
+    @property
+    def organization(self) -> Organization:
+        organization = db().get(Organization, self.organization_id)
+        if organization is None:
+            abort(404, message="Organization not found.")
+        return organization
 
     @property
     def user_id(self) -> str:
         return self.principal.user_id
 
 
-def acting_organization(
-    credential: Credential, path_org_id: str | None
-) -> tuple[Principal, Organization, str]:
-    """The principal, the organization it acts in and its role there, in one query.
+def acting_organization(credential: Credential, path_org_id: str | None) -> tuple[Principal, Membership]:
+    """The principal and its membership in the organization it acts in, in one query.
 
     The path's organization, else the header's, else the bound one (an API key's, an SSO session's),
     else the personal one. A bound credential acts in its own organization only: an API key elsewhere
@@ -64,13 +76,13 @@ def acting_organization(
     if explicit is not None and session_org is not None and explicit != session_org:
         _not_a_member(missing_status)
     wanted = explicit or session_org or OWN_ORGANIZATION
-    principal, role, organization = load_principal(credential, wanted)
+    principal, membership = load_principal(credential, wanted)
     g.principal = principal
     if principal.api_key_org_id and explicit is not None and explicit != principal.api_key_org_id:
         abort(missing_status, message="This API key is bound to another organization.")
-    if role is None:
+    if membership is None:
         _not_a_member(missing_status)
-    return principal, organization, role
+    return principal, membership
 
 
 def _not_a_member(missing_status: int):
@@ -90,17 +102,15 @@ def access(role: str, *, org_arg: str | None = None):
                     if role == AUTHENTICATED:
                         current_principal()
                     else:
-                        principal, organization, member_role = acting_organization(
-                            current_credential(), kwargs.get(org_arg)
-                        )
+                        principal, membership = acting_organization(current_credential(), kwargs.get(org_arg))
                 except AuthenticationError as exc:
                     abort(401, message=str(exc), headers={"WWW-Authenticate": "Bearer"})
                 except ServiceUnavailable as exc:
                     abort(503, message=f"Authentication is temporarily unavailable: {exc}.")
                 if role != AUTHENTICATED:
-                    if ROLE_RANK[member_role] < ROLE_RANK[role]:
+                    if ROLE_RANK[membership.role] < ROLE_RANK[role]:
                         abort(403, message=f"This action requires the '{role}' role or higher.")
-                    g.context = Context(principal=principal, organization=organization, role=member_role)
+                    g.context = Context(principal=principal, membership=membership)
             return view(*args, **kwargs)
 
         wrapper.required_role = role

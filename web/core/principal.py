@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import redis
 from flask import g, request
 from flask_jwt_extended import decode_token
 from jwt import PyJWTError
-from sqlalchemy import Select, and_, bindparam, select
+from sqlalchemy import Select, and_, bindparam, select, update
 
 from common.models import ApiKey, Organization, User
 from common.models import Membership as MembershipRow
@@ -34,19 +34,29 @@ class ServiceUnavailable(Exception):
     """A dependency needed to authenticate (Redis) is down."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Principal:
-    user: User
+    """The authenticated caller, built from one Core row: its ``User`` is loaded only when a view asks.
+
+    Most requests need the user's id alone; hydrating the ORM object on every request cost more than the
+    view. ``user`` returns the session's object, so a view may modify it and commit.
+    """
+
+    user_id: str
     api_key_id: str | None = None
     api_key_org_id: str | None = None
     session_org_id: str | None = None  # an SSO session's organization
     session_id: str | None = None
     token_jti: str | None = None
     token_exp: int | None = None
+    loaded_user: User | None = field(default=None, compare=False, repr=False)  # when the query read it
 
     @property
-    def user_id(self) -> str:
-        return self.user.id
+    def user(self) -> User:
+        user = self.loaded_user if self.loaded_user is not None else db().get(User, self.user_id)
+        if user is None:
+            raise AuthenticationError("The account no longer exists.")
+        return user
 
     @property
     def bound_org_id(self) -> str | None:
@@ -55,7 +65,7 @@ class Principal:
 
     @property
     def rate_key(self) -> str:
-        return f"key:{self.api_key_id}" if self.api_key_id else f"user:{self.user.id}"
+        return f"key:{self.api_key_id}" if self.api_key_id else f"user:{self.user_id}"
 
 
 def bearer_token() -> str | None:
@@ -198,7 +208,16 @@ def current_credential() -> Credential:
     return g.credential
 
 
-Loaded = tuple[Principal, str | None, Organization | None]  # the principal, its role and organization
+@dataclass(frozen=True)
+class Membership:
+    """The principal's role in an organization, with what hot views read of that organization."""
+
+    role: str
+    organization_id: str
+    scan_roots: list[str] | None  # the organization's narrowed scan roots (``POST /scans`` reads them)
+
+
+Loaded = tuple[Principal, Membership | None]  # the principal and its membership where it acts, if any
 OWN_ORGANIZATION = object()  # the credential's own organization: an API key's, else the personal one
 
 
@@ -206,21 +225,34 @@ OWN_ORGANIZATION = object()  # the credential's own organization: an API key's, 
 def _principal_statement(by_api_key: bool, organization: str | None) -> Select:
     """The one query of ``load_principal``, built once per shape; the values are bound at execution.
 
-    ``organization``: None (no membership wanted), "own" (the credential's own organization), or
-    "given" (bound as ``organization_id``).
+    Plain columns, no ORM entity: the user's id, the API key's state, the membership's role and
+    organization and that organization's scan roots. ``organization``: None (no membership wanted),
+    "own" (the credential's own organization), or "given" (bound as ``organization_id``).
     """
+    # Without an organization (``/auth/*``, which read the user) the ``User`` itself, into the session's
+    # identity map, where ``Principal.user`` finds it without a second query.
+    user = User if organization is None else User.id
     if by_api_key:
-        statement = select(User, ApiKey).join(ApiKey, ApiKey.user_id == User.id)
+        statement = select(
+            user,
+            ApiKey.id,
+            ApiKey.organization_id,
+            ApiKey.revoked_at,
+            ApiKey.expires_at,
+            ApiKey.last_used_at,
+        ).join(ApiKey, ApiKey.user_id == User.id)
         statement = statement.where(ApiKey.key_hash == bindparam("key_hash"))
     else:
-        statement = select(User).where(User.id == bindparam("user_id"))
+        statement = select(user).where(User.id == bindparam("user_id"))
     if organization is None:
         return statement
     if organization == "own":
         wanted = ApiKey.organization_id if by_api_key else User.personal_org_id
     else:
         wanted = bindparam("organization_id")
-    statement = statement.add_columns(MembershipRow.role, Organization).outerjoin(
+    statement = statement.add_columns(
+        MembershipRow.role, MembershipRow.organization_id, Organization.scan_roots
+    ).outerjoin(
         MembershipRow, and_(MembershipRow.user_id == User.id, MembershipRow.organization_id == wanted)
     )
     return statement.outerjoin(Organization, Organization.id == MembershipRow.organization_id)
@@ -233,11 +265,11 @@ def _shape_of(organization_id) -> str | None:
 
 
 def load_principal(credential: Credential, organization_id: str | object | None = None) -> Loaded:
-    """The principal and, when ``organization_id`` is given, its role and organization there: one query.
+    """The principal and, when ``organization_id`` is given, its membership there: one query.
 
     ``organization_id`` may be ``OWN_ORGANIZATION`` (the personal organization, an API key's), so acting
     in the default organization costs no extra round trip. Without a membership there, the role and
-    organization are None.
+    membership is None.
     """
     by_api_key = credential.api_key_hash is not None
     shape = _shape_of(organization_id)
@@ -245,39 +277,53 @@ def load_principal(credential: Credential, organization_id: str | object | None 
     if shape == "given":
         params["organization_id"] = organization_id
     row = db().execute(_principal_statement(by_api_key, shape), params).one_or_none()
-    role, organization = (row[-2], row[-1]) if row is not None and shape is not None else (None, None)
+    membership = None
+    if row is not None and shape is not None and row[-3] is not None:
+        membership = Membership(role=row[-3], organization_id=row[-2], scan_roots=row[-1])
     if by_api_key:
-        return _api_key_principal(row), role, organization
+        return _api_key_principal(row), membership
     if row is None:
         raise AuthenticationError("The account no longer exists.")
     principal = Principal(
-        user=row[0],
+        user_id=_user_id(row[0]),
+        loaded_user=_loaded_user(row[0]),
         session_id=credential.session_id,
         session_org_id=credential.session_org_id,
         token_jti=credential.token_jti,
         token_exp=credential.token_exp,
     )
-    return principal, role, organization
+    return principal, membership
 
 
 def _api_key_principal(row) -> Principal:
-    key = row[1] if row is not None else None
     now = utcnow()
-    if key is None or key.revoked_at is not None:
+    if row is None or row[3] is not None:
         raise AuthenticationError("The API key is invalid or revoked.")
-    if key.expires_at is not None and as_utc(key.expires_at) <= now:
+    user, key_id, key_org_id, _revoked_at, expires_at, last_used_at = row[:6]
+    if expires_at is not None and as_utc(expires_at) <= now:
         raise AuthenticationError("The API key has expired.")
-    _note_use(key, now)
-    return Principal(user=row[0], api_key_id=key.id, api_key_org_id=key.organization_id)
+    _note_use(key_id, last_used_at, now)
+    return Principal(
+        user_id=_user_id(user), api_key_id=key_id, api_key_org_id=key_org_id, loaded_user=_loaded_user(user)
+    )
 
 
-def _note_use(key: ApiKey, now) -> None:
+def _user_id(user: User | str) -> str:
+    return user if isinstance(user, str) else user.id
+
+
+def _loaded_user(user: User | str) -> User | None:
+    return None if isinstance(user, str) else user
+
+
+def _note_use(key_id: str, last_used_at, now) -> None:
     """``last_used_at`` to the minute, written in its own short transaction: a key polled every second
     costs one write a minute, and a read-only request does not leave it unsaved."""
-    if key.last_used_at is not None and now - as_utc(key.last_used_at) < LAST_USED_RESOLUTION:
+    if last_used_at is not None and now - as_utc(last_used_at) < LAST_USED_RESOLUTION:
         return
-    key.last_used_at = now
-    db().commit()
+    session = db()
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
+    session.commit()
 
 
 def current_principal() -> Principal:
