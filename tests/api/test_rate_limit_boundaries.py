@@ -11,7 +11,7 @@ import secrets
 
 import redis
 
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, register_user
 from web.core.ratelimits import GROUP_LIMITS, OneTripMovingWindow, limiter
 
 
@@ -122,3 +122,20 @@ def test_a_forged_forwarded_address_does_not_give_each_attempt_its_own_window(cl
     ]
     assert 429 not in statuses[:allowed], statuses
     assert statuses[allowed] == 429
+
+
+def test_a_full_token_cache_evicted_by_another_thread_still_answers(client, monkeypatch):
+    """The per-process cache of verified tokens is shared by every request thread: when another thread
+    changes it while this one evicts, the request still authenticates instead of failing with a 500."""
+    from web.core import principal
+
+    class ChangedDuringIteration(dict):
+        def __iter__(self):
+            raise RuntimeError("dictionary changed size during iteration")
+
+    user = register_user(client)
+    full = ChangedDuringIteration({f"token-{n}": {"exp": 0} for n in range(principal.VERIFIED_TOKENS)})
+    monkeypatch.setattr(principal, "_verified_claims", full)
+    response = client.get("/api/v1/auth/me", headers=user.headers())
+    assert response.status_code == 200, response.json
+    assert user.token in full

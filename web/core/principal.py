@@ -108,7 +108,10 @@ def verified_claims(token: str) -> dict:
     except Exception as exc:  # flask-jwt-extended raises its own hierarchy for malformed tokens
         raise AuthenticationError("The token is invalid or expired.") from exc
     if len(_verified_claims) >= VERIFIED_TOKENS:
-        _verified_claims.pop(next(iter(_verified_claims)), None)
+        try:  # another thread may be evicting too: losing this race only forgets one more token
+            _verified_claims.pop(next(iter(_verified_claims)), None)
+        except (RuntimeError, StopIteration):
+            _verified_claims.clear()
     _verified_claims[token] = claims
     return claims
 
