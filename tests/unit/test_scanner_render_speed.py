@@ -6,7 +6,7 @@ import pytest
 
 from common.scanner import limits
 from common.scanner.detectors.containers import compose_yaml_documents
-from common.scanner.detectors.mcp_config import McpYamlDetector, plain
+from common.scanner.detectors.mcp_config import McpYamlDetector
 from common.scanner.display import display_text, utf8_clean
 from common.scanner.model import Location, Relationship, RiskFactor
 from common.scanner.walker import _ignore_pattern
@@ -72,4 +72,9 @@ def test_mcp_yaml_servers_found_at_any_depth_with_whole_spec():
     [document] = compose_yaml_documents(text)
     servers = list(detector.servers(document, None, 0))
     assert [(name, line) for name, line, _ in servers] == [("docs", 4)]
-    assert servers[0][2] == plain(document.get("agents").elements().__next__().get("tools").get("docs"))
+    assert servers[0][2] == {
+        "transport": "stdio",
+        "command": "npx",
+        "args": ["-y", "@acme/docs-mcp"],
+        "env": {"A": "b"},
+    }
