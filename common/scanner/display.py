@@ -38,6 +38,16 @@ def _only_escaped_bytes(value: str) -> bool:
 
 def utf8_clean(value: object) -> object:
     """A JSON-like structure with every string (and dict key) passed through ``display_text``."""
+    kind = type(value)
+    # exact types first: a report passes a few hundred thousand values through here
+    if kind is str:
+        return value if value.isascii() else display_text(value)
+    if kind is int or kind is float or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {utf8_clean(key): utf8_clean(item) for key, item in value.items()}
+    if kind is list or kind is tuple:
+        return [utf8_clean(item) for item in value]
     if isinstance(value, str):
         return display_text(value)
     if isinstance(value, dict):

@@ -54,8 +54,22 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+_LAST_CHECKED_YAML: list[str] = []  # the last text that passed ``check_yaml``
+
+
 def check_yaml(text: str) -> None:
     """Raise unless every document of ``text`` is within the nesting and alias-expansion limits.
+
+    Several detectors read the same YAML file one after another, so the last text that passed is
+    remembered and not walked again (a text that fails is walked every time, raising as before)."""
+    if _LAST_CHECKED_YAML and _LAST_CHECKED_YAML[0] == text:
+        return
+    _check_yaml_events(text)
+    _LAST_CHECKED_YAML[:] = [text]
+
+
+def _check_yaml_events(text: str) -> None:
+    """``check_yaml``'s walk.
 
     Walks the parser's events (libyaml's parser keeps an explicit stack, so this cannot crash)
     and sizes every anchored node, so an alias costs what its anchor would expand to."""

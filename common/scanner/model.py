@@ -44,7 +44,9 @@ class Location:
         object.__setattr__(self, "snippet", clip(self.snippet))
 
     def to_dict(self) -> dict:
-        return utf8_clean(asdict(self))
+        # by hand: ``asdict`` walks and deep-copies generically, and a report renders every location
+        # several times
+        return utf8_clean({"file": self.file, "line": self.line, "snippet": self.snippet})
 
 
 @dataclass
@@ -54,7 +56,7 @@ class RiskFactor:
     reason: str
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {"factor": self.factor, "points": self.points, "reason": self.reason}
 
 
 @dataclass
@@ -111,7 +113,7 @@ class Relationship:
     relation: str  # declares, contains, uses_model, uses_tool, calls, has_node, ...
 
     def to_dict(self) -> dict:
-        return utf8_clean(asdict(self))
+        return utf8_clean({"source": self.source, "target": self.target, "relation": self.relation})
 
 
 @dataclass

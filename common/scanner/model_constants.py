@@ -21,6 +21,7 @@ from pathlib import Path
 
 from common.scanner.detectors.base import Finding, model_sighting
 from common.scanner.facts import FileFacts
+from common.scanner.limits import linear
 from common.scanner.model import Location
 from common.scanner.textutil import model_finding
 
@@ -79,19 +80,35 @@ def referenced_constants(base: Path, relpaths: list[str], facts: dict[str, FileF
         return []
     added: list[Finding] = []
     budget = MAX_REFERENCE_BYTES
+    family_of = {relpath: _family(relpath) for relpath in relpaths}
     for family, constants in definitions.items():
         names = "|".join(sorted(map(re.escape, constants), key=len, reverse=True))
         pattern = re.compile(rf"\b({names})\b")
+        gate = _ascii_gate(constants, names)
         for relpath in relpaths:
-            if _family(relpath) != family or budget <= 0:
+            if family_of[relpath] != family or budget <= 0:
                 continue
             try:
                 text = (base / relpath).read_text(encoding="utf-8", errors="replace")
             except OSError:
                 continue
             budget -= len(text)
+            if gate is not None and not gate.search(text):
+                continue
             added.extend(_references_in(relpath, text, pattern, constants))
     return added
+
+
+ASCII_IDENTIFIER = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _ascii_gate(constants, names: str):
+    """An RE2 pre-check that finds every text the ``re`` pattern would (Python's alternation of many
+    names backtracks through each of them at every position; RE2 does not). RE2's word boundary is
+    ASCII, so it is a superset only when every name is an ASCII identifier; otherwise ``None``."""
+    if not all(ASCII_IDENTIFIER.fullmatch(name) for name in constants):
+        return None
+    return linear(rf"\b(?:{names})\b")
 
 
 def _references_in(relpath: str, text: str, pattern: re.Pattern, constants) -> list[Finding]:

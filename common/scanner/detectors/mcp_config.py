@@ -532,6 +532,15 @@ def plain(node) -> object:
     return node.text
 
 
+SERVER_ENTRY_KEYS = frozenset({"transport", "type", "command", "url"})
+
+
+def _plain_entries(node, keys: frozenset[str]) -> dict:
+    """``plain(node)`` restricted to ``keys`` (the last of a repeated key wins, as in ``plain``)."""
+    chosen = {key: value for key, value in node.items() if key in keys}
+    return {key: plain(value) for key, value in chosen.items()}
+
+
 def yaml_server_spec(spec: dict) -> dict:
     """YAML configs often write the command as one list (``command: [npx, -y, pkg]``)."""
     command = spec.get("command")
@@ -592,9 +601,12 @@ class McpYamlDetector(Detector):
         if depth > MAX_YAML_DEPTH:
             return
         if node.is_mapping:
-            spec = plain(node)
+            # the keys that make an entry a server, before the whole subtree is copied: a copy at every
+            # level of a large file costs its size times its depth
+            spec = _plain_entries(node, SERVER_ENTRY_KEYS)
             transport = str(spec.get("transport") or spec.get("type") or "").lower()
             if transport in YAML_TRANSPORTS and (spec.get("command") or spec.get("url")):
+                spec = plain(node)
                 named = next(
                     (k for k in YAML_NAME_KEYS if isinstance(spec.get(k), str) and spec[k].strip()), None
                 )
