@@ -194,7 +194,9 @@ CREDENTIAL_NAME = lazy_re(r"(?:KEY|TOKEN|SECRET|PASSWORD)$")
 REFERENCE = lazy_re(r"^(?:\$\{\{?|\$[A-Za-z_]|%\(|\{\{|<%=)")
 
 
-SERVED_ALIAS = lazy_re(r"(?i)served[._-]?model")
+# the name a server exposes its model under (vLLM ``--served-model-name``) or an Azure OpenAI deployment
+# (``deployment_name: gpt-4``, ``AZURE_OPENAI_DEPLOYMENT=…``): an alias the operator chose, not a model id
+SERVED_ALIAS = lazy_re(r"(?i)served[._-]?model|^(?!.*model).*deployment")
 HF_MODEL_KEY = lazy_re(r"(?i)(?:^|[._-])model[._-]?(?:path|repo|repo[._-]?id|checkpoint)$")
 HF_ID = lazy_re(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
 NOT_AN_ORG = frozenset(
@@ -296,7 +298,7 @@ class ConfigDetector(Detector):
             if value and env_like and ENV_FACT_KEY.search(key) and plausible_model_name(value):
                 env_facts[key] = value
             if SERVED_ALIAS.search(key):
-                pass  # the name a server exposes its model under (vLLM ``--served-model-name``), an alias
+                pass  # an alias, not a model id
             elif value and (
                 (model_key.search(key) and plausible_model_name(value) and match_model(value))
                 or (MODEL_NAMED_KEY.search(key) and is_catalog_model(value))
