@@ -65,6 +65,16 @@ MCP_PROVIDER = "Model Context Protocol"
 MCP_CLIENT_CALLS = linear(r"(?:experimental_)?createMCPClient|MultiServerMCPClient|MCPClient|McpClient")
 
 
+def imported_from(text: str, binding: str) -> str | None:
+    """The package a JavaScript/TypeScript file imports ``binding`` from (``@langchain/mcp-adapters``):
+    the name of a client that declares none, rather than its file's path."""
+    match = re.search(
+        rf"""\bimport\b[^;]{{0,300}}?\b{re.escape(binding)}\b[^;]{{0,300}}?\bfrom\s*["']([^"'\n]+)["']""",
+        text,
+    )
+    return match.group(1) if match and not match.group(1).startswith(".") else None
+
+
 @dataclass(frozen=True)
 class Import:
     module: str
@@ -110,8 +120,9 @@ class _LanguageDetector(Detector):
         return lookup_prefixed(self.ecosystem, module, self.separator)
 
     def mcp_server_name(self, text: str, start: int) -> str | None:
-        """``name: "x"``, ``name = "x"``, or Go's ``&mcp.Implementation{Name: "x"}``."""
-        match = re.search(r"""\b[Nn]ame\s*[:=]\s*["']([^"']+)["']""", text[start : start + 300])
+        """``name: "x"``, ``name = "x"``, ``name: `x``` (a template without substitutions), or Go's
+        ``&mcp.Implementation{Name: "x"}``."""
+        match = re.search(r"""\b[Nn]ame\s*[:=]\s*["'`]([^"'`$\n]+)["'`]""", text[start : start + 300])
         return match.group(1) if match else None
 
     def mcp_client_name(self, text: str, start: int) -> str | None:
@@ -273,7 +284,8 @@ class _LanguageDetector(Detector):
             if package.id in MCP_PACKAGES:
                 yield from self.mcp_usage(file, text, match, member, line)
             elif not member and MCP_CLIENT_CALLS.fullmatch(match.group(1)):
-                yield self.code_mcp_client(file, line, self.mcp_server_name(text, match.end()))
+                name = self.mcp_server_name(text, match.end()) or imported_from(text, match.group(1))
+                yield self.code_mcp_client(file, line, name)
             seen += 1
             if seen <= MAX_USAGE_LOCATIONS:
                 yield self.finding(file, package, line)
