@@ -17,9 +17,8 @@ def test_env_file_providers_endpoints_and_models(tmp_path):
             )
         },
     )
-    # OPENAI_API_KEY= sets no key: the empty template line names no provider in use
+    # a provider variable is no SDK in use (OPENAI_API_KEY= sets nothing; OLLAMA_HOST is an endpoint)
     assert keys(result) == {
-        "llm_provider:ollama",
         "endpoint:0.0.0.0:11434",
         "endpoint:gpu-box:8000",
         "endpoint:tgi:80",
