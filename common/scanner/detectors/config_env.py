@@ -4,9 +4,9 @@ Line-oriented so evidence has a line number: model keys whose value is a
 catalog model id, endpoint keys and URLs of AI servers (hosted and
 self-hosted: Ollama, vLLM, LM Studio, LocalAI, TGI), and ``ollama pull|run``
 commands. A provider variable (``OPENAI_API_KEY=…``, ``OLLAMA_HOST=…``) is no
-component of its own: an SDK counts where code imports it or a manifest
-declares it, a key where it looks real (the secrets detector), a URL as an
-endpoint; the variable only vouches for the URL it holds. Structured files are also
+SDK in use (an SDK counts where code imports it or a manifest declares it): it
+vouches for the URL it holds (an endpoint) and, holding a real-looking key,
+is that provider's hard-coded credential. Structured files are also
 parsed once so broken JSON/YAML/TOML is reported as a warning; model-ish
 variables are kept as facts for deep mode.
 """
@@ -19,6 +19,8 @@ from functools import cache
 
 from common.scanner.catalog import load_json, lookup_package, match_model
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.detectors.secrets import is_placeholder
+from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
 from common.scanner.limits import linear, load_yaml_all, parse_json
 from common.scanner.textutil import (
@@ -236,6 +238,17 @@ def hugging_face_id(value: str) -> bool:
     return not re.search(r"\.(?:gguf|bin|safetensors|pt|pth|onnx|json|ya?ml|txt)$", value, re.IGNORECASE)
 
 
+KEY_SHAPED = lazy_re(r"[A-Za-z0-9][\w.+/=:-]{15,}")  # one token: not code, a sentence or a ${reference}
+
+
+def hardcoded_credential(name: str, value: str) -> bool:
+    """``PINECONE_API_KEY=pcsk_…`` with a real-looking value: a key committed in the file. An empty
+    value, a placeholder (``sk-your-key-here``) or a reference (``${X}``, ``${{ secrets.X }}``) is not."""
+    if not CREDENTIAL_NAME.search(name) or not KEY_SHAPED.fullmatch(value):
+        return False
+    return not is_placeholder(value, value)
+
+
 class ConfigDetector(Detector):
     name = "config"
 
@@ -294,6 +307,8 @@ class ConfigDetector(Detector):
                 continue
             key, value = assignment.group(1), _clean_value(assignment.group(2))
             upper = key.upper()
+            if upper in provider_vars and hardcoded_credential(upper, value):
+                yield self.credential(file, number, provider_vars[upper])
             env_like = is_env or upper == key
             if value and env_like and ENV_FACT_KEY.search(key) and plausible_model_name(value):
                 env_facts[key] = value
@@ -385,3 +400,18 @@ class ConfigDetector(Detector):
         endpoint = endpoint_for_url(url, any_host=trusted, hint=hint)
         if endpoint:
             yield self.endpoint_finding(file, number, endpoint)
+
+    def credential(self, file: SourceFile, number: int, package_id: str) -> Finding:
+        """A key the provider's variable holds, whatever its format (the secrets detector knows the
+        prefixed ones): the provider's component with the hard-coded-key flag, the value masked."""
+        package = lookup_package("id", package_id)
+        component_type = package.type if package else "llm_provider"
+        return Finding(
+            key=component_key(component_type, package_id),
+            name=package_id,
+            type=component_type,
+            provider=package.provider if package else None,
+            location=file.location(number),
+            detector=self.name,
+            flags={"hardcoded_api_key"},
+        )
