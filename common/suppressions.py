@@ -105,16 +105,18 @@ class Suppressor:
                 if marker is not None:
                     self.refused.add((location.file, marker_line))
                 continue
-            self.suppressed.append(
-                Suppression(
-                    name=finding.name,
-                    type=finding.type,
-                    flags=tuple(sorted(finding.flags)),
-                    file=location.file,
-                    line=location.line,
-                    reason=marker.reason,
-                )
+            silenced = Suppression(
+                name=finding.name,
+                type=finding.type,
+                flags=tuple(sorted(finding.flags)),
+                file=location.file,
+                line=location.line,
+                reason=marker.reason,
             )
+            # two detectors seeing the same thing at the same place (the secrets and config detectors on
+            # one key line) silence one finding, as they would have merged into one component
+            if silenced not in self.suppressed:
+                self.suppressed.append(silenced)
         return kept
 
     def warnings(self) -> list[ScanWarning]:

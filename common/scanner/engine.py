@@ -25,6 +25,7 @@ from common.scanner.facts import FileFacts
 from common.scanner.model import Component, Location, Relationship, ScanResult, ScanWarning
 from common.scanner.redaction import mask_value
 from common.scanner.risk import score_component
+from common.scanner.test_data import is_test_data
 from common.scanner.walker import WalkEntry, walk
 from common.scanner.worker import DEFAULT_FILE_BUDGET_SECONDS, budget_enforceable, scan_chunk
 
@@ -374,6 +375,8 @@ def build_result(
     nameless component the platform would reject."""
     named = []
     for finding in findings:
+        if is_test_data(finding, scopes):
+            continue
         if isinstance(finding.name, str) and finding.name.strip():
             named.append(finding)
         else:

@@ -17,9 +17,8 @@ def test_env_file_providers_endpoints_and_models(tmp_path):
             )
         },
     )
-    # OPENAI_API_KEY= sets no key: the empty template line names no provider in use
+    # a provider variable is no SDK in use (OPENAI_API_KEY= sets nothing; OLLAMA_HOST is an endpoint)
     assert keys(result) == {
-        "llm_provider:ollama",
         "endpoint:0.0.0.0:11434",
         "endpoint:gpu-box:8000",
         "endpoint:tgi:80",
@@ -77,3 +76,18 @@ def test_jsonc_and_tagged_yaml_are_valid_not_warnings(tmp_path):
         },
     )
     assert result.warnings == []
+
+
+def test_a_provider_variable_holding_a_real_looking_key_is_a_hardcoded_credential(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            ".env": (
+                "PINECONE_API_KEY=pcsk_4Hq9Lm2Vn7Rt5Wy1Bc8Df3Gh6Jk0Lp4Qs9Tu2Vx7Yz5Ab\n"
+                "COHERE_API_KEY=changeme\n"
+            ),
+            "job.yaml": "script: |\n  hf_token = os.environ.get('HF_TOKEN_SECRET_VALUE_FROM_ENV')\n",
+        },
+    )
+    assert keys(result) == {"vector_db:pinecone"}
+    assert "hardcoded_api_key" in component(result, "vector_db:pinecone").flags

@@ -132,7 +132,7 @@ def test_model_catalogs_in_files_without_sdk_imports(tmp_path):
     }
 
 
-def test_credentials_handed_to_ci_steps_name_no_sdk(tmp_path):
+def test_credentials_handed_to_ci_steps_or_referenced_in_templates_name_no_sdk(tmp_path):
     result = scan_tree(
         tmp_path,
         {
@@ -149,7 +149,7 @@ def test_credentials_handed_to_ci_steps_name_no_sdk(tmp_path):
             "deploy/.env.example": "GROQ_API_KEY=${GROQ_API_KEY}\n",
         },
     )
-    assert keys(result) == {"workflow:anthropics/claude-code-action", "llm_provider:groq"}
+    assert keys(result) == {"workflow:anthropics/claude-code-action"}
 
 
 def test_aws_ai_clients_through_the_generic_sdks(tmp_path):
@@ -169,3 +169,30 @@ def test_aws_ai_clients_through_the_generic_sdks(tmp_path):
     }
     bedrock = component(result, "llm_provider:aws-bedrock")
     assert {loc.file for loc in bedrock.locations} == {"invoke.py", "agent.go"}
+
+
+def test_azure_deployment_keys_hold_aliases_not_models(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "config/default.yaml": 'openai:\n  deployment_name: "gpt-4"\n  model: "gpt-4o-mini"\n',
+            ".env.example": "AZURE_OPENAI_DEPLOYMENT=gpt-4o\nAZURE_OPENAI_DEPLOYMENT_MODEL=gpt-4.1\n",
+        },
+    )
+    assert {k for k in keys(result) if k.startswith("model:")} == {"model:gpt-4o-mini", "model:gpt-4.1"}
+
+
+def test_models_and_urls_a_test_only_asserts_are_not_components(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "tests/test_client.py": (
+                "import openai\n\n"
+                "def test_default():\n"
+                '    assert client.base_url == "http://localhost:11434"\n'
+                '    openai.OpenAI().chat.completions.create(model="not-a-real-model", messages=[])\n'
+                '    openai.OpenAI().chat.completions.create(model="gpt-4o-mini", messages=[])\n'
+            ),
+        },
+    )
+    assert {k for k in keys(result) if k.startswith(("model:", "endpoint:"))} == {"model:gpt-4o-mini"}

@@ -10,7 +10,8 @@ literals (TypeScript/JavaScript, Python):
   wherever its ``name`` sits among nested bodies. Each becomes a ``tool`` whose provider is the
   framework the file uses (MCP, else Anthropic); a file using neither is not read.
 * **servers an MCP client connects to**: in a file that builds an MCP client (LangChain's
-  ``MultiServerMCPClient``, mcp-use's ``MCPClient``, Mastra, ``mcpServers`` maps), every entry whose
+  ``MultiServerMCPClient``, mcp-use's ``MCPClient``, Mastra, ``mcpServers`` maps in a file importing
+  something MCP or an agent runtime; elsewhere such a map is text shown to a user), every entry whose
   value has a ``command`` or ``url`` is an ``mcp_server`` named by its key, classified like the same
   entry in a client config file (package, remote, unknown server).
 * **C# MCP client transports**: ``McpClientFactory.CreateAsync(new() { Name = "…", … })`` and
@@ -34,8 +35,15 @@ MCP_SDK_MARKERS = linear(
     r"""@modelcontextprotocol/|["']fastmcp["']|^\s*(?:from|import)\s+(?:mcp|fastmcp)\b""", re.MULTILINE
 )
 ANTHROPIC_MARKERS = linear(r"""@anthropic-ai/sdk|^\s*(?:from|import)\s+anthropic\b""", re.MULTILINE)
-MCP_CLIENT_MARKERS = linear(
-    r"MultiServerMCPClient|\bMCPClient\b|createMCPClient|\bmcpServers\b|\bmcp_servers\b"
+MCP_CLIENT_MARKERS = linear(r"MultiServerMCPClient|\bMCPClient\b|createMCPClient")
+SERVER_MAP_MARKERS = linear(r"\bmcpServers\b|\bmcp_servers\b")
+# a bare ``mcpServers`` map counts where the file imports something MCP or an agent runtime that
+# takes the map (an MCP SDK or adapter, mcp-use, Mastra, the Anthropic/Claude or OpenAI agent SDKs);
+# without one it is text the program shows or writes, such as setup instructions rendered in a UI
+AGENT_RUNTIME_WORDS = r"mcp|anthropic|claude|openai|agent|langchain|llama|mastra|\bai\b"
+AGENT_RUNTIME_IMPORT = linear(
+    rf"""^\s*(?:import|from)\b[^\n]*(?:{AGENT_RUNTIME_WORDS})|\brequire\(\s*["'][^"'\n]*(?:{AGENT_RUNTIME_WORDS})""",
+    re.MULTILINE | re.IGNORECASE,
 )
 # look-behinds (not in RE2); each pattern is a bounded literal alternation, linear in Python's engine too
 TOOL_SCHEMA_KEY = re.compile(r"""(?<![\w$])["']?(?:inputSchema|input_schema)["']?\s*:""")
@@ -179,7 +187,9 @@ class CodeDeclarationsDetector(Detector):
             return
         uses_mcp = bool(MCP_SDK_MARKERS.search(text))
         uses_anthropic = bool(ANTHROPIC_MARKERS.search(text))
-        client = bool(MCP_CLIENT_MARKERS.search(text))
+        client = bool(MCP_CLIENT_MARKERS.search(text)) or bool(
+            SERVER_MAP_MARKERS.search(text) and AGENT_RUNTIME_IMPORT.search(text)
+        )
         if not (uses_mcp or uses_anthropic or client):
             return
         literals = Literals(text, hash_comments=file.suffix == ".py")

@@ -1,9 +1,12 @@
 """``.env`` files, YAML/TOML/JSON/INI/properties configs and shell scripts.
 
-Line-oriented so evidence has a line number: provider variables
-(``OPENAI_API_KEY=``), model keys whose value is a catalog model id, endpoint
-keys and URLs of AI servers (hosted and self-hosted: Ollama, vLLM, LM Studio,
-LocalAI, TGI), and ``ollama pull|run`` commands. Structured files are also
+Line-oriented so evidence has a line number: model keys whose value is a
+catalog model id, endpoint keys and URLs of AI servers (hosted and
+self-hosted: Ollama, vLLM, LM Studio, LocalAI, TGI), and ``ollama pull|run``
+commands. A provider variable (``OPENAI_API_KEY=…``, ``OLLAMA_HOST=…``) is no
+SDK in use (an SDK counts where code imports it or a manifest declares it): it
+vouches for the URL it holds (an endpoint) and, holding a real-looking key,
+is that provider's hard-coded credential. Structured files are also
 parsed once so broken JSON/YAML/TOML is reported as a warning; model-ish
 variables are kept as facts for deep mode.
 """
@@ -16,7 +19,6 @@ from functools import cache
 
 from common.scanner.catalog import load_json, lookup_package, match_model
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
-from common.scanner.detectors.github_actions import WORKFLOW_JOBS, is_workflow
 from common.scanner.detectors.secrets import is_placeholder
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
@@ -194,7 +196,9 @@ CREDENTIAL_NAME = lazy_re(r"(?:KEY|TOKEN|SECRET|PASSWORD)$")
 REFERENCE = lazy_re(r"^(?:\$\{\{?|\$[A-Za-z_]|%\(|\{\{|<%=)")
 
 
-SERVED_ALIAS = lazy_re(r"(?i)served[._-]?model")
+# the name a server exposes its model under (vLLM ``--served-model-name``) or an Azure OpenAI deployment
+# (``deployment_name: gpt-4``, ``AZURE_OPENAI_DEPLOYMENT=…``): an alias the operator chose, not a model id
+SERVED_ALIAS = lazy_re(r"(?i)served[._-]?model|^(?!.*model).*deployment")
 HF_MODEL_KEY = lazy_re(r"(?i)(?:^|[._-])model[._-]?(?:path|repo|repo[._-]?id|checkpoint)$")
 HF_ID = lazy_re(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
 NOT_AN_ORG = frozenset(
@@ -234,25 +238,15 @@ def hugging_face_id(value: str) -> bool:
     return not re.search(r"\.(?:gguf|bin|safetensors|pt|pth|onnx|json|ya?ml|txt)$", value, re.IGNORECASE)
 
 
-def unset_credential(name: str, value: str) -> bool:
-    """``ANTHROPIC_API_KEY=`` or ``OPENAI_API_KEY=sk-your-key-here`` in a template sets no key, so the
-    line names no provider in use; a reference (``${OPENAI_API_KEY}``, ``${{ secrets.X }}``) does."""
-    if not CREDENTIAL_NAME.search(name):
-        return False
-    if not value:
-        return True
-    return not REFERENCE.match(value) and "${" not in value and is_placeholder(value, value)
+KEY_SHAPED = lazy_re(r"[A-Za-z0-9][\w.+/=:-]{15,}")  # one token: not code, a sentence or a ${reference}
 
 
-def is_github_workflow(file: SourceFile) -> bool:
-    """A workflow, or an action's metadata (``action.yml``) that passes its inputs to the tool it runs."""
-    if file.suffix not in (".yml", ".yaml"):
+def hardcoded_credential(name: str, value: str) -> bool:
+    """``PINECONE_API_KEY=pcsk_…`` with a real-looking value: a key committed in the file. An empty
+    value, a placeholder (``sk-your-key-here``) or a reference (``${X}``, ``${{ secrets.X }}``) is not."""
+    if not CREDENTIAL_NAME.search(name) or not KEY_SHAPED.fullmatch(value):
         return False
-    if file.name in ("action.yml", "action.yaml") and "runs:" in file.text:
-        return True
-    return is_workflow(file.relpath) or (
-        WORKFLOW_JOBS.search(file.text) is not None and "runs-on:" in file.text
-    )
+    return not is_placeholder(value, value)
 
 
 class ConfigDetector(Detector):
@@ -285,9 +279,6 @@ class ConfigDetector(Detector):
         if not quick.search(lowered):
             return
         is_env = file.name.startswith(".env") or file.name.endswith(".env")
-        # a workflow (or action) hands credentials to its steps: the github_actions detector reports the
-        # step that runs AI, the credential variable is no SDK in use
-        credentials_name_providers = not is_github_workflow(file)
         env_facts: dict[str, str] = {}
         reported_lines: set[tuple[int, str]] = set()
         # parent keys and sections only matter to a file with a URL and an AI word to scope it by
@@ -316,13 +307,13 @@ class ConfigDetector(Detector):
                 continue
             key, value = assignment.group(1), _clean_value(assignment.group(2))
             upper = key.upper()
-            if upper in provider_vars and credentials_name_providers and not unset_credential(upper, value):
-                yield self.package(file, number, provider_vars[upper])
+            if upper in provider_vars and hardcoded_credential(upper, value):
+                yield self.credential(file, number, provider_vars[upper])
             env_like = is_env or upper == key
             if value and env_like and ENV_FACT_KEY.search(key) and plausible_model_name(value):
                 env_facts[key] = value
             if SERVED_ALIAS.search(key):
-                pass  # the name a server exposes its model under (vLLM ``--served-model-name``), an alias
+                pass  # an alias, not a model id
             elif value and (
                 (model_key.search(key) and plausible_model_name(value) and match_model(value))
                 or (MODEL_NAMED_KEY.search(key) and is_catalog_model(value))
@@ -410,7 +401,9 @@ class ConfigDetector(Detector):
         if endpoint:
             yield self.endpoint_finding(file, number, endpoint)
 
-    def package(self, file: SourceFile, number: int, package_id: str) -> Finding:
+    def credential(self, file: SourceFile, number: int, package_id: str) -> Finding:
+        """A key the provider's variable holds, whatever its format (the secrets detector knows the
+        prefixed ones): the provider's component with the hard-coded-key flag, the value masked."""
         package = lookup_package("id", package_id)
         component_type = package.type if package else "llm_provider"
         return Finding(
@@ -420,4 +413,5 @@ class ConfigDetector(Detector):
             provider=package.provider if package else None,
             location=file.location(number),
             detector=self.name,
+            flags={"hardcoded_api_key"},
         )

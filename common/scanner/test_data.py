@@ -1,0 +1,31 @@
+"""Strings a test only feeds to or checks against the code under test, which configure nothing.
+
+A test that really calls a model names a model the catalog knows, and a test that talks to a server
+passes its address to a client; a made-up model name (``modelName = "super-model"``), or a model or URL
+a test asserts against (``expect(pick()).toBe("gpt-4.1-mini")``,
+``if c.baseURL.String() != "http://localhost:11434"``), is input or expected data, which the labelling
+policy counts as a negative.
+"""
+
+from __future__ import annotations
+
+from common.scanner.detectors.base import Finding
+from common.scanner.limits import linear
+
+# a string literal on either side of a comparison, or an assertion or expectation call on the line
+ASSERTION = linear(
+    r"""(?:[!=]==?\s*[@$]?["'`]|["'`]\s*[!=]==?"""
+    r"""|\b(?:assert\w*|expect|require\.(?:Equal|Contains)\w*|verify|should\w*)\s*[!(]"""
+    r"""|\.(?:to(?:Be|Equal|Match|Contain|Have)\w*|should\w*|isEqualTo)\s*\()""",
+)
+
+
+def is_test_data(finding: Finding, scopes: dict[str, str]) -> bool:
+    """Whether ``finding``, in a test file, is only data for the code under test."""
+    if scopes.get(finding.location.file) != "test":
+        return False
+    if finding.type not in ("model", "endpoint"):
+        return False
+    if finding.type == "model" and finding.provider is None and "route" not in finding.metadata:
+        return True
+    return bool(ASSERTION.search(finding.location.snippet or ""))
