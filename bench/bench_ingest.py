@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import json
 import os
+import socket
 import statistics
 import sys
 import time
@@ -99,6 +100,19 @@ def cpu_by_role(monitor: psycopg.Connection, db_name: str, roots: dict[str, int]
     return cpu
 
 
+def wait_until_ready(name: str, timeout: float = 120) -> None:
+    """Until the worker ``name`` of ``Stack.start_worker`` answers a ping: a round started before would
+    count the worker's start-up (imports, pool fork) as the CPU of its first ingest."""
+    from workers.app import app
+
+    node = f"{name}-{os.getpid()}@{socket.gethostname()}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if app.control.ping(destination=[node], timeout=0.5):
+            return
+    raise RuntimeError(f"the worker {node} did not answer a ping within {timeout:.0f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--components", type=int, default=20_000)
@@ -110,6 +124,7 @@ def main() -> None:
         stack.start_api()
         worker = stack.start_worker("ingest", "ingest")
         session = stack.register()
+        wait_until_ready("ingest")
         from common.config import get_settings
         from common.db import session_scope
         from common.models import Scan

@@ -6,23 +6,52 @@ ingestion leave exactly the same rows.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
+from celery.signals import worker_process_init
 from psycopg.adapt import Loader
 from psycopg.pq import Format
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from common import events, fastjson, jobs
+from common.celery_client import celery_client
 from common.db import bulk_insert, session_scope
 from common.models import Component, Scan, ScanRelationship, ScanResultPayload
+from common.redis_client import get_redis
 from common.scanner import summarize
-from common.scanner.model import split_components
-from common.scanner.redaction import clip, mask_value
-from common.tasks import SCAN_INGEST
+from common.scanner.model import keep_storable_components
+from common.scanner.redaction import clip, compile_rules, mask_value
+from common.tasks import SCAN_INGEST, queue_for
 from workers.app import app
 from workers.base import PlatformTask
+
+log = logging.getLogger(__name__)
+# No scan has this id (row ids are random version 4 UUIDs): the warm-up's reads find nothing and lock nothing.
+NO_SCAN = "00000000-0000-4000-8000-000000000000"
+# A result the warm-up runs through the row path: one component stored, one set aside, an edge to each.
+WARM_UP_RESULT = {
+    "components": [
+        {
+            "id": "0" * 64,
+            "name": "warm-up",
+            "type": "model",
+            "locations": [{"file": "warm_up.py", "line": 1, "snippet": "client = OpenAI()"}],
+            "flags": ["unpinned_model"],
+            "metadata": {"api_key": "x1y2z3w4v5u6"},
+        },
+        {"id": "1" * 64, "name": "", "type": "model"},
+    ],
+    "relationships": [
+        {"source": "0" * 64, "target": "0" * 64, "relation": "uses_model"},
+        {"source": "0" * 64, "target": "1" * 64, "relation": "uses_model"},
+    ],
+    "warnings": [],
+    "files_scanned": 1,
+}
 
 
 def random_ids() -> Iterator[str]:
@@ -45,18 +74,35 @@ class _JSONFromBuffer(Loader):
         return fastjson.loads(data)
 
 
-def stored_result(session: Session, scan_id: str) -> dict | None:
+class StoredResult(NamedTuple):
+    payload: dict
+    # True when the API kept only storable components before writing it (``keep_storable_components``).
+    components_checked: bool
+
+
+def stored_result(session: Session, scan_id: str) -> StoredResult | None:
     """The scan's stored result, decoded. PostgreSQL sends it in binary and it is decoded from the
     driver's buffer: as text a ``bytea`` travels as hex, twice its size, and the bytes would be copied
     once more before decoding, megabytes the worker would hold besides the decoded result."""
     if session.get_bind().dialect.name != "postgresql":
-        return session.scalar(select(ScanResultPayload.payload).where(ScanResultPayload.scan_id == scan_id))
+        row = session.execute(
+            select(ScanResultPayload.payload, ScanResultPayload.components_checked).where(
+                ScanResultPayload.scan_id == scan_id
+            )
+        ).first()
+        return None if row is None else StoredResult(*row)
     cursor = session.connection().connection.driver_connection.cursor(binary=True)
     cursor.adapters.register_loader("bytea", _JSONFromBuffer)
     with cursor:
-        cursor.execute("SELECT payload FROM scan_results WHERE scan_id = %s", (scan_id,))
+        cursor.execute("SELECT payload, components_checked FROM scan_results WHERE scan_id = %s", (scan_id,))
         row = cursor.fetchone()
-    return None if row is None else row[0]
+    return None if row is None else StoredResult(*row)
+
+
+def storable(stored: StoredResult) -> dict:
+    """The result with only the components the platform can store: as the API left it when it checked
+    them (the only writer of results, for posted and uploaded ones alike), else checked here."""
+    return stored.payload if stored.components_checked else keep_storable_components(stored.payload)
 
 
 def stored_locations(locations: list[dict]) -> list[dict]:
@@ -119,11 +165,11 @@ def ingest_scan(self: PlatformTask, scan_id: str) -> None:
         scan = session.get(Scan, scan_id, with_for_update=True)
         if scan is None or jobs.is_finished(scan):
             return
-        payload = stored_result(session, scan_id)
-        if payload is None:
+        stored = stored_result(session, scan_id)
+        if stored is None:
             return
-        storable, rejected = split_components(payload.get("components", []))
-        components = {c["id"]: c for c in storable}
+        payload = storable(stored)
+        components = {c["id"]: c for c in payload.get("components", [])}
         session.execute(delete(Component).where(Component.scan_id == scan_id))
         session.execute(delete(ScanRelationship).where(ScanRelationship.scan_id == scan_id))
         ranks: list[dict] = []
@@ -132,6 +178,41 @@ def ingest_scan(self: PlatformTask, scan_id: str) -> None:
         summary = summarize(ranks)
         summary["files_scanned"] = int(payload.get("files_scanned", 0))
         scan.summary = summary
-        scan.warnings = stored_warnings([*payload.get("warnings", []), *rejected])
+        scan.warnings = stored_warnings(payload.get("warnings") or [])
         scan.files_scanned = summary["files_scanned"]
         events.record_job_event(session, jobs.complete(scan, summary=summary))
+
+
+def warm_up() -> None:
+    """Pay at start what a worker process's first ingest pays besides its work: the masking rules compiled,
+    the row path run on a sample, the connections to the database (the task's scan lookup compiled), Redis
+    and the broker opened, and the result backend of the Celery client (which sends the follow-ups) loaded."""
+    compile_rules()
+    payload = keep_storable_components(WARM_UP_RESULT)
+    ranks: list[dict] = []
+    for _row in ranked(
+        component_rows(Scan(id=NO_SCAN, organization_id=NO_SCAN), payload["components"]), ranks
+    ):
+        pass
+    summarize(ranks)
+    edge_rows(NO_SCAN, payload["relationships"])
+    with session_scope() as session:
+        session.get(Scan, NO_SCAN, with_for_update=True)
+        stored_result(session, NO_SCAN)
+    get_redis().ping()
+    client = celery_client()
+    client.backend  # noqa: B018 - loaded through entry points on first access
+    with client.producer_or_acquire() as producer:
+        producer.connection.default_channel  # noqa: B018 - connects; the pool keeps the connection
+
+
+@worker_process_init.connect
+def warm_up_ingest_process(**_kwargs) -> None:
+    """In each pool process of a worker that consumes the ingest queue, before it takes a task. A failure
+    is logged and left to the first ingest, which meets it again and fails or retries as a task does."""
+    if queue_for(SCAN_INGEST) not in app.amqp.queues.consume_from:
+        return
+    try:
+        warm_up()
+    except Exception:
+        log.warning("ingest warm-up failed; the first ingest pays for it", exc_info=True)

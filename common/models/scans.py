@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -96,6 +97,11 @@ class ScanResultPayload(Base):
 
     scan_id: Mapped[str] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True)
     payload: Mapped[dict] = mapped_column(JSONDocument, nullable=False, deferred=True)
+    # Set by a writer that kept only storable components (``keep_storable_components``): ingest then
+    # stores them without checking each again. A row written any other way is checked at ingest.
+    components_checked: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
     received_at: Mapped[datetime] = created_column()
 
 
@@ -110,7 +116,10 @@ class Component(Base):
     id: Mapped[str] = id_column()
     # Not indexed on its own: the unique constraint and the listing's index both lead with it.
     scan_id: Mapped[str] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"), nullable=False)
-    organization_id: Mapped[str] = owned_by_column("organizations.id")
+    # The scan's organization, copied at ingest and matched by the listing. Neither a foreign key nor an
+    # index (migration 0015): the scan's reference already ties the row to that organization and deletes
+    # it with the scan, and each would cost every ingested row a check or an index write.
+    organization_id: Mapped[str] = mapped_column(String(36), nullable=False)
     fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
     name: Mapped[str] = mapped_column(Text, nullable=False)
     type: Mapped[str] = mapped_column(String(40), nullable=False)

@@ -241,3 +241,32 @@ def split_components(components: list) -> tuple[list[dict], list[dict]]:
             {"file": file, "message": f"component {index} ({label or 'unnamed'!s:.80}) rejected: {problem}"}
         )
     return valid, rejected
+
+
+def keep_storable_components(payload: dict) -> dict:
+    """``payload`` with only the components the platform can store. One bad component never fails a scan:
+    each rejected one becomes a scan warning with the reason, and the edges that name a rejected
+    component are dropped with one warning that counts them (an edge to nothing would show in the graph)."""
+    components = payload.get("components") or []
+    valid, rejected = split_components(components)
+    if not rejected:
+        return payload
+    kept_ids = {c["id"] for c in valid}
+    dropped_ids = {c.get("id") for c in components if isinstance(c, dict) and c.get("id") not in kept_ids}
+    relationships, dropped_edges = [], 0
+    for edge in payload.get("relationships") or []:
+        if isinstance(edge, dict) and (
+            edge.get("source") in dropped_ids or edge.get("target") in dropped_ids
+        ):
+            dropped_edges += 1
+        else:
+            relationships.append(edge)
+    warnings = [*(payload.get("warnings") or []), *rejected]
+    if dropped_edges:
+        warnings.append(
+            {
+                "file": "",
+                "message": f"{dropped_edges} relationship(s) dropped: they name a component set aside",
+            }
+        )
+    return {**payload, "components": valid, "relationships": relationships, "warnings": warnings}

@@ -219,6 +219,22 @@ def mask_text(text: str, known: tuple[str, ...] | list[str] | set[str] = ()) -> 
     return text
 
 
+# A text that reaches every generic rule of ``mask_text`` (JSON escapes, scheme, named value, name/value
+# pair, URL password), each compiled when a text first reaches it.
+_EVERY_GENERIC_RULE = (
+    'api_key = "x1y2z3w4v5u6" Authorization: Bearer x1y2z3w4v5u6 '
+    '{"name": "token", "value": "x1y2z3w4v5u6"} https://user:x1y2z3w4v5u6@example.com \\u0041'
+)
+
+
+def compile_rules() -> None:
+    """Compile every masking rule now instead of when a text first needs it: a process that masks whole
+    results (ingest) would otherwise pay for them in the first result it stores."""
+    for _markers, _lower, pattern in _known_formats():
+        _compiled(pattern)
+    mask_text(_EVERY_GENERIC_RULE)
+
+
 def clip(text: str, limit: int = SNIPPET_CHARS, known: tuple[str, ...] | list[str] | set[str] = ()) -> str:
     """Mask, then cut to ``limit`` characters: the only way a snippet or stored value is shortened."""
     if len(text) > MASK_WINDOW:

@@ -1,6 +1,8 @@
 """The internal result as stored and ingested: the posted bytes kept as they came (the database never
 parses them), re-encoded only when they are not plain UTF-8 JSON or when components were set aside, and
-an ingestion run again on the same stored result writes the same rows."""
+an ingestion run again on the same stored result writes the same rows. The API checks every component
+of a result it stores and says so; ingest checks again only a result that does not say so. Components
+are deleted with their organization through their scan."""
 
 from __future__ import annotations
 
@@ -10,12 +12,14 @@ import os
 import uuid
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from common import fastjson
 from common.db import session_scope
-from common.models import Component, Scan, ScanRelationship
-from tests.helpers import wait_for_scan
+from common.models import Component, Scan, ScanRelationship, ScanResultPayload
+from common.scanner import redaction
+from tests.helpers import wait_for, wait_for_scan
+from workers import ingest
 from workers.ingest import ingest_scan, random_ids, stored_result
 
 pytestmark = pytest.mark.usefixtures("celery_worker")
@@ -45,6 +49,27 @@ def _result(count: int) -> dict:
         for a, b in itertools.pairwise(components)
     ]
     return {"components": components, "relationships": edges, "warnings": [], "files_scanned": count}
+
+
+def _with_a_nameless_component(result: dict) -> dict:
+    """``result`` plus a component the platform cannot store (a blank name) and an edge to it."""
+    nameless = {"id": "e" * 64, "name": "  ", "type": "model", "locations": [{"file": "src/x.py", "line": 1}]}
+    edge = {"source": result["components"][0]["id"], "target": nameless["id"], "relation": "uses_model"}
+    return {
+        **result,
+        "components": [*result["components"], nameless],
+        "relationships": [*result["relationships"], edge],
+    }
+
+
+def _status(scan_id: str) -> str:
+    with session_scope() as session:
+        return session.get(Scan, scan_id).status
+
+
+def _warning_messages(scan_id: str) -> list[str]:
+    with session_scope() as session:
+        return [warning["message"] for warning in session.get(Scan, scan_id).warnings]
 
 
 def _running_scan(org_id: str) -> str:
@@ -101,7 +126,7 @@ def test_the_posted_bytes_are_stored_as_they_came_and_ingesting_them_again_write
     assert wait_for_scan(client, user, scan_id)["status"] == "completed"
     assert _stored_bytes(scan_id) == body
     with session_scope() as session:
-        assert stored_result(session, scan_id) == json.loads(body)
+        assert stored_result(session, scan_id) == (json.loads(body), True)  # checked by the API
 
     first = _stored_rows(scan_id)
     assert len(first[0]) == 30 and len(first[1]) == 29 and first[2]["total_components"] == 30
@@ -139,3 +164,112 @@ def test_row_ids_are_distinct_version_4_uuids():
     for value in ids:
         parsed = uuid.UUID(value)
         assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and str(parsed) == value
+
+
+def test_a_posted_edge_to_a_component_set_aside_is_dropped_with_a_warning(client, make_user):
+    user = make_user()
+    scan_id = _running_scan(user.org_id)
+    assert (
+        _post(client, scan_id, json.dumps(_with_a_nameless_component(_result(2))).encode()).status_code == 202
+    )
+    assert wait_for_scan(client, user, scan_id)["status"] == "completed"
+    components, edges, _summary = _stored_rows(scan_id)
+    assert [c["name"] for c in components] == ["model-0", "model-1"] and len(edges) == 1
+    messages = _warning_messages(scan_id)
+    assert any("rejected: 'name' must be a non-empty string" in m for m in messages)
+    assert "1 relationship(s) dropped: they name a component set aside" in messages
+
+
+def test_an_uploaded_cli_result_is_checked_by_the_api_before_it_is_stored(client, make_user):
+    """The schema of a CLI result accepts a blank name; the API sets that component aside as it does for a
+    posted result, so that ingest never meets an unchecked upload."""
+    user = make_user()
+    upload = _with_a_nameless_component(_result(2))
+    response = client.post("/api/v1/scans/import", json=upload, headers=user.headers())
+    assert response.status_code == 202, response.json
+    scan_id = response.json["id"]
+    with session_scope() as session:
+        stored = stored_result(session, scan_id)
+    assert stored.components_checked and [c["name"] for c in stored.payload["components"]] == [
+        "model-0",
+        "model-1",
+    ]
+    assert wait_for_scan(client, user, scan_id)["status"] == "completed"
+    assert len(_stored_rows(scan_id)[1]) == 1
+    assert "1 relationship(s) dropped: they name a component set aside" in _warning_messages(scan_id)
+
+
+def test_a_result_stored_unchecked_is_checked_at_ingest(make_user):
+    """A result written without the API's check (before migration 0015, or by any other writer): ingest sets
+    its bad components aside, drops the edges to them with a warning, and stores the rest."""
+    user = make_user()
+    scan_id = _running_scan(user.org_id)
+    with session_scope() as session:
+        session.add(ScanResultPayload(scan_id=scan_id, payload=_with_a_nameless_component(_result(2))))
+    ingest_scan.apply(args=(scan_id,), throw=True)
+    components, edges, summary = _stored_rows(scan_id)
+    assert [c["name"] for c in components] == ["model-0", "model-1"] and len(edges) == 1
+    assert summary["total_components"] == 2
+    messages = _warning_messages(scan_id)
+    assert any("rejected: 'name' must be a non-empty string" in m for m in messages)
+    assert "1 relationship(s) dropped: they name a component set aside" in messages
+
+
+def test_a_checked_result_is_stored_without_checking_its_components_again(make_user, monkeypatch):
+    user = make_user()
+    scan_id = _running_scan(user.org_id)
+    with session_scope() as session:
+        session.add(ScanResultPayload(scan_id=scan_id, payload=_result(3), components_checked=True))
+
+    def checked_again(payload):
+        raise AssertionError("a checked result was checked again")
+
+    monkeypatch.setattr(ingest, "keep_storable_components", checked_again)
+    ingest_scan.apply(args=(scan_id,), throw=True)
+    assert len(_stored_rows(scan_id)[0]) == 3
+
+
+def test_deleting_an_organization_deletes_its_components_through_its_scans(client, make_user):
+    """``components.organization_id`` has no foreign key of its own (migration 0015): the scan's cascade
+    deletes them, and another organization's components stay."""
+    admin, neighbour = make_user(), make_user()
+    team = client.post(
+        "/api/v1/organizations",
+        json={"name": "Doomed", "slug": f"doomed-{uuid.uuid4().hex[:8]}"},
+        headers=admin.headers(),
+    )
+    assert team.status_code == 201, team.json
+    team_id = team.json["id"]
+    doomed, kept = _running_scan(team_id), _running_scan(neighbour.org_id)
+    for scan_id in (doomed, kept):
+        assert _post(client, scan_id, json.dumps(_result(5)).encode()).status_code == 202
+    for scan_id in (doomed, kept):
+        wait_for(lambda scan_id=scan_id: _status(scan_id) == "completed", timeout=60)
+
+    def components_of(column, value) -> int:
+        with session_scope() as session:
+            return session.scalar(select(func.count()).select_from(Component).where(column == value))
+
+    assert components_of(Component.organization_id, team_id) == 5
+    assert client.delete(f"{API}/organizations/{team_id}", headers=admin.headers()).status_code == 204
+    assert components_of(Component.organization_id, team_id) == 0
+    assert components_of(Component.scan_id, doomed) == 0
+    with session_scope() as session:
+        assert (
+            session.scalar(
+                select(func.count()).select_from(ScanRelationship).where(ScanRelationship.scan_id == doomed)
+            )
+            == 0
+        )
+    assert components_of(Component.organization_id, neighbour.org_id) == 5
+
+
+def test_the_ingest_warm_up_compiles_every_masking_rule_and_stores_nothing(make_user):
+    with session_scope() as session:
+        before = session.scalar(select(func.count()).select_from(Component))
+    redaction._compiled.cache_clear()
+    ingest.warm_up()
+    assert redaction._compiled.cache_info().currsize == len({rule[2] for rule in redaction._known_formats()})
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(Component)) == before
+        assert session.get(Scan, ingest.NO_SCAN) is None

@@ -12,7 +12,7 @@ from common import fastjson, jobs
 from common.celery_client import enqueue
 from common.config import get_settings
 from common.models import Scan, ScanResultPayload
-from common.scanner.model import split_components
+from common.scanner.model import keep_storable_components
 from common.security import constant_time_equals
 from common.tasks import SCAN_INGEST
 from web.core.access import PUBLIC, access
@@ -60,29 +60,6 @@ def _validate_result(payload) -> dict:
     return keep_storable_components(payload)
 
 
-def keep_storable_components(payload: dict) -> dict:
-    """One bad component never fails a scan: the storable ones are kept, each rejected one becomes a
-    scan warning with the reason, and edges to rejected components are dropped."""
-    valid, rejected = split_components(payload["components"])
-    if not rejected:
-        return payload
-    kept_ids = {c["id"] for c in valid}
-    dropped_ids = {
-        c.get("id") for c in payload["components"] if isinstance(c, dict) and c.get("id") not in kept_ids
-    }
-    relationships = [
-        r
-        for r in payload.get("relationships", [])
-        if not (isinstance(r, dict) and (r.get("source") in dropped_ids or r.get("target") in dropped_ids))
-    ]
-    return {
-        **payload,
-        "components": valid,
-        "relationships": relationships,
-        "warnings": [*payload.get("warnings", []), *rejected],
-    }
-
-
 @blp.before_request
 def allow_large_results():
     request.max_content_length = get_settings().internal_max_content_length
@@ -106,9 +83,9 @@ def submit_result(scan_id):
     document = body if payload is posted and body is not None else payload
     stored = db().get(ScanResultPayload, scan_id)
     if stored is None:
-        db().add(ScanResultPayload(scan_id=scan_id, payload=document))
+        db().add(ScanResultPayload(scan_id=scan_id, payload=document, components_checked=True))
     else:
-        stored.payload = document
+        stored.payload, stored.components_checked = document, True
     scan.stage = "ingesting"
     db().commit()
     enqueue(SCAN_INGEST, scan_id)

@@ -19,7 +19,7 @@ from common.models import SCAN_STATUSES, Component, Scan, ScanResultPayload
 from common.models.base import as_utc, isoformat, new_id, utcnow
 from common.models.scans import COMPONENT_WIRE_FIELDS
 from common.repositories import RepositoryError, parse_repository_url
-from common.scanner.model import COMPONENT_TYPES, SCOPES, SEVERITIES
+from common.scanner.model import COMPONENT_TYPES, SCOPES, SEVERITIES, keep_storable_components
 from common.security import encrypt_secret
 from common.targets import TargetError, organization_roots, resolve_target
 from common.tasks import SCAN_INGEST, SCAN_RUN
@@ -314,9 +314,12 @@ def import_scan(args):
 
     try:
         # Parsed as JSON whatever the Content-Type: `curl --data-binary @bom.json` sends a form type.
-        source_format, payload = import_document(request.get_json(force=True))
+        source_format, document = import_document(request.get_json(force=True))
     except UploadInvalid as exc:
         abort(422, message=str(exc), errors=exc.errors)
+    # As the internal endpoint does: a component the platform cannot store becomes a warning here, so
+    # that ingest can store the rest without checking each again.
+    payload = keep_storable_components(document)
     scan = Scan(
         id=new_id(),
         organization_id=ctx.organization_id,
@@ -338,7 +341,7 @@ def import_scan(args):
     events.record(db(), scan.organization_id, "scan.queued", scan_id=scan.id)
     try:
         db().flush()
-        db().add(ScanResultPayload(scan_id=scan.id, payload=payload))
+        db().add(ScanResultPayload(scan_id=scan.id, payload=payload, components_checked=True))
         db().commit()
     except IntegrityError as clash:
         return _replay_for_key(clash, scan.organization_id, key)
