@@ -346,7 +346,8 @@ def model_id_from_constant_name(name: str, *, named_as_model: bool) -> str | Non
 
 
 def comment_line_numbers(lines: list[str], prefixes: tuple[str, ...]) -> set[int]:
-    """1-based numbers of lines that start with a comment prefix or sit inside a ``/* ... */`` block."""
+    """1-based numbers of lines that start with a comment prefix or sit inside a ``/* ... */`` block
+    (a block only where ``/*`` is one of the language's ``prefixes``)."""
     comments: set[int] = set()
     in_block = False
     for number, raw in enumerate(lines, start=1):
@@ -354,7 +355,7 @@ def comment_line_numbers(lines: list[str], prefixes: tuple[str, ...]) -> set[int
         if in_block:
             comments.add(number)
             in_block = "*/" not in stripped
-        elif stripped.startswith(prefixes) or stripped.startswith("/*"):
+        elif stripped.startswith(prefixes):
             comments.add(number)
             in_block = stripped.startswith("/*") and "*/" not in stripped
     return comments

@@ -784,7 +784,7 @@ class IacDetector(Detector):
     def with_catalog_literals(self, file: SourceFile, findings: list[Finding]) -> list[Finding]:
         """Catalog model ids in list and map values (``models = ["gpt-4o", ...]``, a ``default = {...}``
         of a model-routing variable, a ``locals`` table) that no resource or assignment rule reported."""
-        comments = comment_line_numbers(file.lines, ("#", "//"))
+        comments = comment_line_numbers(file.lines, ("#", "//", "/*"))
         reported = {(f.location.line, f.key) for f in findings if f.type == "model"}
         for line, value in code_model_literals(file.text, comments):
             if RESOURCE_NAME.match(file.lines[line - 1]):

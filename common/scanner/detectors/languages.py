@@ -41,6 +41,7 @@ from common.scanner.model_constants import CATALOG_LITERAL
 from common.scanner.textutil import (
     catalog_model_literals,
     code_model_literals,
+    comment_line_numbers,
     component_name_for,
     endpoint_for_url,
     is_prose,
@@ -246,20 +247,7 @@ class _LanguageDetector(Detector):
         )
 
     def comment_lines(self, lines: list[str]) -> set[int]:
-        comments: set[int] = set()
-        in_block = False
-        for number, raw in enumerate(lines, start=1):
-            stripped = raw.strip()
-            if in_block:
-                comments.add(number)
-                if "*/" in stripped:
-                    in_block = False
-                continue
-            if stripped.startswith(self.comment_prefixes):
-                comments.add(number)
-                if stripped.startswith("/*") and "*/" not in stripped:
-                    in_block = True
-        return comments
+        return comment_line_numbers(lines, self.comment_prefixes)
 
     def usages(self, file: SourceFile, text: str, bindings: dict[str, Package], comments: set[int]):
         if not bindings:
