@@ -268,29 +268,13 @@ class CodeDeclarationsDetector(Detector):
 
     def server(self, file: SourceFile, name: str, line: int, spec: dict) -> Finding:
         # the config detector's rules (and their data and YAML imports) load only once a server is found
-        from common.scanner.detectors.mcp_config import classify, describe_server, safe_url
+        from common.scanner.detectors.mcp_config import classify, configured_server, describe_server
 
         info = describe_server(spec)
         classify(info)
-        metadata = {
-            "transport": info.transport,
-            "package": info.package,
-            "registry": info.registry,
-            "local_script": info.local_script,
-            "url": safe_url(info.url) if info.url else None,
-            "declared_in": "code",
-        }
-        return self.located(
-            file,
-            line,
-            "mcp_server",
-            name,
-            MCP_PROVIDER,
-            key_name=name.lower(),
-            version=info.version,
-            flags=set(info.flags) - {"hardcoded_api_key"},
-            metadata={k: v for k, v in metadata.items() if v is not None},
-        )
+        metadata = {**info.described(), "declared_in": "code"}
+        flags = set(info.flags) - {"hardcoded_api_key"}
+        return configured_server(self, file, line, name, metadata, version=info.version, flags=flags)
 
     def csharp_servers(self, file: SourceFile, text: str) -> Iterator[Finding]:
         literals = Literals(text, hash_comments=False)

@@ -199,6 +199,16 @@ class ServerInfo:
     flags: set[str] = field(default_factory=set)
     secrets: list[tuple[str, str]] = field(default_factory=list)  # (field, value)
 
+    def described(self) -> dict:
+        """What a report says of the server beside its name, wherever it was declared (YAML, code)."""
+        return {
+            "transport": self.transport,
+            "package": self.package,
+            "registry": self.registry,
+            "local_script": self.local_script,
+            "url": safe_url(self.url) if self.url else None,
+        }
+
 
 def split_version(package: str, registry: str) -> tuple[str, str | None]:
     if registry == "docker":
@@ -637,15 +647,8 @@ class McpYamlDetector(Detector):
     def server(self, file: SourceFile, name: str, line: int, spec: dict) -> Finding:
         info = describe_server(yaml_server_spec(spec))
         classify(info)
-        metadata = {
-            "transport": info.transport,
-            "package": info.package,
-            "registry": info.registry,
-            "local_script": info.local_script,
-            "url": safe_url(info.url) if info.url else None,
-        }
         flags = set(info.flags) - {"hardcoded_api_key"}
-        return configured_server(self, file, line, name, metadata, version=info.version, flags=flags)
+        return configured_server(self, file, line, name, info.described(), version=info.version, flags=flags)
 
 
 # ---------------------------------------------------------------------------------------------------
