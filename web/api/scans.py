@@ -212,11 +212,12 @@ def _insert_scan_and_audit_row(scan: Scan, audit_row: dict) -> None:
     params.update((f"audit_{name}", value) for name, value in audit_row.items())
     if session.new:  # anything else recorded (an event's outbox row) must share the scan's transaction
         session.flush()
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(INSERT_SCAN_AND_AUDIT_ROW, params)
+    connection = session.connection()  # Core statements: the ORM's execution path has nothing to add
+    if connection.dialect.name == "postgresql":
+        connection.execute(INSERT_SCAN_AND_AUDIT_ROW, params)
     else:
-        session.execute(INSERT_NEW_SCAN, params)
-        session.execute(INSERT_AUDIT_ROW, params)
+        connection.execute(INSERT_NEW_SCAN, params)
+        connection.execute(INSERT_AUDIT_ROW, params)
 
 
 def _replay_for_key(clash: IntegrityError, organization_id: str, key: str | None):
