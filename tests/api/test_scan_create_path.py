@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -159,6 +160,36 @@ def test_an_idempotent_replay_is_audited_once_without_naming_a_lost_scan(client,
     ]
     with session_scope() as session:
         assert session.scalars(select(Scan.id).where(Scan.organization_id == user.org_id)).all() == [first]
+
+
+def test_an_expired_key_names_a_new_scan_in_the_same_transaction(client, make_user, scan_root, sent_tasks):
+    """Clearing the expired key opens the transaction, and the new scan's statement joins it."""
+    user = make_user()
+    (scan_root / "app.py").write_text("import openai\n")
+    headers = {**user.headers(), "Idempotency-Key": "nightly"}
+    first = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=headers).json["id"]
+    with session_scope() as session:
+        session.get(Scan, first).created_at -= scans_api.IDEMPOTENCY_WINDOW + timedelta(minutes=1)
+    executed = []
+
+    def record(conn, _cursor, statement, *_args):
+        executed.append((conn.connection.driver_connection.info.transaction_status, statement.split()[0]))
+
+    event.listen(get_engine(), "after_cursor_execute", record)
+    try:
+        second = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=headers)
+    finally:
+        event.remove(get_engine(), "after_cursor_execute", record)
+    assert second.status_code == 202 and second.json["id"] != first
+    intrans = psycopg.pq.TransactionStatus.INTRANS
+    assert [statement for state, statement in executed if state == intrans] == ["UPDATE", "WITH"], executed
+    with session_scope() as session:
+        statement = select(Scan.id, Scan.idempotency_key).where(Scan.organization_id == user.org_id)
+        keys = {scan_id: key for scan_id, key in session.execute(statement)}
+    assert keys == {first: None, second.json["id"]: "nightly"}
+    assert [row.target_id for row in _scan_rows(user) if row.action == "scan.create"].count(
+        second.json["id"]
+    ) == 1
 
 
 def test_scan_queued_is_published_before_the_task_is_sent(client, make_user, scan_root, monkeypatch):
