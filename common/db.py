@@ -32,6 +32,13 @@ class Base(DeclarativeBase):
 # A pooled connection that sat unused longer than this is pinged before use; a younger one only when
 # its socket has something to read (the server's goodbye when it terminated the backend or restarted).
 IDLE_SECONDS_BEFORE_PING = 5.0
+POOL_SIZE = 32
+POOL_OVERFLOW = 8
+# Execution option of one statement that is a whole change on its own (say an INSERT with another in a
+# CTE): a session reading outside a transaction runs it in autocommit, where PostgreSQL commits it as
+# its own transaction, instead of spending a ``BEGIN`` and a ``COMMIT`` round trip on it. A session
+# already in a transaction runs it there, as any statement.
+COMMITS_ALONE = "trusera_commits_alone"
 _CHECKED_IN_AT = "trusera_checked_in_at"
 _READS_OUTSIDE_TRANSACTION = "trusera_reads_outside_transaction"
 
@@ -63,10 +70,13 @@ def _make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
+    # The pool keeps as many connections as one gevent API process serves requests at once under load
+    # (32 connections in ``bench_api.py``): with 10 kept, every burst past ten closed its extra
+    # connections on return and opened new ones, a PostgreSQL backend start per few requests.
     engine = create_engine(
         url,
-        pool_size=10,
-        max_overflow=20,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
         pool_recycle=1800,
         json_serializer=fastjson.dumps,
         json_deserializer=fastjson.loads,
@@ -132,8 +142,12 @@ def _is_plain_read(context) -> bool:
 
 def _transaction_before_writing(conn, _cursor, _statement, _parameters, context, _executemany) -> None:
     """A session that reads outside a transaction opens one before its first statement that is not a
-    plain read, so that writes, row locks and savepoints keep their transaction."""
-    if conn.info.get(_READS_OUTSIDE_TRANSACTION) and not _is_plain_read(context):
+    plain read (nor ``COMMITS_ALONE``), so that writes, row locks and savepoints keep their transaction."""
+    if (
+        conn.info.get(_READS_OUTSIDE_TRANSACTION)
+        and not _is_plain_read(context)
+        and not (context is not None and context.execution_options.get(COMMITS_ALONE))
+    ):
         conn.info[_READS_OUTSIDE_TRANSACTION] = False
         conn.connection.driver_connection.autocommit = False
 

@@ -9,7 +9,8 @@ never widen it: a stored root that no longer lies within what the operator allow
 from __future__ import annotations
 
 import os
-from pathlib import Path, PurePath
+import stat
+from pathlib import PurePath
 
 from common.config import get_settings
 
@@ -27,24 +28,28 @@ def resolve_target(raw: str, roots: list[str]) -> str:
         raise TargetError("The target path may not contain '..'.")
     if not roots:
         raise TargetError("No scan roots are configured for this organization (SCAN_ROOTS).")
-    candidate = Path(raw) if os.path.isabs(raw) else Path(roots[0]) / raw
-    real = Path(os.path.realpath(candidate))
-    if not any(_within(real, Path(os.path.realpath(root))) for root in roots):
+    # Strings and one ``stat`` rather than ``Path`` objects: this runs on every ``POST /scans``.
+    real = os.path.realpath(raw if os.path.isabs(raw) else os.path.join(roots[0], raw))
+    if not any(_real_within(real, os.path.realpath(root)) for root in roots):
         raise TargetError("The target is outside the allowed scan roots.")
-    if not real.exists():
-        raise TargetError("The target does not exist.")
-    if not (real.is_dir() or real.is_file()):
+    try:
+        mode = os.stat(real).st_mode
+    except OSError:
+        raise TargetError("The target does not exist.") from None
+    if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
         raise TargetError("The target is neither a directory nor a regular file.")
-    return str(real)
+    return real
 
 
-def _within(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
+def _real_within(path: str, root: str) -> bool:
+    """``path`` is ``root`` or below it; both are real paths (absolute, normalised, no trailing slash
+    but the file system's root's)."""
+    return path == root or path.startswith(root if root.endswith(os.sep) else root + os.sep)
 
 
 def _within_any(path: str, roots: list[str]) -> bool:
-    real = Path(os.path.realpath(path))
-    return any(_within(real, Path(os.path.realpath(root))) for root in roots)
+    real = os.path.realpath(path)
+    return any(_real_within(real, os.path.realpath(root)) for root in roots)
 
 
 def operator_roots(organization_id: str) -> list[str]:

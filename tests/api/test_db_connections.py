@@ -14,11 +14,12 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, insert, select
 
 from common import db as db_module
-from common.db import get_engine, new_session, session_scope
+from common.db import COMMITS_ALONE, get_engine, new_session, session_scope
 from common.models import Organization, Scan
+from common.models.base import new_id
 from tests.helpers import wait_for
 
 IDLE = psycopg.pq.TransactionStatus.IDLE
@@ -175,3 +176,64 @@ def test_a_connection_goes_back_to_the_pool_ready_for_transactions(reads_outside
         assert driver.info.transaction_status == INTRANS
     finally:
         writer.close()
+
+
+def _new_organization(name: str):
+    return insert(Organization).values(id=new_id(), name=name, slug=f"org-{new_id()}")
+
+
+def test_a_statement_that_commits_alone_needs_no_transaction_in_a_reading_session():
+    name = f"alone {new_id()}"
+    session = new_session(reads_outside_transaction=True)
+    try:
+        session.scalar(select(func.count()).select_from(Organization))
+        with transaction_states() as states:
+            session.execute(_new_organization(name).execution_options(**{COMMITS_ALONE: True}))
+        assert [state for state, _ in states] == [IDLE]  # autocommitted: no BEGIN before, nothing to COMMIT
+        session.rollback()  # too late: it committed as its own transaction
+    finally:
+        session.close()
+    with session_scope() as check:
+        assert check.scalar(select(func.count()).where(Organization.name == name)) == 1
+
+
+def test_a_statement_that_commits_alone_joins_a_transaction_already_open():
+    opened, joined = f"opened {new_id()}", f"joined {new_id()}"
+    session = new_session(reads_outside_transaction=True)
+    try:
+        session.scalar(select(func.count()).select_from(Organization))
+        session.execute(_new_organization(opened))  # a write: the transaction opens
+        with transaction_states() as states:
+            session.execute(_new_organization(joined).execution_options(**{COMMITS_ALONE: True}))
+        assert [state for state, _ in states] == [INTRANS]
+        session.rollback()
+    finally:
+        session.close()
+    with session_scope() as check:
+        assert check.scalar(select(func.count()).where(Organization.name.in_((opened, joined)))) == 0
+
+
+def test_the_pool_keeps_a_connection_for_each_of_32_concurrent_requests():
+    """A burst of 32 concurrent sessions (one gevent API process under ``bench_api.py``'s load) returns
+    every connection to the pool, so the next burst opens none: no PostgreSQL backend start per request."""
+    opened: list[int] = []
+
+    def count(*_args):
+        opened.append(1)
+
+    def burst() -> None:
+        sessions = [new_session() for _ in range(32)]
+        try:
+            for session in sessions:
+                session.scalar(select(1))
+        finally:
+            for session in sessions:
+                session.close()
+
+    burst()
+    event.listen(get_engine(), "connect", count)
+    try:
+        burst()
+    finally:
+        event.remove(get_engine(), "connect", count)
+    assert opened == []

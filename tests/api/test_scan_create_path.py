@@ -1,6 +1,7 @@
 """What ``POST /scans`` writes and sends, now that it does so in fewer round trips.
 
-The scan, its audit row and its ``scan.queued`` event share one transaction; the audit row is still
+The scan, its audit row and its ``scan.queued`` event share one transaction (on PostgreSQL one
+statement, committed alone after the principal was read outside a transaction); the audit row is still
 written exactly once whatever the answer; ``scan.queued`` is published before the task is sent; the
 task goes out with its ``task-sent`` event (which Flower shows) in one Redis pipeline, and a failed
 pipeline is sent again through Celery's retrying publish.
@@ -11,7 +12,9 @@ from __future__ import annotations
 import base64
 import json
 import time
+from datetime import timedelta
 
+import psycopg
 import pytest
 import redis
 from sqlalchemy import event, select
@@ -20,7 +23,7 @@ from sqlalchemy.orm import Session
 import web.api.scans as scans_api
 from common import events
 from common.celery_client import celery_client, enqueue
-from common.db import session_scope
+from common.db import get_engine, session_scope
 from common.models import AuditLog, Scan
 from common.redis_client import get_redis
 from common.tasks import SCAN_RUN
@@ -63,6 +66,48 @@ def test_a_created_scan_is_audited_once_in_its_own_transaction(client, make_user
     assert (row.action, row.target_id, row.status_code) == ("scan.create", response.json["id"], 202)
     assert row.actor_user_id == user.id and row.details["target"] == str(scan_root)
     assert sent_tasks == [(SCAN_RUN, response.json["id"])]
+
+
+def test_a_created_scan_costs_two_round_trips_to_postgresql(client, make_user, scan_root, sent_tasks):
+    """The principal, read outside a transaction, then the scan with its audit row in one statement that
+    commits alone: no ``BEGIN``, no ``COMMIT`` (each statement leaves the connection idle)."""
+    user = make_user()
+    (scan_root / "app.py").write_text("import openai\n")
+    client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=user.headers())
+    executed = []
+
+    def record(conn, _cursor, statement, *_args):
+        executed.append((conn.connection.driver_connection.info.transaction_status, statement.split()[0]))
+
+    event.listen(get_engine(), "after_cursor_execute", record)
+    try:
+        response = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=user.headers())
+    finally:
+        event.remove(get_engine(), "after_cursor_execute", record)
+    assert response.status_code == 202, response.json
+    idle = psycopg.pq.TransactionStatus.IDLE
+    assert executed == [(idle, "SELECT"), (idle, "WITH")], executed
+    assert len(_scan_rows(user)) == 2
+
+
+def test_a_created_scan_reads_back_as_it_was_answered(client, make_user, scan_root, sent_tasks):
+    user = make_user()
+    (scan_root / "app.py").write_text("import openai\n")
+    created = client.post(
+        "/api/v1/scans", json={"target": str(scan_root), "deep": True}, headers=user.headers()
+    )
+    assert created.status_code == 202, created.json
+    read = client.get(created.headers["Location"], headers=user.headers())
+    assert read.json == created.json
+    assert (created.json["status"], created.json["progress"], created.json["stage"]) == (
+        "queued",
+        0,
+        "queued",
+    )
+    assert created.json["deep"] is True and created.json["created_by"] == user.id
+    with session_scope() as session:
+        scan = session.get(Scan, created.json["id"])
+        assert (scan.attempts, scan.idempotency_key, scan.organization_id) == (0, None, user.org_id)
 
 
 def test_a_refused_scan_is_audited_once_with_its_status(client, make_user, scan_root, sent_tasks):
@@ -115,6 +160,36 @@ def test_an_idempotent_replay_is_audited_once_without_naming_a_lost_scan(client,
     ]
     with session_scope() as session:
         assert session.scalars(select(Scan.id).where(Scan.organization_id == user.org_id)).all() == [first]
+
+
+def test_an_expired_key_names_a_new_scan_in_the_same_transaction(client, make_user, scan_root, sent_tasks):
+    """Clearing the expired key opens the transaction, and the new scan's statement joins it."""
+    user = make_user()
+    (scan_root / "app.py").write_text("import openai\n")
+    headers = {**user.headers(), "Idempotency-Key": "nightly"}
+    first = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=headers).json["id"]
+    with session_scope() as session:
+        session.get(Scan, first).created_at -= scans_api.IDEMPOTENCY_WINDOW + timedelta(minutes=1)
+    executed = []
+
+    def record(conn, _cursor, statement, *_args):
+        executed.append((conn.connection.driver_connection.info.transaction_status, statement.split()[0]))
+
+    event.listen(get_engine(), "after_cursor_execute", record)
+    try:
+        second = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=headers)
+    finally:
+        event.remove(get_engine(), "after_cursor_execute", record)
+    assert second.status_code == 202 and second.json["id"] != first
+    intrans = psycopg.pq.TransactionStatus.INTRANS
+    assert [statement for state, statement in executed if state == intrans] == ["UPDATE", "WITH"], executed
+    with session_scope() as session:
+        statement = select(Scan.id, Scan.idempotency_key).where(Scan.organization_id == user.org_id)
+        keys = {scan_id: key for scan_id, key in session.execute(statement)}
+    assert keys == {first: None, second.json["id"]: "nightly"}
+    assert [row.target_id for row in _scan_rows(user) if row.action == "scan.create"].count(
+        second.json["id"]
+    ) == 1
 
 
 def test_scan_queued_is_published_before_the_task_is_sent(client, make_user, scan_root, monkeypatch):

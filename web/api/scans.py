@@ -8,14 +8,15 @@ from datetime import timedelta
 import marshmallow as ma
 from flask import request, url_for
 from flask_smorest import Blueprint, abort
-from sqlalchemy import Select, String, bindparam, cast, func, select, true, type_coerce
+from sqlalchemy import Insert, Select, String, Table, bindparam, cast, func, insert, select, true, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 
 from common import events, jobs
 from common.config import get_settings
+from common.db import COMMITS_ALONE
 from common.jobs import JobStatus
-from common.models import SCAN_STATUSES, Component, Scan, ScanResultPayload
+from common.models import SCAN_STATUSES, AuditLog, Component, Scan, ScanResultPayload
 from common.models.base import as_utc, isoformat, new_id, utcnow
 from common.models.scans import COMPONENT_WIRE_FIELDS
 from common.repositories import RepositoryError, parse_repository_url
@@ -26,8 +27,8 @@ from common.tasks import SCAN_INGEST, SCAN_RUN
 from web.api.connectors import N8nUrl, credential_or_404
 from web.api.repositories import RefField, RepositoryUrlField, repository_credential_or_404
 from web.core.access import access, context, looks_like_id, scoped_get_or_404
-from web.core.audit_recorder import audit_in, discard_audit
-from web.core.database import db
+from web.core.audit_recorder import audit_in, audit_values, discard_audit
+from web.core.database import db, reads_before_writing
 from web.core.enqueueing import enqueue_or_leave_queued
 from web.core.filtering import (
     Filter,
@@ -182,6 +183,43 @@ def _queued_response(scan: Scan):
     return scan_json(scan), 202, {"Location": url_for("scans.get_scan", scan_id=scan.id)}
 
 
+def _insert_of(table: Table, columns: tuple[str, ...], prefix: str) -> Insert:
+    return insert(table).values(
+        {name: bindparam(prefix + name, type_=table.c[name].type) for name in columns}
+    )
+
+
+# What ``create_scan`` writes: every column a new scan sets (the job columns at their start), and the
+# audit row. On PostgreSQL both go in one statement, which commits alone (``COMMITS_ALONE``): with the
+# principal read outside a transaction, the whole request costs two round trips to the database.
+NEW_SCAN_COLUMNS = (
+    *("id", "organization_id", "created_by", "target", "deep", "n8n_url", "n8n_api_key_encrypted"),
+    *("repository_url", "repository_ref", "repository_credential_id", "idempotency_key"),
+    *("status", "progress", "stage", "attempts", "files_scanned", "created_at"),
+)
+INSERT_NEW_SCAN = _insert_of(Scan.__table__, NEW_SCAN_COLUMNS, "scan_")
+INSERT_AUDIT_ROW = _insert_of(AuditLog.__table__, tuple(AuditLog.__table__.c.keys()), "audit_")
+INSERT_SCAN_AND_AUDIT_ROW = INSERT_AUDIT_ROW.add_cte(INSERT_NEW_SCAN.cte("new_scan")).execution_options(
+    **{COMMITS_ALONE: True}
+)
+
+
+def _insert_scan_and_audit_row(scan: Scan, audit_row: dict) -> None:
+    """Write the new scan and its audit row atomically: one statement on PostgreSQL (a database
+    without writes in a CTE takes two in the session's transaction)."""
+    session = db()
+    params = {f"scan_{name}": getattr(scan, name) for name in NEW_SCAN_COLUMNS}
+    params.update((f"audit_{name}", value) for name, value in audit_row.items())
+    if session.new:  # anything else recorded (an event's outbox row) must share the scan's transaction
+        session.flush()
+    connection = session.connection()  # Core statements: the ORM's execution path has nothing to add
+    if connection.dialect.name == "postgresql":
+        connection.execute(INSERT_SCAN_AND_AUDIT_ROW, params)
+    else:
+        connection.execute(INSERT_NEW_SCAN, params)
+        connection.execute(INSERT_AUDIT_ROW, params)
+
+
 def _replay_for_key(clash: IntegrityError, organization_id: str, key: str | None):
     """A concurrent request with the same Idempotency-Key won the insert: answer with its scan.
     Any other constraint failure is the caller's error and is raised again.
@@ -214,6 +252,7 @@ def _existing_for_key(organization_id: str, key: str) -> Scan | None:
 @access("analyst")
 @limit_group("scan-create")
 @blp.arguments(ScanCreateSchema())  # an instance: webargs would build one per request from a class
+@reads_before_writing
 def create_scan(body):
     ctx = context()
     key = (request.headers.get("Idempotency-Key") or "").strip()[:200] or None
@@ -246,11 +285,16 @@ def create_scan(body):
         repository_ref=(body["ref"] or "HEAD") if body["repository_url"] else None,
         repository_credential_id=repository_credential_id,
         idempotency_key=key,
+        status=JobStatus.QUEUED.value,
+        progress=0,
+        stage=JobStatus.QUEUED.value,
+        attempts=0,
+        files_scanned=0,
+        created_at=utcnow(),
     )
-    db().add(scan)
     # One transaction for the scan, its audit row and its event, which is published when it commits:
     # announced before the task is sent, so a quick worker's ``scan.started`` cannot overtake it.
-    audit_in(
+    audit_row = audit_values(
         db(),
         202,
         "scan.create",
@@ -262,6 +306,7 @@ def create_scan(body):
     )
     events.record(db(), scan.organization_id, "scan.queued", scan_id=scan.id)
     try:
+        _insert_scan_and_audit_row(scan, audit_row)
         db().commit()
     except IntegrityError as clash:
         return _replay_for_key(clash, scan.organization_id, key)

@@ -3,7 +3,8 @@
 Views name the action and target with ``audit(...)``; otherwise the endpoint
 name and path arguments are recorded, so no state-changing route is ever missed.
 A view that commits its change can instead write the row in that very transaction with
-``audit_in(...)``: one commit instead of a second transaction after the response.
+``audit_in(...)`` (or, when it writes with one Core statement, ``audit_values(...)``): one commit instead
+of a second transaction after the response.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from common.db import session_scope
 from common.models import AuditLog
+from common.models.base import new_id, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +45,35 @@ def audit_in(
     The entry is still written exactly once: if the transaction rolls back, the row is written after the
     response as for ``audit``; if the answer turns out different, the committed row's status is corrected.
     """
+    entry = _stage(session, status_code, action, target_type, target_id, details)
+    entry["row"] = AuditLog(**_values(entry, status_code))
+    session.add(entry["row"])
+
+
+def audit_values(
+    session: Session,
+    status_code: int,
+    action: str,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    **details,
+) -> dict:
+    """``audit_in`` for a view that writes its change with one Core statement: the audit row's column
+    values, for the caller to insert in that statement before ``session`` commits.
+
+    The same guarantees hold: once the session commits, the row counts as written (its status is
+    corrected if the answer differs); a rollback leaves the entry to the after-request recorder.
+    """
+    entry = _stage(session, status_code, action, target_type, target_id, details)
+    return _values(entry, status_code)
+
+
+def _stage(session: Session, status_code: int, action, target_type, target_id, details: dict) -> dict:
     audit(action, target_type, target_id, **details)
     entry = g.audit
-    entry["row"] = _row(entry, status_code)
-    session.add(entry["row"])
+    entry["row_id"], entry["status_code"] = new_id(), status_code
     session.info[STAGED_KEY] = entry
+    return entry
 
 
 def discard_audit() -> None:
@@ -60,10 +86,13 @@ def audit_organization(organization_id: str | None) -> None:
     g.audit_org = organization_id
 
 
-def _row(entry: dict, status_code: int) -> AuditLog:
+def _values(entry: dict, status_code: int) -> dict:
+    """The audit row's columns; ``id`` is the staged entry's when it has one."""
     context = g.get("context")
     principal = g.get("principal")
-    return AuditLog(
+    return dict(
+        id=entry.get("row_id") or new_id(),
+        created_at=utcnow(),
         organization_id=context.organization_id if context else g.get("audit_org"),
         actor_user_id=principal.user_id if principal else g.get("audit_actor"),
         actor_api_key_id=principal.api_key_id if principal else None,
@@ -80,7 +109,10 @@ def _row(entry: dict, status_code: int) -> AuditLog:
 @sqlalchemy_event.listens_for(Session, "after_commit")
 def _staged_row_committed(session: Session) -> None:
     entry = session.info.pop(STAGED_KEY, None)
-    if entry is not None and inspect(entry["row"]).has_identity:
+    if entry is None:
+        return
+    row = entry.get("row")  # an ORM row (``audit_in``) is written only if it was flushed
+    if row is None or inspect(row).has_identity:
         entry["committed"] = True
 
 
@@ -99,16 +131,18 @@ def _record(response: Response) -> Response:
         "target_id": next(iter((request.view_args or {}).values()), None),
         "details": {},
     }
-    staged = entry.get("row") if entry.get("committed") else None
-    if staged is not None and staged.status_code == response.status_code:
+    committed = entry.get("committed", False)
+    if committed and entry["status_code"] == response.status_code:
         return response
     try:
         with session_scope() as session:
-            if staged is None:
-                session.add(_row(entry, response.status_code))
+            if not committed:
+                session.add(AuditLog(**_values({**entry, "row_id": None}, response.status_code)))
             else:
                 session.execute(
-                    update(AuditLog).where(AuditLog.id == staged.id).values(status_code=response.status_code)
+                    update(AuditLog)
+                    .where(AuditLog.id == entry["row_id"])
+                    .values(status_code=response.status_code)
                 )
     except SQLAlchemyError as exc:
         log.error("audit entry for %s not written: %s", endpoint, exc)

@@ -2,13 +2,14 @@
 
 A GET or HEAD reads outside a transaction until its first write (``common.db.new_session``): a read-only
 request then costs no ``BEGIN`` and no ``ROLLBACK`` round trip, and one that writes still commits atomically.
+So does a view marked ``reads_before_writing``.
 """
 
 from __future__ import annotations
 
 import json
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from psycopg.types.json import set_json_loads
 from sqlalchemy.orm import Session
 
@@ -20,9 +21,22 @@ READING_METHODS = frozenset({"GET", "HEAD"})
 
 def db() -> Session:
     if "db_session" not in g:
-        reading = has_request_context() and request.method in READING_METHODS
-        g.db_session = new_session(reads_outside_transaction=reading)
+        g.db_session = new_session(reads_outside_transaction=has_request_context() and _reads_first())
     return g.db_session
+
+
+def reads_before_writing(view):
+    """Mark a state-changing view whose reads (the principal, its checks) need no transaction: they run
+    as a GET's do, and its writes open one, or commit alone (``common.db.COMMITS_ALONE``)."""
+    view.reads_before_writing = True
+    return view
+
+
+def _reads_first() -> bool:
+    if request.method in READING_METHODS:
+        return True
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return getattr(view, "reads_before_writing", False)
 
 
 def close_session(_exc: BaseException | None = None) -> None:
