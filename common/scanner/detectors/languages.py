@@ -349,16 +349,28 @@ class _LanguageDetector(Detector):
             + r")(?:(?:\.|::)\w+)*(?:\.|::)(\w+)\(\s*(?:\w+\s*,\s*)?"
             r"[\"'`]([A-Za-z][\w.:-]{3,60})[\"'`]"
         )
-        verbs = tuple(m.lower() for m in patterns()["other_languages"]["generation_methods"]) + MODEL_VERBS
         for match in call.finditer(text):
             method, value = match.group(1), match.group(2)
-            if not method.lower().startswith(verbs):
+            if not self.generation_method(method):
                 continue
             line = _line_at(text, match.start(2))
             found = model_finding(value, line, strong=False, hf_context=False) if match_model(value) else None
             if found and line not in comments and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
+
+    extra_verbs: tuple[str, ...] = ()  # this language's SDKs' own model-taking methods
+
+    def generation_method(self, method: str) -> bool:
+        """A generation or model-management method by its name, also as the last word of a snake_case
+        name (``exec_chat``, ``send_chat_messages`` take the model first like ``chat`` does)."""
+        verbs = (
+            tuple(m.lower() for m in patterns()["other_languages"]["generation_methods"])
+            + MODEL_VERBS
+            + self.extra_verbs
+        )
+        lowered = method.lower()
+        return lowered.startswith(verbs) or any(part.startswith(verbs) for part in lowered.split("_")[1:])
 
     SDK_CONSTANT = linear(r"(?:\b(\w+)(?:\.|::))?\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b")
 
@@ -407,6 +419,27 @@ class _LanguageDetector(Detector):
                 endpoint = endpoint_for_url(match.group(0), any_host=False)
                 if endpoint:
                     yield self.endpoint_finding(file, number, endpoint)
+
+
+CARGO_PACKAGE_NAME = lazy_re(
+    r"""^\[package\][^\[]*?^\s*name\s*=\s*["']([\w-]{1,100})["']""", re.MULTILINE | re.DOTALL
+)
+
+
+def crate_name(file: SourceFile) -> str | None:
+    """The ``[package] name`` of the Cargo.toml nearest above a Rust file, within the scanned tree."""
+    folder = file.path.parent
+    for _ in range(file.relpath.count("/") + 1):
+        manifest = folder / "Cargo.toml"
+        try:
+            if manifest.is_file() and manifest.stat().st_size < 256 * 1024:
+                named = CARGO_PACKAGE_NAME.search(manifest.read_text(errors="replace"))
+                if named:
+                    return named.group(1)
+        except OSError:
+            return None
+        folder = folder.parent
+    return None
 
 
 def configured_url(literals: list[tuple[int, int, str]], at: int) -> bool:
@@ -473,6 +506,7 @@ class JavaScriptDetector(_LanguageDetector):
         r"(?:\s*:\s*[\w$.<>]+)?\s*=\s*)?(?:new\s+)?\b(tool|createTool|DynamicStructuredTool|DynamicTool)\s*\(",
         re.MULTILINE,
     )
+    TOOL_CONFIG_NAME = linear(r""",\s*\{\s*name\s*:\s*["'`]([^"'`$\n]{1,100})["'`]""")
     TOOL_OWN_NAME = linear(r"""^\s*(?:name|id)\s*:\s*["'`]([^"'`$\n]{1,100})["'`]""", re.MULTILINE)
 
     def framework_tools(
@@ -499,7 +533,10 @@ class JavaScriptDetector(_LanguageDetector):
             body = text[match.end() : match.end() + 1500]
             following = self.TOOL_CALL.search(body)
             body = body[: following.start()] if following else body
-            declared = self.TOOL_OWN_NAME.search(body)
+            # LangChain.js also takes the config second, inline: ``tool(fn, { name: "x", schema })``
+            config = None if body.lstrip().startswith("{") else self.TOOL_CONFIG_NAME.search(body)
+            found = [m for m in (self.TOOL_OWN_NAME.search(body), config) if m]
+            declared = min(found, key=lambda m: m.start()) if found else None
             name = declared.group(1) if declared else match.group(1)
             if not name and match.group(2):
                 held = re.search(rf"([A-Za-z_$][\w$-]*)[\"']?\s*:\s*{re.escape(match.group(2))}\b", text)
@@ -832,11 +869,14 @@ class RustDetector(_LanguageDetector):
             if name:
                 yield match.start(), name
 
+    # rmcp: the type that serves MCP requests (``#[tool_handler] impl ServerHandler for Counter``)
+    SERVER_HANDLER = linear(r"\bimpl\s+(?:[\w:]+::)?ServerHandler\s+for\s+\w+")
     CLIENT_CONNECT = linear(r"(?:^|[^\w>)\]])\(\)\s*\.serve\s*\(|\bserve_client\s*\(|\bClientInfo\s*\{")
 
     def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
         yield from super().mcp_tools(file, text, comments)
         client_name = None
+        named_server = False
         for match in self.SERVER_INFO.finditer(text):
             line = _line_at(text, match.start(1))
             if line in comments:
@@ -846,12 +886,40 @@ class RustDetector(_LanguageDetector):
             ):
                 client_name = client_name or match.group(1)
                 continue
+            named_server = True
             yield self.code_mcp_server(file, line, match.group(1).lower())
+        handler = next(
+            (m for m in self.SERVER_HANDLER.finditer(text) if _line_at(text, m.start()) not in comments), None
+        )
+        if handler and not named_server:  # rmcp's default ServerInfo names the server after its crate
+            name = crate_name(file) or component_name_for(file.relpath)
+            yield self.code_mcp_server(file, _line_at(text, handler.start()), name.lower())
         connect = next(
             (m for m in self.CLIENT_CONNECT.finditer(text) if _line_at(text, m.start()) not in comments), None
         )
         if connect:
             yield self.code_mcp_client(file, _line_at(text, connect.start()), client_name)
+
+    extra_verbs = ("agent",)  # rig: ``client.agent("gpt-4o")`` builds an agent on that model
+    # a request or model type built from the model id first: ollama-rs ``GenerationRequest::new("llama3",
+    # prompt)``, ``ChatMessageRequest::new(..)``, mistral.rs ``TextModelBuilder::new("org/name")``
+    MODEL_CONSTRUCTOR = linear(
+        r"\b(\w*(?:Request|Model|ModelBuilder|Args))::(?:new|builder|from)\(\s*\"([A-Za-z][\w./:-]{1,100})\""
+    )
+
+    def sdk_call_models(
+        self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]], sdk_imports
+    ) -> Iterator[Finding]:
+        yield from super().sdk_call_models(file, text, comments, reported, sdk_imports)
+        bound = {b for imp, _ in sdk_imports for b in imp.bindings}
+        for match in self.MODEL_CONSTRUCTOR.finditer(text):
+            if match.group(1) not in bound or not match_model(match.group(2)):
+                continue
+            line = _line_at(text, match.start(2))
+            found = model_finding(match.group(2), line, strong=False, hf_context=False)
+            if found and line not in comments and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                yield self.model_at(file, line, found)
 
     EXTERN = linear(r"^\s*extern\s+crate\s+(\w+)", re.MULTILINE)
     RIG_TOOL_IMPL = linear(r"\bimpl\s+(?:[\w:]+::)?Tool\s+for\s+(\w+)")
