@@ -340,7 +340,7 @@ class _LanguageDetector(Detector):
         """The first string argument of a generation or model-management call through an SDK binding,
         after an optional context (``ollama.Generate(ctx, "llava", ...)``): a catalog id counts there
         even without a version."""
-        names = sorted({b for imp, _ in sdk_imports for b in imp.bindings if b}, key=len, reverse=True)
+        names = sorted(self.call_bindings(text, sdk_imports), key=len, reverse=True)
         if not names:
             return
         call = linear(
@@ -358,6 +358,10 @@ class _LanguageDetector(Detector):
             if found and line not in comments and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
+
+    def call_bindings(self, text: str, sdk_imports) -> set[str]:
+        """Names an SDK's calls go through: its imported bindings."""
+        return {b for imp, _ in sdk_imports for b in imp.bindings if b}
 
     extra_verbs: tuple[str, ...] = ()  # this language's SDKs' own model-taking methods
 
@@ -906,6 +910,14 @@ class RustDetector(_LanguageDetector):
     MODEL_CONSTRUCTOR = linear(
         r"\b(\w*(?:Request|Model|ModelBuilder|Args))::(?:new|builder|from)\(\s*\"([A-Za-z][\w./:-]{1,100})\""
     )
+
+    INSTANCE = linear(r"\blet\s+(?:mut\s+)?(\w+)\s*(?::\s*[\w:<>]+\s*)?=\s*(\w+)\s*(?:::|\{)")
+
+    def call_bindings(self, text: str, sdk_imports) -> set[str]:
+        """Imported types, and the variables bound to one (``let client = Client::default();``): Rust
+        calls a client's methods through the variable."""
+        bound = super().call_bindings(text, sdk_imports)
+        return bound | {m.group(1) for m in self.INSTANCE.finditer(text) if m.group(2) in bound}
 
     def sdk_call_models(
         self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]], sdk_imports
