@@ -224,7 +224,7 @@ MANIFEST_ECOSYSTEMS = (
         ),
     ),
     ("go", ("go.mod", "go.sum")),
-    ("jvm", ("pom.xml", "build.gradle", "build.gradle.kts", "libs.versions.toml")),
+    ("jvm", ("pom.xml", "build.gradle", "build.gradle.kts", "libs.versions.toml", "build.sbt")),
     ("ruby", ("gemfile", "gemfile.lock", ".gemspec")),
     ("dotnet", (".csproj", "packages.config", "directory.packages.props", ".fsproj", ".vbproj")),
     ("rust", ("cargo.toml", "cargo.lock")),

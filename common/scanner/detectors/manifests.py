@@ -132,6 +132,8 @@ class ManifestDetector(_ManifestDetector):
                 "Gemfile",
                 "Directory.Packages.props",
                 "pnpm-workspace.yaml",
+                "packages.config",
+                "build.sbt",
             }
             or (("requirements" in name or "constraints" in name) and name.endswith((".txt", ".in")))
             or (file.relpath.split("/")[-2:-1] == ["requirements"] and name.endswith((".txt", ".in")))
@@ -170,6 +172,10 @@ class ManifestDetector(_ManifestDetector):
             yield from self.csproj(file)
         elif name == "pnpm-workspace.yaml":
             yield from self.pnpm_catalogs(file)
+        elif name == "packages.config":
+            yield from self.packages_config(file)
+        elif name == "build.sbt":
+            yield from self.sbt(file)
         elif name in ("environment.yml", "environment.yaml"):
             yield from self.conda_environment(file)
 
@@ -311,7 +317,9 @@ class ManifestDetector(_ManifestDetector):
             if not isinstance(dependencies, dict):
                 continue
             for dependency, spec in dependencies.items():
-                package = self.package("npm", dependency)
+                # an alias installs another package: ``"oai": "npm:openai@^4"``
+                alias = NPM_ALIAS.match(spec) if isinstance(spec, str) else None
+                package = self.package("npm", alias.group(1) if alias else dependency)
                 if package:
                     line = _line_of(file, dependency)
                     yield _finding(
@@ -408,6 +416,27 @@ class ManifestDetector(_ManifestDetector):
                 if package:
                     yield _finding(self.name, package, file, number, None, raw.strip())
 
+    def packages_config(self, file: SourceFile) -> Iterator[Finding]:
+        text = without_xml_comments(file.text)
+        for match in NUGET_PACKAGES_CONFIG.finditer(text):
+            package = lookup_package("nuget", match.group(1))
+            if package:
+                version = re.search(r"""\bversion\s*=\s*["']([^"']+)["']""", match.group(0))
+                line = line_at(text, match.start())
+                yield _finding(
+                    self.name, package, file, line, version.group(1) if version else None, match.group(1)
+                )
+
+    def sbt(self, file: SourceFile) -> Iterator[Finding]:
+        for number, raw in enumerate(file.lines, start=1):
+            if raw.lstrip().startswith("//"):
+                continue
+            for match in SBT_MODULE.finditer(raw):
+                artifact = re.sub(r"_[23](?:\.\d+)?$", "", match.group(2))  # a cross-built Scala artifact
+                package = maven_package(match.group(1), artifact)
+                if package:
+                    yield _finding(self.name, package, file, number, match.group(3), raw.strip())
+
     def pnpm_catalogs(self, file: SourceFile) -> Iterator[Finding]:
         """A pnpm workspace's catalogs pin the versions its packages then declare as ``catalog:``."""
         for number, name, version in _pnpm_catalog_lines(file.lines):
@@ -458,6 +487,11 @@ GEM_DECLARATION = lazy_re(
     r"""^\s*(?:gem|\w+\.add_(?:runtime_|development_)?dependency)\s*\(?\s*["']([\w.-]+)["']"""
     r"""(?:\s*,\s*["']([^"']+)["'])?"""
 )
+NPM_ALIAS = lazy_re(r"^npm:((?:@[\w.-]+/)?[\w.-]+)(?:@|$)")
+# sbt: ``"group" % "artifact" % "version"``, ``%%`` for a Scala artifact (its name then has a suffix)
+SBT_MODULE = lazy_re(r"""["']([\w.-]+)["']\s*%%?\s*["']([\w.-]+)["'](?:\s*%\s*["']([\w.+-]+)["'])?""")
+# the pre-SDK-style NuGet manifest: ``<package id="X" version="1.0" />``
+NUGET_PACKAGES_CONFIG = lazy_re(r"""<package\s+[^>]*?\bid\s*=\s*["']([^"']+)["'][^>]*>""")
 PNPM_CATALOG_ENTRY = lazy_re(r"""^[ \t]+['"]?((?:@[\w.-]+/)?[\w.-]+)['"]?[ \t]*:[ \t]*['"]?([^'"\s#]+)""")
 PNPM_DEPENDENCY_SECTIONS = ("dependencies", "devDependencies", "optionalDependencies")
 PNPM_ENTRY = linear(r"""^['"]?((?:@[\w.-]+/)?[\w.-]+)['"]?:[ \t]*['"]?([^'"\s#]*)""")
