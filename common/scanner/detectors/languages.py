@@ -973,3 +973,28 @@ class RustDetector(_LanguageDetector):
             )
         for match in self.EXTERN.finditer(text):
             yield Import(match.group(1), (match.group(1),), _line_at(text, match.start()))
+        yield from self.qualified_paths(text)
+
+    QUALIFIED_PATH = linear(r"(?:^|[^\w:])([a-z][a-z0-9_]*)::[A-Za-z_]")
+    LOCAL_MODULE = linear(r"^\s*(?:pub(?:\([\w:]+\))?\s+)?mod\s+(\w+)", re.MULTILINE)
+
+    def qualified_paths(self, text: str) -> Iterator[Import]:
+        """A crate used by its path without a ``use`` (``gemini_rust::Gemini::new(key)``): the first
+        such path of each catalog crate, outside ``use`` lines and comments."""
+        # a module of the project or one a ``use`` brought in under that name (rig's ``use
+        # rig::providers::openai;`` then ``openai::Client``) shadows a crate of the same name
+        local = set(self.LOCAL_MODULE.findall(text))
+        for match in self.USE.finditer(text):
+            local.update(linear(r"\b([a-z_]\w*)\b").findall(match.group(2)))
+        seen: set[str] = set()
+        lines: list[str] = []
+        for match in self.QUALIFIED_PATH.finditer(text):
+            crate = match.group(1)
+            if crate in seen or crate in local or not self.package_for(crate):
+                continue
+            lines = lines or text.splitlines()
+            line = _line_at(text, match.start(1))
+            stripped = lines[line - 1].lstrip()
+            if not stripped.startswith(("use ", "pub use ", "//", "/*", "*", "extern ")):
+                seen.add(crate)
+                yield Import(crate, (crate,), line)
