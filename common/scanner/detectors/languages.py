@@ -30,6 +30,7 @@ from common.scanner.catalog import (
     lookup_package,
     lookup_prefixed,
     match_model,
+    npm_integration_package,
     patterns,
     registry_name,
 )
@@ -475,7 +476,11 @@ class JavaScriptDetector(_LanguageDetector):
             return None
         parts = module.split("/")
         root = "/".join(parts[:2]) if module.startswith("@") else parts[0]
-        return lookup_prefixed("npm", module, "/") or lookup_prefixed("npm", root, "/")
+        return (
+            lookup_prefixed("npm", module, "/")
+            or lookup_prefixed("npm", root, "/")
+            or npm_integration_package(root)
+        )
 
     @staticmethod
     def _bindings(clause: str) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from common.scanner.catalog import (
     lookup_package,
     lookup_prefixed,
     normalize_pypi,
+    npm_integration_package,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
@@ -110,6 +111,8 @@ class ManifestDetector(_ManifestDetector):
         found = super().package(ecosystem, name)
         if found is None and ecosystem == "pypi":
             return integration_package(name)
+        if found is None and ecosystem == "npm":
+            return npm_integration_package(name)
         return found
 
     def applies_to(self, file: SourceFile) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from common.scanner.catalog import (
     Package,
+    integration_package,
     looks_like_hf_id,
     lookup_package,
     lookup_prefixed,
@@ -65,6 +66,20 @@ CONFIGURED_MCP_SERVERS = frozenset(
 HANDED_TOOL_LIST_CALLS = {"bind_tools", "ToolNode", "create_react_agent", "bind_functions"}
 HANDED_TOOL_WRAPPERS = {"from_defaults", "from_function", "Tool", "FunctionTool", "StructuredTool"}
 PAYLOAD_MODEL_KEYS = {"model", "model_name", "model_id", "modelId", "deployment_name", "embedding_model"}
+
+
+def integration_import(module: str) -> Package | None:
+    """The integration package an import path names by its framework's grammar, which the catalog does
+    not list on its own: ``langchain_qdrant`` is ``langchain-qdrant``, ``llama_index.vector_stores.chroma``
+    is ``llama-index-vector-stores-chroma`` (each reaches a store or service of its own)."""
+    parts = module.split(".")
+    if parts[0] == "llama_index" and len(parts) >= 3:
+        name = "-".join(parts[:3])
+    elif parts[0].startswith("langchain_") and lookup_prefixed("python", parts[0]) is None:
+        name = parts[0]
+    else:
+        return None
+    return integration_package(name.replace("_", "-"))
 
 
 def _import_hint() -> re.Pattern:
@@ -288,6 +303,9 @@ class _Analyzer:
                     package = lookup_prefixed("python", alias.name)
                     if package:
                         self.note_sdk(package, node.lineno)
+                    integration = integration_import(alias.name)
+                    if integration:
+                        self.note_sdk(integration, node.lineno)
             elif isinstance(node, ast.ImportFrom):
                 module = node.module or ""
                 if node.level:
@@ -301,6 +319,9 @@ class _Analyzer:
                             f"{module}.{alias.name}" if module else alias.name
                         )
                     continue
+                integration = integration_import(module)
+                if integration:
+                    self.note_sdk(integration, node.lineno)
                 for alias in node.names:
                     full = f"{module}.{alias.name}"
                     self.aliases[alias.asname or alias.name] = full
