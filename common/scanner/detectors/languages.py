@@ -515,6 +515,8 @@ class JavaScriptDetector(_LanguageDetector):
         r"(?:\s*:\s*[\w$.<>]+)?\s*=\s*)?(?:new\s+)?\b(tool|createTool|DynamicStructuredTool|DynamicTool)\s*\(",
         re.MULTILINE,
     )
+    # Genkit: ``ai.defineTool({ name: "x", ... }, fn)``
+    DEFINE_TOOL = linear(r"""\.defineTool\(\s*\{[^{}]{0,300}?\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]""")
     TOOL_CONFIG_NAME = linear(r""",\s*\{\s*name\s*:\s*["'`]([^"'`$\n]{1,100})["'`]""")
     TOOL_OWN_NAME = linear(r"""^\s*(?:name|id)\s*:\s*["'`]([^"'`$\n]{1,100})["'`]""", re.MULTILINE)
 
@@ -531,9 +533,22 @@ class JavaScriptDetector(_LanguageDetector):
                 for binding in imp.bindings:
                     if binding in self.TOOL_FACTORIES:
                         factories[binding] = package
+        seen: set[str] = set()
+        genkit = packages.get("genkit")
+        for match in self.DEFINE_TOOL.finditer(text) if genkit else ():
+            line = _line_at(text, match.start())
+            if line not in comments and match.group(1).lower() not in seen:
+                seen.add(match.group(1).lower())
+                yield self.located(
+                    file,
+                    line,
+                    "tool",
+                    match.group(1).lower(),
+                    genkit.provider,
+                    metadata={"framework": genkit.id},
+                )
         if not factories:
             return
-        seen: set[str] = set()
         for match in self.TOOL_CALL.finditer(text):
             package = factories.get(match.group(3))
             line = _line_at(text, match.start(3))
@@ -599,6 +614,27 @@ class GoDetector(_LanguageDetector):
     def mcp_server_name(self, text: str, start: int) -> str | None:
         match = re.match(r"""\s*"([^"]+)\"""", text[start : start + 200])
         return match.group(1) if match else super().mcp_server_name(text, start)
+
+    GENKIT_TOOL = linear(r'\bgenkit\.DefineTool(?:\[[^\]]{1,200}\])?\(\s*\w+\s*,\s*"([^"\n]{1,100})"')
+
+    def framework_tools(
+        self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
+    ) -> Iterator[Finding]:
+        """Genkit for Go: ``genkit.DefineTool(g, "name", "description", fn)``."""
+        genkit = packages.get("genkit")
+        seen: set[str] = set()
+        for match in self.GENKIT_TOOL.finditer(text) if genkit else ():
+            line = _line_at(text, match.start())
+            if line not in comments and match.group(1).lower() not in seen:
+                seen.add(match.group(1).lower())
+                yield self.located(
+                    file,
+                    line,
+                    "tool",
+                    match.group(1).lower(),
+                    genkit.provider,
+                    metadata={"framework": genkit.id},
+                )
 
     GO_CLIENT_INFO = linear(
         r'\bClientInfo\s*[:=]\s*&?mcp\.Implementation\s*\{[^{}]{0,200}?\bName:\s*"([^"\n]{1,100})"'
@@ -824,15 +860,66 @@ class CSharpDetector(_LanguageDetector):
                 named = self.CLIENT_INFO.search(text)
                 yield self.code_mcp_client(file, line, named.group(1) if named else None)
 
+    AI_FUNCTION = linear(r"\bAIFunctionFactory\.Create\(")
+
+    @staticmethod
+    def call_arguments(text: str, start: int, limit: int = 600) -> list[str]:
+        """The top-level arguments of the call whose ``(`` ends just before ``start``."""
+        arguments, depth, current, quote = [], 0, [], ""
+        for char in text[start : start + limit]:
+            if quote:
+                quote = "" if char == quote else quote
+            elif char in "\"'":
+                quote = char
+            elif char in "([{":
+                depth += 1
+            elif char in ")]}":
+                if depth == 0:
+                    return [*arguments, "".join(current).strip()]
+                depth -= 1
+            elif char == "," and depth == 0:
+                arguments.append("".join(current).strip())
+                current = []
+                continue
+            current.append(char)
+        return []
+
+    def ai_function_name(self, text: str, start: int) -> str | None:
+        """Microsoft.Extensions.AI names a function ``AIFunctionFactory.Create(fn, "name", ...)`` or
+        ``name: "x"``; a method group (``Create(GetTime)``) is named after its method."""
+        arguments = self.call_arguments(text, start)
+        for index, argument in enumerate(arguments[1:], start=1):
+            named = re.fullmatch(r'(name\s*:\s*)?"([^"\n]{1,100})"', argument)
+            if named and (named.group(1) or index == 1):
+                return named.group(2)
+        method = re.fullmatch(r"(?:\w+\.)*([A-Z]\w*)", arguments[0]) if arguments else None
+        return method.group(1) if method else None
+
     def framework_tools(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
     ) -> Iterator[Finding]:
         """Semantic Kernel: a ``[KernelFunction]`` method is a function the model may call, named
-        ``[KernelFunction("name")]`` or after the method."""
+        ``[KernelFunction("name")]`` or after the method. Microsoft.Extensions.AI: the functions
+        ``AIFunctionFactory.Create`` makes."""
+        seen: set[str] = set()
+        extensions_ai = packages.get("microsoft-extensions-ai")
+        for match in self.AI_FUNCTION.finditer(text) if extensions_ai else ():
+            line = _line_at(text, match.start())
+            name = self.ai_function_name(text, match.end())
+            if line in comments or not name or name.lower() in seen:
+                continue
+            seen.add(name.lower())
+            yield self.located(
+                file,
+                line,
+                "tool",
+                name.lower(),
+                extensions_ai.provider,
+                metadata={"framework": extensions_ai.id},
+            )
         kernel = packages.get("semantic-kernel")
         if kernel is None:
             return
-        seen: set[str] = set()
         for match in self.KERNEL_FUNCTION.finditer(text):
             line = _line_at(text, match.start())
             named = re.match(r'\(\s*"([^"]{1,100})"', match.group(1) or "")
