@@ -615,6 +615,27 @@ class GoDetector(_LanguageDetector):
         match = re.match(r"""\s*"([^"]+)\"""", text[start : start + 200])
         return match.group(1) if match else super().mcp_server_name(text, start)
 
+    # Go SDKs spell model constants in CamelCase: go-openai ``openai.GPT4oMini``, openai-go
+    # ``openai.ChatModelO3Mini``, anthropic-sdk-go ``anthropic.ModelClaude3_7SonnetLatest``
+    GO_MODEL_CONSTANT = linear(r"\b([a-z]\w*)\.((?:Chat)?Model)?([A-Z][A-Za-z0-9_]*)\b")
+
+    def sdk_model_constants(
+        self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]]
+    ) -> Iterator[Finding]:
+        yield from super().sdk_model_constants(file, text, comments, reported)
+        providers = {b for imp, p in self.sdk_imports(text) if p.type == "llm_provider" for b in imp.bindings}
+        for match in self.GO_MODEL_CONSTANT.finditer(text):
+            if match.group(1) not in providers:
+                continue
+            spaced = re.sub(r"Dot(?=\d)", "_", match.group(3))  # GPT3Dot5Turbo: 3.5
+            snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Za-z]{2})(?=\d)", "_", spaced).upper()
+            value = model_id_from_constant_name(snake, named_as_model=bool(match.group(2)))
+            line = _line_at(text, match.start())
+            found = model_finding(value, line, strong=False, hf_context=False) if value else None
+            if found and line not in comments and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                yield self.model_at(file, line, found, resolved_from=match.group(0))
+
     GENKIT_TOOL = linear(r'\bgenkit\.DefineTool(?:\[[^\]]{1,200}\])?\(\s*\w+\s*,\s*"([^"\n]{1,100})"')
 
     def framework_tools(
