@@ -69,17 +69,13 @@ PAYLOAD_MODEL_KEYS = {"model", "model_name", "model_id", "modelId", "deployment_
 
 
 def integration_import(module: str) -> Package | None:
-    """The integration package an import path names by its framework's grammar, which the catalog does
-    not list on its own: ``langchain_qdrant`` is ``langchain-qdrant``, ``llama_index.vector_stores.chroma``
-    is ``llama-index-vector-stores-chroma`` (each reaches a store or service of its own)."""
-    parts = module.split(".")
-    if parts[0] == "llama_index" and len(parts) >= 3:
-        name = "-".join(parts[:3])
-    elif parts[0].startswith("langchain_") and lookup_prefixed("python", parts[0]) is None:
-        name = parts[0]
-    else:
+    """LangChain's integration package an import names by the framework's grammar, which the catalog
+    does not list on its own: ``langchain_qdrant`` is ``langchain-qdrant`` (it reaches a store of its
+    own). LlamaIndex's ``llama_index.<kind>.<x>`` imports stay LlamaIndex in code, as labelled."""
+    root = module.split(".")[0]
+    if not root.startswith("langchain_") or lookup_prefixed("python", root) is not None:
         return None
-    return integration_package(name.replace("_", "-"))
+    return integration_package(root.replace("_", "-"))
 
 
 def _import_hint() -> re.Pattern:
