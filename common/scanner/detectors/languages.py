@@ -803,13 +803,30 @@ class RubyDetector(_LanguageDetector):
             if not re.search(r"^\s*tool_name\b", text[match.end() : end], re.MULTILINE):
                 yield match.start(1), snake_case(match.group(1))
 
+    RUBY_LLM_TOOL = linear(r"^\s*class\s+(?:\w+::)*(\w+)\s*<\s*(?:::)?RubyLLM::Tool\b", re.MULTILINE)
+
+    def framework_tools(
+        self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
+    ) -> Iterator[Finding]:
+        """RubyLLM: a ``RubyLLM::Tool`` subclass is a tool the gem names after the class in snake_case."""
+        ruby_llm = packages.get("ruby-llm")
+        seen: set[str] = set()
+        for match in self.RUBY_LLM_TOOL.finditer(text) if ruby_llm else ():
+            line = _line_at(text, match.start())
+            name = snake_case(match.group(1))
+            if line not in comments and name not in seen:
+                seen.add(name)
+                yield self.located(
+                    file, line, "tool", name, ruby_llm.provider, metadata={"framework": ruby_llm.id}
+                )
+
     REQUIRE = linear(r"""^\s*require\s*\(?\s*["']([^"']+)["']""", re.MULTILINE)
     # Rails and Bundler.require load gems without a require in the file; these constants are the gems'
     # own (group 1 is the binding their calls go through).
     api_signatures = (
         (linear(r"\b(OpenAI)::Client\.new\b"), "openai"),
         (linear(r"\b(Anthropic)::Client\.new\b"), "anthropic"),
-        (linear(r"\b(RubyLLM)\.(?:chat|configure|embed|paint)\b"), "ruby-llm"),
+        (linear(r"\b(RubyLLM)(?:\.(?:chat|configure|embed|paint)\b|::Tool\b)"), "ruby-llm"),
         (linear(r"\b(MCP)::(?:Server|Tool|Client|Prompt|Resource)\b"), "mcp"),
         (linear(r"\b(Langchain)::(?:LLM|Assistant|Vectorsearch)::"), "langchain"),
     )
