@@ -45,6 +45,8 @@ OPENAI_MARKERS = linear(
 # ``{"type": "function", "name": ...}`` (Responses API)
 FUNCTION_TYPE = re.compile(r"""(?<![\w$])["']?type["']?\s*:\s*["']function["']""")
 FUNCTION_KEY = re.compile(r"""(?<![\w$])["']?function["']?\s*:\s*\{""")
+# a schema's own words standing in for a name (``name: "name"``, ``name: "string"``)
+PLACEHOLDER_NAMES = frozenset({"name", "string", "function", "tool", "function_name", "tool_name"})
 PARAMETERS_KEY = re.compile(r"""(?<![\w$])["']?parameters["']?\s*:""")
 MCP_CLIENT_MARKERS = linear(r"MultiServerMCPClient|\bMCPClient\b|createMCPClient")
 SERVER_MAP_MARKERS = linear(r"\bmcpServers\b|\bmcp_servers\b")
@@ -253,6 +255,8 @@ class CodeDeclarationsDetector(Detector):
             named = literals.string_value(holder, "name") if holder else None
             if not named or not next(literals.top_level(holder, PARAMETERS_KEY), None):
                 continue
+            if named[0].lower() in PLACEHOLDER_NAMES:
+                continue  # an API demo's ``name: "name"`` names no tool
             if named[0].lower() in seen:
                 continue
             seen.add(named[0].lower())
