@@ -240,6 +240,9 @@ class ManifestDetector(_ManifestDetector):
         tool = data.get("tool", {})
         groups = [*data.get("dependency-groups", {}).values(), tool.get("uv", {}).get("dev-dependencies", [])]
         groups += tool.get("pdm", {}).get("dev-dependencies", {}).values()  # uv's and PDM's dev groups
+        for environment in tool.get("hatch", {}).get("envs", {}).values():  # Hatch environments
+            if isinstance(environment, dict):
+                groups += [environment.get("dependencies", []), environment.get("extra-dependencies", [])]
         for group in groups:
             requirements.extend(r for r in group if isinstance(r, str))
         for requirement in requirements:
@@ -302,10 +305,23 @@ class ManifestDetector(_ManifestDetector):
         except SyntaxError as exc:
             report.warnings.append(f"setup.py: cannot parse ({exc.msg}, line {exc.lineno})")
             return
+        # ``install_requires=REQUIREMENTS`` names a list the module assigns first
+        lists = {
+            target.id: node.value
+            for node in tree.body
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.List | ast.Tuple | ast.Dict)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
         for node in ast.walk(tree):
-            if not isinstance(node, ast.keyword) or node.arg not in ("install_requires", "extras_require"):
+            if not isinstance(node, ast.keyword) or node.arg not in (
+                "install_requires",
+                "extras_require",
+                "tests_require",
+            ):
                 continue
-            for inner in ast.walk(node.value):
+            value = lists.get(node.value.id, node.value) if isinstance(node.value, ast.Name) else node.value
+            for inner in ast.walk(value):
                 if isinstance(inner, ast.Constant) and isinstance(inner.value, str):
                     finding = self.pypi_requirement(file, inner.value, inner.lineno)
                     if finding:
