@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 
 from common.scanner.catalog import (
     PACKAGE_TYPES,
@@ -31,6 +32,7 @@ from common.scanner.catalog import (
     lookup_prefixed,
     match_model,
     npm_integration_package,
+    package_index,
     patterns,
     registry_name,
 )
@@ -429,6 +431,13 @@ class _LanguageDetector(Detector):
 CARGO_PACKAGE_NAME = lazy_re(
     r"""^\[package\][^\[]*?^\s*name\s*=\s*["']([\w-]{1,100})["']""", re.MULTILINE | re.DOTALL
 )
+
+
+@cache
+def catalog_crate_path():
+    """``<crate>::`` for the catalog's Rust crates, as one pattern (built once, on first use)."""
+    roots = sorted({name.split("::")[0] for name in package_index("rust")}, key=len, reverse=True)
+    return linear(r"(?:^|[^\w:])(" + "|".join(map(re.escape, roots)) + r")::[A-Za-z_]")
 
 
 def crate_name(file: SourceFile) -> str | None:
@@ -1105,22 +1114,25 @@ class RustDetector(_LanguageDetector):
             yield Import(match.group(1), (match.group(1),), _line_at(text, match.start()))
         yield from self.qualified_paths(text)
 
-    QUALIFIED_PATH = linear(r"(?:^|[^\w:])([a-z][a-z0-9_]*)::[A-Za-z_]")
     LOCAL_MODULE = linear(r"^\s*(?:pub(?:\([\w:]+\))?\s+)?mod\s+(\w+)", re.MULTILINE)
 
     def qualified_paths(self, text: str) -> Iterator[Import]:
         """A crate used by its path without a ``use`` (``gemini_rust::Gemini::new(key)``): the first
         such path of each catalog crate, outside ``use`` lines and comments."""
+        candidates = {m.group(1) for m in catalog_crate_path().finditer(text)}
+        if not candidates:
+            return
         # a module of the project or one a ``use`` brought in under that name (rig's ``use
         # rig::providers::openai;`` then ``openai::Client``) shadows a crate of the same name
         local = set(self.LOCAL_MODULE.findall(text))
         for match in self.USE.finditer(text):
             local.update(linear(r"\b([a-z_]\w*)\b").findall(match.group(2)))
+        candidates -= local
         seen: set[str] = set()
         lines: list[str] = []
-        for match in self.QUALIFIED_PATH.finditer(text):
+        for match in catalog_crate_path().finditer(text) if candidates else ():
             crate = match.group(1)
-            if crate in seen or crate in local or not self.package_for(crate):
+            if crate in seen or crate not in candidates:
                 continue
             lines = lines or text.splitlines()
             line = _line_at(text, match.start(1))
