@@ -218,6 +218,16 @@ def integration_package(pypi_name: str) -> Package | None:
     return None
 
 
+def npm_integration_package(name: str) -> Package | None:
+    """``@langchain/<store or SDK>`` that the catalog does not list: LangChain.js's integration package,
+    by the same grammar as ``langchain-<x>`` on PyPI, named as npm spells it."""
+    scope, _, rest = name.lower().partition("/")
+    if scope != "@langchain" or not rest or "/" in rest:
+        return None
+    found = integration_package(f"langchain-{rest}")
+    return Package(name.lower(), found.type, found.provider) if found else None
+
+
 def normalize_pypi(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 

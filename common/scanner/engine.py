@@ -211,11 +211,22 @@ MANIFEST_ECOSYSTEMS = (
             "constraints",
         ),
     ),
-    ("npm", ("package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "deno.json", "bun.lock")),
+    (
+        "npm",
+        (
+            "package.json",
+            "package-lock.json",
+            "yarn.lock",
+            "pnpm-lock.yaml",
+            "pnpm-workspace.yaml",
+            "deno.json",
+            "bun.lock",
+        ),
+    ),
     ("go", ("go.mod", "go.sum")),
-    ("jvm", ("pom.xml", "build.gradle", "build.gradle.kts", "libs.versions.toml")),
+    ("jvm", ("pom.xml", "build.gradle", "build.gradle.kts", "libs.versions.toml", "build.sbt")),
     ("ruby", ("gemfile", "gemfile.lock", ".gemspec")),
-    ("dotnet", (".csproj", "packages.config", "directory.packages.props", ".fsproj")),
+    ("dotnet", (".csproj", "packages.config", "directory.packages.props", ".fsproj", ".vbproj")),
     ("rust", ("cargo.toml", "cargo.lock")),
 )
 

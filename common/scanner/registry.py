@@ -87,9 +87,10 @@ SELECTORS = {
             *("pom.xml", "build.gradle", "build.gradle.kts", "gemfile"),
             *("poetry.lock", "package-lock.json", "pnpm-lock.yaml", "yarn.lock", "uv.lock", "pipfile.lock"),
             *("deno.json", "deno.jsonc", "environment.yml", "environment.yaml"),
+            *("directory.packages.props", "pnpm-workspace.yaml", "packages.config", "build.sbt"),
         ),
-        name_endings=(".csproj", ".versions.toml"),
-        name_parts=("requirements",),  # the detector reads any *requirements*.txt / .in
+        name_endings=(".csproj", ".fsproj", ".vbproj", ".gemspec", ".versions.toml"),
+        name_parts=("requirements", "constraints"),  # the detector reads any *requirements*.txt / .in
         folders=("requirements",),
     ),
     # JSON configs, YAML gateway configs and Spring application.yml/properties (chosen by content)

@@ -14,6 +14,9 @@ literals (TypeScript/JavaScript, Python):
   something MCP or an agent runtime; elsewhere such a map is text shown to a user), every entry whose
   value has a ``command`` or ``url`` is an ``mcp_server`` named by its key, classified like the same
   entry in a client config file (package, remote, unknown server).
+* **OpenAI function tools**: in a file importing the OpenAI SDK, ``{"type": "function", "function":
+  {"name", "parameters"}}`` (Chat Completions) or ``{"type": "function", "name", "parameters"}``
+  (Responses API) is a ``tool`` of OpenAI, named as the model calls it.
 * **C# MCP client transports**: ``McpClientFactory.CreateAsync(new() { Name = "…", … })`` and
   ``new StdioClientTransport(new() { Name = "…", Command = "…" })`` name the server the client starts.
 """
@@ -35,6 +38,16 @@ MCP_SDK_MARKERS = linear(
     r"""@modelcontextprotocol/|["']fastmcp["']|^\s*(?:from|import)\s+(?:mcp|fastmcp)\b""", re.MULTILINE
 )
 ANTHROPIC_MARKERS = linear(r"""@anthropic-ai/sdk|^\s*(?:from|import)\s+anthropic\b""", re.MULTILINE)
+OPENAI_MARKERS = linear(
+    r"""^\s*(?:from|import)\s+openai\b|from\s+["']openai["']|require\(\s*["']openai["']\s*\)""", re.MULTILINE
+)
+# an OpenAI function tool: ``{"type": "function", "function": {"name": ...}}`` (Chat Completions) or
+# ``{"type": "function", "name": ...}`` (Responses API)
+FUNCTION_TYPE = re.compile(r"""(?<![\w$])["']?type["']?\s*:\s*["']function["']""")
+FUNCTION_KEY = re.compile(r"""(?<![\w$])["']?function["']?\s*:\s*\{""")
+# a schema's own words standing in for a name (``name: "name"``, ``name: "string"``)
+PLACEHOLDER_NAMES = frozenset({"name", "string", "function", "tool", "function_name", "tool_name"})
+PARAMETERS_KEY = re.compile(r"""(?<![\w$])["']?parameters["']?\s*:""")
 MCP_CLIENT_MARKERS = linear(r"MultiServerMCPClient|\bMCPClient\b|createMCPClient")
 SERVER_MAP_MARKERS = linear(r"\bmcpServers\b|\bmcp_servers\b")
 # a bare ``mcpServers`` map counts where the file imports something MCP or an agent runtime that
@@ -190,9 +203,12 @@ class CodeDeclarationsDetector(Detector):
         client = bool(MCP_CLIENT_MARKERS.search(text)) or bool(
             SERVER_MAP_MARKERS.search(text) and AGENT_RUNTIME_IMPORT.search(text)
         )
-        if not (uses_mcp or uses_anthropic or client):
+        uses_openai = bool(OPENAI_MARKERS.search(text)) and bool(FUNCTION_TYPE.search(text))
+        if not (uses_mcp or uses_anthropic or client or uses_openai):
             return
         literals = Literals(text, hash_comments=file.suffix == ".py")
+        if uses_openai:
+            yield from self.openai_functions(file, literals)
         if uses_mcp or uses_anthropic:
             yield from self.tools(file, literals, MCP_PROVIDER if uses_mcp else "Anthropic")
         if client:
@@ -224,6 +240,33 @@ class CodeDeclarationsDetector(Detector):
                 name,
                 provider,
                 metadata={"framework": framework, "declared_as": "tool definition"},
+            )
+
+    def openai_functions(self, file: SourceFile, literals: Literals) -> Iterator[Finding]:
+        """Function tools handed to the OpenAI API, named as the model calls them; an object that
+        declares no ``parameters`` (a ``tool_choice`` naming one) defines none."""
+        seen: set[str] = set()
+        for match in FUNCTION_TYPE.finditer(literals.text):
+            pair = None if literals.in_string(match.start()) else literals.innermost(match.start() + 1)
+            if pair is None:
+                continue
+            inner = next(literals.top_level(pair, FUNCTION_KEY), None)
+            holder = literals.innermost(inner.end()) if inner else pair
+            named = literals.string_value(holder, "name") if holder else None
+            if not named or not next(literals.top_level(holder, PARAMETERS_KEY), None):
+                continue
+            if named[0].lower() in PLACEHOLDER_NAMES:
+                continue  # an API demo's ``name: "name"`` names no tool
+            if named[0].lower() in seen:
+                continue
+            seen.add(named[0].lower())
+            yield self.located(
+                file,
+                line_at(literals.text, named[1]),
+                "tool",
+                named[0].lower(),
+                "OpenAI",
+                metadata={"framework": "openai", "declared_as": "function definition"},
             )
 
     def client_servers(self, file: SourceFile, literals: Literals) -> Iterator[Finding]:

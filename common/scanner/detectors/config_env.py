@@ -238,6 +238,16 @@ def hugging_face_id(value: str) -> bool:
     return not re.search(r"\.(?:gguf|bin|safetensors|pt|pth|onnx|json|ya?ml|txt)$", value, re.IGNORECASE)
 
 
+MODEL_IN_KEY = lazy_re(r"(?i)model")
+BARE_TAG = lazy_re(r"[a-z][a-z0-9-]{2,40}")
+
+
+def bare_ollama_tag(value: str) -> bool:
+    """A bare Ollama library tag (``mistral``, ``llava``, ``codellama``): a catalog family name alone,
+    which ``plausible_model_name`` rejects as a plain word everywhere else."""
+    return bool(BARE_TAG.fullmatch(value)) and match_model(value) is not None
+
+
 KEY_SHAPED = lazy_re(r"[A-Za-z0-9][\w.+/=:-]{15,}")  # one token: not code, a sentence or a ${reference}
 
 
@@ -279,6 +289,7 @@ class ConfigDetector(Detector):
         if not quick.search(lowered):
             return
         is_env = file.name.startswith(".env") or file.name.endswith(".env")
+        ollama = "ollama" in lowered  # Ollama names models by bare family tags (``OLLAMA_MODEL=mistral``)
         env_facts: dict[str, str] = {}
         reported_lines: set[tuple[int, str]] = set()
         # parent keys and sections only matter to a file with a URL and an AI word to scope it by
@@ -326,6 +337,11 @@ class ConfigDetector(Detector):
                 found = model_finding(value, number, strong=False, hf_context=True)
                 if found:
                     yield self.model_at(file, number, found, from_key=key)
+            elif value and ollama and MODEL_IN_KEY.search(key) and bare_ollama_tag(value):
+                found = model_finding(value, number, strong=True, hf_context=False)
+                if found:
+                    reported_lines.add((number, found[0]))
+                    yield self.model_at(file, number, found)
             # ``llm:\n  base_url: …`` names the server as much as ``LLM_BASE_URL=…`` does
             scoped = f"{parents.path() if parents is not None else section}.{upper}".upper()
             hint = next((h for token, h in hints.items() if token in scoped), None)

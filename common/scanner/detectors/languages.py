@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 
 from common.scanner.catalog import (
     PACKAGE_TYPES,
@@ -30,6 +31,8 @@ from common.scanner.catalog import (
     lookup_package,
     lookup_prefixed,
     match_model,
+    npm_integration_package,
+    package_index,
     patterns,
     registry_name,
 )
@@ -340,7 +343,7 @@ class _LanguageDetector(Detector):
         """The first string argument of a generation or model-management call through an SDK binding,
         after an optional context (``ollama.Generate(ctx, "llava", ...)``): a catalog id counts there
         even without a version."""
-        names = sorted({b for imp, _ in sdk_imports for b in imp.bindings if b}, key=len, reverse=True)
+        names = sorted(self.call_bindings(text, sdk_imports), key=len, reverse=True)
         if not names:
             return
         call = linear(
@@ -349,16 +352,32 @@ class _LanguageDetector(Detector):
             + r")(?:(?:\.|::)\w+)*(?:\.|::)(\w+)\(\s*(?:\w+\s*,\s*)?"
             r"[\"'`]([A-Za-z][\w.:-]{3,60})[\"'`]"
         )
-        verbs = tuple(m.lower() for m in patterns()["other_languages"]["generation_methods"]) + MODEL_VERBS
         for match in call.finditer(text):
             method, value = match.group(1), match.group(2)
-            if not method.lower().startswith(verbs):
+            if not self.generation_method(method):
                 continue
             line = _line_at(text, match.start(2))
             found = model_finding(value, line, strong=False, hf_context=False) if match_model(value) else None
             if found and line not in comments and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
+
+    def call_bindings(self, text: str, sdk_imports) -> set[str]:
+        """Names an SDK's calls go through: its imported bindings."""
+        return {b for imp, _ in sdk_imports for b in imp.bindings if b}
+
+    extra_verbs: tuple[str, ...] = ()  # this language's SDKs' own model-taking methods
+
+    def generation_method(self, method: str) -> bool:
+        """A generation or model-management method by its name, also as the last word of a snake_case
+        name (``exec_chat``, ``send_chat_messages`` take the model first like ``chat`` does)."""
+        verbs = (
+            tuple(m.lower() for m in patterns()["other_languages"]["generation_methods"])
+            + MODEL_VERBS
+            + self.extra_verbs
+        )
+        lowered = method.lower()
+        return lowered.startswith(verbs) or any(part.startswith(verbs) for part in lowered.split("_")[1:])
 
     SDK_CONSTANT = linear(r"(?:\b(\w+)(?:\.|::))?\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b")
 
@@ -409,6 +428,34 @@ class _LanguageDetector(Detector):
                     yield self.endpoint_finding(file, number, endpoint)
 
 
+CARGO_PACKAGE_NAME = lazy_re(
+    r"""^\[package\][^\[]*?^\s*name\s*=\s*["']([\w-]{1,100})["']""", re.MULTILINE | re.DOTALL
+)
+
+
+@cache
+def catalog_crate_path():
+    """``<crate>::`` for the catalog's Rust crates, as one pattern (built once, on first use)."""
+    roots = sorted({name.split("::")[0] for name in package_index("rust")}, key=len, reverse=True)
+    return linear(r"(?:^|[^\w:])(" + "|".join(map(re.escape, roots)) + r")::[A-Za-z_]")
+
+
+def crate_name(file: SourceFile) -> str | None:
+    """The ``[package] name`` of the Cargo.toml nearest above a Rust file, within the scanned tree."""
+    folder = file.path.parent
+    for _ in range(file.relpath.count("/") + 1):
+        manifest = folder / "Cargo.toml"
+        try:
+            if manifest.is_file() and manifest.stat().st_size < 256 * 1024:
+                named = CARGO_PACKAGE_NAME.search(manifest.read_text(errors="replace"))
+                if named:
+                    return named.group(1)
+        except OSError:
+            return None
+        folder = folder.parent
+    return None
+
+
 def configured_url(literals: list[tuple[int, int, str]], at: int) -> bool:
     """A URL at column ``at`` configures something only inside a string literal that is not prose: a
     trailing comment, a log or error message and CLI help text (``"API base, e.g. https://…"``) name it."""
@@ -438,7 +485,11 @@ class JavaScriptDetector(_LanguageDetector):
             return None
         parts = module.split("/")
         root = "/".join(parts[:2]) if module.startswith("@") else parts[0]
-        return lookup_prefixed("npm", module, "/") or lookup_prefixed("npm", root, "/")
+        return (
+            lookup_prefixed("npm", module, "/")
+            or lookup_prefixed("npm", root, "/")
+            or npm_integration_package(root)
+        )
 
     @staticmethod
     def _bindings(clause: str) -> tuple[str, ...]:
@@ -473,6 +524,9 @@ class JavaScriptDetector(_LanguageDetector):
         r"(?:\s*:\s*[\w$.<>]+)?\s*=\s*)?(?:new\s+)?\b(tool|createTool|DynamicStructuredTool|DynamicTool)\s*\(",
         re.MULTILINE,
     )
+    # Genkit: ``ai.defineTool({ name: "x", ... }, fn)``
+    DEFINE_TOOL = linear(r"""\.defineTool\(\s*\{[^{}]{0,300}?\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]""")
+    TOOL_CONFIG_NAME = linear(r""",\s*\{\s*name\s*:\s*["'`]([^"'`$\n]{1,100})["'`]""")
     TOOL_OWN_NAME = linear(r"""^\s*(?:name|id)\s*:\s*["'`]([^"'`$\n]{1,100})["'`]""", re.MULTILINE)
 
     def framework_tools(
@@ -488,9 +542,22 @@ class JavaScriptDetector(_LanguageDetector):
                 for binding in imp.bindings:
                     if binding in self.TOOL_FACTORIES:
                         factories[binding] = package
+        seen: set[str] = set()
+        genkit = packages.get("genkit")
+        for match in self.DEFINE_TOOL.finditer(text) if genkit else ():
+            line = _line_at(text, match.start())
+            if line not in comments and match.group(1).lower() not in seen:
+                seen.add(match.group(1).lower())
+                yield self.located(
+                    file,
+                    line,
+                    "tool",
+                    match.group(1).lower(),
+                    genkit.provider,
+                    metadata={"framework": genkit.id},
+                )
         if not factories:
             return
-        seen: set[str] = set()
         for match in self.TOOL_CALL.finditer(text):
             package = factories.get(match.group(3))
             line = _line_at(text, match.start(3))
@@ -499,7 +566,10 @@ class JavaScriptDetector(_LanguageDetector):
             body = text[match.end() : match.end() + 1500]
             following = self.TOOL_CALL.search(body)
             body = body[: following.start()] if following else body
-            declared = self.TOOL_OWN_NAME.search(body)
+            # LangChain.js also takes the config second, inline: ``tool(fn, { name: "x", schema })``
+            config = None if body.lstrip().startswith("{") else self.TOOL_CONFIG_NAME.search(body)
+            found = [m for m in (self.TOOL_OWN_NAME.search(body), config) if m]
+            declared = min(found, key=lambda m: m.start()) if found else None
             name = declared.group(1) if declared else match.group(1)
             if not name and match.group(2):
                 held = re.search(rf"([A-Za-z_$][\w$-]*)[\"']?\s*:\s*{re.escape(match.group(2))}\b", text)
@@ -553,6 +623,48 @@ class GoDetector(_LanguageDetector):
     def mcp_server_name(self, text: str, start: int) -> str | None:
         match = re.match(r"""\s*"([^"]+)\"""", text[start : start + 200])
         return match.group(1) if match else super().mcp_server_name(text, start)
+
+    # Go SDKs spell model constants in CamelCase: go-openai ``openai.GPT4oMini``, openai-go
+    # ``openai.ChatModelO3Mini``, anthropic-sdk-go ``anthropic.ModelClaude3_7SonnetLatest``
+    GO_MODEL_CONSTANT = linear(r"\b([a-z]\w*)\.((?:Chat)?Model)?([A-Z][A-Za-z0-9_]*)\b")
+
+    def sdk_model_constants(
+        self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]]
+    ) -> Iterator[Finding]:
+        yield from super().sdk_model_constants(file, text, comments, reported)
+        providers = {b for imp, p in self.sdk_imports(text) if p.type == "llm_provider" for b in imp.bindings}
+        for match in self.GO_MODEL_CONSTANT.finditer(text):
+            if match.group(1) not in providers:
+                continue
+            spaced = re.sub(r"Dot(?=\d)", "_", match.group(3))  # GPT3Dot5Turbo: 3.5
+            snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Za-z]{2})(?=\d)", "_", spaced).upper()
+            value = model_id_from_constant_name(snake, named_as_model=bool(match.group(2)))
+            line = _line_at(text, match.start())
+            found = model_finding(value, line, strong=False, hf_context=False) if value else None
+            if found and line not in comments and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                yield self.model_at(file, line, found, resolved_from=match.group(0))
+
+    GENKIT_TOOL = linear(r'\bgenkit\.DefineTool(?:\[[^\]]{1,200}\])?\(\s*\w+\s*,\s*"([^"\n]{1,100})"')
+
+    def framework_tools(
+        self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
+    ) -> Iterator[Finding]:
+        """Genkit for Go: ``genkit.DefineTool(g, "name", "description", fn)``."""
+        genkit = packages.get("genkit")
+        seen: set[str] = set()
+        for match in self.GENKIT_TOOL.finditer(text) if genkit else ():
+            line = _line_at(text, match.start())
+            if line not in comments and match.group(1).lower() not in seen:
+                seen.add(match.group(1).lower())
+                yield self.located(
+                    file,
+                    line,
+                    "tool",
+                    match.group(1).lower(),
+                    genkit.provider,
+                    metadata={"framework": genkit.id},
+                )
 
     GO_CLIENT_INFO = linear(
         r'\bClientInfo\s*[:=]\s*&?mcp\.Implementation\s*\{[^{}]{0,200}?\bName:\s*"([^"\n]{1,100})"'
@@ -700,13 +812,30 @@ class RubyDetector(_LanguageDetector):
             if not re.search(r"^\s*tool_name\b", text[match.end() : end], re.MULTILINE):
                 yield match.start(1), snake_case(match.group(1))
 
+    RUBY_LLM_TOOL = linear(r"^\s*class\s+(?:\w+::)*(\w+)\s*<\s*(?:::)?RubyLLM::Tool\b", re.MULTILINE)
+
+    def framework_tools(
+        self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
+    ) -> Iterator[Finding]:
+        """RubyLLM: a ``RubyLLM::Tool`` subclass is a tool the gem names after the class in snake_case."""
+        ruby_llm = packages.get("ruby-llm")
+        seen: set[str] = set()
+        for match in self.RUBY_LLM_TOOL.finditer(text) if ruby_llm else ():
+            line = _line_at(text, match.start())
+            name = snake_case(match.group(1))
+            if line not in comments and name not in seen:
+                seen.add(name)
+                yield self.located(
+                    file, line, "tool", name, ruby_llm.provider, metadata={"framework": ruby_llm.id}
+                )
+
     REQUIRE = linear(r"""^\s*require\s*\(?\s*["']([^"']+)["']""", re.MULTILINE)
     # Rails and Bundler.require load gems without a require in the file; these constants are the gems'
     # own (group 1 is the binding their calls go through).
     api_signatures = (
         (linear(r"\b(OpenAI)::Client\.new\b"), "openai"),
         (linear(r"\b(Anthropic)::Client\.new\b"), "anthropic"),
-        (linear(r"\b(RubyLLM)\.(?:chat|configure|embed|paint)\b"), "ruby-llm"),
+        (linear(r"\b(RubyLLM)(?:\.(?:chat|configure|embed|paint)\b|::Tool\b)"), "ruby-llm"),
         (linear(r"\b(MCP)::(?:Server|Tool|Client|Prompt|Resource)\b"), "mcp"),
         (linear(r"\b(Langchain)::(?:LLM|Assistant|Vectorsearch)::"), "langchain"),
     )
@@ -778,15 +907,66 @@ class CSharpDetector(_LanguageDetector):
                 named = self.CLIENT_INFO.search(text)
                 yield self.code_mcp_client(file, line, named.group(1) if named else None)
 
+    AI_FUNCTION = linear(r"\bAIFunctionFactory\.Create\(")
+
+    @staticmethod
+    def call_arguments(text: str, start: int, limit: int = 600) -> list[str]:
+        """The top-level arguments of the call whose ``(`` ends just before ``start``."""
+        arguments, depth, current, quote = [], 0, [], ""
+        for char in text[start : start + limit]:
+            if quote:
+                quote = "" if char == quote else quote
+            elif char in "\"'":
+                quote = char
+            elif char in "([{":
+                depth += 1
+            elif char in ")]}":
+                if depth == 0:
+                    return [*arguments, "".join(current).strip()]
+                depth -= 1
+            elif char == "," and depth == 0:
+                arguments.append("".join(current).strip())
+                current = []
+                continue
+            current.append(char)
+        return []
+
+    def ai_function_name(self, text: str, start: int) -> str | None:
+        """Microsoft.Extensions.AI names a function ``AIFunctionFactory.Create(fn, "name", ...)`` or
+        ``name: "x"``; a method group (``Create(GetTime)``) is named after its method."""
+        arguments = self.call_arguments(text, start)
+        for index, argument in enumerate(arguments[1:], start=1):
+            named = re.fullmatch(r'(name\s*:\s*)?"([^"\n]{1,100})"', argument)
+            if named and (named.group(1) or index == 1):
+                return named.group(2)
+        method = re.fullmatch(r"(?:\w+\.)*([A-Z]\w*)", arguments[0]) if arguments else None
+        return method.group(1) if method else None
+
     def framework_tools(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
     ) -> Iterator[Finding]:
         """Semantic Kernel: a ``[KernelFunction]`` method is a function the model may call, named
-        ``[KernelFunction("name")]`` or after the method."""
+        ``[KernelFunction("name")]`` or after the method. Microsoft.Extensions.AI: the functions
+        ``AIFunctionFactory.Create`` makes."""
+        seen: set[str] = set()
+        extensions_ai = packages.get("microsoft-extensions-ai")
+        for match in self.AI_FUNCTION.finditer(text) if extensions_ai else ():
+            line = _line_at(text, match.start())
+            name = self.ai_function_name(text, match.end())
+            if line in comments or not name or name.lower() in seen:
+                continue
+            seen.add(name.lower())
+            yield self.located(
+                file,
+                line,
+                "tool",
+                name.lower(),
+                extensions_ai.provider,
+                metadata={"framework": extensions_ai.id},
+            )
         kernel = packages.get("semantic-kernel")
         if kernel is None:
             return
-        seen: set[str] = set()
         for match in self.KERNEL_FUNCTION.finditer(text):
             line = _line_at(text, match.start())
             named = re.match(r'\(\s*"([^"]{1,100})"', match.group(1) or "")
@@ -832,11 +1012,14 @@ class RustDetector(_LanguageDetector):
             if name:
                 yield match.start(), name
 
+    # rmcp: the type that serves MCP requests (``#[tool_handler] impl ServerHandler for Counter``)
+    SERVER_HANDLER = linear(r"\bimpl\s+(?:[\w:]+::)?ServerHandler\s+for\s+\w+")
     CLIENT_CONNECT = linear(r"(?:^|[^\w>)\]])\(\)\s*\.serve\s*\(|\bserve_client\s*\(|\bClientInfo\s*\{")
 
     def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
         yield from super().mcp_tools(file, text, comments)
         client_name = None
+        named_server = False
         for match in self.SERVER_INFO.finditer(text):
             line = _line_at(text, match.start(1))
             if line in comments:
@@ -846,12 +1029,48 @@ class RustDetector(_LanguageDetector):
             ):
                 client_name = client_name or match.group(1)
                 continue
+            named_server = True
             yield self.code_mcp_server(file, line, match.group(1).lower())
+        handler = next(
+            (m for m in self.SERVER_HANDLER.finditer(text) if _line_at(text, m.start()) not in comments), None
+        )
+        if handler and not named_server:  # rmcp's default ServerInfo names the server after its crate
+            name = crate_name(file) or component_name_for(file.relpath)
+            yield self.code_mcp_server(file, _line_at(text, handler.start()), name.lower())
         connect = next(
             (m for m in self.CLIENT_CONNECT.finditer(text) if _line_at(text, m.start()) not in comments), None
         )
         if connect:
             yield self.code_mcp_client(file, _line_at(text, connect.start()), client_name)
+
+    extra_verbs = ("agent",)  # rig: ``client.agent("gpt-4o")`` builds an agent on that model
+    # a request or model type built from the model id first: ollama-rs ``GenerationRequest::new("llama3",
+    # prompt)``, ``ChatMessageRequest::new(..)``, mistral.rs ``TextModelBuilder::new("org/name")``
+    MODEL_CONSTRUCTOR = linear(
+        r"\b(\w*(?:Request|Model|ModelBuilder|Args))::(?:new|builder|from)\(\s*\"([A-Za-z][\w./:-]{1,100})\""
+    )
+
+    INSTANCE = linear(r"\blet\s+(?:mut\s+)?(\w+)\s*(?::\s*[\w:<>]+\s*)?=\s*(\w+)\s*(?:::|\{)")
+
+    def call_bindings(self, text: str, sdk_imports) -> set[str]:
+        """Imported types, and the variables bound to one (``let client = Client::default();``): Rust
+        calls a client's methods through the variable."""
+        bound = super().call_bindings(text, sdk_imports)
+        return bound | {m.group(1) for m in self.INSTANCE.finditer(text) if m.group(2) in bound}
+
+    def sdk_call_models(
+        self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]], sdk_imports
+    ) -> Iterator[Finding]:
+        yield from super().sdk_call_models(file, text, comments, reported, sdk_imports)
+        bound = {b for imp, _ in sdk_imports for b in imp.bindings}
+        for match in self.MODEL_CONSTRUCTOR.finditer(text):
+            if match.group(1) not in bound or not match_model(match.group(2)):
+                continue
+            line = _line_at(text, match.start(2))
+            found = model_finding(match.group(2), line, strong=False, hf_context=False)
+            if found and line not in comments and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                yield self.model_at(file, line, found)
 
     EXTERN = linear(r"^\s*extern\s+crate\s+(\w+)", re.MULTILINE)
     RIG_TOOL_IMPL = linear(r"\bimpl\s+(?:[\w:]+::)?Tool\s+for\s+(\w+)")
@@ -893,3 +1112,31 @@ class RustDetector(_LanguageDetector):
             )
         for match in self.EXTERN.finditer(text):
             yield Import(match.group(1), (match.group(1),), _line_at(text, match.start()))
+        yield from self.qualified_paths(text)
+
+    LOCAL_MODULE = linear(r"^\s*(?:pub(?:\([\w:]+\))?\s+)?mod\s+(\w+)", re.MULTILINE)
+
+    def qualified_paths(self, text: str) -> Iterator[Import]:
+        """A crate used by its path without a ``use`` (``gemini_rust::Gemini::new(key)``): the first
+        such path of each catalog crate, outside ``use`` lines and comments."""
+        candidates = {m.group(1) for m in catalog_crate_path().finditer(text)}
+        if not candidates:
+            return
+        # a module of the project or one a ``use`` brought in under that name (rig's ``use
+        # rig::providers::openai;`` then ``openai::Client``) shadows a crate of the same name
+        local = set(self.LOCAL_MODULE.findall(text))
+        for match in self.USE.finditer(text):
+            local.update(linear(r"\b([a-z_]\w*)\b").findall(match.group(2)))
+        candidates -= local
+        seen: set[str] = set()
+        lines: list[str] = []
+        for match in catalog_crate_path().finditer(text) if candidates else ():
+            crate = match.group(1)
+            if crate in seen or crate not in candidates:
+                continue
+            lines = lines or text.splitlines()
+            line = _line_at(text, match.start(1))
+            stripped = lines[line - 1].lstrip()
+            if not stripped.startswith(("use ", "pub use ", "//", "/*", "*", "extern ")):
+                seen.add(crate)
+                yield Import(crate, (crate,), line)

@@ -20,10 +20,11 @@ from common.scanner.catalog import (
     lookup_package,
     lookup_prefixed,
     normalize_pypi,
+    npm_integration_package,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
-from common.scanner.lazy import lazy_module
+from common.scanner.lazy import lazy_module, lazy_re
 from common.scanner.limits import line_at, linear, parse_json, parse_python
 
 configparser = lazy_module("configparser")
@@ -40,6 +41,12 @@ def _line_of(file: SourceFile, needle: str, start: int = 0) -> int:
         if pattern.search(file.lines[index]):
             return index + 1
     return 0
+
+
+def _table_line(file: SourceFile, dependency: str) -> int:
+    """1-based line of a TOML table that declares one dependency (``[dependencies.rmcp]``)."""
+    pattern = re.compile(r"^\s*\[[\w.'\"()= -]*\." + re.escape(dependency) + r"\s*\]")
+    return next((number for number, raw in enumerate(file.lines, start=1) if pattern.match(raw)), 0)
 
 
 XML_COMMENT = linear(r"<!--.*?-->", re.DOTALL)
@@ -104,6 +111,8 @@ class ManifestDetector(_ManifestDetector):
         found = super().package(ecosystem, name)
         if found is None and ecosystem == "pypi":
             return integration_package(name)
+        if found is None and ecosystem == "npm":
+            return npm_integration_package(name)
         return found
 
     def applies_to(self, file: SourceFile) -> bool:
@@ -124,10 +133,14 @@ class ManifestDetector(_ManifestDetector):
                 "build.gradle",
                 "build.gradle.kts",
                 "Gemfile",
+                "Directory.Packages.props",
+                "pnpm-workspace.yaml",
+                "packages.config",
+                "build.sbt",
             }
-            or ("requirements" in name and name.endswith((".txt", ".in")))
+            or (("requirements" in name or "constraints" in name) and name.endswith((".txt", ".in")))
             or (file.relpath.split("/")[-2:-1] == ["requirements"] and name.endswith((".txt", ".in")))
-            or name.endswith(".csproj")
+            or name.endswith((".csproj", ".fsproj", ".vbproj", ".gemspec"))
             or name.endswith(".versions.toml")
             or name in ("environment.yml", "environment.yaml")
         )
@@ -156,10 +169,16 @@ class ManifestDetector(_ManifestDetector):
             yield from self.pom(file)
         elif name.startswith("build.gradle") or name.endswith(".versions.toml"):
             yield from self.gradle(file)  # a Gradle version catalog lists the same coordinates
-        elif name == "Gemfile":
+        elif name == "Gemfile" or name.endswith(".gemspec"):
             yield from self.gemfile(file)
-        elif name.endswith(".csproj"):
+        elif name.endswith((".csproj", ".fsproj", ".vbproj")) or name == "Directory.Packages.props":
             yield from self.csproj(file)
+        elif name == "pnpm-workspace.yaml":
+            yield from self.pnpm_catalogs(file)
+        elif name == "packages.config":
+            yield from self.packages_config(file)
+        elif name == "build.sbt":
+            yield from self.sbt(file)
         elif name in ("environment.yml", "environment.yaml"):
             yield from self.conda_environment(file)
 
@@ -218,13 +237,19 @@ class ManifestDetector(_ManifestDetector):
         requirements = list(project.get("dependencies", []))
         for group in project.get("optional-dependencies", {}).values():
             requirements.extend(group)
-        for group in data.get("dependency-groups", {}).values():
+        tool = data.get("tool", {})
+        groups = [*data.get("dependency-groups", {}).values(), tool.get("uv", {}).get("dev-dependencies", [])]
+        groups += tool.get("pdm", {}).get("dev-dependencies", {}).values()  # uv's and PDM's dev groups
+        for environment in tool.get("hatch", {}).get("envs", {}).values():  # Hatch environments
+            if isinstance(environment, dict):
+                groups += [environment.get("dependencies", []), environment.get("extra-dependencies", [])]
+        for group in groups:
             requirements.extend(r for r in group if isinstance(r, str))
         for requirement in requirements:
             finding = self.pypi_requirement(file, requirement)
             if finding:
                 yield finding
-        poetry = data.get("tool", {}).get("poetry", {})
+        poetry = tool.get("poetry", {})
         tables = [poetry.get("dependencies", {}), poetry.get("dev-dependencies", {})]
         tables.extend(group.get("dependencies", {}) for group in poetry.get("group", {}).values())
         yield from self.toml_tables(file, "pypi", tables)
@@ -232,11 +257,13 @@ class ManifestDetector(_ManifestDetector):
     def toml_tables(self, file: SourceFile, ecosystem: str, tables: list[dict]) -> Iterator[Finding]:
         for table in tables:
             for dependency, spec in table.items():
-                package = self.package(ecosystem, dependency)
+                # Cargo's ``alias = { package = "real-name" }`` depends on the package it names
+                renamed = spec.get("package") if isinstance(spec, dict) else None
+                package = self.package(ecosystem, renamed if isinstance(renamed, str) else dependency)
                 if not package:
                     continue
                 version = spec.get("version") if isinstance(spec, dict) else spec
-                line = _line_of(file, dependency)
+                line = _line_of(file, dependency) or _table_line(file, dependency)
                 yield _finding(
                     self.name,
                     package,
@@ -278,10 +305,23 @@ class ManifestDetector(_ManifestDetector):
         except SyntaxError as exc:
             report.warnings.append(f"setup.py: cannot parse ({exc.msg}, line {exc.lineno})")
             return
+        # ``install_requires=REQUIREMENTS`` names a list the module assigns first
+        lists = {
+            target.id: node.value
+            for node in tree.body
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.List | ast.Tuple | ast.Dict)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
         for node in ast.walk(tree):
-            if not isinstance(node, ast.keyword) or node.arg not in ("install_requires", "extras_require"):
+            if not isinstance(node, ast.keyword) or node.arg not in (
+                "install_requires",
+                "extras_require",
+                "tests_require",
+            ):
                 continue
-            for inner in ast.walk(node.value):
+            value = lists.get(node.value.id, node.value) if isinstance(node.value, ast.Name) else node.value
+            for inner in ast.walk(value):
                 if isinstance(inner, ast.Constant) and isinstance(inner.value, str):
                     finding = self.pypi_requirement(file, inner.value, inner.lineno)
                     if finding:
@@ -296,7 +336,9 @@ class ManifestDetector(_ManifestDetector):
             if not isinstance(dependencies, dict):
                 continue
             for dependency, spec in dependencies.items():
-                package = self.package("npm", dependency)
+                # an alias installs another package: ``"oai": "npm:openai@^4"``
+                alias = NPM_ALIAS.match(spec) if isinstance(spec, str) else None
+                package = self.package("npm", alias.group(1) if alias else dependency)
                 if package:
                     line = _line_of(file, dependency)
                     yield _finding(
@@ -339,7 +381,10 @@ class ManifestDetector(_ManifestDetector):
         data = self._toml(file, report)
         if data is None:
             return
-        tables = [data.get(key, {}) for key in ("dependencies", "dev-dependencies", "build-dependencies")]
+        sections = ("dependencies", "dev-dependencies", "build-dependencies")
+        # ``[target.'cfg(...)'.dependencies]`` tables declare platform-specific dependencies
+        scopes = [data, *(t for t in data.get("target", {}).values() if isinstance(t, dict))]
+        tables = [scope.get(key, {}) for scope in scopes for key in sections]
         tables.append(data.get("workspace", {}).get("dependencies", {}))
         yield from self.toml_tables(file, "cargo", tables)
 
@@ -390,9 +435,37 @@ class ManifestDetector(_ManifestDetector):
                 if package:
                     yield _finding(self.name, package, file, number, None, raw.strip())
 
+    def packages_config(self, file: SourceFile) -> Iterator[Finding]:
+        text = without_xml_comments(file.text)
+        for match in NUGET_PACKAGES_CONFIG.finditer(text):
+            package = lookup_package("nuget", match.group(1))
+            if package:
+                version = re.search(r"""\bversion\s*=\s*["']([^"']+)["']""", match.group(0))
+                line = line_at(text, match.start())
+                yield _finding(
+                    self.name, package, file, line, version.group(1) if version else None, match.group(1)
+                )
+
+    def sbt(self, file: SourceFile) -> Iterator[Finding]:
+        for number, raw in enumerate(file.lines, start=1):
+            if raw.lstrip().startswith("//"):
+                continue
+            for match in SBT_MODULE.finditer(raw):
+                artifact = re.sub(r"_[23](?:\.\d+)?$", "", match.group(2))  # a cross-built Scala artifact
+                package = maven_package(match.group(1), artifact)
+                if package:
+                    yield _finding(self.name, package, file, number, match.group(3), raw.strip())
+
+    def pnpm_catalogs(self, file: SourceFile) -> Iterator[Finding]:
+        """A pnpm workspace's catalogs pin the versions its packages then declare as ``catalog:``."""
+        for number, name, version in _pnpm_catalog_lines(file.lines):
+            package = self.package("npm", name)
+            if package:
+                yield _finding(self.name, package, file, number, _version_from_spec(version), name)
+
     def gemfile(self, file: SourceFile) -> Iterator[Finding]:
         for number, raw in enumerate(file.lines, start=1):
-            match = linear(r"""^\s*gem\s+["']([\w.-]+)["'](?:\s*,\s*["']([^"']+)["'])?""").match(raw)
+            match = GEM_DECLARATION.match(raw)
             if match:
                 package = lookup_package("gem", match.group(1))
                 if package:
@@ -406,10 +479,12 @@ class ManifestDetector(_ManifestDetector):
                     )
 
     def csproj(self, file: SourceFile) -> Iterator[Finding]:
+        """``<PackageReference>`` of a project, and ``<PackageVersion>`` of central package management
+        (``Directory.Packages.props``), whose versions the projects' references then leave out."""
         text = without_xml_comments(file.text)
-        for match in linear(r"<PackageReference\s+([^>]*?)(/?)>([^<]*)(?:</PackageReference>)?").finditer(
-            text
-        ):
+        for match in linear(
+            r"<Package(?:Reference|Version)\s+([^>]*?)(/?)>([^<]*)(?:</Package(?:Reference|Version)>)?"
+        ).finditer(text):
             attributes = match.group(1)
             include = linear(r"""Include\s*=\s*["']([^"']+)["']""").search(attributes)
             if not include:
@@ -426,6 +501,17 @@ class ManifestDetector(_ManifestDetector):
             )
 
 
+# A Gemfile's ``gem "x"`` and a gemspec's ``spec.add_dependency "x"`` (runtime or development)
+GEM_DECLARATION = lazy_re(
+    r"""^\s*(?:gem|\w+\.add_(?:runtime_|development_)?dependency)\s*\(?\s*["']([\w.-]+)["']"""
+    r"""(?:\s*,\s*["']([^"']+)["'])?"""
+)
+NPM_ALIAS = lazy_re(r"^npm:((?:@[\w.-]+/)?[\w.-]+)(?:@|$)")
+# sbt: ``"group" % "artifact" % "version"``, ``%%`` for a Scala artifact (its name then has a suffix)
+SBT_MODULE = lazy_re(r"""["']([\w.-]+)["']\s*%%?\s*["']([\w.-]+)["'](?:\s*%\s*["']([\w.+-]+)["'])?""")
+# the pre-SDK-style NuGet manifest: ``<package id="X" version="1.0" />``
+NUGET_PACKAGES_CONFIG = lazy_re(r"""<package\s+[^>]*?\bid\s*=\s*["']([^"']+)["'][^>]*>""")
+PNPM_CATALOG_ENTRY = lazy_re(r"""^[ \t]+['"]?((?:@[\w.-]+/)?[\w.-]+)['"]?[ \t]*:[ \t]*['"]?([^'"\s#]+)""")
 PNPM_DEPENDENCY_SECTIONS = ("dependencies", "devDependencies", "optionalDependencies")
 PNPM_ENTRY = linear(r"""^['"]?((?:@[\w.-]+/)?[\w.-]+)['"]?:[ \t]*['"]?([^'"\s#]*)""")
 
@@ -433,6 +519,18 @@ PNPM_ENTRY = linear(r"""^['"]?((?:@[\w.-]+/)?[\w.-]+)['"]?:[ \t]*['"]?([^'"\s#]*
 # The artifacts of the MCP SDKs for the JVM; a JitPack build of a fork (``com.github.<user>[.<repo>]``)
 # of one of them is that fork, named by its own coordinate.
 MCP_JVM_ARTIFACT = linear(r"(?:mcp-)?kotlin-sdk(?:-jvm|-client|-server|-core)?|[\w-]*\bmcp\b[\w-]*")
+
+
+def _pnpm_catalog_lines(lines: list[str]) -> Iterator[tuple[int, str, str]]:
+    """(line, package, version) of the ``catalog:`` and named ``catalogs:`` of a pnpm workspace."""
+    section = ""
+    for number, raw in enumerate(lines, start=1):
+        if raw and not raw[0].isspace() and not raw.startswith("#"):
+            section = raw.split(":", 1)[0].strip()
+            continue
+        entry = PNPM_CATALOG_ENTRY.match(raw) if section in ("catalog", "catalogs") else None
+        if entry and entry.group(2) and not raw.rstrip().endswith(":"):
+            yield number, entry.group(1), entry.group(2)
 
 
 def maven_package(group: str, artifact: str) -> Package | None:

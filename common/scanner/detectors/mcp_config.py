@@ -283,7 +283,8 @@ def describe_server(spec: dict) -> ServerInfo:
             if info.package in data["remote_proxies"]:
                 info.url = next((a for a in args[index + 1 :] if a.startswith(("http://", "https://"))), None)
     elif program in INTERPRETERS:
-        info.local_script = first_positional(args, with_value)[1]
+        script_args = args[1:] if args[:1] == ["run"] else args  # uv run, deno run, bun run
+        info.local_script = first_positional(script_args, with_value)[1]
     elif program:
         info.package, info.registry = program, "command"
     info.secrets = secrets_in_arguments(args)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from common.scanner.catalog import (
     Package,
+    integration_package,
     looks_like_hf_id,
     lookup_package,
     lookup_prefixed,
@@ -57,9 +58,24 @@ AWS_AI_SERVICES = {
 # Keys of request bodies, config dicts and model catalogs (``{"model": "gpt-4o"}``, ``"modelId"``
 # of a Bedrock invoke_model kwargs dict); only catalog ids and provider naming grammars count there.
 MCP_PROVIDER = "Model Context Protocol"
+# agent-framework classes that configure the MCP server an agent connects to (pydantic-ai, OpenAI Agents)
+CONFIGURED_MCP_SERVERS = frozenset(
+    {"MCPServerStdio", "MCPServerSse", "MCPServerSSE", "MCPServerHTTP"}
+    | {"MCPServerStreamableHttp", "MCPServerStreamableHTTP"}
+)
 HANDED_TOOL_LIST_CALLS = {"bind_tools", "ToolNode", "create_react_agent", "bind_functions"}
 HANDED_TOOL_WRAPPERS = {"from_defaults", "from_function", "Tool", "FunctionTool", "StructuredTool"}
 PAYLOAD_MODEL_KEYS = {"model", "model_name", "model_id", "modelId", "deployment_name", "embedding_model"}
+
+
+def integration_import(module: str) -> Package | None:
+    """LangChain's integration package an import names by the framework's grammar, which the catalog
+    does not list on its own: ``langchain_qdrant`` is ``langchain-qdrant`` (it reaches a store of its
+    own). LlamaIndex's ``llama_index.<kind>.<x>`` imports stay LlamaIndex in code, as labelled."""
+    root = module.split(".")[0]
+    if not root.startswith("langchain_") or lookup_prefixed("python", root) is not None:
+        return None
+    return integration_package(root.replace("_", "-"))
 
 
 def _import_hint() -> re.Pattern:
@@ -283,6 +299,9 @@ class _Analyzer:
                     package = lookup_prefixed("python", alias.name)
                     if package:
                         self.note_sdk(package, node.lineno)
+                    integration = integration_import(alias.name)
+                    if integration:
+                        self.note_sdk(integration, node.lineno)
             elif isinstance(node, ast.ImportFrom):
                 module = node.module or ""
                 if node.level:
@@ -296,6 +315,9 @@ class _Analyzer:
                             f"{module}.{alias.name}" if module else alias.name
                         )
                     continue
+                integration = integration_import(module)
+                if integration:
+                    self.note_sdk(integration, node.lineno)
                 for alias in node.names:
                     full = f"{module}.{alias.name}"
                     self.aliases[alias.asname or alias.name] = full
@@ -487,10 +509,68 @@ class _Analyzer:
                 MCP_PROVIDER,
                 line=call.lineno,
             )
+            if method in CONFIGURED_MCP_SERVERS:
+                self.analyse_configured_mcp_server(call, method)
         elif method in self.rules["agent_classes"] or method in self.rules["multi_agent_classes"]:
             self.analyse_agent(call, package, model_key)
         elif method == "Tool" and package.id == "mcp":
             self.analyse_listed_mcp_tool(call)
+
+    def analyse_configured_mcp_server(self, call: ast.Call, method: str) -> None:
+        """pydantic-ai's ``MCPServerStdio("npx", args=[...])`` / ``MCPServerSSE(url=...)`` and the OpenAI
+        Agents SDK's ``MCPServerStdio(name=..., params={"command": ..., "args": [...]})``: the server the
+        agent starts or reaches, described like the same entry in a client config file and named by its
+        ``name``/``id``/``tool_prefix``, else by its package, script or host."""
+        from common.scanner.detectors.mcp_config import classify, describe_server
+
+        def text(node: ast.AST | None) -> str | None:
+            return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+        def strings(node: ast.AST | None) -> list[str]:
+            items = node.elts if isinstance(node, ast.List | ast.Tuple) else []
+            return [value for item in items if (value := text(item)) is not None]
+
+        keywords = {k.arg: k.value for k in call.keywords if k.arg}
+        params = keywords.get("params")
+        if isinstance(params, ast.Dict):
+            keywords.update(
+                {
+                    k.value: v
+                    for k, v in zip(params.keys, params.values, strict=True)
+                    if isinstance(k, ast.Constant)
+                }
+            )
+        first = text(call.args[0]) if call.args else None
+        stdio = method == "MCPServerStdio"
+        spec: dict = {}
+        command = text(keywords.get("command")) or (first if stdio else None)
+        url = text(keywords.get("url")) or (None if stdio else first)
+        if command:
+            args_node = keywords.get("args") or (call.args[1] if len(call.args) > 1 else None)
+            spec = {"command": command, "args": strings(args_node)}
+        elif url:
+            spec = {"url": url, "type": "sse" if method.lower().endswith("sse") else "http"}
+        else:
+            return
+        info = describe_server(spec)
+        classify(info)
+        declared = next(
+            (text(keywords.get(k)) for k in ("name", "id", "tool_prefix") if text(keywords.get(k))), None
+        )
+        host = (info.url or "").split("://", 1)[-1].split("/", 1)[0]
+        name = declared or info.package or info.local_script or host
+        if not name:
+            return
+        self.add(
+            "mcp_server",
+            name,
+            MCP_PROVIDER,
+            key=component_key("mcp_server", name.lower()),
+            line=call.lineno,
+            version=info.version,
+            flags=set(info.flags) - {"hardcoded_api_key"},
+            metadata={k: v for k, v in {**info.described(), "declared_in": "code"}.items() if v is not None},
+        )
 
     def declared_client_name(self) -> str | None:
         """``ClientSession(r, w, client_info=Implementation(name="x", ...))``: how the module's MCP client

@@ -4,7 +4,9 @@ pgvector: ``CREATE EXTENSION vector``, ``vector(n)`` columns in SQL and migratio
 cast to ``::vector`` in code, Prisma
 ``Unsupported("vector(n)")`` fields and ``extensions = [vector]``, Drizzle ``vector("col", {
 dimensions })`` columns. OpenSearch as a vector store: a ``VECTORSEARCH`` serverless collection in IaC
-or a ``knn_vector`` field in an index mapping. Comment lines do not count.
+or a ``knn_vector`` field in an index mapping; Elasticsearch's ``dense_vector`` field; Redis vector
+fields (redis-py ``VectorField``, ``FT.CREATE ... VECTOR HNSW``) in code that uses Redis. Comment lines
+do not count.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_re
 
 PGVECTOR_EXTENSION = lazy_re(r"""(?i)\bcreate\s+extension\s+(?:if\s+not\s+exists\s+)?["'`]?vector\b""")
-SQL_VECTOR_COLUMN = lazy_re(r"""(?i)^\s*["`]?\w{1,64}["`]?\s+vector\s*\(\s*\d{1,5}\s*\)""")
+SQL_VECTOR_COLUMN = lazy_re(
+    r"""(?i)^\s*["`]?\w{1,64}["`]?\s+(?:vector|halfvec|sparsevec)\s*\(\s*\d{1,6}\s*\)"""
+)
 PRISMA_VECTOR = lazy_re(
     r"""Unsupported\(\s*"vector(?:\(\d{1,5}\))?"\s*\)|\bextensions\s*=\s*\[[^\]\n]{0,200}\bvector\b"""
 )
@@ -24,6 +28,12 @@ PRISMA_VECTOR = lazy_re(
 PGVECTOR_CAST = lazy_re(r"""(?:%s|\?|\$\d+|\)|'|")\s*::\s*vector\b""")
 DRIZZLE_VECTOR = lazy_re(r"""\bvector\(\s*["'`]\w{1,64}["'`]\s*,\s*\{\s*dimensions\s*:""")
 OPENSEARCH_VECTOR = lazy_re(r"""["']?(?:type|Type)["']?\s*[:=]\s*["']?(?:VECTORSEARCH|knn_vector)\b""")
+# Elasticsearch's vector field in an index mapping (``"type": "dense_vector"``)
+ELASTIC_VECTOR = lazy_re(r"""["']?type["']?\s*[:=]\s*["']dense_vector["']""")
+# Redis as a vector store: redis-py's ``VectorField(...)`` or a raw ``FT.CREATE ... VECTOR HNSW`` schema
+REDIS_VECTOR = lazy_re(
+    r"""\bVectorField\(\s*["'][^"'\n]{1,100}["']\s*,\s*["'](?:HNSW|FLAT)["']|\bVECTOR\s+["']?(?:HNSW|FLAT)\b"""
+)
 COMMENT_PREFIXES = ("--", "//", "#", "/*", "*")
 CODE_SUFFIXES = (".py", ".ts", ".js", ".mjs", ".go", ".rb", ".java", ".kt", ".cs", ".rs")
 IAC_SUFFIXES = (".tf", ".json", ".yaml", ".yml", ".template")
@@ -41,6 +51,7 @@ class VectorStoreDetector(Detector):
         if "vector" not in lowered:
             return
         drizzle = "drizzle-orm" in text
+        redis = file.suffix in CODE_SUFFIXES and "redis" in lowered
         for number, raw in enumerate(file.lines, start=1):
             stripped = raw.lstrip()
             if not stripped or stripped.startswith(COMMENT_PREFIXES):
@@ -54,6 +65,10 @@ class VectorStoreDetector(Detector):
                 yield self.store(file, number, "pgvector", "pgvector")
             elif file.suffix not in (".sql", ".prisma") and OPENSEARCH_VECTOR.search(raw):
                 yield self.store(file, number, "opensearch", "Amazon Web Services")
+            elif file.suffix not in (".sql", ".prisma") and ELASTIC_VECTOR.search(raw):
+                yield self.store(file, number, "elasticsearch", "Elastic")
+            elif redis and REDIS_VECTOR.search(raw):
+                yield self.store(file, number, "redis", "Redis")
 
     def store(self, file: SourceFile, line: int, name: str, provider: str) -> Finding:
         return Finding(
