@@ -13,6 +13,7 @@ from common.scanner.catalog import (
     load_json,
     looks_like_hf_id,
     match_model,
+    route_forms,
     patterns,
     strip_route,
 )
@@ -48,10 +49,12 @@ def model_finding(value: str | None, line: int, *, strong: bool, hf_context: boo
     if not plausible_model_name(value) and not match_model(value):
         return None
     metadata: dict = {}
-    name = strip_route(value)
+    info = match_model(value)
+    # Google's resource name ("models/gemini-1.5-flash") is the model the catalog knows, written as one
+    # detector reads it and another strips it: one component either way
+    name = route_forms(value)[-1] if info else strip_route(value)
     if name != value:
         metadata["route"] = value
-    info = match_model(value)
     if info:
         return component_key("model", name.lower()), name.lower(), info.provider, metadata
     if hf_context and (looks_like_hf_id(value) or "/" not in value):
@@ -278,11 +281,15 @@ def is_catalog_model(value: str) -> bool:
     return bool(plausible_model_name(value) and _VERSIONED_OR_TIERED.search(value) and match_model(value))
 
 
+# ``containers.run(image="qweneval:latest")``: a container image whose name happens to spell a model family
+_IMAGE_ARGUMENT = lazy_re(r"""(?i)\b(?:base_|container_)?image(?:_?(?:name|uri|ref|tag))?["']?\s*[:=]\s*$""")
+
+
 def code_model_literals(text: str, comment_lines: set[int]) -> Iterator[tuple[int, str]]:
     """(line, id) of every string literal in code that is, whole, a catalog model id, where no SDK
     call gives context: model catalogs of any shape (constants, enum arguments, map keys and values,
     struct fields, list elements). Prose is not configuration: comment lines and literals handed to
-    logging, printing, errors, assertions or help text are skipped. Only catalog ids that carry a
+    logging, printing, errors, assertions or help text are skipped, as are container image arguments. Only catalog ids that carry a
     version or tier count (``claude-3-5-haiku``, ``gemini-pro``; never ``claude-code``)."""
     for match in _STRING_LITERAL.finditer(text):
         value = match.group(2)
@@ -294,7 +301,7 @@ def code_model_literals(text: str, comment_lines: set[int]) -> Iterator[tuple[in
         if line in comment_lines:
             continue
         before = text[text.rfind("\n", 0, match.start()) + 1 : match.start()]
-        if _handed_to_prose(before) or _ENVIRONMENT_DEFAULT.search(before):
+        if _handed_to_prose(before) or _ENVIRONMENT_DEFAULT.search(before) or _IMAGE_ARGUMENT.search(before):
             continue
         yield line, value
 

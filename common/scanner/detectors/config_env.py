@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from common.scanner.catalog import load_json, lookup_package, match_model
+from common.scanner.catalog import load_json, lookup_package, match_model, route_forms
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.secrets import is_placeholder
 from common.scanner.keys import component_key
@@ -155,10 +155,13 @@ def catalog_models_under_model_keys(document: object, limit: int = MAX_CONFIG_FA
                     isinstance(key, str)
                     and bool(MODEL_NAMED_KEY.search(key))
                     and not SERVED_ALIAS.search(key)
+                    and not (key == "model_name" and "litellm_params" in node)
                 )
                 if isinstance(key, str) and under_model_key and is_catalog_model(key):
                     found.append(key)  # a table keyed by model id: ``models: {gpt-4o: {...}}``
-                alias = isinstance(key, str) and bool(SERVED_ALIAS.search(key))
+                alias = isinstance(key, str) and (
+                    bool(SERVED_ALIAS.search(key)) or (key == "model_name" and "litellm_params" in node)
+                )
                 stack.append(((under_model_key or named) and not alias, value, depth + 1))
         elif isinstance(node, list):
             stack.extend((under_model_key, item, depth + 1) for item in node)
@@ -235,6 +238,8 @@ def hugging_face_id(value: str) -> bool:
     directory (``models/cache``) and not a file (``org/model.gguf``)."""
     if not HF_ID.fullmatch(value) or value.split("/", 1)[0].lower() in NOT_AN_ORG:
         return False
+    if len(route_forms(value)) > 1:
+        return False  # ``azure/my-deployment``: the first part routes to a provider, it is no organisation
     return not re.search(r"\.(?:gguf|bin|safetensors|pt|pth|onnx|json|ya?ml|txt)$", value, re.IGNORECASE)
 
 
@@ -279,6 +284,7 @@ class ConfigDetector(Detector):
         if not quick.search(lowered):
             return
         is_env = file.name.startswith(".env") or file.name.endswith(".env")
+        litellm = "litellm_params" in text  # a LiteLLM proxy's model_list: model_name is the alias it serves
         env_facts: dict[str, str] = {}
         reported_lines: set[tuple[int, str]] = set()
         # parent keys and sections only matter to a file with a URL and an AI word to scope it by
@@ -312,7 +318,7 @@ class ConfigDetector(Detector):
             env_like = is_env or upper == key
             if value and env_like and ENV_FACT_KEY.search(key) and plausible_model_name(value):
                 env_facts[key] = value
-            if SERVED_ALIAS.search(key):
+            if SERVED_ALIAS.search(key) or (litellm and key.lower() == "model_name"):
                 pass  # an alias, not a model id
             elif value and (
                 (model_key.search(key) and plausible_model_name(value) and match_model(value))
@@ -332,7 +338,9 @@ class ConfigDetector(Detector):
             ai_named = any(token in scoped for token in hints)
             if endpoint_key.search(key) or upper in provider_vars:
                 candidate = value
-                if candidate and "://" not in candidate and re.fullmatch(r"[\w.-]+:\d+", candidate):
+                # ``host:port`` names a server; ``us.anthropic.claude-…-v2:0`` (Bedrock) is a model id
+                bare = candidate and "://" not in candidate and re.fullmatch(r"[\w.-]+:\d+", candidate)
+                if bare and not match_model(candidate):
                     candidate = f"http://{candidate}"
                 if candidate.startswith(("http://", "https://")):
                     trusted = ai_named or upper in provider_vars

@@ -54,6 +54,12 @@ from common.scanner.textutil import (
 )
 
 STRING_LITERAL = lazy_re(r"""(["'`])((?:(?!\1)[^\\\n]|\\.){1,200})\1""")
+# ``deploymentName: "gpt-4o"`` (Azure OpenAI, Semantic Kernel): the name the operator gave a deployment, an
+# alias whatever it spells, as a deployment key in config is
+DEPLOYMENT_VALUE = lazy_re(
+    r"""\b(?:[Dd]eployment(?:[A-Z_]\w*)?|\w*_deployment(?:_\w+)?|\w*[a-z]Deployment(?:Name|Id)?)["']?\s*(?::|=>|=)\s*"""
+    r"""(["'`])([^"'`\n]{1,120})\1"""
+)
 URL = linear(r"""https?://[^\s'"`<>]+""")
 BARE_HOST = linear(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,6}")
 MAX_USAGE_LOCATIONS = 20
@@ -312,6 +318,7 @@ class _LanguageDetector(Detector):
         keyed = re.compile(
             rf"""["']?\b(?:{keys})\b["']?\s*(?::|=>|=|\()\s*(?:(["'`])([^"'`\n$]{{1,120}})\1|([A-Za-z_][\w.]*))"""
         )
+        aliases = {(_line_at(text, m.start(2)), m.group(2)) for m in DEPLOYMENT_VALUE.finditer(text)}
         reported: set[tuple[int, str]] = set()
         for match in keyed.finditer(text):
             line = _line_at(text, match.start())
@@ -327,6 +334,8 @@ class _LanguageDetector(Detector):
             if not plausible_model_name(value) or not match_model(value):
                 continue
             line = _line_at(text, match.start())
+            if (line, value) in aliases:
+                continue
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and line not in comments and (line, found[0]) not in reported:
                 reported.add((line, found[0]))

@@ -59,7 +59,7 @@ AWS_AI_SERVICES = {
 MCP_PROVIDER = "Model Context Protocol"
 HANDED_TOOL_LIST_CALLS = {"bind_tools", "ToolNode", "create_react_agent", "bind_functions"}
 HANDED_TOOL_WRAPPERS = {"from_defaults", "from_function", "Tool", "FunctionTool", "StructuredTool"}
-PAYLOAD_MODEL_KEYS = {"model", "model_name", "model_id", "modelId", "deployment_name", "embedding_model"}
+PAYLOAD_MODEL_KEYS = {"model", "model_name", "model_id", "modelId", "embedding_model"}
 
 
 def _import_hint() -> re.Pattern:
