@@ -772,15 +772,15 @@ class CSharpDetector(_LanguageDetector):
 
     def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
         """Tools, and the server that ``services.AddMcpServer()`` hosts: named by its ``ServerInfo``
-        ``Name``, else (as the SDK does) after the project, i.e. the file's folder."""
+        ``Name``, else (as the SDK does) after the assembly of the project the file belongs to."""
         yield from super().mcp_tools(file, text, comments)
         for match in self.ADD_MCP_SERVER.finditer(text):
             line = _line_at(text, match.start())
             if line in comments:
                 continue
             named = re.search(r'\bName\s*=\s*"([^"\n]{1,100})"', text[match.end() : match.end() + 400])
-            name = (named.group(1) if named else component_name_for(file.relpath)).lower()
-            yield self.code_mcp_server(file, line, name)
+            name = (named.group(1) if named else project_assembly_name(file) or component_name_for(file.relpath))
+            yield self.code_mcp_server(file, line, name.lower())
         for match in self.CREATE_MCP_CLIENT.finditer(text):
             line = _line_at(text, match.start())
             if line not in comments:
@@ -817,6 +817,29 @@ class CSharpDetector(_LanguageDetector):
             if line not in comments and seen < MAX_USAGE_LOCATIONS:
                 seen += 1
                 yield self.finding(file, primary, line)
+
+
+ASSEMBLY_NAME = lazy_re(r"<AssemblyName>\s*([^<\s][^<]{0,99}?)\s*</AssemblyName>")
+
+
+def project_assembly_name(file: SourceFile) -> str | None:
+    """The assembly name of the nearest ``.csproj`` at or above the file inside the scan root: its
+    ``<AssemblyName>``, else the project file's name (MSBuild's default). The C# MCP SDK names an
+    unnamed server after it."""
+    depth = file.relpath.count("/")
+    folder = file.path.parent
+    for _ in range(depth + 1):
+        projects = sorted(folder.glob("*.csproj"))
+        if len(projects) == 1:
+            try:
+                declared = ASSEMBLY_NAME.search(projects[0].read_text(encoding="utf-8-sig", errors="replace"))
+            except OSError:
+                declared = None
+            return declared.group(1) if declared else projects[0].stem
+        if projects:
+            return None  # several projects in one folder: which one builds the file is not known here
+        folder = folder.parent
+    return None
 
 
 class RustDetector(_LanguageDetector):
