@@ -114,6 +114,8 @@ PROVIDER_ALIASES = {
     "togetherai": "together",
     "fireworksai": "fireworks",
 }
+
+
 def norm_provider(value: str | None) -> str | None:
     if not value:
         return None

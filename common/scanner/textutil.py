@@ -5,16 +5,19 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from common.scanner.catalog import (
+    go_provider_client,
     known_model_id,
     load_json,
     looks_like_hf_id,
+    lookup_package,
     match_model,
-    route_forms,
     patterns,
+    route_forms,
     strip_route,
 )
 from common.scanner.keys import component_key
@@ -289,8 +292,9 @@ def code_model_literals(text: str, comment_lines: set[int]) -> Iterator[tuple[in
     """(line, id) of every string literal in code that is, whole, a catalog model id, where no SDK
     call gives context: model catalogs of any shape (constants, enum arguments, map keys and values,
     struct fields, list elements). Prose is not configuration: comment lines and literals handed to
-    logging, printing, errors, assertions or help text are skipped, as are container image arguments. Only catalog ids that carry a
-    version or tier count (``claude-3-5-haiku``, ``gemini-pro``; never ``claude-code``)."""
+    logging, printing, errors, assertions or help text are skipped, as are container image arguments.
+    Only catalog ids that carry a version or tier count (``claude-3-5-haiku``, ``gemini-pro``; never
+    ``claude-code``)."""
     for match in _STRING_LITERAL.finditer(text):
         value = match.group(2)
         if " " in value or len(value) > 120 or not _VERSIONED_OR_TIERED.search(value):
@@ -366,3 +370,53 @@ def comment_line_numbers(lines: list[str], prefixes: tuple[str, ...]) -> set[int
             comments.add(number)
             in_block = stripped.startswith("/*") and "*/" not in stripped
     return comments
+
+
+# How a package names itself in its own manifest, per registry: (manifest file glob, pattern of the name)
+OWN_NAME = {
+    "cargo": (("Cargo.toml", lazy_re(r"""(?ms)^\[package\][^\[]*?^\s*name\s*=\s*["']([^"'\n]+)["']""")),),
+    "gem": (("*.gemspec", lazy_re(r"""\.name\s*=\s*["']([^"'\n]+)["']""")),),
+    "npm": (("package.json", lazy_re(r'(?m)^(?: {0,2}|\t)"name"\s*:\s*"([^"\n]+)"')),),  # the top-level key
+    "go": (("go.mod", lazy_re(r"(?m)^module\s+(\S+)")),),
+    "pypi": (
+        (
+            "pyproject.toml",
+            lazy_re(r"""(?ms)^\[(?:project|tool\.poetry)\][^\[]*?^\s*name\s*=\s*["']([^"'\n]+)["']"""),
+        ),
+        ("setup.py", lazy_re(r"""\bsetup\s*\((?s:.){0,2000}?\bname\s*=\s*["']([^"'\n]+)["']""")),
+    ),
+}
+
+
+@lru_cache(maxsize=256)
+def _own_packages_in(folder: str, registry: str) -> frozenset[str]:
+    """Catalog ids of the packages whose manifest in ``folder`` names them as the project itself."""
+    ids = set()
+    for manifest, pattern in OWN_NAME[registry]:
+        for path in Path(folder).glob(manifest):
+            try:
+                if path.stat().st_size > 256_000:
+                    continue
+                declared = pattern.search(path.read_text(encoding="utf-8-sig", errors="replace"))
+            except OSError:
+                continue
+            name = declared.group(1).strip() if declared else ""
+            package = name and (
+                lookup_package(registry, name) or (go_provider_client(name) if registry == "go" else None)
+            )
+            if package:
+                ids.add(package.id)
+    return frozenset(ids)
+
+
+def own_packages(file, registry: str | None) -> frozenset[str]:
+    """The packages the repository itself builds (its own crate, gem, npm or PyPI package or Go module,
+    from a manifest at or above the file): its examples and tests import them; they are no dependencies."""
+    if registry not in OWN_NAME:
+        return frozenset()
+    found: set[str] = set()
+    folder = file.path.parent
+    for _ in range(file.relpath.count("/") + 1):
+        found |= _own_packages_in(str(folder), registry)
+        folder = folder.parent
+    return frozenset(found)

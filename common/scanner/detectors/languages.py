@@ -50,6 +50,7 @@ from common.scanner.textutil import (
     model_constant_definitions,
     model_finding,
     model_id_from_constant_name,
+    own_packages,
     plausible_model_name,
 )
 
@@ -169,14 +170,17 @@ class _LanguageDetector(Detector):
         comment_lines = self.comment_lines(file.lines)
         strong = any(p.type in ("llm_provider", "agent_framework") for _, p in sdk_imports)
         bindings: dict[str, Package] = {}
+        # the repository's own package, imported by its examples and tests, is no dependency; what they
+        # do with it (models, endpoints, tools) still counts
+        own = own_packages(file, self.registry)
         for imp, package in sdk_imports:
-            if not imp.implied or self.idiom_is_import:  # else a file using only an SDK's idioms is not
-                yield self.finding(file, package, imp.line)  # where it is imported (C# global usings)
+            if (not imp.implied or self.idiom_is_import) and package.id not in own:
+                yield self.finding(file, package, imp.line)  # an idiom alone is no import (C# global usings)
             for binding in imp.bindings:
                 bindings[binding] = package
         implied = {package.id for imp, package in sdk_imports if imp.implied and not self.idiom_is_import}
         for finding in self.usages(file, text, bindings, comment_lines):
-            if finding.type not in PACKAGE_TYPES or finding.name not in implied:
+            if finding.type not in PACKAGE_TYPES or (finding.name not in implied and finding.name not in own):
                 yield finding
         yield from self.models(file, text, comment_lines, strong, sdk_imports)
         yield from self.endpoints(file, comment_lines)
@@ -779,7 +783,9 @@ class CSharpDetector(_LanguageDetector):
             if line in comments:
                 continue
             named = re.search(r'\bName\s*=\s*"([^"\n]{1,100})"', text[match.end() : match.end() + 400])
-            name = (named.group(1) if named else project_assembly_name(file) or component_name_for(file.relpath))
+            name = (
+                named.group(1) if named else project_assembly_name(file) or component_name_for(file.relpath)
+            )
             yield self.code_mcp_server(file, line, name.lower())
         for match in self.CREATE_MCP_CLIENT.finditer(text):
             line = _line_at(text, match.start())

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from common.scanner.catalog import (
+    PACKAGE_TYPES,
     Package,
     looks_like_hf_id,
     lookup_package,
@@ -41,6 +42,7 @@ from common.scanner.textutil import (
     model_constant_definitions,
     model_finding,
     module_name_for,
+    own_packages,
     plausible_model_name,
 )
 
@@ -965,4 +967,7 @@ class PythonDetector(Detector):
             return []
         analysis.facts.model_constants = model_constants
         report.facts.update(analysis.facts)
-        return analysis.findings + list(self.catalog_literals(file, analysis.findings))
+        findings = analysis.findings
+        if own := own_packages(file, "pypi"):  # the project's own package, imported by its examples and tests
+            findings = [f for f in findings if f.type not in PACKAGE_TYPES or f.name not in own]
+        return findings + list(self.catalog_literals(file, findings))
