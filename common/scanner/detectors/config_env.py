@@ -202,6 +202,8 @@ REFERENCE = lazy_re(r"^(?:\$\{\{?|\$[A-Za-z_]|%\(|\{\{|<%=)")
 # the name a server exposes its model under (vLLM ``--served-model-name``) or an Azure OpenAI deployment
 # (``deployment_name: gpt-4``, ``AZURE_OPENAI_DEPLOYMENT=…``): an alias the operator chose, not a model id
 SERVED_ALIAS = lazy_re(r"(?i)served[._-]?model|^(?!.*model).*deployment")
+# a config file that is a table of models by its name: models.json, models_config.yaml, model-catalog.json
+MODEL_TABLE_FILE = lazy_re(r"(?i)models?(?:[_-](?:config|configs|catalog|registry|list|table))?")
 HF_MODEL_KEY = lazy_re(r"(?i)(?:^|[._-])model[._-]?(?:path|repo|repo[._-]?id|checkpoint)$")
 HF_ID = lazy_re(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
 NOT_AN_ORG = frozenset(
@@ -273,13 +275,17 @@ class ConfigDetector(Detector):
         provider_vars, model_key, endpoint_key, hints, shell_models, quick = _rules()
         text = file.text
         structured: list[str] = []
+        table: list[str] = []
         if file.suffix in STRUCTURED and file.size <= PARSE_LIMIT_BYTES:
             values: dict[str, str] = {}
             for document in self.parse(file, report):
                 values.update(model_like_values(document))
                 structured.extend(catalog_models_under_model_keys(document))
+                if MODEL_TABLE_FILE.fullmatch(file.path.stem) and isinstance(document, dict):
+                    table.extend(k for k, v in document.items() if isinstance(k, str) and isinstance(v, dict))
             if values:
                 report.facts.config_values = values
+        yield from self.model_table(file, table)
         lowered = text.lower()
         if not quick.search(lowered):
             return
@@ -357,6 +363,23 @@ class ConfigDetector(Detector):
         if env_facts:
             report.facts.env = env_facts
         yield from self.structured_models(file, structured, reported_lines)
+
+    def model_table(self, file: SourceFile, keys: list[str]) -> Iterator[Finding]:
+        """``models_config.json`` keyed by model (``{"openai-community/gpt2": {...}, "distilgpt2": {...}}``):
+        the file's name says its entries are models, so a key shaped like a model id (a catalog id, a
+        Hugging Face ``org/name``, a name with a version digit) is one, as an id under a model key is."""
+        for key in keys:
+            if not plausible_model_name(key) or not (
+                match_model(key) or "/" in key or any(c.isdigit() for c in key)
+            ):
+                continue
+            if "/" in key and not hugging_face_id(key):
+                continue
+            found = model_finding(key, 0, strong=False, hf_context=True)
+            quoted = re.compile(rf"""(?<![\w.:/-])["']?{re.escape(key)}["']?\s*:""")
+            number = next((n for n, raw in enumerate(file.lines, start=1) if quoted.search(raw)), 0)
+            if found and number:
+                yield self.model_at(file, number, found)
 
     def structured_models(
         self, file: SourceFile, values: list[str], reported: set[tuple[int, str]]
