@@ -10,7 +10,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from common.scanner.catalog import (
-    go_provider_client,
     known_model_id,
     load_json,
     looks_like_hf_id,
@@ -377,7 +376,6 @@ OWN_NAME = {
     "cargo": (("Cargo.toml", lazy_re(r"""(?ms)^\[package\][^\[]*?^\s*name\s*=\s*["']([^"'\n]+)["']""")),),
     "gem": (("*.gemspec", lazy_re(r"""\.name\s*=\s*["']([^"'\n]+)["']""")),),
     "npm": (("package.json", lazy_re(r'(?m)^(?: {0,2}|\t)"name"\s*:\s*"([^"\n]+)"')),),  # the top-level key
-    "go": (("go.mod", lazy_re(r"(?m)^module\s+(\S+)")),),
     "pypi": (
         (
             "pyproject.toml",
@@ -397,21 +395,22 @@ def _own_packages_in(folder: str, registry: str) -> frozenset[str]:
             try:
                 if path.stat().st_size > 256_000:
                     continue
-                declared = pattern.search(path.read_text(encoding="utf-8-sig", errors="replace"))
+                text = path.read_text(encoding="utf-8-sig", errors="replace")
             except OSError:
                 continue
+            declared = pattern.search(text)
             name = declared.group(1).strip() if declared else ""
-            package = name and (
-                lookup_package(registry, name) or (go_provider_client(name) if registry == "go" else None)
-            )
+            # named once: a manifest that also lists its own name depends on the published package
+            named_once = name and len(re.findall(rf"(?<![\w./-]){re.escape(name)}(?![\w./-])", text)) == 1
+            package = lookup_package(registry, name) if named_once else None
             if package:
                 ids.add(package.id)
     return frozenset(ids)
 
 
 def own_packages(file, registry: str | None) -> frozenset[str]:
-    """The packages the repository itself builds (its own crate, gem, npm or PyPI package or Go module,
-    from a manifest at or above the file): its examples and tests import them; they are no dependencies."""
+    """The packages the repository itself builds (its own crate, gem, npm or PyPI package, from a manifest
+    at or above the file): its examples and tests import them; they are no dependencies."""
     if registry not in OWN_NAME:
         return frozenset()
     found: set[str] = set()
