@@ -138,6 +138,9 @@ class _LanguageDetector(Detector):
             if has_imports
             else []
         )
+        if found:  # ``// const OpenAI = require("openai")``: code commented out imports nothing
+            comments = self.comment_lines(text.splitlines())
+            found = [(imp, package) for imp, package in found if imp.line not in comments]
         return found or list(self.signature_imports(text))
 
     def signature_imports(self, text: str) -> Iterator[tuple[Import, Package]]:
