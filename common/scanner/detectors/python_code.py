@@ -921,6 +921,20 @@ def constant_facts(text: str, relpath: str) -> FileFacts:
     return facts if facts else FileFacts()
 
 
+TRIPLE_QUOTED = lazy_re(r"""(\"\"\"|\'\'\')(?s:.*?)\1""")
+
+
+def triple_quoted_lines(text: str) -> set[int]:
+    """Lines inside triple-quoted strings: docstrings and their usage examples, prompt templates. A model
+    id written there is prose, not configuration."""
+    if '"""' not in text and "'''" not in text:
+        return set()
+    lines: set[int] = set()
+    for match in TRIPLE_QUOTED.finditer(text):
+        lines.update(range(line_at(text, match.start()), line_at(text, match.end()) + 1))
+    return lines
+
+
 class PythonDetector(Detector):
     name = "python"
 
@@ -942,6 +956,7 @@ class PythonDetector(Detector):
         """Catalog model ids held in any literal shape (dict keys and values, lists, tuples) that no
         call or model-named constant of the file already reported (the inventory is per file)."""
         comments = {n for n, raw in enumerate(file.lines, start=1) if raw.lstrip().startswith("#")}
+        comments |= triple_quoted_lines(file.text)
         reported = {f.key for f in findings if f.type == "model"}
         if file.scope == "test":
             return  # a literal id in a test is input data for the code under test; calls count, above
