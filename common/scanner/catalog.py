@@ -307,6 +307,11 @@ def match_model(value: str) -> ModelInfo | None:
     return None
 
 
+def is_hf_org(name: str) -> bool:
+    """A Hugging Face organisation the catalog knows (``openai`` publishes ``openai/whisper-large-v3``)."""
+    return name.lower() in _model_tables()[2]
+
+
 def looks_like_hf_id(value: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z0-9][\w.-]*/[\w.-]+", value)) and not value.startswith(("http", "./"))
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from common.scanner.catalog import load_json, lookup_package, match_model, route_forms
+from common.scanner.catalog import is_hf_org, load_json, lookup_package, match_model, route_forms
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.secrets import is_placeholder
 from common.scanner.keys import component_key
@@ -240,7 +240,7 @@ def hugging_face_id(value: str) -> bool:
     directory (``models/cache``) and not a file (``org/model.gguf``)."""
     if not HF_ID.fullmatch(value) or value.split("/", 1)[0].lower() in NOT_AN_ORG:
         return False
-    if len(route_forms(value)) > 1:
+    if len(route_forms(value)) > 1 and not is_hf_org(value.split("/", 1)[0]):
         return False  # ``azure/my-deployment``: the first part routes to a provider, it is no organisation
     return not re.search(r"\.(?:gguf|bin|safetensors|pt|pth|onnx|json|ya?ml|txt)$", value, re.IGNORECASE)
 
