@@ -23,6 +23,7 @@ WORKFLOW_JOBS = lazy_re(r"^jobs:\s*$", re.MULTILINE)
 KEY_INPUT = lazy_re(r"""^\s*([A-Za-z][\w-]{0,60})\s*:""")
 RUN_KEY = lazy_re(r"""^(\s*)(?:-\s+)?run:\s*(.*)$""")
 SHELL_MESSAGE = lazy_re(r"""^\s*(?:echo|printf)\b""")
+BLOCK_SCALAR = lazy_re(r"""^(\s*)(?:-\s+)?[\w.-]+:\s*[|>][+-]?\d?\s*(?:#.*)?$""")
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,29 @@ def step_lines(lines: list[str], at: int, key_indent: int) -> list[str]:
     return lines[first:last]
 
 
+def block_text_lines(lines: list[str]) -> set[int]:
+    """Indices of the lines inside YAML block scalars (``run: |``, ``prompt: |``, ``script: >``): text,
+    where a ``uses:`` (a workflow shown in a prompt, written by a heredoc) is no step."""
+    found: set[int] = set()
+    index = 0
+    while index < len(lines):
+        match = BLOCK_SCALAR.match(lines[index])
+        index += 1
+        if not match:
+            continue
+        key_indent = len(lines[index - 1]) - len(lines[index - 1].lstrip())
+        key_indent += len(lines[index - 1].lstrip()) - len(
+            lines[index - 1].lstrip().removeprefix("- ").lstrip()
+        )
+        while index < len(lines):
+            stripped = lines[index].lstrip()
+            if stripped and len(lines[index]) - len(stripped) <= key_indent:
+                break
+            found.add(index)
+            index += 1
+    return found
+
+
 def script_lines(lines: list[str]) -> set[int]:
     """Indices of the lines that a step's ``run:`` executes (the ``run:`` line itself, and the lines of
     a ``run: |`` block), less the ``echo``/``printf`` lines that only print. A step's name, a prompt
@@ -127,8 +151,9 @@ class GitHubActionsDetector(Detector):
         lines = file.lines
         known = rules()
         scripts = script_lines(lines)
+        text_lines = block_text_lines(lines) if "|" in file.text or ">" in file.text else set()
         for number, raw in enumerate(lines, start=1):
-            match = USES.match(raw)
+            match = USES.match(raw) if number - 1 not in text_lines else None
             if match:
                 reference = match.group(2)
                 provider = known.action_provider(reference) or self.key_provider(
