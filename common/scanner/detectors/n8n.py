@@ -11,8 +11,8 @@ Component model (families and mappings are in ``data/n8n.yaml``):
 * vector stores -> ``vector_db`` (catalog id, e.g. ``pinecone``);
 * memories, output parsers, retrievers, document loaders and text splitters are not components (plumbing
   of the agent or chain they hang off, never a tool the model calls);
-* tools and other LangChain nodes -> ``tool`` named ``<workflow>/<node>`` (the LangChain Code node only
-  when an ``ai_tool`` connection hands it to an agent: otherwise it is an ordinary step); MCP client
+* tools -> ``tool`` named ``<workflow>/<node>``; the LangChain Code node and LangChain nodes of no known
+  family only when an ``ai_tool`` connection hands them to an agent (otherwise they are steps); MCP client
   tools -> ``mcp_client`` (plus the remote ``mcp_server`` it connects to, named by host); MCP server
   triggers -> ``mcp_server``;
 * triggers are not components: an unauthenticated webhook / form / public chat / MCP trigger flags the
@@ -317,7 +317,10 @@ class WorkflowAnalysis:
 
     def node_findings(self, node: NodeInfo, attached_as_tool: bool = False) -> list[Finding]:
         family = node.family
-        if node.type in self.rules["tools_when_attached"] and not attached_as_tool:
+        when_attached = node.type in self.rules["tools_when_attached"] or (
+            family in self.rules["tool_families_when_attached"]
+        )
+        if when_attached and not attached_as_tool:
             return []
         if family in ("chat_model", "llm", "embeddings"):
             return self.model_findings(node, family)
