@@ -613,8 +613,25 @@ class JavaDetector(_LanguageDetector):
             yield Import(match.group(1), binding, _line_at(text, match.start(1)))
         yield from self.qualified_references(text)
 
-    SERVER_INFO = linear(r'\.serverInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?"([^"\n]{1,100})"')
-    CLIENT_INFO = linear(r'\.clientInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?"([^"\n]{1,100})"')
+    SERVER_INFO = linear(
+        r'\.serverInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?(?:"([^"\n]{1,100})"|([A-Za-z_]\w*)\s*\))'
+    )
+    CLIENT_INFO = linear(
+        r'\.clientInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?(?:"([^"\n]{1,100})"|([A-Za-z_]\w*)\s*\))'
+    )
+
+    @staticmethod
+    def info_name(text: str, info: re.Match | None, before: int) -> str | None:
+        """The name a server or client info gives: a literal, or the ``Implementation`` a variable holds
+        (``serverInfo = new McpSchema.Implementation("tools-example", "1.0.0")``, the last one before)."""
+        if info is None:
+            return None
+        if info.group(1):
+            return info.group(1)
+        variable = re.escape(info.group(2))
+        definition = rf'\b{variable}\s*=\s*new\s+(?:McpSchema\.)?Implementation\(\s*"([^"\n]{{1,100}})"'
+        names = [m.group(1) for m in re.finditer(definition, text[:before])]
+        return names[-1] if names else None
 
     KOTLIN_CLIENT_INFO = linear(
         r'^\s*\(?\s*(?:clientInfo\s*=\s*)?Implementation\(\s*(?:name\s*=\s*)?"([^"\n]{1,100})"'
@@ -636,13 +653,16 @@ class JavaDetector(_LanguageDetector):
     ):
         """The Java SDK builds a server as ``McpServer.sync(transport).serverInfo("name", "1.0")``."""
         if match.group(1) == "McpServer" and member in ("sync", "async"):
-            named = self.SERVER_INFO.search(text[match.end() : match.end() + 600])
-            name = (named.group(1) if named else component_name_for(file.relpath)).lower()
-            yield self.code_mcp_server(file, line, name)
+            named = self.info_name(
+                text, self.SERVER_INFO.search(text[match.end() : match.end() + 600]), match.end()
+            )
+            yield self.code_mcp_server(file, line, (named or component_name_for(file.relpath)).lower())
             return
         if match.group(1) == "McpClient" and member in ("sync", "async"):
-            named = self.CLIENT_INFO.search(text[match.end() : match.end() + 600])
-            yield self.code_mcp_client(file, line, named.group(1) if named else None)
+            named = self.info_name(
+                text, self.CLIENT_INFO.search(text[match.end() : match.end() + 600]), match.end()
+            )
+            yield self.code_mcp_client(file, line, named)
             return
         yield from super().mcp_usage(file, text, match, member, line, package)
 
