@@ -43,7 +43,7 @@ from bench_scanner import (  # noqa: E402
     measure,
 )
 
-from common.scanner.catalog import lookup_prefixed  # noqa: E402
+from common.scanner.catalog import lookup_prefixed, route_forms  # noqa: E402
 
 DEFAULT_REPOS = HERE / "repos"
 DEFAULT_TREES = Path("/work/corpus-trees")
@@ -114,11 +114,6 @@ PROVIDER_ALIASES = {
     "togetherai": "together",
     "fireworksai": "fireworks",
 }
-ROUTE_PREFIX = re.compile(
-    r"^(?:litellm|openai|anthropic|ollama|ollama_chat|groq|gemini|google-gla|google-vertex|vertex_ai|bedrock|"
-    r"azure|mistral|together_ai|fireworks_ai|deepseek|xai|cohere|huggingface|openrouter|perplexity|models)[:/]",
-    re.IGNORECASE,
-)
 
 
 def norm_provider(value: str | None) -> str | None:
@@ -149,14 +144,8 @@ def norm_package(name: str) -> str:
 
 
 def model_keys(identifier: str) -> set[str]:
-    keys, current = set(), identifier.strip().lower()
-    while current:
-        keys.add(current)
-        stripped = ROUTE_PREFIX.sub("", current, count=1)
-        if stripped == current:
-            break
-        current = stripped
-    return keys
+    """The identifier and its forms without route prefixes, by the engine's own provider grammar."""
+    return {form.lower() for form in route_forms(identifier.strip()) if form}
 
 
 def endpoint_key(value: str) -> str:

@@ -29,13 +29,18 @@ COMPILED_DIR = DATA_DIR / "compiled"
 
 PACKAGE_TYPES = ("llm_provider", "agent_framework", "ml_framework", "vector_db")
 
-# "openai/gpt-4o" (LiteLLM), "openai:gpt-4o" (pydantic-ai), "ollama/llama3": the route prefix names the
-# provider, the rest is the model id that the catalog knows.
+# "openai/gpt-4o" (LiteLLM), "openai:gpt-4o" (pydantic-ai), "ollama/llama3", "x-ai/grok-2" (OpenRouter),
+# "accounts/fireworks/models/…" (Fireworks), "publishers/google/models/…" (Vertex AI, also under
+# "projects/…/locations/…/"): the route prefix names the provider or router, the rest is the model id that
+# the catalog knows. The providers' own spellings, from their documentation.
 _ROUTE_PREFIX = linear(
-    r"^(?:litellm|openai|anthropic|ollama|ollama_chat|groq|gemini|google-gla|google-vertex|vertex_ai|bedrock|azure|"
-    r"mistral|together_ai|fireworks_ai|deepseek|xai|cohere|huggingface|openrouter|perplexity)[:/]",
+    r"^(?:(?:litellm|openai|anthropic|ollama|ollama_chat|groq|gemini|google-gla|google-vertex|vertex_ai|bedrock|"
+    r"azure|azure_ai|mistral|together_ai|together|fireworks_ai|fireworks|deepseek|xai|x-ai|grok|cohere|"
+    r"huggingface|openrouter|perplexity|deepinfra|cerebras|sambanova|nvidia_nim|watsonx|hosted_vllm|lm_studio)"
+    r"[:/]|accounts/[\w-]+/models/|(?:projects/[^/\s]+/locations/[^/\s]+/)?publishers/[\w-]+/models/)",
     re.IGNORECASE,
 )
+_BEDROCK_REGION = "(?:us|eu|apac|us-gov|jp|au|ca|global)"  # cross-region inference profile prefixes
 _PINNED_SUFFIX = linear(
     r"(?:-\d{4}-\d{2}-\d{2}|-\d{8}|-\d{4}|-\d{2}-\d{4}|-\d{3}|@\d{8}|-v\d+(?::\d+)?|@sha256:[0-9a-f]{64})$"
 )
@@ -259,6 +264,21 @@ def _model_tables():
     return exact, families, hf_orgs, any_family
 
 
+def route_forms(model: str) -> list[str]:
+    """The id as written, then each shorter form as a route prefix comes off (``openrouter/x-ai/grok-2``,
+    ``x-ai/grok-2``, ``grok-2``), ending with Google's ``models/`` resource name taken off. The scorer of
+    the real-world corpus compares identifiers through the same forms."""
+    forms = [model]
+    for _ in range(3):
+        stripped = _ROUTE_PREFIX.sub("", forms[-1], count=1)
+        if stripped == forms[-1]:
+            break
+        forms.append(stripped)
+    if forms[-1][:7].lower() == "models/":
+        forms.append(forms[-1][7:])
+    return forms
+
+
 def strip_route(model: str) -> str:
     """Route prefixes can stack (``litellm/anthropic/claude-...``); each names a router or provider."""
     for _ in range(3):
@@ -272,7 +292,7 @@ def strip_route(model: str) -> str:
 def _lifecycle_key(model: str) -> str:
     key = strip_route(model.lower())
     key = key.removeprefix("models/")
-    bedrock = re.match(r"^(?:(?:us|eu|apac|global)\.)?anthropic\.(claude-[\w.-]+?)(?:-v\d+(?::\d+)?)?$", key)
+    bedrock = re.match(rf"^(?:{_BEDROCK_REGION}\.)?anthropic\.(claude-[\w.-]+?)(?:-v\d+(?::\d+)?)?$", key)
     if bedrock:
         key = bedrock.group(1)
     return key
@@ -295,6 +315,11 @@ def match_model(value: str) -> ModelInfo | None:
         if pattern.fullmatch(key):
             return ModelInfo(provider=provider, family=family, catalog_id=None)
     return None
+
+
+def is_hf_org(name: str) -> bool:
+    """A Hugging Face organisation the catalog knows (``openai`` publishes ``openai/whisper-large-v3``)."""
+    return name.lower() in _model_tables()[2]
 
 
 def looks_like_hf_id(value: str) -> bool:

@@ -4,7 +4,8 @@ A test that really calls a model names a model the catalog knows, and a test tha
 passes its address to a client; a made-up model name (``modelName = "super-model"``), or a model or URL
 a test asserts against (``expect(pick()).toBe("gpt-4.1-mini")``,
 ``if c.baseURL.String() != "http://localhost:11434"``), is input or expected data, which the labelling
-policy counts as a negative.
+policy counts as a negative; so is a model or URL in a data file of a test's fixture folder (a mocked
+response, a settings fixture).
 """
 
 from __future__ import annotations
@@ -20,12 +21,41 @@ ASSERTION = linear(
 )
 
 
+# data files a test reads (a mocked API response, a settings fixture, a recorded cassette)
+DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".yaml", ".yml", ".toml", ".xml", ".csv", ".txt")
+FIXTURE_FOLDERS = frozenset(
+    {
+        "fixtures",
+        "__fixtures__",
+        "testdata",
+        "test_data",
+        "data",
+        "mocks",
+        "__mocks__",
+        "cassettes",
+        "snapshots",
+        "__snapshots__",
+        "golden",
+        "responses",
+        "recordings",
+    }
+)
+
+
+def is_fixture_data(path: str) -> bool:
+    """A data file in a test's fixture folder (``tests/fixtures/chat_response.json``)."""
+    folders = path.lower().split("/")[:-1]
+    return path.lower().endswith(DATA_SUFFIXES) and any(folder in FIXTURE_FOLDERS for folder in folders)
+
+
 def is_test_data(finding: Finding, scopes: dict[str, str]) -> bool:
     """Whether ``finding``, in a test file, is only data for the code under test."""
     if scopes.get(finding.location.file) != "test":
         return False
     if finding.type not in ("model", "endpoint"):
         return False
+    if is_fixture_data(finding.location.file):
+        return True
     if finding.type == "model" and finding.provider is None and "route" not in finding.metadata:
         return True
     return bool(ASSERTION.search(finding.location.snippet or ""))

@@ -5,15 +5,18 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from common.scanner.catalog import (
     known_model_id,
     load_json,
     looks_like_hf_id,
+    lookup_package,
     match_model,
     patterns,
+    route_forms,
     strip_route,
 )
 from common.scanner.keys import component_key
@@ -48,10 +51,12 @@ def model_finding(value: str | None, line: int, *, strong: bool, hf_context: boo
     if not plausible_model_name(value) and not match_model(value):
         return None
     metadata: dict = {}
-    name = strip_route(value)
+    info = match_model(value)
+    # Google's resource name ("models/gemini-1.5-flash") is the model the catalog knows, written as one
+    # detector reads it and another strips it: one component either way
+    name = route_forms(value)[-1] if info else strip_route(value)
     if name != value:
         metadata["route"] = value
-    info = match_model(value)
     if info:
         return component_key("model", name.lower()), name.lower(), info.provider, metadata
     if hf_context and (looks_like_hf_id(value) or "/" not in value):
@@ -278,12 +283,17 @@ def is_catalog_model(value: str) -> bool:
     return bool(plausible_model_name(value) and _VERSIONED_OR_TIERED.search(value) and match_model(value))
 
 
+# ``containers.run(image="qweneval:latest")``: a container image whose name happens to spell a model family
+_IMAGE_ARGUMENT = lazy_re(r"""(?i)\b(?:base_|container_)?image(?:_?(?:name|uri|ref|tag))?["']?\s*[:=]\s*$""")
+
+
 def code_model_literals(text: str, comment_lines: set[int]) -> Iterator[tuple[int, str]]:
     """(line, id) of every string literal in code that is, whole, a catalog model id, where no SDK
     call gives context: model catalogs of any shape (constants, enum arguments, map keys and values,
     struct fields, list elements). Prose is not configuration: comment lines and literals handed to
-    logging, printing, errors, assertions or help text are skipped. Only catalog ids that carry a
-    version or tier count (``claude-3-5-haiku``, ``gemini-pro``; never ``claude-code``)."""
+    logging, printing, errors, assertions or help text are skipped, as are container image arguments.
+    Only catalog ids that carry a version or tier count (``claude-3-5-haiku``, ``gemini-pro``; never
+    ``claude-code``)."""
     for match in _STRING_LITERAL.finditer(text):
         value = match.group(2)
         if " " in value or len(value) > 120 or not _VERSIONED_OR_TIERED.search(value):
@@ -294,7 +304,7 @@ def code_model_literals(text: str, comment_lines: set[int]) -> Iterator[tuple[in
         if line in comment_lines:
             continue
         before = text[text.rfind("\n", 0, match.start()) + 1 : match.start()]
-        if _handed_to_prose(before) or _ENVIRONMENT_DEFAULT.search(before):
+        if _handed_to_prose(before) or _ENVIRONMENT_DEFAULT.search(before) or _IMAGE_ARGUMENT.search(before):
             continue
         yield line, value
 
@@ -359,3 +369,53 @@ def comment_line_numbers(lines: list[str], prefixes: tuple[str, ...]) -> set[int
             comments.add(number)
             in_block = stripped.startswith("/*") and "*/" not in stripped
     return comments
+
+
+# How a package names itself in its own manifest, per registry: (manifest file glob, pattern of the name)
+OWN_NAME = {
+    "cargo": (("Cargo.toml", lazy_re(r"""(?ms)^\[package\][^\[]*?^\s*name\s*=\s*["']([^"'\n]+)["']""")),),
+    "gem": (("*.gemspec", lazy_re(r"""\.name\s*=\s*["']([^"'\n]+)["']""")),),
+    "npm": (("package.json", lazy_re(r'(?m)^(?: {0,2}|\t)"name"\s*:\s*"([^"\n]+)"')),),  # the top-level key
+    "pypi": (
+        (
+            "pyproject.toml",
+            lazy_re(r"""(?ms)^\[(?:project|tool\.poetry)\][^\[]*?^\s*name\s*=\s*["']([^"'\n]+)["']"""),
+        ),
+        ("setup.py", lazy_re(r"""\bsetup\s*\((?s:.){0,2000}?\bname\s*=\s*["']([^"'\n]+)["']""")),
+    ),
+}
+
+
+@lru_cache(maxsize=256)
+def _own_packages_in(folder: str, registry: str) -> frozenset[str]:
+    """Catalog ids of the packages whose manifest in ``folder`` names them as the project itself."""
+    ids = set()
+    for manifest, pattern in OWN_NAME[registry]:
+        for path in Path(folder).glob(manifest):
+            try:
+                if path.stat().st_size > 256_000:
+                    continue
+                text = path.read_text(encoding="utf-8-sig", errors="replace")
+            except OSError:
+                continue
+            declared = pattern.search(text)
+            name = declared.group(1).strip() if declared else ""
+            # named once: a manifest that also lists its own name depends on the published package
+            named_once = name and len(re.findall(rf"(?<![\w./-]){re.escape(name)}(?![\w./-])", text)) == 1
+            package = lookup_package(registry, name) if named_once else None
+            if package:
+                ids.add(package.id)
+    return frozenset(ids)
+
+
+def own_packages(file, registry: str | None) -> frozenset[str]:
+    """The packages the repository itself builds (its own crate, gem, npm or PyPI package, from a manifest
+    at or above the file): its examples and tests import them; they are no dependencies."""
+    if registry not in OWN_NAME:
+        return frozenset()
+    found: set[str] = set()
+    folder = file.path.parent
+    for _ in range(file.relpath.count("/") + 1):
+        found |= _own_packages_in(str(folder), registry)
+        folder = folder.parent
+    return frozenset(found)

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from common.scanner.catalog import load_json, lookup_package, match_model
+from common.scanner.catalog import is_hf_org, load_json, lookup_package, match_model, route_forms
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.secrets import is_placeholder
 from common.scanner.keys import component_key
@@ -155,10 +155,13 @@ def catalog_models_under_model_keys(document: object, limit: int = MAX_CONFIG_FA
                     isinstance(key, str)
                     and bool(MODEL_NAMED_KEY.search(key))
                     and not SERVED_ALIAS.search(key)
+                    and not (key == "model_name" and "litellm_params" in node)
                 )
                 if isinstance(key, str) and under_model_key and is_catalog_model(key):
                     found.append(key)  # a table keyed by model id: ``models: {gpt-4o: {...}}``
-                alias = isinstance(key, str) and bool(SERVED_ALIAS.search(key))
+                alias = isinstance(key, str) and (
+                    bool(SERVED_ALIAS.search(key)) or (key == "model_name" and "litellm_params" in node)
+                )
                 stack.append(((under_model_key or named) and not alias, value, depth + 1))
         elif isinstance(node, list):
             stack.extend((under_model_key, item, depth + 1) for item in node)
@@ -199,6 +202,8 @@ REFERENCE = lazy_re(r"^(?:\$\{\{?|\$[A-Za-z_]|%\(|\{\{|<%=)")
 # the name a server exposes its model under (vLLM ``--served-model-name``) or an Azure OpenAI deployment
 # (``deployment_name: gpt-4``, ``AZURE_OPENAI_DEPLOYMENT=…``): an alias the operator chose, not a model id
 SERVED_ALIAS = lazy_re(r"(?i)served[._-]?model|^(?!.*model).*deployment")
+# a config file that is a table of models by its name: models.json, models_config.yaml, model-catalog.json
+MODEL_TABLE_FILE = lazy_re(r"(?i)models?(?:[_-](?:config|configs|catalog|registry|list|table))?")
 HF_MODEL_KEY = lazy_re(r"(?i)(?:^|[._-])model[._-]?(?:path|repo|repo[._-]?id|checkpoint)$")
 HF_ID = lazy_re(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
 NOT_AN_ORG = frozenset(
@@ -235,6 +240,8 @@ def hugging_face_id(value: str) -> bool:
     directory (``models/cache``) and not a file (``org/model.gguf``)."""
     if not HF_ID.fullmatch(value) or value.split("/", 1)[0].lower() in NOT_AN_ORG:
         return False
+    if len(route_forms(value)) > 1 and not is_hf_org(value.split("/", 1)[0]):
+        return False  # ``azure/my-deployment``: the first part routes to a provider, it is no organisation
     return not re.search(r"\.(?:gguf|bin|safetensors|pt|pth|onnx|json|ya?ml|txt)$", value, re.IGNORECASE)
 
 
@@ -278,18 +285,23 @@ class ConfigDetector(Detector):
         provider_vars, model_key, endpoint_key, hints, shell_models, quick = _rules()
         text = file.text
         structured: list[str] = []
+        table: list[str] = []
         if file.suffix in STRUCTURED and file.size <= PARSE_LIMIT_BYTES:
             values: dict[str, str] = {}
             for document in self.parse(file, report):
                 values.update(model_like_values(document))
                 structured.extend(catalog_models_under_model_keys(document))
+                if MODEL_TABLE_FILE.fullmatch(file.path.stem) and isinstance(document, dict):
+                    table.extend(k for k, v in document.items() if isinstance(k, str) and isinstance(v, dict))
             if values:
                 report.facts.config_values = values
+        yield from self.model_table(file, table)
         lowered = text.lower()
         if not quick.search(lowered):
             return
         is_env = file.name.startswith(".env") or file.name.endswith(".env")
         ollama = "ollama" in lowered  # Ollama names models by bare family tags (``OLLAMA_MODEL=mistral``)
+        litellm = "litellm_params" in text  # a LiteLLM proxy's model_list: model_name is the alias it serves
         env_facts: dict[str, str] = {}
         reported_lines: set[tuple[int, str]] = set()
         # parent keys and sections only matter to a file with a URL and an AI word to scope it by
@@ -323,7 +335,7 @@ class ConfigDetector(Detector):
             env_like = is_env or upper == key
             if value and env_like and ENV_FACT_KEY.search(key) and plausible_model_name(value):
                 env_facts[key] = value
-            if SERVED_ALIAS.search(key):
+            if SERVED_ALIAS.search(key) or (litellm and key.lower() == "model_name"):
                 pass  # an alias, not a model id
             elif value and (
                 (model_key.search(key) and plausible_model_name(value) and match_model(value))
@@ -348,7 +360,9 @@ class ConfigDetector(Detector):
             ai_named = any(token in scoped for token in hints)
             if endpoint_key.search(key) or upper in provider_vars:
                 candidate = value
-                if candidate and "://" not in candidate and re.fullmatch(r"[\w.-]+:\d+", candidate):
+                # ``host:port`` names a server; ``us.anthropic.claude-…-v2:0`` (Bedrock) is a model id
+                bare = candidate and "://" not in candidate and re.fullmatch(r"[\w.-]+:\d+", candidate)
+                if bare and not match_model(candidate):
                     candidate = f"http://{candidate}"
                 if candidate.startswith(("http://", "https://")):
                     trusted = ai_named or upper in provider_vars
@@ -365,6 +379,23 @@ class ConfigDetector(Detector):
         if env_facts:
             report.facts.env = env_facts
         yield from self.structured_models(file, structured, reported_lines)
+
+    def model_table(self, file: SourceFile, keys: list[str]) -> Iterator[Finding]:
+        """``models_config.json`` keyed by model (``{"openai-community/gpt2": {...}, "distilgpt2": {...}}``):
+        the file's name says its entries are models, so a key shaped like a model id (a catalog id, a
+        Hugging Face ``org/name``, a name with a version digit) is one, as an id under a model key is."""
+        for key in keys:
+            if not plausible_model_name(key) or not (
+                match_model(key) or "/" in key or any(c.isdigit() for c in key)
+            ):
+                continue
+            if "/" in key and not hugging_face_id(key):
+                continue
+            found = model_finding(key, 0, strong=False, hf_context=True)
+            quoted = re.compile(rf"""(?<![\w.:/-])["']?{re.escape(key)}["']?\s*:""")
+            number = next((n for n, raw in enumerate(file.lines, start=1) if quoted.search(raw)), 0)
+            if found and number:
+                yield self.model_at(file, number, found)
 
     def structured_models(
         self, file: SourceFile, values: list[str], reported: set[tuple[int, str]]

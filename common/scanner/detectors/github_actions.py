@@ -21,6 +21,9 @@ from common.scanner.lazy import lazy_re
 USES = lazy_re(r"""^(\s*)(?:-\s+)?uses:\s*["']?([^\s"'@#]+)""")
 WORKFLOW_JOBS = lazy_re(r"^jobs:\s*$", re.MULTILINE)
 KEY_INPUT = lazy_re(r"""^\s*([A-Za-z][\w-]{0,60})\s*:""")
+RUN_KEY = lazy_re(r"""^(\s*)(?:-\s+)?run:\s*(.*)$""")
+SHELL_MESSAGE = lazy_re(r"""^\s*(?:echo|printf)\b""")
+BLOCK_SCALAR = lazy_re(r"""^(\s*)(?:-\s+)?[\w.-]+:\s*[|>][+-]?\d?\s*(?:#.*)?$""")
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,56 @@ def step_lines(lines: list[str], at: int, key_indent: int) -> list[str]:
     return lines[first:last]
 
 
+def block_text_lines(lines: list[str]) -> set[int]:
+    """Indices of the lines inside YAML block scalars (``run: |``, ``prompt: |``, ``script: >``): text,
+    where a ``uses:`` (a workflow shown in a prompt, written by a heredoc) is no step."""
+    found: set[int] = set()
+    index = 0
+    while index < len(lines):
+        match = BLOCK_SCALAR.match(lines[index])
+        index += 1
+        if not match:
+            continue
+        key_indent = len(lines[index - 1]) - len(lines[index - 1].lstrip())
+        key_indent += len(lines[index - 1].lstrip()) - len(
+            lines[index - 1].lstrip().removeprefix("- ").lstrip()
+        )
+        while index < len(lines):
+            stripped = lines[index].lstrip()
+            if stripped and len(lines[index]) - len(stripped) <= key_indent:
+                break
+            found.add(index)
+            index += 1
+    return found
+
+
+def script_lines(lines: list[str]) -> set[int]:
+    """Indices of the lines that a step's ``run:`` executes (the ``run:`` line itself, and the lines of
+    a ``run: |`` block), less the ``echo``/``printf`` lines that only print. A step's name, a prompt
+    or a condition that mentions an agent CLI runs nothing."""
+    found: set[int] = set()
+    index = 0
+    while index < len(lines):
+        match = RUN_KEY.match(lines[index])
+        index += 1
+        if not match:
+            continue
+        value = match.group(2).strip()
+        if value and not value.startswith(("|", ">")):
+            if not SHELL_MESSAGE.match(value):
+                found.add(index - 1)
+            continue
+        run_indent = lines[index - 1].index("run:")
+        while index < len(lines):
+            stripped = lines[index].lstrip()
+            if stripped and len(lines[index]) - len(stripped) <= run_indent:
+                break
+            if stripped and not stripped.startswith("#") and not SHELL_MESSAGE.match(stripped):
+                found.add(index)
+            index += 1
+    return found
+
+
 def is_workflow(relpath: str) -> bool:
     return relpath.startswith(".github/workflows/") or "/.github/workflows/" in relpath
 
@@ -97,8 +150,10 @@ class GitHubActionsDetector(Detector):
             return
         lines = file.lines
         known = rules()
+        scripts = script_lines(lines)
+        text_lines = block_text_lines(lines) if "|" in file.text or ">" in file.text else set()
         for number, raw in enumerate(lines, start=1):
-            match = USES.match(raw)
+            match = USES.match(raw) if number - 1 not in text_lines else None
             if match:
                 reference = match.group(2)
                 provider = known.action_provider(reference) or self.key_provider(
@@ -107,8 +162,7 @@ class GitHubActionsDetector(Detector):
                 if provider:
                     yield self.finding(file, number, reference, provider)
                 continue
-            stripped = raw.strip()
-            if stripped.startswith("#"):
+            if number - 1 not in scripts:
                 continue
             for pattern, provider, cli in known.commands:
                 if pattern.search(raw):

@@ -53,10 +53,17 @@ from common.scanner.textutil import (
     model_constant_definitions,
     model_finding,
     model_id_from_constant_name,
+    own_packages,
     plausible_model_name,
 )
 
 STRING_LITERAL = lazy_re(r"""(["'`])((?:(?!\1)[^\\\n]|\\.){1,200})\1""")
+# ``deploymentName: "gpt-4o"`` (Azure OpenAI, Semantic Kernel): the name the operator gave a deployment, an
+# alias whatever it spells, as a deployment key in config is
+DEPLOYMENT_VALUE = lazy_re(
+    r"""\b(?:[Dd]eployment(?:[A-Z_]\w*)?|\w*_deployment(?:_\w+)?|\w*[a-z]Deployment(?:Name|Id)?)["']?\s*(?::|=>|=)\s*"""
+    r"""(["'`])([^"'`\n]{1,120})\1"""
+)
 URL = linear(r"""https?://[^\s'"`<>]+""")
 BARE_HOST = linear(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,6}")
 MAX_USAGE_LOCATIONS = 20
@@ -134,6 +141,9 @@ class _LanguageDetector(Detector):
             if has_imports
             else []
         )
+        if found:  # ``// const OpenAI = require("openai")``: code commented out imports nothing
+            comments = self.comment_lines(text.splitlines())
+            found = [(imp, package) for imp, package in found if imp.line not in comments]
         return found or list(self.signature_imports(text))
 
     def signature_imports(self, text: str) -> Iterator[tuple[Import, Package]]:
@@ -166,14 +176,17 @@ class _LanguageDetector(Detector):
         comment_lines = self.comment_lines(file.lines)
         strong = any(p.type in ("llm_provider", "agent_framework") for _, p in sdk_imports)
         bindings: dict[str, Package] = {}
+        # the repository's own package, imported by its examples and tests, is no dependency; what they
+        # do with it (models, endpoints, tools) still counts
+        own = own_packages(file, self.registry)
         for imp, package in sdk_imports:
-            if not imp.implied or self.idiom_is_import:  # else a file using only an SDK's idioms is not
-                yield self.finding(file, package, imp.line)  # where it is imported (C# global usings)
+            if (not imp.implied or self.idiom_is_import) and package.id not in own:
+                yield self.finding(file, package, imp.line)  # an idiom alone is no import (C# global usings)
             for binding in imp.bindings:
                 bindings[binding] = package
         implied = {package.id for imp, package in sdk_imports if imp.implied and not self.idiom_is_import}
         for finding in self.usages(file, text, bindings, comment_lines):
-            if finding.type not in PACKAGE_TYPES or finding.name not in implied:
+            if finding.type not in PACKAGE_TYPES or (finding.name not in implied and finding.name not in own):
                 yield finding
         yield from self.models(file, text, comment_lines, strong, sdk_imports)
         yield from self.endpoints(file, comment_lines)
@@ -315,6 +328,7 @@ class _LanguageDetector(Detector):
         keyed = re.compile(
             rf"""["']?\b(?:{keys})\b["']?\s*(?::|=>|=|\()\s*(?:(["'`])([^"'`\n$]{{1,120}})\1|([A-Za-z_][\w.]*))"""
         )
+        aliases = {(_line_at(text, m.start(2)), m.group(2)) for m in DEPLOYMENT_VALUE.finditer(text)}
         reported: set[tuple[int, str]] = set()
         for match in keyed.finditer(text):
             line = _line_at(text, match.start())
@@ -330,6 +344,8 @@ class _LanguageDetector(Detector):
             if not plausible_model_name(value) or not match_model(value):
                 continue
             line = _line_at(text, match.start())
+            if (line, value) in aliases:
+                continue
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and line not in comments and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
@@ -572,7 +588,12 @@ class JavaScriptDetector(_LanguageDetector):
             declared = min(found, key=lambda m: m.start()) if found else None
             name = declared.group(1) if declared else match.group(1)
             if not name and match.group(2):
-                held = re.search(rf"([A-Za-z_$][\w$-]*)[\"']?\s*:\s*{re.escape(match.group(2))}\b", text)
+                # a key of an object literal (``tools: { weather: weatherTool }``), not words of a message
+                held = re.search(
+                    rf"(?:^|[{{,])\s*[\"']?([A-Za-z_$][\w$-]*)[\"']?\s*:\s*{re.escape(match.group(2))}\s*(?:[,}}]|$)",
+                    text,
+                    re.MULTILINE,
+                )
                 name = held.group(1) if held else match.group(2)
             if not name or name.lower() in seen:
                 continue
@@ -709,8 +730,25 @@ class JavaDetector(_LanguageDetector):
             yield Import(match.group(1), binding, _line_at(text, match.start(1)))
         yield from self.qualified_references(text)
 
-    SERVER_INFO = linear(r'\.serverInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?"([^"\n]{1,100})"')
-    CLIENT_INFO = linear(r'\.clientInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?"([^"\n]{1,100})"')
+    SERVER_INFO = linear(
+        r'\.serverInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?(?:"([^"\n]{1,100})"|([A-Za-z_]\w*)\s*\))'
+    )
+    CLIENT_INFO = linear(
+        r'\.clientInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?(?:"([^"\n]{1,100})"|([A-Za-z_]\w*)\s*\))'
+    )
+
+    @staticmethod
+    def info_name(text: str, info: re.Match | None, before: int) -> str | None:
+        """The name a server or client info gives: a literal, or the ``Implementation`` a variable holds
+        (``serverInfo = new McpSchema.Implementation("tools-example", "1.0.0")``, the last one before)."""
+        if info is None:
+            return None
+        if info.group(1):
+            return info.group(1)
+        variable = re.escape(info.group(2))
+        definition = rf'\b{variable}\s*=\s*new\s+(?:McpSchema\.)?Implementation\(\s*"([^"\n]{{1,100}})"'
+        names = [m.group(1) for m in re.finditer(definition, text[:before])]
+        return names[-1] if names else None
 
     KOTLIN_CLIENT_INFO = linear(
         r'^\s*\(?\s*(?:clientInfo\s*=\s*)?Implementation\(\s*(?:name\s*=\s*)?"([^"\n]{1,100})"'
@@ -732,13 +770,16 @@ class JavaDetector(_LanguageDetector):
     ):
         """The Java SDK builds a server as ``McpServer.sync(transport).serverInfo("name", "1.0")``."""
         if match.group(1) == "McpServer" and member in ("sync", "async"):
-            named = self.SERVER_INFO.search(text[match.end() : match.end() + 600])
-            name = (named.group(1) if named else component_name_for(file.relpath)).lower()
-            yield self.code_mcp_server(file, line, name)
+            named = self.info_name(
+                text, self.SERVER_INFO.search(text[match.end() : match.end() + 600]), match.end()
+            )
+            yield self.code_mcp_server(file, line, (named or component_name_for(file.relpath)).lower())
             return
         if match.group(1) == "McpClient" and member in ("sync", "async"):
-            named = self.CLIENT_INFO.search(text[match.end() : match.end() + 600])
-            yield self.code_mcp_client(file, line, named.group(1) if named else None)
+            named = self.info_name(
+                text, self.CLIENT_INFO.search(text[match.end() : match.end() + 600]), match.end()
+            )
+            yield self.code_mcp_client(file, line, named)
             return
         yield from super().mcp_usage(file, text, match, member, line, package)
 
@@ -892,15 +933,17 @@ class CSharpDetector(_LanguageDetector):
 
     def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
         """Tools, and the server that ``services.AddMcpServer()`` hosts: named by its ``ServerInfo``
-        ``Name``, else (as the SDK does) after the project, i.e. the file's folder."""
+        ``Name``, else (as the SDK does) after the assembly of the project the file belongs to."""
         yield from super().mcp_tools(file, text, comments)
         for match in self.ADD_MCP_SERVER.finditer(text):
             line = _line_at(text, match.start())
             if line in comments:
                 continue
             named = re.search(r'\bName\s*=\s*"([^"\n]{1,100})"', text[match.end() : match.end() + 400])
-            name = (named.group(1) if named else component_name_for(file.relpath)).lower()
-            yield self.code_mcp_server(file, line, name)
+            name = (
+                named.group(1) if named else project_assembly_name(file) or component_name_for(file.relpath)
+            )
+            yield self.code_mcp_server(file, line, name.lower())
         for match in self.CREATE_MCP_CLIENT.finditer(text):
             line = _line_at(text, match.start())
             if line not in comments:
@@ -988,6 +1031,29 @@ class CSharpDetector(_LanguageDetector):
             if line not in comments and seen < MAX_USAGE_LOCATIONS:
                 seen += 1
                 yield self.finding(file, primary, line)
+
+
+ASSEMBLY_NAME = lazy_re(r"<AssemblyName>\s*([^<\s][^<]{0,99}?)\s*</AssemblyName>")
+
+
+def project_assembly_name(file: SourceFile) -> str | None:
+    """The assembly name of the nearest ``.csproj`` at or above the file inside the scan root: its
+    ``<AssemblyName>``, else the project file's name (MSBuild's default). The C# MCP SDK names an
+    unnamed server after it."""
+    depth = file.relpath.count("/")
+    folder = file.path.parent
+    for _ in range(depth + 1):
+        projects = sorted(folder.glob("*.csproj"))
+        if len(projects) == 1:
+            try:
+                declared = ASSEMBLY_NAME.search(projects[0].read_text(encoding="utf-8-sig", errors="replace"))
+            except OSError:
+                declared = None
+            return declared.group(1) if declared else projects[0].stem
+        if projects:
+            return None  # several projects in one folder: which one builds the file is not known here
+        folder = folder.parent
+    return None
 
 
 class RustDetector(_LanguageDetector):

@@ -647,23 +647,29 @@ class LockfileDetector(_ManifestDetector):
     }
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
-        """The resolved version of every catalog package; one the manifest next to the lock file
-        declares is placed at the manifest's line (the lock adds its version, not a second place)."""
+        """The resolved version of every catalog package the manifest next to the lock file declares,
+        placed at the manifest's line (the lock adds its version, not a second place). What only the
+        lock names is pulled in by those packages: no dependency of the project. A lock with no
+        manifest beside it is the only record of what the project installs; all of it counts."""
         declared = self.sibling_declarations(file)
         for finding in self.locked(file, report):
+            if declared is None:
+                yield finding
+                continue
             location = declared.get(finding.key)
             if location is not None:
                 finding.location = location
-            yield finding
+                yield finding
 
-    def sibling_declarations(self, file: SourceFile) -> dict:
+    def sibling_declarations(self, file: SourceFile) -> dict | None:
+        """{key: location} of what the sibling manifest declares; None when there is none to read."""
         sibling = file.path.with_name(self.SIBLING_MANIFESTS[file.name])
         try:
             size = sibling.stat().st_size
         except OSError:
-            return {}
+            return None
         if size > MAX_SIBLING_BYTES:
-            return {}
+            return None
         relpath = file.relpath.rsplit("/", 1)[0] + "/" + sibling.name if "/" in file.relpath else sibling.name
         manifest = SourceFile(path=sibling, relpath=relpath, size=size, scope=file.scope)
         declarations: dict = {}

@@ -9,10 +9,12 @@ Component model (families and mappings are in ``data/n8n.yaml``):
   (catalog id, e.g. ``openai``) plus a ``model`` when the node names one (plain string or the
   ``{"__rl": true, "value": …}`` resource locator; expressions are not model ids);
 * vector stores -> ``vector_db`` (catalog id, e.g. ``pinecone``);
-* memories are not components (chat history the agent keeps, not a tool it calls);
-* tools, output parsers, retrievers, loaders, splitters and other LangChain nodes -> ``tool``
-  named ``<workflow>/<node>``; MCP client tools -> ``mcp_client`` (plus the remote ``mcp_server`` it
-  connects to, named by host); MCP server triggers -> ``mcp_server``;
+* memories, output parsers, retrievers, document loaders and text splitters are not components (plumbing
+  of the agent or chain they hang off, never a tool the model calls);
+* tools -> ``tool`` named ``<workflow>/<node>``; the LangChain Code node and LangChain nodes of no known
+  family only when an ``ai_tool`` connection hands them to an agent (otherwise they are steps); MCP client
+  tools -> ``mcp_client`` (plus the remote ``mcp_server`` it connects to, named by host); MCP server
+  triggers -> ``mcp_server``;
 * triggers are not components: an unauthenticated webhook / form / public chat / MCP trigger flags the
   workflow ``webhook_no_auth``.
 
@@ -259,9 +261,10 @@ class WorkflowAnalysis:
         )
         nodes = self.read_nodes(raw_nodes)
         edges = parse_edges(self.workflow.get("connections"), set(nodes))
+        as_tools = {name for edge in edges if edge.kind == "ai_tool" for name in (edge.source, edge.target)}
         for node in nodes.values():
             if not node.disabled:
-                node.findings = self.node_findings(node)
+                node.findings = self.node_findings(node, node.name in as_tools)
         if not any(node.findings for node in nodes.values()):
             return []  # a workflow with no AI node is scanned, not listed
         findings = [workflow]
@@ -312,8 +315,13 @@ class WorkflowAnalysis:
     def node_location(self, node: NodeInfo) -> Location:
         return self.location(node.line, f"{node.name} ({node.type})")
 
-    def node_findings(self, node: NodeInfo) -> list[Finding]:
+    def node_findings(self, node: NodeInfo, attached_as_tool: bool = False) -> list[Finding]:
         family = node.family
+        when_attached = node.type in self.rules["tools_when_attached"] or (
+            family in self.rules["tool_families_when_attached"]
+        )
+        if when_attached and not attached_as_tool:
+            return []
         if family in ("chat_model", "llm", "embeddings"):
             return self.model_findings(node, family)
         if family == "vector_store":

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from common.scanner.catalog import (
+    PACKAGE_TYPES,
     Package,
     integration_package,
     looks_like_hf_id,
@@ -42,6 +43,7 @@ from common.scanner.textutil import (
     model_constant_definitions,
     model_finding,
     module_name_for,
+    own_packages,
     plausible_model_name,
 )
 
@@ -65,7 +67,7 @@ CONFIGURED_MCP_SERVERS = frozenset(
 )
 HANDED_TOOL_LIST_CALLS = {"bind_tools", "ToolNode", "create_react_agent", "bind_functions"}
 HANDED_TOOL_WRAPPERS = {"from_defaults", "from_function", "Tool", "FunctionTool", "StructuredTool"}
-PAYLOAD_MODEL_KEYS = {"model", "model_name", "model_id", "modelId", "deployment_name", "embedding_model"}
+PAYLOAD_MODEL_KEYS = {"model", "model_name", "model_id", "modelId", "embedding_model"}
 
 
 def integration_import(module: str) -> Package | None:
@@ -999,6 +1001,20 @@ def constant_facts(text: str, relpath: str) -> FileFacts:
     return facts if facts else FileFacts()
 
 
+TRIPLE_QUOTED = lazy_re(r"""(\"\"\"|\'\'\')(?s:.*?)\1""")
+
+
+def triple_quoted_lines(text: str) -> set[int]:
+    """Lines inside triple-quoted strings: docstrings and their usage examples, prompt templates. A model
+    id written there is prose, not configuration."""
+    if '"""' not in text and "'''" not in text:
+        return set()
+    lines: set[int] = set()
+    for match in TRIPLE_QUOTED.finditer(text):
+        lines.update(range(line_at(text, match.start()), line_at(text, match.end()) + 1))
+    return lines
+
+
 class PythonDetector(Detector):
     name = "python"
 
@@ -1020,6 +1036,7 @@ class PythonDetector(Detector):
         """Catalog model ids held in any literal shape (dict keys and values, lists, tuples) that no
         call or model-named constant of the file already reported (the inventory is per file)."""
         comments = {n for n, raw in enumerate(file.lines, start=1) if raw.lstrip().startswith("#")}
+        comments |= triple_quoted_lines(file.text)
         reported = {f.key for f in findings if f.type == "model"}
         if file.scope == "test":
             return  # a literal id in a test is input data for the code under test; calls count, above
@@ -1045,4 +1062,7 @@ class PythonDetector(Detector):
             return []
         analysis.facts.model_constants = model_constants
         report.facts.update(analysis.facts)
-        return analysis.findings + list(self.catalog_literals(file, analysis.findings))
+        findings = analysis.findings
+        if own := own_packages(file, "pypi"):  # the project's own package, imported by its examples and tests
+            findings = [f for f in findings if f.type not in PACKAGE_TYPES or f.name not in own]
+        return findings + list(self.catalog_literals(file, findings))

@@ -1,0 +1,44 @@
+"""The repository's own package, imported by its examples and tests, is no dependency of it."""
+
+from tests.unit.scanner_helpers import keys, scan_tree
+
+
+def test_a_crate_s_examples_importing_the_crate_list_no_provider_but_their_models(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "Cargo.toml": '[package]\nname = "ollama-rs"\nrepository = "https://github.com/x/ollama-rs"\n',
+            "examples/chat.rs": (
+                'use ollama_rs::Ollama;\nfn main() { Ollama::default().generate("llama3.1:8b"); }\n'
+            ),
+        },
+    )
+    assert "llm_provider:ollama" not in keys(result)
+    assert "model:llama3.1:8b" in keys(result)
+
+
+def test_a_project_named_like_a_package_it_depends_on_still_depends_on_it(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "package.json": '{\n  "name": "fastmcp",\n  "dependencies": {\n    "fastmcp": "^3.0.0"\n  }\n}\n',
+            "src/server.ts": (
+                'import { FastMCP } from "fastmcp";\nconst server = new FastMCP({ name: "files" });\n'
+            ),
+        },
+    )
+    assert "agent_framework:fastmcp" in keys(result)
+
+
+def test_a_python_package_s_own_tests_and_a_gem_s_examples(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\nname = "anthropic"\nversion = "0.40.0"\n',
+            "tests/test_client.py": "import anthropic\n\nclient = anthropic.Anthropic()\n",
+            "gem/ruby-openai.gemspec": 'Gem::Specification.new do |spec|\n  spec.name = "ruby-openai"\nend\n',
+            "gem/examples/chat.rb": 'require "openai"\nOpenAI::Client.new\n',
+        },
+    )
+    assert "llm_provider:anthropic" not in keys(result)
+    assert "llm_provider:openai" not in keys(result)
