@@ -57,6 +57,7 @@ wrk.headers["Authorization"] = "Bearer {token}"
 def insert_components(organization_id: str, target: str, count: int) -> str:
     from sqlalchemy import text
 
+    from common.dashboard import refresh_summary
     from common.db import session_scope
     from common.models import Component, Scan
     from common.rollups import roll_up_organization
@@ -98,6 +99,7 @@ def insert_components(organization_id: str, target: str, count: int) -> str:
     with session_scope() as session:
         # What the scan's completion would have been followed by (workers/dashboard.py)...
         roll_up_organization(session.connection(), organization_id)
+        refresh_summary(session.connection(), organization_id)
         # ...and the statistics autovacuum would have gathered by now.
         session.execute(text("ANALYZE components"))
     return scan_id
