@@ -16,7 +16,9 @@ printed as a share of it. The workloads, authenticated with a JWT:
 Besides requests per second, each run reads the CPU time the serving process spent (``/proc``): CPU
 milliseconds per request, and the bare endpoint's share of it. One gevent process is one core, so that
 share is the ratio of requests per second a quiet machine would show, and it holds on a loaded machine,
-where the wall-clock figures swing with whatever else runs.
+where the wall-clock figures swing with whatever else runs. The CPU time of the PostgreSQL backends of
+the benchmark's database is read the same way: what each request costs the database's core, and the
+bare endpoint's share of the two together (the bound on one connection's requests per second).
 
 Run from the repository root::
 
@@ -39,11 +41,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import psycopg
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._stack import Stack, free_port, machine, make_run_commands
+from bench._stack import PG_ADMIN_URL, Stack, free_port, machine, make_run_commands
 
 COMPONENTS = 10_000
 POST_SCRIPT = """
@@ -141,6 +144,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
+def database_cpu_seconds(db_name: str) -> float:
+    """The CPU time of the PostgreSQL backends connected to ``db_name`` (on this machine)."""
+    with psycopg.connect(PG_ADMIN_URL) as connection:
+        pids = [
+            row[0]
+            for row in connection.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (db_name,))
+        ]
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            total += cpu_seconds(pid)
+    return total
+
+
 def start_bare(stack: Stack) -> str:
     """``bench/bare_app.py`` under the API's own gunicorn command, on a port of its own."""
     port = free_port()
@@ -194,25 +211,27 @@ def main() -> None:
         for connections in [int(c) for c in args.connections.split(",")]:
             for name, (url, script) in workloads.items():
                 pid = servers["bare" if url == bare_url else "api"]
-                before = cpu_seconds(pid)
+                before, database_before = cpu_seconds(pid), database_cpu_seconds(stack.db_name)
                 results[name, connections] = run_wrk(url, args, connections, script)
                 cpu = cpu_seconds(pid) - before
-                results[name, connections]["cpu_ms"] = (
-                    cpu * 1000 / max(1, results[name, connections]["requests"])
-                )
+                database_cpu = database_cpu_seconds(stack.db_name) - database_before
+                requests_done = max(1, results[name, connections]["requests"])
+                results[name, connections]["cpu_ms"] = cpu * 1000 / requests_done
+                results[name, connections]["db_cpu_ms"] = database_cpu * 1000 / requests_done
     print(f"machine: {machine()}")
     print(f"wrk -t{args.threads} -d{args.duration}s --latency; API: make run's gunicorn (gevent, 1 process)")
     print(
         "| endpoint | connections | requests/s | of bare | p50 ms | p99 ms | requests | non-2xx "
-        "| CPU ms/request | of bare (CPU) |"
+        "| CPU ms/request | of bare (CPU) | PostgreSQL CPU ms/request | of bare (API + PostgreSQL CPU) |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for (name, connections), r in results.items():
         bare = results["bare Flask endpoint, 20-item JSON page", connections]
         print(
             f"| {name} | {connections} | {r['rps']:.0f} | {r['rps'] / bare['rps']:.0%} | {r['p50_ms']:.1f} "
             f"| {r['p99_ms']:.1f} | {r['requests']} | {r['non_2xx']} | {r['cpu_ms']:.2f} "
-            f"| {bare['cpu_ms'] / r['cpu_ms']:.0%} |"
+            f"| {bare['cpu_ms'] / r['cpu_ms']:.0%} | {r['db_cpu_ms']:.2f} "
+            f"| {bare['cpu_ms'] / (r['cpu_ms'] + r['db_cpu_ms']):.0%} |"
         )
 
 

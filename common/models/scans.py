@@ -35,7 +35,7 @@ SCAN_STATUSES = JOB_STATUSES
 # n8n instance (a scan may take both). The same SQL on PostgreSQL and SQLite (migration 0016).
 TARGET_KEY_SQL = (
     "CASE"
-    " WHEN target LIKE 'upload:%'"
+    " WHEN substr(target, 1, 7) = 'upload:'"
     " THEN 'upload ' || coalesce(repository_url || ' ' || coalesce(source_branch, ''), id)"
     " WHEN repository_url IS NOT NULL"
     " THEN 'repository ' || repository_url || ' ' || coalesce(repository_ref, 'HEAD')"

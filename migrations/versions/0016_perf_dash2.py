@@ -29,7 +29,7 @@ depends_on = None
 # Written out rather than imported: a migration keeps the definition it was written with.
 TARGET_KEY_SQL = (
     "CASE"
-    " WHEN target LIKE 'upload:%'"
+    " WHEN substr(target, 1, 7) = 'upload:'"
     " THEN 'upload ' || coalesce(repository_url || ' ' || coalesce(source_branch, ''), id)"
     " WHEN repository_url IS NOT NULL"
     " THEN 'repository ' || repository_url || ' ' || coalesce(repository_ref, 'HEAD')"
