@@ -93,9 +93,9 @@ def _trend_scans(dialect: str) -> CTE:
     )
 
 
-def _written_or_counted(scans: CTE, name: str, kinds: slice) -> CTE:
-    """The rollup rows of ``scans``: those written, and those of a scan not rolled up yet counted from its
-    components; ``kinds`` picks ``rollup_rows``' selects (the first is the totals)."""
+def _written_or_counted(scans: CTE, name: str, *, totals_only: bool) -> CTE:
+    """The rollup rows of ``scans`` (only their totals, if asked): those written, and those of a scan not
+    rolled up yet counted from its components."""
     not_rolled_up = select(scans.c.scan_id).where(~has_rollups(scans.c.scan_id)).cte(f"{name}_not_rolled_up")
     written = select(
         ScanRollup.scan_id,
@@ -104,16 +104,17 @@ def _written_or_counted(scans: CTE, name: str, kinds: slice) -> CTE:
         ScanRollup.components,
         ScanRollup.highest_risk_score,
     ).join(scans, ScanRollup.scan_id == scans.c.scan_id)
-    if kinds == slice(0, 1):
-        written = written.where(ScanRollup.kind == TOTAL)
-    return union_all(written, *rollup_rows(not_rolled_up)[kinds]).cte(name)
+    counted_rows = rollup_rows(not_rolled_up)
+    if totals_only:
+        written, counted_rows = written.where(ScanRollup.kind == TOTAL), counted_rows[:1]  # totals come first
+    return union_all(written, *counted_rows).cte(name)
 
 
 @functools.cache
 def counted(dialect: str) -> Counted:
     latest = _latest()
     trend_scans = _trend_scans(dialect)
-    totals = _written_or_counted(trend_scans, "trend_rollups", slice(0, 1))
+    totals = _written_or_counted(trend_scans, "trend_rollups", totals_only=True)
     trend_totals = (
         select(trend_scans.c.day, totals.c.components, totals.c.highest_risk_score)
         .join(totals, totals.c.scan_id == trend_scans.c.scan_id)
@@ -121,7 +122,7 @@ def counted(dialect: str) -> Counted:
     )
     return Counted(
         latest=latest,
-        current_rollups=_written_or_counted(latest, "current_rollups", slice(None)),
+        current_rollups=_written_or_counted(latest, "current_rollups", totals_only=False),
         trend_totals=trend_totals,
     )
 
