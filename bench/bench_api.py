@@ -144,18 +144,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
-def database_cpu_seconds(db_name: str) -> float:
-    """The CPU time of the PostgreSQL backends connected to ``db_name`` (on this machine)."""
+def database_cpu_seconds(db_name: str) -> dict[int, float]:
+    """The CPU time of each PostgreSQL backend connected to ``db_name`` (on this machine), by process id."""
     with psycopg.connect(PG_ADMIN_URL) as connection:
         pids = [
             row[0]
             for row in connection.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (db_name,))
         ]
-    total = 0.0
+    seconds = {}
     for pid in pids:
         with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-            total += cpu_seconds(pid)
-    return total
+            seconds[pid] = cpu_seconds(pid)
+    return seconds
+
+
+def database_cpu_spent(db_name: str, before: dict[int, float]) -> float:
+    """The CPU time the backends of ``db_name`` spent since ``before``: a backend that has exited since
+    is left out (an undercount if the API's pool closed connections during the run)."""
+    return sum(now - before.get(pid, 0.0) for pid, now in database_cpu_seconds(db_name).items())
 
 
 def start_bare(stack: Stack) -> str:
@@ -214,7 +220,7 @@ def main() -> None:
                 before, database_before = cpu_seconds(pid), database_cpu_seconds(stack.db_name)
                 results[name, connections] = run_wrk(url, args, connections, script)
                 cpu = cpu_seconds(pid) - before
-                database_cpu = database_cpu_seconds(stack.db_name) - database_before
+                database_cpu = database_cpu_spent(stack.db_name, database_before)
                 requests_done = max(1, results[name, connections]["requests"])
                 results[name, connections]["cpu_ms"] = cpu * 1000 / requests_done
                 results[name, connections]["db_cpu_ms"] = database_cpu * 1000 / requests_done

@@ -244,12 +244,18 @@ def current_json():
 
 def compiled_sql(dialect, statement) -> str:
     """The statement's SQL for the driver with its constants written in: only ``PER_REQUEST`` values are
-    bound, so nothing is compiled per execution and PostgreSQL's cached plan is generic."""
+    bound, so nothing is compiled per execution.
+
+    Each bound value is read through a sub-select, which the planner does not look into: every
+    organization's plan is estimated alike, so PostgreSQL settles on the one generic plan of the
+    prepared statement instead of planning it again for each view of a small organization (about three
+    times the statement's execution)."""
 
     class Compiler(dialect.statement_compiler):
         def visit_bindparam(self, bindparam, literal_binds=False, **kwargs):
-            constant = bindparam.key not in PER_REQUEST
-            return super().visit_bindparam(bindparam, literal_binds=constant, **kwargs)
+            if bindparam.key not in PER_REQUEST:
+                return super().visit_bindparam(bindparam, literal_binds=True, **kwargs)
+            return f"(SELECT {super().visit_bindparam(bindparam, **kwargs)})"
 
     return Compiler(dialect, statement, compile_kwargs={"literal_binds": True}).string
 
