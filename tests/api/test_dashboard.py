@@ -17,6 +17,7 @@ from common.models.compliance import PolicyEvaluation
 from common.models.scans import DashboardSummary, ScanRollup
 from common.rollups import roll_up_organization
 from common.tasks import DASHBOARD_ROLL_UP, EVENT_FOLLOW_UPS
+from tests.api.test_db_connections import IDLE, transaction_states
 from tests.api.test_query_budget import counted_statements
 from tests.dashboard_data import (
     assert_known_numbers,
@@ -128,6 +129,19 @@ def test_a_view_writes_nothing(client, make_user):
     assert body["targets"] == 1 and body["top_models"] == [{"name": "gpt-4o", "components": 1, "targets": 1}]
     assert [s for s in statements if s.split()[0].upper() in ("INSERT", "UPDATE", "DELETE")] == []
     assert rollups_of(scan_id) == {}
+
+
+def test_a_view_reads_outside_a_transaction(client, make_user):
+    """The one statement is a plain read: no ``BEGIN``, and no ``ROLLBACK`` at the session's end, on which
+    psycopg would forget the statements it prepared on the connection (and PostgreSQL plan it again)."""
+    user = make_user()
+    make_scan(user.org_id, components=[component("model", "gpt-4o")])
+    overview(client, user)
+    with transaction_states() as reading:
+        body = overview(client, user)
+    assert body["targets"] == 1
+    assert [statement for state, statement in reading if state != IDLE] == []
+    assert any(statement.startswith("WITH latest_scans") for _, statement in reading)
 
 
 def test_the_follow_up_rolls_up_the_organizations_completed_scans_once(make_user):

@@ -52,6 +52,7 @@ from common.dashboard import (
     json_object,
     trend,
 )
+from common.db import PLAIN_READ
 from common.models import Base, Scan
 from common.models.base import utcnow
 from common.rollups import TOTAL
@@ -268,9 +269,13 @@ def _document_sql(dialect) -> str:
 
 
 def document_json(connection: Connection, organization_id: str, today: date) -> str:
-    """The overview as JSON text, in one statement (PostgreSQL)."""
+    """The overview as JSON text, in one statement (PostgreSQL): a plain read, so a GET runs it outside a
+    transaction like its other reads. In a transaction its session's end would be a ``ROLLBACK``, and on
+    ``ROLLBACK`` psycopg forgets every statement it prepared on that connection (this one included, whose
+    planning costs PostgreSQL more than its execution)."""
     sql = _document_sql(connection.dialect)
-    return connection.exec_driver_sql(sql, _parameters(organization_id, today)).scalar()
+    parameters = _parameters(organization_id, today)
+    return connection.exec_driver_sql(sql, parameters, execution_options={PLAIN_READ: True}).scalar()
 
 
 @blp.route("/overview", methods=["GET"])
