@@ -67,7 +67,8 @@ class Counted:
 
 
 def _latest() -> CTE:
-    """Read in the order of ``ix_scans_completed_by_target``, so the ranking needs no sort."""
+    """Ranked in the order of ``ix_scans_completed_by_target``: a large organization's completed scans are
+    read off it already sorted (PostgreSQL sorts a few hundred rows itself)."""
     position = func.row_number().over(
         partition_by=Scan.target_key, order_by=(Scan.finished_at.desc(), Scan.id.desc())
     )
@@ -80,8 +81,8 @@ def _latest() -> CTE:
 
 
 def _trend_scans(dialect: str) -> CTE:
-    """The completed scans that finished on the trend's days (from ``ix_scans_completed_by_finish`` on
-    PostgreSQL: the first day's midnight UTC bounds the index range)."""
+    """The completed scans that finished on the trend's days. On PostgreSQL the first day's midnight UTC is
+    compared with ``finished_at`` itself, so ``ix_scans_completed_by_finish`` can bound the range."""
     if dialect == "postgresql":
         since = Scan.finished_at >= func.timezone("UTC", cast(FIRST_DAY, DateTime))
     else:
