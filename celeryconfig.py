@@ -10,6 +10,7 @@ from kombu import Queue
 from common.config import get_settings
 from common.tasks import (
     AUDIT_CLEANUP,
+    DASHBOARD_RECONCILE,
     PRUNE_HISTORY,
     QUEUES,
     RECONCILE_JOBS,
@@ -58,6 +59,8 @@ task_send_sent_event = True
 
 beat_schedule = {
     "reconcile-stale-jobs": {"task": RECONCILE_JOBS, "schedule": 300.0},
+    # A lost ``dashboard.roll_up`` follow-up is otherwise made good only by the organization's next one.
+    "reconcile-dashboard-rollups": {"task": DASHBOARD_RECONCILE, "schedule": 300.0},
     # On each minute boundary, so a "0 9 * * *" schedule starts within a second of 09:00.
     "dispatch-due-schedules": {"task": SCHEDULES_DISPATCH_DUE, "schedule": crontab()},
     "audit-log-retention": {"task": AUDIT_CLEANUP, "schedule": crontab(hour=3, minute=17)},

@@ -16,7 +16,9 @@ printed as a share of it. The workloads, authenticated with a JWT:
 Besides requests per second, each run reads the CPU time the serving process spent (``/proc``): CPU
 milliseconds per request, and the bare endpoint's share of it. One gevent process is one core, so that
 share is the ratio of requests per second a quiet machine would show, and it holds on a loaded machine,
-where the wall-clock figures swing with whatever else runs.
+where the wall-clock figures swing with whatever else runs. The CPU time of the PostgreSQL backends of
+the benchmark's database is read the same way: what each request costs the database's core, and the
+bare endpoint's share of the two together (the bound on one connection's requests per second).
 
 Run from the repository root::
 
@@ -39,11 +41,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import psycopg
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._stack import Stack, free_port, machine, make_run_commands
+from bench._stack import PG_ADMIN_URL, Stack, free_port, machine, make_run_commands
 
 COMPONENTS = 10_000
 POST_SCRIPT = """
@@ -57,6 +60,7 @@ wrk.headers["Authorization"] = "Bearer {token}"
 def insert_components(organization_id: str, target: str, count: int) -> str:
     from sqlalchemy import text
 
+    from common.dashboard import refresh_summary
     from common.db import session_scope
     from common.models import Component, Scan
     from common.rollups import roll_up_organization
@@ -98,6 +102,7 @@ def insert_components(organization_id: str, target: str, count: int) -> str:
     with session_scope() as session:
         # What the scan's completion would have been followed by (workers/dashboard.py)...
         roll_up_organization(session.connection(), organization_id)
+        refresh_summary(session.connection(), organization_id)
         # ...and the statistics autovacuum would have gathered by now.
         session.execute(text("ANALYZE components"))
     return scan_id
@@ -137,6 +142,26 @@ def serving_process(master_pid: int) -> int:
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def database_cpu_seconds(db_name: str) -> dict[int, float]:
+    """The CPU time of each PostgreSQL backend connected to ``db_name`` (on this machine), by process id."""
+    with psycopg.connect(PG_ADMIN_URL) as connection:
+        pids = [
+            row[0]
+            for row in connection.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (db_name,))
+        ]
+    seconds = {}
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            seconds[pid] = cpu_seconds(pid)
+    return seconds
+
+
+def database_cpu_spent(db_name: str, before: dict[int, float]) -> float:
+    """The CPU time the backends of ``db_name`` spent since ``before``: a backend that has exited since
+    is left out (an undercount if the API's pool closed connections during the run)."""
+    return sum(now - before.get(pid, 0.0) for pid, now in database_cpu_seconds(db_name).items())
 
 
 def start_bare(stack: Stack) -> str:
@@ -192,25 +217,27 @@ def main() -> None:
         for connections in [int(c) for c in args.connections.split(",")]:
             for name, (url, script) in workloads.items():
                 pid = servers["bare" if url == bare_url else "api"]
-                before = cpu_seconds(pid)
+                before, database_before = cpu_seconds(pid), database_cpu_seconds(stack.db_name)
                 results[name, connections] = run_wrk(url, args, connections, script)
                 cpu = cpu_seconds(pid) - before
-                results[name, connections]["cpu_ms"] = (
-                    cpu * 1000 / max(1, results[name, connections]["requests"])
-                )
+                database_cpu = database_cpu_spent(stack.db_name, database_before)
+                requests_done = max(1, results[name, connections]["requests"])
+                results[name, connections]["cpu_ms"] = cpu * 1000 / requests_done
+                results[name, connections]["db_cpu_ms"] = database_cpu * 1000 / requests_done
     print(f"machine: {machine()}")
     print(f"wrk -t{args.threads} -d{args.duration}s --latency; API: make run's gunicorn (gevent, 1 process)")
     print(
         "| endpoint | connections | requests/s | of bare | p50 ms | p99 ms | requests | non-2xx "
-        "| CPU ms/request | of bare (CPU) |"
+        "| CPU ms/request | of bare (CPU) | PostgreSQL CPU ms/request | of bare (API + PostgreSQL CPU) |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for (name, connections), r in results.items():
         bare = results["bare Flask endpoint, 20-item JSON page", connections]
         print(
             f"| {name} | {connections} | {r['rps']:.0f} | {r['rps'] / bare['rps']:.0%} | {r['p50_ms']:.1f} "
             f"| {r['p99_ms']:.1f} | {r['requests']} | {r['non_2xx']} | {r['cpu_ms']:.2f} "
-            f"| {bare['cpu_ms'] / r['cpu_ms']:.0%} |"
+            f"| {bare['cpu_ms'] / r['cpu_ms']:.0%} | {r['db_cpu_ms']:.2f} "
+            f"| {bare['cpu_ms'] / (r['cpu_ms'] + r['db_cpu_ms']):.0%} |"
         )
 
 

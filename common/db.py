@@ -41,6 +41,9 @@ POOL_OVERFLOW = 8
 COMMITS_ALONE = "trusera_commits_alone"
 _CHECKED_IN_AT = "trusera_checked_in_at"
 _READS_OUTSIDE_TRANSACTION = "trusera_reads_outside_transaction"
+# The execution option by which a statement given as driver SQL (``exec_driver_sql``), which SQLAlchemy has
+# not compiled and so cannot be seen to be one, says it is a plain read (``_is_plain_read``).
+PLAIN_READ = "trusera_plain_read"
 
 _engine: Engine | None = None
 _engine_pid: int | None = None
@@ -131,6 +134,8 @@ def _ping_if_stale(dialect, dbapi_connection, connection_record) -> None:
 def _is_plain_read(context) -> bool:
     """A compiled SELECT that neither locks rows nor writes through a CTE, on a client-side cursor:
     outside a transaction it sees exactly what it would see as a statement of a READ COMMITTED one."""
+    if context is not None and context.execution_options.get(PLAIN_READ):
+        return True
     compiled = context.compiled if context is not None else None
     statement = getattr(compiled, "statement", None)
     if not isinstance(statement, Select) or statement._for_update_arg is not None:

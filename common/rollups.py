@@ -82,6 +82,12 @@ def _roll_up_statement(dialect: str):
     return statement.execution_options(preserve_rowcount=True)  # an INSERT's count is not kept otherwise
 
 
+def organizations_missing_rollups(connection: Connection) -> list[str]:
+    """The organizations with a completed scan that has no rollups (its follow-up lost, or not run yet)."""
+    missing = select(Scan.organization_id).where(Scan.status == JobStatus.COMPLETED, ~has_rollups(Scan.id))
+    return list(connection.scalars(missing.distinct()))
+
+
 def roll_up_organization(connection: Connection, organization_id: str) -> int:
     """Write the rollups of the organization's completed scans that have none yet; the rows written.
 

@@ -18,6 +18,7 @@ WEBHOOK_DISPATCH = "webhooks.dispatch"
 WEBHOOK_DELIVER = "webhooks.deliver"
 ALERTS_EVALUATE_SCAN = "alerts.evaluate_scan"
 DASHBOARD_ROLL_UP = "dashboard.roll_up"
+DASHBOARD_RECONCILE = "dashboard.reconcile"
 SCHEDULES_DISPATCH_DUE = "schedules.dispatch_due"
 AUDIT_CLEANUP = "maintenance.audit_cleanup"
 RECONCILE_JOBS = "maintenance.reconcile_jobs"
@@ -32,6 +33,7 @@ TASK_QUEUES = {
     WEBHOOK_DELIVER: "webhooks",
     ALERTS_EVALUATE_SCAN: "alerts",
     DASHBOARD_ROLL_UP: "compliance",  # after a completion, beside its evaluation
+    DASHBOARD_RECONCILE: "maintenance",
     SCHEDULES_DISPATCH_DUE: "maintenance",
     AUDIT_CLEANUP: "maintenance",
     RECONCILE_JOBS: "maintenance",

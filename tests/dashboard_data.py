@@ -155,3 +155,63 @@ def assert_known_numbers(body: dict, org_id: str) -> None:
     assert [s["created_at"] for s in recent] == sorted((s["created_at"] for s in recent), reverse=True)
 
     assert body["policy_pass_rate"] == {"evaluations": 4, "passed": 3, "rate": 0.75}
+
+
+REPOSITORY_A, REPOSITORY_B = "https://git.example.com/team/a", "https://git.example.com/team/b"
+
+# One scan of each kind of target, and the key it gets (``Scan.target_key``).
+TARGETS_OF_EVERY_KIND = [
+    ({"target": "/repo/a"}, "path /repo/a"),
+    ({"target": "/repo/a", "n8n_url": N8N_URL}, f"path /repo/a n8n {N8N_URL}"),
+    ({"target": None, "n8n_url": N8N_URL}, f" n8n {N8N_URL}"),
+    (
+        {"target": None, "repository_url": REPOSITORY_A, "repository_ref": "main"},
+        f"repository {REPOSITORY_A} main",
+    ),
+    (
+        {"target": None, "repository_url": REPOSITORY_A, "repository_ref": "dev"},
+        f"repository {REPOSITORY_A} dev",
+    ),
+    ({"target": None, "repository_url": REPOSITORY_B}, f"repository {REPOSITORY_B} HEAD"),
+    (
+        {"target": "upload:json", "repository_url": REPOSITORY_A, "source_branch": "main"},
+        f"upload {REPOSITORY_A} main",
+    ),
+    (
+        {"target": "upload:cyclonedx", "repository_url": REPOSITORY_A, "source_branch": "dev"},
+        f"upload {REPOSITORY_A} dev",
+    ),
+    ({"target": "upload:json", "repository_url": REPOSITORY_A}, f"upload {REPOSITORY_A} "),
+]
+
+
+def seed_targets_of_every_kind(session, org_id: str) -> dict[str, str]:
+    """Each of ``TARGETS_OF_EVERY_KIND`` scanned twice (the earlier scan finds ``old-model``, the latest
+    ``gpt-4o``), an upload in the other format of the same source as the first upload, and two uploads
+    that name no source (each a target of its own); the scans' ids by their expected key."""
+    ids = {}
+    for columns, key in TARGETS_OF_EVERY_KIND:
+        for days_ago, model in ((5, "old-model"), (2, "gpt-4o")):
+            ids[key] = make_scan(
+                org_id, session=session, **columns, **_dated(days_ago), components=[component("model", model)]
+            )
+    same_source = {"target": "upload:cyclonedx", "repository_url": REPOSITORY_A, "source_branch": "main"}
+    ids[f"upload {REPOSITORY_A} main"] = make_scan(
+        org_id, session=session, **same_source, **_dated(1), components=[component("model", "gpt-4o")]
+    )
+    for _ in range(2):
+        anonymous = make_scan(
+            org_id,
+            session=session,
+            target="upload:json",
+            **_dated(1),
+            components=[component("model", "gpt-4o")],
+        )
+        ids[f"upload {anonymous}"] = anonymous
+    return ids
+
+
+def assert_targets_of_every_kind(body: dict) -> None:
+    """Eleven targets, each counted once, by its latest scan only."""
+    assert body["targets"] == len(TARGETS_OF_EVERY_KIND) + 2
+    assert body["top_models"] == [{"name": "gpt-4o", "components": 11, "targets": 11}]

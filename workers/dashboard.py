@@ -1,7 +1,10 @@
 """``dashboard.roll_up``: count a completed scan's components once for the dashboard (``common.rollups``).
 
 A follow-up of ``scan.completed`` (``EVENT_FOLLOW_UPS``), so a dashboard view only reads. Until it has
-run, the dashboard counts the scan from its components, with the same numbers.
+run, the dashboard counts the scan from its components, with the same numbers; after rolling up it
+counts the organization's summary row again (``common.dashboard``). ``dashboard.reconcile`` (beat, every
+five minutes) does both for what a lost follow-up or a deleted scan left, so no view counts live for
+longer than that.
 """
 
 from __future__ import annotations
@@ -9,12 +12,20 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from common.dashboard import refresh_summary, stale_summaries
 from common.db import session_scope
 from common.models import Scan
-from common.rollups import roll_up_organization
-from common.tasks import DASHBOARD_ROLL_UP
+from common.rollups import organizations_missing_rollups, roll_up_organization
+from common.tasks import DASHBOARD_RECONCILE, DASHBOARD_ROLL_UP
 from workers.app import app
 from workers.base import TRANSIENT_ERRORS, PlatformTask
+
+
+def _roll_up(connection, organization_id: str) -> int:
+    """The organization's missing rollups, then its summary row counted again from them."""
+    written = roll_up_organization(connection, organization_id)
+    refresh_summary(connection, organization_id)
+    return written
 
 
 @app.task(bind=True, base=PlatformTask, name=DASHBOARD_ROLL_UP)
@@ -25,7 +36,28 @@ def roll_up(self: PlatformTask, scan_id: str) -> int:
             organization_id = session.scalar(select(Scan.organization_id).where(Scan.id == scan_id))
             if organization_id is None:
                 return 0
-            return roll_up_organization(session.connection(), organization_id)
+            return _roll_up(session.connection(), organization_id)
+    except IntegrityError as exc:  # a scan deleted while it was counted: count the others again
+        raise self.retry_later(exc) from exc
+    except TRANSIENT_ERRORS as exc:
+        raise self.retry_later(exc) from exc
+
+
+@app.task(bind=True, base=PlatformTask, name=DASHBOARD_RECONCILE)
+def reconcile(self: PlatformTask) -> dict[str, int]:
+    """Roll up every organization that has a completed scan without rollups, or whose summary row was
+    counted from other latest scans (a scan deleted since); the rollup rows written for each.
+
+    Each organization in its own transaction, as its follow-up would: a rerun finds nothing left."""
+    try:
+        with session_scope() as session:
+            connection = session.connection()
+            organizations = sorted({*organizations_missing_rollups(connection), *stale_summaries(connection)})
+        written = {}
+        for organization_id in organizations:
+            with session_scope() as session:
+                written[organization_id] = _roll_up(session.connection(), organization_id)
+        return written
     except IntegrityError as exc:  # a scan deleted while it was counted: count the others again
         raise self.retry_later(exc) from exc
     except TRANSIENT_ERRORS as exc:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
+    Computed,
     Float,
     ForeignKey,
     Index,
@@ -28,6 +29,20 @@ from common.tasks import SCAN_INGEST, SCAN_RUN
 
 SCAN_STATUSES = JOB_STATUSES
 
+# What a scan scanned, as one key: the dashboard's "target", whose latest completed scan is its current
+# state. A repository at a ref, an upload by the repository and branch it names (one that names none is
+# a target of its own: nothing says two of them are of the same code), and otherwise the path and the
+# n8n instance (a scan may take both). The same SQL on PostgreSQL and SQLite (migration 0016).
+TARGET_KEY_SQL = (
+    "CASE"
+    " WHEN substr(target, 1, 7) = 'upload:'"
+    " THEN 'upload ' || coalesce(repository_url || ' ' || coalesce(source_branch, ''), id)"
+    " WHEN repository_url IS NOT NULL"
+    " THEN 'repository ' || repository_url || ' ' || coalesce(repository_ref, 'HEAD')"
+    " ELSE coalesce('path ' || target, '') || coalesce(' n8n ' || n8n_url, '')"
+    " END"
+)
+
 
 class Scan(JobMixin, Base):
     __tablename__ = "scans"
@@ -36,6 +51,26 @@ class Scan(JobMixin, Base):
     __table_args__ = (
         UniqueConstraint("organization_id", "idempotency_key", name="uq_scan_idempotency"),
         Index("ix_scans_org_repository", "organization_id", "repository_url"),
+        # The dashboard's latest completed scan of each target, and its trend of the last days' scans:
+        # both read off these instead of every scan of the organization.
+        Index(
+            "ix_scans_completed_by_target",
+            "organization_id",
+            "target_key",
+            text("finished_at DESC"),
+            text("id DESC"),
+            postgresql_where=text("status = 'completed'"),
+            sqlite_where=text("status = 'completed'"),
+        ),
+        Index(
+            "ix_scans_completed_by_finish",
+            "organization_id",
+            "finished_at",
+            postgresql_where=text("status = 'completed'"),
+            sqlite_where=text("status = 'completed'"),
+        ),
+        # The newest scans first (the dashboard's recent scans, the scan list), without sorting them all.
+        Index("ix_scans_org_created", "organization_id", text("created_at DESC"), "id"),
     )
 
     id: Mapped[str] = id_column()
@@ -62,6 +97,7 @@ class Scan(JobMixin, Base):
     summary: Mapped[dict | None] = mapped_column(JSONType)
     warnings: Mapped[list | None] = mapped_column(JSONType)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    target_key: Mapped[str] = mapped_column(Text, Computed(TARGET_KEY_SQL))
 
     def task_call(self, session) -> tuple[str, tuple]:
         """A scan whose result was handed in only needs ingesting; any other one is scanned (again)."""
@@ -190,9 +226,35 @@ class ScanRollup(Base):
     change, so a rollup, once written, stays true; deleting the scan deletes it."""
 
     __tablename__ = "scan_rollups"
+    __table_args__ = (
+        # Each scan's total, for the dashboard's trend and its "rolled up yet?" test: read off this small
+        # index (on PostgreSQL without visiting the table) instead of the scans' hundreds of other rows.
+        Index(
+            "ix_scan_rollups_totals",
+            "scan_id",
+            postgresql_include=["components", "highest_risk_score"],
+            postgresql_where=text("kind = 'total'"),
+            sqlite_where=text("kind = 'total'"),
+        ),
+    )
 
     scan_id: Mapped[str] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     name: Mapped[str] = mapped_column(Text, primary_key=True)
     components: Mapped[int] = mapped_column(Integer, nullable=False)
     highest_risk_score: Mapped[int | None] = mapped_column(Integer)
+
+
+class DashboardSummary(Base):
+    """An organization's current state on the dashboard (``common.dashboard``), as the JSON text its one
+    statement returns, with the key (``latest_scans``: the digest of the sorted ids of the latest completed
+    scan of each target) of what it was counted from. A row whose key is not the organization's key now is
+    not read; the organization's deletion deletes it."""
+
+    __tablename__ = "dashboard_summaries"
+
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    latest_scans: Mapped[str | None] = mapped_column(String(32))
+    current: Mapped[str] = mapped_column(Text, nullable=False)

@@ -14,15 +14,21 @@ from common.models import Component, Scan
 from common.models.alerts import Alert
 from common.models.base import new_id, utcnow
 from common.models.compliance import PolicyEvaluation
-from common.models.scans import ScanRollup
+from common.models.scans import DashboardSummary, ScanRollup
 from common.rollups import roll_up_organization
 from common.tasks import DASHBOARD_ROLL_UP, EVENT_FOLLOW_UPS
+from tests.api.test_db_connections import IDLE, transaction_states
 from tests.api.test_query_budget import counted_statements
-from tests.dashboard_data import assert_known_numbers, seed_known_data
+from tests.dashboard_data import (
+    assert_known_numbers,
+    assert_targets_of_every_kind,
+    seed_known_data,
+    seed_targets_of_every_kind,
+)
 from tests.factories import component, component_columns, make_scan
 from tests.helpers import add_member
 from web.api.dashboard import document, document_json
-from workers.dashboard import roll_up
+from workers.dashboard import reconcile, roll_up
 
 OVERVIEW = "/api/v1/dashboard/overview"
 
@@ -123,6 +129,19 @@ def test_a_view_writes_nothing(client, make_user):
     assert body["targets"] == 1 and body["top_models"] == [{"name": "gpt-4o", "components": 1, "targets": 1}]
     assert [s for s in statements if s.split()[0].upper() in ("INSERT", "UPDATE", "DELETE")] == []
     assert rollups_of(scan_id) == {}
+
+
+def test_a_view_reads_outside_a_transaction(client, make_user):
+    """The one statement is a plain read: no ``BEGIN``, and no ``ROLLBACK`` at the session's end, on which
+    psycopg would forget the statements it prepared on the connection (and PostgreSQL plan it again)."""
+    user = make_user()
+    make_scan(user.org_id, components=[component("model", "gpt-4o")])
+    overview(client, user)
+    with transaction_states() as reading:
+        body = overview(client, user)
+    assert body["targets"] == 1
+    assert [statement for state, statement in reading if state != IDLE] == []
+    assert any(statement.startswith("WITH latest_scans") for _, statement in reading)
 
 
 def test_the_follow_up_rolls_up_the_organizations_completed_scans_once(make_user):
@@ -256,3 +275,73 @@ def test_another_organizations_data_never_shows(client, make_user):
     add_member(client, second, second.org_id, first, "viewer")
     assert overview(client, first) == alone
     assert_known_numbers(overview(client, first, second.org_id), second.org_id)
+
+
+def summary_of(org_id: str) -> tuple[str | None, dict] | None:
+    with session_scope() as session:
+        row = session.get(DashboardSummary, org_id)
+        return None if row is None else (row.latest_scans, json.loads(row.current))
+
+
+def test_each_kind_of_target_is_its_own_target(client, make_user):
+    """Paths, n8n instances, a path with an n8n instance, repositories at each ref, uploads by the
+    repository and branch they name (whatever their format) and uploads that name none: each its own
+    target, counted by its latest scan, live, from rollups and from the summary alike."""
+    user = make_user()
+    with session_scope() as session:
+        ids = seed_targets_of_every_kind(session, user.org_id)
+    with session_scope() as session:
+        keys = dict(session.execute(select(Scan.id, Scan.target_key).where(Scan.id.in_(ids.values()))).all())
+    assert {keys[scan_id]: scan_id for scan_id in ids.values()} == ids
+    live = overview(client, user)
+    assert_targets_of_every_kind(live)
+    roll_up(next(iter(ids.values())))
+    assert summary_of(user.org_id)[1]["targets"] == 11
+    assert overview(client, user) == live
+    with session_scope() as session:
+        assert document(session.connection(), user.org_id, utcnow().date()) == live
+
+
+def test_the_summary_is_read_only_while_it_was_counted_from_the_latest_scans(client, make_user):
+    """``roll_up`` rewrites the summary (the same row however often it runs); a view reads it only while
+    the latest scan of each target is still what it was counted from, and counts live otherwise."""
+    user = make_user()
+    first = make_scan(user.org_id, target="/repo/a", components=[component("model", "gpt-4o")])
+    assert summary_of(user.org_id) is None
+    roll_up(first)
+    written = summary_of(user.org_id)
+    roll_up(first)
+    assert summary_of(user.org_id) == written and written[1]["targets"] == 1
+
+    with session_scope() as session:  # proof that a view reads the row: a number no scan gives
+        session.get(DashboardSummary, user.org_id).current = json.dumps({**written[1], "targets": 99})
+    assert overview(client, user)["targets"] == 99
+
+    second = make_scan(user.org_id, target="/repo/b", components=[component("model", "gpt-4o")])
+    view = overview(client, user)  # a new latest scan, its follow-up not run: counted live
+    assert view["targets"] == 2 and view["top_models"] == [{"name": "gpt-4o", "components": 2, "targets": 2}]
+    roll_up(second)
+    assert overview(client, user) == view and summary_of(user.org_id)[1]["targets"] == 2
+
+    rescan = make_scan(user.org_id, target="/repo/b", components=[component("model", "o1")])
+    roll_up(rescan)
+    with session_scope() as session:  # the re-scan deleted: its summary no longer holds
+        session.delete(session.get(Scan, rescan))
+    assert overview(client, user) == view
+    assert summary_of(user.org_id)[1]["top_models"] == [
+        {"name": "gpt-4o", "components": 1, "targets": 1},
+        {"name": "o1", "components": 1, "targets": 1},
+    ]
+    assert user.org_id in reconcile()
+    assert summary_of(user.org_id)[1] == {key: view[key] for key in summary_of(user.org_id)[1]}
+    assert user.org_id not in reconcile()
+
+
+def test_the_reconcile_rolls_up_what_a_lost_follow_up_left(make_user):
+    user = make_user()
+    lost = make_scan(user.org_id, components=[component("model", "gpt-4o", severity="high")])
+    assert rollups_of(lost) == {}
+    assert reconcile()[user.org_id] == 3  # total, severity, model
+    assert rollups_of(lost)[lost] == {("total", "", 1), ("severity", "high", 1), ("model", "gpt-4o", 1)}
+    assert summary_of(user.org_id)[1]["targets"] == 1
+    assert user.org_id not in reconcile()

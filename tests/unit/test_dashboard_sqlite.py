@@ -9,11 +9,16 @@ from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.orm import Session
 
 from common.db import Base
-from common.models import Organization
+from common.models import Organization, Scan
 from common.models.base import utcnow
 from common.models.scans import ScanRollup
 from common.rollups import roll_up_organization
-from tests.dashboard_data import assert_known_numbers, seed_known_data
+from tests.dashboard_data import (
+    assert_known_numbers,
+    assert_targets_of_every_kind,
+    seed_known_data,
+    seed_targets_of_every_kind,
+)
 from web.api.dashboard import document
 
 ORGANIZATION, OTHER = "org-known", "org-other"
@@ -40,3 +45,16 @@ def test_known_numbers_on_sqlite_from_components_then_from_rollups(session):
     assert roll_up_organization(connection, ORGANIZATION) == 0
     assert session.scalar(select(func.count()).select_from(ScanRollup)) > 0
     assert document(connection, ORGANIZATION, utcnow().date()) == from_components
+
+
+def test_each_kind_of_target_is_its_own_target_on_sqlite(session):
+    """The same target keys as PostgreSQL's (``tests/api/test_dashboard.py``), and the same counts."""
+    session.add(Organization(id=ORGANIZATION, name=ORGANIZATION, slug=ORGANIZATION))
+    ids = seed_targets_of_every_kind(session, ORGANIZATION)
+    session.commit()
+    keys = dict(session.execute(select(Scan.id, Scan.target_key)).all())
+    assert {keys[scan_id]: scan_id for scan_id in ids.values()} == ids
+    connection = session.connection()
+    assert_targets_of_every_kind(document(connection, ORGANIZATION, utcnow().date()))
+    roll_up_organization(connection, ORGANIZATION)
+    assert_targets_of_every_kind(document(connection, ORGANIZATION, utcnow().date()))

@@ -1,12 +1,15 @@
 """``/dashboard/overview``: the organization at a glance, every number a SQL aggregate.
 
-"Current state" means the latest completed scan of each target (a path, or an n8n instance URL): the
-severity distribution and the top providers and models are computed over those scans only, so
-re-scanning a target does not double-count it.
+"Current state" means the latest completed scan of each target (``Scan.target_key``: a path, an n8n
+instance, a repository at a ref, an upload by the repository and branch it names): the severity
+distribution and the top providers and models are computed over those scans only, so re-scanning a
+target does not double-count it (``common.dashboard``).
 
 The counts come from each scan's rollups (``common.rollups``), written after the scan completes by a
 follow-up task; a completed scan without them yet is counted from its components in the same statement,
-with the same numbers. A view only reads, and nothing is cached: each view sees the rows as they are.
+with the same numbers. A view only reads, and nothing it shows lags: on PostgreSQL the current state
+comes from the organization's summary row only while that row was counted from the latest scans as they
+are now.
 
 On PostgreSQL the whole document is built by one statement (``json_build_object``) and its text is the
 response body: no row, dict or JSON encoder in Python. Elsewhere (SQLite, ``make run``) the same selects
@@ -19,37 +22,40 @@ import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from itertools import chain
 
 from flask import Response
 from flask_smorest import Blueprint
 from sqlalchemy import (
-    CTE,
     Connection,
-    Date,
     DateTime,
-    Integer,
     Numeric,
     Select,
     Text,
-    and_,
-    bindparam,
     case,
     cast,
     func,
     literal_column,
     null,
-    or_,
     select,
-    union_all,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from common.jobs import JobStatus
+from common.dashboard import (
+    FIRST_DAY,
+    ORGANIZATION,
+    TOP_KINDS,
+    compiled_sql,
+    counted,
+    current_json,
+    current_state,
+    json_field,
+    json_list,
+    json_object,
+    trend,
+)
+from common.db import PLAIN_READ
 from common.models import Base, Scan
 from common.models.base import utcnow
-from common.models.scans import ScanRollup
-from common.rollups import TOTAL, has_rollups, rollup_rows
+from common.rollups import TOTAL
 from common.scanner.model import SEVERITIES
 from web.api.scans import SCAN_WIRE_COLUMNS, SCAN_WIRE_FIELDS, scan_row_json
 from web.core.access import access, context
@@ -60,24 +66,11 @@ blp = Blueprint("dashboard", __name__, url_prefix="/api/v1/dashboard", descripti
 
 RECENT_SCANS = 10
 TREND_DAYS = 30
-TOP_N = 10
-TOP_KINDS = {"top_providers": "provider", "top_models": "model"}
-
-# Every statement below is built once, with these bound at execution.
-ORGANIZATION = bindparam("organization_id")
-FIRST_DAY = bindparam("first_day", type_=Date)
-PER_REQUEST = {ORGANIZATION.key, FIRST_DAY.key}
 
 
 def _model(name: str):
     """A model another part of the platform may provide (alerts, policy evaluations), if it is there."""
     return next((m.class_ for m in Base.registry.mappers if m.class_.__name__ == name), None)
-
-
-def _utc_day(column, dialect: str):
-    if dialect == "postgresql":
-        return cast(func.timezone("UTC", column), Date)
-    return func.date(column)
 
 
 @dataclass(frozen=True)
@@ -92,95 +85,12 @@ class Selects:
     policy_pass_rate: Select | None  # evaluations, passed
 
 
-def _counted_scans(dialect: str) -> CTE:
-    """The completed scans the dashboard counts, with their UTC day: the latest of each target
-    (``position`` 1), and every one that finished within the trend's days."""
-    target_key = func.coalesce(Scan.target, Scan.n8n_url)
-    day = _utc_day(Scan.finished_at, dialect)
-    completed = (
-        select(
-            Scan.id.label("scan_id"),
-            day.label("day"),
-            func.row_number()
-            .over(partition_by=target_key, order_by=(Scan.finished_at.desc(), Scan.id.desc()))
-            .label("position"),
-        )
-        .where(Scan.organization_id == ORGANIZATION, Scan.status == JobStatus.COMPLETED)
-        .subquery("completed")
-    )
-    return (
-        select(completed)
-        .where(or_(completed.c.position == 1, completed.c.day >= FIRST_DAY))
-        .cte("counted_scans")
-    )
-
-
-def _rollups_of(counted: CTE) -> CTE:
-    """The rollup rows of the counted scans: those written, and those of a scan not rolled up yet
-    counted from its components."""
-    not_rolled_up = select(counted.c.scan_id).where(~has_rollups(counted.c.scan_id)).cte("not_rolled_up")
-    written = select(
-        ScanRollup.scan_id,
-        ScanRollup.kind,
-        ScanRollup.name,
-        ScanRollup.components,
-        ScanRollup.highest_risk_score,
-    ).where(ScanRollup.scan_id.in_(select(counted.c.scan_id)))
-    return union_all(written, *rollup_rows(not_rolled_up)).cte("rollups")
-
-
-def _current_state(counted: CTE, rollups: CTE, dialect: str) -> Select:
-    """Per kind and name, the latest scans' components and how many of those scans (targets) have them:
-    every total and severity, and the first ``TOP_N`` providers and models.
-
-    Names are grouped and ranked by their bytes (PostgreSQL's "C" collation, SQLite's default), so both
-    dialects break ties alike, and PostgreSQL sorts the hundreds of model names of a large scan with
-    plain comparisons instead of the locale's."""
-    latest = select(counted.c.scan_id).where(counted.c.position == 1)
-    name = rollups.c.name.collate("C") if dialect == "postgresql" else rollups.c.name
-    summed = (
-        select(
-            rollups.c.kind,
-            name.label("name"),
-            cast(func.sum(rollups.c.components), Integer).label("components"),
-            func.count().label("targets"),
-        )
-        .where(rollups.c.scan_id.in_(latest))
-        .group_by(rollups.c.kind, name)
-        .subquery("summed")
-    )
-    rank = func.row_number().over(
-        partition_by=summed.c.kind, order_by=(summed.c.components.desc(), summed.c.name)
-    )
-    ranked = select(summed, rank.label("rank")).subquery("ranked")
-    return (
-        select(ranked.c.kind, ranked.c.name, ranked.c.components, ranked.c.targets, ranked.c.rank)
-        .where(or_(ranked.c.kind == TOTAL, ranked.c.kind == "severity", ranked.c.rank <= TOP_N))
-        .order_by(ranked.c.kind, ranked.c.rank)
-    )
-
-
-def _trend(counted: CTE, rollups: CTE) -> Select:
-    return (
-        select(
-            counted.c.day,
-            func.count().label("scans"),
-            cast(func.coalesce(func.sum(rollups.c.components), 0), Integer).label("components"),
-            func.max(rollups.c.highest_risk_score).label("highest_risk_score"),
-        )
-        .select_from(counted)
-        .join(rollups, and_(rollups.c.scan_id == counted.c.scan_id, rollups.c.kind == TOTAL))
-        .where(counted.c.day >= FIRST_DAY)
-        .group_by(counted.c.day)
-    )
-
-
-def _policy_pass_rate(counted: CTE) -> Select | None:
+def _policy_pass_rate(dialect: str) -> Select | None:
     evaluation = _model("PolicyEvaluation")
     if evaluation is None or not hasattr(evaluation, "passed") or not hasattr(evaluation, "scan_id"):
         return None
     passed = func.coalesce(func.sum(case((evaluation.passed.is_(True), 1), else_=0)), 0)
-    latest = select(counted.c.scan_id).where(counted.c.position == 1)
+    latest = select(counted(dialect).latest.c.scan_id)
     return select(func.count().label("evaluations"), passed.label("passed")).where(
         evaluation.scan_id.in_(latest)
     )
@@ -195,8 +105,6 @@ def _open_alerts() -> Select | None:
 
 @functools.cache
 def selects(dialect: str) -> Selects:
-    counted = _counted_scans(dialect)
-    rollups = _rollups_of(counted)
     return Selects(
         recent_scans=select(*SCAN_WIRE_COLUMNS)
         .where(Scan.organization_id == ORGANIZATION)
@@ -205,10 +113,10 @@ def selects(dialect: str) -> Selects:
         scans_by_status=select(Scan.status, func.count().label("scans"))
         .where(Scan.organization_id == ORGANIZATION)
         .group_by(Scan.status),
-        current_state=_current_state(counted, rollups, dialect),
-        trend=_trend(counted, rollups),
+        current_state=current_state(dialect),
+        trend=trend(dialect),
         open_alerts=_open_alerts(),
-        policy_pass_rate=_policy_pass_rate(counted),
+        policy_pass_rate=_policy_pass_rate(dialect),
     )
 
 
@@ -275,20 +183,6 @@ def document(connection: Connection, organization_id: str, today: date) -> dict:
 # PostgreSQL: the document as JSON text, in one statement over the same selects.
 
 ISO_UTC_MILLISECONDS = literal_column("""'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'""")  # models.base.isoformat
-EMPTY_LIST = literal_column("'[]'::json")
-
-
-def _key(name: str):
-    """A JSON key, as a constant of the statement (the names are ours, never input)."""
-    return literal_column(f"'{name}'")
-
-
-def _json_object(fields: dict):
-    return func.json_build_object(*chain.from_iterable((_key(name), value) for name, value in fields.items()))
-
-
-def _json_list(element, *order_by):
-    return func.coalesce(func.json_agg(aggregate_order_by(element, *order_by)), EMPTY_LIST)
 
 
 def _scan_json():
@@ -301,7 +195,7 @@ def _scan_json():
             return func.coalesce(column, literal_column("'[]'::jsonb"))
         return column
 
-    return _json_object({name: wire(name, getattr(Scan, field)) for name, field in SCAN_WIRE_FIELDS.items()})
+    return json_object({name: wire(name, getattr(Scan, field)) for name, field in SCAN_WIRE_FIELDS.items()})
 
 
 def _document_select() -> Select:
@@ -310,31 +204,14 @@ def _document_select() -> Select:
         _scan_json().label("scan"), Scan.created_at, Scan.id
     ).subquery("recent")
     by_status = statements.scans_by_status.subquery("by_status")
-    current = statements.current_state.cte("current_state")
+    current = select(current_json().label("current")).cte("current")
     trend = statements.trend.subquery("trend")
     days = func.generate_series(0, TREND_DAYS - 1).table_valued("day_offset").render_derived(name="days")
     day = FIRST_DAY + days.c.day_offset
-    severities = _json_object(
-        {
-            severity: func.coalesce(func.sum(current.c.components).filter(current.c.name == severity), 0)
-            for severity in SEVERITIES
-        }
-    )
-    tops = {
-        key: select(
-            _json_list(
-                _json_object(
-                    {"name": current.c.name, "components": current.c.components, "targets": current.c.targets}
-                ),
-                current.c.rank,
-            )
-        ).where(current.c.kind == kind)
-        for key, kind in TOP_KINDS.items()
-    }
     trend_days = (
         select(
-            _json_list(
-                _json_object(
+            json_list(
+                json_object(
                     {
                         "date": func.to_char(day, literal_column("'YYYY-MM-DD'")),
                         "scans": func.coalesce(trend.c.scans, 0),
@@ -353,7 +230,7 @@ def _document_select() -> Select:
         rates = statements.policy_pass_rate.subquery("rates")
         rate = func.round(cast(rates.c.passed, Numeric) / rates.c.evaluations, 4)
         policy = select(
-            _json_object(
+            json_object(
                 {
                     "evaluations": rates.c.evaluations,
                     "passed": rates.c.passed,
@@ -362,9 +239,9 @@ def _document_select() -> Select:
             )
         ).scalar_subquery()
     open_alerts = null() if statements.open_alerts is None else statements.open_alerts.scalar_subquery()
-    overview = _json_object(
+    overview = json_object(
         {
-            "recent_scans": select(_json_list(recent.c.scan, recent.c.created_at.desc(), recent.c.id))
+            "recent_scans": select(json_list(recent.c.scan, recent.c.created_at.desc(), recent.c.id))
             .select_from(recent)
             .scalar_subquery(),
             "scans_by_status": select(
@@ -372,11 +249,10 @@ def _document_select() -> Select:
                     func.json_object_agg(by_status.c.status, by_status.c.scans), literal_column("'{}'::json")
                 )
             ).scalar_subquery(),
-            "targets": select(func.coalesce(func.max(current.c.targets), 0))
-            .where(current.c.kind == TOTAL)
-            .scalar_subquery(),
-            "severity_distribution": select(severities).where(current.c.kind == "severity").scalar_subquery(),
-            **{key: top.scalar_subquery() for key, top in tops.items()},
+            **{
+                key: select(json_field(current.c.current, key)).scalar_subquery()
+                for key in ("targets", "severity_distribution", *TOP_KINDS)
+            },
             "trend": trend_days.scalar_subquery(),
             "open_alerts": open_alerts,
             "policy_pass_rate": policy,
@@ -388,21 +264,18 @@ def _document_select() -> Select:
 @functools.cache
 def _document_sql(dialect) -> str:
     """The statement's SQL for the driver, compiled once and executed as is: no SQLAlchemy compilation or
-    cache-key walk per request. Its constants are written into it, so the two parameters bound per
-    request are all the driver sends and all PostgreSQL's cached plan leaves open."""
-
-    class Compiler(dialect.statement_compiler):
-        def visit_bindparam(self, bindparam, literal_binds=False, **kwargs):
-            constant = bindparam.key not in PER_REQUEST
-            return super().visit_bindparam(bindparam, literal_binds=constant, **kwargs)
-
-    return Compiler(dialect, _document_select(), compile_kwargs={"literal_binds": True}).string
+    cache-key walk per request."""
+    return compiled_sql(dialect, _document_select())
 
 
 def document_json(connection: Connection, organization_id: str, today: date) -> str:
-    """The overview as JSON text, in one statement (PostgreSQL)."""
+    """The overview as JSON text, in one statement (PostgreSQL): a plain read, so a GET runs it outside a
+    transaction like its other reads. In a transaction its session's end would be a ``ROLLBACK``, and on
+    ``ROLLBACK`` psycopg forgets every statement it prepared on that connection (this one included, whose
+    planning costs PostgreSQL more than its execution)."""
     sql = _document_sql(connection.dialect)
-    return connection.exec_driver_sql(sql, _parameters(organization_id, today)).scalar()
+    parameters = _parameters(organization_id, today)
+    return connection.exec_driver_sql(sql, parameters, execution_options={PLAIN_READ: True}).scalar()
 
 
 @blp.route("/overview", methods=["GET"])
