@@ -609,6 +609,27 @@ class JavaDetector(_LanguageDetector):
         info = self.KOTLIN_CLIENT_INFO.search(text[start : start + 300])
         return info.group(1) if info else super().mcp_client_name(text, start)
 
+    # ``.serverInfo(info)`` / ``.clientInfo(info)`` handed a variable, and where that variable is built:
+    # ``McpSchema.Implementation info = new McpSchema.Implementation("name", "1.0")``
+    INFO_VARIABLE = lazy_re(r"\.(?:server|client)Info\(\s*([A-Za-z_$][\w$]*)\s*\)")
+    IMPLEMENTATION_ASSIGNED = lazy_re(
+        r'\b([A-Za-z_$][\w$]*)\s*=\s*new\s+(?:McpSchema\.)?Implementation\(\s*"([^"\n]{1,100})"'
+    )
+
+    def declared_info(self, text: str, start: int, literal: re.Pattern) -> tuple[str, int] | None:
+        """The name a Java SDK builder declares in ``.serverInfo``/``.clientInfo`` after ``start``, and
+        the offset where it is written: a literal in the call, else the last ``new Implementation("name",
+        ...)`` assigned before the builder to the variable the call passes."""
+        window = text[start : start + 600]
+        named = literal.search(window)
+        if named:
+            return named.group(1), start + named.start(1)
+        passed = self.INFO_VARIABLE.search(window)
+        if not passed:
+            return None
+        built = [m for m in self.IMPLEMENTATION_ASSIGNED.finditer(text, 0, start) if m.group(1) == passed.group(1)]
+        return (built[-1].group(2), built[-1].start(2)) if built else None
+
     def mcp_usage(
         self,
         file: SourceFile,
@@ -618,15 +639,19 @@ class JavaDetector(_LanguageDetector):
         line: int,
         package: Package | None = None,
     ):
-        """The Java SDK builds a server as ``McpServer.sync(transport).serverInfo("name", "1.0")``."""
-        if match.group(1) == "McpServer" and member in ("sync", "async"):
-            named = self.SERVER_INFO.search(text[match.end() : match.end() + 600])
-            name = (named.group(1) if named else component_name_for(file.relpath)).lower()
-            yield self.code_mcp_server(file, line, name)
-            return
-        if match.group(1) == "McpClient" and member in ("sync", "async"):
-            named = self.CLIENT_INFO.search(text[match.end() : match.end() + 600])
-            yield self.code_mcp_client(file, line, named.group(1) if named else None)
+        """The Java SDK builds a server as ``McpServer.sync(transport).serverInfo("name", "1.0")`` and a
+        client as ``McpClient.sync(transport).clientInfo(info)``: each is named by the ``Implementation``
+        it declares, found at the line that writes that name."""
+        kind = match.group(1)
+        if kind in ("McpServer", "McpClient") and member in ("sync", "async"):
+            server = kind == "McpServer"
+            declared = self.declared_info(text, match.end(), self.SERVER_INFO if server else self.CLIENT_INFO)
+            at = _line_at(text, declared[1]) if declared else line
+            if server:
+                name = declared[0] if declared else component_name_for(file.relpath)
+                yield self.code_mcp_server(file, at, name.lower())
+            else:
+                yield self.code_mcp_client(file, at, declared[0] if declared else None)
             return
         yield from super().mcp_usage(file, text, match, member, line, package)
 
