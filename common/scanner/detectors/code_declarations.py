@@ -14,6 +14,9 @@ literals (TypeScript/JavaScript, Python):
   something MCP or an agent runtime; elsewhere such a map is text shown to a user), every entry whose
   value has a ``command`` or ``url`` is an ``mcp_server`` named by its key, classified like the same
   entry in a client config file (package, remote, unknown server).
+* **Vercel AI SDK tool maps**: the ``tools: { name: { description, inputSchema, execute } }`` object
+  handed to ``generateText``/``streamText`` in a file importing ``ai``. ``tool({...})`` is only a typing
+  helper, so an entry written as a plain object is a tool too, named by its key as the model sees it.
 * **C# MCP client transports**: ``McpClientFactory.CreateAsync(new() { Name = "…", … })`` and
   ``new StdioClientTransport(new() { Name = "…", Command = "…" })`` name the server the client starts.
 """
@@ -25,6 +28,7 @@ import re
 from collections.abc import Iterator
 
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, linear
 
 MCP_PROVIDER = "Model Context Protocol"
@@ -68,6 +72,10 @@ CSHARP_TRANSPORT = linear(
     r"\b(?:McpClientFactory\.CreateAsync|McpClient\.CreateAsync|new\s+(?:Stdio|Sse|Http)ClientTransport(?:Options)?)"
     r"\s*\(?\s*(?:new\s*\w*\s*(?:\(\s*\))?\s*)?\{"
 )
+VERCEL_AI_IMPORT = lazy_re(r"""^\s*import\b[^;]*?\bfrom\s*["']ai["']|\brequire\(\s*["']ai["']\s*\)""", re.MULTILINE)
+TOOLS_MAP = lazy_re(r"(?<![\w$.])tools\s*:\s*\{")
+MAP_ENTRY = lazy_re(r"""(?<![\w$])["']?([A-Za-z_$][\w$-]*)["']?\s*:\s*\{""")
+TOOL_SPEC_KEY = lazy_re(r"(?<![\w$])(?:inputSchema|parameters|execute)\s*[:(,}]")
 CSHARP_NAME = linear(r'\b(Name|Id)\s*=\s*"([^"\n]{1,100})"')
 
 
@@ -190,9 +198,12 @@ class CodeDeclarationsDetector(Detector):
         client = bool(MCP_CLIENT_MARKERS.search(text)) or bool(
             SERVER_MAP_MARKERS.search(text) and AGENT_RUNTIME_IMPORT.search(text)
         )
-        if not (uses_mcp or uses_anthropic or client):
+        vercel = file.suffix != ".py" and bool(VERCEL_AI_IMPORT.search(text))
+        if not (uses_mcp or uses_anthropic or client or vercel):
             return
         literals = Literals(text, hash_comments=file.suffix == ".py")
+        if vercel:
+            yield from self.vercel_tool_map(file, literals)
         if uses_mcp or uses_anthropic:
             yield from self.tools(file, literals, MCP_PROVIDER if uses_mcp else "Anthropic")
         if client:
@@ -225,6 +236,32 @@ class CodeDeclarationsDetector(Detector):
                 provider,
                 metadata={"framework": framework, "declared_as": "tool definition"},
             )
+
+    def vercel_tool_map(self, file: SourceFile, literals: Literals) -> Iterator[Finding]:
+        """Entries of a ``tools`` map whose value is an object literal with a schema or an ``execute``
+        (``tool(...)`` entries are the JS detector's)."""
+        text = literals.text
+        seen: set[str] = set()
+        for match in TOOLS_MAP.finditer(text):
+            if literals.in_string(match.start()):
+                continue
+            tools = literals.innermost(match.end())
+            if tools is None or tools[0] != match.end() - 1:
+                continue
+            for entry in literals.top_level(tools, MAP_ENTRY):
+                spec = literals.innermost(entry.end())
+                name = entry.group(1)
+                if spec is None or name.lower() in seen or not any(literals.top_level(spec, TOOL_SPEC_KEY)):
+                    continue
+                seen.add(name.lower())
+                yield self.located(
+                    file,
+                    line_at(text, entry.start(1)),
+                    "tool",
+                    name.lower(),
+                    "Vercel",
+                    metadata={"framework": "vercel-ai", "declared_as": "tool definition"},
+                )
 
     def client_servers(self, file: SourceFile, literals: Literals) -> Iterator[Finding]:
         text = literals.text

@@ -502,7 +502,12 @@ class JavaScriptDetector(_LanguageDetector):
             declared = self.TOOL_OWN_NAME.search(body)
             name = declared.group(1) if declared else match.group(1)
             if not name and match.group(2):
-                held = re.search(rf"([A-Za-z_$][\w$-]*)[\"']?\s*:\s*{re.escape(match.group(2))}\b", text)
+                # a key of an object literal (``{ weather: getWeather }``), not a colon in a string
+                held = re.search(
+                    rf"(?:^|[{{,])\s*[\"']?([A-Za-z_$][\w$-]*)[\"']?\s*:\s*{re.escape(match.group(2))}\s*[,}}\n]",
+                    text,
+                    re.MULTILINE,
+                )
                 name = held.group(1) if held else match.group(2)
             if not name or name.lower() in seen:
                 continue
