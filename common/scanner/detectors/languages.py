@@ -632,7 +632,9 @@ class JavaDetector(_LanguageDetector):
         passed = self.INFO_VARIABLE.search(window)
         if not passed:
             return None
-        built = [m for m in self.IMPLEMENTATION_ASSIGNED.finditer(text, 0, start) if m.group(1) == passed.group(1)]
+        built = [
+            m for m in self.IMPLEMENTATION_ASSIGNED.finditer(text, 0, start) if m.group(1) == passed.group(1)
+        ]
         return (built[-1].group(2), built[-1].start(2)) if built else None
 
     def mcp_usage(
