@@ -73,7 +73,7 @@ CSHARP_TRANSPORT = linear(
     r"\s*\(?\s*(?:new\s*\w*\s*(?:\(\s*\))?\s*)?\{"
 )
 VERCEL_AI_IMPORT = lazy_re(
-    r"""^\s*import\b[^;]*?\bfrom\s*["']ai["']|\brequire\(\s*["']ai["']\s*\)""", re.MULTILINE
+    r"""^\s*import\b[^;]{0,400}?\bfrom\s*["']ai["']|\brequire\(\s*["']ai["']\s*\)""", re.MULTILINE
 )
 TOOLS_MAP = lazy_re(r"(?<![\w$.])tools\s*:\s*\{")
 MAP_ENTRY = lazy_re(r"""(?<![\w$])["']?([A-Za-z_$][\w$-]*)["']?\s*:\s*\{""")
@@ -200,7 +200,11 @@ class CodeDeclarationsDetector(Detector):
         client = bool(MCP_CLIENT_MARKERS.search(text)) or bool(
             SERVER_MAP_MARKERS.search(text) and AGENT_RUNTIME_IMPORT.search(text)
         )
-        vercel = file.suffix != ".py" and bool(VERCEL_AI_IMPORT.search(text))
+        vercel = (
+            file.suffix != ".py"
+            and ('"ai"' in text or "'ai'" in text)
+            and bool(VERCEL_AI_IMPORT.search(text))
+        )
         if not (uses_mcp or uses_anthropic or client or vercel):
             return
         literals = Literals(text, hash_comments=file.suffix == ".py")
