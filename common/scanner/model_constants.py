@@ -21,6 +21,7 @@ from pathlib import Path
 
 from common.scanner.detectors.base import Finding, model_sighting
 from common.scanner.facts import FileFacts
+from common.scanner.lazy import lazy_re
 from common.scanner.limits import linear
 from common.scanner.model import Location
 from common.scanner.textutil import model_finding
@@ -111,13 +112,34 @@ def _ascii_gate(constants, names: str):
     return linear(rf"\b(?:{names})\b")
 
 
+RUST_TEST_MODULE = lazy_re(r"#\[cfg\(test\)\]\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+\w+\s*\{")
+
+
+def rust_test_module_lines(text: str) -> set[int]:
+    """1-based lines of a Rust file's ``#[cfg(test)] mod tests { ... }`` blocks: unit tests, whose
+    arguments are test input, not the model the program uses (integration tests under ``tests/`` are
+    programs of their own and still count)."""
+    lines: set[int] = set()
+    for match in RUST_TEST_MODULE.finditer(text):
+        depth, end = 0, len(text)
+        for index in range(match.end() - 1, len(text)):
+            depth += {"{": 1, "}": -1}.get(text[index], 0)
+            if depth == 0:
+                end = index
+                break
+        first = text.count("\n", 0, match.start()) + 1
+        lines.update(range(first, first + text.count("\n", match.start(), end) + 1))
+    return lines
+
+
 def _references_in(relpath: str, text: str, pattern: re.Pattern, constants) -> list[Finding]:
     found: list[Finding] = []
     if not pattern.search(text):
         return found
     seen: set[str] = set()
+    skipped = rust_test_module_lines(text) if relpath.endswith(".rs") and "#[cfg(test)]" in text else set()
     for number, line in enumerate(text.splitlines(), start=1):
-        if line.lstrip().startswith(COMMENT_PREFIXES):
+        if number in skipped or line.lstrip().startswith(COMMENT_PREFIXES):
             continue
         for match in pattern.finditer(line):
             name = match.group(1)

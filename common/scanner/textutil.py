@@ -319,13 +319,28 @@ _CONSTANT_DEFINITION = linear(
 _DISTINCTIVE_NAME = linear(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]\w*\d\w*")
 
 
+# Rust enum variants that stand for a string: strum's ``#[strum(serialize = "gemini-2.0-flash-001")]`` or
+# serde's ``#[serde(rename = "...")]`` on the variant, and a match arm ``Self::Gemini20Flash => "..."``
+_RUST_VARIANT_VALUE = lazy_re(
+    r"""#\[(?:strum|serde)\(\s*(?:serialize|rename|to_string)\s*=\s*"([^"\\\n]{1,120})"\s*\)\]\s*"""
+    r'(?:#\[[^\]\n]*\]\s*)*([A-Z]\w*)|\b(?:Self|[A-Z]\w*)::([A-Z]\w*)\s*=>\s*"([^"\\\n]{1,120})"'
+)
+
+
+def _constant_definitions(text: str) -> Iterator[tuple[str, str]]:
+    for match in _CONSTANT_DEFINITION.finditer(text):
+        yield match.group(1) or match.group(2), match.group(3) or match.group(4) or match.group(5)
+    if "#[strum(" in text or "#[serde(" in text or ("::" in text and "=>" in text):
+        for match in _RUST_VARIANT_VALUE.finditer(text):
+            yield match.group(2) or match.group(3), match.group(1) or match.group(4)
+
+
 def model_constant_definitions(text: str) -> dict[str, str]:
     """Constants (and enum constants) of the file whose value is a catalog model id, by name, for
-    references to them from other files (``openai::GPT_4O``, ``Models.DEFAULT_MODEL``)."""
+    references to them from other files (``openai::GPT_4O``, ``Models.DEFAULT_MODEL``,
+    ``GeminiModels::Gemini20Flash``)."""
     found: dict[str, str] = {}
-    for match in _CONSTANT_DEFINITION.finditer(text):
-        name = match.group(1) or match.group(2)
-        value = match.group(3) or match.group(4) or match.group(5)
+    for name, value in _constant_definitions(text):
         if (
             _DISTINCTIVE_NAME.fullmatch(name)
             and plausible_model_name(value)

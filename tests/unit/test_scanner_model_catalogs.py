@@ -215,3 +215,28 @@ def test_a_catalog_id_needs_a_version_or_tier_word_outside_calls():
         "grok-beta",
         "mistral-embed",
     ]
+
+
+def test_rust_enum_variants_that_stand_for_model_ids_resolve_where_used(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "src/models.rs": (
+                "#[derive(Display, EnumString)]\npub enum ChatModel {\n"
+                '    #[strum(serialize = "gemini-2.0-flash-001")]\n    Gemini20Flash,\n'
+                '    #[serde(rename = "gemini-1.5-pro")]\n    #[default]\n    Gemini15Pro,\n}\n'
+                "impl Tier {\n    fn id(&self) -> &str {\n        match self {\n"
+                '            Self::Haiku35 => "claude-3-5-haiku-20241022",\n        }\n    }\n}\n'
+            ),
+            "src/main.rs": (
+                "fn main() {\n    let a = request(ChatModel::Gemini20Flash);\n"
+                "    let b = request(Tier::Haiku35);\n}\n\n"
+                "#[cfg(test)]\nmod tests {\n    #[test]\n    fn builds() {\n"
+                "        request(ChatModel::Gemini15Pro);\n    }\n}\n"
+            ),
+            "src/request.rs": 'const BASE: &str = "https://generativelanguage.googleapis.com";\n',
+        },
+    )
+    assert lines_of(result, "model:gemini-2.0-flash-001") == {"src/models.rs": 3, "src/main.rs": 2}
+    assert lines_of(result, "model:claude-3-5-haiku-20241022") == {"src/models.rs": 12, "src/main.rs": 3}
+    assert "src/main.rs" not in lines_of(result, "model:gemini-1.5-pro")

@@ -17,6 +17,9 @@ literals (TypeScript/JavaScript, Python):
 * **OpenAI function tools**: in a file importing the OpenAI SDK, ``{"type": "function", "function":
   {"name", "parameters"}}`` (Chat Completions) or ``{"type": "function", "name", "parameters"}``
   (Responses API) is a ``tool`` of OpenAI, named as the model calls it.
+* **Vercel AI SDK tool maps**: the ``tools: { name: { description, inputSchema, execute } }`` object
+  handed to ``generateText``/``streamText`` in a file importing ``ai``. ``tool({...})`` is only a typing
+  helper, so an entry written as a plain object is a tool too, named by its key as the model sees it.
 * **C# MCP client transports**: ``McpClientFactory.CreateAsync(new() { Name = "…", … })`` and
   ``new StdioClientTransport(new() { Name = "…", Command = "…" })`` name the server the client starts.
 """
@@ -28,6 +31,7 @@ import re
 from collections.abc import Iterator
 
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, linear
 
 MCP_PROVIDER = "Model Context Protocol"
@@ -81,6 +85,12 @@ CSHARP_TRANSPORT = linear(
     r"\b(?:McpClientFactory\.CreateAsync|McpClient\.CreateAsync|new\s+(?:Stdio|Sse|Http)ClientTransport(?:Options)?)"
     r"\s*\(?\s*(?:new\s*\w*\s*(?:\(\s*\))?\s*)?\{"
 )
+VERCEL_AI_IMPORT = lazy_re(
+    r"""^\s*import\b[^;]{0,400}?\bfrom\s*["']ai["']|\brequire\(\s*["']ai["']\s*\)""", re.MULTILINE
+)
+TOOLS_MAP = lazy_re(r"(?<![\w$.])tools\s*:\s*\{")
+MAP_ENTRY = lazy_re(r"""(?<![\w$])["']?([A-Za-z_$][\w$-]*)["']?\s*:\s*\{""")
+TOOL_SPEC_KEY = lazy_re(r"(?<![\w$])(?:inputSchema|parameters|execute)\s*[:(,}]")
 CSHARP_NAME = linear(r'\b(Name|Id)\s*=\s*"([^"\n]{1,100})"')
 
 
@@ -204,11 +214,18 @@ class CodeDeclarationsDetector(Detector):
             SERVER_MAP_MARKERS.search(text) and AGENT_RUNTIME_IMPORT.search(text)
         )
         uses_openai = bool(OPENAI_MARKERS.search(text)) and bool(FUNCTION_TYPE.search(text))
-        if not (uses_mcp or uses_anthropic or client or uses_openai):
+        vercel = (
+            file.suffix != ".py"
+            and ('"ai"' in text or "'ai'" in text)
+            and bool(VERCEL_AI_IMPORT.search(text))
+        )
+        if not (uses_mcp or uses_anthropic or client or uses_openai or vercel):
             return
         literals = Literals(text, hash_comments=file.suffix == ".py")
         if uses_openai:
             yield from self.openai_functions(file, literals)
+        if vercel:
+            yield from self.vercel_tool_map(file, literals)
         if uses_mcp or uses_anthropic:
             yield from self.tools(file, literals, MCP_PROVIDER if uses_mcp else "Anthropic")
         if client:
@@ -268,6 +285,32 @@ class CodeDeclarationsDetector(Detector):
                 "OpenAI",
                 metadata={"framework": "openai", "declared_as": "function definition"},
             )
+
+    def vercel_tool_map(self, file: SourceFile, literals: Literals) -> Iterator[Finding]:
+        """Entries of a ``tools`` map whose value is an object literal with a schema or an ``execute``
+        (``tool(...)`` entries are the JS detector's)."""
+        text = literals.text
+        seen: set[str] = set()
+        for match in TOOLS_MAP.finditer(text):
+            if literals.in_string(match.start()):
+                continue
+            tools = literals.innermost(match.end())
+            if tools is None or tools[0] != match.end() - 1:
+                continue
+            for entry in literals.top_level(tools, MAP_ENTRY):
+                spec = literals.innermost(entry.end())
+                name = entry.group(1)
+                if spec is None or name.lower() in seen or not any(literals.top_level(spec, TOOL_SPEC_KEY)):
+                    continue
+                seen.add(name.lower())
+                yield self.located(
+                    file,
+                    line_at(text, entry.start(1)),
+                    "tool",
+                    name.lower(),
+                    "Vercel",
+                    metadata={"framework": "vercel-ai", "declared_as": "tool definition"},
+                )
 
     def client_servers(self, file: SourceFile, literals: Literals) -> Iterator[Finding]:
         text = literals.text

@@ -737,19 +737,6 @@ class JavaDetector(_LanguageDetector):
         r'\.clientInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?(?:"([^"\n]{1,100})"|([A-Za-z_]\w*)\s*\))'
     )
 
-    @staticmethod
-    def info_name(text: str, info: re.Match | None, before: int) -> str | None:
-        """The name a server or client info gives: a literal, or the ``Implementation`` a variable holds
-        (``serverInfo = new McpSchema.Implementation("tools-example", "1.0.0")``, the last one before)."""
-        if info is None:
-            return None
-        if info.group(1):
-            return info.group(1)
-        variable = re.escape(info.group(2))
-        definition = rf'\b{variable}\s*=\s*new\s+(?:McpSchema\.)?Implementation\(\s*"([^"\n]{{1,100}})"'
-        names = [m.group(1) for m in re.finditer(definition, text[:before])]
-        return names[-1] if names else None
-
     KOTLIN_CLIENT_INFO = linear(
         r'^\s*\(?\s*(?:clientInfo\s*=\s*)?Implementation\(\s*(?:name\s*=\s*)?"([^"\n]{1,100})"'
     )
@@ -758,6 +745,28 @@ class JavaDetector(_LanguageDetector):
         """The Kotlin SDK's ``Client(Implementation("name", "1.0"))``, positional or named."""
         info = self.KOTLIN_CLIENT_INFO.search(text[start : start + 300])
         return info.group(1) if info else super().mcp_client_name(text, start)
+
+    # where a variable handed to ``.serverInfo(info)`` / ``.clientInfo(info)`` is built:
+    # ``McpSchema.Implementation info = new McpSchema.Implementation("name", "1.0")``
+    IMPLEMENTATION_ASSIGNED = lazy_re(
+        r'\b([A-Za-z_$][\w$]*)\s*=\s*new\s+(?:McpSchema\.)?Implementation\(\s*"([^"\n]{1,100})"'
+    )
+
+    def declared_info(self, text: str, start: int, info: re.Pattern) -> tuple[str, int] | None:
+        """The name a Java SDK builder declares in ``.serverInfo``/``.clientInfo`` after ``start``, and
+        the offset where it is written: a literal in the call, else the last ``new Implementation("name",
+        ...)`` assigned before the builder to the variable the call passes."""
+        declared = info.search(text[start : start + 600])
+        if not declared:
+            return None
+        if declared.group(1):
+            return declared.group(1), start + declared.start(1)
+        built = [
+            m
+            for m in self.IMPLEMENTATION_ASSIGNED.finditer(text, 0, start)
+            if m.group(1) == declared.group(2)
+        ]
+        return (built[-1].group(2), built[-1].start(2)) if built else None
 
     def mcp_usage(
         self,
@@ -768,18 +777,19 @@ class JavaDetector(_LanguageDetector):
         line: int,
         package: Package | None = None,
     ):
-        """The Java SDK builds a server as ``McpServer.sync(transport).serverInfo("name", "1.0")``."""
-        if match.group(1) == "McpServer" and member in ("sync", "async"):
-            named = self.info_name(
-                text, self.SERVER_INFO.search(text[match.end() : match.end() + 600]), match.end()
-            )
-            yield self.code_mcp_server(file, line, (named or component_name_for(file.relpath)).lower())
-            return
-        if match.group(1) == "McpClient" and member in ("sync", "async"):
-            named = self.info_name(
-                text, self.CLIENT_INFO.search(text[match.end() : match.end() + 600]), match.end()
-            )
-            yield self.code_mcp_client(file, line, named)
+        """The Java SDK builds a server as ``McpServer.sync(transport).serverInfo("name", "1.0")`` and a
+        client as ``McpClient.sync(transport).clientInfo(info)``: each is named by the ``Implementation``
+        it declares, found at the line that writes that name."""
+        kind = match.group(1)
+        if kind in ("McpServer", "McpClient") and member in ("sync", "async"):
+            server = kind == "McpServer"
+            declared = self.declared_info(text, match.end(), self.SERVER_INFO if server else self.CLIENT_INFO)
+            at = _line_at(text, declared[1]) if declared else line
+            if server:
+                name = declared[0] if declared else component_name_for(file.relpath)
+                yield self.code_mcp_server(file, at, name.lower())
+            else:
+                yield self.code_mcp_client(file, at, declared[0] if declared else None)
             return
         yield from super().mcp_usage(file, text, match, member, line, package)
 
