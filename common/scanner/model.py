@@ -243,30 +243,60 @@ def split_components(components: list) -> tuple[list[dict], list[dict]]:
     return valid, rejected
 
 
+FILE_NODE_PREFIX = "file:"
+# The columns of ``scan_relationships``: an edge's ends and its relation.
+EDGE_FIELD_LENGTHS = {"source": 600, "target": 600, "relation": 50}
+
+
+def edge_problem(edge) -> tuple[str, str] | None:
+    """``(field, reason)`` when the platform cannot store ``edge`` as it is, whatever it names (field ``""``:
+    the edge itself); None when it can."""
+    if not isinstance(edge, dict):
+        return "", "Expected an object."
+    for name, length in EDGE_FIELD_LENGTHS.items():
+        value = edge.get(name)
+        if not isinstance(value, str) or not value:
+            return name, "Must be a non-empty string."
+        if len(value) > length:
+            return name, f"At most {length} characters."
+    return None
+
+
+def _edge_is_storable(edge, kept_ids: set) -> bool:
+    return edge_problem(edge) is None and all(
+        edge[end] in kept_ids or edge[end].startswith(FILE_NODE_PREFIX) for end in ("source", "target")
+    )
+
+
 def keep_storable_components(payload: dict) -> dict:
     """``payload`` with only the components the platform can store. One bad component never fails a scan:
     each rejected one becomes a scan warning with the reason, and the edges that name a rejected
-    component are dropped with one warning that counts them (an edge to nothing would show in the graph)."""
+    component, or no component of the result at all, are dropped with one warning for each reason that
+    counts them (an edge to nothing would show in the graph). An edge's other end may be a file
+    (``file:<path>``), as the scanner writes them. The API refused edges of any other shape; a result
+    stored before it did is still checked here, so ingest never meets one."""
     components = payload.get("components") or []
     valid, rejected = split_components(components)
-    if not rejected:
-        return payload
     kept_ids = {c["id"] for c in valid}
+    edges = payload.get("relationships") or []
+    if not rejected and all(_edge_is_storable(edge, kept_ids) for edge in edges):
+        return payload
     dropped_ids = {c.get("id") for c in components if isinstance(c, dict) and c.get("id") not in kept_ids}
-    relationships, dropped_edges = [], 0
-    for edge in payload.get("relationships") or []:
-        if isinstance(edge, dict) and (
+    relationships, to_rejected, to_unknown = [], 0, 0
+    for edge in edges:
+        if _edge_is_storable(edge, kept_ids):
+            relationships.append(edge)
+        elif isinstance(edge, dict) and (
             edge.get("source") in dropped_ids or edge.get("target") in dropped_ids
         ):
-            dropped_edges += 1
+            to_rejected += 1
         else:
-            relationships.append(edge)
+            to_unknown += 1
     warnings = [*(payload.get("warnings") or []), *rejected]
-    if dropped_edges:
-        warnings.append(
-            {
-                "file": "",
-                "message": f"{dropped_edges} relationship(s) dropped: they name a component set aside",
-            }
-        )
+    for count, reason in (
+        (to_rejected, "name a component set aside"),
+        (to_unknown, "name no component of the result"),
+    ):
+        if count:
+            warnings.append({"file": "", "message": f"{count} relationship(s) dropped: they {reason}"})
     return {**payload, "components": valid, "relationships": relationships, "warnings": warnings}

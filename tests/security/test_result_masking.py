@@ -12,9 +12,14 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+import string
+
+from sqlalchemy import text
 
 from common.db import session_scope
-from common.models import Scan
+from common.models import Component, Scan
+from tests.helpers import all_stored_text
 from workers.ingest import ingest_scan
 
 SECRET = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0"
@@ -99,6 +104,66 @@ def test_a_component_validation_accepted_is_stored_as_validated(client, make_use
     scan = client.get(f"/api/v1/scans/{scan_id}", headers=user.headers()).json
     assert scan["status"] == "completed" and scan["summary"]["total_components"] == 1
     assert sum("confidence" in warning["message"] for warning in scan["warnings"]) == 3
+
+
+def _found_key_result(key: str) -> dict:
+    """A result whose component holds ``key`` in its snippet and metadata, as a scan reports a hard-coded
+    key, and a warning quoting it."""
+    return {
+        "components": [
+            {
+                "id": "a" * 64,
+                "name": "openai",
+                "type": "llm_provider",
+                "locations": [{"file": "app.py", "line": 3, "snippet": f'client = OpenAI(api_key="{key}")'}],
+                "flags": ["hardcoded_api_key"],
+                "metadata": {"api_key": key},
+            }
+        ],
+        "relationships": [],
+        "warnings": [{"file": "app.py", "message": f"could not parse {key}"}],
+        "files_scanned": 1,
+        "tool": {"name": "trusera", "version": "test"},
+    }
+
+
+def test_no_table_keeps_a_found_key_once_its_scan_is_ingested(client, make_user, held_ingest):
+    """The posted result is kept only until ingest completed the scan: the key it holds unmasked must be
+    nowhere in the database afterwards, for a scanner's result and an uploaded one alike. A redelivered
+    ingest then changes nothing."""
+    user = make_user()
+    key = "sk-proj-" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(40))
+    posted = _running_scan(user.org_id)
+    result = _found_key_result(key)
+    assert _post(client, posted, {k: v for k, v in result.items() if k != "tool"}).status_code == 202
+    uploaded = client.post("/api/v1/scans/import", json=result, headers=user.headers())
+    assert uploaded.status_code == 202, uploaded.json
+    scan_ids = [posted, uploaded.json["id"]]
+    assert (
+        held_ingest == scan_ids and key in all_stored_text()
+    )  # the attack's premise: the raw results sit in scan_results
+
+    for scan_id in scan_ids:
+        ingest_scan.apply(args=(scan_id,), throw=True)
+    assert key not in all_stored_text()
+
+    def state(scan_id):
+        with session_scope() as session:
+            scan = session.get(Scan, scan_id)
+            count = session.query(Component).filter_by(scan_id=scan_id).count()
+            return scan.status, scan.summary, scan.warnings, count
+
+    before = [state(scan_id) for scan_id in scan_ids]
+    assert [b[0] for b in before] == ["completed", "completed"] and [b[3] for b in before] == [1, 1]
+    for scan_id in scan_ids:
+        ingest_scan.apply(args=(scan_id,), throw=True)
+    assert [state(scan_id) for scan_id in scan_ids] == before
+    with session_scope() as session:
+        kept = session.execute(
+            text("SELECT count(*) FROM scan_results WHERE scan_id IN (:a, :b)"),
+            dict(zip("ab", scan_ids, strict=True)),
+        )
+        assert kept.scalar_one() == 0
 
 
 def _refuse_constant(name: str):

@@ -12,12 +12,14 @@ from common import fastjson, jobs
 from common.celery_client import enqueue
 from common.config import get_settings
 from common.models import Scan, ScanResultPayload
-from common.scanner.model import keep_storable_components
+from common.scanner.model import edge_problem, keep_storable_components
 from common.security import constant_time_equals
 from common.tasks import SCAN_INGEST
 from web.core.access import PUBLIC, access
 from web.core.database import db
 from web.core.openapi import ObjectSchema, error_responses
+
+MAX_EDGE_ERRORS = 20
 
 blp = Blueprint("internal", __name__, url_prefix="/api/v1/internal", description="Scanner service endpoints")
 
@@ -55,9 +57,24 @@ def _validate_result(payload) -> dict:
             errors[key] = ["Must be a list."]
     if not isinstance(payload.get("files_scanned", 0), int):
         errors["files_scanned"] = ["Must be an integer."]
+    if not errors:
+        errors = _edge_errors(payload.get("relationships", []))
     if errors:
         abort(422, message="The scan result is invalid.", errors=errors)
     return keep_storable_components(payload)
+
+
+def _edge_errors(edges: list) -> dict[str, list[str]]:
+    """The first malformed edges by their path: an edge the worker cannot store fails the request, not the
+    ingest. Edges of the right shape naming no component are dropped with a scan warning instead."""
+    errors: dict[str, list[str]] = {}
+    for index, edge in enumerate(edges):
+        if (problem := edge_problem(edge)) is not None:
+            field, reason = problem
+            errors[f"relationships.{index}.{field}".rstrip(".")] = [reason]
+            if len(errors) >= MAX_EDGE_ERRORS:
+                break
+    return errors
 
 
 @blp.before_request
