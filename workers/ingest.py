@@ -182,7 +182,7 @@ def ingest_scan(self: PlatformTask, scan_id: str) -> None:
         scan.summary = summary
         scan.warnings = stored_warnings(payload.get("warnings") or [])
         scan.files_scanned = summary["files_scanned"]
-        session.execute(delete(ScanResultPayload).where(ScanResultPayload.scan_id == scan_id))
+        scan.discard_inputs(session)
         events.record_job_event(session, jobs.complete(scan, summary=summary))
 
 

@@ -166,5 +166,37 @@ def test_no_table_keeps_a_found_key_once_its_scan_is_ingested(client, make_user,
         assert kept.scalar_one() == 0
 
 
+def test_a_scan_that_fails_after_its_result_was_posted_keeps_no_found_key(client, make_user, held_ingest):
+    """Ingest may never complete a scan: a task's failure, or the reconciler giving up on a worker that
+    vanished. The posted result goes with either ending as with a completion."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from common import jobs
+    from common.models.base import utcnow
+    from workers.base import PlatformTask
+    from workers.maintenance import reconcile_jobs
+
+    user = make_user()
+    key = "sk-proj-" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(40))
+    result = {k: v for k, v in _found_key_result(key).items() if k != "tool"}
+    failed, vanished = _running_scan(user.org_id), _running_scan(user.org_id)
+    for scan_id in (failed, vanished):
+        assert _post(client, scan_id, result).status_code == 202
+    assert key in all_stored_text()
+
+    PlatformTask.mark_failed(Scan, failed, "ingest failed")
+    long_ago = utcnow() - timedelta(days=1)
+    with session_scope() as session:
+        session.execute(
+            update(Scan).where(Scan.id == vanished).values(heartbeat_at=long_ago, attempts=jobs.MAX_ATTEMPTS)
+        )
+    reconcile_jobs.apply()
+    with session_scope() as session:
+        assert [session.get(Scan, i).status for i in (failed, vanished)] == ["failed", "failed"]
+    assert key not in all_stored_text()
+
+
 def _refuse_constant(name: str):
     raise AssertionError(f"{name} in an API answer is not JSON")
