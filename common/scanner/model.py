@@ -245,15 +245,26 @@ def split_components(components: list) -> tuple[list[dict], list[dict]]:
 
 FILE_NODE_PREFIX = "file:"
 # The columns of ``scan_relationships``: an edge's ends and its relation.
-EDGE_FIELD_LENGTHS = {"source": 600, "target": 600, "relation": 50}
+MAX_EDGE_END, MAX_RELATION = 600, 50
 
 
 def edge_problem(edge) -> tuple[str, str] | None:
     """``(field, reason)`` when the platform cannot store ``edge`` as it is, whatever it names (field ``""``:
     the edge itself); None when it can."""
-    if not isinstance(edge, dict):
+    if type(edge) is dict:
+        source, target, relation = edge.get("source"), edge.get("target"), edge.get("relation")
+        if (
+            type(source) is str
+            and type(target) is str
+            and type(relation) is str
+            and 0 < len(source) <= MAX_EDGE_END
+            and 0 < len(target) <= MAX_EDGE_END
+            and 0 < len(relation) <= MAX_RELATION
+        ):
+            return None
+    elif not isinstance(edge, dict):
         return "", "Expected an object."
-    for name, length in EDGE_FIELD_LENGTHS.items():
+    for name, length in (("source", MAX_EDGE_END), ("target", MAX_EDGE_END), ("relation", MAX_RELATION)):
         value = edge.get(name)
         if not isinstance(value, str) or not value:
             return name, "Must be a non-empty string."
@@ -262,38 +273,47 @@ def edge_problem(edge) -> tuple[str, str] | None:
     return None
 
 
-def _edge_is_storable(edge, kept_ids: set) -> bool:
-    return edge_problem(edge) is None and all(
-        edge[end] in kept_ids or edge[end].startswith(FILE_NODE_PREFIX) for end in ("source", "target")
-    )
+def _all_storable(edges: list, kept_ids: set) -> bool:
+    """Whether every edge can be stored as it is: well formed (``edge_problem``), each end a kept component
+    or a file. One loop: a large result has tens of thousands of edges."""
+    for edge in edges:
+        if edge_problem(edge) is not None:
+            return False
+        source, target = edge["source"], edge["target"]
+        if not (source in kept_ids or source.startswith(FILE_NODE_PREFIX)):
+            return False
+        if not (target in kept_ids or target.startswith(FILE_NODE_PREFIX)):
+            return False
+    return True
 
 
 def keep_storable_components(payload: dict) -> dict:
     """``payload`` with only the components the platform can store. One bad component never fails a scan:
     each rejected one becomes a scan warning with the reason, and the edges that name a rejected
     component, or no component of the result at all, are dropped with one warning for each reason that
-    counts them (an edge to nothing would show in the graph). An edge's other end may be a file
-    (``file:<path>``), as the scanner writes them. The API refused edges of any other shape; a result
-    stored before it did is still checked here, so ingest never meets one."""
+    counts them (an edge to nothing would show in the graph). An edge's end may be a file (``file:<path>``),
+    as the scanner writes them. Malformed edges are refused by the API (422); one in a result stored before
+    it did is dropped here too, so ingest never meets one."""
     components = payload.get("components") or []
     valid, rejected = split_components(components)
     kept_ids = {c["id"] for c in valid}
     edges = payload.get("relationships") or []
-    if not rejected and all(_edge_is_storable(edge, kept_ids) for edge in edges):
+    if not rejected and _all_storable(edges, kept_ids):
         return payload
     dropped_ids = {c.get("id") for c in components if isinstance(c, dict) and c.get("id") not in kept_ids}
-    relationships, to_rejected, to_unknown = [], 0, 0
+    relationships, malformed, to_rejected, to_unknown = [], 0, 0, 0
     for edge in edges:
-        if _edge_is_storable(edge, kept_ids):
+        if _all_storable((edge,), kept_ids):
             relationships.append(edge)
-        elif isinstance(edge, dict) and (
-            edge.get("source") in dropped_ids or edge.get("target") in dropped_ids
-        ):
+        elif edge_problem(edge) is not None:
+            malformed += 1
+        elif edge["source"] in dropped_ids or edge["target"] in dropped_ids:
             to_rejected += 1
         else:
             to_unknown += 1
     warnings = [*(payload.get("warnings") or []), *rejected]
     for count, reason in (
+        (malformed, "are malformed"),
         (to_rejected, "name a component set aside"),
         (to_unknown, "name no component of the result"),
     ):

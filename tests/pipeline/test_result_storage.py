@@ -340,9 +340,13 @@ def test_a_stored_result_with_a_malformed_edge_is_ingested_without_it(make_user)
     user = make_user()
     scan_id = _running_scan(user.org_id)
     result = _result(2)
-    result["relationships"].append({"source": result["components"][0]["id"], "relation": "uses_model"})
+    result["relationships"] += [
+        {"source": result["components"][0]["id"], "relation": "uses_model"},
+        {"source": ["unhashable"], "target": "file:x.py", "relation": "uses_model"},
+        "not an edge",
+    ]
     with session_scope() as session:
         session.add(ScanResultPayload(scan_id=scan_id, payload=result))
     assert _ingested(scan_id) == "completed"
     assert len(_stored_rows(scan_id)[1]) == 1
-    assert "1 relationship(s) dropped: they name no component of the result" in _warning_messages(scan_id)
+    assert "3 relationship(s) dropped: they are malformed" in _warning_messages(scan_id)
