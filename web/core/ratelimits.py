@@ -176,9 +176,8 @@ def note_api_key_outcome(response):
         _verified_api_keys.pop(key, None)
     elif g.get("principal") is not None and key not in _verified_api_keys:
         if len(_verified_api_keys) >= VERIFIED_API_KEYS:
-            with suppress(
-                RuntimeError, StopIteration, KeyError
-            ):  # another thread evicting: one more forgotten
+            # Another thread evicting at the same time costs one more key forgotten, not the request.
+            with suppress(RuntimeError, StopIteration, KeyError):
                 _verified_api_keys.pop(next(iter(_verified_api_keys)))
         _verified_api_keys[key] = None
     return response
