@@ -45,17 +45,29 @@ def remaining(response) -> int:
     return int(response.headers["X-RateLimit-Remaining"])
 
 
-def test_invented_api_keys_on_an_authenticated_endpoint_share_the_address_window(client):
-    """A flood of made-up ``tsk_`` keys on an endpoint that needs one: none verifies, so each is counted by
-    the client address, and once that window is spent the answer is a 429 before any query."""
+def test_invented_credentials_on_an_authenticated_endpoint_share_the_address_window(client):
+    """A flood of made-up ``tsk_`` keys (and forged bearer tokens) on an endpoint that needs one: none
+    verifies, so each is counted by the client address, and once that window is spent the answer is a
+    429 that asks the database nothing."""
+    from tests.api.test_query_budget import counted_statements
+
     allowed = int(GENERAL_LIMIT.split()[0])
     statuses = [
-        client.get("/api/v1/scans", headers=bearer("tsk_" + secrets.token_urlsafe(32))).status_code
-        for _attempt in range(allowed + 1)
+        client.get("/api/v1/scans", headers=bearer(invented(attempt))).status_code
+        for attempt in range(allowed)
     ]
-    assert set(statuses[:allowed]) == {401}, statuses
-    assert statuses[allowed] == 429
+    assert set(statuses) == {401}, statuses
+    with counted_statements() as statements:
+        refused = client.get("/api/v1/scans", headers=bearer(invented(0)))
+    assert refused.status_code == 429 and statements == []
     assert client.get("/api/v1/scans").status_code == 429  # the address's own window, spent
+
+
+def invented(attempt: int) -> str:
+    """A new API key each time, and every fifth time a token signed with a guessed key."""
+    if attempt % 5 == 4:
+        return "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4IiwidHlwZSI6ImFjY2VzcyJ9." + secrets.token_urlsafe(32)
+    return "tsk_" + secrets.token_urlsafe(32)
 
 
 def test_an_api_key_is_counted_by_its_own_window_once_it_verified_and_not_after_its_revocation(
