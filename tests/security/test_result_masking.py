@@ -200,3 +200,19 @@ def test_a_scan_that_fails_after_its_result_was_posted_keeps_no_found_key(client
 
 def _refuse_constant(name: str):
     raise AssertionError(f"{name} in an API answer is not JSON")
+
+
+def test_a_files_scanned_count_the_database_cannot_hold_is_refused(client, make_user):
+    """``files_scanned`` goes to an ``integer`` column at ingest: a count past it (or negative, or a
+    boolean) must be refused by the API, not fail the ingest and leave the scan running."""
+    user = make_user()
+    scan_id = _running_scan(user.org_id)
+    for count in (2**31, -1, True, 2**70):
+        response = _post(client, scan_id, {"components": [], "relationships": [], "files_scanned": count})
+        assert response.status_code == 422 and "files_scanned" in response.json["errors"], (
+            count,
+            response.json,
+        )
+    upload = {"components": [], "files_scanned": 2**31, "tool": {"name": "trusera", "version": "test"}}
+    response = client.post("/api/v1/scans/import", json=upload, headers=user.headers())
+    assert response.status_code == 422 and "files_scanned" in response.json["errors"], response.json

@@ -20,6 +20,7 @@ from web.core.database import db
 from web.core.openapi import ObjectSchema, error_responses
 
 MAX_EDGE_ERRORS = 20
+MAX_FILES_SCANNED = 2**31 - 1  # ``scans.files_scanned`` is an ``integer``: a larger count would fail ingest
 
 blp = Blueprint("internal", __name__, url_prefix="/api/v1/internal", description="Scanner service endpoints")
 
@@ -55,8 +56,9 @@ def _validate_result(payload) -> dict:
     for key in ("relationships", "warnings"):
         if not isinstance(payload.get(key, []), list):
             errors[key] = ["Must be a list."]
-    if not isinstance(payload.get("files_scanned", 0), int):
-        errors["files_scanned"] = ["Must be an integer."]
+    files_scanned = payload.get("files_scanned", 0)
+    if type(files_scanned) is not int or not 0 <= files_scanned <= MAX_FILES_SCANNED:
+        errors["files_scanned"] = [f"Must be an integer from 0 to {MAX_FILES_SCANNED}."]
     if not errors:
         errors = _edge_errors(payload.get("relationships", []))
     if errors:
