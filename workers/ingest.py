@@ -25,7 +25,7 @@ from common.db import bulk_insert, session_scope
 from common.models import Component, Scan, ScanRelationship, ScanResultPayload
 from common.redis_client import get_redis
 from common.scanner import summarize
-from common.scanner.model import keep_storable_components
+from common.scanner.model import keep_storable_components, storable_text
 from common.scanner.redaction import clip, compile_rules, mask_value
 from common.tasks import SCAN_INGEST, queue_for
 from workers.app import app
@@ -102,9 +102,14 @@ def stored_result(session: Session, scan_id: str) -> StoredResult | None:
 
 
 def storable(stored: StoredResult) -> dict:
-    """The result with only the components the platform can store: as the API left it when it checked
-    them (the only writer of results, for posted and uploaded ones alike), else checked here."""
-    return stored.payload if stored.components_checked else keep_storable_components(stored.payload)
+    """The result with only the components the platform can store, its text storable: as the API left it
+    when it checked them (the only writer of results, for posted and uploaded ones alike), else checked
+    here."""
+    return (
+        stored.payload
+        if stored.components_checked
+        else keep_storable_components(storable_text(stored.payload))
+    )
 
 
 def stored_locations(locations: list[dict]) -> list[dict]:

@@ -8,6 +8,7 @@ field here is a contract change for the whole platform.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, field, fields
 
 from common.scanner.display import utf8_clean
@@ -149,22 +150,39 @@ class ScanResult:
 
 
 def storable_text(value):
-    """``value`` (a ``to_dict()`` tree) with every string valid Unicode text.
+    """``value`` (a ``to_dict()`` tree) with every string valid Unicode text that PostgreSQL stores.
 
     File names that are not UTF-8 travel through the engine as surrogate escapes (``os.fsdecode``),
     which JSON columns and most encoders refuse; here each undecodable byte becomes a visible
-    ``\\xNN`` escape, so the name is stored and shown instead of failing the whole result."""
+    ``\\xNN`` escape, so the name is stored and shown instead of failing the whole result. So does a
+    lone surrogate a posted JSON text wrote as an escape, and NUL, which no PostgreSQL text or ``jsonb``
+    value can hold (a line of a scanned file, a name in an uploaded result)."""
     if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "\\x00")
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            try:
+                return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            except UnicodeEncodeError:
+                return value.encode("utf-8", "surrogatepass").decode("utf-8", "backslashreplace")
         return value
     if isinstance(value, dict):
         return {storable_text(key): storable_text(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [storable_text(item) for item in value]
     return value
+
+
+# The escapes of NUL and of surrogates, the only ways a UTF-8 JSON text can write either.
+UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD])")
+
+
+def may_hold_unstorable_text(body: bytes) -> bool:
+    """Whether a UTF-8 JSON text can decode to a string ``storable_text`` would change (a paired surrogate
+    escape answers True too, harmlessly). One regular-expression pass: ~2 ms for a 7 MB result."""
+    return UNSTORABLE_ESCAPE.search(body) is not None
 
 
 # Column limits of the stored component (common/models/scans.py): longer values fail the insert.

@@ -216,3 +216,37 @@ def test_a_files_scanned_count_the_database_cannot_hold_is_refused(client, make_
     upload = {"components": [], "files_scanned": 2**31, "tool": {"name": "trusera", "version": "test"}}
     response = client.post("/api/v1/scans/import", json=upload, headers=user.headers())
     assert response.status_code == 422 and "files_scanned" in response.json["errors"], response.json
+
+
+def test_text_the_database_cannot_hold_is_escaped_instead_of_failing_ingest(client, make_user, held_ingest):
+    """NUL (a line of a scanned file can hold one) fits no PostgreSQL text or ``jsonb`` value, and a lone
+    surrogate escape is not UTF-8: either anywhere in a result used to fail its ingest and leave the scan
+    running. Posted or uploaded, such text is stored escaped (``\\x00``, ``\\xed\\xa0\\x80``)."""
+    user = make_user()
+    component = {
+        "id": "a" * 64,
+        "name": "model\u0000name",
+        "type": "model",
+        "locations": [{"file": "app\u0000.py", "line": 1, "snippet": "key\u0000"}],
+        "metadata": {"k\u0000": "v\ud800"},
+    }
+    result = {
+        "components": [component, {**component, "id": "b" * 64, "name": "other\ud800"}],
+        "relationships": [{"source": "file:app\u0000.py", "target": "a" * 64, "relation": "contains"}],
+        "warnings": [{"file": "f", "message": "m\u0000"}],
+        "files_scanned": 1,
+    }
+    posted = _running_scan(user.org_id)
+    assert _post(client, posted, result).status_code == 202
+    upload = client.post(
+        "/api/v1/scans/import", json={**result, "tool": {"name": "t"}}, headers=user.headers()
+    )
+    assert upload.status_code == 202, upload.json
+    for scan_id in (posted, upload.json["id"]):
+        ingest_scan.apply(args=(scan_id,), throw=True)
+        assert client.get(f"/api/v1/scans/{scan_id}", headers=user.headers()).json["status"] == "completed"
+        listed = client.get(f"/api/v1/scans/{scan_id}/components", headers=user.headers()).json["items"]
+        assert sorted(c["name"] for c in listed) == ["model\\x00name", "other\\xed\\xa0\\x80"]
+        graph = client.get(f"/api/v1/scans/{scan_id}/graph", headers=user.headers())
+        assert graph.status_code == 200
+        assert [edge["source"] for edge in graph.json["edges"]] == ["file:app\\x00.py"]

@@ -12,7 +12,12 @@ from common import fastjson, jobs
 from common.celery_client import enqueue
 from common.config import get_settings
 from common.models import Scan, ScanResultPayload
-from common.scanner.model import edge_problem, keep_storable_components
+from common.scanner.model import (
+    edge_problem,
+    keep_storable_components,
+    may_hold_unstorable_text,
+    storable_text,
+)
 from common.security import constant_time_equals
 from common.tasks import SCAN_INGEST
 from web.core.access import PUBLIC, access
@@ -32,16 +37,18 @@ def _require_internal_key() -> None:
 
 
 def _read_result() -> tuple[bytes | None, object]:
-    """The body decoded, and the body itself when it is strict UTF-8 JSON (what orjson reads), to be stored
-    as it came; None for what only the standard library reads (``NaN``, UTF-16), stored re-encoded. Flask
-    keeps no copy of the raw bytes (a result can be tens of MB)."""
+    """The body decoded, and the body itself when it is strict UTF-8 JSON (what orjson reads) holding no
+    text the database refuses, to be stored as it came; None for what only the standard library reads
+    (``NaN``, UTF-16, lone surrogates) or what holds NUL, stored re-encoded with such text escaped
+    (``storable_text``). Flask keeps no copy of the raw bytes (a result can be tens of MB)."""
     if not request.is_json:
         abort(415, message="The result must be sent as application/json.")
     body = request.get_data(cache=False)
     with contextlib.suppress(orjson.JSONDecodeError):
-        return body, orjson.loads(body)
+        decoded = orjson.loads(body)
+        return (None, storable_text(decoded)) if may_hold_unstorable_text(body) else (body, decoded)
     try:
-        return None, fastjson.loads(body)
+        return None, storable_text(fastjson.loads(body))
     except (ValueError, RecursionError):
         abort(400, message="The body is not valid JSON.")
 
