@@ -11,6 +11,8 @@ import math
 import re
 from dataclasses import asdict, dataclass, field, fields
 
+import orjson
+
 from common.scanner.display import utf8_clean
 from common.scanner.redaction import clip, mask_text
 
@@ -238,12 +240,15 @@ def _is_finite_number(value) -> bool:
         return False
 
 
-def split_components(components: list) -> tuple[list[dict], list[dict]]:
+def split_components(components: list, *, check_nesting: bool = False) -> tuple[list[dict], list[dict]]:
     """(the components the platform can store, one scan warning per rejected component with the
-    reason), so one bad component never fails a whole scan."""
+    reason), so one bad component never fails a whole scan. ``check_nesting``: also set aside those
+    nested deeper than ``MAX_VALUE_NESTING`` (a walk of each: only when something may be)."""
     valid, rejected = [], []
     for index, component in enumerate(components):
         problem = component_problem(component)
+        if problem is None and check_nesting and nested_deeper_than(component, MAX_VALUE_NESTING):
+            problem = f"nested deeper than {MAX_VALUE_NESTING} levels"
         if problem is None:
             valid.append(component)
             continue
@@ -305,18 +310,58 @@ def _all_storable(edges: list, kept_ids: set) -> bool:
     return True
 
 
+# orjson encodes 254 levels of containers; a component or a warning sits two below a result's root. Ingest
+# masks every value recursively, and a value nested much deeper exhausts Python's recursion limit there.
+MAX_VALUE_NESTING = 252
+
+
+def nested_deeper_than(value, limit: int) -> bool:
+    """Whether lists and objects nest more than ``limit`` levels in ``value`` (itself one): no recursion."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        for child in item.values() if type(item) is dict else item if type(item) is list else ():
+            if type(child) is dict or type(child) is list:
+                stack.append((child, depth + 1))
+    return False
+
+
+def _nested_too_deep(components: list, warnings: list) -> bool:
+    """Whether any component or warning may nest deeper than ``MAX_VALUE_NESTING``. orjson answers first,
+    in C (~10 ms for 20,000 components); only what it refuses (too deep, or an integer past 64 bits,
+    stored all the same) is walked."""
+    try:
+        orjson.dumps([components, warnings])
+    except orjson.JSONEncodeError:
+        return any(nested_deeper_than(item, MAX_VALUE_NESTING) for item in (*components, *warnings))
+    return False
+
+
+def _shallow_warning(warning):
+    if nested_deeper_than(warning, MAX_VALUE_NESTING):
+        return {"file": "", "message": f"a warning nested deeper than {MAX_VALUE_NESTING} levels was dropped"}
+    return warning
+
+
 def keep_storable_components(payload: dict) -> dict:
     """``payload`` with only the components the platform can store. One bad component never fails a scan:
     each rejected one becomes a scan warning with the reason, and the edges that name a rejected
     component, or no component of the result at all, are dropped with one warning for each reason that
     counts them (an edge to nothing would show in the graph). An edge's end may be a file (``file:<path>``),
     as the scanner writes them. Malformed edges are refused by the API (422); one in a result stored before
-    it did is dropped here too, so ingest never meets one."""
+    it did is dropped here too, so ingest never meets one. A component or warning nested deeper than
+    ``MAX_VALUE_NESTING`` is set aside or dropped too: ingest could not mask it."""
     components = payload.get("components") or []
-    valid, rejected = split_components(components)
+    warnings = payload.get("warnings") or []
+    too_deep = _nested_too_deep(components, warnings)
+    if too_deep:
+        warnings = [_shallow_warning(warning) for warning in warnings]
+    valid, rejected = split_components(components, check_nesting=too_deep)
     kept_ids = {c["id"] for c in valid}
     edges = payload.get("relationships") or []
-    if not rejected and _all_storable(edges, kept_ids):
+    if not too_deep and not rejected and _all_storable(edges, kept_ids):
         return payload
     dropped_ids = {c.get("id") for c in components if isinstance(c, dict) and c.get("id") not in kept_ids}
     relationships, malformed, to_rejected, to_unknown = [], 0, 0, 0
@@ -329,7 +374,7 @@ def keep_storable_components(payload: dict) -> dict:
             to_rejected += 1
         else:
             to_unknown += 1
-    warnings = [*(payload.get("warnings") or []), *rejected]
+    warnings = [*warnings, *rejected]
     for count, reason in (
         (malformed, "are malformed"),
         (to_rejected, "name a component set aside"),

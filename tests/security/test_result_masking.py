@@ -250,3 +250,32 @@ def test_text_the_database_cannot_hold_is_escaped_instead_of_failing_ingest(clie
         graph = client.get(f"/api/v1/scans/{scan_id}/graph", headers=user.headers())
         assert graph.status_code == 200
         assert [edge["source"] for edge in graph.json["edges"]] == ["file:app\\x00.py"]
+
+
+def _nested(depth: int) -> dict:
+    value: object = "x"
+    for _ in range(depth):
+        value = {"k": value}
+    return value
+
+
+def test_a_component_or_warning_nested_too_deep_for_ingest_is_set_aside(client, make_user, held_ingest):
+    """Ingest masks every value recursively: metadata nested 500 levels deep used to exhaust Python's
+    recursion limit there and leave the scan running. Such a component is set aside with its reason, and
+    such a warning dropped with a note; the rest is stored."""
+    user = make_user()
+    scan_id = _running_scan(user.org_id)
+    result = {
+        "components": [_component(1), _component(2, metadata=_nested(500))],
+        "relationships": [{"source": f"{1:064x}", "target": f"{2:064x}", "relation": "uses_model"}],
+        "warnings": [_nested(500), {"file": "a.py", "message": "kept"}],
+        "files_scanned": 2,
+    }
+    assert _post(client, scan_id, result).status_code == 202
+    ingest_scan.apply(args=(scan_id,), throw=True)
+    scan = client.get(f"/api/v1/scans/{scan_id}", headers=user.headers()).json
+    assert scan["status"] == "completed" and scan["summary"]["total_components"] == 1
+    messages = [warning["message"] for warning in scan["warnings"]]
+    assert "a warning nested deeper than 252 levels was dropped" in messages and "kept" in messages
+    assert any("rejected: nested deeper than 252 levels" in message for message in messages)
+    assert "1 relationship(s) dropped: they name a component set aside" in messages
