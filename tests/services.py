@@ -182,8 +182,9 @@ def celery_worker(live_server):
 
 @pytest.fixture
 def held_ingest(monkeypatch):
-    """The API's ``scans.ingest`` messages held back (their scan ids listed): a test reads the stored result
-    before ingest deletes it, or runs the ingest itself, whether a worker is running or not."""
+    """The scan messages the API sends held back, their scan ids listed (``scans.ingest`` for results and
+    uploads, ``scans.run`` for ``POST /scans``): a test reads the stored result before ingest deletes it,
+    or runs the task itself, whether a worker is running or not."""
     from web.api import internal, scans
 
     held: list[str] = []
