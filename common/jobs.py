@@ -79,6 +79,9 @@ class JobMixin:
         """The task (and its arguments) that takes this job from where it is to its end."""
         return self.task_name, (self.id,)
 
+    def discard_inputs(self, session: Session) -> None:
+        """Delete what the job kept only to be run, once it has ended (in the ending transaction)."""
+
 
 def job_models() -> list[type[JobMixin]]:
     """Every mapped job model, found through the mixin, so no job kind can be left out."""

@@ -79,7 +79,13 @@ def _normal_host(host: str) -> str:
 
 
 def literal_address(host: str) -> IPAddress | None:
-    """The address a host string denotes by itself, in any form a resolver would accept."""
+    """The address a host string denotes by itself, in any form a resolver would accept: a name in other
+    than ASCII is taken as the resolver takes it, IDNA-encoded (fullwidth digits are plain digits)."""
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
     try:
         return ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:

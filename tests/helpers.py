@@ -33,6 +33,33 @@ class TestUser:
         return headers
 
 
+STORED_TEXT_TYPES = ("text", "character varying", "json", "jsonb", "bytea", "ARRAY")
+
+
+def all_stored_text() -> str:
+    """Every text, JSON, array and binary value of every table, as one string to search for a secret
+    (``bytea`` decoded: ``pg_dump`` would show it as hex, where a key is not found)."""
+    from sqlalchemy import text
+
+    from common.db import session_scope
+
+    with session_scope() as session:
+        columns = session.execute(
+            text(
+                "SELECT table_name, column_name, data_type FROM information_schema.columns"
+                " WHERE table_schema = 'public' AND data_type = ANY(:types)"
+            ),
+            {"types": list(STORED_TEXT_TYPES)},
+        ).all()
+        values = []
+        for table, column, data_type in columns:
+            value = f"encode(\"{column}\", 'escape')" if data_type == "bytea" else f'"{column}"::text'
+            values.extend(
+                session.scalars(text(f'SELECT {value} FROM "{table}" WHERE "{column}" IS NOT NULL'))
+            )
+    return "\n".join(values)
+
+
 def register_user(client, *, name: str = "Tester") -> TestUser:
     email = f"user-{secrets.token_hex(6)}@example.com"
     response = client.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD, "name": name})

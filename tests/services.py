@@ -181,6 +181,21 @@ def celery_worker(live_server):
 
 
 @pytest.fixture
+def held_ingest(monkeypatch):
+    """The scan messages the API sends held back, their scan ids listed (``scans.ingest`` for results and
+    uploads, ``scans.run`` for ``POST /scans``): a test reads the stored result before ingest deletes it,
+    or runs the task itself, whether a worker is running or not."""
+    from web.api import internal, scans
+
+    held: list[str] = []
+    monkeypatch.setattr(internal, "enqueue", lambda _task, scan_id: held.append(scan_id))
+    monkeypatch.setattr(
+        scans, "enqueue_or_leave_queued", lambda scan, *_args, **_kwargs: held.append(scan.id)
+    )
+    return held
+
+
+@pytest.fixture
 def scan_root() -> Path:
     path = SCAN_ROOT / f"t-{secrets.token_hex(4)}"
     path.mkdir()

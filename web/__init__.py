@@ -23,7 +23,7 @@ from common.config import get_settings
 from web.core import api_docs, audit_recorder, database, metrics
 from web.core.extensions import api as rest_api
 from web.core.extensions import jwt, sock
-from web.core.ratelimits import limiter
+from web.core.ratelimits import limiter, note_api_key_outcome
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,7 @@ def create_app() -> Flask:
     rest_api.init_app(app)
     jwt.init_app(app)
     limiter.init_app(app)
+    app.after_request(note_api_key_outcome)
     import web.api.ws  # noqa: F401  (adds the WebSocket route to ``sock`` before it is registered)
 
     sock.init_app(app)

@@ -219,3 +219,4 @@ def settle(model: type[JobMixin], row_id: str, transition: Callable[[JobMixin], 
         if row is None or jobs.is_finished(row):
             return
         events.record_job_event(session, transition(row))
+        row.discard_inputs(session)

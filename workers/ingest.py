@@ -1,7 +1,9 @@
 """``scans.ingest``: store a posted result as components and edges, then complete the scan.
 
 Replacing a scan's rows in one transaction makes a second run of the same
-ingestion leave exactly the same rows.
+ingestion leave exactly the same rows. The posted result is deleted in the transaction that completes
+the scan: it holds snippets unmasked (a hard-coded key a scan found), and a completed scan is never
+ingested again, so nothing needs it after.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from common.db import bulk_insert, session_scope
 from common.models import Component, Scan, ScanRelationship, ScanResultPayload
 from common.redis_client import get_redis
 from common.scanner import summarize
-from common.scanner.model import keep_storable_components
+from common.scanner.model import keep_storable_components, storable_text
 from common.scanner.redaction import clip, compile_rules, mask_value
 from common.tasks import SCAN_INGEST, queue_for
 from workers.app import app
@@ -100,9 +102,14 @@ def stored_result(session: Session, scan_id: str) -> StoredResult | None:
 
 
 def storable(stored: StoredResult) -> dict:
-    """The result with only the components the platform can store: as the API left it when it checked
-    them (the only writer of results, for posted and uploaded ones alike), else checked here."""
-    return stored.payload if stored.components_checked else keep_storable_components(stored.payload)
+    """The result with only the components the platform can store, its text storable: as the API left it
+    when it checked them (the only writer of results, for posted and uploaded ones alike), else checked
+    here."""
+    return (
+        stored.payload
+        if stored.components_checked
+        else keep_storable_components(storable_text(stored.payload))
+    )
 
 
 def stored_locations(locations: list[dict]) -> list[dict]:
@@ -180,6 +187,7 @@ def ingest_scan(self: PlatformTask, scan_id: str) -> None:
         scan.summary = summary
         scan.warnings = stored_warnings(payload.get("warnings") or [])
         scan.files_scanned = summary["files_scanned"]
+        scan.discard_inputs(session)
         events.record_job_event(session, jobs.complete(scan, summary=summary))
 
 

@@ -64,6 +64,7 @@ def _reconcile(model: type[JobMixin], stale: timedelta) -> tuple[list[str], list
         for row in silent:
             if jobs.out_of_attempts(row):
                 events.record_job_event(session, jobs.fail(row, VANISHED_WORKER_ERROR))
+                row.discard_inputs(session)
                 failed.append(row.id)
             else:
                 events.record_job_event(session, jobs.requeue(row))

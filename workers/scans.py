@@ -14,7 +14,7 @@ from urllib3.util import Retry
 from common import fastjson, netguard
 from common.config import get_settings
 from common.db import session_scope
-from common.models import Scan
+from common.models import Organization, Scan
 from common.models.connectors import RepositoryCredential
 from common.repositories import (
     CloneLimits,
@@ -26,6 +26,7 @@ from common.repositories import (
 from common.scanner import scan_path
 from common.scanner.model import ScanResult, ScanWarning, storable_text
 from common.security import decrypt_secret
+from common.targets import TargetError, organization_roots, resolve_target
 from common.tasks import SCAN_RUN
 from workers.app import app
 from workers.base import PermanentTaskError, PlatformTask
@@ -46,6 +47,18 @@ def _scan_n8n(url: str, api_key: str, progress) -> ScanResult:
         raise PermanentTaskError(f"n8n instance host does not resolve: {exc}") from exc
     with session:
         return scan_n8n_instance(url, api_key, progress=progress, session=session)
+
+
+def _confined_target(scan: Scan, session) -> str:
+    """The scan's target confined again to its organization's roots, as a schedule's is at each run: the
+    API resolved it when the scan was made, but a directory in a root may since have become a link out of
+    the roots (another organization's checkout), and the roots may have been narrowed."""
+    organization = session.get(Organization, scan.organization_id)
+    roots = organization_roots(scan.organization_id, organization.scan_roots if organization else [])
+    try:
+        return resolve_target(scan.target, roots)
+    except TargetError as exc:
+        raise PermanentTaskError(str(exc)) from exc
 
 
 def _repository_auth(scan: Scan, session) -> RepositoryAuth | None:
@@ -148,7 +161,7 @@ def run_scan(self: PlatformTask, scan_id: str) -> None:
             return
         with session_scope() as session:
             scan = session.get(Scan, scan_id)
-            target, deep = scan.target, scan.deep
+            target, deep = _confined_target(scan, session) if scan.target else None, scan.deep
             n8n_url = scan.n8n_url
             n8n_key = decrypt_secret(scan.n8n_api_key_encrypted) if scan.n8n_api_key_encrypted else None
             repository = (scan.repository_url, scan.repository_ref or "HEAD") if scan.repository_url else None

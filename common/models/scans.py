@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    delete,
     false,
     text,
 )
@@ -105,6 +106,11 @@ class Scan(JobMixin, Base):
             return SCAN_INGEST, (self.id,)
         return SCAN_RUN, (self.id,)
 
+    def discard_inputs(self, session) -> None:
+        """The posted result: it holds snippets unmasked (a hard-coded key a scan found), and an ended scan
+        is never ingested again."""
+        session.execute(delete(ScanResultPayload).where(ScanResultPayload.scan_id == self.id))
+
 
 class JSONDocument(TypeDecorator):
     """A JSON document kept as its UTF-8 text in a binary column and decoded when loaded: the database
@@ -124,7 +130,8 @@ class JSONDocument(TypeDecorator):
 
 
 class ScanResultPayload(Base):
-    """The scanner's raw result, kept so ingestion is a task that takes an id and can run twice.
+    """The scanner's raw result, kept so ingestion is a task that takes an id and can run twice, and deleted
+    when the scan ends (``Scan.discard_inputs``): its snippets are not masked.
 
     ``payload`` is stored uncompressed out of line (migration 0014) and loaded only when read: checking
     that a result is there does not fetch and decode megabytes."""

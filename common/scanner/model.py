@@ -8,7 +8,10 @@ field here is a contract change for the whole platform.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, field, fields
+
+import orjson
 
 from common.scanner.display import utf8_clean
 from common.scanner.redaction import clip, mask_text
@@ -149,22 +152,39 @@ class ScanResult:
 
 
 def storable_text(value):
-    """``value`` (a ``to_dict()`` tree) with every string valid Unicode text.
+    """``value`` (a ``to_dict()`` tree) with every string valid Unicode text that PostgreSQL stores.
 
     File names that are not UTF-8 travel through the engine as surrogate escapes (``os.fsdecode``),
     which JSON columns and most encoders refuse; here each undecodable byte becomes a visible
-    ``\\xNN`` escape, so the name is stored and shown instead of failing the whole result."""
+    ``\\xNN`` escape, so the name is stored and shown instead of failing the whole result. So does a
+    lone surrogate a posted JSON text wrote as an escape, and NUL, which no PostgreSQL text or ``jsonb``
+    value can hold (a line of a scanned file, a name in an uploaded result)."""
     if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "\\x00")
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            try:
+                return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            except UnicodeEncodeError:
+                return value.encode("utf-8", "surrogatepass").decode("utf-8", "backslashreplace")
         return value
     if isinstance(value, dict):
         return {storable_text(key): storable_text(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [storable_text(item) for item in value]
     return value
+
+
+# The escapes of NUL and of surrogates, the only ways a UTF-8 JSON text can write either.
+UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD])")
+
+
+def may_hold_unstorable_text(body: bytes) -> bool:
+    """Whether a UTF-8 JSON text can decode to a string ``storable_text`` would change (a paired surrogate
+    escape answers True too, harmlessly). One regular-expression pass: ~2 ms for a 7 MB result."""
+    return UNSTORABLE_ESCAPE.search(body) is not None
 
 
 # Column limits of the stored component (common/models/scans.py): longer values fail the insert.
@@ -220,12 +240,15 @@ def _is_finite_number(value) -> bool:
         return False
 
 
-def split_components(components: list) -> tuple[list[dict], list[dict]]:
+def split_components(components: list, *, check_nesting: bool = False) -> tuple[list[dict], list[dict]]:
     """(the components the platform can store, one scan warning per rejected component with the
-    reason), so one bad component never fails a whole scan."""
+    reason), so one bad component never fails a whole scan. ``check_nesting``: also set aside those
+    nested deeper than ``MAX_VALUE_NESTING`` (a walk of each: only when something may be)."""
     valid, rejected = [], []
     for index, component in enumerate(components):
         problem = component_problem(component)
+        if problem is None and check_nesting and nested_deeper_than(component, MAX_VALUE_NESTING):
+            problem = f"nested deeper than {MAX_VALUE_NESTING} levels"
         if problem is None:
             valid.append(component)
             continue
@@ -243,30 +266,120 @@ def split_components(components: list) -> tuple[list[dict], list[dict]]:
     return valid, rejected
 
 
+FILE_NODE_PREFIX = "file:"
+# The columns of ``scan_relationships``: an edge's ends and its relation.
+MAX_EDGE_END, MAX_RELATION = 600, 50
+
+
+def edge_problem(edge) -> tuple[str, str] | None:
+    """``(field, reason)`` when the platform cannot store ``edge`` as it is, whatever it names (field ``""``:
+    the edge itself); None when it can."""
+    if type(edge) is dict:
+        source, target, relation = edge.get("source"), edge.get("target"), edge.get("relation")
+        if (
+            type(source) is str
+            and type(target) is str
+            and type(relation) is str
+            and 0 < len(source) <= MAX_EDGE_END
+            and 0 < len(target) <= MAX_EDGE_END
+            and 0 < len(relation) <= MAX_RELATION
+        ):
+            return None
+    elif not isinstance(edge, dict):
+        return "", "Expected an object."
+    for name, length in (("source", MAX_EDGE_END), ("target", MAX_EDGE_END), ("relation", MAX_RELATION)):
+        value = edge.get(name)
+        if not isinstance(value, str) or not value:
+            return name, "Must be a non-empty string."
+        if len(value) > length:
+            return name, f"At most {length} characters."
+    return None
+
+
+def _all_storable(edges: list, kept_ids: set) -> bool:
+    """Whether every edge can be stored as it is: well formed (``edge_problem``), each end a kept component
+    or a file. One loop: a large result has tens of thousands of edges."""
+    for edge in edges:
+        if edge_problem(edge) is not None:
+            return False
+        source, target = edge["source"], edge["target"]
+        if not (source in kept_ids or source.startswith(FILE_NODE_PREFIX)):
+            return False
+        if not (target in kept_ids or target.startswith(FILE_NODE_PREFIX)):
+            return False
+    return True
+
+
+# orjson encodes 254 levels of containers; a component or a warning sits two below a result's root. Ingest
+# masks every value recursively, and a value nested much deeper exhausts Python's recursion limit there.
+MAX_VALUE_NESTING = 252
+
+
+def nested_deeper_than(value, limit: int) -> bool:
+    """Whether lists and objects nest more than ``limit`` levels in ``value`` (itself one): no recursion."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        for child in item.values() if type(item) is dict else item if type(item) is list else ():
+            if type(child) is dict or type(child) is list:
+                stack.append((child, depth + 1))
+    return False
+
+
+def _nested_too_deep(components: list, warnings: list) -> bool:
+    """Whether any component or warning may nest deeper than ``MAX_VALUE_NESTING``. orjson answers first,
+    in C (~10 ms for 20,000 components); only what it refuses (too deep, or an integer past 64 bits,
+    stored all the same) is walked."""
+    try:
+        orjson.dumps([components, warnings])
+    except orjson.JSONEncodeError:
+        return any(nested_deeper_than(item, MAX_VALUE_NESTING) for item in (*components, *warnings))
+    return False
+
+
+def _shallow_warning(warning):
+    if nested_deeper_than(warning, MAX_VALUE_NESTING):
+        return {"file": "", "message": f"a warning nested deeper than {MAX_VALUE_NESTING} levels was dropped"}
+    return warning
+
+
 def keep_storable_components(payload: dict) -> dict:
     """``payload`` with only the components the platform can store. One bad component never fails a scan:
     each rejected one becomes a scan warning with the reason, and the edges that name a rejected
-    component are dropped with one warning that counts them (an edge to nothing would show in the graph)."""
+    component, or no component of the result at all, are dropped with one warning for each reason that
+    counts them (an edge to nothing would show in the graph). An edge's end may be a file (``file:<path>``),
+    as the scanner writes them. Malformed edges are refused by the API (422); one in a result stored before
+    it did is dropped here too, so ingest never meets one. A component or warning nested deeper than
+    ``MAX_VALUE_NESTING`` is set aside or dropped too: ingest could not mask it."""
     components = payload.get("components") or []
-    valid, rejected = split_components(components)
-    if not rejected:
-        return payload
+    warnings = payload.get("warnings") or []
+    too_deep = _nested_too_deep(components, warnings)
+    if too_deep:
+        warnings = [_shallow_warning(warning) for warning in warnings]
+    valid, rejected = split_components(components, check_nesting=too_deep)
     kept_ids = {c["id"] for c in valid}
+    edges = payload.get("relationships") or []
+    if not too_deep and not rejected and _all_storable(edges, kept_ids):
+        return payload
     dropped_ids = {c.get("id") for c in components if isinstance(c, dict) and c.get("id") not in kept_ids}
-    relationships, dropped_edges = [], 0
-    for edge in payload.get("relationships") or []:
-        if isinstance(edge, dict) and (
-            edge.get("source") in dropped_ids or edge.get("target") in dropped_ids
-        ):
-            dropped_edges += 1
-        else:
+    relationships, malformed, to_rejected, to_unknown = [], 0, 0, 0
+    for edge in edges:
+        if _all_storable((edge,), kept_ids):
             relationships.append(edge)
-    warnings = [*(payload.get("warnings") or []), *rejected]
-    if dropped_edges:
-        warnings.append(
-            {
-                "file": "",
-                "message": f"{dropped_edges} relationship(s) dropped: they name a component set aside",
-            }
-        )
+        elif edge_problem(edge) is not None:
+            malformed += 1
+        elif edge["source"] in dropped_ids or edge["target"] in dropped_ids:
+            to_rejected += 1
+        else:
+            to_unknown += 1
+    warnings = [*warnings, *rejected]
+    for count, reason in (
+        (malformed, "are malformed"),
+        (to_rejected, "name a component set aside"),
+        (to_unknown, "name no component of the result"),
+    ):
+        if count:
+            warnings.append({"file": "", "message": f"{count} relationship(s) dropped: they {reason}"})
     return {**payload, "components": valid, "relationships": relationships, "warnings": warnings}

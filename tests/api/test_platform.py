@@ -173,3 +173,43 @@ def test_deeply_nested_json_is_a_400_not_a_500(client, make_user):
         "/api/v1/scans", data=body, content_type="application/json", headers=user.headers()
     )
     assert response.status_code == 400 and response.json["code"] == 400
+
+
+def test_the_posted_results_of_ended_scans_are_deleted_by_migration_0016(tmp_path):
+    """Results kept before scans deleted theirs when they ended hold unmasked snippets: the migration
+    deletes those of completed and failed scans and keeps those still to be ingested."""
+    import sqlite3
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    path = tmp_path / "kept.db"
+    env = {"DATABASE_URL": f"sqlite:///{path}", "PATH": "/usr/bin:/bin"}
+
+    def upgrade(revision: str) -> None:
+        result = subprocess.run(
+            [sys.executable, "-m", "alembic", "upgrade", revision],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr
+
+    upgrade("0015_perf_ingest2")
+    with sqlite3.connect(path) as db:
+        for scan_id, status in (("s-done", "completed"), ("s-failed", "failed"), ("s-waiting", "running")):
+            db.execute(
+                "INSERT INTO scans (id, organization_id, status, files_scanned, deep, progress, attempts,"
+                " created_at) VALUES (?, 'o', ?, 0, 0, 0, 0, '2026-12-06')",
+                (scan_id, status),
+            )
+            db.execute(
+                "INSERT INTO scan_results (scan_id, payload, components_checked, received_at)"
+                " VALUES (?, ?, 1, '2026-12-06')",
+                (scan_id, b'{"components": []}'),
+            )
+    upgrade("0016_sec_residue")
+    with sqlite3.connect(path) as db:
+        assert [row[0] for row in db.execute("SELECT scan_id FROM scan_results")] == ["s-waiting"]

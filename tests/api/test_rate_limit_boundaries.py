@@ -12,7 +12,7 @@ import secrets
 import redis
 
 from tests.helpers import PASSWORD, register_user
-from web.core.ratelimits import GROUP_LIMITS, OneTripMovingWindow, limiter
+from web.core.ratelimits import GENERAL_LIMIT, GROUP_LIMITS, OneTripMovingWindow, limiter
 
 
 def bearer(token: str) -> dict:
@@ -39,6 +39,59 @@ def test_invented_api_keys_do_not_give_each_login_attempt_its_own_window(client)
         statuses.append(response.status_code)
     assert set(statuses[:allowed]) == {401}, statuses
     assert statuses[allowed] == 429
+
+
+def remaining(response) -> int:
+    return int(response.headers["X-RateLimit-Remaining"])
+
+
+def test_invented_credentials_on_an_authenticated_endpoint_share_the_address_window(client):
+    """A flood of made-up ``tsk_`` keys (and forged bearer tokens) on an endpoint that needs one: none
+    verifies, so each is counted by the client address, and once that window is spent the answer is a
+    429 that asks the database nothing."""
+    from tests.api.test_query_budget import counted_statements
+
+    allowed = int(GENERAL_LIMIT.split()[0])
+    statuses = [
+        client.get("/api/v1/scans", headers=bearer(invented(attempt))).status_code
+        for attempt in range(allowed)
+    ]
+    assert set(statuses) == {401}, statuses
+    with counted_statements() as statements:
+        refused = client.get("/api/v1/scans", headers=bearer(invented(0)))
+    assert refused.status_code == 429 and statements == []
+    assert client.get("/api/v1/scans").status_code == 429  # the address's own window, spent
+
+
+def invented(attempt: int) -> str:
+    """A new API key each time, and every fifth time a token signed with a guessed key."""
+    if attempt % 5 == 4:
+        return "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4IiwidHlwZSI6ImFjY2VzcyJ9." + secrets.token_urlsafe(32)
+    return "tsk_" + secrets.token_urlsafe(32)
+
+
+def test_an_api_key_is_counted_by_its_own_window_once_it_verified_and_not_after_its_revocation(
+    client, make_user
+):
+    user = make_user()
+    created = client.post("/api/v1/auth/api-key", json={"name": "CI"}, headers=user.headers())
+    assert created.status_code == 201, created.json
+    key = bearer(created.json["key"])
+    assert client.get("/api/v1/scans", headers=key).status_code == 200
+    anonymous = remaining(client.get("/api/v1/scans"))
+    first, second = (client.get("/api/v1/scans", headers=key) for _ in range(2))
+    assert first.status_code == second.status_code == 200
+    assert remaining(second) == remaining(first) - 1
+    assert (
+        remaining(client.get("/api/v1/scans")) == anonymous - 1
+    )  # the key's requests were not the address's
+
+    revoke = client.post(f"/api/v1/auth/api-key/{created.json['id']}/revoke", headers=user.headers())
+    assert revoke.status_code in (200, 204), revoke.json
+    assert client.get("/api/v1/scans", headers=key).status_code == 401
+    before = remaining(client.get("/api/v1/scans"))
+    assert client.get("/api/v1/scans", headers=key).status_code == 401
+    assert remaining(client.get("/api/v1/scans")) == before - 2
 
 
 def test_an_authenticated_endpoint_still_counts_by_the_principal(client, make_user):

@@ -210,3 +210,31 @@ def test_a_schedule_made_before_the_narrowing_stops_at_its_next_run(client, scan
     with session_scope() as session:
         schedule = session.get(Schedule, created.json["id"])
         assert "outside the allowed scan roots" in schedule.last_error and schedule.last_scan_id is None
+
+
+def test_a_target_that_became_a_link_out_of_the_roots_after_it_was_queued_is_not_scanned(
+    client, scan_root, tmp_path, held_ingest
+):
+    """The API resolves the target when the scan is made; the worker runs later. A directory swapped for a
+    link to another organization's checkout (or anywhere outside the roots) in between is refused then."""
+    from common.models import Scan
+    from workers.scans import run_scan
+
+    user = register_user(client)
+    outside = write_outside(tmp_path / "outside")
+    swapped = scan_root / "swapped"
+    swapped.mkdir()
+    response = client.post("/api/v1/scans", json={"target": str(swapped)}, headers=user.headers())
+    assert response.status_code == 202, response.json
+    scan_id = response.json["id"]
+    assert held_ingest == [scan_id]
+    swapped.rmdir()
+    swapped.symlink_to(outside, target_is_directory=True)
+
+    run_scan.apply(args=(scan_id,))
+    with session_scope() as session:
+        scan = session.get(Scan, scan_id)
+        assert scan.status == "failed" and "outside the allowed scan roots" in (scan.error or ""), (
+            scan.status,
+            scan.error,
+        )

@@ -29,6 +29,8 @@ LOOPBACK_ALLOWED = Allowlist.from_entries(["127.0.0.1", "localhost", "10.1.0.0/1
         "http://2130706433/",
         "http://0x7f.1/",
         "http://127.1/",
+        "http://\uff11\uff12\uff17.0.0.1/",  # fullwidth digits: IDNA-encoded, as the resolver does, 127.0.0.1
+        "http://①⑥⑨.②⑤④.①⑥⑨.②⑤④/",
         "https://8.8.8.8/hook",
         "http://user:password@hooks.example.com/",
         "http:///no-host",

@@ -12,12 +12,20 @@ from common import fastjson, jobs
 from common.celery_client import enqueue
 from common.config import get_settings
 from common.models import Scan, ScanResultPayload
-from common.scanner.model import keep_storable_components
+from common.scanner.model import (
+    edge_problem,
+    keep_storable_components,
+    may_hold_unstorable_text,
+    storable_text,
+)
 from common.security import constant_time_equals
 from common.tasks import SCAN_INGEST
 from web.core.access import PUBLIC, access
 from web.core.database import db
 from web.core.openapi import ObjectSchema, error_responses
+
+MAX_EDGE_ERRORS = 20
+MAX_FILES_SCANNED = 2**31 - 1  # ``scans.files_scanned`` is an ``integer``: a larger count would fail ingest
 
 blp = Blueprint("internal", __name__, url_prefix="/api/v1/internal", description="Scanner service endpoints")
 
@@ -29,16 +37,18 @@ def _require_internal_key() -> None:
 
 
 def _read_result() -> tuple[bytes | None, object]:
-    """The body decoded, and the body itself when it is strict UTF-8 JSON (what orjson reads), to be stored
-    as it came; None for what only the standard library reads (``NaN``, UTF-16), stored re-encoded. Flask
-    keeps no copy of the raw bytes (a result can be tens of MB)."""
+    """The body decoded, and the body itself when it is strict UTF-8 JSON (what orjson reads) holding no
+    text the database refuses, to be stored as it came; None for what only the standard library reads
+    (``NaN``, UTF-16, lone surrogates) or what holds NUL, stored re-encoded with such text escaped
+    (``storable_text``). Flask keeps no copy of the raw bytes (a result can be tens of MB)."""
     if not request.is_json:
         abort(415, message="The result must be sent as application/json.")
     body = request.get_data(cache=False)
     with contextlib.suppress(orjson.JSONDecodeError):
-        return body, orjson.loads(body)
+        decoded = orjson.loads(body)
+        return (None, storable_text(decoded)) if may_hold_unstorable_text(body) else (body, decoded)
     try:
-        return None, fastjson.loads(body)
+        return None, storable_text(fastjson.loads(body))
     except (ValueError, RecursionError):
         abort(400, message="The body is not valid JSON.")
 
@@ -53,11 +63,27 @@ def _validate_result(payload) -> dict:
     for key in ("relationships", "warnings"):
         if not isinstance(payload.get(key, []), list):
             errors[key] = ["Must be a list."]
-    if not isinstance(payload.get("files_scanned", 0), int):
-        errors["files_scanned"] = ["Must be an integer."]
+    files_scanned = payload.get("files_scanned", 0)
+    if type(files_scanned) is not int or not 0 <= files_scanned <= MAX_FILES_SCANNED:
+        errors["files_scanned"] = [f"Must be an integer from 0 to {MAX_FILES_SCANNED}."]
+    if not errors:
+        errors = _edge_errors(payload.get("relationships", []))
     if errors:
         abort(422, message="The scan result is invalid.", errors=errors)
     return keep_storable_components(payload)
+
+
+def _edge_errors(edges: list) -> dict[str, list[str]]:
+    """The first malformed edges by their path: an edge the worker cannot store fails the request, not the
+    ingest. Edges of the right shape naming no component are dropped with a scan warning instead."""
+    errors: dict[str, list[str]] = {}
+    for index, edge in enumerate(edges):
+        if (problem := edge_problem(edge)) is not None:
+            field, reason = problem
+            errors[f"relationships.{index}.{field}".rstrip(".")] = [reason]
+            if len(errors) >= MAX_EDGE_ERRORS:
+                break
+    return errors
 
 
 @blp.before_request

@@ -20,7 +20,14 @@ from common.models import SCAN_STATUSES, AuditLog, Component, Scan, ScanResultPa
 from common.models.base import as_utc, isoformat, new_id, utcnow
 from common.models.scans import COMPONENT_WIRE_FIELDS
 from common.repositories import RepositoryError, parse_repository_url
-from common.scanner.model import COMPONENT_TYPES, SCOPES, SEVERITIES, keep_storable_components
+from common.scanner.model import (
+    COMPONENT_TYPES,
+    SCOPES,
+    SEVERITIES,
+    keep_storable_components,
+    may_hold_unstorable_text,
+    storable_text,
+)
 from common.security import encrypt_secret
 from common.targets import TargetError, organization_roots, resolve_target
 from common.tasks import SCAN_INGEST, SCAN_RUN
@@ -362,6 +369,8 @@ def import_scan(args):
         source_format, document = import_document(request.get_json(force=True))
     except UploadInvalid as exc:
         abort(422, message=str(exc), errors=exc.errors)
+    if may_hold_unstorable_text(request.get_data()):  # the body get_json read, cached
+        document = storable_text(document)
     # As the internal endpoint does: a component the platform cannot store becomes a warning here, so
     # that ingest can store the rest without checking each again.
     payload = keep_storable_components(document)

@@ -11,6 +11,7 @@ script, where Flask-Limiter's moving window made two round trips and the revocat
 from __future__ import annotations
 
 import time
+from contextlib import suppress
 
 from flask import current_app, g, has_app_context, request
 from flask_limiter import Limiter
@@ -147,11 +148,39 @@ def exempt_from_general_limit() -> bool:
 def request_rate_key() -> str:
     """The principal's key, except on an endpoint open to anyone (login, register, refresh, SSO): there a
     bearer header proves nothing, and an invented ``tsk_`` key per request would give every attempt a
-    window of its own, so those requests are counted by the client address."""
+    window of its own, so those requests are counted by the client address. So is an API key nobody has
+    yet seen verify (only the database can say, after the request was counted): a flood of made-up keys
+    on an authenticated endpoint meets the address's limit, and its 429s cost no query."""
+    address_key = f"ip:{request.remote_addr}"
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     if getattr(view, "required_role", None) == PUBLIC:
-        return f"ip:{request.remote_addr}"
-    return rate_limit_key()
+        return address_key
+    key = rate_limit_key()
+    if key.startswith(API_KEY_RATE_PREFIX) and key not in _verified_api_keys:
+        return address_key
+    return key
+
+
+API_KEY_RATE_PREFIX = "key:"
+VERIFIED_API_KEYS = 4096  # API keys remembered per process as verified, the oldest forgotten first
+_verified_api_keys: dict[str, None] = {}
+
+
+def note_api_key_outcome(response):
+    """After a request that presented an API key: its rate key remembered when it verified (the principal
+    loaded), forgotten when it was refused (revoked or expired since), so it is counted by the address."""
+    key = g.get("rate_key")
+    if not key or not key.startswith(API_KEY_RATE_PREFIX):
+        return response
+    if response.status_code == 401:
+        _verified_api_keys.pop(key, None)
+    elif g.get("principal") is not None and key not in _verified_api_keys:
+        if len(_verified_api_keys) >= VERIFIED_API_KEYS:
+            # Another thread evicting at the same time costs one more key forgotten, not the request.
+            with suppress(RuntimeError, StopIteration, KeyError):
+                _verified_api_keys.pop(next(iter(_verified_api_keys)))
+        _verified_api_keys[key] = None
+    return response
 
 
 limiter = Limiter(
