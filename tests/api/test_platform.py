@@ -175,7 +175,7 @@ def test_deeply_nested_json_is_a_400_not_a_500(client, make_user):
     assert response.status_code == 400 and response.json["code"] == 400
 
 
-def test_the_posted_results_of_ended_scans_are_deleted_by_migration_0016(tmp_path):
+def test_the_posted_results_of_ended_scans_are_deleted_by_migration_0017(tmp_path):
     """Results kept before scans deleted theirs when they ended hold unmasked snippets: the migration
     deletes those of completed and failed scans and keeps those still to be ingested."""
     import sqlite3
@@ -197,7 +197,7 @@ def test_the_posted_results_of_ended_scans_are_deleted_by_migration_0016(tmp_pat
         )
         assert result.returncode == 0, result.stderr
 
-    upgrade("0015_perf_ingest2")
+    upgrade("0016_perf_dash2")
     with sqlite3.connect(path) as db:
         for scan_id, status in (("s-done", "completed"), ("s-failed", "failed"), ("s-waiting", "running")):
             db.execute(
@@ -210,6 +210,6 @@ def test_the_posted_results_of_ended_scans_are_deleted_by_migration_0016(tmp_pat
                 " VALUES (?, ?, 1, '2026-12-06')",
                 (scan_id, b'{"components": []}'),
             )
-    upgrade("0016_sec_residue")
+    upgrade("0017_sec_residue")
     with sqlite3.connect(path) as db:
         assert [row[0] for row in db.execute("SELECT scan_id FROM scan_results")] == ["s-waiting"]

@@ -7,15 +7,15 @@ key found by a scan stays at rest. Nothing reads them: a completed or failed sca
 
 There is no way back: the downgrade leaves them deleted.
 
-Revision ID: 0016_sec_residue
-Revises: 0015_perf_ingest2
+Revision ID: 0017_sec_residue
+Revises: 0016_perf_dash2
 Create Date: 2026-12-06 12:50:00.000000
 """
 
 from alembic import op
 
-revision = "0016_sec_residue"
-down_revision = "0015_perf_ingest2"
+revision = "0017_sec_residue"
+down_revision = "0016_perf_dash2"
 branch_labels = None
 depends_on = None
 
