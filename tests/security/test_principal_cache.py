@@ -18,6 +18,7 @@ from common import principal_versions
 from common.db import get_engine, session_scope
 from common.models import Membership, Organization
 from common.redis_client import get_redis
+from tests.api.test_rate_limit_round_trips import redis_commands
 from tests.helpers import PASSWORD, add_member
 
 SCANS = "/api/v1/scans"
@@ -38,15 +39,27 @@ def counted_statements():
 
 
 def served_from_cache(client, headers: dict) -> None:
-    """Warm the entry, then check the next request runs the list's statement alone."""
+    """Warm the entry, then check the next request runs the list's statement alone, after one Redis
+    round trip (the limiter's, or the revocation check's)."""
     assert client.get(SCANS, headers=headers).status_code == 200
-    with counted_statements() as statements:
+    with counted_statements() as statements, redis_commands() as sent:
         assert client.get(SCANS, headers=headers).status_code == 200
     assert len(statements) == 1, statements
+    assert len(sent) == 1, sent
+
+
+@pytest.fixture(params=["rate limits on", "rate limits off"])
+def limits(request):
+    """With limits on, the entry is read in the limiter's round trip; off, in the revocation check's."""
+    from web.core.ratelimits import limiter
+
+    limiter.enabled = request.param == "rate limits on"
+    yield
+    limiter.enabled = True
 
 
 @pytest.fixture
-def shared_org(client, make_user):
+def shared_org(client, make_user, limits):
     """An organization of ``admin`` where ``member`` is an analyst."""
     admin, member = make_user(), make_user()
     org_id = client.post("/api/v1/organizations", json={"name": "Cached"}, headers=admin.headers()).json["id"]
@@ -119,14 +132,14 @@ def test_an_organization_changed_ends_every_cached_principal(client, shared_org)
     assert len(statements) == 2, statements  # the principal asked again, then the list
 
 
-def test_a_signed_out_token_is_refused_on_the_next_request(client, make_user):
+def test_a_signed_out_token_is_refused_on_the_next_request(client, make_user, limits):
     user = make_user()
     served_from_cache(client, user.headers())
     assert client.post("/api/v1/auth/logout", headers=user.headers()).status_code == 204
     assert client.get(SCANS, headers=user.headers()).status_code == 401
 
 
-def test_a_password_change_ends_the_other_sessions_at_once(client, make_user):
+def test_a_password_change_ends_the_other_sessions_at_once(client, make_user, limits):
     user = make_user()
     other = client.post("/api/v1/auth/login", json={"email": user.email, "password": PASSWORD}).json
     other_headers = {"Authorization": f"Bearer {other['access_token']}"}
@@ -141,7 +154,7 @@ def test_a_password_change_ends_the_other_sessions_at_once(client, make_user):
     assert client.get(SCANS, headers=user.headers()).status_code == 200
 
 
-def test_a_deleted_account_is_refused_on_the_next_request(client, make_user):
+def test_a_deleted_account_is_refused_on_the_next_request(client, make_user, limits):
     user = make_user()
     served_from_cache(client, user.headers())
     deleted = client.delete("/api/v1/auth/account", json={"password": PASSWORD}, headers=user.headers())
@@ -149,7 +162,7 @@ def test_a_deleted_account_is_refused_on_the_next_request(client, make_user):
     assert client.get(SCANS, headers=user.headers()).status_code == 401
 
 
-def test_a_revoked_api_key_is_refused_on_the_next_request(client, make_user):
+def test_a_revoked_api_key_is_refused_on_the_next_request(client, make_user, limits):
     user = make_user()
     created = client.post("/api/v1/auth/api-key", json={"name": "ci"}, headers=user.headers()).json
     key_headers = {"Authorization": f"Bearer {created['key']}"}

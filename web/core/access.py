@@ -70,13 +70,7 @@ def acting_organization(
     is refused as bound, an SSO session is answered as a non-member. ``credential`` None: the request's,
     checked in the Redis round trip that may also find the principal cached (``load_acting_principal``).
     """
-    header_org = request.headers.get("X-Organization-Id")
-    if path_org_id is not None:
-        explicit, missing_status = path_org_id, 404
-    elif header_org:
-        explicit, missing_status = header_org, 403
-    else:
-        explicit, missing_status = None, 403
+    explicit, missing_status = _explicit_organization(path_org_id)
     session_org = (credential or unchecked_request_credential()).session_org_id
     if explicit is not None and session_org is not None and explicit != session_org:
         if credential is None:
@@ -93,6 +87,22 @@ def acting_organization(
     if membership is None:
         _not_a_member(missing_status)
     return principal, membership
+
+
+def _explicit_organization(path_org_id: str | None) -> tuple[str | None, int]:
+    """The organization the request names (the path's, else the header's) and the status of a refusal."""
+    if path_org_id is not None:
+        return path_org_id, 404
+    return request.headers.get("X-Organization-Id") or None, 403
+
+
+def wanted_organization(credential: Credential, path_org_id: str | None) -> str | object | None:
+    """Where ``acting_organization`` will look the principal up; None when it will refuse first."""
+    explicit, _status = _explicit_organization(path_org_id)
+    session_org = credential.session_org_id
+    if explicit is not None and session_org is not None and explicit != session_org:
+        return None
+    return explicit or session_org or OWN_ORGANIZATION
 
 
 def _not_a_member(missing_status: int):
@@ -124,6 +134,7 @@ def access(role: str, *, org_arg: str | None = None):
             return view(*args, **kwargs)
 
         wrapper.required_role = role
+        wrapper.org_arg = org_arg
         return wrapper
 
     return decorator

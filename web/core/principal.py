@@ -164,6 +164,7 @@ class RevocationQuestion:
     keys: tuple[str, ...]
     rate_key: str
     fallback_key: str
+    principal_keys: tuple[str, ...] = ()  # the cached principal's entry and versions, read in the same trip
 
 
 def unchecked_credential_of(token: str | None) -> Credential:
@@ -332,7 +333,7 @@ return {revoked, versions, ''}
 _cached_principal_script = None
 
 
-def _cache_keys(credential: Credential, organization_id) -> tuple[str, str, str] | None:
+def cache_keys(credential: Credential, organization_id) -> tuple[str, str, str] | None:
     """The entry of a user's token acting in ``organization_id``, and the versions it holds under.
 
     None (not cached) for an API key (its user is not known before the query, so no version could be read
@@ -384,12 +385,16 @@ def load_acting_principal(organization_id) -> Loaded:
     Only a membership is cached, never its absence: a refusal always asks the database again.
     """
     credential = unchecked_request_credential()
-    keys = None if "credential" in g else _cache_keys(credential, organization_id)
+    keys = None if "credential" in g else cache_keys(credential, organization_id)
     if keys is None:
         return load_principal(current_credential(), organization_id)
     revocation = credential.revocation_keys
     answered = _answered_revocation(revocation) if revocation else None
-    revoked, versions, entry = _cached_lookup(revocation if answered is None else (), keys)
+    read = g.pop("principal_answer", None)  # the rate limiter's round trip read the entry
+    if read is not None and read[0] == keys and answered is not None:
+        revoked, versions, entry = False, read[1], read[2]
+    else:
+        revoked, versions, entry = _cached_lookup(revocation if answered is None else (), keys)
     if revoked or answered:
         raise AuthenticationError("The token has been revoked.")
     g.credential = credential
