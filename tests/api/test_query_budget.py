@@ -243,3 +243,59 @@ def test_views_still_reach_the_user_and_organization_the_principal_query_no_long
     assert client.get(f"/api/v1/organizations/{org_id}", headers=user.headers(org_id)).status_code == 404
     personal = client.delete(f"/api/v1/organizations/{user.org_id}", headers=user.headers(user.org_id))
     assert personal.status_code == 409  # Context.organization.personal read from the loaded row
+
+
+def same_json(left, right) -> bool:
+    """Equal, and of the same JSON types all the way down (``1 == 1.0`` is not enough for the wire)."""
+    if type(left) is not type(right):
+        return False
+    if isinstance(left, dict):
+        return left.keys() == right.keys() and all(same_json(left[key], right[key]) for key in left)
+    if isinstance(left, list):
+        return len(left) == len(right) and all(map(same_json, left, right))
+    return left == right
+
+
+def test_the_json_page_writes_every_value_as_the_wire_form_does(client, make_user):
+    """PostgreSQL writes the page's items as JSON itself: floats, text and nested metadata must come out
+    exactly as ``Component.to_dict`` would be encoded."""
+    user = make_user()
+    odd_values = [
+        ("plain", 1.0, {}),
+        (
+            'quoted "name" \\ with ünïcode ✓',
+            0.1,
+            {"nested": {"list": [1, 2.5, None, True]}, "ключ": "значение"},
+        ),
+        ("thirds", 1 / 3, {"big": 2**53, "tiny": 1e-7}),
+        ("zero", 0.0, {"empty": []}),
+    ]
+    with session_scope() as session:
+        scan = Scan(organization_id=user.org_id, target="/srv/wire", status="completed", finished_at=utcnow())
+        session.add(scan)
+        session.flush()
+        session.add_all(
+            Component(
+                scan_id=scan.id,
+                organization_id=user.org_id,
+                fingerprint=f"wire-{index}",
+                name=name,
+                type="model",
+                severity="low",
+                risk_score=index,
+                confidence=confidence,
+                details=details,
+                locations=[{"file": "a.py", "line": index, "snippet": "key = '…'"}],
+                detector="wire",
+            )
+            for index, (name, confidence, details) in enumerate(odd_values)
+        )
+        scan_id = scan.id
+    page = client.get(f"/api/v1/scans/{scan_id}/components", headers=user.headers())
+    assert page.status_code == 200 and page.mimetype == "application/json"
+    with session_scope() as session:
+        rows = session.scalars(
+            select(Component).where(Component.scan_id == scan_id).order_by(Component.risk_score.desc())
+        ).all()
+        expected = {"items": [row.to_dict() for row in rows], "page": 1, "per_page": 20, "total": 4}
+    assert same_json(page.json, expected), page.get_data(as_text=True)
