@@ -299,3 +299,19 @@ def test_the_json_page_writes_every_value_as_the_wire_form_does(client, make_use
         ).all()
         expected = {"items": [row.to_dict() for row in rows], "page": 1, "per_page": 20, "total": 4}
     assert same_json(page.json, expected), page.get_data(as_text=True)
+
+
+def test_the_hot_lists_parse_a_query_string_and_document_it_as_before(client, completed_scan):
+    """``query_arguments`` skips webargs only when there is nothing to parse: the parameters stay in the
+    OpenAPI document and a bad value is still refused."""
+    user, scan_id = completed_scan
+    spec = client.get("/api/v1/openapi.json").json
+    for path in ("/api/v1/scans", "/api/v1/scans/{scan_id}/components"):
+        documented = {parameter["name"] for parameter in spec["paths"][path]["get"]["parameters"]}
+        assert {"page", "per_page"} <= documented, documented
+    for list_path in ("/api/v1/scans", f"/api/v1/scans/{scan_id}/components"):
+        assert client.get(f"{list_path}?per_page=0", headers=user.headers()).status_code == 422
+        default = client.get(list_path, headers=user.headers()).json
+        assert (default["page"], default["per_page"]) == (1, 20)
+        explicit = client.get(f"{list_path}?page=1&per_page=20", headers=user.headers()).json
+        assert explicit == default

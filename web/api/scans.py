@@ -62,7 +62,7 @@ from web.core.openapi import (
     ScanSchema,
     error_responses,
 )
-from web.core.pagination import counted_page, page_args_with, paginate_counted
+from web.core.pagination import counted_page, page_args_with, paginate_counted, query_arguments
 from web.core.ratelimits import limit_group
 
 log = logging.getLogger(__name__)
@@ -369,7 +369,7 @@ def import_scan(args):
 @blp.route("", methods=["GET"])
 @blp.alt_response(200, schema=ScanPageSchema, success=True)
 @access("viewer")
-@blp.arguments(ScanListArgs(), location="query")
+@query_arguments(blp, ScanListArgs())
 def list_scans(args):
     query = apply_filters(SCANS_OF_ORGANIZATION, Scan, args, SCAN_FILTERS)
     statement = UNFILTERED_SCAN_PAGE if query is SCANS_OF_ORGANIZATION else _scan_page(query)
@@ -448,7 +448,7 @@ UNFILTERED_COMPONENT_JSON_PAGE = _scan_with_json_page(COMPONENTS_OF_SCAN)
 @blp.route("/<scan_id>/components", methods=["GET"])
 @blp.alt_response(200, schema=ComponentPageSchema, success=True)
 @access("viewer")
-@blp.arguments(ComponentListArgs(), location="query")
+@query_arguments(blp, ComponentListArgs())
 def list_components(args, scan_id):
     """The scan and the page in one statement; the total from a completed scan's summary. On PostgreSQL
     the items come as JSON text and the body is written around it; elsewhere from Core rows."""
