@@ -18,7 +18,7 @@ from werkzeug.exceptions import (
 )
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from common import revocation
+from common import principal_versions, revocation
 from common.config import get_settings
 from web.core import api_docs, audit_recorder, database, metrics
 from web.core.extensions import api as rest_api
@@ -80,6 +80,7 @@ def create_app() -> Flask:
     )
     database.init_app(app)
     revocation.install()
+    principal_versions.install()
     metrics.init_app(app)
     rest_api.init_app(app)
     jwt.init_app(app)

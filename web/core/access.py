@@ -23,7 +23,9 @@ from web.core.principal import (
     ServiceUnavailable,
     current_credential,
     current_principal,
+    load_acting_principal,
     load_principal,
+    unchecked_request_credential,
 )
 
 PUBLIC = "public"  # no authentication
@@ -58,31 +60,49 @@ class Context:
         return self.principal.user_id
 
 
-def acting_organization(credential: Credential, path_org_id: str | None) -> tuple[Principal, Membership]:
+def acting_organization(
+    credential: Credential | None, path_org_id: str | None
+) -> tuple[Principal, Membership]:
     """The principal and its membership in the organization it acts in, in one query.
 
     The path's organization, else the header's, else the bound one (an API key's, an SSO session's),
     else the personal one. A bound credential acts in its own organization only: an API key elsewhere
-    is refused as bound, an SSO session is answered as a non-member.
+    is refused as bound, an SSO session is answered as a non-member. ``credential`` None: the request's,
+    checked in the Redis round trip that may also find the principal cached (``load_acting_principal``).
     """
-    header_org = request.headers.get("X-Organization-Id")
-    if path_org_id is not None:
-        explicit, missing_status = path_org_id, 404
-    elif header_org:
-        explicit, missing_status = header_org, 403
-    else:
-        explicit, missing_status = None, 403
-    session_org = credential.session_org_id
+    explicit, missing_status = _explicit_organization(path_org_id)
+    session_org = (credential or unchecked_request_credential()).session_org_id
     if explicit is not None and session_org is not None and explicit != session_org:
+        if credential is None:
+            current_credential()  # a revoked token is refused as revoked first
         _not_a_member(missing_status)
     wanted = explicit or session_org or OWN_ORGANIZATION
-    principal, membership = load_principal(credential, wanted)
+    if credential is None:
+        principal, membership = load_acting_principal(wanted)
+    else:
+        principal, membership = load_principal(credential, wanted)
     g.principal = principal
     if principal.api_key_org_id and explicit is not None and explicit != principal.api_key_org_id:
         abort(missing_status, message="This API key is bound to another organization.")
     if membership is None:
         _not_a_member(missing_status)
     return principal, membership
+
+
+def _explicit_organization(path_org_id: str | None) -> tuple[str | None, int]:
+    """The organization the request names (the path's, else the header's) and the status of a refusal."""
+    if path_org_id is not None:
+        return path_org_id, 404
+    return request.headers.get("X-Organization-Id") or None, 403
+
+
+def wanted_organization(credential: Credential, path_org_id: str | None) -> str | object | None:
+    """Where ``acting_organization`` will look the principal up; None when it will refuse first."""
+    explicit, _status = _explicit_organization(path_org_id)
+    session_org = credential.session_org_id
+    if explicit is not None and session_org is not None and explicit != session_org:
+        return None
+    return explicit or session_org or OWN_ORGANIZATION
 
 
 def _not_a_member(missing_status: int):
@@ -102,7 +122,7 @@ def access(role: str, *, org_arg: str | None = None):
                     if role == AUTHENTICATED:
                         current_principal()
                     else:
-                        principal, membership = acting_organization(current_credential(), kwargs.get(org_arg))
+                        principal, membership = acting_organization(None, kwargs.get(org_arg))
                 except AuthenticationError as exc:
                     abort(401, message=str(exc), headers={"WWW-Authenticate": "Bearer"})
                 except ServiceUnavailable as exc:
@@ -114,6 +134,7 @@ def access(role: str, *, org_arg: str | None = None):
             return view(*args, **kwargs)
 
         wrapper.required_role = role
+        wrapper.org_arg = org_arg
         return wrapper
 
     return decorator

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
 import marshmallow as ma
+from flask import request
 from sqlalchemy import Select, bindparam, func, select
 
 from web.core.database import db
@@ -16,6 +19,26 @@ class PageArgs(ma.Schema):
 def page_args_with(**filters: ma.fields.Field) -> type[ma.Schema]:
     """A query-args schema for a list endpoint: pagination plus the named filters."""
     return type("ListArgs", (PageArgs,), dict(filters))
+
+
+def query_arguments(blp, schema: ma.Schema):
+    """``blp.arguments(schema, location="query")``, documented and parsed alike, except that a request
+    without a query string (a hot list's first page) skips webargs: it would load only the schema's
+    defaults, which are loaded once here."""
+    defaults = schema.load({})
+
+    def decorator(view):
+        parsing = blp.arguments(schema, location="query")(view)
+
+        @functools.wraps(parsing)
+        def wrapper(*args, **kwargs):
+            if request.query_string:
+                return parsing(*args, **kwargs)
+            return view(dict(defaults), *args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def paginate(

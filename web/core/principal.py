@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -13,12 +14,15 @@ from flask_jwt_extended import decode_token
 from jwt import PyJWTError
 from sqlalchemy import Select, and_, bindparam, select, update
 
+from common import fastjson, principal_versions
 from common.models import ApiKey, Organization, User
 from common.models import Membership as MembershipRow
 from common.models.base import as_utc, utcnow
 from common.redis_client import get_redis
 from common.security import API_KEY_PREFIX, hash_api_key
 from web.core.database import db
+
+log = logging.getLogger(__name__)
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 VERIFIED_TOKENS = 4096  # signatures remembered per process: a token polled every second is verified once
@@ -160,6 +164,7 @@ class RevocationQuestion:
     keys: tuple[str, ...]
     rate_key: str
     fallback_key: str
+    principal_keys: tuple[str, ...] = ()  # the cached principal's entry and versions, read in the same trip
 
 
 def unchecked_credential_of(token: str | None) -> Credential:
@@ -190,22 +195,29 @@ def credential_of(token: str | None) -> Credential:
     return credential
 
 
-def _unchecked_credential() -> Credential:
+def unchecked_request_credential() -> Credential:
+    """The request's credential, its signature checked but not yet its revocation (cached on ``g``)."""
     if "unchecked_credential" not in g:
         g.unchecked_credential = unchecked_credential_of(bearer_token())
     return g.unchecked_credential
+
+
+def _answered_revocation(keys: tuple[str, ...]) -> bool | None:
+    """Whether the rate limiter's round trip found ``keys`` revoked (``RevocationQuestion``); None: not
+    asked."""
+    answered = g.pop("revocation_answer", None)
+    return answered[1] if answered is not None and answered[0] == keys else None
 
 
 def current_credential() -> Credential:
     """The request's credential, checked once and cached on ``g``. Its revocation was answered by the
     rate limiter's round trip when the request was counted (``RevocationQuestion``), else it is asked here."""
     if "credential" not in g:
-        credential = _unchecked_credential()
+        credential = unchecked_request_credential()
         keys = credential.revocation_keys
         if keys:
-            answered = g.pop("revocation_answer", None)
-            revoked = answered[1] if answered is not None and answered[0] == keys else any_exists(keys)
-            if revoked:
+            revoked = _answered_revocation(keys)
+            if revoked if revoked is not None else any_exists(keys):
                 raise AuthenticationError("The token has been revoked.")
         g.credential = credential
     return g.credential
@@ -298,6 +310,110 @@ def load_principal(credential: Credential, organization_id: str | object | None 
     return principal, membership
 
 
+# KEYS: a token's revocation markers, then its cached principal's entry, its user's version and the version
+# of every entry. Returns {revoked, the versions now ("user:everyone"), the entry's membership or ""}: the
+# entry counts only when it was written under exactly these versions.
+CACHED_PRINCIPAL_SCRIPT = """
+local entry_at = #KEYS - 2
+local revoked = 0
+for i = 1, entry_at - 1 do
+    if redis.call('exists', KEYS[i]) == 1 then
+        revoked = 1
+        break
+    end
+end
+local user_version = redis.call('get', KEYS[entry_at + 1]) or '0'
+local versions = user_version .. ':' .. (redis.call('get', KEYS[entry_at + 2]) or '0')
+local entry = redis.call('get', KEYS[entry_at])
+if entry and string.sub(entry, 1, #versions + 1) == versions .. '|' then
+    return {revoked, versions, string.sub(entry, #versions + 2)}
+end
+return {revoked, versions, ''}
+"""
+_cached_principal_script = None
+
+
+def cache_keys(credential: Credential, organization_id) -> tuple[str, str, str] | None:
+    """The entry of a user's token acting in ``organization_id``, and the versions it holds under.
+
+    None (not cached) for an API key (its user is not known before the query, so no version could be read
+    before it) and for an id that is not plainly an id: a crafted header cannot shape another key.
+    """
+    if credential.user_id is None or not principal_versions.SAFE_ID.fullmatch(credential.user_id):
+        return None
+    organization = principal_versions.OWN if organization_id is OWN_ORGANIZATION else organization_id
+    if organization is not principal_versions.OWN and not principal_versions.SAFE_ID.fullmatch(organization):
+        return None
+    return (
+        principal_versions.entry_key(credential.user_id, organization),
+        principal_versions.user_version_key(credential.user_id),
+        principal_versions.EVERYONE,
+    )
+
+
+def _cached_lookup(revocation: tuple[str, ...], keys: tuple[str, str, str]) -> tuple[bool, str, str]:
+    global _cached_principal_script
+    try:
+        if _cached_principal_script is None:
+            _cached_principal_script = get_redis().register_script(CACHED_PRINCIPAL_SCRIPT)
+        revoked, versions, entry = _cached_principal_script([*revocation, *keys])
+    except redis.RedisError as exc:
+        raise ServiceUnavailable("token revocation list unavailable") from exc
+    return bool(revoked), versions, entry
+
+
+def _membership_of_entry(entry: str, organization_id) -> Membership | None:
+    role, entry_org_id, scan_roots = fastjson.loads(entry)
+    if organization_id is not OWN_ORGANIZATION and entry_org_id != organization_id:
+        return None
+    return Membership(role=role, organization_id=entry_org_id, scan_roots=scan_roots)
+
+
+def _store(keys: tuple[str, str, str], versions: str, membership: Membership) -> None:
+    entry = fastjson.dumps([membership.role, membership.organization_id, membership.scan_roots])
+    try:
+        get_redis().set(keys[0], f"{versions}|{entry}", ex=principal_versions.ENTRY_SECONDS)
+    except redis.RedisError as exc:
+        log.warning("principal not cached (Redis: %s)", exc)
+
+
+def load_acting_principal(organization_id) -> Loaded:
+    """The request's credential checked and its principal and membership in ``organization_id`` loaded:
+    for a user's token, one Redis round trip (its revocation and the cached membership) and no query while
+    the cache holds (``common.principal_versions``); else ``current_credential`` and ``load_principal``.
+
+    Only a membership is cached, never its absence: a refusal always asks the database again.
+    """
+    credential = unchecked_request_credential()
+    keys = None if "credential" in g else cache_keys(credential, organization_id)
+    if keys is None:
+        return load_principal(current_credential(), organization_id)
+    revocation = credential.revocation_keys
+    answered = _answered_revocation(revocation) if revocation else None
+    read = g.pop("principal_answer", None)  # the rate limiter's round trip read the entry
+    if read is not None and read[0] == keys and answered is not None:
+        revoked, versions, entry = False, read[1], read[2]
+    else:
+        revoked, versions, entry = _cached_lookup(revocation if answered is None else (), keys)
+    if revoked or answered:
+        raise AuthenticationError("The token has been revoked.")
+    g.credential = credential
+    membership = _membership_of_entry(entry, organization_id) if entry else None
+    if membership is not None:
+        principal = Principal(
+            user_id=credential.user_id,
+            session_id=credential.session_id,
+            session_org_id=credential.session_org_id,
+            token_jti=credential.token_jti,
+            token_exp=credential.token_exp,
+        )
+        return principal, membership
+    principal, membership = load_principal(credential, organization_id)
+    if membership is not None:
+        _store(keys, versions, membership)
+    return principal, membership
+
+
 def _api_key_principal(row) -> Principal:
     now = utcnow()
     if row is None or row[3] is not None:
@@ -349,7 +465,7 @@ def rate_limit_key() -> str:
     key = address_key
     if bearer_token():
         try:
-            credential = g.credential if "credential" in g else _unchecked_credential()
+            credential = g.credential if "credential" in g else unchecked_request_credential()
         except (AuthenticationError, ServiceUnavailable):
             credential = None
         if credential is not None:

@@ -10,6 +10,7 @@ script, where Flask-Limiter's moving window made two round trips and the revocat
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from contextlib import suppress
 
@@ -19,8 +20,8 @@ from limits import RateLimitItem
 from limits.storage import RedisStorage
 from limits.strategies import STRATEGIES, MovingWindowRateLimiter, WindowStats
 
-from web.core.access import PUBLIC
-from web.core.principal import rate_limit_key
+from web.core.access import AUTHENTICATED, PUBLIC, wanted_organization
+from web.core.principal import cache_keys, rate_limit_key, unchecked_request_credential
 
 GROUP_LIMITS = {
     "auth": "30 per minute",
@@ -35,14 +36,27 @@ STRATEGY = "moving-window-one-trip"
 # KEYS[1]: the window of the request's key; KEYS[2]: the window counted instead when one of KEYS[3..]
 # (a revoked token's markers) exists. ARGV: now, limit, expiry (seconds), cost. The entry is taken as
 # limits' acquire_moving_window.lua takes it, and the window read as its moving_window.lua reads it.
-# Returns {revoked, acquired, entries in the window, oldest entry's timestamp or ""}.
+# ARGV[5]: how many of the last KEYS are a cached principal's (0, or 3: its entry, its user's version and
+# every entry's), read as ``web.core.principal.CACHED_PRINCIPAL_SCRIPT`` reads them.
+# Returns {revoked, acquired, entries in the window, oldest entry's timestamp or "", versions, entry or ""}.
 ONE_TRIP_SCRIPT = """
 local now = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 local expiry = tonumber(ARGV[3])
 local cost = tonumber(ARGV[4])
+local cached = tonumber(ARGV[5])
+local versions, cached_entry = '', ''
+if cached == 3 then
+    local entry_at = #KEYS - 2
+    local user_version = redis.call('get', KEYS[entry_at + 1]) or '0'
+    versions = user_version .. ':' .. (redis.call('get', KEYS[entry_at + 2]) or '0')
+    local entry = redis.call('get', KEYS[entry_at])
+    if entry and string.sub(entry, 1, #versions + 1) == versions .. '|' then
+        cached_entry = string.sub(entry, #versions + 2)
+    end
+end
 local revoked = 0
-for i = 3, #KEYS do
+for i = 3, #KEYS - cached do
     if redis.call('exists', KEYS[i]) == 1 then
         revoked = 1
         break
@@ -76,9 +90,9 @@ while low <= high do
     end
 end
 if found then
-    return {revoked, acquired, found + 1, redis.call('lindex', key, found)}
+    return {revoked, acquired, found + 1, redis.call('lindex', key, found), versions, cached_entry}
 end
-return {revoked, acquired, 0, ''}
+return {revoked, acquired, 0, '', versions, cached_entry}
 """
 
 
@@ -108,11 +122,15 @@ class OneTripMovingWindow(MovingWindowRateLimiter):
             question = None
         window_key = item.key_for(*identifiers)
         keys = [self.storage.prefixed_key(window_key), self.storage.prefixed_key(item.key_for(*fallback))]
-        keys += question.keys if question is not None else ()
+        cached = question.principal_keys if question is not None else ()
+        keys += (*question.keys, *cached) if question is not None else ()
         now = time.time()
-        revoked, acquired, entries, oldest = self._script(keys, [now, item.amount, item.get_expiry(), cost])
+        answer = self._script(keys, [now, item.amount, item.get_expiry(), cost, len(cached)])
+        revoked, acquired, entries, oldest, versions, entry = answer
         if question is not None:
             g.revocation_answer = (question.keys, bool(revoked))
+            if cached:  # the limiter's connection answers bytes, the application's text
+                g.principal_answer = (cached, _text(versions), _text(entry))
         start = float(oldest) if entries else now
         g.setdefault("rate_windows", {})[window_key] = WindowStats(
             start + item.get_expiry(), item.amount - entries
@@ -123,6 +141,10 @@ class OneTripMovingWindow(MovingWindowRateLimiter):
         windows = g.get("rate_windows") if has_app_context() else None
         known = windows.get(item.key_for(*identifiers)) if windows else None
         return known if known is not None else super().get_window_stats(item, *identifiers)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 STRATEGIES[STRATEGY] = OneTripMovingWindow
@@ -153,11 +175,19 @@ def request_rate_key() -> str:
     on an authenticated endpoint meets the address's limit, and its 429s cost no query."""
     address_key = f"ip:{request.remote_addr}"
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    if getattr(view, "required_role", None) == PUBLIC:
+    role = getattr(view, "required_role", None)
+    if role == PUBLIC:
         return address_key
     key = rate_limit_key()
     if key.startswith(API_KEY_RATE_PREFIX) and key not in _verified_api_keys:
         return address_key
+    question = g.get("revocation_question")
+    if question is not None and role is not None and role != AUTHENTICATED:
+        path_org_id = (request.view_args or {}).get(getattr(view, "org_arg", None) or "")
+        wanted = wanted_organization(unchecked_request_credential(), path_org_id)
+        keys = cache_keys(unchecked_request_credential(), wanted) if wanted is not None else None
+        if keys is not None:
+            g.revocation_question = dataclasses.replace(question, principal_keys=keys)
     return key
 
 
