@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -73,16 +75,21 @@ def _ignore_pattern(line: str):
     return compiled
 
 
-def scope_for(relpath: str) -> str:
+@cache
+def _test_rules() -> tuple[frozenset[str], Callable[[str], object]]:
+    """The test folders, and one match of every test file pattern (``fnmatchcase`` of each, joined
+    into one alternation: each translated pattern is anchored at both ends, as ``fnmatchcase`` is)."""
     rules = patterns()
+    names = "|".join(f"(?:{fnmatch.translate(pattern)})" for pattern in rules["test_file_patterns"])
+    return frozenset(rules["test_dirs"]), re.compile(names or "(?!)").match
+
+
+def scope_for(relpath: str) -> str:
+    test_dirs, test_file = _test_rules()
     parts = relpath.split("/")
-    test_dirs = set(rules["test_dirs"])
     if any(part.lower() in test_dirs for part in parts[:-1]):
         return "test"
-    name = parts[-1]
-    if any(fnmatch.fnmatchcase(name, pattern) for pattern in rules["test_file_patterns"]):
-        return "test"
-    return "production"
+    return "test" if test_file(parts[-1]) else "production"
 
 
 def _inside(path: str, root: str) -> bool:

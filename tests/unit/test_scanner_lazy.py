@@ -78,7 +78,11 @@ def test_linear_ascii_match_is_re2s_match(method):
         mine, expected = getattr(ours, method)(text), getattr(theirs, method)(text)
         assert _all([mine] if mine else []) == _all([expected] if expected else []), text
         if mine:
-            assert (mine.string, mine.re, mine.lastindex) == (expected.string, expected.re, expected.lastindex)
+            assert (mine.string, mine.re, mine.lastindex) == (
+                expected.string,
+                expected.re,
+                expected.lastindex,
+            )
 
 
 def test_linear_ascii_paths_are_in_use():

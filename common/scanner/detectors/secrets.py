@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator
 from functools import cache
+from itertools import accumulate
 
 from common.scanner.catalog import load_json, lookup_package, patterns
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
@@ -53,12 +55,21 @@ def _rules():
         )
         for rule in data["contextual"]
     ]
-    quick_pattern = re.compile("|".join(re.escape(marker) for marker in data["quick_markers"]))
-
-    def quick(text: str) -> bool:
-        return quick_pattern.search(text) is not None
-
+    quick = re.compile("|".join(re.escape(marker) for marker in data["quick_markers"]))
     return prefixed, contextual, quick, data["placeholder_markers"], data["min_entropy"]
+
+
+def marked_lines(text: str, quick: re.Pattern) -> list[int]:
+    """The numbers of the lines (as ``str.splitlines`` cuts them) that hold a quick marker, from one
+    search over the text instead of one per line: a marker is a literal without a line break, so
+    every line holding one holds a match of the search."""
+    ends = list(accumulate(map(len, text.splitlines(keepends=True))))
+    numbers: list[int] = []
+    for match in quick.finditer(text):
+        number = bisect_right(ends, match.start()) + 1
+        if not numbers or numbers[-1] != number:
+            numbers.append(number)
+    return numbers
 
 
 # the variable a key is assigned to: ``GEMINI_API_KEY=``, ``"apiKey": "``, ``api_key => '``
@@ -105,11 +116,13 @@ class SecretsDetector(Detector):
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         prefixed, contextual, quick, _, _ = _rules()
         text = file.text
-        if not quick(text):
+        if not quick.search(text):
             return
         mentions_bedrock = "bedrock" in text.lower()
-        for number, line in enumerate(file.lines, start=1):
-            if len(line) > 5000 or not quick(line):
+        lines = file.lines
+        for number in marked_lines(text, quick):
+            line = lines[number - 1]
+            if len(line) > 5000:
                 continue
             taken: list[tuple[int, int]] = []
             for pattern, rule in prefixed:

@@ -1,0 +1,41 @@
+"""Prefilters that answer for a whole file must pick exactly the lines the per-line checks picked."""
+
+from __future__ import annotations
+
+import pytest
+
+from common.scanner.detectors.secrets import _rules, marked_lines
+
+SEPARATED = [
+    "",
+    "sk-abc",
+    "a\nb sk-x\nc",
+    "x = 1\r\nOPENAI_API_KEY=1\r\n\r\nhf_z",
+    "one\rtwo hf_\x0cthree\x0bAIza four\x1c gsk_\x1d\x1e r8_\x85 xai-\u2028pplx-\u2029fw_ tgp_v1_",
+    "sk-sk-sk- and _API_KEY_api_key\nno\nABSK aws_secret AWS_SECRET",
+    "é sk-ü\n\u00a0AIza\n",
+    "trailing sk-\n",
+]
+
+
+@pytest.mark.parametrize("text", SEPARATED)
+def test_marked_lines_are_the_lines_a_per_line_search_marks(text):
+    quick = _rules()[2]
+    expected = [n for n, line in enumerate(text.splitlines(), start=1) if quick.search(line)]
+    assert marked_lines(text, quick) == expected
+
+
+def test_scope_for_matches_each_test_pattern_like_fnmatchcase():
+    import fnmatch
+
+    from common.scanner.catalog import patterns
+    from common.scanner.walker import scope_for
+
+    rules = patterns()
+    names = ["test_x.py", "x_test.py", "conftest.py", "a.test.ts", "FooTest.java", "FooTests.cs", "x.py"]
+    names += ["test_.py\n", "Test_x.py", "a_spec.rb", "a.spec.tsx", "[x].test.js", "x.test.js.map", ""]
+    for name in names:
+        expected = any(fnmatch.fnmatchcase(name, pattern) for pattern in rules["test_file_patterns"])
+        assert scope_for(f"src/{name}") == ("test" if expected else "production"), name
+    assert scope_for("pkg/Tests/x.py") == "test"
+    assert scope_for("tests") == "production"
