@@ -15,7 +15,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,23 +55,60 @@ def _read_ignore_spec(directory: Path, base: str, names: tuple[str, ...]) -> _Ig
                 continue
     if not lines:
         return None
+    return _IgnoreSpec(base, _compiled_spec(tuple(lines)))
+
+
+@lru_cache(maxsize=256)
+def _compiled_spec(lines: tuple[str, ...]) -> PathSpec:
+    """One matcher per distinct ignore file text: repositories and folders repeat the same files, and
+    a matcher only answers questions (pathspec's RE2 backend compiles a regex set per file)."""
     import pathspec  # a tenth of a small scan's start-up: only trees with an ignore file need it
 
-    return _IgnoreSpec(base, pathspec.GitIgnoreSpec.from_lines(lines, _ignore_pattern))
+    return pathspec.GitIgnoreSpec.from_lines(lines, _ignore_pattern)
 
 
 _IGNORE_PATTERNS: dict = {}
 
 
+class _DeferredRegex:
+    """An ignore line's regular expression, compiled by ``re`` only when something matches with it.
+    pathspec compiles every line with ``re`` (about a millisecond each), but the RE2 backend it picks
+    whenever RE2 is installed (a dependency of the scanner) reads only the text, ``pattern``."""
+
+    __slots__ = ("_compiled", "pattern")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._compiled = None
+
+    def _regex(self) -> re.Pattern:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern)
+        return self._compiled
+
+    def match(self, text: str):  # defined here: pathspec asks ``hasattr(regex, "match")``
+        return self._regex().match(text)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._regex(), name)
+
+
 def _ignore_pattern(line: str):
-    """One compiled ignore line, shared by every ignore file that has it: pathspec compiles each line
-    with ``re`` (about a millisecond), and ignore files repeat the same templates across folders and
-    repositories."""
+    """One ignore line, shared by every ignore file that has it (ignore files repeat the same
+    templates across folders and repositories), its regex compiled on demand (``_DeferredRegex``)."""
     compiled = _IGNORE_PATTERNS.get(line)
     if compiled is None:
         from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
-        compiled = _IGNORE_PATTERNS[line] = GitIgnoreSpecPattern(line)
+        regex, include = GitIgnoreSpecPattern.pattern_to_regex(line)
+        if include is None:  # a comment or blank line: pathspec compiles nothing for it either
+            compiled = GitIgnoreSpecPattern(line)
+        else:
+            compiled = GitIgnoreSpecPattern(_DeferredRegex(regex), include)
+            compiled.pattern = line
+        _IGNORE_PATTERNS[line] = compiled
     return compiled
 
 
@@ -122,7 +159,7 @@ def walk(
         except OSError as exc:
             warn(rel_dir or ".", f"cannot read directory: {exc.strerror or exc}")
             continue
-        if rel_dir:
+        if rel_dir and any(child.name == ".gitignore" for child in children):
             nested = _read_ignore_spec(directory, rel_dir, (".gitignore",))
             if nested:
                 specs = [*specs, nested]

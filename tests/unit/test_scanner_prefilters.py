@@ -39,3 +39,50 @@ def test_scope_for_matches_each_test_pattern_like_fnmatchcase():
         assert scope_for(f"src/{name}") == ("test" if expected else "production"), name
     assert scope_for("pkg/Tests/x.py") == "test"
     assert scope_for("tests") == "production"
+
+
+IGNORE_LINES = [
+    "# comment",
+    "",
+    "*.pyc",
+    "/build",
+    "node_modules/",
+    "!keep.pyc",
+    "docs/**/*.md",
+    "a?c",
+    "[Tt]emp/",
+    "\\#not-comment",
+    "trailing\\ ",
+    "**/logs",
+    "x/**",
+    "!/build/keep/",
+    "*.[oa]",
+    "/",
+]
+IGNORE_PATHS = ["x.pyc", "a/b/keep.pyc", "build", "build/", "build/keep/", "src/build", "node_modules/"]
+IGNORE_PATHS += ["node_modules/x.js", "docs/a/b.md", "docs/b.md", "abc", "Temp/", "temp/x", "#not-comment"]
+IGNORE_PATHS += ["trailing ", "deep/logs", "deep/logs/", "x/y", "x", "lib.o", "lib.a", "lib.b", "é/ü.pyc"]
+
+
+def test_ignore_files_match_like_pathspec_with_regexes_compiled_on_demand():
+    """The shared, deferred-compile patterns make the same matcher as pathspec's own; under the RE2
+    backend no line's ``re`` regex is compiled at all."""
+    import pathspec
+
+    from common.scanner import walker
+
+    ours = walker._compiled_spec(tuple(IGNORE_LINES))
+    theirs = pathspec.GitIgnoreSpec.from_lines(IGNORE_LINES)
+    for path in IGNORE_PATHS:
+        assert ours.match_file(path) == theirs.match_file(path), path
+    deferred = [p.regex for p in ours.patterns if isinstance(p.regex, walker._DeferredRegex)]
+    assert len(deferred) == sum(1 for p in theirs.patterns if p.include is not None)
+    assert [d.pattern for d in deferred] == [
+        p.regex.pattern for p in theirs.patterns if p.include is not None
+    ]
+    assert [str(p) for p in ours.patterns] == [str(p) for p in theirs.patterns]
+    assert all(d._compiled is None for d in deferred)
+    simple = pathspec.GitIgnoreSpec.from_lines(IGNORE_LINES, walker._ignore_pattern, backend="simple")
+    for path in IGNORE_PATHS:  # the pure-Python backend matches through the deferred regexes
+        assert simple.match_file(path) == theirs.match_file(path), path
+    assert walker._compiled_spec(tuple(IGNORE_LINES)) is ours
