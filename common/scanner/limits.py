@@ -368,6 +368,7 @@ def line_at(text: str, offset: int) -> int:
     so a file with many matches would cost quadratic time; the line starts of the last text
     seen are kept instead, and each call is a binary search."""
     if _LineStarts.text is not text:
-        _LineStarts.starts = [0, *(match.end() for match in re.finditer("\n", text))]
+        # after each newline: the running sum of the lengths of the pieces between them, plus one
+        _LineStarts.starts = [0, *accumulate(map((1).__add__, map(len, text.split("\n")[:-1])))]
         _LineStarts.text = text
     return bisect_right(_LineStarts.starts, offset)

@@ -20,9 +20,9 @@ SEPARATED = [
 
 @pytest.mark.parametrize("text", SEPARATED)
 def test_marked_lines_are_the_lines_a_per_line_search_marks(text):
-    quick = _rules()[2]
-    expected = [n for n, line in enumerate(text.splitlines(), start=1) if quick.search(line)]
-    assert marked_lines(text, quick) == expected
+    markers = _rules()[2]
+    expected = [n for n, line in enumerate(text.splitlines(), start=1) if any(m in line for m in markers)]
+    assert marked_lines(text, markers) == expected
 
 
 def test_scope_for_matches_each_test_pattern_like_fnmatchcase():
@@ -86,3 +86,11 @@ def test_ignore_files_match_like_pathspec_with_regexes_compiled_on_demand():
     for path in IGNORE_PATHS:  # the pure-Python backend matches through the deferred regexes
         assert simple.match_file(path) == theirs.match_file(path), path
     assert walker._compiled_spec(tuple(IGNORE_LINES)) is ours
+
+
+@pytest.mark.parametrize("text", ["", "\n", "a", "a\n", "a\nbc\n\nd", "x\r\ny\rz\n", "é\nü\n\u2028\n"])
+def test_line_at_counts_newlines_before_the_offset(text):
+    from common.scanner.limits import line_at
+
+    for offset in range(len(text) + 1):
+        assert line_at(text, offset) == text.count("\n", 0, offset) + 1, offset

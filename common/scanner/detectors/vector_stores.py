@@ -42,6 +42,8 @@ class VectorStoreDetector(Detector):
             return
         drizzle = "drizzle-orm" in text
         for number, raw in enumerate(file.lines, start=1):
+            if "vector" not in raw.lower():  # every pattern below spells it, in any case
+                continue
             stripped = raw.lstrip()
             if not stripped or stripped.startswith(COMMENT_PREFIXES):
                 continue
