@@ -94,3 +94,48 @@ def test_line_at_counts_newlines_before_the_offset(text):
 
     for offset in range(len(text) + 1):
         assert line_at(text, offset) == text.count("\n", 0, offset) + 1, offset
+
+
+MARKER_TEXTS = {
+    "plain.py": "import openai  # trusera:ignore vendored example\n",
+    "upper.py": "import openai  # TRUSERA:IGNORE vendored example\r\n",
+    "folded.py": "import openai  # tru\u017fera:\u0130gnore dotted capital\n",
+    "dotless.py": "import openai  # trusera:\u0131gnore dotless small\n",
+    "above.py": "x = 1\r# trusera:ignore the line below\rimport openai\r",
+    "none.py": "import openai  # trusera ignore, not a marker: no colon\n",
+    "latin1.py": "import openai  # caf\xe9 trusera:ignore in a file that is not UTF-8\n",
+}
+
+
+def test_suppressor_skips_only_files_that_cannot_hold_a_marker(tmp_path):
+    """The byte pre-check leaves out only files where the marker pattern cannot match a line."""
+    from common.scanner.detectors.base import Finding
+    from common.scanner.model import Location
+    from common.suppressions import _MARKER_RE, Suppressor
+
+    for name, text in MARKER_TEXTS.items():
+        (tmp_path / name).write_bytes(text.encode("latin-1" if name == "latin1.py" else "utf-8"))
+    findings = []
+    expected = []
+    for name, text in MARKER_TEXTS.items():
+        lines = (
+            text.encode("latin-1" if name == "latin1.py" else "utf-8").decode("utf-8", "replace").splitlines()
+        )
+        for number in range(1, len(lines) + 1):
+            finding = Finding("k", "openai", "llm_provider", Location(name, number, ""), "python")
+            findings.append(finding)
+            marked = _MARKER_RE.search(lines[number - 1]) or (
+                number > 1
+                and _MARKER_RE.search(lines[number - 2])
+                and lines[number - 2].lstrip().startswith("#")
+            )
+            if not marked:
+                expected.append(finding)
+    assert Suppressor(tmp_path)(findings) == expected
+    assert {f.location.file for f in findings} - {f.location.file for f in expected} == {
+        "plain.py",
+        "upper.py",
+        "folded.py",
+        "dotless.py",
+        "latin1.py",
+    }
