@@ -57,8 +57,14 @@ def _read_marker(text: str) -> _Marker | None:
     return _Marker(reason=reason if any(char.isalnum() for char in reason) else "", alone=alone)
 
 
+# the marker's colon and the first letter of ``ignore`` as UTF-8: ``re.IGNORECASE`` matches that letter
+# with i, I, U+0130 and U+0131 only, so a file without any of these pairs holds no marker
+_MARKER_COLONS = (b":i", b":I", b":\xc4\xb0", b":\xc4\xb1")
+
+
 class _Lines:
-    """Lines of the scanned files, read once each, only inside the scan root."""
+    """Lines of the scanned files, read once each, only inside the scan root; None for a file that
+    cannot be read or cannot hold a marker (its findings are all kept)."""
 
     def __init__(self, root: Path):
         self.root = root.resolve()
@@ -76,9 +82,12 @@ class _Lines:
         try:
             if path.stat().st_size > MAX_FILE_BYTES:
                 return None
-            return path.read_text(encoding="utf-8", errors="replace").splitlines()
+            data = path.read_bytes()
         except OSError:
             return None
+        if not any(colon in data for colon in _MARKER_COLONS):
+            return None
+        return data.decode("utf-8", errors="replace").splitlines()
 
 
 class Suppressor:

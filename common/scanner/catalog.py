@@ -19,7 +19,7 @@ import re
 import zlib
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from common.scanner.limits import linear
@@ -155,8 +155,10 @@ def registry_name(package_id: str, ecosystem: str) -> str:
     return package_id
 
 
+@lru_cache(maxsize=8192)
 def lookup_prefixed(ecosystem: str, dotted: str, separator: str = ".") -> Package | None:
-    """Longest catalog prefix of an import path (``google.generativeai.types`` -> google-generativeai)."""
+    """Longest catalog prefix of an import path (``google.generativeai.types`` -> google-generativeai);
+    kept per path, since files of a tree import the same modules over and over."""
     index = package_index(ecosystem)
     parts = dotted.split(separator)
     for end in range(len(parts), 0, -1):
@@ -298,8 +300,10 @@ def _lifecycle_key(model: str) -> str:
     return key
 
 
+@lru_cache(maxsize=8192)
 def match_model(value: str) -> ModelInfo | None:
-    """Catalog entry or family for a model id; ``None`` when it is not a known model id."""
+    """Catalog entry or family for a model id; ``None`` when it is not a known model id. Kept per
+    value (the answer is a frozen ``ModelInfo``): detectors ask about the same strings file after file."""
     exact, families, hf_orgs, any_family = _model_tables()
     key = _lifecycle_key(value)
     if key in exact:

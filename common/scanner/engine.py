@@ -21,6 +21,7 @@ from common.scanner import deep as deep_resolution
 from common.scanner import model_constants
 from common.scanner.catalog import PACKAGE_TYPES, is_pinned, lifecycle_flags, looks_like_hf_id, match_model
 from common.scanner.detectors.base import FileReport, Finding
+from common.scanner.display import utf8_clean
 from common.scanner.facts import FileFacts
 from common.scanner.model import Component, Location, Relationship, ScanResult, ScanWarning
 from common.scanner.redaction import mask_value
@@ -420,7 +421,11 @@ def build_result(
 def summarize(result_or_components) -> dict:
     """The scan summary the platform stores: counts by type and severity, highest score, files."""
     if isinstance(result_or_components, ScanResult):
-        components = [c.to_dict() for c in result_or_components.components]
+        # the three fields counted, as ``to_dict`` renders them (not every component's whole dict)
+        components = [
+            {"type": utf8_clean(c.type), "severity": utf8_clean(c.severity), "risk_score": c.risk_score}
+            for c in result_or_components.components
+        ]
         files_scanned = result_or_components.files_scanned
     elif isinstance(result_or_components, dict):
         components = result_or_components.get("components", [])

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import sys
 from bisect import bisect_right
 from functools import lru_cache
 from itertools import accumulate
@@ -194,6 +195,8 @@ class _LazyRegex:
         value = getattr(compiled, name)
         if name in _ANCHORS:
             value = _miss_first(compiled, value, _ANCHORS[name])
+        elif name in _ASCII_PATHS:
+            value = _ASCII_PATHS[name](compiled, value)
         setattr(self, name, value)
         return value
 
@@ -201,26 +204,107 @@ class _LazyRegex:
 _ANCHORS = {"search": "UNANCHORED", "match": "ANCHOR_START", "fullmatch": "ANCHOR_BOTH"}
 
 
-def _miss_first(compiled, method, anchor_name: str):
-    """``method`` (RE2's ``search``/``match``/``fullmatch``) with the common case, no match in the
-    whole text, answered by one call into RE2. The binding's wrapper otherwise converts offsets and
-    builds a generator per call, which costs more than the matching on a typical line; a text that
-    does match goes through the wrapper as before."""
+def _binding(compiled, anchor_name: str):
+    """The RE2 binding's compiled object, its ``anchor_name`` value and its match class, or None
+    where the binding is not the one these fast paths were written against (they then step aside)."""
     regexp = getattr(compiled, "_regexp", None)
     anchors = getattr(getattr(regexp, "__class__", None), "Anchor", None)
     anchor = getattr(anchors, anchor_name, None)
-    if regexp is None or anchor is None:
+    match_type = getattr(sys.modules.get(type(compiled).__module__), "_Match", None)
+    if regexp is None or anchor is None or match_type is None:
+        return None
+    return regexp, anchor, match_type
+
+
+_NO_MATCH = (-1, -1)
+
+
+def _miss_first(compiled, method, anchor_name: str):
+    """``method`` (RE2's ``search``/``match``/``fullmatch``) with the common case, no match in the
+    whole text, answered by one call into RE2. The binding's wrapper otherwise converts offsets and
+    builds a generator per call, which costs more than the matching on a typical line. An ASCII
+    text that matches gets its match object from that same call (its byte offsets are its character
+    offsets, so the wrapper's conversion would change nothing); any other text that matches goes
+    through the wrapper as before."""
+    binding = _binding(compiled, anchor_name)
+    if binding is None:
         return method
-    no_match = (-1, -1)
+    regexp, anchor, match_type = binding
 
     def first_checked(text, pos=None, endpos=None):
         if pos is None and endpos is None and isinstance(text, str):
             encoded = text.encode("utf-8")
-            if regexp.Match(anchor, encoded, 0, len(encoded))[0] == no_match:
+            spans = regexp.Match(anchor, encoded, 0, len(encoded))
+            if spans[0] == _NO_MATCH:
                 return None
+            if len(encoded) == len(text):
+                return match_type(compiled, text, 0, len(text), spans)
         return method(text, pos, endpos)
 
     return first_checked
+
+
+def _ascii_finditer(compiled, method):
+    """``finditer`` that walks an ASCII text by RE2's byte offsets directly (the binding's generator
+    converts every match's offsets from bytes to characters, a no-op on ASCII); the same matches,
+    in the same order, as the binding's own loop. Other texts go through the binding."""
+    binding = _binding(compiled, "UNANCHORED")
+    if binding is None:
+        return method
+    regexp, anchor, match_type = binding
+
+    def finditer(text, pos=None, endpos=None):
+        if pos is not None or endpos is not None or not isinstance(text, str):
+            yield from method(text, pos, endpos)
+            return
+        encoded = text.encode("utf-8")
+        end = len(encoded)
+        if end != len(text):
+            yield from method(text, pos, endpos)
+            return
+        position = 0
+        while True:
+            spans = regexp.Match(anchor, encoded, position, end)
+            if spans[0] == _NO_MATCH:
+                return
+            yield match_type(compiled, text, 0, end, spans)
+            if position == end:
+                return
+            # an empty match at ``position`` would match again: step one character
+            position = position + 1 if position == spans[0][1] else spans[0][1]
+
+    return finditer
+
+
+def _ascii_findall(compiled, method):
+    """``findall`` over ``_ascii_finditer``'s matches, with the binding's items: the whole match, the
+    one group, or a tuple of the groups (an unmatched group as an empty string)."""
+    finditer = _ascii_finditer(compiled, compiled.finditer)
+    if finditer is compiled.finditer:
+        return method
+    groups = compiled.groups
+
+    def findall(text, pos=None, endpos=None):
+        if pos is not None or endpos is not None or not isinstance(text, str):
+            return method(text, pos, endpos)
+        items = []
+        for match in finditer(text):
+            spans = match._spans
+            if not groups:
+                start, end = spans[0]
+                items.append(text[start:end])
+            elif groups == 1:
+                items.append("" if spans[1] == _NO_MATCH else text[spans[1][0] : spans[1][1]])
+            else:
+                items.append(
+                    tuple("" if span == _NO_MATCH else text[span[0] : span[1]] for span in spans[1:])
+                )
+        return items
+
+    return findall
+
+
+_ASCII_PATHS = {"finditer": _ascii_finditer, "findall": _ascii_findall}
 
 
 class _InnerMatch:
@@ -284,6 +368,7 @@ def line_at(text: str, offset: int) -> int:
     so a file with many matches would cost quadratic time; the line starts of the last text
     seen are kept instead, and each call is a binary search."""
     if _LineStarts.text is not text:
-        _LineStarts.starts = [0, *(match.end() for match in re.finditer("\n", text))]
+        # after each newline: the running sum of the lengths of the pieces between them, plus one
+        _LineStarts.starts = [0, *accumulate(map((1).__add__, map(len, text.split("\n")[:-1])))]
         _LineStarts.text = text
     return bisect_right(_LineStarts.starts, offset)

@@ -14,7 +14,7 @@ import importlib
 import inspect
 import pkgutil
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from common.scanner import detectors as detectors_package
 from common.scanner.detectors.base import Detector, SourceFile
@@ -142,8 +142,13 @@ def all_detectors() -> tuple[Detector, ...]:
 def selected_modules(relpath: str) -> tuple[str, ...]:
     """The detector modules that may apply to the file at ``relpath``, in running order."""
     parts = relpath.lower().rsplit("/", 2)
-    name = parts[-1]
-    folder = parts[-2] if len(parts) > 1 else ""
+    return _selected_for(parts[-1], parts[-2] if len(parts) > 1 else "")
+
+
+@lru_cache(maxsize=4096)
+def _selected_for(name: str, folder: str) -> tuple[str, ...]:
+    """The selection for a lower-case file name in a folder: names repeat across a tree
+    (``__init__.py``, ``index.ts``, ``package.json``) and every selector is asked about each."""
     dot = name.rfind(".")
     suffix = name[dot:] if dot > 0 else ""  # as pathlib: a leading dot is part of the name
     return tuple(

@@ -213,6 +213,21 @@ _STRING_LITERAL = lazy_re(r"""(["'`])((?:(?!\1)[^\\\n]|\\.){1,200})\1""")
 _MAX_CATALOG_CHARS = 5000
 
 
+class _LastLiterals:
+    text: str | None = None
+    literals: list[tuple[int, str]] = []
+
+
+def string_literals(text: str) -> list[tuple[int, str]]:
+    """(offset, content) of every quoted literal in ``text`` (``_STRING_LITERAL``'s matches). A code
+    file's literals are read by several checks (bare hosts, model keys, catalog ids), and the pattern's
+    backreference makes each pass costly, so the last text's literals are kept."""
+    if _LastLiterals.text is not text:
+        _LastLiterals.literals = [(match.start(), match.group(2)) for match in _STRING_LITERAL.finditer(text)]
+        _LastLiterals.text = text
+    return _LastLiterals.literals
+
+
 def catalog_model_literals(text: str) -> Iterator[tuple[int, str]]:
     """(offset, id) of catalog model ids held by a declaration whose name says it holds models: the
     value of a constant or the elements of a list/map/object literal (``DEFAULT_MODEL = "gpt-4o"``,
@@ -294,16 +309,15 @@ def code_model_literals(text: str, comment_lines: set[int]) -> Iterator[tuple[in
     logging, printing, errors, assertions or help text are skipped, as are container image arguments.
     Only catalog ids that carry a version or tier count (``claude-3-5-haiku``, ``gemini-pro``; never
     ``claude-code``)."""
-    for match in _STRING_LITERAL.finditer(text):
-        value = match.group(2)
+    for start, value in string_literals(text):
         if " " in value or len(value) > 120 or not _VERSIONED_OR_TIERED.search(value):
             continue  # cheap rejections first: most literals in code are prose or identifiers
         if not plausible_model_name(value) or not match_model(value):
             continue
-        line = line_at(text, match.start())
+        line = line_at(text, start)
         if line in comment_lines:
             continue
-        before = text[text.rfind("\n", 0, match.start()) + 1 : match.start()]
+        before = text[text.rfind("\n", 0, start) + 1 : start]
         if _handed_to_prose(before) or _ENVIRONMENT_DEFAULT.search(before) or _IMAGE_ARGUMENT.search(before):
             continue
         yield line, value

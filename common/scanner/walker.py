@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,36 +55,78 @@ def _read_ignore_spec(directory: Path, base: str, names: tuple[str, ...]) -> _Ig
                 continue
     if not lines:
         return None
+    return _IgnoreSpec(base, _compiled_spec(tuple(lines)))
+
+
+@lru_cache(maxsize=256)
+def _compiled_spec(lines: tuple[str, ...]) -> PathSpec:
+    """One matcher per distinct ignore file text: repositories and folders repeat the same files, and
+    a matcher only answers questions (pathspec's RE2 backend compiles a regex set per file)."""
     import pathspec  # a tenth of a small scan's start-up: only trees with an ignore file need it
 
-    return _IgnoreSpec(base, pathspec.GitIgnoreSpec.from_lines(lines, _ignore_pattern))
+    return pathspec.GitIgnoreSpec.from_lines(lines, _ignore_pattern)
 
 
 _IGNORE_PATTERNS: dict = {}
 
 
+class _DeferredRegex:
+    """An ignore line's regular expression, compiled by ``re`` only when something matches with it.
+    pathspec compiles every line with ``re`` (about a millisecond each), but the RE2 backend it picks
+    whenever RE2 is installed (a dependency of the scanner) reads only the text, ``pattern``."""
+
+    __slots__ = ("_compiled", "pattern")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._compiled = None
+
+    def _regex(self) -> re.Pattern:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern)
+        return self._compiled
+
+    def match(self, text: str):  # defined here: pathspec asks ``hasattr(regex, "match")``
+        return self._regex().match(text)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._regex(), name)
+
+
 def _ignore_pattern(line: str):
-    """One compiled ignore line, shared by every ignore file that has it: pathspec compiles each line
-    with ``re`` (about a millisecond), and ignore files repeat the same templates across folders and
-    repositories."""
+    """One ignore line, shared by every ignore file that has it (ignore files repeat the same
+    templates across folders and repositories), its regex compiled on demand (``_DeferredRegex``)."""
     compiled = _IGNORE_PATTERNS.get(line)
     if compiled is None:
         from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
-        compiled = _IGNORE_PATTERNS[line] = GitIgnoreSpecPattern(line)
+        regex, include = GitIgnoreSpecPattern.pattern_to_regex(line)
+        if include is None:  # a comment or blank line: pathspec compiles nothing for it either
+            compiled = GitIgnoreSpecPattern(line)
+        else:
+            compiled = GitIgnoreSpecPattern(_DeferredRegex(regex), include)
+            compiled.pattern = line
+        _IGNORE_PATTERNS[line] = compiled
     return compiled
 
 
-def scope_for(relpath: str) -> str:
+@cache
+def _test_rules() -> tuple[frozenset[str], Callable[[str], object]]:
+    """The test folders, and one match of every test file pattern (``fnmatchcase`` of each, joined
+    into one alternation: each translated pattern is anchored at both ends, as ``fnmatchcase`` is)."""
     rules = patterns()
+    names = "|".join(f"(?:{fnmatch.translate(pattern)})" for pattern in rules["test_file_patterns"])
+    return frozenset(rules["test_dirs"]), re.compile(names or "(?!)").match
+
+
+def scope_for(relpath: str) -> str:
+    test_dirs, test_file = _test_rules()
     parts = relpath.split("/")
-    test_dirs = set(rules["test_dirs"])
     if any(part.lower() in test_dirs for part in parts[:-1]):
         return "test"
-    name = parts[-1]
-    if any(fnmatch.fnmatchcase(name, pattern) for pattern in rules["test_file_patterns"]):
-        return "test"
-    return "production"
+    return "test" if test_file(parts[-1]) else "production"
 
 
 def _inside(path: str, root: str) -> bool:
@@ -115,7 +159,7 @@ def walk(
         except OSError as exc:
             warn(rel_dir or ".", f"cannot read directory: {exc.strerror or exc}")
             continue
-        if rel_dir:
+        if rel_dir and any(child.name == ".gitignore" for child in children):
             nested = _read_ignore_spec(directory, rel_dir, (".gitignore",))
             if nested:
                 specs = [*specs, nested]

@@ -55,6 +55,7 @@ from common.scanner.textutil import (
     model_id_from_constant_name,
     own_packages,
     plausible_model_name,
+    string_literals,
 )
 
 STRING_LITERAL = lazy_re(r"""(["'`])((?:(?!\1)[^\\\n]|\\.){1,200})\1""")
@@ -339,11 +340,10 @@ class _LanguageDetector(Detector):
             if found:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
-        for match in STRING_LITERAL.finditer(text):
-            value = match.group(2)
+        for start, value in string_literals(text):
             if not plausible_model_name(value) or not match_model(value):
                 continue
-            line = _line_at(text, match.start())
+            line = _line_at(text, start)
             if (line, value) in aliases:
                 continue
             found = model_finding(value, line, strong=False, hf_context=False)
@@ -421,9 +421,9 @@ class _LanguageDetector(Detector):
         if "." not in text:
             return []
         return [
-            (match.start(), match.group(2))
-            for match in STRING_LITERAL.finditer(text)
-            if BARE_HOST.fullmatch(match.group(2)) and known_ai_host(match.group(2))
+            (start, value)
+            for start, value in string_literals(text)
+            if BARE_HOST.fullmatch(value) and known_ai_host(value)
         ]
 
     def endpoints(self, file: SourceFile, comments: set[int]) -> Iterator[Finding]:

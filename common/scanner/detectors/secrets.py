@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator
 from functools import cache
+from itertools import accumulate
 
 from common.scanner.catalog import load_json, lookup_package, patterns
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
@@ -53,12 +55,27 @@ def _rules():
         )
         for rule in data["contextual"]
     ]
-    quick_pattern = re.compile("|".join(re.escape(marker) for marker in data["quick_markers"]))
+    return (
+        prefixed,
+        contextual,
+        tuple(data["quick_markers"]),
+        data["placeholder_markers"],
+        data["min_entropy"],
+    )
 
-    def quick(text: str) -> bool:
-        return quick_pattern.search(text) is not None
 
-    return prefixed, contextual, quick, data["placeholder_markers"], data["min_entropy"]
+def marked_lines(text: str, markers: tuple[str, ...]) -> list[int]:
+    """The numbers of the lines (as ``str.splitlines`` cuts them) that hold a quick marker, found by
+    ``str.find`` over the whole text instead of a search per line (a marker is a literal without a
+    line break, so it sits inside one line)."""
+    ends = list(accumulate(map(len, text.splitlines(keepends=True))))
+    numbers: set[int] = set()
+    for marker in markers:
+        at = text.find(marker)
+        while at >= 0:
+            numbers.add(bisect_right(ends, at) + 1)
+            at = text.find(marker, at + 1)
+    return sorted(numbers)
 
 
 # the variable a key is assigned to: ``GEMINI_API_KEY=``, ``"apiKey": "``, ``api_key => '``
@@ -103,13 +120,15 @@ class SecretsDetector(Detector):
         )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
-        prefixed, contextual, quick, _, _ = _rules()
+        prefixed, contextual, markers, _, _ = _rules()
         text = file.text
-        if not quick(text):
+        if not any(marker in text for marker in markers):
             return
         mentions_bedrock = "bedrock" in text.lower()
-        for number, line in enumerate(file.lines, start=1):
-            if len(line) > 5000 or not quick(line):
+        lines = file.lines
+        for number in marked_lines(text, markers):
+            line = lines[number - 1]
+            if len(line) > 5000:
                 continue
             taken: list[tuple[int, int]] = []
             for pattern, rule in prefixed:

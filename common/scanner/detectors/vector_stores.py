@@ -53,6 +53,8 @@ class VectorStoreDetector(Detector):
         drizzle = "drizzle-orm" in text
         redis = file.suffix in CODE_SUFFIXES and "redis" in lowered
         for number, raw in enumerate(file.lines, start=1):
+            if "vector" not in raw.lower():  # every pattern below spells it, in any case
+                continue
             stripped = raw.lstrip()
             if not stripped or stripped.startswith(COMMENT_PREFIXES):
                 continue

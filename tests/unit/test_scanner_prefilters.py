@@ -1,0 +1,141 @@
+"""Prefilters that answer for a whole file must pick exactly the lines the per-line checks picked."""
+
+from __future__ import annotations
+
+import pytest
+
+from common.scanner.detectors.secrets import _rules, marked_lines
+
+SEPARATED = [
+    "",
+    "sk-abc",
+    "a\nb sk-x\nc",
+    "x = 1\r\nOPENAI_API_KEY=1\r\n\r\nhf_z",
+    "one\rtwo hf_\x0cthree\x0bAIza four\x1c gsk_\x1d\x1e r8_\x85 xai-\u2028pplx-\u2029fw_ tgp_v1_",
+    "sk-sk-sk- and _API_KEY_api_key\nno\nABSK aws_secret AWS_SECRET",
+    "é sk-ü\n\u00a0AIza\n",
+    "trailing sk-\n",
+]
+
+
+@pytest.mark.parametrize("text", SEPARATED)
+def test_marked_lines_are_the_lines_a_per_line_search_marks(text):
+    markers = _rules()[2]
+    expected = [n for n, line in enumerate(text.splitlines(), start=1) if any(m in line for m in markers)]
+    assert marked_lines(text, markers) == expected
+
+
+def test_scope_for_matches_each_test_pattern_like_fnmatchcase():
+    import fnmatch
+
+    from common.scanner.catalog import patterns
+    from common.scanner.walker import scope_for
+
+    rules = patterns()
+    names = ["test_x.py", "x_test.py", "conftest.py", "a.test.ts", "FooTest.java", "FooTests.cs", "x.py"]
+    names += ["test_.py\n", "Test_x.py", "a_spec.rb", "a.spec.tsx", "[x].test.js", "x.test.js.map", ""]
+    for name in names:
+        expected = any(fnmatch.fnmatchcase(name, pattern) for pattern in rules["test_file_patterns"])
+        assert scope_for(f"src/{name}") == ("test" if expected else "production"), name
+    assert scope_for("pkg/Tests/x.py") == "test"
+    assert scope_for("tests") == "production"
+
+
+IGNORE_LINES = [
+    "# comment",
+    "",
+    "*.pyc",
+    "/build",
+    "node_modules/",
+    "!keep.pyc",
+    "docs/**/*.md",
+    "a?c",
+    "[Tt]emp/",
+    "\\#not-comment",
+    "trailing\\ ",
+    "**/logs",
+    "x/**",
+    "!/build/keep/",
+    "*.[oa]",
+    "/",
+]
+IGNORE_PATHS = ["x.pyc", "a/b/keep.pyc", "build", "build/", "build/keep/", "src/build", "node_modules/"]
+IGNORE_PATHS += ["node_modules/x.js", "docs/a/b.md", "docs/b.md", "abc", "Temp/", "temp/x", "#not-comment"]
+IGNORE_PATHS += ["trailing ", "deep/logs", "deep/logs/", "x/y", "x", "lib.o", "lib.a", "lib.b", "é/ü.pyc"]
+
+
+def test_ignore_files_match_like_pathspec_with_regexes_compiled_on_demand():
+    """The shared, deferred-compile patterns make the same matcher as pathspec's own; under the RE2
+    backend no line's ``re`` regex is compiled at all."""
+    import pathspec
+
+    from common.scanner import walker
+
+    ours = walker._compiled_spec(tuple(IGNORE_LINES))
+    theirs = pathspec.GitIgnoreSpec.from_lines(IGNORE_LINES)
+    for path in IGNORE_PATHS:
+        assert ours.match_file(path) == theirs.match_file(path), path
+    deferred = [p.regex for p in ours.patterns if isinstance(p.regex, walker._DeferredRegex)]
+    assert len(deferred) == sum(1 for p in theirs.patterns if p.include is not None)
+    assert [d.pattern for d in deferred] == [
+        p.regex.pattern for p in theirs.patterns if p.include is not None
+    ]
+    assert [str(p) for p in ours.patterns] == [str(p) for p in theirs.patterns]
+    assert all(d._compiled is None for d in deferred)
+    simple = pathspec.GitIgnoreSpec.from_lines(IGNORE_LINES, walker._ignore_pattern, backend="simple")
+    for path in IGNORE_PATHS:  # the pure-Python backend matches through the deferred regexes
+        assert simple.match_file(path) == theirs.match_file(path), path
+    assert walker._compiled_spec(tuple(IGNORE_LINES)) is ours
+
+
+@pytest.mark.parametrize("text", ["", "\n", "a", "a\n", "a\nbc\n\nd", "x\r\ny\rz\n", "é\nü\n\u2028\n"])
+def test_line_at_counts_newlines_before_the_offset(text):
+    from common.scanner.limits import line_at
+
+    for offset in range(len(text) + 1):
+        assert line_at(text, offset) == text.count("\n", 0, offset) + 1, offset
+
+
+MARKER_TEXTS = {
+    "plain.py": "import openai  # trusera:ignore vendored example\n",
+    "upper.py": "import openai  # TRUSERA:IGNORE vendored example\r\n",
+    "folded.py": "import openai  # tru\u017fera:\u0130gnore dotted capital\n",
+    "dotless.py": "import openai  # trusera:\u0131gnore dotless small\n",
+    "above.py": "x = 1\r# trusera:ignore the line below\rimport openai\r",
+    "none.py": "import openai  # trusera ignore, not a marker: no colon\n",
+    "latin1.py": "import openai  # caf\xe9 trusera:ignore in a file that is not UTF-8\n",
+}
+
+
+def test_suppressor_skips_only_files_that_cannot_hold_a_marker(tmp_path):
+    """The byte pre-check leaves out only files where the marker pattern cannot match a line."""
+    from common.scanner.detectors.base import Finding
+    from common.scanner.model import Location
+    from common.suppressions import _MARKER_RE, Suppressor
+
+    for name, text in MARKER_TEXTS.items():
+        (tmp_path / name).write_bytes(text.encode("latin-1" if name == "latin1.py" else "utf-8"))
+    findings = []
+    expected = []
+    for name, text in MARKER_TEXTS.items():
+        lines = (
+            text.encode("latin-1" if name == "latin1.py" else "utf-8").decode("utf-8", "replace").splitlines()
+        )
+        for number in range(1, len(lines) + 1):
+            finding = Finding("k", "openai", "llm_provider", Location(name, number, ""), "python")
+            findings.append(finding)
+            marked = _MARKER_RE.search(lines[number - 1]) or (
+                number > 1
+                and _MARKER_RE.search(lines[number - 2])
+                and lines[number - 2].lstrip().startswith("#")
+            )
+            if not marked:
+                expected.append(finding)
+    assert Suppressor(tmp_path)(findings) == expected
+    assert {f.location.file for f in findings} - {f.location.file for f in expected} == {
+        "plain.py",
+        "upper.py",
+        "folded.py",
+        "dotless.py",
+        "latin1.py",
+    }
