@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 
 from common import webhooks
 from common.celery_client import Leading, broker_is_redis_at, enqueue_follow_ups
+from common.config import get_settings
 from common.db import session_scope
 from common.jobs import JobEvent
-from common.config import get_settings
 from common.redis_client import get_redis
 from common.tasks import OUTBOX_ID
 
