@@ -28,9 +28,16 @@ from kombu.exceptions import BatchPublishError
 from kombu.transport import redis as kombu_redis
 from kombu.utils.uuid import uuid
 
+from common.db import POOL_OVERFLOW, POOL_SIZE
 from common.tasks import EVENT_FOLLOW_UPS, SENT_AT_HEADER, queue_for
 
 log = logging.getLogger(__name__)
+
+# Producers (each with its broker connection) one process may hold at once. A request's greenlet holds
+# one across its pipeline's round trip, and a CPU-bound gevent process runs every other ready request
+# before it resumes: with Celery's 10, the eleventh concurrent ``POST /scans`` waited for a producer
+# (a measured 200 ms at 32 connections). As many as the database pool's connections, created on demand.
+PRODUCER_POOL_LIMIT = POOL_SIZE + POOL_OVERFLOW
 
 # Plain ``redis://`` only: kombu derives a ``rediss://`` URL's TLS defaults from the scheme's name.
 PUBLISHING_TRANSPORT_SCHEME = "redis"
@@ -127,6 +134,7 @@ class PublishingTransport(kombu_redis.Transport):
 def celery_client() -> Celery:
     client = Celery("trusera-client")
     client.config_from_object("celeryconfig")
+    client.conf.broker_pool_limit = max(client.conf.broker_pool_limit or 0, PRODUCER_POOL_LIMIT)
     if urlsplit(client.conf.broker_url or "").scheme == PUBLISHING_TRANSPORT_SCHEME:
         client.conf.broker_transport = PublishingTransport
     return client
