@@ -142,8 +142,14 @@ def celery_client() -> Celery:
 
 def broker_is_redis_at(url: str) -> bool:
     """Whether tasks go to the Redis at ``url`` through ``PublishingTransport`` (so ``Leading`` applies)."""
+    return _publishing_broker_url() == url
+
+
+@lru_cache(maxsize=1)
+def _publishing_broker_url() -> str | None:
+    """Read once: every ``POST /scans`` asks, and Celery's configuration is a chain of mappings."""
     conf = celery_client().conf
-    return conf.broker_transport is PublishingTransport and conf.broker_url == url
+    return conf.broker_url if conf.broker_transport is PublishingTransport else None
 
 
 def enqueue(task_name: str, *args, countdown: float | None = None, leading: Leading | None = None) -> str:
@@ -210,3 +216,4 @@ def enqueue_follow_ups(event_type: str, fields: dict) -> list[str]:
 
 def reset_client() -> None:
     celery_client.cache_clear()
+    _publishing_broker_url.cache_clear()
