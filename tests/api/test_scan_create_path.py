@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 import web.api.scans as scans_api
 from common import events
 from common.celery_client import celery_client, enqueue
-from common.db import get_engine, session_scope
+from common.db import POOL_SIZE, get_engine, session_scope
 from common.models import AuditLog, Scan
 from common.redis_client import get_redis
 from common.tasks import SCAN_RUN
@@ -391,3 +391,17 @@ def _drop_scan_tasks(scan_ids: set[str]) -> dict[str, int]:
             if args and args[0] in found:
                 found[args[0]] += broker.lrem("scans", 0, message)
     return found
+
+
+def test_every_concurrent_request_of_a_process_gets_a_producer_without_waiting():
+    """A greenlet holds its producer across the pipeline's round trip while the others run: with Celery's
+    pool of 10, the eleventh of 32 concurrent ``POST /scans`` waited for one."""
+    pool = celery_client().producer_pool
+    held = []
+    try:
+        for _ in range(POOL_SIZE):
+            held.append(pool.acquire(block=False))  # raises LimitExceeded when the pool is spent
+    finally:
+        for producer in held:
+            producer.release()
+    assert len(held) == POOL_SIZE

@@ -20,8 +20,10 @@ def enqueue_or_leave_queued(
     a broker blip would make the client start over for nothing.
 
     ``announcing``: the event of ``events.record_for_task``, published first in the task's pipeline."""
-    leading = events.leading_for(announcing) if announcing is not None else None
+    leading = None
     try:
+        if announcing is not None:
+            leading = events.leading_for(announcing)
         if leading is None:
             enqueue(task_name, *args)
         else:
