@@ -6,7 +6,9 @@ lightweight Celery client configured from the same ``celeryconfig``.
 Sending is the API's most frequent broker work (every ``POST /scans``), so on Redis the client
 publishes through ``PublishingTransport``: one redis-py client per channel instead of one per
 message, and each task goes out with its ``task-sent`` event (``task_send_sent_event``, which
-Flower shows) in one pipeline.
+Flower shows) in one pipeline. A caller may put Redis commands of its own at the head of that
+pipeline (``Leading``): ``POST /scans`` publishes its ``scan.queued`` event there, when the broker is
+the application's Redis, so the event and the task cost one round trip instead of two.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -25,9 +28,16 @@ from kombu.exceptions import BatchPublishError
 from kombu.transport import redis as kombu_redis
 from kombu.utils.uuid import uuid
 
+from common.db import POOL_OVERFLOW, POOL_SIZE
 from common.tasks import EVENT_FOLLOW_UPS, SENT_AT_HEADER, queue_for
 
 log = logging.getLogger(__name__)
+
+# Producers (each with its broker connection) one process may hold at once. A request's greenlet holds
+# one across its pipeline's round trip, and a CPU-bound gevent process runs every other ready request
+# before it resumes: with Celery's 10, the eleventh concurrent ``POST /scans`` waited for a producer
+# (a measured 200 ms at 32 connections). As many as the database pool's connections, created on demand.
+PRODUCER_POOL_LIMIT = POOL_SIZE + POOL_OVERFLOW
 
 # Plain ``redis://`` only: kombu derives a ``rediss://`` URL's TLS defaults from the scheme's name.
 PUBLISHING_TRANSPORT_SCHEME = "redis"
@@ -40,6 +50,54 @@ def stamp_sent_at(headers=None, **_kwargs) -> None:
         headers.setdefault(SENT_AT_HEADER, time.time())
 
 
+@dataclass
+class Leading:
+    """Redis commands (``(method, *args)`` of a redis-py pipeline) to run before a task in its pipeline.
+
+    ``replies`` is None until they ran; they run exactly once, alone before the task when the task's
+    batch cannot take them (a transport without batches, a failed batch resent on its own).
+    """
+
+    commands: list[tuple]
+    replies: list | None = field(default=None)
+
+    def run_alone(self, client: redis.Redis) -> None:
+        with client.pipeline(transaction=False) as pipeline:
+            for name, *args in self.commands:
+                getattr(pipeline, name)(*args)
+            self.replies = pipeline.execute()
+
+
+class LeadingBatch(kombu_redis.PublishBatch):
+    """kombu's publish batch with the ``Leading`` commands at its head, whose replies it keeps."""
+
+    def __init__(self, channel, max_size, leading: Leading | None):
+        super().__init__(channel, max_size)
+        self.leading = leading
+        if leading is not None:
+            for name, *args in leading.commands:
+                getattr(self.pipeline, name)(*args)
+            self._buffered += len(leading.commands)
+
+    def flush(self):
+        leading, self.leading = self.leading, None
+        if leading is None or not self._buffered:
+            return super().flush()
+        self._check_usable()
+        try:
+            replies = self.pipeline.execute()
+        except BaseException as exc:
+            self._failed = exc
+            self._buffered = 0
+            self.pipeline.reset()
+            if isinstance(exc, Exception):
+                raise BatchPublishError("Redis publish batch failed; delivery is uncertain") from exc
+            raise
+        self._buffered = 0
+        leading.replies = replies[: len(leading.commands)]
+        return None
+
+
 class PublishingChannel(kombu_redis.Channel):
     """kombu's Redis channel, publishing through one client of its connection pool.
 
@@ -50,6 +108,8 @@ class PublishingChannel(kombu_redis.Channel):
     """
 
     _publishing_client: redis.Redis | None = None
+    # What the next batch puts first. Set by ``enqueue`` while it holds the producer (and so the channel).
+    leading: Leading | None = None
 
     @contextmanager
     def conn_or_acquire(self, client=None) -> Iterator[redis.Redis]:
@@ -61,6 +121,10 @@ class PublishingChannel(kombu_redis.Channel):
             shared = self._publishing_client = self._create_client()
         yield shared
 
+    def create_publish_batch(self, max_size):
+        leading, self.leading = self.leading, None
+        return LeadingBatch(self, max_size, leading)
+
 
 class PublishingTransport(kombu_redis.Transport):
     Channel = PublishingChannel
@@ -70,28 +134,67 @@ class PublishingTransport(kombu_redis.Transport):
 def celery_client() -> Celery:
     client = Celery("trusera-client")
     client.config_from_object("celeryconfig")
+    client.conf.broker_pool_limit = max(client.conf.broker_pool_limit or 0, PRODUCER_POOL_LIMIT)
     if urlsplit(client.conf.broker_url or "").scheme == PUBLISHING_TRANSPORT_SCHEME:
         client.conf.broker_transport = PublishingTransport
     return client
 
 
-def enqueue(task_name: str, *args, countdown: float | None = None) -> str:
+def broker_is_redis_at(url: str) -> bool:
+    """Whether tasks go to the Redis at ``url`` through ``PublishingTransport`` (so ``Leading`` applies)."""
+    return _publishing_broker_url() == url
+
+
+@lru_cache(maxsize=1)
+def _publishing_broker_url() -> str | None:
+    """Read once: every ``POST /scans`` asks, and Celery's configuration is a chain of mappings."""
+    conf = celery_client().conf
+    return conf.broker_url if conf.broker_transport is PublishingTransport else None
+
+
+def enqueue(task_name: str, *args, countdown: float | None = None, leading: Leading | None = None) -> str:
     """Send the task; its id.
 
     The task and its ``task-sent`` event go out in one batch (one Redis pipeline). A batch is never
     retried by kombu, so a failed one is sent again, under the same task id, through Celery's
     retrying publish, as every message was before: a connection lost after Redis took the message
-    may deliver it twice, exactly as a retried single publish could.
+    may deliver it twice, exactly as a retried single publish could. ``leading`` (only with
+    ``broker_is_redis_at``) goes at the head of the batch; run alone first when the batch fails.
     """
     client = celery_client()
     options = {"args": list(args), "queue": queue_for(task_name), "countdown": countdown, "task_id": uuid()}
     try:
         with client.producer_or_acquire() as producer, producer.batch():
-            client.send_task(task_name, producer=producer, **options)
+            channel = producer.channel
+            if leading is not None:
+                if not channel.supports_batch_publish:
+                    with channel.conn_or_acquire() as redis_client:
+                        leading.run_alone(redis_client)
+                else:
+                    channel.leading = leading
+            try:
+                client.send_task(task_name, producer=producer, **options)
+            finally:
+                if leading is not None:
+                    channel.leading = None
     except BatchPublishError as exc:
         log.warning("%s: batched send failed (%s), sending it on its own", task_name, exc)
+        if leading is not None and leading.replies is None:
+            _run_leading_alone(client, leading)
         client.send_task(task_name, **options)
     return options["task_id"]
+
+
+def _run_leading_alone(client: Celery, leading: Leading) -> None:
+    """Best effort: the task is sent whether or not its leading commands could be."""
+    try:
+        with (
+            client.connection_for_write() as connection,
+            connection.default_channel.conn_or_acquire() as redis_client,
+        ):
+            leading.run_alone(redis_client)
+    except Exception as exc:
+        log.warning("commands before a resent task not run: %s", exc)
 
 
 def enqueue_follow_ups(event_type: str, fields: dict) -> list[str]:
@@ -113,3 +216,4 @@ def enqueue_follow_ups(event_type: str, fields: dict) -> list[str]:
 
 def reset_client() -> None:
     celery_client.cache_clear()
+    _publishing_broker_url.cache_clear()

@@ -22,7 +22,8 @@ from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.orm import Session
 
 from common import webhooks
-from common.celery_client import enqueue_follow_ups
+from common.celery_client import Leading, broker_is_redis_at, enqueue_follow_ups
+from common.config import get_settings
 from common.db import session_scope
 from common.jobs import JobEvent
 from common.redis_client import get_redis
@@ -53,6 +54,8 @@ class RecordedEvent:
     payload: dict
     outbox_id: str | None
     published: dict | None = field(default=None)
+    # Published with the task the caller sends after the commit (``leading_for``), not by the commit.
+    with_task: bool = field(default=False)
 
 
 def channel_for(organization_id: str) -> str:
@@ -77,6 +80,44 @@ def record(session: Session, organization_id: str, event_type: str, **payload) -
     )
     session.info.setdefault(PENDING_KEY, []).append(recorded)
     return recorded
+
+
+def record_for_task(session: Session, organization_id: str, event_type: str, **payload) -> RecordedEvent:
+    """``record`` for an event that announces the task the caller sends once ``session`` commits: the
+    caller passes it to ``leading_for`` and then to ``enqueue``, so it is published first, in the task's
+    Redis pipeline (one round trip for both), and a quick worker's next event cannot overtake it."""
+    recorded = record(session, organization_id, event_type, **payload)
+    recorded.with_task = True
+    return recorded
+
+
+def leading_for(recorded: RecordedEvent) -> Leading | None:
+    """The commands publishing ``recorded`` at the head of its task's pipeline (``enqueue(leading=...)``).
+
+    None when the broker is not the application's Redis: then it is published here, on its own, before
+    the caller sends the task.
+    """
+    event = build_event(recorded.organization_id, recorded.type, 0, **recorded.payload)
+    if not broker_is_redis_at(get_settings().redis_url):
+        recorded.published = broadcast(recorded.organization_id, recorded.type, **recorded.payload)
+        return None
+    keys = (f"trusera:seq:{recorded.organization_id}", channel_for(recorded.organization_id))
+    recorded.published = event  # its ``seq`` once the pipeline ran (``published_with``)
+    return Leading([("eval", PUBLISH_NUMBERED, len(keys), *keys, *split_at_seq(event))])
+
+
+def published_with(recorded: RecordedEvent, leading: Leading | None) -> dict | None:
+    """The event as sent to the channel, once ``enqueue`` ran ``leading``; None when Redis refused it."""
+    if leading is not None:
+        replies = leading.replies or [None]
+        if isinstance(replies[0], int):
+            recorded.published["seq"] = replies[0]
+        else:
+            log.warning(
+                "event %s for %s not published: %s", recorded.type, recorded.organization_id, replies[0]
+            )
+            recorded.published = None
+    return recorded.published
 
 
 def record_job_event(session: Session, job_event: JobEvent | None) -> None:
@@ -137,7 +178,8 @@ def broadcast(organization_id: str, event_type: str, **payload) -> dict | None:
 @sqlalchemy_event.listens_for(Session, "after_commit")
 def _publish_committed(session: Session) -> None:
     for recorded in session.info.pop(PENDING_KEY, ()):
-        recorded.published = broadcast(recorded.organization_id, recorded.type, **recorded.payload)
+        if not recorded.with_task:
+            recorded.published = broadcast(recorded.organization_id, recorded.type, **recorded.payload)
         enqueue_follow_ups(recorded.type, {**recorded.payload, OUTBOX_ID: recorded.outbox_id})
 
 

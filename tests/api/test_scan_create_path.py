@@ -2,9 +2,9 @@
 
 The scan, its audit row and its ``scan.queued`` event share one transaction (on PostgreSQL one
 statement, committed alone after the principal was read outside a transaction); the audit row is still
-written exactly once whatever the answer; ``scan.queued`` is published before the task is sent; the
-task goes out with its ``task-sent`` event (which Flower shows) in one Redis pipeline, and a failed
-pipeline is sent again through Celery's retrying publish.
+written exactly once whatever the answer; ``scan.queued`` is published before the task is sent, at the
+head of the task's Redis pipeline, which also carries the ``task-sent`` event (which Flower shows); a
+failed pipeline is sent again through Celery's retrying publish, the event first.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import psycopg
@@ -23,7 +25,7 @@ from sqlalchemy.orm import Session
 import web.api.scans as scans_api
 from common import events
 from common.celery_client import celery_client, enqueue
-from common.db import get_engine, session_scope
+from common.db import POOL_SIZE, get_engine, session_scope
 from common.models import AuditLog, Scan
 from common.redis_client import get_redis
 from common.tasks import SCAN_RUN
@@ -43,7 +45,9 @@ def _scan_rows(user) -> list[AuditLog]:
 def sent_tasks(monkeypatch):
     """Tasks ``web.core.enqueueing`` sends, recorded instead of sent (no worker runs here)."""
     sent: list[tuple] = []
-    monkeypatch.setattr("web.core.enqueueing.enqueue", lambda task, *args: sent.append((task, *args)))
+    monkeypatch.setattr(
+        "web.core.enqueueing.enqueue", lambda task, *args, **_options: sent.append((task, *args))
+    )
     return sent
 
 
@@ -192,28 +196,6 @@ def test_an_expired_key_names_a_new_scan_in_the_same_transaction(client, make_us
     ) == 1
 
 
-def test_scan_queued_is_published_before_the_task_is_sent(client, make_user, scan_root, monkeypatch):
-    user = make_user()
-    (scan_root / "app.py").write_text("import openai\n")
-    pubsub = get_redis().pubsub()
-    pubsub.subscribe(events.channel_for(user.org_id))
-    pubsub.get_message(timeout=1)  # the subscription's confirmation
-    seen_when_sent = []
-
-    def send(task_name, *args):
-        message = pubsub.get_message(timeout=1)
-        seen_when_sent.append(json.loads(message["data"]) if message else None)
-
-    monkeypatch.setattr("web.core.enqueueing.enqueue", send)
-    try:
-        response = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=user.headers())
-    finally:
-        pubsub.close()
-    assert response.status_code == 202
-    [event] = seen_when_sent
-    assert event["type"] == "scan.queued" and event["scan_id"] == response.json["id"]
-
-
 def _sent_pipelines(monkeypatch) -> list[list[tuple]]:
     """The command stacks of every Redis pipeline executed from now on."""
     executed: list[list[tuple]] = []
@@ -271,3 +253,155 @@ def _drop_task(task_id: str) -> int:
             if json.loads(message)["headers"]["id"] == task_id:
                 removed += broker.lrem("scans", 0, message)
     return removed
+
+
+@contextmanager
+def _subscribed(organization_id: str) -> Iterator[redis.client.PubSub]:
+    pubsub = get_redis().pubsub()
+    pubsub.subscribe(events.channel_for(organization_id))
+    pubsub.get_message(timeout=1)  # the subscription's confirmation
+    try:
+        yield pubsub
+    finally:
+        pubsub.close()
+
+
+def test_scan_queued_leads_its_task_in_one_pipeline(client, make_user, scan_root, monkeypatch):
+    """The event first, then the task and its ``task-sent`` event: one round trip, in that order, so
+    a quick worker's ``scan.started`` cannot overtake ``scan.queued``."""
+    user = make_user()
+    (scan_root / "app.py").write_text("import openai\n")
+    pipelines = _sent_pipelines(monkeypatch)
+    with _subscribed(user.org_id) as pubsub:
+        response = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=user.headers())
+        message = pubsub.get_message(timeout=2)
+    assert response.status_code == 202, response.json
+    [commands] = pipelines
+    [(evaluate, script, _keys, seq_key, channel, *_halves), (push, queue, task), (publish, topic, _)] = (
+        commands
+    )
+    assert (evaluate, script, seq_key, channel) == (
+        "EVAL",
+        events.PUBLISH_NUMBERED,
+        f"trusera:seq:{user.org_id}",
+        events.channel_for(user.org_id),
+    )
+    assert (push, queue, publish) == ("LPUSH", "scans", "PUBLISH") and topic.endswith("celeryev/task.sent")
+    assert _decoded_body(task)[0] == [response.json["id"]]
+    event = json.loads(message["data"])
+    assert (event["type"], event["scan_id"], event["organization_id"]) == (
+        "scan.queued",
+        response.json["id"],
+        user.org_id,
+    )
+    assert event["seq"] == int(get_redis().get(seq_key))
+    assert _drop_task(json.loads(task)["headers"]["id"]) == 1
+
+
+def test_a_created_scan_costs_three_redis_round_trips(client, make_user, scan_root):
+    """Measured: the rate limits and the principal's revocation, then ``scan.queued`` with its task in
+    one pipeline. Each further round trip is a regression (it was four before they shared one)."""
+    user = make_user()
+    (scan_root / "app.py").write_text("import openai\n")
+    created = [client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=user.headers())]
+    with _redis_round_trips() as sent:
+        created.append(client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=user.headers()))
+    assert [response.status_code for response in created] == [202, 202]
+    assert len(sent) == 3, sent
+    assert sum(b"EVAL\r\n" in command and b"LPUSH" in command for command in sent) == 1, sent
+    for response in created:
+        with session_scope() as session:
+            assert session.get(Scan, response.json["id"]).status == "queued"
+    assert sum(_drop_scan_tasks({response.json["id"] for response in created}).values()) == 2
+
+
+def test_a_failed_pipeline_still_publishes_the_event_before_the_task(
+    client, make_user, scan_root, monkeypatch
+):
+    """A blip that loses the whole batch: the event goes out on its own, then the task, once."""
+    user = make_user()
+    (scan_root / "app.py").write_text("import openai\n")
+    original, failures = redis.client.Pipeline.execute, []
+
+    def lost_once(self, *args, **kwargs):
+        if not failures and self.command_stack and self.command_stack[0][0][0] == "EVAL":
+            failures.append([command[0][0] for command in self.command_stack])
+            self.reset()
+            raise redis.ConnectionError("broker connection lost")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", lost_once)
+    with _subscribed(user.org_id) as pubsub:
+        response = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=user.headers())
+        message = pubsub.get_message(timeout=2)
+        again = pubsub.get_message(timeout=0.2)
+    assert response.status_code == 202, response.json
+    assert failures == [["EVAL", "LPUSH", "PUBLISH"]]
+    event = json.loads(message["data"])
+    assert (event["type"], event["scan_id"]) == ("scan.queued", response.json["id"]) and again is None
+    assert _drop_scan_tasks({response.json["id"]}) == {response.json["id"]: 1}
+
+
+def test_a_broker_that_is_not_the_application_redis_gets_the_task_alone(
+    client, make_user, scan_root, monkeypatch
+):
+    """Another broker (RabbitMQ, another Redis): the event is published on its own, before the task."""
+    user = make_user()
+    (scan_root / "app.py").write_text("import openai\n")
+    monkeypatch.setattr(events, "broker_is_redis_at", lambda _url: False)
+    seen_when_sent = []
+    with _subscribed(user.org_id) as pubsub:
+
+        def send(task_name, *args, **options):
+            message = pubsub.get_message(timeout=1)
+            seen_when_sent.append((options, json.loads(message["data"]) if message else None))
+
+        monkeypatch.setattr("web.core.enqueueing.enqueue", send)
+        response = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=user.headers())
+    assert response.status_code == 202
+    [(options, event)] = seen_when_sent
+    assert options == {} and (event["type"], event["scan_id"]) == ("scan.queued", response.json["id"])
+
+
+@contextmanager
+def _redis_round_trips() -> Iterator[list[bytes]]:
+    """What each round trip to Redis (a command, or a pipeline's commands) sent, from any client."""
+    sent: list[bytes] = []
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def send(connection, packed, *args, **kwargs):
+        sent.append(b"".join(bytes(part) for part in packed) if isinstance(packed, list) else bytes(packed))
+        return original(connection, packed, *args, **kwargs)
+
+    redis.connection.AbstractConnection.send_packed_command = send
+    try:
+        yield sent
+    finally:
+        redis.connection.AbstractConnection.send_packed_command = original
+
+
+def _drop_scan_tasks(scan_ids: set[str]) -> dict[str, int]:
+    """Remove the ``scans.run`` messages of these scans from the queue; how many there were of each."""
+    broker = redis.Redis.from_url(celery_client().conf.broker_url)
+    found = dict.fromkeys(scan_ids, 0)
+    deadline = time.monotonic() + 2
+    while not all(found.values()) and time.monotonic() < deadline:
+        for message in broker.lrange("scans", 0, -1):
+            args = _decoded_body(message)[0]
+            if args and args[0] in found:
+                found[args[0]] += broker.lrem("scans", 0, message)
+    return found
+
+
+def test_every_concurrent_request_of_a_process_gets_a_producer_without_waiting():
+    """A greenlet holds its producer across the pipeline's round trip while the others run: with Celery's
+    pool of 10, the eleventh of 32 concurrent ``POST /scans`` waited for one."""
+    pool = celery_client().producer_pool
+    held = []
+    try:
+        for _ in range(POOL_SIZE):
+            held.append(pool.acquire(block=False))  # raises LimitExceeded when the pool is spent
+    finally:
+        for producer in held:
+            producer.release()
+    assert len(held) == POOL_SIZE

@@ -22,7 +22,7 @@ from tests.helpers import add_member
 @pytest.fixture(autouse=True)
 def no_tasks(monkeypatch):
     """Nothing is sent to a worker: the attacks are on what the API answers and writes."""
-    monkeypatch.setattr("web.core.enqueueing.enqueue", lambda *_args: None)
+    monkeypatch.setattr("web.core.enqueueing.enqueue", lambda *_args, **_options: None)
 
 
 def _completed_scan(organization_id: str, target: str) -> str:

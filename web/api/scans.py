@@ -319,8 +319,8 @@ def create_scan(body):
         files_scanned=0,
         created_at=utcnow(),
     )
-    # One transaction for the scan, its audit row and its event, which is published when it commits:
-    # announced before the task is sent, so a quick worker's ``scan.started`` cannot overtake it.
+    # One transaction for the scan, its audit row and its event, which is published after it commits
+    # with the task, ahead of it in one Redis pipeline: a quick worker's ``scan.started`` cannot overtake it.
     audit_row = audit_values(
         db(),
         202,
@@ -331,13 +331,13 @@ def create_scan(body):
         repository=scan.repository_url,
         deep=scan.deep,
     )
-    events.record(db(), scan.organization_id, "scan.queued", scan_id=scan.id)
+    queued = events.record_for_task(db(), scan.organization_id, "scan.queued", scan_id=scan.id)
     try:
         _insert_scan_and_audit_row(scan, audit_row)
         db().commit()
     except IntegrityError as clash:
         return _replay_for_key(clash, scan.organization_id, key)
-    enqueue_or_leave_queued(scan, SCAN_RUN, scan.id, what="scan")
+    enqueue_or_leave_queued(scan, SCAN_RUN, scan.id, what="scan", announcing=queued)
     return _queued_response(scan)
 
 
