@@ -8,10 +8,14 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
+from sqlalchemy import event
 
 PASSWORD = "correct horse battery"
 
@@ -148,3 +152,37 @@ def scan_event_reader(live_server: str, user: TestUser, timeout: float = 60):
 
     threading.Thread(target=collect, daemon=True).start()
     return socket, hello, received, done
+
+
+@contextmanager
+def counted_statements() -> Iterator[list[str]]:
+    """The SQL statements the engine sends while the block runs (pings and BEGIN/ROLLBACK are not)."""
+    from common.db import get_engine
+
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(get_engine(), "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(get_engine(), "before_cursor_execute", record)
+
+
+@contextmanager
+def redis_round_trips() -> Iterator[list[bytes]]:
+    """What each round trip to Redis (a command, or a pipeline's commands) sent, from any client."""
+    sent: list[bytes] = []
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def send(connection, packed, *args, **kwargs):
+        sent.append(b"".join(bytes(part) for part in packed) if isinstance(packed, list) else bytes(packed))
+        return original(connection, packed, *args, **kwargs)
+
+    redis.connection.AbstractConnection.send_packed_command = send
+    try:
+        yield sent
+    finally:
+        redis.connection.AbstractConnection.send_packed_command = original

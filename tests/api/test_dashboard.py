@@ -18,7 +18,6 @@ from common.models.scans import DashboardSummary, ScanRollup
 from common.rollups import roll_up_organization
 from common.tasks import DASHBOARD_ROLL_UP, EVENT_FOLLOW_UPS
 from tests.api.test_db_connections import IDLE, transaction_states
-from tests.api.test_query_budget import counted_statements
 from tests.dashboard_data import (
     assert_known_numbers,
     assert_targets_of_every_kind,
@@ -26,7 +25,7 @@ from tests.dashboard_data import (
     seed_targets_of_every_kind,
 )
 from tests.factories import component, component_columns, make_scan
-from tests.helpers import add_member
+from tests.helpers import add_member, counted_statements
 from web.api.dashboard import document, document_json
 from workers.dashboard import reconcile, roll_up
 

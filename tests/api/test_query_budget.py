@@ -6,16 +6,14 @@ form (``scan_json``, ``Component.to_dict``) and the documented schema, so the th
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
-from common.db import get_engine, session_scope
+from common.db import session_scope
 from common.models import Component, Scan
 from common.models.base import utcnow
 from common.models.scans import COMPONENT_WIRE_FIELDS
-from tests.helpers import add_member
+from tests.helpers import add_member, counted_statements
 from web.api.scans import SCAN_WIRE_FIELDS
 from web.core.openapi import ComponentSchema, ScanSchema
 
@@ -35,20 +33,6 @@ API_KEY_PAGE_BUDGET = (
     2  # an API key's principal is not cached: principal + membership + organization, the page
 )
 POST_SCAN_BUDGET = 1  # the principal from Redis; the scan with its audit row
-
-
-@contextmanager
-def counted_statements():
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(get_engine(), "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(get_engine(), "before_cursor_execute", record)
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ def test_invented_credentials_on_an_authenticated_endpoint_share_the_address_win
     """A flood of made-up ``tsk_`` keys (and forged bearer tokens) on an endpoint that needs one: none
     verifies, so each is counted by the client address, and once that window is spent the answer is a
     429 that asks the database nothing."""
-    from tests.api.test_query_budget import counted_statements
+    from tests.helpers import counted_statements
 
     allowed = int(GENERAL_LIMIT.split()[0])
     statuses = [

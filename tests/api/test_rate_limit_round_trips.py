@@ -6,30 +6,12 @@ still be refused and counted by the client's address, as any request without val
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 
-import redis
 from limits import parse
 from limits.strategies import MovingWindowRateLimiter
 
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, redis_round_trips
 from web.core.ratelimits import GENERAL_LIMIT, limiter
-
-
-@contextmanager
-def redis_commands():
-    sent: list[bytes] = []
-    original = redis.connection.AbstractConnection.send_packed_command
-
-    def send(connection, packed, *args, **kwargs):
-        sent.append(bytes(packed[0] if isinstance(packed, list) else packed)[:80])
-        return original(connection, packed, *args, **kwargs)
-
-    redis.connection.AbstractConnection.send_packed_command = send
-    try:
-        yield sent
-    finally:
-        redis.connection.AbstractConnection.send_packed_command = original
 
 
 def login(client, email: str) -> str:
@@ -45,7 +27,7 @@ def bearer(token: str) -> dict:
 def test_an_authenticated_get_costs_one_redis_round_trip(client, make_user):
     user = make_user()
     client.get("/api/v1/scans", headers=user.headers())
-    with redis_commands() as sent:
+    with redis_round_trips() as sent:
         response = client.get("/api/v1/scans", headers=user.headers())
     assert response.status_code == 200
     assert len(sent) == 1, sent
@@ -89,7 +71,7 @@ def test_a_revoked_token_is_refused_and_counted_by_the_client_address(client, ma
     by_address = int(anonymous.headers["X-RateLimit-Remaining"])
     before = int(client.get("/api/v1/scans", headers=bearer(still_valid)).headers["X-RateLimit-Remaining"])
 
-    with redis_commands() as sent:
+    with redis_round_trips() as sent:
         refused = client.get("/api/v1/scans", headers=bearer(signed_out))
     assert refused.status_code == 401
     assert "revoked" in refused.json["message"]

@@ -29,6 +29,7 @@ from common.db import POOL_SIZE, get_engine, session_scope
 from common.models import AuditLog, Scan
 from common.redis_client import get_redis
 from common.tasks import SCAN_RUN
+from tests.helpers import redis_round_trips
 
 
 def _audit_rows(organization_id: str) -> list[AuditLog]:
@@ -304,7 +305,7 @@ def test_a_created_scan_costs_three_redis_round_trips(client, make_user, scan_ro
     user = make_user()
     (scan_root / "app.py").write_text("import openai\n")
     created = [client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=user.headers())]
-    with _redis_round_trips() as sent:
+    with redis_round_trips() as sent:
         created.append(client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=user.headers()))
     assert [response.status_code for response in created] == [202, 202]
     assert len(sent) == 3, sent
@@ -361,23 +362,6 @@ def test_a_broker_that_is_not_the_application_redis_gets_the_task_alone(
     assert response.status_code == 202
     [(options, event)] = seen_when_sent
     assert options == {} and (event["type"], event["scan_id"]) == ("scan.queued", response.json["id"])
-
-
-@contextmanager
-def _redis_round_trips() -> Iterator[list[bytes]]:
-    """What each round trip to Redis (a command, or a pipeline's commands) sent, from any client."""
-    sent: list[bytes] = []
-    original = redis.connection.AbstractConnection.send_packed_command
-
-    def send(connection, packed, *args, **kwargs):
-        sent.append(b"".join(bytes(part) for part in packed) if isinstance(packed, list) else bytes(packed))
-        return original(connection, packed, *args, **kwargs)
-
-    redis.connection.AbstractConnection.send_packed_command = send
-    try:
-        yield sent
-    finally:
-        redis.connection.AbstractConnection.send_packed_command = original
 
 
 def _drop_scan_tasks(scan_ids: set[str]) -> dict[str, int]:

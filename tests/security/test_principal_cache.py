@@ -9,40 +9,23 @@ another organization, and entries planted or shaped by crafted ids.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from common import principal_versions
-from common.db import get_engine, session_scope
+from common.db import session_scope
 from common.models import Membership, Organization
 from common.redis_client import get_redis
-from tests.api.test_rate_limit_round_trips import redis_commands
-from tests.helpers import PASSWORD, add_member
+from tests.helpers import PASSWORD, add_member, counted_statements, redis_round_trips
 
 SCANS = "/api/v1/scans"
-
-
-@contextmanager
-def counted_statements():
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(get_engine(), "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(get_engine(), "before_cursor_execute", record)
 
 
 def served_from_cache(client, headers: dict) -> None:
     """Warm the entry, then check the next request runs the list's statement alone, after one Redis
     round trip (the limiter's, or the revocation check's)."""
     assert client.get(SCANS, headers=headers).status_code == 200
-    with counted_statements() as statements, redis_commands() as sent:
+    with counted_statements() as statements, redis_round_trips() as sent:
         assert client.get(SCANS, headers=headers).status_code == 200
     assert len(statements) == 1, statements
     assert len(sent) == 1, sent

@@ -201,6 +201,27 @@ class _LanguageDetector(Detector):
         """Tools an agent framework (not MCP) exposes to the model; none by default."""
         return iter(())
 
+    def genkit_tools(
+        self,
+        file: SourceFile,
+        text: str,
+        comments: set[int],
+        packages: dict[str, Package],
+        pattern: re.Pattern,
+    ) -> Iterator[Finding]:
+        """Genkit's ``defineTool``/``DefineTool`` in a file importing Genkit, each tool once, by the name
+        ``pattern``'s first group gives it."""
+        genkit = packages.get("genkit")
+        seen: set[str] = set()
+        for match in pattern.finditer(text) if genkit else ():
+            line = _line_at(text, match.start())
+            name = match.group(1).lower()
+            if line not in comments and name not in seen:
+                seen.add(name)
+                yield self.located(
+                    file, line, "tool", name, genkit.provider, metadata={"framework": genkit.id}
+                )
+
     def model_catalogs(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """Catalog model ids in a file that imports no SDK (a settings module, a model picker)."""
         comments = self.comment_lines(file.lines)
@@ -559,19 +580,7 @@ class JavaScriptDetector(_LanguageDetector):
                     if binding in self.TOOL_FACTORIES:
                         factories[binding] = package
         seen: set[str] = set()
-        genkit = packages.get("genkit")
-        for match in self.DEFINE_TOOL.finditer(text) if genkit else ():
-            line = _line_at(text, match.start())
-            if line not in comments and match.group(1).lower() not in seen:
-                seen.add(match.group(1).lower())
-                yield self.located(
-                    file,
-                    line,
-                    "tool",
-                    match.group(1).lower(),
-                    genkit.provider,
-                    metadata={"framework": genkit.id},
-                )
+        yield from self.genkit_tools(file, text, comments, packages, self.DEFINE_TOOL, seen)
         if not factories:
             return
         for match in self.TOOL_CALL.finditer(text):
@@ -672,20 +681,7 @@ class GoDetector(_LanguageDetector):
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
     ) -> Iterator[Finding]:
         """Genkit for Go: ``genkit.DefineTool(g, "name", "description", fn)``."""
-        genkit = packages.get("genkit")
-        seen: set[str] = set()
-        for match in self.GENKIT_TOOL.finditer(text) if genkit else ():
-            line = _line_at(text, match.start())
-            if line not in comments and match.group(1).lower() not in seen:
-                seen.add(match.group(1).lower())
-                yield self.located(
-                    file,
-                    line,
-                    "tool",
-                    match.group(1).lower(),
-                    genkit.provider,
-                    metadata={"framework": genkit.id},
-                )
+        return self.genkit_tools(file, text, comments, packages, self.GENKIT_TOOL, set())
 
     GO_CLIENT_INFO = linear(
         r'\bClientInfo\s*[:=]\s*&?mcp\.Implementation\s*\{[^{}]{0,200}?\bName:\s*"([^"\n]{1,100})"'
