@@ -161,3 +161,22 @@ def test_token_boundaries_without_look_around_match_like_the_look_around_did():
     assert [m.group(0) for m in key.finditer(f"{one} {two}")] == [one, two]  # one separator apart
     assert not list(key.finditer(f"x{one}")) and not list(key.finditer(f"{one}-x"))  # glued on either side
     assert key.sub(lambda m: "***", f"a={one};b={two}") == "a=***;b=***"
+
+
+ONE_LINE_SHAPES = [
+    # ``\w*_deployment(?:_\w+)?`` backtracked over every ``_deployment`` of one long word
+    ("config.ts", 'import OpenAI from "openai";\n' + "_deployment" * 10_000),
+    # every model-id literal of a one-line file re-read the whole line before it for its context
+    ("models.ts", '"gpt-4o",' * 3_500),
+    ("models.py", 'MODELS = ["gpt-4o",' + '"gpt-4o",' * 3_500 + "]"),
+]
+
+
+@pytest.mark.parametrize(("name", "text"), ONE_LINE_SHAPES, ids=[name for name, _ in ONE_LINE_SHAPES])
+def test_one_line_files_that_were_quadratic_finish_within_the_ceiling(tmp_path, name, text):
+    """Run under a budget of the ceiling, so a quadratic cost fails fast instead of running for minutes."""
+    path = tmp_path / name
+    path.write_text(text)
+    source = SourceFile(path=path, relpath=name, size=path.stat().st_size)
+    report, _ = scan_file(source, all_detectors(), 5 * 1024 * 1024, budget_seconds=FILE_CEILING_SECONDS)
+    assert not [warning for warning in report.warnings if "CPU budget" in warning]

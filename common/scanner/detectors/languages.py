@@ -55,14 +55,18 @@ from common.scanner.textutil import (
     model_id_from_constant_name,
     own_packages,
     plausible_model_name,
+    read_neighbour,
+    scan_root_of,
 )
 
 STRING_LITERAL = lazy_re(r"""(["'`])((?:(?!\1)[^\\\n]|\\.){1,200})\1""")
 # ``deploymentName: "gpt-4o"`` (Azure OpenAI, Semantic Kernel): the name the operator gave a deployment, an
-# alias whatever it spells, as a deployment key in config is
-DEPLOYMENT_VALUE = lazy_re(
+# alias whatever it spells, as a deployment key in config is. RE2: backtracking makes
+# ``\w*_deployment(?:_\w+)?`` quadratic in one long word (``_deployment_deployment…``); RE2 has no
+# backreference, so each quote is its own alternative and the value is the group that matched (``lastindex``)
+DEPLOYMENT_VALUE = linear(
     r"""\b(?:[Dd]eployment(?:[A-Z_]\w*)?|\w*_deployment(?:_\w+)?|\w*[a-z]Deployment(?:Name|Id)?)["']?\s*(?::|=>|=)\s*"""
-    r"""(["'`])([^"'`\n]{1,120})\1"""
+    r"""(?:"([^"'`\n]{1,120})"|'([^"'`\n]{1,120})'|`([^"'`\n]{1,120})`)"""
 )
 URL = linear(r"""https?://[^\s'"`<>]+""")
 BARE_HOST = linear(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,6}")
@@ -328,7 +332,10 @@ class _LanguageDetector(Detector):
         keyed = re.compile(
             rf"""["']?\b(?:{keys})\b["']?\s*(?::|=>|=|\()\s*(?:(["'`])([^"'`\n$]{{1,120}})\1|([A-Za-z_][\w.]*))"""
         )
-        aliases = {(_line_at(text, m.start(2)), m.group(2)) for m in DEPLOYMENT_VALUE.finditer(text)}
+        aliases = {
+            (_line_at(text, m.start(m.lastindex)), m.group(m.lastindex))
+            for m in DEPLOYMENT_VALUE.finditer(text)
+        }
         reported: set[tuple[int, str]] = set()
         for match in keyed.finditer(text):
             line = _line_at(text, match.start())
@@ -459,15 +466,12 @@ def catalog_crate_path():
 def crate_name(file: SourceFile) -> str | None:
     """The ``[package] name`` of the Cargo.toml nearest above a Rust file, within the scanned tree."""
     folder = file.path.parent
+    root = scan_root_of(file)
     for _ in range(file.relpath.count("/") + 1):
-        manifest = folder / "Cargo.toml"
-        try:
-            if manifest.is_file() and manifest.stat().st_size < 256 * 1024:
-                named = CARGO_PACKAGE_NAME.search(manifest.read_text(errors="replace"))
-                if named:
-                    return named.group(1)
-        except OSError:
-            return None
+        text = read_neighbour(folder / "Cargo.toml", root)
+        named = CARGO_PACKAGE_NAME.search(text) if text is not None else None
+        if named:
+            return named.group(1)
         folder = folder.parent
     return None
 
@@ -1042,13 +1046,12 @@ def project_assembly_name(file: SourceFile) -> str | None:
     unnamed server after it."""
     depth = file.relpath.count("/")
     folder = file.path.parent
+    root = scan_root_of(file)
     for _ in range(depth + 1):
         projects = sorted(folder.glob("*.csproj"))
         if len(projects) == 1:
-            try:
-                declared = ASSEMBLY_NAME.search(projects[0].read_text(encoding="utf-8-sig", errors="replace"))
-            except OSError:
-                declared = None
+            text = read_neighbour(projects[0], root)
+            declared = ASSEMBLY_NAME.search(text) if text is not None else None
             return declared.group(1) if declared else projects[0].stem
         if projects:
             return None  # several projects in one folder: which one builds the file is not known here

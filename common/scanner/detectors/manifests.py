@@ -26,6 +26,7 @@ from common.scanner.detectors.base import Detector, FileReport, Finding, SourceF
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
 from common.scanner.limits import line_at, linear, parse_json, parse_python
+from common.scanner.textutil import read_neighbour, scan_root_of
 
 configparser = lazy_module("configparser")
 tomllib = lazy_module("tomllib")
@@ -549,26 +550,28 @@ def version_catalogs(file: SourceFile) -> dict[str, dict[str, str]]:
     ``langchain4j-openai`` is the accessor ``langchain4j.openai`` (Gradle maps ``-`` and ``_`` to ``.``)."""
     depth = file.relpath.count("/")
     folder = file.path.parent
+    root = scan_root_of(file)
     for _ in range(depth + 1):
-        found = _catalogs_in(folder / "gradle")
+        found = _catalogs_in(folder / "gradle", root)
         if found:
             return found
         folder = folder.parent
     return {}
 
 
-def _catalogs_in(folder) -> dict[str, dict[str, str]]:
+def _catalogs_in(folder, root: str) -> dict[str, dict[str, str]]:
     catalogs: dict[str, dict[str, str]] = {}
     try:
         candidates = sorted(folder.glob("*.versions.toml"))
     except OSError:
         return catalogs
     for path in candidates:
+        text = read_neighbour(path, root, MAX_SIBLING_BYTES)
         try:
-            if path.stat().st_size > MAX_SIBLING_BYTES:
-                continue
-            data = tomllib.loads(path.read_text(encoding="utf-8", errors="replace"))
-        except (OSError, ValueError):
+            data = tomllib.loads(text) if text is not None else None
+        except ValueError:
+            continue
+        if data is None:
             continue
         libraries = data.get("libraries") if isinstance(data.get("libraries"), dict) else {}
         entries: dict[str, str] = {}
