@@ -169,6 +169,8 @@ ONE_LINE_SHAPES = [
     # every model-id literal of a one-line file re-read the whole line before it for its context
     ("models.ts", '"gpt-4o",' * 3_500),
     ("models.py", 'MODELS = ["gpt-4o",' + '"gpt-4o",' * 3_500 + "]"),
+    # every ``<package `` of a packages.config without ``>`` tried every ``id=`` after it to the end
+    ("packages.config", '<package id="a" ' * 1_500),
 ]
 
 

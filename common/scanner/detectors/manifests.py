@@ -510,8 +510,9 @@ GEM_DECLARATION = lazy_re(
 NPM_ALIAS = lazy_re(r"^npm:((?:@[\w.-]+/)?[\w.-]+)(?:@|$)")
 # sbt: ``"group" % "artifact" % "version"``, ``%%`` for a Scala artifact (its name then has a suffix)
 SBT_MODULE = lazy_re(r"""["']([\w.-]+)["']\s*%%?\s*["']([\w.-]+)["'](?:\s*%\s*["']([\w.+-]+)["'])?""")
-# the pre-SDK-style NuGet manifest: ``<package id="X" version="1.0" />``
-NUGET_PACKAGES_CONFIG = lazy_re(r"""<package\s+[^>]*?\bid\s*=\s*["']([^"']+)["'][^>]*>""")
+# the pre-SDK-style NuGet manifest: ``<package id="X" version="1.0" />``. RE2: backtracking, each
+# ``<package `` of a file without ``>`` tried every ``id=`` after it against the rest of the file (cubic)
+NUGET_PACKAGES_CONFIG = linear(r"""<package\s+[^>]*?\bid\s*=\s*["']([^"']+)["'][^>]*>""")
 PNPM_CATALOG_ENTRY = lazy_re(r"""^[ \t]+['"]?((?:@[\w.-]+/)?[\w.-]+)['"]?[ \t]*:[ \t]*['"]?([^'"\s#]+)""")
 PNPM_DEPENDENCY_SECTIONS = ("dependencies", "devDependencies", "optionalDependencies")
 PNPM_ENTRY = linear(r"""^['"]?((?:@[\w.-]+/)?[\w.-]+)['"]?:[ \t]*['"]?([^'"\s#]*)""")
