@@ -171,6 +171,8 @@ ONE_LINE_SHAPES = [
     ("models.py", 'MODELS = ["gpt-4o",' + '"gpt-4o",' * 3_500 + "]"),
     # every ``<package `` of a packages.config without ``>`` tried every ``id=`` after it to the end
     ("packages.config", '<package id="a" ' * 1_500),
+    # each npm alias of one package was located by its own pass over the file
+    ("package.json", '{"dependencies": {' + ",".join(f'"a{i}": "npm:openai@1"' for i in range(8_000)) + "}}"),
 ]
 
 

@@ -32,6 +32,7 @@ configparser = lazy_module("configparser")
 tomllib = lazy_module("tomllib")
 DENO_SPECIFIER = linear(r"^(?:npm|jsr):/?((?:@[\w.-]+/)?[\w.-]+)(?:@([^/]+))?")
 MAX_SIBLING_BYTES = 2 * 1024 * 1024
+MAX_ALIAS_FINDINGS = 20
 REQUIREMENT = linear(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;#]*)")
 
 
@@ -332,6 +333,7 @@ class ManifestDetector(_ManifestDetector):
         data = _json_object(file, report)
         if data is None:
             return
+        aliased: dict[str, int] = {}  # findings per aliased package
         for section in ("dependencies", "devDependencies", "peerDependencies", "optionalDependencies"):
             dependencies = data.get(section)
             if not isinstance(dependencies, dict):
@@ -340,6 +342,12 @@ class ManifestDetector(_ManifestDetector):
                 # an alias installs another package: ``"oai": "npm:openai@^4"``
                 alias = NPM_ALIAS.match(spec) if isinstance(spec, str) else None
                 package = self.package("npm", alias.group(1) if alias else dependency)
+                if package and alias:
+                    # names are unique keys, aliases are not: thousands of aliases of one package, each
+                    # located by a pass over the file's lines, would make the file quadratic
+                    aliased[package.id] = aliased.get(package.id, 0) + 1
+                    if aliased[package.id] > MAX_ALIAS_FINDINGS:
+                        continue
                 if package:
                     line = _line_of(file, dependency)
                     yield _finding(
