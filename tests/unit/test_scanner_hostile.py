@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -12,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from common.scanner import fingerprint, scan_path
+from common.scanner import fingerprint, model_constants, scan_path
 from common.scanner.detectors.base import SourceFile
 from common.scanner.detectors.model_files import pickle_globals
 from common.scanner.display import display_text
 from common.scanner.limits import AliasExpansionTooLarge, NestingTooDeep, check_yaml, parse_json
 from common.scanner.registry import all_detectors
-from common.scanner.worker import scan_file
+from common.scanner.worker import cpu_budget, scan_file
 from tests.hostile_repo import billion_laughs, write_hostile_repo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -184,3 +185,14 @@ def test_one_line_files_that_were_quadratic_finish_within_the_ceiling(tmp_path, 
     source = SourceFile(path=path, relpath=name, size=path.stat().st_size)
     report, _ = scan_file(source, all_detectors(), 5 * 1024 * 1024, budget_seconds=FILE_CEILING_SECONDS)
     assert not [warning for warning in report.warnings if "CPU budget" in warning]
+
+
+def test_a_long_word_before_a_constant_reference_is_not_quadratic_after_the_files_pass():
+    """Constant references are resolved after every file's own pass (``referenced_constants``),
+    outside the per-file budget: the qualifier search before a reference tried every start of a long
+    word (60 KB took ~30 s CPU; 1 MB, hours), so the scan ran under no bound. Played under a budget."""
+    constants = {"GPT_4O": {"pkg/models.py": "gpt-4o"}}
+    text = "x = " + "a" * 60_000 + " + GPT_4O\n"
+    with cpu_budget(FILE_CEILING_SECONDS):
+        found = model_constants._references_in("pkg/use.py", text, re.compile(r"\b(GPT_4O)\b"), constants)
+    assert [(f.name, f.location.line) for f in found] == [("gpt-4o", 1)]
