@@ -164,7 +164,7 @@ def test_token_boundaries_without_look_around_match_like_the_look_around_did():
     assert key.sub(lambda m: "***", f"a={one};b={two}") == "a=***;b=***"
 
 
-ONE_LINE_SHAPES = [
+QUADRATIC_SHAPES = [
     # ``\w*_deployment(?:_\w+)?`` backtracked over every ``_deployment`` of one long word
     ("config.ts", 'import OpenAI from "openai";\n' + "_deployment" * 10_000),
     # every model-id literal of a one-line file re-read the whole line before it for its context
@@ -174,11 +174,24 @@ ONE_LINE_SHAPES = [
     ("packages.config", '<package id="a" ' * 1_500),
     # each npm alias of one package was located by its own pass over the file
     ("package.json", '{"dependencies": {' + ",".join(f'"a{i}": "npm:openai@1"' for i in range(8_000)) + "}}"),
+    # each Java MCP server's serverInfo variable was looked up in all the text before it
+    (
+        "Main.java",
+        "import io.modelcontextprotocol.server.McpServer;\nclass A {\n"
+        + "McpServer.sync(t).serverInfo(info);\n" * 7_000
+        + "}\n",
+    ),
+    # each JS tool held in a variable was looked up as an object key in the whole file
+    (
+        "tools.ts",
+        'import { tool } from "ai";\n'
+        + "".join(f'const t{i} = tool({{ description: "x" }});\n' for i in range(3_500)),
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "text"), ONE_LINE_SHAPES, ids=[name for name, _ in ONE_LINE_SHAPES])
-def test_one_line_files_that_were_quadratic_finish_within_the_ceiling(tmp_path, name, text):
+@pytest.mark.parametrize(("name", "text"), QUADRATIC_SHAPES, ids=[name for name, _ in QUADRATIC_SHAPES])
+def test_shapes_that_were_quadratic_finish_within_the_ceiling(tmp_path, name, text):
     """Run under a budget of the ceiling, so a quadratic cost fails fast instead of running for minutes."""
     path = tmp_path / name
     path.write_text(text)

@@ -20,9 +20,10 @@ catalog models in model-named constants and catalogs (``DEFAULT_MODEL = "gpt-4o"
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from common.scanner.catalog import (
     PACKAGE_TYPES,
@@ -593,12 +594,7 @@ class JavaScriptDetector(_LanguageDetector):
             name = declared.group(1) if declared else match.group(1)
             if not name and match.group(2):
                 # a key of an object literal (``tools: { weather: weatherTool }``), not words of a message
-                held = re.search(
-                    rf"(?:^|[{{,])\s*[\"']?([A-Za-z_$][\w$-]*)[\"']?\s*:\s*{re.escape(match.group(2))}\s*(?:[,}}]|$)",
-                    text,
-                    re.MULTILINE,
-                )
-                name = held.group(1) if held else match.group(2)
+                name = _object_keys(text).get(match.group(2), match.group(2))
             if not name or name.lower() in seen:
                 continue
             seen.add(name.lower())
@@ -749,10 +745,9 @@ class JavaDetector(_LanguageDetector):
             return None
         if info.group(1):
             return info.group(1)
-        variable = re.escape(info.group(2))
-        definition = rf'\b{variable}\s*=\s*new\s+(?:McpSchema\.)?Implementation\(\s*"([^"\n]{{1,100}})"'
-        names = [m.group(1) for m in re.finditer(definition, text[:before])]
-        return names[-1] if names else None
+        ends, names = _implementations(text, info.group(2))
+        last = bisect_right(ends, before)
+        return names[last - 1] if last else None
 
     KOTLIN_CLIENT_INFO = linear(
         r'^\s*\(?\s*(?:clientInfo\s*=\s*)?Implementation\(\s*(?:name\s*=\s*)?"([^"\n]{1,100})"'
@@ -1035,6 +1030,32 @@ class CSharpDetector(_LanguageDetector):
             if line not in comments and seen < MAX_USAGE_LOCATIONS:
                 seen += 1
                 yield self.finding(file, primary, line)
+
+
+OBJECT_KEY = lazy_re(
+    r"""(?:^|[{,])\s*["']?([A-Za-z_$][\w$-]*)["']?\s*:\s*([\w$]+)\s*(?=[,}]|$)""", re.MULTILINE
+)
+
+
+@lru_cache(maxsize=4)
+def _object_keys(text: str) -> dict[str, str]:
+    """The first object key each variable is held under (``{ weather: weatherTool }``), found in one pass
+    per file instead of one search of the whole file per tool (a file of thousands was quadratic)."""
+    keys: dict[str, str] = {}
+    for match in OBJECT_KEY.finditer(text):
+        keys.setdefault(match.group(2), match.group(1))
+    return keys
+
+
+@lru_cache(maxsize=4)
+def _implementations(text: str, variable: str) -> tuple[list[int], list[str]]:
+    """(end offsets, names) of every ``variable = new Implementation("name", …)`` in ``text``: found once per
+    file and variable, not again before each server or client (a file of thousands was quadratic)."""
+    definition = (
+        rf'\b{re.escape(variable)}\s*=\s*new\s+(?:McpSchema\.)?Implementation\(\s*"([^"\n]{{1,100}})"'
+    )
+    matches = list(re.finditer(definition, text))
+    return [m.end() for m in matches], [m.group(1) for m in matches]
 
 
 ASSEMBLY_NAME = lazy_re(r"<AssemblyName>\s*([^<\s][^<]{0,99}?)\s*</AssemblyName>")
