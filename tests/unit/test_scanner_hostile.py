@@ -181,6 +181,8 @@ QUADRATIC_SHAPES = [
         + "McpServer.sync(t).serverInfo(info);\n" * 7_000
         + "}\n",
     ),
+    # each OpenAI function-tool object of a file of unclosed ``{`` was searched to the end of the file
+    ("functions.ts", 'import OpenAI from "openai";\n' + '{"type": "function", "name": ' * 3_400),
     # each JS tool held in a variable was looked up as an object key in the whole file
     (
         "tools.ts",
