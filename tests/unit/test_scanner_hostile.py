@@ -211,3 +211,41 @@ def test_a_long_word_before_a_constant_reference_is_not_quadratic_after_the_file
     with cpu_budget(FILE_CEILING_SECONDS):
         found = model_constants._references_in("pkg/use.py", text, re.compile(r"\b(GPT_4O)\b"), constants)
     assert [(f.name, f.location.line) for f in found] == [("gpt-4o", 1)]
+
+
+XXE_DOCTYPE = (
+    '<?xml version="1.0"?>\n<!DOCTYPE p [<!ENTITY secret SYSTEM "file:///etc/hostname">'
+    '<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+    '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("packages.config", '<packages><package id="&secret;&d;" version="&d;" /></packages>'),
+        (
+            "app.csproj",
+            '<Project><ItemGroup><PackageReference Include="&secret;&d;" /></ItemGroup></Project>',
+        ),
+        (
+            "Directory.Packages.props",
+            '<Project><ItemGroup><PackageVersion Include="&d;" /></ItemGroup></Project>',
+        ),
+        (
+            "pom.xml",
+            "<project><dependencies><dependency><artifactId>&secret;&d;</artifactId></dependency></dependencies></project>",
+        ),
+    ],
+)
+def test_xml_manifests_expand_no_entities(tmp_path, name, body):
+    """The XML manifests are read as text, never by an XML parser: an external entity is not fetched and
+    nested entities are not expanded (``&d;`` stays five characters, not a million)."""
+    path = tmp_path / name
+    path.write_text(XXE_DOCTYPE + body)
+    source = SourceFile(path=path, relpath=name, size=path.stat().st_size)
+    report, _ = scan_file(source, all_detectors(), 5 * 1024 * 1024, budget_seconds=FILE_CEILING_SECONDS)
+    hostname = Path("/etc/hostname").read_text().strip() if Path("/etc/hostname").exists() else "\x00"
+    rendered = json.dumps([finding.__dict__ for finding in report.findings], default=str)
+    assert hostname not in rendered and "aaaaaaaaaa" not in rendered
+    assert not report.warnings
