@@ -43,6 +43,10 @@ MAX_REFERENCE_BYTES = 64 * 1024 * 1024  # what one scan may re-read to resolve r
 
 FAMILY_OF_SUFFIX = {suffix: family for family in LANGUAGE_FAMILIES for suffix in family}
 QUALIFIER = re.compile(r"(\w+)(?:\.|::)$")
+# how far before a reference its qualifier is looked for: ``QUALIFIER`` tries every start in a word that
+# is not followed by ``.``, so a long word before the reference made the search quadratic in the line, and
+# this pass runs after the files' own, outside the per-file CPU budget
+MAX_QUALIFIER_CHARS = 200
 
 
 def _family(relpath: str) -> tuple[str, ...] | None:
@@ -147,7 +151,7 @@ def _references_in(relpath: str, text: str, pattern: re.Pattern, constants) -> l
             if name in seen or relpath in owners:
                 continue
             seen.add(name)
-            qualifier = QUALIFIER.search(line, 0, match.start())
+            qualifier = QUALIFIER.search(line, max(0, match.start() - MAX_QUALIFIER_CHARS), match.start())
             value = _value_for(name, owners, qualifier.group(1) if qualifier else "")
             model = model_finding(value, number, strong=False, hf_context=False) if value else None
             if model:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Iterator
 from functools import cache, lru_cache
 from pathlib import Path
@@ -302,6 +304,11 @@ def is_catalog_model(value: str) -> bool:
 _IMAGE_ARGUMENT = lazy_re(r"""(?i)\b(?:base_|container_)?image(?:_?(?:name|uri|ref|tag))?["']?\s*[:=]\s*$""")
 
 
+# How much of a literal's line before it is read for its context: the whole prefix of every literal on a
+# one-line file (minified, generated, hostile) would make the file's cost quadratic in its length.
+MAX_LITERAL_CONTEXT = 400
+
+
 def code_model_literals(text: str, comment_lines: set[int]) -> Iterator[tuple[int, str]]:
     """(line, id) of every string literal in code that is, whole, a catalog model id, where no SDK
     call gives context: model catalogs of any shape (constants, enum arguments, map keys and values,
@@ -317,7 +324,8 @@ def code_model_literals(text: str, comment_lines: set[int]) -> Iterator[tuple[in
         line = line_at(text, start)
         if line in comment_lines:
             continue
-        before = text[text.rfind("\n", 0, start) + 1 : start]
+        line_start = text.rfind("\n", max(0, start - MAX_LITERAL_CONTEXT), start) + 1
+        before = text[max(line_start, start - MAX_LITERAL_CONTEXT) : start]
         if _handed_to_prose(before) or _ENVIRONMENT_DEFAULT.search(before) or _IMAGE_ARGUMENT.search(before):
             continue
         yield line, value
@@ -415,17 +423,45 @@ OWN_NAME = {
 }
 
 
+MAX_NEIGHBOUR_BYTES = 256_000
+
+
+def scan_root_of(file) -> str:
+    """The real path of the directory ``file.relpath`` is relative to."""
+    return os.path.realpath(file.path.parents[file.relpath.count("/")])
+
+
+def read_neighbour(path: Path, root: str, max_bytes: int = MAX_NEIGHBOUR_BYTES) -> str | None:
+    """The text of a file a detector reads beside the one it scans (a manifest above it), or None.
+
+    The walker confines what it hands out; a file found by ``glob`` is not walked, so the same rules
+    apply here: a symlink leading out of the scan root (``Cargo.toml -> /etc/...``), anything but a
+    regular file (a FIFO blocks the read forever with no CPU spent, ``/dev/zero`` never ends) and
+    anything over ``max_bytes`` are not read. Opened non-blocking and checked on the descriptor, so
+    the path cannot be swapped for a FIFO between the check and the read."""
+    real = os.path.realpath(path)
+    if os.path.commonpath([real, root]) != root:
+        return None
+    try:
+        descriptor = os.open(real, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with open(descriptor, "rb") as handle:
+        status = os.fstat(handle.fileno())
+        if not stat.S_ISREG(status.st_mode) or status.st_size > max_bytes:
+            return None
+        data = handle.read(max_bytes + 1)
+    return None if len(data) > max_bytes else data.decode("utf-8-sig", errors="replace")
+
+
 @lru_cache(maxsize=256)
-def _own_packages_in(folder: str, registry: str) -> frozenset[str]:
+def _own_packages_in(folder: str, registry: str, root: str) -> frozenset[str]:
     """Catalog ids of the packages whose manifest in ``folder`` names them as the project itself."""
     ids = set()
     for manifest, pattern in OWN_NAME[registry]:
         for path in Path(folder).glob(manifest):
-            try:
-                if path.stat().st_size > 256_000:
-                    continue
-                text = path.read_text(encoding="utf-8-sig", errors="replace")
-            except OSError:
+            text = read_neighbour(path, root)
+            if text is None:
                 continue
             declared = pattern.search(text)
             name = declared.group(1).strip() if declared else ""
@@ -444,7 +480,8 @@ def own_packages(file, registry: str | None) -> frozenset[str]:
         return frozenset()
     found: set[str] = set()
     folder = file.path.parent
+    root = scan_root_of(file)
     for _ in range(file.relpath.count("/") + 1):
-        found |= _own_packages_in(str(folder), registry)
+        found |= _own_packages_in(str(folder), registry, root)
         folder = folder.parent
     return frozenset(found)

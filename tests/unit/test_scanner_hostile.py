@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -12,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from common.scanner import fingerprint, scan_path
+from common.scanner import fingerprint, model_constants, scan_path
 from common.scanner.detectors.base import SourceFile
 from common.scanner.detectors.model_files import pickle_globals
 from common.scanner.display import display_text
 from common.scanner.limits import AliasExpansionTooLarge, NestingTooDeep, check_yaml, parse_json
 from common.scanner.registry import all_detectors
-from common.scanner.worker import scan_file
+from common.scanner.worker import cpu_budget, scan_file
 from tests.hostile_repo import billion_laughs, write_hostile_repo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -161,3 +162,90 @@ def test_token_boundaries_without_look_around_match_like_the_look_around_did():
     assert [m.group(0) for m in key.finditer(f"{one} {two}")] == [one, two]  # one separator apart
     assert not list(key.finditer(f"x{one}")) and not list(key.finditer(f"{one}-x"))  # glued on either side
     assert key.sub(lambda m: "***", f"a={one};b={two}") == "a=***;b=***"
+
+
+QUADRATIC_SHAPES = [
+    # ``\w*_deployment(?:_\w+)?`` backtracked over every ``_deployment`` of one long word
+    ("config.ts", 'import OpenAI from "openai";\n' + "_deployment" * 10_000),
+    # every model-id literal of a one-line file re-read the whole line before it for its context
+    ("models.ts", '"gpt-4o",' * 3_500),
+    ("models.py", 'MODELS = ["gpt-4o",' + '"gpt-4o",' * 3_500 + "]"),
+    # every ``<package `` of a packages.config without ``>`` tried every ``id=`` after it to the end
+    ("packages.config", '<package id="a" ' * 1_500),
+    # each npm alias of one package was located by its own pass over the file
+    ("package.json", '{"dependencies": {' + ",".join(f'"a{i}": "npm:openai@1"' for i in range(8_000)) + "}}"),
+    # each Java MCP server's serverInfo variable was looked up in all the text before it
+    (
+        "Main.java",
+        "import io.modelcontextprotocol.server.McpServer;\nclass A {\n"
+        + "McpServer.sync(t).serverInfo(info);\n" * 7_000
+        + "}\n",
+    ),
+    # each OpenAI function-tool object of a file of unclosed ``{`` was searched to the end of the file
+    ("functions.ts", 'import OpenAI from "openai";\n' + '{"type": "function", "name": ' * 3_400),
+    # each JS tool held in a variable was looked up as an object key in the whole file
+    (
+        "tools.ts",
+        'import { tool } from "ai";\n'
+        + "".join(f'const t{i} = tool({{ description: "x" }});\n' for i in range(3_500)),
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "text"), QUADRATIC_SHAPES, ids=[name for name, _ in QUADRATIC_SHAPES])
+def test_shapes_that_were_quadratic_finish_within_the_ceiling(tmp_path, name, text):
+    """Run under a budget of the ceiling, so a quadratic cost fails fast instead of running for minutes."""
+    path = tmp_path / name
+    path.write_text(text)
+    source = SourceFile(path=path, relpath=name, size=path.stat().st_size)
+    report, _ = scan_file(source, all_detectors(), 5 * 1024 * 1024, budget_seconds=FILE_CEILING_SECONDS)
+    assert not [warning for warning in report.warnings if "CPU budget" in warning]
+
+
+def test_a_long_word_before_a_constant_reference_is_not_quadratic_after_the_files_pass():
+    """Constant references are resolved after every file's own pass (``referenced_constants``),
+    outside the per-file budget: the qualifier search before a reference tried every start of a long
+    word (60 KB took ~30 s CPU; 1 MB, hours), so the scan ran under no bound. Played under a budget."""
+    constants = {"GPT_4O": {"pkg/models.py": "gpt-4o"}}
+    text = "x = " + "a" * 60_000 + " + GPT_4O\n"
+    with cpu_budget(FILE_CEILING_SECONDS):
+        found = model_constants._references_in("pkg/use.py", text, re.compile(r"\b(GPT_4O)\b"), constants)
+    assert [(f.name, f.location.line) for f in found] == [("gpt-4o", 1)]
+
+
+XXE_DOCTYPE = (
+    '<?xml version="1.0"?>\n<!DOCTYPE p [<!ENTITY secret SYSTEM "file:///etc/hostname">'
+    '<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+    '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("packages.config", '<packages><package id="&secret;&d;" version="&d;" /></packages>'),
+        (
+            "app.csproj",
+            '<Project><ItemGroup><PackageReference Include="&secret;&d;" /></ItemGroup></Project>',
+        ),
+        (
+            "Directory.Packages.props",
+            '<Project><ItemGroup><PackageVersion Include="&d;" /></ItemGroup></Project>',
+        ),
+        (
+            "pom.xml",
+            "<project><dependencies><dependency><artifactId>&secret;&d;</artifactId></dependency></dependencies></project>",
+        ),
+    ],
+)
+def test_xml_manifests_expand_no_entities(tmp_path, name, body):
+    """The XML manifests are read as text, never by an XML parser: an external entity is not fetched and
+    nested entities are not expanded (``&d;`` stays five characters, not a million)."""
+    path = tmp_path / name
+    path.write_text(XXE_DOCTYPE + body)
+    source = SourceFile(path=path, relpath=name, size=path.stat().st_size)
+    report, _ = scan_file(source, all_detectors(), 5 * 1024 * 1024, budget_seconds=FILE_CEILING_SECONDS)
+    hostname = Path("/etc/hostname").read_text().strip() if Path("/etc/hostname").exists() else "\x00"
+    rendered = json.dumps([finding.__dict__ for finding in report.findings], default=str)
+    assert hostname not in rendered and "aaaaaaaaaa" not in rendered
+    assert not report.warnings

@@ -69,3 +69,13 @@ def test_a_narrowed_root_outside_the_operators_is_dropped(root, monkeypatch):
         monkeypatch.undo()
         reset_settings()
     assert narrowed == [str(root / "repo")]
+
+
+def test_a_root_that_is_a_symlink_confines_to_where_it_points(root, tmp_path):
+    """The roots are compared as real paths too: a linked root admits its real tree and nothing beside it."""
+    (tmp_path / "linked-root").symlink_to(root, target_is_directory=True)
+    roots = [str(tmp_path / "linked-root")]
+    assert resolve_target(str(root / "repo"), roots) == str(root / "repo")
+    assert resolve_target(str(tmp_path / "linked-root" / "repo"), roots) == str(root / "repo")
+    with pytest.raises(TargetError, match="outside the allowed scan roots"):
+        resolve_target(str(tmp_path / "root-sibling"), roots)

@@ -94,6 +94,11 @@ TOOL_SPEC_KEY = lazy_re(r"(?<![\w$])(?:inputSchema|parameters|execute)\s*[:(,}]"
 CSHARP_NAME = linear(r'\b(Name|Id)\s*=\s*"([^"\n]{1,100})"')
 
 
+# how far past the end of a stretch a match that starts in it may run (the longest pattern searched by
+# ``Literals.top_level``: a key and a list of up to 1000 characters)
+MATCH_SLACK = 1200
+
+
 class Literals:
     """Brace structure of a source text: where every ``{…}`` opens and closes, strings and comments
     skipped (quotes of all three script languages, ``//``/``/* */`` and ``#`` comments)."""
@@ -104,6 +109,7 @@ class Literals:
         self.ends: list[int] = []  # its matching "}" (the text's end when unclosed)
         self.parents: list[int] = []  # index of the enclosing "{", -1 at the top
         self.strings: list[tuple[int, int]] = []
+        self._children: dict[int, list[int]] | None = None
         self._scan(hash_comments)
         self.string_starts = [start for start, _ in self.strings]
 
@@ -177,10 +183,31 @@ class Literals:
         return None
 
     def top_level(self, pair: tuple[int, int], pattern: re.Pattern) -> Iterator[re.Match]:
-        """Matches of ``pattern`` directly inside ``pair`` (not in a nested object or a string)."""
-        for match in pattern.finditer(self.text, pair[0] + 1, pair[1]):
-            if not self.in_string(match.start()) and self.innermost(match.start() + 1) == pair:
-                yield match
+        """Matches of ``pattern`` directly inside ``pair`` (not in a nested object or a string).
+
+        Only the stretches of ``pair`` between its children are searched (a match may run on into a
+        child by ``MATCH_SLACK``): each character is then searched for the one object it is directly in,
+        where searching all of ``pair`` made a file of unclosed ``{`` quadratic (each spans to the end)."""
+        index = bisect.bisect_left(self.starts, pair[0])
+        cursor = pair[0] + 1
+        for child in [*self.children().get(index, ()), None]:
+            stop = pair[1] if child is None else self.starts[child]
+            if cursor < stop:
+                for match in pattern.finditer(self.text, cursor, min(pair[1], stop + MATCH_SLACK)):
+                    if match.start() >= stop:
+                        break
+                    if not self.in_string(match.start()) and self.innermost(match.start() + 1) == pair:
+                        yield match
+            if child is not None:
+                cursor = max(cursor, self.ends[child] + 1)
+
+    def children(self) -> dict[int, list[int]]:
+        """The indexes of the objects directly inside each one, in text order."""
+        if self._children is None:
+            self._children = {}
+            for child, parent in enumerate(self.parents):
+                self._children.setdefault(parent, []).append(child)
+        return self._children
 
     def string_value(self, pair: tuple[int, int], key: str) -> tuple[str, int] | None:
         """The literal string under ``key`` directly inside ``pair``, with its offset."""

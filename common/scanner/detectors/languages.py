@@ -20,9 +20,10 @@ catalog models in model-named constants and catalogs (``DEFAULT_MODEL = "gpt-4o"
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from common.scanner.catalog import (
     PACKAGE_TYPES,
@@ -55,15 +56,19 @@ from common.scanner.textutil import (
     model_id_from_constant_name,
     own_packages,
     plausible_model_name,
+    read_neighbour,
+    scan_root_of,
     string_literals,
 )
 
 STRING_LITERAL = lazy_re(r"""(["'`])((?:(?!\1)[^\\\n]|\\.){1,200})\1""")
 # ``deploymentName: "gpt-4o"`` (Azure OpenAI, Semantic Kernel): the name the operator gave a deployment, an
-# alias whatever it spells, as a deployment key in config is
-DEPLOYMENT_VALUE = lazy_re(
+# alias whatever it spells, as a deployment key in config is. RE2: backtracking makes
+# ``\w*_deployment(?:_\w+)?`` quadratic in one long word (``_deployment_deployment…``); RE2 has no
+# backreference, so each quote is its own alternative and the value is the group that matched (``lastindex``)
+DEPLOYMENT_VALUE = linear(
     r"""\b(?:[Dd]eployment(?:[A-Z_]\w*)?|\w*_deployment(?:_\w+)?|\w*[a-z]Deployment(?:Name|Id)?)["']?\s*(?::|=>|=)\s*"""
-    r"""(["'`])([^"'`\n]{1,120})\1"""
+    r"""(?:"([^"'`\n]{1,120})"|'([^"'`\n]{1,120})'|`([^"'`\n]{1,120})`)"""
 )
 URL = linear(r"""https?://[^\s'"`<>]+""")
 BARE_HOST = linear(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,6}")
@@ -350,7 +355,10 @@ class _LanguageDetector(Detector):
         keyed = re.compile(
             rf"""["']?\b(?:{keys})\b["']?\s*(?::|=>|=|\()\s*(?:(["'`])([^"'`\n$]{{1,120}})\1|([A-Za-z_][\w.]*))"""
         )
-        aliases = {(_line_at(text, m.start(2)), m.group(2)) for m in DEPLOYMENT_VALUE.finditer(text)}
+        aliases = {
+            (_line_at(text, m.start(m.lastindex)), m.group(m.lastindex))
+            for m in DEPLOYMENT_VALUE.finditer(text)
+        }
         reported: set[tuple[int, str]] = set()
         for match in keyed.finditer(text):
             line = _line_at(text, match.start())
@@ -480,15 +488,12 @@ def catalog_crate_path():
 def crate_name(file: SourceFile) -> str | None:
     """The ``[package] name`` of the Cargo.toml nearest above a Rust file, within the scanned tree."""
     folder = file.path.parent
+    root = scan_root_of(file)
     for _ in range(file.relpath.count("/") + 1):
-        manifest = folder / "Cargo.toml"
-        try:
-            if manifest.is_file() and manifest.stat().st_size < 256 * 1024:
-                named = CARGO_PACKAGE_NAME.search(manifest.read_text(errors="replace"))
-                if named:
-                    return named.group(1)
-        except OSError:
-            return None
+        text = read_neighbour(folder / "Cargo.toml", root)
+        named = CARGO_PACKAGE_NAME.search(text) if text is not None else None
+        if named:
+            return named.group(1)
         folder = folder.parent
     return None
 
@@ -598,12 +603,7 @@ class JavaScriptDetector(_LanguageDetector):
             name = declared.group(1) if declared else match.group(1)
             if not name and match.group(2):
                 # a key of an object literal (``tools: { weather: weatherTool }``), not words of a message
-                held = re.search(
-                    rf"(?:^|[{{,])\s*[\"']?([A-Za-z_$][\w$-]*)[\"']?\s*:\s*{re.escape(match.group(2))}\s*(?:[,}}]|$)",
-                    text,
-                    re.MULTILINE,
-                )
-                name = held.group(1) if held else match.group(2)
+                name = _object_keys(text).get(match.group(2), match.group(2))
             if not name or name.lower() in seen:
                 continue
             seen.add(name.lower())
@@ -742,12 +742,6 @@ class JavaDetector(_LanguageDetector):
         info = self.KOTLIN_CLIENT_INFO.search(text[start : start + 300])
         return info.group(1) if info else super().mcp_client_name(text, start)
 
-    # where a variable handed to ``.serverInfo(info)`` / ``.clientInfo(info)`` is built:
-    # ``McpSchema.Implementation info = new McpSchema.Implementation("name", "1.0")``
-    IMPLEMENTATION_ASSIGNED = lazy_re(
-        r'\b([A-Za-z_$][\w$]*)\s*=\s*new\s+(?:McpSchema\.)?Implementation\(\s*"([^"\n]{1,100})"'
-    )
-
     def declared_info(self, text: str, start: int, info: re.Pattern) -> tuple[str, int] | None:
         """The name a Java SDK builder declares in ``.serverInfo``/``.clientInfo`` after ``start``, and
         the offset where it is written: a literal in the call, else the last ``new Implementation("name",
@@ -757,12 +751,9 @@ class JavaDetector(_LanguageDetector):
             return None
         if declared.group(1):
             return declared.group(1), start + declared.start(1)
-        built = [
-            m
-            for m in self.IMPLEMENTATION_ASSIGNED.finditer(text, 0, start)
-            if m.group(1) == declared.group(2)
-        ]
-        return (built[-1].group(2), built[-1].start(2)) if built else None
+        ends, names, offsets = _implementations(text, declared.group(2))
+        last = bisect_right(ends, start)
+        return (names[last - 1], offsets[last - 1]) if last else None
 
     def mcp_usage(
         self,
@@ -1039,6 +1030,33 @@ class CSharpDetector(_LanguageDetector):
                 yield self.finding(file, primary, line)
 
 
+OBJECT_KEY = lazy_re(
+    r"""(?:^|[{,])\s*["']?([A-Za-z_$][\w$-]*)["']?\s*:\s*([\w$]+)\s*(?=[,}]|$)""", re.MULTILINE
+)
+
+
+@lru_cache(maxsize=4)
+def _object_keys(text: str) -> dict[str, str]:
+    """The first object key each variable is held under (``{ weather: weatherTool }``), found in one pass
+    per file instead of one search of the whole file per tool (a file of thousands was quadratic)."""
+    keys: dict[str, str] = {}
+    for match in OBJECT_KEY.finditer(text):
+        keys.setdefault(match.group(2), match.group(1))
+    return keys
+
+
+@lru_cache(maxsize=4)
+def _implementations(text: str, variable: str) -> tuple[list[int], list[str], list[int]]:
+    """(end offsets, names, offsets of the names) of every ``variable = new Implementation("name", …)`` in
+    ``text``: found once per file and variable, not again before each server or client (a file of
+    thousands was quadratic)."""
+    definition = (
+        rf'\b{re.escape(variable)}\s*=\s*new\s+(?:McpSchema\.)?Implementation\(\s*"([^"\n]{{1,100}})"'
+    )
+    matches = list(re.finditer(definition, text))
+    return [m.end() for m in matches], [m.group(1) for m in matches], [m.start(1) for m in matches]
+
+
 ASSEMBLY_NAME = lazy_re(r"<AssemblyName>\s*([^<\s][^<]{0,99}?)\s*</AssemblyName>")
 
 
@@ -1048,13 +1066,12 @@ def project_assembly_name(file: SourceFile) -> str | None:
     unnamed server after it."""
     depth = file.relpath.count("/")
     folder = file.path.parent
+    root = scan_root_of(file)
     for _ in range(depth + 1):
         projects = sorted(folder.glob("*.csproj"))
         if len(projects) == 1:
-            try:
-                declared = ASSEMBLY_NAME.search(projects[0].read_text(encoding="utf-8-sig", errors="replace"))
-            except OSError:
-                declared = None
+            text = read_neighbour(projects[0], root)
+            declared = ASSEMBLY_NAME.search(text) if text is not None else None
             return declared.group(1) if declared else projects[0].stem
         if projects:
             return None  # several projects in one folder: which one builds the file is not known here

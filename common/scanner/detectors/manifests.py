@@ -26,11 +26,13 @@ from common.scanner.detectors.base import Detector, FileReport, Finding, SourceF
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
 from common.scanner.limits import line_at, linear, parse_json, parse_python
+from common.scanner.textutil import read_neighbour, scan_root_of
 
 configparser = lazy_module("configparser")
 tomllib = lazy_module("tomllib")
 DENO_SPECIFIER = linear(r"^(?:npm|jsr):/?((?:@[\w.-]+/)?[\w.-]+)(?:@([^/]+))?")
 MAX_SIBLING_BYTES = 2 * 1024 * 1024
+MAX_ALIAS_FINDINGS = 20
 REQUIREMENT = linear(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;#]*)")
 
 
@@ -331,6 +333,7 @@ class ManifestDetector(_ManifestDetector):
         data = _json_object(file, report)
         if data is None:
             return
+        aliased: dict[str, int] = {}  # findings per aliased package
         for section in ("dependencies", "devDependencies", "peerDependencies", "optionalDependencies"):
             dependencies = data.get(section)
             if not isinstance(dependencies, dict):
@@ -339,6 +342,12 @@ class ManifestDetector(_ManifestDetector):
                 # an alias installs another package: ``"oai": "npm:openai@^4"``
                 alias = NPM_ALIAS.match(spec) if isinstance(spec, str) else None
                 package = self.package("npm", alias.group(1) if alias else dependency)
+                if package and alias:
+                    # names are unique keys, aliases are not: thousands of aliases of one package, each
+                    # located by a pass over the file's lines, would make the file quadratic
+                    aliased[package.id] = aliased.get(package.id, 0) + 1
+                    if aliased[package.id] > MAX_ALIAS_FINDINGS:
+                        continue
                 if package:
                     line = _line_of(file, dependency)
                     yield _finding(
@@ -509,8 +518,9 @@ GEM_DECLARATION = lazy_re(
 NPM_ALIAS = lazy_re(r"^npm:((?:@[\w.-]+/)?[\w.-]+)(?:@|$)")
 # sbt: ``"group" % "artifact" % "version"``, ``%%`` for a Scala artifact (its name then has a suffix)
 SBT_MODULE = lazy_re(r"""["']([\w.-]+)["']\s*%%?\s*["']([\w.-]+)["'](?:\s*%\s*["']([\w.+-]+)["'])?""")
-# the pre-SDK-style NuGet manifest: ``<package id="X" version="1.0" />``
-NUGET_PACKAGES_CONFIG = lazy_re(r"""<package\s+[^>]*?\bid\s*=\s*["']([^"']+)["'][^>]*>""")
+# the pre-SDK-style NuGet manifest: ``<package id="X" version="1.0" />``. RE2: backtracking, each
+# ``<package `` of a file without ``>`` tried every ``id=`` after it against the rest of the file (cubic)
+NUGET_PACKAGES_CONFIG = linear(r"""<package\s+[^>]*?\bid\s*=\s*["']([^"']+)["'][^>]*>""")
 PNPM_CATALOG_ENTRY = lazy_re(r"""^[ \t]+['"]?((?:@[\w.-]+/)?[\w.-]+)['"]?[ \t]*:[ \t]*['"]?([^'"\s#]+)""")
 PNPM_DEPENDENCY_SECTIONS = ("dependencies", "devDependencies", "optionalDependencies")
 PNPM_ENTRY = linear(r"""^['"]?((?:@[\w.-]+/)?[\w.-]+)['"]?:[ \t]*['"]?([^'"\s#]*)""")
@@ -549,26 +559,28 @@ def version_catalogs(file: SourceFile) -> dict[str, dict[str, str]]:
     ``langchain4j-openai`` is the accessor ``langchain4j.openai`` (Gradle maps ``-`` and ``_`` to ``.``)."""
     depth = file.relpath.count("/")
     folder = file.path.parent
+    root = scan_root_of(file)
     for _ in range(depth + 1):
-        found = _catalogs_in(folder / "gradle")
+        found = _catalogs_in(folder / "gradle", root)
         if found:
             return found
         folder = folder.parent
     return {}
 
 
-def _catalogs_in(folder) -> dict[str, dict[str, str]]:
+def _catalogs_in(folder, root: str) -> dict[str, dict[str, str]]:
     catalogs: dict[str, dict[str, str]] = {}
     try:
         candidates = sorted(folder.glob("*.versions.toml"))
     except OSError:
         return catalogs
     for path in candidates:
+        text = read_neighbour(path, root, MAX_SIBLING_BYTES)
         try:
-            if path.stat().st_size > MAX_SIBLING_BYTES:
-                continue
-            data = tomllib.loads(path.read_text(encoding="utf-8", errors="replace"))
-        except (OSError, ValueError):
+            data = tomllib.loads(text) if text is not None else None
+        except ValueError:
+            continue
+        if data is None:
             continue
         libraries = data.get("libraries") if isinstance(data.get("libraries"), dict) else {}
         entries: dict[str, str] = {}
