@@ -37,6 +37,7 @@ from common.scanner.catalog import (
     registry_name,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.detectors.code_declarations import PLACEHOLDER_NAMES
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, linear
@@ -1151,13 +1152,20 @@ class RustDetector(_LanguageDetector):
     EXTERN = linear(r"^\s*extern\s+crate\s+(\w+)", re.MULTILINE)
     RIG_TOOL_IMPL = linear(r"\bimpl\s+(?:[\w:]+::)?Tool\s+for\s+(\w+)")
     RIG_TOOL_NAME = linear(r'\bconst\s+NAME\s*:\s*&(?:\'static\s+)?str\s*=\s*"([^"\n]{1,100})"')
-    RIG_TOOL_MACRO = linear(r"#\[rig_tool\b[^\]]{0,600}\]\s*(?:pub\s+)?(?:async\s+)?fn\s+(\w+)")
+    RIG_TOOL_MACRO = linear(r"#\[rig(?:_|::)tool\b[^\]]{0,600}\]\s*(?:pub\s+)?(?:async\s+)?fn\s+(\w+)")
+    # async-openai: ``FunctionObjectArgs::default().name("x")`` (builder) and ``FunctionObject { name:
+    # "x".into(), .. }`` (struct literal) declare a function tool the model may call
+    OPENAI_FUNCTION = linear(
+        r"\b(?:FunctionObjectArgs|ChatCompletionFunctionsArgs)::default\(\)\s*\.name\(\s*\"([^\"\n]{1,100})\""
+        r"|\bFunctionObject\s*\{\s*name\s*:\s*\"([^\"\n]{1,100})\""
+    )
 
     def framework_tools(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
     ) -> Iterator[Finding]:
         """rig: ``impl Tool for X { const NAME: &str = "x"; }`` (named by ``NAME``, else the type in
-        snake_case) and ``#[rig_tool] fn x(...)``."""
+        snake_case) and ``#[rig_tool]``/``#[rig::tool]`` functions; async-openai function objects."""
+        yield from self.openai_functions(file, text, comments, packages)
         rig = packages.get("rig")
         if rig is None:
             return
@@ -1173,6 +1181,23 @@ class RustDetector(_LanguageDetector):
                 continue
             seen.add(name.lower())
             yield self.located(file, line, "tool", name.lower(), rig.provider, metadata={"framework": rig.id})
+
+    def openai_functions(
+        self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
+    ) -> Iterator[Finding]:
+        """Function tools an async-openai request offers the model, named as the model calls them."""
+        openai = packages.get("openai")
+        if openai is None or ("FunctionObject" not in text and "ChatCompletionFunctions" not in text):
+            return
+        seen: set[str] = set()
+        for match in self.OPENAI_FUNCTION.finditer(text):
+            group = 1 if match.group(1) else 2
+            name = match.group(group).strip().lower()
+            line = _line_at(text, match.start(group))
+            if line in comments or name in seen or name in PLACEHOLDER_NAMES:
+                continue
+            seen.add(name)
+            yield self.located(file, line, "tool", name, openai.provider, metadata={"framework": openai.id})
 
     def imports(self, text: str) -> Iterator[Import]:
         for match in self.USE.finditer(text):
