@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from common.scanner.catalog import (
     PACKAGE_TYPES,
@@ -471,6 +472,34 @@ def crate_name(file: SourceFile) -> str | None:
             return None
         folder = folder.parent
     return None
+
+
+CARGO_DEPENDENCY = lazy_re(r"^\s*([A-Za-z][\w-]{0,80})\s*=", re.MULTILINE)
+
+
+@cache
+def _manifest_uses_llm(manifest: str) -> bool:
+    try:
+        text = Path(manifest).read_text(errors="replace")
+    except OSError:
+        return False
+    return any(
+        (package := lookup_package("cargo", name)) is not None
+        and package.type in ("llm_provider", "agent_framework")
+        for name in CARGO_DEPENDENCY.findall(text)
+    )
+
+
+def crate_uses_llm(file: SourceFile) -> bool:
+    """Whether the Cargo.toml nearest above a Rust file, within the scanned tree, depends on a catalog
+    LLM client or agent framework crate."""
+    folder = file.path.parent
+    for _ in range(file.relpath.count("/") + 1):
+        manifest = folder / "Cargo.toml"
+        if manifest.is_file():
+            return manifest.stat().st_size < 256 * 1024 and _manifest_uses_llm(str(manifest))
+        folder = folder.parent
+    return False
 
 
 def configured_url(literals: list[tuple[int, int, str]], at: int) -> bool:
@@ -1198,6 +1227,39 @@ class RustDetector(_LanguageDetector):
                 continue
             seen.add(name)
             yield self.located(file, line, "tool", name, openai.provider, metadata={"framework": openai.id})
+
+    # a rig-compatible tool of a crate's own ``Tool`` trait: ``const NAME`` and a ``ToolDefinition``
+    # whose ``parameters`` hold a JSON schema
+    TOOL_SCHEMA = linear(
+        r'\bToolDefinition\s*\{[^}]{0,400}?\bparameters\s*:\s*(?:serde_json::)?json!\s*\(\s*\{\s*"type"\s*:\s*"object"'
+    )
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        yield from super().detect(file, report)
+        text = file.text
+        if (
+            "ToolDefinition" not in text
+            or "const NAME" not in text
+            or "rig" in {p.id for _, p in self.sdk_imports(text)}
+        ):
+            return
+        tools = []
+        for match in self.RIG_TOOL_IMPL.finditer(text):
+            body = text[match.end() : match.end() + 3000]
+            named = self.RIG_TOOL_NAME.search(body[:600])
+            if named and self.TOOL_SCHEMA.search(body):
+                tools.append((match.start(), named.group(1)))
+        if not tools or not crate_uses_llm(file):
+            return
+        framework = crate_name(file) or component_name_for(file.relpath)
+        comments = self.comment_lines(file.lines)
+        seen: set[str] = set()
+        for offset, name in tools:
+            line = _line_at(text, offset)
+            if line in comments or name.lower() in seen:
+                continue
+            seen.add(name.lower())
+            yield self.located(file, line, "tool", name.lower(), framework, metadata={"framework": framework})
 
     def imports(self, text: str) -> Iterator[Import]:
         for match in self.USE.finditer(text):
