@@ -107,3 +107,37 @@ def test_a_typed_out_demo_token_is_a_placeholder_but_a_shaped_key_is_not():
     assert not rules.is_secret("token", "abcdefgh12")
     assert rules.is_secret("GITHUB_TOKEN", "ghp_abcdefghijklmnopqrstuvwxyz0123456789")
     assert rules.is_secret("x-api-key", "Bearer 8f3kq0Zp2xLw7Rt9Vb4Nc6Md")
+
+
+def test_gemini_declarations_are_the_list_entries_only(tmp_path):
+    """Objects nested in a declaration (its parameters) and objects after the list name no tool."""
+    source = """import { GoogleGenAI } from "@google/genai";
+const config = {
+  tools: [{
+    functionDeclarations: [
+      { name: "turn_on", parameters: { type: "object", properties: { r: { name: "x", parameters: {} } } } },
+      { name: "no_schema", description: "no parameters" },
+    ],
+  }],
+  extra: { name: "after_list", parameters: {} },
+};
+"""
+    assert declared(tmp_path, "lights.ts", source) == [("tool", "turn_on", 5)]
+    assert declared(tmp_path, "plain.ts", source.replace("@google/genai", "./local")) == []
+
+
+def test_bedrock_tool_specs_need_a_bedrock_client(tmp_path):
+    spec = """{"toolSpec": {"name": "lookup", "inputSchema": {"json": {"type": "object"}}}}"""
+    assert declared(tmp_path, "agent.py", f"import boto3\n\nTOOLS = [{spec}]\n") == [("tool", "lookup", 3)]
+    assert declared(tmp_path, "data.py", f"import json\n\nTOOLS = [{spec}]\n") == []
+
+
+def test_function_shape_takes_the_provider_of_the_sdk_the_file_uses(tmp_path):
+    tool = """TOOLS = [{"type": "function", "function": {"name": "get_time", "parameters": {}}}]\n"""
+    for module, provider in (("mistralai", "Mistral AI"), ("ollama", "Ollama"), ("groq", "Groq")):
+        path = tmp_path / f"{module}_app.py"
+        path.write_text(f"import {module}\n\n{tool}")
+        source = SourceFile(path=path, relpath=path.name, size=path.stat().st_size)
+        found = [(f.name, f.provider) for f in CodeDeclarationsDetector().detect(source, FileReport())]
+        assert found == [("get_time", provider)]
+    assert declared(tmp_path, "plain.py", f"import json\n\n{tool}") == []

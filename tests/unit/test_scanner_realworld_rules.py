@@ -196,3 +196,22 @@ def test_models_and_urls_a_test_only_asserts_are_not_components(tmp_path):
         },
     )
     assert {k for k in keys(result) if k.startswith(("model:", "endpoint:"))} == {"model:gpt-4o-mini"}
+
+
+def test_own_rust_tool_trait_counts_only_in_a_crate_using_an_llm(tmp_path):
+    """A rig-shaped tool of a crate's own trait is a tool where the crate depends on an LLM crate; the
+    same trait shape in a crate without one is a plug-in system, not function calling."""
+    tool = """use serde_json::json;
+impl Tool for Lookup {
+    const NAME: &'static str = "lookup";
+    fn definition(&self) -> ToolDefinition {
+        ToolDefinition { name: Self::NAME.into(), description: "Find".into(), parameters: json!({
+            "type": "object", "properties": {}}) }
+    }
+}
+"""
+    manifest = '[package]\nname = "forge"\n\n[dependencies]\n'
+    with_llm = scan_tree(tmp_path / "a", {"Cargo.toml": manifest + 'ollama-rs = "0.2"\n', "src/lib.rs": tool})
+    assert component(with_llm, "tool:lookup").provider == "forge"
+    without = scan_tree(tmp_path / "b", {"Cargo.toml": manifest + 'serde_json = "1"\n', "src/lib.rs": tool})
+    assert "tool:lookup" not in keys(without)

@@ -45,6 +45,37 @@ ANTHROPIC_MARKERS = linear(r"""@anthropic-ai/sdk|^\s*(?:from|import)\s+anthropic
 OPENAI_MARKERS = linear(
     r"""^\s*(?:from|import)\s+openai\b|from\s+["']openai["']|require\(\s*["']openai["']\s*\)""", re.MULTILINE
 )
+# SDKs that take OpenAI's function-tool shape (``{"type": "function", "function": {...}}``) as their own,
+# checked in this order; the first one the file imports is the tool's provider
+FUNCTION_TOOL_SDKS = (
+    (OPENAI_MARKERS, "OpenAI", "openai"),
+    (
+        linear(r"""^\s*(?:from|import)\s+mistralai\b|["']@mistralai/mistralai["']""", re.MULTILINE),
+        "Mistral AI",
+        "mistralai",
+    ),
+    (
+        linear(r"""^\s*(?:from|import)\s+ollama\b|["']ollama(?:/browser)?["']""", re.MULTILINE),
+        "Ollama",
+        "ollama",
+    ),
+    (linear(r"""^\s*(?:from|import)\s+groq\b|["']groq-sdk["']""", re.MULTILINE), "Groq", "groq"),
+)
+# Bedrock's Converse API: ``toolConfig: {tools: [{toolSpec: {name, inputSchema: {json: ...}}}]}``
+BEDROCK_MARKERS = linear(
+    r"""@aws-sdk/client-bedrock-runtime|^\s*(?:from|import)\s+boto3\b|^\s*(?:from|import)\s+aioboto3\b""",
+    re.MULTILINE,
+)
+# Gemini: ``FunctionDeclaration(name="x", ...)`` (Python) and the entries of ``functionDeclarations`` /
+# ``function_declarations`` lists, each ``{name, description, parameters}``
+GEMINI_MARKERS = linear(
+    r"""^\s*(?:from|import)\s+(?:google\.genai|google\.generativeai|vertexai)\b|["']@google/(?:genai|generative-ai)["']""",
+    re.MULTILINE,
+)
+GEMINI_DECLARATION_CALL = linear(r"""\bFunctionDeclaration\(\s*name\s*=\s*["']([\w.-]{1,100})["']""")
+GEMINI_DECLARATIONS_KEY = re.compile(
+    r"""(?<![\w$])["']?(?:functionDeclarations|function_declarations)["']?\s*[:=]"""
+)
 # an OpenAI function tool: ``{"type": "function", "function": {"name": ...}}`` (Chat Completions) or
 # ``{"type": "function", "name": ...}`` (Responses API)
 FUNCTION_TYPE = re.compile(r"""(?<![\w$])["']?type["']?\s*:\s*["']function["']""")
@@ -240,21 +271,39 @@ class CodeDeclarationsDetector(Detector):
         client = bool(MCP_CLIENT_MARKERS.search(text)) or bool(
             SERVER_MAP_MARKERS.search(text) and AGENT_RUNTIME_IMPORT.search(text)
         )
-        uses_openai = bool(OPENAI_MARKERS.search(text)) and bool(FUNCTION_TYPE.search(text))
+        function_sdk = (
+            next(
+                (
+                    (provider, framework)
+                    for marker, provider, framework in FUNCTION_TOOL_SDKS
+                    if marker.search(text)
+                ),
+                None,
+            )
+            if FUNCTION_TYPE.search(text)
+            else None
+        )
+        bedrock = "toolSpec" in text and bool(BEDROCK_MARKERS.search(text))
+        gemini = (
+            "FunctionDeclaration" in text or "unction_declarations" in text or "unctionDeclarations" in text
+        ) and bool(GEMINI_MARKERS.search(text))
         vercel = (
             file.suffix != ".py"
             and ('"ai"' in text or "'ai'" in text)
             and bool(VERCEL_AI_IMPORT.search(text))
         )
-        if not (uses_mcp or uses_anthropic or client or uses_openai or vercel):
+        if not (uses_mcp or uses_anthropic or client or function_sdk or vercel or bedrock or gemini):
             return
         literals = Literals(text, hash_comments=file.suffix == ".py")
-        if uses_openai:
-            yield from self.openai_functions(file, literals)
+        if function_sdk:
+            yield from self.openai_functions(file, literals, *function_sdk)
         if vercel:
             yield from self.vercel_tool_map(file, literals)
-        if uses_mcp or uses_anthropic:
-            yield from self.tools(file, literals, MCP_PROVIDER if uses_mcp else "Anthropic")
+        if uses_mcp or uses_anthropic or bedrock:
+            provider = MCP_PROVIDER if uses_mcp else "Anthropic" if uses_anthropic else "Amazon Web Services"
+            yield from self.tools(file, literals, provider)
+        if gemini:
+            yield from self.gemini_declarations(file, literals)
         if client:
             yield from self.client_servers(file, literals)
 
@@ -276,7 +325,7 @@ class CodeDeclarationsDetector(Detector):
                 continue
             name = named[0].lower()
             seen.add(name)
-            framework = "mcp" if provider == MCP_PROVIDER else "anthropic"
+            framework = {MCP_PROVIDER: "mcp", "Anthropic": "anthropic"}.get(provider, "aws-bedrock")
             yield self.located(
                 file,
                 line_at(literals.text, named[1]),
@@ -286,9 +335,12 @@ class CodeDeclarationsDetector(Detector):
                 metadata={"framework": framework, "declared_as": "tool definition"},
             )
 
-    def openai_functions(self, file: SourceFile, literals: Literals) -> Iterator[Finding]:
-        """Function tools handed to the OpenAI API, named as the model calls them; an object that
-        declares no ``parameters`` (a ``tool_choice`` naming one) defines none."""
+    def openai_functions(
+        self, file: SourceFile, literals: Literals, provider: str = "OpenAI", framework: str = "openai"
+    ) -> Iterator[Finding]:
+        """Function tools handed to the OpenAI API (or an SDK taking its shape: Mistral, Ollama, Groq),
+        named as the model calls them; an object that declares no ``parameters`` (a ``tool_choice``
+        naming one) defines none."""
         seen: set[str] = set()
         for match in FUNCTION_TYPE.finditer(literals.text):
             pair = None if literals.in_string(match.start()) else literals.innermost(match.start() + 1)
@@ -309,8 +361,50 @@ class CodeDeclarationsDetector(Detector):
                 line_at(literals.text, named[1]),
                 "tool",
                 named[0].lower(),
-                "OpenAI",
-                metadata={"framework": "openai", "declared_as": "function definition"},
+                provider,
+                metadata={"framework": framework, "declared_as": "function definition"},
+            )
+
+    def gemini_declarations(self, file: SourceFile, literals: Literals) -> Iterator[Finding]:
+        """Gemini function declarations: ``FunctionDeclaration(name=...)`` calls, and the objects of a
+        ``functionDeclarations`` list that carry ``parameters``."""
+        text = literals.text
+        found: list[tuple[int, str]] = [
+            (match.start(1), match.group(1))
+            for match in GEMINI_DECLARATION_CALL.finditer(text)
+            if not literals.in_string(match.start())
+        ]
+        for match in GEMINI_DECLARATIONS_KEY.finditer(text):
+            if literals.in_string(match.start()):
+                continue
+            holder = literals.innermost(match.start())
+            close = match.end()  # the list ends at the first "]" at the key's own nesting level
+            while (close := text.find("]", close + 1)) >= 0:
+                if not literals.in_string(close) and literals.innermost(close) == holder:
+                    break
+            first = bisect.bisect_right(literals.starts, match.end())
+            for index in range(first, len(literals.starts)):
+                start = literals.starts[index]
+                if close >= 0 and start > close:
+                    break
+                pair = (start, literals.ends[index])
+                if literals.innermost(start) != holder:
+                    continue  # nested inside a declaration (its parameters)
+                named = literals.string_value(pair, "name")
+                if named and next(literals.top_level(pair, PARAMETERS_KEY), None):
+                    found.append((named[1], named[0]))
+        seen: set[str] = set()
+        for offset, name in sorted(found):
+            if name.lower() in seen or name.lower() in PLACEHOLDER_NAMES:
+                continue
+            seen.add(name.lower())
+            yield self.located(
+                file,
+                line_at(text, offset),
+                "tool",
+                name.lower(),
+                "Google",
+                metadata={"framework": "google-genai", "declared_as": "function declaration"},
             )
 
     def vercel_tool_map(self, file: SourceFile, literals: Literals) -> Iterator[Finding]:

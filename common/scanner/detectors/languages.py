@@ -38,6 +38,7 @@ from common.scanner.catalog import (
     registry_name,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.detectors.code_declarations import PLACEHOLDER_NAMES
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, linear
@@ -496,6 +497,30 @@ def crate_name(file: SourceFile) -> str | None:
             return named.group(1)
         folder = folder.parent
     return None
+
+
+CARGO_DEPENDENCY = lazy_re(r"^\s*([A-Za-z][\w-]{0,80})\s*=", re.MULTILINE)
+
+
+def _uses_llm(manifest_text: str) -> bool:
+    return any(
+        (package := lookup_package("cargo", name)) is not None
+        and package.type in ("llm_provider", "agent_framework")
+        for name in CARGO_DEPENDENCY.findall(manifest_text)
+    )
+
+
+def crate_uses_llm(file: SourceFile) -> bool:
+    """Whether the Cargo.toml nearest above a Rust file, within the scanned tree, depends on a catalog
+    LLM client or agent framework crate (read like every neighbour file: regular, inside the root)."""
+    folder = file.path.parent
+    root = scan_root_of(file)
+    for _ in range(file.relpath.count("/") + 1):
+        text = read_neighbour(folder / "Cargo.toml", root)
+        if text is not None:
+            return _uses_llm(text)
+        folder = folder.parent
+    return False
 
 
 def configured_url(literals: list[tuple[int, int, str]], at: int) -> bool:
@@ -1164,13 +1189,20 @@ class RustDetector(_LanguageDetector):
     EXTERN = linear(r"^\s*extern\s+crate\s+(\w+)", re.MULTILINE)
     RIG_TOOL_IMPL = linear(r"\bimpl\s+(?:[\w:]+::)?Tool\s+for\s+(\w+)")
     RIG_TOOL_NAME = linear(r'\bconst\s+NAME\s*:\s*&(?:\'static\s+)?str\s*=\s*"([^"\n]{1,100})"')
-    RIG_TOOL_MACRO = linear(r"#\[rig_tool\b[^\]]{0,600}\]\s*(?:pub\s+)?(?:async\s+)?fn\s+(\w+)")
+    RIG_TOOL_MACRO = linear(r"#\[rig(?:_|::)tool\b[^\]]{0,600}\]\s*(?:pub\s+)?(?:async\s+)?fn\s+(\w+)")
+    # async-openai: ``FunctionObjectArgs::default().name("x")`` (builder) and ``FunctionObject { name:
+    # "x".into(), .. }`` (struct literal) declare a function tool the model may call
+    OPENAI_FUNCTION = linear(
+        r"\b(?:FunctionObjectArgs|ChatCompletionFunctionsArgs)::default\(\)\s*\.name\(\s*\"([^\"\n]{1,100})\""
+        r"|\bFunctionObject\s*\{\s*name\s*:\s*\"([^\"\n]{1,100})\""
+    )
 
     def framework_tools(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
     ) -> Iterator[Finding]:
         """rig: ``impl Tool for X { const NAME: &str = "x"; }`` (named by ``NAME``, else the type in
-        snake_case) and ``#[rig_tool] fn x(...)``."""
+        snake_case) and ``#[rig_tool]``/``#[rig::tool]`` functions; async-openai function objects."""
+        yield from self.openai_functions(file, text, comments, packages)
         rig = packages.get("rig")
         if rig is None:
             return
@@ -1186,6 +1218,56 @@ class RustDetector(_LanguageDetector):
                 continue
             seen.add(name.lower())
             yield self.located(file, line, "tool", name.lower(), rig.provider, metadata={"framework": rig.id})
+
+    def openai_functions(
+        self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
+    ) -> Iterator[Finding]:
+        """Function tools an async-openai request offers the model, named as the model calls them."""
+        openai = packages.get("openai")
+        if openai is None or ("FunctionObject" not in text and "ChatCompletionFunctions" not in text):
+            return
+        seen: set[str] = set()
+        for match in self.OPENAI_FUNCTION.finditer(text):
+            group = 1 if match.group(1) else 2
+            name = match.group(group).strip().lower()
+            line = _line_at(text, match.start(group))
+            if line in comments or name in seen or name in PLACEHOLDER_NAMES:
+                continue
+            seen.add(name)
+            yield self.located(file, line, "tool", name, openai.provider, metadata={"framework": openai.id})
+
+    # a rig-compatible tool of a crate's own ``Tool`` trait: ``const NAME`` and a ``ToolDefinition``
+    # whose ``parameters`` hold a JSON schema
+    TOOL_SCHEMA = linear(
+        r'\bToolDefinition\s*\{[^}]{0,400}?\bparameters\s*:\s*(?:serde_json::)?json!\s*\(\s*\{\s*"type"\s*:\s*"object"'
+    )
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        yield from super().detect(file, report)
+        text = file.text
+        if (
+            "ToolDefinition" not in text
+            or "const NAME" not in text
+            or "rig" in {p.id for _, p in self.sdk_imports(text)}
+        ):
+            return
+        tools = []
+        for match in self.RIG_TOOL_IMPL.finditer(text):
+            body = text[match.end() : match.end() + 3000]
+            named = self.RIG_TOOL_NAME.search(body[:600])
+            if named and self.TOOL_SCHEMA.search(body):
+                tools.append((match.start(), named.group(1)))
+        if not tools or not crate_uses_llm(file):
+            return
+        framework = crate_name(file) or component_name_for(file.relpath)
+        comments = self.comment_lines(file.lines)
+        seen: set[str] = set()
+        for offset, name in tools:
+            line = _line_at(text, offset)
+            if line in comments or name.lower() in seen:
+                continue
+            seen.add(name.lower())
+            yield self.located(file, line, "tool", name.lower(), framework, metadata={"framework": framework})
 
     def imports(self, text: str) -> Iterator[Import]:
         for match in self.USE.finditer(text):
