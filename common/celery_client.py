@@ -28,7 +28,7 @@ from kombu.exceptions import BatchPublishError
 from kombu.transport import redis as kombu_redis
 from kombu.utils.uuid import uuid
 
-from common.db import POOL_OVERFLOW, POOL_SIZE
+from common.config import DB_POOL_OVERFLOW, DB_POOL_SIZE
 from common.tasks import EVENT_FOLLOW_UPS, SENT_AT_HEADER, queue_for
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 # one across its pipeline's round trip, and a CPU-bound gevent process runs every other ready request
 # before it resumes: with Celery's 10, the eleventh concurrent ``POST /scans`` waited for a producer
 # (a measured 200 ms at 32 connections). As many as the database pool's connections, created on demand.
-PRODUCER_POOL_LIMIT = POOL_SIZE + POOL_OVERFLOW
+PRODUCER_POOL_LIMIT = DB_POOL_SIZE + DB_POOL_OVERFLOW
 
 # Plain ``redis://`` only: kombu derives a ``rediss://`` URL's TLS defaults from the scheme's name.
 PUBLISHING_TRANSPORT_SCHEME = "redis"

@@ -30,6 +30,10 @@ SECRET_NAMES = tuple(KNOWN_DEFAULT_SECRETS)
 SECRETS_FILE_NAME = "secrets.json"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Connections one process keeps to PostgreSQL, and opens beyond them at a peak: one per concurrent request
+# of a gevent API process (32), and the Celery producers the same requests hold (common.celery_client).
+DB_POOL_SIZE = 32
+DB_POOL_OVERFLOW = 8
 
 
 class InsecureConfiguration(RuntimeError):

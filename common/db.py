@@ -20,7 +20,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.dml import UpdateBase
 
 from common import fastjson
-from common.config import get_settings
+from common.config import DB_POOL_OVERFLOW, DB_POOL_SIZE, get_settings
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -32,8 +32,8 @@ class Base(DeclarativeBase):
 # A pooled connection that sat unused longer than this is pinged before use; a younger one only when
 # its socket has something to read (the server's goodbye when it terminated the backend or restarted).
 IDLE_SECONDS_BEFORE_PING = 5.0
-POOL_SIZE = 32
-POOL_OVERFLOW = 8
+POOL_SIZE = DB_POOL_SIZE
+POOL_OVERFLOW = DB_POOL_OVERFLOW
 # Execution option of one statement that is a whole change on its own (say an INSERT with another in a
 # CTE): a session reading outside a transaction runs it in autocommit, where PostgreSQL commits it as
 # its own transaction, instead of spending a ``BEGIN`` and a ``COMMIT`` round trip on it. A session
