@@ -49,7 +49,6 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=8)
     parser.add_argument("--posts", type=int, default=8, help="seconds of one-connection POST /scans")
     args = parser.parse_args()
-    wrk_args = SimpleNamespace(threads=2, duration=args.duration)
     with Stack("reads", RATELIMIT_ENABLED="false") as stack:
         stack.start_api()
         session = stack.register()
@@ -65,36 +64,32 @@ def main() -> None:
         }
         api = serving_process(stack.processes["api"].pid)
 
-        def phase(label: str, url: str, connections: int, script: str) -> None:
+        def phase(label: str, url: str, connections: int, script: str, duration: int) -> None:
             before, database_before = cpu_seconds(api), database_cpu_seconds(stack.db_name)
+            wrk_args = SimpleNamespace(threads=2, duration=duration)
             result = run_wrk(url, wrk_args, connections, script)
             done = max(1, result["requests"])
             api_ms = (cpu_seconds(api) - before) * 1000 / done
             database_ms = database_cpu_spent(stack.db_name, database_before) * 1000 / done
             print(
-                f"| {label} | {connections} | {result['rps']:.0f} | {result['p50_ms']:.1f} | {result['p99_ms']:.1f} "
-                f"| {result['non_2xx']} | {api_ms:.2f} | {database_ms:.2f} |",
+                f"| {label} | {connections} | {result['rps']:.0f} | {result['p50_ms']:.1f} "
+                f"| {result['p99_ms']:.1f} | {result['non_2xx']} | {api_ms:.2f} | {database_ms:.2f} |",
                 flush=True,
             )
 
         print(
-            "| phase | connections | requests/s | p50 ms | p99 ms | non-2xx | API CPU ms/request | PostgreSQL CPU ms/request |"
+            "| phase | connections | requests/s | p50 ms | p99 ms | non-2xx "
+            "| API CPU ms/request | PostgreSQL CPU ms/request |"
         )
         print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for name, url in reads.items():
-            phase(f"{name}, before the burst", url, 32, auth)
-        body = json.dumps({"target": str(target)})
-        post = SimpleNamespace(threads=1, duration=args.posts)
-        before = cpu_seconds(api)
-        result = run_wrk(f"{stack.api}/scans", post, 1, POST_SCRIPT.format(body=body, token=token))
-        print(
-            f"| POST /scans (burst) | 1 | {result['rps']:.0f} | {result['p50_ms']:.1f} | {result['p99_ms']:.1f} | {result['non_2xx']} | {(cpu_seconds(api) - before) * 1000 / max(1, result['requests']):.2f} | |"
-        )
+            phase(f"{name}, before the burst", url, 32, auth, args.duration)
+        post = POST_SCRIPT.format(body=json.dumps({"target": str(target)}), token=token)
+        phase("POST /scans (the burst)", f"{stack.api}/scans", 1, post, args.posts)
         print(f"after the burst: {scans_by_status(stack.db_name)}", flush=True)
-        for name, url in reads.items():
-            phase(f"{name}, after the burst", url, 32, auth)
-        for name, url in reads.items():
-            phase(f"{name}, after the burst, again", url, 32, auth)
+        for label in ("after the burst", "after the burst, again"):
+            for name, url in reads.items():
+                phase(f"{name}, {label}", url, 32, auth, args.duration)
         print(f"at the end: {scans_by_status(stack.db_name)}", flush=True)
 
 
