@@ -26,7 +26,7 @@ from tests.dashboard_data import (
 )
 from tests.factories import component, component_columns, make_scan
 from tests.helpers import add_member, counted_statements
-from web.api.dashboard import document, document_json
+from web.api.dashboard import _document_sql, document, document_json
 from workers.dashboard import reconcile, roll_up
 
 OVERVIEW = "/api/v1/dashboard/overview"
@@ -344,3 +344,31 @@ def test_the_reconcile_rolls_up_what_a_lost_follow_up_left(make_user):
     assert rollups_of(lost)[lost] == {("total", "", 1), ("severity", "high", 1), ("model", "gpt-4o", 1)}
     assert summary_of(user.org_id)[1]["targets"] == 1
     assert user.org_id not in reconcile()
+
+
+def _plan_nodes(node: dict):
+    yield node
+    for child in node.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+def test_only_the_recent_scans_are_turned_into_json(client, make_user):
+    """Whatever plan PostgreSQL picks for the recent scans (a sort, when ``scans`` has no statistics yet
+    after a burst of queued scans), it sorts their keys: the JSON is built for the ten shown, never for
+    every scan of the organization."""
+    user = make_user()
+    with session_scope() as session:
+        session.add_all(
+            Scan(organization_id=user.org_id, target=f"/srv/queued-{i}", status="queued") for i in range(40)
+        )
+    with session_scope() as session:
+        connection = session.connection()
+        sql = _document_sql(connection.dialect)
+        parameters = {"organization_id": user.org_id, "first_day": utcnow().date()}
+        connection.exec_driver_sql("SET LOCAL enable_indexscan = off")
+        connection.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
+        (plan,) = connection.exec_driver_sql(f"EXPLAIN (VERBOSE, FORMAT JSON) {sql}", parameters).scalar()
+    sorts = [node for node in _plan_nodes(plan["Plan"]) if node["Node Type"] == "Sort"]
+    assert sorts, "a plan without the scans' index sorts them"
+    assert not [node for node in sorts if "json_build_object" in " ".join(node["Output"])]
+    assert len(overview(client, user)["recent_scans"]) == 10

@@ -14,7 +14,7 @@ from common.models import Component, Scan
 from common.models.base import utcnow
 from common.models.scans import COMPONENT_WIRE_FIELDS
 from tests.helpers import add_member, counted_statements
-from web.api.scans import SCAN_WIRE_FIELDS
+from web.api.scans import SCAN_WIRE_FIELDS, UNFILTERED_SCAN_PAGE
 from web.core.openapi import ComponentSchema, ScanSchema
 
 BUDGETS = {
@@ -22,7 +22,7 @@ BUDGETS = {
     "GET /scans/:id/components": 1,  # the scan joined to its page
     "GET /scans/:id/components?type=model": 2,  # a filtered page also counts its rows
     "GET /scans/:id/components?page=9": 1,  # past the end: the scan still answers, with no items
-    "GET /scans": 1,  # the page, its rows counted by a window
+    "GET /scans": 1,  # the page, its rows counted by a sub-select of the same statement
     "GET /scans?status=completed": 1,
     "GET /scans?page=5": 2,  # past the end: no row carries the count, so it is counted on its own
     "GET /scans/:id": 1,
@@ -169,6 +169,32 @@ def test_list_totals_past_the_end_and_filtered(client, completed_scan):
     assert past_the_end["items"] == [] and past_the_end["total"] == 1
     assert client.get("/api/v1/scans?status=completed", headers=user.headers()).json["total"] == 1
     assert client.get("/api/v1/scans?status=queued", headers=user.headers()).json["total"] == 0
+
+
+def test_the_list_reads_its_page_off_the_index_and_counts_the_rest_once(client, completed_scan, make_user):
+    """A busy organization's queued scans are counted, not read and windowed, for a page of twenty: the
+    statement has no window over the list, and its total still covers every scan of the organization
+    (and no other's)."""
+    user, _scan_id = completed_scan
+    with session_scope() as session:
+        session.add_all(
+            Scan(organization_id=org, target=f"/srv/queued-{i}", status="queued")
+            for org in (user.org_id, make_user().org_id)
+            for i in range(45)
+        )
+    page = client.get("/api/v1/scans?per_page=20&page=3", headers=user.headers()).json
+    assert page["total"] == 46 and len(page["items"]) == 6
+    assert client.get("/api/v1/scans?status=queued", headers=user.headers()).json["total"] == 45
+    with session_scope() as session:
+        connection = session.connection()
+        compiled = UNFILTERED_SCAN_PAGE.compile(connection, compile_kwargs={"render_postcompile": True})
+        plan = "\n".join(
+            connection.exec_driver_sql(
+                f"EXPLAIN {compiled}",
+                {**compiled.params, "organization_id": user.org_id, "limit": 20, "offset": 0},
+            ).scalars()
+        )
+    assert "WindowAgg" not in plan, plan
 
 
 def test_an_empty_page_still_finds_the_scan_and_a_foreign_one_does_not(client, completed_scan, make_user):

@@ -200,9 +200,16 @@ def _scan_json():
 
 def _document_select() -> Select:
     statements = selects("postgresql")
-    recent = statements.recent_scans.with_only_columns(
-        _scan_json().label("scan"), Scan.created_at, Scan.id
-    ).subquery("recent")
+    # The ten newest scans are chosen from their keys alone, and only those ten are turned into JSON: a
+    # plan that cannot read them off ``ix_scans_org_created`` (``scans`` not analyzed since a burst of
+    # queued scans, or the average organization's estimate applied to one with thousands) sorts narrow
+    # rows, instead of building the JSON of every scan of the organization before its top-N sort.
+    newest = statements.recent_scans.with_only_columns(Scan.id).subquery("newest")
+    recent = (
+        select(_scan_json().label("scan"), Scan.created_at, Scan.id)
+        .join(newest, newest.c.id == Scan.id)
+        .subquery("recent")
+    )
     by_status = statements.scans_by_status.subquery("by_status")
     current = select(current_json().label("current")).cte("current")
     trend = statements.trend.subquery("trend")

@@ -202,7 +202,7 @@ def scan_json(scan: Scan) -> dict:
 
 def scan_row_json(row) -> dict:
     """``scan_json`` of a Core row that starts with ``SCAN_WIRE_COLUMNS`` (columns after them, such as a
-    list's window count, are not part of the scan): no ORM object is built for a list."""
+    list's total, are not part of the scan): no ORM object is built for a list."""
     return _scan_wire(dict(zip(SCAN_WIRE_FIELDS, row, strict=False)))
 
 

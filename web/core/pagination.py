@@ -61,8 +61,13 @@ def paginate(
 
 def counted_page(query: Select) -> Select:
     """One page of ``query`` (``limit`` and ``offset`` bound at execution) whose rows each carry the size
-    of the whole list, a window count: build it once, run it with ``paginate_counted``."""
-    counted = query.add_columns(func.count().over().label("list_total"))
+    of the whole list: build it once, run it with ``paginate_counted``.
+
+    The size is an uncorrelated sub-select (run once, counting off an index), not a window count: a window
+    over the whole list makes PostgreSQL read and sort every row of it (each queued scan of a busy
+    organization) for a page of twenty, where the page alone is read off the list's index."""
+    total = select(func.count()).select_from(query.order_by(None).subquery("listed")).scalar_subquery()
+    counted = query.add_columns(total.label("list_total"))
     return counted.limit(bindparam("limit")).offset(bindparam("offset"))
 
 
