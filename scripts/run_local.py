@@ -32,6 +32,9 @@ WORKERS = {
     ),
     "io": (("webhooks", "alerts"), "threads", 8),
 }
+# A worker listed here imports only these task modules (``WORKER_TASK_MODULES``): the I/O worker would
+# otherwise carry the ingest, scanning and export code it never runs, ~10 MB that no other process shares.
+WORKER_TASK_MODULES = {"io": ("workers.webhooks", "workers.alerts")}
 
 
 def commands(port: str) -> dict[str, list[str]]:
@@ -83,6 +86,13 @@ def commands(port: str) -> dict[str, list[str]]:
     return procs
 
 
+def child_env(name: str, env: dict) -> dict:
+    """The environment of one child: a worker in ``WORKER_TASK_MODULES`` gets its module list."""
+    modules = WORKER_TASK_MODULES.get(name.removeprefix("worker-"))
+    child = {key: value for key, value in env.items() if key != "WORKER_TASK_MODULES"}
+    return {**child, "WORKER_TASK_MODULES": ",".join(modules)} if modules else child
+
+
 def flower_command(port: str) -> list[str]:
     """Flower reads ``FLOWER_BASIC_AUTH`` from the environment, as the compose service does."""
     return [str(BIN / "celery"), "-A", "workers.app", "flower", f"--port={port}", "--address=127.0.0.1"]
@@ -113,7 +123,9 @@ def main() -> int:
         print(f"Flower on http://127.0.0.1:{flower_port}")
     children: dict[str, subprocess.Popen] = {}
     for name, argv in processes.items():
-        child = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        child = subprocess.Popen(
+            argv, cwd=ROOT, env=child_env(name, env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
         children[name] = child
         threading.Thread(target=pump, args=(name, child.stdout), daemon=True).start()
     print(

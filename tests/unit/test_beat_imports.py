@@ -1,5 +1,5 @@
 """Beat only sends periodic tasks by name: it must not load the database layer or any task family, which
-would cost every ``make run`` and every beat container ~20–40 MB of memory for nothing."""
+would cost every ``make run`` and every beat container ~20-40 MB of memory for nothing."""
 
 import subprocess
 import sys
