@@ -64,3 +64,12 @@ def test_an_unknown_task_module_is_refused():
     assert included_modules(" workers.alerts ,") == ["workers.alerts"]
     with pytest.raises(ValueError, match=r"workers\.nope"):
         included_modules("workers.alerts,workers.nope")
+
+
+def test_make_run_runs_beat_once_embedded_in_the_prefork_worker():
+    """Beat forked from the prefork worker shares its imports; a standalone beat cost ~45 MB of its own."""
+    commands = _run_local().commands("8000")
+    beats = [name for name, argv in commands.items() if "beat" in argv or "--beat" in argv or "-B" in argv]
+    assert beats == ["worker-cpu"]
+    argv = commands["worker-cpu"]
+    assert argv[argv.index("--pool") + 1] == "prefork"
