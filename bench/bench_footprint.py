@@ -59,6 +59,24 @@ def pss_mb(pid: int) -> float:
     return 0.0
 
 
+def label(pid: int) -> str:
+    """A short name for a process of the tree: the command, and a Celery worker's hostname or beat."""
+    with contextlib.suppress(OSError):
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        name = Path(argv[0]).name if argv[0] else "?"
+        if name.startswith("python") and len(argv) > 1:
+            name = Path(argv[1]).name
+        for flag in ("--hostname", "beat"):
+            if flag in argv:
+                name += " " + (argv[argv.index(flag) + 1].split("@")[0] if flag == "--hostname" else "beat")
+        return name
+    return "?"
+
+
+def per_process(root_pid: int) -> list[tuple[str, float]]:
+    return sorted(((label(pid), pss_mb(pid)) for pid in tree_pids(root_pid)), key=lambda item: -item[1])
+
+
 def sample(root_pid: int) -> tuple[float, int]:
     pids = tree_pids(root_pid)
     return sum(pss_mb(pid) for pid in pids), len(pids)
@@ -110,6 +128,7 @@ def main() -> int:
         while time.monotonic() < deadline:
             idle.append(sample(process.pid))
             time.sleep(1)
+        idle_processes = per_process(process.pid)
         user = requests.post(
             f"{api}/auth/register",
             json={"email": f"footprint-{port}@example.com", "password": PASSWORD, "name": "Bench"},
@@ -137,6 +156,7 @@ def main() -> int:
     idle_mb = sorted(total for total, _ in idle)[len(idle) // 2]
     print(f"machine: {machine()}")
     print(f"make run, idle: {idle_mb:.0f} MB PSS (median of {len(idle)} samples), {idle[-1][1]} processes")
+    print("idle, per process: " + ", ".join(f"{name} {mb:.0f}" for name, mb in idle_processes))
     print(f"make run, scanning {args.target}: peak {peak[0]:.0f} MB PSS, {peak[1]} processes")
     print(f"scan {status} in {scan_seconds:.1f} s (POST to completed, polled every 0.2 s)")
     print(

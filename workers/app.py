@@ -1,6 +1,7 @@
 """The Celery application, configured from ``celeryconfig``, loading every task module in ``workers/``."""
 
 import gc
+import os
 import pkgutil
 from pathlib import Path
 
@@ -14,9 +15,22 @@ TASK_MODULES = sorted(
     if module.name not in NOT_TASK_MODULES
 )
 
+
+def included_modules(selected: str | None) -> list[str]:
+    """``WORKER_TASK_MODULES`` lets a worker that consumes only some queues (``make run``'s thread-pool
+    worker) skip the task families it never runs and the libraries they import; unset, every module."""
+    if not selected:
+        return TASK_MODULES
+    modules = [name.strip() for name in selected.split(",") if name.strip()]
+    unknown = sorted(set(modules) - set(TASK_MODULES))
+    if unknown:
+        raise ValueError(f"WORKER_TASK_MODULES names no task module: {', '.join(unknown)}")
+    return modules
+
+
 app = Celery("trusera")
 app.config_from_object("celeryconfig")
-app.conf.include = TASK_MODULES
+app.conf.include = included_modules(os.environ.get("WORKER_TASK_MODULES"))
 
 
 @worker_init.connect
