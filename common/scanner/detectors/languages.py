@@ -214,19 +214,33 @@ class _LanguageDetector(Detector):
         comments: set[int],
         packages: dict[str, Package],
         pattern: re.Pattern,
+        seen: set[str],
     ) -> Iterator[Finding]:
-        """Genkit's ``defineTool``/``DefineTool`` in a file importing Genkit, each tool once, by the name
-        ``pattern``'s first group gives it."""
+        """Genkit's ``defineTool``/``DefineTool`` in a file importing Genkit, by the name ``pattern``'s first
+        group gives it."""
         genkit = packages.get("genkit")
-        seen: set[str] = set()
-        for match in pattern.finditer(text) if genkit else ():
-            line = _line_at(text, match.start())
-            name = match.group(1).lower()
-            if line not in comments and name not in seen:
-                seen.add(name)
-                yield self.located(
-                    file, line, "tool", name, genkit.provider, metadata={"framework": genkit.id}
-                )
+        if genkit:
+            found = [(match.start(), match.group(1)) for match in pattern.finditer(text)]
+            yield from self.named_tools(file, text, comments, found, genkit.provider, genkit.id, seen)
+
+    def named_tools(
+        self,
+        file: SourceFile,
+        text: str,
+        comments: set[int],
+        found: list[tuple[int, str]],
+        provider: str,
+        framework: str,
+        seen: set[str],
+    ) -> Iterator[Finding]:
+        """A ``tool`` for each (offset, name) found, off comment lines; a name already in ``seen`` is not
+        reported again (and each one reported is added)."""
+        for offset, name in found:
+            line = _line_at(text, offset)
+            if line in comments or name.lower() in seen:
+                continue
+            seen.add(name.lower())
+            yield self.located(file, line, "tool", name.lower(), provider, metadata={"framework": framework})
 
     def model_catalogs(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """Catalog model ids in a file that imports no SDK (a settings module, a model picker)."""
@@ -1211,13 +1225,7 @@ class RustDetector(_LanguageDetector):
             named = self.RIG_TOOL_NAME.search(text[match.end() : match.end() + 600])
             found.append((match.start(), named.group(1) if named else snake_case(match.group(1))))
         found += [(match.start(), match.group(1)) for match in self.RIG_TOOL_MACRO.finditer(text)]
-        seen: set[str] = set()
-        for offset, name in found:
-            line = _line_at(text, offset)
-            if line in comments or name.lower() in seen:
-                continue
-            seen.add(name.lower())
-            yield self.located(file, line, "tool", name.lower(), rig.provider, metadata={"framework": rig.id})
+        yield from self.named_tools(file, text, comments, found, rig.provider, rig.id, set())
 
     def openai_functions(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
@@ -1261,13 +1269,7 @@ class RustDetector(_LanguageDetector):
             return
         framework = crate_name(file) or component_name_for(file.relpath)
         comments = self.comment_lines(file.lines)
-        seen: set[str] = set()
-        for offset, name in tools:
-            line = _line_at(text, offset)
-            if line in comments or name.lower() in seen:
-                continue
-            seen.add(name.lower())
-            yield self.located(file, line, "tool", name.lower(), framework, metadata={"framework": framework})
+        yield from self.named_tools(file, text, comments, tools, framework, framework, set())
 
     def imports(self, text: str) -> Iterator[Import]:
         for match in self.USE.finditer(text):
