@@ -16,12 +16,26 @@ from tests.services import PG_ADMIN_URL, TEST_DB_NAME
 
 
 def _terminate_app_connections() -> int:
+    """Terminate every backend of the test database, and return once they have exited: only then has
+    each one sent its goodbye to its client (``pg_terminate_backend`` merely signals the backend), which
+    is what a pooled connection's next checkout sees. A failover gives a pool far more than that."""
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        return admin.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> pg_backend_pid()",
-            (TEST_DB_NAME,),
-        ).fetchone()[0]
+        pids = [
+            row[0]
+            for row in admin.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (TEST_DB_NAME,),
+            )
+        ]
+        for pid in pids:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        deadline = time.monotonic() + 10
+        while admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,)).fetchone()[
+            0
+        ]:
+            assert time.monotonic() < deadline, "terminated backends did not exit"
+            time.sleep(0.01)
+        return len(pids)
 
 
 @contextlib.contextmanager
@@ -50,7 +64,7 @@ def test_dropped_connections_are_replaced_on_the_next_request(client, user_with_
         assert response.status_code == 200, response.json
 
 
-def test_database_down_answers_503_then_recovers_in_process(client, user_with_data):
+def test_database_down_answers_503_then_recovers_in_process(client, user_with_data, scan_root):
     headers = user_with_data.headers()
     with _database_refusing_connections():
         for path in ("/api/v1/scans", "/api/v1/auth/me", "/api/v1/dashboard/overview"):
@@ -58,7 +72,9 @@ def test_database_down_answers_503_then_recovers_in_process(client, user_with_da
             assert response.status_code == 503, (path, response.status_code, response.json)
             body = response.json
             assert body["code"] == 503 and "database" in body["message"].lower(), body
-        created = client.post("/api/v1/scans", json={"target": "/nowhere"}, headers=headers)
+        outside = client.post("/api/v1/scans", json={"target": "/nowhere"}, headers=headers)
+        assert outside.status_code == 400  # the cached principal's scan roots refuse it without the database
+        created = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=headers)
         assert created.status_code == 503 and created.json["code"] == 503, created.json
         login = client.post(
             "/api/v1/auth/login", json={"email": user_with_data.email, "password": "correct horse battery"}
