@@ -103,6 +103,8 @@ def test_connection_killed_mid_request_is_503_not_500(client, user_with_data):
         thread.start()
 
         def request_is_waiting():
+            # pg_stat_activity is read once per transaction and the locker's stays open: clear its snapshot
+            locker.execute("SELECT pg_stat_clear_snapshot()")
             row = locker.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
                 (TEST_DB_NAME,),
