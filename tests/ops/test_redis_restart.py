@@ -24,6 +24,7 @@ from common.tasks import QUEUES, RECONCILE_JOBS, SCAN_RUN
 from tests.helpers import wait_for
 from tests.ops.conftest import ApiUser, Stack, free_port, write_ai_project
 
+KOMBU_BRPOP_TIMEOUT = 1  # kombu.transport.redis.Channel.brpop_timeout
 STALE_SECONDS = 4  # the reconciler's bound for this stack (SCAN_STALE_MINUTES, in minutes, may be fractional)
 
 
@@ -209,6 +210,9 @@ def test_scan_message_lost_with_redis_is_resent_once(stack, private_redis, scan_
     # Pause the scans consumer so re-sent messages stay visible in the queue.
     worker = [stack.scans_worker.hostname]
     assert scans.control.cancel_consumer("scans", destination=worker, reply=True, timeout=5), stack.logs()
+    # A BRPOP the consumer issued before the cancel still waits (kombu's 1 s timeout): a message it pops
+    # goes back to the queue (no consumer), possibly after the delete below, and would look like a re-send.
+    time.sleep(KOMBU_BRPOP_TIMEOUT + 0.5)
     try:
         scan_id = user.create_scan(write_ai_project(scan_root / "lost"))
         inspector.delete("scans")  # the broker lost the message
