@@ -21,6 +21,31 @@ ASSERTION = linear(
 )
 
 
+# a test that stands in for the API (an HTTP test server, a request mocker, a patched client class) or
+# hands its client a made-up key: no model or address it names is reached, so they are its input data
+TEST_DOUBLE = linear(
+    r"httptest\.New(?:Unstarted|TLS)?Server|\brespx\b|\brequests_mock\b|\bresponses\.(?:add|activate)\b"
+    r"|\bhttpretty\b|\baioresponses\b|\bhttpx_mock\b|\bMockTransport\b|\bnock\(|\bsetupServer\("
+    r"|\bMockWebServer\b|\bWireMockServer\b|\bMockHttpMessageHandler\b|\bstub_request\(|\bmockito::"
+    r"|\bhttpmock::|\bwiremock::"
+    r"|\bpatch(?:\.object)?\(\s*[\"'][\w.]*(?:Client|OpenAI|Anthropic)[\"']"
+    r"|[\"'](?:test|fake|dummy|mock)[-_]?(?:api[-_]?)?key[\"']",
+)
+TEST_DOUBLE_FLAG = "test_double"
+
+
+def mark_test_doubles(scope: str, text: str, findings: list[Finding]) -> None:
+    """Flag the models and endpoints of a test file that talks only to a stand-in (``TEST_DOUBLE``);
+    ``is_test_data`` then treats them as the test's input data. Checked once per file, in the
+    detection phase, where the file's text is at hand."""
+    if scope != "test" or not any(f.type in ("model", "endpoint") for f in findings):
+        return
+    if TEST_DOUBLE.search(text):
+        for finding in findings:
+            if finding.type in ("model", "endpoint"):
+                finding.metadata = {**finding.metadata, TEST_DOUBLE_FLAG: True}
+
+
 # data files a test reads (a mocked API response, a settings fixture, a recorded cassette)
 DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".yaml", ".yml", ".toml", ".xml", ".csv", ".txt")
 FIXTURE_FOLDERS = frozenset(
@@ -54,7 +79,7 @@ def is_test_data(finding: Finding, scopes: dict[str, str]) -> bool:
         return False
     if finding.type not in ("model", "endpoint"):
         return False
-    if is_fixture_data(finding.location.file):
+    if is_fixture_data(finding.location.file) or finding.metadata.get(TEST_DOUBLE_FLAG):
         return True
     if finding.type == "model" and finding.provider is None and "route" not in finding.metadata:
         return True
