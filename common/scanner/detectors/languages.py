@@ -1272,7 +1272,12 @@ class RustDetector(_LanguageDetector):
         yield from self.named_tools(file, text, comments, tools, framework, framework, set())
 
     def imports(self, text: str) -> Iterator[Import]:
+        # ``pub mod openai; pub use openai::OpenAiProvider;``: a path that starts at a module this file
+        # declares is the crate's own module (it shadows a crate of that name), never the crate
+        local = set(self.LOCAL_MODULE.findall(text)) if "mod " in text else set()
         for match in self.USE.finditer(text):
+            if match.group(1) in local:
+                continue
             tree = match.group(2)
             names = set(linear(r"\b([A-Z]\w*)\b").findall(tree))
             aliases = linear(r"\bas\s+(\w+)").findall(tree)
