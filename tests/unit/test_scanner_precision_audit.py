@@ -21,3 +21,33 @@ def test_rust_use_of_a_module_the_file_declares_is_not_the_crate(tmp_path):
     # a file that declares no such module still imports the crate
     assert {loc.file for loc in component(result, "llm_provider:anthropic").locations} == {"src/other.rs"}
     assert "llm_provider:anthropic" in keys(result)
+
+
+def test_a_manifest_dependency_is_located_at_its_declaration_not_a_description(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "py/pyproject.toml": '[project]\nname = "kit"\ndescription = "Tools for OpenAI and MCP"\n'
+            'keywords = ["openai", "mcp"]\ndependencies = ["pydantic"]\n\n'
+            '[project.optional-dependencies]\nmcp = ["mcp>=1.2"]\ndev = ["openai>=1.40"]\n',
+            "cfg/setup.cfg": "[metadata]\nname = dj\ndescription = Use OpenAI on your database\n\n"
+            "[options]\ninstall_requires =\n    Django>=4.2\n    openai>=1.0\n",
+            "js/package.json": '{\n  "name": "adapter",\n  "description": "Adapters for OpenAI",\n'
+            '  "keywords": [\n    "openai"\n  ],\n  "dependencies": {\n    "openai": "^4.0.0"\n  }\n}\n',
+            "rs/Cargo.toml": '[package]\nname = "c"\nkeywords = ["ollama-rs"]\n\n[dependencies]\n'
+            'ollama-rs = "0.2"\n',
+        },
+    )
+    lines = {
+        (loc.file, loc.line)
+        for component_ in result.components
+        if component_.type in ("llm_provider", "agent_framework")
+        for loc in component_.locations
+    }
+    assert lines == {
+        ("py/pyproject.toml", 8),
+        ("py/pyproject.toml", 9),
+        ("cfg/setup.cfg", 8),
+        ("js/package.json", 8),
+        ("rs/Cargo.toml", 6),
+    }

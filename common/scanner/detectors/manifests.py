@@ -45,6 +45,22 @@ def _line_of(file: SourceFile, needle: str, start: int = 0) -> int:
     return 0
 
 
+# the first line that opens a list of dependencies: ``dependencies = [``, ``[project.optional-dependencies]``,
+# ``"devDependencies": {``, ``install_requires =``, ``[options.extras_require]``, Cargo's ``[dependencies]``
+DEPENDENCY_SECTION = linear(
+    r"""^\s*(?:\[[^\]\n]*(?:depend|extras_require)[^\]\n]*\]|["']?[\w.-]*(?:depend|install_requires)[\w.-]*["']?\s*[=:])""",
+    re.IGNORECASE,
+)
+
+
+def _declared_line(file: SourceFile, dependency: str) -> int:
+    """Line of a dependency's declaration: its first mention from the first dependency list on, so that
+    a ``description``, ``keywords`` or ``[package]`` line naming the same word earlier is not taken
+    for it."""
+    start = next((i for i, raw in enumerate(file.lines) if DEPENDENCY_SECTION.match(raw)), 0)
+    return _line_of(file, dependency, start) or _line_of(file, dependency)
+
+
 def _table_line(file: SourceFile, dependency: str) -> int:
     """1-based line of a TOML table that declares one dependency (``[dependencies.rmcp]``)."""
     pattern = re.compile(r"^\s*\[[\w.'\"()= -]*\." + re.escape(dependency) + r"\s*\]")
@@ -192,7 +208,7 @@ class ManifestDetector(_ManifestDetector):
         if not package:
             return None
         if line is None:
-            line = _line_of(file, match.group(1))
+            line = _declared_line(file, match.group(1))
         return _finding(
             self.name, package, file, line, _version_from_spec(match.group(2)), requirement.strip()
         )
@@ -265,7 +281,7 @@ class ManifestDetector(_ManifestDetector):
                 if not package:
                     continue
                 version = spec.get("version") if isinstance(spec, dict) else spec
-                line = _line_of(file, dependency) or _table_line(file, dependency)
+                line = _declared_line(file, dependency) or _table_line(file, dependency)
                 yield _finding(
                     self.name,
                     package,
@@ -349,7 +365,7 @@ class ManifestDetector(_ManifestDetector):
                     if aliased[package.id] > MAX_ALIAS_FINDINGS:
                         continue
                 if package:
-                    line = _line_of(file, dependency)
+                    line = _declared_line(file, dependency)
                     yield _finding(
                         self.name, package, file, line, _version_from_spec(str(spec)), f"{dependency}@{spec}"
                     )
