@@ -51,3 +51,21 @@ def test_a_manifest_dependency_is_located_at_its_declaration_not_a_description(t
         ("js/package.json", 8),
         ("rs/Cargo.toml", 6),
     }
+
+
+def test_a_config_model_is_located_at_its_value_not_at_a_sentence_naming_it(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {"settings.yaml": 'help: "pick a model, e.g. gpt-4o-mini or o3"\nllm:\n  fast: gpt-4o-mini\n'},
+    )
+    assert [loc.line for loc in component(result, "model:gpt-4o-mini").locations] == [3]
+
+
+def test_translation_catalogs_are_ui_copy(tmp_path):
+    from common.scanner.detectors.config_env import is_translation_catalog
+
+    assert is_translation_catalog("web/locales/en/settings.json")
+    assert is_translation_catalog("config/locales/pt-BR.yml")
+    assert is_translation_catalog("src/i18n/zh_CN.json")
+    assert not is_translation_catalog("config/settings.json")
+    assert not is_translation_catalog("messages/queue_schema.json")
