@@ -61,6 +61,34 @@ def _declared_line(file: SourceFile, dependency: str) -> int:
     return _line_of(file, dependency, start) or _line_of(file, dependency)
 
 
+GO_INDIRECT = linear(r"//\s*indirect\b")
+VIA = linear(r"^\s*#\s*(?:via\b\s*)?(.*?)\s*$")
+
+
+def pip_compile_transitive_lines(lines: list[str]) -> set[int]:
+    """1-based lines of the requirements a ``pip-compile`` / ``uv pip compile`` output pins only because
+    another package needs them: their ``# via`` notes name packages, never a ``-r``/``-c`` input file or
+    the project itself. A lock file's transitive entries are no dependency of the project."""
+    found: set[int] = set()
+    for index, raw in enumerate(lines):
+        if not raw.strip() or raw.lstrip().startswith(("#", "-")):
+            continue
+        sources: list[str] = []
+        following = index + 1
+        if following < len(lines) and lines[following].lstrip().startswith("# via"):
+            while following < len(lines) and lines[following].lstrip().startswith("#"):
+                note = VIA.match(lines[following])
+                if note and note.group(1):
+                    sources.append(note.group(1))
+                following += 1
+        elif "# via " in raw:
+            sources.append(raw.split("# via ", 1)[1].strip())
+        # ``-r requirements.in``, ``-c constraints.txt`` and ``app (pyproject.toml)`` are the project's own
+        if sources and not any(s.startswith(("-r", "-c", "-e", ".", "/")) or "(" in s for s in sources):
+            found.add(index + 1)
+    return found
+
+
 def _table_line(file: SourceFile, dependency: str) -> int:
     """1-based line of a TOML table that declares one dependency (``[dependencies.rmcp]``)."""
     pattern = re.compile(r"^\s*\[[\w.'\"()= -]*\." + re.escape(dependency) + r"\s*\]")
@@ -214,9 +242,10 @@ class ManifestDetector(_ManifestDetector):
         )
 
     def requirements(self, file: SourceFile) -> Iterator[Finding]:
+        transitive = pip_compile_transitive_lines(file.lines) if "# via" in file.text else set()
         for number, raw in enumerate(file.lines, start=1):
             line = raw.split(" #", 1)[0].strip()
-            if not line or line.startswith(("#", "-", "git+", "http")):
+            if not line or line.startswith(("#", "-", "git+", "http")) or number in transitive:
                 continue
             finding = self.pypi_requirement(file, line, number)
             if finding:
@@ -396,8 +425,8 @@ class ManifestDetector(_ManifestDetector):
     def go_mod(self, file: SourceFile) -> Iterator[Finding]:
         for number, raw in enumerate(file.lines, start=1):
             match = linear(r"^\s*(?:require\s+)?([\w.~-]+\.[\w./~-]+)\s+(v[\w.+-]+)").match(raw)
-            if not match:
-                continue
+            if not match or GO_INDIRECT.search(raw):
+                continue  # ``// indirect``: a dependency of a dependency, which no package here imports
             package = lookup_prefixed("go", match.group(1), "/") or go_provider_client(match.group(1))
             if package:
                 yield _finding(self.name, package, file, number, match.group(2), raw.strip())
