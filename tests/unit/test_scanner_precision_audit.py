@@ -69,3 +69,12 @@ def test_translation_catalogs_are_ui_copy(tmp_path):
     assert is_translation_catalog("src/i18n/zh_CN.json")
     assert not is_translation_catalog("config/settings.json")
     assert not is_translation_catalog("messages/queue_schema.json")
+
+
+def test_go_mod_indirect_marks_count_only_in_a_tidied_module(tmp_path):
+    openai = "\tgithub.com/sashabaranov/go-openai v1.28.0 // indirect\n"
+    tidy = f"module a\n\nrequire (\n\tgithub.com/go-chi/chi/v5 v5.1.0\n{openai})\n"
+    untidy = f"module b\n\nrequire (\n{openai})\n"
+    result = scan_tree(tmp_path, {"tidy/go.mod": tidy, "untidy/go.mod": untidy})
+    files = {loc.file for loc in component(result, "llm_provider:openai").locations}
+    assert files == {"untidy/go.mod"}

@@ -423,10 +423,16 @@ class ManifestDetector(_ManifestDetector):
                 yield _finding(self.name, package, file, line, _version_from_spec(version or ""), target)
 
     def go_mod(self, file: SourceFile) -> Iterator[Finding]:
-        for number, raw in enumerate(file.lines, start=1):
-            match = linear(r"^\s*(?:require\s+)?([\w.~-]+\.[\w./~-]+)\s+(v[\w.+-]+)").match(raw)
-            if not match or GO_INDIRECT.search(raw):
-                continue  # ``// indirect``: a dependency of a dependency, which no package here imports
+        requirement = linear(r"^\s*(?:require\s+)?([\w.~-]+\.[\w./~-]+)\s+(v[\w.+-]+)")
+        required = [(n, raw) for n, raw in enumerate(file.lines, start=1) if requirement.match(raw)]
+        # ``// indirect`` marks a dependency of a dependency once ``go mod tidy`` has run, which leaves the
+        # module's own imports unmarked; a go.mod with every requirement marked was never tidied, and its
+        # marks say nothing
+        tidied = any(not GO_INDIRECT.search(raw) for _, raw in required)
+        for number, raw in required:
+            match = requirement.match(raw)
+            if tidied and GO_INDIRECT.search(raw):
+                continue
             package = lookup_prefixed("go", match.group(1), "/") or go_provider_client(match.group(1))
             if package:
                 yield _finding(self.name, package, file, number, match.group(2), raw.strip())
