@@ -21,31 +21,6 @@ ASSERTION = linear(
 )
 
 
-# a test that stands in for the API (an HTTP test server, a request mocker, a patched client class) or
-# hands its client a made-up key: no model or address it names is reached, so they are its input data
-TEST_DOUBLE = linear(
-    r"httptest\.New(?:Unstarted|TLS)?Server|\brespx\b|\brequests_mock\b|\bresponses\.(?:add|activate)\b"
-    r"|\bhttpretty\b|\baioresponses\b|\bhttpx_mock\b|\bMockTransport\b|\bnock\(|\bsetupServer\("
-    r"|\bMockWebServer\b|\bWireMockServer\b|\bMockHttpMessageHandler\b|\bstub_request\(|\bmockito::"
-    r"|\bhttpmock::|\bwiremock::"
-    r"|\bpatch(?:\.object)?\(\s*[\"'][\w.]*(?:Client|OpenAI|Anthropic)[\"']"
-    r"|[\"'](?:test|fake|dummy|mock)[-_]?(?:api[-_]?)?key[\"']",
-)
-TEST_DOUBLE_FLAG = "test_double"
-
-
-def mark_test_doubles(scope: str, text: str, findings: list[Finding]) -> None:
-    """Flag the models and endpoints of a test file that talks only to a stand-in (``TEST_DOUBLE``);
-    ``is_test_data`` then treats them as the test's input data. Checked once per file, in the
-    detection phase, where the file's text is at hand."""
-    if scope != "test" or not any(f.type in ("model", "endpoint") for f in findings):
-        return
-    if TEST_DOUBLE.search(text):
-        for finding in findings:
-            if finding.type in ("model", "endpoint"):
-                finding.metadata = {**finding.metadata, TEST_DOUBLE_FLAG: True}
-
-
 # data files a test reads (a mocked API response, a settings fixture, a recorded cassette)
 DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".yaml", ".yml", ".toml", ".xml", ".csv", ".txt")
 FIXTURE_FOLDERS = frozenset(
@@ -67,6 +42,47 @@ FIXTURE_FOLDERS = frozenset(
 )
 
 
+# a test that replays recorded HTTP or stubs the server it talks to (VCR cassettes, WebMock,
+# responses/respx/httpretty/requests-mock/aioresponses/pytest-httpx, nock/msw/fetch-mock, Go's
+# httptest and gock, WireMock, OkHttp's MockWebServer, .NET's MockHttpMessageHandler) never reaches
+# a model: the models and addresses it configures are input for the code under test
+REPLAYED_HTTP = linear(
+    r"\bVCR\.(?:use_cassette|insert_cassette)\b|\bvcr\.use_cassette\(|@pytest\.mark\.vcr\b"
+    r"|[,(]\s*:vcr\b|\bvcr:\s*\{|\bstub_request\(|@responses\.activate\b|\bresponses\.add\("
+    r"|\brespx\.mock\b|\bhttpretty\.register_uri\(|\brequests_mock\.Mocker\b|\baioresponses\("
+    r"|\bhttpx_mock\.add_response\(|\bnock\(|\bsetupServer\(|\bfetchMock\.\w+\("
+    r"|\bhttptest\.NewServer\(|\bgock\.New\(|\bstubFor\(|\bnew\s+MockWebServer\b"
+    r"|\bMockHttpMessageHandler\b"
+)
+
+
+def replays_recorded_http(text: str) -> bool:
+    """Whether a test file stubs or replays the HTTP its code under test sends."""
+    return REPLAYED_HTTP.search(text) is not None
+
+
+# a test that patches the SDK's client class (``@patch("app.digest.OpenAI")``) or hands its client a
+# made-up key (``New("test-api-key", ...)``): no request it builds reaches a model either
+STAND_IN_CLIENT = linear(
+    r"\bpatch(?:\.object)?\(\s*[\"'][\w.]*(?:Client|OpenAI|Anthropic)[\"']"
+    r"|[\"'](?:test|fake|dummy|mock)[-_]?(?:api[-_]?)?key[\"']"
+)
+
+
+def uses_a_stand_in_client(text: str) -> bool:
+    """Whether a test file patches the SDK client or builds it with a made-up key."""
+    return STAND_IN_CLIENT.search(text) is not None
+
+
+def without_replayed_inputs(findings: list[Finding], scope: str, text: str) -> list[Finding]:
+    """A test's findings without the models and endpoints it only feeds to a stubbed server."""
+    if scope != "test" or not any(f.type in ("model", "endpoint") for f in findings):
+        return findings
+    if not (replays_recorded_http(text) or uses_a_stand_in_client(text)):
+        return findings
+    return [f for f in findings if f.type not in ("model", "endpoint")]
+
+
 def is_fixture_data(path: str) -> bool:
     """A data file in a test's fixture folder (``tests/fixtures/chat_response.json``)."""
     folders = path.lower().split("/")[:-1]
@@ -79,7 +95,7 @@ def is_test_data(finding: Finding, scopes: dict[str, str]) -> bool:
         return False
     if finding.type not in ("model", "endpoint"):
         return False
-    if is_fixture_data(finding.location.file) or finding.metadata.get(TEST_DOUBLE_FLAG):
+    if is_fixture_data(finding.location.file):
         return True
     if finding.type == "model" and finding.provider is None and "route" not in finding.metadata:
         return True
