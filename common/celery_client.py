@@ -104,7 +104,7 @@ class PublishingChannel(kombu_redis.Channel):
     kombu builds a new ``redis.Redis`` for every message it puts; redis-py copies some 170 response
     callbacks into each, which was a fifth of the CPU of sending a task. A client is only a handle on
     the pool (safe to share between threads and greenlets), so one per pool does; a new pool (after a
-    reconnect) gets a new client.
+    reconnect) gets a new client. The channel only publishes, so that client is its only one.
     """
 
     _publishing_client: redis.Redis | None = None
@@ -113,13 +113,18 @@ class PublishingChannel(kombu_redis.Channel):
 
     @contextmanager
     def conn_or_acquire(self, client=None) -> Iterator[redis.Redis]:
-        if client:
-            yield client
-            return
+        yield client or self.client
+
+    @property
+    def client(self) -> redis.Redis:
+        """The publishing client, which also answers the ``PING`` that opens the channel. kombu's own is
+        a client of a second pool, for consuming, which this channel never does: every new producer
+        opened two connections, each with a handshake of six round trips (``HELLO``, ``CLIENT SETINFO``,
+        ``SELECT``…), a burst of requests past the pool's warm producers waiting through all of them."""
         shared = self._publishing_client
         if shared is None or shared.connection_pool is not self.pool:
             shared = self._publishing_client = self._create_client()
-        yield shared
+        return shared
 
     def create_publish_batch(self, max_size):
         leading, self.leading = self.leading, None

@@ -389,3 +389,28 @@ def test_every_concurrent_request_of_a_process_gets_a_producer_without_waiting()
         for producer in held:
             producer.release()
     assert len(held) == POOL_SIZE
+
+
+def test_a_new_producer_opens_one_connection_to_the_broker(monkeypatch):
+    """A burst of requests past the warm producers creates one producer each, and each new broker
+    connection costs its handshake's six round trips (``HELLO``, ``CLIENT SETINFO``, ``SELECT``…), all
+    waited through by the request: the channel's opening ``PING`` goes through its publishing client,
+    not through a second pool of its own (kombu's, for consuming, which this channel never does)."""
+    opened = []
+    original = redis.connection.AbstractConnection.connect
+
+    def connect(self, *args, **kwargs):
+        if self._sock is None:
+            opened.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "connect", connect)
+    client = celery_client()
+    with (
+        client.connection_for_write() as connection,
+        client.amqp.Producer(connection) as producer,
+        producer.batch(),
+    ):
+        task_id = client.send_task(SCAN_RUN, args=["no-such-scan-new-producer"], producer=producer).id
+    assert len(opened) == 1, opened
+    assert _drop_task(task_id) == 1
