@@ -54,8 +54,10 @@ def stamp_sent_at(headers=None, **_kwargs) -> None:
 class Leading:
     """Redis commands (``(method, *args)`` of a redis-py pipeline) to run before a task in its pipeline.
 
-    ``replies`` is None until they ran; they run exactly once, alone before the task when the task's
-    batch cannot take them (a transport without batches, a failed batch resent on its own).
+    ``replies`` is None until they ran; they run alone before the task when the task's batch cannot
+    take them (a transport without batches, a failed batch resent on its own). A batch whose reply was
+    lost after Redis ran it fails like one that never arrived, and they run again: commands that must
+    take effect once are idempotent themselves (``events.PUBLISH_NUMBERED_ONCE``).
     """
 
     commands: list[tuple]
@@ -163,8 +165,9 @@ def enqueue(task_name: str, *args, countdown: float | None = None, leading: Lead
     The task and its ``task-sent`` event go out in one batch (one Redis pipeline). A batch is never
     retried by kombu, so a failed one is sent again, under the same task id, through Celery's
     retrying publish, as every message was before: a connection lost after Redis took the message
-    may deliver it twice, exactly as a retried single publish could. ``leading`` (only with
-    ``broker_is_redis_at``) goes at the head of the batch; run alone first when the batch fails.
+    may deliver it twice, exactly as a retried single publish could, always under that one id.
+    ``leading`` (only with ``broker_is_redis_at``) goes at the head of the batch; run alone first when
+    the batch fails, so possibly a second time (see ``Leading``).
     """
     client = celery_client()
     options = {"args": list(args), "queue": queue_for(task_name), "countdown": countdown, "task_id": uuid()}
