@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,13 +23,14 @@ import redis
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+import common.celery_client
 import web.api.scans as scans_api
 from common import events
 from common.celery_client import celery_client, enqueue
 from common.db import POOL_SIZE, get_engine, session_scope
 from common.models import AuditLog, Scan
 from common.redis_client import get_redis
-from common.tasks import SCAN_RUN
+from common.tasks import SCAN_RUN, queue_for
 from tests.helpers import redis_round_trips
 
 
@@ -197,6 +199,25 @@ def test_an_expired_key_names_a_new_scan_in_the_same_transaction(client, make_us
     ) == 1
 
 
+@pytest.fixture
+def scan_queue(monkeypatch) -> Iterator[str]:
+    """``scans.run`` routed to a queue of the test's own, which no worker consumes: once a pipeline test
+    has started the session's worker, it consumes ``scans`` and takes a task before the test reads it
+    back. The queue is declared (kombu binds it in a pipeline of its own, once per connection) before the
+    test watches the pipelines its task goes out in."""
+    queue = f"scans-{secrets.token_hex(4)}"
+    monkeypatch.setattr(
+        common.celery_client,
+        "queue_for",
+        lambda task_name: queue if task_name == SCAN_RUN else queue_for(task_name),
+    )
+    broker = redis.Redis.from_url(celery_client().conf.broker_url)
+    enqueue(SCAN_RUN, "declares-the-queue")
+    broker.delete(queue)
+    yield queue
+    broker.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+
+
 def _sent_pipelines(monkeypatch) -> list[list[tuple]]:
     """The command stacks of every Redis pipeline executed from now on."""
     executed: list[list[tuple]] = []
@@ -214,21 +235,21 @@ def _decoded_body(payload: bytes) -> object:
     return json.loads(base64.b64decode(json.loads(payload)["body"]))
 
 
-def test_a_task_and_its_task_sent_event_go_out_in_one_pipeline(monkeypatch):
+def test_a_task_and_its_task_sent_event_go_out_in_one_pipeline(monkeypatch, scan_queue):
     assert celery_client().conf.task_send_sent_event  # Flower lists tasks from their task-sent events
     pipelines = _sent_pipelines(monkeypatch)
     task_id = enqueue(SCAN_RUN, "no-such-scan-pipeline")
     [commands] = pipelines
     [(push, queue, message), (publish, topic, sent_event)] = commands
-    assert (push, queue, publish) == ("LPUSH", "scans", "PUBLISH") and topic.endswith("celeryev/task.sent")
+    assert (push, queue, publish) == ("LPUSH", scan_queue, "PUBLISH") and topic.endswith("celeryev/task.sent")
     assert json.loads(message)["headers"]["id"] == task_id
     assert _decoded_body(message)[0] == ["no-such-scan-pipeline"]
     event = _decoded_body(sent_event)
     assert (event["type"], event["uuid"], event["name"]) == ("task-sent", task_id, SCAN_RUN)
-    _drop_task(task_id)
+    assert _drop_task(scan_queue, task_id) == 1
 
 
-def test_a_failed_pipeline_is_sent_again_on_its_own(monkeypatch):
+def test_a_failed_pipeline_is_sent_again_on_its_own(monkeypatch, scan_queue):
     """A blip that loses the batch: the task still arrives, once, under the id ``enqueue`` returned."""
     original, failures = redis.client.Pipeline.execute, []
 
@@ -242,17 +263,17 @@ def test_a_failed_pipeline_is_sent_again_on_its_own(monkeypatch):
     monkeypatch.setattr(redis.client.Pipeline, "execute", lost_once)
     task_id = enqueue(SCAN_RUN, "no-such-scan-fallback")
     assert failures == ["LPUSH"]
-    assert _drop_task(task_id) == 1
+    assert _drop_task(scan_queue, task_id) == 1
 
 
-def _drop_task(task_id: str) -> int:
-    """Remove the task's messages from the ``scans`` queue (no worker consumes it here); how many."""
+def _drop_task(queue: str, task_id: str) -> int:
+    """Remove the task's messages from the queue (``scan_queue``: no worker consumes it); how many."""
     broker = redis.Redis.from_url(celery_client().conf.broker_url)
     deadline, removed = time.monotonic() + 2, 0
     while not removed and time.monotonic() < deadline:
-        for message in broker.lrange("scans", 0, -1):
+        for message in broker.lrange(queue, 0, -1):
             if json.loads(message)["headers"]["id"] == task_id:
-                removed += broker.lrem("scans", 0, message)
+                removed += broker.lrem(queue, 0, message)
     return removed
 
 
@@ -267,7 +288,7 @@ def _subscribed(organization_id: str) -> Iterator[redis.client.PubSub]:
         pubsub.close()
 
 
-def test_scan_queued_leads_its_task_in_one_pipeline(client, make_user, scan_root, monkeypatch):
+def test_scan_queued_leads_its_task_in_one_pipeline(client, make_user, scan_root, monkeypatch, scan_queue):
     """The event first, then the task and its ``task-sent`` event: one round trip, in that order, so
     a quick worker's ``scan.started`` cannot overtake ``scan.queued``."""
     user = make_user()
@@ -287,7 +308,7 @@ def test_scan_queued_leads_its_task_in_one_pipeline(client, make_user, scan_root
         f"trusera:seq:{user.org_id}",
         events.channel_for(user.org_id),
     )
-    assert (push, queue, publish) == ("LPUSH", "scans", "PUBLISH") and topic.endswith("celeryev/task.sent")
+    assert (push, queue, publish) == ("LPUSH", scan_queue, "PUBLISH") and topic.endswith("celeryev/task.sent")
     assert _decoded_body(task)[0] == [response.json["id"]]
     event = json.loads(message["data"])
     assert (event["type"], event["scan_id"], event["organization_id"]) == (
@@ -296,10 +317,10 @@ def test_scan_queued_leads_its_task_in_one_pipeline(client, make_user, scan_root
         user.org_id,
     )
     assert event["seq"] == int(get_redis().get(seq_key))
-    assert _drop_task(json.loads(task)["headers"]["id"]) == 1
+    assert _drop_task(scan_queue, json.loads(task)["headers"]["id"]) == 1
 
 
-def test_a_created_scan_costs_three_redis_round_trips(client, make_user, scan_root):
+def test_a_created_scan_costs_three_redis_round_trips(client, make_user, scan_root, scan_queue):
     """Measured: the rate limits and the principal's revocation, then ``scan.queued`` with its task in
     one pipeline. Each further round trip is a regression (it was four before they shared one)."""
     user = make_user()
@@ -313,11 +334,11 @@ def test_a_created_scan_costs_three_redis_round_trips(client, make_user, scan_ro
     for response in created:
         with session_scope() as session:
             assert session.get(Scan, response.json["id"]).status == "queued"
-    assert sum(_drop_scan_tasks({response.json["id"] for response in created}).values()) == 2
+    assert sum(_drop_scan_tasks(scan_queue, {response.json["id"] for response in created}).values()) == 2
 
 
 def test_a_failed_pipeline_still_publishes_the_event_before_the_task(
-    client, make_user, scan_root, monkeypatch
+    client, make_user, scan_root, monkeypatch, scan_queue
 ):
     """A blip that loses the whole batch: the event goes out on its own, then the task, once."""
     user = make_user()
@@ -340,7 +361,7 @@ def test_a_failed_pipeline_still_publishes_the_event_before_the_task(
     assert failures == [["EVAL", "LPUSH", "PUBLISH"]]
     event = json.loads(message["data"])
     assert (event["type"], event["scan_id"]) == ("scan.queued", response.json["id"]) and again is None
-    assert _drop_scan_tasks({response.json["id"]}) == {response.json["id"]: 1}
+    assert _drop_scan_tasks(scan_queue, {response.json["id"]}) == {response.json["id"]: 1}
 
 
 def test_a_broker_that_is_not_the_application_redis_gets_the_task_alone(
@@ -364,16 +385,16 @@ def test_a_broker_that_is_not_the_application_redis_gets_the_task_alone(
     assert options == {} and (event["type"], event["scan_id"]) == ("scan.queued", response.json["id"])
 
 
-def _drop_scan_tasks(scan_ids: set[str]) -> dict[str, int]:
+def _drop_scan_tasks(queue: str, scan_ids: set[str]) -> dict[str, int]:
     """Remove the ``scans.run`` messages of these scans from the queue; how many there were of each."""
     broker = redis.Redis.from_url(celery_client().conf.broker_url)
     found = dict.fromkeys(scan_ids, 0)
     deadline = time.monotonic() + 2
     while not all(found.values()) and time.monotonic() < deadline:
-        for message in broker.lrange("scans", 0, -1):
+        for message in broker.lrange(queue, 0, -1):
             args = _decoded_body(message)[0]
             if args and args[0] in found:
-                found[args[0]] += broker.lrem("scans", 0, message)
+                found[args[0]] += broker.lrem(queue, 0, message)
     return found
 
 
