@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 import subprocess
@@ -90,6 +91,27 @@ def add_member(client, admin: TestUser, org_id: str, member: TestUser, role: str
     invitation = next(i for i in invitations if i["organization"]["id"] == org_id)
     accepted = client.post(f"/api/v1/auth/invitations/{invitation['id']}/accept", headers=member.headers())
     assert accepted.status_code == 200, accepted.json
+
+
+def running_scan(org_id: str, target: str = "/srv/posted") -> str:
+    """A scan in the state its scanner posts the result from (running, scanning); its id."""
+    from common.db import session_scope
+    from common.models import Scan
+
+    with session_scope() as session:
+        scan = Scan(organization_id=org_id, target=target, status="running", stage="scanning")
+        session.add(scan)
+        session.flush()
+        return scan.id
+
+
+def post_result(client, scan_id: str, result: dict | bytes):
+    """The scanner's ``POST /internal/scans/:id/result``: a dict as JSON, bytes as they are."""
+    return client.post(
+        f"/api/v1/internal/scans/{scan_id}/result",
+        data=result if isinstance(result, bytes) else json.dumps(result).encode(),
+        headers={"X-Internal-API-Key": os.environ["INTERNAL_API_KEY"], "Content-Type": "application/json"},
+    )
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):
