@@ -5,7 +5,8 @@ An organization's current state is a function of one set: the latest completed s
 organization (``dashboard_summaries``) with the key of the set it was computed from; the view uses the
 row only while that key is still the key of the set as it is now, and otherwise counts it live in the
 same statement, so a completed, deleted or re-scanned target shows on the very next view. ``roll_up``
-rewrites the row after each completion and ``dashboard.reconcile`` after deletions: recomputed, never
+rewrites the row after each completion; deleting a completed scan deletes the row, and
+``dashboard.reconcile`` writes it again (and makes good a lost ``roll_up``): recomputed, never
 incremented, so running either twice leaves the same row.
 """
 
