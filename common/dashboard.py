@@ -299,10 +299,21 @@ def _refresh_sql(dialect) -> str:
     return compiled_sql(dialect, upsert.add_cte(forgotten))
 
 
+# Held by a refresh and by the deletion of completed scans (migration 0018's trigger), which so take turns:
+# a refresh whose reads began before a deletion committed would write back the deleted scans' counts.
+# ``NO KEY UPDATE`` leaves the organization's new rows (their foreign keys take ``KEY SHARE``) unblocked.
+_LOCK_ORGANIZATION = (
+    select(Organization.id)
+    .where(Organization.id == bindparam("organization_id"))
+    .with_for_update(key_share=True)
+)
+
+
 def refresh_summary(connection: Connection, organization_id: str) -> None:
     """Recompute the organization's summary row from its latest scans, or delete it when it has none left
     (PostgreSQL, whose one statement is the only reader; SQLite counts each view live)."""
     if connection.dialect.name == "postgresql":
+        connection.execute(_LOCK_ORGANIZATION, {"organization_id": organization_id})
         connection.exec_driver_sql(_refresh_sql(connection.dialect), {"organization_id": organization_id})
 
 

@@ -24,9 +24,16 @@ down_revision = "0017_sec_residue"
 branch_labels = None
 depends_on = None
 
+# The organizations' rows are locked first, as a refresh locks its organization's
+# (``common.dashboard.refresh_summary``): a refresh that began reading before the deletion committed
+# finishes before the row is deleted, and one that begins after reads without the deleted scans.
 FORGET_FUNCTION = """
 CREATE FUNCTION dashboard_summaries_forget_deleted_scans() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM 1 FROM organizations
+    WHERE id IN (SELECT organization_id FROM deleted_scans WHERE status = 'completed')
+    ORDER BY id
+    FOR NO KEY UPDATE;
     DELETE FROM dashboard_summaries
     WHERE organization_id IN (SELECT organization_id FROM deleted_scans WHERE status = 'completed');
     RETURN NULL;

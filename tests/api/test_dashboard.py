@@ -6,6 +6,7 @@ an organization sees only its own data.
 from __future__ import annotations
 
 import json
+import threading
 from datetime import timedelta
 
 from sqlalchemy import delete, select
@@ -387,6 +388,32 @@ def test_a_roll_up_with_no_completed_scan_left_deletes_the_summary(make_user):
     with session_scope() as session:
         refresh_summary(session.connection(), user.org_id)
     assert summary_of(user.org_id) is None
+
+
+def test_a_refresh_during_a_deletion_counts_without_the_deleted_scan(make_user):
+    """A refresh that read the scans before a deletion committed would write the deleted scan's counts back
+    once the deletion had removed the row, where no reconcile looks again (no completion since): the two
+    take turns on the organization's row, and the refresh reads after the deletion."""
+    user = make_user()
+    deleted = make_scan(user.org_id, target="/repo/a", components=[component("model", "o1")])
+    make_scan(user.org_id, target="/repo/b", components=[component("model", "gpt-4o")])
+    roll_up(deleted)
+    refreshed = threading.Event()
+
+    def refresh():
+        with session_scope() as session:
+            refresh_summary(session.connection(), user.org_id)
+        refreshed.set()
+
+    thread = threading.Thread(target=refresh)
+    with session_scope() as session:
+        session.delete(session.get(Scan, deleted))
+        session.flush()  # the trigger has run; the deletion commits below
+        thread.start()
+        assert not refreshed.wait(1)
+    thread.join(30)
+    assert refreshed.is_set()
+    assert summary_of(user.org_id)[1]["top_models"] == [{"name": "gpt-4o", "components": 1, "targets": 1}]
 
 
 def test_the_reconcile_looks_only_at_organizations_with_something_new(make_user):
