@@ -195,12 +195,16 @@ def counted_statements() -> Iterator[list[str]]:
 
 @contextmanager
 def redis_round_trips() -> Iterator[list[bytes]]:
-    """What each round trip to Redis (a command, or a pipeline's commands) sent, from any client."""
+    """What each round trip to Redis (a command, or a pipeline's commands) sent, from any client of this
+    thread: a Celery worker a pipeline test started runs in threads of its own, with its own traffic."""
     sent: list[bytes] = []
-    original = redis.connection.AbstractConnection.send_packed_command
+    original, own_thread = redis.connection.AbstractConnection.send_packed_command, threading.current_thread()
 
     def send(connection, packed, *args, **kwargs):
-        sent.append(b"".join(bytes(part) for part in packed) if isinstance(packed, list) else bytes(packed))
+        if threading.current_thread() is own_thread:
+            sent.append(
+                b"".join(bytes(part) for part in packed) if isinstance(packed, list) else bytes(packed)
+            )
         return original(connection, packed, *args, **kwargs)
 
     redis.connection.AbstractConnection.send_packed_command = send
