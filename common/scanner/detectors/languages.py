@@ -74,6 +74,32 @@ DEPLOYMENT_VALUE = linear(
 URL = linear(r"""https?://[^\s'"`<>]+""")
 BARE_HOST = linear(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,6}")
 MAX_USAGE_LOCATIONS = 20
+# ``const SERVER_NAME = "x"``, ``static final String NAME = "x";``, ``const val NAME = "x"``, Go's
+# ``serverName := "x"``: a name an SDK call may hold by reference (RE2: one alternative per quote)
+STRING_CONSTANT = linear(
+    r"""\b([A-Za-z_$][\w$]{0,80})\s*(?::\s*&?'?[\w<>\[\]]{1,40}\s*)?(?::=|=)\s*"""
+    r"""(?:"([^"\n$]{1,120})"|'([^'\n]{1,120})'|`([^`\n$]{1,120})`)\s*[;,)\n]"""
+)
+NAME_REFERENCE = linear(r"""\b[Nn]ame\s*[:=]\s*((?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$]*)\s*[,}\n)]""")
+LEADING_IDENTIFIER = linear(r"""\s*((?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$]*)\s*[,)]""")
+
+
+@lru_cache(maxsize=4)
+def string_constants(text: str) -> dict[str, str]:
+    """The string each identifier of a file is first set to, found in one pass per file: a server or
+    tool named through a constant (``new McpServer({ name: SERVER_NAME })``) is named by its value."""
+    constants: dict[str, str] = {}
+    for match in STRING_CONSTANT.finditer(text):
+        constants.setdefault(match.group(1), match.group(match.lastindex))
+    return constants
+
+
+def constant_value(text: str, reference: str | None) -> str | None:
+    """The string a (possibly qualified: ``Config.SERVER_NAME``) identifier stands for in ``text``."""
+    if not reference:
+        return None
+    value = string_constants(text).get(reference.rsplit(".", 1)[-1])
+    return value if value and value.strip() else None
 
 
 MCP_PACKAGES = ("mcp", "fastmcp")
@@ -116,6 +142,7 @@ class _LanguageDetector(Detector):
     comment_prefixes: tuple[str, ...] = ("//", "/*", "*")
     quick_tokens: tuple[str, ...] = ()  # a file without any of these has no import worth parsing
     tool_patterns: tuple[re.Pattern, ...] = ()  # MCP tool registrations; group 1 is the tool name
+    tool_constant_patterns: tuple[re.Pattern, ...] = ()  # the same, group 1 the constant holding it
     api_signatures: tuple[tuple[re.Pattern, str], ...] = ()  # (idiom only one SDK has, catalog id)
     # True where using an SDK's constant is how the language imports it (Ruby under Bundler.require):
     # the SDK is then placed in the file at that use, as an import would place it
@@ -131,9 +158,24 @@ class _LanguageDetector(Detector):
         return lookup_prefixed(self.ecosystem, module, self.separator)
 
     def mcp_server_name(self, text: str, start: int) -> str | None:
-        """``name: "x"``, ``name = "x"``, or Go's ``&mcp.Implementation{Name: "x"}``."""
-        match = re.search(r"""\b[Nn]ame\s*[:=]\s*(["'`])([^"'`$]+)\1""", text[start : start + 300])
-        return match.group(2) if match else None
+        """``name: "x"``, ``name = "x"``, or Go's ``&mcp.Implementation{Name: "x"}``; also through a
+        same-file constant (``name: SERVER_NAME``) or an info object the call is handed (``new
+        McpServer(serverInfo)`` after ``const serverInfo = { name: "x" }``)."""
+        window = text[start : start + 300]
+        match = re.search(r"""\b[Nn]ame\s*[:=]\s*(["'`])([^"'`$]+)\1""", window)
+        if match:
+            return match.group(2)
+        reference = NAME_REFERENCE.search(window)
+        if reference:
+            return constant_value(text, reference.group(1))
+        handed = LEADING_IDENTIFIER.match(window)
+        if handed and "." not in handed.group(1):
+            held = linear(rf"\b{re.escape(handed.group(1))}\s*(?::\s*[\w.<>]+\s*)?=\s*\{{").search(
+                text[:start]
+            )
+            if held:
+                return _LanguageDetector.mcp_server_name(self, text, held.end() - 1)
+        return None
 
     def mcp_client_name(self, text: str, start: int) -> str | None:
         """How a client built at ``start`` declares itself (``new Client({ name: "x" })``)."""
@@ -261,10 +303,16 @@ class _LanguageDetector(Detector):
                 yield self.model_at(file, line, found, evidence=CATALOG_LITERAL)
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
-        """(offset, name) of every tool an MCP server registers, in this language's SDK idioms."""
+        """(offset, name) of every tool an MCP server registers, in this language's SDK idioms, the name
+        written there or held by a same-file constant (``server.tool(TOOL_NAME, ...)``)."""
         for pattern in self.tool_patterns:
             for match in pattern.finditer(text):
                 yield match.start(), match.group(1)
+        for pattern in self.tool_constant_patterns:
+            for match in pattern.finditer(text):
+                value = constant_value(text, match.group(1))
+                if value:
+                    yield match.start(), value
 
     def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
         seen: set[str] = set()
@@ -554,6 +602,9 @@ class JavaScriptDetector(_LanguageDetector):
         lazy_re(r"""\.(?:tool|registerTool)\(\s*["'`]([\w.:/-]{1,100})["'`]"""),
         lazy_re(r"""\.addTool\(\s*\{[^{}]{0,300}\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]"""),
     )
+    tool_constant_patterns = (
+        linear(r"""\.(?:tool|registerTool)\(\s*((?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$]*)\s*,"""),
+    )
 
     ES_IMPORT = linear(r"""\b(?:import|export)\s+(?:type\s+)?([^;'"`]*?)\s*from\s*["']([^"']+)["']""")
     BARE_IMPORT = linear(r"""\bimport\s*\(?\s*["']([^"']+)["']""")
@@ -662,6 +713,10 @@ class GoDetector(_LanguageDetector):
         lazy_re(r'\bmcp\.NewTool\(\s*"([^"\n]{1,100})"'),
         lazy_re(r'&mcp\.Tool\s*\{[^{}]{0,300}\bName:\s*"([^"\n]{1,100})"'),
     )
+    tool_constant_patterns = (
+        linear(r"\bmcp\.NewTool\(\s*((?:[A-Za-z_]\w*\.)?[A-Za-z_]\w*)\s*[,)]"),
+        linear(r"&mcp\.Tool\s*\{[^{}]{0,300}\bName:\s*((?:[A-Za-z_]\w*\.)?[A-Za-z_]\w*)\s*[,}]"),
+    )
 
     BLOCK = linear(r"\bimport\s*\((.*?)\)", re.DOTALL)
     SINGLE = linear(r"""\bimport\s+(?:([\w.]+)\s+)?"([^"]+)\"""")
@@ -690,8 +745,14 @@ class GoDetector(_LanguageDetector):
             yield Import(match.group(2), (alias,), _line_at(text, match.start()))
 
     def mcp_server_name(self, text: str, start: int) -> str | None:
+        """mcp-go takes the name first (``server.NewMCPServer("x", "1.0")``), written or a constant."""
         match = re.match(r"""\s*"([^"]+)\"""", text[start : start + 200])
-        return match.group(1) if match else super().mcp_server_name(text, start)
+        if match:
+            return match.group(1)
+        handed = LEADING_IDENTIFIER.match(text[start : start + 200])
+        return constant_value(text, handed.group(1) if handed else None) or super().mcp_server_name(
+            text, start
+        )
 
     # Go SDKs spell model constants in CamelCase: go-openai ``openai.GPT4oMini``, openai-go
     # ``openai.ChatModelO3Mini``, anthropic-sdk-go ``anthropic.ModelClaude3_7SonnetLatest``
@@ -742,6 +803,13 @@ class JavaDetector(_LanguageDetector):
         linear(r'\bnew\s+(?:McpSchema\.)?Tool\(\s*"([^"\n]{1,100})"'),
         linear(r'\bTool\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'),
         linear(r'\baddTool\(\s*name\s*=\s*"([^"\n]{1,100})"'),
+        # the Kotlin SDK's positional ``server.addTool("name", "description", ...)``
+        linear(r'\baddTool\(\s*"([^"\n]{1,100})"\s*,'),
+    )
+    tool_constant_patterns = (
+        linear(r"\bnew\s+(?:McpSchema\.)?Tool\(\s*((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*)\s*,"),
+        linear(r"\bTool\.builder\(\)\s*\.name\(\s*((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*)\s*\)"),
+        linear(r"\baddTool\(\s*(?:name\s*=\s*)?((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*)\s*,"),
     )
     IMPORT = linear(r"^\s*import\s+(?:static\s+)?([\w.]+?)(\.\*)?\s*;?\s*$", re.MULTILINE)
     # The tool annotations of the JVM agent frameworks, by the package they are imported from.
@@ -766,10 +834,10 @@ class JavaDetector(_LanguageDetector):
         yield from self.qualified_references(text)
 
     SERVER_INFO = linear(
-        r'\.serverInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?(?:"([^"\n]{1,100})"|([A-Za-z_]\w*)\s*\))'
+        r'\.serverInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?(?:"([^"\n]{1,100})"|([A-Za-z_][\w.]*)\s*[,)])'
     )
     CLIENT_INFO = linear(
-        r'\.clientInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?(?:"([^"\n]{1,100})"|([A-Za-z_]\w*)\s*\))'
+        r'\.clientInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?(?:"([^"\n]{1,100})"|([A-Za-z_][\w.]*)\s*[,)])'
     )
 
     KOTLIN_CLIENT_INFO = linear(
@@ -792,7 +860,10 @@ class JavaDetector(_LanguageDetector):
             return declared.group(1), start + declared.start(1)
         ends, names, offsets = _implementations(text, declared.group(2))
         last = bisect_right(ends, start)
-        return (names[last - 1], offsets[last - 1]) if last else None
+        if last:
+            return names[last - 1], offsets[last - 1]
+        value = constant_value(text, declared.group(2))  # ``.serverInfo(SERVER_NAME, VERSION)``
+        return (value, start + declared.start(2)) if value else None
 
     def mcp_usage(
         self,
