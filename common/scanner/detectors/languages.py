@@ -650,11 +650,29 @@ class JavaScriptDetector(_LanguageDetector):
 
     # Tool constructors of the JS agent frameworks: ``tool({...})`` (Vercel AI SDK, OpenAI Agents SDK,
     # LangChain.js), Mastra's ``createTool({ id })``, LangChain.js's ``new DynamicStructuredTool({ name })``.
-    TOOL_FACTORIES = ("tool", "createTool", "DynamicStructuredTool", "DynamicTool")
+    # LlamaIndex.TS's ``FunctionTool.from(fn, { name })``; the Claude Agent SDK's ``tool("name", ...)``.
+    TOOL_FACTORIES = ("tool", "createTool", "DynamicStructuredTool", "DynamicTool", "FunctionTool")
     TOOL_CALL = linear(
         r"(?:(?:^|[{,(])\s*[\"']?([A-Za-z_$][\w$-]*)[\"']?\s*:\s*|\b(?:const|let|var)\s+([\w$]+)"
-        r"(?:\s*:\s*[\w$.<>]+)?\s*=\s*)?(?:new\s+)?\b(tool|createTool|DynamicStructuredTool|DynamicTool)\s*\(",
+        r"(?:\s*:\s*[\w$.<>]+)?\s*=\s*)?(?:new\s+)?\b(tool|createTool|DynamicStructuredTool|DynamicTool|FunctionTool)"
+        r"(?:\.from)?\s*\(",
         re.MULTILINE,
+    )
+    POSITIONAL_NAME = linear(r"""^\s*["'`]([^"'`$\n]{1,100})["'`]\s*,""")
+    # LangChain.js tools written as classes: ``class Search extends StructuredTool { name = "search" }``
+    TOOL_BASES = ("StructuredTool", "Tool", "DynamicStructuredTool", "DynamicTool")
+    TOOL_CLASS = linear(
+        r"\bclass\s+(\w+)\s+extends\s+(StructuredTool|Tool|DynamicStructuredTool|DynamicTool)\b"
+    )
+    CLASS_NAME_FIELD = linear(
+        r"""(?:^|[;{\n])\s*(?:(?:public|override|readonly|static)\s+)*name\s*(?::\s*string\s*)?=\s*"""
+        r"""(?:"([^"\n$]{1,100})"|'([^'\n]{1,100})'|`([^`\n$]{1,100})`)"""
+    )
+    # MCP servers an agent SDK starts or serves: the Claude Agent SDK's in-process
+    # ``createSdkMcpServer({ name })``, the OpenAI Agents SDK's ``new MCPServerStdio({ name, fullCommand })``
+    SERVER_FACTORIES = ("createSdkMcpServer", "MCPServerStdio", "MCPServerSSE", "MCPServerStreamableHttp")
+    SERVER_CALL = linear(
+        r"(?:^|[^\w.$])(?:new\s+)?(createSdkMcpServer|MCPServerStdio|MCPServerSSE|MCPServerStreamableHttp)\s*\(\s*\{"
     )
     # Genkit: ``ai.defineTool({ name: "x", ... }, fn)``
     DEFINE_TOOL = linear(r"""\.defineTool\(\s*\{[^{}]{0,300}?\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]""")
@@ -672,12 +690,14 @@ class JavaScriptDetector(_LanguageDetector):
             package = self.package_for(imp.module)
             if package and package.type == "agent_framework" and package.id not in MCP_PACKAGES:
                 for binding in imp.bindings:
-                    if binding in self.TOOL_FACTORIES:
+                    if binding in (*self.TOOL_FACTORIES, *self.TOOL_BASES, *self.SERVER_FACTORIES):
                         factories[binding] = package
         seen: set[str] = set()
         yield from self.genkit_tools(file, text, comments, packages, self.DEFINE_TOOL, seen)
         if not factories:
             return
+        yield from self.agent_sdk_servers(file, text, comments, factories)
+        yield from self.class_tools(file, text, comments, factories, seen)
         for match in self.TOOL_CALL.finditer(text):
             package = factories.get(match.group(3))
             line = _line_at(text, match.start(3))
@@ -688,7 +708,9 @@ class JavaScriptDetector(_LanguageDetector):
             body = body[: following.start()] if following else body
             # LangChain.js also takes the config second, inline: ``tool(fn, { name: "x", schema })``
             config = None if body.lstrip().startswith("{") else self.TOOL_CONFIG_NAME.search(body)
-            found = [m for m in (self.TOOL_OWN_NAME.search(body), config) if m]
+            found = [
+                m for m in (self.POSITIONAL_NAME.match(body), self.TOOL_OWN_NAME.search(body), config) if m
+            ]
             declared = min(found, key=lambda m: m.start()) if found else None
             name = declared.group(1) if declared else match.group(1)
             if not name and match.group(2):
@@ -700,6 +722,34 @@ class JavaScriptDetector(_LanguageDetector):
             yield self.located(
                 file, line, "tool", name.lower(), package.provider, metadata={"framework": package.id}
             )
+
+    def class_tools(
+        self, file: SourceFile, text: str, comments: set[int], bases: dict[str, Package], seen: set[str]
+    ) -> Iterator[Finding]:
+        """Subclasses of a framework's tool class (imported from it), named by their ``name`` field."""
+        classes = [m for m in self.TOOL_CLASS.finditer(text) if m.group(2) in bases]
+        for index, match in enumerate(classes):
+            end = classes[index + 1].start() if index + 1 < len(classes) else len(text)
+            named = self.CLASS_NAME_FIELD.search(text[match.end() : min(end, match.end() + 3000)])
+            line = _line_at(text, match.start())
+            name = named.group(named.lastindex).strip().lower() if named else ""
+            if not name or line in comments or name in seen:
+                continue
+            seen.add(name)
+            package = bases[match.group(2)]
+            yield self.located(file, line, "tool", name, package.provider, metadata={"framework": package.id})
+
+    def agent_sdk_servers(
+        self, file: SourceFile, text: str, comments: set[int], factories: dict[str, Package]
+    ) -> Iterator[Finding]:
+        """MCP servers an agent SDK builds or starts, named by the ``name`` they are given."""
+        for match in self.SERVER_CALL.finditer(text):
+            line = _line_at(text, match.start(1))
+            if match.group(1) not in factories or line in comments:
+                continue
+            name = _LanguageDetector.mcp_server_name(self, text, match.end() - 1)
+            if name and name.strip():
+                yield self.code_mcp_server(file, line, name.strip().lower())
 
 
 class GoDetector(_LanguageDetector):
