@@ -827,11 +827,51 @@ class GoDetector(_LanguageDetector):
 
     GENKIT_TOOL = linear(r'\bgenkit\.DefineTool(?:\[[^\]]{1,200}\])?\(\s*\w+\s*,\s*"([^"\n]{1,100})"')
 
+    # the function-tool structs of the Go LLM SDKs, named as the model calls them: openai-go
+    # ``FunctionDefinitionParam``, go-openai and langchaingo ``FunctionDefinition``, anthropic-sdk-go
+    # ``ToolParam``, Gemini ``FunctionDeclaration``, Ollama ``ToolFunction``, Eino ``ToolInfo``; older
+    # SDK versions wrap the name (``Name: openai.F("x")``)
+    FUNCTION_STRUCT = linear(
+        r"\b([a-z]\w*)\.(?:FunctionDefinitionParam|FunctionDefinition|ToolParam|FunctionDeclaration|ToolFunction|ToolInfo)"
+        r'\s*\{[^{}]{0,300}?\bName:\s*(?:[a-z]\w*\.(?:F|String)\(\s*)?"([^"\n]{1,100})"'
+    )
+    # Eino's ``utils.InferTool("name", "description", fn)``
+    INFER_TOOL = linear(r'\b([a-z]\w*)\.InferTool\(\s*"([^"\n]{1,100})"')
+    # a langchaingo ``tools.Tool``: a type whose ``Name()`` returns its name and that has ``Call``
+    NAME_METHOD = linear(
+        r'\bfunc\s*\(\s*\w*\s*\*?(\w+)\s*\)\s*Name\(\)\s*string\s*\{\s*return\s+"([^"\n]{1,100})"'
+    )
+
     def framework_tools(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
     ) -> Iterator[Finding]:
-        """Genkit for Go: ``genkit.DefineTool(g, "name", "description", fn)``."""
-        return self.genkit_tools(file, text, comments, packages, self.GENKIT_TOOL, set())
+        """Genkit for Go: ``genkit.DefineTool(g, "name", "description", fn)``; the SDKs' function-tool
+        structs; langchaingo tool types."""
+        seen: set[str] = set()
+        yield from self.genkit_tools(file, text, comments, packages, self.GENKIT_TOOL, seen)
+        bound = {
+            binding: package
+            for imp, package in self.sdk_imports(text)
+            if package.type in ("llm_provider", "agent_framework") and package.id not in MCP_PACKAGES
+            for binding in imp.bindings
+        }
+        by_package: dict[str, list[tuple[int, str]]] = {}
+        for pattern in (self.FUNCTION_STRUCT, self.INFER_TOOL):
+            for match in pattern.finditer(text):
+                if match.group(1) in bound and match.group(2).lower() not in PLACEHOLDER_NAMES:
+                    by_package.setdefault(bound[match.group(1)].id, []).append(
+                        (match.start(), match.group(2))
+                    )
+        langchain = next((p for p in bound.values() if p.id == "langchain"), None)
+        for match in self.NAME_METHOD.finditer(text) if langchain else ():
+            receiver = re.escape(match.group(1))
+            if linear(rf"\bfunc\s*\(\s*\w*\s*\*?{receiver}\s*\)\s*Call\(").search(text):
+                by_package.setdefault(langchain.id, []).append((match.start(), match.group(2)))
+        for package_id, found in by_package.items():
+            package = next(p for p in bound.values() if p.id == package_id)
+            yield from self.named_tools(
+                file, text, comments, sorted(found), package.provider, package.id, seen
+            )
 
     GO_CLIENT_INFO = linear(
         r'\bClientInfo\s*[:=]\s*&?mcp\.Implementation\s*\{[^{}]{0,200}?\bName:\s*"([^"\n]{1,100})"'
@@ -874,6 +914,23 @@ class JavaDetector(_LanguageDetector):
         "org.springframework.ai.mcp.annotation": "mcp",
     }
     TOOL_ANNOTATION = linear(r"@(?:(?:Mcp)?Tool|DefineKernelFunction)\b(\([^)]{0,600}\))?")
+    TOOL_NAME_ARGUMENT = linear(r'\bname\s*=\s*"([^"\n]{1,100})"')
+    # Koog's first argument is the tool's name (``@Tool("x")``, ``customName = "x"``); LangChain4j's is
+    # its description
+    KOOG_NAME = linear(r'^\(\s*"([^"\n]{1,100})"|\bcustomName\s*=\s*"([^"\n]{1,100})"')
+    # tools built in code: Spring AI's ``FunctionToolCallback.builder("name", fn)`` and
+    # ``MethodToolCallback`` definitions, LangChain4j's ``ToolSpecification.builder().name("x")``
+    BUILT_TOOL = linear(
+        r'\bFunctionToolCallback\.builder\(\s*"([^"\n]{1,100})"'
+        r'|\bToolDefinition\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'
+        r'|\bToolSpecification\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'
+    )
+    # Spring AI's function beans: ``@Bean @Description("...") Function<Req, Resp> currentWeather()`` is a
+    # tool named after the bean (its method)
+    FUNCTION_BEAN = linear(
+        r"@Bean\b[^;{]{0,200}?@Description\([^)]{0,400}\)\s*(?:public\s+|fun\s+)?(?:(?:Bi)?Function|Supplier|Consumer)"
+        r"<[^{;]{0,200}?>\s+(\w+)\s*\("
+    )
     METHOD_AFTER_ANNOTATION = linear(r"\bfun\s+(?:<[^>]*>\s*)?(\w+)\s*\(|\b(\w+)\s*\(")
     QUALIFIED = linear(r"(?:^|[^\w.\"])((?:[a-z][a-z0-9_]*\.){2,}[a-z][a-z0-9_]*)\.[A-Z]\w*")
 
@@ -955,21 +1012,53 @@ class JavaDetector(_LanguageDetector):
             )
         }
         framework = next((lookup_package("id", package_id) for package_id in sorted(imported)), None)
+        seen: set[str] = set()
+        yield from self.built_tools(file, text, comments, packages, seen)
         if framework is None:
             return
-        seen: set[str] = set()
         for match in self.TOOL_ANNOTATION.finditer(text):
             line = _line_at(text, match.start())
-            named = re.search(r'\bname\s*=\s*"([^"\n]{1,100})"', match.group(1) or "")
+            named = (self.KOOG_NAME if framework.id == "koog" else self.TOOL_NAME_ARGUMENT).search(
+                match.group(1) or ""
+            )
             rest = text[match.end() : match.end() + 400]
             rest = re.sub(r"@\w+(?:\([^)]*\))?", " ", rest)  # other annotations on the same method
             method = self.METHOD_AFTER_ANNOTATION.search(rest)
-            name = named.group(1) if named else (method.group(1) or method.group(2)) if method else None
+            name = (
+                named.group(named.lastindex)
+                if named
+                else (method.group(1) or method.group(2))
+                if method
+                else None
+            )
             if line in comments or not name or name.lower() in seen:
                 continue
             seen.add(name.lower())
             yield self.located(
                 file, line, "tool", name.lower(), framework.provider, metadata={"framework": framework.id}
+            )
+
+    def built_tools(
+        self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package], seen: set[str]
+    ) -> Iterator[Finding]:
+        """Tools a JVM framework builds in code rather than by annotation."""
+        owners = {
+            "spring-ai": packages.get("spring-ai"),
+            "langchain4j": packages.get("langchain4j"),
+        }
+        found: dict[str, list[tuple[int, str]]] = {}
+        for match in self.BUILT_TOOL.finditer(text):
+            owner = "langchain4j" if match.group(3) else "spring-ai"
+            if owners[owner]:
+                found.setdefault(owner, []).append((match.start(), match.group(match.lastindex)))
+        if owners["spring-ai"] and "@Description" in text:
+            found.setdefault("spring-ai", []).extend(
+                (match.start(1), match.group(1)) for match in self.FUNCTION_BEAN.finditer(text)
+            )
+        for owner, named in found.items():
+            package = owners[owner]
+            yield from self.named_tools(
+                file, text, comments, sorted(named), package.provider, package.id, seen
             )
 
     def qualified_references(self, text: str) -> Iterator[Import]:
