@@ -1085,6 +1085,7 @@ class RubyDetector(_LanguageDetector):
     tool_patterns = (
         linear(r"""^\s*tool_name\s*\(?\s*["']([^"'\n]{1,100})["']""", re.MULTILINE),
         linear(r"""\bMCP::Tool\.define\(\s*name:\s*["']([^"'\n]{1,100})["']"""),
+        linear(r"""\.define_tool\(\s*name:\s*["']([^"'\n]{1,100})["']"""),
     )
     TOOL_CLASS = linear(r"^\s*class\s+(\w+)\s*<\s*(?:::)?MCP::Tool\b", re.MULTILINE)
     idiom_is_import = True  # Bundler.require (Rails) loads every gem: its constants need no require
@@ -1101,12 +1102,30 @@ class RubyDetector(_LanguageDetector):
 
     RUBY_LLM_TOOL = linear(r"^\s*class\s+(?:\w+::)*(\w+)\s*<\s*(?:::)?RubyLLM::Tool\b", re.MULTILINE)
 
+    LANGCHAIN_TOOL_CLASS = linear(
+        r"^\s*class\s+((?:\w+::)*\w+)[^\n]*\n(?:[^\n]*\n){0,5}?\s*extend\s+(?:::)?Langchain::ToolDefinition\b",
+        re.MULTILINE,
+    )
+    DEFINE_FUNCTION = linear(r"^\s*define_function\s*\(?\s*:(\w+)", re.MULTILINE)
+
     def framework_tools(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
     ) -> Iterator[Finding]:
-        """RubyLLM: a ``RubyLLM::Tool`` subclass is a tool the gem names after the class in snake_case."""
+        """RubyLLM: a ``RubyLLM::Tool`` subclass is a tool the gem names after the class in snake_case.
+        langchainrb: each ``define_function :name`` of a class extending ``Langchain::ToolDefinition`` is
+        a function the model calls as ``<class in snake_case>__<name>``."""
         ruby_llm = packages.get("ruby-llm")
         seen: set[str] = set()
+        langchain = packages.get("langchain")
+        classes = list(self.LANGCHAIN_TOOL_CLASS.finditer(text)) if langchain else []
+        for index, match in enumerate(classes):
+            end = classes[index + 1].start() if index + 1 < len(classes) else len(text)
+            prefix = snake_case(match.group(1).replace("::", "_"))
+            found = [
+                (function.start(), f"{prefix}__{function.group(1)}")
+                for function in self.DEFINE_FUNCTION.finditer(text, match.end(), end)
+            ]
+            yield from self.named_tools(file, text, comments, found, langchain.provider, langchain.id, seen)
         for match in self.RUBY_LLM_TOOL.finditer(text) if ruby_llm else ():
             line = _line_at(text, match.start())
             name = snake_case(match.group(1))
@@ -1135,7 +1154,7 @@ class RubyDetector(_LanguageDetector):
                 {
                     m.group(1)
                     for m in linear(r"\b([A-Z]\w*)::").finditer(text)
-                    if m.group(1).lower() == root.lower()
+                    if m.group(1).lower() == root.lower().replace("_", "")  # fast_mcp: FastMcp
                 }
             )
             yield Import(module, constants, _line_at(text, match.start()))
