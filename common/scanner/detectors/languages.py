@@ -572,15 +572,36 @@ def _uses_llm(manifest_text: str) -> bool:
     )
 
 
+CARGO_AI_WORDS = linear(r"(?i)\b(?:llms?|ai|gpt|openai|anthropic|language models?)\b")
+
+
+def _declares_ai(manifest_text: str) -> bool:
+    """Whether a Cargo.toml's ``[package]`` describes the crate as AI (``description``, ``keywords`` or
+    ``categories`` naming LLMs or AI): an LLM framework of its own depends on no catalog LLM crate."""
+    in_package = False
+    for line in manifest_text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_package = stripped == "[package]"
+        elif (
+            in_package
+            and stripped.startswith(("description", "keywords", "categories"))
+            and CARGO_AI_WORDS.search(stripped.partition("=")[2])
+        ):
+            return True
+    return False
+
+
 def crate_uses_llm(file: SourceFile) -> bool:
     """Whether the Cargo.toml nearest above a Rust file, within the scanned tree, depends on a catalog
-    LLM client or agent framework crate (read like every neighbour file: regular, inside the root)."""
+    LLM client or agent framework crate, or says the crate is one (read like every neighbour file:
+    regular, inside the root)."""
     folder = file.path.parent
     root = scan_root_of(file)
     for _ in range(file.relpath.count("/") + 1):
         text = read_neighbour(folder / "Cargo.toml", root)
         if text is not None:
-            return _uses_llm(text)
+            return _uses_llm(text) or _declares_ai(text)
         folder = folder.parent
     return False
 
@@ -1398,7 +1419,9 @@ class RustDetector(_LanguageDetector):
             (m for m in self.CLIENT_CONNECT.finditer(text) if _line_at(text, m.start()) not in comments), None
         )
         if connect:
-            yield self.code_mcp_client(file, _line_at(text, connect.start()), client_name)
+            # an unnamed rmcp client is named after the SDK crate, as other languages' unnamed clients are
+            mcp = lookup_package("id", "mcp")
+            yield self.code_mcp_client(file, _line_at(text, connect.start()), client_name, mcp)
 
     extra_verbs = ("agent",)  # rig: ``client.agent("gpt-4o")`` builds an agent on that model
     # a request or model type built from the model id first: ollama-rs ``GenerationRequest::new("llama3",
@@ -1432,7 +1455,11 @@ class RustDetector(_LanguageDetector):
     EXTERN = linear(r"^\s*extern\s+crate\s+(\w+)", re.MULTILINE)
     RIG_TOOL_IMPL = linear(r"\bimpl\s+(?:[\w:]+::)?Tool\s+for\s+(\w+)")
     RIG_TOOL_NAME = linear(r'\bconst\s+NAME\s*:\s*&(?:\'static\s+)?str\s*=\s*"([^"\n]{1,100})"')
-    RIG_TOOL_MACRO = linear(r"#\[rig(?:_|::)tool\b[^\]]{0,600}\]\s*(?:pub\s+)?(?:async\s+)?fn\s+(\w+)")
+    RIG_TOOL_MACRO = linear(r"#\[rig(?:_|::)tool\b([^\]]{0,600})\]\s*(?:pub\s+)?(?:async\s+)?fn\s+(\w+)")
+    # a tool attribute macro named after a crate (rig's ``#[rig_tool]`` in a framework of its own):
+    # ``#[<crate>_tool(description = "...")] fn name(...)``
+    CRATE_TOOL_MACRO = linear(r"#\[(\w+)_tool\b([^\]]{0,600})\]\s*(?:pub\s+)?(?:async\s+)?fn\s+(\w+)")
+    MACRO_NAME = linear(r'\bname\s*=\s*"([^"\n]{1,100})"')
     # async-openai: ``FunctionObjectArgs::default().name("x")`` (builder) and ``FunctionObject { name:
     # "x".into(), .. }`` (struct literal) declare a function tool the model may call
     OPENAI_FUNCTION = linear(
@@ -1453,7 +1480,9 @@ class RustDetector(_LanguageDetector):
         for match in self.RIG_TOOL_IMPL.finditer(text):
             named = self.RIG_TOOL_NAME.search(text[match.end() : match.end() + 600])
             found.append((match.start(), named.group(1) if named else snake_case(match.group(1))))
-        found += [(match.start(), match.group(1)) for match in self.RIG_TOOL_MACRO.finditer(text)]
+        for match in self.RIG_TOOL_MACRO.finditer(text):
+            named = self.MACRO_NAME.search(match.group(1))
+            found.append((match.start(), named.group(1) if named else match.group(2)))
         yield from self.named_tools(file, text, comments, found, rig.provider, rig.id, set())
 
     def openai_functions(
@@ -1482,11 +1511,11 @@ class RustDetector(_LanguageDetector):
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         yield from super().detect(file, report)
         text = file.text
-        if (
-            "ToolDefinition" not in text
-            or "const NAME" not in text
-            or "rig" in {p.id for _, p in self.sdk_imports(text)}
-        ):
+        if "rig" in {p.id for _, p in self.sdk_imports(text)}:
+            return
+        if "_tool" in text:
+            yield from self.crate_macro_tools(file, text)
+        if "ToolDefinition" not in text or "const NAME" not in text:
             return
         tools = []
         for match in self.RIG_TOOL_IMPL.finditer(text):
@@ -1499,6 +1528,26 @@ class RustDetector(_LanguageDetector):
         framework = crate_name(file) or component_name_for(file.relpath)
         comments = self.comment_lines(file.lines)
         yield from self.named_tools(file, text, comments, tools, framework, framework, set())
+
+    def crate_macro_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """Functions under a crate's own tool attribute macro, where the macro is named after this crate
+        or a crate the file uses and that crate is an AI one: named ``name = "x"``, else the function."""
+        crates = {match.group(1) for match in self.USE.finditer(text)}
+        own = crate_name(file)
+        if own:
+            crates.add(own.replace("-", "_"))
+        tools = []
+        for match in self.CRATE_TOOL_MACRO.finditer(text):
+            if match.group(1) in crates and match.group(1) != "rig":
+                named = self.MACRO_NAME.search(match.group(2))
+                tools.append((match.start(), named.group(1) if named else match.group(3), match.group(1)))
+        if not tools or not crate_uses_llm(file):
+            return
+        comments = self.comment_lines(file.lines)
+        seen: set[str] = set()
+        for offset, name, framework in tools:
+            framework = own if own and own.replace("-", "_") == framework else framework
+            yield from self.named_tools(file, text, comments, [(offset, name)], framework, framework, seen)
 
     def imports(self, text: str) -> Iterator[Import]:
         for match in self.USE.finditer(text):
