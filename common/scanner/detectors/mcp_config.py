@@ -543,7 +543,7 @@ def plain(node) -> object:
     return node.text
 
 
-SERVER_ENTRY_KEYS = frozenset({"transport", "type", "command", "url"})
+SERVER_ENTRY_KEYS = frozenset({"transport", "type", "command", "url", "cmd", "uri"})
 
 
 def _plain_entries(node, keys: frozenset[str]) -> dict:
@@ -553,7 +553,12 @@ def _plain_entries(node, keys: frozenset[str]) -> dict:
 
 
 def yaml_server_spec(spec: dict) -> dict:
-    """YAML configs often write the command as one list (``command: [npx, -y, pkg]``)."""
+    """YAML configs often write the command as one list (``command: [npx, -y, pkg]``); goose spells the
+    command ``cmd`` and the address ``uri``."""
+    if "cmd" in spec and "command" not in spec:
+        spec = {**spec, "command": spec["cmd"]}
+    if "uri" in spec and "url" not in spec:
+        spec = {**spec, "url": spec["uri"]}
     command = spec.get("command")
     if isinstance(command, list) and command and all(isinstance(c, str) for c in command):
         return {**spec, "command": command[0], "args": command[1:] + list(spec.get("args") or [])}
@@ -586,8 +591,10 @@ class McpYamlDetector(Detector):
         if file.suffix not in (".yaml", ".yml") or file.size > MAX_BYTES:
             return False
         data = file.data
-        return any(marker in data for marker in (b"mcpServers", b"mcp_servers", b"mcp-servers")) or (
-            b"transport" in data and b"mcp" in data.lower()
+        return (
+            any(marker in data for marker in (b"mcpServers", b"mcp_servers", b"mcp-servers"))
+            or (b"transport" in data and b"mcp" in data.lower())
+            or (b"extensions:" in data and b"type:" in data and (b"cmd:" in data or b"uri:" in data))
         )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
@@ -616,7 +623,7 @@ class McpYamlDetector(Detector):
             # level of a large file costs its size times its depth
             spec = _plain_entries(node, SERVER_ENTRY_KEYS)
             transport = str(spec.get("transport") or spec.get("type") or "").lower()
-            if transport in YAML_TRANSPORTS and (spec.get("command") or spec.get("url")):
+            if transport in YAML_TRANSPORTS and any(spec.get(k) for k in ("command", "url", "cmd", "uri")):
                 spec = plain(node)
                 named = next(
                     (k for k in YAML_NAME_KEYS if isinstance(spec.get(k), str) and spec[k].strip()), None
