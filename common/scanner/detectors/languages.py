@@ -633,6 +633,31 @@ class JavaScriptDetector(_LanguageDetector):
         r"""(?:(?:const|let|var)\s+([^=;]+?)\s*=\s*)?(?:await\s+)?(?:require|import)\s*\(\s*["']([^"']+)["']\s*\)"""
     )
 
+    MCP_SDK_DEPENDENCY = linear(r'"(?:@modelcontextprotocol/(?:sdk|server)|fastmcp)"\s*:')
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        """Also the tools a module registers on a server it is handed (``registerTools(server)`` in plain
+        JavaScript imports nothing of the SDK) when the package it belongs to depends on an MCP SDK."""
+        yield from super().detect(file, report)
+        text = file.text
+        if (".tool(" not in text and ".registerTool(" not in text) or any(
+            package.id in MCP_PACKAGES for _, package in self.sdk_imports(text)
+        ):
+            return
+        if self.package_depends_on_mcp(file):
+            yield from self.mcp_tools(file, text, self.comment_lines(file.lines))
+
+    def package_depends_on_mcp(self, file: SourceFile) -> bool:
+        """Whether the package.json nearest above the file (within the scanned tree) declares an MCP SDK."""
+        folder = file.path.parent
+        root = scan_root_of(file)
+        for _ in range(file.relpath.count("/") + 1):
+            manifest = read_neighbour(folder / "package.json", root)
+            if manifest is not None:
+                return bool(self.MCP_SDK_DEPENDENCY.search(manifest))
+            folder = folder.parent
+        return False
+
     def package_for(self, module: str) -> Package | None:
         if module.startswith((".", "/")):
             return None

@@ -66,6 +66,7 @@ CONFIGURED_MCP_SERVERS = frozenset(
     | {"MCPServerStreamableHttp", "MCPServerStreamableHTTP"}
 )
 HANDED_TOOL_LIST_CALLS = {"bind_tools", "ToolNode", "create_react_agent", "bind_functions"}
+MCP_DECORATORS = {"tool"}
 HANDED_TOOL_WRAPPERS = {"from_defaults", "from_function", "Tool", "FunctionTool", "StructuredTool"}
 PAYLOAD_MODEL_KEYS = {"model", "model_name", "model_id", "modelId", "embedding_model"}
 
@@ -88,11 +89,17 @@ def _import_hint() -> re.Pattern:
 _IMPORT_HINT: re.Pattern | None = None
 
 
+# ``from .server import mcp`` (then ``@mcp.tool()``): an MCP server object another module of the project built
+LOCAL_MCP_IMPORT = linear(r"^[ \t]*from[ \t]+[\w.]+[ \t]+import[ \t][^\n]*(?i:mcp)", re.MULTILINE)
+
+
 def has_ai_import(text: str) -> bool:
     global _IMPORT_HINT
     if _IMPORT_HINT is None:
         _IMPORT_HINT = _import_hint()
-    return _IMPORT_HINT.search(text) is not None
+    if _IMPORT_HINT.search(text) is not None:
+        return True
+    return ".tool" in text and LOCAL_MCP_IMPORT.search(text) is not None
 
 
 def dotted(node: ast.AST) -> str | None:
@@ -776,6 +783,15 @@ class _Analyzer:
         if head in self.mcp_servers:
             return lookup_prefixed("python", "mcp"), name, call
         resolved = self.resolve(target)
+        if (
+            name in MCP_DECORATORS
+            and "mcp" in head.lower()
+            and head in self.aliases
+            and not self.package_of(resolved)
+        ):
+            # ``from .server import mcp`` then ``@mcp.tool()``: the server object of another module of
+            # the project, named as servers are
+            return lookup_prefixed("python", "mcp"), name, call
         if resolved:  # ``from crewai.tools import tool as crew_tool``: the decorator is still ``tool``
             name = resolved.replace("()", "").rsplit(".", 1)[-1]
         return self.package_of(resolved), name, call
@@ -943,10 +959,16 @@ class _Analyzer:
         """boto3/aiobotocore reach Bedrock and SageMaker only through ``client("bedrock-runtime")``."""
         return any(target.split(".")[0] in ("boto3", "aiobotocore") for target in self.aliases.values())
 
+    def imports_local_mcp_server(self) -> bool:
+        """A name with "mcp" in it imported from a module that is no catalog package (the project's own)."""
+        return any(
+            "mcp" in local.lower() and not self.package_of(target) for local, target in self.aliases.items()
+        )
+
     def run(self) -> None:
         self.collect_imports()
         self.collect_assignments()
-        if not self.findings and not self.imports_generic_cloud_sdk():
+        if not self.findings and not self.imports_generic_cloud_sdk() and not self.imports_local_mcp_server():
             self.analyse_strings()
             if self.findings:
                 self.analyse_payload_models()
