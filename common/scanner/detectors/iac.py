@@ -38,6 +38,10 @@ DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "iac.yaml"
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
 CFN_SUFFIXES = (".yaml", ".yml", ".json", ".template")
+ACTION_GROUP_FUNCTION_PATHS = (
+    "function_schema.member_functions.functions.name",  # aws_bedrockagent_agent_action_group
+    "ActionGroups.FunctionSchema.Functions.Name",  # AWS::Bedrock::Agent
+)
 
 
 @cache
@@ -896,8 +900,29 @@ class IacDetector(Detector):
                         metadata={"source": name, **({"revision": version} if version else {})},
                     )
                 )
+            findings.extend(self.action_group_functions(file, evaluation.body(resource), finding))
             findings.append(finding)
         return findings
+
+    def action_group_functions(self, file: SourceFile, body: Value, resource: Finding) -> Iterator[Finding]:
+        """The functions a Bedrock agent's action group declares (Terraform ``function_schema``,
+        CloudFormation ``ActionGroups[].FunctionSchema``): each is a tool the agent's model may call."""
+        seen: set[str] = set()
+        for path in ACTION_GROUP_FUNCTION_PATHS:
+            for name, line in texts(body, path):
+                if not name.strip() or name.lower() in seen:
+                    continue
+                seen.add(name.lower())
+                key = component_key("tool", name.lower())
+                resource.relations.append(("provides_tool", key))
+                yield self.located(
+                    file,
+                    line,
+                    "tool",
+                    name.lower(),
+                    "Amazon Web Services",
+                    metadata={"framework": "aws-bedrock", "declared_as": "action group function"},
+                )
 
     def resource_finding(
         self, file: SourceFile, name: str, line: int, provider: str, metadata: dict
