@@ -34,7 +34,7 @@ from common.scanner.lazy import lazy_module
 from common.scanner.limits import line_at, linear, parse_json
 from common.scanner.model import Location
 from common.scanner.redaction import clip
-from common.scanner.textutil import mask_secret, secret_hash
+from common.scanner.textutil import mask_secret, read_neighbour, scan_root_of, secret_hash
 
 yaml = lazy_module("yaml")
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "mcp_servers.yaml"
@@ -664,6 +664,11 @@ class McpYamlDetector(Detector):
 # ---------------------------------------------------------------------------------------------------
 
 SPRING_SERVER_NAME = linear(r"^\s*spring\.ai\.mcp\.server\.name\s*[=:]\s*([^\s#]+)")
+SPRING_SERVER_KEY = linear(r"^\s*spring\.ai\.mcp\.server\.")
+SPRING_APPLICATION_NAME = linear(r"^\s*spring\.application\.name\s*[=:]\s*([^\s#]+)")
+# the Spring Boot starters that build an MCP server (1.0's and the milestones' artifact names)
+SPRING_MCP_SERVER_STARTER = linear(r"spring-ai-(?:starter-)?mcp-server")
+BUILD_FILES = ("pom.xml", "build.gradle", "build.gradle.kts")
 SPRING_CONNECTION = linear(
     r"^\s*spring\.ai\.mcp\.client\.(?:stdio|sse|streamable-http|http)\.connections\.([\w.-]+?)\.(url|command)\s*[=:]\s*([^\s#]+)"
 )
@@ -680,8 +685,30 @@ class SpringMcpDetector(Detector):
             file.name.startswith(("application", "bootstrap"))
             and file.suffix in (".yml", ".yaml", ".properties")
             and file.size <= MAX_BYTES
-            and b"mcp" in file.data
+            and (b"mcp" in file.data or b"application" in file.data)
         )
+
+    @staticmethod
+    def builds_mcp_server(file: SourceFile) -> bool:
+        """Whether the nearest build file above the config (``src/main/resources`` sits three levels below
+        it) depends on a Spring AI MCP server starter."""
+        folder = file.path.parent
+        root = scan_root_of(file)
+        for _ in range(min(file.relpath.count("/"), 4) + 1):
+            for build in BUILD_FILES:
+                text = read_neighbour(folder / build, root)
+                if text is not None:
+                    return bool(SPRING_MCP_SERVER_STARTER.search(text))
+            folder = folder.parent
+        return False
+
+    def unnamed_server(
+        self, file: SourceFile, application: tuple[str, int] | None, server_keys: bool
+    ) -> Iterator[Finding]:
+        """A Spring AI MCP server the config does not name is listed under the application's name
+        (``spring.application.name``), when the config sets it up or the project has its starter."""
+        if application and (server_keys or self.builds_mcp_server(file)):
+            yield self.server(file, application[0], application[1], {"transport": "code"})
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
         if file.suffix == ".properties":
@@ -698,20 +725,34 @@ class SpringMcpDetector(Detector):
         ]
 
     def properties(self, file: SourceFile) -> Iterator[Finding]:
+        named, server_keys, application = False, False, None
         for number, line in enumerate(file.lines, start=1):
             if server := SPRING_SERVER_NAME.match(line):
+                named = True
                 yield self.server(file, server.group(1), number, {"transport": "code"})
             elif connection := SPRING_CONNECTION.match(line):
                 name, field_name, value = connection.groups()
                 yield self.server(file, name, number, {field_name: value})
+            elif app := SPRING_APPLICATION_NAME.match(line):
+                application = application or (app.group(1), number)
+            server_keys = server_keys or bool(SPRING_SERVER_KEY.match(line))
+        if not named:
+            yield from self.unnamed_server(file, application, server_keys)
 
     def yaml(self, file: SourceFile, document) -> Iterator[Finding]:
         mcp = document.path("spring", "ai", "mcp")
-        if mcp is None:
-            return
-        name = mcp.path("server", "name")
+        name = mcp.path("server", "name") if mcp is not None else None
         if name is not None and name.text:
             yield self.server(file, name.text, name.line, {"transport": "code"})
+        else:
+            application = document.path("spring", "application", "name")
+            declared = (
+                (application.text, application.line) if application is not None and application.text else None
+            )
+            server_keys = mcp is not None and mcp.get("server") is not None
+            yield from self.unnamed_server(file, declared, server_keys)
+        if mcp is None:
+            return
         client = mcp.get("client")
         for _, transport in client.items() if client is not None else []:
             connections = transport.get("connections") if transport.is_mapping else None
