@@ -208,6 +208,11 @@ QUADRATIC_SHAPES = [
         'import { StructuredTool } from "@langchain/core/tools";\n'
         + "class A extends StructuredTool { description = 1 }\n" * 4_000,
     ),
+    # each Rust ``impl Tool for`` looks for its ``fn name`` only up to the next one
+    (
+        "tools.rs",
+        "use ollama_rs::generation::tools::Tool;\n" + "impl Tool for A { fn name() -> &'static str\n" * 4_000,
+    ),
     # each Java server named through a constant resolves it
     (
         "Servers.java",

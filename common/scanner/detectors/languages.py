@@ -1540,6 +1540,8 @@ class RustDetector(_LanguageDetector):
             return
         if "_tool" in text:
             yield from self.crate_macro_tools(file, text)
+        if "fn name" in text:
+            yield from self.named_method_tools(file, text)
         if "ToolDefinition" not in text or "const NAME" not in text:
             return
         tools = []
@@ -1553,6 +1555,39 @@ class RustDetector(_LanguageDetector):
         framework = crate_name(file) or component_name_for(file.relpath)
         comments = self.comment_lines(file.lines)
         yield from self.named_tools(file, text, comments, tools, framework, framework, set())
+
+    # the other common Rust tool trait (ollama-rs, most agent crates of their own): ``impl Tool for X {
+    # fn name(&self) -> &str { "x" } fn description(..) fn parameters(..) }``
+    TOOL_IMPL = linear(r"\bimpl(?:<[^<>]{0,100}>)?\s+(?:[\w:]+::)?Tool\s+for\s+\w+")
+    NAME_METHOD = linear(
+        r'\bfn\s+name\s*\(\s*(?:&\s*self)?\s*\)\s*->\s*&(?:\'static\s+)?str\s*\{\s*"([^"\n]{1,100})"'
+    )
+    SCHEMA_METHOD = linear(
+        r"\bfn\s+(?:description|parameters\w*|input_schema|schema|definition|tool_definition)\s*[(<]"
+    )
+
+    def named_method_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """``impl Tool for X`` with a literal ``fn name`` and a description or schema method: a tool of the
+        catalog crate the file takes ``Tool`` from (ollama-rs), else of the crate itself when it is an
+        AI one."""
+        impls = list(self.TOOL_IMPL.finditer(text))
+        found = []
+        for index, match in enumerate(impls):
+            end = impls[index + 1].start() if index + 1 < len(impls) else len(text)
+            body = text[match.end() : min(end, match.end() + 4000)]
+            named = self.NAME_METHOD.search(body)
+            if named and self.SCHEMA_METHOD.search(body):
+                found.append((match.start(), named.group(1)))
+        if not found:
+            return
+        owner = next((p for imp, p in self.sdk_imports(text) if "Tool" in imp.bindings), None)
+        if owner is None and not crate_uses_llm(file):
+            return
+        framework = owner.id if owner else crate_name(file) or component_name_for(file.relpath)
+        provider = owner.provider if owner else framework
+        yield from self.named_tools(
+            file, text, self.comment_lines(file.lines), found, provider, framework, set()
+        )
 
     def crate_macro_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """Functions under a crate's own tool attribute macro, where the macro is named after this crate
