@@ -67,7 +67,15 @@ CONFIGURED_MCP_SERVERS = frozenset(
 )
 HANDED_TOOL_LIST_CALLS = {"bind_tools", "ToolNode", "create_react_agent", "bind_functions"}
 MCP_DECORATORS = {"tool"}
-HANDED_TOOL_WRAPPERS = {"from_defaults", "from_function", "Tool", "FunctionTool", "StructuredTool"}
+# ``add_tool(fn, name=...)``: FastMCP's registration of a function defined elsewhere in the module
+HANDED_TOOL_WRAPPERS = {
+    "from_defaults",
+    "from_function",
+    "Tool",
+    "FunctionTool",
+    "StructuredTool",
+    "add_tool",
+}
 PAYLOAD_MODEL_KEYS = {"model", "model_name", "model_id", "modelId", "embedding_model"}
 
 
