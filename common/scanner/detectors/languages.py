@@ -19,6 +19,7 @@ catalog models in model-named constants and catalogs (``DEFAULT_MODEL = "gpt-4o"
 
 from __future__ import annotations
 
+import json
 import re
 from bisect import bisect_right
 from collections.abc import Iterator
@@ -81,6 +82,12 @@ STRING_CONSTANT = linear(
     r"""(?:"([^"\n$]{1,120})"|'([^'\n]{1,120})'|`([^`\n$]{1,120})`)\s*[;,)\n]"""
 )
 NAME_REFERENCE = linear(r"""\b[Nn]ame\s*[:=]\s*((?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$]*)\s*[,}\n)]""")
+NAME_FALLBACK = linear(
+    r"""\b[Nn]ame\s*:\s*[\w$.\[\]'"]{1,80}\s*(?:\|\||\?\?)\s*"""
+    r"""(?:"([^"\n$]{1,100})"|'([^'\n]{1,100})'|`([^`\n$]{1,100})`)"""
+)
+# ``import pkg from "../package.json"`` … ``name: pkg.name``: a server named after its npm package
+NAME_FROM_MANIFEST = linear(r"""\b[Nn]ame\s*:\s*([A-Za-z_$][\w$]*)\.name\b""")
 LEADING_IDENTIFIER = linear(r"""\s*((?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$]*)\s*[,)]""")
 
 
@@ -92,6 +99,35 @@ def string_constants(text: str) -> dict[str, str]:
     for match in STRING_CONSTANT.finditer(text):
         constants.setdefault(match.group(1), match.group(match.lastindex))
     return constants
+
+
+@lru_cache(maxsize=16)
+def _object_assignments(text: str, variable: str) -> list[int]:
+    """Offsets of the ``{`` of every object literal assigned to ``variable`` (``const info = { … }``),
+    found once per file and variable, not again before each server a file builds."""
+    pattern = linear(rf"\b{re.escape(variable)}\s*(?::\s*[\w.<>]+\s*)?=\s*\{{")
+    return [match.end() - 1 for match in pattern.finditer(text)]
+
+
+def manifest_name(file: SourceFile, text: str, start: int) -> str | None:
+    """The ``name`` of the package.json a server's ``name: pkg.name`` reads (imported or required by a
+    relative path, read like every neighbour file)."""
+    reference = NAME_FROM_MANIFEST.search(text[start : start + 300])
+    if not reference:
+        return None
+    variable = re.escape(reference.group(1))
+    imported = linear(
+        rf"""(?:\bimport\s+(?:\*\s+as\s+)?{variable}\s+from|\b{variable}\s*=\s*require\()\s*"""
+        r"""["'](\.{1,2}/[^"']*package\.json)["']"""
+    ).search(text)
+    manifest = read_neighbour(file.path.parent / imported.group(1), scan_root_of(file)) if imported else None
+    if manifest is None:
+        return None
+    try:
+        declared = json.loads(manifest).get("name")
+    except (ValueError, AttributeError):
+        return None
+    return declared if isinstance(declared, str) and declared.strip() else None
 
 
 def constant_value(text: str, reference: str | None) -> str | None:
@@ -165,16 +201,18 @@ class _LanguageDetector(Detector):
         match = re.search(r"""\b[Nn]ame\s*[:=]\s*(["'`])([^"'`$]+)\1""", window)
         if match:
             return match.group(2)
+        fallback = NAME_FALLBACK.search(window)  # ``name: process.env.SERVER_NAME ?? "x"``
+        if fallback:
+            return fallback.group(fallback.lastindex)
         reference = NAME_REFERENCE.search(window)
         if reference:
             return constant_value(text, reference.group(1))
         handed = LEADING_IDENTIFIER.match(window)
         if handed and "." not in handed.group(1):
-            held = linear(rf"\b{re.escape(handed.group(1))}\s*(?::\s*[\w.<>]+\s*)?=\s*\{{").search(
-                text[:start]
-            )
-            if held:
-                return _LanguageDetector.mcp_server_name(self, text, held.end() - 1)
+            held = _object_assignments(text, handed.group(1))
+            before = bisect_right(held, start) - 1
+            if before >= 0:
+                return _LanguageDetector.mcp_server_name(self, text, held[before])
         return None
 
     def mcp_client_name(self, text: str, start: int) -> str | None:
@@ -401,7 +439,11 @@ class _LanguageDetector(Detector):
         if called == "new" and member:  # Ruby's MCP::Server.new(...)
             called = re.split(r"\.|::", member.removesuffix(".new"))[-1]
         if re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer|FastMCP", called):
-            name = (self.mcp_server_name(text, match.end()) or component_name_for(file.relpath)).lower()
+            name = (
+                self.mcp_server_name(text, match.end())
+                or manifest_name(file, text, match.end())
+                or component_name_for(file.relpath)
+            ).lower()
             yield self.code_mcp_server(file, line, name)
         elif re.fullmatch(r"(?:New)?\w*(?:Mcp|MCP)?Client", called):  # NewStdioMCPClient, NewClient
             yield self.code_mcp_client(file, line, self.mcp_client_name(text, match.end()), package)
@@ -884,6 +926,7 @@ class GoDetector(_LanguageDetector):
     # Eino's ``utils.InferTool("name", "description", fn)``
     INFER_TOOL = linear(r'\b([a-z]\w*)\.InferTool\(\s*"([^"\n]{1,100})"')
     # a langchaingo ``tools.Tool``: a type whose ``Name()`` returns its name and that has ``Call``
+    CALL_METHOD = linear(r"\bfunc\s*\(\s*\w*\s*\*?(\w+)\s*\)\s*Call\(")
     NAME_METHOD = linear(
         r'\bfunc\s*\(\s*\w*\s*\*?(\w+)\s*\)\s*Name\(\)\s*string\s*\{\s*return\s+"([^"\n]{1,100})"'
     )
@@ -909,9 +952,9 @@ class GoDetector(_LanguageDetector):
                         (match.start(), match.group(2))
                     )
         langchain = next((p for p in bound.values() if p.id == "langchain"), None)
-        for match in self.NAME_METHOD.finditer(text) if langchain else ():
-            receiver = re.escape(match.group(1))
-            if linear(rf"\bfunc\s*\(\s*\w*\s*\*?{receiver}\s*\)\s*Call\(").search(text):
+        callable_types = {m.group(1) for m in self.CALL_METHOD.finditer(text)} if langchain else set()
+        for match in self.NAME_METHOD.finditer(text) if callable_types else ():
+            if match.group(1) in callable_types:
                 by_package.setdefault(langchain.id, []).append((match.start(), match.group(2)))
         for package_id, found in by_package.items():
             package = next(p for p in bound.values() if p.id == package_id)
