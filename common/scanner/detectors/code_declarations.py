@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, linear
+from common.scanner.textutil import read_neighbour, scan_root_of
 
 MCP_PROVIDER = "Model Context Protocol"
 SCRIPT_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".py")
@@ -43,7 +44,17 @@ MCP_SDK_MARKERS = linear(
 )
 ANTHROPIC_MARKERS = linear(r"""@anthropic-ai/sdk|^\s*(?:from|import)\s+anthropic\b""", re.MULTILINE)
 OPENAI_MARKERS = linear(
-    r"""^\s*(?:from|import)\s+openai\b|from\s+["']openai["']|require\(\s*["']openai["']\s*\)""", re.MULTILINE
+    r"""^\s*(?:from|import)\s+openai\b|from\s+["']openai(?:/[\w./-]*)?["']|require\(\s*["']openai["']\s*\)""",
+    re.MULTILINE,
+)
+# a module of a project that depends on one of those SDKs may hold its function tools without importing it
+# (``tool_schemas.py`` imported by the module that calls the API): the manifests that say so, nearest first
+MANIFESTS = ("requirements.txt", "pyproject.toml", "package.json")
+MANIFEST_FUNCTION_SDKS = (
+    (linear(r"""(?im)^\s*["']?openai\b|"openai"\s*:"""), "OpenAI", "openai"),
+    (linear(r"""(?im)^\s*["']?mistralai\b|"@mistralai/mistralai"\s*:"""), "Mistral AI", "mistralai"),
+    (linear(r"""(?im)^\s*["']?ollama\b|"ollama"\s*:"""), "Ollama", "ollama"),
+    (linear(r"""(?im)^\s*["']?groq\b|"groq-sdk"\s*:"""), "Groq", "groq"),
 )
 # SDKs that take OpenAI's function-tool shape (``{"type": "function", "function": {...}}``) as their own,
 # checked in this order; the first one the file imports is the tool's provider
@@ -123,6 +134,28 @@ TOOLS_MAP = lazy_re(r"(?<![\w$.])tools\s*:\s*\{")
 MAP_ENTRY = lazy_re(r"""(?<![\w$])["']?([A-Za-z_$][\w$-]*)["']?\s*:\s*\{""")
 TOOL_SPEC_KEY = lazy_re(r"(?<![\w$])(?:inputSchema|parameters|execute)\s*[:(,}]")
 CSHARP_NAME = linear(r'\b(Name|Id)\s*=\s*"([^"\n]{1,100})"')
+
+
+def manifest_function_sdk(file: SourceFile) -> tuple[str, str] | None:
+    """(provider, framework) of the function-tool SDK the nearest manifest above the file declares (read like
+    every neighbour file), when the file itself imports none."""
+    folder = file.path.parent
+    root = scan_root_of(file)
+    for _ in range(file.relpath.count("/") + 1):
+        for manifest in MANIFESTS:
+            text = read_neighbour(folder / manifest, root)
+            if text is None:
+                continue
+            return next(
+                (
+                    (provider, framework)
+                    for pattern, provider, framework in MANIFEST_FUNCTION_SDKS
+                    if pattern.search(text)
+                ),
+                None,
+            )
+        folder = folder.parent
+    return None
 
 
 # how far past the end of a stretch a match that starts in it may run (the longest pattern searched by
@@ -283,6 +316,8 @@ class CodeDeclarationsDetector(Detector):
             if FUNCTION_TYPE.search(text)
             else None
         )
+        if function_sdk is None and file.scope != "test" and FUNCTION_TYPE.search(text):
+            function_sdk = manifest_function_sdk(file)
         bedrock = "toolSpec" in text and bool(BEDROCK_MARKERS.search(text))
         gemini = (
             "FunctionDeclaration" in text or "unction_declarations" in text or "unctionDeclarations" in text
