@@ -742,11 +742,15 @@ class JavaScriptDetector(_LanguageDetector):
     TOOL_FACTORIES = ("tool", "createTool", "DynamicStructuredTool", "DynamicTool", "FunctionTool")
     TOOL_CALL = linear(
         r"(?:(?:^|[{,(])\s*[\"']?([A-Za-z_$][\w$-]*)[\"']?\s*:\s*|\b(?:const|let|var)\s+([\w$]+)"
-        r"(?:\s*:\s*[\w$.<>]+)?\s*=\s*)?(?:new\s+)?\b(tool|createTool|DynamicStructuredTool|DynamicTool|FunctionTool)"
+        r"(?:\s*:\s*[\w$.<>]+)?\s*=\s*)?(?:new\s+)?\b(tool|createTool|DynamicStructuredTool|DynamicTool|FunctionTool"
+        r"|zodFunction|zodResponsesFunction)"
         r"(?:\.from)?\s*\(",
         re.MULTILINE,
     )
     POSITIONAL_NAME = linear(r"""^\s*["'`]([^"'`$\n]{1,100})["'`]\s*,""")
+    FIRST_KEY_NAME = linear(r"""^\s*\{\s*(?:name|id)\s*:\s*["'`]([^"'`$\n]{1,100})["'`]""")
+    # the OpenAI SDK's own helpers (``openai/helpers/zod``): ``zodFunction({ name: "x", parameters })``
+    SDK_TOOL_FACTORIES = ("zodFunction", "zodResponsesFunction")
     # LangChain.js tools written as classes: ``class Search extends StructuredTool { name = "search" }``
     TOOL_BASES = ("StructuredTool", "Tool", "DynamicStructuredTool", "DynamicTool")
     TOOL_CLASS = linear(
@@ -780,6 +784,8 @@ class JavaScriptDetector(_LanguageDetector):
                 for binding in imp.bindings:
                     if binding in (*self.TOOL_FACTORIES, *self.TOOL_BASES, *self.SERVER_FACTORIES):
                         factories[binding] = package
+            elif package and package.type == "llm_provider":
+                factories.update((b, package) for b in imp.bindings if b in self.SDK_TOOL_FACTORIES)
         seen: set[str] = set()
         yield from self.genkit_tools(file, text, comments, packages, self.DEFINE_TOOL, seen)
         if not factories:
@@ -797,7 +803,14 @@ class JavaScriptDetector(_LanguageDetector):
             # LangChain.js also takes the config second, inline: ``tool(fn, { name: "x", schema })``
             config = None if body.lstrip().startswith("{") else self.TOOL_CONFIG_NAME.search(body)
             found = [
-                m for m in (self.POSITIONAL_NAME.match(body), self.TOOL_OWN_NAME.search(body), config) if m
+                m
+                for m in (
+                    self.POSITIONAL_NAME.match(body),
+                    self.FIRST_KEY_NAME.match(body),
+                    self.TOOL_OWN_NAME.search(body),
+                    config,
+                )
+                if m
             ]
             declared = min(found, key=lambda m: m.start()) if found else None
             name = declared.group(1) if declared else match.group(1)
@@ -1009,11 +1022,21 @@ class JavaDetector(_LanguageDetector):
     KOOG_NAME = linear(r'^\(\s*"([^"\n]{1,100})"|\bcustomName\s*=\s*"([^"\n]{1,100})"')
     # tools built in code: Spring AI's ``FunctionToolCallback.builder("name", fn)`` and
     # ``MethodToolCallback`` definitions, LangChain4j's ``ToolSpecification.builder().name("x")``
+    # the OpenAI Java SDK's ``FunctionDefinition.builder().name("x")`` (Azure's ``new
+    # FunctionDefinition("x")``) and the Anthropic Java SDK's ``Tool.builder().name("x")``
     BUILT_TOOL = linear(
         r'\bFunctionToolCallback\.builder\(\s*"([^"\n]{1,100})"'
         r'|\bToolDefinition\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'
         r'|\bToolSpecification\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'
+        r'|\bFunctionDefinition(?:\.builder\(\)\s*\.name\(|\(|\s*\(\s*name\s*=)\s*"([^"\n]{1,100})"'
+        r'|\bTool\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'
     )
+    BUILT_TOOL_OWNERS = {
+        1: ("spring-ai",),
+        2: ("spring-ai",),
+        3: ("langchain4j",),
+        4: ("openai", "azure-openai"),
+    }
     # Spring AI's function beans: ``@Bean @Description("...") Function<Req, Resp> currentWeather()`` is a
     # tool named after the bean (its method)
     FUNCTION_BEAN = linear(
@@ -1130,15 +1153,19 @@ class JavaDetector(_LanguageDetector):
     def built_tools(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package], seen: set[str]
     ) -> Iterator[Finding]:
-        """Tools a JVM framework builds in code rather than by annotation."""
+        """Tools a JVM framework or LLM SDK builds in code rather than by annotation."""
         owners = {
-            "spring-ai": packages.get("spring-ai"),
-            "langchain4j": packages.get("langchain4j"),
+            package_id: packages.get(package_id)
+            for package_id in ("spring-ai", "langchain4j", "openai", "azure-openai", "anthropic")
         }
         found: dict[str, list[tuple[int, str]]] = {}
         for match in self.BUILT_TOOL.finditer(text):
-            owner = "langchain4j" if match.group(3) else "spring-ai"
-            if owners[owner]:
+            # an MCP SDK's ``Tool.builder()`` is an MCP tool (``tool_patterns``); elsewhere Anthropic's
+            candidates = self.BUILT_TOOL_OWNERS.get(
+                match.lastindex, () if "mcp" in packages else ("anthropic",)
+            )
+            owner = next((package_id for package_id in candidates if owners[package_id]), None)
+            if owner:
                 found.setdefault(owner, []).append((match.start(), match.group(match.lastindex)))
         if owners["spring-ai"] and "@Description" in text:
             found.setdefault("spring-ai", []).extend(
@@ -1305,6 +1332,13 @@ class CSharpDetector(_LanguageDetector):
                 yield self.code_mcp_client(file, line, named.group(1) if named else None)
 
     AI_FUNCTION = linear(r"\bAIFunctionFactory\.Create\(")
+    # the OpenAI .NET SDK's ``ChatTool.CreateFunctionTool(functionName: "x", ...)``; Azure.AI.OpenAI 1.x's
+    # ``new FunctionDefinition("x")`` / ``new ChatCompletionsFunctionToolDefinition { Name = "x" }``
+    OPENAI_FUNCTION_TOOL = linear(
+        r'\bChatTool\.CreateFunctionTool\(\s*(?:functionName\s*:\s*)?"([^"\n]{1,100})"'
+        r"|\bnew\s+(?:ChatCompletionsFunctionToolDefinition|FunctionDefinition)\s*"
+        r'(?:\(\s*"([^"\n]{1,100})"|(?:\(\s*\))?\s*\{[^{}]{0,200}?\bName\s*=\s*"([^"\n]{1,100})")'
+    )
 
     @staticmethod
     def call_arguments(text: str, start: int, limit: int = 600) -> list[str]:
@@ -1346,6 +1380,15 @@ class CSharpDetector(_LanguageDetector):
         ``[KernelFunction("name")]`` or after the method. Microsoft.Extensions.AI: the functions
         ``AIFunctionFactory.Create`` makes."""
         seen: set[str] = set()
+        openai = packages.get("openai") or packages.get("azure-openai")
+        found = (
+            [(m.start(), m.group(m.lastindex)) for m in self.OPENAI_FUNCTION_TOOL.finditer(text)]
+            if openai
+            else []
+        )
+        yield from self.named_tools(
+            file, text, comments, found, openai.provider if openai else "", openai.id if openai else "", seen
+        )
         extensions_ai = packages.get("microsoft-extensions-ai")
         for match in self.AI_FUNCTION.finditer(text) if extensions_ai else ():
             line = _line_at(text, match.start())
@@ -1520,6 +1563,7 @@ class RustDetector(_LanguageDetector):
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
 
+    GENAI_TOOL = linear(r'\bTool::new\(\s*"([^"\n]{1,100})"\s*\)')
     EXTERN = linear(r"^\s*extern\s+crate\s+(\w+)", re.MULTILINE)
     RIG_TOOL_IMPL = linear(r"\bimpl\s+(?:[\w:]+::)?Tool\s+for\s+(\w+)")
     RIG_TOOL_NAME = linear(r'\bconst\s+NAME\s*:\s*&(?:\'static\s+)?str\s*=\s*"([^"\n]{1,100})"')
@@ -1541,6 +1585,10 @@ class RustDetector(_LanguageDetector):
         """rig: ``impl Tool for X { const NAME: &str = "x"; }`` (named by ``NAME``, else the type in
         snake_case) and ``#[rig_tool]``/``#[rig::tool]`` functions; async-openai function objects."""
         yield from self.openai_functions(file, text, comments, packages)
+        genai = packages.get("genai")
+        if genai is not None:  # rust-genai: ``Tool::new("get_weather").with_schema(json!(...))``
+            found = [(m.start(), m.group(1)) for m in self.GENAI_TOOL.finditer(text)]
+            yield from self.named_tools(file, text, comments, found, genai.provider, genai.id, set())
         rig = packages.get("rig")
         if rig is None:
             return

@@ -542,6 +542,13 @@ class _Analyzer:
             self.analyse_listed_mcp_tool(call)
         elif method == "create_sdk_mcp_server":
             self.analyse_in_process_mcp_server(call)
+        elif method == "pydantic_function_tool" and call.args:
+            # the OpenAI SDK names the function after the Pydantic model unless ``name=`` says otherwise
+            model = dotted(call.args[0]) or ""
+            name = self.literal(next((k.value for k in call.keywords if k.arg == "name"), None))
+            name = name or model.rsplit(".", 1)[-1]
+            if name and component_key("tool", name.lower()) not in self.tools.values():
+                self.register_tool(name, name, call, package, call)
 
     def analyse_in_process_mcp_server(self, call: ast.Call) -> None:
         """The Claude Agent SDK's ``create_sdk_mcp_server(name="x", tools=[...])``: an MCP server the
