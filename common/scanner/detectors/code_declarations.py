@@ -322,6 +322,8 @@ class CodeDeclarationsDetector(Detector):
         client = bool(MCP_CLIENT_MARKERS.search(text)) or bool(
             SERVER_MAP_MARKERS.search(text) and AGENT_RUNTIME_IMPORT.search(text)
         )
+        # one search of the text per shape (look-behind: Python's engine), none without the word
+        function_typed = "function" in text and FUNCTION_TYPE.search(text) is not None
         function_sdk = (
             next(
                 (
@@ -331,16 +333,17 @@ class CodeDeclarationsDetector(Detector):
                 ),
                 None,
             )
-            if FUNCTION_TYPE.search(text)
+            if function_typed
             else None
         )
-        if function_sdk is None and file.scope != "test" and FUNCTION_TYPE.search(text):
+        if function_sdk is None and function_typed and file.scope != "test":
             function_sdk = manifest_function_sdk(file)
         schema_provider = (
             manifest_tool_schema_sdk(file)
             if not (uses_mcp or uses_anthropic)
             and file.scope != "test"
             and "jsonrpc" not in text  # a hand-written JSON-RPC server imitating MCP without its SDK
+            and ("nputSchema" in text or "nput_schema" in text)
             and TOOL_SCHEMA_KEY.search(text)
             else None
         )

@@ -82,6 +82,7 @@ STRING_CONSTANT = linear(
     r"""(?:"([^"\n$]{1,120})"|'([^'\n]{1,120})'|`([^`\n$]{1,120})`)\s*[;,)\n]"""
 )
 NAME_REFERENCE = linear(r"""\b[Nn]ame\s*[:=]\s*((?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$]*)\s*[,}\n)]""")
+MCP_IMPORT_HINT = linear(r"""["'](?:@modelcontextprotocol/|fastmcp["'])""")
 NAME_FALLBACK = linear(
     r"""\b[Nn]ame\s*:\s*[\w$.\[\]'"]{1,80}\s*(?:\|\||\?\?)\s*"""
     r"""(?:"([^"\n$]{1,100})"|'([^'\n]{1,100})'|`([^`\n$]{1,100})`)"""
@@ -101,7 +102,7 @@ def string_constants(text: str) -> dict[str, str]:
     return constants
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=4)
 def _object_assignments(text: str, variable: str) -> list[int]:
     """Offsets of the ``{`` of every object literal assigned to ``variable`` (``const info = { … }``),
     found once per file and variable, not again before each server a file builds."""
@@ -682,10 +683,8 @@ class JavaScriptDetector(_LanguageDetector):
         JavaScript imports nothing of the SDK) when the package it belongs to depends on an MCP SDK."""
         yield from super().detect(file, report)
         text = file.text
-        if (".tool(" not in text and ".registerTool(" not in text) or any(
-            package.id in MCP_PACKAGES for _, package in self.sdk_imports(text)
-        ):
-            return
+        if (".tool(" not in text and ".registerTool(" not in text) or MCP_IMPORT_HINT.search(text):
+            return  # a file importing the SDK had its tools read above
         if self.package_depends_on_mcp(file):
             yield from self.mcp_tools(file, text, self.comment_lines(file.lines))
 
@@ -1683,13 +1682,16 @@ class RustDetector(_LanguageDetector):
     def crate_macro_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """Functions under a crate's own tool attribute macro, where the macro is named after this crate
         or a crate the file uses and that crate is an AI one: named ``name = "x"``, else the function."""
+        macros = [match for match in self.CRATE_TOOL_MACRO.finditer(text) if match.group(1) != "rig"]
+        if not macros:
+            return
         crates = {match.group(1) for match in self.USE.finditer(text)}
         own = crate_name(file)
         if own:
             crates.add(own.replace("-", "_"))
         tools = []
-        for match in self.CRATE_TOOL_MACRO.finditer(text):
-            if match.group(1) in crates and match.group(1) != "rig":
+        for match in macros:
+            if match.group(1) in crates:
                 named = self.MACRO_NAME.search(match.group(2))
                 tools.append((match.start(), named.group(1) if named else match.group(3), match.group(1)))
         if not tools or not crate_uses_llm(file):

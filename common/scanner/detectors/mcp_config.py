@@ -528,6 +528,8 @@ class McpConfigDetector(Detector):
 # YAML configs (gateways, proxies, assistants that keep their MCP servers in YAML)
 # ---------------------------------------------------------------------------------------------------
 
+# goose's extension types that are MCP servers (``builtin`` ones are goose's own)
+GOOSE_TRANSPORT = linear(rb"\btype:\s*[\"']?(?:stdio|sse|streamable_http)\b")
 YAML_SERVER_LISTS = ("mcpServers", "mcp_servers", "mcp-servers")
 YAML_TRANSPORTS = frozenset({"stdio", "sse", "http", "streamable-http", "streamable_http", "streamablehttp"})
 YAML_NAME_KEYS = ("name", "alias", "id", "server_name")
@@ -594,7 +596,11 @@ class McpYamlDetector(Detector):
         return (
             any(marker in data for marker in (b"mcpServers", b"mcp_servers", b"mcp-servers"))
             or (b"transport" in data and b"mcp" in data.lower())
-            or (b"extensions:" in data and b"type:" in data and (b"cmd:" in data or b"uri:" in data))
+            or (
+                b"extensions:" in data
+                and (b"cmd:" in data or b"uri:" in data)
+                and GOOSE_TRANSPORT.search(data)
+            )
         )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
@@ -713,6 +719,8 @@ class SpringMcpDetector(Detector):
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
         if file.suffix == ".properties":
             return list(self.properties(file))
+        if b"mcp" not in file.data and not self.builds_mcp_server(file):
+            return []  # only the application's name could matter, and only for an MCP server project
         from common.scanner.detectors.containers import compose_yaml_documents
 
         try:
