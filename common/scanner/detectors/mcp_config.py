@@ -385,22 +385,33 @@ def client_finding(detector: str, file: SourceFile, client: str, servers: list[F
     )
 
 
+# a config shipped as a template to copy (``claude_desktop_config.json.example``) configures the same servers
+TEMPLATE_SUFFIXES = (".example", ".sample", ".template", ".dist")
+
+
+def config_path(file: SourceFile) -> str:
+    """The path a config file stands for: its own, or a template's without the template suffix."""
+    if file.suffix in TEMPLATE_SUFFIXES:
+        stripped = file.relpath[: -len(file.suffix)]
+        if stripped.lower().endswith((".json", ".jsonc")):
+            return stripped
+    return file.relpath
+
+
 class McpConfigDetector(Detector):
     name = "mcp_config"
 
     def applies_to(self, file: SourceFile) -> bool:
         if file.suffix == ".toml":
             return config_kind(file.relpath) is not None and file.size <= MAX_BYTES
-        return file.suffix in (".json", ".jsonc") and (
-            config_kind(file.relpath) is not None
-            or is_agent_definition(file.relpath)
-            or generic_kind(file) is not None
+        path = config_path(file)
+        return PurePosixPath(path).suffix.lower() in (".json", ".jsonc") and (
+            config_kind(path) is not None or is_agent_definition(path) or generic_kind(file) is not None
         )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
-        kind = (
-            config_kind(file.relpath) or generic_kind(file) or ConfigKind(client_from_path(file.relpath), ())
-        )
+        path = config_path(file)
+        kind = config_kind(path) or generic_kind(file) or ConfigKind(client_from_path(path), ())
         if file.size > MAX_BYTES:
             report.warnings.append(f"mcp_config: {file.relpath} is larger than {MAX_BYTES} bytes")
             return []
