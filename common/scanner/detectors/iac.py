@@ -38,10 +38,6 @@ DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "iac.yaml"
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
 CFN_SUFFIXES = (".yaml", ".yml", ".json", ".template")
-ACTION_GROUP_FUNCTION_PATHS = (
-    "function_schema.member_functions.functions.name",  # aws_bedrockagent_agent_action_group
-    "ActionGroups.FunctionSchema.Functions.Name",  # AWS::Bedrock::Agent
-)
 
 
 @cache
@@ -743,6 +739,16 @@ class Evaluation:
                 found.extend((name, None, line) for name, line in texts(body, spec))
         return [(model_id(name), version, line) for name, version, line in found if model_id(name)]
 
+    def tools(self, resource: Resource) -> list[tuple[str, int]]:
+        """Functions the resource offers an agent by name (a Bedrock action group's function schema)."""
+        body = self.body(resource)
+        return [
+            (name.strip(), line)
+            for path in (rule_for(resource.type) or {}).get("tools", [])
+            for name, line in texts(body, path)
+            if TOOL_NAME.fullmatch(name.strip())
+        ]
+
 
 def model_id(value: str) -> str:
     """The model id inside an ARN or a Vertex publisher path.
@@ -760,6 +766,7 @@ def model_id(value: str) -> str:
 
 
 RESOURCE_NAME = lazy_re(r"""^\s*name\s*=\s*["']""")
+TOOL_NAME = lazy_re(r"[A-Za-z_][\w.-]{0,99}")  # a literal function name, not an interpolation
 TFVARS_ASSIGNMENT = lazy_re(r"""^\s*[A-Za-z_][\w-]{0,80}\s*=\s*"([^"\n$]{2,200})"\s*$""")
 VARIABLE_DEFAULT = lazy_re(r"""^\s*default\s*=\s*"([^"\n$]{2,200})"\s*$""")
 
@@ -900,29 +907,19 @@ class IacDetector(Detector):
                         metadata={"source": name, **({"revision": version} if version else {})},
                     )
                 )
-            findings.extend(self.action_group_functions(file, evaluation.body(resource), finding))
+            for tool, line in evaluation.tools(resource):
+                findings.append(
+                    self.located(
+                        file,
+                        line,
+                        "tool",
+                        tool,
+                        provider,
+                        metadata={"source": name, "framework": rule["service"]},
+                    )
+                )
             findings.append(finding)
         return findings
-
-    def action_group_functions(self, file: SourceFile, body: Value, resource: Finding) -> Iterator[Finding]:
-        """The functions a Bedrock agent's action group declares (Terraform ``function_schema``,
-        CloudFormation ``ActionGroups[].FunctionSchema``): each is a tool the agent's model may call."""
-        seen: set[str] = set()
-        for path in ACTION_GROUP_FUNCTION_PATHS:
-            for name, line in texts(body, path):
-                if not name.strip() or name.lower() in seen:
-                    continue
-                seen.add(name.lower())
-                key = component_key("tool", name.lower())
-                resource.relations.append(("provides_tool", key))
-                yield self.located(
-                    file,
-                    line,
-                    "tool",
-                    name.lower(),
-                    "Amazon Web Services",
-                    metadata={"framework": "aws-bedrock", "declared_as": "action group function"},
-                )
 
     def resource_finding(
         self, file: SourceFile, name: str, line: int, provider: str, metadata: dict
