@@ -1,9 +1,9 @@
 """Precision and recall of the engine on the labeled corpus (tests/fixtures/corpus).
 
 Each project is scanned in normal and deep mode; both must score precision and recall
-1.0 for components and for flags (every case is written to be detected exactly: a miss
-or an extra component is a regression or an out-of-date expectation to correct), never report a labeled hard negative,
-and deep mode must find everything normal mode finds.
+1.0 for components and for flags (every case is written to be found exactly, so a miss
+or an extra is a regression or an out-of-date expectation), never report a labeled hard
+negative, and deep mode must find everything normal mode finds.
 """
 
 from functools import cache
