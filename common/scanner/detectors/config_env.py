@@ -17,7 +17,14 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from common.scanner.catalog import is_hf_org, load_json, lookup_package, match_model, route_forms
+from common.scanner.catalog import (
+    LOCAL_DIRECTORY_NAMES,
+    is_hf_org,
+    load_json,
+    lookup_package,
+    match_model,
+    route_forms,
+)
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.secrets import is_placeholder
 from common.scanner.keys import component_key
@@ -206,33 +213,7 @@ SERVED_ALIAS = lazy_re(r"(?i)served[._-]?model|^(?!.*model).*deployment")
 MODEL_TABLE_FILE = lazy_re(r"(?i)models?(?:[_-](?:config|configs|catalog|registry|list|table))?")
 HF_MODEL_KEY = lazy_re(r"(?i)(?:^|[._-])model[._-]?(?:path|repo|repo[._-]?id|checkpoint)$")
 HF_ID = lazy_re(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
-NOT_AN_ORG = frozenset(
-    {
-        "models",
-        "model",
-        "data",
-        "src",
-        "app",
-        "lib",
-        "tmp",
-        "var",
-        "opt",
-        "home",
-        "workspace",
-        "weights",
-        "checkpoints",
-        "output",
-        "outputs",
-        "cache",
-        "mnt",
-        "root",
-        "usr",
-        "srv",
-        "etc",
-        "static",
-        "assets",
-    }
-)
+NOT_AN_ORG = LOCAL_DIRECTORY_NAMES
 
 
 def hugging_face_id(value: str) -> bool:
