@@ -147,6 +147,17 @@ def model_like_values(document: object, limit: int = MAX_CONFIG_FACTS) -> dict[s
 MODEL_NAMED_KEY = re.compile(r"(?i)model|llm|engine|deployment|embed")
 
 
+def _names_a_model_variable(node: dict) -> bool:
+    """An environment entry written as a name/value pair whose name says it holds a model."""
+    name, value = node.get("name"), node.get("value")
+    return (
+        isinstance(name, str)
+        and isinstance(value, str)
+        and bool(MODEL_NAMED_KEY.search(name))
+        and not SERVED_ALIAS.search(name)
+    )
+
+
 def catalog_models_under_model_keys(document: object, limit: int = MAX_CONFIG_FACTS) -> list[str]:
     """String values, in lists and nested mappings, below a key that names models (a served-model
     alias excepted), that are catalog model ids with a version or tier."""
@@ -157,6 +168,8 @@ def catalog_models_under_model_keys(document: object, limit: int = MAX_CONFIG_FA
         if depth > MAX_CONFIG_DEPTH:
             continue
         if isinstance(node, dict):
+            if _names_a_model_variable(node) and is_catalog_model(node["value"].strip()):
+                found.append(node["value"].strip())  # Kubernetes / ECS ``env: [{name: MODEL_ID, value: …}]``
             for key, value in node.items():
                 named = (
                     isinstance(key, str)
