@@ -148,6 +148,16 @@ def lookup_package(ecosystem: str, name: str) -> Package | None:
 
 
 @cache
+def registry_names(package_id: str, ecosystem: str) -> tuple[str, ...]:
+    """Every name a catalog package has in one registry (none when that registry does not list it)."""
+    for entry in load_json("packages.json")["packages"]:
+        if entry["id"] == package_id:
+            names = entry.get(ecosystem)
+            return tuple(names) if isinstance(names, list) else ()
+    return ()
+
+
+@cache
 def registry_name(package_id: str, ecosystem: str) -> str:
     """How a catalog package is spelt in one ecosystem (``langchain-mcp-adapters`` is
     ``@langchain/mcp-adapters`` on npm): names an SDK-built component that declares no name of its own."""
