@@ -63,9 +63,9 @@ SELECTORS = {
             ".toml",
             *YAML,
         ),
-        names=("makefile", "procfile", "justfile"),
-        name_prefixes=(".env",),
-        name_endings=(".env",),
+        names=("makefile", "procfile", "justfile", "modelfile"),
+        name_prefixes=(".env", "modelfile."),
+        name_endings=(".env", ".modelfile"),
     ),
     "containers": FileSelector(
         suffixes=(".sh", ".json", ".tf", ".hcl", *YAML),

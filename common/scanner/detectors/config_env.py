@@ -19,6 +19,7 @@ from functools import cache
 
 from common.scanner.catalog import (
     LOCAL_DIRECTORY_NAMES,
+    Package,
     is_hf_org,
     load_json,
     lookup_package,
@@ -260,6 +261,63 @@ def hardcoded_credential(name: str, value: str) -> bool:
     return not is_placeholder(value, value)
 
 
+MODELFILE_FROM = linear(r"^\s*FROM\s+([^\s#]+)", re.IGNORECASE)
+
+
+def is_modelfile(name: str) -> bool:
+    """Ollama's build file: ``Modelfile``, ``Modelfile.<variant>`` or ``<name>.modelfile``."""
+    return name == "Modelfile" or name.startswith("Modelfile.") or name.lower().endswith(".modelfile")
+
+
+# node types of Flowise and Langflow vector stores that do not spell the catalog id
+FLOW_STORE_ALIASES = {
+    "chroma": "chromadb",
+    "postgres": "pgvector",
+    "pgvector": "pgvector",
+    "astradb": "astra-db",
+    "astradbvectorstore": "astra-db",
+    "upstashvector": "upstash-vector",
+    "milvus": "pymilvus",
+    "faiss": "faiss",
+    "redis": "redisvl",
+    "supabase": "supabase",
+    "supabasevectorstore": "supabase",
+}
+FLOW_STORE_CATEGORY = lazy_re(r"(?i)^vector\s*stores?$")
+
+
+def _flow_store(written: object) -> Package | None:
+    if not isinstance(written, str):
+        return None
+    key = re.sub(r"(?i)(?:vectorstore|_\d+)$", "", written.strip()).lower() or written.lower()
+    package = lookup_package("id", FLOW_STORE_ALIASES.get(key, key))
+    return package if package and package.type == "vector_db" else None
+
+
+def flow_vector_stores(document: object, limit: int = MAX_CONFIG_FACTS) -> list[tuple[str, Package]]:
+    """Vector stores a Flowise export (``{"category": "Vector Stores", "name": "qdrant"}``) or a Langflow
+    export (``{"type": "Chroma", "node": {"template": ...}}``) configures: (name as written, package)."""
+    found: list[tuple[str, Package]] = []
+    stack: list[tuple[object, int]] = [(document, 0)]
+    while stack and len(found) < limit:
+        node, depth = stack.pop()
+        if depth > 2 * MAX_CONFIG_DEPTH:
+            continue
+        if isinstance(node, dict):
+            written = None
+            if isinstance(node.get("category"), str) and FLOW_STORE_CATEGORY.match(node["category"]):
+                written = node.get("name")
+            elif isinstance(node.get("node"), dict) and "template" in node["node"]:
+                written = node.get("type")
+            package = _flow_store(written)
+            if package:
+                found.append((written, package))
+            stack.extend((value, depth + 1) for value in node.values() if isinstance(value, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((item, depth + 1) for item in node if isinstance(item, (dict, list)))
+    return found
+
+
 class ConfigDetector(Detector):
     name = "config"
 
@@ -273,23 +331,31 @@ class ConfigDetector(Detector):
             or name.endswith(".env")
             or name in SHELL_NAMES
             or file.suffix in CONFIG_SUFFIXES
+            or is_modelfile(name)
         )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         provider_vars, model_key, endpoint_key, hints, shell_models, quick = _rules()
         text = file.text
+        if is_modelfile(file.name):
+            yield from self.modelfile_base(file)
+            return
         structured: list[str] = []
         table: list[str] = []
+        stores: list[tuple[str, Package]] = []
         if file.suffix in STRUCTURED and file.size <= PARSE_LIMIT_BYTES:
             values: dict[str, str] = {}
             for document in self.parse(file, report):
                 values.update(model_like_values(document))
                 structured.extend(catalog_models_under_model_keys(document))
+                if file.suffix == ".json" and "nodes" in text:
+                    stores.extend(flow_vector_stores(document))
                 if MODEL_TABLE_FILE.fullmatch(file.path.stem) and isinstance(document, dict):
                     table.extend(k for k, v in document.items() if isinstance(k, str) and isinstance(v, dict))
             if values:
                 report.facts.config_values = values
         yield from self.model_table(file, table)
+        yield from self.flow_stores(file, stores)
         lowered = text.lower()
         if not quick.search(lowered):
             return
@@ -368,11 +434,36 @@ class ConfigDetector(Detector):
                     yield from self.url(file, number, candidate, trusted, provider_hint)
                     continue
             # ``description: Uses https://api.openai.com for chat`` tells; ``run: curl https://…`` calls
-            if not is_prose(value) or HTTP_COMMAND.match(value):
+            # an inline object or list (``"base_url": {"value": "http://…"}``) is values, not a sentence
+            if not is_prose(value) or HTTP_COMMAND.match(value) or value.startswith(("{", "[")):
                 yield from self.urls(file, number, line, hint)
         if env_facts:
             report.facts.env = env_facts
         yield from self.structured_models(file, structured, reported_lines)
+
+    def modelfile_base(self, file: SourceFile) -> Iterator[Finding]:
+        """An Ollama Modelfile's ``FROM llama3.2`` names the model it builds on (a ``FROM ./x.gguf``
+        names a weights file, which is no model id)."""
+        for number, line in enumerate(file.lines, start=1):
+            match = MODELFILE_FROM.match(line)
+            if match and not match.group(1).startswith((".", "/", "~")):
+                found = model_finding(match.group(1), number, strong=True, hf_context=True)
+                if found:
+                    yield self.model_at(file, number, found, pulled_by="ollama")
+
+    def flow_stores(self, file: SourceFile, stores: list[tuple[str, Package]]) -> Iterator[Finding]:
+        """The vector store nodes of a Flowise or Langflow export, at the first line naming the node."""
+        seen: set[str] = set()
+        for written, package in stores:
+            if package.id in seen:
+                continue
+            seen.add(package.id)
+            quoted = f'"{written}"'
+            number = next((n for n, raw in enumerate(file.lines, start=1) if quoted in raw), 0)
+            if number:
+                yield self.located(
+                    file, number, package.type, package.id, package.provider, metadata={"flow_node": written}
+                )
 
     def model_table(self, file: SourceFile, keys: list[str]) -> Iterator[Finding]:
         """``models_config.json`` keyed by model (``{"openai-community/gpt2": {...}, "distilgpt2": {...}}``):
