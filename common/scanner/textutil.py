@@ -304,6 +304,13 @@ def is_catalog_model(value: str) -> bool:
 _IMAGE_ARGUMENT = lazy_re(r"""(?i)\b(?:base_|container_)?image(?:_?(?:name|uri|ref|tag))?["']?\s*[:=]\s*$""")
 
 
+# a literal a model name is tested against as a prefix: a family, which is a model id only when the
+# catalog lists it as one
+_PREFIX_TEST = linear(
+    r"(?i)(?:starts_?with|strip_prefix|trim_start_matches|remove_?prefix)\s*\(\s*&?\s*$|HasPrefix\s*\([^()]{0,80},\s*$"
+)
+
+
 # How much of a literal's line before it is read for its context: the whole prefix of every literal on a
 # one-line file (minified, generated, hostile) would make the file's cost quadratic in its length.
 MAX_LITERAL_CONTEXT = 400
@@ -328,6 +335,8 @@ def code_model_literals(text: str, comment_lines: set[int]) -> Iterator[tuple[in
         before = text[max(line_start, start - MAX_LITERAL_CONTEXT) : start]
         if _handed_to_prose(before) or _ENVIRONMENT_DEFAULT.search(before) or _IMAGE_ARGUMENT.search(before):
             continue
+        if _PREFIX_TEST.search(before) and not match_model(value).catalog_id:
+            continue  # ``slug.starts_with("gpt-3.5")`` tests a family prefix; ``starts_with("o3")`` names o3
         yield line, value
 
 
