@@ -1127,22 +1127,44 @@ class RustDetector(_LanguageDetector):
     quick_tokens = ("use ", "extern crate")
     USE = linear(r"^\s*(?:pub\s+)?use\s+(\w+)((?:::[^;]*)?);", re.MULTILINE)
     TOOL_ATTRIBUTE = linear(r"#\[tool(?:\(|\])")
+    # rmcp's ``#[tool(...)]`` forms that mark no tool: the impl block (``tool_box``) and a parameter
+    # (``param``, ``aggr``)
+    TOOL_MARKERS = frozenset({"tool_box", "param", "aggr"})
+    # the method a tool attribute stands on: further attributes, comments and qualifiers, then ``fn name``
+    ATTRIBUTED_FN = linear(
+        r"^(?:\s+|#\[[^\]]{0,400}\]|//[^\n]{0,500})*"
+        r"(?:pub(?:\([\w:\s]{0,40}\))?\s+)?(?:(?:async|const|unsafe)\s+)*fn\s+(\w+)"
+    )
+    TOOL_NAME_ARGUMENT = linear(r'\bname\s*=\s*"([^"]{1,100})"')
     SERVER_INFO = linear(r'\bImplementation\s*\{[^{}]{0,300}\bname:\s*"([^"\n]{1,100})"')
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
-        """rmcp: ``#[tool(name = "x", ...)]`` on a method, else the method's own name."""
+        """rmcp: a method under ``#[tool(name = "x", ...)]`` is the tool ``x``, else the method's own
+        name; ``#[tool(tool_box)]`` on an impl block and ``#[tool(param)]``/``#[tool(aggr)]`` on a
+        parameter declare none (the method after them is not a tool)."""
         for match in self.TOOL_ATTRIBUTE.finditer(text):
             window = text[match.start() : match.start() + 1500]
-            head, _, rest = window.partition("fn ")
-            named = re.search(r'\bname\s*=\s*"([^"]{1,100})"', head)
-            function = re.match(r"\s*(\w+)", rest)
-            name = named.group(1) if named else function.group(1) if function else None
-            if name:
-                yield match.start(), name
+            if window.startswith("#[tool]"):
+                arguments, end = "", len("#[tool]")
+            else:
+                close = window.find(")]")
+                if close < 0:
+                    continue
+                arguments, end = window[len("#[tool(") : close], close + 2
+            if arguments.strip() in self.TOOL_MARKERS:
+                continue
+            function = self.ATTRIBUTED_FN.match(window[end:])
+            if function is None:
+                continue
+            named = self.TOOL_NAME_ARGUMENT.search(arguments)
+            yield match.start(), named.group(1) if named else function.group(1)
 
     # rmcp: the type that serves MCP requests (``#[tool_handler] impl ServerHandler for Counter``)
     SERVER_HANDLER = linear(r"\bimpl\s+(?:[\w:]+::)?ServerHandler\s+for\s+\w+")
-    CLIENT_CONNECT = linear(r"(?:^|[^\w>)\]])\(\)\s*\.serve\s*\(|\bserve_client\s*\(|\bClientInfo\s*\{")
+    # ``().serve(transport)``, also through a type-erased service (``().into_dyn().serve(..)``)
+    CLIENT_CONNECT = linear(
+        r"(?:^|[^\w>)\]])\(\)\s*(?:\.into_dyn\(\)\s*)?\.serve\s*\(|\bserve_client\s*\(|\bClientInfo\s*\{"
+    )
 
     def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
         yield from super().mcp_tools(file, text, comments)
@@ -1169,7 +1191,8 @@ class RustDetector(_LanguageDetector):
             (m for m in self.CLIENT_CONNECT.finditer(text) if _line_at(text, m.start()) not in comments), None
         )
         if connect:
-            yield self.code_mcp_client(file, _line_at(text, connect.start()), client_name)
+            sdk = next((p for _, p in self.sdk_imports(text) if p.provider == MCP_PROVIDER), None)
+            yield self.code_mcp_client(file, _line_at(text, connect.start()), client_name, sdk)
 
     extra_verbs = ("agent",)  # rig: ``client.agent("gpt-4o")`` builds an agent on that model
     # a request or model type built from the model id first: ollama-rs ``GenerationRequest::new("llama3",

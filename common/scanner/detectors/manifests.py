@@ -26,7 +26,7 @@ from common.scanner.detectors.base import Detector, FileReport, Finding, SourceF
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
 from common.scanner.limits import line_at, linear, parse_json, parse_python
-from common.scanner.textutil import read_neighbour, scan_root_of
+from common.scanner.textutil import own_packages, read_neighbour, scan_root_of
 
 configparser = lazy_module("configparser")
 tomllib = lazy_module("tomllib")
@@ -401,7 +401,21 @@ class ManifestDetector(_ManifestDetector):
         scopes = [data, *(t for t in data.get("target", {}).values() if isinstance(t, dict))]
         tables = [scope.get(key, {}) for scope in scopes for key in sections]
         tables.append(data.get("workspace", {}).get("dependencies", {}))
+        # a crate this tree builds, taken by path (directly or through the workspace), is no dependency
+        if local := own_packages(file, "cargo"):
+            tables = [
+                {name: spec for name, spec in table.items() if not self.local_crate(name, spec, local)}
+                for table in tables
+                if isinstance(table, dict)
+            ]
         yield from self.toml_tables(file, "cargo", tables)
+
+    def local_crate(self, name: str, spec: object, local: frozenset[str]) -> bool:
+        if not isinstance(spec, dict) or not ("path" in spec or spec.get("workspace") is True):
+            return False
+        renamed = spec.get("package")
+        package = self.package("cargo", renamed if isinstance(renamed, str) else name)
+        return package is not None and package.id in local
 
     def pom(self, file: SourceFile) -> Iterator[Finding]:
         text = without_xml_comments(file.text)
