@@ -59,6 +59,7 @@ SELECTORS = {
             ".sh",
             ".bash",
             ".zsh",
+            ".ps1",
             ".json",
             ".toml",
             *YAML,

@@ -43,7 +43,18 @@ tomllib = lazy_module("tomllib")
 yaml = lazy_module("yaml")
 
 STRUCTURED = {".json": "JSON", ".yaml": "YAML", ".yml": "YAML", ".toml": "TOML"}
-CONFIG_SUFFIXES = {".env", ".ini", ".cfg", ".conf", ".properties", ".sh", ".bash", ".zsh", *STRUCTURED}
+CONFIG_SUFFIXES = {
+    ".env",
+    ".ini",
+    ".cfg",
+    ".conf",
+    ".properties",
+    ".sh",
+    ".bash",
+    ".zsh",
+    ".ps1",
+    *STRUCTURED,
+}
 SHELL_NAMES = {"Makefile", "Procfile", "justfile", "Justfile"}
 OWNED_ELSEWHERE = {
     "package.json",
@@ -61,7 +72,10 @@ OWNED_ELSEWHERE = {
 PARSE_LIMIT_BYTES = 2 * 1024 * 1024
 MAX_CONFIG_FACTS = 500
 MAX_CONFIG_DEPTH = 8
-ASSIGNMENT = linear(r"""^\s*(?:export\s+|-\s+)?["']?([A-Za-z_][\w.-]*)["']?\s*(?::|=)\s*(.*?)\s*$""")
+# ``KEY=value``, ``key: value``, and PowerShell's ``$Model = "…"`` / ``[string]$ModelName = "…"`` parameters
+ASSIGNMENT = linear(
+    r"""^\s*(?:export\s+|-\s+)?(?:\[[\w.]{1,40}\]\s*)?\$?["']?([A-Za-z_][\w.-]*)["']?\s*(?::|=)\s*(.*?)\s*$"""
+)
 URL = linear(r"https?://[^\s'\"<>,}]+")
 ENV_FACT_KEY = linear(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
 
