@@ -24,11 +24,13 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from pathlib import Path
 
 from common.scanner.catalog import (
     PACKAGE_TYPES,
     Package,
     go_provider_client,
+    load_json,
     lookup_package,
     lookup_prefixed,
     match_model,
@@ -174,7 +176,11 @@ class _LanguageDetector(Detector):
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         text = file.text
         report.facts.model_constants = model_constant_definitions(text)
-        sdk_imports = self.sdk_imports(text)
+        sdk_imports = [
+            (imp, package)
+            for imp, package in self.sdk_imports(text)
+            if not (imp.implied and self.project_defines(file, imp, package))
+        ]
         if not sdk_imports:
             if mentions_ai_endpoint(text) or self.bare_hosts(text):
                 yield from self.raw_http(file, text)
@@ -206,6 +212,11 @@ class _LanguageDetector(Detector):
     ) -> Iterator[Finding]:
         """Tools an agent framework (not MCP) exposes to the model; none by default."""
         return iter(())
+
+    def project_defines(self, file: SourceFile, imp: Import, package: Package) -> bool:
+        """Whether an SDK idiom the file uses without importing the SDK (``imp.implied``) names the
+        project's own code instead; never, unless a language says how to tell."""
+        return False
 
     def genkit_tools(
         self,
@@ -864,6 +875,53 @@ class JavaDetector(_LanguageDetector):
                 yield Import(match.group(1), (), line)
 
 
+RUBY_MANIFESTS = ("Gemfile", "*.gemspec")
+MAX_NAMESPACE_FILES = 20
+
+
+def registry_name_all(package_id: str, registry: str) -> list[str]:
+    """Every spelling of a catalog package in one registry (``ruby-openai`` and ``openai`` on RubyGems)."""
+    for entry in load_json("packages.json")["packages"]:
+        if entry["id"] == package_id:
+            names = entry.get(registry)
+            return list(names) if isinstance(names, list) else [package_id]
+    return [package_id]
+
+
+@lru_cache(maxsize=256)
+def ruby_namespace_is_own(folder: str, constant: str, gems: tuple[str, ...], root: str) -> bool:
+    """From ``folder`` up to the scan root: no Gemfile or gemspec declares one of ``gems``, and the
+    project's ``lib/<constant>.rb`` or ``lib/<constant>/*.rb`` (or the same beside a folder on the way)
+    opens ``module <constant>`` / ``class <constant>`` itself."""
+    snake = snake_case(constant)
+    declares = linear(
+        r"""^\s*(?:gem|spec\.add_(?:runtime_|development_)?dependency|s\.add_(?:runtime_)?dependency)"""
+        r"""\s*\(?\s*["'](?:""" + "|".join(re.escape(g) for g in gems) + r""")["']""",
+        re.MULTILINE,
+    )
+    opens = linear(rf"^\s*(?:module|class)\s+{re.escape(constant)}\b", re.MULTILINE)
+    defined = False
+    current = Path(folder)
+    while True:
+        for pattern in RUBY_MANIFESTS:
+            for manifest in sorted(current.glob(pattern))[:MAX_NAMESPACE_FILES]:
+                text = read_neighbour(manifest, root)
+                if text and declares.search(text):
+                    return False
+        if not defined:
+            for base in (current / "lib", current):
+                candidates = [
+                    base / f"{snake}.rb",
+                    *sorted((base / snake).glob("*.rb"))[:MAX_NAMESPACE_FILES],
+                ]
+                if any((text := read_neighbour(path, root)) and opens.search(text) for path in candidates):
+                    defined = True
+                    break
+        if str(current) == root or len(str(current)) <= len(root):
+            return defined
+        current = current.parent
+
+
 class RubyDetector(_LanguageDetector):
     name = "ruby"
     extensions = (".rb",)
@@ -916,6 +974,17 @@ class RubyDetector(_LanguageDetector):
         (linear(r"\b(MCP)::(?:Server|Tool|Client|Prompt|Resource)\b"), "mcp"),
         (linear(r"\b(Langchain)::(?:LLM|Assistant|Vectorsearch)::"), "langchain"),
     )
+
+    def project_defines(self, file: SourceFile, imp: Import, package: Package) -> bool:
+        """``MCP::Server.new`` in a project whose own ``lib/mcp/*.rb`` opens ``module MCP`` and whose
+        Gemfile or gemspec declares no such gem: the project's own classes (a hand-written server), not
+        the gem's. A constant is the gem's whenever a manifest declares the gem (Bundler.require, or a
+        project that reopens the gem's module to extend it)."""
+        constant = imp.bindings[0] if imp.bindings else ""
+        if not constant:
+            return False
+        gems = tuple(registry_name_all(package.id, self.registry))
+        return ruby_namespace_is_own(str(file.path.parent), constant, gems, scan_root_of(file))
 
     def imports(self, text: str) -> Iterator[Import]:
         for match in self.REQUIRE.finditer(text):
@@ -1295,7 +1364,12 @@ class RustDetector(_LanguageDetector):
         yield from self.named_tools(file, text, comments, tools, framework, framework, set())
 
     def imports(self, text: str) -> Iterator[Import]:
+        # ``pub mod openai; pub use openai::OpenAiProvider;``: a path that starts at a module this file
+        # declares is the crate's own module (it shadows a crate of that name), never the crate
+        local = set(self.LOCAL_MODULE.findall(text)) if "mod " in text else set()
         for match in self.USE.finditer(text):
+            if match.group(1) in local:
+                continue
             tree = match.group(2)
             names = set(linear(r"\b([A-Z]\w*)\b").findall(tree))
             aliases = linear(r"\bas\s+(\w+)").findall(tree)
