@@ -273,20 +273,18 @@ REGISTRY_OF_ECOSYSTEM = {
 
 
 def _declares(declared: str, used: str, ecosystem: str) -> bool:
-    """Whether declaring ``declared`` brings ``used`` along: an integration package brings its
-    framework (``spring-ai-openai`` -> ``spring-ai``), and a framework whose registry names no
-    integration separately (Maven's ``org.springframework.ai:*``) stands for each of them."""
-    if declared.startswith(f"{used}-"):
-        return True
+    """Whether declaring ``declared`` declares ``used`` too: a framework its registry lists by a
+    wildcard (Maven's ``org.springframework.ai:*``) stands for each of its integrations that the
+    registry names no other way (``spring-ai-openai``, used through ``org.springframework.ai.openai``)."""
     registry = REGISTRY_OF_ECOSYSTEM.get(ecosystem)
-    return bool(registry) and used.startswith(f"{declared}-") and not registry_names(used, registry)
+    if not registry or not used.startswith(f"{declared}-") or registry_names(used, registry):
+        return False
+    return any(name.endswith(":*") for name in registry_names(declared, registry))
 
 
 def _undeclared_ecosystems(group: list[Finding], declared_ids: dict[str, set[str]] | None = None) -> set[str]:
     """Ecosystems whose code uses the package while none of their manifests declares it: a Python
-    import of ``anthropic`` is shadow AI even when package.json declares ``@anthropic-ai/sdk``. A
-    declared integration package of a framework (``spring-ai-openai``, ``langchain-openai``, named
-    ``<framework>-<integration>``) brings its framework along, so declares it too."""
+    import of ``anthropic`` is shadow AI even when package.json declares ``@anthropic-ai/sdk``."""
     used = {CODE_ECOSYSTEMS[f.detector] for f in group if f.detector in CODE_ECOSYSTEMS}
     if declared_ids and group:
         name = group[0].name
