@@ -4,8 +4,11 @@ webargs' proxy, and the components page's prepared statement kept on its generic
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import flask
 import pytest
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
 from werkzeug.exceptions import HTTPException
 
@@ -173,3 +176,37 @@ def test_the_components_page_keeps_its_generic_plan(make_user):
             driver.execute(hidden, values).fetchall()
             == driver.execute(str(visible), visible_values).fetchall()
         )
+
+
+def test_the_json_list_is_the_wire_form_page_by_page(client, make_user):
+    """The unfiltered list is written by PostgreSQL as JSON: each item equals ``scan_json`` of the scan
+    (odd values included, warnings stored as JSON null), in the list's order, with the organization's
+    total on every page and past the end."""
+    user, stranger = make_user(), make_user()
+    created = utcnow()
+    with session_scope() as session:
+        session.add(Scan(organization_id=stranger.org_id, target="/srv/not-yours", status="queued"))
+        session.add_all(
+            Scan(
+                organization_id=user.org_id,
+                target=f"/srv/list-{index}",
+                status="failed" if index % 2 else "completed",
+                error='a "quoted" ünïcode error ✓\n' if index % 2 else None,
+                warnings=None if index % 3 else ["slow", {"nested": [1, 2.5, None]}],
+                summary={"total_components": index, "ratio": 0.1, "big": 2**53},
+                created_at=created - timedelta(minutes=index),
+                finished_at=None if index % 2 else created,
+            )
+            for index in range(5)
+        )
+    with session_scope() as session:
+        rows = session.scalars(
+            select(Scan).where(Scan.organization_id == user.org_id).order_by(Scan.created_at.desc())
+        ).all()
+        expected = [scans.scan_json(row) for row in rows]
+    for page, per_page, wanted in ((1, 20, expected), (1, 2, expected[:2]), (3, 2, expected[4:]), (4, 2, [])):
+        answer = client.get(f"/api/v1/scans?page={page}&per_page={per_page}", headers=user.headers())
+        assert answer.status_code == 200 and answer.mimetype == "application/json"
+        assert answer.json == {"items": wanted, "page": page, "per_page": per_page, "total": 5}
+    recent = client.get("/api/v1/dashboard/overview", headers=user.headers()).json["recent_scans"]
+    assert recent == expected  # the same SQL wire form (a JSON null of warnings is [] there too)
