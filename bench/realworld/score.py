@@ -43,7 +43,7 @@ from bench_scanner import (  # noqa: E402
     measure,
 )
 
-from common.scanner.catalog import lookup_prefixed, route_forms  # noqa: E402
+from common.scanner.catalog import lookup_package, lookup_prefixed, normalize_pypi, route_forms  # noqa: E402
 
 DEFAULT_REPOS = HERE / "repos"
 DEFAULT_TREES = Path("/work/corpus-trees")
@@ -133,10 +133,32 @@ IMPORT_NAMESPACES = (
 )
 
 
-def norm_package(name: str) -> str:
+# The registry and import namespace of a source file's own language: a label's package name is read in
+# them first, so Python's ``llama_cpp`` is llama-cpp-python, not the Rust crate of the same name.
+SOURCE_ECOSYSTEMS = {
+    ".py": ("pypi", "python", "."),
+    ".ipynb": ("pypi", "python", "."),
+    ".rs": ("cargo", "rust", "::"),
+    ".go": ("go", "go", "/"),
+    ".rb": ("gem", "ruby", "/"),
+    ".java": ("maven", "java", "."),
+    ".kt": ("maven", "java", "."),
+    ".cs": ("nuget", "csharp", "."),
+}
+
+
+def norm_package(name: str, path: str = "") -> str:
     """Catalog id of a package as a label writes it: a registry name, or an import namespace
-    (``langchain_core``, ``io.modelcontextprotocol.kotlin.sdk``, ``Microsoft.SemanticKernel.Connectors``)."""
+    (``langchain_core``, ``io.modelcontextprotocol.kotlin.sdk``, ``Microsoft.SemanticKernel.Connectors``),
+    read in the labelled file's own ecosystem first when it has one."""
     cleaned = re.split(r"[\[<>=~^ @]", name.strip(), maxsplit=1)[0] if not name.startswith("@") else name
+    own = SOURCE_ECOSYSTEMS.get(Path(path).suffix.lower())
+    if own:
+        registry, namespace, separator = own
+        spelt = normalize_pypi(cleaned) if registry == "pypi" else cleaned.lower()
+        package = lookup_package(registry, spelt) or lookup_prefixed(namespace, cleaned, separator)
+        if package:
+            return package.id
     package = _package_for(cleaned)
     for ecosystem, separator in IMPORT_NAMESPACES:
         package = package or lookup_prefixed(ecosystem, cleaned, separator)
@@ -166,11 +188,12 @@ def container_key(value: str) -> str:
     return image
 
 
-def keys_for(category: str, name: str, identifier: str | None = None) -> set[str]:
-    """The normalised names a (category, name) unit answers to."""
+def keys_for(category: str, name: str, identifier: str | None = None, path: str = "") -> set[str]:
+    """The normalised names a (category, name) unit answers to; ``path`` is the labelled file of a label
+    (reports name catalog ids already)."""
     value = identifier or name
     if category in PACKAGE_TYPES:
-        return {norm_package(name)}
+        return {norm_package(name, path)}
     if category == "model":
         return model_keys(value) | model_keys(name)
     if category == "endpoint":
@@ -227,7 +250,7 @@ def label_units(repo: dict) -> list[Unit]:
     units: dict[tuple, Unit] = {}
     for label in repo["labels"]:
         category = label["category"]
-        keys = keys_for(category, label["name"], label.get("identifier"))
+        keys = keys_for(category, label["name"], label.get("identifier"), label["file"])
         if category == "api_key":
             keys = {norm_package(label["name"])}
         key = (label["file"], family(category), min(keys))

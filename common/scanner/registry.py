@@ -47,7 +47,7 @@ class FileSelector:
 
 SELECTORS = {
     "code_declarations": FileSelector(
-        suffixes=(".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".py", ".cs")
+        suffixes=(".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".py", ".cs", ".rs")
     ),
     "config_env": FileSelector(
         suffixes=(

@@ -42,6 +42,34 @@ FIXTURE_FOLDERS = frozenset(
 )
 
 
+# a test that replays recorded HTTP or stubs the server it talks to (VCR cassettes, WebMock,
+# responses/respx/httpretty/requests-mock/aioresponses/pytest-httpx, nock/msw/fetch-mock, Go's
+# httptest and gock, WireMock, OkHttp's MockWebServer, .NET's MockHttpMessageHandler) never reaches
+# a model: the models and addresses it configures are input for the code under test
+REPLAYED_HTTP = linear(
+    r"\bVCR\.(?:use_cassette|insert_cassette)\b|\bvcr\.use_cassette\(|@pytest\.mark\.vcr\b"
+    r"|[,(]\s*:vcr\b|\bvcr:\s*\{|\bstub_request\(|@responses\.activate\b|\bresponses\.add\("
+    r"|\brespx\.mock\b|\bhttpretty\.register_uri\(|\brequests_mock\.Mocker\b|\baioresponses\("
+    r"|\bhttpx_mock\.add_response\(|\bnock\(|\bsetupServer\(|\bfetchMock\.\w+\("
+    r"|\bhttptest\.NewServer\(|\bgock\.New\(|\bstubFor\(|\bnew\s+MockWebServer\b"
+    r"|\bMockHttpMessageHandler\b"
+)
+
+
+def replays_recorded_http(text: str) -> bool:
+    """Whether a test file stubs or replays the HTTP its code under test sends."""
+    return REPLAYED_HTTP.search(text) is not None
+
+
+def without_replayed_inputs(findings: list[Finding], scope: str, text: str) -> list[Finding]:
+    """A test's findings without the models and endpoints it only feeds to a stubbed server."""
+    if scope != "test" or not any(f.type in ("model", "endpoint") for f in findings):
+        return findings
+    if not replays_recorded_http(text):
+        return findings
+    return [f for f in findings if f.type not in ("model", "endpoint")]
+
+
 def is_fixture_data(path: str) -> bool:
     """A data file in a test's fixture folder (``tests/fixtures/chat_response.json``)."""
     folders = path.lower().split("/")[:-1]

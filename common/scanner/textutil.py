@@ -22,7 +22,7 @@ from common.scanner.catalog import (
     strip_route,
 )
 from common.scanner.keys import component_key
-from common.scanner.lazy import lazy_re
+from common.scanner.lazy import lazy_module, lazy_re
 from common.scanner.limits import line_at, linear
 
 _PLAUSIBLE_MODEL = linear(r"[A-Za-z0-9][\w.:/@-]{1,119}")
@@ -424,6 +424,7 @@ OWN_NAME = {
 
 
 MAX_NEIGHBOUR_BYTES = 256_000
+tomllib = lazy_module("tomllib")
 
 
 def scan_root_of(file) -> str:
@@ -454,9 +455,38 @@ def read_neighbour(path: Path, root: str, max_bytes: int = MAX_NEIGHBOUR_BYTES) 
     return None if len(data) > max_bytes else data.decode("utf-8-sig", errors="replace")
 
 
+CARGO_DEPENDENCY_TABLES = ("dependencies", "dev-dependencies", "build-dependencies")
+
+
+def cargo_local_crates(manifest: Path, text: str, root: str) -> frozenset[str]:
+    """Catalog ids of the crates a Cargo.toml takes from this tree (``rmcp = { path = "crates/rmcp" }``,
+    also under ``[workspace.dependencies]``): a ``path`` whose Cargo.toml names that very crate is a
+    workspace member or sibling built here, not a package from the registry."""
+    try:
+        data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, ValueError):
+        return frozenset()
+    scopes = [data, *(t for t in data.get("target", {}).values() if isinstance(t, dict))]
+    tables = [scope.get(key, {}) for scope in scopes for key in CARGO_DEPENDENCY_TABLES]
+    tables.append(data.get("workspace", {}).get("dependencies", {}))
+    ids = set()
+    for table in tables:
+        for dependency, spec in table.items() if isinstance(table, dict) else ():
+            if not isinstance(spec, dict) or not isinstance(spec.get("path"), str):
+                continue
+            crate = spec.get("package") if isinstance(spec.get("package"), str) else dependency
+            target = read_neighbour(manifest.parent / spec["path"] / "Cargo.toml", root)
+            declared = OWN_NAME["cargo"][0][1].search(target) if target is not None else None
+            package = lookup_package("cargo", crate) if declared and declared.group(1) == crate else None
+            if package:
+                ids.add(package.id)
+    return frozenset(ids)
+
+
 @lru_cache(maxsize=256)
 def _own_packages_in(folder: str, registry: str, root: str) -> frozenset[str]:
-    """Catalog ids of the packages whose manifest in ``folder`` names them as the project itself."""
+    """Catalog ids of the packages whose manifest in ``folder`` names them as the project itself, and
+    (Cargo) the crates it takes from this tree by path."""
     ids = set()
     for manifest, pattern in OWN_NAME[registry]:
         for path in Path(folder).glob(manifest):
@@ -470,6 +500,8 @@ def _own_packages_in(folder: str, registry: str, root: str) -> frozenset[str]:
             package = lookup_package(registry, name) if named_once else None
             if package:
                 ids.add(package.id)
+            if registry == "cargo":
+                ids |= cargo_local_crates(path, text, root)
     return frozenset(ids)
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from common.scanner.detectors.base import Detector, FileReport, SourceFile
 from common.scanner.registry import all_detectors, detectors_for
+from common.scanner.test_data import without_replayed_inputs
 
 BINARY_SNIFF_BYTES = 8192
 PR_SET_PDEATHSIG = 1
@@ -180,6 +181,7 @@ def _detect_file(
         report.warnings.append(f"invalid UTF-8 at byte {exc.start}; undecodable bytes replaced")
     for detector in text_detectors:
         _run(detector, source, report)
+    report.findings = without_replayed_inputs(report.findings, source.scope, source.text)
     return len(data)
 
 

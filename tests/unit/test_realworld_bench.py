@@ -51,6 +51,16 @@ def test_strict_needs_the_identifier_lenient_takes_the_provider(score):
     assert (lenient.found, lenient.true_positives) == (1, 1)
 
 
+def test_a_label_package_is_read_in_its_file_ecosystem_first(score):
+    # ``llama_cpp`` is the Python import of llama-cpp-python and also a Rust crate's name
+    python = score.label_units({"labels": [label("model.py", "ml_framework", "llama_cpp")]})
+    rust = score.label_units({"labels": [label("src/main.rs", "ml_framework", "llama_cpp")]})
+    report = score.report_units([("model.py", "ml_framework", "llama-cpp-python", None, {2}, [])])
+    assert python[0].keys == {"llama-cpp-python"}
+    assert rust[0].keys == {"llama-cpp-rs"}
+    assert score.score_repo(python, report, strict=True)["tallies"]["total"].found == 1
+
+
 def test_one_unit_per_file_and_catalog_package(score):
     labels = score.label_units(
         {

@@ -22,6 +22,9 @@ literals (TypeScript/JavaScript, Python):
   helper, so an entry written as a plain object is a tool too, named by its key as the model sees it.
 * **C# MCP client transports**: ``McpClientFactory.CreateAsync(new() { Name = "…", … })`` and
   ``new StdioClientTransport(new() { Name = "…", Command = "…" })`` name the server the client starts.
+* **Rust rmcp child processes**: ``TokioChildProcess::new(Command::new("npx").arg("-y").arg("pkg"))``
+  starts the server package it runs; a package runner with a package names it (a local script, a
+  ``cargo run`` or a command held in a variable does not).
 """
 
 from __future__ import annotations
@@ -112,6 +115,11 @@ ASSIGNED_VARIABLE = linear(r"([A-Za-z_$][\w$]{0,60})\s*(?::\s*[\w<>\[\], .|]{1,8
 NOT_SERVER_NAMES = frozenset(
     {"mcpservers", "servers", "mcp_servers", "env", "headers", "transport", "options", "config", "args"}
 )
+RUST_CHILD_PROCESS = linear(r"\bTokioChildProcess::new\s*\(")
+RUST_COMMAND = linear(r'\bCommand::new\(\s*"([^"\n]{1,200})"\s*\)')
+# the literal arguments after it: ``.arg("x")``, ``.args(["x", "y"])`` / ``.args(&["x"])``
+RUST_ARGUMENT = linear(r'\.arg\(\s*"([^"\n]{1,300})"\s*\)|\.args\(\s*&?(?:vec!)?\[([^\]]{0,600})\]')
+RUST_STRING = linear(r'"([^"\n]{1,300})"')
 CSHARP_TRANSPORT = linear(
     r"\b(?:McpClientFactory\.CreateAsync|McpClient\.CreateAsync|new\s+(?:Stdio|Sse|Http)ClientTransport(?:Options)?)"
     r"\s*\(?\s*(?:new\s*\w*\s*(?:\(\s*\))?\s*)?\{"
@@ -256,12 +264,16 @@ class CodeDeclarationsDetector(Detector):
     name = "code_declarations"
 
     def applies_to(self, file: SourceFile) -> bool:
-        return file.suffix in SCRIPT_SUFFIXES or file.suffix == ".cs"
+        return file.suffix in SCRIPT_SUFFIXES or file.suffix in (".cs", ".rs")
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         if file.size > MAX_BYTES:
             return
         text = file.text
+        if file.suffix == ".rs":
+            if "TokioChildProcess" in text:
+                yield from self.rust_child_servers(file, text)
+            return
         if file.suffix == ".cs":
             if "ModelContextProtocol" in text:
                 yield from self.csharp_servers(file, text)
@@ -482,6 +494,29 @@ class CodeDeclarationsDetector(Detector):
         metadata = {**info.described(), "declared_in": "code"}
         flags = set(info.flags) - {"hardcoded_api_key"}
         return configured_server(self, file, line, name, metadata, version=info.version, flags=flags)
+
+    def rust_child_servers(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """Servers an rmcp client starts as a child process, named by the package the runner starts."""
+        from common.scanner.detectors.mcp_config import describe_server
+
+        for match in RUST_CHILD_PROCESS.finditer(text):
+            if text[text.rfind("\n", 0, match.start()) + 1 : match.start()].lstrip().startswith("//"):
+                continue
+            window = text[match.end() : match.end() + 800]
+            window = window[: window.find(";")] if ";" in window else window
+            command = RUST_COMMAND.search(window)
+            if not command:
+                continue
+            args = []
+            for argument in RUST_ARGUMENT.finditer(window, command.end()):
+                if argument.group(1) is not None:
+                    args.append(argument.group(1))
+                else:
+                    args.extend(RUST_STRING.findall(argument.group(2)))
+            spec = {"command": command.group(1), "args": args}
+            info = describe_server(spec)
+            if info.package and info.registry not in (None, "command"):
+                yield self.server(file, info.package, line_at(text, match.start()), spec)
 
     def csharp_servers(self, file: SourceFile, text: str) -> Iterator[Finding]:
         literals = Literals(text, hash_comments=False)

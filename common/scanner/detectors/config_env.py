@@ -266,12 +266,28 @@ def hardcoded_credential(name: str, value: str) -> bool:
     return not is_placeholder(value, value)
 
 
+# a translation catalog (``locales/en.json``, ``i18n/fr/common.yml``, Rails' ``config/locales/de.yml``)
+# holds UI copy: a model or URL in it is text shown to a user, which configures nothing
+LOCALE_FOLDERS = frozenset(
+    {"locales", "locale", "i18n", "l10n", "lang", "langs", "languages", "translations", "messages"}
+)
+LOCALE_CODE = linear(r"[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?")
+
+
+def is_translation_catalog(relpath: str) -> bool:
+    parts = relpath.split("/")
+    if not any(folder.lower() in LOCALE_FOLDERS for folder in parts[:-1]):
+        return False
+    stem = parts[-1].rsplit(".", 1)[0]
+    return bool(LOCALE_CODE.fullmatch(stem) or (len(parts) > 1 and LOCALE_CODE.fullmatch(parts[-2])))
+
+
 class ConfigDetector(Detector):
     name = "config"
 
     def applies_to(self, file: SourceFile) -> bool:
         name = file.name
-        if name in OWNED_ELSEWHERE:
+        if name in OWNED_ELSEWHERE or (file.suffix in STRUCTURED and is_translation_catalog(file.relpath)):
             return False
         return (
             name == ".env"
@@ -409,13 +425,15 @@ class ConfigDetector(Detector):
                 continue
             seen.add(found[0])
             whole = re.compile(rf"(?<![\w.:/-]){re.escape(value)}(?![\w.:/-])")
-            number = next(
-                (
-                    n
-                    for n, raw in enumerate(file.lines, start=1)
-                    if whole.search(raw) and not raw.lstrip().startswith(("#", "//", ";"))
-                ),
-                None,
+            # the line holding it as a value of its own, before one that mentions it in a sentence
+            scalar = linear(rf"""(?:^|[:\[,{{-])\s*["']?{re.escape(value)}["']?\s*(?:[,\]}}#]|$)""")
+            candidates = [
+                n
+                for n, raw in enumerate(file.lines, start=1)
+                if whole.search(raw) and not raw.lstrip().startswith(("#", "//", ";"))
+            ]
+            number = next((n for n in candidates if scalar.search(file.lines[n - 1])), None) or next(
+                iter(candidates), None
             )
             if number and (number, found[0]) not in reported:
                 yield self.model_at(file, number, found)

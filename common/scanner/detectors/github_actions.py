@@ -2,9 +2,10 @@
 
 A step (or a job calling a reusable workflow) is an AI component when its action is a known AI action,
 or when it hands the action an AI credential (``anthropic_api_key: ${{ secrets.… }}``): whatever the
-action is, it then runs a model. A ``run:`` script that starts an agent CLI in print mode
-(``claude -p``, ``codex exec``, ``gemini -p``) counts too. The component is named after the action
-reference as written, without its version.
+action is, it then runs a model. A credential written into an input's text (``env_vars: |`` lines,
+``KEY=${{ secrets.… }}``) is forwarded to what the step deploys, not used by the step. A ``run:``
+script that starts an agent CLI in print mode (``claude -p``, ``codex exec``, ``gemini -p``) counts
+too. The component is named after the action reference as written, without its version.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from functools import cache
 from common.scanner.catalog import load_json
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.lazy import lazy_re
+from common.scanner.limits import linear
 
 USES = lazy_re(r"""^(\s*)(?:-\s+)?uses:\s*["']?([^\s"'@#]+)""")
 WORKFLOW_JOBS = lazy_re(r"^jobs:\s*$", re.MULTILINE)
@@ -56,6 +58,10 @@ def rules() -> Rules:
 
 
 SECRET_REFERENCE = re.compile(r"\bsecrets\.([A-Za-z_][A-Za-z0-9_]*)")
+# ``NAME=${{ secrets.X }}`` inside an input's text (a deploy action's ``env_vars``, a build's
+# ``build-args``): the credential is forwarded to what the step deploys or builds, which the step
+# itself does not run
+FORWARDED_SECRET = linear(r"[A-Za-z_][A-Za-z0-9_]*=\s*\$\{\{\s*$")
 
 
 def step_lines(lines: list[str], at: int, key_indent: int) -> list[str]:
@@ -175,14 +181,18 @@ class GitHubActionsDetector(Detector):
         secret named after an AI credential (``api_key: ${{ secrets.OPENAI_API_KEY }}``, also in the
         step's ``env:``), before or after ``uses:`` within the step."""
         known = rules()
-        for raw in step_lines(lines, start - 1, key_indent):
-            if raw.lstrip().startswith("#"):
+        step = step_lines(lines, start - 1, key_indent)
+        forwarded = block_text_lines(step)
+        for index, raw in enumerate(step):
+            if raw.lstrip().startswith("#") or index in forwarded:
                 continue
             match = KEY_INPUT.match(raw.replace("- ", "  ", 1))
             if match and match.group(1).lower() in known.key_inputs:
                 return known.key_inputs[match.group(1).lower()]
             for secret in SECRET_REFERENCE.finditer(raw):
-                if secret.group(1).upper() in known.secret_vars:
+                if secret.group(1).upper() in known.secret_vars and not FORWARDED_SECRET.search(
+                    raw[: secret.start()]
+                ):
                     return known.secret_vars[secret.group(1).upper()]
         return None
 

@@ -739,6 +739,16 @@ class Evaluation:
                 found.extend((name, None, line) for name, line in texts(body, spec))
         return [(model_id(name), version, line) for name, version, line in found if model_id(name)]
 
+    def tools(self, resource: Resource) -> list[tuple[str, int]]:
+        """Functions the resource offers an agent by name (a Bedrock action group's function schema)."""
+        body = self.body(resource)
+        return [
+            (name.strip(), line)
+            for path in (rule_for(resource.type) or {}).get("tools", [])
+            for name, line in texts(body, path)
+            if TOOL_NAME.fullmatch(name.strip())
+        ]
+
 
 def model_id(value: str) -> str:
     """The model id inside an ARN or a Vertex publisher path.
@@ -756,6 +766,7 @@ def model_id(value: str) -> str:
 
 
 RESOURCE_NAME = lazy_re(r"""^\s*name\s*=\s*["']""")
+TOOL_NAME = lazy_re(r"[A-Za-z_][\w.-]{0,99}")  # a literal function name, not an interpolation
 TFVARS_ASSIGNMENT = lazy_re(r"""^\s*[A-Za-z_][\w-]{0,80}\s*=\s*"([^"\n$]{2,200})"\s*$""")
 VARIABLE_DEFAULT = lazy_re(r"""^\s*default\s*=\s*"([^"\n$]{2,200})"\s*$""")
 
@@ -894,6 +905,17 @@ class IacDetector(Detector):
                         version=version,
                         model_name=model,
                         metadata={"source": name, **({"revision": version} if version else {})},
+                    )
+                )
+            for tool, line in evaluation.tools(resource):
+                findings.append(
+                    self.located(
+                        file,
+                        line,
+                        "tool",
+                        tool,
+                        provider,
+                        metadata={"source": name, "framework": rule["service"]},
                     )
                 )
             findings.append(finding)

@@ -24,11 +24,13 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from pathlib import Path
 
 from common.scanner.catalog import (
     PACKAGE_TYPES,
     Package,
     go_provider_client,
+    load_json,
     lookup_package,
     lookup_prefixed,
     match_model,
@@ -174,7 +176,11 @@ class _LanguageDetector(Detector):
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         text = file.text
         report.facts.model_constants = model_constant_definitions(text)
-        sdk_imports = self.sdk_imports(text)
+        sdk_imports = [
+            (imp, package)
+            for imp, package in self.sdk_imports(text)
+            if not (imp.implied and self.project_defines(file, imp, package))
+        ]
         if not sdk_imports:
             if mentions_ai_endpoint(text) or self.bare_hosts(text):
                 yield from self.raw_http(file, text)
@@ -206,6 +212,11 @@ class _LanguageDetector(Detector):
     ) -> Iterator[Finding]:
         """Tools an agent framework (not MCP) exposes to the model; none by default."""
         return iter(())
+
+    def project_defines(self, file: SourceFile, imp: Import, package: Package) -> bool:
+        """Whether an SDK idiom the file uses without importing the SDK (``imp.implied``) names the
+        project's own code instead; never, unless a language says how to tell."""
+        return False
 
     def genkit_tools(
         self,
@@ -864,6 +875,53 @@ class JavaDetector(_LanguageDetector):
                 yield Import(match.group(1), (), line)
 
 
+RUBY_MANIFESTS = ("Gemfile", "*.gemspec")
+MAX_NAMESPACE_FILES = 20
+
+
+def registry_name_all(package_id: str, registry: str) -> list[str]:
+    """Every spelling of a catalog package in one registry (``ruby-openai`` and ``openai`` on RubyGems)."""
+    for entry in load_json("packages.json")["packages"]:
+        if entry["id"] == package_id:
+            names = entry.get(registry)
+            return list(names) if isinstance(names, list) else [package_id]
+    return [package_id]
+
+
+@lru_cache(maxsize=256)
+def ruby_namespace_is_own(folder: str, constant: str, gems: tuple[str, ...], root: str) -> bool:
+    """From ``folder`` up to the scan root: no Gemfile or gemspec declares one of ``gems``, and the
+    project's ``lib/<constant>.rb`` or ``lib/<constant>/*.rb`` (or the same beside a folder on the way)
+    opens ``module <constant>`` / ``class <constant>`` itself."""
+    snake = snake_case(constant)
+    declares = linear(
+        r"""^\s*(?:gem|spec\.add_(?:runtime_|development_)?dependency|s\.add_(?:runtime_)?dependency)"""
+        r"""\s*\(?\s*["'](?:""" + "|".join(re.escape(g) for g in gems) + r""")["']""",
+        re.MULTILINE,
+    )
+    opens = linear(rf"^\s*(?:module|class)\s+{re.escape(constant)}\b", re.MULTILINE)
+    defined = False
+    current = Path(folder)
+    while True:
+        for pattern in RUBY_MANIFESTS:
+            for manifest in sorted(current.glob(pattern))[:MAX_NAMESPACE_FILES]:
+                text = read_neighbour(manifest, root)
+                if text and declares.search(text):
+                    return False
+        if not defined:
+            for base in (current / "lib", current):
+                candidates = [
+                    base / f"{snake}.rb",
+                    *sorted((base / snake).glob("*.rb"))[:MAX_NAMESPACE_FILES],
+                ]
+                if any((text := read_neighbour(path, root)) and opens.search(text) for path in candidates):
+                    defined = True
+                    break
+        if str(current) == root or len(str(current)) <= len(root):
+            return defined
+        current = current.parent
+
+
 class RubyDetector(_LanguageDetector):
     name = "ruby"
     extensions = (".rb",)
@@ -916,6 +974,17 @@ class RubyDetector(_LanguageDetector):
         (linear(r"\b(MCP)::(?:Server|Tool|Client|Prompt|Resource)\b"), "mcp"),
         (linear(r"\b(Langchain)::(?:LLM|Assistant|Vectorsearch)::"), "langchain"),
     )
+
+    def project_defines(self, file: SourceFile, imp: Import, package: Package) -> bool:
+        """``MCP::Server.new`` in a project whose own ``lib/mcp/*.rb`` opens ``module MCP`` and whose
+        Gemfile or gemspec declares no such gem: the project's own classes (a hand-written server), not
+        the gem's. A constant is the gem's whenever a manifest declares the gem (Bundler.require, or a
+        project that reopens the gem's module to extend it)."""
+        constant = imp.bindings[0] if imp.bindings else ""
+        if not constant:
+            return False
+        gems = tuple(registry_name_all(package.id, self.registry))
+        return ruby_namespace_is_own(str(file.path.parent), constant, gems, scan_root_of(file))
 
     def imports(self, text: str) -> Iterator[Import]:
         for match in self.REQUIRE.finditer(text):
@@ -1127,22 +1196,44 @@ class RustDetector(_LanguageDetector):
     quick_tokens = ("use ", "extern crate")
     USE = linear(r"^\s*(?:pub\s+)?use\s+(\w+)((?:::[^;]*)?);", re.MULTILINE)
     TOOL_ATTRIBUTE = linear(r"#\[tool(?:\(|\])")
+    # rmcp's ``#[tool(...)]`` forms that mark no tool: the impl block (``tool_box``) and a parameter
+    # (``param``, ``aggr``)
+    TOOL_MARKERS = frozenset({"tool_box", "param", "aggr"})
+    # the method a tool attribute stands on: further attributes, comments and qualifiers, then ``fn name``
+    ATTRIBUTED_FN = linear(
+        r"^(?:\s+|#\[[^\]]{0,400}\]|//[^\n]{0,500})*"
+        r"(?:pub(?:\([\w:\s]{0,40}\))?\s+)?(?:(?:async|const|unsafe)\s+)*fn\s+(\w+)"
+    )
+    TOOL_NAME_ARGUMENT = linear(r'\bname\s*=\s*"([^"]{1,100})"')
     SERVER_INFO = linear(r'\bImplementation\s*\{[^{}]{0,300}\bname:\s*"([^"\n]{1,100})"')
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
-        """rmcp: ``#[tool(name = "x", ...)]`` on a method, else the method's own name."""
+        """rmcp: a method under ``#[tool(name = "x", ...)]`` is the tool ``x``, else the method's own
+        name; ``#[tool(tool_box)]`` on an impl block and ``#[tool(param)]``/``#[tool(aggr)]`` on a
+        parameter declare none (the method after them is not a tool)."""
         for match in self.TOOL_ATTRIBUTE.finditer(text):
             window = text[match.start() : match.start() + 1500]
-            head, _, rest = window.partition("fn ")
-            named = re.search(r'\bname\s*=\s*"([^"]{1,100})"', head)
-            function = re.match(r"\s*(\w+)", rest)
-            name = named.group(1) if named else function.group(1) if function else None
-            if name:
-                yield match.start(), name
+            if window.startswith("#[tool]"):
+                arguments, end = "", len("#[tool]")
+            else:
+                close = window.find(")]")
+                if close < 0:
+                    continue
+                arguments, end = window[len("#[tool(") : close], close + 2
+            if arguments.strip() in self.TOOL_MARKERS:
+                continue
+            function = self.ATTRIBUTED_FN.match(window[end:])
+            if function is None:
+                continue
+            named = self.TOOL_NAME_ARGUMENT.search(arguments)
+            yield match.start(), named.group(1) if named else function.group(1)
 
     # rmcp: the type that serves MCP requests (``#[tool_handler] impl ServerHandler for Counter``)
     SERVER_HANDLER = linear(r"\bimpl\s+(?:[\w:]+::)?ServerHandler\s+for\s+\w+")
-    CLIENT_CONNECT = linear(r"(?:^|[^\w>)\]])\(\)\s*\.serve\s*\(|\bserve_client\s*\(|\bClientInfo\s*\{")
+    # ``().serve(transport)``, also through a type-erased service (``().into_dyn().serve(..)``)
+    CLIENT_CONNECT = linear(
+        r"(?:^|[^\w>)\]])\(\)\s*(?:\.into_dyn\(\)\s*)?\.serve\s*\(|\bserve_client\s*\(|\bClientInfo\s*\{"
+    )
 
     def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
         yield from super().mcp_tools(file, text, comments)
@@ -1169,7 +1260,8 @@ class RustDetector(_LanguageDetector):
             (m for m in self.CLIENT_CONNECT.finditer(text) if _line_at(text, m.start()) not in comments), None
         )
         if connect:
-            yield self.code_mcp_client(file, _line_at(text, connect.start()), client_name)
+            sdk = next((p for _, p in self.sdk_imports(text) if p.provider == MCP_PROVIDER), None)
+            yield self.code_mcp_client(file, _line_at(text, connect.start()), client_name, sdk)
 
     extra_verbs = ("agent",)  # rig: ``client.agent("gpt-4o")`` builds an agent on that model
     # a request or model type built from the model id first: ollama-rs ``GenerationRequest::new("llama3",
@@ -1272,7 +1364,12 @@ class RustDetector(_LanguageDetector):
         yield from self.named_tools(file, text, comments, tools, framework, framework, set())
 
     def imports(self, text: str) -> Iterator[Import]:
+        # ``pub mod openai; pub use openai::OpenAiProvider;``: a path that starts at a module this file
+        # declares is the crate's own module (it shadows a crate of that name), never the crate
+        local = set(self.LOCAL_MODULE.findall(text)) if "mod " in text else set()
         for match in self.USE.finditer(text):
+            if match.group(1) in local:
+                continue
             tree = match.group(2)
             names = set(linear(r"\b([A-Z]\w*)\b").findall(tree))
             aliases = linear(r"\bas\s+(\w+)").findall(tree)

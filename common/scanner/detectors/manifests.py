@@ -26,7 +26,7 @@ from common.scanner.detectors.base import Detector, FileReport, Finding, SourceF
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
 from common.scanner.limits import line_at, linear, parse_json, parse_python
-from common.scanner.textutil import read_neighbour, scan_root_of
+from common.scanner.textutil import own_packages, read_neighbour, scan_root_of
 
 configparser = lazy_module("configparser")
 tomllib = lazy_module("tomllib")
@@ -43,6 +43,50 @@ def _line_of(file: SourceFile, needle: str, start: int = 0) -> int:
         if pattern.search(file.lines[index]):
             return index + 1
     return 0
+
+
+# the first line that opens a list of dependencies: ``dependencies = [``, ``[project.optional-dependencies]``,
+# ``"devDependencies": {``, ``install_requires =``, ``[options.extras_require]``, Cargo's ``[dependencies]``
+DEPENDENCY_SECTION = linear(
+    r"""^\s*(?:\[[^\]\n]*(?:depend|extras_require)[^\]\n]*\]|["']?[\w.-]*(?:depend|install_requires)[\w.-]*["']?\s*[=:])""",
+    re.IGNORECASE,
+)
+
+
+def _declared_line(file: SourceFile, dependency: str) -> int:
+    """Line of a dependency's declaration: its first mention from the first dependency list on, so that
+    a ``description``, ``keywords`` or ``[package]`` line naming the same word earlier is not taken
+    for it."""
+    start = next((i for i, raw in enumerate(file.lines) if DEPENDENCY_SECTION.match(raw)), 0)
+    return _line_of(file, dependency, start) or _line_of(file, dependency)
+
+
+GO_INDIRECT = linear(r"//\s*indirect\b")
+VIA = linear(r"^\s*#\s*(?:via\b\s*)?(.*?)\s*$")
+
+
+def pip_compile_transitive_lines(lines: list[str]) -> set[int]:
+    """1-based lines of the requirements a ``pip-compile`` / ``uv pip compile`` output pins only because
+    another package needs them: their ``# via`` notes name packages, never a ``-r``/``-c`` input file or
+    the project itself. A lock file's transitive entries are no dependency of the project."""
+    found: set[int] = set()
+    for index, raw in enumerate(lines):
+        if not raw.strip() or raw.lstrip().startswith(("#", "-")):
+            continue
+        sources: list[str] = []
+        following = index + 1
+        if following < len(lines) and lines[following].lstrip().startswith("# via"):
+            while following < len(lines) and lines[following].lstrip().startswith("#"):
+                note = VIA.match(lines[following])
+                if note and note.group(1):
+                    sources.append(note.group(1))
+                following += 1
+        elif "# via " in raw:
+            sources.append(raw.split("# via ", 1)[1].strip())
+        # ``-r requirements.in``, ``-c constraints.txt`` and ``app (pyproject.toml)`` are the project's own
+        if sources and not any(s.startswith(("-r", "-c", "-e", ".", "/")) or "(" in s for s in sources):
+            found.add(index + 1)
+    return found
 
 
 def _table_line(file: SourceFile, dependency: str) -> int:
@@ -192,15 +236,16 @@ class ManifestDetector(_ManifestDetector):
         if not package:
             return None
         if line is None:
-            line = _line_of(file, match.group(1))
+            line = _declared_line(file, match.group(1))
         return _finding(
             self.name, package, file, line, _version_from_spec(match.group(2)), requirement.strip()
         )
 
     def requirements(self, file: SourceFile) -> Iterator[Finding]:
+        transitive = pip_compile_transitive_lines(file.lines) if "# via" in file.text else set()
         for number, raw in enumerate(file.lines, start=1):
             line = raw.split(" #", 1)[0].strip()
-            if not line or line.startswith(("#", "-", "git+", "http")):
+            if not line or line.startswith(("#", "-", "git+", "http")) or number in transitive:
                 continue
             finding = self.pypi_requirement(file, line, number)
             if finding:
@@ -265,7 +310,7 @@ class ManifestDetector(_ManifestDetector):
                 if not package:
                     continue
                 version = spec.get("version") if isinstance(spec, dict) else spec
-                line = _line_of(file, dependency) or _table_line(file, dependency)
+                line = _declared_line(file, dependency) or _table_line(file, dependency)
                 yield _finding(
                     self.name,
                     package,
@@ -349,7 +394,7 @@ class ManifestDetector(_ManifestDetector):
                     if aliased[package.id] > MAX_ALIAS_FINDINGS:
                         continue
                 if package:
-                    line = _line_of(file, dependency)
+                    line = _declared_line(file, dependency)
                     yield _finding(
                         self.name, package, file, line, _version_from_spec(str(spec)), f"{dependency}@{spec}"
                     )
@@ -378,9 +423,15 @@ class ManifestDetector(_ManifestDetector):
                 yield _finding(self.name, package, file, line, _version_from_spec(version or ""), target)
 
     def go_mod(self, file: SourceFile) -> Iterator[Finding]:
-        for number, raw in enumerate(file.lines, start=1):
-            match = linear(r"^\s*(?:require\s+)?([\w.~-]+\.[\w./~-]+)\s+(v[\w.+-]+)").match(raw)
-            if not match:
+        requirement = linear(r"^\s*(?:require\s+)?([\w.~-]+\.[\w./~-]+)\s+(v[\w.+-]+)")
+        required = [(n, raw) for n, raw in enumerate(file.lines, start=1) if requirement.match(raw)]
+        # ``// indirect`` marks a dependency of a dependency once ``go mod tidy`` has run, which leaves the
+        # module's own imports unmarked; a go.mod with every requirement marked was never tidied, and its
+        # marks say nothing
+        tidied = any(not GO_INDIRECT.search(raw) for _, raw in required)
+        for number, raw in required:
+            match = requirement.match(raw)
+            if tidied and GO_INDIRECT.search(raw):
                 continue
             package = lookup_prefixed("go", match.group(1), "/") or go_provider_client(match.group(1))
             if package:
@@ -395,7 +446,21 @@ class ManifestDetector(_ManifestDetector):
         scopes = [data, *(t for t in data.get("target", {}).values() if isinstance(t, dict))]
         tables = [scope.get(key, {}) for scope in scopes for key in sections]
         tables.append(data.get("workspace", {}).get("dependencies", {}))
+        # a crate this tree builds, taken by path (directly or through the workspace), is no dependency
+        if local := own_packages(file, "cargo"):
+            tables = [
+                {name: spec for name, spec in table.items() if not self.local_crate(name, spec, local)}
+                for table in tables
+                if isinstance(table, dict)
+            ]
         yield from self.toml_tables(file, "cargo", tables)
+
+    def local_crate(self, name: str, spec: object, local: frozenset[str]) -> bool:
+        if not isinstance(spec, dict) or not ("path" in spec or spec.get("workspace") is True):
+            return False
+        renamed = spec.get("package")
+        package = self.package("cargo", renamed if isinstance(renamed, str) else name)
+        return package is not None and package.id in local
 
     def pom(self, file: SourceFile) -> Iterator[Finding]:
         text = without_xml_comments(file.text)

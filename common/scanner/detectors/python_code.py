@@ -420,8 +420,11 @@ class _Analyzer:
             return list(node.elts) if isinstance(node, ast.List | ast.Tuple) else []
 
         for call in calls:
-            package = self.package_of(self.resolve(call.func))
+            resolved = self.resolve(call.func)
+            package = self.package_of(resolved)
             method = (dotted(call.func) or "").rsplit(".", 1)[-1].replace("()", "")
+            if resolved and package is None and method in HANDED_TOOL_WRAPPERS:
+                continue  # another library's ``Tool.from_function``: not the file's framework's tool
             owner = package or (self.package_by_id(framework.name) if framework else None)
             if owner is None:
                 continue
