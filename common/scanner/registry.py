@@ -95,7 +95,9 @@ SELECTORS = {
     ),
     # JSON configs, YAML gateway configs and Spring application.yml/properties (chosen by content)
     "mcp_config": FileSelector(
-        suffixes=(".json", ".jsonc", ".properties", *YAML), name_endings=("config.toml",)
+        suffixes=(".json", ".jsonc", ".properties", *YAML),
+        # templates of a config to copy: ``claude_desktop_config.json.example``
+        name_endings=("config.toml", ".json.example", ".json.sample", ".json.template", ".json.dist"),
     ),
     "model_files": FileSelector(
         suffixes=(
