@@ -29,6 +29,7 @@ MAX_COPIES = 64
 MAX_RESOURCES = 5000
 MAX_TEMPLATE_NESTING = 8
 MAX_EXPRESSION = 4096
+MAX_PARSED = 4096  # expression trees kept per file
 LINE_WINDOW = 20_000  # how far after a resource its literal strings are looked for (their line)
 
 
@@ -105,6 +106,7 @@ class Expressions:
 
     def __init__(self, budget: Budget):
         self.budget = budget
+        self.trees: dict[str, tuple | None] = {}  # parsed once: copy loops evaluate the same text again
 
     # --- values: walks JSON, evaluating every expression string ---
 
@@ -124,8 +126,11 @@ class Expressions:
     def expression(self, text: str, scope: Scope, depth: int) -> object:
         if len(text) > MAX_EXPRESSION:
             return Unresolved()
-        parser = ExpressionParser(text)
-        tree = parser.parse()
+        if text not in self.trees:
+            if len(self.trees) >= MAX_PARSED:
+                self.trees.clear()
+            self.trees[text] = ExpressionParser(text).parse()
+        tree = self.trees[text]
         if tree is None:
             return Unresolved()
         return self.evaluate(tree, scope, depth)
@@ -203,15 +208,17 @@ class Expressions:
         else:
             raw = lookup_key(scope.variables, name)
             result = self.value(raw, scope, depth + 1) if raw is not None else None
-        if (
-            result is None
-            or isinstance(result, Unresolved)
-            or resolved_text(result) is None
-            and isinstance(result, str)
-        ):
+        if result is None or isinstance(result, Unresolved) or (isinstance(result, str) and HOLE in result):
             result = Unresolved(name)  # partly computed at deployment time: named by what it is
         scope.cache[key] = result
         return result
+
+
+def without_template(properties: object) -> object:
+    """A nested deployment's properties without its inline template, which is read in its own scope."""
+    if isinstance(properties, dict) and "template" in properties:
+        return {key: value for key, value in properties.items() if key != "template"}
+    return properties
 
 
 def hint_of(value: object) -> str:
@@ -409,9 +416,11 @@ class ArmTemplate:
         for copy_index in self.copies(body.get("copy"), scope):
             if self.exhausted:
                 return
-            instance = Scope(scope.parameters, scope.variables, scope.arguments, {}, copy_index)
+            instance = Scope(scope.parameters, scope.variables, scope.arguments, scope.cache, copy_index)
             evaluated = {
-                key: self.expressions.value(child, instance)
+                key: self.expressions.value(
+                    without_template(child) if key == "properties" else child, instance
+                )
                 for key, child in body.items()
                 if key not in ("resources", "copy")
             }
