@@ -384,3 +384,12 @@ def test_json_that_is_not_an_arm_template_is_not_read_as_one(tmp_path):
         '{"$schema": "' + ARM_SCHEMA + '", "resources": [ Microsoft.CognitiveServices',
     ):
         assert run(IacDetector(), tmp_path, "template.json", text)[0] == []
+
+
+def test_cloudformation_json_quoting_the_arm_schema_is_still_read_as_cloudformation(tmp_path):
+    template = {
+        "Description": f"Port of a Microsoft.CognitiveServices template ({ARM_SCHEMA})",
+        "Resources": {"Agent": {"Type": "AWS::Bedrock::Agent", "Properties": {"AgentName": "helper"}}},
+    }
+    found = by_key(run(IacDetector(), tmp_path, "template.json", json.dumps(template))[0])
+    assert set(found) == {"cloud_resource:aws::bedrock::agent.agent"}
