@@ -1580,16 +1580,33 @@ def _object_keys(text: str) -> dict[str, str]:
     return keys
 
 
+IMPLEMENTATION_ASSIGNMENT = linear(
+    r'\b([A-Za-z_][\w.]{0,199})\s*=\s*new\s+(?:McpSchema\.)?Implementation\(\s*"([^"\n]{1,100})"'
+)
+_NO_IMPLEMENTATIONS: tuple[list[int], list[str], list[int]] = ([], [], [])
+
+
 @lru_cache(maxsize=4)
+def _implementations_by_variable(text: str) -> dict[str, tuple[list[int], list[str], list[int]]]:
+    """Every ``variable = new Implementation("name", …)`` of ``text`` in one pass, under the assigned
+    name and each of its dotted tails (``this.info`` is also ``info``): one search per variable was
+    quadratic in a file of thousands of servers each handed its own variable."""
+    found: dict[str, tuple[list[int], list[str], list[int]]] = {}
+    for match in IMPLEMENTATION_ASSIGNMENT.finditer(text):
+        parts = match.group(1).split(".")
+        for index in range(len(parts)):
+            ends, names, offsets = found.setdefault(".".join(parts[index:]), ([], [], []))
+            ends.append(match.end())
+            names.append(match.group(2))
+            offsets.append(match.start(2))
+    return found
+
+
 def _implementations(text: str, variable: str) -> tuple[list[int], list[str], list[int]]:
     """(end offsets, names, offsets of the names) of every ``variable = new Implementation("name", …)`` in
-    ``text``: found once per file and variable, not again before each server or client (a file of
-    thousands was quadratic)."""
-    definition = (
-        rf'\b{re.escape(variable)}\s*=\s*new\s+(?:McpSchema\.)?Implementation\(\s*"([^"\n]{{1,100}})"'
-    )
-    matches = list(re.finditer(definition, text))
-    return [m.end() for m in matches], [m.group(1) for m in matches], [m.start(1) for m in matches]
+    ``text``: found once per file, not again before each server or client (a file of thousands was
+    quadratic)."""
+    return _implementations_by_variable(text).get(variable, _NO_IMPLEMENTATIONS)
 
 
 ASSEMBLY_NAME = lazy_re(r"<AssemblyName>\s*([^<\s][^<]{0,99}?)\s*</AssemblyName>")

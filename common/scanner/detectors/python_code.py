@@ -182,6 +182,7 @@ class _Analyzer:
         self.agent_tool_refs: list[ToolReference] = []
         self.has_llm_sdk = False
         self.mcp_servers: dict[str, str] = {}  # variable -> mcp_server key
+        self._assignments: dict[ast.AST, ast.Assign] | None = None  # value -> its first assignment
         self.generic_roots: dict[str, Package] = {}
 
     def of(self, *types: type) -> list:
@@ -430,8 +431,9 @@ class _Analyzer:
                 self.analyse_class(node)
             else:
                 self.analyse_function(node)
+        analysed = set(servers)  # a set: a list was searched once per call (quadratic in servers)
         for call in calls:
-            if call not in servers:
+            if call not in analysed:
                 self.analyse_call(call)
         self.analyse_handed_tools(calls)
 
@@ -770,17 +772,20 @@ class _Analyzer:
             if keyword.arg == "name" and self.literal(keyword.value):
                 name = self.literal(keyword.value)
         key = self.add_mcp_server(name, call, "code")
-        for target_name, instance in self.instances.items():
-            if instance.endswith(("FastMCP()", "Server()", "MCPServer()")) and self.assigned_from(
-                target_name, call
-            ):
+        assignment = self.assignment_of(call)
+        for target in assignment.targets if assignment else ():
+            target_name = dotted(target)
+            if self.instances.get(target_name, "").endswith(("FastMCP()", "Server()", "MCPServer()")):
                 self.mcp_servers[target_name] = key
 
-    def assigned_from(self, name: str, call: ast.Call) -> bool:
-        for node in self.of(ast.Assign):
-            if node.value is call:
-                return any(dotted(t) == name for t in node.targets)
-        return False
+    def assignment_of(self, call: ast.Call) -> ast.Assign | None:
+        """The first assignment whose value is ``call``, from a map built once per file: each server
+        searched every assignment for every instance (a file of thousands of servers was quadratic)."""
+        if self._assignments is None:
+            self._assignments = {}
+            for node in self.of(ast.Assign):
+                self._assignments.setdefault(node.value, node)
+        return self._assignments.get(call)
 
     def analyse_agent(self, call: ast.Call, package: Package, model_key: str | None) -> None:
         framework_key = component_key(package.type, package.id)
