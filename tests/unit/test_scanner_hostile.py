@@ -221,6 +221,16 @@ QUADRATIC_SHAPES = [
         + "McpServer.sync(t).serverInfo(NAME, VERSION);\n" * 5_000
         + "}\n",
     ),
+    # each Java server handed its own info variable searched the whole file for that variable's assignment
+    (
+        "Infos.java",
+        "import io.modelcontextprotocol.server.McpServer;\nclass A {\n"
+        + "".join(f"McpServer.sync(t).serverInfo(info{i});\n" for i in range(6_000))
+        + "}\n",
+    ),
+    # each Python MCP server looked for its assignment among all of them, and each call for itself in the
+    # list of servers
+    ("servers.py", "from mcp.server.fastmcp import FastMCP\n" + 'mcp = FastMCP("n")\n' * 30_000),
 ]
 
 
