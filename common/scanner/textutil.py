@@ -425,13 +425,13 @@ def comment_line_numbers(lines: list[str], prefixes: tuple[str, ...]) -> set[int
 
 # How a package names itself in its own manifest, per registry: (manifest file glob, pattern of the name)
 OWN_NAME = {
-    "cargo": (("Cargo.toml", lazy_re(r"""(?ms)^\[package\][^\[]*?^\s*name\s*=\s*["']([^"'\n]+)["']""")),),
+    "cargo": (("Cargo.toml", linear(r"""(?ms)^\[package\][^\[]*?^\s*name\s*=\s*["']([^"'\n]+)["']""")),),
     "gem": (("*.gemspec", lazy_re(r"""\.name\s*=\s*["']([^"'\n]+)["']""")),),
     "npm": (("package.json", lazy_re(r'(?m)^(?: {0,2}|\t)"name"\s*:\s*"([^"\n]+)"')),),  # the top-level key
     "pypi": (
         (
             "pyproject.toml",
-            lazy_re(r"""(?ms)^\[(?:project|tool\.poetry)\][^\[]*?^\s*name\s*=\s*["']([^"'\n]+)["']"""),
+            linear(r"""(?ms)^\[(?:project|tool\.poetry)\][^\[]*?^\s*name\s*=\s*["']([^"'\n]+)["']"""),
         ),
         ("setup.py", lazy_re(r"""\bsetup\s*\((?s:.){0,2000}?\bname\s*=\s*["']([^"'\n]+)["']""")),
     ),

@@ -19,6 +19,7 @@ from common.scanner.detectors.model_files import pickle_globals
 from common.scanner.display import display_text
 from common.scanner.limits import AliasExpansionTooLarge, NestingTooDeep, check_yaml, parse_json
 from common.scanner.registry import all_detectors
+from common.scanner.textutil import one_scan
 from common.scanner.worker import cpu_budget, scan_file
 from tests.hostile_repo import billion_laughs, write_hostile_repo
 
@@ -253,6 +254,28 @@ def test_a_long_word_before_a_constant_reference_is_not_quadratic_after_the_file
     with cpu_budget(FILE_CEILING_SECONDS):
         found = model_constants._references_in("pkg/use.py", text, re.compile(r"\b(GPT_4O)\b"), constants)
     assert [(f.name, f.location.line) for f in found] == [("gpt-4o", 1)]
+
+
+@pytest.mark.parametrize(
+    ("manifest", "body", "source", "code"),
+    [
+        ("Cargo.toml", "[package]\n" + "\n" * 250_000, "examples/main.rs", "use async_openai::Client;\n"),
+        ("pyproject.toml", "[project]\n" + " \n" * 120_000, "examples/app.py", "import openai\n"),
+    ],
+    ids=["cargo", "pyproject"],
+)
+def test_a_manifest_read_beside_an_example_is_searched_in_linear_time(tmp_path, manifest, body, source, code):
+    """The manifest above an example is read for the project's own package name: a table header followed
+    by blank lines made the name search quadratic (250 KB, ~30 s CPU), paid again by every file below it
+    since a search stopped by the budget is not remembered."""
+    (tmp_path / manifest).write_text(body)
+    path = tmp_path / source
+    path.parent.mkdir()
+    path.write_text(code)
+    file = SourceFile(path=path, relpath=source, size=path.stat().st_size)
+    with one_scan():
+        report, _ = scan_file(file, all_detectors(), 5 * 1024 * 1024, budget_seconds=FILE_CEILING_SECONDS)
+    assert not [warning for warning in report.warnings if "CPU budget" in warning]
 
 
 XXE_DOCTYPE = (
