@@ -15,6 +15,7 @@ import pytest
 
 from common.scanner import fingerprint, model_constants, scan_path
 from common.scanner.detectors.base import SourceFile
+from common.scanner.detectors.languages import crate_name, crate_uses_llm
 from common.scanner.detectors.model_files import pickle_globals
 from common.scanner.display import display_text
 from common.scanner.limits import AliasExpansionTooLarge, NestingTooDeep, check_yaml, parse_json
@@ -232,6 +233,12 @@ QUADRATIC_SHAPES = [
     # each Python MCP server looked for its assignment among all of them, and each call for itself in the
     # list of servers
     ("servers.py", "from mcp.server.fastmcp import FastMCP\n" + 'mcp = FastMCP("n")\n' * 30_000),
+    # a key of a Vercel AI ``tools`` map was tried from every '-' of a long hyphenated word to its end
+    ("map.ts", 'import { generateText } from "ai";\ngenerateText({ tools: { ' + "a-" * 250_000 + " } });\n"),
+    # the Vercel AI import was looked for from every line of a run of empty lines to the run's end
+    ("chat.ts", 'const provider = "ai";\n' + "\n" * 500_000),
+    # and so were the object keys a JS tool held in a variable may be listed under
+    ("held.ts", 'import { tool } from "ai";\nconst weather = tool({ description: "x" });\n' + "\n" * 500_000),
 ]
 
 
@@ -276,6 +283,18 @@ def test_a_manifest_read_beside_an_example_is_searched_in_linear_time(tmp_path, 
     with one_scan():
         report, _ = scan_file(file, all_detectors(), 5 * 1024 * 1024, budget_seconds=FILE_CEILING_SECONDS)
     assert not [warning for warning in report.warnings if "CPU budget" in warning]
+
+
+@pytest.mark.parametrize("reader", [crate_name, crate_uses_llm], ids=["crate_name", "crate_uses_llm"])
+def test_the_cargo_toml_above_a_rust_file_is_read_in_linear_time(tmp_path, reader):
+    """The package name and dependencies of the Cargo.toml above a Rust file were searched from every line
+    of a run of empty lines to its end: 250 KB (the neighbour-file limit) took ~50 s of CPU."""
+    (tmp_path / "Cargo.toml").write_text("[package]\n" + "\n" * 250_000)
+    path = tmp_path / "src" / "lib.rs"
+    path.parent.mkdir()
+    path.write_text("fn main() {}\n")
+    with cpu_budget(FILE_CEILING_SECONDS):
+        assert not reader(SourceFile(path=path, relpath="src/lib.rs", size=path.stat().st_size))
 
 
 XXE_DOCTYPE = (

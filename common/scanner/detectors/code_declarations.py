@@ -139,11 +139,12 @@ CSHARP_TRANSPORT = linear(
     r"\b(?:McpClientFactory\.CreateAsync|McpClient\.CreateAsync|new\s+(?:Stdio|Sse|Http)ClientTransport(?:Options)?)"
     r"\s*\(?\s*(?:new\s*\w*\s*(?:\(\s*\))?\s*)?\{"
 )
-VERCEL_AI_IMPORT = lazy_re(
+VERCEL_AI_IMPORT = linear(
     r"""^\s*import\b[^;]{0,400}?\bfrom\s*["']ai["']|\brequire\(\s*["']ai["']\s*\)""", re.MULTILINE
 )
 TOOLS_MAP = lazy_re(r"(?<![\w$.])tools\s*:\s*\{")
-MAP_ENTRY = lazy_re(r"""(?<![\w$])["']?([A-Za-z_$][\w$-]*)["']?\s*:\s*\{""")
+# a key starts where a run of key characters starts: from each '-' of 'a-a-a-…' it ran to the run's end
+MAP_ENTRY = lazy_re(r"""(?<![\w$-])["']?([A-Za-z_$][\w$-]*)["']?\s*:\s*\{""")
 TOOL_SPEC_KEY = lazy_re(r"(?<![\w$])(?:inputSchema|parameters|execute)\s*[:(,}]")
 CSHARP_NAME = linear(r'\b(Name|Id)\s*=\s*"([^"\n]{1,100})"')
 

@@ -590,7 +590,7 @@ class _LanguageDetector(Detector):
                     yield self.endpoint_finding(file, number, endpoint)
 
 
-CARGO_PACKAGE_NAME = lazy_re(
+CARGO_PACKAGE_NAME = linear(
     r"""^\[package\][^\[]*?^\s*name\s*=\s*["']([\w-]{1,100})["']""", re.MULTILINE | re.DOTALL
 )
 
@@ -615,7 +615,7 @@ def crate_name(file: SourceFile) -> str | None:
     return None
 
 
-CARGO_DEPENDENCY = lazy_re(r"^\s*([A-Za-z][\w-]{0,80})\s*=", re.MULTILINE)
+CARGO_DEPENDENCY = linear(r"^\s*([A-Za-z][\w-]{0,80})\s*=", re.MULTILINE)
 
 
 def _uses_llm(manifest_text: str) -> bool:
@@ -1565,8 +1565,10 @@ class CSharpDetector(_LanguageDetector):
                 yield self.finding(file, primary, line)
 
 
+# blanks, not line breaks, before a key: a key on a line of its own starts at '^', and '^\s*' ran from every
+# line of a run of empty lines to the run's end
 OBJECT_KEY = lazy_re(
-    r"""(?:^|[{,])\s*["']?([A-Za-z_$][\w$-]*)["']?\s*:\s*([\w$]+)\s*(?=[,}]|$)""", re.MULTILINE
+    r"""(?:^|[{,])[ \t]*["']?([A-Za-z_$][\w$-]*)["']?\s*:\s*([\w$]+)\s*(?=[,}]|$)""", re.MULTILINE
 )
 
 
