@@ -217,6 +217,26 @@ def _binding(compiled, anchor_name: str):
 
 
 _NO_MATCH = (-1, -1)
+# the last text matched from a position, and its UTF-8 bytes (see ``_ascii_bytes``)
+_last_encoded: tuple[str | None, bytes] = (None, b"")
+
+
+def _ascii_bytes(text: str) -> bytes | None:
+    """``text``'s bytes when it is ASCII (byte offsets are then character offsets), else None. The last
+    text is remembered: the binding encodes the whole text on every call, so a parser matching at each
+    position of one file (``P.match(text, pos)``) was quadratic in the file, whatever the pattern."""
+    global _last_encoded
+    last_text, encoded = _last_encoded
+    if last_text is not text:
+        encoded = text.encode("utf-8")
+        _last_encoded = (text, encoded)
+    return encoded if len(encoded) == len(text) else None
+
+
+def _clamped(text: str, pos: int | None, endpos: int | None) -> tuple[int, int]:
+    """``pos`` and ``endpos`` bounded to ``text`` as ``re`` and the binding bound them."""
+    start = 0 if pos is None else max(0, min(pos, len(text)))
+    return start, len(text) if endpos is None else max(0, min(endpos, len(text)))
 
 
 def _miss_first(compiled, method, anchor_name: str):
@@ -232,6 +252,12 @@ def _miss_first(compiled, method, anchor_name: str):
     regexp, anchor, match_type = binding
 
     def first_checked(text, pos=None, endpos=None):
+        if isinstance(text, str) and (pos is not None or endpos is not None):
+            ascii_bytes = _ascii_bytes(text)
+            start, end = _clamped(text, pos, endpos)
+            if ascii_bytes is not None and start <= end:
+                spans = regexp.Match(anchor, ascii_bytes, start, end)
+                return None if spans[0] == _NO_MATCH else match_type(compiled, text, start, end, spans)
         if pos is None and endpos is None and isinstance(text, str):
             encoded = text.encode("utf-8")
             spans = regexp.Match(anchor, encoded, 0, len(encoded))
@@ -254,20 +280,19 @@ def _ascii_finditer(compiled, method):
     regexp, anchor, match_type = binding
 
     def finditer(text, pos=None, endpos=None):
-        if pos is not None or endpos is not None or not isinstance(text, str):
+        encoded = _ascii_bytes(text) if isinstance(text, str) else None
+        if encoded is None:
             yield from method(text, pos, endpos)
             return
-        encoded = text.encode("utf-8")
-        end = len(encoded)
-        if end != len(text):
-            yield from method(text, pos, endpos)
+        start, end = _clamped(text, pos, endpos)
+        if start > end:
             return
-        position = 0
+        position = start
         while True:
             spans = regexp.Match(anchor, encoded, position, end)
             if spans[0] == _NO_MATCH:
                 return
-            yield match_type(compiled, text, 0, end, spans)
+            yield match_type(compiled, text, start, end, spans)
             if position == end:
                 return
             # an empty match at ``position`` would match again: step one character

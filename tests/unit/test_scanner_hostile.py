@@ -239,6 +239,14 @@ QUADRATIC_SHAPES = [
     ("chat.ts", 'const provider = "ai";\n' + "\n" * 500_000),
     # and so were the object keys a JS tool held in a variable may be listed under
     ("held.ts", 'import { tool } from "ai";\nconst weather = tool({ description: "x" });\n' + "\n" * 500_000),
+    # the Bicep parser matches an RE2 pattern at each position, and RE2's binding encoded the whole file
+    # for every match: 300 KB of one resource's keys took ~35 s
+    (
+        "main.bicep",
+        "resource a 'Microsoft.CognitiveServices/accounts@2023-05-01' = {\n  properties: {\n"
+        + "".join(f"    k{i}: 'v'\n" for i in range(20_000))
+        + "  }\n}\n",
+    ),
 ]
 
 
