@@ -102,7 +102,7 @@ SELECTORS = {
     "model_files": FileSelector(
         suffixes=(
             *(".gguf", ".ggml", ".safetensors", ".onnx", ".pt", ".pth", ".bin", ".pkl", ".pickle"),
-            *(".joblib", ".h5", ".hdf5", ".keras", ".tflite", ".ckpt"),
+            *(".joblib", ".h5", ".hdf5", ".keras", ".tflite", ".ckpt", ".zip", ".mar", ".skops", ".tar"),
         )
     ),
     "n8n": FileSelector(
