@@ -296,3 +296,42 @@ def test_archive_over_the_entry_cap_is_not_classified(tmp_path, monkeypatch):
     monkeypatch.setitem(model_files.load_config(), "zip_max_entries", 3)
     findings, report = detect(tmp_path, "ppo.zip", zip_bytes(STABLE_BASELINES3))
     assert findings == [] and report.warnings == []
+
+
+def _with_zip64_extra_on_first_entry(content: bytes) -> bytes:
+    """The first directory entry rewritten as a >4 GiB writer leaves it: sizes and header offset
+    set to 0xFFFFFFFF, their real values in a zip64 extra field."""
+    end = content.rindex(b"PK\x05\x06")
+    directory_size, directory_offset = struct.unpack_from("<II", content, end + 12)
+    entry = bytearray(content[directory_offset : directory_offset + 46])
+    compressed, uncompressed = struct.unpack_from("<II", entry, 20)
+    name_length, extra_length = struct.unpack_from("<HH", entry, 28)
+    (header_offset,) = struct.unpack_from("<I", entry, 42)
+    rest_start = directory_offset + 46
+    name = content[rest_start : rest_start + name_length]
+    old_extra = content[rest_start + name_length : rest_start + name_length + extra_length]
+    extra = struct.pack("<HHQQQ", 1, 24, uncompressed, compressed, header_offset) + old_extra
+    struct.pack_into("<II", entry, 20, 0xFFFFFFFF, 0xFFFFFFFF)
+    struct.pack_into("<H", entry, 30, len(extra))
+    struct.pack_into("<I", entry, 42, 0xFFFFFFFF)
+    tail_start = rest_start + name_length + extra_length
+    directory = bytes(entry) + name + extra + content[tail_start:end]
+    end_record = bytearray(content[end:])
+    struct.pack_into("<I", end_record, 12, directory_size + 24)
+    return content[:directory_offset] + directory + bytes(end_record)
+
+
+def test_zip64_extra_field_gives_the_pickle_member_offset(tmp_path):
+    content = _with_zip64_extra_on_first_entry(zip_bytes(torch_members("archive", _Shell())))
+    findings, _ = detect(tmp_path, "huge.pt", content)
+    assert findings[0].metadata["dangerous_globals"] == ["posix.system"]
+    assert "unresolved_pickle_calls" not in findings[0].metadata
+
+
+def test_encrypted_torch_pickle_is_unresolved_not_read(tmp_path):
+    content = bytearray(zip_bytes(torch_members("archive", {"w": 1})))
+    entry = content.index(b"PK\x01\x02")
+    content[entry + 8] |= 0x1
+    findings, _ = detect(tmp_path, "locked.pt", bytes(content))
+    assert findings[0].flags == {"unsafe_model_format", "dangerous_code"}
+    assert "(encrypted)" in findings[0].metadata["unresolved_pickle_calls"][0]

@@ -5,11 +5,12 @@ The extension only nominates a file; its format is read from the header magic (G
 header, ONNX protobuf, pickle protocol, zip with ``data.pkl``, HDF5, TFLite flatbuffer, compressed
 joblib), so a ``.bin`` that is not a model is not reported and a pickle named ``.bin`` is. A zip is
 told by the member names in its central directory, read with caps and without decompressing
-(Stable-Baselines3, Keras 3, TorchServe, skops, PyTorch layouts); a zip of anything else is not a model. Each model
-file is a ``model_file`` component named by its relative path, with size and a streamed sha256 (the
-file is never held in memory). Pickle-based formats are ``unsafe_model_format``; a pickle whose
-globals run commands (``os.system``, ``subprocess`` …) is also ``dangerous_code``; files over
-``large_model_file_bytes`` are ``large_model_file`` (thresholds in ``data/model_files.yaml``).
+(Stable-Baselines3, Keras 3, TorchServe, skops, PyTorch layouts); a zip of anything else is not a
+model. Each model file is a ``model_file`` component named by its relative path, with size and a
+streamed sha256 (the file is never held in memory). Pickle-based formats are
+``unsafe_model_format``; a pickle whose globals run commands (``os.system``, ``subprocess`` …) is
+also ``dangerous_code``; files over ``large_model_file_bytes`` are ``large_model_file``
+(thresholds in ``data/model_files.yaml``).
 """
 
 from __future__ import annotations
@@ -341,6 +342,22 @@ class ZipEntry:
     method: int
     compressed_size: int
     header_offset: int
+    encrypted: bool = False
+
+
+def _zip64_sizes(extra: bytes, sizes: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Uncompressed size, compressed size and local-header offset with the zip64 extra field's
+    values for those the directory entry marks as overflowed (0xFFFFFFFF), in that order."""
+    position = 0
+    while position + 4 <= len(extra):
+        tag, length = struct.unpack_from("<HH", extra, position)
+        if tag == 0x0001:
+            body = extra[position + 4 : position + 4 + length]
+            values = iter(v for (v,) in struct.iter_unpack("<Q", body[: len(body) // 8 * 8]))
+            uncompressed, compressed, offset = (next(values, v) if v == 0xFFFFFFFF else v for v in sizes)
+            return uncompressed, compressed, offset
+        position += 4 + length
+    return sizes
 
 
 def _zip_end_record(handle, size: int) -> tuple[int, int, int, int] | None:
@@ -388,19 +405,27 @@ def zip_directory(handle, size: int, max_bytes: int, max_entries: int) -> list[Z
         if directory[position : position + 4] != ZIP_ENTRY_SIGNATURE or position + 46 > len(directory):
             break  # a truncated or forged directory: the entries read so far stand
         flags, method = struct.unpack_from("<HH", directory, position + 8)
-        (compressed_size,) = struct.unpack_from("<I", directory, position + 20)
+        compressed_size, uncompressed_size = struct.unpack_from("<II", directory, position + 20)
         name_length, extra_length, comment_length = struct.unpack_from("<HHH", directory, position + 28)
         (header_offset,) = struct.unpack_from("<I", directory, position + 42)
-        raw_name = directory[position + 46 : position + 46 + name_length]
-        name = raw_name.decode("utf-8" if flags & 0x800 else "cp437", "replace")
-        entries.append(ZipEntry(name, method, compressed_size, header_offset))
+        name_end = position + 46 + name_length
+        name = directory[position + 46 : name_end].decode("utf-8" if flags & 0x800 else "cp437", "replace")
+        if 0xFFFFFFFF in (compressed_size, uncompressed_size, header_offset):
+            extra = directory[name_end : name_end + extra_length]
+            _, compressed_size, header_offset = _zip64_sizes(
+                extra, (uncompressed_size, compressed_size, header_offset)
+            )
+        entries.append(ZipEntry(name, method, compressed_size, header_offset, bool(flags & 0x1)))
         position += 46 + name_length + extra_length + comment_length
     return entries
 
 
 def read_zip_member(handle, entry: ZipEntry, limit: int) -> bytes | None:
     """At most ``limit`` bytes of one member, for the pickle analysis only: stored members are read
-    as they are, deflated ones inflated to at most ``limit`` bytes, other methods are not read."""
+    as they are, deflated ones inflated to at most ``limit`` bytes; encrypted members and other
+    methods are not read."""
+    if entry.encrypted:
+        return None
     handle.seek(entry.header_offset)
     local = handle.read(30)
     if len(local) < 30 or local[:4] != ZIP_LOCAL_SIGNATURE:
@@ -464,9 +489,8 @@ def read_zip(handle, size: int, suffix: str) -> ModelFormat | None:
     payload = read_zip_member(handle, entry, config["pickle_scan_bytes"])
     if payload is None:
         protocol, globals_ = None, []
-        unresolved = [
-            f"pickle member {clip(entry.name)} (compression method {entry.method}) could not be read"
-        ]
+        state = "encrypted" if entry.encrypted else f"compression method {entry.method}"
+        unresolved = [f"pickle member {clip(entry.name)} ({state}) could not be read"]
     else:
         protocol, globals_, unresolved = pickle_globals(payload)
     if protocol is not None:
