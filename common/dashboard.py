@@ -247,8 +247,8 @@ def current_json():
     return func.coalesce(summary.scalar_subquery(), _current_json())
 
 
-def compiled_sql(dialect, statement) -> str:
-    """The statement's SQL for the driver with its constants written in: only ``PER_REQUEST`` values are
+def compiled_sql(dialect, statement, per_request: frozenset[str] | set[str] = PER_REQUEST) -> str:
+    """The statement's SQL for the driver with its constants written in: only ``per_request`` values are
     bound, so nothing is compiled per execution.
 
     Each bound value is read through a sub-select, which the planner does not look into: every
@@ -258,7 +258,7 @@ def compiled_sql(dialect, statement) -> str:
 
     class Compiler(dialect.statement_compiler):
         def visit_bindparam(self, bindparam, literal_binds=False, **kwargs):
-            if bindparam.key not in PER_REQUEST:
+            if bindparam.key not in per_request:
                 return super().visit_bindparam(bindparam, literal_binds=True, **kwargs)
             return f"(SELECT {super().visit_bindparam(bindparam, **kwargs)})"
 

@@ -8,6 +8,7 @@ import pkgutil
 from datetime import timedelta
 
 from flask import Flask, Request
+from flask.sessions import SessionInterface
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import (
     BadRequest,
@@ -45,6 +46,41 @@ class LimitedRequest(Request):
         return data.decode(errors="replace") if as_text else data
 
 
+class NoCookieSession(SessionInterface):
+    """The API keeps no cookie session: every request carries its bearer token or API key. Flask's default
+    opened a signed-cookie session on every request (an itsdangerous signer built each time) that nothing
+    reads; Flask's null session stands in, and refuses writes."""
+
+    def open_session(self, app, request):
+        return None
+
+    def save_session(self, app, session, response) -> None:
+        return None
+
+
+class App(Flask):
+    """Flask, asking once per function whether it is a coroutine: ``ensure_sync`` runs for every hook and
+    the view of every request (``inspect.iscoroutinefunction`` each time), and its answer never changes.
+    Bounded, as a per-request ``after_this_request`` closure would otherwise be kept forever."""
+
+    SYNC_FUNCTIONS_REMEMBERED = 1024
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync_functions: dict = {}
+
+    def ensure_sync(self, func):
+        try:
+            return self._sync_functions[func]
+        except KeyError:
+            sync = super().ensure_sync(func)
+            if len(self._sync_functions) < self.SYNC_FUNCTIONS_REMEMBERED:
+                self._sync_functions[func] = sync
+            return sync
+        except TypeError:  # an unhashable callable
+            return super().ensure_sync(func)
+
+
 def _register_blueprints() -> None:
     """Every module of ``web/api/`` that defines a ``blp`` is one resource's blueprint."""
     resources = importlib.import_module("web.api")
@@ -56,8 +92,9 @@ def _register_blueprints() -> None:
 
 def create_app() -> Flask:
     settings = get_settings()
-    app = Flask(__name__, static_folder=None)  # an API: no /static route to serve files from
+    app = App(__name__, static_folder=None)  # an API: no /static route to serve files from
     app.request_class = LimitedRequest
+    app.session_interface = NoCookieSession()
     if settings.trusted_proxies:
         # X-Forwarded-For/-Proto set by that many proxies in front: the client address (rate limits,
         # login lockout, audit) is the real client's. With 0 the headers are ignored: anyone can send them.

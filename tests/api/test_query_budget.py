@@ -24,7 +24,8 @@ BUDGETS = {
     "GET /scans/:id/components?page=9": 1,  # past the end: the scan still answers, with no items
     "GET /scans": 1,  # the page, its rows counted by a sub-select of the same statement
     "GET /scans?status=completed": 1,
-    "GET /scans?page=5": 2,  # past the end: no row carries the count, so it is counted on its own
+    "GET /scans?page=5": 1,  # past the end: the unfiltered list's one row still carries its total
+    "GET /scans?status=completed&page=5": 2,  # a filtered list past the end counts on its own
     "GET /scans/:id": 1,
     "GET /auth/me": 2,  # the user, their organizations
     "GET /dashboard/overview": 1,  # the whole document, built as JSON by one statement

@@ -27,7 +27,6 @@ from flask import Response
 from flask_smorest import Blueprint
 from sqlalchemy import (
     Connection,
-    DateTime,
     Numeric,
     Select,
     Text,
@@ -57,7 +56,7 @@ from common.models import Base, Scan
 from common.models.base import utcnow
 from common.rollups import TOTAL
 from common.scanner.model import SEVERITIES
-from web.api.scans import SCAN_WIRE_COLUMNS, SCAN_WIRE_FIELDS, scan_row_json
+from web.api.scans import SCAN_WIRE_COLUMNS, scan_row_json, scan_wire_json
 from web.core.access import access, context
 from web.core.database import db
 from web.core.openapi import DashboardSchema
@@ -182,21 +181,6 @@ def document(connection: Connection, organization_id: str, today: date) -> dict:
 
 # PostgreSQL: the document as JSON text, in one statement over the same selects.
 
-ISO_UTC_MILLISECONDS = literal_column("""'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'""")  # models.base.isoformat
-
-
-def _scan_json():
-    """``scan_row_json`` in SQL: the wire fields, timestamps in ``isoformat``'s form, no warnings as []."""
-
-    def wire(name: str, column):
-        if isinstance(column.type, DateTime):
-            return func.to_char(func.timezone("UTC", column), ISO_UTC_MILLISECONDS)
-        if name == "warnings":
-            return func.coalesce(column, literal_column("'[]'::jsonb"))
-        return column
-
-    return json_object({name: wire(name, getattr(Scan, field)) for name, field in SCAN_WIRE_FIELDS.items()})
-
 
 def _document_select() -> Select:
     statements = selects("postgresql")
@@ -206,7 +190,7 @@ def _document_select() -> Select:
     # rows, instead of building the JSON of every scan of the organization before its top-N sort.
     newest = statements.recent_scans.with_only_columns(Scan.id).subquery("newest")
     recent = (
-        select(_scan_json().label("scan"), Scan.created_at, Scan.id)
+        select(scan_wire_json().label("scan"), Scan.created_at, Scan.id)
         .join(newest, newest.c.id == Scan.id)
         .subquery("recent")
     )

@@ -244,11 +244,26 @@ def _start_timer() -> None:
     g.request_started = time.perf_counter()
 
 
+# Each (method, route, status)'s counter and (method, route)'s histogram, as ``labels()`` returns them:
+# ``labels()`` checks and converts its values and takes a lock on every call, for the same few children.
+_request_counters: dict[tuple[str, str, int], Counter] = {}
+_latency_histograms: dict[tuple[str, str], Histogram] = {}
+
+
 def _observe(response: Response) -> Response:
-    route = request.url_rule.rule if request.url_rule else "unmatched"
-    http_requests.labels(request.method, route, str(response.status_code)).inc()
-    if "request_started" in g:
-        http_latency.labels(request.method, route).observe(time.perf_counter() - g.request_started)
+    method, rule = request.method, request.url_rule
+    route = rule.rule if rule else "unmatched"
+    status = response.status_code
+    counter = _request_counters.get((method, route, status))
+    if counter is None:
+        counter = _request_counters[method, route, status] = http_requests.labels(method, route, str(status))
+    counter.inc()
+    started = g.get("request_started")
+    if started is not None:
+        histogram = _latency_histograms.get((method, route))
+        if histogram is None:
+            histogram = _latency_histograms[method, route] = http_latency.labels(method, route)
+        histogram.observe(time.perf_counter() - started)
     return response
 
 

@@ -10,6 +10,15 @@ from sqlalchemy import Select, bindparam, func, select
 
 from web.core.database import db
 
+# Fields webargs reads as every value of a repeated query argument (``MultiDictProxy``).
+MULTI_VALUED_FIELDS = (ma.fields.List, ma.fields.Tuple)
+
+
+def _is_multi_valued(field: ma.fields.Field) -> bool:
+    """As webargs decides: a field's own ``is_multiple``, else its kind."""
+    declared = getattr(field, "is_multiple", None)
+    return declared if declared is not None else isinstance(field, MULTI_VALUED_FIELDS)
+
 
 class PageArgs(ma.Schema):
     page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100000))
@@ -22,19 +31,32 @@ def page_args_with(**filters: ma.fields.Field) -> type[ma.Schema]:
 
 
 def query_arguments(blp, schema: ma.Schema):
-    """``blp.arguments(schema, location="query")``, documented and parsed alike, except that a request
-    without a query string (a hot list's first page) skips webargs: it would load only the schema's
-    defaults, which are loaded once here."""
+    """``blp.arguments(schema, location="query")``, documented and parsed alike, except that webargs is
+    skipped while the arguments are valid: a request without a query string (a hot list's first page)
+    gets the schema's defaults, loaded once here; one with a query string gets ``schema.load`` of the
+    query's first value per name, unknown names left out, which is what webargs loads for a schema of
+    single-valued fields. Only an invalid query goes through webargs, for its error answer.
+
+    webargs wraps the query in a proxy that looks every field of the schema up in werkzeug's ``MultiDict``,
+    where each absent one raises and catches a ``BadRequestKeyError``: ten exceptions for a page of
+    components asked with ``?per_page=20``."""
     defaults = schema.load({})
+    single_valued = not any(_is_multi_valued(field) for field in schema.fields.values())
 
     def decorator(view):
         parsing = blp.arguments(schema, location="query")(view)
 
         @functools.wraps(parsing)
         def wrapper(*args, **kwargs):
-            if request.query_string:
+            if not request.query_string:
+                return view(dict(defaults), *args, **kwargs)
+            if not single_valued:
                 return parsing(*args, **kwargs)
-            return view(dict(defaults), *args, **kwargs)
+            try:
+                arguments = schema.load(dict(request.args.items()), unknown=ma.EXCLUDE)
+            except ma.ValidationError:
+                return parsing(*args, **kwargs)
+            return view(arguments, *args, **kwargs)
 
         return wrapper
 

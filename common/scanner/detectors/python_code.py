@@ -572,8 +572,6 @@ class _Analyzer:
         """The Claude Agent SDK's ``create_sdk_mcp_server(name="x", tools=[...])``: an MCP server the
         agent runs in its own process, serving the ``@tool`` functions it is given."""
         name = self.literal(next((k.value for k in call.keywords if k.arg == "name"), None))
-        name = (name or component_name_for(self.relpath)).lower()
-        key = component_key("mcp_server", name)
         tools = next((k.value for k in call.keywords if k.arg == "tools"), None)
         listed = tools.elts if isinstance(tools, ast.List | ast.Tuple) else []
         relations = [
@@ -581,15 +579,22 @@ class _Analyzer:
             for element in listed
             if isinstance(element, ast.Name) and element.id in self.tools
         ]
+        self.add_mcp_server(name, call, "in-process", relations)
+
+    def add_mcp_server(self, name: str | None, call: ast.Call, transport: str, relations=()) -> str:
+        """An MCP server the file defines; unnamed, it is named after the file. Its component key."""
+        name = (name or component_name_for(self.relpath)).lower()
+        key = component_key("mcp_server", name)
         self.add(
             "mcp_server",
             name,
             MCP_PROVIDER,
             key=key,
             line=call.lineno,
-            relations=relations,
-            metadata={"transport": "in-process"},
+            relations=list(relations),
+            metadata={"transport": transport},
         )
+        return key
 
     def analyse_configured_mcp_server(self, call: ast.Call, method: str) -> None:
         """pydantic-ai's ``MCPServerStdio("npx", args=[...])`` / ``MCPServerSSE(url=...)`` and the OpenAI
@@ -764,16 +769,7 @@ class _Analyzer:
         for keyword in call.keywords:
             if keyword.arg == "name" and self.literal(keyword.value):
                 name = self.literal(keyword.value)
-        name = (name or component_name_for(self.relpath)).lower()
-        key = component_key("mcp_server", name)
-        self.add(
-            "mcp_server",
-            name,
-            MCP_PROVIDER,
-            key=key,
-            line=call.lineno,
-            metadata={"transport": "code"},
-        )
+        key = self.add_mcp_server(name, call, "code")
         for target_name, instance in self.instances.items():
             if instance.endswith(("FastMCP()", "Server()", "MCPServer()")) and self.assigned_from(
                 target_name, call

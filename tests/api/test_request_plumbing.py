@@ -1,0 +1,210 @@
+"""What every request pays besides its view, cut without changing what it answers: no cookie session,
+``ensure_sync`` asked once per function, the metrics' children kept, valid query arguments loaded without
+webargs' proxy, and the components page's prepared statement kept on its generic plan."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import flask
+import psycopg
+import pytest
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from common.db import bulk_insert, get_engine, session_scope
+from common.models import Component, Scan
+from common.models.base import new_id, utcnow
+from web.api import scans
+from web.core.metrics import registry
+from web.core.pagination import query_arguments
+
+
+def test_no_cookie_session_is_opened_or_sent(client, make_user):
+    """Nothing in the API keeps state in Flask's signed cookie: a request carrying one is answered as any
+    other, no cookie is ever set, and a write to ``flask.session`` fails instead of being signed."""
+    user = make_user()
+    client.set_cookie("session", "eyJ4IjoxfQ.forged.signature")
+    response = client.get("/api/v1/scans", headers=user.headers())
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    with client.application.test_request_context("/api/v1/scans"):
+        assert flask.session.get("anything") is None
+        with pytest.raises(RuntimeError):
+            flask.session["user"] = "someone"
+
+
+def test_ensure_sync_is_remembered_per_function_and_bounded(app):
+    def view():
+        return "ok"
+
+    assert app.ensure_sync(view) is view and view in app._sync_functions
+    before = len(app._sync_functions)
+    closures = [lambda response, n=n: response for n in range(app.SYNC_FUNCTIONS_REMEMBERED + 50)]
+    for closure in closures:
+        assert app.ensure_sync(closure) is closure
+    assert before <= len(app._sync_functions) <= app.SYNC_FUNCTIONS_REMEMBERED
+
+
+def test_each_request_is_counted_once_under_its_route_and_status(client):
+    def count(route: str, status: str) -> float:
+        labels = {"method": "GET", "route": route, "status": status}
+        return registry.get_sample_value("trusera_http_requests_total", labels) or 0.0
+
+    def observed(route: str) -> float:
+        labels = {"method": "GET", "route": route}
+        return registry.get_sample_value("trusera_http_request_duration_seconds_count", labels) or 0.0
+
+    health, missing = count("/api/v1/health", "200"), count("unmatched", "404")
+    timed = observed("/api/v1/health")
+    for _ in range(3):
+        assert client.get("/api/v1/health").status_code == 200
+    assert client.get("/api/v1/no-such-route").status_code == 404
+    assert count("/api/v1/health", "200") == health + 3
+    assert count("unmatched", "404") == missing + 1
+    assert observed("/api/v1/health") == timed + 3
+
+
+QUERIES = [
+    "per_page=5",
+    "page=2&per_page=100&type=model",
+    "type=model&type=llm_provider",  # repeated: the first value, as webargs reads a single-valued field
+    "surprise=1&per_page=3",  # unknown names are left out
+    "name=%25_x&min_risk=50&severity=low&flag=unpinned_model",
+    "per_page=",
+]
+INVALID_QUERIES = ["per_page=0", "type=bogus", "min_risk=abc", "page=1&per_page=101"]
+
+
+def _loaded_by_both(app, query: str):
+    """The arguments ``query_arguments`` hands the view, and what webargs itself parses, for one query."""
+    schema = scans.ComponentListArgs()
+    view = query_arguments(scans.blp, schema)(lambda arguments: arguments)
+    answers = []
+    for parse in (view, lambda: scans.blp.ARGUMENTS_PARSER.parse(schema, location="query")):
+        with app.test_request_context(f"/?{query}"):
+            try:
+                answers.append(("loaded", parse()))
+            except HTTPException as refusal:
+                answers.append(("refused", refusal.code, getattr(refusal, "data", None)))
+    return answers
+
+
+@pytest.mark.parametrize("query", QUERIES + INVALID_QUERIES)
+def test_query_arguments_load_exactly_what_webargs_loads(app, query):
+    ours, webargs = _loaded_by_both(app, query)
+    assert ours == webargs
+    assert (ours[0] == "refused") == (query in INVALID_QUERIES or query == "per_page=")
+
+
+def test_valid_query_arguments_never_reach_webargs(client, make_user, monkeypatch):
+    user = make_user()
+
+    def unused(*_args, **_kwargs):
+        raise AssertionError("webargs parsed a valid query")
+
+    monkeypatch.setattr(scans.blp.ARGUMENTS_PARSER, "parse", unused)
+    page = client.get("/api/v1/scans?per_page=5&status=completed", headers=user.headers())
+    assert page.status_code == 200 and page.json["per_page"] == 5
+
+
+def _plans_after_pages(sql: str, parameters: dict) -> tuple[int, int]:
+    """(generic, custom) plans PostgreSQL made for ``sql`` prepared and run ten times on a connection of
+    its own (a pooled one holds the statements earlier requests prepared)."""
+    url = get_engine().url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as connection:
+        for _ in range(10):
+            connection.execute(sql, parameters, prepare=True).fetchall()
+        (plans,) = connection.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+        ).fetchall()
+        return plans
+
+
+def test_the_components_page_keeps_its_generic_plan(make_user):
+    """With the page's values visible PostgreSQL planned the prepared page anew on every request (a custom
+    plan knows ``LIMIT 20``, the generic one must assume a tenth of the scan); read through sub-selects,
+    every plan is estimated alike and the generic one is kept. Both forms give the same page."""
+    user = make_user()
+    with session_scope() as session:
+        scan = Scan(
+            organization_id=user.org_id, target="/srv/plans", status="completed", finished_at=utcnow()
+        )
+        session.add(scan)
+        session.flush()
+        bulk_insert(
+            session,
+            Component.__table__,
+            (
+                {
+                    "id": new_id(),
+                    "scan_id": scan.id,
+                    "organization_id": user.org_id,
+                    "fingerprint": f"plan-{index}",
+                    "name": f"component-{index}",
+                    "type": "model",
+                    "locations": [],
+                    "flags": [],
+                    "risk_score": index % 100,
+                    "severity": "low",
+                    "risk_factors": [],
+                    "detector": "plans",
+                    "confidence": 1.0,
+                    "scope": "production",
+                    "metadata": {},
+                }
+                for index in range(3000)
+            ),
+        )
+        scan_id = scan.id
+    values = {"scan_id": scan_id, "organization_id": user.org_id, "limit": 20, "offset": 0}
+    with session_scope() as session:
+        session.connection().exec_driver_sql("ANALYZE components")
+    dialect = get_engine().dialect
+    hidden = scans.unfiltered_component_json_page_sql(dialect)
+    visible = scans.UNFILTERED_COMPONENT_JSON_PAGE.compile(dialect=dialect)
+    visible_values = {**visible.params, **values}
+    generic, _custom = _plans_after_pages(hidden, values)
+    assert generic > 0
+    generic_when_visible, _custom = _plans_after_pages(str(visible), visible_values)
+    assert generic_when_visible == 0  # the cost the sub-selects remove
+    with session_scope() as session:
+        connection = session.connection()
+        assert (
+            connection.exec_driver_sql(hidden, values).all()
+            == connection.exec_driver_sql(str(visible), visible_values).all()
+        )
+
+
+def test_the_json_list_is_the_wire_form_page_by_page(client, make_user):
+    """The unfiltered list is written by PostgreSQL as JSON: each item equals ``scan_json`` of the scan
+    (odd values included, warnings stored as JSON null), in the list's order, with the organization's
+    total on every page and past the end."""
+    user, stranger = make_user(), make_user()
+    created = utcnow()
+    with session_scope() as session:
+        session.add(Scan(organization_id=stranger.org_id, target="/srv/not-yours", status="queued"))
+        session.add_all(
+            Scan(
+                organization_id=user.org_id,
+                target=f"/srv/list-{index}",
+                status="failed" if index % 2 else "completed",
+                error='a "quoted" ünïcode error ✓\n' if index % 2 else None,
+                warnings=None if index % 3 else ["slow", {"nested": [1, 2.5, None]}],
+                summary={"total_components": index, "ratio": 0.1, "big": 2**53},
+                created_at=created - timedelta(minutes=index),
+                finished_at=None if index % 2 else created,
+            )
+            for index in range(5)
+        )
+    with session_scope() as session:
+        rows = session.scalars(
+            select(Scan).where(Scan.organization_id == user.org_id).order_by(Scan.created_at.desc())
+        ).all()
+        expected = [scans.scan_json(row) for row in rows]
+    for page, per_page, wanted in ((1, 20, expected), (1, 2, expected[:2]), (3, 2, expected[4:]), (4, 2, [])):
+        answer = client.get(f"/api/v1/scans?page={page}&per_page={per_page}", headers=user.headers())
+        assert answer.status_code == 200 and answer.mimetype == "application/json"
+        assert answer.json == {"items": wanted, "page": page, "per_page": per_page, "total": 5}
+    recent = client.get("/api/v1/dashboard/overview", headers=user.headers()).json["recent_scans"]
+    assert recent == expected  # the same SQL wire form (a JSON null of warnings is [] there too)
