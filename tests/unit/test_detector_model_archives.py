@@ -335,3 +335,23 @@ def test_encrypted_torch_pickle_is_unresolved_not_read(tmp_path):
     findings, _ = detect(tmp_path, "locked.pt", bytes(content))
     assert findings[0].flags == {"unsafe_model_format", "dangerous_code"}
     assert "(encrypted)" in findings[0].metadata["unresolved_pickle_calls"][0]
+
+
+LFS_POINTER_TEXT = (
+    "version https://git-lfs.github.com/spec/v1\noid sha256:" + "ab" * 32 + "\nsize 148211\n"
+).encode()
+
+
+@pytest.mark.parametrize(
+    ("relpath", "reported"),
+    [
+        ("agents/ppo.zip", False),
+        ("serve/resnet.mar", False),
+        ("runs/best.pth.tar", False),
+        ("m/clf.skops", True),
+    ],
+)
+def test_lfs_pointer_is_a_model_only_under_a_model_extension(tmp_path, relpath, reported):
+    findings, report = detect(tmp_path, relpath, LFS_POINTER_TEXT)
+    assert report.warnings == []
+    assert [f.metadata["format"] for f in findings] == (["git-lfs pointer"] if reported else [])
