@@ -54,8 +54,10 @@ def stamp_sent_at(headers=None, **_kwargs) -> None:
 class Leading:
     """Redis commands (``(method, *args)`` of a redis-py pipeline) to run before a task in its pipeline.
 
-    ``replies`` is None until they ran; they run exactly once, alone before the task when the task's
-    batch cannot take them (a transport without batches, a failed batch resent on its own).
+    ``replies`` is None until they ran; they run alone before the task when the task's batch cannot
+    take them (a transport without batches, a failed batch resent on its own). A batch whose reply was
+    lost after Redis ran it fails like one that never arrived, and they run again: commands that must
+    take effect once are idempotent themselves (``events.PUBLISH_NUMBERED_ONCE``).
     """
 
     commands: list[tuple]
@@ -104,7 +106,7 @@ class PublishingChannel(kombu_redis.Channel):
     kombu builds a new ``redis.Redis`` for every message it puts; redis-py copies some 170 response
     callbacks into each, which was a fifth of the CPU of sending a task. A client is only a handle on
     the pool (safe to share between threads and greenlets), so one per pool does; a new pool (after a
-    reconnect) gets a new client.
+    reconnect) gets a new client. The channel only publishes, so that client is its only one.
     """
 
     _publishing_client: redis.Redis | None = None
@@ -113,13 +115,18 @@ class PublishingChannel(kombu_redis.Channel):
 
     @contextmanager
     def conn_or_acquire(self, client=None) -> Iterator[redis.Redis]:
-        if client:
-            yield client
-            return
+        yield client or self.client
+
+    @property
+    def client(self) -> redis.Redis:
+        """The publishing client, which also answers the ``PING`` that opens the channel. kombu's own is
+        a client of a second pool, for consuming, which this channel never does: every new producer
+        opened two connections, each with a handshake of six round trips (``HELLO``, ``CLIENT SETINFO``,
+        ``SELECT``…), a burst of requests past the pool's warm producers waiting through all of them."""
         shared = self._publishing_client
         if shared is None or shared.connection_pool is not self.pool:
             shared = self._publishing_client = self._create_client()
-        yield shared
+        return shared
 
     def create_publish_batch(self, max_size):
         leading, self.leading = self.leading, None
@@ -158,8 +165,9 @@ def enqueue(task_name: str, *args, countdown: float | None = None, leading: Lead
     The task and its ``task-sent`` event go out in one batch (one Redis pipeline). A batch is never
     retried by kombu, so a failed one is sent again, under the same task id, through Celery's
     retrying publish, as every message was before: a connection lost after Redis took the message
-    may deliver it twice, exactly as a retried single publish could. ``leading`` (only with
-    ``broker_is_redis_at``) goes at the head of the batch; run alone first when the batch fails.
+    may deliver it twice, exactly as a retried single publish could, always under that one id.
+    ``leading`` (only with ``broker_is_redis_at``) goes at the head of the batch; run alone first when
+    the batch fails, so possibly a second time (see ``Leading``).
     """
     client = celery_client()
     options = {"args": list(args), "queue": queue_for(task_name), "countdown": countdown, "task_id": uuid()}

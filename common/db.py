@@ -6,9 +6,11 @@ Celery prefork child never reuses its parent's sockets.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import select as io_select
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -108,11 +110,21 @@ def _note_checkin(dbapi_connection, connection_record, *_args) -> None:
         dbapi_connection.close()
 
 
+@functools.cache
+def _select_without_yielding():
+    """The operating system's ``select``, also where gevent patched the module (the API's worker): gevent's
+    own yields to the event loop on purpose even with a zero timeout, which under load sent every pool
+    checkout to the back of the queue of ready requests, a wait as long as all their CPU work, for a poll
+    that cannot block. Only a process that imported ``gevent.monkey`` can be patched."""
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey.get_original("select", "select") if monkey is not None else io_select.select
+
+
 def _socket_has_data(dbapi_connection) -> bool:
     """An idle PostgreSQL connection has nothing to read unless the server spoke first: a terminated
     backend or a server shutting down sends its error and closes, which a zero-timeout select sees."""
     try:
-        readable, _, _ = io_select.select([dbapi_connection.pgconn.socket], [], [], 0)
+        readable, _, _ = _select_without_yielding()([dbapi_connection.pgconn.socket], [], [], 0)
     except Exception:  # psycopg raises when the connection is known to be lost; select past FD_SETSIZE
         return True
     return bool(readable)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -101,9 +102,14 @@ def leading_for(recorded: RecordedEvent) -> Leading | None:
     if not broker_is_redis_at(get_settings().redis_url):
         recorded.published = broadcast(recorded.organization_id, recorded.type, **recorded.payload)
         return None
-    keys = (f"trusera:seq:{recorded.organization_id}", channel_for(recorded.organization_id))
+    keys = (
+        f"trusera:seq:{recorded.organization_id}",
+        channel_for(recorded.organization_id),
+        f"trusera:published:{uuid.uuid4().hex}",
+    )
     recorded.published = event  # its ``seq`` once the pipeline ran (``published_with``)
-    return Leading([("eval", PUBLISH_NUMBERED, len(keys), *keys, *split_at_seq(event))])
+    args = (*split_at_seq(event), PUBLISHED_ONCE_SECONDS)
+    return Leading([("eval", PUBLISH_NUMBERED_ONCE, len(keys), *keys, *args)])
 
 
 def published_with(recorded: RecordedEvent, leading: Leading | None) -> dict | None:
@@ -134,6 +140,20 @@ redis.call('PUBLISH', KEYS[2], ARGV[1] .. seq .. ARGV[2])
 return seq
 """
 _script: Script | None = None  # PUBLISH_NUMBERED, registered with the client of ``get_redis()``
+
+# ``PUBLISH_NUMBERED`` at the head of a task's pipeline (``leading_for``), run again if that pipeline
+# fails. A pipeline whose reply was lost after Redis ran it fails too, so the script remembers, under a
+# key of its own, the ``seq`` it published, and a second run answers with it instead of publishing the
+# event again under another number. The key only has to outlive the resend, which follows at once.
+PUBLISH_NUMBERED_ONCE = """
+local published = redis.call('GET', KEYS[3])
+if published then return tonumber(published) end
+local seq = redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', KEYS[2], ARGV[1] .. seq .. ARGV[2])
+redis.call('SET', KEYS[3], seq, 'EX', ARGV[3])
+return seq
+"""
+PUBLISHED_ONCE_SECONDS = 60
 
 
 def split_at_seq(event: dict) -> tuple[str, str]:

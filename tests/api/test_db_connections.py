@@ -237,3 +237,41 @@ def test_the_pool_keeps_a_connection_for_each_of_32_concurrent_requests():
     finally:
         event.remove(get_engine(), "connect", count)
     assert opened == []
+
+
+CHECKOUT_UNDER_GEVENT = """
+from gevent import monkey
+
+monkey.patch_all()
+import greenlet
+
+from common.db import get_engine
+
+engine = get_engine()
+with engine.connect():
+    pass  # a pooled connection, checked in
+switches = []
+greenlet.settrace(lambda event, _args: switches.append(event))
+with engine.connect():
+    pass
+greenlet.settrace(None)
+print(len(switches))
+"""
+
+
+def test_a_pool_checkout_under_gevent_does_not_yield_to_other_requests():
+    """In the API's gevent worker the checkout's look at the socket must not switch greenlets: gevent's
+    patched ``select`` yields even with a zero timeout, and under load every checkout then waited for all
+    other ready requests' CPU work (``bench_api.py``'s ``POST /scans`` at 32 connections)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", CHECKOUT_UNDER_GEVENT],
+        capture_output=True,
+        text=True,
+        env=os.environ,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "0", result.stdout

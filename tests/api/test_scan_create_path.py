@@ -4,7 +4,8 @@ The scan, its audit row and its ``scan.queued`` event share one transaction (on 
 statement, committed alone after the principal was read outside a transaction); the audit row is still
 written exactly once whatever the answer; ``scan.queued`` is published before the task is sent, at the
 head of the task's Redis pipeline, which also carries the ``task-sent`` event (which Flower shows); a
-failed pipeline is sent again through Celery's retrying publish, the event first.
+failed pipeline is sent again through Celery's retrying publish, the event first, and once even when Redis
+had run the failed one.
 """
 
 from __future__ import annotations
@@ -278,12 +279,12 @@ def test_scan_queued_leads_its_task_in_one_pipeline(client, make_user, scan_root
         message = pubsub.get_message(timeout=2)
     assert response.status_code == 202, response.json
     [commands] = pipelines
-    [(evaluate, script, _keys, seq_key, channel, *_halves), (push, queue, task), (publish, topic, _)] = (
+    [(evaluate, script, _keys, seq_key, channel, _once, *_args), (push, queue, task), (publish, topic, _)] = (
         commands
     )
     assert (evaluate, script, seq_key, channel) == (
         "EVAL",
-        events.PUBLISH_NUMBERED,
+        events.PUBLISH_NUMBERED_ONCE,
         f"trusera:seq:{user.org_id}",
         events.channel_for(user.org_id),
     )
@@ -343,6 +344,46 @@ def test_a_failed_pipeline_still_publishes_the_event_before_the_task(
     assert _drop_scan_tasks({response.json["id"]}) == {response.json["id"]: 1}
 
 
+def test_a_pipeline_whose_reply_was_lost_publishes_the_event_once(client, make_user, scan_root, monkeypatch):
+    """Redis ran the event and the task, then the connection dropped before its reply arrived: the batch
+    fails as if nothing had been sent, and the event and the task are sent again. The event must still
+    reach subscribers once, under one ``seq``; the task comes again under its one id (a duplicate
+    delivery, as a retried single publish could make)."""
+    user = make_user()
+    (scan_root / "app.py").write_text("import openai\n")
+    original, lost = redis.client.Pipeline.execute, []
+
+    def reply_lost_once(self, *args, **kwargs):
+        leads_with_the_event = bool(self.command_stack) and self.command_stack[0][0][0] == "EVAL"
+        replies = original(self, *args, **kwargs)
+        if not lost and leads_with_the_event:
+            lost.append(replies)
+            raise redis.ConnectionError("connection lost before the reply")
+        return replies
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", reply_lost_once)
+    seq_key = f"trusera:seq:{user.org_id}"
+    with _subscribed(user.org_id) as pubsub:
+        response = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=user.headers())
+        messages = [pubsub.get_message(timeout=2)]
+        messages.append(pubsub.get_message(timeout=0.3))
+    assert response.status_code == 202, response.json
+    assert lost, "the pipeline's reply was never lost"
+    published = [json.loads(message["data"]) for message in messages if message is not None]
+    assert [(event["type"], event["scan_id"]) for event in published] == [
+        ("scan.queued", response.json["id"])
+    ]
+    assert int(get_redis().get(seq_key)) == published[0]["seq"]
+    broker = redis.Redis.from_url(celery_client().conf.broker_url)
+    ids = {
+        json.loads(message)["headers"]["id"]
+        for message in broker.lrange("scans", 0, -1)
+        if _decoded_body(message)[0] == [response.json["id"]]
+    }
+    assert len(ids) == 1, ids
+    _drop_scan_tasks({response.json["id"]})
+
+
 def test_a_broker_that_is_not_the_application_redis_gets_the_task_alone(
     client, make_user, scan_root, monkeypatch
 ):
@@ -389,3 +430,28 @@ def test_every_concurrent_request_of_a_process_gets_a_producer_without_waiting()
         for producer in held:
             producer.release()
     assert len(held) == POOL_SIZE
+
+
+def test_a_new_producer_opens_one_connection_to_the_broker(monkeypatch):
+    """A burst of requests past the warm producers creates one producer each, and each new broker
+    connection costs its handshake's six round trips (``HELLO``, ``CLIENT SETINFO``, ``SELECT``…), all
+    waited through by the request: the channel's opening ``PING`` goes through its publishing client,
+    not through a second pool of its own (kombu's, for consuming, which this channel never does)."""
+    opened = []
+    original = redis.connection.AbstractConnection.connect
+
+    def connect(self, *args, **kwargs):
+        if self._sock is None:
+            opened.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "connect", connect)
+    client = celery_client()
+    with (
+        client.connection_for_write() as connection,
+        client.amqp.Producer(connection) as producer,
+        producer.batch(),
+    ):
+        task_id = client.send_task(SCAN_RUN, args=["no-such-scan-new-producer"], producer=producer).id
+    assert len(opened) == 1, opened
+    assert _drop_task(task_id) == 1
