@@ -5,14 +5,17 @@ An organization's current state is a function of one set: the latest completed s
 organization (``dashboard_summaries``) with the key of the set it was computed from; the view uses the
 row only while that key is still the key of the set as it is now, and otherwise counts it live in the
 same statement, so a completed, deleted or re-scanned target shows on the very next view. ``roll_up``
-rewrites the row after each completion and ``dashboard.reconcile`` after deletions: recomputed, never
+rewrites the row after each completion; deleting a completed scan deletes the row, and
+``dashboard.reconcile`` writes it again (and makes good a lost ``roll_up``): recomputed, never
 incremented, so running either twice leaves the same row.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import timedelta
 from itertools import chain
 
 from sqlalchemy import (
@@ -25,6 +28,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     cast,
+    delete,
     func,
     literal_column,
     or_,
@@ -35,7 +39,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from common.jobs import JobStatus
-from common.models import Scan
+from common.models import Organization, Scan
 from common.models.scans import DashboardSummary, ScanRollup
 from common.rollups import TOTAL, has_rollups, rollup_rows
 from common.scanner.model import SEVERITIES
@@ -261,30 +265,95 @@ def compiled_sql(dialect, statement, per_request: frozenset[str] | set[str] = PE
     return Compiler(dialect, statement, compile_kwargs={"literal_binds": True}).string
 
 
+def _has_completed_scans():
+    return (
+        select(Scan.id)
+        .where(Scan.organization_id == ORGANIZATION, Scan.status == JobStatus.COMPLETED)
+        .exists()
+    )
+
+
 @functools.cache
 def _refresh_sql(dialect) -> str:
+    """One statement: the row counted again, stamped with the transaction's time (``counted_at``), or
+    deleted when no completed scan is left to count."""
+    forgotten = (
+        delete(DashboardSummary)
+        .where(DashboardSummary.organization_id == ORGANIZATION, ~_has_completed_scans())
+        .cte("forgotten")
+    )
     insert = postgresql.insert(DashboardSummary.__table__).from_select(
-        ["organization_id", "latest_scans", "current"],
-        select(ORGANIZATION, _latest_key(), cast(_current_json(), Text)),
+        ["organization_id", "latest_scans", "current", "counted_at"],
+        select(ORGANIZATION, _latest_key(), cast(_current_json(), Text), func.now()).where(
+            _has_completed_scans()
+        ),
     )
     upsert = insert.on_conflict_do_update(
         index_elements=["organization_id"],
-        set_={"latest_scans": insert.excluded.latest_scans, "current": insert.excluded.current},
+        set_={
+            "latest_scans": insert.excluded.latest_scans,
+            "current": insert.excluded.current,
+            "counted_at": insert.excluded.counted_at,
+        },
     )
-    return compiled_sql(dialect, upsert)
+    return compiled_sql(dialect, upsert.add_cte(forgotten))
+
+
+# Held by a refresh and by the deletion of completed scans (migration 0018's trigger), which so take turns:
+# a refresh whose reads began before a deletion committed would write back the deleted scans' counts.
+# ``NO KEY UPDATE`` leaves the organization's new rows (their foreign keys take ``KEY SHARE``) unblocked.
+_LOCK_ORGANIZATION = (
+    select(Organization.id)
+    .where(Organization.id == bindparam("organization_id"))
+    .with_for_update(key_share=True)
+)
 
 
 def refresh_summary(connection: Connection, organization_id: str) -> None:
-    """Recompute the organization's summary row from its latest scans (PostgreSQL, whose one statement is
-    the only reader; SQLite counts each view live)."""
+    """Recompute the organization's summary row from its latest scans, or delete it when it has none left
+    (PostgreSQL, whose one statement is the only reader; SQLite counts each view live)."""
     if connection.dialect.name == "postgresql":
+        connection.execute(_LOCK_ORGANIZATION, {"organization_id": organization_id})
         connection.exec_driver_sql(_refresh_sql(connection.dialect), {"organization_id": organization_id})
 
 
-def stale_summaries(connection: Connection) -> list[str]:
-    """The organizations with completed scans whose summary row is missing or was computed from another
-    set of latest scans (one deleted, or completed since without its follow-up): PostgreSQL only."""
+# A completion's ``finished_at`` is its worker's clock before its transaction commits, so a scan committed
+# just after a summary was counted (and so not counted in it) can carry an earlier time. This margin covers
+# that gap, and the hosts' clocks, many times over.
+RECOUNT_MARGIN = timedelta(minutes=10)
+
+
+def organizations_to_reconcile(connection: Connection) -> list[str]:
+    """The organizations whose rollups or summary may be stale: with a completed scan and no summary row
+    (never counted, or a completed scan deleted since: ``dashboard_summaries`` loses the row then), or with
+    a scan completed since their row was counted (less ``RECOUNT_MARGIN``).
+
+    Each organization's last completion is read off the end of ``ix_scans_completed_by_finish`` (one
+    index entry): what ``dashboard.reconcile`` reads to find them grows with the organizations, not with
+    their scans. SQLite keeps no summary rows: every organization with a completed scan."""
+    last_completion = (
+        select(func.max(Scan.finished_at))
+        .where(Scan.organization_id == Organization.id, Scan.status == JobStatus.COMPLETED)
+        .scalar_subquery()
+    )
     if connection.dialect.name != "postgresql":
+        return list(connection.scalars(select(Organization.id).where(last_completion.is_not(None))))
+    since = func.coalesce(
+        DashboardSummary.counted_at - RECOUNT_MARGIN, literal_column("'-infinity'::timestamptz")
+    )
+    statement = (
+        select(Organization.id)
+        .outerjoin(DashboardSummary, DashboardSummary.organization_id == Organization.id)
+        .where(last_completion >= since)  # one sub-plan per organization, NULL (never) without a completion
+    )
+    return list(connection.scalars(statement))
+
+
+def stale_summaries(connection: Connection, organization_ids: Collection[str]) -> list[str]:
+    """Of these organizations, those with completed scans whose summary row is missing or was computed
+    from another set of latest scans (one deleted, or completed since without its follow-up): PostgreSQL
+    only."""
+    if connection.dialect.name != "postgresql" or not organization_ids:
         return []
     position = func.row_number().over(
         partition_by=(Scan.organization_id, Scan.target_key),
@@ -292,7 +361,7 @@ def stale_summaries(connection: Connection) -> list[str]:
     )
     ranked = (
         select(Scan.organization_id, Scan.id, position.label("position"))
-        .where(Scan.status == JobStatus.COMPLETED)
+        .where(Scan.status == JobStatus.COMPLETED, Scan.organization_id.in_(organization_ids))
         .subquery("ranked")
     )
     keys = (

@@ -10,6 +10,7 @@ is counted from its components in the dashboard's statement itself, with the sam
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 
 from sqlalchemy import Connection, Select, bindparam, func, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
@@ -82,9 +83,14 @@ def _roll_up_statement(dialect: str):
     return statement.execution_options(preserve_rowcount=True)  # an INSERT's count is not kept otherwise
 
 
-def organizations_missing_rollups(connection: Connection) -> list[str]:
-    """The organizations with a completed scan that has no rollups (its follow-up lost, or not run yet)."""
-    missing = select(Scan.organization_id).where(Scan.status == JobStatus.COMPLETED, ~has_rollups(Scan.id))
+def organizations_missing_rollups(connection: Connection, organization_ids: Collection[str]) -> list[str]:
+    """Of these organizations, those with a completed scan that has no rollups (its follow-up lost, or not
+    run yet)."""
+    if not organization_ids:
+        return []
+    missing = select(Scan.organization_id).where(
+        Scan.organization_id.in_(organization_ids), Scan.status == JobStatus.COMPLETED, ~has_rollups(Scan.id)
+    )
     return list(connection.scalars(missing.distinct()))
 
 

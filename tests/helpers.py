@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 import subprocess
@@ -92,6 +93,27 @@ def add_member(client, admin: TestUser, org_id: str, member: TestUser, role: str
     assert accepted.status_code == 200, accepted.json
 
 
+def running_scan(org_id: str, target: str = "/srv/posted") -> str:
+    """A scan in the state its scanner posts the result from (running, scanning); its id."""
+    from common.db import session_scope
+    from common.models import Scan
+
+    with session_scope() as session:
+        scan = Scan(organization_id=org_id, target=target, status="running", stage="scanning")
+        session.add(scan)
+        session.flush()
+        return scan.id
+
+
+def post_result(client, scan_id: str, result: dict | bytes):
+    """The scanner's ``POST /internal/scans/:id/result``: a dict as JSON, bytes as they are."""
+    return client.post(
+        f"/api/v1/internal/scans/{scan_id}/result",
+        data=result if isinstance(result, bytes) else json.dumps(result).encode(),
+        headers={"X-Internal-API-Key": os.environ["INTERNAL_API_KEY"], "Content-Type": "application/json"},
+    )
+
+
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):
     """Poll until ``predicate()`` returns a truthy value; fail with the last value otherwise."""
     deadline = time.monotonic() + timeout
@@ -173,12 +195,16 @@ def counted_statements() -> Iterator[list[str]]:
 
 @contextmanager
 def redis_round_trips() -> Iterator[list[bytes]]:
-    """What each round trip to Redis (a command, or a pipeline's commands) sent, from any client."""
+    """What each round trip to Redis (a command, or a pipeline's commands) sent, from any client of this
+    thread: a Celery worker a pipeline test started runs in threads of its own, with its own traffic."""
     sent: list[bytes] = []
-    original = redis.connection.AbstractConnection.send_packed_command
+    original, own_thread = redis.connection.AbstractConnection.send_packed_command, threading.current_thread()
 
     def send(connection, packed, *args, **kwargs):
-        sent.append(b"".join(bytes(part) for part in packed) if isinstance(packed, list) else bytes(packed))
+        if threading.current_thread() is own_thread:
+            sent.append(
+                b"".join(bytes(part) for part in packed) if isinstance(packed, list) else bytes(packed)
+            )
         return original(connection, packed, *args, **kwargs)
 
     redis.connection.AbstractConnection.send_packed_command = send

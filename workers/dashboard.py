@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from common.dashboard import refresh_summary, stale_summaries
+from common.dashboard import organizations_to_reconcile, refresh_summary, stale_summaries
 from common.db import session_scope
 from common.models import Scan
 from common.rollups import organizations_missing_rollups, roll_up_organization
@@ -45,14 +45,22 @@ def roll_up(self: PlatformTask, scan_id: str) -> int:
 
 @app.task(bind=True, base=PlatformTask, name=DASHBOARD_RECONCILE)
 def reconcile(self: PlatformTask) -> dict[str, int]:
-    """Roll up every organization that has a completed scan without rollups, or whose summary row was
-    counted from other latest scans (a scan deleted since); the rollup rows written for each.
+    """Roll up every organization that has a completed scan without rollups, or whose summary row is
+    missing or was counted from other latest scans; the rollup rows written for each.
 
-    Each organization in its own transaction, as its follow-up would: a rerun finds nothing left."""
+    Only the organizations whose state may have changed since their row was counted are looked at
+    (``organizations_to_reconcile``): a run reads a few rows per organization, not every scan. Each
+    organization in its own transaction, as its follow-up would: a rerun finds nothing left."""
     try:
         with session_scope() as session:
             connection = session.connection()
-            organizations = sorted({*organizations_missing_rollups(connection), *stale_summaries(connection)})
+            candidates = organizations_to_reconcile(connection)
+            organizations = sorted(
+                {
+                    *organizations_missing_rollups(connection, candidates),
+                    *stale_summaries(connection, candidates),
+                }
+            )
         written = {}
         for organization_id in organizations:
             with session_scope() as session:

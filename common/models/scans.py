@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     Computed,
+    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -255,8 +256,10 @@ class ScanRollup(Base):
 class DashboardSummary(Base):
     """An organization's current state on the dashboard (``common.dashboard``), as the JSON text its one
     statement returns, with the key (``latest_scans``: the digest of the sorted ids of the latest completed
-    scan of each target) of what it was counted from. A row whose key is not the organization's key now is
-    not read; the organization's deletion deletes it."""
+    scan of each target) of what it was counted from, and when (``counted_at``; NULL for a row counted
+    before that was kept). A row whose key is not the organization's key now is not read; deleting a
+    completed scan of the organization (on PostgreSQL a trigger, migration 0018), or the organization,
+    deletes it."""
 
     __tablename__ = "dashboard_summaries"
 
@@ -265,3 +268,4 @@ class DashboardSummary(Base):
     )
     latest_scans: Mapped[str | None] = mapped_column(String(32))
     current: Mapped[str] = mapped_column(Text, nullable=False)
+    counted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

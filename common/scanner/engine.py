@@ -27,6 +27,7 @@ from common.scanner.model import Component, Location, Relationship, ScanResult, 
 from common.scanner.redaction import mask_value
 from common.scanner.risk import score_component
 from common.scanner.test_data import is_test_data
+from common.scanner.textutil import one_scan
 from common.scanner.walker import WalkEntry, walk
 from common.scanner.worker import DEFAULT_FILE_BUDGET_SECONDS, budget_enforceable, scan_chunk
 
@@ -86,13 +87,14 @@ def _detect(
     # in-process only where the per-file CPU budget can be enforced (a main thread); everything
     # else goes to isolated workers, whose watchdog also stops what a signal cannot
     if (jobs == 1 or total < IN_PROCESS_BELOW_FILES) and budget_enforceable():
-        for chunk in chunks:
-            chunk_reports, chunk_bytes = scan_chunk(str(base), chunk, max_file_bytes, budget_seconds)
-            reports.extend(chunk_reports)
-            bytes_read += chunk_bytes
-            done += len(chunk)
-            if progress:
-                progress("detecting", done, total)
+        with one_scan():
+            for chunk in chunks:
+                chunk_reports, chunk_bytes = scan_chunk(str(base), chunk, max_file_bytes, budget_seconds)
+                reports.extend(chunk_reports)
+                bytes_read += chunk_bytes
+                done += len(chunk)
+                if progress:
+                    progress("detecting", done, total)
         reports.sort(key=lambda item: item[0])  # the order isolated workers report in
         return reports, bytes_read
 

@@ -7,7 +7,9 @@ import os
 import re
 import stat
 from collections.abc import Iterator
-from functools import cache, lru_cache
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -483,7 +485,6 @@ def cargo_local_crates(manifest: Path, text: str, root: str) -> frozenset[str]:
     return frozenset(ids)
 
 
-@lru_cache(maxsize=256)
 def _own_packages_in(folder: str, registry: str, root: str) -> frozenset[str]:
     """Catalog ids of the packages whose manifest in ``folder`` names them as the project itself, and
     (Cargo) the crates it takes from this tree by path."""
@@ -505,15 +506,40 @@ def _own_packages_in(folder: str, registry: str, root: str) -> frozenset[str]:
     return frozenset(ids)
 
 
+# What the manifests of each folder named, for the scan under way (``one_scan``); None outside a scan.
+_OWN_PACKAGES_OF_SCAN: ContextVar[dict[tuple[str, str, str], frozenset[str]] | None] = ContextVar(
+    "own_packages_of_scan", default=None
+)
+
+
+@contextmanager
+def one_scan() -> Iterator[None]:
+    """Remember the manifests read beside the scanned files until the block ends, and no longer: every
+    file of a folder asks for the same manifests, but the next scan of that folder (changed since, or
+    another tree at the same path) must read them again."""
+    token = _OWN_PACKAGES_OF_SCAN.set({})
+    try:
+        yield
+    finally:
+        _OWN_PACKAGES_OF_SCAN.reset(token)
+
+
 def own_packages(file, registry: str | None) -> frozenset[str]:
     """The packages the repository itself builds (its own crate, gem, npm or PyPI package, from a manifest
     at or above the file): its examples and tests import them; they are no dependencies."""
     if registry not in OWN_NAME:
         return frozenset()
+    remembered = _OWN_PACKAGES_OF_SCAN.get()
     found: set[str] = set()
     folder = file.path.parent
     root = scan_root_of(file)
     for _ in range(file.relpath.count("/") + 1):
-        found |= _own_packages_in(str(folder), registry, root)
+        key = (str(folder), registry, root)
+        packages = None if remembered is None else remembered.get(key)
+        if packages is None:
+            packages = _own_packages_in(*key)
+            if remembered is not None:
+                remembered[key] = packages
+        found |= packages
         folder = folder.parent
     return frozenset(found)

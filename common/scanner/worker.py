@@ -23,6 +23,7 @@ from pathlib import Path
 from common.scanner.detectors.base import Detector, FileReport, SourceFile
 from common.scanner.registry import all_detectors, detectors_for
 from common.scanner.test_data import without_replayed_inputs
+from common.scanner.textutil import one_scan
 
 BINARY_SNIFF_BYTES = 8192
 PR_SET_PDEATHSIG = 1
@@ -231,16 +232,17 @@ def serve() -> None:
     os.dup2(2, 1)
     detectors = all_detectors()
     results.send(READY)
-    while True:
-        try:
-            job = jobs.recv()
-        except EOFError:
-            return
-        if job is None:
-            return
-        root, entries, max_file_bytes, budget_seconds = job
-        base = Path(root)
-        for relpath, size, scope in entries:
-            source = SourceFile(path=base / relpath, relpath=relpath, size=size, scope=scope)
-            report, read = scan_file(source, detectors, max_file_bytes, budget_seconds)
-            results.send((report if report.findings or report.warnings or report.facts else None, read))
+    with one_scan():  # a worker serves the chunks of one scan, then exits
+        while True:
+            try:
+                job = jobs.recv()
+            except EOFError:
+                return
+            if job is None:
+                return
+            root, entries, max_file_bytes, budget_seconds = job
+            base = Path(root)
+            for relpath, size, scope in entries:
+                source = SourceFile(path=base / relpath, relpath=relpath, size=size, scope=scope)
+                report, read = scan_file(source, detectors, max_file_bytes, budget_seconds)
+                results.send((report if report.findings or report.warnings or report.facts else None, read))

@@ -6,9 +6,12 @@ an organization sees only its own data.
 from __future__ import annotations
 
 import json
+import threading
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from common.dashboard import organizations_to_reconcile, refresh_summary
 from common.db import session_scope
 from common.models import Component, Scan
 from common.models.alerts import Alert
@@ -324,13 +327,14 @@ def test_the_summary_is_read_only_while_it_was_counted_from_the_latest_scans(cli
 
     rescan = make_scan(user.org_id, target="/repo/b", components=[component("model", "o1")])
     roll_up(rescan)
-    with session_scope() as session:  # the re-scan deleted: its summary no longer holds
-        session.delete(session.get(Scan, rescan))
-    assert overview(client, user) == view
     assert summary_of(user.org_id)[1]["top_models"] == [
         {"name": "gpt-4o", "components": 1, "targets": 1},
         {"name": "o1", "components": 1, "targets": 1},
     ]
+    with session_scope() as session:  # the re-scan deleted: its summary goes with it, and counts live
+        session.delete(session.get(Scan, rescan))
+    assert summary_of(user.org_id) is None
+    assert overview(client, user) == view
     assert user.org_id in reconcile()
     assert summary_of(user.org_id)[1] == {key: view[key] for key in summary_of(user.org_id)[1]}
     assert user.org_id not in reconcile()
@@ -344,6 +348,121 @@ def test_the_reconcile_rolls_up_what_a_lost_follow_up_left(make_user):
     assert rollups_of(lost)[lost] == {("total", "", 1), ("severity", "high", 1), ("model", "gpt-4o", 1)}
     assert summary_of(user.org_id)[1]["targets"] == 1
     assert user.org_id not in reconcile()
+
+
+def test_an_organization_whose_scans_are_all_deleted_sees_none_of_them(client, make_user):
+    """Deleting an organization's scans deletes its summary row in the same transaction: no view, and no
+    row at rest, keeps what they found."""
+    user, neighbour = make_user(), make_user()
+    first = make_scan(
+        user.org_id, target="/repo/a", components=[component("model", "gpt-4o", severity="high")]
+    )
+    make_scan(user.org_id, target="/repo/b", components=[component("model", "o1", provider="openai")])
+    kept = make_scan(neighbour.org_id, target="/repo/a", components=[component("model", "gpt-4o")])
+    roll_up(first)
+    roll_up(kept)
+    assert overview(client, user)["targets"] == 2 and summary_of(user.org_id)[1]["targets"] == 2
+    with session_scope() as session:
+        session.execute(delete(Scan).where(Scan.organization_id == user.org_id))
+    assert summary_of(user.org_id) is None
+    view = overview(client, user)
+    assert view["targets"] == 0 and view["top_models"] == [] and view["top_providers"] == []
+    assert set(view["severity_distribution"].values()) == {0}
+    assert view["recent_scans"] == [] and view["scans_by_status"] == {}
+    assert sum(day["scans"] for day in view["trend"]) == 0
+    assert user.org_id not in reconcile() and summary_of(user.org_id) is None
+    assert summary_of(neighbour.org_id)[1]["targets"] == 1
+
+
+def test_a_roll_up_with_no_completed_scan_left_deletes_the_summary(make_user):
+    """A follow-up that counts after its scan was deleted (the deletion committed between its two reads)
+    writes no row of nothing."""
+    user = make_user()
+    scan_id = make_scan(user.org_id, components=[component("model", "gpt-4o")])
+    roll_up(scan_id)
+    written = summary_of(user.org_id)
+    with session_scope() as session:
+        session.delete(session.get(Scan, scan_id))
+        session.flush()
+        session.add(DashboardSummary(organization_id=user.org_id, latest_scans=written[0], current="{}"))
+    with session_scope() as session:
+        refresh_summary(session.connection(), user.org_id)
+    assert summary_of(user.org_id) is None
+
+
+def test_a_refresh_during_a_deletion_counts_without_the_deleted_scan(make_user):
+    """A refresh that read the scans before a deletion committed would write the deleted scan's counts back
+    once the deletion had removed the row, where no reconcile looks again (no completion since): the two
+    take turns on the organization's row, and the refresh reads after the deletion."""
+    user = make_user()
+    deleted = make_scan(user.org_id, target="/repo/a", components=[component("model", "o1")])
+    make_scan(user.org_id, target="/repo/b", components=[component("model", "gpt-4o")])
+    roll_up(deleted)
+    refreshed = threading.Event()
+
+    def refresh():
+        with session_scope() as session:
+            refresh_summary(session.connection(), user.org_id)
+        refreshed.set()
+
+    thread = threading.Thread(target=refresh)
+    with session_scope() as session:
+        session.delete(session.get(Scan, deleted))
+        session.flush()  # the trigger has run; the deletion commits below
+        thread.start()
+        assert not refreshed.wait(1)
+    thread.join(30)
+    assert refreshed.is_set()
+    assert summary_of(user.org_id)[1]["top_models"] == [{"name": "gpt-4o", "components": 1, "targets": 1}]
+
+
+def test_the_reconcile_looks_only_at_organizations_with_something_new(make_user):
+    """An organization counted after its last completion (by more than the margin a commit may take) is
+    not looked at; a completion since, or a deletion (which deletes its row), brings it back, and the
+    reconcile counts it again only when something is stale."""
+    user = make_user()
+    make_scan(user.org_id, target="/repo/a", finished_at=utcnow() - timedelta(hours=2))
+    older = make_scan(user.org_id, target="/repo/b", finished_at=utcnow() - timedelta(hours=1))
+
+    def looked_at() -> bool:
+        with session_scope() as session:
+            return user.org_id in organizations_to_reconcile(session.connection())
+
+    assert looked_at()  # completed scans and no row yet
+    assert user.org_id in reconcile()
+    assert not looked_at() and user.org_id not in reconcile()
+
+    newer = make_scan(user.org_id, target="/repo/b")  # its follow-up lost
+    assert looked_at() and reconcile()[user.org_id] == 1  # its total
+    assert looked_at() and user.org_id not in reconcile()  # within the margin: looked at, nothing stale
+
+    with session_scope() as session:
+        session.delete(session.get(Scan, older))
+    assert summary_of(user.org_id) is None and looked_at()
+    assert user.org_id in reconcile() and user.org_id not in reconcile()
+    assert rollups_of(newer)[newer] == {("total", "", 0)}
+
+
+def test_a_scan_committed_after_the_count_with_an_earlier_finish_is_reconciled(make_user):
+    """A completion's time is taken before its commit: a scan that finished just before its organization
+    was counted, but committed after, is not in the row, and its lost follow-up is still made good."""
+    user = make_user()
+    counted = make_scan(user.org_id, target="/repo/a", components=[component("model", "gpt-4o")])
+    roll_up(counted)
+    late = make_scan(
+        user.org_id,
+        target="/repo/b",
+        components=[component("model", "o1")],
+        finished_at=summary_counted_at(user.org_id) - timedelta(minutes=2),
+    )
+    assert reconcile()[user.org_id] == 3  # total, severity, model
+    assert rollups_of(late)[late] == {("total", "", 1), ("severity", "low", 1), ("model", "o1", 1)}
+    assert summary_of(user.org_id)[1]["targets"] == 2
+
+
+def summary_counted_at(org_id: str):
+    with session_scope() as session:
+        return session.get(DashboardSummary, org_id).counted_at
 
 
 def _plan_nodes(node: dict):

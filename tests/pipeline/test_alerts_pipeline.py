@@ -6,7 +6,6 @@ their severities and scores) are exactly what each rule is meant to see.
 
 from __future__ import annotations
 
-import os
 import secrets
 
 import pytest
@@ -18,7 +17,7 @@ from common.models import Scan
 from common.models.alerts import Alert, mapped_model
 from common.tasks import ALERTS_EVALUATE_SCAN
 from tests.factories import component
-from tests.helpers import wait_for
+from tests.helpers import post_result, running_scan, wait_for
 from tests.webhook_receiver import Receiver
 from workers.base import PlatformTask
 
@@ -36,15 +35,9 @@ def new_target() -> str:
 
 def finish_scan(client, org_id: str, target: str, components: list[dict]) -> str:
     """A running scan whose result the internal API accepts; returns once ingestion completed it."""
-    with session_scope() as session:
-        scan = Scan(organization_id=org_id, target=target, status="running", stage="scanning")
-        session.add(scan)
-        session.flush()
-        scan_id = scan.id
-    response = client.post(
-        f"/api/v1/internal/scans/{scan_id}/result",
-        json={"components": components, "relationships": [], "warnings": [], "files_scanned": 1},
-        headers={"X-Internal-API-Key": os.environ["INTERNAL_API_KEY"]},
+    scan_id = running_scan(org_id, target)
+    response = post_result(
+        client, scan_id, {"components": components, "relationships": [], "warnings": [], "files_scanned": 1}
     )
     assert response.status_code == 202, response.json
 

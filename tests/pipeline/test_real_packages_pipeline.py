@@ -3,7 +3,6 @@ both through HTTP → Redis → real worker → internal API → ingest → DB."
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -11,7 +10,7 @@ import pytest
 
 from common.db import session_scope
 from common.models import Component, Scan
-from tests.helpers import wait_for, wait_for_scan
+from tests.helpers import post_result, running_scan, wait_for, wait_for_scan
 
 pytestmark = pytest.mark.usefixtures("celery_worker")
 
@@ -60,26 +59,20 @@ def test_scan_of_pip_installed_langchain_community_completes(client, make_user, 
 
 def test_ingest_keeps_valid_components_and_warns_about_rejected_ones(client, make_user):
     user = make_user()
-    with session_scope() as session:
-        scan = Scan(
-            organization_id=user.org_id, target="/srv/repos/mixed", status="running", stage="scanning"
-        )
-        session.add(scan)
-        session.flush()
-        scan_id = scan.id
+    scan_id = running_scan(user.org_id, "/srv/repos/mixed")
     good = {"id": "f" * 64, "name": "openai", "type": "llm_provider", "provider": "OpenAI", "locations": []}
     nameless = {"id": "a" * 64, "name": "", "type": "tool", "locations": [{"file": "tools/x.py", "line": 3}]}
     unknown_type = {"id": "b" * 64, "name": "thing", "type": "gadget"}
     too_long_provider = {"id": "c" * 64, "name": "big", "type": "llm_provider", "provider": "p" * 500}
-    response = client.post(
-        f"/api/v1/internal/scans/{scan_id}/result",
-        json={
+    response = post_result(
+        client,
+        scan_id,
+        {
             "components": [good, nameless, unknown_type, too_long_provider],
             "relationships": [{"source": good["id"], "target": nameless["id"], "relation": "uses_tool"}],
             "warnings": [{"file": "big.bin", "message": "skipped: too large"}],
             "files_scanned": 3,
         },
-        headers={"X-Internal-API-Key": os.environ["INTERNAL_API_KEY"]},
     )
     assert response.status_code == 202, response.json
 

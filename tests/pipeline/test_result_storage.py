@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import uuid
 
 import pytest
@@ -19,7 +18,7 @@ from common import fastjson
 from common.db import session_scope
 from common.models import Component, Scan, ScanRelationship, ScanResultPayload
 from common.scanner import redaction
-from tests.helpers import wait_for, wait_for_scan
+from tests.helpers import post_result, running_scan, wait_for, wait_for_scan
 from workers import ingest
 from workers.ingest import ingest_scan, random_ids, stored_result
 
@@ -80,22 +79,6 @@ def _warning_messages(scan_id: str) -> list[str]:
         return [warning["message"] for warning in session.get(Scan, scan_id).warnings]
 
 
-def _running_scan(org_id: str) -> str:
-    with session_scope() as session:
-        scan = Scan(organization_id=org_id, target="/srv/stored", status="running", stage="scanning")
-        session.add(scan)
-        session.flush()
-        return scan.id
-
-
-def _post(client, scan_id: str, body: bytes):
-    return client.post(
-        f"{API}/internal/scans/{scan_id}/result",
-        data=body,
-        headers={"X-Internal-API-Key": os.environ["INTERNAL_API_KEY"], "Content-Type": "application/json"},
-    )
-
-
 def _stored_bytes(scan_id: str) -> bytes:
     with session_scope() as session:
         return bytes(
@@ -128,9 +111,9 @@ def test_the_posted_bytes_are_stored_as_they_came_and_ingesting_them_again_write
     client, make_user, held_ingest
 ):
     user = make_user()
-    scan_id = _running_scan(user.org_id)
+    scan_id = running_scan(user.org_id)
     body = json.dumps(_result(30), indent=1).encode()  # any layout: what is stored is what was sent
-    assert _post(client, scan_id, body).status_code == 202
+    assert post_result(client, scan_id, body).status_code == 202
     assert held_ingest == [scan_id] and _stored_bytes(scan_id) == body
     with session_scope() as session:
         assert stored_result(session, scan_id) == (json.loads(body), True)  # checked by the API
@@ -150,10 +133,10 @@ def test_the_posted_bytes_are_stored_as_they_came_and_ingesting_them_again_write
 
 def test_a_result_with_components_set_aside_is_stored_without_them(client, make_user, held_ingest):
     user = make_user()
-    scan_id = _running_scan(user.org_id)
+    scan_id = running_scan(user.org_id)
     result = _result(2)
     result["components"].append({"id": "f" * 64, "name": "", "type": "model"})
-    assert _post(client, scan_id, json.dumps(result).encode()).status_code == 202
+    assert post_result(client, scan_id, result).status_code == 202
     stored = fastjson.loads(_stored_bytes(scan_id))
     assert [c["name"] for c in stored["components"]] == ["model-0", "model-1"]
     assert ["rejected" in w["message"] for w in stored["warnings"]] == [True]
@@ -163,9 +146,9 @@ def test_a_result_with_components_set_aside_is_stored_without_them(client, make_
 
 def test_a_body_only_the_standard_library_reads_is_stored_as_utf8_json(client, make_user, held_ingest):
     user = make_user()
-    scan_id = _running_scan(user.org_id)
+    scan_id = running_scan(user.org_id)
     result = _result(3)
-    assert _post(client, scan_id, json.dumps(result).encode("utf-16")).status_code == 202
+    assert post_result(client, scan_id, json.dumps(result).encode("utf-16")).status_code == 202
     assert json.loads(_stored_bytes(scan_id).decode("utf-8")) == result
     assert _ingested(scan_id) == "completed"
     assert len(_stored_rows(scan_id)[0]) == 3
@@ -181,10 +164,8 @@ def test_row_ids_are_distinct_version_4_uuids():
 
 def test_a_posted_edge_to_a_component_set_aside_is_dropped_with_a_warning(client, make_user):
     user = make_user()
-    scan_id = _running_scan(user.org_id)
-    assert (
-        _post(client, scan_id, json.dumps(_with_a_nameless_component(_result(2))).encode()).status_code == 202
-    )
+    scan_id = running_scan(user.org_id)
+    assert post_result(client, scan_id, _with_a_nameless_component(_result(2))).status_code == 202
     assert wait_for_scan(client, user, scan_id)["status"] == "completed"
     components, edges, _summary = _stored_rows(scan_id)
     assert [c["name"] for c in components] == ["model-0", "model-1"] and len(edges) == 1
@@ -217,7 +198,7 @@ def test_a_result_stored_unchecked_is_checked_at_ingest(make_user):
     """A result written without the API's check (before migration 0015, or by any other writer): ingest sets
     its bad components aside, drops the edges to them with a warning, and stores the rest."""
     user = make_user()
-    scan_id = _running_scan(user.org_id)
+    scan_id = running_scan(user.org_id)
     with session_scope() as session:
         session.add(ScanResultPayload(scan_id=scan_id, payload=_with_a_nameless_component(_result(2))))
     ingest_scan.apply(args=(scan_id,), throw=True)
@@ -231,7 +212,7 @@ def test_a_result_stored_unchecked_is_checked_at_ingest(make_user):
 
 def test_a_checked_result_is_stored_without_checking_its_components_again(make_user, monkeypatch):
     user = make_user()
-    scan_id = _running_scan(user.org_id)
+    scan_id = running_scan(user.org_id)
     with session_scope() as session:
         session.add(ScanResultPayload(scan_id=scan_id, payload=_result(3), components_checked=True))
 
@@ -254,9 +235,9 @@ def test_deleting_an_organization_deletes_its_components_through_its_scans(clien
     )
     assert team.status_code == 201, team.json
     team_id = team.json["id"]
-    doomed, kept = _running_scan(team_id), _running_scan(neighbour.org_id)
+    doomed, kept = running_scan(team_id), running_scan(neighbour.org_id)
     for scan_id in (doomed, kept):
-        assert _post(client, scan_id, json.dumps(_result(5)).encode()).status_code == 202
+        assert post_result(client, scan_id, _result(5)).status_code == 202
     for scan_id in (doomed, kept):
         wait_for(lambda scan_id=scan_id: _status(scan_id) == "completed", timeout=60)
 
@@ -293,7 +274,7 @@ def test_a_malformed_edge_is_refused_with_its_path_and_nothing_is_stored(client,
     """An edge the worker cannot store (an end missing, not a string, a relation longer than its column,
     not an object) used to reach ingest and fail it with a ``KeyError``: the API refuses it instead."""
     user = make_user()
-    scan_id = _running_scan(user.org_id)
+    scan_id = running_scan(user.org_id)
     result = _result(2)
     first, second = (c["id"] for c in result["components"])
     result["relationships"] += [
@@ -302,7 +283,7 @@ def test_a_malformed_edge_is_refused_with_its_path_and_nothing_is_stored(client,
         {"source": first, "target": second, "relation": "x" * 51},
         ["not", "an", "edge"],
     ]
-    response = _post(client, scan_id, json.dumps(result).encode())
+    response = post_result(client, scan_id, result)
     assert response.status_code == 422, response.json
     assert set(response.json["errors"]) == {
         "relationships.1.target",
@@ -319,7 +300,7 @@ def test_an_edge_to_no_component_of_the_result_is_dropped_with_a_warning(client,
     """An edge naming an id the result does not hold would dangle in the graph; one from a file
     (``file:<path>``, as the scanner writes them) names no component and stays."""
     user = make_user()
-    scan_id = _running_scan(user.org_id)
+    scan_id = running_scan(user.org_id)
     result = _result(2)
     first = result["components"][0]["id"]
     result["relationships"] += [
@@ -327,7 +308,7 @@ def test_an_edge_to_no_component_of_the_result_is_dropped_with_a_warning(client,
         {"source": "nowhere", "target": first, "relation": "uses_model"},
         {"source": "file:src/m0.py", "target": first, "relation": "contains"},
     ]
-    assert _post(client, scan_id, json.dumps(result).encode()).status_code == 202
+    assert post_result(client, scan_id, result).status_code == 202
     assert _ingested(scan_id) == "completed"
     _components, edges, _summary = _stored_rows(scan_id)
     assert sorted(edge.source for edge in edges) == [first, "file:src/m0.py"]
@@ -338,7 +319,7 @@ def test_a_stored_result_with_a_malformed_edge_is_ingested_without_it(make_user)
     """A result stored before the API checked edges: ingest drops the malformed edge with a warning rather
     than failing the scan."""
     user = make_user()
-    scan_id = _running_scan(user.org_id)
+    scan_id = running_scan(user.org_id)
     result = _result(2)
     result["relationships"] += [
         {"source": result["components"][0]["id"], "relation": "uses_model"},

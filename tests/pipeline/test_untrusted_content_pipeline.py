@@ -7,7 +7,6 @@ the database and every export.
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 from sqlalchemy import select
@@ -16,7 +15,7 @@ from common.db import session_scope
 from common.exporters import FORMATS
 from common.models import Component, Scan, ScanResultPayload
 from tests.export_validators import check_export
-from tests.helpers import all_stored_text, wait_for_scan
+from tests.helpers import all_stored_text, post_result, running_scan, wait_for_scan
 from tests.hostile_content import HOSTILE_NAMES, leaked, plant_hostile_names, plant_secrets, random_text
 from tests.pipeline.test_exports_pipeline import completed_scan, download, finished_export, request_export
 
@@ -91,15 +90,9 @@ def test_ingest_masks_a_result_that_arrives_unmasked(client, make_user):
         "locations": [{"file": "app.py", "line": 3, "snippet": "o" * 190 + f' api_key="{key}"'}],
         "metadata": {"env": {"QDRANT_API_KEY": token}, "note": f"Authorization: Bearer {token}"},
     }
-    with session_scope() as session:
-        scan = Scan(organization_id=user.org_id, target="/srv/upload", status="running", stage="scanning")
-        session.add(scan)
-        session.flush()
-        scan_id = scan.id
-    response = client.post(
-        f"{API}/internal/scans/{scan_id}/result",
-        json={"components": [raw], "relationships": [], "warnings": [], "files_scanned": 1},
-        headers={"X-Internal-API-Key": os.environ["INTERNAL_API_KEY"]},
+    scan_id = running_scan(user.org_id, "/srv/upload")
+    response = post_result(
+        client, scan_id, {"components": [raw], "relationships": [], "warnings": [], "files_scanned": 1}
     )
     assert response.status_code == 202, response.json
     wait_for_scan(client, user, scan_id)

@@ -11,7 +11,6 @@ store what validation would have refused.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import string
 
@@ -19,27 +18,11 @@ from sqlalchemy import text
 
 from common.db import session_scope
 from common.models import Component, Scan
-from tests.helpers import all_stored_text
+from tests.helpers import all_stored_text, post_result, running_scan
 from workers.ingest import ingest_scan
 
 SECRET = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0"
 AWS_KEY = "AKIA" + "IOSFODNN7EXAMPLE"
-
-
-def _running_scan(org_id: str) -> str:
-    with session_scope() as session:
-        scan = Scan(organization_id=org_id, target="/srv/masked", status="running", stage="scanning")
-        session.add(scan)
-        session.flush()
-        return scan.id
-
-
-def _post(client, scan_id: str, result: dict):
-    return client.post(
-        f"/api/v1/internal/scans/{scan_id}/result",
-        data=json.dumps(result).encode(),
-        headers={"X-Internal-API-Key": os.environ["INTERNAL_API_KEY"], "Content-Type": "application/json"},
-    )
 
 
 def _component(index: int, **fields) -> dict:
@@ -55,14 +38,14 @@ def _component(index: int, **fields) -> dict:
 
 def test_secrets_in_warnings_and_rejected_components_are_masked(client, make_user):
     user = make_user()
-    scan_id = _running_scan(user.org_id)
+    scan_id = running_scan(user.org_id)
     result = {
         "components": [_component(1), _component(2, name=f"aws {AWS_KEY}", type="no-such-type")],
         "relationships": [],
         "warnings": [{"file": "settings.py", "message": f"could not parse: OPENAI_API_KEY={SECRET}"}],
         "files_scanned": 2,
     }
-    assert _post(client, scan_id, result).status_code == 202
+    assert post_result(client, scan_id, result).status_code == 202
     ingest_scan.apply(args=(scan_id,), throw=True)
 
     scan = client.get(f"/api/v1/scans/{scan_id}", headers=user.headers())
@@ -81,18 +64,15 @@ def test_a_component_validation_accepted_is_stored_as_validated(client, make_use
     What validation accepted must then be what ingest stores: no non-finite confidence in a component
     (``NaN`` is not JSON: API clients could not read the component)."""
     user = make_user()
-    scan_id = _running_scan(user.org_id)
+    scan_id = running_scan(user.org_id)
     components = [
         _component(1, confidence=float("nan"), metadata={"size": 2**70}),
         _component(2, confidence=float("inf")),
         _component(4, confidence=10**400),
         _component(3, confidence=0.5, metadata={"size": 2**70}),
     ]
-    body = json.dumps({"components": components, "relationships": [], "files_scanned": 3}).encode()
-    response = client.post(
-        f"/api/v1/internal/scans/{scan_id}/result",
-        data=body,
-        headers={"X-Internal-API-Key": os.environ["INTERNAL_API_KEY"], "Content-Type": "application/json"},
+    response = post_result(
+        client, scan_id, {"components": components, "relationships": [], "files_scanned": 3}
     )
     assert response.status_code == 202, response.json
     ingest_scan.apply(args=(scan_id,), throw=True)
@@ -133,9 +113,9 @@ def test_no_table_keeps_a_found_key_once_its_scan_is_ingested(client, make_user,
     ingest then changes nothing."""
     user = make_user()
     key = "sk-proj-" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(40))
-    posted = _running_scan(user.org_id)
+    posted = running_scan(user.org_id)
     result = _found_key_result(key)
-    assert _post(client, posted, {k: v for k, v in result.items() if k != "tool"}).status_code == 202
+    assert post_result(client, posted, {k: v for k, v in result.items() if k != "tool"}).status_code == 202
     uploaded = client.post("/api/v1/scans/import", json=result, headers=user.headers())
     assert uploaded.status_code == 202, uploaded.json
     scan_ids = [posted, uploaded.json["id"]]
@@ -181,9 +161,9 @@ def test_a_scan_that_fails_after_its_result_was_posted_keeps_no_found_key(client
     user = make_user()
     key = "sk-proj-" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(40))
     result = {k: v for k, v in _found_key_result(key).items() if k != "tool"}
-    failed, vanished = _running_scan(user.org_id), _running_scan(user.org_id)
+    failed, vanished = running_scan(user.org_id), running_scan(user.org_id)
     for scan_id in (failed, vanished):
-        assert _post(client, scan_id, result).status_code == 202
+        assert post_result(client, scan_id, result).status_code == 202
     assert key in all_stored_text()
 
     PlatformTask.mark_failed(Scan, failed, "ingest failed")
@@ -206,9 +186,11 @@ def test_a_files_scanned_count_the_database_cannot_hold_is_refused(client, make_
     """``files_scanned`` goes to an ``integer`` column at ingest: a count past it (or negative, or a
     boolean) must be refused by the API, not fail the ingest and leave the scan running."""
     user = make_user()
-    scan_id = _running_scan(user.org_id)
+    scan_id = running_scan(user.org_id)
     for count in (2**31, -1, True, 2**70):
-        response = _post(client, scan_id, {"components": [], "relationships": [], "files_scanned": count})
+        response = post_result(
+            client, scan_id, {"components": [], "relationships": [], "files_scanned": count}
+        )
         assert response.status_code == 422 and "files_scanned" in response.json["errors"], (
             count,
             response.json,
@@ -236,8 +218,8 @@ def test_text_the_database_cannot_hold_is_escaped_instead_of_failing_ingest(clie
         "warnings": [{"file": "f", "message": "m\u0000"}],
         "files_scanned": 1,
     }
-    posted = _running_scan(user.org_id)
-    assert _post(client, posted, result).status_code == 202
+    posted = running_scan(user.org_id)
+    assert post_result(client, posted, result).status_code == 202
     upload = client.post(
         "/api/v1/scans/import", json={**result, "tool": {"name": "t"}}, headers=user.headers()
     )
@@ -264,14 +246,14 @@ def test_a_component_or_warning_nested_too_deep_for_ingest_is_set_aside(client, 
     recursion limit there and leave the scan running. Such a component is set aside with its reason, and
     such a warning dropped with a note; the rest is stored."""
     user = make_user()
-    scan_id = _running_scan(user.org_id)
+    scan_id = running_scan(user.org_id)
     result = {
         "components": [_component(1), _component(2, metadata=_nested(500))],
         "relationships": [{"source": f"{1:064x}", "target": f"{2:064x}", "relation": "uses_model"}],
         "warnings": [_nested(500), {"file": "a.py", "message": "kept"}],
         "files_scanned": 2,
     }
-    assert _post(client, scan_id, result).status_code == 202
+    assert post_result(client, scan_id, result).status_code == 202
     ingest_scan.apply(args=(scan_id,), throw=True)
     scan = client.get(f"/api/v1/scans/{scan_id}", headers=user.headers()).json
     assert scan["status"] == "completed" and scan["summary"]["total_components"] == 1

@@ -6,18 +6,14 @@ import json
 from pathlib import Path
 
 from common.scanner.detectors.base import FileReport, SourceFile
+from tests.unit.scanner_helpers import write_file
 
 OPENAI_KEY = "sk-proj-Abcdefghijklmnopqrstuvwxyz0123456789"
 GITHUB_TOKEN = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def write(root: Path, relpath: str, content: str | bytes) -> SourceFile:
-    path = root / relpath
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
+    path = write_file(root, relpath, content)
     return SourceFile(path=path, relpath=relpath, size=path.stat().st_size)
 
 

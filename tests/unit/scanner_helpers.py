@@ -8,14 +8,19 @@ from common.scanner import scan_path
 from common.scanner.model import Component, ScanResult
 
 
+def write_file(root: Path, relpath: str, content: str | bytes) -> Path:
+    path = root / relpath
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
     for relpath, content in files.items():
-        path = root / relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
+        write_file(root, relpath, content)
     return root
 
 

@@ -13,7 +13,7 @@ import pytest
 from common.scanner.detectors.base import SourceFile
 from common.scanner.detectors.languages import crate_name, project_assembly_name
 from common.scanner.detectors.manifests import version_catalogs
-from common.scanner.textutil import _own_packages_in, own_packages, read_neighbour
+from common.scanner.textutil import own_packages, read_neighbour
 
 SECONDS = 5
 
@@ -46,7 +46,6 @@ LOOKUPS = [
 @pytest.mark.parametrize(("scanned", "neighbour", "lookup"), LOOKUPS)
 def test_a_fifo_in_place_of_a_manifest_does_not_block_the_scan(tmp_path, scanned, neighbour, lookup):
     """A FIFO blocks ``read()`` forever and spends no CPU, so the per-file CPU budget never fires."""
-    _own_packages_in.cache_clear()
     file = _source(tmp_path, scanned)
     fifo = tmp_path / neighbour
     fifo.parent.mkdir(parents=True, exist_ok=True)

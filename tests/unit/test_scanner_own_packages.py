@@ -42,3 +42,14 @@ def test_a_python_package_s_own_tests_and_a_gem_s_examples(tmp_path):
     )
     assert "llm_provider:anthropic" not in keys(result)
     assert "llm_provider:openai" not in keys(result)
+
+
+def test_a_second_scan_of_the_same_folder_reads_its_manifest_again(tmp_path):
+    """What a manifest named is known for one scan only: renamed since, the project depends on the package."""
+    files = {
+        "pyproject.toml": '[project]\nname = "anthropic"\n',
+        "tests/test_client.py": "import anthropic\n\nclient = anthropic.Anthropic()\n",
+    }
+    assert "llm_provider:anthropic" not in keys(scan_tree(tmp_path, files))
+    renamed = {"pyproject.toml": '[project]\nname = "support-desk"\n'}
+    assert "llm_provider:anthropic" in keys(scan_tree(tmp_path, renamed))
