@@ -61,11 +61,24 @@ def replays_recorded_http(text: str) -> bool:
     return REPLAYED_HTTP.search(text) is not None
 
 
+# a test that patches the SDK's client class (``@patch("app.digest.OpenAI")``) or hands its client a
+# made-up key (``New("test-api-key", ...)``): no request it builds reaches a model either
+STAND_IN_CLIENT = linear(
+    r"\bpatch(?:\.object)?\(\s*[\"'][\w.]*(?:Client|OpenAI|Anthropic)[\"']"
+    r"|[\"'](?:test|fake|dummy|mock)[-_]?(?:api[-_]?)?key[\"']"
+)
+
+
+def uses_a_stand_in_client(text: str) -> bool:
+    """Whether a test file patches the SDK client or builds it with a made-up key."""
+    return STAND_IN_CLIENT.search(text) is not None
+
+
 def without_replayed_inputs(findings: list[Finding], scope: str, text: str) -> list[Finding]:
     """A test's findings without the models and endpoints it only feeds to a stubbed server."""
     if scope != "test" or not any(f.type in ("model", "endpoint") for f in findings):
         return findings
-    if not replays_recorded_http(text):
+    if not (replays_recorded_http(text) or uses_a_stand_in_client(text)):
         return findings
     return [f for f in findings if f.type not in ("model", "endpoint")]
 

@@ -548,6 +548,26 @@ def crate_uses_llm(file: SourceFile) -> bool:
     return False
 
 
+GO_REQUIRE = linear(r"^\s*(?:require\s+)?([\w.~-]+\.[\w./~-]+)\s+v[\w.+-]+", re.MULTILINE)
+
+
+def module_uses_llm(file: SourceFile) -> bool:
+    """Whether the go.mod nearest above a Go file, within the scanned tree, requires a catalog LLM client
+    or agent framework module (read like every neighbour file: regular, inside the root)."""
+    folder = file.path.parent
+    root = scan_root_of(file)
+    for _ in range(file.relpath.count("/") + 1):
+        text = read_neighbour(folder / "go.mod", root)
+        if text is not None:
+            return any(
+                (package := lookup_prefixed("go", module, "/")) is not None
+                and package.type in ("llm_provider", "agent_framework")
+                for module in GO_REQUIRE.findall(text)
+            )
+        folder = folder.parent
+    return False
+
+
 def configured_url(literals: list[tuple[int, int, str]], at: int) -> bool:
     """A URL at column ``at`` configures something only inside a string literal that is not prose: a
     trailing comment, a log or error message and CLI help text (``"API base, e.g. https://…"``) name it."""
@@ -732,6 +752,53 @@ class GoDetector(_LanguageDetector):
     ) -> Iterator[Finding]:
         """Genkit for Go: ``genkit.DefineTool(g, "name", "description", fn)``."""
         return self.genkit_tools(file, text, comments, packages, self.GENKIT_TOOL, set())
+
+    # ``func (t *T) Name() string { return "x" }``: the name a tool type gives the model
+    GO_NAME_METHOD = linear(
+        r'func\s*\(\s*\w*\s*\*?(\w+)\s*\)\s*Name\(\)\s*string\s*\{\s*return\s*"([^"\n]{1,100})"'
+    )
+    GO_METHOD = linear(r"func\s*\(\s*\w*\s*\*?(\w+)\s*\)\s*(\w+)\s*\(")
+    # what a model needs from a tool besides its name and description: an input schema, or the call
+    GO_TOOL_METHODS = frozenset({"InputSchema", "Parameters", "Schema", "Call", "Execute", "Run", "Invoke"})
+
+    def tool_types(self, file: SourceFile, text: str, packages: dict[str, Package]) -> Iterator[Finding]:
+        """Go agent tools are types implementing a tool interface: ``Name()`` returning the name the model
+        calls, ``Description()``, and an input schema or a call method (langchaingo's ``tools.Tool``, the
+        same shape in agent frameworks a repository writes itself). Counted only in a file importing an LLM
+        SDK or agent framework, or a module whose go.mod requires one; the provider is the imported agent
+        framework, if any."""
+        named = {match.group(1): match for match in self.GO_NAME_METHOD.finditer(text)}
+        if not named:
+            return
+        methods: dict[str, set[str]] = {}
+        for match in self.GO_METHOD.finditer(text):
+            methods.setdefault(match.group(1), set()).add(match.group(2))
+        tools = [
+            match
+            for receiver, match in named.items()
+            if "Description" in methods.get(receiver, ()) and methods[receiver] & self.GO_TOOL_METHODS
+        ]
+        strong = [p for p in packages.values() if p.type in ("llm_provider", "agent_framework")]
+        if not tools or not (strong or module_uses_llm(file)):
+            return
+        framework = next((p for p in strong if p.type == "agent_framework"), None)
+        comments = self.comment_lines(file.lines)
+        found = [(match.start(2), match.group(2)) for match in tools]
+        yield from self.named_tools(
+            file,
+            text,
+            comments,
+            found,
+            framework.provider if framework else None,
+            framework.id if framework else "go",
+            set(),
+        )
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        yield from super().detect(file, report)
+        if self.GO_NAME_METHOD.search(file.text):
+            packages = {p.id: p for _, p in self.sdk_imports(file.text)}
+            yield from self.tool_types(file, file.text, packages)
 
     GO_CLIENT_INFO = linear(
         r'\bClientInfo\s*[:=]\s*&?mcp\.Implementation\s*\{[^{}]{0,200}?\bName:\s*"([^"\n]{1,100})"'

@@ -330,6 +330,9 @@ class _Analyzer:
                     store = self.wrapped_vector_store(module, alias.name)
                     if store:
                         self.add_package(store, node.lineno)
+                    runtime = self.wrapped_runtime(module, alias.name, alias.asname or alias.name)
+                    if runtime:
+                        self.add_package(runtime, node.lineno)
 
     def wrapped_vector_store(self, module: str, name: str) -> Package | None:
         """``from langchain_community.vectorstores import FAISS``: the framework's wrapper uses FAISS."""
@@ -337,6 +340,18 @@ class _Analyzer:
             return None
         store = self.rules["framework_vector_stores"].get(name)
         return lookup_package("id", store) if store else None
+
+    def wrapped_runtime(self, module: str, name: str, local: str) -> Package | None:
+        """``from langchain.llms import LlamaCpp`` and ``LlamaCpp(...)``: the framework's wrapper runs
+        llama.cpp in-process. Only a wrapper the file instantiates loads its runtime (an import alone
+        loads nothing; these wrappers import the runtime when constructed)."""
+        if not any(module.startswith(prefix) for prefix in self.rules["framework_runtime_modules"]):
+            return None
+        runtime = self.rules["framework_runtimes"].get(name)
+        if not runtime:
+            return None
+        called = any(isinstance(node.func, ast.Name) and node.func.id == local for node in self.of(ast.Call))
+        return lookup_package("id", runtime) if called else None
 
     def confirm_generic_root(self, module: str, package: Package) -> None:
         """``from agents import Runner``: a top-level module name too generic to be in the catalog on

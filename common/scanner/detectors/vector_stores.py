@@ -48,12 +48,12 @@ class VectorStoreDetector(Detector):
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         text = file.text
         lowered = text.lower()
-        if "vector" not in lowered:
+        if "vec" not in lowered:  # vector, and pgvector's halfvec / sparsevec column types
             return
         drizzle = "drizzle-orm" in text
         redis = file.suffix in CODE_SUFFIXES and "redis" in lowered
         for number, raw in enumerate(file.lines, start=1):
-            if "vector" not in raw.lower():  # every pattern below spells it, in any case
+            if "vec" not in raw.lower():  # every pattern below spells vector, halfvec or sparsevec
                 continue
             stripped = raw.lstrip()
             if not stripped or stripped.startswith(COMMENT_PREFIXES):
