@@ -569,9 +569,9 @@ def unfiltered_component_json_page_sql(dialect) -> str:
     a sub-select (``common.dashboard.compiled_sql``).
 
     With the values visible, PostgreSQL planned the prepared statement again on every page: a custom plan
-    knows ``LIMIT 20`` and is estimated a hundredth of the generic one, which must assume a tenth of the
-    scan's rows, so the generic plan (the same index scan) was never chosen; planning cost more
-    PostgreSQL CPU than running the page. Hidden, every plan is estimated alike and the generic one is
+    knows ``LIMIT 20`` and is estimated at a thirty-sixth of the generic one, which must assume a tenth
+    of the scan's rows, so the generic plan (the same index scan) was never chosen; planning cost about as
+    much PostgreSQL CPU as running the page. Hidden, every plan is estimated alike and the generic one is
     kept. The SQL is executed as is: no SQLAlchemy compilation or cache key per request either."""
     return compiled_sql(dialect, UNFILTERED_COMPONENT_JSON_PAGE, COMPONENT_PAGE_VALUES)
 
