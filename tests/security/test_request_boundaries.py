@@ -7,7 +7,10 @@ from __future__ import annotations
 import secrets
 
 import pytest
+from sqlalchemy import select
 
+from common.db import session_scope
+from common.models import Scan
 from tests.factories import component, make_scan
 from tests.helpers import add_member
 from web.core.metrics import registry
@@ -215,3 +218,18 @@ def test_the_precompiled_pages_answer_as_the_filtered_ones(client, make_user):
         assert fast.json == general.json
         assert fast.json["total"] == len(fast.json["items"]) >= 1
         assert stranger.org_id not in fast.get_data(as_text=True)
+
+
+def test_the_scan_create_limit_holds_on_the_faster_create_path(client, make_user, scan_root, held_ingest):
+    """``POST /scans`` is still limited per caller: past ten a minute it is refused before anything is
+    written or sent, and another organization's caller is not refused for it."""
+    user, other = make_user(), make_user()
+    (scan_root / "app.py").write_text("import openai\n")
+    body = {"target": str(scan_root)}
+    answers = [client.post("/api/v1/scans", json=body, headers=user.headers()) for _ in range(12)]
+    assert [answer.status_code for answer in answers] == [202] * 10 + [429] * 2
+    assert answers[-1].json["message"].startswith("Rate limit exceeded")
+    with session_scope() as session:
+        created = session.scalars(select(Scan.id).where(Scan.organization_id == user.org_id)).all()
+    assert sorted(created) == sorted(answer.json["id"] for answer in answers[:10]) == sorted(held_ingest)
+    assert client.post("/api/v1/scans", json=body, headers=other.headers()).status_code == 202
