@@ -40,6 +40,9 @@ _ROUTE_PREFIX = linear(
     r"[:/]|accounts/[\w-]+/models/|(?:projects/[^/\s]+/locations/[^/\s]+/)?publishers/[\w-]+/models/)",
     re.IGNORECASE,
 )
+# ``mistral:7b``, ``deepseek-r1:latest``: an Ollama tag after a model name that is also a route prefix; a
+# route's remainder names a model, never only a size or a tag word
+_TAG_AFTER_FAMILY = linear(r"(?i)\d[\w.-]*|latest|instruct|text|chat|code|vision")
 _BEDROCK_REGION = "(?:us|eu|apac|us-gov|jp|au|ca|global)"  # cross-region inference profile prefixes
 _PINNED_SUFFIX = linear(
     r"(?:-\d{4}-\d{2}-\d{2}|-\d{8}|-\d{4}|-\d{2}-\d{4}|-\d{3}|@\d{8}|-v\d+(?::\d+)?|@sha256:[0-9a-f]{64})$"
@@ -142,6 +145,16 @@ def lookup_package(ecosystem: str, name: str) -> Package | None:
     if ecosystem == "maven" and ":" in key:
         return index.get(key.split(":", 1)[0] + ":*")
     return None
+
+
+@cache
+def registry_names(package_id: str, ecosystem: str) -> tuple[str, ...]:
+    """Every name a catalog package has in one registry (none when that registry does not list it)."""
+    for entry in load_json("packages.json")["packages"]:
+        if entry["id"] == package_id:
+            names = entry.get(ecosystem)
+            return tuple(names) if isinstance(names, list) else ()
+    return ()
 
 
 @cache
@@ -272,7 +285,7 @@ def route_forms(model: str) -> list[str]:
     the real-world corpus compares identifiers through the same forms."""
     forms = [model]
     for _ in range(3):
-        stripped = _ROUTE_PREFIX.sub("", forms[-1], count=1)
+        stripped = _without_route(forms[-1])
         if stripped == forms[-1]:
             break
         forms.append(stripped)
@@ -284,11 +297,23 @@ def route_forms(model: str) -> list[str]:
 def strip_route(model: str) -> str:
     """Route prefixes can stack (``litellm/anthropic/claude-...``); each names a router or provider."""
     for _ in range(3):
-        stripped = _ROUTE_PREFIX.sub("", model, count=1)
+        stripped = _without_route(model)
         if stripped == model:
             break
         model = stripped
     return model
+
+
+def _without_route(model: str) -> str:
+    """``model`` without its first route prefix; unchanged when what follows ``name:`` is only an Ollama
+    tag (``mistral:7b`` is the Mistral 7B build, not the model ``7b`` through a Mistral route)."""
+    match = _ROUTE_PREFIX.match(model)
+    if not match:
+        return model
+    rest = model[match.end() :]
+    if match.group(0).endswith(":") and (not rest or _TAG_AFTER_FAMILY.fullmatch(rest)):
+        return model
+    return rest
 
 
 def _lifecycle_key(model: str) -> str:
@@ -304,15 +329,70 @@ def _lifecycle_key(model: str) -> str:
 def match_model(value: str) -> ModelInfo | None:
     """Catalog entry or family for a model id; ``None`` when it is not a known model id. Kept per
     value (the answer is a frozen ``ModelInfo``): detectors ask about the same strings file after file."""
-    exact, families, hf_orgs, any_family = _model_tables()
+    exact, _, hf_orgs, _ = _model_tables()
     key = _lifecycle_key(value)
     if key in exact:
         return exact[key]
     if "/" in key:
-        org = key.split("/", 1)[0]
-        if org in hf_orgs and re.fullmatch(r"[\w.-]+/[\w.-]+", key):
+        org, _, name = key.partition("/")
+        if not re.fullmatch(r"[\w.-]+/[\w.-]+", key):
+            return None
+        if org in hf_orgs:
             return ModelInfo(provider=hf_orgs[org], family="huggingface", catalog_id=None)
-        return None
+        # ``togethercomputer/llama-2-7b-chat``, ``gryphe/mythomax-l2-13b``: a host's or community
+        # organisation the catalog does not list, publishing a model of a family the grammar knows
+        if org in LOCAL_DIRECTORY_NAMES or not _VERSIONED_NAME.search(name):
+            return None  # ``checkpoints/mistral-7b``: a local directory named after a model
+        return _family_of(name)
+    return _family_of(key)
+
+
+_VERSIONED_NAME = linear(r"\d")
+# first parts of ``dir/name`` that are a local directory, never a model publisher
+LOCAL_DIRECTORY_NAMES = frozenset(
+    {
+        "models",
+        "model",
+        "data",
+        "src",
+        "app",
+        "lib",
+        "tmp",
+        "var",
+        "opt",
+        "home",
+        "workspace",
+        "weights",
+        "checkpoints",
+        "output",
+        "outputs",
+        "cache",
+        "mnt",
+        "root",
+        "usr",
+        "srv",
+        "etc",
+        "static",
+        "assets",
+        "checkpoint",
+        "ckpt",
+        "ckpts",
+        "pretrained",
+        "saved_models",
+        "artifacts",
+        "local",
+        "out",
+        "test",
+        "tests",
+        "fixtures",
+        "examples",
+        "docs",
+    }
+)
+
+
+def _family_of(key: str) -> ModelInfo | None:
+    _, families, _, any_family = _model_tables()
     if not any_family.fullmatch(key):  # one pass rules most strings out before each family is tried
         return None
     for pattern, provider, family in families:

@@ -19,7 +19,14 @@ from pathlib import Path
 
 from common.scanner import deep as deep_resolution
 from common.scanner import model_constants
-from common.scanner.catalog import PACKAGE_TYPES, is_pinned, lifecycle_flags, looks_like_hf_id, match_model
+from common.scanner.catalog import (
+    PACKAGE_TYPES,
+    is_pinned,
+    lifecycle_flags,
+    looks_like_hf_id,
+    match_model,
+    registry_names,
+)
 from common.scanner.detectors.base import FileReport, Finding
 from common.scanner.display import utf8_clean
 from common.scanner.facts import FileFacts
@@ -242,10 +249,46 @@ def _manifest_ecosystem(path: str) -> str | None:
     return None
 
 
-def _undeclared_ecosystems(group: list[Finding]) -> set[str]:
+def _declared_ids(grouped: dict) -> dict[str, set[str]]:
+    """Ecosystem -> ids of the packages its manifests declare."""
+    declared: dict[str, set[str]] = defaultdict(set)
+    for group in grouped.values():
+        for finding in group:
+            if finding.detector in DECLARING_DETECTORS and finding.type in PACKAGE_TYPES:
+                ecosystem = _manifest_ecosystem(finding.location.file)
+                if ecosystem:
+                    declared[ecosystem].add(finding.name)
+    return declared
+
+
+REGISTRY_OF_ECOSYSTEM = {
+    "python": "pypi",
+    "npm": "npm",
+    "go": "go",
+    "jvm": "maven",
+    "ruby": "gem",
+    "dotnet": "nuget",
+    "rust": "cargo",
+}
+
+
+def _declares(declared: str, used: str, ecosystem: str) -> bool:
+    """Whether declaring ``declared`` declares ``used`` too: a framework its registry lists by a
+    wildcard (Maven's ``org.springframework.ai:*``) stands for each of its integrations that the
+    registry names no other way (``spring-ai-openai``, used through ``org.springframework.ai.openai``)."""
+    registry = REGISTRY_OF_ECOSYSTEM.get(ecosystem)
+    if not registry or not used.startswith(f"{declared}-") or registry_names(used, registry):
+        return False
+    return any(name.endswith(":*") for name in registry_names(declared, registry))
+
+
+def _undeclared_ecosystems(group: list[Finding], declared_ids: dict[str, set[str]] | None = None) -> set[str]:
     """Ecosystems whose code uses the package while none of their manifests declares it: a Python
     import of ``anthropic`` is shadow AI even when package.json declares ``@anthropic-ai/sdk``."""
     used = {CODE_ECOSYSTEMS[f.detector] for f in group if f.detector in CODE_ECOSYSTEMS}
+    if declared_ids and group:
+        name = group[0].name
+        used = {e for e in used if not any(_declares(i, name, e) for i in declared_ids.get(e, ()))}
     declared: set[str] = set()
     for finding in group:
         if finding.detector in DECLARING_DETECTORS:
@@ -258,10 +301,11 @@ def _undeclared_ecosystems(group: list[Finding]) -> set[str]:
 
 def _apply_cross_file_flags(components: list[Component], grouped: dict, today: date) -> None:
     by_id = {c.id: c for c in components}
+    declared_ids = _declared_ids(grouped)
     for key, group in grouped.items():
         component = by_id[fingerprint(key)]
         flags = set(component.flags)
-        if component.type in PACKAGE_TYPES and _undeclared_ecosystems(group):
+        if component.type in PACKAGE_TYPES and _undeclared_ecosystems(group, declared_ids):
             flags.add("shadow_ai")
         if component.type == "model":
             info = match_model(component.name)

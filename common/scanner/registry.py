@@ -59,13 +59,14 @@ SELECTORS = {
             ".sh",
             ".bash",
             ".zsh",
+            ".ps1",
             ".json",
             ".toml",
             *YAML,
         ),
-        names=("makefile", "procfile", "justfile"),
-        name_prefixes=(".env",),
-        name_endings=(".env",),
+        names=("makefile", "procfile", "justfile", "modelfile"),
+        name_prefixes=(".env", "modelfile."),
+        name_endings=(".env", ".modelfile"),
     ),
     "containers": FileSelector(
         suffixes=(".sh", ".json", ".tf", ".hcl", *YAML),
@@ -95,7 +96,9 @@ SELECTORS = {
     ),
     # JSON configs, YAML gateway configs and Spring application.yml/properties (chosen by content)
     "mcp_config": FileSelector(
-        suffixes=(".json", ".jsonc", ".properties", *YAML), name_endings=("config.toml",)
+        suffixes=(".json", ".jsonc", ".properties", *YAML),
+        # templates of a config to copy: ``claude_desktop_config.json.example``
+        name_endings=("config.toml", ".json.example", ".json.sample", ".json.template", ".json.dist"),
     ),
     "model_files": FileSelector(
         suffixes=(

@@ -306,6 +306,15 @@ def is_catalog_model(value: str) -> bool:
 _IMAGE_ARGUMENT = lazy_re(r"""(?i)\b(?:base_|container_)?image(?:_?(?:name|uri|ref|tag))?["']?\s*[:=]\s*$""")
 
 
+# an Azure OpenAI deployment's name, which an operator often spells like the model it serves
+_DEPLOYMENT_ARGUMENT = linear(r"""(?i)deployment(?:_?name|_?id)?["']?\s*[:=]\s*$""")
+# a literal a model name is tested against as a prefix: a family, which is a model id only when the
+# catalog lists it as one
+_PREFIX_TEST = linear(
+    r"(?i)(?:starts_?with|strip_prefix|trim_start_matches|remove_?prefix)\s*\(\s*&?\s*$|HasPrefix\s*\([^()]{0,80},\s*$"
+)
+
+
 # How much of a literal's line before it is read for its context: the whole prefix of every literal on a
 # one-line file (minified, generated, hostile) would make the file's cost quadratic in its length.
 MAX_LITERAL_CONTEXT = 400
@@ -330,6 +339,10 @@ def code_model_literals(text: str, comment_lines: set[int]) -> Iterator[tuple[in
         before = text[max(line_start, start - MAX_LITERAL_CONTEXT) : start]
         if _handed_to_prose(before) or _ENVIRONMENT_DEFAULT.search(before) or _IMAGE_ARGUMENT.search(before):
             continue
+        if _DEPLOYMENT_ARGUMENT.search(before):
+            continue  # ``azure_deployment="gpt-35-turbo"``: the name an operator gave a deployment
+        if _PREFIX_TEST.search(before) and not match_model(value).catalog_id:
+            continue  # ``slug.starts_with("gpt-3.5")`` tests a family prefix; ``starts_with("o3")`` names o3
         yield line, value
 
 

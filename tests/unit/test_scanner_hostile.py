@@ -189,6 +189,38 @@ QUADRATIC_SHAPES = [
         'import { tool } from "ai";\n'
         + "".join(f'const t{i} = tool({{ description: "x" }});\n' for i in range(3_500)),
     ),
+    # each MCP server handed an info object looks for the object's assignment before it
+    (
+        "servers.ts",
+        'import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";\n'
+        + "const info = { version: 1 };\n" * 3_000
+        + "new McpServer(info);\n" * 3_000,
+    ),
+    # each langchaingo ``Name()`` method asks whether its type also has ``Call``
+    (
+        "tools.go",
+        'package t\nimport "github.com/tmc/langchaingo/tools"\n'
+        + "".join(f'func (t T{i}) Name() string {{ return "n{i}" }}\n' for i in range(3_000)),
+    ),
+    # each LangChain.js tool class looks for its ``name`` field in the text after it
+    (
+        "classes.ts",
+        'import { StructuredTool } from "@langchain/core/tools";\n'
+        + "class A extends StructuredTool { description = 1 }\n" * 4_000,
+    ),
+    # each Rust ``impl Tool for`` looks for its ``fn name`` only up to the next one
+    (
+        "tools.rs",
+        "use ollama_rs::generation::tools::Tool;\n" + "impl Tool for A { fn name() -> &'static str\n" * 4_000,
+    ),
+    # each Java server named through a constant resolves it
+    (
+        "Servers.java",
+        "import io.modelcontextprotocol.server.McpServer;\nclass A {\n"
+        + 'static final String NAME = "x";\n'
+        + "McpServer.sync(t).serverInfo(NAME, VERSION);\n" * 5_000
+        + "}\n",
+    ),
 ]
 
 

@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, linear
+from common.scanner.textutil import read_neighbour, scan_root_of
 
 MCP_PROVIDER = "Model Context Protocol"
 SCRIPT_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".py")
@@ -46,7 +47,21 @@ MCP_SDK_MARKERS = linear(
 )
 ANTHROPIC_MARKERS = linear(r"""@anthropic-ai/sdk|^\s*(?:from|import)\s+anthropic\b""", re.MULTILINE)
 OPENAI_MARKERS = linear(
-    r"""^\s*(?:from|import)\s+openai\b|from\s+["']openai["']|require\(\s*["']openai["']\s*\)""", re.MULTILINE
+    r"""^\s*(?:from|import)\s+openai\b|from\s+["']openai(?:/[\w./-]*)?["']|require\(\s*["']openai["']\s*\)""",
+    re.MULTILINE,
+)
+# a module of a project that depends on one of those SDKs may hold its function tools without importing it
+# (``tool_schemas.py`` imported by the module that calls the API): the manifests that say so, nearest first
+MANIFESTS = ("requirements.txt", "pyproject.toml", "package.json")
+MANIFEST_MCP = linear(
+    r"""(?im)^\s*["']?(?:mcp|fastmcp)\b|"(?:@modelcontextprotocol/(?:sdk|server)|fastmcp)"\s*:"""
+)
+MANIFEST_ANTHROPIC = linear(r"""(?im)^\s*["']?anthropic\b|"@anthropic-ai/sdk"\s*:""")
+MANIFEST_FUNCTION_SDKS = (
+    (linear(r"""(?im)^\s*["']?openai\b|"openai"\s*:"""), "OpenAI", "openai"),
+    (linear(r"""(?im)^\s*["']?mistralai\b|"@mistralai/mistralai"\s*:"""), "Mistral AI", "mistralai"),
+    (linear(r"""(?im)^\s*["']?ollama\b|"ollama"\s*:"""), "Ollama", "ollama"),
+    (linear(r"""(?im)^\s*["']?groq\b|"groq-sdk"\s*:"""), "Groq", "groq"),
 )
 # SDKs that take OpenAI's function-tool shape (``{"type": "function", "function": {...}}``) as their own,
 # checked in this order; the first one the file imports is the tool's provider
@@ -131,6 +146,42 @@ TOOLS_MAP = lazy_re(r"(?<![\w$.])tools\s*:\s*\{")
 MAP_ENTRY = lazy_re(r"""(?<![\w$])["']?([A-Za-z_$][\w$-]*)["']?\s*:\s*\{""")
 TOOL_SPEC_KEY = lazy_re(r"(?<![\w$])(?:inputSchema|parameters|execute)\s*[:(,}]")
 CSHARP_NAME = linear(r'\b(Name|Id)\s*=\s*"([^"\n]{1,100})"')
+
+
+def nearest_manifest(file: SourceFile) -> str:
+    """The text of the manifest nearest above the file (read like every neighbour file), else empty."""
+    folder = file.path.parent
+    root = scan_root_of(file)
+    for _ in range(file.relpath.count("/") + 1):
+        for manifest in MANIFESTS:
+            text = read_neighbour(folder / manifest, root)
+            if text is not None:
+                return text
+        folder = folder.parent
+    return ""
+
+
+def manifest_function_sdk(file: SourceFile) -> tuple[str, str] | None:
+    """(provider, framework) of the function-tool SDK the nearest manifest declares, when the file itself
+    imports none."""
+    text = nearest_manifest(file)
+    return next(
+        (
+            (provider, framework)
+            for pattern, provider, framework in MANIFEST_FUNCTION_SDKS
+            if pattern.search(text)
+        ),
+        None,
+    )
+
+
+def manifest_tool_schema_sdk(file: SourceFile) -> str | None:
+    """The provider whose ``inputSchema``/``input_schema`` tool shape the nearest manifest declares an SDK
+    of (MCP first, then Anthropic), when the file itself imports none."""
+    text = nearest_manifest(file)
+    if MANIFEST_MCP.search(text):
+        return MCP_PROVIDER
+    return "Anthropic" if MANIFEST_ANTHROPIC.search(text) else None
 
 
 # how far past the end of a stretch a match that starts in it may run (the longest pattern searched by
@@ -283,6 +334,8 @@ class CodeDeclarationsDetector(Detector):
         client = bool(MCP_CLIENT_MARKERS.search(text)) or bool(
             SERVER_MAP_MARKERS.search(text) and AGENT_RUNTIME_IMPORT.search(text)
         )
+        # one search of the text per shape (look-behind: Python's engine), none without the word
+        function_typed = "function" in text and FUNCTION_TYPE.search(text) is not None
         function_sdk = (
             next(
                 (
@@ -292,7 +345,18 @@ class CodeDeclarationsDetector(Detector):
                 ),
                 None,
             )
-            if FUNCTION_TYPE.search(text)
+            if function_typed
+            else None
+        )
+        if function_sdk is None and function_typed and file.scope != "test":
+            function_sdk = manifest_function_sdk(file)
+        schema_provider = (
+            manifest_tool_schema_sdk(file)
+            if not (uses_mcp or uses_anthropic)
+            and file.scope != "test"
+            and "jsonrpc" not in text  # a hand-written JSON-RPC server imitating MCP without its SDK
+            and ("nputSchema" in text or "nput_schema" in text)
+            and TOOL_SCHEMA_KEY.search(text)
             else None
         )
         bedrock = "toolSpec" in text and bool(BEDROCK_MARKERS.search(text))
@@ -304,14 +368,25 @@ class CodeDeclarationsDetector(Detector):
             and ('"ai"' in text or "'ai'" in text)
             and bool(VERCEL_AI_IMPORT.search(text))
         )
-        if not (uses_mcp or uses_anthropic or client or function_sdk or vercel or bedrock or gemini):
+        if not (
+            uses_mcp
+            or uses_anthropic
+            or client
+            or function_sdk
+            or vercel
+            or bedrock
+            or gemini
+            or schema_provider
+        ):
             return
         literals = Literals(text, hash_comments=file.suffix == ".py")
         if function_sdk:
             yield from self.openai_functions(file, literals, *function_sdk)
         if vercel:
             yield from self.vercel_tool_map(file, literals)
-        if uses_mcp or uses_anthropic or bedrock:
+        if schema_provider and not bedrock:
+            yield from self.tools(file, literals, schema_provider)
+        elif uses_mcp or uses_anthropic or bedrock:
             provider = MCP_PROVIDER if uses_mcp else "Anthropic" if uses_anthropic else "Amazon Web Services"
             yield from self.tools(file, literals, provider)
         if gemini:

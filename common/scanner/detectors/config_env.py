@@ -17,7 +17,15 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from common.scanner.catalog import is_hf_org, load_json, lookup_package, match_model, route_forms
+from common.scanner.catalog import (
+    LOCAL_DIRECTORY_NAMES,
+    Package,
+    is_hf_org,
+    load_json,
+    lookup_package,
+    match_model,
+    route_forms,
+)
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.secrets import is_placeholder
 from common.scanner.keys import component_key
@@ -35,7 +43,18 @@ tomllib = lazy_module("tomllib")
 yaml = lazy_module("yaml")
 
 STRUCTURED = {".json": "JSON", ".yaml": "YAML", ".yml": "YAML", ".toml": "TOML"}
-CONFIG_SUFFIXES = {".env", ".ini", ".cfg", ".conf", ".properties", ".sh", ".bash", ".zsh", *STRUCTURED}
+CONFIG_SUFFIXES = {
+    ".env",
+    ".ini",
+    ".cfg",
+    ".conf",
+    ".properties",
+    ".sh",
+    ".bash",
+    ".zsh",
+    ".ps1",
+    *STRUCTURED,
+}
 SHELL_NAMES = {"Makefile", "Procfile", "justfile", "Justfile"}
 OWNED_ELSEWHERE = {
     "package.json",
@@ -53,7 +72,10 @@ OWNED_ELSEWHERE = {
 PARSE_LIMIT_BYTES = 2 * 1024 * 1024
 MAX_CONFIG_FACTS = 500
 MAX_CONFIG_DEPTH = 8
-ASSIGNMENT = linear(r"""^\s*(?:export\s+|-\s+)?["']?([A-Za-z_][\w.-]*)["']?\s*(?::|=)\s*(.*?)\s*$""")
+# ``KEY=value``, ``key: value``, and PowerShell's ``$Model = "…"`` / ``[string]$ModelName = "…"`` parameters
+ASSIGNMENT = linear(
+    r"""^\s*(?:export\s+|-\s+)?(?:\[[\w.]{1,40}\]\s*)?\$?["']?([A-Za-z_][\w.-]*)["']?\s*(?::|=)\s*(.*?)\s*$"""
+)
 URL = linear(r"https?://[^\s'\"<>,}]+")
 ENV_FACT_KEY = linear(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
 
@@ -140,6 +162,17 @@ def model_like_values(document: object, limit: int = MAX_CONFIG_FACTS) -> dict[s
 MODEL_NAMED_KEY = re.compile(r"(?i)model|llm|engine|deployment|embed")
 
 
+def _names_a_model_variable(node: dict) -> bool:
+    """An environment entry written as a name/value pair whose name says it holds a model."""
+    name, value = node.get("name"), node.get("value")
+    return (
+        isinstance(name, str)
+        and isinstance(value, str)
+        and bool(MODEL_NAMED_KEY.search(name))
+        and not SERVED_ALIAS.search(name)
+    )
+
+
 def catalog_models_under_model_keys(document: object, limit: int = MAX_CONFIG_FACTS) -> list[str]:
     """String values, in lists and nested mappings, below a key that names models (a served-model
     alias excepted), that are catalog model ids with a version or tier."""
@@ -150,6 +183,8 @@ def catalog_models_under_model_keys(document: object, limit: int = MAX_CONFIG_FA
         if depth > MAX_CONFIG_DEPTH:
             continue
         if isinstance(node, dict):
+            if _names_a_model_variable(node) and is_catalog_model(node["value"].strip()):
+                found.append(node["value"].strip())  # Kubernetes / ECS ``env: [{name: MODEL_ID, value: …}]``
             for key, value in node.items():
                 named = (
                     isinstance(key, str)
@@ -206,33 +241,7 @@ SERVED_ALIAS = lazy_re(r"(?i)served[._-]?model|^(?!.*model).*deployment")
 MODEL_TABLE_FILE = lazy_re(r"(?i)models?(?:[_-](?:config|configs|catalog|registry|list|table))?")
 HF_MODEL_KEY = lazy_re(r"(?i)(?:^|[._-])model[._-]?(?:path|repo|repo[._-]?id|checkpoint)$")
 HF_ID = lazy_re(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
-NOT_AN_ORG = frozenset(
-    {
-        "models",
-        "model",
-        "data",
-        "src",
-        "app",
-        "lib",
-        "tmp",
-        "var",
-        "opt",
-        "home",
-        "workspace",
-        "weights",
-        "checkpoints",
-        "output",
-        "outputs",
-        "cache",
-        "mnt",
-        "root",
-        "usr",
-        "srv",
-        "etc",
-        "static",
-        "assets",
-    }
-)
+NOT_AN_ORG = LOCAL_DIRECTORY_NAMES
 
 
 def hugging_face_id(value: str) -> bool:
@@ -266,6 +275,63 @@ def hardcoded_credential(name: str, value: str) -> bool:
     return not is_placeholder(value, value)
 
 
+MODELFILE_FROM = linear(r"^\s*FROM\s+([^\s#]+)", re.IGNORECASE)
+
+
+def is_modelfile(name: str) -> bool:
+    """Ollama's build file: ``Modelfile``, ``Modelfile.<variant>`` or ``<name>.modelfile``."""
+    return name == "Modelfile" or name.startswith("Modelfile.") or name.lower().endswith(".modelfile")
+
+
+# node types of Flowise and Langflow vector stores that do not spell the catalog id
+FLOW_STORE_ALIASES = {
+    "chroma": "chromadb",
+    "postgres": "pgvector",
+    "pgvector": "pgvector",
+    "astradb": "astra-db",
+    "astradbvectorstore": "astra-db",
+    "upstashvector": "upstash-vector",
+    "milvus": "pymilvus",
+    "faiss": "faiss",
+    "redis": "redisvl",
+    "supabase": "supabase",
+    "supabasevectorstore": "supabase",
+}
+FLOW_STORE_CATEGORY = lazy_re(r"(?i)^vector\s*stores?$")
+
+
+def _flow_store(written: object) -> Package | None:
+    if not isinstance(written, str):
+        return None
+    key = re.sub(r"(?i)(?:vectorstore|_\d+)$", "", written.strip()).lower() or written.lower()
+    package = lookup_package("id", FLOW_STORE_ALIASES.get(key, key))
+    return package if package and package.type == "vector_db" else None
+
+
+def flow_vector_stores(document: object, limit: int = MAX_CONFIG_FACTS) -> list[tuple[str, Package]]:
+    """Vector stores a Flowise export (``{"category": "Vector Stores", "name": "qdrant"}``) or a Langflow
+    export (``{"type": "Chroma", "node": {"template": ...}}``) configures: (name as written, package)."""
+    found: list[tuple[str, Package]] = []
+    stack: list[tuple[object, int]] = [(document, 0)]
+    while stack and len(found) < limit:
+        node, depth = stack.pop()
+        if depth > 2 * MAX_CONFIG_DEPTH:
+            continue
+        if isinstance(node, dict):
+            written = None
+            if isinstance(node.get("category"), str) and FLOW_STORE_CATEGORY.match(node["category"]):
+                written = node.get("name")
+            elif isinstance(node.get("node"), dict) and "template" in node["node"]:
+                written = node.get("type")
+            package = _flow_store(written)
+            if package:
+                found.append((written, package))
+            stack.extend((value, depth + 1) for value in node.values() if isinstance(value, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((item, depth + 1) for item in node if isinstance(item, (dict, list)))
+    return found
+
+
 # a translation catalog (``locales/en.json``, ``i18n/fr/common.yml``, Rails' ``config/locales/de.yml``)
 # holds UI copy: a model or URL in it is text shown to a user, which configures nothing
 LOCALE_FOLDERS = frozenset(
@@ -295,23 +361,31 @@ class ConfigDetector(Detector):
             or name.endswith(".env")
             or name in SHELL_NAMES
             or file.suffix in CONFIG_SUFFIXES
+            or is_modelfile(name)
         )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         provider_vars, model_key, endpoint_key, hints, shell_models, quick = _rules()
         text = file.text
+        if is_modelfile(file.name):
+            yield from self.modelfile_base(file)
+            return
         structured: list[str] = []
         table: list[str] = []
+        stores: list[tuple[str, Package]] = []
         if file.suffix in STRUCTURED and file.size <= PARSE_LIMIT_BYTES:
             values: dict[str, str] = {}
             for document in self.parse(file, report):
                 values.update(model_like_values(document))
                 structured.extend(catalog_models_under_model_keys(document))
+                if file.suffix == ".json" and "nodes" in text:
+                    stores.extend(flow_vector_stores(document))
                 if MODEL_TABLE_FILE.fullmatch(file.path.stem) and isinstance(document, dict):
                     table.extend(k for k, v in document.items() if isinstance(k, str) and isinstance(v, dict))
             if values:
                 report.facts.config_values = values
         yield from self.model_table(file, table)
+        yield from self.flow_stores(file, stores)
         lowered = text.lower()
         if not quick.search(lowered):
             return
@@ -390,11 +464,36 @@ class ConfigDetector(Detector):
                     yield from self.url(file, number, candidate, trusted, provider_hint)
                     continue
             # ``description: Uses https://api.openai.com for chat`` tells; ``run: curl https://…`` calls
-            if not is_prose(value) or HTTP_COMMAND.match(value):
+            # an inline object or list (``"base_url": {"value": "http://…"}``) is values, not a sentence
+            if not is_prose(value) or HTTP_COMMAND.match(value) or value.startswith(("{", "[")):
                 yield from self.urls(file, number, line, hint)
         if env_facts:
             report.facts.env = env_facts
         yield from self.structured_models(file, structured, reported_lines)
+
+    def modelfile_base(self, file: SourceFile) -> Iterator[Finding]:
+        """An Ollama Modelfile's ``FROM llama3.2`` names the model it builds on (a ``FROM ./x.gguf``
+        names a weights file, which is no model id)."""
+        for number, line in enumerate(file.lines, start=1):
+            match = MODELFILE_FROM.match(line)
+            if match and not match.group(1).startswith((".", "/", "~")):
+                found = model_finding(match.group(1), number, strong=True, hf_context=True)
+                if found:
+                    yield self.model_at(file, number, found, pulled_by="ollama")
+
+    def flow_stores(self, file: SourceFile, stores: list[tuple[str, Package]]) -> Iterator[Finding]:
+        """The vector store nodes of a Flowise or Langflow export, at the first line naming the node."""
+        seen: set[str] = set()
+        for written, package in stores:
+            if package.id in seen:
+                continue
+            seen.add(package.id)
+            quoted = f'"{written}"'
+            number = next((n for n, raw in enumerate(file.lines, start=1) if quoted in raw), 0)
+            if number:
+                yield self.located(
+                    file, number, package.type, package.id, package.provider, metadata={"flow_node": written}
+                )
 
     def model_table(self, file: SourceFile, keys: list[str]) -> Iterator[Finding]:
         """``models_config.json`` keyed by model (``{"openai-community/gpt2": {...}, "distilgpt2": {...}}``):

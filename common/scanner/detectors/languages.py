@@ -19,6 +19,7 @@ catalog models in model-named constants and catalogs (``DEFAULT_MODEL = "gpt-4o"
 
 from __future__ import annotations
 
+import json
 import re
 from bisect import bisect_right
 from collections.abc import Iterator
@@ -76,6 +77,68 @@ DEPLOYMENT_VALUE = linear(
 URL = linear(r"""https?://[^\s'"`<>]+""")
 BARE_HOST = linear(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,6}")
 MAX_USAGE_LOCATIONS = 20
+# ``const SERVER_NAME = "x"``, ``static final String NAME = "x";``, ``const val NAME = "x"``, Go's
+# ``serverName := "x"``: a name an SDK call may hold by reference (RE2: one alternative per quote)
+STRING_CONSTANT = linear(
+    r"""\b([A-Za-z_$][\w$]{0,80})\s*(?::\s*&?'?[\w<>\[\]]{1,40}\s*)?(?::=|=)\s*"""
+    r"""(?:"([^"\n$]{1,120})"|'([^'\n]{1,120})'|`([^`\n$]{1,120})`)\s*[;,)\n]"""
+)
+NAME_REFERENCE = linear(r"""\b[Nn]ame\s*[:=]\s*((?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$]*)\s*[,}\n)]""")
+MCP_IMPORT_HINT = linear(r"""["'](?:@modelcontextprotocol/|fastmcp["'])""")
+NAME_FALLBACK = linear(
+    r"""\b[Nn]ame\s*:\s*[\w$.\[\]'"]{1,80}\s*(?:\|\||\?\?)\s*"""
+    r"""(?:"([^"\n$]{1,100})"|'([^'\n]{1,100})'|`([^`\n$]{1,100})`)"""
+)
+# ``import pkg from "../package.json"`` … ``name: pkg.name``: a server named after its npm package
+NAME_FROM_MANIFEST = linear(r"""\b[Nn]ame\s*:\s*([A-Za-z_$][\w$]*)\.name\b""")
+LEADING_IDENTIFIER = linear(r"""\s*((?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$]*)\s*[,)]""")
+
+
+@lru_cache(maxsize=4)
+def string_constants(text: str) -> dict[str, str]:
+    """The string each identifier of a file is first set to, found in one pass per file: a server or
+    tool named through a constant (``new McpServer({ name: SERVER_NAME })``) is named by its value."""
+    constants: dict[str, str] = {}
+    for match in STRING_CONSTANT.finditer(text):
+        constants.setdefault(match.group(1), match.group(match.lastindex))
+    return constants
+
+
+@lru_cache(maxsize=4)
+def _object_assignments(text: str, variable: str) -> list[int]:
+    """Offsets of the ``{`` of every object literal assigned to ``variable`` (``const info = { … }``),
+    found once per file and variable, not again before each server a file builds."""
+    pattern = linear(rf"\b{re.escape(variable)}\s*(?::\s*[\w.<>]+\s*)?=\s*\{{")
+    return [match.end() - 1 for match in pattern.finditer(text)]
+
+
+def manifest_name(file: SourceFile, text: str, start: int) -> str | None:
+    """The ``name`` of the package.json a server's ``name: pkg.name`` reads (imported or required by a
+    relative path, read like every neighbour file)."""
+    reference = NAME_FROM_MANIFEST.search(text[start : start + 300])
+    if not reference:
+        return None
+    variable = re.escape(reference.group(1))
+    imported = linear(
+        rf"""(?:\bimport\s+(?:\*\s+as\s+)?{variable}\s+from|\b{variable}\s*=\s*require\()\s*"""
+        r"""["'](\.{1,2}/[^"']*package\.json)["']"""
+    ).search(text)
+    manifest = read_neighbour(file.path.parent / imported.group(1), scan_root_of(file)) if imported else None
+    if manifest is None:
+        return None
+    try:
+        declared = json.loads(manifest).get("name")
+    except (ValueError, AttributeError):
+        return None
+    return declared if isinstance(declared, str) and declared.strip() else None
+
+
+def constant_value(text: str, reference: str | None) -> str | None:
+    """The string a (possibly qualified: ``Config.SERVER_NAME``) identifier stands for in ``text``."""
+    if not reference:
+        return None
+    value = string_constants(text).get(reference.rsplit(".", 1)[-1])
+    return value if value and value.strip() else None
 
 
 MCP_PACKAGES = ("mcp", "fastmcp")
@@ -118,6 +181,7 @@ class _LanguageDetector(Detector):
     comment_prefixes: tuple[str, ...] = ("//", "/*", "*")
     quick_tokens: tuple[str, ...] = ()  # a file without any of these has no import worth parsing
     tool_patterns: tuple[re.Pattern, ...] = ()  # MCP tool registrations; group 1 is the tool name
+    tool_constant_patterns: tuple[re.Pattern, ...] = ()  # the same, group 1 the constant holding it
     api_signatures: tuple[tuple[re.Pattern, str], ...] = ()  # (idiom only one SDK has, catalog id)
     # True where using an SDK's constant is how the language imports it (Ruby under Bundler.require):
     # the SDK is then placed in the file at that use, as an import would place it
@@ -133,9 +197,26 @@ class _LanguageDetector(Detector):
         return lookup_prefixed(self.ecosystem, module, self.separator)
 
     def mcp_server_name(self, text: str, start: int) -> str | None:
-        """``name: "x"``, ``name = "x"``, or Go's ``&mcp.Implementation{Name: "x"}``."""
-        match = re.search(r"""\b[Nn]ame\s*[:=]\s*(["'`])([^"'`$]+)\1""", text[start : start + 300])
-        return match.group(2) if match else None
+        """``name: "x"``, ``name = "x"``, or Go's ``&mcp.Implementation{Name: "x"}``; also through a
+        same-file constant (``name: SERVER_NAME``) or an info object the call is handed (``new
+        McpServer(serverInfo)`` after ``const serverInfo = { name: "x" }``)."""
+        window = text[start : start + 300]
+        match = re.search(r"""\b[Nn]ame\s*[:=]\s*(["'`])([^"'`$]+)\1""", window)
+        if match:
+            return match.group(2)
+        fallback = NAME_FALLBACK.search(window)  # ``name: process.env.SERVER_NAME ?? "x"``
+        if fallback:
+            return fallback.group(fallback.lastindex)
+        reference = NAME_REFERENCE.search(window)
+        if reference:
+            return constant_value(text, reference.group(1))
+        handed = LEADING_IDENTIFIER.match(window)
+        if handed and "." not in handed.group(1):
+            held = _object_assignments(text, handed.group(1))
+            before = bisect_right(held, start) - 1
+            if before >= 0:
+                return _LanguageDetector.mcp_server_name(self, text, held[before])
+        return None
 
     def mcp_client_name(self, text: str, start: int) -> str | None:
         """How a client built at ``start`` declares itself (``new Client({ name: "x" })``)."""
@@ -272,10 +353,16 @@ class _LanguageDetector(Detector):
                 yield self.model_at(file, line, found, evidence=CATALOG_LITERAL)
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
-        """(offset, name) of every tool an MCP server registers, in this language's SDK idioms."""
+        """(offset, name) of every tool an MCP server registers, in this language's SDK idioms, the name
+        written there or held by a same-file constant (``server.tool(TOOL_NAME, ...)``)."""
         for pattern in self.tool_patterns:
             for match in pattern.finditer(text):
                 yield match.start(), match.group(1)
+        for pattern in self.tool_constant_patterns:
+            for match in pattern.finditer(text):
+                value = constant_value(text, match.group(1))
+                if value:
+                    yield match.start(), value
 
     def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
         seen: set[str] = set()
@@ -364,7 +451,11 @@ class _LanguageDetector(Detector):
         if called == "new" and member:  # Ruby's MCP::Server.new(...)
             called = re.split(r"\.|::", member.removesuffix(".new"))[-1]
         if re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer|FastMCP", called):
-            name = (self.mcp_server_name(text, match.end()) or component_name_for(file.relpath)).lower()
+            name = (
+                self.mcp_server_name(text, match.end())
+                or manifest_name(file, text, match.end())
+                or component_name_for(file.relpath)
+            ).lower()
             yield self.code_mcp_server(file, line, name)
         elif re.fullmatch(r"(?:New)?\w*(?:Mcp|MCP)?Client", called):  # NewStdioMCPClient, NewClient
             yield self.code_mcp_client(file, line, self.mcp_client_name(text, match.end()), package)
@@ -535,15 +626,36 @@ def _uses_llm(manifest_text: str) -> bool:
     )
 
 
+CARGO_AI_WORDS = linear(r"(?i)\b(?:llms?|ai|gpt|openai|anthropic|language models?)\b")
+
+
+def _declares_ai(manifest_text: str) -> bool:
+    """Whether a Cargo.toml's ``[package]`` describes the crate as AI (``description``, ``keywords`` or
+    ``categories`` naming LLMs or AI): an LLM framework of its own depends on no catalog LLM crate."""
+    in_package = False
+    for line in manifest_text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_package = stripped == "[package]"
+        elif (
+            in_package
+            and stripped.startswith(("description", "keywords", "categories"))
+            and CARGO_AI_WORDS.search(stripped.partition("=")[2])
+        ):
+            return True
+    return False
+
+
 def crate_uses_llm(file: SourceFile) -> bool:
     """Whether the Cargo.toml nearest above a Rust file, within the scanned tree, depends on a catalog
-    LLM client or agent framework crate (read like every neighbour file: regular, inside the root)."""
+    LLM client or agent framework crate, or says the crate is one (read like every neighbour file:
+    regular, inside the root)."""
     folder = file.path.parent
     root = scan_root_of(file)
     for _ in range(file.relpath.count("/") + 1):
         text = read_neighbour(folder / "Cargo.toml", root)
         if text is not None:
-            return _uses_llm(text)
+            return _uses_llm(text) or _declares_ai(text)
         folder = folder.parent
     return False
 
@@ -585,12 +697,38 @@ class JavaScriptDetector(_LanguageDetector):
         lazy_re(r"""\.(?:tool|registerTool)\(\s*["'`]([\w.:/-]{1,100})["'`]"""),
         lazy_re(r"""\.addTool\(\s*\{[^{}]{0,300}\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]"""),
     )
+    tool_constant_patterns = (
+        linear(r"""\.(?:tool|registerTool)\(\s*((?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$]*)\s*,"""),
+    )
 
     ES_IMPORT = linear(r"""\b(?:import|export)\s+(?:type\s+)?([^;'"`]*?)\s*from\s*["']([^"']+)["']""")
     BARE_IMPORT = linear(r"""\bimport\s*\(?\s*["']([^"']+)["']""")
     REQUIRE = linear(
         r"""(?:(?:const|let|var)\s+([^=;]+?)\s*=\s*)?(?:await\s+)?(?:require|import)\s*\(\s*["']([^"']+)["']\s*\)"""
     )
+
+    MCP_SDK_DEPENDENCY = linear(r'"(?:@modelcontextprotocol/(?:sdk|server)|fastmcp)"\s*:')
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        """Also the tools a module registers on a server it is handed (``registerTools(server)`` in plain
+        JavaScript imports nothing of the SDK) when the package it belongs to depends on an MCP SDK."""
+        yield from super().detect(file, report)
+        text = file.text
+        if (".tool(" not in text and ".registerTool(" not in text) or MCP_IMPORT_HINT.search(text):
+            return  # a file importing the SDK had its tools read above
+        if self.package_depends_on_mcp(file):
+            yield from self.mcp_tools(file, text, self.comment_lines(file.lines))
+
+    def package_depends_on_mcp(self, file: SourceFile) -> bool:
+        """Whether the package.json nearest above the file (within the scanned tree) declares an MCP SDK."""
+        folder = file.path.parent
+        root = scan_root_of(file)
+        for _ in range(file.relpath.count("/") + 1):
+            manifest = read_neighbour(folder / "package.json", root)
+            if manifest is not None:
+                return bool(self.MCP_SDK_DEPENDENCY.search(manifest))
+            folder = folder.parent
+        return False
 
     def package_for(self, module: str) -> Package | None:
         if module.startswith((".", "/")):
@@ -630,11 +768,33 @@ class JavaScriptDetector(_LanguageDetector):
 
     # Tool constructors of the JS agent frameworks: ``tool({...})`` (Vercel AI SDK, OpenAI Agents SDK,
     # LangChain.js), Mastra's ``createTool({ id })``, LangChain.js's ``new DynamicStructuredTool({ name })``.
-    TOOL_FACTORIES = ("tool", "createTool", "DynamicStructuredTool", "DynamicTool")
+    # LlamaIndex.TS's ``FunctionTool.from(fn, { name })``; the Claude Agent SDK's ``tool("name", ...)``.
+    TOOL_FACTORIES = ("tool", "createTool", "DynamicStructuredTool", "DynamicTool", "FunctionTool")
     TOOL_CALL = linear(
         r"(?:(?:^|[{,(])\s*[\"']?([A-Za-z_$][\w$-]*)[\"']?\s*:\s*|\b(?:const|let|var)\s+([\w$]+)"
-        r"(?:\s*:\s*[\w$.<>]+)?\s*=\s*)?(?:new\s+)?\b(tool|createTool|DynamicStructuredTool|DynamicTool)\s*\(",
+        r"(?:\s*:\s*[\w$.<>]+)?\s*=\s*)?(?:new\s+)?\b(tool|createTool|DynamicStructuredTool|DynamicTool|FunctionTool"
+        r"|zodFunction|zodResponsesFunction)"
+        r"(?:\.from)?\s*\(",
         re.MULTILINE,
+    )
+    POSITIONAL_NAME = linear(r"""^\s*["'`]([^"'`$\n]{1,100})["'`]\s*,""")
+    FIRST_KEY_NAME = linear(r"""^\s*\{\s*(?:name|id)\s*:\s*["'`]([^"'`$\n]{1,100})["'`]""")
+    # the OpenAI SDK's own helpers (``openai/helpers/zod``): ``zodFunction({ name: "x", parameters })``
+    SDK_TOOL_FACTORIES = ("zodFunction", "zodResponsesFunction")
+    # LangChain.js tools written as classes: ``class Search extends StructuredTool { name = "search" }``
+    TOOL_BASES = ("StructuredTool", "Tool", "DynamicStructuredTool", "DynamicTool")
+    TOOL_CLASS = linear(
+        r"\bclass\s+(\w+)\s+extends\s+(StructuredTool|Tool|DynamicStructuredTool|DynamicTool)\b"
+    )
+    CLASS_NAME_FIELD = linear(
+        r"""(?:^|[;{\n])\s*(?:(?:public|override|readonly|static)\s+)*name\s*(?::\s*string\s*)?=\s*"""
+        r"""(?:"([^"\n$]{1,100})"|'([^'\n]{1,100})'|`([^`\n$]{1,100})`)"""
+    )
+    # MCP servers an agent SDK starts or serves: the Claude Agent SDK's in-process
+    # ``createSdkMcpServer({ name })``, the OpenAI Agents SDK's ``new MCPServerStdio({ name, fullCommand })``
+    SERVER_FACTORIES = ("createSdkMcpServer", "MCPServerStdio", "MCPServerSSE", "MCPServerStreamableHttp")
+    SERVER_CALL = linear(
+        r"(?:^|[^\w.$])(?:new\s+)?(createSdkMcpServer|MCPServerStdio|MCPServerSSE|MCPServerStreamableHttp)\s*\(\s*\{"
     )
     # Genkit: ``ai.defineTool({ name: "x", ... }, fn)``
     DEFINE_TOOL = linear(r"""\.defineTool\(\s*\{[^{}]{0,300}?\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]""")
@@ -652,12 +812,16 @@ class JavaScriptDetector(_LanguageDetector):
             package = self.package_for(imp.module)
             if package and package.type == "agent_framework" and package.id not in MCP_PACKAGES:
                 for binding in imp.bindings:
-                    if binding in self.TOOL_FACTORIES:
+                    if binding in (*self.TOOL_FACTORIES, *self.TOOL_BASES, *self.SERVER_FACTORIES):
                         factories[binding] = package
+            elif package and package.type == "llm_provider":
+                factories.update((b, package) for b in imp.bindings if b in self.SDK_TOOL_FACTORIES)
         seen: set[str] = set()
         yield from self.genkit_tools(file, text, comments, packages, self.DEFINE_TOOL, seen)
         if not factories:
             return
+        yield from self.agent_sdk_servers(file, text, comments, factories)
+        yield from self.class_tools(file, text, comments, factories, seen)
         for match in self.TOOL_CALL.finditer(text):
             package = factories.get(match.group(3))
             line = _line_at(text, match.start(3))
@@ -668,7 +832,16 @@ class JavaScriptDetector(_LanguageDetector):
             body = body[: following.start()] if following else body
             # LangChain.js also takes the config second, inline: ``tool(fn, { name: "x", schema })``
             config = None if body.lstrip().startswith("{") else self.TOOL_CONFIG_NAME.search(body)
-            found = [m for m in (self.TOOL_OWN_NAME.search(body), config) if m]
+            found = [
+                m
+                for m in (
+                    self.POSITIONAL_NAME.match(body),
+                    self.FIRST_KEY_NAME.match(body),
+                    self.TOOL_OWN_NAME.search(body),
+                    config,
+                )
+                if m
+            ]
             declared = min(found, key=lambda m: m.start()) if found else None
             name = declared.group(1) if declared else match.group(1)
             if not name and match.group(2):
@@ -681,6 +854,34 @@ class JavaScriptDetector(_LanguageDetector):
                 file, line, "tool", name.lower(), package.provider, metadata={"framework": package.id}
             )
 
+    def class_tools(
+        self, file: SourceFile, text: str, comments: set[int], bases: dict[str, Package], seen: set[str]
+    ) -> Iterator[Finding]:
+        """Subclasses of a framework's tool class (imported from it), named by their ``name`` field."""
+        classes = [m for m in self.TOOL_CLASS.finditer(text) if m.group(2) in bases]
+        for index, match in enumerate(classes):
+            end = classes[index + 1].start() if index + 1 < len(classes) else len(text)
+            named = self.CLASS_NAME_FIELD.search(text[match.end() : min(end, match.end() + 3000)])
+            line = _line_at(text, match.start())
+            name = named.group(named.lastindex).strip().lower() if named else ""
+            if not name or line in comments or name in seen:
+                continue
+            seen.add(name)
+            package = bases[match.group(2)]
+            yield self.located(file, line, "tool", name, package.provider, metadata={"framework": package.id})
+
+    def agent_sdk_servers(
+        self, file: SourceFile, text: str, comments: set[int], factories: dict[str, Package]
+    ) -> Iterator[Finding]:
+        """MCP servers an agent SDK builds or starts, named by the ``name`` they are given."""
+        for match in self.SERVER_CALL.finditer(text):
+            line = _line_at(text, match.start(1))
+            if match.group(1) not in factories or line in comments:
+                continue
+            name = _LanguageDetector.mcp_server_name(self, text, match.end() - 1)
+            if name and name.strip():
+                yield self.code_mcp_server(file, line, name.strip().lower())
+
 
 class GoDetector(_LanguageDetector):
     name = "go"
@@ -692,6 +893,10 @@ class GoDetector(_LanguageDetector):
     tool_patterns = (
         lazy_re(r'\bmcp\.NewTool\(\s*"([^"\n]{1,100})"'),
         lazy_re(r'&mcp\.Tool\s*\{[^{}]{0,300}\bName:\s*"([^"\n]{1,100})"'),
+    )
+    tool_constant_patterns = (
+        linear(r"\bmcp\.NewTool\(\s*((?:[A-Za-z_]\w*\.)?[A-Za-z_]\w*)\s*[,)]"),
+        linear(r"&mcp\.Tool\s*\{[^{}]{0,300}\bName:\s*((?:[A-Za-z_]\w*\.)?[A-Za-z_]\w*)\s*[,}]"),
     )
 
     BLOCK = linear(r"\bimport\s*\((.*?)\)", re.DOTALL)
@@ -721,8 +926,14 @@ class GoDetector(_LanguageDetector):
             yield Import(match.group(2), (alias,), _line_at(text, match.start()))
 
     def mcp_server_name(self, text: str, start: int) -> str | None:
+        """mcp-go takes the name first (``server.NewMCPServer("x", "1.0")``), written or a constant."""
         match = re.match(r"""\s*"([^"]+)\"""", text[start : start + 200])
-        return match.group(1) if match else super().mcp_server_name(text, start)
+        if match:
+            return match.group(1)
+        handed = LEADING_IDENTIFIER.match(text[start : start + 200])
+        return constant_value(text, handed.group(1) if handed else None) or super().mcp_server_name(
+            text, start
+        )
 
     # Go SDKs spell model constants in CamelCase: go-openai ``openai.GPT4oMini``, openai-go
     # ``openai.ChatModelO3Mini``, anthropic-sdk-go ``anthropic.ModelClaude3_7SonnetLatest``
@@ -747,11 +958,52 @@ class GoDetector(_LanguageDetector):
 
     GENKIT_TOOL = linear(r'\bgenkit\.DefineTool(?:\[[^\]]{1,200}\])?\(\s*\w+\s*,\s*"([^"\n]{1,100})"')
 
+    # the function-tool structs of the Go LLM SDKs, named as the model calls them: openai-go
+    # ``FunctionDefinitionParam``, go-openai and langchaingo ``FunctionDefinition``, anthropic-sdk-go
+    # ``ToolParam``, Gemini ``FunctionDeclaration``, Ollama ``ToolFunction``, Eino ``ToolInfo``; older
+    # SDK versions wrap the name (``Name: openai.F("x")``)
+    FUNCTION_STRUCT = linear(
+        r"\b([a-z]\w*)\.(?:FunctionDefinitionParam|FunctionDefinition|ToolParam|FunctionDeclaration|ToolFunction|ToolInfo)"
+        r'\s*\{[^{}]{0,300}?\bName:\s*(?:[a-z]\w*\.(?:F|String)\(\s*)?"([^"\n]{1,100})"'
+    )
+    # Eino's ``utils.InferTool("name", "description", fn)``
+    INFER_TOOL = linear(r'\b([a-z]\w*)\.InferTool\(\s*"([^"\n]{1,100})"')
+    # a langchaingo ``tools.Tool``: a type whose ``Name()`` returns its name and that has ``Call``
+    CALL_METHOD = linear(r"\bfunc\s*\(\s*\w*\s*\*?(\w+)\s*\)\s*Call\(")
+    NAME_METHOD = linear(
+        r'\bfunc\s*\(\s*\w*\s*\*?(\w+)\s*\)\s*Name\(\)\s*string\s*\{\s*return\s+"([^"\n]{1,100})"'
+    )
+
     def framework_tools(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
     ) -> Iterator[Finding]:
-        """Genkit for Go: ``genkit.DefineTool(g, "name", "description", fn)``."""
-        return self.genkit_tools(file, text, comments, packages, self.GENKIT_TOOL, set())
+        """Genkit for Go: ``genkit.DefineTool(g, "name", "description", fn)``; the SDKs' function-tool
+        structs; langchaingo tool types."""
+        seen: set[str] = set()
+        yield from self.genkit_tools(file, text, comments, packages, self.GENKIT_TOOL, seen)
+        bound = {
+            binding: package
+            for imp, package in self.sdk_imports(text)
+            if package.type in ("llm_provider", "agent_framework") and package.id not in MCP_PACKAGES
+            for binding in imp.bindings
+        }
+        by_package: dict[str, list[tuple[int, str]]] = {}
+        for pattern in (self.FUNCTION_STRUCT, self.INFER_TOOL):
+            for match in pattern.finditer(text):
+                if match.group(1) in bound and match.group(2).lower() not in PLACEHOLDER_NAMES:
+                    by_package.setdefault(bound[match.group(1)].id, []).append(
+                        (match.start(), match.group(2))
+                    )
+        langchain = next((p for p in bound.values() if p.id == "langchain"), None)
+        callable_types = {m.group(1) for m in self.CALL_METHOD.finditer(text)} if langchain else set()
+        for match in self.NAME_METHOD.finditer(text) if callable_types else ():
+            if match.group(1) in callable_types:
+                by_package.setdefault(langchain.id, []).append((match.start(), match.group(2)))
+        for package_id, found in by_package.items():
+            package = next(p for p in bound.values() if p.id == package_id)
+            yield from self.named_tools(
+                file, text, comments, sorted(found), package.provider, package.id, seen
+            )
 
     # ``func (t *T) Name() string { return "x" }``: the name a tool type gives the model
     GO_NAME_METHOD = linear(
@@ -820,6 +1072,13 @@ class JavaDetector(_LanguageDetector):
         linear(r'\bnew\s+(?:McpSchema\.)?Tool\(\s*"([^"\n]{1,100})"'),
         linear(r'\bTool\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'),
         linear(r'\baddTool\(\s*name\s*=\s*"([^"\n]{1,100})"'),
+        # the Kotlin SDK's positional ``server.addTool("name", "description", ...)``
+        linear(r'\baddTool\(\s*"([^"\n]{1,100})"\s*,'),
+    )
+    tool_constant_patterns = (
+        linear(r"\bnew\s+(?:McpSchema\.)?Tool\(\s*((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*)\s*,"),
+        linear(r"\bTool\.builder\(\)\s*\.name\(\s*((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*)\s*\)"),
+        linear(r"\baddTool\(\s*(?:name\s*=\s*)?((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*)\s*,"),
     )
     IMPORT = linear(r"^\s*import\s+(?:static\s+)?([\w.]+?)(\.\*)?\s*;?\s*$", re.MULTILINE)
     # The tool annotations of the JVM agent frameworks, by the package they are imported from.
@@ -834,6 +1093,33 @@ class JavaDetector(_LanguageDetector):
         "org.springframework.ai.mcp.annotation": "mcp",
     }
     TOOL_ANNOTATION = linear(r"@(?:(?:Mcp)?Tool|DefineKernelFunction)\b(\([^)]{0,600}\))?")
+    TOOL_NAME_ARGUMENT = linear(r'\bname\s*=\s*"([^"\n]{1,100})"')
+    # Koog's first argument is the tool's name (``@Tool("x")``, ``customName = "x"``); LangChain4j's is
+    # its description
+    KOOG_NAME = linear(r'^\(\s*"([^"\n]{1,100})"|\bcustomName\s*=\s*"([^"\n]{1,100})"')
+    # tools built in code: Spring AI's ``FunctionToolCallback.builder("name", fn)`` and
+    # ``MethodToolCallback`` definitions, LangChain4j's ``ToolSpecification.builder().name("x")``
+    # the OpenAI Java SDK's ``FunctionDefinition.builder().name("x")`` (Azure's ``new
+    # FunctionDefinition("x")``) and the Anthropic Java SDK's ``Tool.builder().name("x")``
+    BUILT_TOOL = linear(
+        r'\bFunctionToolCallback\.builder\(\s*"([^"\n]{1,100})"'
+        r'|\bToolDefinition\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'
+        r'|\bToolSpecification\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'
+        r'|\bFunctionDefinition(?:\.builder\(\)\s*\.name\(|\(|\s*\(\s*name\s*=)\s*"([^"\n]{1,100})"'
+        r'|\bTool\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'
+    )
+    BUILT_TOOL_OWNERS = {
+        1: ("spring-ai",),
+        2: ("spring-ai",),
+        3: ("langchain4j",),
+        4: ("openai", "azure-openai"),
+    }
+    # Spring AI's function beans: ``@Bean @Description("...") Function<Req, Resp> currentWeather()`` is a
+    # tool named after the bean (its method)
+    FUNCTION_BEAN = linear(
+        r"@Bean\b[^;{]{0,200}?@Description\([^)]{0,400}\)\s*(?:public\s+|fun\s+)?(?:(?:Bi)?Function|Supplier|Consumer)"
+        r"<[^{;]{0,200}?>\s+(\w+)\s*\("
+    )
     METHOD_AFTER_ANNOTATION = linear(r"\bfun\s+(?:<[^>]*>\s*)?(\w+)\s*\(|\b(\w+)\s*\(")
     QUALIFIED = linear(r"(?:^|[^\w.\"])((?:[a-z][a-z0-9_]*\.){2,}[a-z][a-z0-9_]*)\.[A-Z]\w*")
 
@@ -844,10 +1130,10 @@ class JavaDetector(_LanguageDetector):
         yield from self.qualified_references(text)
 
     SERVER_INFO = linear(
-        r'\.serverInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?(?:"([^"\n]{1,100})"|([A-Za-z_]\w*)\s*\))'
+        r'\.serverInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?(?:"([^"\n]{1,100})"|([A-Za-z_][\w.]*)\s*[,)])'
     )
     CLIENT_INFO = linear(
-        r'\.clientInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?(?:"([^"\n]{1,100})"|([A-Za-z_]\w*)\s*\))'
+        r'\.clientInfo\(\s*(?:new\s+(?:McpSchema\.)?Implementation\(\s*)?(?:"([^"\n]{1,100})"|([A-Za-z_][\w.]*)\s*[,)])'
     )
 
     KOTLIN_CLIENT_INFO = linear(
@@ -870,7 +1156,10 @@ class JavaDetector(_LanguageDetector):
             return declared.group(1), start + declared.start(1)
         ends, names, offsets = _implementations(text, declared.group(2))
         last = bisect_right(ends, start)
-        return (names[last - 1], offsets[last - 1]) if last else None
+        if last:
+            return names[last - 1], offsets[last - 1]
+        value = constant_value(text, declared.group(2))  # ``.serverInfo(SERVER_NAME, VERSION)``
+        return (value, start + declared.start(2)) if value else None
 
     def mcp_usage(
         self,
@@ -912,21 +1201,57 @@ class JavaDetector(_LanguageDetector):
             )
         }
         framework = next((lookup_package("id", package_id) for package_id in sorted(imported)), None)
+        seen: set[str] = set()
+        yield from self.built_tools(file, text, comments, packages, seen)
         if framework is None:
             return
-        seen: set[str] = set()
         for match in self.TOOL_ANNOTATION.finditer(text):
             line = _line_at(text, match.start())
-            named = re.search(r'\bname\s*=\s*"([^"\n]{1,100})"', match.group(1) or "")
+            named = (self.KOOG_NAME if framework.id == "koog" else self.TOOL_NAME_ARGUMENT).search(
+                match.group(1) or ""
+            )
             rest = text[match.end() : match.end() + 400]
             rest = re.sub(r"@\w+(?:\([^)]*\))?", " ", rest)  # other annotations on the same method
             method = self.METHOD_AFTER_ANNOTATION.search(rest)
-            name = named.group(1) if named else (method.group(1) or method.group(2)) if method else None
+            name = (
+                named.group(named.lastindex)
+                if named
+                else (method.group(1) or method.group(2))
+                if method
+                else None
+            )
             if line in comments or not name or name.lower() in seen:
                 continue
             seen.add(name.lower())
             yield self.located(
                 file, line, "tool", name.lower(), framework.provider, metadata={"framework": framework.id}
+            )
+
+    def built_tools(
+        self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package], seen: set[str]
+    ) -> Iterator[Finding]:
+        """Tools a JVM framework or LLM SDK builds in code rather than by annotation."""
+        owners = {
+            package_id: packages.get(package_id)
+            for package_id in ("spring-ai", "langchain4j", "openai", "azure-openai", "anthropic")
+        }
+        found: dict[str, list[tuple[int, str]]] = {}
+        for match in self.BUILT_TOOL.finditer(text):
+            # an MCP SDK's ``Tool.builder()`` is an MCP tool (``tool_patterns``); elsewhere Anthropic's
+            candidates = self.BUILT_TOOL_OWNERS.get(
+                match.lastindex, () if "mcp" in packages else ("anthropic",)
+            )
+            owner = next((package_id for package_id in candidates if owners[package_id]), None)
+            if owner:
+                found.setdefault(owner, []).append((match.start(), match.group(match.lastindex)))
+        if owners["spring-ai"] and "@Description" in text:
+            found.setdefault("spring-ai", []).extend(
+                (match.start(1), match.group(1)) for match in self.FUNCTION_BEAN.finditer(text)
+            )
+        for owner, named in found.items():
+            package = owners[owner]
+            yield from self.named_tools(
+                file, text, comments, sorted(named), package.provider, package.id, seen
             )
 
     def qualified_references(self, text: str) -> Iterator[Import]:
@@ -1000,6 +1325,7 @@ class RubyDetector(_LanguageDetector):
     tool_patterns = (
         linear(r"""^\s*tool_name\s*\(?\s*["']([^"'\n]{1,100})["']""", re.MULTILINE),
         linear(r"""\bMCP::Tool\.define\(\s*name:\s*["']([^"'\n]{1,100})["']"""),
+        linear(r"""\.define_tool\(\s*name:\s*["']([^"'\n]{1,100})["']"""),
     )
     TOOL_CLASS = linear(r"^\s*class\s+(\w+)\s*<\s*(?:::)?MCP::Tool\b", re.MULTILINE)
     idiom_is_import = True  # Bundler.require (Rails) loads every gem: its constants need no require
@@ -1016,12 +1342,30 @@ class RubyDetector(_LanguageDetector):
 
     RUBY_LLM_TOOL = linear(r"^\s*class\s+(?:\w+::)*(\w+)\s*<\s*(?:::)?RubyLLM::Tool\b", re.MULTILINE)
 
+    LANGCHAIN_TOOL_CLASS = linear(
+        r"^\s*class\s+((?:\w+::)*\w+)[^\n]*\n(?:[^\n]*\n){0,5}?\s*extend\s+(?:::)?Langchain::ToolDefinition\b",
+        re.MULTILINE,
+    )
+    DEFINE_FUNCTION = linear(r"^\s*define_function\s*\(?\s*:(\w+)", re.MULTILINE)
+
     def framework_tools(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
     ) -> Iterator[Finding]:
-        """RubyLLM: a ``RubyLLM::Tool`` subclass is a tool the gem names after the class in snake_case."""
+        """RubyLLM: a ``RubyLLM::Tool`` subclass is a tool the gem names after the class in snake_case.
+        langchainrb: each ``define_function :name`` of a class extending ``Langchain::ToolDefinition`` is
+        a function the model calls as ``<class in snake_case>__<name>``."""
         ruby_llm = packages.get("ruby-llm")
         seen: set[str] = set()
+        langchain = packages.get("langchain")
+        classes = list(self.LANGCHAIN_TOOL_CLASS.finditer(text)) if langchain else []
+        for index, match in enumerate(classes):
+            end = classes[index + 1].start() if index + 1 < len(classes) else len(text)
+            prefix = snake_case(match.group(1).replace("::", "_"))
+            found = [
+                (function.start(), f"{prefix}__{function.group(1)}")
+                for function in self.DEFINE_FUNCTION.finditer(text, match.end(), end)
+            ]
+            yield from self.named_tools(file, text, comments, found, langchain.provider, langchain.id, seen)
         for match in self.RUBY_LLM_TOOL.finditer(text) if ruby_llm else ():
             line = _line_at(text, match.start())
             name = snake_case(match.group(1))
@@ -1061,7 +1405,7 @@ class RubyDetector(_LanguageDetector):
                 {
                     m.group(1)
                     for m in linear(r"\b([A-Z]\w*)::").finditer(text)
-                    if m.group(1).lower() == root.lower()
+                    if m.group(1).lower() == root.lower().replace("_", "")  # fast_mcp: FastMcp
                 }
             )
             yield Import(module, constants, _line_at(text, match.start()))
@@ -1123,6 +1467,13 @@ class CSharpDetector(_LanguageDetector):
                 yield self.code_mcp_client(file, line, named.group(1) if named else None)
 
     AI_FUNCTION = linear(r"\bAIFunctionFactory\.Create\(")
+    # the OpenAI .NET SDK's ``ChatTool.CreateFunctionTool(functionName: "x", ...)``; Azure.AI.OpenAI 1.x's
+    # ``new FunctionDefinition("x")`` / ``new ChatCompletionsFunctionToolDefinition { Name = "x" }``
+    OPENAI_FUNCTION_TOOL = linear(
+        r'\bChatTool\.CreateFunctionTool\(\s*(?:functionName\s*:\s*)?"([^"\n]{1,100})"'
+        r"|\bnew\s+(?:ChatCompletionsFunctionToolDefinition|FunctionDefinition)\s*"
+        r'(?:\(\s*"([^"\n]{1,100})"|(?:\(\s*\))?\s*\{[^{}]{0,200}?\bName\s*=\s*"([^"\n]{1,100})")'
+    )
 
     @staticmethod
     def call_arguments(text: str, start: int, limit: int = 600) -> list[str]:
@@ -1164,6 +1515,15 @@ class CSharpDetector(_LanguageDetector):
         ``[KernelFunction("name")]`` or after the method. Microsoft.Extensions.AI: the functions
         ``AIFunctionFactory.Create`` makes."""
         seen: set[str] = set()
+        openai = packages.get("openai") or packages.get("azure-openai")
+        found = (
+            [(m.start(), m.group(m.lastindex)) for m in self.OPENAI_FUNCTION_TOOL.finditer(text)]
+            if openai
+            else []
+        )
+        yield from self.named_tools(
+            file, text, comments, found, openai.provider if openai else "", openai.id if openai else "", seen
+        )
         extensions_ai = packages.get("microsoft-extensions-ai")
         for match in self.AI_FUNCTION.finditer(text) if extensions_ai else ():
             line = _line_at(text, match.start())
@@ -1359,10 +1719,15 @@ class RustDetector(_LanguageDetector):
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
 
+    GENAI_TOOL = linear(r'\bTool::new\(\s*"([^"\n]{1,100})"\s*\)')
     EXTERN = linear(r"^\s*extern\s+crate\s+(\w+)", re.MULTILINE)
     RIG_TOOL_IMPL = linear(r"\bimpl\s+(?:[\w:]+::)?Tool\s+for\s+(\w+)")
     RIG_TOOL_NAME = linear(r'\bconst\s+NAME\s*:\s*&(?:\'static\s+)?str\s*=\s*"([^"\n]{1,100})"')
-    RIG_TOOL_MACRO = linear(r"#\[rig(?:_|::)tool\b[^\]]{0,600}\]\s*(?:pub\s+)?(?:async\s+)?fn\s+(\w+)")
+    RIG_TOOL_MACRO = linear(r"#\[rig(?:_|::)tool\b([^\]]{0,600})\]\s*(?:pub\s+)?(?:async\s+)?fn\s+(\w+)")
+    # a tool attribute macro named after a crate (rig's ``#[rig_tool]`` in a framework of its own):
+    # ``#[<crate>_tool(description = "...")] fn name(...)``
+    CRATE_TOOL_MACRO = linear(r"#\[(\w+)_tool\b([^\]]{0,600})\]\s*(?:pub\s+)?(?:async\s+)?fn\s+(\w+)")
+    MACRO_NAME = linear(r'\bname\s*=\s*"([^"\n]{1,100})"')
     # async-openai: ``FunctionObjectArgs::default().name("x")`` (builder) and ``FunctionObject { name:
     # "x".into(), .. }`` (struct literal) declare a function tool the model may call
     OPENAI_FUNCTION = linear(
@@ -1376,6 +1741,10 @@ class RustDetector(_LanguageDetector):
         """rig: ``impl Tool for X { const NAME: &str = "x"; }`` (named by ``NAME``, else the type in
         snake_case) and ``#[rig_tool]``/``#[rig::tool]`` functions; async-openai function objects."""
         yield from self.openai_functions(file, text, comments, packages)
+        genai = packages.get("genai")
+        if genai is not None:  # rust-genai: ``Tool::new("get_weather").with_schema(json!(...))``
+            found = [(m.start(), m.group(1)) for m in self.GENAI_TOOL.finditer(text)]
+            yield from self.named_tools(file, text, comments, found, genai.provider, genai.id, set())
         rig = packages.get("rig")
         if rig is None:
             return
@@ -1383,7 +1752,9 @@ class RustDetector(_LanguageDetector):
         for match in self.RIG_TOOL_IMPL.finditer(text):
             named = self.RIG_TOOL_NAME.search(text[match.end() : match.end() + 600])
             found.append((match.start(), named.group(1) if named else snake_case(match.group(1))))
-        found += [(match.start(), match.group(1)) for match in self.RIG_TOOL_MACRO.finditer(text)]
+        for match in self.RIG_TOOL_MACRO.finditer(text):
+            named = self.MACRO_NAME.search(match.group(1))
+            found.append((match.start(), named.group(1) if named else match.group(2)))
         yield from self.named_tools(file, text, comments, found, rig.provider, rig.id, set())
 
     def openai_functions(
@@ -1412,11 +1783,13 @@ class RustDetector(_LanguageDetector):
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         yield from super().detect(file, report)
         text = file.text
-        if (
-            "ToolDefinition" not in text
-            or "const NAME" not in text
-            or "rig" in {p.id for _, p in self.sdk_imports(text)}
-        ):
+        if "rig" in {p.id for _, p in self.sdk_imports(text)}:
+            return
+        if "_tool" in text:
+            yield from self.crate_macro_tools(file, text)
+        if "fn name" in text:
+            yield from self.named_method_tools(file, text)
+        if "ToolDefinition" not in text or "const NAME" not in text:
             return
         tools = []
         for match in self.RIG_TOOL_IMPL.finditer(text):
@@ -1429,6 +1802,62 @@ class RustDetector(_LanguageDetector):
         framework = crate_name(file) or component_name_for(file.relpath)
         comments = self.comment_lines(file.lines)
         yield from self.named_tools(file, text, comments, tools, framework, framework, set())
+
+    # the other common Rust tool trait (ollama-rs, most agent crates of their own): ``impl Tool for X {
+    # fn name(&self) -> &str { "x" } fn description(..) fn parameters(..) }``
+    TOOL_IMPL = linear(r"\bimpl(?:<[^<>]{0,100}>)?\s+(?:[\w:]+::)?Tool\s+for\s+\w+")
+    NAME_METHOD = linear(
+        r'\bfn\s+name\s*\(\s*(?:&\s*self)?\s*\)\s*->\s*&(?:\'static\s+)?str\s*\{\s*"([^"\n]{1,100})"'
+    )
+    SCHEMA_METHOD = linear(
+        r"\bfn\s+(?:description|parameters\w*|input_schema|schema|definition|tool_definition)\s*[(<]"
+    )
+
+    def named_method_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """``impl Tool for X`` with a literal ``fn name`` and a description or schema method: a tool of the
+        catalog crate the file takes ``Tool`` from (ollama-rs), else of the crate itself when it is an
+        AI one."""
+        impls = list(self.TOOL_IMPL.finditer(text))
+        found = []
+        for index, match in enumerate(impls):
+            end = impls[index + 1].start() if index + 1 < len(impls) else len(text)
+            body = text[match.end() : min(end, match.end() + 4000)]
+            named = self.NAME_METHOD.search(body)
+            if named and self.SCHEMA_METHOD.search(body):
+                found.append((match.start(), named.group(1)))
+        if not found:
+            return
+        owner = next((p for imp, p in self.sdk_imports(text) if "Tool" in imp.bindings), None)
+        if owner is None and not crate_uses_llm(file):
+            return
+        framework = owner.id if owner else crate_name(file) or component_name_for(file.relpath)
+        provider = owner.provider if owner else framework
+        yield from self.named_tools(
+            file, text, self.comment_lines(file.lines), found, provider, framework, set()
+        )
+
+    def crate_macro_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """Functions under a crate's own tool attribute macro, where the macro is named after this crate
+        or a crate the file uses and that crate is an AI one: named ``name = "x"``, else the function."""
+        macros = [match for match in self.CRATE_TOOL_MACRO.finditer(text) if match.group(1) != "rig"]
+        if not macros:
+            return
+        crates = {match.group(1) for match in self.USE.finditer(text)}
+        own = crate_name(file)
+        if own:
+            crates.add(own.replace("-", "_"))
+        tools = []
+        for match in macros:
+            if match.group(1) in crates:
+                named = self.MACRO_NAME.search(match.group(2))
+                tools.append((match.start(), named.group(1) if named else match.group(3), match.group(1)))
+        if not tools or not crate_uses_llm(file):
+            return
+        comments = self.comment_lines(file.lines)
+        seen: set[str] = set()
+        for offset, name, framework in tools:
+            framework = own if own and own.replace("-", "_") == framework else framework
+            yield from self.named_tools(file, text, comments, [(offset, name)], framework, framework, seen)
 
     def imports(self, text: str) -> Iterator[Import]:
         # ``pub mod openai; pub use openai::OpenAiProvider;``: a path that starts at a module this file

@@ -137,6 +137,12 @@ def _json_object(file: SourceFile, report: FileReport) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
+def nuget_package(name: str):
+    """A NuGet package by its registry name, or by the catalog namespace it extends
+    (``Microsoft.SemanticKernel.Connectors.OpenAI`` is Semantic Kernel's, as its C# namespace is)."""
+    return lookup_package("nuget", name) or lookup_prefixed("csharp", name)
+
+
 class _ManifestDetector(Detector):
     """Shared plumbing: parse errors become warnings, never exceptions."""
 
@@ -512,7 +518,7 @@ class ManifestDetector(_ManifestDetector):
     def packages_config(self, file: SourceFile) -> Iterator[Finding]:
         text = without_xml_comments(file.text)
         for match in NUGET_PACKAGES_CONFIG.finditer(text):
-            package = lookup_package("nuget", match.group(1))
+            package = nuget_package(match.group(1))
             if package:
                 version = re.search(r"""\bversion\s*=\s*["']([^"']+)["']""", match.group(0))
                 line = line_at(text, match.start())
@@ -563,7 +569,7 @@ class ManifestDetector(_ManifestDetector):
             include = linear(r"""Include\s*=\s*["']([^"']+)["']""").search(attributes)
             if not include:
                 continue
-            package = lookup_package("nuget", include.group(1))
+            package = nuget_package(include.group(1))
             if not package:
                 continue
             version = linear(r"""Version\s*=\s*["']([^"']+)["']""").search(attributes) or re.search(

@@ -34,7 +34,7 @@ from common.scanner.lazy import lazy_module
 from common.scanner.limits import line_at, linear, parse_json
 from common.scanner.model import Location
 from common.scanner.redaction import clip
-from common.scanner.textutil import mask_secret, secret_hash
+from common.scanner.textutil import mask_secret, read_neighbour, scan_root_of, secret_hash
 
 yaml = lazy_module("yaml")
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "mcp_servers.yaml"
@@ -385,22 +385,33 @@ def client_finding(detector: str, file: SourceFile, client: str, servers: list[F
     )
 
 
+# a config shipped as a template to copy (``claude_desktop_config.json.example``) configures the same servers
+TEMPLATE_SUFFIXES = (".example", ".sample", ".template", ".dist")
+
+
+def config_path(file: SourceFile) -> str:
+    """The path a config file stands for: its own, or a template's without the template suffix."""
+    if file.suffix in TEMPLATE_SUFFIXES:
+        stripped = file.relpath[: -len(file.suffix)]
+        if stripped.lower().endswith((".json", ".jsonc")):
+            return stripped
+    return file.relpath
+
+
 class McpConfigDetector(Detector):
     name = "mcp_config"
 
     def applies_to(self, file: SourceFile) -> bool:
         if file.suffix == ".toml":
             return config_kind(file.relpath) is not None and file.size <= MAX_BYTES
-        return file.suffix in (".json", ".jsonc") and (
-            config_kind(file.relpath) is not None
-            or is_agent_definition(file.relpath)
-            or generic_kind(file) is not None
+        path = config_path(file)
+        return PurePosixPath(path).suffix.lower() in (".json", ".jsonc") and (
+            config_kind(path) is not None or is_agent_definition(path) or generic_kind(file) is not None
         )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
-        kind = (
-            config_kind(file.relpath) or generic_kind(file) or ConfigKind(client_from_path(file.relpath), ())
-        )
+        path = config_path(file)
+        kind = config_kind(path) or generic_kind(file) or ConfigKind(client_from_path(path), ())
         if file.size > MAX_BYTES:
             report.warnings.append(f"mcp_config: {file.relpath} is larger than {MAX_BYTES} bytes")
             return []
@@ -528,6 +539,8 @@ class McpConfigDetector(Detector):
 # YAML configs (gateways, proxies, assistants that keep their MCP servers in YAML)
 # ---------------------------------------------------------------------------------------------------
 
+# goose's extension types that are MCP servers (``builtin`` ones are goose's own)
+GOOSE_TRANSPORT = linear(rb"\btype:\s*[\"']?(?:stdio|sse|streamable_http)\b")
 YAML_SERVER_LISTS = ("mcpServers", "mcp_servers", "mcp-servers")
 YAML_TRANSPORTS = frozenset({"stdio", "sse", "http", "streamable-http", "streamable_http", "streamablehttp"})
 YAML_NAME_KEYS = ("name", "alias", "id", "server_name")
@@ -543,7 +556,7 @@ def plain(node) -> object:
     return node.text
 
 
-SERVER_ENTRY_KEYS = frozenset({"transport", "type", "command", "url"})
+SERVER_ENTRY_KEYS = frozenset({"transport", "type", "command", "url", "cmd", "uri"})
 
 
 def _plain_entries(node, keys: frozenset[str]) -> dict:
@@ -553,7 +566,12 @@ def _plain_entries(node, keys: frozenset[str]) -> dict:
 
 
 def yaml_server_spec(spec: dict) -> dict:
-    """YAML configs often write the command as one list (``command: [npx, -y, pkg]``)."""
+    """YAML configs often write the command as one list (``command: [npx, -y, pkg]``); goose spells the
+    command ``cmd`` and the address ``uri``."""
+    if "cmd" in spec and "command" not in spec:
+        spec = {**spec, "command": spec["cmd"]}
+    if "uri" in spec and "url" not in spec:
+        spec = {**spec, "url": spec["uri"]}
     command = spec.get("command")
     if isinstance(command, list) and command and all(isinstance(c, str) for c in command):
         return {**spec, "command": command[0], "args": command[1:] + list(spec.get("args") or [])}
@@ -586,8 +604,14 @@ class McpYamlDetector(Detector):
         if file.suffix not in (".yaml", ".yml") or file.size > MAX_BYTES:
             return False
         data = file.data
-        return any(marker in data for marker in (b"mcpServers", b"mcp_servers", b"mcp-servers")) or (
-            b"transport" in data and b"mcp" in data.lower()
+        return (
+            any(marker in data for marker in (b"mcpServers", b"mcp_servers", b"mcp-servers"))
+            or (b"transport" in data and b"mcp" in data.lower())
+            or (
+                b"extensions:" in data
+                and (b"cmd:" in data or b"uri:" in data)
+                and GOOSE_TRANSPORT.search(data)
+            )
         )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
@@ -616,7 +640,7 @@ class McpYamlDetector(Detector):
             # level of a large file costs its size times its depth
             spec = _plain_entries(node, SERVER_ENTRY_KEYS)
             transport = str(spec.get("transport") or spec.get("type") or "").lower()
-            if transport in YAML_TRANSPORTS and (spec.get("command") or spec.get("url")):
+            if transport in YAML_TRANSPORTS and any(spec.get(k) for k in ("command", "url", "cmd", "uri")):
                 spec = plain(node)
                 named = next(
                     (k for k in YAML_NAME_KEYS if isinstance(spec.get(k), str) and spec[k].strip()), None
@@ -657,6 +681,11 @@ class McpYamlDetector(Detector):
 # ---------------------------------------------------------------------------------------------------
 
 SPRING_SERVER_NAME = linear(r"^\s*spring\.ai\.mcp\.server\.name\s*[=:]\s*([^\s#]+)")
+SPRING_SERVER_KEY = linear(r"^\s*spring\.ai\.mcp\.server\.")
+SPRING_APPLICATION_NAME = linear(r"^\s*spring\.application\.name\s*[=:]\s*([^\s#]+)")
+# the Spring Boot starters that build an MCP server (1.0's and the milestones' artifact names)
+SPRING_MCP_SERVER_STARTER = linear(r"spring-ai-(?:starter-)?mcp-server")
+BUILD_FILES = ("pom.xml", "build.gradle", "build.gradle.kts")
 SPRING_CONNECTION = linear(
     r"^\s*spring\.ai\.mcp\.client\.(?:stdio|sse|streamable-http|http)\.connections\.([\w.-]+?)\.(url|command)\s*[=:]\s*([^\s#]+)"
 )
@@ -673,12 +702,36 @@ class SpringMcpDetector(Detector):
             file.name.startswith(("application", "bootstrap"))
             and file.suffix in (".yml", ".yaml", ".properties")
             and file.size <= MAX_BYTES
-            and b"mcp" in file.data
+            and (b"mcp" in file.data or b"application" in file.data)
         )
+
+    @staticmethod
+    def builds_mcp_server(file: SourceFile) -> bool:
+        """Whether the nearest build file above the config (``src/main/resources`` sits three levels below
+        it) depends on a Spring AI MCP server starter."""
+        folder = file.path.parent
+        root = scan_root_of(file)
+        for _ in range(min(file.relpath.count("/"), 4) + 1):
+            for build in BUILD_FILES:
+                text = read_neighbour(folder / build, root)
+                if text is not None:
+                    return bool(SPRING_MCP_SERVER_STARTER.search(text))
+            folder = folder.parent
+        return False
+
+    def unnamed_server(
+        self, file: SourceFile, application: tuple[str, int] | None, server_keys: bool
+    ) -> Iterator[Finding]:
+        """A Spring AI MCP server the config does not name is listed under the application's name
+        (``spring.application.name``), when the config sets it up or the project has its starter."""
+        if application and (server_keys or self.builds_mcp_server(file)):
+            yield self.server(file, application[0], application[1], {"transport": "code"})
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
         if file.suffix == ".properties":
             return list(self.properties(file))
+        if b"mcp" not in file.data and not self.builds_mcp_server(file):
+            return []  # only the application's name could matter, and only for an MCP server project
         from common.scanner.detectors.containers import compose_yaml_documents
 
         try:
@@ -691,20 +744,34 @@ class SpringMcpDetector(Detector):
         ]
 
     def properties(self, file: SourceFile) -> Iterator[Finding]:
+        named, server_keys, application = False, False, None
         for number, line in enumerate(file.lines, start=1):
             if server := SPRING_SERVER_NAME.match(line):
+                named = True
                 yield self.server(file, server.group(1), number, {"transport": "code"})
             elif connection := SPRING_CONNECTION.match(line):
                 name, field_name, value = connection.groups()
                 yield self.server(file, name, number, {field_name: value})
+            elif app := SPRING_APPLICATION_NAME.match(line):
+                application = application or (app.group(1), number)
+            server_keys = server_keys or bool(SPRING_SERVER_KEY.match(line))
+        if not named:
+            yield from self.unnamed_server(file, application, server_keys)
 
     def yaml(self, file: SourceFile, document) -> Iterator[Finding]:
         mcp = document.path("spring", "ai", "mcp")
-        if mcp is None:
-            return
-        name = mcp.path("server", "name")
+        name = mcp.path("server", "name") if mcp is not None else None
         if name is not None and name.text:
             yield self.server(file, name.text, name.line, {"transport": "code"})
+        else:
+            application = document.path("spring", "application", "name")
+            declared = (
+                (application.text, application.line) if application is not None and application.text else None
+            )
+            server_keys = mcp is not None and mcp.get("server") is not None
+            yield from self.unnamed_server(file, declared, server_keys)
+        if mcp is None:
+            return
         client = mcp.get("client")
         for _, transport in client.items() if client is not None else []:
             connections = transport.get("connections") if transport.is_mapping else None

@@ -27,7 +27,7 @@ from pathlib import Path
 from common.scanner.catalog import load_yaml
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
-from common.scanner.limits import parse_json
+from common.scanner.limits import linear, parse_json
 from common.scanner.redaction import clip
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "model_files.yaml"
@@ -337,10 +337,36 @@ def read_zip(path: Path, limit: int) -> ModelFormat | None:
     return None
 
 
+# a weights file committed through Git LFS is, in the tree, a small text pointer to the real object:
+# still a committed model, whose pointer gives the object's sha256 and size
+LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
+LFS_FIELDS = linear(r"(?m)^oid sha256:([0-9a-f]{64})\s*$|^size (\d{1,20})\s*$")
+LFS_POINTER_MAX_BYTES = 1024
+
+
+def read_lfs_pointer(handle, size: int) -> dict | None:
+    """The object id and size a Git LFS pointer file names, or None when the file is no pointer."""
+    if size > LFS_POINTER_MAX_BYTES:
+        return None
+    handle.seek(0)
+    text = handle.read(LFS_POINTER_MAX_BYTES)
+    if not text.startswith(LFS_POINTER):
+        return None
+    details: dict = {}
+    for match in LFS_FIELDS.finditer(text.decode("ascii", errors="replace")):
+        if match.group(1):
+            details["lfs_oid_sha256"] = match.group(1)
+        else:
+            details["lfs_size_bytes"] = int(match.group(2))
+    return details if "lfs_oid_sha256" in details else None
+
+
 def sniff(path: Path, handle, size: int, suffix: str) -> ModelFormat | None:
     config = load_config()
     handle.seek(0)
     header = handle.read(HEADER_BYTES)
+    if header.startswith(LFS_POINTER[:HEADER_BYTES]) and (pointer := read_lfs_pointer(handle, size)):
+        return ModelFormat("git-lfs pointer", False, pointer)
     trusted_pickle = suffix in config["pickle_extensions"]
     if header[:4] == b"GGUF":
         return ModelFormat("gguf", False, read_gguf_metadata(handle))
@@ -435,6 +461,9 @@ class ModelFileDetector(Detector):
         risky = dangerous_globals(model.pickle_globals)
         if risky or model.unresolved_calls:
             flags.add("dangerous_code")
+        if "lfs_oid_sha256" in model.details:  # the model is the object the pointer names
+            size = model.details.get("lfs_size_bytes", size)
+            digest, unhashed = model.details["lfs_oid_sha256"], None
         if size > config["large_model_file_bytes"]:
             flags.add("large_model_file")
         metadata = {"format": model.format, "size_bytes": size, **model.details}

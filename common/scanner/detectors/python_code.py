@@ -66,7 +66,16 @@ CONFIGURED_MCP_SERVERS = frozenset(
     | {"MCPServerStreamableHttp", "MCPServerStreamableHTTP"}
 )
 HANDED_TOOL_LIST_CALLS = {"bind_tools", "ToolNode", "create_react_agent", "bind_functions"}
-HANDED_TOOL_WRAPPERS = {"from_defaults", "from_function", "Tool", "FunctionTool", "StructuredTool"}
+MCP_DECORATORS = {"tool"}
+# ``add_tool(fn, name=...)``: FastMCP's registration of a function defined elsewhere in the module
+HANDED_TOOL_WRAPPERS = {
+    "from_defaults",
+    "from_function",
+    "Tool",
+    "FunctionTool",
+    "StructuredTool",
+    "add_tool",
+}
 PAYLOAD_MODEL_KEYS = {"model", "model_name", "model_id", "modelId", "embedding_model"}
 
 
@@ -88,11 +97,17 @@ def _import_hint() -> re.Pattern:
 _IMPORT_HINT: re.Pattern | None = None
 
 
+# ``from .server import mcp`` (then ``@mcp.tool()``): an MCP server object another module of the project built
+LOCAL_MCP_IMPORT = linear(r"^[ \t]*from[ \t]+[\w.]+[ \t]+import[ \t][^\n]*(?i:mcp)", re.MULTILINE)
+
+
 def has_ai_import(text: str) -> bool:
     global _IMPORT_HINT
     if _IMPORT_HINT is None:
         _IMPORT_HINT = _import_hint()
-    return _IMPORT_HINT.search(text) is not None
+    if _IMPORT_HINT.search(text) is not None:
+        return True
+    return ".tool" in text and LOCAL_MCP_IMPORT.search(text) is not None
 
 
 def dotted(node: ast.AST) -> str | None:
@@ -222,6 +237,15 @@ class _Analyzer:
         if head in self.aliases:
             return self.aliases[head] + (f".{rest}" if rest else "")
         return None
+
+    def literal(self, node: ast.AST | None) -> str | None:
+        """A non-blank string written at ``node``, or held by the module-level constant it names
+        (``FastMCP(SERVER_NAME)``, ``@mcp.tool(name=TOOL_NAME)``)."""
+        if isinstance(node, ast.Name):
+            value = self.constants.get(node.id)
+        else:
+            value = node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+        return value if value and value.strip() else None
 
     def package_of(self, resolved: str | None) -> Package | None:
         if not resolved:
@@ -451,12 +475,12 @@ class _Analyzer:
                 handed += [(element, None) for element in elements(keywords.get("tools"))]
             if method in HANDED_TOOL_WRAPPERS:
                 target = keywords.get("fn") or keywords.get("func") or (call.args[0] if call.args else None)
-                label = keywords.get("name")
-                handed.append((target, label.value if isinstance(label, ast.Constant) else None))
-            if method == "register_for_llm" and isinstance(keywords.get("name"), ast.Constant):
-                named = keywords["name"].value
-                if isinstance(named, str) and named in functions:
-                    handed.append((ast.Name(id=named), named))
+                handed.append((target, self.literal(keywords.get("name"))))
+            if method == "register_for_llm" and self.literal(keywords.get("name")) in functions:
+                named = self.literal(keywords["name"])
+                handed.append((ast.Name(id=named), named))
+            if method == "register_function" and call.args:  # AG2: register_function(f, caller=..., name=...)
+                handed.append((call.args[0], self.literal(keywords.get("name"))))
             registered = False
             for element, label in handed:
                 local = element.id if isinstance(element, ast.Name) else None
@@ -479,10 +503,9 @@ class _Analyzer:
         metadata = keywords.get("metadata")
         if label is None and isinstance(metadata, ast.Call):
             label = next((k.value for k in metadata.keywords if k.arg == "name"), None)
-        if not (isinstance(label, ast.Constant) and isinstance(label.value, str) and label.value.strip()):
-            return
-        if component_key("tool", label.value.lower()) not in self.tools.values():
-            self.register_tool(label.value, label.value, call, package, call)
+        name = self.literal(label)
+        if name and component_key("tool", name.lower()) not in self.tools.values():
+            self.register_tool(name, name, call, package, call)
 
     def package_by_id(self, package_id: str) -> Package | None:
         for finding in self.findings:
@@ -535,6 +558,43 @@ class _Analyzer:
             self.analyse_agent(call, package, model_key)
         elif method == "Tool" and package.id == "mcp":
             self.analyse_listed_mcp_tool(call)
+        elif method == "create_sdk_mcp_server":
+            self.analyse_in_process_mcp_server(call)
+        elif method == "pydantic_function_tool" and call.args:
+            # the OpenAI SDK names the function after the Pydantic model unless ``name=`` says otherwise
+            model = dotted(call.args[0]) or ""
+            name = self.literal(next((k.value for k in call.keywords if k.arg == "name"), None))
+            name = name or model.rsplit(".", 1)[-1]
+            if name and component_key("tool", name.lower()) not in self.tools.values():
+                self.register_tool(name, name, call, package, call)
+
+    def analyse_in_process_mcp_server(self, call: ast.Call) -> None:
+        """The Claude Agent SDK's ``create_sdk_mcp_server(name="x", tools=[...])``: an MCP server the
+        agent runs in its own process, serving the ``@tool`` functions it is given."""
+        name = self.literal(next((k.value for k in call.keywords if k.arg == "name"), None))
+        tools = next((k.value for k in call.keywords if k.arg == "tools"), None)
+        listed = tools.elts if isinstance(tools, ast.List | ast.Tuple) else []
+        relations = [
+            ("provides_tool", self.tools[element.id])
+            for element in listed
+            if isinstance(element, ast.Name) and element.id in self.tools
+        ]
+        self.add_mcp_server(name, call, "in-process", relations)
+
+    def add_mcp_server(self, name: str | None, call: ast.Call, transport: str, relations=()) -> str:
+        """An MCP server the file defines; unnamed, it is named after the file. Its component key."""
+        name = (name or component_name_for(self.relpath)).lower()
+        key = component_key("mcp_server", name)
+        self.add(
+            "mcp_server",
+            name,
+            MCP_PROVIDER,
+            key=key,
+            line=call.lineno,
+            relations=list(relations),
+            metadata={"transport": transport},
+        )
+        return key
 
     def analyse_configured_mcp_server(self, call: ast.Call, method: str) -> None:
         """pydantic-ai's ``MCPServerStdio("npx", args=[...])`` / ``MCPServerSSE(url=...)`` and the OpenAI
@@ -608,20 +668,13 @@ class _Analyzer:
     def analyse_listed_mcp_tool(self, call: ast.Call) -> None:
         """The low-level MCP server lists its tools as ``types.Tool(name="search", ...)`` values."""
         for keyword in call.keywords:
-            value = keyword.value
-            if (
-                keyword.arg != "name"
-                or not isinstance(value, ast.Constant)
-                or not isinstance(value.value, str)
-            ):
-                continue
-            if value.value.strip():
-                name = value.value.strip().lower()
+            name = self.literal(keyword.value) if keyword.arg == "name" else None
+            if name:
                 self.add(
                     "tool",
-                    name,
+                    name.strip().lower(),
                     MCP_PROVIDER,
-                    line=value.lineno,
+                    line=keyword.value.lineno,
                     metadata={"framework": "mcp"},
                 )
 
@@ -712,22 +765,11 @@ class _Analyzer:
             self.add_package(package, call.lineno)
 
     def analyse_mcp_server(self, call: ast.Call) -> None:
-        name = None
-        if call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
-            name = call.args[0].value
+        name = self.literal(call.args[0]) if call.args else None
         for keyword in call.keywords:
-            if keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
-                name = str(keyword.value.value)
-        name = (name or component_name_for(self.relpath)).lower()
-        key = component_key("mcp_server", name)
-        self.add(
-            "mcp_server",
-            name,
-            MCP_PROVIDER,
-            key=key,
-            line=call.lineno,
-            metadata={"transport": "code"},
-        )
+            if keyword.arg == "name" and self.literal(keyword.value):
+                name = self.literal(keyword.value)
+        key = self.add_mcp_server(name, call, "code")
         for target_name, instance in self.instances.items():
             if instance.endswith(("FastMCP()", "Server()", "MCPServer()")) and self.assigned_from(
                 target_name, call
@@ -770,6 +812,15 @@ class _Analyzer:
         if head in self.mcp_servers:
             return lookup_prefixed("python", "mcp"), name, call
         resolved = self.resolve(target)
+        if (
+            name in MCP_DECORATORS
+            and "mcp" in head.lower()
+            and head in self.aliases
+            and not self.package_of(resolved)
+        ):
+            # ``from .server import mcp`` then ``@mcp.tool()``: the server object of another module of
+            # the project, named as servers are
+            return lookup_prefixed("python", "mcp"), name, call
         if resolved:  # ``from crewai.tools import tool as crew_tool``: the decorator is still ``tool``
             name = resolved.replace("()", "").rsplit(".", 1)[-1]
         return self.package_of(resolved), name, call
@@ -779,23 +830,10 @@ class _Analyzer:
             package, name, call = self.decorator_package(decorator)
             if not package or name not in self.rules["tool_decorators"]:
                 continue
-            tool_name = node.name
-            if (
-                call
-                and call.args
-                and isinstance(call.args[0], ast.Constant)
-                and isinstance(call.args[0].value, str)
-                and call.args[0].value.strip()
-            ):
-                tool_name = call.args[0].value
+            tool_name = (self.literal(call.args[0]) if call and call.args else None) or node.name
             for keyword in call.keywords if call else ():  # @function_tool(name_override="x")
-                if (
-                    keyword.arg in ("name", "name_override")
-                    and isinstance(keyword.value, ast.Constant)
-                    and isinstance(keyword.value.value, str)
-                    and keyword.value.value.strip()
-                ):
-                    tool_name = keyword.value.value
+                if keyword.arg in ("name", "name_override") and self.literal(keyword.value):
+                    tool_name = self.literal(keyword.value)
             self.register_tool(node.name, tool_name, node, package, decorator)
 
     def analyse_class(self, node: ast.ClassDef) -> None:
@@ -814,15 +852,17 @@ class _Analyzer:
                     if isinstance(statement, ast.Assign)
                     else getattr(statement, "target", None)
                 )
-                if (
-                    isinstance(target, ast.Name)
-                    and target.id == "name"
-                    and isinstance(value, ast.Constant)
-                    and isinstance(value.value, str)
-                    and value.value.strip()
-                ):
-                    tool_name = value.value
+                if isinstance(target, ast.Name) and target.id == "name" and self.field_default(value):
+                    tool_name = self.field_default(value)
             self.register_tool(node.name, tool_name, node, package, node)
+
+    def field_default(self, value: ast.AST | None) -> str | None:
+        """The string a class attribute holds: written or a constant, also as Pydantic's
+        ``Field(default="x")``/``Field("x")`` (LangChain and CrewAI tools are Pydantic models)."""
+        if isinstance(value, ast.Call) and (dotted(value.func) or "").rsplit(".", 1)[-1] == "Field":
+            default = next((k.value for k in value.keywords if k.arg == "default"), None)
+            value = default if default is not None else value.args[0] if value.args else None
+        return self.literal(value)
 
     def register_tool(
         self, local: str, tool_name: str, node: ast.AST, package: Package, anchor: ast.AST
@@ -948,10 +988,16 @@ class _Analyzer:
         """boto3/aiobotocore reach Bedrock and SageMaker only through ``client("bedrock-runtime")``."""
         return any(target.split(".")[0] in ("boto3", "aiobotocore") for target in self.aliases.values())
 
+    def imports_local_mcp_server(self) -> bool:
+        """A name with "mcp" in it imported from a module that is no catalog package (the project's own)."""
+        return any(
+            "mcp" in local.lower() and not self.package_of(target) for local, target in self.aliases.items()
+        )
+
     def run(self) -> None:
         self.collect_imports()
         self.collect_assignments()
-        if not self.findings and not self.imports_generic_cloud_sdk():
+        if not self.findings and not self.imports_generic_cloud_sdk() and not self.imports_local_mcp_server():
             self.analyse_strings()
             if self.findings:
                 self.analyse_payload_models()

@@ -1,7 +1,8 @@
 """Vector stores declared in schemas rather than through a client SDK.
 
 pgvector: ``CREATE EXTENSION vector``, ``vector(n)`` columns in SQL and migrations, query parameters
-cast to ``::vector`` in code, Prisma
+cast to ``::vector`` in code, ``vector(n)`` columns of SQL held in code strings, Rails migrations
+(``enable_extension "vector"``, ``t.vector``), Prisma
 ``Unsupported("vector(n)")`` fields and ``extensions = [vector]``, Drizzle ``vector("col", {
 dimensions })`` columns. OpenSearch as a vector store: a ``VECTORSEARCH`` serverless collection in IaC
 or a ``knn_vector`` field in an index mapping; Elasticsearch's ``dense_vector`` field; Redis vector
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_re
+from common.scanner.limits import linear
 
 PGVECTOR_EXTENSION = lazy_re(r"""(?i)\bcreate\s+extension\s+(?:if\s+not\s+exists\s+)?["'`]?vector\b""")
 SQL_VECTOR_COLUMN = lazy_re(
@@ -26,6 +28,15 @@ PRISMA_VECTOR = lazy_re(
 )
 # A query parameter or expression cast to pgvector's type (``embedding <=> %s::vector``).
 PGVECTOR_CAST = lazy_re(r"""(?:%s|\?|\$\d+|\)|'|")\s*::\s*vector\b""")
+# SQL in a code string: a table definition or change with a ``vector(n)`` column on one line
+EMBEDDED_VECTOR_COLUMN = linear(
+    r"""(?i)\b(?:create\s+table|alter\s+table|add\s+column)\b[^\n]{0,300}?\b\w{1,64}["`]?\s+(?:vector|halfvec)\s*\(\s*\d{1,6}\s*\)"""
+)
+# Rails migrations and schema.rb: ``enable_extension "vector"``, ``t.vector :embedding``,
+# ``add_column :documents, :embedding, :vector``
+RAILS_VECTOR = linear(
+    r"""\benable_extension\s*\(?\s*["']vector["']|\bt\.vector\s+[:"']|\badd_column\s+[^\n]{0,160},\s*:vector\b"""
+)
 DRIZZLE_VECTOR = lazy_re(r"""\bvector\(\s*["'`]\w{1,64}["'`]\s*,\s*\{\s*dimensions\s*:""")
 OPENSEARCH_VECTOR = lazy_re(r"""["']?(?:type|Type)["']?\s*[:=]\s*["']?(?:VECTORSEARCH|knn_vector)\b""")
 # Elasticsearch's vector field in an index mapping (``"type": "dense_vector"``)
@@ -63,6 +74,9 @@ class VectorStoreDetector(Detector):
                 or (file.suffix == ".prisma" and PRISMA_VECTOR.search(raw))
                 or (drizzle and DRIZZLE_VECTOR.search(raw))
                 or (file.suffix in CODE_SUFFIXES and PGVECTOR_CAST.search(raw))
+                or (file.suffix in CODE_SUFFIXES and SQL_VECTOR_COLUMN.search(raw))
+                or (file.suffix in CODE_SUFFIXES and EMBEDDED_VECTOR_COLUMN.search(raw))
+                or (file.suffix == ".rb" and RAILS_VECTOR.search(raw))
             ):
                 yield self.store(file, number, "pgvector", "pgvector")
             elif file.suffix not in (".sql", ".prisma") and OPENSEARCH_VECTOR.search(raw):
