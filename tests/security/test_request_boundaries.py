@@ -233,3 +233,21 @@ def test_the_scan_create_limit_holds_on_the_faster_create_path(client, make_user
         created = session.scalars(select(Scan.id).where(Scan.organization_id == user.org_id)).all()
     assert sorted(created) == sorted(answer.json["id"] for answer in answers[:10]) == sorted(held_ingest)
     assert client.post("/api/v1/scans", json=body, headers=other.headers()).status_code == 202
+
+
+def test_the_scans_of_a_deleted_organization_are_gone_from_every_page(client, make_user):
+    """Deleting an organization deletes its scans: neither its former members nor its admin reads them
+    again, through the organization or from their own, on the precompiled pages or the filtered ones."""
+    admin, member = make_user(), make_user()
+    team = client.post("/api/v1/organizations", json={"name": "Gone"}, headers=admin.headers()).json["id"]
+    add_member(client, admin, team, member, "viewer")
+    scan_id = make_scan(team, components=[component("model", "gpt-4o")])
+    pages = [f"/api/v1/scans/{scan_id}/components", f"/api/v1/scans/{scan_id}/components?min_risk=0"]
+    assert all(client.get(page, headers=member.headers(team)).status_code == 200 for page in pages)
+    assert client.delete(f"/api/v1/organizations/{team}", headers=admin.headers(team)).status_code == 204
+    for user in (admin, member):
+        for page in pages:
+            assert client.get(page, headers=user.headers(team)).status_code == 403
+            assert client.get(page, headers=user.headers()).status_code == 404
+        assert client.get("/api/v1/scans", headers=user.headers(team)).status_code == 403
+        assert client.get("/api/v1/scans", headers=user.headers()).json["total"] == 0
