@@ -76,6 +76,8 @@ SELECTORS = {
     ),
     "github_actions": FileSelector(suffixes=YAML),
     "iac": FileSelector(suffixes=(".tf", ".tfvars", ".bicep", ".json", ".template", *YAML)),
+    # no detector of its own: the ARM JSON reader ``iac`` asks for, loaded with it for JSON only
+    "iac_arm": FileSelector(suffixes=(".json",)),
     "languages": FileSelector(
         suffixes=(
             *(".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"),
