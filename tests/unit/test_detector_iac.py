@@ -299,3 +299,97 @@ def test_bicep_without_ai_resources_and_broken_files(tmp_path):
     ):
         findings, _ = run(IacDetector(), tmp_path, "broken.bicep", broken)
         assert all(f.type == "cloud_resource" for f in findings)
+
+
+ARM_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
+
+
+def arm(resources: list | dict, parameters: dict | None = None, variables: dict | None = None) -> str:
+    template = {"$schema": ARM_SCHEMA, "parameters": parameters or {}, "variables": variables or {}}
+    return json.dumps({**template, "resources": resources}, indent=2)
+
+
+def test_arm_expressions_resolve_to_literals_or_stay_unresolved(tmp_path):
+    text = arm(
+        [
+            {
+                "type": "Microsoft.CognitiveServices/accounts/deployments",
+                "name": "[concat(parameters('account'), '/', toLower(variables('alias')))]",
+                "properties": {
+                    "model": {
+                        "format": "OpenAI",
+                        "name": "[parameters('model')]",
+                        "version": "[parameters('v')]",
+                    }
+                },
+            },
+            {
+                "type": "Microsoft.CognitiveServices/accounts/deployments",
+                "name": "[format('{0}/{1}', parameters('account'), uniqueString(resourceGroup().id))]",
+                "properties": {"model": {"format": "OpenAI", "name": "[reference('x').modelName]"}},
+            },
+            {
+                "type": "Microsoft.CognitiveServices/accounts",
+                "name": "[[literal-bracket]",
+                "kind": "OpenAI",
+                "properties": {"publicNetworkAccess": "Disabled"},
+            },
+        ],
+        parameters={
+            "account": {"type": "string"},
+            "model": {"defaultValue": "gpt-4o"},
+            "v": {"type": "string"},
+        },
+        variables={"alias": "Chat"},
+    )
+    findings, report = run(IacDetector(), tmp_path, "azuredeploy.json", text)
+    found = by_key(findings)
+    assert set(found) == {
+        "cloud_resource:microsoft.cognitiveservices/accounts/deployments.chat",
+        "cloud_resource:microsoft.cognitiveservices/accounts/deployments.deployments",  # by its type
+        "cloud_resource:microsoft.cognitiveservices/accounts.[literal-bracket]",
+        "model:gpt-4o",
+    }
+    written = next(n for n, line in enumerate(text.splitlines(), 1) if "[parameters('model')]" in line)
+    assert found["model:gpt-4o"]["lines"] == {written}  # where the expression naming it is written
+    assert report.warnings == []
+
+
+def test_arm_copy_loops_fan_out_over_the_parameter_array(tmp_path):
+    deployments = [
+        {"name": f"d{i}", "model": {"name": model}} for i, model in enumerate(["gpt-4o", "o3-mini"])
+    ]
+    text = arm(
+        {
+            "loop": {
+                "type": "Microsoft.CognitiveServices/accounts/deployments",
+                "name": "[format('acct/{0}', parameters('items')[copyIndex()].name)]",
+                "copy": {"name": "loop", "count": "[length(parameters('items'))]"},
+                "properties": {"model": "[parameters('items')[copyIndex()].model]"},
+            }
+        },
+        parameters={"items": {"type": "array", "defaultValue": deployments}},
+    )
+    found = by_key(run(IacDetector(), tmp_path, "main.json", text)[0])
+    assert {"model:gpt-4o", "model:o3-mini"} <= set(found)
+    assert "cloud_resource:microsoft.cognitiveservices/accounts/deployments.loop" in found
+
+
+def test_json_that_is_not_an_arm_template_is_not_read_as_one(tmp_path):
+    resource = {"type": "Microsoft.CognitiveServices/accounts", "name": "x", "kind": "OpenAI"}
+    for text in (
+        json.dumps({"resources": [resource]}),
+        json.dumps({"$schema": ARM_SCHEMA.replace("Template", "Parameters"), "resources": [resource]}),
+        json.dumps({"$schema": ARM_SCHEMA, "resources": "Microsoft.CognitiveServices/accounts"}),
+        '{"$schema": "' + ARM_SCHEMA + '", "resources": [ Microsoft.CognitiveServices',
+    ):
+        assert run(IacDetector(), tmp_path, "template.json", text)[0] == []
+
+
+def test_cloudformation_json_quoting_the_arm_schema_is_still_read_as_cloudformation(tmp_path):
+    template = {
+        "Description": f"Port of a Microsoft.CognitiveServices template ({ARM_SCHEMA})",
+        "Resources": {"Agent": {"Type": "AWS::Bedrock::Agent", "Properties": {"AgentName": "helper"}}},
+    }
+    found = by_key(run(IacDetector(), tmp_path, "template.json", json.dumps(template))[0])
+    assert set(found) == {"cloud_resource:aws::bedrock::agent.agent"}

@@ -281,3 +281,81 @@ def test_xml_manifests_expand_no_entities(tmp_path, name, body):
     rendered = json.dumps([finding.__dict__ for finding in report.findings], default=str)
     assert hostname not in rendered and "aaaaaaaaaa" not in rendered
     assert not report.warnings
+
+
+def _arm_template(resources: list, parameters: dict | None = None, variables: dict | None = None) -> str:
+    schema = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
+    return json.dumps(
+        {
+            "$schema": schema,
+            "parameters": parameters or {},
+            "variables": variables or {},
+            "resources": resources,
+        }
+    )
+
+
+def _nested_deployments(levels: int) -> list:
+    resources = [{"type": "Microsoft.CognitiveServices/accounts", "name": "[parameters('n')]"}]
+    for _ in range(levels):
+        template = _arm_template(resources, {"n": {"type": "string"}})
+        deployment = {
+            "type": "Microsoft.Resources/deployments",
+            "name": "m",
+            "properties": {
+                "expressionEvaluationOptions": {"scope": "inner"},
+                "parameters": {"n": {"value": "[concat(parameters('n'), parameters('n'))]"}},
+                "template": json.loads(template),
+            },
+        }
+        resources = [deployment]
+    return resources
+
+
+DEPLOYMENT = "Microsoft.CognitiveServices/accounts/deployments"
+ARM_SHAPES = [
+    # each variable doubles the one before: 2**80 characters if strings were not capped
+    _arm_template(
+        [
+            {
+                "type": DEPLOYMENT,
+                "name": "[variables('v80')]",
+                "properties": {"model": {"name": "[variables('v80')]"}},
+            }
+        ],
+        variables={
+            "v0": "ab",
+            **{f"v{i}": f"[concat(variables('v{i - 1}'), variables('v{i - 1}'))]" for i in range(1, 81)},
+        },
+    ),
+    # parameters defaulting to each other, a copy count of a billion, on thousands of resources
+    _arm_template(
+        [
+            {
+                "type": DEPLOYMENT,
+                "name": "[parameters('a')]",
+                "copy": {"name": "c", "count": 1_000_000_000},
+                "properties": {"model": {"name": "[parameters('b')]"}},
+            }
+        ]
+        * 20_000,
+        parameters={"a": {"defaultValue": "[parameters('b')]"}, "b": {"defaultValue": "[parameters('a')]"}},
+    ),
+    # an expression nested far deeper than any template writes one, and one never closed
+    _arm_template([{"type": DEPLOYMENT, "name": "[" + "concat(" * 20_000 + "'a'" + ")" * 20_000 + "]"}]),
+    _arm_template([{"type": DEPLOYMENT, "name": "[concat('" + "a" * 100_000 + "]"}]),
+    # inline nested deployments as deep as the JSON nesting limit lets them be
+    _arm_template(_nested_deployments(40)),
+]
+
+
+@pytest.mark.parametrize("text", ARM_SHAPES, ids=["doubling", "cycles-copies", "deep", "unclosed", "nested"])
+def test_arm_templates_are_evaluated_within_bounds(tmp_path, text):
+    """ARM template expressions are evaluated on one step budget with capped strings, lists and copies:
+    a hostile template finishes under the file ceiling and reports no name built from runaway text."""
+    path = tmp_path / "azuredeploy.json"
+    path.write_text(text)
+    source = SourceFile(path=path, relpath=path.name, size=path.stat().st_size)
+    report, _ = scan_file(source, all_detectors(), 5 * 1024 * 1024, budget_seconds=FILE_CEILING_SECONDS)
+    assert not [warning for warning in report.warnings if "CPU budget" in warning]
+    assert all(len(finding.name) < 200 for finding in report.findings)

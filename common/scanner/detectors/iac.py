@@ -1,4 +1,5 @@
-"""AI cloud resources in infrastructure as code: Terraform (``.tf``), CloudFormation (YAML/JSON), Bicep.
+"""AI cloud resources in infrastructure as code: Terraform (``.tf``), CloudFormation (YAML/JSON), Bicep
+and ARM JSON templates (``iac_arm``).
 
 Each resource of a type listed in ``data/iac.yaml`` (Bedrock, SageMaker, Vertex AI, Azure OpenAI /
 AI Services / ML) becomes a ``cloud_resource`` named ``<resource type>.<logical name>``; a model id
@@ -38,6 +39,7 @@ DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "iac.yaml"
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
 CFN_SUFFIXES = (".yaml", ".yml", ".json", ".template")
+ARM_SCHEMA = linear(r"deploymentTemplate\.json#", re.IGNORECASE)  # the $schema of an ARM template
 
 
 @cache
@@ -788,9 +790,31 @@ class IacDetector(Detector):
         if file.suffix == ".tf":
             found = self.detect_terraform(file, report) + list(self.literal_models(file, VARIABLE_DEFAULT))
             return self.with_catalog_literals(file, found)
+        if file.suffix == ".json" and ARM_SCHEMA.search(file.text):
+            arm = self.detect_arm(file, report)
+            if arm is not None:
+                return arm
         if not any(marker in file.text for marker in CFN_MARKERS):
             return []
         return self.findings(file, cfn_resources(file, report))
+
+    def detect_arm(self, file: SourceFile, report: FileReport) -> list[Finding] | None:
+        """ARM JSON templates (compiled Bicep), read by ``iac_arm`` into resources the Bicep rules judge;
+        None when the file is no ARM template (a CloudFormation template may quote the schema)."""
+        from common.scanner.detectors.iac_arm import ARM_MARKERS, ArmTemplate, is_arm_template
+
+        if not any(marker in file.text for marker in ARM_MARKERS):
+            return None
+        try:
+            data = parse_json(file.text)
+        except (ValueError, RecursionError):
+            return None
+        if not is_arm_template(data):
+            return None
+        template = ArmTemplate(file.text, data)
+        if template.exhausted:
+            report.warnings.append(f"iac: {file.relpath} is too large to evaluate completely")
+        return self.findings(file, template.resources)
 
     def with_catalog_literals(self, file: SourceFile, findings: list[Finding]) -> list[Finding]:
         """Catalog model ids in list and map values (``models = ["gpt-4o", ...]``, a ``default = {...}``
