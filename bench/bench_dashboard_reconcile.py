@@ -107,8 +107,7 @@ def seed(scans: int, targets: int, small: int, rng) -> dict:
         components = [component for scan in rows for component in _component_rows(scan, rng)]
         bulk_insert(session, Component.__table__, components)
     for organization_id in (large, *smalls):
-        with session_scope() as session:
-            _roll_up(session.connection(), organization_id)
+        _roll_up(organization_id)
     with session_scope() as session:
         session.execute(text("ANALYZE"))
     return {"large": large, "small": smalls[0], "components": len(components), "scans": len(rows)}

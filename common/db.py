@@ -111,23 +111,27 @@ def _note_checkin(dbapi_connection, connection_record, *_args) -> None:
 
 
 @functools.cache
-def _select_without_yielding():
-    """The operating system's ``select``, also where gevent patched the module (the API's worker): gevent's
+def _poll_without_yielding():
+    """The operating system's ``poll``, also where gevent patched the module (the API's worker): gevent's
     own yields to the event loop on purpose even with a zero timeout, which under load sent every pool
     checkout to the back of the queue of ready requests, a wait as long as all their CPU work, for a poll
-    that cannot block. Only a process that imported ``gevent.monkey`` can be patched."""
+    that cannot block. ``poll``, not ``select``: ``select`` refuses a descriptor past ``FD_SETSIZE`` (1024),
+    which a gevent worker holding a thousand client sockets reaches, and every checkout was then pinged.
+    Only a process that imported ``gevent.monkey`` can be patched."""
     monkey = sys.modules.get("gevent.monkey")
-    return monkey.get_original("select", "select") if monkey is not None else io_select.select
+    return monkey.get_original("select", "poll") if monkey is not None else io_select.poll
 
 
 def _socket_has_data(dbapi_connection) -> bool:
     """An idle PostgreSQL connection has nothing to read unless the server spoke first: a terminated
-    backend or a server shutting down sends its error and closes, which a zero-timeout select sees."""
+    backend or a server shutting down sends its error and closes, which a zero-timeout poll sees (as data,
+    or as a hang-up or an error: any event counts)."""
     try:
-        readable, _, _ = _select_without_yielding()([dbapi_connection.pgconn.socket], [], [], 0)
-    except Exception:  # psycopg raises when the connection is known to be lost; select past FD_SETSIZE
+        poller = _poll_without_yielding()()
+        poller.register(dbapi_connection.pgconn.socket, io_select.POLLIN)
+        return bool(poller.poll(0))
+    except Exception:  # psycopg raises when the connection is known to be lost
         return True
-    return bool(readable)
 
 
 def _ping_if_stale(dialect, dbapi_connection, connection_record) -> None:

@@ -59,6 +59,23 @@ def _slow_pickle_pt(path: Path) -> None:
         archive.writestr("archive/version", "3\n")
 
 
+def _crowded_agent_zip(path: Path) -> None:
+    """A Stable-Baselines3 layout among 20,000 empty entries: over the central-directory entry cap,
+    so it is not classified (the directory is never parsed past the end record)."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in ("data", "policy.pth", "_stable_baselines3_version"):
+            archive.writestr(name, "")
+        for index in range(20_000):
+            archive.writestr(f"f{index}", "")
+
+
+def _forged_zip_end() -> bytes:
+    """A zip64 end record located at 2**62 and an end record claiming every maximum."""
+    locator = struct.pack("<4sIQI", b"PK\x06\x07", 0, 2**62, 1)
+    end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    return b"PK\x03\x04" + b"\0" * 4096 + locator + end
+
+
 def _evasive_pickle(path: Path) -> None:
     """os.system from a STACK_GLOBAL that follows a POP of junk (seen as ``system.junk`` before)."""
     path.write_bytes(b"\x80\x04\x8c\x02os\x8c\x06system\x8c\x04junk0\x93\x8c\x02id\x85R.")
@@ -101,6 +118,9 @@ def write_hostile_repo(root: Path) -> dict[str, str]:
     expected["slow.pt"] = "dangerous_code"
     _evasive_pickle(root / "evasive.pkl")
     expected["evasive.pkl"] = "dangerous_code"
+    put("archives/forged_end.mar", _forged_zip_end(), "absent")
+    _crowded_agent_zip(root / "archives/crowded_agent.zip")
+    expected["archives/crowded_agent.zip"] = "absent"
     _sparse_gguf(root / "model.gguf")
     expected["model.gguf"] = "finding"
     name = os.fsdecode(b"caf\xe9_\xff.py")  # not UTF-8: carried as surrogate escapes

@@ -21,10 +21,16 @@ from workers.app import app
 from workers.base import TRANSIENT_ERRORS, PlatformTask
 
 
-def _roll_up(connection, organization_id: str) -> int:
-    """The organization's missing rollups, then its summary row counted again from them."""
-    written = roll_up_organization(connection, organization_id)
-    refresh_summary(connection, organization_id)
+def _roll_up(organization_id: str) -> int:
+    """The organization's missing rollups, then its summary row counted again from them, in two
+    transactions: the rollups hold a key-share lock on each scan they count, and waiting for the
+    organization's row (``refresh_summary``) while holding them deadlocked with the organization's
+    deletion, which locks that row, then deletes its scans. Rolled up and not yet counted, the summary is
+    what a lost follow-up leaves, which ``reconcile`` counts again."""
+    with session_scope() as session:
+        written = roll_up_organization(session.connection(), organization_id)
+    with session_scope() as session:
+        refresh_summary(session.connection(), organization_id)
     return written
 
 
@@ -34,9 +40,7 @@ def roll_up(self: PlatformTask, scan_id: str) -> int:
     try:
         with session_scope() as session:
             organization_id = session.scalar(select(Scan.organization_id).where(Scan.id == scan_id))
-            if organization_id is None:
-                return 0
-            return _roll_up(session.connection(), organization_id)
+        return 0 if organization_id is None else _roll_up(organization_id)
     except IntegrityError as exc:  # a scan deleted while it was counted: count the others again
         raise self.retry_later(exc) from exc
     except TRANSIENT_ERRORS as exc:
@@ -50,7 +54,7 @@ def reconcile(self: PlatformTask) -> dict[str, int]:
 
     Only the organizations whose state may have changed since their row was counted are looked at
     (``organizations_to_reconcile``): a run reads a few rows per organization, not every scan. Each
-    organization in its own transaction, as its follow-up would: a rerun finds nothing left."""
+    organization on its own, as its follow-up would: a rerun finds nothing left."""
     try:
         with session_scope() as session:
             connection = session.connection()
@@ -63,8 +67,7 @@ def reconcile(self: PlatformTask) -> dict[str, int]:
             )
         written = {}
         for organization_id in organizations:
-            with session_scope() as session:
-                written[organization_id] = _roll_up(session.connection(), organization_id)
+            written[organization_id] = _roll_up(organization_id)
         return written
     except IntegrityError as exc:  # a scan deleted while it was counted: count the others again
         raise self.retry_later(exc) from exc

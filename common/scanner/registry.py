@@ -76,6 +76,8 @@ SELECTORS = {
     ),
     "github_actions": FileSelector(suffixes=YAML),
     "iac": FileSelector(suffixes=(".tf", ".tfvars", ".bicep", ".json", ".template", *YAML)),
+    # no detector of its own: the ARM JSON reader ``iac`` asks for, loaded with it for JSON only
+    "iac_arm": FileSelector(suffixes=(".json",)),
     "languages": FileSelector(
         suffixes=(
             *(".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"),
@@ -103,7 +105,7 @@ SELECTORS = {
     "model_files": FileSelector(
         suffixes=(
             *(".gguf", ".ggml", ".safetensors", ".onnx", ".pt", ".pth", ".bin", ".pkl", ".pickle"),
-            *(".joblib", ".h5", ".hdf5", ".keras", ".tflite", ".ckpt"),
+            *(".joblib", ".h5", ".hdf5", ".keras", ".tflite", ".ckpt", ".zip", ".mar", ".skops", ".tar"),
         )
     ),
     "n8n": FileSelector(

@@ -275,3 +275,46 @@ def test_a_pool_checkout_under_gevent_does_not_yield_to_other_requests():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-1] == "0", result.stdout
+
+
+FD_SETSIZE = 1024  # what ``select`` accepts; a busy gevent worker's sockets go past it
+
+
+@contextmanager
+def descriptors_past_fd_setsize():
+    """Enough descriptors held open that the next one the process opens is past ``FD_SETSIZE``, as in an
+    API worker holding a thousand client connections (skipped where the limit forbids it)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = FD_SETSIZE + 64
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        if hard != resource.RLIM_INFINITY and hard < wanted:
+            pytest.skip(f"at most {hard} open files here")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    held: list[int] = []
+    try:
+        while not held or held[-1] < FD_SETSIZE:
+            held.append(os.open(os.devnull, os.O_RDONLY))
+        yield
+    finally:
+        for descriptor in held:
+            os.close(descriptor)
+        if soft < wanted:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_connection_past_fd_setsize_is_pinged_only_once_the_server_spoke():
+    """``select`` refuses a descriptor past ``FD_SETSIZE``, which the check took for a server that spoke:
+    every checkout of such a connection was pinged. Its socket is looked at as any other's: quiet while
+    the backend lives, and seen once PostgreSQL ends it."""
+    with (
+        descriptors_past_fd_setsize(),
+        psycopg.connect(_admin_url(), autocommit=True) as connection,
+    ):
+        assert connection.pgconn.socket >= FD_SETSIZE
+        connection.execute("SELECT 1").fetchall()
+        assert not db_module._socket_has_data(connection)
+        with psycopg.connect(_admin_url(), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (connection.info.backend_pid,))
+        wait_for(lambda: db_module._socket_has_data(connection), timeout=10)

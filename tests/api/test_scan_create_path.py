@@ -389,7 +389,9 @@ def test_a_failed_pipeline_still_publishes_the_event_before_the_task(
     assert _drop_scan_tasks(scan_queue, {response.json["id"]}) == {response.json["id"]: 1}
 
 
-def test_a_pipeline_whose_reply_was_lost_publishes_the_event_once(client, make_user, scan_root, monkeypatch):
+def test_a_pipeline_whose_reply_was_lost_publishes_the_event_once(
+    client, make_user, scan_root, monkeypatch, scan_queue
+):
     """Redis ran the event and the task, then the connection dropped before its reply arrived: the batch
     fails as if nothing had been sent, and the event and the task are sent again. The event must still
     reach subscribers once, under one ``seq``; the task comes again under its one id (a duplicate
@@ -422,11 +424,11 @@ def test_a_pipeline_whose_reply_was_lost_publishes_the_event_once(client, make_u
     broker = redis.Redis.from_url(celery_client().conf.broker_url)
     ids = {
         json.loads(message)["headers"]["id"]
-        for message in broker.lrange("scans", 0, -1)
+        for message in broker.lrange(scan_queue, 0, -1)
         if _decoded_body(message)[0] == [response.json["id"]]
     }
     assert len(ids) == 1, ids
-    _drop_scan_tasks({response.json["id"]})
+    _drop_scan_tasks(scan_queue, {response.json["id"]})
 
 
 def test_a_broker_that_is_not_the_application_redis_gets_the_task_alone(
@@ -477,7 +479,7 @@ def test_every_concurrent_request_of_a_process_gets_a_producer_without_waiting()
     assert len(held) == POOL_SIZE
 
 
-def test_a_new_producer_opens_one_connection_to_the_broker(monkeypatch):
+def test_a_new_producer_opens_one_connection_to_the_broker(monkeypatch, scan_queue):
     """A burst of requests past the warm producers creates one producer each, and each new broker
     connection costs its handshake's six round trips (``HELLO``, ``CLIENT SETINFO``, ``SELECT``…), all
     waited through by the request: the channel's opening ``PING`` goes through its publishing client,
@@ -497,6 +499,8 @@ def test_a_new_producer_opens_one_connection_to_the_broker(monkeypatch):
         client.amqp.Producer(connection) as producer,
         producer.batch(),
     ):
-        task_id = client.send_task(SCAN_RUN, args=["no-such-scan-new-producer"], producer=producer).id
+        task_id = client.send_task(
+            SCAN_RUN, args=["no-such-scan-new-producer"], producer=producer, queue=scan_queue
+        ).id
     assert len(opened) == 1, opened
-    assert _drop_task(task_id) == 1
+    assert _drop_task(scan_queue, task_id) == 1

@@ -152,6 +152,8 @@ def test_the_hostile_repository_scans_in_bounded_time_and_memory_through_the_cli
             assert relpath in components, relpath
         elif what == "dangerous_code":
             assert "dangerous_code" in components[relpath]["flags"], relpath
+        elif what == "absent":
+            assert relpath not in components, relpath
     gguf = components["model.gguf"]["metadata"]
     assert gguf["sha256_skipped"].startswith("sparse") and "sha256" not in gguf
 

@@ -153,4 +153,5 @@ def scoped_get_or_404(model, object_id: str, what: str | None = None):
 
 
 def looks_like_id(value: str) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= 64
+    """Worth looking up: an id PostgreSQL cannot even compare (a NUL byte in it) is simply not found."""
+    return isinstance(value, str) and 0 < len(value) <= 64 and "\x00" not in value

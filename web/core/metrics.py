@@ -248,10 +248,15 @@ def _start_timer() -> None:
 # ``labels()`` checks and converts its values and takes a lock on every call, for the same few children.
 _request_counters: dict[tuple[str, str, int], Counter] = {}
 _latency_histograms: dict[tuple[str, str], Histogram] = {}
+# The method is the client's word: any other than these is counted as ``OTHER``, or every made-up method
+# (``FOOBAR``, answered 405 before any authentication) would add a child to each metric, kept forever.
+COUNTED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def _observe(response: Response) -> Response:
     method, rule = request.method, request.url_rule
+    if method not in COUNTED_METHODS:
+        method = "OTHER"
     route = rule.rule if rule else "unmatched"
     status = response.status_code
     counter = _request_counters.get((method, route, status))

@@ -24,6 +24,14 @@ class PageArgs(ma.Schema):
     page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100000))
     per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
 
+    @ma.validates_schema
+    def no_nul_in_filters(self, data, **_kwargs):
+        """A filter's text is compared in PostgreSQL, which refuses a NUL byte in text: a 422 for the
+        argument, not a 500 from the driver."""
+        for name, value in data.items():
+            if isinstance(value, str) and "\x00" in value:
+                raise ma.ValidationError("Must not contain a NUL character.", name)
+
 
 def page_args_with(**filters: ma.fields.Field) -> type[ma.Schema]:
     """A query-args schema for a list endpoint: pagination plus the named filters."""

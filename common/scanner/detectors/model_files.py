@@ -1,12 +1,16 @@
-"""Model weight files: .gguf, .safetensors, .onnx, .pt/.pth/.bin/.pkl/.joblib, .h5/.keras, .tflite.
+"""Model weight files: .gguf, .safetensors, .onnx, .pt/.pth/.bin/.pkl/.joblib, .h5/.keras, .tflite,
+and zip-packaged models (.zip, .mar, .skops, .pth.tar).
 
 The extension only nominates a file; its format is read from the header magic (GGUF, safetensors
 header, ONNX protobuf, pickle protocol, zip with ``data.pkl``, HDF5, TFLite flatbuffer, compressed
-joblib), so a ``.bin`` that is not a model is not reported and a pickle named ``.bin`` is. Each model
-file is a ``model_file`` component named by its relative path, with size and a streamed sha256 (the
-file is never held in memory). Pickle-based formats are ``unsafe_model_format``; a pickle whose
-globals run commands (``os.system``, ``subprocess`` …) is also ``dangerous_code``; files over
-``large_model_file_bytes`` are ``large_model_file`` (thresholds in ``data/model_files.yaml``).
+joblib), so a ``.bin`` that is not a model is not reported and a pickle named ``.bin`` is. A zip is
+told by the member names in its central directory, read with caps and without decompressing
+(Stable-Baselines3, Keras 3, TorchServe, skops, PyTorch layouts); a zip of anything else is not a
+model. Each model file is a ``model_file`` component named by its relative path, with size and a
+streamed sha256 (the file is never held in memory). Pickle-based formats are
+``unsafe_model_format``; a pickle whose globals run commands (``os.system``, ``subprocess`` …) is
+also ``dangerous_code``; files over ``large_model_file_bytes`` are ``large_model_file``
+(thresholds in ``data/model_files.yaml``).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import math
 import os
 import pickletools
 import struct
-import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -38,6 +42,25 @@ GGUF_METADATA_BYTES = 1024 * 1024
 SAFETENSORS_HEADER_LIMIT = 16 * 1024 * 1024
 SAFETENSORS_MAX_DIMENSIONS = 16
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+ZIP_LOCAL_SIGNATURE = b"PK\x03\x04"
+ZIP_ENTRY_SIGNATURE = b"PK\x01\x02"
+ZIP_END_SIGNATURE = b"PK\x05\x06"
+ZIP64_LOCATOR_SIGNATURE = b"PK\x06\x07"
+ZIP64_END_SIGNATURE = b"PK\x06\x06"
+ZIP_END_SEARCH_BYTES = 22 + 0xFFFF  # the end record and the longest archive comment
+STABLE_BASELINES3_WEIGHTS = {"policy.pth", "pytorch_variables.pth"}
+KERAS_WEIGHTS = {"model.weights.h5", "model.weights.npz"}
+TORCHSERVE_MANIFEST = "MAR-INF/MANIFEST.json"
+PICKLE_WEIGHT_SUFFIXES = (".pt", ".pth", ".bin", ".pkl", ".pickle", ".ckpt", ".joblib")
+ARCHIVED_MODEL_SUFFIXES = (
+    *PICKLE_WEIGHT_SUFFIXES,
+    ".onnx",
+    ".safetensors",
+    ".h5",
+    ".keras",
+    ".tflite",
+    ".gguf",
+)
 HDF5_OFFSETS = (0, 512, 1024, 2048)
 COMPRESSED_MAGIC = {
     b"\x78\x01": "zlib",
@@ -67,6 +90,7 @@ def load_config() -> dict:
     data = load_yaml(DATA_FILE)
     data["extensions"] = tuple(data["extensions"])
     data["pickle_extensions"] = tuple(data["pickle_extensions"])
+    data["archive_extensions"] = tuple(data["archive_extensions"])
     return data
 
 
@@ -312,29 +336,172 @@ def is_pickle_start(header: bytes, trusted_extension: bool) -> bool:
     return trusted_extension and header[:1] in (b"(", b"c", b"}", b"]", b")") and parses_as_pickle(header)
 
 
-def read_zip(path: Path, limit: int) -> ModelFormat | None:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            pickles = [n for n in names if n.endswith((".pkl", ".pickle")) or n.endswith("/data.pkl")]
-            if pickles:
-                with archive.open(pickles[0]) as member:
-                    protocol, globals_, unresolved = pickle_globals(member.read(limit))
-                kind = (
-                    "pytorch"
-                    if any(n.endswith("/version") or n.endswith("/data.pkl") for n in names)
-                    else "zip"
-                )
-                details = {"archive_entries": len(names), "pickle_member": pickles[0]}
-                if protocol is not None:
-                    details["pickle_protocol"] = protocol
-                return ModelFormat(f"{kind} (zip+pickle)", True, details, globals_, unresolved)
-            base = {n.rsplit("/", 1)[-1] for n in names}
-            if "config.json" in base and ({"model.weights.h5", "metadata.json"} & base):
-                return ModelFormat("keras_v3", False, {"archive_entries": len(names)})
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+@dataclass
+class ZipEntry:
+    name: str
+    method: int
+    compressed_size: int
+    header_offset: int
+    encrypted: bool = False
+
+
+def _zip64_sizes(extra: bytes, sizes: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Uncompressed size, compressed size and local-header offset with the zip64 extra field's
+    values for those the directory entry marks as overflowed (0xFFFFFFFF), in that order."""
+    position = 0
+    while position + 4 <= len(extra):
+        tag, length = struct.unpack_from("<HH", extra, position)
+        if tag == 0x0001:
+            body = extra[position + 4 : position + 4 + length]
+            values = iter(v for (v,) in struct.iter_unpack("<Q", body[: len(body) // 8 * 8]))
+            uncompressed, compressed, offset = (next(values, v) if v == 0xFFFFFFFF else v for v in sizes)
+            return uncompressed, compressed, offset
+        position += 4 + length
+    return sizes
+
+
+def _zip_end_record(handle, size: int) -> tuple[int, int, int, int] | None:
+    """Entry count, directory size, directory offset and end-record position from the end of
+    central directory record (its zip64 form when the classic one overflows)."""
+    tail_size = min(size, ZIP_END_SEARCH_BYTES)
+    handle.seek(size - tail_size)
+    tail = handle.read(tail_size)
+    end = tail.rfind(ZIP_END_SIGNATURE)
+    if end < 0 or end + 22 > len(tail):
         return None
+    count, directory_size, directory_offset = struct.unpack_from("<HII", tail, end + 10)
+    end_position = size - tail_size + end
+    if count != 0xFFFF and 0xFFFFFFFF not in (directory_size, directory_offset):
+        return count, directory_size, directory_offset, end_position
+    locator = end - 20
+    if locator < 0 or tail[locator : locator + 4] != ZIP64_LOCATOR_SIGNATURE:
+        return None
+    (zip64_end,) = struct.unpack_from("<Q", tail, locator + 8)
+    if zip64_end + 56 > end_position:
+        return None
+    handle.seek(zip64_end)
+    record = handle.read(56)
+    if len(record) < 56 or record[:4] != ZIP64_END_SIGNATURE:
+        return None
+    count, directory_size, directory_offset = struct.unpack_from("<QQQ", record, 32)
+    return count, directory_size, directory_offset, zip64_end
+
+
+def zip_directory(handle, size: int, max_bytes: int, max_entries: int) -> list[ZipEntry] | None:
+    """The entries a zip's central directory lists, or None for a file that is not a readable zip or
+    whose directory is over the caps. Only the end record and the directory are read: nothing is
+    decompressed or extracted, so a hostile archive costs at most ``max_bytes`` of parsing."""
+    record = _zip_end_record(handle, size)
+    if record is None:
+        return None
+    count, directory_size, directory_offset, end_position = record
+    if count > max_entries or directory_size > max_bytes or directory_offset + directory_size > end_position:
+        return None
+    handle.seek(directory_offset)
+    directory = handle.read(directory_size)
+    entries = []
+    position = 0
+    for _ in range(count):
+        if directory[position : position + 4] != ZIP_ENTRY_SIGNATURE or position + 46 > len(directory):
+            break  # a truncated or forged directory: the entries read so far stand
+        flags, method = struct.unpack_from("<HH", directory, position + 8)
+        compressed_size, uncompressed_size = struct.unpack_from("<II", directory, position + 20)
+        name_length, extra_length, comment_length = struct.unpack_from("<HHH", directory, position + 28)
+        (header_offset,) = struct.unpack_from("<I", directory, position + 42)
+        name_end = position + 46 + name_length
+        name = directory[position + 46 : name_end].decode("utf-8" if flags & 0x800 else "cp437", "replace")
+        if 0xFFFFFFFF in (compressed_size, uncompressed_size, header_offset):
+            extra = directory[name_end : name_end + extra_length]
+            _, compressed_size, header_offset = _zip64_sizes(
+                extra, (uncompressed_size, compressed_size, header_offset)
+            )
+        entries.append(ZipEntry(name, method, compressed_size, header_offset, bool(flags & 0x1)))
+        position += 46 + name_length + extra_length + comment_length
+    return entries
+
+
+def read_zip_member(handle, entry: ZipEntry, limit: int) -> bytes | None:
+    """At most ``limit`` bytes of one member, for the pickle analysis only: stored members are read
+    as they are, deflated ones inflated to at most ``limit`` bytes; encrypted members and other
+    methods are not read."""
+    if entry.encrypted:
+        return None
+    handle.seek(entry.header_offset)
+    local = handle.read(30)
+    if len(local) < 30 or local[:4] != ZIP_LOCAL_SIGNATURE:
+        return None
+    name_length, extra_length = struct.unpack_from("<HH", local, 26)
+    handle.seek(entry.header_offset + 30 + name_length + extra_length)
+    raw = handle.read(min(entry.compressed_size, limit))
+    if entry.method == 0:
+        return raw
+    if entry.method == 8:
+        try:
+            return zlib.decompressobj(-15).decompress(raw, limit)
+        except zlib.error:
+            return None
     return None
+
+
+def zip_layout(names: list[str], suffix: str) -> ModelFormat | None:
+    """A model format told by member names alone, each from the layout its library writes:
+    Stable-Baselines3 ``save`` (``data`` JSON with cloudpickled objects, ``policy.pth``), Keras 3
+    ``.keras``, TorchServe's ``MAR-INF/MANIFEST.json`` and skops (``schema.json`` beside ``.npy``
+    arrays, only under its own extension: elsewhere that is a plain data bundle)."""
+    root = {n for n in names if "/" not in n}
+    details: dict = {"archive_entries": len(names)}
+    if "_stable_baselines3_version" in root and "data" in root and root & STABLE_BASELINES3_WEIGHTS:
+        return ModelFormat("stable_baselines3 (zip)", True, details)
+    if "config.json" in root and root & KERAS_WEIGHTS:
+        return ModelFormat("keras_v3", False, details)
+    if TORCHSERVE_MANIFEST in names:
+        members = [n for n in names if n.lower().endswith(ARCHIVED_MODEL_SUFFIXES)]
+        if members:
+            details["model_members"] = members[:10]
+        unsafe = any(n.lower().endswith(PICKLE_WEIGHT_SUFFIXES) for n in members)
+        return ModelFormat("torchserve_mar", unsafe, details)
+    others = [n for n in names if n != "schema.json"]
+    if suffix == ".skops" and "schema.json" in root and all(n.endswith((".npy", ".npz")) for n in others):
+        return ModelFormat("skops", False, details)
+    return None
+
+
+def read_zip(handle, size: int, suffix: str) -> ModelFormat | None:
+    config = load_config()
+    entries = zip_directory(handle, size, config["zip_directory_max_bytes"], config["zip_max_entries"])
+    if not entries:
+        return None
+    files = [e for e in entries if not e.name.endswith("/")]
+    names = [e.name for e in files]
+    if (layout := zip_layout(names, suffix)) is not None:
+        return layout
+    name_set = set(names)
+    torch_pickle = next(
+        (e for e in files if e.name.endswith("/data.pkl") and _torch_version_record(e.name) & name_set), None
+    )
+    if torch_pickle is None and suffix in config["archive_extensions"]:
+        return None  # a pickle in a .zip/.mar/.tar without a model layout is a data bundle
+    entry = torch_pickle or next((e for e in files if e.name.endswith((".pkl", ".pickle"))), None)
+    if entry is None:
+        return None
+    kind = "pytorch" if any(n.endswith(("/version", "/data.pkl")) for n in names) else "zip"
+    details = {"archive_entries": len(names), "pickle_member": entry.name}
+    payload = read_zip_member(handle, entry, config["pickle_scan_bytes"])
+    if payload is None:
+        protocol, globals_ = None, []
+        state = "encrypted" if entry.encrypted else f"compression method {entry.method}"
+        unresolved = [f"pickle member {clip(entry.name)} ({state}) could not be read"]
+    else:
+        protocol, globals_, unresolved = pickle_globals(payload)
+    if protocol is not None:
+        details["pickle_protocol"] = protocol
+    return ModelFormat(f"{kind} (zip+pickle)", True, details, globals_, unresolved)
+
+
+def _torch_version_record(pickle_name: str) -> set[str]:
+    """Where ``torch.save`` writes the format version beside ``<archive>/data.pkl``."""
+    folder = pickle_name.removesuffix("data.pkl")
+    return {folder + "version", folder + ".data/version"}
 
 
 # a weights file committed through Git LFS is, in the tree, a small text pointer to the real object:
@@ -361,19 +528,24 @@ def read_lfs_pointer(handle, size: int) -> dict | None:
     return details if "lfs_oid_sha256" in details else None
 
 
-def sniff(path: Path, handle, size: int, suffix: str) -> ModelFormat | None:
+def sniff(handle, size: int, suffix: str) -> ModelFormat | None:
     config = load_config()
     handle.seek(0)
     header = handle.read(HEADER_BYTES)
-    if header.startswith(LFS_POINTER[:HEADER_BYTES]) and (pointer := read_lfs_pointer(handle, size)):
+    archive_only = suffix in config["archive_extensions"]
+    # a pointer to a .zip/.mar/.tar hides the member names that tell a model from any other archive
+    lfs_candidate = not archive_only and header.startswith(LFS_POINTER[:HEADER_BYTES])
+    if lfs_candidate and (pointer := read_lfs_pointer(handle, size)):
         return ModelFormat("git-lfs pointer", False, pointer)
     trusted_pickle = suffix in config["pickle_extensions"]
     if header[:4] == b"GGUF":
         return ModelFormat("gguf", False, read_gguf_metadata(handle))
     if header[:4] in (b"lmgg", b"fmgg", b"tjgg"):
         return ModelFormat("ggml", False, {})
-    if header[:4] == b"PK\x03\x04":
-        return read_zip(path, config["pickle_scan_bytes"])
+    if header[:4] == ZIP_LOCAL_SIGNATURE:
+        return read_zip(handle, size, suffix)
+    if archive_only:
+        return None
     for offset in HDF5_OFFSETS:
         if offset + 8 <= size:
             if offset >= len(header):
@@ -447,7 +619,7 @@ class ModelFileDetector(Detector):
             with file.path.open("rb") as handle:
                 stat = os.fstat(handle.fileno())
                 size = stat.st_size
-                model = sniff(file.path, handle, size, file.suffix)
+                model = sniff(handle, size, file.suffix)
                 if model is None:
                     return []
                 unhashed = hash_refusal(stat, config["hash_max_bytes"])
