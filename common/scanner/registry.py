@@ -20,6 +20,11 @@ from common.scanner import detectors as detectors_package
 from common.scanner.detectors.base import Detector, SourceFile
 
 YAML = (".yaml", ".yml")
+# The configuration files ``config_env`` reads (it imports this list, so the two never drift apart)
+CONFIG_SUFFIXES = (
+    *(".env", ".ini", ".cfg", ".conf", ".properties", ".sh", ".bash", ".zsh", ".ps1"),
+    *(".json", ".toml", *YAML),
+)
 CODE = (".py", ".ts", ".js", ".mjs", ".go", ".rb", ".java", ".kt", ".cs", ".rs")
 
 
@@ -50,20 +55,7 @@ SELECTORS = {
         suffixes=(".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".py", ".cs", ".rs")
     ),
     "config_env": FileSelector(
-        suffixes=(
-            ".env",
-            ".ini",
-            ".cfg",
-            ".conf",
-            ".properties",
-            ".sh",
-            ".bash",
-            ".zsh",
-            ".ps1",
-            ".json",
-            ".toml",
-            *YAML,
-        ),
+        suffixes=CONFIG_SUFFIXES,
         names=("makefile", "procfile", "justfile", "modelfile"),
         name_prefixes=(".env", "modelfile."),
         name_endings=(".env", ".modelfile"),

@@ -31,6 +31,7 @@ from common.scanner.detectors.secrets import is_placeholder
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
 from common.scanner.limits import linear, load_yaml_all, parse_json
+from common.scanner.registry import CONFIG_SUFFIXES as SELECTED_SUFFIXES
 from common.scanner.textutil import (
     endpoint_for_url,
     is_catalog_model,
@@ -43,18 +44,7 @@ tomllib = lazy_module("tomllib")
 yaml = lazy_module("yaml")
 
 STRUCTURED = {".json": "JSON", ".yaml": "YAML", ".yml": "YAML", ".toml": "TOML"}
-CONFIG_SUFFIXES = {
-    ".env",
-    ".ini",
-    ".cfg",
-    ".conf",
-    ".properties",
-    ".sh",
-    ".bash",
-    ".zsh",
-    ".ps1",
-    *STRUCTURED,
-}
+CONFIG_SUFFIXES = frozenset(SELECTED_SUFFIXES)
 SHELL_NAMES = {"Makefile", "Procfile", "justfile", "Justfile"}
 OWNED_ELSEWHERE = {
     "package.json",
