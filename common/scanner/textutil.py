@@ -550,6 +550,10 @@ def own_packages(file, registry: str | None) -> frozenset[str]:
         key = (str(folder), registry, root)
         packages = None if remembered is None else remembered.get(key)
         if packages is None:
+            if remembered is not None:
+                # a read the file's CPU budget stops counts as naming nothing, for every file below:
+                # a hostile manifest must cost one budget per scan, not one per file under it
+                remembered[key] = frozenset()
             packages = _own_packages_in(*key)
             if remembered is not None:
                 remembered[key] = packages

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from common.scanner import fingerprint, model_constants, scan_path
+from common.scanner import fingerprint, model_constants, scan_path, textutil
 from common.scanner.detectors.base import SourceFile
 from common.scanner.detectors.languages import crate_name, crate_uses_llm
 from common.scanner.detectors.model_files import pickle_globals
@@ -21,7 +21,7 @@ from common.scanner.display import display_text
 from common.scanner.limits import AliasExpansionTooLarge, NestingTooDeep, check_yaml, parse_json
 from common.scanner.registry import all_detectors
 from common.scanner.textutil import one_scan
-from common.scanner.worker import cpu_budget, scan_file
+from common.scanner.worker import FileBudgetExceeded, cpu_budget, scan_file
 from tests.hostile_repo import billion_laughs, write_hostile_repo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -293,6 +293,35 @@ def test_a_manifest_read_beside_an_example_is_searched_in_linear_time(tmp_path, 
     with one_scan():
         report, _ = scan_file(file, all_detectors(), 5 * 1024 * 1024, budget_seconds=FILE_CEILING_SECONDS)
     assert not [warning for warning in report.warnings if "CPU budget" in warning]
+
+
+def test_a_manifest_read_the_budget_stops_is_not_read_again_by_every_file_below(tmp_path, monkeypatch):
+    """A manifest whose own-package search outlasts the file's CPU budget costs that budget once per scan:
+    retried by every file below it, a hostile manifest above 1,000 files was 1,000 budgets."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "acme"\n')
+    reads = []
+
+    def stopped_by_the_budget(folder, registry, root):
+        reads.append(folder)
+        raise FileBudgetExceeded
+
+    monkeypatch.setattr(textutil, "_own_packages_in", stopped_by_the_budget)
+    files = []
+    for index in range(3):
+        path = tmp_path / "examples" / f"app{index}.py"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("import openai\n")
+        files.append(SourceFile(path=path, relpath=f"examples/app{index}.py", size=path.stat().st_size))
+    stopped = 0
+    with one_scan():
+        for file in files:
+            try:
+                textutil.own_packages(file, "pypi")
+            except FileBudgetExceeded:
+                stopped += 1
+        assert textutil.own_packages(files[0], "pypi") == frozenset()
+    # each folder (examples/, then the root) stops one file, once
+    assert sorted(reads) == sorted({str(tmp_path / "examples"), str(tmp_path)}) and stopped == 2, reads
 
 
 @pytest.mark.parametrize("reader", [crate_name, crate_uses_llm], ids=["crate_name", "crate_uses_llm"])
