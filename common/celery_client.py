@@ -115,14 +115,34 @@ class PublishingChannel(kombu_redis.Channel):
 
     @contextmanager
     def conn_or_acquire(self, client=None) -> Iterator[redis.Redis]:
-        yield client or self.client
+        yield client or self._publisher()
+
+    def __init__(self, *args, **kwargs):
+        self._opening = True
+        try:
+            super().__init__(*args, **kwargs)
+        finally:
+            self._opening = False
 
     @property
     def client(self) -> redis.Redis:
-        """The publishing client, which also answers the ``PING`` that opens the channel. kombu's own is
-        a client of a second pool, for consuming, which this channel never does: every new producer
-        opened two connections, each with a handshake of six round trips (``HELLO``, ``CLIENT SETINFO``,
-        ``SELECT``…), a burst of requests past the pool's warm producers waiting through all of them."""
+        """While the channel opens: the publishing client, which answers its ``PING``. kombu's own is a
+        client of a second pool, for consuming: every new producer opened two connections, each with a
+        handshake of six round trips (``HELLO``, ``CLIENT SETINFO``, ``SELECT``…), a burst of requests
+        past the pool's warm producers waiting through all of them.
+
+        After that, kombu's consuming client, made on first use (a control command's reply queue): kombu
+        pins a connection on it for ``BRPOP`` (``client.connection``), and a client with a pinned
+        connection sends every command over it, so the shared publishing client must never be that one
+        (publishes from other threads read the ``BRPOP``'s reply: "Bad response from PING")."""
+        if self._opening:
+            return self._publisher()
+        consuming = self.__dict__.get("_consuming_client")
+        if consuming is None:
+            consuming = self.__dict__["_consuming_client"] = self._create_client(asynchronous=True)
+        return consuming
+
+    def _publisher(self) -> redis.Redis:
         shared = self._publishing_client
         if shared is None or shared.connection_pool is not self.pool:
             shared = self._publishing_client = self._create_client()

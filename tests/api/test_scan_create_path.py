@@ -504,3 +504,20 @@ def test_a_new_producer_opens_one_connection_to_the_broker(monkeypatch, scan_que
         ).id
     assert len(opened) == 1, opened
     assert _drop_task(scan_queue, task_id) == 1
+
+
+def test_a_channel_consumes_on_a_client_other_than_its_publishing_one():
+    """kombu pins a connection on ``channel.client`` for a ``BRPOP`` (a control command's reply queue), and
+    a client with a pinned connection sends every command over it: when that client was the shared
+    publishing one, publishes from other threads read the ``BRPOP``'s reply ("Bad response from PING
+    health check", then a disconnected socket mid-publish)."""
+    with celery_client().connection_for_write() as connection:
+        channel = connection.default_channel
+        with channel.conn_or_acquire() as publishing:
+            consuming = channel.client
+            consuming.connection = consuming.connection_pool.get_connection()  # as kombu's poller does
+            try:
+                assert consuming is not publishing and publishing.connection is None
+            finally:
+                consuming.connection_pool.release(consuming.connection)
+                consuming.connection = None
