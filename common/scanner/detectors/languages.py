@@ -76,6 +76,9 @@ DEPLOYMENT_VALUE = linear(
 )
 URL = linear(r"""https?://[^\s'"`<>]+""")
 BARE_HOST = linear(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,6}")
+# ``name = "x"`` in an annotation's or attribute macro's arguments (JVM ``@Tool(name = ...)``, Rust
+# ``#[rig_tool(name = ...)]``)
+NAME_ARGUMENT = linear(r'\bname\s*=\s*"([^"\n]{1,100})"')
 MAX_USAGE_LOCATIONS = 20
 # ``const SERVER_NAME = "x"``, ``static final String NAME = "x";``, ``const val NAME = "x"``, Go's
 # ``serverName := "x"``: a name an SDK call may hold by reference (RE2: one alternative per quote)
@@ -1093,7 +1096,6 @@ class JavaDetector(_LanguageDetector):
         "org.springframework.ai.mcp.annotation": "mcp",
     }
     TOOL_ANNOTATION = linear(r"@(?:(?:Mcp)?Tool|DefineKernelFunction)\b(\([^)]{0,600}\))?")
-    TOOL_NAME_ARGUMENT = linear(r'\bname\s*=\s*"([^"\n]{1,100})"')
     # Koog's first argument is the tool's name (``@Tool("x")``, ``customName = "x"``); LangChain4j's is
     # its description
     KOOG_NAME = linear(r'^\(\s*"([^"\n]{1,100})"|\bcustomName\s*=\s*"([^"\n]{1,100})"')
@@ -1207,9 +1209,7 @@ class JavaDetector(_LanguageDetector):
             return
         for match in self.TOOL_ANNOTATION.finditer(text):
             line = _line_at(text, match.start())
-            named = (self.KOOG_NAME if framework.id == "koog" else self.TOOL_NAME_ARGUMENT).search(
-                match.group(1) or ""
-            )
+            named = (self.KOOG_NAME if framework.id == "koog" else NAME_ARGUMENT).search(match.group(1) or "")
             rest = text[match.end() : match.end() + 400]
             rest = re.sub(r"@\w+(?:\([^)]*\))?", " ", rest)  # other annotations on the same method
             method = self.METHOD_AFTER_ANNOTATION.search(rest)
@@ -1746,7 +1746,6 @@ class RustDetector(_LanguageDetector):
     # a tool attribute macro named after a crate (rig's ``#[rig_tool]`` in a framework of its own):
     # ``#[<crate>_tool(description = "...")] fn name(...)``
     CRATE_TOOL_MACRO = linear(r"#\[(\w+)_tool\b([^\]]{0,600})\]\s*(?:pub\s+)?(?:async\s+)?fn\s+(\w+)")
-    MACRO_NAME = linear(r'\bname\s*=\s*"([^"\n]{1,100})"')
     # async-openai: ``FunctionObjectArgs::default().name("x")`` (builder) and ``FunctionObject { name:
     # "x".into(), .. }`` (struct literal) declare a function tool the model may call
     OPENAI_FUNCTION = linear(
@@ -1772,7 +1771,7 @@ class RustDetector(_LanguageDetector):
             named = self.RIG_TOOL_NAME.search(text[match.end() : match.end() + 600])
             found.append((match.start(), named.group(1) if named else snake_case(match.group(1))))
         for match in self.RIG_TOOL_MACRO.finditer(text):
-            named = self.MACRO_NAME.search(match.group(1))
+            named = NAME_ARGUMENT.search(match.group(1))
             found.append((match.start(), named.group(1) if named else match.group(2)))
         yield from self.named_tools(file, text, comments, found, rig.provider, rig.id, set())
 
@@ -1868,7 +1867,7 @@ class RustDetector(_LanguageDetector):
         tools = []
         for match in macros:
             if match.group(1) in crates:
-                named = self.MACRO_NAME.search(match.group(2))
+                named = NAME_ARGUMENT.search(match.group(2))
                 tools.append((match.start(), named.group(1) if named else match.group(3), match.group(1)))
         if not tools or not crate_uses_llm(file):
             return
