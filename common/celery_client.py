@@ -106,10 +106,12 @@ class PublishingChannel(kombu_redis.Channel):
     kombu builds a new ``redis.Redis`` for every message it puts; redis-py copies some 170 response
     callbacks into each, which was a fifth of the CPU of sending a task. A client is only a handle on
     the pool (safe to share between threads and greenlets), so one per pool does; a new pool (after a
-    reconnect) gets a new client. The channel only publishes, so that client is its only one.
+    reconnect) gets a new client. Consuming (a control command's reply queue) has a client of its own.
     """
 
     _publishing_client: redis.Redis | None = None
+    _consuming_client: redis.Redis | None = None
+    _opening = False
     # What the next batch puts first. Set by ``enqueue`` while it holds the producer (and so the channel).
     leading: Leading | None = None
 
@@ -137,10 +139,9 @@ class PublishingChannel(kombu_redis.Channel):
         (publishes from other threads read the ``BRPOP``'s reply: "Bad response from PING")."""
         if self._opening:
             return self._publisher()
-        consuming = self.__dict__.get("_consuming_client")
-        if consuming is None:
-            consuming = self.__dict__["_consuming_client"] = self._create_client(asynchronous=True)
-        return consuming
+        if self._consuming_client is None:
+            self._consuming_client = self._create_client(asynchronous=True)
+        return self._consuming_client
 
     def _publisher(self) -> redis.Redis:
         shared = self._publishing_client
