@@ -48,11 +48,12 @@ def _terminate_pooled_connections() -> list[int]:
 
 @contextmanager
 def transaction_states():
-    """The driver's transaction status after each statement the engine runs, with the statement."""
+    """The driver's transaction status after each statement the engine runs, with the statement (read off
+    the cursor: a ``plain_read`` on a connection of its own has no ``Connection`` to pass)."""
     states: list[tuple[object, str]] = []
 
-    def record(conn, _cursor, statement, *_args):
-        states.append((conn.connection.driver_connection.info.transaction_status, statement))
+    def record(_conn, cursor, statement, *_args):
+        states.append((cursor.connection.info.transaction_status, statement))
 
     event.listen(get_engine(), "after_cursor_execute", record)
     try:
