@@ -68,6 +68,9 @@ class Value:
     line: int
     literal: str | dict | list | None = None
     ref: str | None = None  # the referenced resource: Terraform "type.name" or a CloudFormation logical id
+    # a string whose interpolations stay unresolved ("arn:aws:bedrock:${var.region}::foundation-model/..."):
+    # never a name, but the model id at the end of an ARN is literal
+    template: str | None = None
 
 
 @dataclass
@@ -97,6 +100,16 @@ def lookup(value: Value | None, path: str) -> list[Value]:
 
 def texts(value: Value | None, path: str) -> list[tuple[str, int]]:
     return [(v.literal, v.line) for v in lookup(value, path) if isinstance(v.literal, str)]
+
+
+def model_texts(value: Value | None, path: str) -> list[tuple[str, int]]:
+    """Literal strings at a path, and the ARNs whose region or account is interpolated
+    (``arn:aws:bedrock:${AWS::Region}::foundation-model/amazon.titan-embed-text-v2:0``)."""
+    return [
+        (v.literal if isinstance(v.literal, str) else v.template, v.line)
+        for v in lookup(value, path)
+        if isinstance(v.literal, str) or (v.template or "").startswith("arn:")
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -266,7 +279,7 @@ class TerraformFile:
         if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
             text = unquote(raw)
             text = INTERP_RE.sub(lambda m: self.interpolate(m, depth), text)
-            return Value(line, None if "${" in text else text)
+            return Value(line, None, template=text) if "${" in text else Value(line, text)
         if raw in ("true", "false") or re.fullmatch(r"-?\d+(\.\d+)?", raw):
             return Value(line, raw)
         if raw.startswith("{"):
@@ -340,13 +353,46 @@ class TerraformFile:
 # CloudFormation
 # ---------------------------------------------------------------------------------------------------
 
-CFN_MARKERS = ("AWS::Bedrock", "AWS::SageMaker::")  # AWS::Bedrock::, AWS::BedrockAgentCore::
+CFN_MARKERS = (  # AWS::Bedrock::, AWS::BedrockAgentCore::, and the prefixes data/iac.yaml lists
+    "AWS::Bedrock",
+    "AWS::SageMaker::",
+    "AWS::Kendra::",
+    "AWS::Lex::",
+    "AWS::Comprehend::",
+    "AWS::Rekognition::",
+    "AWS::QBusiness::",
+)
 BICEP_MARKERS = (
     "Microsoft.CognitiveServices",
     "Microsoft.MachineLearningServices",
     "Microsoft.Search",
     "model",
 )
+
+
+def intrinsic_template(function: str, argument: Value) -> str | None:
+    """The text a ``Fn::Sub`` or ``Fn::Join`` builds, its references left as ``${…}``:
+    ``!Sub arn:aws:bedrock:${AWS::Region}::foundation-model/…``, ``{"Fn::Sub": [text, {…}]}``,
+    ``!Join ["", ["arn:aws:bedrock:", !Ref AWS::Region, "::foundation-model/…"]]``."""
+    parts = argument.literal
+    if function in ("Fn::Sub", "!Sub"):
+        if isinstance(parts, list):
+            parts = parts[0].literal if parts else None
+        return parts if isinstance(parts, str) else None
+    if not (isinstance(parts, list) and len(parts) == 2 and isinstance(parts[1].literal, list)):
+        return None
+    separator = parts[0].literal if isinstance(parts[0].literal, str) else ""
+    return separator.join(
+        piece.literal if isinstance(piece.literal, str) else piece.template or "${}"
+        for piece in parts[1].literal
+    )
+
+
+def intrinsic_value(line: int, function: str, argument: Value) -> Value:
+    template = intrinsic_template(function, argument)
+    if template is None:
+        return Value(line)
+    return Value(line, None, template=template) if "${" in template else Value(line, template)
 
 
 def yaml_to_value(node: YamlNode, depth: int = 0) -> Value:
@@ -357,6 +403,12 @@ def yaml_to_value(node: YamlNode, depth: int = 0) -> Value:
         if node.is_sequence:
             target = node.elements()[0].text or ""
         return Value(node.line, None, ref=target.split(".")[0])
+    if node.tag in ("!Sub", "!Join"):
+        if isinstance(node.node.value, str):
+            argument = Value(node.line, node.node.value)
+        else:
+            argument = Value(node.line, [yaml_to_value(child, depth + 1) for child in node.elements()])
+        return intrinsic_value(node.line, "!Sub" if node.tag == "!Sub" else "Fn::Join", argument)
     if node.is_mapping:
         fields = {key: yaml_to_value(child, depth + 1) for key, child in node.items()}
         if len(fields) == 1 and ("Ref" in fields or "Fn::GetAtt" in fields):
@@ -365,6 +417,9 @@ def yaml_to_value(node: YamlNode, depth: int = 0) -> Value:
             if isinstance(target, list):
                 target = target[0].literal if target else None
             return Value(node.line, None, ref=target.split(".")[0] if isinstance(target, str) else None)
+        if len(fields) == 1 and ("Fn::Sub" in fields or "Fn::Join" in fields):
+            function, argument = next(iter(fields.items()))
+            return intrinsic_value(node.line, function, argument)
         return Value(node.line, fields)
     if node.is_sequence:
         return Value(node.line, [yaml_to_value(child, depth + 1) for child in node.elements()])
@@ -380,6 +435,9 @@ def json_to_value(data: object, line: int, depth: int = 0) -> Value:
             target = next(iter(data.values()))
             target = target[0] if isinstance(target, list) and target else target
             return Value(line, None, ref=target.split(".")[0] if isinstance(target, str) else None)
+        if len(data) == 1 and ("Fn::Sub" in data or "Fn::Join" in data):
+            function, argument = next(iter(data.items()))
+            return intrinsic_value(line, function, json_to_value(argument, line, depth + 1))
         return Value(line, {str(k): json_to_value(v, line, depth + 1) for k, v in data.items()})
     if isinstance(data, list):
         return Value(line, [json_to_value(v, line, depth + 1) for v in data])
@@ -412,6 +470,30 @@ def cfn_resources(file: SourceFile, report: FileReport) -> list[Resource]:
             line = line_of(file.text, f'"{logical}"')
             found.append(Resource(body["Type"], logical, line, json_to_value(body, line), "cloudformation"))
     return found
+
+
+TERRAFORM_JSON_REFERENCE = linear(r"^\$\{([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)[^{}]*\}$")
+
+
+def terraform_json_value(node: YamlNode, depth: int = 0) -> Value:
+    """A Terraform JSON body (read as YAML, for the lines) as a ``Value``:
+    ``"${aws_sagemaker_model.m.name}"`` references a resource, other strings with ``${…}`` are templates."""
+    line = node.line
+    if depth > MAX_DEPTH:
+        return Value(line)
+    if node.is_mapping:
+        return Value(line, {key: terraform_json_value(child, depth + 1) for key, child in node.items()})
+    if node.is_sequence:
+        return Value(line, [terraform_json_value(child, depth + 1) for child in node.elements()])
+    text = node.text
+    if text is None:
+        return Value(line)
+    if reference := TERRAFORM_JSON_REFERENCE.match(text):
+        head, name = reference.groups()
+        if head in ("var", "local", "data", "module", "each", "count", "path", "terraform"):
+            return Value(line, None, template=text)
+        return Value(line, None, ref=f"{head}.{name}")
+    return Value(line, None, template=text) if "${" in text else Value(line, text)
 
 
 def line_of(text: str, needle: str) -> int:
@@ -738,7 +820,7 @@ class Evaluation:
                 for name, line in texts(body, spec["name"]):
                     found.append((name, versions[0][0] if versions else None, line))
             else:
-                found.extend((name, None, line) for name, line in texts(body, spec))
+                found.extend((name, None, line) for name, line in model_texts(body, spec))
         return [(model_id(name), version, line) for name, version, line in found if model_id(name)]
 
     def tools(self, resource: Resource) -> list[tuple[str, int]]:
@@ -767,7 +849,12 @@ def model_id(value: str) -> str:
     return value.lower() if re.fullmatch(r"[\w.:/@-]+", value) else ""
 
 
-RESOURCE_NAME = lazy_re(r"""^\s*name\s*=\s*["']""")
+RESOURCE_NAME = lazy_re(r"""^\s*["']?name["']?\s*[=:]\s*["']""")
+# the model at the end of a Bedrock ARN wherever it is written (a local, an IAM policy's resource, a
+# Lambda's environment): arn:aws:bedrock:<region>::foundation-model/<id>, ...:inference-profile/<id>
+BEDROCK_ARN_MODEL = linear(r"(?:foundation-model|inference-profile)/([A-Za-z0-9][\w.:-]{2,119})")
+# a Bicep ``param``/``var`` holding one literal string: a model id there is the deployment's choice
+BICEP_LITERAL = lazy_re(r"""^\s*(?:param|var)\s+(\w{1,80})(?:\s+\w+)?\s*=\s*'([^'\n$]{2,200})'\s*$""")
 TOOL_NAME = lazy_re(r"[A-Za-z_][\w.-]{0,99}")  # a literal function name, not an interpolation
 TFVARS_ASSIGNMENT = lazy_re(r"""^\s*[A-Za-z_][\w-]{0,80}\s*=\s*"([^"\n$]{2,200})"\s*$""")
 VARIABLE_DEFAULT = lazy_re(r"""^\s*default\s*=\s*"([^"\n$]{2,200})"\s*$""")
@@ -790,13 +877,16 @@ class IacDetector(Detector):
         if file.suffix == ".tf":
             found = self.detect_terraform(file, report) + list(self.literal_models(file, VARIABLE_DEFAULT))
             return self.with_catalog_literals(file, found)
+        if file.name.endswith(".tf.json"):
+            return self.with_catalog_literals(file, self.detect_terraform_json(file, report))
         if file.suffix == ".json" and ARM_SCHEMA.search(file.text):
             arm = self.detect_arm(file, report)
             if arm is not None:
                 return arm
         if not any(marker in file.text for marker in CFN_MARKERS):
             return []
-        return self.findings(file, cfn_resources(file, report))
+        found = self.findings(file, cfn_resources(file, report))
+        return self.with_arn_models(file, found, set(), "cloudformation")
 
     def detect_arm(self, file: SourceFile, report: FileReport) -> list[Finding] | None:
         """ARM JSON templates (compiled Bicep), read by ``iac_arm`` into resources the Bicep rules judge;
@@ -828,7 +918,39 @@ class IacDetector(Detector):
             if found and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
                 findings.append(self.model_at(file, line, found, evidence=CATALOG_LITERAL, iac="terraform"))
+        return self.with_arn_models(file, findings, comments, "terraform")
+
+    def with_arn_models(self, file: SourceFile, findings: list[Finding], comments: set[int], iac: str):
+        """Models named by the Bedrock ARNs in the file that no rule reported: the ARN's region or
+        account is often interpolated (``${data.aws_region.current.name}``, ``${AWS::Region}``), and the
+        ARN may sit in a local, an IAM policy or an environment map rather than a model attribute."""
+        if "-model/" not in file.text and "inference-profile/" not in file.text:
+            return findings
+        reported = {(f.location.line, f.key) for f in findings if f.type == "model"}
+        for match in BEDROCK_ARN_MODEL.finditer(file.text):
+            line = line_at(file.text, match.start())
+            found = (
+                None
+                if line in comments
+                else model_finding(match.group(1), line, strong=False, hf_context=False)
+            )
+            if found and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                findings.append(self.model_at(file, line, found, evidence="bedrock ARN", iac=iac))
         return findings
+
+    def bicep_literal_models(self, file: SourceFile) -> Iterator[Finding]:
+        """Model ids a Bicep ``param``/``var`` holds (``param chatModelName string = 'gpt-4o'``),
+        used or not: the template's default choice. A deployment's name is an alias, not its model."""
+        for number, raw in enumerate(file.lines, start=1):
+            match = BICEP_LITERAL.match(raw)
+            if not match or (
+                "deployment" in match.group(1).lower() and "model" not in match.group(1).lower()
+            ):
+                continue
+            found = model_finding(match.group(2), number, strong=False, hf_context=False)
+            if found:
+                yield self.model_at(file, number, found, evidence="parameter default", iac="bicep")
 
     def literal_models(self, file: SourceFile, assignment: re.Pattern) -> Iterator[Finding]:
         """Model ids chosen in ``.tfvars`` or as a ``variable`` default, wherever they are used: only
@@ -867,6 +989,29 @@ class IacDetector(Detector):
                 )
         return findings
 
+    def detect_terraform_json(self, file: SourceFile, report: FileReport) -> list[Finding]:
+        """Terraform's JSON syntax (``main.tf.json``, CDK for Terraform's ``cdk.tf.json``):
+        ``{"resource": {"<type>": {"<name>": {...}}}}`` with ``${…}`` expressions in strings."""
+        rules = load_rules()
+        known = (*rules["resources"], *(entry["prefix"] for entry in rules["resource_prefixes"]))
+        if not any(t in file.text for t in known):
+            return []
+        try:
+            documents = compose_yaml_documents(file.text)
+            blocks = documents[0].get("resource") if documents and documents[0].is_mapping else None
+            resources = [
+                Resource(resource_type, name, line, terraform_json_value(body), "terraform")
+                for resource_type, named in (blocks.items() if blocks is not None else [])
+                for name, line, body in named.entries()
+                if body.is_mapping
+            ]
+        except (yaml.YAMLError, RecursionError) as exc:
+            report.warnings.append(
+                f"iac: {file.relpath} is not readable Terraform JSON ({type(exc).__name__})"
+            )
+            return []
+        return self.findings(file, resources)
+
     def detect_bicep(self, file: SourceFile, report: FileReport) -> list[Finding]:
         if not any(marker in file.text for marker in BICEP_MARKERS):
             return []
@@ -876,6 +1021,8 @@ class IacDetector(Detector):
             report.warnings.append(f"iac: {file.relpath} nests too deeply to read")
             return []
         findings = self.findings(file, bicep.resources)
+        deployed = {f.key for f in findings if f.type == "model"}  # with the version the deployment pins
+        findings += [f for f in self.bicep_literal_models(file) if f.key not in deployed]
         for value in bicep.other_values:
             for model, version, line in bicep_models(value):
                 model = model_id(model)
