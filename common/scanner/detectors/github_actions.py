@@ -6,6 +6,12 @@ action is, it then runs a model. A credential written into an input's text (``en
 ``KEY=${{ secrets.… }}``) is forwarded to what the step deploys, not used by the step. A ``run:``
 script that starts an agent CLI in print mode (``claude -p``, ``codex exec``, ``gemini -p``) counts
 too. The component is named after the action reference as written, without its version.
+
+The models a workflow chooses are ``model`` components: an agent CLI's ``--model`` (in a script or an
+action's ``claude_args``), ``llm -m``/``aider -m``, ``ollama run|pull``, ``gh models run``, and a
+``model`` field a script sends to an API; and the AI APIs a script calls (``curl
+https://api.anthropic.com/v1/messages``) are ``endpoint`` components. Only ids the catalog or a
+provider's naming grammar knows count there, and only known AI hosts.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from common.scanner.catalog import load_json
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import linear
+from common.scanner.textutil import endpoint_for_url, model_finding
 
 USES = lazy_re(r"""^(\s*)(?:-\s+)?uses:\s*["']?([^\s"'@#]+)""")
 WORKFLOW_JOBS = lazy_re(r"^jobs:\s*$", re.MULTILINE)
@@ -26,6 +33,18 @@ KEY_INPUT = lazy_re(r"""^\s*([A-Za-z][\w-]{0,60})\s*:""")
 RUN_KEY = lazy_re(r"""^(\s*)(?:-\s+)?run:\s*(.*)$""")
 SHELL_MESSAGE = lazy_re(r"""^\s*(?:echo|printf)\b""")
 BLOCK_SCALAR = lazy_re(r"""^(\s*)(?:-\s+)?[\w.-]+:\s*[|>][+-]?\d?\s*(?:#.*)?$""")
+MODEL_ID = r"""["']?([A-Za-z0-9][\w.:/@-]{1,119})"""
+# an agent CLI's ``--model`` anywhere in a step: its script or an input that passes CLI arguments
+MODEL_OPTION = linear(r"""(?:^|[\s"'(])--model(?:=|\s+)""" + MODEL_ID)
+# in a script: ``llm -m``/``aider -m``, ``ollama run|pull``, ``gh models run``, and the ``model`` field of
+# a request body or a jq argument (``-d '{"model": "gpt-4o"}'``, ``--arg model "claude-…"``, ``MODEL=…``)
+SCRIPT_MODEL = linear(
+    r"""(?:\b(?:llm|aider)\s(?:[^\n]*\s)?-m\s+|\bollama\s+(?:run|pull)\s+|\bgh\s+models\s+run\s+|"""
+    r"""--arg\s+model\s+|(?:^|[^A-Za-z0-9])(?i:model)(?:_?(?i:name|id))?["']?\s*[:=]\s*)""" + MODEL_ID
+)
+SCRIPT_URL = linear(r"""https?://[^\s'"`<>]+""")
+# a file the script downloads (an installer, an archive) is no API it calls
+DOWNLOADED_FILE = linear(r"""/[^/?#]+\.[A-Za-z0-9]{1,5}(?:[?#].*)?$""")
 
 
 @dataclass(frozen=True)
@@ -168,11 +187,33 @@ class GitHubActionsDetector(Detector):
                 if provider:
                     yield self.finding(file, number, reference, provider)
                 continue
-            if number - 1 not in scripts:
+            if raw.lstrip().startswith("#"):
+                continue
+            script = number - 1 in scripts
+            yield from self.models(file, number, raw, script)
+            if not script:
                 continue
             for pattern, provider, cli in known.commands:
                 if pattern.search(raw):
                     yield self.finding(file, number, cli, provider, kind="command")
+            if "http" in raw:
+                for url in SCRIPT_URL.findall(raw):
+                    endpoint = None if DOWNLOADED_FILE.search(url) else endpoint_for_url(url, any_host=False)
+                    if endpoint:
+                        yield self.endpoint_finding(file, number, endpoint)
+
+    def models(self, file: SourceFile, number: int, raw: str, script: bool) -> Iterator[Finding]:
+        """The catalog model ids line ``number`` chooses: ``--model`` on any line, the script forms on
+        the lines a ``run:`` executes."""
+        candidates = MODEL_OPTION.findall(raw) if "--model" in raw else []
+        if script:
+            candidates += SCRIPT_MODEL.findall(raw)
+        seen = set()
+        for value in candidates:
+            found = model_finding(value, number, strong=False, hf_context=False)
+            if found and found[0] not in seen:
+                seen.add(found[0])
+                yield self.model_at(file, number, found, workflow_file=file.relpath)
 
     @staticmethod
     def key_provider(lines: list[str], start: int, key_indent: int) -> str | None:

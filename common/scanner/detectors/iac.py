@@ -564,7 +564,8 @@ class BicepFile:
         return "".join(parts)
 
     def skip_expression(self) -> str:
-        """Everything up to the end of the line outside brackets and strings (an expression)."""
+        """Everything up to the end of the line, or the comma that ends an item of a one-line object or
+        array (``{ name: chatModelName, version: '1' }``), outside brackets and strings (an expression)."""
         text, start, depth = self.text, self.pos, 0
         while self.pos < len(text):
             char = text[self.pos]
@@ -577,7 +578,7 @@ class BicepFile:
                 if depth == 0:
                     break
                 depth -= 1
-            elif char == "\n" and depth == 0:
+            elif char in "\n," and depth == 0:
                 break
             self.pos += 1
         return text[start : self.pos].strip()
