@@ -81,6 +81,12 @@ SECRET_REFERENCE = re.compile(r"\bsecrets\.([A-Za-z_][A-Za-z0-9_]*)")
 # ``build-args``): the credential is forwarded to what the step deploys or builds, which the step
 # itself does not run
 FORWARDED_SECRET = linear(r"[A-Za-z_][A-Za-z0-9_]*=\s*\$\{\{\s*$")
+# ``envs: OPENAI_API_KEY,DB_URL``: the environment variables a remote-execution step (an SSH deploy)
+# passes on to the host it deploys to; a credential bound to one of them is forwarded, not used
+FORWARDED_ENV_NAMES = linear(r"^\s*envs:\s*[\"']?([A-Za-z_][\w, ]*)")
+# a script line that a backslash continues onto the next (``copilot \`` / ``--prompt "…"``)
+CONTINUED = linear(r"\\\s*$")
+MAX_CONTINUATION = 20
 
 
 def step_lines(lines: list[str], at: int, key_indent: int) -> list[str]:
@@ -193,14 +199,26 @@ class GitHubActionsDetector(Detector):
             yield from self.models(file, number, raw, script)
             if not script:
                 continue
+            command = self.logical_line(lines, number - 1, scripts)
             for pattern, provider, cli in known.commands:
-                if pattern.search(raw):
+                if pattern.search(command):
                     yield self.finding(file, number, cli, provider, kind="command")
             if "http" in raw:
                 for url in SCRIPT_URL.findall(raw):
                     endpoint = None if DOWNLOADED_FILE.search(url) else endpoint_for_url(url, any_host=False)
                     if endpoint:
                         yield self.endpoint_finding(file, number, endpoint)
+
+    @staticmethod
+    def logical_line(lines: list[str], index: int, scripts: set[int]) -> str:
+        """The script line at ``index`` with the lines its trailing backslashes continue it onto."""
+        parts = [lines[index]]
+        while CONTINUED.search(parts[-1]) and len(parts) <= MAX_CONTINUATION:
+            index += 1
+            if index >= len(lines) or index not in scripts:
+                break
+            parts.append(lines[index])
+        return " ".join(part.rstrip().removesuffix("\\") for part in parts)
 
     def models(self, file: SourceFile, number: int, raw: str, script: bool) -> Iterator[Finding]:
         """The catalog model ids line ``number`` chooses: ``--model`` on any line, the script forms on
@@ -224,10 +242,18 @@ class GitHubActionsDetector(Detector):
         known = rules()
         step = step_lines(lines, start - 1, key_indent)
         forwarded = block_text_lines(step)
+        passed_on = {
+            name.strip().upper()
+            for raw in step
+            if (names := FORWARDED_ENV_NAMES.match(raw))
+            for name in names.group(1).split(",")
+        }
         for index, raw in enumerate(step):
             if raw.lstrip().startswith("#") or index in forwarded:
                 continue
             match = KEY_INPUT.match(raw.replace("- ", "  ", 1))
+            if match and match.group(1).upper() in passed_on:
+                continue
             if match and match.group(1).lower() in known.key_inputs:
                 return known.key_inputs[match.group(1).lower()]
             for secret in SECRET_REFERENCE.finditer(raw):
