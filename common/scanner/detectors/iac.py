@@ -39,6 +39,8 @@ DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "iac.yaml"
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
 CFN_SUFFIXES = (".yaml", ".yml", ".json", ".template")
+TERRAFORM_SUFFIXES = (".tf", ".tofu")  # OpenTofu reads ``.tofu`` files (and ``.tofu.json``) like Terraform's
+PULUMI_PROGRAMS = ("pulumi.yaml", "pulumi.yml", "main.yaml", "main.yml")  # a Pulumi YAML program
 ARM_SCHEMA = linear(r"deploymentTemplate\.json#", re.IGNORECASE)  # the $schema of an ARM template
 
 
@@ -496,6 +498,26 @@ def terraform_json_value(node: YamlNode, depth: int = 0) -> Value:
     return Value(line, None, template=text) if "${" in text else Value(line, text)
 
 
+def pulumi_resources(file: SourceFile, report: FileReport) -> list[Resource]:
+    """The ``resources`` of a Pulumi YAML program: ``<name>: {type: aws:bedrock:AgentAgent, properties:
+    {...}}``, named ``<type token>.<name>`` like the other flavours."""
+    try:
+        documents = compose_yaml_documents(file.text)
+    except (yaml.YAMLError, RecursionError) as exc:
+        report.warnings.append(f"iac: {file.relpath} is not a readable Pulumi program ({type(exc).__name__})")
+        return []
+    program = documents[0] if documents and documents[0].is_mapping else None
+    resources = program.get("resources") if program is not None else None
+    found = []
+    for name, line, body in resources.entries() if resources is not None else []:
+        resource_type = body.text_at("type") if body.is_mapping else None
+        if resource_type:
+            properties = body.get("properties")
+            value = yaml_to_value(properties) if properties is not None else Value(line, {})
+            found.append(Resource(resource_type, name, line, value, "pulumi"))
+    return found
+
+
 def line_of(text: str, needle: str) -> int:
     index = text.find(needle)
     return line_at(text, index) if index >= 0 else 0
@@ -865,7 +887,7 @@ class IacDetector(Detector):
     name = "iac"
 
     def applies_to(self, file: SourceFile) -> bool:
-        return file.suffix in (".tf", ".tfvars", ".bicep") or file.suffix in CFN_SUFFIXES
+        return file.suffix in (*TERRAFORM_SUFFIXES, ".tfvars", ".bicep") or file.suffix in CFN_SUFFIXES
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
         if file.size > MAX_BYTES:
@@ -875,17 +897,21 @@ class IacDetector(Detector):
             return self.detect_bicep(file, report)
         if file.suffix == ".tfvars":
             return self.with_catalog_literals(file, list(self.literal_models(file, TFVARS_ASSIGNMENT)))
-        if file.suffix == ".tf":
+        if file.suffix in TERRAFORM_SUFFIXES:
             found = self.detect_terraform(file, report) + list(self.literal_models(file, VARIABLE_DEFAULT))
             return self.with_catalog_literals(file, found)
-        if file.name.endswith(".tf.json"):
+        if file.name.endswith((".tf.json", ".tofu.json")):
             return self.with_catalog_literals(file, self.detect_terraform_json(file, report))
         if file.suffix == ".json" and ARM_SCHEMA.search(file.text):
             arm = self.detect_arm(file, report)
             if arm is not None:
                 return arm
+        if file.name.lower() in PULUMI_PROGRAMS and "resources:" in file.text:
+            return self.findings(file, pulumi_resources(file, report))
         if not any(marker in file.text for marker in CFN_MARKERS):
-            return []
+            # a template with no AI resource may still grant a function a model (an IAM policy's ARN)
+            is_template = "AWS::" in file.text and "Resources" in file.text
+            return self.with_arn_models(file, [], set(), "cloudformation") if is_template else []
         found = self.findings(file, cfn_resources(file, report))
         return self.with_arn_models(file, found, set(), "cloudformation")
 
