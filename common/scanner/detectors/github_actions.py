@@ -199,7 +199,7 @@ class GitHubActionsDetector(Detector):
             yield from self.models(file, number, raw, script)
             if not script:
                 continue
-            command = self.logical_line(lines, number - 1, scripts)
+            command = self.logical_line(lines, number - 1, scripts) if raw.rstrip().endswith("\\") else raw
             for pattern, provider, cli in known.commands:
                 if pattern.search(command):
                     yield self.finding(file, number, cli, provider, kind="command")
@@ -223,8 +223,9 @@ class GitHubActionsDetector(Detector):
     def models(self, file: SourceFile, number: int, raw: str, script: bool) -> Iterator[Finding]:
         """The catalog model ids line ``number`` chooses: ``--model`` on any line, the script forms on
         the lines a ``run:`` executes."""
-        candidates = MODEL_OPTION.findall(raw) if "--model" in raw else []
-        if script:
+        lowered = raw.lower()
+        candidates = MODEL_OPTION.findall(raw) if "--model" in lowered else []
+        if script and ("model" in lowered or "ollama" in lowered or " -m " in raw):
             candidates += SCRIPT_MODEL.findall(raw)
         seen = set()
         for value in candidates:
