@@ -42,6 +42,9 @@ CFN_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 TERRAFORM_SUFFIXES = (".tf", ".tofu")  # OpenTofu reads ``.tofu`` files (and ``.tofu.json``) like Terraform's
 PULUMI_PROGRAMS = ("pulumi.yaml", "pulumi.yml", "main.yaml", "main.yml")  # a Pulumi YAML program
 ARM_SCHEMA = linear(r"deploymentTemplate\.json#", re.IGNORECASE)  # the $schema of an ARM template
+ARM_PARAMETERS_SCHEMA = linear(r"deploymentParameters\.json#", re.IGNORECASE)  # an ARM parameters file
+# azd substitutes ``${NAME=default}`` in main.parameters.json from the environment, else the default
+AZD_SUBSTITUTION = linear(r"^\$\{[A-Za-z_]\w{0,80}=([^{}$]{1,200})\}$")
 
 
 @cache
@@ -883,6 +886,13 @@ TFVARS_ASSIGNMENT = lazy_re(r"""^\s*[A-Za-z_][\w-]{0,80}\s*=\s*"([^"\n$]{2,200})
 VARIABLE_DEFAULT = lazy_re(r"""^\s*default\s*=\s*"([^"\n$]{2,200})"\s*$""")
 
 
+def is_deployment_alias(name: str) -> bool:
+    """``chatDeploymentName``: the name an operator gave an Azure OpenAI deployment, which often spells
+    the model it serves but is not its model (``chatModelName``, ``deploymentModel`` are)."""
+    lowered = name.lower()
+    return "deployment" in lowered and "model" not in lowered
+
+
 class IacDetector(Detector):
     name = "iac"
 
@@ -906,6 +916,8 @@ class IacDetector(Detector):
             arm = self.detect_arm(file, report)
             if arm is not None:
                 return arm
+        if file.suffix == ".json" and ARM_PARAMETERS_SCHEMA.search(file.text):
+            return list(self.parameter_file_models(file))
         if file.name.lower() in PULUMI_PROGRAMS and "resources:" in file.text:
             return self.findings(file, pulumi_resources(file, report))
         if not any(marker in file.text for marker in CFN_MARKERS):
@@ -932,6 +944,26 @@ class IacDetector(Detector):
         if template.exhausted:
             report.warnings.append(f"iac: {file.relpath} is too large to evaluate completely")
         return self.findings(file, template.resources)
+
+    def parameter_file_models(self, file: SourceFile) -> Iterator[Finding]:
+        """Model ids an ARM/Bicep parameters file chooses (``"chatModelName": {"value": "gpt-4o"}``), also
+        as the default of an azd substitution (``"${AZURE_OPENAI_CHAT_MODEL=gpt-4o-mini}"``)."""
+        try:
+            data = parse_json(file.text)
+        except (ValueError, RecursionError):
+            return
+        parameters = data.get("parameters") if isinstance(data, dict) else None
+        for name, parameter in parameters.items() if isinstance(parameters, dict) else []:
+            value = parameter.get("value") if isinstance(parameter, dict) else None
+            if not isinstance(value, str) or is_deployment_alias(name):
+                continue
+            substituted = AZD_SUBSTITUTION.match(value.strip())
+            line = line_of(file.text, f'"{name}"')
+            found = model_finding(
+                substituted.group(1) if substituted else value, line, strong=False, hf_context=False
+            )
+            if found:
+                yield self.model_at(file, line, found, evidence="parameter value", iac="bicep")
 
     def with_catalog_literals(self, file: SourceFile, findings: list[Finding]) -> list[Finding]:
         """Catalog model ids in list and map values (``models = ["gpt-4o", ...]``, a ``default = {...}``
@@ -966,18 +998,21 @@ class IacDetector(Detector):
                 findings.append(self.model_at(file, line, found, evidence="bedrock ARN", iac=iac))
         return findings
 
-    def bicep_literal_models(self, file: SourceFile) -> Iterator[Finding]:
-        """Model ids a Bicep ``param``/``var`` holds (``param chatModelName string = 'gpt-4o'``),
-        used or not: the template's default choice. A deployment's name is an alias, not its model."""
-        for number, raw in enumerate(file.lines, start=1):
-            match = BICEP_LITERAL.match(raw)
-            if not match or (
-                "deployment" in match.group(1).lower() and "model" not in match.group(1).lower()
-            ):
+    def bicep_catalog_models(self, file: SourceFile) -> Iterator[Finding]:
+        """Catalog model ids a Bicep file holds outside a deployment's ``model`` object: a ``param``/``var``
+        default (``param chatModelName string = 'gpt-4o'``), used or not, and the entries of a deployment
+        list (``{ name: 'chat', model: 'gpt-4o' }``). A deployment's name is an alias, not its model."""
+        comments = comment_line_numbers(file.lines, ("//", "/*"))
+        reported = set()
+        for line, value in code_model_literals(file.text, comments):
+            raw = file.lines[line - 1]
+            binding = BICEP_LITERAL.match(raw)
+            if RESOURCE_NAME.match(raw) or (binding and is_deployment_alias(binding.group(1))):
                 continue
-            found = model_finding(match.group(2), number, strong=False, hf_context=False)
-            if found:
-                yield self.model_at(file, number, found, evidence="parameter default", iac="bicep")
+            found = model_finding(value, line, strong=False, hf_context=False)
+            if found and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                yield self.model_at(file, line, found, evidence=CATALOG_LITERAL, iac="bicep")
 
     def literal_models(self, file: SourceFile, assignment: re.Pattern) -> Iterator[Finding]:
         """Model ids chosen in ``.tfvars`` or as a ``variable`` default, wherever they are used: only
@@ -1048,8 +1083,6 @@ class IacDetector(Detector):
             report.warnings.append(f"iac: {file.relpath} nests too deeply to read")
             return []
         findings = self.findings(file, bicep.resources)
-        deployed = {f.key for f in findings if f.type == "model"}  # with the version the deployment pins
-        findings += [f for f in self.bicep_literal_models(file) if f.key not in deployed]
         for value in bicep.other_values:
             for model, version, line in bicep_models(value):
                 model = model_id(model)
@@ -1067,7 +1100,8 @@ class IacDetector(Detector):
                             metadata={"iac": "bicep", "declared_as": "deployment list"},
                         )
                     )
-        return findings
+        deployed = {f.key for f in findings if f.type == "model"}  # with the version a deployment pins
+        return findings + [f for f in self.bicep_catalog_models(file) if f.key not in deployed]
 
     def findings(self, file: SourceFile, resources: list[Resource]) -> list[Finding]:
         evaluation = Evaluation(resources)
