@@ -37,10 +37,12 @@ MODEL_ID = r"""["']?([A-Za-z0-9][\w.:/@-]{1,119})"""
 # an agent CLI's ``--model`` anywhere in a step: its script or an input that passes CLI arguments
 MODEL_OPTION = linear(r"""(?:^|[\s"'(])--model(?:=|\s+)""" + MODEL_ID)
 # in a script: ``llm -m``/``aider -m``, ``ollama run|pull``, ``gh models run``, and the ``model`` field of
-# a request body or a jq argument (``-d '{"model": "gpt-4o"}'``, ``--arg model "claude-…"``, ``MODEL=…``)
+# a request body or a jq argument (``-d '{"model": "gpt-4o"}'``, ``--arg model "claude-…"``, ``MODEL=…``),
+# also as a shell default (``MODEL="${MODEL:-gpt-4o}"``)
 SCRIPT_MODEL = linear(
     r"""(?:\b(?:llm|aider)\s(?:[^\n]*\s)?-m\s+|\bollama\s+(?:run|pull)\s+|\bgh\s+models\s+run\s+|"""
-    r"""--arg\s+model\s+|(?:^|[^A-Za-z0-9])(?i:model)(?:_?(?i:name|id))?["']?\s*[:=]\s*)""" + MODEL_ID
+    r"""--arg\s+model\s+|(?:^|[^A-Za-z0-9])(?i:model)(?:_?(?i:name|id))?["']?\s*[:=]\s*"""
+    r"""(?:["']?\$\{[A-Za-z_]\w*:?-)?)""" + MODEL_ID
 )
 SCRIPT_URL = linear(r"""https?://[^\s'"`<>]+""")
 # a file the script downloads (an installer, an archive) is no API it calls
