@@ -1,8 +1,10 @@
-"""AI cloud resources in infrastructure as code: Terraform (``.tf``), CloudFormation (YAML/JSON), Bicep
-and ARM JSON templates (``iac_arm``).
+"""AI cloud resources in infrastructure as code: Terraform and OpenTofu (``.tf``/``.tofu``, their JSON
+syntax ``.tf.json`` as CDK for Terraform writes it, ``.tfvars``), CloudFormation (YAML/JSON, SAM, CDK's
+synthesized templates), Bicep, ARM JSON templates (``iac_arm``) and parameters files, and Pulumi YAML.
 
 Each resource of a type listed in ``data/iac.yaml`` (Bedrock, SageMaker, Vertex AI, Azure OpenAI /
-AI Services / ML) becomes a ``cloud_resource`` named ``<resource type>.<logical name>``; a model id
+AI Services / ML, Kendra, Lex, Comprehend, Rekognition, Q Business, Agent Builder, Document AI,
+Dialogflow) becomes a ``cloud_resource`` named ``<resource type>.<logical name>``; a model id
 written in the resource (Bedrock ``foundation_model``, Azure deployment ``model { name }``, SageMaker
 ``HF_MODEL_ID``, Vertex Model Garden ids) is also a ``model`` component linked by ``uses_model``.
 Flags: ``gpu_instance`` (instance/machine/accelerator types matching ``gpu_instance_patterns``) and
@@ -11,7 +13,9 @@ access, Vertex endpoints outside a VPC, SageMaker endpoints whose model is not a
 
 Terraform is read by a tolerant line-based block parser (strings, comments and heredocs aware, no
 network, no provider schemas): ``var.x`` and ``local.x`` resolve to literal defaults in the same file,
-anything else is a reference. CloudFormation YAML keeps ``!Ref``/``!GetAtt`` as references. Bicep
+anything else is a reference. CloudFormation YAML keeps ``!Ref``/``!GetAtt`` as references; a Bedrock
+ARN built with interpolations (``${var.region}``, ``!Sub``, ``Fn::Join``) still names its model, wherever
+the ARN is written (an IAM policy, a local, a function's environment). Bicep
 resources are named like CloudFormation's, by their ARM type without the API version
 (``Microsoft.CognitiveServices/accounts.openAi``); model deployments written as data in params, vars
 and module calls are models too.
