@@ -1,6 +1,7 @@
 """What every request pays besides its view, cut without changing what it answers: no cookie session,
 ``ensure_sync`` asked once per function, the metrics' children kept, valid query arguments loaded without
-webargs' proxy, and the components page's prepared statement kept on its generic plan."""
+webargs' proxy, the components page's prepared statement kept on its generic plan, and the hot pages' one
+statement run without an ORM session on a connection of its own."""
 
 from __future__ import annotations
 
