@@ -605,6 +605,20 @@ def catalog_crate_path():
     return linear(r"(?:^|[^\w:])(" + "|".join(map(re.escape, roots)) + r")::[A-Za-z_]")
 
 
+@cache
+def rig_model_constants() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """rig's provider model constants whose names do not spell their id, by provider module, and the
+    distinctive ones (``CLAUDE_3_5_SONNET``, not ``COMMAND``) that every module defining them gives the
+    same value, for a constant reached through another path or imported bare."""
+    modules = load_json("sdk_model_constants.json")["rig"]
+    values: dict[str, set[str]] = {}
+    for constants in modules.values():
+        for name, value in constants.items():
+            values.setdefault(name, set()).add(value)
+    unique = {name: next(iter(found)) for name, found in values.items() if len(found) == 1 and "_" in name}
+    return modules, unique
+
+
 def crate_name(file: SourceFile) -> str | None:
     """The ``[package] name`` of the Cargo.toml nearest above a Rust file, within the scanned tree."""
     folder = file.path.parent
@@ -1639,7 +1653,7 @@ class RustDetector(_LanguageDetector):
     ecosystem = "rust"
     registry = "cargo"
     separator = "::"
-    quick_tokens = ("use ", "extern crate")
+    quick_tokens = ("use ", "extern crate", "::")
     USE = linear(r"^\s*(?:pub\s+)?use\s+(\w+)((?:::[^;]*)?);", re.MULTILINE)
     TOOL_ATTRIBUTE = linear(r"#\[tool(?:\(|\])")
     # rmcp's ``#[tool(...)]`` forms that mark no tool: the impl block (``tool_box``) and a parameter
@@ -1737,6 +1751,36 @@ class RustDetector(_LanguageDetector):
             if found and line not in comments and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
+
+    # a constant and the path it is reached through: ``anthropic::completion::CLAUDE_SONNET_4_6``
+    PATH_CONSTANT = linear(r"\b((?:\w+::){0,6})([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b")
+
+    def sdk_model_constants(
+        self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]]
+    ) -> Iterator[Finding]:
+        """rig's provider constants name a model whose id their name may not spell (``anthropic::
+        CLAUDE_3_5_SONNET`` is ``claude-3-5-sonnet-latest``): looked up in rig's own table, through the
+        provider module on its path (``anthropic::completion::``), another path, or a bare constant the file
+        imports from rig."""
+        yield from super().sdk_model_constants(file, text, comments, reported)
+        rig_imports = (
+            [imp for imp, package in self.sdk_imports(text) if package.id == "rig"] if "rig" in text else []
+        )
+        if not rig_imports:
+            return
+        modules, unique = rig_model_constants()
+        imported = {binding for imp in rig_imports for binding in imp.bindings}
+        for match in self.PATH_CONSTANT.finditer(text):
+            path, constant = match.group(1).split("::")[:-1], match.group(2)
+            module = next((part for part in reversed(path) if part in modules), None)
+            value = modules[module].get(constant) if module else None
+            if value is None and (path or constant in imported):
+                value = unique.get(constant)
+            line = _line_at(text, match.start())
+            found = model_finding(value, line, strong=False, hf_context=False) if value else None
+            if found and line not in comments and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                yield self.model_at(file, line, found, resolved_from=match.group(0))
 
     GENAI_TOOL = linear(r'\bTool::new\(\s*"([^"\n]{1,100})"\s*\)')
     EXTERN = linear(r"^\s*extern\s+crate\s+(\w+)", re.MULTILINE)
