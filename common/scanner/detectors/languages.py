@@ -600,9 +600,10 @@ CARGO_PACKAGE_NAME = linear(
 
 @cache
 def catalog_crate_path():
-    """``<crate>::`` for the catalog's Rust crates, as one pattern (built once, on first use)."""
+    """``<crate>::`` for the catalog's Rust crates, as one pattern (built once, on first use); not at the
+    start of a string, where ``"openai::gpt-4o"`` is rust-genai's model route, not the crate."""
     roots = sorted({name.split("::")[0] for name in package_index("rust")}, key=len, reverse=True)
-    return linear(r"(?:^|[^\w:])(" + "|".join(map(re.escape, roots)) + r")::[A-Za-z_]")
+    return linear(r"(?:^|[^\w:\"])(" + "|".join(map(re.escape, roots)) + r")::[A-Za-z_]")
 
 
 @cache
