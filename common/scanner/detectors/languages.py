@@ -1792,10 +1792,12 @@ class RustDetector(_LanguageDetector):
     # ``#[<crate>_tool(description = "...")] fn name(...)``
     CRATE_TOOL_MACRO = linear(r"#\[(\w+)_tool\b([^\]]{0,600})\]\s*(?:pub\s+)?(?:async\s+)?fn\s+(\w+)")
     # async-openai: ``FunctionObjectArgs::default().name("x")`` (builder) and ``FunctionObject { name:
-    # "x".into(), .. }`` (struct literal) declare a function tool the model may call
+    # "x".into(), .. }`` (struct literal) declare a function tool the model may call; the Responses API's
+    # ``FunctionTool`` the same, its ``name`` after other fields (``defer_loading: None, name: ..``)
     OPENAI_FUNCTION = linear(
-        r"\b(?:FunctionObjectArgs|ChatCompletionFunctionsArgs)::default\(\)\s*\.name\(\s*\"([^\"\n]{1,100})\""
-        r"|\bFunctionObject\s*\{\s*name\s*:\s*\"([^\"\n]{1,100})\""
+        r"\b(?:FunctionObjectArgs|ChatCompletionFunctionsArgs|FunctionToolArgs)::default\(\)\s*"
+        r"\.name\(\s*\"([^\"\n]{1,100})\""
+        r"|\bFunction(?:Object|Tool)\s*\{[^{}]{0,300}?\bname\s*:\s*\"([^\"\n]{1,100})\""
     )
 
     def framework_tools(
@@ -1825,7 +1827,9 @@ class RustDetector(_LanguageDetector):
     ) -> Iterator[Finding]:
         """Function tools an async-openai request offers the model, named as the model calls them."""
         openai = packages.get("openai")
-        if openai is None or ("FunctionObject" not in text and "ChatCompletionFunctions" not in text):
+        if openai is None or not any(
+            t in text for t in ("FunctionObject", "FunctionTool", "ChatCompletionFunctions")
+        ):
             return
         seen: set[str] = set()
         for match in self.OPENAI_FUNCTION.finditer(text):
