@@ -607,16 +607,21 @@ def catalog_crate_path():
 
 
 @cache
-def rig_model_constants() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
-    """rig's provider model constants whose names do not spell their id, by provider module, and the
-    distinctive ones (``CLAUDE_3_5_SONNET``, not ``COMMAND``) that every module defining them gives the
-    same value, for a constant reached through another path or imported bare."""
-    modules = load_json("sdk_model_constants.json")["rig"]
+def sdk_constant_table(package_id: str) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """A Rust SDK's model constants and enum variants whose names do not spell their id, by the module or
+    enum that defines them, and the distinctive ones (``CLAUDE_3_5_SONNET``, ``GPT4_O``; not ``COMMAND``)
+    that every module defining them gives the same value, for a name reached through another path or
+    imported bare."""
+    modules = load_json("sdk_model_constants.json").get(package_id, {})
     values: dict[str, set[str]] = {}
     for constants in modules.values():
         for name, value in constants.items():
             values.setdefault(name, set()).add(value)
-    unique = {name: next(iter(found)) for name, found in values.items() if len(found) == 1 and "_" in name}
+    unique = {
+        name: next(iter(found))
+        for name, found in values.items()
+        if len(found) == 1 and ("_" in name or any(c.isdigit() for c in name))
+    }
     return modules, unique
 
 
@@ -1753,30 +1758,34 @@ class RustDetector(_LanguageDetector):
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
 
-    # a constant and the path it is reached through: ``anthropic::completion::CLAUDE_SONNET_4_6``
-    PATH_CONSTANT = linear(r"\b((?:\w+::){0,6})([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b")
+    # a constant or enum variant and the path it is reached through:
+    # ``anthropic::completion::CLAUDE_4_SONNET``, ``ClaudeModel::Claude35Sonnet20240620``
+    PATH_CONSTANT = linear(r"\b((?:\w+::){0,6})([A-Z]\w{0,80})\b")
 
     def sdk_model_constants(
         self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]]
     ) -> Iterator[Finding]:
-        """rig's provider constants name a model whose id their name may not spell (``anthropic::
-        CLAUDE_3_5_SONNET`` is ``claude-3-5-sonnet-latest``): looked up in rig's own table, through the
-        provider module on its path (``anthropic::completion::``), another path, or a bare constant the file
-        imports from rig."""
+        """An SDK's model constants and enum variants whose names may not spell their id (rig's
+        ``anthropic::CLAUDE_3_5_SONNET`` is ``claude-3-5-sonnet-latest``, openai-api-rs' ``GPT4_O`` is
+        ``gpt-4o``): looked up in the SDK's own table through the module or enum on their path
+        (``anthropic::completion::``, ``Model::``), another path, or as a bare name the file imports from
+        that SDK."""
         yield from super().sdk_model_constants(file, text, comments, reported)
-        rig_imports = (
-            [imp for imp, package in self.sdk_imports(text) if package.id == "rig"] if "rig" in text else []
-        )
-        if not rig_imports:
-            return
-        modules, unique = rig_model_constants()
-        imported = {binding for imp in rig_imports for binding in imp.bindings}
-        for match in self.PATH_CONSTANT.finditer(text):
-            path, constant = match.group(1).split("::")[:-1], match.group(2)
-            module = next((part for part in reversed(path) if part in modules), None)
-            value = modules[module].get(constant) if module else None
-            if value is None and (path or constant in imported):
-                value = unique.get(constant)
+        tables = []
+        for imp, package in self.sdk_imports(text):
+            modules, unique = sdk_constant_table(package.id)
+            if modules:
+                tables.append((modules, unique, set(imp.bindings)))
+        for match in self.PATH_CONSTANT.finditer(text) if tables else ():
+            path, name = match.group(1).split("::")[:-1], match.group(2)
+            value = None
+            for modules, unique, imported in tables:
+                module = next((part for part in reversed(path) if part in modules), None)
+                value = modules[module].get(name) if module else None
+                if value is None and (path or name in imported):
+                    value = unique.get(name)
+                if value:
+                    break
             line = _line_at(text, match.start())
             found = model_finding(value, line, strong=False, hf_context=False) if value else None
             if found and line not in comments and (line, found[0]) not in reported:
