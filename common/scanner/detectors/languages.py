@@ -51,6 +51,7 @@ from common.scanner.textutil import (
     code_model_literals,
     comment_line_numbers,
     component_name_for,
+    embedded_modelfile_bases,
     endpoint_for_url,
     is_prose,
     known_ai_host,
@@ -501,6 +502,19 @@ class _LanguageDetector(Detector):
                 yield self.model_at(file, line, found)
         yield from self.sdk_call_models(file, text, comments, reported, sdk_imports)
         yield from self.sdk_model_constants(file, text, comments, reported)
+        if any(package.provider == "Ollama" for _, package in sdk_imports):
+            yield from self.embedded_modelfiles(file, text, comments, reported)
+
+    def embedded_modelfiles(
+        self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]]
+    ) -> Iterator[Finding]:
+        """The base model of a Modelfile an Ollama client builds from a string (``ollama.Create``)."""
+        for start, value in embedded_modelfile_bases(text):
+            line = _line_at(text, start)
+            found = model_finding(value, line, strong=True, hf_context=True)
+            if found and line not in comments and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                yield self.model_at(file, line, found, pulled_by="ollama")
 
     def sdk_call_models(
         self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]], sdk_imports
