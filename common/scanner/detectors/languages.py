@@ -238,7 +238,24 @@ class _LanguageDetector(Detector):
         if found:  # ``// const OpenAI = require("openai")``: code commented out imports nothing
             comments = self.comment_lines(text.splitlines())
             found = [(imp, package) for imp, package in found if imp.line not in comments]
+            found += self.wrapped_stores(found)
         return found or list(self.signature_imports(text))
+
+    # ``@langchain/community/vectorstores/pgvector``, langchaingo's ``.../vectorstores/qdrant``
+    FRAMEWORK_STORE_PATH = linear(r"(?:^|/)vectorstores/(\w+)$")
+
+    def wrapped_stores(self, found: list[tuple[Import, Package]]) -> list[tuple[Import, Package]]:
+        """The vector store a framework's wrapper, imported by the store's name, runs against: that store is
+        in use next to the framework (as ``from langchain_community.vectorstores import FAISS`` is in
+        Python). The wrapper's calls stay the framework's."""
+        stores = patterns()["other_languages"]["framework_vector_store_paths"]
+        wrapped = []
+        for imp, package in found:
+            path = self.FRAMEWORK_STORE_PATH.search(imp.module) if package.type == "agent_framework" else None
+            store = lookup_package("id", stores.get(path.group(1).lower(), "")) if path else None
+            if store:
+                wrapped.append((Import(imp.module, (), imp.line), store))
+        return wrapped
 
     def signature_imports(self, text: str) -> Iterator[tuple[Import, Package]]:
         seen: set[str] = set()
