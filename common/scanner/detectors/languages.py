@@ -542,18 +542,26 @@ class _LanguageDetector(Detector):
         names = sorted(self.call_bindings(text, sdk_imports), key=len, reverse=True)
         if not names:
             return
+        ollama = {b for imp, p in sdk_imports if p.provider == "Ollama" for b in imp.bindings}
         call = linear(
-            r"(?:^|[^\w.])(?:"
+            r"(?:^|[^\w.])("
             + "|".join(map(re.escape, names))
             + r")(?:(?:\.|::)\w+)*(?:\.|::)(\w+)\(\s*(?:\w+\s*,\s*)?"
             r"[\"'`]([A-Za-z][\w.:-]{3,60})[\"'`]"
         )
         for match in call.finditer(text):
-            method, value = match.group(1), match.group(2)
-            if not self.generation_method(method):
+            binding, method, value = match.group(1), match.group(2), match.group(3)
+            # an Ollama client's model management (``ollama.CreateStream(ctx, "my-assistant", modelfile)``)
+            # names the model it builds or moves, whatever the name
+            managed = binding in ollama and method.lower().startswith(("create", *MODEL_VERBS))
+            if not managed and not self.generation_method(method):
                 continue
-            line = _line_at(text, match.start(2))
-            found = model_finding(value, line, strong=False, hf_context=False) if match_model(value) else None
+            line = _line_at(text, match.start(3))
+            found = (
+                model_finding(value, line, strong=managed, hf_context=False)
+                if managed or match_model(value)
+                else None
+            )
             if found and line not in comments and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
