@@ -1379,6 +1379,25 @@ class RubyDetector(_LanguageDetector):
             if not re.search(r"^\s*tool_name\b", text[match.end() : end], re.MULTILINE):
                 yield match.start(1), snake_case(match.group(1))
 
+    # langchainrb's store wrappers: ``Langchain::Vectorsearch::Qdrant.new(url: ...)``
+    LANGCHAIN_STORE = linear(r"\bLangchain::Vectorsearch::(\w+)")
+
+    def sdk_imports(self, text: str) -> list[tuple[Import, Package]]:
+        """A langchainrb store wrapper is that store in use, as a LangChain wrapper import is elsewhere."""
+        found = super().sdk_imports(text)
+        if not any(package.id == "langchain" for _, package in found):
+            return found
+        stores = patterns()["other_languages"]["framework_vector_store_paths"]
+        comments = self.comment_lines(text.splitlines())
+        seen: set[str] = set()
+        for match in self.LANGCHAIN_STORE.finditer(text):
+            store = lookup_package("id", stores.get(match.group(1).lower(), ""))
+            line = _line_at(text, match.start())
+            if store and store.id not in seen and line not in comments:
+                seen.add(store.id)
+                found.append((Import(match.group(0), (), line), store))
+        return found
+
     RUBY_LLM_TOOL = linear(r"^\s*class\s+(?:\w+::)*(\w+)\s*<\s*(?:::)?RubyLLM::Tool\b", re.MULTILINE)
 
     LANGCHAIN_TOOL_CLASS = linear(
