@@ -231,8 +231,12 @@ SERVED_ALIAS = lazy_re(r"(?i)served[._-]?model|^(?!.*model).*deployment")
 MODEL_TABLE_FILE = lazy_re(r"(?i)models?(?:[_-](?:config|configs|catalog|registry|list|table))?")
 HF_MODEL_KEY = lazy_re(r"(?i)(?:^|[._-])model[._-]?(?:path|repo|repo[._-]?id|checkpoint)$")
 # keys holding a Hugging Face repository without saying "model" (``checkpoint: google/vit-base-patch16-224``,
-# ``repo_id: BAAI/bge-m3``): an ``org/name`` there is a model only when the organisation publishes models
-HF_REPO_KEY = lazy_re(r"(?i)(?:^|[._-])(?:checkpoint|repo[._-]?id|hf[._-]?repo|pretrained(?:[._-]name)?)$")
+# ``repo_id: BAAI/bge-m3``, ``reranker: BAAI/bge-reranker-base``): an ``org/name`` there is a model only when
+# the organisation publishes models
+HF_REPO_KEY = lazy_re(
+    r"(?i)(?:^|[._-])(?:checkpoint|repo[._-]?id|hf[._-]?repo|pretrained(?:[._-]name)?|re[._-]?ranker|embedder"
+    r"|embeddings?|(?:cross[._-]?)?encoder|summari[sz]er|classifier|captioner)$"
+)
 HF_ID = lazy_re(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
 NOT_AN_ORG = LOCAL_DIRECTORY_NAMES
 
