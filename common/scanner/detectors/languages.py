@@ -1385,7 +1385,8 @@ class RubyDetector(_LanguageDetector):
     def sdk_imports(self, text: str) -> list[tuple[Import, Package]]:
         """A langchainrb store wrapper is that store in use, as a LangChain wrapper import is elsewhere."""
         found = super().sdk_imports(text)
-        if not any(package.id == "langchain" for _, package in found):
+        langchain = next((imp for imp, package in found if package.id == "langchain"), None)
+        if langchain is None:
             return found
         stores = patterns()["other_languages"]["framework_vector_store_paths"]
         comments = self.comment_lines(text.splitlines())
@@ -1395,7 +1396,9 @@ class RubyDetector(_LanguageDetector):
             line = _line_at(text, match.start())
             if store and store.id not in seen and line not in comments:
                 seen.add(store.id)
-                found.append((Import(match.group(0), (), line), store))
+                # known only as the framework is: an idiom of langchainrb's (Bundler.require) stays one
+                bindings = ("Langchain",) if langchain.implied else ()
+                found.append((Import(match.group(0), bindings, line, implied=langchain.implied), store))
         return found
 
     RUBY_LLM_TOOL = linear(r"^\s*class\s+(?:\w+::)*(\w+)\s*<\s*(?:::)?RubyLLM::Tool\b", re.MULTILINE)
@@ -1452,6 +1455,8 @@ class RubyDetector(_LanguageDetector):
         constant = imp.bindings[0] if imp.bindings else ""
         if not constant:
             return False
+        if imp.module.startswith("Langchain::"):  # a langchainrb store wrapper is the framework's constant
+            package = lookup_package("id", "langchain") or package
         gems = tuple(registry_name_all(package.id, self.registry))
         return ruby_namespace_is_own(str(file.path.parent), constant, gems, scan_root_of(file))
 
