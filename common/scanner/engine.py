@@ -239,6 +239,7 @@ MANIFEST_ECOSYSTEMS = (
     ("ruby", ("gemfile", "gemfile.lock", ".gemspec")),
     ("dotnet", (".csproj", "packages.config", "directory.packages.props", ".fsproj", ".vbproj")),
     ("rust", ("cargo.toml", "cargo.lock")),
+    ("php", ("composer.json", "composer.lock")),
 )
 
 

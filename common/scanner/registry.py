@@ -79,7 +79,7 @@ SELECTORS = {
     "manifests": FileSelector(
         names=(
             *("pyproject.toml", "pixi.toml", "pipfile", "setup.cfg", "setup.py", "package.json", "go.mod"),
-            "cargo.toml",
+            *("cargo.toml", "composer.json"),
             *("pom.xml", "build.gradle", "build.gradle.kts", "gemfile"),
             *("poetry.lock", "package-lock.json", "pnpm-lock.yaml", "yarn.lock", "uv.lock", "pipfile.lock"),
             *("deno.json", "deno.jsonc", "environment.yml", "environment.yaml"),

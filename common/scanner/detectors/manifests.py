@@ -178,6 +178,7 @@ class ManifestDetector(_ManifestDetector):
                 "setup.cfg",
                 "setup.py",
                 "package.json",
+                "composer.json",
                 "deno.json",
                 "deno.jsonc",
                 "go.mod",
@@ -217,6 +218,8 @@ class ManifestDetector(_ManifestDetector):
             yield from self.package_json(file, report)
         elif name in ("deno.json", "deno.jsonc"):
             yield from self.deno_json(file, report)
+        elif name == "composer.json":
+            yield from self.composer_json(file, report)
         elif name == "go.mod":
             yield from self.go_mod(file)
         elif name == "Cargo.toml":
@@ -431,6 +434,23 @@ class ManifestDetector(_ManifestDetector):
                     line = _declared_line(file, dependency)
                     yield _finding(
                         self.name, package, file, line, _version_from_spec(str(spec)), f"{dependency}@{spec}"
+                    )
+
+    def composer_json(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        """PHP's Composer manifest: ``require`` and ``require-dev`` map ``vendor/package`` to a constraint."""
+        data = _json_object(file, report)
+        if data is None:
+            return
+        for section in ("require", "require-dev"):
+            dependencies = data.get(section)
+            if not isinstance(dependencies, dict):
+                continue
+            for dependency, spec in dependencies.items():
+                package = self.package("composer", dependency)
+                if package:
+                    line = _declared_line(file, dependency)
+                    yield _finding(
+                        self.name, package, file, line, _version_from_spec(str(spec)), f"{dependency}:{spec}"
                     )
 
     def deno_json(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
