@@ -152,6 +152,12 @@ MCP_PROVIDER = "Model Context Protocol"
 MCP_CLIENT_CALLS = linear(r"(?:experimental_)?createMCPClient|MultiServerMCPClient|MCPClient|McpClient")
 
 
+# a string literal among a started server's arguments (``"-y"``, ``'pkg'``)
+CHILD_ARGUMENT = linear(r"""(?:"([^"\n]{1,200})"|'([^'\n]{1,200})'|`([^`\n$]{1,200})`)""")
+# an environment entry handed beside the arguments (mcp-go's ``[]string{"TOKEN=x"}``), not an argument
+ENVIRONMENT_ENTRY = linear(r"[A-Z_][A-Z0-9_]*=")
+
+
 @dataclass(frozen=True)
 class Import:
     module: str
@@ -185,6 +191,9 @@ class _LanguageDetector(Detector):
     quick_tokens: tuple[str, ...] = ()  # a file without any of these has no import worth parsing
     tool_patterns: tuple[re.Pattern, ...] = ()  # MCP tool registrations; group 1 is the tool name
     tool_constant_patterns: tuple[re.Pattern, ...] = ()  # the same, group 1 the constant holding it
+    # an MCP client starting its server as a child process; group 1 the command, group 2 the text
+    # holding its arguments as string literals
+    child_server_patterns: tuple[re.Pattern, ...] = ()
     api_signatures: tuple[tuple[re.Pattern, str], ...] = ()  # (idiom only one SDK has, catalog id)
     # True where using an SDK's constant is how the language imports it (Ruby under Bundler.require):
     # the SDK is then placed in the file at that use, as an import would place it
@@ -289,6 +298,7 @@ class _LanguageDetector(Detector):
         yield from self.endpoints(file, comment_lines)
         if any(p.id in MCP_PACKAGES for _, p in sdk_imports):
             yield from self.mcp_tools(file, text, comment_lines)
+            yield from self.started_servers(file, text, comment_lines)
         yield from self.framework_tools(file, text, comment_lines, {p.id: p for _, p in sdk_imports})
 
     def framework_tools(
@@ -384,6 +394,25 @@ class _LanguageDetector(Detector):
                 metadata={"framework": "mcp"},
             )
 
+    def started_servers(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
+        """Servers an MCP client starts through a package runner (``npx -y pkg``), named by the package
+        (the policy's rule for a client that launches its server)."""
+        from common.scanner.detectors.mcp_config import started_server
+
+        for pattern in self.child_server_patterns:
+            for match in pattern.finditer(text):
+                line = _line_at(text, match.start())
+                if line in comments:
+                    continue
+                args = [
+                    value
+                    for m in CHILD_ARGUMENT.finditer(match.group(2) or "")
+                    if not ENVIRONMENT_ENTRY.match(value := m.group(m.lastindex))
+                ]
+                found = started_server(self, file, line, match.group(1), args)
+                if found:
+                    yield found
+
     def raw_http(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """A file without SDK imports that calls an AI endpoint directly: the endpoint, and the
         catalog model ids its request bodies name."""
@@ -416,8 +445,10 @@ class _LanguageDetector(Detector):
         seen = 0
         for match in usage.finditer(text):
             line = _line_at(text, match.start(1))
-            if line in comments:
-                continue
+            if line in comments or text[max(0, match.start(1) - 7) : match.start(1)].rstrip().endswith(
+                "class"
+            ):
+                continue  # ``class Server {`` declares the class a binding names, it builds nothing
             package = bindings[match.group(1)]
             member = (match.group(2) or "").lstrip(".:")
             if package.id in MCP_PACKAGES:
@@ -453,7 +484,8 @@ class _LanguageDetector(Detector):
         called = (member.rsplit(".", 1)[-1] if member else match.group(1)).split("::")[-1]
         if called == "new" and member:  # Ruby's MCP::Server.new(...)
             called = re.split(r"\.|::", member.removesuffix(".new"))[-1]
-        if re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer|FastMCP", called):
+        # FastMCP for TypeScript also builds a server per connection: ``new FastMCPSession({ name })``
+        if re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer|FastMCP(?:Session)?", called):
             name = (
                 self.mcp_server_name(text, match.end())
                 or manifest_name(file, text, match.end())
@@ -696,6 +728,13 @@ class JavaScriptDetector(_LanguageDetector):
     registry = "npm"
     separator = "/"
     quick_tokens = ("import", "require")
+    # ``new StdioClientTransport({ command: "npx", args: ["-y", "pkg"] })``
+    child_server_patterns = (
+        linear(
+            r"""\bStdioClientTransport\(\s*\{[^{}]{0,300}?\bcommand\s*:\s*["'`]([^"'`\n$]{1,100})["'`]"""
+            r"""[^{}]{0,300}?\bargs\s*:\s*\[([^\]]{0,600})\]"""
+        ),
+    )
     tool_patterns = (
         lazy_re(r"""\.(?:tool|registerTool)\(\s*["'`]([\w.:/-]{1,100})["'`]"""),
         lazy_re(r"""\.addTool\(\s*\{[^{}]{0,300}\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]"""),
@@ -768,6 +807,16 @@ class JavaScriptDetector(_LanguageDetector):
             yield Import(match.group(1), (), _line_at(text, match.start()))
         for match in self.REQUIRE.finditer(text):
             yield Import(match.group(2), self._bindings(match.group(1) or ""), _line_at(text, match.start()))
+        if MCP_IMPORT_HINT.search(text):
+            own = tuple(dict.fromkeys(m.group(1) for m in self.OWN_MCP_CLASS.finditer(text)))
+            if own:
+                yield Import(
+                    "@modelcontextprotocol/sdk", own, _line_at(text, text.find("class " + own[0])), True
+                )
+
+    # a ``Server``/``Client`` class a module importing the MCP SDK writes itself on the SDK's types and
+    # transports: built like the SDK's own (``new Client({ name, version })``), it is the same component
+    OWN_MCP_CLASS = linear(r"(?m)^\s*(?:export\s+)?class\s+(Server|Client|McpServer|McpClient)\b")
 
     # Tool constructors of the JS agent frameworks: ``tool({...})`` (Vercel AI SDK, OpenAI Agents SDK,
     # LangChain.js), Mastra's ``createTool({ id })``, LangChain.js's ``new DynamicStructuredTool({ name })``.
@@ -893,6 +942,15 @@ class GoDetector(_LanguageDetector):
     registry = "go"
     separator = "/"
     quick_tokens = ("import",)
+    child_server_patterns = (
+        # mcp-go: ``client.NewStdioMCPClient("npx", env, "-y", "pkg")``, ``transport.NewStdio(...)``
+        linear(
+            r'\b(?:NewStdioMCPClient(?:WithOptions)?|transport\.NewStdio)\(\s*"([^"\n]{1,100})"\s*,'
+            r"([^()]{0,600})\)"
+        ),
+        # the official SDK: ``&mcp.CommandTransport{Command: exec.Command("npx", "-y", "pkg")}``
+        linear(r'\bCommandTransport\s*\{\s*Command:\s*exec\.Command\(\s*"([^"\n]{1,100})"([^()]{0,600})\)'),
+    )
     tool_patterns = (
         lazy_re(r'\bmcp\.NewTool\(\s*"([^"\n]{1,100})"'),
         lazy_re(r'&mcp\.Tool\s*\{[^{}]{0,300}\bName:\s*"([^"\n]{1,100})"'),
@@ -1071,6 +1129,14 @@ class JavaDetector(_LanguageDetector):
     extensions = (".java", ".kt", ".kts", ".scala")
     ecosystem = "java"
     quick_tokens = ()
+    child_server_patterns = (
+        # the Java SDK: ``ServerParameters.builder("npx").args("-y", "pkg")`` (or ``.args(List.of(...))``)
+        linear(r'\bServerParameters\.builder\(\s*"([^"\n]{1,100})"\s*\)\s*\.args\(([^;]{0,600}?)\)\s*[.;\n]'),
+        # the Kotlin SDK reads a process its client starts itself: ``ProcessBuilder("npx", "-y", "pkg")``
+        linear(
+            r'\bProcessBuilder\(\s*(?:listOf\(|List\.of\(|Arrays\.asList\()?\s*"([^"\n]{1,100})"([^()]{0,600})\)'
+        ),
+    )
     tool_patterns = (
         linear(r'\bnew\s+(?:McpSchema\.)?Tool\(\s*"([^"\n]{1,100})"'),
         linear(r'\bTool\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'),
@@ -1455,7 +1521,10 @@ class CSharpDetector(_LanguageDetector):
             line = _line_at(text, match.start())
             if line in comments:
                 continue
-            named = re.search(r'\bName\s*=\s*"([^"\n]{1,100})"', text[match.end() : match.end() + 400])
+            # only the call's own options name the server: a tool attribute after a bare
+            # ``AddMcpServer()`` (``[McpServerTool(Name = "x")]``) names a tool
+            options = ",".join(self.call_arguments(text, match.end(), 400))
+            named = re.search(r'\bName\s*=\s*"([^"\n]{1,100})"', options)
             name = (
                 named.group(1) if named else project_assembly_name(file) or component_name_for(file.relpath)
             )
