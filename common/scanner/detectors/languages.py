@@ -194,6 +194,9 @@ class _LanguageDetector(Detector):
     # an MCP client starting its server as a child process; group 1 the command, group 2 the text
     # holding its arguments as string literals
     child_server_patterns: tuple[re.Pattern, ...] = ()
+    # whether those patterns count only in a file importing an MCP SDK (a generic process API), or in any
+    # file importing an AI SDK (names only MCP transports have)
+    child_servers_need_mcp = True
     api_signatures: tuple[tuple[re.Pattern, str], ...] = ()  # (idiom only one SDK has, catalog id)
     # True where using an SDK's constant is how the language imports it (Ruby under Bundler.require):
     # the SDK is then placed in the file at that use, as an import would place it
@@ -296,8 +299,10 @@ class _LanguageDetector(Detector):
                 yield finding
         yield from self.models(file, text, comment_lines, strong, sdk_imports)
         yield from self.endpoints(file, comment_lines)
-        if any(p.id in MCP_PACKAGES for _, p in sdk_imports):
+        uses_mcp = any(p.id in MCP_PACKAGES for _, p in sdk_imports)
+        if uses_mcp:
             yield from self.mcp_tools(file, text, comment_lines)
+        if uses_mcp or not self.child_servers_need_mcp:
             yield from self.started_servers(file, text, comment_lines)
         yield from self.framework_tools(file, text, comment_lines, {p.id: p for _, p in sdk_imports})
 
@@ -728,13 +733,15 @@ class JavaScriptDetector(_LanguageDetector):
     registry = "npm"
     separator = "/"
     quick_tokens = ("import", "require")
-    # ``new StdioClientTransport({ command: "npx", args: ["-y", "pkg"] })``
+    # ``new StdioClientTransport({ command: "npx", args: ["-y", "pkg"] })``; the Vercel AI SDK's
+    # ``new Experimental_StdioMCPTransport({ ... })`` in the same shape
     child_server_patterns = (
         linear(
-            r"""\bStdioClientTransport\(\s*\{[^{}]{0,300}?\bcommand\s*:\s*["'`]([^"'`\n$]{1,100})["'`]"""
-            r"""[^{}]{0,300}?\bargs\s*:\s*\[([^\]]{0,600})\]"""
+            r"""\b(?:StdioClientTransport|(?:Experimental_)?StdioMCPTransport)\(\s*\{[^{}]{0,300}?\bcommand\s*:\s*"""
+            r"""["'`]([^"'`\n$]{1,100})["'`][^{}]{0,300}?\bargs\s*:\s*\[([^\]]{0,600})\]"""
         ),
     )
+    child_servers_need_mcp = False
     tool_patterns = (
         lazy_re(r"""\.(?:tool|registerTool)\(\s*["'`]([\w.:/-]{1,100})["'`]"""),
         lazy_re(r"""\.addTool\(\s*\{[^{}]{0,300}\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]"""),
@@ -933,6 +940,8 @@ class JavaScriptDetector(_LanguageDetector):
             name = _LanguageDetector.mcp_server_name(self, text, match.end() - 1)
             if name and name.strip():
                 yield self.code_mcp_server(file, line, name.strip().lower())
+            if match.group(1) != "createSdkMcpServer":  # the agent connects to a server it starts or reaches
+                yield self.code_mcp_client(file, line, None, factories[match.group(1)])
 
 
 class GoDetector(_LanguageDetector):
@@ -948,8 +957,12 @@ class GoDetector(_LanguageDetector):
             r'\b(?:NewStdioMCPClient(?:WithOptions)?|transport\.NewStdio)\(\s*"([^"\n]{1,100})"\s*,'
             r"([^()]{0,600})\)"
         ),
-        # the official SDK: ``&mcp.CommandTransport{Command: exec.Command("npx", "-y", "pkg")}``
-        linear(r'\bCommandTransport\s*\{\s*Command:\s*exec\.Command\(\s*"([^"\n]{1,100})"([^()]{0,600})\)'),
+        # the official SDK: ``&mcp.CommandTransport{Command: exec.Command("npx", "-y", "pkg")}`` (earlier
+        # versions: ``mcp.NewCommandTransport(exec.Command(...))``)
+        linear(
+            r"\b(?:CommandTransport\s*\{\s*Command:\s*|NewCommandTransport\(\s*)"
+            r'exec\.Command\(\s*"([^"\n]{1,100})"([^()]{0,600})\)'
+        ),
     )
     tool_patterns = (
         lazy_re(r'\bmcp\.NewTool\(\s*"([^"\n]{1,100})"'),

@@ -67,8 +67,11 @@ CONFIGURED_MCP_SERVERS = frozenset(
 )
 HANDED_TOOL_LIST_CALLS = {"bind_tools", "ToolNode", "create_react_agent", "bind_functions"}
 MCP_DECORATORS = {"tool"}
-# how an MCP client describes the server process it starts (the MCP SDK, FastMCP)
-STARTED_SERVER_CLASSES = frozenset({"StdioServerParameters", "StdioTransport"})
+# mcp-use builds its ``MCPClient`` from a config: ``MCPClient.from_dict(config)``
+MCP_CLIENT_LOADERS = frozenset({"from_dict", "from_config_file"})
+# how an MCP client describes the server process it starts: the MCP SDK's parameters (also re-exported by
+# Google ADK), AutoGen's, FastMCP's transport (a name too generic to count from any other package)
+STARTED_SERVER_CLASSES = frozenset({"StdioServerParameters", "StdioServerParams", "StdioTransport"})
 # ``add_tool(fn, name=...)``: FastMCP's registration of a function defined elsewhere in the module
 HANDED_TOOL_WRAPPERS = {
     "from_defaults",
@@ -546,9 +549,10 @@ class _Analyzer:
         self.analyse_endpoints(call, package)
         if method in self.rules["mcp_server_classes"] and package.id in ("mcp", "fastmcp"):
             self.analyse_mcp_server(call)
-        elif method in self.rules["mcp_client_classes"] and (
-            package.id in ("mcp", "fastmcp") or "mcp" in method.lower()
-        ):
+        elif (
+            method in self.rules["mcp_client_classes"]
+            and (package.id in ("mcp", "fastmcp") or "mcp" in method.lower())
+        ) or (method in MCP_CLIENT_LOADERS and (dotted(call.func) or "").endswith(f"MCPClient.{method}")):
             name = self.declared_client_name() or registry_name(package.id, "pypi")
             self.add(
                 "mcp_client",
@@ -560,7 +564,9 @@ class _Analyzer:
                 self.analyse_configured_mcp_server(call, method)
         elif method in self.rules["agent_classes"] or method in self.rules["multi_agent_classes"]:
             self.analyse_agent(call, package, model_key)
-        elif method in STARTED_SERVER_CLASSES and package.id in ("mcp", "fastmcp"):
+        elif method in STARTED_SERVER_CLASSES and (
+            package.id in ("mcp", "fastmcp") or method != "StdioTransport"
+        ):
             self.analyse_started_mcp_server(call)
         elif method == "Tool" and package.id == "mcp":
             self.analyse_listed_mcp_tool(call)
