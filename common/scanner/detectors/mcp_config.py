@@ -695,7 +695,51 @@ class McpYamlDetector(Detector):
         client = client_from_path(file.relpath)
         if client and servers:  # an assistant that keeps its MCP servers in YAML (Continue)
             servers.append(client_finding(self.name, file, client, servers))
+        if ".github/workflows/" in "/" + file.relpath:
+            for document in documents:
+                servers.extend(self.workflow_step_servers(file, document))
         return servers
+
+    def workflow_step_servers(self, file: SourceFile, document) -> Iterator[Finding]:
+        """A workflow step running an AI agent may hand it an MCP client config as an input (Gemini CLI's
+        ``settings``, Claude Code's ``mcp_config``: JSON text with ``mcpServers``): its servers, and the
+        agent the action runs as their client."""
+        clients = load_data()["action_clients"]
+        for step in self.workflow_steps(document):
+            action = (step.text_at("uses") or "").split("@", 1)[0].strip().lower()
+            inputs = step.get("with")
+            if action not in clients or inputs is None:
+                continue
+            found = []
+            for _, value in inputs.items():
+                text = value.text
+                if not text or "mcpServers" not in text:
+                    continue
+                try:
+                    config = load_jsonc(text)
+                except (ValueError, RecursionError):
+                    continue
+                for _, name, spec in servers_of(config, ("mcpServers",)):
+                    line = self.line_of_entry(file, value.line, name)
+                    found.append(self.server(file, name, line, spec))
+            if found:
+                yield from found
+                yield client_finding(self.name, file, clients[action], found)
+
+    def workflow_steps(self, document) -> Iterator:
+        """Every step of every job of a workflow document."""
+        jobs = document.get("jobs") if document.is_mapping else None
+        for _, job in jobs.items() if jobs is not None else ():
+            steps = job.get("steps") if job.is_mapping else None
+            yield from (step for step in (steps.elements() if steps is not None else ()) if step.is_mapping)
+
+    @staticmethod
+    def line_of_entry(file: SourceFile, start: int, name: str) -> int:
+        """The line at or after ``start`` where a server entry's quoted key is written."""
+        key = f'"{name}"'
+        return next(
+            (number for number in range(start, len(file.lines) + 1) if key in file.lines[number - 1]), start
+        )
 
     def servers(self, node, parent_key: str | None, depth: int) -> Iterator[tuple[str, int, dict]]:
         if depth > MAX_YAML_DEPTH:
