@@ -450,10 +450,11 @@ class _LanguageDetector(Detector):
         seen = 0
         for match in usage.finditer(text):
             line = _line_at(text, match.start(1))
-            if line in comments or text[max(0, match.start(1) - 7) : match.start(1)].rstrip().endswith(
-                "class"
-            ):
+            before = text[max(0, match.start(1) - 7) : match.start(1)].rstrip()
+            if line in comments or before.endswith("class"):
                 continue  # ``class Server {`` declares the class a binding names, it builds nothing
+            if match.group(0).endswith("{") and before.endswith(("*", ")", ":")):
+                continue  # a type before a body (Go's ``func New() *server.MCPServer {``) builds nothing
             package = bindings[match.group(1)]
             member = (match.group(2) or "").lstrip(".:")
             if package.id in MCP_PACKAGES:
@@ -463,6 +464,11 @@ class _LanguageDetector(Detector):
             seen += 1
             if seen <= MAX_USAGE_LOCATIONS:
                 yield self.finding(file, package, line)
+
+    def name_from_callers(self, file: SourceFile, text: str, start: int) -> str | None:
+        """The name a server takes from a parameter of the function that builds it, as that function's
+        callers pass it; none unless a language says how to find them."""
+        return None
 
     def code_mcp_server(self, file: SourceFile, line: int, name: str) -> Finding:
         """An MCP server the code builds itself (an SDK call, not a config file), named ``name``."""
@@ -494,6 +500,7 @@ class _LanguageDetector(Detector):
             name = (
                 self.mcp_server_name(text, match.end())
                 or manifest_name(file, text, match.end())
+                or self.name_from_callers(file, text, match.end())
                 or component_name_for(file.relpath)
             ).lower()
             yield self.code_mcp_server(file, line, name)
@@ -1125,6 +1132,63 @@ class GoDetector(_LanguageDetector):
         if self.GO_NAME_METHOD.search(file.text):
             packages = {p.id: p for _, p in self.sdk_imports(file.text)}
             yield from self.tool_types(file, file.text, packages)
+
+    GO_FUNC = linear(r"\bfunc\s+(?:\([^()]*\)\s*)?([A-Za-z_]\w*)\s*\(([^()]*)\)")
+    GO_IMPORT_PATH = linear(r'(?m)^\s*(?:import\s+)?([A-Za-z_]\w*\s+)?"([^"\n]+)"')
+    MAX_CALLER_FILES = 40
+
+    def name_from_callers(self, file: SourceFile, text: str, start: int) -> str | None:
+        """mcp-go servers built by a constructor of the project (``func New(version, description
+        string) { server.NewMCPServer(description, version) }``) are named by what its callers pass:
+        the literal or constant at that parameter in a call from the package itself or from the
+        package one folder up that imports it (its ``main``), non-test callers first."""
+        handed = LEADING_IDENTIFIER.match(text[start : start + 200])
+        enclosing = list(self.GO_FUNC.finditer(text[:start]))
+        if not handed or "." in handed.group(1) or not enclosing:
+            return None
+        function, parameters = enclosing[-1].group(1), enclosing[-1].group(2)
+        names = [part.split()[0] for part in parameters.split(",") if part.split()]
+        if handed.group(1) not in names:
+            return None
+        position = names.index(handed.group(1))
+        for caller, qualifier in self.caller_files(file):
+            call = linear(rf"(?:^|[^\w.]){re.escape(qualifier)}{re.escape(function)}\(")
+            for found in call.finditer(caller):
+                arguments = CSharpDetector.call_arguments(caller, found.end())
+                value = arguments[position] if position < len(arguments) else ""
+                literal = re.fullmatch(r'"([^"\n]{1,100})"', value)
+                resolved = literal.group(1) if literal else constant_value(caller, value or None)
+                if resolved:
+                    return resolved
+        return None
+
+    def caller_files(self, file: SourceFile) -> Iterator[tuple[str, str]]:
+        """(text, qualifier its calls into the file's package carry) of the Go files that may call a
+        function of it: the folder above that imports the package, then the package's own files; tests
+        last."""
+        root = scan_root_of(file)
+        folder = file.path.parent
+        candidates = [(path, "") for path in sorted(folder.glob("*.go")) if path != file.path]
+        if folder.parent != folder and str(folder.parent).startswith(root):
+            candidates = [(path, None) for path in sorted(folder.parent.glob("*.go"))] + candidates
+        candidates.sort(key=lambda item: item[0].name.endswith("_test.go"))
+        for path, qualifier in candidates[: self.MAX_CALLER_FILES]:
+            caller = read_neighbour(path, root)
+            if caller is None:
+                continue
+            if qualifier is None:
+                imported = next(
+                    (
+                        (m.group(1) or m.group(2).rsplit("/", 1)[-1]).strip()
+                        for m in self.GO_IMPORT_PATH.finditer(caller)
+                        if m.group(2).endswith(f"/{folder.parent.name}/{folder.name}")
+                    ),
+                    None,
+                )
+                if imported is None:
+                    continue
+                qualifier = imported + "."
+            yield caller, qualifier
 
     GO_CLIENT_INFO = linear(
         r'\bClientInfo\s*[:=]\s*&?mcp\.Implementation\s*\{[^{}]{0,200}?\bName:\s*"([^"\n]{1,100})"'
