@@ -659,6 +659,10 @@ def started_server(detector: Detector, file: SourceFile, line: int, command: str
     return configured_server(detector, file, line, info.package, metadata, version=info.version, flags=flags)
 
 
+# a GitHub Actions expression standing as a JSON value, outside any string
+WORKFLOW_EXPRESSION = re.compile(r"""(?<!["\w])\$\{\{[^}\n]{0,200}\}\}""")
+
+
 class McpYamlDetector(Detector):
     """MCP servers in YAML: under an ``mcpServers``/``mcp_servers`` key (a mapping by name or a list of
     named entries), or any named entry that declares an MCP transport and a command or URL."""
@@ -715,8 +719,8 @@ class McpYamlDetector(Detector):
                 text = value.text
                 if not text or "mcpServers" not in text:
                     continue
-                try:
-                    config = load_jsonc(text)
+                try:  # the official templates write bare expressions as values (``"enabled": ${{ … }}``)
+                    config = load_jsonc(WORKFLOW_EXPRESSION.sub("null", text))
                 except (ValueError, RecursionError):
                     continue
                 for _, name, spec in servers_of(config, ("mcpServers",)):
