@@ -951,6 +951,11 @@ class JavaScriptDetector(_LanguageDetector):
                 yield self.code_mcp_client(file, line, None, factories[match.group(1)])
 
 
+def go_parameter_names(parameters: str) -> list[str]:
+    """The names of a Go parameter list in order (``version, description string`` -> both names)."""
+    return [part.split()[0] for part in parameters.split(",") if part.split()]
+
+
 class GoDetector(_LanguageDetector):
     name = "go"
     extensions = (".go",)
@@ -1132,6 +1137,35 @@ class GoDetector(_LanguageDetector):
         if self.GO_NAME_METHOD.search(file.text):
             packages = {p.id: p for _, p in self.sdk_imports(file.text)}
             yield from self.tool_types(file, file.text, packages)
+        if "mcp" in file.text and any(p.id in MCP_PACKAGES for _, p in self.sdk_imports(file.text)):
+            yield from self.servers_from_package_constructors(file, file.text)
+
+    GO_SERVER_CONSTRUCTOR = linear(r"\bNewMCPServer\(\s*([A-Za-z_]\w*)\s*[,)]")
+
+    def servers_from_package_constructors(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """A call to a constructor another file of the package defines around ``server.NewMCPServer``
+        (``New("1.0.0", "Test Server")`` in a test) builds a server named by the literal it passes."""
+        root = scan_root_of(file)
+        constructors: dict[str, int] = {}
+        for path in sorted(file.path.parent.glob("*.go"))[: self.MAX_CALLER_FILES]:
+            sibling = read_neighbour(path, root) if path != file.path else None
+            for built in self.GO_SERVER_CONSTRUCTOR.finditer(sibling or ""):
+                enclosing = list(self.GO_FUNC.finditer(sibling[: built.start()]))
+                names = go_parameter_names(enclosing[-1].group(2)) if enclosing else []
+                if built.group(1) in names:
+                    constructors[enclosing[-1].group(1)] = names.index(built.group(1))
+        comments = self.comment_lines(file.lines) if constructors else set()
+        for function, position in constructors.items():
+            for call in linear(rf"(?:^|[^\w.]){re.escape(function)}\(").finditer(text):
+                line = _line_at(text, call.end())
+                arguments = CSharpDetector.call_arguments(text, call.end())
+                literal = (
+                    re.fullmatch(r'"([^"\n]{1,100})"', arguments[position])
+                    if position < len(arguments)
+                    else None
+                )
+                if literal and line not in comments:
+                    yield self.code_mcp_server(file, line, literal.group(1).lower())
 
     GO_FUNC = linear(r"\bfunc\s+(?:\([^()]*\)\s*)?([A-Za-z_]\w*)\s*\(([^()]*)\)")
     GO_IMPORT_PATH = linear(r'(?m)^\s*(?:import\s+)?([A-Za-z_]\w*\s+)?"([^"\n]+)"')
@@ -1146,8 +1180,7 @@ class GoDetector(_LanguageDetector):
         enclosing = list(self.GO_FUNC.finditer(text[:start]))
         if not handed or "." in handed.group(1) or not enclosing:
             return None
-        function, parameters = enclosing[-1].group(1), enclosing[-1].group(2)
-        names = [part.split()[0] for part in parameters.split(",") if part.split()]
+        function, names = enclosing[-1].group(1), go_parameter_names(enclosing[-1].group(2))
         if handed.group(1) not in names:
             return None
         position = names.index(handed.group(1))
