@@ -1253,6 +1253,8 @@ class JavaDetector(_LanguageDetector):
         linear(r'\baddTool\(\s*name\s*=\s*"([^"\n]{1,100})"'),
         # the Kotlin SDK's positional ``server.addTool("name", "description", ...)``
         linear(r'\baddTool\(\s*"([^"\n]{1,100})"\s*,'),
+        # the Kotlin SDK's ``addTools(listOf(RegisteredTool(Tool(name = "x", ...)) { ... }))``
+        linear(r'\bRegisteredTool\(\s*(?:McpSchema\.)?Tool\(\s*name\s*=\s*"([^"\n]{1,100})"'),
     )
     tool_constant_patterns = (
         linear(r"\bnew\s+(?:McpSchema\.)?Tool\(\s*((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*)\s*,"),
