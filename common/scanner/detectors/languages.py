@@ -2020,8 +2020,11 @@ class RustDetector(_LanguageDetector):
             modules, unique = sdk_constant_table(package.id)
             if modules:
                 tables.append((modules, unique, set(imp.bindings)))
+        bare_names = {name for _, _, bindings in tables for name in bindings}
         for match in self.PATH_CONSTANT.finditer(text) if tables else ():
             path, name = match.group(1).split("::")[:-1], match.group(2)
+            if not path and name not in bare_names:
+                continue
             value = None
             for modules, unique, imported in tables:
                 module = next((part for part in reversed(path) if part in modules), None)
@@ -2030,8 +2033,10 @@ class RustDetector(_LanguageDetector):
                     value = unique.get(name)
                 if value:
                     break
+            if value is None:
+                continue
             line = _line_at(text, match.start())
-            found = model_finding(value, line, strong=False, hf_context=False) if value else None
+            found = model_finding(value, line, strong=False, hf_context=False)
             if found and line not in comments and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found, resolved_from=match.group(0))
