@@ -16,7 +16,7 @@ from common.models.base import isoformat, utcnow
 from common.models.schedules import Schedule
 from common.targets import TargetError, organization_roots, resolve_target
 from web.api.connectors import credential_or_404
-from web.api.repositories import RefField, RepositoryUrlField, repository_credential_or_404
+from web.api.repositories import RefField, RepositoryUrlField, credential_for, repository_credential_or_404
 from web.core.access import access, context, scoped_get_or_404
 from web.core.audit_recorder import audit
 from web.core.database import db
@@ -152,6 +152,10 @@ def _apply(schedule: Schedule, body: dict) -> None:
             ).id
         elif "repository_credential_id" in body:
             schedule.repository_credential_id = None
+        if schedule.repository_credential_id:  # a new URL keeps the credential only on its host
+            credential_for(
+                schedule.repository_credential_id, schedule.repository_url, "repository_credential_id"
+            )
     if not schedule.target and not schedule.n8n_credential_id and not schedule.repository_url:
         abort(
             422,
