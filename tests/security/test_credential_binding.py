@@ -222,7 +222,8 @@ def test_migration_0019_binds_a_credential_only_to_the_one_host_it_was_used_with
         for credential_id, urls in uses.items():
             db.execute(
                 "INSERT INTO repository_credentials (id, organization_id, name, kind, secret_encrypted,"
-                " secret_masked, created_at, updated_at) VALUES (?, 'o', ?, ?, 'x', 'x', '2026-12-06', '2026-12-06')",
+                " secret_masked, created_at, updated_at)"
+                " VALUES (?, 'o', ?, ?, 'x', 'x', '2026-12-06', '2026-12-06')",
                 (credential_id, credential_id, "ssh_key" if credential_id == "c-ssh" else "https_token"),
             )
             for number, url in enumerate(urls):
