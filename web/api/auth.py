@@ -69,7 +69,8 @@ class AccountDeleteSchema(ma.Schema):
 
 
 def user_json(user: User, bound_org_id: str | None = None) -> dict:
-    """The user and their organizations; for a session bound to one organization, that one only."""
+    """The user and their organizations; for a credential bound to one organization (an API key, an SSO
+    session), that one only."""
     query = (
         select(Membership.role, Organization)
         .join(Organization, Organization.id == Membership.organization_id)
@@ -192,7 +193,7 @@ def login(body):
 @limit_group("auth")
 def me():
     principal = current_principal()
-    return user_json(principal.user, principal.session_org_id)
+    return user_json(principal.user, principal.bound_org_id)
 
 
 @blp.route("/profile", methods=["PUT"])
@@ -206,7 +207,7 @@ def update_profile(body):
     user.name = body["name"]
     db().commit()
     audit("auth.profile_update", "user", user.id)
-    return user_json(user, principal.session_org_id)
+    return user_json(user, principal.bound_org_id)
 
 
 @blp.route("/password", methods=["PUT"])
@@ -352,7 +353,7 @@ def onboarding_complete():
     user.onboarding_completed = True
     db().commit()
     audit("auth.onboarding_complete", "user", user.id)
-    return user_json(user, principal.session_org_id)
+    return user_json(user, principal.bound_org_id)
 
 
 @blp.route("/account", methods=["DELETE"])

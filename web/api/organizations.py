@@ -84,8 +84,8 @@ def list_organizations(args):
         .where(Membership.user_id == principal.user_id)
         .order_by(Organization.created_at)
     )
-    if principal.session_org_id:  # an SSO session sees only the organization it is bound to
-        query = query.where(Organization.id == principal.session_org_id)
+    if principal.bound_org_id:  # an API key or an SSO session sees only the organization it is bound to
+        query = query.where(Organization.id == principal.bound_org_id)
     roles = dict(
         db()
         .execute(
