@@ -198,11 +198,12 @@ def me():
 
 @blp.route("/profile", methods=["PUT"])
 @blp.alt_response(200, schema=ResourceSchema, success=True)
+@blp.alt_response(403, response="FORBIDDEN")
 @access(AUTHENTICATED)
 @limit_group("auth")
 @blp.arguments(ProfileSchema)
 def update_profile(body):
-    principal = current_principal()
+    principal = user_session_principal("change the profile")
     user = principal.user
     user.name = body["name"]
     db().commit()
