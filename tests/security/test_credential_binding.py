@@ -176,7 +176,17 @@ def test_the_worker_gives_the_token_to_its_host_only(client, organization, attac
 
 
 def test_a_credential_saved_before_hosts_were_recorded_is_used_nowhere(client, organization, company_git):
-    _admin, analyst, org_id, credential_id = organization
+    admin, analyst, org_id, credential_id = organization
+    schedule = client.post(
+        "/api/v1/schedules",
+        json={
+            "name": "nightly",
+            "cron": "0 3 * * *",
+            "repository_url": company_git.url("private.git"),
+            "repository_credential_id": credential_id,
+        },
+        headers=admin.headers(org_id),
+    ).json
     with session_scope() as session:
         session.execute(
             update(RepositoryCredential).where(RepositoryCredential.id == credential_id).values(host=None)
@@ -187,6 +197,11 @@ def test_a_credential_saved_before_hosts_were_recorded_is_used_nowhere(client, o
         headers=analyst.headers(org_id),
     )
     assert probe.status_code == 422 and "host" in str(probe.json["errors"]["credential_id"]), probe.json
+    # Its schedules can still be edited (disabled, renamed); each run is refused by the worker.
+    disabled = client.put(
+        f"/api/v1/schedules/{schedule['id']}", json={"enabled": False}, headers=admin.headers(org_id)
+    )
+    assert disabled.status_code == 200, disabled.json
 
 
 def test_migration_0019_binds_a_credential_only_to_the_one_host_it_was_used_with(tmp_path):
