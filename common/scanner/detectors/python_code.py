@@ -10,6 +10,7 @@ references that need other files are left in ``report.facts`` for deep mode.
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -38,6 +39,7 @@ from common.scanner.textutil import (
     code_model_literals,
     component_name_for,
     endpoint_for_url,
+    is_catalog_model,
     is_prose,
     mentions_ai_endpoint,
     model_constant_definitions,
@@ -45,6 +47,8 @@ from common.scanner.textutil import (
     module_name_for,
     own_packages,
     plausible_model_name,
+    read_neighbour,
+    scan_root_of,
 )
 
 URL_IN_STRING = linear(r"https?://[^\s'\"<>]+")
@@ -1070,6 +1074,44 @@ def constant_facts(text: str, relpath: str) -> FileFacts:
     return facts if facts else FileFacts()
 
 
+# ``model_name = os.environ.get("MODEL_NAME", "gpt-4o")``: the literal default configures the model
+# whenever the environment does not, wherever the value is used (a settings class read by other modules)
+ENV_DEFAULT = lazy_re(
+    r"""^[ \t]*([A-Za-z_][\w.]*)[ \t]*(?::[^=\n]{1,80})?=[ \t]*(?:os\.)?(?:getenv|environ\.get)\("""
+    r"""[ \t]*['"]([A-Za-z_]\w*)['"][ \t]*,[ \t]*['"]([^'"\n]{1,120})['"]""",
+    re.MULTILINE,
+)
+MODEL_SETTING_NAME = linear(r"MODEL|LLM|EMBED", re.IGNORECASE)
+ENV_FILE_ASSIGNMENT = lazy_re(
+    r"""^[ \t]*(?:export[ \t]+)?([A-Za-z_]\w*)[ \t]*=[ \t]*['"]?([^'"#\s]+)""", re.MULTILINE
+)
+MAX_ENV_FILES = 20
+
+
+def environment_files_value(file: SourceFile, variable: str) -> str | None:
+    """The value the repository's ``.env`` files (``.env``, ``.env.example``, ...) beside the module or
+    above it give ``variable``, as deep mode reads them: that value, not the code's default, is the one
+    the deployment uses."""
+    root = scan_root_of(file)
+    folder = file.path.parent
+    for _ in range(file.relpath.count("/") + 1):
+        try:
+            names = sorted(
+                entry.name
+                for entry in os.scandir(folder)
+                if entry.name.startswith(".env") or entry.name.endswith(".env")
+            )[:MAX_ENV_FILES]
+        except OSError:
+            names = []
+        for name in names:
+            text = read_neighbour(folder / name, root) or ""
+            for match in ENV_FILE_ASSIGNMENT.finditer(text):
+                if match.group(1) == variable:
+                    return match.group(2)
+        folder = folder.parent
+    return None
+
+
 TRIPLE_QUOTED = lazy_re(r"""(\"\"\"|\'\'\')(?s:.*?)\1""")
 
 
@@ -1101,6 +1143,27 @@ class PythonDetector(Detector):
     def applies_to(self, file: SourceFile) -> bool:
         return file.suffix == ".py"
 
+    def env_default_models(self, file: SourceFile, findings: list[Finding]) -> Iterator[Finding]:
+        """Catalog model ids that are the literal default of an environment read into a model setting:
+        the file configures that model unless the environment says otherwise."""
+        if file.scope == "test":
+            return
+        reported = {f.key for f in findings if f.type == "model"}
+        for match in ENV_DEFAULT.finditer(file.text):
+            setting, variable, default = match.groups()
+            if not (MODEL_SETTING_NAME.search(setting) or MODEL_SETTING_NAME.search(variable)):
+                continue
+            if not is_catalog_model(default):
+                continue
+            configured = environment_files_value(file, variable)
+            if configured and configured != default:
+                continue
+            line = line_at(file.text, match.start(3))
+            found = model_finding(default, line, strong=False, hf_context=False)
+            if found and found[0] not in reported:
+                reported.add(found[0])
+                yield self.model_at(file, line, found)
+
     def catalog_literals(self, file: SourceFile, findings: list[Finding]) -> Iterator[Finding]:
         """Catalog model ids held in any literal shape (dict keys and values, lists, tuples) that no
         call or model-named constant of the file already reported (the inventory is per file)."""
@@ -1123,6 +1186,7 @@ class PythonDetector(Detector):
             facts.model_constants = model_constants
             report.facts.update(facts)
             findings = list(self.constant_models(file))
+            findings += self.env_default_models(file, findings)
             return findings + list(self.catalog_literals(file, findings))
         try:
             analysis = analyse_python(text, file.relpath, self.name)
@@ -1134,4 +1198,5 @@ class PythonDetector(Detector):
         findings = analysis.findings
         if own := own_packages(file, "pypi"):  # the project's own package, imported by its examples and tests
             findings = [f for f in findings if f.type not in PACKAGE_TYPES or f.name not in own]
+        findings = findings + list(self.env_default_models(file, findings))
         return findings + list(self.catalog_literals(file, findings))
