@@ -86,15 +86,24 @@ PAYLOAD_MODEL_KEYS = {"model", "model_name", "model_id", "modelId", "embedding_m
 def integration_import(module: str) -> Package | None:
     """LangChain's integration package an import names by the framework's grammar, which the catalog
     does not list on its own: ``langchain_qdrant`` is ``langchain-qdrant`` (it reaches a store of its
-    own). LlamaIndex's ``llama_index.<kind>.<x>`` imports stay LlamaIndex in code, as labelled."""
-    root = module.split(".")[0]
+    own). Haystack's ``haystack_integrations.document_stores.<x>`` and
+    ``haystack_integrations.components.<kind>.<x>`` are ``<x>-haystack``. LlamaIndex's
+    ``llama_index.<kind>.<x>`` imports stay LlamaIndex in code, as labelled."""
+    parts = module.split(".")
+    if parts[0] == "haystack_integrations":
+        named = parts[2:3] if parts[1:2] == ["document_stores"] else parts[3:4]
+        return integration_package(named[0].replace("_", "-") + "-haystack") if named else None
+    root = parts[0]
     if not root.startswith("langchain_") or lookup_prefixed("python", root) is not None:
         return None
     return integration_package(root.replace("_", "-"))
 
 
 def _import_hint() -> re.Pattern:
-    roots = sorted({name.split(".")[0] for name in package_index("python")} | {"boto3", "aiobotocore"})
+    roots = sorted(
+        {name.split(".")[0] for name in package_index("python")}
+        | {"boto3", "aiobotocore", "haystack_integrations"}
+    )
     return linear(r"^[ \t]*(?:from|import)[ \t]+(?:" + "|".join(map(re.escape, roots)) + r")\b", re.MULTILINE)
 
 
@@ -256,7 +265,11 @@ class _Analyzer:
         if not resolved:
             return None
         path = resolved.replace("()", "")
-        return lookup_prefixed("python", path) or self.generic_roots.get(path.split(".")[0])
+        return (
+            lookup_prefixed("python", path)
+            or self.generic_roots.get(path.split(".")[0])
+            or integration_import(path.rpartition(".")[0])
+        )
 
     def string_value(self, node: ast.AST, line: int, strong: bool, context: dict) -> str | None:
         """Literal value of a model argument; defers cross-file references to deep mode."""
