@@ -215,14 +215,30 @@ _INTEGRATION_GRAMMAR = (
     ),
     ("langchain-", "LangChain", ("",)),
 )
+# Haystack's integrations are ``<x>-haystack`` on PyPI (deepset's core-integrations repository); where
+# ``<x>`` is not the catalog id of the store or SDK it reaches, this names that id.
+_HAYSTACK_TARGETS = {
+    "chroma": "chromadb",
+    "amazon-bedrock": "aws-bedrock",
+    "google-ai": "google-generativeai",
+    "mistral": "mistralai",
+    "milvus": "pymilvus",
+}
 
 
 def integration_package(pypi_name: str) -> Package | None:
     """A framework's integration package that the catalog does not list, by the framework's naming
-    grammar: ``llama-index-llms-<x>``, ``llama-index-tools-<x>``, ``langchain-<store or SDK>``. It is a
+    grammar: ``llama-index-llms-<x>``, ``llama-index-tools-<x>``, ``langchain-<store or SDK>``,
+    ``<store or SDK>-haystack``. It is a
     component of its own (it reaches another AI service); helper packages (``llama-index-utils-*``,
     ``langchain-text-splitters``) are not, so LangChain's grammar needs ``<x>`` to be a catalog package."""
     name = normalize_pypi(pypi_name)
+    if name.endswith("-haystack") and name != "farm-haystack":
+        rest = name.removesuffix("-haystack")
+        target = lookup_package("id", _HAYSTACK_TARGETS.get(rest, rest)) or lookup_package("pypi", rest)
+        if target is None:
+            return None
+        return Package(name, "vector_db" if target.type == "vector_db" else "agent_framework", "deepset")
     for prefix, provider, kinds in _INTEGRATION_GRAMMAR:
         rest = name.removeprefix(prefix)
         if rest == name or not rest:

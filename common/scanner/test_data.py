@@ -62,10 +62,12 @@ def replays_recorded_http(text: str) -> bool:
 
 
 # a test that patches the SDK's client class (``@patch("app.digest.OpenAI")``) or hands its client a
-# made-up key (``New("test-api-key", ...)``): no request it builds reaches a model either
+# made-up key (``New("test-api-key", ...)``, Go's ``LLMAPIKey: "dummy"``, ``api_key="fake"``): no
+# request it builds reaches a model either
 STAND_IN_CLIENT = linear(
     r"\bpatch(?:\.object)?\(\s*[\"'][\w.]*(?:Client|OpenAI|Anthropic)[\"']"
     r"|[\"'](?:test|fake|dummy|mock)[-_]?(?:api[-_]?)?key[\"']"
+    r"|(?i:api_?key)\w*[\"']?\s*(?::=|[:=])\s*[\"'](?i:test|fake|dummy|mock)[\"']"
 )
 
 

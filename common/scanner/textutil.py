@@ -328,6 +328,10 @@ _PREFIX_TEST = linear(
 )
 
 
+# a literal that is the left operand of a membership test (Python's ``"x" in y``)
+_MEMBERSHIP_TEST = linear(r"^[ \t]+(?:not[ \t]+)?in\b")
+
+
 # How much of a literal's line before it is read for its context: the whole prefix of every literal on a
 # one-line file (minified, generated, hostile) would make the file's cost quadratic in its length.
 MAX_LITERAL_CONTEXT = 400
@@ -356,6 +360,9 @@ def code_model_literals(text: str, comment_lines: set[int]) -> Iterator[tuple[in
             continue  # ``azure_deployment="gpt-35-turbo"``: the name an operator gave a deployment
         if _PREFIX_TEST.search(before) and not match_model(value).catalog_id:
             continue  # ``slug.starts_with("gpt-3.5")`` tests a family prefix; ``starts_with("o3")`` names o3
+        after = text[start + len(value) + 2 : start + len(value) + 2 + 16]
+        if _MEMBERSHIP_TEST.match(after) and not match_model(value).catalog_id:
+            continue  # ``if "anthropic.claude-3" in str(models)``: a family searched for, not a model used
         yield line, value
 
 

@@ -44,6 +44,8 @@ tomllib = lazy_module("tomllib")
 yaml = lazy_module("yaml")
 
 STRUCTURED = {".json": "JSON", ".yaml": "YAML", ".yml": "YAML", ".toml": "TOML"}
+# how much of a file's start is read to tell recorded data from configuration (records are long lines)
+MAX_RECORD_HEAD = 200_000
 CONFIG_SUFFIXES = frozenset(SELECTED_SUFFIXES)
 SHELL_NAMES = {"Makefile", "Procfile", "justfile", "Justfile"}
 OWNED_ELSEWHERE = {
@@ -360,6 +362,26 @@ def is_translation_catalog(relpath: str) -> bool:
     return bool(LOCALE_CODE.fullmatch(stem) or (len(parts) > 1 and LOCALE_CODE.fullmatch(parts[-2])))
 
 
+# A VCR/vcrpy cassette: recorded HTTP exchanges, replayed by tests (``interactions:`` of ``request:``
+# and ``response:``)
+CASSETTE = linear(r"(?m)^interactions:[ \t]*$")
+CASSETTE_EXCHANGE = linear(r"(?m)^[ \t-]*request:[ \t]*$")
+
+
+def is_recorded_data(file: SourceFile) -> bool:
+    """Whether a ``.json``/YAML file records what happened rather than configuring anything: a JSON
+    Lines event log or dataset under a ``.json`` name (one complete object per line: a configuration
+    file is one document), an AI API response kept as data, or a recorded HTTP cassette. Its models and
+    endpoints are data."""
+    if file.suffix == ".json":
+        head = [line.strip() for line in file.text[:MAX_RECORD_HEAD].split("\n")[:3] if line.strip()]
+        json_lines = len(head) >= 2 and all(line.startswith("{") and line.endswith("}") for line in head[:2])
+        return json_lines or recorded_response(file.text)
+    if STRUCTURED.get(file.suffix) == "YAML" and CASSETTE.search(file.text[:MAX_RECORD_HEAD]):
+        return CASSETTE_EXCHANGE.search(file.text[:MAX_RECORD_HEAD]) is not None
+    return False
+
+
 class ConfigDetector(Detector):
     name = "config"
 
@@ -382,7 +404,7 @@ class ConfigDetector(Detector):
         if is_modelfile(file.name):
             yield from self.modelfile_base(file)
             return
-        if file.suffix == ".json" and recorded_response(text):
+        if is_recorded_data(file):
             return
         structured: list[str] = []
         table: list[str] = []

@@ -579,6 +579,15 @@ def dangerous_globals(globals_: list[str]) -> list[str]:
     return [g for g in globals_ if any(fnmatch.fnmatchcase(g, p) for p in patterns)]
 
 
+def is_document_store(globals_: list[str]) -> bool:
+    """Whether a pickle holds a saved vector store's documents (its docstore and id map), not weights."""
+    patterns = load_config()["document_store_pickle_globals"]
+    allowed = patterns["docstores"] + patterns["documents"]
+    return any(fnmatch.fnmatchcase(g, p) for g in globals_ for p in patterns["docstores"]) and all(
+        any(fnmatch.fnmatchcase(g, p) for p in allowed) for g in globals_
+    )
+
+
 def sha256_of(handle) -> str:
     handle.seek(0)
     digest = hashlib.sha256()
@@ -620,7 +629,7 @@ class ModelFileDetector(Detector):
                 stat = os.fstat(handle.fileno())
                 size = stat.st_size
                 model = sniff(handle, size, file.suffix)
-                if model is None:
+                if model is None or (model.pickle_globals and is_document_store(model.pickle_globals)):
                     return []
                 unhashed = hash_refusal(stat, config["hash_max_bytes"])
                 digest = None if unhashed else sha256_of(handle)
