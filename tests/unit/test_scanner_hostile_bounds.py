@@ -24,10 +24,14 @@ from common.scanner.detectors.languages import (
 )
 from common.scanner.detectors.manifests import version_catalogs
 from common.scanner.detectors.mcp_config import SpringMcpDetector
+from common.scanner.limits import linear
+from common.scanner.registry import all_detectors
 from common.scanner.textutil import one_scan, scan_root_of
+from common.scanner.worker import scan_file
 from tests.hostile_repo import write_amplifying_manifests
 
 FOLDERS = 12
+FILE_CEILING_SECONDS = 10  # as in test_scanner_hostile.py: a linear file takes well under a second
 JS_SERVER = 'import pkg from "../../package.json";\nnew McpServer({ name: pkg.name });\n'
 
 
@@ -103,3 +107,54 @@ def test_hostile_manifests_above_many_files_cost_one_file_each(tmp_path):
         assert not [warning for warning in result.warnings if "CPU budget" in warning.message]
     one, many = costs
     assert many < 2 * one + 1.0, costs
+
+
+# 300 KB of one Bicep resource's keys whose values are not ASCII: the parser matches an RE2 pattern at each
+# position, and RE2's binding encoded the whole file and counted its characters from the start for every
+# match (about 40 s; the same file in ASCII had been fixed by remembering its bytes)
+NON_ASCII_BICEP = (
+    "resource a 'Microsoft.CognitiveServices/accounts@2023-05-01' = {\n  properties: {\n"
+    + "".join(f"    k{i}: 'é'\n" for i in range(20_000))
+    + "  }\n}\n"
+)
+
+
+def test_a_text_that_is_not_ascii_is_matched_from_positions_in_linear_time(tmp_path):
+    """Under a budget of the ceiling, so the quadratic cost fails fast instead of running for a minute."""
+    path = tmp_path / "main.bicep"
+    path.write_text(NON_ASCII_BICEP)
+    source = SourceFile(path=path, relpath="main.bicep", size=path.stat().st_size)
+    report, _ = scan_file(source, all_detectors(), 5 * 1024 * 1024, budget_seconds=FILE_CEILING_SECONDS)
+    assert not [warning for warning in report.warnings if "CPU budget" in warning]
+
+
+POSITIONAL_PATTERNS = [r"é+", r"(\w+)(é)?", r"", r"x*", r"(?m)^k(\d+): '([^']*)'$", r"(a)|(ß)", r"\b"]
+POSITIONAL_TEXT = "k1: 'é'\nЖ x ß€𝄞 a\n" * 20 + "ééé 𝄞𝄞 xx\n" * 30
+# marks every 256 characters: a text that ends between two marks, and one that ends on a mark
+POSITIONAL_TEXTS = [POSITIONAL_TEXT, POSITIONAL_TEXT[:512]]
+
+
+@pytest.mark.parametrize("text", POSITIONAL_TEXTS, ids=["between-marks", "on-a-mark"])
+@pytest.mark.parametrize("pattern", POSITIONAL_PATTERNS)
+def test_matches_from_positions_of_a_text_that_is_not_ascii_are_the_bindings(pattern, text):
+    """Every offset, group and match of ``linear`` equals what RE2's binding returns, from positions on both
+    sides of the byte marks, with and without an end position."""
+    import re2
+
+    ours, theirs = linear(pattern), re2.compile(pattern)
+    length = len(text)
+    for pos in [*range(0, length, 11), 255, 256, 257, 511, 512, length - 3, length, length + 5]:
+        for endpos in (None, pos + 260, pos - 1, length - 1):
+            for method in ("search", "match", "fullmatch"):
+                mine = getattr(ours, method)(text, pos, endpos)
+                binding = getattr(theirs, method)(text, pos, endpos)
+                assert _described(mine) == _described(binding), (method, pos, endpos)
+            mine = [_described(match) for match in ours.finditer(text, pos, endpos)]
+            assert mine == [_described(match) for match in theirs.finditer(text, pos, endpos)]
+
+
+def _described(match) -> tuple | None:
+    if match is None:
+        return None
+    groups = range(len(match.groups()) + 1)
+    return tuple((match.span(group), match.group(group)) for group in groups)
