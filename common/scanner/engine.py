@@ -36,7 +36,13 @@ from common.scanner.risk import score_component
 from common.scanner.test_data import is_test_data
 from common.scanner.textutil import one_scan
 from common.scanner.walker import WalkEntry, walk
-from common.scanner.worker import DEFAULT_FILE_BUDGET_SECONDS, budget_enforceable, scan_chunk
+from common.scanner.worker import (
+    DEFAULT_FILE_BUDGET_SECONDS,
+    DEFAULT_SCAN_BUDGET_SECONDS,
+    ScanBudget,
+    budget_enforceable,
+    scan_chunk,
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -53,6 +59,9 @@ IN_PROCESS_BELOW_FILES = 1000
 MAX_VERSION_CHARS = 200
 MAX_PROVIDER_CHARS = 100
 MAX_MODEL_NAME_CHARS = 300
+SCAN_WARNING_FILE = (
+    "(scan)"  # where a warning about the scan as a whole is filed, as "(repository)" for a clone
+)
 
 
 def fingerprint(key: str) -> str:
@@ -83,6 +92,7 @@ def _detect(
     max_file_bytes: int,
     budget_seconds: float,
     progress: Progress | None,
+    scan_budget: ScanBudget | None = None,
 ) -> tuple[list[tuple[str, FileReport]], int]:
     total = len(entries)
     chunks = _chunks(entries)
@@ -96,9 +106,13 @@ def _detect(
     if (jobs == 1 or total < IN_PROCESS_BELOW_FILES) and budget_enforceable():
         with one_scan():
             for chunk in chunks:
-                chunk_reports, chunk_bytes = scan_chunk(str(base), chunk, max_file_bytes, budget_seconds)
-                reports.extend(chunk_reports)
-                bytes_read += chunk_bytes
+                for entry in chunk:  # one at a time: the scan's budget is looked at before each file
+                    if scan_budget is not None and scan_budget.over():
+                        scan_budget.not_scanned += 1
+                        continue
+                    file_reports, file_bytes = scan_chunk(str(base), [entry], max_file_bytes, budget_seconds)
+                    reports.extend(file_reports)
+                    bytes_read += file_bytes
                 done += len(chunk)
                 if progress:
                     progress("detecting", done, total)
@@ -113,7 +127,9 @@ def _detect(
         if progress:
             progress("detecting", done, total)
 
-    return detect_isolated(str(base), chunks, jobs, max_file_bytes, budget_seconds, advance)
+    return detect_isolated(
+        str(base), chunks, jobs, max_file_bytes, budget_seconds, advance, scan_budget=scan_budget
+    )
 
 
 def _merge_metadata(target: dict, extra: dict) -> None:
@@ -363,11 +379,14 @@ def scan_path(
     max_file_bytes: int = 5 * 1024 * 1024,
     finding_filter: Callable[[list[Finding]], list[Finding]] | None = None,
     file_budget_seconds: float = DEFAULT_FILE_BUDGET_SECONDS,
+    scan_budget_seconds: float | None = DEFAULT_SCAN_BUDGET_SECONDS,
 ) -> ScanResult:
     """Scan a directory (or a single file) and return every AI component found in it.
 
     Each file gets at most ``file_budget_seconds`` of CPU time; a file that needs more is stopped and
-    reported as a warning, and the rest of the scan goes on. ``finding_filter`` sees every finding
+    reported as a warning, and the rest of the scan goes on. Files not started within
+    ``scan_budget_seconds`` of wall-clock time from the scan's start (None: no limit) are not scanned,
+    and one warning says how many. ``finding_filter`` sees every finding
     before they merge into components (the CLI's inline suppressions), so a silenced finding leaves
     no flag or score behind.
     """
@@ -385,7 +404,12 @@ def scan_path(
         progress("walking", 0, 0)
     entries = walk(root_path, warn, (lambda n: progress("walking", n, 0)) if progress else None)
     base = root_path.parent if root_path.is_file() else root_path
-    reports, bytes_read = _detect(base, entries, jobs, max_file_bytes, file_budget_seconds, progress)
+    scan_budget = ScanBudget.starting_at(started, scan_budget_seconds)
+    reports, bytes_read = _detect(
+        base, entries, jobs, max_file_bytes, file_budget_seconds, progress, scan_budget
+    )
+    if scan_budget is not None and scan_budget.not_scanned:
+        warn(SCAN_WARNING_FILE, scan_budget.warning(len(entries)))
 
     findings: list[Finding] = []
     facts: dict[str, FileFacts] = {}

@@ -23,7 +23,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from common.scanner.detectors.base import FileReport
-from common.scanner.worker import READY
+from common.scanner.worker import READY, ScanBudget
 
 Entry = tuple[str, int, str]  # (relpath, size, scope)
 WORKER_COMMAND = "from common.scanner.worker import serve; serve()"
@@ -104,9 +104,12 @@ def detect_isolated(
     budget_seconds: float,
     on_progress: Callable[[int], None] | None = None,
     wall_limit: float | None = None,
+    scan_budget: ScanBudget | None = None,
 ) -> tuple[list[tuple[str, FileReport]], int]:
     """Scan ``chunks`` in up to ``workers`` isolated processes; returns non-empty reports and
-    bytes read. ``on_progress`` gets the number of files finished since its last call."""
+    bytes read. ``on_progress`` gets the number of files finished since its last call. Once
+    ``scan_budget`` is over, the workers are stopped and the files they had not finished are
+    counted in it as not scanned."""
     wall_limit = wall_limit_for(budget_seconds) if wall_limit is None else wall_limit
     job = (root, max_file_bytes, budget_seconds)
     pending = deque(chunk for chunk in chunks if chunk)
@@ -126,6 +129,12 @@ def detect_isolated(
 
     try:
         while pending or any(w.busy for w in pool):
+            if scan_budget is not None and scan_budget.over():
+                unfinished = [len(chunk) for chunk in pending] + [
+                    len(w.chunk) - w.done for w in pool if w.busy
+                ]
+                scan_budget.not_scanned += sum(unfinished)
+                break
             for worker in pool:
                 if pending and not worker.busy:
                     worker.assign(pending.popleft(), *job)

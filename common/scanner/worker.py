@@ -16,8 +16,10 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from common.scanner.detectors.base import Detector, FileReport, SourceFile
@@ -28,6 +30,8 @@ from common.scanner.textutil import one_scan
 BINARY_SNIFF_BYTES = 8192
 PR_SET_PDEATHSIG = 1
 DEFAULT_FILE_BUDGET_SECONDS = 3.0
+# a whole scan's wall-clock budget: far above any real tree, below the platform's task time limit
+DEFAULT_SCAN_BUDGET_SECONDS = 30 * 60.0
 BUDGET_REPEAT_SECONDS = 0.01
 WORKER_MEMORY_BYTES = 2 * 1024**3
 READY = "ready"
@@ -49,6 +53,30 @@ INTERRUPTIBLE_LIBRARIES = frozenset(
         "shlex",
     }
 )
+
+
+@dataclass
+class ScanBudget:
+    """The wall-clock budget of a whole scan: files not started by ``deadline`` are not scanned (and
+    counted), so a tree of thousands of files that each use most of their CPU budget cannot keep a
+    worker busy for hours; the scan ends with what it found and says how much it left out."""
+
+    seconds: float
+    deadline: float
+    not_scanned: int = 0
+
+    @classmethod
+    def starting_at(cls, started: float, seconds: float | None) -> ScanBudget | None:
+        return cls(seconds, started + seconds) if seconds else None
+
+    def over(self) -> bool:
+        return time.monotonic() >= self.deadline
+
+    def warning(self, total: int) -> str:
+        return (
+            f"stopped: over the {self.seconds:g} s time budget for the whole scan; "
+            f"{self.not_scanned} of {total} files were not scanned"
+        )
 
 
 class FileBudgetExceeded(BaseException):

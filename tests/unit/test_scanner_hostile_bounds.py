@@ -24,10 +24,11 @@ from common.scanner.detectors.languages import (
 )
 from common.scanner.detectors.manifests import version_catalogs
 from common.scanner.detectors.mcp_config import SpringMcpDetector
+from common.scanner.isolation import detect_isolated
 from common.scanner.limits import linear
 from common.scanner.registry import all_detectors
 from common.scanner.textutil import one_scan, scan_root_of
-from common.scanner.worker import scan_file
+from common.scanner.worker import ScanBudget, scan_file
 from tests.hostile_repo import write_amplifying_manifests
 
 FOLDERS = 12
@@ -158,3 +159,50 @@ def _described(match) -> tuple | None:
         return None
     groups = range(len(match.groups()) + 1)
     return tuple((match.span(group), match.group(group)) for group in groups)
+
+
+# a Python file that needs more than a few hundredths of a second of CPU (tests/unit/test_scanner_budget.py)
+SLOW_SOURCE = "import openai\n" + "client = openai.OpenAI()\nvalue = call(1, 2, [3, 4], {'k': 'v'})\n" * 6_000
+
+
+def test_a_tree_of_files_that_each_use_their_budget_stops_at_the_scan_budget(tmp_path):
+    """Files that each take their whole CPU budget (10,000 of them were 8 hours at 3 s each): files not
+    started within the scan's budget are left out, with one warning that counts them."""
+    (tmp_path / "a_fast.py").write_text("import anthropic\n")
+    for index in range(60):
+        (tmp_path / f"slow{index:02}.py").write_text(SLOW_SOURCE)
+    started = time.monotonic()
+    result = scan_path(tmp_path, jobs=1, file_budget_seconds=0.05, scan_budget_seconds=1.0)
+    assert time.monotonic() - started < 30
+    stopped = [w.message for w in result.warnings if w.file == "(scan)"]
+    assert len(stopped) == 1 and "time budget for the whole scan" in stopped[0], result.warnings[-3:]
+    not_scanned = int(stopped[0].split("; ")[1].split()[0])
+    assert 0 < not_scanned < 60
+    assert "anthropic" in [c.name for c in result.components]  # what was scanned is reported
+
+
+def test_isolated_workers_stop_at_the_scan_budget(tmp_path):
+    """A worker stuck on a file the signal cannot interrupt (a FIFO swapped in after the walk) is stopped at
+    the scan's budget, not only at the per-file wall-clock limit, and the files left are counted."""
+    for name in ("a.py", "c.py"):
+        (tmp_path / name).write_text("import openai\n")
+    os.mkfifo(tmp_path / "b.py")
+    entries = [(name, 0 if name == "b.py" else 14, "production") for name in ("a.py", "b.py", "c.py")]
+    budget = ScanBudget.starting_at(time.monotonic(), 3.0)
+    started = time.monotonic()
+    reports, _ = detect_isolated(
+        str(tmp_path), [entries], 1, 1 << 20, 2.0, wall_limit=120, scan_budget=budget
+    )
+    assert time.monotonic() - started < 60
+    assert budget.not_scanned == 2 and [relpath for relpath, _ in reports] == ["a.py"]
+
+
+def test_a_file_that_grows_after_the_walk_is_read_no_further_than_the_walk_saw(tmp_path):
+    """Swapped for a 256 MiB sparse file between the walk and the read, a file is read up to its walked
+    size: an in-process scan has no worker's memory limit."""
+    path = tmp_path / "app.py"
+    path.write_text("import openai\n")
+    source = SourceFile(path=path, relpath="app.py", size=path.stat().st_size)
+    os.truncate(path, 256 * 1024 * 1024)
+    _, read = scan_file(source, all_detectors(), 5 * 1024 * 1024)
+    assert read == len("import openai\n") and len(source.data) == read
