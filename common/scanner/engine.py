@@ -111,7 +111,10 @@ def _detect(
                         scan_budget.not_scanned += 1
                         continue
                     file_reports, file_bytes = scan_chunk(str(base), [entry], max_file_bytes, budget_seconds)
-                    reports.extend(file_reports)
+                    reports.extend(
+                        (relpath, report if scan_budget is None else scan_budget.admit(report))
+                        for relpath, report in file_reports
+                    )
                     bytes_read += file_bytes
                 done += len(chunk)
                 if progress:
@@ -386,7 +389,8 @@ def scan_path(
     Each file gets at most ``file_budget_seconds`` of CPU time; a file that needs more is stopped and
     reported as a warning, and the rest of the scan goes on. Files not started within
     ``scan_budget_seconds`` of wall-clock time from the scan's start (None: no limit) are not scanned,
-    and one warning says how many. ``finding_filter`` sees every finding
+    and one warning says how many; past ``MAX_FINDINGS_PER_FILE`` findings of a file and
+    ``MAX_FINDINGS_PER_SCAN`` of the scan the rest are dropped, with a warning (``worker.ScanBudget``). ``finding_filter`` sees every finding
     before they merge into components (the CLI's inline suppressions), so a silenced finding leaves
     no flag or score behind.
     """
@@ -408,8 +412,8 @@ def scan_path(
     reports, bytes_read = _detect(
         base, entries, jobs, max_file_bytes, file_budget_seconds, progress, scan_budget
     )
-    if scan_budget is not None and scan_budget.not_scanned:
-        warn(SCAN_WARNING_FILE, scan_budget.warning(len(entries)))
+    for message in scan_budget.warnings(len(entries)):
+        warn(SCAN_WARNING_FILE, message)
 
     findings: list[Finding] = []
     facts: dict[str, FileFacts] = {}

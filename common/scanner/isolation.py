@@ -160,7 +160,8 @@ def detect_isolated(
                 report, read = message
                 bytes_read += read
                 if report is not None:
-                    reports.append((worker.chunk[worker.done][0], report))
+                    admitted = report if scan_budget is None else scan_budget.admit(report)
+                    reports.append((worker.chunk[worker.done][0], admitted))
                 worker.done += 1
                 worker.since = time.monotonic()
                 if on_progress and not worker.busy:

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from common.scanner import scan_path
+from common.scanner import engine, scan_path, worker
 from common.scanner.detectors.base import SourceFile
 from common.scanner.detectors.code_declarations import manifest_function_sdk, manifest_tool_schema_sdk
 from common.scanner.detectors.languages import (
@@ -206,3 +206,33 @@ def test_a_file_that_grows_after_the_walk_is_read_no_further_than_the_walk_saw(t
     os.truncate(path, 256 * 1024 * 1024)
     _, read = scan_file(source, all_detectors(), 5 * 1024 * 1024)
     assert read == len("import openai\n") and len(source.data) == read
+
+
+SIGHTINGS = "import openai\n" + "openai.OpenAI()\n" * 30  # 31 findings
+
+
+def test_a_file_of_thousands_of_sightings_reports_at_most_the_per_file_cap(tmp_path, monkeypatch):
+    """A notebook of 40,000 cells was 80,000 findings, all held until the merge (a cap of 30 here)."""
+    monkeypatch.setattr(worker, "MAX_FINDINGS_PER_FILE", 30)
+    path = tmp_path / "app.py"
+    path.write_text(SIGHTINGS)
+    report, _ = scan_file(
+        SourceFile(path=path, relpath="app.py", size=path.stat().st_size), all_detectors(), 1 << 20
+    )
+    assert len(report.findings) == 30
+    assert report.warnings == ["31 findings: only the first 30 are reported"]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_tree_of_such_files_reports_at_most_the_per_scan_cap(tmp_path, monkeypatch, jobs):
+    """Past the scan's cap (100 here, in-process and in isolated workers) a file's findings are dropped and
+    one warning counts them: every file's report is held in the scanning process until the merge."""
+    monkeypatch.setattr(worker, "MAX_FINDINGS_PER_SCAN", 100)
+    monkeypatch.setattr(engine, "IN_PROCESS_BELOW_FILES", 1)  # jobs=2: isolated workers, even for 6 files
+    for index in range(6):
+        (tmp_path / f"app{index}.py").write_text(SIGHTINGS)
+    result = scan_path(tmp_path, jobs=jobs)
+    dropped = [w.message for w in result.warnings if w.file == "(scan)"]
+    assert dropped == ["over 100 findings in the scan: 93 more were not reported"], result.warnings
+    files = {location.file for component in result.components for location in component.locations}
+    assert files == {"app0.py", "app1.py", "app2.py"}
