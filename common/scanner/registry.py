@@ -67,7 +67,7 @@ SELECTORS = {
         name_endings=(".dockerfile", ".containerfile"),
     ),
     "github_actions": FileSelector(suffixes=YAML),
-    "iac": FileSelector(suffixes=(".tf", ".tfvars", ".bicep", ".json", ".template", *YAML)),
+    "iac": FileSelector(suffixes=(".tf", ".tofu", ".tfvars", ".bicep", ".json", ".template", *YAML)),
     # no detector of its own: the ARM JSON reader ``iac`` asks for, loaded with it for JSON only
     "iac_arm": FileSelector(suffixes=(".json",)),
     "languages": FileSelector(

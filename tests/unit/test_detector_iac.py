@@ -203,11 +203,13 @@ def test_cloudformation_yaml_with_intrinsic_tags(tmp_path):
         "cloud_resource:aws::bedrock::agent.agent",
         "model:anthropic.claude-3-haiku-20240307-v1:0",
         "cloud_resource:aws::bedrock::knowledgebase.knowledgebase",
+        "model:cohere.embed-v3",  # the model at the end of the !Sub ARN
         "cloud_resource:aws::sagemaker::model.model",
         "model:mistralai/mistral-7b-instruct-v0.3",
         "cloud_resource:aws::sagemaker::endpointconfig.config",
         "cloud_resource:aws::sagemaker::endpoint.endpoint",
     }
+    assert found["model:cohere.embed-v3"]["lines"] == {16}
     assert found["cloud_resource:aws::sagemaker::endpointconfig.config"]["flags"] == {"gpu_instance"}
     assert found["cloud_resource:aws::sagemaker::endpoint.endpoint"]["flags"] == {"internet_facing"}
     assert found["cloud_resource:aws::bedrock::agent.agent"]["lines"] == {5}

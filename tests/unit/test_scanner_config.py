@@ -48,7 +48,8 @@ def test_ollama_pull_in_scripts_and_ci(tmp_path):
             ".github/workflows/ci.yml": "jobs:\n  t:\n    steps:\n      - run: ollama run phi3:mini 'hi'\n",
         },
     )
-    assert {"model:llama3.1:8b", "model:phi3:mini"} == keys(result)
+    # the workflow step that runs the model is itself a component (the github_actions detector)
+    assert {"model:llama3.1:8b", "model:phi3:mini", "workflow:ollama"} == keys(result)
 
 
 def test_broken_structured_configs_are_warnings(tmp_path):

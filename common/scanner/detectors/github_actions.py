@@ -6,6 +6,12 @@ action is, it then runs a model. A credential written into an input's text (``en
 ``KEY=${{ secrets.… }}``) is forwarded to what the step deploys, not used by the step. A ``run:``
 script that starts an agent CLI in print mode (``claude -p``, ``codex exec``, ``gemini -p``) counts
 too. The component is named after the action reference as written, without its version.
+
+The models a workflow chooses are ``model`` components: an agent CLI's ``--model`` (in a script or an
+action's ``claude_args``), ``llm -m``/``aider -m``, ``ollama run|pull``, ``gh models run``, and a
+``model`` field a script sends to an API; and the AI APIs a script calls (``curl
+https://api.anthropic.com/v1/messages``) are ``endpoint`` components. Only ids the catalog or a
+provider's naming grammar knows count there, and only known AI hosts.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from common.scanner.catalog import load_json
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import linear
+from common.scanner.textutil import endpoint_for_url, model_finding
 
 USES = lazy_re(r"""^(\s*)(?:-\s+)?uses:\s*["']?([^\s"'@#]+)""")
 WORKFLOW_JOBS = lazy_re(r"^jobs:\s*$", re.MULTILINE)
@@ -26,6 +33,20 @@ KEY_INPUT = lazy_re(r"""^\s*([A-Za-z][\w-]{0,60})\s*:""")
 RUN_KEY = lazy_re(r"""^(\s*)(?:-\s+)?run:\s*(.*)$""")
 SHELL_MESSAGE = lazy_re(r"""^\s*(?:echo|printf)\b""")
 BLOCK_SCALAR = lazy_re(r"""^(\s*)(?:-\s+)?[\w.-]+:\s*[|>][+-]?\d?\s*(?:#.*)?$""")
+MODEL_ID = r"""["']?([A-Za-z0-9][\w.:/@-]{1,119})"""
+# an agent CLI's ``--model`` anywhere in a step: its script or an input that passes CLI arguments
+MODEL_OPTION = linear(r"""(?:^|[\s"'(])--model(?:=|\s+)""" + MODEL_ID)
+# in a script: ``llm -m``/``aider -m``, ``ollama run|pull``, ``gh models run``, and the ``model`` field of
+# a request body or a jq argument (``-d '{"model": "gpt-4o"}'``, ``--arg model "claude-…"``, ``MODEL=…``),
+# also as a shell default (``MODEL="${MODEL:-gpt-4o}"``)
+SCRIPT_MODEL = linear(
+    r"""(?:\b(?:llm|aider)\s(?:[^\n]*\s)?-m\s+|\bollama\s+(?:run|pull)\s+|\bgh\s+models\s+run\s+|"""
+    r"""--arg\s+model\s+|(?:^|[^A-Za-z0-9])(?i:model)(?:_?(?i:name|id))?["']?\s*[:=]\s*"""
+    r"""(?:["']?\$\{[A-Za-z_]\w*:?-)?)""" + MODEL_ID
+)
+SCRIPT_URL = linear(r"""https?://[^\s'"`<>]+""")
+# a file the script downloads (an installer, an archive) is no API it calls
+DOWNLOADED_FILE = linear(r"""/[^/?#]+\.[A-Za-z0-9]{1,5}(?:[?#].*)?$""")
 
 
 @dataclass(frozen=True)
@@ -62,6 +83,12 @@ SECRET_REFERENCE = re.compile(r"\bsecrets\.([A-Za-z_][A-Za-z0-9_]*)")
 # ``build-args``): the credential is forwarded to what the step deploys or builds, which the step
 # itself does not run
 FORWARDED_SECRET = linear(r"[A-Za-z_][A-Za-z0-9_]*=\s*\$\{\{\s*$")
+# ``envs: OPENAI_API_KEY,DB_URL``: the environment variables a remote-execution step (an SSH deploy)
+# passes on to the host it deploys to; a credential bound to one of them is forwarded, not used
+FORWARDED_ENV_NAMES = linear(r"^\s*envs:\s*[\"']?([A-Za-z_][\w, ]*)")
+# a script line that a backslash continues onto the next (``copilot \`` / ``--prompt "…"``)
+CONTINUED = linear(r"\\\s*$")
+MAX_CONTINUATION = 20
 
 
 def step_lines(lines: list[str], at: int, key_indent: int) -> list[str]:
@@ -168,11 +195,46 @@ class GitHubActionsDetector(Detector):
                 if provider:
                     yield self.finding(file, number, reference, provider)
                 continue
-            if number - 1 not in scripts:
+            if raw.lstrip().startswith("#"):
                 continue
+            script = number - 1 in scripts
+            yield from self.models(file, number, raw, script)
+            if not script:
+                continue
+            command = self.logical_line(lines, number - 1, scripts) if raw.rstrip().endswith("\\") else raw
             for pattern, provider, cli in known.commands:
-                if pattern.search(raw):
+                if pattern.search(command):
                     yield self.finding(file, number, cli, provider, kind="command")
+            if "http" in raw:
+                for url in SCRIPT_URL.findall(raw):
+                    endpoint = None if DOWNLOADED_FILE.search(url) else endpoint_for_url(url, any_host=False)
+                    if endpoint:
+                        yield self.endpoint_finding(file, number, endpoint)
+
+    @staticmethod
+    def logical_line(lines: list[str], index: int, scripts: set[int]) -> str:
+        """The script line at ``index`` with the lines its trailing backslashes continue it onto."""
+        parts = [lines[index]]
+        while CONTINUED.search(parts[-1]) and len(parts) <= MAX_CONTINUATION:
+            index += 1
+            if index >= len(lines) or index not in scripts:
+                break
+            parts.append(lines[index])
+        return " ".join(part.rstrip().removesuffix("\\") for part in parts)
+
+    def models(self, file: SourceFile, number: int, raw: str, script: bool) -> Iterator[Finding]:
+        """The catalog model ids line ``number`` chooses: ``--model`` on any line, the script forms on
+        the lines a ``run:`` executes."""
+        lowered = raw.lower()
+        candidates = MODEL_OPTION.findall(raw) if "--model" in lowered else []
+        if script and ("model" in lowered or "ollama" in lowered or " -m " in raw):
+            candidates += SCRIPT_MODEL.findall(raw)
+        seen = set()
+        for value in candidates:
+            found = model_finding(value, number, strong=False, hf_context=False)
+            if found and found[0] not in seen:
+                seen.add(found[0])
+                yield self.model_at(file, number, found, workflow_file=file.relpath)
 
     @staticmethod
     def key_provider(lines: list[str], start: int, key_indent: int) -> str | None:
@@ -183,10 +245,18 @@ class GitHubActionsDetector(Detector):
         known = rules()
         step = step_lines(lines, start - 1, key_indent)
         forwarded = block_text_lines(step)
+        passed_on = {
+            name.strip().upper()
+            for raw in step
+            if (names := FORWARDED_ENV_NAMES.match(raw))
+            for name in names.group(1).split(",")
+        }
         for index, raw in enumerate(step):
             if raw.lstrip().startswith("#") or index in forwarded:
                 continue
             match = KEY_INPUT.match(raw.replace("- ", "  ", 1))
+            if match and match.group(1).upper() in passed_on:
+                continue
             if match and match.group(1).lower() in known.key_inputs:
                 return known.key_inputs[match.group(1).lower()]
             for secret in SECRET_REFERENCE.finditer(raw):

@@ -1,8 +1,10 @@
-"""AI cloud resources in infrastructure as code: Terraform (``.tf``), CloudFormation (YAML/JSON), Bicep
-and ARM JSON templates (``iac_arm``).
+"""AI cloud resources in infrastructure as code: Terraform and OpenTofu (``.tf``/``.tofu``, their JSON
+syntax ``.tf.json`` as CDK for Terraform writes it, ``.tfvars``), CloudFormation (YAML/JSON, SAM, CDK's
+synthesized templates), Bicep, ARM JSON templates (``iac_arm``) and parameters files, and Pulumi YAML.
 
 Each resource of a type listed in ``data/iac.yaml`` (Bedrock, SageMaker, Vertex AI, Azure OpenAI /
-AI Services / ML) becomes a ``cloud_resource`` named ``<resource type>.<logical name>``; a model id
+AI Services / ML, Kendra, Lex, Comprehend, Rekognition, Q Business, Agent Builder, Document AI,
+Dialogflow) becomes a ``cloud_resource`` named ``<resource type>.<logical name>``; a model id
 written in the resource (Bedrock ``foundation_model``, Azure deployment ``model { name }``, SageMaker
 ``HF_MODEL_ID``, Vertex Model Garden ids) is also a ``model`` component linked by ``uses_model``.
 Flags: ``gpu_instance`` (instance/machine/accelerator types matching ``gpu_instance_patterns``) and
@@ -11,7 +13,9 @@ access, Vertex endpoints outside a VPC, SageMaker endpoints whose model is not a
 
 Terraform is read by a tolerant line-based block parser (strings, comments and heredocs aware, no
 network, no provider schemas): ``var.x`` and ``local.x`` resolve to literal defaults in the same file,
-anything else is a reference. CloudFormation YAML keeps ``!Ref``/``!GetAtt`` as references. Bicep
+anything else is a reference. CloudFormation YAML keeps ``!Ref``/``!GetAtt`` as references; a Bedrock
+ARN built with interpolations (``${var.region}``, ``!Sub``, ``Fn::Join``) still names its model, wherever
+the ARN is written (an IAM policy, a local, a function's environment). Bicep
 resources are named like CloudFormation's, by their ARM type without the API version
 (``Microsoft.CognitiveServices/accounts.openAi``); model deployments written as data in params, vars
 and module calls are models too.
@@ -39,7 +43,12 @@ DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "iac.yaml"
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
 CFN_SUFFIXES = (".yaml", ".yml", ".json", ".template")
+TERRAFORM_SUFFIXES = (".tf", ".tofu")  # OpenTofu reads ``.tofu`` files (and ``.tofu.json``) like Terraform's
+PULUMI_PROGRAMS = ("pulumi.yaml", "pulumi.yml", "main.yaml", "main.yml")  # a Pulumi YAML program
 ARM_SCHEMA = linear(r"deploymentTemplate\.json#", re.IGNORECASE)  # the $schema of an ARM template
+ARM_PARAMETERS_SCHEMA = linear(r"deploymentParameters\.json#", re.IGNORECASE)  # an ARM parameters file
+# azd substitutes ``${NAME=default}`` in main.parameters.json from the environment, else the default
+AZD_SUBSTITUTION = linear(r"^\$\{[A-Za-z_]\w{0,80}=([^{}$]{1,200})\}$")
 
 
 @cache
@@ -68,6 +77,9 @@ class Value:
     line: int
     literal: str | dict | list | None = None
     ref: str | None = None  # the referenced resource: Terraform "type.name" or a CloudFormation logical id
+    # a string whose interpolations stay unresolved ("arn:aws:bedrock:${var.region}::foundation-model/..."):
+    # never a name, but the model id at the end of an ARN is literal
+    template: str | None = None
 
 
 @dataclass
@@ -97,6 +109,16 @@ def lookup(value: Value | None, path: str) -> list[Value]:
 
 def texts(value: Value | None, path: str) -> list[tuple[str, int]]:
     return [(v.literal, v.line) for v in lookup(value, path) if isinstance(v.literal, str)]
+
+
+def model_texts(value: Value | None, path: str) -> list[tuple[str, int]]:
+    """Literal strings at a path, and the ARNs whose region or account is interpolated
+    (``arn:aws:bedrock:${AWS::Region}::foundation-model/amazon.titan-embed-text-v2:0``)."""
+    return [
+        (v.literal if isinstance(v.literal, str) else v.template, v.line)
+        for v in lookup(value, path)
+        if isinstance(v.literal, str) or (v.template or "").startswith("arn:")
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -266,7 +288,7 @@ class TerraformFile:
         if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
             text = unquote(raw)
             text = INTERP_RE.sub(lambda m: self.interpolate(m, depth), text)
-            return Value(line, None if "${" in text else text)
+            return Value(line, None, template=text) if "${" in text else Value(line, text)
         if raw in ("true", "false") or re.fullmatch(r"-?\d+(\.\d+)?", raw):
             return Value(line, raw)
         if raw.startswith("{"):
@@ -340,13 +362,46 @@ class TerraformFile:
 # CloudFormation
 # ---------------------------------------------------------------------------------------------------
 
-CFN_MARKERS = ("AWS::Bedrock", "AWS::SageMaker::")  # AWS::Bedrock::, AWS::BedrockAgentCore::
+CFN_MARKERS = (  # AWS::Bedrock::, AWS::BedrockAgentCore::, and the prefixes data/iac.yaml lists
+    "AWS::Bedrock",
+    "AWS::SageMaker::",
+    "AWS::Kendra::",
+    "AWS::Lex::",
+    "AWS::Comprehend::",
+    "AWS::Rekognition::",
+    "AWS::QBusiness::",
+)
 BICEP_MARKERS = (
     "Microsoft.CognitiveServices",
     "Microsoft.MachineLearningServices",
     "Microsoft.Search",
     "model",
 )
+
+
+def intrinsic_template(function: str, argument: Value) -> str | None:
+    """The text a ``Fn::Sub`` or ``Fn::Join`` builds, its references left as ``${…}``:
+    ``!Sub arn:aws:bedrock:${AWS::Region}::foundation-model/…``, ``{"Fn::Sub": [text, {…}]}``,
+    ``!Join ["", ["arn:aws:bedrock:", !Ref AWS::Region, "::foundation-model/…"]]``."""
+    parts = argument.literal
+    if function in ("Fn::Sub", "!Sub"):
+        if isinstance(parts, list):
+            parts = parts[0].literal if parts else None
+        return parts if isinstance(parts, str) else None
+    if not (isinstance(parts, list) and len(parts) == 2 and isinstance(parts[1].literal, list)):
+        return None
+    separator = parts[0].literal if isinstance(parts[0].literal, str) else ""
+    return separator.join(
+        piece.literal if isinstance(piece.literal, str) else piece.template or "${}"
+        for piece in parts[1].literal
+    )
+
+
+def intrinsic_value(line: int, function: str, argument: Value) -> Value:
+    template = intrinsic_template(function, argument)
+    if template is None:
+        return Value(line)
+    return Value(line, None, template=template) if "${" in template else Value(line, template)
 
 
 def yaml_to_value(node: YamlNode, depth: int = 0) -> Value:
@@ -357,6 +412,12 @@ def yaml_to_value(node: YamlNode, depth: int = 0) -> Value:
         if node.is_sequence:
             target = node.elements()[0].text or ""
         return Value(node.line, None, ref=target.split(".")[0])
+    if node.tag in ("!Sub", "!Join"):
+        if isinstance(node.node.value, str):
+            argument = Value(node.line, node.node.value)
+        else:
+            argument = Value(node.line, [yaml_to_value(child, depth + 1) for child in node.elements()])
+        return intrinsic_value(node.line, "!Sub" if node.tag == "!Sub" else "Fn::Join", argument)
     if node.is_mapping:
         fields = {key: yaml_to_value(child, depth + 1) for key, child in node.items()}
         if len(fields) == 1 and ("Ref" in fields or "Fn::GetAtt" in fields):
@@ -365,6 +426,9 @@ def yaml_to_value(node: YamlNode, depth: int = 0) -> Value:
             if isinstance(target, list):
                 target = target[0].literal if target else None
             return Value(node.line, None, ref=target.split(".")[0] if isinstance(target, str) else None)
+        if len(fields) == 1 and ("Fn::Sub" in fields or "Fn::Join" in fields):
+            function, argument = next(iter(fields.items()))
+            return intrinsic_value(node.line, function, argument)
         return Value(node.line, fields)
     if node.is_sequence:
         return Value(node.line, [yaml_to_value(child, depth + 1) for child in node.elements()])
@@ -380,6 +444,9 @@ def json_to_value(data: object, line: int, depth: int = 0) -> Value:
             target = next(iter(data.values()))
             target = target[0] if isinstance(target, list) and target else target
             return Value(line, None, ref=target.split(".")[0] if isinstance(target, str) else None)
+        if len(data) == 1 and ("Fn::Sub" in data or "Fn::Join" in data):
+            function, argument = next(iter(data.items()))
+            return intrinsic_value(line, function, json_to_value(argument, line, depth + 1))
         return Value(line, {str(k): json_to_value(v, line, depth + 1) for k, v in data.items()})
     if isinstance(data, list):
         return Value(line, [json_to_value(v, line, depth + 1) for v in data])
@@ -411,6 +478,50 @@ def cfn_resources(file: SourceFile, report: FileReport) -> list[Resource]:
         if isinstance(body, dict) and isinstance(body.get("Type"), str):
             line = line_of(file.text, f'"{logical}"')
             found.append(Resource(body["Type"], logical, line, json_to_value(body, line), "cloudformation"))
+    return found
+
+
+TERRAFORM_JSON_REFERENCE = linear(r"^\$\{([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)[^{}]*\}$")
+
+
+def terraform_json_value(node: YamlNode, depth: int = 0) -> Value:
+    """A Terraform JSON body (read as YAML, for the lines) as a ``Value``:
+    ``"${aws_sagemaker_model.m.name}"`` references a resource, other strings with ``${…}`` are templates."""
+    line = node.line
+    if depth > MAX_DEPTH:
+        return Value(line)
+    if node.is_mapping:
+        return Value(line, {key: terraform_json_value(child, depth + 1) for key, child in node.items()})
+    if node.is_sequence:
+        return Value(line, [terraform_json_value(child, depth + 1) for child in node.elements()])
+    text = node.text
+    if text is None:
+        return Value(line)
+    if reference := TERRAFORM_JSON_REFERENCE.match(text):
+        head, name = reference.groups()
+        if head in ("var", "local", "data", "module", "each", "count", "path", "terraform"):
+            return Value(line, None, template=text)
+        return Value(line, None, ref=f"{head}.{name}")
+    return Value(line, None, template=text) if "${" in text else Value(line, text)
+
+
+def pulumi_resources(file: SourceFile, report: FileReport) -> list[Resource]:
+    """The ``resources`` of a Pulumi YAML program: ``<name>: {type: aws:bedrock:AgentAgent, properties:
+    {...}}``, named ``<type token>.<name>`` like the other flavours."""
+    try:
+        documents = compose_yaml_documents(file.text)
+    except (yaml.YAMLError, RecursionError) as exc:
+        report.warnings.append(f"iac: {file.relpath} is not a readable Pulumi program ({type(exc).__name__})")
+        return []
+    program = documents[0] if documents and documents[0].is_mapping else None
+    resources = program.get("resources") if program is not None else None
+    found = []
+    for name, line, body in resources.entries() if resources is not None else []:
+        resource_type = body.text_at("type") if body.is_mapping else None
+        if resource_type:
+            properties = body.get("properties")
+            value = yaml_to_value(properties) if properties is not None else Value(line, {})
+            found.append(Resource(resource_type, name, line, value, "pulumi"))
     return found
 
 
@@ -482,7 +593,8 @@ class BicepFile:
         return "".join(parts)
 
     def skip_expression(self) -> str:
-        """Everything up to the end of the line outside brackets and strings (an expression)."""
+        """Everything up to the end of the line, or the comma that ends an item of a one-line object or
+        array (``{ name: chatModelName, version: '1' }``), outside brackets and strings (an expression)."""
         text, start, depth = self.text, self.pos, 0
         while self.pos < len(text):
             char = text[self.pos]
@@ -495,7 +607,7 @@ class BicepFile:
                 if depth == 0:
                     break
                 depth -= 1
-            elif char == "\n" and depth == 0:
+            elif char in "\n," and depth == 0:
                 break
             self.pos += 1
         return text[start : self.pos].strip()
@@ -738,7 +850,7 @@ class Evaluation:
                 for name, line in texts(body, spec["name"]):
                     found.append((name, versions[0][0] if versions else None, line))
             else:
-                found.extend((name, None, line) for name, line in texts(body, spec))
+                found.extend((name, None, line) for name, line in model_texts(body, spec))
         return [(model_id(name), version, line) for name, version, line in found if model_id(name)]
 
     def tools(self, resource: Resource) -> list[tuple[str, int]]:
@@ -767,17 +879,29 @@ def model_id(value: str) -> str:
     return value.lower() if re.fullmatch(r"[\w.:/@-]+", value) else ""
 
 
-RESOURCE_NAME = lazy_re(r"""^\s*name\s*=\s*["']""")
+RESOURCE_NAME = lazy_re(r"""^\s*["']?name["']?\s*[=:]\s*["']""")
+# the model at the end of a Bedrock ARN wherever it is written (a local, an IAM policy's resource, a
+# Lambda's environment): arn:aws:bedrock:<region>::foundation-model/<id>, ...:inference-profile/<id>
+BEDROCK_ARN_MODEL = linear(r"(?:foundation-model|inference-profile)/([A-Za-z0-9][\w.:-]{2,119})")
+# a Bicep ``param``/``var`` holding one literal string: a model id there is the deployment's choice
+BICEP_LITERAL = lazy_re(r"""^\s*(?:param|var)\s+(\w{1,80})(?:\s+\w+)?\s*=\s*'([^'\n$]{2,200})'\s*$""")
 TOOL_NAME = lazy_re(r"[A-Za-z_][\w.-]{0,99}")  # a literal function name, not an interpolation
 TFVARS_ASSIGNMENT = lazy_re(r"""^\s*[A-Za-z_][\w-]{0,80}\s*=\s*"([^"\n$]{2,200})"\s*$""")
 VARIABLE_DEFAULT = lazy_re(r"""^\s*default\s*=\s*"([^"\n$]{2,200})"\s*$""")
+
+
+def is_deployment_alias(name: str) -> bool:
+    """``chatDeploymentName``: the name an operator gave an Azure OpenAI deployment, which often spells
+    the model it serves but is not its model (``chatModelName``, ``deploymentModel`` are)."""
+    lowered = name.lower()
+    return "deployment" in lowered and "model" not in lowered
 
 
 class IacDetector(Detector):
     name = "iac"
 
     def applies_to(self, file: SourceFile) -> bool:
-        return file.suffix in (".tf", ".tfvars", ".bicep") or file.suffix in CFN_SUFFIXES
+        return file.suffix in (*TERRAFORM_SUFFIXES, ".tfvars", ".bicep") or file.suffix in CFN_SUFFIXES
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
         if file.size > MAX_BYTES:
@@ -787,16 +911,25 @@ class IacDetector(Detector):
             return self.detect_bicep(file, report)
         if file.suffix == ".tfvars":
             return self.with_catalog_literals(file, list(self.literal_models(file, TFVARS_ASSIGNMENT)))
-        if file.suffix == ".tf":
+        if file.suffix in TERRAFORM_SUFFIXES:
             found = self.detect_terraform(file, report) + list(self.literal_models(file, VARIABLE_DEFAULT))
             return self.with_catalog_literals(file, found)
+        if file.name.endswith((".tf.json", ".tofu.json")):
+            return self.with_catalog_literals(file, self.detect_terraform_json(file, report))
         if file.suffix == ".json" and ARM_SCHEMA.search(file.text):
             arm = self.detect_arm(file, report)
             if arm is not None:
                 return arm
+        if file.suffix == ".json" and ARM_PARAMETERS_SCHEMA.search(file.text):
+            return list(self.parameter_file_models(file))
+        if file.name.lower() in PULUMI_PROGRAMS and "resources:" in file.text:
+            return self.findings(file, pulumi_resources(file, report))
         if not any(marker in file.text for marker in CFN_MARKERS):
-            return []
-        return self.findings(file, cfn_resources(file, report))
+            # a template with no AI resource may still grant a function a model (an IAM policy's ARN)
+            is_template = "AWS::" in file.text and "Resources" in file.text
+            return self.with_arn_models(file, [], set(), "cloudformation") if is_template else []
+        found = self.findings(file, cfn_resources(file, report))
+        return self.with_arn_models(file, found, set(), "cloudformation")
 
     def detect_arm(self, file: SourceFile, report: FileReport) -> list[Finding] | None:
         """ARM JSON templates (compiled Bicep), read by ``iac_arm`` into resources the Bicep rules judge;
@@ -816,6 +949,26 @@ class IacDetector(Detector):
             report.warnings.append(f"iac: {file.relpath} is too large to evaluate completely")
         return self.findings(file, template.resources)
 
+    def parameter_file_models(self, file: SourceFile) -> Iterator[Finding]:
+        """Model ids an ARM/Bicep parameters file chooses (``"chatModelName": {"value": "gpt-4o"}``), also
+        as the default of an azd substitution (``"${AZURE_OPENAI_CHAT_MODEL=gpt-4o-mini}"``)."""
+        try:
+            data = parse_json(file.text)
+        except (ValueError, RecursionError):
+            return
+        parameters = data.get("parameters") if isinstance(data, dict) else None
+        for name, parameter in parameters.items() if isinstance(parameters, dict) else []:
+            value = parameter.get("value") if isinstance(parameter, dict) else None
+            if not isinstance(value, str) or is_deployment_alias(name):
+                continue
+            substituted = AZD_SUBSTITUTION.match(value.strip())
+            line = line_of(file.text, f'"{name}"')
+            found = model_finding(
+                substituted.group(1) if substituted else value, line, strong=False, hf_context=False
+            )
+            if found:
+                yield self.model_at(file, line, found, evidence="parameter value", iac="bicep")
+
     def with_catalog_literals(self, file: SourceFile, findings: list[Finding]) -> list[Finding]:
         """Catalog model ids in list and map values (``models = ["gpt-4o", ...]``, a ``default = {...}``
         of a model-routing variable, a ``locals`` table) that no resource or assignment rule reported."""
@@ -828,7 +981,42 @@ class IacDetector(Detector):
             if found and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
                 findings.append(self.model_at(file, line, found, evidence=CATALOG_LITERAL, iac="terraform"))
+        return self.with_arn_models(file, findings, comments, "terraform")
+
+    def with_arn_models(self, file: SourceFile, findings: list[Finding], comments: set[int], iac: str):
+        """Models named by the Bedrock ARNs in the file that no rule reported: the ARN's region or
+        account is often interpolated (``${data.aws_region.current.name}``, ``${AWS::Region}``), and the
+        ARN may sit in a local, an IAM policy or an environment map rather than a model attribute."""
+        if "-model/" not in file.text and "inference-profile/" not in file.text:
+            return findings
+        reported = {(f.location.line, f.key) for f in findings if f.type == "model"}
+        for match in BEDROCK_ARN_MODEL.finditer(file.text):
+            line = line_at(file.text, match.start())
+            found = (
+                None
+                if line in comments
+                else model_finding(match.group(1), line, strong=False, hf_context=False)
+            )
+            if found and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                findings.append(self.model_at(file, line, found, evidence="bedrock ARN", iac=iac))
         return findings
+
+    def bicep_catalog_models(self, file: SourceFile) -> Iterator[Finding]:
+        """Catalog model ids a Bicep file holds outside a deployment's ``model`` object: a ``param``/``var``
+        default (``param chatModelName string = 'gpt-4o'``), used or not, and the entries of a deployment
+        list (``{ name: 'chat', model: 'gpt-4o' }``). A deployment's name is an alias, not its model."""
+        comments = comment_line_numbers(file.lines, ("//", "/*"))
+        reported = set()
+        for line, value in code_model_literals(file.text, comments):
+            raw = file.lines[line - 1]
+            binding = BICEP_LITERAL.match(raw)
+            if RESOURCE_NAME.match(raw) or (binding and is_deployment_alias(binding.group(1))):
+                continue
+            found = model_finding(value, line, strong=False, hf_context=False)
+            if found and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                yield self.model_at(file, line, found, evidence=CATALOG_LITERAL, iac="bicep")
 
     def literal_models(self, file: SourceFile, assignment: re.Pattern) -> Iterator[Finding]:
         """Model ids chosen in ``.tfvars`` or as a ``variable`` default, wherever they are used: only
@@ -867,6 +1055,29 @@ class IacDetector(Detector):
                 )
         return findings
 
+    def detect_terraform_json(self, file: SourceFile, report: FileReport) -> list[Finding]:
+        """Terraform's JSON syntax (``main.tf.json``, CDK for Terraform's ``cdk.tf.json``):
+        ``{"resource": {"<type>": {"<name>": {...}}}}`` with ``${…}`` expressions in strings."""
+        rules = load_rules()
+        known = (*rules["resources"], *(entry["prefix"] for entry in rules["resource_prefixes"]))
+        if not any(t in file.text for t in known):
+            return []
+        try:
+            documents = compose_yaml_documents(file.text)
+            blocks = documents[0].get("resource") if documents and documents[0].is_mapping else None
+            resources = [
+                Resource(resource_type, name, line, terraform_json_value(body), "terraform")
+                for resource_type, named in (blocks.items() if blocks is not None else [])
+                for name, line, body in named.entries()
+                if body.is_mapping
+            ]
+        except (yaml.YAMLError, RecursionError) as exc:
+            report.warnings.append(
+                f"iac: {file.relpath} is not readable Terraform JSON ({type(exc).__name__})"
+            )
+            return []
+        return self.findings(file, resources)
+
     def detect_bicep(self, file: SourceFile, report: FileReport) -> list[Finding]:
         if not any(marker in file.text for marker in BICEP_MARKERS):
             return []
@@ -893,7 +1104,8 @@ class IacDetector(Detector):
                             metadata={"iac": "bicep", "declared_as": "deployment list"},
                         )
                     )
-        return findings
+        deployed = {f.key for f in findings if f.type == "model"}  # with the version a deployment pins
+        return findings + [f for f in self.bicep_catalog_models(file) if f.key not in deployed]
 
     def findings(self, file: SourceFile, resources: list[Resource]) -> list[Finding]:
         evaluation = Evaluation(resources)
