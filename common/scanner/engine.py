@@ -390,9 +390,9 @@ def scan_path(
     reported as a warning, and the rest of the scan goes on. Files not started within
     ``scan_budget_seconds`` of wall-clock time from the scan's start (None: no limit) are not scanned,
     and one warning says how many; past ``MAX_FINDINGS_PER_FILE`` findings of a file and
-    ``MAX_FINDINGS_PER_SCAN`` of the scan the rest are dropped, with a warning (``worker.ScanBudget``). ``finding_filter`` sees every finding
-    before they merge into components (the CLI's inline suppressions), so a silenced finding leaves
-    no flag or score behind.
+    ``MAX_FINDINGS_PER_SCAN`` of the scan the rest are dropped, with a warning (``worker.ScanBudget``).
+    ``finding_filter`` sees every finding before they merge into components (the CLI's inline
+    suppressions), so a silenced finding leaves no flag or score behind.
     """
     started = time.monotonic()
     root_path = Path(root).expanduser().resolve()
