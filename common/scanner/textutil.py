@@ -456,7 +456,11 @@ def read_neighbour(path: Path, root: str, max_bytes: int = MAX_NEIGHBOUR_BYTES) 
     apply here: a symlink leading out of the scan root (``Cargo.toml -> /etc/...``), anything but a
     regular file (a FIFO blocks the read forever with no CPU spent, ``/dev/zero`` never ends) and
     anything over ``max_bytes`` are not read. Opened non-blocking and checked on the descriptor, so
-    the path cannot be swapped for a FIFO between the check and the read."""
+    the path cannot be swapped for a FIFO between the check and the read. A missing file is told by
+    one ``stat`` before the path is resolved (a ``stat`` per component: lookups walking up a deeply
+    nested tree mostly ask for files that are not there)."""
+    if not os.path.exists(path):
+        return None
     real = os.path.realpath(path)
     if os.path.commonpath([real, root]) != root:
         return None
