@@ -5,7 +5,9 @@ one hostile neighbour costs one file's work, not one per file (or folder) under 
 
 from __future__ import annotations
 
+import json
 import os
+import struct
 import time
 
 import pytest
@@ -250,3 +252,22 @@ def test_a_neighbour_that_is_not_there_is_not_resolved(tmp_path, monkeypatch):
     monkeypatch.setattr(os.path, "realpath", lambda path: resolved.append(path) or realpath(path))
     assert crate_name(file) is None
     assert len(resolved) <= 1, len(resolved)  # the scan root, once
+
+
+def test_a_gguf_header_string_is_clipped_in_the_result(tmp_path):
+    """A GGUF header's ``general.*`` strings went into the result whole: 256 keys of a 1 MiB header made one
+    small file a megabyte of result, and a few hundred of them a result the platform refuses."""
+
+    def text(value: str) -> bytes:
+        return struct.pack("<Q", len(value.encode())) + value.encode()
+
+    pairs = [("general.name", "tiny llama " * 10_000), ("general.description", "B" * 100_000)]
+    header = b"".join(text(key) + struct.pack("<I", 8) + text(value) for key, value in pairs)
+    path = tmp_path / "model.gguf"
+    path.write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 0, len(pairs)) + header)
+    report, _ = scan_file(
+        SourceFile(path=path, relpath="model.gguf", size=path.stat().st_size), all_detectors(), 1
+    )
+    (finding,) = report.findings
+    assert len(json.dumps(finding.metadata)) < 2_000, len(json.dumps(finding.metadata))
+    assert finding.metadata["name"].startswith("tiny llama tiny llama")
