@@ -163,7 +163,7 @@ def _described(match) -> tuple | None:
     return tuple((match.span(group), match.group(group)) for group in groups)
 
 
-# a Python file that needs more than a few hundredths of a second of CPU (tests/unit/test_scanner_budget.py)
+# a Python file that needs about a second of CPU (tests/unit/test_scanner_budget.py)
 SLOW_SOURCE = "import openai\n" + "client = openai.OpenAI()\nvalue = call(1, 2, [3, 4], {'k': 'v'})\n" * 6_000
 
 
@@ -174,7 +174,8 @@ def test_a_tree_of_files_that_each_use_their_budget_stops_at_the_scan_budget(tmp
     for index in range(60):
         (tmp_path / f"slow{index:02}.py").write_text(SLOW_SOURCE)
     started = time.monotonic()
-    result = scan_path(tmp_path, jobs=1, file_budget_seconds=0.05, scan_budget_seconds=1.0)
+    # 60 files of 0.2 s of CPU each, against 3 s for the whole scan
+    result = scan_path(tmp_path, jobs=1, file_budget_seconds=0.2, scan_budget_seconds=3.0)
     assert time.monotonic() - started < 30
     stopped = [w.message for w in result.warnings if w.file == "(scan)"]
     assert len(stopped) == 1 and "time budget for the whole scan" in stopped[0], result.warnings[-3:]
@@ -190,13 +191,15 @@ def test_isolated_workers_stop_at_the_scan_budget(tmp_path):
         (tmp_path / name).write_text("import openai\n")
     os.mkfifo(tmp_path / "b.py")
     entries = [(name, 0 if name == "b.py" else 14, "production") for name in ("a.py", "b.py", "c.py")]
-    budget = ScanBudget.starting_at(time.monotonic(), 3.0)
+    budget = ScanBudget.starting_at(time.monotonic(), 10.0)
     started = time.monotonic()
     reports, _ = detect_isolated(
         str(tmp_path), [entries], 1, 1 << 20, 2.0, wall_limit=120, scan_budget=budget
     )
     assert time.monotonic() - started < 60
-    assert budget.not_scanned == 2 and [relpath for relpath, _ in reports] == ["a.py"]
+    # a.py is scanned unless a loaded machine starts the worker past the budget; b.py and c.py never are
+    assert [relpath for relpath, _ in reports] in (["a.py"], [])
+    assert budget.not_scanned == 3 - len(reports)
 
 
 def test_a_file_that_grows_after_the_walk_is_read_no_further_than_the_walk_saw(tmp_path):
