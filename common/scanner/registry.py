@@ -78,7 +78,8 @@ SELECTORS = {
     ),
     "manifests": FileSelector(
         names=(
-            *("pyproject.toml", "pipfile", "setup.cfg", "setup.py", "package.json", "go.mod", "cargo.toml"),
+            *("pyproject.toml", "pixi.toml", "pipfile", "setup.cfg", "setup.py", "package.json", "go.mod"),
+            *("cargo.toml", "composer.json"),
             *("pom.xml", "build.gradle", "build.gradle.kts", "gemfile"),
             *("poetry.lock", "package-lock.json", "pnpm-lock.yaml", "yarn.lock", "uv.lock", "pipfile.lock"),
             *("deno.json", "deno.jsonc", "environment.yml", "environment.yaml"),
@@ -88,11 +89,11 @@ SELECTORS = {
         name_parts=("requirements", "constraints"),  # the detector reads any *requirements*.txt / .in
         folders=("requirements",),
     ),
-    # JSON configs, YAML gateway configs and Spring application.yml/properties (chosen by content)
+    # JSON and TOML configs, YAML gateway configs and Spring application.yml/properties (chosen by content)
     "mcp_config": FileSelector(
-        suffixes=(".json", ".jsonc", ".properties", *YAML),
+        suffixes=(".json", ".jsonc", ".toml", ".properties", *YAML),
         # templates of a config to copy: ``claude_desktop_config.json.example``
-        name_endings=("config.toml", ".json.example", ".json.sample", ".json.template", ".json.dist"),
+        name_endings=(".json.example", ".json.sample", ".json.template", ".json.dist"),
     ),
     "model_files": FileSelector(
         suffixes=(

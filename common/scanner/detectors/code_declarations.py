@@ -20,6 +20,10 @@ literals (TypeScript/JavaScript, Python):
 * **Vercel AI SDK tool maps**: the ``tools: { name: { description, inputSchema, execute } }`` object
   handed to ``generateText``/``streamText`` in a file importing ``ai``. ``tool({...})`` is only a typing
   helper, so an entry written as a plain object is a tool too, named by its key as the model sees it.
+* **MCP servers a model API reaches for the caller**: OpenAI's remote MCP tool (``{"type": "mcp",
+  "server_label": "x", "server_url": …}`` in a file importing the OpenAI SDK) and Anthropic's MCP connector
+  (``mcp_servers=[{"type": "url", "url": …, "name": "x"}]`` in a file importing the Anthropic SDK), each an
+  ``mcp_server`` named by its label or name.
 * **C# MCP client transports**: ``McpClientFactory.CreateAsync(new() { Name = "…", … })`` and
   ``new StdioClientTransport(new() { Name = "…", Command = "…" })`` name the server the client starts.
 * **Rust rmcp child processes**: ``TokioChildProcess::new(Command::new("npx").arg("-y").arg("pkg"))``
@@ -102,6 +106,9 @@ FUNCTION_KEY = re.compile(r"""(?<![\w$])["']?function["']?\s*:\s*\{""")
 # a schema's own words standing in for a name (``name: "name"``, ``name: "string"``)
 PLACEHOLDER_NAMES = frozenset({"name", "string", "function", "tool", "function_name", "tool_name"})
 PARAMETERS_KEY = re.compile(r"""(?<![\w$])["']?parameters["']?\s*:""")
+# a remote MCP server handed to a model API: OpenAI's ``{"type": "mcp", "server_label": ...}`` and the
+# ``{"type": "url", "url": ..., "name": ...}`` entries of Anthropic's ``mcp_servers``
+HOSTED_MCP_TYPE = re.compile(r"""(?<![\w$])["']?type["']?\s*:\s*["'](?:mcp|url)["']""")
 MCP_CLIENT_MARKERS = linear(r"MultiServerMCPClient|\bMCPClient\b|createMCPClient")
 SERVER_MAP_MARKERS = linear(r"\bmcpServers\b|\bmcp_servers\b")
 # a bare ``mcpServers`` map counts where the file imports something MCP or an agent runtime that
@@ -380,6 +387,10 @@ class CodeDeclarationsDetector(Detector):
             and ('"ai"' in text or "'ai'" in text)
             and bool(VERCEL_AI_IMPORT.search(text))
         )
+        hosted_mcp = (
+            ("server_label" in text and bool(OPENAI_MARKERS.search(text)))
+            or ("mcp_servers" in text and uses_anthropic)
+        ) and HOSTED_MCP_TYPE.search(text) is not None
         if not (
             uses_mcp
             or uses_anthropic
@@ -389,6 +400,7 @@ class CodeDeclarationsDetector(Detector):
             or bedrock
             or gemini
             or schema_provider
+            or hosted_mcp
         ):
             return
         literals = Literals(text, hash_comments=file.suffix == ".py")
@@ -405,6 +417,20 @@ class CodeDeclarationsDetector(Detector):
             yield from self.gemini_declarations(file, literals)
         if client:
             yield from self.client_servers(file, literals)
+        if hosted_mcp:
+            yield from self.hosted_servers(file, literals)
+
+    def hosted_servers(self, file: SourceFile, literals: Literals) -> Iterator[Finding]:
+        """Remote MCP servers a model API connects to on the caller's behalf, named by the label (OpenAI)
+        or name (Anthropic) the request gives them."""
+        for match in HOSTED_MCP_TYPE.finditer(literals.text):
+            pair = None if literals.in_string(match.start()) else literals.innermost(match.start() + 1)
+            if pair is None:
+                continue
+            url = literals.string_value(pair, "server_url") or literals.string_value(pair, "url")
+            named = literals.string_value(pair, "server_label") or literals.string_value(pair, "name")
+            if named and url:
+                yield self.server(file, named[0], line_at(literals.text, named[1]), {"url": url[0]})
 
     def tools(self, file: SourceFile, literals: Literals, provider: str) -> Iterator[Finding]:
         objects = [

@@ -52,6 +52,7 @@ from common.scanner.textutil import (
     code_model_literals,
     comment_line_numbers,
     component_name_for,
+    embedded_modelfile_bases,
     endpoint_for_url,
     is_prose,
     known_ai_host,
@@ -162,6 +163,12 @@ MCP_PROVIDER = "Model Context Protocol"
 MCP_CLIENT_CALLS = linear(r"(?:experimental_)?createMCPClient|MultiServerMCPClient|MCPClient|McpClient")
 
 
+# a string literal among a started server's arguments (``"-y"``, ``'pkg'``)
+CHILD_ARGUMENT = linear(r"""(?:"([^"\n]{1,200})"|'([^'\n]{1,200})'|`([^`\n$]{1,200})`)""")
+# an environment entry handed beside the arguments (mcp-go's ``[]string{"TOKEN=x"}``), not an argument
+ENVIRONMENT_ENTRY = linear(r"[A-Z_][A-Z0-9_]*=")
+
+
 @dataclass(frozen=True)
 class Import:
     module: str
@@ -195,6 +202,12 @@ class _LanguageDetector(Detector):
     quick_tokens: tuple[str, ...] = ()  # a file without any of these has no import worth parsing
     tool_patterns: tuple[re.Pattern, ...] = ()  # MCP tool registrations; group 1 is the tool name
     tool_constant_patterns: tuple[re.Pattern, ...] = ()  # the same, group 1 the constant holding it
+    # an MCP client starting its server as a child process; group 1 the command, group 2 the text
+    # holding its arguments as string literals
+    child_server_patterns: tuple[re.Pattern, ...] = ()
+    # whether those patterns count only in a file importing an MCP SDK (a generic process API), or in any
+    # file importing an AI SDK (names only MCP transports have)
+    child_servers_need_mcp = True
     api_signatures: tuple[tuple[re.Pattern, str], ...] = ()  # (idiom only one SDK has, catalog id)
     # True where using an SDK's constant is how the language imports it (Ruby under Bundler.require):
     # the SDK is then placed in the file at that use, as an import would place it
@@ -247,7 +260,24 @@ class _LanguageDetector(Detector):
         if found:  # ``// const OpenAI = require("openai")``: code commented out imports nothing
             comments = self.comment_lines(text.splitlines())
             found = [(imp, package) for imp, package in found if imp.line not in comments]
+            found += self.wrapped_stores(found)
         return found or list(self.signature_imports(text))
+
+    # ``@langchain/community/vectorstores/pgvector``, langchaingo's ``.../vectorstores/qdrant``
+    FRAMEWORK_STORE_PATH = linear(r"(?:^|/)vectorstores/(\w+)$")
+
+    def wrapped_stores(self, found: list[tuple[Import, Package]]) -> list[tuple[Import, Package]]:
+        """The vector store a framework's wrapper, imported by the store's name, runs against: that store is
+        in use next to the framework (as ``from langchain_community.vectorstores import FAISS`` is in
+        Python). The wrapper's calls stay the framework's."""
+        stores = patterns()["other_languages"]["framework_vector_store_paths"]
+        wrapped = []
+        for imp, package in found:
+            path = self.FRAMEWORK_STORE_PATH.search(imp.module) if package.type == "agent_framework" else None
+            store = lookup_package("id", stores.get(path.group(1).lower(), "")) if path else None
+            if store:
+                wrapped.append((Import(imp.module, (), imp.line), store))
+        return wrapped
 
     def signature_imports(self, text: str) -> Iterator[tuple[Import, Package]]:
         seen: set[str] = set()
@@ -297,8 +327,11 @@ class _LanguageDetector(Detector):
                 yield finding
         yield from self.models(file, text, comment_lines, strong, sdk_imports)
         yield from self.endpoints(file, comment_lines)
-        if any(p.id in MCP_PACKAGES for _, p in sdk_imports):
+        uses_mcp = any(p.id in MCP_PACKAGES for _, p in sdk_imports)
+        if uses_mcp:
             yield from self.mcp_tools(file, text, comment_lines)
+        if uses_mcp or not self.child_servers_need_mcp:
+            yield from self.started_servers(file, text, comment_lines)
         yield from self.framework_tools(file, text, comment_lines, {p.id: p for _, p in sdk_imports})
 
     def framework_tools(
@@ -394,6 +427,25 @@ class _LanguageDetector(Detector):
                 metadata={"framework": "mcp"},
             )
 
+    def started_servers(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
+        """Servers an MCP client starts through a package runner (``npx -y pkg``), named by the package
+        (the policy's rule for a client that launches its server)."""
+        from common.scanner.detectors.mcp_config import started_server
+
+        for pattern in self.child_server_patterns:
+            for match in pattern.finditer(text):
+                line = _line_at(text, match.start())
+                if line in comments:
+                    continue
+                args = [
+                    value
+                    for m in CHILD_ARGUMENT.finditer(match.group(2) or "")
+                    if not ENVIRONMENT_ENTRY.match(value := m.group(m.lastindex))
+                ]
+                found = started_server(self, file, line, match.group(1), args)
+                if found:
+                    yield found
+
     def raw_http(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """A file without SDK imports that calls an AI endpoint directly: the endpoint, and the
         catalog model ids its request bodies name."""
@@ -426,8 +478,11 @@ class _LanguageDetector(Detector):
         seen = 0
         for match in usage.finditer(text):
             line = _line_at(text, match.start(1))
-            if line in comments:
-                continue
+            before = text[max(0, match.start(1) - 7) : match.start(1)].rstrip()
+            if line in comments or before.endswith("class"):
+                continue  # ``class Server {`` declares the class a binding names, it builds nothing
+            if match.group(0).endswith("{") and before.endswith(("*", ")", ":")):
+                continue  # a type before a body (Go's ``func New() *server.MCPServer {``) builds nothing
             package = bindings[match.group(1)]
             member = (match.group(2) or "").lstrip(".:")
             if package.id in MCP_PACKAGES:
@@ -437,6 +492,11 @@ class _LanguageDetector(Detector):
             seen += 1
             if seen <= MAX_USAGE_LOCATIONS:
                 yield self.finding(file, package, line)
+
+    def name_from_callers(self, file: SourceFile, text: str, start: int) -> str | None:
+        """The name a server takes from a parameter of the function that builds it, as that function's
+        callers pass it; none unless a language says how to find them."""
+        return None
 
     def code_mcp_server(self, file: SourceFile, line: int, name: str) -> Finding:
         """An MCP server the code builds itself (an SDK call, not a config file), named ``name``."""
@@ -463,10 +523,12 @@ class _LanguageDetector(Detector):
         called = (member.rsplit(".", 1)[-1] if member else match.group(1)).split("::")[-1]
         if called == "new" and member:  # Ruby's MCP::Server.new(...)
             called = re.split(r"\.|::", member.removesuffix(".new"))[-1]
-        if re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer|FastMCP", called):
+        # FastMCP for TypeScript also builds a server per connection: ``new FastMCPSession({ name })``
+        if re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer|FastMCP(?:Session)?", called):
             name = (
                 self.mcp_server_name(text, match.end())
                 or manifest_name(file, text, match.end())
+                or self.name_from_callers(file, text, match.end())
                 or component_name_for(file.relpath)
             ).lower()
             yield self.code_mcp_server(file, line, name)
@@ -511,6 +573,19 @@ class _LanguageDetector(Detector):
                 yield self.model_at(file, line, found)
         yield from self.sdk_call_models(file, text, comments, reported, sdk_imports)
         yield from self.sdk_model_constants(file, text, comments, reported)
+        if any(package.provider == "Ollama" for _, package in sdk_imports):
+            yield from self.embedded_modelfiles(file, text, comments, reported)
+
+    def embedded_modelfiles(
+        self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]]
+    ) -> Iterator[Finding]:
+        """The base model of a Modelfile an Ollama client builds from a string (``ollama.Create``)."""
+        for start, value in embedded_modelfile_bases(text):
+            line = _line_at(text, start)
+            found = model_finding(value, line, strong=True, hf_context=True)
+            if found and line not in comments and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                yield self.model_at(file, line, found, pulled_by="ollama")
 
     def sdk_call_models(
         self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]], sdk_imports
@@ -521,18 +596,26 @@ class _LanguageDetector(Detector):
         names = sorted(self.call_bindings(text, sdk_imports), key=len, reverse=True)
         if not names:
             return
+        ollama = {b for imp, p in sdk_imports if p.provider == "Ollama" for b in imp.bindings}
         call = linear(
-            r"(?:^|[^\w.])(?:"
+            r"(?:^|[^\w.])("
             + "|".join(map(re.escape, names))
             + r")(?:(?:\.|::)\w+)*(?:\.|::)(\w+)\(\s*(?:\w+\s*,\s*)?"
             r"[\"'`]([A-Za-z][\w.:-]{3,60})[\"'`]"
         )
         for match in call.finditer(text):
-            method, value = match.group(1), match.group(2)
-            if not self.generation_method(method):
+            binding, method, value = match.group(1), match.group(2), match.group(3)
+            # an Ollama client's model management (``ollama.CreateStream(ctx, "my-assistant", modelfile)``)
+            # names the model it builds or moves, whatever the name
+            managed = binding in ollama and method.lower().startswith(("create", *MODEL_VERBS))
+            if not managed and not self.generation_method(method):
                 continue
-            line = _line_at(text, match.start(2))
-            found = model_finding(value, line, strong=False, hf_context=False) if match_model(value) else None
+            line = _line_at(text, match.start(3))
+            found = (
+                model_finding(value, line, strong=managed, hf_context=False)
+                if managed or match_model(value)
+                else None
+            )
             if found and line not in comments and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
@@ -738,6 +821,15 @@ class JavaScriptDetector(_LanguageDetector):
     registry = "npm"
     separator = "/"
     quick_tokens = ("import", "require")
+    # ``new StdioClientTransport({ command: "npx", args: ["-y", "pkg"] })``; the Vercel AI SDK's
+    # ``new Experimental_StdioMCPTransport({ ... })`` in the same shape
+    child_server_patterns = (
+        linear(
+            r"""\b(?:StdioClientTransport|(?:Experimental_)?StdioMCPTransport)\(\s*\{[^{}]{0,300}?\bcommand\s*:\s*"""
+            r"""["'`]([^"'`\n$]{1,100})["'`][^{}]{0,300}?\bargs\s*:\s*\[([^\]]{0,600})\]"""
+        ),
+    )
+    child_servers_need_mcp = False
     tool_patterns = (
         lazy_re(r"""\.(?:tool|registerTool)\(\s*["'`]([\w.:/-]{1,100})["'`]"""),
         lazy_re(r"""\.addTool\(\s*\{[^{}]{0,300}\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]"""),
@@ -808,6 +900,16 @@ class JavaScriptDetector(_LanguageDetector):
             yield Import(match.group(1), (), _line_at(text, match.start()))
         for match in self.REQUIRE.finditer(text):
             yield Import(match.group(2), self._bindings(match.group(1) or ""), _line_at(text, match.start()))
+        if MCP_IMPORT_HINT.search(text):
+            own = tuple(dict.fromkeys(m.group(1) for m in self.OWN_MCP_CLASS.finditer(text)))
+            if own:
+                yield Import(
+                    "@modelcontextprotocol/sdk", own, _line_at(text, text.find("class " + own[0])), True
+                )
+
+    # a ``Server``/``Client`` class a module importing the MCP SDK writes itself on the SDK's types and
+    # transports: built like the SDK's own (``new Client({ name, version })``), it is the same component
+    OWN_MCP_CLASS = linear(r"(?m)^\s*(?:export\s+)?class\s+(Server|Client|McpServer|McpClient)\b")
 
     # Tool constructors of the JS agent frameworks: ``tool({...})`` (Vercel AI SDK, OpenAI Agents SDK,
     # LangChain.js), Mastra's ``createTool({ id })``, LangChain.js's ``new DynamicStructuredTool({ name })``.
@@ -924,6 +1026,13 @@ class JavaScriptDetector(_LanguageDetector):
             name = _LanguageDetector.mcp_server_name(self, text, match.end() - 1)
             if name and name.strip():
                 yield self.code_mcp_server(file, line, name.strip().lower())
+            if match.group(1) != "createSdkMcpServer":  # the agent connects to a server it starts or reaches
+                yield self.code_mcp_client(file, line, None, factories[match.group(1)])
+
+
+def go_parameter_names(parameters: str) -> list[str]:
+    """The names of a Go parameter list in order (``version, description string`` -> both names)."""
+    return [part.split()[0] for part in parameters.split(",") if part.split()]
 
 
 class GoDetector(_LanguageDetector):
@@ -933,6 +1042,19 @@ class GoDetector(_LanguageDetector):
     registry = "go"
     separator = "/"
     quick_tokens = ("import",)
+    child_server_patterns = (
+        # mcp-go: ``client.NewStdioMCPClient("npx", env, "-y", "pkg")``, ``transport.NewStdio(...)``
+        linear(
+            r'\b(?:NewStdioMCPClient(?:WithOptions)?|transport\.NewStdio)\(\s*"([^"\n]{1,100})"\s*,'
+            r"([^()]{0,600})\)"
+        ),
+        # the official SDK: ``&mcp.CommandTransport{Command: exec.Command("npx", "-y", "pkg")}`` (earlier
+        # versions: ``mcp.NewCommandTransport(exec.Command(...))``)
+        linear(
+            r"\b(?:CommandTransport\s*\{\s*Command:\s*|NewCommandTransport\(\s*)"
+            r'exec\.Command\(\s*"([^"\n]{1,100})"([^()]{0,600})\)'
+        ),
+    )
     tool_patterns = (
         lazy_re(r'\bmcp\.NewTool\(\s*"([^"\n]{1,100})"'),
         lazy_re(r'&mcp\.Tool\s*\{[^{}]{0,300}\bName:\s*"([^"\n]{1,100})"'),
@@ -1094,6 +1216,91 @@ class GoDetector(_LanguageDetector):
         if self.GO_NAME_METHOD.search(file.text):
             packages = {p.id: p for _, p in self.sdk_imports(file.text)}
             yield from self.tool_types(file, file.text, packages)
+        if "mcp" in file.text and any(p.id in MCP_PACKAGES for _, p in self.sdk_imports(file.text)):
+            yield from self.servers_from_package_constructors(file, file.text)
+
+    GO_SERVER_CONSTRUCTOR = linear(r"\bNewMCPServer\(\s*([A-Za-z_]\w*)\s*[,)]")
+
+    def servers_from_package_constructors(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """A call to a constructor another file of the package defines around ``server.NewMCPServer``
+        (``New("1.0.0", "Test Server")`` in a test) builds a server named by the literal it passes."""
+        root = scan_root_of(file)
+        constructors: dict[str, int] = {}
+        for path in sorted(file.path.parent.glob("*.go"))[: self.MAX_CALLER_FILES]:
+            sibling = read_neighbour(path, root) if path != file.path else None
+            for built in self.GO_SERVER_CONSTRUCTOR.finditer(sibling or ""):
+                enclosing = list(self.GO_FUNC.finditer(sibling[: built.start()]))
+                names = go_parameter_names(enclosing[-1].group(2)) if enclosing else []
+                if built.group(1) in names:
+                    constructors[enclosing[-1].group(1)] = names.index(built.group(1))
+        comments = self.comment_lines(file.lines) if constructors else set()
+        for function, position in constructors.items():
+            for call in linear(rf"(?:^|[^\w.]){re.escape(function)}\(").finditer(text):
+                line = _line_at(text, call.end())
+                arguments = CSharpDetector.call_arguments(text, call.end())
+                literal = (
+                    re.fullmatch(r'"([^"\n]{1,100})"', arguments[position])
+                    if position < len(arguments)
+                    else None
+                )
+                if literal and line not in comments:
+                    yield self.code_mcp_server(file, line, literal.group(1).lower())
+
+    GO_FUNC = linear(r"\bfunc\s+(?:\([^()]*\)\s*)?([A-Za-z_]\w*)\s*\(([^()]*)\)")
+    GO_IMPORT_PATH = linear(r'(?m)^\s*(?:import\s+)?([A-Za-z_]\w*\s+)?"([^"\n]+)"')
+    MAX_CALLER_FILES = 40
+
+    def name_from_callers(self, file: SourceFile, text: str, start: int) -> str | None:
+        """mcp-go servers built by a constructor of the project (``func New(version, description
+        string) { server.NewMCPServer(description, version) }``) are named by what its callers pass:
+        the literal or constant at that parameter in a call from the package itself or from the
+        package one folder up that imports it (its ``main``), non-test callers first."""
+        handed = LEADING_IDENTIFIER.match(text[start : start + 200])
+        enclosing = list(self.GO_FUNC.finditer(text[:start]))
+        if not handed or "." in handed.group(1) or not enclosing:
+            return None
+        function, names = enclosing[-1].group(1), go_parameter_names(enclosing[-1].group(2))
+        if handed.group(1) not in names:
+            return None
+        position = names.index(handed.group(1))
+        for caller, qualifier in self.caller_files(file):
+            call = linear(rf"(?:^|[^\w.]){re.escape(qualifier)}{re.escape(function)}\(")
+            for found in call.finditer(caller):
+                arguments = CSharpDetector.call_arguments(caller, found.end())
+                value = arguments[position] if position < len(arguments) else ""
+                literal = re.fullmatch(r'"([^"\n]{1,100})"', value)
+                resolved = literal.group(1) if literal else constant_value(caller, value or None)
+                if resolved:
+                    return resolved
+        return None
+
+    def caller_files(self, file: SourceFile) -> Iterator[tuple[str, str]]:
+        """(text, qualifier its calls into the file's package carry) of the Go files that may call a
+        function of it: the folder above that imports the package, then the package's own files; tests
+        last."""
+        root = scan_root_of(file)
+        folder = file.path.parent
+        candidates = [(path, "") for path in sorted(folder.glob("*.go")) if path != file.path]
+        if folder.parent != folder and str(folder.parent).startswith(root):
+            candidates = [(path, None) for path in sorted(folder.parent.glob("*.go"))] + candidates
+        candidates.sort(key=lambda item: item[0].name.endswith("_test.go"))
+        for path, qualifier in candidates[: self.MAX_CALLER_FILES]:
+            caller = read_neighbour(path, root)
+            if caller is None:
+                continue
+            if qualifier is None:
+                imported = next(
+                    (
+                        (m.group(1) or m.group(2).rsplit("/", 1)[-1]).strip()
+                        for m in self.GO_IMPORT_PATH.finditer(caller)
+                        if m.group(2).endswith(f"/{folder.parent.name}/{folder.name}")
+                    ),
+                    None,
+                )
+                if imported is None:
+                    continue
+                qualifier = imported + "."
+            yield caller, qualifier
 
     GO_CLIENT_INFO = linear(
         r'\bClientInfo\s*[:=]\s*&?mcp\.Implementation\s*\{[^{}]{0,200}?\bName:\s*"([^"\n]{1,100})"'
@@ -1111,12 +1318,22 @@ class JavaDetector(_LanguageDetector):
     extensions = (".java", ".kt", ".kts", ".scala")
     ecosystem = "java"
     quick_tokens = ()
+    child_server_patterns = (
+        # the Java SDK: ``ServerParameters.builder("npx").args("-y", "pkg")`` (or ``.args(List.of(...))``)
+        linear(r'\bServerParameters\.builder\(\s*"([^"\n]{1,100})"\s*\)\s*\.args\(([^;]{0,600}?)\)\s*[.;\n]'),
+        # the Kotlin SDK reads a process its client starts itself: ``ProcessBuilder("npx", "-y", "pkg")``
+        linear(
+            r'\bProcessBuilder\(\s*(?:listOf\(|List\.of\(|Arrays\.asList\()?\s*"([^"\n]{1,100})"([^()]{0,600})\)'
+        ),
+    )
     tool_patterns = (
         linear(r'\bnew\s+(?:McpSchema\.)?Tool\(\s*"([^"\n]{1,100})"'),
         linear(r'\bTool\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'),
         linear(r'\baddTool\(\s*name\s*=\s*"([^"\n]{1,100})"'),
         # the Kotlin SDK's positional ``server.addTool("name", "description", ...)``
         linear(r'\baddTool\(\s*"([^"\n]{1,100})"\s*,'),
+        # the Kotlin SDK's ``addTools(listOf(RegisteredTool(Tool(name = "x", ...)) { ... }))``
+        linear(r'\bRegisteredTool\(\s*(?:McpSchema\.)?Tool\(\s*name\s*=\s*"([^"\n]{1,100})"'),
     )
     tool_constant_patterns = (
         linear(r"\bnew\s+(?:McpSchema\.)?Tool\(\s*((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*)\s*,"),
@@ -1388,6 +1605,28 @@ class RubyDetector(_LanguageDetector):
             if not re.search(r"^\s*tool_name\b", text[match.end() : end], re.MULTILINE):
                 yield match.start(1), snake_case(match.group(1))
 
+    # langchainrb's store wrappers: ``Langchain::Vectorsearch::Qdrant.new(url: ...)``
+    LANGCHAIN_STORE = linear(r"\bLangchain::Vectorsearch::(\w+)")
+
+    def sdk_imports(self, text: str) -> list[tuple[Import, Package]]:
+        """A langchainrb store wrapper is that store in use, as a LangChain wrapper import is elsewhere."""
+        found = super().sdk_imports(text)
+        langchain = next((imp for imp, package in found if package.id == "langchain"), None)
+        if langchain is None:
+            return found
+        stores = patterns()["other_languages"]["framework_vector_store_paths"]
+        comments = self.comment_lines(text.splitlines())
+        seen: set[str] = set()
+        for match in self.LANGCHAIN_STORE.finditer(text):
+            store = lookup_package("id", stores.get(match.group(1).lower(), ""))
+            line = _line_at(text, match.start())
+            if store and store.id not in seen and line not in comments:
+                seen.add(store.id)
+                # known only as the framework is: an idiom of langchainrb's (Bundler.require) stays one
+                bindings = ("Langchain",) if langchain.implied else ()
+                found.append((Import(match.group(0), bindings, line, implied=langchain.implied), store))
+        return found
+
     RUBY_LLM_TOOL = linear(r"^\s*class\s+(?:\w+::)*(\w+)\s*<\s*(?:::)?RubyLLM::Tool\b", re.MULTILINE)
 
     LANGCHAIN_TOOL_CLASS = linear(
@@ -1442,6 +1681,8 @@ class RubyDetector(_LanguageDetector):
         constant = imp.bindings[0] if imp.bindings else ""
         if not constant:
             return False
+        if imp.module.startswith("Langchain::"):  # a langchainrb store wrapper is the framework's constant
+            package = lookup_package("id", "langchain") or package
         gems = tuple(registry_name_all(package.id, self.registry))
         return ruby_namespace_is_own(str(file.path.parent), constant, gems, scan_root_of(file))
 
@@ -1503,7 +1744,10 @@ class CSharpDetector(_LanguageDetector):
             line = _line_at(text, match.start())
             if line in comments:
                 continue
-            named = re.search(r'\bName\s*=\s*"([^"\n]{1,100})"', text[match.end() : match.end() + 400])
+            # only the call's own options name the server: a tool attribute after a bare
+            # ``AddMcpServer()`` (``[McpServerTool(Name = "x")]``) names a tool
+            options = ",".join(self.call_arguments(text, match.end(), 400))
+            named = re.search(r'\bName\s*=\s*"([^"\n]{1,100})"', options)
             name = (
                 named.group(1) if named else project_assembly_name(file) or component_name_for(file.relpath)
             )

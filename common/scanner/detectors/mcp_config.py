@@ -41,6 +41,8 @@ DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "mcp_servers.yaml"
 MAX_BYTES = 5 * 1024 * 1024
 MCP_PROVIDER = "Model Context Protocol"
 INTERPRETERS = ("node", "python", "python3", "deno", "bun", "ruby", "java", "php", "sh", "bash", "uv", "tsx")
+# packages a runner fetches only to run a script of the project (``npx tsx server.ts``)
+SCRIPT_RUNNERS = frozenset({*INTERPRETERS, "ts-node"})
 
 
 @cache
@@ -371,6 +373,33 @@ def servers_of(document: object, keys: tuple) -> Iterator[tuple[str, str, dict]]
                     yield dotted.rsplit(".", 1)[-1], name, spec
 
 
+def generic_toml_kind(file: SourceFile) -> ConfigKind | None:
+    """A TOML file outside the known config paths that names MCP servers under one of the generic keys
+    (checked on its text first: parsing every TOML file of a tree costs more)."""
+    keys = tuple(load_data()["generic_toml_keys"])
+    if not any(key.split(".")[0].encode() in file.data for key in keys) or not GENERIC_TOML_TABLE.search(
+        file.text
+    ):
+        return None
+    return ConfigKind(client_from_path(file.relpath), keys)
+
+
+# ``[mcp_servers.x]``, ``[[mcp.server]]``, ``[mcp.servers.x]``: a table header under a generic key
+GENERIC_TOML_TABLE = linear(r"(?m)^[ \t]*\[\[?\s*(?:mcp_servers|mcpServers|mcp\.servers?)\b")
+
+
+def named_server_lists(document: object, keys: tuple) -> Iterator[tuple[str, str, dict]]:
+    """(container key, server name, spec) for every entry of a list of tables under one of the dotted
+    ``keys`` that names itself (``[[mcp.server]]`` with ``name = "git"``)."""
+    for dotted in keys:
+        node = document
+        for part in dotted.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        for spec in node if isinstance(node, list) else ():
+            if isinstance(spec, dict) and isinstance(spec.get("name"), str) and spec["name"].strip():
+                yield dotted.rsplit(".", 1)[-1], spec["name"], spec
+
+
 def client_finding(detector: str, file: SourceFile, client: str, servers: list[Finding]) -> Finding:
     """The client app a config file configures, linked to the servers it starts; located at the file."""
     return Finding(
@@ -403,7 +432,9 @@ class McpConfigDetector(Detector):
 
     def applies_to(self, file: SourceFile) -> bool:
         if file.suffix == ".toml":
-            return config_kind(file.relpath) is not None and file.size <= MAX_BYTES
+            return file.size <= MAX_BYTES and (
+                config_kind(file.relpath) is not None or generic_toml_kind(file) is not None
+            )
         path = config_path(file)
         return PurePosixPath(path).suffix.lower() in (".json", ".jsonc") and (
             config_kind(path) is not None or is_agent_definition(path) or generic_kind(file) is not None
@@ -411,12 +442,13 @@ class McpConfigDetector(Detector):
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
         path = config_path(file)
-        kind = config_kind(path) or generic_kind(file) or ConfigKind(client_from_path(path), ())
         if file.size > MAX_BYTES:
             report.warnings.append(f"mcp_config: {file.relpath} is larger than {MAX_BYTES} bytes")
             return []
         if file.suffix == ".toml":
-            return self.toml_config(file, kind, report)
+            kind = config_kind(path)
+            return self.toml_config(file, kind or generic_toml_kind(file), report, generic=kind is None)
+        kind = config_kind(path) or generic_kind(file) or ConfigKind(client_from_path(path), ())
         try:
             document = load_jsonc(file.text)
         except (ValueError, RecursionError) as exc:
@@ -431,19 +463,31 @@ class McpConfigDetector(Detector):
             findings.extend(self.agent_definition(file, document, kind.client, findings))
         return findings
 
-    def toml_config(self, file: SourceFile, kind: ConfigKind, report: FileReport) -> list[Finding]:
-        """Clients configured in TOML (Codex CLI's ``[mcp_servers.<name>]`` tables)."""
+    def toml_config(
+        self, file: SourceFile, kind: ConfigKind, report: FileReport, generic: bool = False
+    ) -> list[Finding]:
+        """Clients configured in TOML (Codex CLI's ``[mcp_servers.<name>]`` tables); in any other TOML file
+        (``generic``), the servers of an application's own settings, by name or as named list entries."""
         try:
             document = tomllib.loads(file.text)
         except (tomllib.TOMLDecodeError, RecursionError) as exc:
             report.warnings.append(f"mcp_config: {file.relpath} is not valid TOML ({type(exc).__name__})")
             return []
         findings = []
-        for container, name, spec in servers_of(document, kind.keys):
+        entries = list(servers_of(document, kind.keys))
+        if generic:
+            entries = [
+                entry
+                for entry in [*entries, *named_server_lists(document, kind.keys)]
+                if any(isinstance(entry[2].get(key), str) for key in ("command", "url", "serverUrl"))
+            ]
+        for container, name, spec in entries:
             table = linear(
                 rf'^[ \t]*\[\s*{re.escape(container)}\s*\.\s*["\']?{re.escape(name)}["\']?\s*\]', re.MULTILINE
             )
-            match = table.search(file.text)
+            match = table.search(file.text) or linear(
+                rf'^[ \t]*name\s*=\s*["\']{re.escape(name)}["\']', re.MULTILINE
+            ).search(file.text)
             line = line_at(file.text, match.start()) if match else 0
             info = describe_server(spec)
             classify(info)
@@ -594,6 +638,31 @@ def configured_server(
     )
 
 
+def started_package(command: str, args: list[str]) -> ServerInfo | None:
+    """The MCP server a client in code starts through a package runner (``npx -y pkg``, ``uvx pkg``,
+    ``docker run image``), classified; None for a local script or a bare program, which name no
+    server package."""
+    info = describe_server({"command": command, "args": args})
+    if not info.package or info.registry in (None, "command") or info.package in SCRIPT_RUNNERS:
+        return None  # ``npx tsx server.ts`` runs the project's own script
+    classify(info)
+    return info
+
+
+def started_server(detector: Detector, file: SourceFile, line: int, command: str, args: list[str]):
+    """``started_package`` as an ``mcp_server`` finding named by the package, or None."""
+    info = started_package(command, args)
+    if info is None:
+        return None
+    metadata = {**info.described(), "declared_in": "code"}
+    flags = set(info.flags) - {"hardcoded_api_key"}
+    return configured_server(detector, file, line, info.package, metadata, version=info.version, flags=flags)
+
+
+# a GitHub Actions expression standing as a JSON value, outside any string
+WORKFLOW_EXPRESSION = re.compile(r"""(?<!["\w])\$\{\{[^}\n]{0,200}\}\}""")
+
+
 class McpYamlDetector(Detector):
     """MCP servers in YAML: under an ``mcpServers``/``mcp_servers`` key (a mapping by name or a list of
     named entries), or any named entry that declares an MCP transport and a command or URL."""
@@ -630,7 +699,51 @@ class McpYamlDetector(Detector):
         client = client_from_path(file.relpath)
         if client and servers:  # an assistant that keeps its MCP servers in YAML (Continue)
             servers.append(client_finding(self.name, file, client, servers))
+        if ".github/workflows/" in "/" + file.relpath:
+            for document in documents:
+                servers.extend(self.workflow_step_servers(file, document))
         return servers
+
+    def workflow_step_servers(self, file: SourceFile, document) -> Iterator[Finding]:
+        """A workflow step running an AI agent may hand it an MCP client config as an input (Gemini CLI's
+        ``settings``, Claude Code's ``mcp_config``: JSON text with ``mcpServers``): its servers, and the
+        agent the action runs as their client."""
+        clients = load_data()["action_clients"]
+        for step in self.workflow_steps(document):
+            action = (step.text_at("uses") or "").split("@", 1)[0].strip().lower()
+            inputs = step.get("with")
+            if action not in clients or inputs is None:
+                continue
+            found = []
+            for _, value in inputs.items():
+                text = value.text
+                if not text or "mcpServers" not in text:
+                    continue
+                try:  # the official templates write bare expressions as values (``"enabled": ${{ … }}``)
+                    config = load_jsonc(WORKFLOW_EXPRESSION.sub("null", text))
+                except (ValueError, RecursionError):
+                    continue
+                for _, name, spec in servers_of(config, ("mcpServers",)):
+                    line = self.line_of_entry(file, value.line, name)
+                    found.append(self.server(file, name, line, spec))
+            if found:
+                yield from found
+                yield client_finding(self.name, file, clients[action], found)
+
+    def workflow_steps(self, document) -> Iterator:
+        """Every step of every job of a workflow document."""
+        jobs = document.get("jobs") if document.is_mapping else None
+        for _, job in jobs.items() if jobs is not None else ():
+            steps = job.get("steps") if job.is_mapping else None
+            yield from (step for step in (steps.elements() if steps is not None else ()) if step.is_mapping)
+
+    @staticmethod
+    def line_of_entry(file: SourceFile, start: int, name: str) -> int:
+        """The line at or after ``start`` where a server entry's quoted key is written."""
+        key = f'"{name}"'
+        return next(
+            (number for number in range(start, len(file.lines) + 1) if key in file.lines[number - 1]), start
+        )
 
     def servers(self, node, parent_key: str | None, depth: int) -> Iterator[tuple[str, int, dict]]:
         if depth > MAX_YAML_DEPTH:

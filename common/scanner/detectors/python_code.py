@@ -37,6 +37,7 @@ from common.scanner.textutil import (
     catalog_model_literals,
     code_model_literals,
     component_name_for,
+    embedded_modelfile_bases,
     endpoint_for_url,
     is_prose,
     mentions_ai_endpoint,
@@ -67,6 +68,11 @@ CONFIGURED_MCP_SERVERS = frozenset(
 )
 HANDED_TOOL_LIST_CALLS = {"bind_tools", "ToolNode", "create_react_agent", "bind_functions"}
 MCP_DECORATORS = {"tool"}
+# mcp-use builds its ``MCPClient`` from a config: ``MCPClient.from_dict(config)``
+MCP_CLIENT_LOADERS = frozenset({"from_dict", "from_config_file"})
+# how an MCP client describes the server process it starts: the MCP SDK's parameters (also re-exported by
+# Google ADK), AutoGen's, FastMCP's transport (a name too generic to count from any other package)
+STARTED_SERVER_CLASSES = frozenset({"StdioServerParameters", "StdioServerParams", "StdioTransport"})
 # ``add_tool(fn, name=...)``: FastMCP's registration of a function defined elsewhere in the module
 HANDED_TOOL_WRAPPERS = {
     "from_defaults",
@@ -544,9 +550,10 @@ class _Analyzer:
         self.analyse_endpoints(call, package)
         if method in self.rules["mcp_server_classes"] and package.id in ("mcp", "fastmcp"):
             self.analyse_mcp_server(call)
-        elif method in self.rules["mcp_client_classes"] and (
-            package.id in ("mcp", "fastmcp") or "MCP" in method
-        ):
+        elif (
+            method in self.rules["mcp_client_classes"]
+            and (package.id in ("mcp", "fastmcp") or "mcp" in method.lower())
+        ) or (method in MCP_CLIENT_LOADERS and (dotted(call.func) or "").endswith(f"MCPClient.{method}")):
             name = self.declared_client_name() or registry_name(package.id, "pypi")
             self.add(
                 "mcp_client",
@@ -558,6 +565,10 @@ class _Analyzer:
                 self.analyse_configured_mcp_server(call, method)
         elif method in self.rules["agent_classes"] or method in self.rules["multi_agent_classes"]:
             self.analyse_agent(call, package, model_key)
+        elif method in STARTED_SERVER_CLASSES and (
+            package.id in ("mcp", "fastmcp") or method != "StdioTransport"
+        ):
+            self.analyse_started_mcp_server(call)
         elif method == "Tool" and package.id == "mcp":
             self.analyse_listed_mcp_tool(call)
         elif method == "create_sdk_mcp_server":
@@ -648,6 +659,35 @@ class _Analyzer:
             name,
             MCP_PROVIDER,
             key=component_key("mcp_server", name.lower()),
+            line=call.lineno,
+            version=info.version,
+            flags=set(info.flags) - {"hardcoded_api_key"},
+            metadata={k: v for k, v in {**info.described(), "declared_in": "code"}.items() if v is not None},
+        )
+
+    def analyse_started_mcp_server(self, call: ast.Call) -> None:
+        """``StdioServerParameters(command="npx", args=["-y", "pkg"])`` (and FastMCP's ``StdioTransport``):
+        the server an MCP client starts, named by the package a runner starts (a local script is the
+        project's own code, not a server of its own here)."""
+        from common.scanner.detectors.mcp_config import started_package
+
+        keywords = {k.arg: k.value for k in call.keywords if k.arg}
+        command = keywords.get("command", call.args[0] if call.args else None)
+        listed = keywords.get("args", call.args[1] if len(call.args) > 1 else None)
+        if not (isinstance(command, ast.Constant) and isinstance(command.value, str)):
+            return
+        items = listed.elts if isinstance(listed, ast.List | ast.Tuple) else []
+        args = [
+            item.value for item in items if isinstance(item, ast.Constant) and isinstance(item.value, str)
+        ]
+        info = started_package(command.value, args)
+        if info is None:
+            return
+        self.add(
+            "mcp_server",
+            info.package,
+            MCP_PROVIDER,
+            key=component_key("mcp_server", info.package.lower()),
             line=call.lineno,
             version=info.version,
             flags=set(info.flags) - {"hardcoded_api_key"},
@@ -922,7 +962,10 @@ class _Analyzer:
                 first = node.body[0]
                 if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
                     docstrings.add(id(first.value))
+        ollama = any(f.provider == "Ollama" and f.type == "llm_provider" for f in self.findings)
         for node in self.of(ast.Constant):
+            if ollama and isinstance(node.value, str) and "FROM" in node.value and id(node) not in docstrings:
+                self.embedded_modelfile(node)
             if (
                 isinstance(node.value, str)
                 and "http" in node.value
@@ -940,6 +983,15 @@ class _Analyzer:
                             line=node.lineno,
                             metadata=metadata,
                         )
+
+    def embedded_modelfile(self, node: ast.Constant) -> None:
+        """The base model of a Modelfile an Ollama client builds from a string (``client.create``)."""
+        for offset, value in embedded_modelfile_bases(node.value):
+            line = node.lineno + node.value.count("\n", 0, offset)
+            found = model_finding(value, line, strong=True, hf_context=True)
+            if found:
+                key, name, provider, metadata = found
+                self.add("model", name, provider, key=key, model_name=name, line=line, metadata=metadata)
 
     def track_instance_models(self) -> None:
         """``llm = ChatOpenAI(model="gpt-4o")`` lets ``Agent(llm=llm)`` point at gpt-4o."""
