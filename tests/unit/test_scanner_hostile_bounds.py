@@ -274,3 +274,30 @@ def test_a_gguf_header_string_is_clipped_in_the_result(tmp_path):
     (finding,) = report.findings
     assert len(json.dumps(finding.metadata)) < 2_000, len(json.dumps(finding.metadata))
     assert finding.metadata["name"].startswith("tiny llama tiny llama")
+
+
+GO_CONSTRUCTOR = (
+    'package server\n\nimport "github.com/mark3labs/mcp-go/server"\n\n'
+    "func New(version, title string) *server.MCPServer {\n"
+    + "\tNewMCPServer(title)\n" * 12_000
+    + "\treturn s\n}\n"
+)
+GO_CALLER = (
+    'package server\n\nimport "github.com/mark3labs/mcp-go/mcp"\n\n'
+    'func TestNew{index}(t *testing.T) {{\n\t_ = New("1.0", "Test Server {index}")\n\t_ = mcp.NewTool\n}}\n'
+)
+
+
+def test_the_constructors_of_a_go_package_are_found_once_and_in_linear_time(tmp_path):
+    """Each Go file of a package reads its siblings for constructors that build an mcp-go server, and each
+    ``NewMCPServer`` call searched the text before it for its function: 12,000 calls in one 250 KB sibling
+    were quadratic, and paid again by every file of the package (each stopped by its budget). The sibling
+    itself, 12,000 servers, may use its own budget."""
+    (tmp_path / "server.go").write_text(GO_CONSTRUCTOR)
+    for index in range(8):
+        (tmp_path / f"new{index}_test.go").write_text(GO_CALLER.format(index=index))
+    result = scan_path(tmp_path, jobs=1)
+    stopped = {w.file for w in result.warnings if "CPU budget" in w.message}
+    assert stopped <= {"server.go"}, result.warnings
+    names = {c.name for c in result.components if c.type == "mcp_server"}
+    assert {f"test server {index}" for index in range(8)} <= names, names

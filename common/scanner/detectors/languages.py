@@ -1227,12 +1227,8 @@ class GoDetector(_LanguageDetector):
         root = scan_root_of(file)
         constructors: dict[str, int] = {}
         for path in sorted(file.path.parent.glob("*.go"))[: self.MAX_CALLER_FILES]:
-            sibling = read_neighbour(path, root) if path != file.path else None
-            for built in self.GO_SERVER_CONSTRUCTOR.finditer(sibling or ""):
-                enclosing = list(self.GO_FUNC.finditer(sibling[: built.start()]))
-                names = go_parameter_names(enclosing[-1].group(2)) if enclosing else []
-                if built.group(1) in names:
-                    constructors[enclosing[-1].group(1)] = names.index(built.group(1))
+            if path != file.path:
+                constructors.update(self.server_constructors(path, root))
         comments = self.comment_lines(file.lines) if constructors else set()
         for function, position in constructors.items():
             for call in linear(rf"(?:^|[^\w.]){re.escape(function)}\(").finditer(text):
@@ -1247,6 +1243,27 @@ class GoDetector(_LanguageDetector):
                     yield self.code_mcp_server(file, line, literal.group(1).lower())
 
     GO_FUNC = linear(r"\bfunc\s+(?:\([^()]*\)\s*)?([A-Za-z_]\w*)\s*\(([^()]*)\)")
+
+    @staticmethod
+    @per_scan(stopped=())
+    def server_constructors(path: Path, root: str) -> tuple[tuple[str, int], ...]:
+        """(function, parameter position) of each function of a Go file that hands that parameter to
+        ``NewMCPServer``: read once per scan, not again by each file of the package, and each call's
+        enclosing function found among the file's functions (the last one ending before it), not by
+        searching the text before every call again."""
+        text = read_neighbour(path, root)
+        if text is None:
+            return ()
+        functions = list(GoDetector.GO_FUNC.finditer(text))
+        ends = [function.end() for function in functions]
+        found = []
+        for built in GoDetector.GO_SERVER_CONSTRUCTOR.finditer(text):
+            index = bisect_right(ends, built.start()) - 1
+            names = go_parameter_names(functions[index].group(2)) if index >= 0 else []
+            if built.group(1) in names:
+                found.append((functions[index].group(1), names.index(built.group(1))))
+        return tuple(found)
+
     GO_IMPORT_PATH = linear(r'(?m)^\s*(?:import\s+)?([A-Za-z_]\w*\s+)?"([^"\n]+)"')
     MAX_CALLER_FILES = 40
 
