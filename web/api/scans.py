@@ -55,7 +55,7 @@ from common.security import encrypt_secret
 from common.targets import TargetError, organization_roots, resolve_target
 from common.tasks import SCAN_INGEST, SCAN_RUN
 from web.api.connectors import N8nUrl, credential_or_404
-from web.api.repositories import RefField, RepositoryUrlField, repository_credential_or_404
+from web.api.repositories import RefField, RepositoryUrlField, credential_for
 from web.core.access import access, context, looks_like_id, scoped_get_or_404
 from web.core.audit_recorder import audit_in, audit_values, discard_audit
 from web.core.database import db, reads_before_writing
@@ -302,7 +302,9 @@ def create_scan(body):
         n8n_url, n8n_api_key_encrypted = credential.url, credential.api_key_encrypted
     repository_credential_id = None
     if body["repository_credential_id"]:
-        repository_credential_id = repository_credential_or_404(body["repository_credential_id"]).id
+        repository_credential_id = credential_for(
+            body["repository_credential_id"], body["repository_url"], "repository_credential_id"
+        ).id
     scan = Scan(
         id=new_id(),
         organization_id=ctx.organization_id,
