@@ -310,7 +310,7 @@ class _LanguageDetector(Detector):
                 yield from self.raw_http(file, text)
             yield from self.model_catalogs(file, text)
             return
-        comment_lines = self.comment_lines(file.lines)
+        comment_lines = self.prose_lines(file)
         strong = any(p.type in ("llm_provider", "agent_framework") for _, p in sdk_imports)
         bindings: dict[str, Package] = {}
         # the repository's own package, imported by its examples and tests, is no dependency; what they
@@ -382,7 +382,7 @@ class _LanguageDetector(Detector):
 
     def model_catalogs(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """Catalog model ids in a file that imports no SDK (a settings module, a model picker)."""
-        comments = self.comment_lines(file.lines)
+        comments = self.prose_lines(file)
         reported: set[tuple[int, str]] = set()
         for offset, value in catalog_model_literals(text):
             line = _line_at(text, offset)
@@ -449,7 +449,7 @@ class _LanguageDetector(Detector):
     def raw_http(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """A file without SDK imports that calls an AI endpoint directly: the endpoint, and the
         catalog model ids its request bodies name."""
-        comment_lines = self.comment_lines(file.lines)
+        comment_lines = self.prose_lines(file)
         endpoints = list(self.endpoints(file, comment_lines))
         if not endpoints:
             return
@@ -469,6 +469,11 @@ class _LanguageDetector(Detector):
 
     def comment_lines(self, lines: list[str]) -> set[int]:
         return comment_line_numbers(lines, self.comment_prefixes)
+
+    def prose_lines(self, file: SourceFile) -> set[int]:
+        """Lines people read rather than the program runs: comments (a language may add text it
+        only shows)."""
+        return self.comment_lines(file.lines)
 
     def usages(self, file: SourceFile, text: str, bindings: dict[str, Package], comments: set[int]):
         if not bindings:
@@ -834,6 +839,68 @@ def _package_in_depends_on_mcp(folder: Path, root: str) -> bool | None:
     return None if manifest is None else bool(MCP_SDK_DEPENDENCY.search(manifest))
 
 
+# the tokens that open or close strings, comments and braces in JavaScript code, and those that matter in
+# a template literal's text (an escape, its closing backtick, an interpolation)
+_JS_CODE_TOKEN = linear(r"""//[^\n]*|/\*(?s:.*?)\*/|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|[`{}]""")
+_JS_TEMPLATE_TOKEN = linear(r"""\\(?s:.)|`|\$\{""")
+
+
+def template_literal_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of every JavaScript template literal, backticks included, by where each
+    opens (one inside another's interpolation is a span of its own)."""
+    spans: list[tuple[int, int]] = []
+    frames: list[list] = []  # per open template: [offset, brace depth of its interpolation or None]
+    position = 0
+    while True:
+        in_text = bool(frames) and frames[-1][1] is None
+        match = (_JS_TEMPLATE_TOKEN if in_text else _JS_CODE_TOKEN).search(text, position)
+        if match is None:
+            return sorted(spans)
+        token, position = match.group(0), match.end()
+        if in_text and token == "`":
+            spans.append((frames.pop()[0], match.end()))
+        elif in_text:
+            if token == "${":
+                frames[-1][1] = 0
+        elif token == "`":
+            frames.append([match.start(), None])
+        elif frames and token == "{":
+            frames[-1][1] += 1
+        elif frames and token == "}":
+            frames[-1][1] = None if frames[-1][1] == 0 else frames[-1][1] - 1
+
+
+def template_text_lines(text: str) -> set[int]:
+    """Lines inside JavaScript template literals that span lines (after the opening line, up to the
+    closing backtick's line when text precedes it there): text the program holds, such as a code sample
+    a page shows, not code it runs."""
+    lines: set[int] = set()
+    for start, end in template_literal_spans(text):
+        first, last = line_at(text, start), line_at(text, end - 1)
+        if last > first:
+            closing_line = text[text.rfind("\n", 0, end - 1) + 1 : end - 1]
+            lines.update(range(first + 1, last + 1 if closing_line.strip() else last))
+    return lines
+
+
+class TemplateText:
+    """Whether an offset of a JavaScript text lies inside a template literal; the literals are found on
+    the first offset that follows a backtick."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.first_backtick = text.find("`")
+        self.spans: list[tuple[int, int]] | None = None
+
+    def holds(self, offset: int) -> bool:
+        if self.first_backtick < 0 or offset < self.first_backtick:
+            return False
+        if self.spans is None:
+            self.spans = template_literal_spans(self.text)
+        index = bisect_right(self.spans, (offset, len(self.text)))
+        return any(start < offset < end for start, end in self.spans[max(0, index - 8) : index])
+
+
 class JavaScriptDetector(_LanguageDetector):
     name = "javascript"
     extensions = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
@@ -873,6 +940,14 @@ class JavaScriptDetector(_LanguageDetector):
             return  # a file importing the SDK had its tools read above
         if self.package_depends_on_mcp(file):
             yield from self.mcp_tools(file, text, self.comment_lines(file.lines))
+
+    def prose_lines(self, file: SourceFile) -> set[int]:
+        """In a React component file a template literal spanning lines is text the page shows (a code
+        sample, a prompt), not the component's configuration."""
+        lines = super().prose_lines(file)
+        if file.suffix in (".jsx", ".tsx") and "`" in file.text:
+            lines |= template_text_lines(file.text)
+        return lines
 
     def package_depends_on_mcp(self, file: SourceFile) -> bool:
         """Whether the package.json nearest above the file (within the scanned tree) declares an MCP SDK."""
@@ -914,12 +989,19 @@ class JavaScriptDetector(_LanguageDetector):
         return tuple(n for n in names if re.fullmatch(r"[A-Za-z_$][\w$]*", n))
 
     def imports(self, text: str) -> Iterator[Import]:
+        """Imports and requires; one written inside a template literal is text (a code sample), not code."""
+        quoted = TemplateText(text)
         for match in self.ES_IMPORT.finditer(text):
-            yield Import(match.group(2), self._bindings(match.group(1)), _line_at(text, match.start()))
+            if not quoted.holds(match.start()):
+                yield Import(match.group(2), self._bindings(match.group(1)), _line_at(text, match.start()))
         for match in self.BARE_IMPORT.finditer(text):
-            yield Import(match.group(1), (), _line_at(text, match.start()))
+            if not quoted.holds(match.start()):
+                yield Import(match.group(1), (), _line_at(text, match.start()))
         for match in self.REQUIRE.finditer(text):
-            yield Import(match.group(2), self._bindings(match.group(1) or ""), _line_at(text, match.start()))
+            if not quoted.holds(match.start()):
+                yield Import(
+                    match.group(2), self._bindings(match.group(1) or ""), _line_at(text, match.start())
+                )
         if MCP_IMPORT_HINT.search(text):
             own = tuple(dict.fromkeys(m.group(1) for m in self.OWN_MCP_CLASS.finditer(text)))
             if own:
