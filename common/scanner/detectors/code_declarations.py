@@ -37,11 +37,12 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, linear
-from common.scanner.textutil import read_neighbour, scan_root_of
+from common.scanner.textutil import per_scan, read_neighbour, scan_root_of
 
 MCP_PROVIDER = "Model Context Protocol"
 SCRIPT_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".py")
@@ -163,40 +164,50 @@ TOOL_SPEC_KEY = lazy_re(r"(?<![\w$])(?:inputSchema|parameters|execute)\s*[:(,}]"
 CSHARP_NAME = linear(r'\b(Name|Id)\s*=\s*"([^"\n]{1,100})"')
 
 
-def nearest_manifest(file: SourceFile) -> str:
-    """The text of the manifest nearest above the file (read like every neighbour file), else empty."""
+def _nearest_manifest_sdks(file: SourceFile) -> tuple[tuple[str, str] | None, str | None]:
+    """What the manifest nearest above the file says (``_manifest_sdks_in``), else nothing."""
     folder = file.path.parent
     root = scan_root_of(file)
     for _ in range(file.relpath.count("/") + 1):
-        for manifest in MANIFESTS:
-            text = read_neighbour(folder / manifest, root)
-            if text is not None:
-                return text
+        sdks = _manifest_sdks_in(folder, root)
+        if sdks is not None:
+            return sdks
         folder = folder.parent
-    return ""
+    return None, None
+
+
+@per_scan(stopped=(None, None))
+def _manifest_sdks_in(folder: Path, root: str) -> tuple[tuple[str, str] | None, str | None] | None:
+    """(function-tool SDK, tool-schema SDK) the first manifest in ``folder`` declares (read like every
+    neighbour file, once per scan however many files below ask), None where the folder has none."""
+    for manifest in MANIFESTS:
+        text = read_neighbour(folder / manifest, root)
+        if text is None:
+            continue
+        function_sdk = next(
+            (
+                (provider, framework)
+                for pattern, provider, framework in MANIFEST_FUNCTION_SDKS
+                if pattern.search(text)
+            ),
+            None,
+        )
+        if MANIFEST_MCP.search(text):
+            return function_sdk, MCP_PROVIDER
+        return function_sdk, "Anthropic" if MANIFEST_ANTHROPIC.search(text) else None
+    return None
 
 
 def manifest_function_sdk(file: SourceFile) -> tuple[str, str] | None:
     """(provider, framework) of the function-tool SDK the nearest manifest declares, when the file itself
     imports none."""
-    text = nearest_manifest(file)
-    return next(
-        (
-            (provider, framework)
-            for pattern, provider, framework in MANIFEST_FUNCTION_SDKS
-            if pattern.search(text)
-        ),
-        None,
-    )
+    return _nearest_manifest_sdks(file)[0]
 
 
 def manifest_tool_schema_sdk(file: SourceFile) -> str | None:
     """The provider whose ``inputSchema``/``input_schema`` tool shape the nearest manifest declares an SDK
     of (MCP first, then Anthropic), when the file itself imports none."""
-    text = nearest_manifest(file)
-    if MANIFEST_MCP.search(text):
-        return MCP_PROVIDER
-    return "Anthropic" if MANIFEST_ANTHROPIC.search(text) else None
+    return _nearest_manifest_sdks(file)[1]
 
 
 # how far past the end of a stretch a match that starts in it may run (the longest pattern searched by

@@ -20,6 +20,7 @@ catalog models in model-named constants and catalogs (``DEFAULT_MODEL = "gpt-4o"
 from __future__ import annotations
 
 import json
+import os
 import re
 from bisect import bisect_right
 from collections.abc import Iterator
@@ -60,6 +61,7 @@ from common.scanner.textutil import (
     model_finding,
     model_id_from_constant_name,
     own_packages,
+    per_scan,
     plausible_model_name,
     read_neighbour,
     scan_root_of,
@@ -127,7 +129,15 @@ def manifest_name(file: SourceFile, text: str, start: int) -> str | None:
         rf"""(?:\bimport\s+(?:\*\s+as\s+)?{variable}\s+from|\b{variable}\s*=\s*require\()\s*"""
         r"""["'](\.{1,2}/[^"']*package\.json)["']"""
     ).search(text)
-    manifest = read_neighbour(file.path.parent / imported.group(1), scan_root_of(file)) if imported else None
+    if not imported:
+        return None
+    return _package_json_name(os.path.realpath(file.path.parent / imported.group(1)), scan_root_of(file))
+
+
+@per_scan()
+def _package_json_name(path: str, root: str) -> str | None:
+    """The ``name`` of a package.json, parsed once per scan however many servers and files read it."""
+    manifest = read_neighbour(Path(path), root)
     if manifest is None:
         return None
     try:
@@ -718,12 +728,18 @@ def crate_name(file: SourceFile) -> str | None:
     folder = file.path.parent
     root = scan_root_of(file)
     for _ in range(file.relpath.count("/") + 1):
-        text = read_neighbour(folder / "Cargo.toml", root)
-        named = CARGO_PACKAGE_NAME.search(text) if text is not None else None
+        named = _crate_name_in(folder, root)
         if named:
-            return named.group(1)
+            return named
         folder = folder.parent
     return None
+
+
+@per_scan()
+def _crate_name_in(folder: Path, root: str) -> str | None:
+    text = read_neighbour(folder / "Cargo.toml", root)
+    named = CARGO_PACKAGE_NAME.search(text) if text is not None else None
+    return named.group(1) if named else None
 
 
 CARGO_DEPENDENCY = linear(r"^\s*([A-Za-z][\w-]{0,80})\s*=", re.MULTILINE)
@@ -764,11 +780,18 @@ def crate_uses_llm(file: SourceFile) -> bool:
     folder = file.path.parent
     root = scan_root_of(file)
     for _ in range(file.relpath.count("/") + 1):
-        text = read_neighbour(folder / "Cargo.toml", root)
-        if text is not None:
-            return _uses_llm(text) or _declares_ai(text)
+        uses = _crate_in_uses_llm(folder, root)
+        if uses is not None:
+            return uses
         folder = folder.parent
     return False
+
+
+@per_scan(stopped=False)
+def _crate_in_uses_llm(folder: Path, root: str) -> bool | None:
+    """``crate_uses_llm``'s answer from ``folder``'s Cargo.toml, None where there is none."""
+    text = read_neighbour(folder / "Cargo.toml", root)
+    return None if text is None else _uses_llm(text) or _declares_ai(text)
 
 
 GO_REQUIRE = linear(r"^\s*(?:require\s+)?([\w.~-]+\.[\w./~-]+)\s+v[\w.+-]+", re.MULTILINE)
@@ -780,21 +803,40 @@ def module_uses_llm(file: SourceFile) -> bool:
     folder = file.path.parent
     root = scan_root_of(file)
     for _ in range(file.relpath.count("/") + 1):
-        text = read_neighbour(folder / "go.mod", root)
-        if text is not None:
-            return any(
-                (package := lookup_prefixed("go", module, "/")) is not None
-                and package.type in ("llm_provider", "agent_framework")
-                for module in GO_REQUIRE.findall(text)
-            )
+        uses = _module_in_uses_llm(folder, root)
+        if uses is not None:
+            return uses
         folder = folder.parent
     return False
+
+
+@per_scan(stopped=False)
+def _module_in_uses_llm(folder: Path, root: str) -> bool | None:
+    """``module_uses_llm``'s answer from ``folder``'s go.mod, None where there is none."""
+    text = read_neighbour(folder / "go.mod", root)
+    if text is None:
+        return None
+    return any(
+        (package := lookup_prefixed("go", module, "/")) is not None
+        and package.type in ("llm_provider", "agent_framework")
+        for module in GO_REQUIRE.findall(text)
+    )
 
 
 def configured_url(literals: list[tuple[int, int, str]], at: int) -> bool:
     """A URL at column ``at`` configures something only inside a string literal that is not prose: a
     trailing comment, a log or error message and CLI help text (``"API base, e.g. https://…"``) name it."""
     return any(start <= at < end and not is_prose(text) for start, end, text in literals)
+
+
+MCP_SDK_DEPENDENCY = linear(r'"(?:@modelcontextprotocol/(?:sdk|server)|fastmcp)"\s*:')
+
+
+@per_scan(stopped=False)
+def _package_in_depends_on_mcp(folder: Path, root: str) -> bool | None:
+    """Whether ``folder``'s package.json declares an MCP SDK, None where there is none."""
+    manifest = read_neighbour(folder / "package.json", root)
+    return None if manifest is None else bool(MCP_SDK_DEPENDENCY.search(manifest))
 
 
 # the tokens that open or close strings, comments and braces in JavaScript code, and those that matter in
@@ -889,8 +931,6 @@ class JavaScriptDetector(_LanguageDetector):
         r"""(?:(?:const|let|var)\s+([^=;]+?)\s*=\s*)?(?:await\s+)?(?:require|import)\s*\(\s*["']([^"']+)["']\s*\)"""
     )
 
-    MCP_SDK_DEPENDENCY = linear(r'"(?:@modelcontextprotocol/(?:sdk|server)|fastmcp)"\s*:')
-
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         """Also the tools a module registers on a server it is handed (``registerTools(server)`` in plain
         JavaScript imports nothing of the SDK) when the package it belongs to depends on an MCP SDK."""
@@ -914,9 +954,9 @@ class JavaScriptDetector(_LanguageDetector):
         folder = file.path.parent
         root = scan_root_of(file)
         for _ in range(file.relpath.count("/") + 1):
-            manifest = read_neighbour(folder / "package.json", root)
-            if manifest is not None:
-                return bool(self.MCP_SDK_DEPENDENCY.search(manifest))
+            depends = _package_in_depends_on_mcp(folder, root)
+            if depends is not None:
+                return depends
             folder = folder.parent
         return False
 
@@ -1289,12 +1329,8 @@ class GoDetector(_LanguageDetector):
         root = scan_root_of(file)
         constructors: dict[str, int] = {}
         for path in sorted(file.path.parent.glob("*.go"))[: self.MAX_CALLER_FILES]:
-            sibling = read_neighbour(path, root) if path != file.path else None
-            for built in self.GO_SERVER_CONSTRUCTOR.finditer(sibling or ""):
-                enclosing = list(self.GO_FUNC.finditer(sibling[: built.start()]))
-                names = go_parameter_names(enclosing[-1].group(2)) if enclosing else []
-                if built.group(1) in names:
-                    constructors[enclosing[-1].group(1)] = names.index(built.group(1))
+            if path != file.path:
+                constructors.update(self.server_constructors(path, root))
         comments = self.comment_lines(file.lines) if constructors else set()
         for function, position in constructors.items():
             for call in linear(rf"(?:^|[^\w.]){re.escape(function)}\(").finditer(text):
@@ -1309,6 +1345,27 @@ class GoDetector(_LanguageDetector):
                     yield self.code_mcp_server(file, line, literal.group(1).lower())
 
     GO_FUNC = linear(r"\bfunc\s+(?:\([^()]*\)\s*)?([A-Za-z_]\w*)\s*\(([^()]*)\)")
+
+    @staticmethod
+    @per_scan(stopped=())
+    def server_constructors(path: Path, root: str) -> tuple[tuple[str, int], ...]:
+        """(function, parameter position) of each function of a Go file that hands that parameter to
+        ``NewMCPServer``: read once per scan, not again by each file of the package, and each call's
+        enclosing function found among the file's functions (the last one ending before it), not by
+        searching the text before every call again."""
+        text = read_neighbour(path, root)
+        if text is None:
+            return ()
+        functions = list(GoDetector.GO_FUNC.finditer(text))
+        ends = [function.end() for function in functions]
+        found = []
+        for built in GoDetector.GO_SERVER_CONSTRUCTOR.finditer(text):
+            index = bisect_right(ends, built.start()) - 1
+            names = go_parameter_names(functions[index].group(2)) if index >= 0 else []
+            if built.group(1) in names:
+                found.append((functions[index].group(1), names.index(built.group(1))))
+        return tuple(found)
+
     GO_IMPORT_PATH = linear(r'(?m)^\s*(?:import\s+)?([A-Za-z_]\w*\s+)?"([^"\n]+)"')
     MAX_CALLER_FILES = 40
 
@@ -1599,26 +1656,18 @@ def registry_name_all(package_id: str, registry: str) -> list[str]:
     return [package_id]
 
 
-@lru_cache(maxsize=256)
+@per_scan(stopped=False)
 def ruby_namespace_is_own(folder: str, constant: str, gems: tuple[str, ...], root: str) -> bool:
     """From ``folder`` up to the scan root: no Gemfile or gemspec declares one of ``gems``, and the
     project's ``lib/<constant>.rb`` or ``lib/<constant>/*.rb`` (or the same beside a folder on the way)
     opens ``module <constant>`` / ``class <constant>`` itself."""
     snake = snake_case(constant)
-    declares = linear(
-        r"""^\s*(?:gem|spec\.add_(?:runtime_|development_)?dependency|s\.add_(?:runtime_)?dependency)"""
-        r"""\s*\(?\s*["'](?:""" + "|".join(re.escape(g) for g in gems) + r""")["']""",
-        re.MULTILINE,
-    )
     opens = linear(rf"^\s*(?:module|class)\s+{re.escape(constant)}\b", re.MULTILINE)
     defined = False
     current = Path(folder)
     while True:
-        for pattern in RUBY_MANIFESTS:
-            for manifest in sorted(current.glob(pattern))[:MAX_NAMESPACE_FILES]:
-                text = read_neighbour(manifest, root)
-                if text and declares.search(text):
-                    return False
+        if _manifests_declare(current, gems, root):
+            return False
         if not defined:
             for base in (current / "lib", current):
                 candidates = [
@@ -1631,6 +1680,22 @@ def ruby_namespace_is_own(folder: str, constant: str, gems: tuple[str, ...], roo
         if str(current) == root or len(str(current)) <= len(root):
             return defined
         current = current.parent
+
+
+@per_scan(stopped=False)
+def _manifests_declare(folder: Path, gems: tuple[str, ...], root: str) -> bool:
+    """Whether a Gemfile or gemspec in ``folder`` declares one of ``gems`` (asked by every folder below)."""
+    declares = linear(
+        r"""^\s*(?:gem|spec\.add_(?:runtime_|development_)?dependency|s\.add_(?:runtime_)?dependency)"""
+        r"""\s*\(?\s*["'](?:""" + "|".join(re.escape(g) for g in gems) + r""")["']""",
+        re.MULTILINE,
+    )
+    for pattern in RUBY_MANIFESTS:
+        for manifest in sorted(folder.glob(pattern))[:MAX_NAMESPACE_FILES]:
+            text = read_neighbour(manifest, root)
+            if text and declares.search(text):
+                return True
+    return False
 
 
 class RubyDetector(_LanguageDetector):
@@ -1968,15 +2033,23 @@ def project_assembly_name(file: SourceFile) -> str | None:
     folder = file.path.parent
     root = scan_root_of(file)
     for _ in range(depth + 1):
-        projects = sorted(folder.glob("*.csproj"))
-        if len(projects) == 1:
-            text = read_neighbour(projects[0], root)
-            declared = ASSEMBLY_NAME.search(text) if text is not None else None
-            return declared.group(1) if declared else projects[0].stem
-        if projects:
-            return None  # several projects in one folder: which one builds the file is not known here
+        projects = _projects_in(folder, root)
+        if projects is not None:
+            return projects[0]
         folder = folder.parent
     return None
+
+
+@per_scan(stopped=(None,))
+def _projects_in(folder: Path, root: str) -> tuple[str | None] | None:
+    """(assembly name,) of the one ``.csproj`` in ``folder``, (None,) for several (which one builds the
+    file is not known here), None for none."""
+    projects = sorted(folder.glob("*.csproj"))
+    if len(projects) != 1:
+        return (None,) if projects else None
+    text = read_neighbour(projects[0], root)
+    declared = ASSEMBLY_NAME.search(text) if text is not None else None
+    return (declared.group(1) if declared else projects[0].stem,)
 
 
 class RustDetector(_LanguageDetector):

@@ -139,7 +139,8 @@ def read_gguf_metadata(handle) -> dict:
             offset += 4
             if value_type == 8:
                 (length,) = struct.unpack_from("<Q", buffer, offset)
-                value: object = buffer[offset + 8 : offset + 8 + length].decode("utf-8", "replace")
+                # clipped as any stored value: 256 strings of a 1 MiB header would be a megabyte of result
+                value: object = clip(buffer[offset + 8 : offset + 8 + length].decode("utf-8", "replace"))
                 offset += 8 + length
             elif value_type in scalar_formats:
                 fmt = "<" + scalar_formats[value_type]
