@@ -252,11 +252,13 @@ def test_a_private_constant_is_not_resolved_from_other_files(tmp_path):
                 "    Object m = VertexAiGeminiChatModel.builder().modelName(MODEL_NAME).build();\n}\n"
             ),
             "src/ChatApp.java": (
-                "class ChatApp {\n    Object m = OpenAiChatModel.builder().modelName(ApiKeys.MODEL_NAME).build();\n}\n"
+                "class ChatApp {\n"
+                "    Object m = OpenAiChatModel.builder().modelName(ApiKeys.MODEL_NAME).build();\n}\n"
             ),
             "src/ApiKeys.java": (
                 "class ApiKeys {\n"
-                '    static final String MODEL_NAME = getOrDefault(System.getenv("MODEL_NAME"), "qwen-max");\n}\n'
+                '    static final String MODEL_NAME = getOrDefault(System.getenv("MODEL_NAME"),'
+                ' "qwen-max");\n}\n'
             ),
             "pom.xml": "<project><dependencies><dependency><groupId>dev.langchain4j</groupId>"
             "<artifactId>langchain4j-open-ai</artifactId></dependency></dependencies></project>\n",
@@ -280,9 +282,10 @@ def test_commented_alternatives_after_code_are_not_used(tmp_path):
                 "class Chat {\n"
                 '    static final String BASE = "https://dashscope.aliyuncs.com/compatible-mode/v1"; '
                 '// "https://api.openai.com/v1"\n'
-                '    Object a = OpenAiChatModel.builder().baseUrl(BASE).modelName("qwen-max") //GPT_4_O_MINI)\n'
+                '    Object a = OpenAiChatModel.builder().baseUrl(BASE).modelName("qwen-max")'
+                " //GPT_4_O_MINI)\n"
                 "        .build();\n"
-                '    Object b = OpenAiChatModel.builder().modelName(GPT_4_O).build(); // "gpt-4.1-nano" next\n'
+                '    Object b = OpenAiChatModel.builder().modelName(GPT_4_O).build(); // "gpt-4.1-nano"\n'
                 "}\n"
             ),
         },
