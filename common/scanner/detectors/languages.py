@@ -565,16 +565,16 @@ class _LanguageDetector(Detector):
             for m in DEPLOYMENT_VALUE.finditer(text)
         }
         reported: set[tuple[int, str]] = set()
+        commented: dict[int, int | None] = {}
         for match in keyed.finditer(text):
             line = _line_at(text, match.start())
-            if line in comments:
+            if line in comments or self.after_line_comment(text, match.start(), commented):
                 continue
             value = match.group(2) or constants.get((match.group(3) or "").rsplit(".", 1)[-1])
             found = model_finding(value, line, strong=strong, hf_context=False) if value else None
             if found:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
-        commented: dict[int, int | None] = {}
         for start, value in string_literals(text):
             if not plausible_model_name(value) or not match_model(value):
                 continue
