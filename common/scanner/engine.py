@@ -211,6 +211,7 @@ MANIFEST_ECOSYSTEMS = (
         (
             "requirements",
             "pyproject.toml",
+            "pixi.toml",
             "setup.py",
             "setup.cfg",
             "pipfile",
@@ -238,6 +239,7 @@ MANIFEST_ECOSYSTEMS = (
     ("ruby", ("gemfile", "gemfile.lock", ".gemspec")),
     ("dotnet", (".csproj", "packages.config", "directory.packages.props", ".fsproj", ".vbproj")),
     ("rust", ("cargo.toml", "cargo.lock")),
+    ("php", ("composer.json", "composer.lock")),
 )
 
 
@@ -275,11 +277,18 @@ REGISTRY_OF_ECOSYSTEM = {
 def _declares(declared: str, used: str, ecosystem: str) -> bool:
     """Whether declaring ``declared`` declares ``used`` too: a framework its registry lists by a
     wildcard (Maven's ``org.springframework.ai:*``) stands for each of its integrations that the
-    registry names no other way (``spring-ai-openai``, used through ``org.springframework.ai.openai``)."""
+    registry names no other way (``spring-ai-openai``, used through ``org.springframework.ai.openai``),
+    and an integration of that framework declared by its own name (``spring-ai-pgvector-store``) depends
+    on, so declares, the framework."""
     registry = REGISTRY_OF_ECOSYSTEM.get(ecosystem)
-    if not registry or not used.startswith(f"{declared}-") or registry_names(used, registry):
+    if not registry:
         return False
-    return any(name.endswith(":*") for name in registry_names(declared, registry))
+    if used.startswith(f"{declared}-") and not registry_names(used, registry):
+        return any(name.endswith(":*") for name in registry_names(declared, registry))
+    if declared.startswith(f"{used}-"):
+        groups = tuple(name[:-1] for name in registry_names(used, registry) if name.endswith(":*"))
+        return bool(groups) and any(name.startswith(groups) for name in registry_names(declared, registry))
+    return False
 
 
 def _undeclared_ecosystems(group: list[Finding], declared_ids: dict[str, set[str]] | None = None) -> set[str]:

@@ -78,7 +78,8 @@ SELECTORS = {
     ),
     "manifests": FileSelector(
         names=(
-            *("pyproject.toml", "pipfile", "setup.cfg", "setup.py", "package.json", "go.mod", "cargo.toml"),
+            *("pyproject.toml", "pixi.toml", "pipfile", "setup.cfg", "setup.py", "package.json", "go.mod"),
+            *("cargo.toml", "composer.json"),
             *("pom.xml", "build.gradle", "build.gradle.kts", "gemfile"),
             *("poetry.lock", "package-lock.json", "pnpm-lock.yaml", "yarn.lock", "uv.lock", "pipfile.lock"),
             *("deno.json", "deno.jsonc", "environment.yml", "environment.yaml"),

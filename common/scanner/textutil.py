@@ -70,6 +70,19 @@ def model_finding(value: str | None, line: int, *, strong: bool, hf_context: boo
     return None
 
 
+# an Ollama Modelfile written inside a string of code (``modelfile := `FROM gemma3\nSYSTEM ...```, a Python
+# triple-quoted string): its ``FROM`` line opens the string or a line of it
+_EMBEDDED_MODELFILE_FROM = linear(r"""(?m)(?:^|[`"'])[ \t]*FROM[ \t]+([A-Za-z][\w.:/-]*)""")
+
+
+def embedded_modelfile_bases(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, model) of each ``FROM <model>`` of a Modelfile held in a string; the caller vouches that the
+    text belongs to a file using an Ollama client (``FROM`` also opens SQL and Dockerfile lines)."""
+    for match in _EMBEDDED_MODELFILE_FROM.finditer(text):
+        if match_model(match.group(1)):
+            yield match.start(1), match.group(1)
+
+
 def module_name_for(relpath: str) -> str:
     directory, _, name = relpath.rpartition("/")
     stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
@@ -444,6 +457,7 @@ OWN_NAME = {
     "cargo": (("Cargo.toml", linear(r"""(?ms)^\[package\][^\[]*?^\s*name\s*=\s*["']([^"'\n]+)["']""")),),
     "gem": (("*.gemspec", lazy_re(r"""\.name\s*=\s*["']([^"'\n]+)["']""")),),
     "npm": (("package.json", lazy_re(r'(?m)^(?: {0,2}|\t)"name"\s*:\s*"([^"\n]+)"')),),  # the top-level key
+    "go": (("go.mod", linear(r"(?m)^\s*module\s+(\S+)")),),
     "pypi": (
         (
             "pyproject.toml",

@@ -230,6 +230,13 @@ SERVED_ALIAS = lazy_re(r"(?i)served[._-]?model|^(?!.*model).*deployment")
 # a config file that is a table of models by its name: models.json, models_config.yaml, model-catalog.json
 MODEL_TABLE_FILE = lazy_re(r"(?i)models?(?:[_-](?:config|configs|catalog|registry|list|table))?")
 HF_MODEL_KEY = lazy_re(r"(?i)(?:^|[._-])model[._-]?(?:path|repo|repo[._-]?id|checkpoint)$")
+# keys holding a Hugging Face repository without saying "model" (``checkpoint: google/vit-base-patch16-224``,
+# ``repo_id: BAAI/bge-m3``, ``reranker: BAAI/bge-reranker-base``): an ``org/name`` there is a model only when
+# the organisation publishes models
+HF_REPO_KEY = lazy_re(
+    r"(?i)(?:^|[._-])(?:checkpoint|repo[._-]?id|hf[._-]?repo|pretrained(?:[._-]name)?|re[._-]?ranker|embedder"
+    r"|embeddings?|(?:cross[._-]?)?encoder|summari[sz]er|classifier|captioner)$"
+)
 HF_ID = lazy_re(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
 NOT_AN_ORG = LOCAL_DIRECTORY_NAMES
 
@@ -425,7 +432,15 @@ class ConfigDetector(Detector):
                 if found:
                     reported_lines.add((number, found[0]))
                     yield self.model_at(file, number, found)
-            elif value and (model_key.search(key) or HF_MODEL_KEY.search(key)) and hugging_face_id(value):
+            elif (
+                value
+                and hugging_face_id(value)
+                and (
+                    model_key.search(key)
+                    or HF_MODEL_KEY.search(key)
+                    or (HF_REPO_KEY.search(key) and is_hf_org(value.split("/", 1)[0]))
+                )
+            ):
                 found = model_finding(value, number, strong=False, hf_context=True)
                 if found:
                     yield self.model_at(file, number, found, from_key=key)

@@ -51,6 +51,7 @@ from common.scanner.textutil import (
     code_model_literals,
     comment_line_numbers,
     component_name_for,
+    embedded_modelfile_bases,
     endpoint_for_url,
     is_prose,
     known_ai_host,
@@ -276,7 +277,24 @@ class _LanguageDetector(Detector):
         if found:  # ``// const OpenAI = require("openai")``: code commented out imports nothing
             comments = self.comment_lines(text.splitlines())
             found = [(imp, package) for imp, package in found if imp.line not in comments]
+            found += self.wrapped_stores(found)
         return found or list(self.signature_imports(text))
+
+    # ``@langchain/community/vectorstores/pgvector``, langchaingo's ``.../vectorstores/qdrant``
+    FRAMEWORK_STORE_PATH = linear(r"(?:^|/)vectorstores/(\w+)$")
+
+    def wrapped_stores(self, found: list[tuple[Import, Package]]) -> list[tuple[Import, Package]]:
+        """The vector store a framework's wrapper, imported by the store's name, runs against: that store is
+        in use next to the framework (as ``from langchain_community.vectorstores import FAISS`` is in
+        Python). The wrapper's calls stay the framework's."""
+        stores = patterns()["other_languages"]["framework_vector_store_paths"]
+        wrapped = []
+        for imp, package in found:
+            path = self.FRAMEWORK_STORE_PATH.search(imp.module) if package.type == "agent_framework" else None
+            store = lookup_package("id", stores.get(path.group(1).lower(), "")) if path else None
+            if store:
+                wrapped.append((Import(imp.module, (), imp.line), store))
+        return wrapped
 
     def signature_imports(self, text: str) -> Iterator[tuple[Import, Package]]:
         seen: set[str] = set()
@@ -587,6 +605,19 @@ class _LanguageDetector(Detector):
                 yield self.model_at(file, line, found)
         yield from self.sdk_call_models(file, text, comments, reported, sdk_imports)
         yield from self.sdk_model_constants(file, text, comments, reported)
+        if any(package.provider == "Ollama" for _, package in sdk_imports):
+            yield from self.embedded_modelfiles(file, text, comments, reported)
+
+    def embedded_modelfiles(
+        self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]]
+    ) -> Iterator[Finding]:
+        """The base model of a Modelfile an Ollama client builds from a string (``ollama.Create``)."""
+        for start, value in embedded_modelfile_bases(text):
+            line = _line_at(text, start)
+            found = model_finding(value, line, strong=True, hf_context=True)
+            if found and line not in comments and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                yield self.model_at(file, line, found, pulled_by="ollama")
 
     def sdk_call_models(
         self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]], sdk_imports
@@ -597,18 +628,26 @@ class _LanguageDetector(Detector):
         names = sorted(self.call_bindings(text, sdk_imports), key=len, reverse=True)
         if not names:
             return
+        ollama = {b for imp, p in sdk_imports if p.provider == "Ollama" for b in imp.bindings}
         call = linear(
-            r"(?:^|[^\w.])(?:"
+            r"(?:^|[^\w.])("
             + "|".join(map(re.escape, names))
             + r")(?:(?:\.|::)\w+)*(?:\.|::)(\w+)\(\s*(?:\w+\s*,\s*)?"
             r"[\"'`]([A-Za-z][\w.:-]{3,60})[\"'`]"
         )
         for match in call.finditer(text):
-            method, value = match.group(1), match.group(2)
-            if not self.generation_method(method):
+            binding, method, value = match.group(1), match.group(2), match.group(3)
+            # an Ollama client's model management (``ollama.CreateStream(ctx, "my-assistant", modelfile)``)
+            # names the model it builds or moves, whatever the name
+            managed = binding in ollama and method.lower().startswith(("create", *MODEL_VERBS))
+            if not managed and not self.generation_method(method):
                 continue
-            line = _line_at(text, match.start(2))
-            found = model_finding(value, line, strong=False, hf_context=False) if match_model(value) else None
+            line = _line_at(text, match.start(3))
+            found = (
+                model_finding(value, line, strong=managed, hf_context=False)
+                if managed or match_model(value)
+                else None
+            )
             if found and line not in comments and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
@@ -1578,6 +1617,28 @@ class RubyDetector(_LanguageDetector):
             if not re.search(r"^\s*tool_name\b", text[match.end() : end], re.MULTILINE):
                 yield match.start(1), snake_case(match.group(1))
 
+    # langchainrb's store wrappers: ``Langchain::Vectorsearch::Qdrant.new(url: ...)``
+    LANGCHAIN_STORE = linear(r"\bLangchain::Vectorsearch::(\w+)")
+
+    def sdk_imports(self, text: str) -> list[tuple[Import, Package]]:
+        """A langchainrb store wrapper is that store in use, as a LangChain wrapper import is elsewhere."""
+        found = super().sdk_imports(text)
+        langchain = next((imp for imp, package in found if package.id == "langchain"), None)
+        if langchain is None:
+            return found
+        stores = patterns()["other_languages"]["framework_vector_store_paths"]
+        comments = self.comment_lines(text.splitlines())
+        seen: set[str] = set()
+        for match in self.LANGCHAIN_STORE.finditer(text):
+            store = lookup_package("id", stores.get(match.group(1).lower(), ""))
+            line = _line_at(text, match.start())
+            if store and store.id not in seen and line not in comments:
+                seen.add(store.id)
+                # known only as the framework is: an idiom of langchainrb's (Bundler.require) stays one
+                bindings = ("Langchain",) if langchain.implied else ()
+                found.append((Import(match.group(0), bindings, line, implied=langchain.implied), store))
+        return found
+
     RUBY_LLM_TOOL = linear(r"^\s*class\s+(?:\w+::)*(\w+)\s*<\s*(?:::)?RubyLLM::Tool\b", re.MULTILINE)
 
     LANGCHAIN_TOOL_CLASS = linear(
@@ -1632,6 +1693,8 @@ class RubyDetector(_LanguageDetector):
         constant = imp.bindings[0] if imp.bindings else ""
         if not constant:
             return False
+        if imp.module.startswith("Langchain::"):  # a langchainrb store wrapper is the framework's constant
+            package = lookup_package("id", "langchain") or package
         gems = tuple(registry_name_all(package.id, self.registry))
         return ruby_namespace_is_own(str(file.path.parent), constant, gems, scan_root_of(file))
 

@@ -173,10 +173,12 @@ class ManifestDetector(_ManifestDetector):
             name
             in {
                 "pyproject.toml",
+                "pixi.toml",
                 "Pipfile",
                 "setup.cfg",
                 "setup.py",
                 "package.json",
+                "composer.json",
                 "deno.json",
                 "deno.jsonc",
                 "go.mod",
@@ -203,6 +205,9 @@ class ManifestDetector(_ManifestDetector):
             yield from self.requirements(file)
         elif name == "pyproject.toml":
             yield from self.pyproject(file, report)
+        elif name == "pixi.toml":
+            data = self._toml(file, report)
+            yield from self.toml_tables(file, "pypi", pixi_tables(data) if data else [])
         elif name == "Pipfile":
             yield from self.pipfile(file, report)
         elif name == "setup.cfg":
@@ -213,6 +218,8 @@ class ManifestDetector(_ManifestDetector):
             yield from self.package_json(file, report)
         elif name in ("deno.json", "deno.jsonc"):
             yield from self.deno_json(file, report)
+        elif name == "composer.json":
+            yield from self.composer_json(file, report)
         elif name == "go.mod":
             yield from self.go_mod(file)
         elif name == "Cargo.toml":
@@ -250,12 +257,35 @@ class ManifestDetector(_ManifestDetector):
     def requirements(self, file: SourceFile) -> Iterator[Finding]:
         transitive = pip_compile_transitive_lines(file.lines) if "# via" in file.text else set()
         for number, raw in enumerate(file.lines, start=1):
+            if number in transitive:
+                continue
+            reference = self.direct_reference(raw)
+            if reference:
+                package = self.package("pypi", reference)
+                if package:
+                    yield _finding(self.name, package, file, number, None, raw.strip())
+                continue
             line = raw.split(" #", 1)[0].strip()
-            if not line or line.startswith(("#", "-", "git+", "http")) or number in transitive:
+            if not line or line.startswith(("#", "-", "git+", "http")):
                 continue
             finding = self.pypi_requirement(file, line, number)
             if finding:
                 yield finding
+
+    # pip's requirement-file forms that name the project in the URL rather than before it: a VCS or archive
+    # URL with ``#egg=<name>`` (also after ``-e``/``--editable``), and a wheel file, whose name starts with
+    # the distribution (``torch-2.1.0+cu118-cp310-…-linux_x86_64.whl``)
+    EGG = linear(
+        r"^\s*(?:(?:-e|--editable)\s+)?(?:[\w+]+://|git\+|hg\+|svn\+|bzr\+)\S*#(?:\S*&)?egg=([A-Za-z0-9][\w.-]*)"
+    )
+    WHEEL = linear(
+        r"^\s*(?:https?://|file:)\S*/([A-Za-z0-9][A-Za-z0-9_.]*?)-\d[^/\s]*\.whl(?:[#?]\S*)?\s*(?:#.*)?$"
+    )
+
+    def direct_reference(self, raw: str) -> str | None:
+        """The project a URL line of a requirements file installs, when the URL says it."""
+        match = self.EGG.match(raw) or self.WHEEL.match(raw)
+        return match.group(1) if match else None
 
     CONDA_ITEM = linear(r"^\s*-\s*(?:[\w.-]+::)?([A-Za-z0-9][\w.-]*)\s*(=?=?[^\s#]*)?\s*(?:#.*)?$")
 
@@ -305,6 +335,7 @@ class ManifestDetector(_ManifestDetector):
         poetry = tool.get("poetry", {})
         tables = [poetry.get("dependencies", {}), poetry.get("dev-dependencies", {})]
         tables.extend(group.get("dependencies", {}) for group in poetry.get("group", {}).values())
+        tables.extend(pixi_tables(tool.get("pixi", {})))
         yield from self.toml_tables(file, "pypi", tables)
 
     def toml_tables(self, file: SourceFile, ecosystem: str, tables: list[dict]) -> Iterator[Finding]:
@@ -403,6 +434,23 @@ class ManifestDetector(_ManifestDetector):
                     line = _declared_line(file, dependency)
                     yield _finding(
                         self.name, package, file, line, _version_from_spec(str(spec)), f"{dependency}@{spec}"
+                    )
+
+    def composer_json(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        """PHP's Composer manifest: ``require`` and ``require-dev`` map ``vendor/package`` to a constraint."""
+        data = _json_object(file, report)
+        if data is None:
+            return
+        for section in ("require", "require-dev"):
+            dependencies = data.get(section)
+            if not isinstance(dependencies, dict):
+                continue
+            for dependency, spec in dependencies.items():
+                package = self.package("composer", dependency)
+                if package:
+                    line = _declared_line(file, dependency)
+                    yield _finding(
+                        self.name, package, file, line, _version_from_spec(str(spec)), f"{dependency}:{spec}"
                     )
 
     def deno_json(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
@@ -612,6 +660,20 @@ def _pnpm_catalog_lines(lines: list[str]) -> Iterator[tuple[int, str, str]]:
         entry = PNPM_CATALOG_ENTRY.match(raw) if section in ("catalog", "catalogs") else None
         if entry and entry.group(2) and not raw.rstrip().endswith(":"):
             yield number, entry.group(1), entry.group(2)
+
+
+def pixi_tables(pixi: object) -> list[dict]:
+    """Pixi's dependency tables (``[tool.pixi.dependencies]``, ``pypi-dependencies``, and both again per
+    ``[tool.pixi.feature.<name>]``): conda-forge names Python packages as PyPI does."""
+    if not isinstance(pixi, dict):
+        return []
+    scopes = [pixi, *(f for f in pixi.get("feature", {}).values() if isinstance(f, dict))]
+    return [
+        table
+        for scope in scopes
+        for key in ("dependencies", "pypi-dependencies")
+        if isinstance(table := scope.get(key), dict)
+    ]
 
 
 def maven_package(group: str, artifact: str) -> Package | None:

@@ -37,6 +37,7 @@ from common.scanner.textutil import (
     catalog_model_literals,
     code_model_literals,
     component_name_for,
+    embedded_modelfile_bases,
     endpoint_for_url,
     is_prose,
     mentions_ai_endpoint,
@@ -961,7 +962,10 @@ class _Analyzer:
                 first = node.body[0]
                 if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
                     docstrings.add(id(first.value))
+        ollama = any(f.provider == "Ollama" and f.type == "llm_provider" for f in self.findings)
         for node in self.of(ast.Constant):
+            if ollama and isinstance(node.value, str) and "FROM" in node.value and id(node) not in docstrings:
+                self.embedded_modelfile(node)
             if (
                 isinstance(node.value, str)
                 and "http" in node.value
@@ -979,6 +983,15 @@ class _Analyzer:
                             line=node.lineno,
                             metadata=metadata,
                         )
+
+    def embedded_modelfile(self, node: ast.Constant) -> None:
+        """The base model of a Modelfile an Ollama client builds from a string (``client.create``)."""
+        for offset, value in embedded_modelfile_bases(node.value):
+            line = node.lineno + node.value.count("\n", 0, offset)
+            found = model_finding(value, line, strong=True, hf_context=True)
+            if found:
+                key, name, provider, metadata = found
+                self.add("model", name, provider, key=key, model_name=name, line=line, metadata=metadata)
 
     def track_instance_models(self) -> None:
         """``llm = ChatOpenAI(model="gpt-4o")`` lets ``Agent(llm=llm)`` point at gpt-4o."""
