@@ -1,6 +1,7 @@
 """Model identifiers outside call arguments (issue 13): catalogs in code, constants referenced from
 other files, SDK model constants, config lists, and the prose and no-AI guards that keep precision."""
 
+from common.scanner.detectors.config_env import is_json_lines
 from common.scanner.textutil import (
     code_model_literals,
     model_constant_definitions,
@@ -295,3 +296,9 @@ def test_commented_alternatives_after_code_are_not_used(tmp_path):
     assert not {"gpt-4o-mini", "gpt-4.1-nano"} & found
     assert "endpoint:dashscope.aliyuncs.com" in keys(result)
     assert "endpoint:api.openai.com" not in keys(result)
+
+
+def test_json_lines_records_are_not_configuration():
+    assert is_json_lines('{"msg": "Post https://api.openai.com/v1"}\n\n{"msg": "ok"}\n')
+    assert not is_json_lines('{"mcpServers": {"x": {"url": "http://localhost:8000"}}}\n')
+    assert not is_json_lines('{\n  "base_url": "https://api.openai.com/v1"\n}\n')

@@ -337,6 +337,23 @@ LOCALE_FOLDERS = frozenset(
 LOCALE_CODE = linear(r"[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?")
 
 
+def is_json_lines(text: str) -> bool:
+    """Whether a ``.json`` file holds one JSON object per line (a log of events, a dataset, recorded
+    exchanges): its addresses and models are what happened or was written down, not configuration. Two
+    records are enough to tell; a pretty-printed or one-line JSON document never has them."""
+    records = 0
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not (stripped.startswith("{") and stripped.endswith("}")):
+            return False
+        records += 1
+        if records == 2:
+            return True
+    return False
+
+
 def is_translation_catalog(relpath: str) -> bool:
     parts = relpath.split("/")
     if not any(folder.lower() in LOCALE_FOLDERS for folder in parts[:-1]):
@@ -366,6 +383,8 @@ class ConfigDetector(Detector):
         text = file.text
         if is_modelfile(file.name):
             yield from self.modelfile_base(file)
+            return
+        if file.suffix == ".json" and is_json_lines(text):
             return
         structured: list[str] = []
         table: list[str] = []
