@@ -1,7 +1,7 @@
 """Model identifiers outside call arguments (issue 13): catalogs in code, constants referenced from
 other files, SDK model constants, config lists, and the prose and no-AI guards that keep precision."""
 
-from common.scanner.detectors.config_env import is_json_lines
+from common.scanner.detectors.config_env import is_api_description, is_json_lines
 from common.scanner.textutil import (
     code_model_literals,
     model_constant_definitions,
@@ -302,3 +302,9 @@ def test_json_lines_records_are_not_configuration():
     assert is_json_lines('{"msg": "Post https://api.openai.com/v1"}\n\n{"msg": "ok"}\n')
     assert not is_json_lines('{"mcpServers": {"x": {"url": "http://localhost:8000"}}}\n')
     assert not is_json_lines('{\n  "base_url": "https://api.openai.com/v1"\n}\n')
+
+
+def test_api_descriptions_are_not_configuration():
+    assert is_api_description("openapi: 3.1.0\ninfo:\n  title: x\n")
+    assert is_api_description('{\n  "swagger": "2.0",\n  "info": {}\n}\n')
+    assert not is_api_description("model: gpt-4o\nbase_url: https://api.openai.com/v1\n")

@@ -354,6 +354,18 @@ def is_json_lines(text: str) -> bool:
     return False
 
 
+# ``openapi: 3.1.0`` / ``swagger: "2.0"`` at the top of a YAML document, ``"openapi": "3.0.0"`` in JSON
+API_DESCRIPTION = linear(
+    r"""(?m)^(?:openapi|swagger)\s*:\s*["']?\d|^\s*\{?\s*"(?:openapi|swagger)"\s*:\s*"\d"""
+)
+
+
+def is_api_description(text: str) -> bool:
+    """Whether a YAML or JSON file is an OpenAPI / Swagger description: the models its enums and code
+    samples name and the servers it lists document an API, they configure no use of it."""
+    return API_DESCRIPTION.search(text[:4096]) is not None
+
+
 def is_translation_catalog(relpath: str) -> bool:
     parts = relpath.split("/")
     if not any(folder.lower() in LOCALE_FOLDERS for folder in parts[:-1]):
@@ -385,6 +397,8 @@ class ConfigDetector(Detector):
             yield from self.modelfile_base(file)
             return
         if file.suffix == ".json" and is_json_lines(text):
+            return
+        if file.suffix in STRUCTURED and is_api_description(text):
             return
         structured: list[str] = []
         table: list[str] = []
