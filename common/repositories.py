@@ -172,6 +172,46 @@ def _check_host_and_path(url: RepositoryUrl, allowlist: netguard.Allowlist) -> N
         )
 
 
+# The port a saved credential is sent to when its host names none: the one its kind of transport uses.
+CREDENTIAL_DEFAULT_PORTS = {"https_token": DEFAULT_PORTS["https"], "ssh_key": DEFAULT_PORTS["ssh"]}
+
+
+def credential_host(raw: str, allowlist: netguard.Allowlist | None = None) -> str:
+    """The normal form (``name`` or ``name:port``) of the host a saved credential may be sent to.
+
+    Checked by the rules of a repository URL's host (no literal internal address unless allowlisted), so
+    a credential is never saved for a host no repository URL could name. Raises :class:`RepositoryError`.
+    """
+    raw = (raw or "").strip()
+    if not raw or "/" in raw or "@" in raw:
+        raise RepositoryError(
+            "Give the git host's name, with ':port' for a port of its own (git.example.com)."
+        )
+    parsed = parse_repository_url(f"https://{raw}/repository", allowlist)
+    host = f"[{parsed.host}]" if ":" in parsed.host else parsed.host
+    return f"{host}:{parsed.port}" if parsed.port else host
+
+
+def credential_host_problem(saved_host: str | None, kind: str, url: RepositoryUrl) -> str | None:
+    """Why a credential saved for ``saved_host`` must not be sent to ``url``, or None.
+
+    A credential goes to the host (and port) it was saved for and nowhere else, as git's own credential
+    matching does: whoever may use a saved credential without reading it (an analyst scanning with it)
+    must not be able to name a server of their own and read the token from the request.
+    """
+    if not saved_host:
+        return (
+            "This credential names no host (saved before hosts were recorded): save it again with its host."
+        )
+    saved = urlsplit(f"//{saved_host}")
+    name, saved_port = saved.hostname, saved.port or CREDENTIAL_DEFAULT_PORTS.get(kind)
+    if name != url.host or saved_port != url.effective_port:
+        return (
+            f"This credential is saved for {saved_host}; it is not sent to {url.host}:{url.effective_port}."
+        )
+    return None
+
+
 def ref_problem(ref: str) -> str | None:
     """Why ``ref`` cannot name a branch, tag or commit to fetch, or None."""
     if not ref or len(ref) > 255 or not REF_FORM.match(ref):

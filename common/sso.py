@@ -41,6 +41,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from common import login_guard
 from common.accounts import create_user, find_user_by_email
 from common.models import ROLE_RANK, Membership, Organization, User
 from common.models.sso import SsoConfig, SsoIdentity
@@ -81,11 +82,12 @@ CLAIM_REASONS = {"iss": "issuer_mismatch", "aud": "audience_mismatch", "nonce": 
 class SsoError(Exception):
     """A refused sign-in: ``status`` for the HTTP answer, ``reason`` a stable word for the audit trail."""
 
-    def __init__(self, status: int, reason: str, message: str):
+    def __init__(self, status: int, reason: str, message: str, *, retry_after: int | None = None):
         super().__init__(message)
         self.status = status
         self.reason = reason
         self.message = message
+        self.retry_after = retry_after  # seconds, for a 429
 
 
 @dataclass(frozen=True)
@@ -572,9 +574,19 @@ def consume_pending_link(token: str) -> PendingLink | None:
 
 
 def redeem_link(
-    session: Session, organization: Organization, config: SsoConfig, token: str, password: str
+    session: Session,
+    organization: Organization,
+    config: SsoConfig,
+    token: str,
+    password: str,
+    address: str | None = None,
 ) -> SignInOutcome:
-    """Link the pending identity to its account once the account's password proves the owner."""
+    """Link the pending identity to its account once the account's password proves the owner.
+
+    The password is a guess like one at ``POST /auth/login`` and is counted with those
+    (``common.login_guard``, per account and client ``address``): each guess costs a sign-in at the
+    identity provider, which costs nothing to whoever runs that provider.
+    """
     pending = consume_pending_link(token)
     if pending is None or pending.organization_id != organization.id:
         raise SsoError(
@@ -583,10 +595,21 @@ def redeem_link(
     if pending.config_version != config.version or pending.issuer != config.issuer:
         raise SsoError(409, "config_changed", "The SSO configuration changed during sign-in; start again.")
     user = session.get(User, pending.user_id)
+    wait = login_guard.locked_for(user.email, address) if user is not None else None
+    if wait is not None:
+        raise SsoError(
+            429,
+            "link_throttled",
+            f"Too many failed sign-ins for this account from here; try again in {wait} seconds.",
+            retry_after=wait,
+        )
     if user is None or not verify_password(user.password_hash, password):
+        if user is not None:
+            login_guard.record_failure(user.email, address)
         raise SsoError(
             401, "link_password_rejected", "The password does not prove this account; sign in again to retry."
         )
+    login_guard.clear(user.email, address)
     if find_identity(session, organization.id, pending.issuer, pending.subject) is not None:
         raise SsoError(409, "identity_linked", "This identity is already linked; sign in again.")
     role, joined = attach_identity(session, organization, pending.issuer, pending.subject, user, pending.role)

@@ -57,9 +57,10 @@ def _read_marker(text: str) -> _Marker | None:
     return _Marker(reason=reason if any(char.isalnum() for char in reason) else "", alone=alone)
 
 
-# the marker's colon and the first letter of ``ignore`` as UTF-8: ``re.IGNORECASE`` matches that letter
-# with i, I, U+0130 and U+0131 only, so a file without any of these pairs holds no marker
-_MARKER_COLONS = (b":i", b":I", b":\xc4\xb0", b":\xc4\xb1")
+# ``:ignore`` as UTF-8 after ``bytes.lower`` (ASCII letters only): ``re.IGNORECASE`` matches the ``i``
+# with i, I, U+0130 and U+0131 and the other letters with their ASCII cases only, so a file without
+# any of these holds no marker (most code has a ``:i`` somewhere; few files have ``:ignore``)
+_MARKER_WORDS = (b":ignore", b":\xc4\xb0gnore", b":\xc4\xb1gnore")
 
 
 class _Lines:
@@ -85,7 +86,8 @@ class _Lines:
             data = path.read_bytes()
         except OSError:
             return None
-        if not any(colon in data for colon in _MARKER_COLONS):
+        lowered = data.lower()
+        if not any(word in lowered for word in _MARKER_WORDS):
             return None
         return data.decode("utf-8", errors="replace").splitlines()
 

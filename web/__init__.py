@@ -9,7 +9,8 @@ from datetime import timedelta
 
 from flask import Flask, Request
 from flask.sessions import SessionInterface
-from sqlalchemy.exc import OperationalError
+from psycopg.errors import UntranslatableCharacter
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import (
     BadRequest,
     HTTPException,
@@ -135,6 +136,18 @@ def create_app() -> Flask:
         log.error("database unavailable: %s", exc)
         return rest_api.handle_http_exception(
             ServiceUnavailable("The database is unavailable; retry shortly.")
+        )
+
+    @app.errorhandler(DataError)
+    def text_the_database_refuses(exc):
+        """A NUL character that reached a query (an id in the path or a header, a text field of a body, which
+        the driver refuses before anything runs; ``\u0000`` in a JSON value, which PostgreSQL refuses as
+        untranslatable). The request's error, a 400, not a 500 with a logged traceback for every such
+        request anyone sends (signed in or not)."""
+        if "NUL" not in str(exc.orig) and not isinstance(exc.orig, UntranslatableCharacter):
+            return unexpected(exc)
+        return rest_api.handle_http_exception(
+            BadRequest("The request holds a NUL character, which no value accepts.")
         )
 
     @app.errorhandler(Exception)

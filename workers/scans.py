@@ -21,6 +21,7 @@ from common.repositories import (
     RepositoryAuth,
     RepositoryError,
     clone_repository,
+    credential_host_problem,
     parse_repository_url,
 )
 from common.scanner import scan_path
@@ -67,6 +68,14 @@ def _repository_auth(scan: Scan, session) -> RepositoryAuth | None:
     credential = session.get(RepositoryCredential, scan.repository_credential_id)
     if credential is None or credential.organization_id != scan.organization_id:
         raise PermanentTaskError("The scan's repository credential no longer exists.")
+    try:  # checked by the API too; here whatever wrote the row (a schedule's run, a row from before)
+        problem = credential_host_problem(
+            credential.host, credential.kind, parse_repository_url(scan.repository_url)
+        )
+    except RepositoryError as exc:
+        raise PermanentTaskError(str(exc)) from exc
+    if problem:
+        raise PermanentTaskError(problem)
     return RepositoryAuth(
         kind=credential.kind,
         secret=decrypt_secret(credential.secret_encrypted),

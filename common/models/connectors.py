@@ -46,5 +46,7 @@ class RepositoryCredential(Base):
     secret_masked: Mapped[str] = mapped_column(String(64), nullable=False)
     # SSH: the server's host keys (known_hosts lines); without them the first key seen is accepted.
     known_hosts: Mapped[str | None] = mapped_column(Text)
+    # The only host ("name" or "name:port") the secret is sent to; None (saved before) is sent nowhere.
+    host: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = updated_column()

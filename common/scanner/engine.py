@@ -13,8 +13,9 @@ import json
 import os
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
+from itertools import chain
 from pathlib import Path
 
 from common.scanner import deep as deep_resolution
@@ -35,7 +36,7 @@ from common.scanner.redaction import mask_value
 from common.scanner.risk import score_component
 from common.scanner.test_data import is_test_data
 from common.scanner.textutil import one_scan
-from common.scanner.walker import WalkEntry, walk
+from common.scanner.walker import WalkEntry, iter_walk
 from common.scanner.worker import DEFAULT_FILE_BUDGET_SECONDS, budget_enforceable, scan_chunk
 
 Progress = Callable[[str, int, int], None]
@@ -61,59 +62,86 @@ def fingerprint(key: str) -> str:
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
 
 
-def _chunks(entries: list[WalkEntry]) -> list[list[tuple[str, int, str]]]:
-    chunks: list[list[tuple[str, int, str]]] = []
+def _chunks(entries: Iterable[WalkEntry]) -> Iterator[list[tuple[str, int, str]]]:
     current: list[tuple[str, int, str]] = []
     current_bytes = 0
     for entry in entries:
         current.append((entry.relpath, entry.size, entry.scope))
         current_bytes += min(entry.size, CHUNK_TARGET_BYTES)
         if current_bytes >= CHUNK_TARGET_BYTES or len(current) >= CHUNK_MAX_FILES:
-            chunks.append(current)
+            yield current
             current, current_bytes = [], 0
     if current:
-        chunks.append(current)
-    return chunks
+        yield current
+
+
+def _walked(
+    walking: Iterator[WalkEntry], entries: list[WalkEntry], progress: Progress | None
+) -> Iterator[WalkEntry]:
+    """The walk's entries, each appended to ``entries`` as it is found (so the whole walk is there
+    once this is exhausted), with the walk's progress."""
+    for entry in walking:
+        entries.append(entry)
+        if progress and len(entries) % 500 == 0:
+            progress("walking", len(entries), 0)
+        yield entry
 
 
 def _detect(
     base: Path,
+    walked: Iterator[WalkEntry],
     entries: list[WalkEntry],
     jobs: int,
     max_file_bytes: int,
     budget_seconds: float,
     progress: Progress | None,
 ) -> tuple[list[tuple[str, FileReport]], int]:
-    total = len(entries)
-    chunks = _chunks(entries)
-    reports: list[tuple[str, FileReport]] = []
-    bytes_read = 0
+    """Detection over the entries ``walked`` appends to ``entries``. A tree that turns out large enough
+    for the isolated workers starts them as soon as it does, and the rest of the walk feeds them
+    while they work (the walk of a large tree is a few tenths of a second the workers need not wait)."""
+    in_process = budget_enforceable()
+    threshold = None if jobs == 1 else IN_PROCESS_BELOW_FILES
+    if in_process:
+        for _ in walked:
+            if threshold is not None and len(entries) >= threshold:
+                in_process = False
+                break
     done = 0
-    if progress:
-        progress("detecting", 0, total)
-    # in-process only where the per-file CPU budget can be enforced (a main thread); everything
-    # else goes to isolated workers, whose watchdog also stops what a signal cannot
-    if (jobs == 1 or total < IN_PROCESS_BELOW_FILES) and budget_enforceable():
+    walk_finished = in_process
+
+    def advance(files: int) -> None:
+        nonlocal done
+        done += files
+        if progress and walk_finished:
+            progress("detecting", done, len(entries))
+
+    def chunk_source() -> Iterator[list[tuple[str, int, str]]]:
+        nonlocal walk_finished
+        yield from _chunks(chain(list(entries), walked))
+        walk_finished = True
+        if progress:
+            progress("detecting", done, len(entries))
+
+    if in_process:
+        # in-process only where the per-file CPU budget can be enforced (a main thread) and the tree
+        # is small; everything else goes to isolated workers, whose watchdog also stops what a
+        # signal cannot
+        reports: list[tuple[str, FileReport]] = []
+        bytes_read = 0
+        if progress:
+            progress("detecting", 0, len(entries))
         with one_scan():
-            for chunk in chunks:
+            for chunk in _chunks(entries):
                 chunk_reports, chunk_bytes = scan_chunk(str(base), chunk, max_file_bytes, budget_seconds)
                 reports.extend(chunk_reports)
                 bytes_read += chunk_bytes
-                done += len(chunk)
-                if progress:
-                    progress("detecting", done, total)
+                advance(len(chunk))
         reports.sort(key=lambda item: item[0])  # the order isolated workers report in
         return reports, bytes_read
 
     from common.scanner.isolation import detect_isolated  # processes and pipes: only scans that use them
 
-    def advance(files: int) -> None:
-        nonlocal done
-        done += files
-        if progress:
-            progress("detecting", done, total)
-
-    return detect_isolated(str(base), chunks, jobs, max_file_bytes, budget_seconds, advance)
+    return detect_isolated(str(base), chunk_source(), jobs, max_file_bytes, budget_seconds, advance)
 
 
 def _merge_metadata(target: dict, extra: dict) -> None:
@@ -392,9 +420,10 @@ def scan_path(
 
     if progress:
         progress("walking", 0, 0)
-    entries = walk(root_path, warn, (lambda n: progress("walking", n, 0)) if progress else None)
+    entries: list[WalkEntry] = []
+    walked = _walked(iter_walk(root_path, warn), entries, progress)
     base = root_path.parent if root_path.is_file() else root_path
-    reports, bytes_read = _detect(base, entries, jobs, max_file_bytes, file_budget_seconds, progress)
+    reports, bytes_read = _detect(base, walked, entries, jobs, max_file_bytes, file_budget_seconds, progress)
 
     findings: list[Finding] = []
     facts: dict[str, FileFacts] = {}

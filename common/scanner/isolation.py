@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -98,7 +98,7 @@ def _crash_message(returncode: int) -> str:
 
 def detect_isolated(
     root: str,
-    chunks: list[list[Entry]],
+    chunks: Iterable[list[Entry]],
     workers: int,
     max_file_bytes: int,
     budget_seconds: float,
@@ -106,10 +106,15 @@ def detect_isolated(
     wall_limit: float | None = None,
 ) -> tuple[list[tuple[str, FileReport]], int]:
     """Scan ``chunks`` in up to ``workers`` isolated processes; returns non-empty reports and
-    bytes read. ``on_progress`` gets the number of files finished since its last call."""
+    bytes read. ``on_progress`` gets the number of files finished since its last call.
+
+    ``chunks`` may be produced while the workers run (the walk of the tree): one more is taken
+    between looks at the workers, which do not block until every chunk has been taken."""
     wall_limit = wall_limit_for(budget_seconds) if wall_limit is None else wall_limit
     job = (root, max_file_bytes, budget_seconds)
-    pending = deque(chunk for chunk in chunks if chunk)
+    source = iter(chunks)
+    producing = True
+    pending: deque[list[Entry]] = deque()
     pool: list[_Worker] = []
     reports: list[tuple[str, FileReport]] = []
     bytes_read = 0
@@ -125,7 +130,13 @@ def detect_isolated(
             on_progress(worker.done + 1)
 
     try:
-        while pending or any(w.busy for w in pool):
+        while producing or pending or any(w.busy for w in pool):
+            if producing:
+                chunk = next(source, None)
+                if chunk is None:
+                    producing = False
+                elif chunk:
+                    pending.append(chunk)
             for worker in pool:
                 if pending and not worker.busy:
                     worker.assign(pending.popleft(), *job)
@@ -134,8 +145,10 @@ def detect_isolated(
                 pool.append(worker)
                 worker.assign(pending.popleft(), *job)
             busy = [w for w in pool if w.busy]
+            if not busy:
+                continue
             now = time.monotonic()
-            timeout = max(0.0, min(w.since + wall_limit for w in busy) - now)
+            timeout = 0.0 if producing else max(0.0, min(w.since + wall_limit for w in busy) - now)
             ready = wait([w.results for w in busy], timeout=min(timeout, 1.0))
             for worker in busy:
                 if worker.results not in ready:

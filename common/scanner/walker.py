@@ -13,7 +13,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -139,12 +139,23 @@ def walk(
     progress: Callable[[int], None] | None = None,
 ) -> list[WalkEntry]:
     """Every candidate file under ``root`` (or ``root`` itself when it is a file)."""
+    entries: list[WalkEntry] = []
+    for entry in iter_walk(root, warn):
+        entries.append(entry)
+        if progress and len(entries) % 500 == 0:
+            progress(len(entries))
+    return entries
+
+
+def iter_walk(root: Path, warn: Callable[[str, str], None]) -> Iterator[WalkEntry]:
+    """``walk``'s entries one at a time, in the same order, so that a large scan's detection can start
+    while the rest of the tree is still being walked."""
     if root.is_file():
-        return [WalkEntry(root.name, root.stat().st_size, scope_for(root.name))]
+        yield WalkEntry(root.name, root.stat().st_size, scope_for(root.name))
+        return
     rules = patterns()
     skip_dirs = set(rules["skip_dirs"])
     venv_markers = rules["venv_markers"]
-    entries: list[WalkEntry] = []
     real_root = os.path.realpath(root)
     root_spec = _read_ignore_spec(root, "", IGNORE_FILES)
     visited: set[tuple[int, int]] = set()
@@ -204,7 +215,4 @@ def walk(
             except OSError as exc:
                 warn(relpath, f"cannot stat: {exc.strerror or exc}")
                 continue
-            entries.append(WalkEntry(relpath, size, scope_for(relpath)))
-            if progress and len(entries) % 500 == 0:
-                progress(len(entries))
-    return entries
+            yield WalkEntry(relpath, size, scope_for(relpath))

@@ -30,7 +30,7 @@ def server():
 def _create(client, user, **body):
     return client.post(
         CREDENTIALS,
-        json={"name": "token", "kind": "https_token", "secret": TOKEN, **body},
+        json={"name": "token", "kind": "https_token", "secret": TOKEN, "host": "127.0.0.1", **body},
         headers=user.headers(),
     )
 
@@ -86,7 +86,7 @@ def test_roles_follow_the_n8n_connector(client, make_user):
 
 def test_the_test_endpoint_classifies_the_repository(client, make_user, server):
     user = make_user()
-    credential_id = _create(client, user).json["id"]
+    credential_id = _create(client, user, host=server.base_url.split("://", 1)[1]).json["id"]
     url = server.url("private.git")
 
     def probe(**body):

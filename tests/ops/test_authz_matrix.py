@@ -488,7 +488,12 @@ class Matrix:
             ),
             "repository_credential": lambda: self.post(
                 "/connectors/repositories/credentials",
-                {"name": f"repo {secrets.token_hex(3)}", "kind": "https_token", "secret": "t" * 20},
+                {
+                    "name": f"repo {secrets.token_hex(3)}",
+                    "kind": "https_token",
+                    "secret": "t" * 20,
+                    "host": "github.com",
+                },
             ),
             "cleanup_job": lambda: self.client.delete(
                 "/api/v1/audit-log/cleanup", headers=self.owner.headers(self.org["id"])

@@ -40,10 +40,11 @@ def git_server():
     server.stop()
 
 
-def _credential(client, user, secret=TOKEN) -> str:
+def _credential(client, user, git_server, secret=TOKEN) -> str:
+    host = git_server.base_url.split("://", 1)[1]
     response = client.post(
         "/api/v1/connectors/repositories/credentials",
-        json={"name": f"ci token {secret[-4:]}", "kind": "https_token", "secret": secret},
+        json={"name": f"ci token {secret[-4:]}", "kind": "https_token", "secret": secret, "host": host},
         headers=user.headers(),
     )
     assert response.status_code == 201, response.json
@@ -73,7 +74,7 @@ def test_a_private_repository_is_cloned_with_its_token_scanned_and_deleted(
     client, make_user, git_server, live_server
 ):
     user = make_user()
-    credential_id = _credential(client, user)
+    credential_id = _credential(client, user, git_server)
     socket, received, done = _events_of(user, live_server)
     git_server.requests.clear()
     url = git_server.url("private.git")
@@ -98,7 +99,7 @@ def test_a_private_repository_is_cloned_with_its_token_scanned_and_deleted(
 def test_a_wrong_token_fails_the_scan_clearly(client, make_user, git_server):
     user = make_user()
     wrong = "ghp_wrongTokenWrongTokenWrong000000"
-    credential_id = _credential(client, user, secret=wrong)
+    credential_id = _credential(client, user, git_server, secret=wrong)
     queued = _scan(
         client, user, repository_url=git_server.url("private.git"), repository_credential_id=credential_id
     )
@@ -114,7 +115,7 @@ def test_a_wrong_token_fails_the_scan_clearly(client, make_user, git_server):
 
 def test_a_ref_that_does_not_exist_fails_the_scan(client, make_user, git_server):
     user = make_user()
-    credential_id = _credential(client, user)
+    credential_id = _credential(client, user, git_server)
     queued = _scan(
         client,
         user,
@@ -190,7 +191,7 @@ def test_hooks_and_submodules_of_a_hostile_repository_never_run(
 
 def test_compare_two_commits_of_one_repository_and_filter_the_list(client, make_user, git_server):
     user = make_user()
-    credential_id = _credential(client, user)
+    credential_id = _credential(client, user, git_server)
     url = git_server.url("private.git")
     older = wait_for_scan(
         client,
@@ -218,7 +219,7 @@ def test_a_schedule_scans_a_repository(client, make_user, git_server):
     with session_scope() as session:  # dispatch_due serves every organization: only this schedule is due
         session.execute(update(Schedule).values(enabled=False, next_run_at=None))
     user = make_user()
-    credential_id = _credential(client, user)
+    credential_id = _credential(client, user, git_server)
     response = client.post(
         "/api/v1/schedules",
         json={
@@ -259,6 +260,7 @@ def test_a_repository_scan_over_ssh_with_a_deploy_key(client, make_user, tmp_pat
                 "kind": "ssh_key",
                 "secret": sshd.deploy_key,
                 "known_hosts": sshd.known_hosts,
+                "host": f"localhost:{sshd.port}",
             },
             headers=user.headers(),
         )

@@ -16,6 +16,8 @@ from common.repositories import (
     RepositoryTooLarge,
     _GitSession,
     clone_repository,
+    credential_host,
+    credential_host_problem,
     parse_repository_url,
     probe_repository,
     ref_problem,
@@ -209,3 +211,43 @@ def test_a_symlink_in_the_repository_is_checked_out_as_a_plain_file(tmp_path):
         server.stop()
     leak = checkout / "leak.py"
     assert not leak.is_symlink() and leak.read_text() == "/etc/hostname"
+
+
+@pytest.mark.parametrize(
+    ("raw", "saved"),
+    [
+        ("GitHub.com", "github.com"),
+        (" git.corp.example:8443 ", "git.corp.example:8443"),
+        ("gitlab.com.", "gitlab.com."),
+    ],
+)
+def test_a_credential_host_is_kept_in_normal_form(raw, saved):
+    assert credential_host(raw, NO_ALLOWLIST) == saved
+
+
+@pytest.mark.parametrize(
+    "raw", ["", "github.com/acme", "x@github.com", "github.com?x", "127.0.0.1", "169.254.169.254", "-oProxy"]
+)
+def test_a_credential_host_is_a_host_a_repository_url_could_name(raw):
+    with pytest.raises(RepositoryError):
+        credential_host(raw, NO_ALLOWLIST)
+
+
+@pytest.mark.parametrize(
+    ("saved", "kind", "url", "sent"),
+    [
+        ("github.com", "https_token", "https://github.com/acme/a.git", True),
+        ("github.com", "https_token", "https://github.com:443/acme/a.git", True),
+        ("github.com", "ssh_key", "git@github.com:acme/a.git", True),
+        ("git.corp.example:8443", "https_token", "https://git.corp.example:8443/a.git", True),
+        ("github.com", "https_token", "https://github.com.attacker.example/a.git", False),
+        ("github.com", "https_token", "https://attacker.example/github.com/a.git", False),
+        ("github.com", "https_token", "https://github.com:8443/a.git", False),
+        ("github.com", "ssh_key", "ssh://git@github.com:2222/a.git", False),
+        ("git.corp.example:8443", "https_token", "https://git.corp.example/a.git", False),
+        (None, "https_token", "https://github.com/acme/a.git", False),
+    ],
+)
+def test_a_credential_is_sent_to_its_own_host_only(saved, kind, url, sent):
+    problem = credential_host_problem(saved, kind, parse_repository_url(url, NO_ALLOWLIST))
+    assert (problem is None) == sent, problem

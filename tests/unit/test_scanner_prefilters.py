@@ -101,6 +101,8 @@ MARKER_TEXTS = {
     "upper.py": "import openai  # TRUSERA:IGNORE vendored example\r\n",
     "folded.py": "import openai  # tru\u017fera:\u0130gnore dotted capital\n",
     "dotless.py": "import openai  # trusera:\u0131gnore dotless small\n",
+    "mixed.py": "config = {'k':id}  # Trusera:iGnOrE mixed case after another colon-i\n",
+    "colons.py": "import openai  # trusera: ignore, spaced; data = {'x':i for i in y}\n",
     "above.py": "x = 1\r# trusera:ignore the line below\rimport openai\r",
     "none.py": "import openai  # trusera ignore, not a marker: no colon\n",
     "latin1.py": "import openai  # caf\xe9 trusera:ignore in a file that is not UTF-8\n",
@@ -137,5 +139,6 @@ def test_suppressor_skips_only_files_that_cannot_hold_a_marker(tmp_path):
         "upper.py",
         "folded.py",
         "dotless.py",
+        "mixed.py",
         "latin1.py",
     }

@@ -69,7 +69,8 @@ class AccountDeleteSchema(ma.Schema):
 
 
 def user_json(user: User, bound_org_id: str | None = None) -> dict:
-    """The user and their organizations; for a session bound to one organization, that one only."""
+    """The user and their organizations; for a credential bound to one organization (an API key, an SSO
+    session), that one only."""
     query = (
         select(Membership.role, Organization)
         .join(Organization, Organization.id == Membership.organization_id)
@@ -192,21 +193,22 @@ def login(body):
 @limit_group("auth")
 def me():
     principal = current_principal()
-    return user_json(principal.user, principal.session_org_id)
+    return user_json(principal.user, principal.bound_org_id)
 
 
 @blp.route("/profile", methods=["PUT"])
 @blp.alt_response(200, schema=ResourceSchema, success=True)
+@blp.alt_response(403, response="FORBIDDEN")
 @access(AUTHENTICATED)
 @limit_group("auth")
 @blp.arguments(ProfileSchema)
 def update_profile(body):
-    principal = current_principal()
+    principal = user_session_principal("change the profile")
     user = principal.user
     user.name = body["name"]
     db().commit()
     audit("auth.profile_update", "user", user.id)
-    return user_json(user, principal.session_org_id)
+    return user_json(user, principal.bound_org_id)
 
 
 @blp.route("/password", methods=["PUT"])
@@ -352,7 +354,7 @@ def onboarding_complete():
     user.onboarding_completed = True
     db().commit()
     audit("auth.onboarding_complete", "user", user.id)
-    return user_json(user, principal.session_org_id)
+    return user_json(user, principal.bound_org_id)
 
 
 @blp.route("/account", methods=["DELETE"])

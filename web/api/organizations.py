@@ -10,6 +10,7 @@ from common.accounts import create_organization, find_user_by_email, slugify
 from common.models import ROLES, Membership, Organization
 from common.models.base import isoformat
 from common.models.identity import MemberInvitation
+from web.api.auth import user_session_principal
 from web.core.access import AUTHENTICATED, access, context
 from web.core.audit_recorder import audit
 from web.core.database import db
@@ -60,9 +61,11 @@ def member_json(membership: Membership) -> dict:
 @blp.route("", methods=["POST"])
 @blp.alt_response(201, schema=ResourceSchema, success=True)
 @blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(403, response="FORBIDDEN")
 @access(AUTHENTICATED)
 @blp.arguments(OrganizationCreateSchema)
 def create(body):
+    user_session_principal("create organizations")
     slug = body["slug"] or slugify(body["name"])
     if body["slug"] and db().scalar(select(Organization.id).where(Organization.slug == slug)):
         abort(409, message="This slug is already taken.")
@@ -84,8 +87,8 @@ def list_organizations(args):
         .where(Membership.user_id == principal.user_id)
         .order_by(Organization.created_at)
     )
-    if principal.session_org_id:  # an SSO session sees only the organization it is bound to
-        query = query.where(Organization.id == principal.session_org_id)
+    if principal.bound_org_id:  # an API key or an SSO session sees only the organization it is bound to
+        query = query.where(Organization.id == principal.bound_org_id)
     roles = dict(
         db()
         .execute(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 
 import marshmallow as ma
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
 from common.models.base import isoformat
@@ -19,6 +19,9 @@ from common.models.schedules import Schedule
 from common.repositories import (
     RepositoryAuth,
     RepositoryError,
+    RepositoryUrl,
+    credential_host,
+    credential_host_problem,
     parse_repository_url,
     probe_repository,
     ref_problem,
@@ -64,17 +67,35 @@ class RefField(ma.fields.String):
         return ref
 
 
+class CredentialHostField(ma.fields.String):
+    """The host a credential is sent to (``git.example.com``, ``git.example.com:8443``), in normal form."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return credential_host(super()._deserialize(value, attr, data, **kwargs))
+        except RepositoryError as exc:
+            raise ma.ValidationError(str(exc)) from exc
+
+
 class RepositoryCredentialUpdateSchema(ma.Schema):
     name = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
     username = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=1, max=200))
     secret = ma.fields.String(validate=ma.validate.Length(min=1, max=16384))
     known_hosts = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=65536))
+    host = CredentialHostField(validate=ma.validate.Length(min=1, max=300))
+
+    @ma.validates_schema
+    def host_with_its_secret(self, data, **_kwargs):
+        """Moving a saved secret to another host would send it there: a new host takes a new secret."""
+        if "host" in data and "secret" not in data:
+            raise ma.ValidationError("A credential's host changes only with its secret: give both.", "secret")
 
 
 class RepositoryCredentialCreateSchema(RepositoryCredentialUpdateSchema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(REPOSITORY_CREDENTIAL_KINDS))
     secret = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=16384))
+    host = CredentialHostField(required=True, validate=ma.validate.Length(min=1, max=300))
 
     @ma.validates_schema
     def fits_the_kind(self, data, **_kwargs):
@@ -118,6 +139,7 @@ def credential_json(credential: RepositoryCredential) -> dict:
         "name": credential.name,
         "kind": credential.kind,
         "username": credential.username,
+        "host": credential.host,
         "secret_masked": credential.secret_masked,
         "has_known_hosts": bool(credential.known_hosts),
         "created_by": credential.created_by,
@@ -131,6 +153,17 @@ def repository_credential_or_404(credential_id: str) -> RepositoryCredential:
     return scoped_get_or_404(RepositoryCredential, credential_id, "Repository credential")
 
 
+def credential_for(credential_id: str, url: str | RepositoryUrl, field: str) -> RepositoryCredential:
+    """The acting organization's credential, when ``url`` is on the host it was saved for (else a 422
+    on ``field``): a member who may use a credential must not send it to a server of their choosing."""
+    credential = repository_credential_or_404(credential_id)
+    parsed = url if isinstance(url, RepositoryUrl) else parse_repository_url(url)
+    problem = credential_host_problem(credential.host, credential.kind, parsed)
+    if problem:
+        abort(422, message=problem, errors={field: [problem]})
+    return credential
+
+
 def auth_of(credential: RepositoryCredential) -> RepositoryAuth:
     return RepositoryAuth(
         kind=credential.kind,
@@ -141,7 +174,7 @@ def auth_of(credential: RepositoryCredential) -> RepositoryAuth:
 
 
 def _save(credential: RepositoryCredential, body: dict) -> None:
-    for field in ("name", "username", "known_hosts"):
+    for field in ("name", "username", "known_hosts", "host"):
         if field in body:
             setattr(credential, field, body[field] or None)
     if "secret" in body:
@@ -225,7 +258,7 @@ def test_repository(body):
     url = parse_repository_url(body["repository_url"])
     auth = None
     if body["credential_id"]:
-        auth = auth_of(repository_credential_or_404(body["credential_id"]))
+        auth = auth_of(credential_for(body["credential_id"], url, "credential_id"))
     elif body["token"]:
         auth = RepositoryAuth(kind="https_token", secret=body["token"], username=body["username"])
     outcome = probe_repository(url, body["ref"], auth, timeout_seconds=PROBE_TIMEOUT_SECONDS)

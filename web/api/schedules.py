@@ -16,7 +16,7 @@ from common.models.base import isoformat, utcnow
 from common.models.schedules import Schedule
 from common.targets import TargetError, organization_roots, resolve_target
 from web.api.connectors import credential_or_404
-from web.api.repositories import RefField, RepositoryUrlField, repository_credential_or_404
+from web.api.repositories import RefField, RepositoryUrlField, credential_for
 from web.core.access import access, context, scoped_get_or_404
 from web.core.audit_recorder import audit
 from web.core.database import db
@@ -147,11 +147,15 @@ def _apply(schedule: Schedule, body: dict) -> None:
         if body.get("ref"):
             schedule.repository_ref = body["ref"]
         if body.get("repository_credential_id"):
-            schedule.repository_credential_id = repository_credential_or_404(
-                body["repository_credential_id"]
-            ).id
+            schedule.repository_credential_id = body["repository_credential_id"]
         elif "repository_credential_id" in body:
             schedule.repository_credential_id = None
+        # A credential named with, or kept for, a new URL goes to its own host only (the worker checks each
+        # run as well, so other edits, such as disabling, stay possible for a credential saved before hosts).
+        if schedule.repository_credential_id and {"repository_url", "repository_credential_id"} & body.keys():
+            credential_for(
+                schedule.repository_credential_id, schedule.repository_url, "repository_credential_id"
+            )
     if not schedule.target and not schedule.n8n_credential_id and not schedule.repository_url:
         abort(
             422,

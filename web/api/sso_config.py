@@ -147,6 +147,13 @@ def put_config(body, org_id):
             )
         config = SsoConfig(organization_id=org_id, enabled=False, version=0)
         db().add(config)
+    elif body["issuer"] != config.issuer and not body["client_secret"]:
+        # The stored secret would go to the new provider's token endpoint, which its admin may run.
+        abort(
+            422,
+            message="A new issuer takes its own client secret: give 'client_secret' with it.",
+            errors={"json": {"client_secret": ["Required when the issuer changes."]}},
+        )
     if body["client_secret"]:
         config.client_secret_encrypted = encrypt_secret(body["client_secret"])
     mapping = body["role_mapping"]

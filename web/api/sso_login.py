@@ -230,7 +230,8 @@ def link(body, org_slug):
     except SsoError as error:
         audit_organization(organization_id)  # a POST: the audit trail writes the entry itself
         audit("sso.link_failed", "organization", organization_id or org_slug, reason=error.reason)
-        abort(error.status, message=error.message)
+        headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
+        abort(error.status, message=error.message, headers=headers)
     g.audit_actor = outcome.user.id
     audit_organization(organization.id)
     audit("sso.link", "user", outcome.user.id, role=outcome.role, joined=outcome.joined)
@@ -264,7 +265,7 @@ def _bound_session(organization: Organization, user: User):
 def _redeem(organization: Organization, config: SsoConfig, link_token: str, password: str) -> SignInOutcome:
     """Redeem once: the token is spent by the first attempt, so a lost insert race is not retried."""
     try:
-        return redeem_link(db(), organization, config, link_token, password)
+        return redeem_link(db(), organization, config, link_token, password, request.remote_addr)
     except IntegrityError as exc:
         db().rollback()
         raise SsoError(409, "identity_linked", "This identity was linked meanwhile; sign in again.") from exc

@@ -7,6 +7,7 @@ the creation response, never returned afterwards.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 import marshmallow as ma
 from flask import url_for
@@ -114,11 +115,23 @@ DeliveryListArgs = page_args_with(
 )
 
 
+def shown_url(url: str) -> tuple[str, bool]:
+    """The URL as the acting member may see it, and whether it was masked. A webhook URL often is its
+    receiver's credential (a Slack or Teams incoming webhook's token in the path, ``?token=``, ``?code=``):
+    the admins who manage webhooks read it whole, other members its scheme and host only."""
+    if context().role == "admin":
+        return url, False
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/...", True
+
+
 def webhook_json(webhook: Webhook) -> dict:
+    url, masked = shown_url(webhook.url)
     return {
         "id": webhook.id,
         "organization_id": webhook.organization_id,
-        "url": webhook.url,
+        "url": url,
+        "url_masked": masked,
         "kind": webhook.kind,
         "events": webhook.events,
         "enabled": webhook.enabled,

@@ -743,9 +743,29 @@ CARGO_PACKAGE_NAME = linear(
 
 @cache
 def catalog_crate_path():
-    """``<crate>::`` for the catalog's Rust crates, as one pattern (built once, on first use)."""
+    """``<crate>::`` for the catalog's Rust crates, as one pattern (built once, on first use); not at the
+    start of a string, where ``"openai::gpt-4o"`` is rust-genai's model route, not the crate."""
     roots = sorted({name.split("::")[0] for name in package_index("rust")}, key=len, reverse=True)
-    return linear(r"(?:^|[^\w:])(" + "|".join(map(re.escape, roots)) + r")::[A-Za-z_]")
+    return linear(r"(?:^|[^\w:\"])(" + "|".join(map(re.escape, roots)) + r")::[A-Za-z_]")
+
+
+@cache
+def sdk_constant_table(package_id: str) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """A Rust SDK's model constants and enum variants whose names do not spell their id, by the module or
+    enum that defines them, and the distinctive ones (``CLAUDE_3_5_SONNET``, ``GPT4_O``; not ``COMMAND``)
+    that every module defining them gives the same value, for a name reached through another path or
+    imported bare."""
+    modules = load_json("sdk_model_constants.json").get(package_id, {})
+    values: dict[str, set[str]] = {}
+    for constants in modules.values():
+        for name, value in constants.items():
+            values.setdefault(name, set()).add(value)
+    unique = {
+        name: next(iter(found))
+        for name, found in values.items()
+        if len(found) == 1 and ("_" in name or any(c.isdigit() for c in name))
+    }
+    return modules, unique
 
 
 def crate_name(file: SourceFile) -> str | None:
@@ -1943,7 +1963,7 @@ class RustDetector(_LanguageDetector):
     ecosystem = "rust"
     registry = "cargo"
     separator = "::"
-    quick_tokens = ("use ", "extern crate")
+    quick_tokens = ("use ", "extern crate", "::")
     USE = linear(r"^\s*(?:pub\s+)?use\s+(\w+)((?:::[^;]*)?);", re.MULTILINE)
     TOOL_ATTRIBUTE = linear(r"#\[tool(?:\(|\])")
     # rmcp's ``#[tool(...)]`` forms that mark no tool: the impl block (``tool_box``) and a parameter
@@ -2042,6 +2062,45 @@ class RustDetector(_LanguageDetector):
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
 
+    # a constant or enum variant and the path it is reached through:
+    # ``anthropic::completion::CLAUDE_4_SONNET``, ``ClaudeModel::Claude35Sonnet20240620``
+    PATH_CONSTANT = linear(r"\b((?:\w+::){0,6})([A-Z]\w{0,80})\b")
+
+    def sdk_model_constants(
+        self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]]
+    ) -> Iterator[Finding]:
+        """An SDK's model constants and enum variants whose names may not spell their id (rig's
+        ``anthropic::CLAUDE_3_5_SONNET`` is ``claude-3-5-sonnet-latest``, openai-api-rs' ``GPT4_O`` is
+        ``gpt-4o``): looked up in the SDK's own table through the module or enum on their path
+        (``anthropic::completion::``, ``Model::``), another path, or as a bare name the file imports from
+        that SDK."""
+        yield from super().sdk_model_constants(file, text, comments, reported)
+        tables = []
+        for imp, package in self.sdk_imports(text):
+            modules, unique = sdk_constant_table(package.id)
+            if modules:
+                tables.append((modules, unique, set(imp.bindings)))
+        bare_names = {name for _, _, bindings in tables for name in bindings}
+        for match in self.PATH_CONSTANT.finditer(text) if tables else ():
+            path, name = match.group(1).split("::")[:-1], match.group(2)
+            if not path and name not in bare_names:
+                continue
+            value = None
+            for modules, unique, imported in tables:
+                module = next((part for part in reversed(path) if part in modules), None)
+                value = modules[module].get(name) if module else None
+                if value is None and (path or name in imported):
+                    value = unique.get(name)
+                if value:
+                    break
+            if value is None:
+                continue
+            line = _line_at(text, match.start())
+            found = model_finding(value, line, strong=False, hf_context=False)
+            if found and line not in comments and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                yield self.model_at(file, line, found, resolved_from=match.group(0))
+
     GENAI_TOOL = linear(r'\bTool::new\(\s*"([^"\n]{1,100})"\s*\)')
     EXTERN = linear(r"^\s*extern\s+crate\s+(\w+)", re.MULTILINE)
     RIG_TOOL_IMPL = linear(r"\bimpl\s+(?:[\w:]+::)?Tool\s+for\s+(\w+)")
@@ -2051,10 +2110,12 @@ class RustDetector(_LanguageDetector):
     # ``#[<crate>_tool(description = "...")] fn name(...)``
     CRATE_TOOL_MACRO = linear(r"#\[(\w+)_tool\b([^\]]{0,600})\]\s*(?:pub\s+)?(?:async\s+)?fn\s+(\w+)")
     # async-openai: ``FunctionObjectArgs::default().name("x")`` (builder) and ``FunctionObject { name:
-    # "x".into(), .. }`` (struct literal) declare a function tool the model may call
+    # "x".into(), .. }`` (struct literal) declare a function tool the model may call; the Responses API's
+    # ``FunctionTool`` the same, its ``name`` after other fields (``defer_loading: None, name: ..``)
     OPENAI_FUNCTION = linear(
-        r"\b(?:FunctionObjectArgs|ChatCompletionFunctionsArgs)::default\(\)\s*\.name\(\s*\"([^\"\n]{1,100})\""
-        r"|\bFunctionObject\s*\{\s*name\s*:\s*\"([^\"\n]{1,100})\""
+        r"\b(?:FunctionObjectArgs|ChatCompletionFunctionsArgs|FunctionToolArgs)::default\(\)\s*"
+        r"\.name\(\s*\"([^\"\n]{1,100})\""
+        r"|\bFunction(?:Object|Tool)\s*\{[^{}]{0,300}?\bname\s*:\s*\"([^\"\n]{1,100})\""
     )
 
     def framework_tools(
@@ -2084,7 +2145,9 @@ class RustDetector(_LanguageDetector):
     ) -> Iterator[Finding]:
         """Function tools an async-openai request offers the model, named as the model calls them."""
         openai = packages.get("openai")
-        if openai is None or ("FunctionObject" not in text and "ChatCompletionFunctions" not in text):
+        if openai is None or not any(
+            t in text for t in ("FunctionObject", "FunctionTool", "ChatCompletionFunctions")
+        ):
             return
         seen: set[str] = set()
         for match in self.OPENAI_FUNCTION.finditer(text):
