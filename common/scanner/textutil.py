@@ -386,20 +386,36 @@ _RUST_VARIANT_VALUE = lazy_re(
 )
 
 
-def _constant_definitions(text: str) -> Iterator[tuple[str, str]]:
+def _constant_definitions(text: str) -> Iterator[tuple[str, str, int]]:
     for match in _CONSTANT_DEFINITION.finditer(text):
-        yield match.group(1) or match.group(2), match.group(3) or match.group(4) or match.group(5)
+        yield (
+            match.group(1) or match.group(2),
+            match.group(3) or match.group(4) or match.group(5),
+            match.start(),
+        )
     if "#[strum(" in text or "#[serde(" in text or ("::" in text and "=>" in text):
         for match in _RUST_VARIANT_VALUE.finditer(text):
-            yield match.group(2) or match.group(3), match.group(1) or match.group(4)
+            yield match.group(2) or match.group(3), match.group(1) or match.group(4), match.start()
 
 
-def model_constant_definitions(text: str) -> dict[str, str]:
+# ``private val MODEL_NAME = …``, ``private static final String MODEL = …``, ``private const string …``
+_PRIVATE_DECLARATION = lazy_re(r"\bprivate\b")
+
+
+def _declared_private(text: str, start: int) -> bool:
+    line_start = text.rfind("\n", 0, start) + 1
+    return bool(_PRIVATE_DECLARATION.search(text, line_start, start))
+
+
+def model_constant_definitions(text: str, *, shared_only: bool = False) -> dict[str, str]:
     """Constants (and enum constants) of the file whose value is a catalog model id, by name, for
     references to them from other files (``openai::GPT_4O``, ``Models.DEFAULT_MODEL``,
-    ``GeminiModels::Gemini20Flash``)."""
+    ``GeminiModels::Gemini20Flash``). ``shared_only`` leaves out the ones declared ``private``: no
+    other file can name them, so ``ApiKeys.MODEL_NAME`` elsewhere is some other class's constant."""
     found: dict[str, str] = {}
-    for name, value in _constant_definitions(text):
+    for name, value, start in _constant_definitions(text):
+        if shared_only and _declared_private(text, start):
+            continue
         if (
             _DISTINCTIVE_NAME.fullmatch(name)
             and plausible_model_name(value)

@@ -354,6 +354,36 @@ def recorded_response(text: str) -> bool:
     )
 
 
+def is_json_lines(text: str) -> bool:
+    """Whether a ``.json`` file holds one JSON object per line (a log of events, a dataset, recorded
+    exchanges): its addresses and models are what happened or was written down, not configuration. Two
+    records are enough to tell; a pretty-printed or one-line JSON document never has them."""
+    records = start = 0
+    while records < 2:
+        end = text.find("\n", start)
+        line = text[start : end if end != -1 else len(text)].strip()
+        if line:
+            if not (line.startswith("{") and line.endswith("}")):
+                return False
+            records += 1
+        if end == -1:
+            break
+        start = end + 1
+    return records == 2
+
+
+# ``openapi: 3.1.0`` / ``swagger: "2.0"`` at the top of a YAML document, ``"openapi": "3.0.0"`` in JSON
+API_DESCRIPTION = linear(
+    r"""(?m)^(?:openapi|swagger)\s*:\s*["']?\d|^\s*\{?\s*"(?:openapi|swagger)"\s*:\s*"\d"""
+)
+
+
+def is_api_description(text: str) -> bool:
+    """Whether a YAML or JSON file is an OpenAPI / Swagger description: the models its enums and code
+    samples name and the servers it lists document an API, they configure no use of it."""
+    return API_DESCRIPTION.search(text[:4096]) is not None
+
+
 def is_translation_catalog(relpath: str) -> bool:
     parts = relpath.split("/")
     if not any(folder.lower() in LOCALE_FOLDERS for folder in parts[:-1]):
@@ -374,9 +404,7 @@ def is_recorded_data(file: SourceFile) -> bool:
     file is one document), an AI API response kept as data, or a recorded HTTP cassette. Its models and
     endpoints are data."""
     if file.suffix == ".json":
-        head = [line.strip() for line in file.text[:MAX_RECORD_HEAD].split("\n")[:3] if line.strip()]
-        json_lines = len(head) >= 2 and all(line.startswith("{") and line.endswith("}") for line in head[:2])
-        return json_lines or recorded_response(file.text)
+        return is_json_lines(file.text) or recorded_response(file.text)
     if STRUCTURED.get(file.suffix) == "YAML" and CASSETTE.search(file.text[:MAX_RECORD_HEAD]):
         return CASSETTE_EXCHANGE.search(file.text[:MAX_RECORD_HEAD]) is not None
     return False
@@ -404,7 +432,7 @@ class ConfigDetector(Detector):
         if is_modelfile(file.name):
             yield from self.modelfile_base(file)
             return
-        if is_recorded_data(file):
+        if is_recorded_data(file) or (file.suffix in STRUCTURED and is_api_description(text)):
             return
         structured: list[str] = []
         table: list[str] = []

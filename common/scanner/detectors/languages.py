@@ -191,6 +191,33 @@ def _line_at(text: str, offset: int) -> int:
     return line_at(text, offset)
 
 
+# ``import a.b.GPT_4O``, ``import static …``, ``import { GPT_4O } from``, Rust's ``use openai::GPT_4O``
+IMPORT_STATEMENT = re.compile(r"\s*(?:import|use|using)\b")
+# a line longer than this is left unsplit (minified code): finding its ``//`` would cost more than it saves
+MAX_COMMENTED_LINE = 2000
+
+
+def line_comment_start(raw: str) -> int | None:
+    """Column of the ``//`` that opens a comment after code on a line (``.modelName(NAME) // GPT_4O``),
+    skipping ``//`` inside string literals (``"https://..."``); ``None`` when the line has none or a quote
+    it opens stays open (a Rust lifetime ``'a``), where the whole line is kept as code."""
+    quote = None
+    index = 0
+    while index < len(raw):
+        char = raw[index]
+        if quote:
+            if char == "\\":
+                index += 1
+            elif char == quote:
+                quote = None
+        elif char in "\"'`":
+            quote = char
+        elif raw.startswith("//", index):
+            return index
+        index += 1
+    return None
+
+
 class _LanguageDetector(Detector):
     name = ""
     extensions: tuple[str, ...] = ()
@@ -299,7 +326,7 @@ class _LanguageDetector(Detector):
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         text = file.text
-        report.facts.model_constants = model_constant_definitions(text)
+        report.facts.model_constants = model_constant_definitions(text, shared_only=True)
         sdk_imports = [
             (imp, package)
             for imp, package in self.sdk_imports(text)
@@ -475,6 +502,20 @@ class _LanguageDetector(Detector):
         only shows)."""
         return self.comment_lines(file.lines)
 
+    def after_line_comment(self, text: str, offset: int, starts: dict[int, int | None]) -> bool:
+        """Whether ``offset`` lies in a ``//`` comment that follows code on its line: a commented-out
+        alternative (``.modelName(NAME) //GPT_4O_MINI)``) is no more used than a commented line.
+        ``starts`` caches each line's comment column by the line's start offset."""
+        if "//" not in self.comment_prefixes:
+            return False
+        line_start = text.rfind("\n", 0, offset) + 1
+        if line_start not in starts:
+            line_end = text.find("\n", offset)
+            raw = text[line_start : line_end if line_end != -1 else len(text)]
+            starts[line_start] = line_comment_start(raw) if len(raw) <= MAX_COMMENTED_LINE else None
+        column = starts[line_start]
+        return column is not None and offset - line_start > column
+
     def usages(self, file: SourceFile, text: str, bindings: dict[str, Package], comments: set[int]):
         if not bindings:
             return
@@ -557,9 +598,10 @@ class _LanguageDetector(Detector):
             for m in DEPLOYMENT_VALUE.finditer(text)
         }
         reported: set[tuple[int, str]] = set()
+        commented: dict[int, int | None] = {}
         for match in keyed.finditer(text):
             line = _line_at(text, match.start())
-            if line in comments:
+            if line in comments or self.after_line_comment(text, match.start(), commented):
                 continue
             value = match.group(2) or constants.get((match.group(3) or "").rsplit(".", 1)[-1])
             found = model_finding(value, line, strong=strong, hf_context=False) if value else None
@@ -570,7 +612,7 @@ class _LanguageDetector(Detector):
             if not plausible_model_name(value) or not match_model(value):
                 continue
             line = _line_at(text, start)
-            if (line, value) in aliases:
+            if (line, value) in aliases or self.after_line_comment(text, start, commented):
                 continue
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and line not in comments and (line, found[0]) not in reported:
@@ -651,14 +693,26 @@ class _LanguageDetector(Detector):
         names its id in its name (a listed id; a family id only through a class that says it holds
         models). A constant the file defines itself stands for its own value, not for its name."""
         own = model_constant_definitions(text)
+        commented: dict[int, int | None] = {}
+        sightings = []
         for match in self.SDK_CONSTANT.finditer(text):
-            if match.group(2) in own:
+            line = _line_at(text, match.start())
+            if (
+                match.group(2) in own
+                or line in comments
+                or self.after_line_comment(text, match.start(), commented)
+            ):
+                continue
+            sightings.append((match, line, IMPORT_STATEMENT.match(file.lines[line - 1]) is not None))
+        # an imported constant the code never names again (its uses are commented out) is not used
+        used = {match.group(2) for match, _, imported in sightings if not imported}
+        for match, line, _ in sightings:
+            if match.group(2) not in used:
                 continue
             named_as_model = "model" in (match.group(1) or "").lower()
             value = model_id_from_constant_name(match.group(2), named_as_model=named_as_model)
-            line = _line_at(text, match.start())
             found = model_finding(value, line, strong=False, hf_context=False) if value else None
-            if found and line not in comments and (line, found[0]) not in reported:
+            if found and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found, resolved_from=match.group(0))
 
@@ -674,17 +728,23 @@ class _LanguageDetector(Detector):
         ]
 
     def endpoints(self, file: SourceFile, comments: set[int]) -> Iterator[Finding]:
+        commented: dict[int, int | None] = {}
         for offset, host in self.bare_hosts(file.text):
             line = _line_at(file.text, offset)
-            endpoint = endpoint_for_url(f"https://{host}", any_host=False) if line not in comments else None
+            if line in comments or self.after_line_comment(file.text, offset, commented):
+                continue
+            endpoint = endpoint_for_url(f"https://{host}", any_host=False)
             if endpoint:
                 yield self.endpoint_finding(file, line, endpoint)
         for number, raw in enumerate(file.lines, start=1):
             if "http" not in raw or number in comments:
                 continue
             literals = [(m.start(2), m.end(2), m.group(2)) for m in STRING_LITERAL.finditer(raw)]
+            comment_column = line_comment_start(raw) if "//" in self.comment_prefixes else None
             for match in URL.finditer(raw):
                 if not configured_url(literals, match.start()):
+                    continue
+                if comment_column is not None and match.start() > comment_column:
                     continue
                 endpoint = endpoint_for_url(match.group(0), any_host=False)
                 if endpoint:
