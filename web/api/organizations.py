@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask_smorest import Blueprint, abort
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from common.accounts import create_organization, find_user_by_email, slugify
 from common.models import ROLES, ApiKey, Membership, Organization
@@ -221,14 +221,14 @@ def _delete_membership(membership: Membership) -> None:
         )
         if admins <= 1:
             abort(409, message="An organization keeps at least one admin.")
-    db().execute(
-        update(ApiKey)
-        .where(
+    # One by one, as ``POST /auth/api-key/:id/revoke`` does, so the revocation listeners see each key.
+    for key in db().scalars(
+        select(ApiKey).where(
             ApiKey.user_id == membership.user_id,
             ApiKey.organization_id == membership.organization_id,
             ApiKey.revoked_at.is_(None),
         )
-        .values(revoked_at=utcnow())
-    )
+    ):
+        key.revoked_at = utcnow()
     db().delete(membership)
     db().commit()
