@@ -29,15 +29,16 @@ COMPILED_DIR = DATA_DIR / "compiled"
 
 PACKAGE_TYPES = ("llm_provider", "agent_framework", "ml_framework", "vector_db")
 
-# "openai/gpt-4o" (LiteLLM), "openai:gpt-4o" (pydantic-ai), "ollama/llama3", "x-ai/grok-2" (OpenRouter),
-# "accounts/fireworks/models/…" (Fireworks), "publishers/google/models/…" (Vertex AI, also under
-# "projects/…/locations/…/"): the route prefix names the provider or router, the rest is the model id that
-# the catalog knows. The providers' own spellings, from their documentation.
+# "openai/gpt-4o" (LiteLLM), "openai:gpt-4o" (pydantic-ai), "openai::gpt-4o" (rust-genai's namespace),
+# "ollama/llama3", "x-ai/grok-2" (OpenRouter), "accounts/fireworks/models/…" (Fireworks),
+# "publishers/google/models/…" (Vertex AI, also under "projects/…/locations/…/"): the route prefix names
+# the provider or router, the rest is the model id that the catalog knows. The providers' own spellings,
+# from their documentation.
 _ROUTE_PREFIX = linear(
     r"^(?:(?:litellm|openai|anthropic|ollama|ollama_chat|groq|gemini|google-gla|google-vertex|vertex_ai|bedrock|"
     r"azure|azure_ai|mistral|together_ai|together|fireworks_ai|fireworks|deepseek|xai|x-ai|grok|cohere|"
     r"huggingface|openrouter|perplexity|deepinfra|cerebras|sambanova|nvidia_nim|watsonx|hosted_vllm|lm_studio)"
-    r"[:/]|accounts/[\w-]+/models/|(?:projects/[^/\s]+/locations/[^/\s]+/)?publishers/[\w-]+/models/)",
+    r"(?:::|[:/])|accounts/[\w-]+/models/|(?:projects/[^/\s]+/locations/[^/\s]+/)?publishers/[\w-]+/models/)",
     re.IGNORECASE,
 )
 # ``mistral:7b``, ``deepseek-r1:latest``: an Ollama tag after a model name that is also a route prefix; a

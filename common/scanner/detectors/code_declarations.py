@@ -16,7 +16,8 @@ literals (TypeScript/JavaScript, Python):
   entry in a client config file (package, remote, unknown server).
 * **OpenAI function tools**: in a file importing the OpenAI SDK, ``{"type": "function", "function":
   {"name", "parameters"}}`` (Chat Completions) or ``{"type": "function", "name", "parameters"}``
-  (Responses API) is a ``tool`` of OpenAI, named as the model calls it.
+  (Responses API) is a ``tool`` of OpenAI, named as the model calls it; a function without arguments
+  may give a ``description`` instead of ``parameters``.
 * **Vercel AI SDK tool maps**: the ``tools: { name: { description, inputSchema, execute } }`` object
   handed to ``generateText``/``streamText`` in a file importing ``ai``. ``tool({...})`` is only a typing
   helper, so an entry written as a plain object is a tool too, named by its key as the model sees it.
@@ -102,9 +103,15 @@ GEMINI_DECLARATIONS_KEY = re.compile(
 # ``{"type": "function", "name": ...}`` (Responses API)
 FUNCTION_TYPE = re.compile(r"""(?<![\w$])["']?type["']?\s*:\s*["']function["']""")
 FUNCTION_KEY = re.compile(r"""(?<![\w$])["']?function["']?\s*:\s*\{""")
-# a schema's own words standing in for a name (``name: "name"``, ``name: "string"``)
-PLACEHOLDER_NAMES = frozenset({"name", "string", "function", "tool", "function_name", "tool_name"})
+# a schema's own words standing in for a name (``name: "name"``, ``name: "string"``), and the request-syntax
+# placeholder of the AWS SDK for JavaScript's reference (``name: "STRING_VALUE"``), pasted from its docs
+PLACEHOLDER_NAMES = frozenset(
+    {"name", "string", "function", "tool", "function_name", "tool_name", "string_value"}
+)
 PARAMETERS_KEY = re.compile(r"""(?<![\w$])["']?parameters["']?\s*:""")
+# a function without arguments declares no ``parameters`` (optional in the API) but still says what it
+# does; a ``tool_choice`` naming a function carries neither
+DESCRIPTION_KEY = re.compile(r"""(?<![\w$])["']?description["']?\s*:""")
 # a remote MCP server handed to a model API: OpenAI's ``{"type": "mcp", "server_label": ...}`` and the
 # ``{"type": "url", "url": ..., "name": ...}`` entries of Anthropic's ``mcp_servers``
 HOSTED_MCP_TYPE = re.compile(r"""(?<![\w$])["']?type["']?\s*:\s*["'](?:mcp|url)["']""")
@@ -435,7 +442,7 @@ class CodeDeclarationsDetector(Detector):
         seen: set[str] = set()
         for pair in dict.fromkeys(objects):  # each object once, in text order
             named = literals.string_value(pair, "name")
-            if not named or named[0].lower() in seen:
+            if not named or named[0].lower() in seen or named[0].lower() in PLACEHOLDER_NAMES:
                 continue
             name = named[0].lower()
             seen.add(name)
@@ -453,8 +460,8 @@ class CodeDeclarationsDetector(Detector):
         self, file: SourceFile, literals: Literals, provider: str = "OpenAI", framework: str = "openai"
     ) -> Iterator[Finding]:
         """Function tools handed to the OpenAI API (or an SDK taking its shape: Mistral, Ollama, Groq),
-        named as the model calls them; an object that declares no ``parameters`` (a ``tool_choice``
-        naming one) defines none."""
+        named as the model calls them; an object that declares neither ``parameters`` nor a
+        ``description`` (a ``tool_choice`` naming one) defines none."""
         seen: set[str] = set()
         for match in FUNCTION_TYPE.finditer(literals.text):
             pair = None if literals.in_string(match.start()) else literals.innermost(match.start() + 1)
@@ -463,7 +470,10 @@ class CodeDeclarationsDetector(Detector):
             inner = next(literals.top_level(pair, FUNCTION_KEY), None)
             holder = literals.innermost(inner.end()) if inner else pair
             named = literals.string_value(holder, "name") if holder else None
-            if not named or not next(literals.top_level(holder, PARAMETERS_KEY), None):
+            if not named or not (
+                next(literals.top_level(holder, PARAMETERS_KEY), None)
+                or next(literals.top_level(holder, DESCRIPTION_KEY), None)
+            ):
                 continue
             if named[0].lower() in PLACEHOLDER_NAMES:
                 continue  # an API demo's ``name: "name"`` names no tool

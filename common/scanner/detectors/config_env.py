@@ -70,6 +70,12 @@ URL = linear(r"https?://[^\s'\"<>,}]+")
 ENV_FACT_KEY = linear(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
 
 
+# a JSON file that counts the tokens a request spent is a saved API response (a chat completion, an
+# embeddings list, a framework's serialized message): the model in it answered, nothing is configured
+RESPONSE_INPUT_TOKENS = linear(r'"(?:prompt_tokens|promptTokens|input_tokens|inputTokens)"\s*:\s*\d')
+RESPONSE_TOTAL_TOKENS = linear(
+    r'"(?:completion_tokens|completionTokens|output_tokens|outputTokens|total_tokens|totalTokens)"\s*:\s*\d'
+)
 SECTION_HEADER = linear(r"^\s*\[+\s*([\w.\"' -]{1,100}?)\s*\]+\s*(?:#.*)?$")
 
 
@@ -337,6 +343,15 @@ LOCALE_FOLDERS = frozenset(
 LOCALE_CODE = linear(r"[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?")
 
 
+def recorded_response(text: str) -> bool:
+    """Whether a JSON text is an AI API response kept as data: it holds token counts of a request."""
+    return (
+        "tokens" in text
+        and RESPONSE_INPUT_TOKENS.search(text) is not None
+        and RESPONSE_TOTAL_TOKENS.search(text) is not None
+    )
+
+
 def is_translation_catalog(relpath: str) -> bool:
     parts = relpath.split("/")
     if not any(folder.lower() in LOCALE_FOLDERS for folder in parts[:-1]):
@@ -366,6 +381,8 @@ class ConfigDetector(Detector):
         text = file.text
         if is_modelfile(file.name):
             yield from self.modelfile_base(file)
+            return
+        if file.suffix == ".json" and recorded_response(text):
             return
         structured: list[str] = []
         table: list[str] = []

@@ -300,7 +300,7 @@ class _LanguageDetector(Detector):
                 yield from self.raw_http(file, text)
             yield from self.model_catalogs(file, text)
             return
-        comment_lines = self.comment_lines(file.lines)
+        comment_lines = self.prose_lines(file)
         strong = any(p.type in ("llm_provider", "agent_framework") for _, p in sdk_imports)
         bindings: dict[str, Package] = {}
         # the repository's own package, imported by its examples and tests, is no dependency; what they
@@ -372,7 +372,7 @@ class _LanguageDetector(Detector):
 
     def model_catalogs(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """Catalog model ids in a file that imports no SDK (a settings module, a model picker)."""
-        comments = self.comment_lines(file.lines)
+        comments = self.prose_lines(file)
         reported: set[tuple[int, str]] = set()
         for offset, value in catalog_model_literals(text):
             line = _line_at(text, offset)
@@ -439,7 +439,7 @@ class _LanguageDetector(Detector):
     def raw_http(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """A file without SDK imports that calls an AI endpoint directly: the endpoint, and the
         catalog model ids its request bodies name."""
-        comment_lines = self.comment_lines(file.lines)
+        comment_lines = self.prose_lines(file)
         endpoints = list(self.endpoints(file, comment_lines))
         if not endpoints:
             return
@@ -459,6 +459,11 @@ class _LanguageDetector(Detector):
 
     def comment_lines(self, lines: list[str]) -> set[int]:
         return comment_line_numbers(lines, self.comment_prefixes)
+
+    def prose_lines(self, file: SourceFile) -> set[int]:
+        """Lines people read rather than the program runs: comments (a language may add text it
+        only shows)."""
+        return self.comment_lines(file.lines)
 
     def usages(self, file: SourceFile, text: str, bindings: dict[str, Package], comments: set[int]):
         if not bindings:
@@ -683,9 +688,29 @@ CARGO_PACKAGE_NAME = linear(
 
 @cache
 def catalog_crate_path():
-    """``<crate>::`` for the catalog's Rust crates, as one pattern (built once, on first use)."""
+    """``<crate>::`` for the catalog's Rust crates, as one pattern (built once, on first use); not at the
+    start of a string, where ``"openai::gpt-4o"`` is rust-genai's model route, not the crate."""
     roots = sorted({name.split("::")[0] for name in package_index("rust")}, key=len, reverse=True)
-    return linear(r"(?:^|[^\w:])(" + "|".join(map(re.escape, roots)) + r")::[A-Za-z_]")
+    return linear(r"(?:^|[^\w:\"])(" + "|".join(map(re.escape, roots)) + r")::[A-Za-z_]")
+
+
+@cache
+def sdk_constant_table(package_id: str) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """A Rust SDK's model constants and enum variants whose names do not spell their id, by the module or
+    enum that defines them, and the distinctive ones (``CLAUDE_3_5_SONNET``, ``GPT4_O``; not ``COMMAND``)
+    that every module defining them gives the same value, for a name reached through another path or
+    imported bare."""
+    modules = load_json("sdk_model_constants.json").get(package_id, {})
+    values: dict[str, set[str]] = {}
+    for constants in modules.values():
+        for name, value in constants.items():
+            values.setdefault(name, set()).add(value)
+    unique = {
+        name: next(iter(found))
+        for name, found in values.items()
+        if len(found) == 1 and ("_" in name or any(c.isdigit() for c in name))
+    }
+    return modules, unique
 
 
 def crate_name(file: SourceFile) -> str | None:
@@ -772,6 +797,68 @@ def configured_url(literals: list[tuple[int, int, str]], at: int) -> bool:
     return any(start <= at < end and not is_prose(text) for start, end, text in literals)
 
 
+# the tokens that open or close strings, comments and braces in JavaScript code, and those that matter in
+# a template literal's text (an escape, its closing backtick, an interpolation)
+_JS_CODE_TOKEN = linear(r"""//[^\n]*|/\*(?s:.*?)\*/|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|[`{}]""")
+_JS_TEMPLATE_TOKEN = linear(r"""\\(?s:.)|`|\$\{""")
+
+
+def template_literal_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of every JavaScript template literal, backticks included, by where each
+    opens (one inside another's interpolation is a span of its own)."""
+    spans: list[tuple[int, int]] = []
+    frames: list[list] = []  # per open template: [offset, brace depth of its interpolation or None]
+    position = 0
+    while True:
+        in_text = bool(frames) and frames[-1][1] is None
+        match = (_JS_TEMPLATE_TOKEN if in_text else _JS_CODE_TOKEN).search(text, position)
+        if match is None:
+            return sorted(spans)
+        token, position = match.group(0), match.end()
+        if in_text and token == "`":
+            spans.append((frames.pop()[0], match.end()))
+        elif in_text:
+            if token == "${":
+                frames[-1][1] = 0
+        elif token == "`":
+            frames.append([match.start(), None])
+        elif frames and token == "{":
+            frames[-1][1] += 1
+        elif frames and token == "}":
+            frames[-1][1] = None if frames[-1][1] == 0 else frames[-1][1] - 1
+
+
+def template_text_lines(text: str) -> set[int]:
+    """Lines inside JavaScript template literals that span lines (after the opening line, up to the
+    closing backtick's line when text precedes it there): text the program holds, such as a code sample
+    a page shows, not code it runs."""
+    lines: set[int] = set()
+    for start, end in template_literal_spans(text):
+        first, last = line_at(text, start), line_at(text, end - 1)
+        if last > first:
+            closing_line = text[text.rfind("\n", 0, end - 1) + 1 : end - 1]
+            lines.update(range(first + 1, last + 1 if closing_line.strip() else last))
+    return lines
+
+
+class TemplateText:
+    """Whether an offset of a JavaScript text lies inside a template literal; the literals are found on
+    the first offset that follows a backtick."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.first_backtick = text.find("`")
+        self.spans: list[tuple[int, int]] | None = None
+
+    def holds(self, offset: int) -> bool:
+        if self.first_backtick < 0 or offset < self.first_backtick:
+            return False
+        if self.spans is None:
+            self.spans = template_literal_spans(self.text)
+        index = bisect_right(self.spans, (offset, len(self.text)))
+        return any(start < offset < end for start, end in self.spans[max(0, index - 8) : index])
+
+
 class JavaScriptDetector(_LanguageDetector):
     name = "javascript"
     extensions = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
@@ -814,6 +901,14 @@ class JavaScriptDetector(_LanguageDetector):
         if self.package_depends_on_mcp(file):
             yield from self.mcp_tools(file, text, self.comment_lines(file.lines))
 
+    def prose_lines(self, file: SourceFile) -> set[int]:
+        """In a React component file a template literal spanning lines is text the page shows (a code
+        sample, a prompt), not the component's configuration."""
+        lines = super().prose_lines(file)
+        if file.suffix in (".jsx", ".tsx") and "`" in file.text:
+            lines |= template_text_lines(file.text)
+        return lines
+
     def package_depends_on_mcp(self, file: SourceFile) -> bool:
         """Whether the package.json nearest above the file (within the scanned tree) declares an MCP SDK."""
         folder = file.path.parent
@@ -854,12 +949,19 @@ class JavaScriptDetector(_LanguageDetector):
         return tuple(n for n in names if re.fullmatch(r"[A-Za-z_$][\w$]*", n))
 
     def imports(self, text: str) -> Iterator[Import]:
+        """Imports and requires; one written inside a template literal is text (a code sample), not code."""
+        quoted = TemplateText(text)
         for match in self.ES_IMPORT.finditer(text):
-            yield Import(match.group(2), self._bindings(match.group(1)), _line_at(text, match.start()))
+            if not quoted.holds(match.start()):
+                yield Import(match.group(2), self._bindings(match.group(1)), _line_at(text, match.start()))
         for match in self.BARE_IMPORT.finditer(text):
-            yield Import(match.group(1), (), _line_at(text, match.start()))
+            if not quoted.holds(match.start()):
+                yield Import(match.group(1), (), _line_at(text, match.start()))
         for match in self.REQUIRE.finditer(text):
-            yield Import(match.group(2), self._bindings(match.group(1) or ""), _line_at(text, match.start()))
+            if not quoted.holds(match.start()):
+                yield Import(
+                    match.group(2), self._bindings(match.group(1) or ""), _line_at(text, match.start())
+                )
         if MCP_IMPORT_HINT.search(text):
             own = tuple(dict.fromkeys(m.group(1) for m in self.OWN_MCP_CLASS.finditer(text)))
             if own:
@@ -1883,7 +1985,7 @@ class RustDetector(_LanguageDetector):
     ecosystem = "rust"
     registry = "cargo"
     separator = "::"
-    quick_tokens = ("use ", "extern crate")
+    quick_tokens = ("use ", "extern crate", "::")
     USE = linear(r"^\s*(?:pub\s+)?use\s+(\w+)((?:::[^;]*)?);", re.MULTILINE)
     TOOL_ATTRIBUTE = linear(r"#\[tool(?:\(|\])")
     # rmcp's ``#[tool(...)]`` forms that mark no tool: the impl block (``tool_box``) and a parameter
@@ -1982,6 +2084,45 @@ class RustDetector(_LanguageDetector):
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
 
+    # a constant or enum variant and the path it is reached through:
+    # ``anthropic::completion::CLAUDE_4_SONNET``, ``ClaudeModel::Claude35Sonnet20240620``
+    PATH_CONSTANT = linear(r"\b((?:\w+::){0,6})([A-Z]\w{0,80})\b")
+
+    def sdk_model_constants(
+        self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]]
+    ) -> Iterator[Finding]:
+        """An SDK's model constants and enum variants whose names may not spell their id (rig's
+        ``anthropic::CLAUDE_3_5_SONNET`` is ``claude-3-5-sonnet-latest``, openai-api-rs' ``GPT4_O`` is
+        ``gpt-4o``): looked up in the SDK's own table through the module or enum on their path
+        (``anthropic::completion::``, ``Model::``), another path, or as a bare name the file imports from
+        that SDK."""
+        yield from super().sdk_model_constants(file, text, comments, reported)
+        tables = []
+        for imp, package in self.sdk_imports(text):
+            modules, unique = sdk_constant_table(package.id)
+            if modules:
+                tables.append((modules, unique, set(imp.bindings)))
+        bare_names = {name for _, _, bindings in tables for name in bindings}
+        for match in self.PATH_CONSTANT.finditer(text) if tables else ():
+            path, name = match.group(1).split("::")[:-1], match.group(2)
+            if not path and name not in bare_names:
+                continue
+            value = None
+            for modules, unique, imported in tables:
+                module = next((part for part in reversed(path) if part in modules), None)
+                value = modules[module].get(name) if module else None
+                if value is None and (path or name in imported):
+                    value = unique.get(name)
+                if value:
+                    break
+            if value is None:
+                continue
+            line = _line_at(text, match.start())
+            found = model_finding(value, line, strong=False, hf_context=False)
+            if found and line not in comments and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                yield self.model_at(file, line, found, resolved_from=match.group(0))
+
     GENAI_TOOL = linear(r'\bTool::new\(\s*"([^"\n]{1,100})"\s*\)')
     EXTERN = linear(r"^\s*extern\s+crate\s+(\w+)", re.MULTILINE)
     RIG_TOOL_IMPL = linear(r"\bimpl\s+(?:[\w:]+::)?Tool\s+for\s+(\w+)")
@@ -1991,10 +2132,12 @@ class RustDetector(_LanguageDetector):
     # ``#[<crate>_tool(description = "...")] fn name(...)``
     CRATE_TOOL_MACRO = linear(r"#\[(\w+)_tool\b([^\]]{0,600})\]\s*(?:pub\s+)?(?:async\s+)?fn\s+(\w+)")
     # async-openai: ``FunctionObjectArgs::default().name("x")`` (builder) and ``FunctionObject { name:
-    # "x".into(), .. }`` (struct literal) declare a function tool the model may call
+    # "x".into(), .. }`` (struct literal) declare a function tool the model may call; the Responses API's
+    # ``FunctionTool`` the same, its ``name`` after other fields (``defer_loading: None, name: ..``)
     OPENAI_FUNCTION = linear(
-        r"\b(?:FunctionObjectArgs|ChatCompletionFunctionsArgs)::default\(\)\s*\.name\(\s*\"([^\"\n]{1,100})\""
-        r"|\bFunctionObject\s*\{\s*name\s*:\s*\"([^\"\n]{1,100})\""
+        r"\b(?:FunctionObjectArgs|ChatCompletionFunctionsArgs|FunctionToolArgs)::default\(\)\s*"
+        r"\.name\(\s*\"([^\"\n]{1,100})\""
+        r"|\bFunction(?:Object|Tool)\s*\{[^{}]{0,300}?\bname\s*:\s*\"([^\"\n]{1,100})\""
     )
 
     def framework_tools(
@@ -2024,7 +2167,9 @@ class RustDetector(_LanguageDetector):
     ) -> Iterator[Finding]:
         """Function tools an async-openai request offers the model, named as the model calls them."""
         openai = packages.get("openai")
-        if openai is None or ("FunctionObject" not in text and "ChatCompletionFunctions" not in text):
+        if openai is None or not any(
+            t in text for t in ("FunctionObject", "FunctionTool", "ChatCompletionFunctions")
+        ):
             return
         seen: set[str] = set()
         for match in self.OPENAI_FUNCTION.finditer(text):
