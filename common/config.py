@@ -130,6 +130,9 @@ class Settings:
     login_lockout_seconds: int = 900
     login_account_failure_limit: int = 500
     trusted_proxies: int = 0
+    metrics_token: str = ""
+    metrics_cache_seconds: float = 15
+    health_cache_seconds: float = 5
     ws_max_sockets_per_principal: int = 20
     ws_max_sockets_per_org: int = 500
     ws_send_queue_size: int = 1000
@@ -226,6 +229,10 @@ def load_settings() -> Settings:
         login_lockout_seconds=int(_env("LOGIN_LOCKOUT_SECONDS", "900")),
         login_account_failure_limit=int(_env("LOGIN_ACCOUNT_FAILURE_LIMIT", "500")),
         trusted_proxies=int(_env("TRUSTED_PROXIES", "0")),
+        # The bearer token Prometheus scrapes /metrics with; unset, /metrics answers nobody.
+        metrics_token=_env("METRICS_TOKEN", ""),
+        metrics_cache_seconds=float(_env("METRICS_CACHE_SECONDS", "15")),
+        health_cache_seconds=float(_env("HEALTH_CACHE_SECONDS", "5")),
         ws_max_sockets_per_principal=int(_env("WS_MAX_SOCKETS_PER_PRINCIPAL", "20")),
         ws_max_sockets_per_org=int(_env("WS_MAX_SOCKETS_PER_ORG", "500")),
         ws_send_queue_size=int(_env("WS_SEND_QUEUE_SIZE", "1000")),

@@ -19,5 +19,8 @@ os.environ.update(
         "INTERNAL_API_KEY": secrets.token_urlsafe(32),
         "ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "OUTBOUND_ALLOWLIST": "127.0.0.1,localhost",  # the tests' loopback receivers and identity providers
+        "METRICS_TOKEN": secrets.token_urlsafe(32),
+        "METRICS_CACHE_SECONDS": "0",  # every scrape reads afresh; tests/security/test_public_endpoints.py
+        "HEALTH_CACHE_SECONDS": "0",  # sets them to prove the caching
     }
 )

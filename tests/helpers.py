@@ -21,6 +21,11 @@ from sqlalchemy import event
 PASSWORD = "correct horse battery"
 
 
+def metrics_headers() -> dict:
+    """What the Prometheus scrape sends: the ``METRICS_TOKEN`` the tests' environment sets."""
+    return {"Authorization": f"Bearer {os.environ['METRICS_TOKEN']}"}
+
+
 @dataclass
 class TestUser:
     __test__ = False

@@ -8,6 +8,7 @@ from alembic.migration import MigrationContext
 
 from common.config import DEFAULT_SECRET_KEY, InsecureConfiguration, load_settings
 from common.db import Base, get_engine
+from tests.helpers import metrics_headers
 
 
 def test_auth_rate_limit_is_30_per_minute_with_retry_after(client):
@@ -67,7 +68,7 @@ def test_health_is_503_when_redis_is_down(client, monkeypatch):
 
 def test_metrics_exposition(client):
     client.get("/api/v1/health")
-    response = client.get("/api/v1/metrics")
+    response = client.get("/api/v1/metrics", headers=metrics_headers())
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
     text = response.get_data(as_text=True)

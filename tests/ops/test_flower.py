@@ -14,7 +14,7 @@ import requests
 
 from common.celery_client import celery_client, enqueue
 from common.tasks import QUEUES, RECONCILE_JOBS
-from tests.helpers import wait_for, wait_for_scan
+from tests.helpers import metrics_headers, wait_for, wait_for_scan
 from tests.ops.conftest import Stack, compose_services, free_port, write_ai_project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,7 +22,7 @@ DEPTH = re.compile(r'^trusera_queue_depth\{queue="([a-z]+)"\} ([0-9.e+]+)$', re.
 
 
 def _depths(client) -> dict[str, float]:
-    response = client.get("/api/v1/metrics")
+    response = client.get("/api/v1/metrics", headers=metrics_headers())
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
     return {queue: float(value) for queue, value in DEPTH.findall(response.get_data(as_text=True))}

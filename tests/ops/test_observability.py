@@ -18,6 +18,7 @@ from kubernetes_validate.utils import ValidationError
 from prometheus_client.parser import text_string_to_metric_families
 
 from common.tasks import QUEUES
+from tests.helpers import metrics_headers
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "ops" / "grafana" / "trusera.json"
@@ -32,7 +33,7 @@ SAMPLE_SUFFIXES = ("_bucket", "_count", "_sum", "_total", "_created")
 
 def exposed_metric_names(client) -> set[str]:
     """Every sample name the metrics endpoint can produce (a histogram's _bucket/_count/_sum, ...)."""
-    text = client.get("/api/v1/metrics").get_data(as_text=True)
+    text = client.get("/api/v1/metrics", headers=metrics_headers()).get_data(as_text=True)
     names = set()
     for family in text_string_to_metric_families(text):
         names.add(family.name)

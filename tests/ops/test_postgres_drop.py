@@ -12,6 +12,7 @@ import time
 import psycopg
 import pytest
 
+from tests.helpers import metrics_headers
 from tests.services import PG_ADMIN_URL, TEST_DB_NAME
 
 
@@ -82,7 +83,7 @@ def test_database_down_answers_503_then_recovers_in_process(client, user_with_da
         assert login.status_code == 503 and login.json["code"] == 503, login.json
         health = client.get("/api/v1/health")
         assert health.status_code == 503 and health.json["checks"]["database"] != "ok", health.json
-        metrics = client.get("/api/v1/metrics")
+        metrics = client.get("/api/v1/metrics", headers=metrics_headers())
         assert metrics.status_code == 200 and b"trusera_queue_depth" in metrics.data
     # The same process, the same pool: the very next requests succeed.
     assert client.get("/api/v1/scans", headers=headers).status_code == 200

@@ -16,7 +16,7 @@ import requests
 from celery import Celery
 
 from common.tasks import QUEUES, RECONCILE_JOBS
-from tests.helpers import wait_for
+from tests.helpers import metrics_headers, wait_for
 from tests.ops.conftest import ApiUser, Stack, write_ai_project
 
 AMQP_BASE = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
@@ -42,7 +42,7 @@ def vhost():
 
 
 def _depths(api: str) -> dict[str, float]:
-    text = requests.get(f"{api}/metrics", timeout=15).text
+    text = requests.get(f"{api}/metrics", headers=metrics_headers(), timeout=15).text
     return {queue: float(value) for queue, value in DEPTH.findall(text)}
 
 

@@ -17,7 +17,7 @@ from common.db import session_scope
 from common.models import Scan
 from common.models.base import utcnow
 from common.redis_client import get_redis
-from tests.helpers import wait_for, wait_for_scan
+from tests.helpers import metrics_headers, wait_for, wait_for_scan
 from tests.webhook_receiver import Receiver
 from web.core.metrics import oldest_message_ages
 from workers.webhooks import deliver
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.usefixtures("celery_worker")
 
 
 def scrape(client) -> dict[tuple[str, tuple], float]:
-    response = client.get("/api/v1/metrics")
+    response = client.get("/api/v1/metrics", headers=metrics_headers())
     assert response.status_code == 200
     samples = {}
     for family in text_string_to_metric_families(response.get_data(as_text=True)):
@@ -130,7 +130,7 @@ def test_a_running_job_whose_worker_went_silent_is_reported_stale(client, make_u
 
 
 def test_every_queue_reports_depth_and_age(client):
-    text = client.get("/api/v1/metrics").get_data(as_text=True)
+    text = client.get("/api/v1/metrics", headers=metrics_headers()).get_data(as_text=True)
     for queue in ("scans", "ingest", "compliance", "exports", "webhooks", "alerts", "maintenance"):
         assert re.search(rf'trusera_queue_oldest_message_age_seconds{{queue="{queue}"}} \d', text)
         assert f'trusera_queue_depth{{queue="{queue}"}}' in text

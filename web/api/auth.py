@@ -116,6 +116,25 @@ def user_session_principal(action: str):
     return principal
 
 
+def confirm_current_password(user: User, password: str, refusal: str) -> None:
+    """Abort 403 with ``refusal`` unless ``password`` is the user's; wrong ones count with failed logins
+    (``login_guard``, per account and address), so a stolen session cannot guess the password to change it
+    or to delete the account: 429 with ``Retry-After`` while the pair or the account is locked."""
+    address = request.remote_addr
+    wait = login_guard.locked_for(user.email, address)
+    if wait is not None:
+        audit("auth.reauth_throttled", "user", user.id)
+        abort(
+            429,
+            message=f"Too many wrong passwords for this account from here; try again in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+    if not verify_password(user.password_hash, password):
+        login_guard.record_failure(user.email, address)
+        abort(403, message=refusal)
+    login_guard.clear(user.email, address)
+
+
 def own_api_key_or_404(key_id: str) -> ApiKey:
     principal = user_session_principal("manage API keys")
     key = db().get(ApiKey, key_id)
@@ -220,8 +239,7 @@ def update_profile(body):
 def change_password(body):
     principal = user_session_principal("change the password")
     user = principal.user
-    if not verify_password(user.password_hash, body["current_password"]):
-        abort(403, message="The current password is not correct.")
+    confirm_current_password(user, body["current_password"], "The current password is not correct.")
     user.password_hash = hash_password(body["new_password"])
     revoke_sessions(user_sessions(user.id, except_session=principal.session_id))
     db().commit()
@@ -368,8 +386,10 @@ def delete_account(body):
     """Remove the user, their keys, sessions, memberships and their personal workspace."""
     principal = user_session_principal("delete the account")
     user = principal.user
-    if user.password_hash and not verify_password(user.password_hash, body.get("password") or ""):
-        abort(403, message="Confirm account deletion with your current password.")
+    if user.password_hash:
+        confirm_current_password(
+            user, body.get("password") or "", "Confirm account deletion with your current password."
+        )
     for membership in db().scalars(select(Membership).where(Membership.user_id == user.id)):
         other_admins = db().scalar(
             select(Membership.id).where(

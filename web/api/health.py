@@ -1,9 +1,18 @@
-"""``/health`` and ``/metrics``: unauthenticated, for load balancers and Prometheus."""
+"""``/health`` and ``/metrics``: for load balancers and Prometheus, without a user's sign-in.
+
+``/health`` answers anyone (a load balancer has no credential); its broker check is the one that opens a
+connection, so its answer is reused for ``HEALTH_CACHE_SECONDS``. ``/metrics`` counts every organization's
+scans and reads the queues: it answers only the scraper's bearer token ``METRICS_TOKEN``, and nobody
+while that is unset, so a deployment exposes nothing by default.
+"""
 
 from __future__ import annotations
 
+import hmac
+
 import redis
-from flask_smorest import Blueprint
+from flask import request
+from flask_smorest import Blueprint, abort
 from kombu import Connection
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -13,6 +22,7 @@ from common.db import session_scope
 from common.redis_client import get_redis
 from web.core import metrics
 from web.core.access import PUBLIC, access
+from web.core.cached_reading import CachedReading
 from web.core.openapi import PROMETHEUS_TEXT, HealthSchema
 
 blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Health and metrics")
@@ -39,12 +49,19 @@ def _check_broker(redis_status: str) -> str:
     settings = get_settings()
     if settings.broker_url == settings.redis_url:
         return redis_status
+    return broker_reading.get()
+
+
+def _connect_to_broker() -> str:
     try:
-        with Connection(settings.broker_url, connect_timeout=2) as connection:
+        with Connection(get_settings().broker_url, connect_timeout=2) as connection:
             connection.ensure_connection(max_retries=1)
         return "ok"
     except Exception as exc:  # kombu surfaces many transport-specific errors
         return f"error: {type(exc).__name__}"
+
+
+broker_reading = CachedReading(_connect_to_broker, lambda: get_settings().health_cache_seconds)
 
 
 @blp.route("/health", methods=["GET"])
@@ -60,6 +77,19 @@ def health():
 
 @blp.route("/metrics", methods=["GET"])
 @blp.alt_response(200, schema=PROMETHEUS_TEXT, content_type="text/plain", success=True)
+@blp.alt_response(401, response="UNAUTHORIZED")
 @access(PUBLIC)
 def metrics_endpoint():
+    """Open, as the API contract says, until the operator sets ``METRICS_TOKEN``: the figures span every
+    organization, so a deployment reachable by tenants should set it (docs/operations.md)."""
+    token = get_settings().metrics_token
+    if not token:
+        return metrics.render()
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), token.encode()):
+        abort(
+            401,
+            message="The metrics bearer token is missing or wrong.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return metrics.render()

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from common.models import Membership, Organization
 from common.models.base import isoformat
 from common.models.identity import MemberInvitation
+from web.api.auth import user_session_principal
 from web.core.access import AUTHENTICATED, access
 from web.core.audit_recorder import audit, audit_organization
 from web.core.database import db
@@ -64,10 +65,13 @@ def list_invitations():
 
 @blp.route("/<invitation_id>/accept", methods=["POST"])
 @blp.alt_response(200, schema=ObjectSchema, success=True)
+@blp.alt_response(403, response="FORBIDDEN")
 @access(AUTHENTICATED)
 def accept(invitation_id):
+    """Joining an organization is the account's decision, as its password and keys are: an API key, a
+    credential delegated to act in one organization, cannot accept (nor decline) on its behalf."""
+    user_id = user_session_principal("accept invitations").user_id
     invitation, organization = _own_invitation_or_404(invitation_id)
-    user_id = current_principal().user_id
     membership = db().scalar(
         select(Membership).where(Membership.organization_id == organization.id, Membership.user_id == user_id)
     )
@@ -83,8 +87,10 @@ def accept(invitation_id):
 
 @blp.route("/<invitation_id>", methods=["DELETE"])
 @blp.alt_response(204, description="No Content", success=True)
+@blp.alt_response(403, response="FORBIDDEN")
 @access(AUTHENTICATED)
 def decline(invitation_id):
+    user_session_principal("decline invitations")
     invitation, organization = _own_invitation_or_404(invitation_id)
     db().delete(invitation)
     db().commit()

@@ -7,8 +7,8 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import func, select
 
 from common.accounts import create_organization, find_user_by_email, slugify
-from common.models import ROLES, Membership, Organization
-from common.models.base import isoformat
+from common.models import ROLES, ApiKey, Membership, Organization
+from common.models.base import isoformat, utcnow
 from common.models.identity import MemberInvitation
 from web.api.auth import user_session_principal
 from web.core.access import AUTHENTICATED, access, context
@@ -209,7 +209,10 @@ def leave(org_id):
 
 
 def _delete_membership(membership: Membership) -> None:
-    """Remove a membership, keeping at least one admin in the organization."""
+    """Remove a membership, keeping at least one admin in the organization.
+
+    The member's API keys for the organization are revoked with it: a key checks the membership on each
+    request, so a kept key would work again the day its user rejoins, without anyone issuing it."""
     if membership.role == "admin":
         admins = db().scalar(
             select(func.count()).where(
@@ -218,5 +221,14 @@ def _delete_membership(membership: Membership) -> None:
         )
         if admins <= 1:
             abort(409, message="An organization keeps at least one admin.")
+    # One by one, as ``POST /auth/api-key/:id/revoke`` does, so the revocation listeners see each key.
+    for key in db().scalars(
+        select(ApiKey).where(
+            ApiKey.user_id == membership.user_id,
+            ApiKey.organization_id == membership.organization_id,
+            ApiKey.revoked_at.is_(None),
+        )
+    ):
+        key.revoked_at = utcnow()
     db().delete(membership)
     db().commit()

@@ -83,7 +83,12 @@ def _refuse(error: SsoError, action: str, organization_id: str | None, **details
 
 
 def _organization(org_slug: str) -> Organization:
-    organization = db().scalar(select(Organization).where(Organization.slug == org_slug))
+    """The team organization of this slug. A personal workspace has no SSO (``sso_config`` refuses it) and
+    its slug is made from its owner's email: it answers as an unknown slug, or the check would tell anyone
+    which emails have accounts."""
+    organization = db().scalar(
+        select(Organization).where(Organization.slug == org_slug, Organization.personal.is_(False))
+    )
     if organization is None:
         raise SsoError(404, "unknown_organization", "No organization has this slug.")
     return organization

@@ -31,6 +31,7 @@ from common.tasks import (
     TASK_OUTCOMES_KEY,
     TaskOutcome,
 )
+from web.core.cached_reading import CachedReading
 
 log = logging.getLogger(__name__)
 
@@ -143,12 +144,17 @@ def _declared_queue_depths(broker_url: str) -> dict[str, int]:
 
 
 class PlatformCollector:
-    """Reads shared state at scrape time so every API process reports the same numbers."""
+    """Reads shared state at scrape time so every API process reports the same numbers, at most once per
+    ``METRICS_CACHE_SECONDS`` in each process (``CachedReading``): scrapes in between get the last reading."""
+
+    def __init__(self) -> None:
+        self.reading = CachedReading(
+            lambda: [*self._jobs(), *self._queues(), *self._tasks()],
+            lambda: get_settings().metrics_cache_seconds,
+        )
 
     def collect(self):
-        yield from self._jobs()
-        yield from self._queues()
-        yield from self._tasks()
+        return iter(self.reading.get())
 
     def _jobs(self):
         scans = GaugeMetricFamily("trusera_scans", "Scans by status", labels=["status"])
@@ -237,7 +243,8 @@ OUTCOME_METRICS = {
 }
 
 
-registry.register(PlatformCollector())
+platform_collector = PlatformCollector()
+registry.register(platform_collector)
 
 
 def _start_timer() -> None:

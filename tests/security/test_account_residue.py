@@ -1,0 +1,129 @@
+"""What the last boundary review left open on accounts, each played as the attack it allows.
+
+- A member removed from an organization kept their API keys for it; the key checks the membership on
+  each request, so it worked again the day the user rejoined, without anyone issuing it.
+- A wrong current password on ``PUT /auth/password`` or ``DELETE /auth/account`` was not counted: a
+  stolen session could guess the password without limit, then change it or delete the account.
+- An organization's API key could accept or decline its user's invitations, an account-level decision.
+- ``/sso/<slug>/check`` answered for a personal workspace, whose slug is made from its owner's email:
+  anyone could ask whether an email has an account.
+"""
+
+from __future__ import annotations
+
+from common.config import get_settings
+from common.db import session_scope
+from common.models import Organization
+from tests.helpers import PASSWORD, add_member
+
+ATTACKER, OWNER = "203.0.113.9", "198.51.100.4"
+
+
+def test_a_removed_members_key_does_not_come_back_when_they_rejoin(client, make_user):
+    admin, member = make_user(), make_user()
+    org = client.post("/api/v1/organizations", json={"name": "rejoin"}, headers=admin.headers()).json
+    add_member(client, admin, org["id"], member, "analyst")
+    key = client.post("/api/v1/auth/api-key", json={"name": "ci"}, headers=member.headers(org["id"])).json
+    as_key = {"Authorization": f"Bearer {key['key']}"}
+    assert client.get("/api/v1/scans", headers=as_key).status_code == 200
+    removed = client.delete(f"/api/v1/organizations/{org['id']}/members/{member.id}", headers=admin.headers())
+    assert removed.status_code == 204
+    assert client.get("/api/v1/scans", headers=as_key).status_code == 401
+    add_member(client, admin, org["id"], member, "analyst")
+    assert client.get("/api/v1/scans", headers=as_key).status_code == 401
+    keys = client.get("/api/v1/auth/api-keys", headers=member.headers()).json["items"]
+    assert next(k for k in keys if k["id"] == key["id"])["revoked_at"] is not None
+
+
+def test_a_member_who_leaves_takes_no_key_back_either(client, make_user):
+    admin, member = make_user(), make_user()
+    org = client.post("/api/v1/organizations", json={"name": "leave"}, headers=admin.headers()).json
+    add_member(client, admin, org["id"], member, "viewer")
+    key = client.post("/api/v1/auth/api-key", json={"name": "ci"}, headers=member.headers(org["id"])).json
+    own = client.post("/api/v1/auth/api-key", json={"name": "mine"}, headers=member.headers()).json
+    left = client.delete(f"/api/v1/organizations/{org['id']}/membership", headers=member.headers(org["id"]))
+    assert left.status_code == 204
+    add_member(client, admin, org["id"], member, "viewer")
+    assert client.get("/api/v1/scans", headers={"Authorization": f"Bearer {key['key']}"}).status_code == 401
+    # The key of the personal workspace, which the member did not leave, still works.
+    assert client.get("/api/v1/scans", headers={"Authorization": f"Bearer {own['key']}"}).status_code == 200
+
+
+def _change_password(client, user, current: str, address: str):
+    return client.put(
+        "/api/v1/auth/password",
+        json={"current_password": current, "new_password": "a brand new password"},
+        headers=user.headers(),
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_a_stolen_session_cannot_guess_the_password_to_change_it(client, make_user):
+    victim = make_user()
+    limit = get_settings().login_failure_limit
+    answers = [_change_password(client, victim, f"guess {n}", ATTACKER).status_code for n in range(limit)]
+    assert answers == [403] * limit
+    locked = _change_password(client, victim, PASSWORD, ATTACKER)
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
+    # The guesses lock sign-in from that address too, and nothing else: the owner elsewhere is untouched.
+    login = {"email": victim.email, "password": PASSWORD}
+    assert (
+        client.post("/api/v1/auth/login", json=login, environ_base={"REMOTE_ADDR": ATTACKER}).status_code
+        == 429
+    )
+    assert _change_password(client, victim, PASSWORD, OWNER).status_code == 200
+
+
+def test_a_stolen_session_cannot_guess_the_password_to_delete_the_account(client, make_user):
+    victim = make_user()
+    limit = get_settings().login_failure_limit
+
+    def delete(password: str):
+        return client.delete(
+            "/api/v1/auth/account",
+            json={"password": password},
+            headers=victim.headers(),
+            environ_base={"REMOTE_ADDR": ATTACKER},
+        )
+
+    assert [delete(f"guess {n}").status_code for n in range(limit)] == [403] * limit
+    locked = delete(PASSWORD)
+    assert locked.status_code == 429 and "Retry-After" in locked.headers
+    assert client.get("/api/v1/auth/me", headers=victim.headers()).status_code == 200
+
+
+def test_an_api_key_neither_accepts_nor_declines_invitations(client, make_user):
+    admin, member = make_user(), make_user()
+    first = client.post("/api/v1/organizations", json={"name": "first"}, headers=admin.headers()).json
+    second = client.post("/api/v1/organizations", json={"name": "second"}, headers=admin.headers()).json
+    for org in (first, second):
+        invited = client.post(
+            f"/api/v1/organizations/{org['id']}/members",
+            json={"email": member.email, "role": "viewer"},
+            headers=admin.headers(),
+        )
+        assert invited.status_code == 202
+    key = client.post("/api/v1/auth/api-key", json={"name": "ci"}, headers=member.headers()).json["key"]
+    as_key = {"Authorization": f"Bearer {key}"}
+    invitations = client.get("/api/v1/auth/invitations", headers=member.headers()).json["items"]
+    accept_id, decline_id = (i["id"] for i in invitations)
+    assert client.post(f"/api/v1/auth/invitations/{accept_id}/accept", headers=as_key).status_code == 403
+    assert client.delete(f"/api/v1/auth/invitations/{decline_id}", headers=as_key).status_code == 403
+    still = client.get("/api/v1/auth/invitations", headers=member.headers()).json["items"]
+    assert {i["id"] for i in still} == {accept_id, decline_id}
+    assert (
+        client.post(f"/api/v1/auth/invitations/{accept_id}/accept", headers=member.headers()).status_code
+        == 200
+    )
+
+
+def test_the_sso_check_does_not_answer_for_a_personal_workspace(client, make_user):
+    user = make_user()
+    with session_scope() as session:
+        slug = session.get(Organization, user.org_id).slug
+    personal = client.get(f"/api/v1/sso/{slug}/check")
+    unknown = client.get("/api/v1/sso/no-such-organization-slug/check")
+    assert personal.status_code == unknown.status_code == 404
+    assert personal.json["message"] == unknown.json["message"]
+    team = client.post("/api/v1/organizations", json={"name": "a team"}, headers=user.headers()).json
+    assert client.get(f"/api/v1/sso/{team['slug']}/check").status_code == 200
