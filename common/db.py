@@ -240,7 +240,12 @@ def plain_read(session: Session | None, sql: str, parameters: dict) -> list[tupl
         connection = session.connection()
         return connection.exec_driver_sql(sql, parameters, execution_options={PLAIN_READ: True}).all()
     engine = get_engine()
-    pooled = engine.raw_connection()
+    try:
+        pooled = engine.raw_connection()
+    except engine.dialect.loaded_dbapi.Error as error:  # the database is down: raised as a session raises it
+        raise exc.DBAPIError.instance(
+            sql, parameters, error, engine.dialect.loaded_dbapi.Error, connection_invalidated=True
+        ) from error
     try:
         return _read_on(engine, pooled, sql, parameters)
     finally:
