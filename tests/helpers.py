@@ -7,6 +7,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -217,3 +218,17 @@ def redis_round_trips() -> Iterator[list[bytes]]:
         yield sent
     finally:
         redis.connection.AbstractConnection.send_packed_command = original
+
+
+def sqlite_migrator(database: Path):
+    """``upgrade(revision)`` for a scratch SQLite database, as ``alembic upgrade`` runs it on a fresh
+    machine (its own process, no test settings): migration tests load rows between two revisions."""
+    root = Path(__file__).resolve().parents[1]
+    env = {"DATABASE_URL": f"sqlite:///{database}", "PATH": "/usr/bin:/bin"}
+
+    def upgrade(revision: str) -> None:
+        command = [sys.executable, "-m", "alembic", "upgrade", revision]
+        result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+
+    return upgrade

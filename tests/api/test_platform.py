@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 
 from common.config import DEFAULT_SECRET_KEY, InsecureConfiguration, load_settings
 from common.db import Base, get_engine
-from tests.helpers import metrics_headers
+from tests.helpers import metrics_headers, sqlite_migrator
 
 
 def test_auth_rate_limit_is_30_per_minute_with_retry_after(client):
@@ -147,21 +147,9 @@ def test_models_and_migrations_agree(database):
 
 
 def test_migrations_run_on_sqlite(tmp_path):
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}", "PATH": "/usr/bin:/bin"}
-    result = subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "heads"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
     import sqlite3
+
+    sqlite_migrator(tmp_path / "fresh.db")("heads")
 
     tables = {r[0] for r in sqlite3.connect(tmp_path / "fresh.db").execute("select name from sqlite_master")}
     assert {"users", "organizations", "memberships", "api_keys", "scans", "components", "audit_log"} <= tables
@@ -180,24 +168,9 @@ def test_the_posted_results_of_ended_scans_are_deleted_by_migration_0017(tmp_pat
     """Results kept before scans deleted theirs when they ended hold unmasked snippets: the migration
     deletes those of completed and failed scans and keeps those still to be ingested."""
     import sqlite3
-    import subprocess
-    import sys
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parents[2]
     path = tmp_path / "kept.db"
-    env = {"DATABASE_URL": f"sqlite:///{path}", "PATH": "/usr/bin:/bin"}
-
-    def upgrade(revision: str) -> None:
-        result = subprocess.run(
-            [sys.executable, "-m", "alembic", "upgrade", revision],
-            cwd=root,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        assert result.returncode == 0, result.stderr
-
+    upgrade = sqlite_migrator(path)
     upgrade("0016_perf_dash2")
     with sqlite3.connect(path) as db:
         for scan_id, status in (("s-done", "completed"), ("s-failed", "failed"), ("s-waiting", "running")):

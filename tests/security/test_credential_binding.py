@@ -22,7 +22,7 @@ from common.models import Scan
 from common.models.connectors import RepositoryCredential
 from common.tasks import SCAN_RUN
 from tests.git_server import GitServer, make_repository
-from tests.helpers import add_member, wait_for
+from tests.helpers import add_member, sqlite_migrator, wait_for
 
 pytestmark = pytest.mark.usefixtures("celery_worker")
 
@@ -208,23 +208,9 @@ def test_migration_0019_binds_a_credential_only_to_the_one_host_it_was_used_with
     """Existing credentials: one host in every use binds; two hosts (one may be someone's own server) or
     no use at all leave the credential bound nowhere, until it is saved again with its host."""
     import sqlite3
-    import subprocess
-    import sys
 
-    root = Path(__file__).resolve().parents[2]
     path = tmp_path / "credentials.db"
-    env = {"DATABASE_URL": f"sqlite:///{path}", "PATH": "/usr/bin:/bin"}
-
-    def upgrade(revision: str) -> None:
-        result = subprocess.run(
-            [sys.executable, "-m", "alembic", "upgrade", revision],
-            cwd=root,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        assert result.returncode == 0, result.stderr
-
+    upgrade = sqlite_migrator(path)
     upgrade("0018_dash_reconcile")
     uses = {
         "c-one": ["https://github.com/acme/a.git", "https://github.com/acme/b.git"],
