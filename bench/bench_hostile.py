@@ -4,9 +4,12 @@ Each file of ``tests/hostile_repo.py`` is scanned on its own by every detector t
 this process: once with no budget (what the parsers, patterns and limits cost by themselves)
 and once under the default CPU budget (what a scan pays). Then the whole repository goes
 through ``trusera scan`` as a subprocess, whose wall time and peak RSS (with its workers) are
-recorded. Results go in bench/README.md.
+recorded. ``--amplification N`` measures instead what one hostile manifest costs the files below
+it: a scan (in-process, CPU time) of ``tests/hostile_repo.py``'s amplifying manifests above one file
+each, then above N files each. Results go in bench/README.md.
 
     .venv/bin/python bench/bench_hostile.py            # --repeat R
+    .venv/bin/python bench/bench_hostile.py --amplification 100
 """
 
 from __future__ import annotations
@@ -22,11 +25,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common.scanner import scan_path  # noqa: E402
 from common.scanner.detectors.base import SourceFile  # noqa: E402
 from common.scanner.registry import all_detectors  # noqa: E402
 from common.scanner.walker import walk  # noqa: E402
 from common.scanner.worker import DEFAULT_FILE_BUDGET_SECONDS, scan_file  # noqa: E402
-from tests.hostile_repo import write_hostile_repo  # noqa: E402
+from tests.hostile_repo import write_amplifying_manifests, write_hostile_repo  # noqa: E402
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
@@ -66,10 +70,27 @@ def cli_run(root: Path) -> tuple[float, int]:
     return time.monotonic() - started, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
 
 
+def amplification(files: int, repeat: int) -> None:
+    """CPU time of a scan of the amplifying manifests above one file each, then ``files`` each."""
+    for count in (1, files):
+        with tempfile.TemporaryDirectory() as scratch:
+            write_amplifying_manifests(Path(scratch), count)
+            best = float("inf")
+            for _ in range(repeat):
+                started = time.process_time()
+                scan_path(scratch, jobs=1)
+                best = min(best, time.process_time() - started)
+        print(f"manifests above {count:>5} files each: {best:.2f} s CPU")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="best of R runs per file")
+    parser.add_argument("--amplification", type=int, metavar="N", help="manifests above N files instead")
     args = parser.parse_args()
+    if args.amplification:
+        amplification(args.amplification, args.repeat)
+        return
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch) / "repo"
         write_hostile_repo(root)

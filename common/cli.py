@@ -29,7 +29,7 @@ from common.job_status import JobStatus
 from common.scanner import scan_path, summarize
 from common.scanner.display import terminal_text
 from common.scanner.model import SEVERITIES, Component, ScanResult
-from common.scanner.worker import DEFAULT_FILE_BUDGET_SECONDS
+from common.scanner.worker import DEFAULT_FILE_BUDGET_SECONDS, DEFAULT_SCAN_BUDGET_SECONDS
 from common.suppressions import MARKER, Suppressor
 from common.version import tool
 
@@ -204,6 +204,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="CPU seconds one file may use; a slower file is stopped with a warning (default %(default)g)",
     )
+    scan.add_argument(
+        "--scan-budget",
+        type=float,
+        default=DEFAULT_SCAN_BUDGET_SECONDS,
+        metavar="SECONDS",
+        help="wall-clock seconds the whole scan may take; files not started by then are left out with a "
+        "warning (default %(default)g)",
+    )
     scan.add_argument("--quiet", action="store_true", help="no progress bar")
     upload = scan.add_argument_group("upload to the platform (CI)")
     upload.add_argument("--upload", metavar="URL", help="platform base URL: upload the result as a scan")
@@ -310,6 +318,9 @@ def _run_scan(args: argparse.Namespace) -> int:
     if args.file_budget <= 0:
         print("trusera: error: --file-budget must be positive", file=sys.stderr)
         return 2
+    if args.scan_budget <= 0:
+        print("trusera: error: --scan-budget must be positive", file=sys.stderr)
+        return 2
     if args.jobs is not None and args.jobs < 1:
         print("trusera: error: --jobs must be at least 1", file=sys.stderr)
         return 2
@@ -351,6 +362,7 @@ def _run_scan(args: argparse.Namespace) -> int:
                 jobs=args.jobs,
                 progress=progress,
                 file_budget_seconds=args.file_budget,
+                scan_budget_seconds=args.scan_budget,
                 finding_filter=suppressor,
             )
         if args.n8n_url:

@@ -124,6 +124,7 @@ class Settings:
     outbound_allowlist: list[str] = field(default_factory=list)
     scan_stale_minutes: float = 30
     scan_file_budget_seconds: float = 3.0
+    scan_budget_seconds: float = 1800.0
     history_retention_days: int = 30
     login_failure_limit: int = 10
     login_lockout_seconds: int = 900
@@ -218,6 +219,8 @@ def load_settings() -> Settings:
         ],
         scan_stale_minutes=float(_env("SCAN_STALE_MINUTES", "30")),  # fractions: tests use seconds
         scan_file_budget_seconds=float(_env("SCAN_FILE_BUDGET_SECONDS", "3")),
+        # below the scans task's time limit (celeryconfig.py), with room for a clone and the submission
+        scan_budget_seconds=float(_env("SCAN_BUDGET_SECONDS", "1800")),
         history_retention_days=int(_env("HISTORY_RETENTION_DAYS", "30")),
         login_failure_limit=int(_env("LOGIN_FAILURE_LIMIT", "10")),
         login_lockout_seconds=int(_env("LOGIN_LOCKOUT_SECONDS", "900")),

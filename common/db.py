@@ -78,10 +78,15 @@ def _make_engine(url: str) -> Engine:
     # The pool keeps as many connections as one gevent API process serves requests at once under load
     # (32 connections in ``bench_api.py``): with 10 kept, every burst past ten closed its extra
     # connections on return and opened new ones, a PostgreSQL backend start per few requests.
+    # Last in, first out: the connection returned last is handed out next, so at a low request rate a few
+    # connections stay warm (their backends' caches and prepared plans; a page cost its backend a quarter
+    # less CPU, measured in bench/README.md), and the others sit idle instead of each being rotated through
+    # and pinged after its idle seconds (``_ping_if_stale``).
     engine = create_engine(
         url,
         pool_size=POOL_SIZE,
         max_overflow=POOL_OVERFLOW,
+        pool_use_lifo=True,
         pool_recycle=1800,
         json_serializer=fastjson.dumps,
         json_deserializer=fastjson.loads,
@@ -163,9 +168,11 @@ def _is_plain_read(context) -> bool:
 
 def _transaction_before_writing(conn, _cursor, _statement, _parameters, context, _executemany) -> None:
     """A session that reads outside a transaction opens one before its first statement that is not a
-    plain read (nor ``COMMITS_ALONE``), so that writes, row locks and savepoints keep their transaction."""
+    plain read (nor ``COMMITS_ALONE``), so that writes, row locks and savepoints keep their transaction.
+    A ``plain_read`` on a connection of its own (no ``Connection``) has nothing to switch."""
     if (
-        conn.info.get(_READS_OUTSIDE_TRANSACTION)
+        conn is not None
+        and conn.info.get(_READS_OUTSIDE_TRANSACTION)
         and not _is_plain_read(context)
         and not (context is not None and context.execution_options.get(COMMITS_ALONE))
     ):
@@ -215,6 +222,57 @@ def new_session(*, reads_outside_transaction: bool = False) -> Session:
     if reads_outside_transaction:
         session.info[_READS_OUTSIDE_TRANSACTION] = True
     return session
+
+
+def plain_read(session: Session | None, sql: str, parameters: dict) -> list[tuple]:
+    """The rows of a plain read given as PostgreSQL driver SQL, compiled once (the hot pages' statements).
+
+    While ``session`` holds no connection yet (an authenticated GET whose principal came from Redis), the
+    statement runs on a pooled connection of its own in autocommit, checked out and back in around it:
+    no session transaction, ``Connection``, execution context or result object, which cost a page more
+    CPU than psycopg's whole round trip. The pool's checkout and checkin events run as for any connection
+    (the stale-connection check, autocommit off again at checkin), and the engine's cursor-execute events
+    see the statement with no ``Connection``, so statement counters count it. A session already holding
+    a connection (its principal read from the database, a write) runs it there, as before: a request
+    never holds two connections, nor reads outside the transaction it opened.
+    """
+    if session is not None and session.in_transaction():
+        connection = session.connection()
+        return connection.exec_driver_sql(sql, parameters, execution_options={PLAIN_READ: True}).all()
+    engine = get_engine()
+    pooled = engine.raw_connection()
+    try:
+        return _read_on(engine, pooled, sql, parameters)
+    finally:
+        pooled.close()
+
+
+def _read_on(engine: Engine, pooled, sql: str, parameters: dict) -> list[tuple]:
+    """``plain_read``'s statement on a checked-out connection; a driver error is raised as SQLAlchemy
+    raises it (an ``OperationalError`` is the API's 503) and a lost connection is dropped from the pool."""
+    driver_connection = pooled.driver_connection
+    dispatch = engine.dispatch
+    cursor = None
+    try:
+        if not driver_connection.autocommit:
+            driver_connection.autocommit = True
+            pooled.info[_READS_OUTSIDE_TRANSACTION] = True  # ``_note_checkin`` turns it off again
+        cursor = driver_connection.cursor()
+        dispatch.before_cursor_execute(None, cursor, sql, parameters, None, False)
+        cursor.execute(sql, parameters)
+        rows = cursor.fetchall()
+        dispatch.after_cursor_execute(None, cursor, sql, parameters, None, False)
+        return rows
+    except engine.dialect.loaded_dbapi.Error as error:
+        lost = engine.dialect.is_disconnect(error, driver_connection, cursor)
+        if lost:
+            pooled.invalidate(error)
+        raise exc.DBAPIError.instance(
+            sql, parameters, error, engine.dialect.loaded_dbapi.Error, connection_invalidated=lost
+        ) from error
+    finally:
+        if cursor is not None:
+            cursor.close()
 
 
 @contextmanager

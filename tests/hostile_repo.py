@@ -126,3 +126,40 @@ def write_hostile_repo(root: Path) -> dict[str, str]:
     name = os.fsdecode(b"caf\xe9_\xff.py")  # not UTF-8: carried as surrogate escapes
     put(name, "import anthropic\n", "finding")
     return expected
+
+
+# A manifest every file below it consults (the nearest Cargo.toml, go.mod or Gradle version catalog), as
+# costly to read as the neighbour-file cap allows, above ``files`` source files in as many folders.
+AMPLIFYING_MANIFESTS = {
+    "rust/Cargo.toml": '[package]\nname = "agent"\n[dependencies]\n'
+    + "".join(f"dep-{i} = 1\n" for i in range(18_000)),
+    "go/go.mod": "module example.com/agent\n" + "github.com/a/b v1.0.0\n" * 11_000,
+    "jvm/gradle/libs.versions.toml": "[libraries]\n" + "".join(f'a{i} = "g:a{i}:1"\n' for i in range(90_000)),
+}
+AMPLIFIED_FILES = {
+    "rust": (
+        "lib.rs",
+        'impl Tool for Search {\n    fn name(&self) -> &str { "search" }\n'
+        "    fn description(&self) -> String { String::new() }\n}\n",
+    ),
+    "go": (
+        "tool.go",
+        'package tools\n\nfunc (t *Search) Name() string { return "search" }\n'
+        'func (t *Search) Description() string { return "" }\n'
+        "func (t *Search) Call(input string) (string, error) { return input, nil }\n",
+    ),
+    "jvm": ("build.gradle", "dependencies {\n    implementation libs.a1\n}\n"),
+}
+
+
+def write_amplifying_manifests(root: Path, files: int) -> None:
+    """Each manifest of ``AMPLIFYING_MANIFESTS`` above ``files`` files that read it, one per folder: a
+    scan must read and search each manifest once, not once per file (or folder) below it."""
+    for relpath, text in AMPLIFYING_MANIFESTS.items():
+        (root / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (root / relpath).write_text(text)
+    for project, (name, text) in AMPLIFIED_FILES.items():
+        for index in range(files):
+            folder = root / project / f"module{index}"
+            folder.mkdir(parents=True)
+            (folder / name).write_text(text)

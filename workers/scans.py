@@ -110,7 +110,8 @@ def _scan_repository(scan_id: str, url: str, ref: str, auth, deep: bool, job, on
             str(checkout),
             deep=deep,
             progress=on_progress(10, 80),
-            file_budget_seconds=get_settings().scan_file_budget_seconds,
+            file_budget_seconds=settings.scan_file_budget_seconds,
+            scan_budget_seconds=settings.scan_budget_seconds,
         )
     result.warnings = [ScanWarning("(repository)", w) for w in clone.warnings] + list(result.warnings)
     return result
@@ -193,6 +194,7 @@ def run_scan(self: PlatformTask, scan_id: str) -> None:
                     deep=deep,
                     progress=on_progress(0, 90),
                     file_budget_seconds=get_settings().scan_file_budget_seconds,
+                    scan_budget_seconds=get_settings().scan_budget_seconds,
                 )
             )
         if n8n_url and n8n_key:

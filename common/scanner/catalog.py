@@ -29,15 +29,16 @@ COMPILED_DIR = DATA_DIR / "compiled"
 
 PACKAGE_TYPES = ("llm_provider", "agent_framework", "ml_framework", "vector_db")
 
-# "openai/gpt-4o" (LiteLLM), "openai:gpt-4o" (pydantic-ai), "ollama/llama3", "x-ai/grok-2" (OpenRouter),
-# "accounts/fireworks/models/…" (Fireworks), "publishers/google/models/…" (Vertex AI, also under
-# "projects/…/locations/…/"): the route prefix names the provider or router, the rest is the model id that
-# the catalog knows. The providers' own spellings, from their documentation.
+# "openai/gpt-4o" (LiteLLM), "openai:gpt-4o" (pydantic-ai), "openai::gpt-4o" (rust-genai's namespace),
+# "ollama/llama3", "x-ai/grok-2" (OpenRouter), "accounts/fireworks/models/…" (Fireworks),
+# "publishers/google/models/…" (Vertex AI, also under "projects/…/locations/…/"): the route prefix names
+# the provider or router, the rest is the model id that the catalog knows. The providers' own spellings,
+# from their documentation.
 _ROUTE_PREFIX = linear(
     r"^(?:(?:litellm|openai|anthropic|ollama|ollama_chat|groq|gemini|google-gla|google-vertex|vertex_ai|bedrock|"
     r"azure|azure_ai|mistral|together_ai|together|fireworks_ai|fireworks|deepseek|xai|x-ai|grok|cohere|"
     r"huggingface|openrouter|perplexity|deepinfra|cerebras|sambanova|nvidia_nim|watsonx|hosted_vllm|lm_studio)"
-    r"[:/]|accounts/[\w-]+/models/|(?:projects/[^/\s]+/locations/[^/\s]+/)?publishers/[\w-]+/models/)",
+    r"(?:::|[:/])|accounts/[\w-]+/models/|(?:projects/[^/\s]+/locations/[^/\s]+/)?publishers/[\w-]+/models/)",
     re.IGNORECASE,
 )
 # ``mistral:7b``, ``deepseek-r1:latest``: an Ollama tag after a model name that is also a route prefix; a
@@ -214,14 +215,30 @@ _INTEGRATION_GRAMMAR = (
     ),
     ("langchain-", "LangChain", ("",)),
 )
+# Haystack's integrations are ``<x>-haystack`` on PyPI (deepset's core-integrations repository); where
+# ``<x>`` is not the catalog id of the store or SDK it reaches, this names that id.
+_HAYSTACK_TARGETS = {
+    "chroma": "chromadb",
+    "amazon-bedrock": "aws-bedrock",
+    "google-ai": "google-generativeai",
+    "mistral": "mistralai",
+    "milvus": "pymilvus",
+}
 
 
 def integration_package(pypi_name: str) -> Package | None:
     """A framework's integration package that the catalog does not list, by the framework's naming
-    grammar: ``llama-index-llms-<x>``, ``llama-index-tools-<x>``, ``langchain-<store or SDK>``. It is a
+    grammar: ``llama-index-llms-<x>``, ``llama-index-tools-<x>``, ``langchain-<store or SDK>``,
+    ``<store or SDK>-haystack``. It is a
     component of its own (it reaches another AI service); helper packages (``llama-index-utils-*``,
     ``langchain-text-splitters``) are not, so LangChain's grammar needs ``<x>`` to be a catalog package."""
     name = normalize_pypi(pypi_name)
+    if name.endswith("-haystack") and name != "farm-haystack":
+        rest = name.removesuffix("-haystack")
+        target = lookup_package("id", _HAYSTACK_TARGETS.get(rest, rest)) or lookup_package("pypi", rest)
+        if target is None:
+            return None
+        return Package(name, "vector_db" if target.type == "vector_db" else "agent_framework", "deepset")
     for prefix, provider, kinds in _INTEGRATION_GRAMMAR:
         rest = name.removeprefix(prefix)
         if rest == name or not rest:

@@ -37,7 +37,13 @@ from common.scanner.risk import score_component
 from common.scanner.test_data import is_test_data
 from common.scanner.textutil import one_scan
 from common.scanner.walker import WalkEntry, iter_walk
-from common.scanner.worker import DEFAULT_FILE_BUDGET_SECONDS, budget_enforceable, scan_chunk
+from common.scanner.worker import (
+    DEFAULT_FILE_BUDGET_SECONDS,
+    DEFAULT_SCAN_BUDGET_SECONDS,
+    ScanBudget,
+    budget_enforceable,
+    scan_chunk,
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -54,6 +60,8 @@ IN_PROCESS_BELOW_FILES = 1000
 MAX_VERSION_CHARS = 200
 MAX_PROVIDER_CHARS = 100
 MAX_MODEL_NAME_CHARS = 300
+# where a warning about the scan as a whole is filed, as "(repository)" is for a clone's
+SCAN_WARNING_FILE = "(scan)"
 
 
 def fingerprint(key: str) -> str:
@@ -95,6 +103,7 @@ def _detect(
     max_file_bytes: int,
     budget_seconds: float,
     progress: Progress | None,
+    scan_budget: ScanBudget | None = None,
 ) -> tuple[list[tuple[str, FileReport]], int]:
     """Detection over the entries ``walked`` appends to ``entries``. A tree that turns out large enough
     for the isolated workers starts them as soon as it does, and the rest of the walk feeds them
@@ -132,16 +141,25 @@ def _detect(
             progress("detecting", 0, len(entries))
         with one_scan():
             for chunk in _chunks(entries):
-                chunk_reports, chunk_bytes = scan_chunk(str(base), chunk, max_file_bytes, budget_seconds)
-                reports.extend(chunk_reports)
-                bytes_read += chunk_bytes
+                for entry in chunk:  # one at a time: the scan's budget is looked at before each file
+                    if scan_budget is not None and scan_budget.over():
+                        scan_budget.not_scanned += 1
+                        continue
+                    file_reports, file_bytes = scan_chunk(str(base), [entry], max_file_bytes, budget_seconds)
+                    reports.extend(
+                        (relpath, report if scan_budget is None else scan_budget.admit(report))
+                        for relpath, report in file_reports
+                    )
+                    bytes_read += file_bytes
                 advance(len(chunk))
         reports.sort(key=lambda item: item[0])  # the order isolated workers report in
         return reports, bytes_read
 
     from common.scanner.isolation import detect_isolated  # processes and pipes: only scans that use them
 
-    return detect_isolated(str(base), chunk_source(), jobs, max_file_bytes, budget_seconds, advance)
+    return detect_isolated(
+        str(base), chunk_source(), jobs, max_file_bytes, budget_seconds, advance, scan_budget=scan_budget
+    )
 
 
 def _merge_metadata(target: dict, extra: dict) -> None:
@@ -400,13 +418,17 @@ def scan_path(
     max_file_bytes: int = 5 * 1024 * 1024,
     finding_filter: Callable[[list[Finding]], list[Finding]] | None = None,
     file_budget_seconds: float = DEFAULT_FILE_BUDGET_SECONDS,
+    scan_budget_seconds: float | None = DEFAULT_SCAN_BUDGET_SECONDS,
 ) -> ScanResult:
     """Scan a directory (or a single file) and return every AI component found in it.
 
     Each file gets at most ``file_budget_seconds`` of CPU time; a file that needs more is stopped and
-    reported as a warning, and the rest of the scan goes on. ``finding_filter`` sees every finding
-    before they merge into components (the CLI's inline suppressions), so a silenced finding leaves
-    no flag or score behind.
+    reported as a warning, and the rest of the scan goes on. Files not started within
+    ``scan_budget_seconds`` of wall-clock time from the scan's start (None: no limit) are not scanned,
+    and one warning says how many; past ``MAX_FINDINGS_PER_FILE`` findings of a file and
+    ``MAX_FINDINGS_PER_SCAN`` of the scan the rest are dropped, with a warning (``worker.ScanBudget``).
+    ``finding_filter`` sees every finding before they merge into components (the CLI's inline
+    suppressions), so a silenced finding leaves no flag or score behind.
     """
     started = time.monotonic()
     root_path = Path(root).expanduser().resolve()
@@ -423,7 +445,12 @@ def scan_path(
     entries: list[WalkEntry] = []
     walked = _walked(iter_walk(root_path, warn), entries, progress)
     base = root_path.parent if root_path.is_file() else root_path
-    reports, bytes_read = _detect(base, walked, entries, jobs, max_file_bytes, file_budget_seconds, progress)
+    scan_budget = ScanBudget.starting_at(started, scan_budget_seconds)
+    reports, bytes_read = _detect(
+        base, walked, entries, jobs, max_file_bytes, file_budget_seconds, progress, scan_budget
+    )
+    for message in scan_budget.warnings(len(entries)):
+        warn(SCAN_WARNING_FILE, message)
 
     findings: list[Finding] = []
     facts: dict[str, FileFacts] = {}

@@ -23,7 +23,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from common.scanner.detectors.base import FileReport
-from common.scanner.worker import READY
+from common.scanner.worker import READY, ScanBudget
 
 Entry = tuple[str, int, str]  # (relpath, size, scope)
 WORKER_COMMAND = "from common.scanner.worker import serve; serve()"
@@ -104,12 +104,15 @@ def detect_isolated(
     budget_seconds: float,
     on_progress: Callable[[int], None] | None = None,
     wall_limit: float | None = None,
+    scan_budget: ScanBudget | None = None,
 ) -> tuple[list[tuple[str, FileReport]], int]:
     """Scan ``chunks`` in up to ``workers`` isolated processes; returns non-empty reports and
     bytes read. ``on_progress`` gets the number of files finished since its last call.
 
     ``chunks`` may be produced while the workers run (the walk of the tree): one more is taken
-    between looks at the workers, which do not block until every chunk has been taken."""
+    between looks at the workers, which do not block until every chunk has been taken. Once
+    ``scan_budget`` is over, the workers are stopped and the files they had not finished, and those
+    of the chunks not yet taken, are counted in it as not scanned."""
     wall_limit = wall_limit_for(budget_seconds) if wall_limit is None else wall_limit
     job = (root, max_file_bytes, budget_seconds)
     source = iter(chunks)
@@ -131,6 +134,13 @@ def detect_isolated(
 
     try:
         while producing or pending or any(w.busy for w in pool):
+            if scan_budget is not None and scan_budget.over():
+                untaken = source if producing else ()
+                unfinished = [len(chunk) for chunk in (*pending, *untaken)]
+                scan_budget.not_scanned += sum(unfinished) + sum(
+                    len(w.chunk) - w.done for w in pool if w.busy
+                )
+                break
             if producing:
                 chunk = next(source, None)
                 if chunk is None:
@@ -164,7 +174,8 @@ def detect_isolated(
                 report, read = message
                 bytes_read += read
                 if report is not None:
-                    reports.append((worker.chunk[worker.done][0], report))
+                    admitted = report if scan_budget is None else scan_budget.admit(report)
+                    reports.append((worker.chunk[worker.done][0], admitted))
                 worker.done += 1
                 worker.since = time.monotonic()
                 if on_progress and not worker.busy:

@@ -217,20 +217,66 @@ def _binding(compiled, anchor_name: str):
 
 
 _NO_MATCH = (-1, -1)
-# the last text matched from a position, and its UTF-8 bytes (see ``_ascii_bytes``)
-_last_encoded: tuple[str | None, bytes] = (None, b"")
+# characters between two remembered byte offsets of a text that is not ASCII (``_Encoded.marks``)
+_MARK_CHARS = 256
+
+
+class _Encoded:
+    """The last text matched from a position: its UTF-8 bytes and, when it is not ASCII, the byte offset
+    of every ``_MARK_CHARS``-th character. The binding encodes the whole text on every call and counts
+    characters from its start to convert offsets, so a parser matching at each position of one file
+    (``P.match(text, pos)``) was quadratic in the file, whatever the pattern; with the text's bytes and
+    marks kept, an offset is converted by encoding or decoding at most ``_MARK_CHARS`` characters."""
+
+    text: str | None = None
+    data: bytes = b""
+    marks: list[int] | None = None
+
+
+def _encoded(text: str) -> tuple[bytes, list[int] | None]:
+    """``text``'s UTF-8 bytes and its byte marks (None when it is ASCII: byte offsets are then character
+    offsets), remembered for the last text."""
+    if _Encoded.text is not text:
+        data = text.encode("utf-8")
+        marks = None
+        if len(data) != len(text):
+            pieces = (
+                len(text[start : start + _MARK_CHARS].encode("utf-8"))
+                for start in range(0, len(text), _MARK_CHARS)
+            )
+            # the byte offset of every character at a multiple of _MARK_CHARS, the text's end included
+            marks = [0, *accumulate(pieces)][: len(text) // _MARK_CHARS + 1]
+        _Encoded.text, _Encoded.data, _Encoded.marks = text, data, marks
+    return _Encoded.data, _Encoded.marks
 
 
 def _ascii_bytes(text: str) -> bytes | None:
-    """``text``'s bytes when it is ASCII (byte offsets are then character offsets), else None. The last
-    text is remembered: the binding encodes the whole text on every call, so a parser matching at each
-    position of one file (``P.match(text, pos)``) was quadratic in the file, whatever the pattern."""
-    global _last_encoded
-    last_text, encoded = _last_encoded
-    if last_text is not text:
-        encoded = text.encode("utf-8")
-        _last_encoded = (text, encoded)
-    return encoded if len(encoded) == len(text) else None
+    """``text``'s bytes when it is ASCII, else None (``_encoded``)."""
+    data, marks = _encoded(text)
+    return data if marks is None else None
+
+
+def _byte_offset(text: str, marks: list[int], offset: int) -> int:
+    """The byte offset of character ``offset`` of a text that is not ASCII."""
+    mark = offset // _MARK_CHARS
+    return marks[mark] + len(text[mark * _MARK_CHARS : offset].encode("utf-8"))
+
+
+def _char_span(data: bytes, marks: list[int], span: tuple[int, int]) -> tuple[int, int]:
+    """A match's byte span in the bytes of a text that is not ASCII, in characters."""
+    if span == _NO_MATCH:
+        return span
+    return _char_offset(data, marks, span[0]), _char_offset(data, marks, span[1])
+
+
+def _char_offset(data: bytes, marks: list[int], offset: int) -> int:
+    mark = bisect_right(marks, offset) - 1
+    return mark * _MARK_CHARS + len(data[marks[mark] : offset].decode("utf-8"))
+
+
+def _utf8_length(lead: int) -> int:
+    """Bytes of the UTF-8 character that starts with byte ``lead``."""
+    return 1 if lead < 0xC0 else 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4
 
 
 def _clamped(text: str, pos: int | None, endpos: int | None) -> tuple[int, int]:
@@ -253,11 +299,19 @@ def _miss_first(compiled, method, anchor_name: str):
 
     def first_checked(text, pos=None, endpos=None):
         if isinstance(text, str) and (pos is not None or endpos is not None):
-            ascii_bytes = _ascii_bytes(text)
+            data, marks = _encoded(text)
             start, end = _clamped(text, pos, endpos)
-            if ascii_bytes is not None and start <= end:
-                spans = regexp.Match(anchor, ascii_bytes, start, end)
+            if start > end:
+                return None
+            if marks is None:
+                spans = regexp.Match(anchor, data, start, end)
                 return None if spans[0] == _NO_MATCH else match_type(compiled, text, start, end, spans)
+            spans = regexp.Match(
+                anchor, data, _byte_offset(text, marks, start), _byte_offset(text, marks, end)
+            )
+            if spans[0] == _NO_MATCH:
+                return None
+            return match_type(compiled, text, start, end, [_char_span(data, marks, span) for span in spans])
         if pos is None and endpos is None and isinstance(text, str):
             encoded = text.encode("utf-8")
             spans = regexp.Match(anchor, encoded, 0, len(encoded))
@@ -273,16 +327,23 @@ def _miss_first(compiled, method, anchor_name: str):
 def _ascii_finditer(compiled, method):
     """``finditer`` that walks an ASCII text by RE2's byte offsets directly (the binding's generator
     converts every match's offsets from bytes to characters, a no-op on ASCII); the same matches,
-    in the same order, as the binding's own loop. Other texts go through the binding."""
+    in the same order, as the binding's own loop. A text that is not ASCII, searched from a position,
+    goes through ``_positional_finditer``; other texts through the binding."""
     binding = _binding(compiled, "UNANCHORED")
     if binding is None:
         return method
     regexp, anchor, match_type = binding
 
     def finditer(text, pos=None, endpos=None):
-        encoded = _ascii_bytes(text) if isinstance(text, str) else None
-        if encoded is None:
+        if not isinstance(text, str):
             yield from method(text, pos, endpos)
+            return
+        encoded, marks = _encoded(text)
+        if marks is not None:
+            if pos is None and endpos is None:  # the binding converts offsets in one pass over the text
+                yield from method(text, pos, endpos)
+            else:
+                yield from _positional_finditer(compiled, regexp, anchor, match_type, text, pos, endpos)
             return
         start, end = _clamped(text, pos, endpos)
         if start > end:
@@ -299,6 +360,26 @@ def _ascii_finditer(compiled, method):
             position = position + 1 if position == spans[0][1] else spans[0][1]
 
     return finditer
+
+
+def _positional_finditer(compiled, regexp, anchor, match_type, text: str, pos, endpos):
+    """The binding's matches of a text that is not ASCII from ``pos`` to ``endpos``, in the same order,
+    with offsets converted through the text's marks (the binding counts characters from the start of the
+    text, so a loop searching from successive positions was quadratic)."""
+    data, marks = _encoded(text)
+    start, end = _clamped(text, pos, endpos)
+    if start > end:
+        return
+    position, byte_end = _byte_offset(text, marks, start), _byte_offset(text, marks, end)
+    while True:
+        spans = regexp.Match(anchor, data, position, byte_end)
+        if spans[0] == _NO_MATCH:
+            return
+        yield match_type(compiled, text, start, end, [_char_span(data, marks, span) for span in spans])
+        if position == byte_end:
+            return
+        # an empty match at ``position`` would match again: step one character
+        position = position + _utf8_length(data[position]) if position == spans[0][1] else spans[0][1]
 
 
 def _ascii_findall(compiled, method):

@@ -43,14 +43,17 @@ FIXTURE_FOLDERS = frozenset(
 
 
 # a test that replays recorded HTTP or stubs the server it talks to (VCR cassettes, WebMock,
-# responses/respx/httpretty/requests-mock/aioresponses/pytest-httpx, nock/msw/fetch-mock, Go's
-# httptest and gock, WireMock, OkHttp's MockWebServer, .NET's MockHttpMessageHandler) never reaches
-# a model: the models and addresses it configures are input for the code under test
+# responses/respx/httpretty/requests-mock/aioresponses/pytest-httpx, nock/msw/fetch-mock, a ``fetch``
+# replaced by a Vitest/Jest mock function, Go's httptest and gock, WireMock, OkHttp's MockWebServer,
+# .NET's MockHttpMessageHandler) never reaches a model: the models and addresses it configures are
+# input for the code under test
 REPLAYED_HTTP = linear(
     r"\bVCR\.(?:use_cassette|insert_cassette)\b|\bvcr\.use_cassette\(|@pytest\.mark\.vcr\b"
     r"|[,(]\s*:vcr\b|\bvcr:\s*\{|\bstub_request\(|@responses\.activate\b|\bresponses\.add\("
     r"|\brespx\.mock\b|\bhttpretty\.register_uri\(|\brequests_mock\.Mocker\b|\baioresponses\("
     r"|\bhttpx_mock\.add_response\(|\bnock\(|\bsetupServer\(|\bfetchMock\.\w+\("
+    r"|\b(?:globalThis|global|window)\.fetch\s*=\s*(?:vi|jest)\.fn\b"
+    r"|\b(?:vi|jest)\.spyOn\(\s*(?:globalThis|global|window)\s*,\s*[\"']fetch[\"']"
     r"|\bhttptest\.NewServer\(|\bgock\.New\(|\bstubFor\(|\bnew\s+MockWebServer\b"
     r"|\bMockHttpMessageHandler\b"
 )
@@ -62,10 +65,12 @@ def replays_recorded_http(text: str) -> bool:
 
 
 # a test that patches the SDK's client class (``@patch("app.digest.OpenAI")``) or hands its client a
-# made-up key (``New("test-api-key", ...)``): no request it builds reaches a model either
+# made-up key (``New("test-api-key", ...)``, Go's ``LLMAPIKey: "dummy"``, ``api_key="fake"``): no
+# request it builds reaches a model either
 STAND_IN_CLIENT = linear(
     r"\bpatch(?:\.object)?\(\s*[\"'][\w.]*(?:Client|OpenAI|Anthropic)[\"']"
     r"|[\"'](?:test|fake|dummy|mock)[-_]?(?:api[-_]?)?key[\"']"
+    r"|(?i:api_?key)\w*[\"']?\s*(?::=|[:=])\s*[\"'](?i:test|fake|dummy|mock)[\"']"
 )
 
 
@@ -89,6 +94,16 @@ def is_fixture_data(path: str) -> bool:
     return path.lower().endswith(DATA_SUFFIXES) and any(folder in FIXTURE_FOLDERS for folder in folders)
 
 
+# the host of a URL string literal; two on one line with the same host are a case of a table test
+# (``"http://h:11434": "http://h:11434/"``): an input and the output the code under test should give
+URL_LITERAL_HOST = linear(r"""["'`][a-z][\w+.-]*://([^/"'`\s:?#]+)""")
+
+
+def _input_and_expected(snippet: str) -> bool:
+    hosts = URL_LITERAL_HOST.findall(snippet)
+    return len(hosts) >= 2 and len(set(hosts)) == 1
+
+
 def is_test_data(finding: Finding, scopes: dict[str, str]) -> bool:
     """Whether ``finding``, in a test file, is only data for the code under test."""
     if scopes.get(finding.location.file) != "test":
@@ -99,4 +114,7 @@ def is_test_data(finding: Finding, scopes: dict[str, str]) -> bool:
         return True
     if finding.type == "model" and finding.provider is None and "route" not in finding.metadata:
         return True
-    return bool(ASSERTION.search(finding.location.snippet or ""))
+    snippet = finding.location.snippet or ""
+    if finding.type == "endpoint" and _input_and_expected(snippet):
+        return True
+    return bool(ASSERTION.search(snippet))

@@ -6,11 +6,12 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import cache
+from functools import cache, wraps
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from common.scanner.catalog import (
@@ -31,6 +32,7 @@ _PLAUSIBLE_MODEL = linear(r"[A-Za-z0-9][\w.:/@-]{1,119}")
 _FILE_EXTENSION = linear(
     r"\.(?:py|js|ts|json|ya?ml|txt|md|csv|html?|png|jpe?g|gguf|bin|pt|pth|onnx|safetensors|pkl)$", re.I
 )
+T = TypeVar("T")
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "::1", "host.docker.internal"}
 
 
@@ -328,6 +330,10 @@ _PREFIX_TEST = linear(
 )
 
 
+# a literal that is the left operand of a membership test (Python's ``"x" in y``)
+_MEMBERSHIP_TEST = linear(r"^[ \t]+(?:not[ \t]+)?in\b")
+
+
 # How much of a literal's line before it is read for its context: the whole prefix of every literal on a
 # one-line file (minified, generated, hostile) would make the file's cost quadratic in its length.
 MAX_LITERAL_CONTEXT = 400
@@ -356,6 +362,9 @@ def code_model_literals(text: str, comment_lines: set[int]) -> Iterator[tuple[in
             continue  # ``azure_deployment="gpt-35-turbo"``: the name an operator gave a deployment
         if _PREFIX_TEST.search(before) and not match_model(value).catalog_id:
             continue  # ``slug.starts_with("gpt-3.5")`` tests a family prefix; ``starts_with("o3")`` names o3
+        after = text[start + len(value) + 2 : start + len(value) + 2 + 16]
+        if _MEMBERSHIP_TEST.match(after) and not match_model(value).catalog_id:
+            continue  # ``if "anthropic.claude-3" in str(models)``: a family searched for, not a model used
         yield line, value
 
 
@@ -377,20 +386,36 @@ _RUST_VARIANT_VALUE = lazy_re(
 )
 
 
-def _constant_definitions(text: str) -> Iterator[tuple[str, str]]:
+def _constant_definitions(text: str) -> Iterator[tuple[str, str, int]]:
     for match in _CONSTANT_DEFINITION.finditer(text):
-        yield match.group(1) or match.group(2), match.group(3) or match.group(4) or match.group(5)
+        yield (
+            match.group(1) or match.group(2),
+            match.group(3) or match.group(4) or match.group(5),
+            match.start(),
+        )
     if "#[strum(" in text or "#[serde(" in text or ("::" in text and "=>" in text):
         for match in _RUST_VARIANT_VALUE.finditer(text):
-            yield match.group(2) or match.group(3), match.group(1) or match.group(4)
+            yield match.group(2) or match.group(3), match.group(1) or match.group(4), match.start()
 
 
-def model_constant_definitions(text: str) -> dict[str, str]:
+# ``private val MODEL_NAME = …``, ``private static final String MODEL = …``, ``private const string …``
+_PRIVATE_DECLARATION = lazy_re(r"\bprivate\b")
+
+
+def _declared_private(text: str, start: int) -> bool:
+    line_start = text.rfind("\n", 0, start) + 1
+    return bool(_PRIVATE_DECLARATION.search(text, line_start, start))
+
+
+def model_constant_definitions(text: str, *, shared_only: bool = False) -> dict[str, str]:
     """Constants (and enum constants) of the file whose value is a catalog model id, by name, for
     references to them from other files (``openai::GPT_4O``, ``Models.DEFAULT_MODEL``,
-    ``GeminiModels::Gemini20Flash``)."""
+    ``GeminiModels::Gemini20Flash``). ``shared_only`` leaves out the ones declared ``private``: no
+    other file can name them, so ``ApiKeys.MODEL_NAME`` elsewhere is some other class's constant."""
     found: dict[str, str] = {}
-    for name, value in _constant_definitions(text):
+    for name, value, start in _constant_definitions(text):
+        if shared_only and _declared_private(text, start):
+            continue
         if (
             _DISTINCTIVE_NAME.fullmatch(name)
             and plausible_model_name(value)
@@ -468,7 +493,11 @@ def read_neighbour(path: Path, root: str, max_bytes: int = MAX_NEIGHBOUR_BYTES) 
     apply here: a symlink leading out of the scan root (``Cargo.toml -> /etc/...``), anything but a
     regular file (a FIFO blocks the read forever with no CPU spent, ``/dev/zero`` never ends) and
     anything over ``max_bytes`` are not read. Opened non-blocking and checked on the descriptor, so
-    the path cannot be swapped for a FIFO between the check and the read."""
+    the path cannot be swapped for a FIFO between the check and the read. A missing file is told by
+    one ``stat`` before the path is resolved (a ``stat`` per component: lookups walking up a deeply
+    nested tree mostly ask for files that are not there)."""
+    if not os.path.exists(path):
+        return None
     real = os.path.realpath(path)
     if os.path.commonpath([real, root]) != root:
         return None
@@ -539,16 +568,51 @@ _OWN_PACKAGES_OF_SCAN: ContextVar[dict[tuple[str, str, str], frozenset[str]] | N
 )
 
 
+# What ``per_scan`` functions answered, for the scan under way; None outside a scan.
+_ANSWERS_OF_SCAN: ContextVar[dict[tuple, object] | None] = ContextVar("answers_of_scan", default=None)
+# A scan remembers this many answers (each is small: a name, a flag, a few ids), oldest forgotten first.
+MAX_ANSWERS_PER_SCAN = 50_000
+
+
 @contextmanager
 def one_scan() -> Iterator[None]:
     """Remember the manifests read beside the scanned files until the block ends, and no longer: every
     file of a folder asks for the same manifests, but the next scan of that folder (changed since, or
     another tree at the same path) must read them again."""
     token = _OWN_PACKAGES_OF_SCAN.set({})
+    answers = _ANSWERS_OF_SCAN.set({})
     try:
         yield
     finally:
+        _ANSWERS_OF_SCAN.reset(answers)
         _OWN_PACKAGES_OF_SCAN.reset(token)
+
+
+def per_scan(stopped: object = None) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Remember what the decorated function answers for its (hashable) arguments until the scan ends
+    (``one_scan``; outside a scan it runs every time). For what a file reads beside itself: a manifest
+    above a thousand files is read, parsed and searched once, not once per file. An answer the file's
+    CPU budget stops (or an error) is remembered as ``stopped``, so a hostile neighbour costs one file
+    budget per scan, not one per file below it."""
+
+    def decorate(function: Callable[..., T]) -> Callable[..., T]:
+        @wraps(function)
+        def remembered(*args):
+            answers = _ANSWERS_OF_SCAN.get()
+            if answers is None:
+                return function(*args)
+            key = (function, *args)
+            if key in answers:
+                return answers[key]
+            if len(answers) >= MAX_ANSWERS_PER_SCAN:
+                del answers[next(iter(answers))]
+            answers[key] = stopped
+            answers[key] = answer = function(*args)
+            return answer
+
+        return remembered
+
+    return decorate
 
 
 def own_packages(file, registry: str | None) -> frozenset[str]:

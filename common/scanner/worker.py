@@ -16,8 +16,10 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from common.scanner.detectors.base import Detector, FileReport, SourceFile
@@ -28,8 +30,13 @@ from common.scanner.textutil import one_scan
 BINARY_SNIFF_BYTES = 8192
 PR_SET_PDEATHSIG = 1
 DEFAULT_FILE_BUDGET_SECONDS = 3.0
+# a whole scan's wall-clock budget: far above any real tree, below the platform's task time limit
+DEFAULT_SCAN_BUDGET_SECONDS = 30 * 60.0
 BUDGET_REPEAT_SECONDS = 0.01
 WORKER_MEMORY_BYTES = 2 * 1024**3
+# a file's and a scan's findings: real files hold at most about a hundred, real trees a few thousand
+MAX_FINDINGS_PER_FILE = 10_000
+MAX_FINDINGS_PER_SCAN = 500_000
 READY = "ready"
 # libraries detectors call into; the budget may interrupt them (C code such as ``re`` matching
 # reports its caller's frame)
@@ -49,6 +56,50 @@ INTERRUPTIBLE_LIBRARIES = frozenset(
         "shlex",
     }
 )
+
+
+@dataclass
+class ScanBudget:
+    """What a whole scan may take. Time: files not started by ``deadline`` (wall clock; None: no limit)
+    are not scanned, so a tree of thousands of files that each use most of their CPU budget cannot keep
+    a worker busy for hours. Findings: past ``MAX_FINDINGS_PER_SCAN`` a file's findings are dropped, so
+    a tree of files each holding thousands of sightings cannot fill the scanning process's memory
+    (the reports of every file are held until they merge). Either way the scan ends with what it found
+    and says how much it left out."""
+
+    seconds: float | None
+    deadline: float
+    not_scanned: int = 0
+    findings: int = 0
+    dropped: int = 0
+
+    @classmethod
+    def starting_at(cls, started: float, seconds: float | None) -> ScanBudget:
+        return cls(seconds, started + seconds if seconds else float("inf"))
+
+    def over(self) -> bool:
+        return time.monotonic() >= self.deadline
+
+    def admit(self, report: FileReport) -> FileReport:
+        """``report`` with no findings once the scan holds ``MAX_FINDINGS_PER_SCAN``."""
+        if self.findings + len(report.findings) > MAX_FINDINGS_PER_SCAN:
+            self.dropped += len(report.findings)
+            report.findings = []
+        self.findings += len(report.findings)
+        return report
+
+    def warnings(self, total: int) -> list[str]:
+        found = []
+        if self.not_scanned:
+            found.append(
+                f"stopped: over the {self.seconds:g} s time budget for the whole scan; "
+                f"{self.not_scanned} of {total} files were not scanned"
+            )
+        if self.dropped:
+            found.append(
+                f"over {MAX_FINDINGS_PER_SCAN} findings in the scan: {self.dropped} more were not reported"
+            )
+        return found
 
 
 class FileBudgetExceeded(BaseException):
@@ -148,6 +199,11 @@ def scan_file(
             f"stopped: over the {budget_seconds:g} s CPU budget for one file; findings may be incomplete"
         )
         read = len(source.__dict__.get("data", b""))
+    if len(report.findings) > MAX_FINDINGS_PER_FILE:
+        report.warnings.append(
+            f"{len(report.findings)} findings: only the first {MAX_FINDINGS_PER_FILE} are reported"
+        )
+        report.findings = report.findings[:MAX_FINDINGS_PER_FILE]
     return report, read
 
 

@@ -48,11 +48,12 @@ def _terminate_pooled_connections() -> list[int]:
 
 @contextmanager
 def transaction_states():
-    """The driver's transaction status after each statement the engine runs, with the statement."""
+    """The driver's transaction status after each statement the engine runs, with the statement (read off
+    the cursor: a ``plain_read`` on a connection of its own has no ``Connection`` to pass)."""
     states: list[tuple[object, str]] = []
 
-    def record(conn, _cursor, statement, *_args):
-        states.append((conn.connection.driver_connection.info.transaction_status, statement))
+    def record(_conn, cursor, statement, *_args):
+        states.append((cursor.connection.info.transaction_status, statement))
 
     event.listen(get_engine(), "after_cursor_execute", record)
     try:
@@ -237,6 +238,31 @@ def test_the_pool_keeps_a_connection_for_each_of_32_concurrent_requests():
     finally:
         event.remove(get_engine(), "connect", count)
     assert opened == []
+
+
+def test_after_a_burst_a_slow_trickle_of_requests_reuses_one_warm_connection(client, make_user, monkeypatch):
+    """The pool hands out the connection returned last: after a burst opened several, requests arriving one
+    at a time keep to one of them, which is never idle long enough to be pinged (in turn, each pooled
+    connection sat idle as long as the trickle took to go round all of them, and was pinged every time)."""
+    user = make_user()
+    burst = [get_engine().raw_connection() for _ in range(4)]
+    for pooled in burst:
+        pooled.close()
+    monkeypatch.setattr(db_module, "IDLE_SECONDS_BEFORE_PING", 0.2)
+    backends: set[int] = set()
+
+    def note_backend(dbapi_connection, *_args):
+        backends.add(dbapi_connection.info.backend_pid)
+
+    event.listen(get_engine(), "checkout", note_backend)
+    try:
+        with counted_pings() as pings:
+            for _ in range(4):
+                time.sleep(0.1)
+                assert client.get("/api/v1/scans", headers=user.headers()).status_code == 200
+    finally:
+        event.remove(get_engine(), "checkout", note_backend)
+    assert len(backends) == 1 and pings == []
 
 
 CHECKOUT_UNDER_GEVENT = """

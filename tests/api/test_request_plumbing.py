@@ -1,20 +1,25 @@
 """What every request pays besides its view, cut without changing what it answers: no cookie session,
 ``ensure_sync`` asked once per function, the metrics' children kept, valid query arguments loaded without
-webargs' proxy, and the components page's prepared statement kept on its generic plan."""
+webargs' proxy, the components page's prepared statement kept on its generic plan, and the hot pages' one
+statement run without an ORM session on a connection of its own."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 import flask
 import psycopg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from common.db import bulk_insert, get_engine, session_scope
+from common.db import bulk_insert, get_engine, plain_read, session_scope
 from common.models import Component, Scan
 from common.models.base import new_id, utcnow
+from tests.helpers import counted_statements
 from web.api import scans
 from web.core.metrics import registry
 from web.core.pagination import query_arguments
@@ -208,3 +213,98 @@ def test_the_json_list_is_the_wire_form_page_by_page(client, make_user):
         assert answer.json == {"items": wanted, "page": page, "per_page": per_page, "total": 5}
     recent = client.get("/api/v1/dashboard/overview", headers=user.headers()).json["recent_scans"]
     assert recent == expected  # the same SQL wire form (a JSON null of warnings is [] there too)
+
+
+def _completed_scan(organization_id: str, components: int) -> str:
+    with session_scope() as session:
+        scan = Scan(
+            organization_id=organization_id,
+            target="/srv/own-connection",
+            status="completed",
+            progress=100,
+            finished_at=utcnow(),
+            summary={"total_components": components, "by_type": {}, "by_severity": {}},
+        )
+        session.add(scan)
+        session.flush()
+        session.add_all(
+            Component(
+                scan_id=scan.id,
+                organization_id=organization_id,
+                fingerprint=f"{scan.id}-{index}",
+                name=f"component-{index}",
+                type="model",
+                severity="low",
+                risk_score=index,
+                locations=[],
+                flags=[],
+                detector="own-connection",
+            )
+            for index in range(components)
+        )
+        return scan.id
+
+
+@contextmanager
+def checkouts_and_session_transactions():
+    """Per request, the pool connections it held at once at most, and how many ORM session transactions it
+    began."""
+    engine = get_engine()
+    seen = {"out": 0, "most": 0, "sessions": 0}
+
+    def checkout(*_args):
+        seen["out"] += 1
+        seen["most"] = max(seen["most"], seen["out"])
+
+    def checkin(*_args):
+        seen["out"] -= 1
+
+    def began(*_args):
+        seen["sessions"] += 1
+
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "checkin", checkin)
+    event.listen(Session, "after_begin", began)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "checkout", checkout)
+        event.remove(engine, "checkin", checkin)
+        event.remove(Session, "after_begin", began)
+
+
+def test_the_hot_pages_read_without_a_session_and_on_one_connection(client, make_user):
+    """A GET whose principal came from Redis runs its page's one statement on a pooled connection of its
+    own, with no ORM session around it (``common.db.plain_read``); an API key's principal is read through
+    the session, and the page then runs on that session's connection: never two connections at once."""
+    user = make_user()
+    scan_id = _completed_scan(user.org_id, components=3)
+    paths = (f"/api/v1/scans/{scan_id}/components", "/api/v1/scans", "/api/v1/dashboard/overview")
+    key = client.post("/api/v1/auth/api-key", json={"name": "ci"}, headers=user.headers()).json["key"]
+    for path in paths:
+        client.get(path, headers=user.headers())  # the principal cached, the rollups written
+        with checkouts_and_session_transactions() as seen, counted_statements() as statements:
+            response = client.get(path, headers=user.headers())
+        assert response.status_code == 200, path
+        assert (len(statements), seen["most"], seen["sessions"]) == (1, 1, 0), path
+        with checkouts_and_session_transactions() as seen, counted_statements() as statements:
+            by_key = client.get(path, headers={"Authorization": f"Bearer {key}"})
+        assert by_key.status_code == 200 and by_key.get_data() == response.get_data(), path
+        assert seen["most"] == 1 and seen["sessions"] == 1 and len(statements) >= 2, path
+
+
+def test_a_read_on_its_own_connection_gives_it_back_ready_for_a_transaction(make_user):
+    """The connection lent in autocommit goes back to the pool in transaction mode (its next user may
+    write), and a failing statement is raised as SQLAlchemy raises it, the connection still usable."""
+    engine = get_engine()
+    engine.dispose()  # one pooled connection: the one the read used is the one checked out after it
+    assert plain_read(None, "SELECT %(n)s::int + 1", {"n": 1}) == [(2,)]
+    with pytest.raises(ProgrammingError):
+        plain_read(None, "SELECT no_such_column", {})
+    pooled = engine.raw_connection()
+    try:
+        assert pooled.driver_connection.autocommit is False
+        assert engine.pool.checkedin() == 0 and engine.pool.checkedout() == 1
+    finally:
+        pooled.close()
+    assert plain_read(None, "SELECT 1", {}) == [(1,)]

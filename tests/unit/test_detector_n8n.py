@@ -93,6 +93,7 @@ def test_n8n_workflow_components_flags_and_edges(tmp_path):
         "model:gpt-4-turbo",
         "tool:support agent/shell tool",
         "tool:support agent/search api",
+        "tool:support agent/store",  # the vector store in retrieve-as-tool mode, named by its node
         "vector_db:pinecone",
     }
     flags = {key: entry["flags"] for key, entry in found.items()}

@@ -151,8 +151,11 @@ def test_deep_mode_reads_env_values_from_compose_files_and_env_defaults_from_oth
     }
     normal = scan_tree(tmp_path, files)
     deep = scan_path(tmp_path, deep=True, jobs=1)
-    assert keys(deep) - keys(normal) == {"model:acme-summarizer-v2", "model:gpt-4.1-nano"}
+    assert keys(deep) - keys(normal) == {"model:acme-summarizer-v2"}
     assert component(deep, "model:acme-summarizer-v2").metadata["resolved_from"] == "env SUMMARY_MODEL"
+    # the literal default configures the model where it is written; deep mode also finds the call using it
+    assert {loc.file for loc in component(normal, "model:gpt-4.1-nano").locations} == {"settings.py"}
+    assert {loc.file for loc in component(deep, "model:gpt-4.1-nano").locations} == {"settings.py", "svc.py"}
 
 
 def test_deep_mode_reads_loaded_configs_by_key_path(tmp_path):

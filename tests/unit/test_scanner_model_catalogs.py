@@ -1,6 +1,7 @@
 """Model identifiers outside call arguments (issue 13): catalogs in code, constants referenced from
 other files, SDK model constants, config lists, and the prose and no-AI guards that keep precision."""
 
+from common.scanner.detectors.config_env import is_api_description, is_json_lines
 from common.scanner.textutil import (
     code_model_literals,
     model_constant_definitions,
@@ -240,3 +241,70 @@ def test_rust_enum_variants_that_stand_for_model_ids_resolve_where_used(tmp_path
     assert lines_of(result, "model:gemini-2.0-flash-001") == {"src/models.rs": 3, "src/main.rs": 2}
     assert lines_of(result, "model:claude-3-5-haiku-20241022") == {"src/models.rs": 12, "src/main.rs": 3}
     assert "src/main.rs" not in lines_of(result, "model:gemini-1.5-pro")
+
+
+def test_a_private_constant_is_not_resolved_from_other_files(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "src/VertexExample.java": (
+                "class VertexExample {\n"
+                '    private static final String MODEL_NAME = "gemini-1.5-pro";\n'
+                "    Object m = VertexAiGeminiChatModel.builder().modelName(MODEL_NAME).build();\n}\n"
+            ),
+            "src/ChatApp.java": (
+                "class ChatApp {\n"
+                "    Object m = OpenAiChatModel.builder().modelName(ApiKeys.MODEL_NAME).build();\n}\n"
+            ),
+            "src/ApiKeys.java": (
+                "class ApiKeys {\n"
+                '    static final String MODEL_NAME = getOrDefault(System.getenv("MODEL_NAME"),'
+                ' "qwen-max");\n}\n'
+            ),
+            "pom.xml": "<project><dependencies><dependency><groupId>dev.langchain4j</groupId>"
+            "<artifactId>langchain4j-open-ai</artifactId></dependency></dependencies></project>\n",
+        },
+    )
+    assert set(lines_of(result, "model:gemini-1.5-pro")) == {"src/VertexExample.java"}
+    assert model_constant_definitions('private val MODEL_NAME = "gemini-1.5-pro"', shared_only=True) == {}
+    assert model_constant_definitions('private val MODEL_NAME = "gemini-1.5-pro"') == {
+        "MODEL_NAME": "gemini-1.5-pro"
+    }
+
+
+def test_commented_alternatives_after_code_are_not_used(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "src/Chat.java": (
+                "import dev.langchain4j.model.openai.OpenAiChatModel;\n"
+                "import static dev.langchain4j.model.openai.OpenAiChatModelName.GPT_4_O_MINI;\n"
+                "import static dev.langchain4j.model.openai.OpenAiChatModelName.GPT_4_O;\n\n"
+                "class Chat {\n"
+                '    static final String BASE = "https://dashscope.aliyuncs.com/compatible-mode/v1"; '
+                '// "https://api.openai.com/v1"\n'
+                '    Object a = OpenAiChatModel.builder().baseUrl(BASE).modelName("qwen-max")'
+                " //GPT_4_O_MINI)\n"
+                "        .build();\n"
+                '    Object b = OpenAiChatModel.builder().modelName(GPT_4_O).build(); // "gpt-4.1-nano"\n'
+                "}\n"
+            ),
+        },
+    )
+    found = models(result)
+    assert {"qwen-max", "gpt-4o"} <= found
+    assert not {"gpt-4o-mini", "gpt-4.1-nano"} & found
+    assert "endpoint:dashscope.aliyuncs.com" in keys(result)
+    assert "endpoint:api.openai.com" not in keys(result)
+
+
+def test_json_lines_records_are_not_configuration():
+    assert is_json_lines('{"msg": "Post https://api.openai.com/v1"}\n\n{"msg": "ok"}\n')
+    assert not is_json_lines('{"mcpServers": {"x": {"url": "http://localhost:8000"}}}\n')
+    assert not is_json_lines('{\n  "base_url": "https://api.openai.com/v1"\n}\n')
+
+
+def test_api_descriptions_are_not_configuration():
+    assert is_api_description("openapi: 3.1.0\ninfo:\n  title: x\n")
+    assert is_api_description('{\n  "swagger": "2.0",\n  "info": {}\n}\n')
+    assert not is_api_description("model: gpt-4o\nbase_url: https://api.openai.com/v1\n")

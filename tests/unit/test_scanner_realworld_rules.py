@@ -129,6 +129,7 @@ def test_model_catalogs_in_files_without_sdk_imports(tmp_path):
         "model:claude-3-5-haiku-20241022",
         "model:mistral-large-latest",
         "model:gemini-2.0-flash",
+        "model:o3-mini",  # the environment read's literal default: no .env of the tree sets another
     }
 
 

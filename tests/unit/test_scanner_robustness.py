@@ -53,14 +53,14 @@ def test_size_limit_is_configurable(tmp_path):
 def test_unreadable_file_is_a_warning(tmp_path, monkeypatch):
     """chmod cannot deny root (CI runs as root), so the denial is raised where the engine reads."""
     write_tree(tmp_path, {"secret.py": "import openai\n", "open.py": "import anthropic\n"})
-    read_bytes = Path.read_bytes
+    open_path = Path.open
 
-    def deny_secret(path: Path) -> bytes:
+    def deny_secret(path: Path, *args, **kwargs):
         if path.name == "secret.py":
             raise PermissionError(13, "Permission denied", str(path))
-        return read_bytes(path)
+        return open_path(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", deny_secret)
+    monkeypatch.setattr(Path, "open", deny_secret)
     result = scan_path(tmp_path, jobs=1)
     assert [(w.file, w.message) for w in result.warnings] == [("secret.py", "unreadable: Permission denied")]
     assert keys(result) == {"llm_provider:anthropic"}

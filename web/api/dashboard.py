@@ -58,7 +58,7 @@ from common.rollups import TOTAL
 from common.scanner.model import SEVERITIES
 from web.api.scans import SCAN_WIRE_COLUMNS, scan_row_json, scan_wire_json
 from web.core.access import access, context
-from web.core.database import db
+from web.core.database import db, dialect, plain_read
 from web.core.openapi import DashboardSchema
 
 blp = Blueprint("dashboard", __name__, url_prefix="/api/v1/dashboard", description="Dashboard")
@@ -273,8 +273,8 @@ def document_json(connection: Connection, organization_id: str, today: date) -> 
 @blp.alt_response(200, schema=DashboardSchema, success=True)
 @access("viewer")
 def overview():
-    connection = db().connection()
     organization_id, today = context().organization_id, utcnow().date()
-    if connection.dialect.name == "postgresql":
-        return Response(document_json(connection, organization_id, today), mimetype="application/json")
-    return document(connection, organization_id, today)
+    if dialect().name == "postgresql":
+        [(body,)] = plain_read(_document_sql(dialect()), _parameters(organization_id, today))
+        return Response(body, mimetype="application/json")
+    return document(db().connection(), organization_id, today)

@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from common import events, jobs
 from common.config import get_settings
 from common.dashboard import compiled_sql
-from common.db import COMMITS_ALONE, PLAIN_READ
+from common.db import COMMITS_ALONE
 from common.jobs import JobStatus
 from common.models import SCAN_STATUSES, AuditLog, Component, Scan, ScanResultPayload
 from common.models.base import as_utc, isoformat, new_id, utcnow
@@ -58,7 +58,7 @@ from web.api.connectors import N8nUrl, credential_or_404
 from web.api.repositories import RefField, RepositoryUrlField, credential_for
 from web.core.access import access, context, looks_like_id, scoped_get_or_404
 from web.core.audit_recorder import audit_in, audit_values, discard_audit
-from web.core.database import db, reads_before_writing
+from web.core.database import db, dialect, plain_read, reads_before_writing
 from web.core.enqueueing import enqueue_or_leave_queued
 from web.core.filtering import (
     Filter,
@@ -436,11 +436,10 @@ def list_scans(args):
     query = apply_filters(SCANS_OF_ORGANIZATION, Scan, args, SCAN_FILTERS)
     params = {"organization_id": context().organization_id}
     page, per_page = args["page"], args["per_page"]
-    connection = db().connection()
-    if query is SCANS_OF_ORGANIZATION and connection.dialect.name == "postgresql":
-        sql = unfiltered_scan_json_page_sql(connection.dialect)
+    if query is SCANS_OF_ORGANIZATION and dialect().name == "postgresql":
+        sql = unfiltered_scan_json_page_sql(dialect())
         values = params | {"limit": per_page, "offset": (page - 1) * per_page}
-        items, total = connection.exec_driver_sql(sql, values, execution_options={PLAIN_READ: True}).one()
+        [(items, total)] = plain_read(sql, values)
         body = f'{{"items":{items},"page":{page},"per_page":{per_page},"total":{total}}}'
         return Response(body, mimetype="application/json")
     statement = UNFILTERED_SCAN_PAGE if query is SCANS_OF_ORGANIZATION else _scan_page(query)
@@ -591,12 +590,11 @@ def list_components(args, scan_id):
     unfiltered = query is COMPONENTS_OF_SCAN
     where = {"scan_id": scan_id, "organization_id": context().organization_id}
     page = {"limit": args["per_page"], "offset": (args["page"] - 1) * args["per_page"]}
-    connection = db().connection()
-    as_json = connection.dialect.name == "postgresql"
+    as_json = dialect().name == "postgresql"
     if as_json and unfiltered:
-        sql = unfiltered_component_json_page_sql(connection.dialect)
-        rows = connection.exec_driver_sql(sql, where | page, execution_options={PLAIN_READ: True}).all()
+        rows = plain_read(unfiltered_component_json_page_sql(dialect()), where | page)
     else:
+        connection = db().connection()
         if as_json:
             statement = _scan_with_json_page(query)
         else:
@@ -607,7 +605,7 @@ def list_components(args, scan_id):
     status, stored_total = rows[0][:2]
     total = stored_total if unfiltered and status == JobStatus.COMPLETED else None
     if total is None:
-        total = connection.scalar(select(func.count()).select_from(query.subquery()), where)
+        total = db().connection().scalar(select(func.count()).select_from(query.subquery()), where)
     if as_json:
         body = f'{{"items":{rows[0][2]},"page":{args["page"]},"per_page":{args["per_page"]},"total":{total}}}'
         return Response(body, mimetype="application/json")

@@ -11,8 +11,10 @@ import json
 
 from flask import Flask, current_app, g, has_request_context, request
 from psycopg.types.json import set_json_loads
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+from common import db as common_db
 from common.db import new_session
 
 _decode_json = json.JSONDecoder().decode
@@ -23,6 +25,17 @@ def db() -> Session:
     if "db_session" not in g:
         g.db_session = new_session(reads_outside_transaction=has_request_context() and _reads_first())
     return g.db_session
+
+
+def dialect() -> Dialect:
+    """The database's dialect, asked without opening the session or checking out a connection."""
+    return common_db.get_engine().dialect
+
+
+def plain_read(sql: str, parameters: dict) -> list[tuple]:
+    """The rows of a precompiled plain read (PostgreSQL driver SQL): on the request's session's connection
+    when it already holds one, else on a pooled connection of its own (``common.db.plain_read``)."""
+    return common_db.plain_read(g.get("db_session"), sql, parameters)
 
 
 def reads_before_writing(view):

@@ -37,7 +37,11 @@ class SourceFile:
 
     @cached_property
     def data(self) -> bytes:
-        return self.path.read_bytes()
+        """The file's bytes, at most the ``size`` the walk saw: a file that grew since (appended to, or
+        swapped for a huge sparse file while the scan runs) is read no further than the size limits
+        allowed, so it cannot fill the memory of a scan that runs without a worker's limit."""
+        with self.path.open("rb") as handle:
+            return handle.read(self.size)
 
     @cached_property
     def text(self) -> str:

@@ -16,7 +16,8 @@ literals (TypeScript/JavaScript, Python):
   entry in a client config file (package, remote, unknown server).
 * **OpenAI function tools**: in a file importing the OpenAI SDK, ``{"type": "function", "function":
   {"name", "parameters"}}`` (Chat Completions) or ``{"type": "function", "name", "parameters"}``
-  (Responses API) is a ``tool`` of OpenAI, named as the model calls it.
+  (Responses API) is a ``tool`` of OpenAI, named as the model calls it; a function without arguments
+  may give a ``description`` instead of ``parameters``.
 * **Vercel AI SDK tool maps**: the ``tools: { name: { description, inputSchema, execute } }`` object
   handed to ``generateText``/``streamText`` in a file importing ``ai``. ``tool({...})`` is only a typing
   helper, so an entry written as a plain object is a tool too, named by its key as the model sees it.
@@ -36,11 +37,12 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, linear
-from common.scanner.textutil import read_neighbour, scan_root_of
+from common.scanner.textutil import per_scan, read_neighbour, scan_root_of
 
 MCP_PROVIDER = "Model Context Protocol"
 SCRIPT_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".py")
@@ -102,9 +104,15 @@ GEMINI_DECLARATIONS_KEY = re.compile(
 # ``{"type": "function", "name": ...}`` (Responses API)
 FUNCTION_TYPE = re.compile(r"""(?<![\w$])["']?type["']?\s*:\s*["']function["']""")
 FUNCTION_KEY = re.compile(r"""(?<![\w$])["']?function["']?\s*:\s*\{""")
-# a schema's own words standing in for a name (``name: "name"``, ``name: "string"``)
-PLACEHOLDER_NAMES = frozenset({"name", "string", "function", "tool", "function_name", "tool_name"})
+# a schema's own words standing in for a name (``name: "name"``, ``name: "string"``), and the request-syntax
+# placeholder of the AWS SDK for JavaScript's reference (``name: "STRING_VALUE"``), pasted from its docs
+PLACEHOLDER_NAMES = frozenset(
+    {"name", "string", "function", "tool", "function_name", "tool_name", "string_value"}
+)
 PARAMETERS_KEY = re.compile(r"""(?<![\w$])["']?parameters["']?\s*:""")
+# a function without arguments declares no ``parameters`` (optional in the API) but still says what it
+# does; a ``tool_choice`` naming a function carries neither
+DESCRIPTION_KEY = re.compile(r"""(?<![\w$])["']?description["']?\s*:""")
 # a remote MCP server handed to a model API: OpenAI's ``{"type": "mcp", "server_label": ...}`` and the
 # ``{"type": "url", "url": ..., "name": ...}`` entries of Anthropic's ``mcp_servers``
 HOSTED_MCP_TYPE = re.compile(r"""(?<![\w$])["']?type["']?\s*:\s*["'](?:mcp|url)["']""")
@@ -156,40 +164,50 @@ TOOL_SPEC_KEY = lazy_re(r"(?<![\w$])(?:inputSchema|parameters|execute)\s*[:(,}]"
 CSHARP_NAME = linear(r'\b(Name|Id)\s*=\s*"([^"\n]{1,100})"')
 
 
-def nearest_manifest(file: SourceFile) -> str:
-    """The text of the manifest nearest above the file (read like every neighbour file), else empty."""
+def _nearest_manifest_sdks(file: SourceFile) -> tuple[tuple[str, str] | None, str | None]:
+    """What the manifest nearest above the file says (``_manifest_sdks_in``), else nothing."""
     folder = file.path.parent
     root = scan_root_of(file)
     for _ in range(file.relpath.count("/") + 1):
-        for manifest in MANIFESTS:
-            text = read_neighbour(folder / manifest, root)
-            if text is not None:
-                return text
+        sdks = _manifest_sdks_in(folder, root)
+        if sdks is not None:
+            return sdks
         folder = folder.parent
-    return ""
+    return None, None
+
+
+@per_scan(stopped=(None, None))
+def _manifest_sdks_in(folder: Path, root: str) -> tuple[tuple[str, str] | None, str | None] | None:
+    """(function-tool SDK, tool-schema SDK) the first manifest in ``folder`` declares (read like every
+    neighbour file, once per scan however many files below ask), None where the folder has none."""
+    for manifest in MANIFESTS:
+        text = read_neighbour(folder / manifest, root)
+        if text is None:
+            continue
+        function_sdk = next(
+            (
+                (provider, framework)
+                for pattern, provider, framework in MANIFEST_FUNCTION_SDKS
+                if pattern.search(text)
+            ),
+            None,
+        )
+        if MANIFEST_MCP.search(text):
+            return function_sdk, MCP_PROVIDER
+        return function_sdk, "Anthropic" if MANIFEST_ANTHROPIC.search(text) else None
+    return None
 
 
 def manifest_function_sdk(file: SourceFile) -> tuple[str, str] | None:
     """(provider, framework) of the function-tool SDK the nearest manifest declares, when the file itself
     imports none."""
-    text = nearest_manifest(file)
-    return next(
-        (
-            (provider, framework)
-            for pattern, provider, framework in MANIFEST_FUNCTION_SDKS
-            if pattern.search(text)
-        ),
-        None,
-    )
+    return _nearest_manifest_sdks(file)[0]
 
 
 def manifest_tool_schema_sdk(file: SourceFile) -> str | None:
     """The provider whose ``inputSchema``/``input_schema`` tool shape the nearest manifest declares an SDK
     of (MCP first, then Anthropic), when the file itself imports none."""
-    text = nearest_manifest(file)
-    if MANIFEST_MCP.search(text):
-        return MCP_PROVIDER
-    return "Anthropic" if MANIFEST_ANTHROPIC.search(text) else None
+    return _nearest_manifest_sdks(file)[1]
 
 
 # how far past the end of a stretch a match that starts in it may run (the longest pattern searched by
@@ -435,7 +453,7 @@ class CodeDeclarationsDetector(Detector):
         seen: set[str] = set()
         for pair in dict.fromkeys(objects):  # each object once, in text order
             named = literals.string_value(pair, "name")
-            if not named or named[0].lower() in seen:
+            if not named or named[0].lower() in seen or named[0].lower() in PLACEHOLDER_NAMES:
                 continue
             name = named[0].lower()
             seen.add(name)
@@ -453,8 +471,8 @@ class CodeDeclarationsDetector(Detector):
         self, file: SourceFile, literals: Literals, provider: str = "OpenAI", framework: str = "openai"
     ) -> Iterator[Finding]:
         """Function tools handed to the OpenAI API (or an SDK taking its shape: Mistral, Ollama, Groq),
-        named as the model calls them; an object that declares no ``parameters`` (a ``tool_choice``
-        naming one) defines none."""
+        named as the model calls them; an object that declares neither ``parameters`` nor a
+        ``description`` (a ``tool_choice`` naming one) defines none."""
         seen: set[str] = set()
         for match in FUNCTION_TYPE.finditer(literals.text):
             pair = None if literals.in_string(match.start()) else literals.innermost(match.start() + 1)
@@ -463,7 +481,10 @@ class CodeDeclarationsDetector(Detector):
             inner = next(literals.top_level(pair, FUNCTION_KEY), None)
             holder = literals.innermost(inner.end()) if inner else pair
             named = literals.string_value(holder, "name") if holder else None
-            if not named or not next(literals.top_level(holder, PARAMETERS_KEY), None):
+            if not named or not (
+                next(literals.top_level(holder, PARAMETERS_KEY), None)
+                or next(literals.top_level(holder, DESCRIPTION_KEY), None)
+            ):
                 continue
             if named[0].lower() in PLACEHOLDER_NAMES:
                 continue  # an API demo's ``name: "name"`` names no tool

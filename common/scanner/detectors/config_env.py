@@ -44,6 +44,8 @@ tomllib = lazy_module("tomllib")
 yaml = lazy_module("yaml")
 
 STRUCTURED = {".json": "JSON", ".yaml": "YAML", ".yml": "YAML", ".toml": "TOML"}
+# how much of a file's start is read to tell recorded data from configuration (records are long lines)
+MAX_RECORD_HEAD = 200_000
 CONFIG_SUFFIXES = frozenset(SELECTED_SUFFIXES)
 SHELL_NAMES = {"Makefile", "Procfile", "justfile", "Justfile"}
 OWNED_ELSEWHERE = {
@@ -70,6 +72,12 @@ URL = linear(r"https?://[^\s'\"<>,}]+")
 ENV_FACT_KEY = linear(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
 
 
+# a JSON file that counts the tokens a request spent is a saved API response (a chat completion, an
+# embeddings list, a framework's serialized message): the model in it answered, nothing is configured
+RESPONSE_INPUT_TOKENS = linear(r'"(?:prompt_tokens|promptTokens|input_tokens|inputTokens)"\s*:\s*\d')
+RESPONSE_TOTAL_TOKENS = linear(
+    r'"(?:completion_tokens|completionTokens|output_tokens|outputTokens|total_tokens|totalTokens)"\s*:\s*\d'
+)
 SECTION_HEADER = linear(r"^\s*\[+\s*([\w.\"' -]{1,100}?)\s*\]+\s*(?:#.*)?$")
 
 
@@ -337,12 +345,69 @@ LOCALE_FOLDERS = frozenset(
 LOCALE_CODE = linear(r"[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?")
 
 
+def recorded_response(text: str) -> bool:
+    """Whether a JSON text is an AI API response kept as data: it holds token counts of a request."""
+    return (
+        "tokens" in text
+        and RESPONSE_INPUT_TOKENS.search(text) is not None
+        and RESPONSE_TOTAL_TOKENS.search(text) is not None
+    )
+
+
+def is_json_lines(text: str) -> bool:
+    """Whether a ``.json`` file holds one JSON object per line (a log of events, a dataset, recorded
+    exchanges): its addresses and models are what happened or was written down, not configuration. Two
+    records are enough to tell; a pretty-printed or one-line JSON document never has them."""
+    records = start = 0
+    while records < 2:
+        end = text.find("\n", start)
+        line = text[start : end if end != -1 else len(text)].strip()
+        if line:
+            if not (line.startswith("{") and line.endswith("}")):
+                return False
+            records += 1
+        if end == -1:
+            break
+        start = end + 1
+    return records == 2
+
+
+# ``openapi: 3.1.0`` / ``swagger: "2.0"`` at the top of a YAML document, ``"openapi": "3.0.0"`` in JSON
+API_DESCRIPTION = linear(
+    r"""(?m)^(?:openapi|swagger)\s*:\s*["']?\d|^\s*\{?\s*"(?:openapi|swagger)"\s*:\s*"\d"""
+)
+
+
+def is_api_description(text: str) -> bool:
+    """Whether a YAML or JSON file is an OpenAPI / Swagger description: the models its enums and code
+    samples name and the servers it lists document an API, they configure no use of it."""
+    return API_DESCRIPTION.search(text[:4096]) is not None
+
+
 def is_translation_catalog(relpath: str) -> bool:
     parts = relpath.split("/")
     if not any(folder.lower() in LOCALE_FOLDERS for folder in parts[:-1]):
         return False
     stem = parts[-1].rsplit(".", 1)[0]
     return bool(LOCALE_CODE.fullmatch(stem) or (len(parts) > 1 and LOCALE_CODE.fullmatch(parts[-2])))
+
+
+# A VCR/vcrpy cassette: recorded HTTP exchanges, replayed by tests (``interactions:`` of ``request:``
+# and ``response:``)
+CASSETTE = linear(r"(?m)^interactions:[ \t]*$")
+CASSETTE_EXCHANGE = linear(r"(?m)^[ \t-]*request:[ \t]*$")
+
+
+def is_recorded_data(file: SourceFile) -> bool:
+    """Whether a ``.json``/YAML file records what happened rather than configuring anything: a JSON
+    Lines event log or dataset under a ``.json`` name (one complete object per line: a configuration
+    file is one document), an AI API response kept as data, or a recorded HTTP cassette. Its models and
+    endpoints are data."""
+    if file.suffix == ".json":
+        return is_json_lines(file.text) or recorded_response(file.text)
+    if STRUCTURED.get(file.suffix) == "YAML" and CASSETTE.search(file.text[:MAX_RECORD_HEAD]):
+        return CASSETTE_EXCHANGE.search(file.text[:MAX_RECORD_HEAD]) is not None
+    return False
 
 
 class ConfigDetector(Detector):
@@ -366,6 +431,8 @@ class ConfigDetector(Detector):
         text = file.text
         if is_modelfile(file.name):
             yield from self.modelfile_base(file)
+            return
+        if is_recorded_data(file) or (file.suffix in STRUCTURED and is_api_description(text)):
             return
         structured: list[str] = []
         table: list[str] = []

@@ -20,6 +20,7 @@ catalog models in model-named constants and catalogs (``DEFAULT_MODEL = "gpt-4o"
 from __future__ import annotations
 
 import json
+import os
 import re
 from bisect import bisect_right
 from collections.abc import Iterator
@@ -60,6 +61,7 @@ from common.scanner.textutil import (
     model_finding,
     model_id_from_constant_name,
     own_packages,
+    per_scan,
     plausible_model_name,
     read_neighbour,
     scan_root_of,
@@ -127,7 +129,15 @@ def manifest_name(file: SourceFile, text: str, start: int) -> str | None:
         rf"""(?:\bimport\s+(?:\*\s+as\s+)?{variable}\s+from|\b{variable}\s*=\s*require\()\s*"""
         r"""["'](\.{1,2}/[^"']*package\.json)["']"""
     ).search(text)
-    manifest = read_neighbour(file.path.parent / imported.group(1), scan_root_of(file)) if imported else None
+    if not imported:
+        return None
+    return _package_json_name(os.path.realpath(file.path.parent / imported.group(1)), scan_root_of(file))
+
+
+@per_scan()
+def _package_json_name(path: str, root: str) -> str | None:
+    """The ``name`` of a package.json, parsed once per scan however many servers and files read it."""
+    manifest = read_neighbour(Path(path), root)
     if manifest is None:
         return None
     try:
@@ -179,6 +189,33 @@ def snake_case(name: str) -> str:
 
 def _line_at(text: str, offset: int) -> int:
     return line_at(text, offset)
+
+
+# ``import a.b.GPT_4O``, ``import static …``, ``import { GPT_4O } from``, Rust's ``use openai::GPT_4O``
+IMPORT_STATEMENT = re.compile(r"\s*(?:import|use|using)\b")
+# a line longer than this is left unsplit (minified code): finding its ``//`` would cost more than it saves
+MAX_COMMENTED_LINE = 2000
+
+
+def line_comment_start(raw: str) -> int | None:
+    """Column of the ``//`` that opens a comment after code on a line (``.modelName(NAME) // GPT_4O``),
+    skipping ``//`` inside string literals (``"https://..."``); ``None`` when the line has none or a quote
+    it opens stays open (a Rust lifetime ``'a``), where the whole line is kept as code."""
+    quote = None
+    index = 0
+    while index < len(raw):
+        char = raw[index]
+        if quote:
+            if char == "\\":
+                index += 1
+            elif char == quote:
+                quote = None
+        elif char in "\"'`":
+            quote = char
+        elif raw.startswith("//", index):
+            return index
+        index += 1
+    return None
 
 
 class _LanguageDetector(Detector):
@@ -289,7 +326,7 @@ class _LanguageDetector(Detector):
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         text = file.text
-        report.facts.model_constants = model_constant_definitions(text)
+        report.facts.model_constants = model_constant_definitions(text, shared_only=True)
         sdk_imports = [
             (imp, package)
             for imp, package in self.sdk_imports(text)
@@ -300,7 +337,7 @@ class _LanguageDetector(Detector):
                 yield from self.raw_http(file, text)
             yield from self.model_catalogs(file, text)
             return
-        comment_lines = self.comment_lines(file.lines)
+        comment_lines = self.prose_lines(file)
         strong = any(p.type in ("llm_provider", "agent_framework") for _, p in sdk_imports)
         bindings: dict[str, Package] = {}
         # the repository's own package, imported by its examples and tests, is no dependency; what they
@@ -372,7 +409,7 @@ class _LanguageDetector(Detector):
 
     def model_catalogs(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """Catalog model ids in a file that imports no SDK (a settings module, a model picker)."""
-        comments = self.comment_lines(file.lines)
+        comments = self.prose_lines(file)
         reported: set[tuple[int, str]] = set()
         for offset, value in catalog_model_literals(text):
             line = _line_at(text, offset)
@@ -439,7 +476,7 @@ class _LanguageDetector(Detector):
     def raw_http(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """A file without SDK imports that calls an AI endpoint directly: the endpoint, and the
         catalog model ids its request bodies name."""
-        comment_lines = self.comment_lines(file.lines)
+        comment_lines = self.prose_lines(file)
         endpoints = list(self.endpoints(file, comment_lines))
         if not endpoints:
             return
@@ -459,6 +496,25 @@ class _LanguageDetector(Detector):
 
     def comment_lines(self, lines: list[str]) -> set[int]:
         return comment_line_numbers(lines, self.comment_prefixes)
+
+    def prose_lines(self, file: SourceFile) -> set[int]:
+        """Lines people read rather than the program runs: comments (a language may add text it
+        only shows)."""
+        return self.comment_lines(file.lines)
+
+    def after_line_comment(self, text: str, offset: int, starts: dict[int, int | None]) -> bool:
+        """Whether ``offset`` lies in a ``//`` comment that follows code on its line: a commented-out
+        alternative (``.modelName(NAME) //GPT_4O_MINI)``) is no more used than a commented line.
+        ``starts`` caches each line's comment column by the line's start offset."""
+        if "//" not in self.comment_prefixes:
+            return False
+        line_start = text.rfind("\n", 0, offset) + 1
+        if line_start not in starts:
+            line_end = text.find("\n", offset)
+            raw = text[line_start : line_end if line_end != -1 else len(text)]
+            starts[line_start] = line_comment_start(raw) if len(raw) <= MAX_COMMENTED_LINE else None
+        column = starts[line_start]
+        return column is not None and offset - line_start > column
 
     def usages(self, file: SourceFile, text: str, bindings: dict[str, Package], comments: set[int]):
         if not bindings:
@@ -542,9 +598,10 @@ class _LanguageDetector(Detector):
             for m in DEPLOYMENT_VALUE.finditer(text)
         }
         reported: set[tuple[int, str]] = set()
+        commented: dict[int, int | None] = {}
         for match in keyed.finditer(text):
             line = _line_at(text, match.start())
-            if line in comments:
+            if line in comments or self.after_line_comment(text, match.start(), commented):
                 continue
             value = match.group(2) or constants.get((match.group(3) or "").rsplit(".", 1)[-1])
             found = model_finding(value, line, strong=strong, hf_context=False) if value else None
@@ -555,7 +612,7 @@ class _LanguageDetector(Detector):
             if not plausible_model_name(value) or not match_model(value):
                 continue
             line = _line_at(text, start)
-            if (line, value) in aliases:
+            if (line, value) in aliases or self.after_line_comment(text, start, commented):
                 continue
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and line not in comments and (line, found[0]) not in reported:
@@ -636,14 +693,26 @@ class _LanguageDetector(Detector):
         names its id in its name (a listed id; a family id only through a class that says it holds
         models). A constant the file defines itself stands for its own value, not for its name."""
         own = model_constant_definitions(text)
+        commented: dict[int, int | None] = {}
+        sightings = []
         for match in self.SDK_CONSTANT.finditer(text):
-            if match.group(2) in own:
+            line = _line_at(text, match.start())
+            if (
+                match.group(2) in own
+                or line in comments
+                or self.after_line_comment(text, match.start(), commented)
+            ):
+                continue
+            sightings.append((match, line, IMPORT_STATEMENT.match(file.lines[line - 1]) is not None))
+        # an imported constant the code never names again (its uses are commented out) is not used
+        used = {match.group(2) for match, _, imported in sightings if not imported}
+        for match, line, _ in sightings:
+            if match.group(2) not in used:
                 continue
             named_as_model = "model" in (match.group(1) or "").lower()
             value = model_id_from_constant_name(match.group(2), named_as_model=named_as_model)
-            line = _line_at(text, match.start())
             found = model_finding(value, line, strong=False, hf_context=False) if value else None
-            if found and line not in comments and (line, found[0]) not in reported:
+            if found and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found, resolved_from=match.group(0))
 
@@ -659,17 +728,23 @@ class _LanguageDetector(Detector):
         ]
 
     def endpoints(self, file: SourceFile, comments: set[int]) -> Iterator[Finding]:
+        commented: dict[int, int | None] = {}
         for offset, host in self.bare_hosts(file.text):
             line = _line_at(file.text, offset)
-            endpoint = endpoint_for_url(f"https://{host}", any_host=False) if line not in comments else None
+            if line in comments or self.after_line_comment(file.text, offset, commented):
+                continue
+            endpoint = endpoint_for_url(f"https://{host}", any_host=False)
             if endpoint:
                 yield self.endpoint_finding(file, line, endpoint)
         for number, raw in enumerate(file.lines, start=1):
             if "http" not in raw or number in comments:
                 continue
             literals = [(m.start(2), m.end(2), m.group(2)) for m in STRING_LITERAL.finditer(raw)]
+            comment_column = line_comment_start(raw) if "//" in self.comment_prefixes else None
             for match in URL.finditer(raw):
                 if not configured_url(literals, match.start()):
+                    continue
+                if comment_column is not None and match.start() > comment_column:
                     continue
                 endpoint = endpoint_for_url(match.group(0), any_host=False)
                 if endpoint:
@@ -683,9 +758,29 @@ CARGO_PACKAGE_NAME = linear(
 
 @cache
 def catalog_crate_path():
-    """``<crate>::`` for the catalog's Rust crates, as one pattern (built once, on first use)."""
+    """``<crate>::`` for the catalog's Rust crates, as one pattern (built once, on first use); not at the
+    start of a string, where ``"openai::gpt-4o"`` is rust-genai's model route, not the crate."""
     roots = sorted({name.split("::")[0] for name in package_index("rust")}, key=len, reverse=True)
-    return linear(r"(?:^|[^\w:])(" + "|".join(map(re.escape, roots)) + r")::[A-Za-z_]")
+    return linear(r"(?:^|[^\w:\"])(" + "|".join(map(re.escape, roots)) + r")::[A-Za-z_]")
+
+
+@cache
+def sdk_constant_table(package_id: str) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """A Rust SDK's model constants and enum variants whose names do not spell their id, by the module or
+    enum that defines them, and the distinctive ones (``CLAUDE_3_5_SONNET``, ``GPT4_O``; not ``COMMAND``)
+    that every module defining them gives the same value, for a name reached through another path or
+    imported bare."""
+    modules = load_json("sdk_model_constants.json").get(package_id, {})
+    values: dict[str, set[str]] = {}
+    for constants in modules.values():
+        for name, value in constants.items():
+            values.setdefault(name, set()).add(value)
+    unique = {
+        name: next(iter(found))
+        for name, found in values.items()
+        if len(found) == 1 and ("_" in name or any(c.isdigit() for c in name))
+    }
+    return modules, unique
 
 
 def crate_name(file: SourceFile) -> str | None:
@@ -693,12 +788,18 @@ def crate_name(file: SourceFile) -> str | None:
     folder = file.path.parent
     root = scan_root_of(file)
     for _ in range(file.relpath.count("/") + 1):
-        text = read_neighbour(folder / "Cargo.toml", root)
-        named = CARGO_PACKAGE_NAME.search(text) if text is not None else None
+        named = _crate_name_in(folder, root)
         if named:
-            return named.group(1)
+            return named
         folder = folder.parent
     return None
+
+
+@per_scan()
+def _crate_name_in(folder: Path, root: str) -> str | None:
+    text = read_neighbour(folder / "Cargo.toml", root)
+    named = CARGO_PACKAGE_NAME.search(text) if text is not None else None
+    return named.group(1) if named else None
 
 
 CARGO_DEPENDENCY = linear(r"^\s*([A-Za-z][\w-]{0,80})\s*=", re.MULTILINE)
@@ -739,11 +840,18 @@ def crate_uses_llm(file: SourceFile) -> bool:
     folder = file.path.parent
     root = scan_root_of(file)
     for _ in range(file.relpath.count("/") + 1):
-        text = read_neighbour(folder / "Cargo.toml", root)
-        if text is not None:
-            return _uses_llm(text) or _declares_ai(text)
+        uses = _crate_in_uses_llm(folder, root)
+        if uses is not None:
+            return uses
         folder = folder.parent
     return False
+
+
+@per_scan(stopped=False)
+def _crate_in_uses_llm(folder: Path, root: str) -> bool | None:
+    """``crate_uses_llm``'s answer from ``folder``'s Cargo.toml, None where there is none."""
+    text = read_neighbour(folder / "Cargo.toml", root)
+    return None if text is None else _uses_llm(text) or _declares_ai(text)
 
 
 GO_REQUIRE = linear(r"^\s*(?:require\s+)?([\w.~-]+\.[\w./~-]+)\s+v[\w.+-]+", re.MULTILINE)
@@ -755,21 +863,102 @@ def module_uses_llm(file: SourceFile) -> bool:
     folder = file.path.parent
     root = scan_root_of(file)
     for _ in range(file.relpath.count("/") + 1):
-        text = read_neighbour(folder / "go.mod", root)
-        if text is not None:
-            return any(
-                (package := lookup_prefixed("go", module, "/")) is not None
-                and package.type in ("llm_provider", "agent_framework")
-                for module in GO_REQUIRE.findall(text)
-            )
+        uses = _module_in_uses_llm(folder, root)
+        if uses is not None:
+            return uses
         folder = folder.parent
     return False
+
+
+@per_scan(stopped=False)
+def _module_in_uses_llm(folder: Path, root: str) -> bool | None:
+    """``module_uses_llm``'s answer from ``folder``'s go.mod, None where there is none."""
+    text = read_neighbour(folder / "go.mod", root)
+    if text is None:
+        return None
+    return any(
+        (package := lookup_prefixed("go", module, "/")) is not None
+        and package.type in ("llm_provider", "agent_framework")
+        for module in GO_REQUIRE.findall(text)
+    )
 
 
 def configured_url(literals: list[tuple[int, int, str]], at: int) -> bool:
     """A URL at column ``at`` configures something only inside a string literal that is not prose: a
     trailing comment, a log or error message and CLI help text (``"API base, e.g. https://…"``) name it."""
     return any(start <= at < end and not is_prose(text) for start, end, text in literals)
+
+
+MCP_SDK_DEPENDENCY = linear(r'"(?:@modelcontextprotocol/(?:sdk|server)|fastmcp)"\s*:')
+
+
+@per_scan(stopped=False)
+def _package_in_depends_on_mcp(folder: Path, root: str) -> bool | None:
+    """Whether ``folder``'s package.json declares an MCP SDK, None where there is none."""
+    manifest = read_neighbour(folder / "package.json", root)
+    return None if manifest is None else bool(MCP_SDK_DEPENDENCY.search(manifest))
+
+
+# the tokens that open or close strings, comments and braces in JavaScript code, and those that matter in
+# a template literal's text (an escape, its closing backtick, an interpolation)
+_JS_CODE_TOKEN = linear(r"""//[^\n]*|/\*(?s:.*?)\*/|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|[`{}]""")
+_JS_TEMPLATE_TOKEN = linear(r"""\\(?s:.)|`|\$\{""")
+
+
+def template_literal_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of every JavaScript template literal, backticks included, by where each
+    opens (one inside another's interpolation is a span of its own)."""
+    spans: list[tuple[int, int]] = []
+    frames: list[list] = []  # per open template: [offset, brace depth of its interpolation or None]
+    position = 0
+    while True:
+        in_text = bool(frames) and frames[-1][1] is None
+        match = (_JS_TEMPLATE_TOKEN if in_text else _JS_CODE_TOKEN).search(text, position)
+        if match is None:
+            return sorted(spans)
+        token, position = match.group(0), match.end()
+        if in_text and token == "`":
+            spans.append((frames.pop()[0], match.end()))
+        elif in_text:
+            if token == "${":
+                frames[-1][1] = 0
+        elif token == "`":
+            frames.append([match.start(), None])
+        elif frames and token == "{":
+            frames[-1][1] += 1
+        elif frames and token == "}":
+            frames[-1][1] = None if frames[-1][1] == 0 else frames[-1][1] - 1
+
+
+def template_text_lines(text: str) -> set[int]:
+    """Lines inside JavaScript template literals that span lines (after the opening line, up to the
+    closing backtick's line when text precedes it there): text the program holds, such as a code sample
+    a page shows, not code it runs."""
+    lines: set[int] = set()
+    for start, end in template_literal_spans(text):
+        first, last = line_at(text, start), line_at(text, end - 1)
+        if last > first:
+            closing_line = text[text.rfind("\n", 0, end - 1) + 1 : end - 1]
+            lines.update(range(first + 1, last + 1 if closing_line.strip() else last))
+    return lines
+
+
+class TemplateText:
+    """Whether an offset of a JavaScript text lies inside a template literal; the literals are found on
+    the first offset that follows a backtick."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.first_backtick = text.find("`")
+        self.spans: list[tuple[int, int]] | None = None
+
+    def holds(self, offset: int) -> bool:
+        if self.first_backtick < 0 or offset < self.first_backtick:
+            return False
+        if self.spans is None:
+            self.spans = template_literal_spans(self.text)
+        index = bisect_right(self.spans, (offset, len(self.text)))
+        return any(start < offset < end for start, end in self.spans[max(0, index - 8) : index])
 
 
 class JavaScriptDetector(_LanguageDetector):
@@ -802,8 +991,6 @@ class JavaScriptDetector(_LanguageDetector):
         r"""(?:(?:const|let|var)\s+([^=;]+?)\s*=\s*)?(?:await\s+)?(?:require|import)\s*\(\s*["']([^"']+)["']\s*\)"""
     )
 
-    MCP_SDK_DEPENDENCY = linear(r'"(?:@modelcontextprotocol/(?:sdk|server)|fastmcp)"\s*:')
-
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         """Also the tools a module registers on a server it is handed (``registerTools(server)`` in plain
         JavaScript imports nothing of the SDK) when the package it belongs to depends on an MCP SDK."""
@@ -814,14 +1001,22 @@ class JavaScriptDetector(_LanguageDetector):
         if self.package_depends_on_mcp(file):
             yield from self.mcp_tools(file, text, self.comment_lines(file.lines))
 
+    def prose_lines(self, file: SourceFile) -> set[int]:
+        """In a React component file a template literal spanning lines is text the page shows (a code
+        sample, a prompt), not the component's configuration."""
+        lines = super().prose_lines(file)
+        if file.suffix in (".jsx", ".tsx") and "`" in file.text:
+            lines |= template_text_lines(file.text)
+        return lines
+
     def package_depends_on_mcp(self, file: SourceFile) -> bool:
         """Whether the package.json nearest above the file (within the scanned tree) declares an MCP SDK."""
         folder = file.path.parent
         root = scan_root_of(file)
         for _ in range(file.relpath.count("/") + 1):
-            manifest = read_neighbour(folder / "package.json", root)
-            if manifest is not None:
-                return bool(self.MCP_SDK_DEPENDENCY.search(manifest))
+            depends = _package_in_depends_on_mcp(folder, root)
+            if depends is not None:
+                return depends
             folder = folder.parent
         return False
 
@@ -854,12 +1049,19 @@ class JavaScriptDetector(_LanguageDetector):
         return tuple(n for n in names if re.fullmatch(r"[A-Za-z_$][\w$]*", n))
 
     def imports(self, text: str) -> Iterator[Import]:
+        """Imports and requires; one written inside a template literal is text (a code sample), not code."""
+        quoted = TemplateText(text)
         for match in self.ES_IMPORT.finditer(text):
-            yield Import(match.group(2), self._bindings(match.group(1)), _line_at(text, match.start()))
+            if not quoted.holds(match.start()):
+                yield Import(match.group(2), self._bindings(match.group(1)), _line_at(text, match.start()))
         for match in self.BARE_IMPORT.finditer(text):
-            yield Import(match.group(1), (), _line_at(text, match.start()))
+            if not quoted.holds(match.start()):
+                yield Import(match.group(1), (), _line_at(text, match.start()))
         for match in self.REQUIRE.finditer(text):
-            yield Import(match.group(2), self._bindings(match.group(1) or ""), _line_at(text, match.start()))
+            if not quoted.holds(match.start()):
+                yield Import(
+                    match.group(2), self._bindings(match.group(1) or ""), _line_at(text, match.start())
+                )
         if MCP_IMPORT_HINT.search(text):
             own = tuple(dict.fromkeys(m.group(1) for m in self.OWN_MCP_CLASS.finditer(text)))
             if own:
@@ -1187,12 +1389,8 @@ class GoDetector(_LanguageDetector):
         root = scan_root_of(file)
         constructors: dict[str, int] = {}
         for path in sorted(file.path.parent.glob("*.go"))[: self.MAX_CALLER_FILES]:
-            sibling = read_neighbour(path, root) if path != file.path else None
-            for built in self.GO_SERVER_CONSTRUCTOR.finditer(sibling or ""):
-                enclosing = list(self.GO_FUNC.finditer(sibling[: built.start()]))
-                names = go_parameter_names(enclosing[-1].group(2)) if enclosing else []
-                if built.group(1) in names:
-                    constructors[enclosing[-1].group(1)] = names.index(built.group(1))
+            if path != file.path:
+                constructors.update(self.server_constructors(path, root))
         comments = self.comment_lines(file.lines) if constructors else set()
         for function, position in constructors.items():
             for call in linear(rf"(?:^|[^\w.]){re.escape(function)}\(").finditer(text):
@@ -1207,6 +1405,27 @@ class GoDetector(_LanguageDetector):
                     yield self.code_mcp_server(file, line, literal.group(1).lower())
 
     GO_FUNC = linear(r"\bfunc\s+(?:\([^()]*\)\s*)?([A-Za-z_]\w*)\s*\(([^()]*)\)")
+
+    @staticmethod
+    @per_scan(stopped=())
+    def server_constructors(path: Path, root: str) -> tuple[tuple[str, int], ...]:
+        """(function, parameter position) of each function of a Go file that hands that parameter to
+        ``NewMCPServer``: read once per scan, not again by each file of the package, and each call's
+        enclosing function found among the file's functions (the last one ending before it), not by
+        searching the text before every call again."""
+        text = read_neighbour(path, root)
+        if text is None:
+            return ()
+        functions = list(GoDetector.GO_FUNC.finditer(text))
+        ends = [function.end() for function in functions]
+        found = []
+        for built in GoDetector.GO_SERVER_CONSTRUCTOR.finditer(text):
+            index = bisect_right(ends, built.start()) - 1
+            names = go_parameter_names(functions[index].group(2)) if index >= 0 else []
+            if built.group(1) in names:
+                found.append((functions[index].group(1), names.index(built.group(1))))
+        return tuple(found)
+
     GO_IMPORT_PATH = linear(r'(?m)^\s*(?:import\s+)?([A-Za-z_]\w*\s+)?"([^"\n]+)"')
     MAX_CALLER_FILES = 40
 
@@ -1497,26 +1716,18 @@ def registry_name_all(package_id: str, registry: str) -> list[str]:
     return [package_id]
 
 
-@lru_cache(maxsize=256)
+@per_scan(stopped=False)
 def ruby_namespace_is_own(folder: str, constant: str, gems: tuple[str, ...], root: str) -> bool:
     """From ``folder`` up to the scan root: no Gemfile or gemspec declares one of ``gems``, and the
     project's ``lib/<constant>.rb`` or ``lib/<constant>/*.rb`` (or the same beside a folder on the way)
     opens ``module <constant>`` / ``class <constant>`` itself."""
     snake = snake_case(constant)
-    declares = linear(
-        r"""^\s*(?:gem|spec\.add_(?:runtime_|development_)?dependency|s\.add_(?:runtime_)?dependency)"""
-        r"""\s*\(?\s*["'](?:""" + "|".join(re.escape(g) for g in gems) + r""")["']""",
-        re.MULTILINE,
-    )
     opens = linear(rf"^\s*(?:module|class)\s+{re.escape(constant)}\b", re.MULTILINE)
     defined = False
     current = Path(folder)
     while True:
-        for pattern in RUBY_MANIFESTS:
-            for manifest in sorted(current.glob(pattern))[:MAX_NAMESPACE_FILES]:
-                text = read_neighbour(manifest, root)
-                if text and declares.search(text):
-                    return False
+        if _manifests_declare(current, gems, root):
+            return False
         if not defined:
             for base in (current / "lib", current):
                 candidates = [
@@ -1529,6 +1740,22 @@ def ruby_namespace_is_own(folder: str, constant: str, gems: tuple[str, ...], roo
         if str(current) == root or len(str(current)) <= len(root):
             return defined
         current = current.parent
+
+
+@per_scan(stopped=False)
+def _manifests_declare(folder: Path, gems: tuple[str, ...], root: str) -> bool:
+    """Whether a Gemfile or gemspec in ``folder`` declares one of ``gems`` (asked by every folder below)."""
+    declares = linear(
+        r"""^\s*(?:gem|spec\.add_(?:runtime_|development_)?dependency|s\.add_(?:runtime_)?dependency)"""
+        r"""\s*\(?\s*["'](?:""" + "|".join(re.escape(g) for g in gems) + r""")["']""",
+        re.MULTILINE,
+    )
+    for pattern in RUBY_MANIFESTS:
+        for manifest in sorted(folder.glob(pattern))[:MAX_NAMESPACE_FILES]:
+            text = read_neighbour(manifest, root)
+            if text and declares.search(text):
+                return True
+    return False
 
 
 class RubyDetector(_LanguageDetector):
@@ -1866,15 +2093,23 @@ def project_assembly_name(file: SourceFile) -> str | None:
     folder = file.path.parent
     root = scan_root_of(file)
     for _ in range(depth + 1):
-        projects = sorted(folder.glob("*.csproj"))
-        if len(projects) == 1:
-            text = read_neighbour(projects[0], root)
-            declared = ASSEMBLY_NAME.search(text) if text is not None else None
-            return declared.group(1) if declared else projects[0].stem
-        if projects:
-            return None  # several projects in one folder: which one builds the file is not known here
+        projects = _projects_in(folder, root)
+        if projects is not None:
+            return projects[0]
         folder = folder.parent
     return None
+
+
+@per_scan(stopped=(None,))
+def _projects_in(folder: Path, root: str) -> tuple[str | None] | None:
+    """(assembly name,) of the one ``.csproj`` in ``folder``, (None,) for several (which one builds the
+    file is not known here), None for none."""
+    projects = sorted(folder.glob("*.csproj"))
+    if len(projects) != 1:
+        return (None,) if projects else None
+    text = read_neighbour(projects[0], root)
+    declared = ASSEMBLY_NAME.search(text) if text is not None else None
+    return (declared.group(1) if declared else projects[0].stem,)
 
 
 class RustDetector(_LanguageDetector):
@@ -1883,7 +2118,7 @@ class RustDetector(_LanguageDetector):
     ecosystem = "rust"
     registry = "cargo"
     separator = "::"
-    quick_tokens = ("use ", "extern crate")
+    quick_tokens = ("use ", "extern crate", "::")
     USE = linear(r"^\s*(?:pub\s+)?use\s+(\w+)((?:::[^;]*)?);", re.MULTILINE)
     TOOL_ATTRIBUTE = linear(r"#\[tool(?:\(|\])")
     # rmcp's ``#[tool(...)]`` forms that mark no tool: the impl block (``tool_box``) and a parameter
@@ -1982,6 +2217,45 @@ class RustDetector(_LanguageDetector):
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
 
+    # a constant or enum variant and the path it is reached through:
+    # ``anthropic::completion::CLAUDE_4_SONNET``, ``ClaudeModel::Claude35Sonnet20240620``
+    PATH_CONSTANT = linear(r"\b((?:\w+::){0,6})([A-Z]\w{0,80})\b")
+
+    def sdk_model_constants(
+        self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]]
+    ) -> Iterator[Finding]:
+        """An SDK's model constants and enum variants whose names may not spell their id (rig's
+        ``anthropic::CLAUDE_3_5_SONNET`` is ``claude-3-5-sonnet-latest``, openai-api-rs' ``GPT4_O`` is
+        ``gpt-4o``): looked up in the SDK's own table through the module or enum on their path
+        (``anthropic::completion::``, ``Model::``), another path, or as a bare name the file imports from
+        that SDK."""
+        yield from super().sdk_model_constants(file, text, comments, reported)
+        tables = []
+        for imp, package in self.sdk_imports(text):
+            modules, unique = sdk_constant_table(package.id)
+            if modules:
+                tables.append((modules, unique, set(imp.bindings)))
+        bare_names = {name for _, _, bindings in tables for name in bindings}
+        for match in self.PATH_CONSTANT.finditer(text) if tables else ():
+            path, name = match.group(1).split("::")[:-1], match.group(2)
+            if not path and name not in bare_names:
+                continue
+            value = None
+            for modules, unique, imported in tables:
+                module = next((part for part in reversed(path) if part in modules), None)
+                value = modules[module].get(name) if module else None
+                if value is None and (path or name in imported):
+                    value = unique.get(name)
+                if value:
+                    break
+            if value is None:
+                continue
+            line = _line_at(text, match.start())
+            found = model_finding(value, line, strong=False, hf_context=False)
+            if found and line not in comments and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                yield self.model_at(file, line, found, resolved_from=match.group(0))
+
     GENAI_TOOL = linear(r'\bTool::new\(\s*"([^"\n]{1,100})"\s*\)')
     EXTERN = linear(r"^\s*extern\s+crate\s+(\w+)", re.MULTILINE)
     RIG_TOOL_IMPL = linear(r"\bimpl\s+(?:[\w:]+::)?Tool\s+for\s+(\w+)")
@@ -1991,10 +2265,12 @@ class RustDetector(_LanguageDetector):
     # ``#[<crate>_tool(description = "...")] fn name(...)``
     CRATE_TOOL_MACRO = linear(r"#\[(\w+)_tool\b([^\]]{0,600})\]\s*(?:pub\s+)?(?:async\s+)?fn\s+(\w+)")
     # async-openai: ``FunctionObjectArgs::default().name("x")`` (builder) and ``FunctionObject { name:
-    # "x".into(), .. }`` (struct literal) declare a function tool the model may call
+    # "x".into(), .. }`` (struct literal) declare a function tool the model may call; the Responses API's
+    # ``FunctionTool`` the same, its ``name`` after other fields (``defer_loading: None, name: ..``)
     OPENAI_FUNCTION = linear(
-        r"\b(?:FunctionObjectArgs|ChatCompletionFunctionsArgs)::default\(\)\s*\.name\(\s*\"([^\"\n]{1,100})\""
-        r"|\bFunctionObject\s*\{\s*name\s*:\s*\"([^\"\n]{1,100})\""
+        r"\b(?:FunctionObjectArgs|ChatCompletionFunctionsArgs|FunctionToolArgs)::default\(\)\s*"
+        r"\.name\(\s*\"([^\"\n]{1,100})\""
+        r"|\bFunction(?:Object|Tool)\s*\{[^{}]{0,300}?\bname\s*:\s*\"([^\"\n]{1,100})\""
     )
 
     def framework_tools(
@@ -2024,7 +2300,9 @@ class RustDetector(_LanguageDetector):
     ) -> Iterator[Finding]:
         """Function tools an async-openai request offers the model, named as the model calls them."""
         openai = packages.get("openai")
-        if openai is None or ("FunctionObject" not in text and "ChatCompletionFunctions" not in text):
+        if openai is None or not any(
+            t in text for t in ("FunctionObject", "FunctionTool", "ChatCompletionFunctions")
+        ):
             return
         seen: set[str] = set()
         for match in self.OPENAI_FUNCTION.finditer(text):

@@ -12,6 +12,7 @@ import ast
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 from common.scanner.catalog import (
     Package,
@@ -26,7 +27,7 @@ from common.scanner.detectors.base import Detector, FileReport, Finding, SourceF
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
 from common.scanner.limits import line_at, linear, parse_json, parse_python
-from common.scanner.textutil import own_packages, read_neighbour, scan_root_of
+from common.scanner.textutil import own_packages, per_scan, read_neighbour, scan_root_of
 
 configparser = lazy_module("configparser")
 tomllib = lazy_module("tomllib")
@@ -701,7 +702,10 @@ def version_catalogs(file: SourceFile) -> dict[str, dict[str, str]]:
     return {}
 
 
-def _catalogs_in(folder, root: str) -> dict[str, dict[str, str]]:
+@per_scan(stopped={})
+def _catalogs_in(folder: Path, root: str) -> dict[str, dict[str, str]]:
+    """The version catalogs of one ``gradle`` folder, parsed once per scan however many build scripts
+    below it ask (``version_catalogs``)."""
     catalogs: dict[str, dict[str, str]] = {}
     try:
         candidates = sorted(folder.glob("*.versions.toml"))

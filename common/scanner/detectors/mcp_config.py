@@ -34,7 +34,7 @@ from common.scanner.lazy import lazy_module
 from common.scanner.limits import line_at, linear, parse_json
 from common.scanner.model import Location
 from common.scanner.redaction import clip
-from common.scanner.textutil import mask_secret, read_neighbour, scan_root_of, secret_hash
+from common.scanner.textutil import mask_secret, per_scan, read_neighbour, scan_root_of, secret_hash
 
 yaml = lazy_module("yaml")
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "mcp_servers.yaml"
@@ -799,6 +799,19 @@ SPRING_APPLICATION_NAME = linear(r"^\s*spring\.application\.name\s*[=:]\s*([^\s#
 # the Spring Boot starters that build an MCP server (1.0's and the milestones' artifact names)
 SPRING_MCP_SERVER_STARTER = linear(r"spring-ai-(?:starter-)?mcp-server")
 BUILD_FILES = ("pom.xml", "build.gradle", "build.gradle.kts")
+
+
+@per_scan(stopped=False)
+def _build_in_has_mcp_server(folder: Path, root: str) -> bool | None:
+    """Whether the first build file in ``folder`` depends on a Spring AI MCP server starter, None where
+    there is none."""
+    for build in BUILD_FILES:
+        text = read_neighbour(folder / build, root)
+        if text is not None:
+            return bool(SPRING_MCP_SERVER_STARTER.search(text))
+    return None
+
+
 SPRING_CONNECTION = linear(
     r"^\s*spring\.ai\.mcp\.client\.(?:stdio|sse|streamable-http|http)\.connections\.([\w.-]+?)\.(url|command)\s*[=:]\s*([^\s#]+)"
 )
@@ -825,10 +838,9 @@ class SpringMcpDetector(Detector):
         folder = file.path.parent
         root = scan_root_of(file)
         for _ in range(min(file.relpath.count("/"), 4) + 1):
-            for build in BUILD_FILES:
-                text = read_neighbour(folder / build, root)
-                if text is not None:
-                    return bool(SPRING_MCP_SERVER_STARTER.search(text))
+            builds = _build_in_has_mcp_server(folder, root)
+            if builds is not None:
+                return builds
             folder = folder.parent
         return False
 

@@ -139,7 +139,8 @@ def read_gguf_metadata(handle) -> dict:
             offset += 4
             if value_type == 8:
                 (length,) = struct.unpack_from("<Q", buffer, offset)
-                value: object = buffer[offset + 8 : offset + 8 + length].decode("utf-8", "replace")
+                # clipped as any stored value: 256 strings of a 1 MiB header would be a megabyte of result
+                value: object = clip(buffer[offset + 8 : offset + 8 + length].decode("utf-8", "replace"))
                 offset += 8 + length
             elif value_type in scalar_formats:
                 fmt = "<" + scalar_formats[value_type]
@@ -579,6 +580,15 @@ def dangerous_globals(globals_: list[str]) -> list[str]:
     return [g for g in globals_ if any(fnmatch.fnmatchcase(g, p) for p in patterns)]
 
 
+def is_document_store(globals_: list[str]) -> bool:
+    """Whether a pickle holds a saved vector store's documents (its docstore and id map), not weights."""
+    patterns = load_config()["document_store_pickle_globals"]
+    allowed = patterns["docstores"] + patterns["documents"]
+    return any(fnmatch.fnmatchcase(g, p) for g in globals_ for p in patterns["docstores"]) and all(
+        any(fnmatch.fnmatchcase(g, p) for p in allowed) for g in globals_
+    )
+
+
 def sha256_of(handle) -> str:
     handle.seek(0)
     digest = hashlib.sha256()
@@ -620,7 +630,7 @@ class ModelFileDetector(Detector):
                 stat = os.fstat(handle.fileno())
                 size = stat.st_size
                 model = sniff(handle, size, file.suffix)
-                if model is None:
+                if model is None or (model.pickle_globals and is_document_store(model.pickle_globals)):
                     return []
                 unhashed = hash_refusal(stat, config["hash_max_bytes"])
                 digest = None if unhashed else sha256_of(handle)

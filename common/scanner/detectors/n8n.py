@@ -327,7 +327,7 @@ class WorkflowAnalysis:
         if family == "vector_store":
             store = self.rules["vector_stores"].get(short_type(node.type))
             ident = store["id"] if store else short_type(node.type).removeprefix("vectorStore").lower()
-            return [
+            findings = [
                 Finding(
                     key=component_key("vector_db", ident),
                     name=ident,
@@ -338,6 +338,9 @@ class WorkflowAnalysis:
                     metadata={"n8n_node_types": [node.type]},
                 )
             ]
+            if node.parameters.get("mode") == "retrieve-as-tool":
+                findings.append(self.store_tool(node))
+            return findings
         component_type = self.rules["component_types"].get(family)
         if component_type is None:
             return []
@@ -361,6 +364,21 @@ class WorkflowAnalysis:
                 server.flags.add("mcp_no_auth")
             findings.append(server)
         return findings
+
+    def store_tool(self, node: NodeInfo) -> Finding:
+        """A vector store node in ``retrieve-as-tool`` mode is a tool the agent calls, by its ``toolName``
+        (the name the model sees), or the node's name when the export has none."""
+        tool_name = node.parameters.get("toolName")
+        name = tool_name if isinstance(tool_name, str) and tool_name.strip() else f"{self.name}/{node.name}"
+        return Finding(
+            key=component_key("tool", name.lower()),
+            name=name,
+            type="tool",
+            location=self.node_location(node),
+            detector=self.detector,
+            provider="n8n",
+            metadata={"family": "vector_store", "node_type": node.type, "workflow": self.name},
+        )
 
     def mcp_server_of(self, node: NodeInfo) -> Finding | None:
         """The remote MCP server an MCP client tool connects to, named by its host."""

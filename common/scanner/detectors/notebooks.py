@@ -17,7 +17,7 @@ from functools import cached_property
 from common.scanner.catalog import lookup_package
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile, model_sighting
 from common.scanner.detectors.languages import JavaDetector
-from common.scanner.detectors.python_code import analyse_python, has_ai_import
+from common.scanner.detectors.python_code import PythonDetector, analyse_python, has_ai_import
 from common.scanner.limits import linear, parse_json
 from common.scanner.model import Location
 from common.scanner.textutil import model_finding
@@ -39,6 +39,22 @@ class CellSource(SourceFile):
     @cached_property
     def text(self) -> str:
         return self.source
+
+
+def cell_source(file: SourceFile, source: str) -> CellSource:
+    return CellSource(path=file.path, relpath=file.relpath, size=len(source), scope=file.scope, source=source)
+
+
+def relocated(file: SourceFile, origin: list[tuple[int, int]], finding: Finding) -> Finding:
+    """``finding``, located in the joined code cells, moved to its cell and the line within it."""
+    line = finding.location.line
+    cell, cell_line = origin[line - 1] if 0 < line <= len(origin) else (0, line)
+    finding.location = Location(
+        file=file.relpath,
+        line=cell_line,
+        snippet=f"[cell {cell}, line {cell_line}] {finding.location.snippet}",
+    )
+    return finding
 
 
 def notebook_language(notebook: dict) -> str:
@@ -104,18 +120,9 @@ class NotebookDetector(Detector):
         dependency, the code cells are read like a ``.kt`` file."""
 
         def relocate(finding: Finding) -> Finding:
-            line = finding.location.line
-            cell, cell_line = origin[line - 1] if 0 < line <= len(origin) else (0, line)
-            finding.location = Location(
-                file=file.relpath,
-                line=cell_line,
-                snippet=f"[cell {cell}, line {cell_line}] {finding.location.snippet}",
-            )
-            return finding
+            return relocated(file, origin, finding)
 
-        cells = CellSource(
-            path=file.path, relpath=file.relpath, size=len(source), scope=file.scope, source=source
-        )
+        cells = cell_source(file, source)
         for line_number, line in enumerate(cells.lines, start=1):
             for match in DEPENDS_ON.finditer(line):
                 package = lookup_package("maven", f"{match.group(1)}:{match.group(2)}")
@@ -144,7 +151,14 @@ class NotebookDetector(Detector):
         if analysis.facts:
             analysis.facts.detector = self.name
             report.facts.update(analysis.facts)
-        return analysis.findings
+        # model ids no SDK call names (``foundation_model = "us.anthropic.claude-…"`` handed to boto3
+        # later, an environment default), read as in a ``.py`` module and mapped back to their cells
+        cells = cell_source(file, source)
+        python = PythonDetector()
+        findings = list(analysis.findings)
+        findings += [relocated(file, origin, f) for f in python.env_default_models(cells, findings)]
+        findings += [relocated(file, origin, f) for f in python.catalog_literals(cells, findings)]
+        return findings
 
     def cell_by_cell(
         self, file: SourceFile, report: FileReport, lines: list[str], origin: list[tuple[int, int]]

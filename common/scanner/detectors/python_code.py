@@ -10,6 +10,7 @@ references that need other files are left in ``report.facts`` for deep mode.
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -39,6 +40,7 @@ from common.scanner.textutil import (
     component_name_for,
     embedded_modelfile_bases,
     endpoint_for_url,
+    is_catalog_model,
     is_prose,
     mentions_ai_endpoint,
     model_constant_definitions,
@@ -46,6 +48,8 @@ from common.scanner.textutil import (
     module_name_for,
     own_packages,
     plausible_model_name,
+    read_neighbour,
+    scan_root_of,
 )
 
 URL_IN_STRING = linear(r"https?://[^\s'\"<>]+")
@@ -88,15 +92,24 @@ PAYLOAD_MODEL_KEYS = {"model", "model_name", "model_id", "modelId", "embedding_m
 def integration_import(module: str) -> Package | None:
     """LangChain's integration package an import names by the framework's grammar, which the catalog
     does not list on its own: ``langchain_qdrant`` is ``langchain-qdrant`` (it reaches a store of its
-    own). LlamaIndex's ``llama_index.<kind>.<x>`` imports stay LlamaIndex in code, as labelled."""
-    root = module.split(".")[0]
+    own). Haystack's ``haystack_integrations.document_stores.<x>`` and
+    ``haystack_integrations.components.<kind>.<x>`` are ``<x>-haystack``. LlamaIndex's
+    ``llama_index.<kind>.<x>`` imports stay LlamaIndex in code, as labelled."""
+    parts = module.split(".")
+    if parts[0] == "haystack_integrations":
+        named = parts[2:3] if parts[1:2] == ["document_stores"] else parts[3:4]
+        return integration_package(named[0].replace("_", "-") + "-haystack") if named else None
+    root = parts[0]
     if not root.startswith("langchain_") or lookup_prefixed("python", root) is not None:
         return None
     return integration_package(root.replace("_", "-"))
 
 
 def _import_hint() -> re.Pattern:
-    roots = sorted({name.split(".")[0] for name in package_index("python")} | {"boto3", "aiobotocore"})
+    roots = sorted(
+        {name.split(".")[0] for name in package_index("python")}
+        | {"boto3", "aiobotocore", "haystack_integrations"}
+    )
     return linear(r"^[ \t]*(?:from|import)[ \t]+(?:" + "|".join(map(re.escape, roots)) + r")\b", re.MULTILINE)
 
 
@@ -258,7 +271,11 @@ class _Analyzer:
         if not resolved:
             return None
         path = resolved.replace("()", "")
-        return lookup_prefixed("python", path) or self.generic_roots.get(path.split(".")[0])
+        return (
+            lookup_prefixed("python", path)
+            or self.generic_roots.get(path.split(".")[0])
+            or integration_import(path.rpartition(".")[0])
+        )
 
     def string_value(self, node: ast.AST, line: int, strong: bool, context: dict) -> str | None:
         """Literal value of a model argument; defers cross-file references to deep mode."""
@@ -1122,6 +1139,44 @@ def constant_facts(text: str, relpath: str) -> FileFacts:
     return facts if facts else FileFacts()
 
 
+# ``model_name = os.environ.get("MODEL_NAME", "gpt-4o")``: the literal default configures the model
+# whenever the environment does not, wherever the value is used (a settings class read by other modules)
+ENV_DEFAULT = lazy_re(
+    r"""^[ \t]*([A-Za-z_][\w.]*)[ \t]*(?::[^=\n]{1,80})?=[ \t]*(?:os\.)?(?:getenv|environ\.get)\("""
+    r"""[ \t]*['"]([A-Za-z_]\w*)['"][ \t]*,[ \t]*['"]([^'"\n]{1,120})['"]""",
+    re.MULTILINE,
+)
+MODEL_SETTING_NAME = linear(r"MODEL|LLM|EMBED", re.IGNORECASE)
+ENV_FILE_ASSIGNMENT = lazy_re(
+    r"""^[ \t]*(?:export[ \t]+)?([A-Za-z_]\w*)[ \t]*=[ \t]*['"]?([^'"#\s]+)""", re.MULTILINE
+)
+MAX_ENV_FILES = 20
+
+
+def environment_files_value(file: SourceFile, variable: str) -> str | None:
+    """The value the repository's ``.env`` files (``.env``, ``.env.example``, ...) beside the module or
+    above it give ``variable``, as deep mode reads them: that value, not the code's default, is the one
+    the deployment uses."""
+    root = scan_root_of(file)
+    folder = file.path.parent
+    for _ in range(file.relpath.count("/") + 1):
+        try:
+            names = sorted(
+                entry.name
+                for entry in os.scandir(folder)
+                if entry.name.startswith(".env") or entry.name.endswith(".env")
+            )[:MAX_ENV_FILES]
+        except OSError:
+            names = []
+        for name in names:
+            text = read_neighbour(folder / name, root) or ""
+            for match in ENV_FILE_ASSIGNMENT.finditer(text):
+                if match.group(1) == variable:
+                    return match.group(2)
+        folder = folder.parent
+    return None
+
+
 TRIPLE_QUOTED = lazy_re(r"""(\"\"\"|\'\'\')(?s:.*?)\1""")
 
 
@@ -1153,6 +1208,27 @@ class PythonDetector(Detector):
     def applies_to(self, file: SourceFile) -> bool:
         return file.suffix == ".py"
 
+    def env_default_models(self, file: SourceFile, findings: list[Finding]) -> Iterator[Finding]:
+        """Catalog model ids that are the literal default of an environment read into a model setting:
+        the file configures that model unless the environment says otherwise."""
+        if file.scope == "test":
+            return
+        reported = {f.key for f in findings if f.type == "model"}
+        for match in ENV_DEFAULT.finditer(file.text):
+            setting, variable, default = match.groups()
+            if not (MODEL_SETTING_NAME.search(setting) or MODEL_SETTING_NAME.search(variable)):
+                continue
+            if not is_catalog_model(default):
+                continue
+            configured = environment_files_value(file, variable)
+            if configured and configured != default:
+                continue
+            line = line_at(file.text, match.start(3))
+            found = model_finding(default, line, strong=False, hf_context=False)
+            if found and found[0] not in reported:
+                reported.add(found[0])
+                yield self.model_at(file, line, found)
+
     def catalog_literals(self, file: SourceFile, findings: list[Finding]) -> Iterator[Finding]:
         """Catalog model ids held in any literal shape (dict keys and values, lists, tuples) that no
         call or model-named constant of the file already reported (the inventory is per file)."""
@@ -1175,6 +1251,7 @@ class PythonDetector(Detector):
             facts.model_constants = model_constants
             report.facts.update(facts)
             findings = list(self.constant_models(file))
+            findings += self.env_default_models(file, findings)
             return findings + list(self.catalog_literals(file, findings))
         try:
             analysis = analyse_python(text, file.relpath, self.name)
@@ -1186,4 +1263,5 @@ class PythonDetector(Detector):
         findings = analysis.findings
         if own := own_packages(file, "pypi"):  # the project's own package, imported by its examples and tests
             findings = [f for f in findings if f.type not in PACKAGE_TYPES or f.name not in own]
+        findings = findings + list(self.env_default_models(file, findings))
         return findings + list(self.catalog_literals(file, findings))

@@ -1,6 +1,7 @@
 """Vector stores declared in schemas rather than through a client SDK.
 
-pgvector: ``CREATE EXTENSION vector``, ``vector(n)`` columns in SQL and migrations, query parameters
+pgvector: ``CREATE EXTENSION vector``, ``vector(n)`` columns in SQL and migrations (also a bare ``vector``
+column in ``.sql``), query parameters
 cast to ``::vector`` in code, ``vector(n)`` columns of SQL held in code strings, Rails migrations
 (``enable_extension "vector"``, ``t.vector``), Prisma
 ``Unsupported("vector(n)")`` fields and ``extensions = [vector]``, Drizzle ``vector("col", {
@@ -22,6 +23,11 @@ from common.scanner.limits import linear
 PGVECTOR_EXTENSION = lazy_re(r"""(?i)\bcreate\s+extension\s+(?:if\s+not\s+exists\s+)?["'`]?vector\b""")
 SQL_VECTOR_COLUMN = lazy_re(
     r"""(?i)^\s*["`]?\w{1,64}["`]?\s+(?:vector|halfvec|sparsevec)\s*\(\s*\d{1,6}\s*\)"""
+)
+# pgvector also takes a column without dimensions (``embedding vector,``: vectors of any length); in a
+# ``.sql`` file only, where the bare word ends a column definition
+SQL_BARE_VECTOR_COLUMN = lazy_re(
+    r"""(?i)^\s*["`]?\w{1,64}["`]?\s+vector\s*(?:,|\)|$|(?:not\s+null|null|default|check|constraint)\b)"""
 )
 PRISMA_VECTOR = lazy_re(
     r"""Unsupported\(\s*"vector(?:\(\d{1,5}\))?"\s*\)|\bextensions\s*=\s*\[[^\]\n]{0,200}\bvector\b"""
@@ -70,7 +76,10 @@ class VectorStoreDetector(Detector):
             if not stripped or stripped.startswith(COMMENT_PREFIXES):
                 continue
             if PGVECTOR_EXTENSION.search(raw) or (
-                (file.suffix == ".sql" and SQL_VECTOR_COLUMN.search(raw))
+                (
+                    file.suffix == ".sql"
+                    and (SQL_VECTOR_COLUMN.search(raw) or SQL_BARE_VECTOR_COLUMN.search(raw))
+                )
                 or (file.suffix == ".prisma" and PRISMA_VECTOR.search(raw))
                 or (drizzle and DRIZZLE_VECTOR.search(raw))
                 or (file.suffix in CODE_SUFFIXES and PGVECTOR_CAST.search(raw))
