@@ -24,6 +24,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from common import fastjson
 from common.job_status import JobStatus
 from common.scanner import scan_path, summarize
 from common.scanner.display import terminal_text
@@ -41,7 +42,7 @@ def render_json(bundle: dict, result: ScanResult) -> bytes:
         payload["policies"] = bundle["policies"]
     if bundle.get("suppressions"):
         payload["suppressions"] = bundle["suppressions"]
-    return (json.dumps(payload, indent=2, sort_keys=False) + "\n").encode("utf-8")
+    return fastjson.dumps_indented(payload) + b"\n"
 
 
 def render_table(bundle: dict, result: ScanResult) -> bytes:

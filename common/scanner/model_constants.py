@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import os
 import re
+from bisect import bisect_right
 from collections import defaultdict
+from itertools import accumulate
 from pathlib import Path
 
 from common.scanner.detectors.base import Finding, model_sighting
@@ -94,14 +96,34 @@ def referenced_constants(base: Path, relpaths: list[str], facts: dict[str, FileF
             if family_of[relpath] != family or budget <= 0:
                 continue
             try:
-                text = (base / relpath).read_text(encoding="utf-8", errors="replace")
+                with open(os.path.join(base, relpath), encoding="utf-8", errors="replace") as file:
+                    text = file.read()
             except OSError:
                 continue
             budget -= len(text)
-            if gate is not None and not gate.search(text):
+            if gate is None:
+                added.extend(_references_in(relpath, text, pattern, constants))
                 continue
-            added.extend(_references_in(relpath, text, pattern, constants))
+            lines = _lines_with_hits(text, gate)
+            if lines:
+                added.extend(_references_in(relpath, text, pattern, constants, lines))
     return added
+
+
+def _lines_with_hits(text: str, gate) -> dict[int, str]:
+    """Line number -> line (``str.splitlines``' lines and numbering) of the lines holding a match of
+    ``gate``, in order: every line where the ``re`` pattern matches is among them, since the gate finds
+    a superset of its matches and no name spans lines. Python walks only these lines, not every line."""
+    starts = [match.start() for match in gate.finditer(text)]
+    if not starts:
+        return {}
+    lines = text.splitlines()
+    ends = list(accumulate(map(len, text.splitlines(keepends=True))))
+    found: dict[int, str] = {}
+    for start in starts:
+        index = bisect_right(ends, start)
+        found[index + 1] = lines[index]
+    return found
 
 
 ASCII_IDENTIFIER = re.compile(r"[A-Za-z0-9_]+")
@@ -116,6 +138,7 @@ def _ascii_gate(constants, names: str):
     return linear(rf"\b(?:{names})\b")
 
 
+BRACE = lazy_re(r"[{}]")
 RUST_TEST_MODULE = lazy_re(r"#\[cfg\(test\)\]\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+\w+\s*\{")
 
 
@@ -126,23 +149,28 @@ def rust_test_module_lines(text: str) -> set[int]:
     lines: set[int] = set()
     for match in RUST_TEST_MODULE.finditer(text):
         depth, end = 0, len(text)
-        for index in range(match.end() - 1, len(text)):
-            depth += {"{": 1, "}": -1}.get(text[index], 0)
+        for brace in BRACE.finditer(text, match.end() - 1):
+            depth += 1 if brace.group() == "{" else -1
             if depth == 0:
-                end = index
+                end = brace.start()
                 break
         first = text.count("\n", 0, match.start()) + 1
         lines.update(range(first, first + text.count("\n", match.start(), end) + 1))
     return lines
 
 
-def _references_in(relpath: str, text: str, pattern: re.Pattern, constants) -> list[Finding]:
+def _references_in(
+    relpath: str, text: str, pattern: re.Pattern, constants, lines: dict[int, str] | None = None
+) -> list[Finding]:
+    """The sightings in ``text``; ``lines`` (from ``_lines_with_hits``), when given, are the only lines
+    that can hold one."""
     found: list[Finding] = []
-    if not pattern.search(text):
+    if not (pattern.search(text) if lines is None else any(map(pattern.search, lines.values()))):
         return found
     seen: set[str] = set()
     skipped = rust_test_module_lines(text) if relpath.endswith(".rs") and "#[cfg(test)]" in text else set()
-    for number, line in enumerate(text.splitlines(), start=1):
+    numbered = lines.items() if lines is not None else enumerate(text.splitlines(), start=1)
+    for number, line in numbered:
         if number in skipped or line.lstrip().startswith(COMMENT_PREFIXES):
             continue
         for match in pattern.finditer(line):
