@@ -204,18 +204,31 @@ def test_isolated_workers_stop_at_the_scan_budget(tmp_path, monkeypatch):
     assert budget.not_scanned == 3 - len(reports)
 
 
-def test_a_file_swapped_for_a_fifo_after_the_walk_is_a_warning_not_a_hung_scan(tmp_path, monkeypatch):
-    """The walk refuses FIFOs, but a walked file can become one before it is read: opening it for reading
-    blocks until a writer comes, with no CPU spent, so an in-process scan's CPU budget never fires."""
-    for name, sdk in (("a.py", "openai"), ("b.py", "cohere"), ("c.py", "anthropic")):
-        (tmp_path / name).write_text(f"import {sdk}\n")
+@pytest.mark.parametrize("swapped", ["before its detection", "before the constants pass"])
+def test_a_file_swapped_for_a_fifo_after_the_walk_is_a_warning_not_a_hung_scan(
+    tmp_path, monkeypatch, swapped
+):
+    """The walk refuses FIFOs, but a walked file can become one before it is read (by its detectors, or by
+    the pass that looks for model constants across files): opening it for reading blocks until a writer
+    comes, with no CPU spent, so an in-process scan's CPU budget never fires."""
+    (tmp_path / "a_models.py").write_text('CHAT_MODEL = "gpt-4o-2024-08-06"\n')
+    (tmp_path / "b.py").write_text("import cohere\n")
+    (tmp_path / "c_app.py").write_text(
+        "from a_models import CHAT_MODEL\nfrom openai import OpenAI\n\n"
+        "OpenAI().chat.completions.create(\n    model=CHAT_MODEL,\n)\n"
+    )
     scan_chunk = engine.scan_chunk
 
     def swap_b_for_a_fifo(root, entries, *args):
-        if entries[0][0] == "b.py":
+        is_b = entries[0][0] == "b.py"
+        if is_b and swapped == "before its detection":
             (tmp_path / "b.py").unlink()
             os.mkfifo(tmp_path / "b.py")
-        return scan_chunk(root, entries, *args)
+        scanned = scan_chunk(root, entries, *args)
+        if is_b and swapped == "before the constants pass":
+            (tmp_path / "b.py").unlink()
+            os.mkfifo(tmp_path / "b.py")
+        return scanned
 
     def hung(signum, frame):  # pytest's failure is no OSError the scan would take for an unreadable file
         pytest.fail("the scan blocked on a FIFO swapped in after the walk")
@@ -230,9 +243,10 @@ def test_a_file_swapped_for_a_fifo_after_the_walk_is_a_warning_not_a_hung_scan(t
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
     assert time.monotonic() - started < 10
+    assert {"openai", "gpt-4o-2024-08-06"} <= {c.name for c in result.components}
     warned = {w.file: w.message for w in result.warnings}
-    assert "not a regular file" in warned["b.py"]
-    assert {"openai", "anthropic"} <= {c.name for c in result.components}
+    if swapped == "before its detection":
+        assert "not a regular file" in warned["b.py"]
 
 
 def test_a_file_that_grows_after_the_walk_is_read_no_further_than_the_walk_saw(tmp_path):

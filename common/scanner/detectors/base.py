@@ -21,6 +21,20 @@ from common.scanner.keys import component_key
 from common.scanner.model import Location
 
 
+def open_regular_file(path: str | Path, mode: str = "rb", **options):
+    """``path`` opened as the builtin ``open`` does, if it is still a regular file (else ``OSError``).
+
+    The walk refused FIFOs and devices, but a walked path can be swapped for one before it is read:
+    opening a FIFO blocks until a writer comes, with no CPU spent (the per-file CPU budget never
+    fires), and ``/dev/zero`` never ends. Opened non-blocking and checked on the descriptor, as
+    ``textutil.read_neighbour`` does, so nothing can be swapped in between the check and the read."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise OSError(errno.EINVAL, "not a regular file (replaced since the walk)")
+    return open(descriptor, mode, **options)
+
+
 @dataclass
 class SourceFile:
     """One file handed to detectors; content is read lazily and at most once."""
@@ -47,17 +61,8 @@ class SourceFile:
             return handle.read(self.size)
 
     def open(self):
-        """The file opened for binary reading, if it is still a regular file (else ``OSError``).
-
-        The walk refused FIFOs and devices, but the path can be swapped for one before it is read:
-        reading a FIFO blocks forever with no CPU spent (the per-file CPU budget never fires) and
-        ``/dev/zero`` never ends. Opened non-blocking and checked on the descriptor, as
-        ``textutil.read_neighbour`` does, so nothing can be swapped in between the check and the read."""
-        descriptor = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            os.close(descriptor)
-            raise OSError(errno.EINVAL, "not a regular file (replaced since the walk)")
-        return open(descriptor, "rb")
+        """The file opened for binary reading, if it is still a regular file (``open_regular_file``)."""
+        return open_regular_file(self.path)
 
     @cached_property
     def text(self) -> str:
