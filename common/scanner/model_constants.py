@@ -88,6 +88,7 @@ def referenced_constants(base: Path, relpaths: list[str], facts: dict[str, FileF
     added: list[Finding] = []
     budget = MAX_REFERENCE_BYTES
     family_of = {relpath: _family(relpath) for relpath in relpaths}
+    real_base = os.path.realpath(base)
     for family, constants in definitions.items():
         names = "|".join(sorted(map(re.escape, constants), key=len, reverse=True))
         pattern = re.compile(rf"\b({names})\b")
@@ -96,7 +97,10 @@ def referenced_constants(base: Path, relpaths: list[str], facts: dict[str, FileF
             if family_of[relpath] != family or budget <= 0:
                 continue
             try:
-                with open_regular_file(base / relpath, "r", encoding="utf-8", errors="replace") as file:
+                opened = open_regular_file(
+                    base / relpath, "r", root=real_base, encoding="utf-8", errors="replace"
+                )
+                with opened as file:
                     text = file.read(budget)
             except OSError:
                 continue

@@ -482,8 +482,8 @@ tomllib = lazy_module("tomllib")
 
 
 def scan_root_of(file) -> str:
-    """The real path of the directory ``file.relpath`` is relative to."""
-    return os.path.realpath(file.path.parents[file.relpath.count("/")])
+    """The real path of the directory ``file.relpath`` is relative to (worked out once per file)."""
+    return file.real_root
 
 
 def read_neighbour(path: Path, root: str, max_bytes: int = MAX_NEIGHBOUR_BYTES) -> str | None:

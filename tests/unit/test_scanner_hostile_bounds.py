@@ -249,6 +249,45 @@ def test_a_file_swapped_for_a_fifo_after_the_walk_is_a_warning_not_a_hung_scan(
         assert "not a regular file" in warned["b.py"]
 
 
+@pytest.mark.parametrize("swapped", ["before its detection", "before the constants pass"])
+def test_a_file_swapped_for_a_symlink_out_of_the_target_after_the_walk_is_not_read(
+    tmp_path, monkeypatch, swapped
+):
+    """The walk does not follow a symlink out of the target, but a walked file can become one before it
+    is read: its detectors (snippets) or the constants pass would read a file outside the target."""
+    target, outside = tmp_path / "target", tmp_path / "outside"
+    target.mkdir()
+    outside.mkdir()
+    secret = outside / "secret.py"
+    secret.write_text('import anthropic\nLEAKED_MODEL = "claude-3-opus-20240229"\n')
+    (target / "a_models.py").write_text('CHAT_MODEL = "gpt-4o-2024-08-06"\n')
+    (target / "b.py").write_text("import cohere\n" + "#" * 80 + "\n")  # as long as the secret: read whole
+    (target / "c_app.py").write_text(
+        "from a_models import CHAT_MODEL, LEAKED_MODEL\nfrom openai import OpenAI\n\n"
+        "OpenAI().chat.completions.create(\n    model=CHAT_MODEL,\n)\n"
+    )
+    scan_chunk = engine.scan_chunk
+
+    def swap_b_for_a_link_out(root, entries, *args):
+        is_b = entries[0][0] == "b.py"
+        if is_b and swapped == "before its detection":
+            (target / "b.py").unlink()
+            (target / "b.py").symlink_to(secret)
+        scanned = scan_chunk(root, entries, *args)
+        if is_b and swapped == "before the constants pass":
+            (target / "b.py").unlink()
+            (target / "b.py").symlink_to(secret)
+        return scanned
+
+    monkeypatch.setattr(engine, "scan_chunk", swap_b_for_a_link_out)
+    result = scan_path(target, jobs=1)
+    names = {c.name for c in result.components}
+    assert {"openai", "gpt-4o-2024-08-06"} <= names
+    assert not {"anthropic", "claude-3-opus-20240229"} & names
+    if swapped == "before its detection":
+        assert "outside the scan target" in {w.file: w.message for w in result.warnings}["b.py"]
+
+
 def test_a_file_that_grows_after_the_walk_is_read_no_further_than_the_walk_saw(tmp_path):
     """Swapped for a 256 MiB sparse file between the walk and the read, a file is read up to its walked
     size: an in-process scan has no worker's memory limit."""

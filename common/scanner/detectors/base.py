@@ -21,18 +21,33 @@ from common.scanner.keys import component_key
 from common.scanner.model import Location
 
 
-def open_regular_file(path: str | Path, mode: str = "rb", **options):
-    """``path`` opened as the builtin ``open`` does, if it is still a regular file (else ``OSError``).
+def open_regular_file(path: str | Path, mode: str = "rb", root: str | None = None, **options):
+    """``path`` opened as the builtin ``open`` does, if it is still a regular file (else ``OSError``)
+    and, given the scan's real ``root``, still inside it.
 
-    The walk refused FIFOs and devices, but a walked path can be swapped for one before it is read:
-    opening a FIFO blocks until a writer comes, with no CPU spent (the per-file CPU budget never
-    fires), and ``/dev/zero`` never ends. Opened non-blocking and checked on the descriptor, as
-    ``textutil.read_neighbour`` does, so nothing can be swapped in between the check and the read."""
+    The walk refused FIFOs, devices and symlinks leading out of the target, but a walked path can be
+    swapped for one before it is read: opening a FIFO blocks until a writer comes, with no CPU spent
+    (the per-file CPU budget never fires), ``/dev/zero`` never ends, and a symlink to ``/etc/shadow``
+    would put that file's lines in snippets. Opened non-blocking and checked on the descriptor (the
+    file actually opened, as ``/proc`` names it), so nothing can be swapped in between."""
     descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    problem = None
     if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        problem = (errno.EINVAL, "not a regular file (replaced since the walk)")
+    elif root is not None and os.path.commonpath([_opened_path(descriptor, path), root]) != root:
+        problem = (errno.EACCES, "leads outside the scan target (replaced since the walk)")
+    if problem:
         os.close(descriptor)
-        raise OSError(errno.EINVAL, "not a regular file (replaced since the walk)")
+        raise OSError(*problem)
     return open(descriptor, mode, **options)
+
+
+def _opened_path(descriptor: int, path: str | Path) -> str:
+    """The real path of the file behind ``descriptor`` (Linux names it; elsewhere the path resolved now)."""
+    try:
+        return os.readlink(f"/proc/self/fd/{descriptor}")
+    except OSError:
+        return os.path.realpath(path)
 
 
 @dataclass
@@ -61,8 +76,14 @@ class SourceFile:
             return handle.read(self.size)
 
     def open(self):
-        """The file opened for binary reading, if it is still a regular file (``open_regular_file``)."""
-        return open_regular_file(self.path)
+        """The file opened for binary reading, if it is still a regular file inside the scan target
+        (``open_regular_file``)."""
+        return open_regular_file(self.path, root=self.real_root)
+
+    @cached_property
+    def real_root(self) -> str:
+        """The real path of the directory ``relpath`` is relative to (the scan target)."""
+        return os.path.realpath(self.path.parents[self.relpath.count("/")])
 
     @cached_property
     def text(self) -> str:
