@@ -251,11 +251,11 @@ def scan_chunk(
     """Scan a chunk of (relpath, size, scope); returns non-empty reports and bytes read.
 
     Only the detector modules a file may need are imported, before its CPU budget starts."""
-    base = Path(root)
+    base, real_root = Path(root), os.path.realpath(root)
     results: list[tuple[str, FileReport]] = []
     total_bytes = 0
     for relpath, size, scope in entries:
-        source = SourceFile(path=base / relpath, relpath=relpath, size=size, scope=scope)
+        source = SourceFile(path=base / relpath, relpath=relpath, size=size, scope=scope, root=real_root)
         report, read = scan_file(source, detectors_for(source), max_file_bytes, budget_seconds)
         total_bytes += read
         if report.findings or report.warnings or report.facts:
@@ -297,8 +297,8 @@ def serve() -> None:
             if job is None:
                 return
             root, entries, max_file_bytes, budget_seconds = job
-            base = Path(root)
+            base, real_root = Path(root), os.path.realpath(root)
             for relpath, size, scope in entries:
-                source = SourceFile(path=base / relpath, relpath=relpath, size=size, scope=scope)
+                source = SourceFile(base / relpath, relpath, size, scope, root=real_root)
                 report, read = scan_file(source, detectors, max_file_bytes, budget_seconds)
                 results.send((report if report.findings or report.warnings or report.facts else None, read))

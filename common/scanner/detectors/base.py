@@ -58,6 +58,7 @@ class SourceFile:
     relpath: str  # relative to the scan root, POSIX separators
     size: int
     scope: str = "production"  # "test" for files under test folders
+    root: str | None = None  # the scan target's real path, where the caller worked it out once
 
     @cached_property
     def name(self) -> str:
@@ -83,7 +84,7 @@ class SourceFile:
     @cached_property
     def real_root(self) -> str:
         """The real path of the directory ``relpath`` is relative to (the scan target)."""
-        return os.path.realpath(self.path.parents[self.relpath.count("/")])
+        return self.root or os.path.realpath(self.path.parents[self.relpath.count("/")])
 
     @cached_property
     def text(self) -> str:
