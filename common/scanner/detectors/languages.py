@@ -55,6 +55,7 @@ from common.scanner.textutil import (
     component_name_for,
     embedded_modelfile_bases,
     endpoint_for_url,
+    hf_url_models,
     is_prose,
     known_ai_host,
     mentions_ai_endpoint,
@@ -437,6 +438,12 @@ class _LanguageDetector(Detector):
             line = _line_at(text, offset)
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and line not in comments:
+                reported.add((line, found[0]))
+                yield self.model_at(file, line, found)
+        for offset, value in hf_url_models(text):  # a model file downloaded, or a model repository cloned
+            line = _line_at(text, offset)
+            found = model_finding(value, line, strong=False, hf_context=True)
+            if found and line not in comments and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
         # in a test, a literal id without an SDK call is input data for the code under test

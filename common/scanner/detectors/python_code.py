@@ -40,6 +40,7 @@ from common.scanner.textutil import (
     component_name_for,
     embedded_modelfile_bases,
     endpoint_for_url,
+    hf_url_models,
     is_catalog_model,
     is_prose,
     mentions_ai_endpoint,
@@ -1235,6 +1236,14 @@ class PythonDetector(Detector):
         comments = {n for n, raw in enumerate(file.lines, start=1) if raw.lstrip().startswith("#")}
         comments |= triple_quoted_lines(file.text)
         reported = {f.key for f in findings if f.type == "model"}
+        for offset, value in hf_url_models(
+            file.text
+        ):  # a model file downloaded, or a model repository cloned
+            line = line_at(file.text, offset)
+            found = model_finding(value, line, strong=False, hf_context=True)
+            if found and line not in comments and found[0] not in reported:
+                reported.add(found[0])
+                yield self.model_at(file, line, found)
         if file.scope == "test":
             return  # a literal id in a test is input data for the code under test; calls count, above
         for line, value in code_model_literals(file.text, comments):
