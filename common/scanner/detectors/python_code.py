@@ -48,6 +48,7 @@ from common.scanner.textutil import (
     model_finding,
     module_name_for,
     own_packages,
+    per_scan,
     plausible_model_name,
     read_neighbour,
     scan_root_of,
@@ -1178,6 +1179,37 @@ def environment_files_value(file: SourceFile, variable: str) -> str | None:
     return None
 
 
+PYTHON_PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "Pipfile")
+TOP_LEVEL_IMPORT = lazy_re(r"^[ \t]*(?:from|import)[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
+
+
+@per_scan()
+def python_project_root(folder: str, root: str) -> str:
+    """The nearest folder at or above ``folder`` (within the scan) with a Python project file, else the
+    scan root: the folder a project's code runs from, first on its import path."""
+    current = folder
+    while True:
+        if any(os.path.isfile(os.path.join(current, name)) for name in PYTHON_PROJECT_FILES):
+            return current
+        if os.path.realpath(current) == root or os.path.dirname(current) == current:
+            return root
+        current = os.path.dirname(current)
+
+
+def own_modules(file: SourceFile, text: str) -> set[str]:
+    """Top-level modules the file imports that its project defines itself (``faiss.py`` or
+    ``faiss/__init__.py`` at the project root): run from there, ``import faiss`` imports the project's
+    module, not the library of that name."""
+    scan_root = scan_root_of(file)
+    root = python_project_root(str(file.path.parent), scan_root) or scan_root  # None once a budget stopped it
+    found = set()
+    for name in set(TOP_LEVEL_IMPORT.findall(text)):
+        base = os.path.join(root, name)
+        if os.path.isfile(base + ".py") or os.path.isfile(os.path.join(base, "__init__.py")):
+            found.add(name)
+    return found
+
+
 TRIPLE_QUOTED = lazy_re(r"""(\"\"\"|\'\'\')(?s:.*?)\1""")
 
 
@@ -1272,5 +1304,8 @@ class PythonDetector(Detector):
         findings = analysis.findings
         if own := own_packages(file, "pypi"):  # the project's own package, imported by its examples and tests
             findings = [f for f in findings if f.type not in PACKAGE_TYPES or f.name not in own]
+        shadowed = {p.id for name in own_modules(file, text) if (p := lookup_prefixed("python", name))}
+        if shadowed:
+            findings = [f for f in findings if f.type not in PACKAGE_TYPES or f.name not in shadowed]
         findings = findings + list(self.env_default_models(file, findings))
         return findings + list(self.catalog_literals(file, findings))
