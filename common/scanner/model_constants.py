@@ -21,7 +21,7 @@ from collections import defaultdict
 from itertools import accumulate
 from pathlib import Path
 
-from common.scanner.detectors.base import Finding, model_sighting
+from common.scanner.detectors.base import Finding, model_sighting, open_regular_file
 from common.scanner.facts import FileFacts
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import linear
@@ -96,8 +96,8 @@ def referenced_constants(base: Path, relpaths: list[str], facts: dict[str, FileF
             if family_of[relpath] != family or budget <= 0:
                 continue
             try:
-                with open(os.path.join(base, relpath), encoding="utf-8", errors="replace") as file:
-                    text = file.read()
+                with open_regular_file(base / relpath, "r", encoding="utf-8", errors="replace") as file:
+                    text = file.read(budget)
             except OSError:
                 continue
             budget -= len(text)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 from common.scanner import scan_path
@@ -38,3 +40,26 @@ def component(result: ScanResult, key: str) -> Component:
     matches = [c for c in result.components if f"{c.type}:{c.name}" == key]
     assert matches, f"{key} not in {sorted(keys(result))}"
     return matches[0]
+
+
+def stuck_worker_command(name: str, marker: Path) -> str:
+    """An isolated worker's command (``isolation.WORKER_COMMAND``) for ``serve_stuck_on``."""
+    return f"from tests.unit.scanner_helpers import serve_stuck_on; serve_stuck_on({name!r}, {str(marker)!r})"
+
+
+def serve_stuck_on(name: str, marker: str) -> None:
+    """An isolated worker that blocks without spending CPU inside the budget of the file called ``name``,
+    as a read that never returns would: the CPU budget's signal never fires, only the parent's wall clock
+    can stop it. Its pid is written to ``marker`` once it is stuck there."""
+    from common.scanner import worker
+
+    detect_file = worker._detect_file
+
+    def stuck_on_name(source, *args):
+        if source.name == name:
+            Path(marker).write_text(str(os.getpid()))
+            time.sleep(3600)
+        return detect_file(source, *args)
+
+    worker._detect_file = stuck_on_name
+    worker.serve()

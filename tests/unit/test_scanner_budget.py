@@ -10,9 +10,9 @@ import threading
 import time
 from pathlib import Path
 
-from common.scanner import scan_path
+from common.scanner import isolation, scan_path
 from common.scanner.isolation import detect_isolated
-from tests.unit.scanner_helpers import keys, write_tree
+from tests.unit.scanner_helpers import keys, stuck_worker_command, write_tree
 
 SLOW_SOURCE = "import openai\n" + "client = openai.OpenAI()\nvalue = call(1, 2, [3, 4], {'k': 'v'})\n" * 6_000
 
@@ -44,44 +44,32 @@ def _entries(root: Path, names: list[str]) -> list[tuple[str, int, str]]:
     return [(name, (root / name).stat().st_size, "production") for name in names]
 
 
-def test_the_watchdog_replaces_a_worker_stuck_where_no_signal_reaches(tmp_path):
-    """A read that blocks (a FIFO swapped in after the walk) uses no CPU: only the wall clock sees it."""
-    write_tree(tmp_path, {"a.py": "import openai\n", "c.py": "import anthropic\n"})
-    os.mkfifo(tmp_path / "b.py")
+def test_the_watchdog_replaces_a_worker_stuck_where_no_signal_reaches(tmp_path, monkeypatch):
+    """A worker blocked without spending CPU (a read that never returns) is seen by the wall clock only."""
+    write_tree(tmp_path, {"a.py": "import openai\n", "b.py": "import cohere\n", "c.py": "import anthropic\n"})
+    monkeypatch.setattr(isolation, "WORKER_COMMAND", stuck_worker_command("b.py", tmp_path / "stuck.pid"))
     started = time.monotonic()
     reports, _ = detect_isolated(
         str(tmp_path), [_entries(tmp_path, ["a.py", "b.py", "c.py"])], 1, 1 << 20, 2.0, wall_limit=5.0
     )
     assert time.monotonic() - started < 60
     by_file = dict(reports)
+    assert (tmp_path / "stuck.pid").exists()  # the worker was stuck on b.py, not failing on it
     assert "per-file limit" in by_file["b.py"].warnings[0]
     assert by_file["a.py"].findings and by_file["c.py"].findings  # the rest of the chunk went on
 
 
-def _scan_workers() -> list[int]:
-    pids = []
-    for children in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
-        for pid in children.read_text().split():
-            try:
-                if b"serve()" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                    pids.append(int(pid))
-            except OSError:
-                continue
-    return pids
-
-
-def test_a_crashed_worker_costs_one_file_not_the_scan(tmp_path):
-    write_tree(tmp_path, {"a.py": "import openai\n", "c.py": "import anthropic\n"})
-    os.mkfifo(tmp_path / "b.py")
+def test_a_crashed_worker_costs_one_file_not_the_scan(tmp_path, monkeypatch):
+    write_tree(tmp_path, {"a.py": "import openai\n", "b.py": "import cohere\n", "c.py": "import anthropic\n"})
+    marker = tmp_path / "stuck.pid"
+    monkeypatch.setattr(isolation, "WORKER_COMMAND", stuck_worker_command("b.py", marker))
 
     def crash_the_worker():
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            for pid in _scan_workers():
-                with contextlib.suppress(OSError):
-                    if Path(f"/proc/{pid}/wchan").read_text() == "wait_for_partner":  # opening the FIFO
-                        os.kill(pid, signal.SIGSEGV)
-                        return
+            with contextlib.suppress(OSError, ValueError):  # not written yet, or half written
+                os.kill(int(marker.read_text()), signal.SIGSEGV)
+                return
             time.sleep(0.05)
 
     killer = threading.Thread(target=crash_the_worker)

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import struct
 import time
 
 import pytest
 
-from common.scanner import engine, scan_path, worker
+from common.scanner import engine, isolation, scan_path, worker
 from common.scanner.detectors.base import SourceFile
 from common.scanner.detectors.code_declarations import manifest_function_sdk, manifest_tool_schema_sdk
 from common.scanner.detectors.languages import (
@@ -32,6 +33,7 @@ from common.scanner.registry import all_detectors
 from common.scanner.textutil import one_scan, scan_root_of
 from common.scanner.worker import ScanBudget, scan_file
 from tests.hostile_repo import write_amplifying_manifests
+from tests.unit.scanner_helpers import stuck_worker_command
 
 FOLDERS = 12
 FILE_CEILING_SECONDS = 10  # as in test_scanner_hostile.py: a linear file takes well under a second
@@ -184,13 +186,13 @@ def test_a_tree_of_files_that_each_use_their_budget_stops_at_the_scan_budget(tmp
     assert "anthropic" in [c.name for c in result.components]  # what was scanned is reported
 
 
-def test_isolated_workers_stop_at_the_scan_budget(tmp_path):
-    """A worker stuck on a file the signal cannot interrupt (a FIFO swapped in after the walk) is stopped at
+def test_isolated_workers_stop_at_the_scan_budget(tmp_path, monkeypatch):
+    """A worker stuck on a file the signal cannot interrupt (blocked without spending CPU) is stopped at
     the scan's budget, not only at the per-file wall-clock limit, and the files left are counted."""
-    for name in ("a.py", "c.py"):
+    for name in ("a.py", "b.py", "c.py"):
         (tmp_path / name).write_text("import openai\n")
-    os.mkfifo(tmp_path / "b.py")
-    entries = [(name, 0 if name == "b.py" else 14, "production") for name in ("a.py", "b.py", "c.py")]
+    monkeypatch.setattr(isolation, "WORKER_COMMAND", stuck_worker_command("b.py", tmp_path / "stuck.pid"))
+    entries = [(name, 14, "production") for name in ("a.py", "b.py", "c.py")]
     budget = ScanBudget.starting_at(time.monotonic(), 10.0)
     started = time.monotonic()
     reports, _ = detect_isolated(
@@ -200,6 +202,51 @@ def test_isolated_workers_stop_at_the_scan_budget(tmp_path):
     # a.py is scanned unless a loaded machine starts the worker past the budget; b.py and c.py never are
     assert [relpath for relpath, _ in reports] in (["a.py"], [])
     assert budget.not_scanned == 3 - len(reports)
+
+
+@pytest.mark.parametrize("swapped", ["before its detection", "before the constants pass"])
+def test_a_file_swapped_for_a_fifo_after_the_walk_is_a_warning_not_a_hung_scan(
+    tmp_path, monkeypatch, swapped
+):
+    """The walk refuses FIFOs, but a walked file can become one before it is read (by its detectors, or by
+    the pass that looks for model constants across files): opening it for reading blocks until a writer
+    comes, with no CPU spent, so an in-process scan's CPU budget never fires."""
+    (tmp_path / "a_models.py").write_text('CHAT_MODEL = "gpt-4o-2024-08-06"\n')
+    (tmp_path / "b.py").write_text("import cohere\n")
+    (tmp_path / "c_app.py").write_text(
+        "from a_models import CHAT_MODEL\nfrom openai import OpenAI\n\n"
+        "OpenAI().chat.completions.create(\n    model=CHAT_MODEL,\n)\n"
+    )
+    scan_chunk = engine.scan_chunk
+
+    def swap_b_for_a_fifo(root, entries, *args):
+        is_b = entries[0][0] == "b.py"
+        if is_b and swapped == "before its detection":
+            (tmp_path / "b.py").unlink()
+            os.mkfifo(tmp_path / "b.py")
+        scanned = scan_chunk(root, entries, *args)
+        if is_b and swapped == "before the constants pass":
+            (tmp_path / "b.py").unlink()
+            os.mkfifo(tmp_path / "b.py")
+        return scanned
+
+    def hung(signum, frame):  # pytest's failure is no OSError the scan would take for an unreadable file
+        pytest.fail("the scan blocked on a FIFO swapped in after the walk")
+
+    monkeypatch.setattr(engine, "scan_chunk", swap_b_for_a_fifo)
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)
+    try:
+        started = time.monotonic()
+        result = scan_path(tmp_path, jobs=1)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert time.monotonic() - started < 10
+    assert {"openai", "gpt-4o-2024-08-06"} <= {c.name for c in result.components}
+    warned = {w.file: w.message for w in result.warnings}
+    if swapped == "before its detection":
+        assert "not a regular file" in warned["b.py"]
 
 
 def test_a_file_that_grows_after_the_walk_is_read_no_further_than_the_walk_saw(tmp_path):

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from common.scanner import scan_path
+from common.scanner.detectors import base
 from tests.unit.scanner_helpers import component, keys, write_tree
 
 
@@ -53,14 +54,14 @@ def test_size_limit_is_configurable(tmp_path):
 def test_unreadable_file_is_a_warning(tmp_path, monkeypatch):
     """chmod cannot deny root (CI runs as root), so the denial is raised where the engine reads."""
     write_tree(tmp_path, {"secret.py": "import openai\n", "open.py": "import anthropic\n"})
-    open_path = Path.open
+    open_regular_file = base.open_regular_file
 
     def deny_secret(path: Path, *args, **kwargs):
         if path.name == "secret.py":
             raise PermissionError(13, "Permission denied", str(path))
-        return open_path(path, *args, **kwargs)
+        return open_regular_file(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "open", deny_secret)
+    monkeypatch.setattr(base, "open_regular_file", deny_secret)
     result = scan_path(tmp_path, jobs=1)
     assert [(w.file, w.message) for w in result.warnings] == [("secret.py", "unreadable: Permission denied")]
     assert keys(result) == {"llm_provider:anthropic"}

@@ -8,6 +8,9 @@ and side-effect free is what lets the engine fan them out over all cores.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,6 +19,20 @@ from pathlib import Path
 from common.scanner.facts import FileFacts
 from common.scanner.keys import component_key
 from common.scanner.model import Location
+
+
+def open_regular_file(path: str | Path, mode: str = "rb", **options):
+    """``path`` opened as the builtin ``open`` does, if it is still a regular file (else ``OSError``).
+
+    The walk refused FIFOs and devices, but a walked path can be swapped for one before it is read:
+    opening a FIFO blocks until a writer comes, with no CPU spent (the per-file CPU budget never
+    fires), and ``/dev/zero`` never ends. Opened non-blocking and checked on the descriptor, as
+    ``textutil.read_neighbour`` does, so nothing can be swapped in between the check and the read."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise OSError(errno.EINVAL, "not a regular file (replaced since the walk)")
+    return open(descriptor, mode, **options)
 
 
 @dataclass
@@ -40,8 +57,12 @@ class SourceFile:
         """The file's bytes, at most the ``size`` the walk saw: a file that grew since (appended to, or
         swapped for a huge sparse file while the scan runs) is read no further than the size limits
         allowed, so it cannot fill the memory of a scan that runs without a worker's limit."""
-        with self.path.open("rb") as handle:
+        with self.open() as handle:
             return handle.read(self.size)
+
+    def open(self):
+        """The file opened for binary reading, if it is still a regular file (``open_regular_file``)."""
+        return open_regular_file(self.path)
 
     @cached_property
     def text(self) -> str:

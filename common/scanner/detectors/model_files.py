@@ -626,7 +626,7 @@ class ModelFileDetector(Detector):
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
         config = load_config()
         try:
-            with file.path.open("rb") as handle:
+            with file.open() as handle:
                 stat = os.fstat(handle.fileno())
                 size = stat.st_size
                 model = sniff(handle, size, file.suffix)
