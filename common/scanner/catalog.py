@@ -255,10 +255,38 @@ def integration_package(pypi_name: str) -> Package | None:
     return None
 
 
+# Mastra's vector store packages are ``@mastra/<store>``; where ``<store>`` is not the catalog id of the
+# store it reaches, this names that id. Its storage-only packages (``@mastra/libsql`` is also its default
+# memory store) are no vector store of their own.
+_MASTRA_STORES = {
+    "pg": "pgvector",
+    "qdrant": "qdrant",
+    "pinecone": "pinecone",
+    "chroma": "chromadb",
+    "astra": "astra-db",
+    "upstash": "upstash-vector",
+    "lance": "lancedb",
+    "turbopuffer": "turbopuffer",
+}
+# ``@mastra/pg`` and ``@mastra/upstash`` are also Mastra's storage (``PostgresStore``, ``UpstashStore``):
+# they reach a vector store only where their ``*Vector`` class is imported, not by being installed.
+MASTRA_SHARED_STORES = frozenset({"@mastra/pg", "@mastra/upstash"})
+
+
+def storage_only_import(package_id: str, bindings: tuple[str, ...]) -> bool:
+    """Whether an import of a Mastra package that is storage as well as a vector store takes none of
+    its vector classes (``import { PostgresStore } from "@mastra/pg"``)."""
+    return package_id in MASTRA_SHARED_STORES and not any(b.endswith("Vector") for b in bindings)
+
+
 def npm_integration_package(name: str) -> Package | None:
     """``@langchain/<store or SDK>`` that the catalog does not list: LangChain.js's integration package,
-    by the same grammar as ``langchain-<x>`` on PyPI, named as npm spells it."""
+    by the same grammar as ``langchain-<x>`` on PyPI, named as npm spells it; ``@mastra/<store>``: a
+    Mastra vector store (``@mastra/pg`` is its ``PgVector``)."""
     scope, _, rest = name.lower().partition("/")
+    if scope == "@mastra" and rest in _MASTRA_STORES:
+        target = lookup_package("id", _MASTRA_STORES[rest])
+        return Package(name.lower(), "vector_db", target.provider) if target else None
     if scope != "@langchain" or not rest or "/" in rest:
         return None
     found = integration_package(f"langchain-{rest}")

@@ -21,6 +21,7 @@ from pathlib import Path
 from common.scanner import deep as deep_resolution
 from common.scanner import model_constants
 from common.scanner.catalog import (
+    MASTRA_SHARED_STORES,
     PACKAGE_TYPES,
     is_pinned,
     lifecycle_flags,
@@ -339,7 +340,11 @@ def _declares(declared: str, used: str, ecosystem: str) -> bool:
 
 def _undeclared_ecosystems(group: list[Finding], declared_ids: dict[str, set[str]] | None = None) -> set[str]:
     """Ecosystems whose code uses the package while none of their manifests declares it: a Python
-    import of ``anthropic`` is shadow AI even when package.json declares ``@anthropic-ai/sdk``."""
+    import of ``anthropic`` is shadow AI even when package.json declares ``@anthropic-ai/sdk``. A package
+    that is a vector store only by the classes the code imports (``@mastra/pg``) is no AI component in its
+    manifest, so that manifest cannot show it undeclared."""
+    if group and group[0].name in MASTRA_SHARED_STORES:
+        return set()
     used = {CODE_ECOSYSTEMS[f.detector] for f in group if f.detector in CODE_ECOSYSTEMS}
     if declared_ids and group:
         name = group[0].name

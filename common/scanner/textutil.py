@@ -72,6 +72,29 @@ def model_finding(value: str | None, line: int, *, strong: bool, hf_context: boo
     return None
 
 
+# a file of a Hugging Face model repository (``https://huggingface.co/<org>/<model>/resolve/main/x.gguf``,
+# ``.../blob/main/...``), or the repository cloned whole (``git clone https://huggingface.co/<org>/<model>``)
+_HF_FILE_URL = linear(
+    r"""https?://(?:huggingface\.co|hf\.co)/([A-Za-z0-9][\w.-]*)/([\w.-]+)/(?:resolve|blob|raw)/"""
+)
+_HF_CLONE = linear(
+    r"""\bgit\s+clone\s+(?:-{1,2}[\w-]+(?:=\S+)?\s+)*https?://(?:huggingface\.co|hf\.co)/"""
+    r"""([A-Za-z0-9][\w.-]*)/([\w.-]+?)(?:\.git)?(?:[\s"'`/]|$)"""
+)
+# hub paths that hold no model: datasets and Spaces live under a prefix of their own
+_HF_NOT_MODEL_OWNERS = frozenset({"datasets", "spaces", "docs", "api", "blog", "papers", "collections"})
+
+
+def hf_url_models(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, ``<org>/<model>``) of each Hugging Face model a file downloads by URL or clones."""
+    if "huggingface.co/" not in text and "hf.co/" not in text:
+        return
+    for pattern in (_HF_FILE_URL, _HF_CLONE):
+        for match in pattern.finditer(text):
+            if match.group(1).lower() not in _HF_NOT_MODEL_OWNERS:
+                yield match.start(1), f"{match.group(1)}/{match.group(2)}"
+
+
 # an Ollama Modelfile written inside a string of code (``modelfile := `FROM gemma3\nSYSTEM ...```, a Python
 # triple-quoted string): its ``FROM`` line opens the string or a line of it
 _EMBEDDED_MODELFILE_FROM = linear(r"""(?m)(?:^|[`"'])[ \t]*FROM[ \t]+([A-Za-z][\w.:/-]*)""")

@@ -73,3 +73,12 @@ def test_risk_table_covers_every_flag_and_type():
     assert set(table["flags"]) >= REQUIRED_FLAGS
     assert set(table["base"]) == set(COMPONENT_TYPES)
     assert [band[0] for band in table["severity_bands"]] == list(reversed(SEVERITIES))
+
+
+def test_rerank_models_belong_to_the_provider_that_names_them_so():
+    """Voyage AI numbers its rerankers (``rerank-2.5-lite``); Cohere spells a version or language
+    (``rerank-v3.5``, ``rerank-english-v3.0``): the same ``rerank-`` prefix, two providers."""
+    for voyage in ("rerank-1", "rerank-lite-1", "rerank-2", "rerank-2-lite", "rerank-2.5", "rerank-2.5-lite"):
+        assert match_model(voyage).provider == "Voyage AI", voyage
+    for cohere in ("rerank-v3.5", "rerank-english-v3.0", "rerank-multilingual-v2.0", "rerank-3-nimble"):
+        assert match_model(cohere).provider == "Cohere", cohere

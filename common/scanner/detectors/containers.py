@@ -35,6 +35,7 @@ from common.scanner.detectors.base import Detector, FileReport, Finding, SourceF
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module
 from common.scanner.limits import compose_yaml_all, linear
+from common.scanner.textutil import hf_url_models
 
 yaml = lazy_module("yaml")
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "containers.yaml"
@@ -303,6 +304,17 @@ def model_command_findings(file: SourceFile, detector: str, text: str, line: int
                 flags=flags,
                 metadata={"source": "container_command"},
             )
+    for _, model in hf_url_models(text):
+        yield Finding(
+            key=component_key("model", model.lower()),
+            name=model.lower(),
+            type="model",
+            location=file.location(line),
+            detector=detector,
+            provider="Hugging Face",
+            model_name=model,
+            metadata={"source": "container_command"},
+        )
 
 
 PIP_INSTALL = linear(r"(?:^|[\s;&|(])(?:python3?(?:\.\d+)?\s+-m\s+)?(?:uv\s+)?pip3?\s+install\s+([^;&|\n]*)")
@@ -841,7 +853,9 @@ def scan_keyed_images(file: SourceFile, detector: str) -> Iterator[Finding]:
 
 # Make and just recipes are shell lines too (``docker run ollama/ollama``, ``ollama pull llama3``)
 SCRIPT_NAMES = frozenset({"Makefile", "makefile", "GNUmakefile", "justfile", "Justfile"})
-SHELL_HINT = linear(r"ollama|pip3? |pip install|git clone|docker |podman |image|IMAGE")
+SHELL_HINT = linear(
+    r"ollama|pip3? |pip install|git clone|docker |podman |image|IMAGE|huggingface\.co/|hf\.co/"
+)
 
 
 class ContainerDetector(Detector):

@@ -25,7 +25,7 @@ from common.scanner.catalog import load_json
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import linear
-from common.scanner.textutil import endpoint_for_url, model_finding
+from common.scanner.textutil import endpoint_for_url, hf_url_models, model_finding
 
 USES = lazy_re(r"""^(\s*)(?:-\s+)?uses:\s*["']?([^\s"'@#]+)""")
 WORKFLOW_JOBS = lazy_re(r"^jobs:\s*$", re.MULTILINE)
@@ -230,6 +230,12 @@ class GitHubActionsDetector(Detector):
         if script and ("model" in lowered or "ollama" in lowered or " -m " in raw):
             candidates += SCRIPT_MODEL.findall(raw)
         seen = set()
+        if script:  # ``curl -LO https://huggingface.co/<org>/<model>/resolve/main/x.gguf``
+            for _, model in hf_url_models(raw):
+                found = model_finding(model, number, strong=False, hf_context=True)
+                if found and found[0] not in seen:
+                    seen.add(found[0])
+                    yield self.model_at(file, number, found, workflow_file=file.relpath)
         for value in candidates:
             found = model_finding(value, number, strong=False, hf_context=False)
             if found and found[0] not in seen:

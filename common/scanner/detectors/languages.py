@@ -40,6 +40,7 @@ from common.scanner.catalog import (
     package_index,
     patterns,
     registry_name,
+    storage_only_import,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.code_declarations import PLACEHOLDER_NAMES
@@ -54,6 +55,7 @@ from common.scanner.textutil import (
     component_name_for,
     embedded_modelfile_bases,
     endpoint_for_url,
+    hf_url_models,
     is_prose,
     known_ai_host,
     mentions_ai_endpoint,
@@ -155,7 +157,21 @@ def constant_value(text: str, reference: str | None) -> str | None:
     return value if value and value.strip() else None
 
 
-MCP_PACKAGES = ("mcp", "fastmcp")
+def call_arguments(window: str) -> str:
+    """The start of ``window`` up to where the call it opens closes (brackets counted, strings not
+    parsed), or all of it when the call runs on past it."""
+    depth = 1
+    for index, char in enumerate(window):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0:
+                return window[:index]
+    return window
+
+
+MCP_PACKAGES = ("mcp", "fastmcp", "mastra-mcp")
 MODEL_VERBS = ("pull", "show", "run", "load", "copy", "delete", "push")
 MCP_PROVIDER = "Model Context Protocol"
 # MCP clients that other SDKs build (LangChain's MCP adapters, Mastra, the Vercel AI SDK): these names say
@@ -252,8 +268,11 @@ class _LanguageDetector(Detector):
     def mcp_server_name(self, text: str, start: int) -> str | None:
         """``name: "x"``, ``name = "x"``, or Go's ``&mcp.Implementation{Name: "x"}``; also through a
         same-file constant (``name: SERVER_NAME``) or an info object the call is handed (``new
-        McpServer(serverInfo)`` after ``const serverInfo = { name: "x" }``)."""
-        window = text[start : start + 300]
+        McpServer(serverInfo)`` after ``const serverInfo = { name: "x" }``). Only the call's own
+        arguments count: a nameless client (Mastra's ``new MCPClient({ servers })``) takes no name from the
+        server built after it."""
+        raw = text[start : start + 300]
+        window = call_arguments(raw)
         match = re.search(r"""\b[Nn]ame\s*[:=]\s*(["'`])([^"'`$]+)\1""", window)
         if match:
             return match.group(2)
@@ -263,7 +282,7 @@ class _LanguageDetector(Detector):
         reference = NAME_REFERENCE.search(window)
         if reference:
             return constant_value(text, reference.group(1))
-        handed = LEADING_IDENTIFIER.match(window)
+        handed = LEADING_IDENTIFIER.match(raw)
         if handed and "." not in handed.group(1):
             held = _object_assignments(text, handed.group(1))
             before = bisect_right(held, start) - 1
@@ -286,7 +305,11 @@ class _LanguageDetector(Detector):
         )
         if found:  # ``// const OpenAI = require("openai")``: code commented out imports nothing
             comments = self.comment_lines(text.splitlines())
-            found = [(imp, package) for imp, package in found if imp.line not in comments]
+            found = [
+                (imp, package)
+                for imp, package in found
+                if imp.line not in comments and not storage_only_import(package.id, imp.bindings)
+            ]
             found += self.wrapped_stores(found)
         return found or list(self.signature_imports(text))
 
@@ -415,6 +438,12 @@ class _LanguageDetector(Detector):
             line = _line_at(text, offset)
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and line not in comments:
+                reported.add((line, found[0]))
+                yield self.model_at(file, line, found)
+        for offset, value in hf_url_models(text):  # a model file downloaded, or a model repository cloned
+            line = _line_at(text, offset)
+            found = model_finding(value, line, strong=False, hf_context=True)
+            if found and line not in comments and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
         # in a test, a literal id without an SDK call is input data for the code under test

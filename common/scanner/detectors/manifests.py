@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from common.scanner.catalog import (
+    MASTRA_SHARED_STORES,
     Package,
     go_provider_client,
     integration_package,
@@ -164,7 +165,7 @@ class ManifestDetector(_ManifestDetector):
         found = super().package(ecosystem, name)
         if found is None and ecosystem == "pypi":
             return integration_package(name)
-        if found is None and ecosystem == "npm":
+        if found is None and ecosystem == "npm" and name.lower() not in MASTRA_SHARED_STORES:
             return npm_integration_package(name)
         return found
 

@@ -40,6 +40,7 @@ from common.scanner.textutil import (
     component_name_for,
     embedded_modelfile_bases,
     endpoint_for_url,
+    hf_url_models,
     is_catalog_model,
     is_prose,
     mentions_ai_endpoint,
@@ -47,6 +48,7 @@ from common.scanner.textutil import (
     model_finding,
     module_name_for,
     own_packages,
+    per_scan,
     plausible_model_name,
     read_neighbour,
     scan_root_of,
@@ -1177,6 +1179,37 @@ def environment_files_value(file: SourceFile, variable: str) -> str | None:
     return None
 
 
+PYTHON_PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "Pipfile")
+TOP_LEVEL_IMPORT = lazy_re(r"^[ \t]*(?:from|import)[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
+
+
+@per_scan()
+def python_project_root(folder: str, root: str) -> str:
+    """The nearest folder at or above ``folder`` (within the scan) with a Python project file, else the
+    scan root: the folder a project's code runs from, first on its import path."""
+    current = folder
+    while True:
+        if any(os.path.isfile(os.path.join(current, name)) for name in PYTHON_PROJECT_FILES):
+            return current
+        if os.path.realpath(current) == root or os.path.dirname(current) == current:
+            return root
+        current = os.path.dirname(current)
+
+
+def own_modules(file: SourceFile, text: str) -> set[str]:
+    """Top-level modules the file imports that its project defines itself (``faiss.py`` or
+    ``faiss/__init__.py`` at the project root): run from there, ``import faiss`` imports the project's
+    module, not the library of that name."""
+    scan_root = scan_root_of(file)
+    root = python_project_root(str(file.path.parent), scan_root) or scan_root  # None once a budget stopped it
+    found = set()
+    for name in set(TOP_LEVEL_IMPORT.findall(text)):
+        base = os.path.join(root, name)
+        if os.path.isfile(base + ".py") or os.path.isfile(os.path.join(base, "__init__.py")):
+            found.add(name)
+    return found
+
+
 TRIPLE_QUOTED = lazy_re(r"""(\"\"\"|\'\'\')(?s:.*?)\1""")
 
 
@@ -1235,6 +1268,14 @@ class PythonDetector(Detector):
         comments = {n for n, raw in enumerate(file.lines, start=1) if raw.lstrip().startswith("#")}
         comments |= triple_quoted_lines(file.text)
         reported = {f.key for f in findings if f.type == "model"}
+        for offset, value in hf_url_models(
+            file.text
+        ):  # a model file downloaded, or a model repository cloned
+            line = line_at(file.text, offset)
+            found = model_finding(value, line, strong=False, hf_context=True)
+            if found and line not in comments and found[0] not in reported:
+                reported.add(found[0])
+                yield self.model_at(file, line, found)
         if file.scope == "test":
             return  # a literal id in a test is input data for the code under test; calls count, above
         for line, value in code_model_literals(file.text, comments):
@@ -1263,5 +1304,8 @@ class PythonDetector(Detector):
         findings = analysis.findings
         if own := own_packages(file, "pypi"):  # the project's own package, imported by its examples and tests
             findings = [f for f in findings if f.type not in PACKAGE_TYPES or f.name not in own]
+        shadowed = {p.id for name in own_modules(file, text) if (p := lookup_prefixed("python", name))}
+        if shadowed:
+            findings = [f for f in findings if f.type not in PACKAGE_TYPES or f.name not in shadowed]
         findings = findings + list(self.env_default_models(file, findings))
         return findings + list(self.catalog_literals(file, findings))
