@@ -13,6 +13,7 @@ address limit still applies) rather than locking everybody out.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import redis
 
@@ -76,3 +77,26 @@ def clear(email: str, address: str | None) -> None:
         get_redis().delete(_pair_key(email, address))
     except redis.RedisError:
         return
+
+
+class Locked(Exception):
+    """This address may not guess this account's password for ``wait`` more seconds."""
+
+    def __init__(self, wait: int):
+        super().__init__(wait)
+        self.wait = wait
+
+
+def guess(email: str, address: str | None, correct: Callable[[], bool]) -> bool:
+    """Whether a password guess for ``email`` from ``address`` is right, counted as a login counts it:
+    ``Locked`` while the pair or the account is locked (``correct`` is not called), a wrong guess counted,
+    a right one clearing the pair's count. Every place that takes a password goes through here, so a
+    second door (re-authentication, SSO linking) is never an unthrottled one."""
+    wait = locked_for(email, address)
+    if wait is not None:
+        raise Locked(wait)
+    if not correct():
+        record_failure(email, address)
+        return False
+    clear(email, address)
+    return True

@@ -595,21 +595,21 @@ def redeem_link(
     if pending.config_version != config.version or pending.issuer != config.issuer:
         raise SsoError(409, "config_changed", "The SSO configuration changed during sign-in; start again.")
     user = session.get(User, pending.user_id)
-    wait = login_guard.locked_for(user.email, address) if user is not None else None
-    if wait is not None:
+    try:
+        proven = user is not None and login_guard.guess(
+            user.email, address, lambda: verify_password(user.password_hash, password)
+        )
+    except login_guard.Locked as locked:
         raise SsoError(
             429,
             "link_throttled",
-            f"Too many failed sign-ins for this account from here; try again in {wait} seconds.",
-            retry_after=wait,
-        )
-    if user is None or not verify_password(user.password_hash, password):
-        if user is not None:
-            login_guard.record_failure(user.email, address)
+            f"Too many failed sign-ins for this account from here; try again in {locked.wait} seconds.",
+            retry_after=locked.wait,
+        ) from None
+    if not proven:
         raise SsoError(
             401, "link_password_rejected", "The password does not prove this account; sign in again to retry."
         )
-    login_guard.clear(user.email, address)
     if find_identity(session, organization.id, pending.issuer, pending.subject) is not None:
         raise SsoError(409, "identity_linked", "This identity is already linked; sign in again.")
     role, joined = attach_identity(session, organization, pending.issuer, pending.subject, user, pending.role)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import NoReturn
 
 import marshmallow as ma
 from flask import g, request
@@ -120,19 +121,24 @@ def confirm_current_password(user: User, password: str, refusal: str) -> None:
     """Abort 403 with ``refusal`` unless ``password`` is the user's; wrong ones count with failed logins
     (``login_guard``, per account and address), so a stolen session cannot guess the password to change it
     or to delete the account: 429 with ``Retry-After`` while the pair or the account is locked."""
-    address = request.remote_addr
-    wait = login_guard.locked_for(user.email, address)
-    if wait is not None:
-        audit("auth.reauth_throttled", "user", user.id)
-        abort(
-            429,
-            message=f"Too many wrong passwords for this account from here; try again in {wait} seconds.",
-            headers={"Retry-After": str(wait)},
+    try:
+        proven = login_guard.guess(
+            user.email, request.remote_addr, lambda: verify_password(user.password_hash, password)
         )
-    if not verify_password(user.password_hash, password):
-        login_guard.record_failure(user.email, address)
+    except login_guard.Locked as locked:
+        too_many_guesses(locked, "wrong passwords", "auth.reauth_throttled", user.id)
+    if not proven:
         abort(403, message=refusal)
-    login_guard.clear(user.email, address)
+
+
+def too_many_guesses(locked: login_guard.Locked, guesses: str, action: str, user_id: str | None) -> NoReturn:
+    """429 with ``Retry-After`` while ``login_guard`` locks this account from this address."""
+    audit(action, "user", user_id)
+    abort(
+        429,
+        message=f"Too many {guesses} for this account from here; try again in {locked.wait} seconds.",
+        headers={"Retry-After": str(locked.wait)},
+    )
 
 
 def own_api_key_or_404(key_id: str) -> ApiKey:
@@ -175,20 +181,20 @@ def register(body):
 @limit_group("auth")
 @blp.arguments(LoginSchema)
 def login(body):
-    wait = login_guard.locked_for(body["email"], request.remote_addr)
-    if wait is not None:
-        audit("auth.login_throttled", "user", None)
-        abort(
-            429,
-            message=f"Too many failed sign-ins for this account from here; try again in {wait} seconds.",
-            headers={"Retry-After": str(wait)},
-        )
     user = find_user_by_email(db(), body["email"])
-    if not verify_password(user.password_hash if user else None, body["password"]) or user is None:
-        login_guard.record_failure(body["email"], request.remote_addr)
+    try:  # the password is verified even for no account, so the answer takes as long either way
+        proven = login_guard.guess(
+            body["email"],
+            request.remote_addr,
+            lambda: (
+                verify_password(user.password_hash if user else None, body["password"]) and user is not None
+            ),
+        )
+    except login_guard.Locked as locked:
+        too_many_guesses(locked, "failed sign-ins", "auth.login_throttled", None)
+    if not proven:
         audit("auth.login_failed", "user", user.id if user else None)
         abort(401, message="Invalid email or password.")
-    login_guard.clear(body["email"], request.remote_addr)
     g.audit_actor = user.id
     audit_organization(user.personal_org_id)
     sso_only = organizations_requiring_sso(db(), user.id)
