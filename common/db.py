@@ -242,10 +242,8 @@ def plain_read(session: Session | None, sql: str, parameters: dict) -> list[tupl
     engine = get_engine()
     try:
         pooled = engine.raw_connection()
-    except engine.dialect.loaded_dbapi.Error as error:  # the database is down: raised as a session raises it
-        raise exc.DBAPIError.instance(
-            sql, parameters, error, engine.dialect.loaded_dbapi.Error, connection_invalidated=True
-        ) from error
+    except engine.dialect.loaded_dbapi.Error as error:  # the database is down
+        raise _as_raised_by_sqlalchemy(engine, sql, parameters, error, lost=True) from error
     try:
         return _read_on(engine, pooled, sql, parameters)
     finally:
@@ -253,8 +251,7 @@ def plain_read(session: Session | None, sql: str, parameters: dict) -> list[tupl
 
 
 def _read_on(engine: Engine, pooled, sql: str, parameters: dict) -> list[tuple]:
-    """``plain_read``'s statement on a checked-out connection; a driver error is raised as SQLAlchemy
-    raises it (an ``OperationalError`` is the API's 503) and a lost connection is dropped from the pool."""
+    """``plain_read``'s statement on a checked-out connection; a lost connection is dropped from the pool."""
     driver_connection = pooled.driver_connection
     dispatch = engine.dispatch
     cursor = None
@@ -272,12 +269,18 @@ def _read_on(engine: Engine, pooled, sql: str, parameters: dict) -> list[tuple]:
         lost = engine.dialect.is_disconnect(error, driver_connection, cursor)
         if lost:
             pooled.invalidate(error)
-        raise exc.DBAPIError.instance(
-            sql, parameters, error, engine.dialect.loaded_dbapi.Error, connection_invalidated=lost
-        ) from error
+        raise _as_raised_by_sqlalchemy(engine, sql, parameters, error, lost=lost) from error
     finally:
         if cursor is not None:
             cursor.close()
+
+
+def _as_raised_by_sqlalchemy(engine: Engine, sql: str, parameters: dict, error: Exception, *, lost: bool):
+    """A driver error as SQLAlchemy wraps it (``OperationalError``, ``DataError``…), which the API's error
+    handlers answer (503 for a database that is down, 400 for a NUL byte)."""
+    return exc.DBAPIError.instance(
+        sql, parameters, error, engine.dialect.loaded_dbapi.Error, connection_invalidated=lost
+    )
 
 
 @contextmanager

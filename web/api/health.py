@@ -2,8 +2,8 @@
 
 ``/health`` answers anyone (a load balancer has no credential); its broker check is the one that opens a
 connection, so its answer is reused for ``HEALTH_CACHE_SECONDS``. ``/metrics`` counts every organization's
-scans and reads the queues: it answers only the scraper's bearer token ``METRICS_TOKEN``, and nobody
-while that is unset, so a deployment exposes nothing by default.
+scans and reads the queues: open as the API contract says while ``METRICS_TOKEN`` is unset, and only for
+that bearer token once the operator sets it.
 """
 
 from __future__ import annotations
@@ -83,10 +83,10 @@ def metrics_endpoint():
     """Open, as the API contract says, until the operator sets ``METRICS_TOKEN``: the figures span every
     organization, so a deployment reachable by tenants should set it (docs/operations.md)."""
     token = get_settings().metrics_token
-    if not token:
-        return metrics.render()
     scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), token.encode()):
+    if token and (
+        scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), token.encode())
+    ):
         abort(
             401,
             message="The metrics bearer token is missing or wrong.",
