@@ -250,12 +250,6 @@ def _encoded(text: str) -> tuple[bytes, list[int] | None]:
     return _Encoded.data, _Encoded.marks
 
 
-def _ascii_bytes(text: str) -> bytes | None:
-    """``text``'s bytes when it is ASCII, else None (``_encoded``)."""
-    data, marks = _encoded(text)
-    return data if marks is None else None
-
-
 def _byte_offset(text: str, marks: list[int], offset: int) -> int:
     """The byte offset of character ``offset`` of a text that is not ASCII."""
     mark = offset // _MARK_CHARS

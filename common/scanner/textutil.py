@@ -564,33 +564,6 @@ def cargo_local_crates(manifest: Path, text: str, root: str) -> frozenset[str]:
     return frozenset(ids)
 
 
-def _own_packages_in(folder: str, registry: str, root: str) -> frozenset[str]:
-    """Catalog ids of the packages whose manifest in ``folder`` names them as the project itself, and
-    (Cargo) the crates it takes from this tree by path."""
-    ids = set()
-    for manifest, pattern in OWN_NAME[registry]:
-        for path in Path(folder).glob(manifest):
-            text = read_neighbour(path, root)
-            if text is None:
-                continue
-            declared = pattern.search(text)
-            name = declared.group(1).strip() if declared else ""
-            # named once: a manifest that also lists its own name depends on the published package
-            named_once = name and len(re.findall(rf"(?<![\w./-]){re.escape(name)}(?![\w./-])", text)) == 1
-            package = lookup_package(registry, name) if named_once else None
-            if package:
-                ids.add(package.id)
-            if registry == "cargo":
-                ids |= cargo_local_crates(path, text, root)
-    return frozenset(ids)
-
-
-# What the manifests of each folder named, for the scan under way (``one_scan``); None outside a scan.
-_OWN_PACKAGES_OF_SCAN: ContextVar[dict[tuple[str, str, str], frozenset[str]] | None] = ContextVar(
-    "own_packages_of_scan", default=None
-)
-
-
 # What ``per_scan`` functions answered, for the scan under way; None outside a scan.
 _ANSWERS_OF_SCAN: ContextVar[dict[tuple, object] | None] = ContextVar("answers_of_scan", default=None)
 # A scan remembers this many answers (each is small: a name, a flag, a few ids), oldest forgotten first.
@@ -602,13 +575,11 @@ def one_scan() -> Iterator[None]:
     """Remember the manifests read beside the scanned files until the block ends, and no longer: every
     file of a folder asks for the same manifests, but the next scan of that folder (changed since, or
     another tree at the same path) must read them again."""
-    token = _OWN_PACKAGES_OF_SCAN.set({})
     answers = _ANSWERS_OF_SCAN.set({})
     try:
         yield
     finally:
         _ANSWERS_OF_SCAN.reset(answers)
-        _OWN_PACKAGES_OF_SCAN.reset(token)
 
 
 def per_scan(stopped: object = None) -> Callable[[Callable[..., T]], Callable[..., T]]:
@@ -638,26 +609,43 @@ def per_scan(stopped: object = None) -> Callable[[Callable[..., T]], Callable[..
     return decorate
 
 
+def _own_packages_in(folder: str, registry: str, root: str) -> frozenset[str]:
+    """Catalog ids of the packages whose manifest in ``folder`` names them as the project itself, and
+    (Cargo) the crates it takes from this tree by path."""
+    ids = set()
+    for manifest, pattern in OWN_NAME[registry]:
+        for path in Path(folder).glob(manifest):
+            text = read_neighbour(path, root)
+            if text is None:
+                continue
+            declared = pattern.search(text)
+            name = declared.group(1).strip() if declared else ""
+            # named once: a manifest that also lists its own name depends on the published package
+            named_once = name and len(re.findall(rf"(?<![\w./-]){re.escape(name)}(?![\w./-])", text)) == 1
+            package = lookup_package(registry, name) if named_once else None
+            if package:
+                ids.add(package.id)
+            if registry == "cargo":
+                ids |= cargo_local_crates(path, text, root)
+    return frozenset(ids)
+
+
+@per_scan(stopped=frozenset())
+def _own_packages_of_folder(folder: str, registry: str, root: str) -> frozenset[str]:
+    """``_own_packages_in``, once per folder per scan; a read the file's CPU budget stops counts as naming
+    nothing for every file below: a hostile manifest costs one budget per scan, not one per file under it."""
+    return _own_packages_in(folder, registry, root)
+
+
 def own_packages(file, registry: str | None) -> frozenset[str]:
     """The packages the repository itself builds (its own crate, gem, npm or PyPI package, from a manifest
     at or above the file): its examples and tests import them; they are no dependencies."""
     if registry not in OWN_NAME:
         return frozenset()
-    remembered = _OWN_PACKAGES_OF_SCAN.get()
     found: set[str] = set()
     folder = file.path.parent
     root = scan_root_of(file)
     for _ in range(file.relpath.count("/") + 1):
-        key = (str(folder), registry, root)
-        packages = None if remembered is None else remembered.get(key)
-        if packages is None:
-            if remembered is not None:
-                # a read the file's CPU budget stops counts as naming nothing, for every file below:
-                # a hostile manifest must cost one budget per scan, not one per file under it
-                remembered[key] = frozenset()
-            packages = _own_packages_in(*key)
-            if remembered is not None:
-                remembered[key] = packages
-        found |= packages
+        found |= _own_packages_of_folder(str(folder), registry, root)
         folder = folder.parent
     return frozenset(found)
