@@ -286,35 +286,31 @@ def container_finding(
 
 
 def model_command_findings(file: SourceFile, detector: str, text: str, line: int) -> Iterator[Finding]:
-    """Models fetched or served by a shell command (``ollama pull``, ``hf download``, ``--model``)."""
+    """Models fetched or served by a shell command (``ollama pull``, ``hf download``, ``--model``, a
+    Hugging Face file URL or clone)."""
     for command in load_catalog().model_commands:
         for match in command.pattern.finditer(text):
             model = match.group(1).strip().rstrip(".,;")
-            flags = set()
-            if command.provider == "Ollama" and (":" not in model or model.endswith(":latest")):
-                flags.add("unpinned_model")
-            yield Finding(
-                key=component_key("model", model.lower()),
-                name=model.lower(),
-                type="model",
-                location=file.location(line),
-                detector=detector,
-                provider=command.provider,
-                model_name=model,
-                flags=flags,
-                metadata={"source": "container_command"},
-            )
+            unpinned = command.provider == "Ollama" and (":" not in model or model.endswith(":latest"))
+            yield _command_model(file, detector, line, model, command.provider, unpinned=unpinned)
     for _, model in hf_url_models(text):
-        yield Finding(
-            key=component_key("model", model.lower()),
-            name=model.lower(),
-            type="model",
-            location=file.location(line),
-            detector=detector,
-            provider="Hugging Face",
-            model_name=model,
-            metadata={"source": "container_command"},
-        )
+        yield _command_model(file, detector, line, model, "Hugging Face")
+
+
+def _command_model(
+    file: SourceFile, detector: str, line: int, model: str, provider: str, *, unpinned: bool = False
+) -> Finding:
+    return Finding(
+        key=component_key("model", model.lower()),
+        name=model.lower(),
+        type="model",
+        location=file.location(line),
+        detector=detector,
+        provider=provider,
+        model_name=model,
+        flags={"unpinned_model"} if unpinned else set(),
+        metadata={"source": "container_command"},
+    )
 
 
 PIP_INSTALL = linear(r"(?:^|[\s;&|(])(?:python3?(?:\.\d+)?\s+-m\s+)?(?:uv\s+)?pip3?\s+install\s+([^;&|\n]*)")
