@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from common.scanner.detectors.base import Finding
 from common.scanner.limits import linear
+from common.scanner.model_constants import rust_test_module_lines
 
 # a string literal on either side of a comparison, or an assertion or expectation call on the line
 ASSERTION = linear(
@@ -44,9 +45,10 @@ FIXTURE_FOLDERS = frozenset(
 
 # a test that replays recorded HTTP or stubs the server it talks to (VCR cassettes, WebMock,
 # responses/respx/httpretty/requests-mock/aioresponses/pytest-httpx, nock/msw/fetch-mock, a ``fetch``
-# replaced by a Vitest/Jest mock function, Go's httptest and gock, WireMock, OkHttp's MockWebServer,
-# .NET's MockHttpMessageHandler) never reaches a model: the models and addresses it configures are
-# input for the code under test
+# replaced by a Vitest/Jest mock function, here or in a setup file the test then drives through
+# ``vi.mocked(fetch)`` or a ``fetch as jest.Mock`` cast, Go's httptest and gock, WireMock, OkHttp's
+# MockWebServer, .NET's MockHttpMessageHandler) never reaches a model: the models and addresses it
+# configures are input for the code under test
 REPLAYED_HTTP = linear(
     r"\bVCR\.(?:use_cassette|insert_cassette)\b|\bvcr\.use_cassette\(|@pytest\.mark\.vcr\b"
     r"|[,(]\s*:vcr\b|\bvcr:\s*\{|\bstub_request\(|@responses\.activate\b|\bresponses\.add\("
@@ -54,6 +56,9 @@ REPLAYED_HTTP = linear(
     r"|\bhttpx_mock\.add_response\(|\bnock\(|\bsetupServer\(|\bfetchMock\.\w+\("
     r"|\b(?:globalThis|global|window)\.fetch\s*=\s*(?:vi|jest)\.fn\b"
     r"|\b(?:vi|jest)\.spyOn\(\s*(?:globalThis|global|window)\s*,\s*[\"']fetch[\"']"
+    r"|\bvi\.stubGlobal\(\s*[\"']fetch[\"']"
+    r"|\b(?:vi|jest)\.mocked\(\s*(?:(?:globalThis|global|window)\.)?fetch\s*\)"
+    r"|\(\s*(?:(?:globalThis|global|window)\.)?fetch\s+as\s+(?:(?:vi|jest)\.)?Mock\w*\b"
     r"|\bhttptest\.NewServer\(|\bgock\.New\(|\bstubFor\(|\bnew\s+MockWebServer\b"
     r"|\bMockHttpMessageHandler\b"
 )
@@ -65,12 +70,12 @@ def replays_recorded_http(text: str) -> bool:
 
 
 # a test that patches the SDK's client class (``@patch("app.digest.OpenAI")``) or hands its client a
-# made-up key (``New("test-api-key", ...)``, Go's ``LLMAPIKey: "dummy"``, ``api_key="fake"``): no
-# request it builds reaches a model either
+# made-up key (``New("test-api-key", ...)``, Go's ``LLMAPIKey: "dummy"``, ``api_key="fake"``,
+# ``apiKey: 'sk-test'``): no request it builds reaches a model either
 STAND_IN_CLIENT = linear(
     r"\bpatch(?:\.object)?\(\s*[\"'][\w.]*(?:Client|OpenAI|Anthropic)[\"']"
     r"|[\"'](?:test|fake|dummy|mock)[-_]?(?:api[-_]?)?key[\"']"
-    r"|(?i:api_?key)\w*[\"']?\s*(?::=|[:=])\s*[\"'](?i:test|fake|dummy|mock)[\"']"
+    r"|(?i:api_?key)\w*[\"']?\s*(?::=|[:=])\s*[\"'](?:sk-)?(?i:test|fake|dummy|mock)[\"']"
 )
 
 
@@ -86,6 +91,17 @@ def without_replayed_inputs(findings: list[Finding], scope: str, text: str) -> l
     if not (replays_recorded_http(text) or uses_a_stand_in_client(text)):
         return findings
     return [f for f in findings if f.type not in ("model", "endpoint")]
+
+
+def without_unit_test_inputs(findings: list[Finding], relpath: str, text: str) -> list[Finding]:
+    """A Rust file's findings without the models and endpoints of its ``#[cfg(test)]`` modules: unit
+    tests compiled only under ``cargo test``, whose arguments are test input."""
+    if not relpath.endswith(".rs") or "#[cfg(test)]" not in text:
+        return findings
+    if not any(f.type in ("model", "endpoint") for f in findings):
+        return findings
+    test_lines = rust_test_module_lines(text)
+    return [f for f in findings if f.type not in ("model", "endpoint") or f.location.line not in test_lines]
 
 
 def is_fixture_data(path: str) -> bool:
