@@ -71,11 +71,11 @@ def replays_recorded_http(text: str) -> bool:
 
 # a test that patches the SDK's client class (``@patch("app.digest.OpenAI")``) or hands its client a
 # made-up key (``New("test-api-key", ...)``, Go's ``LLMAPIKey: "dummy"``, ``api_key="fake"``,
-# ``apiKey: 'sk-test'``): no request it builds reaches a model either
+# ``apiKey: 'sk-test'``, ``api_key="sk-fake123"``): no request it builds reaches a model either
 STAND_IN_CLIENT = linear(
     r"\bpatch(?:\.object)?\(\s*[\"'][\w.]*(?:Client|OpenAI|Anthropic)[\"']"
     r"|[\"'](?:test|fake|dummy|mock)[-_]?(?:api[-_]?)?key[\"']"
-    r"|(?i:api_?key)\w*[\"']?\s*(?::=|[:=])\s*[\"'](?:sk-)?(?i:test|fake|dummy|mock)[\"']"
+    r"|(?i:api_?key)\w*[\"']?\s*(?::=|[:=])\s*[\"'](?:sk-)?(?i:test|fake|dummy|mock)\w*[\"']"
 )
 
 

@@ -239,6 +239,12 @@ def test_fetch_mocked_in_a_setup_file_or_a_made_up_key_makes_test_models_input(t
                 + call.format(key="local-dev", model="mistral-large-latest", host="api.mistral.ai")
             ),
             "src/key.test.ts": call.format(key="sk-test", model="gpt-4.1-nano", host="api.openai.com"),
+            "tests/test_chat.py": (
+                "import openai\n\n"
+                "def test_reply():\n"
+                '    client = openai.Client(api_key="sk-fake123")\n'
+                '    client.chat.completions.create(model="gpt-4o-2024-08-06", messages=[])\n'
+            ),
             "src/live.test.ts": call.format(key="local-dev", model="gpt-4o-mini", host="api.together.xyz"),
         },
     )
