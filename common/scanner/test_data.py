@@ -10,6 +10,8 @@ response, a settings fixture).
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from common.scanner.detectors.base import Finding
 from common.scanner.limits import linear
 from common.scanner.model_constants import rust_test_module_lines
@@ -93,15 +95,45 @@ def without_replayed_inputs(findings: list[Finding], scope: str, text: str) -> l
     return [f for f in findings if f.type not in ("model", "endpoint")]
 
 
+# a test function of a Rust ``#[cfg(test)]`` module, and a serialised record on one line of it (three or
+# more JSON members: a recorded response or event a deserialisation test parses)
+RUST_TEST_FN = linear(r"^\s*(?:pub(?:\([^)]*\))?\s+)?(?:async\s+)?fn\s")
+JSON_MEMBER = linear(r"\"\w+\"\s*:\s*[\"\[{\dtfn]")
+RECORD_MEMBERS = 3
+
+
 def without_unit_test_inputs(findings: list[Finding], relpath: str, text: str) -> list[Finding]:
-    """A Rust file's findings without the models and endpoints of its ``#[cfg(test)]`` modules: unit
-    tests compiled only under ``cargo test``, whose arguments are test input."""
+    """A Rust file's findings without the models and endpoints that its ``#[cfg(test)]`` unit tests
+    only feed to the code under test: asserted, parsed from a recorded record, or handed to a client
+    whose test function stubs its server or gives it a made-up key. A unit test that builds a real
+    client still names the model it calls."""
     if not relpath.endswith(".rs") or "#[cfg(test)]" not in text:
         return findings
     if not any(f.type in ("model", "endpoint") for f in findings):
         return findings
     test_lines = rust_test_module_lines(text)
-    return [f for f in findings if f.type not in ("model", "endpoint") or f.location.line not in test_lines]
+    if not test_lines:
+        return findings
+    lines = text.split("\n")  # numbered as rust_test_module_lines counts them
+    starts = [n for n in sorted(test_lines) if n <= len(lines) and RUST_TEST_FN.search(lines[n - 1])]
+    stubbed: dict[int, bool] = {}  # per test function: each is read once, however many findings it holds
+
+    def test_input(finding: Finding) -> bool:
+        number = finding.location.line
+        if finding.type not in ("model", "endpoint") or number not in test_lines or number > len(lines):
+            return False
+        line = lines[number - 1]
+        if ASSERTION.search(line) or len(JSON_MEMBER.findall(line)) >= RECORD_MEMBERS:
+            return True
+        index = bisect_right(starts, number)
+        if index not in stubbed:
+            first = starts[index - 1] if index else min(test_lines)
+            last = starts[index] - 1 if index < len(starts) else max(test_lines)
+            body = "\n".join(lines[first - 1 : last])
+            stubbed[index] = replays_recorded_http(body) or uses_a_stand_in_client(body)
+        return stubbed[index]
+
+    return [f for f in findings if not test_input(f)]
 
 
 def is_fixture_data(path: str) -> bool:

@@ -254,7 +254,7 @@ def test_fetch_mocked_in_a_setup_file_or_a_made_up_key_makes_test_models_input(t
     }
 
 
-def test_rust_unit_test_modules_hold_test_input_but_integration_tests_count(tmp_path):
+def test_rust_unit_test_inputs_are_not_components_but_a_real_call_and_integration_tests_are(tmp_path):
     result = scan_tree(
         tmp_path,
         {
@@ -266,7 +266,20 @@ def test_rust_unit_test_modules_hold_test_input_but_integration_tests_count(tmp_
                 "mod tests {\n"
                 "    #[test]\n"
                 "    fn overrides() {\n"
-                '        let config = Config::new("https://api.together.xyz/v1", "deepseek-reasoner");\n'
+                '        let config = Config::new("https://api.together.xyz/v1", "test-key");\n'
+                "    }\n\n"
+                "    #[test]\n"
+                "    fn parses() {\n"
+                '        let reply = r#"{"id": "r-1", "model": "deepseek-reasoner", "choices": []}"#;\n'
+                "    }\n\n"
+                "    #[test]\n"
+                "    fn asserts() {\n"
+                '        assert_eq!(pick(), "gpt-4.1-nano");\n'
+                "    }\n\n"
+                "    #[test]\n"
+                "    #[ignore]\n"
+                "    fn calls() {\n"
+                '        let reply = Client::from_env().chat("deepseek-coder", "hi");\n'
                 "    }\n"
                 "}\n"
             ),
@@ -281,6 +294,7 @@ def test_rust_unit_test_modules_hold_test_input_but_integration_tests_count(tmp_
     assert {k for k in keys(result) if k.startswith(("model:", "endpoint:"))} == {
         "model:deepseek-chat",
         "endpoint:api.deepseek.com",
+        "model:deepseek-coder",
         "model:mistral-large-latest",
         "endpoint:api.mistral.ai",
     }
