@@ -143,11 +143,9 @@ def add_member(body, org_id):
             )
         )
         if invitation is None:
-            invitation = MemberInvitation(
-                organization_id=org_id, user_id=user.id, invited_by=context().user_id
-            )
+            invitation = MemberInvitation(organization_id=org_id, user_id=user.id)
             db().add(invitation)
-        invitation.role = body["role"]
+        invitation.role, invitation.invited_by = body["role"], context().user_id
         db().commit()
     audit("organization.member_invite", "organization", org_id, email=body["email"], role=body["role"])
     return {
