@@ -1,15 +1,27 @@
-"""An invitation is an admin's offer: it lapses with the admin's authority to make it.
+"""An invitation is an admin's offer: it lapses with the admin's authority to make it, and with the
+invitee's removal.
 
 Nobody else in the organization can see or withdraw a pending invitation, so an admin who is removed
 (or who leaves, or whose account is deleted) would otherwise leave behind a way in, up to the admin
-role, for an account of their choosing.
+role, for an account of their choosing. And an invitee who joined another way (SSO) kept the invitation:
+removed later, they came back through it, with its role rather than the one SSO gave them.
 """
 
 from __future__ import annotations
 
 import secrets
 
-from tests.helpers import PASSWORD, add_member, register_user
+import pytest
+import requests
+
+from tests.helpers import PASSWORD, TestUser, add_member, register_user
+from tests.sso_support import confidential_client, put_config, running_provider, sso_sign_in, toggle
+
+DOMAIN = "corp-invite.test"
+RUN = secrets.token_hex(3)
+SLUG = f"invite-residue-{RUN}"
+EMPLOYEE = {"id": "employee", "email": f"employee-{RUN}@{DOMAIN}", "password": "employee-idp-pw"}
+CLIENT = {"client_id": "platform", "client_secret": secrets.token_urlsafe(24)}
 
 
 def _team(client, owner) -> str:
@@ -109,3 +121,55 @@ def test_a_standing_admin_renews_a_lapsed_invitation_in_their_own_name(client):
     assert invitation["role"] == "viewer"
     assert _accept(client, invitee, invitation["id"]).status_code == 200
     assert _role_in(client, invitee, org_id) == "viewer"
+
+
+@pytest.fixture(scope="module")
+def corp_idp(live_server, tmp_path_factory):
+    clients = [
+        confidential_client(
+            CLIENT["client_id"], CLIENT["client_secret"], [f"{live_server}/api/v1/sso/{SLUG}/callback"]
+        )
+    ]
+    with running_provider(tmp_path_factory.mktemp("corp"), clients=clients, accounts=[EMPLOYEE]) as issuer:
+        yield issuer
+
+
+def test_a_member_removed_after_joining_through_sso_does_not_come_back_through_the_invitation(
+    live_server, client, corp_idp
+):
+    owner = register_user(client)
+    org = client.post(
+        "/api/v1/organizations", json={"name": SLUG, "slug": SLUG}, headers=owner.headers()
+    ).json
+    put_config(client, owner, org, corp_idp, allowed_domains=[DOMAIN], role_mapping=None, **CLIENT)
+    toggle(client, owner, org, True)
+    registered = client.post(
+        "/api/v1/auth/register", json={"email": EMPLOYEE["email"], "password": PASSWORD}
+    ).json
+    employee = TestUser(
+        registered["user"]["id"],
+        EMPLOYEE["email"],
+        registered["access_token"],
+        registered["refresh_token"],
+        "",
+    )
+    _invite(client, owner, org["id"], employee.email, "editor")
+    [invitation] = _pending(client, employee, org["id"])
+    offer = sso_sign_in(live_server, org["slug"], EMPLOYEE)
+    assert offer.status_code == 409, offer.text
+    linked = requests.post(
+        offer.json()["link_url"],
+        json={"link_token": offer.json()["link_token"], "password": PASSWORD},
+        timeout=10,
+    )
+    assert linked.status_code == 200, linked.text
+    assert _role_in(client, employee, org["id"]) == "viewer"  # SSO's default role, not the invitation's
+
+    removed = client.delete(
+        f"/api/v1/organizations/{org['id']}/members/{employee.id}", headers=owner.headers()
+    )
+    assert removed.status_code == 204
+
+    assert _pending(client, employee, org["id"]) == []
+    assert _accept(client, employee, invitation["id"]).status_code == 404
+    assert _role_in(client, employee, org["id"]) == 404
