@@ -372,6 +372,8 @@ def code_model_literals(text: str, comment_lines: set[int]) -> Iterator[tuple[in
     for start, value in string_literals(text):
         if " " in value or len(value) > 120 or not _VERSIONED_OR_TIERED.search(value):
             continue  # cheap rejections first: most literals in code are prose or identifiers
+        if value.isupper():
+            continue  # an all-capitals token (apex's ``opt_level="O1"``), not an id as an API takes it
         if not plausible_model_name(value) or not match_model(value):
             continue
         line = line_at(text, start)

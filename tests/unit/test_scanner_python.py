@@ -198,3 +198,38 @@ def test_notebook_cells_share_constants_and_report_cell_and_line(tmp_path):
     assert model.locations[0].snippet.startswith("[cell 3, line 2]")
     assert "retired_model" in model.flags
     assert "model:gpt-4o" not in keys(result)
+
+
+def test_bedrock_client_of_a_session_held_in_a_variable(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "stream.py": (
+                "import aioboto3\n"
+                "\n"
+                "async def ask():\n"
+                "    session = aioboto3.Session()\n"
+                "    async with session.client('bedrock-runtime') as client:\n"
+                "        return await client.converse(modelId='amazon.nova-lite-v1:0', messages=[])\n"
+            ),
+            "queue.py": "import boto3\n\nsession = boto3.Session()\nqueue = session.client('sqs')\n",
+        },
+    )
+    bedrock = component(result, "llm_provider:aws-bedrock")
+    assert {(loc.file, loc.line) for loc in bedrock.locations} == {("stream.py", 5)}
+
+
+def test_catalog_literal_counts_in_a_project_that_loads_models_with_transformers(tmp_path):
+    train = (
+        "import argparse\n"
+        "import torch\n"
+        "{runtime}"
+        "parser = argparse.ArgumentParser()\n"
+        "parser.add_argument('--encoder', help='pretrained encoder', default='xlm-roberta-base')\n"
+        "parser.add_argument('--opt-level', default='O1')\n"
+    )
+    with_runtime = scan_tree(tmp_path / "hub", {"train.py": train.format(runtime="import transformers\n")})
+    assert "model:xlm-roberta-base" in keys(with_runtime)
+    assert not {key for key in keys(with_runtime) if key.lower() == "model:o1"}
+    torch_only = scan_tree(tmp_path / "own", {"train.py": train.format(runtime="")})
+    assert "model:xlm-roberta-base" not in keys(torch_only)

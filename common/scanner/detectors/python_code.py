@@ -67,6 +67,8 @@ AWS_AI_SERVICES = {
 # Keys of request bodies, config dicts and model catalogs (``{"model": "gpt-4o"}``, ``"modelId"``
 # of a Bedrock invoke_model kwargs dict); only catalog ids and provider naming grammars count there.
 MCP_PROVIDER = "Model Context Protocol"
+# AWS SDKs that reach every service: only the service named in ``client("bedrock-runtime")`` makes one AI
+GENERIC_AWS_SDKS = ("boto3", "aioboto3", "aiobotocore")
 # agent-framework classes that configure the MCP server an agent connects to (pydantic-ai, OpenAI Agents)
 CONFIGURED_MCP_SERVERS = frozenset(
     {"MCPServerStdio", "MCPServerSse", "MCPServerSSE", "MCPServerHTTP"}
@@ -110,7 +112,8 @@ def integration_import(module: str) -> Package | None:
 def _import_hint() -> re.Pattern:
     roots = sorted(
         {name.split(".")[0] for name in package_index("python")}
-        | {"boto3", "aiobotocore", "haystack_integrations"}
+        | set(GENERIC_AWS_SDKS)
+        | {"haystack_integrations"}
     )
     return linear(r"^[ \t]*(?:from|import)[ \t]+(?:" + "|".join(map(re.escape, roots)) + r")\b", re.MULTILINE)
 
@@ -129,6 +132,13 @@ def has_ai_import(text: str) -> bool:
     if _IMPORT_HINT.search(text) is not None:
         return True
     return ".tool" in text and LOCAL_MCP_IMPORT.search(text) is not None
+
+
+def is_aws_session(resolved: str) -> bool:
+    """``boto3.Session``, ``aioboto3.Session``, aiobotocore's ``get_session``: the object whose
+    ``client("bedrock-runtime")`` reaches Bedrock, held in a variable first."""
+    head, _, name = resolved.rpartition(".")
+    return head.split(".")[0] in GENERIC_AWS_SDKS and name in ("Session", "get_session")
 
 
 def dotted(node: ast.AST) -> str | None:
@@ -438,7 +448,7 @@ class _Analyzer:
                     if env:
                         self.env_constants[name] = env
                     resolved = self.resolve(value.func)
-                    if self.package_of(resolved) and resolved:
+                    if resolved and (self.package_of(resolved) or is_aws_session(resolved)):
                         self.instances[name] = resolved + "()"
         for name, count in counts.items():
             if count > 1:
@@ -551,12 +561,7 @@ class _Analyzer:
         resolved = self.resolve(call.func)
         package = self.package_of(resolved)
         method = (dotted(call.func) or "").rsplit(".", 1)[-1].replace("()", "")
-        if (
-            resolved
-            and not package
-            and method == "client"
-            and resolved.split(".")[0] in ("boto3", "aiobotocore")
-        ):
+        if resolved and not package and method == "client" and resolved.split(".")[0] in GENERIC_AWS_SDKS:
             self.analyse_boto3(call)
             return
         if package is None:
@@ -1061,8 +1066,8 @@ class _Analyzer:
                         )
 
     def imports_generic_cloud_sdk(self) -> bool:
-        """boto3/aiobotocore reach Bedrock and SageMaker only through ``client("bedrock-runtime")``."""
-        return any(target.split(".")[0] in ("boto3", "aiobotocore") for target in self.aliases.values())
+        """The generic AWS SDKs reach Bedrock and SageMaker only through ``client("bedrock-runtime")``."""
+        return any(target.split(".")[0] in GENERIC_AWS_SDKS for target in self.aliases.values())
 
     def imports_local_mcp_server(self) -> bool:
         """A name with "mcp" in it imported from a module that is no catalog package (the project's own)."""
