@@ -1146,11 +1146,12 @@ def constant_facts(text: str, relpath: str) -> FileFacts:
     return facts if facts else FileFacts()
 
 
-# ``model_name = os.environ.get("MODEL_NAME", "gpt-4o")``: the literal default configures the model
-# whenever the environment does not, wherever the value is used (a settings class read by other modules)
+# ``model_name = os.environ.get("MODEL_NAME", "gpt-4o")`` or ``os.getenv("MODEL_NAME") or "gpt-4o"``: the
+# literal default configures the model whenever the environment does not, wherever the value is used (a
+# settings class read by other modules)
 ENV_DEFAULT = lazy_re(
     r"""^[ \t]*([A-Za-z_][\w.]*)[ \t]*(?::[^=\n]{1,80})?=[ \t]*(?:os\.)?(?:getenv|environ\.get)\("""
-    r"""[ \t]*['"]([A-Za-z_]\w*)['"][ \t]*,[ \t]*['"]([^'"\n]{1,120})['"]""",
+    r"""[ \t]*['"]([A-Za-z_]\w*)['"][ \t]*(?:,[ \t]*|\)[ \t]+or[ \t]+)['"]([^'"\n]{1,120})['"]""",
     re.MULTILINE,
 )
 MODEL_SETTING_NAME = linear(r"MODEL|LLM|EMBED", re.IGNORECASE)
