@@ -47,7 +47,7 @@ from common.scanner.detectors.code_declarations import PLACEHOLDER_NAMES
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, linear
-from common.scanner.model_constants import CATALOG_LITERAL
+from common.scanner.model_constants import CATALOG_LITERAL, rust_test_module_lines
 from common.scanner.textutil import (
     catalog_model_literals,
     code_model_literals,
@@ -2160,6 +2160,12 @@ class RustDetector(_LanguageDetector):
     )
     TOOL_NAME_ARGUMENT = linear(r'\bname\s*=\s*"([^"]{1,100})"')
     SERVER_INFO = linear(r'\bImplementation\s*\{[^{}]{0,300}\bname:\s*"([^"\n]{1,100})"')
+    # a server named where it is built: modelcontextprotocol-server's ``ServerBuilder::new("docs", ver)``,
+    # ultrafast-mcp's ``UltraFastServer::new("name")``, mcp-protocol-server's ``McpServerBuilder``
+    SERVER_BUILDER = linear(r'\b(?:\w*Server(?:Builder)?)::(?:new|builder)\(\s*"([^"\n]{1,100})"\s*[,)]')
+    # the SDK's own tool type, filled in by hand: ``Tool { name: "search_docs".to_string(), description:
+    # .., input_schema: json!(..) }``, ``Tool::new("echo", "Echo back the input", ..)``
+    TOOL_LITERAL = linear(r'\bTool\s*\{\s*name\s*:\s*"([^"\n]{1,100})"|\bTool::new\(\s*"([^"\n]{1,100})"\s*,')
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """rmcp: a method under ``#[tool(name = "x", ...)]`` is the tool ``x``, else the method's own
@@ -2181,6 +2187,8 @@ class RustDetector(_LanguageDetector):
                 continue
             named = self.TOOL_NAME_ARGUMENT.search(arguments)
             yield match.start(), named.group(1) if named else function.group(1)
+        for match in self.TOOL_LITERAL.finditer(text):
+            yield match.start(), match.group(1) or match.group(2)
 
     # rmcp: the type that serves MCP requests (``#[tool_handler] impl ServerHandler for Counter``)
     SERVER_HANDLER = linear(r"\bimpl\s+(?:[\w:]+::)?ServerHandler\s+for\s+\w+")
@@ -2204,6 +2212,12 @@ class RustDetector(_LanguageDetector):
                 continue
             named_server = True
             yield self.code_mcp_server(file, line, match.group(1).lower())
+        for match in self.SERVER_BUILDER.finditer(text) if not named_server else ():
+            line = _line_at(text, match.start(1))
+            if line not in comments:
+                named_server = True
+                yield self.code_mcp_server(file, line, match.group(1).lower())
+                break
         handler = next(
             (m for m in self.SERVER_HANDLER.finditer(text) if _line_at(text, m.start()) not in comments), None
         )
@@ -2349,9 +2363,29 @@ class RustDetector(_LanguageDetector):
         r'\bToolDefinition\s*\{[^}]{0,400}?\bparameters\s*:\s*(?:serde_json::)?json!\s*\(\s*\{\s*"type"\s*:\s*"object"'
     )
 
+    # a unit-test module kept in a file of its own (``#[cfg(test)] mod tests;`` beside ``tests.rs``)
+    UNIT_TEST_FILE = linear(r"(?:^|/)(?:tests|\w+_tests?)\.rs$")
+
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        """Findings of a Rust file, without the models and addresses its unit tests feed the code under
+        test (a ``#[cfg(test)]`` module, in the file or in a file of its own, never reaches a model)."""
+        if self.UNIT_TEST_FILE.search(file.relpath) and not file.relpath.startswith("tests/"):
+            test_lines = None
+        elif "#[cfg(test)]" in file.text:
+            test_lines = rust_test_module_lines(file.text)
+        else:
+            test_lines = set()
+        for finding in self.detect_all(file, report):
+            if finding.type in ("model", "endpoint") and (
+                test_lines is None or finding.location.line in test_lines
+            ):
+                continue
+            yield finding
+
+    def detect_all(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         yield from super().detect(file, report)
         text = file.text
+        yield from self.environment_default_models(file, text)
         if "rig" in {p.id for _, p in self.sdk_imports(text)}:
             return
         if "_tool" in text:
@@ -2372,11 +2406,33 @@ class RustDetector(_LanguageDetector):
         comments = self.comment_lines(file.lines)
         yield from self.named_tools(file, text, comments, tools, framework, framework, set())
 
+    # ``env::var("AGENT_MODEL").unwrap_or("openai/gpt-4.1-mini".to_string())``: the model a program runs
+    # when its environment names none (``unwrap_or_else(|_| "..".into())`` the same)
+    ENVIRONMENT_MODEL = linear(
+        r'\benv::var\(\s*"\w*MODEL\w*"\s*\)\s*\.\s*unwrap_or(?:_else)?\(\s*(?:\|_\|\s*)?"([^"\n]{1,120})"'
+    )
+
+    def environment_default_models(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """Catalog model ids a Rust program falls back on when a ``*MODEL*`` variable is unset."""
+        if "MODEL" not in text or "env::var" not in text:
+            return
+        comments = self.comment_lines(file.lines)
+        seen: set[str] = set()
+        for match in self.ENVIRONMENT_MODEL.finditer(text):
+            line = _line_at(text, match.start(1))
+            found = model_finding(match.group(1), line, strong=False, hf_context=False)
+            if found and line not in comments and found[0] not in seen:
+                seen.add(found[0])
+                yield self.model_at(file, line, found)
+
     # the other common Rust tool trait (ollama-rs, most agent crates of their own): ``impl Tool for X {
     # fn name(&self) -> &str { "x" } fn description(..) fn parameters(..) }``
     TOOL_IMPL = linear(r"\bimpl(?:<[^<>]{0,100}>)?\s+(?:[\w:]+::)?Tool\s+for\s+\w+")
+    # ``-> &str { "x" }``, or an owned name: ``-> String { "x".to_string() }`` (langchain-rust's trait),
+    # ``String::from("x")``, ``"x".into()``
     NAME_METHOD = linear(
-        r'\bfn\s+name\s*\(\s*(?:&\s*self)?\s*\)\s*->\s*&(?:\'static\s+)?str\s*\{\s*"([^"\n]{1,100})"'
+        r"\bfn\s+name\s*\(\s*(?:&\s*self)?\s*\)\s*->\s*(?:&(?:'static\s+)?str|String)\s*\{\s*"
+        r'(?:String::from\(\s*)?"([^"\n]{1,100})"'
     )
     SCHEMA_METHOD = linear(
         r"\bfn\s+(?:description|parameters\w*|input_schema|schema|definition|tool_definition)\s*[(<]"
