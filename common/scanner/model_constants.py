@@ -149,9 +149,13 @@ RUST_TEST_MODULE = lazy_re(r"#\[cfg\(test\)\]\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+\
 def rust_test_module_lines(text: str) -> set[int]:
     """1-based lines of a Rust file's ``#[cfg(test)] mod tests { ... }`` blocks: unit tests, whose
     arguments are test input, not the model the program uses (integration tests under ``tests/`` are
-    programs of their own and still count)."""
+    programs of their own and still count). Each brace is read once: a module inside one already
+    measured is not measured again."""
     lines: set[int] = set()
+    end = 0
     for match in RUST_TEST_MODULE.finditer(text):
+        if match.start() < end:
+            continue  # inside the module before (or after an unclosed one): its lines are counted already
         depth, end = 0, len(text)
         for brace in BRACE.finditer(text, match.end() - 1):
             depth += 1 if brace.group() == "{" else -1

@@ -217,6 +217,16 @@ QUADRATIC_SHAPES = [
         "tools.rs",
         "use ollama_rs::generation::tools::Tool;\n" + "impl Tool for A { fn name() -> &'static str\n" * 4_000,
     ),
+    # each unclosed Rust test module was measured again to the end of the file from its own start
+    (
+        "lib.rs",
+        'use async_openai::Client;\nconst M: &str = "gpt-4o";\n' + "#[cfg(test)]\nmod t {\n" * 20_000,
+    ),
+    # a Rust tool attribute, an MCP tool macro and a builder name, each unclosed, to the end of the file
+    (
+        "server.rs",
+        "use rmcp::ServerHandler;\n" + '#[tool(name = "x"\n#[mcp_tool(name = "y"\nServer::new("z"\n' * 8_000,
+    ),
     # each Java server named through a constant resolves it
     (
         "Servers.java",

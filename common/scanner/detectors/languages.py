@@ -2162,7 +2162,12 @@ class RustDetector(_LanguageDetector):
     SERVER_INFO = linear(r'\bImplementation\s*\{[^{}]{0,300}\bname:\s*"([^"\n]{1,100})"')
     # a server named where it is built: modelcontextprotocol-server's ``ServerBuilder::new("docs", ver)``,
     # ultrafast-mcp's ``UltraFastServer::new("name")``, mcp-protocol-server's ``McpServerBuilder``
-    SERVER_BUILDER = linear(r'\b(?:\w*Server(?:Builder)?)::(?:new|builder)\(\s*"([^"\n]{1,100})"\s*[,)]')
+    SERVER_BUILDER = linear(
+        r'\b(?:\w*Server(?:Builder)?)::(?:new|builder)\(\s*"([^"\n]{1,100})"'
+        r"(?:\.(?:to_string|to_owned|into)\(\))?\s*[,)]"
+    )
+    # rust-mcp-sdk: ``#[mcp_tool(name = "say_hello", description = "..")] struct SayHelloTool``
+    MCP_TOOL_MACRO = linear(r"#\[(?:\w+::)*mcp_tool\(([^\]]{0,600})\)\]")
     # the SDK's own tool type, filled in by hand: ``Tool { name: "search_docs".to_string(), description:
     # .., input_schema: json!(..) }``, ``Tool::new("echo", "Echo back the input", ..)``
     TOOL_LITERAL = linear(r'\bTool\s*\{\s*name\s*:\s*"([^"\n]{1,100})"|\bTool::new\(\s*"([^"\n]{1,100})"\s*,')
@@ -2189,6 +2194,10 @@ class RustDetector(_LanguageDetector):
             yield match.start(), named.group(1) if named else function.group(1)
         for match in self.TOOL_LITERAL.finditer(text):
             yield match.start(), match.group(1) or match.group(2)
+        for match in self.MCP_TOOL_MACRO.finditer(text):
+            named = self.TOOL_NAME_ARGUMENT.search(match.group(1))
+            if named:
+                yield match.start(), named.group(1)
 
     # rmcp: the type that serves MCP requests (``#[tool_handler] impl ServerHandler for Counter``)
     SERVER_HANDLER = linear(r"\bimpl\s+(?:[\w:]+::)?ServerHandler\s+for\s+\w+")
@@ -2360,7 +2369,9 @@ class RustDetector(_LanguageDetector):
     # a rig-compatible tool of a crate's own ``Tool`` trait: ``const NAME`` and a ``ToolDefinition``
     # whose ``parameters`` hold a JSON schema
     TOOL_SCHEMA = linear(
-        r'\bToolDefinition\s*\{[^}]{0,400}?\bparameters\s*:\s*(?:serde_json::)?json!\s*\(\s*\{\s*"type"\s*:\s*"object"'
+        r"\bToolDefinition\s*\{[^}]{0,400}?\bparameters\s*:\s*"
+        r'(?:(?:serde_json::)?json!\s*\(\s*\{\s*"(?:type|properties|required)"\s*:'
+        r"|(?:serde_json::)?to_value\(\s*(?:schemars::)?schema_for!)"
     )
 
     # a unit-test module kept in a file of its own (``#[cfg(test)] mod tests;`` beside ``tests.rs``)
@@ -2369,13 +2380,17 @@ class RustDetector(_LanguageDetector):
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         """Findings of a Rust file, without the models and addresses its unit tests feed the code under
         test (a ``#[cfg(test)]`` module, in the file or in a file of its own, never reaches a model)."""
-        if self.UNIT_TEST_FILE.search(file.relpath) and not file.relpath.startswith("tests/"):
+        findings = list(self.detect_all(file, report))
+        if not any(finding.type in ("model", "endpoint") for finding in findings):
+            yield from findings
+            return
+        if self.UNIT_TEST_FILE.search(file.relpath) and "/tests/" not in f"/{file.relpath}":
             test_lines = None
         elif "#[cfg(test)]" in file.text:
             test_lines = rust_test_module_lines(file.text)
         else:
             test_lines = set()
-        for finding in self.detect_all(file, report):
+        for finding in findings:
             if finding.type in ("model", "endpoint") and (
                 test_lines is None or finding.location.line in test_lines
             ):
@@ -2390,6 +2405,8 @@ class RustDetector(_LanguageDetector):
             return
         if "_tool" in text:
             yield from self.crate_macro_tools(file, text)
+        if "#[tool" in text and not any(p.id in MCP_PACKAGES for _, p in self.sdk_imports(text)):
+            yield from self.attribute_tools(file, text)
         if "fn name" in text:
             yield from self.named_method_tools(file, text)
         if "ToolDefinition" not in text or "const NAME" not in text:
@@ -2460,6 +2477,17 @@ class RustDetector(_LanguageDetector):
         yield from self.named_tools(
             file, text, self.comment_lines(file.lines), found, provider, framework, set()
         )
+
+    def attribute_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """Methods under a bare ``#[tool]``/``#[tool(name = "x")]`` outside MCP, in a crate that is an AI one:
+        an agent crate's own tool macro (agentai's ``#[toolbox] impl X { #[tool] fn web_search }``),
+        named ``name = "x"``, else the method."""
+        found = list(self.tool_names(text))
+        if not found or not crate_uses_llm(file):
+            return
+        framework = crate_name(file) or component_name_for(file.relpath)
+        comments = self.comment_lines(file.lines)
+        yield from self.named_tools(file, text, comments, found, framework, framework, set())
 
     def crate_macro_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """Functions under a crate's own tool attribute macro, where the macro is named after this crate
