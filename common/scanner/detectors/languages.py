@@ -2322,8 +2322,10 @@ class RustDetector(_LanguageDetector):
     OPENAI_FUNCTION = linear(
         r"\b(?:FunctionObjectArgs|ChatCompletionFunctionsArgs|FunctionToolArgs)::default\(\)\s*"
         r"\.name\(\s*\"([^\"\n]{1,100})\""
-        r"|\bFunction(?:Object|Tool)\s*\{[^{}]{0,300}?\bname\s*:\s*\"([^\"\n]{1,100})\""
+        r"|\bFunction(?:Object|Tool)?\s*\{[^{}]{0,300}?\bname\s*:\s*(?:String::from\(\s*)?\"([^\"\n]{1,100})\""
     )
+    # ollama-rs: ``#[ollama_rs::function] async fn get_weather(city: String)``, the function the model calls
+    OLLAMA_FUNCTION = linear(r"#\[(?:ollama_rs::)?function\]")
 
     def framework_tools(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
@@ -2331,6 +2333,14 @@ class RustDetector(_LanguageDetector):
         """rig: ``impl Tool for X { const NAME: &str = "x"; }`` (named by ``NAME``, else the type in
         snake_case) and ``#[rig_tool]``/``#[rig::tool]`` functions; async-openai function objects."""
         yield from self.openai_functions(file, text, comments, packages)
+        ollama = packages.get("ollama")
+        if ollama is not None and file.scope != "test" and "function]" in text:
+            found = []
+            for match in self.OLLAMA_FUNCTION.finditer(text):
+                function = self.ATTRIBUTED_FN.match(text[match.end() : match.end() + 1500])
+                if function:
+                    found.append((match.start(), function.group(1)))
+            yield from self.named_tools(file, text, comments, found, ollama.provider, ollama.id, set())
         genai = packages.get("genai")
         if genai is not None:  # rust-genai: ``Tool::new("get_weather").with_schema(json!(...))``
             found = [(m.start(), m.group(1)) for m in self.GENAI_TOOL.finditer(text)]
@@ -2353,7 +2363,7 @@ class RustDetector(_LanguageDetector):
         """Function tools an async-openai request offers the model, named as the model calls them."""
         openai = packages.get("openai")
         if openai is None or not any(
-            t in text for t in ("FunctionObject", "FunctionTool", "ChatCompletionFunctions")
+            t in text for t in ("FunctionObject", "FunctionTool", "ChatCompletionFunctions", "Function {")
         ):
             return
         seen: set[str] = set()
