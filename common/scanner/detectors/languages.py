@@ -2149,7 +2149,8 @@ class RustDetector(_LanguageDetector):
     separator = "::"
     quick_tokens = ("use ", "extern crate", "::")
     USE = linear(r"^\s*(?:pub\s+)?use\s+(\w+)((?:::[^;]*)?);", re.MULTILINE)
-    TOOL_ATTRIBUTE = linear(r"#\[tool(?:\(|\])")
+    # ``#[tool]``, ``#[tool(..)]``, also by path (``#[rmcp::tool(..)]``, ``#[swiftide::tool(..)]``)
+    TOOL_ATTRIBUTE = linear(r"#\[(?:\w+::){0,3}tool(\(|\])")
     # rmcp's ``#[tool(...)]`` forms that mark no tool: the impl block (``tool_box``) and a parameter
     # (``param``, ``aggr``)
     TOOL_MARKERS = frozenset({"tool_box", "param", "aggr"})
@@ -2159,6 +2160,9 @@ class RustDetector(_LanguageDetector):
         r"(?:pub(?:\([\w:\s]{0,40}\))?\s+)?(?:(?:async|const|unsafe)\s+)*fn\s+(\w+)"
     )
     TOOL_NAME_ARGUMENT = linear(r'\bname\s*=\s*"([^"]{1,100})"')
+    # an attribute's nested arguments (swiftide's ``param(name = "pattern", ..)``): a parameter's name,
+    # not the tool's
+    NESTED_ARGUMENTS = linear(r"\w+\s*\([^()]*\)")
     SERVER_INFO = linear(r'\bImplementation\s*\{[^{}]{0,300}\bname:\s*"([^"\n]{1,100})"')
     # a server named where it is built: modelcontextprotocol-server's ``ServerBuilder::new("docs", ver)``,
     # ultrafast-mcp's ``UltraFastServer::new("name")``, mcp-protocol-server's ``McpServerBuilder``
@@ -2178,19 +2182,20 @@ class RustDetector(_LanguageDetector):
         parameter declare none (the method after them is not a tool)."""
         for match in self.TOOL_ATTRIBUTE.finditer(text):
             window = text[match.start() : match.start() + 1500]
-            if window.startswith("#[tool]"):
-                arguments, end = "", len("#[tool]")
+            opened = match.end() - match.start()
+            if match.group(1) == "]":
+                arguments, end = "", opened
             else:
                 close = window.find(")]")
                 if close < 0:
                     continue
-                arguments, end = window[len("#[tool(") : close], close + 2
+                arguments, end = window[opened:close], close + 2
             if arguments.strip() in self.TOOL_MARKERS:
                 continue
             function = self.ATTRIBUTED_FN.match(window[end:])
             if function is None:
                 continue
-            named = self.TOOL_NAME_ARGUMENT.search(arguments)
+            named = self.TOOL_NAME_ARGUMENT.search(self.NESTED_ARGUMENTS.sub("", arguments))
             yield match.start(), named.group(1) if named else function.group(1)
         for match in self.TOOL_LITERAL.finditer(text):
             yield match.start(), match.group(1) or match.group(2)
@@ -2415,7 +2420,7 @@ class RustDetector(_LanguageDetector):
             return
         if "_tool" in text:
             yield from self.crate_macro_tools(file, text)
-        if "#[tool" in text and not any(p.id in MCP_PACKAGES for _, p in self.sdk_imports(text)):
+        if "tool" in text and not any(p.id in MCP_PACKAGES for _, p in self.sdk_imports(text)):
             yield from self.attribute_tools(file, text)
         if "fn name" in text:
             yield from self.named_method_tools(file, text)
@@ -2489,15 +2494,17 @@ class RustDetector(_LanguageDetector):
         )
 
     def attribute_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
-        """Methods under a bare ``#[tool]``/``#[tool(name = "x")]`` outside MCP, in a crate that is an AI one:
-        an agent crate's own tool macro (agentai's ``#[toolbox] impl X { #[tool] fn web_search }``),
-        named ``name = "x"``, else the method."""
+        """Functions under ``#[tool]``/``#[tool(name = "x")]`` outside MCP, in a crate that is an AI one: an
+        agent framework's tool macro (``#[swiftide::tool(..)]``) or a crate's own (agentai's ``#[toolbox]
+        impl X { #[tool] fn web_search }``), named ``name = "x"``, else the function."""
         found = list(self.tool_names(text))
         if not found or not crate_uses_llm(file):
             return
-        framework = crate_name(file) or component_name_for(file.relpath)
+        owner = next((p for _, p in self.sdk_imports(text) if p.type == "agent_framework"), None)
+        framework = owner.id if owner else crate_name(file) or component_name_for(file.relpath)
+        provider = owner.provider if owner else framework
         comments = self.comment_lines(file.lines)
-        yield from self.named_tools(file, text, comments, found, framework, framework, set())
+        yield from self.named_tools(file, text, comments, found, provider, framework, set())
 
     def crate_macro_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """Functions under a crate's own tool attribute macro, where the macro is named after this crate
