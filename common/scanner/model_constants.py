@@ -167,6 +167,16 @@ def rust_test_module_lines(text: str) -> set[int]:
     return lines
 
 
+def _quoted_text(line: str, start: int) -> bool:
+    """Whether the name at ``start`` is words inside a double-quoted string (``.description("Ada,
+    Davinci1")``), not a reference: an odd number of unescaped quotes before it, and no interpolation
+    (``{``, ``$``) opened in the string before it (``f"{config.MODEL}"`` is one)."""
+    before = line[:start]
+    quotes = before.count('"') - before.count('\\"')
+    text = before[before.rfind('"') + 1 :]
+    return quotes % 2 == 1 and "{" not in text and "$" not in text
+
+
 def _references_in(
     relpath: str, text: str, pattern: re.Pattern, constants, lines: dict[int, str] | None = None
 ) -> list[Finding]:
@@ -184,7 +194,7 @@ def _references_in(
         for match in pattern.finditer(line):
             name = match.group(1)
             owners = constants[name]
-            if name in seen or relpath in owners:
+            if name in seen or relpath in owners or _quoted_text(line, match.start(1)):
                 continue
             seen.add(name)
             qualifier = QUALIFIER.search(line, max(0, match.start() - MAX_QUALIFIER_CHARS), match.start())

@@ -2147,6 +2147,9 @@ class RustDetector(_LanguageDetector):
     ecosystem = "rust"
     registry = "cargo"
     separator = "::"
+    # ``# ..`` never starts a Rust line (attributes are ``#[``/``#!``): it is a comment of the TOML, YAML
+    # or shell text a raw string holds (a config template the program writes out)
+    comment_prefixes = ("//", "/*", "*", "# ", "#\t", "##")
     quick_tokens = ("use ", "extern crate", "::")
     USE = linear(r"^\s*(?:pub\s+)?use\s+(\w+)((?:::[^;]*)?);", re.MULTILINE)
     # ``#[tool]``, ``#[tool(..)]``, also by path (``#[rmcp::tool(..)]``, ``#[swiftide::tool(..)]``)
