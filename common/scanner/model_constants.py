@@ -146,24 +146,37 @@ BRACE = lazy_re(r"[{}]")
 RUST_TEST_MODULE = lazy_re(r"#\[cfg\(test\)\]\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+\w+\s*\{")
 
 
-def rust_test_module_lines(text: str) -> set[int]:
-    """1-based lines of a Rust file's ``#[cfg(test)] mod tests { ... }`` blocks: unit tests, whose
-    arguments are test input, not the model the program uses (integration tests under ``tests/`` are
-    programs of their own and still count). Each brace is read once: a module inside one already
-    measured is not measured again."""
-    lines: set[int] = set()
+def rust_test_module_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of a Rust file's ``#[cfg(test)] mod tests { ... }`` blocks. Each brace is read
+    once: a module inside one already measured is not measured again."""
+    spans: list[tuple[int, int]] = []
     end = 0
     for match in RUST_TEST_MODULE.finditer(text):
         if match.start() < end:
-            continue  # inside the module before (or after an unclosed one): its lines are counted already
+            continue  # inside the module before (or after an unclosed one): measured already
         depth, end = 0, len(text)
         for brace in BRACE.finditer(text, match.end() - 1):
             depth += 1 if brace.group() == "{" else -1
             if depth == 0:
                 end = brace.start()
                 break
-        first = text.count("\n", 0, match.start()) + 1
-        lines.update(range(first, first + text.count("\n", match.start(), end) + 1))
+        spans.append((match.start(), end))
+    return spans
+
+
+def span_lines(text: str, start: int, end: int) -> range:
+    """The 1-based lines from offset ``start`` to ``end``."""
+    first = text.count("\n", 0, start) + 1
+    return range(first, first + text.count("\n", start, end) + 1)
+
+
+def rust_test_module_lines(text: str) -> set[int]:
+    """1-based lines of a Rust file's ``#[cfg(test)]`` modules: unit tests, whose arguments are test
+    input, not the model the program uses (integration tests under ``tests/`` are programs of their own
+    and still count)."""
+    lines: set[int] = set()
+    for start, end in rust_test_module_spans(text):
+        lines.update(span_lines(text, start, end))
     return lines
 
 

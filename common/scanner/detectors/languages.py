@@ -47,7 +47,7 @@ from common.scanner.detectors.code_declarations import PLACEHOLDER_NAMES
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, linear
-from common.scanner.model_constants import CATALOG_LITERAL, rust_test_module_lines
+from common.scanner.model_constants import CATALOG_LITERAL, rust_test_module_spans, span_lines
 from common.scanner.textutil import (
     catalog_model_literals,
     code_model_literals,
@@ -2392,20 +2392,27 @@ class RustDetector(_LanguageDetector):
         r"|(?:serde_json::)?to_value\(\s*(?:schemars::)?schema_for!)"
     )
 
+    # a test that reaches a real model: skipped unless asked for, or configured from the environment
+    CALLS_OUT = linear(r"#\[ignore\b|\bfrom_env\(|\benv::var\(")
     # a unit-test module kept in a file of its own (``#[cfg(test)] mod tests;`` beside ``tests.rs``)
     UNIT_TEST_FILE = linear(r"(?:^|/)(?:tests|\w+_tests?)\.rs$")
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
-        """Findings of a Rust file, without the models and addresses its unit tests feed the code under
-        test (a ``#[cfg(test)]`` module, in the file or in a file of its own, never reaches a model)."""
+        """Findings of a Rust file, without the models and addresses its unit tests only feed the code
+        under test (a ``#[cfg(test)]`` module, in the file or in a file of its own): a test module that
+        reaches a real model (``#[ignore]``d, or configured from the environment) keeps them."""
         findings = list(self.detect_all(file, report))
         if not any(finding.type in ("model", "endpoint") for finding in findings):
             yield from findings
             return
+        text = file.text
         if self.UNIT_TEST_FILE.search(file.relpath) and "/tests/" not in f"/{file.relpath}":
-            test_lines = None
-        elif "#[cfg(test)]" in file.text:
-            test_lines = rust_test_module_lines(file.text)
+            test_lines = None if not self.CALLS_OUT.search(text) else set()
+        elif "#[cfg(test)]" in text:
+            test_lines = set()
+            for start, end in rust_test_module_spans(text):
+                if not self.CALLS_OUT.search(text[start:end]):
+                    test_lines.update(span_lines(text, start, end))
         else:
             test_lines = set()
         for finding in findings:
