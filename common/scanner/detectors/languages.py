@@ -49,6 +49,7 @@ from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, linear
 from common.scanner.model_constants import CATALOG_LITERAL, rust_test_module_spans, span_lines
 from common.scanner.textutil import (
+    CARGO_DEPENDENCY_TABLES,
     catalog_model_literals,
     code_model_literals,
     comment_line_numbers,
@@ -68,6 +69,7 @@ from common.scanner.textutil import (
     read_neighbour,
     scan_root_of,
     string_literals,
+    tomllib,
 )
 
 STRING_LITERAL = lazy_re(r"""(["'`])((?:(?!\1)[^\\\n]|\\.){1,200})\1""")
@@ -832,6 +834,43 @@ def _crate_name_in(folder: Path, root: str) -> str | None:
 
 
 CARGO_DEPENDENCY = linear(r"^\s*([A-Za-z][\w-]{0,80})\s*=", re.MULTILINE)
+
+
+def cargo_renamed_crates(file: SourceFile) -> dict[str, str]:
+    """Catalog ids of the crates a Rust file reaches under another name (``agentkit = { package =
+    "rig-core" }``, ``use agentkit::..``), by the name the code uses; from every Cargo.toml above the file
+    within the tree (a workspace renames in its root), the nearest first."""
+    renamed: dict[str, str] = {}
+    folder = file.path.parent
+    root = scan_root_of(file)
+    for _ in range(file.relpath.count("/") + 1):
+        for alias, package_id in _renamed_in(folder, root):
+            renamed.setdefault(alias, package_id)
+        folder = folder.parent
+    return renamed
+
+
+@per_scan()
+def _renamed_in(folder: Path, root: str) -> tuple[tuple[str, str], ...]:
+    """(name in code, catalog id) of the renamed catalog crates of ``folder``'s Cargo.toml."""
+    text = read_neighbour(folder / "Cargo.toml", root)
+    if text is None or "package" not in text:
+        return ()
+    try:
+        data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, ValueError):
+        return ()
+    scopes = [data, *(t for t in data.get("target", {}).values() if isinstance(t, dict))]
+    tables = [scope.get(key, {}) for scope in scopes for key in CARGO_DEPENDENCY_TABLES]
+    tables.append(data.get("workspace", {}).get("dependencies", {}))
+    found = []
+    for table in tables:
+        for alias, spec in table.items() if isinstance(table, dict) else ():
+            crate = spec.get("package") if isinstance(spec, dict) else None
+            package = lookup_package("cargo", crate) if isinstance(crate, str) and crate != alias else None
+            if package:
+                found.append((alias.replace("-", "_"), package.id))
+    return tuple(found)
 
 
 def _uses_llm(manifest_text: str) -> bool:
@@ -2397,11 +2436,22 @@ class RustDetector(_LanguageDetector):
     # a unit-test module kept in a file of its own (``#[cfg(test)] mod tests;`` beside ``tests.rs``)
     UNIT_TEST_FILE = linear(r"(?:^|/)(?:tests|\w+_tests?)\.rs$")
 
+    renamed: dict[str, str] = {}
+
+    def package_for(self, module: str) -> Package | None:
+        """A crate the manifest renames is the crate it names (``use agentkit::..`` is rig)."""
+        package_id = self.renamed.get(module.split("::", 1)[0])
+        return lookup_package("id", package_id) if package_id else super().package_for(module)
+
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         """Findings of a Rust file, without the models and addresses its unit tests only feed the code
         under test (a ``#[cfg(test)]`` module, in the file or in a file of its own): a test module that
         reaches a real model (``#[ignore]``d, or configured from the environment) keeps them."""
-        findings = list(self.detect_all(file, report))
+        self.renamed = cargo_renamed_crates(file) if "::" in file.text else {}
+        try:
+            findings = list(self.detect_all(file, report))
+        finally:
+            self.renamed = {}
         if not any(finding.type in ("model", "endpoint") for finding in findings):
             yield from findings
             return
