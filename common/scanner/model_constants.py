@@ -143,7 +143,10 @@ def _ascii_gate(constants, names: str):
 
 
 BRACE = lazy_re(r"[{}]")
-RUST_TEST_MODULE = lazy_re(r"#\[cfg\(test\)\]\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+\w+\s*\{")
+# ``#[cfg(test)]``, other attributes, then ``mod tests {``
+RUST_TEST_MODULE = lazy_re(
+    r"#\[cfg\(test\)\]\s*(?:#\[[^\]\n]{0,200}\]\s*){0,5}(?:pub(?:\([^)]*\))?\s+)?mod\s+\w+\s*\{"
+)
 
 
 def rust_test_module_spans(text: str) -> list[tuple[int, int]]:

@@ -2444,15 +2444,15 @@ class RustDetector(_LanguageDetector):
         return lookup_package("id", package_id) if package_id else super().package_for(module)
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
-        """Findings of a Rust file, without the models and addresses its unit tests only feed the code
-        under test (a ``#[cfg(test)]`` module, in the file or in a file of its own): a test module that
-        reaches a real model (``#[ignore]``d, or configured from the environment) keeps them."""
+        """Findings of a Rust file, without the models, addresses and agent tools its unit tests only feed
+        the code under test (a ``#[cfg(test)]`` module, in the file or in a file of its own): a test module
+        that reaches a real model (``#[ignore]``d, or configured from the environment) keeps them."""
         self.renamed = cargo_renamed_crates(file) if "::" in file.text else {}
         try:
             findings = list(self.detect_all(file, report))
         finally:
             self.renamed = {}
-        if not any(finding.type in ("model", "endpoint") for finding in findings):
+        if not any(self.test_input(finding) for finding in findings):
             yield from findings
             return
         text = file.text
@@ -2466,11 +2466,17 @@ class RustDetector(_LanguageDetector):
         else:
             test_lines = set()
         for finding in findings:
-            if finding.type in ("model", "endpoint") and (
-                test_lines is None or finding.location.line in test_lines
-            ):
+            if self.test_input(finding) and (test_lines is None or finding.location.line in test_lines):
                 continue
             yield finding
+
+    @staticmethod
+    def test_input(finding: Finding) -> bool:
+        """What a unit test may only hand the code under test: a model, an address, or an agent tool the
+        test defines to exercise a tool macro (an MCP server's tools in a test are a server it runs)."""
+        return finding.type in ("model", "endpoint") or (
+            finding.type == "tool" and finding.provider != MCP_PROVIDER
+        )
 
     def detect_all(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         yield from super().detect(file, report)
