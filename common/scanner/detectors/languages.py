@@ -2444,9 +2444,9 @@ class RustDetector(_LanguageDetector):
         return lookup_package("id", package_id) if package_id else super().package_for(module)
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
-        """Findings of a Rust file, without the models, addresses and agent tools its unit tests only feed
-        the code under test (a ``#[cfg(test)]`` module, in the file or in a file of its own): a test module
-        that reaches a real model (``#[ignore]``d, or configured from the environment) keeps them."""
+        """Findings of a Rust file, without the models and addresses its unit tests only feed the code
+        under test (a ``#[cfg(test)]`` module, in the file or in a file of its own): a test module that
+        reaches a real model (``#[ignore]``d, or configured from the environment) keeps them."""
         self.renamed = cargo_renamed_crates(file) if "::" in file.text else {}
         try:
             findings = list(self.detect_all(file, report))
@@ -2472,11 +2472,9 @@ class RustDetector(_LanguageDetector):
 
     @staticmethod
     def test_input(finding: Finding) -> bool:
-        """What a unit test may only hand the code under test: a model, an address, or an agent tool the
-        test defines to exercise a tool macro (an MCP server's tools in a test are a server it runs)."""
-        return finding.type in ("model", "endpoint") or (
-            finding.type == "tool" and finding.provider != MCP_PROVIDER
-        )
+        """What a unit test may only hand the code under test: a model or an address (the tools a test
+        defines are tools all the same)."""
+        return finding.type in ("model", "endpoint")
 
     def detect_all(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         yield from super().detect(file, report)
