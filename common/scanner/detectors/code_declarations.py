@@ -127,6 +127,8 @@ AGENT_RUNTIME_IMPORT = linear(
     re.MULTILINE | re.IGNORECASE,
 )
 # look-behinds (not in RE2); each pattern is a bounded literal alternation, linear in Python's engine too
+# the end of ``key:`` right before an object: that object is the value of the key
+OBJECT_KEY_BEFORE = linear(r"""["']?[A-Za-z_$][\w$]{0,60}["']?\s*:\s*$""")
 TOOL_SCHEMA_KEY = re.compile(r"""(?<![\w$])["']?(?:inputSchema|input_schema)["']?\s*:""")
 ADD_TOOL_CALL = linear(r"\.addTool\(\s*\{")
 SERVER_SPEC_KEY = re.compile(r"""(?<![\w$])["']?(?:command|url|serverUrl)["']?\s*:""")
@@ -317,6 +319,14 @@ class Literals:
             if child is not None:
                 cursor = max(cursor, self.ends[child] + 1)
 
+    def keyed_parent(self, pair: tuple[int, int]) -> tuple[int, int] | None:
+        """The object ``pair`` is the value of a key in (``{ name: "x", definition: { … } }``), if any."""
+        index = bisect.bisect_left(self.starts, pair[0])
+        parent = self.parents[index] if index < len(self.starts) and self.starts[index] == pair[0] else -1
+        if parent < 0 or not OBJECT_KEY_BEFORE.search(self.text[max(0, pair[0] - 80) : pair[0]]):
+            return None
+        return self.starts[parent], self.ends[parent]
+
     def children(self) -> dict[int, list[int]]:
         """The indexes of the objects directly inside each one, in text order."""
         if self._children is None:
@@ -452,7 +462,11 @@ class CodeDeclarationsDetector(Detector):
         ]
         seen: set[str] = set()
         for pair in dict.fromkeys(objects):  # each object once, in text order
-            named = literals.string_value(pair, "name")
+            # a tool record may hold its name beside the configuration that holds the schema
+            # (``{ name: "x", definition: { description, inputSchema } }``, registered later by reference)
+            named = literals.string_value(pair, "name") or (
+                (parent := literals.keyed_parent(pair)) and literals.string_value(parent, "name")
+            )
             if not named or named[0].lower() in seen or named[0].lower() in PLACEHOLDER_NAMES:
                 continue
             name = named[0].lower()

@@ -175,8 +175,9 @@ MCP_PACKAGES = ("mcp", "fastmcp", "mastra-mcp")
 MODEL_VERBS = ("pull", "show", "run", "load", "copy", "delete", "push")
 MCP_PROVIDER = "Model Context Protocol"
 # MCP clients that other SDKs build (LangChain's MCP adapters, Mastra, the Vercel AI SDK): these names say
-# MCP client whatever catalog package they are imported from
-MCP_CLIENT_CALLS = linear(r"(?:experimental_)?createMCPClient|MultiServerMCPClient|MCPClient|McpClient")
+# MCP client whatever catalog package they are imported from; any case, since an import alias keeps the
+# name and changes its case (``experimental_createMCPClient as createMcpClient``)
+MCP_CLIENT_CALLS = linear(r"(?:experimental_)?createMCPClient|MultiServerMCPClient|MCPClient", re.IGNORECASE)
 
 
 # a string literal among a started server's arguments (``"-y"``, ``'pkg'``)
