@@ -174,6 +174,7 @@ def call_arguments(window: str) -> str:
 MCP_PACKAGES = ("mcp", "fastmcp", "mastra-mcp")
 MODEL_VERBS = ("pull", "show", "run", "load", "copy", "delete", "push")
 MCP_PROVIDER = "Model Context Protocol"
+JAVA_MCP_SDK = "io.modelcontextprotocol.sdk:mcp"
 # MCP clients that other SDKs build (LangChain's MCP adapters, Mastra, the Vercel AI SDK): these names say
 # MCP client whatever catalog package they are imported from; any case, since an import alias keeps the
 # name and changes its case (``experimental_createMCPClient as createMcpClient``)
@@ -608,7 +609,8 @@ class _LanguageDetector(Detector):
                 or component_name_for(file.relpath)
             ).lower()
             yield self.code_mcp_server(file, line, name)
-        elif re.fullmatch(r"(?:New)?\w*(?:Mcp|MCP)?Client", called):  # NewStdioMCPClient, NewClient
+        # NewStdioMCPClient, NewClient; Mastra's MCPConfiguration (MCPClient's former name)
+        elif re.fullmatch(r"(?:New)?\w*(?:Mcp|MCP)?Client|MCPConfiguration", called):
             yield self.code_mcp_client(file, line, self.mcp_client_name(text, match.end()), package)
 
     def models(self, file: SourceFile, text: str, comments: set[int], strong: bool, sdk_imports):
@@ -1649,8 +1651,8 @@ class JavaDetector(_LanguageDetector):
             if server:
                 name = declared[0] if declared else component_name_for(file.relpath)
                 yield self.code_mcp_server(file, at, name.lower())
-            else:
-                yield self.code_mcp_client(file, at, declared[0] if declared else None)
+            else:  # nameless, after the SDK's Maven artifact (its registry entry names only the group)
+                yield self.code_mcp_client(file, at, declared[0] if declared else JAVA_MCP_SDK)
             return
         yield from super().mcp_usage(file, text, match, member, line, package)
 
@@ -1965,7 +1967,8 @@ class CSharpDetector(_LanguageDetector):
             line = _line_at(text, match.start())
             if line not in comments:
                 named = self.CLIENT_INFO.search(text)
-                yield self.code_mcp_client(file, line, named.group(1) if named else None)
+                sdk = lookup_package("id", "mcp")  # nameless, the client is named after the SDK's NuGet package
+                yield self.code_mcp_client(file, line, named.group(1) if named else None, sdk)
 
     AI_FUNCTION = linear(r"\bAIFunctionFactory\.Create\(")
     # the OpenAI .NET SDK's ``ChatTool.CreateFunctionTool(functionName: "x", ...)``; Azure.AI.OpenAI 1.x's
