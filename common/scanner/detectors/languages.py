@@ -1967,7 +1967,9 @@ class CSharpDetector(_LanguageDetector):
             line = _line_at(text, match.start())
             if line not in comments:
                 named = self.CLIENT_INFO.search(text)
-                sdk = lookup_package("id", "mcp")  # nameless, the client is named after the SDK's NuGet package
+                sdk = lookup_package(
+                    "id", "mcp"
+                )  # nameless, the client is named after the SDK's NuGet package
                 yield self.code_mcp_client(file, line, named.group(1) if named else None, sdk)
 
     AI_FUNCTION = linear(r"\bAIFunctionFactory\.Create\(")

@@ -14,6 +14,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from common.scanner.catalog import (
     PACKAGE_TYPES,
@@ -170,6 +171,7 @@ def key_path(node: ast.AST) -> tuple[str | None, list[str]]:
 class PythonAnalysis:
     findings: list[Finding] = field(default_factory=list)
     facts: FileFacts = field(default_factory=FileFacts)
+    imported_tools: list[tuple[str, str | None, Package]] = field(default_factory=list)
 
 
 class _Analyzer:
@@ -201,6 +203,9 @@ class _Analyzer:
         self.findings: list[Finding] = []
         self.unresolved: list[ModelReference] = []
         self.agent_tool_refs: list[ToolReference] = []
+        # functions of another module of the project handed to a framework as tools: (dotted path, name
+        # the tool is given or None, framework)
+        self.imported_tools: list[tuple[str, str | None, Package]] = []
         self.has_llm_sdk = False
         self.mcp_servers: dict[str, str] = {}  # variable -> mcp_server key
         self._assignments: dict[ast.AST, ast.Assign] | None = None  # value -> its first assignment
@@ -514,6 +519,10 @@ class _Analyzer:
                 if local in functions and local not in self.tools:
                     name = label if isinstance(label, str) and label.strip() else local
                     self.register_tool(local, name, functions[local], owner, functions[local])
+                    registered = True
+                elif local and local not in functions and "." in self.aliases.get(local, ""):
+                    named = label if isinstance(label, str) and label.strip() else None
+                    self.imported_tools.append((self.aliases[local], named, owner))
                     registered = True
             if package and not registered:
                 self.analyse_named_tool(call, keywords, package)
@@ -1116,7 +1125,11 @@ def analyse_python(
         replace(ref, line=analyzer.locate(ref.line)[0], snippet=analyzer.location(ref.line).snippet)
         for ref in analyzer.agent_tool_refs
     ]
-    return PythonAnalysis(findings=analyzer.findings, facts=facts if facts else FileFacts())
+    return PythonAnalysis(
+        findings=analyzer.findings,
+        facts=facts if facts else FileFacts(),
+        imported_tools=analyzer.imported_tools,
+    )
 
 
 MODULE_CONSTANT = lazy_re(
@@ -1308,4 +1321,70 @@ class PythonDetector(Detector):
         if shadowed:
             findings = [f for f in findings if f.type not in PACKAGE_TYPES or f.name not in shadowed]
         findings = findings + list(self.env_default_models(file, findings))
+        findings += self.imported_tools(file, analysis.imported_tools)
         return findings + list(self.catalog_literals(file, findings))
+
+    def imported_tools(
+        self, file: SourceFile, handed: list[tuple[str, str | None, Package]]
+    ) -> list[Finding]:
+        """Functions an agent here receives as tools but another module of the project defines
+        (``from app.tools import get_balance`` ... ``Agent(tools=[get_balance])``): each is a tool at its
+        definition, which alone (no AI import) says nothing of being one."""
+        found: list[Finding] = []
+        root = scan_root_of(file)
+        for path, label, owner in handed:
+            module, _, function = path.rpartition(".")
+            defined = project_function(file, root, module, function)
+            if defined is None:
+                continue
+            relpath, line, snippet = defined
+            name = (label or function).lower()
+            found.append(
+                Finding(
+                    key=component_key("tool", name),
+                    name=name,
+                    type="tool",
+                    provider=MCP_PROVIDER if owner.id in ("mcp", "fastmcp") else owner.provider,
+                    location=Location(file=relpath, line=line, snippet=snippet),
+                    detector=self.name,
+                    metadata={"framework": owner.id, "handed_in": file.relpath},
+                )
+            )
+        return found
+
+
+TOP_LEVEL_FUNCTION = linear(r"^(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)[ \t]*\(", re.MULTILINE)
+DOTTED_MODULE = linear(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+
+
+def project_function(file: SourceFile, root: str, module: str, function: str) -> tuple[str, int, str] | None:
+    """(relpath, line, text) of ``def function`` at the top of the project module ``module`` (dotted, as
+    imported), looked for in the importing file's folder and each folder above it within the scan."""
+    if not module or not DOTTED_MODULE.fullmatch(module):
+        return None
+    tail = module.replace(".", "/")
+    folder = file.path.parent
+    for _ in range(file.relpath.count("/") + 1):
+        for candidate in (f"{tail}.py", f"{tail}/__init__.py"):
+            defined = module_functions(str(folder / candidate), root).get(function)
+            if defined:
+                line, text = defined
+                relpath = os.path.relpath(os.path.realpath(folder / candidate), root).replace(os.sep, "/")
+                return relpath, line, text
+        folder = folder.parent
+    return None
+
+
+@per_scan(stopped={})
+def module_functions(path: str, root: str) -> dict[str, tuple[int, str]]:
+    """Top-level functions of a project module (name -> line and its text), read once per scan."""
+    text = read_neighbour(Path(path), root)
+    if text is None:
+        return {}
+    functions: dict[str, tuple[int, str]] = {}
+    for match in TOP_LEVEL_FUNCTION.finditer(text):
+        end = text.find("\n", match.start())
+        functions.setdefault(
+            match.group(1), (line_at(text, match.start()), text[match.start() : end].strip())
+        )
+    return functions
