@@ -68,9 +68,10 @@ AWS_AI_SERVICES = {
 # Keys of request bodies, config dicts and model catalogs (``{"model": "gpt-4o"}``, ``"modelId"``
 # of a Bedrock invoke_model kwargs dict); only catalog ids and provider naming grammars count there.
 MCP_PROVIDER = "Model Context Protocol"
-# agent-framework classes that configure the MCP server an agent connects to (pydantic-ai, OpenAI Agents)
+# agent-framework classes that configure the MCP server an agent connects to (pydantic-ai, OpenAI Agents,
+# Agno's ``MCPTools(command="uvx pkg")`` / ``MCPTools(url=...)``)
 CONFIGURED_MCP_SERVERS = frozenset(
-    {"MCPServerStdio", "MCPServerSse", "MCPServerSSE", "MCPServerHTTP"}
+    {"MCPServerStdio", "MCPServerSse", "MCPServerSSE", "MCPServerHTTP", "MCPTools"}
     | {"MCPServerStreamableHttp", "MCPServerStreamableHTTP"}
 )
 HANDED_TOOL_LIST_CALLS = {"bind_tools", "ToolNode", "create_react_agent", "bind_functions"}
@@ -491,6 +492,16 @@ class _Analyzer:
             return list(node.elts) if isinstance(node, ast.List | ast.Tuple) else []
 
         for call in calls:
+            registration = self.server_tool_registration(call)
+            if registration:  # ``mcp.tool()(fn)`` / ``mcp.tool(name="x")(fn)``: the decorator applied by hand
+                target, label = registration
+                local = target.id if isinstance(target, ast.Name) else None
+                mcp = lookup_prefixed("python", "mcp")
+                if local in functions and local not in self.tools and mcp:
+                    self.register_tool(local, label or local, functions[local], mcp, call)
+                elif local and local not in functions and "." in self.aliases.get(local, "") and mcp:
+                    self.imported_tools.append((self.aliases[local], label, mcp))
+                continue
             resolved = self.resolve(call.func)
             package = self.package_of(resolved)
             method = (dotted(call.func) or "").rsplit(".", 1)[-1].replace("()", "")
@@ -526,6 +537,23 @@ class _Analyzer:
                     registered = True
             if package and not registered:
                 self.analyse_named_tool(call, keywords, package)
+
+    def server_tool_registration(self, call: ast.Call) -> tuple[ast.AST, str | None] | None:
+        """(function, name given or None) of ``server.tool(...)(fn)`` on an MCP server of this module."""
+        inner = call.func
+        if not (
+            isinstance(inner, ast.Call)
+            and isinstance(inner.func, ast.Attribute)
+            and inner.func.attr == "tool"
+            and isinstance(inner.func.value, ast.Name)
+            and inner.func.value.id in self.mcp_servers
+            and len(call.args) == 1
+        ):
+            return None
+        label = next((self.literal(k.value) for k in inner.keywords if k.arg == "name"), None)
+        if label is None and inner.args:
+            label = self.literal(inner.args[0])
+        return call.args[0], label if isinstance(label, str) and label.strip() else None
 
     def analyse_named_tool(self, call: ast.Call, keywords: dict[str, ast.AST], package: Package) -> None:
         """A framework tool built with an explicit name around something that is not a function of this
