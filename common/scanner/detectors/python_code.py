@@ -32,7 +32,7 @@ from common.scanner.detectors.base import Detector, FileReport, Finding, SourceF
 from common.scanner.facts import FileFacts, ModelReference, ToolReference
 from common.scanner.keys import component_key, split_component_key
 from common.scanner.lazy import lazy_re
-from common.scanner.limits import line_at, linear, parse_python
+from common.scanner.limits import NestingTooDeep, line_at, linear, parse_python
 from common.scanner.model import Location
 from common.scanner.model_constants import CATALOG_LITERAL
 from common.scanner.textutil import (
@@ -1381,7 +1381,6 @@ class PythonDetector(Detector):
         return found
 
 
-TOP_LEVEL_FUNCTION = linear(r"^(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)[ \t]*\(", re.MULTILINE)
 DOTTED_MODULE = linear(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 
 
@@ -1405,14 +1404,19 @@ def project_function(file: SourceFile, root: str, module: str, function: str) ->
 
 @per_scan(stopped={})
 def module_functions(path: str, root: str) -> dict[str, tuple[int, str]]:
-    """Top-level functions of a project module (name -> line and its text), read once per scan."""
+    """Undecorated top-level functions of a project module (name -> line and its text), read once per
+    scan. A decorated one is already a tool by its decorator (``@tool("Shell runner")``, found in its
+    own file under the name the decorator gives it) or wrapped into something else."""
     text = read_neighbour(Path(path), root)
-    if text is None:
+    if text is None or "def " not in text:
         return {}
-    functions: dict[str, tuple[int, str]] = {}
-    for match in TOP_LEVEL_FUNCTION.finditer(text):
-        end = text.find("\n", match.start())
-        functions.setdefault(
-            match.group(1), (line_at(text, match.start()), text[match.start() : end].strip())
-        )
-    return functions
+    try:
+        tree = parse_python(text, path)
+    except (SyntaxError, ValueError, NestingTooDeep):
+        return {}
+    lines = text.splitlines()
+    return {
+        node.name: (node.lineno, lines[node.lineno - 1].strip())
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.decorator_list
+    }
