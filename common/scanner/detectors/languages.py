@@ -1928,8 +1928,14 @@ class CSharpDetector(_LanguageDetector):
         (linear(r"\bnew\s+KernelMemoryBuilder\s*\("), "kernel-memory"),
     )
 
+    # a tool built in code rather than by attribute: ``McpServerTool.Create(fn, new() { Name = "x" })``
+    CREATED_TOOL = linear(r'\bMcpServerTool\.Create\([^;]{0,400}?\bName\s*=\s*"([^"\n]{1,100})"')
+
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
-        """``[McpServerTool(Name = "x")]``, or the method the bare attribute sits on."""
+        """``[McpServerTool(Name = "x")]``, or the method the bare attribute sits on; a tool
+        ``McpServerTool.Create`` builds, by the ``Name`` its options give."""
+        for match in self.CREATED_TOOL.finditer(text):
+            yield match.start(), match.group(1)
         for match in self.TOOL_ATTRIBUTE.finditer(text):
             named = re.search(r'\bName\s*=\s*"([^"]{1,100})"', match.group(1))
             if named:

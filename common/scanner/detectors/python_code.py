@@ -533,8 +533,8 @@ class _Analyzer:
                     registered = True
                 elif local and local not in functions and "." in self.aliases.get(local, ""):
                     named = label if isinstance(label, str) and label.strip() else None
-                    self.imported_tools.append((self.aliases[local], named, owner))
-                    registered = True
+                    if named is None or not self.tool_named_at_call(call):
+                        self.imported_tools.append((self.aliases[local], named, owner))
             if package and not registered:
                 self.analyse_named_tool(call, keywords, package)
 
@@ -555,13 +555,19 @@ class _Analyzer:
             label = self.literal(inner.args[0])
         return call.args[0], label if isinstance(label, str) and label.strip() else None
 
+    @staticmethod
+    def tool_named_at_call(call: ast.Call) -> bool:
+        """Whether ``analyse_named_tool`` reads the tool at the call (``Tool(name="x", func=f)``, a
+        ``*Tool`` wrapper naming it) rather than at the function it wraps."""
+        parts = (dotted(call.func) or "").replace("()", "").split(".")
+        constructor = parts[-2] if parts[-1] in HANDED_TOOL_WRAPPERS and len(parts) > 1 else parts[-1]
+        return constructor.endswith("Tool")
+
     def analyse_named_tool(self, call: ast.Call, keywords: dict[str, ast.AST], package: Package) -> None:
         """A framework tool built with an explicit name around something that is not a function of this
         module: ``Tool(name="Search", func=search.run)``, LlamaIndex's ``QueryEngineTool(metadata=
         ToolMetadata(name="docs"))`` or ``QueryEngineTool.from_defaults(name=...)``."""
-        parts = (dotted(call.func) or "").replace("()", "").split(".")
-        constructor = parts[-2] if parts[-1] in HANDED_TOOL_WRAPPERS and len(parts) > 1 else parts[-1]
-        if not constructor.endswith("Tool"):
+        if not self.tool_named_at_call(call):
             return
         label = keywords.get("name")
         metadata = keywords.get("metadata")

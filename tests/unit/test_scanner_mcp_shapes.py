@@ -1,0 +1,135 @@
+"""MCP clients, servers and tools in the shapes SDKs and agent frameworks write them (fresh-sample hunt)."""
+
+from tests.unit.scanner_helpers import component, keys, scan_tree
+
+AGENT = """from google.adk.agents import LlmAgent
+
+from app.tools.bank import get_balance, post_note, summarize
+
+root_agent = LlmAgent(name="bank", model="gemini-2.0-flash", tools=[get_balance, post_note])
+print(summarize)
+"""
+BANK = """from crewai.tools import tool
+
+
+def get_balance(account_id: str) -> str:
+    return account_id
+
+
+@tool("Note poster")
+def post_note(text: str) -> str:
+    return text
+
+
+def summarize(text: str) -> str:
+    return text
+"""
+
+
+def test_function_another_module_defines_is_a_tool_where_it_is_defined(tmp_path):
+    result = scan_tree(tmp_path, {"app/agent.py": AGENT, "app/tools/bank.py": BANK, "app/__init__.py": ""})
+    balance = component(result, "tool:get_balance")
+    assert [(loc.file, loc.line) for loc in balance.locations] == [("app/tools/bank.py", 4)]
+    assert balance.provider == "Google"
+    # decorated, it is the decorator's tool already; not handed to the agent, it is no tool at all
+    assert "tool:post_note" not in keys(result) and "tool:note poster" in keys(result)
+    assert "tool:summarize" not in keys(result)
+
+
+def test_imported_function_outside_the_scan_or_unknown_names_nothing(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "agent.py": "from google.adk.agents import Agent\nfrom helpers.web import search\n"
+            "Agent(tools=[search])\n"
+        },
+    )
+    assert not {k for k in keys(result) if k.startswith("tool:")}
+
+
+def test_mcp_decorator_applied_by_hand(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "server.py": "from mcp.server.fastmcp import FastMCP\nfrom handlers import fetch\n"
+            'mcp = FastMCP("notes")\n\n\ndef add(a: int) -> int:\n    return a\n\n\n'
+            'mcp.tool()(add)\nmcp.tool(name="fetch_page")(fetch)\n',
+            "handlers.py": "def fetch(url: str) -> str:\n    return url\n",
+        },
+    )
+    assert component(result, "tool:add").locations[0].file == "server.py"
+    assert component(result, "tool:fetch_page").locations[0].file == "handlers.py"
+
+
+def test_tool_record_names_the_tool_beside_its_schema_config(tmp_path):
+    record = (
+        'export const listTool = {\n  name: "list_accounts",\n  definition: {\n'
+        '    description: "List",\n    inputSchema: {},\n  },\n  handler: async () => ({}),\n};\n'
+    )
+    result = scan_tree(
+        tmp_path,
+        {
+            "srv/package.json": '{"dependencies": {"@modelcontextprotocol/sdk": "^1.12.0"}}',
+            "srv/src/tools/list.ts": record,
+            "plain/package.json": '{"dependencies": {"zod": "^3.0.0"}}',
+            "plain/src/form.ts": record.replace("list_accounts", "form_field"),
+        },
+    )
+    assert component(result, "tool:list_accounts").locations[0].line == 2
+    assert "tool:form_field" not in keys(result)  # no MCP SDK in the package: a form, not a tool
+
+
+def test_aliased_vercel_client_and_mastra_configuration(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "route.ts": 'import { experimental_createMCPClient as createMcpClient } from "ai";\n'
+            "const c = await createMcpClient({\n"
+            '  transport: { type: "sse", url: "http://localhost:8081/sse" },\n});\n',
+            "mcp.ts": 'import { MCPConfiguration } from "@mastra/mcp";\n'
+            "export const mcp = new MCPConfiguration({\n  servers: {\n"
+            '    weather: { url: new URL("http://localhost:8080/sse") },\n'
+            '    git: { command: "uvx", args: ["mcp-server-git"] },\n  },\n});\n',
+        },
+    )
+    assert component(result, "mcp_client:ai").locations[0].file == "route.ts"
+    assert {"mcp_client:@mastra/mcp", "mcp_server:weather", "mcp_server:git"} <= keys(result)
+    assert "mcp_server:localhost:8081" not in keys(result)
+
+
+def test_nameless_csharp_and_java_clients_are_named_after_the_sdk(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "Client/Program.cs": "using ModelContextProtocol.Client;\n"
+            "var t = new StdioClientTransport(new StdioClientTransportOptions\n{\n"
+            '    Command = "npx",\n    Arguments = ["-y", "@modelcontextprotocol/server-memory"],\n});\n'
+            'var local = new StdioClientTransport(new() { Command = "dotnet", Arguments = ["run"] });\n'
+            "var client = await McpClientFactory.CreateAsync(t);\n",
+            "Server/Program.cs": "using ModelContextProtocol.Server;\n"
+            'var echo = McpServerTool.Create((string m) => m, new() { Name = "echo" });\n'
+            "builder.Services.AddMcpServer().WithStdioServerTransport().WithTools([echo]);\n",
+            "java/Probe.java": "import io.modelcontextprotocol.client.McpClient;\n"
+            "class Probe { void run() { var c = McpClient.sync(transport).build(); } }\n",
+        },
+    )
+    found = keys(result)
+    assert {"mcp_client:modelcontextprotocol", "mcp_client:io.modelcontextprotocol.sdk:mcp"} <= found
+    assert "mcp_server:@modelcontextprotocol/server-memory" in found and "tool:echo" in found
+    assert "mcp_client:client" not in found and "mcp_client:java" not in found
+    assert not {k for k in found if k.startswith("mcp_server:") and "dotnet" in k}
+
+
+def test_agent_framework_mcp_adapters_are_clients(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "agno_agent.py": "from agno.tools.mcp import MCPTools\n"
+            'tools = MCPTools(command="uvx mcp-server-git")\n',
+            "crew.py": "from crewai_tools import MCPServerAdapter\n"
+            'with MCPServerAdapter({"url": "http://localhost:8000/sse"}) as tools:\n    pass\n',
+            "plain.py": "from agno.tools.duckduckgo import DuckDuckGoTools\ntools = DuckDuckGoTools()\n",
+        },
+    )
+    assert {"mcp_client:agno", "mcp_server:mcp-server-git", "mcp_client:crewai"} <= keys(result)
+    assert [loc.file for loc in component(result, "mcp_client:agno").locations] == ["agno_agent.py"]
