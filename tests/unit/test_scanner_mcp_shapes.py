@@ -1,6 +1,9 @@
 """MCP clients, servers and tools in the shapes SDKs and agent frameworks write them (fresh-sample hunt)."""
 
-from tests.unit.scanner_helpers import component, keys, scan_tree
+import os
+
+from common.scanner import scan_path
+from tests.unit.scanner_helpers import component, keys, scan_tree, write_tree
 
 AGENT = """from google.adk.agents import LlmAgent
 
@@ -133,3 +136,27 @@ def test_agent_framework_mcp_adapters_are_clients(tmp_path):
     )
     assert {"mcp_client:agno", "mcp_server:mcp-server-git", "mcp_client:crewai"} <= keys(result)
     assert [loc.file for loc in component(result, "mcp_client:agno").locations] == ["agno_agent.py"]
+
+
+def test_a_tools_module_many_agents_import_is_read_once_for_them(tmp_path, monkeypatch):
+    """Each agent handing in a function of ``tools.py`` asks for its definitions: the module is read (and
+    parsed) once for all of them, besides the walk's own read of it."""
+    files = {"tools.py": "def lookup(q: str) -> str:\n    return q\n"}
+    for index in range(12):
+        files[f"agents/a{index}.py"] = (
+            "from google.adk.agents import Agent\nfrom tools import lookup\nAgent(tools=[lookup])\n"
+        )
+    write_tree(tmp_path, files)
+    target = os.path.realpath(tmp_path / "tools.py")
+    opened = []
+    real_open = os.open
+
+    def counting_open(path, *args, **kwargs):
+        if os.fspath(path) == target:
+            opened.append(path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", counting_open)
+    result = scan_path(tmp_path, jobs=1)
+    assert [loc.file for loc in component(result, "tool:lookup").locations] == ["tools.py"]
+    assert len(opened) <= 2, len(opened)

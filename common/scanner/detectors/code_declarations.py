@@ -465,12 +465,16 @@ class CodeDeclarationsDetector(Detector):
             if (pair := literals.innermost(match.end()))
         ]
         seen: set[str] = set()
+        parent_names: dict[tuple[int, int], tuple[str, int] | None] = {}  # each parent searched once
         for pair in dict.fromkeys(objects):  # each object once, in text order
-            # a tool record may hold its name beside the configuration that holds the schema
-            # (``{ name: "x", definition: { description, inputSchema } }``, registered later by reference)
-            named = literals.string_value(pair, "name") or (
-                (parent := literals.keyed_parent(pair)) and literals.string_value(parent, "name")
-            )
+            named = literals.string_value(pair, "name")
+            parent = None if named else literals.keyed_parent(pair)
+            if parent is not None:
+                # a tool record may hold its name beside the configuration that holds the schema
+                # (``{ name: "x", definition: { description, inputSchema } }``, registered by reference)
+                if parent not in parent_names:
+                    parent_names[parent] = literals.string_value(parent, "name")
+                named = parent_names[parent]
             if not named or named[0].lower() in seen or named[0].lower() in PLACEHOLDER_NAMES:
                 continue
             name = named[0].lower()
