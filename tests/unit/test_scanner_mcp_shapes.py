@@ -160,3 +160,20 @@ def test_a_tools_module_many_agents_import_is_read_once_for_them(tmp_path, monke
     result = scan_path(tmp_path, jobs=1)
     assert [loc.file for loc in component(result, "tool:lookup").locations] == ["tools.py"]
     assert len(opened) <= 2, len(opened)
+
+
+def test_dotnet_settings_list_the_servers_an_app_starts(tmp_path):
+    settings = (
+        '{"McpServers": {"local": {"Command": "dotnet", "Arguments": ["run", "--project", "../Srv"]},\n'
+        '  "github": {"Command": "npx", "Arguments": ["-y", "@modelcontextprotocol/server-github"]},\n'
+        '  "Defaults": {"TimeoutSeconds": 30}}}\n'
+    )
+    result = scan_tree(
+        tmp_path, {"Client/appsettings.Development.json": settings, "Other/servers.json": settings}
+    )
+    found = keys(result)
+    assert {"mcp_server:local", "mcp_server:github"} <= found and "mcp_server:Defaults" not in found
+    assert not component(result, "mcp_server:local").flags  # the app's own project, not a package
+    assert {loc.file for loc in component(result, "mcp_server:github").locations} == {
+        "Client/appsettings.Development.json"
+    }

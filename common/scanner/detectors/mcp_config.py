@@ -40,7 +40,21 @@ yaml = lazy_module("yaml")
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "mcp_servers.yaml"
 MAX_BYTES = 5 * 1024 * 1024
 MCP_PROVIDER = "Model Context Protocol"
-INTERPRETERS = ("node", "python", "python3", "deno", "bun", "ruby", "java", "php", "sh", "bash", "uv", "tsx")
+INTERPRETERS = (
+    "node",
+    "python",
+    "python3",
+    "deno",
+    "bun",
+    "ruby",
+    "java",
+    "php",
+    "sh",
+    "bash",
+    "uv",
+    "tsx",
+    "dotnet",
+)
 # packages a runner fetches only to run a script of the project (``npx tsx server.ts``)
 SCRIPT_RUNNERS = frozenset({*INTERPRETERS, "ts-node"})
 
@@ -354,6 +368,33 @@ def generic_kind(file: SourceFile) -> ConfigKind | None:
     return ConfigKind(client_from_path(file.relpath), tuple(load_data()["generic_keys"]))
 
 
+# a .NET application's own settings (``appsettings.json``, ``appsettings.Development.json``): the MCP servers
+# its client starts or reaches, under a ``McpServers`` section spelt as .NET binds options (``Command``,
+# ``Arguments``, ``Url``/``Endpoint``)
+DOTNET_SETTINGS = linear(r"(?i)^appsettings(?:\.[\w-]+)?\.json$")
+DOTNET_SECTION = "McpServers"
+DOTNET_SPEC_KEYS = {
+    "command": "command",
+    "arguments": "args",
+    "args": "args",
+    "url": "url",
+    "endpoint": "url",
+}
+
+
+def dotnet_settings_kind(file: SourceFile) -> ConfigKind | None:
+    if not DOTNET_SETTINGS.match(PurePosixPath(file.relpath).name) or b'"McpServers"' not in file.data:
+        return None
+    return ConfigKind(None, (DOTNET_SECTION,))
+
+
+def dotnet_spec(spec: dict) -> dict | None:
+    """A ``McpServers`` entry in the keys every MCP client config uses; None unless it starts a command or
+    reaches a URL (the section may hold other settings of the app's own)."""
+    spec = {DOTNET_SPEC_KEYS.get(key.lower(), key): value for key, value in spec.items()}
+    return spec if isinstance(spec.get("command"), str) or isinstance(spec.get("url"), str) else None
+
+
 def is_agent_definition(relpath: str) -> bool:
     folders = relpath.lower().split("/")[:-1]
     return any(folder in load_data()["agent_folders"] for folder in folders[-2:])
@@ -437,7 +478,10 @@ class McpConfigDetector(Detector):
             )
         path = config_path(file)
         return PurePosixPath(path).suffix.lower() in (".json", ".jsonc") and (
-            config_kind(path) is not None or is_agent_definition(path) or generic_kind(file) is not None
+            config_kind(path) is not None
+            or is_agent_definition(path)
+            or generic_kind(file) is not None
+            or dotnet_settings_kind(file) is not None
         )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
@@ -448,7 +492,12 @@ class McpConfigDetector(Detector):
         if file.suffix == ".toml":
             kind = config_kind(path)
             return self.toml_config(file, kind or generic_toml_kind(file), report, generic=kind is None)
-        kind = config_kind(path) or generic_kind(file) or ConfigKind(client_from_path(path), ())
+        kind = (
+            config_kind(path)
+            or generic_kind(file)
+            or dotnet_settings_kind(file)
+            or ConfigKind(client_from_path(path), ())
+        )
         try:
             document = load_jsonc(file.text)
         except (ValueError, RecursionError) as exc:
@@ -456,6 +505,8 @@ class McpConfigDetector(Detector):
             return []
         findings = []
         for container, name, spec in servers_of(document, kind.keys):
+            if container == DOTNET_SECTION and (spec := dotnet_spec(spec)) is None:
+                continue
             findings.extend(self.server_findings(file, container, name, spec, kind.client))
         if kind.client and findings:
             findings.append(self.client_finding(file, kind.client, findings))
