@@ -177,3 +177,22 @@ def test_dotnet_settings_list_the_servers_an_app_starts(tmp_path):
     assert {loc.file for loc in component(result, "mcp_server:github").locations} == {
         "Client/appsettings.Development.json"
     }
+
+
+def test_quarkus_names_its_mcp_server_and_the_servers_its_client_reaches(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "a/src/main/resources/application.properties": "quarkus.mcp.server.server-info.name=kickstart\n"
+            "quarkus.langchain4j.mcp.github.command=npm,exec,@modelcontextprotocol/server-github\n"
+            "quarkus.langchain4j.mcp.weather.url=http://localhost:8081/mcp/sse\n",
+            "b/pom.xml": "<project><dependencies><dependency>"
+            "<artifactId>quarkus-mcp-server-stdio</artifactId></dependency></dependencies></project>\n",
+            "b/src/main/resources/application.yaml": "quarkus:\n  application:\n    name: calendar\n",
+            "c/src/main/resources/application.properties": "quarkus.application.name=plain-web-app\n",
+        },
+    )
+    found = keys(result)
+    assert {"mcp_server:kickstart", "mcp_server:github", "mcp_server:weather", "mcp_server:calendar"} <= found
+    assert not component(result, "mcp_server:github").flags  # ``npm exec`` runs a known package
+    assert "mcp_server:plain-web-app" not in found  # no MCP server extension: a Quarkus app, not a server

@@ -844,11 +844,16 @@ class McpYamlDetector(Detector):
 # Spring AI MCP configuration (application.yml / application.properties)
 # ---------------------------------------------------------------------------------------------------
 
-SPRING_SERVER_NAME = linear(r"^\s*spring\.ai\.mcp\.server\.name\s*[=:]\s*([^\s#]+)")
-SPRING_SERVER_KEY = linear(r"^\s*spring\.ai\.mcp\.server\.")
-SPRING_APPLICATION_NAME = linear(r"^\s*spring\.application\.name\s*[=:]\s*([^\s#]+)")
-# the Spring Boot starters that build an MCP server (1.0's and the milestones' artifact names)
-SPRING_MCP_SERVER_STARTER = linear(r"spring-ai-(?:starter-)?mcp-server")
+# Quarkus MCP Server names its server ``quarkus.mcp.server.server-info.name`` (``quarkus.mcp.server.<server>.
+# server-info.name`` for one of several) and otherwise after ``quarkus.application.name``
+SPRING_SERVER_NAME = linear(
+    r"^\s*(?:spring\.ai\.mcp\.server\.name|quarkus\.mcp\.server\.(?:[\w-]+\.)?server-info\.name)\s*[=:]\s*([^\s#]+)"
+)
+SPRING_SERVER_KEY = linear(r"^\s*(?:spring\.ai|quarkus)\.mcp\.server\.")
+SPRING_APPLICATION_NAME = linear(r"^\s*(?:spring|quarkus)\.application\.name\s*[=:]\s*([^\s#]+)")
+# the Spring Boot starters that build an MCP server (1.0's and the milestones' artifact names), and
+# Quarkus MCP Server's extensions
+SPRING_MCP_SERVER_STARTER = linear(r"spring-ai-(?:starter-)?mcp-server|quarkus-mcp-server")
 BUILD_FILES = ("pom.xml", "build.gradle", "build.gradle.kts")
 
 
@@ -863,6 +868,8 @@ def _build_in_has_mcp_server(folder: Path, root: str) -> bool | None:
     return None
 
 
+# Quarkus LangChain4j's MCP client: ``quarkus.langchain4j.mcp.<name>.url`` / ``.command`` per server
+QUARKUS_CONNECTION = linear(r"^\s*quarkus\.langchain4j\.mcp\.([\w-]+)\.(url|command)\s*[=:]\s*([^\s#]+)")
 SPRING_CONNECTION = linear(
     r"^\s*spring\.ai\.mcp\.client\.(?:stdio|sse|streamable-http|http)\.connections\.([\w.-]+?)\.(url|command)\s*[=:]\s*([^\s#]+)"
 )
@@ -928,6 +935,12 @@ class SpringMcpDetector(Detector):
             elif connection := SPRING_CONNECTION.match(line):
                 name, field_name, value = connection.groups()
                 yield self.server(file, name, number, {field_name: value})
+            elif connection := QUARKUS_CONNECTION.match(line):
+                name, field_name, value = connection.groups()
+                words = [word.strip() for word in value.split(",") if word.strip()]
+                # ``command=npx,-y,pkg``: the command and its arguments as one comma-separated list
+                spec = {"url": value} if field_name == "url" else {"command": words[0], "args": words[1:]}
+                yield self.server(file, name, number, spec)
             elif app := SPRING_APPLICATION_NAME.match(line):
                 application = application or (app.group(1), number)
             server_keys = server_keys or bool(SPRING_SERVER_KEY.match(line))
@@ -937,10 +950,15 @@ class SpringMcpDetector(Detector):
     def yaml(self, file: SourceFile, document) -> Iterator[Finding]:
         mcp = document.path("spring", "ai", "mcp")
         name = mcp.path("server", "name") if mcp is not None else None
+        quarkus = document.path("quarkus", "mcp")
+        if name is None and quarkus is not None:
+            mcp, name = quarkus, quarkus.path("server", "server-info", "name")
         if name is not None and name.text:
             yield self.server(file, name.text, name.line, {"transport": "code"})
         else:
-            application = document.path("spring", "application", "name")
+            application = document.path("spring", "application", "name") or document.path(
+                "quarkus", "application", "name"
+            )
             declared = (
                 (application.text, application.line) if application is not None and application.text else None
             )
