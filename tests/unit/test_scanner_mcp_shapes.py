@@ -196,3 +196,18 @@ def test_quarkus_names_its_mcp_server_and_the_servers_its_client_reaches(tmp_pat
     assert {"mcp_server:kickstart", "mcp_server:github", "mcp_server:weather", "mcp_server:calendar"} <= found
     assert not component(result, "mcp_server:github").flags  # ``npm exec`` runs a known package
     assert "mcp_server:plain-web-app" not in found  # no MCP server extension: a Quarkus app, not a server
+
+
+def test_claude_code_action_servers_handed_on_its_command_line(tmp_path):
+    workflow = (
+        "on: [pull_request]\njobs:\n  review:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: anthropics/claude-code-action@v1\n        with:\n"
+        "          claude_args: |\n"
+        '            --max-turns 5 --mcp-config \'{"mcpServers":{"context7":{"type":"http",'
+        '"url":"https://mcp.context7.com/mcp"}}}\'\n'
+        "      - uses: actions/checkout@v4\n        with:\n"
+        '          args: --mcp-config \'{"mcpServers":{"ignored":{"command":"npx"}}}\'\n'
+    )
+    result = scan_tree(tmp_path, {".github/workflows/claude.yml": workflow})
+    assert {"mcp_server:context7", "mcp_client:claude-code"} <= keys(result)
+    assert "mcp_server:ignored" not in keys(result)  # a step that runs no agent

@@ -710,6 +710,8 @@ def started_server(detector: Detector, file: SourceFile, line: int, command: str
     return configured_server(detector, file, line, info.package, metadata, version=info.version, flags=flags)
 
 
+# a config handed inline to an agent CLI: ``--mcp-config '{"mcpServers": {…}}'``
+MCP_CONFIG_ARGUMENT = linear(r"--mcp-config[= ]\s*'(\{[^']+)'")
 # a GitHub Actions expression standing as a JSON value, outside any string
 WORKFLOW_EXPRESSION = re.compile(r"""(?<!["\w])\$\{\{[^}\n]{0,200}\}\}""")
 
@@ -770,13 +772,16 @@ class McpYamlDetector(Detector):
                 text = value.text
                 if not text or "mcpServers" not in text:
                     continue
-                try:  # the official templates write bare expressions as values (``"enabled": ${{ … }}``)
-                    config = load_jsonc(WORKFLOW_EXPRESSION.sub("null", text))
-                except (ValueError, RecursionError):
-                    continue
-                for _, name, spec in servers_of(config, ("mcpServers",)):
-                    line = self.line_of_entry(file, value.line, name)
-                    found.append(self.server(file, name, line, spec))
+                # the JSON itself, or handed on a command line (Claude Code's ``claude_args: --mcp-config
+                # '{"mcpServers": …}'``)
+                for candidate in [text, *(m.group(1) for m in MCP_CONFIG_ARGUMENT.finditer(text))]:
+                    try:  # the official templates write bare expressions as values (``"enabled": ${{ … }}``)
+                        config = load_jsonc(WORKFLOW_EXPRESSION.sub("null", candidate))
+                    except (ValueError, RecursionError):
+                        continue
+                    for _, name, spec in servers_of(config, ("mcpServers",)):
+                        line = self.line_of_entry(file, value.line, name)
+                        found.append(self.server(file, name, line, spec))
             if found:
                 yield from found
                 yield client_finding(self.name, file, clients[action], found)
