@@ -211,3 +211,17 @@ def test_claude_code_action_servers_handed_on_its_command_line(tmp_path):
     result = scan_tree(tmp_path, {".github/workflows/claude.yml": workflow})
     assert {"mcp_server:context7", "mcp_client:claude-code"} <= keys(result)
     assert "mcp_server:ignored" not in keys(result)  # a step that runs no agent
+
+
+def test_go_slice_of_tool_structs_names_each_element(tmp_path):
+    code = (
+        'package main\n\nimport "github.com/anthropics/anthropic-sdk-go"\n\n'
+        "var toolParams = []anthropic.ToolParam{\n"
+        '\t{\n\t\tName:        "get_coordinates",\n\t\tDescription: anthropic.String("Where {a} is"),\n'
+        '\t\tInputSchema: anthropic.ToolInputSchemaParam{Properties: map[string]any{"Name": "x"}},\n\t},\n'
+        '\t{Name: "get_weather"},\n}\n\nvar other = []Person{{Name: "not_a_tool"}}\n'
+    )
+    result = scan_tree(tmp_path, {"main.go": code})
+    assert {"tool:get_coordinates", "tool:get_weather"} <= keys(result)
+    assert "tool:not_a_tool" not in keys(result) and "tool:x" not in keys(result)
+    assert component(result, "tool:get_weather").provider == "Anthropic"

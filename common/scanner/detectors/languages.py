@@ -1353,6 +1353,9 @@ class GoDetector(_LanguageDetector):
                     by_package.setdefault(bound[match.group(1)].id, []).append(
                         (match.start(), match.group(2))
                     )
+        for binding, offset, name in self.slice_elements(text) if "[]" in text else ():
+            if binding in bound and name.lower() not in PLACEHOLDER_NAMES:
+                by_package.setdefault(bound[binding].id, []).append((offset, name))
         langchain = next((p for p in bound.values() if p.id == "langchain"), None)
         callable_types = {m.group(1) for m in self.CALL_METHOD.finditer(text)} if langchain else set()
         for match in self.NAME_METHOD.finditer(text) if callable_types else ():
@@ -1363,6 +1366,37 @@ class GoDetector(_LanguageDetector):
             yield from self.named_tools(
                 file, text, comments, sorted(found), package.provider, package.id, seen
             )
+
+    # a slice of those structs whose elements leave the type out (anthropic-sdk-go's README:
+    # ``[]anthropic.ToolParam{ {Name: "get_coordinates", ...}, ... }``)
+    FUNCTION_SLICE = linear(
+        r"\[\]\s*\*?([a-z]\w*)\.(?:FunctionDefinitionParam|FunctionDefinition|ToolParam|FunctionDeclaration|ToolFunction)"
+        r"\s*\{"
+    )
+    # inside it: braces, strings (skipped: a description may hold braces) and each element's ``Name``
+    SLICE_TOKEN = re.compile(
+        r'[{}]|"(?:[^"\\\n]|\\.){0,500}"|\bName:\s*(?:[a-z]\w*\.(?:F|String)\(\s*)?"([^"\n]{1,100})"'
+    )
+    MAX_SLICE = 50_000
+
+    def slice_elements(self, text: str) -> Iterator[tuple[str, int, str]]:
+        """(package binding, offset, name) of every element of such a slice literal that names itself."""
+        resume = 0
+        for start in self.FUNCTION_SLICE.finditer(text):
+            if start.start() < resume:
+                continue  # inside a slice already read (or the window an unclosed one was read to)
+            depth, limit = 1, min(len(text), start.end() + self.MAX_SLICE)
+            resume = limit
+            for token in self.SLICE_TOKEN.finditer(text, start.end(), limit):
+                if token.group(0) == "{":
+                    depth += 1
+                elif token.group(0) == "}":
+                    depth -= 1
+                    if depth == 0:
+                        resume = token.end()
+                        break
+                elif token.group(1) and depth == 2:
+                    yield start.group(1), token.start(), token.group(1)
 
     # ``func (t *T) Name() string { return "x" }``: the name a tool type gives the model
     GO_NAME_METHOD = linear(
