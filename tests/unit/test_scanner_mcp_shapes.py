@@ -225,3 +225,22 @@ def test_go_slice_of_tool_structs_names_each_element(tmp_path):
     assert {"tool:get_coordinates", "tool:get_weather"} <= keys(result)
     assert "tool:not_a_tool" not in keys(result) and "tool:x" not in keys(result)
     assert component(result, "tool:get_weather").provider == "Anthropic"
+
+
+def test_ruby_mcp_client_gems(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "llm.rb": 'require "ruby_llm/mcp"\n\nclient = RubyLLM::MCP.client(\n  name: "filesystem",\n'
+            "  transport_type: :stdio,\n"
+            '  config: { command: "npx", args: ["@modelcontextprotocol/server-filesystem"] }\n)\n',
+            "plain.rb": 'require "mcp_client"\n\nmcp = MCPClient.create_client(\n  mcp_server_configs: [\n'
+            "    MCPClient.stdio_config(\n"
+            '      command: "npx -y @modelcontextprotocol/server-memory", name: "memory"),\n'
+            '    MCPClient.sse_config(base_url: "https://api.example.com/sse")\n  ]\n)\n',
+        },
+    )
+    found = keys(result)
+    assert {"mcp_client:ruby_llm-mcp", "mcp_server:filesystem", "mcp_client:ruby-mcp-client"} <= found
+    assert "mcp_server:memory" in found
+    assert [loc.file for loc in component(result, "mcp_server:memory").locations] == ["plain.rb"]

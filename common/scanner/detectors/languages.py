@@ -1850,6 +1850,34 @@ class RubyDetector(_LanguageDetector):
             if not re.search(r"^\s*tool_name\b", text[match.end() : end], re.MULTILINE):
                 yield match.start(1), snake_case(match.group(1))
 
+    # the MCP client gems: ruby_llm-mcp's ``RubyLLM::MCP.client(name: "x", config: {...})`` connects to one
+    # server it names; ruby-mcp-client's ``MCPClient.create_client(mcp_server_configs: [...])`` to servers
+    # each ``MCPClient.stdio_config(..., name: "x")`` (``sse_config``, ``http_config``) names
+    CLIENT_GEMS = {"client": "ruby_llm-mcp", "create_client": "ruby-mcp-client"}
+    SERVER_CONFIGS = frozenset({"stdio_config", "sse_config", "http_config", "streamable_http_config"})
+
+    def mcp_usage(
+        self,
+        file: SourceFile,
+        text: str,
+        match: re.Match,
+        member: str,
+        line: int,
+        package: Package | None = None,
+    ):
+        called = re.split(r"\.|::", member)[-1] if member else ""
+        if (called == "client" and "MCP" in member) or called == "create_client":
+            yield self.code_mcp_client(file, line, self.CLIENT_GEMS[called])
+            if called == "client" and (server := self.mcp_server_name(text, match.end())):
+                yield self.code_mcp_server(file, line, server)
+            return
+        if called in self.SERVER_CONFIGS:
+            server = self.mcp_server_name(text, match.end())
+            if server:
+                yield self.code_mcp_server(file, line, server)
+            return
+        yield from super().mcp_usage(file, text, match, member, line, package)
+
     # langchainrb's store wrappers: ``Langchain::Vectorsearch::Qdrant.new(url: ...)``
     LANGCHAIN_STORE = linear(r"\bLangchain::Vectorsearch::(\w+)")
 
@@ -1938,7 +1966,7 @@ class RubyDetector(_LanguageDetector):
             constants = tuple(
                 {
                     m.group(1)
-                    for m in linear(r"\b([A-Z]\w*)::").finditer(text)
+                    for m in linear(r"\b([A-Z]\w*)(?:::|\.[a-z_])").finditer(text)  # MCPClient.create_client
                     if m.group(1).lower() == root.lower().replace("_", "")  # fast_mcp: FastMcp
                 }
             )
