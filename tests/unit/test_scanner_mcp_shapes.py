@@ -195,6 +195,7 @@ def test_quarkus_names_its_mcp_server_and_the_servers_its_client_reaches(tmp_pat
     found = keys(result)
     assert {"mcp_server:kickstart", "mcp_server:github", "mcp_server:weather", "mcp_server:calendar"} <= found
     assert not component(result, "mcp_server:github").flags  # ``npm exec`` runs a known package
+    assert component(result, "mcp_server:calendar").metadata["config"] == "quarkus"
     assert "mcp_server:plain-web-app" not in found  # no MCP server extension: a Quarkus app, not a server
 
 

@@ -979,12 +979,16 @@ class SpringMcpDetector(Detector):
                     yield self.server(file, server, line, plain(spec))
 
     def server(self, file: SourceFile, name: str, line: int, spec: dict) -> Finding:
-        metadata: dict = {"transport": "code", "config": "spring-ai"}
+        # which framework's keys hold the server: the file's only one, else the one its line names
+        only_quarkus = b"quarkus" in file.data and b"spring" not in file.data
+        on_line = 0 < line <= len(file.lines) and "quarkus" in file.lines[line - 1]
+        config = "quarkus" if only_quarkus or on_line else "spring-ai"
+        metadata: dict = {"transport": "code", "config": config}
         flags: set[str] = set()
         if spec.get("transport") != "code":
             info = describe_server(yaml_server_spec(spec))
             classify(info)
             flags = set(info.flags) - {"hardcoded_api_key"}
-            metadata = {"transport": info.transport, "package": info.package, "config": "spring-ai"}
+            metadata = {"transport": info.transport, "package": info.package, "config": config}
             metadata["url"] = safe_url(info.url) if info.url else None
         return configured_server(self, file, line, name, metadata, flags=flags)
