@@ -176,9 +176,11 @@ def call_arguments(window: str) -> str:
 MCP_PACKAGES = ("mcp", "fastmcp", "mastra-mcp")
 MODEL_VERBS = ("pull", "show", "run", "load", "copy", "delete", "push")
 MCP_PROVIDER = "Model Context Protocol"
+JAVA_MCP_SDK = "io.modelcontextprotocol.sdk:mcp"
 # MCP clients that other SDKs build (LangChain's MCP adapters, Mastra, the Vercel AI SDK): these names say
-# MCP client whatever catalog package they are imported from
-MCP_CLIENT_CALLS = linear(r"(?:experimental_)?createMCPClient|MultiServerMCPClient|MCPClient|McpClient")
+# MCP client whatever catalog package they are imported from; any case, since an import alias keeps the
+# name and changes its case (``experimental_createMCPClient as createMcpClient``)
+MCP_CLIENT_CALLS = linear(r"(?:experimental_)?createMCPClient|MultiServerMCPClient|MCPClient", re.IGNORECASE)
 
 
 # a string literal among a started server's arguments (``"-y"``, ``'pkg'``)
@@ -609,7 +611,8 @@ class _LanguageDetector(Detector):
                 or component_name_for(file.relpath)
             ).lower()
             yield self.code_mcp_server(file, line, name)
-        elif re.fullmatch(r"(?:New)?\w*(?:Mcp|MCP)?Client", called):  # NewStdioMCPClient, NewClient
+        # NewStdioMCPClient, NewClient; Mastra's MCPConfiguration (MCPClient's former name)
+        elif re.fullmatch(r"(?:New)?\w*(?:Mcp|MCP)?Client|MCPConfiguration", called):
             yield self.code_mcp_client(file, line, self.mcp_client_name(text, match.end()), package)
 
     def models(self, file: SourceFile, text: str, comments: set[int], strong: bool, sdk_imports):
@@ -1389,6 +1392,9 @@ class GoDetector(_LanguageDetector):
                     by_package.setdefault(bound[match.group(1)].id, []).append(
                         (match.start(), match.group(2))
                     )
+        for binding, offset, name in self.slice_elements(text) if "[]" in text else ():
+            if binding in bound and name.lower() not in PLACEHOLDER_NAMES:
+                by_package.setdefault(bound[binding].id, []).append((offset, name))
         langchain = next((p for p in bound.values() if p.id == "langchain"), None)
         callable_types = {m.group(1) for m in self.CALL_METHOD.finditer(text)} if langchain else set()
         for match in self.NAME_METHOD.finditer(text) if callable_types else ():
@@ -1399,6 +1405,37 @@ class GoDetector(_LanguageDetector):
             yield from self.named_tools(
                 file, text, comments, sorted(found), package.provider, package.id, seen
             )
+
+    # a slice of those structs whose elements leave the type out (anthropic-sdk-go's README:
+    # ``[]anthropic.ToolParam{ {Name: "get_coordinates", ...}, ... }``)
+    FUNCTION_SLICE = linear(
+        r"\[\]\s*\*?([a-z]\w*)\.(?:FunctionDefinitionParam|FunctionDefinition|ToolParam|FunctionDeclaration|ToolFunction)"
+        r"\s*\{"
+    )
+    # inside it: braces, strings (skipped: a description may hold braces) and each element's ``Name``
+    SLICE_TOKEN = re.compile(
+        r'[{}]|"(?:[^"\\\n]|\\.){0,500}"|\bName:\s*(?:[a-z]\w*\.(?:F|String)\(\s*)?"([^"\n]{1,100})"'
+    )
+    MAX_SLICE = 50_000
+
+    def slice_elements(self, text: str) -> Iterator[tuple[str, int, str]]:
+        """(package binding, offset, name) of every element of such a slice literal that names itself."""
+        resume = 0
+        for start in self.FUNCTION_SLICE.finditer(text):
+            if start.start() < resume:
+                continue  # inside a slice already read (or the window an unclosed one was read to)
+            depth, limit = 1, min(len(text), start.end() + self.MAX_SLICE)
+            resume = limit
+            for token in self.SLICE_TOKEN.finditer(text, start.end(), limit):
+                if token.group(0) == "{":
+                    depth += 1
+                elif token.group(0) == "}":
+                    depth -= 1
+                    if depth == 0:
+                        resume = token.end()
+                        break
+                elif token.group(1) and depth == 2:
+                    yield start.group(1), token.start(), token.group(1)
 
     # ``func (t *T) Name() string { return "x" }``: the name a tool type gives the model
     GO_NAME_METHOD = linear(
@@ -1687,8 +1724,8 @@ class JavaDetector(_LanguageDetector):
             if server:
                 name = declared[0] if declared else component_name_for(file.relpath)
                 yield self.code_mcp_server(file, at, name.lower())
-            else:
-                yield self.code_mcp_client(file, at, declared[0] if declared else None)
+            else:  # nameless, after the SDK's Maven artifact (its registry entry names only the group)
+                yield self.code_mcp_client(file, at, declared[0] if declared else JAVA_MCP_SDK)
             return
         yield from super().mcp_usage(file, text, match, member, line, package)
 
@@ -1852,6 +1889,34 @@ class RubyDetector(_LanguageDetector):
             if not re.search(r"^\s*tool_name\b", text[match.end() : end], re.MULTILINE):
                 yield match.start(1), snake_case(match.group(1))
 
+    # the MCP client gems: ruby_llm-mcp's ``RubyLLM::MCP.client(name: "x", config: {...})`` connects to one
+    # server it names; ruby-mcp-client's ``MCPClient.create_client(mcp_server_configs: [...])`` to servers
+    # each ``MCPClient.stdio_config(..., name: "x")`` (``sse_config``, ``http_config``) names
+    CLIENT_GEMS = {"client": "ruby_llm-mcp", "create_client": "ruby-mcp-client"}
+    SERVER_CONFIGS = frozenset({"stdio_config", "sse_config", "http_config", "streamable_http_config"})
+
+    def mcp_usage(
+        self,
+        file: SourceFile,
+        text: str,
+        match: re.Match,
+        member: str,
+        line: int,
+        package: Package | None = None,
+    ):
+        called = re.split(r"\.|::", member)[-1] if member else ""
+        if (called == "client" and "MCP" in member) or called == "create_client":
+            yield self.code_mcp_client(file, line, self.CLIENT_GEMS[called])
+            if called == "client" and (server := self.mcp_server_name(text, match.end())):
+                yield self.code_mcp_server(file, line, server)
+            return
+        if called in self.SERVER_CONFIGS:
+            server = self.mcp_server_name(text, match.end())
+            if server:
+                yield self.code_mcp_server(file, line, server)
+            return
+        yield from super().mcp_usage(file, text, match, member, line, package)
+
     # langchainrb's store wrappers: ``Langchain::Vectorsearch::Qdrant.new(url: ...)``
     LANGCHAIN_STORE = linear(r"\bLangchain::Vectorsearch::(\w+)")
 
@@ -1940,7 +2005,7 @@ class RubyDetector(_LanguageDetector):
             constants = tuple(
                 {
                     m.group(1)
-                    for m in linear(r"\b([A-Z]\w*)::").finditer(text)
+                    for m in linear(r"\b([A-Z]\w*)(?:::|\.[a-z_])").finditer(text)  # MCPClient.create_client
                     if m.group(1).lower() == root.lower().replace("_", "")  # fast_mcp: FastMcp
                 }
             )
@@ -1964,8 +2029,14 @@ class CSharpDetector(_LanguageDetector):
         (linear(r"\bnew\s+KernelMemoryBuilder\s*\("), "kernel-memory"),
     )
 
+    # a tool built in code rather than by attribute: ``McpServerTool.Create(fn, new() { Name = "x" })``
+    CREATED_TOOL = linear(r'\bMcpServerTool\.Create\([^;]{0,400}?\bName\s*=\s*"([^"\n]{1,100})"')
+
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
-        """``[McpServerTool(Name = "x")]``, or the method the bare attribute sits on."""
+        """``[McpServerTool(Name = "x")]``, or the method the bare attribute sits on; a tool
+        ``McpServerTool.Create`` builds, by the ``Name`` its options give."""
+        for match in self.CREATED_TOOL.finditer(text):
+            yield match.start(), match.group(1)
         for match in self.TOOL_ATTRIBUTE.finditer(text):
             named = re.search(r'\bName\s*=\s*"([^"]{1,100})"', match.group(1))
             if named:
@@ -2003,7 +2074,10 @@ class CSharpDetector(_LanguageDetector):
             line = _line_at(text, match.start())
             if line not in comments:
                 named = self.CLIENT_INFO.search(text)
-                yield self.code_mcp_client(file, line, named.group(1) if named else None)
+                sdk = lookup_package(
+                    "id", "mcp"
+                )  # nameless, the client is named after the SDK's NuGet package
+                yield self.code_mcp_client(file, line, named.group(1) if named else None, sdk)
 
     AI_FUNCTION = linear(r"\bAIFunctionFactory\.Create\(")
     # the OpenAI .NET SDK's ``ChatTool.CreateFunctionTool(functionName: "x", ...)``; Azure.AI.OpenAI 1.x's
