@@ -217,6 +217,13 @@ def _rules():
     )
 
 
+def is_vector_store_variable(name: str, provider_vars: dict[str, str]) -> bool:
+    """``QDRANT_URL``, ``CHROMA_HOST``: the variable belongs to a vector store's client, so the address
+    it holds is the store's (the store is a component of its own), not an AI endpoint."""
+    package = lookup_package("id", provider_vars[name])
+    return package is not None and package.type == "vector_db"
+
+
 def _clean_value(raw: str) -> str:
     value = raw.strip().rstrip(",")
     if value and value[0] in "\"'" and value.count(value[0]) >= 2:
@@ -267,6 +274,19 @@ def bare_ollama_tag(value: str) -> bool:
     """A bare Ollama library tag (``mistral``, ``llava``, ``codellama``): a catalog family name alone,
     which ``plausible_model_name`` rejects as a plain word everywhere else."""
     return bool(BARE_TAG.fullmatch(value)) and match_model(value) is not None
+
+
+# an Ollama model reference with its tag (``granite4:3b``, ``embeddinggemma:latest``,
+# ``hf.co/org/model:Q4_K_M`` minus the host): the tag holds a letter, so ``ollama:11434`` is a host and port
+OLLAMA_TAGGED = lazy_re(r"[a-z][a-z0-9._-]{1,60}(?:/[a-z0-9._-]{1,60})?:[0-9._-]{0,20}[A-Za-z][\w.-]{0,40}")
+# keys that hold where a model lives or is served, not which model it is
+MODEL_LOCATION_KEY = lazy_re(r"(?i)path|dir|url|host|file|port|endpoint")
+
+
+def ollama_tagged(key: str, value: str) -> bool:
+    """``OLLAMA_MODEL_PREF='granite4:3b'`` in a file about Ollama: a tagged library model the catalog
+    need not know, under a key that names a model (not its path or server)."""
+    return bool(OLLAMA_TAGGED.fullmatch(value)) and not MODEL_LOCATION_KEY.search(key)
 
 
 KEY_SHAPED = lazy_re(r"[A-Za-z0-9][\w.+/=:-]{15,}")  # one token: not code, a sentence or a ${reference}
@@ -511,7 +531,12 @@ class ConfigDetector(Detector):
                 found = model_finding(value, number, strong=False, hf_context=True)
                 if found:
                     yield self.model_at(file, number, found, from_key=key)
-            elif value and ollama and MODEL_IN_KEY.search(key) and bare_ollama_tag(value):
+            elif (
+                value
+                and ollama
+                and MODEL_IN_KEY.search(key)
+                and (bare_ollama_tag(value) or ollama_tagged(key, value))
+            ):
                 found = model_finding(value, number, strong=True, hf_context=False)
                 if found:
                     reported_lines.add((number, found[0]))
@@ -520,6 +545,8 @@ class ConfigDetector(Detector):
             scoped = f"{parents.path() if parents is not None else section}.{upper}".upper()
             hint = next((h for token, h in hints.items() if token in scoped), None)
             ai_named = any(token in scoped for token in hints)
+            if upper in provider_vars and is_vector_store_variable(upper, provider_vars):
+                continue  # ``QDRANT_URL=http://qdrant:6333`` addresses a vector store, not an AI service
             if endpoint_key.search(key) or upper in provider_vars:
                 candidate = value
                 # ``host:port`` names a server; ``us.anthropic.claude-…-v2:0`` (Bedrock) is a model id

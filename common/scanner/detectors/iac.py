@@ -880,6 +880,12 @@ def model_id(value: str) -> str:
 
 
 RESOURCE_NAME = lazy_re(r"""^\s*["']?name["']?\s*[=:]\s*["']""")
+# what opens a bracket on an HCL line: an attribute (``llm_model = [``) or a block (``model {``,
+# ``variable "chat_models" {``, ``resource "azurerm_cognitive_deployment" "gpt" {``)
+HCL_ATTRIBUTE_OPENER = lazy_re(r"""^\s*"?([A-Za-z_][\w-]{0,80})"?\s*[=:]\s*[\[{(]""")
+HCL_BLOCK_OPENER = lazy_re(r"""^\s*([A-Za-z_][\w-]{0,80})((?:\s+"[^"\n]{0,200}")*)\s*\{""")
+# brackets that only hold a value for the thing around them: ``default = [...]`` of a variable
+TRANSPARENT_KEYS = frozenset({"default", "value", "values", "for_each"})
 # the model at the end of a Bedrock ARN wherever it is written (a local, an IAM policy's resource, a
 # Lambda's environment): arn:aws:bedrock:<region>::foundation-model/<id>, ...:inference-profile/<id>
 BEDROCK_ARN_MODEL = linear(r"(?:foundation-model|inference-profile)/([A-Za-z0-9][\w.:-]{2,119})")
@@ -888,6 +894,32 @@ BICEP_LITERAL = lazy_re(r"""^\s*(?:param|var)\s+(\w{1,80})(?:\s+\w+)?\s*=\s*'([^
 TOOL_NAME = lazy_re(r"[A-Za-z_][\w.-]{0,99}")  # a literal function name, not an interpolation
 TFVARS_ASSIGNMENT = lazy_re(r"""^\s*[A-Za-z_][\w-]{0,80}\s*=\s*"([^"\n$]{2,200})"\s*$""")
 VARIABLE_DEFAULT = lazy_re(r"""^\s*default\s*=\s*"([^"\n$]{2,200})"\s*$""")
+
+
+def model_object_lines(lines: list[str]) -> set[int]:
+    """Lines directly inside an object or list an attribute or block names as models (``llm_model = [{
+    name = "gpt-4o", ... }]``, ``variable "chat_models" { default = [...] }``, ``model { name = ... }``):
+    there a ``name`` is the model's. A resource's own ``name`` (an Azure deployment's alias) is not, nor
+    is one in a list of deployments (``model_deployments = [{ name = "chat", ... }]``)."""
+    inside: set[int] = set()
+    stack: list[str] = []
+    for number, code, balance in HclLines(lines):
+        if stack and "model" in stack[-1] and "deployment" not in stack[-1]:
+            inside.add(number)
+        if balance > 0:
+            parent = stack[-1] if stack else ""
+            name = parent
+            if block := HCL_BLOCK_OPENER.match(code):
+                keyword = block.group(1)
+                name = "" if keyword in ("resource", "data") else f"{keyword}{block.group(2)}".lower()
+            elif (attribute := HCL_ATTRIBUTE_OPENER.match(code)) and attribute.group(
+                1
+            ) not in TRANSPARENT_KEYS:
+                name = attribute.group(1).lower()
+            stack.extend([name] * balance)
+        elif balance < 0:
+            del stack[balance:]
+    return inside
 
 
 def is_deployment_alias(name: str) -> bool:
@@ -974,9 +1006,13 @@ class IacDetector(Detector):
         of a model-routing variable, a ``locals`` table) that no resource or assignment rule reported."""
         comments = comment_line_numbers(file.lines, ("#", "//", "/*"))
         reported = {(f.location.line, f.key) for f in findings if f.type == "model"}
+        model_objects: set[int] | None = None
         for line, value in code_model_literals(file.text, comments):
             if RESOURCE_NAME.match(file.lines[line - 1]):
-                continue  # ``name = "gpt-4"`` names a resource (an Azure deployment's alias), not its model
+                if model_objects is None:
+                    model_objects = model_object_lines(file.lines)
+                if line not in model_objects:
+                    continue  # ``name = "gpt-4"`` names a resource (a deployment's alias), not its model
             found = model_finding(model_id(value) or value, line, strong=False, hf_context=False)
             if found and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
