@@ -395,3 +395,35 @@ def test_cloudformation_json_quoting_the_arm_schema_is_still_read_as_cloudformat
     }
     found = by_key(run(IacDetector(), tmp_path, "template.json", json.dumps(template))[0])
     assert set(found) == {"cloud_resource:aws::bedrock::agent.agent"}
+
+
+def test_terraform_model_named_objects_hold_models_but_resource_and_deployment_names_do_not(tmp_path):
+    content = """\
+module "openai" {
+  source = "./modules/openai"
+  llm_model = [{
+    name            = "gpt-4o"
+    deployment_name = "chat"
+  }]
+  model_deployments = [{
+    name = "gpt-4-turbo"
+  }]
+}
+variable "chat_models" {
+  default = [
+    {
+      name = "o3-mini"
+    },
+  ]
+}
+resource "azurerm_cognitive_deployment" "gpt" {
+  name = "gpt-4.1"
+  model {
+    format = "OpenAI"
+    name   = "gpt-4o-mini"
+  }
+}
+"""
+    findings, _ = run(IacDetector(), tmp_path, "main.tf", content)
+    models = {(f.name, f.location.line) for f in findings if f.type == "model"}
+    assert models == {("gpt-4o", 4), ("o3-mini", 14), ("gpt-4o-mini", 22)}

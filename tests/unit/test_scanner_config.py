@@ -92,3 +92,23 @@ def test_a_provider_variable_holding_a_real_looking_key_is_a_hardcoded_credentia
     )
     assert keys(result) == {"vector_db:pinecone"}
     assert "hardcoded_api_key" in component(result, "vector_db:pinecone").flags
+
+
+def test_ollama_tagged_ids_under_model_keys_and_vector_store_addresses(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "deploy/anything.env": (
+                "LLM_PROVIDER=ollama\n"
+                "OLLAMA_BASE_PATH=http://ollama:11434\n"
+                "OLLAMA_MODEL_PREF=granite4:3b\n"
+                "EMBEDDING_MODEL_PREF=embeddinggemma:latest\n"
+                "OLLAMA_MODEL_HOST=ollama:11434\n"
+                "OLLAMA_MODEL_DIR=models:cache\n"
+                "QDRANT_URL=http://qdrant:6333\n"
+            ),
+            # the same tag shape in a file that is not about Ollama is no model
+            "other/app.env": "CACHE_MODEL=redis:alpine\n",
+        },
+    )
+    assert keys(result) == {"endpoint:ollama:11434", "model:granite4:3b", "model:embeddinggemma:latest"}
