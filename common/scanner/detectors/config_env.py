@@ -278,9 +278,9 @@ def bare_ollama_tag(value: str) -> bool:
 
 # an Ollama model reference with its tag (``granite4:3b``, ``embeddinggemma:latest``,
 # ``hf.co/org/model:Q4_K_M`` minus the host): the tag holds a letter, so ``ollama:11434`` is a host and port
-OLLAMA_TAGGED = lazy_re(r"[a-z][a-z0-9._-]{1,60}(?:/[a-z0-9._-]{1,60})?:[0-9._-]{0,20}[A-Za-z][\w.-]{0,40}")
+OLLAMA_TAGGED = linear(r"[a-z][a-z0-9._-]{1,60}(?:/[a-z0-9._-]{1,60})?:[0-9._-]{0,20}[A-Za-z][\w.-]{0,40}")
 # keys that hold where a model lives or is served, not which model it is
-MODEL_LOCATION_KEY = lazy_re(r"(?i)path|dir|url|host|file|port|endpoint")
+MODEL_LOCATION_KEY = linear(r"(?i)path|dir|url|host|file|port|endpoint")
 
 
 def ollama_tagged(key: str, value: str) -> bool:

@@ -882,8 +882,8 @@ def model_id(value: str) -> str:
 RESOURCE_NAME = lazy_re(r"""^\s*["']?name["']?\s*[=:]\s*["']""")
 # what opens a bracket on an HCL line: an attribute (``llm_model = [``) or a block (``model {``,
 # ``variable "chat_models" {``, ``resource "azurerm_cognitive_deployment" "gpt" {``)
-HCL_ATTRIBUTE_OPENER = lazy_re(r"""^\s*"?([A-Za-z_][\w-]{0,80})"?\s*[=:]\s*[\[{(]""")
-HCL_BLOCK_OPENER = lazy_re(r"""^\s*([A-Za-z_][\w-]{0,80})((?:\s+"[^"\n]{0,200}")*)\s*\{""")
+HCL_ATTRIBUTE_OPENER = linear(r"""^\s*"?([A-Za-z_][\w-]{0,80})"?\s*[=:]\s*[\[{(]""")
+HCL_BLOCK_OPENER = linear(r"""^\s*([A-Za-z_][\w-]{0,80})((?:\s+"[^"\n]{0,200}")*)\s*\{""")
 # brackets that only hold a value for the thing around them: ``default = [...]`` of a variable
 TRANSPARENT_KEYS = frozenset({"default", "value", "values", "for_each"})
 # the model at the end of a Bedrock ARN wherever it is written (a local, an IAM policy's resource, a
