@@ -56,9 +56,9 @@ SELECTORS = {
     ),
     "config_env": FileSelector(
         suffixes=CONFIG_SUFFIXES,
-        names=("makefile", "procfile", "justfile", "modelfile"),
-        name_prefixes=(".env", "modelfile."),
-        name_endings=(".env", ".modelfile"),
+        names=("makefile", "procfile", "justfile", "modelfile", "dockerfile", "containerfile"),
+        name_prefixes=(".env", "modelfile.", "dockerfile.", "containerfile."),
+        name_endings=(".env", ".modelfile", ".dockerfile", ".containerfile"),
     ),
     "containers": FileSelector(
         suffixes=(".sh", ".json", ".tf", ".hcl", *YAML),

@@ -112,3 +112,20 @@ def test_ollama_tagged_ids_under_model_keys_and_vector_store_addresses(tmp_path)
         },
     )
     assert keys(result) == {"endpoint:ollama:11434", "model:granite4:3b", "model:embeddinggemma:latest"}
+
+
+def test_dockerfile_build_arguments_and_environment_choose_models(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "Dockerfile": (
+                "FROM python:3.12-slim\n"
+                "# ARG MODEL_ID=meta-llama/Llama-2-7b-hf\n"
+                "ARG MODEL_ID=HuggingFaceH4/zephyr-7b-beta\n"
+                "ENV CHAT_MODEL gpt-4o-mini\n"
+                "ENV MODEL_DIR=/models\n"
+                'RUN echo "MODEL=gpt-4o"\n'
+            )
+        },
+    )
+    assert keys(result) == {"model:huggingfaceh4/zephyr-7b-beta", "model:gpt-4o-mini"}

@@ -27,6 +27,7 @@ from common.scanner.catalog import (
     route_forms,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.detectors.containers import is_dockerfile
 from common.scanner.detectors.secrets import is_placeholder
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
@@ -222,6 +223,17 @@ def is_vector_store_variable(name: str, provider_vars: dict[str, str]) -> bool:
     it holds is the store's (the store is a component of its own), not an AI endpoint."""
     package = lookup_package("id", provider_vars[name])
     return package is not None and package.type == "vector_db"
+
+
+# a Dockerfile's build argument or environment variable: ``ARG MODEL_ID=org/name``, ``ENV MODEL gpt-4o``
+DOCKERFILE_VARIABLE = linear(r"^\s*(?:ARG|ENV)\s+([A-Za-z_]\w*)(?:\s*=\s*|\s+)(.*)$", re.IGNORECASE)
+
+
+def dockerfile_assignment(line: str) -> str | None:
+    """An ``ARG``/``ENV`` line of a Dockerfile as the ``KEY=value`` assignment it makes; None for the
+    other instructions (their commands are the containers detector's)."""
+    variable = DOCKERFILE_VARIABLE.match(line)
+    return f"{variable.group(1)}={variable.group(2)}" if variable else None
 
 
 def _clean_value(raw: str) -> str:
@@ -444,6 +456,7 @@ class ConfigDetector(Detector):
             or name in SHELL_NAMES
             or file.suffix in CONFIG_SUFFIXES
             or is_modelfile(name)
+            or is_dockerfile(name)
         )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
@@ -473,7 +486,8 @@ class ConfigDetector(Detector):
         lowered = text.lower()
         if not quick.search(lowered):
             return
-        is_env = file.name.startswith(".env") or file.name.endswith(".env")
+        dockerfile = is_dockerfile(file.name)
+        is_env = file.name.startswith(".env") or file.name.endswith(".env") or dockerfile
         ollama = "ollama" in lowered  # Ollama names models by bare family tags (``OLLAMA_MODEL=mistral``)
         litellm = "litellm_params" in text  # a LiteLLM proxy's model_list: model_name is the alias it serves
         env_facts: dict[str, str] = {}
@@ -484,6 +498,8 @@ class ConfigDetector(Detector):
         sections = scoping and parents is None and "[" in text
         section = ""  # TOML / INI ``[llm]``
         for number, line in enumerate(file.lines, start=1):
+            if dockerfile and (line := dockerfile_assignment(line)) is None:
+                continue
             if parents is not None:
                 parents.see(line)
             elif sections and (header := SECTION_HEADER.match(line)):
