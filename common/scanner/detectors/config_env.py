@@ -1,4 +1,5 @@
-"""``.env`` files, YAML/TOML/JSON/INI/properties configs and shell scripts.
+"""``.env`` files, YAML/TOML/JSON/INI/properties configs, shell scripts and the ``ARG``/``ENV`` lines
+of Dockerfiles.
 
 Line-oriented so evidence has a line number: model keys whose value is a
 catalog model id, endpoint keys and URLs of AI servers (hosted and
