@@ -374,7 +374,6 @@ CFN_MARKERS = (  # AWS::Bedrock::, AWS::BedrockAgentCore::, and the prefixes dat
 BICEP_MARKERS = (
     "Microsoft.CognitiveServices",
     "Microsoft.MachineLearningServices",
-    "Microsoft.Search",
     "model",
 )
 
