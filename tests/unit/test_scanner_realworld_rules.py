@@ -216,3 +216,16 @@ impl Tool for Lookup {
     assert component(with_llm, "tool:lookup").provider == "forge"
     without = scan_tree(tmp_path / "b", {"Cargo.toml": manifest + 'serde_json = "1"\n', "src/lib.rs": tool})
     assert "tool:lookup" not in keys(without)
+
+
+def test_orm_column_types_declare_pgvector_but_a_toy_dimension_in_a_test_does_not(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "src/Doc.java": '@Column(columnDefinition = "vector(1536)")\nprivate float[] embedding;\n',
+            "db/types.test.ts": 'expect(isVectorType("vector(3)")).toBe(true);\n',
+        },
+    )
+    assert [(c.name, [loc.file for loc in c.locations]) for c in result.components] == [
+        ("pgvector", ["src/Doc.java"])
+    ]
