@@ -427,3 +427,25 @@ resource "azurerm_cognitive_deployment" "gpt" {
     findings, _ = run(IacDetector(), tmp_path, "main.tf", content)
     models = {(f.name, f.location.line) for f in findings if f.type == "model"}
     assert models == {("gpt-4o", 4), ("o3-mini", 14), ("gpt-4o-mini", 22)}
+
+
+def test_bicep_verified_module_calls_deploy_the_resource_their_path_names(tmp_path):
+    content = """\
+module openai 'br/public:avm/res/cognitive-services/account:0.10.1' = {
+  name: 'openai'
+  params: {
+    kind: 'OpenAI'
+    publicNetworkAccess: 'Disabled'
+  }
+}
+module vnet 'br/public:avm/res/network/virtual-network:0.5.0' = {
+  name: 'vnet'
+}
+module local './modules/openai.bicep' = {
+  name: 'local'
+}
+"""
+    findings, _ = run(IacDetector(), tmp_path, "main.bicep", content)
+    assert [(f.name, f.location.line, f.flags) for f in findings] == [
+        ("Microsoft.CognitiveServices/accounts.openai", 1, set())
+    ]

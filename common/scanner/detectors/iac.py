@@ -374,6 +374,7 @@ CFN_MARKERS = (  # AWS::Bedrock::, AWS::BedrockAgentCore::, and the prefixes dat
 BICEP_MARKERS = (
     "Microsoft.CognitiveServices",
     "Microsoft.MachineLearningServices",
+    "avm/res/",
     "model",
 )
 
@@ -536,7 +537,12 @@ def line_of(text: str, needle: str) -> int:
 BICEP_IDENTIFIER = linear(r"[A-Za-z_][\w]*")
 BICEP_RESOURCE = linear(r"resource\s+([A-Za-z_]\w*)\s+'([^'\n]+)'\s*(existing\s*)?=")
 BICEP_BINDING = linear(r"(param|var)\s+([A-Za-z_]\w*)(?:\s+[A-Za-z_][\w.]*(?:\[\])?)?\s*=")
-BICEP_MODULE = linear(r"module\s+[A-Za-z_]\w*\s+'[^'\n]*'\s*=")
+BICEP_MODULE = linear(r"module\s+([A-Za-z_]\w*)\s+'([^'\n]*)'\s*=")
+# an Azure Verified Module from the public registry deploys one resource type its path names:
+# ``br/public:avm/res/cognitive-services/account:0.10.1`` is a ``Microsoft.CognitiveServices/accounts``
+AVM_RESOURCE_MODULE = linear(
+    r"^br(?:/public:|:mcr\.microsoft\.com/bicep/)avm/res/([a-z0-9-]{1,80})/([a-z0-9-]{1,80}):"
+)
 MAX_BICEP_VALUES = 50_000
 
 
@@ -722,6 +728,16 @@ class BicepFile:
         if not match.group(3):  # an ``existing`` resource is deployed elsewhere
             self.resources.append(Resource(resource_type, match.group(1), line, body, "bicep"))
 
+    def verified_module(self, module: re.Match, value: Value) -> None:
+        """A registry module call deploying an AI resource is that resource, named by the module's
+        symbolic name; its ``params`` are the resource's ``properties`` (``publicNetworkAccess``)."""
+        resource_type = avm_resource_type(module.group(2))
+        if resource_type is None or rule_for(resource_type) is None:
+            return
+        params = value.literal.get("params") if isinstance(value.literal, dict) else None
+        body = Value(value.line, {"properties": params} if params is not None else {})
+        self.resources.append(Resource(resource_type, module.group(1), value.line, body, "bicep"))
+
     def parse(self) -> None:
         for binding in re.finditer(
             r"^[ \t]*(?:param|var)\s+([A-Za-z_]\w*)(?:\s+[A-Za-z_]\w*)?\s*=\s*'([^'\n$]*)'\s*$",
@@ -740,16 +756,31 @@ class BicepFile:
                 self.skip_expression()
                 continue
             resource = BICEP_RESOURCE.match(text, self.pos)
-            binding = BICEP_BINDING.match(text, self.pos) or BICEP_MODULE.match(text, self.pos)
+            module = BICEP_MODULE.match(text, self.pos)
+            binding = BICEP_BINDING.match(text, self.pos) or module
             if resource:
                 self.resource(resource, None, 0)
             elif binding:
                 self.pos = binding.end()
-                self.other_values.append(self.value())
+                value = self.value()
+                self.other_values.append(value)
+                if module:
+                    self.verified_module(module, value)
             else:
                 self.skip_expression()
                 if self.pos < len(text) and text[self.pos] in ")]}":
                     self.pos += 1  # a stray closing bracket
+
+
+def avm_resource_type(path: str) -> str | None:
+    """The ARM type an Azure Verified Module deploys: ``avm/res/<provider>/<type>`` in kebab case
+    (``machine-learning-services/workspace``) is ``Microsoft.<Provider>/<types>``."""
+    match = AVM_RESOURCE_MODULE.match(path)
+    if not match:
+        return None
+    provider = "".join(word.capitalize() for word in match.group(1).split("-"))
+    first, *rest = match.group(2).split("-")
+    return f"Microsoft.{provider}/{first}{''.join(word.capitalize() for word in rest)}s"
 
 
 def bicep_models(value: Value, depth: int = 0) -> Iterator[tuple[str, str | None, int]]:
