@@ -449,3 +449,23 @@ module local './modules/openai.bicep' = {
     assert [(f.name, f.location.line, f.flags) for f in findings] == [
         ("Microsoft.CognitiveServices/accounts.openai", 1, set())
     ]
+
+
+def test_tfvars_model_maps_hold_models_and_deployment_maps_hold_aliases(tmp_path):
+    content = """\
+models = {
+  chat = {
+    name = "gpt-4o"
+  }
+}
+openai_deployments = {
+  chat = {
+    name = "gpt-4.1"
+    model = {
+      name = "gpt-4.1-mini"
+    }
+  }
+}
+"""
+    findings, _ = run(IacDetector(), tmp_path, "prod.tfvars", content)
+    assert sorted((f.name, f.location.line) for f in findings) == [("gpt-4.1-mini", 10), ("gpt-4o", 3)]

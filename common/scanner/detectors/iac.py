@@ -927,25 +927,29 @@ VARIABLE_DEFAULT = lazy_re(r"""^\s*default\s*=\s*"([^"\n$]{2,200})"\s*$""")
 
 
 def model_object_lines(lines: list[str]) -> set[int]:
-    """Lines directly inside an object or list an attribute or block names as models (``llm_model = [{
-    name = "gpt-4o", ... }]``, ``variable "chat_models" { default = [...] }``, ``model { name = ... }``):
-    there a ``name`` is the model's. A resource's own ``name`` (an Azure deployment's alias) is not, nor
-    is one in a list of deployments (``model_deployments = [{ name = "chat", ... }]``)."""
+    """Lines inside an object or list an attribute or block names as models (``llm_model = [{ name =
+    "gpt-4o", ... }]``, ``models = { chat = { name = ... } }``, ``variable "chat_models" { default = [...]
+    }``, ``model { name = ... }``): there a ``name`` is the model's. A resource's own ``name`` (an Azure
+    deployment's alias) is not, nor is one in a list of deployments (``model_deployments = [{ name =
+    "chat", ... }]``). An entry key that names neither (``chat = {``) keeps what its parent is."""
     inside: set[int] = set()
-    stack: list[str] = []
+    stack: list[str] = []  # per open bracket: the nearest enclosing name that says model or deployment
     for number, code, balance in HclLines(lines):
         if stack and "model" in stack[-1] and "deployment" not in stack[-1]:
             inside.add(number)
         if balance > 0:
-            parent = stack[-1] if stack else ""
-            name = parent
+            name = stack[-1] if stack else ""
             if block := HCL_BLOCK_OPENER.match(code):
                 keyword = block.group(1)
-                name = "" if keyword in ("resource", "data") else f"{keyword}{block.group(2)}".lower()
+                own = "" if keyword in ("resource", "data") else f"{keyword}{block.group(2)}".lower()
+                name = (
+                    own if keyword in ("resource", "data") or "model" in own or "deployment" in own else name
+                )
             elif (attribute := HCL_ATTRIBUTE_OPENER.match(code)) and attribute.group(
                 1
             ) not in TRANSPARENT_KEYS:
-                name = attribute.group(1).lower()
+                own = attribute.group(1).lower()
+                name = own if "model" in own or "deployment" in own else name
             stack.extend([name] * balance)
         elif balance < 0:
             del stack[balance:]
@@ -1086,12 +1090,19 @@ class IacDetector(Detector):
 
     def literal_models(self, file: SourceFile, assignment: re.Pattern) -> Iterator[Finding]:
         """Model ids chosen in ``.tfvars`` or as a ``variable`` default, wherever they are used: only
-        catalog ids and provider naming grammars (Bedrock ids, ``gpt-4o``...) count there."""
+        catalog ids and provider naming grammars (Bedrock ids, ``gpt-4o``...) count there; a ``name``
+        counts only inside a model object (elsewhere it names a deployment or a resource)."""
+        model_objects: set[int] | None = None
         for number, raw in enumerate(file.lines, start=1):
             match = assignment.match(raw)
             info = match_model(match.group(1)) if match else None
             if info is None:
                 continue
+            if RESOURCE_NAME.match(raw):
+                if model_objects is None:
+                    model_objects = model_object_lines(file.lines)
+                if number not in model_objects:
+                    continue
             value = model_id(match.group(1))
             if not value:
                 continue
