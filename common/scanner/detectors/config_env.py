@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import cache
+from pathlib import PurePosixPath
 
 from common.scanner.catalog import (
     LOCAL_DIRECTORY_NAMES,
@@ -431,14 +432,26 @@ CASSETTE = linear(r"(?m)^interactions:[ \t]*$")
 CASSETTE_EXCHANGE = linear(r"(?m)^[ \t-]*request:[ \t]*$")
 
 
+# a config's template to copy (``application.properties.example``, ``config.yaml.sample``): read as the
+# config it becomes
+TEMPLATE_SUFFIXES = (".example", ".sample", ".template", ".dist", ".tmpl")
+
+
+def config_suffix(file: SourceFile) -> str:
+    """The file's suffix, or for a template the suffix of the config it is a copy of."""
+    if file.suffix not in TEMPLATE_SUFFIXES:
+        return file.suffix
+    return PurePosixPath(file.name[: -len(file.suffix)]).suffix.lower()
+
+
 def is_recorded_data(file: SourceFile) -> bool:
     """Whether a ``.json``/YAML file records what happened rather than configuring anything: a JSON
     Lines event log or dataset under a ``.json`` name (one complete object per line: a configuration
     file is one document), an AI API response kept as data, or a recorded HTTP cassette. Its models and
     endpoints are data."""
-    if file.suffix == ".json":
+    if config_suffix(file) == ".json":
         return is_json_lines(file.text) or recorded_response(file.text)
-    if STRUCTURED.get(file.suffix) == "YAML" and CASSETTE.search(file.text[:MAX_RECORD_HEAD]):
+    if STRUCTURED.get(config_suffix(file)) == "YAML" and CASSETTE.search(file.text[:MAX_RECORD_HEAD]):
         return CASSETTE_EXCHANGE.search(file.text[:MAX_RECORD_HEAD]) is not None
     return False
 
@@ -448,14 +461,16 @@ class ConfigDetector(Detector):
 
     def applies_to(self, file: SourceFile) -> bool:
         name = file.name
-        if name in OWNED_ELSEWHERE or (file.suffix in STRUCTURED and is_translation_catalog(file.relpath)):
+        if name in OWNED_ELSEWHERE or (
+            config_suffix(file) in STRUCTURED and is_translation_catalog(file.relpath)
+        ):
             return False
         return (
             name == ".env"
             or name.startswith(".env.")
             or name.endswith(".env")
             or name in SHELL_NAMES
-            or file.suffix in CONFIG_SUFFIXES
+            or config_suffix(file) in CONFIG_SUFFIXES
             or is_modelfile(name)
             or is_dockerfile(name)
         )
@@ -466,17 +481,17 @@ class ConfigDetector(Detector):
         if is_modelfile(file.name):
             yield from self.modelfile_base(file)
             return
-        if is_recorded_data(file) or (file.suffix in STRUCTURED and is_api_description(text)):
+        if is_recorded_data(file) or (config_suffix(file) in STRUCTURED and is_api_description(text)):
             return
         structured: list[str] = []
         table: list[str] = []
         stores: list[tuple[str, Package]] = []
-        if file.suffix in STRUCTURED and file.size <= PARSE_LIMIT_BYTES:
+        if config_suffix(file) in STRUCTURED and file.size <= PARSE_LIMIT_BYTES:
             values: dict[str, str] = {}
             for document in self.parse(file, report):
                 values.update(model_like_values(document))
                 structured.extend(catalog_models_under_model_keys(document))
-                if file.suffix == ".json" and "nodes" in text:
+                if config_suffix(file) == ".json" and "nodes" in text:
                     stores.extend(flow_vector_stores(document))
                 if MODEL_TABLE_FILE.fullmatch(file.path.stem) and isinstance(document, dict):
                     table.extend(k for k, v in document.items() if isinstance(k, str) and isinstance(v, dict))
@@ -495,7 +510,9 @@ class ConfigDetector(Detector):
         reported_lines: set[tuple[int, str]] = set()
         # parent keys and sections only matter to a file with a URL and an AI word to scope it by
         scoping = "http" in lowered and any(token.lower() in lowered for token in hints)
-        parents = YamlParents() if scoping and STRUCTURED.get(file.suffix) in ("YAML", "JSON") else None
+        parents = (
+            YamlParents() if scoping and STRUCTURED.get(config_suffix(file)) in ("YAML", "JSON") else None
+        )
         sections = scoping and parents is None and "[" in text
         section = ""  # TOML / INI ``[llm]``
         for number, line in enumerate(file.lines, start=1):
@@ -655,7 +672,7 @@ class ConfigDetector(Detector):
 
     def parse(self, file: SourceFile, report: FileReport) -> list[object]:
         """The file's documents; a syntax error is a warning and no documents."""
-        kind = STRUCTURED[file.suffix]
+        kind = STRUCTURED[config_suffix(file)]
         try:
             if kind == "JSON":
                 return [_loads_jsonc(file.text)]
