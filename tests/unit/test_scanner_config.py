@@ -129,3 +129,14 @@ def test_dockerfile_build_arguments_and_environment_choose_models(tmp_path):
         },
     )
     assert keys(result) == {"model:huggingfaceh4/zephyr-7b-beta", "model:gpt-4o-mini"}
+
+
+def test_hugging_face_uris_in_serving_configs_name_models_but_not_datasets(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "k8s/isvc.yaml": "spec:\n  predictor:\n    model:\n      storageUri: hf://Qwen/Qwen2.5-1.5B-Instruct\n",
+            "jobs/eval.yaml": "source: hf://datasets/openai/gsm8k\n",
+        },
+    )
+    assert keys(result) == {"model:qwen/qwen2.5-1.5b-instruct"}

@@ -284,6 +284,12 @@ MODEL_IN_KEY = lazy_re(r"(?i)model")
 BARE_TAG = lazy_re(r"[a-z][a-z0-9-]{2,40}")
 
 
+# a model a serving config loads from the Hugging Face Hub by URI (KServe ``storageUri: hf://org/name``,
+# vLLM and SGLang model paths); ``hf://datasets/...`` and ``hf://spaces/...`` hold no model
+HF_URI = linear(r"\bhf://([A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,95})")
+HF_NOT_MODEL_OWNERS = frozenset({"datasets", "spaces", "buckets"})
+
+
 def bare_ollama_tag(value: str) -> bool:
     """A bare Ollama library tag (``mistral``, ``llava``, ``codellama``): a catalog family name alone,
     which ``plausible_model_name`` rejects as a plain word everywhere else."""
@@ -531,6 +537,10 @@ class ConfigDetector(Detector):
                 found = model_finding(match.group(1), number, strong=True, hf_context=False)
                 if found:
                     yield self.model_at(file, number, found, pulled_by="ollama")
+            for match in HF_URI.finditer(line):
+                found = model_finding(match.group(1), number, strong=False, hf_context=True)
+                if found and match.group(1).split("/", 1)[0].lower() not in HF_NOT_MODEL_OWNERS:
+                    yield self.model_at(file, number, found, loaded_from=match.group(0))
             assignment = ASSIGNMENT.match(line)
             if not assignment:
                 if not SHELL_MESSAGE.match(line):  # ``echo "see https://…"`` tells, it does not call
