@@ -307,3 +307,22 @@ def test_an_unlisted_image_handed_an_llm_is_an_ai_app_but_not_an_official_image(
     )
     findings, _ = run(ContainerDetector(), tmp_path, "docker-compose.yml", compose)
     assert [f.key for f in findings] == ["container:acme/summarizer"]
+
+
+def test_model_flags_outside_pod_specs_and_in_task_definitions(tmp_path):
+    isvc = (
+        "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n  name: chat\nspec:\n"
+        "  predictor:\n    model:\n      args:\n        - --model_name=chat\n"
+        "        - --model_id=mistralai/Mistral-7B-Instruct-v0.3\n"
+    )
+    findings, _ = run(ContainerDetector(), tmp_path, "kserve/isvc.yaml", isvc)
+    assert [f.key for f in findings] == ["model:mistralai/mistral-7b-instruct-v0.3"]
+    task = (
+        '{"containerDefinitions": [{"image": "vllm/vllm-openai:v0.6.3",\n'
+        ' "command": ["--model", "Qwen/Qwen2.5-1.5B-Instruct"]}]}\n'
+    )
+    findings, _ = run(ContainerDetector(), tmp_path, "task.json", task)
+    assert [f.key for f in findings] == ["container:vllm/vllm-openai", "model:qwen/qwen2.5-1.5b-instruct"]
+    web = '{"containerDefinitions": [{"image": "nginx:1.27", "command": ["--model", "acme/storefront"]}]}\n'
+    findings, _ = run(ContainerDetector(), tmp_path, "web.json", web)
+    assert findings == []

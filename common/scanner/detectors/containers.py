@@ -859,6 +859,27 @@ def is_compose_document(document: YamlNode) -> bool:
     )
 
 
+def yaml_command_nodes(node: YamlNode, depth: int = 0) -> Iterator[YamlNode]:
+    """The ``command``/``args`` values anywhere in a YAML document: custom resources that run a model
+    server without a pod spec (KServe ``predictor.model.args``), Ansible ``command:`` tasks."""
+    if depth > MAX_WALK_DEPTH:
+        return
+    for element in node.elements() if node.is_sequence else []:
+        yield from yaml_command_nodes(element, depth + 1)
+    for key, value in node.items() if node.is_mapping else []:
+        if key in ("command", "args") and (value.text or value.is_sequence):
+            yield value
+        elif value.is_mapping or value.is_sequence:
+            yield from yaml_command_nodes(value, depth + 1)
+
+
+def scan_yaml_commands(file: SourceFile, detector: str, documents: list[YamlNode]) -> Iterator[Finding]:
+    """Models the commands of YAML outside compose services and pod containers fetch or serve."""
+    for document in documents:
+        for node in yaml_command_nodes(document):
+            yield from (f for f in node_command_findings(file, detector, node) if f.type == "model")
+
+
 def scan_yaml_images(
     file: SourceFile, detector: str, documents: list[YamlNode], seen: set[int]
 ) -> Iterator[Finding]:
@@ -893,6 +914,9 @@ KEYED_IMAGE = linear(r"""["']?\bimage["']?\s*[:=]\s*["']([^"'\s]{3,200})["']""")
 
 
 def scan_keyed_images(file: SourceFile, detector: str) -> Iterator[Finding]:
+    """Listed AI images a JSON/HCL file runs (an ECS task definition, a ``kubernetes_deployment``) and, in
+    a file that runs one, the models its command arrays serve (``"command": ["--model", "org/name"]``)."""
+    runs_ai_image = False
     for line, text in enumerate(file.lines, 1):
         if "image" not in text or text.lstrip().startswith(("#", "//")):
             continue
@@ -900,7 +924,11 @@ def scan_keyed_images(file: SourceFile, detector: str) -> Iterator[Finding]:
             image = parse_image(match.group(1))
             # listed images only: a cloud model's serving image (SageMaker) belongs to its IaC resource
             if image and (finding := container_finding(file, detector, image, line, by_name=False)):
+                runs_ai_image = True
                 yield finding
+    for line, text in enumerate(file.lines, 1) if runs_ai_image else ():
+        if "--model" in text and not text.lstrip().startswith(("#", "//")):
+            yield from model_command_findings(file, detector, text, line)
 
 
 # Make and just recipes are shell lines too (``docker run ollama/ollama``, ``ollama pull llama3``)
@@ -946,6 +974,12 @@ class ContainerDetector(Detector):
         findings = list(scan_kubernetes(file, self.name, documents)) if kubernetes else []
         seen = {f.location.line for f in findings if f.type == "container"}
         findings += scan_yaml_images(file, self.name, documents, seen)
+        models = {(f.location.line, f.key) for f in findings if f.type == "model"}
+        findings += [
+            f
+            for f in scan_yaml_commands(file, self.name, documents)
+            if (f.location.line, f.key) not in models
+        ]
         if "docker" in file.text or "podman" in file.text:  # CI steps: run: docker run ollama/ollama
             findings += [f for f in scan_container_runs(file, self.name) if f.location.line not in seen]
         return findings
