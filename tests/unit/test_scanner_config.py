@@ -140,3 +140,17 @@ def test_hugging_face_uris_in_serving_configs_name_models_but_not_datasets(tmp_p
         },
     )
     assert keys(result) == {"model:qwen/qwen2.5-1.5b-instruct"}
+
+
+def test_a_substitution_default_is_the_value_of_an_unset_variable(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "docker-compose.yml": (
+                "services:\n  api:\n    image: acme/api:1.0\n    environment:\n"
+                "      EMBEDDING_MODEL: ${EMBEDDING_MODEL:-text-embedding-3-small}\n"
+                "      CHAT_MODEL: ${CHAT_MODEL}\n"
+            )
+        },
+    )
+    assert keys(result) == {"model:text-embedding-3-small"}

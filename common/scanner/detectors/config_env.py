@@ -238,13 +238,19 @@ def dockerfile_assignment(line: str) -> str | None:
     return f"{variable.group(1)}={variable.group(2)}" if variable else None
 
 
+# a compose or shell substitution with a default (``${EMBEDDING_MODEL:-nomic-embed-text:v1.5}``): the
+# default is the literal value used when the variable is unset
+SUBSTITUTION_DEFAULT = linear(r"^\$\{[A-Za-z_]\w{0,80}:?[-=]([^${}]{1,200})\}$")
+
+
 def _clean_value(raw: str) -> str:
     value = raw.strip().rstrip(",")
     if value and value[0] in "\"'" and value.count(value[0]) >= 2:
         value = value[1 : value.index(value[0], 1)]
     else:
         value = value.split(" #", 1)[0].strip()
-    return value.strip()
+    default = SUBSTITUTION_DEFAULT.match(value.strip())
+    return (default.group(1) if default else value).strip()
 
 
 HTTP_COMMAND = linear(r"^\s*(?:curl|wget|http|https|xh)\s")
