@@ -26,6 +26,7 @@ import base64
 import contextlib
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -41,6 +42,8 @@ from common import netguard
 SCP_FORM = re.compile(
     r"^(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?P<path>[^/].*)$"
 )
+# A DNS name: labels of letters, digits, '-' and '_' (the host reaches ssh's command line through a shell)
+HOST_NAME = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*\.?$")
 SAFE_PATH = re.compile(r"^[A-Za-z0-9._~/%+@:-]+$")
 REF_FORM = re.compile(r"^[A-Za-z0-9._/+-]+$")
 COMMIT_ID = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
@@ -161,10 +164,16 @@ def _allowlisted(host: str, allowlist: netguard.Allowlist) -> bool:
 
 
 def _check_host_and_path(url: RepositoryUrl, allowlist: netguard.Allowlist) -> None:
-    if netguard.literal_address(url.host) is not None and not _allowlisted(url.host, allowlist):
+    literal = netguard.literal_address(url.host) is not None
+    if literal and not _allowlisted(url.host, allowlist):
         raise RepositoryError("Use a host name, not an IP address.")
     if url.host.startswith("-") or (url.user or "").startswith("-"):
         raise RepositoryError("A host or user name cannot start with '-'.")
+    if not literal and (len(url.host) > 253 or not HOST_NAME.match(url.host)):
+        raise RepositoryError(
+            "The repository host must be a DNS name (letters, digits, '-', '_'; an international name in "
+            "its xn-- form)."
+        )
     path = url.path.lstrip("/")
     if not path or not SAFE_PATH.match(path) or path.startswith("-") or ".." in path.split("/"):
         raise RepositoryError(
@@ -415,7 +424,7 @@ class _GitSession:
                 GIT_CONFIG_VALUE_0=f"Authorization: Basic {basic}",
             )
         if self.url.scheme == "ssh":
-            env["GIT_SSH_COMMAND"] = " ".join(self._ssh_command())
+            env["GIT_SSH_COMMAND"] = shlex.join(self._ssh_command())  # git runs it through sh -c
             env["GIT_SSH_VARIANT"] = "ssh"
         return env
 
