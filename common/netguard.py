@@ -262,6 +262,7 @@ def post(
                 raise
             finally:
                 pool.close()
+        deadline.check()
     assert last_error is not None
     raise last_error
 
@@ -313,8 +314,8 @@ class _Deadline:
             self._sockets.clear()
 
     def watch(self, sock: socket.socket) -> None:
-        """Keep a duplicate of ``sock``: shutting it down stops the original, wrapped in TLS or not."""
-        duplicate = sock.dup()
+        """Keep a duplicate of ``sock``'s descriptor: shutting it down stops the original, in TLS or not."""
+        duplicate = socket.fromfd(sock.fileno(), sock.family, sock.type)
         with self._lock:
             self._sockets.append(duplicate)
             if self.expired:
@@ -355,11 +356,22 @@ class _WatchedHTTPSConnection(_WatchedConnection, HTTPSConnection):
     pass
 
 
-class _WatchedHTTPPool(urllib3.HTTPConnectionPool):
+class _WatchedPool:
+    """A pool whose kept-alive connections are watched again by the exchange that reuses them."""
+
+    def _get_conn(self, timeout=None):
+        conn = super()._get_conn(timeout)
+        deadline = getattr(_current_deadline, "value", None)
+        if deadline is not None and conn.sock is not None:
+            deadline.watch(conn.sock)
+        return conn
+
+
+class _WatchedHTTPPool(_WatchedPool, urllib3.HTTPConnectionPool):
     ConnectionCls = _WatchedHTTPConnection
 
 
-class _WatchedHTTPSPool(urllib3.HTTPSConnectionPool):
+class _WatchedHTTPSPool(_WatchedPool, urllib3.HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
 
 
@@ -413,6 +425,7 @@ class _PinnedAdapter(HTTPAdapter):
                 deadline.check()
                 raise
             response._content = _read_bounded(response, deadline)
+            response._content_consumed = True
         return response
 
     def build_connection_pool_key_attributes(self, request, verify, cert=None):

@@ -75,6 +75,14 @@ def drip_body(remote: HostileRemote, sock) -> None:
     remote.drip(sock, b'{"data": [' + b" " * 99_988 + b"]}")
 
 
+def fast_then_drip(remote: HostileRemote, sock) -> None:
+    """The first answer at once on a kept-alive connection, the next one dripped."""
+    page = b'{"data": [], "nextCursor": "2"}'
+    remote.write(sock, b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(page), page))
+    sock.recv(65536)
+    drip_headers(remote, sock)
+
+
 ENDLESS_LIMIT = 3 * netguard.MAX_RESPONSE_BYTES  # the remote gives up here, so the unguarded run ends
 
 
@@ -131,6 +139,19 @@ def test_a_remote_dripping_its_answer_cannot_hold_the_n8n_connection_test(remote
     )
     assert outcome != "still running", "the dripping remote held the call"
     assert outcome[0] == "unreachable"
+    assert took < BOUND + 2
+
+
+@pytest.mark.parametrize("remote", [fast_then_drip], indirect=True, ids=["kept-alive"])
+def test_a_kept_alive_connection_is_watched_by_the_next_exchange_too(remote):
+    """An n8n scan reads page after page on one connection: the second page is the one dripped."""
+    session = netguard.pinned_session(remote.url, allowlist=LOOPBACK)
+    assert session.get(remote.url + "/api/v1/workflows", timeout=READ_TIMEOUT).json()["nextCursor"] == "2"
+    outcome, took = in_a_thread(
+        lambda: session.get(remote.url + "/api/v1/workflows?cursor=2", timeout=READ_TIMEOUT), BOUND + 5
+    )
+    assert outcome != "still running", "the dripping remote held the call"
+    assert isinstance(outcome, netguard.ExchangeTooSlow)
     assert took < BOUND + 2
 
 
