@@ -315,7 +315,10 @@ class _Deadline:
 
     def watch(self, sock: socket.socket) -> None:
         """Keep a duplicate of ``sock``'s descriptor: shutting it down stops the original, in TLS or not."""
-        duplicate = socket.fromfd(sock.fileno(), sock.family, sock.type)
+        try:
+            duplicate = socket.fromfd(sock.fileno(), sock.family, sock.type)
+        except OSError:
+            return  # closed already: nothing can wait on it
         with self._lock:
             self._sockets.append(duplicate)
             if self.expired:
