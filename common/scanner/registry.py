@@ -85,6 +85,8 @@ SELECTORS = {
             *("deno.json", "deno.jsonc", "environment.yml", "environment.yaml"),
             *("directory.packages.props", "pnpm-workspace.yaml", "packages.config", "build.sbt"),
         ),
+        # conda environments by other names (``environment-gpu.yml``, ``conda_env.yaml``, ``env.yml``)
+        name_prefixes=("environment", "conda", "env"),
         name_endings=(".csproj", ".fsproj", ".vbproj", ".gemspec", ".versions.toml"),
         name_parts=("requirements", "constraints"),  # the detector reads any *requirements*.txt / .in
         folders=("requirements",),

@@ -1057,6 +1057,7 @@ class JavaScriptDetector(_LanguageDetector):
         return (
             lookup_prefixed("npm", module, "/")
             or lookup_prefixed("npm", root, "/")
+            or lookup_package("npm", root)
             or npm_integration_package(root)
         )
 

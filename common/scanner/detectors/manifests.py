@@ -145,6 +145,15 @@ def nuget_package(name: str):
     return lookup_package("nuget", name) or lookup_prefixed("csharp", name)
 
 
+# conda environment files as projects name them: ``environment.yml``, ``environment-gpu.yaml``,
+# ``conda_env.yml``, ``env.yml``; the file's ``dependencies:`` list is what makes it one
+CONDA_ENVIRONMENT_NAME = linear(r"(?i)^(?:environment|conda|env)(?:[._-][\w.-]*)?\.ya?ml$")
+
+
+def is_conda_environment_name(name: str) -> bool:
+    return bool(CONDA_ENVIRONMENT_NAME.match(name))
+
+
 class _ManifestDetector(Detector):
     """Shared plumbing: parse errors become warnings, never exceptions."""
 
@@ -198,7 +207,7 @@ class ManifestDetector(_ManifestDetector):
             or (file.relpath.split("/")[-2:-1] == ["requirements"] and name.endswith((".txt", ".in")))
             or name.endswith((".csproj", ".fsproj", ".vbproj", ".gemspec"))
             or name.endswith(".versions.toml")
-            or name in ("environment.yml", "environment.yaml")
+            or is_conda_environment_name(name)
         )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
@@ -240,7 +249,7 @@ class ManifestDetector(_ManifestDetector):
             yield from self.packages_config(file)
         elif name == "build.sbt":
             yield from self.sbt(file)
-        elif name in ("environment.yml", "environment.yaml"):
+        elif is_conda_environment_name(name):
             yield from self.conda_environment(file)
 
     def pypi_requirement(self, file: SourceFile, requirement: str, line: int | None = None) -> Finding | None:

@@ -26,6 +26,7 @@ from common.scanner.catalog import (
     package_index,
     patterns,
     registry_name,
+    utility_import,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.facts import FileFacts, ModelReference, ToolReference
@@ -273,8 +274,11 @@ class _Analyzer:
         if not resolved:
             return None
         path = resolved.replace("()", "")
+        package = lookup_prefixed("python", path)
+        if package and utility_import(package, path):
+            return None
         return (
-            lookup_prefixed("python", path)
+            package
             or self.generic_roots.get(path.split(".")[0])
             or integration_import(path.rpartition(".")[0])
         )
@@ -349,7 +353,7 @@ class _Analyzer:
                     local = alias.asname or alias.name.split(".")[0]
                     self.aliases[local] = alias.name if alias.asname else alias.name.split(".")[0]
                     package = lookup_prefixed("python", alias.name)
-                    if package:
+                    if package and not utility_import(package, alias.name):
                         self.note_sdk(package, node.lineno)
                     integration = integration_import(alias.name)
                     if integration:
@@ -374,7 +378,7 @@ class _Analyzer:
                     full = f"{module}.{alias.name}"
                     self.aliases[alias.asname or alias.name] = full
                     package = lookup_prefixed("python", full) or lookup_prefixed("python", module)
-                    if package:
+                    if package and not utility_import(package, full):
                         self.note_sdk(package, node.lineno)
                         self.confirm_generic_root(module, package)
                     store = self.wrapped_vector_store(module, alias.name)
