@@ -74,6 +74,7 @@ SELECTORS = {
         suffixes=(
             *(".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"),
             *(".go", ".java", ".kt", ".kts", ".scala", ".rb", ".cs", ".rs"),
+            *(".html", ".htm"),  # pages loading a library from a CDN
         )
     ),
     "manifests": FileSelector(

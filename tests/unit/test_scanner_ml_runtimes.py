@@ -1,0 +1,94 @@
+"""Local ML runtimes where manifests, install lines and pages declare them, and the labelling policy's
+limits: scikit-learn only where a model is trained or loaded, no set-up script as a manifest."""
+
+from common.scanner.catalog import lookup_package
+from tests.unit.scanner_helpers import component, keys, scan_tree
+
+
+def files_of(result, key: str) -> set[str]:
+    return {location.file for location in component(result, key).locations}
+
+
+def test_sklearn_utilities_alone_are_no_component_and_leave_the_manifest_unused(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "requirements.txt": "pandas==2.2.2\nscikit-learn==1.5.1\n",
+            "split.py": "from sklearn.model_selection import train_test_split\n"
+            "from sklearn import metrics\n"
+            "parts = train_test_split([1, 2, 3])\nprint(metrics.accuracy_score([1], [1]))\n",
+        },
+    )
+    assert "ml_framework:scikit-learn" not in keys(result)
+
+
+def test_sklearn_estimator_counts_in_code_and_in_the_manifest(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "requirements.txt": "scikit-learn==1.5.1\n",
+            "train.py": "from sklearn.metrics import f1_score\nfrom sklearn.cluster import KMeans\n"
+            "model = KMeans(n_clusters=3)\n",
+            "report.py": "from sklearn.metrics import classification_report\n",
+            "fit.py": "import sklearn.linear_model as lm\nmodel = lm.LogisticRegression()\n",
+        },
+    )
+    assert files_of(result, "ml_framework:scikit-learn") == {"requirements.txt", "train.py", "fit.py"}
+
+
+def test_a_setup_script_installing_a_runtime_declares_nothing_but_an_image_does(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "install.sh": "pip install fastapi huggingface_hub --quiet\n"
+            "CMAKE_ARGS=-DLLAMA_CUBLAS=on pip install llama-cpp-python\nollama pull llama3.1:8b\n",
+            "Dockerfile": "FROM python:3.11-slim\nRUN pip install --no-cache-dir vllm==0.6.3\n",
+        },
+    )
+    assert "ml_framework:llama-cpp-python" not in keys(result)
+    assert "llm_provider:huggingface-hub" not in keys(result)
+    assert files_of(result, "model:llama3.1:8b") == {"install.sh"}
+    assert files_of(result, "ml_framework:vllm") == {"Dockerfile"}
+
+
+def test_conda_install_in_an_image_and_conda_environments_by_other_names(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "Dockerfile": "FROM continuumio/miniconda3\n"
+            "RUN conda install -y -c pytorch -c conda-forge pytorch::pytorch=2.3 onnx\n",
+            "envs/environment-cpu.yaml": "name: cpu\ndependencies:\n  - python=3.11\n  - pip:\n"
+            "      - transformers>=4.44\n",
+            "env.yml": "services:\n  web:\n    image: nginx\n    environment:\n      - transformers=1\n",
+        },
+    )
+    assert files_of(result, "ml_framework:torch") == {"Dockerfile"}
+    assert files_of(result, "ml_framework:onnx") == {"Dockerfile"}
+    assert files_of(result, "ml_framework:transformers") == {"envs/environment-cpu.yaml"}
+
+
+def test_cdn_urls_name_the_npm_package_they_serve(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "index.html": "<html><head>\n"
+            '<script src="https://unpkg.com/@tensorflow-models/mobilenet@2.1.1"></script>\n'
+            '<script src="https://cdn.jsdelivr.net/npm/chart.js"></script>\n'
+            "</head><body>Runs onnxruntime-web models in your browser.</body></html>\n",
+            "page.htm": '<script type="module">\nimport * as ort from '
+            '"https://cdn.jsdelivr.net/npm/onnxruntime-web@1.19.0/dist/ort.min.mjs";\n</script>\n',
+            "worker.js": 'import { pipeline } from "https://esm.sh/@xenova/transformers@2.17.2";\n'
+            'import x from "https://example.com/npm/openai.js";\n',
+        },
+    )
+    assert files_of(result, "ml_framework:tensorflow") == {"index.html"}
+    assert files_of(result, "ml_framework:onnxruntime") == {"page.htm"}
+    assert files_of(result, "ml_framework:transformers") == {"worker.js"}
+    assert "llm_provider:openai" not in keys(result)
+
+
+def test_registry_wildcards_cover_a_publishers_packages_only():
+    assert lookup_package("npm", "@tensorflow-models/coco-ssd").id == "tensorflow"
+    assert lookup_package("npm", "@mediapipe/tasks-vision").id == "mediapipe"
+    assert lookup_package("npm", "@tensorflow/something-new") is None
+    assert lookup_package("maven", "org.deeplearning4j:deeplearning4j-core").id == "deeplearning4j"
