@@ -325,6 +325,19 @@ def utility_import(package: Package, module: str) -> bool:
     return package.id == "scikit-learn" and len(parts) > 1 and parts[1] in SKLEARN_UTILITY_MODULES
 
 
+# ``git+https://github.com/huggingface/transformers@v4.46.0``: a source install without ``#egg=`` names its
+# project only by the repository, which for the projects this catalog lists is the distribution's name
+VCS_REPOSITORY = linear(
+    r"^(?:(?:-e|--editable)\s+)?git\+https?://(?:github\.com|gitlab\.com)/[\w.-]+/([\w.-]+?)(?:\.git)?(?:@[^\s#]*)?\s*(?:#.*)?$"
+)
+
+
+def vcs_repository(requirement: str) -> str | None:
+    """The repository name a VCS requirement installs from, read as the project it builds."""
+    match = VCS_REPOSITORY.match(requirement)
+    return match.group(1) if match else None
+
+
 def normalize_pypi(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 

@@ -92,3 +92,18 @@ def test_registry_wildcards_cover_a_publishers_packages_only():
     assert lookup_package("npm", "@mediapipe/tasks-vision").id == "mediapipe"
     assert lookup_package("npm", "@tensorflow/something-new") is None
     assert lookup_package("maven", "org.deeplearning4j:deeplearning4j-core").id == "deeplearning4j"
+
+
+def test_source_installs_name_the_project_by_their_repository(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "requirements.txt": "git+https://github.com/huggingface/diffusers.git@main\n"
+            "git+https://github.com/psf/requests\n",
+            "Dockerfile": "FROM python:3.11\n"
+            'RUN pip install "git+https://github.com/huggingface/transformers@v4.46.0"\n',
+        },
+    )
+    assert files_of(result, "ml_framework:diffusers") == {"requirements.txt"}
+    assert files_of(result, "ml_framework:transformers") == {"Dockerfile"}
+    assert not any(c.name == "requests" for c in result.components)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from common.scanner.catalog import Package, load_yaml, lookup_package, normalize_pypi
+from common.scanner.catalog import Package, load_yaml, lookup_package, normalize_pypi, vcs_repository
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module
@@ -315,6 +315,7 @@ def _command_model(
 
 
 PIP_INSTALL = linear(r"(?:^|[\s;&|(])(?:python3?(?:\.\d+)?\s+-m\s+)?(?:uv\s+)?pip3?\s+install\s+([^;&|\n]*)")
+PIP_NAME = linear(r"^([A-Za-z0-9][\w.-]*)")
 CONDA_INSTALL = linear(r"(?:^|[\s;&|(])(?:conda|mamba|micromamba)\s+install\s+([^;&|\n]*)")
 CONDA_OPTIONS_WITH_VALUE = frozenset({"-c", "--channel", "-n", "--name", "-p", "--prefix", "--file"})
 CONDA_SPEC = linear(r"^(?:[\w.-]+::)?([A-Za-z0-9][\w.-]*)")
@@ -356,8 +357,10 @@ def install_command_findings(
             if skip or token.startswith("-"):
                 skip = not skip and token in PIP_OPTIONS_WITH_VALUE
                 continue
-            name = linear(r"^([A-Za-z0-9][\w.-]*)").match(token.strip("\"'"))
-            package = lookup_package("pypi", normalize_pypi(name.group(1))) if name else None
+            token = token.strip("\"'")
+            bare = PIP_NAME.match(token)
+            name = vcs_repository(token) or (bare.group(1) if bare else None)
+            package = lookup_package("pypi", normalize_pypi(name)) if name else None
             if package:
                 yield package_finding(file, detector, package, line, "pip install")
     for match in CONDA_INSTALL.finditer(text):

@@ -23,6 +23,7 @@ from common.scanner.catalog import (
     lookup_prefixed,
     normalize_pypi,
     npm_integration_package,
+    vcs_repository,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
@@ -296,7 +297,7 @@ class ManifestDetector(_ManifestDetector):
     def direct_reference(self, raw: str) -> str | None:
         """The project a URL line of a requirements file installs, when the URL says it."""
         match = self.EGG.match(raw) or self.WHEEL.match(raw)
-        return match.group(1) if match else None
+        return match.group(1) if match else vcs_repository(raw.strip())
 
     CONDA_ITEM = linear(r"^\s*-\s*(?:[\w.-]+::)?([A-Za-z0-9][\w.-]*)\s*(=?=?[^\s#]*)?\s*(?:#.*)?$")
 
