@@ -92,6 +92,7 @@ def test_registry_wildcards_cover_a_publishers_packages_only():
     assert lookup_package("npm", "@mediapipe/tasks-vision").id == "mediapipe"
     assert lookup_package("npm", "@tensorflow/something-new") is None
     assert lookup_package("maven", "org.deeplearning4j:deeplearning4j-core").id == "deeplearning4j"
+    assert lookup_package("pypi", "ray") is None
 
 
 def test_source_installs_name_the_project_by_their_repository(tmp_path):
@@ -107,3 +108,16 @@ def test_source_installs_name_the_project_by_their_repository(tmp_path):
     assert files_of(result, "ml_framework:diffusers") == {"requirements.txt"}
     assert files_of(result, "ml_framework:transformers") == {"Dockerfile"}
     assert not any(c.name == "requests" for c in result.components)
+
+
+def test_an_extra_of_a_general_package_can_be_the_component(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "requirements.txt": "ray[tune,rllib]==2.9.0\n",
+            "requirements-tune.txt": "ray[tune]==2.9.0\n",
+            "policy.py": "import ray\nfrom ray.rllib.algorithms.ppo import PPOConfig\n",
+            "sweep.py": "import ray\nfrom ray import tune\n",
+        },
+    )
+    assert files_of(result, "ml_framework:ray") == {"requirements.txt", "policy.py"}

@@ -36,7 +36,7 @@ tomllib = lazy_module("tomllib")
 DENO_SPECIFIER = linear(r"^(?:npm|jsr):/?((?:@[\w.-]+/)?[\w.-]+)(?:@([^/]+))?")
 MAX_SIBLING_BYTES = 2 * 1024 * 1024
 MAX_ALIAS_FINDINGS = 20
-REQUIREMENT = linear(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;#]*)")
+REQUIREMENT = linear(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?\s*([^;#]*)")
 
 
 def _line_of(file: SourceFile, needle: str, start: int = 0) -> int:
@@ -105,6 +105,16 @@ def without_xml_comments(text: str) -> str:
     """The XML with every comment blanked out (newlines kept, so offsets and lines still match): a
     commented-out dependency is not declared."""
     return XML_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+
+
+def extra_package(name: str, extras: str | None) -> Package | None:
+    """A component an extra of a general package installs (``ray[rllib]`` is RLlib; Ray itself is not)."""
+    for extra in (extras or "").split(","):
+        if extra.strip():
+            package = lookup_package("pypi", f"{normalize_pypi(name)}[{extra.strip().lower()}]")
+            if package:
+                return package
+    return None
 
 
 def _version_from_spec(spec: str) -> str | None:
@@ -257,13 +267,13 @@ class ManifestDetector(_ManifestDetector):
         match = REQUIREMENT.match(requirement)
         if not match:
             return None
-        package = self.package("pypi", match.group(1))
+        package = self.package("pypi", match.group(1)) or extra_package(match.group(1), match.group(2))
         if not package:
             return None
         if line is None:
             line = _declared_line(file, match.group(1))
         return _finding(
-            self.name, package, file, line, _version_from_spec(match.group(2)), requirement.strip()
+            self.name, package, file, line, _version_from_spec(match.group(3)), requirement.strip()
         )
 
     def requirements(self, file: SourceFile) -> Iterator[Finding]:
