@@ -61,7 +61,16 @@ def _declared_line(file: SourceFile, dependency: str) -> int:
     a ``description``, ``keywords`` or ``[package]`` line naming the same word earlier is not taken
     for it."""
     start = next((i for i, raw in enumerate(file.lines) if DEPENDENCY_SECTION.match(raw)), 0)
-    return _line_of(file, dependency, start) or _line_of(file, dependency)
+    return (
+        _key_line(file, dependency, start) or _line_of(file, dependency, start) or _line_of(file, dependency)
+    )
+
+
+def _key_line(file: SourceFile, dependency: str, start: int) -> int:
+    """1-based line where ``dependency`` is a key (``rmcp = {``, ``"openai": "^4"``), so that another
+    entry naming it first (``rig-core = { features = ["rmcp"] }``) is not taken for its declaration."""
+    pattern = re.compile(r"""^\s*["']?""" + re.escape(dependency) + r"""["']?\s*[=:]""", re.IGNORECASE)
+    return next((i + 1 for i in range(start, len(file.lines)) if pattern.match(file.lines[i])), 0)
 
 
 GO_INDIRECT = linear(r"//\s*indirect\b")
