@@ -107,6 +107,9 @@ SELECTORS = {
     "n8n": FileSelector(
         suffixes=(".json",), name_endings=(".json.template", ".json.example", ".json.sample", ".json.dist")
     ),
+    "native_code": FileSelector(
+        suffixes=(".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".hxx", ".cu", ".cuh", ".m", ".mm")
+    ),
     "notebooks": FileSelector(suffixes=(".ipynb",)),
     "python_code": FileSelector(suffixes=(".py",)),
     "vector_stores": FileSelector(

@@ -148,3 +148,21 @@ def test_a_dependency_is_placed_at_its_own_key_not_at_a_feature_naming_it(tmp_pa
         },
     )
     assert [location.line for location in component(result, "agent_framework:mcp").locations] == [7]
+
+
+def test_native_sources_include_the_runtime_they_link(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "src/infer.cpp": "#include <vector>\n#include <onnxruntime_cxx_api.h>\n"
+            '#include "tensorflow/lite/interpreter.h"\n// #include <torch/script.h>\n'
+            'const char *kHelp = "#include <torch/torch.h> is not needed";\n',
+            "src/chat.cc": '#include "common/llama.h"\n#include "net.h"\n',
+            "ios/Classifier.mm": "#import <CoreML/CoreML.h>\n",
+        },
+    )
+    assert files_of(result, "ml_framework:onnxruntime") == {"src/infer.cpp"}
+    assert files_of(result, "ml_framework:tensorflow") == {"src/infer.cpp"}
+    assert files_of(result, "ml_framework:coreml") == {"ios/Classifier.mm"}
+    assert "ml_framework:torch" not in keys(result)
+    assert "ml_framework:llama.cpp" not in keys(result)
