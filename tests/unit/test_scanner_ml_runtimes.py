@@ -1,7 +1,10 @@
 """Local ML runtimes where manifests, install lines and pages declare them, and the labelling policy's
 limits: scikit-learn only where a model is trained or loaded, no set-up script as a manifest."""
 
+import os
+
 from common.scanner.catalog import lookup_package
+from common.scanner.detectors.manifests import is_conda_environment_name
 from tests.unit.scanner_helpers import component, keys, scan_tree
 
 
@@ -166,3 +169,10 @@ def test_native_sources_include_the_runtime_they_link(tmp_path):
     assert files_of(result, "ml_framework:coreml") == {"ios/Classifier.mm"}
     assert "ml_framework:torch" not in keys(result)
     assert "ml_framework:llama.cpp" not in keys(result)
+
+
+def test_conda_environment_names_are_told_without_decoding_the_name():
+    assert is_conda_environment_name("Environment-GPU.yaml")
+    assert is_conda_environment_name("conda_env.yml")
+    assert not is_conda_environment_name("envoy.yaml")
+    assert not is_conda_environment_name(os.fsdecode(b"caf\xe9_\xff.yml"))  # surrogate escapes, no error

@@ -167,11 +167,19 @@ def nuget_package(name: str):
 
 # conda environment files as projects name them: ``environment.yml``, ``environment-gpu.yaml``,
 # ``conda_env.yml``, ``env.yml``; the file's ``dependencies:`` list is what makes it one
-CONDA_ENVIRONMENT_NAME = linear(r"(?i)^(?:environment|conda|env)(?:[._-][\w.-]*)?\.ya?ml$")
+CONDA_ENVIRONMENT_STEMS = ("environment", "conda", "env")
 
 
 def is_conda_environment_name(name: str) -> bool:
-    return bool(CONDA_ENVIRONMENT_NAME.match(name))
+    """Plain string tests, not a regex: a file name need not be valid UTF-8 (surrogate escapes)."""
+    lower = name.lower()
+    if not lower.endswith((".yml", ".yaml")):
+        return False
+    stem = lower.rsplit(".", 1)[0]
+    return any(
+        stem == prefix or stem.startswith((f"{prefix}.", f"{prefix}-", f"{prefix}_"))
+        for prefix in CONDA_ENVIRONMENT_STEMS
+    )
 
 
 class _ManifestDetector(Detector):
