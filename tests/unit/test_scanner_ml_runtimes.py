@@ -126,21 +126,6 @@ def test_an_extra_of_a_general_package_can_be_the_component(tmp_path):
     assert files_of(result, "ml_framework:ray") == {"requirements.txt", "policy.py"}
 
 
-def test_a_spring_ai_model_starter_is_the_integration_its_code_imports(tmp_path):
-    result = scan_tree(
-        tmp_path,
-        {
-            "pom.xml": "<project><dependencies>\n<dependency>\n<groupId>org.springframework.ai</groupId>\n"
-            "<artifactId>spring-ai-starter-model-openai</artifactId>\n</dependency>\n<dependency>\n"
-            "<groupId>org.springframework.ai</groupId>\n<artifactId>spring-ai-starter-mcp-server</artifactId>\n"
-            "</dependency>\n</dependencies></project>\n",
-            "src/Chat.java": "import org.springframework.ai.openai.OpenAiChatModel;\nclass Chat {}\n",
-        },
-    )
-    assert files_of(result, "agent_framework:spring-ai-openai") == {"pom.xml", "src/Chat.java"}
-    assert "pom.xml" in files_of(result, "agent_framework:spring-ai")
-
-
 def test_a_dependency_is_placed_at_its_own_key_not_at_a_feature_naming_it(tmp_path):
     result = scan_tree(
         tmp_path,
