@@ -298,3 +298,16 @@ def test_rust_unit_test_inputs_are_not_components_but_a_real_call_and_integratio
         "model:mistral-large-latest",
         "endpoint:api.mistral.ai",
     }
+
+
+def test_orm_column_types_declare_pgvector_but_a_toy_dimension_in_a_test_does_not(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "src/Doc.java": '@Column(columnDefinition = "vector(1536)")\nprivate float[] embedding;\n',
+            "db/types.test.ts": 'expect(isVectorType("vector(3)")).toBe(true);\n',
+        },
+    )
+    assert [(c.name, [loc.file for loc in c.locations]) for c in result.components] == [
+        ("pgvector", ["src/Doc.java"])
+    ]
