@@ -233,3 +233,29 @@ def test_catalog_literal_counts_in_a_project_that_loads_models_with_transformers
     assert not {key for key in keys(with_runtime) if key.lower() == "model:o1"}
     torch_only = scan_tree(tmp_path / "own", {"train.py": train.format(runtime="")})
     assert "model:xlm-roberta-base" not in keys(torch_only)
+
+
+def test_file_in_newer_python_syntax_is_still_read(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "situate.py": (
+                "import chromadb\n"
+                "from anthropic import Anthropic\n"
+                "\n"
+                "def prompt(chunks):\n"
+                '    return f"""Context:\n'
+                '    {"\\n".join(chunks)}\n'
+                '    """\n'
+                "\n"
+                "type Chunks = list[str]\n"
+                "client = Anthropic()\n"
+                "client.messages.create(model='claude-3-5-haiku-20241022', max_tokens=64, messages=[])\n"
+            ),
+            "broken.py": "import openai\ndef (:\n    pass\n)]\n" * 20,
+        },
+    )
+    assert {"vector_db:chromadb", "llm_provider:anthropic", "model:claude-3-5-haiku-20241022"} <= keys(result)
+    model = component(result, "model:claude-3-5-haiku-20241022")
+    assert [(loc.file, loc.line) for loc in model.locations] == [("situate.py", 11)]
+    assert "llm_provider:openai" not in keys(result)

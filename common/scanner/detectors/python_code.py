@@ -10,8 +10,10 @@ references that need other files are left in ``report.facts`` for deep mode.
 from __future__ import annotations
 
 import ast
+import io
 import os
 import re
+import tokenize
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -1175,6 +1177,58 @@ def analyse_python(
     )
 
 
+MAX_LINES_LEFT_OUT = 8
+F_STRING_PREFIX = linear(r"(?i)^[rb]?f[rb]?[\'\"]")
+
+
+def without_f_strings(text: str) -> str | None:
+    """``text`` with every f-string token replaced by an empty string spanning as many lines, or None
+    when it does not tokenize: 3.12 lets an f-string's expressions hold backslashes and comments that
+    this interpreter's parser rejects, and an f-string holds no import or model argument we read."""
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    pieces, done = [], 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type != tokenize.STRING or not F_STRING_PREFIX.search(token.string):
+                continue
+            begin = starts[token.start[0] - 1] + token.start[1]
+            end = starts[token.end[0] - 1] + token.end[1]
+            newlines = token.string.count("\n")
+            pieces += [text[done:begin], '"""' + "\n" * newlines + '"""' if newlines else '""']
+            done = end
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return "".join(pieces) + text[done:] if pieces else None
+
+
+def analyse_without_unparsable_lines(
+    text: str, relpath: str, detector: str, error: SyntaxError
+) -> PythonAnalysis | None:
+    """The analysis of a file this interpreter cannot parse, with its f-strings emptied and then the lines
+    it still rejects blanked (numbering kept): syntax of a newer Python (3.12's f-strings, ``type``
+    aliases) would otherwise hide every import and call of the file. A few lines at most; a file that
+    still fails is not Python to us."""
+    plain = without_f_strings(text)
+    if plain is not None:
+        try:
+            return analyse_python(plain, relpath, detector)
+        except SyntaxError as again:
+            text, error = plain, again
+    lines = text.split("\n")
+    for _ in range(MAX_LINES_LEFT_OUT):
+        index = (error.lineno or 0) - 1
+        if not 0 <= index < len(lines) or not lines[index].strip():
+            return None
+        lines[index] = ""
+        try:
+            return analyse_python("\n".join(lines), relpath, detector)
+        except SyntaxError as again:
+            error = again
+    return None
+
+
 MODULE_CONSTANT = lazy_re(
     r"^([A-Z][A-Z0-9_]*)[ \t]*(?::[ \t]*str[ \t]*)?=[ \t]*(?:(['\"])([^'\"\n]+)\2"
     r"|os\.(?:getenv|environ\.get)\([ \t]*['\"]([A-Za-z_][A-Za-z0-9_]*)['\"][ \t]*"
@@ -1355,7 +1409,9 @@ class PythonDetector(Detector):
             analysis = analyse_python(text, file.relpath, self.name)
         except SyntaxError as exc:
             report.warnings.append(f"python: cannot parse ({exc.msg}, line {exc.lineno})")
-            return []
+            analysis = analyse_without_unparsable_lines(text, file.relpath, self.name, exc)
+            if analysis is None:
+                return []
         analysis.facts.model_constants = model_constants
         report.facts.update(analysis.facts)
         findings = analysis.findings
