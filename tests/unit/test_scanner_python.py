@@ -259,3 +259,30 @@ def test_file_in_newer_python_syntax_is_still_read(tmp_path):
     model = component(result, "model:claude-3-5-haiku-20241022")
     assert [(loc.file, loc.line) for loc in model.locations] == [("situate.py", 11)]
     assert "llm_provider:openai" not in keys(result)
+
+
+def test_notebook_calling_the_projects_own_helper_names_its_model(tmp_path):
+    import json
+
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "source": ["Streaming with claude-3-opus is slower."]},
+            {
+                "cell_type": "code",
+                "source": [
+                    "from helpers import client\n",
+                    "def stream(messages, model='claude-3-haiku-20240307'):\n",
+                    "    return client.messages.stream(model=model, messages=messages, max_tokens=256)\n",
+                ],
+            },
+        ],
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+    }
+    helpers = "from anthropic import Anthropic\n\nclient = Anthropic()\n"
+    result = scan_tree(tmp_path, {"lesson.ipynb": json.dumps(notebook), "helpers.py": helpers})
+    model = component(result, "model:claude-3-haiku-20240307")
+    assert [(loc.file, loc.line) for loc in model.locations] == [("lesson.ipynb", 2)]
+    assert model.locations[0].snippet.startswith("[cell 2, line 2]")
+    assert "model:claude-3-opus" not in keys(result)
