@@ -351,3 +351,25 @@ def test_a_read_on_its_own_connection_gives_it_back_ready_for_a_transaction(make
     finally:
         pooled.close()
     assert plain_read(None, "SELECT 1", {}) == [(1,)]
+
+
+def test_a_read_on_its_own_connection_goes_out_with_postgresql_placeholders(make_user):
+    """``plain_read`` sends the statement numbered as PostgreSQL numbers parameters (``$1``…, each name once,
+    ``%%`` a percent sign), through a ``RawCursor`` that leaves the text as it is, and answers what the
+    driver's own conversion of ``%(name)s`` answers; the engine's events still see SQLAlchemy's text."""
+    sql = "SELECT %(word)s || '%%' || %(word)s, %(number)s::int + 1, to_char(%(number)s::int, '99%%'), '$1'"
+    parameters = {"word": "a", "number": 41}
+    seen = []
+
+    def note(_connection, cursor, statement, values, _context, _many):
+        seen.append((type(cursor), statement, values))
+
+    event.listen(get_engine(), "before_cursor_execute", note)
+    try:
+        rows = plain_read(None, sql, parameters)
+    finally:
+        event.remove(get_engine(), "before_cursor_execute", note)
+    url = get_engine().url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as connection:
+        assert rows == connection.execute(sql, parameters).fetchall() == [("a%a", 42, " 41%", "$1")]
+    assert seen == [(psycopg.RawCursor, sql, parameters)]
