@@ -264,7 +264,7 @@ def label_units(repo: dict) -> list[Unit]:
 def report_units(reports: list[tuple[str, str, str, str | None, set[int], list[str]]]) -> list[Unit]:
     units: dict[tuple, Unit] = {}
     for file, category, name, provider, lines, flags in reports:
-        entries = [(category, keys_for(category, name))]
+        entries = [(category, {norm_package(name)} if category == "api_key" else keys_for(category, name))]
         if "hardcoded_api_key" in flags:
             entries.append(("api_key", {norm_package(name)}))
         for kind, keys in entries:
@@ -387,24 +387,41 @@ def run_trusera(tree: Path, scratch: Path, repo: dict) -> tuple[list, float]:
     command = trusera_command("scan", str(tree), "--format", "json", "-o", str(output), "--quiet")
     timing = measure(command)
     data = json.loads(output.read_text())
+    return trusera_reports(data, repo), timing["seconds"]
+
+
+def trusera_reports(data: dict, repo: dict) -> list[tuple[str, str, str, str | None, set[int], list[str]]]:
+    """One report per (component, file) of a trusera JSON result, outside the repository's exclusions."""
     reports = []
     for component in data["components"]:
         by_file: dict[str, set[int]] = defaultdict(set)
         for location in component["locations"]:
             by_file[location["file"]].add(location["line"])
+        credentials = credential_lines(component)
         for file, lines in by_file.items():
-            if not excluded(file, repo.get("excluded", [])):
-                reports.append(
-                    (
-                        file,
-                        component["type"],
-                        component["name"],
-                        component.get("provider"),
-                        lines,
-                        component["flags"],
-                    )
-                )
-    return reports, timing["seconds"]
+            if excluded(file, repo.get("excluded", [])):
+                continue
+            category, flags = component["type"], component["flags"]
+            if credentials is not None and "hardcoded_api_key" in flags:
+                # the key is a unit of the files that hold it; a file where it is all the component
+                # shows (a .env line) declares no package
+                if not credentials.get(file):
+                    flags = [flag for flag in flags if flag != "hardcoded_api_key"]
+                elif lines <= credentials[file]:
+                    category, flags = "api_key", []
+            reports.append((file, category, component["name"], component.get("provider"), lines, flags))
+    return reports
+
+
+def credential_lines(component: dict) -> dict[str, set[int]] | None:
+    """{file: lines} of the component's hard-coded keys, or None from an engine that does not say."""
+    located = component.get("metadata", {}).get("credential_locations")
+    if located is None:
+        return None
+    lines: dict[str, set[int]] = defaultdict(set)
+    for location in located:
+        lines[location["file"]].add(location["line"])
+    return lines
 
 
 def run_aibom(binary: Path, tree: Path, scratch: Path, repo: dict, labels: list[Unit]) -> tuple[list, float]:

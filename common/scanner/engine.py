@@ -233,6 +233,11 @@ def merge_findings(findings: Iterable[Finding], scopes: dict[str, str]) -> tuple
         if len(ordered) > MAX_LOCATIONS:
             metadata["location_count"] = len(ordered)
             ordered = _capped_locations(ordered)
+        credentials = sorted(
+            {(f.location.file, f.location.line) for f in group if "hardcoded_api_key" in f.flags}
+        )
+        if credentials:  # which of the locations hold the key, not only that one does
+            metadata["credential_locations"] = [{"file": file, "line": line} for file, line in credentials]
         component.locations = ordered
         component.flags = sorted(flags)
         component.metadata = metadata

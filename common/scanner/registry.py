@@ -55,10 +55,11 @@ SELECTORS = {
         suffixes=(".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".py", ".cs", ".rs")
     ),
     "config_env": FileSelector(
-        suffixes=CONFIG_SUFFIXES,
-        names=("makefile", "procfile", "justfile", "modelfile"),
-        name_prefixes=(".env", "modelfile."),
-        name_endings=(".env", ".modelfile"),
+        # templates of a config to copy (``application.properties.example``): read by their inner suffix
+        suffixes=(*CONFIG_SUFFIXES, ".example", ".sample", ".template", ".dist", ".tmpl"),
+        names=("makefile", "procfile", "justfile", "modelfile", "dockerfile", "containerfile"),
+        name_prefixes=(".env", "modelfile.", "dockerfile.", "containerfile."),
+        name_endings=(".env", ".modelfile", ".dockerfile", ".containerfile"),
     ),
     "containers": FileSelector(
         suffixes=(".sh", ".json", ".tf", ".hcl", *YAML),
