@@ -191,3 +191,21 @@ def score_categories() -> set[str]:
     from common.scanner.model import COMPONENT_TYPES
 
     return {*COMPONENT_TYPES, "api_key"}
+
+
+def test_a_bare_maven_artifact_is_read_with_the_group_its_build_file_gives_it(score, tmp_path):
+    (tmp_path / "pom.xml").write_text(
+        "<dependency>\n  <groupId>org.springframework.ai</groupId>\n"
+        "  <artifactId>spring-ai-starter-model-openai</artifactId>\n</dependency>\n"
+    )
+    (tmp_path / "build.gradle.kts").write_text('implementation("dev.langchain4j:langchain4j-open-ai:1.0")\n')
+    repo = {
+        "labels": [
+            label("pom.xml", "agent_framework", "spring-ai-starter-model-openai", line=3),
+            label("build.gradle.kts", "agent_framework", "langchain4j-open-ai"),
+        ]
+    }
+    completed = {unit.file: unit.keys for unit in score.label_units(repo, tmp_path)}
+    assert completed["pom.xml"] == {"spring-ai"}
+    bare = {unit.file: unit.keys for unit in score.label_units(repo)}
+    assert bare["pom.xml"] == {"spring-ai-starter-model-openai"}

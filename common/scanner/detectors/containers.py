@@ -10,8 +10,9 @@ What is reported:
 * ``model`` components for models a container fetches or serves (``RUN ollama pull llama3``,
   ``huggingface-cli download org/name``, ``--model org/name``); an Ollama model without a tag (or
   ``:latest``) is ``unpinned_model``.
-* packages an image or script installs (``pip install vllm``) or an image builds from the package's own
-  source repository (``git clone https://github.com/vllm-project/vllm``), as the catalog's components.
+* packages an image or a container's command installs (``pip install vllm``, ``conda install pytorch``)
+  or an image builds from the package's own source repository
+  (``git clone https://github.com/vllm-project/vllm``), as the catalog's components.
 * Flags: ``gpu_instance`` (GPU images, GPU tags, compose ``deploy.resources.reservations.devices``,
   ``runtime: nvidia``, Kubernetes ``nvidia.com/gpu`` limits, GPU node selectors) and ``internet_facing``
   (compose ports published on a non-loopback interface or ``network_mode: host``; Kubernetes workloads
@@ -30,7 +31,14 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from common.scanner.catalog import Package, load_json, load_yaml, lookup_package, normalize_pypi
+from common.scanner.catalog import (
+    Package,
+    load_json,
+    load_yaml,
+    lookup_package,
+    normalize_pypi,
+    vcs_repository,
+)
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module
@@ -327,6 +335,10 @@ def _command_model(
 
 
 PIP_INSTALL = linear(r"(?:^|[\s;&|(])(?:python3?(?:\.\d+)?\s+-m\s+)?(?:uv\s+)?pip3?\s+install\s+([^;&|\n]*)")
+PIP_NAME = linear(r"^([A-Za-z0-9][\w.-]*)")
+CONDA_INSTALL = linear(r"(?:^|[\s;&|(])(?:conda|mamba|micromamba)\s+install\s+([^;&|\n]*)")
+CONDA_OPTIONS_WITH_VALUE = frozenset({"-c", "--channel", "-n", "--name", "-p", "--prefix", "--file"})
+CONDA_SPEC = linear(r"^(?:[\w.-]+::)?([A-Za-z0-9][\w.-]*)")
 PIP_OPTIONS_WITH_VALUE = frozenset(
     {
         "-r",
@@ -356,18 +368,32 @@ GIT_CLONE = linear(
 def install_command_findings(
     file: SourceFile, detector: str, text: str, line: int, *, clones: bool = False
 ) -> Iterator[Finding]:
-    """AI packages a container installs (``pip install vllm``, ``uv pip install torch``) or, in an image
-    build (``clones``), builds from their own source repository (``git clone .../vllm-project/vllm``)."""
+    """AI packages a container installs (``pip install vllm``, ``uv pip install torch``, ``conda install
+    pytorch``) or, in an image build (``clones``), builds from their own source repository
+    (``git clone .../vllm-project/vllm``)."""
     for match in PIP_INSTALL.finditer(text):
         skip = False
         for token in match.group(1).split():
             if skip or token.startswith("-"):
                 skip = not skip and token in PIP_OPTIONS_WITH_VALUE
                 continue
-            name = linear(r"^([A-Za-z0-9][\w.-]*)").match(token.strip("\"'"))
-            package = lookup_package("pypi", normalize_pypi(name.group(1))) if name else None
+            token = token.strip("\"'")
+            bare = PIP_NAME.match(token)
+            name = vcs_repository(token) or (bare.group(1) if bare else None)
+            package = lookup_package("pypi", normalize_pypi(name)) if name else None
             if package:
                 yield package_finding(file, detector, package, line, "pip install")
+    for match in CONDA_INSTALL.finditer(text):
+        skip = False
+        for token in match.group(1).split():
+            if skip or token.startswith("-"):
+                skip = not skip and token in CONDA_OPTIONS_WITH_VALUE
+                continue
+            # ``conda-forge::pytorch=2.1``: conda names Python packages as PyPI does
+            name = CONDA_SPEC.match(token.strip("\"'"))
+            package = lookup_package("pypi", normalize_pypi(name.group(1))) if name else None
+            if package:
+                yield package_finding(file, detector, package, line, "conda install")
     for match in GIT_CLONE.finditer(text) if clones else ():
         package = lookup_package("id", match.group(1).lower())
         if package:
@@ -474,12 +500,14 @@ SHELL_IMAGE = linear(
 
 
 def scan_shell_script(file: SourceFile, detector: str) -> Iterator[Finding]:
-    """Models a script fetches, packages it installs, and AI images it runs or names as a default
-    (``IMAGE="${IMAGE:-vllm/vllm-openai:latest}"``)."""
+    """Models a script fetches and AI images it runs or names as a default
+    (``IMAGE="${IMAGE:-vllm/vllm-openai:latest}"``). A package it installs is not a declaration: a
+    set-up script on a developer's machine is neither a manifest nor a container definition (the
+    labelling policy), unlike an image's ``RUN pip install`` or a container's command."""
     for line, text in enumerate(file.lines, 1):
         if text.lstrip().startswith("#"):
             continue
-        yield from command_findings(file, detector, text, line)
+        yield from model_command_findings(file, detector, text, line)
         for match in SHELL_IMAGE.finditer(text):
             image = parse_image(match.group(1))
             if image and (finding := container_finding(file, detector, image, line, by_name=False)):

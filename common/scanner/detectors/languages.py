@@ -1032,6 +1032,18 @@ class TemplateText:
         return any(start < offset < end for start, end in self.spans[max(0, index - 8) : index])
 
 
+# the npm package a CDN URL serves: ``https://cdn.jsdelivr.net/npm/<package>[@version][/file]`` and the same
+# path on unpkg, esm.sh, Skypack, esm.run and JSPM
+CDN_PACKAGE = linear(
+    r"^(?:https?:)?//(?:cdn\.jsdelivr\.net/npm/|unpkg\.com/|esm\.sh/|cdn\.skypack\.dev/|esm\.run/|ga\.jspm\.io/npm:)"
+    r"((?:@[\w.-]+/)?[\w.-]+)"
+)
+# a page's script from a CDN, or a module script's import of one: ``<script src="https://unpkg.com/x">``
+PAGE_SCRIPT_URL = linear(
+    r"""(?:\bsrc\s*=\s*|\bfrom\s*|\bimport\s*\(?\s*)["']((?:https?:)?//[^"'\s<>]+)["']"""
+)
+
+
 class JavaScriptDetector(_LanguageDetector):
     name = "javascript"
     extensions = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
@@ -1092,13 +1104,17 @@ class JavaScriptDetector(_LanguageDetector):
         return False
 
     def package_for(self, module: str) -> Package | None:
-        if module.startswith((".", "/")):
+        served = CDN_PACKAGE.match(module)
+        if served:  # ``https://cdn.jsdelivr.net/npm/@xenova/transformers@2.17.2``: the npm package it serves
+            module = served.group(1)
+        if module.startswith((".", "/")) or "://" in module:
             return None
         parts = module.split("/")
         root = "/".join(parts[:2]) if module.startswith("@") else parts[0]
         return (
             lookup_prefixed("npm", module, "/")
             or lookup_prefixed("npm", root, "/")
+            or lookup_package("npm", root)
             or npm_integration_package(root)
         )
 
@@ -2714,3 +2730,27 @@ class RustDetector(_LanguageDetector):
             if not stripped.startswith(("use ", "pub use ", "//", "/*", "*", "extern ")):
                 seen.add(crate)
                 yield Import(crate, (crate,), line)
+
+
+class PageScriptDetector(Detector):
+    """An HTML page that loads an AI library from a CDN (``<script src="https://cdn.jsdelivr.net/npm/
+    @tensorflow/tfjs">``, a module script importing ``https://esm.sh/@huggingface/transformers``) imports
+    that npm package as a bundled script would. Only the URLs are read: the page's text is prose."""
+
+    name = "page_scripts"
+
+    def applies_to(self, file: SourceFile) -> bool:
+        return file.suffix in (".html", ".htm")
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        if "//" not in file.text:
+            return
+        resolver = JavaScriptDetector()
+        seen: set[str] = set()
+        for match in PAGE_SCRIPT_URL.finditer(file.text):
+            package = resolver.package_for(match.group(1)) if CDN_PACKAGE.match(match.group(1)) else None
+            if package and package.id not in seen:
+                seen.add(package.id)
+                finding = resolver.finding(file, package, line_at(file.text, match.start(1)))
+                finding.detector = self.name
+                yield finding

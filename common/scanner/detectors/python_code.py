@@ -27,6 +27,7 @@ from common.scanner.catalog import (
     package_index,
     patterns,
     registry_name,
+    utility_import,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.facts import FileFacts, ModelReference, ToolReference
@@ -279,8 +280,11 @@ class _Analyzer:
         if not resolved:
             return None
         path = resolved.replace("()", "")
+        package = lookup_prefixed("python", path)
+        if package and utility_import(package, path):
+            return None
         return (
-            lookup_prefixed("python", path)
+            package
             or self.generic_roots.get(path.split(".")[0])
             or integration_import(path.rpartition(".")[0])
         )
@@ -355,7 +359,7 @@ class _Analyzer:
                     local = alias.asname or alias.name.split(".")[0]
                     self.aliases[local] = alias.name if alias.asname else alias.name.split(".")[0]
                     package = lookup_prefixed("python", alias.name)
-                    if package:
+                    if package and not utility_import(package, alias.name):
                         self.note_sdk(package, node.lineno)
                     integration = integration_import(alias.name)
                     if integration:
@@ -380,7 +384,7 @@ class _Analyzer:
                     full = f"{module}.{alias.name}"
                     self.aliases[alias.asname or alias.name] = full
                     package = lookup_prefixed("python", full) or lookup_prefixed("python", module)
-                    if package:
+                    if package and not utility_import(package, full):
                         self.note_sdk(package, node.lineno)
                         self.confirm_generic_root(module, package)
                     store = self.wrapped_vector_store(module, alias.name)
