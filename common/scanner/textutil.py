@@ -511,6 +511,26 @@ def scan_root_of(file) -> str:
     return file.real_root
 
 
+def folders_up(file) -> Iterator[Path]:
+    """The file's folder and each folder above it within the scanned tree, nearest first: where the
+    manifest or settings a file belongs to are looked for."""
+    folder = file.path.parent
+    for _ in range(file.relpath.count("/") + 1):
+        yield folder
+        folder = folder.parent
+
+
+def nearest_answer(file, answer_in: Callable[[Path, str], T | None], default: T) -> T:
+    """The first answer ``answer_in(folder, root)`` gives that is not None, from the file's folder up
+    to the scanned root; ``default`` where no folder answers (no manifest above the file)."""
+    root = scan_root_of(file)
+    for folder in folders_up(file):
+        answer = answer_in(folder, root)
+        if answer is not None:
+            return answer
+    return default
+
+
 def read_neighbour(path: Path, root: str, max_bytes: int = MAX_NEIGHBOUR_BYTES) -> str | None:
     """The text of a file a detector reads beside the one it scans (a manifest above it), or None.
 

@@ -44,6 +44,7 @@ from common.scanner.textutil import (
     component_name_for,
     embedded_modelfile_bases,
     endpoint_for_url,
+    folders_up,
     hf_url_models,
     is_catalog_model,
     is_prose,
@@ -1271,8 +1272,7 @@ def environment_files_value(file: SourceFile, variable: str) -> str | None:
     above it give ``variable``, as deep mode reads them: that value, not the code's default, is the one
     the deployment uses."""
     root = scan_root_of(file)
-    folder = file.path.parent
-    for _ in range(file.relpath.count("/") + 1):
+    for folder in folders_up(file):
         try:
             names = sorted(
                 entry.name
@@ -1286,7 +1286,6 @@ def environment_files_value(file: SourceFile, variable: str) -> str | None:
             for match in ENV_FILE_ASSIGNMENT.finditer(text):
                 if match.group(1) == variable:
                     return match.group(2)
-        folder = folder.parent
     return None
 
 
@@ -1462,15 +1461,13 @@ def project_function(file: SourceFile, root: str, module: str, function: str) ->
     if not module or not DOTTED_MODULE.fullmatch(module):
         return None
     tail = module.replace(".", "/")
-    folder = file.path.parent
-    for _ in range(file.relpath.count("/") + 1):
+    for folder in folders_up(file):
         for candidate in (f"{tail}.py", f"{tail}/__init__.py"):
             defined = module_functions(str(folder / candidate), root).get(function)
             if defined:
                 line, text = defined
                 relpath = os.path.relpath(os.path.realpath(folder / candidate), root).replace(os.sep, "/")
                 return relpath, line, text
-        folder = folder.parent
     return None
 
 
