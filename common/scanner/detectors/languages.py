@@ -2595,23 +2595,31 @@ class RustDetector(_LanguageDetector):
     SCHEMA_METHOD = linear(
         r"\bfn\s+(?:description|parameters\w*|input_schema|schema|definition|tool_definition)\s*[(<]"
     )
+    # a model's full view of a tool: what it does and the arguments it takes, both beside the name
+    DESCRIPTION_METHOD = linear(r"\bfn\s+description\s*[(<]")
+    ARGUMENTS_METHOD = linear(r"\bfn\s+(?:parameters\w*|input_schema|schema|json_schema)\s*[(<]")
 
     def named_method_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """``impl Tool for X`` with a literal ``fn name`` and a description or schema method: a tool of the
         catalog crate the file takes ``Tool`` from (ollama-rs), else of the crate itself when it is an
-        AI one."""
+        AI one, or when each tool gives both a description and its arguments (an agent calling its API
+        through a plain HTTP client depends on no AI crate)."""
         impls = list(self.TOOL_IMPL.finditer(text))
         found = []
+        described = True  # every tool gives the model both a description and its arguments
         for index, match in enumerate(impls):
             end = impls[index + 1].start() if index + 1 < len(impls) else len(text)
             body = text[match.end() : min(end, match.end() + 4000)]
             named = self.NAME_METHOD.search(body)
             if named and self.SCHEMA_METHOD.search(body):
                 found.append((match.start(), named.group(1)))
+                described = described and bool(
+                    self.DESCRIPTION_METHOD.search(body) and self.ARGUMENTS_METHOD.search(body)
+                )
         if not found:
             return
         owner = next((p for imp, p in self.sdk_imports(text) if "Tool" in imp.bindings), None)
-        if owner is None and not crate_uses_llm(file):
+        if owner is None and not described and not crate_uses_llm(file):
             return
         framework = owner.id if owner else crate_name(file) or component_name_for(file.relpath)
         provider = owner.provider if owner else framework
