@@ -141,3 +141,44 @@ def test_function_shape_takes_the_provider_of_the_sdk_the_file_uses(tmp_path):
         found = [(f.name, f.provider) for f in CodeDeclarationsDetector().detect(source, FileReport())]
         assert found == [("get_time", provider)]
     assert declared(tmp_path, "plain.py", f"import json\n\n{tool}") == []
+
+
+def test_rust_char_literals_and_lifetimes_keep_the_brace_structure():
+    """A '{' char literal opens no object and a lifetime ('a, &'static) quotes nothing to the line end."""
+    from common.scanner.detectors.code_declarations import Literals
+
+    text = "fn f<'a>(s: &'a str) { let c = '{'; let e = '\\u{7b}'; g(json!({\"k\": 1})) }"
+    literals = Literals(text, hash_comments=False, rust=True)
+    opened = [text[start : end + 1] for start, end in zip(literals.starts, literals.ends, strict=True)]
+    assert opened == [text[text.index("{ let") :], '{"k": 1}']
+
+
+def test_rust_hand_rolled_tool_definitions(tmp_path):
+    """Function tools in json! or the crate's own structs, and input_schema tools, need no AI crate; a
+    call replayed into the history, a forced tool choice and the flat shape outside an AI crate are none."""
+    (tmp_path / "Cargo.toml").write_text('[package]\nname = "bot"\n\n[dependencies]\nreqwest = "0.12"\n')
+    text = """fn tools<'a>() -> Value {
+    let _ = '{';
+    json!([{"type": "function", "function": {"name": "grep", "parameters": {"type": "object"}}},
+           {"name": "edit", "description": "Edit a file", "input_schema": {"type": "object"}}])
+}
+fn spec() -> Spec {
+    Spec { r#type: "function", function: FnSpec { name: "ls", description: "List a folder" } }
+}
+fn call() -> Call {
+    Call { r#type: "function", function: FnCall { name: "cat", arguments: String::new() } }
+}
+fn choice() -> Value { json!({"type": "function", "function": {"name": "grep"}, "x": 1}) }
+fn outline() -> Value { json!({"type": "function", "name": "main", "parameters": []}) }
+"""
+    assert declared(tmp_path, "src/agent.rs", text) == [
+        ("tool", "grep", 3),
+        ("tool", "ls", 7),
+        ("tool", "edit", 4),
+    ]
+    crate = tmp_path / "responses"
+    crate.mkdir()
+    (crate / "Cargo.toml").write_text('[package]\nname = "r"\n\n[dependencies]\nasync-openai = "0.28"\n')
+    assert declared(tmp_path, "responses/src/tools.rs", text.split("fn outline", 1)[1]) == [
+        ("tool", "main", 1)
+    ]

@@ -227,6 +227,13 @@ QUADRATIC_SHAPES = [
         "server.rs",
         "use rmcp::ServerHandler;\n" + '#[tool(name = "x"\n#[mcp_tool(name = "y"\nServer::new("z"\n' * 8_000,
     ),
+    # each hand-rolled Rust function tool, unclosed, reads its own object only; quotes of lifetimes and
+    # char literals among them
+    (
+        "defs.rs",
+        "fn f<'a>(c: &'a str) -> char { '{' }\n"
+        + 'json!({"type": "function", "function": {"name": "x", "parameters": {\n' * 15_000,
+    ),
     # each Java server named through a constant resolves it
     (
         "Servers.java",

@@ -153,6 +153,11 @@ RUST_COMMAND = linear(r'\bCommand::new\(\s*"([^"\n]{1,200})"\s*\)')
 # the literal arguments after it: ``.arg("x")``, ``.args(["x", "y"])`` / ``.args(&["x"])``
 RUST_ARGUMENT = linear(r'\.arg\(\s*"([^"\n]{1,300})"\s*\)|\.args\(\s*&?(?:vec!)?\[([^\]]{0,600})\]')
 RUST_STRING = linear(r'"([^"\n]{1,300})"')
+# a char literal ('{', '\n', '\u{7f}'); any other quote starts a lifetime ('a, &'static)
+RUST_CHAR = linear(r"'(?:[^\\'\n]|\\(?:u\{[0-9a-fA-F]{1,6}\}|x[0-9a-fA-F]{2}|.))'")
+# the function of a Chat Completions tool, also a struct literal of a type of the crate's own
+# (``r#type: "function", function: ToolFunc { name: "Read", .. }``)
+RUST_FUNCTION_KEY = re.compile(r"""(?<![\w$])"?function"?\s*:\s*(?:[A-Z]\w{0,60}\s*)?\{""")
 CSHARP_TRANSPORT = linear(
     r"\b(?:McpClientFactory\.CreateAsync|McpClient\.CreateAsync|new\s+(?:Stdio|Sse|Http)ClientTransport(?:Options)?)"
     r"\s*\(?\s*(?:new\s*\w*\s*(?:\(\s*\))?\s*)?\{"
@@ -218,8 +223,9 @@ class Literals:
     """Brace structure of a source text: where every ``{…}`` opens and closes, strings and comments
     skipped (quotes of all three script languages, ``//``/``/* */`` and ``#`` comments)."""
 
-    def __init__(self, text: str, hash_comments: bool):
+    def __init__(self, text: str, hash_comments: bool, rust: bool = False):
         self.text = text
+        self.rust = rust  # Rust: '"' quotes strings; a quote otherwise opens a char literal or a lifetime
         self.starts: list[int] = []  # every "{" in text order
         self.ends: list[int] = []  # its matching "}" (the text's end when unclosed)
         self.parents: list[int] = []  # index of the enclosing "{", -1 at the top
@@ -236,6 +242,13 @@ class Literals:
         while (found := interesting.search(text, index)) is not None:
             index = found.start()
             char = text[index]
+            if self.rust and char != '"' and char in "'`":
+                literal = RUST_CHAR.match(text, index) if char == "'" else None
+                end = literal.end() if literal else index + 1
+                if literal:
+                    self.strings.append((index, end))
+                index = end
+                continue
             if char in "\"'`":
                 quote = text[index : index + 3] if text[index : index + 3] in ('"""', "'''") else char
                 end = (
@@ -357,6 +370,11 @@ class CodeDeclarationsDetector(Detector):
         if file.suffix == ".rs":
             if "TokioChildProcess" in text:
                 yield from self.rust_child_servers(file, text)
+            if file.scope != "test" and (
+                ("function" in text and FUNCTION_TYPE.search(text))
+                or (("nputSchema" in text or "nput_schema" in text) and TOOL_SCHEMA_KEY.search(text))
+            ):
+                yield from self.rust_tool_definitions(file, text)
             return
         if file.suffix == ".cs":
             if "ModelContextProtocol" in text:
@@ -660,6 +678,47 @@ class CodeDeclarationsDetector(Detector):
             info = describe_server(spec)
             if info.package and info.registry not in (None, "command"):
                 yield self.server(file, info.package, line_at(text, match.start()), spec)
+
+    def rust_tool_definitions(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """Tools a Rust program sends a model API by hand (``json!`` or its own serde structs): an OpenAI
+        function tool, and an object with a ``name`` and an ``input_schema`` (Anthropic) or
+        ``inputSchema`` (an MCP server's tool list). The Responses API's flat function shape, which an
+        AST dump shares, counts only in a crate that depends on an AI crate."""
+        from common.scanner.detectors.languages import crate_uses_llm
+
+        literals = Literals(text, hash_comments=False, rust=True)
+        seen: set[str] = set()
+        for match in FUNCTION_TYPE.finditer(text):
+            pair = None if literals.in_string(match.start()) else literals.innermost(match.start() + 1)
+            if pair is None:
+                continue
+            inner = next(literals.top_level(pair, RUST_FUNCTION_KEY), None)
+            if inner is None and not crate_uses_llm(file):
+                continue
+            holder = literals.innermost(inner.end()) if inner else pair
+            named = literals.string_value(holder, "name") if holder else None
+            if (
+                not named
+                or named[0].lower() in PLACEHOLDER_NAMES | seen
+                or not (
+                    next(literals.top_level(holder, PARAMETERS_KEY), None)
+                    or next(literals.top_level(holder, DESCRIPTION_KEY), None)
+                )
+            ):
+                continue
+            seen.add(named[0].lower())
+            yield self.located(
+                file,
+                line_at(text, named[1]),
+                "tool",
+                named[0].lower(),
+                "OpenAI",
+                metadata={"framework": "openai", "declared_as": "function definition"},
+            )
+        provider = MCP_PROVIDER if "nput_schema" not in text else "Anthropic"
+        for found in self.tools(file, literals, provider):
+            if found.name not in seen:
+                yield found
 
     def csharp_servers(self, file: SourceFile, text: str) -> Iterator[Finding]:
         from common.scanner.detectors.mcp_config import started_server
