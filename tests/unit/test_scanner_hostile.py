@@ -234,6 +234,14 @@ QUADRATIC_SHAPES = [
         "fn f<'a>(c: &'a str) -> char { '{' }\n"
         + 'json!({"type": "function", "function": {"name": "x", "parameters": {\n' * 15_000,
     ),
+    # each rmcp child process handed a variable reads back a bounded stretch for its command, and each
+    # rust-mcp-sdk launch its bounded argument list
+    (
+        "hosts.rs",
+        "use rmcp::ServiceExt;\n"
+        + 'let mut cmd = Command::new("npx"); cmd.arg("-y"); TokioChildProcess::new(cmd)\n' * 8_000
+        + 'StdioTransport::create_with_server_launch("npx", vec!["' * 8_000,
+    ),
     # each Java server named through a constant resolves it
     (
         "Servers.java",

@@ -153,6 +153,16 @@ RUST_COMMAND = linear(r'\bCommand::new\(\s*"([^"\n]{1,200})"\s*\)')
 # the literal arguments after it: ``.arg("x")``, ``.args(["x", "y"])`` / ``.args(&["x"])``
 RUST_ARGUMENT = linear(r'\.arg\(\s*"([^"\n]{1,300})"\s*\)|\.args\(\s*&?(?:vec!)?\[([^\]]{0,600})\]')
 RUST_STRING = linear(r'"([^"\n]{1,300})"')
+# the command handed over in a variable (``let mut cmd = Command::new("uvx"); cmd.arg(..);
+# TokioChildProcess::new(cmd)``), and the statements before the call that build it
+RUST_COMMAND_VARIABLE = linear(r"\s*&?\s*(?:mut\s+)?([a-z_]\w{0,40})\s*\)")
+RUST_COMMAND_LET = linear(
+    r"\blet\s+(?:mut\s+)?([a-z_]\w{0,40})\s*(?::\s*[\w:]{1,60}\s*)?=\s*(?:[\w:]{0,40}::)?Command::new\("
+)
+# rust-mcp-sdk: ``StdioTransport::create_with_server_launch("npx", vec!["-y".into(), "pkg".into()], ..)``
+RUST_SERVER_LAUNCH = linear(
+    r'\bStdioTransport::create_with_server_launch\(\s*"([^"\n]{1,200})"\s*,\s*&?(?:vec!)?\[([^\]]{0,600})\]'
+)
 # a char literal ('{', '\n', '\u{7f}'); any other quote starts a lifetime ('a, &'static)
 RUST_CHAR = linear(r"'(?:[^\\'\n]|\\(?:u\{[0-9a-fA-F]{1,6}\}|x[0-9a-fA-F]{2}|.))'")
 # the function of a Chat Completions tool, also a struct literal of a type of the crate's own
@@ -357,6 +367,59 @@ class Literals:
         return [m.group(2) for m in re.finditer(r"""(["'`])([^"'`\n]*)\1""", match.group(1))] if match else []
 
 
+def _call_end(window: str) -> int:
+    """Where the call whose arguments ``window`` starts with closes (strings skipped), else its end."""
+    depth = 0
+    index = 0
+    while index < len(window):
+        char = window[index]
+        if char == '"':
+            close = window.find('"', index + 1)
+            index = len(window) if close < 0 else close + 1
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            if depth == 0:
+                return index
+            depth -= 1
+        index += 1
+    return len(window)
+
+
+def _rust_arguments(chunks: list[str]) -> list[str]:
+    """The literal ``.arg("x")`` / ``.args(["x", ..])`` arguments in the chunks, in order."""
+    args = []
+    for chunk in chunks:
+        for argument in RUST_ARGUMENT.finditer(chunk):
+            if argument.group(1) is not None:
+                args.append(argument.group(1))
+            else:
+                args.extend(RUST_STRING.findall(argument.group(2)))
+    return args
+
+
+def _held_command(
+    text: str, call: int, variable: str, bindings: list[tuple[int, str, int]]
+) -> list[tuple[int, str, list[str]]]:
+    """The program and arguments of the ``Command`` a variable holds: its last ``let`` among the file's
+    ``bindings`` (start, variable, end) in the 2,000 characters before the call, and the ``variable.arg(..)``
+    statements between the two."""
+    at = bisect.bisect_left(bindings, (call,)) - 1
+    while at >= 0 and bindings[at][0] >= call - 2000 and bindings[at][1] != variable:
+        at -= 1
+    if at < 0 or bindings[at][0] < call - 2000:
+        return []
+    command = RUST_COMMAND.match(text, bindings[at][2] - len("Command::new("))
+    if command is None:
+        return []
+    statements = text[command.end() : call].split(";")
+    chunks = [statements[0]] + [
+        statement for statement in statements[1:] if statement.lstrip().startswith(f"{variable}.")
+    ]
+    return [(call, command.group(1), _rust_arguments(chunks))]
+
+
 class CodeDeclarationsDetector(Detector):
     name = "code_declarations"
 
@@ -368,7 +431,7 @@ class CodeDeclarationsDetector(Detector):
             return
         text = file.text
         if file.suffix == ".rs":
-            if "TokioChildProcess" in text:
+            if "TokioChildProcess" in text or "create_with_server_launch" in text:
                 yield from self.rust_child_servers(file, text)
             if file.scope != "test" and (
                 ("function" in text and FUNCTION_TYPE.search(text))
@@ -660,24 +723,28 @@ class CodeDeclarationsDetector(Detector):
         """Servers an rmcp client starts as a child process, named by the package the runner starts."""
         from common.scanner.detectors.mcp_config import describe_server
 
+        launches = [
+            (match.start(), match.group(1), RUST_STRING.findall(match.group(2)))
+            for match in RUST_SERVER_LAUNCH.finditer(text)
+        ]
+        bindings = None
         for match in RUST_CHILD_PROCESS.finditer(text):
-            if text[text.rfind("\n", 0, match.start()) + 1 : match.start()].lstrip().startswith("//"):
-                continue
             window = text[match.end() : match.end() + 800]
-            window = window[: window.find(";")] if ";" in window else window
+            window = window[: _call_end(window)]  # a configure closure's statements are inside the call
             command = RUST_COMMAND.search(window)
-            if not command:
+            if command:
+                launches.append((match.start(), command.group(1), _rust_arguments([window[command.end() :]])))
+            elif held := RUST_COMMAND_VARIABLE.match(text, match.end()):
+                if bindings is None:  # each file's bindings found once, however many calls
+                    bindings = [(m.start(), m.group(1), m.end()) for m in RUST_COMMAND_LET.finditer(text)]
+                launches.extend(_held_command(text, match.start(), held.group(1), bindings))
+        for start, program, args in sorted(launches):
+            if text[text.rfind("\n", 0, start) + 1 : start].lstrip().startswith("//"):
                 continue
-            args = []
-            for argument in RUST_ARGUMENT.finditer(window, command.end()):
-                if argument.group(1) is not None:
-                    args.append(argument.group(1))
-                else:
-                    args.extend(RUST_STRING.findall(argument.group(2)))
-            spec = {"command": command.group(1), "args": args}
+            spec = {"command": program, "args": args}
             info = describe_server(spec)
             if info.package and info.registry not in (None, "command"):
-                yield self.server(file, info.package, line_at(text, match.start()), spec)
+                yield self.server(file, info.package, line_at(text, start), spec)
 
     def rust_tool_definitions(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """Tools a Rust program sends a model API by hand (``json!`` or its own serde structs): an OpenAI

@@ -2310,9 +2310,13 @@ class RustDetector(_LanguageDetector):
 
     # rmcp: the type that serves MCP requests (``#[tool_handler] impl ServerHandler for Counter``)
     SERVER_HANDLER = linear(r"\bimpl\s+(?:[\w:]+::)?ServerHandler\s+for\s+\w+")
-    # ``().serve(transport)``, also through a type-erased service (``().into_dyn().serve(..)``)
+    # ``().serve(transport)``, also through a type-erased service (``().into_dyn().serve(..)``), or the
+    # client's own info served (``ClientInfo::default()`` or a literal, rmcp's alias
+    # ``InitializeRequestParam``); rust-mcp-sdk's ``client_runtime::create_client(details, transport, h)``
     CLIENT_CONNECT = linear(
-        r"(?:^|[^\w>)\]])\(\)\s*(?:\.into_dyn\(\)\s*)?\.serve\s*\(|\bserve_client\s*\(|\bClientInfo\s*\{"
+        r"(?:^|[^\w>)\]])\(\)\s*(?:\.into_dyn\(\)\s*)?\.serve\s*\(|\bserve_client\s*\("
+        r"|\b(?:ClientInfo|InitializeRequestParam)\s*(?:\{|::(?:default|new)\s*\()"
+        r"|\bclient_runtime::create_client\s*\("
     )
 
     def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
