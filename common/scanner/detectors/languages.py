@@ -2589,12 +2589,19 @@ class RustDetector(_LanguageDetector):
 
     # the other common Rust tool trait (ollama-rs, most agent crates of their own): ``impl Tool for X {
     # fn name(&self) -> &str { "x" } fn description(..) fn parameters(..) }``
-    TOOL_IMPL = linear(r"\bimpl(?:<[^<>]{0,100}>)?\s+(?:[\w:]+::)?Tool\s+for\s+\w+")
+    # an agent's trait may carry its role in the name (``impl AgentTool for X``, ``ToolHandler``): group 1
+    TOOL_IMPL = linear(
+        r"\bimpl(?:<[^<>]{0,100}>)?\s+(?:[\w:]+::)?(Tool|[A-Z]\w{0,30}Tool|Tool(?:Handler|Executor))\s+for\s+\w+"
+    )
     # ``-> &str { "x" }``, or an owned name: ``-> String { "x".to_string() }`` (langchain-rust's trait),
-    # ``String::from("x")``, ``"x".into()``
+    # ``String::from("x")``, ``"x".into()``; or a constant of the file (``{ READ_TOOL }``, ``Self::NAME``):
+    # group 2
     NAME_METHOD = linear(
         r"\bfn\s+name\s*\(\s*(?:&\s*self)?\s*\)\s*->\s*(?:&(?:'static\s+)?str|String)\s*\{\s*"
-        r'(?:String::from\(\s*)?"([^"\n]{1,100})"'
+        r'(?:(?:String::from\(\s*)?"([^"\n]{1,100})"|(?:Self::)?([A-Z][A-Z0-9_]{0,60})\b)'
+    )
+    STR_CONSTANT = linear(
+        r'\bconst\s+([A-Z][A-Z0-9_]{0,60})\s*:\s*&(?:\'static\s+)?str\s*=\s*"([^"\n]{1,100})"'
     )
     SCHEMA_METHOD = linear(
         r"\bfn\s+(?:description|parameters\w*|input_schema|schema|definition|tool_definition)\s*[(<]"
@@ -2611,15 +2618,24 @@ class RustDetector(_LanguageDetector):
         impls = list(self.TOOL_IMPL.finditer(text))
         found = []
         described = True  # every tool gives the model both a description and its arguments
+        constants: dict[str, str] | None = None
         for index, match in enumerate(impls):
             end = impls[index + 1].start() if index + 1 < len(impls) else len(text)
             body = text[match.end() : min(end, match.end() + 4000)]
             named = self.NAME_METHOD.search(body)
-            if named and self.SCHEMA_METHOD.search(body):
-                found.append((match.start(), named.group(1)))
-                described = described and bool(
-                    self.DESCRIPTION_METHOD.search(body) and self.ARGUMENTS_METHOD.search(body)
-                )
+            if not (named and self.SCHEMA_METHOD.search(body)):
+                continue
+            full = bool(self.DESCRIPTION_METHOD.search(body) and self.ARGUMENTS_METHOD.search(body))
+            if match.group(1) != "Tool" and not full:
+                continue  # a trait merely named like a tool shows the model nothing
+            name = named.group(1)
+            if name is None:
+                if constants is None:  # the file's string constants, read once
+                    constants = {m.group(1): m.group(2) for m in self.STR_CONSTANT.finditer(text)}
+                name = constants.get(named.group(2))
+            if name:
+                found.append((match.start(), name))
+                described = described and full
         if not found:
             return
         owner = next((p for imp, p in self.sdk_imports(text) if "Tool" in imp.bindings), None)
