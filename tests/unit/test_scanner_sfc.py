@@ -82,3 +82,26 @@ def test_components_select_the_code_detectors():
     names = {d.name for d in detectors_for(component)}
     assert {"javascript", "secrets"} <= names
     assert names <= {d.name for d in all_detectors()}
+
+
+def test_a_script_tag_built_or_written_by_code_loads_its_cdn_package(tmp_path):
+    code = (
+        '// was <script src="https://cdn.jsdelivr.net/npm/@xenova/transformers"></script>\n'
+        'const page = `<script src="https://cdn.jsdelivr.net/npm/@tensorflow/tfjs@4.20.0"></script>`;\n'
+        'const script = document.createElement("script");\n'
+        'script.src = "https://unpkg.com/@mlc-ai/web-llm";\n'
+        'const chart = "https://cdn.jsdelivr.net/npm/chart.js";\n'
+    )
+    found = by_key(scan(tmp_path, "src/embed.js", code).findings)
+    assert {key: entry["lines"] for key, entry in found.items()} == {
+        "ml_framework:tensorflow": {2},
+        "ml_framework:web-llm": {4},
+    }
+
+
+def test_a_components_markup_is_read_as_a_page(tmp_path):
+    markup = (
+        '<template>\n  <script src="https://cdn.jsdelivr.net/npm/@tensorflow/tfjs"></script>\n</template>\n'
+    )
+    found = by_key(scan(tmp_path, "src/Widget.vue", markup).findings)
+    assert found["ml_framework:tensorflow"]["lines"] == {2}
