@@ -54,11 +54,17 @@ def script_text(text: str, suffix: str) -> str:
     pieces: list[str] = []
     position = 0
     for start, end in script_parts(text, suffix):
-        pieces.append(NOT_LINE_BREAK.sub("", text[position:start]))
+        pieces.append(_line_breaks(text[position:start]))
         pieces.append(text[start:end])
         position = end
-    pieces.append(NOT_LINE_BREAK.sub("", text[position:]))
+    pieces.append(_line_breaks(text[position:]))
     return "".join(pieces)
+
+
+def _line_breaks(markup: str) -> str:
+    """Only the line breaks of ``markup``; with ``\r`` ones (which ``splitlines`` counts) each run of
+    text becomes a space, so a lone ``\r`` never joins the next ``\n`` into one break."""
+    return NOT_LINE_BREAK.sub(" ", markup) if "\r" in markup else "\n" * markup.count("\n")
 
 
 @dataclass

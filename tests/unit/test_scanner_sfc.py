@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import string
+import time
 from pathlib import Path
 
 from common.scanner.detectors.base import FileReport, SourceFile
@@ -105,3 +106,21 @@ def test_a_components_markup_is_read_as_a_page(tmp_path):
     )
     found = by_key(scan(tmp_path, "src/Widget.vue", markup).findings)
     assert found["ml_framework:tensorflow"]["lines"] == {2}
+
+
+def test_every_line_ending_keeps_the_components_line_count():
+    for text in ("a\r\nb<script>x</script>\rc\n", "a\rb\r<script>\rx\r</script>\rc\r", "<p>\r\n</p>\r\n"):
+        assert len(script_text(text, ".vue").splitlines()) == len(text.splitlines())
+
+
+def test_a_hostile_component_is_read_in_linear_time():
+    unclosed, pairs = "<script " * 200_000, "<script></script>x" * 50_000
+    started = time.process_time()
+    assert script_parts(unclosed, ".svelte") == []
+    once = time.process_time() - started
+    started = time.process_time()
+    script_text(pairs + pairs, ".vue")
+    twice = time.process_time() - started
+    started = time.process_time()
+    script_text(pairs, ".vue")
+    assert once < 1 and twice < 4 * (time.process_time() - started) + 0.2
