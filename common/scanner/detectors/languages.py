@@ -57,6 +57,7 @@ from common.scanner.textutil import (
     component_name_for,
     embedded_modelfile_bases,
     endpoint_for_url,
+    folders_up,
     hf_url_models,
     is_prose,
     known_ai_host,
@@ -64,6 +65,7 @@ from common.scanner.textutil import (
     model_constant_definitions,
     model_finding,
     model_id_from_constant_name,
+    nearest_answer,
     own_packages,
     per_scan,
     plausible_model_name,
@@ -820,14 +822,7 @@ def sdk_constant_table(package_id: str) -> tuple[dict[str, dict[str, str]], dict
 
 def crate_name(file: SourceFile) -> str | None:
     """The ``[package] name`` of the Cargo.toml nearest above a Rust file, within the scanned tree."""
-    folder = file.path.parent
-    root = scan_root_of(file)
-    for _ in range(file.relpath.count("/") + 1):
-        named = _crate_name_in(folder, root)
-        if named:
-            return named
-        folder = folder.parent
-    return None
+    return nearest_answer(file, _crate_name_in, None)
 
 
 @per_scan()
@@ -845,12 +840,10 @@ def cargo_renamed_crates(file: SourceFile) -> dict[str, str]:
     "rig-core" }``, ``use agentkit::..``), by the name the code uses; from every Cargo.toml above the file
     within the tree (a workspace renames in its root), the nearest first."""
     renamed: dict[str, str] = {}
-    folder = file.path.parent
     root = scan_root_of(file)
-    for _ in range(file.relpath.count("/") + 1):
+    for folder in folders_up(file):
         for alias, package_id in _renamed_in(folder, root):
             renamed.setdefault(alias, package_id)
-        folder = folder.parent
     return renamed
 
 
@@ -909,14 +902,7 @@ def crate_uses_llm(file: SourceFile) -> bool:
     """Whether the Cargo.toml nearest above a Rust file, within the scanned tree, depends on a catalog
     LLM client or agent framework crate, or says the crate is one (read like every neighbour file:
     regular, inside the root)."""
-    folder = file.path.parent
-    root = scan_root_of(file)
-    for _ in range(file.relpath.count("/") + 1):
-        uses = _crate_in_uses_llm(folder, root)
-        if uses is not None:
-            return uses
-        folder = folder.parent
-    return False
+    return nearest_answer(file, _crate_in_uses_llm, False)
 
 
 @per_scan(stopped=False)
@@ -932,14 +918,7 @@ GO_REQUIRE = linear(r"^\s*(?:require\s+)?([\w.~-]+\.[\w./~-]+)\s+v[\w.+-]+", re.
 def module_uses_llm(file: SourceFile) -> bool:
     """Whether the go.mod nearest above a Go file, within the scanned tree, requires a catalog LLM client
     or agent framework module (read like every neighbour file: regular, inside the root)."""
-    folder = file.path.parent
-    root = scan_root_of(file)
-    for _ in range(file.relpath.count("/") + 1):
-        uses = _module_in_uses_llm(folder, root)
-        if uses is not None:
-            return uses
-        folder = folder.parent
-    return False
+    return nearest_answer(file, _module_in_uses_llm, False)
 
 
 @per_scan(stopped=False)
@@ -1096,14 +1075,7 @@ class JavaScriptDetector(_LanguageDetector):
 
     def package_depends_on_mcp(self, file: SourceFile) -> bool:
         """Whether the package.json nearest above the file (within the scanned tree) declares an MCP SDK."""
-        folder = file.path.parent
-        root = scan_root_of(file)
-        for _ in range(file.relpath.count("/") + 1):
-            depends = _package_in_depends_on_mcp(folder, root)
-            if depends is not None:
-                return depends
-            folder = folder.parent
-        return False
+        return nearest_answer(file, _package_in_depends_on_mcp, False)
 
     def package_for(self, module: str) -> Package | None:
         served = CDN_PACKAGE.match(module)
