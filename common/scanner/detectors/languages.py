@@ -2575,6 +2575,12 @@ class RustDetector(_LanguageDetector):
         r"\bfn\s+name\s*\(\s*(?:&\s*self)?\s*\)\s*->\s*(?:&(?:'static\s+)?str|String)\s*\{\s*"
         r'(?:(?:String::from\(\s*)?"([^"\n]{1,100})"|(?:Self::)?([A-Z][A-Z0-9_]{0,60})\b)'
     )
+    # or the definition method fills in a definition type of the crate's own: ``fn definition(&self) ->
+    # ToolDefinition { ToolDefinition { name: "shell".into(), description: .., parameters: json!(..) } }``
+    DEFINITION_LITERAL = linear(
+        r'\b[A-Z]\w{0,60}\s*\{\s*name\s*:\s*(?:String::from\(\s*)?"([^"\n]{1,100})"[^{}]{0,800}?'
+        r"\bdescription\s*:[^{}]{0,800}?\b(?:parameters|input_schema|schema)\s*:"
+    )
     STR_CONSTANT = linear(
         r'\bconst\s+([A-Z][A-Z0-9_]{0,60})\s*:\s*&(?:\'static\s+)?str\s*=\s*"([^"\n]{1,100})"'
     )
@@ -2598,6 +2604,9 @@ class RustDetector(_LanguageDetector):
             end = impls[index + 1].start() if index + 1 < len(impls) else len(text)
             body = text[match.end() : min(end, match.end() + 4000)]
             named = self.NAME_METHOD.search(body)
+            if named is None and (literal := self.DEFINITION_LITERAL.search(body)):
+                found.append((match.start(), literal.group(1)))
+                continue
             if not (named and self.SCHEMA_METHOD.search(body)):
                 continue
             full = bool(self.DESCRIPTION_METHOD.search(body) and self.ARGUMENTS_METHOD.search(body))
