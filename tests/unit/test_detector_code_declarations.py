@@ -170,6 +170,10 @@ fn call() -> Call {
 }
 fn choice() -> Value { json!({"type": "function", "function": {"name": "grep"}, "x": 1}) }
 fn outline() -> Value { json!({"type": "function", "name": "main", "parameters": []}) }
+#[cfg(test)]
+mod tests {
+    fn serializes() { json!({"name": "probe", "description": "A test tool", "input_schema": {}}); }
+}
 """
     assert declared(tmp_path, "src/agent.rs", text) == [
         ("tool", "grep", 3),

@@ -42,6 +42,7 @@ from pathlib import Path
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, linear
+from common.scanner.model_constants import rust_test_module_lines
 from common.scanner.textutil import nearest_answer, per_scan, read_neighbour
 
 MCP_PROVIDER = "Model Context Protocol"
@@ -437,7 +438,11 @@ class CodeDeclarationsDetector(Detector):
                 ("function" in text and FUNCTION_TYPE.search(text))
                 or (("nputSchema" in text or "nput_schema" in text) and TOOL_SCHEMA_KEY.search(text))
             ):
-                yield from self.rust_tool_definitions(file, text)
+                # a unit test's definition checks how the client serializes one: test input
+                tests = rust_test_module_lines(text) if "cfg(test)" in text else set()
+                for found in self.rust_tool_definitions(file, text):
+                    if found.location.line not in tests:
+                        yield found
             return
         if file.suffix == ".cs":
             if "ModelContextProtocol" in text:
