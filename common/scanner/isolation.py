@@ -1,11 +1,12 @@
 """Detection in isolated worker processes under a watchdog.
 
-Each worker is a fresh interpreter (``subprocess``, so daemonic Celery pool processes may start
-them too) that scans the chunks it is sent one file at a time and answers once per file. The
-parent waits on all workers at once and knows which file each one is on: a worker that dies
-(a segfault in a C parser, the OOM killer) or stays silent past the per-file wall-clock limit
-(something the CPU budget's signal cannot interrupt, a read that blocks) is killed, the file
-becomes a scan warning, and a new worker takes the rest of that chunk.
+Workers are forks of one zygote process per scan (``worker.serve``: a fresh interpreter, started with
+``subprocess`` so daemonic Celery pool processes may start it too, that imports the detectors once);
+each scans the chunks it is sent one file at a time and answers once per file. The parent waits on
+all workers at once and knows which file each one is on: a worker that dies (a segfault in a C
+parser, the OOM killer) or stays silent past the per-file wall-clock limit (something the CPU
+budget's signal cannot interrupt, a read that blocks) is killed, the file becomes a scan warning,
+and a new worker forked from the zygote takes the rest of that chunk.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -23,7 +25,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from common.scanner.detectors.base import FileReport
-from common.scanner.worker import READY, ScanBudget
+from common.scanner.worker import READY, ZYGOTE_REQUEST, ZYGOTE_STATUS, ScanBudget
 
 Entry = tuple[str, int, str]  # (relpath, size, scope)
 WORKER_COMMAND = "from common.scanner.worker import serve; serve()"
@@ -36,9 +38,74 @@ def wall_limit_for(budget_seconds: float) -> float:
     return 5 * budget_seconds + 5
 
 
+class _Zygote:
+    """The process workers are forked from (``worker.serve``), spoken to over a ``SOCK_SEQPACKET``
+    socket: fork (with the worker's ends of its two pipes), kill, reap. Requests are not answered
+    except a reap, so forking a worker never waits for the zygote to finish its imports: the jobs
+    sent meanwhile wait in the worker's pipe."""
+
+    def __init__(self) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        with theirs:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", WORKER_COMMAND, str(os.getpid())],
+                stdin=theirs,
+                env=env,
+                close_fds=True,
+            )
+        self.control = ours
+        self.forked = 0
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def _request(self, op: bytes, serial: int, grace: float = 0.0, fds: list[int] | None = None) -> bool:
+        try:
+            socket.send_fds(self.control, [ZYGOTE_REQUEST.pack(op, serial, grace)], fds or [])
+        except OSError:  # the zygote is gone, and its workers with it (they die with it)
+            return False
+        return True
+
+    def fork(self) -> tuple[int, Connection, Connection]:
+        """A new worker's serial number and the parent's ends of its jobs and results pipes."""
+        jobs_read, jobs_write = os.pipe()
+        results_read, results_write = os.pipe()
+        self.forked += 1
+        self._request(b"F", self.forked, fds=[jobs_read, results_write])
+        os.close(jobs_read)  # the worker holds them now; a zygote that died first leaves EOF behind
+        os.close(results_write)
+        return self.forked, Connection(jobs_write, readable=False), Connection(results_read, writable=False)
+
+    def kill(self, serial: int) -> None:
+        self._request(b"K", serial)
+
+    def reap(self, serial: int, grace: float) -> int:
+        """Worker ``serial``'s exit status once it exits, killed after ``grace`` seconds
+        (``subprocess``'s returncode; a worker that went with its zygote was killed)."""
+        if self._request(b"R", serial, grace):
+            with contextlib.suppress(OSError):
+                answer = self.control.recv(ZYGOTE_STATUS.size)
+                if len(answer) == ZYGOTE_STATUS.size:
+                    return ZYGOTE_STATUS.unpack(answer)[0]
+        return -signal.SIGKILL
+
+    def close(self) -> None:
+        """End the zygote: it kills whatever worker it still has, then exits."""
+        self.control.close()
+        try:
+            self.process.wait(timeout=STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
 @dataclass
 class _Worker:
-    process: subprocess.Popen
+    zygote: _Zygote
+    serial: int
     jobs: Connection
     results: Connection
     chunk: list[Entry] = field(default_factory=list)
@@ -56,34 +123,17 @@ class _Worker:
     def stop(self, *, kill: bool) -> int:
         """Stop the worker (politely unless ``kill``) and return its exit status."""
         if kill:
-            self.process.kill()
+            self.zygote.kill(self.serial)
         else:
             with contextlib.suppress(OSError):  # it may be gone already
                 self.jobs.send(None)
         self.jobs.close()
         self.results.close()
-        try:
-            return self.process.wait(timeout=STOP_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait()
+        return self.zygote.reap(self.serial, STOP_GRACE_SECONDS)
 
 
-def _start_worker() -> _Worker:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
-    process = subprocess.Popen(
-        [sys.executable, "-c", WORKER_COMMAND, str(os.getpid())],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        env=env,
-        close_fds=True,
-    )
-    jobs = Connection(os.dup(process.stdin.fileno()), readable=False)
-    results = Connection(os.dup(process.stdout.fileno()), writable=False)
-    process.stdin.close()
-    process.stdout.close()
-    return _Worker(process, jobs, results)
+def _start_worker(zygote: _Zygote) -> _Worker:
+    return _Worker(zygote, *zygote.fork())
 
 
 def _crash_message(returncode: int) -> str:
@@ -119,6 +169,7 @@ def detect_isolated(
     producing = True
     pending: deque[list[Entry]] = deque()
     pool: list[_Worker] = []
+    zygote: _Zygote | None = None
     reports: list[tuple[str, FileReport]] = []
     bytes_read = 0
 
@@ -151,7 +202,11 @@ def detect_isolated(
                 if pending and not worker.busy:
                     worker.assign(pending.popleft(), *job)
             while pending and len(pool) < workers:
-                worker = _start_worker()
+                if zygote is None or not zygote.alive:
+                    if zygote is not None:
+                        zygote.close()
+                    zygote = _Zygote()
+                worker = _start_worker(zygote)
                 pool.append(worker)
                 worker.assign(pending.popleft(), *job)
             busy = [w for w in pool if w.busy]
@@ -190,5 +245,7 @@ def detect_isolated(
     finally:
         for worker in pool:
             worker.stop(kill=worker.busy)
+        if zygote is not None:
+            zygote.close()
     reports.sort(key=lambda item: item[0])
     return reports, bytes_read
