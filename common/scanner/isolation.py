@@ -12,16 +12,20 @@ and a new worker forked from the zygote takes the rest of that chunk.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
+import pickle
+import select
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from common.scanner.detectors.base import FileReport
@@ -31,6 +35,8 @@ Entry = tuple[str, int, str]  # (relpath, size, scope)
 WORKER_COMMAND = "from common.scanner.worker import serve; serve()"
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 STOP_GRACE_SECONDS = 2.0
+READ_BYTES = 1 << 20
+_LENGTH, _LONG_LENGTH = struct.Struct("!i"), struct.Struct("!Q")  # ``Connection``'s message headers
 
 
 def wall_limit_for(budget_seconds: float) -> float:
@@ -111,10 +117,35 @@ class _Worker:
     chunk: list[Entry] = field(default_factory=list)
     done: int = 0
     since: float = 0.0
+    unread: bytearray = field(default_factory=bytearray)
 
     @property
     def busy(self) -> bool:
         return self.done < len(self.chunk)
+
+    def received(self) -> list:
+        """Every message the worker has sent whole since the last call, from one read of its pipe
+        (``Connection``'s framing), so a look at the workers costs one system call however many files
+        each finished meanwhile. Raises ``EOFError`` once the worker's end is closed."""
+        data = os.read(self.results.fileno(), READ_BYTES)
+        if not data:
+            raise EOFError
+        self.unread += data
+        messages, start = [], 0
+        while len(self.unread) - start >= _LENGTH.size:
+            (size,), header = _LENGTH.unpack_from(self.unread, start), _LENGTH.size
+            if size == -1:  # ``Connection``'s header of a message over 2 GiB
+                if len(self.unread) - start < header + _LONG_LENGTH.size:
+                    break
+                (size,) = _LONG_LENGTH.unpack_from(self.unread, start + header)
+                header += _LONG_LENGTH.size
+            if len(self.unread) - start < header + size:
+                break
+            # the worker is this scan's own fork, as trusted as ``Connection.recv``'s peer
+            messages.append(pickle.loads(self.unread[start + header : start + header + size]))  # noqa: S301
+            start += header + size
+        del self.unread[:start]
+        return messages
 
     def assign(self, chunk: list[Entry], root: str, max_file_bytes: int, budget_seconds: float) -> None:
         self.chunk, self.done, self.since = chunk, 0, time.monotonic()
@@ -172,6 +203,8 @@ def detect_isolated(
     zygote: _Zygote | None = None
     reports: list[tuple[str, FileReport]] = []
     bytes_read = 0
+    poller = select.poll()  # the busy workers' results pipes
+    watched: dict[int, _Worker] = {}
 
     def replace(worker: _Worker, message: str) -> None:
         relpath = worker.chunk[worker.done][0]
@@ -209,32 +242,36 @@ def detect_isolated(
                 worker = _start_worker(zygote)
                 pool.append(worker)
                 worker.assign(pending.popleft(), *job)
-            busy = [w for w in pool if w.busy]
+            busy = {w.results.fileno(): w for w in pool if w.busy}
             if not busy:
                 continue
+            for fd in watched.keys() - busy.keys():
+                poller.unregister(fd)
+            for fd in busy.keys() - watched.keys():
+                poller.register(fd, select.POLLIN)
+            watched = busy
             now = time.monotonic()
-            timeout = 0.0 if producing else max(0.0, min(w.since + wall_limit for w in busy) - now)
-            ready = wait([w.results for w in busy], timeout=min(timeout, 1.0))
-            for worker in busy:
-                if worker.results not in ready:
-                    continue
+            timeout = 0.0 if producing else max(0.0, min(w.since + wall_limit for w in busy.values()) - now)
+            for fd, _ in poller.poll(math.ceil(min(timeout, 1.0) * 1000)):
+                worker = busy[fd]
                 try:
-                    message = worker.results.recv()
+                    messages = worker.received()
                 except (EOFError, OSError):
                     replace(worker, _crash_message(worker.stop(kill=False)))
                     continue
-                if message == READY:  # start-up is not the first file's time
+                for message in messages:
+                    if message == READY:  # start-up is not the first file's time
+                        worker.since = time.monotonic()
+                        continue
+                    report, read = message
+                    bytes_read += read
+                    if report is not None:
+                        admitted = report if scan_budget is None else scan_budget.admit(report)
+                        reports.append((worker.chunk[worker.done][0], admitted))
+                    worker.done += 1
                     worker.since = time.monotonic()
-                    continue
-                report, read = message
-                bytes_read += read
-                if report is not None:
-                    admitted = report if scan_budget is None else scan_budget.admit(report)
-                    reports.append((worker.chunk[worker.done][0], admitted))
-                worker.done += 1
-                worker.since = time.monotonic()
-                if on_progress and not worker.busy:
-                    on_progress(len(worker.chunk))
+                    if on_progress and not worker.busy:
+                        on_progress(len(worker.chunk))
             now = time.monotonic()
             for worker in [w for w in pool if w.busy and now - w.since > wall_limit]:
                 worker.stop(kill=True)
