@@ -106,15 +106,21 @@ def _scan_repository(scan_id: str, url: str, ref: str, auth, deep: bool, job, on
         with session_scope() as session:
             session.get(Scan, scan_id).commit_sha = clone.commit_sha
         job.progress(10, "scanning", commit_sha=clone.commit_sha, files_total=clone.files)
-        result = scan_path(
-            str(checkout),
-            deep=deep,
-            progress=on_progress(10, 80),
-            file_budget_seconds=settings.scan_file_budget_seconds,
-            scan_budget_seconds=settings.scan_budget_seconds,
-        )
+        result = _scan_tree(str(checkout), deep, on_progress(10, 80))
     result.warnings = [ScanWarning("(repository)", w) for w in clone.warnings] + list(result.warnings)
     return result
+
+
+def _scan_tree(path: str, deep: bool, progress) -> ScanResult:
+    """Scan a local tree under the operator's per-file and whole-scan time budgets."""
+    settings = get_settings()
+    return scan_path(
+        path,
+        deep=deep,
+        progress=progress,
+        file_budget_seconds=settings.scan_file_budget_seconds,
+        scan_budget_seconds=settings.scan_budget_seconds,
+    )
 
 
 def _merge(results: list[ScanResult]) -> ScanResult:
@@ -188,15 +194,7 @@ def run_scan(self: PlatformTask, scan_id: str) -> None:
         if repository:
             results.append(_scan_repository(scan_id, *repository, repository_auth, deep, job, on_progress))
         if target:
-            results.append(
-                scan_path(
-                    target,
-                    deep=deep,
-                    progress=on_progress(0, 90),
-                    file_budget_seconds=get_settings().scan_file_budget_seconds,
-                    scan_budget_seconds=get_settings().scan_budget_seconds,
-                )
-            )
+            results.append(_scan_tree(target, deep, on_progress(0, 90)))
         if n8n_url and n8n_key:
             results.append(_scan_n8n(n8n_url, n8n_key, on_progress(0, 90)))
         result = _merge(results)
