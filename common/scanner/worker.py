@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common.scanner.detectors.base import Detector, FileReport, SourceFile
+from common.scanner.lazy import import_deferred
 from common.scanner.registry import all_detectors, detectors_for
 from common.scanner.test_data import without_replayed_inputs
 from common.scanner.textutil import one_scan
@@ -271,8 +272,9 @@ def scan_chunk(
 def serve() -> None:
     """Body of the isolated workers' zygote process (``python -c ... serve()  <parent pid>``).
 
-    The interpreter start and the detectors' imports cost more than a thousand typical files take to
-    scan, so they are paid once here and every worker is a fork of this process. Requests arrive on
+    The interpreter start and the detectors' imports (and the libraries they import on first use) cost
+    more than a thousand typical files take to scan, so they are paid once here and every worker is a
+    fork of this process. Requests arrive on
     stdin, a ``SOCK_SEQPACKET`` socket (``ZYGOTE_REQUEST`` packets, ``isolation._Zygote``): fork a
     worker on the two pipe ends sent with the packet, kill one, or reap one and answer its exit status
     (``subprocess``'s ``returncode``). Its workers stay its unreaped children until the parent asks, so
@@ -295,6 +297,7 @@ def serve() -> None:
     os.dup2(devnull, 0)
     os.dup2(2, 1)  # detectors' stray output goes to stderr
     detectors = all_detectors()
+    import_deferred()
     gc.freeze()  # the warmed objects stay shared with the workers instead of being copied by the collector
     workers: dict[int, int] = {}  # serial → pid, until reaped
     zygote_pid = os.getpid()
