@@ -12,6 +12,13 @@ Two checks, at two moments:
   so a second DNS answer can never redirect the request; :func:`pinned_session` gives a ``requests``
   session with the same guarantee for API clients (the n8n connector and n8n scans).
 
+The remote is the tenant's choice too, so it answers as slowly and as much as it likes. A ``timeout``
+bounds one socket read only: every exchange (connecting, the headers, the body) must also end within
+:data:`EXCHANGE_SECONDS_PER_TIMEOUT` times it, or its sockets are shut down (:class:`ExchangeTooSlow`), and
+an answer of a guarded session is read up to :data:`MAX_RESPONSE_BYTES` once decoded
+(:class:`ResponseTooLarge`). Before, a byte every few seconds held a request thread of the API for ever
+(the n8n connection test, the anonymous SSO login), and an endless or gzip-bombed answer was kept whole.
+
 Hosts (exact names or literal addresses) and networks (CIDR) in ``OUTBOUND_ALLOWLIST`` (formerly
 ``WEBHOOK_ALLOWLIST``, still read) are exempt: that is how an operator allows an internal receiver, and how
 the tests reach their loopback identity provider. Nothing is allowlisted by default.
@@ -23,14 +30,17 @@ Every call the server makes on a tenant's behalf goes through this module: webho
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
+import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from common.config import get_settings
@@ -38,11 +48,24 @@ from common.config import get_settings
 ALLOWED_SCHEMES = ("http", "https")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
+EXCHANGE_SECONDS_PER_TIMEOUT = 3
+DEFAULT_TIMEOUT_SECONDS = 10  # a guarded call that names no timeout
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024  # a page of 100 n8n workflows is a few MiB
+READ_CHUNK_BYTES = 64 * 1024
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class UnsafeDestination(Exception):
     """The URL points (or now resolves) somewhere a webhook must not reach."""
+
+
+class ExchangeTooSlow(requests.exceptions.Timeout):
+    """The remote did not finish its answer within the exchange's deadline."""
+
+
+class ResponseTooLarge(requests.RequestException):
+    """The remote's answer is larger than :data:`MAX_RESPONSE_BYTES`."""
 
 
 @dataclass(frozen=True)
@@ -210,28 +233,36 @@ def post(
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     request_headers = {**headers, "Host": parts.netloc}
     last_error: Exception | None = None
-    for address in checked_addresses(host, port, allowlist):
-        pool = _pinned_pool(scheme, host, str(address), port, timeout)
-        try:
-            response = pool.urlopen(
-                "POST",
-                path,
-                body=body,
-                headers=request_headers,
-                redirect=False,
-                retries=False,
-                preload_content=False,
-                assert_same_host=False,
-            )
+    addresses = checked_addresses(host, port, allowlist)
+    with _Deadline(EXCHANGE_SECONDS_PER_TIMEOUT * timeout) as deadline:
+        for address in addresses:
+            deadline.check()
+            pool = _pinned_pool(scheme, host, str(address), port, timeout)
             try:
-                excerpt = response.read(max_excerpt_bytes)
+                response = pool.urlopen(
+                    "POST",
+                    path,
+                    body=body,
+                    headers=request_headers,
+                    redirect=False,
+                    retries=False,
+                    preload_content=False,
+                    assert_same_host=False,
+                )
+                try:
+                    excerpt = response.read(max_excerpt_bytes)
+                finally:
+                    response.release_conn()
+                deadline.check()  # a shut-down socket reads as a short answer
+                return PostResult(response.status, dict(response.headers), excerpt, str(address))
+            except (NewConnectionError, ConnectTimeoutError) as exc:
+                last_error = exc  # this address refuses connections: try the next checked one
+            except urllib3.exceptions.HTTPError:
+                deadline.check()
+                raise
             finally:
-                response.release_conn()
-            return PostResult(response.status, dict(response.headers), excerpt, str(address))
-        except (NewConnectionError, ConnectTimeoutError) as exc:
-            last_error = exc  # this address refuses connections: try the next checked one
-        finally:
-            pool.close()
+                pool.close()
+        deadline.check()
     assert last_error is not None
     raise last_error
 
@@ -247,10 +278,133 @@ def _pinned_pool(
         "maxsize": 1,
     }
     if scheme == "https":
-        return urllib3.HTTPSConnectionPool(
+        return _WatchedHTTPSPool(
             **common, server_hostname=host, assert_hostname=host, cert_reqs="CERT_REQUIRED"
         )
-    return urllib3.HTTPConnectionPool(**common)
+    return _WatchedHTTPPool(**common)
+
+
+_current_deadline = threading.local()
+
+
+class _Deadline:
+    """Shuts down every socket the exchange opens once its time is up, whatever the socket waits for
+    (a TLS handshake, a header line, the body), so no remote can stretch the exchange past it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._outer = getattr(_current_deadline, "value", None)
+        _current_deadline.value = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._timer.cancel()
+        _current_deadline.value = self._outer
+        with self._lock:
+            for duplicate in self._sockets:
+                duplicate.close()
+            self._sockets.clear()
+
+    def watch(self, sock: socket.socket) -> None:
+        """Keep a duplicate of ``sock``'s descriptor: shutting it down stops the original, in TLS or not."""
+        try:
+            duplicate = socket.fromfd(sock.fileno(), sock.family, sock.type)
+        except OSError:
+            return  # closed already: nothing can wait on it
+        with self._lock:
+            self._sockets.append(duplicate)
+            if self.expired:
+                _shut(duplicate)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for duplicate in self._sockets:
+                _shut(duplicate)
+
+    def check(self) -> None:
+        if self.expired:
+            raise ExchangeTooSlow(f"the remote did not finish answering within {self.seconds:g} seconds")
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _WatchedConnection:
+    """A connection whose socket the thread's current :class:`_Deadline` can shut down."""
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        deadline = getattr(_current_deadline, "value", None)
+        if deadline is not None:
+            deadline.watch(sock)
+        return sock
+
+
+class _WatchedHTTPConnection(_WatchedConnection, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_WatchedConnection, HTTPSConnection):
+    pass
+
+
+class _WatchedPool:
+    """A pool whose kept-alive connections are watched again by the exchange that reuses them."""
+
+    def _get_conn(self, timeout=None):
+        conn = super()._get_conn(timeout)
+        deadline = getattr(_current_deadline, "value", None)
+        if deadline is not None and conn.sock is not None:
+            deadline.watch(conn.sock)
+        return conn
+
+
+class _WatchedHTTPPool(_WatchedPool, urllib3.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(_WatchedPool, urllib3.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+def _exchange_seconds(timeout) -> float:
+    """The deadline of a whole exchange, from the per-read ``timeout`` requests was given."""
+    if isinstance(timeout, urllib3.Timeout):
+        timeout = (timeout.connect_timeout, timeout.read_timeout)
+    values = timeout if isinstance(timeout, tuple) else (timeout,)
+    longest = max((v for v in values if isinstance(v, int | float)), default=DEFAULT_TIMEOUT_SECONDS)
+    return EXCHANGE_SECONDS_PER_TIMEOUT * longest
+
+
+def _read_bounded(response: requests.Response, deadline: _Deadline) -> bytes:
+    """The decoded body, refused past :data:`MAX_RESPONSE_BYTES` (urllib3 inflates it chunk by chunk)."""
+    body = bytearray()
+    try:
+        for chunk in response.raw.stream(READ_CHUNK_BYTES, decode_content=True):
+            body += chunk
+            if len(body) > MAX_RESPONSE_BYTES:
+                raise ResponseTooLarge(f"the answer is larger than the limit of {MAX_RESPONSE_BYTES} bytes")
+    except urllib3.exceptions.HTTPError as exc:
+        deadline.check()
+        raise requests.ConnectionError(exc) from exc
+    finally:
+        response.close()
+    deadline.check()
+    return bytes(body)
 
 
 class _PinnedAdapter(HTTPAdapter):
@@ -260,6 +414,22 @@ class _PinnedAdapter(HTTPAdapter):
         super().__init__(max_retries=0)
         self._host = host
         self._address = address
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = WATCHED_POOLS
+
+    def send(self, request, stream=False, timeout=None, **kwargs) -> requests.Response:
+        """The whole answer, read within the exchange's deadline and size limit (``stream`` is not kept)."""
+        with _Deadline(_exchange_seconds(timeout)) as deadline:
+            try:
+                response = super().send(request, stream=True, timeout=timeout, **kwargs)
+            except requests.RequestException:
+                deadline.check()
+                raise
+            response._content = _read_bounded(response, deadline)
+            response._content_consumed = True
+        return response
 
     def build_connection_pool_key_attributes(self, request, verify, cert=None):
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)

@@ -26,11 +26,13 @@ import base64
 import contextlib
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +43,8 @@ from common import netguard
 SCP_FORM = re.compile(
     r"^(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?P<path>[^/].*)$"
 )
+# A DNS name: labels of letters, digits, '-' and '_' (the host reaches ssh's command line through a shell)
+HOST_NAME = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*\.?$")
 SAFE_PATH = re.compile(r"^[A-Za-z0-9._~/%+@:-]+$")
 REF_FORM = re.compile(r"^[A-Za-z0-9._/+-]+$")
 COMMIT_ID = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
@@ -48,6 +52,10 @@ DEFAULT_PORTS = {"https": 443, "http": 80, "ssh": 22}
 DEFAULT_HTTPS_USERNAME = "x-access-token"
 WATCH_INTERVAL_SECONDS = 0.1
 GIT_OUTPUT_LIMIT = 2000
+# What git may write while it runs: a listing of the largest tree a clone allows fits in the first, and
+# git's own messages in the second; a server can send "remote:" lines for ever, each kept on disk.
+GIT_STDOUT_BYTES = 64 * 1024 * 1024
+GIT_STDERR_BYTES = 1024 * 1024
 
 
 class RepositoryError(Exception):
@@ -161,10 +169,16 @@ def _allowlisted(host: str, allowlist: netguard.Allowlist) -> bool:
 
 
 def _check_host_and_path(url: RepositoryUrl, allowlist: netguard.Allowlist) -> None:
-    if netguard.literal_address(url.host) is not None and not _allowlisted(url.host, allowlist):
+    literal = netguard.literal_address(url.host) is not None
+    if literal and not _allowlisted(url.host, allowlist):
         raise RepositoryError("Use a host name, not an IP address.")
     if url.host.startswith("-") or (url.user or "").startswith("-"):
         raise RepositoryError("A host or user name cannot start with '-'.")
+    if not literal and (len(url.host) > 253 or not HOST_NAME.match(url.host)):
+        raise RepositoryError(
+            "The repository host must be a DNS name (letters, digits, '-', '_'; an international name in "
+            "its xn-- form)."
+        )
     path = url.path.lstrip("/")
     if not path or not SAFE_PATH.match(path) or path.startswith("-") or ".." in path.split("/"):
         raise RepositoryError(
@@ -415,7 +429,7 @@ class _GitSession:
                 GIT_CONFIG_VALUE_0=f"Authorization: Basic {basic}",
             )
         if self.url.scheme == "ssh":
-            env["GIT_SSH_COMMAND"] = " ".join(self._ssh_command())
+            env["GIT_SSH_COMMAND"] = shlex.join(self._ssh_command())  # git runs it through sh -c
             env["GIT_SSH_VARIANT"] = "ssh"
         return env
 
@@ -470,7 +484,7 @@ class _GitSession:
         ref: str | None = None,
     ) -> str:
         """Run git; kill its process group past the deadline or when ``watch`` outgrows the size limit."""
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        with tempfile.TemporaryFile() as out:
             try:
                 process = subprocess.Popen(
                     ["git", *self.config, *args],
@@ -478,27 +492,40 @@ class _GitSession:
                     env=self.env,
                     stdin=subprocess.DEVNULL,
                     stdout=out,
-                    stderr=err,
+                    stderr=subprocess.PIPE,
                     start_new_session=True,
                 )
             except FileNotFoundError as exc:
                 raise RepositoryError("git is not installed on the scans worker.") from exc
-            stop_reason = self._watch(process, deadline, limits, watch)
+            messages = _Messages(process.stderr)
+            stop_reason = self._watch(process, deadline, limits, watch, out, messages)
             out.seek(0)
-            err.seek(0)
-            stdout = out.read().decode(errors="replace")
-            stderr = self.redact(err.read(64 * 1024).decode(errors="replace"))
+            listing = out.read(GIT_STDOUT_BYTES + 1)
+            if len(listing) > GIT_STDOUT_BYTES:  # written between two looks of the watch
+                stop_reason = "output"
+            stdout = listing.decode(errors="replace")
+            stderr = self.redact(messages.text())
         if stop_reason == "size":
             raise RepositoryTooLarge(f"The repository is larger than the limit of {limits.max_bytes} bytes.")
         if stop_reason == "time":
             raise RepositoryError(f"Git took longer than {limits.timeout_seconds:g} seconds ({action}).")
+        if stop_reason == "output":
+            raise RepositoryError(
+                f"Git stopped while {action}: the server sent more output than a repository needs "
+                f"(over {GIT_STDOUT_BYTES} bytes of listing or {GIT_STDERR_BYTES} bytes of messages)."
+            )
         if process.returncode != 0:
             raise self.failure(stderr, action, ref)
         return stdout
 
     @staticmethod
     def _watch(
-        process: subprocess.Popen, deadline: float, limits: CloneLimits, watch: Path | None
+        process: subprocess.Popen,
+        deadline: float,
+        limits: CloneLimits,
+        watch: Path | None,
+        stdout,
+        messages: _Messages,
     ) -> str | None:
         while True:
             try:
@@ -511,6 +538,8 @@ class _GitSession:
                 reason = "time"
             elif watch is not None and limits.max_bytes and _disk_usage(watch) > limits.max_bytes:
                 reason = "size"
+            elif os.fstat(stdout.fileno()).st_size > GIT_STDOUT_BYTES or messages.total > GIT_STDERR_BYTES:
+                reason = "output"
             if reason:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
@@ -555,6 +584,31 @@ class _GitSession:
             )
         detail = " ".join(stderr.split())[:GIT_OUTPUT_LIMIT] or "no output"
         return RepositoryError(f"Git failed while {action}: {detail}")
+
+
+class _Messages:
+    """git's stderr, drained as it comes: the first bytes are kept for the error message, the rest only
+    counted, so a server's endless "remote:" lines take neither disk nor memory."""
+
+    KEEP_BYTES = 64 * 1024
+
+    def __init__(self, pipe) -> None:
+        self.total = 0
+        self._kept = bytearray()
+        self._thread = threading.Thread(target=self._drain, args=(pipe,), daemon=True)
+        self._thread.start()
+
+    def _drain(self, pipe) -> None:
+        with pipe:
+            while chunk := os.read(pipe.fileno(), 65536):
+                self.total += len(chunk)
+                if len(self._kept) < self.KEEP_BYTES:
+                    self._kept += chunk[: self.KEEP_BYTES - len(self._kept)]
+
+    def text(self) -> str:
+        """Everything kept, once git and what it started have exited (their end closes the pipe)."""
+        self._thread.join(timeout=5)
+        return self._kept.decode(errors="replace")
 
 
 def _secret_forms(auth: RepositoryAuth | None) -> list[str]:

@@ -244,13 +244,39 @@ def excluded(path: str, extra: list[str]) -> bool:
     )
 
 
-def label_units(repo: dict) -> list[Unit]:
+# JVM build files, where a labeller may name a dependency by its artifact alone (``<artifactId>`` of a pom)
+JVM_BUILD_FILES = ("pom.xml", ".gradle", ".gradle.kts", "libs.versions.toml")
+POM_GROUP = re.compile(r"<groupId>\s*([\w.-]+)\s*</groupId>")
+
+
+def maven_coordinate(tree: Path | None, label: dict) -> str:
+    """A JVM build file's label named by its artifact alone, as ``group:artifact`` with the group its
+    file gives that artifact (in the pom's dependency block around the label's line, or the Gradle
+    ``group:artifact`` string); the name as written elsewhere or when the file does not say."""
+    name, file = label["name"], label["file"]
+    if tree is None or ":" in name or not file.endswith(JVM_BUILD_FILES):
+        return name
+    try:
+        lines = (tree / file).read_text(errors="replace").split("\n")
+    except OSError:
+        return name
+    line = max(label["line"], 1)
+    if file.endswith("pom.xml"):
+        block = "\n".join(lines[max(line - 4, 0) : line + 3])
+        group = POM_GROUP.search(block)
+        return f"{group.group(1)}:{name}" if group and f">{name}<" in block else name
+    gradle = re.search(rf"([\w.-]+):{re.escape(name)}\b", "\n".join(lines[line - 1 : line + 1]))
+    return f"{gradle.group(1)}:{name}" if gradle else name
+
+
+def label_units(repo: dict, tree: Path | None = None) -> list[Unit]:
     """Labels deduplicated per (file, family, normalised name): three langchain-* imports of one catalog
-    package in one file are one component."""
+    package in one file are one component. ``tree``, when given, completes bare Maven artifact names."""
     units: dict[tuple, Unit] = {}
     for label in repo["labels"]:
         category = label["category"]
-        keys = keys_for(category, label["name"], label.get("identifier"), label["file"])
+        name = maven_coordinate(tree, label) if category in PACKAGE_TYPES else label["name"]
+        keys = keys_for(category, name, label.get("identifier"), label["file"])
         if category == "api_key":
             keys = {norm_package(label["name"])}
         key = (label["file"], family(category), min(keys))
@@ -264,7 +290,7 @@ def label_units(repo: dict) -> list[Unit]:
 def report_units(reports: list[tuple[str, str, str, str | None, set[int], list[str]]]) -> list[Unit]:
     units: dict[tuple, Unit] = {}
     for file, category, name, provider, lines, flags in reports:
-        entries = [(category, keys_for(category, name))]
+        entries = [(category, {norm_package(name)} if category == "api_key" else keys_for(category, name))]
         if "hardcoded_api_key" in flags:
             entries.append(("api_key", {norm_package(name)}))
         for kind, keys in entries:
@@ -387,24 +413,41 @@ def run_trusera(tree: Path, scratch: Path, repo: dict) -> tuple[list, float]:
     command = trusera_command("scan", str(tree), "--format", "json", "-o", str(output), "--quiet")
     timing = measure(command)
     data = json.loads(output.read_text())
+    return trusera_reports(data, repo), timing["seconds"]
+
+
+def trusera_reports(data: dict, repo: dict) -> list[tuple[str, str, str, str | None, set[int], list[str]]]:
+    """One report per (component, file) of a trusera JSON result, outside the repository's exclusions."""
     reports = []
     for component in data["components"]:
         by_file: dict[str, set[int]] = defaultdict(set)
         for location in component["locations"]:
             by_file[location["file"]].add(location["line"])
+        credentials = credential_lines(component)
         for file, lines in by_file.items():
-            if not excluded(file, repo.get("excluded", [])):
-                reports.append(
-                    (
-                        file,
-                        component["type"],
-                        component["name"],
-                        component.get("provider"),
-                        lines,
-                        component["flags"],
-                    )
-                )
-    return reports, timing["seconds"]
+            if excluded(file, repo.get("excluded", [])):
+                continue
+            category, flags = component["type"], component["flags"]
+            if credentials is not None and "hardcoded_api_key" in flags:
+                # the key is a unit of the files that hold it; a file where it is all the component
+                # shows (a .env line) declares no package
+                if not credentials.get(file):
+                    flags = [flag for flag in flags if flag != "hardcoded_api_key"]
+                elif lines <= credentials[file]:
+                    category, flags = "api_key", []
+            reports.append((file, category, component["name"], component.get("provider"), lines, flags))
+    return reports
+
+
+def credential_lines(component: dict) -> dict[str, set[int]] | None:
+    """{file: lines} of the component's hard-coded keys, or None from an engine that does not say."""
+    located = component.get("metadata", {}).get("credential_locations")
+    if located is None:
+        return None
+    lines: dict[str, set[int]] = defaultdict(set)
+    for location in located:
+        lines[location["file"]].add(location["line"])
+    return lines
 
 
 def run_aibom(binary: Path, tree: Path, scratch: Path, repo: dict, labels: list[Unit]) -> tuple[list, float]:
@@ -453,7 +496,7 @@ def evaluate(repos: list[dict], trees: Path, binary: Path | None) -> dict:
             tree = trees / repo["id"]
             if not tree.is_dir():
                 raise SystemExit(f"missing tree {tree}: run bench/realworld/rebuild.py first")
-            labels = label_units(repo)
+            labels = label_units(repo, tree)
             entry = {"half": repo["half"], "labelled_by": repo["labelled_by"], "labels": len(labels)}
             runs = {"trusera": run_trusera(tree, scratch, repo)}
             if binary:

@@ -2,13 +2,16 @@
 
 Cells that a spreadsheet would evaluate as a formula (leading ``=``, ``+``, ``-``, ``@``, tab or
 carriage return) are prefixed with ``'``: component names, snippets and paths come from the
-scanned repository, which an attacker may control.
+scanned repository, which an attacker may control. So is such a character after a ``;`` or a tab
+(spaces between allowed): a spreadsheet whose list separator is ``;`` (Excel in much of Europe) or tab
+starts a cell there, quoted or not.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 
 from common.exporters.bundle import location_text
 
@@ -28,10 +31,12 @@ COLUMNS = (
     "locations",
 )
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# A ``;`` or tab (list separators other than the file's comma) before a trigger, spaces allowed between.
+_INNER_CELL_START = re.compile(r"([;\t])(?= *[-=+@\t\r])")
 
 
 def neutralise(value: object) -> str:
-    text = "" if value is None else str(value)
+    text = _INNER_CELL_START.sub(r"\1'", "" if value is None else str(value))
     return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
 
 

@@ -138,13 +138,16 @@ def package_index(ecosystem: str) -> dict[str, Package]:
 
 
 def lookup_package(ecosystem: str, name: str) -> Package | None:
-    """Exact registry name, or for maven ``group:artifact`` also a ``group:*`` wildcard."""
+    """Exact registry name, or a wildcard for every package of one publisher: maven's ``group:*``, npm's
+    ``@scope/*`` (``@tensorflow-models/mobilenet`` is TensorFlow.js's like every model of that scope)."""
     index = package_index(ecosystem)
     key = name.lower()
     if key in index:
         return index[key]
     if ecosystem == "maven" and ":" in key:
         return index.get(key.split(":", 1)[0] + ":*")
+    if ecosystem == "npm" and key.startswith("@") and "/" in key:
+        return index.get(key.split("/", 1)[0] + "/*")
     return None
 
 
@@ -291,6 +294,48 @@ def npm_integration_package(name: str) -> Package | None:
         return None
     found = integration_package(f"langchain-{rest}")
     return Package(name.lower(), found.type, found.provider) if found else None
+
+
+# A library counted only where the project trains or loads a model with it (the labelling policy's
+# "scikit-learn when a model is trained/loaded"): in code, an import of one of its utility modules alone
+# (splits, metrics, scalers) is data handling; in a manifest or an install line it is a component only
+# when code of the same scan uses it that way, since a declaration cannot say what it is used for.
+USE_GATED_PACKAGES = frozenset({"ml_framework:scikit-learn"})
+SKLEARN_UTILITY_MODULES = frozenset(
+    {
+        "base",
+        "compose",
+        "datasets",
+        "exceptions",
+        "feature_extraction",
+        "feature_selection",
+        "impute",
+        "inspection",
+        "metrics",
+        "model_selection",
+        "preprocessing",
+        "utils",
+    }
+)
+
+
+def utility_import(package: Package, module: str) -> bool:
+    """Whether an import of ``module`` reaches only a use-gated library's utilities (``sklearn.metrics``)."""
+    parts = module.split(".")
+    return package.id == "scikit-learn" and len(parts) > 1 and parts[1] in SKLEARN_UTILITY_MODULES
+
+
+# ``git+https://github.com/huggingface/transformers@v4.46.0``: a source install without ``#egg=`` names its
+# project only by the repository, which for the projects this catalog lists is the distribution's name
+VCS_REPOSITORY = linear(
+    r"^(?:(?:-e|--editable)\s+)?git\+https?://(?:github\.com|gitlab\.com)/[\w.-]+/([\w.-]+?)(?:\.git)?(?:@[^\s#]*)?\s*(?:#.*)?$"
+)
+
+
+def vcs_repository(requirement: str) -> str | None:
+    """The repository name a VCS requirement installs from, read as the project it builds."""
+    match = VCS_REPOSITORY.match(requirement)
+    return match.group(1) if match else None
 
 
 def normalize_pypi(name: str) -> str:

@@ -23,6 +23,7 @@ from common.scanner import model_constants
 from common.scanner.catalog import (
     MASTRA_SHARED_STORES,
     PACKAGE_TYPES,
+    USE_GATED_PACKAGES,
     is_pinned,
     lifecycle_flags,
     looks_like_hf_id,
@@ -233,6 +234,11 @@ def merge_findings(findings: Iterable[Finding], scopes: dict[str, str]) -> tuple
         if len(ordered) > MAX_LOCATIONS:
             metadata["location_count"] = len(ordered)
             ordered = _capped_locations(ordered)
+        credentials = sorted(
+            {(f.location.file, f.location.line) for f in group if "hardcoded_api_key" in f.flags}
+        )
+        if credentials:  # which of the locations hold the key, not only that one does
+            metadata["credential_locations"] = [{"file": file, "line": line} for file, line in credentials]
         component.locations = ordered
         component.flags = sorted(flags)
         component.metadata = metadata
@@ -264,8 +270,8 @@ MANIFEST_ECOSYSTEMS = (
             "pipfile",
             "poetry.lock",
             "uv.lock",
-            "environment.yml",
-            "environment.yaml",
+            "environment",
+            "conda",
             "constraints",
         ),
     ),
@@ -487,6 +493,20 @@ def scan_path(
     )
 
 
+def _declaration_only(finding: Finding) -> bool:
+    return finding.detector in DECLARING_DETECTORS or "installed_by" in finding.metadata
+
+
+def _without_unused_declarations(findings: list[Finding]) -> list[Finding]:
+    """A use-gated library (``USE_GATED_PACKAGES``) that manifests or install lines declare while no
+    code of the scan uses it is a dependency of a dependency or a leftover, not a component."""
+    gated = {f.key.lower() for f in findings if f.key.lower() in USE_GATED_PACKAGES}
+    if not gated:
+        return findings
+    used = {f.key.lower() for f in findings if f.key.lower() in gated and not _declaration_only(f)}
+    return [f for f in findings if f.key.lower() not in gated - used or not _declaration_only(f)]
+
+
 def build_result(
     findings: list[Finding],
     scopes: dict[str, str],
@@ -502,7 +522,7 @@ def build_result(
     (a detector that could not resolve one) is dropped with a warning instead of becoming a
     nameless component the platform would reject."""
     named = []
-    for finding in findings:
+    for finding in _without_unused_declarations(findings):
         if is_test_data(finding, scopes):
             continue
         if isinstance(finding.name, str) and finding.name.strip():

@@ -143,24 +143,54 @@ def _ascii_gate(constants, names: str):
 
 
 BRACE = lazy_re(r"[{}]")
-RUST_TEST_MODULE = lazy_re(r"#\[cfg\(test\)\]\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+\w+\s*\{")
+# ``#[cfg(test)]``, other attributes, then ``mod tests {``
+RUST_TEST_MODULE = lazy_re(
+    r"#\[cfg\(test\)\]\s*(?:#\[[^\]\n]{0,200}\]\s*){0,5}(?:pub(?:\([^)]*\))?\s+)?mod\s+\w+\s*\{"
+)
 
 
-def rust_test_module_lines(text: str) -> set[int]:
-    """1-based lines of a Rust file's ``#[cfg(test)] mod tests { ... }`` blocks: unit tests, whose
-    arguments are test input, not the model the program uses (integration tests under ``tests/`` are
-    programs of their own and still count)."""
-    lines: set[int] = set()
+def rust_test_module_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of a Rust file's ``#[cfg(test)] mod tests { ... }`` blocks. Each brace is read
+    once: a module inside one already measured is not measured again."""
+    spans: list[tuple[int, int]] = []
+    end = 0
     for match in RUST_TEST_MODULE.finditer(text):
+        if match.start() < end:
+            continue  # inside the module before (or after an unclosed one): measured already
         depth, end = 0, len(text)
         for brace in BRACE.finditer(text, match.end() - 1):
             depth += 1 if brace.group() == "{" else -1
             if depth == 0:
                 end = brace.start()
                 break
-        first = text.count("\n", 0, match.start()) + 1
-        lines.update(range(first, first + text.count("\n", match.start(), end) + 1))
+        spans.append((match.start(), end))
+    return spans
+
+
+def span_lines(text: str, start: int, end: int) -> range:
+    """The 1-based lines from offset ``start`` to ``end``."""
+    first = text.count("\n", 0, start) + 1
+    return range(first, first + text.count("\n", start, end) + 1)
+
+
+def rust_test_module_lines(text: str) -> set[int]:
+    """1-based lines of a Rust file's ``#[cfg(test)]`` modules: unit tests, whose arguments are test
+    input, not the model the program uses (integration tests under ``tests/`` are programs of their own
+    and still count)."""
+    lines: set[int] = set()
+    for start, end in rust_test_module_spans(text):
+        lines.update(span_lines(text, start, end))
     return lines
+
+
+def _quoted_text(line: str, start: int) -> bool:
+    """Whether the name at ``start`` is words inside a double-quoted string (``.description("Ada,
+    Davinci1")``), not a reference: an odd number of unescaped quotes before it, and no interpolation
+    (``{``, ``$``) opened in the string before it (``f"{config.MODEL}"`` is one)."""
+    before = line[:start]
+    quotes = before.count('"') - before.count('\\"')
+    text = before[before.rfind('"') + 1 :]
+    return quotes % 2 == 1 and "{" not in text and "$" not in text
 
 
 def _references_in(
@@ -180,7 +210,7 @@ def _references_in(
         for match in pattern.finditer(line):
             name = match.group(1)
             owners = constants[name]
-            if name in seen or relpath in owners:
+            if name in seen or relpath in owners or _quoted_text(line, match.start(1)):
                 continue
             seen.add(name)
             qualifier = QUALIFIER.search(line, max(0, match.start() - MAX_QUALIFIER_CHARS), match.start())

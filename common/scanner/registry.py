@@ -55,10 +55,11 @@ SELECTORS = {
         suffixes=(".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".py", ".cs", ".rs")
     ),
     "config_env": FileSelector(
-        suffixes=CONFIG_SUFFIXES,
-        names=("makefile", "procfile", "justfile", "modelfile"),
-        name_prefixes=(".env", "modelfile."),
-        name_endings=(".env", ".modelfile"),
+        # templates of a config to copy (``application.properties.example``): read by their inner suffix
+        suffixes=(*CONFIG_SUFFIXES, ".example", ".sample", ".template", ".dist", ".tmpl"),
+        names=("makefile", "procfile", "justfile", "modelfile", "dockerfile", "containerfile"),
+        name_prefixes=(".env", "modelfile.", "dockerfile.", "containerfile."),
+        name_endings=(".env", ".modelfile", ".dockerfile", ".containerfile"),
     ),
     "containers": FileSelector(
         suffixes=(".sh", ".json", ".tf", ".hcl", *YAML),
@@ -74,6 +75,7 @@ SELECTORS = {
         suffixes=(
             *(".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"),
             *(".go", ".java", ".kt", ".kts", ".scala", ".rb", ".cs", ".rs"),
+            *(".html", ".htm"),  # pages loading a library from a CDN
         )
     ),
     "manifests": FileSelector(
@@ -85,6 +87,8 @@ SELECTORS = {
             *("deno.json", "deno.jsonc", "environment.yml", "environment.yaml"),
             *("directory.packages.props", "pnpm-workspace.yaml", "packages.config", "build.sbt"),
         ),
+        # conda environments by other names (``environment-gpu.yml``, ``conda_env.yaml``, ``env.yml``)
+        name_prefixes=("environment", "conda", "env"),
         name_endings=(".csproj", ".fsproj", ".vbproj", ".gemspec", ".versions.toml"),
         name_parts=("requirements", "constraints"),  # the detector reads any *requirements*.txt / .in
         folders=("requirements",),
@@ -103,6 +107,9 @@ SELECTORS = {
     ),
     "n8n": FileSelector(
         suffixes=(".json",), name_endings=(".json.template", ".json.example", ".json.sample", ".json.dist")
+    ),
+    "native_code": FileSelector(
+        suffixes=(".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".hxx", ".cu", ".cuh", ".m", ".mm")
     ),
     "notebooks": FileSelector(suffixes=(".ipynb",)),
     "python_code": FileSelector(suffixes=(".py",)),

@@ -10,8 +10,11 @@ response, a settings fixture).
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from common.scanner.detectors.base import Finding
 from common.scanner.limits import linear
+from common.scanner.model_constants import rust_test_module_lines
 
 # a string literal on either side of a comparison, or an assertion or expectation call on the line
 ASSERTION = linear(
@@ -44,9 +47,10 @@ FIXTURE_FOLDERS = frozenset(
 
 # a test that replays recorded HTTP or stubs the server it talks to (VCR cassettes, WebMock,
 # responses/respx/httpretty/requests-mock/aioresponses/pytest-httpx, nock/msw/fetch-mock, a ``fetch``
-# replaced by a Vitest/Jest mock function, Go's httptest and gock, WireMock, OkHttp's MockWebServer,
-# .NET's MockHttpMessageHandler) never reaches a model: the models and addresses it configures are
-# input for the code under test
+# replaced by a Vitest/Jest mock function, here or in a setup file the test then drives through
+# ``vi.mocked(fetch)`` or a ``fetch as jest.Mock`` cast, Go's httptest and gock, WireMock, OkHttp's
+# MockWebServer, .NET's MockHttpMessageHandler) never reaches a model: the models and addresses it
+# configures are input for the code under test
 REPLAYED_HTTP = linear(
     r"\bVCR\.(?:use_cassette|insert_cassette)\b|\bvcr\.use_cassette\(|@pytest\.mark\.vcr\b"
     r"|[,(]\s*:vcr\b|\bvcr:\s*\{|\bstub_request\(|@responses\.activate\b|\bresponses\.add\("
@@ -54,6 +58,9 @@ REPLAYED_HTTP = linear(
     r"|\bhttpx_mock\.add_response\(|\bnock\(|\bsetupServer\(|\bfetchMock\.\w+\("
     r"|\b(?:globalThis|global|window)\.fetch\s*=\s*(?:vi|jest)\.fn\b"
     r"|\b(?:vi|jest)\.spyOn\(\s*(?:globalThis|global|window)\s*,\s*[\"']fetch[\"']"
+    r"|\bvi\.stubGlobal\(\s*[\"']fetch[\"']"
+    r"|\b(?:vi|jest)\.mocked\(\s*(?:(?:globalThis|global|window)\.)?fetch\s*\)"
+    r"|\(\s*(?:(?:globalThis|global|window)\.)?fetch\s+as\s+(?:(?:vi|jest)\.)?Mock\w*\b"
     r"|\bhttptest\.NewServer\(|\bgock\.New\(|\bstubFor\(|\bnew\s+MockWebServer\b"
     r"|\bMockHttpMessageHandler\b"
 )
@@ -65,12 +72,12 @@ def replays_recorded_http(text: str) -> bool:
 
 
 # a test that patches the SDK's client class (``@patch("app.digest.OpenAI")``) or hands its client a
-# made-up key (``New("test-api-key", ...)``, Go's ``LLMAPIKey: "dummy"``, ``api_key="fake"``): no
-# request it builds reaches a model either
+# made-up key (``New("test-api-key", ...)``, Go's ``LLMAPIKey: "dummy"``, ``api_key="fake"``,
+# ``apiKey: 'sk-test'``, ``api_key="sk-fake123"``): no request it builds reaches a model either
 STAND_IN_CLIENT = linear(
     r"\bpatch(?:\.object)?\(\s*[\"'][\w.]*(?:Client|OpenAI|Anthropic)[\"']"
     r"|[\"'](?:test|fake|dummy|mock)[-_]?(?:api[-_]?)?key[\"']"
-    r"|(?i:api_?key)\w*[\"']?\s*(?::=|[:=])\s*[\"'](?i:test|fake|dummy|mock)[\"']"
+    r"|(?i:api_?key)\w*[\"']?\s*(?::=|[:=])\s*[\"'](?:sk-)?(?i:test|fake|dummy|mock)\w*[\"']"
 )
 
 
@@ -86,6 +93,47 @@ def without_replayed_inputs(findings: list[Finding], scope: str, text: str) -> l
     if not (replays_recorded_http(text) or uses_a_stand_in_client(text)):
         return findings
     return [f for f in findings if f.type not in ("model", "endpoint")]
+
+
+# a test function of a Rust ``#[cfg(test)]`` module, and a serialised record on one line of it (three or
+# more JSON members: a recorded response or event a deserialisation test parses)
+RUST_TEST_FN = linear(r"^\s*(?:pub(?:\([^)]*\))?\s+)?(?:async\s+)?fn\s")
+JSON_MEMBER = linear(r"\"\w+\"\s*:\s*[\"\[{\dtfn]")
+RECORD_MEMBERS = 3
+
+
+def without_unit_test_inputs(findings: list[Finding], relpath: str, text: str) -> list[Finding]:
+    """A Rust file's findings without the models and endpoints that its ``#[cfg(test)]`` unit tests
+    only feed to the code under test: asserted, parsed from a recorded record, or handed to a client
+    whose test function stubs its server or gives it a made-up key. A unit test that builds a real
+    client still names the model it calls."""
+    if not relpath.endswith(".rs") or "#[cfg(test)]" not in text:
+        return findings
+    if not any(f.type in ("model", "endpoint") for f in findings):
+        return findings
+    test_lines = rust_test_module_lines(text)
+    if not test_lines:
+        return findings
+    lines = text.split("\n")  # numbered as rust_test_module_lines counts them
+    starts = [n for n in sorted(test_lines) if n <= len(lines) and RUST_TEST_FN.search(lines[n - 1])]
+    stubbed: dict[int, bool] = {}  # per test function: each is read once, however many findings it holds
+
+    def test_input(finding: Finding) -> bool:
+        number = finding.location.line
+        if finding.type not in ("model", "endpoint") or number not in test_lines or number > len(lines):
+            return False
+        line = lines[number - 1]
+        if ASSERTION.search(line) or len(JSON_MEMBER.findall(line)) >= RECORD_MEMBERS:
+            return True
+        index = bisect_right(starts, number)
+        if index not in stubbed:
+            first = starts[index - 1] if index else min(test_lines)
+            last = starts[index] - 1 if index < len(starts) else max(test_lines)
+            body = "\n".join(lines[first - 1 : last])
+            stubbed[index] = replays_recorded_http(body) or uses_a_stand_in_client(body)
+        return stubbed[index]
+
+    return [f for f in findings if not test_input(f)]
 
 
 def is_fixture_data(path: str) -> bool:

@@ -27,7 +27,7 @@ from pathlib import Path
 from common.scanner.detectors.base import Detector, FileReport, SourceFile
 from common.scanner.lazy import import_deferred
 from common.scanner.registry import all_detectors, detectors_for
-from common.scanner.test_data import without_replayed_inputs
+from common.scanner.test_data import without_replayed_inputs, without_unit_test_inputs
 from common.scanner.textutil import one_scan
 
 BINARY_SNIFF_BYTES = 8192
@@ -245,6 +245,7 @@ def _detect_file(
     for detector in text_detectors:
         _run(detector, source, report)
     report.findings = without_replayed_inputs(report.findings, source.scope, source.text)
+    report.findings = without_unit_test_inputs(report.findings, source.relpath, source.text)
     return len(data)
 
 

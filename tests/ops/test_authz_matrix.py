@@ -544,13 +544,17 @@ class Matrix:
         return rule.build(values, append_unknown=False)[1]
 
     def invitation_of(self, caller: Caller) -> str:
-        """A new invitation of the caller's own (a member's), or of a stranger's (for the outsider)."""
+        """A new invitation of the caller's own (a member's), or of a stranger's (for the outsider), made by
+        an admin of the inviting organization (an invitation lapses with its inviter's admin role)."""
         invitee = caller.user if caller.role else self.fresh_user()
         with session_scope() as session:
             org = Organization(name="Matrix Invite", slug=f"matrix-invite-{secrets.token_hex(4)}")
             session.add(org)
             session.flush()
-            invitation = MemberInvitation(organization_id=org.id, user_id=invitee.id, role="viewer")
+            session.add(Membership(organization_id=org.id, user_id=self.owner.id, role="admin"))
+            invitation = MemberInvitation(
+                organization_id=org.id, user_id=invitee.id, role="viewer", invited_by=self.owner.id
+            )
             session.add(invitation)
             session.flush()
             return invitation.id

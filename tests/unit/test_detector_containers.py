@@ -284,3 +284,45 @@ def test_shell_script_ollama_pull(tmp_path):
     content = "#!/bin/sh\n# ollama pull not-this-one\nollama pull qwen2.5:7b\necho done\n"
     findings, _ = run(ContainerDetector(), tmp_path, "scripts/setup.sh", content)
     assert [(f.key, f.location.line) for f in findings] == [("model:qwen2.5:7b", 3)]
+
+
+def test_an_unlisted_image_handed_an_llm_is_an_ai_app_but_not_an_official_image(tmp_path):
+    manifest = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: trap\nspec:\n  template:\n    spec:\n"
+        "      containers:\n"
+        "        - name: trap\n          image: acme/honeypot:1.2\n"
+        "          env:\n            - name: LLM_API_KEY\n              value: from-secret\n"
+        "        - name: db\n          image: acme/billing:2.0\n"
+        "          env:\n            - name: DATABASE_URL\n              value: postgres://db\n"
+    )
+    findings, _ = run(ContainerDetector(), tmp_path, "k8s/trap.yaml", manifest)
+    assert [(f.key, f.metadata["kind"], f.confidence) for f in findings] == [
+        ("container:acme/honeypot", "ai_app", 0.6)
+    ]
+    compose = (
+        "services:\n"
+        "  summarizer:\n    image: acme/summarizer:0.3\n    environment:\n      ANTHROPIC_API_KEY: x\n"
+        "  worker:\n    image: python:3.12-slim\n    environment:\n      - OPENAI_API_KEY\n"
+        "  search:\n    image: acme/search-api:1.0\n    environment:\n      - QDRANT_URL=http://qdrant:6333\n"
+    )
+    findings, _ = run(ContainerDetector(), tmp_path, "docker-compose.yml", compose)
+    assert [f.key for f in findings] == ["container:acme/summarizer"]
+
+
+def test_model_flags_outside_pod_specs_and_in_task_definitions(tmp_path):
+    isvc = (
+        "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n  name: chat\nspec:\n"
+        "  predictor:\n    model:\n      args:\n        - --model_name=chat\n"
+        "        - --model_id=mistralai/Mistral-7B-Instruct-v0.3\n"
+    )
+    findings, _ = run(ContainerDetector(), tmp_path, "kserve/isvc.yaml", isvc)
+    assert [f.key for f in findings] == ["model:mistralai/mistral-7b-instruct-v0.3"]
+    task = (
+        '{"containerDefinitions": [{"image": "vllm/vllm-openai:v0.6.3",\n'
+        ' "command": ["--model", "Qwen/Qwen2.5-1.5B-Instruct"]}]}\n'
+    )
+    findings, _ = run(ContainerDetector(), tmp_path, "task.json", task)
+    assert [f.key for f in findings] == ["container:vllm/vllm-openai", "model:qwen/qwen2.5-1.5b-instruct"]
+    web = '{"containerDefinitions": [{"image": "nginx:1.27", "command": ["--model", "acme/storefront"]}]}\n'
+    findings, _ = run(ContainerDetector(), tmp_path, "web.json", web)
+    assert findings == []

@@ -395,3 +395,77 @@ def test_cloudformation_json_quoting_the_arm_schema_is_still_read_as_cloudformat
     }
     found = by_key(run(IacDetector(), tmp_path, "template.json", json.dumps(template))[0])
     assert set(found) == {"cloud_resource:aws::bedrock::agent.agent"}
+
+
+def test_terraform_model_named_objects_hold_models_but_resource_and_deployment_names_do_not(tmp_path):
+    content = """\
+module "openai" {
+  source = "./modules/openai"
+  llm_model = [{
+    name            = "gpt-4o"
+    deployment_name = "chat"
+  }]
+  model_deployments = [{
+    name = "gpt-4-turbo"
+  }]
+}
+variable "chat_models" {
+  default = [
+    {
+      name = "o3-mini"
+    },
+  ]
+}
+resource "azurerm_cognitive_deployment" "gpt" {
+  name = "gpt-4.1"
+  model {
+    format = "OpenAI"
+    name   = "gpt-4o-mini"
+  }
+}
+"""
+    findings, _ = run(IacDetector(), tmp_path, "main.tf", content)
+    models = {(f.name, f.location.line) for f in findings if f.type == "model"}
+    assert models == {("gpt-4o", 4), ("o3-mini", 14), ("gpt-4o-mini", 22)}
+
+
+def test_bicep_verified_module_calls_deploy_the_resource_their_path_names(tmp_path):
+    content = """\
+module openai 'br/public:avm/res/cognitive-services/account:0.10.1' = {
+  name: 'openai'
+  params: {
+    kind: 'OpenAI'
+    publicNetworkAccess: 'Disabled'
+  }
+}
+module vnet 'br/public:avm/res/network/virtual-network:0.5.0' = {
+  name: 'vnet'
+}
+module local './modules/openai.bicep' = {
+  name: 'local'
+}
+"""
+    findings, _ = run(IacDetector(), tmp_path, "main.bicep", content)
+    assert [(f.name, f.location.line, f.flags) for f in findings] == [
+        ("Microsoft.CognitiveServices/accounts.openai", 1, set())
+    ]
+
+
+def test_tfvars_model_maps_hold_models_and_deployment_maps_hold_aliases(tmp_path):
+    content = """\
+models = {
+  chat = {
+    name = "gpt-4o"
+  }
+}
+openai_deployments = {
+  chat = {
+    name = "gpt-4.1"
+    model = {
+      name = "gpt-4.1-mini"
+    }
+  }
+}
+"""
+    findings, _ = run(IacDetector(), tmp_path, "prod.tfvars", content)
+    assert sorted((f.name, f.location.line) for f in findings) == [("gpt-4.1-mini", 10), ("gpt-4o", 3)]

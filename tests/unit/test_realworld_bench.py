@@ -93,6 +93,36 @@ def test_a_hardcoded_key_flag_answers_an_api_key_label(score):
     assert score.score_repo(labels, plain, strict=True)["tallies"]["category:api_key"].found == 0
 
 
+def test_a_key_counts_in_the_files_that_hold_it_and_a_key_only_line_declares_no_package(score):
+    component = {
+        "type": "llm_provider",
+        "name": "openai",
+        "provider": "OpenAI",
+        "flags": ["hardcoded_api_key"],
+        "locations": [
+            {"file": ".env", "line": 1},
+            {"file": "package.json", "line": 19},
+            {"file": "src/route.ts", "line": 2},
+        ],
+        "metadata": {"credential_locations": [{"file": ".env", "line": 1}]},
+    }
+    labels = score.label_units(
+        {
+            "labels": [
+                label(".env", "api_key", "openai", "OpenAI", "sk-"),
+                label("package.json", "llm_provider", "openai", "OpenAI"),
+                label("src/route.ts", "llm_provider", "openai", "OpenAI"),
+            ]
+        }
+    )
+    reports = score.report_units(score.trusera_reports({"components": [component]}, {}))
+    tallies = score.score_repo(labels, reports, strict=True)["tallies"]["total"]
+    assert (tallies.reported, tallies.true_positives, tallies.found) == (3, 3, 3)
+    del component["metadata"]  # an engine that does not locate the key: every file carries it
+    reports = score.report_units(score.trusera_reports({"components": [component]}, {}))
+    assert score.score_repo(labels, reports, strict=True)["tallies"]["total"].reported == 6
+
+
 def test_standard_exclusions(score):
     assert score.excluded("web/node_modules/openai/index.js", [])
     assert score.excluded("static/app.min.js", [])
@@ -161,3 +191,21 @@ def score_categories() -> set[str]:
     from common.scanner.model import COMPONENT_TYPES
 
     return {*COMPONENT_TYPES, "api_key"}
+
+
+def test_a_bare_maven_artifact_is_read_with_the_group_its_build_file_gives_it(score, tmp_path):
+    (tmp_path / "pom.xml").write_text(
+        "<dependency>\n  <groupId>org.springframework.ai</groupId>\n"
+        "  <artifactId>spring-ai-starter-model-openai</artifactId>\n</dependency>\n"
+    )
+    (tmp_path / "build.gradle.kts").write_text('implementation("dev.langchain4j:langchain4j-open-ai:1.0")\n')
+    repo = {
+        "labels": [
+            label("pom.xml", "agent_framework", "spring-ai-starter-model-openai", line=3),
+            label("build.gradle.kts", "agent_framework", "langchain4j-open-ai"),
+        ]
+    }
+    completed = {unit.file: unit.keys for unit in score.label_units(repo, tmp_path)}
+    assert completed["pom.xml"] == {"spring-ai"}
+    bare = {unit.file: unit.keys for unit in score.label_units(repo)}
+    assert bare["pom.xml"] == {"spring-ai-starter-model-openai"}

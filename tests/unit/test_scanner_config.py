@@ -92,3 +92,65 @@ def test_a_provider_variable_holding_a_real_looking_key_is_a_hardcoded_credentia
     )
     assert keys(result) == {"vector_db:pinecone"}
     assert "hardcoded_api_key" in component(result, "vector_db:pinecone").flags
+
+
+def test_ollama_tagged_ids_under_model_keys_and_vector_store_addresses(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "deploy/anything.env": (
+                "LLM_PROVIDER=ollama\n"
+                "OLLAMA_BASE_PATH=http://ollama:11434\n"
+                "OLLAMA_MODEL_PREF=granite4:3b\n"
+                "EMBEDDING_MODEL_PREF=embeddinggemma:latest\n"
+                "OLLAMA_MODEL_HOST=ollama:11434\n"
+                "OLLAMA_MODEL_DIR=models:cache\n"
+                "QDRANT_URL=http://qdrant:6333\n"
+            ),
+            # the same tag shape in a file that is not about Ollama is no model
+            "other/app.env": "CACHE_MODEL=redis:alpine\n",
+        },
+    )
+    assert keys(result) == {"endpoint:ollama:11434", "model:granite4:3b", "model:embeddinggemma:latest"}
+
+
+def test_dockerfile_build_arguments_and_environment_choose_models(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "Dockerfile": (
+                "FROM python:3.12-slim\n"
+                "# ARG MODEL_ID=meta-llama/Llama-2-7b-hf\n"
+                "ARG MODEL_ID=HuggingFaceH4/zephyr-7b-beta\n"
+                "ENV CHAT_MODEL gpt-4o-mini\n"
+                "ENV MODEL_DIR=/models\n"
+                'RUN echo "MODEL=gpt-4o"\n'
+            )
+        },
+    )
+    assert keys(result) == {"model:huggingfaceh4/zephyr-7b-beta", "model:gpt-4o-mini"}
+
+
+def test_hugging_face_uris_in_serving_configs_name_models_but_not_datasets(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "k8s/isvc.yaml": "spec:\n  predictor:\n    model:\n      storageUri: hf://Qwen/Qwen2.5-1.5B-Instruct\n",
+            "jobs/eval.yaml": "source: hf://datasets/openai/gsm8k\n",
+        },
+    )
+    assert keys(result) == {"model:qwen/qwen2.5-1.5b-instruct"}
+
+
+def test_a_substitution_default_is_the_value_of_an_unset_variable(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "docker-compose.yml": (
+                "services:\n  api:\n    image: acme/api:1.0\n    environment:\n"
+                "      EMBEDDING_MODEL: ${EMBEDDING_MODEL:-text-embedding-3-small}\n"
+                "      CHAT_MODEL: ${CHAT_MODEL}\n"
+            )
+        },
+    )
+    assert keys(result) == {"model:text-embedding-3-small"}

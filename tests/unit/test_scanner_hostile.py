@@ -217,6 +217,16 @@ QUADRATIC_SHAPES = [
         "tools.rs",
         "use ollama_rs::generation::tools::Tool;\n" + "impl Tool for A { fn name() -> &'static str\n" * 4_000,
     ),
+    # each unclosed Rust test module was measured again to the end of the file from its own start
+    (
+        "lib.rs",
+        'use async_openai::Client;\nconst M: &str = "gpt-4o";\n' + "#[cfg(test)]\nmod t {\n" * 20_000,
+    ),
+    # a Rust tool attribute, an MCP tool macro and a builder name, each unclosed, to the end of the file
+    (
+        "server.rs",
+        "use rmcp::ServerHandler;\n" + '#[tool(name = "x"\n#[mcp_tool(name = "y"\nServer::new("z"\n' * 8_000,
+    ),
     # each Java server named through a constant resolves it
     (
         "Servers.java",
@@ -241,6 +251,23 @@ QUADRATIC_SHAPES = [
     ("chat.ts", 'const provider = "ai";\n' + "\n" * 500_000),
     # and so were the object keys a JS tool held in a variable may be listed under
     ("held.ts", 'import { tool } from "ai";\nconst weather = tool({ description: "x" });\n' + "\n" * 500_000),
+    # each nameless object holding an ``inputSchema`` looks for the name of the object it is a value in:
+    # one parent of many such children is searched once, not once per child
+    (
+        "records.ts",
+        'import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";\nconst all = {\n'
+        + "".join(f"  t{i}: {{ inputSchema: {{}} }},\n" for i in range(20_000))
+        + "};\n",
+    ),
+    # the elements of a Go slice of tool structs are read token by token: an unclosed string is tried
+    # from each of its quotes, so a string is bounded; each slice is read once, unclosed ones to a window
+    (
+        "slices.go",
+        'package t\nimport "github.com/anthropics/anthropic-sdk-go"\nvar t = []anthropic.ToolParam{"'
+        + '\\"' * 200_000
+        + "\n"
+        + "[]anthropic.ToolParam{{\n" * 20_000,
+    ),
     # the Bicep parser matches an RE2 pattern at each position, and RE2's binding encoded the whole file
     # for every match: 300 KB of one resource's keys took ~35 s
     (

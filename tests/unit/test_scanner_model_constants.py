@@ -75,3 +75,19 @@ def test_references_are_read_from_the_files_of_the_defining_language(tmp_path):
 def test_a_rust_unit_test_module_ends_at_its_closing_brace():
     text = "fn main() {}\n#[cfg(test)]\nmod tests {\n    fn t() { if x { y } }\n}\nfn after() {}\n"
     assert model_constants.rust_test_module_lines(text) == {2, 3, 4, 5}
+
+
+def test_a_name_inside_quoted_text_is_no_reference_unless_interpolated():
+    text = (
+        'cmd.description("Pick a brain: CLAUDE or GPT_4O");\n'
+        'let label = format!("{GPT_4O} answers");\n'
+        'print(f"model {config.CLAUDE}")\n'
+    )
+    found = model_constants._references_in("src/main.rs", text, _pattern(), CONSTANTS)
+    assert _sightings(found) == [
+        ("gpt-4o", 2, 'let label = format!("{GPT_4O} answers");'),
+        ("claude-3-5-sonnet-20241022", 3, 'print(f"model {config.CLAUDE}")'),
+    ]
+    escaped = 'let x = "a\\"b"; let y = CLAUDE;\n'
+    found = model_constants._references_in("src/main.rs", escaped, _pattern(), CONSTANTS)
+    assert _sightings(found) == [("claude-3-5-sonnet-20241022", 1, 'let x = "a\\"b"; let y = CLAUDE;')]

@@ -216,3 +216,98 @@ impl Tool for Lookup {
     assert component(with_llm, "tool:lookup").provider == "forge"
     without = scan_tree(tmp_path / "b", {"Cargo.toml": manifest + 'serde_json = "1"\n', "src/lib.rs": tool})
     assert "tool:lookup" not in keys(without)
+
+
+def test_fetch_mocked_in_a_setup_file_or_a_made_up_key_makes_test_models_input(tmp_path):
+    call = (
+        "    const client = createClient({{\n"
+        '      apiKey: "{key}",\n'
+        '      model: "{model}",\n'
+        '      baseUrl: "https://{host}/v1",\n'
+        "    }});\n"
+    )
+    result = scan_tree(
+        tmp_path,
+        {
+            "src/test/setup.ts": 'import { vi } from "vitest";\nglobal.fetch = vi.fn();\n',
+            "src/mocked.test.ts": (
+                "vi.mocked(fetch).mockResolvedValueOnce({ json: async () => ({}) } as Response);\n"
+                + call.format(key="local-dev", model="gpt-4.1-mini", host="api.groq.com")
+            ),
+            "src/cast.test.ts": (
+                "(fetch as jest.Mock).mockResolvedValueOnce({ json: async () => ({}) });\n"
+                + call.format(key="local-dev", model="mistral-large-latest", host="api.mistral.ai")
+            ),
+            "src/key.test.ts": call.format(key="sk-test", model="gpt-4.1-nano", host="api.openai.com"),
+            "tests/test_chat.py": (
+                "import openai\n\n"
+                "def test_reply():\n"
+                '    client = openai.Client(api_key="sk-fake123")\n'
+                '    client.chat.completions.create(model="gpt-4o-2024-08-06", messages=[])\n'
+            ),
+            "src/live.test.ts": call.format(key="local-dev", model="gpt-4o-mini", host="api.together.xyz"),
+        },
+    )
+    assert {k for k in keys(result) if k.startswith(("model:", "endpoint:"))} == {
+        "model:gpt-4o-mini",
+        "endpoint:api.together.xyz",
+    }
+
+
+def test_rust_unit_test_inputs_are_not_components_but_a_real_call_and_integration_tests_are(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "src/provider.rs": (
+                "pub fn defaults() -> (String, String) {\n"
+                '    ("https://api.deepseek.com".to_string(), "deepseek-chat".to_string())\n'
+                "}\n\n"
+                "#[cfg(test)]\n"
+                "mod tests {\n"
+                "    #[test]\n"
+                "    fn overrides() {\n"
+                '        let config = Config::new("https://api.together.xyz/v1", "test-key");\n'
+                "    }\n\n"
+                "    #[test]\n"
+                "    fn parses() {\n"
+                '        let reply = r#"{"id": "r-1", "model": "deepseek-reasoner", "choices": []}"#;\n'
+                "    }\n\n"
+                "    #[test]\n"
+                "    fn asserts() {\n"
+                '        assert_eq!(pick(), "gpt-4.1-nano");\n'
+                "    }\n\n"
+                "    #[test]\n"
+                "    #[ignore]\n"
+                "    fn calls() {\n"
+                '        let reply = Client::from_env().chat("deepseek-coder", "hi");\n'
+                "    }\n"
+                "}\n"
+            ),
+            "tests/live.rs": (
+                "#[test]\n"
+                "fn answers() {\n"
+                '    let config = Config::new("https://api.mistral.ai/v1", "mistral-large-latest");\n'
+                "}\n"
+            ),
+        },
+    )
+    assert {k for k in keys(result) if k.startswith(("model:", "endpoint:"))} == {
+        "model:deepseek-chat",
+        "endpoint:api.deepseek.com",
+        "model:deepseek-coder",
+        "model:mistral-large-latest",
+        "endpoint:api.mistral.ai",
+    }
+
+
+def test_orm_column_types_declare_pgvector_but_a_toy_dimension_in_a_test_does_not(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "src/Doc.java": '@Column(columnDefinition = "vector(1536)")\nprivate float[] embedding;\n',
+            "db/types.test.ts": 'expect(isVectorType("vector(3)")).toBe(true);\n',
+        },
+    )
+    assert [(c.name, [loc.file for loc in c.locations]) for c in result.components] == [
+        ("pgvector", ["src/Doc.java"])
+    ]

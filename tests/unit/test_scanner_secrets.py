@@ -95,6 +95,23 @@ def test_same_key_in_two_files_is_one_credential_with_two_locations(tmp_path):
     assert keys(result) == {"llm_provider:openai"}
 
 
+def test_the_component_says_which_of_its_locations_hold_the_key(tmp_path):
+    secret = LIVE_KEYS["llm_provider:openai"]
+    result = scan_tree(
+        tmp_path,
+        {
+            ".env": f"APP_ENV=dev\nOPENAI_API_KEY={secret}\n",
+            "requirements.txt": "openai==1.51.0\n",
+            "app.py": "import openai\n\nclient = openai.OpenAI()\n",
+        },
+    )
+    openai = component(result, "llm_provider:openai")
+    assert {loc.file for loc in openai.locations} == {".env", "requirements.txt", "app.py"}
+    assert openai.metadata["credential_locations"] == [{"file": ".env", "line": 2}]
+    plain = scan_tree(tmp_path / "plain", {"app.py": "import openai\n"})
+    assert "credential_locations" not in component(plain, "llm_provider:openai").metadata
+
+
 def test_snippets_of_other_detectors_are_masked_too(tmp_path):
     secret = LIVE_KEYS["llm_provider:anthropic"]
     result = scan_tree(

@@ -3,12 +3,16 @@
 ``POST /organizations/:orgId/members`` answers the same for a registered and an unknown email, so an
 admin learns nothing about who has an account; a registered account gets an invitation here, an unknown
 email gets nothing (no pending invitation waits for whoever registers that address first).
+
+An invitation stands only while the admin who made it is still an admin of the organization: nobody else
+sees or withdraws it, so an admin who is removed, leaves or deletes the account leaves no way in behind.
 """
 
 from __future__ import annotations
 
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from common.models import Membership, Organization
 from common.models.base import isoformat
@@ -35,11 +39,19 @@ def invitation_json(invitation: MemberInvitation, organization: Organization) ->
 
 
 def _own_invitations():
-    """The caller's invitations; an SSO session sees its own organization's only."""
+    """The caller's invitations whose inviter is still an admin there; an SSO session sees its own
+    organization's only."""
     principal = current_principal()
+    inviter = aliased(Membership)
     query = (
         select(MemberInvitation, Organization)
         .join(Organization, Organization.id == MemberInvitation.organization_id)
+        .join(
+            inviter,
+            (inviter.organization_id == MemberInvitation.organization_id)
+            & (inviter.user_id == MemberInvitation.invited_by)
+            & (inviter.role == "admin"),
+        )
         .where(MemberInvitation.user_id == principal.user_id)
     )
     if principal.bound_org_id:

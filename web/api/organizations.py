@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask_smorest import Blueprint, abort
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from common.accounts import create_organization, find_user_by_email, slugify
 from common.models import ROLES, ApiKey, Membership, Organization
@@ -143,11 +143,9 @@ def add_member(body, org_id):
             )
         )
         if invitation is None:
-            invitation = MemberInvitation(
-                organization_id=org_id, user_id=user.id, invited_by=context().user_id
-            )
+            invitation = MemberInvitation(organization_id=org_id, user_id=user.id)
             db().add(invitation)
-        invitation.role = body["role"]
+        invitation.role, invitation.invited_by = body["role"], context().user_id
         db().commit()
     audit("organization.member_invite", "organization", org_id, email=body["email"], role=body["role"])
     return {
@@ -212,7 +210,8 @@ def _delete_membership(membership: Membership) -> None:
     """Remove a membership, keeping at least one admin in the organization.
 
     The member's API keys for the organization are revoked with it: a key checks the membership on each
-    request, so a kept key would work again the day its user rejoins, without anyone issuing it."""
+    request, so a kept key would work again the day its user rejoins, without anyone issuing it. So goes an
+    invitation still pending for them (they joined another way, through SSO): it would let them back in."""
     if membership.role == "admin":
         admins = db().scalar(
             select(func.count()).where(
@@ -230,5 +229,11 @@ def _delete_membership(membership: Membership) -> None:
         )
     ):
         key.revoked_at = utcnow()
+    db().execute(
+        delete(MemberInvitation).where(
+            MemberInvitation.organization_id == membership.organization_id,
+            MemberInvitation.user_id == membership.user_id,
+        )
+    )
     db().delete(membership)
     db().commit()

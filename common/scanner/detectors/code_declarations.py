@@ -116,7 +116,7 @@ DESCRIPTION_KEY = re.compile(r"""(?<![\w$])["']?description["']?\s*:""")
 # a remote MCP server handed to a model API: OpenAI's ``{"type": "mcp", "server_label": ...}`` and the
 # ``{"type": "url", "url": ..., "name": ...}`` entries of Anthropic's ``mcp_servers``
 HOSTED_MCP_TYPE = re.compile(r"""(?<![\w$])["']?type["']?\s*:\s*["'](?:mcp|url)["']""")
-MCP_CLIENT_MARKERS = linear(r"MultiServerMCPClient|\bMCPClient\b|createMCPClient")
+MCP_CLIENT_MARKERS = linear(r"MultiServerMCPClient|\bMCPClient\b|\bMCPConfiguration\b|createMCPClient")
 SERVER_MAP_MARKERS = linear(r"\bmcpServers\b|\bmcp_servers\b")
 # a bare ``mcpServers`` map counts where the file imports something MCP or an agent runtime that
 # takes the map (an MCP SDK or adapter, mcp-use, Mastra, the Anthropic/Claude or OpenAI agent SDKs);
@@ -127,14 +127,17 @@ AGENT_RUNTIME_IMPORT = linear(
     re.MULTILINE | re.IGNORECASE,
 )
 # look-behinds (not in RE2); each pattern is a bounded literal alternation, linear in Python's engine too
+# the end of ``key:`` right before an object: that object is the value of the key
+OBJECT_KEY_BEFORE = linear(r"""["']?[A-Za-z_$][\w$]{0,60}["']?\s*:\s*$""")
 TOOL_SCHEMA_KEY = re.compile(r"""(?<![\w$])["']?(?:inputSchema|input_schema)["']?\s*:""")
 ADD_TOOL_CALL = linear(r"\.addTool\(\s*\{")
 SERVER_SPEC_KEY = re.compile(r"""(?<![\w$])["']?(?:command|url|serverUrl)["']?\s*:""")
 ENTRY_KEY_BEFORE = linear(
     r"""(?:^|[{,\s])(?:"([\w@.-]{1,100})"|'([\w@.-]{1,100})'|([\w@.-]{1,100}))\s*:\s*$"""
 )
+URL_OBJECT = re.compile(r"""(?<![\w$])["']?url["']?\s*:\s*new\s+URL\(\s*(?:(["'`])([^"'`\n$]{1,300})\1)?""")
 SERVER_MAP_KEYS = "mcpServers|mcp_servers|servers|connections"
-CLIENT_CALLS = "MultiServerMCPClient|MCPClient|createMCPClient|from_dict|from_config"
+CLIENT_CALLS = "MultiServerMCPClient|MCPClient|MCPConfiguration|createMCPClient|from_dict|from_config"
 SERVER_MAP_KEY = linear(rf"""(?:{SERVER_MAP_KEYS})["']?\s*[:=]\s*$""")
 CLIENT_ARGUMENT = linear(rf"(?:{CLIENT_CALLS})\s*\(\s*$")
 HANDED_VARIABLE = linear(
@@ -161,6 +164,9 @@ TOOLS_MAP = lazy_re(r"(?<![\w$.])tools\s*:\s*\{")
 # a key starts where a run of key characters starts: from each '-' of 'a-a-a-…' it ran to the run's end
 MAP_ENTRY = lazy_re(r"""(?<![\w$-])["']?([A-Za-z_$][\w$-]*)["']?\s*:\s*\{""")
 TOOL_SPEC_KEY = lazy_re(r"(?<![\w$])(?:inputSchema|parameters|execute)\s*[:(,}]")
+# ``Arguments = ["-y", "pkg"]`` (collection expression), ``new[] { … }`` or ``new List<string> { … }``
+CSHARP_ARGUMENTS = linear(r"\bArguments\s*=\s*(?:new\b[^\[{\n]{0,40})?[\[{]([^\]}]{0,600})[\]}]")
+CSHARP_STRING = linear(r'"([^"\n]{1,300})"')
 CSHARP_NAME = linear(r'\b(Name|Id)\s*=\s*"([^"\n]{1,100})"')
 
 
@@ -317,6 +323,14 @@ class Literals:
             if child is not None:
                 cursor = max(cursor, self.ends[child] + 1)
 
+    def keyed_parent(self, pair: tuple[int, int]) -> tuple[int, int] | None:
+        """The object ``pair`` is the value of a key in (``{ name: "x", definition: { … } }``), if any."""
+        index = bisect.bisect_left(self.starts, pair[0])
+        parent = self.parents[index] if index < len(self.starts) and self.starts[index] == pair[0] else -1
+        if parent < 0 or not OBJECT_KEY_BEFORE.search(self.text[max(0, pair[0] - 80) : pair[0]]):
+            return None
+        return self.starts[parent], self.ends[parent]
+
     def children(self) -> dict[int, list[int]]:
         """The indexes of the objects directly inside each one, in text order."""
         if self._children is None:
@@ -451,8 +465,16 @@ class CodeDeclarationsDetector(Detector):
             if (pair := literals.innermost(match.end()))
         ]
         seen: set[str] = set()
+        parent_names: dict[tuple[int, int], tuple[str, int] | None] = {}  # each parent searched once
         for pair in dict.fromkeys(objects):  # each object once, in text order
             named = literals.string_value(pair, "name")
+            parent = None if named else literals.keyed_parent(pair)
+            if parent is not None:
+                # a tool record may hold its name beside the configuration that holds the schema
+                # (``{ name: "x", definition: { description, inputSchema } }``, registered by reference)
+                if parent not in parent_names:
+                    parent_names[parent] = literals.string_value(parent, "name")
+                named = parent_names[parent]
             if not named or named[0].lower() in seen or named[0].lower() in PLACEHOLDER_NAMES:
                 continue
             name = named[0].lower()
@@ -592,6 +614,11 @@ class CodeDeclarationsDetector(Detector):
                 value = literals.string_value(pair, key)
                 if value:
                     spec[key] = value[0]
+            if "url" not in spec:
+                # Mastra's ``url: new URL("https://…")``; its address may be built from the environment
+                wrapped = next(literals.top_level(pair, URL_OBJECT), None)
+                if wrapped:
+                    spec["url"] = wrapped.group(2) or ""
             if "command" not in spec and "url" not in spec and "serverUrl" not in spec:
                 continue
             spec["args"] = literals.string_list(pair, "args")
@@ -642,6 +669,8 @@ class CodeDeclarationsDetector(Detector):
                 yield self.server(file, info.package, line_at(text, match.start()), spec)
 
     def csharp_servers(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        from common.scanner.detectors.mcp_config import started_server
+
         literals = Literals(text, hash_comments=False)
         for match in CSHARP_TRANSPORT.finditer(text):
             if literals.in_string(match.start()):
@@ -649,11 +678,19 @@ class CodeDeclarationsDetector(Detector):
             pair = literals.innermost(match.end())
             names = dict((m.group(1), m) for m in literals.top_level(pair, CSHARP_NAME)) if pair else {}
             named = names.get("Name") or names.get("Id")
-            if not named:
-                continue
             command = re.search(
                 r'\bCommand\s*=\s*"([^"\n]+)"|\["command"\]\s*=\s*"([^"\n]+)"', text[pair[0] : pair[1]]
             )
+            if not named:
+                # nameless, the server is the package a runner starts (``Command = "npx", Arguments =
+                # ["-y", "pkg"]``); a local program names none
+                arguments = CSHARP_ARGUMENTS.search(text[pair[0] : pair[1]]) if command else None
+                if command and command.group(1) and arguments:
+                    args = [m.group(1) for m in CSHARP_STRING.finditer(arguments.group(1))]
+                    found = started_server(self, file, line_at(text, match.start()), command.group(1), args)
+                    if found:
+                        yield found
+                continue
             spec = {"command": (command.group(1) or command.group(2))} if command else {}
             url = re.search(r'\b(?:Endpoint|Url)\s*=\s*new\s+Uri\(\s*"([^"\n]+)"', text[pair[0] : pair[1]])
             if url:

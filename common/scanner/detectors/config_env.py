@@ -1,4 +1,5 @@
-"""``.env`` files, YAML/TOML/JSON/INI/properties configs and shell scripts.
+"""``.env`` files, YAML/TOML/JSON/INI/properties configs, shell scripts and the ``ARG``/``ENV`` lines
+of Dockerfiles.
 
 Line-oriented so evidence has a line number: model keys whose value is a
 catalog model id, endpoint keys and URLs of AI servers (hosted and
@@ -16,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import cache
+from pathlib import PurePosixPath
 
 from common.scanner.catalog import (
     LOCAL_DIRECTORY_NAMES,
@@ -27,6 +29,7 @@ from common.scanner.catalog import (
     route_forms,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.detectors.containers import is_dockerfile
 from common.scanner.detectors.secrets import is_placeholder
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
@@ -217,13 +220,37 @@ def _rules():
     )
 
 
+def is_vector_store_variable(name: str, provider_vars: dict[str, str]) -> bool:
+    """``QDRANT_URL``, ``CHROMA_HOST``: the variable belongs to a vector store's client, so the address
+    it holds is the store's (the store is a component of its own), not an AI endpoint."""
+    package = lookup_package("id", provider_vars[name])
+    return package is not None and package.type == "vector_db"
+
+
+# a Dockerfile's build argument or environment variable: ``ARG MODEL_ID=org/name``, ``ENV MODEL gpt-4o``
+DOCKERFILE_VARIABLE = linear(r"^\s*(?:ARG|ENV)\s+([A-Za-z_]\w*)(?:\s*=\s*|\s+)(.*)$", re.IGNORECASE)
+
+
+def dockerfile_assignment(line: str) -> str | None:
+    """An ``ARG``/``ENV`` line of a Dockerfile as the ``KEY=value`` assignment it makes; None for the
+    other instructions (their commands are the containers detector's)."""
+    variable = DOCKERFILE_VARIABLE.match(line)
+    return f"{variable.group(1)}={variable.group(2)}" if variable else None
+
+
+# a compose or shell substitution with a default (``${EMBEDDING_MODEL:-nomic-embed-text:v1.5}``): the
+# default is the literal value used when the variable is unset
+SUBSTITUTION_DEFAULT = linear(r"^\$\{[A-Za-z_]\w{0,80}:?[-=]([^${}]{1,200})\}$")
+
+
 def _clean_value(raw: str) -> str:
     value = raw.strip().rstrip(",")
     if value and value[0] in "\"'" and value.count(value[0]) >= 2:
         value = value[1 : value.index(value[0], 1)]
     else:
         value = value.split(" #", 1)[0].strip()
-    return value.strip()
+    default = SUBSTITUTION_DEFAULT.match(value.strip())
+    return (default.group(1) if default else value).strip()
 
 
 HTTP_COMMAND = linear(r"^\s*(?:curl|wget|http|https|xh)\s")
@@ -263,10 +290,29 @@ MODEL_IN_KEY = lazy_re(r"(?i)model")
 BARE_TAG = lazy_re(r"[a-z][a-z0-9-]{2,40}")
 
 
+# a model a serving config loads from the Hugging Face Hub by URI (KServe ``storageUri: hf://org/name``,
+# vLLM and SGLang model paths); ``hf://datasets/...`` and ``hf://spaces/...`` hold no model
+HF_URI = linear(r"\bhf://([A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,95})")
+HF_NOT_MODEL_OWNERS = frozenset({"datasets", "spaces", "buckets"})
+
+
 def bare_ollama_tag(value: str) -> bool:
     """A bare Ollama library tag (``mistral``, ``llava``, ``codellama``): a catalog family name alone,
     which ``plausible_model_name`` rejects as a plain word everywhere else."""
     return bool(BARE_TAG.fullmatch(value)) and match_model(value) is not None
+
+
+# an Ollama model reference with its tag (``granite4:3b``, ``embeddinggemma:latest``,
+# ``hf.co/org/model:Q4_K_M`` minus the host): the tag holds a letter, so ``ollama:11434`` is a host and port
+OLLAMA_TAGGED = linear(r"[a-z][a-z0-9._-]{1,60}(?:/[a-z0-9._-]{1,60})?:[0-9._-]{0,20}[A-Za-z][\w.-]{0,40}")
+# keys that hold where a model lives or is served, not which model it is
+MODEL_LOCATION_KEY = linear(r"(?i)path|dir|url|host|file|port|endpoint")
+
+
+def ollama_tagged(key: str, value: str) -> bool:
+    """``OLLAMA_MODEL_PREF='granite4:3b'`` in a file about Ollama: a tagged library model the catalog
+    need not know, under a key that names a model (not its path or server)."""
+    return bool(OLLAMA_TAGGED.fullmatch(value)) and not MODEL_LOCATION_KEY.search(key)
 
 
 KEY_SHAPED = lazy_re(r"[A-Za-z0-9][\w.+/=:-]{15,}")  # one token: not code, a sentence or a ${reference}
@@ -398,14 +444,26 @@ CASSETTE = linear(r"(?m)^interactions:[ \t]*$")
 CASSETTE_EXCHANGE = linear(r"(?m)^[ \t-]*request:[ \t]*$")
 
 
+# a config's template to copy (``application.properties.example``, ``config.yaml.sample``): read as the
+# config it becomes
+TEMPLATE_SUFFIXES = (".example", ".sample", ".template", ".dist", ".tmpl")
+
+
+def config_suffix(file: SourceFile) -> str:
+    """The file's suffix, or for a template the suffix of the config it is a copy of."""
+    if file.suffix not in TEMPLATE_SUFFIXES:
+        return file.suffix
+    return PurePosixPath(file.name[: -len(file.suffix)]).suffix.lower()
+
+
 def is_recorded_data(file: SourceFile) -> bool:
     """Whether a ``.json``/YAML file records what happened rather than configuring anything: a JSON
     Lines event log or dataset under a ``.json`` name (one complete object per line: a configuration
     file is one document), an AI API response kept as data, or a recorded HTTP cassette. Its models and
     endpoints are data."""
-    if file.suffix == ".json":
+    if config_suffix(file) == ".json":
         return is_json_lines(file.text) or recorded_response(file.text)
-    if STRUCTURED.get(file.suffix) == "YAML" and CASSETTE.search(file.text[:MAX_RECORD_HEAD]):
+    if STRUCTURED.get(config_suffix(file)) == "YAML" and CASSETTE.search(file.text[:MAX_RECORD_HEAD]):
         return CASSETTE_EXCHANGE.search(file.text[:MAX_RECORD_HEAD]) is not None
     return False
 
@@ -415,15 +473,18 @@ class ConfigDetector(Detector):
 
     def applies_to(self, file: SourceFile) -> bool:
         name = file.name
-        if name in OWNED_ELSEWHERE or (file.suffix in STRUCTURED and is_translation_catalog(file.relpath)):
+        if name in OWNED_ELSEWHERE or (
+            config_suffix(file) in STRUCTURED and is_translation_catalog(file.relpath)
+        ):
             return False
         return (
             name == ".env"
             or name.startswith(".env.")
             or name.endswith(".env")
             or name in SHELL_NAMES
-            or file.suffix in CONFIG_SUFFIXES
+            or config_suffix(file) in CONFIG_SUFFIXES
             or is_modelfile(name)
+            or is_dockerfile(name)
         )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
@@ -432,17 +493,17 @@ class ConfigDetector(Detector):
         if is_modelfile(file.name):
             yield from self.modelfile_base(file)
             return
-        if is_recorded_data(file) or (file.suffix in STRUCTURED and is_api_description(text)):
+        if is_recorded_data(file) or (config_suffix(file) in STRUCTURED and is_api_description(text)):
             return
         structured: list[str] = []
         table: list[str] = []
         stores: list[tuple[str, Package]] = []
-        if file.suffix in STRUCTURED and file.size <= PARSE_LIMIT_BYTES:
+        if config_suffix(file) in STRUCTURED and file.size <= PARSE_LIMIT_BYTES:
             values: dict[str, str] = {}
             for document in self.parse(file, report):
                 values.update(model_like_values(document))
                 structured.extend(catalog_models_under_model_keys(document))
-                if file.suffix == ".json" and "nodes" in text:
+                if config_suffix(file) == ".json" and "nodes" in text:
                     stores.extend(flow_vector_stores(document))
                 if MODEL_TABLE_FILE.fullmatch(file.path.stem) and isinstance(document, dict):
                     table.extend(k for k, v in document.items() if isinstance(k, str) and isinstance(v, dict))
@@ -453,17 +514,22 @@ class ConfigDetector(Detector):
         lowered = text.lower()
         if not quick.search(lowered):
             return
-        is_env = file.name.startswith(".env") or file.name.endswith(".env")
+        dockerfile = is_dockerfile(file.name)
+        is_env = file.name.startswith(".env") or file.name.endswith(".env") or dockerfile
         ollama = "ollama" in lowered  # Ollama names models by bare family tags (``OLLAMA_MODEL=mistral``)
         litellm = "litellm_params" in text  # a LiteLLM proxy's model_list: model_name is the alias it serves
         env_facts: dict[str, str] = {}
         reported_lines: set[tuple[int, str]] = set()
         # parent keys and sections only matter to a file with a URL and an AI word to scope it by
         scoping = "http" in lowered and any(token.lower() in lowered for token in hints)
-        parents = YamlParents() if scoping and STRUCTURED.get(file.suffix) in ("YAML", "JSON") else None
+        parents = (
+            YamlParents() if scoping and STRUCTURED.get(config_suffix(file)) in ("YAML", "JSON") else None
+        )
         sections = scoping and parents is None and "[" in text
         section = ""  # TOML / INI ``[llm]``
         for number, line in enumerate(file.lines, start=1):
+            if dockerfile and (line := dockerfile_assignment(line)) is None:
+                continue
             if parents is not None:
                 parents.see(line)
             elif sections and (header := SECTION_HEADER.match(line)):
@@ -477,6 +543,10 @@ class ConfigDetector(Detector):
                 found = model_finding(match.group(1), number, strong=True, hf_context=False)
                 if found:
                     yield self.model_at(file, number, found, pulled_by="ollama")
+            for match in HF_URI.finditer(line):
+                found = model_finding(match.group(1), number, strong=False, hf_context=True)
+                if found and match.group(1).split("/", 1)[0].lower() not in HF_NOT_MODEL_OWNERS:
+                    yield self.model_at(file, number, found, loaded_from=match.group(0))
             assignment = ASSIGNMENT.match(line)
             if not assignment:
                 if not SHELL_MESSAGE.match(line):  # ``echo "see https://…"`` tells, it does not call
@@ -511,7 +581,12 @@ class ConfigDetector(Detector):
                 found = model_finding(value, number, strong=False, hf_context=True)
                 if found:
                     yield self.model_at(file, number, found, from_key=key)
-            elif value and ollama and MODEL_IN_KEY.search(key) and bare_ollama_tag(value):
+            elif (
+                value
+                and ollama
+                and MODEL_IN_KEY.search(key)
+                and (bare_ollama_tag(value) or ollama_tagged(key, value))
+            ):
                 found = model_finding(value, number, strong=True, hf_context=False)
                 if found:
                     reported_lines.add((number, found[0]))
@@ -520,6 +595,8 @@ class ConfigDetector(Detector):
             scoped = f"{parents.path() if parents is not None else section}.{upper}".upper()
             hint = next((h for token, h in hints.items() if token in scoped), None)
             ai_named = any(token in scoped for token in hints)
+            if upper in provider_vars and is_vector_store_variable(upper, provider_vars):
+                continue  # ``QDRANT_URL=http://qdrant:6333`` addresses a vector store, not an AI service
             if endpoint_key.search(key) or upper in provider_vars:
                 candidate = value
                 # ``host:port`` names a server; ``us.anthropic.claude-…-v2:0`` (Bedrock) is a model id
@@ -611,7 +688,7 @@ class ConfigDetector(Detector):
 
     def parse(self, file: SourceFile, report: FileReport) -> list[object]:
         """The file's documents; a syntax error is a warning and no documents."""
-        kind = STRUCTURED[file.suffix]
+        kind = STRUCTURED[config_suffix(file)]
         try:
             if kind == "JSON":
                 return [_loads_jsonc(file.text)]

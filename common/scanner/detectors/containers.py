@@ -10,8 +10,9 @@ What is reported:
 * ``model`` components for models a container fetches or serves (``RUN ollama pull llama3``,
   ``huggingface-cli download org/name``, ``--model org/name``); an Ollama model without a tag (or
   ``:latest``) is ``unpinned_model``.
-* packages an image or script installs (``pip install vllm``) or an image builds from the package's own
-  source repository (``git clone https://github.com/vllm-project/vllm``), as the catalog's components.
+* packages an image or a container's command installs (``pip install vllm``, ``conda install pytorch``)
+  or an image builds from the package's own source repository
+  (``git clone https://github.com/vllm-project/vllm``), as the catalog's components.
 * Flags: ``gpu_instance`` (GPU images, GPU tags, compose ``deploy.resources.reservations.devices``,
   ``runtime: nvidia``, Kubernetes ``nvidia.com/gpu`` limits, GPU node selectors) and ``internet_facing``
   (compose ports published on a non-loopback interface or ``network_mode: host``; Kubernetes workloads
@@ -30,7 +31,14 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from common.scanner.catalog import Package, load_yaml, lookup_package, normalize_pypi
+from common.scanner.catalog import (
+    Package,
+    load_json,
+    load_yaml,
+    lookup_package,
+    normalize_pypi,
+    vcs_repository,
+)
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module
@@ -174,6 +182,15 @@ class ContainerCatalog:
             return None
         return ImageInfo(None, "ai_app", self.is_gpu(image), 0.6)
 
+    def configured_ai_app(self, image: ImageRef) -> ImageInfo | None:
+        """An unlisted image its workload hands an LLM (``infosecb/galah`` with ``LLM_API_KEY``): an AI
+        app whatever its name. Not a Docker official image (``python``, ``node``, ``postgres``): a
+        runtime or a database that merely carries the variable for the code it runs."""
+        owner, _, _ = image.repository.rpartition("/")
+        if not owner or owner == "library" or PLACEHOLDER_OWNER.search(owner):
+            return None
+        return ImageInfo(None, "ai_app", self.is_gpu(image), 0.6)
+
     def is_gpu(self, image: ImageRef, entry: dict | None = None) -> bool:
         if entry and entry.get("gpu"):
             return True
@@ -259,10 +276,14 @@ def container_finding(
     internet_facing: bool = False,
     metadata: dict | None = None,
     by_name: bool = True,
+    llm_configured: bool = False,
 ) -> Finding | None:
-    """``by_name``: an unlisted image may count by its own name (not for images read out of free text)."""
+    """``by_name``: an unlisted image may count by its own name (not for images read out of free text);
+    ``llm_configured``: the workload running it is handed an LLM (``configures_llm``)."""
     catalog = load_catalog()
     info = catalog.lookup(image, by_name=by_name)
+    if info is None and llm_configured:
+        info = catalog.configured_ai_app(image)
     if info is None or info.kind in NOT_AI_ON_THEIR_OWN:
         return None  # a CUDA base or any image that merely asks for a GPU runs no AI by itself
     flags = set()
@@ -314,6 +335,10 @@ def _command_model(
 
 
 PIP_INSTALL = linear(r"(?:^|[\s;&|(])(?:python3?(?:\.\d+)?\s+-m\s+)?(?:uv\s+)?pip3?\s+install\s+([^;&|\n]*)")
+PIP_NAME = linear(r"^([A-Za-z0-9][\w.-]*)")
+CONDA_INSTALL = linear(r"(?:^|[\s;&|(])(?:conda|mamba|micromamba)\s+install\s+([^;&|\n]*)")
+CONDA_OPTIONS_WITH_VALUE = frozenset({"-c", "--channel", "-n", "--name", "-p", "--prefix", "--file"})
+CONDA_SPEC = linear(r"^(?:[\w.-]+::)?([A-Za-z0-9][\w.-]*)")
 PIP_OPTIONS_WITH_VALUE = frozenset(
     {
         "-r",
@@ -343,18 +368,32 @@ GIT_CLONE = linear(
 def install_command_findings(
     file: SourceFile, detector: str, text: str, line: int, *, clones: bool = False
 ) -> Iterator[Finding]:
-    """AI packages a container installs (``pip install vllm``, ``uv pip install torch``) or, in an image
-    build (``clones``), builds from their own source repository (``git clone .../vllm-project/vllm``)."""
+    """AI packages a container installs (``pip install vllm``, ``uv pip install torch``, ``conda install
+    pytorch``) or, in an image build (``clones``), builds from their own source repository
+    (``git clone .../vllm-project/vllm``)."""
     for match in PIP_INSTALL.finditer(text):
         skip = False
         for token in match.group(1).split():
             if skip or token.startswith("-"):
                 skip = not skip and token in PIP_OPTIONS_WITH_VALUE
                 continue
-            name = linear(r"^([A-Za-z0-9][\w.-]*)").match(token.strip("\"'"))
-            package = lookup_package("pypi", normalize_pypi(name.group(1))) if name else None
+            token = token.strip("\"'")
+            bare = PIP_NAME.match(token)
+            name = vcs_repository(token) or (bare.group(1) if bare else None)
+            package = lookup_package("pypi", normalize_pypi(name)) if name else None
             if package:
                 yield package_finding(file, detector, package, line, "pip install")
+    for match in CONDA_INSTALL.finditer(text):
+        skip = False
+        for token in match.group(1).split():
+            if skip or token.startswith("-"):
+                skip = not skip and token in CONDA_OPTIONS_WITH_VALUE
+                continue
+            # ``conda-forge::pytorch=2.1``: conda names Python packages as PyPI does
+            name = CONDA_SPEC.match(token.strip("\"'"))
+            package = lookup_package("pypi", normalize_pypi(name.group(1))) if name else None
+            if package:
+                yield package_finding(file, detector, package, line, "conda install")
     for match in GIT_CLONE.finditer(text) if clones else ():
         package = lookup_package("id", match.group(1).lower())
         if package:
@@ -461,12 +500,14 @@ SHELL_IMAGE = linear(
 
 
 def scan_shell_script(file: SourceFile, detector: str) -> Iterator[Finding]:
-    """Models a script fetches, packages it installs, and AI images it runs or names as a default
-    (``IMAGE="${IMAGE:-vllm/vllm-openai:latest}"``)."""
+    """Models a script fetches and AI images it runs or names as a default
+    (``IMAGE="${IMAGE:-vllm/vllm-openai:latest}"``). A package it installs is not a declaration: a
+    set-up script on a developer's machine is neither a manifest nor a container definition (the
+    labelling policy), unlike an image's ``RUN pip install`` or a container's command."""
     for line, text in enumerate(file.lines, 1):
         if text.lstrip().startswith("#"):
             continue
-        yield from command_findings(file, detector, text, line)
+        yield from model_command_findings(file, detector, text, line)
         for match in SHELL_IMAGE.finditer(text):
             image = parse_image(match.group(1))
             if image and (finding := container_finding(file, detector, image, line, by_name=False)):
@@ -570,6 +611,45 @@ def compose_build_args(service: YamlNode) -> Iterator[YamlNode]:
                 )
 
 
+# a generic LLM setting in a workload's environment (``LLM_API_KEY``, ``LLM_MODEL``, ``LLM_BASE_URL``)
+LLM_SETTING = linear(r"(?:^|_)LLM(?:_|$)")
+
+
+@cache
+def llm_provider_variables() -> frozenset[str]:
+    """The variables that hand a process an LLM provider (``OPENAI_API_KEY``, ``ANTHROPIC_BASE_URL``,
+    ``OLLAMA_HOST``); a vector store's (``QDRANT_URL``) does not make its user an AI app."""
+    variables = load_json("config_keys.json")["provider_vars"]
+    return frozenset(
+        name
+        for name, package_id in variables.items()
+        if (package := lookup_package("id", package_id)) is not None and package.type == "llm_provider"
+    )
+
+
+def environment_names(environment: YamlNode | None) -> Iterator[str]:
+    """Variable names of a Kubernetes ``env`` list (``- name: X``) or a compose ``environment`` (a
+    mapping, or a list of ``X=value`` / ``X``)."""
+    if environment is None:
+        return
+    if environment.is_mapping:
+        yield from (name for name, _ in environment.items())
+        return
+    for element in environment.elements() if environment.is_sequence else []:
+        name = element.text_at("name") if element.is_mapping else (element.text or "").split("=", 1)[0]
+        if name:
+            yield name.strip()
+
+
+def configures_llm(environment: YamlNode | None) -> bool:
+    """The workload is handed an LLM: a provider's credential or address, or a generic LLM setting."""
+    variables = llm_provider_variables()
+    return any(
+        name.upper() in variables or LLM_SETTING.search(name.upper())
+        for name in environment_names(environment)
+    )
+
+
 def workload_image_findings(
     file: SourceFile,
     detector: str,
@@ -580,6 +660,7 @@ def workload_image_findings(
     internet_facing: bool,
     metadata: dict,
     model_volumes: list[str],
+    environment: YamlNode | None,
 ) -> Iterator[Finding]:
     """The image a compose service or Kubernetes container runs, with the model volumes it mounts."""
     if model_volumes:
@@ -592,6 +673,7 @@ def workload_image_findings(
         gpu_requested=gpu_requested,
         internet_facing=internet_facing,
         metadata=metadata,
+        llm_configured=configures_llm(environment),
     )
     if finding:
         yield finding
@@ -632,6 +714,7 @@ def scan_compose(file: SourceFile, detector: str, document: YamlNode) -> Iterato
                 internet_facing=public,
                 metadata={"service": service_name},
                 model_volumes=compose_model_volumes(service),
+                environment=service.get("environment"),
             )
         yield from command_line_findings(file, detector, service, ("command", "entrypoint"))
 
@@ -754,6 +837,7 @@ def scan_k8s_container(
             internet_facing=public,
             metadata={"workload": workload, "container": container.text_at("name")},
             model_volumes=k8s_model_volumes(container),
+            environment=container.get("env"),
         )
     yield from command_line_findings(file, detector, container, ("command", "args"))
 
@@ -803,6 +887,27 @@ def is_compose_document(document: YamlNode) -> bool:
     )
 
 
+def yaml_command_nodes(node: YamlNode, depth: int = 0) -> Iterator[YamlNode]:
+    """The ``command``/``args`` values anywhere in a YAML document: custom resources that run a model
+    server without a pod spec (KServe ``predictor.model.args``), Ansible ``command:`` tasks."""
+    if depth > MAX_WALK_DEPTH:
+        return
+    for element in node.elements() if node.is_sequence else []:
+        yield from yaml_command_nodes(element, depth + 1)
+    for key, value in node.items() if node.is_mapping else []:
+        if key in ("command", "args") and (value.text or value.is_sequence):
+            yield value
+        elif value.is_mapping or value.is_sequence:
+            yield from yaml_command_nodes(value, depth + 1)
+
+
+def scan_yaml_commands(file: SourceFile, detector: str, documents: list[YamlNode]) -> Iterator[Finding]:
+    """Models the commands of YAML outside compose services and pod containers fetch or serve."""
+    for document in documents:
+        for node in yaml_command_nodes(document):
+            yield from (f for f in node_command_findings(file, detector, node) if f.type == "model")
+
+
 def scan_yaml_images(
     file: SourceFile, detector: str, documents: list[YamlNode], seen: set[int]
 ) -> Iterator[Finding]:
@@ -837,6 +942,9 @@ KEYED_IMAGE = linear(r"""["']?\bimage["']?\s*[:=]\s*["']([^"'\s]{3,200})["']""")
 
 
 def scan_keyed_images(file: SourceFile, detector: str) -> Iterator[Finding]:
+    """Listed AI images a JSON/HCL file runs (an ECS task definition, a ``kubernetes_deployment``) and, in
+    a file that runs one, the models its command arrays serve (``"command": ["--model", "org/name"]``)."""
+    runs_ai_image = False
     for line, text in enumerate(file.lines, 1):
         if "image" not in text or text.lstrip().startswith(("#", "//")):
             continue
@@ -844,7 +952,11 @@ def scan_keyed_images(file: SourceFile, detector: str) -> Iterator[Finding]:
             image = parse_image(match.group(1))
             # listed images only: a cloud model's serving image (SageMaker) belongs to its IaC resource
             if image and (finding := container_finding(file, detector, image, line, by_name=False)):
+                runs_ai_image = True
                 yield finding
+    for line, text in enumerate(file.lines, 1) if runs_ai_image else ():
+        if "--model" in text and not text.lstrip().startswith(("#", "//")):
+            yield from model_command_findings(file, detector, text, line)
 
 
 # Make and just recipes are shell lines too (``docker run ollama/ollama``, ``ollama pull llama3``)
@@ -890,6 +1002,12 @@ class ContainerDetector(Detector):
         findings = list(scan_kubernetes(file, self.name, documents)) if kubernetes else []
         seen = {f.location.line for f in findings if f.type == "container"}
         findings += scan_yaml_images(file, self.name, documents, seen)
+        models = {(f.location.line, f.key) for f in findings if f.type == "model"}
+        findings += [
+            f
+            for f in scan_yaml_commands(file, self.name, documents)
+            if (f.location.line, f.key) not in models
+        ]
         if "docker" in file.text or "podman" in file.text:  # CI steps: run: docker run ollama/ollama
             findings += [f for f in scan_container_runs(file, self.name) if f.location.line not in seen]
         return findings

@@ -374,7 +374,7 @@ CFN_MARKERS = (  # AWS::Bedrock::, AWS::BedrockAgentCore::, and the prefixes dat
 BICEP_MARKERS = (
     "Microsoft.CognitiveServices",
     "Microsoft.MachineLearningServices",
-    "Microsoft.Search",
+    "avm/res/",
     "model",
 )
 
@@ -537,7 +537,12 @@ def line_of(text: str, needle: str) -> int:
 BICEP_IDENTIFIER = linear(r"[A-Za-z_][\w]*")
 BICEP_RESOURCE = linear(r"resource\s+([A-Za-z_]\w*)\s+'([^'\n]+)'\s*(existing\s*)?=")
 BICEP_BINDING = linear(r"(param|var)\s+([A-Za-z_]\w*)(?:\s+[A-Za-z_][\w.]*(?:\[\])?)?\s*=")
-BICEP_MODULE = linear(r"module\s+[A-Za-z_]\w*\s+'[^'\n]*'\s*=")
+BICEP_MODULE = linear(r"module\s+([A-Za-z_]\w*)\s+'([^'\n]*)'\s*=")
+# an Azure Verified Module from the public registry deploys one resource type its path names:
+# ``br/public:avm/res/cognitive-services/account:0.10.1`` is a ``Microsoft.CognitiveServices/accounts``
+AVM_RESOURCE_MODULE = linear(
+    r"^br(?:/public:|:mcr\.microsoft\.com/bicep/)avm/res/([a-z0-9-]{1,80})/([a-z0-9-]{1,80}):"
+)
 MAX_BICEP_VALUES = 50_000
 
 
@@ -723,6 +728,16 @@ class BicepFile:
         if not match.group(3):  # an ``existing`` resource is deployed elsewhere
             self.resources.append(Resource(resource_type, match.group(1), line, body, "bicep"))
 
+    def verified_module(self, module: re.Match, value: Value) -> None:
+        """A registry module call deploying an AI resource is that resource, named by the module's
+        symbolic name; its ``params`` are the resource's ``properties`` (``publicNetworkAccess``)."""
+        resource_type = avm_resource_type(module.group(2))
+        if resource_type is None or rule_for(resource_type) is None:
+            return
+        params = value.literal.get("params") if isinstance(value.literal, dict) else None
+        body = Value(value.line, {"properties": params} if params is not None else {})
+        self.resources.append(Resource(resource_type, module.group(1), value.line, body, "bicep"))
+
     def parse(self) -> None:
         for binding in re.finditer(
             r"^[ \t]*(?:param|var)\s+([A-Za-z_]\w*)(?:\s+[A-Za-z_]\w*)?\s*=\s*'([^'\n$]*)'\s*$",
@@ -741,16 +756,31 @@ class BicepFile:
                 self.skip_expression()
                 continue
             resource = BICEP_RESOURCE.match(text, self.pos)
-            binding = BICEP_BINDING.match(text, self.pos) or BICEP_MODULE.match(text, self.pos)
+            module = BICEP_MODULE.match(text, self.pos)
+            binding = BICEP_BINDING.match(text, self.pos) or module
             if resource:
                 self.resource(resource, None, 0)
             elif binding:
                 self.pos = binding.end()
-                self.other_values.append(self.value())
+                value = self.value()
+                self.other_values.append(value)
+                if module:
+                    self.verified_module(module, value)
             else:
                 self.skip_expression()
                 if self.pos < len(text) and text[self.pos] in ")]}":
                     self.pos += 1  # a stray closing bracket
+
+
+def avm_resource_type(path: str) -> str | None:
+    """The ARM type an Azure Verified Module deploys: ``avm/res/<provider>/<type>`` in kebab case
+    (``machine-learning-services/workspace``) is ``Microsoft.<Provider>/<types>``."""
+    match = AVM_RESOURCE_MODULE.match(path)
+    if not match:
+        return None
+    provider = "".join(word.capitalize() for word in match.group(1).split("-"))
+    first, *rest = match.group(2).split("-")
+    return f"Microsoft.{provider}/{first}{''.join(word.capitalize() for word in rest)}s"
 
 
 def bicep_models(value: Value, depth: int = 0) -> Iterator[tuple[str, str | None, int]]:
@@ -880,6 +910,12 @@ def model_id(value: str) -> str:
 
 
 RESOURCE_NAME = lazy_re(r"""^\s*["']?name["']?\s*[=:]\s*["']""")
+# what opens a bracket on an HCL line: an attribute (``llm_model = [``) or a block (``model {``,
+# ``variable "chat_models" {``, ``resource "azurerm_cognitive_deployment" "gpt" {``)
+HCL_ATTRIBUTE_OPENER = linear(r"""^\s*"?([A-Za-z_][\w-]{0,80})"?\s*[=:]\s*[\[{(]""")
+HCL_BLOCK_OPENER = linear(r"""^\s*([A-Za-z_][\w-]{0,80})((?:\s+"[^"\n]{0,200}")*)\s*\{""")
+# brackets that only hold a value for the thing around them: ``default = [...]`` of a variable
+TRANSPARENT_KEYS = frozenset({"default", "value", "values", "for_each"})
 # the model at the end of a Bedrock ARN wherever it is written (a local, an IAM policy's resource, a
 # Lambda's environment): arn:aws:bedrock:<region>::foundation-model/<id>, ...:inference-profile/<id>
 BEDROCK_ARN_MODEL = linear(r"(?:foundation-model|inference-profile)/([A-Za-z0-9][\w.:-]{2,119})")
@@ -888,6 +924,36 @@ BICEP_LITERAL = lazy_re(r"""^\s*(?:param|var)\s+(\w{1,80})(?:\s+\w+)?\s*=\s*'([^
 TOOL_NAME = lazy_re(r"[A-Za-z_][\w.-]{0,99}")  # a literal function name, not an interpolation
 TFVARS_ASSIGNMENT = lazy_re(r"""^\s*[A-Za-z_][\w-]{0,80}\s*=\s*"([^"\n$]{2,200})"\s*$""")
 VARIABLE_DEFAULT = lazy_re(r"""^\s*default\s*=\s*"([^"\n$]{2,200})"\s*$""")
+
+
+def model_object_lines(lines: list[str]) -> set[int]:
+    """Lines inside an object or list an attribute or block names as models (``llm_model = [{ name =
+    "gpt-4o", ... }]``, ``models = { chat = { name = ... } }``, ``variable "chat_models" { default = [...]
+    }``, ``model { name = ... }``): there a ``name`` is the model's. A resource's own ``name`` (an Azure
+    deployment's alias) is not, nor is one in a list of deployments (``model_deployments = [{ name =
+    "chat", ... }]``). An entry key that names neither (``chat = {``) keeps what its parent is."""
+    inside: set[int] = set()
+    stack: list[str] = []  # per open bracket: the nearest enclosing name that says model or deployment
+    for number, code, balance in HclLines(lines):
+        if stack and "model" in stack[-1] and "deployment" not in stack[-1]:
+            inside.add(number)
+        if balance > 0:
+            name = stack[-1] if stack else ""
+            if block := HCL_BLOCK_OPENER.match(code):
+                keyword = block.group(1)
+                own = "" if keyword in ("resource", "data") else f"{keyword}{block.group(2)}".lower()
+                name = (
+                    own if keyword in ("resource", "data") or "model" in own or "deployment" in own else name
+                )
+            elif (attribute := HCL_ATTRIBUTE_OPENER.match(code)) and attribute.group(
+                1
+            ) not in TRANSPARENT_KEYS:
+                own = attribute.group(1).lower()
+                name = own if "model" in own or "deployment" in own else name
+            stack.extend([name] * balance)
+        elif balance < 0:
+            del stack[balance:]
+    return inside
 
 
 def is_deployment_alias(name: str) -> bool:
@@ -974,9 +1040,13 @@ class IacDetector(Detector):
         of a model-routing variable, a ``locals`` table) that no resource or assignment rule reported."""
         comments = comment_line_numbers(file.lines, ("#", "//", "/*"))
         reported = {(f.location.line, f.key) for f in findings if f.type == "model"}
+        model_objects: set[int] | None = None
         for line, value in code_model_literals(file.text, comments):
             if RESOURCE_NAME.match(file.lines[line - 1]):
-                continue  # ``name = "gpt-4"`` names a resource (an Azure deployment's alias), not its model
+                if model_objects is None:
+                    model_objects = model_object_lines(file.lines)
+                if line not in model_objects:
+                    continue  # ``name = "gpt-4"`` names a resource (a deployment's alias), not its model
             found = model_finding(model_id(value) or value, line, strong=False, hf_context=False)
             if found and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
@@ -1020,12 +1090,19 @@ class IacDetector(Detector):
 
     def literal_models(self, file: SourceFile, assignment: re.Pattern) -> Iterator[Finding]:
         """Model ids chosen in ``.tfvars`` or as a ``variable`` default, wherever they are used: only
-        catalog ids and provider naming grammars (Bedrock ids, ``gpt-4o``...) count there."""
+        catalog ids and provider naming grammars (Bedrock ids, ``gpt-4o``...) count there; a ``name``
+        counts only inside a model object (elsewhere it names a deployment or a resource)."""
+        model_objects: set[int] | None = None
         for number, raw in enumerate(file.lines, start=1):
             match = assignment.match(raw)
             info = match_model(match.group(1)) if match else None
             if info is None:
                 continue
+            if RESOURCE_NAME.match(raw):
+                if model_objects is None:
+                    model_objects = model_object_lines(file.lines)
+                if number not in model_objects:
+                    continue
             value = model_id(match.group(1))
             if not value:
                 continue

@@ -4,8 +4,7 @@
 A template is a JSON object whose ``$schema`` ends in ``deploymentTemplate.json#`` with a ``resources``
 array (or, from languageVersion 2.0, an object keyed by symbolic name). Its resources become the same
 ``Resource`` values the Bicep reader produces, so the ``data/iac.yaml`` rules for
-``Microsoft.CognitiveServices/...``, ``Microsoft.MachineLearningServices/...`` and ``Microsoft.Search/...``
-apply unchanged. Template expressions (``[parameters('modelName')]``, ``[variables('x')]``, ``concat``,
+``Microsoft.CognitiveServices/...`` and ``Microsoft.MachineLearningServices/...`` apply unchanged. Template expressions (``[parameters('modelName')]``, ``[variables('x')]``, ``concat``,
 ``format``, ``copyIndex()``) are evaluated where their inputs are literal; anything else stays
 unresolved and is never reported as a name or a model. Child resources (nested ``resources``), ``copy``
 loops and inline nested deployments (``Microsoft.Resources/deployments`` with a ``template``) are read.
@@ -20,7 +19,7 @@ from common.scanner.detectors.iac import MAX_DEPTH, Resource, Value
 from common.scanner.limits import line_at
 
 ARM_SCHEMA_SUFFIX = "deploymenttemplate.json#"
-ARM_MARKERS = ("Microsoft.CognitiveServices", "Microsoft.MachineLearningServices", "Microsoft.Search")
+ARM_MARKERS = ("Microsoft.CognitiveServices", "Microsoft.MachineLearningServices")
 HOLE = "\x00"  # marks the unresolved part of a partly evaluated string: never reported
 MAX_STEPS = 200_000  # evaluation steps for one file
 MAX_STRING = 4096

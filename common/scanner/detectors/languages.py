@@ -47,8 +47,9 @@ from common.scanner.detectors.code_declarations import PLACEHOLDER_NAMES
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, linear
-from common.scanner.model_constants import CATALOG_LITERAL
+from common.scanner.model_constants import CATALOG_LITERAL, rust_test_module_spans, span_lines
 from common.scanner.textutil import (
+    CARGO_DEPENDENCY_TABLES,
     catalog_model_literals,
     code_model_literals,
     comment_line_numbers,
@@ -68,6 +69,7 @@ from common.scanner.textutil import (
     read_neighbour,
     scan_root_of,
     string_literals,
+    tomllib,
 )
 
 STRING_LITERAL = lazy_re(r"""(["'`])((?:(?!\1)[^\\\n]|\\.){1,200})\1""")
@@ -174,9 +176,11 @@ def call_arguments(window: str) -> str:
 MCP_PACKAGES = ("mcp", "fastmcp", "mastra-mcp")
 MODEL_VERBS = ("pull", "show", "run", "load", "copy", "delete", "push")
 MCP_PROVIDER = "Model Context Protocol"
+JAVA_MCP_SDK = "io.modelcontextprotocol.sdk:mcp"
 # MCP clients that other SDKs build (LangChain's MCP adapters, Mastra, the Vercel AI SDK): these names say
-# MCP client whatever catalog package they are imported from
-MCP_CLIENT_CALLS = linear(r"(?:experimental_)?createMCPClient|MultiServerMCPClient|MCPClient|McpClient")
+# MCP client whatever catalog package they are imported from; any case, since an import alias keeps the
+# name and changes its case (``experimental_createMCPClient as createMcpClient``)
+MCP_CLIENT_CALLS = linear(r"(?:experimental_)?createMCPClient|MultiServerMCPClient|MCPClient", re.IGNORECASE)
 
 
 # a string literal among a started server's arguments (``"-y"``, ``'pkg'``)
@@ -607,7 +611,8 @@ class _LanguageDetector(Detector):
                 or component_name_for(file.relpath)
             ).lower()
             yield self.code_mcp_server(file, line, name)
-        elif re.fullmatch(r"(?:New)?\w*(?:Mcp|MCP)?Client", called):  # NewStdioMCPClient, NewClient
+        # NewStdioMCPClient, NewClient; Mastra's MCPConfiguration (MCPClient's former name)
+        elif re.fullmatch(r"(?:New)?\w*(?:Mcp|MCP)?Client|MCPConfiguration", called):
             yield self.code_mcp_client(file, line, self.mcp_client_name(text, match.end()), package)
 
     def models(self, file: SourceFile, text: str, comments: set[int], strong: bool, sdk_imports):
@@ -834,6 +839,43 @@ def _crate_name_in(folder: Path, root: str) -> str | None:
 CARGO_DEPENDENCY = linear(r"^\s*([A-Za-z][\w-]{0,80})\s*=", re.MULTILINE)
 
 
+def cargo_renamed_crates(file: SourceFile) -> dict[str, str]:
+    """Catalog ids of the crates a Rust file reaches under another name (``agentkit = { package =
+    "rig-core" }``, ``use agentkit::..``), by the name the code uses; from every Cargo.toml above the file
+    within the tree (a workspace renames in its root), the nearest first."""
+    renamed: dict[str, str] = {}
+    folder = file.path.parent
+    root = scan_root_of(file)
+    for _ in range(file.relpath.count("/") + 1):
+        for alias, package_id in _renamed_in(folder, root):
+            renamed.setdefault(alias, package_id)
+        folder = folder.parent
+    return renamed
+
+
+@per_scan()
+def _renamed_in(folder: Path, root: str) -> tuple[tuple[str, str], ...]:
+    """(name in code, catalog id) of the renamed catalog crates of ``folder``'s Cargo.toml."""
+    text = read_neighbour(folder / "Cargo.toml", root)
+    if text is None or "package" not in text:
+        return ()
+    try:
+        data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, ValueError):
+        return ()
+    scopes = [data, *(t for t in data.get("target", {}).values() if isinstance(t, dict))]
+    tables = [scope.get(key, {}) for scope in scopes for key in CARGO_DEPENDENCY_TABLES]
+    tables.append(data.get("workspace", {}).get("dependencies", {}))
+    found = []
+    for table in tables:
+        for alias, spec in table.items() if isinstance(table, dict) else ():
+            crate = spec.get("package") if isinstance(spec, dict) else None
+            package = lookup_package("cargo", crate) if isinstance(crate, str) and crate != alias else None
+            if package:
+                found.append((alias.replace("-", "_"), package.id))
+    return tuple(found)
+
+
 def _uses_llm(manifest_text: str) -> bool:
     return any(
         (package := lookup_package("cargo", name)) is not None
@@ -990,6 +1032,18 @@ class TemplateText:
         return any(start < offset < end for start, end in self.spans[max(0, index - 8) : index])
 
 
+# the npm package a CDN URL serves: ``https://cdn.jsdelivr.net/npm/<package>[@version][/file]`` and the same
+# path on unpkg, esm.sh, Skypack, esm.run and JSPM
+CDN_PACKAGE = linear(
+    r"^(?:https?:)?//(?:cdn\.jsdelivr\.net/npm/|unpkg\.com/|esm\.sh/|cdn\.skypack\.dev/|esm\.run/|ga\.jspm\.io/npm:)"
+    r"((?:@[\w.-]+/)?[\w.-]+)"
+)
+# a page's script from a CDN, or a module script's import of one: ``<script src="https://unpkg.com/x">``
+PAGE_SCRIPT_URL = linear(
+    r"""(?:\bsrc\s*=\s*|\bfrom\s*|\bimport\s*\(?\s*)["']((?:https?:)?//[^"'\s<>]+)["']"""
+)
+
+
 class JavaScriptDetector(_LanguageDetector):
     name = "javascript"
     extensions = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
@@ -1050,13 +1104,17 @@ class JavaScriptDetector(_LanguageDetector):
         return False
 
     def package_for(self, module: str) -> Package | None:
-        if module.startswith((".", "/")):
+        served = CDN_PACKAGE.match(module)
+        if served:  # ``https://cdn.jsdelivr.net/npm/@xenova/transformers@2.17.2``: the npm package it serves
+            module = served.group(1)
+        if module.startswith((".", "/")) or "://" in module:
             return None
         parts = module.split("/")
         root = "/".join(parts[:2]) if module.startswith("@") else parts[0]
         return (
             lookup_prefixed("npm", module, "/")
             or lookup_prefixed("npm", root, "/")
+            or lookup_package("npm", root)
             or npm_integration_package(root)
         )
 
@@ -1350,6 +1408,9 @@ class GoDetector(_LanguageDetector):
                     by_package.setdefault(bound[match.group(1)].id, []).append(
                         (match.start(), match.group(2))
                     )
+        for binding, offset, name in self.slice_elements(text) if "[]" in text else ():
+            if binding in bound and name.lower() not in PLACEHOLDER_NAMES:
+                by_package.setdefault(bound[binding].id, []).append((offset, name))
         langchain = next((p for p in bound.values() if p.id == "langchain"), None)
         callable_types = {m.group(1) for m in self.CALL_METHOD.finditer(text)} if langchain else set()
         for match in self.NAME_METHOD.finditer(text) if callable_types else ():
@@ -1360,6 +1421,37 @@ class GoDetector(_LanguageDetector):
             yield from self.named_tools(
                 file, text, comments, sorted(found), package.provider, package.id, seen
             )
+
+    # a slice of those structs whose elements leave the type out (anthropic-sdk-go's README:
+    # ``[]anthropic.ToolParam{ {Name: "get_coordinates", ...}, ... }``)
+    FUNCTION_SLICE = linear(
+        r"\[\]\s*\*?([a-z]\w*)\.(?:FunctionDefinitionParam|FunctionDefinition|ToolParam|FunctionDeclaration|ToolFunction)"
+        r"\s*\{"
+    )
+    # inside it: braces, strings (skipped: a description may hold braces) and each element's ``Name``
+    SLICE_TOKEN = re.compile(
+        r'[{}]|"(?:[^"\\\n]|\\.){0,500}"|\bName:\s*(?:[a-z]\w*\.(?:F|String)\(\s*)?"([^"\n]{1,100})"'
+    )
+    MAX_SLICE = 50_000
+
+    def slice_elements(self, text: str) -> Iterator[tuple[str, int, str]]:
+        """(package binding, offset, name) of every element of such a slice literal that names itself."""
+        resume = 0
+        for start in self.FUNCTION_SLICE.finditer(text):
+            if start.start() < resume:
+                continue  # inside a slice already read (or the window an unclosed one was read to)
+            depth, limit = 1, min(len(text), start.end() + self.MAX_SLICE)
+            resume = limit
+            for token in self.SLICE_TOKEN.finditer(text, start.end(), limit):
+                if token.group(0) == "{":
+                    depth += 1
+                elif token.group(0) == "}":
+                    depth -= 1
+                    if depth == 0:
+                        resume = token.end()
+                        break
+                elif token.group(1) and depth == 2:
+                    yield start.group(1), token.start(), token.group(1)
 
     # ``func (t *T) Name() string { return "x" }``: the name a tool type gives the model
     GO_NAME_METHOD = linear(
@@ -1648,8 +1740,8 @@ class JavaDetector(_LanguageDetector):
             if server:
                 name = declared[0] if declared else component_name_for(file.relpath)
                 yield self.code_mcp_server(file, at, name.lower())
-            else:
-                yield self.code_mcp_client(file, at, declared[0] if declared else None)
+            else:  # nameless, after the SDK's Maven artifact (its registry entry names only the group)
+                yield self.code_mcp_client(file, at, declared[0] if declared else JAVA_MCP_SDK)
             return
         yield from super().mcp_usage(file, text, match, member, line, package)
 
@@ -1813,6 +1905,34 @@ class RubyDetector(_LanguageDetector):
             if not re.search(r"^\s*tool_name\b", text[match.end() : end], re.MULTILINE):
                 yield match.start(1), snake_case(match.group(1))
 
+    # the MCP client gems: ruby_llm-mcp's ``RubyLLM::MCP.client(name: "x", config: {...})`` connects to one
+    # server it names; ruby-mcp-client's ``MCPClient.create_client(mcp_server_configs: [...])`` to servers
+    # each ``MCPClient.stdio_config(..., name: "x")`` (``sse_config``, ``http_config``) names
+    CLIENT_GEMS = {"client": "ruby_llm-mcp", "create_client": "ruby-mcp-client"}
+    SERVER_CONFIGS = frozenset({"stdio_config", "sse_config", "http_config", "streamable_http_config"})
+
+    def mcp_usage(
+        self,
+        file: SourceFile,
+        text: str,
+        match: re.Match,
+        member: str,
+        line: int,
+        package: Package | None = None,
+    ):
+        called = re.split(r"\.|::", member)[-1] if member else ""
+        if (called == "client" and "MCP" in member) or called == "create_client":
+            yield self.code_mcp_client(file, line, self.CLIENT_GEMS[called])
+            if called == "client" and (server := self.mcp_server_name(text, match.end())):
+                yield self.code_mcp_server(file, line, server)
+            return
+        if called in self.SERVER_CONFIGS:
+            server = self.mcp_server_name(text, match.end())
+            if server:
+                yield self.code_mcp_server(file, line, server)
+            return
+        yield from super().mcp_usage(file, text, match, member, line, package)
+
     # langchainrb's store wrappers: ``Langchain::Vectorsearch::Qdrant.new(url: ...)``
     LANGCHAIN_STORE = linear(r"\bLangchain::Vectorsearch::(\w+)")
 
@@ -1901,7 +2021,7 @@ class RubyDetector(_LanguageDetector):
             constants = tuple(
                 {
                     m.group(1)
-                    for m in linear(r"\b([A-Z]\w*)::").finditer(text)
+                    for m in linear(r"\b([A-Z]\w*)(?:::|\.[a-z_])").finditer(text)  # MCPClient.create_client
                     if m.group(1).lower() == root.lower().replace("_", "")  # fast_mcp: FastMcp
                 }
             )
@@ -1925,8 +2045,14 @@ class CSharpDetector(_LanguageDetector):
         (linear(r"\bnew\s+KernelMemoryBuilder\s*\("), "kernel-memory"),
     )
 
+    # a tool built in code rather than by attribute: ``McpServerTool.Create(fn, new() { Name = "x" })``
+    CREATED_TOOL = linear(r'\bMcpServerTool\.Create\([^;]{0,400}?\bName\s*=\s*"([^"\n]{1,100})"')
+
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
-        """``[McpServerTool(Name = "x")]``, or the method the bare attribute sits on."""
+        """``[McpServerTool(Name = "x")]``, or the method the bare attribute sits on; a tool
+        ``McpServerTool.Create`` builds, by the ``Name`` its options give."""
+        for match in self.CREATED_TOOL.finditer(text):
+            yield match.start(), match.group(1)
         for match in self.TOOL_ATTRIBUTE.finditer(text):
             named = re.search(r'\bName\s*=\s*"([^"]{1,100})"', match.group(1))
             if named:
@@ -1964,7 +2090,10 @@ class CSharpDetector(_LanguageDetector):
             line = _line_at(text, match.start())
             if line not in comments:
                 named = self.CLIENT_INFO.search(text)
-                yield self.code_mcp_client(file, line, named.group(1) if named else None)
+                sdk = lookup_package(
+                    "id", "mcp"
+                )  # nameless, the client is named after the SDK's NuGet package
+                yield self.code_mcp_client(file, line, named.group(1) if named else None, sdk)
 
     AI_FUNCTION = linear(r"\bAIFunctionFactory\.Create\(")
     # the OpenAI .NET SDK's ``ChatTool.CreateFunctionTool(functionName: "x", ...)``; Azure.AI.OpenAI 1.x's
@@ -2147,9 +2276,13 @@ class RustDetector(_LanguageDetector):
     ecosystem = "rust"
     registry = "cargo"
     separator = "::"
+    # ``# ..`` never starts a Rust line (attributes are ``#[``/``#!``): it is a comment of the TOML, YAML
+    # or shell text a raw string holds (a config template the program writes out)
+    comment_prefixes = ("//", "/*", "*", "# ", "#\t", "##")
     quick_tokens = ("use ", "extern crate", "::")
     USE = linear(r"^\s*(?:pub\s+)?use\s+(\w+)((?:::[^;]*)?);", re.MULTILINE)
-    TOOL_ATTRIBUTE = linear(r"#\[tool(?:\(|\])")
+    # ``#[tool]``, ``#[tool(..)]``, also by path (``#[rmcp::tool(..)]``, ``#[swiftide::tool(..)]``)
+    TOOL_ATTRIBUTE = linear(r"#\[(?:\w+::){0,3}tool(\(|\])")
     # rmcp's ``#[tool(...)]`` forms that mark no tool: the impl block (``tool_box``) and a parameter
     # (``param``, ``aggr``)
     TOOL_MARKERS = frozenset({"tool_box", "param", "aggr"})
@@ -2159,7 +2292,21 @@ class RustDetector(_LanguageDetector):
         r"(?:pub(?:\([\w:\s]{0,40}\))?\s+)?(?:(?:async|const|unsafe)\s+)*fn\s+(\w+)"
     )
     TOOL_NAME_ARGUMENT = linear(r'\bname\s*=\s*"([^"]{1,100})"')
+    # an attribute's nested arguments (swiftide's ``param(name = "pattern", ..)``): a parameter's name,
+    # not the tool's
+    NESTED_ARGUMENTS = linear(r"\w+\s*\([^()]*\)")
     SERVER_INFO = linear(r'\bImplementation\s*\{[^{}]{0,300}\bname:\s*"([^"\n]{1,100})"')
+    # a server named where it is built: modelcontextprotocol-server's ``ServerBuilder::new("docs", ver)``,
+    # ultrafast-mcp's ``UltraFastServer::new("name")``, mcp-protocol-server's ``McpServerBuilder``
+    SERVER_BUILDER = linear(
+        r'\b(?:\w*Server(?:Builder)?)::(?:new|builder)\(\s*"([^"\n]{1,100})"'
+        r"(?:\.(?:to_string|to_owned|into)\(\))?\s*[,)]"
+    )
+    # rust-mcp-sdk: ``#[mcp_tool(name = "say_hello", description = "..")] struct SayHelloTool``
+    MCP_TOOL_MACRO = linear(r"#\[(?:\w+::)*mcp_tool\(([^\]]{0,600})\)\]")
+    # the SDK's own tool type, filled in by hand: ``Tool { name: "search_docs".to_string(), description:
+    # .., input_schema: json!(..) }``, ``Tool::new("echo", "Echo back the input", ..)``
+    TOOL_LITERAL = linear(r'\bTool\s*\{\s*name\s*:\s*"([^"\n]{1,100})"|\bTool::new\(\s*"([^"\n]{1,100})"\s*,')
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """rmcp: a method under ``#[tool(name = "x", ...)]`` is the tool ``x``, else the method's own
@@ -2167,20 +2314,27 @@ class RustDetector(_LanguageDetector):
         parameter declare none (the method after them is not a tool)."""
         for match in self.TOOL_ATTRIBUTE.finditer(text):
             window = text[match.start() : match.start() + 1500]
-            if window.startswith("#[tool]"):
-                arguments, end = "", len("#[tool]")
+            opened = match.end() - match.start()
+            if match.group(1) == "]":
+                arguments, end = "", opened
             else:
                 close = window.find(")]")
                 if close < 0:
                     continue
-                arguments, end = window[len("#[tool(") : close], close + 2
+                arguments, end = window[opened:close], close + 2
             if arguments.strip() in self.TOOL_MARKERS:
                 continue
             function = self.ATTRIBUTED_FN.match(window[end:])
             if function is None:
                 continue
-            named = self.TOOL_NAME_ARGUMENT.search(arguments)
+            named = self.TOOL_NAME_ARGUMENT.search(self.NESTED_ARGUMENTS.sub("", arguments))
             yield match.start(), named.group(1) if named else function.group(1)
+        for match in self.TOOL_LITERAL.finditer(text):
+            yield match.start(), match.group(1) or match.group(2)
+        for match in self.MCP_TOOL_MACRO.finditer(text):
+            named = self.TOOL_NAME_ARGUMENT.search(match.group(1))
+            if named:
+                yield match.start(), named.group(1)
 
     # rmcp: the type that serves MCP requests (``#[tool_handler] impl ServerHandler for Counter``)
     SERVER_HANDLER = linear(r"\bimpl\s+(?:[\w:]+::)?ServerHandler\s+for\s+\w+")
@@ -2204,6 +2358,12 @@ class RustDetector(_LanguageDetector):
                 continue
             named_server = True
             yield self.code_mcp_server(file, line, match.group(1).lower())
+        for match in self.SERVER_BUILDER.finditer(text) if not named_server else ():
+            line = _line_at(text, match.start(1))
+            if line not in comments:
+                named_server = True
+                yield self.code_mcp_server(file, line, match.group(1).lower())
+                break
         handler = next(
             (m for m in self.SERVER_HANDLER.finditer(text) if _line_at(text, m.start()) not in comments), None
         )
@@ -2299,8 +2459,10 @@ class RustDetector(_LanguageDetector):
     OPENAI_FUNCTION = linear(
         r"\b(?:FunctionObjectArgs|ChatCompletionFunctionsArgs|FunctionToolArgs)::default\(\)\s*"
         r"\.name\(\s*\"([^\"\n]{1,100})\""
-        r"|\bFunction(?:Object|Tool)\s*\{[^{}]{0,300}?\bname\s*:\s*\"([^\"\n]{1,100})\""
+        r"|\bFunction(?:Object|Tool)?\s*\{[^{}]{0,300}?\bname\s*:\s*(?:String::from\(\s*)?\"([^\"\n]{1,100})\""
     )
+    # ollama-rs: ``#[ollama_rs::function] async fn get_weather(city: String)``, the function the model calls
+    OLLAMA_FUNCTION = linear(r"#\[(?:ollama_rs::)?function\]")
 
     def framework_tools(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
@@ -2308,6 +2470,14 @@ class RustDetector(_LanguageDetector):
         """rig: ``impl Tool for X { const NAME: &str = "x"; }`` (named by ``NAME``, else the type in
         snake_case) and ``#[rig_tool]``/``#[rig::tool]`` functions; async-openai function objects."""
         yield from self.openai_functions(file, text, comments, packages)
+        ollama = packages.get("ollama")
+        if ollama is not None and file.scope != "test" and "function]" in text:
+            found = []
+            for match in self.OLLAMA_FUNCTION.finditer(text):
+                function = self.ATTRIBUTED_FN.match(text[match.end() : match.end() + 1500])
+                if function:
+                    found.append((match.start(), function.group(1)))
+            yield from self.named_tools(file, text, comments, found, ollama.provider, ollama.id, set())
         genai = packages.get("genai")
         if genai is not None:  # rust-genai: ``Tool::new("get_weather").with_schema(json!(...))``
             found = [(m.start(), m.group(1)) for m in self.GENAI_TOOL.finditer(text)]
@@ -2330,7 +2500,7 @@ class RustDetector(_LanguageDetector):
         """Function tools an async-openai request offers the model, named as the model calls them."""
         openai = packages.get("openai")
         if openai is None or not any(
-            t in text for t in ("FunctionObject", "FunctionTool", "ChatCompletionFunctions")
+            t in text for t in ("FunctionObject", "FunctionTool", "ChatCompletionFunctions", "Function {")
         ):
             return
         seen: set[str] = set()
@@ -2346,16 +2516,66 @@ class RustDetector(_LanguageDetector):
     # a rig-compatible tool of a crate's own ``Tool`` trait: ``const NAME`` and a ``ToolDefinition``
     # whose ``parameters`` hold a JSON schema
     TOOL_SCHEMA = linear(
-        r'\bToolDefinition\s*\{[^}]{0,400}?\bparameters\s*:\s*(?:serde_json::)?json!\s*\(\s*\{\s*"type"\s*:\s*"object"'
+        r"\bToolDefinition\s*\{[^}]{0,400}?\bparameters\s*:\s*"
+        r'(?:(?:serde_json::)?json!\s*\(\s*\{\s*"(?:type|properties|required)"\s*:'
+        r"|(?:serde_json::)?to_value\(\s*(?:schemars::)?schema_for!)"
     )
 
+    # a test that reaches a real model: skipped unless asked for, or configured from the environment
+    CALLS_OUT = linear(r"#\[ignore\b|\bfrom_env\(|\benv::var\(")
+    # a unit-test module kept in a file of its own (``#[cfg(test)] mod tests;`` beside ``tests.rs``)
+    UNIT_TEST_FILE = linear(r"(?:^|/)(?:tests|\w+_tests?)\.rs$")
+
+    renamed: dict[str, str] = {}
+
+    def package_for(self, module: str) -> Package | None:
+        """A crate the manifest renames is the crate it names (``use agentkit::..`` is rig)."""
+        package_id = self.renamed.get(module.split("::", 1)[0])
+        return lookup_package("id", package_id) if package_id else super().package_for(module)
+
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        """Findings of a Rust file, without the models and addresses its unit tests only feed the code
+        under test (a ``#[cfg(test)]`` module, in the file or in a file of its own): a test module that
+        reaches a real model (``#[ignore]``d, or configured from the environment) keeps them."""
+        self.renamed = cargo_renamed_crates(file) if "::" in file.text else {}
+        try:
+            findings = list(self.detect_all(file, report))
+        finally:
+            self.renamed = {}
+        if not any(self.test_input(finding) for finding in findings):
+            yield from findings
+            return
+        text = file.text
+        if self.UNIT_TEST_FILE.search(file.relpath) and "/tests/" not in f"/{file.relpath}":
+            test_lines = None if not self.CALLS_OUT.search(text) else set()
+        elif "#[cfg(test)]" in text:
+            test_lines = set()
+            for start, end in rust_test_module_spans(text):
+                if not self.CALLS_OUT.search(text[start:end]):
+                    test_lines.update(span_lines(text, start, end))
+        else:
+            test_lines = set()
+        for finding in findings:
+            if self.test_input(finding) and (test_lines is None or finding.location.line in test_lines):
+                continue
+            yield finding
+
+    @staticmethod
+    def test_input(finding: Finding) -> bool:
+        """What a unit test may only hand the code under test: a model or an address (the tools a test
+        defines are tools all the same)."""
+        return finding.type in ("model", "endpoint")
+
+    def detect_all(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         yield from super().detect(file, report)
         text = file.text
+        yield from self.environment_default_models(file, text)
         if "rig" in {p.id for _, p in self.sdk_imports(text)}:
             return
         if "_tool" in text:
             yield from self.crate_macro_tools(file, text)
+        if "tool" in text and not any(p.id in MCP_PACKAGES for _, p in self.sdk_imports(text)):
+            yield from self.attribute_tools(file, text)
         if "fn name" in text:
             yield from self.named_method_tools(file, text)
         if "ToolDefinition" not in text or "const NAME" not in text:
@@ -2372,11 +2592,33 @@ class RustDetector(_LanguageDetector):
         comments = self.comment_lines(file.lines)
         yield from self.named_tools(file, text, comments, tools, framework, framework, set())
 
+    # ``env::var("AGENT_MODEL").unwrap_or("openai/gpt-4.1-mini".to_string())``: the model a program runs
+    # when its environment names none (``unwrap_or_else(|_| "..".into())`` the same)
+    ENVIRONMENT_MODEL = linear(
+        r'\benv::var\(\s*"\w*MODEL\w*"\s*\)\s*\.\s*unwrap_or(?:_else)?\(\s*(?:\|_\|\s*)?"([^"\n]{1,120})"'
+    )
+
+    def environment_default_models(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """Catalog model ids a Rust program falls back on when a ``*MODEL*`` variable is unset."""
+        if "MODEL" not in text or "env::var" not in text:
+            return
+        comments = self.comment_lines(file.lines)
+        seen: set[str] = set()
+        for match in self.ENVIRONMENT_MODEL.finditer(text):
+            line = _line_at(text, match.start(1))
+            found = model_finding(match.group(1), line, strong=False, hf_context=False)
+            if found and line not in comments and found[0] not in seen:
+                seen.add(found[0])
+                yield self.model_at(file, line, found)
+
     # the other common Rust tool trait (ollama-rs, most agent crates of their own): ``impl Tool for X {
     # fn name(&self) -> &str { "x" } fn description(..) fn parameters(..) }``
     TOOL_IMPL = linear(r"\bimpl(?:<[^<>]{0,100}>)?\s+(?:[\w:]+::)?Tool\s+for\s+\w+")
+    # ``-> &str { "x" }``, or an owned name: ``-> String { "x".to_string() }`` (langchain-rust's trait),
+    # ``String::from("x")``, ``"x".into()``
     NAME_METHOD = linear(
-        r'\bfn\s+name\s*\(\s*(?:&\s*self)?\s*\)\s*->\s*&(?:\'static\s+)?str\s*\{\s*"([^"\n]{1,100})"'
+        r"\bfn\s+name\s*\(\s*(?:&\s*self)?\s*\)\s*->\s*(?:&(?:'static\s+)?str|String)\s*\{\s*"
+        r'(?:String::from\(\s*)?"([^"\n]{1,100})"'
     )
     SCHEMA_METHOD = linear(
         r"\bfn\s+(?:description|parameters\w*|input_schema|schema|definition|tool_definition)\s*[(<]"
@@ -2404,6 +2646,19 @@ class RustDetector(_LanguageDetector):
         yield from self.named_tools(
             file, text, self.comment_lines(file.lines), found, provider, framework, set()
         )
+
+    def attribute_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """Functions under ``#[tool]``/``#[tool(name = "x")]`` outside MCP, in a crate that is an AI one: an
+        agent framework's tool macro (``#[swiftide::tool(..)]``) or a crate's own (agentai's ``#[toolbox]
+        impl X { #[tool] fn web_search }``), named ``name = "x"``, else the function."""
+        found = list(self.tool_names(text))
+        if not found or not crate_uses_llm(file):
+            return
+        owner = next((p for _, p in self.sdk_imports(text) if p.type == "agent_framework"), None)
+        framework = owner.id if owner else crate_name(file) or component_name_for(file.relpath)
+        provider = owner.provider if owner else framework
+        comments = self.comment_lines(file.lines)
+        yield from self.named_tools(file, text, comments, found, provider, framework, set())
 
     def crate_macro_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """Functions under a crate's own tool attribute macro, where the macro is named after this crate
@@ -2475,3 +2730,27 @@ class RustDetector(_LanguageDetector):
             if not stripped.startswith(("use ", "pub use ", "//", "/*", "*", "extern ")):
                 seen.add(crate)
                 yield Import(crate, (crate,), line)
+
+
+class PageScriptDetector(Detector):
+    """An HTML page that loads an AI library from a CDN (``<script src="https://cdn.jsdelivr.net/npm/
+    @tensorflow/tfjs">``, a module script importing ``https://esm.sh/@huggingface/transformers``) imports
+    that npm package as a bundled script would. Only the URLs are read: the page's text is prose."""
+
+    name = "page_scripts"
+
+    def applies_to(self, file: SourceFile) -> bool:
+        return file.suffix in (".html", ".htm")
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        if "//" not in file.text:
+            return
+        resolver = JavaScriptDetector()
+        seen: set[str] = set()
+        for match in PAGE_SCRIPT_URL.finditer(file.text):
+            package = resolver.package_for(match.group(1)) if CDN_PACKAGE.match(match.group(1)) else None
+            if package and package.id not in seen:
+                seen.add(package.id)
+                finding = resolver.finding(file, package, line_at(file.text, match.start(1)))
+                finding.detector = self.name
+                yield finding

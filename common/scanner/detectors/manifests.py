@@ -23,6 +23,7 @@ from common.scanner.catalog import (
     lookup_prefixed,
     normalize_pypi,
     npm_integration_package,
+    vcs_repository,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
@@ -35,7 +36,7 @@ tomllib = lazy_module("tomllib")
 DENO_SPECIFIER = linear(r"^(?:npm|jsr):/?((?:@[\w.-]+/)?[\w.-]+)(?:@([^/]+))?")
 MAX_SIBLING_BYTES = 2 * 1024 * 1024
 MAX_ALIAS_FINDINGS = 20
-REQUIREMENT = linear(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;#]*)")
+REQUIREMENT = linear(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?\s*([^;#]*)")
 
 
 def _line_of(file: SourceFile, needle: str, start: int = 0) -> int:
@@ -60,7 +61,16 @@ def _declared_line(file: SourceFile, dependency: str) -> int:
     a ``description``, ``keywords`` or ``[package]`` line naming the same word earlier is not taken
     for it."""
     start = next((i for i, raw in enumerate(file.lines) if DEPENDENCY_SECTION.match(raw)), 0)
-    return _line_of(file, dependency, start) or _line_of(file, dependency)
+    return (
+        _key_line(file, dependency, start) or _line_of(file, dependency, start) or _line_of(file, dependency)
+    )
+
+
+def _key_line(file: SourceFile, dependency: str, start: int) -> int:
+    """1-based line where ``dependency`` is a key (``rmcp = {``, ``"openai": "^4"``), so that another
+    entry naming it first (``rig-core = { features = ["rmcp"] }``) is not taken for its declaration."""
+    pattern = re.compile(r"""^\s*["']?""" + re.escape(dependency) + r"""["']?\s*[=:]""", re.IGNORECASE)
+    return next((i + 1 for i in range(start, len(file.lines)) if pattern.match(file.lines[i])), 0)
 
 
 GO_INDIRECT = linear(r"//\s*indirect\b")
@@ -106,6 +116,16 @@ def without_xml_comments(text: str) -> str:
     return XML_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
 
 
+def extra_package(name: str, extras: str | None) -> Package | None:
+    """A component an extra of a general package installs (``ray[rllib]`` is RLlib; Ray itself is not)."""
+    for extra in (extras or "").split(","):
+        if extra.strip():
+            package = lookup_package("pypi", f"{normalize_pypi(name)}[{extra.strip().lower()}]")
+            if package:
+                return package
+    return None
+
+
 def _version_from_spec(spec: str) -> str | None:
     spec = spec.strip().strip(",")
     if not spec or spec == "*":
@@ -143,6 +163,23 @@ def nuget_package(name: str):
     """A NuGet package by its registry name, or by the catalog namespace it extends
     (``Microsoft.SemanticKernel.Connectors.OpenAI`` is Semantic Kernel's, as its C# namespace is)."""
     return lookup_package("nuget", name) or lookup_prefixed("csharp", name)
+
+
+# conda environment files as projects name them: ``environment.yml``, ``environment-gpu.yaml``,
+# ``conda_env.yml``, ``env.yml``; the file's ``dependencies:`` list is what makes it one
+CONDA_ENVIRONMENT_STEMS = ("environment", "conda", "env")
+
+
+def is_conda_environment_name(name: str) -> bool:
+    """Plain string tests, not a regex: a file name need not be valid UTF-8 (surrogate escapes)."""
+    lower = name.lower()
+    if not lower.endswith((".yml", ".yaml")):
+        return False
+    stem = lower.rsplit(".", 1)[0]
+    return any(
+        stem == prefix or stem.startswith((f"{prefix}.", f"{prefix}-", f"{prefix}_"))
+        for prefix in CONDA_ENVIRONMENT_STEMS
+    )
 
 
 class _ManifestDetector(Detector):
@@ -198,7 +235,7 @@ class ManifestDetector(_ManifestDetector):
             or (file.relpath.split("/")[-2:-1] == ["requirements"] and name.endswith((".txt", ".in")))
             or name.endswith((".csproj", ".fsproj", ".vbproj", ".gemspec"))
             or name.endswith(".versions.toml")
-            or name in ("environment.yml", "environment.yaml")
+            or is_conda_environment_name(name)
         )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
@@ -240,20 +277,20 @@ class ManifestDetector(_ManifestDetector):
             yield from self.packages_config(file)
         elif name == "build.sbt":
             yield from self.sbt(file)
-        elif name in ("environment.yml", "environment.yaml"):
+        elif is_conda_environment_name(name):
             yield from self.conda_environment(file)
 
     def pypi_requirement(self, file: SourceFile, requirement: str, line: int | None = None) -> Finding | None:
         match = REQUIREMENT.match(requirement)
         if not match:
             return None
-        package = self.package("pypi", match.group(1))
+        package = self.package("pypi", match.group(1)) or extra_package(match.group(1), match.group(2))
         if not package:
             return None
         if line is None:
             line = _declared_line(file, match.group(1))
         return _finding(
-            self.name, package, file, line, _version_from_spec(match.group(2)), requirement.strip()
+            self.name, package, file, line, _version_from_spec(match.group(3)), requirement.strip()
         )
 
     def requirements(self, file: SourceFile) -> Iterator[Finding]:
@@ -287,7 +324,7 @@ class ManifestDetector(_ManifestDetector):
     def direct_reference(self, raw: str) -> str | None:
         """The project a URL line of a requirements file installs, when the URL says it."""
         match = self.EGG.match(raw) or self.WHEEL.match(raw)
-        return match.group(1) if match else None
+        return match.group(1) if match else vcs_repository(raw.strip())
 
     CONDA_ITEM = linear(r"^\s*-\s*(?:[\w.-]+::)?([A-Za-z0-9][\w.-]*)\s*(=?=?[^\s#]*)?\s*(?:#.*)?$")
 

@@ -40,7 +40,21 @@ yaml = lazy_module("yaml")
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "mcp_servers.yaml"
 MAX_BYTES = 5 * 1024 * 1024
 MCP_PROVIDER = "Model Context Protocol"
-INTERPRETERS = ("node", "python", "python3", "deno", "bun", "ruby", "java", "php", "sh", "bash", "uv", "tsx")
+INTERPRETERS = (
+    "node",
+    "python",
+    "python3",
+    "deno",
+    "bun",
+    "ruby",
+    "java",
+    "php",
+    "sh",
+    "bash",
+    "uv",
+    "tsx",
+    "dotnet",
+)
 # packages a runner fetches only to run a script of the project (``npx tsx server.ts``)
 SCRIPT_RUNNERS = frozenset({*INTERPRETERS, "ts-node"})
 
@@ -354,6 +368,33 @@ def generic_kind(file: SourceFile) -> ConfigKind | None:
     return ConfigKind(client_from_path(file.relpath), tuple(load_data()["generic_keys"]))
 
 
+# a .NET application's own settings (``appsettings.json``, ``appsettings.Development.json``): the MCP servers
+# its client starts or reaches, under a ``McpServers`` section spelt as .NET binds options (``Command``,
+# ``Arguments``, ``Url``/``Endpoint``)
+DOTNET_SETTINGS = linear(r"(?i)^appsettings(?:\.[\w-]+)?\.json$")
+DOTNET_SECTION = "McpServers"
+DOTNET_SPEC_KEYS = {
+    "command": "command",
+    "arguments": "args",
+    "args": "args",
+    "url": "url",
+    "endpoint": "url",
+}
+
+
+def dotnet_settings_kind(file: SourceFile) -> ConfigKind | None:
+    if not DOTNET_SETTINGS.match(PurePosixPath(file.relpath).name) or b'"McpServers"' not in file.data:
+        return None
+    return ConfigKind(None, (DOTNET_SECTION,))
+
+
+def dotnet_spec(spec: dict) -> dict | None:
+    """A ``McpServers`` entry in the keys every MCP client config uses; None unless it starts a command or
+    reaches a URL (the section may hold other settings of the app's own)."""
+    spec = {DOTNET_SPEC_KEYS.get(key.lower(), key): value for key, value in spec.items()}
+    return spec if isinstance(spec.get("command"), str) or isinstance(spec.get("url"), str) else None
+
+
 def is_agent_definition(relpath: str) -> bool:
     folders = relpath.lower().split("/")[:-1]
     return any(folder in load_data()["agent_folders"] for folder in folders[-2:])
@@ -437,7 +478,10 @@ class McpConfigDetector(Detector):
             )
         path = config_path(file)
         return PurePosixPath(path).suffix.lower() in (".json", ".jsonc") and (
-            config_kind(path) is not None or is_agent_definition(path) or generic_kind(file) is not None
+            config_kind(path) is not None
+            or is_agent_definition(path)
+            or generic_kind(file) is not None
+            or dotnet_settings_kind(file) is not None
         )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
@@ -448,7 +492,12 @@ class McpConfigDetector(Detector):
         if file.suffix == ".toml":
             kind = config_kind(path)
             return self.toml_config(file, kind or generic_toml_kind(file), report, generic=kind is None)
-        kind = config_kind(path) or generic_kind(file) or ConfigKind(client_from_path(path), ())
+        kind = (
+            config_kind(path)
+            or generic_kind(file)
+            or dotnet_settings_kind(file)
+            or ConfigKind(client_from_path(path), ())
+        )
         try:
             document = load_jsonc(file.text)
         except (ValueError, RecursionError) as exc:
@@ -456,6 +505,8 @@ class McpConfigDetector(Detector):
             return []
         findings = []
         for container, name, spec in servers_of(document, kind.keys):
+            if container == DOTNET_SECTION and (spec := dotnet_spec(spec)) is None:
+                continue
             findings.extend(self.server_findings(file, container, name, spec, kind.client))
         if kind.client and findings:
             findings.append(self.client_finding(file, kind.client, findings))
@@ -659,6 +710,8 @@ def started_server(detector: Detector, file: SourceFile, line: int, command: str
     return configured_server(detector, file, line, info.package, metadata, version=info.version, flags=flags)
 
 
+# a config handed inline to an agent CLI: ``--mcp-config '{"mcpServers": {…}}'``
+MCP_CONFIG_ARGUMENT = linear(r"--mcp-config[= ]\s*'(\{[^']+)'")
 # a GitHub Actions expression standing as a JSON value, outside any string
 WORKFLOW_EXPRESSION = re.compile(r"""(?<!["\w])\$\{\{[^}\n]{0,200}\}\}""")
 
@@ -719,13 +772,16 @@ class McpYamlDetector(Detector):
                 text = value.text
                 if not text or "mcpServers" not in text:
                     continue
-                try:  # the official templates write bare expressions as values (``"enabled": ${{ … }}``)
-                    config = load_jsonc(WORKFLOW_EXPRESSION.sub("null", text))
-                except (ValueError, RecursionError):
-                    continue
-                for _, name, spec in servers_of(config, ("mcpServers",)):
-                    line = self.line_of_entry(file, value.line, name)
-                    found.append(self.server(file, name, line, spec))
+                # the JSON itself, or handed on a command line (Claude Code's ``claude_args: --mcp-config
+                # '{"mcpServers": …}'``)
+                for candidate in [text, *(m.group(1) for m in MCP_CONFIG_ARGUMENT.finditer(text))]:
+                    try:  # the official templates write bare expressions as values (``"enabled": ${{ … }}``)
+                        config = load_jsonc(WORKFLOW_EXPRESSION.sub("null", candidate))
+                    except (ValueError, RecursionError):
+                        continue
+                    for _, name, spec in servers_of(config, ("mcpServers",)):
+                        line = self.line_of_entry(file, value.line, name)
+                        found.append(self.server(file, name, line, spec))
             if found:
                 yield from found
                 yield client_finding(self.name, file, clients[action], found)
@@ -793,11 +849,16 @@ class McpYamlDetector(Detector):
 # Spring AI MCP configuration (application.yml / application.properties)
 # ---------------------------------------------------------------------------------------------------
 
-SPRING_SERVER_NAME = linear(r"^\s*spring\.ai\.mcp\.server\.name\s*[=:]\s*([^\s#]+)")
-SPRING_SERVER_KEY = linear(r"^\s*spring\.ai\.mcp\.server\.")
-SPRING_APPLICATION_NAME = linear(r"^\s*spring\.application\.name\s*[=:]\s*([^\s#]+)")
-# the Spring Boot starters that build an MCP server (1.0's and the milestones' artifact names)
-SPRING_MCP_SERVER_STARTER = linear(r"spring-ai-(?:starter-)?mcp-server")
+# Quarkus MCP Server names its server ``quarkus.mcp.server.server-info.name`` (``quarkus.mcp.server.<server>.
+# server-info.name`` for one of several) and otherwise after ``quarkus.application.name``
+SPRING_SERVER_NAME = linear(
+    r"^\s*(?:spring\.ai\.mcp\.server\.name|quarkus\.mcp\.server\.(?:[\w-]+\.)?server-info\.name)\s*[=:]\s*([^\s#]+)"
+)
+SPRING_SERVER_KEY = linear(r"^\s*(?:spring\.ai|quarkus)\.mcp\.server\.")
+SPRING_APPLICATION_NAME = linear(r"^\s*(?:spring|quarkus)\.application\.name\s*[=:]\s*([^\s#]+)")
+# the Spring Boot starters that build an MCP server (1.0's and the milestones' artifact names), and
+# Quarkus MCP Server's extensions
+SPRING_MCP_SERVER_STARTER = linear(r"spring-ai-(?:starter-)?mcp-server|quarkus-mcp-server")
 BUILD_FILES = ("pom.xml", "build.gradle", "build.gradle.kts")
 
 
@@ -812,6 +873,8 @@ def _build_in_has_mcp_server(folder: Path, root: str) -> bool | None:
     return None
 
 
+# Quarkus LangChain4j's MCP client: ``quarkus.langchain4j.mcp.<name>.url`` / ``.command`` per server
+QUARKUS_CONNECTION = linear(r"^\s*quarkus\.langchain4j\.mcp\.([\w-]+)\.(url|command)\s*[=:]\s*([^\s#]+)")
 SPRING_CONNECTION = linear(
     r"^\s*spring\.ai\.mcp\.client\.(?:stdio|sse|streamable-http|http)\.connections\.([\w.-]+?)\.(url|command)\s*[=:]\s*([^\s#]+)"
 )
@@ -877,6 +940,12 @@ class SpringMcpDetector(Detector):
             elif connection := SPRING_CONNECTION.match(line):
                 name, field_name, value = connection.groups()
                 yield self.server(file, name, number, {field_name: value})
+            elif connection := QUARKUS_CONNECTION.match(line):
+                name, field_name, value = connection.groups()
+                words = [word.strip() for word in value.split(",") if word.strip()]
+                # ``command=npx,-y,pkg``: the command and its arguments as one comma-separated list
+                spec = {"url": value} if field_name == "url" else {"command": words[0], "args": words[1:]}
+                yield self.server(file, name, number, spec)
             elif app := SPRING_APPLICATION_NAME.match(line):
                 application = application or (app.group(1), number)
             server_keys = server_keys or bool(SPRING_SERVER_KEY.match(line))
@@ -886,10 +955,15 @@ class SpringMcpDetector(Detector):
     def yaml(self, file: SourceFile, document) -> Iterator[Finding]:
         mcp = document.path("spring", "ai", "mcp")
         name = mcp.path("server", "name") if mcp is not None else None
+        quarkus = document.path("quarkus", "mcp")
+        if name is None and quarkus is not None:
+            mcp, name = quarkus, quarkus.path("server", "server-info", "name")
         if name is not None and name.text:
             yield self.server(file, name.text, name.line, {"transport": "code"})
         else:
-            application = document.path("spring", "application", "name")
+            application = document.path("spring", "application", "name") or document.path(
+                "quarkus", "application", "name"
+            )
             declared = (
                 (application.text, application.line) if application is not None and application.text else None
             )
@@ -905,12 +979,16 @@ class SpringMcpDetector(Detector):
                     yield self.server(file, server, line, plain(spec))
 
     def server(self, file: SourceFile, name: str, line: int, spec: dict) -> Finding:
-        metadata: dict = {"transport": "code", "config": "spring-ai"}
+        # which framework's keys hold the server: the file's only one, else the one its line names
+        only_quarkus = b"quarkus" in file.data and b"spring" not in file.data
+        on_line = 0 < line <= len(file.lines) and "quarkus" in file.lines[line - 1]
+        config = "quarkus" if only_quarkus or on_line else "spring-ai"
+        metadata: dict = {"transport": "code", "config": config}
         flags: set[str] = set()
         if spec.get("transport") != "code":
             info = describe_server(yaml_server_spec(spec))
             classify(info)
             flags = set(info.flags) - {"hardcoded_api_key"}
-            metadata = {"transport": info.transport, "package": info.package, "config": "spring-ai"}
+            metadata = {"transport": info.transport, "package": info.package, "config": config}
             metadata["url"] = safe_url(info.url) if info.url else None
         return configured_server(self, file, line, name, metadata, flags=flags)

@@ -14,6 +14,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from common.scanner.catalog import (
     PACKAGE_TYPES,
@@ -26,12 +27,13 @@ from common.scanner.catalog import (
     package_index,
     patterns,
     registry_name,
+    utility_import,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.facts import FileFacts, ModelReference, ToolReference
 from common.scanner.keys import component_key, split_component_key
 from common.scanner.lazy import lazy_re
-from common.scanner.limits import line_at, linear, parse_python
+from common.scanner.limits import NestingTooDeep, line_at, linear, parse_python
 from common.scanner.model import Location
 from common.scanner.model_constants import CATALOG_LITERAL
 from common.scanner.textutil import (
@@ -67,9 +69,10 @@ AWS_AI_SERVICES = {
 # Keys of request bodies, config dicts and model catalogs (``{"model": "gpt-4o"}``, ``"modelId"``
 # of a Bedrock invoke_model kwargs dict); only catalog ids and provider naming grammars count there.
 MCP_PROVIDER = "Model Context Protocol"
-# agent-framework classes that configure the MCP server an agent connects to (pydantic-ai, OpenAI Agents)
+# agent-framework classes that configure the MCP server an agent connects to (pydantic-ai, OpenAI Agents,
+# Agno's ``MCPTools(command="uvx pkg")`` / ``MCPTools(url=...)``)
 CONFIGURED_MCP_SERVERS = frozenset(
-    {"MCPServerStdio", "MCPServerSse", "MCPServerSSE", "MCPServerHTTP"}
+    {"MCPServerStdio", "MCPServerSse", "MCPServerSSE", "MCPServerHTTP", "MCPTools"}
     | {"MCPServerStreamableHttp", "MCPServerStreamableHTTP"}
 )
 HANDED_TOOL_LIST_CALLS = {"bind_tools", "ToolNode", "create_react_agent", "bind_functions"}
@@ -170,6 +173,7 @@ def key_path(node: ast.AST) -> tuple[str | None, list[str]]:
 class PythonAnalysis:
     findings: list[Finding] = field(default_factory=list)
     facts: FileFacts = field(default_factory=FileFacts)
+    imported_tools: list[tuple[str, str | None, Package]] = field(default_factory=list)
 
 
 class _Analyzer:
@@ -201,6 +205,9 @@ class _Analyzer:
         self.findings: list[Finding] = []
         self.unresolved: list[ModelReference] = []
         self.agent_tool_refs: list[ToolReference] = []
+        # functions of another module of the project handed to a framework as tools: (dotted path, name
+        # the tool is given or None, framework)
+        self.imported_tools: list[tuple[str, str | None, Package]] = []
         self.has_llm_sdk = False
         self.mcp_servers: dict[str, str] = {}  # variable -> mcp_server key
         self._assignments: dict[ast.AST, ast.Assign] | None = None  # value -> its first assignment
@@ -273,8 +280,11 @@ class _Analyzer:
         if not resolved:
             return None
         path = resolved.replace("()", "")
+        package = lookup_prefixed("python", path)
+        if package and utility_import(package, path):
+            return None
         return (
-            lookup_prefixed("python", path)
+            package
             or self.generic_roots.get(path.split(".")[0])
             or integration_import(path.rpartition(".")[0])
         )
@@ -349,7 +359,7 @@ class _Analyzer:
                     local = alias.asname or alias.name.split(".")[0]
                     self.aliases[local] = alias.name if alias.asname else alias.name.split(".")[0]
                     package = lookup_prefixed("python", alias.name)
-                    if package:
+                    if package and not utility_import(package, alias.name):
                         self.note_sdk(package, node.lineno)
                     integration = integration_import(alias.name)
                     if integration:
@@ -374,7 +384,7 @@ class _Analyzer:
                     full = f"{module}.{alias.name}"
                     self.aliases[alias.asname or alias.name] = full
                     package = lookup_prefixed("python", full) or lookup_prefixed("python", module)
-                    if package:
+                    if package and not utility_import(package, full):
                         self.note_sdk(package, node.lineno)
                         self.confirm_generic_root(module, package)
                     store = self.wrapped_vector_store(module, alias.name)
@@ -486,6 +496,16 @@ class _Analyzer:
             return list(node.elts) if isinstance(node, ast.List | ast.Tuple) else []
 
         for call in calls:
+            registration = self.server_tool_registration(call)
+            if registration:  # ``mcp.tool()(fn)`` / ``mcp.tool(name="x")(fn)``: the decorator applied by hand
+                target, label = registration
+                local = target.id if isinstance(target, ast.Name) else None
+                mcp = lookup_prefixed("python", "mcp")
+                if local in functions and local not in self.tools and mcp:
+                    self.register_tool(local, label or local, functions[local], mcp, call)
+                elif local and local not in functions and "." in self.aliases.get(local, "") and mcp:
+                    self.imported_tools.append((self.aliases[local], label, mcp))
+                continue
             resolved = self.resolve(call.func)
             package = self.package_of(resolved)
             method = (dotted(call.func) or "").rsplit(".", 1)[-1].replace("()", "")
@@ -515,16 +535,43 @@ class _Analyzer:
                     name = label if isinstance(label, str) and label.strip() else local
                     self.register_tool(local, name, functions[local], owner, functions[local])
                     registered = True
+                elif local and local not in functions and "." in self.aliases.get(local, ""):
+                    named = label if isinstance(label, str) and label.strip() else None
+                    if named is None or not self.tool_named_at_call(call):
+                        self.imported_tools.append((self.aliases[local], named, owner))
             if package and not registered:
                 self.analyse_named_tool(call, keywords, package)
+
+    def server_tool_registration(self, call: ast.Call) -> tuple[ast.AST, str | None] | None:
+        """(function, name given or None) of ``server.tool(...)(fn)`` on an MCP server of this module."""
+        inner = call.func
+        if not (
+            isinstance(inner, ast.Call)
+            and isinstance(inner.func, ast.Attribute)
+            and inner.func.attr == "tool"
+            and isinstance(inner.func.value, ast.Name)
+            and inner.func.value.id in self.mcp_servers
+            and len(call.args) == 1
+        ):
+            return None
+        label = next((self.literal(k.value) for k in inner.keywords if k.arg == "name"), None)
+        if label is None and inner.args:
+            label = self.literal(inner.args[0])
+        return call.args[0], label if isinstance(label, str) and label.strip() else None
+
+    @staticmethod
+    def tool_named_at_call(call: ast.Call) -> bool:
+        """Whether ``analyse_named_tool`` reads the tool at the call (``Tool(name="x", func=f)``, a
+        ``*Tool`` wrapper naming it) rather than at the function it wraps."""
+        parts = (dotted(call.func) or "").replace("()", "").split(".")
+        constructor = parts[-2] if parts[-1] in HANDED_TOOL_WRAPPERS and len(parts) > 1 else parts[-1]
+        return constructor.endswith("Tool")
 
     def analyse_named_tool(self, call: ast.Call, keywords: dict[str, ast.AST], package: Package) -> None:
         """A framework tool built with an explicit name around something that is not a function of this
         module: ``Tool(name="Search", func=search.run)``, LlamaIndex's ``QueryEngineTool(metadata=
         ToolMetadata(name="docs"))`` or ``QueryEngineTool.from_defaults(name=...)``."""
-        parts = (dotted(call.func) or "").replace("()", "").split(".")
-        constructor = parts[-2] if parts[-1] in HANDED_TOOL_WRAPPERS and len(parts) > 1 else parts[-1]
-        if not constructor.endswith("Tool"):
+        if not self.tool_named_at_call(call):
             return
         label = keywords.get("name")
         metadata = keywords.get("metadata")
@@ -1116,7 +1163,11 @@ def analyse_python(
         replace(ref, line=analyzer.locate(ref.line)[0], snippet=analyzer.location(ref.line).snippet)
         for ref in analyzer.agent_tool_refs
     ]
-    return PythonAnalysis(findings=analyzer.findings, facts=facts if facts else FileFacts())
+    return PythonAnalysis(
+        findings=analyzer.findings,
+        facts=facts if facts else FileFacts(),
+        imported_tools=analyzer.imported_tools,
+    )
 
 
 MODULE_CONSTANT = lazy_re(
@@ -1308,4 +1359,74 @@ class PythonDetector(Detector):
         if shadowed:
             findings = [f for f in findings if f.type not in PACKAGE_TYPES or f.name not in shadowed]
         findings = findings + list(self.env_default_models(file, findings))
+        findings += self.imported_tools(file, analysis.imported_tools)
         return findings + list(self.catalog_literals(file, findings))
+
+    def imported_tools(
+        self, file: SourceFile, handed: list[tuple[str, str | None, Package]]
+    ) -> list[Finding]:
+        """Functions an agent here receives as tools but another module of the project defines
+        (``from app.tools import get_balance`` ... ``Agent(tools=[get_balance])``): each is a tool at its
+        definition, which alone (no AI import) says nothing of being one."""
+        found: list[Finding] = []
+        root = scan_root_of(file)
+        for path, label, owner in handed:
+            module, _, function = path.rpartition(".")
+            defined = project_function(file, root, module, function)
+            if defined is None:
+                continue
+            relpath, line, snippet = defined
+            name = (label or function).lower()
+            found.append(
+                Finding(
+                    key=component_key("tool", name),
+                    name=name,
+                    type="tool",
+                    provider=MCP_PROVIDER if owner.id in ("mcp", "fastmcp") else owner.provider,
+                    location=Location(file=relpath, line=line, snippet=snippet),
+                    detector=self.name,
+                    metadata={"framework": owner.id, "handed_in": file.relpath},
+                )
+            )
+        return found
+
+
+DOTTED_MODULE = linear(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+
+
+def project_function(file: SourceFile, root: str, module: str, function: str) -> tuple[str, int, str] | None:
+    """(relpath, line, text) of ``def function`` at the top of the project module ``module`` (dotted, as
+    imported), looked for in the importing file's folder and each folder above it within the scan."""
+    if not module or not DOTTED_MODULE.fullmatch(module):
+        return None
+    tail = module.replace(".", "/")
+    folder = file.path.parent
+    for _ in range(file.relpath.count("/") + 1):
+        for candidate in (f"{tail}.py", f"{tail}/__init__.py"):
+            defined = module_functions(str(folder / candidate), root).get(function)
+            if defined:
+                line, text = defined
+                relpath = os.path.relpath(os.path.realpath(folder / candidate), root).replace(os.sep, "/")
+                return relpath, line, text
+        folder = folder.parent
+    return None
+
+
+@per_scan(stopped={})
+def module_functions(path: str, root: str) -> dict[str, tuple[int, str]]:
+    """Undecorated top-level functions of a project module (name -> line and its text), read once per
+    scan. A decorated one is already a tool by its decorator (``@tool("Shell runner")``, found in its
+    own file under the name the decorator gives it) or wrapped into something else."""
+    text = read_neighbour(Path(path), root)
+    if text is None or "def " not in text:
+        return {}
+    try:
+        tree = parse_python(text, path)
+    except (SyntaxError, ValueError, NestingTooDeep):
+        return {}
+    lines = text.splitlines()
+    return {
+        node.name: (node.lineno, lines[node.lineno - 1].strip())
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.decorator_list
+    }

@@ -2,8 +2,9 @@
 
 pgvector: ``CREATE EXTENSION vector``, ``vector(n)`` columns in SQL and migrations (also a bare ``vector``
 column in ``.sql``), query parameters
-cast to ``::vector`` in code, ``vector(n)`` columns of SQL held in code strings, Rails migrations
-(``enable_extension "vector"``, ``t.vector``), Prisma
+cast to ``::vector`` in code, ``vector(n)`` columns of SQL held in code strings, ORM column types
+(JPA ``columnDefinition``, Knex ``specificType``, TypeORM ``@Column``, Hibernate ``SqlTypes.VECTOR``),
+Rails migrations (``enable_extension "vector"``, ``t.vector``), Prisma
 ``Unsupported("vector(n)")`` fields and ``extensions = [vector]``, Drizzle ``vector("col", {
 dimensions })`` columns. OpenSearch as a vector store: a ``VECTORSEARCH`` serverless collection in IaC
 or a ``knn_vector`` field in an index mapping; Elasticsearch's ``dense_vector`` field; Redis vector
@@ -42,6 +43,14 @@ EMBEDDED_VECTOR_COLUMN = linear(
 # ``add_column :documents, :embedding, :vector``
 RAILS_VECTOR = linear(
     r"""\benable_extension\s*\(?\s*["']vector["']|\bt\.vector\s+[:"']|\badd_column\s+[^\n]{0,160},\s*:vector\b"""
+)
+# an ORM's column type written as pgvector's: a JPA ``columnDefinition = "vector(1536)"``, Knex
+# ``specificType("embedding", "vector(1536)")``, TypeORM ``@Column({ type: "vector", length: 1536 })``,
+# Hibernate's ``@JdbcTypeCode(SqlTypes.VECTOR)``. An embedding has tens of dimensions at least: a quoted
+# ``"vector(3)"`` is a schema tool's test input, not a store
+ORM_VECTOR_TYPE = linear(
+    r"""["'](?:vector|halfvec|sparsevec)\s*\(\s*\d{2,6}\s*\)["']"""
+    r"""|@Column\(\s*(?:\{[^}\n]{0,200}?\btype\s*:\s*)?["'](?:vector|halfvec|sparsevec)["']|\bSqlTypes\.VECTOR\b"""
 )
 DRIZZLE_VECTOR = lazy_re(r"""\bvector\(\s*["'`]\w{1,64}["'`]\s*,\s*\{\s*dimensions\s*:""")
 OPENSEARCH_VECTOR = lazy_re(r"""["']?(?:type|Type)["']?\s*[:=]\s*["']?(?:VECTORSEARCH|knn_vector)\b""")
@@ -85,6 +94,7 @@ class VectorStoreDetector(Detector):
                 or (file.suffix in CODE_SUFFIXES and PGVECTOR_CAST.search(raw))
                 or (file.suffix in CODE_SUFFIXES and SQL_VECTOR_COLUMN.search(raw))
                 or (file.suffix in CODE_SUFFIXES and EMBEDDED_VECTOR_COLUMN.search(raw))
+                or (file.suffix in CODE_SUFFIXES and ORM_VECTOR_TYPE.search(raw))
                 or (file.suffix == ".rb" and RAILS_VECTOR.search(raw))
             ):
                 yield self.store(file, number, "pgvector", "pgvector")
