@@ -35,6 +35,7 @@ Entry = tuple[str, int, str]  # (relpath, size, scope)
 WORKER_COMMAND = "from common.scanner.worker import serve; serve()"
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 STOP_GRACE_SECONDS = 2.0
+ZYGOTE_ANSWER_SECONDS = 60.0  # over a loaded machine's imports plus a reap's grace
 READ_BYTES = 1 << 20
 _LENGTH, _LONG_LENGTH = struct.Struct("!i"), struct.Struct("!Q")  # ``Connection``'s message headers
 
@@ -61,6 +62,9 @@ class _Zygote:
                 env=env,
                 close_fds=True,
             )
+        # a zygote that stopped answering (it scans nothing, but a host can stop a process) must not
+        # hang the scan: its requests and answers time out, and its workers count as killed
+        ours.settimeout(ZYGOTE_ANSWER_SECONDS)
         self.control = ours
         self.forked = 0
 
