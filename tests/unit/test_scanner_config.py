@@ -154,3 +154,16 @@ def test_a_substitution_default_is_the_value_of_an_unset_variable(tmp_path):
         },
     )
     assert keys(result) == {"model:text-embedding-3-small"}
+
+
+def test_a_script_argument_default_is_the_model_it_serves_without_one(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "serve.sh": (
+                "#!/bin/sh\nMODEL=${1:-Qwen/Qwen2.5-7B-Instruct}\nEMBED_MODEL=${2}\n"
+                'python -m vllm.entrypoints.openai.api_server --model "$MODEL"\n'
+            )
+        },
+    )
+    assert keys(result) == {"model:qwen/qwen2.5-7b-instruct"}

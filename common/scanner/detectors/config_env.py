@@ -238,9 +238,9 @@ def dockerfile_assignment(line: str) -> str | None:
     return f"{variable.group(1)}={variable.group(2)}" if variable else None
 
 
-# a compose or shell substitution with a default (``${EMBEDDING_MODEL:-nomic-embed-text:v1.5}``): the
-# default is the literal value used when the variable is unset
-SUBSTITUTION_DEFAULT = linear(r"^\$\{[A-Za-z_]\w{0,80}:?[-=]([^${}]{1,200})\}$")
+# a compose or shell substitution with a default (``${EMBEDDING_MODEL:-nomic-embed-text:v1.5}``, a
+# script's argument ``${1:-org/name}``): the default is the literal value used when it is unset
+SUBSTITUTION_DEFAULT = linear(r"^\$\{(?:[A-Za-z_]\w{0,80}|\d{1,2}):?[-=]([^${}]{1,200})\}$")
 
 
 def _clean_value(raw: str) -> str:

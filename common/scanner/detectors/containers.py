@@ -32,6 +32,7 @@ from functools import cache
 from pathlib import Path
 
 from common.scanner.catalog import (
+    LOCAL_DIRECTORY_NAMES,
     Package,
     load_json,
     load_yaml,
@@ -312,6 +313,8 @@ def model_command_findings(file: SourceFile, detector: str, text: str, line: int
     for command in load_catalog().model_commands:
         for match in command.pattern.finditer(text):
             model = match.group(1).strip().rstrip(".,;")
+            if "/" in model and model.split("/", 1)[0].lower() in LOCAL_DIRECTORY_NAMES:
+                continue  # ``--model models/llama-7b``: a directory on the host, not a Hub repository
             unpinned = command.provider == "Ollama" and (":" not in model or model.endswith(":latest"))
             yield _command_model(file, detector, line, model, command.provider, unpinned=unpinned)
     for _, model in hf_url_models(text):
@@ -962,7 +965,8 @@ def scan_keyed_images(file: SourceFile, detector: str) -> Iterator[Finding]:
 # Make and just recipes are shell lines too (``docker run ollama/ollama``, ``ollama pull llama3``)
 SCRIPT_NAMES = frozenset({"Makefile", "makefile", "GNUmakefile", "justfile", "Justfile"})
 SHELL_HINT = linear(
-    r"ollama|pip3? |pip install|git clone|docker |podman |image|IMAGE|huggingface\.co/|hf\.co/"
+    r"ollama|pip3? |pip install|git clone|docker |podman |image|IMAGE|huggingface\.co/|hf\.co/|"
+    r"--model|huggingface-cli|hf download|vllm serve|-hf |--hf-repo"
 )
 
 
