@@ -293,6 +293,7 @@ def test_shell_script_model_server_and_download_commands(tmp_path):
         "hf download TheBloke/Llama-2-7B-GGUF llama-2-7b.Q4_K_M.gguf\n"
         "llama-cli -hf ggml-org/SmolLM3-3B-GGUF -p hello\n"
         "python serve.py --model-path lmsys/vicuna-7b-v1.5 --model models/local-7b\n"
+        "python eval.py --model-path runs/exp1/weights --model_name_or_path out/best.pt\n"
     )
     findings, _ = run(ContainerDetector(), tmp_path, "serve.sh", content)
     assert [(f.key, f.location.line) for f in findings] == [
