@@ -156,6 +156,23 @@ def test_a_substitution_default_is_the_value_of_an_unset_variable(tmp_path):
     assert keys(result) == {"model:text-embedding-3-small"}
 
 
+def test_ollama_and_hugging_face_uris_name_the_model_a_server_pulls(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "manifests/model.yaml": (
+                "apiVersion: kubeai.org/v1\nkind: Model\nmetadata:\n  name: small-cpu\n"
+                "spec:\n  url: ollama://gemma2:2b\n  engine: OLlama\n"
+            ),
+            "run.sh": (
+                "#!/bin/sh\nramalama serve huggingface://ibm-granite/granite-3.1-2b-instruct-GGUF\n"
+                "export OLLAMA_ADDRESS=ollama://localhost:11434\n"
+            ),
+        },
+    )
+    assert keys(result) == {"model:gemma2:2b", "model:ibm-granite/granite-3.1-2b-instruct-gguf"}
+
+
 def test_a_script_argument_default_is_the_model_it_serves_without_one(tmp_path):
     result = scan_tree(
         tmp_path,

@@ -292,7 +292,9 @@ BARE_TAG = lazy_re(r"[a-z][a-z0-9-]{2,40}")
 
 # a model a serving config loads from the Hugging Face Hub by URI (KServe ``storageUri: hf://org/name``,
 # vLLM and SGLang model paths); ``hf://datasets/...`` and ``hf://spaces/...`` hold no model
-HF_URI = linear(r"\bhf://([A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,95})")
+HF_URI = linear(r"\b(?:hf|huggingface)://([A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,95})")
+# a model pulled from the Ollama library by URI (KubeAI ``url: ollama://gemma2:2b``, RamaLama)
+OLLAMA_URI = linear(r"\bollama://([A-Za-z0-9][\w.-]{0,95}(?:/[\w.-]{1,95})?(?::[\w.-]{1,60})?)")
 HF_NOT_MODEL_OWNERS = frozenset({"datasets", "spaces", "buckets"})
 
 
@@ -546,6 +548,12 @@ class ConfigDetector(Detector):
             for match in HF_URI.finditer(line):
                 found = model_finding(match.group(1), number, strong=False, hf_context=True)
                 if found and match.group(1).split("/", 1)[0].lower() not in HF_NOT_MODEL_OWNERS:
+                    yield self.model_at(file, number, found, loaded_from=match.group(0))
+            for match in OLLAMA_URI.finditer(line):
+                if match.group(1).rpartition(":")[2].isdigit():
+                    continue  # ``ollama://localhost:11434``: a server's address, the tag is a port
+                found = model_finding(match.group(1), number, strong=True, hf_context=False)
+                if found:
                     yield self.model_at(file, number, found, loaded_from=match.group(0))
             assignment = ASSIGNMENT.match(line)
             if not assignment:
