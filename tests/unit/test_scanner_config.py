@@ -173,6 +173,21 @@ def test_ollama_and_hugging_face_uris_name_the_model_a_server_pulls(tmp_path):
     assert keys(result) == {"model:gemma2:2b", "model:ibm-granite/granite-3.1-2b-instruct-gguf"}
 
 
+def test_an_eval_configs_provider_ids_name_the_models_it_calls(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "promptfooconfig.yaml": (
+                "prompts: [prompts/answer.txt]\nproviders:\n  - openai:gpt-4o-mini\n"
+                "  - id: anthropic:messages:claude-3-5-sonnet-20241022\n    config: {temperature: 0}\n"
+                "  - file://providers/custom.py\n  - exec:python rag.py\ntests: []\n"
+            ),
+            "deploy.yaml": "providers:\n  - aws:us-east-1\n  - openai:gpt-4o\nregions: [eu]\n",
+        },
+    )
+    assert keys(result) == {"model:gpt-4o-mini", "model:claude-3-5-sonnet-20241022"}
+
+
 def test_a_script_argument_default_is_the_model_it_serves_without_one(tmp_path):
     result = scan_tree(
         tmp_path,

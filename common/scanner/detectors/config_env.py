@@ -393,6 +393,28 @@ LOCALE_FOLDERS = frozenset(
 LOCALE_CODE = linear(r"[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?")
 
 
+# an eval harness's provider id (promptfoo ``openai:gpt-4o-mini``, ``anthropic:messages:claude-…``,
+# ``ollama:chat:llama3.2``): the provider, an optional API kind, then the model it calls
+EVAL_PROVIDER_ID = linear(
+    r"^[A-Za-z][\w-]{0,40}:(?:(?:chat|messages|completion|embeddings?|responses|realtime):)?([^\s:][^\s]{0,200})$"
+)
+
+
+def eval_provider_models(document: object, limit: int = MAX_CONFIG_FACTS) -> list[tuple[str, str]]:
+    """(written id, model) of the providers an eval config lists (promptfoo's ``providers:`` beside its
+    ``prompts:`` or ``tests:``), as strings or as ``{id: …}`` entries."""
+    if not isinstance(document, dict) or not isinstance(document.get("providers"), list):
+        return []
+    if "prompts" not in document and "tests" not in document:
+        return []
+    found: list[tuple[str, str]] = []
+    for entry in document["providers"][:limit]:
+        written = entry.get("id") if isinstance(entry, dict) else entry
+        if isinstance(written, str) and (match := EVAL_PROVIDER_ID.match(written.strip())):
+            found.append((written.strip(), match.group(1)))
+    return found
+
+
 def recorded_response(text: str) -> bool:
     """Whether a JSON text is an AI API response kept as data: it holds token counts of a request."""
     return (
@@ -500,11 +522,13 @@ class ConfigDetector(Detector):
         structured: list[str] = []
         table: list[str] = []
         stores: list[tuple[str, Package]] = []
+        evaluated: list[tuple[str, str]] = []
         if config_suffix(file) in STRUCTURED and file.size <= PARSE_LIMIT_BYTES:
             values: dict[str, str] = {}
             for document in self.parse(file, report):
                 values.update(model_like_values(document))
                 structured.extend(catalog_models_under_model_keys(document))
+                evaluated.extend(eval_provider_models(document))
                 if config_suffix(file) == ".json" and "nodes" in text:
                     stores.extend(flow_vector_stores(document))
                 if MODEL_TABLE_FILE.fullmatch(file.path.stem) and isinstance(document, dict):
@@ -512,6 +536,7 @@ class ConfigDetector(Detector):
             if values:
                 report.facts.config_values = values
         yield from self.model_table(file, table)
+        yield from self.eval_providers(file, evaluated)
         yield from self.flow_stores(file, stores)
         lowered = text.lower()
         if not quick.search(lowered):
@@ -651,6 +676,14 @@ class ConfigDetector(Detector):
                 yield self.located(
                     file, number, package.type, package.id, package.provider, metadata={"flow_node": written}
                 )
+
+    def eval_providers(self, file: SourceFile, providers: list[tuple[str, str]]) -> Iterator[Finding]:
+        """Catalog models an eval config's provider ids call, at the first line holding the id."""
+        for written, model in providers:
+            found = model_finding(model, 0, strong=False, hf_context=False)
+            number = next((n for n, raw in enumerate(file.lines, start=1) if written in raw), 0)
+            if found and number:
+                yield self.model_at(file, number, found)
 
     def model_table(self, file: SourceFile, keys: list[str]) -> Iterator[Finding]:
         """``models_config.json`` keyed by model (``{"openai-community/gpt2": {...}, "distilgpt2": {...}}``):
