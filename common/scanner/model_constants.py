@@ -228,11 +228,34 @@ def _references_in(
 # only a code constant or literal names
 NOT_EVIDENCE_OF_AI_USE = frozenset({"ml_framework", "model_file"})
 CONFIGURED_MODEL_DETECTORS = frozenset({"config", "iac", "containers", "n8n", "github_actions"})
+# runtimes whose job is to load a named pretrained model (from a hub or a local file): a project that
+# imports one uses models, unlike one that trains its own with torch or scikit-learn
+MODEL_RUNTIMES = frozenset(
+    {
+        "transformers",
+        "sentence-transformers",
+        "diffusers",
+        "vllm",
+        "llama-cpp-python",
+        "gpt4all",
+        "mlx",
+        "ctransformers",
+        "optimum",
+        "sglang",
+        "tensorrt-llm",
+        "exllamav2",
+        "faster-whisper",
+        "openai-whisper",
+        "open-clip",
+    }
+)
 
 
 def _shows_ai_use(finding: Finding) -> bool:
     if finding.type == "model":
         return finding.detector in CONFIGURED_MODEL_DETECTORS and finding.metadata.get("evidence") is None
+    if finding.type == "ml_framework":
+        return finding.name in MODEL_RUNTIMES
     return finding.type not in NOT_EVIDENCE_OF_AI_USE
 
 

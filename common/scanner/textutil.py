@@ -372,6 +372,8 @@ def code_model_literals(text: str, comment_lines: set[int]) -> Iterator[tuple[in
     for start, value in string_literals(text):
         if " " in value or len(value) > 120 or not _VERSIONED_OR_TIERED.search(value):
             continue  # cheap rejections first: most literals in code are prose or identifiers
+        if value.isupper():
+            continue  # an all-capitals token (apex's ``opt_level="O1"``), not an id as an API takes it
         if not plausible_model_name(value) or not match_model(value):
             continue
         line = line_at(text, start)
@@ -507,6 +509,26 @@ tomllib = lazy_module("tomllib")
 def scan_root_of(file) -> str:
     """The real path of the directory ``file.relpath`` is relative to (worked out once per file)."""
     return file.real_root
+
+
+def folders_up(file) -> Iterator[Path]:
+    """The file's folder and each folder above it within the scanned tree, nearest first: where the
+    manifest or settings a file belongs to are looked for."""
+    folder = file.path.parent
+    for _ in range(file.relpath.count("/") + 1):
+        yield folder
+        folder = folder.parent
+
+
+def nearest_answer(file, answer_in: Callable[[Path, str], T | None], default: T) -> T:
+    """The first answer ``answer_in(folder, root)`` gives that is not None, from the file's folder up
+    to the scanned root; ``default`` where no folder answers (no manifest above the file)."""
+    root = scan_root_of(file)
+    for folder in folders_up(file):
+        answer = answer_in(folder, root)
+        if answer is not None:
+            return answer
+    return default
 
 
 def read_neighbour(path: Path, root: str, max_bytes: int = MAX_NEIGHBOUR_BYTES) -> str | None:

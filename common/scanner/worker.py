@@ -24,6 +24,7 @@ from pathlib import Path
 
 from common.scanner.detectors.base import Detector, FileReport, SourceFile
 from common.scanner.registry import all_detectors, detectors_for
+from common.scanner.sfc import script_view
 from common.scanner.test_data import without_replayed_inputs, without_unit_test_inputs
 from common.scanner.textutil import one_scan
 
@@ -210,12 +211,19 @@ def scan_file(
 def _detect_file(
     source: SourceFile, detectors: tuple[Detector, ...], max_file_bytes: int, report: FileReport
 ) -> int:
-    applicable = [d for d in detectors if d.applies_to(source)]
+    view = script_view(source)  # a single-file component's code, for the detectors of code
+    readers: dict[Detector, SourceFile] = {}
+    for detector in detectors:
+        if detector.applies_to(source):
+            readers[detector] = source
+        elif view is not None and detector.applies_to(view):
+            readers[detector] = view
+    applicable = list(readers)
     if not applicable:
         return 0
     for detector in applicable:
         if not detector.text_only:
-            _run(detector, source, report)
+            _run(detector, readers[detector], report)
     text_detectors = [d for d in applicable if d.text_only]
     if not text_detectors:
         return 0
@@ -237,7 +245,7 @@ def _detect_file(
     except UnicodeDecodeError as exc:
         report.warnings.append(f"invalid UTF-8 at byte {exc.start}; undecodable bytes replaced")
     for detector in text_detectors:
-        _run(detector, source, report)
+        _run(detector, readers[detector], report)
     report.findings = without_replayed_inputs(report.findings, source.scope, source.text)
     report.findings = without_unit_test_inputs(report.findings, source.relpath, source.text)
     return len(data)

@@ -21,6 +21,7 @@ from common.models import Component, Scan
 from common.models.base import new_id, utcnow
 from tests.helpers import counted_statements
 from web.api import scans
+from web.core import pagination
 from web.core.metrics import registry
 from web.core.pagination import query_arguments
 
@@ -111,6 +112,48 @@ def test_valid_query_arguments_never_reach_webargs(client, make_user, monkeypatc
     monkeypatch.setattr(scans.blp.ARGUMENTS_PARSER, "parse", unused)
     page = client.get("/api/v1/scans?per_page=5&status=completed", headers=user.headers())
     assert page.status_code == 200 and page.json["per_page"] == 5
+
+
+def test_a_valid_query_is_loaded_once_and_a_refusal_every_time(app, monkeypatch):
+    """The arguments of a query string seen before are what loading it gave, without loading it again; each
+    request gets its own dict; a refused query, a query past ``QUERY_REMEMBERED_BYTES`` and a query beyond
+    the ``QUERIES_REMEMBERED`` last are loaded (or refused) afresh."""
+    schema = scans.ComponentListArgs()
+    view = query_arguments(scans.blp, schema)(lambda arguments: arguments)
+    loads = []  # ours; webargs loads a refused query once more for its answer
+    load = schema.load
+
+    def counted(data, **kwargs):
+        if type(data) is dict:
+            loads.append(data)
+        return load(data, **kwargs)
+
+    monkeypatch.setattr(schema, "load", counted)
+
+    def arguments(query: str):
+        with app.test_request_context(f"/?{query}"):
+            try:
+                return view()
+            except HTTPException as refusal:
+                return refusal.code
+
+    first = arguments("per_page=5&type=model")
+    first["per_page"] = 99  # a view's change to its arguments is its own
+    assert arguments("per_page=5&type=model") == {"page": 1, "per_page": 5, "type": "model"}
+    assert len(loads) == 1
+    assert arguments("per_page=6") == {"page": 1, "per_page": 6} and len(loads) == 2
+    assert [arguments("per_page=0"), arguments("per_page=0")] == [422, 422]
+    assert len(loads) == 4  # refused twice, loaded twice: nothing remembered
+    long_query = "surprise=" + "y" * pagination.QUERY_REMEMBERED_BYTES + "&per_page=7"
+    assert arguments(long_query) == arguments(long_query) == {"page": 1, "per_page": 7}
+    assert len(loads) == 6
+    for per_page in range(1, 101):
+        for page in range(1, 4):
+            arguments(f"page={page}&per_page={per_page}")
+    assert view.remembered_queries.cache_info().currsize == pagination.QUERIES_REMEMBERED
+    before = len(loads)
+    assert arguments("per_page=5&type=model")["per_page"] == 5
+    assert len(loads) == before + 1  # long forgotten: loaded again
 
 
 def _plans_after_pages(sql: str, parameters: dict) -> tuple[int, int]:
@@ -308,3 +351,25 @@ def test_a_read_on_its_own_connection_gives_it_back_ready_for_a_transaction(make
     finally:
         pooled.close()
     assert plain_read(None, "SELECT 1", {}) == [(1,)]
+
+
+def test_a_read_on_its_own_connection_goes_out_with_postgresql_placeholders(make_user):
+    """``plain_read`` sends the statement numbered as PostgreSQL numbers parameters (``$1``…, each name once,
+    ``%%`` a percent sign), through a ``RawCursor`` that leaves the text as it is, and answers what the
+    driver's own conversion of ``%(name)s`` answers; the engine's events still see SQLAlchemy's text."""
+    sql = "SELECT %(word)s || '%%' || %(word)s, %(number)s::int + 1, to_char(%(number)s::int, '99%%'), '$1'"
+    parameters = {"word": "a", "number": 41}
+    seen = []
+
+    def note(_connection, cursor, statement, values, _context, _many):
+        seen.append((type(cursor), statement, values))
+
+    event.listen(get_engine(), "before_cursor_execute", note)
+    try:
+        rows = plain_read(None, sql, parameters)
+    finally:
+        event.remove(get_engine(), "before_cursor_execute", note)
+    url = get_engine().url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as connection:
+        assert rows == connection.execute(sql, parameters).fetchall() == [("a%a", 42, " 41%", "$1")]
+    assert seen == [(psycopg.RawCursor, sql, parameters)]

@@ -198,3 +198,91 @@ def test_notebook_cells_share_constants_and_report_cell_and_line(tmp_path):
     assert model.locations[0].snippet.startswith("[cell 3, line 2]")
     assert "retired_model" in model.flags
     assert "model:gpt-4o" not in keys(result)
+
+
+def test_bedrock_client_of_a_session_held_in_a_variable(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "stream.py": (
+                "import aioboto3\n"
+                "\n"
+                "async def ask():\n"
+                "    session = aioboto3.Session()\n"
+                "    async with session.client('bedrock-runtime') as client:\n"
+                "        return await client.converse(modelId='amazon.nova-lite-v1:0', messages=[])\n"
+            ),
+            "queue.py": "import boto3\n\nsession = boto3.Session()\nqueue = session.client('sqs')\n",
+        },
+    )
+    bedrock = component(result, "llm_provider:aws-bedrock")
+    assert {(loc.file, loc.line) for loc in bedrock.locations} == {("stream.py", 5)}
+
+
+def test_catalog_literal_counts_in_a_project_that_loads_models_with_transformers(tmp_path):
+    train = (
+        "import argparse\n"
+        "import torch\n"
+        "{runtime}"
+        "parser = argparse.ArgumentParser()\n"
+        "parser.add_argument('--encoder', help='pretrained encoder', default='xlm-roberta-base')\n"
+        "parser.add_argument('--opt-level', default='O1')\n"
+    )
+    with_runtime = scan_tree(tmp_path / "hub", {"train.py": train.format(runtime="import transformers\n")})
+    assert "model:xlm-roberta-base" in keys(with_runtime)
+    assert not {key for key in keys(with_runtime) if key.lower() == "model:o1"}
+    torch_only = scan_tree(tmp_path / "own", {"train.py": train.format(runtime="")})
+    assert "model:xlm-roberta-base" not in keys(torch_only)
+
+
+def test_file_in_newer_python_syntax_is_still_read(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "situate.py": (
+                "import chromadb\n"
+                "from anthropic import Anthropic\n"
+                "\n"
+                "def prompt(chunks):\n"
+                '    return f"""Context:\n'
+                '    {"\\n".join(chunks)}\n'
+                '    """\n'
+                "\n"
+                "type Chunks = list[str]\n"
+                "client = Anthropic()\n"
+                "client.messages.create(model='claude-3-5-haiku-20241022', max_tokens=64, messages=[])\n"
+            ),
+            "broken.py": "import openai\ndef (:\n    pass\n)]\n" * 20,
+        },
+    )
+    assert {"vector_db:chromadb", "llm_provider:anthropic", "model:claude-3-5-haiku-20241022"} <= keys(result)
+    model = component(result, "model:claude-3-5-haiku-20241022")
+    assert [(loc.file, loc.line) for loc in model.locations] == [("situate.py", 11)]
+    assert "llm_provider:openai" not in keys(result)
+
+
+def test_notebook_calling_the_projects_own_helper_names_its_model(tmp_path):
+    import json
+
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "source": ["Streaming with claude-3-opus is slower."]},
+            {
+                "cell_type": "code",
+                "source": [
+                    "from helpers import client\n",
+                    "def stream(messages, model='claude-3-haiku-20240307'):\n",
+                    "    return client.messages.stream(model=model, messages=messages, max_tokens=256)\n",
+                ],
+            },
+        ],
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+    }
+    helpers = "from anthropic import Anthropic\n\nclient = Anthropic()\n"
+    result = scan_tree(tmp_path, {"lesson.ipynb": json.dumps(notebook), "helpers.py": helpers})
+    model = component(result, "model:claude-3-haiku-20240307")
+    assert [(loc.file, loc.line) for loc in model.locations] == [("lesson.ipynb", 2)]
+    assert model.locations[0].snippet.startswith("[cell 2, line 2]")
+    assert "model:claude-3-opus" not in keys(result)

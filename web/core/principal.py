@@ -18,7 +18,7 @@ from common import fastjson, principal_versions
 from common.models import ApiKey, Organization, User
 from common.models import Membership as MembershipRow
 from common.models.base import as_utc, utcnow
-from common.redis_client import get_redis
+from common.redis_client import get_redis, run_script
 from common.security import API_KEY_PREFIX, hash_api_key
 from web.core.database import db
 
@@ -356,7 +356,7 @@ def _cached_lookup(revocation: tuple[str, ...], keys: tuple[str, str, str]) -> t
     try:
         if _cached_principal_script is None:
             _cached_principal_script = get_redis().register_script(CACHED_PRINCIPAL_SCRIPT)
-        revoked, versions, entry = _cached_principal_script([*revocation, *keys])
+        revoked, versions, entry = run_script(_cached_principal_script, [*revocation, *keys])
     except redis.RedisError as exc:
         raise ServiceUnavailable("token revocation list unavailable") from exc
     return bool(revoked), versions, entry

@@ -20,6 +20,7 @@ from limits import RateLimitItem
 from limits.storage import RedisStorage
 from limits.strategies import STRATEGIES, MovingWindowRateLimiter, WindowStats
 
+from common.redis_client import run_script
 from web.core.access import AUTHENTICATED, PUBLIC, wanted_organization
 from web.core.principal import cache_keys, rate_limit_key, unchecked_request_credential
 
@@ -127,7 +128,7 @@ class OneTripMovingWindow(MovingWindowRateLimiter):
         cached = question.principal_keys if question is not None else ()
         keys += (*question.keys, *cached) if question is not None else ()
         now = time.time()
-        answer = self._script(keys, [now, item.amount, item.get_expiry(), cost, len(cached)])
+        answer = run_script(self._script, keys, [now, item.amount, item.get_expiry(), cost, len(cached)])
         revoked, acquired, entries, oldest, versions, entry = answer
         if question is not None:
             g.revocation_answer = (question.keys, bool(revoked))

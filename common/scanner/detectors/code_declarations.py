@@ -42,7 +42,7 @@ from pathlib import Path
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, linear
-from common.scanner.textutil import per_scan, read_neighbour, scan_root_of
+from common.scanner.textutil import nearest_answer, per_scan, read_neighbour
 
 MCP_PROVIDER = "Model Context Protocol"
 SCRIPT_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".py")
@@ -172,14 +172,7 @@ CSHARP_NAME = linear(r'\b(Name|Id)\s*=\s*"([^"\n]{1,100})"')
 
 def _nearest_manifest_sdks(file: SourceFile) -> tuple[tuple[str, str] | None, str | None]:
     """What the manifest nearest above the file says (``_manifest_sdks_in``), else nothing."""
-    folder = file.path.parent
-    root = scan_root_of(file)
-    for _ in range(file.relpath.count("/") + 1):
-        sdks = _manifest_sdks_in(folder, root)
-        if sdks is not None:
-            return sdks
-        folder = folder.parent
-    return None, None
+    return nearest_answer(file, _manifest_sdks_in, (None, None))
 
 
 @per_scan(stopped=(None, None))

@@ -4,8 +4,9 @@
 A template is a JSON object whose ``$schema`` ends in ``deploymentTemplate.json#`` with a ``resources``
 array (or, from languageVersion 2.0, an object keyed by symbolic name). Its resources become the same
 ``Resource`` values the Bicep reader produces, so the ``data/iac.yaml`` rules for
-``Microsoft.CognitiveServices/...`` and ``Microsoft.MachineLearningServices/...`` apply unchanged. Template expressions (``[parameters('modelName')]``, ``[variables('x')]``, ``concat``,
-``format``, ``copyIndex()``) are evaluated where their inputs are literal; anything else stays
+``Microsoft.CognitiveServices/...`` and ``Microsoft.MachineLearningServices/...`` apply unchanged.
+Template expressions (``[parameters('modelName')]``, ``[variables('x')]``, ``concat``, ``format``,
+``copyIndex()``) are evaluated where their inputs are literal; anything else stays
 unresolved and is never reported as a name or a model. Child resources (nested ``resources``), ``copy``
 loops and inline nested deployments (``Microsoft.Resources/deployments`` with a ``template``) are read.
 Every evaluation draws on one budget, strings and copies are capped, so a hostile template stays linear.

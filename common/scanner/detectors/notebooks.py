@@ -109,11 +109,25 @@ class NotebookDetector(Detector):
             yield from self.analyse_jvm(file, source, origin)
             return
         if not has_ai_import(source):
+            yield from self.model_literals(file, source, origin)
             return
         try:
             yield from self.analyse(file, report, source, origin)
         except SyntaxError:
             yield from self.cell_by_cell(file, report, joined_lines, origin)
+
+    def model_literals(
+        self, file: SourceFile, source: str, origin: list[tuple[int, int]]
+    ) -> Iterator[Finding]:
+        """Catalog model ids in a notebook that imports no AI SDK itself (it calls the project's own helper
+        module with ``model="claude-3-haiku-20240307"``), read as in a ``.py`` module of the same kind."""
+        cells = cell_source(file, source)
+        python = PythonDetector()
+        findings = list(python.constant_models(cells))
+        findings += python.env_default_models(cells, findings)
+        findings += python.catalog_literals(cells, findings)
+        for finding in findings:
+            yield relocated(file, origin, finding)
 
     def analyse_jvm(self, file: SourceFile, source: str, origin: list[tuple[int, int]]) -> Iterator[Finding]:
         """A Kotlin (or Java) kernel: ``@file:DependsOn("group:artifact:version")`` declares a Maven

@@ -10,8 +10,10 @@ references that need other files are left in ``report.facts`` for deep mode.
 from __future__ import annotations
 
 import ast
+import io
 import os
 import re
+import tokenize
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -42,6 +44,7 @@ from common.scanner.textutil import (
     component_name_for,
     embedded_modelfile_bases,
     endpoint_for_url,
+    folders_up,
     hf_url_models,
     is_catalog_model,
     is_prose,
@@ -69,6 +72,8 @@ AWS_AI_SERVICES = {
 # Keys of request bodies, config dicts and model catalogs (``{"model": "gpt-4o"}``, ``"modelId"``
 # of a Bedrock invoke_model kwargs dict); only catalog ids and provider naming grammars count there.
 MCP_PROVIDER = "Model Context Protocol"
+# AWS SDKs that reach every service: only the service named in ``client("bedrock-runtime")`` makes one AI
+GENERIC_AWS_SDKS = ("boto3", "aioboto3", "aiobotocore")
 # agent-framework classes that configure the MCP server an agent connects to (pydantic-ai, OpenAI Agents,
 # Agno's ``MCPTools(command="uvx pkg")`` / ``MCPTools(url=...)``)
 CONFIGURED_MCP_SERVERS = frozenset(
@@ -113,7 +118,8 @@ def integration_import(module: str) -> Package | None:
 def _import_hint() -> re.Pattern:
     roots = sorted(
         {name.split(".")[0] for name in package_index("python")}
-        | {"boto3", "aiobotocore", "haystack_integrations"}
+        | set(GENERIC_AWS_SDKS)
+        | {"haystack_integrations"}
     )
     return linear(r"^[ \t]*(?:from|import)[ \t]+(?:" + "|".join(map(re.escape, roots)) + r")\b", re.MULTILINE)
 
@@ -132,6 +138,13 @@ def has_ai_import(text: str) -> bool:
     if _IMPORT_HINT.search(text) is not None:
         return True
     return ".tool" in text and LOCAL_MCP_IMPORT.search(text) is not None
+
+
+def is_aws_session(resolved: str) -> bool:
+    """``boto3.Session``, ``aioboto3.Session``, aiobotocore's ``get_session``: the object whose
+    ``client("bedrock-runtime")`` reaches Bedrock, held in a variable first."""
+    head, _, name = resolved.rpartition(".")
+    return head.split(".")[0] in GENERIC_AWS_SDKS and name in ("Session", "get_session")
 
 
 def dotted(node: ast.AST) -> str | None:
@@ -448,7 +461,7 @@ class _Analyzer:
                     if env:
                         self.env_constants[name] = env
                     resolved = self.resolve(value.func)
-                    if self.package_of(resolved) and resolved:
+                    if resolved and (self.package_of(resolved) or is_aws_session(resolved)):
                         self.instances[name] = resolved + "()"
         for name, count in counts.items():
             if count > 1:
@@ -598,12 +611,7 @@ class _Analyzer:
         resolved = self.resolve(call.func)
         package = self.package_of(resolved)
         method = (dotted(call.func) or "").rsplit(".", 1)[-1].replace("()", "")
-        if (
-            resolved
-            and not package
-            and method == "client"
-            and resolved.split(".")[0] in ("boto3", "aiobotocore")
-        ):
+        if resolved and not package and method == "client" and resolved.split(".")[0] in GENERIC_AWS_SDKS:
             self.analyse_boto3(call)
             return
         if package is None:
@@ -1108,8 +1116,8 @@ class _Analyzer:
                         )
 
     def imports_generic_cloud_sdk(self) -> bool:
-        """boto3/aiobotocore reach Bedrock and SageMaker only through ``client("bedrock-runtime")``."""
-        return any(target.split(".")[0] in ("boto3", "aiobotocore") for target in self.aliases.values())
+        """The generic AWS SDKs reach Bedrock and SageMaker only through ``client("bedrock-runtime")``."""
+        return any(target.split(".")[0] in GENERIC_AWS_SDKS for target in self.aliases.values())
 
     def imports_local_mcp_server(self) -> bool:
         """A name with "mcp" in it imported from a module that is no catalog package (the project's own)."""
@@ -1170,6 +1178,58 @@ def analyse_python(
     )
 
 
+MAX_LINES_LEFT_OUT = 8
+F_STRING_PREFIX = linear(r"(?i)^[rb]?f[rb]?[\'\"]")
+
+
+def without_f_strings(text: str) -> str | None:
+    """``text`` with every f-string token replaced by an empty string spanning as many lines, or None
+    when it does not tokenize: 3.12 lets an f-string's expressions hold backslashes and comments that
+    this interpreter's parser rejects, and an f-string holds no import or model argument we read."""
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    pieces, done = [], 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type != tokenize.STRING or not F_STRING_PREFIX.search(token.string):
+                continue
+            begin = starts[token.start[0] - 1] + token.start[1]
+            end = starts[token.end[0] - 1] + token.end[1]
+            newlines = token.string.count("\n")
+            pieces += [text[done:begin], '"""' + "\n" * newlines + '"""' if newlines else '""']
+            done = end
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return "".join(pieces) + text[done:] if pieces else None
+
+
+def analyse_without_unparsable_lines(
+    text: str, relpath: str, detector: str, error: SyntaxError
+) -> PythonAnalysis | None:
+    """The analysis of a file this interpreter cannot parse, with its f-strings emptied and then the lines
+    it still rejects blanked (numbering kept): syntax of a newer Python (3.12's f-strings, ``type``
+    aliases) would otherwise hide every import and call of the file. A few lines at most; a file that
+    still fails is not Python to us."""
+    plain = without_f_strings(text)
+    if plain is not None:
+        try:
+            return analyse_python(plain, relpath, detector)
+        except SyntaxError as again:
+            text, error = plain, again
+    lines = text.split("\n")
+    for _ in range(MAX_LINES_LEFT_OUT):
+        index = (error.lineno or 0) - 1
+        if not 0 <= index < len(lines) or not lines[index].strip():
+            return None
+        lines[index] = ""
+        try:
+            return analyse_python("\n".join(lines), relpath, detector)
+        except SyntaxError as again:
+            error = again
+    return None
+
+
 MODULE_CONSTANT = lazy_re(
     r"^([A-Z][A-Z0-9_]*)[ \t]*(?::[ \t]*str[ \t]*)?=[ \t]*(?:(['\"])([^'\"\n]+)\2"
     r"|os\.(?:getenv|environ\.get)\([ \t]*['\"]([A-Za-z_][A-Za-z0-9_]*)['\"][ \t]*"
@@ -1192,11 +1252,12 @@ def constant_facts(text: str, relpath: str) -> FileFacts:
     return facts if facts else FileFacts()
 
 
-# ``model_name = os.environ.get("MODEL_NAME", "gpt-4o")``: the literal default configures the model
-# whenever the environment does not, wherever the value is used (a settings class read by other modules)
+# ``model_name = os.environ.get("MODEL_NAME", "gpt-4o")`` or ``os.getenv("MODEL_NAME") or "gpt-4o"``: the
+# literal default configures the model whenever the environment does not, wherever the value is used (a
+# settings class read by other modules)
 ENV_DEFAULT = lazy_re(
     r"""^[ \t]*([A-Za-z_][\w.]*)[ \t]*(?::[^=\n]{1,80})?=[ \t]*(?:os\.)?(?:getenv|environ\.get)\("""
-    r"""[ \t]*['"]([A-Za-z_]\w*)['"][ \t]*,[ \t]*['"]([^'"\n]{1,120})['"]""",
+    r"""[ \t]*['"]([A-Za-z_]\w*)['"][ \t]*(?:,[ \t]*|\)[ \t]+or[ \t]+)['"]([^'"\n]{1,120})['"]""",
     re.MULTILINE,
 )
 MODEL_SETTING_NAME = linear(r"MODEL|LLM|EMBED", re.IGNORECASE)
@@ -1211,8 +1272,7 @@ def environment_files_value(file: SourceFile, variable: str) -> str | None:
     above it give ``variable``, as deep mode reads them: that value, not the code's default, is the one
     the deployment uses."""
     root = scan_root_of(file)
-    folder = file.path.parent
-    for _ in range(file.relpath.count("/") + 1):
+    for folder in folders_up(file):
         try:
             names = sorted(
                 entry.name
@@ -1226,7 +1286,6 @@ def environment_files_value(file: SourceFile, variable: str) -> str | None:
             for match in ENV_FILE_ASSIGNMENT.finditer(text):
                 if match.group(1) == variable:
                     return match.group(2)
-        folder = folder.parent
     return None
 
 
@@ -1349,7 +1408,9 @@ class PythonDetector(Detector):
             analysis = analyse_python(text, file.relpath, self.name)
         except SyntaxError as exc:
             report.warnings.append(f"python: cannot parse ({exc.msg}, line {exc.lineno})")
-            return []
+            analysis = analyse_without_unparsable_lines(text, file.relpath, self.name, exc)
+            if analysis is None:
+                return []
         analysis.facts.model_constants = model_constants
         report.facts.update(analysis.facts)
         findings = analysis.findings
@@ -1400,15 +1461,13 @@ def project_function(file: SourceFile, root: str, module: str, function: str) ->
     if not module or not DOTTED_MODULE.fullmatch(module):
         return None
     tail = module.replace(".", "/")
-    folder = file.path.parent
-    for _ in range(file.relpath.count("/") + 1):
+    for folder in folders_up(file):
         for candidate in (f"{tail}.py", f"{tail}/__init__.py"):
             defined = module_functions(str(folder / candidate), root).get(function)
             if defined:
                 line, text = defined
                 relpath = os.path.relpath(os.path.realpath(folder / candidate), root).replace(os.sep, "/")
                 return relpath, line, text
-        folder = folder.parent
     return None
 
 
