@@ -188,6 +188,17 @@ def test_an_eval_configs_provider_ids_name_the_models_it_calls(tmp_path):
     assert keys(result) == {"model:gpt-4o-mini", "model:claude-3-5-sonnet-20241022"}
 
 
+def test_jsonc_configs_and_direnv_files_are_configuration(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "opencode.jsonc": '{\n  // the assistant this repository uses\n  "model": "deepseek-chat",\n}\n',
+            ".envrc": "export ANTHROPIC_MODEL=claude-3-5-haiku-latest\nexport PATH=$PWD/bin:$PATH\n",
+        },
+    )
+    assert keys(result) == {"model:deepseek-chat", "model:claude-3-5-haiku-latest"}
+
+
 def test_a_script_argument_default_is_the_model_it_serves_without_one(tmp_path):
     result = scan_tree(
         tmp_path,

@@ -46,7 +46,7 @@ from common.scanner.textutil import (
 tomllib = lazy_module("tomllib")
 yaml = lazy_module("yaml")
 
-STRUCTURED = {".json": "JSON", ".yaml": "YAML", ".yml": "YAML", ".toml": "TOML"}
+STRUCTURED = {".json": "JSON", ".jsonc": "JSON", ".yaml": "YAML", ".yml": "YAML", ".toml": "TOML"}
 # how much of a file's start is read to tell recorded data from configuration (records are long lines)
 MAX_RECORD_HEAD = 200_000
 CONFIG_SUFFIXES = frozenset(SELECTED_SUFFIXES)
@@ -502,7 +502,7 @@ class ConfigDetector(Detector):
         ):
             return False
         return (
-            name == ".env"
+            name in (".env", ".envrc")  # direnv's ``.envrc`` exports a shell's environment
             or name.startswith(".env.")
             or name.endswith(".env")
             or name in SHELL_NAMES
