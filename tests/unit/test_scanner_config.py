@@ -199,6 +199,24 @@ def test_jsonc_configs_and_direnv_files_are_configuration(tmp_path):
     assert keys(result) == {"model:deepseek-chat", "model:claude-3-5-haiku-latest"}
 
 
+def test_a_model_key_in_an_ai_frameworks_settings_names_a_model_the_catalog_does_not_know(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "src/main/resources/application.yaml": (
+                "langchain4j:\n  community:\n    dashscope:\n      embedding-model:\n"
+                "        model-name: multimodal-embedding-v1\n"
+                "app:\n  model-name: invoice-classifier\n"
+                "spring:\n  ai:\n    openai:\n      chat:\n        options:\n          model: ${CHAT_MODEL}\n"
+            ),
+            "src/main/resources/application.properties": (
+                "quarkus.langchain4j.openai.chat-model.model-name=acme-tuned-7b\nspring.jpa.model=none\n"
+            ),
+        },
+    )
+    assert keys(result) == {"model:multimodal-embedding-v1", "model:acme-tuned-7b"}
+
+
 def test_a_script_argument_default_is_the_model_it_serves_without_one(tmp_path):
     result = scan_tree(
         tmp_path,

@@ -292,6 +292,9 @@ BARE_TAG = lazy_re(r"[a-z][a-z0-9-]{2,40}")
 
 # a model a serving config loads from the Hugging Face Hub by URI (KServe ``storageUri: hf://org/name``,
 # vLLM and SGLang model paths); ``hf://datasets/...`` and ``hf://spaces/...`` hold no model
+# LangChain4j's Spring Boot and Quarkus settings and Spring AI's (``langchain4j.dashscope.embedding-model.
+# model-name``, ``spring.ai.openai.chat.options.model``): a model key in them holds the id the provider serves
+AI_FRAMEWORK_SETTING = linear(r"(?i)^(?:quarkus\.)?(?:langchain4j|spring\.ai)\.[\w.-]+$")
 HF_URI = linear(r"\b(?:hf|huggingface)://([A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,95})")
 # a model pulled from the Ollama library by URI (KubeAI ``url: ollama://gemma2:2b``, RamaLama)
 OLLAMA_URI = linear(r"\bollama://([A-Za-z0-9][\w.-]{0,95}(?:/[\w.-]{1,95})?(?::[\w.-]{1,60})?)")
@@ -549,8 +552,12 @@ class ConfigDetector(Detector):
         reported_lines: set[tuple[int, str]] = set()
         # parent keys and sections only matter to a file with a URL and an AI word to scope it by
         scoping = "http" in lowered and any(token.lower() in lowered for token in hints)
+        # an AI framework's own settings tree names its models whatever their spelling
+        framework = "langchain4j" in lowered or "spring" in lowered
         parents = (
-            YamlParents() if scoping and STRUCTURED.get(config_suffix(file)) in ("YAML", "JSON") else None
+            YamlParents()
+            if (scoping or framework) and STRUCTURED.get(config_suffix(file)) in ("YAML", "JSON")
+            else None
         )
         sections = scoping and parents is None and "[" in text
         section = ""  # TOML / INI ``[llm]``
@@ -592,13 +599,21 @@ class ConfigDetector(Detector):
             env_like = is_env or upper == key
             if value and env_like and ENV_FACT_KEY.search(key) and plausible_model_name(value):
                 env_facts[key] = value
+            setting = (
+                framework
+                and bool(value)
+                and bool(model_key.search(key))
+                and plausible_model_name(value)
+                and bool(AI_FRAMEWORK_SETTING.match(f"{parents.path()}.{key}" if parents else key))
+            )
             if SERVED_ALIAS.search(key) or (litellm and key.lower() == "model_name"):
                 pass  # an alias, not a model id
             elif value and (
-                (model_key.search(key) and plausible_model_name(value) and match_model(value))
+                setting
+                or (model_key.search(key) and plausible_model_name(value) and match_model(value))
                 or (MODEL_NAMED_KEY.search(key) and is_catalog_model(value))
             ):
-                found = model_finding(value, number, strong=False, hf_context=False)
+                found = model_finding(value, number, strong=setting, hf_context=False)
                 if found:
                     reported_lines.add((number, found[0]))
                     yield self.model_at(file, number, found)
