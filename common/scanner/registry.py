@@ -24,7 +24,7 @@ YAML = (".yaml", ".yml")
 # The configuration files ``config_env`` reads (it imports this list, so the two never drift apart)
 CONFIG_SUFFIXES = (
     *(".env", ".ini", ".cfg", ".conf", ".properties", ".sh", ".bash", ".zsh", ".ps1"),
-    *(".json", ".toml", *YAML),
+    *(".json", ".jsonc", ".toml", *YAML),
 )
 CODE = (".py", ".ts", ".js", ".mjs", ".go", ".rb", ".java", ".kt", ".cs", ".rs")
 # single-file components: their script parts are read as a ``.ts`` file

@@ -286,6 +286,30 @@ def test_shell_script_ollama_pull(tmp_path):
     assert [(f.key, f.location.line) for f in findings] == [("model:qwen2.5:7b", 3)]
 
 
+def test_shell_script_model_server_and_download_commands(tmp_path):
+    content = (
+        "#!/bin/sh\n"
+        "vllm serve mistralai/Mistral-7B-Instruct-v0.3 --port 8000\n"
+        "hf download TheBloke/Llama-2-7B-GGUF llama-2-7b.Q4_K_M.gguf\n"
+        "llama-cli -hf ggml-org/SmolLM3-3B-GGUF -p hello\n"
+        "python serve.py --model-path lmsys/vicuna-7b-v1.5 --model models/local-7b\n"
+        "python eval.py --model-path runs/exp1/weights --model_name_or_path out/best.pt\n"
+    )
+    findings, _ = run(ContainerDetector(), tmp_path, "serve.sh", content)
+    assert [(f.key, f.location.line) for f in findings] == [
+        ("model:mistralai/mistral-7b-instruct-v0.3", 2),
+        ("model:thebloke/llama-2-7b-gguf", 3),
+        ("model:ggml-org/smollm3-3b-gguf", 4),
+        ("model:lmsys/vicuna-7b-v1.5", 5),
+    ]
+
+
+def test_shell_script_without_model_commands_reports_nothing(tmp_path):
+    content = '#!/bin/sh\n./gradlew build\nfirmware-flash --model "$BOARD_MODEL" --port /dev/ttyUSB0\n'
+    findings, _ = run(ContainerDetector(), tmp_path, "flash.sh", content)
+    assert findings == []
+
+
 def test_an_unlisted_image_handed_an_llm_is_an_ai_app_but_not_an_official_image(tmp_path):
     manifest = (
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: trap\nspec:\n  template:\n    spec:\n"

@@ -154,3 +154,77 @@ def test_a_substitution_default_is_the_value_of_an_unset_variable(tmp_path):
         },
     )
     assert keys(result) == {"model:text-embedding-3-small"}
+
+
+def test_ollama_and_hugging_face_uris_name_the_model_a_server_pulls(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "manifests/model.yaml": (
+                "apiVersion: kubeai.org/v1\nkind: Model\nmetadata:\n  name: small-cpu\n"
+                "spec:\n  url: ollama://gemma2:2b\n  engine: OLlama\n"
+            ),
+            "run.sh": (
+                "#!/bin/sh\nramalama serve huggingface://ibm-granite/granite-3.1-2b-instruct-GGUF\n"
+                "export OLLAMA_ADDRESS=ollama://localhost:11434\n"
+            ),
+        },
+    )
+    assert keys(result) == {"model:gemma2:2b", "model:ibm-granite/granite-3.1-2b-instruct-gguf"}
+
+
+def test_an_eval_configs_provider_ids_name_the_models_it_calls(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "promptfooconfig.yaml": (
+                "prompts: [prompts/answer.txt]\nproviders:\n  - openai:gpt-4o-mini\n"
+                "  - id: anthropic:messages:claude-3-5-sonnet-20241022\n    config: {temperature: 0}\n"
+                "  - file://providers/custom.py\n  - exec:python rag.py\ntests: []\n"
+            ),
+            "deploy.yaml": "providers:\n  - aws:us-east-1\n  - openai:gpt-4o\nregions: [eu]\n",
+        },
+    )
+    assert keys(result) == {"model:gpt-4o-mini", "model:claude-3-5-sonnet-20241022"}
+
+
+def test_jsonc_configs_and_direnv_files_are_configuration(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "opencode.jsonc": '{\n  // the assistant this repository uses\n  "model": "deepseek-chat",\n}\n',
+            ".envrc": "export ANTHROPIC_MODEL=claude-3-5-haiku-latest\nexport PATH=$PWD/bin:$PATH\n",
+        },
+    )
+    assert keys(result) == {"model:deepseek-chat", "model:claude-3-5-haiku-latest"}
+
+
+def test_a_model_key_in_an_ai_frameworks_settings_names_a_model_the_catalog_does_not_know(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "src/main/resources/application.yaml": (
+                "langchain4j:\n  community:\n    dashscope:\n      embedding-model:\n"
+                "        model-name: multimodal-embedding-v1\n"
+                "app:\n  model-name: invoice-classifier\n"
+                "spring:\n  ai:\n    openai:\n      chat:\n        options:\n          model: ${CHAT_MODEL}\n"
+            ),
+            "src/main/resources/application.properties": (
+                "quarkus.langchain4j.openai.chat-model.model-name=acme-tuned-7b\nspring.jpa.model=none\n"
+            ),
+        },
+    )
+    assert keys(result) == {"model:multimodal-embedding-v1", "model:acme-tuned-7b"}
+
+
+def test_a_script_argument_default_is_the_model_it_serves_without_one(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "serve.sh": (
+                "#!/bin/sh\nMODEL=${1:-Qwen/Qwen2.5-7B-Instruct}\nEMBED_MODEL=${2}\n"
+                'python -m vllm.entrypoints.openai.api_server --model "$MODEL"\n'
+            )
+        },
+    )
+    assert keys(result) == {"model:qwen/qwen2.5-7b-instruct"}

@@ -46,7 +46,7 @@ from common.scanner.textutil import (
 tomllib = lazy_module("tomllib")
 yaml = lazy_module("yaml")
 
-STRUCTURED = {".json": "JSON", ".yaml": "YAML", ".yml": "YAML", ".toml": "TOML"}
+STRUCTURED = {".json": "JSON", ".jsonc": "JSON", ".yaml": "YAML", ".yml": "YAML", ".toml": "TOML"}
 # how much of a file's start is read to tell recorded data from configuration (records are long lines)
 MAX_RECORD_HEAD = 200_000
 CONFIG_SUFFIXES = frozenset(SELECTED_SUFFIXES)
@@ -238,9 +238,9 @@ def dockerfile_assignment(line: str) -> str | None:
     return f"{variable.group(1)}={variable.group(2)}" if variable else None
 
 
-# a compose or shell substitution with a default (``${EMBEDDING_MODEL:-nomic-embed-text:v1.5}``): the
-# default is the literal value used when the variable is unset
-SUBSTITUTION_DEFAULT = linear(r"^\$\{[A-Za-z_]\w{0,80}:?[-=]([^${}]{1,200})\}$")
+# a compose or shell substitution with a default (``${EMBEDDING_MODEL:-nomic-embed-text:v1.5}``, a
+# script's argument ``${1:-org/name}``): the default is the literal value used when it is unset
+SUBSTITUTION_DEFAULT = linear(r"^\$\{(?:[A-Za-z_]\w{0,80}|\d{1,2}):?[-=]([^${}]{1,200})\}$")
 
 
 def _clean_value(raw: str) -> str:
@@ -292,7 +292,12 @@ BARE_TAG = lazy_re(r"[a-z][a-z0-9-]{2,40}")
 
 # a model a serving config loads from the Hugging Face Hub by URI (KServe ``storageUri: hf://org/name``,
 # vLLM and SGLang model paths); ``hf://datasets/...`` and ``hf://spaces/...`` hold no model
-HF_URI = linear(r"\bhf://([A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,95})")
+# LangChain4j's Spring Boot and Quarkus settings and Spring AI's (``langchain4j.dashscope.embedding-model.
+# model-name``, ``spring.ai.openai.chat.options.model``): a model key in them holds the id the provider serves
+AI_FRAMEWORK_SETTING = linear(r"(?i)^(?:quarkus\.)?(?:langchain4j|spring\.ai)\.[\w.-]+$")
+HF_URI = linear(r"\b(?:hf|huggingface)://([A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,95})")
+# a model pulled from the Ollama library by URI (KubeAI ``url: ollama://gemma2:2b``, RamaLama)
+OLLAMA_URI = linear(r"\bollama://([A-Za-z0-9][\w.-]{0,95}(?:/[\w.-]{1,95})?(?::[\w.-]{1,60})?)")
 HF_NOT_MODEL_OWNERS = frozenset({"datasets", "spaces", "buckets"})
 
 
@@ -391,6 +396,28 @@ LOCALE_FOLDERS = frozenset(
 LOCALE_CODE = linear(r"[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?")
 
 
+# an eval harness's provider id (promptfoo ``openai:gpt-4o-mini``, ``anthropic:messages:claude-…``,
+# ``ollama:chat:llama3.2``): the provider, an optional API kind, then the model it calls
+EVAL_PROVIDER_ID = linear(
+    r"^[A-Za-z][\w-]{0,40}:(?:(?:chat|messages|completion|embeddings?|responses|realtime):)?([^\s:][^\s]{0,200})$"
+)
+
+
+def eval_provider_models(document: object, limit: int = MAX_CONFIG_FACTS) -> list[tuple[str, str]]:
+    """(written id, model) of the providers an eval config lists (promptfoo's ``providers:`` beside its
+    ``prompts:`` or ``tests:``), as strings or as ``{id: …}`` entries."""
+    if not isinstance(document, dict) or not isinstance(document.get("providers"), list):
+        return []
+    if "prompts" not in document and "tests" not in document:
+        return []
+    found: list[tuple[str, str]] = []
+    for entry in document["providers"][:limit]:
+        written = entry.get("id") if isinstance(entry, dict) else entry
+        if isinstance(written, str) and (match := EVAL_PROVIDER_ID.match(written.strip())):
+            found.append((written.strip(), match.group(1)))
+    return found
+
+
 def recorded_response(text: str) -> bool:
     """Whether a JSON text is an AI API response kept as data: it holds token counts of a request."""
     return (
@@ -478,7 +505,7 @@ class ConfigDetector(Detector):
         ):
             return False
         return (
-            name == ".env"
+            name in (".env", ".envrc")  # direnv's ``.envrc`` exports a shell's environment
             or name.startswith(".env.")
             or name.endswith(".env")
             or name in SHELL_NAMES
@@ -498,11 +525,13 @@ class ConfigDetector(Detector):
         structured: list[str] = []
         table: list[str] = []
         stores: list[tuple[str, Package]] = []
+        evaluated: list[tuple[str, str]] = []
         if config_suffix(file) in STRUCTURED and file.size <= PARSE_LIMIT_BYTES:
             values: dict[str, str] = {}
             for document in self.parse(file, report):
                 values.update(model_like_values(document))
                 structured.extend(catalog_models_under_model_keys(document))
+                evaluated.extend(eval_provider_models(document))
                 if config_suffix(file) == ".json" and "nodes" in text:
                     stores.extend(flow_vector_stores(document))
                 if MODEL_TABLE_FILE.fullmatch(file.path.stem) and isinstance(document, dict):
@@ -510,6 +539,7 @@ class ConfigDetector(Detector):
             if values:
                 report.facts.config_values = values
         yield from self.model_table(file, table)
+        yield from self.eval_providers(file, evaluated)
         yield from self.flow_stores(file, stores)
         lowered = text.lower()
         if not quick.search(lowered):
@@ -522,8 +552,12 @@ class ConfigDetector(Detector):
         reported_lines: set[tuple[int, str]] = set()
         # parent keys and sections only matter to a file with a URL and an AI word to scope it by
         scoping = "http" in lowered and any(token.lower() in lowered for token in hints)
+        # an AI framework's own settings tree names its models whatever their spelling
+        framework = "langchain4j" in lowered or "spring" in lowered
         parents = (
-            YamlParents() if scoping and STRUCTURED.get(config_suffix(file)) in ("YAML", "JSON") else None
+            YamlParents()
+            if (scoping or framework) and STRUCTURED.get(config_suffix(file)) in ("YAML", "JSON")
+            else None
         )
         sections = scoping and parents is None and "[" in text
         section = ""  # TOML / INI ``[llm]``
@@ -547,6 +581,12 @@ class ConfigDetector(Detector):
                 found = model_finding(match.group(1), number, strong=False, hf_context=True)
                 if found and match.group(1).split("/", 1)[0].lower() not in HF_NOT_MODEL_OWNERS:
                     yield self.model_at(file, number, found, loaded_from=match.group(0))
+            for match in OLLAMA_URI.finditer(line):
+                if match.group(1).rpartition(":")[2].isdigit():
+                    continue  # ``ollama://localhost:11434``: a server's address, the tag is a port
+                found = model_finding(match.group(1), number, strong=True, hf_context=False)
+                if found:
+                    yield self.model_at(file, number, found, loaded_from=match.group(0))
             assignment = ASSIGNMENT.match(line)
             if not assignment:
                 if not SHELL_MESSAGE.match(line):  # ``echo "see https://…"`` tells, it does not call
@@ -559,13 +599,21 @@ class ConfigDetector(Detector):
             env_like = is_env or upper == key
             if value and env_like and ENV_FACT_KEY.search(key) and plausible_model_name(value):
                 env_facts[key] = value
+            setting = (
+                framework
+                and bool(value)
+                and bool(model_key.search(key))
+                and plausible_model_name(value)
+                and bool(AI_FRAMEWORK_SETTING.match(f"{parents.path()}.{key}" if parents else key))
+            )
             if SERVED_ALIAS.search(key) or (litellm and key.lower() == "model_name"):
                 pass  # an alias, not a model id
             elif value and (
-                (model_key.search(key) and plausible_model_name(value) and match_model(value))
+                setting
+                or (model_key.search(key) and plausible_model_name(value) and match_model(value))
                 or (MODEL_NAMED_KEY.search(key) and is_catalog_model(value))
             ):
-                found = model_finding(value, number, strong=False, hf_context=False)
+                found = model_finding(value, number, strong=setting, hf_context=False)
                 if found:
                     reported_lines.add((number, found[0]))
                     yield self.model_at(file, number, found)
@@ -643,6 +691,14 @@ class ConfigDetector(Detector):
                 yield self.located(
                     file, number, package.type, package.id, package.provider, metadata={"flow_node": written}
                 )
+
+    def eval_providers(self, file: SourceFile, providers: list[tuple[str, str]]) -> Iterator[Finding]:
+        """Catalog models an eval config's provider ids call, at the first line holding the id."""
+        for written, model in providers:
+            found = model_finding(model, 0, strong=False, hf_context=False)
+            number = next((n for n, raw in enumerate(file.lines, start=1) if written in raw), 0)
+            if found and number:
+                yield self.model_at(file, number, found)
 
     def model_table(self, file: SourceFile, keys: list[str]) -> Iterator[Finding]:
         """``models_config.json`` keyed by model (``{"openai-community/gpt2": {...}, "distilgpt2": {...}}``):

@@ -33,6 +33,7 @@ from functools import cache
 from pathlib import Path
 
 from common.scanner.catalog import (
+    LOCAL_DIRECTORY_NAMES,
     Package,
     load_json,
     load_yaml,
@@ -315,10 +316,26 @@ def model_command_findings(file: SourceFile, detector: str, text: str, line: int
     for command in load_catalog().model_commands:
         for match in command.pattern.finditer(text):
             model = match.group(1).strip().rstrip(".,;")
+            if "/" in model and local_path(model, text[match.end(1) : match.end(1) + 1]):
+                continue
             unpinned = command.provider == "Ollama" and (":" not in model or model.endswith(":latest"))
             yield _command_model(file, detector, line, model, command.provider, unpinned=unpinned)
     for _, model in hf_url_models(text):
         yield _command_model(file, detector, line, model, "Hugging Face")
+
+
+# weights files a command loads from disk (``--model-path runs/best.pt``), never a Hub repository's name
+WEIGHTS_SUFFIXES = (".gguf", ".ggml", ".safetensors", ".onnx", ".pt", ".pth", ".bin", ".pkl", ".h5", ".ckpt")
+
+
+def local_path(model: str, after: str) -> bool:
+    """``models/llama-7b``, ``runs/exp1/weights`` or ``out/model.pt``: a path on the host (a known local
+    directory, a third segment, a weights file), where a Hub repository is exactly ``org/name``."""
+    return (
+        after == "/"
+        or model.split("/", 1)[0].lower() in LOCAL_DIRECTORY_NAMES
+        or model.lower().endswith(WEIGHTS_SUFFIXES)
+    )
 
 
 def _command_model(
@@ -1026,7 +1043,8 @@ def scan_keyed_images(file: SourceFile, detector: str) -> Iterator[Finding]:
 # Make and just recipes are shell lines too (``docker run ollama/ollama``, ``ollama pull llama3``)
 SCRIPT_NAMES = frozenset({"Makefile", "makefile", "GNUmakefile", "justfile", "Justfile"})
 SHELL_HINT = linear(
-    r"ollama|pip3? |pip install|git clone|docker |podman |image|IMAGE|huggingface\.co/|hf\.co/"
+    r"ollama|pip3? |pip install|git clone|docker |podman |image|IMAGE|huggingface\.co/|hf\.co/|"
+    r"--model|huggingface-cli|hf download|vllm serve|-hf |--hf-repo"
 )
 
 
