@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from common import login_guard
-from common.accounts import create_user, find_user_by_email
+from common.accounts import create_user, find_user_by_email, lock_organization
 from common.models import ApiKey, AuthSession, Membership, Organization, User
 from common.models.base import isoformat, utcnow
 from common.security import api_key_prefix, generate_api_key, hash_api_key, hash_password, verify_password
@@ -396,7 +396,14 @@ def delete_account(body):
         confirm_current_password(
             user, body.get("password") or "", "Confirm account deletion with your current password."
         )
-    for membership in db().scalars(select(Membership).where(Membership.user_id == user.id)):
+    memberships = (
+        db()
+        .scalars(select(Membership).where(Membership.user_id == user.id).order_by(Membership.organization_id))
+        .all()
+    )
+    for membership in memberships:
+        if membership.role == "admin":
+            lock_organization(db(), membership.organization_id)  # no other admin leaves meanwhile
         other_admins = db().scalar(
             select(Membership.id).where(
                 Membership.organization_id == membership.organization_id,
