@@ -23,7 +23,7 @@ from web.core.database import db
 from web.core.openapi import (
     ApiKeyCreatedSchema,
     ApiKeyPageSchema,
-    MessageSchema,
+    PasswordChangedSchema,
     ResourceSchema,
     SessionSchema,
     TokensSchema,
@@ -237,7 +237,7 @@ def update_profile(body):
 
 
 @blp.route("/password", methods=["PUT"])
-@blp.alt_response(200, schema=MessageSchema, success=True)
+@blp.alt_response(200, schema=PasswordChangedSchema, success=True)
 @blp.alt_response(403, response="FORBIDDEN")
 @access(AUTHENTICATED)
 @limit_group("auth")
@@ -247,10 +247,17 @@ def change_password(body):
     user = principal.user
     confirm_current_password(user, body["current_password"], "The current password is not correct.")
     user.password_hash = hash_password(body["new_password"])
-    revoke_sessions(user_sessions(user.id, except_session=principal.session_id))
+    # This session ends too: a copy of its tokens (often the reason for the change) must not outlive the
+    # change. The caller goes on in a new session, bound where this one was.
+    revoke_sessions(user_sessions(user.id))
+    revoke_access_token(principal.token_jti, principal.token_exp)
+    tokens = start_session(user, organization_id=principal.session_org_id)
     db().commit()
     audit("auth.password_change", "user", user.id)
-    return {"message": "Password changed; other sessions were signed out."}
+    return {
+        "message": "Password changed; every session was signed out, this one goes on with new tokens.",
+        **tokens,
+    }
 
 
 @blp.route("/api-key", methods=["POST"])
