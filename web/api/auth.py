@@ -343,7 +343,8 @@ def refresh():
         claims = decode_jwt(bearer_token() or "", "refresh")
     except AuthenticationError as exc:
         abort(401, message=str(exc))
-    session = db().get(AuthSession, claims.get("sid"))
+    # Held until the rotation commits: the same refresh token presented twice at once refreshes once.
+    session = db().get(AuthSession, claims.get("sid"), with_for_update=True)
     user = db().get(User, claims["sub"])
     if session is None or user is None or session.revoked_at is not None:
         abort(401, message="The session has ended; sign in again.")
