@@ -17,7 +17,7 @@ from sqlalchemy import event, func, select
 
 from common.db import get_engine, session_scope
 from common.models import Membership
-from tests.helpers import add_member, register_user
+from tests.helpers import PASSWORD, add_member, register_user
 
 
 def _team_of_two_admins(client):
@@ -117,3 +117,22 @@ def test_an_invited_admin_cannot_remove_the_owner_of_a_personal_workspace(client
         ).status_code
         == 204
     )
+
+
+def test_deleting_the_account_leaves_no_organization_without_members(client):
+    """The sole member of a team organization deleted their account: the organization lived on with nobody
+    in it, its schedules scanning with its saved credentials and its webhooks posting, and nobody left
+    who could stop them. The account is kept until its organizations are deleted or handed over."""
+    user = register_user(client)
+    org = client.post(
+        "/api/v1/organizations", json={"name": f"Solo {secrets.token_hex(3)}"}, headers=user.headers()
+    ).json
+
+    refused = client.delete("/api/v1/auth/account", json={"password": PASSWORD}, headers=user.headers())
+
+    assert refused.status_code == 409, refused.json
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).where(Membership.organization_id == org["id"])) == 1
+    assert client.delete(f"/api/v1/organizations/{org['id']}", headers=user.headers()).status_code == 204
+    deleted = client.delete("/api/v1/auth/account", json={"password": PASSWORD}, headers=user.headers())
+    assert deleted.status_code == 204, deleted.json

@@ -397,7 +397,8 @@ def onboarding_complete():
 @limit_group("auth")
 @blp.arguments(AccountDeleteSchema)
 def delete_account(body):
-    """Remove the user, their keys, sessions, memberships and their personal workspace."""
+    """Remove the user, their keys, sessions, memberships and their personal workspace; never the last
+    admin of an organization with other members, nor the last member of one."""
     principal = user_session_principal("delete the account")
     user = principal.user
     if user.password_hash:
@@ -428,6 +429,9 @@ def delete_account(body):
             abort(
                 409, message="Hand over admin rights in organizations you share before deleting your account."
             )
+        if not others and membership.organization_id != user.personal_org_id:
+            # Nobody would be left to stop its schedules and webhooks, or to delete it.
+            abort(409, message="Delete the organizations only you belong to before deleting your account.")
     revoke_sessions(user_sessions(user.id))
     if principal.token_jti:
         revoke_access_token(principal.token_jti, principal.token_exp)
