@@ -48,6 +48,7 @@ from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, linear
 from common.scanner.model_constants import CATALOG_LITERAL
+from common.scanner.sfc import SFC_SUFFIXES
 from common.scanner.textutil import (
     CARGO_DEPENDENCY_TABLES,
     catalog_model_literals,
@@ -1021,6 +1022,7 @@ CDN_PACKAGE = linear(
 PAGE_SCRIPT_URL = linear(
     r"""(?:\bsrc\s*=\s*|\bfrom\s*|\bimport\s*\(?\s*)["']((?:https?:)?//[^"'\s<>]+)["']"""
 )
+SCRIPT_SOURCE_URL = linear(r"""\bsrc\s*=\s*["'`]((?:https?:)?//[^"'`\s<>]+)["'`]""")
 
 
 class JavaScriptDetector(_LanguageDetector):
@@ -2680,22 +2682,29 @@ class RustDetector(_LanguageDetector):
 class PageScriptDetector(Detector):
     """An HTML page that loads an AI library from a CDN (``<script src="https://cdn.jsdelivr.net/npm/
     @tensorflow/tfjs">``, a module script importing ``https://esm.sh/@huggingface/transformers``) imports
-    that npm package as a bundled script would. Only the URLs are read: the page's text is prose."""
+    that npm package as a bundled script would. Only the URLs are read: the page's text is prose. A
+    component's markup is a page too, and so is the HTML a script writes or the script tag it builds
+    (``script.src = "https://unpkg.com/…"``): in code only a script's source is read, outside the lines
+    the JavaScript detector takes for prose, since the code's own imports are that detector's."""
 
     name = "page_scripts"
+    pages = (".html", ".htm", *SFC_SUFFIXES)
 
     def applies_to(self, file: SourceFile) -> bool:
-        return file.suffix in (".html", ".htm")
+        return file.suffix in self.pages or file.suffix in JavaScriptDetector.extensions
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         if "//" not in file.text:
             return
         resolver = JavaScriptDetector()
+        page = file.suffix in self.pages
+        prose = set() if page else resolver.prose_lines(file)
         seen: set[str] = set()
-        for match in PAGE_SCRIPT_URL.finditer(file.text):
+        for match in (PAGE_SCRIPT_URL if page else SCRIPT_SOURCE_URL).finditer(file.text):
             package = resolver.package_for(match.group(1)) if CDN_PACKAGE.match(match.group(1)) else None
-            if package and package.id not in seen:
+            line = line_at(file.text, match.start(1))
+            if package and package.id not in seen and line not in prose:
                 seen.add(package.id)
-                finding = resolver.finding(file, package, line_at(file.text, match.start(1)))
+                finding = resolver.finding(file, package, line)
                 finding.detector = self.name
                 yield finding
