@@ -32,6 +32,17 @@ def create_organization(session: Session, name: str, owner: User, *, slug: str |
     return organization
 
 
+def lock_organization(session: Session, organization_id: str) -> None:
+    """Hold the organization's row until the transaction ends, before counting its admins to remove one.
+
+    Two admins removing each other (or leaving) at once each counted two admins and both went through,
+    leaving no admin. ``FOR NO KEY UPDATE`` serializes these changes without blocking the inserts that only
+    reference the organization (scans, keys, memberships)."""
+    session.execute(
+        select(Organization.id).where(Organization.id == organization_id).with_for_update(key_share=True)
+    )
+
+
 def create_user(session: Session, email: str, name: str, password: str | None) -> User:
     """A user always has a personal organization in which they are admin."""
     user = User(email=email.lower(), name=name, password_hash=hash_password(password) if password else None)

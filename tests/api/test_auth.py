@@ -88,7 +88,7 @@ def test_profile_update_and_onboarding(client, make_user):
     assert done.status_code == 200 and done.json["onboarding_completed"] is True
 
 
-def test_password_change_reverifies_and_revokes_other_sessions(client, make_user):
+def test_password_change_reverifies_and_renews_every_session(client, make_user):
     user = make_user()
     other = client.post("/api/v1/auth/login", json={"email": user.email, "password": PASSWORD}).json
     wrong = client.put(
@@ -103,7 +103,9 @@ def test_password_change_reverifies_and_revokes_other_sessions(client, make_user
         headers=user.headers(),
     )
     assert changed.status_code == 200
-    assert client.get("/api/v1/auth/me", headers=user.headers()).status_code == 200
+    assert client.get("/api/v1/auth/me", headers=user.headers()).status_code == 401
+    new_headers = {"Authorization": f"Bearer {changed.json['access_token']}"}
+    assert client.get("/api/v1/auth/me", headers=new_headers).status_code == 200
     other_headers = {"Authorization": f"Bearer {other['access_token']}"}
     assert client.get("/api/v1/auth/me", headers=other_headers).status_code == 401
     assert (

@@ -134,7 +134,9 @@ def test_a_password_change_ends_the_other_sessions_at_once(client, make_user, li
     )
     assert changed.status_code == 200, changed.json
     assert client.get(SCANS, headers=other_headers).status_code == 401
-    assert client.get(SCANS, headers=user.headers()).status_code == 200
+    assert client.get(SCANS, headers=user.headers()).status_code == 401
+    new_headers = {"Authorization": f"Bearer {changed.json['access_token']}"}
+    assert client.get(SCANS, headers=new_headers).status_code == 200
 
 
 def test_a_deleted_account_is_refused_on_the_next_request(client, make_user, limits):

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from common import login_guard
-from common.accounts import create_user, find_user_by_email
+from common.accounts import create_user, find_user_by_email, lock_organization
 from common.models import ApiKey, AuthSession, Membership, Organization, User
 from common.models.base import isoformat, utcnow
 from common.security import api_key_prefix, generate_api_key, hash_api_key, hash_password, verify_password
@@ -23,7 +23,7 @@ from web.core.database import db
 from web.core.openapi import (
     ApiKeyCreatedSchema,
     ApiKeyPageSchema,
-    MessageSchema,
+    PasswordChangedSchema,
     ResourceSchema,
     SessionSchema,
     TokensSchema,
@@ -237,7 +237,7 @@ def update_profile(body):
 
 
 @blp.route("/password", methods=["PUT"])
-@blp.alt_response(200, schema=MessageSchema, success=True)
+@blp.alt_response(200, schema=PasswordChangedSchema, success=True)
 @blp.alt_response(403, response="FORBIDDEN")
 @access(AUTHENTICATED)
 @limit_group("auth")
@@ -247,10 +247,17 @@ def change_password(body):
     user = principal.user
     confirm_current_password(user, body["current_password"], "The current password is not correct.")
     user.password_hash = hash_password(body["new_password"])
-    revoke_sessions(user_sessions(user.id, except_session=principal.session_id))
+    # This session ends too: a copy of its tokens (often the reason for the change) must not outlive the
+    # change. The caller goes on in a new session, bound where this one was.
+    revoke_sessions(user_sessions(user.id))
+    revoke_access_token(principal.token_jti, principal.token_exp)
+    tokens = start_session(user, organization_id=principal.session_org_id)
     db().commit()
     audit("auth.password_change", "user", user.id)
-    return {"message": "Password changed; other sessions were signed out."}
+    return {
+        "message": "Password changed; every session was signed out, this one goes on with new tokens.",
+        **tokens,
+    }
 
 
 @blp.route("/api-key", methods=["POST"])
@@ -336,7 +343,8 @@ def refresh():
         claims = decode_jwt(bearer_token() or "", "refresh")
     except AuthenticationError as exc:
         abort(401, message=str(exc))
-    session = db().get(AuthSession, claims.get("sid"))
+    # Held until the rotation commits: the same refresh token presented twice at once refreshes once.
+    session = db().get(AuthSession, claims.get("sid"), with_for_update=True)
     user = db().get(User, claims["sub"])
     if session is None or user is None or session.revoked_at is not None:
         abort(401, message="The session has ended; sign in again.")
@@ -389,14 +397,22 @@ def onboarding_complete():
 @limit_group("auth")
 @blp.arguments(AccountDeleteSchema)
 def delete_account(body):
-    """Remove the user, their keys, sessions, memberships and their personal workspace."""
+    """Remove the user, their keys, sessions, memberships and their personal workspace; never the last
+    admin of an organization with other members, nor the last member of one."""
     principal = user_session_principal("delete the account")
     user = principal.user
     if user.password_hash:
         confirm_current_password(
             user, body.get("password") or "", "Confirm account deletion with your current password."
         )
-    for membership in db().scalars(select(Membership).where(Membership.user_id == user.id)):
+    memberships = (
+        db()
+        .scalars(select(Membership).where(Membership.user_id == user.id).order_by(Membership.organization_id))
+        .all()
+    )
+    for membership in memberships:
+        if membership.role == "admin":
+            lock_organization(db(), membership.organization_id)  # no other admin leaves meanwhile
         other_admins = db().scalar(
             select(Membership.id).where(
                 Membership.organization_id == membership.organization_id,
@@ -413,6 +429,9 @@ def delete_account(body):
             abort(
                 409, message="Hand over admin rights in organizations you share before deleting your account."
             )
+        if not others and membership.organization_id != user.personal_org_id:
+            # Nobody would be left to stop its schedules and webhooks, or to delete it.
+            abort(409, message="Delete the organizations only you belong to before deleting your account.")
     revoke_sessions(user_sessions(user.id))
     if principal.token_jti:
         revoke_access_token(principal.token_jti, principal.token_exp)

@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask_smorest import Blueprint, abort
 from sqlalchemy import delete, func, select
 
-from common.accounts import create_organization, find_user_by_email, slugify
+from common.accounts import create_organization, find_user_by_email, lock_organization, slugify
 from common.models import ROLES, ApiKey, Membership, Organization
 from common.models.base import isoformat, utcnow
 from common.models.identity import MemberInvitation
@@ -184,6 +184,8 @@ def remove_member(org_id, user_id):
     )
     if membership is None:
         abort(404, message="Member not found.")
+    if context().organization.personal and membership.user.personal_org_id == org_id:
+        abort(409, message="The owner of a personal workspace stays in it; it goes with their account.")
     _delete_membership(membership)
     audit("organization.member_remove", "user", user_id)
     return "", 204
@@ -213,6 +215,7 @@ def _delete_membership(membership: Membership) -> None:
     request, so a kept key would work again the day its user rejoins, without anyone issuing it. So goes an
     invitation still pending for them (they joined another way, through SSO): it would let them back in."""
     if membership.role == "admin":
+        lock_organization(db(), membership.organization_id)
         admins = db().scalar(
             select(func.count()).where(
                 Membership.organization_id == membership.organization_id, Membership.role == "admin"

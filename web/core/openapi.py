@@ -184,6 +184,12 @@ class SessionSchema(TokensSchema):
     user = ma.fields.Dict(required=True)
 
 
+class PasswordChangedSchema(TokensSchema):
+    """A password change: the new session's tokens (every earlier session was signed out)."""
+
+    message = ma.fields.String(required=True)
+
+
 class SsoSessionSchema(SessionSchema):
     """A single sign-on: the session acts in this organization only."""
 
