@@ -1,0 +1,66 @@
+"""Which URLs name an AI endpoint: hosts, ports and API paths, and the look-alikes that do not."""
+
+import pytest
+
+from common.scanner.textutil import endpoint_for_url
+from tests.unit.scanner_helpers import component, keys, scan_tree
+
+
+def name_of(url: str, **kwargs) -> str | None:
+    found = endpoint_for_url(url, any_host=kwargs.pop("any_host", False), **kwargs)
+    return found[0] if found else None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost:3000/api/chat",
+        "https://backend.internal/api/generate",
+        "http://app:5000/api/embeddings",
+    ],
+)
+def test_a_web_apps_own_api_route_is_no_ollama_server(url):
+    assert name_of(url) is None
+
+
+def test_ollama_paths_count_on_its_port_its_host_or_under_its_variable():
+    assert name_of("http://localhost:11434/api/chat") == "localhost:11434"
+    assert name_of("http://ollama/api/generate") == "ollama"
+    assert name_of("http://gpu-box:8080/api/generate", hint="Ollama") == "gpu-box:8080"
+    assert name_of("http://gpu-box:8000/v1/chat/completions") == "gpu-box:8000"
+
+
+def test_openrouter_website_pages_are_not_its_api():
+    assert name_of("https://openrouter.ai/api/v1") == "openrouter.ai"
+    assert name_of("https://openrouter.ai/api") == "openrouter.ai"
+    assert name_of("https://openrouter.ai/settings/keys") is None
+    assert name_of("https://openrouter.ai/models") is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://%s.openai.azure.com/openai/deployments",
+        "https://%(resource)s.openai.azure.com",
+        "https://*.openai.azure.com",
+        "https://.openai.azure.com",
+        "https://RESOURCE.openai.azure.com/",
+        "https://AZURE_OPENAI_RESOURCE.openai.azure.com/",
+        "https://contoso.openai.azure.com/",
+    ],
+)
+def test_templated_and_stand_in_hosts_name_no_server(url):
+    assert name_of(url) is None
+    assert name_of(url, any_host=True) is None
+
+
+def test_real_resource_and_container_hosts_stay_endpoints():
+    assert name_of("https://platops-bot-ptl.openai.azure.com/") == "platops-bot-ptl.openai.azure.com"
+    assert name_of("http://ollama_server:11434") == "ollama_server:11434"
+    assert name_of("http://[::1]:11434") == "::1:11434"
+
+
+def test_an_ollama_variable_names_a_server_on_any_port(tmp_path):
+    result = scan_tree(tmp_path, {".env": "OLLAMA_URL=http://gpu-box:8080/api/generate\n"})
+    assert keys(result) == {"endpoint:gpu-box:8080"}
+    assert component(result, "endpoint:gpu-box:8080").provider == "Ollama"
