@@ -214,9 +214,9 @@ def _server_path_provider(data: dict, host: str, path: str, hint: str | None) ->
     """The server a known API path names. A path that web apps route for themselves (``/api/chat``)
     names Ollama only on a host named after it or under an Ollama env var."""
     provider = next((p for suffix, p in data["self_hosted_paths"].items() if path.endswith(suffix)), None)
-    if provider and any(path.endswith(shared) for shared in data["shared_paths"]):
-        if provider.lower() not in host and hint != provider:
-            return None
+    shared = provider and any(path.endswith(route) for route in data["shared_paths"])
+    if shared and provider.lower() not in host and hint != provider:
+        return None
     if provider == "OpenAI-compatible" and hint:
         return hint
     return provider
