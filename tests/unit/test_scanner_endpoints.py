@@ -64,3 +64,22 @@ def test_an_ollama_variable_names_a_server_on_any_port(tmp_path):
     result = scan_tree(tmp_path, {".env": "OLLAMA_URL=http://gpu-box:8080/api/generate\n"})
     assert keys(result) == {"endpoint:gpu-box:8080"}
     assert component(result, "endpoint:gpu-box:8080").provider == "Ollama"
+
+
+def test_an_apps_own_address_under_an_ai_named_service_is_no_endpoint(tmp_path):
+    compose = (
+        "services:\n"
+        "  ollama-webui:\n"
+        "    environment:\n"
+        "      - OLLAMA_BASE_URL=http://ollama:11434\n"
+        "      - WEBUI_URL=http://localhost:8080\n"
+        "  llm-gateway:\n"
+        "    environment:\n"
+        "      INFERENCE_URL: http://gpu-box:9000\n"
+        "      PUBLIC_URL: https://chat.acme.dev\n"
+    )
+    result = scan_tree(tmp_path, {"docker-compose.yml": compose})
+    assert {k for k in keys(result) if k.startswith("endpoint:")} == {
+        "endpoint:ollama:11434",
+        "endpoint:gpu-box:9000",
+    }
