@@ -1,4 +1,4 @@
-"""Which URLs name an AI endpoint: hosts, ports and API paths, and the look-alikes that do not."""
+"""Which URLs name an AI endpoint and which imports an AI SDK, and the look-alikes that do not."""
 
 import pytest
 
@@ -83,3 +83,15 @@ def test_an_apps_own_address_under_an_ai_named_service_is_no_endpoint(tmp_path):
         "endpoint:ollama:11434",
         "endpoint:gpu-box:9000",
     }
+
+
+def test_csharp_usings_inside_the_files_own_namespace_are_no_sdk(tmp_path):
+    service = (
+        "using Anthropic.Tools.Models;\n"
+        "using OpenAI.Chat;\n"
+        "namespace Anthropic.Tools;\n"
+        "public class Service { }\n"
+    )
+    result = scan_tree(tmp_path, {"Service.cs": service})
+    assert "llm_provider:anthropic" not in keys(result)
+    assert "llm_provider:openai" in keys(result)
