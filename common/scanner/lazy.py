@@ -29,9 +29,21 @@ class _LazyModule:
         return f"<lazy module {self._name!r}>"
 
 
+# the modules imported on first use (``lazy_module`` and the scanner's function-level imports of them)
+DEFERRED_MODULES: set[str] = set()
+
+
 def lazy_module(name: str):
     """``name`` as an object that imports the module when one of its attributes is first read."""
+    DEFERRED_MODULES.add(name)
     return _LazyModule(name)
+
+
+def import_deferred() -> None:
+    """Import every deferred module now: the zygote of the isolated workers does, so that its forks
+    (a large scan's, which nearly always need them) do not each import them on first use."""
+    for name in sorted(DEFERRED_MODULES):
+        importlib.import_module(name)
 
 
 class _LazyPattern:

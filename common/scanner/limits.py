@@ -24,6 +24,9 @@ from bisect import bisect_right
 from functools import lru_cache
 from itertools import accumulate
 
+from common.scanner.lazy import DEFERRED_MODULES
+
+DEFERRED_MODULES.update(("yaml", "re2"))  # imported inside the functions that use them
 MAX_NESTING = 200
 MAX_YAML_EXPANDED_NODES = 100_000  # nodes added by aliases, over the whole stream
 _BRACKET = re.compile(r"[\[\]{}]")  # one character class: nothing to backtrack, linear in any engine

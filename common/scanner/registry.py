@@ -18,6 +18,7 @@ from functools import cache, lru_cache
 
 from common.scanner import detectors as detectors_package
 from common.scanner.detectors.base import Detector, SourceFile
+from common.scanner.sfc import SFC_SUFFIXES
 
 YAML = (".yaml", ".yml")
 # The configuration files ``config_env`` reads (it imports this list, so the two never drift apart)
@@ -26,6 +27,8 @@ CONFIG_SUFFIXES = (
     *(".json", ".toml", *YAML),
 )
 CODE = (".py", ".ts", ".js", ".mjs", ".go", ".rb", ".java", ".kt", ".cs", ".rs")
+# single-file components: their script parts are read as a ``.ts`` file
+COMPONENTS = SFC_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,20 @@ class FileSelector:
 
 SELECTORS = {
     "code_declarations": FileSelector(
-        suffixes=(".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".py", ".cs", ".rs")
+        suffixes=(
+            ".ts",
+            ".tsx",
+            ".mts",
+            ".cts",
+            ".js",
+            ".jsx",
+            ".mjs",
+            ".cjs",
+            ".py",
+            ".cs",
+            ".rs",
+            *COMPONENTS,
+        )
     ),
     "config_env": FileSelector(
         # templates of a config to copy (``application.properties.example``): read by their inner suffix
@@ -76,6 +92,7 @@ SELECTORS = {
             *(".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"),
             *(".go", ".java", ".kt", ".kts", ".scala", ".rb", ".cs", ".rs"),
             *(".html", ".htm"),  # pages loading a library from a CDN
+            *COMPONENTS,
         )
     ),
     "manifests": FileSelector(
@@ -114,7 +131,19 @@ SELECTORS = {
     "notebooks": FileSelector(suffixes=(".ipynb",)),
     "python_code": FileSelector(suffixes=(".py",)),
     "vector_stores": FileSelector(
-        suffixes=(".sql", ".prisma", ".cjs", ".jsx", ".tsx", *CODE, ".tf", ".json", ".template", *YAML)
+        suffixes=(
+            ".sql",
+            ".prisma",
+            ".cjs",
+            ".jsx",
+            ".tsx",
+            *CODE,
+            *COMPONENTS,
+            ".tf",
+            ".json",
+            ".template",
+            *YAML,
+        )
     ),
 }
 

@@ -14,7 +14,7 @@ from bisect import bisect_right
 
 from common.scanner.detectors.base import Finding
 from common.scanner.limits import linear
-from common.scanner.model_constants import rust_test_module_lines
+from common.scanner.model_constants import rust_test_module_spans, span_lines
 
 # a string literal on either side of a comparison, or an assertion or expectation call on the line
 ASSERTION = linear(
@@ -100,27 +100,46 @@ def without_replayed_inputs(findings: list[Finding], scope: str, text: str) -> l
 RUST_TEST_FN = linear(r"^\s*(?:pub(?:\([^)]*\))?\s+)?(?:async\s+)?fn\s")
 JSON_MEMBER = linear(r"\"\w+\"\s*:\s*[\"\[{\dtfn]")
 RECORD_MEMBERS = 3
+# a unit test that reaches a real model: skipped unless asked for, or configured from the environment
+CALLS_OUT = linear(r"#\[ignore\b|\bfrom_env\(|\benv::var\(")
+# a unit-test module kept in a file of its own (``#[cfg(test)] mod tests;`` beside ``tests.rs``)
+UNIT_TEST_FILE = linear(r"(?:^|/)(?:tests|\w+_tests?)\.rs$")
+
+
+def _test_input(finding: Finding) -> bool:
+    """What a unit test may only hand the code under test: a model or an address (the tools a test
+    defines are tools all the same)."""
+    return finding.type in ("model", "endpoint")
 
 
 def without_unit_test_inputs(findings: list[Finding], relpath: str, text: str) -> list[Finding]:
-    """A Rust file's findings without the models and endpoints that its ``#[cfg(test)]`` unit tests
-    only feed to the code under test: asserted, parsed from a recorded record, or handed to a client
-    whose test function stubs its server or gives it a made-up key. A unit test that builds a real
-    client still names the model it calls."""
-    if not relpath.endswith(".rs") or "#[cfg(test)]" not in text:
+    """A Rust file's findings without the models and endpoints its unit tests only feed to the code under
+    test. A unit-test module (``#[cfg(test)]``, in the file or in a file of its own) that never reaches a
+    real model loses them all; one that does (``#[ignore]``d, or configured from the environment) keeps
+    the model it calls and loses only what is asserted, parsed from a recorded record, or handed to a
+    client whose test function stubs its server or gives it a made-up key."""
+    if not relpath.endswith(".rs") or not any(_test_input(f) for f in findings):
         return findings
-    if not any(f.type in ("model", "endpoint") for f in findings):
+    if UNIT_TEST_FILE.search(relpath) and "/tests/" not in f"/{relpath}":
+        return findings if CALLS_OUT.search(text) else [f for f in findings if not _test_input(f)]
+    if "#[cfg(test)]" not in text:
         return findings
-    test_lines = rust_test_module_lines(text)
-    if not test_lines:
-        return findings
-    lines = text.split("\n")  # numbered as rust_test_module_lines counts them
+    quiet: set[int] = set()
+    calling: set[int] = set()
+    for start, end in rust_test_module_spans(text):
+        (calling if CALLS_OUT.search(text[start:end]) else quiet).update(span_lines(text, start, end))
+    test_lines = quiet | calling
+    lines = text.split("\n")  # numbered as span_lines counts them
     starts = [n for n in sorted(test_lines) if n <= len(lines) and RUST_TEST_FN.search(lines[n - 1])]
     stubbed: dict[int, bool] = {}  # per test function: each is read once, however many findings it holds
 
     def test_input(finding: Finding) -> bool:
         number = finding.location.line
-        if finding.type not in ("model", "endpoint") or number not in test_lines or number > len(lines):
+        if not _test_input(finding) or number not in test_lines:
+            return False
+        if number in quiet:
+            return True
+        if number > len(lines):
             return False
         line = lines[number - 1]
         if ASSERTION.search(line) or len(JSON_MEMBER.findall(line)) >= RECORD_MEMBERS:

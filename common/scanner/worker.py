@@ -12,8 +12,10 @@ scan through the isolated workers, whose watchdog also covers what a signal cann
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import struct
 import sys
 import threading
 import time
@@ -23,7 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common.scanner.detectors.base import Detector, FileReport, SourceFile
+from common.scanner.lazy import import_deferred
 from common.scanner.registry import all_detectors, detectors_for
+from common.scanner.sfc import script_view
 from common.scanner.test_data import without_replayed_inputs, without_unit_test_inputs
 from common.scanner.textutil import one_scan
 
@@ -38,6 +42,9 @@ WORKER_MEMORY_BYTES = 2 * 1024**3
 MAX_FINDINGS_PER_FILE = 10_000
 MAX_FINDINGS_PER_SCAN = 500_000
 READY = "ready"
+# a request to the zygote (``serve``): operation (F fork, K kill, R reap), worker serial, grace seconds
+ZYGOTE_REQUEST = struct.Struct("<cqd")
+ZYGOTE_STATUS = struct.Struct("<q")  # its answer to R: the exit status, as ``subprocess``' returncode
 # libraries detectors call into; the budget may interrupt them (C code such as ``re`` matching
 # reports its caller's frame)
 INTERRUPTIBLE_LIBRARIES = frozenset(
@@ -210,12 +217,19 @@ def scan_file(
 def _detect_file(
     source: SourceFile, detectors: tuple[Detector, ...], max_file_bytes: int, report: FileReport
 ) -> int:
-    applicable = [d for d in detectors if d.applies_to(source)]
+    view = script_view(source)  # a single-file component's code, for the detectors of code
+    readers: dict[Detector, SourceFile] = {}
+    for detector in detectors:
+        if detector.applies_to(source):
+            readers[detector] = source
+        elif view is not None and detector.applies_to(view):
+            readers[detector] = view
+    applicable = list(readers)
     if not applicable:
         return 0
     for detector in applicable:
         if not detector.text_only:
-            _run(detector, source, report)
+            _run(detector, readers[detector], report)
     text_detectors = [d for d in applicable if d.text_only]
     if not text_detectors:
         return 0
@@ -237,7 +251,7 @@ def _detect_file(
     except UnicodeDecodeError as exc:
         report.warnings.append(f"invalid UTF-8 at byte {exc.start}; undecodable bytes replaced")
     for detector in text_detectors:
-        _run(detector, source, report)
+        _run(detector, readers[detector], report)
     report.findings = without_replayed_inputs(report.findings, source.scope, source.text)
     report.findings = without_unit_test_inputs(report.findings, source.relpath, source.text)
     return len(data)
@@ -265,29 +279,95 @@ def scan_chunk(
 
 
 def serve() -> None:
-    """Body of an isolated worker process (``python -c ... serve()  <parent pid>``).
+    """Body of the isolated workers' zygote process (``python -c ... serve()  <parent pid>``).
 
-    Jobs ``(root, entries, max_file_bytes, budget_seconds)`` arrive pickled on stdin; one
-    ``(report or None, bytes read)`` goes back on the original stdout per file, in order (after
-    one ``READY`` once the detectors are loaded, which starts the first file's clock), so
-    the parent always knows which file a silent or dead worker was on. Detectors' stray
-    output goes to stderr, never into the result stream. The address space is capped, so a
-    file that makes a parser balloon fails with ``MemoryError`` (a warning) in this worker
-    instead of swapping the host."""
-    import resource  # the worker's own imports; an in-process scan never needs them
-    from multiprocessing.connection import Connection
+    The interpreter start and the detectors' imports (and the libraries they import on first use) cost
+    more than a thousand typical files take to scan, so they are paid once here and every worker is a
+    fork of this process. Requests arrive on
+    stdin, a ``SOCK_SEQPACKET`` socket (``ZYGOTE_REQUEST`` packets, ``isolation._Zygote``): fork a
+    worker on the two pipe ends sent with the packet, kill one, or reap one and answer its exit status
+    (``subprocess``'s ``returncode``). Its workers stay its unreaped children until the parent asks, so
+    a worker's pid is never reused while the parent may still kill it. The address space is capped
+    here for every worker, so a file that makes a parser balloon fails with ``MemoryError`` (a warning)
+    in its worker instead of swapping the host."""
+    import gc
+    import resource  # the zygote's own imports; an in-process scan never needs them
+    import socket
+    import traceback
 
-    die_with_parent(int(sys.argv[1]))
+    parent_pid = int(sys.argv[1])
+    die_with_parent(parent_pid)
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard == resource.RLIM_INFINITY or hard > WORKER_MEMORY_BYTES:
         resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY_BYTES, hard))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    jobs = Connection(os.dup(0), writable=False)
-    results = Connection(os.dup(1), readable=False)
+    control = socket.socket(fileno=os.dup(0))
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
-    os.dup2(2, 1)
+    os.dup2(2, 1)  # detectors' stray output goes to stderr
     detectors = all_detectors()
+    import_deferred()
+    gc.freeze()  # the warmed objects stay shared with the workers instead of being copied by the collector
+    workers: dict[int, int] = {}  # serial → pid, until reaped
+    zygote_pid = os.getpid()
+    while True:
+        try:
+            packet, fds, _, _ = socket.recv_fds(control, ZYGOTE_REQUEST.size, 2)
+        except OSError:
+            packet, fds = b"", []
+        if len(packet) != ZYGOTE_REQUEST.size:  # the parent closed the socket: the scan is over
+            for pid in workers.values():
+                _kill(pid)
+            return
+        op, serial, grace = ZYGOTE_REQUEST.unpack(packet)
+        if op == b"F" and len(fds) == 2:
+            pid = os.fork()
+            if pid == 0:  # the worker: it never returns into this loop
+                try:
+                    control.close()
+                    _serve_forked(fds[0], fds[1], detectors, zygote_pid)
+                except BaseException:
+                    traceback.print_exc()
+                    os._exit(1)
+                os._exit(0)
+            workers[serial] = pid
+        for fd in fds:
+            os.close(fd)
+        if op == b"K" and serial in workers:
+            _kill(workers[serial])
+        elif op == b"R":
+            pid = workers.pop(serial, None)
+            status = _reaped(pid, grace) if pid is not None else -signal.SIGKILL
+            control.sendall(ZYGOTE_STATUS.pack(status))
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _reaped(pid: int, grace: float) -> int:
+    """Exit status of worker ``pid`` once it exits, killed if it has not within ``grace`` seconds."""
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.005)
+    _kill(pid)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+def _serve_forked(jobs_fd: int, results_fd: int, detectors: tuple[Detector, ...], parent_pid: int) -> None:
+    """A worker: jobs ``(root, entries, max_file_bytes, budget_seconds)`` arrive pickled on ``jobs_fd``;
+    one ``(report or None, bytes read)`` goes back on ``results_fd`` per file, in order (after one
+    ``READY``, which starts the first file's clock), so the parent always knows which file a silent or
+    dead worker was on."""
+    from multiprocessing.connection import Connection
+
+    die_with_parent(parent_pid)
+    jobs = Connection(jobs_fd, writable=False)
+    results = Connection(results_fd, readable=False)
     results.send(READY)
     with one_scan():  # a worker serves the chunks of one scan, then exits
         while True:

@@ -326,3 +326,35 @@ def test_model_flags_outside_pod_specs_and_in_task_definitions(tmp_path):
     web = '{"containerDefinitions": [{"image": "nginx:1.27", "command": ["--model", "acme/storefront"]}]}\n'
     findings, _ = run(ContainerDetector(), tmp_path, "web.json", web)
     assert findings == []
+
+
+def test_dockerfile_installs_from_every_registry_are_read_as_pip_installs_are(tmp_path):
+    dockerfile = (
+        "FROM node:20\n"
+        "RUN npm ci && npm i -g pm2 \\\n"
+        "    && npm install --prefix /opt/agent @anthropic-ai/sdk@0.32.1\n"
+        "RUN yarn global add ai@4 && pnpm add @langchain/openai\n"
+        "RUN gem install -v 7.3.1 ruby-openai && gem install bundler\n"
+        "RUN cargo install --locked --version 0.4.3 sqlx-cli && cargo add async-openai@0.26\n"
+        "RUN go install -v github.com/sashabaranov/go-openai@latest \\\n"
+        "    && go install golang.org/x/tools/gopls@latest\n"
+    )
+    findings, _ = run(ContainerDetector(), tmp_path, "Dockerfile", dockerfile)
+    found = by_key(findings)
+    assert set(found) == {
+        "llm_provider:anthropic",
+        "agent_framework:vercel-ai",
+        "agent_framework:langchain-openai",
+        "llm_provider:openai",
+    }
+    assert found["llm_provider:anthropic"]["lines"] == {3}
+    assert found["llm_provider:openai"]["lines"] == {5, 6, 7}
+    assert found["agent_framework:vercel-ai"]["lines"] == {4}
+
+
+def test_a_set_up_script_installing_from_npm_or_gems_declares_nothing(tmp_path):
+    script = (
+        "#!/bin/sh\nnpm install -g @anthropic-ai/sdk\ngem install ruby-openai\ncargo install async-openai\n"
+    )
+    findings, _ = run(ContainerDetector(), tmp_path, "scripts/setup.sh", script)
+    assert findings == []

@@ -31,9 +31,9 @@ def test_workers_start_before_the_walk_ends_and_find_what_an_in_process_scan_fin
             walked.append(entry.relpath)
             yield entry
 
-    def recording_start():
+    def recording_start(*args):
         walked_at_spawn.append(len(walked))
-        return real_start()
+        return real_start(*args)
 
     real_walk, real_start = engine.iter_walk, isolation._start_worker
     monkeypatch.setattr(engine, "iter_walk", counting_walk)
@@ -54,7 +54,9 @@ def test_workers_start_before_the_walk_ends_and_find_what_an_in_process_scan_fin
 
 def test_a_small_tree_is_walked_whole_and_scanned_in_process(tmp_path, monkeypatch):
     _tree(tmp_path)
-    monkeypatch.setattr(isolation, "_start_worker", lambda: (_ for _ in ()).throw(AssertionError("a worker")))
+    monkeypatch.setattr(
+        isolation, "_start_worker", lambda *args: (_ for _ in ()).throw(AssertionError("a worker"))
+    )
     progress: list[tuple[str, int, int]] = []
     result = scan_path(tmp_path, jobs=2, progress=lambda *event: progress.append(event))
     assert result.files_scanned == FILES and keys(result)

@@ -10,7 +10,8 @@ What is reported:
 * ``model`` components for models a container fetches or serves (``RUN ollama pull llama3``,
   ``huggingface-cli download org/name``, ``--model org/name``); an Ollama model without a tag (or
   ``:latest``) is ``unpinned_model``.
-* packages an image or a container's command installs (``pip install vllm``, ``conda install pytorch``)
+* packages an image or a container's command installs (``pip install vllm``, ``conda install pytorch``,
+  ``npm install -g openai``, ``gem install ruby-openai``, ``cargo install``/``add``, ``go install``)
   or an image builds from the package's own source repository
   (``git clone https://github.com/vllm-project/vllm``), as the catalog's components.
 * Flags: ``gpu_instance`` (GPU images, GPU tags, compose ``deploy.resources.reservations.devices``,
@@ -36,7 +37,9 @@ from common.scanner.catalog import (
     load_json,
     load_yaml,
     lookup_package,
+    lookup_prefixed,
     normalize_pypi,
+    npm_integration_package,
     vcs_repository,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
@@ -360,6 +363,57 @@ PIP_OPTIONS_WITH_VALUE = frozenset(
         "--cache-dir",
     }
 )
+# the other registries' install commands, with their options that take a value: ``npm i -g x``, ``yarn
+# global add x``, ``pnpm add x``, ``bun add x``, ``gem install x``, ``cargo install x``, ``go install x@v``
+OTHER_INSTALLS = (
+    (
+        linear(
+            r"(?:^|[\s;&|(])(?:npm\s+(?:install|i|add)|yarn\s+(?:global\s+)?add|(?:pnpm|bun)\s+(?:add|install|i))"
+            r"\s+([^;&|\n]*)"
+        ),
+        "npm",
+        frozenset(
+            {"--prefix", "--registry", "--cache", "--workspace", "-w", "--filter", "--dir", "-C", "--cwd"}
+        ),
+    ),
+    (
+        linear(r"(?:^|[\s;&|(])gem\s+install\s+([^;&|\n]*)"),
+        "gem",
+        frozenset({"-v", "--version", "-i", "--install-dir", "-n", "--bindir", "--source", "-s"}),
+    ),
+    (
+        linear(r"(?:^|[\s;&|(])cargo\s+(?:install|add)\s+([^;&|\n]*)"),
+        "cargo",
+        frozenset(
+            {
+                *("--git", "--branch", "--tag", "--rev", "--path", "--root", "--features", "-F", "--index"),
+                *("--target", "--registry", "--rename", "-p", "--package", "-j", "--jobs", "--version"),
+            }
+        ),
+    ),
+    (
+        linear(r"(?:^|[\s;&|(])go\s+(?:install|get)\s+([^;&|\n]*)"),
+        "go",
+        frozenset({"-tags", "-ldflags", "-gcflags", "-o", "-mod", "-modfile", "-p"}),
+    ),
+)
+# a package as the command names it: ``@scope/name@1.2``, ``name@^1``, ``name:1.0``, ``module/path@latest``
+INSTALLED_NAME = linear(r"^(@?[A-Za-z0-9][\w.~/-]*)")
+
+
+def installed_package(ecosystem: str, token: str) -> Package | None:
+    """The catalog package one install argument names, read as its registry's manifest would."""
+    spec = INSTALLED_NAME.match(token)
+    if not spec:
+        return None
+    name = spec.group(1)
+    if ecosystem == "npm":
+        return lookup_package("npm", name) or npm_integration_package(name)
+    if ecosystem == "go":
+        return lookup_prefixed("go", name, "/") if "." in name.split("/")[0] else None
+    return lookup_package(ecosystem, name)
+
+
 GIT_CLONE = linear(
     r"\bgit\s+clone\s+(?:-{1,2}[\w-]+(?:=\S+)?\s+)*https?://github\.com/[\w.-]+/([\w.-]+?)(?:\.git)?(?:[\s/\\]|$)"
 )
@@ -394,6 +448,16 @@ def install_command_findings(
             package = lookup_package("pypi", normalize_pypi(name.group(1))) if name else None
             if package:
                 yield package_finding(file, detector, package, line, "conda install")
+    for pattern, ecosystem, options_with_value in OTHER_INSTALLS:
+        for match in pattern.finditer(text):
+            skip = False
+            for token in match.group(1).split():
+                if skip or token.startswith("-"):
+                    skip = not skip and token in options_with_value
+                    continue
+                package = installed_package(ecosystem, token.strip("\"'"))
+                if package:
+                    yield package_finding(file, detector, package, line, f"{ecosystem} install")
     for match in GIT_CLONE.finditer(text) if clones else ():
         package = lookup_package("id", match.group(1).lower())
         if package:

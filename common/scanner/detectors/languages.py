@@ -47,7 +47,8 @@ from common.scanner.detectors.code_declarations import PLACEHOLDER_NAMES
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, linear
-from common.scanner.model_constants import CATALOG_LITERAL, rust_test_module_spans, span_lines
+from common.scanner.model_constants import CATALOG_LITERAL
+from common.scanner.sfc import SFC_SUFFIXES
 from common.scanner.textutil import (
     CARGO_DEPENDENCY_TABLES,
     catalog_model_literals,
@@ -1021,6 +1022,7 @@ CDN_PACKAGE = linear(
 PAGE_SCRIPT_URL = linear(
     r"""(?:\bsrc\s*=\s*|\bfrom\s*|\bimport\s*\(?\s*)["']((?:https?:)?//[^"'\s<>]+)["']"""
 )
+SCRIPT_SOURCE_URL = linear(r"""\bsrc\s*=\s*["'`]((?:https?:)?//[^"'`\s<>]+)["'`]""")
 
 
 class JavaScriptDetector(_LanguageDetector):
@@ -2505,11 +2507,6 @@ class RustDetector(_LanguageDetector):
         r"|(?:serde_json::)?to_value\(\s*(?:schemars::)?schema_for!)"
     )
 
-    # a test that reaches a real model: skipped unless asked for, or configured from the environment
-    CALLS_OUT = linear(r"#\[ignore\b|\bfrom_env\(|\benv::var\(")
-    # a unit-test module kept in a file of its own (``#[cfg(test)] mod tests;`` beside ``tests.rs``)
-    UNIT_TEST_FILE = linear(r"(?:^|/)(?:tests|\w+_tests?)\.rs$")
-
     renamed: dict[str, str] = {}
 
     def package_for(self, module: str) -> Package | None:
@@ -2518,37 +2515,15 @@ class RustDetector(_LanguageDetector):
         return lookup_package("id", package_id) if package_id else super().package_for(module)
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
-        """Findings of a Rust file, without the models and addresses its unit tests only feed the code
-        under test (a ``#[cfg(test)]`` module, in the file or in a file of its own): a test module that
-        reaches a real model (``#[ignore]``d, or configured from the environment) keeps them."""
+        """Findings of a Rust file, with the crates its Cargo.toml renames read under their own names
+        (what its unit tests only feed the code under test is dropped for every detector, in
+        ``test_data.without_unit_test_inputs``)."""
         self.renamed = cargo_renamed_crates(file) if "::" in file.text else {}
         try:
             findings = list(self.detect_all(file, report))
         finally:
             self.renamed = {}
-        if not any(self.test_input(finding) for finding in findings):
-            yield from findings
-            return
-        text = file.text
-        if self.UNIT_TEST_FILE.search(file.relpath) and "/tests/" not in f"/{file.relpath}":
-            test_lines = None if not self.CALLS_OUT.search(text) else set()
-        elif "#[cfg(test)]" in text:
-            test_lines = set()
-            for start, end in rust_test_module_spans(text):
-                if not self.CALLS_OUT.search(text[start:end]):
-                    test_lines.update(span_lines(text, start, end))
-        else:
-            test_lines = set()
-        for finding in findings:
-            if self.test_input(finding) and (test_lines is None or finding.location.line in test_lines):
-                continue
-            yield finding
-
-    @staticmethod
-    def test_input(finding: Finding) -> bool:
-        """What a unit test may only hand the code under test: a model or an address (the tools a test
-        defines are tools all the same)."""
-        return finding.type in ("model", "endpoint")
+        yield from findings
 
     def detect_all(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         yield from super().detect(file, report)
@@ -2719,22 +2694,29 @@ class RustDetector(_LanguageDetector):
 class PageScriptDetector(Detector):
     """An HTML page that loads an AI library from a CDN (``<script src="https://cdn.jsdelivr.net/npm/
     @tensorflow/tfjs">``, a module script importing ``https://esm.sh/@huggingface/transformers``) imports
-    that npm package as a bundled script would. Only the URLs are read: the page's text is prose."""
+    that npm package as a bundled script would. Only the URLs are read: the page's text is prose. A
+    component's markup is a page too, and so is the HTML a script writes or the script tag it builds
+    (``script.src = "https://unpkg.com/…"``): in code only a script's source is read, outside the lines
+    the JavaScript detector takes for prose, since the code's own imports are that detector's."""
 
     name = "page_scripts"
+    pages = (".html", ".htm", *SFC_SUFFIXES)
 
     def applies_to(self, file: SourceFile) -> bool:
-        return file.suffix in (".html", ".htm")
+        return file.suffix in self.pages or file.suffix in JavaScriptDetector.extensions
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         if "//" not in file.text:
             return
         resolver = JavaScriptDetector()
+        page = file.suffix in self.pages
+        prose = set() if page else resolver.prose_lines(file)
         seen: set[str] = set()
-        for match in PAGE_SCRIPT_URL.finditer(file.text):
+        for match in (PAGE_SCRIPT_URL if page else SCRIPT_SOURCE_URL).finditer(file.text):
             package = resolver.package_for(match.group(1)) if CDN_PACKAGE.match(match.group(1)) else None
-            if package and package.id not in seen:
+            line = line_at(file.text, match.start(1))
+            if package and package.id not in seen and line not in prose:
                 seen.add(package.id)
-                finding = resolver.finding(file, package, line_at(file.text, match.start(1)))
+                finding = resolver.finding(file, package, line)
                 finding.detector = self.name
                 yield finding
