@@ -236,6 +236,8 @@ def endpoint_for_url(url: str, *, any_host: bool, hint: str | None = None):
     if not host or not _names_a_server(host, written_host):
         return None
     data, patterns = _endpoint_tables()
+    if parts.path.rstrip("/").rsplit("/", 1)[-1].lower() in data["mcp_path_ends"]:
+        return None  # ``https://api.githubcopilot.com/mcp/`` is an MCP server, not a model API
     provider = data["hosts"].get(host)
     api_path = data["api_paths"].get(host)
     if provider and api_path and not f"{parts.path.rstrip('/')}/".startswith(api_path):

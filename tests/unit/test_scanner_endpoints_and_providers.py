@@ -95,3 +95,16 @@ def test_csharp_usings_inside_the_files_own_namespace_are_no_sdk(tmp_path):
     result = scan_tree(tmp_path, {"Service.cs": service})
     assert "llm_provider:anthropic" not in keys(result)
     assert "llm_provider:openai" in keys(result)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://api.githubcopilot.com/mcp/", "http://127.0.0.1:11434/mcp", "https://api.openai.com/v1/sse"],
+)
+def test_an_mcp_servers_address_is_no_model_api(url):
+    assert name_of(url) is None
+    assert name_of(url, any_host=True) is None
+
+
+def test_the_copilot_model_api_stays_an_endpoint():
+    assert name_of("https://api.githubcopilot.com/chat/completions") == "api.githubcopilot.com"
