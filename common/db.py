@@ -16,7 +16,6 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from psycopg import RawCursor
 from sqlalchemy import JSON, Select, Table, create_engine, event, exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
@@ -261,6 +260,8 @@ def _read_on(engine: Engine, pooled, sql: str, parameters: dict) -> list[tuple]:
         if not driver_connection.autocommit:
             driver_connection.autocommit = True
             pooled.info[_READS_OUTSIDE_TRANSACTION] = True  # ``_note_checkin`` turns it off again
+        from psycopg import RawCursor  # the hot pages' driver: processes that never serve them skip it
+
         query, names = _numbered(sql)
         cursor = RawCursor(driver_connection)
         dispatch.before_cursor_execute(None, cursor, sql, parameters, None, False)

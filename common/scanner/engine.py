@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -59,6 +60,9 @@ CHUNK_MAX_FILES = 200
 # a worker process costs an interpreter start and the detectors' imports (~0.3 s of CPU each), more
 # than a thousand typical files take to scan (bench/README.md, "Detection engine")
 IN_PROCESS_BELOW_FILES = 1000
+# the isolated workers are forks of a zygote spoken to over Linux's AF_UNIX SOCK_SEQPACKET; elsewhere
+# (the CLI on macOS) a scan that can enforce its per-file budget stays in-process whatever its size
+ISOLATION_AVAILABLE = sys.platform.startswith("linux")
 MAX_VERSION_CHARS = 200
 MAX_PROVIDER_CHARS = 100
 MAX_MODEL_NAME_CHARS = 300
@@ -111,7 +115,7 @@ def _detect(
     for the isolated workers starts them as soon as it does, and the rest of the walk feeds them
     while they work (the walk of a large tree is a few tenths of a second the workers need not wait)."""
     in_process = budget_enforceable()
-    threshold = None if jobs == 1 else IN_PROCESS_BELOW_FILES
+    threshold = None if jobs == 1 or not ISOLATION_AVAILABLE else IN_PROCESS_BELOW_FILES
     if in_process:
         for _ in walked:
             if threshold is not None and len(entries) >= threshold:

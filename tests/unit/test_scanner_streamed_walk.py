@@ -62,3 +62,15 @@ def test_a_small_tree_is_walked_whole_and_scanned_in_process(tmp_path, monkeypat
     assert result.files_scanned == FILES and keys(result)
     detecting = [event for event in progress if event[0] == "detecting"]
     assert detecting[0] == ("detecting", 0, FILES) and detecting[-1] == ("detecting", FILES, FILES)
+
+
+def test_without_linux_isolation_a_large_tree_is_scanned_in_process(tmp_path, monkeypatch):
+    # the zygote's SOCK_SEQPACKET socket is Linux's: the CLI on macOS scans in-process instead of failing
+    _tree(tmp_path)
+    monkeypatch.setattr(engine, "IN_PROCESS_BELOW_FILES", ISOLATED_FROM)
+    monkeypatch.setattr(engine, "ISOLATION_AVAILABLE", False)
+    monkeypatch.setattr(
+        isolation, "_start_worker", lambda *args: (_ for _ in ()).throw(AssertionError("a worker"))
+    )
+    result = scan_path(tmp_path, jobs=2)
+    assert result.files_scanned == FILES and keys(result) == keys(scan_path(tmp_path, jobs=1))
