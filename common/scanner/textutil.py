@@ -194,6 +194,34 @@ def known_ai_host(value: str) -> bool:
     return value.lower() in data["hosts"]
 
 
+# A host as DNS or a container network names it; ``%s.openai.azure.com`` (a format string) and
+# ``*.openai.azure.com`` (an allow-list pattern) name no server.
+_HOST_NAME = linear(r"[a-z0-9_](?:[a-z0-9_-]*)(?:\.[a-z0-9_-]+)*")
+# ``https://RESOURCE.openai.azure.com``: a resource name written as a capitalised stand-in
+_STAND_IN_LABEL = linear(r"[A-Z][A-Z0-9_]+")
+
+
+def _names_a_server(host: str, written_host: str) -> bool:
+    """Whether the host part of a URL as written is a real host, not a template or a placeholder."""
+    if ":" in host:  # an IPv6 literal (``[::1]``)
+        return True
+    if not _HOST_NAME.fullmatch(host) or any(marker in host for marker in _placeholder_hosts()):
+        return False
+    return not any(_STAND_IN_LABEL.fullmatch(label) for label in written_host.split(".")[:-2])
+
+
+def _server_path_provider(data: dict, host: str, path: str, hint: str | None) -> str | None:
+    """The server a known API path names. A path that web apps route for themselves (``/api/chat``)
+    names Ollama only on a host named after it or under an Ollama env var."""
+    provider = next((p for suffix, p in data["self_hosted_paths"].items() if path.endswith(suffix)), None)
+    shared = provider and any(path.endswith(route) for route in data["shared_paths"])
+    if shared and provider.lower() not in host and hint != provider:
+        return None
+    if provider == "OpenAI-compatible" and hint:
+        return hint
+    return provider
+
+
 def endpoint_for_url(url: str, *, any_host: bool, hint: str | None = None):
     """(name, provider, metadata) when ``url`` is an AI endpoint; ``any_host`` accepts every host
     (the URL came from an SDK ``base_url`` argument or a provider env var)."""
@@ -204,10 +232,16 @@ def endpoint_for_url(url: str, *, any_host: bool, hint: str | None = None):
         port = parts.port
     except ValueError:
         return None
-    if not host or "{" in host or "$" in host or any(marker in host for marker in _placeholder_hosts()):
+    written_host = parts.netloc.rpartition("@")[2].split(":")[0]
+    if not host or not _names_a_server(host, written_host):
         return None
     data, patterns = _endpoint_tables()
+    if parts.path.rstrip("/").rsplit("/", 1)[-1].lower() in data["mcp_path_ends"]:
+        return None  # ``https://api.githubcopilot.com/mcp/`` is an MCP server, not a model API
     provider = data["hosts"].get(host)
+    api_path = data["api_paths"].get(host)
+    if provider and api_path and not f"{parts.path.rstrip('/')}/".startswith(api_path):
+        provider = None  # the website beside the API: ``openrouter.ai/models``, ``openrouter.ai/keys``
     if provider is None:
         provider = next((p for suffix, p in data["host_suffixes"].items() if host.endswith(suffix)), None)
     if provider is None:
@@ -215,10 +249,7 @@ def endpoint_for_url(url: str, *, any_host: bool, hint: str | None = None):
     if provider is None and port is not None:
         provider = data["self_hosted_ports"].get(str(port))
     if provider is None:
-        path = parts.path.rstrip("/")
-        provider = next((p for suffix, p in data["self_hosted_paths"].items() if path.endswith(suffix)), None)
-        if provider and provider == "OpenAI-compatible" and hint:
-            provider = hint
+        provider = _server_path_provider(data, host, parts.path.rstrip("/"), hint)
     if provider is None and not any_host:
         return None
     provider = provider or hint

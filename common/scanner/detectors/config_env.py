@@ -207,6 +207,11 @@ def catalog_models_under_model_keys(document: object, limit: int = MAX_CONFIG_FA
 
 
 @cache
+def _own_address_key():
+    return linear(load_json("config_keys.json")["own_address_key"])
+
+
+@cache
 def _rules():
     data = load_json("config_keys.json")
     quick = linear("|".join(map(re.escape, data["quick_markers"])))
@@ -641,6 +646,8 @@ class ConfigDetector(Detector):
                     yield self.model_at(file, number, found)
             # ``llm:\n  base_url: …`` names the server as much as ``LLM_BASE_URL=…`` does
             scoped = f"{parents.path() if parents is not None else section}.{upper}".upper()
+            if _own_address_key().search(key):  # ``ollama-webui: WEBUI_URL=…`` is the UI's own address
+                scoped = upper
             hint = next((h for token, h in hints.items() if token in scoped), None)
             ai_named = any(token in scoped for token in hints)
             if upper in provider_vars and is_vector_store_variable(upper, provider_vars):

@@ -2036,9 +2036,21 @@ class CSharpDetector(_LanguageDetector):
             if method:  # the C# SDK names a tool after its method in snake_case
                 yield match.start(), snake_case(method.group(1))
 
+    # ``namespace Contoso.OpenAI.Chat;`` or ``namespace Contoso.OpenAI.Chat {``
+    NAMESPACE = linear(r"^\s*namespace\s+(\w+(?:\.\w+)+)\s*[;{]?\s*$", re.MULTILINE)
+
     def imports(self, text: str) -> Iterator[Import]:
+        """The file's usings, but not those inside a namespace the file declares itself
+        (``namespace Anthropic.Tools;`` with ``using Anthropic.Tools.Models;`` is the project's own code,
+        named after the vendor it wraps, not the vendor's SDK)."""
+        own = (
+            tuple(f"{match.group(1)}." for match in self.NAMESPACE.finditer(text))
+            if "namespace" in text
+            else ()
+        )
         for match in self.USING.finditer(text):
-            yield Import(match.group(1), (), _line_at(text, match.start()))
+            if not f"{match.group(1)}.".startswith(own):
+                yield Import(match.group(1), (), _line_at(text, match.start()))
 
     ADD_MCP_SERVER = linear(r"\.AddMcpServer\s*\(")
     CREATE_MCP_CLIENT = linear(r"\b(?:McpClientFactory|McpClient)\.CreateAsync\s*\(")
