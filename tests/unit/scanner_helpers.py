@@ -32,6 +32,21 @@ def scan_tree(root: Path, files: dict[str, str | bytes], **kwargs) -> ScanResult
     return scan_path(root, **kwargs)
 
 
+def count_opens(monkeypatch, path: Path) -> list:
+    """Every ``os.open`` of ``path`` from now on, in a list: how often a scan reads one file."""
+    target = os.path.realpath(path)
+    opened: list = []
+    real_open = os.open
+
+    def counting_open(opened_path, *args, **kwargs):
+        if os.fspath(opened_path) == target:
+            opened.append(opened_path)
+        return real_open(opened_path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", counting_open)
+    return opened
+
+
 def keys(result: ScanResult) -> set[str]:
     return {f"{c.type}:{c.name}" for c in result.components}
 

@@ -33,7 +33,7 @@ from common.scanner.registry import all_detectors
 from common.scanner.textutil import one_scan, scan_root_of
 from common.scanner.worker import ScanBudget, scan_file
 from tests.hostile_repo import write_amplifying_manifests
-from tests.unit.scanner_helpers import stuck_worker_command
+from tests.unit.scanner_helpers import count_opens, stuck_worker_command
 
 FOLDERS = 12
 FILE_CEILING_SECONDS = 10  # as in test_scanner_hostile.py: a linear file takes well under a second
@@ -76,22 +76,13 @@ def test_a_manifest_above_many_folders_is_read_once_per_scan(
     opened, parsed and searched again for every file, so one hostile manifest cost every file below it)."""
     (tmp_path / manifest).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / manifest).write_text(text)
-    target = os.path.realpath(tmp_path / manifest)
-    opened = []
-    real_open = os.open
-
-    def counting_open(path, *args, **kwargs):
-        if os.fspath(path) == target:
-            opened.append(path)
-        return real_open(path, *args, **kwargs)
-
     files = []
     for index in range(FOLDERS):
         relpath = f"module{index}/{below}"
         (tmp_path / relpath).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relpath).write_text("\n")
         files.append(SourceFile(path=tmp_path / relpath, relpath=relpath, size=1))
-    monkeypatch.setattr(os, "open", counting_open)
+    opened = count_opens(monkeypatch, tmp_path / manifest)
     with one_scan():
         answers = {repr(lookup(file)) for file in files}
     assert len(opened) == 1, len(opened)

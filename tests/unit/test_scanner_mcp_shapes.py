@@ -1,9 +1,7 @@
 """MCP clients, servers and tools in the shapes SDKs and agent frameworks write them (fresh-sample hunt)."""
 
-import os
-
 from common.scanner import scan_path
-from tests.unit.scanner_helpers import component, keys, scan_tree, write_tree
+from tests.unit.scanner_helpers import component, count_opens, keys, scan_tree, write_tree
 
 AGENT = """from google.adk.agents import LlmAgent
 
@@ -147,16 +145,7 @@ def test_a_tools_module_many_agents_import_is_read_once_for_them(tmp_path, monke
             "from google.adk.agents import Agent\nfrom tools import lookup\nAgent(tools=[lookup])\n"
         )
     write_tree(tmp_path, files)
-    target = os.path.realpath(tmp_path / "tools.py")
-    opened = []
-    real_open = os.open
-
-    def counting_open(path, *args, **kwargs):
-        if os.fspath(path) == target:
-            opened.append(path)
-        return real_open(path, *args, **kwargs)
-
-    monkeypatch.setattr(os, "open", counting_open)
+    opened = count_opens(monkeypatch, tmp_path / "tools.py")
     result = scan_path(tmp_path, jobs=1)
     assert [loc.file for loc in component(result, "tool:lookup").locations] == ["tools.py"]
     assert len(opened) <= 2, len(opened)
