@@ -69,11 +69,19 @@ def test_a_delivery_given_up_counts_as_a_dead_letter(client, make_user, monkeypa
         events.publish(user.org_id, "scan.failed", scan_id="s-metrics", error="boom")
         wait_for(lambda: receiver.requests, timeout=30)
 
+    def given_up():
+        path = f"/api/v1/webhooks/{created.json['id']}/deliveries?status=failed"
+        return client.get(path, headers=user.headers()).json["items"]
+
+    assert len(wait_for(given_up, timeout=15)) == 1  # our delivery, given up after its one attempt
+
     def counted():
         now = value(scrape(client), "trusera_task_dead_letters_total", task="webhooks.deliver") or 0
         return now if now >= before + 1 else None
 
-    assert wait_for(counted, timeout=15) == before + 1
+    # at least ours: a delivery of an earlier test still retrying meets the same one-attempt limit in the
+    # shared worker and may be given up in this window too
+    assert wait_for(counted, timeout=15) >= before + 1
 
 
 def test_retries_and_failures_are_counted_per_task(client):
