@@ -17,8 +17,10 @@ components as the 1.6 schema defines them. Compliance results and attestations a
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
+from cyclonedx.exception.model import InvalidUriException
 from cyclonedx.model import HashAlgorithm, HashType, Property, XsUri
 from cyclonedx.model.bom import Bom, BomMetaData
 from cyclonedx.model.component import Component, ComponentScope, ComponentType
@@ -110,6 +112,23 @@ def library_component(component: dict) -> Component:
     )
 
 
+# what anyURI forbids in a URL the scanner read from code: a ``%`` that escapes nothing (a template's
+# ``/models/%s:generateContent``) and a second ``#``
+STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def endpoint_uri(url: str | None) -> XsUri | None:
+    """A service endpoint as CycloneDX's anyURI: a URL template's stray ``%`` and extra ``#`` percent-
+    encoded, so one odd URL in the code does not fail the whole export; None where there is none."""
+    if not url:
+        return None
+    head, mark, fragment = STRAY_PERCENT.sub("%25", url).partition("#")
+    try:
+        return XsUri(head + mark + fragment.replace("#", "%23"))
+    except InvalidUriException:
+        return None
+
+
 def library_service(component: dict) -> Service:
     """The endpoint as the library's model object: the reference that :func:`service_json` matches."""
     url = (component.get("metadata") or {}).get("url")
@@ -118,7 +137,7 @@ def library_service(component: dict) -> Service:
         name=component["name"],
         version=component.get("version") or None,
         provider=_supplier(component),
-        endpoints=[XsUri(url)] if url else None,
+        endpoints=[uri] if (uri := endpoint_uri(url)) else None,
         properties=_properties(component),
     )
 
@@ -262,8 +281,8 @@ def service_json(component: dict) -> dict:
     """The JSON the library writes for :func:`library_service`, written directly (see above)."""
     document: dict = {"bom-ref": component["id"]}
     url = (component.get("metadata") or {}).get("url")
-    if url:
-        document["endpoints"] = [str(XsUri(url))]
+    if uri := endpoint_uri(url):
+        document["endpoints"] = [str(uri)]
     document["name"] = component["name"]
     document["properties"] = _property_json(_properties(component))
     if component.get("provider"):

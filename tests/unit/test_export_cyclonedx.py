@@ -55,6 +55,7 @@ def _edge_cases() -> list[dict]:
         {**model, "id": "dup", "locations": model["locations"] * 2 + [{"file": "a.py", "line": None}]},
         {**model, "id": "bare", "provider": None, "version": "", "locations": [], "flags": [], "scope": None},
         {**endpoint, "id": "odd-url", "metadata": {"url": "https://h.example/p?q=a b&x=<y>"}},
+        {**endpoint, "id": "template-url", "metadata": {"url": "https://h.example/v1/models/%s:run#a#b"}},
         {**endpoint, "id": "no-url", "metadata": {}},
     ]
 
@@ -64,6 +65,19 @@ def test_direct_writer_equals_the_library_serializer(component):
     written = service_json(component) if component["type"] in SERVICE_TYPES else component_json(component)
     written.pop("modelCard", None)
     assert written == _library_json(component)
+
+
+def test_a_url_template_in_the_code_is_an_endpoint_of_a_valid_document():
+    # ``f"https://generativelanguage.googleapis.com/v1beta/models/%s:generateContent"`` failed the whole
+    # export: anyURI has no stray ``%``
+    bundle = make_bundle()
+    endpoint = next(c for c in bundle["components"] if c["type"] == "endpoint")
+    endpoint["metadata"] = {**(endpoint.get("metadata") or {}), "url": "https://h.example/models/%s:run"}
+    rendered = render("cyclonedx", bundle).decode()
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(rendered) is None
+    assert by_name(json.loads(rendered)["services"], endpoint["name"])["endpoints"] == [
+        "https://h.example/models/%25s:run"
+    ]
 
 
 def test_the_validator_catches_a_broken_document():
