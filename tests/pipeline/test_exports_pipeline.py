@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -31,6 +32,7 @@ from workers.maintenance import VANISHED_WORKER_ERROR
 pytestmark = pytest.mark.usefixtures("celery_worker")
 
 API = "/api/v1"
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "corpus"
 FAKE_KEY = "sk-proj-Q7vR2mX9kL4pT8wZ3nB6cY1hJ5dF0gA2sE4uI7oP9qW3eR6tY8uI0oP2aS4dF6gH"
 
 APP_BEFORE = """\
@@ -196,6 +198,22 @@ def test_every_format_is_rendered_by_the_worker_and_downloads_valid(
     sarif_rules = {rule["id"] for rule in documents["sarif"]["runs"][0]["tool"]["driver"]["rules"]}
     assert "hardcoded_api_key" in sarif_rules
     assert FAKE_KEY not in b"".join(download(client, user, export) for export in exports.values()).decode()
+
+
+def test_the_scan_of_every_corpus_case_exports_valid_in_every_format(client, make_user, scan_root):
+    """The odd components real code yields (URL templates, Unicode, keys, MCP servers, IaC names) each
+    reach every format: one the format cannot hold must not fail the export (an endpoint URL template
+    with ``%s`` failed the whole CycloneDX export)."""
+    user = make_user()
+    shutil.copytree(CORPUS, scan_root / "corpus", symlinks=True)
+    scan = completed_scan(client, user, scan_root)
+    total = scan["summary"]["total_components"]
+    assert total > 500
+    requested = {name: request_export(client, user, scan["id"], name) for name in FORMATS}
+    for name, export in requested.items():
+        check_export(
+            name, download(client, user, finished_export(client, user, export["id"])), components=total
+        )
 
 
 def test_an_export_waits_for_the_compliance_results_of_its_scan(client, make_user):
