@@ -195,6 +195,25 @@ def test_isolated_workers_stop_at_the_scan_budget(tmp_path, monkeypatch):
     assert budget.not_scanned == 3 - len(reports)
 
 
+def swap_after_the_walk(monkeypatch, path, swapped: str, make) -> None:
+    """Replace the walked file ``path`` by what ``make(path)`` creates, just before its own detection or
+    just after it (before the constants pass reads it again)."""
+    scan_chunk = engine.scan_chunk
+
+    def swapping(root, entries, *args):
+        is_it = entries[0][0] == path.name
+        if is_it and swapped == "before its detection":
+            path.unlink()
+            make(path)
+        scanned = scan_chunk(root, entries, *args)
+        if is_it and swapped == "before the constants pass":
+            path.unlink()
+            make(path)
+        return scanned
+
+    monkeypatch.setattr(engine, "scan_chunk", swapping)
+
+
 @pytest.mark.parametrize("swapped", ["before its detection", "before the constants pass"])
 def test_a_file_swapped_for_a_fifo_after_the_walk_is_a_warning_not_a_hung_scan(
     tmp_path, monkeypatch, swapped
@@ -208,23 +227,11 @@ def test_a_file_swapped_for_a_fifo_after_the_walk_is_a_warning_not_a_hung_scan(
         "from a_models import CHAT_MODEL\nfrom openai import OpenAI\n\n"
         "OpenAI().chat.completions.create(\n    model=CHAT_MODEL,\n)\n"
     )
-    scan_chunk = engine.scan_chunk
-
-    def swap_b_for_a_fifo(root, entries, *args):
-        is_b = entries[0][0] == "b.py"
-        if is_b and swapped == "before its detection":
-            (tmp_path / "b.py").unlink()
-            os.mkfifo(tmp_path / "b.py")
-        scanned = scan_chunk(root, entries, *args)
-        if is_b and swapped == "before the constants pass":
-            (tmp_path / "b.py").unlink()
-            os.mkfifo(tmp_path / "b.py")
-        return scanned
+    swap_after_the_walk(monkeypatch, tmp_path / "b.py", swapped, os.mkfifo)
 
     def hung(signum, frame):  # pytest's failure is no OSError the scan would take for an unreadable file
         pytest.fail("the scan blocked on a FIFO swapped in after the walk")
 
-    monkeypatch.setattr(engine, "scan_chunk", swap_b_for_a_fifo)
     previous = signal.signal(signal.SIGALRM, hung)
     signal.alarm(20)
     try:
@@ -257,20 +264,7 @@ def test_a_file_swapped_for_a_symlink_out_of_the_target_after_the_walk_is_not_re
         "from a_models import CHAT_MODEL, LEAKED_MODEL\nfrom openai import OpenAI\n\n"
         "OpenAI().chat.completions.create(\n    model=CHAT_MODEL,\n)\n"
     )
-    scan_chunk = engine.scan_chunk
-
-    def swap_b_for_a_link_out(root, entries, *args):
-        is_b = entries[0][0] == "b.py"
-        if is_b and swapped == "before its detection":
-            (target / "b.py").unlink()
-            (target / "b.py").symlink_to(secret)
-        scanned = scan_chunk(root, entries, *args)
-        if is_b and swapped == "before the constants pass":
-            (target / "b.py").unlink()
-            (target / "b.py").symlink_to(secret)
-        return scanned
-
-    monkeypatch.setattr(engine, "scan_chunk", swap_b_for_a_link_out)
+    swap_after_the_walk(monkeypatch, target / "b.py", swapped, lambda path: path.symlink_to(secret))
     result = scan_path(target, jobs=1)
     names = {c.name for c in result.components}
     assert {"openai", "gpt-4o-2024-08-06"} <= names
