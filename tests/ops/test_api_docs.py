@@ -4,6 +4,8 @@ real Chromium (driven over the DevTools protocol) with every operation shown and
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -63,7 +65,9 @@ class DevTools:
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed")
-    with tempfile.TemporaryDirectory() as profile:
+    # its helper processes may still write to the profile as the browser exits: what they leave in /tmp
+    # is no failure of the test
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         process = subprocess.Popen(
             [
                 CHROMIUM,
@@ -79,6 +83,7 @@ def browser():
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             port_file = Path(profile) / "DevToolsActivePort"
@@ -93,7 +98,7 @@ def browser():
             yield devtools
             devtools.close()
         finally:
-            process.terminate()
+            os.killpg(process.pid, signal.SIGTERM)  # the browser and its helper processes
             process.wait(timeout=30)
 
 
