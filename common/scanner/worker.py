@@ -121,6 +121,7 @@ def budget_enforceable() -> bool:
 
 class _Budget:
     armed = False
+    expired = False  # the armed budget has run out (its exception may have been swallowed by C code)
 
 
 def _interruptible(frame) -> bool:
@@ -131,8 +132,10 @@ def _interruptible(frame) -> bool:
 
 
 def _expire(signum, frame) -> None:
-    if _Budget.armed and _interruptible(frame):
-        raise FileBudgetExceeded
+    if _Budget.armed:
+        _Budget.expired = True
+        if _interruptible(frame):
+            raise FileBudgetExceeded
 
 
 def _disarm() -> None:
@@ -141,6 +144,7 @@ def _disarm() -> None:
         try:
             _Budget.armed = False
             signal.setitimer(signal.ITIMER_PROF, 0)
+            _Budget.expired = False
             return
         except FileBudgetExceeded:
             continue
@@ -160,7 +164,7 @@ def cpu_budget(seconds: float) -> Iterator[None]:
         return
     if signal.getsignal(signal.SIGPROF) is not _expire:
         signal.signal(signal.SIGPROF, _expire)
-    _Budget.armed = True
+    _Budget.armed, _Budget.expired = True, False
     signal.setitimer(signal.ITIMER_PROF, seconds, BUDGET_REPEAT_SECONDS)
     try:
         yield
@@ -187,6 +191,8 @@ def _run(detector: Detector, source: SourceFile, report: FileReport) -> None:
     except RecursionError:
         report.warnings.append(f"{detector.name}: nesting too deep to analyse")
     except Exception as exc:  # a broken file must never stop the scan
+        if _Budget.expired:  # the budget ran out inside C code that turned its exception into another
+            raise FileBudgetExceeded from exc  # (``ast.parse``: "AST constructor recursion depth mismatch")
         report.warnings.append(f"{detector.name}: {type(exc).__name__}: {exc}"[:300])
 
 
