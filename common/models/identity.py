@@ -51,6 +51,11 @@ class Membership(Base):
     # Provisioned or linked by this organization's identity provider: only such memberships let the
     # organization's SSO policy (allow_password_login=false) restrict the account.
     sso_managed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
+    # Created by the identity provider (not by an admin's invitation): the role follows its claim at every
+    # sign-in, down as well as up (common.sso).
+    role_from_idp: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), nullable=False
+    )
     created_at: Mapped[datetime] = created_column()
 
     user: Mapped[User] = relationship(lazy="joined")
@@ -83,6 +88,8 @@ class ApiKey(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Minted in an SSO session: revoked with the organization's SSO sessions (web.core.tokens).
+    sso_session: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
 
 
 class AuthSession(Base):

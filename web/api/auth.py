@@ -266,7 +266,7 @@ def change_password(body):
 @limit_group("api-key-create")
 @blp.arguments(ApiKeyCreateSchema)
 def create_api_key(body):
-    user_session_principal("create API keys")
+    principal = user_session_principal("create API keys")
     ctx = context()
     key_value = generate_api_key()
     expires_at = utcnow() + timedelta(days=body["expires_in_days"]) if body["expires_in_days"] else None
@@ -277,6 +277,7 @@ def create_api_key(body):
         prefix=api_key_prefix(key_value),
         key_hash=hash_api_key(key_value),
         expires_at=expires_at,
+        sso_session=principal.session_org_id is not None,
     )
     db().add(key)
     db().commit()

@@ -16,12 +16,13 @@ from sqlalchemy import select
 from common.models import ROLES
 from common.models.base import isoformat
 from common.models.sso import SsoConfig
-from common.security import encrypt_secret
+from common.security import decrypt_secret, encrypt_secret
 from common.sso import outbound_url_problem
 from web.core.access import access, context
 from web.core.audit_recorder import audit
 from web.core.database import db
 from web.core.openapi import ObjectSchema
+from web.core.tokens import end_sso_sessions
 
 blp = Blueprint(
     "sso", __name__, url_prefix="/api/v1/organizations", description="Single sign-on configuration"
@@ -115,6 +116,28 @@ def sso_config_json(config: SsoConfig, slug: str) -> dict:
     }
 
 
+def _authority(config: SsoConfig) -> tuple:
+    """What an SSO session stands on: the provider and client that vouched for it and the rules that
+    admitted it and gave it its role. Scopes and the password-login policy are not part of it."""
+    return (
+        config.issuer,
+        config.client_id,
+        _secret_of(config),
+        sorted(config.allowed_domains or []),
+        config.default_role,
+        config.role_claim,
+        dict(config.role_values or {}),
+        config.trust_email_without_verified_claim,
+    )
+
+
+def _secret_of(config: SsoConfig) -> str | None:
+    try:
+        return decrypt_secret(config.client_secret_encrypted) if config.client_secret_encrypted else None
+    except ValueError:
+        return None  # unreadable: any secret given now is a change
+
+
 def _config_of(org_id: str) -> SsoConfig | None:
     return db().scalar(select(SsoConfig).where(SsoConfig.organization_id == org_id))
 
@@ -154,6 +177,7 @@ def put_config(body, org_id):
             message="A new issuer takes its own client secret: give 'client_secret' with it.",
             errors={"json": {"client_secret": ["Required when the issuer changes."]}},
         )
+    before = None if created else _authority(config)
     if body["client_secret"]:
         config.client_secret_encrypted = encrypt_secret(body["client_secret"])
     mapping = body["role_mapping"]
@@ -167,6 +191,7 @@ def put_config(body, org_id):
     config.allow_password_login = body["allow_password_login"]
     config.trust_email_without_verified_claim = body["trust_email_without_verified_claim"]
     config.version += 1
+    ended = end_sso_sessions(org_id) if before is not None and before != _authority(config) else 0
     db().commit()
     audit(
         "sso.configure",
@@ -175,6 +200,7 @@ def put_config(body, org_id):
         issuer=config.issuer,
         client_id=config.client_id,
         secret_changed=bool(body["client_secret"]),
+        sessions_ended=ended,
     )
     return sso_config_json(config, organization.slug), 201 if created else 200
 
@@ -194,8 +220,12 @@ def toggle(body, org_id):
     config = _config_or_404(org_id)
     config.enabled = body["enabled"]
     config.version += 1
+    ended = 0 if config.enabled else end_sso_sessions(org_id)
     db().commit()
-    audit("sso.enable" if config.enabled else "sso.disable", "organization", org_id)
+    if config.enabled:
+        audit("sso.enable", "organization", org_id)
+    else:
+        audit("sso.disable", "organization", org_id, sessions_ended=ended)
     return sso_config_json(config, context().organization.slug)
 
 
@@ -205,6 +235,7 @@ def toggle(body, org_id):
 def delete_config(org_id):
     config = _config_or_404(org_id)
     db().delete(config)
+    ended = end_sso_sessions(org_id)
     db().commit()
-    audit("sso.delete", "organization", org_id, issuer=config.issuer)
+    audit("sso.delete", "organization", org_id, issuer=config.issuer, sessions_ended=ended)
     return "", 204

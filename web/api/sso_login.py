@@ -212,6 +212,7 @@ def callback(org_slug):
             outcome.user.id,
             subject=claims.get("sub"),
             role=outcome.role,
+            claimed_role=outcome.claimed_role,
             joined=outcome.joined,
         )
     response.delete_cookie(BINDING_COOKIE, path=request.path)
@@ -239,7 +240,14 @@ def link(body, org_slug):
         abort(error.status, message=error.message, headers=headers)
     g.audit_actor = outcome.user.id
     audit_organization(organization.id)
-    audit("sso.link", "user", outcome.user.id, role=outcome.role, joined=outcome.joined)
+    audit(
+        "sso.link",
+        "user",
+        outcome.user.id,
+        role=outcome.role,
+        claimed_role=outcome.claimed_role,
+        joined=outcome.joined,
+    )
     return _bound_session(organization, outcome.user)
 
 

@@ -9,7 +9,7 @@ from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import select
 
 from common.config import get_settings
-from common.models import AuthSession, User
+from common.models import ApiKey, AuthSession, User
 from common.models.base import new_id, utcnow
 from common.redis_client import get_redis
 from web.core.database import db
@@ -74,3 +74,30 @@ def user_sessions(user_id: str, *, except_session: str | None = None) -> list[Au
     if except_session:
         query = query.where(AuthSession.id != except_session)
     return list(db().scalars(query))
+
+
+def end_sso_sessions(organization_id: str) -> int:
+    """End what an organization's IdP vouched for: every session its SSO started (or a password change
+    carried on from one: both are bound to the organization) and the API keys minted in them.
+
+    Called when the IdP is withdrawn or replaced (SSO disabled or deleted, another issuer, client or
+    secret, other role or domain rules): its sessions must not outlive its authority. Returns how many
+    sessions ended."""
+    sessions = list(
+        db().scalars(
+            select(AuthSession).where(
+                AuthSession.organization_id == organization_id, AuthSession.revoked_at.is_(None)
+            )
+        )
+    )
+    revoke_sessions(sessions)
+    # One by one, as ``POST /auth/api-key/:id/revoke`` does, so the revocation listeners see each key.
+    for key in db().scalars(
+        select(ApiKey).where(
+            ApiKey.organization_id == organization_id,
+            ApiKey.sso_session.is_(True),
+            ApiKey.revoked_at.is_(None),
+        )
+    ):
+        key.revoked_at = utcnow()
+    return len(sessions)

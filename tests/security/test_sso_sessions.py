@@ -1,0 +1,202 @@
+"""What an organization's identity provider vouched for ends when its word changes or is withdrawn.
+
+Played with the real `oidc-provider` (tests/integration/oidc_provider): a member the IdP made an admin
+stays one after the IdP's role mapping demotes them, and the sessions (and API keys) an organization's SSO
+handed out keep working after an admin disables or deletes it, or replaces its client secret.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+import requests
+
+from tests.helpers import PASSWORD, TestUser, register_user
+from tests.sso_support import (
+    audit_rows,
+    confidential_client,
+    put_config,
+    running_provider,
+    sso_sign_in,
+    toggle,
+)
+
+DOMAIN = "idp-word.test"
+RUN = secrets.token_hex(3)
+SLUGS = {name: f"{name}-{RUN}" for name in ("demote", "last-admin", "by-hand", "withdrawn")}
+CLIENT = {"client_id": "platform", "client_secret": secrets.token_urlsafe(24)}
+ENGINEER = {"id": "eng", "email": f"eng-{RUN}@{DOMAIN}", "password": "eng-pw", "groups": ["eng"]}
+LEAD = {"id": "lead", "email": f"lead-{RUN}@{DOMAIN}", "password": "lead-pw", "groups": ["eng"]}
+INVITEE = {"id": "invitee", "email": f"invitee-{RUN}@{DOMAIN}", "password": "inv-pw", "groups": ["eng"]}
+STAFF = {"id": "staff", "email": f"staff-{RUN}@{DOMAIN}", "password": "staff-pw", "groups": []}
+ADMIN_MAPPING = {"claim": "groups", "values": {"eng": "admin"}}
+VIEWER_MAPPING = {"claim": "groups", "values": {"eng": "viewer"}}
+
+
+@pytest.fixture(scope="module")
+def idp(live_server, tmp_path_factory):
+    callbacks = [f"{live_server}/api/v1/sso/{slug}/callback" for slug in SLUGS.values()]
+    with running_provider(
+        tmp_path_factory.mktemp("idp"),
+        clients=[confidential_client(CLIENT["client_id"], CLIENT["client_secret"], callbacks)],
+        accounts=[ENGINEER, LEAD, INVITEE, STAFF],
+    ) as issuer:
+        yield issuer
+
+
+def _org(client, owner: TestUser, slug: str, issuer: str, **config) -> dict:
+    org = client.post("/api/v1/organizations", json={"name": slug, "slug": slug}, headers=owner.headers())
+    assert org.status_code == 201, org.json
+    _configure(client, owner, org.json, issuer, **config)
+    toggle(client, owner, org.json, True)
+    return org.json
+
+
+def _configure(client, owner, org, issuer, **config) -> None:
+    put_config(client, owner, org, issuer, allowed_domains=[DOMAIN], **{**CLIENT, **config})
+
+
+def _bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _role(client, token: str, org_id: str) -> str:
+    answer = client.get(f"/api/v1/organizations/{org_id}", headers=_bearer(token))
+    assert answer.status_code == 200, answer.json
+    return answer.json["role"]
+
+
+def _signed_in(live_server, slug: str, account: dict) -> dict:
+    answer = sso_sign_in(live_server, slug, account)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_the_idp_demotes_the_admin_it_made(live_server, client, idp):
+    owner = register_user(client)
+    org = _org(client, owner, SLUGS["demote"], idp, role_mapping=ADMIN_MAPPING)
+    promoted = _signed_in(live_server, org["slug"], ENGINEER)
+    assert _role(client, promoted["access_token"], org["id"]) == "admin"
+
+    _configure(client, owner, org, idp, role_mapping=VIEWER_MAPPING)
+    demoted = _signed_in(live_server, org["slug"], ENGINEER)
+
+    assert _role(client, demoted["access_token"], org["id"]) == "viewer"
+    grab = client.post(
+        f"/api/v1/organizations/{org['id']}/sso/toggle",
+        json={"enabled": False},
+        headers=_bearer(demoted["access_token"]),
+    )
+    assert grab.status_code == 403
+    # and back up when the IdP says so again
+    _configure(client, owner, org, idp, role_mapping=ADMIN_MAPPING)
+    assert _role(client, _signed_in(live_server, org["slug"], ENGINEER)["access_token"], org["id"]) == "admin"
+
+
+def test_the_idp_never_demotes_the_last_admin(live_server, client, idp):
+    owner = register_user(client)
+    org = _org(client, owner, SLUGS["last-admin"], idp, role_mapping=ADMIN_MAPPING)
+    _signed_in(live_server, org["slug"], LEAD)
+    left = client.delete(f"/api/v1/organizations/{org['id']}/membership", headers=owner.headers(org["id"]))
+    assert left.status_code == 204  # the IdP's admin is now the only one
+    lead = _signed_in(live_server, org["slug"], LEAD)
+    # the lead, now the organization's only admin, maps itself to viewer
+    answer = client.put(
+        f"/api/v1/organizations/{org['id']}/sso",
+        json={
+            "issuer": idp,
+            "allowed_domains": [DOMAIN],
+            "role_mapping": VIEWER_MAPPING,
+            "scopes": ["openid", "email", "profile", "groups"],
+            **CLIENT,
+        },
+        headers=_bearer(lead["access_token"]),
+    )
+    assert answer.status_code == 200, answer.json
+
+    kept = _signed_in(live_server, org["slug"], LEAD)
+
+    assert _role(client, kept["access_token"], org["id"]) == "admin"
+    login = audit_rows(org["id"], "sso.login")[-1].details
+    assert (login["role"], login["claimed_role"]) == ("admin", "viewer")
+
+
+def test_a_role_an_admin_gave_by_invitation_is_not_the_idps_to_change(live_server, client, idp):
+    owner = register_user(client)
+    org = _org(client, owner, SLUGS["by-hand"], idp, role_mapping=VIEWER_MAPPING)
+    registered = client.post(
+        "/api/v1/auth/register", json={"email": INVITEE["email"], "password": PASSWORD}
+    ).json
+    invitee = _bearer(registered["access_token"])
+    client.post(
+        f"/api/v1/organizations/{org['id']}/members",
+        json={"email": INVITEE["email"], "role": "editor"},
+        headers=owner.headers(org["id"]),
+    )
+    invitation = client.get("/api/v1/auth/invitations", headers=invitee).json["items"][0]
+    assert (
+        client.post(f"/api/v1/auth/invitations/{invitation['id']}/accept", headers=invitee).status_code == 200
+    )
+    offered = sso_sign_in(live_server, org["slug"], INVITEE).json()
+    linked = requests.post(
+        offered["link_url"], json={"link_token": offered["link_token"], "password": PASSWORD}, timeout=10
+    )
+    assert linked.status_code == 200, linked.text
+
+    again = _signed_in(live_server, org["slug"], INVITEE)
+
+    assert _role(client, again["access_token"], org["id"]) == "editor"
+
+
+def _works(client, token: str) -> bool:
+    status = client.get("/api/v1/auth/me", headers=_bearer(token)).status_code
+    assert status in (200, 401)
+    return status == 200
+
+
+def _refreshes(client, refresh_token: str) -> bool:
+    return client.post("/api/v1/auth/refresh", headers=_bearer(refresh_token)).status_code == 200
+
+
+def _sso_credentials(client, live_server, org) -> dict:
+    session = _signed_in(live_server, org["slug"], STAFF)
+    key = client.post(
+        "/api/v1/auth/api-key", json={"name": "minted"}, headers=_bearer(session["access_token"])
+    )
+    assert key.status_code == 201, key.json
+    return {"access": session["access_token"], "refresh": session["refresh_token"], "key": key.json["key"]}
+
+
+def _all_ended(client, credentials: dict) -> bool:
+    alive = (
+        _works(client, credentials["access"]),
+        _refreshes(client, credentials["refresh"]),
+        _works(client, credentials["key"]),
+    )
+    assert len(set(alive)) == 1, f"some survive, some not: {alive}"
+    return not alive[0]
+
+
+def test_sso_sessions_end_when_the_idp_is_withdrawn_or_replaced(live_server, client, idp):
+    owner = register_user(client)
+    org = _org(client, owner, SLUGS["withdrawn"], idp, role_mapping=None)
+
+    before = _sso_credentials(client, live_server, org)
+    toggle(client, owner, org, False)
+    assert _all_ended(client, before)
+    assert _works(client, owner.token)  # the admin's own password session is not the IdP's
+    assert audit_rows(org["id"], "sso.disable")[-1].details["sessions_ended"] == 1
+
+    toggle(client, owner, org, True)
+    before = _sso_credentials(client, live_server, org)
+    _configure(client, owner, org, idp, role_mapping=None, scopes=["openid", "email"])
+    assert _works(client, before["access"]) and _works(client, before["key"])  # the IdP's word is unchanged
+    _configure(client, owner, org, idp, role_mapping=None, client_secret="rotated-" + CLIENT["client_secret"])
+    assert _all_ended(client, before)
+
+    _configure(client, owner, org, idp, role_mapping=None)
+    before = _sso_credentials(client, live_server, org)
+    assert client.delete(f"/api/v1/organizations/{org['id']}/sso", headers=owner.headers()).status_code == 204
+    assert _all_ended(client, before)
+    assert _works(client, owner.token)
