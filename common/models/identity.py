@@ -102,5 +102,7 @@ class AuthSession(Base):
     refresh_jti: Mapped[str] = mapped_column(String(36), nullable=False)
     # Set for a session started by an organization's SSO: its tokens act in that organization only.
     organization_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    # When the IdP last vouched for an SSO session's user: its refresh ends SSO_SESSION_HOURS later.
+    sso_signed_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_column()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -2,16 +2,21 @@
 
 Played with the real `oidc-provider` (tests/integration/oidc_provider): a member the IdP made an admin
 stays one after the IdP's role mapping demotes them, and the sessions (and API keys) an organization's SSO
-handed out keep working after an admin disables or deletes it, or replaces its client secret.
+handed out keep working after an admin disables or deletes it, or replaces its client secret, and for
+ever after the IdP last saw the person, since a rotated refresh token never has to go back to it.
 """
 
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 import pytest
 import requests
+from sqlalchemy import select
 
+from common.db import session_scope
+from common.models import AuthSession
 from tests.helpers import PASSWORD, TestUser, register_user
 from tests.sso_support import (
     audit_rows,
@@ -24,11 +29,13 @@ from tests.sso_support import (
 
 DOMAIN = "idp-word.test"
 RUN = secrets.token_hex(3)
-SLUGS = {name: f"{name}-{RUN}" for name in ("demote", "last-admin", "by-hand", "withdrawn")}
+SLUGS = {name: f"{name}-{RUN}" for name in ("demote", "last-admin", "by-hand", "withdrawn", "lifetime")}
 CLIENT = {"client_id": "platform", "client_secret": secrets.token_urlsafe(24)}
 ENGINEER = {"id": "eng", "email": f"eng-{RUN}@{DOMAIN}", "password": "eng-pw", "groups": ["eng"]}
 LEAD = {"id": "lead", "email": f"lead-{RUN}@{DOMAIN}", "password": "lead-pw", "groups": ["eng"]}
 INVITEE = {"id": "invitee", "email": f"invitee-{RUN}@{DOMAIN}", "password": "inv-pw", "groups": ["eng"]}
+ROAMER = {"id": "roamer", "email": f"roamer-{RUN}@{DOMAIN}", "password": "roamer-pw", "groups": []}
+OWNER = {"id": "owner", "email": f"owner-{RUN}@{DOMAIN}", "password": "owner-pw", "groups": []}
 STAFF = {"id": "staff", "email": f"staff-{RUN}@{DOMAIN}", "password": "staff-pw", "groups": []}
 ADMIN_MAPPING = {"claim": "groups", "values": {"eng": "admin"}}
 VIEWER_MAPPING = {"claim": "groups", "values": {"eng": "viewer"}}
@@ -40,7 +47,7 @@ def idp(live_server, tmp_path_factory):
     with running_provider(
         tmp_path_factory.mktemp("idp"),
         clients=[confidential_client(CLIENT["client_id"], CLIENT["client_secret"], callbacks)],
-        accounts=[ENGINEER, LEAD, INVITEE, STAFF],
+        accounts=[ENGINEER, LEAD, INVITEE, STAFF, ROAMER, OWNER],
     ) as issuer:
         yield issuer
 
@@ -200,3 +207,45 @@ def test_sso_sessions_end_when_the_idp_is_withdrawn_or_replaced(live_server, cli
     assert client.delete(f"/api/v1/organizations/{org['id']}/sso", headers=owner.headers()).status_code == 204
     assert _all_ended(client, before)
     assert _works(client, owner.token)
+
+
+def _age_sso_sessions(org_id: str, hours: int) -> None:
+    """Move the organization's SSO sign-ins ``hours`` into the past."""
+    with session_scope() as session:
+        for row in session.scalars(select(AuthSession).where(AuthSession.organization_id == org_id)):
+            row.sso_signed_in_at -= timedelta(hours=hours)
+
+
+def test_an_sso_session_goes_back_to_the_idp_after_sso_session_hours(live_server, client, idp):
+    """Past SSO_SESSION_HOURS (12) a refresh is refused, so a person the IdP disabled or demoted meanwhile
+    does not stay signed in: only a new sign-in at the IdP goes on. A password change does not reset it."""
+    owner = register_user(client)
+    org = _org(client, owner, SLUGS["lifetime"], idp, role_mapping=None)
+    roamer = _signed_in(live_server, org["slug"], ROAMER)
+    rotated = client.post("/api/v1/auth/refresh", headers=_bearer(roamer["refresh_token"]))
+    assert rotated.status_code == 200
+
+    _age_sso_sessions(org["id"], 13)
+
+    stale = client.post("/api/v1/auth/refresh", headers=_bearer(rotated.json["refresh_token"]))
+    assert stale.status_code == 401 and "identity provider" in stale.json["message"]
+    assert not _works(client, rotated.json["access_token"])
+    again = _signed_in(live_server, org["slug"], ROAMER)
+    assert client.post("/api/v1/auth/refresh", headers=_bearer(again["refresh_token"])).status_code == 200
+
+    # an account with a password, linked to the IdP: changing the password in the SSO session keeps its age
+    client.post("/api/v1/auth/register", json={"email": OWNER["email"], "password": PASSWORD})
+    offered = sso_sign_in(live_server, org["slug"], OWNER).json()
+    linked = requests.post(
+        offered["link_url"], json={"link_token": offered["link_token"], "password": PASSWORD}, timeout=10
+    ).json()
+    _age_sso_sessions(org["id"], 13)
+    changed = client.put(
+        "/api/v1/auth/password",
+        json={"current_password": PASSWORD, "new_password": PASSWORD + "!"},
+        headers=_bearer(linked["access_token"]),
+    )
+    assert changed.status_code == 200, changed.json
+    assert (
+        client.post("/api/v1/auth/refresh", headers=_bearer(changed.json["refresh_token"])).status_code == 401
+    )

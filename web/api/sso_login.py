@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from common.db import session_scope
 from common.models import AuditLog, Organization, User
+from common.models.base import utcnow
 from common.models.sso import SsoConfig
 from common.sso import (
     PENDING_LINK_TTL_SECONDS,
@@ -265,7 +266,7 @@ def _link_offer(org_slug: str, link_token: str) -> dict:
 
 def _bound_session(organization: Organization, user: User):
     """Platform tokens for a session bound to ``organization``: they act nowhere else."""
-    tokens = start_session(user, organization_id=organization.id)
+    tokens = start_session(user, organization_id=organization.id, sso_signed_in_at=utcnow())
     db().commit()
     body = {
         **tokens,

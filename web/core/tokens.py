@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import select
 
 from common.config import get_settings
 from common.models import ApiKey, AuthSession, User
-from common.models.base import new_id, utcnow
+from common.models.base import as_utc, new_id, utcnow
 from common.redis_client import get_redis
 from web.core.database import db
 
@@ -36,15 +36,32 @@ def _pair(user: User, session: AuthSession) -> dict:
     }
 
 
-def start_session(user: User, *, organization_id: str | None = None) -> dict:
+def start_session(
+    user: User, *, organization_id: str | None = None, sso_signed_in_at: datetime | None = None
+) -> dict:
     """A new login: a session row whose current refresh token is the only valid one.
 
-    ``organization_id`` binds the session (an SSO sign-in): its tokens act in that organization only.
+    ``organization_id`` binds the session (an SSO sign-in): its tokens act in that organization only, and
+    refresh until ``SSO_SESSION_HOURS`` after ``sso_signed_in_at``, when the IdP last vouched for the user.
     """
-    session = AuthSession(user_id=user.id, refresh_jti=new_id(), organization_id=organization_id)
+    session = AuthSession(
+        user_id=user.id,
+        refresh_jti=new_id(),
+        organization_id=organization_id,
+        sso_signed_in_at=sso_signed_in_at,
+    )
     db().add(session)
     db().flush()
     return _pair(user, session)
+
+
+def sso_session_over(session: AuthSession) -> bool:
+    """Whether an SSO session outlived its IdP sign-in: without a new one the platform would never hear
+    that the IdP disabled the person or changed their role, as a rotated refresh token lives on for ever."""
+    if session.organization_id is None:
+        return False
+    signed_in = as_utc(session.sso_signed_in_at or session.created_at)
+    return utcnow() - signed_in > timedelta(hours=get_settings().sso_session_hours)
 
 
 def rotate(user: User, session: AuthSession) -> dict:
