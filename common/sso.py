@@ -63,6 +63,8 @@ DISCOVERY_PATH = "/.well-known/openid-configuration"
 PENDING_LOGIN_KEY = "trusera:sso:pending:{}"
 PENDING_LINK_KEY = "trusera:sso:link:{}"
 PENDING_LINK_TTL_SECONDS = 600
+MAX_SUBJECT_LENGTH = 255  # OIDC Core §2: a subject identifier is at most 255 ASCII characters
+MAX_EMAIL_LENGTH = 320  # users.email
 # Only public-key signatures: a shared-secret (HS*) token could be minted by anyone holding the client secret.
 SIGNING_ALGORITHMS = (
     "RS256",
@@ -467,6 +469,8 @@ def verified_email(claims: dict, config: SsoConfig) -> str:
     email = claims.get("email")
     if not isinstance(email, str) or "@" not in email:
         raise SsoError(401, "missing_email", "The identity provider shared no email address (scope 'email').")
+    if len(email) > MAX_EMAIL_LENGTH:
+        raise SsoError(401, "invalid_email", "The identity provider's email address is too long.")
     verified = claims.get("email_verified")
     if verified is None and config.trust_email_without_verified_claim:
         verified = True
@@ -560,6 +564,8 @@ def sign_in_identity(
     which the account's owner redeems with its password (:func:`redeem_link`).
     """
     subject = claims["sub"]
+    if len(subject) > MAX_SUBJECT_LENGTH:  # a string: validate_id_token's checks refuse any other type
+        raise SsoError(401, "invalid_subject", "The identity provider's subject identifier is too long.")
     email = verified_email(claims, config)  # the admin's domain policy applies to every sign-in
     claimed = mapped_role(claims, config)
     identity = find_identity(session, organization.id, config.issuer, subject)
