@@ -8,6 +8,7 @@ ever after the IdP last saw the person, since a rotated refresh token never has 
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from datetime import timedelta
 
@@ -15,9 +16,11 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from common import config
 from common.db import session_scope
 from common.models import AuthSession
 from tests.helpers import PASSWORD, TestUser, register_user
+from tests.security.test_revocation import POLICY_VIOLATION, close_code, open_socket
 from tests.sso_support import (
     audit_rows,
     confidential_client,
@@ -29,13 +32,16 @@ from tests.sso_support import (
 
 DOMAIN = "idp-word.test"
 RUN = secrets.token_hex(3)
-SLUGS = {name: f"{name}-{RUN}" for name in ("demote", "last-admin", "by-hand", "withdrawn", "lifetime")}
+SLUGS = {
+    name: f"{name}-{RUN}" for name in ("demote", "last-admin", "by-hand", "withdrawn", "lifetime", "socket")
+}
 CLIENT = {"client_id": "platform", "client_secret": secrets.token_urlsafe(24)}
 ENGINEER = {"id": "eng", "email": f"eng-{RUN}@{DOMAIN}", "password": "eng-pw", "groups": ["eng"]}
 LEAD = {"id": "lead", "email": f"lead-{RUN}@{DOMAIN}", "password": "lead-pw", "groups": ["eng"]}
 INVITEE = {"id": "invitee", "email": f"invitee-{RUN}@{DOMAIN}", "password": "inv-pw", "groups": ["eng"]}
 ROAMER = {"id": "roamer", "email": f"roamer-{RUN}@{DOMAIN}", "password": "roamer-pw", "groups": []}
 OWNER = {"id": "owner", "email": f"owner-{RUN}@{DOMAIN}", "password": "owner-pw", "groups": []}
+WATCHER = {"id": "watcher", "email": f"watcher-{RUN}@{DOMAIN}", "password": "watcher-pw", "groups": []}
 STAFF = {"id": "staff", "email": f"staff-{RUN}@{DOMAIN}", "password": "staff-pw", "groups": []}
 ADMIN_MAPPING = {"claim": "groups", "values": {"eng": "admin"}}
 VIEWER_MAPPING = {"claim": "groups", "values": {"eng": "viewer"}}
@@ -47,7 +53,7 @@ def idp(live_server, tmp_path_factory):
     with running_provider(
         tmp_path_factory.mktemp("idp"),
         clients=[confidential_client(CLIENT["client_id"], CLIENT["client_secret"], callbacks)],
-        accounts=[ENGINEER, LEAD, INVITEE, STAFF, ROAMER, OWNER],
+        accounts=[ENGINEER, LEAD, INVITEE, STAFF, ROAMER, OWNER, WATCHER],
     ) as issuer:
         yield issuer
 
@@ -249,3 +255,16 @@ def test_an_sso_session_goes_back_to_the_idp_after_sso_session_hours(live_server
     assert (
         client.post("/api/v1/auth/refresh", headers=_bearer(changed.json["refresh_token"])).status_code == 401
     )
+
+
+def test_an_sso_sessions_socket_closes_when_the_session_is_over(live_server, client, idp, monkeypatch):
+    """A socket stands until someone ends its session: SSO_SESSION_HOURS ends an SSO session."""
+    owner = register_user(client)
+    org = _org(client, owner, SLUGS["socket"], idp, role_mapping=None)
+    signed_in = _signed_in(live_server, org["slug"], WATCHER)
+    monkeypatch.setattr(config, "_settings", dataclasses.replace(config.get_settings(), ws_recheck_seconds=1))
+    ws = open_socket(live_server, signed_in["access_token"], org["id"])
+
+    _age_sso_sessions(org["id"], 13)
+
+    assert close_code(ws, within=6) == POLICY_VIOLATION
