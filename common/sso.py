@@ -438,6 +438,20 @@ def organizations_requiring_sso(session: Session, user_id: str) -> list[Organiza
     )
 
 
+def members_requiring_sso(session: Session, organization_id: str) -> list[str]:
+    """The users whom this organization's policy keeps from password login, when it is in force: its
+    non-admin members that its IdP provisioned or linked (:func:`organizations_requiring_sso`)."""
+    return list(
+        session.scalars(
+            select(Membership.user_id).where(
+                Membership.organization_id == organization_id,
+                Membership.role != "admin",
+                Membership.sso_managed.is_(True),
+            )
+        )
+    )
+
+
 # ---------------------------------------------------------------- identities and account linking
 
 

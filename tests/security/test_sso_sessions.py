@@ -33,7 +33,8 @@ from tests.sso_support import (
 DOMAIN = "idp-word.test"
 RUN = secrets.token_hex(3)
 SLUGS = {
-    name: f"{name}-{RUN}" for name in ("demote", "last-admin", "by-hand", "withdrawn", "lifetime", "socket")
+    name: f"{name}-{RUN}"
+    for name in ("demote", "last-admin", "by-hand", "withdrawn", "lifetime", "socket", "policy")
 }
 CLIENT = {"client_id": "platform", "client_secret": secrets.token_urlsafe(24)}
 ENGINEER = {"id": "eng", "email": f"eng-{RUN}@{DOMAIN}", "password": "eng-pw", "groups": ["eng"]}
@@ -42,6 +43,7 @@ INVITEE = {"id": "invitee", "email": f"invitee-{RUN}@{DOMAIN}", "password": "inv
 ROAMER = {"id": "roamer", "email": f"roamer-{RUN}@{DOMAIN}", "password": "roamer-pw", "groups": []}
 OWNER = {"id": "owner", "email": f"owner-{RUN}@{DOMAIN}", "password": "owner-pw", "groups": []}
 WATCHER = {"id": "watcher", "email": f"watcher-{RUN}@{DOMAIN}", "password": "watcher-pw", "groups": []}
+MEMBER = {"id": "member", "email": f"member-{RUN}@{DOMAIN}", "password": "member-pw", "groups": []}
 STAFF = {"id": "staff", "email": f"staff-{RUN}@{DOMAIN}", "password": "staff-pw", "groups": []}
 ADMIN_MAPPING = {"claim": "groups", "values": {"eng": "admin"}}
 VIEWER_MAPPING = {"claim": "groups", "values": {"eng": "viewer"}}
@@ -53,7 +55,7 @@ def idp(live_server, tmp_path_factory):
     with running_provider(
         tmp_path_factory.mktemp("idp"),
         clients=[confidential_client(CLIENT["client_id"], CLIENT["client_secret"], callbacks)],
-        accounts=[ENGINEER, LEAD, INVITEE, STAFF, ROAMER, OWNER, WATCHER],
+        accounts=[ENGINEER, LEAD, INVITEE, STAFF, ROAMER, OWNER, WATCHER, MEMBER],
     ) as issuer:
         yield issuer
 
@@ -268,3 +270,30 @@ def test_an_sso_sessions_socket_closes_when_the_session_is_over(live_server, cli
     _age_sso_sessions(org["id"], 13)
 
     assert close_code(ws, within=6) == POLICY_VIOLATION
+
+
+def test_password_sessions_end_when_the_organization_requires_its_sso(live_server, client, idp):
+    """``allow_password_login: false`` refuses the password sign-ins of the members the IdP manages; a
+    password session one of them opened just before must not outlive the policy."""
+    owner = register_user(client)
+    org = _org(client, owner, SLUGS["policy"], idp, role_mapping=None)
+    client.post("/api/v1/auth/register", json={"email": MEMBER["email"], "password": PASSWORD})
+    offered = sso_sign_in(live_server, org["slug"], MEMBER).json()
+    by_sso = requests.post(
+        offered["link_url"], json={"link_token": offered["link_token"], "password": PASSWORD}, timeout=10
+    ).json()
+    by_password = client.post(
+        "/api/v1/auth/login", json={"email": MEMBER["email"], "password": PASSWORD}
+    ).json
+    assert _works(client, by_password["access_token"])
+
+    _configure(client, owner, org, idp, role_mapping=None, allow_password_login=False)
+
+    assert not _works(client, by_password["access_token"])
+    assert not _refreshes(client, by_password["refresh_token"])
+    assert (
+        client.post("/api/v1/auth/login", json={"email": MEMBER["email"], "password": PASSWORD}).status_code
+        == 403
+    )
+    assert _works(client, by_sso["access_token"])  # the sign-in the policy asks for
+    assert _works(client, owner.token)  # admins keep password sign-in

@@ -17,12 +17,12 @@ from common.models import ROLES
 from common.models.base import isoformat
 from common.models.sso import SsoConfig
 from common.security import decrypt_secret, encrypt_secret
-from common.sso import outbound_url_problem
+from common.sso import members_requiring_sso, outbound_url_problem
 from web.core.access import access, context
 from web.core.audit_recorder import audit
 from web.core.database import db
 from web.core.openapi import ObjectSchema
-from web.core.tokens import end_sso_sessions
+from web.core.tokens import end_password_sessions, end_sso_sessions
 
 blp = Blueprint(
     "sso", __name__, url_prefix="/api/v1/organizations", description="Single sign-on configuration"
@@ -131,6 +131,18 @@ def _authority(config: SsoConfig) -> tuple:
     )
 
 
+def _requires_sso(config: SsoConfig | None) -> bool:
+    return config is not None and config.enabled and not config.allow_password_login
+
+
+def _end_sessions_policy_forbids(config: SsoConfig, required_before: bool) -> int:
+    """When ``allow_password_login: false`` comes into force, the password sessions of the members it
+    governs end too: it refuses their password sign-ins, and one made just before must not outlive it."""
+    if required_before or not _requires_sso(config):
+        return 0
+    return end_password_sessions(members_requiring_sso(db(), config.organization_id))
+
+
 def _secret_of(config: SsoConfig) -> str | None:
     try:
         return decrypt_secret(config.client_secret_encrypted) if config.client_secret_encrypted else None
@@ -178,6 +190,7 @@ def put_config(body, org_id):
             errors={"json": {"client_secret": ["Required when the issuer changes."]}},
         )
     before = None if created else _authority(config)
+    required_before = _requires_sso(config) if not created else False
     if body["client_secret"]:
         config.client_secret_encrypted = encrypt_secret(body["client_secret"])
     mapping = body["role_mapping"]
@@ -192,6 +205,7 @@ def put_config(body, org_id):
     config.trust_email_without_verified_claim = body["trust_email_without_verified_claim"]
     config.version += 1
     ended = end_sso_sessions(org_id) if before is not None and before != _authority(config) else 0
+    password_ended = _end_sessions_policy_forbids(config, required_before)
     db().commit()
     audit(
         "sso.configure",
@@ -201,6 +215,7 @@ def put_config(body, org_id):
         client_id=config.client_id,
         secret_changed=bool(body["client_secret"]),
         sessions_ended=ended,
+        password_sessions_ended=password_ended,
     )
     return sso_config_json(config, organization.slug), 201 if created else 200
 
@@ -218,12 +233,14 @@ def get_config(org_id):
 @blp.arguments(ToggleSchema)
 def toggle(body, org_id):
     config = _config_or_404(org_id)
+    required_before = _requires_sso(config)
     config.enabled = body["enabled"]
     config.version += 1
     ended = 0 if config.enabled else end_sso_sessions(org_id)
+    password_ended = _end_sessions_policy_forbids(config, required_before)
     db().commit()
     if config.enabled:
-        audit("sso.enable", "organization", org_id)
+        audit("sso.enable", "organization", org_id, password_sessions_ended=password_ended)
     else:
         audit("sso.disable", "organization", org_id, sessions_ended=ended)
     return sso_config_json(config, context().organization.slug)

@@ -93,6 +93,24 @@ def user_sessions(user_id: str, *, except_session: str | None = None) -> list[Au
     return list(db().scalars(query))
 
 
+def end_password_sessions(user_ids: list[str]) -> int:
+    """End the users' sessions that no SSO started (those not bound to an organization): an organization
+    that now requires its SSO of them would refuse the password sign-in these came from."""
+    if not user_ids:
+        return 0
+    sessions = list(
+        db().scalars(
+            select(AuthSession).where(
+                AuthSession.user_id.in_(user_ids),
+                AuthSession.organization_id.is_(None),
+                AuthSession.revoked_at.is_(None),
+            )
+        )
+    )
+    revoke_sessions(sessions)
+    return len(sessions)
+
+
 def end_sso_sessions(organization_id: str) -> int:
     """End what an organization's IdP vouched for: every session its SSO started (or a password change
     carried on from one: both are bound to the organization) and the API keys minted in them.
