@@ -45,7 +45,10 @@ AUDIT_FILTERS = {
 
 
 class CleanupArgs(ma.Schema):
-    older_than_days = ma.fields.Integer(validate=ma.validate.Range(min=1, max=3650))
+    older_than_days = ma.fields.Integer(
+        validate=ma.validate.Range(min=1, max=3650),
+        metadata={"description": "Keep more than the organization's audit retention; never less."},
+    )
 
 
 def audit_json(entry: AuditLog) -> dict:
