@@ -19,7 +19,7 @@ from sqlalchemy import select
 from common import config
 from common.db import session_scope
 from common.models import AuthSession
-from tests.helpers import PASSWORD, TestUser, register_user
+from tests.helpers import PASSWORD, TestUser, register_user, sqlite_migrator
 from tests.security.test_revocation import POLICY_VIOLATION, close_code, open_socket
 from tests.sso_support import (
     audit_rows,
@@ -297,3 +297,42 @@ def test_password_sessions_end_when_the_organization_requires_its_sso(live_serve
     )
     assert _works(client, by_sso["access_token"])  # the sign-in the policy asks for
     assert _works(client, owner.token)  # admins keep password sign-in
+
+
+def test_migration_0020_hands_the_role_to_the_idp_only_where_it_made_the_membership(tmp_path):
+    """SSO-managed memberships of password-less accounts (all made by their IdP) follow it; one of an
+    account with a password may have been invited first and keeps its role. Existing SSO sessions count
+    their lifetime from their start."""
+    import sqlite3
+
+    path = tmp_path / "sso.db"
+    upgrade = sqlite_migrator(path)
+    upgrade("0019_credential_host")
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "INSERT INTO organizations (id, name, slug, personal, audit_retention_days, created_at)"
+            " VALUES ('o', 'O', 'o', 0, 90, '2026-12-06')"
+        )
+        for user_id, password_hash in (("jit", None), ("linked", "hash"), ("plain", None)):
+            db.execute(
+                "INSERT INTO users (id, email, name, password_hash, onboarding_completed, created_at,"
+                " updated_at) VALUES (?, ?, '', ?, 0, '2026-12-06', '2026-12-06')",
+                (user_id, f"{user_id}@example.test", password_hash),
+            )
+        for user_id, sso_managed in (("jit", 1), ("linked", 1), ("plain", 0)):
+            db.execute(
+                "INSERT INTO memberships (id, organization_id, user_id, role, sso_managed, created_at)"
+                " VALUES (?, 'o', ?, 'editor', ?, '2026-12-06')",
+                (f"m-{user_id}", user_id, sso_managed),
+            )
+        db.execute(
+            "INSERT INTO auth_sessions (id, user_id, refresh_jti, organization_id, created_at)"
+            " VALUES ('bound', 'jit', 'r1', 'o', '2026-12-06 10:00:00'),"
+            " ('unbound', 'plain', 'r2', NULL, '2026-12-06 11:00:00')"
+        )
+    upgrade("0020_sec_sso8")
+    with sqlite3.connect(path) as db:
+        follows = dict(db.execute("SELECT user_id, role_from_idp FROM memberships"))
+        signed_in = dict(db.execute("SELECT id, sso_signed_in_at FROM auth_sessions"))
+    assert follows == {"jit": 1, "linked": 0, "plain": 0}
+    assert signed_in == {"bound": "2026-12-06 10:00:00", "unbound": None}
