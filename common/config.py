@@ -120,9 +120,8 @@ class Settings:
     internal_max_content_length: int = 200 * 1024 * 1024
     access_token_minutes: int = 15
     refresh_token_days: int = 30
-    sso_session_hours: int = (
-        12  # an SSO session refreshes this long after its IdP sign-in, then signs in again
-    )
+    # An SSO session refreshes this long after its sign-in at the IdP; then its user signs in there again.
+    sso_session_hours: int = 12
     ratelimit_enabled: bool = True
     outbound_allowlist: list[str] = field(default_factory=list)
     scan_stale_minutes: float = 30

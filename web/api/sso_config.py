@@ -131,8 +131,8 @@ def _authority(config: SsoConfig) -> tuple:
     )
 
 
-def _requires_sso(config: SsoConfig | None) -> bool:
-    return config is not None and config.enabled and not config.allow_password_login
+def _requires_sso(config: SsoConfig) -> bool:
+    return config.enabled and not config.allow_password_login
 
 
 def _end_sessions_policy_forbids(config: SsoConfig, required_before: bool) -> int:
@@ -190,7 +190,7 @@ def put_config(body, org_id):
             errors={"json": {"client_secret": ["Required when the issuer changes."]}},
         )
     before = None if created else _authority(config)
-    required_before = _requires_sso(config) if not created else False
+    required_before = not created and _requires_sso(config)
     if body["client_secret"]:
         config.client_secret_encrypted = encrypt_secret(body["client_secret"])
     mapping = body["role_mapping"]
