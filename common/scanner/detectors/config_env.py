@@ -260,6 +260,26 @@ def _clean_value(raw: str) -> str:
 
 HTTP_COMMAND = linear(r"^\s*(?:curl|wget|http|https|xh)\s")
 SHELL_MESSAGE = linear(r"^\s*(?:echo|printf|read\s+-p|log|info|warn|die)\b")
+# ``cat << 'EOF'`` with no redirection or pipe: its body is text the script prints, as an echo's is
+PRINTED_HEREDOC = linear(r"""^\s*cat\s+<<-?\s*['"]?([A-Za-z_]\w*)['"]?\s*$""")
+SHELL_SUFFIXES = (".sh", ".bash", ".zsh")
+
+
+def printed_heredoc_lines(lines: list[str]) -> set[int]:
+    """The body lines of a shell script's printed heredocs (``cat << 'EOF'`` ... ``EOF``)."""
+    printed: set[int] = set()
+    end = None
+    for number, line in enumerate(lines, start=1):
+        if end is not None:
+            if line.strip() == end:
+                end = None
+            else:
+                printed.add(number)
+        elif match := PRINTED_HEREDOC.match(line):
+            end = match.group(1)
+    return printed
+
+
 CREDENTIAL_NAME = lazy_re(r"(?:KEY|TOKEN|SECRET|PASSWORD)$")
 REFERENCE = lazy_re(r"^(?:\$\{\{?|\$[A-Za-z_]|%\(|\{\{|<%=)")
 
@@ -566,8 +586,13 @@ class ConfigDetector(Detector):
         )
         sections = scoping and parents is None and "[" in text
         section = ""  # TOML / INI ``[llm]``
+        printed = (
+            printed_heredoc_lines(file.lines) if file.name.endswith(SHELL_SUFFIXES) and "<<" in text else ()
+        )
         for number, line in enumerate(file.lines, start=1):
             if dockerfile and (line := dockerfile_assignment(line)) is None:
+                continue
+            if number in printed:
                 continue
             if parents is not None:
                 parents.see(line)
