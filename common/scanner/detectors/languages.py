@@ -2565,6 +2565,8 @@ class RustDetector(_LanguageDetector):
             yield from self.crate_macro_tools(file, text)
         if "tool" in text and not any(p.id in MCP_PACKAGES for _, p in self.sdk_imports(text)):
             yield from self.attribute_tools(file, text)
+            if "struct" in text:
+                yield from self.struct_attribute_tools(file, text)
         if "fn name" in text or "const NAME" in text:
             yield from self.named_method_tools(file, text)
         if "ToolDefinition" not in text or "const NAME" not in text:
@@ -2680,6 +2682,45 @@ class RustDetector(_LanguageDetector):
         provider = owner.provider if owner else framework
         yield from self.named_tools(
             file, text, self.comment_lines(file.lines), found, provider, framework, set()
+        )
+
+    # a tool attribute on a struct whose arguments give the model its full view of the tool (AutoAgents:
+    # ``#[tool(name = "Addition", description = "..", input = AdditionArgs)] struct Addition {}``)
+    ATTRIBUTED_STRUCT = linear(
+        r"^(?:\s+|#\[[^\]]{0,400}\]|//[^\n]{0,500})*(?:pub(?:\([\w:\s]{0,40}\))?\s+)?struct\s+\w+"
+    )
+    DESCRIPTION_ARGUMENT = linear(r"\bdescription\s*=")
+    INPUT_ARGUMENT = linear(r"\b(?:input|args|arguments|params|parameters)\s*=")
+    TOOL_MACRO_SOURCE = linear(r"^\s*(?:pub\s+)?use\s+(\w+)::[^;]*\btool\b[^;]*;", re.MULTILINE)
+
+    def struct_attribute_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """Structs under ``#[tool(name = "x", description = .., input = ..)]``: named, described and typed
+        by the attribute, so a tool whatever crate the macro comes from (its provider)."""
+        found = []
+        for match in self.TOOL_ATTRIBUTE.finditer(text):
+            window = text[match.start() : match.start() + 1500]
+            close = window.find(")]")
+            if match.group(1) != "(" or close < 0:
+                continue
+            arguments = self.NESTED_ARGUMENTS.sub("", window[match.end() - match.start() : close])
+            named = self.TOOL_NAME_ARGUMENT.search(arguments)
+            if (
+                named
+                and self.DESCRIPTION_ARGUMENT.search(arguments)
+                and self.INPUT_ARGUMENT.search(arguments)
+                and self.ATTRIBUTED_STRUCT.match(window[close + 2 :])
+            ):
+                found.append((match.start(), named.group(1)))
+        if not found:
+            return
+        source = self.TOOL_MACRO_SOURCE.search(text)
+        framework = (
+            source.group(1).replace("_", "-")
+            if source
+            else crate_name(file) or component_name_for(file.relpath)
+        )
+        yield from self.named_tools(
+            file, text, self.comment_lines(file.lines), found, framework, framework, set()
         )
 
     def attribute_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
