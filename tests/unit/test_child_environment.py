@@ -29,6 +29,7 @@ SERVER_SECRETS = {
     "DATABASE_URL": f"postgresql://trusera:{CANARY}@db/trusera",
     "OIDC_CLIENT_SECRET": CANARY,
     "AWS_SECRET_ACCESS_KEY": CANARY,
+    "SSH_AUTH_SOCK": "/run/user/1000/ssh-agent.sock",  # the host's agent would sign for a tenant's clone
     # git reads these: set in the server's environment they would reconfigure every clone
     "GIT_CONFIG_PARAMETERS": "'core.sshCommand=touch pwned'",
     "GIT_SSH_COMMAND": "touch pwned",
