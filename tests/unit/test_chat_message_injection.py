@@ -10,6 +10,13 @@ import re
 import pytest
 
 from common import chat_messages
+from common.config import get_settings
+
+
+def _public_url() -> str:
+    """The links point at the platform's public address, whatever this test session configured."""
+    return get_settings().public_url.rstrip("/")
+
 
 HOSTILE = [
     "<!channel>",
@@ -69,7 +76,7 @@ def test_slack_gets_no_mention_link_or_image(event):
         assert "<" not in text and ">" not in text  # every Slack control sequence starts with '<'
         assert not re.search(r"@(here|channel|everyone|all)\b", text)  # Slack-compatible receivers
     [button] = message["blocks"][-1]["elements"]
-    assert button["url"] == "http://127.0.0.1:8000/api/v1/alerts/a1" or "/api/v1/scans/s1" in button["url"]
+    assert button["url"] == f"{_public_url()}/api/v1/alerts/a1" or "/api/v1/scans/s1" in button["url"]
 
 
 @pytest.mark.parametrize("event", _events())
@@ -79,4 +86,4 @@ def test_teams_gets_no_link_image_or_mention(event):
     for text in texts:
         assert not re.search(r"(?<!\\)[\[\]()<>!]", text), text
     assert "msteams" not in card  # a Teams mention needs an entity, which only the platform could add
-    assert card["actions"][0]["url"].startswith("http://127.0.0.1:8000/api/v1/")
+    assert card["actions"][0]["url"].startswith(f"{_public_url()}/api/v1/")
