@@ -36,6 +36,7 @@ from common.scanner.lazy import lazy_module, lazy_re
 from common.scanner.limits import linear, load_yaml_all, parse_json
 from common.scanner.registry import CONFIG_SUFFIXES as SELECTED_SUFFIXES
 from common.scanner.textutil import (
+    YamlParents,
     endpoint_for_url,
     is_catalog_model,
     is_prose,
@@ -82,31 +83,6 @@ RESPONSE_TOTAL_TOKENS = linear(
     r'"(?:completion_tokens|completionTokens|output_tokens|outputTokens|total_tokens|totalTokens)"\s*:\s*\d'
 )
 SECTION_HEADER = linear(r"^\s*\[+\s*([\w.\"' -]{1,100}?)\s*\]+\s*(?:#.*)?$")
-
-
-class YamlParents:
-    """The keys a YAML (or pretty-printed JSON) line sits under, from indentation alone (the line scan
-    has no parse tree)."""
-
-    KEY = linear(r"""^(\s*)(?:-\s+)?["']?([A-Za-z_][\w.-]*)["']?\s*:""")
-
-    def __init__(self) -> None:
-        self.stack: list[tuple[int, str]] = []
-        self.current: list[str] = []
-
-    def see(self, line: str) -> None:
-        match = self.KEY.match(line)
-        if not match or not line.strip() or line.lstrip().startswith("#"):
-            self.current = [key for _, key in self.stack]
-            return
-        indent = len(match.group(1))
-        while self.stack and self.stack[-1][0] >= indent:
-            self.stack.pop()
-        self.current = [key for _, key in self.stack]
-        self.stack.append((indent, match.group(2)))
-
-    def path(self) -> str:
-        return ".".join(self.current)
 
 
 JSONC_NOISE = linear(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.DOTALL)
