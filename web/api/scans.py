@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from common import events, jobs
 from common.config import get_settings
 from common.dashboard import compiled_sql
+from common.dashboard_cache import WRITES_ORGANIZATION
 from common.db import COMMITS_ALONE
 from common.jobs import JobStatus
 from common.models import SCAN_STATUSES, AuditLog, Component, Scan, ScanResultPayload
@@ -243,10 +244,11 @@ def _insert_scan_and_audit_row(scan: Scan, audit_row: dict) -> None:
     if session.new:  # anything else recorded (an event's outbox row) must share the scan's transaction
         session.flush()
     connection = session.connection()  # Core statements: the ORM's execution path has nothing to add
+    options = {WRITES_ORGANIZATION: scan.organization_id}  # the new scan's organization
     if connection.dialect.name == "postgresql":
-        connection.execute(INSERT_SCAN_AND_AUDIT_ROW, params)
+        connection.execute(INSERT_SCAN_AND_AUDIT_ROW, params, execution_options=options)
     else:
-        connection.execute(INSERT_NEW_SCAN, params)
+        connection.execute(INSERT_NEW_SCAN, params, execution_options=options)
         connection.execute(INSERT_AUDIT_ROW, params)
 
 
