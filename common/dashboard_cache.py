@@ -173,15 +173,25 @@ def _bump_at_checkin(_dbapi_connection, connection_record) -> None:
         bump(marks)
 
 
-def bump(marks: set[str]) -> None:
+def take(connection) -> set[str]:
+    """The marks of what ``connection`` wrote so far, which the caller now bumps itself after its commit
+    (``bump_commands`` in a pipeline it sends anyway, else ``bump``) instead of the checkin."""
+    return connection.info.pop(_PENDING, None) or set()
+
+
+def bump_commands(marks: set[str]) -> list[tuple]:
+    """The Redis commands (``(method, *args)`` of a pipeline) that bump these marks' versions."""
     keys = sorted(version_key(mark) for mark in marks if mark and SAFE_ID.fullmatch(mark))
     if _EVERYONE_MARK in marks or any(mark and not SAFE_ID.fullmatch(mark) for mark in marks):
         keys.append(EVERYONE)
+    return [command for key in keys for command in (("incr", key), ("expire", key, VERSION_SECONDS))]
+
+
+def bump(marks: set[str]) -> None:
     try:
         pipe = get_redis().pipeline(transaction=False)
-        for key in keys:
-            pipe.incr(key)
-            pipe.expire(key, VERSION_SECONDS)
+        for name, *args in bump_commands(marks):
+            getattr(pipe, name)(*args)
         pipe.execute()
     except redis.RedisError as exc:
         log.warning("cached dashboards not invalidated (Redis: %s); they expire on their own", exc)

@@ -217,3 +217,16 @@ def test_every_table_the_overview_reads_is_watched():
     }
     assert read and read <= dashboard_cache.READ_TABLES
     assert {"organizations", "users"} <= dashboard_cache._deleted_into()
+
+
+def test_a_scan_posted_through_another_broker_ends_the_entry_on_its_own(
+    client, make_user, scan_root, scans_of, monkeypatch
+):
+    """With RabbitMQ there is no Redis pipeline for the task to carry the bump: it goes alone."""
+    user = make_user()
+    scans_of(user)
+    before = warm(client, user)
+    monkeypatch.setattr(events, "leading_for", lambda _recorded: None)
+    _post_scan(client, user, user.org_id, scan_root, {})
+    after, counted = viewed(client, user)
+    assert counted and after == fresh(user.org_id) != before
