@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import redis
 from sqlalchemy import Table, delete, text, update
 from sqlalchemy.sql import visitors
 
@@ -230,3 +231,18 @@ def test_a_scan_posted_through_another_broker_ends_the_entry_on_its_own(
     _post_scan(client, user, user.org_id, scan_root, {})
     after, counted = viewed(client, user)
     assert counted and after == fresh(user.org_id) != before
+
+
+def test_without_redis_every_view_is_counted(client, make_user, scans_of, monkeypatch):
+    user = make_user()
+    scans = scans_of(user)
+    warm(client, user)
+
+    class Refusing:
+        def __getattr__(self, _name):
+            raise redis.ConnectionError("Redis is down")
+
+    monkeypatch.setattr(dashboard_cache, "get_redis", Refusing)
+    _alert_opened(client, user, user.org_id, None, scans)  # its bump is refused too
+    after, counted = viewed(client, user)
+    assert counted and after == fresh(user.org_id) and after["open_alerts"] == 1
