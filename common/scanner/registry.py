@@ -135,6 +135,7 @@ SELECTORS = {
         suffixes=(
             ".sql",
             ".prisma",
+            ".cypher",
             ".cjs",
             ".jsx",
             ".tsx",
