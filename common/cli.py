@@ -368,9 +368,15 @@ def _run_scan(args: argparse.Namespace) -> int:
         if args.n8n_url:
             from common.scanner.n8n_client import scan_n8n_instance
 
-            n8n_result = scan_n8n_instance(args.n8n_url, args.n8n_api_key, progress=progress)
+            n8n_result = scan_n8n_instance(
+                args.n8n_url,
+                args.n8n_api_key,
+                progress=progress,
+                file_budget_seconds=args.file_budget,
+                scan_budget_seconds=args.scan_budget,
+            )
             result = merge_results(result, n8n_result) if args.path else n8n_result
-    except (OSError, ValueError, RuntimeError) as exc:
+    except (OSError, ValueError, RuntimeError) as exc:  # n8n_client.N8nError is a RuntimeError
         progress.close()
         print(f"trusera: error: {terminal_text(exc)}", file=sys.stderr)
         return 2
