@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from functools import cache
 from itertools import accumulate
 
-from common.scanner.catalog import load_json, lookup_package, patterns
+from common.scanner.catalog import Package, load_json, lookup_package, patterns
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
 from common.scanner.limits import BoundedPattern, linear
@@ -87,6 +87,41 @@ NOT_AI_SERVICE = linear(
 )
 
 
+# A settings tree (Spring AI's ``spring.ai.moonshot.api-key``, LangChain4j's ``langchain4j.community.
+# dashscope.chat-model.api-key``) names the provider a key belongs to: OpenAI-compatible services (Moonshot,
+# DashScope, DeepSeek) issue keys in OpenAI's ``sk-`` format, so the format alone would say OpenAI
+SETTINGS_SUFFIXES = (".yaml", ".yml", ".properties")
+YAML_KEY = linear(r"^(\s*)([\w.-]{1,80})\s*:")
+MAX_PARENT_LINES = 200
+
+
+def settings_path(lines: list[str], number: int, variable: str) -> list[str]:
+    """The dotted settings path of the key on line ``number``: the YAML keys it sits under (found by
+    indentation, at most ``MAX_PARENT_LINES`` lines up) and the key's own dotted name."""
+    path = variable.lower().split(".")
+    own = YAML_KEY.match(lines[number - 1])
+    indent = len(own.group(1)) if own else 0
+    for raw in reversed(lines[max(0, number - 1 - MAX_PARENT_LINES) : number - 1]):
+        if indent == 0:
+            break
+        parent = YAML_KEY.match(raw)
+        if parent and len(parent.group(1)) < indent and not raw.lstrip().startswith("#"):
+            indent = len(parent.group(1))
+            path = parent.group(2).lower().split(".") + path
+    return path
+
+
+def settings_provider(file: SourceFile, number: int, variable: str) -> Package | None:
+    """The LLM provider a settings tree files an OpenAI-format key under, when it is not OpenAI."""
+    if file.suffix not in SETTINGS_SUFFIXES:
+        return None
+    for segment in settings_path(file.lines, number, variable)[:-1]:
+        package = lookup_package("id", segment)
+        if package and package.type == "llm_provider" and package.id != "openai":
+            return package
+    return None
+
+
 @cache
 def provider_variables() -> dict[str, str]:
     """Variable names that name a package (``OPENAI_API_KEY`` -> openai), as config_env reads them."""
@@ -154,9 +189,14 @@ class SecretsDetector(Detector):
         variable = assigned.group(1).upper() if assigned else ""
         if SHARED_KEY_PREFIX.match(value) and NOT_AI_SERVICE.search(variable):
             return  # a Google API key for Maps or Firebase is no AI credential
+        provider = rule["provider"]
         named = lookup_package("id", provider_variables().get(variable, ""))
         if named and named.provider == rule["provider"]:
             provider_id = named.id  # GEMINI_API_KEY=AIza…: the package its variable names, as config_env does
+        elif provider_id == "openai" and (
+            filed := settings_provider(file, number, assigned.group(1) if assigned else "")
+        ):
+            provider_id, provider = filed.id, filed.provider
         masked = mask_secret(value)
         snippet = (line[: span[0]] + masked + line[span[1] :]).strip()
         package = lookup_package("id", provider_id)
@@ -165,11 +205,9 @@ class SecretsDetector(Detector):
             key=component_key(component_type, provider_id),
             name=provider_id,
             type=component_type,
-            provider=rule["provider"],
+            provider=provider,
             location=Location(file=file.relpath, line=number, snippet=snippet),
             detector=self.name,
             flags={"hardcoded_api_key"},
-            metadata={
-                "secrets": [{"masked": masked, "sha256": secret_hash(value), "provider": rule["provider"]}]
-            },
+            metadata={"secrets": [{"masked": masked, "sha256": secret_hash(value), "provider": provider}]},
         )
