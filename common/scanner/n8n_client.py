@@ -58,6 +58,8 @@ def _get(
             params=params,
             headers={"X-N8N-API-KEY": api_key, "Accept": "application/json"},
             timeout=timeout,
+            # requests keeps a custom header across hosts: a sign-in proxy's 302 would carry the key away
+            allow_redirects=False,
         )
     except requests.RequestException as exc:
         raise N8nUnreachable(f"n8n instance unreachable: {type(exc).__name__}") from exc

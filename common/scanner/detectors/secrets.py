@@ -17,12 +17,12 @@ from collections.abc import Iterator
 from functools import cache
 from itertools import accumulate
 
-from common.scanner.catalog import Package, load_json, lookup_package, patterns
+from common.scanner.catalog import load_json, lookup_package, patterns
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
 from common.scanner.limits import BoundedPattern, linear
 from common.scanner.model import Location
-from common.scanner.textutil import mask_secret, secret_hash
+from common.scanner.textutil import YamlParents, mask_secret, secret_hash
 
 SKIPPED_SUFFIXES = (".lock", ".min.js", ".pem", ".crt")
 SKIPPED_NAMES = {"package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock", "go.sum", "Cargo.lock"}
@@ -85,40 +85,38 @@ SHARED_KEY_PREFIX = linear(r"AIza")
 NOT_AI_SERVICE = linear(
     r"MAPS|FIREBASE|YOUTUBE|PLACES|GEOCOD|RECAPTCHA|ANALYTICS|CALENDAR|DRIVE|SHEETS|TRANSLATE"
 )
+YAML_SUFFIXES = (".yml", ".yaml")
 
 
-# A settings tree (Spring AI's ``spring.ai.moonshot.api-key``, LangChain4j's ``langchain4j.community.
-# dashscope.chat-model.api-key``) names the provider a key belongs to: OpenAI-compatible services (Moonshot,
-# DashScope, DeepSeek) issue keys in OpenAI's ``sk-`` format, so the format alone would say OpenAI
-SETTINGS_SUFFIXES = (".yaml", ".yml", ".properties")
-YAML_KEY = linear(r"^(\s*)([\w.-]{1,80})\s*:")
-MAX_PARENT_LINES = 200
+@cache
+def section_vendors() -> dict[str, tuple[str, str]]:
+    """Configuration key or section name -> (provider id, provider) for the vendors whose keys share
+    the legacy OpenAI shape."""
+    return {name: (pair[0], pair[1]) for name, pair in load_json("secrets.json")["sections"].items()}
 
 
-def settings_path(lines: list[str], number: int, variable: str) -> list[str]:
-    """The dotted settings path of the key on line ``number``: the YAML keys it sits under (found by
-    indentation, at most ``MAX_PARENT_LINES`` lines up) and the key's own dotted name."""
-    path = variable.lower().split(".")
-    own = YAML_KEY.match(lines[number - 1])
-    indent = len(own.group(1)) if own else 0
-    for raw in reversed(lines[max(0, number - 1 - MAX_PARENT_LINES) : number - 1]):
-        if indent == 0:
-            break
-        parent = YAML_KEY.match(raw)
-        if parent and len(parent.group(1)) < indent and not raw.lstrip().startswith("#"):
-            indent = len(parent.group(1))
-            path = parent.group(2).lower().split(".") + path
-    return path
+def yaml_parent_keys(lines: list[str]) -> list[list[str]]:
+    """For each line of a YAML file, the keys it sits under (one pass over the file)."""
+    parents = YamlParents()
+    found = []
+    for line in lines:
+        parents.see(line)
+        found.append(parents.current)
+    return found
 
 
-def settings_provider(file: SourceFile, number: int, variable: str) -> Package | None:
-    """The LLM provider a settings tree files an OpenAI-format key under, when it is not OpenAI."""
-    if file.suffix not in SETTINGS_SUFFIXES:
-        return None
-    for segment in settings_path(file.lines, number, variable)[:-1]:
-        package = lookup_package("id", segment)
-        if package and package.type == "llm_provider" and package.id != "openai":
-            return package
+VARIABLE_WORDS = re.compile(r"[._-]")
+
+
+def section_vendor(variable: str, parent_keys: list[str]) -> tuple[str, str] | None:
+    """The vendor the nearest word of a credential's configuration path names: the words of its own
+    key (``MOONSHOT_API_KEY``, ``spring.ai.moonshot.api-key``), then the YAML keys it sits under."""
+    vendors = section_vendors()
+    path = [*parent_keys, *VARIABLE_WORDS.split(variable)]
+    for part in reversed(path):
+        vendor = vendors.get(part.lower())
+        if vendor:
+            return vendor
     return None
 
 
@@ -161,6 +159,7 @@ class SecretsDetector(Detector):
             return
         mentions_bedrock = "bedrock" in text.lower()
         lines = file.lines
+        parents: dict[str, list[list[str]]] = {}  # the YAML keys above each line, read once if needed
         for number in marked_lines(text, markers):
             line = lines[number - 1]
             if len(line) > 5000:
@@ -170,17 +169,28 @@ class SecretsDetector(Detector):
                 for match in pattern.finditer(line):
                     if not any(s <= match.start() < e for s, e in taken):
                         taken.append(match.span())
-                        yield from self.credential(file, number, line, match.group(0), match.span(), rule)
+                        yield from self.credential(
+                            file, number, line, match.group(0), match.span(), rule, parents
+                        )
             for pattern, rule in contextual:
                 if rule.get("requires") and not mentions_bedrock:
                     continue
                 for match in pattern.finditer(line):
                     if not any(s <= match.start(1) < e for s, e in taken):
                         taken.append(match.span(1))
-                        yield from self.credential(file, number, line, match.group(1), match.span(1), rule)
+                        yield from self.credential(
+                            file, number, line, match.group(1), match.span(1), rule, parents
+                        )
 
     def credential(
-        self, file: SourceFile, number: int, line: str, value: str, span: tuple[int, int], rule: dict
+        self,
+        file: SourceFile,
+        number: int,
+        line: str,
+        value: str,
+        span: tuple[int, int],
+        rule: dict,
+        parents: dict[str, list[list[str]]],
     ):
         if is_placeholder(value, line):
             return
@@ -189,14 +199,17 @@ class SecretsDetector(Detector):
         variable = assigned.group(1).upper() if assigned else ""
         if SHARED_KEY_PREFIX.match(value) and NOT_AI_SERVICE.search(variable):
             return  # a Google API key for Maps or Firebase is no AI credential
-        provider = rule["provider"]
         named = lookup_package("id", provider_variables().get(variable, ""))
         if named and named.provider == rule["provider"]:
             provider_id = named.id  # GEMINI_API_KEY=AIza…: the package its variable names, as config_env does
-        elif provider_id == "openai" and (
-            filed := settings_provider(file, number, assigned.group(1) if assigned else "")
-        ):
-            provider_id, provider = filed.id, filed.provider
+        provider = rule["provider"]
+        if rule.get("shared"):
+            if "lines" not in parents:
+                parents["lines"] = yaml_parent_keys(file.lines) if file.suffix in YAML_SUFFIXES else []
+            above = parents["lines"][number - 1] if parents["lines"] else []
+            vendor = section_vendor(assigned.group(1) if assigned else "", above)
+            if vendor:
+                provider_id, provider = vendor  # an ``sk-`` key under ``moonshot:`` is Moonshot's
         masked = mask_secret(value)
         snippet = (line[: span[0]] + masked + line[span[1] :]).strip()
         package = lookup_package("id", provider_id)
