@@ -120,6 +120,8 @@ class Settings:
     internal_max_content_length: int = 200 * 1024 * 1024
     access_token_minutes: int = 15
     refresh_token_days: int = 30
+    # An SSO session refreshes this long after its sign-in at the IdP; then its user signs in there again.
+    sso_session_hours: int = 12
     ratelimit_enabled: bool = True
     outbound_allowlist: list[str] = field(default_factory=list)
     scan_stale_minutes: float = 30
@@ -218,6 +220,7 @@ def load_settings() -> Settings:
         max_content_length=int(_env("MAX_CONTENT_LENGTH", str(10 * 1024 * 1024))),
         access_token_minutes=int(_env("ACCESS_TOKEN_MINUTES", "15")),
         refresh_token_days=int(_env("REFRESH_TOKEN_DAYS", "30")),
+        sso_session_hours=int(_env("SSO_SESSION_HOURS", "12")),
         ratelimit_enabled=_env("RATELIMIT_ENABLED", "true").lower() != "false",
         # WEBHOOK_ALLOWLIST is the setting's former name, still honoured when the new one is unset.
         outbound_allowlist=[
