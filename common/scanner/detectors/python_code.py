@@ -1265,34 +1265,6 @@ ENV_DEFAULT = lazy_re(
     re.MULTILINE,
 )
 MODEL_SETTING_NAME = linear(r"MODEL|LLM|EMBED", re.IGNORECASE)
-ENV_FILE_ASSIGNMENT = lazy_re(
-    r"""^[ \t]*(?:export[ \t]+)?([A-Za-z_]\w*)[ \t]*=[ \t]*['"]?([^'"#\s]+)""", re.MULTILINE
-)
-MAX_ENV_FILES = 20
-
-
-def environment_files_value(file: SourceFile, variable: str) -> str | None:
-    """The value the repository's ``.env`` files (``.env``, ``.env.example``, ...) beside the module or
-    above it give ``variable``, as deep mode reads them: that value, not the code's default, is the one
-    the deployment uses."""
-    root = scan_root_of(file)
-    for folder in folders_up(file):
-        try:
-            names = sorted(
-                entry.name
-                for entry in os.scandir(folder)
-                if entry.name.startswith(".env") or entry.name.endswith(".env")
-            )[:MAX_ENV_FILES]
-        except OSError:
-            names = []
-        for name in names:
-            text = read_neighbour(folder / name, root) or ""
-            for match in ENV_FILE_ASSIGNMENT.finditer(text):
-                if match.group(1) == variable:
-                    return match.group(2)
-    return None
-
-
 PYTHON_PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "Pipfile")
 TOP_LEVEL_IMPORT = lazy_re(r"^[ \t]*(?:from|import)[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
 
@@ -1357,7 +1329,8 @@ class PythonDetector(Detector):
 
     def env_default_models(self, file: SourceFile, findings: list[Finding]) -> Iterator[Finding]:
         """Catalog model ids that are the literal default of an environment read into a model setting:
-        the file configures that model unless the environment says otherwise."""
+        the code runs that model whenever the variable is unset, even when an ``.env`` template names
+        another one (that template's value is its own finding)."""
         if file.scope == "test":
             return
         reported = {f.key for f in findings if f.type == "model"}
@@ -1366,9 +1339,6 @@ class PythonDetector(Detector):
             if not (MODEL_SETTING_NAME.search(setting) or MODEL_SETTING_NAME.search(variable)):
                 continue
             if not is_catalog_model(default):
-                continue
-            configured = environment_files_value(file, variable)
-            if configured and configured != default:
                 continue
             line = line_at(file.text, match.start(3))
             found = model_finding(default, line, strong=False, hf_context=False)
