@@ -375,8 +375,6 @@ def is_catalog_model(value: str) -> bool:
 _IMAGE_ARGUMENT = lazy_re(r"""(?i)\b(?:base_|container_)?image(?:_?(?:name|uri|ref|tag))?["']?\s*[:=]\s*$""")
 
 
-# an Azure OpenAI deployment's name, which an operator often spells like the model it serves
-_DEPLOYMENT_ARGUMENT = linear(r"""(?i)deployment(?:_?name|_?id)?["']?\s*[:=]\s*$""")
 # a literal a model name is tested against as a prefix: a family, which is a model id only when the
 # catalog lists it as one
 _PREFIX_TEST = linear(
@@ -399,7 +397,8 @@ def code_model_literals(text: str, comment_lines: set[int]) -> Iterator[tuple[in
     struct fields, list elements). Prose is not configuration: comment lines and literals handed to
     logging, printing, errors, assertions or help text are skipped, as are container image arguments.
     Only catalog ids that carry a version or tier count (``claude-3-5-haiku``, ``gemini-pro``; never
-    ``claude-code``)."""
+    ``claude-code``). An Azure deployment named by the model id it serves (``azure_deployment="gpt-4o"``)
+    is that model, as the labelling policy has it."""
     for start, value in string_literals(text):
         if " " in value or len(value) > 120 or not _VERSIONED_OR_TIERED.search(value):
             continue  # cheap rejections first: most literals in code are prose or identifiers
@@ -414,8 +413,6 @@ def code_model_literals(text: str, comment_lines: set[int]) -> Iterator[tuple[in
         before = text[max(line_start, start - MAX_LITERAL_CONTEXT) : start]
         if _handed_to_prose(before) or _ENVIRONMENT_DEFAULT.search(before) or _IMAGE_ARGUMENT.search(before):
             continue
-        if _DEPLOYMENT_ARGUMENT.search(before):
-            continue  # ``azure_deployment="gpt-35-turbo"``: the name an operator gave a deployment
         if _PREFIX_TEST.search(before) and not match_model(value).catalog_id:
             continue  # ``slug.starts_with("gpt-3.5")`` tests a family prefix; ``starts_with("o3")`` names o3
         after = text[start + len(value) + 2 : start + len(value) + 2 + 16]

@@ -172,15 +172,19 @@ def test_aws_ai_clients_through_the_generic_sdks(tmp_path):
     assert {loc.file for loc in bedrock.locations} == {"invoke.py", "agent.go"}
 
 
-def test_azure_deployment_keys_hold_aliases_not_models(tmp_path):
+def test_azure_deployment_keys_hold_aliases_unless_named_by_a_model_id(tmp_path):
     result = scan_tree(
         tmp_path,
         {
-            "config/default.yaml": 'openai:\n  deployment_name: "gpt-4"\n  model: "gpt-4o-mini"\n',
+            "config/default.yaml": 'openai:\n  deployment_name: "chat-prod-01"\n  model: "gpt-4o-mini"\n',
             ".env.example": "AZURE_OPENAI_DEPLOYMENT=gpt-4o\nAZURE_OPENAI_DEPLOYMENT_MODEL=gpt-4.1\n",
         },
     )
-    assert {k for k in keys(result) if k.startswith("model:")} == {"model:gpt-4o-mini", "model:gpt-4.1"}
+    assert {k for k in keys(result) if k.startswith("model:")} == {
+        "model:gpt-4o-mini",
+        "model:gpt-4.1",
+        "model:gpt-4o",
+    }
 
 
 def test_models_and_urls_a_test_only_asserts_are_not_components(tmp_path):

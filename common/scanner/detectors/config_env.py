@@ -260,9 +260,11 @@ CREDENTIAL_NAME = lazy_re(r"(?:KEY|TOKEN|SECRET|PASSWORD)$")
 REFERENCE = lazy_re(r"^(?:\$\{\{?|\$[A-Za-z_]|%\(|\{\{|<%=)")
 
 
-# the name a server exposes its model under (vLLM ``--served-model-name``) or an Azure OpenAI deployment
-# (``deployment_name: gpt-4``, ``AZURE_OPENAI_DEPLOYMENT=…``): an alias the operator chose, not a model id
-SERVED_ALIAS = lazy_re(r"(?i)served[._-]?model|^(?!.*model).*deployment")
+# the name a server exposes its model under (vLLM ``--served-model-name``): an alias the operator chose
+SERVED_ALIAS = lazy_re(r"(?i)served[._-]?model")
+# an Azure OpenAI deployment (``deployment_name: …``, ``AZURE_OPENAI_DEPLOYMENT=…``, ``azure_deployment: …``)
+# is an alias too, unless the operator named it by the model id it serves (``gpt-4o``): that is a model
+DEPLOYMENT_KEY = lazy_re(r"(?i)^(?!.*model).*deployment")
 # a config file that is a table of models by its name: models.json, models_config.yaml, model-catalog.json
 MODEL_TABLE_FILE = lazy_re(r"(?i)models?(?:[_-](?:config|configs|catalog|registry|list|table))?")
 HF_MODEL_KEY = lazy_re(r"(?i)(?:^|[._-])model[._-]?(?:path|repo|repo[._-]?id|checkpoint)$")
@@ -333,6 +335,16 @@ def hardcoded_credential(name: str, value: str) -> bool:
 
 
 MODELFILE_FROM = linear(r"^\s*FROM\s+([^\s#]+)", re.IGNORECASE)
+
+
+def front_matter_end(file: SourceFile) -> int:
+    """The last line read of a ``.prompty`` file: its YAML front matter between ``---`` lines configures
+    the model; the prompt below it is text sent to the model (model names there are prose)."""
+    if file.suffix != ".prompty" or not file.lines or file.lines[0].strip() != "---":
+        return len(file.lines)
+    return next(
+        (n for n, line in enumerate(file.lines[1:], start=2) if line.strip() == "---"), len(file.lines)
+    )
 
 
 def is_modelfile(name: str) -> bool:
@@ -608,7 +620,10 @@ class ConfigDetector(Detector):
         printed = (
             printed_heredoc_lines(file.lines) if file.name.endswith(SHELL_SUFFIXES) and "<<" in text else ()
         )
+        last = front_matter_end(file)
         for number, line in enumerate(file.lines, start=1):
+            if number > last:
+                break
             if dockerfile and (line := dockerfile_assignment(line)) is None:
                 continue
             if number in printed:
@@ -655,7 +670,11 @@ class ConfigDetector(Detector):
                 and plausible_model_name(value)
                 and bool(AI_FRAMEWORK_SETTING.match(f"{parents.path()}.{key}" if parents else key))
             )
-            if SERVED_ALIAS.search(key) or (litellm and key.lower() == "model_name"):
+            if (
+                SERVED_ALIAS.search(key)
+                or (litellm and key.lower() == "model_name")
+                or (DEPLOYMENT_KEY.search(key) and not is_catalog_model(value))
+            ):
                 pass  # an alias, not a model id
             elif value and (
                 setting

@@ -600,6 +600,9 @@ class McpConfigDetector(Detector):
             "local_script": info.local_script,
             "url": safe_url(info.url) if info.url else None,
             "env_keys": sorted(spec["env"]) if isinstance(spec.get("env"), dict) else [],
+            # configured but switched off (Cline/Roo ``"disabled": true``, ``"enabled": false``): still
+            # inventoried, as one switch turns it back on, but marked so a reader can tell it is off
+            "disabled": True if spec.get("disabled") is True or spec.get("enabled") is False else None,
         }
         if info.secrets:
             metadata["secrets"] = [secret_record(f, v) for f, v in info.secrets]

@@ -953,6 +953,8 @@ class _Analyzer:
             package, name, call = self.decorator_package(decorator)
             if not package or name not in self.rules["tool_decorators"]:
                 continue
+            if package.id in self.rules["node_decorator_packages"]:
+                continue  # prompt flow's ``@tool`` makes a function a node of its DAG, no agent calls it
             tool_name = (self.literal(call.args[0]) if call and call.args else None) or node.name
             for keyword in call.keywords if call else ():  # @function_tool(name_override="x")
                 if keyword.arg in ("name", "name_override") and self.literal(keyword.value):

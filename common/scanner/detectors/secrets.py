@@ -157,7 +157,7 @@ class SecretsDetector(Detector):
         text = file.text
         if not any(marker in text for marker in markers):
             return
-        mentions_bedrock = "bedrock" in text.lower()
+        lowered = text.lower()
         lines = file.lines
         parents: dict[str, list[list[str]]] = {}  # the YAML keys above each line, read once if needed
         for number in marked_lines(text, markers):
@@ -173,7 +173,7 @@ class SecretsDetector(Detector):
                             file, number, line, match.group(0), match.span(), rule, parents
                         )
             for pattern, rule in contextual:
-                if rule.get("requires") and not mentions_bedrock:
+                if rule.get("requires") and rule["requires"] not in lowered:
                     continue
                 for match in pattern.finditer(line):
                     if not any(s <= match.start(1) < e for s, e in taken):
