@@ -438,8 +438,22 @@ class _Analyzer:
             self.has_llm_sdk = True
         self.add_package(package, line)
 
+    def sdk_subclasses(self) -> dict[str, str]:
+        """Classes of this module that extend an SDK class (``class WebSurfer(Agent[State, str])``), by the
+        SDK class they extend: an instance of one is the SDK's (``@web_surfer.tool`` registers a tool)."""
+        found: dict[str, str] = {}
+        for node in self.of(ast.ClassDef):
+            for base in node.bases:
+                generic = base.value if isinstance(base, ast.Subscript) else base
+                resolved = self.resolve(generic)
+                if resolved and self.package_of(resolved):
+                    found[node.name] = resolved
+                    break
+        return found
+
     def collect_assignments(self) -> None:
         counts: dict[str, int] = {}
+        subclasses = self.sdk_subclasses()
         for node in self.of(ast.Assign, ast.AnnAssign):
             targets: list[ast.AST] = []
             value = None
@@ -460,7 +474,7 @@ class _Analyzer:
                     env = self.env_lookup(value)
                     if env:
                         self.env_constants[name] = env
-                    resolved = self.resolve(value.func)
+                    resolved = self.resolve(value.func) or subclasses.get(dotted(value.func) or "")
                     if resolved and (self.package_of(resolved) or is_aws_session(resolved)):
                         self.instances[name] = resolved + "()"
         for name, count in counts.items():
