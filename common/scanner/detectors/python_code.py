@@ -80,6 +80,15 @@ CONFIGURED_MCP_SERVERS = frozenset(
     {"MCPServerStdio", "MCPServerSse", "MCPServerSSE", "MCPServerHTTP", "MCPTools"}
     | {"MCPServerStreamableHttp", "MCPServerStreamableHTTP"}
 )
+# how an MCP client reaches a remote server by URL: the MCP SDK's transports (``streamablehttp_client(url)``)
+# and Google ADK's connection parameters (``MCPToolset(connection_params=SseConnectionParams(url=...))``);
+# the server is named by its host, as an unnamed ``MCPServerSSE(url=...)`` is
+REMOTE_SERVER_TRANSPORTS = frozenset(
+    {"sse_client", "streamablehttp_client", "streamable_http_client", "websocket_client"}
+)
+REMOTE_SERVER_PARAMS = frozenset(
+    {"SseConnectionParams", "StreamableHTTPConnectionParams", "SseServerParams", "StreamableHTTPServerParams"}
+)
 HANDED_TOOL_LIST_CALLS = {"bind_tools", "ToolNode", "create_react_agent", "bind_functions"}
 MCP_DECORATORS = {"tool"}
 # mcp-use builds its ``MCPClient`` from a config: ``MCPClient.from_dict(config)``
@@ -649,8 +658,10 @@ class _Analyzer:
                 MCP_PROVIDER,
                 line=call.lineno,
             )
-            if method in CONFIGURED_MCP_SERVERS:
+            if method in CONFIGURED_MCP_SERVERS or method in REMOTE_SERVER_TRANSPORTS:
                 self.analyse_configured_mcp_server(call, method)
+        elif method in REMOTE_SERVER_PARAMS:
+            self.analyse_configured_mcp_server(call, method)
         elif method in self.rules["agent_classes"] or method in self.rules["multi_agent_classes"]:
             self.analyse_agent(call, package, model_key)
         elif method in STARTED_SERVER_CLASSES and (
