@@ -258,6 +258,8 @@ class _LanguageDetector(Detector):
     # whether those patterns count only in a file importing an MCP SDK (a generic process API), or in any
     # file importing an AI SDK (names only MCP transports have)
     child_servers_need_mcp = True
+    # an MCP client reaching a remote server: group 1 the URL written in the transport's construction
+    remote_server_patterns: tuple[re.Pattern, ...] = ()
     api_signatures: tuple[tuple[re.Pattern, str], ...] = ()  # (idiom only one SDK has, catalog id)
     # True where using an SDK's constant is how the language imports it (Ruby under Bundler.require):
     # the SDK is then placed in the file at that use, as an import would place it
@@ -387,6 +389,7 @@ class _LanguageDetector(Detector):
         uses_mcp = any(p.id in MCP_PACKAGES for _, p in sdk_imports)
         if uses_mcp:
             yield from self.mcp_tools(file, text, comment_lines)
+            yield from self.reached_servers(file, text, comment_lines)
         if uses_mcp or not self.child_servers_need_mcp:
             yield from self.started_servers(file, text, comment_lines)
         yield from self.framework_tools(file, text, comment_lines, {p.id: p for _, p in sdk_imports})
@@ -507,6 +510,17 @@ class _LanguageDetector(Detector):
                 ]
                 found = started_server(self, file, line, match.group(1), args)
                 if found:
+                    yield found
+
+    def reached_servers(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
+        """Remote servers an MCP client's transport reaches at a URL the code writes, named by host (the
+        name an unnamed ``url`` entry of a client config gets)."""
+        from common.scanner.detectors.mcp_config import reached_server
+
+        for pattern in self.remote_server_patterns:
+            for match in pattern.finditer(text):
+                line = _line_at(text, match.start())
+                if line not in comments and (found := reached_server(self, file, line, match.group(1))):
                     yield found
 
     def raw_http(self, file: SourceFile, text: str) -> Iterator[Finding]:
@@ -1041,6 +1055,13 @@ class JavaScriptDetector(_LanguageDetector):
         ),
     )
     child_servers_need_mcp = False
+    # ``new StreamableHTTPClientTransport(new URL("https://host/mcp"))`` (also SSE and WebSocket)
+    remote_server_patterns = (
+        linear(
+            r"""\bnew\s+(?:SSEClientTransport|StreamableHTTPClientTransport|WebSocketClientTransport)\(\s*"""
+            r"""(?:new\s+URL\(\s*)?["'`]((?:https?|wss?)://[^"'`\s$]{1,200})["'`]"""
+        ),
+    )
     tool_patterns = (
         lazy_re(r"""\.(?:tool|registerTool)\(\s*["'`]([\w.:/-]{1,100})["'`]"""),
         lazy_re(r"""\.addTool\(\s*\{[^{}]{0,300}\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]"""),
@@ -1276,6 +1297,19 @@ class GoDetector(_LanguageDetector):
         linear(
             r"\b(?:CommandTransport\s*\{\s*Command:\s*|NewCommandTransport\(\s*)"
             r'exec\.Command\(\s*"([^"\n]{1,100})"([^()]{0,600})\)'
+        ),
+    )
+    remote_server_patterns = (
+        # mcp-go: ``client.NewSSEMCPClient(url)``, ``client.NewStreamableHttpClient(url)``,
+        # ``transport.NewSSE(url)``; the official SDK: ``mcp.NewSSEClientTransport(url, nil)``
+        linear(
+            r"\b(?:NewSSEMCPClient|NewStreamableHttpClient|NewStreamableHTTPClient|transport\.NewSSE|"
+            r"transport\.NewStreamableHTTP|NewSSEClientTransport|NewStreamableClientTransport)\(\s*"
+            r'"((?:https?|wss?)://[^"\s]{1,200})"'
+        ),
+        # the official SDK's ``&mcp.StreamableClientTransport{Endpoint: url}`` (also SSE)
+        linear(
+            r'\b(?:SSEClientTransport|StreamableClientTransport)\s*\{\s*Endpoint:\s*"((?:https?|wss?)://[^"\s]{1,200})"'
         ),
     )
     tool_patterns = (
@@ -1598,6 +1632,13 @@ class JavaDetector(_LanguageDetector):
         # the Kotlin SDK reads a process its client starts itself: ``ProcessBuilder("npx", "-y", "pkg")``
         linear(
             r'\bProcessBuilder\(\s*(?:listOf\(|List\.of\(|Arrays\.asList\()?\s*"([^"\n]{1,100})"([^()]{0,600})\)'
+        ),
+    )
+    # the Java SDK: ``HttpClientSseClientTransport.builder("http://host:8080")`` (also Streamable HTTP)
+    remote_server_patterns = (
+        linear(
+            r"\b(?:HttpClientSseClientTransport|HttpClientStreamableHttpTransport)\.builder\(\s*"
+            r'"((?:https?|wss?)://[^"\s]{1,200})"'
         ),
     )
     tool_patterns = (

@@ -689,6 +689,20 @@ def configured_server(
     )
 
 
+def reached_server(detector: Detector, file: SourceFile, line: int, url: str):
+    """The MCP server a client in code reaches at a written URL, as an ``mcp_server`` named by its host
+    (``host:port``), classified like a ``url`` entry of a client config; None without a host."""
+    host = url.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0]
+    if not host:
+        return None
+    info = describe_server({"url": url})
+    classify(info)
+    metadata = {**info.described(), "declared_in": "code"}
+    return configured_server(
+        detector, file, line, host, metadata, flags=set(info.flags) - {"hardcoded_api_key"}
+    )
+
+
 def started_package(command: str, args: list[str]) -> ServerInfo | None:
     """The MCP server a client in code starts through a package runner (``npx -y pkg``, ``uvx pkg``,
     ``docker run image``), classified; None for a local script or a bare program, which name no
