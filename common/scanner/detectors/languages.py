@@ -964,6 +964,17 @@ def _package_in_depends_on_mcp(folder: Path, root: str) -> bool | None:
     return None if manifest is None else bool(MCP_SDK_DEPENDENCY.search(manifest))
 
 
+SPRING_AI_DEPENDENCY = linear(r"org\.springframework\.ai\b|\bspring-ai-(?:starter|bom|core|client|model)")
+JVM_BUILD_FILES = ("pom.xml", "build.gradle.kts", "build.gradle")
+
+
+@per_scan(stopped=False)
+def _build_declares_spring_ai(folder: Path, root: str) -> bool | None:
+    """Whether ``folder``'s Maven or Gradle build declares Spring AI, None where it has no build file."""
+    builds = [text for name in JVM_BUILD_FILES if (text := read_neighbour(folder / name, root)) is not None]
+    return None if not builds else any(SPRING_AI_DEPENDENCY.search(text) for text in builds)
+
+
 # the tokens that open or close strings, comments and braces in JavaScript code, and those that matter in
 # a template literal's text (an escape, its closing backtick, an interpolation)
 _JS_CODE_TOKEN = linear(r"""//[^\n]*|/\*(?s:.*?)\*/|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|[`{}]""")
@@ -1690,11 +1701,22 @@ class JavaDetector(_LanguageDetector):
     }
     # Spring AI's function beans: ``@Bean @Description("...") Function<Req, Resp> currentWeather()`` is a
     # tool named after the bean (its method)
+    # (``@Bean("lookup")`` names the bean, and so the tool, itself)
     FUNCTION_BEAN = linear(
-        r"@Bean\b[^;{]{0,200}?@Description\([^)]{0,400}\)\s*(?:public\s+|fun\s+)?(?:(?:Bi)?Function|Supplier|Consumer)"
+        r'@Bean\b(?:\(\s*(?:(?:name|value)\s*=\s*)?"([\w.-]{1,100})"[^)]{0,200}\))?'
+        r"[^;{]{0,200}?@Description\([^)]{0,400}\)\s*(?:public\s+|fun\s+)?(?:(?:Bi)?Function|Supplier|Consumer)"
         r"<[^{;]{0,200}?>\s+(\w+)\s*\("
     )
     METHOD_AFTER_ANNOTATION = linear(r"\bfun\s+(?:<[^>]*>\s*)?(\w+)\s*\(|\b(\w+)\s*\(")
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        """Also the function beans of a configuration class that imports no AI SDK (``@Bean @Description
+        Function<Req, Resp> lookup()``), tools when the project's build declares Spring AI."""
+        yield from super().detect(file, report)
+        text = file.text
+        if "@Description" in text and "@Bean" in text and not self.sdk_imports(text):
+            yield from self.built_tools(file, text, self.prose_lines(file), {}, set())
+
     QUALIFIED = linear(r"(?:^|[^\w.\"])((?:[a-z][a-z0-9_]*\.){2,}[a-z][a-z0-9_]*)\.[A-Z]\w*")
 
     def imports(self, text: str) -> Iterator[Import]:
@@ -1816,9 +1838,19 @@ class JavaDetector(_LanguageDetector):
             owner = next((package_id for package_id in candidates if owners[package_id]), None)
             if owner:
                 found.setdefault(owner, []).append((match.start(), match.group(match.lastindex)))
+        # a configuration class declaring function beans imports nothing of Spring AI itself: the build
+        # file of its project says whether a chat client will offer them as tools
+        if (
+            "@Description" in text
+            and "@Bean" in text
+            and not owners["spring-ai"]
+            and nearest_answer(file, _build_declares_spring_ai, False)
+        ):
+            owners["spring-ai"] = lookup_package("id", "spring-ai")
         if owners["spring-ai"] and "@Description" in text:
             found.setdefault("spring-ai", []).extend(
-                (match.start(1), match.group(1)) for match in self.FUNCTION_BEAN.finditer(text)
+                (match.start(), match.group(1) or match.group(2))
+                for match in self.FUNCTION_BEAN.finditer(text)
             )
         for owner, named in found.items():
             package = owners[owner]
