@@ -36,10 +36,15 @@ T = TypeVar("T")
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "::1", "host.docker.internal"}
 
 
+_WINDOWS_PATH = linear(r"[A-Za-z]:[\\/]")
+
+
 def plausible_model_name(value: str) -> bool:
     """Shape of a model id: one token, digits or separators, not a path, URL or file name."""
-    if not _PLAUSIBLE_MODEL.fullmatch(value) or value.startswith(("http", "/", "./")):
+    if not _PLAUSIBLE_MODEL.fullmatch(value) or value.startswith(("http", "/", "./", "../", "~/")):
         return False
+    if _WINDOWS_PATH.match(value):
+        return False  # ``E:/cache/e5-small-v2``: a model directory on the author's disk, no id
     if _FILE_EXTENSION.search(value) or "://" in value:
         return False
     return any(ch.isdigit() for ch in value) or any(sep in value for sep in "-:/")

@@ -1359,6 +1359,26 @@ def triple_quoted_lines(text: str) -> set[int]:
     return lines
 
 
+def after_hash_comment(raw: str, value: str) -> bool:
+    """Whether ``value`` first appears on the line ``raw`` inside the ``#`` comment that follows its code
+    (a ``#`` inside a string literal opens none)."""
+    quote = None
+    index = 0
+    while index < len(raw):
+        char = raw[index]
+        if quote:
+            if char == "\\":
+                index += 1
+            elif char == quote:
+                quote = None
+        elif char in "\"'":
+            quote = char
+        elif char == "#":
+            return raw.find(value) > index
+        index += 1
+    return False
+
+
 class PythonDetector(Detector):
     name = "python"
 
@@ -1414,6 +1434,8 @@ class PythonDetector(Detector):
         if file.scope == "test":
             return  # a literal id in a test is input data for the code under test; calls count, above
         for line, value in code_model_literals(file.text, comments):
+            if after_hash_comment(file.lines[line - 1], value):
+                continue  # ``"openai:gpt-4o",  # "openai:gpt-4o-mini"``: the alternative a comment keeps
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and found[0] not in reported:
                 reported.add(found[0])
