@@ -398,7 +398,9 @@ _MEMBERSHIP_TEST = linear(r"^[ \t]+(?:not[ \t]+)?in\b")
 MAX_LITERAL_CONTEXT = 400
 
 
-def code_model_literals(text: str, comment_lines: set[int]) -> Iterator[tuple[int, str]]:
+def code_model_literals(
+    text: str, comment_lines: set[int], tail_comments: dict[int, int] | None = None
+) -> Iterator[tuple[int, str]]:
     """(line, id) of every string literal in code that is, whole, a catalog model id, where no SDK
     call gives context: model catalogs of any shape (constants, enum arguments, map keys and values,
     struct fields, list elements). Prose is not configuration: comment lines and literals handed to
@@ -415,6 +417,8 @@ def code_model_literals(text: str, comment_lines: set[int]) -> Iterator[tuple[in
         line = line_at(text, start)
         if line in comment_lines:
             continue
+        if tail_comments and start > tail_comments.get(line, len(text)):
+            continue  # in the comment after the line's code (``tail_comments``: where each one opens)
         line_start = text.rfind("\n", max(0, start - MAX_LITERAL_CONTEXT), start) + 1
         before = text[max(line_start, start - MAX_LITERAL_CONTEXT) : start]
         if _handed_to_prose(before) or _ENVIRONMENT_DEFAULT.search(before) or _IMAGE_ARGUMENT.search(before):

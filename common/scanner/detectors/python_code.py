@@ -1359,24 +1359,30 @@ def triple_quoted_lines(text: str) -> set[int]:
     return lines
 
 
-def after_hash_comment(raw: str, value: str) -> bool:
-    """Whether ``value`` first appears on the line ``raw`` inside the ``#`` comment that follows its code
-    (a ``#`` inside a string literal opens none)."""
-    quote = None
-    index = 0
-    while index < len(raw):
-        char = raw[index]
-        if quote:
-            if char == "\\":
+def hash_comment_offsets(text: str) -> dict[int, int]:
+    """Line -> offset in ``text`` of the ``#`` that opens a comment after code on that line (a ``#``
+    inside a string literal opens none). One pass over the text."""
+    found: dict[int, int] = {}
+    offset = 0
+    for number, raw in enumerate(text.split("\n"), start=1):
+        if "#" in raw and not raw.lstrip().startswith("#"):
+            quote = None
+            index = 0
+            while index < len(raw):
+                char = raw[index]
+                if quote:
+                    if char == "\\":
+                        index += 1
+                    elif char == quote:
+                        quote = None
+                elif char in "\"'":
+                    quote = char
+                elif char == "#":
+                    found[number] = offset + index
+                    break
                 index += 1
-            elif char == quote:
-                quote = None
-        elif char in "\"'":
-            quote = char
-        elif char == "#":
-            return raw.find(value) > index
-        index += 1
-    return False
+        offset += len(raw) + 1
+    return found
 
 
 class PythonDetector(Detector):
@@ -1433,9 +1439,8 @@ class PythonDetector(Detector):
                 yield self.model_at(file, line, found)
         if file.scope == "test":
             return  # a literal id in a test is input data for the code under test; calls count, above
-        for line, value in code_model_literals(file.text, comments):
-            if after_hash_comment(file.lines[line - 1], value):
-                continue  # ``"openai:gpt-4o",  # "openai:gpt-4o-mini"``: the alternative a comment keeps
+        # ``"openai:gpt-4o",  # "openai:gpt-4o-mini"``: the alternative a comment keeps is no model
+        for line, value in code_model_literals(file.text, comments, hash_comment_offsets(file.text)):
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and found[0] not in reported:
                 reported.add(found[0])
