@@ -609,6 +609,8 @@ class _Analyzer:
         ToolMetadata(name="docs"))`` or ``QueryEngineTool.from_defaults(name=...)``."""
         if not self.tool_named_at_call(call):
             return
+        if package.id == "mcp" and call in self.calls_in_test_functions():
+            return  # ``MCPTool(name="x", inputSchema=...)`` in a test: a mocked listing, not a server's tool
         label = keywords.get("name")
         metadata = keywords.get("metadata")
         if label is None and isinstance(metadata, ast.Call):
@@ -807,7 +809,10 @@ class _Analyzer:
         return self._declared_client_name
 
     def analyse_listed_mcp_tool(self, call: ast.Call) -> None:
-        """The low-level MCP server lists its tools as ``types.Tool(name="search", ...)`` values."""
+        """The low-level MCP server lists its tools as ``types.Tool(name="search", ...)`` values; one a test
+        function builds is a mocked listing, input for the code under test."""
+        if call in self.calls_in_test_functions():
+            return
         for keyword in call.keywords:
             name = self.literal(keyword.value) if keyword.arg == "name" else None
             if name:
@@ -818,6 +823,18 @@ class _Analyzer:
                     line=keyword.value.lineno,
                     metadata={"framework": "mcp"},
                 )
+
+    def calls_in_test_functions(self) -> set[ast.Call]:
+        """The calls made inside a test function (``def test_...``), found once per module."""
+        if not hasattr(self, "_test_calls"):
+            self._test_calls = {
+                node
+                for function in self.of(ast.FunctionDef, ast.AsyncFunctionDef)
+                if function.name.startswith("test")
+                for node in ast.walk(function)
+                if isinstance(node, ast.Call)
+            }
+        return self._test_calls
 
     def analyse_models(
         self, call: ast.Call, method: str, package: Package | None, strong: bool
