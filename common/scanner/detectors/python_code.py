@@ -82,7 +82,7 @@ CONFIGURED_MCP_SERVERS = frozenset(
 )
 # how an MCP client reaches a remote server by URL: the MCP SDK's transports (``streamablehttp_client(url)``)
 # and Google ADK's connection parameters (``MCPToolset(connection_params=SseConnectionParams(url=...))``);
-# the server is named by its host, as an unnamed ``MCPServerSSE(url=...)`` is
+# a remote server is named by its host, as an unnamed ``MCPServerSSE(url=...)`` is
 REMOTE_SERVER_TRANSPORTS = frozenset(
     {"sse_client", "streamablehttp_client", "streamable_http_client", "websocket_client"}
 )
@@ -661,9 +661,11 @@ class _Analyzer:
                 line=call.lineno,
             )
             if method in CONFIGURED_MCP_SERVERS or method in REMOTE_SERVER_TRANSPORTS:
-                self.analyse_configured_mcp_server(call, method)
+                self.analyse_configured_mcp_server(
+                    call, method, remote_only=method in REMOTE_SERVER_TRANSPORTS
+                )
         elif method in REMOTE_SERVER_PARAMS:
-            self.analyse_configured_mcp_server(call, method)
+            self.analyse_configured_mcp_server(call, method, remote_only=True)
         elif method in self.rules["agent_classes"] or method in self.rules["multi_agent_classes"]:
             self.analyse_agent(call, package, model_key)
         elif method in STARTED_SERVER_CLASSES and (
@@ -710,7 +712,7 @@ class _Analyzer:
         )
         return key
 
-    def analyse_configured_mcp_server(self, call: ast.Call, method: str) -> None:
+    def analyse_configured_mcp_server(self, call: ast.Call, method: str, remote_only: bool = False) -> None:
         """pydantic-ai's ``MCPServerStdio("npx", args=[...])`` / ``MCPServerSSE(url=...)`` and the OpenAI
         Agents SDK's ``MCPServerStdio(name=..., params={"command": ..., "args": [...]})``: the server the
         agent starts or reaches, described like the same entry in a client config file and named by its
@@ -748,6 +750,8 @@ class _Analyzer:
             return
         info = describe_server(spec)
         classify(info)
+        if remote_only and "mcp_remote_server" not in info.flags:
+            return  # a transport reaching this machine: the project's own server, labelled where it is built
         declared = next(
             (text(keywords.get(k)) for k in ("name", "id", "tool_prefix") if text(keywords.get(k))), None
         )
