@@ -21,7 +21,7 @@ from common.scanner.catalog import Package
 from common.scanner.detectors.base import Finding, SourceFile
 from common.scanner.detectors.languages import Import, _LanguageDetector, _line_at
 from common.scanner.limits import linear
-from common.scanner.textutil import component_name_for
+from common.scanner.textutil import component_name_for, model_finding
 
 # ``use A\B\C;``, ``use A\B\C as D;``, ``use function A\b;`` (one import per statement)
 USE = linear(r"(?m)^[ \t]*use\s+(?:function\s+|const\s+)?\\?([A-Za-z_][\w\\]{0,200})(?:\s+as\s+(\w+))?\s*;")
@@ -33,9 +33,15 @@ QUOTED = r"""(?:"([^"\n$]{1,100})"|'([^'\n]{1,100})')"""
 # logiscape ``new Server('x')``
 SERVER_INFO = linear(r"->(?:with|set)ServerInfo\(\s*(?:name:\s*)?" + QUOTED)
 FIRST_ARGUMENT = linear(r"^\s*(?:name:\s*)?" + QUOTED)
-MCP_TOOL_ATTRIBUTE = linear(r"#\[\s*(?:\\?[\w\\]*\\)?McpTool\b(\([^\]\n]{0,500}\))?")
+MCP_TOOL_ATTRIBUTE = linear(r"#\[\s*(?:\\?[\w\\]*\\)?McpTool\b")
 NAME_ARGUMENT = linear(r"\bname:\s*" + QUOTED)
 NEXT_FUNCTION = linear(r"\bfunction\s+(\w+)\s*\(")
+# a Laravel/Symfony config array's model entry: ``'model' => 'gpt-4o'``, ``'chat_model' =>
+# env('OPENAI_MODEL', 'gpt-4.1-nano')`` (the literal default is the model used when the variable is unset)
+CONFIG_MODEL = linear(
+    r"""["']\w{0,40}[Mm]odel(?:_?[Ii]d|_?[Nn]ame)?["']\s*=>\s*(?:env\(\s*["'][\w.]{1,100}["']\s*,\s*)?"""
+    + QUOTED
+)
 MAX_ATTRIBUTE_GAP = 1500  # characters from a tool attribute to the method it marks (docblocks between)
 
 
@@ -57,6 +63,7 @@ class PhpDetector(_LanguageDetector):
         (linear(r"(?:^|[^\w\\])\\?(Anthropic)::(?:client|factory)\("), "anthropic"),
         (linear(r"(?:^|[^\w\\])\\?(Gemini)::(?:client|factory)\("), "gemini-php"),
         (linear(r"(?:^|[^\w\\])\\?(Prism)::(?:text|structured|embeddings|image)\(\)"), "prism-php"),
+        (linear(r"(?:^|[^\w\\>$])(prism)\(\)->(?:text|structured|embeddings|image)\(\)"), "prism-php"),
     )
     tool_patterns = (
         # php-mcp and the official SDK: ``->withTool([Handler::class, 'add'], 'add_numbers')``
@@ -83,6 +90,22 @@ class PhpDetector(_LanguageDetector):
         """``#`` opens a comment, ``#[`` an attribute (code)."""
         comments = super().comment_lines(lines)
         return {number for number in comments if not lines[number - 1].lstrip().startswith("#[")}
+
+    def model_catalogs(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """Also a config array's model entry in a file that imports no SDK (``config/openai.php``): a
+        catalog id there, or as the literal default of its ``env()``, configures the model used."""
+        reported: set[tuple[int, str]] = set()
+        for finding in super().model_catalogs(file, text):
+            reported.add((finding.location.line, finding.name))
+            yield finding
+        comments = self.prose_lines(file)
+        # in a test, a config entry is a fixture for the code under test, as a bare literal is
+        for match in CONFIG_MODEL.finditer(text) if file.scope != "test" else ():
+            line = _line_at(text, match.start())
+            found = model_finding(quoted(match), line, strong=False, hf_context=False)
+            if found and line not in comments and (line, found[1]) not in reported:
+                reported.add((line, found[1]))
+                yield self.model_at(file, line, found)
 
     def imports(self, text: str) -> Iterator[Import]:
         if "use" not in text:
@@ -130,13 +153,19 @@ class PhpDetector(_LanguageDetector):
         attributes = list(MCP_TOOL_ATTRIBUTE.finditer(text))
         functions = [(m.start(), m.group(1)) for m in NEXT_FUNCTION.finditer(text)] if attributes else []
         starts = [start for start, _ in functions]
-        for match in attributes:
-            named = quoted(NAME_ARGUMENT.search(match.group(1) or ""))
+        for number, match in enumerate(attributes):
+            # the attribute's arguments (over lines, descriptions holding brackets) end before the method
+            # it marks and before the next attribute: windows never overlap, so the reading stays linear
+            index = bisect_left(starts, match.end())
+            end = min(
+                functions[index][0] if index < len(functions) else len(text),
+                attributes[number + 1].start() if number + 1 < len(attributes) else len(text),
+                match.end() + MAX_ATTRIBUTE_GAP,
+            )
+            named = quoted(NAME_ARGUMENT.search(text[match.end() : end]))
             if named:
                 yield match.start(), named
-                continue
-            index = bisect_left(starts, match.end())  # the method the attribute marks: the next one
-            if index < len(functions) and functions[index][0] - match.end() <= MAX_ATTRIBUTE_GAP:
+            elif index < len(functions) and functions[index][0] - match.end() <= MAX_ATTRIBUTE_GAP:
                 yield match.start(), functions[index][1]
 
     def framework_tools(
