@@ -532,6 +532,7 @@ OWN_NAME = {
     "gem": (("*.gemspec", lazy_re(r"""\.name\s*=\s*["']([^"'\n]+)["']""")),),
     "npm": (("package.json", lazy_re(r'(?m)^(?: {0,2}|\t)"name"\s*:\s*"([^"\n]+)"')),),  # the top-level key
     "go": (("go.mod", linear(r"(?m)^\s*module\s+(\S+)")),),
+    "composer": (("composer.json", lazy_re(r'(?m)^(?: {0,4}|\t)"name"\s*:\s*"([^"\n]+)"')),),
     "pypi": (
         (
             "pyproject.toml",

@@ -34,6 +34,7 @@ TARGETS = [
     "tsconfig.json", "main.go", "lib.rs", "pom.xml", "build.gradle", "App.java", "app.py", "setup.py",
     "Dockerfile", "docker-compose.yml", "deployment.yaml", "template.json", "notebook.ipynb", "mcp.json",
     "workflow.json", "requirements.txt", "pyproject.toml", "Gemfile", "go.mod", "Cargo.toml", "yarn.lock",
+    "app.php",
 ]  # fmt: skip
 RUNS = [
     "a", " ", "\t", "-", ".", "/", ":", "=", "\\", "@", "$", "${", "{", "[", "(", "<", ",", "'a", '"a',
@@ -285,6 +286,10 @@ QUADRATIC_SHAPES = [
         + "\n"
         + "[]anthropic.ToolParam{{\n" * 20_000,
     ),
+    # PHP: a nameless ``#[McpTool]`` is named after the next method, found among all methods once (not
+    # by a search from each attribute); an unclosed group ``use`` and unclosed tool calls
+    ("tools.php", "<?php\nuse PhpMcp\\Server\\Attributes\\McpTool;\n" + "#[McpTool]\n" * 100_000),
+    ("group.php", "<?php\nuse Prism\\Prism\\{" + "Tool, " * 100_000 + "\nTool::as(" * 50_000),
     # the Bicep parser matches an RE2 pattern at each position, and RE2's binding encoded the whole file
     # for every match: 300 KB of one resource's keys took ~35 s
     (
