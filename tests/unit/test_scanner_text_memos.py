@@ -61,6 +61,15 @@ def test_template_spans_are_those_of_a_search_from_each_token(text):
     assert template_literal_spans(text) == searched_template_spans(text)
 
 
+def test_template_spans_of_random_token_soup_are_those_of_a_search_from_each_token():
+    import random
+
+    rng = random.Random(13)
+    for _ in range(400):
+        text = "".join(rng.choice("`${}\"'/\\*\n aé") for _ in range(rng.randrange(0, 120)))
+        assert template_literal_spans(text) == searched_template_spans(text), text
+
+
 def test_template_spans_are_kept_for_the_last_text_only():
     text = "const a = `x ${y}`;"
     first = template_literal_spans(text)

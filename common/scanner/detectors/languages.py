@@ -971,6 +971,9 @@ def _package_in_depends_on_mcp(folder: Path, root: str) -> bool | None:
 # a template literal's text (an escape, its closing backtick, an interpolation)
 _JS_CODE_TOKEN = linear(r"""//[^\n]*|/\*(?s:.*?)\*/|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|[`{}]""")
 _JS_TEMPLATE_TOKEN = linear(r"""\\(?s:.)|`|\$\{""")
+# outside every template a brace changes nothing: the same tokens without them (no other token starts
+# with a brace, so the tokens that remain are the same)
+_JS_TOP_TOKEN = linear(r"""//[^\n]*|/\*(?s:.*?)\*/|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`""")
 
 
 class _LastTemplateSpans:
@@ -998,7 +1001,8 @@ def _template_literal_spans(text: str) -> list[tuple[int, int]]:
     while True:
         in_text = bool(frames) and frames[-1][1] is None
         switched = False
-        for match in (_JS_TEMPLATE_TOKEN if in_text else _JS_CODE_TOKEN).finditer(text, position):
+        tokens = _JS_TEMPLATE_TOKEN if in_text else _JS_CODE_TOKEN if frames else _JS_TOP_TOKEN
+        for match in tokens.finditer(text, position):
             start = match.start()
             first = text[start]
             if in_text:
