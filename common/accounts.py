@@ -48,9 +48,15 @@ def create_user(session: Session, email: str, name: str, password: str | None) -
     user = User(email=email.lower(), name=name, password_hash=hash_password(password) if password else None)
     session.add(user)
     session.flush()
-    personal = create_organization(session, f"{name or email}'s workspace", user, personal=True)
+    personal = create_organization(session, workspace_name(name or email), user, personal=True)
     user.personal_org_id = personal.id
     return user
+
+
+def workspace_name(owner: str) -> str:
+    """The personal workspace's name, within organizations.name's 200 characters for any owner name."""
+    suffix = "'s workspace"
+    return owner[: 200 - len(suffix)] + suffix
 
 
 def find_user_by_email(session: Session, email: str) -> User | None:

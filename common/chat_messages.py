@@ -24,9 +24,15 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_AT_NAME = re.compile(r"@(?=\w)")
+
+
 def slack_escape(text: str) -> str:
-    """Slack's mrkdwn control characters (the only three it documents) as entities."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack's mrkdwn control characters (the only three it documents) as entities, and a word joiner
+    after every ``@`` that starts a name: the Slack-compatible receivers a "slack" destination may
+    really be (Mattermost, Rocket.Chat) notify for a plain ``@channel``/``@here``/``@all``."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _AT_NAME.sub("@\u2060", escaped)
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()#+\-.!|>~<])")

@@ -368,9 +368,15 @@ def _run_scan(args: argparse.Namespace) -> int:
         if args.n8n_url:
             from common.scanner.n8n_client import scan_n8n_instance
 
-            n8n_result = scan_n8n_instance(args.n8n_url, args.n8n_api_key, progress=progress)
+            n8n_result = scan_n8n_instance(
+                args.n8n_url,
+                args.n8n_api_key,
+                progress=progress,
+                file_budget_seconds=args.file_budget,
+                scan_budget_seconds=args.scan_budget,
+            )
             result = merge_results(result, n8n_result) if args.path else n8n_result
-    except (OSError, ValueError, RuntimeError) as exc:
+    except (OSError, ValueError, RuntimeError) as exc:  # n8n_client.N8nError is a RuntimeError
         progress.close()
         print(f"trusera: error: {terminal_text(exc)}", file=sys.stderr)
         return 2
@@ -387,11 +393,12 @@ def _run_scan(args: argparse.Namespace) -> int:
             lambda r: build_bundle(target, args.deep, r, started, finished),
         )
     except OSError as exc:
-        print(f"trusera: error: {exc}", file=sys.stderr)
+        print(f"trusera: error: {terminal_text(exc)}", file=sys.stderr)
         return 2
     for warning in result.warnings:
         if MARKER in warning.message:
-            print(f"trusera: warning: {warning.file}: {warning.message}", file=sys.stderr)
+            where, what = terminal_text(warning.file), terminal_text(warning.message)
+            print(f"trusera: warning: {where}: {what}", file=sys.stderr)
     policy_exit = 0
     if policies:
         from common.compliance import gate
@@ -415,7 +422,7 @@ def _run_scan(args: argparse.Namespace) -> int:
         try:
             upload_exit = upload_and_wait(args, json.loads(render_json(bundle, result)), sys.stderr)
         except UploadFailed as exc:
-            print(f"trusera: error: upload failed: {exc}", file=sys.stderr)
+            print(f"trusera: error: upload failed: {terminal_text(exc)}", file=sys.stderr)
             return 2
     if args.fail_on:
         threshold = SEVERITIES.index(args.fail_on)

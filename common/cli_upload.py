@@ -19,6 +19,7 @@ from urllib.parse import urljoin
 import requests
 
 from common.jobs import TERMINAL_STATUSES, JobStatus
+from common.scanner.display import terminal_text
 
 REQUEST_TIMEOUT_SECONDS = 60
 UPLOAD_ATTEMPTS = 3
@@ -129,7 +130,7 @@ def upload_and_wait(args, result: dict, stream) -> int:
     """Upload, print the scan's URL; with ``--wait``, 1 when a block policy of the platform failed."""
     platform = Platform(args.upload, args.api_key, args.org)
     scan, scan_url = platform.upload(result, source_metadata(args, dict(os.environ)))
-    print(f"uploaded: {scan_url}", file=stream)
+    print(f"uploaded: {terminal_text(scan_url)}", file=stream)
     if not args.wait:
         return 0
     deadline = time.monotonic() + args.wait_timeout
@@ -142,7 +143,8 @@ def upload_and_wait(args, result: dict, stream) -> int:
     )
     for evaluation in failed["items"]:
         count = evaluation["violation_count"]
-        print(f"platform policy {evaluation['name']!r} [block]: FAILED ({count} violations)", file=stream)
+        name = terminal_text(evaluation["name"])
+        print(f"platform policy {name!r} [block]: FAILED ({terminal_text(count)} violations)", file=stream)
     return 1 if failed["total"] else 0
 
 

@@ -120,6 +120,8 @@ class Settings:
     internal_max_content_length: int = 200 * 1024 * 1024
     access_token_minutes: int = 15
     refresh_token_days: int = 30
+    # An SSO session refreshes this long after its sign-in at the IdP; then its user signs in there again.
+    sso_session_hours: int = 12
     ratelimit_enabled: bool = True
     outbound_allowlist: list[str] = field(default_factory=list)
     scan_stale_minutes: float = 30
@@ -138,6 +140,8 @@ class Settings:
     ws_send_queue_size: int = 1000
     ws_recheck_seconds: float = 30
     evidence_max_bytes: int = 5 * 1024 * 1024
+    exports_in_flight_per_org: int = 10
+    exports_kept_per_org: int = 200
     repository_max_bytes: int = 500 * 1024 * 1024
     repository_max_files: int = 100_000
     repository_clone_timeout_seconds: float = 300
@@ -215,6 +219,7 @@ def load_settings() -> Settings:
         max_content_length=int(_env("MAX_CONTENT_LENGTH", str(10 * 1024 * 1024))),
         access_token_minutes=int(_env("ACCESS_TOKEN_MINUTES", "15")),
         refresh_token_days=int(_env("REFRESH_TOKEN_DAYS", "30")),
+        sso_session_hours=int(_env("SSO_SESSION_HOURS", "12")),
         ratelimit_enabled=_env("RATELIMIT_ENABLED", "true").lower() != "false",
         # WEBHOOK_ALLOWLIST is the setting's former name, still honoured when the new one is unset.
         outbound_allowlist=[
@@ -238,6 +243,8 @@ def load_settings() -> Settings:
         ws_send_queue_size=int(_env("WS_SEND_QUEUE_SIZE", "1000")),
         ws_recheck_seconds=float(_env("WS_RECHECK_SECONDS", "30")),
         evidence_max_bytes=int(_env("EVIDENCE_MAX_BYTES", str(5 * 1024 * 1024))),
+        exports_in_flight_per_org=int(_env("EXPORTS_IN_FLIGHT_PER_ORG", "10")),
+        exports_kept_per_org=int(_env("EXPORTS_KEPT_PER_ORG", "200")),
         repository_max_bytes=int(_env("REPOSITORY_MAX_BYTES", str(500 * 1024 * 1024))),
         repository_max_files=int(_env("REPOSITORY_MAX_FILES", "100000")),
         repository_clone_timeout_seconds=float(_env("REPOSITORY_CLONE_TIMEOUT_SECONDS", "300")),

@@ -39,6 +39,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from common import netguard
+from common.child_env import child_environment
 
 SCP_FORM = re.compile(
     r"^(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?P<path>[^/].*)$"
@@ -406,20 +407,19 @@ class _GitSession:
         return args
 
     def _environment(self, address: str) -> dict[str, str]:
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(self.home),
-            "LC_ALL": "C",
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_CONFIG_GLOBAL": "/dev/null",
-            "GIT_TERMINAL_PROMPT": "0",
-            "GIT_ASKPASS": "",
-            "SSH_ASKPASS": "",
-            "GIT_PROTOCOL_FROM_USER": "0",
-            "GIT_ALLOW_PROTOCOL": self.url.scheme,
-            "GIT_LFS_SKIP_SMUDGE": "1",
-            "GIT_CONFIG_COUNT": "0",
-        }
+        env = child_environment(
+            HOME=str(self.home),
+            LC_ALL="C",
+            GIT_CONFIG_NOSYSTEM="1",
+            GIT_CONFIG_GLOBAL="/dev/null",
+            GIT_TERMINAL_PROMPT="0",
+            GIT_ASKPASS="",
+            SSH_ASKPASS="",
+            GIT_PROTOCOL_FROM_USER="0",
+            GIT_ALLOW_PROTOCOL=self.url.scheme,
+            GIT_LFS_SKIP_SMUDGE="1",
+            GIT_CONFIG_COUNT="0",
+        )
         if self.auth and self.auth.kind == "https_token" and self.url.scheme in ("http", "https"):
             user = self.auth.username or DEFAULT_HTTPS_USERNAME
             basic = base64.b64encode(f"{user}:{self.auth.secret}".encode()).decode()

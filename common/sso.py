@@ -38,11 +38,11 @@ from joserfc.errors import (
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 from redis.exceptions import RedisError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from common import login_guard
-from common.accounts import create_user, find_user_by_email
+from common.accounts import create_user, find_user_by_email, lock_organization
 from common.models import ROLE_RANK, Membership, Organization, User
 from common.models.sso import SsoConfig, SsoIdentity
 from common.netguard import (
@@ -63,6 +63,8 @@ DISCOVERY_PATH = "/.well-known/openid-configuration"
 PENDING_LOGIN_KEY = "trusera:sso:pending:{}"
 PENDING_LINK_KEY = "trusera:sso:link:{}"
 PENDING_LINK_TTL_SECONDS = 600
+MAX_SUBJECT_LENGTH = 255  # OIDC Core §2: a subject identifier is at most 255 ASCII characters
+MAX_EMAIL_LENGTH = 320  # users.email
 # Only public-key signatures: a shared-secret (HS*) token could be minted by anyone holding the client secret.
 SIGNING_ALGORITHMS = (
     "RS256",
@@ -436,6 +438,20 @@ def organizations_requiring_sso(session: Session, user_id: str) -> list[Organiza
     )
 
 
+def members_requiring_sso(session: Session, organization_id: str) -> list[str]:
+    """The users whom this organization's policy keeps from password login, when it is in force: its
+    non-admin members that its IdP provisioned or linked (:func:`organizations_requiring_sso`)."""
+    return list(
+        session.scalars(
+            select(Membership.user_id).where(
+                Membership.organization_id == organization_id,
+                Membership.role != "admin",
+                Membership.sso_managed.is_(True),
+            )
+        )
+    )
+
+
 # ---------------------------------------------------------------- identities and account linking
 
 
@@ -459,6 +475,7 @@ class SignInOutcome:
     role: str | None = None
     joined: bool = False
     link_token: str | None = None
+    claimed_role: str | None = None  # what the IdP's claim maps to; ``role`` differs for a kept last admin
 
 
 def verified_email(claims: dict, config: SsoConfig) -> str:
@@ -466,6 +483,8 @@ def verified_email(claims: dict, config: SsoConfig) -> str:
     email = claims.get("email")
     if not isinstance(email, str) or "@" not in email:
         raise SsoError(401, "missing_email", "The identity provider shared no email address (scope 'email').")
+    if len(email) > MAX_EMAIL_LENGTH:
+        raise SsoError(401, "invalid_email", "The identity provider's email address is too long.")
     verified = claims.get("email_verified")
     if verified is None and config.trust_email_without_verified_claim:
         verified = True
@@ -491,24 +510,62 @@ def find_identity(session: Session, organization_id: str, issuer: str, subject: 
 
 
 def attach_identity(
-    session: Session, organization: Organization, issuer: str, subject: str, user: User, role: str
+    session: Session,
+    organization: Organization,
+    issuer: str,
+    subject: str,
+    user: User,
+    role: str,
+    *,
+    adopt_role: bool = False,
 ) -> tuple[str, bool]:
-    """Link (issuer, subject) to ``user`` and give the user an SSO-managed membership: (role, joined)."""
+    """Link (issuer, subject) to ``user`` and give the user an SSO-managed membership: (role, joined).
+
+    ``adopt_role``: the existing membership was the IdP's own (created before identities were recorded),
+    so its role follows the claim from now on too."""
     session.add(SsoIdentity(organization_id=organization.id, issuer=issuer, subject=subject, user_id=user.id))
-    return _sso_membership(session, organization, user, role)
+    return _sso_membership(session, organization, user, role, adopt_role=adopt_role)
 
 
-def _sso_membership(session: Session, organization: Organization, user: User, role: str) -> tuple[str, bool]:
+def _sso_membership(
+    session: Session, organization: Organization, user: User, role: str, *, adopt_role: bool = False
+) -> tuple[str, bool]:
+    """The membership the IdP vouches for, with the claim's ``role`` if the IdP created it.
+
+    A membership the IdP created follows the claim at every sign-in, down as well as up, so a person the
+    IdP demoted (or a mapping that changed) loses the role at once; one an admin's invitation created keeps
+    the role the admin chose. The last admin is never demoted: the organization would have nobody left to
+    fix its SSO configuration."""
     membership = session.scalar(
         select(Membership).where(Membership.organization_id == organization.id, Membership.user_id == user.id)
     )
     joined = membership is None
     if joined:
-        membership = Membership(organization_id=organization.id, user_id=user.id, role=role)
+        membership = Membership(
+            organization_id=organization.id, user_id=user.id, role=role, role_from_idp=True
+        )
         session.add(membership)
+    else:
+        membership.role_from_idp = membership.role_from_idp or adopt_role
+        if membership.role_from_idp and membership.role != role:
+            membership.role = role if _may_leave_admin(session, membership) else "admin"
     membership.sso_managed = True
     session.flush()
     return membership.role, joined
+
+
+def _may_leave_admin(session: Session, membership: Membership) -> bool:
+    """Whether the member may give up (or never had) the admin role; counted under the organization's
+    lock, so two admins demoted at once do not both go."""
+    if membership.role != "admin":
+        return True
+    lock_organization(session, membership.organization_id)
+    admins = session.scalar(
+        select(func.count()).where(
+            Membership.organization_id == membership.organization_id, Membership.role == "admin"
+        )
+    )
+    return admins > 1
 
 
 def sign_in_identity(
@@ -521,23 +578,27 @@ def sign_in_identity(
     which the account's owner redeems with its password (:func:`redeem_link`).
     """
     subject = claims["sub"]
+    if len(subject) > MAX_SUBJECT_LENGTH:  # a string: validate_id_token's checks refuse any other type
+        raise SsoError(401, "invalid_subject", "The identity provider's subject identifier is too long.")
     email = verified_email(claims, config)  # the admin's domain policy applies to every sign-in
-    role = mapped_role(claims, config)
+    claimed = mapped_role(claims, config)
     identity = find_identity(session, organization.id, config.issuer, subject)
     if identity is not None:
         user = session.get(User, identity.user_id)
-        role, joined = _sso_membership(session, organization, user, role)
-        return SignInOutcome(user=user, role=role, joined=joined)
+        role, joined = _sso_membership(session, organization, user, claimed)
+        return SignInOutcome(user=user, role=role, joined=joined, claimed_role=claimed)
     user = find_user_by_email(session, email)
     if user is None:
         name = claims.get("name") if isinstance(claims.get("name"), str) else ""
         user = create_user(session, email, name[:200], None)
-        role, joined = attach_identity(session, organization, config.issuer, subject, user, role)
-        return SignInOutcome(user=user, role=role, joined=joined)
+        role, joined = attach_identity(session, organization, config.issuer, subject, user, claimed)
+        return SignInOutcome(user=user, role=role, joined=joined, claimed_role=claimed)
     if _provisioned_before_identities(session, organization, user):
-        role, joined = attach_identity(session, organization, config.issuer, subject, user, role)
-        return SignInOutcome(user=user, role=role, joined=joined)
-    pending = PendingLink(organization.id, config.version, config.issuer, subject, user.id, role)
+        role, joined = attach_identity(
+            session, organization, config.issuer, subject, user, claimed, adopt_role=True
+        )
+        return SignInOutcome(user=user, role=role, joined=joined, claimed_role=claimed)
+    pending = PendingLink(organization.id, config.version, config.issuer, subject, user.id, claimed)
     token = secrets.token_urlsafe(32)
     try:
         get_redis().set(
@@ -613,4 +674,4 @@ def redeem_link(
     if find_identity(session, organization.id, pending.issuer, pending.subject) is not None:
         raise SsoError(409, "identity_linked", "This identity is already linked; sign in again.")
     role, joined = attach_identity(session, organization, pending.issuer, pending.subject, user, pending.role)
-    return SignInOutcome(user=user, role=role, joined=joined)
+    return SignInOutcome(user=user, role=role, joined=joined, claimed_role=pending.role)

@@ -46,8 +46,16 @@ def _scan_n8n(url: str, api_key: str, progress) -> ScanResult:
         raise PermanentTaskError(f"n8n instance refused: {exc}") from exc
     except OSError as exc:
         raise PermanentTaskError(f"n8n instance host does not resolve: {exc}") from exc
+    settings = get_settings()
     with session:
-        return scan_n8n_instance(url, api_key, progress=progress, session=session)
+        return scan_n8n_instance(
+            url,
+            api_key,
+            progress=progress,
+            session=session,
+            file_budget_seconds=settings.scan_file_budget_seconds,
+            scan_budget_seconds=settings.scan_budget_seconds,
+        )
 
 
 def _confined_target(scan: Scan, session) -> str:

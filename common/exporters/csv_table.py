@@ -1,10 +1,11 @@
 """CSV (RFC 4180): one row per component, for spreadsheets and ad-hoc analysis.
 
-Cells that a spreadsheet would evaluate as a formula (leading ``=``, ``+``, ``-``, ``@``, tab or
-carriage return) are prefixed with ``'``: component names, snippets and paths come from the
+Cells that a spreadsheet would evaluate as a formula (leading ``=``, ``+``, ``-``, ``@`` or tab) are
+prefixed with ``'``: component names, snippets and paths come from the
 scanned repository, which an attacker may control. So is such a character after a ``;`` or a tab
 (spaces between allowed): a spreadsheet whose list separator is ``;`` (Excel in much of Europe) or tab
-starts a cell there, quoted or not.
+starts a cell there, quoted or not. Controls other than line feed and tab are shown as ``\\xNN``
+(``display.document_text``): a CSV is also read with ``cat`` or in a CI log, where ESC sequences act.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import io
 import re
 
 from common.exporters.bundle import location_text
+from common.scanner.display import document_text
 
 COLUMNS = (
     "id",
@@ -30,13 +32,13 @@ COLUMNS = (
     "detector",
     "locations",
 )
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t")  # a carriage return is shown as \x0d (document_text)
 # A ``;`` or tab (list separators other than the file's comma) before a trigger, spaces allowed between.
-_INNER_CELL_START = re.compile(r"([;\t])(?= *[-=+@\t\r])")
+_INNER_CELL_START = re.compile(r"([;\t])(?= *[-=+@\t])")
 
 
 def neutralise(value: object) -> str:
-    text = _INNER_CELL_START.sub(r"\1'", "" if value is None else str(value))
+    text = _INNER_CELL_START.sub(r"\1'", document_text(value))
     return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
 
 

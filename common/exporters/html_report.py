@@ -23,6 +23,7 @@ from common.exporters.bundle import (
     severity_counts,
     summary,
 )
+from common.scanner.display import document_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
@@ -43,7 +44,9 @@ def _template(name: str) -> str:
 
 
 def e(value: object) -> str:
-    return escape("" if value is None else str(value), quote=True)
+    """Escaped for HTML, with controls shown (``document_text``): the report may be printed to a terminal,
+    and a bidirectional override would reorder a name on the page."""
+    return escape(document_text(value), quote=True)
 
 
 def _severity_badge(severity: str | None) -> str:

@@ -51,6 +51,11 @@ class Membership(Base):
     # Provisioned or linked by this organization's identity provider: only such memberships let the
     # organization's SSO policy (allow_password_login=false) restrict the account.
     sso_managed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
+    # Created by the identity provider (not by an admin's invitation): the role follows its claim at every
+    # sign-in, down as well as up (common.sso).
+    role_from_idp: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), nullable=False
+    )
     created_at: Mapped[datetime] = created_column()
 
     user: Mapped[User] = relationship(lazy="joined")
@@ -83,6 +88,8 @@ class ApiKey(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Minted in an SSO session: revoked with the organization's SSO sessions (web.core.tokens).
+    sso_session: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
 
 
 class AuthSession(Base):
@@ -95,5 +102,7 @@ class AuthSession(Base):
     refresh_jti: Mapped[str] = mapped_column(String(36), nullable=False)
     # Set for a session started by an organization's SSO: its tokens act in that organization only.
     organization_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    # When the IdP last vouched for an SSO session's user: its refresh ends SSO_SESSION_HOURS later.
+    sso_signed_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_column()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

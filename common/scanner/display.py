@@ -5,7 +5,8 @@ as a ``str`` with surrogate escapes (``\\udcff``), which no UTF-8 encoder, JSON 
 accepts. ``utf8_clean`` turns those bytes into the visible escape ``\\xff`` everywhere a scan result
 leaves the engine (the wire form, every export). ``terminal_text`` also escapes control characters
 (ESC, BEL, CR, newlines, C1 controls, bidirectional overrides) so a name cannot recolour a terminal,
-retitle it, or fake a line. ``uri_path`` percent-encodes a relative path as RFC 3986 requires.
+retitle it, or fake a line; ``document_text`` does so for CSV and HTML reports but keeps line feeds
+and tabs. ``uri_path`` percent-encodes a relative path as RFC 3986 requires.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from common.scanner.lazy import lazy_re
 # C0 and C1 controls, DEL, line/paragraph separators and the bidirectional controls
 # ("Trojan Source") that reorder what a terminal shows.
 _UNSAFE_FOR_TERMINAL = lazy_re("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# A report keeps line feeds and tabs (a cell or paragraph may hold them); every other control would act on
+# the terminal that ``cat`` or a CI log shows the report in.
+_UNSAFE_IN_DOCUMENT = lazy_re(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def display_text(value: str) -> str:
@@ -61,6 +67,13 @@ def terminal_text(value: object) -> str:
     """One line of plain text: no escape sequences, no line breaks, every control shown as ``\\xNN``."""
     text = display_text("" if value is None else str(value))
     return _UNSAFE_FOR_TERMINAL.sub(lambda m: _escape(m.group(0)), text)
+
+
+def document_text(value: object) -> str:
+    """Text for a CSV cell or an HTML page: controls other than line feed and tab shown as ``\\xNN``, so a
+    report printed to a terminal cannot act on it, nor can bidirectional overrides reorder a name."""
+    text = "" if value is None else str(value)
+    return _UNSAFE_IN_DOCUMENT.sub(lambda m: _escape(m.group(0)), text)
 
 
 def _escape(char: str) -> str:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from common.child_env import child_environment
 from common.scanner.detectors.base import FileReport
 from common.scanner.worker import READY, ZYGOTE_REQUEST, ZYGOTE_STATUS, ScanBudget
 
@@ -52,8 +53,12 @@ class _Zygote:
     sent meanwhile wait in the worker's pipe."""
 
     def __init__(self) -> None:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
+        # the interpreter's own settings (``PYTHON*``) and no secret of the server: a worker parses a
+        # hostile repository
+        env = child_environment(
+            prefixes=("PYTHON",),
+            PYTHONPATH=os.pathsep.join(p for p in (PACKAGE_ROOT, os.environ.get("PYTHONPATH")) if p),
+        )
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         with theirs:
             self.process = subprocess.Popen(

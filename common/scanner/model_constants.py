@@ -193,24 +193,42 @@ def _quoted_text(line: str, start: int) -> bool:
     return quotes % 2 == 1 and "{" not in text and "$" not in text
 
 
+# a Rust ``use`` declaration, one or many lines (``pub use config::{\n    DEFAULT_MODEL,\n};``)
+RUST_USE = linear(r"^[ \t]*(?:pub(?:\([^)\n]{0,40}\))?[ \t]+)?use\b[^;]*;", re.MULTILINE)
+
+
+def rust_use_lines(text: str) -> set[int]:
+    """Lines of a Rust file's ``use`` declarations."""
+    return {n for m in RUST_USE.finditer(text) for n in span_lines(text, m.start(), m.end())}
+
+
 def _references_in(
     relpath: str, text: str, pattern: re.Pattern, constants, lines: dict[int, str] | None = None
 ) -> list[Finding]:
     """The sightings in ``text``; ``lines`` (from ``_lines_with_hits``), when given, are the only lines
-    that can hold one."""
+    that can hold one. A Rust constant named only by ``use`` declarations (a module re-exporting it)
+    is not used there."""
     found: list[Finding] = []
     if not (pattern.search(text) if lines is None else any(map(pattern.search, lines.values()))):
         return found
     seen: set[str] = set()
-    skipped = rust_test_module_lines(text) if relpath.endswith(".rs") and "#[cfg(test)]" in text else set()
-    numbered = lines.items() if lines is not None else enumerate(text.splitlines(), start=1)
+    rust = relpath.endswith(".rs")
+    skipped = rust_test_module_lines(text) if rust and "#[cfg(test)]" in text else set()
+    imports = rust_use_lines(text) if rust and "use " in text else set()
+    numbered = list(lines.items() if lines is not None else enumerate(text.splitlines(), start=1))
+    used = {
+        match.group(1)
+        for number, line in numbered
+        if number not in imports and number not in skipped and not line.lstrip().startswith(COMMENT_PREFIXES)
+        for match in pattern.finditer(line)
+    }
     for number, line in numbered:
         if number in skipped or line.lstrip().startswith(COMMENT_PREFIXES):
             continue
         for match in pattern.finditer(line):
             name = match.group(1)
             owners = constants[name]
-            if name in seen or relpath in owners or _quoted_text(line, match.start(1)):
+            if name in seen or name not in used or relpath in owners or _quoted_text(line, match.start(1)):
                 continue
             seen.add(name)
             qualifier = QUALIFIER.search(line, max(0, match.start() - MAX_QUALIFIER_CHARS), match.start())

@@ -13,19 +13,32 @@ from urllib.parse import urlsplit
 
 import requests
 
-from common.scanner.detectors.base import Finding
+from common.scanner.detectors.base import FileReport, Finding
 from common.scanner.detectors.n8n import analyze_workflow
 from common.scanner.engine import build_result
 from common.scanner.model import ScanResult, ScanWarning
+from common.scanner.worker import (
+    DEFAULT_FILE_BUDGET_SECONDS,
+    DEFAULT_SCAN_BUDGET_SECONDS,
+    FileBudgetExceeded,
+    ScanBudget,
+    cpu_budget,
+)
 
 Progress = Callable[[str, int, int], None]
 
 PAGE_SIZE = 100
 MAX_PAGES = 10_000
+# n8n's cursors are short base64 tokens; a hostile instance could send megabytes per page, each kept to
+# detect a loop and sent back in the next URL
+MAX_CURSOR_CHARS = 1024
 
 
-class N8nError(Exception):
-    """The instance could not be scanned; the message is safe to show (it never contains the key)."""
+class N8nError(RuntimeError):
+    """The instance could not be scanned; the message is safe to show (it never contains the key).
+
+    A RuntimeError, so that the CLI (which imports this module only when asked to scan n8n) reports it
+    as one line like any other failed scan."""
 
 
 class N8nUnauthorized(N8nError):
@@ -45,6 +58,8 @@ def _get(
             params=params,
             headers={"X-N8N-API-KEY": api_key, "Accept": "application/json"},
             timeout=timeout,
+            # requests keeps a custom header across hosts: a sign-in proxy's 302 would carry the key away
+            allow_redirects=False,
         )
     except requests.RequestException as exc:
         raise N8nUnreachable(f"n8n instance unreachable: {type(exc).__name__}") from exc
@@ -100,6 +115,8 @@ def iter_workflows(
         cursor = body.get("nextCursor")
         if not cursor or cursor in seen_cursors:
             return
+        if not isinstance(cursor, str) or len(cursor) > MAX_CURSOR_CHARS:
+            raise N8nError("n8n answered with an implausible page cursor")
         seen_cursors.add(cursor)
     raise N8nError(f"n8n kept returning pages after {MAX_PAGES} requests")
 
@@ -111,9 +128,18 @@ def scan_n8n_instance(
     progress: Progress | None = None,
     timeout: float = 10,
     session: requests.Session | None = None,
+    file_budget_seconds: float = DEFAULT_FILE_BUDGET_SECONDS,
+    scan_budget_seconds: float | None = DEFAULT_SCAN_BUDGET_SECONDS,
 ) -> ScanResult:
-    """Every AI component in the instance's workflows; raises N8nUnauthorized / N8nUnreachable / N8nError."""
+    """Every AI component in the instance's workflows; raises N8nUnauthorized / N8nUnreachable / N8nError.
+
+    The instance is as untrusted as a repository, so the same budgets hold: each workflow gets the per-file
+    CPU budget, and past the whole-scan budget (time, or findings) the scan ends with what it found and
+    says so, instead of following an endless run of pages.
+    """
     started = time.monotonic()
+    budget = ScanBudget.starting_at(started, scan_budget_seconds)
+    stopped_early = False
     own_session = session is None
     session = session or requests.Session()
     host = urlsplit(url).netloc or url
@@ -132,22 +158,45 @@ def scan_n8n_instance(
             on_page=(lambda n: progress("fetching n8n workflows", n, 0)) if progress else None,
         )
         for workflow, size in pages:
+            if budget.over():
+                stopped_early = True
+                break
             workflows += 1
             received += size
             location = f"n8n://{host}/workflows/{workflow.get('id', workflows)}"
-            workflow_findings, messages = analyze_workflow(workflow, location)
-            findings.extend(workflow_findings)
-            warnings.extend(ScanWarning(file=location, message=m) for m in messages)
+            report = budget.admit(_analysed(workflow, location, file_budget_seconds))
+            findings.extend(report.findings)
+            warnings.extend(ScanWarning(file=location, message=m) for m in report.warnings)
             if progress:
                 progress("analysing n8n workflows", workflows, 0)
     finally:
         if own_session:
             session.close()
+    if stopped_early:
+        warnings.append(
+            ScanWarning(
+                file=f"n8n://{host}",
+                message=f"stopped: over the {budget.seconds:g} s time budget for the whole scan; "
+                f"workflows after the first {workflows} were not scanned",
+            )
+        )
+    warnings.extend(ScanWarning(file=f"n8n://{host}", message=m) for m in budget.warnings(workflows))
     if progress:
         progress("analysing n8n workflows", workflows, workflows)
     return build_result(
         findings, {}, warnings=warnings, files_scanned=workflows, bytes_scanned=received, started=started
     )
+
+
+def _analysed(workflow: dict, location: str, budget_seconds: float) -> FileReport:
+    report = FileReport()
+    try:
+        with cpu_budget(budget_seconds):
+            report.findings, report.warnings = analyze_workflow(workflow, location)
+    except FileBudgetExceeded:
+        report.findings = []
+        report.warnings = [f"over the {budget_seconds:g} s CPU budget for one workflow: not analysed"]
+    return report
 
 
 def check_n8n_connection(

@@ -702,3 +702,28 @@ def own_packages(file, registry: str | None) -> frozenset[str]:
         found |= _own_packages_of_folder(str(folder), registry, root)
         folder = folder.parent
     return frozenset(found)
+
+
+class YamlParents:
+    """The keys a YAML (or pretty-printed JSON) line sits under, from indentation alone (the line scan
+    has no parse tree)."""
+
+    KEY = linear(r"""^(\s*)(?:-\s+)?["']?([A-Za-z_][\w.-]*)["']?\s*:""")
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[int, str]] = []
+        self.current: list[str] = []
+
+    def see(self, line: str) -> None:
+        match = self.KEY.match(line)
+        if not match or not line.strip() or line.lstrip().startswith("#"):
+            self.current = [key for _, key in self.stack]
+            return
+        indent = len(match.group(1))
+        while self.stack and self.stack[-1][0] >= indent:
+            self.stack.pop()
+        self.current = [key for _, key in self.stack]
+        self.stack.append((indent, match.group(2)))
+
+    def path(self) -> str:
+        return ".".join(self.current)

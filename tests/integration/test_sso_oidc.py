@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from common.accounts import create_user
 from common.db import session_scope
-from common.models import AuditLog, Membership, User
+from common.models import AuditLog, Membership, Organization, User
 from common.models.sso import SsoIdentity
 from tests import sso_support
 from tests.helpers import PASSWORD, register_user
@@ -414,6 +414,34 @@ def test_bad_id_tokens_are_refused_with_401_and_audited(client, fake_idp, fake_o
     assert "c0de" not in json.dumps(failure.details) and query["state"] not in json.dumps(failure.details)
     with session_scope() as session:
         assert session.scalar(select(User).where(User.email == "ceo@fake.test")) is None
+
+
+@pytest.mark.parametrize(
+    ("claim", "value", "reason"),
+    [("sub", "s" * 256, "invalid_subject"), ("email", "d" * 320 + "@fake.test", "invalid_email")],
+)
+def test_claims_longer_than_the_platform_stores_are_401_not_500(
+    client, fake_idp, fake_org, claim, value, reason
+):
+    _owner, org = fake_org
+    query = begin(client, org)
+    fake_idp.id_token = fake_idp.sign(fake_idp.claims(query["nonce"], CLIENT_ID, **{claim: value}))
+    response = finish(client, org, query["state"])
+    assert response.status_code == 401, response.json
+    assert last_failure(org["id"]).details["reason"] == reason
+
+
+def test_a_name_of_any_length_gets_a_workspace(client, fake_idp, fake_org):
+    """The personal workspace is named after the user, within the 200 characters of a name."""
+    _owner, org = fake_org
+    query = begin(client, org)
+    fake_idp.id_token = fake_idp.sign(fake_idp.claims(query["nonce"], CLIENT_ID, name="N" * 5000))
+    response = finish(client, org, query["state"])
+    assert response.status_code == 200, response.json
+    with session_scope() as session:
+        user = session.get(User, response.json["user"]["id"])
+        assert len(user.name) == 200
+        assert session.get(Organization, user.personal_org_id).name == "N" * 188 + "'s workspace"
 
 
 def test_forged_or_foreign_state_is_refused(client, fake_idp, fake_org):

@@ -61,11 +61,25 @@ def test_cleanup_deletes_exactly_the_old_entries_of_the_organization(client, mak
     job = _finished_job(client, alice, response)
     assert job["status"] == "completed" and job["deleted"] == 3, job
     assert _remaining(old + kept + bobs) == set(kept + bobs)
+    longer_kept, longer_old = _entries(alice.org_id, 100), _entries(alice.org_id, 130)
     override = _finished_job(
-        client, alice, client.delete(f"{CLEANUP}?older_than_days=5", headers=alice.headers())
+        client, alice, client.delete(f"{CLEANUP}?older_than_days=120", headers=alice.headers())
     )
-    assert override["older_than_days"] == 5 and override["deleted"] == 2
-    assert _remaining(kept + bobs) == {kept[2], *bobs}
+    assert override["older_than_days"] == 120 and override["deleted"] == 1
+    assert _remaining(kept + bobs + longer_kept + longer_old) == set(kept + bobs + longer_kept)
+
+
+def test_an_admin_cannot_erase_entries_younger_than_the_retention(client, make_user):
+    """The attack: an admin covers their tracks by cleaning up everything older than a day."""
+    admin = make_user()
+    recent = _entries(admin.org_id, 2, 30, 89)
+    for days in (1, 5, 89):
+        response = client.delete(f"{CLEANUP}?older_than_days={days}", headers=admin.headers())
+        assert response.status_code == 422, response.json
+        assert "90 days" in response.json["errors"]["older_than_days"][0]
+    assert _remaining(recent) == set(recent)
+    jobs = client.get("/api/v1/audit-log?action=audit_log.cleanup", headers=admin.headers()).json["items"]
+    assert jobs == []
 
 
 def test_cleanup_is_admin_only_and_validated(client, make_user):

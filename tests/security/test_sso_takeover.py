@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from common.db import session_scope
 from common.models import Membership, Organization, User
+from common.models.identity import MemberInvitation
 from common.models.sso import SsoIdentity
 from tests.helpers import PASSWORD, TestUser, register_user
 from tests.ops.test_ws_limits import first_answer, ws_url
@@ -31,18 +32,24 @@ RUN = secrets.token_hex(3)
 VICTIM = f"victim-{RUN}@{DOMAIN}"
 NEWCOMER = f"newcomer-{RUN}@{DOMAIN}"
 EMPLOYEE = f"employee-{RUN}@{DOMAIN}"
-SLUGS = {name: f"{name}-{RUN}" for name in ("evil", "evil-unverified", "corp", "corp-bound")}
+PRECLAIMED = f"preclaimed-{RUN}@{DOMAIN}"
+SLUGS = {
+    name: f"{name}-{RUN}"
+    for name in ("evil", "evil-unverified", "evil-preclaim", "corp", "corp-bound", "corp-preclaim")
+}
 CLIENT = {"client_id": "platform", "client_secret": secrets.token_urlsafe(24)}
 
 # What the attacker's provider asserts: the victim's address, verified, and one address with no claim.
 HOSTILE_ACCOUNTS = [
     {"id": "says-victim", "email": VICTIM, "password": "attacker-pw"},
     {"id": "no-verified-claim", "email": f"ghost-{RUN}@{DOMAIN}", "email_verified": None, "password": "g"},
+    {"id": "pre-claims", "email": PRECLAIMED, "password": "attacker-pw"},
 ]
 # The victim company's own provider.
 CORP_ACCOUNTS = [
     {"id": "newcomer", "email": NEWCOMER, "password": "newcomer-idp-pw"},
     {"id": "employee", "email": EMPLOYEE, "password": "employee-idp-pw"},
+    {"id": "preclaimed", "email": PRECLAIMED, "password": "preclaimed-idp-pw"},
 ]
 
 
@@ -95,6 +102,11 @@ def _memberships(user_id: str) -> set[str]:
 def _identities(user_id: str) -> list[SsoIdentity]:
     with session_scope() as session:
         return list(session.scalars(select(SsoIdentity).where(SsoIdentity.user_id == user_id)))
+
+
+def _personal(signed_in: dict) -> str:
+    with session_scope() as session:
+        return session.get(User, signed_in["user"]["id"]).personal_org_id
 
 
 def _bearer(token: str, org_id: str | None = None) -> dict:
@@ -220,3 +232,57 @@ def test_an_sso_session_and_everything_derived_from_it_act_only_in_its_organizat
     own_ws, hello, organization_id = first_answer(ws_url(live_server, token))
     own_ws.close()
     assert kind == "close" and (hello, organization_id) == ("hello", corp["id"])
+
+
+def test_an_address_a_hostile_idp_claimed_first_never_becomes_its_owners_account(
+    live_server, client, hostile_idp, corp_idp
+):
+    """The attacker's IdP asserts an address nobody registered yet: it gets a password-less account reaching
+    only the attacker's organization. Its real owner registering, signing in through their company's IdP,
+    or being invited elsewhere never ends with the attacker holding or sharing anything of theirs."""
+    attacker = register_user(client)
+    evil = _org_with_sso(client, attacker, SLUGS["evil-preclaim"], hostile_idp)
+    squat = sso_sign_in(live_server, evil["slug"], HOSTILE_ACCOUNTS[2])
+    assert squat.status_code == 200, squat.text
+    held = squat.json()
+
+    registering = client.post("/api/v1/auth/register", json={"email": PRECLAIMED, "password": PASSWORD})
+    assert registering.status_code == 409 and "access_token" not in registering.json
+    corp_admin = register_user(client)
+    corp = _org_with_sso(client, corp_admin, SLUGS["corp-preclaim"], corp_idp)
+    owner_at_corp = sso_sign_in(live_server, corp["slug"], CORP_ACCOUNTS[2])
+    assert owner_at_corp.status_code == 409  # an email match links nothing, and this account has no password
+    for password in ("", "attacker-pw", PASSWORD):
+        offered = sso_sign_in(live_server, corp["slug"], CORP_ACCOUNTS[2]).json()
+        linked = requests.post(
+            offered["link_url"], json={"link_token": offered["link_token"], "password": password}, timeout=10
+        )
+        assert linked.status_code in (401, 422) and "access_token" not in linked.json()
+    assert [i.organization_id for i in _identities(held["user"]["id"])] == [evil["id"]]
+
+    elsewhere = register_user(client)
+    team = client.post("/api/v1/organizations", json={"name": "Elsewhere"}, headers=elsewhere.headers()).json
+    client.post(
+        f"/api/v1/organizations/{team['id']}/members",
+        json={"email": PRECLAIMED, "role": "admin"},
+        headers=elsewhere.headers(team["id"]),
+    )
+    with session_scope() as session:
+        invitation_id = session.scalar(
+            select(MemberInvitation.id).where(MemberInvitation.organization_id == team["id"])
+        )
+    squatter = _bearer(held["access_token"])
+    assert client.get("/api/v1/auth/invitations", headers=squatter).json["items"] == []
+    assert (
+        client.post(f"/api/v1/auth/invitations/{invitation_id}/accept", headers=squatter).status_code == 404
+    )
+    # nor does the IdP's session give itself a password, the way to a session not bound to its organization
+    claimed = client.put(
+        "/api/v1/auth/password",
+        json={"current_password": "attacker-pw", "new_password": "attacker-pw-2"},
+        headers=squatter,
+    )
+    assert claimed.status_code == 403
+    login = client.post("/api/v1/auth/login", json={"email": PRECLAIMED, "password": "attacker-pw-2"})
+    assert login.status_code == 401
+    assert _memberships(held["user"]["id"]) == {held["user"]["organizations"][0]["id"], _personal(held)}

@@ -78,3 +78,26 @@ def serve_stuck_on(name: str, marker: str) -> None:
 
     worker._detect_file = stuck_on_name
     worker.serve()
+
+
+def environment_recording_worker_command(record: Path) -> str:
+    """An isolated worker's command (``isolation.WORKER_COMMAND``) for ``serve_recording_environment``."""
+    return (
+        "from tests.unit.scanner_helpers import serve_recording_environment; "
+        f"serve_recording_environment({str(record)!r})"
+    )
+
+
+def serve_recording_environment(record: str) -> None:
+    """An isolated worker that writes the environment it runs with (``/proc/self/environ``, what code run
+    by a parser would read) to ``record`` when it scans a file."""
+    from common.scanner import worker
+
+    detect_file = worker._detect_file
+
+    def recording(source, *args):
+        Path(record).write_bytes(Path("/proc/self/environ").read_bytes())
+        return detect_file(source, *args)
+
+    worker._detect_file = recording
+    worker.serve()

@@ -152,3 +152,9 @@ def test_an_invalid_policy_file_exits_2_before_scanning(project, tmp_path, capsy
     err = capsys.readouterr().err
     assert "policy.yaml: rules.0.condition.field: unknown field" in err
     assert capsys.readouterr().out == ""
+
+
+def test_an_unreachable_n8n_instance_is_one_line_not_a_traceback(capsys):
+    assert cli.main(["scan", "--n8n-url", "http://127.0.0.1:9", "--n8n-api-key", "k", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("trusera: error: n8n instance unreachable") and "Traceback" not in err

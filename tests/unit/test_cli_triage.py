@@ -235,3 +235,13 @@ def test_new_since_baseline_is_a_boolean_field_of_the_condition_language():
     assert not evaluate(condition, {"id": "a", "new_since_baseline": False})
     assert not evaluate(condition, {"id": "a"})  # unknown (no baseline) is not new
     assert evaluate({**condition, "operator": "not_equals"}, {"id": "a", "new_since_baseline": False})
+
+
+def test_a_suppression_warning_names_a_hostile_file_without_escapes(tmp_path, capsys):
+    """A marker without a reason is reported with its file's name, which the repository chose."""
+    (tmp_path / "\x1b]0;owned\x07\x1b[2Japp.py").write_text("import openai  # trusera:ignore\n")
+    argv = ["scan", str(tmp_path), "--quiet", "--jobs", "1", "-o", str(tmp_path.parent / "out.txt")]
+    assert cli.main(argv) == 0
+    err = capsys.readouterr().err
+    assert "trusera: warning: \\x1b]0;owned\\x07\\x1b[2Japp.py: line 1" in err
+    assert "\x1b" not in err and "\x07" not in err

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
+
+import pytest
 
 from common import cli
 from common.cli_upload import ci_metadata, source_metadata
@@ -41,3 +47,69 @@ def test_upload_needs_a_key_and_an_http_url(tmp_path, monkeypatch, capsys):
     argv = ["scan", str(tmp_path), "--quiet", "--upload", "file:///tmp/x", "--api-key", "tsk_x"]
     assert cli.main(argv) == 2
     assert "http(s) base URL" in capsys.readouterr().err
+
+
+ESCAPES = "\x1b]0;owned\x07\x1b[2J\x1b]8;;https://evil.example\x1b\\click\x1b]8;;\x1b\\\u202e"
+
+
+class HostilePlatform(BaseHTTPRequestHandler):
+    """A platform (or whatever answers at the URL given) whose text holds terminal escapes."""
+
+    reject_upload = False
+
+    def _json(self, status: int, body: dict, headers: dict | None = None) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        if self.reject_upload:
+            self._json(422, {"message": f"bad {ESCAPES}", "errors": {"x": [ESCAPES]}})
+        else:
+            self._json(202, {"id": "s1", "status": "queued"}, {"Location": "/api/v1/scans/s1?\x1b[2J"})
+
+    def do_GET(self):
+        if self.path.startswith("/api/v1/scans/s1/evaluations"):
+            items = [{"name": f"policy {ESCAPES}", "violation_count": ESCAPES}]
+            self._json(200, {"items": items, "total": 1})
+        elif self.path.startswith("/api/v1/scans/s1"):
+            self._json(200, {"id": "s1", "status": "completed"})
+        else:
+            self._json(200, {"items": [{"status": "completed"}]})
+
+    def log_message(self, *_args):
+        pass
+
+
+@pytest.fixture
+def hostile_platform():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), HostilePlatform)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    HostilePlatform.reject_upload = False
+
+
+@pytest.mark.parametrize("reject", [False, True])
+def test_what_the_platform_answers_reaches_the_terminal_without_escapes(
+    reject, hostile_platform, tmp_path, monkeypatch, capsys
+):
+    """Before, the scan URL, a platform policy's name and the platform's error message were printed as
+    sent: an answer could clear the terminal, retitle it or plant a hidden hyperlink in a CI log."""
+    HostilePlatform.reject_upload = reject
+    (tmp_path / "app.py").write_text("import openai\n")
+    base = f"http://127.0.0.1:{hostile_platform.server_port}"
+    argv = ["scan", str(tmp_path), "--quiet", "--jobs", "1", "-o", str(tmp_path / "out.txt")]
+    status = cli.main([*argv, "--upload", base, "--api-key", "tsk_x", "--wait", "--wait-timeout", "30"])
+    err = capsys.readouterr().err
+    assert status == (2 if reject else 1)
+    assert ("upload failed: HTTP 422" if reject else "FAILED") in err
+    assert "\\x1b]0;owned\\x07" in err
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]", err)

@@ -53,10 +53,16 @@ def test_csv_uses_crlf_and_quotes_embedded_separators():
     assert csv_rows(make_bundle([tricky]))[1][1] == 'say "hi",\nthen leave'
 
 
-@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t"])
 def test_formula_triggers_are_neutralised(prefix):
     assert neutralise(f"{prefix}SUM(A1)") == f"'{prefix}SUM(A1)"
     assert neutralise(f"a{prefix}b") == f"a{prefix}b"
+
+
+def test_controls_are_shown_not_kept():
+    """A carriage return (a formula trigger too) and ESC would act on a terminal showing the file."""
+    assert neutralise("\rSUM(A1)") == "\\x0dSUM(A1)"
+    assert neutralise("a\x1b]0;title\x07\u202eb\nc") == "a\\x1b]0;title\\x07\\u202eb\nc"
 
 
 def test_hostile_names_cannot_become_formulas_in_the_file():

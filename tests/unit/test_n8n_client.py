@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from common.scanner.n8n_client import (
+    MAX_CURSOR_CHARS,
     N8nError,
     N8nUnauthorized,
     N8nUnreachable,
@@ -184,3 +185,89 @@ def test_a_repeating_cursor_stops_the_scan(n8n_server):
     result = scan_n8n_instance(n8n_server, API_KEY)
     assert len(FakeN8n.requests) == 2
     assert result.files_scanned == 2
+
+
+def test_a_megabyte_cursor_is_refused_not_kept(n8n_server, monkeypatch):
+    """A hostile instance answers every page with a new, huge cursor: the scan must not keep them all."""
+    huge = "c" * (MAX_CURSOR_CHARS + 1)
+    monkeypatch.setattr(FakeN8n, "pages", {None: ([workflow(1)], huge)})
+    with pytest.raises(N8nError, match="implausible page cursor"):
+        scan_n8n_instance(n8n_server, API_KEY)
+    assert len(FakeN8n.requests) == 1
+
+
+class EndlessPages(dict):
+    """Every cursor leads to one more page with a fresh cursor: an instance that never ends."""
+
+    def __getitem__(self, cursor):
+        number = int(cursor or "0")
+        return [workflow(number)], str(number + 1)
+
+
+def test_an_endless_instance_stops_at_the_scan_budget(n8n_server, monkeypatch):
+    monkeypatch.setattr(FakeN8n, "pages", EndlessPages())
+    result = scan_n8n_instance(n8n_server, API_KEY, scan_budget_seconds=0.5)
+    assert 0 < result.files_scanned < 10_000
+    stopped = [w.message for w in result.warnings if w.message.startswith("stopped:")]
+    assert stopped and "0.5 s time budget" in stopped[0]
+    assert any(c.type == "model" for c in result.components)  # what was found before the stop is kept
+
+
+def test_a_workflow_that_exhausts_its_cpu_budget_is_skipped_not_fatal(n8n_server, monkeypatch):
+    import common.scanner.n8n_client as client_module
+
+    # an analysis that never ends, running as scanning code (the budget interrupts only scanning code)
+    namespace = {"__name__": "common.scanner.detectors.n8n"}
+    exec("def endless(workflow, location):\n    while True:\n        pass\n", namespace)
+    monkeypatch.setattr(client_module, "analyze_workflow", namespace["endless"])
+    result = scan_n8n_instance(n8n_server, API_KEY, file_budget_seconds=0.2)
+    assert result.files_scanned == 5 and result.components == []
+    assert sum("CPU budget for one workflow" in w.message for w in result.warnings) == 5
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Another origin: what it is sent is written down."""
+
+    received: list[dict] = []
+
+    def do_GET(self):
+        _Recorder.received.append(dict(self.headers))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"data": []}')
+
+    def log_message(self, *_args):
+        pass
+
+
+def test_a_redirect_is_not_followed_with_the_api_key(monkeypatch):
+    """Before, the CLI's n8n scan followed redirects and ``requests`` keeps a custom header across hosts:
+    an n8n behind a sign-in proxy (answering 302 to the identity provider) or a man in the middle of an
+    http:// URL received ``X-N8N-API-KEY``."""
+    other = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    elsewhere = f"http://127.0.0.1:{other.server_port}/collect"
+
+    class Redirecting(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(302)
+            self.send_header("Location", elsewhere)
+            self.end_headers()
+
+        def log_message(self, *_args):
+            pass
+
+    n8n = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    for server in (other, n8n):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Recorder.received = []
+    try:
+        url = f"http://127.0.0.1:{n8n.server_port}"
+        with pytest.raises(N8nError, match="302"):
+            scan_n8n_instance(url, API_KEY, timeout=5)
+        assert check_n8n_connection(url, API_KEY, timeout=5)[0] == "unreachable"
+    finally:
+        for server in (other, n8n):
+            server.shutdown()
+            server.server_close()
+    assert _Recorder.received == []

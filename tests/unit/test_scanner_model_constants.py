@@ -91,3 +91,14 @@ def test_a_name_inside_quoted_text_is_no_reference_unless_interpolated():
     escaped = 'let x = "a\\"b"; let y = CLAUDE;\n'
     found = model_constants._references_in("src/main.rs", escaped, _pattern(), CONSTANTS)
     assert _sightings(found) == [("claude-3-5-sonnet-20241022", 1, 'let x = "a\\"b"; let y = CLAUDE;')]
+
+
+def test_a_rust_module_that_only_re_exports_a_constant_does_not_use_it():
+    reexport = (
+        "pub use config::{\n    ModelConfig, GPT_4O,\n    CLAUDE,\n};\npub(crate) use models::CLAUDE as C;\n"
+    )
+    assert model_constants._references_in("src/client/mod.rs", reexport, _pattern(), CONSTANTS) == []
+    used = "use crate::client::GPT_4O;\n\nfn model() -> String {\n    GPT_4O.to_string()\n}\n"
+    assert _sightings(model_constants._references_in("src/agent.rs", used, _pattern(), CONSTANTS)) == [
+        ("gpt-4o", 1, "use crate::client::GPT_4O;")
+    ]

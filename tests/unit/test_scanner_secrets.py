@@ -112,6 +112,33 @@ def test_the_component_says_which_of_its_locations_hold_the_key(tmp_path):
     assert "credential_locations" not in component(plain, "llm_provider:openai").metadata
 
 
+def test_a_key_of_the_shared_sk_shape_belongs_to_the_vendor_its_configuration_names(tmp_path):
+    """Moonshot, DeepSeek and others issue ``sk-`` + 48 characters, the legacy OpenAI shape: the key
+    path (``spring.ai.moonshot.api-key``, ``MOONSHOT_API_KEY``, a YAML ``dashscope:`` block) says whose
+    it is; a project key (``sk-proj-…``) is OpenAI's wherever it sits."""
+    shared = "sk-" + token(48)
+    result = scan_tree(
+        tmp_path,
+        {
+            "application.properties": f"spring.ai.moonshot.api-key={shared}\n",
+            "config/llm.yaml": f"llm:\n  dashscope:\n    api-key: {'sk-' + token(48)}\n",
+            ".env": f"ZHIPUAI_API_KEY={'sk-' + token(48)}\n",
+            "settings.yaml": f"moonshot:\n  api_key: {LIVE_KEYS['llm_provider:openai']}\n",
+            "other.yaml": f"openai:\n  key: {'sk-' + token(48)}\n",
+        },
+    )
+    assert {loc.file for loc in component(result, "llm_provider:moonshot").locations} == {
+        "application.properties"
+    }
+    assert component(result, "llm_provider:moonshot").provider == "Moonshot AI"
+    assert {loc.file for loc in component(result, "llm_provider:dashscope").locations} == {"config/llm.yaml"}
+    assert {loc.file for loc in component(result, "llm_provider:zhipuai").locations} == {".env"}
+    assert {loc.file for loc in component(result, "llm_provider:openai").locations} == {
+        "settings.yaml",
+        "other.yaml",
+    }
+
+
 def test_snippets_of_other_detectors_are_masked_too(tmp_path):
     secret = LIVE_KEYS["llm_provider:anthropic"]
     result = scan_tree(

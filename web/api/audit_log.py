@@ -45,7 +45,10 @@ AUDIT_FILTERS = {
 
 
 class CleanupArgs(ma.Schema):
-    older_than_days = ma.fields.Integer(validate=ma.validate.Range(min=1, max=3650))
+    older_than_days = ma.fields.Integer(
+        validate=ma.validate.Range(min=1, max=3650),
+        metadata={"description": "Keep more than the organization's audit retention; never less."},
+    )
 
 
 def audit_json(entry: AuditLog) -> dict:
@@ -96,9 +99,17 @@ def cleanup_job_json(job: MaintenanceJob) -> dict:
 @access("admin")
 @blp.arguments(CleanupArgs, location="query")
 def cleanup(args):
-    """Queue deletion of the entries older than the retention (the organization's, or the override)."""
+    """Queue deletion of the entries older than the retention (the organization's, or a longer override).
+
+    An override may only keep more: an admin cannot erase entries younger than the organization's retention,
+    so a compromised or departing admin cannot wipe the record of what they just did.
+    """
     ctx = context()
-    days = args.get("older_than_days") or ctx.organization.audit_retention_days
+    retention = ctx.organization.audit_retention_days
+    days = args.get("older_than_days") or retention
+    if days < retention:
+        problem = f"Must be at least the organization's audit retention ({retention} days)."
+        abort(422, message=problem, errors={"older_than_days": [problem]})
     cutoff = isoformat(utcnow() - timedelta(days=days))
     job = MaintenanceJob(
         organization_id=ctx.organization_id,

@@ -31,7 +31,14 @@ from web.core.openapi import (
 from web.core.pagination import PageArgs, paginate
 from web.core.principal import AuthenticationError, bearer_token, current_principal, decode_jwt
 from web.core.ratelimits import limit_group
-from web.core.tokens import revoke_access_token, revoke_sessions, rotate, start_session, user_sessions
+from web.core.tokens import (
+    revoke_access_token,
+    revoke_sessions,
+    rotate,
+    sso_session_over,
+    start_session,
+    user_sessions,
+)
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Authentication and account")
 
@@ -249,9 +256,15 @@ def change_password(body):
     user.password_hash = hash_password(body["new_password"])
     # This session ends too: a copy of its tokens (often the reason for the change) must not outlive the
     # change. The caller goes on in a new session, bound where this one was.
+    current = db().get(AuthSession, principal.session_id) if principal.session_id else None
     revoke_sessions(user_sessions(user.id))
     revoke_access_token(principal.token_jti, principal.token_exp)
-    tokens = start_session(user, organization_id=principal.session_org_id)
+    # A password proves the account, not the IdP's say: an SSO session's IdP sign-in time carries over.
+    tokens = start_session(
+        user,
+        organization_id=principal.session_org_id,
+        sso_signed_in_at=current.sso_signed_in_at if current is not None else None,
+    )
     db().commit()
     audit("auth.password_change", "user", user.id)
     return {
@@ -266,7 +279,7 @@ def change_password(body):
 @limit_group("api-key-create")
 @blp.arguments(ApiKeyCreateSchema)
 def create_api_key(body):
-    user_session_principal("create API keys")
+    principal = user_session_principal("create API keys")
     ctx = context()
     key_value = generate_api_key()
     expires_at = utcnow() + timedelta(days=body["expires_in_days"]) if body["expires_in_days"] else None
@@ -277,6 +290,7 @@ def create_api_key(body):
         prefix=api_key_prefix(key_value),
         key_hash=hash_api_key(key_value),
         expires_at=expires_at,
+        sso_session=principal.session_org_id is not None,
     )
     db().add(key)
     db().commit()
@@ -348,6 +362,12 @@ def refresh():
     user = db().get(User, claims["sub"])
     if session is None or user is None or session.revoked_at is not None:
         abort(401, message="The session has ended; sign in again.")
+    if sso_session_over(session):
+        revoke_sessions([session])
+        db().commit()
+        abort(
+            401, message="The single sign-on session has ended; sign in through the identity provider again."
+        )
     if session.refresh_jti != claims.get("jti"):
         # A rotated-out refresh token came back: treat it as stolen and end the session.
         revoke_sessions([session])

@@ -4,6 +4,12 @@ comparison with another scan.
 Roles: the reference names none for these, so any member may use them (conventions: "any member
 may read"). An export only renders what the member can already read through the API; it is
 queued because rendering a large scan takes longer than a request should.
+
+Each export is a worker job and a file kept in the database, and any viewer may ask for one, so an
+organization has at most ``EXPORTS_IN_FLIGHT_PER_ORG`` exports queued or running (429 with
+``Retry-After`` past it) and keeps its newest ``EXPORTS_KEPT_PER_ORG`` finished ones (older ones are
+deleted as new ones are asked for). The request rate limit alone let every member queue 200 a minute,
+each kept for ``HISTORY_RETENTION_DAYS``.
 """
 
 from __future__ import annotations
@@ -11,13 +17,15 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import url_for
 from flask_smorest import Blueprint, abort
+from sqlalchemy import delete, func, select
 
 from common import scan_bom
 from common.bom.compare import compare
 from common.bom.graph import build_graph
+from common.config import get_settings
 from common.exporters import FORMATS
-from common.jobs import JobStatus
-from common.models import Scan
+from common.jobs import ACTIVE_STATUSES, TERMINAL_STATUSES, JobStatus
+from common.models import Organization, Scan
 from common.models.exports import Export
 from common.tasks import EXPORT_RENDER
 from web.api.exports import ExportSchema, export_json
@@ -34,6 +42,7 @@ blp = Blueprint(
     description="Exports, the dependency graph and comparison of a scan",
 )
 
+EXPORT_RETRY_AFTER_SECONDS = 10  # an export renders in seconds; a slot is free again by then
 GRAPH_DEFAULT_LIMIT = 2000
 GRAPH_MAX_LIMIT = 10000
 
@@ -95,14 +104,50 @@ def completed_scan_or_error(scan_id: str, action: str) -> Scan:
     return scan
 
 
+def admit_export(organization_id: str) -> None:
+    """Make room for one more export of the organization, or abort 429 while too many are in flight.
+
+    The organization's row is locked until the commit, so concurrent requests are counted one after
+    the other and cannot all pass the limit together."""
+    settings = get_settings()
+    db().execute(select(Organization.id).where(Organization.id == organization_id).with_for_update())
+    in_flight = db().scalar(
+        select(func.count())
+        .select_from(Export)
+        .where(Export.organization_id == organization_id, Export.status.in_(ACTIVE_STATUSES))
+    )
+    if in_flight >= settings.exports_in_flight_per_org:
+        db().rollback()
+        abort(
+            429,
+            message=(
+                f"This organization already has {in_flight} exports queued or running, the limit "
+                f"(EXPORTS_IN_FLIGHT_PER_ORG); ask again once one of them has finished."
+            ),
+            headers={"Retry-After": str(EXPORT_RETRY_AFTER_SECONDS)},
+        )
+    finished = (Export.organization_id == organization_id, Export.status.in_(TERMINAL_STATUSES))
+    newest = (
+        select(Export.id)
+        .where(*finished)
+        .order_by(Export.created_at.desc(), Export.id.desc())
+        .limit(settings.exports_kept_per_org)
+    )
+    db().execute(
+        delete(Export).where(*finished, Export.id.not_in(newest)).execution_options(synchronize_session=False)
+    )
+
+
 @blp.route("/<scan_id>/export", methods=["POST"])
 @blp.alt_response(202, schema=ExportSchema, success=True, headers=REQUIRED_LOCATION)
 @blp.alt_response(409, response="CONFLICT")
 @access("viewer")
 @blp.arguments(ExportCreateSchema)
 def create_export(body, scan_id):
+    """Queue an export; 429 while the organization has ``EXPORTS_IN_FLIGHT_PER_ORG`` exports in flight."""
     ctx = context()
     scan = completed_scan_or_error(scan_id, "exported")
+    admit_export(ctx.organization_id)
     export = Export(
         organization_id=ctx.organization_id,
         scan_id=scan.id,

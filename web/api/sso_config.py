@@ -16,12 +16,13 @@ from sqlalchemy import select
 from common.models import ROLES
 from common.models.base import isoformat
 from common.models.sso import SsoConfig
-from common.security import encrypt_secret
-from common.sso import outbound_url_problem
+from common.security import decrypt_secret, encrypt_secret
+from common.sso import members_requiring_sso, outbound_url_problem
 from web.core.access import access, context
 from web.core.audit_recorder import audit
 from web.core.database import db
 from web.core.openapi import ObjectSchema
+from web.core.tokens import end_password_sessions, end_sso_sessions
 
 blp = Blueprint(
     "sso", __name__, url_prefix="/api/v1/organizations", description="Single sign-on configuration"
@@ -115,6 +116,40 @@ def sso_config_json(config: SsoConfig, slug: str) -> dict:
     }
 
 
+def _authority(config: SsoConfig) -> tuple:
+    """What an SSO session stands on: the provider and client that vouched for it and the rules that
+    admitted it and gave it its role. Scopes and the password-login policy are not part of it."""
+    return (
+        config.issuer,
+        config.client_id,
+        _secret_of(config),
+        sorted(config.allowed_domains or []),
+        config.default_role,
+        config.role_claim,
+        dict(config.role_values or {}),
+        config.trust_email_without_verified_claim,
+    )
+
+
+def _requires_sso(config: SsoConfig) -> bool:
+    return config.enabled and not config.allow_password_login
+
+
+def _end_sessions_policy_forbids(config: SsoConfig, required_before: bool) -> int:
+    """When ``allow_password_login: false`` comes into force, the password sessions of the members it
+    governs end too: it refuses their password sign-ins, and one made just before must not outlive it."""
+    if required_before or not _requires_sso(config):
+        return 0
+    return end_password_sessions(members_requiring_sso(db(), config.organization_id))
+
+
+def _secret_of(config: SsoConfig) -> str | None:
+    try:
+        return decrypt_secret(config.client_secret_encrypted) if config.client_secret_encrypted else None
+    except ValueError:
+        return None  # unreadable: any secret given now is a change
+
+
 def _config_of(org_id: str) -> SsoConfig | None:
     return db().scalar(select(SsoConfig).where(SsoConfig.organization_id == org_id))
 
@@ -154,6 +189,8 @@ def put_config(body, org_id):
             message="A new issuer takes its own client secret: give 'client_secret' with it.",
             errors={"json": {"client_secret": ["Required when the issuer changes."]}},
         )
+    before = None if created else _authority(config)
+    required_before = not created and _requires_sso(config)
     if body["client_secret"]:
         config.client_secret_encrypted = encrypt_secret(body["client_secret"])
     mapping = body["role_mapping"]
@@ -167,6 +204,8 @@ def put_config(body, org_id):
     config.allow_password_login = body["allow_password_login"]
     config.trust_email_without_verified_claim = body["trust_email_without_verified_claim"]
     config.version += 1
+    ended = end_sso_sessions(org_id) if before is not None and before != _authority(config) else 0
+    password_ended = _end_sessions_policy_forbids(config, required_before)
     db().commit()
     audit(
         "sso.configure",
@@ -175,6 +214,8 @@ def put_config(body, org_id):
         issuer=config.issuer,
         client_id=config.client_id,
         secret_changed=bool(body["client_secret"]),
+        sessions_ended=ended,
+        password_sessions_ended=password_ended,
     )
     return sso_config_json(config, organization.slug), 201 if created else 200
 
@@ -192,10 +233,16 @@ def get_config(org_id):
 @blp.arguments(ToggleSchema)
 def toggle(body, org_id):
     config = _config_or_404(org_id)
+    required_before = _requires_sso(config)
     config.enabled = body["enabled"]
     config.version += 1
+    ended = 0 if config.enabled else end_sso_sessions(org_id)
+    password_ended = _end_sessions_policy_forbids(config, required_before)
     db().commit()
-    audit("sso.enable" if config.enabled else "sso.disable", "organization", org_id)
+    if config.enabled:
+        audit("sso.enable", "organization", org_id, password_sessions_ended=password_ended)
+    else:
+        audit("sso.disable", "organization", org_id, sessions_ended=ended)
     return sso_config_json(config, context().organization.slug)
 
 
@@ -205,6 +252,7 @@ def toggle(body, org_id):
 def delete_config(org_id):
     config = _config_or_404(org_id)
     db().delete(config)
+    ended = end_sso_sessions(org_id)
     db().commit()
-    audit("sso.delete", "organization", org_id, issuer=config.issuer)
+    audit("sso.delete", "organization", org_id, issuer=config.issuer, sessions_ended=ended)
     return "", 204

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from common.db import session_scope
 from common.models import AuditLog, Organization, User
+from common.models.base import utcnow
 from common.models.sso import SsoConfig
 from common.sso import (
     PENDING_LINK_TTL_SECONDS,
@@ -212,6 +213,7 @@ def callback(org_slug):
             outcome.user.id,
             subject=claims.get("sub"),
             role=outcome.role,
+            claimed_role=outcome.claimed_role,
             joined=outcome.joined,
         )
     response.delete_cookie(BINDING_COOKIE, path=request.path)
@@ -239,7 +241,14 @@ def link(body, org_slug):
         abort(error.status, message=error.message, headers=headers)
     g.audit_actor = outcome.user.id
     audit_organization(organization.id)
-    audit("sso.link", "user", outcome.user.id, role=outcome.role, joined=outcome.joined)
+    audit(
+        "sso.link",
+        "user",
+        outcome.user.id,
+        role=outcome.role,
+        claimed_role=outcome.claimed_role,
+        joined=outcome.joined,
+    )
     return _bound_session(organization, outcome.user)
 
 
@@ -257,7 +266,7 @@ def _link_offer(org_slug: str, link_token: str) -> dict:
 
 def _bound_session(organization: Organization, user: User):
     """Platform tokens for a session bound to ``organization``: they act nowhere else."""
-    tokens = start_session(user, organization_id=organization.id)
+    tokens = start_session(user, organization_id=organization.id, sso_signed_in_at=utcnow())
     db().commit()
     body = {
         **tokens,

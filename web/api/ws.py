@@ -50,6 +50,7 @@ from web.core.access import acting_organization
 from web.core.database import close_session, db
 from web.core.extensions import sock
 from web.core.principal import AuthenticationError, Principal, ServiceUnavailable, credential_of, is_revoked
+from web.core.tokens import sso_session_over
 
 log = logging.getLogger(__name__)
 
@@ -294,6 +295,8 @@ def revocation_reason(principal: Principal, organization_id: str) -> str | None:
             principal.token_jti, principal.session_id
         ):
             return "The session was signed out."
+        if session is not None and sso_session_over(session):
+            return "The single sign-on session has ended; sign in through the identity provider again."
     if db().get(User, principal.user_id) is None:
         return "The account no longer exists."
     member = db().scalar(

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import select
 
 from common.config import get_settings
-from common.models import AuthSession, User
-from common.models.base import new_id, utcnow
+from common.models import ApiKey, AuthSession, User
+from common.models.base import as_utc, new_id, utcnow
 from common.redis_client import get_redis
 from web.core.database import db
 
@@ -36,15 +36,32 @@ def _pair(user: User, session: AuthSession) -> dict:
     }
 
 
-def start_session(user: User, *, organization_id: str | None = None) -> dict:
+def start_session(
+    user: User, *, organization_id: str | None = None, sso_signed_in_at: datetime | None = None
+) -> dict:
     """A new login: a session row whose current refresh token is the only valid one.
 
-    ``organization_id`` binds the session (an SSO sign-in): its tokens act in that organization only.
+    ``organization_id`` binds the session (an SSO sign-in): its tokens act in that organization only, and
+    refresh until ``SSO_SESSION_HOURS`` after ``sso_signed_in_at``, when the IdP last vouched for the user.
     """
-    session = AuthSession(user_id=user.id, refresh_jti=new_id(), organization_id=organization_id)
+    session = AuthSession(
+        user_id=user.id,
+        refresh_jti=new_id(),
+        organization_id=organization_id,
+        sso_signed_in_at=sso_signed_in_at,
+    )
     db().add(session)
     db().flush()
     return _pair(user, session)
+
+
+def sso_session_over(session: AuthSession) -> bool:
+    """Whether an SSO session outlived its IdP sign-in: without a new one the platform would never hear
+    that the IdP disabled the person or changed their role, as a rotated refresh token lives on for ever."""
+    if session.organization_id is None:
+        return False
+    signed_in = as_utc(session.sso_signed_in_at or session.created_at)
+    return utcnow() - signed_in > timedelta(hours=get_settings().sso_session_hours)
 
 
 def rotate(user: User, session: AuthSession) -> dict:
@@ -74,3 +91,48 @@ def user_sessions(user_id: str, *, except_session: str | None = None) -> list[Au
     if except_session:
         query = query.where(AuthSession.id != except_session)
     return list(db().scalars(query))
+
+
+def end_password_sessions(user_ids: list[str]) -> int:
+    """End the users' sessions that no SSO started (those not bound to an organization): an organization
+    that now requires its SSO of them would refuse the password sign-in these came from."""
+    if not user_ids:
+        return 0
+    sessions = list(
+        db().scalars(
+            select(AuthSession).where(
+                AuthSession.user_id.in_(user_ids),
+                AuthSession.organization_id.is_(None),
+                AuthSession.revoked_at.is_(None),
+            )
+        )
+    )
+    revoke_sessions(sessions)
+    return len(sessions)
+
+
+def end_sso_sessions(organization_id: str) -> int:
+    """End what an organization's IdP vouched for: every session its SSO started (or a password change
+    carried on from one: both are bound to the organization) and the API keys minted in them.
+
+    Called when the IdP is withdrawn or replaced (SSO disabled or deleted, another issuer, client or
+    secret, other role or domain rules): its sessions must not outlive its authority. Returns how many
+    sessions ended."""
+    sessions = list(
+        db().scalars(
+            select(AuthSession).where(
+                AuthSession.organization_id == organization_id, AuthSession.revoked_at.is_(None)
+            )
+        )
+    )
+    revoke_sessions(sessions)
+    # One by one, as ``POST /auth/api-key/:id/revoke`` does, so the revocation listeners see each key.
+    for key in db().scalars(
+        select(ApiKey).where(
+            ApiKey.organization_id == organization_id,
+            ApiKey.sso_session.is_(True),
+            ApiKey.revoked_at.is_(None),
+        )
+    ):
+        key.revoked_at = utcnow()
+    return len(sessions)

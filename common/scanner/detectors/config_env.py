@@ -36,6 +36,7 @@ from common.scanner.lazy import lazy_module, lazy_re
 from common.scanner.limits import linear, load_yaml_all, parse_json
 from common.scanner.registry import CONFIG_SUFFIXES as SELECTED_SUFFIXES
 from common.scanner.textutil import (
+    YamlParents,
     endpoint_for_url,
     is_catalog_model,
     is_prose,
@@ -82,31 +83,6 @@ RESPONSE_TOTAL_TOKENS = linear(
     r'"(?:completion_tokens|completionTokens|output_tokens|outputTokens|total_tokens|totalTokens)"\s*:\s*\d'
 )
 SECTION_HEADER = linear(r"^\s*\[+\s*([\w.\"' -]{1,100}?)\s*\]+\s*(?:#.*)?$")
-
-
-class YamlParents:
-    """The keys a YAML (or pretty-printed JSON) line sits under, from indentation alone (the line scan
-    has no parse tree)."""
-
-    KEY = linear(r"""^(\s*)(?:-\s+)?["']?([A-Za-z_][\w.-]*)["']?\s*:""")
-
-    def __init__(self) -> None:
-        self.stack: list[tuple[int, str]] = []
-        self.current: list[str] = []
-
-    def see(self, line: str) -> None:
-        match = self.KEY.match(line)
-        if not match or not line.strip() or line.lstrip().startswith("#"):
-            self.current = [key for _, key in self.stack]
-            return
-        indent = len(match.group(1))
-        while self.stack and self.stack[-1][0] >= indent:
-            self.stack.pop()
-        self.current = [key for _, key in self.stack]
-        self.stack.append((indent, match.group(2)))
-
-    def path(self) -> str:
-        return ".".join(self.current)
 
 
 JSONC_NOISE = linear(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.DOTALL)
@@ -260,6 +236,26 @@ def _clean_value(raw: str) -> str:
 
 HTTP_COMMAND = linear(r"^\s*(?:curl|wget|http|https|xh)\s")
 SHELL_MESSAGE = linear(r"^\s*(?:echo|printf|read\s+-p|log|info|warn|die)\b")
+# ``cat << 'EOF'`` with no redirection or pipe: its body is text the script prints, as an echo's is
+PRINTED_HEREDOC = linear(r"""^\s*cat\s+<<-?\s*['"]?([A-Za-z_]\w*)['"]?\s*$""")
+SHELL_SUFFIXES = (".sh", ".bash", ".zsh")
+
+
+def printed_heredoc_lines(lines: list[str]) -> set[int]:
+    """The body lines of a shell script's printed heredocs (``cat << 'EOF'`` ... ``EOF``)."""
+    printed: set[int] = set()
+    end = None
+    for number, line in enumerate(lines, start=1):
+        if end is not None:
+            if line.strip() == end:
+                end = None
+            else:
+                printed.add(number)
+        elif match := PRINTED_HEREDOC.match(line):
+            end = match.group(1)
+    return printed
+
+
 CREDENTIAL_NAME = lazy_re(r"(?:KEY|TOKEN|SECRET|PASSWORD)$")
 REFERENCE = lazy_re(r"^(?:\$\{\{?|\$[A-Za-z_]|%\(|\{\{|<%=)")
 
@@ -566,8 +562,13 @@ class ConfigDetector(Detector):
         )
         sections = scoping and parents is None and "[" in text
         section = ""  # TOML / INI ``[llm]``
+        printed = (
+            printed_heredoc_lines(file.lines) if file.name.endswith(SHELL_SUFFIXES) and "<<" in text else ()
+        )
         for number, line in enumerate(file.lines, start=1):
             if dockerfile and (line := dockerfile_assignment(line)) is None:
+                continue
+            if number in printed:
                 continue
             if parents is not None:
                 parents.see(line)

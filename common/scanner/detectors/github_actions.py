@@ -3,7 +3,8 @@
 A step (or a job calling a reusable workflow) is an AI component when its action is a known AI action,
 or when it hands the action an AI credential (``anthropic_api_key: ${{ secrets.… }}``): whatever the
 action is, it then runs a model. A credential written into an input's text (``env_vars: |`` lines,
-``KEY=${{ secrets.… }}``) is forwarded to what the step deploys, not used by the step. A ``run:``
+``KEY=${{ secrets.… }}``), or carried by a deploy action's step (a Vercel or serverless deploy given
+``OPENAI_API_KEY`` in its ``env:``), is forwarded to what the step deploys, not used by the step. A ``run:``
 script that starts an agent CLI in print mode (``claude -p``, ``codex exec``, ``gemini -p``) counts
 too. The component is named after the action reference as written, without its version.
 
@@ -49,12 +50,24 @@ SCRIPT_URL = linear(r"""https?://[^\s'"`<>]+""")
 DOWNLOADED_FILE = linear(r"""/[^/?#]+\.[A-Za-z0-9]{1,5}(?:[?#].*)?$""")
 
 
+REFERENCE_WORDS = re.compile(r"[^a-z]+")
+
+
 @dataclass(frozen=True)
 class Rules:
     actions: dict[str, str]
     key_inputs: dict[str, str]
     commands: tuple[tuple[re.Pattern, str, str], ...]
     secret_vars: dict[str, str]
+    deploy_words: frozenset[str]
+    ai_words: frozenset[str]
+
+    def deploys(self, reference: str) -> bool:
+        """A deploy, hosting or remote-execution action (``serverless/github-action``,
+        ``amondnet/vercel-action``, ``appleboy/ssh-action``): the credentials its step carries are the
+        deployed application's. A reference that also names AI (``some/gpt-deploy-review``) is not one."""
+        words = set(REFERENCE_WORDS.split(reference.lower()))
+        return bool(words & self.deploy_words) and not words & self.ai_words
 
     def action_provider(self, reference: str) -> str | None:
         """A listed action, also through one of its sub-actions (``owner/repo/base-action``)."""
@@ -75,6 +88,8 @@ def rules() -> Rules:
         key_inputs={k.lower(): v for k, v in data["key_inputs"].items()},
         commands=tuple((re.compile(c["regex"]), c["provider"], c["name"]) for c in data["commands"]),
         secret_vars={k.upper(): v for k, v in data["secret_vars"].items()},
+        deploy_words=frozenset(data["deploy_words"]),
+        ai_words=frozenset(data["ai_words"]),
     )
 
 
@@ -189,8 +204,8 @@ class GitHubActionsDetector(Detector):
             match = USES.match(raw) if number - 1 not in text_lines else None
             if match:
                 reference = match.group(2)
-                provider = known.action_provider(reference) or self.key_provider(
-                    lines, number, raw.index("uses")
+                provider = known.action_provider(reference) or (
+                    None if known.deploys(reference) else self.key_provider(lines, number, raw.index("uses"))
                 )
                 if provider:
                     yield self.finding(file, number, reference, provider)

@@ -2330,7 +2330,13 @@ class RustDetector(_LanguageDetector):
     # an attribute's nested arguments (swiftide's ``param(name = "pattern", ..)``): a parameter's name,
     # not the tool's
     NESTED_ARGUMENTS = linear(r"\w+\s*\([^()]*\)")
-    SERVER_INFO = linear(r'\bImplementation\s*\{[^{}]{0,300}\bname:\s*"([^"\n]{1,100})"')
+    # the name a program gives itself: rmcp's ``Implementation { name: "x", .. }`` (server or client by the
+    # field it fills), and the ``ServerInfo { name: .. }`` / ``ClientInfo { name: .. }`` literals of SDKs
+    # that name each side by its own type (ultrafast-mcp, mcp-protocol-sdk); rmcp's ``ServerInfo`` holds
+    # its name one level down, in its ``Implementation``
+    SERVER_INFO = linear(
+        r'\b(Implementation|ServerInfo|ClientInfo)\s*\{[^{}]{0,300}\bname:\s*"([^"\n]{1,100})"'
+    )
     # a server named where it is built: modelcontextprotocol-server's ``ServerBuilder::new("docs", ver)``,
     # ultrafast-mcp's ``UltraFastServer::new("name")``, mcp-protocol-server's ``McpServerBuilder``
     SERVER_BUILDER = linear(
@@ -2341,7 +2347,18 @@ class RustDetector(_LanguageDetector):
     MCP_TOOL_MACRO = linear(r"#\[(?:\w+::)*mcp_tool\(([^\]]{0,600})\)\]")
     # the SDK's own tool type, filled in by hand: ``Tool { name: "search_docs".to_string(), description:
     # .., input_schema: json!(..) }``, ``Tool::new("echo", "Echo back the input", ..)``
-    TOOL_LITERAL = linear(r'\bTool\s*\{\s*name\s*:\s*"([^"\n]{1,100})"|\bTool::new\(\s*"([^"\n]{1,100})"\s*,')
+    # (an owned name: ``Tool::new("echo".to_string(), ..)``)
+    TOOL_LITERAL = linear(
+        r'\bTool\s*\{\s*name\s*:\s*"([^"\n]{1,100})"'
+        r'|\bTool::new\(\s*"([^"\n]{1,100})"(?:\.(?:to_string|to_owned|into)\(\))?\s*,'
+    )
+
+    # a tool list built through a helper that wraps the SDK's ``Tool::new``: ``tool("plan", "Compute
+    # plan.", schema, true)``, named and described by its first two arguments (a call handing a tool its
+    # arguments, ``call_tool("x", json!(..))``, has no description string)
+    TOOL_HELPER_CALL = linear(
+        r'(?:^|[^\w.:])(?:make_|build_|new_|define_|create_|mk_)?tool\(\s*"([A-Za-z][\w.-]{0,99})"\s*,\s*r?#*"'
+    )
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """rmcp: a method under ``#[tool(name = "x", ...)]`` is the tool ``x``, else the method's own
@@ -2366,6 +2383,9 @@ class RustDetector(_LanguageDetector):
             yield match.start(), named.group(1) if named else function.group(1)
         for match in self.TOOL_LITERAL.finditer(text):
             yield match.start(), match.group(1) or match.group(2)
+        if "Tool" in text:  # the SDK's ``Tool`` built by a helper of the file's crate
+            for match in self.TOOL_HELPER_CALL.finditer(text):
+                yield match.start(), match.group(1)
         for match in self.MCP_TOOL_MACRO.finditer(text):
             named = self.TOOL_NAME_ARGUMENT.search(match.group(1))
             if named:
@@ -2384,19 +2404,22 @@ class RustDetector(_LanguageDetector):
 
     def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
         yield from super().mcp_tools(file, text, comments)
-        client_name = None
+        client_names: dict[str, int] = {}  # each client the file declares, at its first line
         named_server = False
         for match in self.SERVER_INFO.finditer(text):
-            line = _line_at(text, match.start(1))
+            line = _line_at(text, match.start(2))
             if line in comments:
                 continue
-            if re.search(
-                r"\bClientInfo\b|client_info\s*:", text[max(0, match.start() - 200) : match.start()]
+            if match.group(1) == "ClientInfo" or (
+                match.group(1) == "Implementation"
+                and re.search(
+                    r"\bClientInfo\b|client_info\s*:", text[max(0, match.start() - 200) : match.start()]
+                )
             ):
-                client_name = client_name or match.group(1)
+                client_names.setdefault(match.group(2), line)
                 continue
             named_server = True
-            yield self.code_mcp_server(file, line, match.group(1).lower())
+            yield self.code_mcp_server(file, line, match.group(2).lower())
         for match in self.SERVER_BUILDER.finditer(text) if not named_server else ():
             line = _line_at(text, match.start(1))
             if line not in comments:
@@ -2412,9 +2435,12 @@ class RustDetector(_LanguageDetector):
         connect = next(
             (m for m in self.CLIENT_CONNECT.finditer(text) if _line_at(text, m.start()) not in comments), None
         )
-        if connect:
+        if connect and client_names:
+            for name, line in client_names.items():
+                yield self.code_mcp_client(file, line, name)
+        elif connect:
             sdk = next((p for _, p in self.sdk_imports(text) if p.provider == MCP_PROVIDER), None)
-            yield self.code_mcp_client(file, _line_at(text, connect.start()), client_name, sdk)
+            yield self.code_mcp_client(file, _line_at(text, connect.start()), None, sdk)
 
     extra_verbs = ("agent",)  # rig: ``client.agent("gpt-4o")`` builds an agent on that model
     # a request or model type built from the model id first: ollama-rs ``GenerationRequest::new("llama3",
@@ -2588,7 +2614,9 @@ class RustDetector(_LanguageDetector):
             yield from self.crate_macro_tools(file, text)
         if "tool" in text and not any(p.id in MCP_PACKAGES for _, p in self.sdk_imports(text)):
             yield from self.attribute_tools(file, text)
-        if "fn name" in text:
+            if "struct" in text:
+                yield from self.struct_attribute_tools(file, text)
+        if "fn name" in text or "const NAME" in text:
             yield from self.named_method_tools(file, text)
         if "ToolDefinition" not in text or "const NAME" not in text:
             return
@@ -2651,6 +2679,12 @@ class RustDetector(_LanguageDetector):
     # a model's full view of a tool: what it does and the arguments it takes, both beside the name
     DESCRIPTION_METHOD = linear(r"\bfn\s+description\s*[(<]")
     ARGUMENTS_METHOD = linear(r"\bfn\s+(?:parameters\w*|input_schema|schema|json_schema)\s*[(<]")
+    # or the trait takes all three as associated items, its blanket impl handing them to the model:
+    # ``impl SchemaTool for BashTool { type Input = BashInput; const NAME: &str = "Bash"; const
+    # DESCRIPTION: &str = ".."; }`` (the schema derived from the input type)
+    NAME_CONSTANT = linear(r'\bconst\s+NAME\s*:\s*&(?:\'static\s+)?str\s*=\s*"([^"\n]{1,100})"')
+    DESCRIPTION_CONSTANT = linear(r"\bconst\s+DESCRIPTION\s*:")
+    ARGUMENTS_TYPE = linear(r"\btype\s+(?:Input|Args|Arguments|Params|Parameters)\s*=")
 
     def named_method_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """``impl Tool for X`` with a literal ``fn name`` and a description or schema method: a tool of the
@@ -2667,6 +2701,13 @@ class RustDetector(_LanguageDetector):
             named = self.NAME_METHOD.search(body)
             if named is None and (literal := self.DEFINITION_LITERAL.search(body)):
                 found.append((match.start(), literal.group(1)))
+                continue
+            if named is None and (constant := self.NAME_CONSTANT.search(body)):
+                described_by_items = (
+                    self.DESCRIPTION_CONSTANT.search(body) or self.DESCRIPTION_METHOD.search(body)
+                ) and (self.ARGUMENTS_TYPE.search(body) or self.ARGUMENTS_METHOD.search(body))
+                if described_by_items:
+                    found.append((match.start(), constant.group(1)))
                 continue
             if not (named and self.SCHEMA_METHOD.search(body)):
                 continue
@@ -2690,6 +2731,45 @@ class RustDetector(_LanguageDetector):
         provider = owner.provider if owner else framework
         yield from self.named_tools(
             file, text, self.comment_lines(file.lines), found, provider, framework, set()
+        )
+
+    # a tool attribute on a struct whose arguments give the model its full view of the tool (AutoAgents:
+    # ``#[tool(name = "Addition", description = "..", input = AdditionArgs)] struct Addition {}``)
+    ATTRIBUTED_STRUCT = linear(
+        r"^(?:\s+|#\[[^\]]{0,400}\]|//[^\n]{0,500})*(?:pub(?:\([\w:\s]{0,40}\))?\s+)?struct\s+\w+"
+    )
+    DESCRIPTION_ARGUMENT = linear(r"\bdescription\s*=")
+    INPUT_ARGUMENT = linear(r"\b(?:input|args|arguments|params|parameters)\s*=")
+    TOOL_MACRO_SOURCE = linear(r"^\s*(?:pub\s+)?use\s+(\w+)::[^;]*\btool\b[^;]*;", re.MULTILINE)
+
+    def struct_attribute_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """Structs under ``#[tool(name = "x", description = .., input = ..)]``: named, described and typed
+        by the attribute, so a tool whatever crate the macro comes from (its provider)."""
+        found = []
+        for match in self.TOOL_ATTRIBUTE.finditer(text):
+            window = text[match.start() : match.start() + 1500]
+            close = window.find(")]")
+            if match.group(1) != "(" or close < 0:
+                continue
+            arguments = self.NESTED_ARGUMENTS.sub("", window[match.end() - match.start() : close])
+            named = self.TOOL_NAME_ARGUMENT.search(arguments)
+            if (
+                named
+                and self.DESCRIPTION_ARGUMENT.search(arguments)
+                and self.INPUT_ARGUMENT.search(arguments)
+                and self.ATTRIBUTED_STRUCT.match(window[close + 2 :])
+            ):
+                found.append((match.start(), named.group(1)))
+        if not found:
+            return
+        source = self.TOOL_MACRO_SOURCE.search(text)
+        framework = (
+            source.group(1).replace("_", "-")
+            if source
+            else crate_name(file) or component_name_for(file.relpath)
+        )
+        yield from self.named_tools(
+            file, text, self.comment_lines(file.lines), found, framework, framework, set()
         )
 
     def attribute_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:

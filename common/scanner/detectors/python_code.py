@@ -282,9 +282,13 @@ class _Analyzer:
 
     def literal(self, node: ast.AST | None) -> str | None:
         """A non-blank string written at ``node``, or held by the module-level constant it names
-        (``FastMCP(SERVER_NAME)``, ``@mcp.tool(name=TOOL_NAME)``)."""
+        (``FastMCP(SERVER_NAME)``, ``@mcp.tool(name=TOOL_NAME)``); an environment lookup's literal
+        default (``FastMCP(os.getenv("SERVER_NAME", "inventory"))``) is the name the code declares, as a
+        model's is."""
         if isinstance(node, ast.Name):
-            value = self.constants.get(node.id)
+            value = self.constants.get(node.id) or self.env_constants.get(node.id, (None, None))[1]
+        elif isinstance(node, ast.Call):
+            value = (self.env_lookup(node) or (None, None))[1]
         else:
             value = node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
         return value if value and value.strip() else None

@@ -22,7 +22,7 @@ from common.scanner.detectors.base import Detector, FileReport, Finding, SourceF
 from common.scanner.keys import component_key
 from common.scanner.limits import BoundedPattern, linear
 from common.scanner.model import Location
-from common.scanner.textutil import mask_secret, secret_hash
+from common.scanner.textutil import YamlParents, mask_secret, secret_hash
 
 SKIPPED_SUFFIXES = (".lock", ".min.js", ".pem", ".crt")
 SKIPPED_NAMES = {"package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock", "go.sum", "Cargo.lock"}
@@ -92,6 +92,39 @@ SHARED_KEY_PREFIX = linear(r"AIza")
 NOT_AI_SERVICE = linear(
     r"MAPS|FIREBASE|YOUTUBE|PLACES|GEOCOD|RECAPTCHA|ANALYTICS|CALENDAR|DRIVE|SHEETS|TRANSLATE"
 )
+YAML_SUFFIXES = (".yml", ".yaml")
+
+
+@cache
+def section_vendors() -> dict[str, tuple[str, str]]:
+    """Configuration key or section name -> (provider id, provider) for the vendors whose keys share
+    the legacy OpenAI shape."""
+    return {name: (pair[0], pair[1]) for name, pair in load_json("secrets.json")["sections"].items()}
+
+
+def yaml_parent_keys(lines: list[str]) -> list[list[str]]:
+    """For each line of a YAML file, the keys it sits under (one pass over the file)."""
+    parents = YamlParents()
+    found = []
+    for line in lines:
+        parents.see(line)
+        found.append(parents.current)
+    return found
+
+
+VARIABLE_WORDS = re.compile(r"[._-]")
+
+
+def section_vendor(variable: str, parent_keys: list[str]) -> tuple[str, str] | None:
+    """The vendor the nearest word of a credential's configuration path names: the words of its own
+    key (``MOONSHOT_API_KEY``, ``spring.ai.moonshot.api-key``), then the YAML keys it sits under."""
+    vendors = section_vendors()
+    path = [*parent_keys, *VARIABLE_WORDS.split(variable)]
+    for part in reversed(path):
+        vendor = vendors.get(part.lower())
+        if vendor:
+            return vendor
+    return None
 
 
 @cache
@@ -133,6 +166,7 @@ class SecretsDetector(Detector):
             return
         mentions_bedrock = "bedrock" in text.lower()
         lines = file.lines
+        parents: dict[str, list[list[str]]] = {}  # the YAML keys above each line, read once if needed
         for number in marked_lines(text, markers):
             line = lines[number - 1]
             if len(line) > 5000:
@@ -142,17 +176,28 @@ class SecretsDetector(Detector):
                 for match in pattern.finditer(line):
                     if not any(s <= match.start() < e for s, e in taken):
                         taken.append(match.span())
-                        yield from self.credential(file, number, line, match.group(0), match.span(), rule)
+                        yield from self.credential(
+                            file, number, line, match.group(0), match.span(), rule, parents
+                        )
             for pattern, rule in contextual:
                 if rule.get("requires") and not mentions_bedrock:
                     continue
                 for match in pattern.finditer(line):
                     if not any(s <= match.start(1) < e for s, e in taken):
                         taken.append(match.span(1))
-                        yield from self.credential(file, number, line, match.group(1), match.span(1), rule)
+                        yield from self.credential(
+                            file, number, line, match.group(1), match.span(1), rule, parents
+                        )
 
     def credential(
-        self, file: SourceFile, number: int, line: str, value: str, span: tuple[int, int], rule: dict
+        self,
+        file: SourceFile,
+        number: int,
+        line: str,
+        value: str,
+        span: tuple[int, int],
+        rule: dict,
+        parents: dict[str, list[list[str]]],
     ):
         if is_placeholder(value, line):
             return
@@ -164,6 +209,14 @@ class SecretsDetector(Detector):
         named = lookup_package("id", provider_variables().get(variable, ""))
         if named and named.provider == rule["provider"]:
             provider_id = named.id  # GEMINI_API_KEY=AIza…: the package its variable names, as config_env does
+        provider = rule["provider"]
+        if rule.get("shared"):
+            if "lines" not in parents:
+                parents["lines"] = yaml_parent_keys(file.lines) if file.suffix in YAML_SUFFIXES else []
+            above = parents["lines"][number - 1] if parents["lines"] else []
+            vendor = section_vendor(assigned.group(1) if assigned else "", above)
+            if vendor:
+                provider_id, provider = vendor  # an ``sk-`` key under ``moonshot:`` is Moonshot's
         masked = mask_secret(value)
         snippet = (line[: span[0]] + masked + line[span[1] :]).strip()
         package = lookup_package("id", provider_id)
@@ -172,11 +225,9 @@ class SecretsDetector(Detector):
             key=component_key(component_type, provider_id),
             name=provider_id,
             type=component_type,
-            provider=rule["provider"],
+            provider=provider,
             location=Location(file=file.relpath, line=number, snippet=snippet),
             detector=self.name,
             flags={"hardcoded_api_key"},
-            metadata={
-                "secrets": [{"masked": masked, "sha256": secret_hash(value), "provider": rule["provider"]}]
-            },
+            metadata={"secrets": [{"masked": masked, "sha256": secret_hash(value), "provider": provider}]},
         )
