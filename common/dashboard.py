@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
+from common.dashboard_cache import WRITES_ORGANIZATION
 from common.jobs import JobStatus
 from common.models import Organization, Scan
 from common.models.scans import DashboardSummary, ScanRollup
@@ -314,7 +315,11 @@ def refresh_summary(connection: Connection, organization_id: str) -> None:
     (PostgreSQL, whose one statement is the only reader; SQLite counts each view live)."""
     if connection.dialect.name == "postgresql":
         connection.execute(_LOCK_ORGANIZATION, {"organization_id": organization_id})
-        connection.exec_driver_sql(_refresh_sql(connection.dialect), {"organization_id": organization_id})
+        connection.exec_driver_sql(
+            _refresh_sql(connection.dialect),
+            {"organization_id": organization_id},
+            execution_options={WRITES_ORGANIZATION: organization_id},
+        )
 
 
 # A completion's ``finished_at`` is its worker's clock before its transaction commits, so a scan committed

@@ -75,6 +75,9 @@ def _make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
+        from common import dashboard_cache
+
+        dashboard_cache.install(engine)
         return engine
     # The pool keeps as many connections as one gevent API process serves requests at once under load
     # (32 connections in ``bench_api.py``): with 10 kept, every burst past ten closed its extra
@@ -101,6 +104,9 @@ def _make_engine(url: str) -> Engine:
         _ping_if_stale(dialect, dbapi_connection, connection_record)
 
     event.listen(engine, "before_cursor_execute", _transaction_before_writing)
+    from common import dashboard_cache  # it reads this module's constants
+
+    dashboard_cache.install(engine)
     return engine
 
 
@@ -338,6 +344,7 @@ def bulk_insert(session: Session, table: Table, rows: Iterable[dict]) -> None:
         session.execute(table.insert(), [first, *rows])
         return
     columns = list(first)
+    organizations: set[str | None] = set()  # whose rows these are, for the dashboard's cache
     # JSON values go in as their text, which the server parses for the column: a plain string is
     # far cheaper for the driver to write than a Jsonb wrapper.
     json_columns = {name for name in columns if isinstance(table.c[name].type, JSON)}
@@ -345,6 +352,10 @@ def bulk_insert(session: Session, table: Table, rows: Iterable[dict]) -> None:
     cursor = session.connection().connection.driver_connection.cursor()
     with cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
         for row in itertools.chain([first], rows):
+            organizations.add(row.get("organization_id"))
             copy.write_row(
                 [fastjson.dumps(row[name]) if name in json_columns else row[name] for name in columns]
             )
+    from common import dashboard_cache
+
+    dashboard_cache.mark(session.connection(), table.name, organizations)

@@ -20,6 +20,7 @@ from typing import ClassVar
 from sqlalchemy import DateTime, Integer, String, Text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from common.dashboard_cache import WRITES_ORGANIZATION
 from common.job_status import ACTIVE_STATUSES, JOB_STATUSES, TERMINAL_STATUSES, JobStatus  # noqa: F401  (re-exported)
 
 ERROR_MAX_CHARS = 2000
@@ -123,11 +124,17 @@ def progress(
 ) -> JobEvent | None:
     """Save progress (and the heartbeat) of a running job; None once it is no longer running,
     when a late progress event would contradict its end."""
+    # The organization in the condition makes the statement's one (``WRITES_ORGANIZATION``): progress
+    # shows on the dashboard, whose cache this write then ends for that organization only.
     updated = session.execute(
         update(model)
-        .where(model.id == row_id, model.status == JobStatus.RUNNING.value)
+        .where(
+            model.id == row_id,
+            model.organization_id == organization_id,
+            model.status == JobStatus.RUNNING.value,
+        )
         .values(progress=state["progress"], stage=state["stage"], heartbeat_at=utcnow(), **columns)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **{WRITES_ORGANIZATION: organization_id})
     ).rowcount
     if not updated:
         return None

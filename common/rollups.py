@@ -15,6 +15,7 @@ from collections.abc import Collection
 from sqlalchemy import Connection, Select, bindparam, func, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 
+from common.dashboard_cache import WRITES_ORGANIZATION
 from common.jobs import JobStatus
 from common.models import Component, Scan
 from common.models.scans import ScanRollup
@@ -100,4 +101,7 @@ def roll_up_organization(connection: Connection, organization_id: str) -> int:
     Every scan of the organization, not only the one that just completed: a follow-up that was lost
     is made good by the next one."""
     statement = _roll_up_statement(connection.dialect.name)
-    return connection.execute(statement, {"organization_id": organization_id}).rowcount
+    options = {WRITES_ORGANIZATION: organization_id}
+    return connection.execute(
+        statement, {"organization_id": organization_id}, execution_options=options
+    ).rowcount

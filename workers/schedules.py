@@ -3,7 +3,8 @@
 Beat sends this task every minute; the database is the source of truth. Due rows
 are claimed with ``FOR UPDATE SKIP LOCKED`` and advanced in the same transaction
 that creates their scans, so two dispatchers running at once never start the same
-run twice, and a schedule written over the API is seen on the next tick.
+run twice, and a schedule written over the API is seen on the next tick. A schedule
+has at most one scan in flight: a run due while the last one is queued or running is skipped.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from common import events
 from common.celery_client import enqueue
 from common.cron import CronError, next_run_after
 from common.db import session_scope
+from common.jobs import ACTIVE_STATUSES
 from common.models import Organization, Scan
 from common.models.base import as_utc, utcnow
 from common.models.connectors import N8nCredential
@@ -30,6 +32,10 @@ from workers.base import PlatformTask
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH_SIZE = 100
+# A run is skipped while the schedule's previous scan is still queued or running: a schedule due every
+# minute otherwise added a scan a minute to a backlog (the scans queue every organization shares), and any
+# number of schedules bypassed the scan-creation rate limit that way.
+SKIPPED_WHILE_IN_FLIGHT = "A run was skipped: the schedule's previous scan was still queued or running."
 
 
 class NothingToScan(ValueError):
@@ -66,6 +72,15 @@ def _scan_for(session: Session, schedule: Schedule) -> Scan:
     return scan
 
 
+def _scans_in_flight(session: Session, scan_ids: list[str]) -> set[str]:
+    """Which of these scans are still queued or running."""
+    if not scan_ids:
+        return set()
+    return set(
+        session.scalars(select(Scan.id).where(Scan.id.in_(scan_ids), Scan.status.in_(ACTIVE_STATUSES)))
+    )
+
+
 def _claim_batch(now: datetime) -> tuple[list[tuple[str, str, str]], int]:
     """Claim one batch of due schedules: the (scan, organization, schedule) ids started, and how many."""
     started = []
@@ -77,11 +92,15 @@ def _claim_batch(now: datetime) -> tuple[list[tuple[str, str, str]], int]:
             .limit(CLAIM_BATCH_SIZE)
             .with_for_update(skip_locked=True)
         ).all()
+        in_flight = _scans_in_flight(session, [s.last_scan_id for s in due if s.last_scan_id])
         for schedule in due:
             try:
                 schedule.next_run_at = next_run_after(schedule.cron, schedule.timezone, now)
             except CronError as exc:  # e.g. a timezone removed from the tz database
                 schedule.enabled, schedule.next_run_at, schedule.last_error = False, None, str(exc)
+                continue
+            if schedule.last_scan_id in in_flight:
+                schedule.last_error = SKIPPED_WHILE_IN_FLIGHT
                 continue
             schedule.last_run_at = now
             try:

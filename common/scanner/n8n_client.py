@@ -49,6 +49,10 @@ class N8nUnreachable(N8nError):
     """No answer from the instance: DNS, connection refused, TLS or timeout."""
 
 
+class _BudgetSpent(Exception):
+    """The whole-scan budget ran out before the next request to the instance."""
+
+
 def _get(
     session: requests.Session, url: str, api_key: str, params: dict, timeout: float
 ) -> requests.Response:
@@ -87,13 +91,20 @@ def iter_workflows(
     session: requests.Session,
     timeout: float,
     on_page: Callable[[int], None] | None = None,
+    spent: Callable[[], bool] = lambda: False,
 ) -> Iterator[tuple[dict, int]]:
-    """(workflow, response bytes) for every workflow, following ``nextCursor`` until it is empty."""
+    """(workflow, response bytes) for every workflow, following ``nextCursor`` until it is empty.
+
+    ``spent`` is asked before every request (raising ``_BudgetSpent`` when true): a page may yield no
+    workflow at all (empty, or only entries that are not objects), so a check per workflow alone let a
+    hostile instance send empty pages with fresh cursors, each slowly, for ``MAX_PAGES`` requests."""
     endpoint = f"{base_url.rstrip('/')}/api/v1/workflows"
     cursor: str | None = None
     seen_cursors: set[str] = set()
     fetched = 0
     for _ in range(MAX_PAGES):
+        if spent():
+            raise _BudgetSpent
         params = {"limit": PAGE_SIZE, **({"cursor": cursor} if cursor else {})}
         response = _get(session, endpoint, api_key, params, timeout)
         body = _json(response)
@@ -105,6 +116,8 @@ def iter_workflows(
             if not isinstance(workflow, dict):
                 continue
             if not isinstance(workflow.get("nodes"), list) and workflow.get("id") is not None:
+                if spent():
+                    raise _BudgetSpent
                 detail = _get(session, f"{endpoint}/{workflow['id']}", api_key, {}, timeout)
                 workflow = _json(detail)
                 share = len(detail.content)
@@ -156,6 +169,7 @@ def scan_n8n_instance(
             session=session,
             timeout=timeout,
             on_page=(lambda n: progress("fetching n8n workflows", n, 0)) if progress else None,
+            spent=budget.over,
         )
         for workflow, size in pages:
             if budget.over():
@@ -169,6 +183,8 @@ def scan_n8n_instance(
             warnings.extend(ScanWarning(file=location, message=m) for m in report.warnings)
             if progress:
                 progress("analysing n8n workflows", workflows, 0)
+    except _BudgetSpent:
+        stopped_early = True
     finally:
         if own_session:
             session.close()

@@ -103,6 +103,7 @@ SELECTORS = {
             *("poetry.lock", "package-lock.json", "pnpm-lock.yaml", "yarn.lock", "uv.lock", "pipfile.lock"),
             *("deno.json", "deno.jsonc", "environment.yml", "environment.yaml"),
             *("directory.packages.props", "pnpm-workspace.yaml", "packages.config", "build.sbt"),
+            "langgraph.json",
         ),
         # conda environments by other names (``environment-gpu.yml``, ``conda_env.yaml``, ``env.yml``)
         name_prefixes=("environment", "conda", "env"),
@@ -134,6 +135,7 @@ SELECTORS = {
         suffixes=(
             ".sql",
             ".prisma",
+            ".cypher",
             ".cjs",
             ".jsx",
             ".tsx",

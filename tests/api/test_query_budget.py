@@ -9,11 +9,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from common.dashboard_cache import entry_key
 from common.db import session_scope
 from common.models import Component, Scan
 from common.models.base import utcnow
 from common.models.scans import COMPONENT_WIRE_FIELDS
-from tests.helpers import add_member, counted_statements
+from common.redis_client import get_redis
+from tests.helpers import add_member, counted_statements, redis_round_trips
 from web.api.scans import SCAN_WIRE_FIELDS, UNFILTERED_SCAN_PAGE
 from web.core.openapi import ComponentSchema, ScanSchema
 
@@ -28,12 +30,13 @@ BUDGETS = {
     "GET /scans?status=completed&page=5": 2,  # a filtered list past the end counts on its own
     "GET /scans/:id": 1,
     "GET /auth/me": 2,  # the user, their organizations
-    "GET /dashboard/overview": 1,  # the whole document, built as JSON by one statement
 }
+DASHBOARD_BUDGET = 1  # the whole document, built as JSON by one statement; none from its cache
 API_KEY_PAGE_BUDGET = (
     2  # an API key's principal is not cached: principal + membership + organization, the page
 )
 POST_SCAN_BUDGET = 1  # the principal from Redis; the scan with its audit row
+OVERVIEW = "/api/v1/dashboard/overview"
 
 
 @pytest.fixture
@@ -83,6 +86,21 @@ def test_each_hot_endpoint_stays_within_its_query_budget(client, completed_scan,
         response = client.get(path, headers=user.headers())
     assert response.status_code == 200
     assert len(statements) <= BUDGETS[endpoint], "\n".join(statements)
+
+
+def test_the_dashboard_counts_in_one_statement_and_answers_from_its_cache_in_none(client, completed_scan):
+    user, _scan_id = completed_scan
+    assert client.get(OVERVIEW, headers=user.headers()).status_code == 200  # warm: nothing lazy left
+    get_redis().delete(entry_key(user.org_id))
+    with counted_statements() as counting:
+        counted = client.get(OVERVIEW, headers=user.headers())
+    with counted_statements() as reading, redis_round_trips() as sent:
+        cached = client.get(OVERVIEW, headers=user.headers())
+    assert counted.status_code == cached.status_code == 200 and cached.data == counted.data
+    assert len(counting) <= DASHBOARD_BUDGET, "\n".join(counting)
+    assert reading == []
+    [dashboard_trip] = [trip for trip in sent if b"trusera:dashboard" in trip]  # one read, nothing stored
+    assert b"MGET" in dashboard_trip
 
 
 def test_an_api_key_resolves_in_the_same_single_query(client, completed_scan):

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 import common.celery_client
 import web.api.scans as scans_api
-from common import events
+from common import dashboard_cache, events
 from common.celery_client import celery_client, enqueue
 from common.db import POOL_SIZE, get_engine, session_scope
 from common.models import AuditLog, Scan
@@ -313,7 +313,8 @@ def _subscribed(organization_id: str) -> Iterator[redis.client.PubSub]:
 
 def test_scan_queued_leads_its_task_in_one_pipeline(client, make_user, scan_root, monkeypatch, scan_queue):
     """The event first, then the task and its ``task-sent`` event: one round trip, in that order, so
-    a quick worker's ``scan.started`` cannot overtake ``scan.queued``."""
+    a quick worker's ``scan.started`` cannot overtake ``scan.queued``; the dashboard's version is bumped
+    in it too."""
     user = make_user()
     (scan_root / "app.py").write_text("import openai\n")
     pipelines = _sent_pipelines(monkeypatch)
@@ -322,9 +323,16 @@ def test_scan_queued_leads_its_task_in_one_pipeline(client, make_user, scan_root
         message = pubsub.get_message(timeout=2)
     assert response.status_code == 202, response.json
     [commands] = pipelines
-    [(evaluate, script, _keys, seq_key, channel, _once, *_args), (push, queue, task), (publish, topic, _)] = (
-        commands
-    )
+    [
+        (evaluate, script, _keys, seq_key, channel, _once, *_args),
+        (bump, version, _by),
+        (expire, expiring, _seconds),
+        (push, queue, task),
+        (publish, topic, _),
+    ] = commands
+    # The dashboard's cache is ended in the same round trip, after the commit (``dashboard_cache``).
+    assert (bump, expire) == ("INCRBY", "EXPIRE")
+    assert version == expiring == dashboard_cache.version_key(user.org_id)
     assert (evaluate, script, seq_key, channel) == (
         "EVAL",
         events.PUBLISH_NUMBERED_ONCE,
@@ -383,7 +391,7 @@ def test_a_failed_pipeline_still_publishes_the_event_before_the_task(
         message = pubsub.get_message(timeout=2)
         again = pubsub.get_message(timeout=0.2)
     assert response.status_code == 202, response.json
-    assert failures == [["EVAL", "LPUSH", "PUBLISH"]]
+    assert failures == [["EVAL", "INCRBY", "EXPIRE", "LPUSH", "PUBLISH"]]
     event = json.loads(message["data"])
     assert (event["type"], event["scan_id"]) == ("scan.queued", response.json["id"]) and again is None
     assert _drop_scan_tasks(scan_queue, {response.json["id"]}) == {response.json["id"]: 1}

@@ -130,6 +130,8 @@ def test_berlin_schedule_fires_at_the_right_utc_instant_across_dst(client, make_
         assert bool(started) is expect_scan, instant
         fired += started
         assert _row(schedule_id).next_run_at == expected_next, instant
+        for scan_id in started:  # a schedule starts no run while its last scan is in flight
+            wait_for_scan(client, user, scan_id)
     # ...and back on Sunday 2026-10-25: 09:00 CET is 08:00 UTC again.
     _set_next_run(schedule_id, datetime(2026, 10, 24, 7, 0, tzinfo=UTC))
     fired += dispatch_due(now=datetime(2026, 10, 24, 7, 0, tzinfo=UTC))

@@ -106,3 +106,24 @@ def test_only_the_newest_finished_exports_are_kept(client, limits):
     found = {e: client.get(f"{API}/exports/{e}", headers=user.headers()).status_code for e in finished}
     assert found == {finished[0]: 404, finished[1]: 200, finished[2]: 200}
     assert client.get(f"{API}/exports/{running}", headers=user.headers()).json["status"] == "queued"
+
+
+def test_an_export_deleted_while_its_download_is_read_is_not_found(client, limits, monkeypatch):
+    """Another member's request deletes finished exports beyond the newest kept; a download reading one of
+    them in the meantime found its row, then no file (a 500 from ``len(None)`` before)."""
+    user = register_user(client)
+    export_id = _export(client, user, make_scan(user.org_id)).json["id"]
+    _finish(export_id)
+    import web.api.exports as exports_api
+
+    found = exports_api.scoped_get_or_404
+
+    def found_then_deleted(model, resource_id, what):
+        export = found(model, resource_id, what)
+        with session_scope() as session:
+            session.delete(session.get(Export, resource_id))
+        return export
+
+    monkeypatch.setattr(exports_api, "scoped_get_or_404", found_then_deleted)
+    download = client.get(f"{API}/exports/{export_id}/download", headers=user.headers())
+    assert download.status_code == 404, download.data[:200]

@@ -213,6 +213,22 @@ def test_an_endless_instance_stops_at_the_scan_budget(n8n_server, monkeypatch):
     assert any(c.type == "model" for c in result.components)  # what was found before the stop is kept
 
 
+class EmptyEndlessPages(dict):
+    """Every page is empty and names a fresh cursor: no workflow is ever yielded to check the budget by."""
+
+    def __getitem__(self, cursor):
+        return [], str(int(cursor or "0") + 1)
+
+
+def test_endless_empty_pages_stop_at_the_scan_budget(n8n_server, monkeypatch):
+    monkeypatch.setattr(FakeN8n, "pages", EmptyEndlessPages())
+    result = scan_n8n_instance(n8n_server, API_KEY, scan_budget_seconds=0.3)
+    # before, every one of MAX_PAGES (10,000) pages was fetched, each up to the exchange deadline
+    assert len(FakeN8n.requests) < 1_000
+    stopped = [w.message for w in result.warnings if w.message.startswith("stopped:")]
+    assert stopped and "0.3 s time budget" in stopped[0] and result.files_scanned == 0
+
+
 def test_a_workflow_that_exhausts_its_cpu_budget_is_skipped_not_fatal(n8n_server, monkeypatch):
     import common.scanner.n8n_client as client_module
 

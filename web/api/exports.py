@@ -88,6 +88,8 @@ def download_export(export_id):
             409, message=f"This export is {export.status}; its file can be downloaded once it is completed."
         )
     content = db().scalar(select(Export.content).where(Export.id == export.id))
+    if content is None:  # deleted since it was read: past its retention, or beyond the newest kept
+        abort(404, message="Export not found.")
     return Response(
         content,
         status=200,

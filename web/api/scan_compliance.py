@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from common import scan_bom
 from common.compliance import load_frameworks
+from common.config import get_settings
 from common.jobs import JobStatus
 from common.models import Scan
 from common.models.base import isoformat
@@ -36,6 +37,7 @@ from web.core.audit_recorder import audit
 from web.core.database import db
 from web.core.enqueueing import enqueue_or_leave_queued
 from web.core.filtering import apply_filters, equal_columns, equals, is_, matching
+from web.core.job_quota import admit_job
 from web.core.openapi import REQUIRED_LOCATION, ObjectSchema, PageSchema, QueuedSchema
 from web.core.pagination import page_args_with, paginate
 
@@ -99,10 +101,20 @@ def get_compliance(args, scan_id):
 @blp.alt_response(409, response="CONFLICT")
 @access("analyst")
 def evaluate_scan(scan_id):
+    """Queue an evaluation; 429 while the organization has ``EVALUATIONS_IN_FLIGHT_PER_ORG`` of them
+    queued or running (those it asked for: the one after each scan is bounded by the scans)."""
     ctx = context()
     scan = scoped_get_or_404(Scan, scan_id, "Scan")
     if scan.status != JobStatus.COMPLETED:
         abort(409, message=f"Only a completed scan can be evaluated; this one is {scan.status}.")
+    admit_job(
+        EvaluationRun,
+        ctx.organization_id,
+        get_settings().evaluations_in_flight_per_org,
+        "EVALUATIONS_IN_FLIGHT_PER_ORG",
+        "evaluations",
+        EvaluationRun.trigger == "manual",
+    )
     run = EvaluationRun(
         organization_id=ctx.organization_id,
         scan_id=scan.id,

@@ -17,15 +17,15 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import url_for
 from flask_smorest import Blueprint, abort
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from common import scan_bom
 from common.bom.compare import compare
 from common.bom.graph import build_graph
 from common.config import get_settings
 from common.exporters import FORMATS
-from common.jobs import ACTIVE_STATUSES, TERMINAL_STATUSES, JobStatus
-from common.models import Organization, Scan
+from common.jobs import TERMINAL_STATUSES, JobStatus
+from common.models import Scan
 from common.models.exports import Export
 from common.tasks import EXPORT_RENDER
 from web.api.exports import ExportSchema, export_json
@@ -33,6 +33,7 @@ from web.core.access import access, context, scoped_get_or_404
 from web.core.audit_recorder import audit
 from web.core.database import db
 from web.core.enqueueing import enqueue_or_leave_queued
+from web.core.job_quota import admit_job
 from web.core.openapi import REQUIRED_LOCATION
 
 blp = Blueprint(
@@ -42,7 +43,6 @@ blp = Blueprint(
     description="Exports, the dependency graph and comparison of a scan",
 )
 
-EXPORT_RETRY_AFTER_SECONDS = 10  # an export renders in seconds; a slot is free again by then
 GRAPH_DEFAULT_LIMIT = 2000
 GRAPH_MAX_LIMIT = 10000
 
@@ -105,27 +105,11 @@ def completed_scan_or_error(scan_id: str, action: str) -> Scan:
 
 
 def admit_export(organization_id: str) -> None:
-    """Make room for one more export of the organization, or abort 429 while too many are in flight.
-
-    The organization's row is locked until the commit, so concurrent requests are counted one after
-    the other and cannot all pass the limit together."""
+    """Make room for one more export of the organization, or abort 429 while too many are in flight."""
     settings = get_settings()
-    db().execute(select(Organization.id).where(Organization.id == organization_id).with_for_update())
-    in_flight = db().scalar(
-        select(func.count())
-        .select_from(Export)
-        .where(Export.organization_id == organization_id, Export.status.in_(ACTIVE_STATUSES))
+    admit_job(
+        Export, organization_id, settings.exports_in_flight_per_org, "EXPORTS_IN_FLIGHT_PER_ORG", "exports"
     )
-    if in_flight >= settings.exports_in_flight_per_org:
-        db().rollback()
-        abort(
-            429,
-            message=(
-                f"This organization already has {in_flight} exports queued or running, the limit "
-                f"(EXPORTS_IN_FLIGHT_PER_ORG); ask again once one of them has finished."
-            ),
-            headers={"Retry-After": str(EXPORT_RETRY_AFTER_SECONDS)},
-        )
     finished = (Export.organization_id == organization_id, Export.status.in_(TERMINAL_STATUSES))
     newest = (
         select(Export.id)

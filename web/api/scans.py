@@ -34,9 +34,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 
-from common import events, jobs
+from common import dashboard_cache, events, jobs
 from common.config import get_settings
 from common.dashboard import compiled_sql
+from common.dashboard_cache import WRITES_ORGANIZATION
 from common.db import COMMITS_ALONE
 from common.jobs import JobStatus
 from common.models import SCAN_STATUSES, AuditLog, Component, Scan, ScanResultPayload
@@ -234,20 +235,23 @@ INSERT_SCAN_AND_AUDIT_ROW = INSERT_AUDIT_ROW.add_cte(INSERT_NEW_SCAN.cte("new_sc
 )
 
 
-def _insert_scan_and_audit_row(scan: Scan, audit_row: dict) -> None:
+def _insert_scan_and_audit_row(scan: Scan, audit_row: dict) -> set[str]:
     """Write the new scan and its audit row atomically: one statement on PostgreSQL (a database
-    without writes in a CTE takes two in the session's transaction)."""
+    without writes in a CTE takes two in the session's transaction). Returns what the dashboard's cache
+    must bump once it commits, which the task's pipeline carries (``dashboard_cache.take``)."""
     session = db()
     params = {f"scan_{name}": getattr(scan, name) for name in NEW_SCAN_COLUMNS}
     params.update((f"audit_{name}", value) for name, value in audit_row.items())
     if session.new:  # anything else recorded (an event's outbox row) must share the scan's transaction
         session.flush()
     connection = session.connection()  # Core statements: the ORM's execution path has nothing to add
+    options = {WRITES_ORGANIZATION: scan.organization_id}  # the new scan's organization
     if connection.dialect.name == "postgresql":
-        connection.execute(INSERT_SCAN_AND_AUDIT_ROW, params)
+        connection.execute(INSERT_SCAN_AND_AUDIT_ROW, params, execution_options=options)
     else:
-        connection.execute(INSERT_NEW_SCAN, params)
+        connection.execute(INSERT_NEW_SCAN, params, execution_options=options)
         connection.execute(INSERT_AUDIT_ROW, params)
+    return dashboard_cache.take(connection)
 
 
 def _replay_for_key(clash: IntegrityError, organization_id: str, key: str | None):
@@ -338,11 +342,13 @@ def create_scan(body):
     )
     queued = events.record_for_task(db(), scan.organization_id, "scan.queued", scan_id=scan.id)
     try:
-        _insert_scan_and_audit_row(scan, audit_row)
+        dashboard_writes = _insert_scan_and_audit_row(scan, audit_row)
         db().commit()
     except IntegrityError as clash:
         return _replay_for_key(clash, scan.organization_id, key)
-    enqueue_or_leave_queued(scan, SCAN_RUN, scan.id, what="scan", announcing=queued)
+    enqueue_or_leave_queued(
+        scan, SCAN_RUN, scan.id, what="scan", announcing=queued, dashboard_writes=dashboard_writes
+    )
     return _queued_response(scan)
 
 

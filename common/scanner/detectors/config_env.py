@@ -389,6 +389,43 @@ def flow_vector_stores(document: object, limit: int = MAX_CONFIG_FACTS) -> list[
     return found
 
 
+# Spring AI's vector store settings (``spring.ai.vectorstore.pgvector.dimensions: 384``, or the store
+# picked by ``spring.ai.vectorstore.type``): the application stores its embeddings there. The keys are the
+# stores Spring AI ships; each is named as the store's own client is in the catalog, where it has one.
+SPRING_VECTOR_STORES = frozenset(
+    {
+        *("azure", "azure-cosmos-db", "cassandra", "chroma", "couchbase", "elasticsearch", "gemfire"),
+        *("hana", "mariadb", "milvus", "mongodb", "neo4j", "opensearch", "oracle", "pgvector"),
+        *("pinecone", "qdrant", "redis", "typesense", "weaviate"),
+    }
+)
+SPRING_STORE_NAMES = {"chroma": "chromadb", "milvus": "pymilvus", "azure": "azure-ai-search"}
+SPRING_VECTORSTORE_PREFIX = "spring.ai.vectorstore."
+SPRING_STORE_PROPERTY = linear(r"^\s*spring\.ai\.vectorstore\.([a-z0-9-]{2,40})(?:\.|\s*[=:])")
+
+
+def spring_vector_stores(document: object) -> list[str]:
+    """The Spring AI vector stores a parsed ``application.yml`` configures, by their settings key."""
+    found: list[str] = []
+    stack: list[tuple[str, object, int]] = [("", document, 0)]
+    while stack:
+        path, node, depth = stack.pop()
+        if not isinstance(node, dict) or depth > MAX_CONFIG_DEPTH:
+            continue
+        for key, value in node.items():
+            if not isinstance(key, str):
+                continue
+            full = f"{path}.{key}" if path else key
+            if full.startswith(SPRING_VECTORSTORE_PREFIX):
+                rest = full[len(SPRING_VECTORSTORE_PREFIX) :].split(".")
+                store = value if rest == ["type"] and isinstance(value, str) else rest[0]
+                if store in SPRING_VECTOR_STORES and store not in found:
+                    found.append(store)
+            elif SPRING_VECTORSTORE_PREFIX.startswith(f"{full}."):
+                stack.append((full, value, depth + 1))
+    return found
+
+
 # a translation catalog (``locales/en.json``, ``i18n/fr/common.yml``, Rails' ``config/locales/de.yml``)
 # holds UI copy: a model or URL in it is text shown to a user, which configures nothing
 LOCALE_FOLDERS = frozenset(
@@ -527,6 +564,9 @@ class ConfigDetector(Detector):
         table: list[str] = []
         stores: list[tuple[str, Package]] = []
         evaluated: list[tuple[str, str]] = []
+        spring_stores: list[str] = []
+        if config_suffix(file) == ".properties" and "vectorstore" in text:
+            spring_stores = [m.group(1) for line in file.lines if (m := SPRING_STORE_PROPERTY.match(line))]
         if config_suffix(file) in STRUCTURED and file.size <= PARSE_LIMIT_BYTES:
             values: dict[str, str] = {}
             for document in self.parse(file, report):
@@ -535,6 +575,8 @@ class ConfigDetector(Detector):
                 evaluated.extend(eval_provider_models(document))
                 if config_suffix(file) == ".json" and "nodes" in text:
                     stores.extend(flow_vector_stores(document))
+                if "vectorstore" in text:
+                    spring_stores.extend(spring_vector_stores(document))
                 if MODEL_TABLE_FILE.fullmatch(file.path.stem) and isinstance(document, dict):
                     table.extend(k for k, v in document.items() if isinstance(k, str) and isinstance(v, dict))
             if values:
@@ -542,6 +584,7 @@ class ConfigDetector(Detector):
         yield from self.model_table(file, table)
         yield from self.eval_providers(file, evaluated)
         yield from self.flow_stores(file, stores)
+        yield from self.spring_stores(file, spring_stores)
         lowered = text.lower()
         if not quick.search(lowered):
             return
@@ -685,6 +728,31 @@ class ConfigDetector(Detector):
                 found = model_finding(match.group(1), number, strong=True, hf_context=True)
                 if found:
                     yield self.model_at(file, number, found, pulled_by="ollama")
+
+    def spring_stores(self, file: SourceFile, stores: list[str]) -> Iterator[Finding]:
+        """Spring AI vector stores, at the first uncommented line naming the store after ``vectorstore``."""
+        start = next((n for n, raw in enumerate(file.lines) if "vectorstore" in raw), 0)
+        for store in dict.fromkeys(stores):
+            if store not in SPRING_VECTOR_STORES:
+                continue
+            number = next(
+                (
+                    n
+                    for n, raw in enumerate(file.lines[start:], start=start + 1)
+                    if store in raw and not raw.lstrip().startswith("#")
+                ),
+                0,
+            )
+            name = SPRING_STORE_NAMES.get(store, store)
+            package = lookup_package("id", name)
+            yield self.located(
+                file,
+                number or start + 1,
+                "vector_db",
+                name,
+                package.provider if package else None,
+                metadata={"spring_ai_setting": f"{SPRING_VECTORSTORE_PREFIX}{store}"},
+            )
 
     def flow_stores(self, file: SourceFile, stores: list[tuple[str, Package]]) -> Iterator[Finding]:
         """The vector store nodes of a Flowise or Langflow export, at the first line naming the node."""

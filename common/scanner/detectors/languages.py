@@ -75,6 +75,9 @@ from common.scanner.textutil import (
     tomllib,
 )
 
+# TypeScript declaration files: types only, no values
+TS_DECLARATION_SUFFIXES = (".d.ts", ".d.mts", ".d.cts")
+
 STRING_LITERAL = lazy_re(r"""(["'`])((?:(?!\1)[^\\\n]|\\.){1,200})\1""")
 # ``deploymentName: "gpt-4o"`` (Azure OpenAI, Semantic Kernel): the name the operator gave a deployment, an
 # alias whatever it spells, as a deployment key in config is. RE2: backtracking makes
@@ -456,7 +459,12 @@ class _LanguageDetector(Detector):
             yield self.located(file, line, "tool", name.lower(), provider, metadata={"framework": framework})
 
     def model_catalogs(self, file: SourceFile, text: str) -> Iterator[Finding]:
-        """Catalog model ids in a file that imports no SDK (a settings module, a model picker)."""
+        """Catalog model ids in a file that imports no SDK (a settings module, a model picker). A
+        TypeScript declaration file (``index.d.ts``) holds types only: its string literals are the
+        members of a union type (a vendored tool's ``TemplateType = "llama2" | "phi2"``), never a value
+        the program configures."""
+        if file.name.endswith(TS_DECLARATION_SUFFIXES):
+            return
         comments = self.prose_lines(file)
         reported: set[tuple[int, str]] = set()
         for offset, value in catalog_model_literals(text):

@@ -230,6 +230,7 @@ class ManifestDetector(_ManifestDetector):
                 "pnpm-workspace.yaml",
                 "packages.config",
                 "build.sbt",
+                "langgraph.json",
             }
             or (("requirements" in name or "constraints" in name) and name.endswith((".txt", ".in")))
             or (file.relpath.split("/")[-2:-1] == ["requirements"] and name.endswith((".txt", ".in")))
@@ -277,6 +278,8 @@ class ManifestDetector(_ManifestDetector):
             yield from self.packages_config(file)
         elif name == "build.sbt":
             yield from self.sbt(file)
+        elif name == "langgraph.json":
+            yield from self.langgraph_json(file, report)
         elif is_conda_environment_name(name):
             yield from self.conda_environment(file)
 
@@ -514,6 +517,27 @@ class ManifestDetector(_ManifestDetector):
             if package:
                 line = _line_of(file, alias)
                 yield _finding(self.name, package, file, line, _version_from_spec(version or ""), target)
+
+    def langgraph_json(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        """The LangGraph CLI's deployment config: ``dependencies`` are what the image installs (pip
+        requirement strings, or npm packages when ``node_version`` marks a JS deployment); local paths
+        (``"."``, ``"./agent"``) are the project itself."""
+        data = _json_object(file, report)
+        dependencies = data.get("dependencies") if data else None
+        if not isinstance(dependencies, list):
+            return
+        ecosystem = "npm" if "node_version" in data else "pypi"
+        for dependency in dependencies:
+            if not isinstance(dependency, str) or dependency.startswith((".", "/")):
+                continue
+            if ecosystem == "pypi":
+                found = self.pypi_requirement(file, dependency, _line_of(file, dependency.strip()))
+            elif package := self.package("npm", dependency):
+                found = _finding(self.name, package, file, _line_of(file, dependency), None, dependency)
+            else:
+                found = None
+            if found:
+                yield found
 
     def go_mod(self, file: SourceFile) -> Iterator[Finding]:
         requirement = linear(r"^\s*(?:require\s+)?([\w.~-]+\.[\w./~-]+)\s+(v[\w.+-]+)")

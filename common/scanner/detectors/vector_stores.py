@@ -8,8 +8,9 @@ Rails migrations (``enable_extension "vector"``, ``t.vector``), Prisma
 ``Unsupported("vector(n)")`` fields and ``extensions = [vector]``, Drizzle ``vector("col", {
 dimensions })`` columns. OpenSearch as a vector store: a ``VECTORSEARCH`` serverless collection in IaC
 or a ``knn_vector`` field in an index mapping; Elasticsearch's ``dense_vector`` field; Redis vector
-fields (redis-py ``VectorField``, ``FT.CREATE ... VECTOR HNSW``) in code that uses Redis. Comment lines
-do not count.
+fields (redis-py ``VectorField``, ``FT.CREATE ... VECTOR HNSW``) in code that uses Redis. Neo4j as a vector
+store: a vector index's ``vector.dimensions`` option or a ``db.index.vector.*`` procedure in Cypher (in
+code strings or ``.cypher`` files). Comment lines do not count.
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ ELASTIC_VECTOR = lazy_re(r"""["']?type["']?\s*[:=]\s*["']dense_vector["']""")
 REDIS_VECTOR = lazy_re(
     r"""\bVectorField\(\s*["'][^"'\n]{1,100}["']\s*,\s*["'](?:HNSW|FLAT)["']|\bVECTOR\s+["']?(?:HNSW|FLAT)\b"""
 )
+# Neo4j's vector index: ``OPTIONS {indexConfig: {`vector.dimensions`: 384}}`` on ``CREATE VECTOR INDEX``, or
+# the procedures that create and query one (``db.index.vector.queryNodes('idx', k, $embedding)``)
+NEO4J_VECTOR = lazy_re(r"""`vector\.dimensions`|\bdb\.index\.vector\.(?:create|query)\w{0,40}\s*\(""")
 COMMENT_PREFIXES = ("--", "//", "#", "/*", "*")
 CODE_SUFFIXES = (".py", ".ts", ".js", ".mjs", ".go", ".rb", ".java", ".kt", ".cs", ".rs")
 IAC_SUFFIXES = (".tf", ".json", ".yaml", ".yml", ".template")
@@ -69,7 +73,7 @@ class VectorStoreDetector(Detector):
     name = "vector_store"
 
     def applies_to(self, file: SourceFile) -> bool:
-        return file.suffix in (".sql", ".prisma", *CODE_SUFFIXES, *IAC_SUFFIXES)
+        return file.suffix in (".sql", ".prisma", ".cypher", *CODE_SUFFIXES, *IAC_SUFFIXES)
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         text = file.text
@@ -104,6 +108,8 @@ class VectorStoreDetector(Detector):
                 yield self.store(file, number, "elasticsearch", "Elastic")
             elif redis and REDIS_VECTOR.search(raw):
                 yield self.store(file, number, "redis", "Redis")
+            elif file.suffix in (".cypher", *CODE_SUFFIXES) and NEO4J_VECTOR.search(raw):
+                yield self.store(file, number, "neo4j", "Neo4j")
 
     def store(self, file: SourceFile, line: int, name: str, provider: str) -> Finding:
         return Finding(
