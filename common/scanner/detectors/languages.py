@@ -244,6 +244,13 @@ def line_comment_start(raw: str) -> int | None:
     return None
 
 
+# ``NAME = "value"`` / ``name := "value"`` (a typed Rust or TypeScript constant too): what a model key set to
+# a name holds
+MODEL_CONSTANT_ASSIGNMENT = lazy_re(
+    r"""\b([A-Za-z_]\w*)\s*(?::\s*&?'?\w+\s*)?(?::=|=)\s*(["'`])([^"'`$\n]{1,120})\2"""
+)
+
+
 class _LanguageDetector(Detector):
     name = ""
     extensions: tuple[str, ...] = ()
@@ -306,9 +313,20 @@ class _LanguageDetector(Detector):
         """How a client built at ``start`` declares itself (``new Client({ name: "x" })``)."""
         return _LanguageDetector.mcp_server_name(self, text, start)
 
+    # the last text's SDK imports, with the crate renames they were read under (``RustDetector.renamed``)
+    _last_sdk_imports: tuple[str, object, list[tuple[Import, Package]]] | None = None
+
     def sdk_imports(self, text: str) -> list[tuple[Import, Package]]:
         """Imports of catalog SDKs; without any, the SDK idioms that only one SDK has (C#'s global or
-        implicit usings leave a file with none of its own)."""
+        implicit usings leave a file with none of its own). A file's detection asks several times
+        (its findings, then its tools, models and MCP checks), so the last text's answer is kept."""
+        renamed = getattr(self, "renamed", None)
+        last = self._last_sdk_imports
+        if last is None or last[0] is not text or last[1] is not renamed:
+            last = self._last_sdk_imports = (text, renamed, self._sdk_imports(text))
+        return list(last[2])
+
+    def _sdk_imports(self, text: str) -> list[tuple[Import, Package]]:
         has_imports = not self.quick_tokens or any(token in text for token in self.quick_tokens)
         found = (
             [(imp, p) for imp in self.imports(text) if (p := self.package_for(imp.module))]
@@ -643,12 +661,7 @@ class _LanguageDetector(Detector):
     def models(self, file: SourceFile, text: str, comments: set[int], strong: bool, sdk_imports):
         rules = patterns()["other_languages"]
         keys = "|".join(rules["model_keys"])
-        constants = {
-            m.group(1): m.group(3)
-            for m in re.finditer(
-                r"""\b([A-Za-z_]\w*)\s*(?::\s*&?'?\w+\s*)?(?::=|=)\s*(["'`])([^"'`$\n]{1,120})\2""", text
-            )
-        }
+        constants: dict[str, str] | None = None  # read on the first key set to a name, not a literal
         keyed = re.compile(
             rf"""["']?\b(?:{keys})\b["']?\s*(?::|=>|=|\()\s*(?:(["'`])([^"'`\n$]{{1,120}})\1|([A-Za-z_][\w.]*))"""
         )
@@ -662,7 +675,11 @@ class _LanguageDetector(Detector):
             line = _line_at(text, match.start())
             if line in comments or self.after_line_comment(text, match.start(), commented):
                 continue
-            value = match.group(2) or constants.get((match.group(3) or "").rsplit(".", 1)[-1])
+            value = match.group(2)
+            if not value:
+                if constants is None:
+                    constants = {m.group(1): m.group(3) for m in MODEL_CONSTANT_ASSIGNMENT.finditer(text)}
+                value = constants.get((match.group(3) or "").rsplit(".", 1)[-1])
             found = model_finding(value, line, strong=strong, hf_context=False) if value else None
             if found:
                 reported.add((line, found[0]))
@@ -987,31 +1004,63 @@ def _build_declares_spring_ai(folder: Path, root: str) -> bool | None:
 # a template literal's text (an escape, its closing backtick, an interpolation)
 _JS_CODE_TOKEN = linear(r"""//[^\n]*|/\*(?s:.*?)\*/|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|[`{}]""")
 _JS_TEMPLATE_TOKEN = linear(r"""\\(?s:.)|`|\$\{""")
+# outside every template a brace changes nothing: the same tokens without them (no other token starts
+# with a brace, so the tokens that remain are the same)
+_JS_TOP_TOKEN = linear(r"""//[^\n]*|/\*(?s:.*?)\*/|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`""")
+
+
+class _LastTemplateSpans:
+    text: str | None = None
+    spans: tuple[tuple[int, int], ...] = ()
 
 
 def template_literal_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets of every JavaScript template literal, backticks included, by where each
-    opens (one inside another's interpolation is a span of its own)."""
+    opens (one inside another's interpolation is a span of its own). A React file asks twice (its
+    prose lines, its imports), so the last text's spans are kept."""
+    if _LastTemplateSpans.text is not text:
+        _LastTemplateSpans.spans = tuple(sorted(_template_literal_spans(text)))
+        _LastTemplateSpans.text = text
+    return list(_LastTemplateSpans.spans)
+
+
+def _template_literal_spans(text: str) -> list[tuple[int, int]]:
+    """The tokens of one state (code, or a template's text) come from one ``finditer``; a token that
+    changes the state starts the other state's from its end (tokens are never empty, so this is the
+    same token sequence as a search from each token's end)."""
     spans: list[tuple[int, int]] = []
     frames: list[list] = []  # per open template: [offset, brace depth of its interpolation or None]
     position = 0
     while True:
         in_text = bool(frames) and frames[-1][1] is None
-        match = (_JS_TEMPLATE_TOKEN if in_text else _JS_CODE_TOKEN).search(text, position)
-        if match is None:
-            return sorted(spans)
-        token, position = match.group(0), match.end()
-        if in_text and token == "`":
-            spans.append((frames.pop()[0], match.end()))
-        elif in_text:
-            if token == "${":
-                frames[-1][1] = 0
-        elif token == "`":
-            frames.append([match.start(), None])
-        elif frames and token == "{":
-            frames[-1][1] += 1
-        elif frames and token == "}":
-            frames[-1][1] = None if frames[-1][1] == 0 else frames[-1][1] - 1
+        switched = False
+        tokens = _JS_TEMPLATE_TOKEN if in_text else _JS_CODE_TOKEN if frames else _JS_TOP_TOKEN
+        for match in tokens.finditer(text, position):
+            start = match.start()
+            first = text[start]
+            if in_text:
+                if first == "`":
+                    spans.append((frames.pop()[0], start + 1))
+                elif first == "$":  # ``${``
+                    frames[-1][1] = 0
+                else:  # an escape
+                    continue
+            elif first == "`":
+                frames.append([start, None])
+            elif first == "{" and frames:
+                frames[-1][1] += 1
+                continue
+            elif first == "}" and frames:
+                if frames[-1][1]:
+                    frames[-1][1] -= 1
+                    continue
+                frames[-1][1] = None
+            else:  # a string, a comment, or a brace outside any template
+                continue
+            position, switched = match.end(), True
+            break
+        if not switched:
+            return spans
 
 
 def template_text_lines(text: str) -> set[int]:
