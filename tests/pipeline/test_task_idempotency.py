@@ -1,0 +1,144 @@
+"""Two deliveries of one message, run at the same time, record each side effect once.
+
+A barrier holds both deliveries at the point where they would race (both evaluated, neither stored;
+both past the lookup of the scan's automatic run, neither committed), against the real PostgreSQL.
+Where a delivery would wait on a row lock instead of reaching the barrier, the barrier times out and
+lets the other one through.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import suppress
+
+import pytest
+from sqlalchemy import func, select
+
+from common import jobs
+from common.celery_client import enqueue
+from common.db import session_scope
+from common.models.compliance import EvaluationRun
+from common.models.webhooks import Webhook, WebhookEvent
+from common.tasks import COMPLIANCE_EVALUATE_SCAN
+from tests.factories import component, make_scan
+from tests.helpers import register_user, wait_for
+from workers import compliance
+
+API = "/api/v1"
+OVERLAP_SECONDS = 3
+
+
+def _meet(barrier: threading.Barrier) -> None:
+    # Broken: the other delivery waits on a lock, which is the serialization under test.
+    with suppress(threading.BrokenBarrierError):
+        barrier.wait(timeout=OVERLAP_SECONDS)
+
+
+def _organization_with_failing_policy(client) -> tuple[str, object]:
+    """An organization whose one policy fails on any component, and a (disabled) webhook that keeps
+    each ``policy.violated`` in the outbox, so the recorded events can be counted in the database."""
+    user = register_user(client)
+    response = client.post(f"{API}/organizations", json={"name": "Twice"}, headers=user.headers())
+    org_id = response.json["id"]
+    body = {
+        "name": "No components",
+        "action": "warn",
+        "rules": [{"condition": {"field": "type", "operator": "exists"}}],
+    }
+    response = client.post(f"{API}/policies", json=body, headers=user.headers(org_id))
+    assert response.status_code == 201, response.json
+    with session_scope() as session:
+        session.add(
+            Webhook(
+                organization_id=org_id,
+                url="https://hooks.example.com/twice",
+                events=["policy.violated"],
+                secret_encrypted="unused",
+                enabled=False,
+            )
+        )
+    return org_id, user
+
+
+def _violations_recorded(org_id: str) -> int:
+    with session_scope() as session:
+        return session.scalar(
+            select(func.count()).where(
+                WebhookEvent.organization_id == org_id, WebhookEvent.type == "policy.violated"
+            )
+        )
+
+
+def _scan(org_id: str) -> str:
+    return make_scan(org_id, components=[component("model", "gpt-4o", provider="openai")])
+
+
+@pytest.mark.usefixtures("celery_worker")
+def test_a_redelivered_evaluation_running_beside_the_first_records_its_violation_once(client, monkeypatch):
+    org_id, user = _organization_with_failing_policy(client)
+    scan_id = _scan(org_id)
+    barrier, stored = threading.Barrier(2), []
+    evaluate, store = compliance._evaluate, compliance._store
+
+    def evaluate_then_meet(inputs, job):
+        result = evaluate(inputs, job)
+        _meet(barrier)
+        return result
+
+    def store_and_count(*args):
+        try:
+            store(*args)
+        finally:
+            stored.append(args[0])
+
+    monkeypatch.setattr(compliance, "_evaluate", evaluate_then_meet)
+    monkeypatch.setattr(compliance, "_store", store_and_count)
+
+    response = client.post(f"{API}/scans/{scan_id}/evaluate", headers=user.headers(org_id))
+    assert response.status_code == 202, response.json
+    run_id = response.json["id"]
+    enqueue(COMPLIANCE_EVALUATE_SCAN, scan_id, run_id)  # the same message, delivered again
+
+    wait_for(lambda: len(stored) == 2, timeout=60)
+    with session_scope() as session:
+        assert session.get(EvaluationRun, run_id).status == "completed"
+    assert _violations_recorded(org_id) == 1
+
+
+def test_two_deliveries_of_a_completed_scan_start_one_automatic_evaluation(client, monkeypatch):
+    org_id, _user = _organization_with_failing_policy(client)
+    scan_id = _scan(org_id)
+    barrier = threading.Barrier(2)
+    start = jobs.start
+
+    def start_then_meet(row):
+        event = start(row)
+        if isinstance(row, EvaluationRun):
+            _meet(barrier)
+        return event
+
+    monkeypatch.setattr(jobs, "start", start_then_meet)
+    errors: list[BaseException] = []
+
+    def deliver():
+        try:
+            compliance.evaluate_scan(scan_id)
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+
+    with session_scope() as session:
+        runs = session.scalars(select(EvaluationRun).where(EvaluationRun.scan_id == scan_id)).all()
+    assert [(run.trigger, run.status) for run in runs] == [("scan", "completed")]
+    assert _violations_recorded(org_id) == 1
+
+    compliance.evaluate_scan(scan_id)  # and once more, after both have ended
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).where(EvaluationRun.scan_id == scan_id)) == 1
+    assert _violations_recorded(org_id) == 1
