@@ -9,19 +9,21 @@ lets the other one through.
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import suppress
 
 import pytest
 from sqlalchemy import func, select
 
-from common import jobs
+from common import events, jobs, webhooks
 from common.celery_client import enqueue
 from common.db import session_scope
 from common.models.compliance import EvaluationRun
-from common.models.webhooks import Webhook, WebhookEvent
-from common.tasks import COMPLIANCE_EVALUATE_SCAN
+from common.models.webhooks import Webhook, WebhookDelivery, WebhookEvent
+from common.tasks import COMPLIANCE_EVALUATE_SCAN, WEBHOOK_DELIVER
 from tests.factories import component, make_scan
 from tests.helpers import register_user, wait_for
+from tests.webhook_receiver import Receiver
 from workers import compliance
 
 API = "/api/v1"
@@ -142,3 +144,43 @@ def test_two_deliveries_of_a_completed_scan_start_one_automatic_evaluation(clien
     with session_scope() as session:
         assert session.scalar(select(func.count()).where(EvaluationRun.scan_id == scan_id)) == 1
     assert _violations_recorded(org_id) == 1
+
+
+@pytest.mark.usefixtures("celery_worker")
+def test_a_webhook_attempt_delivered_twice_at_once_is_sent_once(client, monkeypatch):
+    user = register_user(client)
+    barrier, sent = threading.Barrier(2), []
+    send = webhooks.send
+
+    def meet_then_send(*args, **kwargs):
+        _meet(barrier)
+        sent.append(args[2])
+        return send(*args, **kwargs)
+
+    monkeypatch.setattr(webhooks, "send", meet_then_send)
+    with Receiver([200]) as receiver:
+        response = client.post(
+            f"{API}/webhooks",
+            json={"url": receiver.url, "events": ["policy.violated"]},
+            headers=user.headers(),
+        )
+        assert response.status_code == 201, response.json
+        webhook_id = response.json["id"]
+        events.publish(user.org_id, "policy.violated", scan_id="s", policy_id="p", name="n", action="warn")
+
+        def first_delivery():
+            with session_scope() as session:
+                return session.scalar(
+                    select(WebhookDelivery.id).where(WebhookDelivery.webhook_id == webhook_id)
+                )
+
+        delivery_id = wait_for(first_delivery, timeout=30, interval=0.05)
+        enqueue(WEBHOOK_DELIVER, delivery_id, 1)  # the same attempt's message, delivered again
+        wait_for(lambda: sent, timeout=30)
+        with session_scope() as session:
+            wait_for(
+                lambda: session.get(WebhookDelivery, delivery_id, populate_existing=True).attempts, timeout=30
+            )
+        time.sleep(OVERLAP_SECONDS)  # whatever a second send would take to reach the receiver
+    assert sent == [delivery_id]
+    assert len(receiver.requests) == 1
