@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from contextlib import suppress
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -18,13 +19,15 @@ from sqlalchemy import func, select
 from common import events, jobs, webhooks
 from common.celery_client import enqueue
 from common.db import session_scope
+from common.models import AuditLog
+from common.models.base import utcnow
 from common.models.compliance import EvaluationRun
 from common.models.webhooks import Webhook, WebhookDelivery, WebhookEvent
-from common.tasks import COMPLIANCE_EVALUATE_SCAN, WEBHOOK_DELIVER
+from common.tasks import AUDIT_CLEANUP, COMPLIANCE_EVALUATE_SCAN, WEBHOOK_DELIVER
 from tests.factories import component, make_scan
 from tests.helpers import register_user, wait_for
 from tests.webhook_receiver import Receiver
-from workers import compliance
+from workers import compliance, maintenance
 
 API = "/api/v1"
 OVERLAP_SECONDS = 3
@@ -184,3 +187,35 @@ def test_a_webhook_attempt_delivered_twice_at_once_is_sent_once(client, monkeypa
         time.sleep(OVERLAP_SECONDS)  # whatever a second send would take to reach the receiver
     assert sent == [delivery_id]
     assert len(receiver.requests) == 1
+
+
+@pytest.mark.usefixtures("celery_worker")
+def test_an_audit_cleanup_delivered_twice_at_once_reports_what_it_deleted(client, monkeypatch):
+    user = register_user(client)
+    now = utcnow()
+    with session_scope() as session:
+        session.add_all(
+            AuditLog(organization_id=user.org_id, action="test.old", created_at=now - timedelta(days=days))
+            for days in (100, 200, 300)
+        )
+    barrier, deleting = threading.Barrier(2), []
+    delete_entries = maintenance._delete_entries
+
+    def meet_then_delete(*args):
+        deleting.append(1)
+        _meet(barrier)
+        return delete_entries(*args)
+
+    monkeypatch.setattr(maintenance, "_delete_entries", meet_then_delete)
+    response = client.delete(f"{API}/audit-log/cleanup", headers=user.headers())
+    assert response.status_code == 202, response.json
+    job_id = response.json["id"]
+    enqueue(AUDIT_CLEANUP, job_id)  # the same message, delivered again
+    wait_for(lambda: deleting, timeout=30)
+    time.sleep(OVERLAP_SECONDS + 1)  # the second delivery, waiting on the job's row, has its turn
+
+    def finished():
+        job = client.get(response.headers["Location"], headers=user.headers()).json
+        return job if job["status"] == "completed" else None
+
+    assert wait_for(finished, timeout=30)["deleted"] == 3
