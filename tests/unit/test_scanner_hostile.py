@@ -174,6 +174,8 @@ QUADRATIC_SHAPES = [
     # every model-id literal of a one-line file re-read the whole line before it for its context
     ("models.ts", '"gpt-4o",' * 3_500),
     ("models.py", 'MODELS = ["gpt-4o",' + '"gpt-4o",' * 3_500 + "]"),
+    # every catalog literal of a long line checked against the comment after the line's code
+    ("commented.py", 'import openai\nx = ["gpt-4o-mini", ' + '"gpt-4o", ' * 3_500 + '] # "o3-mini"\n'),
     # every ``<package `` of a packages.config without ``>`` tried every ``id=`` after it to the end
     ("packages.config", '<package id="a" ' * 1_500),
     # each npm alias of one package was located by its own pass over the file

@@ -261,6 +261,8 @@ class _LanguageDetector(Detector):
     # whether those patterns count only in a file importing an MCP SDK (a generic process API), or in any
     # file importing an AI SDK (names only MCP transports have)
     child_servers_need_mcp = True
+    # an MCP client reaching a remote server: group 1 the URL written in the transport's construction
+    remote_server_patterns: tuple[re.Pattern, ...] = ()
     api_signatures: tuple[tuple[re.Pattern, str], ...] = ()  # (idiom only one SDK has, catalog id)
     # True where using an SDK's constant is how the language imports it (Ruby under Bundler.require):
     # the SDK is then placed in the file at that use, as an import would place it
@@ -390,6 +392,7 @@ class _LanguageDetector(Detector):
         uses_mcp = any(p.id in MCP_PACKAGES for _, p in sdk_imports)
         if uses_mcp:
             yield from self.mcp_tools(file, text, comment_lines)
+            yield from self.reached_servers(file, text, comment_lines)
         if uses_mcp or not self.child_servers_need_mcp:
             yield from self.started_servers(file, text, comment_lines)
         yield from self.framework_tools(file, text, comment_lines, {p.id: p for _, p in sdk_imports})
@@ -515,6 +518,17 @@ class _LanguageDetector(Detector):
                 ]
                 found = started_server(self, file, line, match.group(1), args)
                 if found:
+                    yield found
+
+    def reached_servers(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
+        """Remote servers an MCP client's transport reaches at a URL the code writes, named by host (the
+        name an unnamed ``url`` entry of a client config gets)."""
+        from common.scanner.detectors.mcp_config import reached_server
+
+        for pattern in self.remote_server_patterns:
+            for match in pattern.finditer(text):
+                line = _line_at(text, match.start())
+                if line not in comments and (found := reached_server(self, file, line, match.group(1))):
                     yield found
 
     def raw_http(self, file: SourceFile, text: str) -> Iterator[Finding]:
@@ -958,6 +972,17 @@ def _package_in_depends_on_mcp(folder: Path, root: str) -> bool | None:
     return None if manifest is None else bool(MCP_SDK_DEPENDENCY.search(manifest))
 
 
+SPRING_AI_DEPENDENCY = linear(r"org\.springframework\.ai\b|\bspring-ai-(?:starter|bom|core|client|model)")
+JVM_BUILD_FILES = ("pom.xml", "build.gradle.kts", "build.gradle")
+
+
+@per_scan(stopped=False)
+def _build_declares_spring_ai(folder: Path, root: str) -> bool | None:
+    """Whether ``folder``'s Maven or Gradle build declares Spring AI, None where it has no build file."""
+    builds = [text for name in JVM_BUILD_FILES if (text := read_neighbour(folder / name, root)) is not None]
+    return None if not builds else any(SPRING_AI_DEPENDENCY.search(text) for text in builds)
+
+
 # the tokens that open or close strings, comments and braces in JavaScript code, and those that matter in
 # a template literal's text (an escape, its closing backtick, an interpolation)
 _JS_CODE_TOKEN = linear(r"""//[^\n]*|/\*(?s:.*?)\*/|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|[`{}]""")
@@ -1049,6 +1074,13 @@ class JavaScriptDetector(_LanguageDetector):
         ),
     )
     child_servers_need_mcp = False
+    # ``new StreamableHTTPClientTransport(new URL("https://host/mcp"))`` (also SSE and WebSocket)
+    remote_server_patterns = (
+        linear(
+            r"""\bnew\s+(?:SSEClientTransport|StreamableHTTPClientTransport|WebSocketClientTransport)\(\s*"""
+            r"""(?:new\s+URL\(\s*)?["'`]((?:https?|wss?)://[^"'`\s$]{1,200})["'`]"""
+        ),
+    )
     tool_patterns = (
         lazy_re(r"""\.(?:tool|registerTool)\(\s*["'`]([\w.:/-]{1,100})["'`]"""),
         lazy_re(r"""\.addTool\(\s*\{[^{}]{0,300}\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]"""),
@@ -1284,6 +1316,19 @@ class GoDetector(_LanguageDetector):
         linear(
             r"\b(?:CommandTransport\s*\{\s*Command:\s*|NewCommandTransport\(\s*)"
             r'exec\.Command\(\s*"([^"\n]{1,100})"([^()]{0,600})\)'
+        ),
+    )
+    remote_server_patterns = (
+        # mcp-go: ``client.NewSSEMCPClient(url)``, ``client.NewStreamableHttpClient(url)``,
+        # ``transport.NewSSE(url)``; the official SDK: ``mcp.NewSSEClientTransport(url, nil)``
+        linear(
+            r"\b(?:NewSSEMCPClient|NewStreamableHttpClient|NewStreamableHTTPClient|transport\.NewSSE|"
+            r"transport\.NewStreamableHTTP|NewSSEClientTransport|NewStreamableClientTransport)\(\s*"
+            r'"((?:https?|wss?)://[^"\s]{1,200})"'
+        ),
+        # the official SDK's ``&mcp.StreamableClientTransport{Endpoint: url}`` (also SSE)
+        linear(
+            r'\b(?:SSEClientTransport|StreamableClientTransport)\s*\{\s*Endpoint:\s*"((?:https?|wss?)://[^"\s]{1,200})"'
         ),
     )
     tool_patterns = (
@@ -1608,6 +1653,13 @@ class JavaDetector(_LanguageDetector):
             r'\bProcessBuilder\(\s*(?:listOf\(|List\.of\(|Arrays\.asList\()?\s*"([^"\n]{1,100})"([^()]{0,600})\)'
         ),
     )
+    # the Java SDK: ``HttpClientSseClientTransport.builder("http://host:8080")`` (also Streamable HTTP)
+    remote_server_patterns = (
+        linear(
+            r"\b(?:HttpClientSseClientTransport|HttpClientStreamableHttpTransport)\.builder\(\s*"
+            r'"((?:https?|wss?)://[^"\s]{1,200})"'
+        ),
+    )
     tool_patterns = (
         linear(r'\bnew\s+(?:McpSchema\.)?Tool\(\s*"([^"\n]{1,100})"'),
         linear(r'\bTool\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'),
@@ -1657,11 +1709,22 @@ class JavaDetector(_LanguageDetector):
     }
     # Spring AI's function beans: ``@Bean @Description("...") Function<Req, Resp> currentWeather()`` is a
     # tool named after the bean (its method)
+    # (``@Bean("lookup")`` names the bean, and so the tool, itself)
     FUNCTION_BEAN = linear(
-        r"@Bean\b[^;{]{0,200}?@Description\([^)]{0,400}\)\s*(?:public\s+|fun\s+)?(?:(?:Bi)?Function|Supplier|Consumer)"
+        r'@Bean\b(?:\(\s*(?:(?:name|value)\s*=\s*)?"([\w.-]{1,100})"[^)]{0,200}\))?'
+        r"[^;{]{0,200}?@Description\([^)]{0,400}\)\s*(?:public\s+|fun\s+)?(?:(?:Bi)?Function|Supplier|Consumer)"
         r"<[^{;]{0,200}?>\s+(\w+)\s*\("
     )
     METHOD_AFTER_ANNOTATION = linear(r"\bfun\s+(?:<[^>]*>\s*)?(\w+)\s*\(|\b(\w+)\s*\(")
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        """Also the function beans of a configuration class that imports no AI SDK (``@Bean @Description
+        Function<Req, Resp> lookup()``), tools when the project's build declares Spring AI."""
+        yield from super().detect(file, report)
+        text = file.text
+        if "@Description" in text and "@Bean" in text and not self.sdk_imports(text):
+            yield from self.built_tools(file, text, self.prose_lines(file), {}, set())
+
     QUALIFIED = linear(r"(?:^|[^\w.\"])((?:[a-z][a-z0-9_]*\.){2,}[a-z][a-z0-9_]*)\.[A-Z]\w*")
 
     def imports(self, text: str) -> Iterator[Import]:
@@ -1783,9 +1846,19 @@ class JavaDetector(_LanguageDetector):
             owner = next((package_id for package_id in candidates if owners[package_id]), None)
             if owner:
                 found.setdefault(owner, []).append((match.start(), match.group(match.lastindex)))
+        # a configuration class declaring function beans imports nothing of Spring AI itself: the build
+        # file of its project says whether a chat client will offer them as tools
+        if (
+            "@Description" in text
+            and "@Bean" in text
+            and not owners["spring-ai"]
+            and nearest_answer(file, _build_declares_spring_ai, False)
+        ):
+            owners["spring-ai"] = lookup_package("id", "spring-ai")
         if owners["spring-ai"] and "@Description" in text:
             found.setdefault("spring-ai", []).extend(
-                (match.start(1), match.group(1)) for match in self.FUNCTION_BEAN.finditer(text)
+                (match.start(), match.group(1) or match.group(2))
+                for match in self.FUNCTION_BEAN.finditer(text)
             )
         for owner, named in found.items():
             package = owners[owner]
