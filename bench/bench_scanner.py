@@ -197,6 +197,7 @@ def _package_for(name: str):
         ("cargo", lowered),
         ("go", lowered),
         ("maven", lowered),
+        ("composer", lowered),
         ("id", PROVIDER_ALIASES.get(lowered, lowered)),
     ):
         package = lookup_package(ecosystem, candidate)

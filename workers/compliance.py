@@ -50,23 +50,24 @@ def active_frameworks(session: Session, organization_id: str) -> list[Framework]
 def _start_automatic_run(scan_id: str) -> tuple[str, str] | None:
     """Create and start the run of the evaluation every completed scan gets, in one transaction.
 
-    Returns its id and organization; None when the scan is gone or unfinished. A redelivered message
-    starts again the unfinished run it created before, rather than leaving it behind.
+    Returns its id and organization; None when the scan is gone or unfinished, or its run has ended.
+    A scan has one automatic run: a redelivered message starts again the unfinished run it created
+    before and leaves a finished one alone. The scan row's lock makes two concurrent deliveries look
+    for the run one after the other (a lock on a run that does not exist yet would lock nothing).
     """
     with session_scope() as session:
-        scan = session.get(Scan, scan_id)
+        scan = session.get(Scan, scan_id, with_for_update=True)
         if scan is None or scan.status != JobStatus.COMPLETED:
             return None
         run = session.scalar(
             select(EvaluationRun)
-            .where(
-                EvaluationRun.scan_id == scan_id,
-                EvaluationRun.trigger == "scan",
-                EvaluationRun.status.in_(ACTIVE_STATUSES),
-            )
+            .where(EvaluationRun.scan_id == scan_id, EvaluationRun.trigger == "scan")
+            .order_by(EvaluationRun.status.in_(ACTIVE_STATUSES).desc(), EvaluationRun.created_at.desc())
             .limit(1)
             .with_for_update()
         )
+        if run is not None and jobs.is_finished(run):
+            return None
         if run is None:
             run = EvaluationRun(
                 id=new_id(), organization_id=scan.organization_id, scan_id=scan_id, trigger="scan"
@@ -164,13 +165,18 @@ def _store(
 ) -> None:
     """Replace the scan's results and complete the run, in one transaction.
 
-    Each failed policy's ``policy.violated`` is recorded with them, then ``evaluation.completed``
-    (unless the run was finished meanwhile, as ``PlatformTask.mark_completed`` would leave it).
+    Each failed policy's ``policy.violated`` is recorded with them, then ``evaluation.completed``.
+    The run row is locked before anything is written: of two deliveries of one run that get here at
+    once, the second finds the run finished and writes nothing, so its events are recorded once.
     """
     now = utcnow()
     with session_scope() as session:
         if session.get(Scan, scan_id, with_for_update=True) is None:
             raise PermanentTaskError(f"scan {scan_id} was deleted during its evaluation")
+        run = session.get(EvaluationRun, run_id, with_for_update=True)
+        if run is None or jobs.is_finished(run):
+            log.info("evaluation run %s ended meanwhile: its results are not stored again", run_id)
+            return
         kept = _live(session, evaluations)
         session.merge(
             ComplianceResult(
@@ -198,7 +204,6 @@ def _store(
                 ],
             )
         failed = [e for e in kept if not e["passed"]]
-        run = session.get(EvaluationRun, run_id, with_for_update=True)
         run.outcome = {
             "frameworks": len(compliance["frameworks"]),
             "custom_rules": len(compliance["custom_rules"]),
@@ -219,8 +224,7 @@ def _store(
                 action=evaluation["action"],
                 violations=len(evaluation["violations"]),
             )
-        if not jobs.is_finished(run):
-            events.record_job_event(session, jobs.complete(run))
+        events.record_job_event(session, jobs.complete(run))
 
 
 def _run(job: Job, run_id: str, scan_id: str) -> None:

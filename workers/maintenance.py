@@ -104,8 +104,9 @@ def audit_cleanup(self: PlatformTask, job_id: str | None = None) -> dict:
         if job is None:
             return outcome
         with session_scope() as session:
-            row = session.get(MaintenanceJob, job_id)
-            if row.result is None:  # a redelivered message must not report a second, empty run
+            # Locked: a delivery running beside this one waits, then reports this run, not its own empty one.
+            row = session.get(MaintenanceJob, job_id, with_for_update=True)
+            if row.result is None:
                 cutoff = datetime.fromisoformat(row.params["cutoff"])
                 row.result = {
                     "deleted": _delete_entries(

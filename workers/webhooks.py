@@ -1,8 +1,9 @@
 """``webhooks.dispatch`` fans one event out to its webhooks; ``webhooks.deliver`` makes one attempt.
 
-Both are safe to run twice: a delivery is unique per webhook and event, and an attempt is
-recorded once per delivery and attempt number, so a redelivered message sends nothing twice
-once its outcome is written. Retries are new ``deliver`` messages with a countdown.
+Both are safe to run twice, even at once: a delivery is unique per webhook and event, and an
+attempt is sent while its delivery's row is locked and recorded in that transaction, so a second
+delivery of the message finds it being sent (or sent) and sends nothing. Retries are new
+``deliver`` messages with a countdown.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from common import webhooks
 from common.celery_client import enqueue
@@ -73,63 +75,70 @@ def dispatch_event(self: PlatformTask, event_id: str) -> int:
     return len(delivery_ids)
 
 
-def _delivery_with_webhook():
-    return select(WebhookDelivery, Webhook).join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+def _claim(session: Session, delivery_id: str, attempt: int) -> tuple[WebhookDelivery, Webhook, str] | None:
+    """The delivery, its webhook and the event's body when attempt ``attempt`` is due, with the delivery
+    row locked until ``session`` ends; a disabled webhook's delivery is skipped.
 
-
-def _load(delivery_id: str, attempt: int) -> tuple[str, str, str, str] | None:
-    """(url, secret, body, kind) when attempt ``attempt`` is due; a disabled webhook's delivery is skipped."""
-    with session_scope() as session:
-        row = session.execute(
-            _delivery_with_webhook()
-            .add_columns(WebhookEvent.body)
-            .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
-            .where(WebhookDelivery.id == delivery_id)
-        ).one_or_none()
-        if row is None:
-            return None
-        delivery, webhook, body = row
-        if delivery.status in FINAL_DELIVERY_STATUSES or delivery.attempts >= attempt:
-            return None
-        if not webhook.enabled:
-            webhooks.skip(delivery)
-            return None
-        return webhook.url, decrypt_secret(webhook.secret_encrypted), body, webhook.kind
+    None also when another delivery of this message holds the row: it is sending this attempt now, and
+    the lock, released by its commit or its connection's end, is what keeps the request from being sent
+    twice (a check of ``attempts`` alone passes for both while neither has recorded its outcome).
+    """
+    row = session.execute(
+        select(WebhookDelivery, WebhookEvent.body)
+        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+        .where(WebhookDelivery.id == delivery_id)
+        .with_for_update(of=WebhookDelivery, skip_locked=True)
+    ).one_or_none()
+    if row is None:
+        return None
+    delivery, body = row
+    if delivery.status in FINAL_DELIVERY_STATUSES or delivery.attempts >= attempt:
+        return None
+    webhook = session.get(Webhook, delivery.webhook_id)
+    if not webhook.enabled:
+        webhooks.skip(delivery)
+        return None
+    return delivery, webhook, body
 
 
 @app.task(bind=True, base=PlatformTask, name=WEBHOOK_DELIVER)
 def deliver(self: PlatformTask, delivery_id: str, attempt: int = 1) -> str | None:
+    """Make attempt ``attempt`` while holding the delivery's row, and record its outcome in that
+    transaction (a worker lost mid-send rolls back, and the redelivered message sends it again)."""
     policy = webhooks.RetryPolicy.from_env()
+    retry_in = None
     try:
-        target = _load(delivery_id, attempt)
+        with session_scope() as session:
+            claimed = _claim(session, delivery_id, attempt)
+            if claimed is None:
+                return None
+            delivery, webhook, body = claimed
+            started_at = utcnow()
+            outcome = webhooks.send(
+                webhook.url,
+                decrypt_secret(webhook.secret_encrypted),
+                delivery_id,
+                body,
+                policy.timeout_seconds,
+                webhook.kind,
+            )
+            if not outcome.success and outcome.retryable and attempt < policy.max_attempts:
+                retry_in = policy.delay(attempt, outcome.retry_after)
+            # Other events' deliveries count the webhook's failures too: read them under its lock.
+            webhook = session.get(Webhook, webhook.id, with_for_update=True, populate_existing=True)
+            webhooks.record_outcome(
+                session,
+                delivery,
+                webhook,
+                outcome,
+                attempt=attempt,
+                started_at=started_at,
+                retry_in=retry_in,
+                policy=policy,
+            )
+            status = delivery.status
     except TRANSIENT_ERRORS as exc:
         raise self.retry_later(exc) from exc
-    if target is None:
-        return None
-    url, secret, body, kind = target
-    started_at = utcnow()
-    outcome = webhooks.send(url, secret, delivery_id, body, policy.timeout_seconds, kind)
-    retry_in = None
-    if not outcome.success and outcome.retryable and attempt < policy.max_attempts:
-        retry_in = policy.delay(attempt, outcome.retry_after)
-    with session_scope() as session:
-        row = session.execute(
-            _delivery_with_webhook().where(WebhookDelivery.id == delivery_id).with_for_update()
-        ).one_or_none()
-        if row is None or row[0].status in FINAL_DELIVERY_STATUSES or row[0].attempts >= attempt:
-            return None  # a duplicate of this message recorded the attempt first
-        delivery, webhook = row
-        webhooks.record_outcome(
-            session,
-            delivery,
-            webhook,
-            outcome,
-            attempt=attempt,
-            started_at=started_at,
-            retry_in=retry_in,
-            policy=policy,
-        )
-        status = delivery.status
     if status == DeliveryStatus.FAILED:  # given up after its last attempt
         self._record_outcome(TaskOutcome.DEAD_LETTERED)
     if retry_in is not None:

@@ -85,6 +85,7 @@ LANGUAGES = {
     ".kt": "Java/Kotlin",
     ".kts": "Java/Kotlin",
     ".cs": "C#",
+    ".php": "PHP",
 }
 MANIFESTS = {
     "requirements.txt",
@@ -97,6 +98,7 @@ MANIFESTS = {
     "build.gradle",
     "build.gradle.kts",
     "deno.json",
+    "composer.json",
 }
 PROVIDER_ALIASES = {
     "amazonwebservices": "aws",
@@ -130,6 +132,7 @@ IMPORT_NAMESPACES = (
     ("go", "/"),
     ("rust", "::"),
     ("ruby", "/"),
+    ("php", "\\"),
 )
 
 
@@ -144,6 +147,7 @@ SOURCE_ECOSYSTEMS = {
     ".java": ("maven", "java", "."),
     ".kt": ("maven", "java", "."),
     ".cs": ("nuget", "csharp", "."),
+    ".php": ("composer", "php", "\\"),
 }
 
 

@@ -20,6 +20,7 @@ import ast
 import json
 import re
 import sys
+from array import array
 from bisect import bisect_right
 from functools import lru_cache
 from itertools import accumulate
@@ -30,7 +31,8 @@ DEFERRED_MODULES.update(("yaml", "re2"))  # imported inside the functions that u
 MAX_NESTING = 200
 MAX_YAML_EXPANDED_NODES = 100_000  # nodes added by aliases, over the whole stream
 _BRACKET = re.compile(r"[\[\]{}]")  # one character class: nothing to backtrack, linear in any engine
-_BRACKET_STEP = str.maketrans({"[": "1", "{": "1", "]": "0", "}": "0"})
+# an opening bracket as the signed byte 1, a closing one as -1 (0xFF), summed in C by ``accumulate``
+_BRACKET_STEP = str.maketrans({"[": "\x01", "{": "\x01", "]": "\xff", "}": "\xff"})
 
 
 class NestingTooDeep(RecursionError):
@@ -137,8 +139,8 @@ def json_too_deep(text: str) -> bool:
     brackets = "".join(_BRACKET.findall("".join(unescaped.split('"')[::2])))
     if len(brackets) <= MAX_NESTING:
         return False
-    steps = brackets.translate(_BRACKET_STEP)
-    return max(accumulate(1 if step == "1" else -1 for step in steps)) > MAX_NESTING
+    steps = array("b", brackets.translate(_BRACKET_STEP).encode("latin-1"))
+    return max(accumulate(steps)) > MAX_NESTING
 
 
 def parse_json(text: str | bytes) -> object:

@@ -131,6 +131,7 @@ SELECTORS = {
         suffixes=(".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".hxx", ".cu", ".cuh", ".m", ".mm")
     ),
     "notebooks": FileSelector(suffixes=(".ipynb",)),
+    "php_code": FileSelector(suffixes=(".php",)),
     "python_code": FileSelector(suffixes=(".py",)),
     "vector_stores": FileSelector(
         suffixes=(

@@ -36,10 +36,15 @@ T = TypeVar("T")
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "::1", "host.docker.internal"}
 
 
+_WINDOWS_PATH = linear(r"[A-Za-z]:[\\/]")
+
+
 def plausible_model_name(value: str) -> bool:
     """Shape of a model id: one token, digits or separators, not a path, URL or file name."""
-    if not _PLAUSIBLE_MODEL.fullmatch(value) or value.startswith(("http", "/", "./")):
+    if not _PLAUSIBLE_MODEL.fullmatch(value) or value.startswith(("http", "/", "./", "../", "~/")):
         return False
+    if _WINDOWS_PATH.match(value):
+        return False  # ``E:/cache/e5-small-v2``: a model directory on the author's disk, no id
     if _FILE_EXTENSION.search(value) or "://" in value:
         return False
     return any(ch.isdigit() for ch in value) or any(sep in value for sep in "-:/")
@@ -391,7 +396,9 @@ _MEMBERSHIP_TEST = linear(r"^[ \t]+(?:not[ \t]+)?in\b")
 MAX_LITERAL_CONTEXT = 400
 
 
-def code_model_literals(text: str, comment_lines: set[int]) -> Iterator[tuple[int, str]]:
+def code_model_literals(
+    text: str, comment_lines: set[int], tail_comments: dict[int, int] | None = None
+) -> Iterator[tuple[int, str]]:
     """(line, id) of every string literal in code that is, whole, a catalog model id, where no SDK
     call gives context: model catalogs of any shape (constants, enum arguments, map keys and values,
     struct fields, list elements). Prose is not configuration: comment lines and literals handed to
@@ -409,6 +416,8 @@ def code_model_literals(text: str, comment_lines: set[int]) -> Iterator[tuple[in
         line = line_at(text, start)
         if line in comment_lines:
             continue
+        if tail_comments and start > tail_comments.get(line, len(text)):
+            continue  # in the comment after the line's code (``tail_comments``: where each one opens)
         line_start = text.rfind("\n", max(0, start - MAX_LITERAL_CONTEXT), start) + 1
         before = text[max(line_start, start - MAX_LITERAL_CONTEXT) : start]
         if _handed_to_prose(before) or _ENVIRONMENT_DEFAULT.search(before) or _IMAGE_ARGUMENT.search(before):
@@ -520,6 +529,7 @@ OWN_NAME = {
     "gem": (("*.gemspec", lazy_re(r"""\.name\s*=\s*["']([^"'\n]+)["']""")),),
     "npm": (("package.json", lazy_re(r'(?m)^(?: {0,2}|\t)"name"\s*:\s*"([^"\n]+)"')),),  # the top-level key
     "go": (("go.mod", linear(r"(?m)^\s*module\s+(\S+)")),),
+    "composer": (("composer.json", lazy_re(r'(?m)^(?: {0,4}|\t)"name"\s*:\s*"([^"\n]+)"')),),
     "pypi": (
         (
             "pyproject.toml",

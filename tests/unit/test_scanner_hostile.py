@@ -34,6 +34,7 @@ TARGETS = [
     "tsconfig.json", "main.go", "lib.rs", "pom.xml", "build.gradle", "App.java", "app.py", "setup.py",
     "Dockerfile", "docker-compose.yml", "deployment.yaml", "template.json", "notebook.ipynb", "mcp.json",
     "workflow.json", "requirements.txt", "pyproject.toml", "Gemfile", "go.mod", "Cargo.toml", "yarn.lock",
+    "app.php",
 ]  # fmt: skip
 RUNS = [
     "a", " ", "\t", "-", ".", "/", ":", "=", "\\", "@", "$", "${", "{", "[", "(", "<", ",", "'a", '"a',
@@ -174,6 +175,8 @@ QUADRATIC_SHAPES = [
     # every model-id literal of a one-line file re-read the whole line before it for its context
     ("models.ts", '"gpt-4o",' * 3_500),
     ("models.py", 'MODELS = ["gpt-4o",' + '"gpt-4o",' * 3_500 + "]"),
+    # every catalog literal of a long line checked against the comment after the line's code
+    ("commented.py", 'import openai\nx = ["gpt-4o-mini", ' + '"gpt-4o", ' * 3_500 + '] # "o3-mini"\n'),
     # every ``<package `` of a packages.config without ``>`` tried every ``id=`` after it to the end
     ("packages.config", '<package id="a" ' * 1_500),
     # each npm alias of one package was located by its own pass over the file
@@ -283,6 +286,10 @@ QUADRATIC_SHAPES = [
         + "\n"
         + "[]anthropic.ToolParam{{\n" * 20_000,
     ),
+    # PHP: a nameless ``#[McpTool]`` is named after the next method, found among all methods once (not
+    # by a search from each attribute); an unclosed group ``use`` and unclosed tool calls
+    ("tools.php", "<?php\nuse PhpMcp\\Server\\Attributes\\McpTool;\n" + "#[McpTool]\n" * 100_000),
+    ("group.php", "<?php\nuse Prism\\Prism\\{" + "Tool, " * 100_000 + "\nTool::as(" * 50_000),
     # the Bicep parser matches an RE2 pattern at each position, and RE2's binding encoded the whole file
     # for every match: 300 KB of one resource's keys took ~35 s
     (

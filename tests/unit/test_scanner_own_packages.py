@@ -53,3 +53,19 @@ def test_a_second_scan_of_the_same_folder_reads_its_manifest_again(tmp_path):
     assert "llm_provider:anthropic" not in keys(scan_tree(tmp_path, files))
     renamed = {"pyproject.toml": '[project]\nname = "support-desk"\n'}
     assert "llm_provider:anthropic" in keys(scan_tree(tmp_path, renamed))
+
+
+def test_a_composer_package_s_examples_import_no_dependency_but_build_their_servers(tmp_path):
+    """php-mcp/server's own samples use its namespace: the SDK is the repository, the servers are theirs."""
+    result = scan_tree(
+        tmp_path,
+        {
+            "composer.json": '{\n    "name": "php-mcp/server",\n    "require": {"php": ">=8.1"}\n}\n',
+            "samples/server.php": (
+                "<?php\nuse PhpMcp\\Server\\Server;\n\n"
+                "$server = Server::make()->withServerInfo('Sample Server', '1.0.0')->build();\n"
+            ),
+        },
+    )
+    assert "agent_framework:mcp" not in keys(result)
+    assert "mcp_server:sample server" in keys(result)

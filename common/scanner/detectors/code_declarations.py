@@ -21,6 +21,11 @@ literals (TypeScript/JavaScript, Python):
 * **Vercel AI SDK tool maps**: the ``tools: { name: { description, inputSchema, execute } }`` object
   handed to ``generateText``/``streamText`` in a file importing ``ai``. ``tool({...})`` is only a typing
   helper, so an entry written as a plain object is a tool too, named by its key as the model sees it.
+* **tool configurations**: in a project whose ``package.json`` declares an agent framework that takes
+  tools (LangChain, the Vercel AI SDK, Mastra, the OpenAI Agents SDK, LlamaIndex), an object literal with a
+  string ``name``, a ``description``, a Zod object schema under any key and an ``execute``/``func``
+  handler is a tool's definition, named as the model sees it, whichever helper turns it into the
+  framework's tool (``createAction({name, description, inputParams: z.object(…), execute})``).
 * **MCP servers a model API reaches for the caller**: OpenAI's remote MCP tool (``{"type": "mcp",
   "server_label": "x", "server_url": …}`` in a file importing the OpenAI SDK) and Anthropic's MCP connector
   (``mcp_servers=[{"type": "url", "url": …, "name": "x"}]`` in a file importing the Anthropic SDK), each an
@@ -173,6 +178,13 @@ CSHARP_TRANSPORT = linear(
     r"\b(?:McpClientFactory\.CreateAsync|McpClient\.CreateAsync|new\s+(?:Stdio|Sse|Http)ClientTransport(?:Options)?)"
     r"\s*\(?\s*(?:new\s*\w*\s*(?:\(\s*\))?\s*)?\{"
 )
+# a tool configuration object: its handler key, and a key holding a Zod object schema
+TOOL_HANDLER_KEY = re.compile(r"""(?<![\w$])(?:execute|func)\s*:""")
+ZOD_SCHEMA_VALUE = re.compile(r"""(?<![\w$])[A-Za-z_$][\w$]{0,60}\s*:\s*z\s*\.\s*object\(""")
+# the JavaScript agent frameworks that take tools, as a package.json declares them
+MANIFEST_TOOL_FRAMEWORK = linear(
+    r'"(?:langchain|@langchain/core|ai|@mastra/core|@openai/agents|llamaindex)"\s*:'
+)
 VERCEL_AI_IMPORT = linear(
     r"""^\s*import\b[^;]{0,400}?\bfrom\s*["']ai["']|\brequire\(\s*["']ai["']\s*\)""", re.MULTILINE
 )
@@ -211,6 +223,14 @@ def _manifest_sdks_in(folder: Path, root: str) -> tuple[tuple[str, str] | None, 
             return function_sdk, MCP_PROVIDER
         return function_sdk, "Anthropic" if MANIFEST_ANTHROPIC.search(text) else None
     return None
+
+
+@per_scan(stopped=False)
+def _package_declares_tool_framework(folder: Path, root: str) -> bool | None:
+    """Whether ``folder``'s package.json declares a JavaScript agent framework that takes tools, None where
+    it has none."""
+    manifest = read_neighbour(folder / "package.json", root)
+    return None if manifest is None else bool(MANIFEST_TOOL_FRAMEWORK.search(manifest))
 
 
 def manifest_function_sdk(file: SourceFile) -> tuple[str, str] | None:
@@ -487,6 +507,13 @@ class CodeDeclarationsDetector(Detector):
             and ('"ai"' in text or "'ai'" in text)
             and bool(VERCEL_AI_IMPORT.search(text))
         )
+        tool_objects = (
+            file.suffix != ".py"
+            and "object(" in text
+            and ZOD_SCHEMA_VALUE.search(text) is not None
+            and TOOL_HANDLER_KEY.search(text) is not None
+            and nearest_answer(file, _package_declares_tool_framework, False)
+        )
         hosted_mcp = (
             ("server_label" in text and bool(OPENAI_MARKERS.search(text)))
             or ("mcp_servers" in text and uses_anthropic)
@@ -501,6 +528,7 @@ class CodeDeclarationsDetector(Detector):
             or gemini
             or schema_provider
             or hosted_mcp
+            or tool_objects
         ):
             return
         literals = Literals(text, hash_comments=file.suffix == ".py")
@@ -519,6 +547,37 @@ class CodeDeclarationsDetector(Detector):
             yield from self.client_servers(file, literals)
         if hosted_mcp:
             yield from self.hosted_servers(file, literals)
+        if tool_objects:
+            yield from self.tool_configurations(file, literals)
+
+    def tool_configurations(self, file: SourceFile, literals: Literals) -> Iterator[Finding]:
+        """Objects holding a tool's whole definition (a name, a description, a Zod object schema, a
+        handler), whatever helper wraps them: named as the model sees the tool."""
+        seen: set[str] = set()
+        objects = [
+            pair
+            for match in TOOL_HANDLER_KEY.finditer(literals.text)
+            if not literals.in_string(match.start()) and (pair := literals.innermost(match.start()))
+        ]
+        for pair in dict.fromkeys(objects):  # each object once: its keys are searched once
+            named = literals.string_value(pair, "name")
+            if (
+                not named
+                or named[0].lower() in seen
+                or named[0].lower() in PLACEHOLDER_NAMES
+                or next(literals.top_level(pair, DESCRIPTION_KEY), None) is None
+                or next(literals.top_level(pair, ZOD_SCHEMA_VALUE), None) is None
+            ):
+                continue
+            seen.add(named[0].lower())
+            yield self.located(
+                file,
+                line_at(literals.text, named[1]),
+                "tool",
+                named[0].lower(),
+                None,
+                metadata={"declared_as": "tool configuration"},
+            )
 
     def hosted_servers(self, file: SourceFile, literals: Literals) -> Iterator[Finding]:
         """Remote MCP servers a model API connects to on the caller's behalf, named by the label (OpenAI)

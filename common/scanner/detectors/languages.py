@@ -244,6 +244,13 @@ def line_comment_start(raw: str) -> int | None:
     return None
 
 
+# ``NAME = "value"`` / ``name := "value"`` (a typed Rust or TypeScript constant too): what a model key set to
+# a name holds
+MODEL_CONSTANT_ASSIGNMENT = lazy_re(
+    r"""\b([A-Za-z_]\w*)\s*(?::\s*&?'?\w+\s*)?(?::=|=)\s*(["'`])([^"'`$\n]{1,120})\2"""
+)
+
+
 class _LanguageDetector(Detector):
     name = ""
     extensions: tuple[str, ...] = ()
@@ -261,6 +268,8 @@ class _LanguageDetector(Detector):
     # whether those patterns count only in a file importing an MCP SDK (a generic process API), or in any
     # file importing an AI SDK (names only MCP transports have)
     child_servers_need_mcp = True
+    # an MCP client reaching a remote server: group 1 the URL written in the transport's construction
+    remote_server_patterns: tuple[re.Pattern, ...] = ()
     api_signatures: tuple[tuple[re.Pattern, str], ...] = ()  # (idiom only one SDK has, catalog id)
     # True where using an SDK's constant is how the language imports it (Ruby under Bundler.require):
     # the SDK is then placed in the file at that use, as an import would place it
@@ -304,9 +313,20 @@ class _LanguageDetector(Detector):
         """How a client built at ``start`` declares itself (``new Client({ name: "x" })``)."""
         return _LanguageDetector.mcp_server_name(self, text, start)
 
+    # the last text's SDK imports, with the crate renames they were read under (``RustDetector.renamed``)
+    _last_sdk_imports: tuple[str, object, list[tuple[Import, Package]]] | None = None
+
     def sdk_imports(self, text: str) -> list[tuple[Import, Package]]:
         """Imports of catalog SDKs; without any, the SDK idioms that only one SDK has (C#'s global or
-        implicit usings leave a file with none of its own)."""
+        implicit usings leave a file with none of its own). A file's detection asks several times
+        (its findings, then its tools, models and MCP checks), so the last text's answer is kept."""
+        renamed = getattr(self, "renamed", None)
+        last = self._last_sdk_imports
+        if last is None or last[0] is not text or last[1] is not renamed:
+            last = self._last_sdk_imports = (text, renamed, self._sdk_imports(text))
+        return list(last[2])
+
+    def _sdk_imports(self, text: str) -> list[tuple[Import, Package]]:
         has_imports = not self.quick_tokens or any(token in text for token in self.quick_tokens)
         found = (
             [(imp, p) for imp in self.imports(text) if (p := self.package_for(imp.module))]
@@ -390,6 +410,7 @@ class _LanguageDetector(Detector):
         uses_mcp = any(p.id in MCP_PACKAGES for _, p in sdk_imports)
         if uses_mcp:
             yield from self.mcp_tools(file, text, comment_lines)
+            yield from self.reached_servers(file, text, comment_lines)
         if uses_mcp or not self.child_servers_need_mcp:
             yield from self.started_servers(file, text, comment_lines)
         yield from self.framework_tools(file, text, comment_lines, {p.id: p for _, p in sdk_imports})
@@ -517,6 +538,17 @@ class _LanguageDetector(Detector):
                 if found:
                     yield found
 
+    def reached_servers(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
+        """Remote servers an MCP client's transport reaches at a URL the code writes, named by host (the
+        name an unnamed ``url`` entry of a client config gets)."""
+        from common.scanner.detectors.mcp_config import reached_server
+
+        for pattern in self.remote_server_patterns:
+            for match in pattern.finditer(text):
+                line = _line_at(text, match.start())
+                if line not in comments and (found := reached_server(self, file, line, match.group(1))):
+                    yield found
+
     def raw_http(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """A file without SDK imports that calls an AI endpoint directly: the endpoint, and the
         catalog model ids its request bodies name."""
@@ -629,12 +661,7 @@ class _LanguageDetector(Detector):
     def models(self, file: SourceFile, text: str, comments: set[int], strong: bool, sdk_imports):
         rules = patterns()["other_languages"]
         keys = "|".join(rules["model_keys"])
-        constants = {
-            m.group(1): m.group(3)
-            for m in re.finditer(
-                r"""\b([A-Za-z_]\w*)\s*(?::\s*&?'?\w+\s*)?(?::=|=)\s*(["'`])([^"'`$\n]{1,120})\2""", text
-            )
-        }
+        constants: dict[str, str] | None = None  # read on the first key set to a name, not a literal
         keyed = re.compile(
             rf"""["']?\b(?:{keys})\b["']?\s*(?::|=>|=|\()\s*(?:(["'`])([^"'`\n$]{{1,120}})\1|([A-Za-z_][\w.]*))"""
         )
@@ -648,7 +675,11 @@ class _LanguageDetector(Detector):
             line = _line_at(text, match.start())
             if line in comments or self.after_line_comment(text, match.start(), commented):
                 continue
-            value = match.group(2) or constants.get((match.group(3) or "").rsplit(".", 1)[-1])
+            value = match.group(2)
+            if not value:
+                if constants is None:
+                    constants = {m.group(1): m.group(3) for m in MODEL_CONSTANT_ASSIGNMENT.finditer(text)}
+                value = constants.get((match.group(3) or "").rsplit(".", 1)[-1])
             found = model_finding(value, line, strong=strong, hf_context=False) if value else None
             if found:
                 reported.add((line, found[0]))
@@ -958,35 +989,78 @@ def _package_in_depends_on_mcp(folder: Path, root: str) -> bool | None:
     return None if manifest is None else bool(MCP_SDK_DEPENDENCY.search(manifest))
 
 
+SPRING_AI_DEPENDENCY = linear(r"org\.springframework\.ai\b|\bspring-ai-(?:starter|bom|core|client|model)")
+JVM_BUILD_FILES = ("pom.xml", "build.gradle.kts", "build.gradle")
+
+
+@per_scan(stopped=False)
+def _build_declares_spring_ai(folder: Path, root: str) -> bool | None:
+    """Whether ``folder``'s Maven or Gradle build declares Spring AI, None where it has no build file."""
+    builds = [text for name in JVM_BUILD_FILES if (text := read_neighbour(folder / name, root)) is not None]
+    return None if not builds else any(SPRING_AI_DEPENDENCY.search(text) for text in builds)
+
+
 # the tokens that open or close strings, comments and braces in JavaScript code, and those that matter in
 # a template literal's text (an escape, its closing backtick, an interpolation)
 _JS_CODE_TOKEN = linear(r"""//[^\n]*|/\*(?s:.*?)\*/|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|[`{}]""")
 _JS_TEMPLATE_TOKEN = linear(r"""\\(?s:.)|`|\$\{""")
+# outside every template a brace changes nothing: the same tokens without them (no other token starts
+# with a brace, so the tokens that remain are the same)
+_JS_TOP_TOKEN = linear(r"""//[^\n]*|/\*(?s:.*?)\*/|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`""")
+
+
+class _LastTemplateSpans:
+    text: str | None = None
+    spans: tuple[tuple[int, int], ...] = ()
 
 
 def template_literal_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets of every JavaScript template literal, backticks included, by where each
-    opens (one inside another's interpolation is a span of its own)."""
+    opens (one inside another's interpolation is a span of its own). A React file asks twice (its
+    prose lines, its imports), so the last text's spans are kept."""
+    if _LastTemplateSpans.text is not text:
+        _LastTemplateSpans.spans = tuple(sorted(_template_literal_spans(text)))
+        _LastTemplateSpans.text = text
+    return list(_LastTemplateSpans.spans)
+
+
+def _template_literal_spans(text: str) -> list[tuple[int, int]]:
+    """The tokens of one state (code, or a template's text) come from one ``finditer``; a token that
+    changes the state starts the other state's from its end (tokens are never empty, so this is the
+    same token sequence as a search from each token's end)."""
     spans: list[tuple[int, int]] = []
     frames: list[list] = []  # per open template: [offset, brace depth of its interpolation or None]
     position = 0
     while True:
         in_text = bool(frames) and frames[-1][1] is None
-        match = (_JS_TEMPLATE_TOKEN if in_text else _JS_CODE_TOKEN).search(text, position)
-        if match is None:
-            return sorted(spans)
-        token, position = match.group(0), match.end()
-        if in_text and token == "`":
-            spans.append((frames.pop()[0], match.end()))
-        elif in_text:
-            if token == "${":
-                frames[-1][1] = 0
-        elif token == "`":
-            frames.append([match.start(), None])
-        elif frames and token == "{":
-            frames[-1][1] += 1
-        elif frames and token == "}":
-            frames[-1][1] = None if frames[-1][1] == 0 else frames[-1][1] - 1
+        switched = False
+        tokens = _JS_TEMPLATE_TOKEN if in_text else _JS_CODE_TOKEN if frames else _JS_TOP_TOKEN
+        for match in tokens.finditer(text, position):
+            start = match.start()
+            first = text[start]
+            if in_text:
+                if first == "`":
+                    spans.append((frames.pop()[0], start + 1))
+                elif first == "$":  # ``${``
+                    frames[-1][1] = 0
+                else:  # an escape
+                    continue
+            elif first == "`":
+                frames.append([start, None])
+            elif first == "{" and frames:
+                frames[-1][1] += 1
+                continue
+            elif first == "}" and frames:
+                if frames[-1][1]:
+                    frames[-1][1] -= 1
+                    continue
+                frames[-1][1] = None
+            else:  # a string, a comment, or a brace outside any template
+                continue
+            position, switched = match.end(), True
+            break
+        if not switched:
+            return spans
 
 
 def template_text_lines(text: str) -> set[int]:
@@ -1049,6 +1123,13 @@ class JavaScriptDetector(_LanguageDetector):
         ),
     )
     child_servers_need_mcp = False
+    # ``new StreamableHTTPClientTransport(new URL("https://host/mcp"))`` (also SSE and WebSocket)
+    remote_server_patterns = (
+        linear(
+            r"""\bnew\s+(?:SSEClientTransport|StreamableHTTPClientTransport|WebSocketClientTransport)\(\s*"""
+            r"""(?:new\s+URL\(\s*)?["'`]((?:https?|wss?)://[^"'`\s$]{1,200})["'`]"""
+        ),
+    )
     tool_patterns = (
         lazy_re(r"""\.(?:tool|registerTool)\(\s*["'`]([\w.:/-]{1,100})["'`]"""),
         lazy_re(r"""\.addTool\(\s*\{[^{}]{0,300}\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]"""),
@@ -1284,6 +1365,19 @@ class GoDetector(_LanguageDetector):
         linear(
             r"\b(?:CommandTransport\s*\{\s*Command:\s*|NewCommandTransport\(\s*)"
             r'exec\.Command\(\s*"([^"\n]{1,100})"([^()]{0,600})\)'
+        ),
+    )
+    remote_server_patterns = (
+        # mcp-go: ``client.NewSSEMCPClient(url)``, ``client.NewStreamableHttpClient(url)``,
+        # ``transport.NewSSE(url)``; the official SDK: ``mcp.NewSSEClientTransport(url, nil)``
+        linear(
+            r"\b(?:NewSSEMCPClient|NewStreamableHttpClient|NewStreamableHTTPClient|transport\.NewSSE|"
+            r"transport\.NewStreamableHTTP|NewSSEClientTransport|NewStreamableClientTransport)\(\s*"
+            r'"((?:https?|wss?)://[^"\s]{1,200})"'
+        ),
+        # the official SDK's ``&mcp.StreamableClientTransport{Endpoint: url}`` (also SSE)
+        linear(
+            r'\b(?:SSEClientTransport|StreamableClientTransport)\s*\{\s*Endpoint:\s*"((?:https?|wss?)://[^"\s]{1,200})"'
         ),
     )
     tool_patterns = (
@@ -1608,6 +1702,13 @@ class JavaDetector(_LanguageDetector):
             r'\bProcessBuilder\(\s*(?:listOf\(|List\.of\(|Arrays\.asList\()?\s*"([^"\n]{1,100})"([^()]{0,600})\)'
         ),
     )
+    # the Java SDK: ``HttpClientSseClientTransport.builder("http://host:8080")`` (also Streamable HTTP)
+    remote_server_patterns = (
+        linear(
+            r"\b(?:HttpClientSseClientTransport|HttpClientStreamableHttpTransport)\.builder\(\s*"
+            r'"((?:https?|wss?)://[^"\s]{1,200})"'
+        ),
+    )
     tool_patterns = (
         linear(r'\bnew\s+(?:McpSchema\.)?Tool\(\s*"([^"\n]{1,100})"'),
         linear(r'\bTool\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'),
@@ -1657,11 +1758,22 @@ class JavaDetector(_LanguageDetector):
     }
     # Spring AI's function beans: ``@Bean @Description("...") Function<Req, Resp> currentWeather()`` is a
     # tool named after the bean (its method)
+    # (``@Bean("lookup")`` names the bean, and so the tool, itself)
     FUNCTION_BEAN = linear(
-        r"@Bean\b[^;{]{0,200}?@Description\([^)]{0,400}\)\s*(?:public\s+|fun\s+)?(?:(?:Bi)?Function|Supplier|Consumer)"
+        r'@Bean\b(?:\(\s*(?:(?:name|value)\s*=\s*)?"([\w.-]{1,100})"[^)]{0,200}\))?'
+        r"[^;{]{0,200}?@Description\([^)]{0,400}\)\s*(?:public\s+|fun\s+)?(?:(?:Bi)?Function|Supplier|Consumer)"
         r"<[^{;]{0,200}?>\s+(\w+)\s*\("
     )
     METHOD_AFTER_ANNOTATION = linear(r"\bfun\s+(?:<[^>]*>\s*)?(\w+)\s*\(|\b(\w+)\s*\(")
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        """Also the function beans of a configuration class that imports no AI SDK (``@Bean @Description
+        Function<Req, Resp> lookup()``), tools when the project's build declares Spring AI."""
+        yield from super().detect(file, report)
+        text = file.text
+        if "@Description" in text and "@Bean" in text and not self.sdk_imports(text):
+            yield from self.built_tools(file, text, self.prose_lines(file), {}, set())
+
     QUALIFIED = linear(r"(?:^|[^\w.\"])((?:[a-z][a-z0-9_]*\.){2,}[a-z][a-z0-9_]*)\.[A-Z]\w*")
 
     def imports(self, text: str) -> Iterator[Import]:
@@ -1783,9 +1895,19 @@ class JavaDetector(_LanguageDetector):
             owner = next((package_id for package_id in candidates if owners[package_id]), None)
             if owner:
                 found.setdefault(owner, []).append((match.start(), match.group(match.lastindex)))
+        # a configuration class declaring function beans imports nothing of Spring AI itself: the build
+        # file of its project says whether a chat client will offer them as tools
+        if (
+            "@Description" in text
+            and "@Bean" in text
+            and not owners["spring-ai"]
+            and nearest_answer(file, _build_declares_spring_ai, False)
+        ):
+            owners["spring-ai"] = lookup_package("id", "spring-ai")
         if owners["spring-ai"] and "@Description" in text:
             found.setdefault("spring-ai", []).extend(
-                (match.start(1), match.group(1)) for match in self.FUNCTION_BEAN.finditer(text)
+                (match.start(), match.group(1) or match.group(2))
+                for match in self.FUNCTION_BEAN.finditer(text)
             )
         for owner, named in found.items():
             package = owners[owner]

@@ -16,6 +16,7 @@ from functools import cached_property
 
 from common.scanner.catalog import lookup_package
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile, model_sighting
+from common.scanner.detectors.code_declarations import CodeDeclarationsDetector
 from common.scanner.detectors.languages import JavaDetector
 from common.scanner.detectors.python_code import PythonDetector, analyse_python, has_ai_import
 from common.scanner.limits import linear, parse_json
@@ -35,14 +36,26 @@ class CellSource(SourceFile):
     """A notebook's joined code cells, handed to a source-code detector as if they were one file."""
 
     source: str = ""
+    language_suffix: str = ""  # the suffix of the language the cells are written in, where a detector asks
 
     @cached_property
     def text(self) -> str:
         return self.source
 
+    @cached_property
+    def suffix(self) -> str:
+        return self.language_suffix or self.path.suffix.lower()
 
-def cell_source(file: SourceFile, source: str) -> CellSource:
-    return CellSource(path=file.path, relpath=file.relpath, size=len(source), scope=file.scope, source=source)
+
+def cell_source(file: SourceFile, source: str, language_suffix: str = "") -> CellSource:
+    return CellSource(
+        path=file.path,
+        relpath=file.relpath,
+        size=len(source),
+        scope=file.scope,
+        source=source,
+        language_suffix=language_suffix,
+    )
 
 
 def relocated(file: SourceFile, origin: list[tuple[int, int]], finding: Finding) -> Finding:
@@ -172,6 +185,10 @@ class NotebookDetector(Detector):
         findings = list(analysis.findings)
         findings += [relocated(file, origin, f) for f in python.env_default_models(cells, findings)]
         findings += [relocated(file, origin, f) for f in python.catalog_literals(cells, findings)]
+        # tools and MCP servers the cells declare as data (an Anthropic ``tools=[{"name", "input_schema"}]``
+        # list, OpenAI function schemas, a ``MultiServerMCPClient({...})`` map), read as in a ``.py`` module
+        declared = CodeDeclarationsDetector().detect(cell_source(file, source, ".py"), FileReport())
+        findings += [relocated(file, origin, f) for f in declared]
         return findings
 
     def cell_by_cell(

@@ -80,6 +80,15 @@ CONFIGURED_MCP_SERVERS = frozenset(
     {"MCPServerStdio", "MCPServerSse", "MCPServerSSE", "MCPServerHTTP", "MCPTools"}
     | {"MCPServerStreamableHttp", "MCPServerStreamableHTTP"}
 )
+# how an MCP client reaches a remote server by URL: the MCP SDK's transports (``streamablehttp_client(url)``)
+# and Google ADK's connection parameters (``MCPToolset(connection_params=SseConnectionParams(url=...))``);
+# a remote server is named by its host, as an unnamed ``MCPServerSSE(url=...)`` is
+REMOTE_SERVER_TRANSPORTS = frozenset(
+    {"sse_client", "streamablehttp_client", "streamable_http_client", "websocket_client"}
+)
+REMOTE_SERVER_PARAMS = frozenset(
+    {"SseConnectionParams", "StreamableHTTPConnectionParams", "SseServerParams", "StreamableHTTPServerParams"}
+)
 HANDED_TOOL_LIST_CALLS = {"bind_tools", "ToolNode", "create_react_agent", "bind_functions"}
 MCP_DECORATORS = {"tool"}
 # mcp-use builds its ``MCPClient`` from a config: ``MCPClient.from_dict(config)``
@@ -442,8 +451,22 @@ class _Analyzer:
             self.has_llm_sdk = True
         self.add_package(package, line)
 
+    def sdk_subclasses(self) -> dict[str, str]:
+        """Classes of this module that extend an SDK class (``class WebSurfer(Agent[State, str])``), by the
+        SDK class they extend: an instance of one is the SDK's (``@web_surfer.tool`` registers a tool)."""
+        found: dict[str, str] = {}
+        for node in self.of(ast.ClassDef):
+            for base in node.bases:
+                generic = base.value if isinstance(base, ast.Subscript) else base
+                resolved = self.resolve(generic)
+                if resolved and self.package_of(resolved):
+                    found[node.name] = resolved
+                    break
+        return found
+
     def collect_assignments(self) -> None:
         counts: dict[str, int] = {}
+        subclasses = self.sdk_subclasses()
         for node in self.of(ast.Assign, ast.AnnAssign):
             targets: list[ast.AST] = []
             value = None
@@ -464,7 +487,7 @@ class _Analyzer:
                     env = self.env_lookup(value)
                     if env:
                         self.env_constants[name] = env
-                    resolved = self.resolve(value.func)
+                    resolved = self.resolve(value.func) or subclasses.get(dotted(value.func) or "")
                     if resolved and (self.package_of(resolved) or is_aws_session(resolved)):
                         self.instances[name] = resolved + "()"
         for name, count in counts.items():
@@ -590,6 +613,8 @@ class _Analyzer:
         ToolMetadata(name="docs"))`` or ``QueryEngineTool.from_defaults(name=...)``."""
         if not self.tool_named_at_call(call):
             return
+        if package.id == "mcp" and call in self.calls_in_test_functions():
+            return  # ``MCPTool(name="x", inputSchema=...)`` in a test: a mocked listing, not a server's tool
         label = keywords.get("name")
         metadata = keywords.get("metadata")
         if label is None and isinstance(metadata, ast.Call):
@@ -639,8 +664,12 @@ class _Analyzer:
                 MCP_PROVIDER,
                 line=call.lineno,
             )
-            if method in CONFIGURED_MCP_SERVERS:
-                self.analyse_configured_mcp_server(call, method)
+            if method in CONFIGURED_MCP_SERVERS or method in REMOTE_SERVER_TRANSPORTS:
+                self.analyse_configured_mcp_server(
+                    call, method, remote_only=method in REMOTE_SERVER_TRANSPORTS
+                )
+        elif method in REMOTE_SERVER_PARAMS:
+            self.analyse_configured_mcp_server(call, method, remote_only=True)
         elif method in self.rules["agent_classes"] or method in self.rules["multi_agent_classes"]:
             self.analyse_agent(call, package, model_key)
         elif method in STARTED_SERVER_CLASSES and (
@@ -687,7 +716,7 @@ class _Analyzer:
         )
         return key
 
-    def analyse_configured_mcp_server(self, call: ast.Call, method: str) -> None:
+    def analyse_configured_mcp_server(self, call: ast.Call, method: str, remote_only: bool = False) -> None:
         """pydantic-ai's ``MCPServerStdio("npx", args=[...])`` / ``MCPServerSSE(url=...)`` and the OpenAI
         Agents SDK's ``MCPServerStdio(name=..., params={"command": ..., "args": [...]})``: the server the
         agent starts or reaches, described like the same entry in a client config file and named by its
@@ -725,6 +754,8 @@ class _Analyzer:
             return
         info = describe_server(spec)
         classify(info)
+        if remote_only and "mcp_remote_server" not in info.flags:
+            return  # a transport reaching this machine: the project's own server, labelled where it is built
         declared = next(
             (text(keywords.get(k)) for k in ("name", "id", "tool_prefix") if text(keywords.get(k))), None
         )
@@ -786,7 +817,10 @@ class _Analyzer:
         return self._declared_client_name
 
     def analyse_listed_mcp_tool(self, call: ast.Call) -> None:
-        """The low-level MCP server lists its tools as ``types.Tool(name="search", ...)`` values."""
+        """The low-level MCP server lists its tools as ``types.Tool(name="search", ...)`` values; one a test
+        function builds is a mocked listing, input for the code under test."""
+        if call in self.calls_in_test_functions():
+            return
         for keyword in call.keywords:
             name = self.literal(keyword.value) if keyword.arg == "name" else None
             if name:
@@ -797,6 +831,18 @@ class _Analyzer:
                     line=keyword.value.lineno,
                     metadata={"framework": "mcp"},
                 )
+
+    def calls_in_test_functions(self) -> set[ast.Call]:
+        """The calls made inside a test function (``def test_...``), found once per module."""
+        if not hasattr(self, "_test_calls"):
+            self._test_calls = {
+                node
+                for function in self.of(ast.FunctionDef, ast.AsyncFunctionDef)
+                if function.name.startswith("test")
+                for node in ast.walk(function)
+                if isinstance(node, ast.Call)
+            }
+        return self._test_calls
 
     def analyse_models(
         self, call: ast.Call, method: str, package: Package | None, strong: bool
@@ -1312,6 +1358,32 @@ def triple_quoted_lines(text: str) -> set[int]:
     return lines
 
 
+def hash_comment_offsets(text: str) -> dict[int, int]:
+    """Line -> offset in ``text`` of the ``#`` that opens a comment after code on that line (a ``#``
+    inside a string literal opens none). One pass over the text."""
+    found: dict[int, int] = {}
+    offset = 0
+    for number, raw in enumerate(text.split("\n"), start=1):
+        if "#" in raw and not raw.lstrip().startswith("#"):
+            quote = None
+            index = 0
+            while index < len(raw):
+                char = raw[index]
+                if quote:
+                    if char == "\\":
+                        index += 1
+                    elif char == quote:
+                        quote = None
+                elif char in "\"'":
+                    quote = char
+                elif char == "#":
+                    found[number] = offset + index
+                    break
+                index += 1
+        offset += len(raw) + 1
+    return found
+
+
 class PythonDetector(Detector):
     name = "python"
 
@@ -1364,7 +1436,8 @@ class PythonDetector(Detector):
                 yield self.model_at(file, line, found)
         if file.scope == "test":
             return  # a literal id in a test is input data for the code under test; calls count, above
-        for line, value in code_model_literals(file.text, comments):
+        # ``"openai:gpt-4o",  # "openai:gpt-4o-mini"``: the alternative a comment keeps is no model
+        for line, value in code_model_literals(file.text, comments, hash_comment_offsets(file.text)):
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and found[0] not in reported:
                 reported.add(found[0])

@@ -1,0 +1,221 @@
+"""Two deliveries of one message, run at the same time, record each side effect once.
+
+A barrier holds both deliveries at the point where they would race (both evaluated, neither stored;
+both past the lookup of the scan's automatic run, neither committed), against the real PostgreSQL.
+Where a delivery would wait on a row lock instead of reaching the barrier, the barrier times out and
+lets the other one through.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import suppress
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from common import events, jobs, webhooks
+from common.celery_client import enqueue
+from common.db import session_scope
+from common.models import AuditLog
+from common.models.base import utcnow
+from common.models.compliance import EvaluationRun
+from common.models.webhooks import Webhook, WebhookDelivery, WebhookEvent
+from common.tasks import AUDIT_CLEANUP, COMPLIANCE_EVALUATE_SCAN, WEBHOOK_DELIVER
+from tests.factories import component, make_scan
+from tests.helpers import register_user, wait_for
+from tests.webhook_receiver import Receiver
+from workers import compliance, maintenance
+
+API = "/api/v1"
+OVERLAP_SECONDS = 3
+
+
+def _meet(barrier: threading.Barrier) -> None:
+    # Broken: the other delivery waits on a lock, which is the serialization under test.
+    with suppress(threading.BrokenBarrierError):
+        barrier.wait(timeout=OVERLAP_SECONDS)
+
+
+def _organization_with_failing_policy(client) -> tuple[str, object]:
+    """An organization whose one policy fails on any component, and a (disabled) webhook that keeps
+    each ``policy.violated`` in the outbox, so the recorded events can be counted in the database."""
+    user = register_user(client)
+    response = client.post(f"{API}/organizations", json={"name": "Twice"}, headers=user.headers())
+    org_id = response.json["id"]
+    body = {
+        "name": "No components",
+        "action": "warn",
+        "rules": [{"condition": {"field": "type", "operator": "exists"}}],
+    }
+    response = client.post(f"{API}/policies", json=body, headers=user.headers(org_id))
+    assert response.status_code == 201, response.json
+    with session_scope() as session:
+        session.add(
+            Webhook(
+                organization_id=org_id,
+                url="https://hooks.example.com/twice",
+                events=["policy.violated"],
+                secret_encrypted="unused",
+                enabled=False,
+            )
+        )
+    return org_id, user
+
+
+def _violations_recorded(org_id: str) -> int:
+    with session_scope() as session:
+        return session.scalar(
+            select(func.count()).where(
+                WebhookEvent.organization_id == org_id, WebhookEvent.type == "policy.violated"
+            )
+        )
+
+
+def _scan(org_id: str) -> str:
+    return make_scan(org_id, components=[component("model", "gpt-4o", provider="openai")])
+
+
+@pytest.mark.usefixtures("celery_worker")
+def test_a_redelivered_evaluation_running_beside_the_first_records_its_violation_once(client, monkeypatch):
+    org_id, user = _organization_with_failing_policy(client)
+    scan_id = _scan(org_id)
+    barrier, stored = threading.Barrier(2), []
+    evaluate, store = compliance._evaluate, compliance._store
+
+    def evaluate_then_meet(inputs, job):
+        result = evaluate(inputs, job)
+        _meet(barrier)
+        return result
+
+    def store_and_count(*args):
+        try:
+            store(*args)
+        finally:
+            stored.append(args[0])
+
+    monkeypatch.setattr(compliance, "_evaluate", evaluate_then_meet)
+    monkeypatch.setattr(compliance, "_store", store_and_count)
+
+    response = client.post(f"{API}/scans/{scan_id}/evaluate", headers=user.headers(org_id))
+    assert response.status_code == 202, response.json
+    run_id = response.json["id"]
+    enqueue(COMPLIANCE_EVALUATE_SCAN, scan_id, run_id)  # the same message, delivered again
+
+    wait_for(lambda: len(stored) == 2, timeout=60)
+    with session_scope() as session:
+        assert session.get(EvaluationRun, run_id).status == "completed"
+    assert _violations_recorded(org_id) == 1
+
+
+def test_two_deliveries_of_a_completed_scan_start_one_automatic_evaluation(client, monkeypatch):
+    org_id, _user = _organization_with_failing_policy(client)
+    scan_id = _scan(org_id)
+    barrier = threading.Barrier(2)
+    start = jobs.start
+
+    def start_then_meet(row):
+        event = start(row)
+        if isinstance(row, EvaluationRun):
+            _meet(barrier)
+        return event
+
+    monkeypatch.setattr(jobs, "start", start_then_meet)
+    errors: list[BaseException] = []
+
+    def deliver():
+        try:
+            compliance.evaluate_scan(scan_id)
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+
+    with session_scope() as session:
+        runs = session.scalars(select(EvaluationRun).where(EvaluationRun.scan_id == scan_id)).all()
+    assert [(run.trigger, run.status) for run in runs] == [("scan", "completed")]
+    assert _violations_recorded(org_id) == 1
+
+    compliance.evaluate_scan(scan_id)  # and once more, after both have ended
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).where(EvaluationRun.scan_id == scan_id)) == 1
+    assert _violations_recorded(org_id) == 1
+
+
+@pytest.mark.usefixtures("celery_worker")
+def test_a_webhook_attempt_delivered_twice_at_once_is_sent_once(client, monkeypatch):
+    user = register_user(client)
+    barrier, sent = threading.Barrier(2), []
+    send = webhooks.send
+
+    def meet_then_send(*args, **kwargs):
+        _meet(barrier)
+        sent.append(args[2])
+        return send(*args, **kwargs)
+
+    monkeypatch.setattr(webhooks, "send", meet_then_send)
+    with Receiver([200]) as receiver:
+        response = client.post(
+            f"{API}/webhooks",
+            json={"url": receiver.url, "events": ["policy.violated"]},
+            headers=user.headers(),
+        )
+        assert response.status_code == 201, response.json
+        webhook_id = response.json["id"]
+        events.publish(user.org_id, "policy.violated", scan_id="s", policy_id="p", name="n", action="warn")
+
+        def first_delivery():
+            with session_scope() as session:
+                return session.scalar(
+                    select(WebhookDelivery.id).where(WebhookDelivery.webhook_id == webhook_id)
+                )
+
+        delivery_id = wait_for(first_delivery, timeout=30, interval=0.05)
+        enqueue(WEBHOOK_DELIVER, delivery_id, 1)  # the same attempt's message, delivered again
+        wait_for(lambda: sent, timeout=30)
+        with session_scope() as session:
+            wait_for(
+                lambda: session.get(WebhookDelivery, delivery_id, populate_existing=True).attempts, timeout=30
+            )
+        time.sleep(OVERLAP_SECONDS)  # whatever a second send would take to reach the receiver
+    assert sent == [delivery_id]
+    assert len(receiver.requests) == 1
+
+
+@pytest.mark.usefixtures("celery_worker")
+def test_an_audit_cleanup_delivered_twice_at_once_reports_what_it_deleted(client, monkeypatch):
+    user = register_user(client)
+    now = utcnow()
+    with session_scope() as session:
+        session.add_all(
+            AuditLog(organization_id=user.org_id, action="test.old", created_at=now - timedelta(days=days))
+            for days in (100, 200, 300)
+        )
+    barrier, deleting = threading.Barrier(2), []
+    delete_entries = maintenance._delete_entries
+
+    def meet_then_delete(*args):
+        deleting.append(1)
+        _meet(barrier)
+        return delete_entries(*args)
+
+    monkeypatch.setattr(maintenance, "_delete_entries", meet_then_delete)
+    response = client.delete(f"{API}/audit-log/cleanup", headers=user.headers())
+    assert response.status_code == 202, response.json
+    job_id = response.json["id"]
+    enqueue(AUDIT_CLEANUP, job_id)  # the same message, delivered again
+    wait_for(lambda: deleting, timeout=30)
+    time.sleep(OVERLAP_SECONDS + 1)  # the second delivery, waiting on the job's row, has its turn
+
+    def finished():
+        job = client.get(response.headers["Location"], headers=user.headers()).json
+        return job if job["status"] == "completed" else None
+
+    assert wait_for(finished, timeout=30)["deleted"] == 3
