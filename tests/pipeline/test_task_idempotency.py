@@ -288,3 +288,44 @@ def test_a_webhook_deleted_while_its_attempt_is_sent_waits_for_the_attempt_witho
     assert len(receiver.requests) == 1
     with session_scope() as session:
         assert session.get(Webhook, webhook_id) is None
+
+
+@pytest.mark.usefixtures("celery_worker")
+def test_an_export_asked_for_while_its_scan_results_are_stored_waits_without_deadlock(client, monkeypatch):
+    """The export's quota holds the organization's row, then its insert key-shares the scan's row; the
+    evaluation's store holds the scan's row, then its inserts key-share the organization's. A quota lock
+    that key-share conflicts with (``FOR UPDATE``) deadlocked these two (PostgreSQL's log, the exports
+    pipeline's 503); ``FOR NO KEY UPDATE`` lets the store through, and the export waits for it."""
+    org_id, user = _organization_with_failing_policy(client)
+    scan_id = _scan(org_id)
+    storing, proceed, stored = threading.Event(), threading.Event(), []
+    live, store = compliance._live, compliance._store
+
+    def live_when_told(*args):
+        storing.set()
+        proceed.wait(timeout=30)
+        return live(*args)
+
+    def store_and_note(*args):
+        store(*args)
+        stored.append(args[0])
+
+    monkeypatch.setattr(compliance, "_live", live_when_told)
+    monkeypatch.setattr(compliance, "_store", store_and_note)
+    response = client.post(f"{API}/scans/{scan_id}/evaluate", headers=user.headers(org_id))
+    assert response.status_code == 202, response.json
+    assert storing.wait(timeout=30)
+    exported = []
+    exporting = threading.Thread(
+        target=lambda: exported.append(
+            client.post(f"{API}/scans/{scan_id}/export", json={"format": "csv"}, headers=user.headers(org_id))
+        )
+    )
+    exporting.start()
+    try:
+        wait_for(lambda: _waiting_on_a_lock("INSERT INTO exports"), timeout=30, interval=0.05)
+    finally:
+        proceed.set()
+        exporting.join(timeout=60)
+    assert exported[0].status_code == 202, exported[0].json
+    assert wait_for(lambda: stored, timeout=30) == [response.json["id"]]
