@@ -126,8 +126,12 @@ class _Budget:
 
 def _interruptible(frame) -> bool:
     """Raise only where scanning code runs: never inside a finalizer, a weakref callback or a
-    host's hook (a Celery or test runner callback) that the signal happened to land in."""
-    module = (frame.f_globals.get("__name__") or "") if frame is not None else ""
+    host's hook (a Celery or test runner callback) that the signal happened to land in, nor inside
+    this handler itself (a repeat signal landing in a handler that a host's hook is running
+    would otherwise raise from that hook, where the exception is lost)."""
+    if frame is None or frame.f_code in _HANDLER_CODE:
+        return False
+    module = frame.f_globals.get("__name__") or ""
     return module.startswith("common.scanner") or module.split(".")[0] in INTERRUPTIBLE_LIBRARIES
 
 
@@ -136,6 +140,9 @@ def _expire(signum, frame) -> None:
         _Budget.expired = True
         if _interruptible(frame):
             raise FileBudgetExceeded
+
+
+_HANDLER_CODE = frozenset({_interruptible.__code__, _expire.__code__})
 
 
 def _disarm() -> None:
