@@ -226,7 +226,8 @@ def _waiting_on_a_lock(statement: str) -> int:
     with session_scope() as session:
         return session.scalar(
             text(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE :prefix"
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND query LIKE :prefix"
             ),
             {"prefix": f"{statement}%"},
         )
