@@ -33,6 +33,7 @@ from common.scanner.textutil import one_scan
 
 BINARY_SNIFF_BYTES = 8192
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 DEFAULT_FILE_BUDGET_SECONDS = 3.0
 # a whole scan's wall-clock budget: far above any real tree, below the platform's task time limit
 DEFAULT_SCAN_BUDGET_SECONDS = 30 * 60.0
@@ -192,6 +193,20 @@ def die_with_parent(parent_pid: int) -> None:
             os._exit(1)
 
 
+def undumpable() -> None:
+    """Linux: other processes of the same uid may no longer read this process's ``/proc/<pid>/environ``,
+    ``mem``, ``maps`` or ``fd``, nor ptrace it; it writes no core dump. Code a hostile file gets to run in
+    a scanner worker runs as the server's uid: without this it could read the secrets in its parent's
+    environment, or another scan's worker's memory. A fork keeps the flag, an exec resets it; elsewhere a
+    no-op. py-spy or gdb then need root (CAP_SYS_PTRACE) to attach."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
+
+
 def _run(detector: Detector, source: SourceFile, report: FileReport) -> None:
     try:
         report.findings.extend(detector.detect(source, report))
@@ -310,6 +325,7 @@ def serve() -> None:
 
     parent_pid = int(sys.argv[1])
     die_with_parent(parent_pid)
+    undumpable()  # the workers forked from here inherit it: no worker reads another's memory
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard == resource.RLIM_INFINITY or hard > WORKER_MEMORY_BYTES:
         resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY_BYTES, hard))
