@@ -47,6 +47,11 @@ def active_frameworks(session: Session, organization_id: str) -> list[Framework]
     return [framework for framework in load_frameworks() if framework.id not in inactive]
 
 
+# ``FOR NO KEY UPDATE`` on the scan: two deliveries still take it one after the other, but rows that
+# merely reference the scan (an export, a manual evaluation, a result) are not blocked behind it
+SERIALIZE_ONLY = {"key_share": True}
+
+
 def _start_automatic_run(scan_id: str) -> tuple[str, str] | None:
     """Create and start the run of the evaluation every completed scan gets, in one transaction.
 
@@ -56,7 +61,7 @@ def _start_automatic_run(scan_id: str) -> tuple[str, str] | None:
     for the run one after the other (a lock on a run that does not exist yet would lock nothing).
     """
     with session_scope() as session:
-        scan = session.get(Scan, scan_id, with_for_update=True)
+        scan = session.get(Scan, scan_id, with_for_update=SERIALIZE_ONLY)
         if scan is None or scan.status != JobStatus.COMPLETED:
             return None
         run = session.scalar(
@@ -171,7 +176,7 @@ def _store(
     """
     now = utcnow()
     with session_scope() as session:
-        if session.get(Scan, scan_id, with_for_update=True) is None:
+        if session.get(Scan, scan_id, with_for_update=SERIALIZE_ONLY) is None:
             raise PermanentTaskError(f"scan {scan_id} was deleted during its evaluation")
         run = session.get(EvaluationRun, run_id, with_for_update=True)
         if run is None or jobs.is_finished(run):
