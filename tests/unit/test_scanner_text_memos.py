@@ -127,6 +127,29 @@ def test_sdk_imports_are_kept_for_the_last_text(monkeypatch):
     assert len(calls) == 2
 
 
+def test_comment_lines_are_numbered_once_for_equal_lines(monkeypatch):
+    detector = JavaScriptDetector()
+    text = "// a\nconst b = 1;\n/* c\nd */\n"
+    calls = []
+    original = languages.comment_line_numbers
+
+    def counted(lines, prefixes):
+        calls.append(lines)
+        return original(lines, prefixes)
+
+    monkeypatch.setattr(languages, "comment_line_numbers", counted)
+    first = detector.comment_lines(text.splitlines())
+    assert first == {1, 3, 4}
+    first.add(2)  # a caller's set is its own
+    assert detector.comment_lines(text.splitlines()) == {1, 3, 4}
+    assert len(calls) == 1
+    lines = "x\n// y\n".splitlines()
+    assert detector.comment_lines(lines) == {2}
+    lines[0] = "// x"  # the memo keeps its own copy of the lines, not the caller's list
+    assert detector.comment_lines(lines) == {1, 2}
+    assert len(calls) == 3
+
+
 def test_json_depth_is_the_deepest_bracket_outside_strings():
     import random
     from itertools import accumulate

@@ -570,8 +570,18 @@ class _LanguageDetector(Detector):
             **extra,
         )
 
+    # the last lines' comment numbers: a file's SDK imports number a fresh ``text.splitlines()`` and
+    # its prose checks then number ``file.lines``, equal lists of one text
+    _last_comment_lines: tuple[list[str], set[int]] | None = None
+
     def comment_lines(self, lines: list[str]) -> set[int]:
-        return comment_line_numbers(lines, self.comment_prefixes)
+        last = self._last_comment_lines
+        if last is None or last[0] != lines:
+            last = self._last_comment_lines = (
+                list(lines),
+                comment_line_numbers(lines, self.comment_prefixes),
+            )
+        return set(last[1])
 
     def prose_lines(self, file: SourceFile) -> set[int]:
         """Lines people read rather than the program runs: comments (a language may add text it
