@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 import random
+
+import pytest
 
 from common.scanner.detectors import config_env
 from common.scanner.detectors.secrets import _rules, marked_lines
