@@ -113,6 +113,8 @@ class Settings:
     internal_api_key: str
     internal_api_url: str
     public_url: str = "http://127.0.0.1:8000"
+    # Set when PUBLIC_URL is given: links sent away (SSO redirect_uri) are built from it, not the Host header.
+    public_url_configured: bool = False
     scan_roots: list[str] = field(default_factory=list)
     scan_roots_per_organization: bool = False
     port: int = 8000
@@ -122,6 +124,8 @@ class Settings:
     refresh_token_days: int = 30
     # An SSO session refreshes this long after its sign-in at the IdP; then its user signs in there again.
     sso_session_hours: int = 12
+    # Team organizations one user may hold as admin: each has its own quotas and rate limits.
+    organizations_per_user: int = 20
     ratelimit_enabled: bool = True
     outbound_allowlist: list[str] = field(default_factory=list)
     scan_stale_minutes: float = 30
@@ -214,6 +218,7 @@ def load_settings() -> Settings:
         internal_api_key=secret_values["INTERNAL_API_KEY"],
         internal_api_url=_env("INTERNAL_API_URL", f"http://127.0.0.1:{port}/api/v1"),
         public_url=_env("PUBLIC_URL", f"http://127.0.0.1:{port}"),
+        public_url_configured=bool(os.environ.get("PUBLIC_URL")),
         scan_roots=_split_roots(_env("SCAN_ROOTS", str(Path.cwd()))),
         scan_roots_per_organization=_env("SCAN_ROOTS_PER_ORGANIZATION", "false").lower() == "true",
         port=port,
@@ -221,6 +226,7 @@ def load_settings() -> Settings:
         access_token_minutes=int(_env("ACCESS_TOKEN_MINUTES", "15")),
         refresh_token_days=int(_env("REFRESH_TOKEN_DAYS", "30")),
         sso_session_hours=int(_env("SSO_SESSION_HOURS", "12")),
+        organizations_per_user=int(_env("ORGANIZATIONS_PER_USER", "20")),
         ratelimit_enabled=_env("RATELIMIT_ENABLED", "true").lower() != "false",
         # WEBHOOK_ALLOWLIST is the setting's former name, still honoured when the new one is unset.
         outbound_allowlist=[

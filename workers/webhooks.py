@@ -82,7 +82,17 @@ def _claim(session: Session, delivery_id: str, attempt: int) -> tuple[WebhookDel
     None also when another delivery of this message holds the row: it is sending this attempt now, and
     the lock, released by its commit or its connection's end, is what keeps the request from being sent
     twice (a check of ``attempts`` alone passes for both while neither has recorded its outcome).
+
+    The webhook's row is held first (``FOR KEY SHARE``: other deliveries and edits go on), as its deletion
+    locks it before cascading to its deliveries. Claiming the delivery first and locking the webhook after
+    the send, the other order, deadlocked with a deletion made during the send.
     """
+    webhook_id = session.scalar(select(WebhookDelivery.webhook_id).where(WebhookDelivery.id == delivery_id))
+    if webhook_id is None:
+        return None
+    session.execute(
+        select(Webhook.id).where(Webhook.id == webhook_id).with_for_update(read=True, key_share=True)
+    )
     row = session.execute(
         select(WebhookDelivery, WebhookEvent.body)
         .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
@@ -124,8 +134,11 @@ def deliver(self: PlatformTask, delivery_id: str, attempt: int = 1) -> str | Non
             )
             if not outcome.success and outcome.retryable and attempt < policy.max_attempts:
                 retry_in = policy.delay(attempt, outcome.retry_after)
-            # Other events' deliveries count the webhook's failures too: read them under its lock.
-            webhook = session.get(Webhook, webhook.id, with_for_update=True, populate_existing=True)
+            # Other events' deliveries count the webhook's failures too: read them under its lock
+            # (``NO KEY UPDATE``, which the key-share locks of the others' claims do not block).
+            webhook = session.get(
+                Webhook, webhook.id, with_for_update={"key_share": True}, populate_existing=True
+            )
             webhooks.record_outcome(
                 session,
                 delivery,

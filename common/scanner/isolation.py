@@ -30,7 +30,7 @@ from pathlib import Path
 
 from common.child_env import child_environment
 from common.scanner.detectors.base import FileReport
-from common.scanner.worker import READY, ZYGOTE_REQUEST, ZYGOTE_STATUS, ScanBudget
+from common.scanner.worker import READY, ZYGOTE_REQUEST, ZYGOTE_STATUS, ScanBudget, undumpable
 
 Entry = tuple[str, int, str]  # (relpath, size, scope)
 WORKER_COMMAND = "from common.scanner.worker import serve; serve()"
@@ -59,6 +59,7 @@ class _Zygote:
             prefixes=("PYTHON",),
             PYTHONPATH=os.pathsep.join(p for p in (PACKAGE_ROOT, os.environ.get("PYTHONPATH")) if p),
         )
+        undumpable()  # nor the secrets in this process's own environment and memory, through /proc
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         with theirs:
             self.process = subprocess.Popen(

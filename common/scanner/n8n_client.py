@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from common.netguard import MAX_RESPONSE_BYTES
 from common.scanner.detectors.base import FileReport, Finding
 from common.scanner.detectors.n8n import analyze_workflow
 from common.scanner.engine import build_result
@@ -32,6 +33,7 @@ MAX_PAGES = 10_000
 # n8n's cursors are short base64 tokens; a hostile instance could send megabytes per page, each kept to
 # detect a loop and sent back in the next URL
 MAX_CURSOR_CHARS = 1024
+READ_CHUNK_BYTES = 64 * 1024
 
 
 class N8nError(RuntimeError):
@@ -64,7 +66,9 @@ def _get(
             timeout=timeout,
             # requests keeps a custom header across hosts: a sign-in proxy's 302 would carry the key away
             allow_redirects=False,
+            stream=True,
         )
+        response._content = _read_bounded(response)
     except requests.RequestException as exc:
         raise N8nUnreachable(f"n8n instance unreachable: {type(exc).__name__}") from exc
     if response.status_code in (401, 403):
@@ -72,6 +76,21 @@ def _get(
     if response.status_code != 200:
         raise N8nError(f"n8n answered HTTP {response.status_code} for {urlsplit(url).path}")
     return response
+
+
+def _read_bounded(response: requests.Response) -> bytes:
+    """The decoded body, refused past MAX_RESPONSE_BYTES: the CLI's plain session would otherwise hold
+    whatever a hostile instance sends (or a small gzip that inflates to gigabytes) in memory. The
+    platform's guarded session has read it already within the same limit; this then just replays it."""
+    body = bytearray()
+    try:
+        for chunk in response.iter_content(READ_CHUNK_BYTES):
+            body += chunk
+            if len(body) > MAX_RESPONSE_BYTES:
+                raise N8nError(f"n8n answered with more than the limit of {MAX_RESPONSE_BYTES} bytes")
+    finally:
+        response.close()
+    return bytes(body)
 
 
 def _json(response: requests.Response) -> dict:

@@ -33,6 +33,7 @@ from common.scanner.textutil import one_scan
 
 BINARY_SNIFF_BYTES = 8192
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 DEFAULT_FILE_BUDGET_SECONDS = 3.0
 # a whole scan's wall-clock budget: far above any real tree, below the platform's task time limit
 DEFAULT_SCAN_BUDGET_SECONDS = 30 * 60.0
@@ -126,8 +127,12 @@ class _Budget:
 
 def _interruptible(frame) -> bool:
     """Raise only where scanning code runs: never inside a finalizer, a weakref callback or a
-    host's hook (a Celery or test runner callback) that the signal happened to land in."""
-    module = (frame.f_globals.get("__name__") or "") if frame is not None else ""
+    host's hook (a Celery or test runner callback) that the signal happened to land in, nor inside
+    this handler itself (a repeat signal landing in a handler that a host's hook is running
+    would otherwise raise from that hook, where the exception is lost)."""
+    if frame is None or frame.f_code in _HANDLER_CODE:
+        return False
+    module = frame.f_globals.get("__name__") or ""
     return module.startswith("common.scanner") or module.split(".")[0] in INTERRUPTIBLE_LIBRARIES
 
 
@@ -136,6 +141,9 @@ def _expire(signum, frame) -> None:
         _Budget.expired = True
         if _interruptible(frame):
             raise FileBudgetExceeded
+
+
+_HANDLER_CODE = frozenset({_interruptible.__code__, _expire.__code__})
 
 
 def _disarm() -> None:
@@ -183,6 +191,20 @@ def die_with_parent(parent_pid: int) -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != parent_pid:
             os._exit(1)
+
+
+def undumpable() -> None:
+    """Linux: other processes of the same uid may no longer read this process's ``/proc/<pid>/environ``,
+    ``mem``, ``maps`` or ``fd``, nor ptrace it; it writes no core dump. Code a hostile file gets to run in
+    a scanner worker runs as the server's uid: without this it could read the secrets in its parent's
+    environment, or another scan's worker's memory. A fork keeps the flag, an exec resets it; elsewhere a
+    no-op. py-spy or gdb then need root (CAP_SYS_PTRACE) to attach."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
 
 
 def _run(detector: Detector, source: SourceFile, report: FileReport) -> None:
@@ -303,6 +325,7 @@ def serve() -> None:
 
     parent_pid = int(sys.argv[1])
     die_with_parent(parent_pid)
+    undumpable()  # the workers forked from here inherit it: no worker reads another's memory
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard == resource.RLIM_INFINITY or hard > WORKER_MEMORY_BYTES:
         resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY_BYTES, hard))

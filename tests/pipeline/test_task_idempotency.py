@@ -14,7 +14,7 @@ from contextlib import suppress
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from common import events, jobs, webhooks
 from common.celery_client import enqueue
@@ -28,6 +28,7 @@ from tests.factories import component, make_scan
 from tests.helpers import register_user, wait_for
 from tests.webhook_receiver import Receiver
 from workers import compliance, maintenance
+from workers.base import PlatformTask
 
 API = "/api/v1"
 OVERLAP_SECONDS = 3
@@ -219,3 +220,113 @@ def test_an_audit_cleanup_delivered_twice_at_once_reports_what_it_deleted(client
         return job if job["status"] == "completed" else None
 
     assert wait_for(finished, timeout=30)["deleted"] == 3
+
+
+def _waiting_on_a_lock(statement: str) -> int:
+    with session_scope() as session:
+        return session.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND query LIKE :prefix"
+            ),
+            {"prefix": f"{statement}%"},
+        )
+
+
+@pytest.mark.usefixtures("celery_worker")
+def test_a_webhook_deleted_while_its_attempt_is_sent_waits_for_the_attempt_without_deadlock(
+    client, monkeypatch
+):
+    """The attempt holds its delivery's row across the send; the deletion cascades from the webhook's row
+    to its deliveries. Locking them in opposite orders (delivery then webhook, webhook then delivery)
+    deadlocked: PostgreSQL aborted one of the two, the deletion (an error answer) or the attempt."""
+    user = register_user(client)
+    sending, proceed, recorded, retried = threading.Event(), threading.Event(), [], []
+    send, record_outcome = webhooks.send, webhooks.record_outcome
+    retry_later = PlatformTask.retry_later
+
+    def send_when_told(*args, **kwargs):
+        sending.set()
+        proceed.wait(timeout=30)
+        return send(*args, **kwargs)
+
+    def record_and_note(*args, **kwargs):
+        record_outcome(*args, **kwargs)
+        recorded.append(args[1].id)
+
+    def note_retry(self, exc):
+        retried.append(exc)
+        return retry_later(self, exc)
+
+    monkeypatch.setattr(webhooks, "send", send_when_told)
+    monkeypatch.setattr(webhooks, "record_outcome", record_and_note)
+    monkeypatch.setattr(PlatformTask, "retry_later", note_retry)
+    with Receiver([200]) as receiver:
+        response = client.post(
+            f"{API}/webhooks",
+            json={"url": receiver.url, "events": ["policy.violated"]},
+            headers=user.headers(),
+        )
+        assert response.status_code == 201, response.json
+        webhook_id = response.json["id"]
+        events.publish(user.org_id, "policy.violated", scan_id="s", policy_id="p", name="n", action="warn")
+        assert sending.wait(timeout=30)
+        deleted = []
+        deleting = threading.Thread(
+            target=lambda: deleted.append(
+                client.delete(f"{API}/webhooks/{webhook_id}", headers=user.headers())
+            )
+        )
+        deleting.start()
+        try:
+            wait_for(lambda: _waiting_on_a_lock("DELETE FROM webhooks"), timeout=30, interval=0.05)
+        finally:
+            proceed.set()
+            deleting.join(timeout=60)
+        wait_for(lambda: recorded or retried, timeout=30)
+    assert deleted[0].status_code == 204, deleted[0].json
+    assert recorded and not retried, retried
+    assert len(receiver.requests) == 1
+    with session_scope() as session:
+        assert session.get(Webhook, webhook_id) is None
+
+
+@pytest.mark.usefixtures("celery_worker")
+def test_an_export_asked_for_while_its_scan_results_are_stored_waits_without_deadlock(client, monkeypatch):
+    """The export's quota holds the organization's row, then its insert key-shares the scan's row; the
+    evaluation's store holds the scan's row, then its inserts key-share the organization's. A quota lock
+    that key-share conflicts with (``FOR UPDATE``) deadlocked these two (PostgreSQL's log, the exports
+    pipeline's 503); ``FOR NO KEY UPDATE`` lets the store through, and the export waits for it."""
+    org_id, user = _organization_with_failing_policy(client)
+    scan_id = _scan(org_id)
+    storing, proceed, stored = threading.Event(), threading.Event(), []
+    live, store = compliance._live, compliance._store
+
+    def live_when_told(*args):
+        storing.set()
+        proceed.wait(timeout=30)
+        return live(*args)
+
+    def store_and_note(*args):
+        store(*args)
+        stored.append(args[0])
+
+    monkeypatch.setattr(compliance, "_live", live_when_told)
+    monkeypatch.setattr(compliance, "_store", store_and_note)
+    response = client.post(f"{API}/scans/{scan_id}/evaluate", headers=user.headers(org_id))
+    assert response.status_code == 202, response.json
+    assert storing.wait(timeout=30)
+    exported = []
+    exporting = threading.Thread(
+        target=lambda: exported.append(
+            client.post(f"{API}/scans/{scan_id}/export", json={"format": "csv"}, headers=user.headers(org_id))
+        )
+    )
+    exporting.start()
+    try:
+        wait_for(lambda: _waiting_on_a_lock("INSERT INTO exports"), timeout=30, interval=0.05)
+    finally:
+        proceed.set()
+        exporting.join(timeout=60)
+    assert exported[0].status_code == 202, exported[0].json
+    assert wait_for(lambda: stored, timeout=30) == [response.json["id"]]

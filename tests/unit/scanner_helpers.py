@@ -101,3 +101,38 @@ def serve_recording_environment(record: str) -> None:
 
     worker._detect_file = recording
     worker.serve()
+
+
+def neighbour_probing_worker_command(record: Path) -> str:
+    """An isolated worker's command (``isolation.WORKER_COMMAND``) for ``serve_probing_neighbours``."""
+    return (
+        "from tests.unit.scanner_helpers import serve_probing_neighbours; "
+        f"serve_probing_neighbours({str(record)!r})"
+    )
+
+
+def serve_probing_neighbours(record: str) -> None:
+    """An isolated worker that, when it scans a file, tries what code run by a parser could: read the
+    environment of its zygote and of the scan's own process through ``/proc``. It writes down, per
+    process, what it read or ``"denied"``."""
+    import json
+
+    from common.scanner import worker
+
+    detect_file = worker._detect_file
+
+    def probing(source, *args):
+        zygote = os.getppid()
+        status = Path(f"/proc/{zygote}/status").read_text()
+        scan = int(next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:")))
+        seen = {}
+        for name, pid in (("zygote", zygote), ("scan", scan)):
+            try:
+                seen[name] = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+            except PermissionError:
+                seen[name] = "denied"
+        Path(record).write_text(json.dumps(seen))
+        return detect_file(source, *args)
+
+    worker._detect_file = probing
+    worker.serve()

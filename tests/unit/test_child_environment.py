@@ -9,8 +9,13 @@ environment; code run by a parser could read every secret from ``/proc/self/envi
 
 from __future__ import annotations
 
+import ctypes
 import ipaddress
+import json
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -102,3 +107,40 @@ def test_git_sees_no_secret_of_the_server(url, auth, tmp_path, monkeypatch, serv
         {"HOME", "LC_ALL", "PWD", "SHLVL", "_", "OLDPWD"}
         | {n for n in env if n.startswith("GIT_") or n == "SSH_ASKPASS"},
     )
+
+
+PR_CAPBSET_DROP = 24
+
+
+def _without_capabilities() -> None:
+    """As the Docker image runs the platform (an ordinary uid): root here would pass every check on
+    another process's /proc files through its capabilities. Dropped from the bounding set, no program
+    this process runs has any."""
+    if os.geteuid() == 0:
+        libc = ctypes.CDLL(None, use_errno=True)
+        for capability in range(int(Path("/proc/sys/kernel/cap_last_cap").read_text()) + 1):
+            if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+                raise OSError(ctypes.get_errno(), f"cannot drop capability {capability}")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and prctl are Linux's")
+def test_a_scanner_worker_cannot_read_the_scanning_process_through_proc(tmp_path):
+    """The worker's own environment is clean, but its parent's (the Celery worker, the CLI) holds the
+    secrets: a worker of the same uid could read them from ``/proc/<pid>/environ`` unless the scanning
+    process and the zygote are not dumpable."""
+    record = tmp_path / "seen.json"
+    root = write_tree(tmp_path / "repo", {"app.py": "import openai\n"})
+    scan = (
+        "from common.scanner import isolation\n"
+        "from tests.unit.scanner_helpers import neighbour_probing_worker_command\n"
+        f"isolation.WORKER_COMMAND = neighbour_probing_worker_command({str(record)!r})\n"
+        f"isolation.detect_isolated({str(root)!r}, [[('app.py', 14, 'production')]], 1, 1 << 20, 2.0)\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", scan],
+        env={**os.environ, **SERVER_SECRETS, "PYTHONPATH": isolation.PACKAGE_ROOT},
+        preexec_fn=_without_capabilities,
+        check=True,
+        timeout=120,
+    )
+    assert json.loads(record.read_text()) == {"zygote": "denied", "scan": "denied"}

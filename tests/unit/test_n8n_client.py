@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -74,6 +75,14 @@ class FakeN8n(BaseHTTPRequestHandler):
             return self.send_json(500, {"message": "boom"})
         if self.mode == "loop":
             return self.send_json(200, {"data": [workflow(9)], "nextCursor": "same"})
+        if self.mode == "bomb":  # 40 KiB on the wire, 40 MiB once inflated
+            data = gzip.compress(b'{"data": [' + b" " * (40 * 1024 * 1024) + b"]}", compresslevel=9)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            return self.wfile.write(data)
         if self.mode == "garbage":
             return self.send_json(200, ["not", "an", "object"])
         if url.path == "/api/v1/workflows":
@@ -287,3 +296,11 @@ def test_a_redirect_is_not_followed_with_the_api_key(monkeypatch):
             server.shutdown()
             server.server_close()
     assert _Recorder.received == []
+
+
+def test_an_answer_inflating_past_the_size_limit_is_refused_while_read(n8n_server):
+    """The CLI's plain session: a small gzip that inflates to 40 MiB is cut at MAX_RESPONSE_BYTES."""
+    FakeN8n.mode = "bomb"
+    with pytest.raises(N8nError, match="more than the limit of 33554432 bytes"):
+        scan_n8n_instance(n8n_server, API_KEY)
+    assert check_n8n_connection(n8n_server, API_KEY)[0] == "unreachable"

@@ -93,3 +93,18 @@ def test_the_cli_takes_the_budget_from_file_budget(tmp_path):
     warnings = json.loads(report.read_text())["warnings"]
     assert [w["file"] for w in warnings] == ["a_slow.py"] and "CPU budget" in warnings[0]["message"]
     assert main([*args, "--file-budget", "0"]) == 2
+
+
+def test_a_repeat_signal_landing_in_the_handler_itself_never_raises_there():
+    """CI saw the budget raised from inside a host's gc callback: the repeat signal landed in
+    ``_interruptible`` (scanning code by module) while the handler ran for the callback's frame,
+    and the exception was lost as unraisable. The handler's own frames are never interruptible."""
+    from types import SimpleNamespace
+
+    from common.scanner import worker
+
+    for handler in (worker._interruptible, worker._expire):
+        frame = SimpleNamespace(f_code=handler.__code__, f_globals={"__name__": worker.__name__})
+        assert not worker._interruptible(frame)
+    scanning = SimpleNamespace(f_code=scan_path.__code__, f_globals={"__name__": "common.scanner.engine"})
+    assert worker._interruptible(scanning)

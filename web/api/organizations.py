@@ -7,7 +7,8 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import delete, func, select
 
 from common.accounts import create_organization, find_user_by_email, lock_organization, slugify
-from common.models import ROLES, ApiKey, Membership, Organization
+from common.config import get_settings
+from common.models import ROLES, ApiKey, Membership, Organization, User
 from common.models.base import isoformat, utcnow
 from common.models.identity import MemberInvitation
 from web.api.auth import user_session_principal
@@ -69,10 +70,31 @@ def create(body):
     slug = body["slug"] or slugify(body["name"])
     if body["slug"] and db().scalar(select(Organization.id).where(Organization.slug == slug)):
         abort(409, message="This slug is already taken.")
-    org = create_organization(db(), body["name"], current_principal().user, slug=body["slug"])
+    user = current_principal().user
+    _check_organization_cap(user)
+    org = create_organization(db(), body["name"], user, slug=body["slug"])
     db().commit()
     audit("organization.create", "organization", org.id)
     return organization_json(org, "admin"), 201
+
+
+def _check_organization_cap(user: User) -> None:
+    """Refuse a new team organization past ORGANIZATIONS_PER_USER: each one brings its own export and
+    evaluation quotas and rate limits, so unlimited organizations would multiply one user's share. The
+    user's row is locked first, so concurrent creations are counted one after another."""
+    cap = get_settings().organizations_per_user
+    db().execute(select(User.id).where(User.id == user.id).with_for_update())
+    held = db().scalar(
+        select(func.count(Membership.id))
+        .join(Organization, Organization.id == Membership.organization_id)
+        .where(Membership.user_id == user.id, Membership.role == "admin", Organization.personal.is_(False))
+    )
+    if held >= cap:
+        abort(
+            409,
+            message=f"You are admin of {held} organizations, the limit per user ({cap}); "
+            "delete one of them before creating another.",
+        )
 
 
 @blp.route("", methods=["GET"])

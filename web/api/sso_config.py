@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 import marshmallow as ma
-from flask import url_for
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
@@ -22,6 +21,7 @@ from web.core.access import access, context
 from web.core.audit_recorder import audit
 from web.core.database import db
 from web.core.openapi import ObjectSchema
+from web.core.public_urls import external_url
 from web.core.tokens import end_password_sessions, end_sso_sessions
 
 blp = Blueprint(
@@ -108,8 +108,8 @@ def sso_config_json(config: SsoConfig, slug: str) -> dict:
         ),
         "allow_password_login": config.allow_password_login,
         "trust_email_without_verified_claim": config.trust_email_without_verified_claim,
-        "redirect_uri": url_for("sso_public.callback", org_slug=slug, _external=True),
-        "login_url": url_for("sso_public.login", org_slug=slug, _external=True),
+        "redirect_uri": external_url("sso_public.callback", org_slug=slug),
+        "login_url": external_url("sso_public.login", org_slug=slug),
         "version": config.version,
         "created_at": isoformat(config.created_at),
         "updated_at": isoformat(config.updated_at),

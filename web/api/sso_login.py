@@ -13,7 +13,7 @@ import logging
 from urllib.parse import urlsplit
 
 import marshmallow as ma
-from flask import g, make_response, redirect, request, url_for
+from flask import g, make_response, redirect, request
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -40,6 +40,7 @@ from web.core.access import PUBLIC, access
 from web.core.audit_recorder import audit, audit_organization
 from web.core.database import db
 from web.core.openapi import REQUIRED_LOCATION, ObjectSchema, SsoSessionSchema, error_responses
+from web.core.public_urls import external_url
 from web.core.ratelimits import limit_group
 from web.core.tokens import start_session
 
@@ -120,7 +121,7 @@ def check(org_slug):
     return {
         "organization": {"slug": organization.slug, "name": organization.name},
         "enabled": enabled,
-        "login_url": url_for("sso_public.login", org_slug=org_slug, _external=True) if enabled else None,
+        "login_url": external_url("sso_public.login", org_slug=org_slug) if enabled else None,
         "password_login_allowed": not enabled or config.allow_password_login,
     }
 
@@ -140,7 +141,7 @@ def login(org_slug):
         organization = _organization(org_slug)
         organization_id = organization.id
         config = _enabled_config(organization)
-        callback_url = url_for("sso_public.callback", org_slug=org_slug, _external=True)
+        callback_url = external_url("sso_public.callback", org_slug=org_slug)
         authorization_url = begin_login(
             client_settings(config),
             organization_id=organization.id,
@@ -259,7 +260,7 @@ def _link_offer(org_slug: str, link_token: str) -> dict:
         "message": "An account with this email already exists and is not linked to this identity provider. "
         "Its owner can link it by posting the link token and the account's password to link_url.",
         "link_token": link_token,
-        "link_url": url_for("sso_public.link", org_slug=org_slug, _external=True),
+        "link_url": external_url("sso_public.link", org_slug=org_slug),
         "expires_in": PENDING_LINK_TTL_SECONDS,
     }
 
