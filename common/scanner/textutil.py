@@ -6,7 +6,7 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache, wraps
@@ -397,7 +397,7 @@ MAX_LITERAL_CONTEXT = 400
 
 
 def code_model_literals(
-    text: str, comment_lines: set[int], tail_comments: dict[int, int] | None = None
+    text: str, comment_lines: Container[int], tail_comments: dict[int, int] | None = None
 ) -> Iterator[tuple[int, str]]:
     """(line, id) of every string literal in code that is, whole, a catalog model id, where no SDK
     call gives context: model catalogs of any shape (constants, enum arguments, map keys and values,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
+from common.scanner.detectors import config_env
 from common.scanner.detectors.secrets import _rules, marked_lines
 
 SEPARATED = [
@@ -23,6 +26,57 @@ def test_marked_lines_are_the_lines_a_per_line_search_marks(text):
     markers = _rules()[2]
     expected = [n for n, line in enumerate(text.splitlines(), start=1) if any(m in line for m in markers)]
     assert marked_lines(text, markers) == expected
+
+
+CONFIG_TEXTS = [
+    "",
+    "MODEL=gpt-4o\nPORT=80\n",
+    "a: 1\r\nOpenAI_API_KEY: x\r\n\r\nHF://org/m",
+    "one\rtwo HTTP\x0cthree\x0bOllama four\x1c _URL\x1d\x1e Token\x85 ORG\u2028Embed\u2029Summari",
+    # lowering changes lengths (U+0130 becomes two characters) and makes ASCII (the Kelvin sign is k)
+    "\u0130\u0130\u0130 x\nTO\u212aEN=1\n\u0130model\nÉ \u03a3\u03a3 repo\n",
+    "trailing llm\n",
+]
+
+
+def _per_line(text: str) -> set[int]:
+    quick = config_env._rules()[5]
+    return {n for n, line in enumerate(text.splitlines(), start=1) if quick.search(line.lower())}
+
+
+@pytest.mark.parametrize("text", CONFIG_TEXTS)
+def test_config_quick_lines_are_the_lines_a_per_line_search_marks(text):
+    markers = config_env._rules()[6]
+    assert config_env.quick_marked_lines(text.lower(), markers) == _per_line(text)
+
+
+def test_config_quick_lines_on_random_soups():
+    pieces = [
+        "model",
+        "MODEL",
+        "Http",
+        "_url",
+        "\n",
+        "\r\n",
+        "\r",
+        "\x85",
+        "\u2028",
+        "\u0130",
+        "\u212a",
+        "to",
+        "ken",
+        "or",
+        "g",
+        " ",
+        "=",
+        "é",
+        "\u03a3",
+    ]
+    generator = random.Random(13)
+    markers = config_env._rules()[6]
+    for _ in range(400):
+        text = "".join(generator.choice(pieces) for _ in range(generator.randrange(40)))
+        assert config_env.quick_marked_lines(text.lower(), markers) == _per_line(text), repr(text)
 
 
 def test_scope_for_matches_each_test_pattern_like_fnmatchcase():

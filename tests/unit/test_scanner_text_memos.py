@@ -14,6 +14,7 @@ from common.scanner.detectors.languages import (
     template_literal_spans,
 )
 from common.scanner.detectors.secrets import _any_marker, _rules
+from tests.unit.scanner_helpers import scan_tree
 
 
 def searched_template_spans(text: str) -> list[tuple[int, int]]:
@@ -127,6 +128,29 @@ def test_sdk_imports_are_kept_for_the_last_text(monkeypatch):
     assert len(calls) == 2
 
 
+def test_comment_lines_are_numbered_once_for_equal_lines(monkeypatch):
+    detector = JavaScriptDetector()
+    text = "// a\nconst b = 1;\n/* c\nd */\n"
+    calls = []
+    original = languages.comment_line_numbers
+
+    def counted(lines, prefixes):
+        calls.append(lines)
+        return original(lines, prefixes)
+
+    monkeypatch.setattr(languages, "comment_line_numbers", counted)
+    first = detector.comment_lines(text.splitlines())
+    assert first == {1, 3, 4}
+    first.add(2)  # a caller's set is its own
+    assert detector.comment_lines(text.splitlines()) == {1, 3, 4}
+    assert len(calls) == 1
+    lines = "x\n// y\n".splitlines()
+    assert detector.comment_lines(lines) == {2}
+    lines[0] = "// x"  # the memo keeps its own copy of the lines, not the caller's list
+    assert detector.comment_lines(lines) == {1, 2}
+    assert len(calls) == 3
+
+
 def test_json_depth_is_the_deepest_bracket_outside_strings():
     import random
     from itertools import accumulate
@@ -146,3 +170,30 @@ def test_json_depth_is_the_deepest_bracket_outside_strings():
         texts.append("".join(rng.choice('[]{}"\\ a') for _ in range(rng.randrange(150, 600))))
     for text in texts:
         assert json_too_deep(text) == (deepest(text) > MAX_NESTING), text[:40]
+
+
+def test_comment_lines_are_numbered_only_for_a_model_literal(tmp_path, monkeypatch):
+    calls = []
+    original = languages.comment_line_numbers
+
+    def counted(lines, prefixes):
+        calls.append(lines)
+        return original(lines, prefixes)
+
+    monkeypatch.setattr(languages, "comment_line_numbers", counted)
+    files = {
+        "plain.ts": "// settings\nexport const port = 8080;\n",
+        "models.ts": '// const MODEL = "gpt-4o";\nexport const MODEL = "gpt-4o-mini";\n',
+    }
+    result = scan_tree(tmp_path / "proj", files, jobs=1)
+    assert len(calls) == 1  # models.ts only: plain.ts holds no model literal to place
+    models = {c.name: [loc.line for loc in c.locations] for c in result.components if c.type == "model"}
+    assert models == {"gpt-4o-mini": [2]}  # the commented-out one is still prose
+
+
+def test_lines_on_demand_answer_as_the_set_they_make():
+    made = []
+    lines = languages.LinesOnDemand(lambda: made.append(1) or {2, 5})
+    assert not made
+    assert [n in lines for n in range(7)] == [n in {2, 5} for n in range(7)]
+    assert made == [1]

@@ -30,7 +30,7 @@ from common.scanner.catalog import (
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.detectors.containers import is_dockerfile
-from common.scanner.detectors.secrets import is_placeholder
+from common.scanner.detectors.secrets import is_placeholder, marked_lines
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
 from common.scanner.limits import linear, load_yaml_all, parse_json
@@ -198,7 +198,15 @@ def _rules():
         data["self_hosted_hints"],
         linear(data["shell_models"]),
         quick,
+        tuple(data["quick_markers"]),
     )
+
+
+def quick_marked_lines(lowered: str, markers: tuple[str, ...]) -> frozenset[int]:
+    """The numbers of the lines whose lowered text holds a quick marker, from one pass over the
+    lowered file: lowering never makes or removes a line break, so its lines are the file's lines
+    lowered, and a marker (lowercase ASCII, no line break) sits inside one line."""
+    return frozenset(marked_lines(lowered, markers))
 
 
 def is_vector_store_variable(name: str, provider_vars: dict[str, str]) -> bool:
@@ -565,7 +573,7 @@ class ConfigDetector(Detector):
         )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
-        provider_vars, model_key, endpoint_key, hints, shell_models, quick = _rules()
+        provider_vars, model_key, endpoint_key, hints, shell_models, quick, markers = _rules()
         text = file.text
         if is_modelfile(file.name):
             yield from self.modelfile_base(file)
@@ -621,6 +629,8 @@ class ConfigDetector(Detector):
             printed_heredoc_lines(file.lines) if file.name.endswith(SHELL_SUFFIXES) and "<<" in text else ()
         )
         last = front_matter_end(file)
+        # a Dockerfile's lines are rewritten (``ENV A b`` -> ``A=b``) before the check, so it checks each
+        marked = None if dockerfile else quick_marked_lines(lowered, markers)
         for number, line in enumerate(file.lines, start=1):
             if number > last:
                 break
@@ -632,7 +642,7 @@ class ConfigDetector(Detector):
                 parents.see(line)
             elif sections and (header := SECTION_HEADER.match(line)):
                 section = header.group(1)
-            if not quick.search(line.lower()):
+            if not (number in marked if marked is not None else quick.search(line.lower())):
                 continue
             stripped = line.strip()
             if stripped.startswith(("#", ";", "//")):
