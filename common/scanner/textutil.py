@@ -734,3 +734,24 @@ class YamlParents:
 
     def path(self) -> str:
         return ".".join(self.current)
+
+
+def comment_column(raw: str, marker: str, quotes: str) -> int | None:
+    """Column of the ``marker`` (``//``, ``#``) that opens a comment after code on one line, skipping
+    markers inside string literals opened by any of ``quotes``; ``None`` when the line has none, or a
+    quote it opens stays open (a Rust lifetime ``'a``)."""
+    quote = None
+    index = 0
+    while index < len(raw):
+        char = raw[index]
+        if quote:
+            if char == "\\":
+                index += 1
+            elif char == quote:
+                quote = None
+        elif char in quotes:
+            quote = char
+        elif raw.startswith(marker, index):
+            return index
+        index += 1
+    return None

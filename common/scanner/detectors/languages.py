@@ -53,6 +53,7 @@ from common.scanner.textutil import (
     CARGO_DEPENDENCY_TABLES,
     catalog_model_literals,
     code_model_literals,
+    comment_column,
     comment_line_numbers,
     component_name_for,
     embedded_modelfile_bases,
@@ -241,23 +242,8 @@ MAX_COMMENTED_LINE = 2000
 
 def line_comment_start(raw: str) -> int | None:
     """Column of the ``//`` that opens a comment after code on a line (``.modelName(NAME) // GPT_4O``),
-    skipping ``//`` inside string literals (``"https://..."``); ``None`` when the line has none or a quote
-    it opens stays open (a Rust lifetime ``'a``), where the whole line is kept as code."""
-    quote = None
-    index = 0
-    while index < len(raw):
-        char = raw[index]
-        if quote:
-            if char == "\\":
-                index += 1
-            elif char == quote:
-                quote = None
-        elif char in "\"'`":
-            quote = char
-        elif raw.startswith("//", index):
-            return index
-        index += 1
-    return None
+    skipping ``//`` inside string literals (``"https://..."``, template literals too)."""
+    return comment_column(raw, "//", "\"'`")
 
 
 # ``NAME = "value"`` / ``name := "value"`` (a typed Rust or TypeScript constant too): what a model key set to

@@ -41,6 +41,7 @@ from common.scanner.model_constants import CATALOG_LITERAL
 from common.scanner.textutil import (
     catalog_model_literals,
     code_model_literals,
+    comment_column,
     component_name_for,
     embedded_modelfile_bases,
     endpoint_for_url,
@@ -1365,21 +1366,9 @@ def hash_comment_offsets(text: str) -> dict[int, int]:
     offset = 0
     for number, raw in enumerate(text.split("\n"), start=1):
         if "#" in raw and not raw.lstrip().startswith("#"):
-            quote = None
-            index = 0
-            while index < len(raw):
-                char = raw[index]
-                if quote:
-                    if char == "\\":
-                        index += 1
-                    elif char == quote:
-                        quote = None
-                elif char in "\"'":
-                    quote = char
-                elif char == "#":
-                    found[number] = offset + index
-                    break
-                index += 1
+            column = comment_column(raw, "#", "\"'")
+            if column is not None:
+                found[number] = offset + column
         offset += len(raw) + 1
     return found
 
