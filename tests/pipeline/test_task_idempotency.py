@@ -163,14 +163,7 @@ def test_a_webhook_attempt_delivered_twice_at_once_is_sent_once(client, monkeypa
 
     monkeypatch.setattr(webhooks, "send", meet_then_send)
     with Receiver([200]) as receiver:
-        response = client.post(
-            f"{API}/webhooks",
-            json={"url": receiver.url, "events": ["policy.violated"]},
-            headers=user.headers(),
-        )
-        assert response.status_code == 201, response.json
-        webhook_id = response.json["id"]
-        events.publish(user.org_id, "policy.violated", scan_id="s", policy_id="p", name="n", action="warn")
+        webhook_id = _webhook_with_one_event(client, user, receiver.url)
 
         def first_delivery():
             with session_scope() as session:
@@ -222,6 +215,16 @@ def test_an_audit_cleanup_delivered_twice_at_once_reports_what_it_deleted(client
     assert wait_for(finished, timeout=30)["deleted"] == 3
 
 
+def _webhook_with_one_event(client, user, url: str) -> str:
+    """A webhook for ``policy.violated`` at ``url``, and one such event published: one delivery to send."""
+    response = client.post(
+        f"{API}/webhooks", json={"url": url, "events": ["policy.violated"]}, headers=user.headers()
+    )
+    assert response.status_code == 201, response.json
+    events.publish(user.org_id, "policy.violated", scan_id="s", policy_id="p", name="n", action="warn")
+    return response.json["id"]
+
+
 def _waiting_on_a_lock(statement: str) -> int:
     with session_scope() as session:
         return session.scalar(
@@ -262,14 +265,7 @@ def test_a_webhook_deleted_while_its_attempt_is_sent_waits_for_the_attempt_witho
     monkeypatch.setattr(webhooks, "record_outcome", record_and_note)
     monkeypatch.setattr(PlatformTask, "retry_later", note_retry)
     with Receiver([200]) as receiver:
-        response = client.post(
-            f"{API}/webhooks",
-            json={"url": receiver.url, "events": ["policy.violated"]},
-            headers=user.headers(),
-        )
-        assert response.status_code == 201, response.json
-        webhook_id = response.json["id"]
-        events.publish(user.org_id, "policy.violated", scan_id="s", policy_id="p", name="n", action="warn")
+        webhook_id = _webhook_with_one_event(client, user, receiver.url)
         assert sending.wait(timeout=30)
         deleted = []
         deleting = threading.Thread(
