@@ -563,21 +563,24 @@ class CodeDeclarationsDetector(Detector):
             named = literals.string_value(pair, "name")
             if (
                 not named
-                or named[0].lower() in seen
-                or named[0].lower() in PLACEHOLDER_NAMES
                 or next(literals.top_level(pair, DESCRIPTION_KEY), None) is None
                 or next(literals.top_level(pair, ZOD_SCHEMA_VALUE), None) is None
             ):
                 continue
-            seen.add(named[0].lower())
-            yield self.located(
-                file,
-                line_at(literals.text, named[1]),
-                "tool",
-                named[0].lower(),
-                None,
-                metadata={"declared_as": "tool configuration"},
-            )
+            metadata = {"declared_as": "tool configuration"}
+            if tool := self.first_tool(file, literals.text, named, seen, None, metadata):
+                yield tool
+
+    def first_tool(
+        self, file: SourceFile, text: str, named: tuple[str, int], seen: set[str], provider, metadata: dict
+    ) -> Finding | None:
+        """The tool ``named`` (its name and offset in ``text``) declares: once per file (``seen``), and
+        never for a placeholder name (an API demo's ``name: "name"`` names no tool)."""
+        name = named[0].lower()
+        if name in seen or name in PLACEHOLDER_NAMES:
+            return None
+        seen.add(name)
+        return self.located(file, line_at(text, named[1]), "tool", name, provider, metadata=dict(metadata))
 
     def hosted_servers(self, file: SourceFile, literals: Literals) -> Iterator[Finding]:
         """Remote MCP servers a model API connects to on the caller's behalf, named by the label (OpenAI)
@@ -613,19 +616,12 @@ class CodeDeclarationsDetector(Detector):
                 if parent not in parent_names:
                     parent_names[parent] = literals.string_value(parent, "name")
                 named = parent_names[parent]
-            if not named or named[0].lower() in seen or named[0].lower() in PLACEHOLDER_NAMES:
+            if not named:
                 continue
-            name = named[0].lower()
-            seen.add(name)
             framework = {MCP_PROVIDER: "mcp", "Anthropic": "anthropic"}.get(provider, "aws-bedrock")
-            yield self.located(
-                file,
-                line_at(literals.text, named[1]),
-                "tool",
-                name,
-                provider,
-                metadata={"framework": framework, "declared_as": "tool definition"},
-            )
+            metadata = {"framework": framework, "declared_as": "tool definition"}
+            if tool := self.first_tool(file, literals.text, named, seen, provider, metadata):
+                yield tool
 
     def openai_functions(
         self, file: SourceFile, literals: Literals, provider: str = "OpenAI", framework: str = "openai"
@@ -646,19 +642,9 @@ class CodeDeclarationsDetector(Detector):
                 or next(literals.top_level(holder, DESCRIPTION_KEY), None)
             ):
                 continue
-            if named[0].lower() in PLACEHOLDER_NAMES:
-                continue  # an API demo's ``name: "name"`` names no tool
-            if named[0].lower() in seen:
-                continue
-            seen.add(named[0].lower())
-            yield self.located(
-                file,
-                line_at(literals.text, named[1]),
-                "tool",
-                named[0].lower(),
-                provider,
-                metadata={"framework": framework, "declared_as": "function definition"},
-            )
+            metadata = {"framework": framework, "declared_as": "function definition"}
+            if tool := self.first_tool(file, literals.text, named, seen, provider, metadata):
+                yield tool
 
     def gemini_declarations(self, file: SourceFile, literals: Literals) -> Iterator[Finding]:
         """Gemini function declarations: ``FunctionDeclaration(name=...)`` calls, and the objects of a
@@ -689,18 +675,10 @@ class CodeDeclarationsDetector(Detector):
                 if named and next(literals.top_level(pair, PARAMETERS_KEY), None):
                     found.append((named[1], named[0]))
         seen: set[str] = set()
+        metadata = {"framework": "google-genai", "declared_as": "function declaration"}
         for offset, name in sorted(found):
-            if name.lower() in seen or name.lower() in PLACEHOLDER_NAMES:
-                continue
-            seen.add(name.lower())
-            yield self.located(
-                file,
-                line_at(text, offset),
-                "tool",
-                name.lower(),
-                "Google",
-                metadata={"framework": "google-genai", "declared_as": "function declaration"},
-            )
+            if tool := self.first_tool(file, text, (name, offset), seen, "Google", metadata):
+                yield tool
 
     def vercel_tool_map(self, file: SourceFile, literals: Literals) -> Iterator[Finding]:
         """Entries of a ``tools`` map whose value is an object literal with a schema or an ``execute``
@@ -828,24 +806,14 @@ class CodeDeclarationsDetector(Detector):
                 continue
             holder = literals.innermost(inner.end()) if inner else pair
             named = literals.string_value(holder, "name") if holder else None
-            if (
-                not named
-                or named[0].lower() in PLACEHOLDER_NAMES | seen
-                or not (
-                    next(literals.top_level(holder, PARAMETERS_KEY), None)
-                    or next(literals.top_level(holder, DESCRIPTION_KEY), None)
-                )
+            if not named or not (
+                next(literals.top_level(holder, PARAMETERS_KEY), None)
+                or next(literals.top_level(holder, DESCRIPTION_KEY), None)
             ):
                 continue
-            seen.add(named[0].lower())
-            yield self.located(
-                file,
-                line_at(text, named[1]),
-                "tool",
-                named[0].lower(),
-                "OpenAI",
-                metadata={"framework": "openai", "declared_as": "function definition"},
-            )
+            metadata = {"framework": "openai", "declared_as": "function definition"}
+            if tool := self.first_tool(file, text, named, seen, "OpenAI", metadata):
+                yield tool
         provider = MCP_PROVIDER if "nput_schema" not in text else "Anthropic"
         for found in self.tools(file, literals, provider):
             if found.name not in seen:
