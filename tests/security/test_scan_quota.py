@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
-from common import scan_quota
+from common import jobs, scan_quota
 from common.config import get_settings
 from common.db import session_scope
 from common.models import AuditLog, Scan
+from common.models.base import utcnow
 from common.models.schedules import Schedule
 from tests.helpers import add_member, register_user, wait_for, wait_for_scan
+from workers import maintenance
 from workers.schedules import SKIPPED_AT_ORGANIZATION_LIMIT, dispatch_due
 
 API = "/api/v1"
@@ -163,3 +165,23 @@ def test_a_slot_is_free_again_once_the_worker_has_scanned(client, limit, scan_ro
     second = _scan(client, user.headers(), scan_root)
     assert second.status_code == 202
     wait_for(lambda: _count(Scan.id == second.json["id"], Scan.status == "completed"), timeout=60)
+
+
+@pytest.mark.usefixtures("backlog")
+def test_a_scan_whose_worker_vanished_holds_its_slot_only_until_the_reconciler_ends_it(
+    client, limit, scan_root
+):
+    """A scan left running by a lost worker would keep its organization at the limit for ever; the
+    reconciler fails it once its heartbeat is older than ``SCAN_STALE_MINUTES`` and its attempts are
+    used up (before that it re-queues it, and the re-sent scan runs and ends)."""
+    limit(1)
+    user = register_user(client)
+    stuck = _scan(client, user.headers(), scan_root).json["id"]
+    long_ago = utcnow() - timedelta(minutes=get_settings().scan_stale_minutes + 1)
+    with session_scope() as session:
+        scan = session.get(Scan, stuck)
+        scan.status, scan.started_at, scan.heartbeat_at = "running", long_ago, long_ago
+        scan.attempts = jobs.MAX_ATTEMPTS
+    assert _scan(client, user.headers(), scan_root).status_code == 429
+    assert stuck in maintenance.reconcile_jobs()["failed"]
+    assert _scan(client, user.headers(), scan_root).status_code == 202
