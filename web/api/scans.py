@@ -317,6 +317,7 @@ def _existing_for_key(organization_id: str, key: str) -> Scan | None:
 @blp.arguments(ScanCreateSchema())  # an instance: webargs would build one per request from a class
 @reads_before_writing
 def create_scan(body):
+    """Queue a scan; 429 while the organization has ``SCANS_IN_FLIGHT_PER_ORG`` scans queued or running."""
     ctx = context()
     key = (request.headers.get("Idempotency-Key") or "").strip()[:200] or None
     if key and (existing := _existing_for_key(ctx.organization_id, key)) is not None:
