@@ -91,7 +91,8 @@ def test_migration_0021_masks_the_saved_secrets_again(tmp_path):
         ):
             db.execute(
                 "INSERT INTO repository_credentials (id, organization_id, name, kind, secret_encrypted,"
-                " secret_masked, created_at, updated_at) VALUES (?, 'o', ?, ?, ?, ?, '2026-12-06', '2026-12-06')",
+                " secret_masked, created_at, updated_at)"
+                " VALUES (?, 'o', ?, ?, ?, ?, '2026-12-06', '2026-12-06')",
                 (
                     credential_id,
                     credential_id,
@@ -102,7 +103,8 @@ def test_migration_0021_masks_the_saved_secrets_again(tmp_path):
             )
         db.execute(
             "INSERT INTO n8n_credentials (id, organization_id, name, url, api_key_encrypted, api_key_masked,"
-            " created_at) VALUES ('n', 'o', 'n', 'https://n8n.example.com', ?, 'Tr0u********&3x', '2026-12-06')",
+            " created_at)"
+            " VALUES ('n', 'o', 'n', 'https://n8n.example.com', ?, 'Tr0u********&3x', '2026-12-06')",
             (fernet.encrypt(short.encode()).decode(),),
         )
     upgrade("0021_sec_review12")
