@@ -144,6 +144,7 @@ class Settings:
     ws_send_queue_size: int = 1000
     ws_recheck_seconds: float = 30
     evidence_max_bytes: int = 5 * 1024 * 1024
+    evidence_bytes_per_org: int = 1024 * 1024 * 1024
     exports_in_flight_per_org: int = 10
     exports_kept_per_org: int = 200
     evaluations_in_flight_per_org: int = 10
@@ -250,6 +251,7 @@ def load_settings() -> Settings:
         ws_send_queue_size=int(_env("WS_SEND_QUEUE_SIZE", "1000")),
         ws_recheck_seconds=float(_env("WS_RECHECK_SECONDS", "30")),
         evidence_max_bytes=int(_env("EVIDENCE_MAX_BYTES", str(5 * 1024 * 1024))),
+        evidence_bytes_per_org=int(_env("EVIDENCE_BYTES_PER_ORG", str(1024 * 1024 * 1024))),
         exports_in_flight_per_org=int(_env("EXPORTS_IN_FLIGHT_PER_ORG", "10")),
         exports_kept_per_org=int(_env("EXPORTS_KEPT_PER_ORG", "200")),
         evaluations_in_flight_per_org=int(_env("EVALUATIONS_IN_FLIGHT_PER_ORG", "10")),
