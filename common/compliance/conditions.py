@@ -125,6 +125,20 @@ def validate_condition(condition: object, path: str = "condition") -> dict[str, 
     return errors
 
 
+def condition_parts(value: object) -> int:
+    """How many parts (objects) a condition, or anything holding conditions, has; what evaluating it costs
+    is about proportional: each leaf looks at every distinct value of its field once."""
+    parts, pending = 0, [value]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            parts += 1
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return parts
+
+
 def _add(errors: dict[str, list[str]], path: str, message: str) -> None:
     errors.setdefault(path, []).append(message)
 
