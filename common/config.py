@@ -126,6 +126,7 @@ class Settings:
     sso_session_hours: int = 12
     # Team organizations one user may hold as admin: each has its own quotas and rate limits.
     organizations_per_user: int = 20
+    invitation_days: int = 14
     ratelimit_enabled: bool = True
     outbound_allowlist: list[str] = field(default_factory=list)
     scan_stale_minutes: float = 30
@@ -228,6 +229,7 @@ def load_settings() -> Settings:
         refresh_token_days=int(_env("REFRESH_TOKEN_DAYS", "30")),
         sso_session_hours=int(_env("SSO_SESSION_HOURS", "12")),
         organizations_per_user=int(_env("ORGANIZATIONS_PER_USER", "20")),
+        invitation_days=int(_env("INVITATION_DAYS", "14")),
         ratelimit_enabled=_env("RATELIMIT_ENABLED", "true").lower() != "false",
         # WEBHOOK_ALLOWLIST is the setting's former name, still honoured when the new one is unset.
         outbound_allowlist=[

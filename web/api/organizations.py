@@ -168,6 +168,7 @@ def add_member(body, org_id):
             invitation = MemberInvitation(organization_id=org_id, user_id=user.id)
             db().add(invitation)
         invitation.role, invitation.invited_by = body["role"], context().user_id
+        invitation.created_at = utcnow()  # renewed: it lapses INVITATION_DAYS from now
         db().commit()
     audit("organization.member_invite", "organization", org_id, email=body["email"], role=body["role"])
     return {
