@@ -1,9 +1,10 @@
-"""How many condition parts an organization's custom rules and policies hold in all.
+"""How many condition parts an organization's custom rules, policies and alert rules hold in all.
 
 Every scan's evaluation runs all of its organization's enabled custom rules and policies over one view of
-the scan, and the cost is about proportional to their parts: each leaf looks at every distinct value of
-its field. One rule is bounded (256 parts) and one policy too (``MAX_POLICY_PARTS``), but editors may save
-any number of them, and the compliance workers are shared by every organization.
+the scan, and its alert evaluation all its alert rules; the cost is about proportional to their parts:
+each leaf looks at every distinct value of its field. One rule is bounded (256 parts) and one policy too
+(``MAX_POLICY_PARTS``), but editors (admins for alert rules) may save any number of them, and the workers
+are shared by every organization.
 """
 
 from __future__ import annotations
@@ -13,11 +14,16 @@ from sqlalchemy.orm import Session
 
 from common.accounts import lock_organization
 from common.compliance.conditions import condition_parts
+from common.models.alerts import AlertRule
 from common.models.compliance import CustomRule, Policy
 
-PARTS_PER_ORGANIZATION = 4096  # of custom rules, and as many of policies: ~12 s each over 50,000 components
+PARTS_PER_ORGANIZATION = 4096  # of each kind: ~12 s of an evaluation over 50,000 components
 
-_STORED = {"custom rules": (CustomRule, CustomRule.condition), "policies": (Policy, Policy.rules)}
+_STORED = {
+    "custom rules": (CustomRule, CustomRule.condition),
+    "policies": (Policy, Policy.rules),
+    "alert rules": (AlertRule, AlertRule.params),  # every rule counts at least one (its params)
+}
 
 
 def parts_problem(

@@ -1,4 +1,4 @@
-"""An organization's custom rules and policies hold a bounded number of condition parts in all.
+"""An organization's custom rules, policies and alert rules hold a bounded number of condition parts in all.
 
 Every scan's evaluation runs all of them, on the compliance workers every organization shares. Each one was
 bounded, their number was not: an editor saving a 256-part custom rule per request (200 a minute) added
@@ -33,23 +33,40 @@ def _save_rule(client, headers: dict, marker: int):
     return client.post(f"{API}/compliance/rules", json=body, headers=headers)
 
 
+def _save_alert_rule(client, headers: dict, marker: int):
+    body = {
+        "name": f"alert {marker}",
+        "trigger": "new_component",
+        "params": {"condition": _condition(marker)},
+    }
+    return client.post(f"{API}/alert-rules", json=body, headers=headers)
+
+
 def _save_policy(client, headers: dict, marker: int):
     body = {"name": f"policy {marker}", "action": "warn", "rules": [{"condition": _condition(marker)}]}
     return client.post(f"{API}/policies", json=body, headers=headers)
 
 
 @pytest.mark.usefixtures("small_quota")
-@pytest.mark.parametrize(("save", "path"), [(_save_rule, "compliance/rules"), (_save_policy, "policies")])
-def test_an_editor_cannot_pile_up_rules_every_evaluation_runs(client, save, path):
+@pytest.mark.parametrize(
+    ("save", "path", "field"),
+    [
+        (_save_rule, "compliance/rules", "condition"),
+        (_save_policy, "policies", "rules"),
+        (_save_alert_rule, "alert-rules", "params"),
+    ],
+)
+def test_an_editor_cannot_pile_up_rules_every_evaluation_runs(client, save, path, field):
     editor = register_user(client)
-    saved = [save(client, editor.headers(), marker) for marker in range(3)]  # 33 parts, or 36 for policies
+    saved = [
+        save(client, editor.headers(), marker) for marker in range(3)
+    ]  # 33 parts, or 36 with the wrapper
     assert [response.status_code for response in saved] == [201, 201, 201]
     refused = save(client, editor.headers(), 3)
     assert refused.status_code == 409, refused.json
     assert f"limit of {LIMIT}" in refused.json["message"]
     assert client.get(f"{API}/{path}", headers=editor.headers()).json["total"] == 3
     first = saved[0].json["id"]
-    field = "condition" if path == "compliance/rules" else "rules"
     same_size = saved[1].json[field]  # replacing a rule counts it once, not twice
     assert (
         client.put(f"{API}/{path}/{first}", json={field: same_size}, headers=editor.headers()).status_code
