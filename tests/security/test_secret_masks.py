@@ -71,11 +71,11 @@ def test_a_long_token_still_shows_its_ends_to_be_recognised(client):
     assert saved.json["secret_masked"] == "ghp_********9f3a"
 
 
-def test_migration_0021_masks_the_saved_secrets_again(tmp_path):
+def test_migration_0022_masks_the_saved_secrets_again(tmp_path):
     key = Fernet.generate_key()
     path = tmp_path / "masks.db"
     upgrade = sqlite_migrator(path, ENCRYPTION_KEY=key.decode())
-    upgrade("0020_sec_sso8")
+    upgrade("0021_sec_bounds11")
     fernet = Fernet(key)
     short, long = "Tr0ub4dor&3x", "glpat-" + "y" * 20 + "Zq7w"
     with sqlite3.connect(path) as db:
@@ -107,7 +107,7 @@ def test_migration_0021_masks_the_saved_secrets_again(tmp_path):
             " VALUES ('n', 'o', 'n', 'https://n8n.example.com', ?, 'Tr0u********&3x', '2026-12-06')",
             (fernet.encrypt(short.encode()).decode(),),
         )
-    upgrade("0021_sec_review12")
+    upgrade("0022_sec_review12")
     with sqlite3.connect(path) as db:
         masks = dict(db.execute("SELECT id, secret_masked FROM repository_credentials"))
         masks["n"] = db.execute("SELECT api_key_masked FROM n8n_credentials").fetchone()[0]

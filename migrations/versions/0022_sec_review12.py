@@ -5,8 +5,8 @@ a secret's first and last four characters whatever its length: 8 of a 12-charact
 analyst. Each is masked again from its decrypted secret with the current rule (the ends only when 16
 characters stay hidden); a secret this server cannot decrypt is masked whole.
 
-Revision ID: 0021_sec_review12
-Revises: 0020_sec_sso8
+Revision ID: 0022_sec_review12
+Revises: 0021_sec_bounds11
 Create Date: 2026-12-07 04:00:00.000000
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 from common.security import MASK, decrypt_secret, mask_secret
 
-revision = "0021_sec_review12"
-down_revision = "0020_sec_sso8"
+revision = "0022_sec_review12"
+down_revision = "0021_sec_bounds11"
 branch_labels = None
 depends_on = None
 
