@@ -97,6 +97,9 @@ MCP_CLIENT_LOADERS = frozenset({"from_dict", "from_config_file"})
 # how an MCP client describes the server process it starts: the MCP SDK's parameters (also re-exported by
 # Google ADK), AutoGen's, FastMCP's transport (a name too generic to count from any other package)
 STARTED_SERVER_CLASSES = frozenset({"StdioServerParameters", "StdioServerParams", "StdioTransport"})
+# FastMCP's class methods that build a whole server from an API description (``FastMCP.from_openapi(spec,
+# client, name="x")``, ``FastMCP.from_fastapi(app)``): the server's tools are the API's operations
+MCP_SERVER_FACTORIES = frozenset({"from_openapi", "from_fastapi"})
 # ``add_tool(fn, name=...)``: FastMCP's registration of a function defined elsewhere in the module
 HANDED_TOOL_WRAPPERS = {
     "from_defaults",
@@ -654,6 +657,11 @@ class _Analyzer:
         self.analyse_endpoints(call, package)
         if method in self.rules["mcp_server_classes"] and package.id in ("mcp", "fastmcp"):
             self.analyse_mcp_server(call)
+        elif method == "FastApiMCP" and package.id == "fastapi-mcp":
+            self.analyse_mcp_server(call)  # FastAPI-MCP serves the app's routes as the server's tools
+        elif method in MCP_SERVER_FACTORIES and package.id == "fastmcp":
+            name = self.literal(next((k.value for k in call.keywords if k.arg == "name"), None))
+            self.add_mcp_server(name, call, "generated")
         elif (
             method in self.rules["mcp_client_classes"]
             and (package.id in ("mcp", "fastmcp") or "mcp" in method.lower())
@@ -746,20 +754,31 @@ class _Analyzer:
         spec: dict = {}
         command = text(keywords.get("command")) or (first if stdio else None)
         url = text(keywords.get("url")) or (None if stdio else first)
+        declared = next(
+            (text(keywords.get(k)) for k in ("name", "id", "tool_prefix") if text(keywords.get(k))), None
+        )
         if command:
             args_node = keywords.get("args") or (call.args[1] if len(call.args) > 1 else None)
             spec = {"command": command, "args": strings(args_node)}
         elif url:
             spec = {"url": url, "type": "sse" if method.lower().endswith("sse") else "http"}
+        elif declared:
+            # parameters built elsewhere (``params=params_config``): the server is still the one it names
+            self.add(
+                "mcp_server",
+                declared,
+                MCP_PROVIDER,
+                key=component_key("mcp_server", declared.lower()),
+                line=call.lineno,
+                metadata={"declared_in": "code"},
+            )
+            return
         else:
             return
         info = describe_server(spec)
         classify(info)
         if remote_only and "mcp_remote_server" not in info.flags:
             return  # a transport reaching this machine: the project's own server, labelled where it is built
-        declared = next(
-            (text(keywords.get(k)) for k in ("name", "id", "tool_prefix") if text(keywords.get(k))), None
-        )
         host = (info.url or "").split("://", 1)[-1].split("/", 1)[0]
         name = declared or info.package or info.local_script or host
         if not name:
