@@ -234,6 +234,7 @@ class _Analyzer:
         self.has_llm_sdk = False
         self.mcp_servers: dict[str, str] = {}  # variable -> mcp_server key
         self._assignments: dict[ast.AST, ast.Assign] | None = None  # value -> its first assignment
+        self._class_methods: dict[ast.Call, dict[str, ast.AST]] | None = None  # call -> its class's methods
         self.generic_roots: dict[str, Package] = {}
 
     def of(self, *types: type) -> list:
@@ -569,8 +570,22 @@ class _Analyzer:
                 handed.append((ast.Name(id=named), named))
             if method == "register_function" and call.args:  # AG2: register_function(f, caller=..., name=...)
                 handed.append((call.args[0], self.literal(keywords.get("name"))))
+            if package and call.args and self.applies_tool_decorator(resolved, package):
+                # ``search = function_tool(search_logic)``: the decorator applied by hand, naming as it does
+                label = next((k.value for k in call.keywords if k.arg in ("name", "name_override")), None)
+                handed.append((call.args[0], self.literal(label)))
             registered = False
             for element, label in handed:
+                method_node = self.own_method(call, element)
+                if (
+                    method_node is not None
+                ):  # ``dspy.ReAct(sig, tools=[self.lookup])`` in the class of ``lookup``
+                    local = f"self.{method_node.name}"
+                    if local not in self.tools:
+                        name = label if isinstance(label, str) and label.strip() else method_node.name
+                        self.register_tool(local, name, method_node, owner, method_node)
+                        registered = True
+                    continue
                 local = element.id if isinstance(element, ast.Name) else None
                 if local in functions and local not in self.tools:
                     name = label if isinstance(label, str) and label.strip() else local
@@ -582,6 +597,36 @@ class _Analyzer:
                         self.imported_tools.append((self.aliases[local], named, owner))
             if package and not registered:
                 self.analyse_named_tool(call, keywords, package)
+
+    def applies_tool_decorator(self, resolved: str | None, package: Package) -> bool:
+        """Whether a call is one of the package's tool decorators (``function_tool``, ``tool``) called on
+        a function rather than written above it; prompt flow's ``tool`` makes a DAG node, no agent tool."""
+        decorator = (resolved or "").replace("()", "").rsplit(".", 1)[-1]
+        return (
+            decorator in self.rules["tool_decorators"]
+            and package.id not in self.rules["node_decorator_packages"]
+        )
+
+    def own_method(self, call: ast.Call, element: ast.AST) -> ast.AST | None:
+        """The method ``element`` (``self.lookup``) names when ``call`` sits in the class defining it."""
+        if not (
+            isinstance(element, ast.Attribute)
+            and isinstance(element.value, ast.Name)
+            and element.value.id == "self"
+        ):
+            return None
+        if self._class_methods is None:
+            self._class_methods = {}
+            for cls in self.of(ast.ClassDef):  # outer classes first: an inner class overrides for its calls
+                methods = {
+                    node.name: node
+                    for node in cls.body
+                    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                }
+                for node in ast.walk(cls):
+                    if isinstance(node, ast.Call):
+                        self._class_methods[node] = methods
+        return self._class_methods.get(call, {}).get(element.attr)
 
     def server_tool_registration(self, call: ast.Call) -> tuple[ast.AST, str | None] | None:
         """(function, name given or None) of ``server.tool(...)(fn)`` on an MCP server of this module."""
