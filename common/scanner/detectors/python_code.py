@@ -1378,14 +1378,19 @@ def python_project_root(folder: str, root: str) -> str:
 
 def own_modules(file: SourceFile, text: str) -> set[str]:
     """Top-level modules the file imports that its project defines itself (``faiss.py`` or
-    ``faiss/__init__.py`` at the project root): run from there, ``import faiss`` imports the project's
-    module, not the library of that name."""
+    ``faiss/__init__.py`` at the project root, or ``src/faiss/__init__.py`` in the src layout, which an
+    editable install puts on the path): ``import faiss`` imports the project's module, not the library
+    of that name."""
     scan_root = scan_root_of(file)
     root = python_project_root(str(file.path.parent), scan_root) or scan_root  # None once a budget stopped it
     found = set()
     for name in set(TOP_LEVEL_IMPORT.findall(text)):
         base = os.path.join(root, name)
-        if os.path.isfile(base + ".py") or os.path.isfile(os.path.join(base, "__init__.py")):
+        if (
+            os.path.isfile(base + ".py")
+            or os.path.isfile(os.path.join(base, "__init__.py"))
+            or os.path.isfile(os.path.join(root, "src", name, "__init__.py"))
+        ):
             found.add(name)
     return found
 
