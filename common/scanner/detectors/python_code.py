@@ -105,7 +105,10 @@ HANDED_TOOL_WRAPPERS = {
     "FunctionTool",
     "StructuredTool",
     "add_tool",
+    "create_tool_from_function",
 }
+# a framework's base class for a set of tools whose methods it registers itself (Agno, Phidata)
+TOOLKIT_BASES = {"Toolkit"}
 PAYLOAD_MODEL_KEYS = {"model", "model_name", "model_id", "modelId", "embedding_model"}
 
 
@@ -234,7 +237,7 @@ class _Analyzer:
         self.has_llm_sdk = False
         self.mcp_servers: dict[str, str] = {}  # variable -> mcp_server key
         self._assignments: dict[ast.AST, ast.Assign] | None = None  # value -> its first assignment
-        self._class_methods: dict[ast.Call, dict[str, ast.AST]] | None = None  # call -> its class's methods
+        self._enclosing_class: dict[ast.Call, ast.ClassDef] | None = None  # call -> the class holding it
         self.generic_roots: dict[str, Package] = {}
 
     def of(self, *types: type) -> list:
@@ -553,6 +556,9 @@ class _Analyzer:
             method = (dotted(call.func) or "").rsplit(".", 1)[-1].replace("()", "")
             if resolved and package is None and method in HANDED_TOOL_WRAPPERS:
                 continue  # another library's ``Tool.from_function``: not the file's framework's tool
+            toolkit = self.toolkit_base(call) if package is None else None
+            if toolkit is not None:
+                package = toolkit
             owner = package or (self.package_by_id(framework.name) if framework else None)
             if owner is None:
                 continue
@@ -562,8 +568,13 @@ class _Analyzer:
                 handed += [(element, None) for element in elements(call.args[0])]
             if package:
                 handed += [(element, None) for element in elements(keywords.get("tools"))]
-            if method in HANDED_TOOL_WRAPPERS:
-                target = keywords.get("fn") or keywords.get("func") or (call.args[0] if call.args else None)
+            if method in HANDED_TOOL_WRAPPERS or (toolkit is not None and method == "register"):
+                target = (
+                    keywords.get("fn")
+                    or keywords.get("func")
+                    or keywords.get("function")
+                    or (call.args[0] if call.args else None)
+                )
                 handed.append((target, self.literal(keywords.get("name"))))
             if method == "register_for_llm" and self.literal(keywords.get("name")) in functions:
                 named = self.literal(keywords["name"])
@@ -607,6 +618,16 @@ class _Analyzer:
             and package.id not in self.rules["node_decorator_packages"]
         )
 
+    def enclosing_class(self, call: ast.Call) -> ast.ClassDef | None:
+        """The innermost class whose body holds ``call``."""
+        if self._enclosing_class is None:
+            self._enclosing_class = {}
+            for cls in self.of(ast.ClassDef):  # outer classes first: an inner class overrides for its calls
+                for node in ast.walk(cls):
+                    if isinstance(node, ast.Call):
+                        self._enclosing_class[node] = cls
+        return self._enclosing_class.get(call)
+
     def own_method(self, call: ast.Call, element: ast.AST) -> ast.AST | None:
         """The method ``element`` (``self.lookup``) names when ``call`` sits in the class defining it."""
         if not (
@@ -615,18 +636,28 @@ class _Analyzer:
             and element.value.id == "self"
         ):
             return None
-        if self._class_methods is None:
-            self._class_methods = {}
-            for cls in self.of(ast.ClassDef):  # outer classes first: an inner class overrides for its calls
-                methods = {
-                    node.name: node
-                    for node in cls.body
-                    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-                }
-                for node in ast.walk(cls):
-                    if isinstance(node, ast.Call):
-                        self._class_methods[node] = methods
-        return self._class_methods.get(call, {}).get(element.attr)
+        cls = self.enclosing_class(call)
+        return next(
+            (
+                node
+                for node in (cls.body if cls else ())
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == element.attr
+            ),
+            None,
+        )
+
+    def toolkit_base(self, call: ast.Call) -> Package | None:
+        """The framework of a toolkit class registering its own methods: Agno's ``class X(Toolkit)`` with
+        ``super().__init__(tools=[self.a])`` or ``self.register(self.a)`` in its body."""
+        method = dotted(call.func) or ""
+        if method not in ("super().__init__", "self.register"):
+            return None
+        cls = self.enclosing_class(call)
+        for base in cls.bases if cls else ():
+            package = self.package_of(self.resolve(base))
+            if package and (dotted(base) or "").rsplit(".", 1)[-1] in TOOLKIT_BASES:
+                return package
+        return None
 
     def server_tool_registration(self, call: ast.Call) -> tuple[ast.AST, str | None] | None:
         """(function, name given or None) of ``server.tool(...)(fn)`` on an MCP server of this module."""
@@ -1057,6 +1088,9 @@ class _Analyzer:
         for base in node.bases:
             package = self.package_of(self.resolve(base))
             base_name = (dotted(base) or "").rsplit(".", 1)[-1]
+            if package and base_name == "BaseToolSpec":
+                self.analyse_tool_spec(node, package)
+                continue
             if not package or base_name not in self.rules["tool_base_classes"]:
                 continue
             if node.name in self.rules["tool_base_classes"]:
@@ -1072,6 +1106,26 @@ class _Analyzer:
                 if isinstance(target, ast.Name) and target.id == "name" and self.field_default(value):
                     tool_name = self.field_default(value)
             self.register_tool(node.name, tool_name, node, package, node)
+
+    def analyse_tool_spec(self, node: ast.ClassDef, package: Package) -> None:
+        """LlamaIndex's ``BaseToolSpec``: each method ``spec_functions`` lists (a name, or a
+        ``(sync, async)`` pair) becomes a tool named after it."""
+        methods = {
+            item.name: item for item in node.body if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+        }
+        for statement in node.body:
+            if not (
+                isinstance(statement, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "spec_functions" for t in statement.targets)
+                and isinstance(statement.value, ast.List | ast.Tuple)
+            ):
+                continue
+            for element in statement.value.elts:
+                if isinstance(element, ast.Tuple) and element.elts:
+                    element = element.elts[0]
+                name = self.literal(element)
+                if isinstance(name, str) and name in methods and f"self.{name}" not in self.tools:
+                    self.register_tool(f"self.{name}", name, methods[name], package, methods[name])
 
     def field_default(self, value: ast.AST | None) -> str | None:
         """The string a class attribute holds: written or a constant, also as Pydantic's
