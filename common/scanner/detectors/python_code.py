@@ -838,25 +838,22 @@ class _Analyzer:
             spec = {"command": command, "args": strings(args_node)}
         elif url:
             spec = {"url": url, "type": "sse" if method.lower().endswith("sse") else "http"}
-        elif declared:
-            # parameters built elsewhere (``params=params_config``): the server is still the one it names
-            self.add(
-                "mcp_server",
-                declared,
-                MCP_PROVIDER,
-                key=component_key("mcp_server", declared.lower()),
-                line=call.lineno,
-                metadata={"declared_in": "code"},
+        elif not declared:
+            return
+        version, flags, described, name = None, set(), {}, declared
+        if spec:
+            info = describe_server(spec)
+            classify(info)
+            if remote_only and "mcp_remote_server" not in info.flags:
+                return  # a transport reaching this machine: the project's own server, labelled where built
+            host = (info.url or "").split("://", 1)[-1].split("/", 1)[0]
+            name = declared or info.package or info.local_script or host
+            version, flags, described = (
+                info.version,
+                set(info.flags) - {"hardcoded_api_key"},
+                info.described(),
             )
-            return
-        else:
-            return
-        info = describe_server(spec)
-        classify(info)
-        if remote_only and "mcp_remote_server" not in info.flags:
-            return  # a transport reaching this machine: the project's own server, labelled where it is built
-        host = (info.url or "").split("://", 1)[-1].split("/", 1)[0]
-        name = declared or info.package or info.local_script or host
+        # else parameters built elsewhere (``params=params_config``): the server is still the one it names
         if not name:
             return
         self.add(
@@ -865,9 +862,9 @@ class _Analyzer:
             MCP_PROVIDER,
             key=component_key("mcp_server", name.lower()),
             line=call.lineno,
-            version=info.version,
-            flags=set(info.flags) - {"hardcoded_api_key"},
-            metadata={k: v for k, v in {**info.described(), "declared_in": "code"}.items() if v is not None},
+            version=version,
+            flags=flags,
+            metadata={k: v for k, v in {**described, "declared_in": "code"}.items() if v is not None},
         )
 
     def analyse_started_mcp_server(self, call: ast.Call) -> None:
