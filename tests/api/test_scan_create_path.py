@@ -22,6 +22,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 import redis
+from kombu.common import maybe_declare
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -529,3 +530,48 @@ def test_a_channel_consumes_on_a_client_other_than_its_publishing_one():
             finally:
                 consuming.connection_pool.release(consuming.connection)
                 consuming.connection = None
+
+
+def _first_sends_on_pooled_connections(client, count: int) -> list[bytes]:
+    """What ``count`` concurrent sends say to Redis before their task: each holds its own producer (so its
+    own pooled connection), opens its channel and declares the task's queue, as Celery's publish does."""
+    queue = client.amqp.queues[queue_for(SCAN_RUN)]
+    producers = [client.producer_pool.acquire(block=True) for _ in range(count)]
+    try:
+        with redis_round_trips() as sent:
+            for producer in producers:
+                maybe_declare(queue, producer.channel)
+    finally:
+        for producer in producers:
+            producer.release()
+    return sent
+
+
+def test_warmed_broker_connections_spare_a_burst_of_sends_their_handshakes():
+    """A burst of sends on a cold pool opens a connection per send (``SELECT``, ``PING``) and declares the
+    queue on each; after ``warm_broker_connections`` the same burst says nothing to Redis before its task."""
+    common.celery_client.reset_client()
+    try:
+        cold = _first_sends_on_pooled_connections(celery_client(), 4)
+        assert sum(b"\r\nPING\r\n" in packet for packet in cold) >= 4, cold
+        assert sum(_declaring_packet(packet) for packet in cold) >= 4, cold
+
+        common.celery_client.reset_client()
+        assert common.celery_client.warm_broker_connections(4) == 4
+        assert _first_sends_on_pooled_connections(celery_client(), 4) == []
+    finally:
+        common.celery_client.reset_client()
+
+
+def test_warming_takes_no_more_connections_than_the_pool_allows():
+    """Warming past the pool's limit opens what the limit allows and gives every connection back."""
+    common.celery_client.reset_client()
+    try:
+        client = celery_client()
+        assert common.celery_client.warm_broker_connections(client.pool.limit + 5) == client.pool.limit
+        held = [client.pool.acquire(block=False) for _ in range(client.pool.limit)]
+        assert all(connection.connected for connection in held)
+        for connection in held:
+            connection.release()
+    finally:
+        common.celery_client.reset_client()
