@@ -147,6 +147,7 @@ class Settings:
     exports_in_flight_per_org: int = 10
     exports_kept_per_org: int = 200
     evaluations_in_flight_per_org: int = 10
+    scans_in_flight_per_org: int = 20
     repository_max_bytes: int = 500 * 1024 * 1024
     repository_max_files: int = 100_000
     repository_clone_timeout_seconds: float = 300
@@ -253,6 +254,7 @@ def load_settings() -> Settings:
         exports_in_flight_per_org=int(_env("EXPORTS_IN_FLIGHT_PER_ORG", "10")),
         exports_kept_per_org=int(_env("EXPORTS_KEPT_PER_ORG", "200")),
         evaluations_in_flight_per_org=int(_env("EVALUATIONS_IN_FLIGHT_PER_ORG", "10")),
+        scans_in_flight_per_org=int(_env("SCANS_IN_FLIGHT_PER_ORG", "20")),
         repository_max_bytes=int(_env("REPOSITORY_MAX_BYTES", str(500 * 1024 * 1024))),
         repository_max_files=int(_env("REPOSITORY_MAX_FILES", "100000")),
         repository_clone_timeout_seconds=float(_env("REPOSITORY_CLONE_TIMEOUT_SECONDS", "300")),
