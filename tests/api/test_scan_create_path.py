@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+import kombu.pools
 import psycopg
 import pytest
 import redis
@@ -547,31 +548,38 @@ def _first_sends_on_pooled_connections(client, count: int) -> list[bytes]:
     return sent
 
 
-def test_warmed_broker_connections_spare_a_burst_of_sends_their_handshakes():
+def _new_celery_client() -> None:
+    """The next ``celery_client()`` is a new client, with a broker connection pool nothing has opened (kombu
+    keeps its pools per broker address for the whole process, whichever client asks)."""
+    kombu.pools.reset()
+    celery_client.cache_clear()
+    common.celery_client._publishing_broker_url.cache_clear()
+
+
+@pytest.fixture
+def fresh_celery_client() -> Iterator[None]:
+    _new_celery_client()
+    yield
+    _new_celery_client()
+
+
+def test_warmed_broker_connections_spare_a_burst_of_sends_their_handshakes(fresh_celery_client):
     """A burst of sends on a cold pool opens a connection per send (``SELECT``, ``PING``) and declares the
     queue on each; after ``warm_broker_connections`` the same burst says nothing to Redis before its task."""
-    common.celery_client.reset_client()
-    try:
-        cold = _first_sends_on_pooled_connections(celery_client(), 4)
-        assert sum(b"\r\nPING\r\n" in packet for packet in cold) >= 4, cold
-        assert sum(_declaring_packet(packet) for packet in cold) >= 4, cold
+    cold = _first_sends_on_pooled_connections(celery_client(), 4)
+    assert sum(b"\r\nPING\r\n" in packet for packet in cold) >= 4, cold
+    assert sum(_declaring_packet(packet) for packet in cold) >= 4, cold
 
-        common.celery_client.reset_client()
-        assert common.celery_client.warm_broker_connections(4) == 4
-        assert _first_sends_on_pooled_connections(celery_client(), 4) == []
-    finally:
-        common.celery_client.reset_client()
+    _new_celery_client()
+    assert common.celery_client.warm_broker_connections(4) == 4
+    assert _first_sends_on_pooled_connections(celery_client(), 4) == []
 
 
-def test_warming_takes_no_more_connections_than_the_pool_allows():
+def test_warming_takes_no_more_connections_than_the_pool_allows(fresh_celery_client):
     """Warming past the pool's limit opens what the limit allows and gives every connection back."""
-    common.celery_client.reset_client()
-    try:
-        client = celery_client()
-        assert common.celery_client.warm_broker_connections(client.pool.limit + 5) == client.pool.limit
-        held = [client.pool.acquire(block=False) for _ in range(client.pool.limit)]
-        assert all(connection.connected for connection in held)
-        for connection in held:
-            connection.release()
-    finally:
-        common.celery_client.reset_client()
+    client = celery_client()
+    assert common.celery_client.warm_broker_connections(client.pool.limit + 5) == client.pool.limit
+    held = [client.pool.acquire(block=False) for _ in range(client.pool.limit)]
+    assert all(connection.connected for connection in held)
+    for connection in held:
+        connection.release()
