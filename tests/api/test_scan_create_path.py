@@ -26,13 +26,14 @@ from kombu.common import maybe_declare
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+import common.celery_client
 import web.api.scans as scans_api
 from common import dashboard_cache, events
 from common.celery_client import celery_client, enqueue
 from common.db import POOL_SIZE, get_engine, session_scope
 from common.models import AuditLog, Scan
 from common.redis_client import get_redis
-from common.tasks import SCAN_RUN
+from common.tasks import SCAN_RUN, queue_for
 from tests.helpers import redis_round_trips
 from tests.services import BINDING, PERMANENT_BINDING
 
