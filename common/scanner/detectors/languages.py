@@ -1237,12 +1237,13 @@ class JavaScriptDetector(_LanguageDetector):
 
     # Tool constructors of the JS agent frameworks: ``tool({...})`` (Vercel AI SDK, OpenAI Agents SDK,
     # LangChain.js), Mastra's ``createTool({ id })``, LangChain.js's ``new DynamicStructuredTool({ name })``.
-    # LlamaIndex.TS's ``FunctionTool.from(fn, { name })``; the Claude Agent SDK's ``tool("name", ...)``.
+    # LlamaIndex.TS's ``FunctionTool.from(fn, { name })``; the Claude Agent SDK's ``tool("name", ...)``;
+    # Mastra's older ``new Tool({ id })``, the class ``createTool`` wraps (a constructor only after ``new``).
     TOOL_FACTORIES = ("tool", "createTool", "DynamicStructuredTool", "DynamicTool", "FunctionTool")
     TOOL_CALL = linear(
         r"(?:(?:^|[{,(])\s*[\"']?([A-Za-z_$][\w$-]*)[\"']?\s*:\s*|\b(?:const|let|var)\s+([\w$]+)"
-        r"(?:\s*:\s*[\w$.<>]+)?\s*=\s*)?(?:new\s+)?\b(tool|createTool|DynamicStructuredTool|DynamicTool|FunctionTool"
-        r"|zodFunction|zodResponsesFunction)"
+        r"(?:\s*:\s*[\w$.<>]+)?\s*=\s*)?(new\s+)?\b(tool|createTool|DynamicStructuredTool|DynamicTool|FunctionTool"
+        r"|zodFunction|zodResponsesFunction|Tool)"
         r"(?:\.from)?\s*\(",
         re.MULTILINE,
     )
@@ -1292,10 +1293,12 @@ class JavaScriptDetector(_LanguageDetector):
         yield from self.agent_sdk_servers(file, text, comments, factories)
         yield from self.class_tools(file, text, comments, factories, seen)
         for match in self.TOOL_CALL.finditer(text):
-            package = factories.get(match.group(3))
-            line = _line_at(text, match.start(3))
-            if package is None or line in comments or text[match.start(3) - 1 : match.start(3)] == ".":
+            package = factories.get(match.group(4))
+            line = _line_at(text, match.start(4))
+            if package is None or line in comments or text[match.start(4) - 1 : match.start(4)] == ".":
                 continue  # ``server.tool(...)`` is a method of something else, not the imported factory
+            if match.group(4) == "Tool" and not match.group(3):
+                continue  # the class called without ``new`` is no constructor (``Tool(x)`` in a message)
             body = text[match.end() : match.end() + 1500]
             following = self.TOOL_CALL.search(body)
             body = body[: following.start()] if following else body

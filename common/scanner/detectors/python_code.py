@@ -584,6 +584,9 @@ class _Analyzer:
                 handed.append((ast.Name(id=named), named))
             if method == "register_function" and call.args:  # AG2: register_function(f, caller=..., name=...)
                 handed.append((call.args[0], self.literal(keywords.get("name"))))
+            function_map = keywords.get("function_map")
+            if isinstance(function_map, ast.Dict) and (package or method == "register_function"):
+                handed += self.function_map_tools(function_map, functions, owner)
             if package and call.args and self.applies_tool_decorator(resolved, package):
                 # ``search = function_tool(search_logic)``: the decorator applied by hand, naming as it does
                 label = next((k.value for k in call.keywords if k.arg in ("name", "name_override")), None)
@@ -611,6 +614,25 @@ class _Analyzer:
                         self.imported_tools.append((self.aliases[local], named, owner))
             if package and not registered:
                 self.analyse_named_tool(call, keywords, package)
+
+    def function_map_tools(
+        self, function_map: ast.Dict, functions: dict[str, ast.AST], owner: Package
+    ) -> list[tuple[ast.AST, str]]:
+        """AutoGen 0.2's ``function_map={"name": fn}`` (``register_function`` or an agent's keyword): the
+        model calls each function by its key. A function of this module or an imported one is handed on
+        under that name; anything else (a method, a lambda, a name defined nowhere) is a tool at its key."""
+        handed: list[tuple[ast.AST, str]] = []
+        for key, value in zip(function_map.keys, function_map.values, strict=True):
+            name = self.literal(key) if isinstance(key, ast.Constant) else None
+            if not name:
+                continue
+            if isinstance(value, ast.Name) and (
+                value.id in functions or "." in self.aliases.get(value.id, "")
+            ):
+                handed.append((value, name))
+            elif component_key("tool", name.lower()) not in self.tools.values():
+                self.register_tool(name, name, key, owner, key)
+        return handed
 
     def applies_tool_decorator(self, resolved: str | None, package: Package) -> bool:
         """Whether a call is one of the package's tool decorators (``function_tool``, ``tool``) called on
