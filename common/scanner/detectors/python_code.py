@@ -203,6 +203,16 @@ class PythonAnalysis:
     findings: list[Finding] = field(default_factory=list)
     facts: FileFacts = field(default_factory=FileFacts)
     imported_tools: list[tuple[str, str | None, Package]] = field(default_factory=list)
+    served_routes: list[ServedRoutes] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ServedRoutes:
+    """The FastAPI routers a FastAPI-MCP server exposes as tools, each as (module, variable) (module ""
+    for this file), and the ``include_*``/``exclude_*`` filters of ``FastApiMCP(...)``."""
+
+    routers: tuple[tuple[str, str], ...]
+    filters: tuple[tuple[str, frozenset[str]], ...]
 
 
 class _Analyzer:
@@ -237,6 +247,7 @@ class _Analyzer:
         # functions of another module of the project handed to a framework as tools: (dotted path, name
         # the tool is given or None, framework)
         self.imported_tools: list[tuple[str, str | None, Package]] = []
+        self.served_routes: list[ServedRoutes] = []
         self.has_llm_sdk = False
         self.mcp_servers: dict[str, str] = {}  # variable -> mcp_server key
         self._assignments: dict[ast.AST, ast.Assign] | None = None  # value -> its first assignment
@@ -757,6 +768,7 @@ class _Analyzer:
             self.analyse_mcp_server(call)
         elif method == "FastApiMCP" and package.id == "fastapi-mcp":
             self.analyse_mcp_server(call)  # FastAPI-MCP serves the app's routes as the server's tools
+            self.analyse_served_routes(call)
         elif method in MCP_SERVER_FACTORIES and package.id == "fastmcp":
             name = self.literal(next((k.value for k in call.keywords if k.arg == "name"), None))
             self.add_mcp_server(name, call, "generated")
@@ -1056,6 +1068,30 @@ class _Analyzer:
             target_name = dotted(target)
             if self.instances.get(target_name, "").endswith(("FastMCP()", "Server()", "MCPServer()")):
                 self.mcp_servers[target_name] = key
+
+    def analyse_served_routes(self, call: ast.Call) -> None:
+        """The app ``FastApiMCP(app, ...)`` wraps and every router this file includes into an app
+        (``app.include_router(items_router)``), with the server's operation and tag filters."""
+        names = [dotted(call.args[0])] if call.args else []
+        names += [
+            dotted(include.args[0])
+            for include in self.of(ast.Call)
+            if isinstance(include.func, ast.Attribute)
+            and include.func.attr == "include_router"
+            and include.args
+        ]
+        routers: list[tuple[str, str]] = []
+        for name in names:
+            if not name or "(" in name:
+                continue
+            module, _, variable = self.aliases.get(name, "").rpartition(".")
+            routers.append((module, variable) if module else ("", name))
+        filters = []
+        for keyword in call.keywords:
+            if keyword.arg in ROUTE_FILTERS and isinstance(keyword.value, ast.List | ast.Tuple):
+                values = frozenset(v for e in keyword.value.elts if (v := self.literal(e)))
+                filters.append((keyword.arg, values))
+        self.served_routes.append(ServedRoutes(tuple(dict.fromkeys(routers)), tuple(filters)))
 
     def assignment_of(self, call: ast.Call) -> ast.Assign | None:
         """The first assignment whose value is ``call``, from a map built once per file: each server
@@ -1365,6 +1401,7 @@ def analyse_python(
         findings=analyzer.findings,
         facts=facts if facts else FileFacts(),
         imported_tools=analyzer.imported_tools,
+        served_routes=analyzer.served_routes,
     )
 
 
@@ -1601,6 +1638,7 @@ class PythonDetector(Detector):
             findings = [f for f in findings if f.type not in PACKAGE_TYPES or f.name not in shadowed]
         findings = findings + list(self.env_default_models(file, findings))
         findings += self.imported_tools(file, analysis.imported_tools)
+        findings += self.route_tools(file, analysis.served_routes)
         return findings + list(self.catalog_literals(file, findings))
 
     def imported_tools(
@@ -1631,6 +1669,149 @@ class PythonDetector(Detector):
             )
         return found
 
+    def route_tools(self, file: SourceFile, served: list[ServedRoutes]) -> list[Finding]:
+        """FastAPI-MCP's tools: the routes of the routers its app includes, wherever they are defined,
+        each named by its ``operation_id`` (the name the server gives the tool; a route without one gets
+        a generated name no code writes), less those its filters leave out."""
+        found: list[Finding] = []
+        seen: set[str] = set()
+        root = scan_root_of(file)
+        for server in served:
+            filters = dict(server.filters)
+            for module, variable in server.routers:
+                path = str(file.path) if not module else project_module_path(file, root, module)
+                for operation, line, tags, relpath, snippet in router_routes(path, root, variable, 3):
+                    if operation in seen or not route_served(operation, tags, filters):
+                        continue
+                    seen.add(operation)
+                    found.append(
+                        Finding(
+                            key=component_key("tool", operation.lower()),
+                            name=operation.lower(),
+                            type="tool",
+                            provider=MCP_PROVIDER,
+                            location=Location(file=relpath, line=line, snippet=snippet),
+                            detector=self.name,
+                            metadata={"framework": "fastapi-mcp", "declared_as": "route operation"},
+                        )
+                    )
+        return found
+
+
+# ``FastApiMCP(app, include_operations=[...], exclude_tags=[...])``
+ROUTE_FILTERS = frozenset({"include_operations", "exclude_operations", "include_tags", "exclude_tags"})
+ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "api_route"})
+ROUTER_CLASSES = frozenset({"APIRouter", "FastAPI"})
+
+
+def route_served(operation: str, tags: frozenset[str], filters: dict[str, frozenset[str]]) -> bool:
+    """Whether FastAPI-MCP exposes the route: operations filter first, then tags, as it documents."""
+    if "include_operations" in filters:
+        return operation in filters["include_operations"]
+    if operation in filters.get("exclude_operations", ()):
+        return False
+    if "include_tags" in filters:
+        return bool(tags & filters["include_tags"])
+    return not tags & filters.get("exclude_tags", frozenset())
+
+
+def project_module_path(file: SourceFile, root: str, module: str) -> str | None:
+    """The path of the project module ``module`` (dotted, as imported), looked for in the importing file's
+    folder and each folder above it within the scan."""
+    if not DOTTED_MODULE.fullmatch(module):
+        return None
+    tail = module.replace(".", "/")
+    for folder in folders_up(file):
+        for candidate in (folder / f"{tail}.py", folder / tail / "__init__.py"):
+            if os.path.isfile(candidate):
+                return str(candidate)
+    return None
+
+
+def router_routes(
+    path: str | None, root: str, variable: str, hops: int
+) -> list[tuple[str, int, frozenset[str], str, str]]:
+    """(operation_id, line, tags, relpath, text) of each route declared on ``variable`` in the module at
+    ``path``, following a package's re-export (``from .items import router as items_router``) up to
+    ``hops`` times."""
+    if path is None:
+        return []
+    routes, imports = module_routes(path, root)
+    if variable in routes:
+        return routes[variable]
+    if variable not in imports or hops <= 0:
+        return []
+    level, module, name = imports[variable]
+    if level:
+        folder = Path(path).parent
+        for _ in range(level - 1):
+            folder = folder.parent
+        tail = folder / module.replace(".", "/") if module else folder
+        target = next((str(c) for c in (Path(f"{tail}.py"), tail / "__init__.py") if os.path.isfile(c)), None)
+        return router_routes(target, root, name, hops - 1)
+    return []
+
+
+@per_scan(stopped=({}, {}))
+def module_routes(
+    path: str, root: str
+) -> tuple[dict[str, list[tuple[str, int, frozenset[str], str, str]]], dict[str, tuple[int, str, str]]]:
+    """A module's FastAPI routes by the router variable they are declared on (``@router.get(...,
+    operation_id="x")``, tagged by the route's and the router's ``tags``), and its ``from`` imports (local
+    name -> level, module, imported name), read once per scan."""
+    text = read_neighbour(Path(path), root)
+    if text is None or ("operation_id" not in text and "import" not in text):
+        return {}, {}
+    try:
+        tree = parse_python(text, path)
+    except (SyntaxError, ValueError, NestingTooDeep):
+        return {}, {}
+    lines = text.splitlines()
+    relpath = os.path.relpath(os.path.realpath(path), root).replace(os.sep, "/")
+
+    def strings(node: ast.AST | None) -> frozenset[str]:
+        elements = node.elts if isinstance(node, ast.List | ast.Tuple) else ()
+        return frozenset(
+            e.value for e in elements if isinstance(e, ast.Constant) and isinstance(e.value, str)
+        )
+
+    router_tags: dict[str, frozenset[str]] = {}
+    imports: dict[str, tuple[int, str, str]] = {}
+    routes: dict[str, list[tuple[str, int, frozenset[str], str, str]]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                imports[alias.asname or alias.name] = (node.level, node.module or "", alias.name)
+        elif (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call)
+            and (dotted(node.value.func) or "").rsplit(".", 1)[-1] in ROUTER_CLASSES
+        ):
+            tags = strings(next((k.value for k in node.value.keywords if k.arg == "tags"), None))
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    router_tags[target.id] = tags
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for decorator in node.decorator_list:
+                if not (
+                    isinstance(decorator, ast.Call)
+                    and isinstance(decorator.func, ast.Attribute)
+                    and decorator.func.attr in ROUTE_METHODS
+                    and isinstance(decorator.func.value, ast.Name)
+                ):
+                    continue
+                keywords = {k.arg: k.value for k in decorator.keywords if k.arg}
+                operation = keywords.get("operation_id")
+                if not (isinstance(operation, ast.Constant) and isinstance(operation.value, str)):
+                    continue
+                router = decorator.func.value.id
+                tags = router_tags.get(router, frozenset()) | strings(keywords.get("tags"))
+                line = operation.lineno
+                routes.setdefault(router, []).append(
+                    (operation.value, line, tags, relpath, lines[line - 1].strip())
+                )
+    return routes, imports
+
 
 DOTTED_MODULE = linear(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 
@@ -1648,6 +1829,14 @@ def project_function(file: SourceFile, root: str, module: str, function: str) ->
                 line, text = defined
                 relpath = os.path.relpath(os.path.realpath(folder / candidate), root).replace(os.sep, "/")
                 return relpath, line, text
+    package, _, sibling = module.rpartition(".")
+    top = package.split(".")[0]
+    if package and not any(
+        os.path.exists(f / top) or os.path.exists(f / f"{top}.py") for f in folders_up(file)
+    ):
+        # a package imported by the name it is installed or deployed under, not by its folder's (an ADK
+        # agent folder imported as ``product_agent.tools``): the module of that name nearest the importer
+        return project_function(file, root, sibling, function)
     return None
 
 
