@@ -2210,6 +2210,8 @@ class CSharpDetector(_LanguageDetector):
     ADD_MCP_SERVER = linear(r"\.AddMcpServer\s*\(")
     CREATE_MCP_CLIENT = linear(r"\b(?:McpClientFactory|McpClient)\.CreateAsync\s*\(")
     CLIENT_INFO = linear(r'\bClientInfo\s*=\s*new[^{;]{0,40}\{[^}]{0,200}\bName\s*=\s*"([^"\n]{1,100})"')
+    # ``options.ServerInfo = new Implementation { Name = "x", ... }`` in options too long to read whole
+    SERVER_INFO = linear(r'\bServerInfo\s*=\s*new[^{;]{0,40}\{[^}]{0,200}\bName\s*=\s*"([^"\n]{1,100})"')
 
     def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
         """Tools, and the server that ``services.AddMcpServer()`` hosts: named by its ``ServerInfo``
@@ -2222,7 +2224,9 @@ class CSharpDetector(_LanguageDetector):
             # only the call's own options name the server: a tool attribute after a bare
             # ``AddMcpServer()`` (``[McpServerTool(Name = "x")]``) names a tool
             options = ",".join(self.call_arguments(text, match.end(), 400))
-            named = re.search(r'\bName\s*=\s*"([^"\n]{1,100})"', options)
+            named = re.search(r'\bName\s*=\s*"([^"\n]{1,100})"', options) or (
+                None if options else self.SERVER_INFO.search(text[match.end() : match.end() + 1500])
+            )
             name = (
                 named.group(1) if named else project_assembly_name(file) or component_name_for(file.relpath)
             )
