@@ -369,6 +369,18 @@ def generic_kind(file: SourceFile) -> ConfigKind | None:
     return ConfigKind(client_from_path(file.relpath), tuple(load_data()["generic_keys"]))
 
 
+def opencode_kind(file: SourceFile) -> ConfigKind | None:
+    """opencode's settings under any file name in a folder of opencode's (``.opencode/settings.jsonc``, a
+    shared ``coders/opencode/settings.jsonc``): its servers are the entries of the top-level ``mcp`` map,
+    each typed ``local`` (a command list) or ``remote`` (a URL)."""
+    if file.size > MAX_BYTES or b'"mcp"' not in file.data or not OPENCODE_SERVER_TYPE.search(file.text):
+        return None
+    return ConfigKind("opencode", ("mcp",)) if client_from_path(file.relpath) == "opencode" else None
+
+
+OPENCODE_SERVER_TYPE = linear(r'"type"\s*:\s*"(?:local|remote)"')
+
+
 # a .NET application's own settings (``appsettings.json``, ``appsettings.Development.json``): the MCP servers
 # its client starts or reaches, under a ``McpServers`` section spelt as .NET binds options (``Command``,
 # ``Arguments``, ``Url``/``Endpoint``)
@@ -505,6 +517,7 @@ class McpConfigDetector(Detector):
             or is_agent_definition(path)
             or generic_kind(file) is not None
             or dotnet_settings_kind(file) is not None
+            or opencode_kind(file) is not None
         )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
@@ -519,6 +532,7 @@ class McpConfigDetector(Detector):
             config_kind(path)
             or generic_kind(file)
             or dotnet_settings_kind(file)
+            or opencode_kind(file)
             or ConfigKind(client_from_path(path), ())
         )
         try:
