@@ -116,6 +116,9 @@ PLACEHOLDER_NAMES = frozenset(
     {"name", "string", "function", "tool", "function_name", "tool_name", "string_value"}
 )
 PARAMETERS_KEY = re.compile(r"""(?<![\w$])["']?parameters["']?\s*:""")
+SPEC_PARAMETERS_KEY = linear(r"""(?:^|[^\w$])["']?(?:parameters|input_schema|inputSchema)["']?\s*:""")
+# a tool name as a model calls it (``quick_search``, ``getWeather``), not words of a record's title
+FUNCTION_LIKE_NAME = linear(r"[A-Za-z_][A-Za-z0-9_]*[_a-z][A-Za-z0-9_]*")
 # a function without arguments declares no ``parameters`` (optional in the API) but still says what it
 # does; a ``tool_choice`` naming a function carries neither
 DESCRIPTION_KEY = re.compile(r"""(?<![\w$])["']?description["']?\s*:""")
@@ -514,6 +517,16 @@ class CodeDeclarationsDetector(Detector):
             and TOOL_HANDLER_KEY.search(text) is not None
             and nearest_answer(file, _package_declares_tool_framework, False)
         )
+        # a plain collection of tool specs (name, description, parameters) the project hands its LLM SDK
+        # through its own client: no shape above reads it, the manifest says which SDK takes it
+        spec_provider = (
+            manifest_function_sdk(file) or ((p, None) if (p := manifest_tool_schema_sdk(file)) else None)
+            if not (uses_mcp or uses_anthropic or function_typed or schema_provider or gemini)
+            and file.scope != "test"
+            and ("parameters" in text or "nput_schema" in text or "nputSchema" in text)
+            and '"description"' in text.replace("'", '"')
+            else None
+        )
         hosted_mcp = (
             ("server_label" in text and bool(OPENAI_MARKERS.search(text)))
             or ("mcp_servers" in text and uses_anthropic)
@@ -529,6 +542,7 @@ class CodeDeclarationsDetector(Detector):
             or schema_provider
             or hosted_mcp
             or tool_objects
+            or spec_provider
         ):
             return
         literals = Literals(text, hash_comments=file.suffix == ".py")
@@ -549,6 +563,8 @@ class CodeDeclarationsDetector(Detector):
             yield from self.hosted_servers(file, literals)
         if tool_objects:
             yield from self.tool_configurations(file, literals)
+        if spec_provider:
+            yield from self.tool_spec_collection(file, literals, spec_provider[0])
 
     def tool_configurations(self, file: SourceFile, literals: Literals) -> Iterator[Finding]:
         """Objects holding a tool's whole definition (a name, a description, a Zod object schema, a
@@ -569,6 +585,28 @@ class CodeDeclarationsDetector(Detector):
                 continue
             metadata = {"declared_as": "tool configuration"}
             if tool := self.first_tool(file, literals.text, named, seen, None, metadata):
+                yield tool
+
+    def tool_spec_collection(self, file: SourceFile, literals: Literals, provider: str) -> Iterator[Finding]:
+        """Tool specs written as plain objects (``{"name": "quick_search", "description": ..., "parameters":
+        {...}}``), counted only as a collection (two or more in the file) of objects named like functions:
+        one such object alone is as likely any other record with a description and parameters."""
+        specs = []
+        for match in SPEC_PARAMETERS_KEY.finditer(literals.text):
+            pair = None if literals.in_string(match.start()) else literals.innermost(match.start() + 1)
+            named = literals.string_value(pair, "name") if pair else None
+            if (
+                named
+                and FUNCTION_LIKE_NAME.fullmatch(named[0])
+                and next(literals.top_level(pair, DESCRIPTION_KEY), None) is not None
+            ):
+                specs.append(named)
+        if len({name.lower() for name, _ in specs}) < 2:
+            return
+        seen: set[str] = set()
+        metadata = {"declared_as": "tool specification"}
+        for named in specs:
+            if tool := self.first_tool(file, literals.text, named, seen, provider, metadata):
                 yield tool
 
     def first_tool(
