@@ -22,6 +22,7 @@ from common.db import session_scope
 from common.models import AuditLog, Scan
 from common.models.base import utcnow
 from common.models.schedules import Schedule
+from common.redis_client import get_redis
 from tests.helpers import add_member, register_user, wait_for, wait_for_scan
 from workers import maintenance
 from workers.schedules import SKIPPED_AT_ORGANIZATION_LIMIT, dispatch_due
@@ -185,3 +186,44 @@ def test_a_scan_whose_worker_vanished_holds_its_slot_only_until_the_reconciler_e
     assert _scan(client, user.headers(), scan_root).status_code == 429
     assert stuck in maintenance.reconcile_jobs()["failed"]
     assert _scan(client, user.headers(), scan_root).status_code == 202
+
+
+@pytest.mark.usefixtures("backlog")
+def test_a_scan_whose_task_never_starts_fails_after_its_resends_and_frees_its_slot(client, limit, scan_root):
+    """Its message never arrives (no worker drains the queue): the reconciler re-sends it once per
+    ``SCAN_STALE_MINUTES``. Before, it did so for ever and the scan kept its organization at the limit;
+    now the ``jobs.MAX_RESENDS``-th unstarted re-send is the last, and the next pass fails it."""
+    limit(1)
+    user = register_user(client)
+    stuck = _scan(client, user.headers(), scan_root).json["id"]
+    with session_scope() as session:
+        session.get(Scan, stuck).created_at = utcnow() - timedelta(
+            minutes=get_settings().scan_stale_minutes * (jobs.MAX_RESENDS + 2)
+        )
+    for _ in range(jobs.MAX_RESENDS):
+        get_redis().delete(f"trusera:job-resent:{stuck}")  # as if a bound had passed since the last re-send
+        outcome = maintenance.reconcile_jobs()
+        assert stuck in outcome["requeued"] and stuck not in outcome["failed"]
+        assert _scan(client, user.headers(), scan_root).status_code == 429
+    get_redis().delete(f"trusera:job-resent:{stuck}")
+    assert stuck in maintenance.reconcile_jobs()["failed"]
+    shown = client.get(f"{API}/scans/{stuck}", headers=user.headers()).json
+    assert shown["status"] == "failed" and shown["error"] == jobs.NEVER_STARTED_ERROR
+    assert _scan(client, user.headers(), scan_root).status_code == 202
+
+
+@pytest.mark.usefixtures("backlog")
+def test_a_scan_that_started_counts_its_resends_again(client, limit, scan_root):
+    """A worker starting the job resets its count: only re-sends no worker answered add up."""
+    limit(5)
+    user = register_user(client)
+    scan_id = _scan(client, user.headers(), scan_root).json["id"]
+    with session_scope() as session:
+        scan = session.get(Scan, scan_id)
+        scan.resends = jobs.MAX_RESENDS
+        jobs.start(scan)
+        jobs.requeue(scan)
+        scan.created_at = utcnow() - timedelta(minutes=get_settings().scan_stale_minutes + 1)
+    get_redis().delete(f"trusera:job-resent:{scan_id}")
+    outcome = maintenance.reconcile_jobs()
+    assert scan_id in outcome["requeued"] and scan_id not in outcome["failed"]
