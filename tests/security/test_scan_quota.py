@@ -189,10 +189,13 @@ def test_a_scan_whose_worker_vanished_holds_its_slot_only_until_the_reconciler_e
 
 
 @pytest.mark.usefixtures("backlog")
-def test_a_scan_whose_task_never_starts_fails_after_its_resends_and_frees_its_slot(client, limit, scan_root):
+def test_a_scan_whose_task_never_starts_fails_after_its_resends_and_frees_its_slot(
+    client, limit, scan_root, monkeypatch
+):
     """Its message never arrives (no worker drains the queue): the reconciler re-sends it once per
     ``SCAN_STALE_MINUTES``. Before, it did so for ever and the scan kept its organization at the limit;
     now the ``jobs.MAX_RESENDS``-th unstarted re-send is the last, and the next pass fails it."""
+    monkeypatch.setattr("workers.maintenance.enqueue", lambda *_args, **_kwargs: None)  # re-sends lost too
     limit(1)
     user = register_user(client)
     stuck = _scan(client, user.headers(), scan_root).json["id"]
@@ -213,8 +216,9 @@ def test_a_scan_whose_task_never_starts_fails_after_its_resends_and_frees_its_sl
 
 
 @pytest.mark.usefixtures("backlog")
-def test_a_scan_that_started_counts_its_resends_again(client, limit, scan_root):
+def test_a_scan_that_started_counts_its_resends_again(client, limit, scan_root, monkeypatch):
     """A worker starting the job resets its count: only re-sends no worker answered add up."""
+    monkeypatch.setattr("workers.maintenance.enqueue", lambda *_args, **_kwargs: None)
     limit(5)
     user = register_user(client)
     scan_id = _scan(client, user.headers(), scan_root).json["id"]
