@@ -220,11 +220,12 @@ def redis_round_trips() -> Iterator[list[bytes]]:
         redis.connection.AbstractConnection.send_packed_command = original
 
 
-def sqlite_migrator(database: Path):
+def sqlite_migrator(database: Path, **environment: str):
     """``upgrade(revision)`` for a scratch SQLite database, as ``alembic upgrade`` runs it on a fresh
-    machine (its own process, no test settings): migration tests load rows between two revisions."""
+    machine (its own process, no test settings but ``environment``): migration tests load rows between two
+    revisions."""
     root = Path(__file__).resolve().parents[1]
-    env = {"DATABASE_URL": f"sqlite:///{database}", "PATH": "/usr/bin:/bin"}
+    env = {"DATABASE_URL": f"sqlite:///{database}", "PATH": "/usr/bin:/bin", **environment}
 
     def upgrade(revision: str) -> None:
         command = [sys.executable, "-m", "alembic", "upgrade", revision]

@@ -28,7 +28,7 @@ from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
 from common.scanner.limits import line_at, linear
 
-_PLAUSIBLE_MODEL = linear(r"[A-Za-z0-9][\w.:/@-]{1,119}")
+_PLAUSIBLE_MODEL = linear(r"(?:@(?:cf|hf)/)?[A-Za-z0-9][\w.:/@-]{1,119}")  # ``@cf/``: Workers AI's catalog
 _FILE_EXTENSION = linear(
     r"\.(?:py|js|ts|json|ya?ml|txt|md|csv|html?|png|jpe?g|gguf|bin|pt|pth|onnx|safetensors|pkl)$", re.I
 )
@@ -410,6 +410,9 @@ def _handed_to_prose(before: str) -> bool:
 
 # the default of an environment read: the environment decides (deep mode resolves it against .env)
 _ENVIRONMENT_DEFAULT = linear(r"(?i)getenv|environ|\benv\b|process\.env|ENV\.fetch|os\.Getenv|LookupEnv")
+# a call through a Cloudflare Worker's binding (``env.AI.run("@cf/meta/llama-3.1-8b-instruct", ...)``): the
+# literal is the call's argument, not the default of an environment variable
+_BINDING_CALL = linear(r"\benv\.[A-Z][A-Z0-9_]*\.\w+\(")
 # a catalog id that names no version or tier is too often a product or tool name (``claude-code``)
 _VERSIONED_OR_TIERED = re.compile(  # short values only (<= 120 characters): no backtracking risk
     r"(?i)\d|(?:^|[-.:/_])(?:pro|flash|mini|nano|opus|sonnet|haiku|large|medium|small|tiny|turbo|instruct|"
@@ -466,6 +469,8 @@ def code_model_literals(
             continue  # in the comment after the line's code (``tail_comments``: where each one opens)
         line_start = text.rfind("\n", max(0, start - MAX_LITERAL_CONTEXT), start) + 1
         before = text[max(line_start, start - MAX_LITERAL_CONTEXT) : start]
+        if _BINDING_CALL.search(before):
+            before = _BINDING_CALL.sub("(", before)
         if _handed_to_prose(before) or _ENVIRONMENT_DEFAULT.search(before) or _IMAGE_ARGUMENT.search(before):
             continue
         if _PREFIX_TEST.search(before) and not match_model(value).catalog_id:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -25,15 +24,15 @@ import redis
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-import common.celery_client
 import web.api.scans as scans_api
 from common import dashboard_cache, events
 from common.celery_client import celery_client, enqueue
 from common.db import POOL_SIZE, get_engine, session_scope
 from common.models import AuditLog, Scan
 from common.redis_client import get_redis
-from common.tasks import SCAN_RUN, queue_for
+from common.tasks import SCAN_RUN
 from tests.helpers import redis_round_trips
+from tests.services import BINDING, PERMANENT_BINDING
 
 
 def _audit_rows(organization_id: str) -> list[AuditLog]:
@@ -205,7 +204,6 @@ def test_an_expired_key_names_a_new_scan_in_the_same_transaction(client, make_us
 # binding, then the queue's length): whether the producer a test gets has done so already depends on what
 # ran before (the session's worker sends follow-ups through the same pool), and it is no part of what
 # sending a task costs.
-BINDING, PERMANENT_BINDING = "_kombu.binding.", "_kombu.binding_permanent."
 
 
 def _declares_a_queue(commands: list[tuple]) -> bool:
@@ -219,22 +217,6 @@ def _declares_a_queue(commands: list[tuple]) -> bool:
 
 def _declaring_packet(packet: bytes) -> bool:
     return BINDING.encode() in packet or b"\r\nLLEN\r\n" in packet
-
-
-@pytest.fixture
-def scan_queue(monkeypatch) -> Iterator[str]:
-    """``scans.run`` routed to a queue of the test's own, which no worker consumes: once a pipeline test
-    has started the session's worker, it consumes ``scans`` and takes a task before the test reads it
-    back."""
-    queue = f"scans-{secrets.token_hex(4)}"
-    monkeypatch.setattr(
-        common.celery_client,
-        "queue_for",
-        lambda task_name: queue if task_name == SCAN_RUN else queue_for(task_name),
-    )
-    yield queue
-    broker = redis.Redis.from_url(celery_client().conf.broker_url)
-    broker.delete(queue, f"{BINDING}{queue}", f"{PERMANENT_BINDING}{queue}")
 
 
 def _sent_pipelines(monkeypatch) -> list[list[tuple]]:
@@ -475,8 +457,10 @@ def _drop_scan_tasks(queue: str, scan_ids: set[str]) -> dict[str, int]:
 
 def test_every_concurrent_request_of_a_process_gets_a_producer_without_waiting():
     """A greenlet holds its producer across the pipeline's round trip while the others run: with Celery's
-    pool of 10, the eleventh of 32 concurrent ``POST /scans`` waited for one."""
-    pool = celery_client().producer_pool
+    pool of 10, the eleventh of 32 concurrent ``POST /scans`` waited for one. A client of its own, built as
+    the process's is: the shared one's producers may be in use by a live worker's threads meanwhile."""
+    client = celery_client.__wrapped__()
+    pool = client.producer_pool
     held = []
     try:
         for _ in range(POOL_SIZE):
@@ -484,6 +468,7 @@ def test_every_concurrent_request_of_a_process_gets_a_producer_without_waiting()
     finally:
         for producer in held:
             producer.release()
+        client.close()
     assert len(held) == POOL_SIZE
 
 

@@ -1760,8 +1760,9 @@ class JavaDetector(_LanguageDetector):
     # Koog's first argument is the tool's name (``@Tool("x")``, ``customName = "x"``); LangChain4j's is
     # its description
     KOOG_NAME = linear(r'^\(\s*"([^"\n]{1,100})"|\bcustomName\s*=\s*"([^"\n]{1,100})"')
-    # tools built in code: Spring AI's ``FunctionToolCallback.builder("name", fn)`` and
-    # ``MethodToolCallback`` definitions, LangChain4j's ``ToolSpecification.builder().name("x")``
+    # tools built in code: Spring AI's ``FunctionToolCallback.builder("name", fn)`` (before 1.0:
+    # ``FunctionCallback.builder().function("name", fn)``, ``FunctionCallbackWrapper...withName("name")``)
+    # and ``MethodToolCallback`` definitions, LangChain4j's ``ToolSpecification.builder().name("x")``
     # the OpenAI Java SDK's ``FunctionDefinition.builder().name("x")`` (Azure's ``new
     # FunctionDefinition("x")``) and the Anthropic Java SDK's ``Tool.builder().name("x")``
     BUILT_TOOL = linear(
@@ -1770,12 +1771,16 @@ class JavaDetector(_LanguageDetector):
         r'|\bToolSpecification\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'
         r'|\bFunctionDefinition(?:\.builder\(\)\s*\.name\(|\(|\s*\(\s*name\s*=)\s*"([^"\n]{1,100})"'
         r'|\bTool\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'
+        r'|\bFunctionCallback\.builder\(\)\s*\.function\(\s*"([^"\n]{1,100})"'
+        r'|\bFunctionCallbackWrapper\.builder\([^;]{0,300}?\.withName\(\s*"([^"\n]{1,100})"'
     )
     BUILT_TOOL_OWNERS = {
         1: ("spring-ai",),
         2: ("spring-ai",),
         3: ("langchain4j",),
         4: ("openai", "azure-openai"),
+        6: ("spring-ai",),
+        7: ("spring-ai",),
     }
     # Spring AI's function beans: ``@Bean @Description("...") Function<Req, Resp> currentWeather()`` is a
     # tool named after the bean (its method)
@@ -2166,18 +2171,23 @@ class CSharpDetector(_LanguageDetector):
     api_signatures = (
         (linear(r"\bKernel\.CreateBuilder\s*\(|\[KernelFunction\b|\bIKernelBuilder\b"), "semantic-kernel"),
         (linear(r"\.Add(?:AzureOpenAI|OpenAI)ChatCompletion\s*\("), "semantic-kernel"),
-        (linear(r"\.AddMcpServer\s*\(|\[McpServerTool(?:Type)?\b"), "mcp"),
+        (linear(r"\.AddMcpServer\s*\(|\[McpServerTool(?:Type)?\b|\[McpToolTrigger\("), "mcp"),
         (linear(r"\bnew\s+KernelMemoryBuilder\s*\("), "kernel-memory"),
     )
+    # Azure Functions' MCP extension serves a function as a tool through its trigger binding:
+    # ``[McpToolTrigger(nameof(GetWeather), "description")]`` or ``[McpToolTrigger("get_weather", ...)]``
+    TOOL_TRIGGER = linear(r'\[McpToolTrigger\(\s*(?:nameof\(\s*(\w+)\s*\)|"([^"\n]{1,100})")')
 
     # a tool built in code rather than by attribute: ``McpServerTool.Create(fn, new() { Name = "x" })``
     CREATED_TOOL = linear(r'\bMcpServerTool\.Create\([^;]{0,400}?\bName\s*=\s*"([^"\n]{1,100})"')
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """``[McpServerTool(Name = "x")]``, or the method the bare attribute sits on; a tool
-        ``McpServerTool.Create`` builds, by the ``Name`` its options give."""
+        ``McpServerTool.Create`` builds, by the ``Name`` its options give; an Azure Functions tool trigger."""
         for match in self.CREATED_TOOL.finditer(text):
             yield match.start(), match.group(1)
+        for match in self.TOOL_TRIGGER.finditer(text):
+            yield match.start(), match.group(1) or match.group(2)
         for match in self.TOOL_ATTRIBUTE.finditer(text):
             named = re.search(r'\bName\s*=\s*"([^"]{1,100})"', match.group(1))
             if named:
