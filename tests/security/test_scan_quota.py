@@ -185,3 +185,47 @@ def test_a_scan_whose_worker_vanished_holds_its_slot_only_until_the_reconciler_e
     assert _scan(client, user.headers(), scan_root).status_code == 429
     assert stuck in maintenance.reconcile_jobs()["failed"]
     assert _scan(client, user.headers(), scan_root).status_code == 202
+
+
+IMPORTED_BOM = {
+    "bomFormat": "CycloneDX",
+    "specVersion": "1.6",
+    "version": 1,
+    "components": [
+        {"type": "library", "name": "openai", "version": "1.30.0", "purl": "pkg:pypi/openai@1.30.0"}
+    ],
+}
+
+
+def _import(client, headers: dict):
+    return client.post(f"{API}/scans/import", json=IMPORTED_BOM, headers=headers)
+
+
+@pytest.mark.usefixtures("backlog")
+def test_uploaded_results_cannot_queue_scans_past_the_organizations_limit(client, limit, scan_root):
+    """``POST /scans/import`` creates a scan too (running, its ``ingest`` job on the queue every organization
+    shares): it was not counted, so any number of API keys uploading kept an organization's scans in flight
+    past the limit, and a full organization could still add to the queue."""
+    limit(2)
+    admin = register_user(client)
+    org_id = admin.org_id
+    keys = []
+    for name in ("ci-1", "ci-2", "ci-3"):
+        created = client.post(f"{API}/auth/api-key", json={"name": name}, headers=admin.headers())
+        keys.append({"Authorization": f"Bearer {created.json['key']}"})
+    assert [_import(client, key).status_code for key in keys[:2]] == [202, 202]
+    refused = _import(client, keys[2])
+    assert refused.status_code == 429, refused.json
+    assert "SCANS_IN_FLIGHT_PER_ORG" in refused.json["message"]
+    assert int(refused.headers["Retry-After"]) >= scan_quota.RETRY_AFTER_SECONDS
+    assert (
+        _scan(client, admin.headers(), scan_root).status_code == 429
+    )  # uploads hold slots for POST /scans too
+    # Nothing written for a refusal: neither a scan nor its audit entry.
+    assert _count(Scan.organization_id == org_id) == 2
+    assert _count(AuditLog.organization_id == org_id, AuditLog.action == "scan.import") == 2
+    replay = _import(client, {**keys[0], "Idempotency-Key": "ci-run-7"})
+    assert replay.status_code == 429  # a new upload, not a replay: refused as well
+    with session_scope() as session:  # a finished scan frees its slot
+        session.execute(update(Scan).where(Scan.organization_id == org_id).values(status="completed"))
+    assert _import(client, keys[2]).status_code == 202
