@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 from common import jobs, scan_quota
-from common.config import get_settings
+from common.config import InsecureConfiguration, get_settings, load_settings
 from common.db import session_scope
 from common.models import AuditLog, Scan
 from common.models.base import utcnow
@@ -229,3 +229,15 @@ def test_uploaded_results_cannot_queue_scans_past_the_organizations_limit(client
     with session_scope() as session:  # a finished scan frees its slot
         session.execute(update(Scan).where(Scan.organization_id == org_id).values(status="completed"))
     assert _import(client, keys[2]).status_code == 202
+
+
+@pytest.mark.parametrize("setting", ["SCANS_IN_FLIGHT_PER_ORG", "EXPORTS_KEPT_PER_ORG"])
+def test_a_negative_per_organization_bound_is_refused_at_start(monkeypatch, setting):
+    """``SCANS_IN_FLIGHT_PER_ORG=-1`` reached the scan's ``INSERT`` as ``LIMIT -1``, which PostgreSQL rejects:
+    every ``POST /scans`` answered 500 and every schedule dispatch failed (``EXPORTS_KEPT_PER_ORG=-1`` did
+    the same to every export). A bound of 0 is a setting (nothing admitted); below it, none."""
+    monkeypatch.setenv(setting, "-1")
+    with pytest.raises(InsecureConfiguration, match=setting):
+        load_settings()
+    monkeypatch.setenv(setting, "0")
+    assert getattr(load_settings(), setting.lower()) == 0
