@@ -18,19 +18,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+import kombu.pools
 import psycopg
 import pytest
 import redis
+from kombu.common import maybe_declare
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+import common.celery_client
 import web.api.scans as scans_api
 from common import dashboard_cache, events
 from common.celery_client import celery_client, enqueue
 from common.db import POOL_SIZE, get_engine, session_scope
 from common.models import AuditLog, Scan
 from common.redis_client import get_redis
-from common.tasks import SCAN_RUN
+from common.tasks import SCAN_RUN, queue_for
 from tests.helpers import redis_round_trips
 from tests.services import BINDING, PERMANENT_BINDING
 
@@ -514,3 +517,55 @@ def test_a_channel_consumes_on_a_client_other_than_its_publishing_one():
             finally:
                 consuming.connection_pool.release(consuming.connection)
                 consuming.connection = None
+
+
+def _first_sends_on_pooled_connections(client, count: int) -> list[bytes]:
+    """What ``count`` concurrent sends say to Redis before their task: each holds its own producer (so its
+    own pooled connection), opens its channel and declares the task's queue, as Celery's publish does."""
+    queue = client.amqp.queues[queue_for(SCAN_RUN)]
+    producers = [client.producer_pool.acquire(block=True) for _ in range(count)]
+    try:
+        with redis_round_trips() as sent:
+            for producer in producers:
+                maybe_declare(queue, producer.channel)
+    finally:
+        for producer in producers:
+            producer.release()
+    return sent
+
+
+def _new_celery_client() -> None:
+    """The next ``celery_client()`` is a new client, with a broker connection pool nothing has opened (kombu
+    keeps its pools per broker address for the whole process, whichever client asks)."""
+    kombu.pools.reset()
+    celery_client.cache_clear()
+    common.celery_client._publishing_broker_url.cache_clear()
+
+
+@pytest.fixture
+def fresh_celery_client() -> Iterator[None]:
+    _new_celery_client()
+    yield
+    _new_celery_client()
+
+
+def test_warmed_broker_connections_spare_a_burst_of_sends_their_handshakes(fresh_celery_client):
+    """A burst of sends on a cold pool opens a connection per send (``SELECT``, ``PING``) and declares the
+    queue on each; after ``warm_broker_connections`` the same burst says nothing to Redis before its task."""
+    cold = _first_sends_on_pooled_connections(celery_client(), 4)
+    assert sum(b"\r\nPING\r\n" in packet for packet in cold) >= 4, cold
+    assert sum(_declaring_packet(packet) for packet in cold) >= 4, cold
+
+    _new_celery_client()
+    assert common.celery_client.warm_broker_connections(4) == 4
+    assert _first_sends_on_pooled_connections(celery_client(), 4) == []
+
+
+def test_warming_takes_no_more_connections_than_the_pool_allows(fresh_celery_client):
+    """Warming past the pool's limit opens what the limit allows and gives every connection back."""
+    client = celery_client()
+    assert common.celery_client.warm_broker_connections(client.pool.limit + 5) == client.pool.limit
+    held = [client.pool.acquire(block=False) for _ in range(client.pool.limit)]
+    assert all(connection.connected for connection in held)
+    for connection in held:
+        connection.release()

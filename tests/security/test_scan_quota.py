@@ -22,7 +22,7 @@ from common.db import session_scope
 from common.models import AuditLog, Scan
 from common.models.base import utcnow
 from common.models.schedules import Schedule
-from tests.helpers import add_member, register_user, wait_for, wait_for_scan
+from tests.helpers import flooding_organization, register_user, wait_for, wait_for_scan
 from workers import maintenance
 from workers.schedules import SKIPPED_AT_ORGANIZATION_LIMIT, dispatch_due
 
@@ -58,14 +58,7 @@ def _count(*conditions) -> int:
 @pytest.mark.usefixtures("backlog")
 def test_api_keys_and_members_cannot_queue_scans_past_the_organizations_limit(client, limit, scan_root):
     limit(3)
-    admin = register_user(client)
-    org_id = client.post(f"{API}/organizations", json={"name": "Flood"}, headers=admin.headers()).json["id"]
-    analyst = register_user(client)
-    add_member(client, admin, org_id, analyst, "analyst")
-    keys = []
-    for name in ("ci-1", "ci-2", "ci-3", "ci-4"):
-        created = client.post(f"{API}/auth/api-key", json={"name": name}, headers=analyst.headers(org_id))
-        keys.append({"Authorization": f"Bearer {created.json['key']}"})
+    admin, org_id, analyst, keys = flooding_organization(client, 4)
     admitted = [_scan(client, key, scan_root) for key in keys[:3]]
     assert [r.status_code for r in admitted] == [202, 202, 202]
     for headers in (keys[3], analyst.headers(org_id), admin.headers(org_id)):  # each its own rate window
