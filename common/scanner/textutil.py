@@ -312,9 +312,17 @@ def endpoint_for_url(url: str, *, any_host: bool, hint: str | None = None):
     return name, provider, metadata
 
 
+MASK_KEEPS_HIDDEN = 16  # as ``common.security.mask_secret``: fewer hidden characters, nothing is shown
+
+
 def mask_secret(value: str) -> str:
+    """A found secret as every viewer of the scan sees it: its ends (a provider prefix tells which key it
+    is) only when at least ``MASK_KEEPS_HIDDEN`` characters stay hidden between them, else only the mask
+    (``hun******22`` showed 5 of a password's 8 characters)."""
     visible = 4 if len(value) >= 16 else 2
     prefix_len = min(8, max(3, len(value) // 5))
+    if len(value) - prefix_len - visible < MASK_KEEPS_HIDDEN:
+        return "*" * 6
     return f"{value[:prefix_len]}{'*' * 6}{value[-visible:]}"
 
 
