@@ -1,0 +1,104 @@
+"""Work one file's text or one literal used to cost again on every ask is done once, and the answers
+stay those of the work done afresh."""
+
+from __future__ import annotations
+
+import re2
+
+from common.scanner import textutil
+from common.scanner.detectors import config_env, languages
+from common.scanner.limits import linear
+from common.scanner.textutil import model_constant_definitions, plausible_model_name
+
+
+class CountingText(str):
+    """A text that counts its UTF-8 encodings (the RE2 binding and the wrapper both encode through it)."""
+
+    encodings = 0
+
+    def encode(self, *args, **kwargs):
+        CountingText.encodings += 1
+        return super().encode(*args, **kwargs)
+
+
+def test_patterns_searched_on_one_text_encode_it_once():
+    text = CountingText("import openai\nclient = OpenAI()\n# é\n")
+    patterns = [linear(source) for source in (r"openai", r"OpenAI\(\)", r"absent", r"#\s*\S", r"é")]
+    CountingText.encodings = 0
+    answers = [pattern.search(text) for pattern in patterns]
+    assert CountingText.encodings == 1
+    expected = [re2.compile(source).search(str(text)) for source in (r"openai", r"OpenAI\(\)", r"absent")]
+    assert [m and m.span() for m in answers[:3]] == [m and m.span() for m in expected]
+
+
+def test_cached_bytes_follow_the_text_searched():
+    pattern = linear(r"b+")
+    for text in ("abbb", "ébb", "abbb", "ébbé b", "x" * 300 + "é" + "b" * 3):
+        assert [m.span() for m in pattern.finditer(text, 1)] == [
+            m.span() for m in re2.compile(r"b+").finditer(text, 1)
+        ]
+        found = pattern.search(text)
+        assert found.span() == re2.compile(r"b+").search(text).span()
+
+
+def test_plausible_model_names_are_answered_once_per_value():
+    values = ["gpt-4o", "hello world", "./models/x", "E:/cache/e5", "claude-3-5-haiku", "README.md", "v"]
+    fresh = [plausible_model_name.__wrapped__(value) for value in values]
+    assert fresh == [True, False, False, False, True, False, False]
+    plausible_model_name.cache_clear()
+    assert [plausible_model_name(value) for value in values * 3] == fresh * 3
+    assert plausible_model_name.cache_info().hits == 2 * len(values)
+
+
+def test_mapping_keys_are_read_once_per_distinct_key():
+    document = {
+        "models": [{"name": "gpt-4o"}, {"name": "gpt-4o-mini"}],
+        "served_model_name": {"x": "gpt-4o"},
+        "packages": {f"p{i}": {"version": "1", "resolved": "r"} for i in range(50)},
+        "model_list": [{"model_name": "gpt-4o", "litellm_params": {"model": "claude-3-5-haiku-20241022"}}],
+    }
+    config_env._key_names.cache_clear()
+    found = config_env.catalog_models_under_model_keys(document)
+    assert sorted(found) == ["claude-3-5-haiku-20241022", "gpt-4o", "gpt-4o-mini"]
+    distinct = {"models", "name", "served_model_name", "x", "packages", "version", "resolved", "model_list"}
+    distinct |= {"model_name", "litellm_params", "model"} | {f"p{i}" for i in range(50)}
+    assert config_env._key_names.cache_info().misses == len(distinct)
+
+
+CONSTANTS = """
+private val MODEL_NAME = "gemini-1.5-pro"
+val MODEL_NAME = "gemini-1.5-flash"
+const DEFAULT_MODEL = "gpt-4o"
+private const HIDDEN_MODEL = "gpt-4o-mini"
+"""
+
+
+def test_model_constants_of_both_kinds_come_from_one_pass(monkeypatch):
+    reads = []
+    original = textutil._constant_definitions
+    monkeypatch.setattr(textutil, "_constant_definitions", lambda text: reads.append(text) or original(text))
+    text = CONSTANTS + " "  # a text no earlier test left behind
+    every = model_constant_definitions(text)
+    shared = model_constant_definitions(text, shared_only=True)
+    assert every == {"MODEL_NAME": "gemini-1.5-pro", "DEFAULT_MODEL": "gpt-4o", "HIDDEN_MODEL": "gpt-4o-mini"}
+    assert shared == {"MODEL_NAME": "gemini-1.5-flash", "DEFAULT_MODEL": "gpt-4o"}
+    assert len(reads) == 1
+    every["EXTRA"] = "x"
+    assert "EXTRA" not in model_constant_definitions(text)
+    assert model_constant_definitions(CONSTANTS, shared_only=True) == shared
+    assert len(reads) == 2
+
+
+def test_bare_host_pattern_runs_only_on_known_hosts(monkeypatch):
+    asked = []
+
+    class CountingPattern:
+        def fullmatch(self, value):
+            asked.append(value)
+            return languages.linear(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,6}").fullmatch(value)
+
+    monkeypatch.setattr(languages, "BARE_HOST", CountingPattern())
+    text = 'host = "api.openai.com"\nother = "example.org"\nname = "a.b.c"\nfile = "x.py"\n'
+    hosts = languages._LanguageDetector.bare_hosts(text)
+    assert [value for _, value in hosts] == ["api.openai.com"]
+    assert asked == ["api.openai.com"]
