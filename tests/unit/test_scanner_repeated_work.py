@@ -7,6 +7,7 @@ import re2
 
 from common.scanner import textutil
 from common.scanner.detectors import config_env, languages
+from common.scanner.detectors.base import FileReport
 from common.scanner.limits import linear
 from common.scanner.textutil import model_constant_definitions, plausible_model_name
 
@@ -102,3 +103,39 @@ def test_bare_host_pattern_runs_only_on_known_hosts(monkeypatch):
     hosts = languages._LanguageDetector.bare_hosts(text)
     assert [value for _, value in hosts] == ["api.openai.com"]
     assert asked == ["api.openai.com"]
+
+
+class ReadLines(list):
+    """A file's lines that record which were read, and whether anything walked them all."""
+
+    def __init__(self, lines):
+        super().__init__(lines)
+        self.read: list[int] = []
+        self.walked = False
+
+    def __getitem__(self, index):
+        self.read.append(index)
+        return super().__getitem__(index)
+
+    def __iter__(self):
+        self.walked = True
+        return super().__iter__()
+
+
+def test_vector_stores_read_only_the_lines_that_spell_vec(tmp_path):
+    from common.scanner.detectors.vector_stores import VectorStoreDetector
+    from tests.unit.detector_helpers import write
+
+    content = (
+        "CREATE TABLE docs (id int);\r\n"
+        "-- a VECTOR(3) in a comment\x0c"
+        "CREATE EXTENSION IF NOT EXISTS VECTOR;\u2028"
+        "SELECT 1;\n"
+        "create extension if not exists vector;\n"
+    )
+    source = write(tmp_path, "schema.sql", content)
+    source.__dict__["lines"] = lines = ReadLines(content.splitlines())
+    findings = list(VectorStoreDetector().detect(source, FileReport()))
+    assert [(f.name, f.location.line) for f in findings] == [("pgvector", 3), ("pgvector", 5)]
+    assert not lines.walked
+    assert sorted(set(lines.read)) == [1, 2, 4]  # the marked lines, and the snippets of two of them
