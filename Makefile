@@ -18,7 +18,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	@bash scripts/ensure_services.sh redis postgres rabbitmq node chromium promtool sshd
-	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	PYTHON=$(BIN)/python bash scripts/run_tests.sh $(PYTEST_ARGS)
 
 # The unit tests alone need no service: no Redis, PostgreSQL or broker is started or reached.
 test-unit: $(STAMP)

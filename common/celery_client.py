@@ -241,8 +241,3 @@ def enqueue_follow_ups(event_type: str, fields: dict) -> list[str]:
         except Exception as exc:
             log.warning("%s after %s not enqueued: %s", follow_up.task, event_type, exc)
     return sent
-
-
-def reset_client() -> None:
-    celery_client.cache_clear()
-    _publishing_broker_url.cache_clear()

@@ -64,6 +64,7 @@ OWNED_ELSEWHERE = {
     "composer.json",
     "tsconfig.json",
     "setup.cfg",
+    "libs.versions.toml",  # a Gradle version catalog: the manifest detector reads its libraries
 }
 PARSE_LIMIT_BYTES = 2 * 1024 * 1024
 MAX_CONFIG_FACTS = 500
