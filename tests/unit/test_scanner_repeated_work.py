@@ -3,6 +3,8 @@ stay those of the work done afresh."""
 
 from __future__ import annotations
 
+import random
+
 import re2
 
 from common.scanner import textutil
@@ -139,3 +141,51 @@ def test_vector_stores_read_only_the_lines_that_spell_vec(tmp_path):
     assert [(f.name, f.location.line) for f in findings] == [("pgvector", 3), ("pgvector", 5)]
     assert not lines.walked
     assert sorted(set(lines.read)) == [1, 2, 4]  # the marked lines, and the snippets of two of them
+
+
+WHITESPACE = ["", " ", "\t", "\n", "\v", "\f", "\r", "\x1c", "\x1d", "\x1e", "\x1f", "  "]
+
+
+def rust_fragment(generator: random.Random) -> str:
+    """A variant attribute or a match arm, whole or broken, with any ASCII whitespace between its tokens."""
+
+    def ws() -> str:
+        return generator.choice(WHITESPACE)
+
+    value = generator.choice(['"gemini-2.0-flash"', '"o3"', '"a\\"b"', '""', '"x\ny"', "'gpt-4o'"])
+    name = generator.choice(["Gemini20Flash", "O3", "_x", "x9", "Self", "Selfish", "M"])
+    attribute = generator.choice(["strum", "serde", "other"])
+    key = generator.choice(["serialize", "rename", "to_string", "alias"])
+    extra = generator.choice(["", "#[default]", f"#[doc]{ws()}", "#[x\n]"])
+    return generator.choice(
+        [
+            f"#[{attribute}({ws()}{key}{ws()}={ws()}{value}{ws()})]{ws()}{extra}{name}",
+            f"{generator.choice(['Self', 'Model', 'self', 'a'])}::{name}{ws()}=>{ws()}{value}",
+            generator.choice(["fn f() {", "}", "::", "=>", ";", ws()]),
+        ]
+    )
+
+
+def variant_matches(pattern, text: str) -> list:
+    return [(match.span(), match.groups()) for match in pattern.finditer(text)]
+
+
+def test_rust_variant_values_of_ascii_texts_are_those_of_re():
+    texts = [
+        '#[strum(serialize = "gemini-2.0-flash-001")]\n#[default]\nGemini20Flash,\n',
+        '#[serde(rename\v=\x1c"gpt-4o")]\x1fGpt4o',
+        'Self::Gpt4o\v=>\x1d"gpt-4o",\nModel::O3 => "o3-mini"',
+    ]
+    generator = random.Random(13)
+    texts += ["".join(rust_fragment(generator) for _ in range(12)) for _ in range(400)]
+    for text in texts:
+        assert variant_matches(textutil._RUST_VARIANT_VALUE_ASCII, text) == variant_matches(
+            textutil._RUST_VARIANT_VALUE, text
+        )
+    assert sum(len(variant_matches(textutil._RUST_VARIANT_VALUE, text)) for text in texts[3:]) > 300
+
+
+def test_model_constants_of_a_non_ascii_rust_text_come_from_re():
+    text = 'impl Modèle {}\nSelf::Gemini15Pro => "gemini-1.5-pro",\n'
+    assert model_constant_definitions(text) == {"Gemini15Pro": "gemini-1.5-pro"}
+    assert model_constant_definitions(text.replace("è", "e")) == {"Gemini15Pro": "gemini-1.5-pro"}
