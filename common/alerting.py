@@ -63,6 +63,16 @@ class ScanFacts:
     policy_evaluations: list[dict] = field(default_factory=list)
     attestations: list[dict] = field(default_factory=list)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    _new_components: tuple[list[dict], ComponentTable] | None = field(default=None, repr=False)
+
+    def new_components(self) -> tuple[list[dict], ComponentTable]:
+        """The components absent from the previous scan, and one table over them for every rule: the
+        table holds the regex time budget, so a table per rule gave each of an admin's rules its own."""
+        if self._new_components is None:
+            previous = self.previous_component_ids or set()
+            new = [c for c in self.components if c.get("id") not in previous]
+            self._new_components = (new, ComponentTable(new))
+        return self._new_components
 
 
 @dataclass
@@ -142,10 +152,10 @@ def _severity_at_least(params: dict, facts: ScanFacts) -> Match | None:
 def _new_component(params: dict, facts: ScanFacts) -> Match | None:
     if facts.previous_component_ids is None:
         return None
-    new = [c for c in facts.components if c.get("id") not in facts.previous_component_ids]
+    new, table = facts.new_components()
     if not new:
         return None
-    rows = compile_condition(params["condition"]).select(ComponentTable(new))
+    rows = compile_condition(params["condition"]).select(table)
     hits = [new[row] for row in sorted(rows)]
     if not hits:
         return None

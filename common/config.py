@@ -126,6 +126,7 @@ class Settings:
     sso_session_hours: int = 12
     # Team organizations one user may hold as admin: each has its own quotas and rate limits.
     organizations_per_user: int = 20
+    invitation_days: int = 14
     ratelimit_enabled: bool = True
     outbound_allowlist: list[str] = field(default_factory=list)
     scan_stale_minutes: float = 30
@@ -144,9 +145,11 @@ class Settings:
     ws_send_queue_size: int = 1000
     ws_recheck_seconds: float = 30
     evidence_max_bytes: int = 5 * 1024 * 1024
+    evidence_bytes_per_org: int = 1024 * 1024 * 1024
     exports_in_flight_per_org: int = 10
     exports_kept_per_org: int = 200
     evaluations_in_flight_per_org: int = 10
+    scans_in_flight_per_org: int = 20
     repository_max_bytes: int = 500 * 1024 * 1024
     repository_max_files: int = 100_000
     repository_clone_timeout_seconds: float = 300
@@ -227,6 +230,7 @@ def load_settings() -> Settings:
         refresh_token_days=int(_env("REFRESH_TOKEN_DAYS", "30")),
         sso_session_hours=int(_env("SSO_SESSION_HOURS", "12")),
         organizations_per_user=int(_env("ORGANIZATIONS_PER_USER", "20")),
+        invitation_days=int(_env("INVITATION_DAYS", "14")),
         ratelimit_enabled=_env("RATELIMIT_ENABLED", "true").lower() != "false",
         # WEBHOOK_ALLOWLIST is the setting's former name, still honoured when the new one is unset.
         outbound_allowlist=[
@@ -250,9 +254,11 @@ def load_settings() -> Settings:
         ws_send_queue_size=int(_env("WS_SEND_QUEUE_SIZE", "1000")),
         ws_recheck_seconds=float(_env("WS_RECHECK_SECONDS", "30")),
         evidence_max_bytes=int(_env("EVIDENCE_MAX_BYTES", str(5 * 1024 * 1024))),
+        evidence_bytes_per_org=int(_env("EVIDENCE_BYTES_PER_ORG", str(1024 * 1024 * 1024))),
         exports_in_flight_per_org=int(_env("EXPORTS_IN_FLIGHT_PER_ORG", "10")),
         exports_kept_per_org=int(_env("EXPORTS_KEPT_PER_ORG", "200")),
         evaluations_in_flight_per_org=int(_env("EVALUATIONS_IN_FLIGHT_PER_ORG", "10")),
+        scans_in_flight_per_org=int(_env("SCANS_IN_FLIGHT_PER_ORG", "20")),
         repository_max_bytes=int(_env("REPOSITORY_MAX_BYTES", str(500 * 1024 * 1024))),
         repository_max_files=int(_env("REPOSITORY_MAX_FILES", "100000")),
         repository_clone_timeout_seconds=float(_env("REPOSITORY_CLONE_TIMEOUT_SECONDS", "300")),

@@ -6,7 +6,8 @@ checks that the transition is legal, changes the row in the caller's session and
 to publish, which the caller records (``events.record_job_event``) in the same transaction.
 
 Redelivery is normal (late acks, the reconciler's re-sends), so the repeatable transitions are
-idempotent: ``start`` on a running job is a redelivery and starts it again, ``complete`` on a
+idempotent: ``start`` on a running job is a redelivery and starts it again (announced once, when it left
+the queue), ``complete`` on a
 completed job and ``fail`` on a failed one change nothing. Contradicting a finished job raises.
 """
 
@@ -106,17 +107,23 @@ def _event(row: JobMixin, what: str, **payload) -> JobEvent:
     return JobEvent(row.organization_id, f"{row.event_prefix}.{what}", {**row.event_ids(), **payload})
 
 
-def start(row: JobMixin) -> JobEvent:
-    """A worker takes the job; on a running job this is a redelivery, which starts it again."""
+def start(row: JobMixin) -> JobEvent | None:
+    """A worker takes the job; on a running job this is a redelivery, which starts it again.
+
+    Only the move out of the queue announces ``<job>.started``: a second delivery of the message running
+    beside the first (late acks, a re-send) finds the job running, and announcing again would tell every
+    client and webhook that it started twice. Callers hold the row locked (``FOR UPDATE``), so of two
+    concurrent deliveries exactly one finds it queued."""
     if is_finished(row):
         raise IllegalTransition(row, "start")
+    leaves_the_queue = row.status in (None, JobStatus.QUEUED.value)  # None: a new row, not yet flushed
     now = utcnow()
     row.status = JobStatus.RUNNING.value
     row.started_at = row.started_at or now
     row.heartbeat_at = now
     row.attempts = (row.attempts or 0) + 1
     row.error = None
-    return _event(row, "started")
+    return _event(row, "started") if leaves_the_queue else None
 
 
 def progress(

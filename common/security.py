@@ -71,7 +71,14 @@ def decrypt_secret(token: str) -> str:
         raise ValueError("secret cannot be decrypted with the configured ENCRYPTION_KEY") from exc
 
 
+MASK = "*" * 8
+MASK_KEEPS_HIDDEN = 16
+
+
 def mask_secret(value: str, visible: int = 4) -> str:
-    if len(value) <= visible * 2:
-        return "*" * len(value)
-    return f"{value[:visible]}{'*' * 8}{value[-visible:]}"
+    """What members who may not read a secret see of it: its ends, only when at least ``MASK_KEEPS_HIDDEN``
+    characters stay hidden between them (a 12-character password showed 8 of its 12), else nothing, not
+    even its length."""
+    if len(value) < 2 * visible + MASK_KEEPS_HIDDEN:
+        return MASK
+    return f"{value[:visible]}{MASK}{value[-visible:]}"

@@ -85,6 +85,24 @@ def register_user(client, *, name: str = "Tester") -> TestUser:
     )
 
 
+def flooding_organization(client, keys: int) -> tuple[TestUser, str, TestUser, list[dict]]:
+    """An organization made by its admin, with an analyst member holding ``keys`` API keys: each key, the
+    analyst and the admin have a rate-limit window of their own, which is how one organization multiplies
+    a per-principal limit. (admin, organization id, analyst, each key's headers)."""
+    admin = register_user(client)
+    created = client.post("/api/v1/organizations", json={"name": "Flood"}, headers=admin.headers())
+    org_id = created.json["id"]
+    analyst = register_user(client)
+    add_member(client, admin, org_id, analyst, "analyst")
+    headers = []
+    for number in range(1, keys + 1):
+        key = client.post(
+            "/api/v1/auth/api-key", json={"name": f"ci-{number}"}, headers=analyst.headers(org_id)
+        )
+        headers.append({"Authorization": f"Bearer {key.json['key']}"})
+    return admin, org_id, analyst, headers
+
+
 def add_member(client, admin: TestUser, org_id: str, member: TestUser, role: str) -> None:
     """Invite ``member`` as the admin, then accept the invitation as the member."""
     response = client.post(
@@ -220,11 +238,12 @@ def redis_round_trips() -> Iterator[list[bytes]]:
         redis.connection.AbstractConnection.send_packed_command = original
 
 
-def sqlite_migrator(database: Path):
+def sqlite_migrator(database: Path, **environment: str):
     """``upgrade(revision)`` for a scratch SQLite database, as ``alembic upgrade`` runs it on a fresh
-    machine (its own process, no test settings): migration tests load rows between two revisions."""
+    machine (its own process, no test settings but ``environment``): migration tests load rows between two
+    revisions."""
     root = Path(__file__).resolve().parents[1]
-    env = {"DATABASE_URL": f"sqlite:///{database}", "PATH": "/usr/bin:/bin"}
+    env = {"DATABASE_URL": f"sqlite:///{database}", "PATH": "/usr/bin:/bin", **environment}
 
     def upgrade(revision: str) -> None:
         command = [sys.executable, "-m", "alembic", "upgrade", revision]

@@ -180,6 +180,30 @@ def celery_worker(live_server):
         yield worker
 
 
+# kombu's names for the sets that record a queue's declaration
+BINDING, PERMANENT_BINDING = "_kombu.binding.", "_kombu.binding_permanent."
+
+
+@pytest.fixture
+def scan_queue(monkeypatch):
+    """``scans.run`` routed to a queue of the test's own, which no worker consumes: once a pipeline test
+    has started the session's worker, it consumes ``scans`` and runs a scan a test has just created (its
+    status moves under the test's feet) or takes a task before the test reads it back."""
+    import common.celery_client
+    from common.celery_client import celery_client
+    from common.tasks import SCAN_RUN, queue_for
+
+    queue = f"scans-{secrets.token_hex(4)}"
+    monkeypatch.setattr(
+        common.celery_client,
+        "queue_for",
+        lambda task_name: queue if task_name == SCAN_RUN else queue_for(task_name),
+    )
+    yield queue
+    broker = redis.Redis.from_url(celery_client().conf.broker_url)
+    broker.delete(queue, f"{BINDING}{queue}", f"{PERMANENT_BINDING}{queue}")
+
+
 @pytest.fixture
 def held_ingest(monkeypatch):
     """The scan messages the API sends held back, their scan ids listed (``scans.ingest`` for results and

@@ -24,9 +24,20 @@ class Received:
 
 
 class Receiver:
-    """Answers with ``statuses`` in order (the last one repeats); ``secret`` may be set after creation."""
+    """Answers with ``statuses`` in order (the last one repeats); ``secret`` may be set after creation.
+    With ``answer_when``, each request is recorded at once and answered only once that event is set (a
+    slow receiver, for as long as a test needs; at most ``SLOW_ANSWER_LIMIT_SECONDS``)."""
 
-    def __init__(self, statuses=(200,), *, secret: str | None = None, extra_headers: dict | None = None):
+    SLOW_ANSWER_LIMIT_SECONDS = 60
+
+    def __init__(
+        self,
+        statuses=(200,),
+        *,
+        secret: str | None = None,
+        extra_headers: dict | None = None,
+        answer_when: threading.Event | None = None,
+    ):
         self.statuses = list(statuses)
         self.secret = secret
         self.extra_headers = extra_headers or {}
@@ -38,6 +49,8 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status = receiver._record(dict(self.headers.items()), body)
+                if answer_when is not None:
+                    answer_when.wait(timeout=receiver.SLOW_ANSWER_LIMIT_SECONDS)
                 reply = json.dumps({"received": True, "status": status}).encode()
                 self.send_response(status)
                 for name, value in receiver.extra_headers.get(status, {}).items():

@@ -4,7 +4,8 @@ Beat sends this task every minute; the database is the source of truth. Due rows
 are claimed with ``FOR UPDATE SKIP LOCKED`` and advanced in the same transaction
 that creates their scans, so two dispatchers running at once never start the same
 run twice, and a schedule written over the API is seen on the next tick. A schedule
-has at most one scan in flight: a run due while the last one is queued or running is skipped.
+has at most one scan in flight: a run due while the last one is queued or running is skipped, as is
+one due while its organization has ``SCANS_IN_FLIGHT_PER_ORG`` scans queued or running.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from common import events
+from common import events, scan_quota
 from common.celery_client import enqueue
+from common.config import get_settings
 from common.cron import CronError, next_run_after
 from common.db import session_scope
 from common.jobs import ACTIVE_STATUSES
@@ -36,6 +38,12 @@ CLAIM_BATCH_SIZE = 100
 # minute otherwise added a scan a minute to a backlog (the scans queue every organization shares), and any
 # number of schedules bypassed the scan-creation rate limit that way.
 SKIPPED_WHILE_IN_FLIGHT = "A run was skipped: the schedule's previous scan was still queued or running."
+# Schedules are bounded by the organization's scans in flight as ``POST /scans`` is (``common.scan_quota``):
+# one schedule each, any number of schedules would otherwise fill the queue past the limit.
+SKIPPED_AT_ORGANIZATION_LIMIT = (
+    f"A run was skipped: the organization already had its limit of scans queued or running "
+    f"({scan_quota.SETTING})."
+)
 
 
 class NothingToScan(ValueError):
@@ -84,6 +92,7 @@ def _scans_in_flight(session: Session, scan_ids: list[str]) -> set[str]:
 def _claim_batch(now: datetime) -> tuple[list[tuple[str, str, str]], int]:
     """Claim one batch of due schedules: the (scan, organization, schedule) ids started, and how many."""
     started = []
+    limit = get_settings().scans_in_flight_per_org
     with session_scope() as session:
         due = session.scalars(
             select(Schedule)
@@ -101,6 +110,9 @@ def _claim_batch(now: datetime) -> tuple[list[tuple[str, str, str]], int]:
                 continue
             if schedule.last_scan_id in in_flight:
                 schedule.last_error = SKIPPED_WHILE_IN_FLIGHT
+                continue
+            if not scan_quota.admits_another(session, schedule.organization_id, limit):
+                schedule.last_error = SKIPPED_AT_ORGANIZATION_LIMIT
                 continue
             schedule.last_run_at = now
             try:

@@ -1,23 +1,24 @@
 """``webhooks.dispatch`` fans one event out to its webhooks; ``webhooks.deliver`` makes one attempt.
 
 Both are safe to run twice, even at once: a delivery is unique per webhook and event, and an
-attempt is sent while its delivery's row is locked and recorded in that transaction, so a second
-delivery of the message finds it being sent (or sent) and sends nothing. Retries are new
-``deliver`` messages with a countdown.
+attempt is claimed in one short transaction (``WebhookDelivery.sending_since``), sent outside any
+transaction, and recorded in another, so a second delivery of the message finds it claimed (or sent)
+and sends nothing. Retries are new ``deliver`` messages with a countdown.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from common import webhooks
+from common import netguard, webhooks
 from common.celery_client import enqueue
 from common.db import session_scope
-from common.models.base import utcnow
+from common.models.base import as_utc, utcnow
 from common.models.webhooks import (
     FINAL_DELIVERY_STATUSES,
     DeliveryStatus,
@@ -31,6 +32,8 @@ from workers.app import app
 from workers.base import TRANSIENT_ERRORS, PlatformTask
 
 log = logging.getLogger(__name__)
+
+CLAIM_MARGIN_SECONDS = 30  # beyond the longest send: the worker's own scheduling, a slow commit
 
 
 def _create_deliveries(event_id: str) -> list[str]:
@@ -75,85 +78,145 @@ def dispatch_event(self: PlatformTask, event_id: str) -> int:
     return len(delivery_ids)
 
 
-def _claim(session: Session, delivery_id: str, attempt: int) -> tuple[WebhookDelivery, Webhook, str] | None:
-    """The delivery, its webhook and the event's body when attempt ``attempt`` is due, with the delivery
-    row locked until ``session`` ends; a disabled webhook's delivery is skipped.
+@dataclass(frozen=True)
+class Claimed:
+    """What sending one claimed attempt needs, read in the claiming transaction."""
 
-    None also when another delivery of this message holds the row: it is sending this attempt now, and
-    the lock, released by its commit or its connection's end, is what keeps the request from being sent
-    twice (a check of ``attempts`` alone passes for both while neither has recorded its outcome).
+    url: str
+    secret: str
+    kind: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Busy:
+    """Another delivery of this message claimed the attempt ``retry_in`` seconds before its claim lapses."""
+
+    retry_in: float
+
+
+def claim_lapses_after(policy: webhooks.RetryPolicy) -> timedelta:
+    """How long a claimed attempt stays another delivery's: longer than any send can take (each exchange
+    ends within ``EXCHANGE_SECONDS_PER_TIMEOUT`` times the timeout), so a claim still standing after it
+    belongs to a worker lost mid-send, and the attempt is sent again rather than lost."""
+    return timedelta(
+        seconds=netguard.EXCHANGE_SECONDS_PER_TIMEOUT * policy.timeout_seconds + CLAIM_MARGIN_SECONDS
+    )
+
+
+def _claim(delivery_id: str, attempt: int, policy: webhooks.RetryPolicy) -> Claimed | Busy | None:
+    """Claim attempt ``attempt`` of the delivery in one short transaction (``sending_since``), or say why
+    not: None when it is not due (sent, final, gone, its webhook disabled: skipped), ``Busy`` while
+    another delivery of the message holds a claim that has not lapsed.
 
     The webhook's row is held first (``FOR KEY SHARE``: other deliveries and edits go on), as its deletion
-    locks it before cascading to its deliveries. Claiming the delivery first and locking the webhook after
-    the send, the other order, deadlocked with a deletion made during the send.
+    locks it before cascading to its deliveries; the delivery's row is then locked ``SKIP LOCKED``: a
+    delivery that finds it locked is beside another one claiming it now, which will send it.
     """
-    webhook_id = session.scalar(select(WebhookDelivery.webhook_id).where(WebhookDelivery.id == delivery_id))
-    if webhook_id is None:
-        return None
-    session.execute(
-        select(Webhook.id).where(Webhook.id == webhook_id).with_for_update(read=True, key_share=True)
-    )
-    row = session.execute(
-        select(WebhookDelivery, WebhookEvent.body)
-        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
-        .where(WebhookDelivery.id == delivery_id)
-        .with_for_update(of=WebhookDelivery, skip_locked=True)
-    ).one_or_none()
-    if row is None:
-        return None
-    delivery, body = row
-    if delivery.status in FINAL_DELIVERY_STATUSES or delivery.attempts >= attempt:
-        return None
-    webhook = session.get(Webhook, delivery.webhook_id)
-    if not webhook.enabled:
-        webhooks.skip(delivery)
-        return None
-    return delivery, webhook, body
+    with session_scope() as session:
+        webhook_id = session.scalar(
+            select(WebhookDelivery.webhook_id).where(WebhookDelivery.id == delivery_id)
+        )
+        if webhook_id is None:
+            return None
+        session.execute(
+            select(Webhook.id).where(Webhook.id == webhook_id).with_for_update(read=True, key_share=True)
+        )
+        row = session.execute(
+            select(WebhookDelivery, WebhookEvent.body)
+            .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+            .where(WebhookDelivery.id == delivery_id)
+            .with_for_update(of=WebhookDelivery, skip_locked=True)
+        ).one_or_none()
+        if row is None:
+            return None
+        delivery, body = row
+        if delivery.status in FINAL_DELIVERY_STATUSES or delivery.attempts >= attempt:
+            return None
+        now = utcnow()
+        if delivery.sending_since is not None:
+            lapses_at = as_utc(delivery.sending_since) + claim_lapses_after(policy)
+            if lapses_at > now:
+                return Busy(retry_in=(lapses_at - now).total_seconds())
+        webhook = session.get(Webhook, delivery.webhook_id)
+        if not webhook.enabled:
+            webhooks.skip(delivery)
+            return None
+        delivery.sending_since = now
+        return Claimed(webhook.url, decrypt_secret(webhook.secret_encrypted), webhook.kind, body)
+
+
+def _record(
+    delivery_id: str,
+    attempt: int,
+    outcome: webhooks.AttemptOutcome,
+    started_at: datetime,
+    retry_in: float | None,
+    policy: webhooks.RetryPolicy,
+) -> str | None:
+    """Record the attempt's outcome in a second short transaction; the delivery's status, or None when
+    there is nothing to record: the webhook was deleted during the send (its deliveries with it), or
+    another delivery recorded this attempt (it took over a lapsed claim, and sends what follows).
+
+    The webhook's row is locked before the delivery's, as its deletion locks them, and ``NO KEY UPDATE``:
+    other events' deliveries count its failures too, and the key-share locks of their claims do not
+    wait for it."""
+    with session_scope() as session:
+        webhook_id = session.scalar(
+            select(WebhookDelivery.webhook_id).where(WebhookDelivery.id == delivery_id)
+        )
+        webhook = (
+            session.get(Webhook, webhook_id, with_for_update={"key_share": True}, populate_existing=True)
+            if webhook_id
+            else None
+        )
+        delivery = session.get(WebhookDelivery, delivery_id, with_for_update=True) if webhook else None
+        if delivery is None:
+            return None
+        if delivery.attempts >= attempt:
+            return None
+        webhooks.record_outcome(
+            session,
+            delivery,
+            webhook,
+            outcome,
+            attempt=attempt,
+            started_at=started_at,
+            retry_in=retry_in,
+            policy=policy,
+        )
+        delivery.sending_since = None
+        return delivery.status
 
 
 @app.task(bind=True, base=PlatformTask, name=WEBHOOK_DELIVER)
 def deliver(self: PlatformTask, delivery_id: str, attempt: int = 1) -> str | None:
-    """Make attempt ``attempt`` while holding the delivery's row, and record its outcome in that
-    transaction (a worker lost mid-send rolls back, and the redelivered message sends it again)."""
+    """Claim attempt ``attempt``, send it outside any transaction, then record its outcome.
+
+    A receiver that answers slowly holds no database connection and no row lock while it does: the
+    webhook may be edited or deleted meanwhile, and slow receivers cannot take the pool. A delivery of
+    the same message meanwhile finds the claim and looks again once it would have lapsed (a worker lost
+    mid-send leaves its claim standing; the attempt is then sent again, not lost)."""
     policy = webhooks.RetryPolicy.from_env()
     retry_in = None
     try:
-        with session_scope() as session:
-            claimed = _claim(session, delivery_id, attempt)
-            if claimed is None:
-                return None
-            delivery, webhook, body = claimed
-            started_at = utcnow()
-            outcome = webhooks.send(
-                webhook.url,
-                decrypt_secret(webhook.secret_encrypted),
-                delivery_id,
-                body,
-                policy.timeout_seconds,
-                webhook.kind,
-            )
-            if not outcome.success and outcome.retryable and attempt < policy.max_attempts:
-                retry_in = policy.delay(attempt, outcome.retry_after)
-            # Other events' deliveries count the webhook's failures too: read them under its lock
-            # (``NO KEY UPDATE``, which the key-share locks of the others' claims do not block).
-            webhook = session.get(
-                Webhook, webhook.id, with_for_update={"key_share": True}, populate_existing=True
-            )
-            webhooks.record_outcome(
-                session,
-                delivery,
-                webhook,
-                outcome,
-                attempt=attempt,
-                started_at=started_at,
-                retry_in=retry_in,
-                policy=policy,
-            )
-            status = delivery.status
+        claimed = _claim(delivery_id, attempt, policy)
+        if isinstance(claimed, Busy):
+            enqueue(WEBHOOK_DELIVER, delivery_id, attempt, countdown=claimed.retry_in)
+            return None
+        if claimed is None:
+            return None
+        started_at = utcnow()
+        outcome = webhooks.send(
+            claimed.url, claimed.secret, delivery_id, claimed.body, policy.timeout_seconds, claimed.kind
+        )
+        if not outcome.success and outcome.retryable and attempt < policy.max_attempts:
+            retry_in = policy.delay(attempt, outcome.retry_after)
+        status = _record(delivery_id, attempt, outcome, started_at, retry_in, policy)
     except TRANSIENT_ERRORS as exc:
         raise self.retry_later(exc) from exc
     if status == DeliveryStatus.FAILED:  # given up after its last attempt
         self._record_outcome(TaskOutcome.DEAD_LETTERED)
-    if retry_in is not None:
+    if retry_in is not None and status is not None:
         enqueue(WEBHOOK_DELIVER, delivery_id, attempt + 1, countdown=retry_in)
     return status

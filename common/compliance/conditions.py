@@ -95,6 +95,9 @@ MAX_TEXT_LENGTH = 1000
 MAX_PATTERN_LENGTH = 512
 REGEX_CALL_TIMEOUT_S = 0.05
 REGEX_LEAF_BUDGET_S = 1.0
+# All the regex leaves evaluated on one table (one preview, one scan's evaluation) share this much time:
+# with a budget per leaf only, 100 rules of 256 distinct slow patterns cost 25,600 s of one request.
+REGEX_TABLE_BUDGET_S = 10.0
 
 
 class InvalidCondition(ValueError):
@@ -120,6 +123,20 @@ def validate_condition(condition: object, path: str = "condition") -> dict[str, 
     if node_count[0] > MAX_NODES:
         errors.setdefault(path, []).append(f"condition has more than {MAX_NODES} parts")
     return errors
+
+
+def condition_parts(value: object) -> int:
+    """How many parts (objects) a condition, or anything holding conditions, has; what evaluating it costs
+    is about proportional: each leaf looks at every distinct value of its field once."""
+    parts, pending = 0, [value]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            parts += 1
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return parts
 
 
 def _add(errors: dict[str, list[str]], path: str, message: str) -> None:
@@ -331,6 +348,7 @@ class ComponentTable:
         self._ordered: dict[str, tuple[list, list[int]]] = {}
         self._ids: list[str] | None = None
         self.leaf_cache: dict[tuple, frozenset[int]] = {}
+        self.regex_seconds_left = REGEX_TABLE_BUDGET_S
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -545,19 +563,24 @@ def _union(groups: Iterable[Iterable[int]]) -> set[int]:
 
 
 def _select_regex(table: ComponentTable, field: str, pattern: str) -> set[int]:
-    """Regex search under a per-call timeout and a per-leaf budget; a timed-out value counts as no match."""
+    """Regex search under a per-call timeout, a per-leaf budget and the table's shared budget; a value
+    not searched in time counts as no match."""
     compiled = regex.compile(pattern)
-    deadline = time.monotonic() + REGEX_LEAF_BUDGET_S
+    started = time.monotonic()
+    deadline = started + min(REGEX_LEAF_BUDGET_S, table.regex_seconds_left)
     found: set[int] = set()
-    for text, rows in table.index(field, folded=False).items():
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
-        try:
-            if compiled.search(text, timeout=min(REGEX_CALL_TIMEOUT_S, remaining)) is not None:
-                found.update(rows)
-        except TimeoutError:
-            continue
+    try:
+        for text, rows in table.index(field, folded=False).items():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                if compiled.search(text, timeout=min(REGEX_CALL_TIMEOUT_S, remaining)) is not None:
+                    found.update(rows)
+            except TimeoutError:
+                continue
+    finally:
+        table.regex_seconds_left -= time.monotonic() - started
     return found
 
 

@@ -73,6 +73,13 @@ class Scan(JobMixin, Base):
         ),
         # The newest scans first (the dashboard's recent scans, the scan list), without sorting them all.
         Index("ix_scans_org_created", "organization_id", text("created_at DESC"), "id"),
+        # The scans an organization has in flight, counted at each scan's creation (``common.scan_quota``).
+        Index(
+            "ix_scans_org_in_flight",
+            "organization_id",
+            postgresql_where=text("status IN ('queued', 'running')"),
+            sqlite_where=text("status IN ('queued', 'running')"),
+        ),
     )
 
     id: Mapped[str] = id_column()

@@ -75,6 +75,10 @@ class WebhookDelivery(Base):
     status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING.value, nullable=False)
     attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     next_retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When a worker claimed attempt ``attempts + 1`` and began to send it; None once its outcome is
+    # recorded. The send runs outside any transaction, so this claim, not a held row lock, keeps a
+    # concurrent delivery of the same message from sending the attempt again.
+    sending_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_column()
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -38,7 +38,8 @@ _ROUTE_PREFIX = linear(
     r"^(?:(?:litellm|openai|anthropic|ollama|ollama_chat|groq|gemini|google-gla|google-vertex|vertex_ai|bedrock|"
     r"azure|azure_ai|mistral|together_ai|together|fireworks_ai|fireworks|deepseek|xai|x-ai|grok|cohere|"
     r"huggingface|openrouter|perplexity|deepinfra|cerebras|sambanova|nvidia_nim|watsonx|hosted_vllm|lm_studio)"
-    r"(?:::|[:/])|accounts/[\w-]+/models/|(?:projects/[^/\s]+/locations/[^/\s]+/)?publishers/[\w-]+/models/)",
+    r"(?:::|[:/])|accounts/[\w-]+/models/|(?:projects/[^/\s]+/locations/[^/\s]+/)?publishers/[\w-]+/models/"
+    r"|@(?:cf|hf)/)",  # Cloudflare Workers AI's catalog: ``@cf/meta/llama-3.1-8b-instruct``
     re.IGNORECASE,
 )
 # ``mistral:7b``, ``deepseek-r1:latest``: an Ollama tag after a model name that is also a route prefix; a

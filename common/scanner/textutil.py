@@ -28,7 +28,7 @@ from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
 from common.scanner.limits import line_at, linear
 
-_PLAUSIBLE_MODEL = linear(r"[A-Za-z0-9][\w.:/@-]{1,119}")
+_PLAUSIBLE_MODEL = linear(r"(?:@(?:cf|hf)/)?[A-Za-z0-9][\w.:/@-]{1,119}")  # ``@cf/``: Workers AI's catalog
 _FILE_EXTENSION = linear(
     r"\.(?:py|js|ts|json|ya?ml|txt|md|csv|html?|png|jpe?g|gguf|bin|pt|pth|onnx|safetensors|pkl)$", re.I
 )
@@ -187,6 +187,8 @@ def mentions_ai_endpoint(text: str) -> bool:
         host = host.lower()
         if host in data["hosts"] or port in data["self_hosted_ports"]:
             return True
+        if port in data["openai_base_ports"] and _openai_base_path(path):
+            return True
         if any(host.endswith(suffix) for suffix in data["host_suffixes"]):
             return True
         if any(pattern.search(host) for pattern, _ in host_patterns):
@@ -194,6 +196,43 @@ def mentions_ai_endpoint(text: str) -> bool:
         if path and any(path.rstrip("/").endswith(suffix) for suffix in data["self_hosted_paths"]):
             return True
     return False
+
+
+# a string that ends in a vendor's inference route (``'/openai/v1/chat/completions'`` behind a same-origin
+# proxy, ``${base}/v1/embeddings`` with the host from config): the file calls an LLM API by raw HTTP even
+# when no host is written. Shared web-app routes (``/api/chat``) are left out; ``/v1/messages`` names
+# Anthropic only next to its version header.
+_LLM_API_ROUTE = linear(
+    r"""["'`][^"'`\n]{0,200}?(/v1/(?:chat/completions|completions|embeddings|responses|audio/speech|"""
+    r"""audio/transcriptions|images/generations|messages)|/models/[\w.-]{1,100}:(?:stream)?"""
+    r"""[gG]enerateContent)(?:\?[^"'`\n]{0,200})?["'`]"""
+)
+
+
+def calls_llm_api_route(text: str) -> bool:
+    """Does a string of the text end in an LLM vendor's inference route (see ``_LLM_API_ROUTE``)?"""
+    if "/v1" not in text and "enerateContent" not in text:
+        return False
+    for match in _LLM_API_ROUTE.finditer(text):
+        if match.group(1) != "/v1/messages" or "anthropic-version" in text.lower():
+            return True
+    return False
+
+
+# Google's REST path names the model it calls (``.../v1beta/models/gemini-pro:generateContent``)
+_GOOGLE_MODEL_PATH = linear(
+    r"""/models/([A-Za-z][\w.-]{1,100}):(?:stream)?(?:[gG]enerateContent|embedContent|batchEmbedContents|"""
+    r"""countTokens|predict)\b"""
+)
+
+
+def google_path_models(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, model) of each catalog model a Gemini or Vertex AI REST path names."""
+    if ":" not in text or "/models/" not in text:
+        return
+    for match in _GOOGLE_MODEL_PATH.finditer(text):
+        if match_model(match.group(1)):
+            yield match.start(1), match.group(1)
 
 
 def known_ai_host(value: str) -> bool:
@@ -216,6 +255,11 @@ def _names_a_server(host: str, written_host: str) -> bool:
     if not _HOST_NAME.fullmatch(host) or any(marker in host for marker in _placeholder_hosts()):
         return False
     return not any(_STAND_IN_LABEL.fullmatch(label) for label in written_host.split(".")[:-2])
+
+
+def _openai_base_path(path: str | None) -> bool:
+    """``/v1`` or a route under it: the OpenAI-compatible base a local server answers on."""
+    return bool(path) and (path.rstrip("/") == "/v1" or path.startswith("/v1/"))
 
 
 def _server_path_provider(data: dict, host: str, path: str, hint: str | None) -> str | None:
@@ -256,6 +300,8 @@ def endpoint_for_url(url: str, *, any_host: bool, hint: str | None = None):
         provider = next((p for pattern, p in patterns if pattern.search(host)), None)
     if provider is None and port is not None:
         provider = data["self_hosted_ports"].get(str(port))
+    if provider is None and port is not None and _openai_base_path(parts.path):
+        provider = data["openai_base_ports"].get(str(port))
     if provider is None:
         provider = _server_path_provider(data, host, parts.path.rstrip("/"), hint)
     if provider is None and not any_host:
@@ -367,6 +413,9 @@ def _handed_to_prose(before: str) -> bool:
 
 # the default of an environment read: the environment decides (deep mode resolves it against .env)
 _ENVIRONMENT_DEFAULT = linear(r"(?i)getenv|environ|\benv\b|process\.env|ENV\.fetch|os\.Getenv|LookupEnv")
+# a call through a Cloudflare Worker's binding (``env.AI.run("@cf/meta/llama-3.1-8b-instruct", ...)``): the
+# literal is the call's argument, not the default of an environment variable
+_BINDING_CALL = linear(r"\benv\.[A-Z][A-Z0-9_]*\.\w+\(")
 # a catalog id that names no version or tier is too often a product or tool name (``claude-code``)
 _VERSIONED_OR_TIERED = re.compile(  # short values only (<= 120 characters): no backtracking risk
     r"(?i)\d|(?:^|[-.:/_])(?:pro|flash|mini|nano|opus|sonnet|haiku|large|medium|small|tiny|turbo|instruct|"
@@ -423,6 +472,8 @@ def code_model_literals(
             continue  # in the comment after the line's code (``tail_comments``: where each one opens)
         line_start = text.rfind("\n", max(0, start - MAX_LITERAL_CONTEXT), start) + 1
         before = text[max(line_start, start - MAX_LITERAL_CONTEXT) : start]
+        if _BINDING_CALL.search(before):
+            before = _BINDING_CALL.sub("(", before)
         if _handed_to_prose(before) or _ENVIRONMENT_DEFAULT.search(before) or _IMAGE_ARGUMENT.search(before):
             continue
         if _PREFIX_TEST.search(before) and not match_model(value).catalog_id:

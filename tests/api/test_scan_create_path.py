@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import base64
 import json
-import secrets
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+import kombu.pools
 import psycopg
 import pytest
 import redis
+from kombu.common import maybe_declare
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -34,6 +35,7 @@ from common.models import AuditLog, Scan
 from common.redis_client import get_redis
 from common.tasks import SCAN_RUN, queue_for
 from tests.helpers import redis_round_trips
+from tests.services import BINDING, PERMANENT_BINDING
 
 
 def _audit_rows(organization_id: str) -> list[AuditLog]:
@@ -205,7 +207,6 @@ def test_an_expired_key_names_a_new_scan_in_the_same_transaction(client, make_us
 # binding, then the queue's length): whether the producer a test gets has done so already depends on what
 # ran before (the session's worker sends follow-ups through the same pool), and it is no part of what
 # sending a task costs.
-BINDING, PERMANENT_BINDING = "_kombu.binding.", "_kombu.binding_permanent."
 
 
 def _declares_a_queue(commands: list[tuple]) -> bool:
@@ -219,22 +220,6 @@ def _declares_a_queue(commands: list[tuple]) -> bool:
 
 def _declaring_packet(packet: bytes) -> bool:
     return BINDING.encode() in packet or b"\r\nLLEN\r\n" in packet
-
-
-@pytest.fixture
-def scan_queue(monkeypatch) -> Iterator[str]:
-    """``scans.run`` routed to a queue of the test's own, which no worker consumes: once a pipeline test
-    has started the session's worker, it consumes ``scans`` and takes a task before the test reads it
-    back."""
-    queue = f"scans-{secrets.token_hex(4)}"
-    monkeypatch.setattr(
-        common.celery_client,
-        "queue_for",
-        lambda task_name: queue if task_name == SCAN_RUN else queue_for(task_name),
-    )
-    yield queue
-    broker = redis.Redis.from_url(celery_client().conf.broker_url)
-    broker.delete(queue, f"{BINDING}{queue}", f"{PERMANENT_BINDING}{queue}")
 
 
 def _sent_pipelines(monkeypatch) -> list[list[tuple]]:
@@ -475,8 +460,10 @@ def _drop_scan_tasks(queue: str, scan_ids: set[str]) -> dict[str, int]:
 
 def test_every_concurrent_request_of_a_process_gets_a_producer_without_waiting():
     """A greenlet holds its producer across the pipeline's round trip while the others run: with Celery's
-    pool of 10, the eleventh of 32 concurrent ``POST /scans`` waited for one."""
-    pool = celery_client().producer_pool
+    pool of 10, the eleventh of 32 concurrent ``POST /scans`` waited for one. A client of its own, built as
+    the process's is: the shared one's producers may be in use by a live worker's threads meanwhile."""
+    client = celery_client.__wrapped__()
+    pool = client.producer_pool
     held = []
     try:
         for _ in range(POOL_SIZE):
@@ -484,6 +471,7 @@ def test_every_concurrent_request_of_a_process_gets_a_producer_without_waiting()
     finally:
         for producer in held:
             producer.release()
+        client.close()
     assert len(held) == POOL_SIZE
 
 
@@ -529,3 +517,55 @@ def test_a_channel_consumes_on_a_client_other_than_its_publishing_one():
             finally:
                 consuming.connection_pool.release(consuming.connection)
                 consuming.connection = None
+
+
+def _first_sends_on_pooled_connections(client, count: int) -> list[bytes]:
+    """What ``count`` concurrent sends say to Redis before their task: each holds its own producer (so its
+    own pooled connection), opens its channel and declares the task's queue, as Celery's publish does."""
+    queue = client.amqp.queues[queue_for(SCAN_RUN)]
+    producers = [client.producer_pool.acquire(block=True) for _ in range(count)]
+    try:
+        with redis_round_trips() as sent:
+            for producer in producers:
+                maybe_declare(queue, producer.channel)
+    finally:
+        for producer in producers:
+            producer.release()
+    return sent
+
+
+def _new_celery_client() -> None:
+    """The next ``celery_client()`` is a new client, with a broker connection pool nothing has opened (kombu
+    keeps its pools per broker address for the whole process, whichever client asks)."""
+    kombu.pools.reset()
+    celery_client.cache_clear()
+    common.celery_client._publishing_broker_url.cache_clear()
+
+
+@pytest.fixture
+def fresh_celery_client() -> Iterator[None]:
+    _new_celery_client()
+    yield
+    _new_celery_client()
+
+
+def test_warmed_broker_connections_spare_a_burst_of_sends_their_handshakes(fresh_celery_client):
+    """A burst of sends on a cold pool opens a connection per send (``SELECT``, ``PING``) and declares the
+    queue on each; after ``warm_broker_connections`` the same burst says nothing to Redis before its task."""
+    cold = _first_sends_on_pooled_connections(celery_client(), 4)
+    assert sum(b"\r\nPING\r\n" in packet for packet in cold) >= 4, cold
+    assert sum(_declaring_packet(packet) for packet in cold) >= 4, cold
+
+    _new_celery_client()
+    assert common.celery_client.warm_broker_connections(4) == 4
+    assert _first_sends_on_pooled_connections(celery_client(), 4) == []
+
+
+def test_warming_takes_no_more_connections_than_the_pool_allows(fresh_celery_client):
+    """Warming past the pool's limit opens what the limit allows and gives every connection back."""
+    client = celery_client()
+    assert common.celery_client.warm_broker_connections(client.pool.limit + 5) == client.pool.limit
+    held = [client.pool.acquire(block=False) for _ in range(client.pool.limit)]
+    assert all(connection.connected for connection in held)
+    for connection in held:
+        connection.release()

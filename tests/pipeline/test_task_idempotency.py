@@ -19,15 +19,16 @@ from sqlalchemy import func, select, text
 from common import events, jobs, webhooks
 from common.celery_client import enqueue
 from common.db import session_scope
-from common.models import AuditLog
+from common.models import AuditLog, Scan
 from common.models.base import utcnow
 from common.models.compliance import EvaluationRun
 from common.models.webhooks import Webhook, WebhookDelivery, WebhookEvent
-from common.tasks import AUDIT_CLEANUP, COMPLIANCE_EVALUATE_SCAN, WEBHOOK_DELIVER
+from common.tasks import AUDIT_CLEANUP, COMPLIANCE_EVALUATE_SCAN, SCAN_RUN, WEBHOOK_DELIVER
 from tests.factories import component, make_scan
-from tests.helpers import register_user, wait_for
+from tests.helpers import register_user, wait_for, wait_for_scan
 from tests.webhook_receiver import Receiver
 from workers import compliance, maintenance
+from workers import webhooks as webhook_tasks
 from workers.base import PlatformTask
 
 API = "/api/v1"
@@ -151,6 +152,48 @@ def test_two_deliveries_of_a_completed_scan_start_one_automatic_evaluation(clien
 
 
 @pytest.mark.usefixtures("celery_worker")
+def test_two_deliveries_of_a_scan_at_once_announce_its_start_once(client, monkeypatch, scan_root):
+    """The second delivery waits on the scan's row while the first starts it, then found it running and
+    started it again, announcing ``scan.started`` a second time to every client and webhook."""
+    (scan_root / "app.py").write_text("import openai\n")
+    user = register_user(client)
+    with session_scope() as session:  # keeps each ``scan.started`` in the outbox, where it is counted
+        session.add(
+            Webhook(
+                organization_id=user.org_id,
+                url="https://hooks.example.com/started",
+                events=["scan.started"],
+                secret_encrypted="unused",
+                enabled=False,
+            )
+        )
+    barrier, started = threading.Barrier(2), []
+    start = jobs.start
+
+    def start_then_meet(row):
+        event = start(row)
+        if isinstance(row, Scan):
+            started.append(row.id)
+            _meet(barrier)
+        return event
+
+    monkeypatch.setattr(jobs, "start", start_then_meet)
+    response = client.post(f"{API}/scans", json={"target": str(scan_root)}, headers=user.headers())
+    assert response.status_code == 202, response.json
+    scan_id = response.json["id"]
+    enqueue(SCAN_RUN, scan_id)  # the same message, delivered again
+    wait_for(lambda: len(started) == 2, timeout=60)
+    assert wait_for_scan(client, user, scan_id)["status"] == "completed"
+    with session_scope() as session:
+        announced = session.scalar(
+            select(func.count()).where(
+                WebhookEvent.organization_id == user.org_id, WebhookEvent.type == "scan.started"
+            )
+        )
+    assert announced == 1
+
+
+@pytest.mark.usefixtures("celery_worker")
 def test_a_webhook_attempt_delivered_twice_at_once_is_sent_once(client, monkeypatch):
     user = register_user(client)
     barrier, sent = threading.Barrier(2), []
@@ -236,55 +279,108 @@ def _waiting_on_a_lock(statement: str) -> int:
         )
 
 
-@pytest.mark.usefixtures("celery_worker")
-def test_a_webhook_deleted_while_its_attempt_is_sent_waits_for_the_attempt_without_deadlock(
-    client, monkeypatch
-):
-    """The attempt holds its delivery's row across the send; the deletion cascades from the webhook's row
-    to its deliveries. Locking them in opposite orders (delivery then webhook, webhook then delivery)
-    deadlocked: PostgreSQL aborted one of the two, the deletion (an error answer) or the attempt."""
-    user = register_user(client)
-    sending, proceed, recorded, retried = threading.Event(), threading.Event(), [], []
-    send, record_outcome = webhooks.send, webhooks.record_outcome
-    retry_later = PlatformTask.retry_later
+def _transactions_held_on_webhooks() -> int:
+    """Connections idle inside a transaction whose last statement read or locked a webhook's rows."""
+    with session_scope() as session:
+        return session.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND state LIKE 'idle in transaction%' AND query ILIKE '%webhook%'"
+            )
+        )
 
-    def send_when_told(*args, **kwargs):
-        sending.set()
-        proceed.wait(timeout=30)
-        return send(*args, **kwargs)
+
+@pytest.mark.usefixtures("celery_worker")
+def test_a_slow_receiver_holds_no_transaction_and_its_webhook_may_be_deleted_meanwhile(client, monkeypatch):
+    """The attempt held its delivery's row, and a connection, for the whole send: a receiver answering
+    slowly (up to the timeout) kept a transaction open, many of them took the pool, and a deletion of the
+    webhook waited for the answer. Now the send runs between two short transactions: the deletion is
+    answered during it, and the outcome, with nothing left to record it on, is dropped quietly."""
+    user = register_user(client)
+    answer, recorded, retried = threading.Event(), [], []
+    record, retry_later = webhook_tasks._record, PlatformTask.retry_later
 
     def record_and_note(*args, **kwargs):
-        record_outcome(*args, **kwargs)
-        recorded.append(args[1].id)
+        recorded.append(record(*args, **kwargs))
+        return recorded[-1]
 
     def note_retry(self, exc):
         retried.append(exc)
         return retry_later(self, exc)
 
-    monkeypatch.setattr(webhooks, "send", send_when_told)
-    monkeypatch.setattr(webhooks, "record_outcome", record_and_note)
+    monkeypatch.setattr(webhook_tasks, "_record", record_and_note)
     monkeypatch.setattr(PlatformTask, "retry_later", note_retry)
-    with Receiver([200]) as receiver:
-        webhook_id = _webhook_with_one_event(client, user, receiver.url)
-        assert sending.wait(timeout=30)
-        deleted = []
-        deleting = threading.Thread(
-            target=lambda: deleted.append(
-                client.delete(f"{API}/webhooks/{webhook_id}", headers=user.headers())
-            )
-        )
-        deleting.start()
+    with Receiver([200], answer_when=answer) as receiver:
         try:
-            wait_for(lambda: _waiting_on_a_lock("DELETE FROM webhooks"), timeout=30, interval=0.05)
+            webhook_id = _webhook_with_one_event(client, user, receiver.url)
+            wait_for(lambda: receiver.requests, timeout=30, interval=0.05)  # sent; the answer waits
+            time.sleep(0.5)  # whatever the worker would still do before the answer
+            assert _transactions_held_on_webhooks() == 0
+            deleted = []
+            deleting = threading.Thread(
+                target=lambda: deleted.append(
+                    client.delete(f"{API}/webhooks/{webhook_id}", headers=user.headers())
+                )
+            )
+            deleting.start()
+            deleting.join(timeout=10)  # answered while the receiver still holds its answer back
+            assert not deleting.is_alive() and deleted[0].status_code == 204, deleted
         finally:
-            proceed.set()
-            deleting.join(timeout=60)
+            answer.set()
         wait_for(lambda: recorded or retried, timeout=30)
-    assert deleted[0].status_code == 204, deleted[0].json
-    assert recorded and not retried, retried
+    assert recorded == [None] and not retried, retried
     assert len(receiver.requests) == 1
     with session_scope() as session:
         assert session.get(Webhook, webhook_id) is None
+
+
+def _pending_delivery(client, user, url: str, **columns) -> str:
+    """A webhook at ``url`` and one delivery of it awaiting attempt 1, with ``columns`` set; written
+    directly, so that no worker of the session dispatches it."""
+    response = client.post(
+        f"{API}/webhooks", json={"url": url, "events": ["policy.violated"]}, headers=user.headers()
+    )
+    assert response.status_code == 201, response.json
+    with session_scope() as session:
+        event = WebhookEvent(organization_id=user.org_id, type="policy.violated", body='{"type": "x"}')
+        session.add(event)
+        session.flush()
+        delivery = WebhookDelivery(
+            webhook_id=response.json["id"], event_id=event.id, event_type=event.type, **columns
+        )
+        session.add(delivery)
+        session.flush()
+        return delivery.id
+
+
+def test_an_attempt_claimed_by_a_delivery_still_sending_is_looked_at_again_once_the_claim_lapses(
+    client, monkeypatch
+):
+    user = register_user(client)
+    queued: list[tuple] = []
+    monkeypatch.setattr(webhook_tasks, "enqueue", lambda *args, **kwargs: queued.append((args, kwargs)))
+    with Receiver([200]) as receiver:
+        delivery_id = _pending_delivery(client, user, receiver.url, sending_since=utcnow())
+        assert webhook_tasks.deliver(delivery_id, 1) is None
+        assert receiver.requests == []
+        lapse = webhook_tasks.claim_lapses_after(webhooks.RetryPolicy.from_env()).total_seconds()
+        ((args, kwargs),) = queued
+        assert args == (WEBHOOK_DELIVER, delivery_id, 1) and 0 < kwargs["countdown"] <= lapse
+
+
+def test_an_attempt_whose_worker_was_lost_mid_send_is_sent_again_once_its_claim_lapsed(client, monkeypatch):
+    user = register_user(client)
+    monkeypatch.setattr(webhook_tasks, "enqueue", lambda *args, **kwargs: None)
+    lapse = webhook_tasks.claim_lapses_after(webhooks.RetryPolicy.from_env())
+    with Receiver([200]) as receiver:
+        delivery_id = _pending_delivery(
+            client, user, receiver.url, sending_since=utcnow() - lapse - timedelta(seconds=1)
+        )
+        assert webhook_tasks.deliver(delivery_id, 1) == "succeeded"
+    assert len(receiver.requests) == 1
+    with session_scope() as session:
+        delivery = session.get(WebhookDelivery, delivery_id)
+        assert (delivery.attempts, delivery.sending_since) == (1, None)
 
 
 @pytest.mark.usefixtures("celery_worker")

@@ -117,6 +117,25 @@ def test_an_api_key_neither_accepts_nor_declines_invitations(client, make_user):
     )
 
 
+def test_an_api_key_cannot_make_its_user_leave_the_organization(client, make_user):
+    """A CI job's key that leaked would otherwise remove its user from the organization, and revoke all
+    their keys for it with the membership: leaving, like joining, is the account's decision."""
+    admin, member = make_user(), make_user()
+    org_id = client.post("/api/v1/organizations", json={"name": "kept"}, headers=admin.headers()).json["id"]
+    add_member(client, admin, org_id, member, "editor")
+    key = client.post("/api/v1/auth/api-key", json={"name": "ci"}, headers=member.headers(org_id)).json["key"]
+    as_key = {"Authorization": f"Bearer {key}"}
+    refused = client.delete(f"/api/v1/organizations/{org_id}/membership", headers=as_key)
+    assert refused.status_code == 403, refused.json
+    members = client.get(f"/api/v1/organizations/{org_id}/members", headers=admin.headers()).json["items"]
+    assert member.id in {m["user_id"] for m in members}
+    assert client.get(f"/api/v1/organizations/{org_id}", headers=as_key).status_code == 200  # key still works
+    assert (
+        client.delete(f"/api/v1/organizations/{org_id}/membership", headers=member.headers()).status_code
+        == 204
+    )
+
+
 def test_the_sso_check_does_not_answer_for_a_personal_workspace(client, make_user):
     user = make_user()
     with session_scope() as session:

@@ -16,7 +16,7 @@ from common.config import get_settings
 from common.db import session_scope
 from common.models.compliance import EvaluationRun
 from tests.factories import component, make_scan
-from tests.helpers import add_member, register_user, wait_for
+from tests.helpers import flooding_organization, register_user, wait_for
 
 API = "/api/v1"
 
@@ -33,15 +33,8 @@ def _evaluate(client, headers: dict, scan_id: str):
 def test_api_keys_and_members_cannot_queue_evaluations_past_the_organizations_limit(client, monkeypatch):
     _limit(monkeypatch, 3)
     monkeypatch.setattr("web.core.enqueueing.enqueue", lambda *_a, **_k: "task-id")  # no worker drains
-    admin = register_user(client)
-    org_id = client.post(f"{API}/organizations", json={"name": "Flood"}, headers=admin.headers()).json["id"]
+    admin, org_id, analyst, keys = flooding_organization(client, 4)
     scan_id = make_scan(org_id, components=[component("llm_provider", "openai")])
-    analyst = register_user(client)
-    add_member(client, admin, org_id, analyst, "analyst")
-    keys = []
-    for name in ("ci-1", "ci-2", "ci-3", "ci-4"):
-        created = client.post(f"{API}/auth/api-key", json={"name": name}, headers=analyst.headers(org_id))
-        keys.append({"Authorization": f"Bearer {created.json['key']}"})
     with session_scope() as session:  # the run after a scan is the scans' to bound, not counted here
         session.add(EvaluationRun(organization_id=org_id, scan_id=scan_id, trigger="scan"))
     admitted = [_evaluate(client, key, scan_id) for key in keys[:3]]

@@ -10,10 +10,16 @@ removed later, they came back through it, with its role rather than the one SSO 
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 import pytest
 import requests
+from sqlalchemy import select, update
 
+from common.config import get_settings
+from common.db import session_scope
+from common.models.base import utcnow
+from common.models.identity import MemberInvitation
 from tests.helpers import PASSWORD, TestUser, add_member, register_user
 from tests.sso_support import confidential_client, put_config, running_provider, sso_sign_in, toggle
 
@@ -173,3 +179,33 @@ def test_a_member_removed_after_joining_through_sso_does_not_come_back_through_t
     assert _pending(client, employee, org["id"]) == []
     assert _accept(client, employee, invitation["id"]).status_code == 404
     assert _role_in(client, employee, org["id"]) == 404
+
+
+def test_an_invitation_lapses_after_invitation_days_unless_renewed(client):
+    """An admin cannot withdraw an invitation sent to the wrong account or with too high a role; it stood
+    for ever, accepted whenever that account chose. Now it lapses after ``INVITATION_DAYS``."""
+    admin, invitee = register_user(client), register_user(client)
+    org_id = _team(client, admin)
+    _invite(client, admin, org_id, invitee.email, "admin")
+    days = get_settings().invitation_days
+    with session_scope() as session:
+        session.execute(
+            update(MemberInvitation)
+            .where(MemberInvitation.organization_id == org_id)
+            .values(created_at=utcnow() - timedelta(days=days, minutes=1))
+        )
+    [lapsed] = _stored_invitations(org_id)  # still in the table: the inviter may renew it
+    assert client.get("/api/v1/auth/invitations", headers=invitee.headers()).json["items"] == []
+    refused = client.post(f"/api/v1/auth/invitations/{lapsed.id}/accept", headers=invitee.headers())
+    assert refused.status_code == 404
+    _invite(client, admin, org_id, invitee.email, "viewer")  # renewed, in the admin's current choice
+    [renewed] = client.get("/api/v1/auth/invitations", headers=invitee.headers()).json["items"]
+    accepted = client.post(f"/api/v1/auth/invitations/{renewed['id']}/accept", headers=invitee.headers())
+    assert accepted.status_code == 200 and accepted.json["role"] == "viewer"
+
+
+def _stored_invitations(org_id: str) -> list:
+    with session_scope() as session:
+        return session.scalars(
+            select(MemberInvitation).where(MemberInvitation.organization_id == org_id)
+        ).all()

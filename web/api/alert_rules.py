@@ -11,6 +11,7 @@ from common import alerting
 from common.models.alerts import ALERT_TRIGGERS, AlertRule, mapped_model
 from common.models.base import isoformat
 from common.models.webhooks import Webhook
+from common.rule_quota import parts_problem
 from web.core.access import access, context, scoped_get_or_404
 from web.core.audit_recorder import audit
 from web.core.database import db
@@ -89,22 +90,28 @@ def _reference_errors(organization_id: str, params: dict, webhook_ids: list[str]
     return errors
 
 
-def _validated(organization_id: str, trigger: str, params: dict, webhook_ids: list[str]) -> None:
+def _validated(
+    organization_id: str, trigger: str, params: dict, webhook_ids: list[str], replacing: str | None
+) -> None:
     errors = alerting.validate_params(trigger, params)
     if "params.policy_id" not in errors:  # an id that is not one is never looked up
         errors.update(_reference_errors(organization_id, params, webhook_ids))
     if errors:
         abort(422, message="The alert rule is invalid.", errors=errors)
+    if problem := parts_problem(db(), organization_id, "alert rules", params, replacing):
+        db().rollback()
+        abort(409, message=problem)
 
 
 @blp.route("", methods=["POST"])
 @blp.alt_response(201, schema=ResourceSchema, success=True, headers=REQUIRED_LOCATION)
+@blp.alt_response(409, response="CONFLICT")
 @access("admin")
 @blp.arguments(AlertRuleCreateSchema)
 def create_rule(body):
     ctx = context()
     webhook_ids = list(dict.fromkeys(body["webhook_ids"]))
-    _validated(ctx.organization_id, body["trigger"], body["params"], webhook_ids)
+    _validated(ctx.organization_id, body["trigger"], body["params"], webhook_ids, None)
     rule = AlertRule(
         organization_id=ctx.organization_id,
         created_by=ctx.user_id,
@@ -139,6 +146,7 @@ def get_rule(rule_id):
 
 @blp.route("/<rule_id>", methods=["PUT"])
 @blp.alt_response(200, schema=ResourceSchema, success=True)
+@blp.alt_response(409, response="CONFLICT")
 @access("admin")
 @blp.arguments(AlertRuleUpdateSchema)
 def update_rule(body, rule_id):
@@ -146,7 +154,7 @@ def update_rule(body, rule_id):
     trigger = body.get("trigger", rule.trigger)
     params = body.get("params", rule.params if trigger == rule.trigger else {})
     webhook_ids = list(dict.fromkeys(body.get("webhook_ids", rule.webhook_ids)))
-    _validated(rule.organization_id, trigger, params, webhook_ids)
+    _validated(rule.organization_id, trigger, params, webhook_ids, rule.id)
     rule.trigger, rule.params, rule.webhook_ids = trigger, params, webhook_ids
     for field in ("name", "enabled"):
         if field in body:

@@ -23,6 +23,7 @@ from common.models.compliance import (
     FrameworkSetting,
     inactive_framework_ids,
 )
+from common.rule_quota import parts_problem
 from common.scanner.model import SEVERITIES
 from web.core.access import access, context, scoped_get_or_404
 from web.core.audit_recorder import audit
@@ -162,6 +163,14 @@ def rule_json(rule: CustomRule) -> dict:
     }
 
 
+def _within_parts(organization_id: str, body: dict, replacing: str | None) -> None:
+    if "condition" in body and (
+        problem := parts_problem(db(), organization_id, "custom rules", body["condition"], replacing)
+    ):
+        db().rollback()
+        abort(409, message=problem)
+
+
 def _validated_rule(body: dict) -> None:
     errors: dict[str, list[str]] = {}
     if "condition" in body:
@@ -175,11 +184,13 @@ def _validated_rule(body: dict) -> None:
 
 @blp.route("/rules", methods=["POST"])
 @blp.alt_response(201, schema=ResourceSchema, success=True, headers=REQUIRED_LOCATION)
+@blp.alt_response(409, response="CONFLICT")
 @access("editor")
 @blp.arguments(RuleCreateSchema)
 def create_rule(body):
     ctx = context()
     _validated_rule(body)
+    _within_parts(ctx.organization_id, body, None)
     rule = CustomRule(
         organization_id=ctx.organization_id,
         created_by=ctx.user_id,
@@ -218,11 +229,13 @@ def get_rule(rule_id):
 
 @blp.route("/rules/<rule_id>", methods=["PUT"])
 @blp.alt_response(200, schema=ResourceSchema, success=True)
+@blp.alt_response(409, response="CONFLICT")
 @access("editor")
 @blp.arguments(RuleUpdateSchema)
 def update_rule(body, rule_id):
     rule = scoped_get_or_404(CustomRule, rule_id, "Custom rule")
     _validated_rule(body)
+    _within_parts(rule.organization_id, body, rule.id)
     for field, value in body.items():
         setattr(rule, field, "" if field == "description" and value is None else value)
     db().commit()

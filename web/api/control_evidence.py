@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from common.compliance import load_frameworks
 from common.config import get_settings
+from common.evidence_store import evidence_room_problem
 from common.models import User
 from common.models.base import isoformat
 from common.models.compliance import ControlEvidence
@@ -135,6 +136,7 @@ def _safe_filename(name: str) -> str:
 @blp.route("", methods=["POST"])
 @blp.doc(requestBody=REQUEST_BODY)
 @blp.alt_response(201, schema=ResourceSchema, success=True, headers=REQUIRED_LOCATION)
+@blp.alt_response(409, response="CONFLICT")
 @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 @access("editor")
@@ -168,6 +170,10 @@ def create_evidence():
     )
     if upload is not None:
         content = _read_upload(upload)
+        limit = get_settings().evidence_bytes_per_org
+        if problem := evidence_room_problem(db(), ctx.organization_id, len(content), limit):
+            db().rollback()
+            abort(409, message=problem)
         evidence.content = content
         evidence.size_bytes = len(content)
         evidence.sha256 = hashlib.sha256(content).hexdigest()

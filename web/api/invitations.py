@@ -6,16 +6,21 @@ email gets nothing (no pending invitation waits for whoever registers that addre
 
 An invitation stands only while the admin who made it is still an admin of the organization: nobody else
 sees or withdraws it, so an admin who is removed, leaves or deletes the account leaves no way in behind.
+Nor does it stand for ever: an admin cannot withdraw one sent to the wrong account or with too high a
+role, so it lapses ``INVITATION_DAYS`` after it was sent (inviting again renews it).
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from common.config import get_settings
 from common.models import Membership, Organization
-from common.models.base import isoformat
+from common.models.base import isoformat, utcnow
 from common.models.identity import MemberInvitation
 from web.api.auth import user_session_principal
 from web.core.access import AUTHENTICATED, access
@@ -39,8 +44,8 @@ def invitation_json(invitation: MemberInvitation, organization: Organization) ->
 
 
 def _own_invitations():
-    """The caller's invitations whose inviter is still an admin there; an SSO session sees its own
-    organization's only."""
+    """The caller's invitations sent less than ``INVITATION_DAYS`` ago by someone still an admin there; an
+    SSO session sees its own organization's only."""
     principal = current_principal()
     inviter = aliased(Membership)
     query = (
@@ -52,7 +57,10 @@ def _own_invitations():
             & (inviter.user_id == MemberInvitation.invited_by)
             & (inviter.role == "admin"),
         )
-        .where(MemberInvitation.user_id == principal.user_id)
+        .where(
+            MemberInvitation.user_id == principal.user_id,
+            MemberInvitation.created_at > utcnow() - timedelta(days=get_settings().invitation_days),
+        )
     )
     if principal.bound_org_id:
         query = query.where(MemberInvitation.organization_id == principal.bound_org_id)

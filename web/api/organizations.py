@@ -168,6 +168,7 @@ def add_member(body, org_id):
             invitation = MemberInvitation(organization_id=org_id, user_id=user.id)
             db().add(invitation)
         invitation.role, invitation.invited_by = body["role"], context().user_id
+        invitation.created_at = utcnow()  # renewed: it lapses INVITATION_DAYS from now
         db().commit()
     audit("organization.member_invite", "organization", org_id, email=body["email"], role=body["role"])
     return {
@@ -215,10 +216,13 @@ def remove_member(org_id, user_id):
 
 @blp.route("/<org_id>/membership", methods=["DELETE"])
 @blp.alt_response(204, description="No Content", success=True)
+@blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(409, response="CONFLICT")
 @access("viewer", org_arg="org_id")
 def leave(org_id):
-    """Any member leaves, unless they are its last admin (or it is their personal workspace)."""
+    """Any member leaves, unless they are its last admin (or it is their personal workspace). Leaving is the
+    account's decision, as joining is: an API key (a CI job's) cannot make its user leave."""
+    user_session_principal("leave organizations")
     ctx = context()
     if ctx.organization.personal and ctx.organization.id == ctx.principal.user.personal_org_id:
         abort(409, message="A personal workspace is left by deleting the account.")

@@ -17,6 +17,7 @@ from common.jobs import JobStatus
 from common.models import Component, Scan
 from common.models.base import isoformat
 from common.models.compliance import POLICY_ACTIONS, Policy, PolicyEvaluation
+from common.rule_quota import parts_problem
 from web.api.compliance import refuse_deep_nesting
 from web.core.access import access, context, scoped_get_or_404
 from web.core.audit_recorder import audit
@@ -93,13 +94,23 @@ def _validated_rules(body: dict) -> None:
         abort(422, message="The policy rules are invalid.", errors=errors)
 
 
+def _within_parts(organization_id: str, body: dict, replacing: str | None) -> None:
+    if "rules" in body and (
+        problem := parts_problem(db(), organization_id, "policies", body["rules"], replacing)
+    ):
+        db().rollback()
+        abort(409, message=problem)
+
+
 @blp.route("", methods=["POST"])
 @blp.alt_response(201, schema=ResourceSchema, success=True, headers=REQUIRED_LOCATION)
+@blp.alt_response(409, response="CONFLICT")
 @access("editor")
 @blp.arguments(PolicyCreateSchema)
 def create_policy(body):
     ctx = context()
     _validated_rules(body)
+    _within_parts(ctx.organization_id, body, None)
     policy = Policy(
         organization_id=ctx.organization_id,
         created_by=ctx.user_id,
@@ -168,11 +179,13 @@ def get_policy(policy_id):
 
 @blp.route("/<policy_id>", methods=["PUT"])
 @blp.alt_response(200, schema=ResourceSchema, success=True)
+@blp.alt_response(409, response="CONFLICT")
 @access("editor")
 @blp.arguments(PolicyUpdateSchema)
 def update_policy(body, policy_id):
     policy = scoped_get_or_404(Policy, policy_id, "Policy")
     _validated_rules(body)
+    _within_parts(policy.organization_id, body, policy.id)
     for field, value in body.items():
         setattr(policy, field, "" if field == "description" and value is None else value)
     db().commit()

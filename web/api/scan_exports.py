@@ -17,14 +17,14 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import url_for
 from flask_smorest import Blueprint, abort
-from sqlalchemy import delete, select
 
 from common import scan_bom
 from common.bom.compare import compare
 from common.bom.graph import build_graph
 from common.config import get_settings
+from common.export_retention import delete_finished_beyond_newest
 from common.exporters import FORMATS
-from common.jobs import TERMINAL_STATUSES, JobStatus
+from common.jobs import JobStatus
 from common.models import Scan
 from common.models.exports import Export
 from common.tasks import EXPORT_RENDER
@@ -110,16 +110,7 @@ def admit_export(organization_id: str) -> None:
     admit_job(
         Export, organization_id, settings.exports_in_flight_per_org, "EXPORTS_IN_FLIGHT_PER_ORG", "exports"
     )
-    finished = (Export.organization_id == organization_id, Export.status.in_(TERMINAL_STATUSES))
-    newest = (
-        select(Export.id)
-        .where(*finished)
-        .order_by(Export.created_at.desc(), Export.id.desc())
-        .limit(settings.exports_kept_per_org)
-    )
-    db().execute(
-        delete(Export).where(*finished, Export.id.not_in(newest)).execution_options(synchronize_session=False)
-    )
+    delete_finished_beyond_newest(db(), organization_id, settings.exports_kept_per_org)
 
 
 @blp.route("/<scan_id>/export", methods=["POST"])

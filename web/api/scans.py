@@ -6,6 +6,7 @@ import functools
 import logging
 from datetime import timedelta
 from itertools import chain
+from typing import NoReturn
 
 import marshmallow as ma
 from flask import Response, request, url_for
@@ -34,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 
-from common import dashboard_cache, events, jobs
+from common import dashboard_cache, events, jobs, scan_quota
 from common.config import get_settings
 from common.dashboard import compiled_sql
 from common.dashboard_cache import WRITES_ORGANIZATION
@@ -228,30 +229,58 @@ NEW_SCAN_COLUMNS = (
     *("repository_url", "repository_ref", "repository_credential_id", "idempotency_key"),
     *("status", "progress", "stage", "attempts", "files_scanned", "created_at"),
 )
-INSERT_NEW_SCAN = _insert_of(Scan.__table__, NEW_SCAN_COLUMNS, "scan_")
-INSERT_AUDIT_ROW = _insert_of(AuditLog.__table__, tuple(AuditLog.__table__.c.keys()), "audit_")
-INSERT_SCAN_AND_AUDIT_ROW = INSERT_AUDIT_ROW.add_cte(INSERT_NEW_SCAN.cte("new_scan")).execution_options(
-    **{COMMITS_ALONE: True}
+# The scan is inserted only while its organization has fewer than ``SCANS_IN_FLIGHT_PER_ORG`` scans in
+# flight (``common.scan_quota``), and the audit row only with it: a refused request writes nothing.
+AUDIT_COLUMNS = tuple(AuditLog.__table__.c.keys())
+INSERT_ADMITTED_SCAN = scan_quota.admitting_insert(Scan.__table__, NEW_SCAN_COLUMNS, "scan_")
+INSERT_AUDIT_ROW = _insert_of(AuditLog.__table__, AUDIT_COLUMNS, "audit_")
+_ADMITTED_SCAN = INSERT_ADMITTED_SCAN.returning(Scan.__table__.c.id).cte("new_scan")
+INSERT_SCAN_AND_AUDIT_ROW = (
+    insert(AuditLog.__table__)
+    .from_select(
+        list(AUDIT_COLUMNS),
+        select(
+            *(bindparam("audit_" + name, type_=AuditLog.__table__.c[name].type) for name in AUDIT_COLUMNS)
+        ).select_from(_ADMITTED_SCAN),
+    )
+    .add_cte(_ADMITTED_SCAN)
+    .execution_options(preserve_rowcount=True, **{COMMITS_ALONE: True})
 )
 
 
-def _insert_scan_and_audit_row(scan: Scan, audit_row: dict) -> set[str]:
+def _insert_scan_and_audit_row(scan: Scan, audit_row: dict, in_flight_limit: int) -> set[str] | None:
     """Write the new scan and its audit row atomically: one statement on PostgreSQL (a database
     without writes in a CTE takes two in the session's transaction). Returns what the dashboard's cache
-    must bump once it commits, which the task's pipeline carries (``dashboard_cache.take``)."""
+    must bump once it commits, which the task's pipeline carries (``dashboard_cache.take``), or None
+    when the organization already has ``in_flight_limit`` scans in flight and nothing was written."""
     session = db()
     params = {f"scan_{name}": getattr(scan, name) for name in NEW_SCAN_COLUMNS}
     params.update((f"audit_{name}", value) for name, value in audit_row.items())
+    params[scan_quota.LIMIT_PARAMETER] = in_flight_limit
     if session.new:  # anything else recorded (an event's outbox row) must share the scan's transaction
         session.flush()
     connection = session.connection()  # Core statements: the ORM's execution path has nothing to add
     options = {WRITES_ORGANIZATION: scan.organization_id}  # the new scan's organization
     if connection.dialect.name == "postgresql":
-        connection.execute(INSERT_SCAN_AND_AUDIT_ROW, params, execution_options=options)
+        admitted = connection.execute(INSERT_SCAN_AND_AUDIT_ROW, params, execution_options=options).rowcount
     else:
-        connection.execute(INSERT_NEW_SCAN, params, execution_options=options)
-        connection.execute(INSERT_AUDIT_ROW, params)
-    return dashboard_cache.take(connection)
+        admitted = connection.execute(INSERT_ADMITTED_SCAN, params, execution_options=options).rowcount
+        if admitted:
+            connection.execute(INSERT_AUDIT_ROW, params)
+    written = dashboard_cache.take(connection)
+    return written if admitted else None
+
+
+def _refuse_past_in_flight_limit(limit: int) -> NoReturn:
+    """429: the organization has ``limit`` scans queued or running; whatever the request staged (its
+    ``scan.queued`` outbox row) is rolled back with it."""
+    db().rollback()
+    discard_audit()
+    abort(
+        429,
+        message=scan_quota.refusal_message(limit),
+        headers={"Retry-After": str(scan_quota.RETRY_AFTER_SECONDS)},
+    )
 
 
 def _replay_for_key(clash: IntegrityError, organization_id: str, key: str | None):
@@ -288,6 +317,7 @@ def _existing_for_key(organization_id: str, key: str) -> Scan | None:
 @blp.arguments(ScanCreateSchema())  # an instance: webargs would build one per request from a class
 @reads_before_writing
 def create_scan(body):
+    """Queue a scan; 429 while the organization has ``SCANS_IN_FLIGHT_PER_ORG`` scans queued or running."""
     ctx = context()
     key = (request.headers.get("Idempotency-Key") or "").strip()[:200] or None
     if key and (existing := _existing_for_key(ctx.organization_id, key)) is not None:
@@ -341,8 +371,11 @@ def create_scan(body):
         deep=scan.deep,
     )
     queued = events.record_for_task(db(), scan.organization_id, "scan.queued", scan_id=scan.id)
+    in_flight_limit = get_settings().scans_in_flight_per_org
     try:
-        dashboard_writes = _insert_scan_and_audit_row(scan, audit_row)
+        dashboard_writes = _insert_scan_and_audit_row(scan, audit_row, in_flight_limit)
+        if dashboard_writes is None:
+            _refuse_past_in_flight_limit(in_flight_limit)
         db().commit()
     except IntegrityError as clash:
         return _replay_for_key(clash, scan.organization_id, key)

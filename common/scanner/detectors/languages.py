@@ -51,6 +51,7 @@ from common.scanner.model_constants import CATALOG_LITERAL
 from common.scanner.sfc import SFC_SUFFIXES
 from common.scanner.textutil import (
     CARGO_DEPENDENCY_TABLES,
+    calls_llm_api_route,
     catalog_model_literals,
     code_model_literals,
     comment_column,
@@ -59,6 +60,7 @@ from common.scanner.textutil import (
     embedded_modelfile_bases,
     endpoint_for_url,
     folders_up,
+    google_path_models,
     hf_url_models,
     is_prose,
     known_ai_host,
@@ -388,7 +390,7 @@ class _LanguageDetector(Detector):
             if not (imp.implied and self.project_defines(file, imp, package))
         ]
         if not sdk_imports:
-            if mentions_ai_endpoint(text) or self.bare_hosts(text):
+            if mentions_ai_endpoint(text) or self.bare_hosts(text) or calls_llm_api_route(text):
                 yield from self.raw_http(file, text)
             yield from self.model_catalogs(file, text)
             return
@@ -553,10 +555,11 @@ class _LanguageDetector(Detector):
 
     def raw_http(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """A file without SDK imports that calls an AI endpoint directly: the endpoint, and the
-        catalog model ids its request bodies name."""
+        catalog model ids its request bodies name. A vendor route with no host written (a same-origin
+        proxy, a base URL from config) is such a call too; only its models are reported."""
         comment_lines = self.prose_lines(file)
         endpoints = list(self.endpoints(file, comment_lines))
-        if not endpoints:
+        if not endpoints and not calls_llm_api_route(text):
             return
         yield from endpoints
         yield from self.models(file, text, comment_lines, False, [])
@@ -702,6 +705,12 @@ class _LanguageDetector(Detector):
             line = _line_at(text, start)
             if (line, value) in aliases or self.after_line_comment(text, start, commented):
                 continue
+            found = model_finding(value, line, strong=False, hf_context=False)
+            if found and line not in comments and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                yield self.model_at(file, line, found)
+        for start, value in google_path_models(text):
+            line = _line_at(text, start)
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and line not in comments and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
@@ -1752,8 +1761,9 @@ class JavaDetector(_LanguageDetector):
     # Koog's first argument is the tool's name (``@Tool("x")``, ``customName = "x"``); LangChain4j's is
     # its description
     KOOG_NAME = linear(r'^\(\s*"([^"\n]{1,100})"|\bcustomName\s*=\s*"([^"\n]{1,100})"')
-    # tools built in code: Spring AI's ``FunctionToolCallback.builder("name", fn)`` and
-    # ``MethodToolCallback`` definitions, LangChain4j's ``ToolSpecification.builder().name("x")``
+    # tools built in code: Spring AI's ``FunctionToolCallback.builder("name", fn)`` (before 1.0:
+    # ``FunctionCallback.builder().function("name", fn)``, ``FunctionCallbackWrapper...withName("name")``)
+    # and ``MethodToolCallback`` definitions, LangChain4j's ``ToolSpecification.builder().name("x")``
     # the OpenAI Java SDK's ``FunctionDefinition.builder().name("x")`` (Azure's ``new
     # FunctionDefinition("x")``) and the Anthropic Java SDK's ``Tool.builder().name("x")``
     BUILT_TOOL = linear(
@@ -1762,12 +1772,16 @@ class JavaDetector(_LanguageDetector):
         r'|\bToolSpecification\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'
         r'|\bFunctionDefinition(?:\.builder\(\)\s*\.name\(|\(|\s*\(\s*name\s*=)\s*"([^"\n]{1,100})"'
         r'|\bTool\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'
+        r'|\bFunctionCallback\.builder\(\)\s*\.function\(\s*"([^"\n]{1,100})"'
+        r'|\bFunctionCallbackWrapper\.builder\([^;]{0,300}?\.withName\(\s*"([^"\n]{1,100})"'
     )
     BUILT_TOOL_OWNERS = {
         1: ("spring-ai",),
         2: ("spring-ai",),
         3: ("langchain4j",),
         4: ("openai", "azure-openai"),
+        6: ("spring-ai",),
+        7: ("spring-ai",),
     }
     # Spring AI's function beans: ``@Bean @Description("...") Function<Req, Resp> currentWeather()`` is a
     # tool named after the bean (its method)
@@ -2158,18 +2172,23 @@ class CSharpDetector(_LanguageDetector):
     api_signatures = (
         (linear(r"\bKernel\.CreateBuilder\s*\(|\[KernelFunction\b|\bIKernelBuilder\b"), "semantic-kernel"),
         (linear(r"\.Add(?:AzureOpenAI|OpenAI)ChatCompletion\s*\("), "semantic-kernel"),
-        (linear(r"\.AddMcpServer\s*\(|\[McpServerTool(?:Type)?\b"), "mcp"),
+        (linear(r"\.AddMcpServer\s*\(|\[McpServerTool(?:Type)?\b|\[McpToolTrigger\("), "mcp"),
         (linear(r"\bnew\s+KernelMemoryBuilder\s*\("), "kernel-memory"),
     )
+    # Azure Functions' MCP extension serves a function as a tool through its trigger binding:
+    # ``[McpToolTrigger(nameof(GetWeather), "description")]`` or ``[McpToolTrigger("get_weather", ...)]``
+    TOOL_TRIGGER = linear(r'\[McpToolTrigger\(\s*(?:nameof\(\s*(\w+)\s*\)|"([^"\n]{1,100})")')
 
     # a tool built in code rather than by attribute: ``McpServerTool.Create(fn, new() { Name = "x" })``
     CREATED_TOOL = linear(r'\bMcpServerTool\.Create\([^;]{0,400}?\bName\s*=\s*"([^"\n]{1,100})"')
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """``[McpServerTool(Name = "x")]``, or the method the bare attribute sits on; a tool
-        ``McpServerTool.Create`` builds, by the ``Name`` its options give."""
+        ``McpServerTool.Create`` builds, by the ``Name`` its options give; an Azure Functions tool trigger."""
         for match in self.CREATED_TOOL.finditer(text):
             yield match.start(), match.group(1)
+        for match in self.TOOL_TRIGGER.finditer(text):
+            yield match.start(), match.group(1) or match.group(2)
         for match in self.TOOL_ATTRIBUTE.finditer(text):
             named = re.search(r'\bName\s*=\s*"([^"]{1,100})"', match.group(1))
             if named:

@@ -152,7 +152,8 @@ def secrets_in_arguments(args: list[str]) -> list[tuple[str, str]]:
 
 
 def strip_jsonc(text: str) -> str:
-    """Remove // and /* */ comments and trailing commas outside strings, keeping line breaks."""
+    """Remove // and /* */ comments, shell-style # comments (hand-edited configs carry ``# TODO`` notes)
+    and trailing commas outside strings, keeping line breaks."""
     out: list[str] = []
     i, n = 0, len(text)
     in_string = False
@@ -169,7 +170,7 @@ def strip_jsonc(text: str) -> str:
             continue
         if ch == '"':
             in_string = True
-        elif text.startswith("//", i):
+        elif text.startswith("//", i) or ch == "#":
             end = text.find("\n", i)
             i = n if end < 0 else end
             continue
@@ -425,6 +426,28 @@ def generic_toml_kind(file: SourceFile) -> ConfigKind | None:
     return ConfigKind(client_from_path(file.relpath), keys)
 
 
+# a one-line ``key = value`` whose value does not open a multi-line array, table or string
+SINGLE_LINE_ASSIGNMENT = linear(r"""^[ \t]*[\w."'-]+[ \t]*=[ \t]*[^\[{"'\s]""")
+
+
+def load_toml_leniently(text: str) -> dict | None:
+    """A config template that does not parse as a whole (``PYTHONPATH = os.path.join(...)``, a value
+    written as code to fill in) still configures the servers its tables name: the one-line assignments
+    that do not parse on their own are blanked and the rest is read; None if it still does not parse."""
+    kept = []
+    for line in text.split("\n"):
+        if SINGLE_LINE_ASSIGNMENT.search(line):
+            try:
+                tomllib.loads(line)
+            except tomllib.TOMLDecodeError:
+                line = ""
+        kept.append(line)
+    try:
+        return tomllib.loads("\n".join(kept))
+    except (tomllib.TOMLDecodeError, RecursionError):
+        return None
+
+
 # ``[mcp_servers.x]``, ``[[mcp.server]]``, ``[mcp.servers.x]``: a table header under a generic key
 GENERIC_TOML_TABLE = linear(r"(?m)^[ \t]*\[\[?\s*(?:mcp_servers|mcpServers|mcp\.servers?)\b")
 
@@ -523,7 +546,9 @@ class McpConfigDetector(Detector):
             document = tomllib.loads(file.text)
         except (tomllib.TOMLDecodeError, RecursionError) as exc:
             report.warnings.append(f"mcp_config: {file.relpath} is not valid TOML ({type(exc).__name__})")
-            return []
+            document = load_toml_leniently(file.text)
+            if document is None:
+                return []
         findings = []
         entries = list(servers_of(document, kind.keys))
         if generic:

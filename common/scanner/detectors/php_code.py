@@ -43,6 +43,15 @@ CONFIG_MODEL = linear(
     + QUOTED
 )
 MAX_ATTRIBUTE_GAP = 1500  # characters from a tool attribute to the method it marks (docblocks between)
+# laravel/mcp: a server or tool is a class extending the SDK's ``Server``/``Tool``, named by its ``$name``
+# property; a tool without one is named after its class in kebab case (``ShelfCountTool``: shelf-count-tool)
+LARAVEL_TOOL_CLASS = linear(r"\bclass\s+(\w{1,100})\s+extends\s+\\?(?:[\w\\]*\\)?Tool\b")
+NAME_PROPERTY = linear(r"\$name\s*=\s*" + QUOTED)
+MAX_CLASS_HEAD = 2000  # characters of a class body searched for its ``$name`` (properties come first)
+
+
+def kebab(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", name).lower()
 
 
 def quoted(match: re.Match | None) -> str | None:
@@ -138,9 +147,14 @@ class PhpDetector(_LanguageDetector):
             return
         window = text[match.end() : match.end() + 600]
         if binding.endswith("Server"):
+            extended = text[max(0, match.start(1) - 12) : match.start(1)].rstrip().endswith("extends")
             name = quoted(SERVER_INFO.search(window)) or (
                 quoted(FIRST_ARGUMENT.match(window)) if not called else None
             )
+            if (
+                extended
+            ):  # laravel/mcp: ``class DepotServer extends Server { protected string $name = 'x'; }``
+                name = name or quoted(NAME_PROPERTY.search(text[match.end() : match.end() + MAX_CLASS_HEAD]))
             yield self.code_mcp_server(file, line, (name or component_name_for(file.relpath)).lower())
         elif binding.endswith("Client"):
             yield self.code_mcp_client(file, line, None, package)
@@ -150,6 +164,10 @@ class PhpDetector(_LanguageDetector):
         for pattern in self.tool_patterns:
             for match in pattern.finditer(text):
                 yield match.start(), quoted(match)
+        if "extends" in text:
+            for match in LARAVEL_TOOL_CLASS.finditer(text):
+                named = quoted(NAME_PROPERTY.search(text[match.end() : match.end() + MAX_CLASS_HEAD]))
+                yield match.start(), named or kebab(match.group(1))
         attributes = list(MCP_TOOL_ATTRIBUTE.finditer(text))
         functions = [(m.start(), m.group(1)) for m in NEXT_FUNCTION.finditer(text)] if attributes else []
         starts = [start for start, _ in functions]

@@ -46,6 +46,7 @@ from common.scanner.textutil import (
     embedded_modelfile_bases,
     endpoint_for_url,
     folders_up,
+    google_path_models,
     hf_url_models,
     is_catalog_model,
     is_prose,
@@ -97,6 +98,9 @@ MCP_CLIENT_LOADERS = frozenset({"from_dict", "from_config_file"})
 # how an MCP client describes the server process it starts: the MCP SDK's parameters (also re-exported by
 # Google ADK), AutoGen's, FastMCP's transport (a name too generic to count from any other package)
 STARTED_SERVER_CLASSES = frozenset({"StdioServerParameters", "StdioServerParams", "StdioTransport"})
+# FastMCP's class methods that build a whole server from an API description (``FastMCP.from_openapi(spec,
+# client, name="x")``, ``FastMCP.from_fastapi(app)``): the server's tools are the API's operations
+MCP_SERVER_FACTORIES = frozenset({"from_openapi", "from_fastapi"})
 # ``add_tool(fn, name=...)``: FastMCP's registration of a function defined elsewhere in the module
 HANDED_TOOL_WRAPPERS = {
     "from_defaults",
@@ -105,7 +109,10 @@ HANDED_TOOL_WRAPPERS = {
     "FunctionTool",
     "StructuredTool",
     "add_tool",
+    "create_tool_from_function",
 }
+# a framework's base class for a set of tools whose methods it registers itself (Agno, Phidata)
+TOOLKIT_BASES = {"Toolkit"}
 PAYLOAD_MODEL_KEYS = {"model", "model_name", "model_id", "modelId", "embedding_model"}
 
 
@@ -234,6 +241,7 @@ class _Analyzer:
         self.has_llm_sdk = False
         self.mcp_servers: dict[str, str] = {}  # variable -> mcp_server key
         self._assignments: dict[ast.AST, ast.Assign] | None = None  # value -> its first assignment
+        self._enclosing_class: dict[ast.Call, ast.ClassDef] | None = None  # call -> the class holding it
         self.generic_roots: dict[str, Package] = {}
 
     def of(self, *types: type) -> list:
@@ -552,6 +560,9 @@ class _Analyzer:
             method = (dotted(call.func) or "").rsplit(".", 1)[-1].replace("()", "")
             if resolved and package is None and method in HANDED_TOOL_WRAPPERS:
                 continue  # another library's ``Tool.from_function``: not the file's framework's tool
+            toolkit = self.toolkit_base(call) if package is None else None
+            if toolkit is not None:
+                package = toolkit
             owner = package or (self.package_by_id(framework.name) if framework else None)
             if owner is None:
                 continue
@@ -561,16 +572,35 @@ class _Analyzer:
                 handed += [(element, None) for element in elements(call.args[0])]
             if package:
                 handed += [(element, None) for element in elements(keywords.get("tools"))]
-            if method in HANDED_TOOL_WRAPPERS:
-                target = keywords.get("fn") or keywords.get("func") or (call.args[0] if call.args else None)
+            if method in HANDED_TOOL_WRAPPERS or (toolkit is not None and method == "register"):
+                target = (
+                    keywords.get("fn")
+                    or keywords.get("func")
+                    or keywords.get("function")
+                    or (call.args[0] if call.args else None)
+                )
                 handed.append((target, self.literal(keywords.get("name"))))
             if method == "register_for_llm" and self.literal(keywords.get("name")) in functions:
                 named = self.literal(keywords["name"])
                 handed.append((ast.Name(id=named), named))
             if method == "register_function" and call.args:  # AG2: register_function(f, caller=..., name=...)
                 handed.append((call.args[0], self.literal(keywords.get("name"))))
+            if package and call.args and self.applies_tool_decorator(resolved, package):
+                # ``search = function_tool(search_logic)``: the decorator applied by hand, naming as it does
+                label = next((k.value for k in call.keywords if k.arg in ("name", "name_override")), None)
+                handed.append((call.args[0], self.literal(label)))
             registered = False
             for element, label in handed:
+                method_node = self.own_method(call, element)
+                if (
+                    method_node is not None
+                ):  # ``dspy.ReAct(sig, tools=[self.lookup])`` in the class of ``lookup``
+                    local = f"self.{method_node.name}"
+                    if local not in self.tools:
+                        name = label if isinstance(label, str) and label.strip() else method_node.name
+                        self.register_tool(local, name, method_node, owner, method_node)
+                        registered = True
+                    continue
                 local = element.id if isinstance(element, ast.Name) else None
                 if local in functions and local not in self.tools:
                     name = label if isinstance(label, str) and label.strip() else local
@@ -582,6 +612,56 @@ class _Analyzer:
                         self.imported_tools.append((self.aliases[local], named, owner))
             if package and not registered:
                 self.analyse_named_tool(call, keywords, package)
+
+    def applies_tool_decorator(self, resolved: str | None, package: Package) -> bool:
+        """Whether a call is one of the package's tool decorators (``function_tool``, ``tool``) called on
+        a function rather than written above it; prompt flow's ``tool`` makes a DAG node, no agent tool."""
+        decorator = (resolved or "").replace("()", "").rsplit(".", 1)[-1]
+        return (
+            decorator in self.rules["tool_decorators"]
+            and package.id not in self.rules["node_decorator_packages"]
+        )
+
+    def enclosing_class(self, call: ast.Call) -> ast.ClassDef | None:
+        """The innermost class whose body holds ``call``."""
+        if self._enclosing_class is None:
+            self._enclosing_class = {}
+            for cls in self.of(ast.ClassDef):  # outer classes first: an inner class overrides for its calls
+                for node in ast.walk(cls):
+                    if isinstance(node, ast.Call):
+                        self._enclosing_class[node] = cls
+        return self._enclosing_class.get(call)
+
+    def own_method(self, call: ast.Call, element: ast.AST) -> ast.AST | None:
+        """The method ``element`` (``self.lookup``) names when ``call`` sits in the class defining it."""
+        if not (
+            isinstance(element, ast.Attribute)
+            and isinstance(element.value, ast.Name)
+            and element.value.id == "self"
+        ):
+            return None
+        cls = self.enclosing_class(call)
+        return next(
+            (
+                node
+                for node in (cls.body if cls else ())
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == element.attr
+            ),
+            None,
+        )
+
+    def toolkit_base(self, call: ast.Call) -> Package | None:
+        """The framework of a toolkit class registering its own methods: Agno's ``class X(Toolkit)`` with
+        ``super().__init__(tools=[self.a])`` or ``self.register(self.a)`` in its body."""
+        method = dotted(call.func) or ""
+        if method not in ("super().__init__", "self.register"):
+            return None
+        cls = self.enclosing_class(call)
+        for base in cls.bases if cls else ():
+            package = self.package_of(self.resolve(base))
+            if package and (dotted(base) or "").rsplit(".", 1)[-1] in TOOLKIT_BASES:
+                return package
+        return None
 
     def server_tool_registration(self, call: ast.Call) -> tuple[ast.AST, str | None] | None:
         """(function, name given or None) of ``server.tool(...)(fn)`` on an MCP server of this module."""
@@ -654,6 +734,11 @@ class _Analyzer:
         self.analyse_endpoints(call, package)
         if method in self.rules["mcp_server_classes"] and package.id in ("mcp", "fastmcp"):
             self.analyse_mcp_server(call)
+        elif method == "FastApiMCP" and package.id == "fastapi-mcp":
+            self.analyse_mcp_server(call)  # FastAPI-MCP serves the app's routes as the server's tools
+        elif method in MCP_SERVER_FACTORIES and package.id == "fastmcp":
+            name = self.literal(next((k.value for k in call.keywords if k.arg == "name"), None))
+            self.add_mcp_server(name, call, "generated")
         elif (
             method in self.rules["mcp_client_classes"]
             and (package.id in ("mcp", "fastmcp") or "mcp" in method.lower())
@@ -746,22 +831,30 @@ class _Analyzer:
         spec: dict = {}
         command = text(keywords.get("command")) or (first if stdio else None)
         url = text(keywords.get("url")) or (None if stdio else first)
+        declared = next(
+            (text(keywords.get(k)) for k in ("name", "id", "tool_prefix") if text(keywords.get(k))), None
+        )
         if command:
             args_node = keywords.get("args") or (call.args[1] if len(call.args) > 1 else None)
             spec = {"command": command, "args": strings(args_node)}
         elif url:
             spec = {"url": url, "type": "sse" if method.lower().endswith("sse") else "http"}
-        else:
+        elif not declared:
             return
-        info = describe_server(spec)
-        classify(info)
-        if remote_only and "mcp_remote_server" not in info.flags:
-            return  # a transport reaching this machine: the project's own server, labelled where it is built
-        declared = next(
-            (text(keywords.get(k)) for k in ("name", "id", "tool_prefix") if text(keywords.get(k))), None
-        )
-        host = (info.url or "").split("://", 1)[-1].split("/", 1)[0]
-        name = declared or info.package or info.local_script or host
+        version, flags, described, name = None, set(), {}, declared
+        if spec:
+            info = describe_server(spec)
+            classify(info)
+            if remote_only and "mcp_remote_server" not in info.flags:
+                return  # a transport reaching this machine: the project's own server, labelled where built
+            host = (info.url or "").split("://", 1)[-1].split("/", 1)[0]
+            name = declared or info.package or info.local_script or host
+            version, flags, described = (
+                info.version,
+                set(info.flags) - {"hardcoded_api_key"},
+                info.described(),
+            )
+        # else parameters built elsewhere (``params=params_config``): the server is still the one it names
         if not name:
             return
         self.add(
@@ -770,9 +863,9 @@ class _Analyzer:
             MCP_PROVIDER,
             key=component_key("mcp_server", name.lower()),
             line=call.lineno,
-            version=info.version,
-            flags=set(info.flags) - {"hardcoded_api_key"},
-            metadata={k: v for k, v in {**info.described(), "declared_in": "code"}.items() if v is not None},
+            version=version,
+            flags=flags,
+            metadata={k: v for k, v in {**described, "declared_in": "code"}.items() if v is not None},
         )
 
     def analyse_started_mcp_server(self, call: ast.Call) -> None:
@@ -1012,6 +1105,9 @@ class _Analyzer:
         for base in node.bases:
             package = self.package_of(self.resolve(base))
             base_name = (dotted(base) or "").rsplit(".", 1)[-1]
+            if package and base_name == "BaseToolSpec":
+                self.analyse_tool_spec(node, package)
+                continue
             if not package or base_name not in self.rules["tool_base_classes"]:
                 continue
             if node.name in self.rules["tool_base_classes"]:
@@ -1027,6 +1123,26 @@ class _Analyzer:
                 if isinstance(target, ast.Name) and target.id == "name" and self.field_default(value):
                     tool_name = self.field_default(value)
             self.register_tool(node.name, tool_name, node, package, node)
+
+    def analyse_tool_spec(self, node: ast.ClassDef, package: Package) -> None:
+        """LlamaIndex's ``BaseToolSpec``: each method ``spec_functions`` lists (a name, or a
+        ``(sync, async)`` pair) becomes a tool named after it."""
+        methods = {
+            item.name: item for item in node.body if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+        }
+        for statement in node.body:
+            if not (
+                isinstance(statement, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "spec_functions" for t in statement.targets)
+                and isinstance(statement.value, ast.List | ast.Tuple)
+            ):
+                continue
+            for element in statement.value.elts:
+                if isinstance(element, ast.Tuple) and element.elts:
+                    element = element.elts[0]
+                name = self.literal(element)
+                if isinstance(name, str) and name in methods and f"self.{name}" not in self.tools:
+                    self.register_tool(f"self.{name}", name, methods[name], package, methods[name])
 
     def field_default(self, value: ast.AST | None) -> str | None:
         """The string a class attribute holds: written or a constant, also as Pydantic's
@@ -1333,14 +1449,19 @@ def python_project_root(folder: str, root: str) -> str:
 
 def own_modules(file: SourceFile, text: str) -> set[str]:
     """Top-level modules the file imports that its project defines itself (``faiss.py`` or
-    ``faiss/__init__.py`` at the project root): run from there, ``import faiss`` imports the project's
-    module, not the library of that name."""
+    ``faiss/__init__.py`` at the project root, or ``src/faiss/__init__.py`` in the src layout, which an
+    editable install puts on the path): ``import faiss`` imports the project's module, not the library
+    of that name."""
     scan_root = scan_root_of(file)
     root = python_project_root(str(file.path.parent), scan_root) or scan_root  # None once a budget stopped it
     found = set()
     for name in set(TOP_LEVEL_IMPORT.findall(text)):
         base = os.path.join(root, name)
-        if os.path.isfile(base + ".py") or os.path.isfile(os.path.join(base, "__init__.py")):
+        if (
+            os.path.isfile(base + ".py")
+            or os.path.isfile(os.path.join(base, "__init__.py"))
+            or os.path.isfile(os.path.join(root, "src", name, "__init__.py"))
+        ):
             found.add(name)
     return found
 
@@ -1425,6 +1546,12 @@ class PythonDetector(Detector):
                 yield self.model_at(file, line, found)
         if file.scope == "test":
             return  # a literal id in a test is input data for the code under test; calls count, above
+        for offset, value in google_path_models(file.text):  # ``.../models/gemini-pro:generateContent``
+            line = line_at(file.text, offset)
+            found = model_finding(value, line, strong=False, hf_context=False)
+            if found and line not in comments and found[0] not in reported:
+                reported.add(found[0])
+                yield self.model_at(file, line, found, evidence=CATALOG_LITERAL)
         # ``"openai:gpt-4o",  # "openai:gpt-4o-mini"``: the alternative a comment keeps is no model
         for line, value in code_model_literals(file.text, comments, hash_comment_offsets(file.text)):
             found = model_finding(value, line, strong=False, hf_context=False)

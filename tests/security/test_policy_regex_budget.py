@@ -1,0 +1,97 @@
+"""Regular expressions in policies share one time budget per evaluation, not one per leaf.
+
+Every ``matches`` leaf had 1 s to search a scan's values (each search stopped after 50 ms), and a
+policy may hold 100 rules of 256 distinct leaves: one ``POST /policies/preview`` by a viewer, over a scan
+whose names make the patterns backtrack, cost up to 25,600 s of an API thread, and the same stored
+policies cost as much in the compliance worker after every scan. Now all the leaves of one evaluation
+share ``REGEX_TABLE_BUDGET_S``, and so do the ``new_component`` alert rules of one scan, which had a table
+(so a budget) each: an admin's rules are not counted.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from common.celery_client import enqueue
+from common.db import session_scope
+from common.models.alerts import Alert
+from common.tasks import ALERTS_EVALUATE_SCAN
+from tests.factories import component, make_scan
+from tests.helpers import add_member, register_user, wait_for
+
+API = "/api/v1"
+SLOW_LEAVES = 30  # each one had a second of its own: at least 30 s of one request before
+
+
+def _backtracking_names() -> list[dict]:
+    """Distinct names on which ``(?:a|aa)*b`` and a digit backtrack until each search times out."""
+    return [component("llm_provider", "a" * 400 + "b" * index + "!") for index in range(40)]
+
+
+def _slow_leaves(first: int, count: int) -> list[dict]:
+    """Distinct patterns (equal ones are evaluated once per table), none refused as nested repeats."""
+    return [
+        {"field": "name", "operator": "matches", "value": f"(?:a|aa)*b\\d{{{number}}}"}
+        for number in range(first, first + count)
+    ]
+
+
+def _slow_rules() -> list[dict]:
+    return [{"condition": {"any": _slow_leaves(1, SLOW_LEAVES)}}]
+
+
+def test_a_viewers_preview_cannot_spend_more_than_the_evaluations_regex_budget(client, monkeypatch):
+    monkeypatch.setattr("common.compliance.conditions.REGEX_TABLE_BUDGET_S", 2.0, raising=False)
+    admin = register_user(client)
+    org_id = client.post(f"{API}/organizations", json={"name": "Regex"}, headers=admin.headers()).json["id"]
+    make_scan(org_id, components=_backtracking_names())
+    viewer = register_user(client)
+    add_member(client, admin, org_id, viewer, "viewer")
+    started, cpu_started = time.monotonic(), time.process_time()
+    preview = client.post(
+        f"{API}/policies/preview",
+        json={"action": "block", "rules": _slow_rules()},
+        headers=viewer.headers(org_id),
+    )
+    spent, cpu = time.monotonic() - started, time.process_time() - cpu_started
+    assert preview.status_code == 200, preview.json
+    assert preview.json["evaluation"]["passed"] is True  # no pattern had time to match
+    # the budgets are wall-clock (a search's timeout is), so is the bound; the CPU time is for the record
+    assert spent < 10.0, f"one preview took {spent:.1f} s ({cpu:.1f} s of CPU)"
+
+
+@pytest.mark.usefixtures("celery_worker")
+def test_an_admins_alert_rules_share_one_regex_budget_per_scan(client, monkeypatch):
+    monkeypatch.setattr("common.compliance.conditions.REGEX_TABLE_BUDGET_S", 2.0)
+    admin = register_user(client)
+    org_id = admin.org_id
+    rules, leaves_per_rule = 6, 4  # 6 tables of 2 s each before
+    for number in range(rules):
+        condition = {
+            "any": [
+                *_slow_leaves(number * leaves_per_rule + 1, leaves_per_rule),
+                {"field": "name", "operator": "contains", "value": "!"},  # so each rule opens an alert
+            ]
+        }
+        created = client.post(
+            f"{API}/alert-rules",
+            json={"name": f"new {number}", "trigger": "new_component", "params": {"condition": condition}},
+            headers=admin.headers(),
+        )
+        assert created.status_code == 201, created.json
+    make_scan(org_id, target="/srv/regex")  # the baseline: everything in the next scan is new
+    scan_id = make_scan(org_id, target="/srv/regex", components=_backtracking_names())
+
+    def alerts_opened():
+        with session_scope() as session:
+            count = session.scalar(select(func.count()).where(Alert.scan_id == scan_id))
+        return count == rules
+
+    started = time.monotonic()
+    enqueue(ALERTS_EVALUATE_SCAN, scan_id)
+    wait_for(alerts_opened, timeout=60)
+    spent = time.monotonic() - started
+    assert spent < 8.0, f"the alert rules of one scan took {spent:.1f} s"
