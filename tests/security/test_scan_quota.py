@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 from common import jobs, scan_quota
-from common.config import get_settings
+from common.config import InsecureConfiguration, get_settings, load_settings
 from common.db import session_scope
 from common.models import AuditLog, Scan
 from common.models.base import utcnow
@@ -224,3 +224,59 @@ def test_a_scan_that_started_counts_its_resends_again(client, limit, scan_root, 
     get_redis().delete(f"trusera:job-resent:{scan_id}")
     outcome = maintenance.reconcile_jobs()
     assert scan_id in outcome["requeued"] and scan_id not in outcome["failed"]
+
+
+IMPORTED_BOM = {
+    "bomFormat": "CycloneDX",
+    "specVersion": "1.6",
+    "version": 1,
+    "components": [
+        {"type": "library", "name": "openai", "version": "1.30.0", "purl": "pkg:pypi/openai@1.30.0"}
+    ],
+}
+
+
+def _import(client, headers: dict):
+    return client.post(f"{API}/scans/import", json=IMPORTED_BOM, headers=headers)
+
+
+@pytest.mark.usefixtures("backlog")
+def test_uploaded_results_cannot_queue_scans_past_the_organizations_limit(client, limit, scan_root):
+    """``POST /scans/import`` creates a scan too (running, its ``ingest`` job on the queue every organization
+    shares): it was not counted, so any number of API keys uploading kept an organization's scans in flight
+    past the limit, and a full organization could still add to the queue."""
+    limit(2)
+    admin = register_user(client)
+    org_id = admin.org_id
+    keys = []
+    for name in ("ci-1", "ci-2", "ci-3"):
+        created = client.post(f"{API}/auth/api-key", json={"name": name}, headers=admin.headers())
+        keys.append({"Authorization": f"Bearer {created.json['key']}"})
+    assert [_import(client, key).status_code for key in keys[:2]] == [202, 202]
+    refused = _import(client, keys[2])
+    assert refused.status_code == 429, refused.json
+    assert "SCANS_IN_FLIGHT_PER_ORG" in refused.json["message"]
+    assert int(refused.headers["Retry-After"]) >= scan_quota.RETRY_AFTER_SECONDS
+    assert (
+        _scan(client, admin.headers(), scan_root).status_code == 429
+    )  # uploads hold slots for POST /scans too
+    # Nothing written for a refusal: neither a scan nor its audit entry.
+    assert _count(Scan.organization_id == org_id) == 2
+    assert _count(AuditLog.organization_id == org_id, AuditLog.action == "scan.import") == 2
+    replay = _import(client, {**keys[0], "Idempotency-Key": "ci-run-7"})
+    assert replay.status_code == 429  # a new upload, not a replay: refused as well
+    with session_scope() as session:  # a finished scan frees its slot
+        session.execute(update(Scan).where(Scan.organization_id == org_id).values(status="completed"))
+    assert _import(client, keys[2]).status_code == 202
+
+
+@pytest.mark.parametrize("setting", ["SCANS_IN_FLIGHT_PER_ORG", "EXPORTS_KEPT_PER_ORG"])
+def test_a_negative_per_organization_bound_is_refused_at_start(monkeypatch, setting):
+    """``SCANS_IN_FLIGHT_PER_ORG=-1`` reached the scan's ``INSERT`` as ``LIMIT -1``, which PostgreSQL rejects:
+    every ``POST /scans`` answered 500 and every schedule dispatch failed (``EXPORTS_KEPT_PER_ORG=-1`` did
+    the same to every export). A bound of 0 is a setting (nothing admitted); below it, none."""
+    monkeypatch.setenv(setting, "-1")
+    with pytest.raises(InsecureConfiguration, match=setting):
+        load_settings()
+    monkeypatch.setenv(setting, "0")
+    assert getattr(load_settings(), setting.lower()) == 0
