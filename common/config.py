@@ -45,6 +45,22 @@ def _env(name: str, default: str) -> str:
     return value if value not in (None, "") else default
 
 
+def _count(name: str, default: int) -> int:
+    """A per-organization bound read from the environment: a negative one is refused at start, as it bounds
+    nothing (``SCANS_IN_FLIGHT_PER_ORG=-1`` made PostgreSQL reject every scan creation's ``LIMIT``: 500s,
+    and every schedule dispatch failed)."""
+    raw = _env(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise InsecureConfiguration(
+            f"Refusing to start: {name} must be a whole number, 0 or more (is {raw!r})."
+        )
+    return value
+
+
 def _new_secrets() -> dict[str, str]:
     return {
         "SECRET_KEY": secrets.token_urlsafe(48),
@@ -255,10 +271,10 @@ def load_settings() -> Settings:
         ws_recheck_seconds=float(_env("WS_RECHECK_SECONDS", "30")),
         evidence_max_bytes=int(_env("EVIDENCE_MAX_BYTES", str(5 * 1024 * 1024))),
         evidence_bytes_per_org=int(_env("EVIDENCE_BYTES_PER_ORG", str(1024 * 1024 * 1024))),
-        exports_in_flight_per_org=int(_env("EXPORTS_IN_FLIGHT_PER_ORG", "10")),
-        exports_kept_per_org=int(_env("EXPORTS_KEPT_PER_ORG", "200")),
-        evaluations_in_flight_per_org=int(_env("EVALUATIONS_IN_FLIGHT_PER_ORG", "10")),
-        scans_in_flight_per_org=int(_env("SCANS_IN_FLIGHT_PER_ORG", "20")),
+        exports_in_flight_per_org=_count("EXPORTS_IN_FLIGHT_PER_ORG", 10),
+        exports_kept_per_org=_count("EXPORTS_KEPT_PER_ORG", 200),
+        evaluations_in_flight_per_org=_count("EVALUATIONS_IN_FLIGHT_PER_ORG", 10),
+        scans_in_flight_per_org=_count("SCANS_IN_FLIGHT_PER_ORG", 20),
         repository_max_bytes=int(_env("REPOSITORY_MAX_BYTES", str(500 * 1024 * 1024))),
         repository_max_files=int(_env("REPOSITORY_MAX_FILES", "100000")),
         repository_clone_timeout_seconds=float(_env("REPOSITORY_CLONE_TIMEOUT_SECONDS", "300")),

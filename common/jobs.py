@@ -27,6 +27,14 @@ from common.job_status import ACTIVE_STATUSES, JOB_STATUSES, TERMINAL_STATUSES, 
 ERROR_MAX_CHARS = 2000
 # A job whose worker vanished this many times is failed rather than started once more.
 MAX_ATTEMPTS = 3
+# A queued job the reconciler has re-sent this many times (once per ``SCAN_STALE_MINUTES``) without any
+# worker starting it fails: its task dies before it starts, or its message never arrives, and a scan left
+# queued for ever would hold one of its organization's ``SCANS_IN_FLIGHT_PER_ORG`` slots for good.
+MAX_RESENDS = 3
+NEVER_STARTED_ERROR = (
+    f"no worker started this job after {MAX_RESENDS} re-sends of its message; it was given up "
+    f"(ask an administrator to check the workers and the broker)"
+)
 
 
 def utcnow() -> datetime:
@@ -64,6 +72,8 @@ class JobMixin:
     stage: Mapped[str | None] = mapped_column(String(50), default=JobStatus.QUEUED.value)
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    # The reconciler's re-sends of the job's message since a worker last started it.
+    resends: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -122,6 +132,7 @@ def start(row: JobMixin) -> JobEvent | None:
     row.started_at = row.started_at or now
     row.heartbeat_at = now
     row.attempts = (row.attempts or 0) + 1
+    row.resends = 0
     row.error = None
     return _event(row, "started") if leaves_the_queue else None
 
@@ -190,3 +201,8 @@ def requeue(row: JobMixin) -> JobEvent:
 
 def out_of_attempts(row: JobMixin) -> bool:
     return (row.attempts or 0) >= MAX_ATTEMPTS
+
+
+def out_of_resends(row: JobMixin) -> bool:
+    """Re-sent ``MAX_RESENDS`` times and never started since: sending it again would not start it either."""
+    return (row.resends or 0) >= MAX_RESENDS

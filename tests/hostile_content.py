@@ -126,7 +126,8 @@ def leaked(output: str, key: str) -> bool:
 
 
 # Names that attack each format: terminal escapes (colour, window title, bell), a carriage return that
-# overprints "OK", line breaks, Markdown links/images/HTML/tables, encoded traversal, a script URL.
+# overprints "OK", line breaks, Markdown links/images/HTML/tables, encoded traversal, a script URL, a
+# bidirectional override, and zero-width characters that make one name look like another.
 HOSTILE_NAMES = [
     "\x1b[31mred\x1b[0m",
     "\x1b]0;owned\x07title",
@@ -140,6 +141,7 @@ HOSTILE_NAMES = [
     "%2e%2e%2f%2e%2e%2fetc%2fpasswd",
     "javascript:alert(document.domain)",
     "\u202eevil\u202c",
+    "open\u200bai\ufeff",
 ]
 # Not valid UTF-8: 0xff and 0xfe never occur in UTF-8 text.
 NON_UTF8_FILE = b"model-\xff\xfe.env"

@@ -40,7 +40,7 @@ def reconcile_jobs(self: PlatformTask) -> dict:
     fails. A queued job that old lost its broker message (a Redis restart without persistence, or
     a broker that refused it), and every job's task is idempotent. A job is re-sent at most once per
     bound: in a long backlog its first message is still waiting, and every extra copy would be a
-    whole extra run.
+    whole extra run. One re-sent ``jobs.MAX_RESENDS`` times that no worker started fails.
     """
     stale = timedelta(minutes=get_settings().scan_stale_minutes)
     failed: list[str] = []
@@ -69,14 +69,22 @@ def _reconcile(model: type[JobMixin], stale: timedelta) -> tuple[list[str], list
             else:
                 events.record_job_event(session, jobs.requeue(row))
         queued = session.scalars(
-            select(model).where(model.status == JobStatus.QUEUED, model.created_at < bound)
+            select(model)
+            .where(model.status == JobStatus.QUEUED, model.created_at < bound)
+            .with_for_update(skip_locked=True)
         ).all()
-        calls = [(row.id, row.task_call(session)) for row in queued]
-    requeued = [row_id for row_id, _call in calls if _claim_resend(row_id, stale)]
-    for row_id, (task_name, args) in calls:
-        if row_id in requeued:
-            enqueue(task_name, *args)
-    return failed, requeued
+        calls = []
+        for row in queued:
+            if jobs.out_of_resends(row):  # its task never starts: give its slot back, say why
+                events.record_job_event(session, jobs.fail(row, jobs.NEVER_STARTED_ERROR))
+                row.discard_inputs(session)
+                failed.append(row.id)
+            elif _claim_resend(row.id, stale):
+                row.resends = (row.resends or 0) + 1
+                calls.append((row.id, row.task_call(session)))
+    for _row_id, (task_name, args) in calls:
+        enqueue(task_name, *args)
+    return failed, [row_id for row_id, _call in calls]
 
 
 def _claim_resend(row_id: str, stale: timedelta) -> bool:

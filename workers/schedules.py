@@ -5,7 +5,8 @@ are claimed with ``FOR UPDATE SKIP LOCKED`` and advanced in the same transaction
 that creates their scans, so two dispatchers running at once never start the same
 run twice, and a schedule written over the API is seen on the next tick. A schedule
 has at most one scan in flight: a run due while the last one is queued or running is skipped, as is
-one due while its organization has ``SCANS_IN_FLIGHT_PER_ORG`` scans queued or running.
+one due while its organization has ``SCANS_IN_FLIGHT_PER_ORG`` scans queued or running. A schedule whose
+creator can no longer run it (``common.schedule_owner``) is paused instead of run.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from common import events, scan_quota
+from common import events, scan_quota, schedule_owner
 from common.celery_client import enqueue
 from common.config import get_settings
 from common.cron import CronError, next_run_after
@@ -24,7 +25,7 @@ from common.db import session_scope
 from common.jobs import ACTIVE_STATUSES
 from common.models import Organization, Scan
 from common.models.base import as_utc, utcnow
-from common.models.connectors import N8nCredential
+from common.models.connectors import N8nCredential, RepositoryCredential
 from common.models.schedules import Schedule
 from common.targets import TargetError, organization_roots, resolve_target
 from common.tasks import SCAN_RUN, SCHEDULES_DISPATCH_DUE
@@ -74,6 +75,10 @@ def _scan_for(session: Session, schedule: Schedule) -> Scan:
     elif schedule.repository_url:
         scan.repository_url = schedule.repository_url
         scan.repository_ref = schedule.repository_ref or "HEAD"
+        if schedule.repository_credential_id:
+            credential = session.get(RepositoryCredential, schedule.repository_credential_id)
+            if credential is None or credential.organization_id != schedule.organization_id:
+                raise NothingToScan("The schedule's repository credential no longer exists.")
         scan.repository_credential_id = schedule.repository_credential_id
     else:
         raise NothingToScan("The schedule has no target, repository or n8n credential.")
@@ -103,6 +108,8 @@ def _claim_batch(now: datetime) -> tuple[list[tuple[str, str, str]], int]:
         ).all()
         in_flight = _scans_in_flight(session, [s.last_scan_id for s in due if s.last_scan_id])
         for schedule in due:
+            if schedule_owner.pause_for_creator(session, schedule):
+                continue
             try:
                 schedule.next_run_at = next_run_after(schedule.cron, schedule.timezone, now)
             except CronError as exc:  # e.g. a timezone removed from the tz database

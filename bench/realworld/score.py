@@ -44,6 +44,7 @@ from bench_scanner import (  # noqa: E402
 )
 
 from common.scanner.catalog import lookup_package, lookup_prefixed, normalize_pypi, route_forms  # noqa: E402
+from common.scanner.detectors.python_code import AWS_AI_SERVICES, GENERIC_AWS_SDKS  # noqa: E402
 
 DEFAULT_REPOS = HERE / "repos"
 DEFAULT_TREES = Path("/work/corpus-trees")
@@ -197,7 +198,12 @@ def keys_for(category: str, name: str, identifier: str | None = None, path: str 
     (reports name catalog ids already)."""
     value = identifier or name
     if category in PACKAGE_TYPES:
-        return {norm_package(name, path)}
+        package = norm_package(name, path)
+        if package in GENERIC_AWS_SDKS:
+            # the policy's "boto3 used for a Bedrock/SageMaker client": the package as written stands for
+            # the AWS AI-service client the engine names by its catalog id (``aws-bedrock``)
+            return set(AWS_AI_SERVICES.values())
+        return {package}
     if category == "model":
         return model_keys(value) | model_keys(name)
     if category == "endpoint":

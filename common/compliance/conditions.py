@@ -139,6 +139,24 @@ def condition_parts(value: object) -> int:
     return parts
 
 
+def searched_in_time(condition: object, table: ComponentTable) -> bool:
+    """Did every ``matches`` leaf of ``condition`` (already selected on ``table``) search all its values
+    in time? A value whose search timed out counted as no match, which decides nothing."""
+    pending = [condition]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            if (
+                node.get("operator") == "matches"
+                and (node.get("field"), node.get("value")) in table.unsearched_patterns
+            ):
+                return False
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return True
+
+
 def _add(errors: dict[str, list[str]], path: str, message: str) -> None:
     errors.setdefault(path, []).append(message)
 
@@ -349,6 +367,9 @@ class ComponentTable:
         self._ids: list[str] | None = None
         self.leaf_cache: dict[tuple, frozenset[int]] = {}
         self.regex_seconds_left = REGEX_TABLE_BUDGET_S
+        # (field, pattern) of the ``matches`` leaves that ran out of time before searching every value:
+        # their rows are what was found in time, and a gate must not pass on what it could not check.
+        self.unsearched_patterns: set[tuple[str, str]] = set()
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -573,11 +594,13 @@ def _select_regex(table: ComponentTable, field: str, pattern: str) -> set[int]:
         for text, rows in table.index(field, folded=False).items():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                table.unsearched_patterns.add((field, pattern))
                 break
             try:
                 if compiled.search(text, timeout=min(REGEX_CALL_TIMEOUT_S, remaining)) is not None:
                     found.update(rows)
             except TimeoutError:
+                table.unsearched_patterns.add((field, pattern))
                 continue
     finally:
         table.regex_seconds_left -= time.monotonic() - started

@@ -22,6 +22,7 @@ from common.compliance.conditions import (
     compile_condition,
     condition_parts,
     describe,
+    searched_in_time,
     validate_condition,
 )
 from common.compliance.metrics import COMPARISONS, metric_errors, parse_metric, threshold_errors
@@ -141,6 +142,8 @@ def evaluate_policy(
             violations.append(_invalid_rule_violation(index, own_errors))
         elif "condition" in rule:
             violations.extend(_component_violations(index, rule, table))
+            if not searched_in_time(rule["condition"], table):
+                violations.append(_unsearched_violation(index))
         else:
             violations.extend(_scan_violations(index, rule, summary, table, action))
     return {
@@ -158,6 +161,18 @@ def _invalid_rule_violation(index: int | None, errors: dict[str, list[str]]) -> 
         "rule_index": index,
         "component_id": None,
         "message": f"invalid rule: {details}",
+        "severity": INVALID_RULE_SEVERITY,
+    }
+
+
+def _unsearched_violation(index: int) -> dict:
+    return {
+        "rule_index": index,
+        "component_id": None,
+        "message": (
+            "the rule could not be checked: a regular expression ran out of time on the scan's values "
+            "(a pattern that backtracks on them; simplify it)"
+        ),
         "severity": INVALID_RULE_SEVERITY,
     }
 

@@ -15,14 +15,29 @@ from urllib.parse import quote
 
 from common.scanner.lazy import lazy_re
 
-# C0 and C1 controls, DEL, line/paragraph separators and the bidirectional controls
-# ("Trojan Source") that reorder what a terminal shows.
-_UNSAFE_FOR_TERMINAL = lazy_re("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# C0 and C1 controls, DEL, line/paragraph separators, the bidirectional controls ("Trojan Source") that
+# reorder what a terminal shows, and the zero-width characters and byte order mark that hide inside a name
+# (``open\u200bai`` reads as ``openai``).
+_INVISIBLE = "\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+_UNSAFE_FOR_TERMINAL = lazy_re(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}]")
 # A report keeps line feeds and tabs (a cell or paragraph may hold them); every other control would act on
 # the terminal that ``cat`` or a CI log shows the report in.
-_UNSAFE_IN_DOCUMENT = lazy_re(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
-)
+_UNSAFE_IN_DOCUMENT = lazy_re(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_INVISIBLE}]")
+
+
+def hidden_character(value: str) -> str | None:
+    """Why ``value`` cannot be a name people are shown (a control or invisible character in it), or None.
+
+    A name typed into the platform (an organization's, a user's, a schedule's) is shown to other members,
+    in the dashboard, chat messages and reports: a bidirectional override there makes it read as another,
+    and a zero-width character makes two different names look the same."""
+    match = _UNSAFE_FOR_TERMINAL.search(value)
+    if match is None:
+        return None
+    return (
+        f"Contains the invisible or control character U+{ord(match.group(0)):04X} "
+        f"(at position {match.start()}); names must be plain visible text."
+    )
 
 
 def display_text(value: str) -> str:

@@ -227,32 +227,42 @@ _MARK_CHARS = 256
 
 
 class _Encoded:
-    """The last text matched from a position: its UTF-8 bytes and, when it is not ASCII, the byte offset
-    of every ``_MARK_CHARS``-th character. The binding encodes the whole text on every call and counts
-    characters from its start to convert offsets, so a parser matching at each position of one file
-    (``P.match(text, pos)``) was quadratic in the file, whatever the pattern; with the text's bytes and
-    marks kept, an offset is converted by encoding or decoding at most ``_MARK_CHARS`` characters."""
+    """The last text matched: its UTF-8 bytes and, when it is not ASCII, the byte offset of every
+    ``_MARK_CHARS``-th character. The binding encodes the whole text on every call (and counts
+    characters from its start to convert offsets), so the dozens of patterns a detector tries on one
+    file's text each paid for its encoding, and a parser matching at each position of one file
+    (``P.match(text, pos)``) was quadratic in the file, whatever the pattern. The bytes are kept for
+    the last text; its marks are worked out on the first positional call (an offset is then converted
+    by encoding or decoding at most ``_MARK_CHARS`` characters)."""
 
     text: str | None = None
     data: bytes = b""
     marks: list[int] | None = None
+    marked: bool = False
+
+
+def _utf8(text: str) -> bytes:
+    """``text``'s UTF-8 bytes, remembered for the last text."""
+    if _Encoded.text is not text:
+        _Encoded.text, _Encoded.data = text, text.encode("utf-8")
+        _Encoded.marks, _Encoded.marked = None, False
+    return _Encoded.data
 
 
 def _encoded(text: str) -> tuple[bytes, list[int] | None]:
     """``text``'s UTF-8 bytes and its byte marks (None when it is ASCII: byte offsets are then character
     offsets), remembered for the last text."""
-    if _Encoded.text is not text:
-        data = text.encode("utf-8")
-        marks = None
+    data = _utf8(text)
+    if not _Encoded.marked:
         if len(data) != len(text):
             pieces = (
                 len(text[start : start + _MARK_CHARS].encode("utf-8"))
                 for start in range(0, len(text), _MARK_CHARS)
             )
             # the byte offset of every character at a multiple of _MARK_CHARS, the text's end included
-            marks = [0, *accumulate(pieces)][: len(text) // _MARK_CHARS + 1]
-        _Encoded.text, _Encoded.data, _Encoded.marks = text, data, marks
-    return _Encoded.data, _Encoded.marks
+            _Encoded.marks = [0, *accumulate(pieces)][: len(text) // _MARK_CHARS + 1]
+        _Encoded.marked = True
+    return data, _Encoded.marks
 
 
 def _byte_offset(text: str, marks: list[int], offset: int) -> int:
@@ -290,7 +300,7 @@ def _miss_first(compiled, method, anchor_name: str):
     builds a generator per call, which costs more than the matching on a typical line. An ASCII
     text that matches gets its match object from that same call (its byte offsets are its character
     offsets, so the wrapper's conversion would change nothing); any other text that matches goes
-    through the wrapper as before."""
+    through the kept bytes' character marks, as a positional match does."""
     binding = _binding(compiled, anchor_name)
     if binding is None:
         return method
@@ -312,12 +322,16 @@ def _miss_first(compiled, method, anchor_name: str):
                 return None
             return match_type(compiled, text, start, end, [_char_span(data, marks, span) for span in spans])
         if pos is None and endpos is None and isinstance(text, str):
-            encoded = text.encode("utf-8")
+            encoded = _utf8(text)
             spans = regexp.Match(anchor, encoded, 0, len(encoded))
             if spans[0] == _NO_MATCH:
                 return None
             if len(encoded) == len(text):
                 return match_type(compiled, text, 0, len(text), spans)
+            _, marks = _encoded(text)
+            return match_type(
+                compiled, text, 0, len(text), [_char_span(encoded, marks, span) for span in spans]
+            )
         return method(text, pos, endpos)
 
     return first_checked

@@ -9,7 +9,7 @@ import stat
 from collections.abc import Callable, Container, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import cache, wraps
+from functools import cache, lru_cache, wraps
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -39,8 +39,11 @@ _LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "::1", "host.docker.interna
 _WINDOWS_PATH = linear(r"[A-Za-z]:[\\/]")
 
 
+@lru_cache(maxsize=8192)
 def plausible_model_name(value: str) -> bool:
-    """Shape of a model id: one token, digits or separators, not a path, URL or file name."""
+    """Shape of a model id: one token, digits or separators, not a path, URL or file name. Asked of
+    every string literal several checks read, the same literals in file after file, so answers are
+    kept (each costs up to three RE2 calls)."""
     if not _PLAUSIBLE_MODEL.fullmatch(value) or value.startswith(("http", "/", "./", "../", "~/")):
         return False
     if _WINDOWS_PATH.match(value):
@@ -184,6 +187,8 @@ def mentions_ai_endpoint(text: str) -> bool:
         host = host.lower()
         if host in data["hosts"] or port in data["self_hosted_ports"]:
             return True
+        if port in data["openai_base_ports"] and _openai_base_path(path):
+            return True
         if any(host.endswith(suffix) for suffix in data["host_suffixes"]):
             return True
         if any(pattern.search(host) for pattern, _ in host_patterns):
@@ -191,6 +196,43 @@ def mentions_ai_endpoint(text: str) -> bool:
         if path and any(path.rstrip("/").endswith(suffix) for suffix in data["self_hosted_paths"]):
             return True
     return False
+
+
+# a string that ends in a vendor's inference route (``'/openai/v1/chat/completions'`` behind a same-origin
+# proxy, ``${base}/v1/embeddings`` with the host from config): the file calls an LLM API by raw HTTP even
+# when no host is written. Shared web-app routes (``/api/chat``) are left out; ``/v1/messages`` names
+# Anthropic only next to its version header.
+_LLM_API_ROUTE = linear(
+    r"""["'`][^"'`\n]{0,200}?(/v1/(?:chat/completions|completions|embeddings|responses|audio/speech|"""
+    r"""audio/transcriptions|images/generations|messages)|/models/[\w.-]{1,100}:(?:stream)?"""
+    r"""[gG]enerateContent)(?:\?[^"'`\n]{0,200})?["'`]"""
+)
+
+
+def calls_llm_api_route(text: str) -> bool:
+    """Does a string of the text end in an LLM vendor's inference route (see ``_LLM_API_ROUTE``)?"""
+    if "/v1" not in text and "enerateContent" not in text:
+        return False
+    for match in _LLM_API_ROUTE.finditer(text):
+        if match.group(1) != "/v1/messages" or "anthropic-version" in text.lower():
+            return True
+    return False
+
+
+# Google's REST path names the model it calls (``.../v1beta/models/gemini-pro:generateContent``)
+_GOOGLE_MODEL_PATH = linear(
+    r"""/models/([A-Za-z][\w.-]{1,100}):(?:stream)?(?:[gG]enerateContent|embedContent|batchEmbedContents|"""
+    r"""countTokens|predict)\b"""
+)
+
+
+def google_path_models(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, model) of each catalog model a Gemini or Vertex AI REST path names."""
+    if ":" not in text or "/models/" not in text:
+        return
+    for match in _GOOGLE_MODEL_PATH.finditer(text):
+        if match_model(match.group(1)):
+            yield match.start(1), match.group(1)
 
 
 def known_ai_host(value: str) -> bool:
@@ -213,6 +255,11 @@ def _names_a_server(host: str, written_host: str) -> bool:
     if not _HOST_NAME.fullmatch(host) or any(marker in host for marker in _placeholder_hosts()):
         return False
     return not any(_STAND_IN_LABEL.fullmatch(label) for label in written_host.split(".")[:-2])
+
+
+def _openai_base_path(path: str | None) -> bool:
+    """``/v1`` or a route under it: the OpenAI-compatible base a local server answers on."""
+    return bool(path) and (path.rstrip("/") == "/v1" or path.startswith("/v1/"))
 
 
 def _server_path_provider(data: dict, host: str, path: str, hint: str | None) -> str | None:
@@ -253,6 +300,8 @@ def endpoint_for_url(url: str, *, any_host: bool, hint: str | None = None):
         provider = next((p for pattern, p in patterns if pattern.search(host)), None)
     if provider is None and port is not None:
         provider = data["self_hosted_ports"].get(str(port))
+    if provider is None and port is not None and _openai_base_path(parts.path):
+        provider = data["openai_base_ports"].get(str(port))
     if provider is None:
         provider = _server_path_provider(data, host, parts.path.rstrip("/"), hint)
     if provider is None and not any_host:
@@ -266,9 +315,17 @@ def endpoint_for_url(url: str, *, any_host: bool, hint: str | None = None):
     return name, provider, metadata
 
 
+MASK_KEEPS_HIDDEN = 16  # as ``common.security.mask_secret``: fewer hidden characters, nothing is shown
+
+
 def mask_secret(value: str) -> str:
+    """A found secret as every viewer of the scan sees it: its ends (a provider prefix tells which key it
+    is) only when at least ``MASK_KEEPS_HIDDEN`` characters stay hidden between them, else only the mask
+    (``hun******22`` showed 5 of a password's 8 characters)."""
     visible = 4 if len(value) >= 16 else 2
     prefix_len = min(8, max(3, len(value) // 5))
+    if len(value) - prefix_len - visible < MASK_KEEPS_HIDDEN:
+        return "*" * 6
     return f"{value[:prefix_len]}{'*' * 6}{value[-visible:]}"
 
 
@@ -447,10 +504,15 @@ _DISTINCTIVE_NAME = linear(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]\w*\d\w*")
 
 # Rust enum variants that stand for a string: strum's ``#[strum(serialize = "gemini-2.0-flash-001")]`` or
 # serde's ``#[serde(rename = "...")]`` on the variant, and a match arm ``Self::Gemini20Flash => "..."``
-_RUST_VARIANT_VALUE = lazy_re(
-    r"""#\[(?:strum|serde)\(\s*(?:serialize|rename|to_string)\s*=\s*"([^"\\\n]{1,120})"\s*\)\]\s*"""
-    r'(?:#\[[^\]\n]*\]\s*)*([A-Z]\w*)|\b(?:Self|[A-Z]\w*)::([A-Z]\w*)\s*=>\s*"([^"\\\n]{1,120})"'
+_RUST_VARIANT_SHAPE = (
+    r"""#\[(?:strum|serde)\({s}*(?:serialize|rename|to_string){s}*={s}*"([^"\\\n]{{1,120}})"{s}*\)\]{s}*"""
+    r'(?:#\[[^\]\n]*\]{s}*)*([A-Z]\w*)|\b(?:Self|[A-Z]\w*)::([A-Z]\w*){s}*=>{s}*"([^"\\\n]{{1,120}})"'
 )
+_RUST_VARIANT_VALUE = lazy_re(_RUST_VARIANT_SHAPE.format(s=r"\s"))
+# The same pattern in RE2 for an ASCII text (nearly every file; ``re`` tries it at every position, a
+# few per cent of a scan of Rust code), where ``\w`` and ``\b`` agree and Python's ``\s`` is spelled
+# out: RE2's leaves out ``\v`` and ``\x1c``-``\x1f``.
+_RUST_VARIANT_VALUE_ASCII = linear(_RUST_VARIANT_SHAPE.format(s=r"[\t\n\v\f\r \x1c-\x1f]"))
 
 
 def _constant_definitions(text: str) -> Iterator[tuple[str, str, int]]:
@@ -461,7 +523,8 @@ def _constant_definitions(text: str) -> Iterator[tuple[str, str, int]]:
             match.start(),
         )
     if "#[strum(" in text or "#[serde(" in text or ("::" in text and "=>" in text):
-        for match in _RUST_VARIANT_VALUE.finditer(text):
+        variants = _RUST_VARIANT_VALUE_ASCII if text.isascii() else _RUST_VARIANT_VALUE
+        for match in variants.finditer(text):
             yield match.group(2) or match.group(3), match.group(1) or match.group(4), match.start()
 
 
@@ -474,23 +537,38 @@ def _declared_private(text: str, start: int) -> bool:
     return bool(_PRIVATE_DECLARATION.search(text, line_start, start))
 
 
+class _LastConstants:
+    text: str | None = None
+    every: dict[str, str] = {}
+    shared: dict[str, str] = {}
+
+
 def model_constant_definitions(text: str, *, shared_only: bool = False) -> dict[str, str]:
     """Constants (and enum constants) of the file whose value is a catalog model id, by name, for
     references to them from other files (``openai::GPT_4O``, ``Models.DEFAULT_MODEL``,
     ``GeminiModels::Gemini20Flash``). ``shared_only`` leaves out the ones declared ``private``: no
-    other file can name them, so ``ApiKeys.MODEL_NAME`` elsewhere is some other class's constant."""
-    found: dict[str, str] = {}
+    other file can name them, so ``ApiKeys.MODEL_NAME`` elsewhere is some other class's constant.
+    A code file asks for both (its facts, then its SDK constants), so both answers come from one
+    pass and are kept for the last text; callers get their own dictionary."""
+    if _LastConstants.text is not text:
+        _LastConstants.every, _LastConstants.shared = _model_constants_of(text)
+        _LastConstants.text = text
+    return dict(_LastConstants.shared if shared_only else _LastConstants.every)
+
+
+def _model_constants_of(text: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(every model constant, those not declared ``private``): the first definition of each name."""
+    every: dict[str, str] = {}
+    shared: dict[str, str] = {}
     for name, value, start in _constant_definitions(text):
-        if shared_only and _declared_private(text, start):
+        if name in every and name in shared:
             continue
-        if (
-            _DISTINCTIVE_NAME.fullmatch(name)
-            and plausible_model_name(value)
-            and match_model(value)
-            and name not in found
-        ):
-            found[name] = value
-    return found
+        if not (_DISTINCTIVE_NAME.fullmatch(name) and plausible_model_name(value) and match_model(value)):
+            continue
+        every.setdefault(name, value)
+        if name not in shared and not _declared_private(text, start):
+            shared[name] = value
+    return every, shared
 
 
 def model_id_from_constant_name(name: str, *, named_as_model: bool) -> str | None:

@@ -99,3 +99,28 @@ def test_ingest_masks_a_result_that_arrives_unmasked(client, make_user):
     stored = client.get(f"{API}/scans/{scan_id}/components", headers=user.headers()).json["items"]
     assert len(stored) == 1 and len(stored[0]["locations"][0]["snippet"]) <= 200
     assert _leaks(json.dumps(stored), {"key": key, "token": token}) == []
+
+
+def test_a_short_secret_found_in_a_scanned_config_shows_none_of_its_characters(client, make_user, scan_root):
+    """A hard-coded secret is shown masked to every viewer of the scan; the mask kept a third of its length
+    and at least 5 characters (``hun******22`` of ``hunter22``), so a short password was mostly shown.
+    As for saved credentials (``common.security.mask_secret``), the ends are shown only when at least 16
+    characters stay hidden."""
+    password = "Qz7vK2pw9x"  # named PASSWORD and holding digits: a secret to the MCP detector
+    config = {
+        "mcpServers": {
+            "db": {"command": "npx", "args": ["-y", "@x/db-mcp"], "env": {"DB_PASSWORD": password}}
+        }
+    }
+    (scan_root / ".cursor").mkdir()
+    (scan_root / ".cursor" / "mcp.json").write_text(json.dumps(config, indent=2))
+    user = make_user()
+    scan = completed_scan(client, user, scan_root)
+    listed = client.get(f"{API}/scans/{scan['id']}/components?per_page=100", headers=user.headers()).json
+    shown = json.dumps(listed)
+    assert "hardcoded_api_key" in {flag for c in listed["items"] for flag in c["flags"]}
+    with session_scope() as session:
+        rows = session.scalars(select(Component).where(Component.scan_id == scan["id"])).all()
+        stored = json.dumps([[row.name, row.locations, row.details] for row in rows])
+    for text in (shown, stored):
+        assert password[:3] not in text and password[-2:] not in text

@@ -58,7 +58,11 @@ def test_a_viewers_preview_cannot_spend_more_than_the_evaluations_regex_budget(c
     )
     spent, cpu = time.monotonic() - started, time.process_time() - cpu_started
     assert preview.status_code == 200, preview.json
-    assert preview.json["evaluation"]["passed"] is True  # no pattern had time to match
+    evaluation = preview.json["evaluation"]
+    # No pattern had time to search every name: the gate is not passed on what it could not check.
+    assert evaluation["passed"] is False
+    assert [v["rule_index"] for v in evaluation["violations"]] == [0]
+    assert "time" in evaluation["violations"][0]["message"]
     # the budgets are wall-clock (a search's timeout is), so is the bound; the CPU time is for the record
     assert spent < 10.0, f"one preview took {spent:.1f} s ({cpu:.1f} s of CPU)"
 
@@ -95,3 +99,24 @@ def test_an_admins_alert_rules_share_one_regex_budget_per_scan(client, monkeypat
     wait_for(alerts_opened, timeout=60)
     spent = time.monotonic() - started
     assert spent < 8.0, f"the alert rules of one scan took {spent:.1f} s"
+
+
+def test_names_that_outlast_a_block_policys_regex_do_not_pass_it(client, monkeypatch):
+    """Whoever writes a scanned repository chooses its component names: names on which the organization's
+    pattern backtracks until every search timed out made the search find nothing, so a ``block`` policy
+    meant to stop them passed (a broken gate must not pass silently: an invalid rule already fails it)."""
+    monkeypatch.setattr("common.compliance.conditions.REGEX_TABLE_BUDGET_S", 0.5, raising=False)
+    user = register_user(client)
+    make_scan(user.org_id, components=_backtracking_names())
+    rules = [
+        {"condition": {"field": "name", "operator": "matches", "value": "(?:a|aa)*b\\d{3}"}},
+        {"condition": {"field": "name", "operator": "equals", "value": "no such name"}},
+    ]
+    preview = client.post(
+        f"{API}/policies/preview", json={"action": "block", "rules": rules}, headers=user.headers()
+    )
+    assert preview.status_code == 200, preview.json
+    evaluation = preview.json["evaluation"]
+    assert evaluation["passed"] is False
+    assert [v["rule_index"] for v in evaluation["violations"]] == [0]  # the rule it could not check, only
+    assert evaluation["violations"][0]["severity"] == "high"

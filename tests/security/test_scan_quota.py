@@ -17,11 +17,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 from common import jobs, scan_quota
-from common.config import get_settings
+from common.config import InsecureConfiguration, get_settings, load_settings
 from common.db import session_scope
 from common.models import AuditLog, Scan
 from common.models.base import utcnow
 from common.models.schedules import Schedule
+from common.redis_client import get_redis
 from tests.helpers import flooding_organization, register_user, wait_for, wait_for_scan
 from workers import maintenance
 from workers.schedules import SKIPPED_AT_ORGANIZATION_LIMIT, dispatch_due
@@ -178,3 +179,104 @@ def test_a_scan_whose_worker_vanished_holds_its_slot_only_until_the_reconciler_e
     assert _scan(client, user.headers(), scan_root).status_code == 429
     assert stuck in maintenance.reconcile_jobs()["failed"]
     assert _scan(client, user.headers(), scan_root).status_code == 202
+
+
+@pytest.mark.usefixtures("backlog")
+def test_a_scan_whose_task_never_starts_fails_after_its_resends_and_frees_its_slot(
+    client, limit, scan_root, monkeypatch
+):
+    """Its message never arrives (no worker drains the queue): the reconciler re-sends it once per
+    ``SCAN_STALE_MINUTES``. Before, it did so for ever and the scan kept its organization at the limit;
+    now the ``jobs.MAX_RESENDS``-th unstarted re-send is the last, and the next pass fails it."""
+    monkeypatch.setattr("workers.maintenance.enqueue", lambda *_args, **_kwargs: None)  # re-sends lost too
+    limit(1)
+    user = register_user(client)
+    stuck = _scan(client, user.headers(), scan_root).json["id"]
+    with session_scope() as session:
+        session.get(Scan, stuck).created_at = utcnow() - timedelta(
+            minutes=get_settings().scan_stale_minutes * (jobs.MAX_RESENDS + 2)
+        )
+    for _ in range(jobs.MAX_RESENDS):
+        get_redis().delete(f"trusera:job-resent:{stuck}")  # as if a bound had passed since the last re-send
+        outcome = maintenance.reconcile_jobs()
+        assert stuck in outcome["requeued"] and stuck not in outcome["failed"]
+        assert _scan(client, user.headers(), scan_root).status_code == 429
+    get_redis().delete(f"trusera:job-resent:{stuck}")
+    assert stuck in maintenance.reconcile_jobs()["failed"]
+    shown = client.get(f"{API}/scans/{stuck}", headers=user.headers()).json
+    assert shown["status"] == "failed" and shown["error"] == jobs.NEVER_STARTED_ERROR
+    assert _scan(client, user.headers(), scan_root).status_code == 202
+
+
+@pytest.mark.usefixtures("backlog")
+def test_a_scan_that_started_counts_its_resends_again(client, limit, scan_root, monkeypatch):
+    """A worker starting the job resets its count: only re-sends no worker answered add up."""
+    monkeypatch.setattr("workers.maintenance.enqueue", lambda *_args, **_kwargs: None)
+    limit(5)
+    user = register_user(client)
+    scan_id = _scan(client, user.headers(), scan_root).json["id"]
+    with session_scope() as session:
+        scan = session.get(Scan, scan_id)
+        scan.resends = jobs.MAX_RESENDS
+        jobs.start(scan)
+        jobs.requeue(scan)
+        scan.created_at = utcnow() - timedelta(minutes=get_settings().scan_stale_minutes + 1)
+    get_redis().delete(f"trusera:job-resent:{scan_id}")
+    outcome = maintenance.reconcile_jobs()
+    assert scan_id in outcome["requeued"] and scan_id not in outcome["failed"]
+
+
+IMPORTED_BOM = {
+    "bomFormat": "CycloneDX",
+    "specVersion": "1.6",
+    "version": 1,
+    "components": [
+        {"type": "library", "name": "openai", "version": "1.30.0", "purl": "pkg:pypi/openai@1.30.0"}
+    ],
+}
+
+
+def _import(client, headers: dict):
+    return client.post(f"{API}/scans/import", json=IMPORTED_BOM, headers=headers)
+
+
+@pytest.mark.usefixtures("backlog")
+def test_uploaded_results_cannot_queue_scans_past_the_organizations_limit(client, limit, scan_root):
+    """``POST /scans/import`` creates a scan too (running, its ``ingest`` job on the queue every organization
+    shares): it was not counted, so any number of API keys uploading kept an organization's scans in flight
+    past the limit, and a full organization could still add to the queue."""
+    limit(2)
+    admin = register_user(client)
+    org_id = admin.org_id
+    keys = []
+    for name in ("ci-1", "ci-2", "ci-3"):
+        created = client.post(f"{API}/auth/api-key", json={"name": name}, headers=admin.headers())
+        keys.append({"Authorization": f"Bearer {created.json['key']}"})
+    assert [_import(client, key).status_code for key in keys[:2]] == [202, 202]
+    refused = _import(client, keys[2])
+    assert refused.status_code == 429, refused.json
+    assert "SCANS_IN_FLIGHT_PER_ORG" in refused.json["message"]
+    assert int(refused.headers["Retry-After"]) >= scan_quota.RETRY_AFTER_SECONDS
+    assert (
+        _scan(client, admin.headers(), scan_root).status_code == 429
+    )  # uploads hold slots for POST /scans too
+    # Nothing written for a refusal: neither a scan nor its audit entry.
+    assert _count(Scan.organization_id == org_id) == 2
+    assert _count(AuditLog.organization_id == org_id, AuditLog.action == "scan.import") == 2
+    replay = _import(client, {**keys[0], "Idempotency-Key": "ci-run-7"})
+    assert replay.status_code == 429  # a new upload, not a replay: refused as well
+    with session_scope() as session:  # a finished scan frees its slot
+        session.execute(update(Scan).where(Scan.organization_id == org_id).values(status="completed"))
+    assert _import(client, keys[2]).status_code == 202
+
+
+@pytest.mark.parametrize("setting", ["SCANS_IN_FLIGHT_PER_ORG", "EXPORTS_KEPT_PER_ORG"])
+def test_a_negative_per_organization_bound_is_refused_at_start(monkeypatch, setting):
+    """``SCANS_IN_FLIGHT_PER_ORG=-1`` reached the scan's ``INSERT`` as ``LIMIT -1``, which PostgreSQL rejects:
+    every ``POST /scans`` answered 500 and every schedule dispatch failed (``EXPORTS_KEPT_PER_ORG=-1`` did
+    the same to every export). A bound of 0 is a setting (nothing admitted); below it, none."""
+    monkeypatch.setenv(setting, "-1")
+    with pytest.raises(InsecureConfiguration, match=setting):
+        load_settings()
+    monkeypatch.setenv(setting, "0")
+    assert getattr(load_settings(), setting.lower()) == 0

@@ -83,6 +83,27 @@ def test_one_unit_per_file_and_catalog_package(score):
     assert (tally.expected, tally.found, tally.reported, tally.true_positives) == (2, 2, 3, 2)
 
 
+def test_a_generic_aws_sdk_label_is_the_ai_service_client_made_with_it(score):
+    labels = score.label_units(
+        {
+            "labels": [
+                label("bedrock.py", "llm_provider", "boto3", "Amazon Web Services"),
+                label("endpoint.py", "llm_provider", "boto3", "Amazon Web Services"),
+                label("requirements.txt", "llm_provider", "boto3", "Amazon Web Services"),
+            ]
+        }
+    )
+    reports = score.report_units(
+        [
+            ("bedrock.py", "llm_provider", "aws-bedrock", "Amazon Web Services", {4}, []),
+            ("endpoint.py", "llm_provider", "aws-sagemaker-runtime", "Amazon Web Services", {7}, []),
+            ("requirements.txt", "llm_provider", "openai", "OpenAI", {2}, []),
+        ]
+    )
+    tally = score.score_repo(labels, reports, strict=True)["tallies"]["total"]
+    assert (tally.expected, tally.found, tally.reported, tally.true_positives) == (3, 2, 3, 2)
+
+
 def test_a_hardcoded_key_flag_answers_an_api_key_label(score):
     labels = score.label_units({"labels": [label(".env", "api_key", "anthropic", "Anthropic", "sk-")]})
     flagged = score.report_units(

@@ -180,9 +180,12 @@ def test_structured_formats_stay_valid_and_escaped(hostile, tmp_path, format_nam
         return
     parsed = check_export(format_name, data, components=components)
     if format_name in ("html", "csv"):  # also read with cat or in a CI log: no control may act there
-        assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text)
+        assert not re.search(
+            "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]", text
+        )
         assert "\r" not in text.replace("\r\n", "\n")
         assert "\\x1b]0;owned\\x07title" in text and "\\u202eevil\\u202c" in text
+        assert "open\\u200bai\\ufeff" in text
     if format_name == "html":
         assert "Content-Security-Policy" in text
         assert "<img src=x" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text

@@ -27,6 +27,7 @@ from web.core.database import db
 from web.core.filtering import apply_filters, equal_columns
 from web.core.openapi import REQUIRED_LOCATION, PageSchema, ResourceSchema
 from web.core.pagination import page_args_with, paginate
+from web.core.visible_text import visible_text
 
 blp = Blueprint(
     "ai_profiles",
@@ -39,7 +40,7 @@ PROFILE_FIELDS = ("name", "role", "risk_class", "annex_iii_area", "places_gpai_m
 
 
 class ProfileUpdateSchema(ma.Schema):
-    name = ma.fields.String(validate=ma.validate.Length(max=200))
+    name = ma.fields.String(validate=[ma.validate.Length(max=200), visible_text])
     role = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(AI_ROLES))
     risk_class = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(RISK_CLASSES))
     annex_iii_area = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(ANNEX_III_AREAS))
@@ -48,7 +49,7 @@ class ProfileUpdateSchema(ma.Schema):
 
 class ProfileCreateSchema(ProfileUpdateSchema):
     target = ma.fields.String(load_default=ORGANIZATION_WIDE, validate=ma.validate.Length(max=1024))
-    name = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
+    name = ma.fields.String(load_default="", validate=[ma.validate.Length(max=200), visible_text])
 
 
 ProfileListArgs = page_args_with(target=ma.fields.String(validate=ma.validate.Length(max=1024)))

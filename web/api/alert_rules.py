@@ -18,6 +18,7 @@ from web.core.database import db
 from web.core.filtering import apply_filters, equals, is_
 from web.core.openapi import REQUIRED_LOCATION, PageSchema, ResourceSchema
 from web.core.pagination import page_args_with, paginate
+from web.core.visible_text import visible_text
 
 blp = Blueprint("alert_rules", __name__, url_prefix="/api/v1/alert-rules", description="Alert rules")
 
@@ -27,7 +28,7 @@ WEBHOOK_ID = ma.validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error="Not a webhook i
 
 
 class AlertRuleUpdateSchema(ma.Schema):
-    name = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
+    name = ma.fields.String(validate=[ma.validate.Length(min=1, max=200), visible_text])
     enabled = ma.fields.Boolean()
     trigger = ma.fields.String(validate=ma.validate.OneOf(ALERT_TRIGGERS))
     params = ma.fields.Dict(keys=ma.fields.String())
@@ -38,7 +39,7 @@ class AlertRuleUpdateSchema(ma.Schema):
 
 
 class AlertRuleCreateSchema(AlertRuleUpdateSchema):
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    name = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=200), visible_text])
     enabled = ma.fields.Boolean(load_default=True)
     trigger = ma.fields.String(required=True, validate=ma.validate.OneOf(ALERT_TRIGGERS))
     params = ma.fields.Dict(keys=ma.fields.String(), load_default=dict)

@@ -39,6 +39,7 @@ from web.core.tokens import (
     start_session,
     user_sessions,
 )
+from web.core.visible_text import visible_text
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Authentication and account")
 
@@ -48,7 +49,7 @@ Password = ma.fields.String(required=True, validate=ma.validate.Length(min=8, ma
 class RegisterSchema(ma.Schema):
     email = ma.fields.Email(required=True, validate=ma.validate.Length(max=320))
     password = ma.fields.String(required=True, validate=ma.validate.Length(min=8, max=256))
-    name = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
+    name = ma.fields.String(load_default="", validate=[ma.validate.Length(max=200), visible_text])
 
 
 class LoginSchema(ma.Schema):
@@ -57,7 +58,7 @@ class LoginSchema(ma.Schema):
 
 
 class ProfileSchema(ma.Schema):
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    name = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=200), visible_text])
 
 
 class PasswordChangeSchema(ma.Schema):
@@ -66,7 +67,7 @@ class PasswordChangeSchema(ma.Schema):
 
 
 class ApiKeyCreateSchema(ma.Schema):
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    name = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=200), visible_text])
     expires_in_days = ma.fields.Integer(
         load_default=None, allow_none=True, validate=ma.validate.Range(1, 3650)
     )

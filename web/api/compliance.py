@@ -31,6 +31,7 @@ from web.core.database import db
 from web.core.filtering import apply_filters, equal_columns, is_, matching
 from web.core.openapi import REQUIRED_LOCATION, PageSchema, ResourceSchema
 from web.core.pagination import page_args_with, paginate
+from web.core.visible_text import visible_text
 
 blp = Blueprint(
     "compliance",
@@ -123,7 +124,7 @@ def update_framework(body, framework_id):
 
 
 class RuleUpdateSchema(ma.Schema):
-    name = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
+    name = ma.fields.String(validate=[ma.validate.Length(min=1, max=200), visible_text])
     description = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=5000))
     framework = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
     condition = ma.fields.Raw()
@@ -132,7 +133,7 @@ class RuleUpdateSchema(ma.Schema):
 
 
 class RuleCreateSchema(RuleUpdateSchema):
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    name = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=200), visible_text])
     description = ma.fields.String(load_default="", allow_none=True, validate=ma.validate.Length(max=5000))
     framework = ma.fields.String(load_default=CUSTOM_FRAMEWORK, validate=ma.validate.Length(min=1, max=100))
     condition = ma.fields.Raw(required=True)

@@ -25,6 +25,7 @@ from web.core.credentials import commit_named_credential, delete_unscheduled_cre
 from web.core.database import db
 from web.core.openapi import PageSchema, ProbeSchema, ResourceSchema
 from web.core.pagination import PageArgs, paginate
+from web.core.visible_text import visible_text
 
 blp = Blueprint(
     "connectors", __name__, url_prefix="/api/v1/connectors/n8n", description="n8n connector credentials"
@@ -54,7 +55,7 @@ class N8nUrl(ma.fields.String):
 
 
 class CredentialCreateSchema(ma.Schema):
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    name = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=200), visible_text])
     url = N8nUrl(required=True, validate=ma.validate.Length(max=2048))
     api_key = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=4096))
 

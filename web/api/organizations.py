@@ -18,12 +18,13 @@ from web.core.database import db
 from web.core.openapi import ObjectSchema, PageSchema, ResourceSchema
 from web.core.pagination import PageArgs, paginate
 from web.core.principal import current_principal
+from web.core.visible_text import visible_text
 
 blp = Blueprint("organizations", __name__, url_prefix="/api/v1/organizations", description="Organizations")
 
 
 class OrganizationCreateSchema(ma.Schema):
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    name = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=200), visible_text])
     slug = ma.fields.String(
         load_default=None,
         validate=ma.validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,59}$", error="Use 2-60 of a-z, 0-9, -."),

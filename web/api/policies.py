@@ -25,13 +25,14 @@ from web.core.database import db
 from web.core.filtering import apply_filters, equals, is_
 from web.core.openapi import REQUIRED_LOCATION, ObjectSchema, PageSchema, ResourceSchema
 from web.core.pagination import page_args_with, paginate
+from web.core.visible_text import visible_text
 
 blp = Blueprint("policies", __name__, url_prefix="/api/v1/policies", description="Policies")
 blp.register_error_handler(RecursionError, refuse_deep_nesting)
 
 
 class PolicyUpdateSchema(ma.Schema):
-    name = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
+    name = ma.fields.String(validate=[ma.validate.Length(min=1, max=200), visible_text])
     description = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=5000))
     enabled = ma.fields.Boolean()
     action = ma.fields.String(validate=ma.validate.OneOf(POLICY_ACTIONS))
@@ -39,7 +40,7 @@ class PolicyUpdateSchema(ma.Schema):
 
 
 class PolicyCreateSchema(PolicyUpdateSchema):
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    name = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=200), visible_text])
     description = ma.fields.String(load_default="", allow_none=True, validate=ma.validate.Length(max=5000))
     enabled = ma.fields.Boolean(load_default=True)
     action = ma.fields.String(required=True, validate=ma.validate.OneOf(POLICY_ACTIONS))
@@ -49,7 +50,9 @@ class PolicyCreateSchema(PolicyUpdateSchema):
 class PolicyPreviewSchema(PolicyCreateSchema):
     """The body of a policy about to be saved; a name is optional for a dry run."""
 
-    name = ma.fields.String(load_default="Preview", validate=ma.validate.Length(min=1, max=200))
+    name = ma.fields.String(
+        load_default="Preview", validate=[ma.validate.Length(min=1, max=200), visible_text]
+    )
 
 
 PolicyListArgs = page_args_with(

@@ -33,6 +33,7 @@ from web.core.credentials import commit_named_credential, delete_unscheduled_cre
 from web.core.database import db
 from web.core.openapi import PageSchema, ResourceSchema
 from web.core.pagination import PageArgs, paginate
+from web.core.visible_text import visible_text
 
 blp = Blueprint(
     "repositories",
@@ -78,7 +79,7 @@ class CredentialHostField(ma.fields.String):
 
 
 class RepositoryCredentialUpdateSchema(ma.Schema):
-    name = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
+    name = ma.fields.String(validate=[ma.validate.Length(min=1, max=200), visible_text])
     username = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=1, max=200))
     secret = ma.fields.String(validate=ma.validate.Length(min=1, max=16384))
     known_hosts = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=65536))
@@ -92,7 +93,7 @@ class RepositoryCredentialUpdateSchema(ma.Schema):
 
 
 class RepositoryCredentialCreateSchema(RepositoryCredentialUpdateSchema):
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    name = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=200), visible_text])
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(REPOSITORY_CREDENTIAL_KINDS))
     secret = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=16384))
     host = CredentialHostField(required=True, validate=ma.validate.Length(min=1, max=300))

@@ -418,7 +418,8 @@ def import_scan(args):
 
     The scan and its payload are written in one transaction only after the document validated, and
     ``ingest`` completes it as it completes a native scan, so compliance, policies, alerts and
-    webhooks follow the same way.
+    webhooks follow the same way. 429 while the organization has ``SCANS_IN_FLIGHT_PER_ORG`` scans queued
+    or running, as for ``POST /scans``.
     """
     ctx = context()
     key = (request.headers.get("Idempotency-Key") or "").strip()[:200] or None
@@ -450,6 +451,11 @@ def import_scan(args):
         idempotency_key=key,
         progress=95,
     )
+    # An upload is a scan in flight as any other (running, its ``ingest`` job on a queue every
+    # organization shares): counted against the same limit, checked just before the write.
+    in_flight_limit = get_settings().scans_in_flight_per_org
+    if not scan_quota.admits_another(db(), ctx.organization_id, in_flight_limit):
+        _refuse_past_in_flight_limit(in_flight_limit)
     jobs.start(scan)  # ingesting is all that is left; ``scan.queued`` is its only event, as for every scan
     scan.stage = "ingesting"
     db().add(scan)

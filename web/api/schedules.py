@@ -11,7 +11,9 @@ from flask import url_for
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
+from common import schedule_owner
 from common.cron import CronError, next_run_after, parse_timezone, validate_cron
+from common.models import ROLE_RANK
 from common.models.base import isoformat, utcnow
 from common.models.schedules import Schedule
 from common.targets import TargetError, organization_roots, resolve_target
@@ -23,6 +25,7 @@ from web.core.database import db
 from web.core.filtering import apply_filters, is_
 from web.core.openapi import REQUIRED_LOCATION, PageSchema, ResourceSchema
 from web.core.pagination import page_args_with, paginate
+from web.core.visible_text import visible_text
 
 blp = Blueprint("schedules", __name__, url_prefix="/api/v1/schedules", description="Scheduled scans")
 
@@ -47,7 +50,7 @@ def _check_timezone(value: str) -> None:
 class ScheduleUpdateSchema(ma.Schema):
     """Every field optional: a PUT changes what it names."""
 
-    name = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
+    name = ma.fields.String(validate=[ma.validate.Length(min=1, max=200), visible_text])
     target = ma.fields.String(validate=ma.validate.Length(min=1, max=4096))
     n8n_credential_id = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
     repository_url = RepositoryUrlField()
@@ -67,7 +70,7 @@ class ScheduleUpdateSchema(ma.Schema):
 
 
 class ScheduleCreateSchema(ScheduleUpdateSchema):
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    name = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=200), visible_text])
     cron = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=200), _check_cron])
     timezone = ma.fields.String(
         load_default="UTC", validate=[ma.validate.Length(min=1, max=64), _check_timezone]
@@ -214,10 +217,46 @@ def get_schedule(schedule_id):
 @blp.arguments(ScheduleUpdateSchema)
 def update_schedule(body, schedule_id):
     schedule = scoped_get_or_404(Schedule, schedule_id, "Schedule")
+    taken_over_from = _take_over_if_enabled(schedule, body)
     _apply(schedule, body)
     db().commit()
-    audit("schedule.update", "schedule", schedule.id, fields=sorted(body))
+    if taken_over_from is None:
+        audit("schedule.update", "schedule", schedule.id, fields=sorted(body))
+    else:
+        audit(
+            "schedule.take_over",
+            "schedule",
+            schedule.id,
+            fields=sorted(body),
+            previous_creator=taken_over_from or None,
+        )
     return schedule_json(schedule)
+
+
+def _take_over_if_enabled(schedule: Schedule, body: dict) -> str | None:
+    """Enabling a schedule whose creator can no longer run it makes the caller, an admin, its creator: its
+    runs and saved credentials are then a current admin's responsibility. Returns the former creator's id
+    ('' for a deleted account) when taken over, else None."""
+    if body.get("enabled") is not True or schedule_owner.creator_problem(db(), schedule) is None:
+        return None
+    ctx = context()
+    if ROLE_RANK[ctx.membership.role] < ROLE_RANK[schedule_owner.TAKE_OVER_ROLE]:
+        abort(
+            403,
+            message="This schedule's creator can no longer run it: only an admin enables it, taking it over.",
+        )
+    previous = schedule.created_by or ""
+    schedule.created_by = ctx.user_id
+    if schedule.n8n_credential_id and not body.get("n8n_credential_id"):
+        credential_or_404(schedule.n8n_credential_id)
+    if (
+        schedule.repository_credential_id
+        and "repository_credential_id" not in body
+        and schedule.repository_url
+    ):
+        credential_for(schedule.repository_credential_id, schedule.repository_url, "repository_credential_id")
+    schedule.last_error = None
+    return previous
 
 
 @blp.route("/<schedule_id>", methods=["DELETE"])

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import PurePosixPath
 
 from common.scanner.catalog import (
@@ -151,6 +151,15 @@ def _names_a_model_variable(node: dict) -> bool:
     )
 
 
+@lru_cache(maxsize=4096)
+def _key_names(key: str) -> tuple[bool, bool]:
+    """(names models, names a served alias) of a mapping key. Every key of every configuration
+    document is asked, and documents repeat their keys (a lock file's ``version``, ``resolved``), so
+    the two pattern searches are done once per distinct key."""
+    served = bool(SERVED_ALIAS.search(key))
+    return bool(MODEL_NAMED_KEY.search(key)) and not served, served
+
+
 def catalog_models_under_model_keys(document: object, limit: int = MAX_CONFIG_FACTS) -> list[str]:
     """String values, in lists and nested mappings, below a key that names models (a served-model
     alias excepted), that are catalog model ids with a version or tier."""
@@ -164,17 +173,14 @@ def catalog_models_under_model_keys(document: object, limit: int = MAX_CONFIG_FA
             if _names_a_model_variable(node) and is_catalog_model(node["value"].strip()):
                 found.append(node["value"].strip())  # Kubernetes / ECS ``env: [{name: MODEL_ID, value: …}]``
             for key, value in node.items():
-                named = (
-                    isinstance(key, str)
-                    and bool(MODEL_NAMED_KEY.search(key))
-                    and not SERVED_ALIAS.search(key)
-                    and not (key == "model_name" and "litellm_params" in node)
-                )
-                if isinstance(key, str) and under_model_key and is_catalog_model(key):
-                    found.append(key)  # a table keyed by model id: ``models: {gpt-4o: {...}}``
-                alias = isinstance(key, str) and (
-                    bool(SERVED_ALIAS.search(key)) or (key == "model_name" and "litellm_params" in node)
-                )
+                named = alias = False
+                if isinstance(key, str):
+                    names_models, served = _key_names(key)
+                    litellm_alias = key == "model_name" and "litellm_params" in node
+                    named = names_models and not litellm_alias
+                    alias = served or litellm_alias
+                    if under_model_key and is_catalog_model(key):
+                        found.append(key)  # a table keyed by model id: ``models: {gpt-4o: {...}}``
                 stack.append(((under_model_key or named) and not alias, value, depth + 1))
         elif isinstance(node, list):
             stack.extend((under_model_key, item, depth + 1) for item in node)

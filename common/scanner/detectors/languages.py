@@ -51,6 +51,7 @@ from common.scanner.model_constants import CATALOG_LITERAL
 from common.scanner.sfc import SFC_SUFFIXES
 from common.scanner.textutil import (
     CARGO_DEPENDENCY_TABLES,
+    calls_llm_api_route,
     catalog_model_literals,
     code_model_literals,
     comment_column,
@@ -59,6 +60,7 @@ from common.scanner.textutil import (
     embedded_modelfile_bases,
     endpoint_for_url,
     folders_up,
+    google_path_models,
     hf_url_models,
     is_prose,
     known_ai_host,
@@ -388,7 +390,7 @@ class _LanguageDetector(Detector):
             if not (imp.implied and self.project_defines(file, imp, package))
         ]
         if not sdk_imports:
-            if mentions_ai_endpoint(text) or self.bare_hosts(text):
+            if mentions_ai_endpoint(text) or self.bare_hosts(text) or calls_llm_api_route(text):
                 yield from self.raw_http(file, text)
             yield from self.model_catalogs(file, text)
             return
@@ -553,10 +555,11 @@ class _LanguageDetector(Detector):
 
     def raw_http(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """A file without SDK imports that calls an AI endpoint directly: the endpoint, and the
-        catalog model ids its request bodies name."""
+        catalog model ids its request bodies name. A vendor route with no host written (a same-origin
+        proxy, a base URL from config) is such a call too; only its models are reported."""
         comment_lines = self.prose_lines(file)
         endpoints = list(self.endpoints(file, comment_lines))
-        if not endpoints:
+        if not endpoints and not calls_llm_api_route(text):
             return
         yield from endpoints
         yield from self.models(file, text, comment_lines, False, [])
@@ -706,6 +709,12 @@ class _LanguageDetector(Detector):
             if found and line not in comments and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
+        for start, value in google_path_models(text):
+            line = _line_at(text, start)
+            found = model_finding(value, line, strong=False, hf_context=False)
+            if found and line not in comments and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                yield self.model_at(file, line, found)
         yield from self.sdk_call_models(file, text, comments, reported, sdk_imports)
         yield from self.sdk_model_constants(file, text, comments, reported)
         if any(package.provider == "Ollama" for _, package in sdk_imports):
@@ -806,13 +815,14 @@ class _LanguageDetector(Detector):
 
     @staticmethod
     def bare_hosts(text: str) -> list[tuple[int, str]]:
-        """String literals that are exactly a known AI API host, without a scheme."""
+        """String literals that are exactly a known AI API host, without a scheme (the host table's set
+        lookup first: nearly every literal of a code file fails it, and the pattern is an RE2 call)."""
         if "." not in text:
             return []
         return [
             (start, value)
             for start, value in string_literals(text)
-            if BARE_HOST.fullmatch(value) and known_ai_host(value)
+            if known_ai_host(value) and BARE_HOST.fullmatch(value)
         ]
 
     def endpoints(self, file: SourceFile, comments: set[int]) -> Iterator[Finding]:

@@ -17,7 +17,7 @@ from functools import cached_property
 from common.scanner.catalog import lookup_package
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile, model_sighting
 from common.scanner.detectors.code_declarations import CodeDeclarationsDetector
-from common.scanner.detectors.languages import JavaDetector
+from common.scanner.detectors.languages import JavaDetector, JavaScriptDetector
 from common.scanner.detectors.python_code import PythonDetector, analyse_python, has_ai_import
 from common.scanner.limits import linear, parse_json
 from common.scanner.model import Location
@@ -29,6 +29,8 @@ SHELL_OLLAMA = linear(r"^\s*!\s*ollama\s+(?:pull|run)\s+([\w.:/-]+)")
 
 DEPENDS_ON = linear(r"""@file\s*:\s*DependsOn\(\s*"([\w.-]+):([\w.-]+)(?::([\w.+-]+))?"\s*\)""")
 JVM_KERNELS = frozenset({"kotlin", "java"})
+# Deno, tslab and IJavascript kernels: the cells are a TypeScript (or JavaScript) module
+JS_KERNELS = frozenset({"typescript", "javascript"})
 
 
 @dataclass
@@ -120,6 +122,11 @@ class NotebookDetector(Detector):
         source = "\n".join(joined_lines)
         if notebook_language(notebook) in JVM_KERNELS:
             yield from self.analyse_jvm(file, source, origin)
+            return
+        if notebook_language(notebook) in JS_KERNELS:
+            cells = cell_source(file, source, ".ts")
+            for finding in JavaScriptDetector().detect(cells, FileReport()):
+                yield relocated(file, origin, finding)
             return
         if not has_ai_import(source):
             yield from self.model_literals(file, source, origin)

@@ -46,6 +46,7 @@ from common.scanner.textutil import (
     embedded_modelfile_bases,
     endpoint_for_url,
     folders_up,
+    google_path_models,
     hf_url_models,
     is_catalog_model,
     is_prose,
@@ -1604,6 +1605,12 @@ class PythonDetector(Detector):
                 yield self.model_at(file, line, found)
         if file.scope == "test":
             return  # a literal id in a test is input data for the code under test; calls count, above
+        for offset, value in google_path_models(file.text):  # ``.../models/gemini-pro:generateContent``
+            line = line_at(file.text, offset)
+            found = model_finding(value, line, strong=False, hf_context=False)
+            if found and line not in comments and found[0] not in reported:
+                reported.add(found[0])
+                yield self.model_at(file, line, found, evidence=CATALOG_LITERAL)
         # ``"openai:gpt-4o",  # "openai:gpt-4o-mini"``: the alternative a comment keeps is no model
         for line, value in code_model_literals(file.text, comments, hash_comment_offsets(file.text)):
             found = model_finding(value, line, strong=False, hf_context=False)

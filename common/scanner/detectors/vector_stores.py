@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.detectors.secrets import marked_lines
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import linear
@@ -82,9 +83,11 @@ class VectorStoreDetector(Detector):
             return
         drizzle = "drizzle-orm" in text
         redis = file.suffix in CODE_SUFFIXES and "redis" in lowered
-        for number, raw in enumerate(file.lines, start=1):
-            if "vec" not in raw.lower():  # every pattern below spells vector, halfvec or sparsevec
-                continue
+        lines = file.lines
+        # every pattern below spells vector, halfvec or sparsevec: only lines holding "vec" in any case,
+        # found in the lowered text (lowering makes and removes no line break)
+        for number in marked_lines(lowered, ("vec",)):
+            raw = lines[number - 1]
             stripped = raw.lstrip()
             if not stripped or stripped.startswith(COMMENT_PREFIXES):
                 continue
