@@ -524,7 +524,7 @@ class CodeDeclarationsDetector(Detector):
             if not (uses_mcp or uses_anthropic or function_typed or schema_provider or gemini)
             and file.scope != "test"
             and ("parameters" in text or "nput_schema" in text or "nputSchema" in text)
-            and '"description"' in text.replace("'", '"')
+            and ('"description"' in text or "'description'" in text)
             else None
         )
         hosted_mcp = (
