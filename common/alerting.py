@@ -23,7 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from common.compliance.conditions import ComponentTable, compile_condition, validate_condition
+from common.compliance.conditions import (
+    UNSEARCHED_REASON,
+    ComponentTable,
+    compile_condition,
+    searched_in_time,
+    validate_condition,
+)
 from common.compliance.evidence import current_attestation, expires_at
 from common.jobs import JobStatus
 from common.scanner.model import SEVERITIES
@@ -45,6 +51,7 @@ REQUIRED_PARAMS = {
     "risk_score_above": {"score"},
 }
 LISTED_COMPONENTS = 20
+UNCHECKED_RULE_SEVERITY = "high"  # as a policy rule that could not be checked
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # looked up in the database: no NUL or other odd text
 
 
@@ -157,16 +164,21 @@ def _new_component(params: dict, facts: ScanFacts) -> Match | None:
         return None
     rows = compile_condition(params["condition"]).select(table)
     hits = [new[row] for row in sorted(rows)]
+    details = {"count": len(hits), "previous_scan_id": facts.previous_scan_id, "components": _listing(hits)}
+    if not searched_in_time(params["condition"], table):
+        # Fail closed: the new names may be the ones chosen to outlast the pattern, so silence would be
+        # exactly what they want; the alert says the rule was not fully checked, and why.
+        return Match(
+            severity=_highest([*(c.get("severity") for c in hits), UNCHECKED_RULE_SEVERITY]),
+            title=f"New components in {facts.target} could not all be checked against the rule",
+            details={**details, "not_evaluated": UNSEARCHED_REASON},
+        )
     if not hits:
         return None
     return Match(
         severity=_highest([c.get("severity") for c in hits]),
         title=f"{_plural(len(hits), 'new component')} matching the rule in {facts.target}",
-        details={
-            "count": len(hits),
-            "previous_scan_id": facts.previous_scan_id,
-            "components": _listing(hits),
-        },
+        details=details,
     )
 
 

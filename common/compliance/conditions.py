@@ -139,6 +139,12 @@ def condition_parts(value: object) -> int:
     return parts
 
 
+UNSEARCHED_REASON = (
+    "a regular expression ran out of time on the scan's values "
+    "(a pattern that backtracks on them; simplify it)"
+)
+
+
 def searched_in_time(condition: object, table: ComponentTable) -> bool:
     """Did every ``matches`` leaf of ``condition`` (already selected on ``table``) search all its values
     in time? A value whose search timed out counted as no match, which decides nothing."""

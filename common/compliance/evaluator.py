@@ -14,7 +14,13 @@ from pathlib import Path
 
 import yaml
 
-from common.compliance.conditions import ComponentTable, InvalidCondition, compile_condition
+from common.compliance.conditions import (
+    UNSEARCHED_REASON,
+    ComponentTable,
+    InvalidCondition,
+    compile_condition,
+    searched_in_time,
+)
 from common.compliance.framework import (
     CONTROL_STATUSES,
     EVALUATED_STATUSES,
@@ -159,7 +165,9 @@ def compliance_score(counts: dict[str, int]) -> int | None:
 
 
 def _evaluate_custom_rule(rule: dict, context: ScanContext, evidence_limit: int | None) -> dict:
-    """A rule fails when any component matches its condition; an invalid stored rule fails and says why."""
+    """A rule fails when any component matches its condition; an invalid stored rule fails and says why,
+    and so does one whose regex search ran out of time: names chosen to make the pattern backtrack would
+    otherwise pass a control that was never checked."""
     rule = rule if isinstance(rule, dict) else {}
     result = {"id": rule.get("id"), "name": rule.get("name"), "severity": rule.get("severity")}
     try:
@@ -167,12 +175,16 @@ def _evaluate_custom_rule(rule: dict, context: ScanContext, evidence_limit: int 
     except InvalidCondition as exc:
         return {**result, "status": "fail", "matched": [], "matched_count": 0, "errors": exc.errors}
     rows = condition.select(context.table)
-    return {
+    checked = searched_in_time(rule.get("condition"), context.table)
+    outcome = {
         **result,
-        "status": "fail" if rows else "pass",
+        "status": "fail" if rows or not checked else "pass",
         "matched": _limited(context.table.ids(rows), evidence_limit),
         "matched_count": len(rows),
     }
+    if not checked:
+        outcome["errors"] = {"condition": [f"The rule could not be checked: {UNSEARCHED_REASON}."]}
+    return outcome
 
 
 def _limited(ids: list[str], limit: int | None) -> list[str]:

@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from common.compliance.conditions import (
+    UNSEARCHED_REASON,
     ComponentTable,
     compile_condition,
     condition_parts,
@@ -169,10 +170,7 @@ def _unsearched_violation(index: int) -> dict:
     return {
         "rule_index": index,
         "component_id": None,
-        "message": (
-            "the rule could not be checked: a regular expression ran out of time on the scan's values "
-            "(a pattern that backtracks on them; simplify it)"
-        ),
+        "message": f"the rule could not be checked: {UNSEARCHED_REASON}",
         "severity": INVALID_RULE_SEVERITY,
     }
 

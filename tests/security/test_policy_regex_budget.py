@@ -120,3 +120,60 @@ def test_names_that_outlast_a_block_policys_regex_do_not_pass_it(client, monkeyp
     assert evaluation["passed"] is False
     assert [v["rule_index"] for v in evaluation["violations"]] == [0]  # the rule it could not check, only
     assert evaluation["violations"][0]["severity"] == "high"
+
+
+@pytest.mark.usefixtures("celery_worker")
+def test_names_that_outlast_a_custom_rules_regex_fail_it(client, monkeypatch):
+    """A custom compliance rule counted a timed-out search as no match: the scanned names chosen to make
+    its pattern backtrack passed the control. The rule now fails, saying it could not be checked (a
+    security team reads "pass" as checked and clean; an unchecked rule must stand out, as an invalid
+    one already did)."""
+    monkeypatch.setattr("common.compliance.conditions.REGEX_TABLE_BUDGET_S", 0.5, raising=False)
+    user = register_user(client)
+    condition = {"field": "name", "operator": "matches", "value": "(?:a|aa)*b\\d{3}"}
+    created = client.post(
+        f"{API}/compliance/rules",
+        json={"name": "No aab names", "condition": condition, "severity": "medium"},
+        headers=user.headers(),
+    )
+    assert created.status_code == 201, created.json
+    scan_id = make_scan(user.org_id, components=_backtracking_names())
+    queued = client.post(f"{API}/scans/{scan_id}/evaluate", headers=user.headers())
+    assert queued.status_code == 202, queued.json
+
+    def evaluated():
+        run = client.get(f"{API}/compliance/evaluations/{queued.json['id']}", headers=user.headers()).json
+        return run if run["status"] in ("completed", "failed") else None
+
+    assert wait_for(evaluated, timeout=60)["status"] == "completed"
+    compliance = client.get(f"{API}/scans/{scan_id}/compliance", headers=user.headers()).json
+    [rule] = compliance["custom_rules"]
+    assert (rule["status"], rule["matched_count"]) == ("fail", 0)
+    assert "ran out of time" in rule["errors"]["condition"][0]
+
+
+@pytest.mark.usefixtures("celery_worker")
+def test_names_that_outlast_a_new_component_alert_rules_regex_raise_it(client, monkeypatch):
+    """A ``new_component`` alert rule stayed silent when every search timed out on the new names: the
+    very names written to escape it. It now opens an alert saying the rule could not be checked."""
+    monkeypatch.setattr("common.compliance.conditions.REGEX_TABLE_BUDGET_S", 0.5)
+    admin = register_user(client)
+    condition = {"field": "name", "operator": "matches", "value": "(?:a|aa)*b\\d{3}"}
+    created = client.post(
+        f"{API}/alert-rules",
+        json={"name": "aab names", "trigger": "new_component", "params": {"condition": condition}},
+        headers=admin.headers(),
+    )
+    assert created.status_code == 201, created.json
+    make_scan(admin.org_id, target="/srv/regex")  # the baseline: everything in the next scan is new
+    scan_id = make_scan(admin.org_id, target="/srv/regex", components=_backtracking_names())
+
+    def opened():
+        with session_scope() as session:
+            return session.scalars(select(Alert).where(Alert.scan_id == scan_id)).all()
+
+    enqueue(ALERTS_EVALUATE_SCAN, scan_id)
+    [alert] = wait_for(opened, timeout=60)
+    assert alert.severity == "high"
+    assert "could not all be checked" in alert.title
+    assert "ran out of time" in alert.details["not_evaluated"] and alert.details["count"] == 0
