@@ -34,6 +34,7 @@ import contextlib
 import ipaddress
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -185,14 +186,48 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     return list(seen.values())
 
 
-def checked_addresses(host: str, port: int, allowlist: Allowlist | None = None) -> list[IPAddress]:
-    """Resolve now and keep the answer; refuse when any address is internal and the host is not allowed.
+def resolve_within(host: str, port: int, seconds: float) -> list[IPAddress]:
+    """:func:`resolve`, given up after ``seconds``: ``getaddrinfo`` takes no timeout, and a send whose
+    lookup outlasts its deadline could outlast the claim that keeps a second worker from sending it too.
 
-    Raises :class:`UnsafeDestination`, or ``socket.gaierror`` when the name does not resolve.
+    The lookup runs in a daemon thread that ends with the resolver's own timeout; raises
+    :class:`ExchangeTooSlow` when it has not answered in time."""
+    outcome: list = []
+    lookup = threading.Thread(target=_resolve_into, args=(host, port, outcome), name="resolve", daemon=True)
+    lookup.start()
+    lookup.join(max(seconds, 0.0))
+    if not outcome:
+        raise ExchangeTooSlow(f"{host} did not resolve within {seconds:g} seconds")
+    addresses, error = outcome[0]
+    if error is not None:
+        raise error
+    return addresses
+
+
+def _resolve_into(host: str, port: int, outcome: list) -> None:
+    try:
+        outcome.append((resolve(host, port), None))
+    except Exception as exc:  # handed to the caller, which raises it as resolve would have
+        outcome.append(([], exc))
+
+
+def checked_addresses(
+    host: str, port: int, allowlist: Allowlist | None = None, *, within: float | None = None
+) -> list[IPAddress]:
+    """Resolve now and keep the answer; refuse when any address is internal and the host is not allowed.
+    ``within`` bounds the lookup (seconds; None waits for the resolver).
+
+    Raises :class:`UnsafeDestination`, :class:`ExchangeTooSlow`, or ``socket.gaierror`` when the name does
+    not resolve.
     """
     allowlist = allowlist or current_allowlist()
     literal = literal_address(host)
-    addresses = [literal] if literal is not None else resolve(host, port)
+    if literal is not None:
+        addresses = [literal]
+    elif within is None:
+        addresses = resolve(host, port)
+    else:
+        addresses = resolve_within(host, port, within)
     if allowlist.allows_host(host):
         return addresses
     refused = [a for a in addresses if not (is_public(a) or allowlist.allows_address(a))]
@@ -233,8 +268,9 @@ def post(
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     request_headers = {**headers, "Host": parts.netloc}
     last_error: Exception | None = None
-    addresses = checked_addresses(host, port, allowlist)
     with _Deadline(EXCHANGE_SECONDS_PER_TIMEOUT * timeout) as deadline:
+        # the lookup is part of the exchange: its deadline is what the webhook claim is sized on
+        addresses = checked_addresses(host, port, allowlist, within=deadline.seconds_left())
         for address in addresses:
             deadline.check()
             pool = _pinned_pool(scheme, host, str(address), port, timeout)
@@ -300,6 +336,7 @@ class _Deadline:
         self._timer.daemon = True
 
     def __enter__(self) -> _Deadline:
+        self._ends = time.monotonic() + self.seconds
         self._outer = getattr(_current_deadline, "value", None)
         _current_deadline.value = self
         self._timer.start()
@@ -329,6 +366,9 @@ class _Deadline:
             self.expired = True
             for duplicate in self._sockets:
                 _shut(duplicate)
+
+    def seconds_left(self) -> float:
+        return max(self._ends - time.monotonic(), 0.0)
 
     def check(self) -> None:
         if self.expired:

@@ -226,3 +226,31 @@ def test_one_event_fans_out_to_every_subscribed_enabled_webhook(client, make_use
     assert first.requests[0].json["id"] == second.requests[0].json["id"]  # one event, two deliveries
     with session_scope() as session:
         assert session.get(Webhook, hooks[2]["id"]).consecutive_failures == 0
+
+
+def test_a_slow_dns_answer_ends_the_send_within_the_claim(client, make_user, monkeypatch):
+    """The claim that keeps a second worker from sending the same attempt is sized on the send's deadline,
+    but the host was resolved before that deadline started: a DNS answer slower than the claim's margin
+    let another worker take the attempt over and send it twice. The lookup is now inside the deadline."""
+    monkeypatch.setenv("WEBHOOK_TIMEOUT_SECONDS", "0.3")  # a 0.9 s exchange deadline
+    monkeypatch.setenv("WEBHOOK_MAX_ATTEMPTS", "1")
+    real_resolve = netguard.resolve
+
+    def slow_dns(host, port):
+        if host == "hooks.slowdns.test":
+            time.sleep(3)  # the stand-in for a resolver answering after the claim lapsed
+            return [ipaddress.ip_address("127.0.0.1")]
+        return real_resolve(host, port)
+
+    monkeypatch.setattr(netguard, "resolve", slow_dns)
+    user = make_user()
+    with Receiver([200]) as receiver:
+        url = f"http://hooks.slowdns.test:{receiver.port}/hook"
+        hook = create_webhook(client, user, receiver, ["export.completed"], url=url)
+        events.publish(user.org_id, "export.completed", export_id="slow-dns")
+        [delivery] = wait_for(lambda: settled(hook["id"], 1), timeout=30)
+        time.sleep(3)  # what the unbounded lookup would have sent by now
+    assert delivery.status == "failed" and receiver.requests == []
+    [attempt] = history(client, user, hook["id"])
+    assert "did not resolve within" in attempt["error"]
+    assert attempt["duration_ms"] < 3 * 300 + 500
