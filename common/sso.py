@@ -54,6 +54,7 @@ from common.netguard import (
     url_errors,
 )
 from common.redis_client import get_redis
+from common.scanner.display import visible_only
 from common.security import decrypt_secret, verify_password
 
 REQUEST_TIMEOUT_SECONDS = 5
@@ -590,7 +591,7 @@ def sign_in_identity(
     user = find_user_by_email(session, email)
     if user is None:
         name = claims.get("name") if isinstance(claims.get("name"), str) else ""
-        user = create_user(session, email, name[:200], None)
+        user = create_user(session, email, visible_only(name)[:200], None)
         role, joined = attach_identity(session, organization, config.issuer, subject, user, claimed)
         return SignInOutcome(user=user, role=role, joined=joined, claimed_role=claimed)
     if _provisioned_before_identities(session, organization, user):

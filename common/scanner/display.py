@@ -40,6 +40,12 @@ def hidden_character(value: str) -> str | None:
     )
 
 
+def visible_only(value: str) -> str:
+    """``value`` without the characters :func:`hidden_character` refuses, for a name the platform did not
+    let its author retype (an identity provider's): refusing it would lock the person out."""
+    return _UNSAFE_FOR_TERMINAL.sub("", value).strip()
+
+
 def display_text(value: str) -> str:
     """``value`` as valid UTF-8 text: surrogate-escaped bytes become ``\\xNN``, other lone surrogates
     ``\\udNNN``."""

@@ -522,3 +522,20 @@ def test_a_state_store_outage_is_503_not_500(client, fake_org, monkeypatch):
     assert client.get(f"/api/v1/sso/{org['slug']}/login").status_code == 503
     assert finish(client, org, secrets.token_urlsafe(32)).status_code == 503
     assert last_failure(org["id"]).details["reason"] == "state_store_unavailable"
+
+
+def test_a_providers_display_name_is_stored_without_hidden_characters(client, fake_idp, fake_org):
+    """Names typed by users refuse bidi overrides and zero-width characters (``visible_text``); the name an
+    identity provider sends is shown to other members too, so it loses them (refusing it would lock the
+    person out over a field they may not control)."""
+    _owner, org = fake_org
+    query = begin(client, org)
+    sent = "\u202eeci\u200blA\ufeff\x1b[31m "
+    fake_idp.id_token = fake_idp.sign(fake_idp.claims(query["nonce"], CLIENT_ID, name=sent))
+    response = finish(client, org, query["state"])
+    assert response.status_code == 200, response.json
+    assert response.json["user"]["name"] == "ecilA[31m"
+    with session_scope() as session:
+        user = session.get(User, response.json["user"]["id"])
+        assert user.name == "ecilA[31m"
+        assert session.get(Organization, user.personal_org_id).name == "ecilA[31m's workspace"
