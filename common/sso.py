@@ -41,7 +41,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from common import login_guard
+from common import login_guard, schedule_owner
 from common.accounts import create_user, find_user_by_email, lock_organization
 from common.models import ROLE_RANK, Membership, Organization, User
 from common.models.sso import SsoConfig, SsoIdentity
@@ -552,6 +552,7 @@ def _sso_membership(
             membership.role = role if _may_leave_admin(session, membership) else "admin"
     membership.sso_managed = True
     session.flush()
+    schedule_owner.pause_schedules_of(session, organization.id, user.id)
     return membership.role, joined
 
 

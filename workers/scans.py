@@ -11,7 +11,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
-from common import fastjson, netguard
+from common import fastjson, netguard, schedule_owner
 from common.config import get_settings
 from common.db import session_scope
 from common.models import Organization, Scan
@@ -76,6 +76,9 @@ def _repository_auth(scan: Scan, session) -> RepositoryAuth | None:
     credential = session.get(RepositoryCredential, scan.repository_credential_id)
     if credential is None or credential.organization_id != scan.organization_id:
         raise PermanentTaskError("The scan's repository credential no longer exists.")
+    gone = schedule_owner.queued_run_problem(session, scan)
+    if gone:  # queued by a schedule before its creator left: their credential is not sent for them
+        raise PermanentTaskError(gone)
     try:  # checked by the API too; here whatever wrote the row (a schedule's run, a row from before)
         problem = credential_host_problem(
             credential.host, credential.kind, parse_repository_url(scan.repository_url)

@@ -14,11 +14,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from common.celery_client import enqueue
 from common.db import session_scope
 from common.models import Membership, Scan, User
 from common.models.connectors import RepositoryCredential
 from common.models.schedules import Schedule
-from tests.helpers import add_member, register_user, wait_for
+from tests.helpers import PASSWORD, add_member, register_user, wait_for
 from workers.schedules import dispatch_due
 
 API = "/api/v1"
@@ -228,3 +229,67 @@ def test_taking_over_checks_the_saved_credential_is_still_the_organizations_for_
     assert _scans_of(org_id) == 0
     shown = client.get(f"{API}/schedules/{schedule_id}", headers=admin.headers(org_id)).json
     assert shown["last_error"] == "The schedule's repository credential no longer exists."
+
+
+@pytest.mark.parametrize(
+    ("how", "reason"),
+    [
+        ("removed", "no longer a member"),
+        ("left", "no longer a member"),
+        ("deleted", "account that created it was deleted"),
+    ],
+)
+def test_a_creators_schedules_are_paused_when_the_membership_changes(client, team, scan_root, how, reason):
+    """Paused only at their next due run, a departed creator's schedules still read as enabled (a monthly
+    one for a month) to the admins deciding who should take them over; they are paused at the change."""
+    admin, editor, org_id = team
+    schedule_id = _schedule_by(client, editor, org_id, scan_root)
+    if how == "removed":
+        response = client.delete(f"{API}/organizations/{org_id}/members/{editor.id}", headers=admin.headers())
+    elif how == "left":
+        response = client.delete(f"{API}/organizations/{org_id}/membership", headers=editor.headers())
+    else:
+        response = client.delete(f"{API}/auth/account", json={"password": PASSWORD}, headers=editor.headers())
+    assert response.status_code == 204, response.json
+    shown = client.get(f"{API}/schedules/{schedule_id}", headers=admin.headers(org_id)).json
+    assert shown["enabled"] is False and shown["next_run_at"] is None
+    assert reason in shown["last_error"] and "admin" in shown["last_error"]
+
+
+@pytest.mark.usefixtures("celery_worker")
+def test_a_scan_queued_by_a_departed_creators_schedule_does_not_use_their_credential(
+    client, team, monkeypatch
+):
+    """A scan the dispatcher queued just before its creator was removed still ran with the repository
+    credential they chose, under their name; the worker now checks the creator when it runs."""
+    admin, editor, org_id = team
+    credential_id = client.post(
+        f"{API}/connectors/repositories/credentials",
+        json={"name": "ci", "kind": "https_token", "secret": "t" * 40, "host": "git.example.com"},
+        headers=admin.headers(org_id),
+    ).json["id"]
+    body = {
+        "name": "nightly",
+        "cron": "* * * * *",
+        "repository_url": "https://git.example.com/acme/app.git",
+        "repository_credential_id": credential_id,
+    }
+    created = client.post(f"{API}/schedules", json=body, headers=editor.headers(org_id))
+    assert created.status_code == 201, created.json
+    with session_scope() as session:
+        session.get(Schedule, created.json["id"]).next_run_at = FIRST_TICK
+    sent = []
+    monkeypatch.setattr("workers.schedules.enqueue", lambda *args, **_kwargs: sent.append(args))
+    (scan_id,) = dispatch_due(now=FIRST_TICK)  # queued; its message is sent once the creator is gone
+    monkeypatch.undo()
+    gone = client.delete(f"{API}/organizations/{org_id}/members/{editor.id}", headers=admin.headers())
+    assert gone.status_code == 204
+    enqueue(*sent[0])
+
+    def finished():
+        scan = client.get(f"{API}/scans/{scan_id}", headers=admin.headers(org_id)).json
+        return scan if scan["status"] in ("completed", "failed") else None
+
+    scan = wait_for(finished, timeout=90, interval=0.2)
+    assert scan["status"] == "failed"
+    assert "not run" in scan["error"] and "no longer a member" in scan["error"]

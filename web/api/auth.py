@@ -11,7 +11,7 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from common import login_guard
+from common import login_guard, schedule_owner
 from common.accounts import create_user, find_user_by_email, lock_organization
 from common.models import ApiKey, AuthSession, Membership, Organization, User
 from common.models.base import isoformat, utcnow
@@ -463,6 +463,7 @@ def delete_account(body):
     db().execute(delete(ApiKey).where(ApiKey.user_id == user.id))
     db().execute(delete(Membership).where(Membership.user_id == user.id))
     db().execute(delete(AuthSession).where(AuthSession.user_id == user.id))
+    schedule_owner.pause_schedules_of_deleted_account(db(), user.id)
     if sole_member:
         db().delete(personal)  # its scans, keys and the rest go with it (ON DELETE CASCADE)
     audit("auth.account_delete", "user", user.id)

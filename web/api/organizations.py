@@ -6,6 +6,7 @@ import marshmallow as ma
 from flask_smorest import Blueprint, abort
 from sqlalchemy import delete, func, select
 
+from common import schedule_owner
 from common.accounts import create_organization, find_user_by_email, lock_organization, slugify
 from common.config import get_settings
 from common.models import ROLES, ApiKey, Membership, Organization, User
@@ -266,4 +267,6 @@ def _delete_membership(membership: Membership) -> None:
         )
     )
     db().delete(membership)
+    db().flush()
+    schedule_owner.pause_schedules_of(db(), membership.organization_id, membership.user_id)
     db().commit()
