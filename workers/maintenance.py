@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import redis
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 
 from common import events, jobs
 from common.celery_client import enqueue
@@ -23,9 +23,11 @@ from common.models.webhooks import (
     WebhookEvent,
 )
 from common.redis_client import get_redis
-from common.tasks import AUDIT_CLEANUP, PRUNE_HISTORY, RECONCILE_JOBS
+from common.tasks import AUDIT_CLEANUP, PRUNE_HISTORY, RECONCILE_JOBS, WEBHOOK_DELIVER
+from common.webhooks import RetryPolicy
 from workers.app import app
 from workers.base import PlatformTask
+from workers.webhooks import claim_lapses_after
 
 VANISHED_WORKER_ERROR = "the worker running this job stopped responding"
 
@@ -49,7 +51,42 @@ def reconcile_jobs(self: PlatformTask) -> dict:
         failed_now, requeued_now = _reconcile(model, stale)
         failed += failed_now
         requeued += requeued_now
-    return {JobStatus.FAILED.value: failed, "requeued": requeued}
+    return {
+        JobStatus.FAILED.value: failed,
+        "requeued": requeued,
+        "webhook_deliveries_resent": _resend_stuck_deliveries(stale),
+    }
+
+
+def _resend_stuck_deliveries(stale: timedelta) -> list[str]:
+    """Send a ``deliver`` message again for each webhook delivery left waiting with none coming.
+
+    A delivery is not a job (it has no heartbeat), but its messages get lost the same ways: the broker
+    refused the first one, a retry, or the "claim still live, look again later" one, or the worker
+    sending it died. One still waiting ``stale`` after it was due (created, or its retry time), whose
+    claim (if any) has lapsed, gets its next attempt sent again, at most once per bound. Sending the
+    same attempt twice is what the claim in ``workers.webhooks`` already refuses: the message only
+    claims the attempt if no live claim holds it and it was not recorded.
+    """
+    now = utcnow()
+    bound = now - stale
+    lapsed = now - claim_lapses_after(RetryPolicy.from_env())
+    with session_scope() as session:
+        waiting = session.execute(
+            select(WebhookDelivery.id, WebhookDelivery.attempts).where(
+                WebhookDelivery.status.not_in(FINAL_DELIVERY_STATUSES),
+                func.coalesce(WebhookDelivery.next_retry_at, WebhookDelivery.created_at) < bound,
+                or_(WebhookDelivery.sending_since.is_(None), WebhookDelivery.sending_since < lapsed),
+            )
+        ).all()
+    resent = [
+        (delivery_id, attempts)
+        for delivery_id, attempts in waiting
+        if _claim_resend(f"webhook-delivery:{delivery_id}", stale)
+    ]
+    for delivery_id, attempts in resent:
+        enqueue(WEBHOOK_DELIVER, delivery_id, attempts + 1)
+    return [delivery_id for delivery_id, _attempts in resent]
 
 
 def _reconcile(model: type[JobMixin], stale: timedelta) -> tuple[list[str], list[str]]:

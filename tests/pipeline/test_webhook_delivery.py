@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import json
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -19,10 +20,11 @@ from common import events, netguard
 from common.celery_client import enqueue
 from common.config import get_settings
 from common.db import session_scope
-from common.models.webhooks import Webhook, WebhookDelivery
+from common.models.webhooks import Webhook, WebhookDelivery, WebhookEvent
 from common.tasks import WEBHOOK_DELIVER, WEBHOOK_DISPATCH
 from tests.helpers import wait_for, wait_for_scan
 from tests.webhook_receiver import Receiver
+from workers.maintenance import reconcile_jobs
 
 pytestmark = pytest.mark.usefixtures("celery_worker")
 
@@ -254,3 +256,48 @@ def test_a_slow_dns_answer_ends_the_send_within_the_claim(client, make_user, mon
     [attempt] = history(client, user, hook["id"])
     assert "did not resolve within" in attempt["error"]
     assert attempt["duration_ms"] < 3 * 300 + 500
+
+
+def test_deliveries_left_waiting_with_no_message_are_sent_again_once(client, make_user):
+    """A delivery whose message the broker refused (its first, a retry, or the "claim still live, look
+    again later" one) stayed pending for ever: nothing but that message would send it. The jobs
+    reconciler now re-sends such deliveries; one whose claim is still live is left to its sender."""
+    user = make_user()
+    long_ago = datetime.now(UTC) - timedelta(hours=2)
+    with Receiver([200]) as receiver:
+        hook = create_webhook(client, user, receiver, ["export.completed"])
+        ids = {}
+        with session_scope() as session:
+            for name, sending_since in (
+                ("never-sent", None),
+                ("lapsed-claim", long_ago),
+                ("live-claim", datetime.now(UTC)),
+            ):
+                event = WebhookEvent(
+                    organization_id=user.org_id,
+                    type="export.completed",
+                    body=json.dumps({"type": "export.completed", "data": {"export_id": name}}),
+                )
+                session.add(event)
+                session.flush()
+                delivery = WebhookDelivery(
+                    webhook_id=hook["id"],
+                    event_id=event.id,
+                    event_type=event.type,
+                    created_at=long_ago,
+                    sending_since=sending_since,
+                )
+                session.add(delivery)
+                session.flush()
+                ids[name] = delivery.id
+        first = reconcile_jobs()["webhook_deliveries_resent"]
+        again = reconcile_jobs()["webhook_deliveries_resent"]
+        assert {ids["never-sent"], ids["lapsed-claim"]} <= set(first) and ids["live-claim"] not in first
+        assert not {*ids.values()} & set(again)  # once per bound, across maintenance workers
+        wait_for(lambda: len(receiver.requests) >= 2, timeout=30)
+        time.sleep(2)  # any second send would have come by now
+    sent = sorted(r.headers["webhook-id"] for r in receiver.requests)
+    assert sent == sorted([ids["never-sent"], ids["lapsed-claim"]])
+    with session_scope() as session:
+        statuses = {name: session.get(WebhookDelivery, i).status for name, i in ids.items()}
+    assert statuses == {"never-sent": "succeeded", "lapsed-claim": "succeeded", "live-claim": "pending"}
