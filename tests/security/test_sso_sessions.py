@@ -34,7 +34,7 @@ DOMAIN = "idp-word.test"
 RUN = secrets.token_hex(3)
 SLUGS = {
     name: f"{name}-{RUN}"
-    for name in ("demote", "last-admin", "by-hand", "withdrawn", "lifetime", "socket", "policy")
+    for name in ("demote", "last-admin", "by-hand", "withdrawn", "lifetime", "socket", "policy", "planner")
 }
 CLIENT = {"client_id": "platform", "client_secret": secrets.token_urlsafe(24)}
 ENGINEER = {"id": "eng", "email": f"eng-{RUN}@{DOMAIN}", "password": "eng-pw", "groups": ["eng"]}
@@ -45,6 +45,7 @@ OWNER = {"id": "owner", "email": f"owner-{RUN}@{DOMAIN}", "password": "owner-pw"
 WATCHER = {"id": "watcher", "email": f"watcher-{RUN}@{DOMAIN}", "password": "watcher-pw", "groups": []}
 MEMBER = {"id": "member", "email": f"member-{RUN}@{DOMAIN}", "password": "member-pw", "groups": []}
 STAFF = {"id": "staff", "email": f"staff-{RUN}@{DOMAIN}", "password": "staff-pw", "groups": []}
+PLANNER = {"id": "planner", "email": f"planner-{RUN}@{DOMAIN}", "password": "plan-pw", "groups": ["eng"]}
 ADMIN_MAPPING = {"claim": "groups", "values": {"eng": "admin"}}
 VIEWER_MAPPING = {"claim": "groups", "values": {"eng": "viewer"}}
 
@@ -55,7 +56,7 @@ def idp(live_server, tmp_path_factory):
     with running_provider(
         tmp_path_factory.mktemp("idp"),
         clients=[confidential_client(CLIENT["client_id"], CLIENT["client_secret"], callbacks)],
-        accounts=[ENGINEER, LEAD, INVITEE, STAFF, ROAMER, OWNER, WATCHER, MEMBER],
+        accounts=[ENGINEER, LEAD, INVITEE, STAFF, ROAMER, OWNER, WATCHER, MEMBER, PLANNER],
     ) as issuer:
         yield issuer
 
@@ -107,6 +108,28 @@ def test_the_idp_demotes_the_admin_it_made(live_server, client, idp):
     # and back up when the IdP says so again
     _configure(client, owner, org, idp, role_mapping=ADMIN_MAPPING)
     assert _role(client, _signed_in(live_server, org["slug"], ENGINEER)["access_token"], org["id"]) == "admin"
+
+
+def test_the_idps_demotion_pauses_the_schedules_the_member_created(live_server, client, idp):
+    """A role claim lowering a member below editor pauses their schedules at that sign-in, as removal
+    does, instead of at each schedule's next due run (``common.schedule_owner``)."""
+    owner = register_user(client)
+    org = _org(client, owner, SLUGS["planner"], idp, role_mapping=ADMIN_MAPPING)
+    planner = _signed_in(live_server, org["slug"], PLANNER)
+    body = {"name": "nightly", "cron": "0 3 1 * *", "repository_url": "https://git.example.com/acme/app.git"}
+    created = client.post(
+        "/api/v1/schedules",
+        json=body,
+        headers={**_bearer(planner["access_token"]), "X-Organization-Id": org["id"]},
+    )
+    assert created.status_code == 201, created.json
+
+    _configure(client, owner, org, idp, role_mapping=VIEWER_MAPPING)
+    _signed_in(live_server, org["slug"], PLANNER)
+
+    shown = client.get(f"/api/v1/schedules/{created.json['id']}", headers=owner.headers(org["id"])).json
+    assert shown["enabled"] is False and shown["next_run_at"] is None
+    assert "role is now 'viewer'" in shown["last_error"]
 
 
 def test_the_idp_never_demotes_the_last_admin(live_server, client, idp):
