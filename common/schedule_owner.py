@@ -3,8 +3,8 @@
 A scheduled scan runs under its creator's name (``Scan.created_by``) and with the credentials they chose.
 A creator who left the organization, was removed, lost the role creating a schedule needs, or whose
 account was deleted no longer may: the schedule is paused (at the membership change, and again by
-``workers.schedules`` at each due run) with the reason in ``last_error``, and an admin who enables it again takes it over (``web.api.schedules``), so every run has
-a current member who is accountable for it.
+``workers.schedules`` at each due run) with the reason in ``last_error``, and an admin who enables it
+again takes it over (``web.api.schedules``), so every run has a current member who is accountable for it.
 """
 
 from __future__ import annotations
