@@ -51,6 +51,26 @@ def _schedule_by(client, user, org_id: str, scan_root) -> str:
     return created.json["id"]
 
 
+def _repository_schedule(client, team) -> tuple[str, str]:
+    """The editor's schedule of a repository, with the admin's saved credential for its host: (credential
+    id, schedule id)."""
+    admin, editor, org_id = team
+    credential_id = client.post(
+        f"{API}/connectors/repositories/credentials",
+        json={"name": "ci", "kind": "https_token", "secret": "t" * 40, "host": "git.example.com"},
+        headers=admin.headers(org_id),
+    ).json["id"]
+    body = {
+        "name": "nightly",
+        "cron": "* * * * *",
+        "repository_url": "https://git.example.com/acme/app.git",
+        "repository_credential_id": credential_id,
+    }
+    created = client.post(f"{API}/schedules", json=body, headers=editor.headers(org_id))
+    assert created.status_code == 201, created.json
+    return credential_id, created.json["id"]
+
+
 def _scans_of(org_id: str) -> int:
     with session_scope() as session:
         return session.scalar(select(func.count()).where(Scan.organization_id == org_id))
@@ -181,20 +201,7 @@ def test_taking_over_checks_the_saved_credential_is_still_the_organizations_for_
     and the schedule stays paused; the dispatcher refuses one that is no longer the organization's."""
     admin, editor, org_id = team
     credentials = f"{API}/connectors/repositories/credentials"
-    credential_id = client.post(
-        credentials,
-        json={"name": "ci", "kind": "https_token", "secret": "t" * 40, "host": "git.example.com"},
-        headers=admin.headers(org_id),
-    ).json["id"]
-    body = {
-        "name": "nightly",
-        "cron": "* * * * *",
-        "repository_url": "https://git.example.com/acme/app.git",
-        "repository_credential_id": credential_id,
-    }
-    created = client.post(f"{API}/schedules", json=body, headers=editor.headers(org_id))
-    assert created.status_code == 201, created.json
-    schedule_id = created.json["id"]
+    credential_id, schedule_id = _repository_schedule(client, team)
     client.delete(f"{API}/organizations/{org_id}/members/{editor.id}", headers=admin.headers())
     moved = client.put(
         f"{credentials}/{credential_id}",
@@ -263,21 +270,9 @@ def test_a_scan_queued_by_a_departed_creators_schedule_does_not_use_their_creden
     """A scan the dispatcher queued just before its creator was removed still ran with the repository
     credential they chose, under their name; the worker now checks the creator when it runs."""
     admin, editor, org_id = team
-    credential_id = client.post(
-        f"{API}/connectors/repositories/credentials",
-        json={"name": "ci", "kind": "https_token", "secret": "t" * 40, "host": "git.example.com"},
-        headers=admin.headers(org_id),
-    ).json["id"]
-    body = {
-        "name": "nightly",
-        "cron": "* * * * *",
-        "repository_url": "https://git.example.com/acme/app.git",
-        "repository_credential_id": credential_id,
-    }
-    created = client.post(f"{API}/schedules", json=body, headers=editor.headers(org_id))
-    assert created.status_code == 201, created.json
+    _credential, schedule_id = _repository_schedule(client, team)
     with session_scope() as session:
-        session.get(Schedule, created.json["id"]).next_run_at = FIRST_TICK
+        session.get(Schedule, schedule_id).next_run_at = FIRST_TICK
     sent = []
     monkeypatch.setattr("workers.schedules.enqueue", lambda *args, **_kwargs: sent.append(args))
     (scan_id,) = dispatch_due(now=FIRST_TICK)  # queued; its message is sent once the creator is gone
