@@ -163,17 +163,23 @@ def test_an_endpoint_that_keeps_failing_is_disabled_then_its_missed_deliveries_a
     assert {r.headers["webhook-id"] for r in receiver.requests[4:]} == {d.id for d in final}
 
 
-def test_a_name_resolving_to_a_private_address_is_refused_at_delivery_unless_allowlisted(
-    client, make_user, monkeypatch, fast_retries
-):
+def _resolve_to_loopback(monkeypatch, name: str, after: float = 0.0) -> None:
+    """``name`` resolves to 127.0.0.1 (after ``after`` seconds); every other name as it would."""
     real_resolve = netguard.resolve
 
-    def internal_dns(host, port):
-        if host == "hooks.internal.test":
+    def resolve(host, port):
+        if host == name:
+            time.sleep(after)
             return [ipaddress.ip_address("127.0.0.1")]
         return real_resolve(host, port)
 
-    monkeypatch.setattr(netguard, "resolve", internal_dns)
+    monkeypatch.setattr(netguard, "resolve", resolve)
+
+
+def test_a_name_resolving_to_a_private_address_is_refused_at_delivery_unless_allowlisted(
+    client, make_user, monkeypatch, fast_retries
+):
+    _resolve_to_loopback(monkeypatch, "hooks.internal.test")
     # the tests' allow-list admits 127.0.0.1 itself; here only names may be allowed
     settings = get_settings()
     names_only = dataclasses.replace(settings, outbound_allowlist=["localhost"])
@@ -236,15 +242,7 @@ def test_a_slow_dns_answer_ends_the_send_within_the_claim(client, make_user, mon
     let another worker take the attempt over and send it twice. The lookup is now inside the deadline."""
     monkeypatch.setenv("WEBHOOK_TIMEOUT_SECONDS", "0.3")  # a 0.9 s exchange deadline
     monkeypatch.setenv("WEBHOOK_MAX_ATTEMPTS", "1")
-    real_resolve = netguard.resolve
-
-    def slow_dns(host, port):
-        if host == "hooks.slowdns.test":
-            time.sleep(3)  # the stand-in for a resolver answering after the claim lapsed
-            return [ipaddress.ip_address("127.0.0.1")]
-        return real_resolve(host, port)
-
-    monkeypatch.setattr(netguard, "resolve", slow_dns)
+    _resolve_to_loopback(monkeypatch, "hooks.slowdns.test", after=3)  # answers after the claim lapsed
     user = make_user()
     with Receiver([200]) as receiver:
         url = f"http://hooks.slowdns.test:{receiver.port}/hook"

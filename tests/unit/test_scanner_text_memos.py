@@ -128,9 +128,8 @@ def test_sdk_imports_are_kept_for_the_last_text(monkeypatch):
     assert len(calls) == 2
 
 
-def test_comment_lines_are_numbered_once_for_equal_lines(monkeypatch):
-    detector = JavaScriptDetector()
-    text = "// a\nconst b = 1;\n/* c\nd */\n"
+def _counted_comment_numbering(monkeypatch) -> list:
+    """The lines of every ``languages.comment_line_numbers`` call from now on."""
     calls = []
     original = languages.comment_line_numbers
 
@@ -139,6 +138,13 @@ def test_comment_lines_are_numbered_once_for_equal_lines(monkeypatch):
         return original(lines, prefixes)
 
     monkeypatch.setattr(languages, "comment_line_numbers", counted)
+    return calls
+
+
+def test_comment_lines_are_numbered_once_for_equal_lines(monkeypatch):
+    detector = JavaScriptDetector()
+    text = "// a\nconst b = 1;\n/* c\nd */\n"
+    calls = _counted_comment_numbering(monkeypatch)
     first = detector.comment_lines(text.splitlines())
     assert first == {1, 3, 4}
     first.add(2)  # a caller's set is its own
@@ -173,14 +179,7 @@ def test_json_depth_is_the_deepest_bracket_outside_strings():
 
 
 def test_comment_lines_are_numbered_only_for_a_model_literal(tmp_path, monkeypatch):
-    calls = []
-    original = languages.comment_line_numbers
-
-    def counted(lines, prefixes):
-        calls.append(lines)
-        return original(lines, prefixes)
-
-    monkeypatch.setattr(languages, "comment_line_numbers", counted)
+    calls = _counted_comment_numbering(monkeypatch)
     files = {
         "plain.ts": "// settings\nexport const port = 8080;\n",
         "models.ts": '// const MODEL = "gpt-4o";\nexport const MODEL = "gpt-4o-mini";\n',
