@@ -231,6 +231,11 @@ def new_session(*, reads_outside_transaction: bool = False) -> Session:
     return session
 
 
+def set_reads_outside_transaction(session: Session, reads_outside_transaction: bool) -> None:
+    """Change how ``session`` begins its next transaction (``new_session``); the current one is unchanged."""
+    session.info[_READS_OUTSIDE_TRANSACTION] = reads_outside_transaction
+
+
 def plain_read(session: Session | None, sql: str, parameters: dict) -> list[tuple]:
     """The rows of a plain read given as PostgreSQL driver SQL, compiled once (the hot pages' statements).
 

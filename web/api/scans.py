@@ -422,10 +422,12 @@ def import_scan(args):
     or running, as for ``POST /scans``.
     """
     ctx = context()
+    request.max_content_length = get_settings().import_max_content_length
+    # Received whole before any query: a client trickling its upload holds no pooled connection meanwhile.
+    request.get_data()
     key = (request.headers.get("Idempotency-Key") or "").strip()[:200] or None
     if key and (existing := _existing_for_key(ctx.organization_id, key)) is not None:
         return _queued_response(existing)
-    request.max_content_length = get_settings().import_max_content_length
     # Imported here: its schemas and validators cost every API process ~25 MB, and only uploads need them.
     from common.bom.importer import UploadInvalid, import_document
 
