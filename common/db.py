@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import JSON, Select, Table, create_engine, event, exc
+from sqlalchemy import JSON, BindParameter, Select, Table, bindparam, create_engine, event, exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -332,6 +332,12 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def typed_bindparams(table: Table, columns: Iterable[str], prefix: str) -> list[BindParameter]:
+    """One parameter ``<prefix><column>`` per column, typed as the column (a JSON value is serialised as
+    JSON): the values of an ``INSERT`` or of the ``SELECT`` an ``INSERT … SELECT`` inserts."""
+    return [bindparam(prefix + name, type_=table.c[name].type) for name in columns]
 
 
 def bulk_insert(session: Session, table: Table, rows: Iterable[dict]) -> None:
