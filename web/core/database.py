@@ -71,9 +71,14 @@ def connection_released_before_body():
     finally:
         g.authenticating_before_body = False
     session = g.get("db_session")
-    if session is not None:
-        session.commit()  # it only read: no round trip, its connection back to the pool
-        set_reads_outside_transaction(session, _reads_first())
+    if session is None:
+        return
+    transaction = session.get_transaction()
+    if transaction is not None and not (session.new or session.dirty or session.deleted):
+        # It only read, outside a transaction: closed, not committed (no commit hooks, nothing expired,
+        # no round trip), its connection goes back to the pool.
+        transaction.close()
+    set_reads_outside_transaction(session, _reads_first())
 
 
 def _reads_first() -> bool:
