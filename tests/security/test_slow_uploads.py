@@ -10,6 +10,7 @@ before any body is read, and the import reads its body before its idempotency lo
 from __future__ import annotations
 
 import socket
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
@@ -21,15 +22,19 @@ from tests.helpers import counted_statements, wait_for
 POOL = 1  # every connection of the pool: one upload that keeps its connection starves the API
 
 
-@pytest.fixture
-def small_pool(monkeypatch):
-    """The API's engine rebuilt with a pool of ``POOL`` connections and no overflow, for this test only."""
-    monkeypatch.setattr(db_module, "POOL_SIZE", POOL)
-    monkeypatch.setattr(db_module, "POOL_OVERFLOW", 0)
-    db_module.reset_engine()
-    yield
-    monkeypatch.undo()
-    db_module.reset_engine()
+@contextmanager
+def small_pool():
+    """The API's engine rebuilt with a pool of ``POOL`` connections and no overflow, for the block only
+    (a write's audit row takes a second connection: the test's own requests come before it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(db_module, "POOL_SIZE", POOL)
+        patch.setattr(db_module, "POOL_OVERFLOW", 0)
+        db_module.reset_engine()
+        try:
+            yield
+        finally:
+            patch.undo()
+            db_module.reset_engine()
 
 
 def _start_upload(live_server: str, key: str, *, chunked: bool, idempotency_key: str | None) -> socket.socket:
@@ -51,21 +56,19 @@ def _start_upload(live_server: str, key: str, *, chunked: bool, idempotency_key:
     return upload
 
 
-def test_slow_uploads_leave_the_connection_pool_to_every_other_request(
-    live_server, client, make_user, small_pool
-):
+def test_slow_uploads_leave_the_connection_pool_to_every_other_request(live_server, client, make_user):
     user = make_user()
     key = client.post("/api/v1/auth/api-key", json={"name": "ci"}, headers=user.headers()).json["key"]
     # Its first use notes ``last_used_at``; the uploads then authenticate with the key's read alone.
     assert client.get("/api/v1/scans", headers={"Authorization": f"Bearer {key}"}).status_code == 200
     uploads: list[socket.socket] = []
-    try:
-        with counted_statements() as statements:
+    with small_pool(), counted_statements() as statements:
+        try:
             uploads.append(_start_upload(live_server, key, chunked=False, idempotency_key="slow-1"))
             uploads.append(_start_upload(live_server, key, chunked=True, idempotency_key=None))
             wait_for(lambda: sum("api_keys.key_hash" in s for s in statements) >= len(uploads), timeout=10)
-        response = requests.get(f"{live_server}/api/v1/scans", headers=user.headers(), timeout=5)
-        assert response.status_code == 200, response.text
-    finally:
-        for upload in uploads:
-            upload.close()
+            response = requests.get(f"{live_server}/api/v1/scans", headers=user.headers(), timeout=5)
+            assert response.status_code == 200, response.text
+        finally:
+            for upload in uploads:
+                upload.close()
