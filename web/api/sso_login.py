@@ -40,6 +40,7 @@ from web.core.access import PUBLIC, access
 from web.core.audit_recorder import audit, audit_organization
 from web.core.database import db
 from web.core.openapi import REQUIRED_LOCATION, ObjectSchema, SsoSessionSchema, error_responses
+from web.core.outbound import outbound_request
 from web.core.public_urls import external_url
 from web.core.ratelimits import limit_group
 from web.core.tokens import start_session
@@ -142,13 +143,14 @@ def login(org_slug):
         organization_id = organization.id
         config = _enabled_config(organization)
         callback_url = external_url("sso_public.callback", org_slug=org_slug)
-        authorization_url = begin_login(
-            client_settings(config),
-            organization_id=organization.id,
-            config_version=config.version,
-            redirect_uri=callback_url,
-            browser_binding=browser_binding,
-        )
+        with outbound_request(organization.id):
+            authorization_url = begin_login(
+                client_settings(config),
+                organization_id=organization.id,
+                config_version=config.version,
+                redirect_uri=callback_url,
+                browser_binding=browser_binding,
+            )
     except SsoError as error:
         _refuse(error, "sso.login_failed", organization_id, slug=org_slug)
     response = redirect(authorization_url, code=302)
@@ -198,7 +200,8 @@ def callback(org_slug):
             raise SsoError(401, "issuer_mismatch", "The authorization response comes from another issuer.")
         if not request.args.get("code"):
             raise SsoError(400, "missing_code", "The authorization response carries no code.")
-        claims = complete_login(client_settings(config), pending, request.args["code"])
+        with outbound_request(organization.id):
+            claims = complete_login(client_settings(config), pending, request.args["code"])
         outcome = _sign_in(organization, config, claims)
     except SsoError as error:
         _refuse(error, "sso.login_failed", organization_id, slug=org_slug)
