@@ -106,7 +106,10 @@ class Busy:
 
 @dataclass(frozen=True)
 class NotItsTurn:
-    """The webhook's organization already has ``WEBHOOK_SENDS_PER_ORG`` sends in flight."""
+    """The webhook's organization already has ``WEBHOOK_SENDS_PER_ORG`` sends in flight: look again in
+    ``retry_in`` seconds."""
+
+    retry_in: float
 
 
 def turn_wait(waits: int) -> float:
@@ -125,12 +128,13 @@ def claim_lapses_after(policy: webhooks.RetryPolicy) -> timedelta:
 
 
 def _claim(
-    delivery_id: str, attempt: int, policy: webhooks.RetryPolicy, slot: Slot
+    delivery_id: str, attempt: int, policy: webhooks.RetryPolicy, slot: Slot, waits: int = 0
 ) -> Claimed | Busy | NotItsTurn | None:
     """Claim attempt ``attempt`` of the delivery in one short transaction (``sending_since``), or say why
     not: None when it is not due (sent, final, gone, its webhook disabled: skipped), ``Busy`` while
     another delivery of the message holds a claim that has not lapsed, ``NotItsTurn`` when ``slot``
-    cannot be taken (the organization's sends in flight are at their cap; nothing is claimed).
+    cannot be taken (the organization's sends in flight are at their cap; nothing is claimed, and the
+    delivery's ``next_retry_at`` says when it looks again, so the reconciler leaves it to its message).
 
     The webhook's row is held first (``FOR KEY SHARE``: other deliveries and edits go on), as its deletion
     locks it before cascading to its deliveries; the delivery's row is then locked ``SKIP LOCKED``: a
@@ -167,7 +171,9 @@ def _claim(
             return None
         lease = claim_lapses_after(policy).total_seconds()
         if not slot.take(webhook.organization_id, policy.sends_per_organization, lease):
-            return NotItsTurn()
+            wait = turn_wait(waits)
+            delivery.next_retry_at = now + timedelta(seconds=wait)
+            return NotItsTurn(retry_in=wait)
         delivery.sending_since = now
         return Claimed(webhook.url, decrypt_secret(webhook.secret_encrypted), webhook.kind, body)
 
@@ -229,12 +235,12 @@ def deliver(self: PlatformTask, delivery_id: str, attempt: int = 1, waits: int =
     retry_in = None
     slot = Slot("webhook-sends")
     try:
-        claimed = _claim(delivery_id, attempt, policy, slot)
+        claimed = _claim(delivery_id, attempt, policy, slot, waits)
         if isinstance(claimed, Busy):
             enqueue(WEBHOOK_DELIVER, delivery_id, attempt, countdown=claimed.retry_in)
             return None
         if isinstance(claimed, NotItsTurn):
-            enqueue(WEBHOOK_DELIVER, delivery_id, attempt, waits + 1, countdown=turn_wait(waits))
+            enqueue(WEBHOOK_DELIVER, delivery_id, attempt, waits + 1, countdown=claimed.retry_in)
             return None
         if claimed is None:
             return None

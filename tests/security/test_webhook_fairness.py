@@ -13,13 +13,22 @@ deliveries wait their turn (sent later, not failed, no attempt counted).
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 
 from common import events
-from tests.helpers import wait_for
+from common.db import session_scope
+from common.models.base import utcnow
+from common.models.webhooks import WebhookDelivery
+from common.org_slots import Slot
+from common.tasks import WEBHOOK_DELIVER
+from tests.helpers import register_user, wait_for
+from tests.pipeline.test_task_idempotency import _pending_delivery
 from tests.pipeline.test_webhook_delivery import create_webhook, history, settled
 from tests.webhook_receiver import Receiver
+from workers import webhooks as webhook_tasks
+from workers.maintenance import reconcile_jobs
 
 pytestmark = pytest.mark.usefixtures("celery_worker")
 
@@ -51,3 +60,29 @@ def test_an_organizations_slow_receivers_leave_workers_for_the_others(client, ma
     ] * SLOW_WEBHOOKS
     assert victims_receiver.requests[0].json["data"] == {"export_id": "victim"}
     assert settled(victims_hook["id"], 1)
+
+
+def test_a_delivery_waiting_its_turn_is_left_to_its_message_and_sent_once_a_slot_frees(client, monkeypatch):
+    """Waiting is no attempt: the delivery stays pending, says when it looks again (so the reconciler does
+    not send it a second message meanwhile), and is sent by the next look once its organization has room."""
+    monkeypatch.setenv("WEBHOOK_SENDS_PER_ORG", "1")
+    user = register_user(client)
+    queued: list[tuple] = []
+    monkeypatch.setattr(webhook_tasks, "enqueue", lambda *args, **kwargs: queued.append((args, kwargs)))
+    sending = Slot("webhook-sends")  # a send of the organization in flight elsewhere
+    with Receiver([200]) as receiver:
+        delivery_id = _pending_delivery(client, user, receiver.url, created_at=utcnow() - timedelta(hours=2))
+        assert sending.take(user.org_id, 1, 60)
+        try:
+            assert webhook_tasks.deliver(delivery_id, 1, 3) is None
+            assert receiver.requests == []
+            [(args, kwargs)] = queued
+            assert args == (WEBHOOK_DELIVER, delivery_id, 1, 4) and 8 <= kwargs["countdown"] <= 10
+            with session_scope() as session:
+                delivery = session.get(WebhookDelivery, delivery_id)
+                assert (delivery.status, delivery.attempts, delivery.sending_since) == ("pending", 0, None)
+            assert delivery_id not in reconcile_jobs()["webhook_deliveries_resent"]
+        finally:
+            sending.release()
+        assert webhook_tasks.deliver(delivery_id, 1, 4) == "succeeded"
+    assert len(receiver.requests) == 1 and len(queued) == 1
