@@ -21,6 +21,8 @@ import requests
 
 from common.config import reset_settings
 from tests.helpers import wait_for
+from tests.security.test_outbound_guard import CLIENT, _org
+from tests.sso_support import put_config, toggle
 
 JOIN_SECONDS = 5  # a refusal comes at once; a request let through waits on the tarpit until released
 
@@ -60,18 +62,25 @@ class Tarpit:
 
 
 class Probe(threading.Thread):
-    """One ``POST /connectors/n8n/test`` against the live API, in a thread of its own."""
+    """One ``POST /connectors/n8n/test`` against the live API (or, given no user, an anonymous ``GET`` of
+    ``url``), in a thread of its own."""
 
     def __init__(self, live_server: str, user, url: str) -> None:
         super().__init__(daemon=True)
-        self.args = (f"{live_server}/api/v1/connectors/n8n/test", user.headers(), url)
+        self.args = (live_server, user, url)
         self.response: requests.Response | None = None
         self.start()
 
     def run(self) -> None:
-        endpoint, headers, url = self.args
+        live_server, user, url = self.args
+        if user is None:
+            self.response = requests.get(url, allow_redirects=False, timeout=30)
+            return
         self.response = requests.post(
-            endpoint, json={"url": url, "api_key": "k"}, headers=headers, timeout=30
+            f"{live_server}/api/v1/connectors/n8n/test",
+            json={"url": url, "api_key": "k"},
+            headers=user.headers(),
+            timeout=30,
         )
 
     def refused(self) -> int:
@@ -118,3 +127,25 @@ def test_slow_remotes_hold_a_bounded_share_of_the_apis_threads(live_server, make
             assert probe.response.status_code == 200, probe.response.text
     finally:
         again.close()
+
+
+def test_anonymous_sso_logins_at_a_slow_issuer_hold_their_organizations_share_only(
+    client, live_server, small_shares
+):
+    """The SSO login is anonymous: before, anyone could hold the API's threads with an organization whose
+    issuer is a tarpit of theirs, one discovery call (15 s) per request, 30 requests a minute an address."""
+    owner, org = _org(client)
+    tarpit = Tarpit()
+    try:
+        put_config(client, owner, org, tarpit.url, allowed_domains=["example.com"], **CLIENT)
+        toggle(client, owner, org, True)
+        login = f"{live_server}/api/v1/sso/{org['slug']}/login"
+        held = [Probe(live_server, None, login) for _ in range(2)]
+        wait_for(lambda: tarpit.held == 2, timeout=10, interval=0.05)
+        assert Probe(live_server, None, login).refused() == 429
+        assert tarpit.held == 2
+    finally:
+        tarpit.close()
+    for probe in held:
+        probe.join(10)
+        assert probe.response.status_code == 401  # let through: an empty page is no discovery document

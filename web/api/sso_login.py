@@ -177,32 +177,9 @@ def callback(org_slug):
         organization = _organization(org_slug)
         organization_id = organization.id
         config = _enabled_config(organization)
-        pending = consume_pending_login(request.args.get("state", ""))
-        if pending is None or pending.organization_id != organization.id:
-            raise SsoError(
-                400, "invalid_state", "This sign-in is unknown, expired or already used; start again."
-            )
-        if not pending.started_by(request.cookies.get(BINDING_COOKIE)):
-            raise SsoError(
-                400, "browser_mismatch", "This sign-in was started in another browser; start again here."
-            )
-        if request.args.get("error"):
-            raise SsoError(
-                401,
-                "idp_denied",
-                f"The identity provider refused the sign-in ({request.args['error'][:100]}).",
-            )
-        if pending.config_version != config.version:
-            raise SsoError(
-                409, "config_changed", "The SSO configuration changed during sign-in; start again."
-            )
-        if request.args.get("iss") not in (None, config.issuer):
-            raise SsoError(401, "issuer_mismatch", "The authorization response comes from another issuer.")
-        if not request.args.get("code"):
-            raise SsoError(400, "missing_code", "The authorization response carries no code.")
+        # The slot is taken before the state is spent: a sign-in refused for it may be retried as it is.
         with outbound_request(organization.id):
-            claims = complete_login(client_settings(config), pending, request.args["code"])
-        outcome = _sign_in(organization, config, claims)
+            claims, outcome = _complete(organization, config)
     except SsoError as error:
         _refuse(error, "sso.login_failed", organization_id, slug=org_slug)
     if outcome.link_token:
@@ -222,6 +199,31 @@ def callback(org_slug):
         )
     response.delete_cookie(BINDING_COOKIE, path=request.path)
     return response
+
+
+def _complete(organization: Organization, config: SsoConfig) -> tuple[dict, SignInOutcome]:
+    """The callback's checks, its calls to the provider and the sign-in they prove."""
+    pending = consume_pending_login(request.args.get("state", ""))
+    if pending is None or pending.organization_id != organization.id:
+        raise SsoError(400, "invalid_state", "This sign-in is unknown, expired or already used; start again.")
+    if not pending.started_by(request.cookies.get(BINDING_COOKIE)):
+        raise SsoError(
+            400, "browser_mismatch", "This sign-in was started in another browser; start again here."
+        )
+    if request.args.get("error"):
+        raise SsoError(
+            401,
+            "idp_denied",
+            f"The identity provider refused the sign-in ({request.args['error'][:100]}).",
+        )
+    if pending.config_version != config.version:
+        raise SsoError(409, "config_changed", "The SSO configuration changed during sign-in; start again.")
+    if request.args.get("iss") not in (None, config.issuer):
+        raise SsoError(401, "issuer_mismatch", "The authorization response comes from another issuer.")
+    if not request.args.get("code"):
+        raise SsoError(400, "missing_code", "The authorization response carries no code.")
+    claims = complete_login(client_settings(config), pending, request.args["code"])
+    return claims, _sign_in(organization, config, claims)
 
 
 @blp.route("/<org_slug>/link", methods=["POST"])
