@@ -235,6 +235,22 @@ def google_path_models(text: str) -> Iterator[tuple[int, str]]:
             yield match.start(1), match.group(1)
 
 
+# a Bedrock model's ARN in a code string (an IAM policy document, a knowledge base's embedding model), also
+# with its region interpolated: ``f"arn:aws:bedrock:{region}::foundation-model/amazon.titan-embed-text-v2:0"``
+_BEDROCK_MODEL_ARN = linear(
+    r"""arn:aws[\w-]{0,12}:bedrock:[^\s"'`/]{0,80}:(?:foundation-model|inference-profile)/([A-Za-z0-9][\w.:-]{2,119})"""
+)
+
+
+def bedrock_arn_models(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, model) of each catalog model a Bedrock foundation-model or inference-profile ARN names."""
+    if "foundation-model/" not in text and "inference-profile/" not in text:
+        return
+    for match in _BEDROCK_MODEL_ARN.finditer(text):
+        if match_model(match.group(1)):
+            yield match.start(1), match.group(1)
+
+
 def known_ai_host(value: str) -> bool:
     """``api.openai.com`` written as a bare host (a config struct's ``host`` field), exact hosts only."""
     data, _ = _endpoint_tables()

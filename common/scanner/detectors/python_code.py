@@ -39,6 +39,7 @@ from common.scanner.limits import NestingTooDeep, line_at, linear, parse_python
 from common.scanner.model import Location
 from common.scanner.model_constants import CATALOG_LITERAL
 from common.scanner.textutil import (
+    bedrock_arn_models,
     catalog_model_literals,
     code_model_literals,
     comment_column,
@@ -1611,6 +1612,13 @@ class PythonDetector(Detector):
             if found and line not in comments and found[0] not in reported:
                 reported.add(found[0])
                 yield self.model_at(file, line, found, evidence=CATALOG_LITERAL)
+        # an ARN says Bedrock itself: ``f"arn:aws:bedrock:{region}::foundation-model/amazon.titan-…"``
+        for offset, value in bedrock_arn_models(file.text):
+            line = line_at(file.text, offset)
+            found = model_finding(value, line, strong=False, hf_context=False)
+            if found and line not in comments and found[0] not in reported:
+                reported.add(found[0])
+                yield self.model_at(file, line, found)
         # ``"openai:gpt-4o",  # "openai:gpt-4o-mini"``: the alternative a comment keeps is no model
         for line, value in code_model_literals(file.text, comments, hash_comment_offsets(file.text)):
             found = model_finding(value, line, strong=False, hf_context=False)
