@@ -472,6 +472,31 @@ _MEMBERSHIP_TEST = linear(r"^[ \t]+(?:not[ \t]+)?in\b")
 MAX_LITERAL_CONTEXT = 400
 
 
+# a variable read from the environment in any language's spelling: ``env::var("X")``, ``os.getenv("X")``,
+# ``os.environ["X"]``, ``process.env.X``, ``os.Getenv("X")``, ``System.getenv("X")``, ``ENV["X"]``,
+# ``Environment.GetEnvironmentVariable("X")``
+_ENVIRONMENT_READ = linear(
+    r"""(?:\bvar|\bgetenv|\bGetenv|\bgetEnv|\benviron|\benviron\.get|\bprocess\.env|\bENV|\bENV\.fetch"""
+    r"""|\bGetEnvironmentVariable|\bLookupEnv)\s*[\[(.]\s*["'`]?([A-Z][A-Z0-9_]{2,60})\b"""
+)
+
+
+@cache
+def _provider_credentials() -> frozenset[str]:
+    """The environment variables that hold an AI provider's credential (``OPENAI_API_KEY``, ``HF_TOKEN``)."""
+    names = load_json("config_keys.json")["provider_vars"]
+    return frozenset(n.upper() for n in names if n.upper().endswith(("KEY", "TOKEN")))
+
+
+def calls_live_provider(text: str) -> bool:
+    """Whether code reads an AI provider's credential from the environment: a test that does calls the
+    real API (an integration test), so the model ids it passes are models it uses, not input data."""
+    if "KEY" not in text and "TOKEN" not in text:
+        return False
+    credentials = _provider_credentials()
+    return any(match.group(1) in credentials for match in _ENVIRONMENT_READ.finditer(text))
+
+
 def code_model_literals(
     text: str, comment_lines: Container[int], tail_comments: dict[int, int] | None = None
 ) -> Iterator[tuple[int, str]]:

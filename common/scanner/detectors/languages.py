@@ -52,6 +52,7 @@ from common.scanner.sfc import SFC_SUFFIXES
 from common.scanner.textutil import (
     CARGO_DEPENDENCY_TABLES,
     bedrock_arn_models,
+    calls_live_provider,
     calls_llm_api_route,
     catalog_model_literals,
     code_model_literals,
@@ -487,15 +488,17 @@ class _LanguageDetector(Detector):
             if found and line not in comments and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
-        # in a test, a literal id without an SDK call is input data for the code under test
-        if file.scope != "test":  # a Bedrock ARN (a CDK stack's or an IAM policy's) says Bedrock itself
+        # in a test, a literal id without an SDK call is input data for the code under test, unless the
+        # test reads a provider's credential and so calls the real API
+        live = file.scope != "test" or calls_live_provider(text)
+        if live:  # a Bedrock ARN (a CDK stack's or an IAM policy's) says Bedrock itself
             for offset, value in bedrock_arn_models(text):
                 line = _line_at(text, offset)
                 found = model_finding(value, line, strong=False, hf_context=False)
                 if found and line not in comments and (line, found[0]) not in reported:
                     reported.add((line, found[0]))
                     yield self.model_at(file, line, found)
-        literals = code_model_literals(text, comments) if file.scope != "test" else ()
+        literals = code_model_literals(text, comments) if live else ()
         for line, value in literals:
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and (line, found[0]) not in reported:

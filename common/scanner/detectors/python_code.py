@@ -40,6 +40,7 @@ from common.scanner.model import Location
 from common.scanner.model_constants import CATALOG_LITERAL
 from common.scanner.textutil import (
     bedrock_arn_models,
+    calls_live_provider,
     catalog_model_literals,
     code_model_literals,
     comment_column,
@@ -1604,7 +1605,7 @@ class PythonDetector(Detector):
             if found and line not in comments and found[0] not in reported:
                 reported.add(found[0])
                 yield self.model_at(file, line, found)
-        if file.scope == "test":
+        if file.scope == "test" and not calls_live_provider(file.text):
             return  # a literal id in a test is input data for the code under test; calls count, above
         for offset, value in google_path_models(file.text):  # ``.../models/gemini-pro:generateContent``
             line = line_at(file.text, offset)
