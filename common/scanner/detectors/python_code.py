@@ -116,6 +116,9 @@ HANDED_TOOL_WRAPPERS = {
 # a framework's base class for a set of tools whose methods it registers itself (Agno, Phidata)
 TOOLKIT_BASES = {"Toolkit"}
 PAYLOAD_MODEL_KEYS = {"model", "model_name", "model_id", "modelId", "embedding_model"}
+# a framework's factory that builds a tool around an object that is no function (a retriever), named by
+# an argument: LangChain's ``create_retriever_tool(retriever, "docs_search", "description")``
+NAMED_TOOL_FACTORIES = {"create_retriever_tool": 1}
 
 
 def integration_import(module: str) -> Package | None:
@@ -581,6 +584,17 @@ class _Analyzer:
                 continue
             handed: list[tuple[ast.AST, str | None]] = []
             keywords = {k.arg: k.value for k in call.keywords if k.arg}
+            if package and method in NAMED_TOOL_FACTORIES:
+                position = NAMED_TOOL_FACTORIES[method]
+                label = keywords.get("name") or (call.args[position] if len(call.args) > position else None)
+                name = self.literal(label)
+                if (
+                    isinstance(name, str)
+                    and name.strip()
+                    and component_key("tool", name.lower()) not in self.tools.values()
+                ):
+                    self.register_tool(name, name, call, package, call)
+                continue
             if method in HANDED_TOOL_LIST_CALLS and call.args:
                 handed += [(element, None) for element in elements(call.args[0])]
             if package:
