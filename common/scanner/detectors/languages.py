@@ -2137,10 +2137,11 @@ class RubyDetector(_LanguageDetector):
 
     REQUIRE = linear(r"""^\s*require\s*\(?\s*["']([^"']+)["']""", re.MULTILINE)
     # Rails and Bundler.require load gems without a require in the file; these constants are the gems'
-    # own (group 1 is the binding their calls go through).
+    # own (group 1 is the binding their calls go through); ``OpenAI.configure do |config|`` is the gems'
+    # set-up in a Rails initializer (``config/initializers/openai.rb``)
     api_signatures = (
-        (linear(r"\b(OpenAI)::Client\.new\b"), "openai"),
-        (linear(r"\b(Anthropic)::Client\.new\b"), "anthropic"),
+        (linear(r"\b(OpenAI)(?:::Client\.new|\.configure)\b"), "openai"),
+        (linear(r"\b(Anthropic)(?:::Client\.new|\.configure)\b"), "anthropic"),
         (linear(r"\b(RubyLLM)(?:\.(?:chat|configure|embed|paint)\b|::Tool\b)"), "ruby-llm"),
         (linear(r"\b(MCP)::(?:Server|Tool|Client|Prompt|Resource)\b"), "mcp"),
         (linear(r"\b(Langchain)::(?:LLM|Assistant|Vectorsearch)::"), "langchain"),
