@@ -58,10 +58,11 @@ SCRIPT_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs",
 # Go: ``Type: "function",`` then, in the same literal, the ``Function: <type>{`` body that describes it
 GO_FUNCTION_TYPE = linear(r'\bType:\s*"function"\s*,\s*(?://[^\n]{0,200}\s*)*Function:\s*&?[\w.]{0,80}\s*\{')
 # inside that body: braces, strings (skipped: a description may hold braces) and the fields a tool needs
-GO_BODY_TOKEN = re.compile(
-    r'[{}]|"(?:[^"\\\n]|\\.){0,500}"|`[^`]{0,4000}`|\b(Name|Description|Parameters):\s*(?:"([^"\n]{1,100})")?'
+GO_BODY_TOKEN = linear(
+    r'[{}]|"(?:[^"\\\n]|\\.)*"|`[^`]*`|\b(Name|Description|Parameters):\s*(?:"([^"\n]{1,100})")?'
 )
 GO_MAX_BODY = 20_000
+GO_MAX_TOKENS = 500  # braces, strings and fields read in one body: a tool's spec has a few dozen
 MAX_BYTES = 2 * 1024 * 1024
 
 MCP_SDK_MARKERS = linear(
@@ -878,8 +879,10 @@ class CodeDeclarationsDetector(Detector):
         metadata = {"framework": "openai", "declared_as": "function definition"}
         for match in GO_FUNCTION_TYPE.finditer(text):
             depth, named, described = 1, None, False
-            limit = min(len(text), match.end() + GO_MAX_BODY)
-            for token in GO_BODY_TOKEN.finditer(text, match.end(), limit):
+            body = text[match.end() : match.end() + GO_MAX_BODY]
+            for count, token in enumerate(GO_BODY_TOKEN.finditer(body)):
+                if count == GO_MAX_TOKENS:
+                    break
                 if token.group(0) == "{":
                     depth += 1
                 elif token.group(0) == "}":
@@ -888,7 +891,7 @@ class CodeDeclarationsDetector(Detector):
                         break
                 elif token.group(1) and depth == 1:
                     if token.group(1) == "Name" and token.group(2) and named is None:
-                        named = (token.group(2), token.start(2))
+                        named = (token.group(2), match.end() + token.start(2))
                     elif token.group(1) != "Name":
                         described = True
             if named and described and (tool := self.first_tool(file, text, named, seen, "OpenAI", metadata)):
