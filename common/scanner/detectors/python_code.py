@@ -101,6 +101,42 @@ STARTED_SERVER_CLASSES = frozenset({"StdioServerParameters", "StdioServerParams"
 # FastMCP's class methods that build a whole server from an API description (``FastMCP.from_openapi(spec,
 # client, name="x")``, ``FastMCP.from_fastapi(app)``): the server's tools are the API's operations
 MCP_SERVER_FACTORIES = frozenset({"from_openapi", "from_fastapi"})
+# ``mock_llm.assert_called_once_with(\n    model="llama3.1", ...)``: the arguments a test expects a mocked
+# call to have received, never a model the code uses (unittest.mock's assertion methods)
+MOCK_ASSERTIONS = frozenset(
+    {
+        "assert_called_with",
+        "assert_called_once_with",
+        "assert_any_call",
+        "assert_awaited_with",
+        "assert_awaited_once_with",
+        "assert_any_await",
+    }
+)
+MOCK_ASSERTION_CALL = linear(r"\.(?:" + "|".join(sorted(MOCK_ASSERTIONS)) + r")\(")
+MAX_MOCK_ASSERTION_CHARS = 4000  # an expected call's arguments; an unclosed one ends the span there
+
+
+def mock_assertion_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of each mock assertion call's argument list (``.assert_called_once_with(...)``),
+    brackets counted as Python writes them (a string holding a bracket can end a span early, which only
+    lets a literal after it count again)."""
+    if "assert_a" not in text and "assert_called" not in text:
+        return []
+    spans = []
+    for match in MOCK_ASSERTION_CALL.finditer(text):
+        depth = 0
+        for index in range(match.end() - 1, min(len(text), match.end() + MAX_MOCK_ASSERTION_CHARS)):
+            if text[index] == "(":
+                depth += 1
+            elif text[index] == ")":
+                depth -= 1
+                if depth == 0:
+                    spans.append((match.end(), index))
+                    break
+    return spans
+
+
 # ``add_tool(fn, name=...)``: FastMCP's registration of a function defined elsewhere in the module
 HANDED_TOOL_WRAPPERS = {
     "from_defaults",
@@ -1559,10 +1595,13 @@ class PythonDetector(Detector):
     def constant_models(self, file: SourceFile) -> Iterator[Finding]:
         """``MODEL_NAME = "gpt-4o-mini"`` or ``MODELS = ["gpt-4o", ...]`` in a module without AI imports
         (a config or settings module): the name says it configures models and the catalog knows the id."""
+        expected = mock_assertion_spans(file.text)
         for offset, value in catalog_model_literals(file.text):
             line = line_at(file.text, offset)
             if file.lines[line - 1].lstrip().startswith("#"):
                 continue
+            if any(start <= offset < end for start, end in expected):
+                continue  # the arguments a test expects a mocked call to have received
             found = model_finding(value, line, strong=False, hf_context=False)
             if found:
                 yield self.model_at(file, line, found)
