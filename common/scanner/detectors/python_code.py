@@ -137,6 +137,8 @@ def mock_assertion_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# keys of a client's settings dict that hold the API's base URL (the SDK keyword arguments' names)
+CONFIGURED_BASE_URL_KEYS = frozenset({"base_url", "api_base", "openai_api_base", "azure_endpoint"})
 # ``add_tool(fn, name=...)``: FastMCP's registration of a function defined elsewhere in the module
 HANDED_TOOL_WRAPPERS = {
     "from_defaults",
@@ -277,6 +279,7 @@ class _Analyzer:
         self.instance_models: dict[str, str] = {}
         self.constants: dict[str, str] = {}
         self.env_constants: dict[str, tuple[str, str | None]] = {}
+        self.parameter_defaults: dict[str, str] = {}
         self.tools: dict[str, str] = {}  # local function/class name -> tool key
         self.findings: list[Finding] = []
         self.unresolved: list[ModelReference] = []
@@ -378,6 +381,8 @@ class _Analyzer:
         if isinstance(node, ast.Name):
             if node.id in self.constants:
                 return self.constants[node.id]
+            if node.id in self.parameter_defaults:
+                return self.parameter_defaults[node.id]
             if node.id in self.env_constants:
                 var, default = self.env_constants[node.id]
                 self.unresolved.append(ModelReference("env", line, strong, var=var, **context))
@@ -549,6 +554,31 @@ class _Analyzer:
         for name, count in counts.items():
             if count > 1:
                 self.constants.pop(name, None)
+        self.collect_parameter_defaults(counts)
+
+    def collect_parameter_defaults(self, assigned: dict[str, int]) -> None:
+        """``def __init__(self, model_name: str = "gpt2")`` ... ``from_pretrained(model_name)``: a parameter's
+        literal default is the model the call runs whenever the caller passes none. Kept only for a name
+        the module neither assigns nor gives another default elsewhere (one name, one value)."""
+        seen: dict[str, str | None] = {}
+        for function in self.of(ast.FunctionDef, ast.AsyncFunctionDef):
+            arguments = function.args
+            positional = arguments.posonlyargs + arguments.args
+            pairs = list(
+                zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults, strict=True)
+            )
+            pairs += [
+                (a, d)
+                for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)
+                if d is not None
+            ]
+            for argument, default in pairs:
+                if isinstance(default, ast.Constant) and isinstance(default.value, str):
+                    value = default.value
+                    seen[argument.arg] = value if seen.get(argument.arg, value) == value else None
+        self.parameter_defaults = {
+            name: value for name, value in seen.items() if value and name not in assigned
+        }
 
     def analyse_calls(self) -> None:
         """MCP servers first (tools hang off them), then tool definitions (agents use them), then calls."""
@@ -1378,6 +1408,27 @@ class _Analyzer:
                             metadata=metadata,
                         )
 
+    def analyse_configured_base_urls(self) -> None:
+        """``settings["base_url"] = "https://api.aimlapi.com"`` or ``{"base_url": ...}`` in a module that
+        uses an LLM SDK: the address the client is built with later (``LLM(**settings)``), any host."""
+        for node in self.of(ast.Assign, ast.Dict):
+            if isinstance(node, ast.Dict):
+                pairs = zip(node.keys, node.values, strict=True)
+            else:
+                pairs = (
+                    (target.slice, node.value) for target in node.targets if isinstance(target, ast.Subscript)
+                )
+            for key, value in pairs:
+                if not (isinstance(key, ast.Constant) and key.value in CONFIGURED_BASE_URL_KEYS):
+                    continue
+                url = self.literal(value)
+                if not url or not url.startswith(("http://", "https://")):
+                    continue
+                endpoint = endpoint_for_url(url, any_host=True)
+                if endpoint:
+                    name, provider, metadata = endpoint
+                    self.add("endpoint", name, provider, line=value.lineno, metadata=metadata)
+
     def imports_generic_cloud_sdk(self) -> bool:
         """The generic AWS SDKs reach Bedrock and SageMaker only through ``client("bedrock-runtime")``."""
         return any(target.split(".")[0] in GENERIC_AWS_SDKS for target in self.aliases.values())
@@ -1401,6 +1452,7 @@ class _Analyzer:
         self.analyse_strings()
         if self.has_llm_sdk:
             self.analyse_payload_models()
+            self.analyse_configured_base_urls()
 
 
 def analyse_python(
