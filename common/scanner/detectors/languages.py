@@ -47,8 +47,9 @@ from common.scanner.detectors.code_declarations import PLACEHOLDER_NAMES
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, linear
-from common.scanner.model_constants import CATALOG_LITERAL
+from common.scanner.model_constants import CATALOG_LITERAL, rust_test_module_lines
 from common.scanner.sfc import SFC_SUFFIXES
+from common.scanner.test_data import CALLS_OUT, UNIT_TEST_FILE
 from common.scanner.textutil import (
     CARGO_DEPENDENCY_TABLES,
     bedrock_arn_models,
@@ -2750,6 +2751,8 @@ class RustDetector(_LanguageDetector):
                 yield from self.struct_attribute_tools(file, text)
         if "fn name" in text or "const NAME" in text:
             yield from self.named_method_tools(file, text)
+        if "::builder(" in text or "::new(" in text:
+            yield from self.declaration_builder_tools(file, text)
         if "ToolDefinition" not in text or "const NAME" not in text:
             return
         tools = []
@@ -2763,6 +2766,56 @@ class RustDetector(_LanguageDetector):
         framework = crate_name(file) or component_name_for(file.relpath)
         comments = self.comment_lines(file.lines)
         yield from self.named_tools(file, text, comments, tools, framework, framework, set())
+
+    # a function declaration built for a model by the name it calls it and what it does: genai-rs'
+    # ``FunctionDeclaration::builder("get_weather").description("..")``, gemini-rust's
+    # ``FunctionDeclaration::new("get_weather", "Get the weather", params)``, a ``ToolDefinition`` or
+    # ``ToolSpec`` builder of an agent crate (group 2 tells which form: ``)`` a builder, ``,`` a constructor)
+    DECLARATION_BUILDER = linear(
+        r"\b(?:FunctionDeclaration|FunctionDefinition|ToolDefinition|ToolDeclaration|ToolSpec|FunctionTool)"
+        r'(?:Builder)?::(?:builder|new)\(\s*"([A-Za-z_][\w.-]{0,99})"(?:\.(?:to_string|to_owned|into)\(\))?\s*([,)])'
+    )
+    CHAINED_DESCRIPTION = linear(r"^[^;]{0,300}?\.(?:with_)?description\(")
+    DESCRIPTION_ARGUMENT_STRING = linear(r'^\s*(?:r#*)?"[^"\n]{3}')
+    # the request that hands them to the model: ``.create()``, ``.create_with_auto_functions()``,
+    # ``.send()``, ``.chat(..)``, ``.generate_content(..)``, ``.prompt(..)``, ``.stream(..)``
+    MODEL_REQUEST = linear(r"\.(?:create|send|generate|chat|complete|stream|prompt|invoke)\w{0,40}\(")
+
+    def declaration_builder_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """Function declarations a program builds for a model, each named and described (the model's
+        view of a tool, whatever crate defines the type), in a crate that uses an LLM or a file that
+        imports a catalog AI crate: a compiler's or an LSP's ``FunctionDefinition::new("main")`` is never
+        described to a model. A file that sends no request only builds them (the builder's own tests), and
+        so do a crate's unit tests that never call out (``#[cfg(test)]``, or a unit-test file beside the
+        code): none reaches a model there."""
+        relpath = file.relpath
+        if UNIT_TEST_FILE.search(relpath) and "/tests/" not in f"/{relpath}" and not CALLS_OUT.search(text):
+            return
+        comments = self.comment_lines(file.lines)
+        if not any(_line_at(text, m.start()) not in comments for m in self.MODEL_REQUEST.finditer(text)):
+            return
+        unit_tests = rust_test_module_lines(text) if "#[cfg(test)]" in text else set()
+        found = []
+        for match in self.DECLARATION_BUILDER.finditer(text):
+            if _line_at(text, match.start()) in unit_tests:
+                continue
+            rest = text[match.end() : match.end() + 400]
+            if match.group(2) == ")":
+                described = self.CHAINED_DESCRIPTION.match(rest)
+            else:
+                described = self.DESCRIPTION_ARGUMENT_STRING.match(rest)
+            if described:
+                found.append((match.start(1), match.group(1)))
+        if not found:
+            return
+        owner = next(
+            (p for _, p in self.sdk_imports(text) if p.type in ("llm_provider", "agent_framework")), None
+        )
+        if owner is None and not crate_uses_llm(file):
+            return
+        framework = owner.id if owner else crate_name(file) or component_name_for(file.relpath)
+        provider = owner.provider if owner else framework
+        yield from self.named_tools(file, text, comments, found, provider, framework, set())
 
     # ``env::var("AGENT_MODEL").unwrap_or("openai/gpt-4.1-mini".to_string())``: the model a program runs
     # when its environment names none (``unwrap_or_else(|_| "..".into())`` the same)
