@@ -77,7 +77,15 @@ SELECTORS = {
         suffixes=(*CONFIG_SUFFIXES, ".example", ".sample", ".template", ".dist", ".tmpl"),
         names=("makefile", "procfile", "justfile", "modelfile", "dockerfile", "containerfile"),
         name_prefixes=(".env", "modelfile.", "dockerfile.", "containerfile."),
-        name_endings=(".env", ".modelfile", ".dockerfile", ".containerfile"),
+        name_endings=(
+            ".env",
+            ".modelfile",
+            ".dockerfile",
+            ".containerfile",
+            ".chatmode.md",
+            ".agent.md",
+            ".prompt.md",
+        ),
     ),
     "containers": FileSelector(
         suffixes=(".sh", ".json", ".tf", ".hcl", *YAML),
