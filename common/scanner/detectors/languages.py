@@ -893,6 +893,19 @@ def sdk_constant_table(package_id: str) -> tuple[dict[str, dict[str, str]], dict
     return modules, unique
 
 
+# the folders trybuild's compile-fail cases live in
+COMPILE_FAIL_FOLDERS = frozenset({"ui", "compile-fail", "compile_fail", "compile-fail-tests", "trybuild"})
+
+
+def compile_fail_case(file: SourceFile) -> bool:
+    """A Rust file in a trybuild folder with the compiler's expected errors beside it (``tests/ui/
+    fail_x.rs`` and ``fail_x.stderr``): a case a macro's tests prove fails to compile, never a program
+    that runs, so the tools and models it spells are no component."""
+    if file.path.parent.name.lower() not in COMPILE_FAIL_FOLDERS:
+        return False
+    return read_neighbour(file.path.with_suffix(".stderr"), scan_root_of(file)) is not None
+
+
 def crate_name(file: SourceFile) -> str | None:
     """The ``[package] name`` of the Cargo.toml nearest above a Rust file, within the scanned tree."""
     return nearest_answer(file, _crate_name_in, None)
@@ -2730,6 +2743,8 @@ class RustDetector(_LanguageDetector):
         """Findings of a Rust file, with the crates its Cargo.toml renames read under their own names
         (what its unit tests only feed the code under test is dropped for every detector, in
         ``test_data.without_unit_test_inputs``)."""
+        if compile_fail_case(file):
+            return
         self.renamed = cargo_renamed_crates(file) if "::" in file.text else {}
         try:
             findings = list(self.detect_all(file, report))
