@@ -2766,7 +2766,7 @@ class RustDetector(_LanguageDetector):
                 yield from self.struct_attribute_tools(file, text)
         if "fn name" in text or "const NAME" in text:
             yield from self.named_method_tools(file, text)
-        if "::builder(" in text or "::new(" in text:
+        if any(word in text for word in self.DECLARATION_WORDS):
             yield from self.declaration_builder_tools(file, text)
         if "ToolDefinition" not in text or "const NAME" not in text:
             return
@@ -2786,6 +2786,14 @@ class RustDetector(_LanguageDetector):
     # ``FunctionDeclaration::builder("get_weather").description("..")``, gemini-rust's
     # ``FunctionDeclaration::new("get_weather", "Get the weather", params)``, a ``ToolDefinition`` or
     # ``ToolSpec`` builder of an agent crate (group 2 tells which form: ``)`` a builder, ``,`` a constructor)
+    DECLARATION_WORDS = (
+        "FunctionDeclaration",
+        "FunctionDefinition",
+        "ToolDefinition",
+        "ToolDeclaration",
+        "ToolSpec",
+        "FunctionTool",
+    )
     DECLARATION_BUILDER = linear(
         r"\b(?:FunctionDeclaration|FunctionDefinition|ToolDefinition|ToolDeclaration|ToolSpec|FunctionTool)"
         r'(?:Builder)?::(?:builder|new)\(\s*"([A-Za-z_][\w.-]{0,99})"(?:\.(?:to_string|to_owned|into)\(\))?\s*([,)])'
@@ -2803,12 +2811,6 @@ class RustDetector(_LanguageDetector):
         described to a model. A file that sends no request only builds them (the builder's own tests), and
         so do a crate's unit tests that never call out (``#[cfg(test)]``, or a unit-test file beside the
         code): none reaches a model there."""
-        relpath = file.relpath
-        if UNIT_TEST_FILE.search(relpath) and "/tests/" not in f"/{relpath}" and not CALLS_OUT.search(text):
-            return
-        comments = self.comment_lines(file.lines)
-        if not any(_line_at(text, m.start()) not in comments for m in self.MODEL_REQUEST.finditer(text)):
-            return
         unit_tests = rust_test_module_lines(text) if "#[cfg(test)]" in text else set()
         found = []
         for match in self.DECLARATION_BUILDER.finditer(text):
@@ -2822,6 +2824,12 @@ class RustDetector(_LanguageDetector):
             if described:
                 found.append((match.start(1), match.group(1)))
         if not found:
+            return
+        relpath = file.relpath
+        if UNIT_TEST_FILE.search(relpath) and "/tests/" not in f"/{relpath}" and not CALLS_OUT.search(text):
+            return
+        comments = self.comment_lines(file.lines)
+        if not any(_line_at(text, m.start()) not in comments for m in self.MODEL_REQUEST.finditer(text)):
             return
         owner = next(
             (p for _, p in self.sdk_imports(text) if p.type in ("llm_provider", "agent_framework")), None
