@@ -237,3 +237,42 @@ def test_marked_lines_stop_cutting_at_the_last_marker():
 
     assert secrets.marked_lines(Counting("nothing to see\n" * 100), ("key",)) == []
     assert Counting.cut == 0
+
+
+def test_an_in_process_scan_resolves_its_root_once(tmp_path, monkeypatch):
+    """Not once per file: the count does not grow with the tree."""
+    from common.scanner import scan_path, worker
+
+    resolved = []
+    real = os.path.realpath
+    monkeypatch.setattr(
+        worker.os.path,
+        "realpath",
+        lambda path, *args, **kwargs: resolved.append(str(path)) or real(path, *args, **kwargs),
+    )
+    counts = []
+    for files in (2, 8):
+        for index in range(files):
+            (tmp_path / f"m{index}.py").write_text("import openai\n")
+        resolved.clear()
+        assert scan_path(tmp_path, jobs=1).components
+        counts.append(resolved.count(str(tmp_path)))
+    assert counts[0] == counts[1]
+
+
+def test_the_budget_handler_is_checked_without_signals_enum_wrapper(monkeypatch):
+    import signal
+
+    from common.scanner import worker
+
+    if not worker.budget_enforceable():
+        return
+    previous = signal.signal(signal.SIGPROF, signal.SIG_IGN)
+    try:
+        monkeypatch.setattr(signal, "getsignal", lambda signum: 1 / 0)
+        with worker.cpu_budget(5):
+            pass
+        monkeypatch.undo()
+        assert signal.getsignal(signal.SIGPROF) is worker._expire  # put back where a host replaced it
+    finally:
+        signal.signal(signal.SIGPROF, previous)
