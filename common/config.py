@@ -166,6 +166,10 @@ class Settings:
     exports_kept_per_org: int = 200
     evaluations_in_flight_per_org: int = 10
     scans_in_flight_per_org: int = 20
+    # Requests waiting on a remote a tenant chose (connection tests, a webhook's test, SSO sign-in): at
+    # most this many per organization across the API, and per API process of all organizations.
+    outbound_requests_per_org: int = 2
+    outbound_requests_per_process: int = 4
     repository_max_bytes: int = 500 * 1024 * 1024
     repository_max_files: int = 100_000
     repository_clone_timeout_seconds: float = 300
@@ -275,6 +279,8 @@ def load_settings() -> Settings:
         exports_kept_per_org=_count("EXPORTS_KEPT_PER_ORG", 200),
         evaluations_in_flight_per_org=_count("EVALUATIONS_IN_FLIGHT_PER_ORG", 10),
         scans_in_flight_per_org=_count("SCANS_IN_FLIGHT_PER_ORG", 20),
+        outbound_requests_per_org=_count("OUTBOUND_REQUESTS_PER_ORG", 2),
+        outbound_requests_per_process=_count("OUTBOUND_REQUESTS_PER_PROCESS", 4),
         repository_max_bytes=int(_env("REPOSITORY_MAX_BYTES", str(500 * 1024 * 1024))),
         repository_max_files=int(_env("REPOSITORY_MAX_FILES", "100000")),
         repository_clone_timeout_seconds=float(_env("REPOSITORY_CLONE_TIMEOUT_SECONDS", "300")),

@@ -7,7 +7,8 @@
 - :class:`RetryPolicy` holds the knobs, read from the environment at each use so operators and
   tests can tune them: ``WEBHOOK_MAX_ATTEMPTS`` (8), ``WEBHOOK_RETRY_BASE_SECONDS`` (30),
   ``WEBHOOK_RETRY_MAX_SECONDS`` (3600), ``WEBHOOK_TIMEOUT_SECONDS`` (10),
-  ``WEBHOOK_DISABLE_AFTER_FAILURES`` (10 consecutive failed deliveries).
+  ``WEBHOOK_DISABLE_AFTER_FAILURES`` (10 consecutive failed deliveries), ``WEBHOOK_SENDS_PER_ORG`` (4
+  sends of one organization at once, across workers: ``workers.webhooks.SendSlot``).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class RetryPolicy:
     max_delay_seconds: float = 3600.0
     timeout_seconds: float = 10.0
     disable_after_failures: int = 10
+    sends_per_organization: int = 4
 
     @classmethod
     def from_env(cls) -> RetryPolicy:
@@ -74,6 +76,7 @@ class RetryPolicy:
             disable_after_failures=max(
                 1, int(env("WEBHOOK_DISABLE_AFTER_FAILURES", cls.disable_after_failures))
             ),
+            sends_per_organization=max(1, int(env("WEBHOOK_SENDS_PER_ORG", cls.sends_per_organization))),
         )
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:

@@ -4,16 +4,23 @@ Both are safe to run twice, even at once: a delivery is unique per webhook and e
 attempt is claimed in one short transaction (``WebhookDelivery.sending_since``), sent outside any
 transaction, and recorded in another, so a second delivery of the message finds it claimed (or sent)
 and sends nothing. Retries are new ``deliver`` messages with a countdown.
+
+The deliveries threads are shared by every organization, and a receiver may answer as slowly as the
+exchange's deadline allows: an organization sends at most ``WEBHOOK_SENDS_PER_ORG`` at once
+(``common.org_slots``), its further deliveries wait their turn on the queue, so its receivers never hold
+every thread.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from common import netguard, webhooks
 from common.celery_client import enqueue
@@ -26,6 +33,7 @@ from common.models.webhooks import (
     WebhookDelivery,
     WebhookEvent,
 )
+from common.org_slots import Slot
 from common.security import decrypt_secret
 from common.tasks import WEBHOOK_DELIVER, WEBHOOK_DISPATCH, TaskOutcome
 from workers.app import app
@@ -34,6 +42,8 @@ from workers.base import TRANSIENT_ERRORS, PlatformTask
 log = logging.getLogger(__name__)
 
 CLAIM_MARGIN_SECONDS = 30  # beyond the longest send: the worker's own scheduling, a slow commit
+TURN_WAIT_SECONDS = 1.0  # a delivery waiting for its organization's turn looks again after this, doubled
+TURN_WAIT_MAX_SECONDS = 60.0  # each time up to this: a long backlog costs a message a minute each
 
 
 def _create_deliveries(event_id: str) -> list[str]:
@@ -95,6 +105,20 @@ class Busy:
     retry_in: float
 
 
+@dataclass(frozen=True)
+class NotItsTurn:
+    """The webhook's organization already has ``WEBHOOK_SENDS_PER_ORG`` sends in flight: look again in
+    ``retry_in`` seconds."""
+
+    retry_in: float
+
+
+def turn_wait(waits: int) -> float:
+    """Seconds before a delivery that found its organization's sends taken looks again, its ``waits``-th
+    time: doubling, with up to 25 % jitter so the waiting ones spread out."""
+    return min(TURN_WAIT_MAX_SECONDS, TURN_WAIT_SECONDS * 2**waits) * random.uniform(1, 1.25)
+
+
 def claim_lapses_after(policy: webhooks.RetryPolicy) -> timedelta:
     """How long a claimed attempt stays another delivery's: longer than any send can take (each exchange
     ends within ``EXCHANGE_SECONDS_PER_TIMEOUT`` times the timeout), so a claim still standing after it
@@ -104,19 +128,26 @@ def claim_lapses_after(policy: webhooks.RetryPolicy) -> timedelta:
     )
 
 
-def _claim(delivery_id: str, attempt: int, policy: webhooks.RetryPolicy) -> Claimed | Busy | None:
+def _webhook_id_of(session: Session, delivery_id: str) -> str | None:
+    """The delivery's webhook, read before either row is locked: its webhook's row is locked first."""
+    return session.scalar(select(WebhookDelivery.webhook_id).where(WebhookDelivery.id == delivery_id))
+
+
+def _claim(
+    delivery_id: str, attempt: int, policy: webhooks.RetryPolicy, slot: Slot, waits: int = 0
+) -> Claimed | Busy | NotItsTurn | None:
     """Claim attempt ``attempt`` of the delivery in one short transaction (``sending_since``), or say why
     not: None when it is not due (sent, final, gone, its webhook disabled: skipped), ``Busy`` while
-    another delivery of the message holds a claim that has not lapsed.
+    another delivery of the message holds a claim that has not lapsed, ``NotItsTurn`` when ``slot``
+    cannot be taken (the organization's sends in flight are at their cap; nothing is claimed, and the
+    delivery's ``next_retry_at`` says when it looks again, so the reconciler leaves it to its message).
 
     The webhook's row is held first (``FOR KEY SHARE``: other deliveries and edits go on), as its deletion
     locks it before cascading to its deliveries; the delivery's row is then locked ``SKIP LOCKED``: a
     delivery that finds it locked is beside another one claiming it now, which will send it.
     """
     with session_scope() as session:
-        webhook_id = session.scalar(
-            select(WebhookDelivery.webhook_id).where(WebhookDelivery.id == delivery_id)
-        )
+        webhook_id = _webhook_id_of(session, delivery_id)
         if webhook_id is None:
             return None
         session.execute(
@@ -142,6 +173,11 @@ def _claim(delivery_id: str, attempt: int, policy: webhooks.RetryPolicy) -> Clai
         if not webhook.enabled:
             webhooks.skip(delivery)
             return None
+        lease = claim_lapses_after(policy).total_seconds()
+        if not slot.take(webhook.organization_id, policy.sends_per_organization, lease):
+            wait = turn_wait(waits)
+            delivery.next_retry_at = now + timedelta(seconds=wait)
+            return NotItsTurn(retry_in=wait)
         delivery.sending_since = now
         return Claimed(webhook.url, decrypt_secret(webhook.secret_encrypted), webhook.kind, body)
 
@@ -162,9 +198,7 @@ def _record(
     other events' deliveries count its failures too, and the key-share locks of their claims do not
     wait for it."""
     with session_scope() as session:
-        webhook_id = session.scalar(
-            select(WebhookDelivery.webhook_id).where(WebhookDelivery.id == delivery_id)
-        )
+        webhook_id = _webhook_id_of(session, delivery_id)
         webhook = (
             session.get(Webhook, webhook_id, with_for_update={"key_share": True}, populate_existing=True)
             if webhook_id
@@ -190,19 +224,25 @@ def _record(
 
 
 @app.task(bind=True, base=PlatformTask, name=WEBHOOK_DELIVER)
-def deliver(self: PlatformTask, delivery_id: str, attempt: int = 1) -> str | None:
+def deliver(self: PlatformTask, delivery_id: str, attempt: int = 1, waits: int = 0) -> str | None:
     """Claim attempt ``attempt``, send it outside any transaction, then record its outcome.
 
     A receiver that answers slowly holds no database connection and no row lock while it does: the
     webhook may be edited or deleted meanwhile, and slow receivers cannot take the pool. A delivery of
     the same message meanwhile finds the claim and looks again once it would have lapsed (a worker lost
-    mid-send leaves its claim standing; the attempt is then sent again, not lost)."""
+    mid-send leaves its claim standing; the attempt is then sent again, not lost). One that finds its
+    organization's sends at their cap goes back on the queue (``waits`` times so far): no attempt is made
+    or counted."""
     policy = webhooks.RetryPolicy.from_env()
     retry_in = None
+    slot = Slot("webhook-sends")
     try:
-        claimed = _claim(delivery_id, attempt, policy)
+        claimed = _claim(delivery_id, attempt, policy, slot, waits)
         if isinstance(claimed, Busy):
             enqueue(WEBHOOK_DELIVER, delivery_id, attempt, countdown=claimed.retry_in)
+            return None
+        if isinstance(claimed, NotItsTurn):
+            enqueue(WEBHOOK_DELIVER, delivery_id, attempt, waits + 1, countdown=claimed.retry_in)
             return None
         if claimed is None:
             return None
@@ -215,6 +255,8 @@ def deliver(self: PlatformTask, delivery_id: str, attempt: int = 1) -> str | Non
         status = _record(delivery_id, attempt, outcome, started_at, retry_in, policy)
     except TRANSIENT_ERRORS as exc:
         raise self.retry_later(exc) from exc
+    finally:
+        slot.release()
     if status == DeliveryStatus.FAILED:  # given up after its last attempt
         self._record_outcome(TaskOutcome.DEAD_LETTERED)
     if retry_in is not None and status is not None:

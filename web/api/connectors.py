@@ -24,6 +24,7 @@ from web.core.audit_recorder import audit
 from web.core.credentials import commit_named_credential, delete_unscheduled_credential
 from web.core.database import db
 from web.core.openapi import PageSchema, ProbeSchema, ResourceSchema
+from web.core.outbound import outbound_request
 from web.core.pagination import PageArgs, paginate
 from web.core.visible_text import visible_text
 
@@ -164,4 +165,5 @@ def test_connection(body):
         url, api_key = credential.url, decrypt_secret(credential.api_key_encrypted)
     else:
         url, api_key = body["url"], body["api_key"]
-    return {**probe_n8n(url, api_key), "url": url}
+    with outbound_request(context().organization_id):
+        return {**probe_n8n(url, api_key), "url": url}

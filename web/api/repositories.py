@@ -32,6 +32,7 @@ from web.core.audit_recorder import audit
 from web.core.credentials import commit_named_credential, delete_unscheduled_credential
 from web.core.database import db
 from web.core.openapi import PageSchema, ResourceSchema
+from web.core.outbound import outbound_request
 from web.core.pagination import PageArgs, paginate
 from web.core.visible_text import visible_text
 
@@ -262,5 +263,6 @@ def test_repository(body):
         auth = auth_of(credential_for(body["credential_id"], url, "credential_id"))
     elif body["token"]:
         auth = RepositoryAuth(kind="https_token", secret=body["token"], username=body["username"])
-    outcome = probe_repository(url, body["ref"], auth, timeout_seconds=PROBE_TIMEOUT_SECONDS)
+    with outbound_request(context().organization_id):
+        outcome = probe_repository(url, body["ref"], auth, timeout_seconds=PROBE_TIMEOUT_SECONDS)
     return {**outcome, "url": str(url)}

@@ -40,6 +40,7 @@ from web.core.access import PUBLIC, access
 from web.core.audit_recorder import audit, audit_organization
 from web.core.database import db
 from web.core.openapi import REQUIRED_LOCATION, ObjectSchema, SsoSessionSchema, error_responses
+from web.core.outbound import outbound_request
 from web.core.public_urls import external_url
 from web.core.ratelimits import limit_group
 from web.core.tokens import start_session
@@ -142,13 +143,14 @@ def login(org_slug):
         organization_id = organization.id
         config = _enabled_config(organization)
         callback_url = external_url("sso_public.callback", org_slug=org_slug)
-        authorization_url = begin_login(
-            client_settings(config),
-            organization_id=organization.id,
-            config_version=config.version,
-            redirect_uri=callback_url,
-            browser_binding=browser_binding,
-        )
+        with outbound_request(organization.id):
+            authorization_url = begin_login(
+                client_settings(config),
+                organization_id=organization.id,
+                config_version=config.version,
+                redirect_uri=callback_url,
+                browser_binding=browser_binding,
+            )
     except SsoError as error:
         _refuse(error, "sso.login_failed", organization_id, slug=org_slug)
     response = redirect(authorization_url, code=302)
@@ -175,31 +177,9 @@ def callback(org_slug):
         organization = _organization(org_slug)
         organization_id = organization.id
         config = _enabled_config(organization)
-        pending = consume_pending_login(request.args.get("state", ""))
-        if pending is None or pending.organization_id != organization.id:
-            raise SsoError(
-                400, "invalid_state", "This sign-in is unknown, expired or already used; start again."
-            )
-        if not pending.started_by(request.cookies.get(BINDING_COOKIE)):
-            raise SsoError(
-                400, "browser_mismatch", "This sign-in was started in another browser; start again here."
-            )
-        if request.args.get("error"):
-            raise SsoError(
-                401,
-                "idp_denied",
-                f"The identity provider refused the sign-in ({request.args['error'][:100]}).",
-            )
-        if pending.config_version != config.version:
-            raise SsoError(
-                409, "config_changed", "The SSO configuration changed during sign-in; start again."
-            )
-        if request.args.get("iss") not in (None, config.issuer):
-            raise SsoError(401, "issuer_mismatch", "The authorization response comes from another issuer.")
-        if not request.args.get("code"):
-            raise SsoError(400, "missing_code", "The authorization response carries no code.")
-        claims = complete_login(client_settings(config), pending, request.args["code"])
-        outcome = _sign_in(organization, config, claims)
+        # The slot is taken before the state is spent: a sign-in refused for it may be retried as it is.
+        with outbound_request(organization.id):
+            claims, outcome = _complete(organization, config)
     except SsoError as error:
         _refuse(error, "sso.login_failed", organization_id, slug=org_slug)
     if outcome.link_token:
@@ -219,6 +199,31 @@ def callback(org_slug):
         )
     response.delete_cookie(BINDING_COOKIE, path=request.path)
     return response
+
+
+def _complete(organization: Organization, config: SsoConfig) -> tuple[dict, SignInOutcome]:
+    """The callback's checks, its calls to the provider and the sign-in they prove."""
+    pending = consume_pending_login(request.args.get("state", ""))
+    if pending is None or pending.organization_id != organization.id:
+        raise SsoError(400, "invalid_state", "This sign-in is unknown, expired or already used; start again.")
+    if not pending.started_by(request.cookies.get(BINDING_COOKIE)):
+        raise SsoError(
+            400, "browser_mismatch", "This sign-in was started in another browser; start again here."
+        )
+    if request.args.get("error"):
+        raise SsoError(
+            401,
+            "idp_denied",
+            f"The identity provider refused the sign-in ({request.args['error'][:100]}).",
+        )
+    if pending.config_version != config.version:
+        raise SsoError(409, "config_changed", "The SSO configuration changed during sign-in; start again.")
+    if request.args.get("iss") not in (None, config.issuer):
+        raise SsoError(401, "issuer_mismatch", "The authorization response comes from another issuer.")
+    if not request.args.get("code"):
+        raise SsoError(400, "missing_code", "The authorization response carries no code.")
+    claims = complete_login(client_settings(config), pending, request.args["code"])
+    return claims, _sign_in(organization, config, claims)
 
 
 @blp.route("/<org_slug>/link", methods=["POST"])

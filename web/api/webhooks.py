@@ -35,6 +35,7 @@ from web.core.audit_recorder import audit
 from web.core.database import db
 from web.core.filtering import apply_filters, equal_columns, equals, is_
 from web.core.openapi import REQUIRED_LOCATION, ObjectSchema, PageSchema, ResourceSchema
+from web.core.outbound import outbound_request
 from web.core.pagination import page_args_with, paginate
 from web.core.ratelimits import limit_group
 
@@ -328,6 +329,11 @@ def replay_deliveries(body, webhook_id):
 def test_webhook(webhook_id):
     """Send a signed ``webhook.test`` now and answer with the outcome (recorded like any delivery)."""
     webhook = scoped_get_or_404(Webhook, webhook_id, "Webhook")
+    with outbound_request(webhook.organization_id):  # before the delivery is written: a refusal leaves none
+        return _send_test(webhook)
+
+
+def _send_test(webhook: Webhook) -> dict:
     event_id = new_id()
     data = {"webhook_id": webhook.id, "message": "This is a test delivery from Trusera."}
     event = WebhookEvent(

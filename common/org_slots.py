@@ -1,0 +1,63 @@
+"""Slots: how many of one kind of call an organization has in flight at once, across every process.
+
+The calls counted wait on a remote that a tenant chose (a webhook's receiver, an n8n instance, a git
+server, an identity provider), which may answer as slowly as the exchange's deadline allows
+(``netguard.EXCHANGE_SECONDS_PER_TIMEOUT`` times the timeout). The threads that make them are shared by
+every organization: without a cap, one organization's slow remotes held them all. A slot is a lease in a
+Redis sorted set, so a process lost mid-call frees its slots once their leases lapse.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+
+import redis
+
+from common.redis_client import get_redis
+
+log = logging.getLogger(__name__)
+
+PREFIX = "trusera:slots:"
+
+# KEYS[1]: the organization's calls of one kind (token -> lease expiry). ARGV: now, lease expiry, token,
+# cap. 1 when the organization already has ``cap`` of them in flight; else the slot is taken: 0.
+_TAKE = """
+local now = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 1 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2]) - now) + 1)
+return 0
+"""
+
+
+class Slot:
+    """One call of ``kind`` for an organization: ``take`` it before the call, ``release`` it after.
+    Redis down: the call goes on uncounted (the broker and the sessions' checks are down with it)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._token = uuid.uuid4().hex
+        self._key: str | None = None
+
+    def take(self, organization_id: str, cap: int, lease_seconds: float) -> bool:
+        """False when the organization already has ``cap`` calls of this kind in flight."""
+        now = time.time()
+        key = f"{PREFIX}{self.kind}:{organization_id}"
+        try:
+            if get_redis().eval(_TAKE, 1, key, now, now + lease_seconds, self._token, cap):
+                return False
+        except redis.RedisError as exc:
+            log.warning("%s calls of %s not counted (Redis: %s)", self.kind, organization_id, exc)
+            return True
+        self._key = key
+        return True
+
+    def release(self) -> None:
+        key, self._key = self._key, None
+        if key is not None:
+            with contextlib.suppress(redis.RedisError):
+                get_redis().zrem(key, self._token)

@@ -1,0 +1,151 @@
+"""Requests that wait on a tenant's remote cannot take every thread of the API.
+
+The attacker is any analyst (anyone may register and create an organization), or anyone at all through
+an organization whose SSO issuer they run. They name a host of their own that answers each request just
+inside the exchange's deadline (30 s for an n8n connection test) and send a request every two seconds,
+well inside the rate limits: the API's 16 threads (2 processes of 8 in the image) all waited on that host,
+and nobody else's request was answered. Now an organization has at most ``OUTBOUND_REQUESTS_PER_ORG``
+such requests in flight (429 past it), and an API process gives them at most
+``OUTBOUND_REQUESTS_PER_PROCESS`` threads (503 past it), both refused at once (``web/core/outbound.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import socketserver
+import threading
+
+import pytest
+import requests
+
+from common.config import reset_settings
+from tests.helpers import wait_for
+from tests.security.test_outbound_guard import CLIENT, _org
+from tests.sso_support import put_config, toggle
+
+JOIN_SECONDS = 5  # a refusal comes at once; a request let through waits on the tarpit until released
+
+
+class Tarpit:
+    """A loopback HTTP server that holds every request until ``release``, then answers an empty page."""
+
+    def __init__(self) -> None:
+        self.released = threading.Event()
+        self.held = 0
+        self._lock = threading.Lock()
+        tarpit = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self):
+                self.request.recv(65536)
+                with tarpit._lock:
+                    tarpit.held += 1
+                tarpit.released.wait(timeout=20)
+                body = b'{"data": []}'
+                with contextlib.suppress(OSError):
+                    self.request.sendall(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                        + b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+                    )
+                    self.request.shutdown(socket.SHUT_WR)
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.released.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Probe(threading.Thread):
+    """One ``POST /connectors/n8n/test`` against the live API (or, given no user, an anonymous ``GET`` of
+    ``url``), in a thread of its own."""
+
+    def __init__(self, live_server: str, user, url: str) -> None:
+        super().__init__(daemon=True)
+        self.args = (live_server, user, url)
+        self.response: requests.Response | None = None
+        self.start()
+
+    def run(self) -> None:
+        live_server, user, url = self.args
+        if user is None:
+            self.response = requests.get(url, allow_redirects=False, timeout=30)
+            return
+        self.response = requests.post(
+            f"{live_server}/api/v1/connectors/n8n/test",
+            json={"url": url, "api_key": "k"},
+            headers=user.headers(),
+            timeout=30,
+        )
+
+    def refused(self) -> int:
+        """The status of a request answered at once (it does not wait on the tarpit)."""
+        self.join(JOIN_SECONDS)
+        assert not self.is_alive(), "the request is waiting on the tarpit: it holds an API thread"
+        return self.response.status_code
+
+
+@pytest.fixture
+def small_shares(monkeypatch):
+    monkeypatch.setenv("OUTBOUND_REQUESTS_PER_ORG", "2")
+    monkeypatch.setenv("OUTBOUND_REQUESTS_PER_PROCESS", "3")
+    reset_settings()
+    yield
+    monkeypatch.undo()
+    reset_settings()
+
+
+def test_slow_remotes_hold_a_bounded_share_of_the_apis_threads(live_server, make_user, small_shares):
+    attacker, other, third = make_user(), make_user(), make_user()
+    tarpit = Tarpit()
+    try:
+        held = [Probe(live_server, attacker, tarpit.url) for _ in range(2)]
+        wait_for(lambda: tarpit.held == 2, timeout=10, interval=0.05)
+        over_its_share = Probe(live_server, attacker, tarpit.url)
+        assert over_its_share.refused() == 429
+        assert over_its_share.response.headers["Retry-After"].isdigit()
+        held.append(Probe(live_server, other, tarpit.url))  # another organization still gets its turn
+        wait_for(lambda: tarpit.held == 3, timeout=10, interval=0.05)
+        assert Probe(live_server, third, tarpit.url).refused() == 503  # the process's share is taken
+        assert tarpit.held == 3
+    finally:
+        tarpit.close()
+    for probe in held:
+        probe.join(10)
+        assert probe.response.status_code == 200 and probe.response.json()["status"] == "reachable"
+    again = Tarpit()  # every slot was given back when its request ended
+    try:
+        again.released.set()
+        probes = [Probe(live_server, attacker, again.url) for _ in range(2)]
+        for probe in probes:
+            probe.join(10)
+            assert probe.response.status_code == 200, probe.response.text
+    finally:
+        again.close()
+
+
+def test_anonymous_sso_logins_at_a_slow_issuer_hold_their_organizations_share_only(
+    client, live_server, small_shares
+):
+    """The SSO login is anonymous: before, anyone could hold the API's threads with an organization whose
+    issuer is a tarpit of theirs, one discovery call (15 s) per request, 30 requests a minute an address."""
+    owner, org = _org(client)
+    tarpit = Tarpit()
+    try:
+        put_config(client, owner, org, tarpit.url, allowed_domains=["example.com"], **CLIENT)
+        toggle(client, owner, org, True)
+        login = f"{live_server}/api/v1/sso/{org['slug']}/login"
+        held = [Probe(live_server, None, login) for _ in range(2)]
+        wait_for(lambda: tarpit.held == 2, timeout=10, interval=0.05)
+        assert Probe(live_server, None, login).refused() == 429
+        assert tarpit.held == 2
+    finally:
+        tarpit.close()
+    for probe in held:
+        probe.join(10)
+        assert probe.response.status_code == 401  # let through: an empty page is no discovery document

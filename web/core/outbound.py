@@ -1,0 +1,68 @@
+"""Requests that wait on a remote a tenant chose hold a bounded share of the API's threads.
+
+A connection test (n8n, repository), a webhook's test send and an SSO sign-in (discovery, token, keys)
+call a host that an organization's member or admin named, from the request's own thread. That host may
+answer as slowly as the exchange's deadline allows (``netguard.EXCHANGE_SECONDS_PER_TIMEOUT`` times the
+timeout: 15 to 30 s per call), so a few dozen such requests a minute, well inside the rate limits (and
+the SSO login is anonymous), held every thread of the API (2 processes of 8 in the image) and nobody's
+request was answered. Now each API process gives at most ``OUTBOUND_REQUESTS_PER_PROCESS`` threads to
+such requests (503 past it), and one organization has at most ``OUTBOUND_REQUESTS_PER_ORG`` of them in
+flight across the API (429 past it), so one organization's remotes leave the others theirs.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask_smorest import abort
+
+from common.config import get_settings
+from common.org_slots import Slot
+
+RETRY_AFTER_SECONDS = 5
+LEASE_SECONDS = 300  # longer than any such request (an SSO callback makes up to four calls of 15 s)
+
+_process_lock = threading.Lock()
+_process_calls = 0
+
+
+@contextmanager
+def outbound_request(organization_id: str) -> Iterator[None]:
+    """Around the part of a request that waits on a tenant's remote; aborts 429 (the organization's share
+    is taken) or 503 (this process's) at once rather than wait for a thread to free up."""
+    settings = get_settings()
+    slot = Slot("api-outbound")
+    if not slot.take(organization_id, settings.outbound_requests_per_org, LEASE_SECONDS):
+        abort(
+            429,
+            message=f"This organization already has {settings.outbound_requests_per_org} requests waiting "
+            "on remote hosts (OUTBOUND_REQUESTS_PER_ORG); retry shortly.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    try:
+        with _process_share(settings.outbound_requests_per_process):
+            yield
+    finally:
+        slot.release()
+
+
+@contextmanager
+def _process_share(limit: int) -> Iterator[None]:
+    global _process_calls
+    with _process_lock:
+        admitted = _process_calls < limit
+        if admitted:
+            _process_calls += 1
+    if not admitted:
+        abort(
+            503,
+            message="Too many requests are waiting on remote hosts; retry shortly.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    try:
+        yield
+    finally:
+        with _process_lock:
+            _process_calls -= 1
