@@ -1,0 +1,149 @@
+"""One organization's slow remotes do not hold every scan worker.
+
+The attacker is an analyst of any organization. They create scans of an n8n instance of their own that
+answers each page just inside the timeout with a fresh ``nextCursor``: each such scan held a scans worker
+for the whole-scan budget (30 min). Compose runs 2 scan processes, and ``SCANS_IN_FLIGHT_PER_ORG`` (20)
+bounds scans queued or running, not running: two such scans held every worker, and every other
+organization's scans waited. An organization now runs at most ``SCANS_RUNNING_PER_ORG`` scans at once
+(its further scans stay queued, no attempt counted), and an n8n instance's whole scan has a deadline.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from common.config import reset_settings
+from common.db import session_scope
+from common.models import Scan
+from common.models.base import utcnow
+from common.org_slots import Slot
+from common.tasks import SCAN_RUN
+from tests.helpers import register_user, wait_for, wait_for_scan
+from tests.n8n_server import FakeN8n, agent_workflow
+from workers import scans as scan_tasks
+from workers.maintenance import reconcile_jobs
+
+pytestmark = pytest.mark.usefixtures("celery_worker")
+
+API_KEY = "n8n_api_tarpit_key_0123456789"
+
+
+@pytest.fixture
+def settings_env(monkeypatch):
+    """Set environment settings for the test (the session's worker reads them too)."""
+
+    def apply(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+        reset_settings()
+
+    yield apply
+    monkeypatch.undo()
+    reset_settings()
+
+
+@pytest.fixture
+def tarpit():
+    hold = threading.Event()
+    fake = FakeN8n(
+        api_key=API_KEY, workflows=[agent_workflow("w0", "Bot")], hold=hold, page_delay=0.1
+    ).start()
+    yield fake
+    hold.set()
+    fake.stop()
+
+
+def _n8n_scan(client, user, n8n: FakeN8n) -> str:
+    response = client.post(
+        "/api/v1/scans", json={"n8n_url": n8n.url, "n8n_api_key": API_KEY}, headers=user.headers()
+    )
+    assert response.status_code == 202, response.json
+    return response.json["id"]
+
+
+def _row(scan_id: str) -> Scan:
+    with session_scope() as session:
+        scan = session.get(Scan, scan_id)
+        session.expunge(scan)
+        return scan
+
+
+def test_an_organizations_slow_scans_leave_workers_for_the_others(client, make_user, tarpit, settings_env):
+    settings_env(SCANS_RUNNING_PER_ORG="1")
+    attacker, victim = make_user(), make_user()
+    honest = FakeN8n(api_key=API_KEY, workflows=[agent_workflow("w1", "Support bot")]).start()
+    try:
+        first = _n8n_scan(client, attacker, tarpit)
+        wait_for(lambda: _row(first).status == "running" and len(tarpit.requests) >= 2, timeout=30)
+        second = _n8n_scan(client, attacker, tarpit)
+        victims = _n8n_scan(client, victim, honest)
+        assert wait_for_scan(client, victim, victims)["status"] == "completed"
+        waiting = _row(second)
+        assert (waiting.status, waiting.attempts, waiting.started_at) == ("queued", 0, None)
+        assert waiting.next_look_at is not None  # it looked, and looks again later
+        assert _row(first).status == "running"
+    finally:
+        tarpit.hold.set()
+        honest.stop()
+    assert wait_for_scan(client, attacker, first)["status"] == "completed"
+    scan = wait_for_scan(client, attacker, second, timeout=90)
+    assert scan["status"] == "completed", scan
+    assert _row(second).attempts == 1  # waiting was no attempt
+
+
+def test_a_scan_waiting_its_turn_is_left_to_its_message(client, settings_env, monkeypatch):
+    """Waiting is no attempt and no lost message: the scan stays queued, says when it looks again, and the
+    reconciler neither re-sends it nor counts it towards failing it as never started."""
+    settings_env(SCANS_RUNNING_PER_ORG="1")
+    user = register_user(client)
+    with session_scope() as session:
+        scan = Scan(organization_id=user.org_id, n8n_url="http://127.0.0.1:9", resends=2)
+        scan.created_at = utcnow() - timedelta(hours=2)
+        session.add(scan)
+        session.flush()
+        scan_id = scan.id
+    queued: list[tuple] = []
+    monkeypatch.setattr(scan_tasks, "enqueue", lambda *args, **kwargs: queued.append((args, kwargs)))
+    running = Slot("scans-running", token="another-scan")  # a scan of the organization running elsewhere
+    assert running.take(user.org_id, 1, 60)
+    try:
+        scan_tasks.run_scan(scan_id, 3)
+        [(args, kwargs)] = queued
+        assert args == (SCAN_RUN, scan_id, 4) and 8 <= kwargs["countdown"] <= 10
+        waiting = _row(scan_id)
+        assert (waiting.status, waiting.attempts, waiting.resends) == ("queued", 0, 0)
+        assert waiting.next_look_at > utcnow()
+        assert scan_id not in reconcile_jobs()["requeued"] + reconcile_jobs()["failed"]
+        assert _row(scan_id).status == "queued"
+    finally:
+        running.release()
+
+
+def test_a_redelivered_scan_takes_the_turn_its_lost_worker_still_holds(client):
+    """A scan's message redelivered (its worker lost) finds its own lease, not another scan's: it runs."""
+    user = register_user(client)
+    lost, redelivered, other = (
+        Slot("scans-running", token="s1"),
+        Slot("scans-running", token="s1"),
+        Slot("scans-running", token="s2"),
+    )
+    try:
+        assert lost.take(user.org_id, 1, 60)
+        assert redelivered.take(user.org_id, 1, 60)
+        assert not other.take(user.org_id, 1, 60)
+    finally:
+        redelivered.release()
+    assert other.take(user.org_id, 1, 60)
+    other.release()
+
+
+def test_an_n8n_tarpit_scan_fails_at_its_deadline(client, make_user, tarpit, settings_env):
+    settings_env(N8N_SCAN_DEADLINE_SECONDS="2")
+    user = make_user()
+    scan = wait_for_scan(client, user, _n8n_scan(client, user, tarpit), timeout=30)
+    assert scan["status"] == "failed"
+    assert "deadline of 2 s (N8N_SCAN_DEADLINE_SECONDS)" in scan["error"]
+    assert len(tarpit.requests) > 3  # it followed the tarpit's pages until the deadline
