@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import JSON, Select, Table, create_engine, event, exc
+from sqlalchemy import JSON, BindParameter, Select, Table, bindparam, create_engine, event, exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -231,6 +231,11 @@ def new_session(*, reads_outside_transaction: bool = False) -> Session:
     return session
 
 
+def set_reads_outside_transaction(session: Session, reads_outside_transaction: bool) -> None:
+    """Change how ``session`` begins its next transaction (``new_session``); the current one is unchanged."""
+    session.info[_READS_OUTSIDE_TRANSACTION] = reads_outside_transaction
+
+
 def plain_read(session: Session | None, sql: str, parameters: dict) -> list[tuple]:
     """The rows of a plain read given as PostgreSQL driver SQL, compiled once (the hot pages' statements).
 
@@ -327,6 +332,12 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def typed_bindparams(table: Table, columns: Iterable[str], prefix: str) -> list[BindParameter]:
+    """One parameter ``<prefix><column>`` per column, typed as the column (a JSON value is serialised as
+    JSON): the values of an ``INSERT`` or of the ``SELECT`` an ``INSERT … SELECT`` inserts."""
+    return [bindparam(prefix + name, type_=table.c[name].type) for name in columns]
 
 
 def bulk_insert(session: Session, table: Table, rows: Iterable[dict]) -> None:

@@ -54,7 +54,14 @@ DEFAULT_TIMEOUT_SECONDS = 10  # a guarded call that names no timeout
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024  # a page of 100 n8n workflows is a few MiB
 READ_CHUNK_BYTES = 64 * 1024
 
+# Lookups of one process running at once (``resolve_within``), those whose callers gave up included: well
+# above a webhook worker's 16 threads, so only lookups left hanging by unanswering resolvers fill it.
+MAX_PENDING_LOOKUPS = 64
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+_lookup_slots = threading.BoundedSemaphore(MAX_PENDING_LOOKUPS)
 
 
 class UnsafeDestination(Exception):
@@ -191,10 +198,18 @@ def resolve_within(host: str, port: int, seconds: float) -> list[IPAddress]:
     lookup outlasts its deadline could outlast the claim that keeps a second worker from sending it too.
 
     The lookup runs in a daemon thread that ends with the resolver's own timeout; raises
-    :class:`ExchangeTooSlow` when it has not answered in time."""
+    :class:`ExchangeTooSlow` when it has not answered in time, or at once when
+    :data:`MAX_PENDING_LOOKUPS` lookups are still running: a receiver whose DNS never answers left a
+    thread behind per call, without bound, until the process ran out of threads or memory."""
+    if not _lookup_slots.acquire(blocking=False):
+        raise ExchangeTooSlow(f"{host} not resolved: {MAX_PENDING_LOOKUPS} lookups are still pending")
     outcome: list = []
     lookup = threading.Thread(target=_resolve_into, args=(host, port, outcome), name="resolve", daemon=True)
-    lookup.start()
+    try:
+        lookup.start()
+    except BaseException:
+        _lookup_slots.release()
+        raise
     lookup.join(max(seconds, 0.0))
     if not outcome:
         raise ExchangeTooSlow(f"{host} did not resolve within {seconds:g} seconds")
@@ -209,6 +224,8 @@ def _resolve_into(host: str, port: int, outcome: list) -> None:
         outcome.append((resolve(host, port), None))
     except Exception as exc:  # handed to the caller, which raises it as resolve would have
         outcome.append(([], exc))
+    finally:
+        _lookup_slots.release()
 
 
 def checked_addresses(

@@ -18,6 +18,7 @@ from __future__ import annotations
 from sqlalchemy import Insert, Table, bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
 
+from common.db import typed_bindparams
 from common.jobs import ACTIVE_STATUSES
 from common.models import Scan
 
@@ -56,7 +57,7 @@ def admitting_insert(table: Table, columns: tuple[str, ...], prefix: str) -> Ins
     """``INSERT INTO table (columns) SELECT :prefix<column>… WHERE`` the organization named by
     ``:<prefix>organization_id`` has fewer than ``:scans_in_flight_limit`` scans in flight: no row
     (rowcount 0) once it has that many."""
-    values = [bindparam(prefix + name, type_=table.c[name].type) for name in columns]
+    values = typed_bindparams(table, columns, prefix)
     limit = bindparam(LIMIT_PARAMETER)
     below_limit = _in_flight(bindparam(prefix + "organization_id"), limit).scalar_subquery() < limit
     insert = table.insert().from_select(list(columns), select(*values).where(below_limit))

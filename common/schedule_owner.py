@@ -29,8 +29,9 @@ def creator_problem(session: Session, schedule: Schedule) -> str | None:
 
 
 def queued_run_problem(session: Session, scan: Scan) -> str | None:
-    """Why a schedule's queued scan may no longer run with its creator's choices (their saved credential),
-    or None: the creator may have left between the dispatch and the run, and the scan carries their name."""
+    """Why a schedule's queued scan may no longer run, or None: the creator may have left between the dispatch
+    and the run, and the scan carries their name and their choices (a target, a saved credential), which
+    the dispatcher would no longer have run a moment later."""
     made_by_schedule = session.scalar(select(Schedule.id).where(Schedule.last_scan_id == scan.id).limit(1))
     if made_by_schedule is None:
         return None

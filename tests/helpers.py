@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
 import redis
 from sqlalchemy import event
@@ -242,8 +243,29 @@ def sqlite_migrator(database: Path, **environment: str):
     """``upgrade(revision)`` for a scratch SQLite database, as ``alembic upgrade`` runs it on a fresh
     machine (its own process, no test settings but ``environment``): migration tests load rows between two
     revisions."""
+    return _migrator(f"sqlite:///{database}", environment)
+
+
+@contextmanager
+def postgres_migrator(**environment: str) -> Iterator[tuple]:
+    """``sqlite_migrator`` on a scratch PostgreSQL database, dropped afterwards, for a migration whose
+    PostgreSQL path differs (JSONB): (``upgrade``, the database's psycopg URL)."""
+    from tests.services import PG_ADMIN_URL
+
+    name = f"trusera_migrate_{os.getpid()}_{secrets.token_hex(3)}"
+    url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _migrator(url.replace("postgresql://", "postgresql+psycopg://"), environment), url
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _migrator(database_url: str, environment: dict[str, str]):
     root = Path(__file__).resolve().parents[1]
-    env = {"DATABASE_URL": f"sqlite:///{database}", "PATH": "/usr/bin:/bin", **environment}
+    env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin", **environment}
 
     def upgrade(revision: str) -> None:
         command = [sys.executable, "-m", "alembic", "upgrade", revision]

@@ -89,9 +89,6 @@ def _repository_auth(scan: Scan, session) -> RepositoryAuth | None:
     credential = session.get(RepositoryCredential, scan.repository_credential_id)
     if credential is None or credential.organization_id != scan.organization_id:
         raise PermanentTaskError("The scan's repository credential no longer exists.")
-    gone = schedule_owner.queued_run_problem(session, scan)
-    if gone:  # queued by a schedule before its creator left: their credential is not sent for them
-        raise PermanentTaskError(gone)
     try:  # checked by the API too; here whatever wrote the row (a schedule's run, a row from before)
         problem = credential_host_problem(
             credential.host, credential.kind, parse_repository_url(scan.repository_url)
@@ -236,6 +233,9 @@ def _run(self: PlatformTask, scan_id: str, slot: Slot) -> None:
         job.on_beat = lambda: slot.renew(RUNNING_LEASE_SECONDS)
         with session_scope() as session:
             scan = session.get(Scan, scan_id)
+            gone = schedule_owner.queued_run_problem(session, scan)
+            if gone:  # queued by a schedule before its creator left: nothing runs in their name
+                raise PermanentTaskError(gone)
             target, deep = _confined_target(scan, session) if scan.target else None, scan.deep
             n8n_url = scan.n8n_url
             n8n_key = decrypt_secret(scan.n8n_api_key_encrypted) if scan.n8n_api_key_encrypted else None

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from common import netguard, webhooks
 from common.celery_client import enqueue
@@ -118,6 +119,11 @@ def claim_lapses_after(policy: webhooks.RetryPolicy) -> timedelta:
     )
 
 
+def _webhook_id_of(session: Session, delivery_id: str) -> str | None:
+    """The delivery's webhook, read before either row is locked: its webhook's row is locked first."""
+    return session.scalar(select(WebhookDelivery.webhook_id).where(WebhookDelivery.id == delivery_id))
+
+
 def _claim(
     delivery_id: str, attempt: int, policy: webhooks.RetryPolicy, slot: Slot, waits: int = 0
 ) -> Claimed | Busy | NotItsTurn | None:
@@ -132,9 +138,7 @@ def _claim(
     delivery that finds it locked is beside another one claiming it now, which will send it.
     """
     with session_scope() as session:
-        webhook_id = session.scalar(
-            select(WebhookDelivery.webhook_id).where(WebhookDelivery.id == delivery_id)
-        )
+        webhook_id = _webhook_id_of(session, delivery_id)
         if webhook_id is None:
             return None
         session.execute(
@@ -185,9 +189,7 @@ def _record(
     other events' deliveries count its failures too, and the key-share locks of their claims do not
     wait for it."""
     with session_scope() as session:
-        webhook_id = session.scalar(
-            select(WebhookDelivery.webhook_id).where(WebhookDelivery.id == delivery_id)
-        )
+        webhook_id = _webhook_id_of(session, delivery_id)
         webhook = (
             session.get(Webhook, webhook_id, with_for_update={"key_share": True}, populate_existing=True)
             if webhook_id

@@ -245,7 +245,7 @@ def _value_errors(field: str, kind: str, operator: str, value: object) -> list[s
 
 def _scalar_errors(field: str, kind: str, operator: str, value: object) -> list[str]:
     if kind == NUMBER:
-        if not _is_number(value):
+        if not is_finite_number(value):
             return ["must be a number"]
         return []
     if kind == BOOLEAN:
@@ -263,8 +263,15 @@ def _scalar_errors(field: str, kind: str, operator: str, value: object) -> list[
     return []
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+def is_finite_number(value: object) -> bool:
+    """A JSON number a float holds: not a boolean, NaN or an infinity, nor an integer past a float's range
+    (``math.isfinite`` raises on one, and a JSON body may carry one of up to 4300 digits)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def pattern_errors(pattern: str) -> list[str]:
@@ -432,7 +439,7 @@ class ComponentTable:
 def _text(value: object) -> str | None:
     if isinstance(value, str):
         return value or None
-    if _is_number(value):
+    if is_finite_number(value):
         return str(value)
     return None
 
@@ -448,7 +455,7 @@ def _severity_column(rows: list[dict], field: str, folded: bool) -> list:
 
 
 def _number_column(rows: list[dict], field: str, folded: bool) -> list:
-    return [float(v) if _is_number(v := row.get(field)) else None for row in rows]
+    return [float(v) if is_finite_number(v := row.get(field)) else None for row in rows]
 
 
 def _boolean_column(rows: list[dict], field: str, folded: bool) -> list:

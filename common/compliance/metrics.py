@@ -13,7 +13,6 @@ gate and the platform agree.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from common.compliance.conditions import (
@@ -23,6 +22,7 @@ from common.compliance.conditions import (
     ComponentTable,
     Condition,
     compile_condition,
+    is_finite_number,
     validate_condition,
 )
 from common.scanner.model import COMPONENT_TYPES, SEVERITIES
@@ -88,7 +88,7 @@ def _summary_number(summary: object, path: tuple[str, ...]) -> float | None:
         if key not in node:
             return 0.0 if depth == 1 and path[0] in ("by_type", "by_severity") else None
         node = node[key]
-    if isinstance(node, int | float) and not isinstance(node, bool) and math.isfinite(node):
+    if is_finite_number(node):
         return float(node)
     return None
 
@@ -162,7 +162,7 @@ def threshold_errors(operator: object, value: object) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if operator not in METRIC_OPERATORS:
         errors["operator"] = [f"must be one of: {', '.join(METRIC_OPERATORS)}"]
-    if not (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)):
+    if not is_finite_number(value):
         errors["value"] = ["must be a number"]
     return errors
 

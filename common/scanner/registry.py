@@ -68,6 +68,7 @@ SELECTORS = {
             ".py",
             ".cs",
             ".rs",
+            ".go",
             *COMPONENTS,
         )
     ),

@@ -235,6 +235,22 @@ def google_path_models(text: str) -> Iterator[tuple[int, str]]:
             yield match.start(1), match.group(1)
 
 
+# a Bedrock model's ARN in a code string (an IAM policy document, a knowledge base's embedding model), also
+# with its region interpolated: ``f"arn:aws:bedrock:{region}::foundation-model/amazon.titan-embed-text-v2:0"``
+_BEDROCK_MODEL_ARN = linear(
+    r"""arn:aws[\w-]{0,12}:bedrock:[^\s"'`/]{0,80}:(?:foundation-model|inference-profile)/([A-Za-z0-9][\w.:-]{2,119})"""
+)
+
+
+def bedrock_arn_models(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, model) of each catalog model a Bedrock foundation-model or inference-profile ARN names."""
+    if "foundation-model/" not in text and "inference-profile/" not in text:
+        return
+    for match in _BEDROCK_MODEL_ARN.finditer(text):
+        if match_model(match.group(1)):
+            yield match.start(1), match.group(1)
+
+
 def known_ai_host(value: str) -> bool:
     """``api.openai.com`` written as a bare host (a config struct's ``host`` field), exact hosts only."""
     data, _ = _endpoint_tables()
@@ -454,6 +470,31 @@ _MEMBERSHIP_TEST = linear(r"^[ \t]+(?:not[ \t]+)?in\b")
 # How much of a literal's line before it is read for its context: the whole prefix of every literal on a
 # one-line file (minified, generated, hostile) would make the file's cost quadratic in its length.
 MAX_LITERAL_CONTEXT = 400
+
+
+# a variable read from the environment in any language's spelling: ``env::var("X")``, ``os.getenv("X")``,
+# ``os.environ["X"]``, ``process.env.X``, ``os.Getenv("X")``, ``System.getenv("X")``, ``ENV["X"]``,
+# ``Environment.GetEnvironmentVariable("X")``
+_ENVIRONMENT_READ = linear(
+    r"""(?:\bvar|\bgetenv|\bGetenv|\bgetEnv|\benviron|\benviron\.get|\bprocess\.env|\bENV|\bENV\.fetch"""
+    r"""|\bGetEnvironmentVariable|\bLookupEnv)\s*[\[(.]\s*["'`]?([A-Z][A-Z0-9_]{2,60})\b"""
+)
+
+
+@cache
+def _provider_credentials() -> frozenset[str]:
+    """The environment variables that hold an AI provider's credential (``OPENAI_API_KEY``, ``HF_TOKEN``)."""
+    names = load_json("config_keys.json")["provider_vars"]
+    return frozenset(n.upper() for n in names if n.upper().endswith(("KEY", "TOKEN")))
+
+
+def calls_live_provider(text: str) -> bool:
+    """Whether code reads an AI provider's credential from the environment: a test that does calls the
+    real API (an integration test), so the model ids it passes are models it uses, not input data."""
+    if "KEY" not in text and "TOKEN" not in text:
+        return False
+    credentials = _provider_credentials()
+    return any(match.group(1) in credentials for match in _ENVIRONMENT_READ.finditer(text))
 
 
 def code_model_literals(

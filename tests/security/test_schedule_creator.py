@@ -264,13 +264,18 @@ def test_a_creators_schedules_are_paused_when_the_membership_changes(client, tea
 
 
 @pytest.mark.usefixtures("celery_worker")
-def test_a_scan_queued_by_a_departed_creators_schedule_does_not_use_their_credential(
-    client, team, monkeypatch
+@pytest.mark.parametrize("scanning", ["a repository with a saved credential", "a plain target"])
+def test_a_scan_queued_by_a_departed_creators_schedule_does_not_run(
+    client, team, scan_root, monkeypatch, scanning
 ):
-    """A scan the dispatcher queued just before its creator was removed still ran with the repository
-    credential they chose, under their name; the worker now checks the creator when it runs."""
+    """A scan the dispatcher queued just before its creator was removed still ran under their name: with the
+    repository credential they chose, or (a plain target) scanning what they chose. The worker now checks
+    the creator when it runs, as the dispatcher does at each due run."""
     admin, editor, org_id = team
-    _credential, schedule_id = _repository_schedule(client, team)
+    if scanning == "a plain target":
+        schedule_id = _schedule_by(client, editor, org_id, scan_root)
+    else:
+        _credential, schedule_id = _repository_schedule(client, team)
     with session_scope() as session:
         session.get(Schedule, schedule_id).next_run_at = FIRST_TICK
     sent = []

@@ -11,7 +11,7 @@ import sqlite3
 
 from cryptography.fernet import Fernet
 
-from tests.helpers import add_member, register_user, sqlite_migrator
+from tests.helpers import add_member, postgres_migrator, register_user, sqlite_migrator
 
 API = "/api/v1"
 SHORT_SECRETS = ("Tr0ub4dor&3x", "correcthorse9", "n8n-key-2026-prod-q")
@@ -118,3 +118,58 @@ def test_migration_0022_masks_the_saved_secrets_again(tmp_path):
         "ssh": "sha",
         "n": "********",
     }
+
+
+# Masks the scanner's earlier rule made of found secrets, as stored, and as migration 0024 leaves them.
+FOUND_MASKS = [
+    ('"DB_PASSWORD": "Qz7******9x"', '"DB_PASSWORD": "******"'),  # 10 characters
+    ("password=abc******wxyz", "password=******"),  # 16 to 19 characters: first 3, last 4
+    ("MISTRAL_API_KEY=abcd******wxyz", "MISTRAL_API_KEY=******"),  # 20 to 24: first 4
+    ("https://bot:s3c******9Z@git.example.com/x.git", "https://bot:******@git.example.com/x.git"),
+    ('OPENAI_API_KEY="sk-proj-******wxyz"', 'OPENAI_API_KEY="sk-proj-******wxyz"'),  # 40 or more: kept
+    ("token: ****** and ******** stay", "token: ****** and ******** stay"),  # the current masks
+]
+
+
+def test_migration_0024_masks_found_secrets_again_on_postgresql():
+    """Found secrets stored before the scanner's mask showed nothing of a short secret kept their old masks
+    (``Qz7******9x`` of a 10-character password) in components and scan warnings until retention removed
+    them; the migration masks them again from what they show, and leaves the masks the rule still makes."""
+    import psycopg
+    from psycopg.types.json import Jsonb
+
+    with postgres_migrator() as (upgrade, url):
+        upgrade("0023_sec_residue13")
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute(
+                "INSERT INTO organizations (id, name, slug, personal, audit_retention_days, created_at)"
+                " VALUES ('o', 'O', 'o', false, 90, now())"
+            )
+            db.execute(
+                "INSERT INTO scans (id, organization_id, status, files_scanned, deep, progress, attempts,"
+                " resends, created_at, warnings)"
+                " VALUES ('s', 'o', 'completed', 1, false, 100, 1, 0, now(), %s)",
+                (Jsonb([{"file": "app.env", "message": stored} for stored, _ in FOUND_MASKS]),),
+            )
+            for number, (stored, _masked) in enumerate(FOUND_MASKS):
+                db.execute(
+                    "INSERT INTO components (id, scan_id, organization_id, fingerprint, name, type,"
+                    " locations, flags, risk_score, severity, risk_factors, detector, confidence, scope,"
+                    " metadata) VALUES (%s, 's', 'o', %s, 'db', 'llm_provider', %s, '[]', 0, 'info', '[]',"
+                    " 'secrets', 1, 'production', %s)",
+                    (
+                        f"c{number}",
+                        f"f{number}",
+                        Jsonb([{"file": "app.env", "line": 3, "snippet": stored}]),
+                        Jsonb({"secrets": [{"masked": stored.split()[-1], "sha256": "e3b0"}], "n": number}),
+                    ),
+                )
+        upgrade("0024_sec_residue15")
+        with psycopg.connect(url) as db:
+            rows = db.execute("SELECT id, locations, metadata FROM components ORDER BY id").fetchall()
+            (warnings,) = db.execute("SELECT warnings FROM scans").fetchone()
+    assert [warning["message"] for warning in warnings] == [masked for _, masked in FOUND_MASKS]
+    for (component_id, locations, metadata), (_stored, masked) in zip(rows, FOUND_MASKS, strict=True):
+        assert locations == [{"file": "app.env", "line": 3, "snippet": masked}], component_id
+        number = int(component_id[1:])
+        assert metadata == {"secrets": [{"masked": masked.split()[-1], "sha256": "e3b0"}], "n": number}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -235,3 +236,32 @@ def test_pinned_session_refuses_internal_names_and_other_hosts(monkeypatch, loop
     with session, pytest.raises(UnsafeDestination):
         session.get(f"http://elsewhere.example:{port}/", timeout=5)
     assert seen == []
+
+
+def test_lookups_that_never_answer_leave_a_bounded_number_of_threads(monkeypatch):
+    """A receiver whose DNS never answers: each delivery gives its lookup up, and the lookup's thread stays
+    until the resolver's own timeout. Past ``MAX_PENDING_LOOKUPS`` such threads a lookup fails at once,
+    as a timeout, instead of leaving one more; answered, the slots serve lookups again."""
+    answer = threading.Event()
+
+    def silent(_host, _port):
+        answer.wait(30)
+        return [ipaddress.ip_address("93.184.216.34")]
+
+    monkeypatch.setattr(netguard, "resolve", silent)
+    limit = netguard.MAX_PENDING_LOOKUPS
+    try:
+        for _ in range(limit + 20):
+            with pytest.raises(netguard.ExchangeTooSlow):
+                netguard.resolve_within("silent.example", 443, 0.001)
+        assert len([t for t in threading.enumerate() if t.name == "resolve"]) <= limit
+        started = time.monotonic()
+        with pytest.raises(netguard.ExchangeTooSlow, match="pending"):
+            netguard.resolve_within("silent.example", 443, 5)
+        assert time.monotonic() - started < 1  # refused at once, not after its 5 seconds
+    finally:
+        answer.set()
+    deadline = time.monotonic() + 10
+    while any(t.name == "resolve" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert netguard.resolve_within("silent.example", 443, 5) == [ipaddress.ip_address("93.184.216.34")]

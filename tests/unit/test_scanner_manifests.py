@@ -93,6 +93,27 @@ def test_a_package_only_the_lock_file_names_is_pulled_in_not_a_dependency(tmp_pa
     assert [c.name for c in result.components] == ["langchain"]
 
 
+def test_an_exported_environment_beside_requirements_adds_only_what_they_do_not_declare(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "app/requirements.txt": "langchain_openai\nchromadb\n",
+            # ``conda list --export`` beside it: what requirements.txt declares is declared there
+            "app/requirements-lock.txt": "chromadb=0.5.23=pypi_0\nlangchain-openai=0.2.14=pypi_0\n"
+            "torch=2.5.1=pypi_0\n",
+            # a record with no manifest beside it is all the project has
+            "batch/requirements-frozen.txt": "openai==1.58.1\n",
+        },
+    )
+    files = {c.name: sorted(loc.file for loc in c.locations) for c in result.components}
+    assert files == {
+        "langchain-openai": ["app/requirements.txt"],
+        "chromadb": ["app/requirements.txt"],
+        "torch": ["app/requirements-lock.txt"],
+        "openai": ["batch/requirements-frozen.txt"],
+    }
+
+
 def test_js_lock_files(tmp_path):
     result = scan_tree(
         tmp_path,

@@ -39,7 +39,7 @@ from common import dashboard_cache, events, jobs, scan_quota
 from common.config import get_settings
 from common.dashboard import compiled_sql
 from common.dashboard_cache import WRITES_ORGANIZATION
-from common.db import COMMITS_ALONE
+from common.db import COMMITS_ALONE, typed_bindparams
 from common.jobs import JobStatus
 from common.models import SCAN_STATUSES, AuditLog, Component, Scan, ScanResultPayload
 from common.models.base import as_utc, isoformat, new_id, utcnow
@@ -216,9 +216,7 @@ def _queued_response(scan: Scan):
 
 
 def _insert_of(table: Table, columns: tuple[str, ...], prefix: str) -> Insert:
-    return insert(table).values(
-        {name: bindparam(prefix + name, type_=table.c[name].type) for name in columns}
-    )
+    return insert(table).values(dict(zip(columns, typed_bindparams(table, columns, prefix), strict=True)))
 
 
 # What ``create_scan`` writes: every column a new scan sets (the job columns at their start), and the
@@ -239,9 +237,7 @@ INSERT_SCAN_AND_AUDIT_ROW = (
     insert(AuditLog.__table__)
     .from_select(
         list(AUDIT_COLUMNS),
-        select(
-            *(bindparam("audit_" + name, type_=AuditLog.__table__.c[name].type) for name in AUDIT_COLUMNS)
-        ).select_from(_ADMITTED_SCAN),
+        select(*typed_bindparams(AuditLog.__table__, AUDIT_COLUMNS, "audit_")).select_from(_ADMITTED_SCAN),
     )
     .add_cte(_ADMITTED_SCAN)
     .execution_options(preserve_rowcount=True, **{COMMITS_ALONE: True})
@@ -422,10 +418,12 @@ def import_scan(args):
     or running, as for ``POST /scans``.
     """
     ctx = context()
+    request.max_content_length = get_settings().import_max_content_length
+    # Received whole before any query: a client trickling its upload holds no pooled connection meanwhile.
+    request.get_data()
     key = (request.headers.get("Idempotency-Key") or "").strip()[:200] or None
     if key and (existing := _existing_for_key(ctx.organization_id, key)) is not None:
         return _queued_response(existing)
-    request.max_content_length = get_settings().import_max_content_length
     # Imported here: its schemas and validators cost every API process ~25 MB, and only uploads need them.
     from common.bom.importer import UploadInvalid, import_document
 

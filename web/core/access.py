@@ -13,7 +13,7 @@ from flask import g, request
 from flask_smorest import abort
 
 from common.models import ROLE_RANK, Organization
-from web.core.database import db
+from web.core.database import connection_released_before_body, db
 from web.core.principal import (
     OWN_ORGANIZATION,
     AuthenticationError,
@@ -119,10 +119,11 @@ def access(role: str, *, org_arg: str | None = None):
         def wrapper(*args, **kwargs):
             if role != PUBLIC:
                 try:
-                    if role == AUTHENTICATED:
-                        current_principal()
-                    else:
-                        principal, membership = acting_organization(None, kwargs.get(org_arg))
+                    with connection_released_before_body():
+                        if role == AUTHENTICATED:
+                            current_principal()
+                        else:
+                            principal, membership = acting_organization(None, kwargs.get(org_arg))
                 except AuthenticationError as exc:
                     abort(401, message=str(exc), headers={"WWW-Authenticate": "Bearer"})
                 except ServiceUnavailable as exc:

@@ -8,6 +8,7 @@ So does a view marked ``reads_before_writing``.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 
 from flask import Flask, current_app, g, has_request_context, request
 from psycopg.types.json import set_json_loads
@@ -15,7 +16,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from common import db as common_db
-from common.db import new_session
+from common.db import new_session, set_reads_outside_transaction
 
 _decode_json = json.JSONDecoder().decode
 READING_METHODS = frozenset({"GET", "HEAD"})
@@ -23,7 +24,10 @@ READING_METHODS = frozenset({"GET", "HEAD"})
 
 def db() -> Session:
     if "db_session" not in g:
-        g.db_session = new_session(reads_outside_transaction=has_request_context() and _reads_first())
+        reads_outside = has_request_context() and (
+            _reads_first() or g.get("authenticating_before_body", False)
+        )
+        g.db_session = new_session(reads_outside_transaction=reads_outside)
     return g.db_session
 
 
@@ -43,6 +47,38 @@ def reads_before_writing(view):
     as a GET's do, and its writes open one, or commit alone (``common.db.COMMITS_ALONE``)."""
     view.reads_before_writing = True
     return view
+
+
+def body_to_come() -> bool:
+    """Whether the request announces a body (a length, or chunks) that a view has still to read."""
+    if request.method in READING_METHODS:
+        return False
+    return bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+
+
+@contextmanager
+def connection_released_before_body():
+    """Authentication of a request whose body is still to come, on a connection handed back before the body
+    is read: a client trickling a 50 MB upload must not hold a pooled connection for its whole transfer (a
+    few such clients held every one, and every other request waited). Its reads run outside a transaction
+    (so releasing costs no ``COMMIT``); the view's session then works as it would have."""
+    if not body_to_come():
+        yield
+        return
+    g.authenticating_before_body = True
+    try:
+        yield
+    finally:
+        g.authenticating_before_body = False
+    session = g.get("db_session")
+    if session is None:
+        return
+    transaction = session.get_transaction()
+    if transaction is not None and not (session.new or session.dirty or session.deleted):
+        # It only read, outside a transaction: closed, not committed (no commit hooks, nothing expired,
+        # no round trip), its connection goes back to the pool.
+        transaction.close()
+    set_reads_outside_transaction(session, _reads_first())
 
 
 def _reads_first() -> bool:

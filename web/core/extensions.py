@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 from flask_jwt_extended import JWTManager
 from flask_limiter.errors import RateLimitExceeded
 from flask_smorest import Api as SmorestApi
+from flask_smorest import Blueprint
 from flask_sock import Sock
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from web.core.openapi import ConventionsPlugin, ErrorSchema
@@ -20,6 +24,22 @@ def _flatten_errors(errors: dict) -> dict:
         else:
             flat[location if location != "json" else "_body"] = messages
     return flat
+
+
+class BodyParser(FlaskParser):
+    """webargs' parser, a body Python's JSON decoder refuses without a ``JSONDecodeError`` (an integer of
+    more than 4300 digits: a ``ValueError``) answered as any invalid JSON body (400), not as a 500."""
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise
+        except ValueError as exc:
+            raise json.JSONDecodeError(str(exc), "(the request body)", 0) from exc
+
+
+Blueprint.ARGUMENTS_PARSER = BodyParser()  # every blueprint's ``arguments`` (flask-smorest's own hook)
 
 
 class Api(SmorestApi):

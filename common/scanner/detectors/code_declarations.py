@@ -32,6 +32,9 @@ literals (TypeScript/JavaScript, Python):
   ``mcp_server`` named by its label or name.
 * **C# MCP client transports**: ``McpClientFactory.CreateAsync(new() { Name = "…", … })`` and
   ``new StdioClientTransport(new() { Name = "…", Command = "…" })`` name the server the client starts.
+* **Go function tools sent by hand**: a struct literal in the OpenAI function-calling shape (``Type:
+  "function", Function: Function{Name: "get_weather", Description: .., Parameters: ..}``, the types a
+  program declares for the Chat Completions or Ollama chat API) is a ``tool`` named as the model calls it.
 * **Rust rmcp child processes**: ``TokioChildProcess::new(Command::new("npx").arg("-y").arg("pkg"))``
   starts the server package it runs; a package runner with a package names it (a local script, a
   ``cargo run`` or a command held in a variable does not).
@@ -52,6 +55,14 @@ from common.scanner.textutil import nearest_answer, per_scan, read_neighbour
 
 MCP_PROVIDER = "Model Context Protocol"
 SCRIPT_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".py")
+# Go: ``Type: "function",`` then, in the same literal, the ``Function: <type>{`` body that describes it
+GO_FUNCTION_TYPE = linear(r'\bType:\s*"function"\s*,\s*(?://[^\n]{0,200}\s*)*Function:\s*&?[\w.]{0,80}\s*\{')
+# inside that body: braces, strings (skipped: a description may hold braces) and the fields a tool needs
+GO_BODY_TOKEN = linear(
+    r'[{}]|"(?:[^"\\\n]|\\.)*"|`[^`]*`|\b(Name|Description|Parameters):\s*(?:"([^"\n]{1,100})")?'
+)
+GO_MAX_BODY = 20_000
+GO_MAX_TOKENS = 500  # braces, strings and fields read in one body: a tool's spec has a few dozen
 MAX_BYTES = 2 * 1024 * 1024
 
 MCP_SDK_MARKERS = linear(
@@ -448,7 +459,7 @@ class CodeDeclarationsDetector(Detector):
     name = "code_declarations"
 
     def applies_to(self, file: SourceFile) -> bool:
-        return file.suffix in SCRIPT_SUFFIXES or file.suffix in (".cs", ".rs")
+        return file.suffix in SCRIPT_SUFFIXES or file.suffix in (".cs", ".rs", ".go")
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         if file.size > MAX_BYTES:
@@ -470,6 +481,10 @@ class CodeDeclarationsDetector(Detector):
         if file.suffix == ".cs":
             if "ModelContextProtocol" in text:
                 yield from self.csharp_servers(file, text)
+            return
+        if file.suffix == ".go":
+            if file.scope != "test" and '"function"' in text:
+                yield from self.go_tool_definitions(file, text)
             return
         uses_mcp = bool(MCP_SDK_MARKERS.search(text))
         uses_anthropic = bool(ANTHROPIC_MARKERS.search(text))
@@ -856,6 +871,31 @@ class CodeDeclarationsDetector(Detector):
         for found in self.tools(file, literals, provider):
             if found.name not in seen:
                 yield found
+
+    def go_tool_definitions(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """OpenAI-shaped function tools a Go program builds from its own structs: the ``Name`` of the
+        ``Function`` body, when the body also describes the tool (``Description`` or ``Parameters``)."""
+        seen: set[str] = set()
+        metadata = {"framework": "openai", "declared_as": "function definition"}
+        for match in GO_FUNCTION_TYPE.finditer(text):
+            depth, named, described = 1, None, False
+            body = text[match.end() : match.end() + GO_MAX_BODY]
+            for count, token in enumerate(GO_BODY_TOKEN.finditer(body)):
+                if count == GO_MAX_TOKENS:
+                    break
+                if token.group(0) == "{":
+                    depth += 1
+                elif token.group(0) == "}":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                elif token.group(1) and depth == 1:
+                    if token.group(1) == "Name" and token.group(2) and named is None:
+                        named = (token.group(2), match.end() + token.start(2))
+                    elif token.group(1) != "Name":
+                        described = True
+            if named and described and (tool := self.first_tool(file, text, named, seen, "OpenAI", metadata)):
+                yield tool
 
     def csharp_servers(self, file: SourceFile, text: str) -> Iterator[Finding]:
         from common.scanner.detectors.mcp_config import started_server

@@ -51,6 +51,8 @@ from common.scanner.model_constants import CATALOG_LITERAL
 from common.scanner.sfc import SFC_SUFFIXES
 from common.scanner.textutil import (
     CARGO_DEPENDENCY_TABLES,
+    bedrock_arn_models,
+    calls_live_provider,
     calls_llm_api_route,
     catalog_model_literals,
     code_model_literals,
@@ -486,8 +488,17 @@ class _LanguageDetector(Detector):
             if found and line not in comments and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
-        # in a test, a literal id without an SDK call is input data for the code under test
-        literals = code_model_literals(text, comments) if file.scope != "test" else ()
+        # in a test, a literal id without an SDK call is input data for the code under test, unless the
+        # test reads a provider's credential and so calls the real API
+        live = file.scope != "test" or calls_live_provider(text)
+        if live:  # a Bedrock ARN (a CDK stack's or an IAM policy's) says Bedrock itself
+            for offset, value in bedrock_arn_models(text):
+                line = _line_at(text, offset)
+                found = model_finding(value, line, strong=False, hf_context=False)
+                if found and line not in comments and (line, found[0]) not in reported:
+                    reported.add((line, found[0]))
+                    yield self.model_at(file, line, found)
+        literals = code_model_literals(text, comments) if live else ()
         for line, value in literals:
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and (line, found[0]) not in reported:
@@ -2126,10 +2137,11 @@ class RubyDetector(_LanguageDetector):
 
     REQUIRE = linear(r"""^\s*require\s*\(?\s*["']([^"']+)["']""", re.MULTILINE)
     # Rails and Bundler.require load gems without a require in the file; these constants are the gems'
-    # own (group 1 is the binding their calls go through).
+    # own (group 1 is the binding their calls go through); ``OpenAI.configure do |config|`` is the gems'
+    # set-up in a Rails initializer (``config/initializers/openai.rb``)
     api_signatures = (
-        (linear(r"\b(OpenAI)::Client\.new\b"), "openai"),
-        (linear(r"\b(Anthropic)::Client\.new\b"), "anthropic"),
+        (linear(r"\b(OpenAI)(?:::Client\.new|\.configure)\b"), "openai"),
+        (linear(r"\b(Anthropic)(?:::Client\.new|\.configure)\b"), "anthropic"),
         (linear(r"\b(RubyLLM)(?:\.(?:chat|configure|embed|paint)\b|::Tool\b)"), "ruby-llm"),
         (linear(r"\b(MCP)::(?:Server|Tool|Client|Prompt|Resource)\b"), "mcp"),
         (linear(r"\b(Langchain)::(?:LLM|Assistant|Vectorsearch)::"), "langchain"),

@@ -195,6 +195,33 @@ class _ManifestDetector(Detector):
         return lookup_package(ecosystem, normalize_pypi(name) if ecosystem == "pypi" else name)
 
 
+# a requirements file that records an environment rather than declaring it (``requirements-lock.txt``,
+# ``requirements.lock.txt``, ``requirements-frozen.txt``: a ``conda list --export`` or ``pip freeze`` dump)
+REQUIREMENTS_LOCK_STEM = linear(r"(?i)(?:^|[._-])(?:lock|locked|frozen|freeze)(?:[._-]|$)")
+# the manifests such a record sits beside: what one of them declares is declared there, not again
+REQUIREMENTS_SIBLINGS = ("requirements.txt", "requirements.in", "pyproject.toml")
+
+
+def sibling_requirement_keys(file: SourceFile) -> set[str]:
+    """Keys of the packages the Python manifests beside ``file`` declare (none that is a symlink or too
+    large is read)."""
+    keys: set[str] = set()
+    folder = file.relpath.rsplit("/", 1)[0] + "/" if "/" in file.relpath else ""
+    for name in REQUIREMENTS_SIBLINGS:
+        sibling = file.path.with_name(name)
+        try:
+            if sibling.is_symlink() or not sibling.is_file():
+                continue
+            size = sibling.stat().st_size
+        except OSError:
+            continue
+        if size > MAX_SIBLING_BYTES:
+            continue
+        manifest = SourceFile(path=sibling, relpath=folder + name, size=size, scope=file.scope)
+        keys.update(finding.key for finding in ManifestDetector().detect(manifest, FileReport()))
+    return keys
+
+
 class ManifestDetector(_ManifestDetector):
     name = "manifest"
 
@@ -242,7 +269,11 @@ class ManifestDetector(_ManifestDetector):
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         name = file.name
         if name.endswith((".txt", ".in")):
-            yield from self.requirements(file)
+            found = self.requirements(file)
+            if name not in REQUIREMENTS_SIBLINGS and REQUIREMENTS_LOCK_STEM.search(name.rsplit(".", 1)[0]):
+                declared = sibling_requirement_keys(file)  # the lock adds nothing to what they declare
+                found = (finding for finding in found if finding.key not in declared)
+            yield from found
         elif name == "pyproject.toml":
             yield from self.pyproject(file, report)
         elif name == "pixi.toml":

@@ -19,6 +19,7 @@ from common.scanner.detectors.base import Detector, FileReport, Finding, SourceF
 from common.scanner.detectors.code_declarations import CodeDeclarationsDetector
 from common.scanner.detectors.languages import JavaDetector, JavaScriptDetector
 from common.scanner.detectors.python_code import PythonDetector, analyse_python, has_ai_import
+from common.scanner.detectors.vector_stores import VectorStoreDetector
 from common.scanner.limits import linear, parse_json
 from common.scanner.model import Location
 from common.scanner.textutil import model_finding
@@ -128,6 +129,10 @@ class NotebookDetector(Detector):
             for finding in JavaScriptDetector().detect(cells, FileReport()):
                 yield relocated(file, origin, finding)
             return
+        # vector stores the cells declare as schema (``CREATE EXTENSION vector`` run through a driver, a
+        # ``VECTORSEARCH`` collection created with boto3), read as in a ``.py`` module
+        for finding in VectorStoreDetector().detect(cell_source(file, source, ".py"), FileReport()):
+            yield relocated(file, origin, finding)
         if not has_ai_import(source):
             yield from self.model_literals(file, source, origin)
             return

@@ -39,6 +39,8 @@ from common.scanner.limits import NestingTooDeep, line_at, linear, parse_python
 from common.scanner.model import Location
 from common.scanner.model_constants import CATALOG_LITERAL
 from common.scanner.textutil import (
+    bedrock_arn_models,
+    calls_live_provider,
     catalog_model_literals,
     code_model_literals,
     comment_column,
@@ -114,6 +116,9 @@ HANDED_TOOL_WRAPPERS = {
 # a framework's base class for a set of tools whose methods it registers itself (Agno, Phidata)
 TOOLKIT_BASES = {"Toolkit"}
 PAYLOAD_MODEL_KEYS = {"model", "model_name", "model_id", "modelId", "embedding_model"}
+# a framework's factory that builds a tool around an object that is no function (a retriever), named by
+# an argument: LangChain's ``create_retriever_tool(retriever, "docs_search", "description")``
+NAMED_TOOL_FACTORIES = {"create_retriever_tool": 1}
 
 
 def integration_import(module: str) -> Package | None:
@@ -579,6 +584,17 @@ class _Analyzer:
                 continue
             handed: list[tuple[ast.AST, str | None]] = []
             keywords = {k.arg: k.value for k in call.keywords if k.arg}
+            if package and method in NAMED_TOOL_FACTORIES:
+                position = NAMED_TOOL_FACTORIES[method]
+                label = keywords.get("name") or (call.args[position] if len(call.args) > position else None)
+                name = self.literal(label)
+                if (
+                    isinstance(name, str)
+                    and name.strip()
+                    and component_key("tool", name.lower()) not in self.tools.values()
+                ):
+                    self.register_tool(name, name, call, package, call)
+                continue
             if method in HANDED_TOOL_LIST_CALLS and call.args:
                 handed += [(element, None) for element in elements(call.args[0])]
             if package:
@@ -1603,7 +1619,7 @@ class PythonDetector(Detector):
             if found and line not in comments and found[0] not in reported:
                 reported.add(found[0])
                 yield self.model_at(file, line, found)
-        if file.scope == "test":
+        if file.scope == "test" and not calls_live_provider(file.text):
             return  # a literal id in a test is input data for the code under test; calls count, above
         for offset, value in google_path_models(file.text):  # ``.../models/gemini-pro:generateContent``
             line = line_at(file.text, offset)
@@ -1611,6 +1627,13 @@ class PythonDetector(Detector):
             if found and line not in comments and found[0] not in reported:
                 reported.add(found[0])
                 yield self.model_at(file, line, found, evidence=CATALOG_LITERAL)
+        # an ARN says Bedrock itself: ``f"arn:aws:bedrock:{region}::foundation-model/amazon.titan-…"``
+        for offset, value in bedrock_arn_models(file.text):
+            line = line_at(file.text, offset)
+            found = model_finding(value, line, strong=False, hf_context=False)
+            if found and line not in comments and found[0] not in reported:
+                reported.add(found[0])
+                yield self.model_at(file, line, found)
         # ``"openai:gpt-4o",  # "openai:gpt-4o-mini"``: the alternative a comment keeps is no model
         for line, value in code_model_literals(file.text, comments, hash_comment_offsets(file.text)):
             found = model_finding(value, line, strong=False, hf_context=False)
