@@ -5,16 +5,16 @@ queue with a delay, still ``queued``. The reconciler re-sends a queued job whose
 fails it after ``jobs.MAX_RESENDS`` re-sends: it counts a waiting scan's time from its last look, not from
 its creation, so a scan waiting its turn is left to its own message.
 
-Revision ID: 0024_sec_scanfair17
-Revises: 0023_sec_residue13
+Revision ID: 0025_sec_scanfair17
+Revises: 0024_sec_residue15
 Create Date: 2026-12-07 07:40:00.000000
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0024_sec_scanfair17"
-down_revision = "0023_sec_residue13"
+revision = "0025_sec_scanfair17"
+down_revision = "0024_sec_residue15"
 branch_labels = None
 depends_on = None
 
