@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import pytest
 
-from common.config import reset_settings
+from common.config import InsecureConfiguration, load_settings, reset_settings
 from common.db import session_scope
 from common.models import Scan
 from common.models.base import utcnow
@@ -147,3 +147,11 @@ def test_an_n8n_tarpit_scan_fails_at_its_deadline(client, make_user, tarpit, set
     assert scan["status"] == "failed"
     assert "deadline of 2 s (N8N_SCAN_DEADLINE_SECONDS)" in scan["error"]
     assert len(tarpit.requests) > 3  # it followed the tarpit's pages until the deadline
+
+
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_a_running_cap_that_would_run_no_scan_is_refused_at_start(monkeypatch, value):
+    """``SCANS_RUNNING_PER_ORG=0`` would leave every scan queued, looking again every minute, for ever."""
+    monkeypatch.setenv("SCANS_RUNNING_PER_ORG", value)
+    with pytest.raises(InsecureConfiguration, match="SCANS_RUNNING_PER_ORG"):
+        load_settings()
