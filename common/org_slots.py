@@ -27,12 +27,13 @@ TURN_WAIT_SECONDS = 1.0  # a call waiting for its organization's turn looks agai
 TURN_WAIT_MAX_SECONDS = 60.0  # each time up to this: a long backlog costs a message a minute each
 
 # KEYS[1]: the organization's calls of one kind (token -> lease expiry). ARGV: now, lease expiry, token,
-# cap. 1 when the organization already has ``cap`` of them in flight; else the slot is taken (or, already
-# the token's, its lease extended): 0.
+# cap (negative: none). 1 when the organization already has ``cap`` of them in flight; else the slot is
+# taken (or, already the token's, its lease extended): 0.
 _TAKE = """
 local now = tonumber(ARGV[1])
+local cap = tonumber(ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if not redis.call('ZSCORE', KEYS[1], ARGV[3]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
+if cap >= 0 and not redis.call('ZSCORE', KEYS[1], ARGV[3]) and redis.call('ZCARD', KEYS[1]) >= cap then
   return 1
 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
@@ -59,12 +60,16 @@ class Slot:
         self._token = token or uuid.uuid4().hex
         self._key: str | None = None
 
-    def take(self, organization_id: str, cap: int, lease_seconds: float) -> bool:
-        """False when the organization already has ``cap`` calls of this kind in flight."""
+    def take(self, organization_id: str, cap: int | None, lease_seconds: float) -> bool:
+        """False when the organization already has ``cap`` calls of this kind in flight. ``cap`` None: the
+        slot is taken whatever the count (a turn borrowed while no other organization wants one), and
+        counted, so the organization's next calls wait until it is back under its cap."""
         now = time.time()
         key = f"{PREFIX}{self.kind}:{organization_id}"
         try:
-            if get_redis().eval(_TAKE, 1, key, now, now + lease_seconds, self._token, cap):
+            if get_redis().eval(
+                _TAKE, 1, key, now, now + lease_seconds, self._token, -1 if cap is None else cap
+            ):
                 return False
         except redis.RedisError as exc:
             log.warning("%s calls of %s not counted (Redis: %s)", self.kind, organization_id, exc)

@@ -2,8 +2,12 @@
 
 The scans workers are shared by every organization, and a scan may wait long on a remote its organization
 chose (an n8n instance, a git server): an organization runs at most ``SCANS_RUNNING_PER_ORG`` scans at
-once (``common.org_slots``, one lease per running scan, renewed by its heartbeat, so a lost worker's lapses).
-Its further scans stay ``queued`` and go back on the queue to look again later: no attempt is counted.
+once (``common.org_slots``, one lease per running scan, renewed by its heartbeat, so a lost worker's lapses)
+while another organization has a scan queued or running. Its further scans stay ``queued`` and go back on
+the queue to look again later: no attempt is counted. The cap is work-conserving: with no other
+organization's scan waiting or running, a scan over it borrows a turn (a lease too), so an install with one
+organization still uses every worker; once another organization's scan shows up, the borrowing one cannot
+start more until it is back under its cap.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pathlib import Path
 
 import requests
 from requests.adapters import HTTPAdapter
+from sqlalchemy import exists, select, text
 from urllib3.util import Retry
 
 from common import fastjson, netguard, schedule_owner
@@ -191,15 +196,30 @@ def post_result(scan_id: str, payload: dict) -> None:
         )
 
 
+def _others_want_a_turn(session, organization_id: str) -> bool:
+    """Whether another organization has a scan queued (its own turn awaited included) or running: one
+    EXISTS, its status test spelled as the in-flight scans' partial index's (``ix_scans_org_in_flight``)."""
+    in_flight = exists().where(
+        Scan.organization_id != organization_id, text("scans.status IN ('queued', 'running')")
+    )
+    return bool(session.scalar(select(in_flight)))
+
+
 def _wait_for_turn(scan_id: str, slot: Slot, waits: int) -> float | None:
     """Take the scan's turn to run (``slot``), or the seconds after which it looks again: its organization
-    already runs ``SCANS_RUNNING_PER_ORG`` scans. A waiting scan stays queued and records when it looks
-    again (``next_look_at``), so the reconciler counts its message as alive; its re-sends start over."""
+    already runs ``SCANS_RUNNING_PER_ORG`` scans and another organization's scan waits or runs. A waiting
+    scan stays queued and records when it looks again (``next_look_at``), so the reconciler counts its
+    message as alive; its re-sends start over."""
     with session_scope() as session:
         scan = session.get(Scan, scan_id, with_for_update=True)
         if scan is None or scan.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
             return None  # nothing to run: ``job`` says so
-        if slot.take(scan.organization_id, get_settings().scans_running_per_org, RUNNING_LEASE_SECONDS):
+        organization_id = scan.organization_id
+        if slot.take(organization_id, get_settings().scans_running_per_org, RUNNING_LEASE_SECONDS):
+            return None
+        if not _others_want_a_turn(session, organization_id) and slot.take(
+            organization_id, None, RUNNING_LEASE_SECONDS
+        ):
             return None
         wait = turn_wait(waits)
         if scan.status == JobStatus.QUEUED:

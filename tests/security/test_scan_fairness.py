@@ -5,7 +5,8 @@ answers each page just inside the timeout with a fresh ``nextCursor``: each such
 for the whole-scan budget (30 min). Compose runs 2 scan processes, and ``SCANS_IN_FLIGHT_PER_ORG`` (20)
 bounds scans queued or running, not running: two such scans held every worker, and every other
 organization's scans waited. An organization now runs at most ``SCANS_RUNNING_PER_ORG`` scans at once
-(its further scans stay queued, no attempt counted), and an n8n instance's whole scan has a deadline.
+(its further scans stay queued, no attempt counted) while another organization's scan waits or runs,
+and an n8n instance's whole scan has a deadline.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
 from common.config import InsecureConfiguration, load_settings, reset_settings
 from common.db import session_scope
@@ -71,40 +73,76 @@ def _row(scan_id: str) -> Scan:
         return scan
 
 
+def _end_other_organizations_scans(organization_id: str) -> None:
+    """Earlier tests of the session leave scans queued (their messages held back or on queues no worker
+    reads): an organization is alone on the queue only once they are ended."""
+    with session_scope() as session:
+        session.execute(
+            update(Scan)
+            .where(Scan.organization_id != organization_id, Scan.status.in_(("queued", "running")))
+            .values(status="failed", error="left over by an earlier test")
+        )
+
+
+def test_an_organization_alone_runs_scans_on_every_worker(client, make_user, tarpit, settings_env):
+    """The cap binds only while another organization waits: alone, an organization's scans run side by
+    side (a self-hosted install has one organization, and its scans workers are all its own)."""
+    settings_env(SCANS_RUNNING_PER_ORG="1")
+    user = make_user()
+    _end_other_organizations_scans(user.org_id)
+    scans = [_n8n_scan(client, user, tarpit), _n8n_scan(client, user, tarpit)]
+    try:
+        wait_for(lambda: all(_row(scan_id).status == "running" for scan_id in scans), timeout=30)
+    finally:
+        tarpit.hold.set()
+    for scan_id in scans:
+        assert wait_for_scan(client, user, scan_id)["status"] == "completed"
+
+
 def test_an_organizations_slow_scans_leave_workers_for_the_others(client, make_user, tarpit, settings_env):
     settings_env(SCANS_RUNNING_PER_ORG="1")
     attacker, victim = make_user(), make_user()
-    honest = FakeN8n(api_key=API_KEY, workflows=[agent_workflow("w1", "Support bot")]).start()
+    slow = FakeN8n(
+        api_key=API_KEY,
+        workflows=[agent_workflow("w1", "Support bot")],
+        hold=threading.Event(),
+        page_delay=0.1,
+    ).start()
     try:
         first = _n8n_scan(client, attacker, tarpit)
         wait_for(lambda: _row(first).status == "running" and len(tarpit.requests) >= 2, timeout=30)
+        victims = _n8n_scan(client, victim, slow)
+        wait_for(lambda: _row(victims).status == "running", timeout=30)
         second = _n8n_scan(client, attacker, tarpit)
-        victims = _n8n_scan(client, victim, honest)
-        assert wait_for_scan(client, victim, victims)["status"] == "completed"
+        wait_for(lambda: _row(second).next_look_at is not None, timeout=30)  # it looked: not its turn
         waiting = _row(second)
         assert (waiting.status, waiting.attempts, waiting.started_at) == ("queued", 0, None)
-        assert waiting.next_look_at is not None  # it looked, and looks again later
+        slow.hold.set()
+        assert wait_for_scan(client, victim, victims)["status"] == "completed"
         assert _row(first).status == "running"
     finally:
         tarpit.hold.set()
-        honest.stop()
+        slow.hold.set()
+        slow.stop()
     assert wait_for_scan(client, attacker, first)["status"] == "completed"
     scan = wait_for_scan(client, attacker, second, timeout=90)
     assert scan["status"] == "completed", scan
     assert _row(second).attempts == 1  # waiting was no attempt
+    assert _row(second).started_at >= _row(victims).finished_at  # it waited while the victim's scan ran
 
 
 def test_a_scan_waiting_its_turn_is_left_to_its_message(client, settings_env, monkeypatch):
     """Waiting is no attempt and no lost message: the scan stays queued, says when it looks again, and the
     reconciler neither re-sends it nor counts it towards failing it as never started."""
     settings_env(SCANS_RUNNING_PER_ORG="1")
-    user = register_user(client)
+    user, other = register_user(client), register_user(client)
     with session_scope() as session:
         scan = Scan(organization_id=user.org_id, n8n_url="http://127.0.0.1:9", resends=2)
         scan.created_at = utcnow() - timedelta(hours=2)
-        session.add(scan)
+        others = Scan(organization_id=other.org_id, n8n_url="http://127.0.0.1:9", status="running")
+        session.add_all([scan, others])
         session.flush()
-        scan_id = scan.id
+        scan_id, others_id = scan.id, others.id
     queued: list[tuple] = []
     monkeypatch.setattr(scan_tasks, "enqueue", lambda *args, **kwargs: queued.append((args, kwargs)))
     running = Slot("scans-running", token="another-scan")  # a scan of the organization running elsewhere
@@ -120,6 +158,24 @@ def test_a_scan_waiting_its_turn_is_left_to_its_message(client, settings_env, mo
         assert _row(scan_id).status == "queued"
     finally:
         running.release()
+        with session_scope() as session:
+            session.execute(update(Scan).where(Scan.id.in_((scan_id, others_id))).values(status="failed"))
+
+
+def test_a_borrowed_turn_counts_against_the_cap(client):
+    """A turn taken over the cap (no other organization waiting) is a lease like any: the organization's
+    next scan waits until it is back under its cap."""
+    user = register_user(client)
+    held, borrowed, next_one = (Slot("scans-running", token=f"b{n}") for n in range(3))
+    try:
+        assert held.take(user.org_id, 1, 60)
+        assert borrowed.take(user.org_id, None, 60)
+        held.release()
+        assert not next_one.take(user.org_id, 1, 60)
+    finally:
+        borrowed.release()
+    assert next_one.take(user.org_id, 1, 60)
+    next_one.release()
 
 
 def test_a_redelivered_scan_takes_the_turn_its_lost_worker_still_holds(client):
