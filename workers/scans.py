@@ -20,7 +20,7 @@ from pathlib import Path
 
 import requests
 from requests.adapters import HTTPAdapter
-from sqlalchemy import exists, select, text
+from sqlalchemy import exists, select
 from urllib3.util import Retry
 
 from common import fastjson, netguard, schedule_owner
@@ -198,9 +198,9 @@ def post_result(scan_id: str, payload: dict) -> None:
 
 def _others_want_a_turn(session, organization_id: str) -> bool:
     """Whether another organization has a scan queued (its own turn awaited included) or running: one
-    EXISTS, its status test spelled as the in-flight scans' partial index's (``ix_scans_org_in_flight``)."""
+    EXISTS, answered from ``scans.status``'s index, which reads the in-flight scans only."""
     in_flight = exists().where(
-        Scan.organization_id != organization_id, text("scans.status IN ('queued', 'running')")
+        Scan.organization_id != organization_id, Scan.status.in_((JobStatus.QUEUED, JobStatus.RUNNING))
     )
     return bool(session.scalar(select(in_flight)))
 
