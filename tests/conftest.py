@@ -24,6 +24,9 @@ os.environ.update(
         "METRICS_TOKEN": secrets.token_urlsafe(32),
         "METRICS_CACHE_SECONDS": "0",  # every scrape reads afresh; tests/security/test_public_endpoints.py
         "HEALTH_CACHE_SECONDS": "0",  # sets them to prove the caching
+        # as many as the session's worker has threads, so one organization's scans run as they did;
+        # tests/security/test_scan_fairness.py sets 1 to prove the cap
+        "SCANS_RUNNING_PER_ORG": "4",
     }
 )
 
