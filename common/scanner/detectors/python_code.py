@@ -14,6 +14,7 @@ import io
 import os
 import re
 import tokenize
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -259,6 +260,31 @@ class ServedRoutes:
     filters: tuple[tuple[str, frozenset[str]], ...]
 
 
+def nodes_by_type(tree: ast.AST) -> dict[type, list[ast.AST]]:
+    """Every node of ``tree`` by its type, each list in ``ast.walk``'s order (breadth first, fields in
+    their order), in one loop instead of ``ast.walk``'s two generators per node."""
+    nodes: dict[type, list[ast.AST]] = {}
+    node_type = ast.AST
+    todo = deque([tree])
+    take, append = todo.popleft, todo.append
+    while todo:
+        node = take()
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, node_type):
+                append(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, node_type):
+                        append(item)
+        kind = type(node)
+        if kind in nodes:
+            nodes[kind].append(node)
+        else:
+            nodes[kind] = [node]
+    return nodes
+
+
 class _Analyzer:
     """One pass over one module's AST."""
 
@@ -271,9 +297,7 @@ class _Analyzer:
         locate: Callable[[int], tuple[int, str]],
     ):
         self.tree = tree
-        self.nodes: dict[type, list[ast.AST]] = {}
-        for node in ast.walk(tree):  # one walk; every pass below reads these buckets
-            self.nodes.setdefault(type(node), []).append(node)
+        self.nodes = nodes_by_type(tree)  # one walk; every pass below reads these buckets
         self.relpath = relpath
         self.lines = lines
         self.detector = detector
