@@ -1070,10 +1070,16 @@ MAX_FRONT_MATTER_LINES = 400
 
 
 def is_copilot_file(relpath: str) -> bool:
-    """A chat mode, custom agent or prompt file by its name, or any Markdown file in ``.github/agents/``."""
-    lowered = relpath.lower()
-    return lowered.endswith(COPILOT_ENDINGS) or (
-        lowered.endswith(".md") and ("/" + lowered).rpartition("/")[0].endswith("/.github/agents")
+    """A chat mode, custom agent or prompt file where Copilot reads one: in the repository's ``.github/``,
+    in Copilot CLI's ``.copilot/`` or in a VS Code profile's ``User/prompts/`` (a dotfiles repository);
+    in ``.github/agents/`` any Markdown file is an agent. Elsewhere such a file is a template the project
+    ships (a VS Code extension's ``resources/prompts/``), not a configuration in use."""
+    lowered = "/" + relpath.lower()
+    folder = lowered.rpartition("/")[0] + "/"
+    if lowered.endswith(".md") and folder.endswith("/.github/agents/"):
+        return True
+    return lowered.endswith(COPILOT_ENDINGS) and (
+        "/.github/" in folder or "/.copilot/" in folder or "/user/prompts/" in folder
     )
 
 
