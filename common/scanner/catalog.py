@@ -425,6 +425,7 @@ def match_model(value: str) -> ModelInfo | None:
     if key in exact:
         return exact[key]
     if "/" in key:
+        key = _OPENROUTER_VARIANT.sub("", key)
         org, _, name = key.partition("/")
         if not re.fullmatch(r"[\w.-]+/[\w.-]+", key):
             return None
@@ -439,6 +440,9 @@ def match_model(value: str) -> ModelInfo | None:
 
 
 _VERSIONED_NAME = linear(r"\d")
+# OpenRouter's variant of an ``org/model`` id (``google/gemini-2.0-flash-exp:free``, ``…:nitro``): the
+# model is the id before it, the suffix only picks a price or routing tier (OpenRouter's documented list)
+_OPENROUTER_VARIANT = linear(r":(?:free|beta|extended|nitro|floor|online|thinking|exacto)$")
 # first parts of ``dir/name`` that are a local directory, never a model publisher
 LOCAL_DIRECTORY_NAMES = frozenset(
     {

@@ -145,13 +145,16 @@ def _detect(
         bytes_read = 0
         if progress:
             progress("detecting", 0, len(entries))
+        real_root = os.path.realpath(base)
         with one_scan():
             for chunk in _chunks(entries):
                 for entry in chunk:  # one at a time: the scan's budget is looked at before each file
                     if scan_budget is not None and scan_budget.over():
                         scan_budget.not_scanned += 1
                         continue
-                    file_reports, file_bytes = scan_chunk(str(base), [entry], max_file_bytes, budget_seconds)
+                    file_reports, file_bytes = scan_chunk(
+                        str(base), [entry], max_file_bytes, budget_seconds, real_root
+                    )
                     reports.extend(
                         (relpath, report if scan_budget is None else scan_budget.admit(report))
                         for relpath, report in file_reports

@@ -22,7 +22,7 @@ import re
 import sys
 from array import array
 from bisect import bisect_right
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import accumulate
 
 from common.scanner.lazy import DEFERRED_MODULES
@@ -218,7 +218,47 @@ def _binding(compiled, anchor_name: str):
     match_type = getattr(sys.modules.get(type(compiled).__module__), "_Match", None)
     if regexp is None or anchor is None or match_type is None:
         return None
-    return regexp, anchor, match_type
+    return regexp, anchor, _quick_match_type(match_type)
+
+
+@cache
+def _quick_match_type(base: type) -> type:
+    """The binding's match class with one group number's text, start, end and span read from the
+    spans directly: the binding checks the number against the pattern's group count, asked of RE2
+    on every call, and ``group`` builds a generator for one item. The spans hold every group (RE2
+    reports them all), so a number below their count is a valid one; anything else (names, several
+    groups, bad numbers) goes to the binding's own methods."""
+
+    class QuickMatch(base):
+        __slots__ = ()
+
+        def __getitem__(self, group):
+            if type(group) is int and 0 <= group < len(self._spans):
+                span = self._spans[group]
+                return None if span == _NO_MATCH else self._text[span[0] : span[1]]
+            return base.__getitem__(self, group)
+
+        def group(self, *groups):
+            if len(groups) == 1:
+                return self.__getitem__(groups[0])
+            return self.__getitem__(0) if not groups else base.group(self, *groups)
+
+        def start(self, group=0):
+            if type(group) is int and 0 <= group < len(self._spans):
+                return self._spans[group][0]
+            return base.start(self, group)
+
+        def end(self, group=0):
+            if type(group) is int and 0 <= group < len(self._spans):
+                return self._spans[group][1]
+            return base.end(self, group)
+
+        def span(self, group=0):
+            if type(group) is int and 0 <= group < len(self._spans):
+                return self._spans[group]
+            return base.span(self, group)
+
+    return QuickMatch
 
 
 _NO_MATCH = (-1, -1)

@@ -195,10 +195,32 @@ def _selected_for(name: str, folder: str) -> tuple[str, ...]:
     (``__init__.py``, ``index.ts``, ``package.json``) and every selector is asked about each."""
     dot = name.rfind(".")
     suffix = name[dot:] if dot > 0 else ""  # as pathlib: a leading dot is part of the name
-    return tuple(
+    chosen = _suffix_selection(suffix)
+    named = {module for module, selector in _named_selectors() if selector.matches(name, suffix, folder)}
+    return tuple(module for module in detector_modules() if module in chosen or module in named)
+
+
+@cache
+def _suffix_selection(suffix: str) -> frozenset[str]:
+    """The modules a file with ``suffix`` selects whatever its name and folder: most files' whole
+    selection, so only the few selectors that also look at names and folders are asked per file."""
+    return frozenset(
         module
         for module in detector_modules()
-        if module not in SELECTORS or SELECTORS[module].matches(name, suffix, folder)
+        if module not in SELECTORS or suffix in SELECTORS[module].suffixes
+    )
+
+
+@cache
+def _named_selectors() -> tuple[tuple[str, FileSelector], ...]:
+    return tuple(
+        (module, selector)
+        for module, selector in SELECTORS.items()
+        if selector.names
+        or selector.name_prefixes
+        or selector.name_endings
+        or selector.name_parts
+        or selector.folders
     )
 
 

@@ -361,6 +361,19 @@ _CATALOG_OPENER = linear(
     r"""[\w.]{0,40}?(?:[Oo]f|set|list|tuple|dict|Array|vec!)|&)?\s*([\[{(])"""
 )
 _STRING_LITERAL = lazy_re(r"""(["'`])((?:(?!\1)[^\\\n]|\\.){1,200})\1""")
+# The same literals without the backreference or the count, one branch per quote, each an unrolled loop
+# of character runs that ``re`` scans in C: a match is the one ``_STRING_LITERAL`` would make at that
+# offset (the content ends at the first unescaped quote either way) unless it is empty or longer than
+# 200 characters and escapes, which ``_quoted_literals`` checks. Unbounded, a run that finds no closing
+# quote scans to the end of its line, so texts with longer lines than ``_MAX_FAST_LINE`` keep the pattern.
+_QUOTED_RUN = lazy_re(
+    r'"([^"\\\n]*(?:\\.[^"\\\n]*)*)"'
+    r"|'([^'\\\n]*(?:\\.[^'\\\n]*)*)'"
+    r"|`([^`\\\n]*(?:\\.[^`\\\n]*)*)`"
+)
+_ESCAPE = lazy_re(r"\\.")
+_MAX_LITERAL_UNITS = 200
+_MAX_FAST_LINE = 2000
 _MAX_CATALOG_CHARS = 5000
 
 
@@ -374,9 +387,35 @@ def string_literals(text: str) -> list[tuple[int, str]]:
     file's literals are read by several checks (bare hosts, model keys, catalog ids), and the pattern's
     backreference makes each pass costly, so the last text's literals are kept."""
     if _LastLiterals.text is not text:
-        _LastLiterals.literals = [(match.start(), match.group(2)) for match in _STRING_LITERAL.finditer(text)]
+        if max(map(len, text.split("\n"))) <= _MAX_FAST_LINE:
+            _LastLiterals.literals = _quoted_literals(text)
+        else:  # a failed run scans to its line's end, from every quote of a long line: keep the bound
+            _LastLiterals.literals = [
+                (match.start(), match.group(2)) for match in _STRING_LITERAL.finditer(text)
+            ]
         _LastLiterals.text = text
     return _LastLiterals.literals
+
+
+def _quoted_literals(text: str) -> list[tuple[int, str]]:
+    """``_STRING_LITERAL.finditer``'s (offset, content) through ``_QUOTED_RUN``: a run it cannot take
+    (empty, or over 200 characters and escapes) is no literal at that offset, and the search goes on
+    one character later, as ``finditer`` does after a failed attempt."""
+    literals = []
+    search = _QUOTED_RUN.search
+    position = 0
+    while match := search(text, position):
+        content = match[match.lastindex]
+        size = len(content)
+        if size and (
+            size <= _MAX_LITERAL_UNITS
+            or (size <= 2 * _MAX_LITERAL_UNITS and size - len(_ESCAPE.findall(content)) <= _MAX_LITERAL_UNITS)
+        ):
+            literals.append((match.start(), content))
+            position = match.end()
+        else:
+            position = match.start() + 1
+    return literals
 
 
 def catalog_model_literals(text: str) -> Iterator[tuple[int, str]]:
@@ -604,7 +643,8 @@ def _model_constants_of(text: str) -> tuple[dict[str, str], dict[str, str]]:
     for name, value, start in _constant_definitions(text):
         if name in every and name in shared:
             continue
-        if not (_DISTINCTIVE_NAME.fullmatch(name) and plausible_model_name(value) and match_model(value)):
+        # the value's answers are kept per value; few values are models, so the name is rarely matched
+        if not (plausible_model_name(value) and match_model(value) and _DISTINCTIVE_NAME.fullmatch(name)):
             continue
         every.setdefault(name, value)
         if name not in shared and not _declared_private(text, start):

@@ -12,6 +12,7 @@ scan through the isolated workers, whose watchdog also covers what a signal cann
 
 from __future__ import annotations
 
+import _signal
 import contextlib
 import os
 import signal
@@ -170,7 +171,7 @@ def cpu_budget(seconds: float) -> Iterator[None]:
     if seconds <= 0 or not budget_enforceable():
         yield
         return
-    if signal.getsignal(signal.SIGPROF) is not _expire:
+    if _signal.getsignal(signal.SIGPROF) is not _expire:  # ``signal``'s wrapper tries an enum first
         signal.signal(signal.SIGPROF, _expire)
     _Budget.armed, _Budget.expired = True, False
     signal.setitimer(signal.ITIMER_PROF, seconds, BUDGET_REPEAT_SECONDS)
@@ -290,11 +291,14 @@ def scan_chunk(
     entries: list[tuple[str, int, str]],
     max_file_bytes: int,
     budget_seconds: float = DEFAULT_FILE_BUDGET_SECONDS,
+    real_root: str | None = None,
 ) -> tuple[list[tuple[str, FileReport]], int]:
     """Scan a chunk of (relpath, size, scope); returns non-empty reports and bytes read.
 
-    Only the detector modules a file may need are imported, before its CPU budget starts."""
-    base, real_root = Path(root), os.path.realpath(root)
+    Only the detector modules a file may need are imported, before its CPU budget starts. ``real_root``
+    is ``root``'s real path where the caller worked it out once (an in-process scan's chunks are one
+    file each)."""
+    base, real_root = Path(root), real_root or os.path.realpath(root)
     results: list[tuple[str, FileReport]] = []
     total_bytes = 0
     for relpath, size, scope in entries:

@@ -34,12 +34,18 @@ def open_regular_file(path: str | Path, mode: str = "rb", root: str | None = Non
     problem = None
     if not stat.S_ISREG(os.fstat(descriptor).st_mode):
         problem = (errno.EINVAL, "not a regular file (replaced since the walk)")
-    elif root is not None and os.path.commonpath([_opened_path(descriptor, path), root]) != root:
+    elif root is not None and not _inside(_opened_path(descriptor, path), root):
         problem = (errno.EACCES, "leads outside the scan target (replaced since the walk)")
     if problem:
         os.close(descriptor)
         raise OSError(*problem)
     return open(descriptor, mode, **options)
+
+
+def _inside(path: str, root: str) -> bool:
+    """``os.path.commonpath([path, root]) == root`` for absolute, normalized paths (``/proc`` names and
+    real paths are), as a prefix test: ``commonpath`` splits and rejoins both paths on every read."""
+    return path == root or path.startswith(root if root.endswith("/") else root + "/")
 
 
 def _opened_path(descriptor: int, path: str | Path) -> str:

@@ -120,6 +120,9 @@ GEMINI_DECLARATIONS_KEY = re.compile(
 # an OpenAI function tool: ``{"type": "function", "function": {"name": ...}}`` (Chat Completions) or
 # ``{"type": "function", "name": ...}`` (Responses API)
 FUNCTION_TYPE = re.compile(r"""(?<![\w$])["']?type["']?\s*:\s*["']function["']""")
+# every ``FUNCTION_TYPE`` match holds one of this, which starts with a literal that ``re`` finds by a
+# substring search instead of trying the look-behind at every offset of the text
+FUNCTION_TYPE_GATE = re.compile(r"""type["']?\s*:\s*["']function["']""")
 FUNCTION_KEY = re.compile(r"""(?<![\w$])["']?function["']?\s*:\s*\{""")
 # a schema's own words standing in for a name (``name: "name"``, ``name: "string"``), and the request-syntax
 # placeholder of the AWS SDK for JavaScript's reference (``name: "STRING_VALUE"``), pasted from its docs
@@ -210,6 +213,15 @@ TOOL_SPEC_KEY = lazy_re(r"(?<![\w$])(?:inputSchema|parameters|execute)\s*[:(,}]"
 CSHARP_ARGUMENTS = linear(r"\bArguments\s*=\s*(?:new\b[^\[{\n]{0,40})?[\[{]([^\]}]{0,600})[\]}]")
 CSHARP_STRING = linear(r'"([^"\n]{1,300})"')
 CSHARP_NAME = linear(r'\b(Name|Id)\s*=\s*"([^"\n]{1,100})"')
+
+
+def has_function_type(text: str) -> bool:
+    """Whether ``FUNCTION_TYPE`` matches in ``text``; the gate answers the files without one."""
+    return (
+        "function" in text
+        and FUNCTION_TYPE_GATE.search(text) is not None
+        and FUNCTION_TYPE.search(text) is not None
+    )
 
 
 def _nearest_manifest_sdks(file: SourceFile) -> tuple[tuple[str, str] | None, str | None]:
@@ -469,7 +481,7 @@ class CodeDeclarationsDetector(Detector):
             if "TokioChildProcess" in text or "create_with_server_launch" in text:
                 yield from self.rust_child_servers(file, text)
             if file.scope != "test" and (
-                ("function" in text and FUNCTION_TYPE.search(text))
+                has_function_type(text)
                 or (("nputSchema" in text or "nput_schema" in text) and TOOL_SCHEMA_KEY.search(text))
             ):
                 # a unit test's definition checks how the client serializes one: test input
@@ -492,7 +504,7 @@ class CodeDeclarationsDetector(Detector):
             SERVER_MAP_MARKERS.search(text) and AGENT_RUNTIME_IMPORT.search(text)
         )
         # one search of the text per shape (look-behind: Python's engine), none without the word
-        function_typed = "function" in text and FUNCTION_TYPE.search(text) is not None
+        function_typed = has_function_type(text)
         function_sdk = (
             next(
                 (

@@ -334,11 +334,7 @@ class _LanguageDetector(Detector):
 
     def _sdk_imports(self, text: str) -> list[tuple[Import, Package]]:
         has_imports = not self.quick_tokens or any(token in text for token in self.quick_tokens)
-        found = (
-            [(imp, p) for imp in self.imports(text) if (p := self.package_for(imp.module))]
-            if has_imports
-            else []
-        )
+        found = self.imported_packages(text) if has_imports else []
         if found:  # ``// const OpenAI = require("openai")``: code commented out imports nothing
             comments = self.comment_lines(text.splitlines())
             found = [
@@ -348,6 +344,10 @@ class _LanguageDetector(Detector):
             ]
             found += self.wrapped_stores(found)
         return found or list(self.signature_imports(text))
+
+    def imported_packages(self, text: str) -> list[tuple[Import, Package]]:
+        """The imports of catalog packages, in ``imports``' order, each with its package."""
+        return [(imp, p) for imp in self.imports(text) if (p := self.package_for(imp.module))]
 
     # ``@langchain/community/vectorstores/pgvector``, langchaingo's ``.../vectorstores/qdrant``
     FRAMEWORK_STORE_PATH = linear(r"(?:^|/)vectorstores/(\w+)$")
@@ -1233,24 +1233,35 @@ class JavaScriptDetector(_LanguageDetector):
 
     def imports(self, text: str) -> Iterator[Import]:
         """Imports and requires; one written inside a template literal is text (a code sample), not code."""
+        return (imp for imp, _ in self._imports(text, None))
+
+    def imported_packages(self, text: str) -> list[tuple[Import, Package]]:
+        """As the default, but a module is looked up first: most name no catalog package, and theirs
+        need no bindings, line or template literal check."""
+        return list(self._imports(text, self.package_for))
+
+    def _imports(
+        self, text: str, package_of: Callable[[str], Package | None] | None
+    ) -> Iterator[tuple[Import, Package | None]]:
+        """``imports``' imports with ``package_of``'s answer; given ``package_of``, only those it knows."""
         quoted = TemplateText(text)
-        for match in self.ES_IMPORT.finditer(text):
-            if not quoted.holds(match.start()):
-                yield Import(match.group(2), self._bindings(match.group(1)), _line_at(text, match.start()))
-        for match in self.BARE_IMPORT.finditer(text):
-            if not quoted.holds(match.start()):
-                yield Import(match.group(1), (), _line_at(text, match.start()))
-        for match in self.REQUIRE.finditer(text):
-            if not quoted.holds(match.start()):
-                yield Import(
-                    match.group(2), self._bindings(match.group(1) or ""), _line_at(text, match.start())
-                )
+        for pattern, module_group, clause_group in (
+            (self.ES_IMPORT, 2, 1),
+            (self.BARE_IMPORT, 1, None),
+            (self.REQUIRE, 2, 1),
+        ):
+            for match in pattern.finditer(text):
+                module = match.group(module_group)
+                package = package_of(module) if package_of else None
+                if (package or not package_of) and not quoted.holds(match.start()):
+                    bindings = self._bindings(match.group(clause_group) or "") if clause_group else ()
+                    yield Import(module, bindings, _line_at(text, match.start())), package
         if MCP_IMPORT_HINT.search(text):
             own = tuple(dict.fromkeys(m.group(1) for m in self.OWN_MCP_CLASS.finditer(text)))
-            if own:
-                yield Import(
-                    "@modelcontextprotocol/sdk", own, _line_at(text, text.find("class " + own[0])), True
-                )
+            package = package_of("@modelcontextprotocol/sdk") if package_of and own else None
+            if own and (package or not package_of):
+                line = _line_at(text, text.find("class " + own[0]))
+                yield Import("@modelcontextprotocol/sdk", own, line, True), package
 
     # a ``Server``/``Client`` class a module importing the MCP SDK writes itself on the SDK's types and
     # transports: built like the SDK's own (``new Client({ name, version })``), it is the same component
@@ -1299,13 +1310,12 @@ class JavaScriptDetector(_LanguageDetector):
         ``name``/``id`` the definition declares, else the key it is registered under in a ``tools``
         object (Vercel's ``tools: { weather: tool({...}) }``), else the variable that holds it."""
         factories: dict[str, Package] = {}
-        for imp in self.imports(text):
-            package = self.package_for(imp.module)
-            if package and package.type == "agent_framework" and package.id not in MCP_PACKAGES:
+        for imp, package in self.imported_packages(text):
+            if package.type == "agent_framework" and package.id not in MCP_PACKAGES:
                 for binding in imp.bindings:
                     if binding in (*self.TOOL_FACTORIES, *self.TOOL_BASES, *self.SERVER_FACTORIES):
                         factories[binding] = package
-            elif package and package.type == "llm_provider":
+            elif package.type == "llm_provider":
                 factories.update((b, package) for b in imp.bindings if b in self.SDK_TOOL_FACTORIES)
         seen: set[str] = set()
         yield from self.genkit_tools(file, text, comments, packages, self.DEFINE_TOOL, seen)
@@ -2941,6 +2951,17 @@ class RustDetector(_LanguageDetector):
             yield from self.named_tools(file, text, comments, [(offset, name)], framework, framework, seen)
 
     def imports(self, text: str) -> Iterator[Import]:
+        return (imp for imp, _ in self._imports(text, None))
+
+    def imported_packages(self, text: str) -> list[tuple[Import, Package]]:
+        """As the default, but a path is looked up first: most name no catalog crate, and theirs need
+        no names or line."""
+        return list(self._imports(text, self.package_for))
+
+    def _imports(
+        self, text: str, package_of: Callable[[str], Package | None] | None
+    ) -> Iterator[tuple[Import, Package | None]]:
+        """``imports``' imports with ``package_of``'s answer; given ``package_of``, only those it knows."""
         # ``pub mod openai; pub use openai::OpenAiProvider;``: a path that starts at a module this file
         # declares is the crate's own module (it shadows a crate of that name), never the crate
         local = set(self.LOCAL_MODULE.findall(text)) if "mod " in text else set()
@@ -2948,18 +2969,23 @@ class RustDetector(_LanguageDetector):
             if match.group(1) in local:
                 continue
             tree = match.group(2)
+            module = match.group(1) + tree.split("{")[0].rstrip(":")
+            package = package_of(module) if package_of else None
+            if package_of and not package:
+                continue
             names = set(linear(r"\b([A-Z]\w*)\b").findall(tree))
             aliases = linear(r"\bas\s+(\w+)").findall(tree)
             last = linear(r"::(\w+)\s*$").findall(tree)
             names.update(aliases or last)
-            yield Import(
-                match.group(1) + tree.split("{")[0].rstrip(":"),
-                tuple(sorted(names)),
-                _line_at(text, match.start()),
-            )
+            yield Import(module, tuple(sorted(names)), _line_at(text, match.start())), package
         for match in self.EXTERN.finditer(text):
-            yield Import(match.group(1), (match.group(1),), _line_at(text, match.start()))
-        yield from self.qualified_paths(text)
+            package = package_of(match.group(1)) if package_of else None
+            if package or not package_of:
+                yield Import(match.group(1), (match.group(1),), _line_at(text, match.start())), package
+        for imp in self.qualified_paths(text):
+            package = package_of(imp.module) if package_of else None
+            if package or not package_of:
+                yield imp, package
 
     LOCAL_MODULE = linear(r"^\s*(?:pub(?:\([\w:]+\))?\s+)?mod\s+(\w+)", re.MULTILINE)
 

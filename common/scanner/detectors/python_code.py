@@ -14,6 +14,7 @@ import io
 import os
 import re
 import tokenize
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -103,6 +104,44 @@ STARTED_SERVER_CLASSES = frozenset({"StdioServerParameters", "StdioServerParams"
 # FastMCP's class methods that build a whole server from an API description (``FastMCP.from_openapi(spec,
 # client, name="x")``, ``FastMCP.from_fastapi(app)``): the server's tools are the API's operations
 MCP_SERVER_FACTORIES = frozenset({"from_openapi", "from_fastapi"})
+# ``mock_llm.assert_called_once_with(\n    model="llama3.1", ...)``: the arguments a test expects a mocked
+# call to have received, never a model the code uses (unittest.mock's assertion methods)
+MOCK_ASSERTIONS = frozenset(
+    {
+        "assert_called_with",
+        "assert_called_once_with",
+        "assert_any_call",
+        "assert_awaited_with",
+        "assert_awaited_once_with",
+        "assert_any_await",
+    }
+)
+MOCK_ASSERTION_CALL = linear(r"\.(?:" + "|".join(sorted(MOCK_ASSERTIONS)) + r")\(")
+MAX_MOCK_ASSERTION_CHARS = 4000  # an expected call's arguments; an unclosed one ends the span there
+
+
+def mock_assertion_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of each mock assertion call's argument list (``.assert_called_once_with(...)``),
+    brackets counted as Python writes them (a string holding a bracket can end a span early, which only
+    lets a literal after it count again)."""
+    if "assert_a" not in text and "assert_called" not in text:
+        return []
+    spans = []
+    for match in MOCK_ASSERTION_CALL.finditer(text):
+        depth = 0
+        for index in range(match.end() - 1, min(len(text), match.end() + MAX_MOCK_ASSERTION_CHARS)):
+            if text[index] == "(":
+                depth += 1
+            elif text[index] == ")":
+                depth -= 1
+                if depth == 0:
+                    spans.append((match.end(), index))
+                    break
+    return spans
+
+
+# keys of a client's settings dict that hold the API's base URL (the SDK keyword arguments' names)
+CONFIGURED_BASE_URL_KEYS = frozenset({"base_url", "api_base", "openai_api_base", "azure_endpoint"})
 # ``add_tool(fn, name=...)``: FastMCP's registration of a function defined elsewhere in the module
 HANDED_TOOL_WRAPPERS = {
     "from_defaults",
@@ -221,6 +260,31 @@ class ServedRoutes:
     filters: tuple[tuple[str, frozenset[str]], ...]
 
 
+def nodes_by_type(tree: ast.AST) -> dict[type, list[ast.AST]]:
+    """Every node of ``tree`` by its type, each list in ``ast.walk``'s order (breadth first, fields in
+    their order), in one loop instead of ``ast.walk``'s two generators per node."""
+    nodes: dict[type, list[ast.AST]] = {}
+    node_type = ast.AST
+    todo = deque([tree])
+    take, append = todo.popleft, todo.append
+    while todo:
+        node = take()
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, node_type):
+                append(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, node_type):
+                        append(item)
+        kind = type(node)
+        if kind in nodes:
+            nodes[kind].append(node)
+        else:
+            nodes[kind] = [node]
+    return nodes
+
+
 class _Analyzer:
     """One pass over one module's AST."""
 
@@ -233,9 +297,7 @@ class _Analyzer:
         locate: Callable[[int], tuple[int, str]],
     ):
         self.tree = tree
-        self.nodes: dict[type, list[ast.AST]] = {}
-        for node in ast.walk(tree):  # one walk; every pass below reads these buckets
-            self.nodes.setdefault(type(node), []).append(node)
+        self.nodes = nodes_by_type(tree)  # one walk; every pass below reads these buckets
         self.relpath = relpath
         self.lines = lines
         self.detector = detector
@@ -246,6 +308,7 @@ class _Analyzer:
         self.instance_models: dict[str, str] = {}
         self.constants: dict[str, str] = {}
         self.env_constants: dict[str, tuple[str, str | None]] = {}
+        self.parameter_defaults: dict[str, str] = {}
         self.tools: dict[str, str] = {}  # local function/class name -> tool key
         self.findings: list[Finding] = []
         self.unresolved: list[ModelReference] = []
@@ -347,6 +410,8 @@ class _Analyzer:
         if isinstance(node, ast.Name):
             if node.id in self.constants:
                 return self.constants[node.id]
+            if node.id in self.parameter_defaults:
+                return self.parameter_defaults[node.id]
             if node.id in self.env_constants:
                 var, default = self.env_constants[node.id]
                 self.unresolved.append(ModelReference("env", line, strong, var=var, **context))
@@ -518,6 +583,31 @@ class _Analyzer:
         for name, count in counts.items():
             if count > 1:
                 self.constants.pop(name, None)
+        self.collect_parameter_defaults(counts)
+
+    def collect_parameter_defaults(self, assigned: dict[str, int]) -> None:
+        """``def __init__(self, model_name: str = "gpt2")`` ... ``from_pretrained(model_name)``: a parameter's
+        literal default is the model the call runs whenever the caller passes none. Kept only for a name
+        the module neither assigns nor gives another default elsewhere (one name, one value)."""
+        seen: dict[str, str | None] = {}
+        for function in self.of(ast.FunctionDef, ast.AsyncFunctionDef):
+            arguments = function.args
+            positional = arguments.posonlyargs + arguments.args
+            pairs = list(
+                zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults, strict=True)
+            )
+            pairs += [
+                (a, d)
+                for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)
+                if d is not None
+            ]
+            for argument, default in pairs:
+                if isinstance(default, ast.Constant) and isinstance(default.value, str):
+                    value = default.value
+                    seen[argument.arg] = value if seen.get(argument.arg, value) == value else None
+        self.parameter_defaults = {
+            name: value for name, value in seen.items() if value and name not in assigned
+        }
 
     def analyse_calls(self) -> None:
         """MCP servers first (tools hang off them), then tool definitions (agents use them), then calls."""
@@ -1358,6 +1448,27 @@ class _Analyzer:
                             metadata=metadata,
                         )
 
+    def analyse_configured_base_urls(self) -> None:
+        """``settings["base_url"] = "https://api.aimlapi.com"`` or ``{"base_url": ...}`` in a module that
+        uses an LLM SDK: the address the client is built with later (``LLM(**settings)``), any host."""
+        for node in self.of(ast.Assign, ast.Dict):
+            if isinstance(node, ast.Dict):
+                pairs = zip(node.keys, node.values, strict=True)
+            else:
+                pairs = (
+                    (target.slice, node.value) for target in node.targets if isinstance(target, ast.Subscript)
+                )
+            for key, value in pairs:
+                if not (isinstance(key, ast.Constant) and key.value in CONFIGURED_BASE_URL_KEYS):
+                    continue
+                url = self.literal(value)
+                if not url or not url.startswith(("http://", "https://")):
+                    continue
+                endpoint = endpoint_for_url(url, any_host=True)
+                if endpoint:
+                    name, provider, metadata = endpoint
+                    self.add("endpoint", name, provider, line=value.lineno, metadata=metadata)
+
     def imports_generic_cloud_sdk(self) -> bool:
         """The generic AWS SDKs reach Bedrock and SageMaker only through ``client("bedrock-runtime")``."""
         return any(target.split(".")[0] in GENERIC_AWS_SDKS for target in self.aliases.values())
@@ -1381,6 +1492,7 @@ class _Analyzer:
         self.analyse_strings()
         if self.has_llm_sdk:
             self.analyse_payload_models()
+            self.analyse_configured_base_urls()
 
 
 def analyse_python(
@@ -1575,10 +1687,13 @@ class PythonDetector(Detector):
     def constant_models(self, file: SourceFile) -> Iterator[Finding]:
         """``MODEL_NAME = "gpt-4o-mini"`` or ``MODELS = ["gpt-4o", ...]`` in a module without AI imports
         (a config or settings module): the name says it configures models and the catalog knows the id."""
+        expected = mock_assertion_spans(file.text)
         for offset, value in catalog_model_literals(file.text):
             line = line_at(file.text, offset)
             if file.lines[line - 1].lstrip().startswith("#"):
                 continue
+            if any(start <= offset < end for start, end in expected):
+                continue  # the arguments a test expects a mocked call to have received
             found = model_finding(value, line, strong=False, hf_context=False)
             if found:
                 yield self.model_at(file, line, found)

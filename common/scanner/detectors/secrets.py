@@ -74,15 +74,18 @@ def _any_marker():
 def marked_lines(text: str, markers: tuple[str, ...]) -> list[int]:
     """The numbers of the lines (as ``str.splitlines`` cuts them) that hold a quick marker, found by
     ``str.find`` over the whole text instead of a search per line (a marker is a literal without a
-    line break, so it sits inside one line)."""
-    ends = list(accumulate(map(len, text.splitlines(keepends=True))))
-    numbers: set[int] = set()
+    line break, so it sits inside one line). Lines are cut only up to the last marker: the text to
+    there ends inside a marker, not in a line break, so its lines are the whole text's."""
+    offsets: list[int] = []
     for marker in markers:
         at = text.find(marker)
         while at >= 0:
-            numbers.add(bisect_right(ends, at) + 1)
+            offsets.append(at)
             at = text.find(marker, at + 1)
-    return sorted(numbers)
+    if not offsets:
+        return []
+    ends = list(accumulate(map(len, text[: max(offsets) + 1].splitlines(keepends=True))))
+    return sorted({bisect_right(ends, at) + 1 for at in offsets})
 
 
 # the variable a key is assigned to: ``GEMINI_API_KEY=``, ``"apiKey": "``, ``api_key => '``
