@@ -96,7 +96,11 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="comma-separated numbers of scans worker processes")
     args = parser.parse_args()
     results = {}
-    with Stack("pipeline", RATELIMIT_ENABLED="false") as stack:
+    # One organization submits every target at once: the per-organization bound on scans in flight
+    # (``SCANS_IN_FLIGHT_PER_ORG``, 20) would refuse the rest with 429, so it is raised to the batch.
+    with Stack(
+        "pipeline", RATELIMIT_ENABLED="false", SCANS_IN_FLIGHT_PER_ORG=str(max(20, args.targets))
+    ) as stack:
         stack.start_api()
         session = stack.register()
         headers = {"Authorization": f"Bearer {session['access_token']}"}

@@ -45,6 +45,14 @@ def _env(name: str, default: str) -> str:
     return value if value not in (None, "") else default
 
 
+def _at_least_one(name: str, default: int) -> int:
+    """A bound of work running at once: 0 would run none of it, ever."""
+    value = _count(name, default)
+    if value < 1:
+        raise InsecureConfiguration(f"Refusing to start: {name} must be 1 or more (is {value}).")
+    return value
+
+
 def _count(name: str, default: int) -> int:
     """A per-organization bound read from the environment: a negative one is refused at start, as it bounds
     nothing (``SCANS_IN_FLIGHT_PER_ORG=-1`` made PostgreSQL reject every scan creation's ``LIMIT``: 500s,
@@ -166,6 +174,11 @@ class Settings:
     exports_kept_per_org: int = 200
     evaluations_in_flight_per_org: int = 10
     scans_in_flight_per_org: int = 20
+    # Scans one organization may have running at once across the scans workers (2 in compose): the others
+    # wait their turn on the queue, so one organization's slow remotes cannot hold every worker.
+    scans_running_per_org: int = 1
+    # The whole of one n8n instance's scan, every page and request included: past it the scan fails.
+    n8n_scan_deadline_seconds: float = 600.0
     # Requests waiting on a remote a tenant chose (connection tests, a webhook's test, SSO sign-in): at
     # most this many per organization across the API, and per API process of all organizations.
     outbound_requests_per_org: int = 2
@@ -279,6 +292,8 @@ def load_settings() -> Settings:
         exports_kept_per_org=_count("EXPORTS_KEPT_PER_ORG", 200),
         evaluations_in_flight_per_org=_count("EVALUATIONS_IN_FLIGHT_PER_ORG", 10),
         scans_in_flight_per_org=_count("SCANS_IN_FLIGHT_PER_ORG", 20),
+        scans_running_per_org=_at_least_one("SCANS_RUNNING_PER_ORG", 1),
+        n8n_scan_deadline_seconds=float(_env("N8N_SCAN_DEADLINE_SECONDS", "600")),
         outbound_requests_per_org=_count("OUTBOUND_REQUESTS_PER_ORG", 2),
         outbound_requests_per_process=_count("OUTBOUND_REQUESTS_PER_PROCESS", 4),
         repository_max_bytes=int(_env("REPOSITORY_MAX_BYTES", str(500 * 1024 * 1024))),

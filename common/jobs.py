@@ -91,6 +91,12 @@ class JobMixin:
         """The task (and its arguments) that takes this job from where it is to its end."""
         return self.task_name, (self.id,)
 
+    @classmethod
+    def queued_since(cls):
+        """Since when a queued job's message is expected to have started it: the reconciler re-sends one
+        queued for longer."""
+        return cls.created_at
+
     def discard_inputs(self, session: Session) -> None:
         """Delete what the job kept only to be run, once it has ended (in the ending transaction)."""
 

@@ -12,6 +12,8 @@ import base64
 import os
 import secrets
 
+import pytest
+
 os.environ.update(
     {
         "ENV": "test",
@@ -22,5 +24,33 @@ os.environ.update(
         "METRICS_TOKEN": secrets.token_urlsafe(32),
         "METRICS_CACHE_SECONDS": "0",  # every scrape reads afresh; tests/security/test_public_endpoints.py
         "HEALTH_CACHE_SECONDS": "0",  # sets them to prove the caching
+        # as many as the session's worker has threads, so one organization's scans run as they did;
+        # tests/security/test_scan_fairness.py sets 1 to prove the cap
+        "SCANS_RUNNING_PER_ORG": "4",
     }
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing():
+    """argon2id at its cheapest parameters: the production cost (64 MiB, 3 passes, 4 lanes) is ≈ 0.35 s of
+    CPU per registration and per login, paid hundreds of times by tests that are not about hashing.
+    ``production_password_hashing`` restores it where hashing is the point."""
+    import argon2
+
+    from common import security
+
+    production = security._password_hasher
+    cheap = argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAPEST)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(security, "_password_hasher", cheap)
+        patch.setattr(security, "_DUMMY_HASH", cheap.hash("not-a-real-password"))
+        yield production
+
+
+@pytest.fixture
+def production_password_hashing(_cheap_password_hashing, monkeypatch):
+    """The hasher ``common.security`` built for production, for this test."""
+    from common import security
+
+    monkeypatch.setattr(security, "_password_hasher", _cheap_password_hashing)

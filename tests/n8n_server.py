@@ -1,13 +1,16 @@
 """A fake n8n instance on 127.0.0.1 speaking the public API's shapes (``data`` + ``nextCursor``).
 
 Only ``GET /api/v1/workflows`` (cursor-paginated, ``limit``) and ``GET /api/v1/workflows/<id>``
-are served, and only with the right ``X-N8N-API-KEY``; every request is recorded.
+are served, and only with the right ``X-N8N-API-KEY``; every request is recorded. With ``hold`` it is a
+tarpit: until the event is set, every page of the list is empty, answered after ``page_delay`` seconds
+(inside the client's timeout), with a fresh ``nextCursor``.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -22,6 +25,8 @@ class FakeN8n:
     max_page_size: int = 250  # n8n caps ``limit``; a small cap makes clients follow ``nextCursor``
     requests: list[dict] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
+    hold: threading.Event | None = None
+    page_delay: float = 0.0
 
     @property
     def url(self) -> str:
@@ -38,8 +43,12 @@ class FakeN8n:
         self.server.server_close()
 
     def page(self, query: dict) -> dict:
+        if self.hold is not None and not self.hold.is_set():
+            time.sleep(self.page_delay)
+            return {"data": [], "nextCursor": f"held-{len(self.requests)}"}
         limit = min(int(query.get("limit", [DEFAULT_PAGE_SIZE])[0]), self.max_page_size)
-        start = int(query.get("cursor", ["0"])[0])
+        cursor = query.get("cursor", ["0"])[0]
+        start = int(cursor) if cursor.isdigit() else 0  # a tarpit's cursor: from the start
         end = start + limit
         return {
             "data": self.workflows[start:end],

@@ -54,6 +54,8 @@ class Job:
     _last_write: float = -PROGRESS_INTERVAL_SECONDS
     _finished: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Called by the heartbeat every beat while the job runs (a lease kept while its worker lives).
+    on_beat: Callable[[], None] | None = None
 
     def progress(self, progress: int, stage: str, **extra) -> None:
         with self._lock:
@@ -100,6 +102,8 @@ class Job:
 
         def beat() -> None:
             while not stop.wait(PROGRESS_INTERVAL_SECONDS):
+                if self.on_beat is not None:
+                    self.on_beat()
                 if time.monotonic() - self._last_publish >= PROGRESS_INTERVAL_SECONDS:
                     self.flush()
 

@@ -107,7 +107,7 @@ def _reconcile(model: type[JobMixin], stale: timedelta) -> tuple[list[str], list
                 events.record_job_event(session, jobs.requeue(row))
         queued = session.scalars(
             select(model)
-            .where(model.status == JobStatus.QUEUED, model.created_at < bound)
+            .where(model.status == JobStatus.QUEUED, model.queued_since() < bound)
             .with_for_update(skip_locked=True)
         ).all()
         calls = []

@@ -1,21 +1,37 @@
-"""``scans.run``: walk the target with the scanner engine and hand the result to the API."""
+"""``scans.run``: walk the target with the scanner engine and hand the result to the API.
+
+The scans workers are shared by every organization, and a scan may wait long on a remote its organization
+chose (an n8n instance, a git server): an organization runs at most ``SCANS_RUNNING_PER_ORG`` scans at
+once (``common.org_slots``, one lease per running scan, renewed by its heartbeat, so a lost worker's lapses)
+while another organization has a scan queued or running. Its further scans stay ``queued`` and go back on
+the queue to look again later: no attempt is counted. The cap is work-conserving: with no other
+organization's scan waiting or running, a scan over it borrows a turn (a lease too), so an install with one
+organization still uses every worker; once another organization's scan shows up, the borrowing one cannot
+start more until it is back under its cap.
+"""
 
 from __future__ import annotations
 
 import os
 import tempfile
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import requests
 from requests.adapters import HTTPAdapter
+from sqlalchemy import exists, select
 from urllib3.util import Retry
 
 from common import fastjson, netguard, schedule_owner
+from common.celery_client import enqueue
 from common.config import get_settings
 from common.db import session_scope
+from common.jobs import JobStatus
 from common.models import Organization, Scan
+from common.models.base import utcnow
 from common.models.connectors import RepositoryCredential
+from common.org_slots import Slot, turn_wait
 from common.repositories import (
     CloneLimits,
     RepositoryAuth,
@@ -30,9 +46,10 @@ from common.security import decrypt_secret
 from common.targets import TargetError, organization_roots, resolve_target
 from common.tasks import SCAN_RUN
 from workers.app import app
-from workers.base import PermanentTaskError, PlatformTask
+from workers.base import TRANSIENT_ERRORS, PermanentTaskError, PlatformTask
 
 RESULT_POST_TIMEOUT_SECONDS = 120
+RUNNING_LEASE_SECONDS = 60  # a lost worker's scan frees its organization's turn this long after its last beat
 _internal_api = threading.local()
 
 
@@ -55,6 +72,7 @@ def _scan_n8n(url: str, api_key: str, progress) -> ScanResult:
             session=session,
             file_budget_seconds=settings.scan_file_budget_seconds,
             scan_budget_seconds=settings.scan_budget_seconds,
+            deadline_seconds=settings.n8n_scan_deadline_seconds,
         )
 
 
@@ -178,11 +196,61 @@ def post_result(scan_id: str, payload: dict) -> None:
         )
 
 
+def _others_want_a_turn(session, organization_id: str) -> bool:
+    """Whether another organization has a scan queued (its own turn awaited included) or running: one
+    EXISTS, answered from ``scans.status``'s index, which reads the in-flight scans only."""
+    in_flight = exists().where(
+        Scan.organization_id != organization_id, Scan.status.in_((JobStatus.QUEUED, JobStatus.RUNNING))
+    )
+    return bool(session.scalar(select(in_flight)))
+
+
+def _wait_for_turn(scan_id: str, slot: Slot, waits: int) -> float | None:
+    """Take the scan's turn to run (``slot``), or the seconds after which it looks again: its organization
+    already runs ``SCANS_RUNNING_PER_ORG`` scans and another organization's scan waits or runs. A waiting
+    scan stays queued and records when it looks again (``next_look_at``), so the reconciler counts its
+    message as alive; its re-sends start over."""
+    with session_scope() as session:
+        scan = session.get(Scan, scan_id, with_for_update=True)
+        if scan is None or scan.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+            return None  # nothing to run: ``job`` says so
+        organization_id = scan.organization_id
+        if slot.take(organization_id, get_settings().scans_running_per_org, RUNNING_LEASE_SECONDS):
+            return None
+        if not _others_want_a_turn(session, organization_id) and slot.take(
+            organization_id, None, RUNNING_LEASE_SECONDS
+        ):
+            return None
+        wait = turn_wait(waits)
+        if scan.status == JobStatus.QUEUED:
+            scan.next_look_at = utcnow() + timedelta(seconds=wait)
+            scan.resends = 0
+        return wait
+
+
 @app.task(bind=True, base=PlatformTask, name=SCAN_RUN)
-def run_scan(self: PlatformTask, scan_id: str) -> None:
+def run_scan(self: PlatformTask, scan_id: str, waits: int = 0) -> None:
+    """Scan once the organization has a free turn (else look again later, ``waits`` times so far); the
+    turn is given back on every way out: the end, a failure, a soft time limit; a killed worker's lapses."""
+    slot = Slot("scans-running", token=scan_id)
+    try:
+        try:
+            wait = _wait_for_turn(scan_id, slot, waits)
+        except TRANSIENT_ERRORS as exc:
+            raise self.retry_later(exc) from exc
+        if wait is not None:
+            enqueue(SCAN_RUN, scan_id, waits + 1, countdown=wait)
+            return
+        _run(self, scan_id, slot)
+    finally:
+        slot.release()
+
+
+def _run(self: PlatformTask, scan_id: str, slot: Slot) -> None:
     with self.job(Scan, scan_id, finish=False) as job:
         if job is None:
             return
+        job.on_beat = lambda: slot.renew(RUNNING_LEASE_SECONDS)
         with session_scope() as session:
             scan = session.get(Scan, scan_id)
             gone = schedule_owner.queued_run_problem(session, scan)

@@ -14,7 +14,6 @@ every thread.
 from __future__ import annotations
 
 import logging
-import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,7 +32,7 @@ from common.models.webhooks import (
     WebhookDelivery,
     WebhookEvent,
 )
-from common.org_slots import Slot
+from common.org_slots import Slot, turn_wait
 from common.security import decrypt_secret
 from common.tasks import WEBHOOK_DELIVER, WEBHOOK_DISPATCH, TaskOutcome
 from workers.app import app
@@ -42,8 +41,6 @@ from workers.base import TRANSIENT_ERRORS, PlatformTask
 log = logging.getLogger(__name__)
 
 CLAIM_MARGIN_SECONDS = 30  # beyond the longest send: the worker's own scheduling, a slow commit
-TURN_WAIT_SECONDS = 1.0  # a delivery waiting for its organization's turn looks again after this, doubled
-TURN_WAIT_MAX_SECONDS = 60.0  # each time up to this: a long backlog costs a message a minute each
 
 
 def _create_deliveries(event_id: str) -> list[str]:
@@ -111,12 +108,6 @@ class NotItsTurn:
     ``retry_in`` seconds."""
 
     retry_in: float
-
-
-def turn_wait(waits: int) -> float:
-    """Seconds before a delivery that found its organization's sends taken looks again, its ``waits``-th
-    time: doubling, with up to 25 % jitter so the waiting ones spread out."""
-    return min(TURN_WAIT_MAX_SECONDS, TURN_WAIT_SECONDS * 2**waits) * random.uniform(1, 1.25)
 
 
 def claim_lapses_after(policy: webhooks.RetryPolicy) -> timedelta:

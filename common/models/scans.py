@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     delete,
     false,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -107,6 +108,13 @@ class Scan(JobMixin, Base):
     warnings: Mapped[list | None] = mapped_column(JSONType)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     target_key: Mapped[str] = mapped_column(Text, Computed(TARGET_KEY_SQL))
+    # When a scan waiting its organization's turn to run (``SCANS_RUNNING_PER_ORG``) looks again.
+    next_look_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @classmethod
+    def queued_since(cls):
+        """A scan waiting its turn to run went back on the queue at its last look, its message with it."""
+        return func.coalesce(cls.next_look_at, cls.created_at)
 
     def task_call(self, session) -> tuple[str, tuple]:
         """A scan whose result was handed in only needs ingesting; any other one is scanned (again)."""

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
 
+from common.netguard import EXCHANGE_SECONDS_PER_TIMEOUT as EXCHANGE_READS
 from common.netguard import MAX_RESPONSE_BYTES
 from common.scanner.detectors.base import FileReport, Finding
 from common.scanner.detectors.n8n import analyze_workflow
@@ -34,6 +36,7 @@ MAX_PAGES = 10_000
 # detect a loop and sent back in the next URL
 MAX_CURSOR_CHARS = 1024
 READ_CHUNK_BYTES = 64 * 1024
+MIN_READ_SECONDS = 0.05  # the last request before the deadline still gets a chance to answer
 
 
 class N8nError(RuntimeError):
@@ -55,21 +58,61 @@ class _BudgetSpent(Exception):
     """The whole-scan budget ran out before the next request to the instance."""
 
 
+class N8nTooSlow(N8nError):
+    """The instance's scan outlasted its deadline (``deadline_seconds``)."""
+
+
+@dataclass(frozen=True)
+class _Deadline:
+    """The end of the whole scan: each request gets at most what is left of it."""
+
+    at: float | None
+    seconds: float | None
+
+    @classmethod
+    def after(cls, seconds: float | None) -> _Deadline:
+        return cls(None if seconds is None else time.monotonic() + seconds, seconds)
+
+    def timeout(self, timeout: float) -> float:
+        """The per-read timeout of the next request: an exchange may last ``EXCHANGE_READS`` times it
+        (``netguard``), so it ends by the deadline. Past the deadline: ``N8nTooSlow``."""
+        left = self.check()
+        return timeout if left is None else min(timeout, max(left / EXCHANGE_READS, MIN_READ_SECONDS))
+
+    def check(self) -> float | None:
+        """Seconds left, None without a deadline; past it: ``N8nTooSlow``."""
+        if self.at is None:
+            return None
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise self.exceeded()
+        return left
+
+    def exceeded(self) -> N8nTooSlow:
+        return N8nTooSlow(
+            f"the n8n instance's scan took longer than its deadline of {self.seconds:g} s "
+            "(N8N_SCAN_DEADLINE_SECONDS); it was stopped"
+        )
+
+
 def _get(
-    session: requests.Session, url: str, api_key: str, params: dict, timeout: float
+    session: requests.Session, url: str, api_key: str, params: dict, timeout: float, deadline: _Deadline
 ) -> requests.Response:
+    bounded = deadline.timeout(timeout)
     try:
         response = session.get(
             url,
             params=params,
             headers={"X-N8N-API-KEY": api_key, "Accept": "application/json"},
-            timeout=timeout,
+            timeout=bounded,
             # requests keeps a custom header across hosts: a sign-in proxy's 302 would carry the key away
             allow_redirects=False,
             stream=True,
         )
         response._content = _read_bounded(response)
     except requests.RequestException as exc:
+        if bounded < timeout:  # a request cut short to end by the deadline is the deadline's failure
+            raise deadline.exceeded() from exc
         raise N8nUnreachable(f"n8n instance unreachable: {type(exc).__name__}") from exc
     if response.status_code in (401, 403):
         raise N8nUnauthorized(f"n8n refused the API key (HTTP {response.status_code})")
@@ -111,6 +154,7 @@ def iter_workflows(
     timeout: float,
     on_page: Callable[[int], None] | None = None,
     spent: Callable[[], bool] = lambda: False,
+    deadline: _Deadline = _Deadline(None, None),
 ) -> Iterator[tuple[dict, int]]:
     """(workflow, response bytes) for every workflow, following ``nextCursor`` until it is empty.
 
@@ -125,7 +169,7 @@ def iter_workflows(
         if spent():
             raise _BudgetSpent
         params = {"limit": PAGE_SIZE, **({"cursor": cursor} if cursor else {})}
-        response = _get(session, endpoint, api_key, params, timeout)
+        response = _get(session, endpoint, api_key, params, timeout, deadline)
         body = _json(response)
         page = body.get("data")
         if not isinstance(page, list):
@@ -137,7 +181,7 @@ def iter_workflows(
             if not isinstance(workflow.get("nodes"), list) and workflow.get("id") is not None:
                 if spent():
                     raise _BudgetSpent
-                detail = _get(session, f"{endpoint}/{workflow['id']}", api_key, {}, timeout)
+                detail = _get(session, f"{endpoint}/{workflow['id']}", api_key, {}, timeout, deadline)
                 workflow = _json(detail)
                 share = len(detail.content)
             yield workflow, share
@@ -162,12 +206,14 @@ def scan_n8n_instance(
     session: requests.Session | None = None,
     file_budget_seconds: float = DEFAULT_FILE_BUDGET_SECONDS,
     scan_budget_seconds: float | None = DEFAULT_SCAN_BUDGET_SECONDS,
+    deadline_seconds: float | None = None,
 ) -> ScanResult:
     """Every AI component in the instance's workflows; raises N8nUnauthorized / N8nUnreachable / N8nError.
 
     The instance is as untrusted as a repository, so the same budgets hold: each workflow gets the per-file
     CPU budget, and past the whole-scan budget (time, or findings) the scan ends with what it found and
-    says so, instead of following an endless run of pages.
+    says so, instead of following an endless run of pages. Past ``deadline_seconds`` (every request
+    included: an instance answering each page just inside the timeout) the scan fails: ``N8nTooSlow``.
     """
     started = time.monotonic()
     budget = ScanBudget.starting_at(started, scan_budget_seconds)
@@ -189,6 +235,7 @@ def scan_n8n_instance(
             timeout=timeout,
             on_page=(lambda n: progress("fetching n8n workflows", n, 0)) if progress else None,
             spent=budget.over,
+            deadline=_Deadline.after(deadline_seconds),
         )
         for workflow, size in pages:
             if budget.over():
@@ -241,7 +288,16 @@ def check_n8n_connection(
     own_session = session is None
     session = session or requests.Session()
     try:
-        _json(_get(session, f"{url.rstrip('/')}/api/v1/workflows", api_key, {"limit": 1}, timeout))
+        _json(
+            _get(
+                session,
+                f"{url.rstrip('/')}/api/v1/workflows",
+                api_key,
+                {"limit": 1},
+                timeout,
+                _Deadline(None, None),
+            )
+        )
         return "reachable", "the API key can list workflows"
     except N8nUnauthorized as exc:
         return "unauthorized", str(exc)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argon2
+import pytest
 from sqlalchemy import select
 
 from common.db import session_scope
@@ -28,11 +30,15 @@ def test_register_taken_email_is_409(client, make_user):
     assert response.json["code"] == 409 and response.json["message"]
 
 
-def test_password_is_stored_with_argon2(make_user):
+@pytest.mark.usefixtures("production_password_hashing")
+def test_password_is_stored_with_argon2(client, make_user):
     user = make_user()
     with session_scope() as session:
         stored = session.get(User, user.id).password_hash
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
+    assert argon2.extract_parameters(stored) == argon2.profiles.RFC_9106_LOW_MEMORY  # 64 MiB, 3 passes
+    login = client.post("/api/v1/auth/login", json={"email": user.email, "password": PASSWORD})
+    assert login.status_code == 200
 
 
 def test_login_success_and_same_error_for_unknown_email(client, make_user):

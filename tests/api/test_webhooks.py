@@ -261,3 +261,27 @@ def test_outbox_records_only_events_someone_subscribed_to(client, make_user):
     assert body["type"] == "scan.completed" and body["organization_id"] == user.org_id
     assert body["data"] == {"scan_id": "s-1", "summary": {"total_components": 3}}
     assert body["timestamp"].endswith("Z") and body["id"]
+
+
+def test_test_send_holds_no_database_connection_while_it_waits_on_the_receiver(
+    client, make_user, monkeypatch
+):
+    """The receiver may answer as slowly as the exchange's deadline allows: a connection held meanwhile
+    (a transaction re-opened to read the webhook after the delivery's commit) lets slow receivers take
+    the API's pool."""
+    from common import webhooks as webhook_sending
+    from web.core.database import db
+
+    user = make_user()
+    hook = create(client, user, url="https://hooks.example.com/slow").json
+    during_send = []
+    send = webhook_sending.send
+
+    def observed_send(*args, **kwargs):
+        during_send.append(db().in_transaction())
+        return send(*args, **kwargs)
+
+    monkeypatch.setattr(webhook_sending, "send", observed_send)
+    response = client.post(f"{API}/{hook['id']}/test", headers=user.headers())
+    assert response.status_code == 200, response.json
+    assert during_send == [False]

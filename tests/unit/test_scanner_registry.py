@@ -67,13 +67,19 @@ class _AnyContent(SourceFile):
 
 
 def test_every_file_a_detector_applies_to_selects_its_module():
+    # The candidates are built once and shared by every module: a source's derived values are cached.
+    sources = [
+        _AnyContent(path=Path("/nonexistent") / relpath, relpath=relpath, size=100)
+        for relpath in sorted(_candidate_paths())
+    ]
     missing = []
     for module in SELECTORS:
         detectors = module_detectors(module)
-        for relpath in sorted(_candidate_paths()):
-            source = _AnyContent(path=Path("/nonexistent") / relpath, relpath=relpath, size=100)
-            if any(d.applies_to(source) for d in detectors) and module not in selected_modules(relpath):
-                missing.append((module, relpath))
+        for source in sources:
+            if any(d.applies_to(source) for d in detectors) and module not in selected_modules(
+                source.relpath
+            ):
+                missing.append((module, source.relpath))
     assert missing == []
 
 
