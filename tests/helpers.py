@@ -20,6 +20,8 @@ import pytest
 import redis
 from sqlalchemy import event
 
+from common.config import reset_settings
+
 PASSWORD = "correct horse battery"
 
 
@@ -199,6 +201,20 @@ def scan_event_reader(live_server: str, user: TestUser, timeout: float = 60):
 
     threading.Thread(target=collect, daemon=True).start()
     return socket, hello, received, done
+
+
+@contextmanager
+def settings_from(monkeypatch, **environment: str) -> Iterator[None]:
+    """The settings as read with these environment values, for the block; the earlier ones after it
+    (settings are read once and cached, so each change is followed by ``reset_settings``)."""
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    reset_settings()
+    try:
+        yield
+    finally:
+        monkeypatch.undo()
+        reset_settings()
 
 
 @contextmanager

@@ -29,7 +29,6 @@ Semantics worth knowing:
 
 from __future__ import annotations
 
-import math
 import time
 from abc import ABC, abstractmethod
 from bisect import bisect_left, bisect_right
@@ -38,7 +37,7 @@ from dataclasses import dataclass
 
 import regex
 
-from common.scanner.model import COMPONENT_TYPES, SCOPES, SEVERITIES
+from common.scanner.model import COMPONENT_TYPES, SCOPES, SEVERITIES, is_finite_number
 
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 
@@ -261,17 +260,6 @@ def _scalar_errors(field: str, kind: str, operator: str, value: object) -> list[
     if vocabulary and exact and value.casefold() not in vocabulary:
         return [f"must be one of: {', '.join(vocabulary)}"]
     return []
-
-
-def is_finite_number(value: object) -> bool:
-    """A JSON number a float holds: not a boolean, NaN or an infinity, nor an integer past a float's range
-    (``math.isfinite`` raises on one, and a JSON body may carry one of up to 4300 digits)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:
-        return False
 
 
 def pattern_errors(pattern: str) -> list[str]:

@@ -224,14 +224,15 @@ def component_problem(component) -> str | None:
     score, confidence = component.get("risk_score", 0), component.get("confidence", 1.0)
     if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
         return "'risk_score' must be an integer from 0 to 100"
-    if not _is_finite_number(confidence):
+    if not is_finite_number(confidence):
         return "'confidence' must be a finite number"
     return None
 
 
-def _is_finite_number(value) -> bool:
-    """A number a float column and every JSON client can hold: not NaN or Infinity (which are not JSON),
-    nor an integer beyond a float's range."""
+def is_finite_number(value: object) -> bool:
+    """A number a float column and every JSON client can hold: not a boolean, NaN or an infinity (which
+    are not JSON), nor an integer past a float's range (``math.isfinite`` raises on one, and a JSON body
+    may carry one of up to 4300 digits)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     try:

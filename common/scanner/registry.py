@@ -125,7 +125,12 @@ SELECTORS = {
     "mcp_config": FileSelector(
         suffixes=(".json", ".jsonc", ".toml", ".properties", *YAML),
         # templates of a config to copy: ``claude_desktop_config.json.example``
-        name_endings=(".json.example", ".json.sample", ".json.template", ".json.dist"),
+        # and GitHub Copilot's chat modes, custom agents and prompt files (front matter)
+        name_endings=(
+            *(".json.example", ".json.sample", ".json.template", ".json.dist"),
+            *(".chatmode.md", ".agent.md", ".prompt.md"),
+        ),
+        folders=("agents",),
     ),
     "model_files": FileSelector(
         suffixes=(

@@ -16,11 +16,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from common.config import reset_settings
 from common.db import session_scope
 from common.models.schedules import Schedule
 from tests.git_server import SSHD, GitServer, SshGitServer, add_gitlink, make_repository
-from tests.helpers import scan_event_reader, wait_for_scan
+from tests.helpers import scan_event_reader, settings_from, wait_for_scan
 from workers.schedules import dispatch_due
 
 pytestmark = pytest.mark.usefixtures("celery_worker")
@@ -130,11 +129,8 @@ def test_a_ref_that_does_not_exist_fails_the_scan(client, make_user, git_server)
 
 @pytest.fixture
 def small_clone_limit(monkeypatch):
-    monkeypatch.setenv("REPOSITORY_MAX_BYTES", "200000")
-    reset_settings()
-    yield 200000
-    monkeypatch.undo()
-    reset_settings()
+    with settings_from(monkeypatch, REPOSITORY_MAX_BYTES="200000"):
+        yield 200000
 
 
 def test_an_oversized_repository_is_refused_at_the_limit(client, make_user, git_server, small_clone_limit):

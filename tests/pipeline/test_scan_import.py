@@ -10,10 +10,9 @@ import requests
 from sqlalchemy import func, select
 
 from common import cli
-from common.config import reset_settings
 from common.db import session_scope
 from common.models import Scan
-from tests.helpers import wait_for, wait_for_scan
+from tests.helpers import settings_from, wait_for, wait_for_scan
 
 pytestmark = pytest.mark.usefixtures("celery_worker")
 
@@ -227,11 +226,8 @@ def test_a_malformed_upload_is_a_422_naming_the_bad_part_and_stores_nothing(
 
 @pytest.fixture
 def small_uploads(monkeypatch):
-    monkeypatch.setenv("IMPORT_MAX_CONTENT_LENGTH", "2000")
-    reset_settings()
-    yield
-    monkeypatch.undo()
-    reset_settings()
+    with settings_from(monkeypatch, IMPORT_MAX_CONTENT_LENGTH="2000"):
+        yield
 
 
 def test_an_upload_over_the_size_limit_is_a_413(client, make_user, small_uploads):

@@ -19,8 +19,7 @@ import threading
 import pytest
 import requests
 
-from common.config import reset_settings
-from tests.helpers import wait_for
+from tests.helpers import settings_from, wait_for
 from tests.security.test_outbound_guard import CLIENT, _org
 from tests.sso_support import put_config, toggle
 
@@ -92,12 +91,8 @@ class Probe(threading.Thread):
 
 @pytest.fixture
 def small_shares(monkeypatch):
-    monkeypatch.setenv("OUTBOUND_REQUESTS_PER_ORG", "2")
-    monkeypatch.setenv("OUTBOUND_REQUESTS_PER_PROCESS", "3")
-    reset_settings()
-    yield
-    monkeypatch.undo()
-    reset_settings()
+    with settings_from(monkeypatch, OUTBOUND_REQUESTS_PER_ORG="2", OUTBOUND_REQUESTS_PER_PROCESS="3"):
+        yield
 
 
 def test_slow_remotes_hold_a_bounded_share_of_the_apis_threads(live_server, make_user, small_shares):

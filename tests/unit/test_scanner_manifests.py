@@ -103,6 +103,9 @@ def test_an_exported_environment_beside_requirements_adds_only_what_they_do_not_
             "torch=2.5.1=pypi_0\n",
             # a record with no manifest beside it is all the project has
             "batch/requirements-frozen.txt": "openai==1.58.1\n",
+            # a pip-tools / uv / rye lock in requirements format beside its pyproject.toml
+            "svc/pyproject.toml": '[project]\nname = "svc"\ndependencies = ["anthropic>=0.40"]\n',
+            "svc/requirements.lock": "anthropic==0.49.0\ngroq==0.18.0\n",
         },
     )
     files = {c.name: sorted(loc.file for loc in c.locations) for c in result.components}
@@ -111,6 +114,8 @@ def test_an_exported_environment_beside_requirements_adds_only_what_they_do_not_
         "chromadb": ["app/requirements.txt"],
         "torch": ["app/requirements-lock.txt"],
         "openai": ["batch/requirements-frozen.txt"],
+        "anthropic": ["svc/pyproject.toml"],
+        "groq": ["svc/requirements.lock"],
     }
 
 

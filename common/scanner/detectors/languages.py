@@ -1831,6 +1831,16 @@ class JavaDetector(_LanguageDetector):
     )
     METHOD_AFTER_ANNOTATION = linear(r"\bfun\s+(?:<[^>]*>\s*)?(\w+)\s*\(|\b(\w+)\s*\(")
 
+    # LangChain4j's MCP module: ``new DefaultMcpClient.Builder().transport(t).build()`` connects a client,
+    # ``new StdioMcpTransport.Builder().command(List.of("uvx", "mcp-server-time"))`` starts its server
+    LANGCHAIN4J_MCP_IMPORT = linear(r"(?m)^\s*import\s+dev\.langchain4j\.mcp\.")
+    LANGCHAIN4J_MCP_CLIENT = linear(r"\bDefaultMcpClient\s*(?:\.\s*(?:Builder|builder)\s*)?\(")
+    LANGCHAIN4J_STDIO = linear(
+        r"\bStdioMcpTransport\s*\.\s*(?:Builder|builder)\s*\(\s*\)[^;]{0,300}?\.command\(\s*"
+        r'(?:List\.of|Arrays\.asList|listOf|mutableListOf)\(\s*"([^"\n]{1,100})"([^()]{0,600})\)'
+    )
+    LANGCHAIN4J_MCP = "langchain4j-mcp"
+
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         """Also the function beans of a configuration class that imports no AI SDK (``@Bean @Description
         Function<Req, Resp> lookup()``), tools when the project's build declares Spring AI."""
@@ -1838,6 +1848,29 @@ class JavaDetector(_LanguageDetector):
         text = file.text
         if "@Description" in text and "@Bean" in text and not self.sdk_imports(text):
             yield from self.built_tools(file, text, self.prose_lines(file), {}, set())
+        if "dev.langchain4j.mcp" in text:
+            yield from self.langchain4j_mcp(file, text)
+
+    def langchain4j_mcp(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """A file that imports LangChain4j's MCP module and builds a ``DefaultMcpClient`` is an MCP client,
+        named after the module's artifact (``langchain4j-mcp``) at its first import; a server its stdio
+        transport starts through a package runner is named by the package."""
+        from common.scanner.detectors.mcp_config import started_server
+
+        imported = self.LANGCHAIN4J_MCP_IMPORT.search(text)
+        if imported is None:
+            return
+        comments = self.prose_lines(file)
+        if any(_line_at(text, m.start()) not in comments for m in self.LANGCHAIN4J_MCP_CLIENT.finditer(text)):
+            yield self.code_mcp_client(file, _line_at(text, imported.end()), self.LANGCHAIN4J_MCP)
+        for match in self.LANGCHAIN4J_STDIO.finditer(text):
+            line = _line_at(text, match.start(1))
+            if line in comments:
+                continue
+            args = [m.group(m.lastindex) for m in CHILD_ARGUMENT.finditer(match.group(2) or "")]
+            found = started_server(self, file, line, match.group(1), args)
+            if found:
+                yield found
 
     QUALIFIED = linear(r"(?:^|[^\w.\"])((?:[a-z][a-z0-9_]*\.){2,}[a-z][a-z0-9_]*)\.[A-Z]\w*")
 

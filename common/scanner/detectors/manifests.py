@@ -202,6 +202,12 @@ REQUIREMENTS_LOCK_STEM = linear(r"(?i)(?:^|[._-])(?:lock|locked|frozen|freeze)(?
 REQUIREMENTS_SIBLINGS = ("requirements.txt", "requirements.in", "pyproject.toml")
 
 
+def is_requirements_lock(name: str) -> bool:
+    """A lock in requirements format written by pip-tools, uv or rye (``requirements.lock``,
+    ``requirements-dev.lock``): ``name==version`` lines recording an environment."""
+    return name.startswith("requirements") and name.endswith(".lock")
+
+
 def sibling_requirement_keys(file: SourceFile) -> set[str]:
     """Keys of the packages the Python manifests beside ``file`` declare (none that is a symlink or too
     large is read)."""
@@ -260,6 +266,7 @@ class ManifestDetector(_ManifestDetector):
                 "langgraph.json",
             }
             or (("requirements" in name or "constraints" in name) and name.endswith((".txt", ".in")))
+            or is_requirements_lock(name)
             or (file.relpath.split("/")[-2:-1] == ["requirements"] and name.endswith((".txt", ".in")))
             or name.endswith((".csproj", ".fsproj", ".vbproj", ".gemspec"))
             or name.endswith(".versions.toml")
@@ -268,9 +275,11 @@ class ManifestDetector(_ManifestDetector):
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         name = file.name
-        if name.endswith((".txt", ".in")):
+        if name.endswith((".txt", ".in")) or is_requirements_lock(name):
             found = self.requirements(file)
-            if name not in REQUIREMENTS_SIBLINGS and REQUIREMENTS_LOCK_STEM.search(name.rsplit(".", 1)[0]):
+            if is_requirements_lock(name) or (
+                name not in REQUIREMENTS_SIBLINGS and REQUIREMENTS_LOCK_STEM.search(name.rsplit(".", 1)[0])
+            ):
                 declared = sibling_requirement_keys(file)  # the lock adds nothing to what they declare
                 found = (finding for finding in found if finding.key not in declared)
             yield from found

@@ -898,10 +898,15 @@ class McpYamlDetector(Detector):
                 yield from self.servers(element, None, depth + 1)
 
     def server(self, file: SourceFile, name: str, line: int, spec: dict) -> Finding:
-        info = describe_server(yaml_server_spec(spec))
-        classify(info)
-        flags = set(info.flags) - {"hardcoded_api_key"}
-        return configured_server(self, file, line, name, info.described(), version=info.version, flags=flags)
+        return yaml_server(self, file, name, line, spec)
+
+
+def yaml_server(detector: Detector, file: SourceFile, name: str, line: int, spec: dict) -> Finding:
+    """An MCP server a YAML mapping declares by ``command``/``args`` or ``url``, classified as in JSON."""
+    info = describe_server(yaml_server_spec(spec))
+    classify(info)
+    flags = set(info.flags) - {"hardcoded_api_key"}
+    return configured_server(detector, file, line, name, info.described(), version=info.version, flags=flags)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1051,3 +1056,109 @@ class SpringMcpDetector(Detector):
             metadata = {"transport": info.transport, "package": info.package, "config": config}
             metadata["url"] = safe_url(info.url) if info.url else None
         return configured_server(self, file, line, name, metadata, flags=flags)
+
+
+# ---------------------------------------------------------------------------------------------------
+# GitHub Copilot customization files (VS Code chat modes, custom agents, prompt files)
+# ---------------------------------------------------------------------------------------------------
+
+COPILOT_ENDINGS = (".chatmode.md", ".agent.md", ".prompt.md")
+COPILOT_CLIENT = "github-copilot"
+# the model picker's suffix VS Code writes after a display name (``GPT-4.1 (copilot)``)
+PICKER_SUFFIX = linear(r"\s*\([^()]*\)\s*$")
+MAX_FRONT_MATTER_LINES = 400
+
+
+def is_copilot_file(relpath: str) -> bool:
+    """A chat mode, custom agent or prompt file where Copilot reads one: in the repository's ``.github/``,
+    in Copilot CLI's ``.copilot/`` or in a VS Code profile's ``User/prompts/`` (a dotfiles repository);
+    in ``.github/agents/`` any Markdown file is an agent. Elsewhere such a file is a template the project
+    ships (a VS Code extension's ``resources/prompts/``), not a configuration in use."""
+    lowered = "/" + relpath.lower()
+    folder = lowered.rpartition("/")[0] + "/"
+    if lowered.endswith(".md") and folder.endswith("/.github/agents/"):
+        return True
+    return lowered.endswith(COPILOT_ENDINGS) and (
+        "/.github/" in folder or "/.copilot/" in folder or "/user/prompts/" in folder
+    )
+
+
+def front_matter(lines: list[str]) -> str | None:
+    """The YAML front matter between the ``---`` fences that open a Markdown file, padded with one empty
+    line so composed line numbers are the file's; None without a closed front matter."""
+    if not lines or lines[0].strip() != "---":
+        return None
+    for number, line in enumerate(lines[1:MAX_FRONT_MATTER_LINES], start=1):
+        if line.strip() == "---":
+            return "\n" + "\n".join(lines[1:number])
+    return None
+
+
+def copilot_model(value: str, line: int):
+    """``model_finding``'s answer for a Copilot ``model:`` value, named as written without the picker's
+    suffix: an id (``gpt-4.1``), or a display name (``Claude Sonnet 4``) whose hyphenated form the
+    catalog knows."""
+    from common.scanner.catalog import match_model
+    from common.scanner.textutil import model_finding
+
+    written = PICKER_SUFFIX.sub("", value).strip()
+    if not written or len(written) > 80:
+        return None
+    if " " not in written:
+        return model_finding(written, line, strong=True, hf_context=False)
+    info = match_model("-".join(written.lower().split()))
+    if info is None:
+        return None
+    return component_key("model", written.lower()), written.lower(), info.provider, {}
+
+
+class CopilotCustomizationDetector(Detector):
+    """GitHub Copilot's customization files: the YAML front matter of a chat mode, custom agent or prompt
+    file picks its model (``model:``, one name or a list in order of preference) and a custom agent's
+    ``mcp-servers:`` configures the MCP servers Copilot starts for it. ``tools:`` allow-lists name
+    Copilot's built-in tools, which are no components of the project."""
+
+    name = "copilot_customization"
+
+    def applies_to(self, file: SourceFile) -> bool:
+        return file.size <= MAX_BYTES and is_copilot_file(file.relpath) and file.data.startswith(b"---")
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
+        from common.scanner.detectors.containers import compose_yaml_documents
+
+        text = front_matter(file.lines)
+        if text is None:
+            return []
+        try:
+            documents = compose_yaml_documents(text)
+        except (yaml.YAMLError, RecursionError) as exc:
+            report.warnings.append(
+                f"{self.name}: {file.relpath} has invalid front matter ({type(exc).__name__})"
+            )
+            return []
+        document = documents[0] if documents and documents[0].is_mapping else None
+        if document is None:
+            return []
+        findings = list(self.models(file, document.get("model")))
+        servers = document.get("mcp-servers")
+        if servers is not None and servers.is_mapping:
+            found = [
+                yaml_server(self, file, name, line, plain(spec))
+                for name, line, spec in servers.entries()
+                if spec.is_mapping
+            ]
+            if found:
+                findings.extend(found)
+                findings.append(client_finding(self.name, file, COPILOT_CLIENT, found))
+        return findings
+
+    def models(self, file: SourceFile, node) -> Iterator[Finding]:
+        if node is None:
+            return
+        values = [node] if not node.is_sequence else list(node.elements())
+        for value in values:
+            if value.is_mapping or value.is_sequence or not value.text:
+                continue
+            found = copilot_model(value.text, value.line)
+            if found:
+                yield self.model_at(file, value.line, found)
