@@ -358,7 +358,7 @@ COPILOT_FRONT_MATTER_ENDINGS = (".chatmode.md", ".agent.md", ".prompt.md")
 
 
 # the picker's label of the model's host after its name: ``model: GPT-5 (copilot)``
-COPILOT_PICKER_SUFFIX = linear(r"\([\w .-]{1,30}\)$")
+COPILOT_PICKER_SUFFIX = linear(r"\s*\([\w .-]{1,30}\)\s*$")
 
 
 def is_copilot_front_matter_file(name: str) -> bool:
@@ -694,7 +694,7 @@ class ConfigDetector(Detector):
                 continue
             key, value = assignment.group(1), _clean_value(assignment.group(2))
             if copilot:
-                value = COPILOT_PICKER_SUFFIX.sub("", value.rstrip()).rstrip()
+                value = COPILOT_PICKER_SUFFIX.sub("", value)
             upper = key.upper()
             if upper in provider_vars and hardcoded_credential(upper, value):
                 yield self.credential(file, number, provider_vars[upper])
