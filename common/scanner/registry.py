@@ -77,15 +77,7 @@ SELECTORS = {
         suffixes=(*CONFIG_SUFFIXES, ".example", ".sample", ".template", ".dist", ".tmpl"),
         names=("makefile", "procfile", "justfile", "modelfile", "dockerfile", "containerfile"),
         name_prefixes=(".env", "modelfile.", "dockerfile.", "containerfile."),
-        name_endings=(
-            ".env",
-            ".modelfile",
-            ".dockerfile",
-            ".containerfile",
-            ".chatmode.md",
-            ".agent.md",
-            ".prompt.md",
-        ),
+        name_endings=(".env", ".modelfile", ".dockerfile", ".containerfile"),
     ),
     "containers": FileSelector(
         suffixes=(".sh", ".json", ".tf", ".hcl", *YAML),

@@ -352,27 +352,10 @@ def hardcoded_credential(name: str, value: str) -> bool:
 MODELFILE_FROM = linear(r"^\s*FROM\s+([^\s#]+)", re.IGNORECASE)
 
 
-# GitHub Copilot's chat modes, custom agents and prompt files: Markdown whose YAML front matter picks the
-# model (``model: GPT-4.1``) and whose body is the prompt
-COPILOT_FRONT_MATTER_ENDINGS = (".chatmode.md", ".agent.md", ".prompt.md")
-
-
-# the picker's label of the model's host after its name: ``model: GPT-5 (copilot)``
-COPILOT_PICKER_SUFFIX = linear(r"\s*\([\w .-]{1,30}\)\s*$")
-
-
-def is_copilot_front_matter_file(name: str) -> bool:
-    return name.lower().endswith(COPILOT_FRONT_MATTER_ENDINGS)
-
-
 def front_matter_end(file: SourceFile) -> int:
-    """The last line read of a ``.prompty`` file or a Copilot chat mode, agent or prompt file: its YAML
-    front matter between ``---`` lines configures the model; the prompt below it is text sent to the
-    model (model names there are prose), and a Copilot file without front matter is prose throughout."""
-    copilot = is_copilot_front_matter_file(file.name)
-    if not file.lines or file.lines[0].strip() != "---":
-        return 0 if copilot else len(file.lines)
-    if file.suffix != ".prompty" and not copilot:
+    """The last line read of a ``.prompty`` file: its YAML front matter between ``---`` lines configures
+    the model; the prompt below it is text sent to the model (model names there are prose)."""
+    if file.suffix != ".prompty" or not file.lines or file.lines[0].strip() != "---":
         return len(file.lines)
     return next(
         (n for n, line in enumerate(file.lines[1:], start=2) if line.strip() == "---"), len(file.lines)
@@ -594,7 +577,6 @@ class ConfigDetector(Detector):
             or config_suffix(file) in CONFIG_SUFFIXES
             or is_modelfile(name)
             or is_dockerfile(name)
-            or is_copilot_front_matter_file(name)
         )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
@@ -654,7 +636,6 @@ class ConfigDetector(Detector):
             printed_heredoc_lines(file.lines) if file.name.endswith(SHELL_SUFFIXES) and "<<" in text else ()
         )
         last = front_matter_end(file)
-        copilot = is_copilot_front_matter_file(file.name)
         # a Dockerfile's lines are rewritten (``ENV A b`` -> ``A=b``) before the check, so it checks each
         marked = None if dockerfile else quick_marked_lines(lowered, markers)
         for number, line in enumerate(file.lines, start=1):
@@ -693,8 +674,6 @@ class ConfigDetector(Detector):
                     yield from self.urls(file, number, line, None)
                 continue
             key, value = assignment.group(1), _clean_value(assignment.group(2))
-            if copilot:
-                value = COPILOT_PICKER_SUFFIX.sub("", value)
             upper = key.upper()
             if upper in provider_vars and hardcoded_credential(upper, value):
                 yield self.credential(file, number, provider_vars[upper])
