@@ -23,7 +23,7 @@ import json
 import os
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -483,22 +483,15 @@ class _LanguageDetector(Detector):
             if found and line not in comments:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
-        for offset, value in hf_url_models(text):  # a model file downloaded, or a model repository cloned
-            line = _line_at(text, offset)
-            found = model_finding(value, line, strong=False, hf_context=True)
-            if found and line not in comments and (line, found[0]) not in reported:
-                reported.add((line, found[0]))
-                yield self.model_at(file, line, found)
+        # a model file downloaded, or a model repository cloned
+        yield from self.models_at_offsets(
+            file, text, hf_url_models(text), comments, reported, hf_context=True
+        )
         # in a test, a literal id without an SDK call is input data for the code under test, unless the
         # test reads a provider's credential and so calls the real API
         live = file.scope != "test" or calls_live_provider(text)
         if live:  # a Bedrock ARN (a CDK stack's or an IAM policy's) says Bedrock itself
-            for offset, value in bedrock_arn_models(text):
-                line = _line_at(text, offset)
-                found = model_finding(value, line, strong=False, hf_context=False)
-                if found and line not in comments and (line, found[0]) not in reported:
-                    reported.add((line, found[0]))
-                    yield self.model_at(file, line, found)
+            yield from self.models_at_offsets(file, text, bedrock_arn_models(text), comments, reported)
         literals = code_model_literals(text, comments) if live else ()
         for line, value in literals:
             found = model_finding(value, line, strong=False, hf_context=False)
@@ -721,16 +714,29 @@ class _LanguageDetector(Detector):
             if found and line not in comments and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found)
-        for start, value in google_path_models(text):
-            line = _line_at(text, start)
-            found = model_finding(value, line, strong=False, hf_context=False)
-            if found and line not in comments and (line, found[0]) not in reported:
-                reported.add((line, found[0]))
-                yield self.model_at(file, line, found)
+        yield from self.models_at_offsets(file, text, google_path_models(text), comments, reported)
         yield from self.sdk_call_models(file, text, comments, reported, sdk_imports)
         yield from self.sdk_model_constants(file, text, comments, reported)
         if any(package.provider == "Ollama" for _, package in sdk_imports):
             yield from self.embedded_modelfiles(file, text, comments, reported)
+
+    def models_at_offsets(
+        self,
+        file: SourceFile,
+        text: str,
+        found_at: Iterable[tuple[int, str]],
+        comments: set[int],
+        reported: set[tuple[int, str]],
+        *,
+        hf_context: bool = False,
+    ) -> Iterator[Finding]:
+        """A model for each (offset, id) ``found_at`` names: once per line and id, never in a comment."""
+        for offset, value in found_at:
+            line = _line_at(text, offset)
+            found = model_finding(value, line, strong=False, hf_context=hf_context)
+            if found and line not in comments and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                yield self.model_at(file, line, found)
 
     def embedded_modelfiles(
         self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]]
