@@ -95,8 +95,16 @@ class _Deadline:
         )
 
 
+NO_DEADLINE = _Deadline(None, None)
+
+
 def _get(
-    session: requests.Session, url: str, api_key: str, params: dict, timeout: float, deadline: _Deadline
+    session: requests.Session,
+    url: str,
+    api_key: str,
+    params: dict,
+    timeout: float,
+    deadline: _Deadline = NO_DEADLINE,
 ) -> requests.Response:
     bounded = deadline.timeout(timeout)
     try:
@@ -154,7 +162,7 @@ def iter_workflows(
     timeout: float,
     on_page: Callable[[int], None] | None = None,
     spent: Callable[[], bool] = lambda: False,
-    deadline: _Deadline = _Deadline(None, None),
+    deadline: _Deadline = NO_DEADLINE,
 ) -> Iterator[tuple[dict, int]]:
     """(workflow, response bytes) for every workflow, following ``nextCursor`` until it is empty.
 
@@ -288,16 +296,7 @@ def check_n8n_connection(
     own_session = session is None
     session = session or requests.Session()
     try:
-        _json(
-            _get(
-                session,
-                f"{url.rstrip('/')}/api/v1/workflows",
-                api_key,
-                {"limit": 1},
-                timeout,
-                _Deadline(None, None),
-            )
-        )
+        _json(_get(session, f"{url.rstrip('/')}/api/v1/workflows", api_key, {"limit": 1}, timeout))
         return "reachable", "the API key can list workflows"
     except N8nUnauthorized as exc:
         return "unauthorized", str(exc)

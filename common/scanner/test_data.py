@@ -106,6 +106,11 @@ CALLS_OUT = linear(r"#\[ignore\b|\bfrom_env\(|\benv::var\(")
 UNIT_TEST_FILE = linear(r"(?:^|/)(?:tests|\w+_tests?)\.rs$")
 
 
+def unit_test_file(relpath: str) -> bool:
+    """A Rust unit-test module kept in a file of its own, not an integration test under ``tests/``."""
+    return bool(UNIT_TEST_FILE.search(relpath)) and "/tests/" not in f"/{relpath}"
+
+
 def _test_input(finding: Finding) -> bool:
     """What a unit test may only hand the code under test: a model or an address (the tools a test
     defines are tools all the same)."""
@@ -120,7 +125,7 @@ def without_unit_test_inputs(findings: list[Finding], relpath: str, text: str) -
     client whose test function stubs its server or gives it a made-up key."""
     if not relpath.endswith(".rs") or not any(_test_input(f) for f in findings):
         return findings
-    if UNIT_TEST_FILE.search(relpath) and "/tests/" not in f"/{relpath}":
+    if unit_test_file(relpath):
         return findings if CALLS_OUT.search(text) else [f for f in findings if not _test_input(f)]
     if "#[cfg(test)]" not in text:
         return findings

@@ -49,7 +49,7 @@ from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, linear
 from common.scanner.model_constants import CATALOG_LITERAL, rust_test_module_lines
 from common.scanner.sfc import SFC_SUFFIXES
-from common.scanner.test_data import CALLS_OUT, UNIT_TEST_FILE
+from common.scanner.test_data import CALLS_OUT, unit_test_file
 from common.scanner.textutil import (
     CARGO_DEPENDENCY_TABLES,
     bedrock_arn_models,
@@ -2874,8 +2874,7 @@ class RustDetector(_LanguageDetector):
                 found.append((match.start(1), match.group(1)))
         if not found:
             return
-        relpath = file.relpath
-        if UNIT_TEST_FILE.search(relpath) and "/tests/" not in f"/{relpath}" and not CALLS_OUT.search(text):
+        if unit_test_file(file.relpath) and not CALLS_OUT.search(text):
             return
         comments = self.comment_lines(file.lines)
         if not any(_line_at(text, m.start()) not in comments for m in self.MODEL_REQUEST.finditer(text)):

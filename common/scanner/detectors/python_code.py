@@ -15,7 +15,7 @@ import os
 import re
 import tokenize
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -1720,35 +1720,41 @@ class PythonDetector(Detector):
                 reported.add(found[0])
                 yield self.model_at(file, line, found)
 
+    def models_at_offsets(
+        self,
+        file: SourceFile,
+        found_at: Iterable[tuple[int, str]],
+        comments: set[int],
+        reported: set[str],
+        *,
+        hf_context: bool = False,
+        **extra_metadata,
+    ) -> Iterator[Finding]:
+        """A model for each (offset, id) ``found_at`` names, never in a comment, once per id in the file
+        (``reported``: the inventory is per file)."""
+        for offset, value in found_at:
+            line = line_at(file.text, offset)
+            found = model_finding(value, line, strong=False, hf_context=hf_context)
+            if found and line not in comments and found[0] not in reported:
+                reported.add(found[0])
+                yield self.model_at(file, line, found, **extra_metadata)
+
     def catalog_literals(self, file: SourceFile, findings: list[Finding]) -> Iterator[Finding]:
         """Catalog model ids held in any literal shape (dict keys and values, lists, tuples) that no
         call or model-named constant of the file already reported (the inventory is per file)."""
         comments = {n for n, raw in enumerate(file.lines, start=1) if raw.lstrip().startswith("#")}
         comments |= triple_quoted_lines(file.text)
         reported = {f.key for f in findings if f.type == "model"}
-        for offset, value in hf_url_models(
-            file.text
-        ):  # a model file downloaded, or a model repository cloned
-            line = line_at(file.text, offset)
-            found = model_finding(value, line, strong=False, hf_context=True)
-            if found and line not in comments and found[0] not in reported:
-                reported.add(found[0])
-                yield self.model_at(file, line, found)
+        # a model file downloaded, or a model repository cloned
+        yield from self.models_at_offsets(file, hf_url_models(file.text), comments, reported, hf_context=True)
         if file.scope == "test" and not calls_live_provider(file.text):
             return  # a literal id in a test is input data for the code under test; calls count, above
-        for offset, value in google_path_models(file.text):  # ``.../models/gemini-pro:generateContent``
-            line = line_at(file.text, offset)
-            found = model_finding(value, line, strong=False, hf_context=False)
-            if found and line not in comments and found[0] not in reported:
-                reported.add(found[0])
-                yield self.model_at(file, line, found, evidence=CATALOG_LITERAL)
+        # ``.../models/gemini-pro:generateContent``
+        yield from self.models_at_offsets(
+            file, google_path_models(file.text), comments, reported, evidence=CATALOG_LITERAL
+        )
         # an ARN says Bedrock itself: ``f"arn:aws:bedrock:{region}::foundation-model/amazon.titan-…"``
-        for offset, value in bedrock_arn_models(file.text):
-            line = line_at(file.text, offset)
-            found = model_finding(value, line, strong=False, hf_context=False)
-            if found and line not in comments and found[0] not in reported:
-                reported.add(found[0])
-                yield self.model_at(file, line, found)
+        yield from self.models_at_offsets(file, bedrock_arn_models(file.text), comments, reported)
         # ``"openai:gpt-4o",  # "openai:gpt-4o-mini"``: the alternative a comment keeps is no model
         for line, value in code_model_literals(file.text, comments, hash_comment_offsets(file.text)):
             found = model_finding(value, line, strong=False, hf_context=False)
