@@ -276,3 +276,99 @@ def test_the_budget_handler_is_checked_without_signals_enum_wrapper(monkeypatch)
         assert signal.getsignal(signal.SIGPROF) is worker._expire  # put back where a host replaced it
     finally:
         signal.signal(signal.SIGPROF, previous)
+
+
+def _text_as_read(path, budget: int) -> str:
+    with open(path, encoding="utf-8", errors="replace") as file:
+        return file.read(budget)
+
+
+def test_constant_references_gate_the_bytes_as_the_text_read_before(tmp_path):
+    """``_gated_text`` answers the text ``open(..., "r").read(budget)`` gave, or None (a whole file the gate
+    finds nothing in), with its length either way: invalid UTF-8, non-ASCII letters glued to a
+    name, every kind of line end, and budgets that cut the text."""
+    from common.scanner import model_constants
+
+    gate = linear(r"\b(?:GPT_4O|CLAUDE)\b")
+    rnd = random.Random(11)
+    pieces = [
+        b"GPT_4O",
+        b"CLAUDE",
+        b"x",
+        b" ",
+        b"_",
+        b"\r",
+        b"\n",
+        b"\r\n",
+        b"\xc3\xa9",
+        b"\xff",
+        b"\xe2\x82",
+        b".",
+    ]
+    soups = [b"".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 40))) for _ in range(1500)]
+    soups += [b"\xef\xbb\xbfGPT_4O", b"\xc3GPT_4O", b"GPT_4O\xc3\xa9", b"a" * 50 + b"\r\n" * 20]
+    path = tmp_path / "m.rs"
+    for soup in soups:
+        path.write_bytes(soup)
+        for budget in (1 << 20, len(soup), max(1, len(soup) // 2), 1):
+            expected = _text_as_read(path, budget)
+            text, length = model_constants._gated_text(path, str(tmp_path), budget, gate)
+            assert length == len(expected), (soup, budget)
+            # every whole file within the budget is gated on its bytes
+            assert (text is None) == (budget >= len(soup) and gate.search(expected) is None), (soup, budget)
+            assert text is None or text == expected, (soup, budget)
+            assert model_constants._gated_text(path, str(tmp_path), budget, None) == (expected, len(expected))
+
+
+def test_a_file_naming_no_constant_is_not_decoded_for_references(tmp_path, monkeypatch):
+    from common.scanner import model_constants
+    from common.scanner.facts import FileFacts
+
+    (tmp_path / "models.rs").write_text('pub const GPT_4O: &str = "gpt-4o";\n')
+    (tmp_path / "plain.rs").write_text("fn main() { let x = 1; }\r\n")
+    (tmp_path / "accented.rs").write_text("// café\nfn main() {}\n")
+    (tmp_path / "user.rs").write_text("fn main() { call(models::GPT_4O); }\n")
+    decoded = []
+    real = model_constants._decoded
+    monkeypatch.setattr(
+        model_constants, "_decoded", lambda raw, budget: decoded.append(raw) or real(raw, budget)
+    )
+    facts = {"models.rs": FileFacts(model_constants={"GPT_4O": "gpt-4o"})}
+    found = model_constants.referenced_constants(
+        tmp_path, ["accented.rs", "models.rs", "plain.rs", "user.rs"], facts
+    )
+    assert [(f.location.file, f.name) for f in found] == [("user.rs", "gpt-4o")]
+    assert len(decoded) == 3  # the accented file (for its length), the definitions and the reference
+
+
+def test_suppression_lines_are_read_from_regular_files_inside_the_root_only(tmp_path, monkeypatch):
+    """Opened and checked on the descriptor, without resolving each path component first."""
+    import pathlib
+
+    from common.suppressions import _Lines
+
+    root, outside = tmp_path / "root", tmp_path / "outside.py"
+    (root / "sub").mkdir(parents=True)
+    outside.write_text("x = 1  # trusera:ignore outside\n")
+    (root / "in.py").write_text("import openai  # trusera:ignore kept\n")
+    (root / "plain.py").write_text("import openai\n")
+    (root / "big.py").write_text("# trusera:ignore big\n" + "x" * (5 * 1024 * 1024))
+    (root / "out.py").symlink_to(outside)
+    (root / "alias.py").symlink_to(root / "in.py")
+    (root / "dangling.py").symlink_to(root / "missing.py")
+    os.mkfifo(root / "pipe.py")
+    monkeypatch.setattr(pathlib.Path, "resolve", lambda self, strict=False: 1 / 0)
+    lines = _Lines(root)
+    expected = {
+        "in.py": ["import openai  # trusera:ignore kept"],
+        "alias.py": ["import openai  # trusera:ignore kept"],
+        "plain.py": None,
+        "big.py": None,
+        "out.py": None,
+        "dangling.py": None,
+        "pipe.py": None,
+        "sub": None,
+        "missing.py": None,
+        "../outside.py": None,
+    }
+    assert {name: lines.get(name) for name in expected} == expected
