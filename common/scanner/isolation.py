@@ -37,7 +37,9 @@ WORKER_COMMAND = "from common.scanner.worker import serve; serve()"
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 STOP_GRACE_SECONDS = 2.0
 ZYGOTE_ANSWER_SECONDS = 60.0  # over a loaded machine's imports plus a reap's grace
-READ_BYTES = 1 << 20
+# a pipe's default capacity: ``os.read`` allocates the size it is asked for (a 1 MiB buffer per look at a
+# worker cost more than the look), and a read never returns more than the pipe holds
+READ_BYTES = 1 << 16
 _LENGTH, _LONG_LENGTH = struct.Struct("!i"), struct.Struct("!Q")  # ``Connection``'s message headers
 
 

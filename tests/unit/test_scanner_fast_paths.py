@@ -372,3 +372,30 @@ def test_suppression_lines_are_read_from_regular_files_inside_the_root_only(tmp_
         "../outside.py": None,
     }
     assert {name: lines.get(name) for name in expected} == expected
+
+
+def test_a_look_at_a_worker_reads_no_more_than_its_pipe_holds(monkeypatch):
+    """``os.read`` allocates the size it is asked for: asking a pipe for more than it can hold costs an
+    allocation per look and returns nothing more. Messages still arrive whole across reads."""
+    import fcntl
+    from multiprocessing.connection import Connection
+
+    from common.scanner import isolation
+
+    read_end, write_end = os.pipe()
+    capacity = fcntl.fcntl(read_end, fcntl.F_GETPIPE_SZ)
+    asked = []
+    real = os.read
+    monkeypatch.setattr(isolation.os, "read", lambda fd, size: asked.append(size) or real(fd, size))
+    worker = isolation._Worker(None, 1, None, Connection(read_end, writable=False))
+    writer = Connection(write_end, readable=False)
+    messages = [(None, 10), ("x" * 40_000, 20), (None, 30)]
+    for message in messages:
+        writer.send(message)
+    received = []
+    while len(received) < len(messages):
+        received += worker.received()
+    writer.close()
+    worker.results.close()
+    assert received == messages
+    assert max(asked) <= capacity
