@@ -399,3 +399,56 @@ def test_a_look_at_a_worker_reads_no_more_than_its_pipe_holds(monkeypatch):
     worker.results.close()
     assert received == messages
     assert max(asked) <= capacity
+
+
+def _line_of_afresh(lines: list[str], needle: str, start: int = 0) -> int:
+    pattern = re.compile(r"(?<![\w@/.-])" + re.escape(needle) + r"(?![\w-])", re.IGNORECASE)
+    return next((index + 1 for index in range(start, len(lines)) if pattern.search(lines[index])), 0)
+
+
+def test_a_manifest_line_is_found_as_the_line_by_line_search_found_it(tmp_path):
+    from common.scanner.detectors import manifests
+
+    rnd = random.Random(7)
+    words = ["openai", "OpenAI", "\u017f", "s", "x", "-", "@", "/", ".", " ", '"', "=", "name", "\t", "é"]
+    breaks = ["\n", "\r\n", "\r", "\x0b", "\u2028", "\x1c"]
+    needles = ["openai", 'name = "openai"', "s", "x-", "node_modules/openai", "", "a\nb", "é"]
+    for round_ in range(300):
+        text = "".join(
+            rnd.choice(words) + (rnd.choice(breaks) if rnd.random() < 0.3 else "") for _ in range(60)
+        )
+        path = tmp_path / f"lock{round_}.txt"
+        path.write_text(text, newline="")
+        source = base.SourceFile(path=path, relpath=path.name, size=path.stat().st_size)
+        source.__dict__["text"] = text
+        for needle in needles:
+            for start in (0, 1, 5, len(source.lines), len(source.lines) + 3):
+                assert manifests._line_of(source, needle, start) == _line_of_afresh(
+                    source.lines, needle, start
+                ), (
+                    text,
+                    needle,
+                    start,
+                )
+
+
+def test_a_manifest_line_is_one_search_however_long_the_file(tmp_path, monkeypatch):
+    from common.scanner.detectors import manifests
+
+    searches = []
+
+    class Counting:
+        def __init__(self, pattern):
+            self.pattern = pattern
+
+        def search(self, *args):
+            searches.append(args[1:])
+            return self.pattern.search(*args)
+
+    real_compile = re.compile
+    monkeypatch.setattr(manifests.re, "compile", lambda *args: Counting(real_compile(*args)))
+    path = tmp_path / "uv.lock"
+    path.write_text('[[package]]\nname = "other"\n' * 2000 + '[[package]]\nname = "openai"\n')
+    source = base.SourceFile(path=path, relpath="uv.lock", size=path.stat().st_size)
+    assert manifests._line_of(source, 'name = "openai"') == 4002
+    assert len(searches) == 1

@@ -11,7 +11,9 @@ from __future__ import annotations
 import ast
 import json
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
+from itertools import accumulate
 from pathlib import Path
 
 from common.scanner.catalog import (
@@ -40,12 +42,35 @@ REQUIREMENT = linear(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?\s*([
 
 
 def _line_of(file: SourceFile, needle: str, start: int = 0) -> int:
-    """1-based line of the first line (from ``start``) that mentions ``needle`` as a whole word."""
+    """1-based line of the first line (from ``start``) that mentions ``needle`` as a whole word.
+
+    One search of the lines joined by ``\n`` from line ``start`` on, not one per line (a lock file asks
+    this for each of its AI packages, over thousands of lines): the line break that joins two lines is
+    neither a word character nor one of the look-arounds' others, so a mention matches there exactly
+    where it matches its own line; a needle holding a line break matches no line."""
+    lines = file.lines
+    if "\n" in needle or start >= len(lines):
+        return 0
     pattern = re.compile(r"(?<![\w@/.-])" + re.escape(needle) + r"(?![\w-])", re.IGNORECASE)
-    for index in range(start, len(file.lines)):
-        if pattern.search(file.lines[index]):
-            return index + 1
-    return 0
+    text, starts = _joined(lines)
+    found = pattern.search(text, starts[start])
+    return bisect_right(starts, found.start()) if found else 0
+
+
+class _JoinedLines:
+    """The last list of lines ``_line_of`` searched, joined by ``\n``, and the offset each line starts at."""
+
+    lines: list[str] | None = None
+    text = ""
+    starts: list[int] = []
+
+
+def _joined(lines: list[str]) -> tuple[str, list[int]]:
+    if _JoinedLines.lines is not lines:
+        _JoinedLines.text = "\n".join(lines)
+        _JoinedLines.starts = [0, *accumulate(len(line) + 1 for line in lines[:-1])]
+        _JoinedLines.lines = lines
+    return _JoinedLines.text, _JoinedLines.starts
 
 
 # the first line that opens a list of dependencies: ``dependencies = [``, ``[project.optional-dependencies]``,
