@@ -2,10 +2,10 @@
 code exchange and ID-token validation against the provider's published keys.
 
 Only the provider's discovery document is kept between sign-ins, for ``DISCOVERY_SECONDS`` and for one
-version of the organization's configuration, so an admin's change applies to the very next request: the
-login (anonymous) then makes no call to the provider, and a flood of logins at a slow provider no longer
-takes the organization's share of outbound requests from its members' sign-ins. Keys are fetched at each
-callback. A pending sign-in (state,
+version and issuer of the organization's configuration, so an admin's change applies to the very next
+request: the login (anonymous) then makes no call to the provider, and a flood of logins at a slow
+provider no longer takes the organization's share of outbound requests from its members' sign-ins. The
+callback fetches the document and keys afresh. A pending sign-in (state,
 nonce, PKCE verifier) lives in Redis for a few minutes, can be used once, and only by the browser that
 started it: the login sets a random cookie whose hash the pending sign-in keeps, so a callback URL
 planted in another browser (login CSRF) is refused.
@@ -68,7 +68,7 @@ DISCOVERY_PATH = "/.well-known/openid-configuration"
 PENDING_LOGIN_KEY = "trusera:sso:pending:{}"
 PENDING_LINK_KEY = "trusera:sso:link:{}"
 PENDING_LINK_TTL_SECONDS = 600
-DISCOVERY_KEY = "trusera:sso:discovery:{}:{}"  # organization, configuration version
+DISCOVERY_KEY = "trusera:sso:discovery:{}:{}:{}"  # organization, configuration version, issuer's digest
 DISCOVERY_SECONDS = 300
 MAX_SUBJECT_LENGTH = 255  # OIDC Core §2: a subject identifier is at most 255 ASCII characters
 MAX_EMAIL_LENGTH = 320  # users.email
@@ -208,10 +208,16 @@ def discover(issuer: str) -> dict:
     return metadata
 
 
-def remembered_discovery(organization_id: str, config_version: int) -> dict | None:
+def _discovery_key(issuer: str, organization_id: str, config_version: int) -> str:
+    """A configuration deleted and made again starts its versions over: the issuer tells them apart."""
+    digest = hashlib.sha256(issuer.encode()).hexdigest()[:32]
+    return DISCOVERY_KEY.format(organization_id, config_version, digest)
+
+
+def remembered_discovery(issuer: str, organization_id: str, config_version: int) -> dict | None:
     """The discovery document fetched for this version of the organization's configuration, if still kept."""
     try:
-        kept = get_redis().get(DISCOVERY_KEY.format(organization_id, config_version))
+        kept = get_redis().get(_discovery_key(issuer, organization_id, config_version))
     except RedisError:
         return None
     return json.loads(kept) if kept else None
@@ -222,7 +228,9 @@ def discover_and_remember(issuer: str, organization_id: str, config_version: int
     metadata = discover(issuer)
     with contextlib.suppress(RedisError):  # not kept: the next login fetches it again
         get_redis().set(
-            DISCOVERY_KEY.format(organization_id, config_version), json.dumps(metadata), ex=DISCOVERY_SECONDS
+            _discovery_key(issuer, organization_id, config_version),
+            json.dumps(metadata),
+            ex=DISCOVERY_SECONDS,
         )
     return metadata
 

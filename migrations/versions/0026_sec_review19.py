@@ -21,8 +21,11 @@ depends_on = None
 
 def upgrade() -> None:
     op.execute("DELETE FROM member_invitations")
-    with op.batch_alter_table("member_invitations", recreate="always") as batch:
-        batch.add_column(sa.Column("code_hash", sa.String(64), nullable=False))
+    # SQLite adds a NOT NULL column only with a default; the table is empty and every new row sets it.
+    with op.batch_alter_table("member_invitations") as batch:
+        batch.add_column(sa.Column("code_hash", sa.String(64), nullable=False, server_default=""))
+    with op.batch_alter_table("member_invitations") as batch:
+        batch.alter_column("code_hash", existing_type=sa.String(64), server_default=None)
 
 
 def downgrade() -> None:

@@ -476,7 +476,7 @@ def test_an_issuer_mismatch_anywhere_is_refused(client, fake_idp, fake_org):
     fake_idp.id_token = fake_idp.sign(fake_idp.claims(query["nonce"], CLIENT_ID))
     assert finish(client, org, query["state"]).status_code == 401
     assert last_failure(org["id"]).details["reason"] == "issuer_mismatch"
-    kept = get_redis().keys(DISCOVERY_KEY.format(org["id"], "*"))
+    kept = get_redis().keys(DISCOVERY_KEY.format(org["id"], "*", "*"))
     assert kept
     get_redis().delete(*kept)  # it lapses after DISCOVERY_SECONDS
     refused = client.get(f"/api/v1/sso/{org['slug']}/login")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import secrets
+import sqlite3
 
+import pytest
 from sqlalchemy import select
 
 from common.db import session_scope
 from common.models import Membership
 from common.models.identity import MemberInvitation
-from tests.helpers import PASSWORD, add_member, register_user
+from tests.helpers import PASSWORD, add_member, register_user, sqlite_migrator
 
 SSO_REQUIRED = {
     "issuer": "https://idp.attacker.example",
@@ -176,3 +178,24 @@ def test_a_member_leaves_an_organization_they_do_not_solely_administer(client):
     with session_scope() as session:
         remaining = session.scalars(select(Membership.user_id).where(Membership.organization_id == org["id"]))
         assert list(remaining) == [member.id]
+
+
+def test_migration_0026_withdraws_the_invitations_no_code_was_given_for(tmp_path):
+    """An invitation pending before codes existed could only be accepted without one: the migration
+    deletes them (their admins invite again), and every invitation after it has its code's hash."""
+    path = tmp_path / "invitations.db"
+    upgrade = sqlite_migrator(path)
+    upgrade("0025_sec_scanfair17")
+    with sqlite3.connect(path) as database:
+        database.execute(
+            "INSERT INTO member_invitations (id, organization_id, user_id, role, created_at) "
+            "VALUES ('i1', 'o1', 'u1', 'admin', '2026-12-01 00:00:00')"
+        )
+    upgrade("0026_sec_review19")
+    with sqlite3.connect(path) as database:
+        assert database.execute("SELECT count(*) FROM member_invitations").fetchone() == (0,)
+        with pytest.raises(sqlite3.IntegrityError):
+            database.execute(
+                "INSERT INTO member_invitations (id, organization_id, user_id, role, created_at) "
+                "VALUES ('i2', 'o1', 'u1', 'admin', '2026-12-07 00:00:00')"
+            )

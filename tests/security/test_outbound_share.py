@@ -174,3 +174,13 @@ def test_logins_flooding_a_slow_provider_leave_its_members_a_share(client, small
                 slot.release()
         put_config(client, owner, org, idp.issuer, allowed_domains=["example.org"], **CLIENT)
         assert client.get(login).status_code == 302 and len(fetched) == 2
+    # deleted and made again, a configuration counts its versions from the start: another provider's
+    # configuration at the version of a kept document does not get that document
+    with FakeIdentityProvider() as replacement:
+        sso = f"/api/v1/organizations/{org['id']}/sso"
+        assert client.delete(sso, headers=owner.headers()).status_code == 204
+        put_config(client, owner, org, replacement.issuer, allowed_domains=["example.com"], **CLIENT)
+        toggle(client, owner, org, True)
+        answer = client.get(login)
+        assert answer.status_code == 302
+        assert answer.headers["Location"].startswith(f"{replacement.issuer}/authorize?")

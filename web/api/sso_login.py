@@ -147,7 +147,7 @@ def login(org_slug):
         callback_url = external_url("sso_public.callback", org_slug=org_slug)
         client = client_settings(config)
         # Anyone may start a login: only one that finds no discovery document kept calls the provider.
-        metadata = remembered_discovery(organization.id, config.version)
+        metadata = remembered_discovery(client.issuer, organization.id, config.version)
         if metadata is None:
             with outbound_request(organization.id):
                 metadata = discover_and_remember(client.issuer, organization.id, config.version)
