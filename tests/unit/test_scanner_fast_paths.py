@@ -413,9 +413,11 @@ def test_a_manifest_line_is_found_as_the_line_by_line_search_found_it(tmp_path):
     words = ["openai", "OpenAI", "\u017f", "s", "x", "-", "@", "/", ".", " ", '"', "=", "name", "\t", "é"]
     breaks = ["\n", "\r\n", "\r", "\x0b", "\u2028", "\x1c"]
     needles = ["openai", 'name = "openai"', "s", "x-", "node_modules/openai", "", "a\nb", "é"]
-    for round_ in range(300):
+    for round_ in range(400):
+        # half the texts ASCII, searched through their lowered copy; the others through the pattern
+        chosen, ends = (words, breaks) if round_ % 2 else ([w for w in words if w.isascii()], breaks[:4])
         text = "".join(
-            rnd.choice(words) + (rnd.choice(breaks) if rnd.random() < 0.3 else "") for _ in range(60)
+            rnd.choice(chosen) + (rnd.choice(ends) if rnd.random() < 0.3 else "") for _ in range(60)
         )
         path = tmp_path / f"lock{round_}.txt"
         path.write_text(text, newline="")
@@ -432,7 +434,7 @@ def test_a_manifest_line_is_found_as_the_line_by_line_search_found_it(tmp_path):
                 )
 
 
-def test_a_manifest_line_is_one_search_however_long_the_file(tmp_path, monkeypatch):
+def test_a_manifest_line_is_one_match_however_long_the_file(tmp_path, monkeypatch):
     from common.scanner.detectors import manifests
 
     searches = []
@@ -444,6 +446,10 @@ def test_a_manifest_line_is_one_search_however_long_the_file(tmp_path, monkeypat
         def search(self, *args):
             searches.append(args[1:])
             return self.pattern.search(*args)
+
+        def match(self, *args):
+            searches.append(args[1:])
+            return self.pattern.match(*args)
 
     real_compile = re.compile
     monkeypatch.setattr(manifests.re, "compile", lambda *args: Counting(real_compile(*args)))
