@@ -44,7 +44,6 @@ def _cheap_password_hashing():
     cheap = argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAPEST)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(security, "_password_hasher", cheap)
-        patch.setattr(security, "_DUMMY_HASH", cheap.hash("not-a-real-password"))
         yield production
 
 
