@@ -14,6 +14,10 @@ import secrets
 
 import pytest
 
+from common.bom import iri_grammar
+
+iri_grammar.defer()  # before the test modules import jsonschema
+
 os.environ.update(
     {
         "ENV": "test",
