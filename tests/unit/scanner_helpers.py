@@ -62,12 +62,6 @@ def stuck_worker_command(name: str, marker: Path) -> str:
     return f"from tests.unit.scanner_helpers import serve_stuck_on; serve_stuck_on({name!r}, {str(marker)!r})"
 
 
-def slow_starting_worker_command(seconds: float) -> str:
-    """An isolated worker's command (``isolation.WORKER_COMMAND``) whose zygote takes ``seconds`` longer to
-    start, as its imports do on a loaded machine."""
-    return f"import time; time.sleep({seconds!r}); from common.scanner.worker import serve; serve()"
-
-
 def serve_stuck_on(name: str, marker: str) -> None:
     """An isolated worker that blocks without spending CPU inside the budget of the file called ``name``,
     as a read that never returns would: the CPU budget's signal never fires, only the parent's wall clock
