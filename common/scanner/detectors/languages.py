@@ -648,8 +648,13 @@ class _LanguageDetector(Detector):
         self, file: SourceFile, line: int, name: str | None, package: Package | None = None
     ) -> Finding:
         """An MCP client the code connects with, named as it declares itself, else after the SDK package
-        that builds it as this ecosystem spells it, else after its file."""
+        that builds it as this ecosystem spells it (the spelling the file imports, where the catalog
+        lists several: Go's ``github.com/paularlott/mcp`` is not mark3labs' ``mcp-go``), else after its
+        file."""
         spelt = registry_name(package.id, self.registry) if package and self.registry else ""
+        if package and self.registry:
+            text = file.text
+            spelt = next((n for n in registry_name_all(package.id, self.registry) if f'"{n}"' in text), spelt)
         name = (name or (spelt if "*" not in spelt else "") or component_name_for(file.relpath)).lower()
         return self.located(file, line, "mcp_client", name, MCP_PROVIDER, metadata={"transport": "code"})
 
@@ -1446,13 +1451,15 @@ class GoDetector(_LanguageDetector):
             r'\b(?:SSEClientTransport|StreamableClientTransport)\s*\{\s*Endpoint:\s*"((?:https?|wss?)://[^"\s]{1,200})"'
         ),
     )
+    # ``mcp.NewTool("name", ..)``; the SDK's tool type filled in by hand, by pointer or by value
+    # (``&mcp.Tool{Name: "x"}``, paularlott/mcp's ``mcp.MCPTool{Name: "x"}`` a tool provider returns)
     tool_patterns = (
         lazy_re(r'\bmcp\.NewTool\(\s*"([^"\n]{1,100})"'),
-        lazy_re(r'&mcp\.Tool\s*\{[^{}]{0,300}\bName:\s*"([^"\n]{1,100})"'),
+        lazy_re(r'\bmcp\.(?:MCP)?Tool\s*\{[^{}]{0,300}\bName:\s*"([^"\n]{1,100})"'),
     )
     tool_constant_patterns = (
         linear(r"\bmcp\.NewTool\(\s*((?:[A-Za-z_]\w*\.)?[A-Za-z_]\w*)\s*[,)]"),
-        linear(r"&mcp\.Tool\s*\{[^{}]{0,300}\bName:\s*((?:[A-Za-z_]\w*\.)?[A-Za-z_]\w*)\s*[,}]"),
+        linear(r"\bmcp\.(?:MCP)?Tool\s*\{[^{}]{0,300}\bName:\s*((?:[A-Za-z_]\w*\.)?[A-Za-z_]\w*)\s*[,}]"),
     )
 
     BLOCK = linear(r"\bimport\s*\((.*?)\)", re.DOTALL)
