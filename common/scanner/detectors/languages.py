@@ -2593,15 +2593,26 @@ class RustDetector(_LanguageDetector):
             if named:
                 yield match.start(), named.group(1)
 
-    # rmcp: the type that serves MCP requests (``#[tool_handler] impl ServerHandler for Counter``)
-    SERVER_HANDLER = linear(r"\bimpl\s+(?:[\w:]+::)?ServerHandler\s+for\s+\w+")
-    # ``().serve(transport)``, also through a type-erased service (``().into_dyn().serve(..)``), or the
-    # client's own info served (``ClientInfo::default()`` or a literal, rmcp's alias
-    # ``InitializeRequestParam``); rust-mcp-sdk's ``client_runtime::create_client(details, transport, h)``
+    # rmcp: the type that serves MCP requests (``#[tool_handler] impl ServerHandler for Counter``), also
+    # a generic one (``impl<DS: DataService> ServerHandler for GenericService<DS>``)
+    SERVER_HANDLER = linear(r"\bimpl\s*(?:<[^{};]{0,200}>\s*)?(?:[\w:]+::)?ServerHandler\s+for\s+\w+")
+    # ``().serve(transport)``, also through a type-erased service (``().into_dyn().serve(..)``); a
+    # handler served over a client transport (``handler.serve(TokioChildProcess::new(..))``,
+    # ``.serve(client_transport)``); or the client's own info served (``ClientInfo::default()`` or a
+    # literal, rmcp's alias ``InitializeRequestParam``); rust-mcp-sdk's
+    # ``client_runtime::create_client(details, transport, h)``
     CLIENT_CONNECT = linear(
         r"(?:^|[^\w>)\]])\(\)\s*(?:\.into_dyn\(\)\s*)?\.serve\s*\(|\bserve_client\s*\("
+        r"|\.serve\s*\(\s*(?:TokioChildProcess\b|\w*client_transport\b)"
         r"|\b(?:ClientInfo|InitializeRequestParam)\s*(?:\{|::(?:default|new)\s*\()"
         r"|\bclient_runtime::create_client\s*\("
+    )
+    # rmcp: a type the file makes an MCP client of (``impl ClientHandler for SamplingDemoClient``); it
+    # connects where the file serves it
+    CLIENT_HANDLER = linear(r"\bimpl\s*(?:<[^{};]{0,200}>\s*)?(?:[\w:]+::)?ClientHandler\s+for\s+\w+")
+    TEST_ATTRIBUTE = linear(r"#\[(?:\w+::)*test\b")
+    SERVES = linear(
+        r"\.serve(?:_with_ct)?\s*\(|\bserve_client(?:_with_ct)?\s*\(|\bclient_runtime::create_client\s*\("
     )
 
     def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
@@ -2637,6 +2648,14 @@ class RustDetector(_LanguageDetector):
         connect = next(
             (m for m in self.CLIENT_CONNECT.finditer(text) if _line_at(text, m.start()) not in comments), None
         )
+        serves = self.SERVES.search(text)
+        if connect and not serves and self.TEST_ATTRIBUTE.search(text):
+            connect = None  # a client's info a test only builds (to serialise it) connects nothing
+        if not connect and serves:
+            connect = next(
+                (m for m in self.CLIENT_HANDLER.finditer(text) if _line_at(text, m.start()) not in comments),
+                None,
+            )
         if connect and client_names:
             for name, line in client_names.items():
                 yield self.code_mcp_client(file, line, name)
