@@ -242,7 +242,18 @@ def _decoded_body(payload: bytes) -> object:
     return json.loads(base64.b64decode(json.loads(payload)["body"]))
 
 
-def test_a_task_and_its_task_sent_event_go_out_in_one_pipeline(monkeypatch, scan_queue):
+@pytest.fixture(params=["celery", "prepared"])
+def send_path(request, monkeypatch, scan_queue) -> str:
+    """``scans.run`` sent through Celery's ``send_task``, or as the ``PreparedTask`` of an earlier send."""
+    if request.param == "celery":
+        monkeypatch.setattr(common.celery_client, "_prepared_tasks", dict)
+    else:
+        assert _drop_task(scan_queue, enqueue(SCAN_RUN, "no-such-scan-warm-up")) == 1
+        assert (SCAN_RUN, scan_queue) in common.celery_client._prepared_tasks()
+    return request.param
+
+
+def test_a_task_and_its_task_sent_event_go_out_in_one_pipeline(monkeypatch, scan_queue, send_path):
     assert celery_client().conf.task_send_sent_event  # Flower lists tasks from their task-sent events
     pipelines = _sent_pipelines(monkeypatch)
     task_id = enqueue(SCAN_RUN, "no-such-scan-pipeline")
@@ -256,7 +267,7 @@ def test_a_task_and_its_task_sent_event_go_out_in_one_pipeline(monkeypatch, scan
     assert _drop_task(scan_queue, task_id) == 1
 
 
-def test_a_failed_pipeline_is_sent_again_on_its_own(monkeypatch, scan_queue):
+def test_a_failed_pipeline_is_sent_again_on_its_own(monkeypatch, scan_queue, send_path):
     """A blip that loses the batch: the task still arrives, once, under the id ``enqueue`` returned."""
     original, failures, test_thread = redis.client.Pipeline.execute, [], threading.current_thread()
 
@@ -296,7 +307,9 @@ def _subscribed(organization_id: str) -> Iterator[redis.client.PubSub]:
         pubsub.close()
 
 
-def test_scan_queued_leads_its_task_in_one_pipeline(client, make_user, scan_root, monkeypatch, scan_queue):
+def test_scan_queued_leads_its_task_in_one_pipeline(
+    client, make_user, scan_root, monkeypatch, scan_queue, send_path
+):
     """The event first, then the task and its ``task-sent`` event: one round trip, in that order, so
     a quick worker's ``scan.started`` cannot overtake ``scan.queued``; the dashboard's version is bumped
     in it too."""
@@ -355,7 +368,7 @@ def test_a_created_scan_costs_three_redis_round_trips(client, make_user, scan_ro
 
 
 def test_a_failed_pipeline_still_publishes_the_event_before_the_task(
-    client, make_user, scan_root, monkeypatch, scan_queue
+    client, make_user, scan_root, monkeypatch, scan_queue, send_path
 ):
     """A blip that loses the whole batch: the event goes out on its own, then the task, once."""
     user = make_user()
@@ -383,7 +396,7 @@ def test_a_failed_pipeline_still_publishes_the_event_before_the_task(
 
 
 def test_a_pipeline_whose_reply_was_lost_publishes_the_event_once(
-    client, make_user, scan_root, monkeypatch, scan_queue
+    client, make_user, scan_root, monkeypatch, scan_queue, send_path
 ):
     """Redis ran the event and the task, then the connection dropped before its reply arrived: the batch
     fails as if nothing had been sent, and the event and the task are sent again. The event must still
@@ -569,3 +582,58 @@ def test_warming_takes_no_more_connections_than_the_pool_allows(fresh_celery_cli
     assert all(connection.connected for connection in held)
     for connection in held:
         connection.release()
+
+
+@pytest.fixture
+def sent_by_celery(monkeypatch) -> list[str]:
+    """The names of the tasks that went through Celery's ``send_task`` (not a ``PreparedTask``)."""
+    names: list[str] = []
+    original = celery_client().send_task
+
+    def send_task(name, *args, **kwargs):
+        names.append(name)
+        return original(name, *args, **kwargs)
+
+    monkeypatch.setattr(celery_client(), "send_task", send_task)
+    return names
+
+
+def _comparable(commands: list[tuple], task_id: str) -> tuple[list, list[float]]:
+    """The task's and its event's messages, decoded, with what differs per message (its id, the delivery
+    tags, the times) named instead; and the event's clock."""
+    [(push, queue, message), (publish, topic, sent_event)] = commands
+    decoded = []
+    for text in (message, sent_event):
+        envelope = json.loads(text)
+        envelope["body"] = _decoded_body(text)
+        envelope["properties"]["delivery_tag"] = "<tag>"
+        decoded.append(json.loads(json.dumps(envelope).replace(task_id, "<id>")))
+    task, event = decoded
+    task["headers"]["trusera_sent_at"] = "<time>"
+    clock, event["body"]["clock"], event["body"]["timestamp"] = event["body"]["clock"], "<clock>", "<time>"
+    return [push, queue, task, publish, topic, event], clock
+
+
+def test_a_task_sent_again_reuses_the_messages_celery_made_for_it(monkeypatch, scan_queue, sent_by_celery):
+    """The first send of a task goes through Celery; the next ones are the same two messages with their
+    own id, arguments, times, tags and clock, in the same pipeline, without Celery's ``send_task``."""
+    pipelines = _sent_pipelines(monkeypatch)
+    first = enqueue(SCAN_RUN, "no-such-scan-prepared")
+    second = enqueue(SCAN_RUN, "no-such-scan-prepared")
+    assert sent_by_celery == [SCAN_RUN]
+    [by_celery, prepared] = pipelines
+    celery_sent, celery_clock = _comparable(by_celery, first)
+    prepared_sent, prepared_clock = _comparable(prepared, second)
+    assert prepared_sent == celery_sent
+    assert prepared_clock > celery_clock
+    assert _drop_task(scan_queue, first) == 1 and _drop_task(scan_queue, second) == 1
+
+
+def test_a_task_with_a_countdown_still_goes_through_celery(monkeypatch, scan_queue, sent_by_celery):
+    pipelines = _sent_pipelines(monkeypatch)
+    now = enqueue(SCAN_RUN, "no-such-scan-countdown")
+    later = enqueue(SCAN_RUN, "no-such-scan-countdown", countdown=60)
+    assert sent_by_celery == [SCAN_RUN, SCAN_RUN]
+    [(_push, _queue, message), _event] = pipelines[-1]
+    assert json.loads(message)["headers"]["eta"] is not None
+    assert _drop_task(scan_queue, now) == 1 and _drop_task(scan_queue, later) == 1
