@@ -39,6 +39,7 @@ from kombu.utils.json import dumps, loads
 from kombu.utils.uuid import uuid
 
 from common.config import DB_POOL_OVERFLOW, DB_POOL_SIZE
+from common.redis_client import packed
 from common.tasks import EVENT_FOLLOW_UPS, SENT_AT_HEADER, queue_for
 
 log = logging.getLogger(__name__)
@@ -297,17 +298,48 @@ class PreparedTask:
         }
         event_message = {**self.event_message, "body": _encoded(event)}
         event_message["properties"] = {**self.event_message["properties"], "delivery_tag": uuid()}
-        with channel.conn_or_acquire() as redis_client, redis_client.pipeline(transaction=False) as pipeline:
-            for name, *command_args in leading.commands if leading is not None else ():
-                getattr(pipeline, name)(*command_args)
-            pipeline.execute_command(*self.push, dumps(message))
-            pipeline.execute_command(*self.publish, dumps(event_message))
-            try:
-                replies = pipeline.execute()
-            except Exception as exc:
-                raise BatchPublishError("Redis publish batch failed; delivery is uncertain") from exc
+        with channel.conn_or_acquire() as redis_client:
+            commands = _commands_of(redis_client, leading.commands if leading is not None else ())
+            commands += [(*self.push, dumps(message)), (*self.publish, dumps(event_message))]
+            replies = _sent_in_one_round_trip(redis_client.connection_pool, commands)
         if leading is not None:
             leading.replies = replies[: len(leading.commands)]
+
+
+def _commands_of(redis_client: redis.Redis, calls) -> list[tuple]:
+    """The Redis commands of redis-py method calls (``Leading``'s ``(method, *args)``), as a pipeline queues
+    them (``incr`` is ``INCRBY key 1``)."""
+    pipeline = redis_client.pipeline(transaction=False)
+    for name, *args in calls:
+        getattr(pipeline, name)(*args)
+    return [args for args, _options in pipeline.command_stack]
+
+
+def _sent_in_one_round_trip(pool: redis.ConnectionPool, commands: list[tuple]) -> list:
+    """What a redis-py pipeline without a transaction does, on a connection of its pool, without its
+    command machinery (as ``run_script`` does for one command): the commands in one write, their replies
+    in order. A reply that is an error, or a connection lost or timed out (the connection is dropped),
+    fails the batch as a pipeline's ``execute`` does: ``BatchPublishError``, delivery uncertain."""
+    connection = pool.get_connection()
+    try:
+        connection.send_packed_command([packed(*command) for command in commands])
+        replies = [_reply(connection) for _command in commands]
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        connection.disconnect()
+        raise BatchPublishError("Redis publish batch failed; delivery is uncertain") from exc
+    finally:
+        pool.release(connection)
+    failed = next((reply for reply in replies if isinstance(reply, redis.ResponseError)), None)
+    if failed is not None:
+        raise BatchPublishError("Redis publish batch failed; delivery is uncertain") from failed
+    return replies
+
+
+def _reply(connection) -> object:
+    try:
+        return connection.read_response()
+    except redis.ResponseError as error:
+        return error
 
 
 def _encoded(body) -> str:
