@@ -318,17 +318,21 @@ def _commands_of(redis_client: redis.Redis, calls) -> list[tuple]:
 def _sent_in_one_round_trip(pool: redis.ConnectionPool, commands: list[tuple]) -> list:
     """What a redis-py pipeline without a transaction does, on a connection of its pool, without its
     command machinery (as ``run_script`` does for one command): the commands in one write, their replies
-    in order. A reply that is an error, or a connection lost or timed out (the connection is dropped),
-    fails the batch as a pipeline's ``execute`` does: ``BatchPublishError``, delivery uncertain."""
-    connection = pool.get_connection()
+    in order. A reply that is an error, or a connection that cannot be had, is lost or times out (it is
+    dropped), fails the batch as a pipeline's ``execute`` does: ``BatchPublishError``, delivery uncertain,
+    and ``enqueue`` sends the task again through Celery's retrying publish."""
+    connection = None
     try:
+        connection = pool.get_connection()
         connection.send_packed_command([packed(*command) for command in commands])
         replies = [_reply(connection) for _command in commands]
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-        connection.disconnect()
+        if connection is not None:
+            connection.disconnect()
         raise BatchPublishError("Redis publish batch failed; delivery is uncertain") from exc
     finally:
-        pool.release(connection)
+        if connection is not None:
+            pool.release(connection)
     failed = next((reply for reply in replies if isinstance(reply, redis.ResponseError)), None)
     if failed is not None:
         raise BatchPublishError("Redis publish batch failed; delivery is uncertain") from failed

@@ -328,6 +328,23 @@ def test_a_failed_pipeline_is_sent_again_on_its_own(monkeypatch, scan_queue, sen
     assert _drop_task(scan_queue, task_id) == 1
 
 
+def test_a_batch_without_a_connection_is_sent_again_on_its_own(monkeypatch, scan_queue, send_path):
+    """The pool cannot hand the batch a connection (Redis restarting): the task goes through Celery's
+    retrying publish, once, under the id ``enqueue`` returned, instead of being left to the reconciler."""
+    original, refused, test_thread = redis.ConnectionPool.get_connection, [], threading.current_thread()
+
+    def get_connection(pool, *args, **kwargs):
+        if not refused and threading.current_thread() is test_thread:
+            refused.append(pool)
+            raise redis.ConnectionError("Redis is restarting")
+        return original(pool, *args, **kwargs)
+
+    monkeypatch.setattr(redis.ConnectionPool, "get_connection", get_connection)
+    task_id = enqueue(SCAN_RUN, "no-such-scan-no-connection")
+    assert refused
+    assert _drop_task(scan_queue, task_id) == 1
+
+
 def _drop_task(queue: str, task_id: str) -> int:
     """Remove the task's messages from the queue (``scan_queue``: no worker consumes it); how many."""
     broker = redis.Redis.from_url(celery_client().conf.broker_url)
