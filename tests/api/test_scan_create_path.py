@@ -328,9 +328,10 @@ def test_a_failed_pipeline_is_sent_again_on_its_own(monkeypatch, scan_queue, sen
     assert _drop_task(scan_queue, task_id) == 1
 
 
-def test_a_batch_without_a_connection_is_sent_again_on_its_own(monkeypatch, scan_queue, send_path):
-    """The pool cannot hand the batch a connection (Redis restarting): the task goes through Celery's
-    retrying publish, once, under the id ``enqueue`` returned, instead of being left to the reconciler."""
+def test_a_prepared_batch_without_a_connection_is_sent_again_on_its_own(monkeypatch, scan_queue):
+    """The pool cannot hand a ``PreparedTask``'s batch a connection (Redis restarting): the task goes through
+    Celery's retrying publish, once, under the id ``enqueue`` returned, as a failed pipeline's does."""
+    assert _drop_task(scan_queue, enqueue(SCAN_RUN, "no-such-scan-warm-up")) == 1  # the task prepared
     original, refused, test_thread = redis.ConnectionPool.get_connection, [], threading.current_thread()
 
     def get_connection(pool, *args, **kwargs):
