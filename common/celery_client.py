@@ -249,13 +249,14 @@ def _plain_publishing(client: Celery) -> bool:
 class PreparedTask:
     """The two messages Celery sent for a task, kept to send the task's next ones without Celery.
 
-    Building them took Celery and kombu a third of a ``POST /scans``'s CPU (routing through chains of
+    Building them took Celery and kombu a fifth of a ``POST /scans``'s CPU (routing through chains of
     configuration mappings, the message and its ``task-sent`` event, a copy of the queue and of the event
-    exchange bound per publish to check their declaration), for messages that differ only in the task's id
-    and arguments, the time, the event's clock and the delivery tags. ``send`` fills those into copies of
-    what Celery sent the first time in this process and sends them in the same pipeline, with the same
-    commands, and leaves anything else (a countdown, a send from inside a task, a connection that has not
-    declared the queue yet) to Celery (``tests/api/test_scan_create_path.py`` compares the two).
+    exchange bound per publish to check their declaration; bench/README.md), for messages that differ only
+    in the task's id and arguments, the times, the event's clock, ``reply_to`` and the delivery tags.
+    ``send`` fills those into copies of what Celery sent the first time in this process and sends them in
+    the same pipeline, with the same commands, and leaves anything else (a countdown, a send from inside a
+    task, a connection that has not declared the queue yet, another receiver of the publish signals) to
+    Celery (``tests/api/test_scan_create_path.py`` compares the two).
     """
 
     queue: object  # the kombu ``Queue``, whose declaration the connection must have made
