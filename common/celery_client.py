@@ -255,8 +255,8 @@ class PreparedTask:
     in the task's id and arguments, the times, the event's clock, ``reply_to`` and the delivery tags.
     ``send`` fills those into copies of what Celery sent the first time in this process and sends them in
     the same pipeline, with the same commands, and leaves anything else (a countdown, a send from inside a
-    task, a connection that has not declared the queue yet, another receiver of the publish signals) to
-    Celery (``tests/api/test_scan_create_path.py`` compares the two).
+    task, a connection that has not declared the queue yet, another receiver of the publish signals, a body
+    compressed or not JSON) to Celery (``tests/api/test_scan_create_path.py`` compares the two).
     """
 
     queue: object  # the kombu ``Queue``, whose declaration the connection must have made
