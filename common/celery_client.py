@@ -255,8 +255,8 @@ class PreparedTask:
     in the task's id and arguments, the times, the event's clock, ``reply_to`` and the delivery tags.
     ``send`` fills those into copies of what Celery sent the first time in this process and sends them in
     the same pipeline, with the same commands, and leaves anything else (a countdown, a send from inside a
-    task, a connection that has not declared the queue yet, another receiver of the publish signals) to
-    Celery (``tests/api/test_scan_create_path.py`` compares the two).
+    task, a connection that has not declared the queue yet, another receiver of the publish signals, a body
+    compressed or not JSON) to Celery (``tests/api/test_scan_create_path.py`` compares the two).
     """
 
     queue: object  # the kombu ``Queue``, whose declaration the connection must have made
@@ -277,7 +277,8 @@ class PreparedTask:
         )
 
     def send(self, client: Celery, channel, task_id: str, args: list, leading: Leading | None) -> None:
-        argsrepr = saferepr(args, self.argsrepr_maxsize, maxlevels=self.repr_maxlevels)
+        # Celery describes no arguments as ``()`` whatever empty sequence it was given (``as_task_v2``).
+        argsrepr = saferepr(args or (), self.argsrepr_maxsize, maxlevels=self.repr_maxlevels)
         headers = {**self.message["headers"], "id": task_id, "root_id": task_id, "argsrepr": argsrepr}
         stamp_sent_at(headers=headers)
         properties = {
@@ -381,6 +382,8 @@ def _remember_prepared(
     if len(sent) != 2 or sent[0][0] != "LPUSH" or sent[1][0] != "PUBLISH":
         return
     message, event_message = loads(sent[0][2]), loads(sent[1][2])
+    if not (_rewritable(message) and _rewritable(event_message)):
+        return
     body, event = _decoded(message), _decoded(event_message)
     headers = message["headers"]
     if (
@@ -400,6 +403,16 @@ def _remember_prepared(
         event=event,
         argsrepr_maxsize=client.amqp.argsrepr_maxsize,
         repr_maxlevels=client.conf.task_repr_maxlevels,
+    )
+
+
+def _rewritable(message: dict) -> bool:
+    """Whether ``_encoded`` writes the message's body as Celery did: JSON, uncompressed, base64 (not so
+    with ``task_compression``, another serializer, or another ``body_encoding`` of the transport)."""
+    return (
+        message.get("content-type") == "application/json"
+        and "compression" not in message.get("headers", {})
+        and message.get("properties", {}).get("body_encoding") == "base64"
     )
 
 
