@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 IGNORE_FILES = (".gitignore", ".truseraignore")
 # the largest ignore file applied: real ones are a few KiB, and compiling patterns costs superlinear time
 MAX_IGNORE_FILE_BYTES = 256 * 1024
-MAX_IGNORE_BYTES_PER_WALK = 8 * 1024**2
+MAX_IGNORE_BYTES_PER_WALK = 4 * 1024**2  # about a CPU second per MiB of the worst distinct text
+# RE2 cannot compile one set of a few thousand patterns (and takes a tenth of a second failing to)
+MAX_IGNORE_PATTERNS = 3_000
 MAX_IGNORE_LINE_CHARS = 4096  # Linux's PATH_MAX: no longer pattern names a path git could check out
 
 
@@ -54,10 +56,10 @@ class _IgnoreFiles:
     """The ignore files of one walk. The walk runs outside any file's budget, so what they may cost is
     bounded here: one over ``MAX_IGNORE_FILE_BYTES``, or past ``MAX_IGNORE_BYTES_PER_WALK`` of distinct
     ignore text (compiling patterns is what costs; a repeated file is compiled once), is not read, and
-    one whose patterns RE2 cannot compile as one set (two thousand ``**`` lines exceed its memory
-    budget; ``[z-a]``) is not applied; each is a warning and the files it names are scanned. Lines
-    pathspec cannot read (``!``, a trailing backslash) or longer than any path are skipped, as git
-    skips the first: pathspec's error for one ended the whole walk."""
+    one of more than ``MAX_IGNORE_PATTERNS`` patterns or whose patterns RE2 cannot compile as one set
+    (``[z-a]``) is not applied; each is a warning and the files it names are scanned. Lines pathspec
+    cannot read (``!``, a trailing backslash) or longer than any path are skipped, as git skips the
+    first: pathspec's error for one ended the whole walk."""
 
     warn: Callable[[str, str], None]
     bytes_left: int = field(default_factory=lambda: MAX_IGNORE_BYTES_PER_WALK)
@@ -77,6 +79,11 @@ class _IgnoreFiles:
                 if text is not None:
                     lines.extend(text.splitlines())
                     read.append(relpath)
+        lines = [line for line in lines if line.strip() and not line.startswith("#")]
+        if len(lines) > MAX_IGNORE_PATTERNS:
+            for relpath in read:
+                self.warn(relpath, f"ignore files over {MAX_IGNORE_PATTERNS:,} patterns; not applied")
+            return None
         lines = [line for line in lines if _readable_pattern(line)]
         if not lines:
             return None

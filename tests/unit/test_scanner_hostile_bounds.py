@@ -415,6 +415,18 @@ def test_an_ignore_file_re2_cannot_compile_as_one_set_is_a_warning_and_not_appli
     assert "cannot compile" in warnings[0][1]
 
 
+def test_an_ignore_file_of_more_patterns_than_re2_compiles_is_not_compiled(tmp_path, monkeypatch):
+    compiled = []
+    monkeypatch.setattr(walker, "_compiled_spec", compiled.append)
+    patterns = [f"*.log{i}" for i in range(walker.MAX_IGNORE_PATTERNS + 1)]
+    (tmp_path / ".gitignore").write_text("\n".join(["# many", "", *patterns]))
+
+    _, warnings = walked_with_warnings(tmp_path)
+
+    assert compiled == []
+    assert warnings == [(".gitignore", "ignore files over 3,000 patterns; not applied")]
+
+
 def test_an_ignore_file_over_the_size_limit_is_read_no_further_and_not_applied(tmp_path):
     (tmp_path / ".gitignore").write_text("*.log\n#" + "x" * walker.MAX_IGNORE_FILE_BYTES + "\n")
     (tmp_path / "debug.log").write_text("x\n")
