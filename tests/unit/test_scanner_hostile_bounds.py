@@ -452,3 +452,27 @@ def test_distinct_ignore_files_past_the_walks_allowance_are_not_applied(tmp_path
     assert [relpath for relpath, _ in warnings] == ["c/.gitignore"]
     assert "over 1,000 bytes of distinct ignore files" in warnings[0][1]
     assert "c/debug.log" in walked
+
+
+@pytest.mark.parametrize(
+    ("name", "head"),
+    [
+        (
+            "app.go",
+            'package main\nimport "github.com/sashabaranov/go-openai"\nconst DefaultModel = "gpt-4o"\n',
+        ),
+        ("app.js", 'import OpenAI from "openai";\nconst model = "gpt-4o";\n'),
+    ],
+)
+def test_a_long_line_of_escaped_quotes_does_not_run_the_file_out_of_its_budget(tmp_path, name, head):
+    """``"\\`` repeated on one line: every quote is escaped, so no literal closes, and ``re`` tried 200
+    units from each of them (2.1 s per 400 KB). The file was stopped and its model not reported."""
+    path = tmp_path / name
+    path.write_text(head + '"\\' * 200_000 + "\n")
+    source = SourceFile(path=path, relpath=name, size=path.stat().st_size, root=str(tmp_path))
+
+    with one_scan():
+        report, _ = scan_file(source, all_detectors(), 5 * 1024 * 1024, 0.5)
+
+    assert report.warnings == []
+    assert "gpt-4o" in {finding.name for finding in report.findings}
