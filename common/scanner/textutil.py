@@ -332,6 +332,7 @@ def endpoint_for_url(url: str, *, any_host: bool, hint: str | None = None):
 
 
 MASK_KEEPS_HIDDEN = 16  # as ``common.security.mask_secret``: fewer hidden characters, nothing is shown
+WHOLE_MASK = "*" * 6
 
 
 def mask_secret(value: str) -> str:
@@ -341,11 +342,16 @@ def mask_secret(value: str) -> str:
     visible = 4 if len(value) >= 16 else 2
     prefix_len = min(8, max(3, len(value) // 5))
     if len(value) - prefix_len - visible < MASK_KEEPS_HIDDEN:
-        return "*" * 6
-    return f"{value[:prefix_len]}{'*' * 6}{value[-visible:]}"
+        return WHOLE_MASK
+    return f"{value[:prefix_len]}{WHOLE_MASK}{value[-visible:]}"
 
 
-def secret_hash(value: str) -> str:
+def secret_hash(value: str) -> str | None:
+    """The SHA-256 that tells two findings of one secret apart, or None for a secret the mask hides whole:
+    an unsalted digest of a short secret is reversed offline by anyone who reads the scan (that of
+    ``hunter22`` is in every lookup table), which would undo the mask."""
+    if mask_secret(value) == WHOLE_MASK:
+        return None
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 

@@ -1,3 +1,4 @@
+import hashlib
 import json
 import random
 import string
@@ -147,3 +148,18 @@ def test_snippets_of_other_detectors_are_masked_too(tmp_path):
     snippets = [loc.snippet for c in result.components for loc in c.locations]
     assert any("anthropic.Anthropic(api_key='sk-ant-a" in s for s in snippets)
     assert all(secret not in s for s in snippets)
+
+
+def test_a_secret_the_mask_hides_whole_has_no_digest_to_reverse(tmp_path):
+    """``******`` hid ``hunter22``, but its unsalted SHA-256 beside the mask is in every lookup table."""
+    short, long = "hunter22", token(40)
+    config = {"mcpServers": {"db": {"command": "npx", "args": ["-y", "@x/db-mcp"], "env": {}}}}
+    config["mcpServers"]["db"]["env"] = {"DB_PASSWORD": short, "DB_TOKEN": long}
+    result = scan_tree(tmp_path, {".mcp.json": json.dumps(config)})
+
+    shown = json.dumps(result.to_dict())
+    records = {record["field"]: record for c in result.components for record in c.metadata.get("secrets", [])}
+    assert records["env.DB_PASSWORD"] == {"field": "env.DB_PASSWORD", "masked": "******"}
+    assert records["env.DB_TOKEN"]["hash"] == secret_hash(long)
+    assert hashlib.sha256(short.encode()).hexdigest() not in shown
+    assert secret_hash(short) is None

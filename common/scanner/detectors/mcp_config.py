@@ -116,7 +116,8 @@ def secret_rules() -> SecretRules:
 
 def secret_record(field_name: str, value: str) -> dict:
     """What is stored about a hard-coded secret: never the value itself."""
-    return {"field": field_name, "masked": mask_secret(value), "hash": secret_hash(value)}
+    digest = secret_hash(value)
+    return {"field": field_name, "masked": mask_secret(value), **({"hash": digest} if digest else {})}
 
 
 URL_CREDENTIALS_RE = linear(r"^[a-z][a-z0-9+.-]*://([^/@\s:]+):([^/@\s]+)@", re.IGNORECASE)
