@@ -5,6 +5,7 @@ import string
 
 import pytest
 
+from common.scanner.redaction import mask_value
 from common.scanner.textutil import secret_hash
 from tests.unit.scanner_helpers import component, keys, scan_tree
 
@@ -163,3 +164,24 @@ def test_a_secret_the_mask_hides_whole_has_no_digest_to_reverse(tmp_path):
     assert records["env.DB_TOKEN"]["hash"] == secret_hash(long)
     assert hashlib.sha256(short.encode()).hexdigest() not in shown
     assert secret_hash(short) is None
+
+
+def test_a_posted_record_with_a_digest_beside_a_whole_mask_loses_the_digest():
+    """Ingest and the engine's merge pass metadata through ``mask_value``: a result from an earlier CLI
+    (or made up) keeps no digest of a secret its mask hides whole; a partial mask keeps its digest."""
+    digest = hashlib.sha256(b"hunter22").hexdigest()
+    metadata = {
+        "secrets": [
+            {"field": "env.DB_PASSWORD", "masked": "******", "hash": digest},
+            {"masked": "******", "sha256": digest, "provider": "OpenAI"},
+            {"masked": "sk-proj-******abcd", "sha256": digest, "provider": "OpenAI"},
+        ]
+    }
+
+    assert mask_value("", metadata) == {
+        "secrets": [
+            {"field": "env.DB_PASSWORD", "masked": "******"},
+            {"masked": "******", "provider": "OpenAI"},
+            {"masked": "sk-proj-******abcd", "sha256": digest, "provider": "OpenAI"},
+        ]
+    }
