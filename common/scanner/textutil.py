@@ -26,7 +26,7 @@ from common.scanner.catalog import (
 )
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
-from common.scanner.limits import line_at, linear
+from common.scanner.limits import line_at, linear, parse_toml
 
 _PLAUSIBLE_MODEL = linear(r"(?:@(?:cf|hf)/)?[A-Za-z0-9][\w.:/@-]{1,119}")  # ``@cf/``: Workers AI's catalog
 _FILE_EXTENSION = linear(
@@ -782,7 +782,7 @@ def cargo_local_crates(manifest: Path, text: str, root: str) -> frozenset[str]:
     also under ``[workspace.dependencies]``): a ``path`` whose Cargo.toml names that very crate is a
     workspace member or sibling built here, not a package from the registry."""
     try:
-        data = tomllib.loads(text)
+        data = parse_toml(text)
     except (tomllib.TOMLDecodeError, ValueError):
         return frozenset()
     scopes = [data, *(t for t in data.get("target", {}).values() if isinstance(t, dict))]

@@ -10,10 +10,11 @@ import os
 import signal
 import struct
 import time
+import tomllib
 
 import pytest
 
-from common.scanner import engine, isolation, scan_path, walker, worker
+from common.scanner import engine, isolation, limits, scan_path, walker, worker
 from common.scanner.detectors.base import SourceFile
 from common.scanner.detectors.code_declarations import manifest_function_sdk, manifest_tool_schema_sdk
 from common.scanner.detectors.languages import (
@@ -476,3 +477,25 @@ def test_a_long_line_of_escaped_quotes_does_not_run_the_file_out_of_its_budget(t
 
     assert report.warnings == []
     assert "gpt-4o" in {finding.name for finding in report.findings}
+
+
+@pytest.mark.parametrize("name", ["pyproject.toml", "Pipfile", ".codex/config.toml"])
+def test_a_toml_key_of_thousands_of_dotted_parts_is_refused_not_parsed_for_seconds(tmp_path, name):
+    """``tomllib`` adds each part of a dotted key to a tuple: 40,000 parts cost 9 s (quadratic)."""
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("openai." * 40_000 + "x = 1\n")
+    source = SourceFile(path=path, relpath=name, size=path.stat().st_size, root=str(tmp_path))
+
+    with one_scan():
+        report, _ = scan_file(source, all_detectors(), 5 * 1024 * 1024, 0.5)
+
+    assert not [warning for warning in report.warnings if "CPU budget" in warning]
+    assert any("more than 256 parts" in warning for warning in report.warnings)
+
+
+def test_a_toml_key_of_as_many_parts_as_allowed_parses():
+    parts = ["k"] * limits.MAX_TOML_KEY_PARTS
+    assert limits.parse_toml(".".join(parts) + " = 1\n")["k"]["k"]
+    with pytest.raises(tomllib.TOMLDecodeError):
+        limits.parse_toml(".".join([*parts, '"quoted"']) + " = 1\n")
