@@ -48,6 +48,26 @@ def _scan_rows(user) -> list[AuditLog]:
     return [row for row in _audit_rows(user.org_id) if row.details.get("path") == "/api/v1/scans"]
 
 
+@contextmanager
+def _request_statements() -> Iterator[list[tuple]]:
+    """``(transaction status after it, first word)`` of each statement the test client's request runs:
+    those of this thread only, since a thread of an earlier test (a job's heartbeat, a background
+    refresh) may still use the engine on a loaded machine."""
+    executed: list[tuple] = []
+    test_thread = threading.current_thread()
+
+    def record(conn, _cursor, statement, *_args):
+        if threading.current_thread() is test_thread:
+            status = conn.connection.driver_connection.info.transaction_status
+            executed.append((status, statement.split()[0]))
+
+    event.listen(get_engine(), "after_cursor_execute", record)
+    try:
+        yield executed
+    finally:
+        event.remove(get_engine(), "after_cursor_execute", record)
+
+
 @pytest.fixture
 def sent_tasks(monkeypatch):
     """Tasks ``web.core.enqueueing`` sends, recorded instead of sent (no worker runs here)."""
@@ -85,16 +105,8 @@ def test_a_created_scan_costs_one_round_trip_to_postgresql(client, make_user, sc
     user = make_user()
     (scan_root / "app.py").write_text("import openai\n")
     client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=user.headers())
-    executed = []
-
-    def record(conn, _cursor, statement, *_args):
-        executed.append((conn.connection.driver_connection.info.transaction_status, statement.split()[0]))
-
-    event.listen(get_engine(), "after_cursor_execute", record)
-    try:
+    with _request_statements() as executed:
         response = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=user.headers())
-    finally:
-        event.remove(get_engine(), "after_cursor_execute", record)
     assert response.status_code == 202, response.json
     idle = psycopg.pq.TransactionStatus.IDLE
     assert executed == [(idle, "WITH")], executed
@@ -181,16 +193,8 @@ def test_an_expired_key_names_a_new_scan_in_the_same_transaction(client, make_us
     first = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=headers).json["id"]
     with session_scope() as session:
         session.get(Scan, first).created_at -= scans_api.IDEMPOTENCY_WINDOW + timedelta(minutes=1)
-    executed = []
-
-    def record(conn, _cursor, statement, *_args):
-        executed.append((conn.connection.driver_connection.info.transaction_status, statement.split()[0]))
-
-    event.listen(get_engine(), "after_cursor_execute", record)
-    try:
+    with _request_statements() as executed:
         second = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=headers)
-    finally:
-        event.remove(get_engine(), "after_cursor_execute", record)
     assert second.status_code == 202 and second.json["id"] != first
     intrans = psycopg.pq.TransactionStatus.INTRANS
     assert [statement for state, statement in executed if state == intrans] == ["UPDATE", "WITH"], executed
