@@ -2853,6 +2853,9 @@ class RustDetector(_LanguageDetector):
     # ``.send()``, ``.chat(..)``, ``.generate_content(..)``, ``.prompt(..)``, ``.stream(..)``
     MODEL_REQUEST = linear(r"\.(?:create|send|generate|chat|complete|stream|prompt|invoke)\w{0,40}\(")
 
+    def sends_model_request(self, text: str, comments: set[int]) -> bool:
+        return any(_line_at(text, m.start()) not in comments for m in self.MODEL_REQUEST.finditer(text))
+
     def declaration_builder_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """Function declarations a program builds for a model, each named and described (the model's
         view of a tool, whatever crate defines the type), in a crate that uses an LLM or a file that
@@ -2877,7 +2880,7 @@ class RustDetector(_LanguageDetector):
         if unit_test_file(file.relpath) and not CALLS_OUT.search(text):
             return
         comments = self.comment_lines(file.lines)
-        if not any(_line_at(text, m.start()) not in comments for m in self.MODEL_REQUEST.finditer(text)):
+        if not self.sends_model_request(text, comments):
             return
         owner = next(
             (p for _, p in self.sdk_imports(text) if p.type in ("llm_provider", "agent_framework")), None
@@ -3031,14 +3034,18 @@ class RustDetector(_LanguageDetector):
     def attribute_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """Functions under ``#[tool]``/``#[tool(name = "x")]`` outside MCP, in a crate that is an AI one: an
         agent framework's tool macro (``#[swiftide::tool(..)]``) or a crate's own (agentai's ``#[toolbox]
-        impl X { #[tool] fn web_search }``), named ``name = "x"``, else the function."""
+        impl X { #[tool] fn web_search }``), named ``name = "x"``, else the function. A test file that sends
+        no request to a model only expands the macro (``tests/macro_tests.rs`` asserting the declaration
+        it derives, never live nor configured from the environment): its functions reach no agent."""
         found = list(self.tool_names(text))
         if not found or not crate_uses_llm(file):
+            return
+        comments = self.comment_lines(file.lines)
+        if file.scope == "test" and not (CALLS_OUT.search(text) or self.sends_model_request(text, comments)):
             return
         owner = next((p for _, p in self.sdk_imports(text) if p.type == "agent_framework"), None)
         framework = owner.id if owner else crate_name(file) or component_name_for(file.relpath)
         provider = owner.provider if owner else framework
-        comments = self.comment_lines(file.lines)
         yield from self.named_tools(file, text, comments, found, provider, framework, set())
 
     def crate_macro_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
