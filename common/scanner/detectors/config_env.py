@@ -33,7 +33,7 @@ from common.scanner.detectors.containers import is_dockerfile
 from common.scanner.detectors.secrets import is_placeholder, marked_lines
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
-from common.scanner.limits import linear, load_yaml_all, parse_json
+from common.scanner.limits import line_at, linear, load_yaml_all, parse_json
 from common.scanner.registry import CONFIG_SUFFIXES as SELECTED_SUFFIXES
 from common.scanner.textutil import (
     YamlParents,
@@ -186,6 +186,47 @@ def catalog_models_under_model_keys(document: object, limit: int = MAX_CONFIG_FA
             stack.extend((under_model_key, item, depth + 1) for item in node)
         elif isinstance(node, str) and under_model_key and is_catalog_model(node.strip()):
             found.append(node.strip())
+    return found
+
+
+# the key of a provider entry that says which server it addresses (``"apiType": "Ollama"``)
+PROVIDER_KIND_KEY = linear(r"(?i)^(?:api[._-]?type|provider|backend|type|kind)$")
+SERVER_URL = linear(r"^https?://\S{1,300}$")
+
+
+def provider_entry_urls(document: object, limit: int = MAX_CONFIG_FACTS) -> list[tuple[str, str]]:
+    """(URL, provider) of each mapping that names a known AI server kind (``"apiType": "Ollama"``,
+    ``provider: vllm``) beside its address (``"url": "http://localhost:14434"``): the entry says which
+    server listens there, whatever its host and port (a local server moved off its default port)."""
+    _, _, endpoint_key, hints, *_ = _rules()
+    found: list[tuple[str, str]] = []
+    stack: list[tuple[object, int]] = [(document, 0)]
+    while stack and len(found) < limit:
+        node, depth = stack.pop()
+        if depth > MAX_CONFIG_DEPTH:
+            continue
+        if isinstance(node, list):
+            stack.extend((item, depth + 1) for item in node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        provider = None
+        for key, value in node.items():
+            if isinstance(value, (dict, list)):
+                stack.append((value, depth + 1))
+            elif provider is None and isinstance(value, str) and PROVIDER_KIND_KEY.match(str(key)):
+                provider = hints.get(re.sub(r"[\s.-]", "_", value.strip()).upper())
+        if provider is None:
+            continue
+        for key, value in node.items():
+            if (
+                isinstance(key, str)
+                and isinstance(value, str)
+                and endpoint_key.search(key)
+                and not _own_address_key().search(key)
+                and SERVER_URL.match(value.strip())
+            ):
+                found.append((value.strip(), provider))
     return found
 
 
@@ -592,12 +633,14 @@ class ConfigDetector(Detector):
         stores: list[tuple[str, Package]] = []
         evaluated: list[tuple[str, str]] = []
         spring_stores: list[str] = []
+        addressed: list[tuple[str, str]] = []
         if config_suffix(file) == ".properties" and "vectorstore" in text:
             spring_stores = [m.group(1) for line in file.lines if (m := SPRING_STORE_PROPERTY.match(line))]
         if config_suffix(file) in STRUCTURED and file.size <= PARSE_LIMIT_BYTES:
             values: dict[str, str] = {}
             for document in self.parse(file, report):
                 values.update(model_like_values(document))
+                addressed.extend(provider_entry_urls(document))
                 structured.extend(catalog_models_under_model_keys(document))
                 evaluated.extend(eval_provider_models(document))
                 if config_suffix(file) == ".json" and "nodes" in text:
@@ -609,6 +652,7 @@ class ConfigDetector(Detector):
             if values:
                 report.facts.config_values = values
         yield from self.model_table(file, table)
+        yield from self.provider_entries(file, addressed)
         yield from self.eval_providers(file, evaluated)
         yield from self.flow_stores(file, stores)
         yield from self.spring_stores(file, spring_stores)
@@ -754,6 +798,13 @@ class ConfigDetector(Detector):
         if env_facts:
             report.facts.env = env_facts
         yield from self.structured_models(file, structured, reported_lines)
+
+    def provider_entries(self, file: SourceFile, addressed: list[tuple[str, str]]) -> Iterator[Finding]:
+        """Each provider entry's address, at the first line that writes it."""
+        for url, provider in dict.fromkeys(addressed):
+            offset = file.text.find(url)
+            if offset >= 0:
+                yield from self.url(file, line_at(file.text, offset), url, True, provider)
 
     def modelfile_base(self, file: SourceFile) -> Iterator[Finding]:
         """An Ollama Modelfile's ``FROM llama3.2`` names the model it builds on (a ``FROM ./x.gguf``
