@@ -117,12 +117,12 @@ SELECTORS = {
     "mcp_config": FileSelector(
         suffixes=(".json", ".jsonc", ".toml", ".properties", *YAML),
         # templates of a config to copy: ``claude_desktop_config.json.example``
-        # and GitHub Copilot's chat modes, custom agents and prompt files (front matter)
+        # and GitHub Copilot's chat modes, custom agents and prompt files, opencode's agents (front matter)
         name_endings=(
             *(".json.example", ".json.sample", ".json.template", ".json.dist"),
             *(".chatmode.md", ".agent.md", ".prompt.md"),
         ),
-        folders=("agents",),
+        folders=("agents", "agent"),
     ),
     "model_files": FileSelector(
         suffixes=(
