@@ -26,6 +26,7 @@ CONFIG_SUFFIXES = (
     *(".env", ".ini", ".cfg", ".conf", ".properties", ".sh", ".bash", ".zsh", ".ps1"),
     *(".json", ".jsonc", ".toml", *YAML),
     ".prompty",  # a prompt flow / Prompty prompt: YAML front matter configures its model
+    *(".http", ".rest"),  # REST Client / JetBrains HTTP request files: requests to AI APIs, with bodies
 )
 CODE = (".py", ".ts", ".js", ".mjs", ".go", ".rb", ".java", ".kt", ".cs", ".rs")
 # single-file components: their script parts are read as a ``.ts`` file

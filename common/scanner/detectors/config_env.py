@@ -295,6 +295,9 @@ SHELL_MESSAGE = linear(r"^\s*(?:echo|printf|read\s+-p|log|info|warn|die)\b")
 # ``cat << 'EOF'`` with no redirection or pipe: its body is text the script prints, as an echo's is
 PRINTED_HEREDOC = linear(r"""^\s*cat\s+<<-?\s*['"]?([A-Za-z_]\w*)['"]?\s*$""")
 SHELL_SUFFIXES = (".sh", ".bash", ".zsh")
+REQUEST_FILE_SUFFIXES = (".http", ".rest")
+# a request body's model member, also in a shell string (``-d '{"model": "x"}'``, ``-d "{\"model\": \"x\"}"``)
+BODY_MODEL = linear(r'\\?"model\\?"\s*:\s*\\?"([^"\\\s]{1,120})\\?"')
 
 
 def printed_heredoc_lines(lines: list[str]) -> set[int]:
@@ -680,6 +683,8 @@ class ConfigDetector(Detector):
             printed_heredoc_lines(file.lines) if file.name.endswith(SHELL_SUFFIXES) and "<<" in text else ()
         )
         last = front_matter_end(file)
+        # a shell script's or an HTTP request file's request bodies name the model they ask for
+        request_bodies = file.name.endswith(SHELL_SUFFIXES + REQUEST_FILE_SUFFIXES) and '"model' in text
         # a Dockerfile's lines are rewritten (``ENV A b`` -> ``A=b``) before the check, so it checks each
         marked = None if dockerfile else quick_marked_lines(lowered, markers)
         for number, line in enumerate(file.lines, start=1):
@@ -712,6 +717,12 @@ class ConfigDetector(Detector):
                 found = model_finding(match.group(1), number, strong=True, hf_context=False)
                 if found:
                     yield self.model_at(file, number, found, loaded_from=match.group(0))
+            if request_bodies and not SHELL_MESSAGE.match(line):
+                for match in BODY_MODEL.finditer(line):
+                    found = model_finding(match.group(1), number, strong=False, hf_context=False)
+                    if found and (number, found[0]) not in reported_lines:
+                        reported_lines.add((number, found[0]))
+                        yield self.model_at(file, number, found)
             assignment = ASSIGNMENT.match(line)
             if not assignment:
                 if not SHELL_MESSAGE.match(line):  # ``echo "see https://…"`` tells, it does not call
