@@ -2805,6 +2805,8 @@ class RustDetector(_LanguageDetector):
         yield from super().detect(file, report)
         text = file.text
         yield from self.environment_default_models(file, text)
+        if "http" in text and ("api_base" in text or "base_url" in text or "Ollama::new" in text):
+            yield from self.configured_servers(file, text)
         if "rig" in {p.id for _, p in self.sdk_imports(text)}:
             return
         if "_tool" in text:
@@ -2890,6 +2892,30 @@ class RustDetector(_LanguageDetector):
         framework = owner.id if owner else crate_name(file) or component_name_for(file.relpath)
         provider = owner.provider if owner else framework
         yield from self.named_tools(file, text, comments, found, provider, framework, set())
+
+    # a client's server set by a builder or constructor: async-openai's ``.with_api_base("http://…/v1")``,
+    # ``.base_url("…")``, and ollama-rs' ``Ollama::new("http://host", 11500)``
+    API_BASE_CALL = linear(r'\.(?:with_|set_)?(?:api_base|base_url|api_url)\(\s*"(https?://[^"\s]{1,300})"')
+    OLLAMA_NEW = linear(
+        r'\bOllama::new\(\s*"(https?://[^"\s/]{1,200})/?"(?:\.(?:to_string|to_owned|into)\(\))?,\s*(\d{2,5})\s*\)'
+    )
+
+    def configured_servers(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """The AI server a client is built for, whatever its host, in a crate that uses an LLM or a file
+        importing a catalog AI crate (an HTTP client's ``base_url`` elsewhere addresses anything)."""
+        found = [(m.start(), m.group(1), None) for m in self.API_BASE_CALL.finditer(text)]
+        found += [(m.start(), f"{m.group(1)}:{m.group(2)}", "Ollama") for m in self.OLLAMA_NEW.finditer(text)]
+        if not found or not (self.sdk_imports(text) or crate_uses_llm(file)):
+            return
+        comments = self.comment_lines(file.lines)
+        commented: dict[int, int | None] = {}
+        for offset, url, hint in found:
+            line = _line_at(text, offset)
+            if line in comments or self.after_line_comment(text, offset, commented):
+                continue
+            endpoint = endpoint_for_url(url, any_host=True, hint=hint)
+            if endpoint:
+                yield self.endpoint_finding(file, line, endpoint)
 
     # ``env::var("AGENT_MODEL").unwrap_or("openai/gpt-4.1-mini".to_string())``: the model a program runs
     # when its environment names none (``unwrap_or_else(|_| "..".into())`` the same)
