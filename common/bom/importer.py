@@ -21,16 +21,20 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import unquote
 
-import jsonschema
-from cyclonedx.schema import SchemaVersion
-from cyclonedx.schema._res import BOM_JSON_STRICT, CRYPTOGRAPHY_DEFS, JSF, SPDX_JSON
-from referencing import Registry
-from referencing.jsonschema import DRAFT7
+from common.bom import iri_grammar
 
-from common.scanner.catalog import lookup_package, match_model, normalize_pypi
-from common.scanner.engine import fingerprint
-from common.scanner.model import COMPONENT_TYPES, SCOPES, SEVERITIES, Component, Location
-from common.scanner.risk import score_component
+iri_grammar.defer()  # before jsonschema imports rfc3987_syntax, whose grammar no check here uses
+
+import jsonschema  # noqa: E402
+from cyclonedx.schema import SchemaVersion  # noqa: E402
+from cyclonedx.schema._res import BOM_JSON_STRICT, CRYPTOGRAPHY_DEFS, JSF, SPDX_JSON  # noqa: E402
+from referencing import Registry  # noqa: E402
+from referencing.jsonschema import DRAFT7  # noqa: E402
+
+from common.scanner.catalog import lookup_package, match_model, normalize_pypi  # noqa: E402
+from common.scanner.engine import fingerprint  # noqa: E402
+from common.scanner.model import COMPONENT_TYPES, SCOPES, SEVERITIES, Component, Location  # noqa: E402
+from common.scanner.risk import score_component  # noqa: E402
 
 RESULT_SCHEMA = Path(__file__).parent / "data" / "trusera-result.schema.json"
 PROPERTY_PREFIX = "trusera:"
