@@ -682,3 +682,32 @@ def test_a_task_with_a_countdown_still_goes_through_celery(monkeypatch, scan_que
     [(_push, _queue, message), _event] = pipelines[-1]
     assert json.loads(message)["headers"]["eta"] is not None
     assert _drop_task(scan_queue, now) == 1 and _drop_task(scan_queue, later) == 1
+
+
+@pytest.mark.parametrize("args", [(), (None, 2**70, "ünïcødé ☃"), ({"nested": [1, {"deep": (2, 3)}]},)])
+def test_a_prepared_task_is_the_message_celery_makes_for_the_same_arguments(monkeypatch, scan_queue, args):
+    """Celery describes a task without arguments as ``()`` (``argsrepr``, the event's ``args``), whatever
+    sequence it was given; a prepared task must too, and reproduce any other arguments as Celery does."""
+    assert _drop_task(scan_queue, enqueue(SCAN_RUN, "no-such-scan-warm-up")) == 1  # the task prepared
+    prepared_tasks = common.celery_client._prepared_tasks
+    pipelines = _sent_pipelines(monkeypatch)
+    monkeypatch.setattr(common.celery_client, "_prepared_tasks", dict)
+    by_celery = enqueue(SCAN_RUN, *args)
+    monkeypatch.setattr(common.celery_client, "_prepared_tasks", prepared_tasks)
+    prepared = enqueue(SCAN_RUN, *args)
+    assert _comparable(pipelines[1], prepared)[0] == _comparable(pipelines[0], by_celery)[0]
+    assert _drop_task(scan_queue, by_celery) == 1 and _drop_task(scan_queue, prepared) == 1
+
+
+def test_a_compressed_task_is_left_to_celery(fresh_celery_client, monkeypatch, scan_queue, sent_by_celery):
+    """``PreparedTask`` writes plain JSON bodies: with ``task_compression`` set, every send goes through
+    Celery, and none fails after its task went out."""
+    celery_client().conf.task_compression = "gzip"  # before the client's first send, which reads it
+    pipelines = _sent_pipelines(monkeypatch)
+    first = enqueue(SCAN_RUN, "no-such-scan-compressed")
+    second = enqueue(SCAN_RUN, "no-such-scan-compressed")
+    assert sent_by_celery == [SCAN_RUN, SCAN_RUN]
+    assert all(
+        json.loads(message)["headers"]["compression"] for [(_push, _queue, message), _event] in pipelines
+    )
+    assert _drop_task(scan_queue, first) == 1 and _drop_task(scan_queue, second) == 1

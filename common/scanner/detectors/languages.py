@@ -46,7 +46,7 @@ from common.scanner.detectors.base import Detector, FileReport, Finding, SourceF
 from common.scanner.detectors.code_declarations import PLACEHOLDER_NAMES
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_re
-from common.scanner.limits import line_at, linear
+from common.scanner.limits import line_at, linear, parse_toml
 from common.scanner.model_constants import CATALOG_LITERAL, rust_test_module_lines
 from common.scanner.sfc import SFC_SUFFIXES
 from common.scanner.test_data import CALLS_OUT, unit_test_file
@@ -951,7 +951,7 @@ def _renamed_in(folder: Path, root: str) -> tuple[tuple[str, str], ...]:
     if text is None or "package" not in text:
         return ()
     try:
-        data = tomllib.loads(text)
+        data = parse_toml(text)
     except (tomllib.TOMLDecodeError, ValueError):
         return ()
     scopes = [data, *(t for t in data.get("target", {}).values() if isinstance(t, dict))]
