@@ -544,9 +544,18 @@ def _provider_credentials() -> frozenset[str]:
     return frozenset(n.upper() for n in names if n.upper().endswith(("KEY", "TOKEN")))
 
 
+# an AWS SDK client or session built for real (``boto3.client("bedrock-runtime")``, a named profile), and
+# the stand-ins that keep one from reaching AWS (moto, botocore's Stubber, a patched boto3, LocalStack)
+_AWS_CLIENT = linear(r"\bboto3\.(?:client|resource|Session|setup_default_session)\(")
+_AWS_STAND_IN = linear(r"\bmoto\b|\bmock_aws\b|@mock_\w|\bStubber\b|\bpatch\w*\([^)\n]{0,80}boto3|localstack")
+
+
 def calls_live_provider(text: str) -> bool:
-    """Whether code reads an AI provider's credential from the environment: a test that does calls the
-    real API (an integration test), so the model ids it passes are models it uses, not input data."""
+    """Whether code reads an AI provider's credential from the environment, or builds an AWS client that no
+    stand-in replaces (AWS credentials come from the machine's profile): a test that does calls the real
+    API (an integration test), so the model ids it passes are models it uses, not input data."""
+    if "boto3." in text and _AWS_CLIENT.search(text) and not _AWS_STAND_IN.search(text):
+        return True
     if "KEY" not in text and "TOKEN" not in text:
         return False
     credentials = _provider_credentials()

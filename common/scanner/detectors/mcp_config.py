@@ -1134,6 +1134,17 @@ def is_copilot_file(relpath: str) -> bool:
     )
 
 
+def is_opencode_agent_file(relpath: str) -> bool:
+    """An opencode agent: a Markdown file in the ``agents/`` (formerly ``agent/``) folder of a project's
+    ``.opencode/`` or of the user's ``~/.config/opencode/`` (a dotfiles repository); its front matter's
+    ``model:`` (``provider/model``) picks the agent's model."""
+    lowered = "/" + relpath.lower()
+    folder = lowered.rpartition("/")[0]
+    return lowered.endswith(".md") and folder.endswith(
+        ("/.opencode/agents", "/.opencode/agent", "/opencode/agents", "/opencode/agent")
+    )
+
+
 def front_matter(lines: list[str]) -> str | None:
     """The YAML front matter between the ``---`` fences that open a Markdown file, padded with one empty
     line so composed line numbers are the file's; None without a closed front matter."""
@@ -1167,12 +1178,17 @@ class CopilotCustomizationDetector(Detector):
     """GitHub Copilot's customization files: the YAML front matter of a chat mode, custom agent or prompt
     file picks its model (``model:``, one name or a list in order of preference) and a custom agent's
     ``mcp-servers:`` configures the MCP servers Copilot starts for it. ``tools:`` allow-lists name
-    Copilot's built-in tools, which are no components of the project."""
+    Copilot's built-in tools, which are no components of the project. An opencode agent's front matter
+    picks its model the same way (``model: provider/model``)."""
 
     name = "copilot_customization"
 
     def applies_to(self, file: SourceFile) -> bool:
-        return file.size <= MAX_BYTES and is_copilot_file(file.relpath) and file.data.startswith(b"---")
+        return (
+            file.size <= MAX_BYTES
+            and (is_copilot_file(file.relpath) or is_opencode_agent_file(file.relpath))
+            and file.data.startswith(b"---")
+        )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
         from common.scanner.detectors.containers import compose_yaml_documents
@@ -1191,7 +1207,7 @@ class CopilotCustomizationDetector(Detector):
         if document is None:
             return []
         findings = list(self.models(file, document.get("model")))
-        servers = document.get("mcp-servers")
+        servers = document.get("mcp-servers") if is_copilot_file(file.relpath) else None
         if servers is not None and servers.is_mapping:
             found = [
                 yaml_server(self, file, name, line, plain(spec))

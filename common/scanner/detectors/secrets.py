@@ -220,6 +220,8 @@ class SecretsDetector(Detector):
             vendor = section_vendor(assigned.group(1) if assigned else "", above)
             if vendor:
                 provider_id, provider = vendor  # an ``sk-`` key under ``moonshot:`` is Moonshot's
+            elif rule.get("section_only"):
+                return  # a shape several vendors share, with nothing naming one
         masked = mask_secret(value)
         digest = secret_hash(value)
         record = {"masked": masked, **({"sha256": digest} if digest else {}), "provider": provider}
