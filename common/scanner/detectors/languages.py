@@ -2260,6 +2260,30 @@ class CSharpDetector(_LanguageDetector):
     # a tool built in code rather than by attribute: ``McpServerTool.Create(fn, new() { Name = "x" })``
     CREATED_TOOL = linear(r'\bMcpServerTool\.Create\([^;]{0,400}?\bName\s*=\s*"([^"\n]{1,100})"')
 
+    # the attribute lists that may follow a tool's own (``[Description("…")]`` on a line of its own,
+    # ``[return: Description(…)]``): the method they all sit on comes after the last of them
+    FOLLOWING_ATTRIBUTES = linear(r"(?:\s*\[[^\]\n]{0,400}\])*")
+
+    # a method returning ``Task``/``ValueTask`` (``async Task<string> GetAsync(``) is asynchronous
+    ASYNC_RETURN = linear(r"\b(?:Value)?Task\b")
+
+    def attributed_method(self, text: str, end: int) -> str | None:
+        """The function name the SDK gives the method declared after the attribute list ending at ``end``
+        (past any other attribute lists): Semantic Kernel and Microsoft.Extensions.AI (under the MCP SDK)
+        drop the ``Async`` of an asynchronous method's name (``GetForecastAsync`` is ``GetForecast``)."""
+        after = self.FOLLOWING_ATTRIBUTES.match(text, end, end + 2000).end()
+        method = re.search(r"\b(\w+)\s*\(", text[after : after + 400])
+        if not method:
+            return None
+        name = method.group(1)
+        if (
+            name.endswith("Async")
+            and name != "Async"
+            and self.ASYNC_RETURN.search(method.string, 0, method.start())
+        ):
+            return name[: -len("Async")]
+        return name
+
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """``[McpServerTool(Name = "x")]``, or the method the bare attribute sits on; a tool
         ``McpServerTool.Create`` builds, by the ``Name`` its options give; an Azure Functions tool trigger."""
@@ -2272,9 +2296,9 @@ class CSharpDetector(_LanguageDetector):
             if named:
                 yield match.start(), named.group(1)
                 continue
-            method = re.search(r"\b(\w+)\s*\(", text[match.end() : match.end() + 400])
+            method = self.attributed_method(text, match.end())
             if method:  # the C# SDK names a tool after its method in snake_case
-                yield match.start(), snake_case(method.group(1))
+                yield match.start(), snake_case(method)
 
     # ``namespace Contoso.OpenAI.Chat;`` or ``namespace Contoso.OpenAI.Chat {``
     NAMESPACE = linear(r"^\s*namespace\s+(\w+(?:\.\w+)+)\s*[;{]?\s*$", re.MULTILINE)
@@ -2404,8 +2428,7 @@ class CSharpDetector(_LanguageDetector):
         for match in self.KERNEL_FUNCTION.finditer(text):
             line = _line_at(text, match.start())
             named = re.match(r'\(\s*"([^"]{1,100})"', match.group(1) or "")
-            method = re.search(r"\b(\w+)\s*\(", text[match.end() : match.end() + 400])
-            name = named.group(1) if named else method.group(1) if method else None
+            name = named.group(1) if named else self.attributed_method(text, match.end())
             if line in comments or not name or name.lower() in seen:
                 continue
             seen.add(name.lower())
