@@ -47,7 +47,7 @@ from common.scanner.detectors.code_declarations import PLACEHOLDER_NAMES
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, linear
-from common.scanner.model_constants import CATALOG_LITERAL, rust_test_module_lines
+from common.scanner.model_constants import BRACE, CATALOG_LITERAL, rust_test_module_lines
 from common.scanner.sfc import SFC_SUFFIXES
 from common.scanner.test_data import CALLS_OUT, unit_test_file
 from common.scanner.textutil import (
@@ -2965,6 +2965,17 @@ class RustDetector(_LanguageDetector):
     DESCRIPTION_CONSTANT = linear(r"\bconst\s+DESCRIPTION\s*:")
     ARGUMENTS_TYPE = linear(r"\btype\s+(?:Input|Args|Arguments|Params|Parameters)\s*=")
 
+    @staticmethod
+    def block_body(text: str, start: int, limit: int) -> str:
+        """The text from ``start`` to the brace closing the block that opens after it (an impl's own
+        items, not a test module written after it), or to ``limit`` if it stays open."""
+        depth = 0
+        for brace in BRACE.finditer(text, start, limit):
+            depth += 1 if brace.group() == "{" else -1
+            if depth == 0:
+                return text[start : brace.end()]
+        return text[start:limit]
+
     def named_method_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """``impl Tool for X`` with a literal ``fn name`` and a description or schema method: a tool of the
         catalog crate the file takes ``Tool`` from (ollama-rs), else of the crate itself when it is an
@@ -2976,7 +2987,7 @@ class RustDetector(_LanguageDetector):
         constants: dict[str, str] | None = None
         for index, match in enumerate(impls):
             end = impls[index + 1].start() if index + 1 < len(impls) else len(text)
-            body = text[match.end() : min(end, match.end() + 4000)]
+            body = self.block_body(text, match.end(), min(end, match.end() + 4000))
             named = self.NAME_METHOD.search(body)
             if named is None and (literal := self.DEFINITION_LITERAL.search(body)):
                 found.append((match.start(), literal.group(1)))
