@@ -1069,18 +1069,29 @@ PICKER_SUFFIX = linear(r"\s*\([^()]*\)\s*$")
 MAX_FRONT_MATTER_LINES = 400
 
 
+# where Copilot reads them: the repository's ``.github/``, Copilot CLI's ``~/.copilot/`` (which a dotfiles
+# repository keeps as ``config/copilot/`` or ``.config/copilot/`` to link into place, ``dot_copilot/`` for
+# chezmoi, ``dot-copilot/`` for GNU Stow) and a VS Code profile's ``User/prompts/``
+COPILOT_FOLDERS = (
+    "/.github/",
+    "/.copilot/",
+    "/dot_copilot/",
+    "/dot-copilot/",
+    "/config/copilot/",
+    "/.config/copilot/",
+    "/user/prompts/",
+)
+
+
 def is_copilot_file(relpath: str) -> bool:
-    """A chat mode, custom agent or prompt file where Copilot reads one: in the repository's ``.github/``,
-    in Copilot CLI's ``.copilot/`` or in a VS Code profile's ``User/prompts/`` (a dotfiles repository);
-    in ``.github/agents/`` any Markdown file is an agent. Elsewhere such a file is a template the project
+    """A chat mode, custom agent or prompt file in a folder Copilot reads (``COPILOT_FOLDERS``); in
+    ``.github/agents/`` any Markdown file is an agent. Elsewhere such a file is a template the project
     ships (a VS Code extension's ``resources/prompts/``), not a configuration in use."""
     lowered = "/" + relpath.lower()
     folder = lowered.rpartition("/")[0] + "/"
     if lowered.endswith(".md") and folder.endswith("/.github/agents/"):
         return True
-    return lowered.endswith(COPILOT_ENDINGS) and (
-        "/.github/" in folder or "/.copilot/" in folder or "/user/prompts/" in folder
-    )
+    return lowered.endswith(COPILOT_ENDINGS) and any(known in folder for known in COPILOT_FOLDERS)
 
 
 def front_matter(lines: list[str]) -> str | None:
