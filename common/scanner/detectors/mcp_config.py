@@ -732,17 +732,18 @@ def configured_server(
 
 
 def reached_server(detector: Detector, file: SourceFile, line: int, url: str):
-    """The remote MCP server a client in code reaches at a written URL, as an ``mcp_server`` named by its
-    host (``host:port``), classified like a ``url`` entry of a client config; None without a host or for
-    an address of this machine (the project's own server, labelled where it is built)."""
+    """The MCP server a client in code reaches at a written URL, as an ``mcp_server`` named by its host
+    (``host:port``), classified like a ``url`` entry of a client config; None without a host. An address
+    of this machine is marked ``local_address``: the engine drops it when the project builds an MCP
+    server of its own (the server it reaches, labelled where it is built)."""
     host = url.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0]
     if not host:
         return None
     info = describe_server({"url": url})
     classify(info)
-    if "mcp_remote_server" not in info.flags:
-        return None
     metadata = {**info.described(), "declared_in": "code"}
+    if "mcp_remote_server" not in info.flags:
+        metadata["local_address"] = True
     return configured_server(
         detector, file, line, host, metadata, flags=set(info.flags) - {"hardcoded_api_key"}
     )

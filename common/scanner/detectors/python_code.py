@@ -985,8 +985,6 @@ class _Analyzer:
         if spec:
             info = describe_server(spec)
             classify(info)
-            if remote_only and "mcp_remote_server" not in info.flags:
-                return  # a transport reaching this machine: the project's own server, labelled where built
             host = (info.url or "").split("://", 1)[-1].split("/", 1)[0]
             name = declared or info.package or info.local_script or host
             version, flags, described = (
@@ -994,6 +992,9 @@ class _Analyzer:
                 set(info.flags) - {"hardcoded_api_key"},
                 info.described(),
             )
+            if remote_only and "mcp_remote_server" not in info.flags:
+                # a transport reaching this machine: dropped where the project builds its own MCP server
+                described["local_address"] = True
         # else parameters built elsewhere (``params=params_config``): the server is still the one it names
         if not name:
             return
