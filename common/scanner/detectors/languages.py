@@ -2322,10 +2322,21 @@ class CSharpDetector(_LanguageDetector):
     # ``options.ServerInfo = new Implementation { Name = "x", ... }`` in options too long to read whole
     SERVER_INFO = linear(r'\bServerInfo\s*=\s*new[^{;]{0,40}\{[^}]{0,200}\bName\s*=\s*"([^"\n]{1,100})"')
 
+    # the ModelContextProtocol-SemanticKernel package connects a kernel to an MCP server and imports its
+    # tools as kernel functions: ``kernel.Plugins.AddMcpFunctionsFromStdioServerAsync("name", ...)`` (also
+    # SSE and Streamable HTTP); the client is that package
+    KERNEL_MCP_FUNCTIONS = linear(r"\.AddMcpFunctionsFrom(?:Stdio|Sse|StreamableHttp)ServerAsync\s*[(<]")
+    KERNEL_MCP_PACKAGE = "ModelContextProtocol-SemanticKernel"
+
     def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
         """Tools, and the server that ``services.AddMcpServer()`` hosts: named by its ``ServerInfo``
-        ``Name``, else (as the SDK does) after the assembly of the project the file belongs to."""
+        ``Name``, else (as the SDK does) after the assembly of the project the file belongs to; the
+        client a kernel connects with through ``AddMcpFunctionsFrom…ServerAsync``."""
         yield from super().mcp_tools(file, text, comments)
+        for match in self.KERNEL_MCP_FUNCTIONS.finditer(text):
+            line = _line_at(text, match.start())
+            if line not in comments:
+                yield self.code_mcp_client(file, line, self.KERNEL_MCP_PACKAGE)
         for match in self.ADD_MCP_SERVER.finditer(text):
             line = _line_at(text, match.start())
             if line in comments:
