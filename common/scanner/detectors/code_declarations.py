@@ -159,6 +159,9 @@ ENTRY_KEY_BEFORE = linear(
     r"""(?:^|[{,\s])(?:"([\w@.-]{1,100})"|'([\w@.-]{1,100})'|([\w@.-]{1,100}))\s*:\s*$"""
 )
 URL_OBJECT = re.compile(r"""(?<![\w$])["']?url["']?\s*:\s*new\s+URL\(\s*(?:(["'`])([^"'`\n$]{1,300})\1)?""")
+# or an address built in place: a Python f-string (``"url": f"ws://127.0.0.1:{port}/ws"``) or a JavaScript
+# template with a substitution (``url: `${base}/mcp```)
+BUILT_URL = re.compile(r"""(?<![\w$])["']?url["']?\s*:\s*(?:[fF]["']|`[^`\n]{0,300}\$\{)""")
 SERVER_MAP_KEYS = "mcpServers|mcp_servers|servers|connections"
 CLIENT_CALLS = "MultiServerMCPClient|MCPClient|MCPConfiguration|createMCPClient|from_dict|from_config"
 SERVER_MAP_KEY = linear(rf"""(?:{SERVER_MAP_KEYS})["']?\s*[:=]\s*$""")
@@ -800,6 +803,8 @@ class CodeDeclarationsDetector(Detector):
                 wrapped = next(literals.top_level(pair, URL_OBJECT), None)
                 if wrapped:
                     spec["url"] = wrapped.group(2) or ""
+                elif next(literals.top_level(pair, BUILT_URL), None):
+                    spec["url"] = ""
             if "command" not in spec and "url" not in spec and "serverUrl" not in spec:
                 continue
             spec["args"] = literals.string_list(pair, "args")
