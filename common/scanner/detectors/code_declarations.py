@@ -189,6 +189,14 @@ RUST_COMMAND_LET = linear(
 RUST_SERVER_LAUNCH = linear(
     r'\bStdioTransport::create_with_server_launch\(\s*"([^"\n]{1,200})"\s*,\s*&?(?:vec!)?\[([^\]]{0,600})\]'
 )
+# a map of MCP servers by name filled in code: ``config.mcp_servers.insert("fs".to_string(),
+# ServerConfig::Stdio { command: "npx".to_string(), args: vec!["-y".to_string(), ..] })`` (or ``url: ..``)
+RUST_SERVER_INSERT = linear(
+    r'\bmcp_servers\s*\.\s*insert\(\s*(?:String::from\(\s*)?"([^"\n]{1,100})"'
+    r"\s*(?:\)|\.to_string\(\)|\.to_owned\(\)|\.into\(\))?\s*,"
+)
+RUST_SPEC_FIELD = linear(r'\b(command|url)\s*:\s*(?:String::from\(\s*)?"([^"\n]{1,300})"')
+RUST_ARGS_FIELD = linear(r"\bargs\s*:\s*(?:vec!)?\[([^\]]{0,600})\]")
 # a char literal ('{', '\n', '\u{7f}'); any other quote starts a lifetime ('a, &'static)
 RUST_CHAR = linear(r"'(?:[^\\'\n]|\\(?:u\{[0-9a-fA-F]{1,6}\}|x[0-9a-fA-F]{2}|.))'")
 # the function of a Chat Completions tool, also a struct literal of a type of the crate's own
@@ -483,6 +491,8 @@ class CodeDeclarationsDetector(Detector):
         if file.suffix == ".rs":
             if "TokioChildProcess" in text or "create_with_server_launch" in text:
                 yield from self.rust_child_servers(file, text)
+            if "mcp_servers" in text:
+                yield from self.rust_server_map_entries(file, text)
             if file.scope != "test" and (
                 has_function_type(text)
                 or (("nputSchema" in text or "nput_schema" in text) and TOOL_SCHEMA_KEY.search(text))
@@ -857,6 +867,27 @@ class CodeDeclarationsDetector(Detector):
             info = describe_server(spec)
             if info.package and info.registry not in (None, "command"):
                 yield self.server(file, info.package, line_at(text, start), spec)
+
+    def rust_server_map_entries(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """The entries a Rust program puts in its map of MCP servers (``mcp_servers.insert("name", ..)``),
+        each named by its key when its value gives a command or a URL, as the same entry of a client
+        config file is; a unit test's entries are input for the code under test."""
+        tests: set[int] | None = None
+        for match in RUST_SERVER_INSERT.finditer(text):
+            if text[text.rfind("\n", 0, match.start()) + 1 : match.start()].lstrip().startswith("//"):
+                continue
+            if tests is None:
+                tests = rust_test_module_lines(text) if "cfg(test)" in text else set()
+            if line_at(text, match.start()) in tests:
+                continue
+            window = text[match.end() : match.end() + 1500]
+            value = window[: _call_end(window)]
+            spec: dict = {m.group(1): m.group(2) for m in RUST_SPEC_FIELD.finditer(value)}
+            if not spec:
+                continue
+            listed = RUST_ARGS_FIELD.search(value)
+            spec["args"] = RUST_STRING.findall(listed.group(1)) if listed else []
+            yield self.server(file, match.group(1), line_at(text, match.start(1)), spec)
 
     def rust_tool_definitions(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """Tools a Rust program sends a model API by hand (``json!`` or its own serde structs): an OpenAI
