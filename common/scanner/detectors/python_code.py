@@ -894,6 +894,9 @@ class _Analyzer:
                 self.analyse_configured_mcp_server(
                     call, method, remote_only=method in REMOTE_SERVER_TRANSPORTS
                 )
+            elif package.id == "fastmcp" and method == "Client" and self.reaches_url(call):
+                # FastMCP's ``Client("https://host/mcp")`` infers its transport from the address
+                self.analyse_configured_mcp_server(call, method, remote_only=True)
         elif method in REMOTE_SERVER_PARAMS:
             self.analyse_configured_mcp_server(call, method, remote_only=True)
         elif method in self.rules["agent_classes"] or method in self.rules["multi_agent_classes"]:
@@ -941,6 +944,16 @@ class _Analyzer:
             metadata={"transport": transport},
         )
         return key
+
+    @staticmethod
+    def reaches_url(call: ast.Call) -> bool:
+        """Whether a client's first argument is a written URL (not a script path or a config)."""
+        first = call.args[0] if call.args else None
+        return (
+            isinstance(first, ast.Constant)
+            and isinstance(first.value, str)
+            and first.value.startswith(("http://", "https://", "ws://", "wss://"))
+        )
 
     def analyse_configured_mcp_server(self, call: ast.Call, method: str, remote_only: bool = False) -> None:
         """pydantic-ai's ``MCPServerStdio("npx", args=[...])`` / ``MCPServerSSE(url=...)`` and the OpenAI
