@@ -1845,6 +1845,12 @@ class JavaDetector(_LanguageDetector):
         r"\bStdioMcpTransport\s*\.\s*(?:Builder|builder)\s*\(\s*\)[^;]{0,300}?\.command\(\s*"
         r'(?:List\.of|Arrays\.asList|listOf|mutableListOf)\(\s*"([^"\n]{1,100})"([^()]{0,600})\)'
     )
+    # and its HTTP transports reach a server at a written address: ``new HttpMcpTransport.Builder()
+    # .sseUrl("http://host/sse")``, ``StreamableHttpMcpTransport.builder().url("https://host/mcp")``
+    LANGCHAIN4J_HTTP = linear(
+        r"\b(?:Http|StreamableHttp)McpTransport\s*\.\s*(?:Builder|builder)\s*\(\s*\)[^;]{0,300}?"
+        r'\.(?:sseUrl|url)\(\s*"((?:https?|wss?)://[^"\s]{1,200})"'
+    )
     LANGCHAIN4J_MCP = "langchain4j-mcp"
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
@@ -1860,8 +1866,9 @@ class JavaDetector(_LanguageDetector):
     def langchain4j_mcp(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """A file that imports LangChain4j's MCP module and builds a ``DefaultMcpClient`` is an MCP client,
         named after the module's artifact (``langchain4j-mcp``) at its first import; a server its stdio
-        transport starts through a package runner is named by the package."""
-        from common.scanner.detectors.mcp_config import started_server
+        transport starts through a package runner is named by the package, one its HTTP transport reaches
+        by its host."""
+        from common.scanner.detectors.mcp_config import reached_server, started_server
 
         imported = self.LANGCHAIN4J_MCP_IMPORT.search(text)
         if imported is None:
@@ -1876,6 +1883,10 @@ class JavaDetector(_LanguageDetector):
             args = [m.group(m.lastindex) for m in CHILD_ARGUMENT.finditer(match.group(2) or "")]
             found = started_server(self, file, line, match.group(1), args)
             if found:
+                yield found
+        for match in self.LANGCHAIN4J_HTTP.finditer(text):
+            line = _line_at(text, match.start(1))
+            if line not in comments and (found := reached_server(self, file, line, match.group(1))):
                 yield found
 
     QUALIFIED = linear(r"(?:^|[^\w.\"])((?:[a-z][a-z0-9_]*\.){2,}[a-z][a-z0-9_]*)\.[A-Z]\w*")
