@@ -2111,18 +2111,24 @@ class RubyDetector(_LanguageDetector):
         linear(r"""\bMCP::Tool\.define\(\s*name:\s*["']([^"'\n]{1,100})["']"""),
         linear(r"""\.define_tool\(\s*name:\s*["']([^"'\n]{1,100})["']"""),
     )
-    TOOL_CLASS = linear(r"^\s*class\s+(\w+)\s*<\s*(?:::)?MCP::Tool\b", re.MULTILINE)
+    # a tool class of the official gem (``< MCP::Tool``) or of fast-mcp (``< FastMcp::Tool``)
+    TOOL_CLASS = linear(r"^\s*class\s+((?:\w+::)*\w+)\s*<\s*(?:::)?(MCP|FastMcp)::Tool\b", re.MULTILINE)
     idiom_is_import = True  # Bundler.require (Rails) loads every gem: its constants need no require
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
-        """``tool_name "x"``, ``MCP::Tool.define(name: "x")``, and a ``MCP::Tool`` subclass that names
-        itself nowhere: the gem then names the tool after the class in snake_case."""
+        """``tool_name "x"``, ``MCP::Tool.define(name: "x")``, and a tool class that names itself nowhere:
+        the official gem then names the tool after the class in snake_case, fast-mcp by the class's name
+        as Ruby spells it (``SummarizeTool``)."""
         yield from super().tool_names(text)
         classes = list(self.TOOL_CLASS.finditer(text))
         for index, match in enumerate(classes):
             end = classes[index + 1].start() if index + 1 < len(classes) else len(text)
             if not re.search(r"^\s*tool_name\b", text[match.end() : end], re.MULTILINE):
-                yield match.start(1), snake_case(match.group(1))
+                written = match.group(1)
+                yield (
+                    match.start(1),
+                    written if match.group(2) == "FastMcp" else snake_case(written.rsplit("::")[-1]),
+                )
 
     # the MCP client gems: ruby_llm-mcp's ``RubyLLM::MCP.client(name: "x", config: {...})`` connects to one
     # server it names; ruby-mcp-client's ``MCPClient.create_client(mcp_server_configs: [...])`` to servers
