@@ -946,7 +946,9 @@ class CodeDeclarationsDetector(Detector):
                 yield tool
 
     def csharp_servers(self, file: SourceFile, text: str) -> Iterator[Finding]:
-        from common.scanner.detectors.mcp_config import started_server
+        """The server a C# client transport names (``Name = "x"``); nameless, the package its command
+        starts or the host of the ``Endpoint`` it reaches."""
+        from common.scanner.detectors.mcp_config import reached_server, started_server
 
         literals = Literals(text, hash_comments=False)
         for match in CSHARP_TRANSPORT.finditer(text):
@@ -958,18 +960,22 @@ class CodeDeclarationsDetector(Detector):
             command = re.search(
                 r'\bCommand\s*=\s*"([^"\n]+)"|\["command"\]\s*=\s*"([^"\n]+)"', text[pair[0] : pair[1]]
             )
+            url = re.search(r'\b(?:Endpoint|Url)\s*=\s*new\s+Uri\(\s*"([^"\n]+)"', text[pair[0] : pair[1]])
             if not named:
                 # nameless, the server is the package a runner starts (``Command = "npx", Arguments =
-                # ["-y", "pkg"]``); a local program names none
+                # ["-y", "pkg"]``), or the host an ``Endpoint`` reaches; a local program names none
                 arguments = CSHARP_ARGUMENTS.search(text[pair[0] : pair[1]]) if command else None
+                line = line_at(text, match.start())
+                found = None
                 if command and command.group(1) and arguments:
                     args = [m.group(1) for m in CSHARP_STRING.finditer(arguments.group(1))]
-                    found = started_server(self, file, line_at(text, match.start()), command.group(1), args)
-                    if found:
-                        yield found
+                    found = started_server(self, file, line, command.group(1), args)
+                elif url and not command:
+                    found = reached_server(self, file, line, url.group(1))
+                if found:
+                    yield found
                 continue
             spec = {"command": (command.group(1) or command.group(2))} if command else {}
-            url = re.search(r'\b(?:Endpoint|Url)\s*=\s*new\s+Uri\(\s*"([^"\n]+)"', text[pair[0] : pair[1]])
             if url:
                 spec = {"url": url.group(1)}
             yield self.server(file, named.group(2), line_at(text, named.start()), spec)

@@ -1768,11 +1768,16 @@ class JavaDetector(_LanguageDetector):
             r'\bProcessBuilder\(\s*(?:listOf\(|List\.of\(|Arrays\.asList\()?\s*"([^"\n]{1,100})"([^()]{0,600})\)'
         ),
     )
-    # the Java SDK: ``HttpClientSseClientTransport.builder("http://host:8080")`` (also Streamable HTTP)
+    # the Java SDK: ``HttpClientSseClientTransport.builder("http://host:8080")`` (also Streamable HTTP); the
+    # Kotlin SDK: ``SseClientTransport(httpClient, "https://host/sse")`` (also Streamable HTTP and WebSocket)
     remote_server_patterns = (
         linear(
             r"\b(?:HttpClientSseClientTransport|HttpClientStreamableHttpTransport)\.builder\(\s*"
             r'"((?:https?|wss?)://[^"\s]{1,200})"'
+        ),
+        linear(
+            r"\b(?:Sse|StreamableHttp|WebSocket)ClientTransport\(\s*(?:client\s*=\s*)?[\w.]{1,60}\s*,\s*"
+            r'(?:urlString\s*=\s*|url\s*=\s*)?"((?:https?|wss?)://[^"\s]{1,200})"'
         ),
     )
     tool_patterns = (
@@ -2561,6 +2566,14 @@ class RustDetector(_LanguageDetector):
     # or shell text a raw string holds (a config template the program writes out)
     comment_prefixes = ("//", "/*", "*", "# ", "#\t", "##")
     quick_tokens = ("use ", "extern crate", "::")
+    # rmcp's client transports reaching a written address: ``StreamableHttpClientTransport::from_uri(url)``,
+    # ``SseClientTransport::start(url)``
+    remote_server_patterns = (
+        linear(
+            r"\b(?:StreamableHttpClientTransport::from_uri|SseClientTransport::start)\(\s*"
+            r'"((?:https?|wss?)://[^"\s]{1,200})"'
+        ),
+    )
     USE = linear(r"^\s*(?:pub\s+)?use\s+(\w+)((?:::[^;]*)?);", re.MULTILINE)
     # ``#[tool]``, ``#[tool(..)]``, also by path (``#[rmcp::tool(..)]``, ``#[swiftide::tool(..)]``)
     TOOL_ATTRIBUTE = linear(r"#\[(?:\w+::){0,3}tool(\(|\])")
