@@ -69,6 +69,8 @@ SELECTORS = {
             ".cs",
             ".rs",
             ".go",
+            ".java",
+            ".kt",
             *COMPONENTS,
         )
     ),

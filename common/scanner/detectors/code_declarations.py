@@ -478,16 +478,37 @@ def _held_command(
     return [(call, command.group(1), _rust_arguments(chunks))]
 
 
+# Azure Functions' MCP extension serves functions as the tools of the app's MCP server, through a tool trigger
+# binding named as the model calls it: Python ``@app.generic_trigger(type="mcpToolTrigger", toolName="x")`` /
+# ``@app.mcp_tool_trigger(tool_name="x")``, JavaScript ``app.mcpTool("fn", { toolName: "x" })``, Java
+# ``@McpToolTrigger(name = "fn", toolName = "x")`` (C#'s ``[McpToolTrigger]`` is the C# detector's)
+AZURE_FUNCTIONS_IMPORT = linear(
+    r"""^\s*(?:import\s+azure\.functions\b|from\s+azure\s+import\s+functions\b|from\s+azure\.functions\b)"""
+    r"""|["']@azure/functions["']|^\s*import\s+com\.microsoft\.azure\.functions\.""",
+    re.MULTILINE,
+)
+AZURE_TOOL_TRIGGER = linear(
+    r"@\w+\.(?:generic_trigger|mcp_tool_trigger)\(|\bapp\.mcpTool\(|@McpToolTrigger\("
+)
+AZURE_TOOL_NAME = linear(r"""\b(?:toolName|tool_name)\s*[=:]\s*["']([^"'\n]{1,100})["']""")
+AZURE_TRIGGER_WINDOW = 1200  # characters of a trigger's arguments read for its tool name
+MAX_AZURE_TRIGGERS = 200  # triggers read per file (a function app has a few dozen): keeps the read linear
+
+
 class CodeDeclarationsDetector(Detector):
     name = "code_declarations"
 
     def applies_to(self, file: SourceFile) -> bool:
-        return file.suffix in SCRIPT_SUFFIXES or file.suffix in (".cs", ".rs", ".go")
+        return file.suffix in SCRIPT_SUFFIXES or file.suffix in (".cs", ".rs", ".go", ".java", ".kt")
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         if file.size > MAX_BYTES:
             return
         text = file.text
+        if "ool" in text and "zure" in text and AZURE_FUNCTIONS_IMPORT.search(text):
+            yield from self.azure_function_tools(file, text)
+        if file.suffix in (".java", ".kt"):
+            return
         if file.suffix == ".rs":
             if "TokioChildProcess" in text or "create_with_server_launch" in text:
                 yield from self.rust_child_servers(file, text)
@@ -867,6 +888,36 @@ class CodeDeclarationsDetector(Detector):
             info = describe_server(spec)
             if info.package and info.registry not in (None, "command"):
                 yield self.server(file, info.package, line_at(text, start), spec)
+
+    def azure_function_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """The MCP tools an Azure Functions app serves through tool triggers (``AZURE_TOOL_TRIGGER``),
+        each named by its ``toolName`` (a generic trigger only when its type is ``mcpToolTrigger``)."""
+        seen: set[str] = set()
+        for count, match in enumerate(AZURE_TOOL_TRIGGER.finditer(text)):
+            if count == MAX_AZURE_TRIGGERS:
+                return
+            window = text[match.end() : match.end() + AZURE_TRIGGER_WINDOW]
+            window = window[: _call_end(window)]
+            if "generic_trigger" in match.group() and "mcpToolTrigger" not in window:
+                continue
+            named = AZURE_TOOL_NAME.search(window)
+            line = line_at(text, match.start())
+            if named is None or named.group(1).lower() in seen or self.commented(text, match.start()):
+                continue
+            seen.add(named.group(1).lower())
+            yield self.located(
+                file,
+                line,
+                "tool",
+                named.group(1).lower(),
+                MCP_PROVIDER,
+                metadata={"framework": "azure-functions-mcp"},
+            )
+
+    @staticmethod
+    def commented(text: str, offset: int) -> bool:
+        """Whether the line holding ``offset`` is a comment (``#``, ``//``) before it."""
+        return text[text.rfind("\n", 0, offset) + 1 : offset].lstrip().startswith(("#", "//"))
 
     def rust_server_map_entries(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """The entries a Rust program puts in its map of MCP servers (``mcp_servers.insert("name", ..)``),
