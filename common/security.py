@@ -39,7 +39,12 @@ def generate_api_key() -> str:
 
 def hash_api_key(key: str) -> str:
     """API keys are high-entropy, so a fast keyed hash is enough and keeps lookups O(1)."""
-    return hmac.new(get_settings().secret_key.encode(), key.encode(), hashlib.sha256).hexdigest()
+    return hash_token(key)
+
+
+def hash_token(token: str) -> str:
+    """A keyed hash of a high-entropy token (an API key, an invitation code): stored instead of it."""
+    return hmac.new(get_settings().secret_key.encode(), token.encode(), hashlib.sha256).hexdigest()
 
 
 def api_key_prefix(key: str) -> str:

@@ -1,8 +1,11 @@
 """OpenID Connect sign-in for an organization, with Authlib: discovery, PKCE authorization requests,
 code exchange and ID-token validation against the provider's published keys.
 
-Nothing is cached between sign-ins: the provider's metadata and keys are fetched for the configuration
-in force at each step, so an admin's change applies to the very next request. A pending sign-in (state,
+Only the provider's discovery document is kept between sign-ins, for ``DISCOVERY_SECONDS`` and for one
+version and issuer of the organization's configuration, so an admin's change applies to the very next
+request: the login (anonymous) then makes no call to the provider, and a flood of logins at a slow
+provider no longer takes the organization's share of outbound requests from its members' sign-ins. The
+callback fetches the document and keys afresh. A pending sign-in (state,
 nonce, PKCE verifier) lives in Redis for a few minutes, can be used once, and only by the browser that
 started it: the login sets a random cookie whose hash the pending sign-in keeps, so a callback URL
 planted in another browser (login CSRF) is refused.
@@ -15,6 +18,7 @@ are never followed. A signed-in identity is the (organization, issuer, subject) 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -64,6 +68,8 @@ DISCOVERY_PATH = "/.well-known/openid-configuration"
 PENDING_LOGIN_KEY = "trusera:sso:pending:{}"
 PENDING_LINK_KEY = "trusera:sso:link:{}"
 PENDING_LINK_TTL_SECONDS = 600
+DISCOVERY_KEY = "trusera:sso:discovery:{}:{}:{}"  # organization, configuration version, issuer's digest
+DISCOVERY_SECONDS = 300
 MAX_SUBJECT_LENGTH = 255  # OIDC Core §2: a subject identifier is at most 255 ASCII characters
 MAX_EMAIL_LENGTH = 320  # users.email
 # Only public-key signatures: a shared-secret (HS*) token could be minted by anyone holding the client secret.
@@ -202,6 +208,33 @@ def discover(issuer: str) -> dict:
     return metadata
 
 
+def _discovery_key(issuer: str, organization_id: str, config_version: int) -> str:
+    """A configuration deleted and made again starts its versions over: the issuer tells them apart."""
+    digest = hashlib.sha256(issuer.encode()).hexdigest()[:32]
+    return DISCOVERY_KEY.format(organization_id, config_version, digest)
+
+
+def remembered_discovery(issuer: str, organization_id: str, config_version: int) -> dict | None:
+    """The discovery document fetched for this version of the organization's configuration, if still kept."""
+    try:
+        kept = get_redis().get(_discovery_key(issuer, organization_id, config_version))
+    except RedisError:
+        return None
+    return json.loads(kept) if kept else None
+
+
+def discover_and_remember(issuer: str, organization_id: str, config_version: int) -> dict:
+    """``discover``, and keep the document for the next logins of this configuration version."""
+    metadata = discover(issuer)
+    with contextlib.suppress(RedisError):  # not kept: the next login fetches it again
+        get_redis().set(
+            _discovery_key(issuer, organization_id, config_version),
+            json.dumps(metadata),
+            ex=DISCOVERY_SECONDS,
+        )
+    return metadata
+
+
 def _oauth_session(client: ClientSettings, redirect_uri: str, metadata: dict) -> OAuth2Session:
     methods = metadata.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
     auth_method = "client_secret_basic" if "client_secret_basic" in methods else "client_secret_post"
@@ -218,14 +251,15 @@ def _oauth_session(client: ClientSettings, redirect_uri: str, metadata: dict) ->
 
 def begin_login(
     client: ClientSettings,
+    metadata: dict,
     *,
     organization_id: str,
     config_version: int,
     redirect_uri: str,
     browser_binding: str,
 ) -> str:
-    """The provider's authorization URL for a new sign-in, with state, nonce and a PKCE S256 challenge."""
-    metadata = discover(client.issuer)
+    """The provider's authorization URL for a new sign-in, with state, nonce and a PKCE S256 challenge;
+    ``metadata`` is the provider's discovery document."""
     authorization_endpoint = _checked_url(metadata.get("authorization_endpoint"), "authorization endpoint")
     pending = PendingLogin(
         organization_id=organization_id,

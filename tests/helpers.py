@@ -116,7 +116,11 @@ def add_member(client, admin: TestUser, org_id: str, member: TestUser, role: str
     assert response.status_code == 202, response.json
     invitations = client.get("/api/v1/auth/invitations", headers=member.headers()).json["items"]
     invitation = next(i for i in invitations if i["organization"]["id"] == org_id)
-    accepted = client.post(f"/api/v1/auth/invitations/{invitation['id']}/accept", headers=member.headers())
+    accepted = client.post(
+        f"/api/v1/auth/invitations/{invitation['id']}/accept",
+        json={"code": response.json["invitation_code"]},
+        headers=member.headers(),
+    )
     assert accepted.status_code == 200, accepted.json
 
 

@@ -62,7 +62,11 @@ class Membership(Base):
 
 
 class MemberInvitation(Base):
-    """An admin's offer of a role, which the invited account accepts; only ever for an existing account."""
+    """An admin's offer of a role, which the invited account accepts; only ever for an existing account.
+
+    Accepting takes the code the admin was given (``code_hash`` keeps its keyed hash) and passed on to the
+    person: registration proves no email address, so the account holding the address may not be its owner.
+    """
 
     __tablename__ = "member_invitations"
     __table_args__ = (UniqueConstraint("organization_id", "user_id", name="uq_invitation_org_user"),)
@@ -72,6 +76,7 @@ class MemberInvitation(Base):
     user_id: Mapped[str] = owned_by_column("users.id")
     role: Mapped[str] = mapped_column(String(20), nullable=False)
     invited_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    code_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     created_at: Mapped[datetime] = created_column()
 
 

@@ -111,7 +111,15 @@ SELECTORS = {
         ),
         # conda environments by other names (``environment-gpu.yml``, ``conda_env.yaml``, ``env.yml``)
         name_prefixes=("environment", "conda", "env"),
-        name_endings=(".csproj", ".fsproj", ".vbproj", ".gemspec", ".versions.toml"),
+        name_endings=(
+            ".csproj",
+            ".fsproj",
+            ".vbproj",
+            ".gemspec",
+            ".versions.toml",
+            ".gradle",
+            ".gradle.kts",
+        ),
         name_parts=("requirements", "constraints"),  # the detector reads any *requirements*.txt / .in
         folders=("requirements",),
     ),

@@ -25,6 +25,8 @@ from common.accounts import create_user
 from common.db import session_scope
 from common.models import AuditLog, Membership, Organization, User
 from common.models.sso import SsoIdentity
+from common.redis_client import get_redis
+from common.sso import DISCOVERY_KEY
 from tests import sso_support
 from tests.helpers import PASSWORD, register_user
 from tests.integration.fake_idp import FakeIdentityProvider
@@ -469,6 +471,14 @@ def test_an_issuer_mismatch_anywhere_is_refused(client, fake_idp, fake_org):
     assert mixed_up.status_code == 401
     assert last_failure(org["id"]).details["reason"] == "issuer_mismatch"
     fake_idp.advertised_issuer = "https://impostor.example"
+    # a login uses the document kept for this configuration; the callback fetches it again, and refuses
+    query = begin(client, org)
+    fake_idp.id_token = fake_idp.sign(fake_idp.claims(query["nonce"], CLIENT_ID))
+    assert finish(client, org, query["state"]).status_code == 401
+    assert last_failure(org["id"]).details["reason"] == "issuer_mismatch"
+    kept = get_redis().keys(DISCOVERY_KEY.format(org["id"], "*", "*"))
+    assert kept
+    get_redis().delete(*kept)  # it lapses after DISCOVERY_SECONDS
     refused = client.get(f"/api/v1/sso/{org['slug']}/login")
     assert refused.status_code == 401 and "impostor" not in refused.json["message"]  # nothing echoed
     assert last_failure(org["id"]).details["reason"] == "issuer_mismatch"

@@ -39,6 +39,7 @@ from common.models import ROLE_RANK, Membership, Organization
 from common.models.alerts import Alert
 from common.models.compliance import ComplianceResult
 from common.models.identity import MemberInvitation
+from common.security import hash_token
 from tests.factories import make_scan
 from tests.helpers import PASSWORD, TestUser, add_member, register_user
 from tests.ops._abuse_fixtures import guarded  # noqa: F401  (fixture)
@@ -47,6 +48,7 @@ from web.core.access import AUTHENTICATED, PUBLIC
 INTERNAL = "internal"  # the scanner service's key, never a user's credentials
 WEBSOCKET = "websocket"  # authorized on connect: tests/ops/test_ws_limits.py
 MEMBER_ROLES = ("viewer", "analyst", "editor", "admin")
+INVITATION_CODE = "matrix-invitation-code"  # the code the matrix's invitations are accepted with
 
 # fmt: off
 ROUTES = {
@@ -241,6 +243,7 @@ BODIES: dict[str, Callable[[Matrix, Caller], dict]] = {
     "PUT /organizations/*/scan-roots": lambda m, c: {"scan_roots": None},
     "POST /organizations/*/sso/toggle": lambda m, c: {"enabled": False},
     "DELETE /auth/account": lambda m, c: {"password": PASSWORD},
+    "POST /auth/invitations/*/accept": lambda m, c: {"code": INVITATION_CODE},
 }
 
 
@@ -553,7 +556,11 @@ class Matrix:
             session.flush()
             session.add(Membership(organization_id=org.id, user_id=self.owner.id, role="admin"))
             invitation = MemberInvitation(
-                organization_id=org.id, user_id=invitee.id, role="viewer", invited_by=self.owner.id
+                organization_id=org.id,
+                user_id=invitee.id,
+                role="viewer",
+                invited_by=self.owner.id,
+                code_hash=hash_token(INVITATION_CODE),
             )
             session.add(invitation)
             session.flush()

@@ -96,6 +96,7 @@ def test_an_api_key_neither_accepts_nor_declines_invitations(client, make_user):
     admin, member = make_user(), make_user()
     first = client.post("/api/v1/organizations", json={"name": "first"}, headers=admin.headers()).json
     second = client.post("/api/v1/organizations", json={"name": "second"}, headers=admin.headers()).json
+    codes = {}
     for org in (first, second):
         invited = client.post(
             f"/api/v1/organizations/{org['id']}/members",
@@ -103,16 +104,23 @@ def test_an_api_key_neither_accepts_nor_declines_invitations(client, make_user):
             headers=admin.headers(),
         )
         assert invited.status_code == 202
+        codes[org["id"]] = {"code": invited.json["invitation_code"]}
     key = client.post("/api/v1/auth/api-key", json={"name": "ci"}, headers=member.headers()).json["key"]
     as_key = {"Authorization": f"Bearer {key}"}
     invitations = client.get("/api/v1/auth/invitations", headers=member.headers()).json["items"]
-    accept_id, decline_id = (i["id"] for i in invitations)
-    assert client.post(f"/api/v1/auth/invitations/{accept_id}/accept", headers=as_key).status_code == 403
+    (accept_id, accept_org), (decline_id, _) = ((i["id"], i["organization"]["id"]) for i in invitations)
+    code = codes[accept_org]
+    assert (
+        client.post(f"/api/v1/auth/invitations/{accept_id}/accept", json=code, headers=as_key).status_code
+        == 403
+    )
     assert client.delete(f"/api/v1/auth/invitations/{decline_id}", headers=as_key).status_code == 403
     still = client.get("/api/v1/auth/invitations", headers=member.headers()).json["items"]
     assert {i["id"] for i in still} == {accept_id, decline_id}
     assert (
-        client.post(f"/api/v1/auth/invitations/{accept_id}/accept", headers=member.headers()).status_code
+        client.post(
+            f"/api/v1/auth/invitations/{accept_id}/accept", json=code, headers=member.headers()
+        ).status_code
         == 200
     )
 

@@ -45,6 +45,7 @@ def _invite(client, admin, org_id, email, role):
         headers=admin.headers(),
     )
     assert answer.status_code == 202, answer.json
+    return answer.json["invitation_code"]
 
 
 def _pending(client, user, org_id) -> list[dict]:
@@ -57,22 +58,24 @@ def _role_in(client, user, org_id) -> int | str:
     return answer.json["role"] if answer.status_code == 200 else answer.status_code
 
 
-def _accept(client, user, invitation_id):
-    return client.post(f"/api/v1/auth/invitations/{invitation_id}/accept", headers=user.headers())
+def _accept(client, user, invitation_id, code):
+    return client.post(
+        f"/api/v1/auth/invitations/{invitation_id}/accept", json={"code": code}, headers=user.headers()
+    )
 
 
 def test_a_removed_admins_invitation_lets_nobody_in(client):
     owner, rogue, accomplice = register_user(client), register_user(client), register_user(client)
     org_id = _team(client, owner)
     add_member(client, owner, org_id, rogue, "admin")
-    _invite(client, rogue, org_id, accomplice.email, "admin")
+    code = _invite(client, rogue, org_id, accomplice.email, "admin")
     [invitation] = _pending(client, accomplice, org_id)
 
     removed = client.delete(f"/api/v1/organizations/{org_id}/members/{rogue.id}", headers=owner.headers())
     assert removed.status_code == 204
 
     assert _pending(client, accomplice, org_id) == []
-    assert _accept(client, accomplice, invitation["id"]).status_code == 404
+    assert _accept(client, accomplice, invitation["id"], code).status_code == 404
     assert _role_in(client, accomplice, org_id) == 404
 
 
@@ -82,8 +85,8 @@ def test_an_invitation_lapses_when_its_admin_leaves_or_deletes_the_account(clien
     org_id = _team(client, owner)
     add_member(client, owner, org_id, leaver, "admin")
     add_member(client, owner, org_id, deleted, "admin")
-    _invite(client, leaver, org_id, first.email, "editor")
-    _invite(client, deleted, org_id, second.email, "admin")
+    first_code = _invite(client, leaver, org_id, first.email, "editor")
+    second_code = _invite(client, deleted, org_id, second.email, "admin")
     [first_invitation] = _pending(client, first, org_id)
     [second_invitation] = _pending(client, second, org_id)
 
@@ -92,9 +95,12 @@ def test_an_invitation_lapses_when_its_admin_leaves_or_deletes_the_account(clien
     gone = client.delete("/api/v1/auth/account", json={"password": PASSWORD}, headers=deleted.headers())
     assert gone.status_code == 204, gone.json
 
-    for invitee, invitation in ((first, first_invitation), (second, second_invitation)):
+    for invitee, invitation, code in (
+        (first, first_invitation, first_code),
+        (second, second_invitation, second_code),
+    ):
         assert _pending(client, invitee, org_id) == []
-        assert _accept(client, invitee, invitation["id"]).status_code == 404
+        assert _accept(client, invitee, invitation["id"], code).status_code == 404
         assert _role_in(client, invitee, org_id) == 404
 
 
@@ -102,10 +108,10 @@ def test_an_invitation_from_a_standing_admin_still_admits(client):
     owner, admin, invitee = register_user(client), register_user(client), register_user(client)
     org_id = _team(client, owner)
     add_member(client, owner, org_id, admin, "admin")
-    _invite(client, admin, org_id, invitee.email, "analyst")
+    code = _invite(client, admin, org_id, invitee.email, "analyst")
     [invitation] = _pending(client, invitee, org_id)
 
-    assert _accept(client, invitee, invitation["id"]).status_code == 200
+    assert _accept(client, invitee, invitation["id"], code).status_code == 200
     assert _role_in(client, invitee, org_id) == "analyst"
 
 
@@ -121,11 +127,11 @@ def test_a_standing_admin_renews_a_lapsed_invitation_in_their_own_name(client):
         == 204
     )
 
-    _invite(client, owner, org_id, invitee.email, "viewer")
+    code = _invite(client, owner, org_id, invitee.email, "viewer")
     [invitation] = _pending(client, invitee, org_id)
 
     assert invitation["role"] == "viewer"
-    assert _accept(client, invitee, invitation["id"]).status_code == 200
+    assert _accept(client, invitee, invitation["id"], code).status_code == 200
     assert _role_in(client, invitee, org_id) == "viewer"
 
 
@@ -159,7 +165,7 @@ def test_a_member_removed_after_joining_through_sso_does_not_come_back_through_t
         registered["refresh_token"],
         "",
     )
-    _invite(client, owner, org["id"], employee.email, "editor")
+    code = _invite(client, owner, org["id"], employee.email, "editor")
     [invitation] = _pending(client, employee, org["id"])
     offer = sso_sign_in(live_server, org["slug"], EMPLOYEE)
     assert offer.status_code == 409, offer.text
@@ -177,7 +183,7 @@ def test_a_member_removed_after_joining_through_sso_does_not_come_back_through_t
     assert removed.status_code == 204
 
     assert _pending(client, employee, org["id"]) == []
-    assert _accept(client, employee, invitation["id"]).status_code == 404
+    assert _accept(client, employee, invitation["id"], code).status_code == 404
     assert _role_in(client, employee, org["id"]) == 404
 
 
@@ -186,7 +192,7 @@ def test_an_invitation_lapses_after_invitation_days_unless_renewed(client):
     for ever, accepted whenever that account chose. Now it lapses after ``INVITATION_DAYS``."""
     admin, invitee = register_user(client), register_user(client)
     org_id = _team(client, admin)
-    _invite(client, admin, org_id, invitee.email, "admin")
+    code = _invite(client, admin, org_id, invitee.email, "admin")
     days = get_settings().invitation_days
     with session_scope() as session:
         session.execute(
@@ -196,11 +202,10 @@ def test_an_invitation_lapses_after_invitation_days_unless_renewed(client):
         )
     [lapsed] = _stored_invitations(org_id)  # still in the table: the inviter may renew it
     assert client.get("/api/v1/auth/invitations", headers=invitee.headers()).json["items"] == []
-    refused = client.post(f"/api/v1/auth/invitations/{lapsed.id}/accept", headers=invitee.headers())
-    assert refused.status_code == 404
-    _invite(client, admin, org_id, invitee.email, "viewer")  # renewed, in the admin's current choice
+    assert _accept(client, invitee, lapsed.id, code).status_code == 404
+    code = _invite(client, admin, org_id, invitee.email, "viewer")  # renewed, in the admin's current choice
     [renewed] = client.get("/api/v1/auth/invitations", headers=invitee.headers()).json["items"]
-    accepted = client.post(f"/api/v1/auth/invitations/{renewed['id']}/accept", headers=invitee.headers())
+    accepted = _accept(client, invitee, renewed["id"], code)
     assert accepted.status_code == 200 and accepted.json["role"] == "viewer"
 
 

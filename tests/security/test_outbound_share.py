@@ -19,7 +19,9 @@ import threading
 import pytest
 import requests
 
+from common.org_slots import Slot
 from tests.helpers import settings_from, wait_for
+from tests.integration.fake_idp import FakeIdentityProvider
 from tests.security.test_outbound_guard import CLIENT, _org
 from tests.sso_support import put_config, toggle
 
@@ -144,3 +146,41 @@ def test_anonymous_sso_logins_at_a_slow_issuer_hold_their_organizations_share_on
     for probe in held:
         probe.join(10)
         assert probe.response.status_code == 401  # let through: an empty page is no discovery document
+
+
+def test_logins_flooding_a_slow_provider_leave_its_members_a_share(client, small_shares):
+    """Anyone may start an organization's SSO login, and each one called the provider for its discovery
+    document under the organization's share: at a provider slow enough, an anonymous flood kept the share
+    full and its members' sign-ins answered 429. The document is kept per configuration version now, so a
+    login finds it without calling out, share full or not; a changed configuration fetches it again."""
+    owner, org = _org(client)
+    with FakeIdentityProvider() as idp:
+        fetched = []
+        document = idp.metadata
+        idp.metadata = lambda: fetched.append(1) or document()
+        put_config(client, owner, org, idp.issuer, allowed_domains=["example.com"], **CLIENT)
+        toggle(client, owner, org, True)
+        login = f"/api/v1/sso/{org['slug']}/login"
+        assert client.get(login).status_code == 302 and len(fetched) == 1
+        flood = [Slot("api-outbound") for _ in range(2)]  # two logins held at the slow provider
+        assert all(slot.take(org["id"], 2, 60) for slot in flood)
+        try:
+            answer = client.get(login)
+            assert answer.status_code == 302, answer.json
+            assert answer.headers["Location"].startswith(f"{idp.issuer}/authorize?")
+            assert len(fetched) == 1
+        finally:
+            for slot in flood:
+                slot.release()
+        put_config(client, owner, org, idp.issuer, allowed_domains=["example.org"], **CLIENT)
+        assert client.get(login).status_code == 302 and len(fetched) == 2
+    # deleted and made again, a configuration counts its versions from the start: another provider's
+    # configuration at the version of a kept document does not get that document
+    with FakeIdentityProvider() as replacement:
+        sso = f"/api/v1/organizations/{org['id']}/sso"
+        assert client.delete(sso, headers=owner.headers()).status_code == 204
+        put_config(client, owner, org, replacement.issuer, allowed_domains=["example.com"], **CLIENT)
+        toggle(client, owner, org, True)
+        answer = client.get(login)
+        assert answer.status_code == 302
+        assert answer.headers["Location"].startswith(f"{replacement.issuer}/authorize?")

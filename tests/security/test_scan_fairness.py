@@ -12,16 +12,19 @@ and an n8n instance's whole scan has a deadline.
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
 
+from common import org_slots
 from common.config import InsecureConfiguration, load_settings, reset_settings
 from common.db import session_scope
 from common.models import Scan
 from common.models.base import utcnow
 from common.org_slots import Slot
+from common.redis_client import get_redis
 from common.tasks import SCAN_RUN
 from tests.helpers import register_user, wait_for, wait_for_scan
 from tests.n8n_server import FakeN8n, agent_workflow
@@ -178,22 +181,62 @@ def test_a_borrowed_turn_counts_against_the_cap(client):
     next_one.release()
 
 
-def test_a_redelivered_scan_takes_the_turn_its_lost_worker_still_holds(client):
-    """A scan's message redelivered (its worker lost) finds its own lease, not another scan's: it runs."""
+def test_a_redelivered_scan_takes_the_turn_its_lost_worker_still_holds(client, monkeypatch):
+    """A scan's message redelivered (its worker lost) finds its own lease, not another scan's: it runs. The
+    lost worker's lease counts until it lapses, as the worker may still be running."""
     user = register_user(client)
     lost, redelivered, other = (
         Slot("scans-running", token="s1"),
         Slot("scans-running", token="s1"),
         Slot("scans-running", token="s2"),
     )
-    try:
-        assert lost.take(user.org_id, 1, 60)
-        assert redelivered.take(user.org_id, 1, 60)
-        assert not other.take(user.org_id, 1, 60)
-    finally:
-        redelivered.release()
+    assert lost.take(user.org_id, 1, 60)
+    assert redelivered.take(user.org_id, 1, 60)
+    assert not other.take(user.org_id, 1, 60)
+    redelivered.release()
+    assert not other.take(user.org_id, 1, 60)
+    started = time.time()
+    monkeypatch.setattr(org_slots, "wall_clock", lambda: started + 61)  # the lost worker's lease lapsed
     assert other.take(user.org_id, 1, 60)
     other.release()
+
+
+def test_a_duplicate_delivery_ending_first_leaves_the_running_scans_turn(client):
+    """Two deliveries of one scan run at once (a redelivery while the first still runs): the one that ends
+    first gave the organization's turn back while the other still ran, and another of its scans started
+    past the cap."""
+    user = register_user(client)
+    first, duplicate, next_scan = (
+        Slot("scans-running", token="dup"),
+        Slot("scans-running", token="dup"),
+        Slot("scans-running", token="next"),
+    )
+    try:
+        assert first.take(user.org_id, 1, 60)
+        assert duplicate.take(user.org_id, 1, 60)
+        duplicate.release()
+        first.renew(60)  # its heartbeat goes on
+        assert not next_scan.take(user.org_id, 1, 60)
+    finally:
+        first.release()
+    assert next_scan.take(user.org_id, 1, 60)
+    next_scan.release()
+
+
+def test_a_renewed_turn_lives_as_long_as_its_lease(client):
+    """A running scan renews its lease every beat, but the keys holding it kept the expiry of the first
+    take: 61 seconds into any scan Redis dropped them, and the organization's next scan ran past its cap."""
+    user = register_user(client)
+    running = Slot("scans-running", token="long")
+    key = f"trusera:slots:scans-running:{user.org_id}"
+    try:
+        assert running.take(user.org_id, 1, 60)
+        running.renew(600)  # the first take's expiry (61 s) must no longer end it
+        assert get_redis().ttl(key) > 500
+        assert get_redis().ttl(f"{key}:holders:long") > 500
+    finally:
+        running.release()
+    assert not get_redis().exists(key, f"{key}:holders:long")
 
 
 def test_an_n8n_tarpit_scan_fails_at_its_deadline(client, make_user, tarpit, settings_env):

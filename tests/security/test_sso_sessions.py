@@ -167,14 +167,17 @@ def test_a_role_an_admin_gave_by_invitation_is_not_the_idps_to_change(live_serve
         "/api/v1/auth/register", json={"email": INVITEE["email"], "password": PASSWORD}
     ).json
     invitee = _bearer(registered["access_token"])
-    client.post(
+    code = client.post(
         f"/api/v1/organizations/{org['id']}/members",
         json={"email": INVITEE["email"], "role": "editor"},
         headers=owner.headers(org["id"]),
-    )
+    ).json["invitation_code"]
     invitation = client.get("/api/v1/auth/invitations", headers=invitee).json["items"][0]
     assert (
-        client.post(f"/api/v1/auth/invitations/{invitation['id']}/accept", headers=invitee).status_code == 200
+        client.post(
+            f"/api/v1/auth/invitations/{invitation['id']}/accept", json={"code": code}, headers=invitee
+        ).status_code
+        == 200
     )
     offered = sso_sign_in(live_server, org["slug"], INVITEE).json()
     linked = requests.post(

@@ -262,11 +262,11 @@ def test_an_address_a_hostile_idp_claimed_first_never_becomes_its_owners_account
 
     elsewhere = register_user(client)
     team = client.post("/api/v1/organizations", json={"name": "Elsewhere"}, headers=elsewhere.headers()).json
-    client.post(
+    code = client.post(
         f"/api/v1/organizations/{team['id']}/members",
         json={"email": PRECLAIMED, "role": "admin"},
         headers=elsewhere.headers(team["id"]),
-    )
+    ).json["invitation_code"]
     with session_scope() as session:
         invitation_id = session.scalar(
             select(MemberInvitation.id).where(MemberInvitation.organization_id == team["id"])
@@ -274,7 +274,10 @@ def test_an_address_a_hostile_idp_claimed_first_never_becomes_its_owners_account
     squatter = _bearer(held["access_token"])
     assert client.get("/api/v1/auth/invitations", headers=squatter).json["items"] == []
     assert (
-        client.post(f"/api/v1/auth/invitations/{invitation_id}/accept", headers=squatter).status_code == 404
+        client.post(
+            f"/api/v1/auth/invitations/{invitation_id}/accept", json={"code": code}, headers=squatter
+        ).status_code
+        == 404
     )
     # nor does the IdP's session give itself a password, the way to a session not bound to its organization
     claimed = client.put(

@@ -6,6 +6,10 @@ email gets nothing (no pending invitation waits for whoever registers that addre
 
 An invitation stands only while the admin who made it is still an admin of the organization: nobody else
 sees or withdraws it, so an admin who is removed, leaves or deletes the account leaves no way in behind.
+Accepting takes the invitation's code, which the admin got from ``POST /organizations/:orgId/members``
+and passed on: registration proves no address, so the account holding it may have been registered by
+someone else first, to catch the invitations sent to it.
+
 Nor does it stand for ever: an admin cannot withdraw one sent to the wrong account or with too high a
 role, so it lapses ``INVITATION_DAYS`` after it was sent (inviting again renews it).
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import marshmallow as ma
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
@@ -22,6 +27,7 @@ from common.config import get_settings
 from common.models import Membership, Organization
 from common.models.base import isoformat, utcnow
 from common.models.identity import MemberInvitation
+from common.security import constant_time_equals, hash_token
 from web.api.auth import user_session_principal
 from web.core.access import AUTHENTICATED, access
 from web.core.audit_recorder import audit, audit_organization
@@ -32,6 +38,10 @@ from web.core.principal import current_principal
 blp = Blueprint(
     "invitations", __name__, url_prefix="/api/v1/auth/invitations", description="Invitations to organizations"
 )
+
+
+class InvitationAcceptSchema(ma.Schema):
+    code = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
 
 
 def invitation_json(invitation: MemberInvitation, organization: Organization) -> dict:
@@ -87,11 +97,15 @@ def list_invitations():
 @blp.alt_response(200, schema=ObjectSchema, success=True)
 @blp.alt_response(403, response="FORBIDDEN")
 @access(AUTHENTICATED)
-def accept(invitation_id):
+@blp.arguments(InvitationAcceptSchema)
+def accept(body, invitation_id):
     """Joining an organization is the account's decision, as its password and keys are: an API key, a
-    credential delegated to act in one organization, cannot accept (nor decline) on its behalf."""
+    credential delegated to act in one organization, cannot accept (nor decline) on its behalf. The code
+    proves the person is the one the admin meant, which the account's email alone does not."""
     user_id = user_session_principal("accept invitations").user_id
     invitation, organization = _own_invitation_or_404(invitation_id)
+    if not constant_time_equals(invitation.code_hash, hash_token(body["code"])):
+        abort(403, message="This is not the invitation's code; ask the admin who invited you for it.")
     membership = db().scalar(
         select(Membership).where(Membership.organization_id == organization.id, Membership.user_id == user_id)
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import marshmallow as ma
 from flask_smorest import Blueprint, abort
 from sqlalchemy import delete, func, select
@@ -12,6 +14,7 @@ from common.config import get_settings
 from common.models import ROLES, ApiKey, Membership, Organization, User
 from common.models.base import isoformat, utcnow
 from common.models.identity import MemberInvitation
+from common.security import hash_token
 from web.api.auth import user_session_principal
 from web.core.access import AUTHENTICATED, access, context
 from web.core.audit_recorder import audit
@@ -156,9 +159,13 @@ def delete_organization(org_id):
 def add_member(body, org_id):
     """Invite the account with this email; the answer is the same whether such an account exists or not.
 
-    The account becomes a member when it accepts (``POST /auth/invitations/:id/accept``). An unknown email
-    leaves nothing behind, so whoever registers that address later inherits no invitation.
+    The account becomes a member when it accepts (``POST /auth/invitations/:id/accept``) with the
+    ``invitation_code`` of this answer, which the admin passes on to the person: registration proves no
+    address, so whoever registered it first holds the invitation but, without the code, cannot take it. An
+    unknown email leaves nothing behind (its code matches nothing), so whoever registers that address later
+    inherits no invitation. Inviting again renews the invitation with a new code.
     """
+    code = secrets.token_urlsafe(24)
     user = find_user_by_email(db(), body["email"])
     if user is not None and not _is_member(org_id, user.id):
         invitation = db().scalar(
@@ -170,6 +177,7 @@ def add_member(body, org_id):
             invitation = MemberInvitation(organization_id=org_id, user_id=user.id)
             db().add(invitation)
         invitation.role, invitation.invited_by = body["role"], context().user_id
+        invitation.code_hash = hash_token(code)
         invitation.created_at = utcnow()  # renewed: it lapses INVITATION_DAYS from now
         db().commit()
     audit("organization.member_invite", "organization", org_id, email=body["email"], role=body["role"])
@@ -177,7 +185,9 @@ def add_member(body, org_id):
         "status": "invited",
         "email": body["email"],
         "role": body["role"],
-        "message": "If an account uses this email, it has been invited and joins when it accepts.",
+        "invitation_code": code,
+        "message": "If an account uses this email, it has been invited and joins when it accepts with "
+        "invitation_code: give the code to the person through a channel that reaches them.",
     }, 202
 
 

@@ -31,8 +31,10 @@ from common.sso import (
     client_settings,
     complete_login,
     consume_pending_login,
+    discover_and_remember,
     new_browser_binding,
     redeem_link,
+    remembered_discovery,
     sign_in_identity,
 )
 from web.api.auth import user_json
@@ -143,14 +145,20 @@ def login(org_slug):
         organization_id = organization.id
         config = _enabled_config(organization)
         callback_url = external_url("sso_public.callback", org_slug=org_slug)
-        with outbound_request(organization.id):
-            authorization_url = begin_login(
-                client_settings(config),
-                organization_id=organization.id,
-                config_version=config.version,
-                redirect_uri=callback_url,
-                browser_binding=browser_binding,
-            )
+        client = client_settings(config)
+        # Anyone may start a login: only one that finds no discovery document kept calls the provider.
+        metadata = remembered_discovery(client.issuer, organization.id, config.version)
+        if metadata is None:
+            with outbound_request(organization.id):
+                metadata = discover_and_remember(client.issuer, organization.id, config.version)
+        authorization_url = begin_login(
+            client,
+            metadata,
+            organization_id=organization.id,
+            config_version=config.version,
+            redirect_uri=callback_url,
+            browser_binding=browser_binding,
+        )
     except SsoError as error:
         _refuse(error, "sso.login_failed", organization_id, slug=org_slug)
     response = redirect(authorization_url, code=302)

@@ -250,7 +250,11 @@ def _clean_value(raw: str) -> str:
 
 
 HTTP_COMMAND = linear(r"^\s*(?:curl|wget|http|https|xh)\s")
-SHELL_MESSAGE = linear(r"^\s*(?:echo|printf|read\s+-p|log|info|warn|die)\b")
+# what a script prints tells, it does not call: ``echo``/``printf``, PowerShell's ``Write-Host`` family
+SHELL_MESSAGE = linear(
+    r"^\s*(?:echo|printf|read\s+-p|log|info|warn|die"
+    r"|(?i:write-(?:host|output|information|warning|verbose|debug|error)))\b"
+)
 # ``cat << 'EOF'`` with no redirection or pipe: its body is text the script prints, as an echo's is
 PRINTED_HEREDOC = linear(r"""^\s*cat\s+<<-?\s*['"]?([A-Za-z_]\w*)['"]?\s*$""")
 SHELL_SUFFIXES = (".sh", ".bash", ".zsh")

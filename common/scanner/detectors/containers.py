@@ -537,6 +537,18 @@ def dockerfile_instructions(lines: list[str]) -> Iterator[list[tuple[int, str]]]
         yield parts
 
 
+def continued_install(text: str) -> str:
+    """The install command (``pip install``, ``conda install``) whose package list runs to the end of a
+    Dockerfile line that a ``\\`` continues: the next line goes on naming packages
+    (``RUN pip install --no-cache-dir \\`` then ``vllm==0.4.2 \\``); "" when the line ends none."""
+    end = len(text.rstrip())
+    for pattern in (PIP_INSTALL, CONDA_INSTALL):
+        last = max(pattern.finditer(text), key=lambda match: match.start(), default=None)
+        if last and last.end(1) >= end:
+            return text[last.start() : last.start(1)].lstrip(" \t;&|(")
+    return ""
+
+
 def is_dockerfile(name: str) -> bool:
     lower = name.lower()
     return (
@@ -571,8 +583,10 @@ def scan_dockerfile(file: SourceFile, detector: str) -> Iterator[Finding]:
                 yield finding
             continue
         if INSTRUCTION_RE.match(instruction):
+            installing = ""
             for part_line, text in parts:
-                yield from command_findings(file, detector, text, part_line, clones=True)
+                yield from command_findings(file, detector, installing + text, part_line, clones=True)
+                installing = continued_install(installing + text)
 
 
 SHELL_IMAGE = linear(

@@ -200,6 +200,9 @@ class _ManifestDetector(Detector):
 REQUIREMENTS_LOCK_STEM = linear(r"(?i)(?:^|[._-])(?:lock|locked|frozen|freeze)(?:[._-]|$)")
 # the manifests such a record sits beside: what one of them declares is declared there, not again
 REQUIREMENTS_SIBLINGS = ("requirements.txt", "requirements.in", "pyproject.toml")
+# every Gradle script declares dependencies alike: ``build.gradle``, a variant a Dockerfile copies in its
+# place (``build.cloud.gradle``), a script it applies (``gradle/dependencies.gradle``), the Kotlin forms
+GRADLE_SCRIPTS = (".gradle", ".gradle.kts")
 
 
 def is_requirements_lock(name: str) -> bool:
@@ -269,6 +272,7 @@ class ManifestDetector(_ManifestDetector):
             or is_requirements_lock(name)
             or (file.relpath.split("/")[-2:-1] == ["requirements"] and name.endswith((".txt", ".in")))
             or name.endswith((".csproj", ".fsproj", ".vbproj", ".gemspec"))
+            or name.endswith(GRADLE_SCRIPTS)
             or name.endswith(".versions.toml")
             or is_conda_environment_name(name)
         )
@@ -306,7 +310,7 @@ class ManifestDetector(_ManifestDetector):
             yield from self.cargo(file, report)
         elif name == "pom.xml":
             yield from self.pom(file)
-        elif name.startswith("build.gradle") or name.endswith(".versions.toml"):
+        elif name.endswith(GRADLE_SCRIPTS) or name.endswith(".versions.toml"):
             yield from self.gradle(file)  # a Gradle version catalog lists the same coordinates
         elif name == "Gemfile" or name.endswith(".gemspec"):
             yield from self.gemfile(file)
@@ -649,7 +653,7 @@ class ManifestDetector(_ManifestDetector):
             r"""group\s*[:=]\s*["']([\w.-]+)["']\s*,\s*name\s*[:=]\s*["']([\w.-]+)["']"""
             r"""(?:\s*,\s*version\s*[:=]\s*["']([\w.+-]+)["'])?"""
         )
-        catalogs = version_catalogs(file) if file.name.startswith("build.gradle") else {}
+        catalogs = version_catalogs(file) if file.name.endswith(GRADLE_SCRIPTS) else {}
         accessor = (
             linear(r"\b(" + "|".join(map(re.escape, catalogs)) + r")\.([A-Za-z][\w.]*)") if catalogs else None
         )

@@ -999,6 +999,12 @@ SPRING_MCP_SERVER_STARTER = linear(r"spring-ai-(?:starter-)?mcp-server|quarkus-m
 BUILD_FILES = ("pom.xml", "build.gradle", "build.gradle.kts")
 
 
+# the Spring Boot starters of Spring AI's MCP client (1.0's ``spring-ai-starter-mcp-client[-webflux]``, the
+# milestones' ``spring-ai-mcp-client[-webflux]-spring-boot-starter``)
+SPRING_MCP_CLIENT_STARTER = linear(r"spring-ai-(?:starter-)?mcp-client[\w-]*")
+SPRING_MCP_CLIENT = "spring-ai-starter-mcp-client"
+
+
 @per_scan(stopped=False)
 def _build_in_has_mcp_server(folder: Path, root: str) -> bool | None:
     """Whether the first build file in ``folder`` depends on a Spring AI MCP server starter, None where
@@ -1007,6 +1013,18 @@ def _build_in_has_mcp_server(folder: Path, root: str) -> bool | None:
         text = read_neighbour(folder / build, root)
         if text is not None:
             return bool(SPRING_MCP_SERVER_STARTER.search(text))
+    return None
+
+
+@per_scan(stopped="")
+def _mcp_client_starter_in(folder: Path, root: str) -> str | None:
+    """The Spring AI MCP client starter the first build file in ``folder`` declares ("" when it declares
+    none), None where there is no build file."""
+    for build in BUILD_FILES:
+        text = read_neighbour(folder / build, root)
+        if text is not None:
+            starter = SPRING_MCP_CLIENT_STARTER.search(text)
+            return starter.group(0) if starter else ""
     return None
 
 
@@ -1044,6 +1062,32 @@ class SpringMcpDetector(Detector):
             folder = folder.parent
         return False
 
+    @staticmethod
+    def client_name(file: SourceFile) -> str:
+        """Spring AI's MCP client, named after the starter the nearest build file above the config declares
+        (1.0's artifact name when it declares none)."""
+        folder = file.path.parent
+        root = scan_root_of(file)
+        for _ in range(min(file.relpath.count("/"), 4) + 1):
+            starter = _mcp_client_starter_in(folder, root)
+            if starter is not None:
+                return starter or SPRING_MCP_CLIENT
+            folder = folder.parent
+        return SPRING_MCP_CLIENT
+
+    def with_client(self, file: SourceFile, findings: Iterable[Finding]) -> list[Finding]:
+        """The servers of ``spring.ai.mcp.client`` connections are reached by Spring AI's MCP client, which
+        the config sets up: one ``mcp_client`` per config file, linked to them."""
+        found = list(findings)
+        connected = [  # the application's own server is built in code; Quarkus's client is another one
+            finding
+            for finding in found
+            if finding.metadata.get("config") == "spring-ai" and finding.metadata.get("transport") != "code"
+        ]
+        if connected:
+            found.append(client_finding(self.name, file, self.client_name(file), connected))
+        return found
+
     def unnamed_server(
         self, file: SourceFile, application: tuple[str, int] | None, server_keys: bool
     ) -> Iterator[Finding]:
@@ -1054,7 +1098,7 @@ class SpringMcpDetector(Detector):
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
         if file.suffix == ".properties":
-            return list(self.properties(file))
+            return self.with_client(file, self.properties(file))
         if b"mcp" not in file.data and not self.builds_mcp_server(file):
             return []  # only the application's name could matter, and only for an MCP server project
         from common.scanner.detectors.containers import compose_yaml_documents
@@ -1064,9 +1108,15 @@ class SpringMcpDetector(Detector):
         except (yaml.YAMLError, RecursionError) as exc:
             report.warnings.append(f"spring_mcp: {file.relpath} is not valid YAML ({type(exc).__name__})")
             return []
-        return [
-            finding for document in documents if document.is_mapping for finding in self.yaml(file, document)
-        ]
+        return self.with_client(
+            file,
+            (
+                finding
+                for document in documents
+                if document.is_mapping
+                for finding in self.yaml(file, document)
+            ),
+        )
 
     def properties(self, file: SourceFile) -> Iterator[Finding]:
         named, server_keys, application = False, False, None

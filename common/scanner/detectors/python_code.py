@@ -1700,11 +1700,13 @@ class PythonDetector(Detector):
 
     def constant_models(self, file: SourceFile) -> Iterator[Finding]:
         """``MODEL_NAME = "gpt-4o-mini"`` or ``MODELS = ["gpt-4o", ...]`` in a module without AI imports
-        (a config or settings module): the name says it configures models and the catalog knows the id."""
+        (a config or settings module): the name says it configures models and the catalog knows the id.
+        Never inside a triple-quoted string: a docstring's usage example is prose."""
         expected = mock_assertion_spans(file.text)
+        prose = triple_quoted_lines(file.text)
         for offset, value in catalog_model_literals(file.text):
             line = line_at(file.text, offset)
-            if file.lines[line - 1].lstrip().startswith("#"):
+            if line in prose or file.lines[line - 1].lstrip().startswith("#"):
                 continue
             if any(start <= offset < end for start, end in expected):
                 continue  # the arguments a test expects a mocked call to have received
