@@ -1,8 +1,10 @@
-"""CPU per request of the hot GETs, in process, as gunicorn's gevent worker calls the app: ``app.wsgi_app``
-with a prebuilt WSGI environ (no test client, no HTTP parsing, no network), beside the bare endpoint of
-``bench_api.py`` (``bench/bare_app.py``) called the same way. gevent is monkey-patched and ``gc.freeze()``
-runs after the app loads, as in the server; rate limits are off and the components page is asked with
-``?per_page=20``, as in ``bench_api.py``.
+"""CPU per request of the hot GETs and ``POST /scans``, in process, as gunicorn's gevent worker calls
+the app: ``app.wsgi_app`` with a prebuilt WSGI environ (no test client, no HTTP parsing, no network),
+beside the bare endpoint of ``bench_api.py`` (``bench/bare_app.py``) called the same way. gevent is
+monkey-patched and ``gc.freeze()`` runs after the app loads, as in the server; rate limits are off and the
+components page is asked with ``?per_page=20``, as in ``bench_api.py``. ``POST /scans`` queues a scan of
+a one-file directory as ``bench_api.py``'s does (its task goes to the broker, which nobody consumes here;
+the bound on scans in flight is raised past what a run creates).
 
 Batches of requests are timed on the process clock (``time.process_time``), so other jobs on the machine
 inflate the figures less than wall time would; each figure is the best batch. ``--profile NAME`` prints a
@@ -22,6 +24,7 @@ import argparse  # noqa: E402
 import cProfile  # noqa: E402
 import gc  # noqa: E402
 import io  # noqa: E402
+import json  # noqa: E402
 import os  # noqa: E402
 import pstats  # noqa: E402
 import sys  # noqa: E402
@@ -34,11 +37,12 @@ from bench._stack import PASSWORD, Stack  # noqa: E402
 from bench.bench_api import COMPONENTS, insert_components  # noqa: E402
 
 
-def environ(path: str, token: str | None) -> dict:
-    """What gunicorn hands the app for ``wrk``'s GET of ``path`` (with its query string, if any)."""
+def environ(path: str, token: str | None, body: bytes | None = None) -> dict:
+    """What gunicorn hands the app for ``wrk``'s GET of ``path`` (with its query string, if any), or its
+    POST of the JSON ``body``."""
     path, _, query = path.partition("?")
     env = {
-        "REQUEST_METHOD": "GET",
+        "REQUEST_METHOD": "GET" if body is None else "POST",
         "PATH_INFO": path,
         "QUERY_STRING": query,
         "SERVER_NAME": "127.0.0.1",
@@ -47,7 +51,7 @@ def environ(path: str, token: str | None) -> dict:
         "REMOTE_ADDR": "127.0.0.1",
         "HTTP_HOST": "127.0.0.1:8000",
         "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(b""),
+        "wsgi.input": io.BytesIO(body or b""),
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": True,
         "wsgi.multiprocess": False,
@@ -56,22 +60,28 @@ def environ(path: str, token: str | None) -> dict:
     }
     if token:
         env["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    if body is not None:
+        env["CONTENT_TYPE"] = "application/json"
+        env["CONTENT_LENGTH"] = str(len(body))
     return env
 
 
-def call(wsgi_app, path: str, token: str | None) -> tuple[str, bytes]:
+def call(wsgi_app, path: str, token: str | None, body: bytes | None = None) -> tuple[str, bytes]:
     statuses: list[str] = []
-    body = wsgi_app(environ(path, token), lambda status, _headers, _exc=None: statuses.append(status))
-    data = b"".join(body)
-    if hasattr(body, "close"):
-        body.close()
+    response = wsgi_app(
+        environ(path, token, body), lambda status, _headers, _exc=None: statuses.append(status)
+    )
+    data = b"".join(response)
+    if hasattr(response, "close"):
+        response.close()
     return statuses[0], data
 
 
-def cpu_ms_per_request(wsgi_app, path: str, token: str | None, requests: int) -> float:
+def cpu_ms_per_request(workload: tuple, requests: int) -> float:
+    """``workload``: the WSGI app, the path, the bearer token and the POST body (None: a GET)."""
     started = time.process_time()
     for _ in range(requests):
-        call(wsgi_app, path, token)
+        call(*workload)
     return (time.process_time() - started) / requests * 1000
 
 
@@ -80,12 +90,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000, help="requests per batch")
     parser.add_argument("--batches", type=int, default=5)
     parser.add_argument(
-        "--profile", default="", help="profile this workload (bare, components, list, dashboard)"
+        "--profile", default="", help="profile this workload (bare, components, list, dashboard, post)"
     )
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--only", default="", help="only the workloads naming this (and bare)")
     args = parser.parse_args()
-    with Stack("cpu", RATELIMIT_ENABLED="false"):
-        os.environ["RATELIMIT_ENABLED"] = "false"
+    with Stack("cpu", RATELIMIT_ENABLED="false", SCANS_IN_FLIGHT_PER_ORG="10000000") as stack:
+        for name in ("RATELIMIT_ENABLED", "SCANS_IN_FLIGHT_PER_ORG", "SCAN_ROOTS"):
+            os.environ[name] = stack.env[name]
         from bench.bare_app import app as bare
         from web import create_app
 
@@ -100,29 +112,35 @@ def main() -> None:
         )
         token = session["access_token"]
         scan_id = insert_components(session["user"]["personal_organization_id"], "/srv/cpu", COMPONENTS)
+        target = stack.scan_root / "tiny"
+        target.mkdir()
+        (target / "app.py").write_text("import openai\nclient = openai.OpenAI()\n")
+        post_body = json.dumps({"target": str(target)}).encode()
         gc.collect()
         gc.freeze()
         workloads = {
-            "bare": (bare.wsgi_app, "/page", None),
-            "components": (app.wsgi_app, f"/api/v1/scans/{scan_id}/components?per_page=20", token),
-            "list": (app.wsgi_app, "/api/v1/scans", token),
-            "dashboard": (app.wsgi_app, "/api/v1/dashboard/overview", token),
+            "bare": (bare.wsgi_app, "/page", None, None),
+            "components": (app.wsgi_app, f"/api/v1/scans/{scan_id}/components?per_page=20", token, None),
+            "list": (app.wsgi_app, "/api/v1/scans", token, None),
+            "dashboard": (app.wsgi_app, "/api/v1/dashboard/overview", token, None),
+            "post": (app.wsgi_app, "/api/v1/scans", token, post_body),
         }
-        for name, (wsgi_app, path, credential) in workloads.items():
-            status, body = call(wsgi_app, path, credential)
-            assert status.startswith("200"), (name, status, body[:300])
-            cpu_ms_per_request(wsgi_app, path, credential, 50)  # connections opened, plans prepared
+        workloads = {name: w for name, w in workloads.items() if name == "bare" or args.only in name}
+        for name, workload in workloads.items():
+            status, body = call(*workload)
+            assert status[:3] in ("200", "202"), (name, status, body[:300])
+            cpu_ms_per_request(workload, 50)  # connections opened, plans prepared
         if args.profile:
             profiler = cProfile.Profile(time.process_time)
             profiler.enable()
-            cpu_ms_per_request(*workloads[args.profile], args.requests)
+            cpu_ms_per_request(workloads[args.profile], args.requests)
             profiler.disable()
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.top)
             return
         batches: dict[str, list[float]] = {name: [] for name in workloads}
         for _ in range(args.batches):
             for name, workload in workloads.items():
-                batches[name].append(cpu_ms_per_request(*workload, args.requests))
+                batches[name].append(cpu_ms_per_request(workload, args.requests))
         bare_ms = min(batches["bare"])
         print("| workload | best CPU ms/request | batches | share of bare | Python calls/request |")
         print("| --- | ---: | --- | ---: | ---: |")
@@ -138,7 +156,7 @@ CALLS_COUNTED = 200  # requests whose function calls are counted: a figure the m
 def calls_per_request(workload: tuple, requests: int) -> float:
     profiler = cProfile.Profile()
     profiler.enable()
-    cpu_ms_per_request(*workload, requests)
+    cpu_ms_per_request(workload, requests)
     profiler.disable()
     return pstats.Stats(profiler).total_calls / requests
 

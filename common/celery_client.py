@@ -8,13 +8,16 @@ publishes through ``PublishingTransport``: one redis-py client per channel inste
 message, and each task goes out with its ``task-sent`` event (``task_send_sent_event``, which
 Flower shows) in one pipeline. A caller may put Redis commands of its own at the head of that
 pipeline (``Leading``): ``POST /scans`` publishes its ``scan.queued`` event there, when the broker is
-the application's Redis, so the event and the task cost one round trip instead of two.
+the application's Redis, so the event and the task cost one round trip instead of two. After the first
+send of a task in a process, the next ones reuse the two messages Celery made for it (``PreparedTask``).
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -25,13 +28,18 @@ from urllib.parse import urlsplit
 
 import redis
 from celery import Celery
-from celery.signals import before_task_publish
+from celery.backends.base import DisabledBackend
+from celery.signals import after_task_publish, before_task_publish, task_sent
+from celery.utils.saferepr import saferepr
+from celery.utils.time import utcoffset
 from kombu.common import maybe_declare
 from kombu.exceptions import BatchPublishError
 from kombu.transport import redis as kombu_redis
+from kombu.utils.json import dumps, loads
 from kombu.utils.uuid import uuid
 
 from common.config import DB_POOL_OVERFLOW, DB_POOL_SIZE
+from common.redis_client import packed
 from common.tasks import EVENT_FOLLOW_UPS, SENT_AT_HEADER, queue_for
 
 log = logging.getLogger(__name__)
@@ -86,6 +94,7 @@ class LeadingBatch(kombu_redis.PublishBatch):
 
     def flush(self):
         leading, self.leading = self.leading, None
+        self.channel.sent_commands = [args for args, _options in self.pipeline.command_stack]
         if leading is None or not self._buffered:
             return super().flush()
         self._check_usable()
@@ -117,6 +126,8 @@ class PublishingChannel(kombu_redis.Channel):
     _opening = False
     # What the next batch puts first. Set by ``enqueue`` while it holds the producer (and so the channel).
     leading: Leading | None = None
+    # The commands (redis-py argument tuples) of the last batch this channel flushed, leading ones first.
+    sent_commands: list[tuple] | None = None
 
     @contextmanager
     def conn_or_acquire(self, client=None) -> Iterator[redis.Redis]:
@@ -196,25 +207,204 @@ def enqueue(task_name: str, *args, countdown: float | None = None, leading: Lead
     client = celery_client()
     options = {"args": list(args), "queue": queue_for(task_name), "countdown": countdown, "task_id": uuid()}
     try:
-        with client.producer_or_acquire() as producer, producer.batch():
+        with client.producer_or_acquire() as producer:
             channel = producer.channel
-            if leading is not None:
-                if not channel.supports_batch_publish:
-                    with channel.conn_or_acquire() as redis_client:
-                        leading.run_alone(redis_client)
-                else:
-                    channel.leading = leading
-            try:
-                client.send_task(task_name, producer=producer, **options)
-            finally:
+            prepared = _prepared_tasks().get((task_name, options["queue"])) if countdown is None else None
+            if prepared is not None and prepared.fits(client, channel):
+                prepared.send(client, channel, options["task_id"], options["args"], leading)
+                return options["task_id"]
+            with producer.batch():
                 if leading is not None:
-                    channel.leading = None
+                    if not channel.supports_batch_publish:
+                        with channel.conn_or_acquire() as redis_client:
+                            leading.run_alone(redis_client)
+                    else:
+                        channel.leading = leading
+                try:
+                    client.send_task(task_name, producer=producer, **options)
+                finally:
+                    if leading is not None:
+                        channel.leading = None
+            _remember_prepared(client, channel, task_name, options, leading)
     except BatchPublishError as exc:
         log.warning("%s: batched send failed (%s), sending it on its own", task_name, exc)
         if leading is not None and leading.replies is None:
             _run_leading_alone(client, leading)
         client.send_task(task_name, **options)
     return options["task_id"]
+
+
+def _plain_publishing(client: Celery) -> bool:
+    """Whether Celery's send adds nothing a prepared task would leave out: not inside a task (whose ids
+    a follow-up inherits), and no receiver of the publish signals but ``stamp_sent_at``."""
+    return (
+        client.current_worker_task is None
+        and len(before_task_publish.receivers) == 1
+        and not after_task_publish.receivers
+        and not task_sent.receivers
+    )
+
+
+@dataclass(frozen=True)
+class PreparedTask:
+    """The two messages Celery sent for a task, kept to send the task's next ones without Celery.
+
+    Building them took Celery and kombu a fifth of a ``POST /scans``'s CPU (routing through chains of
+    configuration mappings, the message and its ``task-sent`` event, a copy of the queue and of the event
+    exchange bound per publish to check their declaration; bench/README.md), for messages that differ only
+    in the task's id and arguments, the times, the event's clock, ``reply_to`` and the delivery tags.
+    ``send`` fills those into copies of what Celery sent the first time in this process and sends them in
+    the same pipeline, with the same commands, and leaves anything else (a countdown, a send from inside a
+    task, a connection that has not declared the queue yet, another receiver of the publish signals) to
+    Celery (``tests/api/test_scan_create_path.py`` compares the two).
+    """
+
+    queue: object  # the kombu ``Queue``, whose declaration the connection must have made
+    push: tuple  # ("LPUSH", the queue's list)
+    message: dict  # the task's envelope, without the per-message fields
+    embed: dict  # the third part of the task's body (callbacks, errbacks, chain, chord)
+    publish: tuple  # ("PUBLISH", the channel of ``task-sent`` events)
+    event_message: dict
+    event: dict  # the ``task-sent`` event's fields
+    argsrepr_maxsize: int
+    repr_maxlevels: int
+
+    def fits(self, client: Celery, channel) -> bool:
+        return (
+            isinstance(channel, PublishingChannel)
+            and hash(self.queue) in channel.connection.client.declared_entities
+            and _plain_publishing(client)
+        )
+
+    def send(self, client: Celery, channel, task_id: str, args: list, leading: Leading | None) -> None:
+        argsrepr = saferepr(args, self.argsrepr_maxsize, maxlevels=self.repr_maxlevels)
+        headers = {**self.message["headers"], "id": task_id, "root_id": task_id, "argsrepr": argsrepr}
+        stamp_sent_at(headers=headers)
+        properties = {
+            **self.message["properties"],
+            "correlation_id": task_id,
+            "reply_to": client.thread_oid,
+            "delivery_tag": uuid(),
+        }
+        message = {**self.message, "body": _encoded([args, {}, self.embed]), "headers": headers}
+        message["properties"] = properties
+        event = {
+            **self.event,
+            "utcoffset": utcoffset(),
+            "clock": client.clock.forward(),
+            "uuid": task_id,
+            "root_id": task_id,
+            "args": argsrepr,
+            "timestamp": time.time(),
+        }
+        event_message = {**self.event_message, "body": _encoded(event)}
+        event_message["properties"] = {**self.event_message["properties"], "delivery_tag": uuid()}
+        with channel.conn_or_acquire() as redis_client:
+            commands = _commands_of(redis_client, leading.commands if leading is not None else ())
+            commands += [(*self.push, dumps(message)), (*self.publish, dumps(event_message))]
+            replies = _sent_in_one_round_trip(redis_client.connection_pool, commands)
+        if leading is not None:
+            leading.replies = replies[: len(leading.commands)]
+
+
+def _commands_of(redis_client: redis.Redis, calls) -> list[tuple]:
+    """The Redis commands of redis-py method calls (``Leading``'s ``(method, *args)``), as a pipeline queues
+    them (``incr`` is ``INCRBY key 1``)."""
+    pipeline = redis_client.pipeline(transaction=False)
+    for name, *args in calls:
+        getattr(pipeline, name)(*args)
+    return [args for args, _options in pipeline.command_stack]
+
+
+def _sent_in_one_round_trip(pool: redis.ConnectionPool, commands: list[tuple]) -> list:
+    """What a redis-py pipeline without a transaction does, on a connection of its pool, without its
+    command machinery (as ``run_script`` does for one command): the commands in one write, their replies
+    in order. A reply that is an error, or a connection that cannot be had, is lost or times out (it is
+    dropped), fails the batch as a pipeline's ``execute`` does: ``BatchPublishError``, delivery uncertain,
+    and ``enqueue`` sends the task again through Celery's retrying publish."""
+    connection = None
+    try:
+        connection = pool.get_connection()
+        connection.send_packed_command([packed(*command) for command in commands])
+        replies = [_reply(connection) for _command in commands]
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        if connection is not None:
+            connection.disconnect()
+        raise BatchPublishError("Redis publish batch failed; delivery is uncertain") from exc
+    finally:
+        if connection is not None:
+            pool.release(connection)
+    failed = next((reply for reply in replies if isinstance(reply, redis.ResponseError)), None)
+    if failed is not None:
+        raise BatchPublishError("Redis publish batch failed; delivery is uncertain") from failed
+    return replies
+
+
+def _reply(connection) -> object:
+    try:
+        return connection.read_response()
+    except redis.ResponseError as error:
+        return error
+
+
+def _encoded(body) -> str:
+    """A message body as kombu's Redis channel writes it: JSON, then base64."""
+    return base64.b64encode(dumps(body).encode()).decode()
+
+
+_prepared: dict[tuple[str, str], PreparedTask] = {}  # by task name and queue
+_prepared_pid: int | None = None
+
+
+def _prepared_tasks() -> dict[tuple[str, str], PreparedTask]:
+    """This process's prepared tasks (a forked child has another pid, hostname and clock: its own)."""
+    global _prepared_pid
+    if _prepared_pid != os.getpid():
+        _prepared.clear()
+        _prepared_pid = os.getpid()
+    return _prepared
+
+
+def _remember_prepared(
+    client: Celery, channel, task_name: str, options: dict, leading: Leading | None
+) -> None:
+    """Keep what Celery just sent for ``task_name`` (``PreparedTask``), if it was a plain send through a
+    publishing channel: its batch's two commands, the task and its ``task-sent`` event, as expected."""
+    prepared, key = _prepared_tasks(), (task_name, options["queue"])
+    if key in prepared or options["countdown"] is not None:
+        return
+    if not isinstance(channel, PublishingChannel) or not _plain_publishing(client):
+        return
+    if not isinstance(client.backend, DisabledBackend):  # a result backend has its say in every send
+        return
+    sent = (channel.sent_commands or [])[len(leading.commands) if leading is not None else 0 :]
+    if len(sent) != 2 or sent[0][0] != "LPUSH" or sent[1][0] != "PUBLISH":
+        return
+    message, event_message = loads(sent[0][2]), loads(sent[1][2])
+    body, event = _decoded(message), _decoded(event_message)
+    headers = message["headers"]
+    if (
+        headers.get("id") != options["task_id"]
+        or body[:2] != [options["args"], {}]
+        or event.get("uuid") != options["task_id"]
+    ):
+        return
+    headers.pop(SENT_AT_HEADER, None)
+    prepared[key] = PreparedTask(
+        queue=client.amqp.queues[options["queue"]],
+        push=tuple(sent[0][:2]),
+        message=message,
+        embed=body[2],
+        publish=tuple(sent[1][:2]),
+        event_message=event_message,
+        event=event,
+        argsrepr_maxsize=client.amqp.argsrepr_maxsize,
+        repr_maxlevels=client.conf.task_repr_maxlevels,
+    )
+
+
+def _decoded(message: dict):
+    return loads(base64.b64decode(message["body"]))
 
 
 def warm_broker_connections(count: int) -> int:

@@ -47,7 +47,7 @@ def run_script(script: Script, keys: Sequence[str], args: Sequence[str | bytes |
     pool = script.registered_client.connection_pool
     connection = pool.get_connection()
     try:
-        connection.send_packed_command([_packed("EVALSHA", script.sha, len(keys), *keys, *args)])
+        connection.send_packed_command([packed("EVALSHA", script.sha, len(keys), *keys, *args)])
         return connection.read_response()
     except NoScriptError:
         pass
@@ -58,7 +58,7 @@ def run_script(script: Script, keys: Sequence[str], args: Sequence[str | bytes |
     return script(keys, args)
 
 
-def _packed(*arguments: str | bytes | int | float) -> bytes:
+def packed(*arguments: str | bytes | int | float) -> bytes:
     """A command in Redis's protocol, each argument encoded as redis-py encodes it (a number by its
     ``repr``, text as UTF-8)."""
     parts = [b"*%d\r\n" % len(arguments)]

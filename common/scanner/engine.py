@@ -16,6 +16,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
+from functools import partial
 from itertools import chain
 from pathlib import Path
 
@@ -37,7 +38,7 @@ from common.scanner.facts import FileFacts
 from common.scanner.model import Component, Location, Relationship, ScanResult, ScanWarning
 from common.scanner.redaction import mask_value
 from common.scanner.risk import score_component
-from common.scanner.test_data import is_test_data
+from common.scanner.test_data import is_test_data, stubbed_test
 from common.scanner.textutil import one_scan
 from common.scanner.walker import WalkEntry, iter_walk
 from common.scanner.worker import (
@@ -480,7 +481,15 @@ def scan_path(
 
     if progress:
         progress("resolving", 0, len(facts))
-    findings.extend(model_constants.referenced_constants(base, [entry.relpath for entry in entries], facts))
+    test_files = frozenset(entry.relpath for entry in entries if entry.scope == "test")
+    findings.extend(
+        model_constants.referenced_constants(
+            base,
+            [entry.relpath for entry in entries],
+            facts,
+            skip=partial(stubbed_test, test_files, os.path.realpath(base)),
+        )
+    )
     findings = model_constants.without_unsupported_catalog_literals(findings)
     if deep:
         findings.extend(deep_resolution.resolve(facts, findings))

@@ -18,6 +18,7 @@ import os
 import re
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Callable
 from itertools import accumulate
 from pathlib import Path
 
@@ -79,9 +80,15 @@ def _value_for(name: str, owners: dict[str, str], qualifier: str) -> str | None:
     return None
 
 
-def referenced_constants(base: Path, relpaths: list[str], facts: dict[str, FileFacts]) -> list[Finding]:
+def referenced_constants(
+    base: Path,
+    relpaths: list[str],
+    facts: dict[str, FileFacts],
+    skip: Callable[[Path, str, str], bool] | None = None,
+) -> list[Finding]:
     """One model sighting per (file, constant) at the first non-comment line naming a constant that
-    another file of the same language defines as a catalog model id."""
+    another file of the same language defines as a catalog model id; none in a file ``skip`` (given
+    the file's path, relpath and text) rules out (a test whose requests reach a stub)."""
     definitions = _definitions(facts)
     if not definitions:
         return []
@@ -105,6 +112,8 @@ def referenced_constants(base: Path, relpaths: list[str], facts: dict[str, FileF
             except OSError:
                 continue
             budget -= len(text)
+            if skip is not None and skip(base / relpath, relpath, text):
+                continue
             if gate is None:
                 added.extend(_references_in(relpath, text, pattern, constants))
                 continue

@@ -136,7 +136,7 @@ SELECTORS = {
     ),
     "model_files": FileSelector(
         suffixes=(
-            *(".gguf", ".ggml", ".safetensors", ".onnx", ".pt", ".pth", ".bin", ".pkl", ".pickle"),
+            *(".gguf", ".ggml", ".safetensors", ".onnx", ".pt", ".pth", ".bin", ".pkl", ".pickle", ".sav"),
             *(".joblib", ".h5", ".hdf5", ".keras", ".tflite", ".ckpt", ".zip", ".mar", ".skops", ".tar"),
         )
     ),

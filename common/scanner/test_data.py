@@ -10,11 +10,14 @@ response, a settings fixture).
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
+from pathlib import Path
 
 from common.scanner.detectors.base import Finding
 from common.scanner.limits import linear
 from common.scanner.model_constants import rust_test_function_spans, rust_test_module_spans, span_lines
+from common.scanner.textutil import per_scan, read_neighbour
 
 # a string literal on either side of a comparison, or an assertion or expectation call on the line
 ASSERTION = linear(
@@ -84,6 +87,52 @@ STAND_IN_CLIENT = linear(
 def uses_a_stand_in_client(text: str) -> bool:
     """Whether a test file patches the SDK client or builds it with a made-up key."""
     return STAND_IN_CLIENT.search(text) is not None
+
+
+# a JVM test class and the base test class it extends (``class ChatTest extends BaseSenderTest``,
+# Kotlin's ``class ChatTest : BaseSenderTest()``), the file's package, and the import naming the base
+JVM_BASE_CLASS = linear(r"\bclass\s+\w+(?:<[^>{]*>)?\s*(?:extends\s+|:\s*)(\w+)")
+JVM_PACKAGE = linear(r"^\s*package\s+([\w.]+)", re.MULTILINE)
+JVM_TEST_SUFFIXES = (".java", ".kt")
+
+
+@per_scan(stopped=False)
+def _base_class_stubs_http(base_file: Path, root: str) -> bool:
+    text = read_neighbour(base_file, root)
+    return text is not None and (replays_recorded_http(text) or uses_a_stand_in_client(text))
+
+
+def _base_class_file(path: Path, text: str, base: str) -> Path:
+    """Where the base class's source is: in the package its import names, under the same source root
+    (``src/test/java``), or beside the test in its own package."""
+    imported = linear(rf"^\s*import\s+([\w.]+)\.{base}\s*;?\s*$", re.MULTILINE).search(text)
+    package = JVM_PACKAGE.search(text)
+    if not imported or not package:
+        return path.parent / f"{base}{path.suffix}"
+    depth = package.group(1).count(".") + 1
+    source_root = path.parents[depth] if depth < len(path.parents) else path.parent
+    return source_root.joinpath(*imported.group(1).split("."), f"{base}{path.suffix}")
+
+
+def extends_a_stubbing_base(path: Path, text: str, root: str) -> bool:
+    """Whether a JVM test class extends a base test class of the tree that stubs the server
+    (``server = new MockWebServer()`` in ``BaseRequestSenderTest``): its requests reach that stub, as a
+    test that sets the stub up itself."""
+    if path.suffix not in JVM_TEST_SUFFIXES:
+        return False
+    match = JVM_BASE_CLASS.search(text)
+    return bool(match) and _base_class_stubs_http(_base_class_file(path, text, match.group(1)), root)
+
+
+def stubbed_test(test_files: frozenset[str], root: str, path: Path, relpath: str, text: str) -> bool:
+    """Whether a test file's requests only reach a stub (here or in the base test class it extends)."""
+    if relpath not in test_files:
+        return False
+    return (
+        replays_recorded_http(text)
+        or uses_a_stand_in_client(text)
+        or extends_a_stubbing_base(path, text, root)
+    )
 
 
 def without_replayed_inputs(findings: list[Finding], scope: str, text: str) -> list[Finding]:

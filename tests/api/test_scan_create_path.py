@@ -215,34 +215,98 @@ def _declares_a_queue(commands: list[tuple]) -> bool:
             args[0] == "SADD" and str(args[1]).startswith((BINDING, PERMANENT_BINDING))
         )
 
-    return bool(commands) and all(declaring(args) for args in commands)
+    # As written to the connection, kombu's declaration is in a transaction of its own.
+    declared = [args for args in commands if args[0] not in ("MULTI", "EXEC")]
+    return bool(declared) and all(declaring(args) for args in declared)
 
 
 def _declaring_packet(packet: bytes) -> bool:
     return BINDING.encode() in packet or b"\r\nLLEN\r\n" in packet
 
 
+def _commands_in(packet: bytes) -> list[tuple]:
+    """The commands of what a connection wrote (Redis's protocol: arrays of bulk strings), as text."""
+    commands, at = [], 0
+    while at < len(packet):
+        end = packet.index(b"\r\n", at)
+        count, at, command = int(packet[at + 1 : end]), end + 2, []
+        for _ in range(count):
+            end = packet.index(b"\r\n", at)
+            length, at = int(packet[at + 1 : end]), end + 2
+            command.append(packet[at : at + length].decode())
+            at += length + 2
+        commands.append(tuple(command))
+    return commands
+
+
+def _packet(packed) -> bytes:
+    return b"".join(bytes(part) for part in packed) if isinstance(packed, list) else bytes(packed)
+
+
+def _on_pipelines(monkeypatch, handle) -> None:
+    """``handle(commands, send)`` instead of every write of this thread that carries more than one command
+    but a queue's declaration (a pipeline: the session's worker runs in threads of its own); ``send()``
+    writes it. Whether redis-py's pipeline or ``PreparedTask`` wrote it, Redis sees the same."""
+    original, test_thread = (
+        redis.connection.AbstractConnection.send_packed_command,
+        threading.current_thread(),
+    )
+
+    def send_packed_command(connection, packed, *args, **kwargs):
+        commands = _commands_in(_packet(packed))
+        if threading.current_thread() is not test_thread or len(commands) < 2 or _declares_a_queue(commands):
+            return original(connection, packed, *args, **kwargs)
+        return handle(commands, lambda: original(connection, packed, *args, **kwargs))
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", send_packed_command)
+
+
 def _sent_pipelines(monkeypatch) -> list[list[tuple]]:
-    """The command stacks of every Redis pipeline this thread executes from now on (the session's worker
-    runs in threads of its own), but a queue's declaration."""
-    executed: list[list[tuple]] = []
-    original, test_thread = redis.client.Pipeline.execute, threading.current_thread()
+    """The commands of every pipeline this thread sends from now on, but a queue's declaration."""
+    sent: list[list[tuple]] = []
 
-    def execute(self, *args, **kwargs):
-        commands = [args for args, _options in self.command_stack]
-        if threading.current_thread() is test_thread and not _declares_a_queue(commands):
-            executed.append(commands)
-        return original(self, *args, **kwargs)
+    def record(commands, send):
+        sent.append(commands)
+        return send()
 
-    monkeypatch.setattr(redis.client.Pipeline, "execute", execute)
-    return executed
+    _on_pipelines(monkeypatch, record)
+    return sent
+
+
+def _lost_once(monkeypatch, first_command: str, *, after_running: bool = False) -> list[list[str]]:
+    """The first pipeline that starts with ``first_command`` is lost: before Redis got it, or after Redis
+    ran it (its reply lost). The commands of what was lost, by name."""
+    lost: list[list[str]] = []
+
+    def lose(commands, send):
+        if lost or commands[0][0] != first_command:
+            return send()
+        lost.append([command[0] for command in commands])
+        if after_running:
+            send()
+            time.sleep(0.05)  # Redis runs it before the connection is dropped
+        raise redis.ConnectionError("broker connection lost")
+
+    _on_pipelines(monkeypatch, lose)
+    return lost
 
 
 def _decoded_body(payload: bytes) -> object:
     return json.loads(base64.b64decode(json.loads(payload)["body"]))
 
 
-def test_a_task_and_its_task_sent_event_go_out_in_one_pipeline(monkeypatch, scan_queue):
+@pytest.fixture(params=["celery", "prepared"])
+def send_path(request, monkeypatch, scan_queue) -> str:
+    """``scans.run`` sent through Celery's ``send_task``, or as the ``PreparedTask`` of an earlier send."""
+    if request.param == "celery":
+        monkeypatch.setattr(common.celery_client, "_prepared_tasks", dict)
+    else:
+        assert _drop_task(scan_queue, enqueue(SCAN_RUN, "no-such-scan-warm-up")) == 1
+        assert (SCAN_RUN, scan_queue) in common.celery_client._prepared_tasks()
+    return request.param
+
+
+def test_a_task_and_its_task_sent_event_go_out_in_one_pipeline(monkeypatch, scan_queue, send_path):
     assert celery_client().conf.task_send_sent_event  # Flower lists tasks from their task-sent events
     pipelines = _sent_pipelines(monkeypatch)
     task_id = enqueue(SCAN_RUN, "no-such-scan-pipeline")
@@ -256,21 +320,29 @@ def test_a_task_and_its_task_sent_event_go_out_in_one_pipeline(monkeypatch, scan
     assert _drop_task(scan_queue, task_id) == 1
 
 
-def test_a_failed_pipeline_is_sent_again_on_its_own(monkeypatch, scan_queue):
+def test_a_failed_pipeline_is_sent_again_on_its_own(monkeypatch, scan_queue, send_path):
     """A blip that loses the batch: the task still arrives, once, under the id ``enqueue`` returned."""
-    original, failures, test_thread = redis.client.Pipeline.execute, [], threading.current_thread()
-
-    def lost_once(self, *args, **kwargs):
-        ours = threading.current_thread() is test_thread and self.command_stack
-        if not failures and ours and self.command_stack[0][0][0] == "LPUSH":
-            failures.append(self.command_stack[0][0][0])
-            self.reset()
-            raise redis.ConnectionError("broker connection lost")
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(redis.client.Pipeline, "execute", lost_once)
+    failures = _lost_once(monkeypatch, "LPUSH")
     task_id = enqueue(SCAN_RUN, "no-such-scan-fallback")
-    assert failures == ["LPUSH"]
+    assert failures == [["LPUSH", "PUBLISH"]]
+    assert _drop_task(scan_queue, task_id) == 1
+
+
+def test_a_prepared_batch_without_a_connection_is_sent_again_on_its_own(monkeypatch, scan_queue):
+    """The pool cannot hand a ``PreparedTask``'s batch a connection (Redis restarting): the task goes through
+    Celery's retrying publish, once, under the id ``enqueue`` returned, as a failed pipeline's does."""
+    assert _drop_task(scan_queue, enqueue(SCAN_RUN, "no-such-scan-warm-up")) == 1  # the task prepared
+    original, refused, test_thread = redis.ConnectionPool.get_connection, [], threading.current_thread()
+
+    def get_connection(pool, *args, **kwargs):
+        if not refused and threading.current_thread() is test_thread:
+            refused.append(pool)
+            raise redis.ConnectionError("Redis is restarting")
+        return original(pool, *args, **kwargs)
+
+    monkeypatch.setattr(redis.ConnectionPool, "get_connection", get_connection)
+    task_id = enqueue(SCAN_RUN, "no-such-scan-no-connection")
+    assert refused
     assert _drop_task(scan_queue, task_id) == 1
 
 
@@ -296,7 +368,9 @@ def _subscribed(organization_id: str) -> Iterator[redis.client.PubSub]:
         pubsub.close()
 
 
-def test_scan_queued_leads_its_task_in_one_pipeline(client, make_user, scan_root, monkeypatch, scan_queue):
+def test_scan_queued_leads_its_task_in_one_pipeline(
+    client, make_user, scan_root, monkeypatch, scan_queue, send_path
+):
     """The event first, then the task and its ``task-sent`` event: one round trip, in that order, so
     a quick worker's ``scan.started`` cannot overtake ``scan.queued``; the dashboard's version is bumped
     in it too."""
@@ -355,22 +429,12 @@ def test_a_created_scan_costs_three_redis_round_trips(client, make_user, scan_ro
 
 
 def test_a_failed_pipeline_still_publishes_the_event_before_the_task(
-    client, make_user, scan_root, monkeypatch, scan_queue
+    client, make_user, scan_root, monkeypatch, scan_queue, send_path
 ):
     """A blip that loses the whole batch: the event goes out on its own, then the task, once."""
     user = make_user()
     (scan_root / "app.py").write_text("import openai\n")
-    original, failures, test_thread = redis.client.Pipeline.execute, [], threading.current_thread()
-
-    def lost_once(self, *args, **kwargs):
-        ours = threading.current_thread() is test_thread and self.command_stack
-        if not failures and ours and self.command_stack[0][0][0] == "EVAL":
-            failures.append([command[0][0] for command in self.command_stack])
-            self.reset()
-            raise redis.ConnectionError("broker connection lost")
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(redis.client.Pipeline, "execute", lost_once)
+    failures = _lost_once(monkeypatch, "EVAL")
     with _subscribed(user.org_id) as pubsub:
         response = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=user.headers())
         message = pubsub.get_message(timeout=2)
@@ -383,7 +447,7 @@ def test_a_failed_pipeline_still_publishes_the_event_before_the_task(
 
 
 def test_a_pipeline_whose_reply_was_lost_publishes_the_event_once(
-    client, make_user, scan_root, monkeypatch, scan_queue
+    client, make_user, scan_root, monkeypatch, scan_queue, send_path
 ):
     """Redis ran the event and the task, then the connection dropped before its reply arrived: the batch
     fails as if nothing had been sent, and the event and the task are sent again. The event must still
@@ -391,17 +455,7 @@ def test_a_pipeline_whose_reply_was_lost_publishes_the_event_once(
     delivery, as a retried single publish could make)."""
     user = make_user()
     (scan_root / "app.py").write_text("import openai\n")
-    original, lost = redis.client.Pipeline.execute, []
-
-    def reply_lost_once(self, *args, **kwargs):
-        leads_with_the_event = bool(self.command_stack) and self.command_stack[0][0][0] == "EVAL"
-        replies = original(self, *args, **kwargs)
-        if not lost and leads_with_the_event:
-            lost.append(replies)
-            raise redis.ConnectionError("connection lost before the reply")
-        return replies
-
-    monkeypatch.setattr(redis.client.Pipeline, "execute", reply_lost_once)
+    lost = _lost_once(monkeypatch, "EVAL", after_running=True)
     seq_key = f"trusera:seq:{user.org_id}"
     with _subscribed(user.org_id) as pubsub:
         response = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=user.headers())
@@ -569,3 +623,58 @@ def test_warming_takes_no_more_connections_than_the_pool_allows(fresh_celery_cli
     assert all(connection.connected for connection in held)
     for connection in held:
         connection.release()
+
+
+@pytest.fixture
+def sent_by_celery(monkeypatch) -> list[str]:
+    """The names of the tasks that went through Celery's ``send_task`` (not a ``PreparedTask``)."""
+    names: list[str] = []
+    original = celery_client().send_task
+
+    def send_task(name, *args, **kwargs):
+        names.append(name)
+        return original(name, *args, **kwargs)
+
+    monkeypatch.setattr(celery_client(), "send_task", send_task)
+    return names
+
+
+def _comparable(commands: list[tuple], task_id: str) -> tuple[list, list[float]]:
+    """The task's and its event's messages, decoded, with what differs per message (its id, the delivery
+    tags, the times) named instead; and the event's clock."""
+    [(push, queue, message), (publish, topic, sent_event)] = commands
+    decoded = []
+    for text in (message, sent_event):
+        envelope = json.loads(text)
+        envelope["body"] = _decoded_body(text)
+        envelope["properties"]["delivery_tag"] = "<tag>"
+        decoded.append(json.loads(json.dumps(envelope).replace(task_id, "<id>")))
+    task, event = decoded
+    task["headers"]["trusera_sent_at"] = "<time>"
+    clock, event["body"]["clock"], event["body"]["timestamp"] = event["body"]["clock"], "<clock>", "<time>"
+    return [push, queue, task, publish, topic, event], clock
+
+
+def test_a_task_sent_again_reuses_the_messages_celery_made_for_it(monkeypatch, scan_queue, sent_by_celery):
+    """The first send of a task goes through Celery; the next ones are the same two messages with their
+    own id, arguments, times, tags and clock, in the same pipeline, without Celery's ``send_task``."""
+    pipelines = _sent_pipelines(monkeypatch)
+    first = enqueue(SCAN_RUN, "no-such-scan-prepared")
+    second = enqueue(SCAN_RUN, "no-such-scan-prepared")
+    assert sent_by_celery == [SCAN_RUN]
+    [by_celery, prepared] = pipelines
+    celery_sent, celery_clock = _comparable(by_celery, first)
+    prepared_sent, prepared_clock = _comparable(prepared, second)
+    assert prepared_sent == celery_sent
+    assert prepared_clock > celery_clock
+    assert _drop_task(scan_queue, first) == 1 and _drop_task(scan_queue, second) == 1
+
+
+def test_a_task_with_a_countdown_still_goes_through_celery(monkeypatch, scan_queue, sent_by_celery):
+    pipelines = _sent_pipelines(monkeypatch)
+    now = enqueue(SCAN_RUN, "no-such-scan-countdown")
+    later = enqueue(SCAN_RUN, "no-such-scan-countdown", countdown=60)
+    assert sent_by_celery == [SCAN_RUN, SCAN_RUN]
+    [(_push, _queue, message), _event] = pipelines[-1]
+    assert json.loads(message)["headers"]["eta"] is not None
+    assert _drop_task(scan_queue, now) == 1 and _drop_task(scan_queue, later) == 1

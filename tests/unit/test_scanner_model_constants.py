@@ -8,6 +8,7 @@ import re
 from common.scanner import model_constants
 from common.scanner.facts import FileFacts
 from common.scanner.limits import linear
+from tests.unit.scanner_helpers import component, scan_tree
 
 CONSTANTS = {"GPT_4O": {"src/models.rs": "gpt-4o"}, "CLAUDE": {"src/models.rs": "claude-3-5-sonnet-20241022"}}
 # every separator ``str.splitlines`` splits on, a comment naming a constant before its use, a name glued
@@ -102,3 +103,49 @@ def test_a_rust_module_that_only_re_exports_a_constant_does_not_use_it():
     assert _sightings(model_constants._references_in("src/agent.rs", used, _pattern(), CONSTANTS)) == [
         ("gpt-4o", 1, "use crate::client::GPT_4O;")
     ]
+
+
+STUBBED_JVM_TREE = {
+    "src/main/java/com/example/openai/ChatClient.java": (
+        "package com.example.openai;\n\npublic class ChatClient {\n"
+        '    static final String BASE_URL = "https://api.openai.com/v1/";\n}\n'
+    ),
+    "src/main/java/com/example/openai/OpenAIModel.java": (
+        "package com.example.openai;\n\npublic enum OpenAIModel {\n"
+        '    GPT_4_1("gpt-4.1"),\n    GPT_4O_MINI("gpt-4o-mini");\n\n    private final String id;\n\n'
+        "    OpenAIModel(String id) {\n        this.id = id;\n    }\n}\n"
+    ),
+    "src/test/java/com/example/BaseClientTest.java": (
+        "package com.example;\n\nimport okhttp3.mockwebserver.MockWebServer;\n\n"
+        "public abstract class BaseClientTest {\n"
+        "    protected MockWebServer server = new MockWebServer();\n}\n"
+    ),
+    "src/test/java/com/example/openai/ChatClientTest.java": (
+        "package com.example.openai;\n\nimport com.example.BaseClientTest;\n\n"
+        "class ChatClientTest extends BaseClientTest {\n"
+        "    void sendsTheModel() {\n"
+        '        new ChatClient(server.url("/")).send(OpenAIModel.GPT_4_1);\n    }\n}\n'
+    ),
+    "src/test/java/com/example/openai/StubbedHereTest.java": (
+        "package com.example.openai;\n\nimport okhttp3.mockwebserver.MockWebServer;\n\n"
+        "class StubbedHereTest {\n    MockWebServer server = new MockWebServer();\n\n"
+        "    void sendsTheModel() {\n"
+        '        new ChatClient(server.url("/")).send(OpenAIModel.GPT_4_1);\n    }\n}\n'
+    ),
+    "src/test/java/com/example/openai/LiveChatTest.java": (
+        "package com.example.openai;\n\nclass LiveChatTest {\n"
+        "    void asksTheRealApi() {\n"
+        '        new ChatClient(System.getenv("OPENAI_API_KEY")).send(OpenAIModel.GPT_4_1);\n    }\n}\n'
+    ),
+}
+
+
+def test_a_jvm_test_extending_a_base_class_that_stubs_the_server_names_no_model(tmp_path):
+    """Requests of a test whose base test class (imported from another package) sets up a MockWebServer
+    reach that stub, as those of a test that sets one up itself: the model constant it names is input for
+    the code under test, while a test that calls the real API keeps its model."""
+    result = scan_tree(tmp_path, STUBBED_JVM_TREE)
+    files = {location.file for location in component(result, "model:gpt-4.1").locations}
+    assert "src/test/java/com/example/openai/LiveChatTest.java" in files
+    assert "src/test/java/com/example/openai/ChatClientTest.java" not in files
+    assert "src/test/java/com/example/openai/StubbedHereTest.java" not in files

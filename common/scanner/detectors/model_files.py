@@ -1,4 +1,4 @@
-"""Model weight files: .gguf, .safetensors, .onnx, .pt/.pth/.bin/.pkl/.joblib, .h5/.keras, .tflite,
+"""Model weight files: .gguf, .safetensors, .onnx, .pt/.pth/.bin/.pkl/.joblib/.sav, .h5/.keras, .tflite,
 and zip-packaged models (.zip, .mar, .skops, .pth.tar).
 
 The extension only nominates a file; its format is read from the header magic (GGUF, safetensors

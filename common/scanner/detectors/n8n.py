@@ -344,7 +344,7 @@ class WorkflowAnalysis:
         component_type = self.rules["component_types"].get(family)
         if component_type is None:
             return []
-        name = f"{self.name}/{node.name}"
+        name = self.declared_tool_name(node) or f"{self.name}/{node.name}"
         metadata = {"family": family, "node_type": node.type, "workflow": self.name}
         finding = Finding(
             key=component_key(component_type, name.lower()),
@@ -364,6 +364,12 @@ class WorkflowAnalysis:
                 server.flags.add("mcp_no_auth")
             findings.append(server)
         return findings
+
+    def declared_tool_name(self, node: NodeInfo) -> str | None:
+        """The name the model is given for a tool node that declares one in its parameters."""
+        parameter = self.rules["declared_tool_names"].get(node.type)
+        declared = node.parameters.get(parameter) if parameter else None
+        return declared.strip() if isinstance(declared, str) and declared.strip() else None
 
     def store_tool(self, node: NodeInfo) -> Finding:
         """A vector store node in ``retrieve-as-tool`` mode is a tool the agent calls, by its ``toolName``
