@@ -1183,6 +1183,9 @@ class _Analyzer:
         for keyword in call.keywords:
             if keyword.arg == "name" and self.literal(keyword.value):
                 name = self.literal(keyword.value)
+        unnamed = not call.args and not any(keyword.arg == "name" for keyword in call.keywords)
+        if name is None and unnamed and (dotted(call.func) or "").rsplit(".", 1)[-1] == "FastMCP":
+            name = "FastMCP"  # the name FastMCP gives a server built without one
         key = self.add_mcp_server(name, call, "code")
         assignment = self.assignment_of(call)
         for target in assignment.targets if assignment else ():
