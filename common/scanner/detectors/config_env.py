@@ -33,7 +33,7 @@ from common.scanner.detectors.containers import is_dockerfile
 from common.scanner.detectors.secrets import is_placeholder, marked_lines
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
-from common.scanner.limits import linear, load_yaml_all, parse_json
+from common.scanner.limits import linear, load_yaml_all, parse_json, parse_toml
 from common.scanner.registry import CONFIG_SUFFIXES as SELECTED_SUFFIXES
 from common.scanner.textutil import (
     YamlParents,
@@ -866,7 +866,7 @@ class ConfigDetector(Detector):
                 return [_loads_jsonc(file.text)]
             if kind == "YAML":
                 return load_yaml_all(file.text, _tolerant_yaml_loader())
-            return [tomllib.loads(file.text)]
+            return [parse_toml(file.text)]
         except RecursionError:
             report.warnings.append(f"{kind} nested too deeply to parse")
         except (ValueError, yaml.YAMLError, tomllib.TOMLDecodeError) as exc:

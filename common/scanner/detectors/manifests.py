@@ -28,7 +28,7 @@ from common.scanner.catalog import (
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
-from common.scanner.limits import line_at, linear, parse_json, parse_python
+from common.scanner.limits import line_at, linear, parse_json, parse_python, parse_toml
 from common.scanner.textutil import own_packages, per_scan, read_neighbour, scan_root_of
 
 configparser = lazy_module("configparser")
@@ -393,7 +393,7 @@ class ManifestDetector(_ManifestDetector):
 
     def _toml(self, file: SourceFile, report: FileReport) -> dict | None:
         try:
-            return tomllib.loads(file.text)
+            return parse_toml(file.text)
         except tomllib.TOMLDecodeError as exc:
             report.warnings.append(f"invalid TOML: {exc}")
             return None
@@ -820,7 +820,7 @@ def _catalogs_in(folder: Path, root: str) -> dict[str, dict[str, str]]:
     for path in candidates:
         text = read_neighbour(path, root, MAX_SIBLING_BYTES)
         try:
-            data = tomllib.loads(text) if text is not None else None
+            data = parse_toml(text) if text is not None else None
         except ValueError:
             continue
         if data is None:
@@ -952,7 +952,7 @@ class LockfileDetector(_ManifestDetector):
         if not any(self.package("pypi", name) for name in names):
             return
         try:
-            data = tomllib.loads(file.text)
+            data = parse_toml(file.text)
         except tomllib.TOMLDecodeError as exc:
             report.warnings.append(f"invalid TOML: {exc}")
             return

@@ -31,7 +31,7 @@ from common.scanner.catalog import load_yaml
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module
-from common.scanner.limits import line_at, linear, parse_json
+from common.scanner.limits import line_at, linear, parse_json, parse_toml
 from common.scanner.model import Location
 from common.scanner.redaction import clip
 from common.scanner.textutil import mask_secret, per_scan, read_neighbour, scan_root_of, secret_hash
@@ -116,7 +116,8 @@ def secret_rules() -> SecretRules:
 
 def secret_record(field_name: str, value: str) -> dict:
     """What is stored about a hard-coded secret: never the value itself."""
-    return {"field": field_name, "masked": mask_secret(value), "hash": secret_hash(value)}
+    digest = secret_hash(value)
+    return {"field": field_name, "masked": mask_secret(value), **({"hash": digest} if digest else {})}
 
 
 URL_CREDENTIALS_RE = linear(r"^[a-z][a-z0-9+.-]*://([^/@\s:]+):([^/@\s]+)@", re.IGNORECASE)
@@ -450,12 +451,12 @@ def load_toml_leniently(text: str) -> dict | None:
     for line in text.split("\n"):
         if SINGLE_LINE_ASSIGNMENT.search(line):
             try:
-                tomllib.loads(line)
+                parse_toml(line)
             except tomllib.TOMLDecodeError:
                 line = ""
         kept.append(line)
     try:
-        return tomllib.loads("\n".join(kept))
+        return parse_toml("\n".join(kept))
     except (tomllib.TOMLDecodeError, RecursionError):
         return None
 
@@ -557,7 +558,7 @@ class McpConfigDetector(Detector):
         """Clients configured in TOML (Codex CLI's ``[mcp_servers.<name>]`` tables); in any other TOML file
         (``generic``), the servers of an application's own settings, by name or as named list entries."""
         try:
-            document = tomllib.loads(file.text)
+            document = parse_toml(file.text)
         except (tomllib.TOMLDecodeError, RecursionError) as exc:
             report.warnings.append(f"mcp_config: {file.relpath} is not valid TOML ({type(exc).__name__})")
             document = load_toml_leniently(file.text)
