@@ -46,7 +46,7 @@ from common.scanner.detectors.base import Detector, FileReport, Finding, SourceF
 from common.scanner.detectors.code_declarations import PLACEHOLDER_NAMES
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_re
-from common.scanner.limits import line_at, linear
+from common.scanner.limits import line_at, linear, parse_toml
 from common.scanner.model_constants import CATALOG_LITERAL, rust_test_module_lines
 from common.scanner.sfc import SFC_SUFFIXES
 from common.scanner.test_data import CALLS_OUT, unit_test_file
@@ -951,7 +951,7 @@ def _renamed_in(folder: Path, root: str) -> tuple[tuple[str, str], ...]:
     if text is None or "package" not in text:
         return ()
     try:
-        data = tomllib.loads(text)
+        data = parse_toml(text)
     except (tomllib.TOMLDecodeError, ValueError):
         return ()
     scopes = [data, *(t for t in data.get("target", {}).values() if isinstance(t, dict))]
@@ -2831,6 +2831,8 @@ class RustDetector(_LanguageDetector):
         yield from super().detect(file, report)
         text = file.text
         yield from self.environment_default_models(file, text)
+        if "http" in text and ("api_base" in text or "base_url" in text or "Ollama::new" in text):
+            yield from self.configured_servers(file, text)
         if "rig" in {p.id for _, p in self.sdk_imports(text)}:
             return
         if "_tool" in text:
@@ -2879,6 +2881,9 @@ class RustDetector(_LanguageDetector):
     # ``.send()``, ``.chat(..)``, ``.generate_content(..)``, ``.prompt(..)``, ``.stream(..)``
     MODEL_REQUEST = linear(r"\.(?:create|send|generate|chat|complete|stream|prompt|invoke)\w{0,40}\(")
 
+    def sends_model_request(self, text: str, comments: set[int]) -> bool:
+        return any(_line_at(text, m.start()) not in comments for m in self.MODEL_REQUEST.finditer(text))
+
     def declaration_builder_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """Function declarations a program builds for a model, each named and described (the model's
         view of a tool, whatever crate defines the type), in a crate that uses an LLM or a file that
@@ -2903,7 +2908,7 @@ class RustDetector(_LanguageDetector):
         if unit_test_file(file.relpath) and not CALLS_OUT.search(text):
             return
         comments = self.comment_lines(file.lines)
-        if not any(_line_at(text, m.start()) not in comments for m in self.MODEL_REQUEST.finditer(text)):
+        if not self.sends_model_request(text, comments):
             return
         owner = next(
             (p for _, p in self.sdk_imports(text) if p.type in ("llm_provider", "agent_framework")), None
@@ -2913,6 +2918,30 @@ class RustDetector(_LanguageDetector):
         framework = owner.id if owner else crate_name(file) or component_name_for(file.relpath)
         provider = owner.provider if owner else framework
         yield from self.named_tools(file, text, comments, found, provider, framework, set())
+
+    # a client's server set by a builder or constructor: async-openai's ``.with_api_base("http://…/v1")``,
+    # ``.base_url("…")``, and ollama-rs' ``Ollama::new("http://host", 11500)``
+    API_BASE_CALL = linear(r'\.(?:with_|set_)?(?:api_base|base_url|api_url)\(\s*"(https?://[^"\s]{1,300})"')
+    OLLAMA_NEW = linear(
+        r'\bOllama::new\(\s*"(https?://[^"\s/]{1,200})/?"(?:\.(?:to_string|to_owned|into)\(\))?,\s*(\d{2,5})\s*\)'
+    )
+
+    def configured_servers(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """The AI server a client is built for, whatever its host, in a crate that uses an LLM or a file
+        importing a catalog AI crate (an HTTP client's ``base_url`` elsewhere addresses anything)."""
+        found = [(m.start(), m.group(1), None) for m in self.API_BASE_CALL.finditer(text)]
+        found += [(m.start(), f"{m.group(1)}:{m.group(2)}", "Ollama") for m in self.OLLAMA_NEW.finditer(text)]
+        if not found or not (self.sdk_imports(text) or crate_uses_llm(file)):
+            return
+        comments = self.comment_lines(file.lines)
+        commented: dict[int, int | None] = {}
+        for offset, url, hint in found:
+            line = _line_at(text, offset)
+            if line in comments or self.after_line_comment(text, offset, commented):
+                continue
+            endpoint = endpoint_for_url(url, any_host=True, hint=hint)
+            if endpoint:
+                yield self.endpoint_finding(file, line, endpoint)
 
     # ``env::var("AGENT_MODEL").unwrap_or("openai/gpt-4.1-mini".to_string())``: the model a program runs
     # when its environment names none (``unwrap_or_else(|_| "..".into())`` the same)
@@ -3057,14 +3086,18 @@ class RustDetector(_LanguageDetector):
     def attribute_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """Functions under ``#[tool]``/``#[tool(name = "x")]`` outside MCP, in a crate that is an AI one: an
         agent framework's tool macro (``#[swiftide::tool(..)]``) or a crate's own (agentai's ``#[toolbox]
-        impl X { #[tool] fn web_search }``), named ``name = "x"``, else the function."""
+        impl X { #[tool] fn web_search }``), named ``name = "x"``, else the function. A test file that sends
+        no request to a model only expands the macro (``tests/macro_tests.rs`` asserting the declaration
+        it derives, never live nor configured from the environment): its functions reach no agent."""
         found = list(self.tool_names(text))
         if not found or not crate_uses_llm(file):
+            return
+        comments = self.comment_lines(file.lines)
+        if file.scope == "test" and not (CALLS_OUT.search(text) or self.sends_model_request(text, comments)):
             return
         owner = next((p for _, p in self.sdk_imports(text) if p.type == "agent_framework"), None)
         framework = owner.id if owner else crate_name(file) or component_name_for(file.relpath)
         provider = owner.provider if owner else framework
-        comments = self.comment_lines(file.lines)
         yield from self.named_tools(file, text, comments, found, provider, framework, set())
 
     def crate_macro_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:

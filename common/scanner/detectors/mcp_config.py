@@ -31,7 +31,7 @@ from common.scanner.catalog import load_yaml
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module
-from common.scanner.limits import line_at, linear, parse_json
+from common.scanner.limits import line_at, linear, parse_json, parse_toml
 from common.scanner.model import Location
 from common.scanner.redaction import clip
 from common.scanner.textutil import mask_secret, per_scan, read_neighbour, scan_root_of, secret_hash
@@ -116,7 +116,8 @@ def secret_rules() -> SecretRules:
 
 def secret_record(field_name: str, value: str) -> dict:
     """What is stored about a hard-coded secret: never the value itself."""
-    return {"field": field_name, "masked": mask_secret(value), "hash": secret_hash(value)}
+    digest = secret_hash(value)
+    return {"field": field_name, "masked": mask_secret(value), **({"hash": digest} if digest else {})}
 
 
 URL_CREDENTIALS_RE = linear(r"^[a-z][a-z0-9+.-]*://([^/@\s:]+):([^/@\s]+)@", re.IGNORECASE)
@@ -450,12 +451,12 @@ def load_toml_leniently(text: str) -> dict | None:
     for line in text.split("\n"):
         if SINGLE_LINE_ASSIGNMENT.search(line):
             try:
-                tomllib.loads(line)
+                parse_toml(line)
             except tomllib.TOMLDecodeError:
                 line = ""
         kept.append(line)
     try:
-        return tomllib.loads("\n".join(kept))
+        return parse_toml("\n".join(kept))
     except (tomllib.TOMLDecodeError, RecursionError):
         return None
 
@@ -557,7 +558,7 @@ class McpConfigDetector(Detector):
         """Clients configured in TOML (Codex CLI's ``[mcp_servers.<name>]`` tables); in any other TOML file
         (``generic``), the servers of an application's own settings, by name or as named list entries."""
         try:
-            document = tomllib.loads(file.text)
+            document = parse_toml(file.text)
         except (tomllib.TOMLDecodeError, RecursionError) as exc:
             report.warnings.append(f"mcp_config: {file.relpath} is not valid TOML ({type(exc).__name__})")
             document = load_toml_leniently(file.text)
@@ -1133,6 +1134,17 @@ def is_copilot_file(relpath: str) -> bool:
     )
 
 
+def is_opencode_agent_file(relpath: str) -> bool:
+    """An opencode agent: a Markdown file in the ``agents/`` (formerly ``agent/``) folder of a project's
+    ``.opencode/`` or of the user's ``~/.config/opencode/`` (a dotfiles repository); its front matter's
+    ``model:`` (``provider/model``) picks the agent's model."""
+    lowered = "/" + relpath.lower()
+    folder = lowered.rpartition("/")[0]
+    return lowered.endswith(".md") and folder.endswith(
+        ("/.opencode/agents", "/.opencode/agent", "/opencode/agents", "/opencode/agent")
+    )
+
+
 def front_matter(lines: list[str]) -> str | None:
     """The YAML front matter between the ``---`` fences that open a Markdown file, padded with one empty
     line so composed line numbers are the file's; None without a closed front matter."""
@@ -1166,12 +1178,17 @@ class CopilotCustomizationDetector(Detector):
     """GitHub Copilot's customization files: the YAML front matter of a chat mode, custom agent or prompt
     file picks its model (``model:``, one name or a list in order of preference) and a custom agent's
     ``mcp-servers:`` configures the MCP servers Copilot starts for it. ``tools:`` allow-lists name
-    Copilot's built-in tools, which are no components of the project."""
+    Copilot's built-in tools, which are no components of the project. An opencode agent's front matter
+    picks its model the same way (``model: provider/model``)."""
 
     name = "copilot_customization"
 
     def applies_to(self, file: SourceFile) -> bool:
-        return file.size <= MAX_BYTES and is_copilot_file(file.relpath) and file.data.startswith(b"---")
+        return (
+            file.size <= MAX_BYTES
+            and (is_copilot_file(file.relpath) or is_opencode_agent_file(file.relpath))
+            and file.data.startswith(b"---")
+        )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
         from common.scanner.detectors.containers import compose_yaml_documents
@@ -1190,7 +1207,7 @@ class CopilotCustomizationDetector(Detector):
         if document is None:
             return []
         findings = list(self.models(file, document.get("model")))
-        servers = document.get("mcp-servers")
+        servers = document.get("mcp-servers") if is_copilot_file(file.relpath) else None
         if servers is not None and servers.is_mapping:
             found = [
                 yaml_server(self, file, name, line, plain(spec))

@@ -56,6 +56,7 @@ from common.scanner.textutil import (
     mentions_ai_endpoint,
     model_constant_definitions,
     model_finding,
+    model_id_from_constant_name,
     module_name_for,
     own_packages,
     per_scan,
@@ -65,6 +66,8 @@ from common.scanner.textutil import (
 )
 
 URL_IN_STRING = linear(r"https?://[^\s'\"<>]+")
+# ``ModelType.GPT_4O_MINI``: a member of a framework's model enum (CAMEL-AI's ``ModelType``, a ``ChatModel``)
+CLASS_MEMBER = linear(r"\b([A-Z]\w*)\.([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b")
 CONSTANT_NAME_HINT = linear(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
 # boto3 service names of the AWS AI services, and the catalog component each client is
 AWS_AI_SERVICES = {
@@ -1741,6 +1744,31 @@ class PythonDetector(Detector):
                 reported.add(found[0])
                 yield self.model_at(file, line, found, **extra_metadata)
 
+    def model_enum_members(
+        self, file: SourceFile, findings: list[Finding], own: dict[str, str]
+    ) -> Iterator[Finding]:
+        """``ModelType.GPT_4O_MINI`` in a module that imports an AI package: a member of a class whose name
+        says it holds models, named after the id it stands for (C's rule for SDK constants, as the other
+        languages apply it). A member the module defines itself stands for its own value, found as a
+        literal; in a test that never calls out, the member is input data like any literal."""
+        if "odel" not in file.text or (file.scope == "test" and not calls_live_provider(file.text)):
+            return
+        comments = {n for n, raw in enumerate(file.lines, start=1) if raw.lstrip().startswith("#")}
+        comments |= triple_quoted_lines(file.text)
+        after_code = hash_comment_offsets(file.text)
+        reported = {f.key for f in findings if f.type == "model"}
+        for match in CLASS_MEMBER.finditer(file.text):
+            if "model" not in match.group(1).lower() or match.group(2) in own:
+                continue
+            line = line_at(file.text, match.start())
+            if line in comments or match.start() > after_code.get(line, match.start()):
+                continue
+            value = model_id_from_constant_name(match.group(2), named_as_model=True)
+            found = model_finding(value, line, strong=False, hf_context=False) if value else None
+            if found and found[0] not in reported:
+                reported.add(found[0])
+                yield self.model_at(file, line, found, resolved_from=match.group(0))
+
     def catalog_literals(self, file: SourceFile, findings: list[Finding]) -> Iterator[Finding]:
         """Catalog model ids held in any literal shape (dict keys and values, lists, tuples) that no
         call or model-named constant of the file already reported (the inventory is per file)."""
@@ -1790,6 +1818,7 @@ class PythonDetector(Detector):
         if shadowed:
             findings = [f for f in findings if f.type not in PACKAGE_TYPES or f.name not in shadowed]
         findings = findings + list(self.env_default_models(file, findings))
+        findings += self.model_enum_members(file, findings, model_constants)
         findings += self.imported_tools(file, analysis.imported_tools)
         findings += self.route_tools(file, analysis.served_routes)
         return findings + list(self.catalog_literals(file, findings))
