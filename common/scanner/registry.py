@@ -70,6 +70,8 @@ SELECTORS = {
             ".cs",
             ".rs",
             ".go",
+            ".java",
+            ".kt",
             *COMPONENTS,
         )
     ),

@@ -897,6 +897,9 @@ class _Analyzer:
                 self.analyse_configured_mcp_server(
                     call, method, remote_only=method in REMOTE_SERVER_TRANSPORTS
                 )
+            elif package.id == "fastmcp" and method == "Client" and self.reaches_url(call):
+                # FastMCP's ``Client("https://host/mcp")`` infers its transport from the address
+                self.analyse_configured_mcp_server(call, method, remote_only=True)
         elif method in REMOTE_SERVER_PARAMS:
             self.analyse_configured_mcp_server(call, method, remote_only=True)
         elif method in self.rules["agent_classes"] or method in self.rules["multi_agent_classes"]:
@@ -945,6 +948,16 @@ class _Analyzer:
         )
         return key
 
+    @staticmethod
+    def reaches_url(call: ast.Call) -> bool:
+        """Whether a client's first argument is a written URL (not a script path or a config)."""
+        first = call.args[0] if call.args else None
+        return (
+            isinstance(first, ast.Constant)
+            and isinstance(first.value, str)
+            and first.value.startswith(("http://", "https://", "ws://", "wss://"))
+        )
+
     def analyse_configured_mcp_server(self, call: ast.Call, method: str, remote_only: bool = False) -> None:
         """pydantic-ai's ``MCPServerStdio("npx", args=[...])`` / ``MCPServerSSE(url=...)`` and the OpenAI
         Agents SDK's ``MCPServerStdio(name=..., params={"command": ..., "args": [...]})``: the server the
@@ -988,8 +1001,6 @@ class _Analyzer:
         if spec:
             info = describe_server(spec)
             classify(info)
-            if remote_only and "mcp_remote_server" not in info.flags:
-                return  # a transport reaching this machine: the project's own server, labelled where built
             host = (info.url or "").split("://", 1)[-1].split("/", 1)[0]
             name = declared or info.package or info.local_script or host
             version, flags, described = (
@@ -997,6 +1008,9 @@ class _Analyzer:
                 set(info.flags) - {"hardcoded_api_key"},
                 info.described(),
             )
+            if remote_only and "mcp_remote_server" not in info.flags:
+                # a transport reaching this machine: dropped where the project builds its own MCP server
+                described["local_address"] = True
         # else parameters built elsewhere (``params=params_config``): the server is still the one it names
         if not name:
             return
@@ -1172,6 +1186,9 @@ class _Analyzer:
         for keyword in call.keywords:
             if keyword.arg == "name" and self.literal(keyword.value):
                 name = self.literal(keyword.value)
+        unnamed = not call.args and not any(keyword.arg == "name" for keyword in call.keywords)
+        if name is None and unnamed and (dotted(call.func) or "").rsplit(".", 1)[-1] == "FastMCP":
+            name = "FastMCP"  # the name FastMCP gives a server built without one
         key = self.add_mcp_server(name, call, "code")
         assignment = self.assignment_of(call)
         for target in assignment.targets if assignment else ():
