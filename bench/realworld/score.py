@@ -219,6 +219,12 @@ def family(category: str) -> str:
     return FAMILIES.get(category, category)
 
 
+def mcp_kind(category: str) -> str | None:
+    """An MCP server, client and tool of one name in one file are three components (an rmcp test serves
+    the crate's server, named ``rmcp``, and connects the ``rmcp`` client): their units stay apart."""
+    return category if family(category) == "mcp" else None
+
+
 @dataclass
 class Unit:
     file: str
@@ -289,7 +295,7 @@ def label_units(repo: dict, tree: Path | None = None) -> list[Unit]:
         keys = keys_for(category, name, label.get("identifier"), label["file"])
         if category == "api_key":
             keys = {norm_package(label["name"])}
-        key = (label["file"], family(category), min(keys))
+        key = (label["file"], family(category), min(keys), mcp_kind(category))
         unit = units.setdefault(
             key, Unit(label["file"], category, label["name"], keys, norm_provider(label.get("provider")))
         )
@@ -305,7 +311,8 @@ def report_units(reports: list[tuple[str, str, str, str | None, set[int], list[s
             entries.append(("api_key", {norm_package(name)}))
         for kind, keys in entries:
             unit = units.setdefault(
-                (file, family(kind), min(keys)), Unit(file, kind, name, keys, norm_provider(provider))
+                (file, family(kind), min(keys), mcp_kind(kind)),
+                Unit(file, kind, name, keys, norm_provider(provider)),
             )
             unit.lines |= lines
     return list(units.values())

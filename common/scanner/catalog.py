@@ -433,7 +433,7 @@ def match_model(value: str) -> ModelInfo | None:
             return ModelInfo(provider=hf_orgs[org], family="huggingface", catalog_id=None)
         # ``togethercomputer/llama-2-7b-chat``, ``gryphe/mythomax-l2-13b``: a host's or community
         # organisation the catalog does not list, publishing a model of a family the grammar knows
-        if org in LOCAL_DIRECTORY_NAMES or not _VERSIONED_NAME.search(name):
+        if local_directory(org) or not _VERSIONED_NAME.search(name):
             return None  # ``checkpoints/mistral-7b``: a local directory named after a model
         return _family_of(name)
     return _family_of(key)
@@ -501,8 +501,25 @@ def is_hf_org(name: str) -> bool:
     return name.lower() in _model_tables()[2]
 
 
+def local_directory(first_part: str) -> bool:
+    """The first part of ``dir/name`` names a local directory, never a model publisher: a common one
+    (``checkpoints``), or one a project names for its models (``hf_models``, ``fine_tuned_checkpoints``)."""
+    first_part = first_part.lower()
+    return first_part in LOCAL_DIRECTORY_NAMES or bool(_LOCAL_DIRECTORY_COMPOUND.fullmatch(first_part))
+
+
+# ``<word>_models``, ``<word>_checkpoints``: a folder of models (a Hugging Face owner joins words with '-')
+_LOCAL_DIRECTORY_COMPOUND = linear(
+    r"[a-z0-9]+(?:_[a-z0-9]+)*_(?:models?|checkpoints?|weights|outputs?|ckpts?|artifacts)"
+)
+
+
 def looks_like_hf_id(value: str) -> bool:
-    return bool(re.fullmatch(r"[A-Za-z0-9][\w.-]*/[\w.-]+", value)) and not value.startswith(("http", "./"))
+    return (
+        bool(re.fullmatch(r"[A-Za-z0-9][\w.-]*/[\w.-]+", value))
+        and not value.startswith(("http", "./"))
+        and not local_directory(value.partition("/")[0])
+    )
 
 
 def is_pinned(model: str, revision: str | None = None) -> bool:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from common.scanner.catalog import (
     known_model_id,
     load_json,
+    local_directory,
     looks_like_hf_id,
     lookup_package,
     match_model,
@@ -66,6 +67,8 @@ def model_finding(value: str | None, line: int, *, strong: bool, hf_context: boo
         return None
     metadata: dict = {}
     info = match_model(value)
+    if not info and "/" in value and local_directory(value.partition("/")[0]):
+        return None  # ``hf_models/gemma-2-2b-it``: a model saved in a local directory, loaded by its path
     # Google's resource name ("models/gemini-1.5-flash") is the model the catalog knows, written as one
     # detector reads it and another strips it: one component either way
     name = route_forms(value)[-1] if info else strip_route(value)

@@ -83,6 +83,25 @@ def test_one_unit_per_file_and_catalog_package(score):
     assert (tally.expected, tally.found, tally.reported, tally.true_positives) == (2, 2, 3, 2)
 
 
+def test_a_server_and_a_client_of_one_name_in_one_file_are_two_units(score):
+    labels = score.label_units(
+        {
+            "labels": [
+                label("tests/test_tools.rs", "mcp_server", "rmcp", "Model Context Protocol", line=28),
+                label("tests/test_tools.rs", "mcp_client", "rmcp", "Model Context Protocol", line=308),
+            ]
+        }
+    )
+    reports = score.report_units(
+        [
+            ("tests/test_tools.rs", "mcp_client", "rmcp", "Model Context Protocol", {290}, []),
+            ("tests/test_tools.rs", "mcp_server", "rmcp", "Model Context Protocol", {28}, []),
+        ]
+    )
+    tally = score.score_repo(labels, reports, strict=True)["tallies"]["total"]
+    assert (tally.expected, tally.found, tally.reported, tally.true_positives) == (2, 2, 2, 2)
+
+
 def test_a_generic_aws_sdk_label_is_the_ai_service_client_made_with_it(score):
     labels = score.label_units(
         {

@@ -648,8 +648,13 @@ class _LanguageDetector(Detector):
         self, file: SourceFile, line: int, name: str | None, package: Package | None = None
     ) -> Finding:
         """An MCP client the code connects with, named as it declares itself, else after the SDK package
-        that builds it as this ecosystem spells it, else after its file."""
+        that builds it as this ecosystem spells it (the spelling the file imports, where the catalog
+        lists several: Go's ``github.com/paularlott/mcp`` is not mark3labs' ``mcp-go``), else after its
+        file."""
         spelt = registry_name(package.id, self.registry) if package and self.registry else ""
+        if package and self.registry:
+            text = file.text
+            spelt = next((n for n in registry_name_all(package.id, self.registry) if f'"{n}"' in text), spelt)
         name = (name or (spelt if "*" not in spelt else "") or component_name_for(file.relpath)).lower()
         return self.located(file, line, "mcp_client", name, MCP_PROVIDER, metadata={"transport": "code"})
 
@@ -1446,13 +1451,15 @@ class GoDetector(_LanguageDetector):
             r'\b(?:SSEClientTransport|StreamableClientTransport)\s*\{\s*Endpoint:\s*"((?:https?|wss?)://[^"\s]{1,200})"'
         ),
     )
+    # ``mcp.NewTool("name", ..)``; the SDK's tool type filled in by hand, by pointer or by value
+    # (``&mcp.Tool{Name: "x"}``, paularlott/mcp's ``mcp.MCPTool{Name: "x"}`` a tool provider returns)
     tool_patterns = (
         lazy_re(r'\bmcp\.NewTool\(\s*"([^"\n]{1,100})"'),
-        lazy_re(r'&mcp\.Tool\s*\{[^{}]{0,300}\bName:\s*"([^"\n]{1,100})"'),
+        lazy_re(r'\bmcp\.(?:MCP)?Tool\s*\{[^{}]{0,300}\bName:\s*"([^"\n]{1,100})"'),
     )
     tool_constant_patterns = (
         linear(r"\bmcp\.NewTool\(\s*((?:[A-Za-z_]\w*\.)?[A-Za-z_]\w*)\s*[,)]"),
-        linear(r"&mcp\.Tool\s*\{[^{}]{0,300}\bName:\s*((?:[A-Za-z_]\w*\.)?[A-Za-z_]\w*)\s*[,}]"),
+        linear(r"\bmcp\.(?:MCP)?Tool\s*\{[^{}]{0,300}\bName:\s*((?:[A-Za-z_]\w*\.)?[A-Za-z_]\w*)\s*[,}]"),
     )
 
     BLOCK = linear(r"\bimport\s*\((.*?)\)", re.DOTALL)
@@ -2586,15 +2593,26 @@ class RustDetector(_LanguageDetector):
             if named:
                 yield match.start(), named.group(1)
 
-    # rmcp: the type that serves MCP requests (``#[tool_handler] impl ServerHandler for Counter``)
-    SERVER_HANDLER = linear(r"\bimpl\s+(?:[\w:]+::)?ServerHandler\s+for\s+\w+")
-    # ``().serve(transport)``, also through a type-erased service (``().into_dyn().serve(..)``), or the
-    # client's own info served (``ClientInfo::default()`` or a literal, rmcp's alias
-    # ``InitializeRequestParam``); rust-mcp-sdk's ``client_runtime::create_client(details, transport, h)``
+    # rmcp: the type that serves MCP requests (``#[tool_handler] impl ServerHandler for Counter``), also
+    # a generic one (``impl<DS: DataService> ServerHandler for GenericService<DS>``)
+    SERVER_HANDLER = linear(r"\bimpl\s*(?:<[^{};]{0,200}>\s*)?(?:[\w:]+::)?ServerHandler\s+for\s+\w+")
+    # ``().serve(transport)``, also through a type-erased service (``().into_dyn().serve(..)``); a
+    # handler served over a client transport (``handler.serve(TokioChildProcess::new(..))``,
+    # ``.serve(client_transport)``); or the client's own info served (``ClientInfo::default()`` or a
+    # literal, rmcp's alias ``InitializeRequestParam``); rust-mcp-sdk's
+    # ``client_runtime::create_client(details, transport, h)``
     CLIENT_CONNECT = linear(
         r"(?:^|[^\w>)\]])\(\)\s*(?:\.into_dyn\(\)\s*)?\.serve\s*\(|\bserve_client\s*\("
+        r"|\.serve\s*\(\s*(?:TokioChildProcess\b|\w*client_transport\b)"
         r"|\b(?:ClientInfo|InitializeRequestParam)\s*(?:\{|::(?:default|new)\s*\()"
         r"|\bclient_runtime::create_client\s*\("
+    )
+    # rmcp: a type the file makes an MCP client of (``impl ClientHandler for SamplingDemoClient``); it
+    # connects where the file serves it
+    CLIENT_HANDLER = linear(r"\bimpl\s*(?:<[^{};]{0,200}>\s*)?(?:[\w:]+::)?ClientHandler\s+for\s+\w+")
+    TEST_ATTRIBUTE = linear(r"#\[(?:\w+::)*test\b")
+    SERVES = linear(
+        r"\.serve(?:_with_ct)?\s*\(|\bserve_client(?:_with_ct)?\s*\(|\bclient_runtime::create_client\s*\("
     )
 
     def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
@@ -2630,6 +2648,14 @@ class RustDetector(_LanguageDetector):
         connect = next(
             (m for m in self.CLIENT_CONNECT.finditer(text) if _line_at(text, m.start()) not in comments), None
         )
+        serves = self.SERVES.search(text)
+        if connect and not serves and self.TEST_ATTRIBUTE.search(text):
+            connect = None  # a client's info a test only builds (to serialise it) connects nothing
+        if not connect and serves:
+            connect = next(
+                (m for m in self.CLIENT_HANDLER.finditer(text) if _line_at(text, m.start()) not in comments),
+                None,
+            )
         if connect and client_names:
             for name, line in client_names.items():
                 yield self.code_mcp_client(file, line, name)

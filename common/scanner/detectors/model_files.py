@@ -589,6 +589,16 @@ def is_document_store(globals_: list[str]) -> bool:
     )
 
 
+def is_fitted_preprocessor(globals_: list[str]) -> bool:
+    """Whether a pickle holds a fitted scikit-learn preprocessor (a scaler, an encoder, a vectorizer) and
+    nothing else: it transforms a model's inputs, it is no model."""
+    patterns = load_config()["preprocessor_pickle_globals"]
+    allowed = patterns["preprocessors"] + patterns["arrays"]
+    return any(fnmatch.fnmatchcase(g, p) for g in globals_ for p in patterns["preprocessors"]) and all(
+        any(fnmatch.fnmatchcase(g, p) for p in allowed) for g in globals_
+    )
+
+
 def sha256_of(handle) -> str:
     handle.seek(0)
     digest = hashlib.sha256()
@@ -630,7 +640,13 @@ class ModelFileDetector(Detector):
                 stat = os.fstat(handle.fileno())
                 size = stat.st_size
                 model = sniff(handle, size, file.suffix)
-                if model is None or (model.pickle_globals and is_document_store(model.pickle_globals)):
+                if model is None or (
+                    model.pickle_globals
+                    and (
+                        is_document_store(model.pickle_globals)
+                        or is_fitted_preprocessor(model.pickle_globals)
+                    )
+                ):
                     return []
                 unhashed = hash_refusal(stat, config["hash_max_bytes"])
                 digest = None if unhashed else sha256_of(handle)
