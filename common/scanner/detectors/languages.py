@@ -2264,6 +2264,30 @@ class CSharpDetector(_LanguageDetector):
     # ``[McpToolTrigger(nameof(GetWeather), "description")]`` or ``[McpToolTrigger("get_weather", ...)]``
     TOOL_TRIGGER = linear(r'\[McpToolTrigger\(\s*(?:nameof\(\s*(\w+)\s*\)|"([^"\n]{1,100})")')
 
+    # the C# SDK's client transports reaching a server at a URL:
+    # ``new SseClientTransport(new SseClientTransportOptions { Endpoint = new Uri("https://host/sse") })``,
+    # ``HttpClientTransportOptions`` in later versions (``new("...")`` for the ``Uri`` too)
+    remote_server_patterns = (
+        linear(
+            r"\b(?:Sse|Http)ClientTransportOptions\s*(?:\(\s*\))?\s*\{[^{}]{0,300}?\bEndpoint\s*=\s*"
+            r'new(?:\s+Uri)?\s*\(\s*"((?:https?|wss?)://[^"\s]{1,200})"'
+        ),
+    )
+
+    def reached_servers(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
+        """Only transports whose options name no server: with ``Name = "x"`` in the same initializer the
+        server is a declared one, already reported under that name with its URL."""
+        from common.scanner.detectors.mcp_config import reached_server
+
+        for pattern in self.remote_server_patterns:
+            for match in pattern.finditer(text):
+                options = text[match.start() : match.start() + 800].split("}", 1)[0]
+                line = _line_at(text, match.start())
+                if line in comments or re.search(r"\bName\s*=", options):
+                    continue
+                if found := reached_server(self, file, line, match.group(1)):
+                    yield found
+
     # a tool built in code rather than by attribute: ``McpServerTool.Create(fn, new() { Name = "x" })``
     CREATED_TOOL = linear(r'\bMcpServerTool\.Create\([^;]{0,400}?\bName\s*=\s*"([^"\n]{1,100})"')
 
@@ -2279,9 +2303,21 @@ class CSharpDetector(_LanguageDetector):
             if named:
                 yield match.start(), named.group(1)
                 continue
-            method = re.search(r"\b(\w+)\s*\(", text[match.end() : match.end() + 400])
+            method = self.attributed_method(text, match.end())
             if method:  # the C# SDK names a tool after its method in snake_case
-                yield match.start(), snake_case(method.group(1))
+                yield match.start(), snake_case(method)
+
+    # the attribute lists stacked between a tool attribute and its method:
+    # ``[RequireRole("admin")]``, ``[return: Description("...")]``
+    STACKED_ATTRIBUTES = linear(r"(?:\s*\[[^\[\]\n]{0,300}\])*")
+
+    def attributed_method(self, text: str, end: int) -> str | None:
+        """The method an attribute ending at ``end`` sits on. Other attribute lists may stand between
+        them, and their arguments (``RequireRole("admin")``) look like a call, so they are skipped."""
+        window = text[end : end + 1000]
+        skipped = self.STACKED_ATTRIBUTES.match(window)
+        method = re.search(r"\b(\w+)\s*\(", window[skipped.end() if skipped else 0 :][:400])
+        return method.group(1) if method else None
 
     # ``namespace Contoso.OpenAI.Chat;`` or ``namespace Contoso.OpenAI.Chat {``
     NAMESPACE = linear(r"^\s*namespace\s+(\w+(?:\.\w+)+)\s*[;{]?\s*$", re.MULTILINE)
@@ -2411,8 +2447,7 @@ class CSharpDetector(_LanguageDetector):
         for match in self.KERNEL_FUNCTION.finditer(text):
             line = _line_at(text, match.start())
             named = re.match(r'\(\s*"([^"]{1,100})"', match.group(1) or "")
-            method = re.search(r"\b(\w+)\s*\(", text[match.end() : match.end() + 400])
-            name = named.group(1) if named else method.group(1) if method else None
+            name = named.group(1) if named else self.attributed_method(text, match.end())
             if line in comments or not name or name.lower() in seen:
                 continue
             seen.add(name.lower())
