@@ -255,8 +255,8 @@ class PreparedTask:
     in the task's id and arguments, the times, the event's clock, ``reply_to`` and the delivery tags.
     ``send`` fills those into copies of what Celery sent the first time in this process and sends them in
     the same pipeline, with the same commands, and leaves anything else (a countdown, a send from inside a
-    task, a connection that has not declared the queue yet, another receiver of the publish signals) to
-    Celery (``tests/api/test_scan_create_path.py`` compares the two).
+    task, a connection that has not declared the queue yet, another receiver of the publish signals, a body
+    compressed or not JSON) to Celery (``tests/api/test_scan_create_path.py`` compares the two).
     """
 
     queue: object  # the kombu ``Queue``, whose declaration the connection must have made
@@ -277,7 +277,8 @@ class PreparedTask:
         )
 
     def send(self, client: Celery, channel, task_id: str, args: list, leading: Leading | None) -> None:
-        argsrepr = saferepr(args, self.argsrepr_maxsize, maxlevels=self.repr_maxlevels)
+        # Celery describes no arguments as ``()`` whatever empty sequence it was given (``as_task_v2``).
+        argsrepr = saferepr(args or (), self.argsrepr_maxsize, maxlevels=self.repr_maxlevels)
         headers = {**self.message["headers"], "id": task_id, "root_id": task_id, "argsrepr": argsrepr}
         stamp_sent_at(headers=headers)
         properties = {
@@ -381,6 +382,8 @@ def _remember_prepared(
     if len(sent) != 2 or sent[0][0] != "LPUSH" or sent[1][0] != "PUBLISH":
         return
     message, event_message = loads(sent[0][2]), loads(sent[1][2])
+    if not (_rewritable(message) and _rewritable(event_message)):
+        return
     body, event = _decoded(message), _decoded(event_message)
     headers = message["headers"]
     if (
@@ -400,6 +403,16 @@ def _remember_prepared(
         event=event,
         argsrepr_maxsize=client.amqp.argsrepr_maxsize,
         repr_maxlevels=client.conf.task_repr_maxlevels,
+    )
+
+
+def _rewritable(message: dict) -> bool:
+    """Whether ``_encoded`` writes the message's body as Celery did: JSON, uncompressed, base64 (not so
+    with ``task_compression``, another serializer, or another ``body_encoding`` of the transport)."""
+    return (
+        message.get("content-type") == "application/json"
+        and "compression" not in message.get("headers", {})
+        and message.get("properties", {}).get("body_encoding") == "base64"
     )
 
 
@@ -475,3 +488,59 @@ def enqueue_follow_ups(event_type: str, fields: dict) -> list[str]:
         except Exception as exc:
             log.warning("%s after %s not enqueued: %s", follow_up.task, event_type, exc)
     return sent
+
+
+BROKER_PEEK_CHUNK = 500  # messages read per LRANGE while looking for a job's message
+
+
+def jobs_with_waiting_messages(task_name: str, job_ids: list[str]) -> set[str]:
+    """Which of ``job_ids`` still have a message of ``task_name`` in the broker: in its queue, or taken by a
+    worker that has not started it yet (prefetched behind a running task, kept in kombu's ``unacked``).
+
+    The reconciler cannot otherwise tell a job waiting behind a long backlog from one whose message was lost,
+    and re-sending or failing the first is wrong (a duplicate run, or a scan failed as "never started" while
+    its message was next in line). Only a Redis broker can be read this way: with any other, or when Redis
+    cannot say, nothing is known to be waiting and the reconciler does what it did before.
+    """
+    broker_url = _publishing_broker_url()
+    if not job_ids or broker_url is None:
+        return set()
+    wanted = {job_id: job_id.encode() for job_id in job_ids}
+    found: set[str] = set()
+
+    def look(raw_messages) -> None:
+        for raw in raw_messages:
+            named = [job_id for job_id, needle in wanted.items() if needle in raw]  # cheap test first
+            if named:
+                found.update(job_id for job_id in named if job_id in _arguments_if_task(raw, task_name))
+
+    try:
+        with redis.Redis.from_url(broker_url) as broker:
+            queue, start = queue_for(task_name), 0
+            while len(found) < len(wanted):
+                chunk = broker.lrange(queue, start, start + BROKER_PEEK_CHUNK - 1)
+                look(chunk)
+                if len(chunk) < BROKER_PEEK_CHUNK:
+                    break
+                start += BROKER_PEEK_CHUNK
+            if len(found) < len(wanted):
+                look(raw for _tag, raw in broker.hscan_iter(kombu_redis.Channel.unacked_key))
+    except redis.RedisError as exc:
+        log.warning("could not read the broker's waiting messages (%s): none is taken to be waiting", exc)
+        return set()
+    return found
+
+
+def _arguments_if_task(raw: bytes, task_name: str) -> list:
+    """The positional arguments of a raw kombu Redis message (or ``unacked`` entry: the message, its exchange
+    and routing key) if it sends ``task_name``; none otherwise, or if it cannot be read."""
+    try:
+        message = loads(raw)
+        if isinstance(message, list):
+            message = message[0]
+        if message["headers"]["task"] != task_name:
+            return []
+        arguments = _decoded(message)[0]
+    except (ValueError, KeyError, TypeError, IndexError):
+        return []
+    return arguments if isinstance(arguments, list) else []

@@ -14,6 +14,10 @@ import secrets
 
 import pytest
 
+from common.bom import iri_grammar
+
+iri_grammar.defer()  # before the test modules import jsonschema
+
 os.environ.update(
     {
         "ENV": "test",
@@ -44,7 +48,6 @@ def _cheap_password_hashing():
     cheap = argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAPEST)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(security, "_password_hasher", cheap)
-        patch.setattr(security, "_DUMMY_HASH", cheap.hash("not-a-real-password"))
         yield production
 
 

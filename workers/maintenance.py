@@ -8,7 +8,7 @@ import redis
 from sqlalchemy import delete, func, or_, select
 
 from common import events, jobs
-from common.celery_client import enqueue
+from common.celery_client import enqueue, jobs_with_waiting_messages
 from common.config import get_settings
 from common.db import session_scope
 from common.jobs import TERMINAL_STATUSES, JobMixin, JobStatus
@@ -40,9 +40,10 @@ def reconcile_jobs(self: PlatformTask) -> dict:
     has no worker (a broker blip cancels running tasks, a killed worker loses them): it goes back
     to the queue and is sent again, unless it already used up ``jobs.MAX_ATTEMPTS``, then it
     fails. A queued job that old lost its broker message (a Redis restart without persistence, or
-    a broker that refused it), and every job's task is idempotent. A job is re-sent at most once per
-    bound: in a long backlog its first message is still waiting, and every extra copy would be a
-    whole extra run. One re-sent ``jobs.MAX_RESENDS`` times that no worker started fails.
+    a broker that refused it), and every job's task is idempotent, unless its message is still in the
+    broker (a long backlog: ``jobs_with_waiting_messages``), when it is left to wait. A job is re-sent at
+    most once per bound, every extra copy being a whole extra run. One re-sent ``jobs.MAX_RESENDS`` times
+    that no worker started, with no message of it left in the broker, fails.
     """
     stale = timedelta(minutes=get_settings().scan_stale_minutes)
     failed: list[str] = []
@@ -111,17 +112,30 @@ def _reconcile(model: type[JobMixin], stale: timedelta) -> tuple[list[str], list
             .with_for_update(skip_locked=True)
         ).all()
         calls = []
+        due = {row.id: row.task_call(session) for row in queued}
+        waiting = _waiting_in_broker(due)
         for row in queued:
+            if row.id in waiting:  # behind a backlog, not lost: its message will start it
+                continue
             if jobs.out_of_resends(row):  # its task never starts: give its slot back, say why
                 events.record_job_event(session, jobs.fail(row, jobs.NEVER_STARTED_ERROR))
                 row.discard_inputs(session)
                 failed.append(row.id)
             elif _claim_resend(row.id, stale):
                 row.resends = (row.resends or 0) + 1
-                calls.append((row.id, row.task_call(session)))
+                calls.append((row.id, due[row.id]))
     for _row_id, (task_name, args) in calls:
         enqueue(task_name, *args)
     return failed, [row_id for row_id, _call in calls]
+
+
+def _waiting_in_broker(due: dict[str, tuple[str, tuple]]) -> set[str]:
+    """The ids of the jobs (each with the task call that would start it) whose message is still in the
+    broker (``jobs_with_waiting_messages``)."""
+    by_task: dict[str, list[str]] = {}
+    for row_id, (task_name, _args) in due.items():
+        by_task.setdefault(task_name, []).append(row_id)
+    return set().union(*(jobs_with_waiting_messages(name, ids) for name, ids in by_task.items()))
 
 
 def _claim_resend(row_id: str, stale: timedelta) -> bool:

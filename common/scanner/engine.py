@@ -523,6 +523,20 @@ def _without_unused_declarations(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.key.lower() not in gated - used or not _declaration_only(f)]
 
 
+MCP_PROVIDER = "Model Context Protocol"
+
+
+def _without_own_local_servers(findings: list[Finding]) -> list[Finding]:
+    """A client in code reaching an MCP server at an address of this machine (``local_address``) reaches
+    the project's own server when the project builds one (it defines MCP tools): that server is listed
+    where it is built, so the address is dropped. A project that builds none reaches another program's
+    server (an n8n instance's MCP trigger, a desktop app's), which is listed by its address."""
+    local = [f for f in findings if f.type == "mcp_server" and f.metadata.get("local_address")]
+    if not local or not any(f.type == "tool" and f.provider == MCP_PROVIDER for f in findings):
+        return findings
+    return [f for f in findings if not (f.type == "mcp_server" and f.metadata.get("local_address"))]
+
+
 def build_result(
     findings: list[Finding],
     scopes: dict[str, str],
@@ -538,7 +552,7 @@ def build_result(
     (a detector that could not resolve one) is dropped with a warning instead of becoming a
     nameless component the platform would reject."""
     named = []
-    for finding in _without_unused_declarations(findings):
+    for finding in _without_own_local_servers(_without_unused_declarations(findings)):
         if is_test_data(finding, scopes):
             continue
         if isinstance(finding.name, str) and finding.name.strip():

@@ -127,11 +127,18 @@ class _Worker:
     chunk: list[Entry] = field(default_factory=list)
     done: int = 0
     since: float = 0.0
+    started: bool = False  # its ``READY`` arrived
     unread: bytearray = field(default_factory=bytearray)
 
     @property
     def busy(self) -> bool:
         return self.done < len(self.chunk)
+
+    def silence_allowed(self, wall_limit: float) -> float:
+        """Seconds the worker may stay silent: the per-file limit once it has started; before, the
+        zygote's answer time, since its imports (the first worker of a scan waits for them) take a loaded
+        machine longer than a file may, and are no file's time."""
+        return wall_limit if self.started else ZYGOTE_ANSWER_SECONDS
 
     def received(self) -> list:
         """Every message the worker has sent whole since the last call, from one read of its pipe
@@ -185,6 +192,12 @@ def _crash_message(returncode: int) -> str:
             cause = f"signal {-returncode}"
         return f"stopped: the worker crashed ({cause}) on this file and was replaced"
     return f"stopped: the worker exited ({returncode}) on this file and was replaced"
+
+
+def _silence_message(worker: _Worker, wall_limit: float) -> str:
+    if worker.started:
+        return f"stopped: no result within the {wall_limit:g} s per-file limit; the worker was replaced"
+    return f"stopped: the worker did not start within {ZYGOTE_ANSWER_SECONDS:g} s and was replaced"
 
 
 def detect_isolated(
@@ -261,7 +274,8 @@ def detect_isolated(
                 poller.register(fd, select.POLLIN)
             watched = busy
             now = time.monotonic()
-            timeout = 0.0 if producing else max(0.0, min(w.since + wall_limit for w in busy.values()) - now)
+            deadline = min(w.since + w.silence_allowed(wall_limit) for w in busy.values())
+            timeout = 0.0 if producing else max(0.0, deadline - now)
             for fd, _ in poller.poll(math.ceil(min(timeout, 1.0) * 1000)):
                 worker = busy[fd]
                 try:
@@ -271,7 +285,7 @@ def detect_isolated(
                     continue
                 for message in messages:
                     if message == READY:  # start-up is not the first file's time
-                        worker.since = time.monotonic()
+                        worker.since, worker.started = time.monotonic(), True
                         continue
                     report, read = message
                     bytes_read += read
@@ -283,12 +297,9 @@ def detect_isolated(
                     if on_progress and not worker.busy:
                         on_progress(len(worker.chunk))
             now = time.monotonic()
-            for worker in [w for w in pool if w.busy and now - w.since > wall_limit]:
+            for worker in [w for w in pool if w.busy and now - w.since > w.silence_allowed(wall_limit)]:
                 worker.stop(kill=True)
-                replace(
-                    worker,
-                    f"stopped: no result within the {wall_limit:g} s per-file limit; the worker was replaced",
-                )
+                replace(worker, _silence_message(worker, wall_limit))
     finally:
         for worker in pool:
             worker.stop(kill=worker.busy)

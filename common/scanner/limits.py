@@ -20,6 +20,7 @@ import ast
 import json
 import re
 import sys
+import tomllib
 from array import array
 from bisect import bisect_right
 from functools import cache, lru_cache
@@ -30,6 +31,7 @@ from common.scanner.lazy import DEFERRED_MODULES
 DEFERRED_MODULES.update(("yaml", "re2"))  # imported inside the functions that use them
 MAX_NESTING = 200
 MAX_YAML_EXPANDED_NODES = 100_000  # nodes added by aliases, over the whole stream
+MAX_TOML_KEY_PARTS = 256  # real keys have a handful; ``tomllib`` pays quadratically for each
 _BRACKET = re.compile(r"[\[\]{}]")  # one character class: nothing to backtrack, linear in any engine
 # an opening bracket as the signed byte 1, a closing one as -1 (0xFF), summed in C by ``accumulate``
 _BRACKET_STEP = str.maketrans({"[": "\x01", "{": "\x01", "]": "\xff", "}": "\xff"})
@@ -150,6 +152,15 @@ def parse_json(text: str | bytes) -> object:
     if json_too_deep(text):
         raise NestingTooDeep(f"nested deeper than {MAX_NESTING} levels")
     return json.loads(text)
+
+
+def parse_toml(text: str) -> dict:
+    """``tomllib.loads`` that refuses a key of more than ``MAX_TOML_KEY_PARTS`` dotted parts: the
+    standard library's parser adds each part to a tuple, so ``openai.openai.…`` cost time quadratic
+    in its parts (4.75 s for a 400 KB line of them; a 5 MB one would never finish)."""
+    if text.count(".") >= MAX_TOML_KEY_PARTS and _LONG_DOTTED_KEY.search(text):
+        raise tomllib.TOMLDecodeError(f"a dotted key of more than {MAX_TOML_KEY_PARTS} parts")
+    return tomllib.loads(text)
 
 
 def parse_python(source: str, filename: str = "<unknown>") -> ast.Module:
@@ -531,3 +542,9 @@ def line_at(text: str, offset: int) -> int:
         _LineStarts.starts = [0, *accumulate(map((1).__add__, map(len, text.split("\n")[:-1])))]
         _LineStarts.text = text
     return bisect_right(_LineStarts.starts, offset)
+
+
+# more than ``MAX_TOML_KEY_PARTS`` key parts (bare or quoted) joined by dots, as ``parse_toml`` refuses
+_LONG_DOTTED_KEY = linear(
+    r"""(?:(?:[A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')[ \t]*\.[ \t]*){""" + str(MAX_TOML_KEY_PARTS) + "}"
+)

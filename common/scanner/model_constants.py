@@ -176,6 +176,31 @@ def rust_test_module_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# ``#[test]``/``#[tokio::test]``/``#[async_std::test(...)]``, other attributes, then the function it marks
+RUST_TEST_FUNCTION = lazy_re(
+    r"#\[(?:\w+::)?test\b[^\]\n]{0,200}\]\s*(?:#\[[^\]\n]{0,200}\]\s*){0,5}"
+    r"(?:pub(?:\([^)]*\))?\s+)?(?:async\s+)?fn\s+\w+[^{;]{0,400}\{"
+)
+
+
+def rust_test_function_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of a Rust file's test functions (``#[test] fn x() { ... }``), each brace read
+    once (test functions do not nest)."""
+    spans: list[tuple[int, int]] = []
+    end = 0
+    for match in RUST_TEST_FUNCTION.finditer(text):
+        if match.start() < end:
+            continue
+        depth, end = 0, len(text)
+        for brace in BRACE.finditer(text, match.end() - 1):
+            depth += 1 if brace.group() == "{" else -1
+            if depth == 0:
+                end = brace.start()
+                break
+        spans.append((match.start(), end))
+    return spans
+
+
 def span_lines(text: str, start: int, end: int) -> range:
     """The 1-based lines from offset ``start`` to ``end``."""
     first = text.count("\n", 0, start) + 1

@@ -32,6 +32,8 @@ SNIPPET_CHARS = 200
 # splits is dropped, so no partial key survives the window's edge either.
 MASK_WINDOW = 4096
 MASK_MARK = "******"
+# what the detectors name a found secret's SHA-256 in its record (``secrets``: ``sha256``, MCP: ``hash``)
+SECRET_DIGEST_KEYS = ("hash", "sha256")
 MIN_NAMED_VALUE = 6
 UNDIGITED_MIN_VALUE = 20
 
@@ -250,6 +252,8 @@ def mask_value(name: str, value: object) -> object:
             return _masked_once(value)
         return mask_text(value)
     if isinstance(value, dict):
+        if value.get("masked") == MASK_MARK:  # a digest beside a whole mask would undo it (``secret_hash``)
+            value = {key: item for key, item in value.items() if key not in SECRET_DIGEST_KEYS}
         return {key: mask_value(str(key), item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [mask_value(name, item) for item in value]

@@ -26,6 +26,7 @@ CONFIG_SUFFIXES = (
     *(".env", ".ini", ".cfg", ".conf", ".properties", ".sh", ".bash", ".zsh", ".ps1"),
     *(".json", ".jsonc", ".toml", *YAML),
     ".prompty",  # a prompt flow / Prompty prompt: YAML front matter configures its model
+    *(".http", ".rest"),  # REST Client / JetBrains HTTP request files: requests to AI APIs, with bodies
 )
 CODE = (".py", ".ts", ".js", ".mjs", ".go", ".rb", ".java", ".kt", ".cs", ".rs")
 # single-file components: their script parts are read as a ``.ts`` file
@@ -69,6 +70,8 @@ SELECTORS = {
             ".cs",
             ".rs",
             ".go",
+            ".java",
+            ".kt",
             *COMPONENTS,
         )
     ),
@@ -125,12 +128,12 @@ SELECTORS = {
     "mcp_config": FileSelector(
         suffixes=(".json", ".jsonc", ".toml", ".properties", *YAML),
         # templates of a config to copy: ``claude_desktop_config.json.example``
-        # and GitHub Copilot's chat modes, custom agents and prompt files (front matter)
+        # and GitHub Copilot's chat modes, custom agents and prompt files, opencode's agents (front matter)
         name_endings=(
             *(".json.example", ".json.sample", ".json.template", ".json.dist"),
             *(".chatmode.md", ".agent.md", ".prompt.md"),
         ),
-        folders=("agents",),
+        folders=("agents", "agent"),
     ),
     "model_files": FileSelector(
         suffixes=(

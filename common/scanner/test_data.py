@@ -16,7 +16,7 @@ from pathlib import Path
 
 from common.scanner.detectors.base import Finding
 from common.scanner.limits import linear
-from common.scanner.model_constants import rust_test_module_spans, span_lines
+from common.scanner.model_constants import rust_test_function_spans, rust_test_module_spans, span_lines
 from common.scanner.textutil import per_scan, read_neighbour
 
 # a string literal on either side of a comparison, or an assertion or expectation call on the line
@@ -207,6 +207,22 @@ def without_unit_test_inputs(findings: list[Finding], relpath: str, text: str) -
         return stubbed[index]
 
     return [f for f in findings if not test_input(f)]
+
+
+def without_test_function_tools(findings: list[Finding], relpath: str, text: str) -> list[Finding]:
+    """A Rust file's findings without the tools its test functions declare inside their own bodies
+    (``#[test] fn t() { #[tool] fn greet(..) {..} assert_eq!(..) }``): a macro's test inspecting the
+    declaration it generates, never a tool an agent is handed. A test function that reaches a real
+    model (``#[ignore]``d, or configured from the environment) keeps its tools."""
+    if not relpath.endswith(".rs") or "test" not in text or not any(f.type == "tool" for f in findings):
+        return findings
+    local: set[int] = set()
+    for start, end in rust_test_function_spans(text):
+        if not CALLS_OUT.search(text, start, end):
+            local.update(span_lines(text, start, end))
+    if not local:
+        return findings
+    return [f for f in findings if f.type != "tool" or f.location.line not in local]
 
 
 def is_fixture_data(path: str) -> bool:

@@ -27,7 +27,7 @@ from common.scanner.catalog import (
 )
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
-from common.scanner.limits import line_at, linear
+from common.scanner.limits import line_at, linear, parse_toml
 
 _PLAUSIBLE_MODEL = linear(r"(?:@(?:cf|hf)/)?[A-Za-z0-9][\w.:/@-]{1,119}")  # ``@cf/``: Workers AI's catalog
 _FILE_EXTENSION = linear(
@@ -335,6 +335,7 @@ def endpoint_for_url(url: str, *, any_host: bool, hint: str | None = None):
 
 
 MASK_KEEPS_HIDDEN = 16  # as ``common.security.mask_secret``: fewer hidden characters, nothing is shown
+WHOLE_MASK = "*" * 6
 
 
 def mask_secret(value: str) -> str:
@@ -344,11 +345,16 @@ def mask_secret(value: str) -> str:
     visible = 4 if len(value) >= 16 else 2
     prefix_len = min(8, max(3, len(value) // 5))
     if len(value) - prefix_len - visible < MASK_KEEPS_HIDDEN:
-        return "*" * 6
-    return f"{value[:prefix_len]}{'*' * 6}{value[-visible:]}"
+        return WHOLE_MASK
+    return f"{value[:prefix_len]}{WHOLE_MASK}{value[-visible:]}"
 
 
-def secret_hash(value: str) -> str:
+def secret_hash(value: str) -> str | None:
+    """The SHA-256 that tells two findings of one secret apart, or None for a secret the mask hides whole:
+    an unsalted digest of a short secret is reversed offline by anyone who reads the scan (that of
+    ``hunter22`` is in every lookup table), which would undo the mask."""
+    if mask_secret(value) == WHOLE_MASK:
+        return None
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
@@ -375,6 +381,14 @@ _QUOTED_RUN = lazy_re(
     r"|`([^`\\\n]*(?:\\.[^`\\\n]*)*)`"
 )
 _ESCAPE = lazy_re(r"\\.")
+# ``_STRING_LITERAL``'s matches (one branch per quote for its backreference) for texts with lines longer
+# than ``_MAX_FAST_LINE``, in RE2: ``re`` tried up to 200 units from every quote of the line (``"\``
+# repeated, each quote escaped, cost 2.1 s per 400 KB and ran files out of their CPU budget).
+_BOUNDED_LITERAL = linear(
+    r'"((?:[^"\\\n]|\\.){1,200})"'
+    r"|'((?:[^'\\\n]|\\.){1,200})'"
+    r"|`((?:[^`\\\n]|\\.){1,200})`"
+)
 _MAX_LITERAL_UNITS = 200
 _MAX_FAST_LINE = 2000
 _MAX_CATALOG_CHARS = 5000
@@ -394,7 +408,7 @@ def string_literals(text: str) -> list[tuple[int, str]]:
             _LastLiterals.literals = _quoted_literals(text)
         else:  # a failed run scans to its line's end, from every quote of a long line: keep the bound
             _LastLiterals.literals = [
-                (match.start(), match.group(2)) for match in _STRING_LITERAL.finditer(text)
+                (match.start(), match[match.lastindex]) for match in _BOUNDED_LITERAL.finditer(text)
             ]
         _LastLiterals.text = text
     return _LastLiterals.literals
@@ -530,9 +544,18 @@ def _provider_credentials() -> frozenset[str]:
     return frozenset(n.upper() for n in names if n.upper().endswith(("KEY", "TOKEN")))
 
 
+# an AWS SDK client or session built for real (``boto3.client("bedrock-runtime")``, a named profile), and
+# the stand-ins that keep one from reaching AWS (moto, botocore's Stubber, a patched boto3, LocalStack)
+_AWS_CLIENT = linear(r"\bboto3\.(?:client|resource|Session|setup_default_session)\(")
+_AWS_STAND_IN = linear(r"\bmoto\b|\bmock_aws\b|@mock_\w|\bStubber\b|\bpatch\w*\([^)\n]{0,80}boto3|localstack")
+
+
 def calls_live_provider(text: str) -> bool:
-    """Whether code reads an AI provider's credential from the environment: a test that does calls the
-    real API (an integration test), so the model ids it passes are models it uses, not input data."""
+    """Whether code reads an AI provider's credential from the environment, or builds an AWS client that no
+    stand-in replaces (AWS credentials come from the machine's profile): a test that does calls the real
+    API (an integration test), so the model ids it passes are models it uses, not input data."""
+    if "boto3." in text and _AWS_CLIENT.search(text) and not _AWS_STAND_IN.search(text):
+        return True
     if "KEY" not in text and "TOKEN" not in text:
         return False
     credentials = _provider_credentials()
@@ -771,7 +794,7 @@ def cargo_local_crates(manifest: Path, text: str, root: str) -> frozenset[str]:
     also under ``[workspace.dependencies]``): a ``path`` whose Cargo.toml names that very crate is a
     workspace member or sibling built here, not a package from the registry."""
     try:
-        data = tomllib.loads(text)
+        data = parse_toml(text)
     except (tomllib.TOMLDecodeError, ValueError):
         return frozenset()
     scopes = [data, *(t for t in data.get("target", {}).values() if isinstance(t, dict))]

@@ -14,17 +14,24 @@ import fnmatch
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from common.scanner.catalog import patterns
+from common.scanner.detectors.base import open_regular_file
 
 if TYPE_CHECKING:
     from pathspec import PathSpec
 
 IGNORE_FILES = (".gitignore", ".truseraignore")
+# the largest ignore file applied: real ones are a few KiB, and compiling patterns costs superlinear time
+MAX_IGNORE_FILE_BYTES = 256 * 1024
+MAX_IGNORE_BYTES_PER_WALK = 4 * 1024**2  # about a CPU second per MiB of the worst distinct text
+# RE2 cannot compile one set of a few thousand patterns (and takes a tenth of a second failing to)
+MAX_IGNORE_PATTERNS = 3_000
+MAX_IGNORE_LINE_CHARS = 4096  # Linux's PATH_MAX: no longer pattern names a path git could check out
 
 
 @dataclass(frozen=True)
@@ -44,18 +51,83 @@ class _IgnoreSpec:
         return self.spec.match_file(local + "/" if is_dir else local)
 
 
-def _read_ignore_spec(directory: Path, base: str, names: tuple[str, ...]) -> _IgnoreSpec | None:
-    lines: list[str] = []
-    for name in names:
-        path = directory / name
-        if path.is_file() and not path.is_symlink():  # a linked ignore file could name any file
-            try:
-                lines.extend(path.read_text(encoding="utf-8", errors="replace").splitlines())
-            except OSError:
-                continue
-    if not lines:
-        return None
-    return _IgnoreSpec(base, _compiled_spec(tuple(lines)))
+@dataclass
+class _IgnoreFiles:
+    """The ignore files of one walk. The walk runs outside any file's budget, so what they may cost is
+    bounded here: one over ``MAX_IGNORE_FILE_BYTES``, or past ``MAX_IGNORE_BYTES_PER_WALK`` of distinct
+    ignore text (compiling patterns is what costs; a repeated file is compiled once), is not read, and
+    one of more than ``MAX_IGNORE_PATTERNS`` patterns or whose patterns RE2 cannot compile as one set
+    (``[z-a]``) is not applied; each is a warning and the files it names are scanned. Lines pathspec
+    cannot read (``!``, a trailing backslash) or longer than any path are skipped, as git skips the
+    first: pathspec's error for one ended the whole walk."""
+
+    warn: Callable[[str, str], None]
+    bytes_left: int = field(default_factory=lambda: MAX_IGNORE_BYTES_PER_WALK)
+    distinct: set[bytes] = field(default_factory=set)  # at most the bytes the walk may read
+
+    def spec(self, directory: Path, base: str, names: tuple[str, ...]) -> _IgnoreSpec | None:
+        lines: list[str] = []
+        read: list[str] = []
+        for name in names:
+            path = directory / name
+            relpath = f"{base}/{name}" if base else name
+            if path.is_file() and not path.is_symlink():  # a linked ignore file could name any file
+                try:
+                    text = self._text(path, relpath)
+                except OSError:
+                    continue
+                if text is not None:
+                    lines.extend(text.splitlines())
+                    read.append(relpath)
+        lines = [line for line in lines if line.strip() and not line.startswith("#")]
+        if len(lines) > MAX_IGNORE_PATTERNS:
+            for relpath in read:
+                self.warn(relpath, f"ignore files over {MAX_IGNORE_PATTERNS:,} patterns; not applied")
+            return None
+        lines = [line for line in lines if _readable_pattern(line)]
+        if not lines:
+            return None
+        import re2  # as pathspec's own: only trees with an ignore file need it
+
+        try:
+            return _IgnoreSpec(base, _compiled_spec(tuple(lines)))
+        except re2.error:
+            for relpath in read:
+                self.warn(
+                    relpath, "ignore file has patterns RE2 cannot compile (too many, or invalid); not applied"
+                )
+            return None
+
+    def _text(self, path: Path, relpath: str) -> str | None:
+        """The ignore file's text, or None (with a warning) when it is over either limit. Read no further
+        than the limit: a sparse or highly compressible file of gigabytes costs nothing to commit."""
+        with open_regular_file(path) as handle:
+            data = handle.read(MAX_IGNORE_FILE_BYTES + 1)
+        if len(data) > MAX_IGNORE_FILE_BYTES:
+            self.warn(relpath, f"ignore file over {MAX_IGNORE_FILE_BYTES // 1024} KiB; not applied")
+            return None
+        if data not in self.distinct:
+            if len(data) > self.bytes_left:
+                self.warn(
+                    relpath,
+                    f"over {MAX_IGNORE_BYTES_PER_WALK:,} bytes of distinct ignore files; not applied",
+                )
+                return None
+            self.bytes_left -= len(data)
+            self.distinct.add(data)
+        return data.decode("utf-8", errors="replace")
+
+
+def _readable_pattern(line: str) -> bool:
+    """Whether the line is a pattern pathspec reads, no longer than a path can be (translating a line
+    costs time superlinear in its length: a quarter-megabyte line took a second)."""
+    if len(line) > MAX_IGNORE_LINE_CHARS:
+        return False
+    try:
+        _ignore_pattern(line)
+    except ValueError:
+        return False
+    return True
 
 
 @lru_cache(maxsize=256)
@@ -65,9 +137,6 @@ def _compiled_spec(lines: tuple[str, ...]) -> PathSpec:
     import pathspec  # a tenth of a small scan's start-up: only trees with an ignore file need it
 
     return pathspec.GitIgnoreSpec.from_lines(lines, _ignore_pattern)
-
-
-_IGNORE_PATTERNS: dict = {}
 
 
 class _DeferredRegex:
@@ -95,20 +164,18 @@ class _DeferredRegex:
         return getattr(self._regex(), name)
 
 
+@lru_cache(maxsize=16_384)
 def _ignore_pattern(line: str):
     """One ignore line, shared by every ignore file that has it (ignore files repeat the same
-    templates across folders and repositories), its regex compiled on demand (``_DeferredRegex``)."""
-    compiled = _IGNORE_PATTERNS.get(line)
-    if compiled is None:
-        from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+    templates across folders and repositories), its regex compiled on demand (``_DeferredRegex``).
+    Bounded: a worker process outlives many scans, and a repository's distinct lines are its own."""
+    from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
-        regex, include = GitIgnoreSpecPattern.pattern_to_regex(line)
-        if include is None:  # a comment or blank line: pathspec compiles nothing for it either
-            compiled = GitIgnoreSpecPattern(line)
-        else:
-            compiled = GitIgnoreSpecPattern(_DeferredRegex(regex), include)
-            compiled.pattern = line
-        _IGNORE_PATTERNS[line] = compiled
+    regex, include = GitIgnoreSpecPattern.pattern_to_regex(line)
+    if include is None:  # a comment or blank line: pathspec compiles nothing for it either
+        return GitIgnoreSpecPattern(line)
+    compiled = GitIgnoreSpecPattern(_DeferredRegex(regex), include)
+    compiled.pattern = line
     return compiled
 
 
@@ -157,7 +224,8 @@ def iter_walk(root: Path, warn: Callable[[str, str], None]) -> Iterator[WalkEntr
     skip_dirs = set(rules["skip_dirs"])
     venv_markers = rules["venv_markers"]
     real_root = os.path.realpath(root)
-    root_spec = _read_ignore_spec(root, "", IGNORE_FILES)
+    ignore_files = _IgnoreFiles(warn)
+    root_spec = ignore_files.spec(root, "", IGNORE_FILES)
     visited: set[tuple[int, int]] = set()
     root_stat = root.stat()
     visited.add((root_stat.st_dev, root_stat.st_ino))
@@ -171,7 +239,7 @@ def iter_walk(root: Path, warn: Callable[[str, str], None]) -> Iterator[WalkEntr
             warn(rel_dir or ".", f"cannot read directory: {exc.strerror or exc}")
             continue
         if rel_dir and any(child.name == ".gitignore" for child in children):
-            nested = _read_ignore_spec(directory, rel_dir, (".gitignore",))
+            nested = ignore_files.spec(directory, rel_dir, (".gitignore",))
             if nested:
                 specs = [*specs, nested]
         for child in children:

@@ -29,7 +29,11 @@ from common.scanner.detectors.base import Detector, FileReport, SourceFile
 from common.scanner.lazy import import_deferred
 from common.scanner.registry import all_detectors, detectors_for
 from common.scanner.sfc import script_view
-from common.scanner.test_data import without_replayed_inputs, without_unit_test_inputs
+from common.scanner.test_data import (
+    without_replayed_inputs,
+    without_test_function_tools,
+    without_unit_test_inputs,
+)
 from common.scanner.textutil import one_scan
 
 BINARY_SNIFF_BYTES = 8192
@@ -283,6 +287,7 @@ def _detect_file(
         _run(detector, readers[detector], report)
     report.findings = without_replayed_inputs(report.findings, source.scope, source.text)
     report.findings = without_unit_test_inputs(report.findings, source.relpath, source.text)
+    report.findings = without_test_function_tools(report.findings, source.relpath, source.text)
     return len(data)
 
 

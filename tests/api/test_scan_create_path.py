@@ -48,6 +48,26 @@ def _scan_rows(user) -> list[AuditLog]:
     return [row for row in _audit_rows(user.org_id) if row.details.get("path") == "/api/v1/scans"]
 
 
+@contextmanager
+def _request_statements() -> Iterator[list[tuple]]:
+    """``(transaction status after it, first word)`` of each statement the test client's request runs:
+    those of this thread only, since a thread of an earlier test (a job's heartbeat, a background
+    refresh) may still use the engine on a loaded machine."""
+    executed: list[tuple] = []
+    test_thread = threading.current_thread()
+
+    def record(conn, _cursor, statement, *_args):
+        if threading.current_thread() is test_thread:
+            status = conn.connection.driver_connection.info.transaction_status
+            executed.append((status, statement.split()[0]))
+
+    event.listen(get_engine(), "after_cursor_execute", record)
+    try:
+        yield executed
+    finally:
+        event.remove(get_engine(), "after_cursor_execute", record)
+
+
 @pytest.fixture
 def sent_tasks(monkeypatch):
     """Tasks ``web.core.enqueueing`` sends, recorded instead of sent (no worker runs here)."""
@@ -85,16 +105,8 @@ def test_a_created_scan_costs_one_round_trip_to_postgresql(client, make_user, sc
     user = make_user()
     (scan_root / "app.py").write_text("import openai\n")
     client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=user.headers())
-    executed = []
-
-    def record(conn, _cursor, statement, *_args):
-        executed.append((conn.connection.driver_connection.info.transaction_status, statement.split()[0]))
-
-    event.listen(get_engine(), "after_cursor_execute", record)
-    try:
+    with _request_statements() as executed:
         response = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=user.headers())
-    finally:
-        event.remove(get_engine(), "after_cursor_execute", record)
     assert response.status_code == 202, response.json
     idle = psycopg.pq.TransactionStatus.IDLE
     assert executed == [(idle, "WITH")], executed
@@ -181,16 +193,8 @@ def test_an_expired_key_names_a_new_scan_in_the_same_transaction(client, make_us
     first = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=headers).json["id"]
     with session_scope() as session:
         session.get(Scan, first).created_at -= scans_api.IDEMPOTENCY_WINDOW + timedelta(minutes=1)
-    executed = []
-
-    def record(conn, _cursor, statement, *_args):
-        executed.append((conn.connection.driver_connection.info.transaction_status, statement.split()[0]))
-
-    event.listen(get_engine(), "after_cursor_execute", record)
-    try:
+    with _request_statements() as executed:
         second = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=headers)
-    finally:
-        event.remove(get_engine(), "after_cursor_execute", record)
     assert second.status_code == 202 and second.json["id"] != first
     intrans = psycopg.pq.TransactionStatus.INTRANS
     assert [statement for state, statement in executed if state == intrans] == ["UPDATE", "WITH"], executed
@@ -678,3 +682,32 @@ def test_a_task_with_a_countdown_still_goes_through_celery(monkeypatch, scan_que
     [(_push, _queue, message), _event] = pipelines[-1]
     assert json.loads(message)["headers"]["eta"] is not None
     assert _drop_task(scan_queue, now) == 1 and _drop_task(scan_queue, later) == 1
+
+
+@pytest.mark.parametrize("args", [(), (None, 2**70, "ünïcødé ☃"), ({"nested": [1, {"deep": (2, 3)}]},)])
+def test_a_prepared_task_is_the_message_celery_makes_for_the_same_arguments(monkeypatch, scan_queue, args):
+    """Celery describes a task without arguments as ``()`` (``argsrepr``, the event's ``args``), whatever
+    sequence it was given; a prepared task must too, and reproduce any other arguments as Celery does."""
+    assert _drop_task(scan_queue, enqueue(SCAN_RUN, "no-such-scan-warm-up")) == 1  # the task prepared
+    prepared_tasks = common.celery_client._prepared_tasks
+    pipelines = _sent_pipelines(monkeypatch)
+    monkeypatch.setattr(common.celery_client, "_prepared_tasks", dict)
+    by_celery = enqueue(SCAN_RUN, *args)
+    monkeypatch.setattr(common.celery_client, "_prepared_tasks", prepared_tasks)
+    prepared = enqueue(SCAN_RUN, *args)
+    assert _comparable(pipelines[1], prepared)[0] == _comparable(pipelines[0], by_celery)[0]
+    assert _drop_task(scan_queue, by_celery) == 1 and _drop_task(scan_queue, prepared) == 1
+
+
+def test_a_compressed_task_is_left_to_celery(fresh_celery_client, monkeypatch, scan_queue, sent_by_celery):
+    """``PreparedTask`` writes plain JSON bodies: with ``task_compression`` set, every send goes through
+    Celery, and none fails after its task went out."""
+    celery_client().conf.task_compression = "gzip"  # before the client's first send, which reads it
+    pipelines = _sent_pipelines(monkeypatch)
+    first = enqueue(SCAN_RUN, "no-such-scan-compressed")
+    second = enqueue(SCAN_RUN, "no-such-scan-compressed")
+    assert sent_by_celery == [SCAN_RUN, SCAN_RUN]
+    assert all(
+        json.loads(message)["headers"]["compression"] for [(_push, _queue, message), _event] in pipelines
+    )
+    assert _drop_task(scan_queue, first) == 1 and _drop_task(scan_queue, second) == 1

@@ -9,20 +9,25 @@ in flight each. Now an organization has at most ``SCANS_IN_FLIGHT_PER_ORG`` scan
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 from common import jobs, scan_quota
+from common.celery_client import celery_client, enqueue
 from common.config import InsecureConfiguration, get_settings, load_settings
 from common.db import session_scope
 from common.models import AuditLog, Scan
 from common.models.base import utcnow
 from common.models.schedules import Schedule
 from common.redis_client import get_redis
+from common.tasks import SCAN_INGEST, SCAN_RUN
 from tests.helpers import flooding_organization, register_user, wait_for, wait_for_scan
 from workers import maintenance
 from workers.schedules import SKIPPED_AT_ORGANIZATION_LIMIT, dispatch_due
@@ -224,6 +229,54 @@ def test_a_scan_that_started_counts_its_resends_again(client, limit, scan_root, 
     get_redis().delete(f"trusera:job-resent:{scan_id}")
     outcome = maintenance.reconcile_jobs()
     assert scan_id in outcome["requeued"] and scan_id not in outcome["failed"]
+
+
+@pytest.mark.usefixtures("backlog")
+def test_a_scan_whose_message_waits_behind_a_backlog_is_neither_resent_nor_failed(
+    client, limit, scan_root, monkeypatch
+):
+    """A scan queued behind a long backlog (one busy worker, a long scan ahead of it) looked to the
+    reconciler like one whose message was lost: it was re-sent once per ``SCAN_STALE_MINUTES`` (a duplicate
+    run each) and, after ``jobs.MAX_RESENDS`` of them, failed as "never started" while its first message
+    was still in line. Now a job whose message is still in the broker (its queue, or prefetched by a busy
+    worker in kombu's ``unacked``) is left alone; only another task's message naming it does not count."""
+    monkeypatch.setattr("workers.maintenance.enqueue", lambda *_args, **_kwargs: None)  # re-sends lost
+    line = f"test-backlog-{uuid.uuid4().hex}"  # a queue no worker of the session consumes
+    monkeypatch.setattr("common.celery_client.queue_for", lambda _task_name: line)
+    broker = redis.Redis.from_url(celery_client().conf.broker_url)
+    limit(1)
+    user = register_user(client)
+    waiting = _scan(client, user.headers(), scan_root).json["id"]
+    with session_scope() as session:
+        scan = session.get(Scan, waiting)
+        scan.resends = jobs.MAX_RESENDS - 1
+        scan.created_at = utcnow() - timedelta(minutes=get_settings().scan_stale_minutes * 5)
+
+    def reconciled() -> dict:
+        get_redis().delete(f"trusera:job-resent:{waiting}")  # as if a bound had passed since the last look
+        return maintenance.reconcile_jobs()
+
+    try:
+        enqueue(SCAN_INGEST, waiting)  # another task naming the scan: not its message
+        assert waiting in reconciled()["requeued"]  # its last re-send (lost too)
+        enqueue(SCAN_RUN, waiting)
+        enqueue(SCAN_RUN, waiting)  # the second through the prepared message, as a busy API sends it
+        for _ in range(2):
+            outcome = reconciled()
+            assert waiting not in outcome["failed"] and waiting not in outcome["requeued"]
+        for raw in broker.lrange(line, 0, -1):  # a busy worker prefetched them: taken, not yet started
+            broker.hset("unacked", f"tag-{uuid.uuid4().hex}", json.dumps([json.loads(raw), "", line]))
+        broker.delete(line)
+        outcome = reconciled()
+        assert waiting not in outcome["failed"] and waiting not in outcome["requeued"]
+    finally:
+        broker.delete(line)
+        for tag, raw in broker.hscan_iter("unacked"):
+            if line.encode() in raw:
+                broker.hdel("unacked", tag)
+    assert waiting in reconciled()["failed"]  # nothing of it left in the broker: lost, and out of re-sends
+    with session_scope() as session:
+        assert session.get(Scan, waiting).error == jobs.NEVER_STARTED_ERROR
 
 
 IMPORTED_BOM = {

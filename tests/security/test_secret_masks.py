@@ -173,3 +173,51 @@ def test_migration_0024_masks_found_secrets_again_on_postgresql():
         assert locations == [{"file": "app.env", "line": 3, "snippet": masked}], component_id
         number = int(component_id[1:])
         assert metadata == {"secrets": [{"masked": masked.split()[-1], "sha256": "e3b0"}], "n": number}
+
+
+def test_migration_0027_removes_the_digests_stored_beside_whole_masks_on_postgresql():
+    """A found secret's SHA-256 beside ``******`` (sha256 of ``hunter22``: any lookup table reverses it)
+    is removed from stored components; beside a mask that shows the secret's ends it stays."""
+    import hashlib
+
+    import psycopg
+    from psycopg.types.json import Jsonb
+
+    digest = hashlib.sha256(b"hunter22").hexdigest()
+    stored = {
+        "secrets": [
+            {"field": "env.DB_PASSWORD", "masked": "******", "hash": digest},
+            {"masked": "******", "sha256": digest, "provider": "OpenAI"},
+            {"masked": "sk-proj-******wxyz", "sha256": "e3b0", "provider": "OpenAI"},
+        ],
+        "sha256": "a model file's digest",
+    }
+    with postgres_migrator() as (upgrade, url):
+        upgrade("0026_sec_review19")
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute(
+                "INSERT INTO organizations (id, name, slug, personal, audit_retention_days, created_at)"
+                " VALUES ('o', 'O', 'o', false, 90, now())"
+            )
+            db.execute(
+                "INSERT INTO scans (id, organization_id, status, files_scanned, deep, progress, attempts,"
+                " resends, created_at) VALUES ('s', 'o', 'completed', 1, false, 100, 1, 0, now())"
+            )
+            db.execute(
+                "INSERT INTO components (id, scan_id, organization_id, fingerprint, name, type,"
+                " locations, flags, risk_score, severity, risk_factors, detector, confidence, scope,"
+                " metadata) VALUES ('c', 's', 'o', 'f', 'db', 'mcp_server', '[]', '[]', 0, 'info', '[]',"
+                " 'mcp', 1, 'production', %s)",
+                (Jsonb(stored),),
+            )
+        upgrade("0027_sec_hostile20")
+        with psycopg.connect(url) as db:
+            (metadata,) = db.execute("SELECT metadata FROM components").fetchone()
+    assert metadata == {
+        "secrets": [
+            {"field": "env.DB_PASSWORD", "masked": "******"},
+            {"masked": "******", "provider": "OpenAI"},
+            {"masked": "sk-proj-******wxyz", "sha256": "e3b0", "provider": "OpenAI"},
+        ],
+        "sha256": "a model file's digest",
+    }

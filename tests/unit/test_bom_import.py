@@ -9,6 +9,7 @@ import pytest
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
+from common.bom import importer
 from common.bom.importer import UploadInvalid, import_document
 from common.exporters import cyclonedx
 
@@ -68,3 +69,37 @@ def test_a_bom_exported_here_keeps_its_components_exactly():
     assert [c["id"] for c in result["components"]] == [c["bom-ref"] for c in document["components"]]
     assert {c["severity"] for c in result["components"]} == {"medium"}
     assert {c["risk_score"] for c in result["components"]} == {40}
+
+
+def _models_depending_on_each_other(refs: int, entries: int) -> dict:
+    """``refs`` bom-refs naming two models by turns, and ``entries`` dependency entries each listing
+    every other ref: as many pairs of refs as the body holds, all one pair of components."""
+    components = [
+        {"type": "machine-learning-model", "name": f"model-{i % 2}", "bom-ref": f"r{i}"} for i in range(refs)
+    ]
+    dependencies = [
+        {"ref": f"r{j}", "dependsOn": [f"r{i}" for i in range(refs) if i != j]} for j in range(entries)
+    ]
+    return {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": components} | {
+        "dependencies": dependencies
+    }
+
+
+def test_refs_naming_the_same_components_make_one_edge_per_pair():
+    _, result = import_document(_models_depending_on_each_other(refs=40, entries=10))
+
+    pairs = [(edge["source"], edge["target"]) for edge in result["relationships"]]
+    assert len(result["components"]) == 2
+    assert len(pairs) == len(set(pairs)) == 2
+
+
+def test_a_bom_of_more_dependency_references_than_allowed_is_refused_before_its_schema(monkeypatch):
+    monkeypatch.setattr(importer, "MAX_DEPENDENCY_REFS", 100)
+    checked = []
+    monkeypatch.setattr(importer, "_cyclonedx_validator", lambda: checked.append(1))
+
+    with pytest.raises(UploadInvalid) as refused:
+        import_document(_models_depending_on_each_other(refs=11, entries=10))  # 10 + 10 x 10 references
+
+    assert refused.value.errors == {"dependencies": ["At most 100 in all."]}
+    assert checked == []

@@ -59,6 +59,40 @@ def test_the_watchdog_replaces_a_worker_stuck_where_no_signal_reaches(tmp_path, 
     assert by_file["a.py"].findings and by_file["c.py"].findings  # the rest of the chunk went on
 
 
+class _SkippingClock:
+    """``isolation``'s ``time``: the monotonic clock, plus the seconds ``skip`` added."""
+
+    def __init__(self) -> None:
+        self.skipped = 0.0
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.skipped
+
+
+def test_a_zygote_slow_to_start_costs_no_file_its_per_file_limit(tmp_path, monkeypatch):
+    """The per-file clock starts when the worker is ready: a loaded machine's imports in the zygote took
+    longer than the watchdog test's limit, and the first file was stopped before the worker ever saw it.
+    Here the parent's clock jumps past the limit once the first chunk is sent, as those imports take."""
+    write_tree(tmp_path, {"a.py": "import openai\n", "b.py": "import cohere\n"})
+    wall_limit = 5.0
+    clock = _SkippingClock()
+    monkeypatch.setattr(isolation, "time", clock)
+    assign = isolation._Worker.assign
+
+    def assign_then_start_slowly(worker, *args):
+        assign(worker, *args)
+        if not clock.skipped:
+            clock.skipped = wall_limit + 1
+
+    monkeypatch.setattr(isolation._Worker, "assign", assign_then_start_slowly)
+    reports, _ = detect_isolated(
+        str(tmp_path), [_entries(tmp_path, ["a.py", "b.py"])], 1, 1 << 20, 2.0, wall_limit=wall_limit
+    )
+    by_file = dict(reports)
+    assert clock.skipped and not [report.warnings for report in by_file.values() if report.warnings], by_file
+    assert by_file["a.py"].findings and by_file["b.py"].findings
+
+
 def test_a_crashed_worker_costs_one_file_not_the_scan(tmp_path, monkeypatch):
     write_tree(tmp_path, {"a.py": "import openai\n", "b.py": "import cohere\n", "c.py": "import anthropic\n"})
     marker = tmp_path / "stuck.pid"

@@ -53,6 +53,20 @@ def test_a_text_with_a_long_line_keeps_the_bounded_pattern(monkeypatch):
     assert calls == ['"short"\n']
 
 
+def test_the_literals_of_a_text_with_a_long_line_are_the_backreference_patterns():
+    """Past ``_MAX_FAST_LINE`` the literals come from RE2's bounded pattern: the same matches."""
+    rnd = random.Random(17)
+    alphabet = ['"', "'", "`", "\\", "\n", "\r", "a", " ", "é", "\u2028"]
+    long_line = "a" * (textutil._MAX_FAST_LINE + 1)
+    texts = [
+        '"' + "x\\y" * rnd.randint(60, 140) + '" "' + "z" * rnd.randint(190, 210) + '"' for _ in range(50)
+    ]
+    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 600))) for _ in range(500)]
+    for text in texts:
+        text = f"{text}\n{long_line}\n{text}"
+        assert textutil.string_literals(text) == _literals_afresh(text), text
+
+
 def test_function_type_gate_answers_as_the_pattern():
     texts = [
         '{"type": "function", "function": {"name": "x"}}',

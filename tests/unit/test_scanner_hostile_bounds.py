@@ -10,10 +10,11 @@ import os
 import signal
 import struct
 import time
+import tomllib
 
 import pytest
 
-from common.scanner import engine, isolation, scan_path, worker
+from common.scanner import engine, isolation, limits, scan_path, walker, worker
 from common.scanner.detectors.base import SourceFile
 from common.scanner.detectors.code_declarations import manifest_function_sdk, manifest_tool_schema_sdk
 from common.scanner.detectors.languages import (
@@ -372,3 +373,129 @@ def test_the_constructors_of_a_go_package_are_found_once_and_in_linear_time(tmp_
     assert stopped <= {"server.go"}, result.warnings
     names = {c.name for c in result.components if c.type == "mcp_server"}
     assert {f"test server {index}" for index in range(8)} <= names, names
+
+
+def walked_with_warnings(root) -> tuple[list[str], list[tuple[str, str]]]:
+    warnings: list[tuple[str, str]] = []
+    return [entry.relpath for entry in walker.walk(root, lambda *warning: warnings.append(warning))], warnings
+
+
+@pytest.mark.parametrize("unreadable", ["!", "build\\", "[z-a]"])
+def test_an_ignore_line_pathspec_or_re2_cannot_read_does_not_end_the_scan(tmp_path, unreadable):
+    (tmp_path / ".gitignore").write_text(f"*.log\n{unreadable}\n")
+    (tmp_path / "app.py").write_text("import openai\n")
+    (tmp_path / "debug.log").write_text("x\n")
+
+    result = scan_path(tmp_path)
+
+    assert [c.name for c in result.components] == ["openai"]
+    walked, _ = walked_with_warnings(tmp_path)
+    assert "app.py" in walked
+
+
+def test_lines_git_would_skip_are_skipped_and_the_rest_applies(tmp_path):
+    (tmp_path / ".gitignore").write_text(
+        "*.log\n!\nbuild\\\n" + "x" * (walker.MAX_IGNORE_LINE_CHARS + 1) + "\n"
+    )
+    (tmp_path / "debug.log").write_text("x\n")
+
+    walked, warnings = walked_with_warnings(tmp_path)
+
+    assert walked == [".gitignore"] and warnings == []
+
+
+def test_an_ignore_file_re2_cannot_compile_as_one_set_is_a_warning_and_not_applied(tmp_path):
+    (tmp_path / ".gitignore").write_text("".join(f"build{i}/**/out{i}*.py\n" for i in range(2_000)))
+    (tmp_path / "build1" / "x").mkdir(parents=True)
+    (tmp_path / "build1" / "x" / "out1.py").write_text("import openai\n")
+
+    walked, warnings = walked_with_warnings(tmp_path)
+
+    assert "build1/x/out1.py" in walked
+    assert [relpath for relpath, _ in warnings] == [".gitignore"]
+    assert "cannot compile" in warnings[0][1]
+
+
+def test_an_ignore_file_of_more_patterns_than_re2_compiles_is_not_compiled(tmp_path, monkeypatch):
+    compiled = []
+    monkeypatch.setattr(walker, "_compiled_spec", compiled.append)
+    patterns = [f"*.log{i}" for i in range(walker.MAX_IGNORE_PATTERNS + 1)]
+    (tmp_path / ".gitignore").write_text("\n".join(["# many", "", *patterns]))
+
+    _, warnings = walked_with_warnings(tmp_path)
+
+    assert compiled == []
+    assert warnings == [(".gitignore", "ignore files over 3,000 patterns; not applied")]
+
+
+def test_an_ignore_file_over_the_size_limit_is_read_no_further_and_not_applied(tmp_path):
+    (tmp_path / ".gitignore").write_text("*.log\n#" + "x" * walker.MAX_IGNORE_FILE_BYTES + "\n")
+    (tmp_path / "debug.log").write_text("x\n")
+
+    walked, warnings = walked_with_warnings(tmp_path)
+
+    assert "debug.log" in walked
+    assert warnings == [(".gitignore", "ignore file over 256 KiB; not applied")]
+
+
+def test_distinct_ignore_files_past_the_walks_allowance_are_not_applied(tmp_path, monkeypatch):
+    monkeypatch.setattr(walker, "MAX_IGNORE_BYTES_PER_WALK", 1_000)
+    repeated, distinct = "#" + "a" * 600 + "\n", "*.log\n#" + "b" * 600 + "\n"
+    (tmp_path / ".gitignore").write_text(repeated)  # the root's is read first
+    for folder, text in (("a", repeated), ("b", repeated), ("c", distinct)):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / ".gitignore").write_text(text)
+        (tmp_path / folder / "debug.log").write_text("x\n")
+
+    walked, warnings = walked_with_warnings(tmp_path)
+
+    # the repeated text is compiled once and counted once; the distinct one is past the allowance
+    assert [relpath for relpath, _ in warnings] == ["c/.gitignore"]
+    assert "over 1,000 bytes of distinct ignore files" in warnings[0][1]
+    assert "c/debug.log" in walked
+
+
+@pytest.mark.parametrize(
+    ("name", "head"),
+    [
+        (
+            "app.go",
+            'package main\nimport "github.com/sashabaranov/go-openai"\nconst DefaultModel = "gpt-4o"\n',
+        ),
+        ("app.js", 'import OpenAI from "openai";\nconst model = "gpt-4o";\n'),
+    ],
+)
+def test_a_long_line_of_escaped_quotes_does_not_run_the_file_out_of_its_budget(tmp_path, name, head):
+    """``"\\`` repeated on one line: every quote is escaped, so no literal closes, and ``re`` tried 200
+    units from each of them (2.1 s per 400 KB). The file was stopped and its model not reported."""
+    path = tmp_path / name
+    path.write_text(head + '"\\' * 200_000 + "\n")
+    source = SourceFile(path=path, relpath=name, size=path.stat().st_size, root=str(tmp_path))
+
+    with one_scan():
+        report, _ = scan_file(source, all_detectors(), 5 * 1024 * 1024, 0.5)
+
+    assert report.warnings == []
+    assert "gpt-4o" in {finding.name for finding in report.findings}
+
+
+@pytest.mark.parametrize("name", ["pyproject.toml", "Pipfile", ".codex/config.toml"])
+def test_a_toml_key_of_thousands_of_dotted_parts_is_refused_not_parsed_for_seconds(tmp_path, name):
+    """``tomllib`` adds each part of a dotted key to a tuple: 40,000 parts cost 9 s (quadratic)."""
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("openai." * 40_000 + "x = 1\n")
+    source = SourceFile(path=path, relpath=name, size=path.stat().st_size, root=str(tmp_path))
+
+    with one_scan():
+        report, _ = scan_file(source, all_detectors(), 5 * 1024 * 1024, 0.5)
+
+    assert not [warning for warning in report.warnings if "CPU budget" in warning]
+    assert any("more than 256 parts" in warning for warning in report.warnings)
+
+
+def test_a_toml_key_of_as_many_parts_as_allowed_parses():
+    parts = ["k"] * limits.MAX_TOML_KEY_PARTS
+    assert limits.parse_toml(".".join(parts) + " = 1\n")["k"]["k"]
+    with pytest.raises(tomllib.TOMLDecodeError):
+        limits.parse_toml(".".join([*parts, '"quoted"']) + " = 1\n")

@@ -1,9 +1,11 @@
+import hashlib
 import json
 import random
 import string
 
 import pytest
 
+from common.scanner.redaction import mask_value
 from common.scanner.textutil import secret_hash
 from tests.unit.scanner_helpers import component, keys, scan_tree
 
@@ -147,3 +149,39 @@ def test_snippets_of_other_detectors_are_masked_too(tmp_path):
     snippets = [loc.snippet for c in result.components for loc in c.locations]
     assert any("anthropic.Anthropic(api_key='sk-ant-a" in s for s in snippets)
     assert all(secret not in s for s in snippets)
+
+
+def test_a_secret_the_mask_hides_whole_has_no_digest_to_reverse(tmp_path):
+    """``******`` hid ``hunter22``, but its unsalted SHA-256 beside the mask is in every lookup table."""
+    short, long = "hunter22", token(40)
+    config = {"mcpServers": {"db": {"command": "npx", "args": ["-y", "@x/db-mcp"], "env": {}}}}
+    config["mcpServers"]["db"]["env"] = {"DB_PASSWORD": short, "DB_TOKEN": long}
+    result = scan_tree(tmp_path, {".mcp.json": json.dumps(config)})
+
+    shown = json.dumps(result.to_dict())
+    records = {record["field"]: record for c in result.components for record in c.metadata.get("secrets", [])}
+    assert records["env.DB_PASSWORD"] == {"field": "env.DB_PASSWORD", "masked": "******"}
+    assert records["env.DB_TOKEN"]["hash"] == secret_hash(long)
+    assert hashlib.sha256(short.encode()).hexdigest() not in shown
+    assert secret_hash(short) is None
+
+
+def test_a_posted_record_with_a_digest_beside_a_whole_mask_loses_the_digest():
+    """Ingest and the engine's merge pass metadata through ``mask_value``: a result from an earlier CLI
+    (or made up) keeps no digest of a secret its mask hides whole; a partial mask keeps its digest."""
+    digest = hashlib.sha256(b"hunter22").hexdigest()
+    metadata = {
+        "secrets": [
+            {"field": "env.DB_PASSWORD", "masked": "******", "hash": digest},
+            {"masked": "******", "sha256": digest, "provider": "OpenAI"},
+            {"masked": "sk-proj-******abcd", "sha256": digest, "provider": "OpenAI"},
+        ]
+    }
+
+    assert mask_value("", metadata) == {
+        "secrets": [
+            {"field": "env.DB_PASSWORD", "masked": "******"},
+            {"masked": "******", "provider": "OpenAI"},
+            {"masked": "sk-proj-******abcd", "sha256": digest, "provider": "OpenAI"},
+        ]
+    }

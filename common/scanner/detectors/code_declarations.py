@@ -159,6 +159,9 @@ ENTRY_KEY_BEFORE = linear(
     r"""(?:^|[{,\s])(?:"([\w@.-]{1,100})"|'([\w@.-]{1,100})'|([\w@.-]{1,100}))\s*:\s*$"""
 )
 URL_OBJECT = re.compile(r"""(?<![\w$])["']?url["']?\s*:\s*new\s+URL\(\s*(?:(["'`])([^"'`\n$]{1,300})\1)?""")
+# or an address built in place: a Python f-string (``"url": f"ws://127.0.0.1:{port}/ws"``) or a JavaScript
+# template with a substitution (``url: `${base}/mcp```)
+BUILT_URL = re.compile(r"""(?<![\w$])["']?url["']?\s*:\s*(?:[fF]["']|`[^`\n]{0,300}\$\{)""")
 SERVER_MAP_KEYS = "mcpServers|mcp_servers|servers|connections"
 CLIENT_CALLS = "MultiServerMCPClient|MCPClient|MCPConfiguration|createMCPClient|from_dict|from_config"
 SERVER_MAP_KEY = linear(rf"""(?:{SERVER_MAP_KEYS})["']?\s*[:=]\s*$""")
@@ -186,6 +189,14 @@ RUST_COMMAND_LET = linear(
 RUST_SERVER_LAUNCH = linear(
     r'\bStdioTransport::create_with_server_launch\(\s*"([^"\n]{1,200})"\s*,\s*&?(?:vec!)?\[([^\]]{0,600})\]'
 )
+# a map of MCP servers by name filled in code: ``config.mcp_servers.insert("fs".to_string(),
+# ServerConfig::Stdio { command: "npx".to_string(), args: vec!["-y".to_string(), ..] })`` (or ``url: ..``)
+RUST_SERVER_INSERT = linear(
+    r'\bmcp_servers\s*\.\s*insert\(\s*(?:String::from\(\s*)?"([^"\n]{1,100})"'
+    r"\s*(?:\)|\.to_string\(\)|\.to_owned\(\)|\.into\(\))?\s*,"
+)
+RUST_SPEC_FIELD = linear(r'\b(command|url)\s*:\s*(?:String::from\(\s*)?"([^"\n]{1,300})"')
+RUST_ARGS_FIELD = linear(r"\bargs\s*:\s*(?:vec!)?\[([^\]]{0,600})\]")
 # a char literal ('{', '\n', '\u{7f}'); any other quote starts a lifetime ('a, &'static)
 RUST_CHAR = linear(r"'(?:[^\\'\n]|\\(?:u\{[0-9a-fA-F]{1,6}\}|x[0-9a-fA-F]{2}|.))'")
 # the function of a Chat Completions tool, also a struct literal of a type of the crate's own
@@ -473,19 +484,42 @@ def _held_command(
     return [(call, command.group(1), _rust_arguments(chunks))]
 
 
+# Azure Functions' MCP extension serves functions as the tools of the app's MCP server, through a tool trigger
+# binding named as the model calls it: Python ``@app.generic_trigger(type="mcpToolTrigger", toolName="x")`` /
+# ``@app.mcp_tool_trigger(tool_name="x")``, JavaScript ``app.mcpTool("fn", { toolName: "x" })``, Java
+# ``@McpToolTrigger(name = "fn", toolName = "x")`` (C#'s ``[McpToolTrigger]`` is the C# detector's)
+AZURE_FUNCTIONS_IMPORT = linear(
+    r"""^\s*(?:import\s+azure\.functions\b|from\s+azure\s+import\s+functions\b|from\s+azure\.functions\b)"""
+    r"""|["']@azure/functions["']|^\s*import\s+com\.microsoft\.azure\.functions\.""",
+    re.MULTILINE,
+)
+AZURE_TOOL_TRIGGER = linear(
+    r"@\w+\.(?:generic_trigger|mcp_tool_trigger)\(|\bapp\.mcpTool\(|@McpToolTrigger\("
+)
+AZURE_TOOL_NAME = linear(r"""\b(?:toolName|tool_name)\s*[=:]\s*["']([^"'\n]{1,100})["']""")
+AZURE_TRIGGER_WINDOW = 1200  # characters of a trigger's arguments read for its tool name
+MAX_AZURE_TRIGGERS = 200  # triggers read per file (a function app has a few dozen): keeps the read linear
+
+
 class CodeDeclarationsDetector(Detector):
     name = "code_declarations"
 
     def applies_to(self, file: SourceFile) -> bool:
-        return file.suffix in SCRIPT_SUFFIXES or file.suffix in (".cs", ".rs", ".go")
+        return file.suffix in SCRIPT_SUFFIXES or file.suffix in (".cs", ".rs", ".go", ".java", ".kt")
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         if file.size > MAX_BYTES:
             return
         text = file.text
+        if "ool" in text and "zure" in text and AZURE_FUNCTIONS_IMPORT.search(text):
+            yield from self.azure_function_tools(file, text)
+        if file.suffix in (".java", ".kt"):
+            return
         if file.suffix == ".rs":
             if "TokioChildProcess" in text or "create_with_server_launch" in text:
                 yield from self.rust_child_servers(file, text)
+            if "mcp_servers" in text:
+                yield from self.rust_server_map_entries(file, text)
             if file.scope != "test" and (
                 has_function_type(text)
                 or (("nputSchema" in text or "nput_schema" in text) and TOOL_SCHEMA_KEY.search(text))
@@ -819,6 +853,8 @@ class CodeDeclarationsDetector(Detector):
                 wrapped = next(literals.top_level(pair, URL_OBJECT), None)
                 if wrapped:
                     spec["url"] = wrapped.group(2) or ""
+                elif next(literals.top_level(pair, BUILT_URL), None):
+                    spec["url"] = ""
             if "command" not in spec and "url" not in spec and "serverUrl" not in spec:
                 continue
             spec["args"] = literals.string_list(pair, "args")
@@ -871,6 +907,57 @@ class CodeDeclarationsDetector(Detector):
             info = describe_server(spec)
             if info.package and info.registry not in (None, "command"):
                 yield self.server(file, info.package, line_at(text, start), spec)
+
+    def azure_function_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """The MCP tools an Azure Functions app serves through tool triggers (``AZURE_TOOL_TRIGGER``),
+        each named by its ``toolName`` (a generic trigger only when its type is ``mcpToolTrigger``)."""
+        seen: set[str] = set()
+        for count, match in enumerate(AZURE_TOOL_TRIGGER.finditer(text)):
+            if count == MAX_AZURE_TRIGGERS:
+                return
+            window = text[match.end() : match.end() + AZURE_TRIGGER_WINDOW]
+            window = window[: _call_end(window)]
+            if "generic_trigger" in match.group() and "mcpToolTrigger" not in window:
+                continue
+            named = AZURE_TOOL_NAME.search(window)
+            line = line_at(text, match.start())
+            if named is None or named.group(1).lower() in seen or self.commented(text, match.start()):
+                continue
+            seen.add(named.group(1).lower())
+            yield self.located(
+                file,
+                line,
+                "tool",
+                named.group(1).lower(),
+                MCP_PROVIDER,
+                metadata={"framework": "azure-functions-mcp"},
+            )
+
+    @staticmethod
+    def commented(text: str, offset: int) -> bool:
+        """Whether the line holding ``offset`` is a comment (``#``, ``//``) before it."""
+        return text[text.rfind("\n", 0, offset) + 1 : offset].lstrip().startswith(("#", "//"))
+
+    def rust_server_map_entries(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """The entries a Rust program puts in its map of MCP servers (``mcp_servers.insert("name", ..)``),
+        each named by its key when its value gives a command or a URL, as the same entry of a client
+        config file is; a unit test's entries are input for the code under test."""
+        tests: set[int] | None = None
+        for match in RUST_SERVER_INSERT.finditer(text):
+            if text[text.rfind("\n", 0, match.start()) + 1 : match.start()].lstrip().startswith("//"):
+                continue
+            if tests is None:
+                tests = rust_test_module_lines(text) if "cfg(test)" in text else set()
+            if line_at(text, match.start()) in tests:
+                continue
+            window = text[match.end() : match.end() + 1500]
+            value = window[: _call_end(window)]
+            spec: dict = {m.group(1): m.group(2) for m in RUST_SPEC_FIELD.finditer(value)}
+            if not spec:
+                continue
+            listed = RUST_ARGS_FIELD.search(value)
+            spec["args"] = RUST_STRING.findall(listed.group(1)) if listed else []
+            yield self.server(file, match.group(1), line_at(text, match.start(1)), spec)
 
     def rust_tool_definitions(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """Tools a Rust program sends a model API by hand (``json!`` or its own serde structs): an OpenAI
@@ -929,7 +1016,9 @@ class CodeDeclarationsDetector(Detector):
                 yield tool
 
     def csharp_servers(self, file: SourceFile, text: str) -> Iterator[Finding]:
-        from common.scanner.detectors.mcp_config import started_server
+        """The server a C# client transport names (``Name = "x"``); nameless, the package its command
+        starts or the host of the ``Endpoint`` it reaches."""
+        from common.scanner.detectors.mcp_config import reached_server, started_server
 
         literals = Literals(text, hash_comments=False)
         for match in CSHARP_TRANSPORT.finditer(text):
@@ -941,18 +1030,22 @@ class CodeDeclarationsDetector(Detector):
             command = re.search(
                 r'\bCommand\s*=\s*"([^"\n]+)"|\["command"\]\s*=\s*"([^"\n]+)"', text[pair[0] : pair[1]]
             )
+            url = re.search(r'\b(?:Endpoint|Url)\s*=\s*new\s+Uri\(\s*"([^"\n]+)"', text[pair[0] : pair[1]])
             if not named:
                 # nameless, the server is the package a runner starts (``Command = "npx", Arguments =
-                # ["-y", "pkg"]``); a local program names none
+                # ["-y", "pkg"]``), or the host an ``Endpoint`` reaches; a local program names none
                 arguments = CSHARP_ARGUMENTS.search(text[pair[0] : pair[1]]) if command else None
+                line = line_at(text, match.start())
+                found = None
                 if command and command.group(1) and arguments:
                     args = [m.group(1) for m in CSHARP_STRING.finditer(arguments.group(1))]
-                    found = started_server(self, file, line_at(text, match.start()), command.group(1), args)
-                    if found:
-                        yield found
+                    found = started_server(self, file, line, command.group(1), args)
+                elif url and not command:
+                    found = reached_server(self, file, line, url.group(1))
+                if found:
+                    yield found
                 continue
             spec = {"command": (command.group(1) or command.group(2))} if command else {}
-            url = re.search(r'\b(?:Endpoint|Url)\s*=\s*new\s+Uri\(\s*"([^"\n]+)"', text[pair[0] : pair[1]])
             if url:
                 spec = {"url": url.group(1)}
             yield self.server(file, named.group(2), line_at(text, named.start()), spec)

@@ -33,7 +33,7 @@ from common.scanner.detectors.containers import is_dockerfile
 from common.scanner.detectors.secrets import is_placeholder, marked_lines
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
-from common.scanner.limits import linear, load_yaml_all, parse_json
+from common.scanner.limits import line_at, linear, load_yaml_all, parse_json, parse_toml
 from common.scanner.registry import CONFIG_SUFFIXES as SELECTED_SUFFIXES
 from common.scanner.textutil import (
     YamlParents,
@@ -71,7 +71,7 @@ MAX_CONFIG_FACTS = 500
 MAX_CONFIG_DEPTH = 8
 # ``KEY=value``, ``key: value``, and PowerShell's ``$Model = "…"`` / ``[string]$ModelName = "…"`` parameters
 ASSIGNMENT = linear(
-    r"""^\s*(?:export\s+|-\s+)?(?:\[[\w.]{1,40}\]\s*)?\$?["']?([A-Za-z_][\w.-]*)["']?\s*(?::|=)\s*(.*?)\s*$"""
+    r"""^\s*(?:(?:export|local|declare|readonly|typeset)(?:\s+-\w+)*\s+|-\s+)?(?:\[[\w.]{1,40}\]\s*)?\$?["']?([A-Za-z_][\w.-]*)["']?\s*(?::|=)\s*(.*?)\s*$"""
 )
 URL = linear(r"https?://[^\s'\"<>,}]+")
 ENV_FACT_KEY = linear(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
@@ -189,6 +189,47 @@ def catalog_models_under_model_keys(document: object, limit: int = MAX_CONFIG_FA
     return found
 
 
+# the key of a provider entry that says which server it addresses (``"apiType": "Ollama"``)
+PROVIDER_KIND_KEY = linear(r"(?i)^(?:api[._-]?type|provider|backend|type|kind)$")
+SERVER_URL = linear(r"^https?://\S{1,300}$")
+
+
+def provider_entry_urls(document: object, limit: int = MAX_CONFIG_FACTS) -> list[tuple[str, str]]:
+    """(URL, provider) of each mapping that names a known AI server kind (``"apiType": "Ollama"``,
+    ``provider: vllm``) beside its address (``"url": "http://localhost:14434"``): the entry says which
+    server listens there, whatever its host and port (a local server moved off its default port)."""
+    _, _, endpoint_key, hints, *_ = _rules()
+    found: list[tuple[str, str]] = []
+    stack: list[tuple[object, int]] = [(document, 0)]
+    while stack and len(found) < limit:
+        node, depth = stack.pop()
+        if depth > MAX_CONFIG_DEPTH:
+            continue
+        if isinstance(node, list):
+            stack.extend((item, depth + 1) for item in node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        provider = None
+        for key, value in node.items():
+            if isinstance(value, (dict, list)):
+                stack.append((value, depth + 1))
+            elif provider is None and isinstance(value, str) and PROVIDER_KIND_KEY.match(str(key)):
+                provider = hints.get(re.sub(r"[\s.-]", "_", value.strip()).upper())
+        if provider is None:
+            continue
+        for key, value in node.items():
+            if (
+                isinstance(key, str)
+                and isinstance(value, str)
+                and endpoint_key.search(key)
+                and not _own_address_key().search(key)
+                and SERVER_URL.match(value.strip())
+            ):
+                found.append((value.strip(), provider))
+    return found
+
+
 @cache
 def _own_address_key():
     return linear(load_json("config_keys.json")["own_address_key"])
@@ -258,6 +299,9 @@ SHELL_MESSAGE = linear(
 # ``cat << 'EOF'`` with no redirection or pipe: its body is text the script prints, as an echo's is
 PRINTED_HEREDOC = linear(r"""^\s*cat\s+<<-?\s*['"]?([A-Za-z_]\w*)['"]?\s*$""")
 SHELL_SUFFIXES = (".sh", ".bash", ".zsh")
+REQUEST_FILE_SUFFIXES = (".http", ".rest")
+# a request body's model member, also in a shell string (``-d '{"model": "x"}'``, ``-d "{\"model\": \"x\"}"``)
+BODY_MODEL = linear(r'\\?"model\\?"\s*:\s*\\?"([^"\\\s]{1,120})\\?"')
 
 
 def printed_heredoc_lines(lines: list[str]) -> set[int]:
@@ -596,12 +640,14 @@ class ConfigDetector(Detector):
         stores: list[tuple[str, Package]] = []
         evaluated: list[tuple[str, str]] = []
         spring_stores: list[str] = []
+        addressed: list[tuple[str, str]] = []
         if config_suffix(file) == ".properties" and "vectorstore" in text:
             spring_stores = [m.group(1) for line in file.lines if (m := SPRING_STORE_PROPERTY.match(line))]
         if config_suffix(file) in STRUCTURED and file.size <= PARSE_LIMIT_BYTES:
             values: dict[str, str] = {}
             for document in self.parse(file, report):
                 values.update(model_like_values(document))
+                addressed.extend(provider_entry_urls(document))
                 structured.extend(catalog_models_under_model_keys(document))
                 evaluated.extend(eval_provider_models(document))
                 if config_suffix(file) == ".json" and "nodes" in text:
@@ -613,6 +659,7 @@ class ConfigDetector(Detector):
             if values:
                 report.facts.config_values = values
         yield from self.model_table(file, table)
+        yield from self.provider_entries(file, addressed)
         yield from self.eval_providers(file, evaluated)
         yield from self.flow_stores(file, stores)
         yield from self.spring_stores(file, spring_stores)
@@ -640,6 +687,8 @@ class ConfigDetector(Detector):
             printed_heredoc_lines(file.lines) if file.name.endswith(SHELL_SUFFIXES) and "<<" in text else ()
         )
         last = front_matter_end(file)
+        # a shell script's or an HTTP request file's request bodies name the model they ask for
+        request_bodies = file.name.endswith(SHELL_SUFFIXES + REQUEST_FILE_SUFFIXES) and '"model' in text
         # a Dockerfile's lines are rewritten (``ENV A b`` -> ``A=b``) before the check, so it checks each
         marked = None if dockerfile else quick_marked_lines(lowered, markers)
         for number, line in enumerate(file.lines, start=1):
@@ -672,6 +721,12 @@ class ConfigDetector(Detector):
                 found = model_finding(match.group(1), number, strong=True, hf_context=False)
                 if found:
                     yield self.model_at(file, number, found, loaded_from=match.group(0))
+            if request_bodies and not SHELL_MESSAGE.match(line):
+                for match in BODY_MODEL.finditer(line):
+                    found = model_finding(match.group(1), number, strong=False, hf_context=False)
+                    if found and (number, found[0]) not in reported_lines:
+                        reported_lines.add((number, found[0]))
+                        yield self.model_at(file, number, found)
             assignment = ASSIGNMENT.match(line)
             if not assignment:
                 if not SHELL_MESSAGE.match(line):  # ``echo "see https://…"`` tells, it does not call
@@ -758,6 +813,13 @@ class ConfigDetector(Detector):
         if env_facts:
             report.facts.env = env_facts
         yield from self.structured_models(file, structured, reported_lines)
+
+    def provider_entries(self, file: SourceFile, addressed: list[tuple[str, str]]) -> Iterator[Finding]:
+        """Each provider entry's address, at the first line that writes it."""
+        for url, provider in dict.fromkeys(addressed):
+            offset = file.text.find(url)
+            if offset >= 0:
+                yield from self.url(file, line_at(file.text, offset), url, True, provider)
 
     def modelfile_base(self, file: SourceFile) -> Iterator[Finding]:
         """An Ollama Modelfile's ``FROM llama3.2`` names the model it builds on (a ``FROM ./x.gguf``
@@ -866,7 +928,7 @@ class ConfigDetector(Detector):
                 return [_loads_jsonc(file.text)]
             if kind == "YAML":
                 return load_yaml_all(file.text, _tolerant_yaml_loader())
-            return [tomllib.loads(file.text)]
+            return [parse_toml(file.text)]
         except RecursionError:
             report.warnings.append(f"{kind} nested too deeply to parse")
         except (ValueError, yaml.YAMLError, tomllib.TOMLDecodeError) as exc:

@@ -47,7 +47,7 @@ from common.scanner.detectors.base import Detector, FileReport, Finding, SourceF
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module
 from common.scanner.limits import compose_yaml_all, linear
-from common.scanner.textutil import hf_url_models
+from common.scanner.textutil import hf_url_models, read_neighbour, scan_root_of
 
 yaml = lazy_module("yaml")
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "containers.yaml"
@@ -745,6 +745,39 @@ def configures_llm(environment: YamlNode | None) -> bool:
     )
 
 
+# the template a project commits for the ``.env`` its compose file reads (``.env`` itself is not committed)
+ENV_TEMPLATE_SUFFIXES = ("", ".example", ".sample", ".template", ".dist")
+ENV_ASSIGNMENT = linear(r"^\s*(?:export\s+)?([A-Za-z_]\w{0,80})\s*=")
+MAX_ENV_FILES = 8
+
+
+def env_file_paths(env_file: YamlNode | None) -> list[str]:
+    """The paths of a compose service's ``env_file``: one path, a list of paths, or a list of
+    ``{path: …, required: …}`` entries."""
+    if env_file is None:
+        return []
+    entries = env_file.elements() if env_file.is_sequence else [env_file]
+    paths = [entry.text_at("path") if entry.is_mapping else entry.text for entry in entries]
+    return [path for path in paths if path and "$" not in path][:MAX_ENV_FILES]
+
+
+def env_files_configure_llm(file: SourceFile, env_file: YamlNode | None) -> bool:
+    """A compose service's ``env_file`` (or, when the project commits only its template, ``.env.example``
+    beside it) sets an LLM provider's variable or a generic LLM setting: the service is handed an LLM."""
+    variables = llm_provider_variables()
+    root = scan_root_of(file)
+    for path in env_file_paths(env_file):
+        for suffix in ENV_TEMPLATE_SUFFIXES:
+            text = read_neighbour(file.path.parent / f"{path}{suffix}", root)
+            if text is None:
+                continue
+            names = (m.group(1).upper() for line in text.split("\n") if (m := ENV_ASSIGNMENT.match(line)))
+            if any(name in variables or LLM_SETTING.search(name) for name in names):
+                return True
+            break
+    return False
+
+
 def workload_image_findings(
     file: SourceFile,
     detector: str,
@@ -756,8 +789,10 @@ def workload_image_findings(
     metadata: dict,
     model_volumes: list[str],
     environment: YamlNode | None,
+    llm_env_file: bool = False,
 ) -> Iterator[Finding]:
-    """The image a compose service or Kubernetes container runs, with the model volumes it mounts."""
+    """The image a compose service or Kubernetes container runs, with the model volumes it mounts
+    (``llm_env_file``: an environment file hands it an LLM)."""
     if model_volumes:
         metadata = {**metadata, "model_volumes": model_volumes}
     finding = container_finding(
@@ -768,7 +803,7 @@ def workload_image_findings(
         gpu_requested=gpu_requested,
         internet_facing=internet_facing,
         metadata=metadata,
-        llm_configured=configures_llm(environment),
+        llm_configured=llm_env_file or configures_llm(environment),
     )
     if finding:
         yield finding
@@ -810,6 +845,7 @@ def scan_compose(file: SourceFile, detector: str, document: YamlNode) -> Iterato
                 metadata={"service": service_name},
                 model_volumes=compose_model_volumes(service),
                 environment=service.get("environment"),
+                llm_env_file=env_files_configure_llm(file, service.get("env_file")),
             )
         yield from command_line_findings(file, detector, service, ("command", "entrypoint"))
 

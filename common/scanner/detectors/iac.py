@@ -36,7 +36,7 @@ from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
 from common.scanner.limits import line_at, linear, parse_json
 from common.scanner.model_constants import CATALOG_LITERAL
-from common.scanner.textutil import code_model_literals, comment_line_numbers, model_finding
+from common.scanner.textutil import code_model_literals, comment_line_numbers, endpoint_for_url, model_finding
 
 yaml = lazy_module("yaml")
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "iac.yaml"
@@ -1201,7 +1201,19 @@ class IacDetector(Detector):
                         )
                     )
         deployed = {f.key for f in findings if f.type == "model"}  # with the version a deployment pins
-        return findings + [f for f in self.bicep_catalog_models(file) if f.key not in deployed]
+        findings += [f for f in self.bicep_catalog_models(file) if f.key not in deployed]
+        return findings + list(self.bicep_endpoints(file))
+
+    def bicep_endpoints(self, file: SourceFile) -> Iterator[Finding]:
+        """AI endpoints a Bicep ``param``/``var`` holds as its literal default (``param ollamaEndpoint
+        string = 'http://localhost:11434/v1'``, handed to the app's settings): the address the deployed
+        app calls unless the operator overrides it. Known AI hosts and servers only."""
+        comments = comment_line_numbers(file.lines, ("//", "/*"))
+        for number, raw in enumerate(file.lines, start=1):
+            binding = BICEP_LITERAL.match(raw) if "://" in raw and number not in comments else None
+            endpoint = endpoint_for_url(binding.group(2), any_host=False) if binding else None
+            if endpoint:
+                yield self.endpoint_finding(file, number, endpoint)
 
     def findings(self, file: SourceFile, resources: list[Resource]) -> list[Finding]:
         evaluation = Evaluation(resources)

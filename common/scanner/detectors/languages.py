@@ -46,8 +46,8 @@ from common.scanner.detectors.base import Detector, FileReport, Finding, SourceF
 from common.scanner.detectors.code_declarations import PLACEHOLDER_NAMES
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_re
-from common.scanner.limits import line_at, linear
-from common.scanner.model_constants import CATALOG_LITERAL, rust_test_module_lines
+from common.scanner.limits import line_at, linear, parse_toml
+from common.scanner.model_constants import BRACE, CATALOG_LITERAL, rust_test_module_lines
 from common.scanner.sfc import SFC_SUFFIXES
 from common.scanner.test_data import CALLS_OUT, unit_test_file
 from common.scanner.textutil import (
@@ -185,7 +185,7 @@ def call_arguments(window: str) -> str:
     return window
 
 
-MCP_PACKAGES = ("mcp", "fastmcp", "mastra-mcp")
+MCP_PACKAGES = ("mcp", "fastmcp", "mastra-mcp", "pronskiy-mcp")
 MODEL_VERBS = ("pull", "show", "run", "load", "copy", "delete", "push")
 MCP_PROVIDER = "Model Context Protocol"
 JAVA_MCP_SDK = "io.modelcontextprotocol.sdk:mcp"
@@ -951,7 +951,7 @@ def _renamed_in(folder: Path, root: str) -> tuple[tuple[str, str], ...]:
     if text is None or "package" not in text:
         return ()
     try:
-        data = tomllib.loads(text)
+        data = parse_toml(text)
     except (tomllib.TOMLDecodeError, ValueError):
         return ()
     scopes = [data, *(t for t in data.get("target", {}).values() if isinstance(t, dict))]
@@ -1775,11 +1775,16 @@ class JavaDetector(_LanguageDetector):
             r'\bProcessBuilder\(\s*(?:listOf\(|List\.of\(|Arrays\.asList\()?\s*"([^"\n]{1,100})"([^()]{0,600})\)'
         ),
     )
-    # the Java SDK: ``HttpClientSseClientTransport.builder("http://host:8080")`` (also Streamable HTTP)
+    # the Java SDK: ``HttpClientSseClientTransport.builder("http://host:8080")`` (also Streamable HTTP); the
+    # Kotlin SDK: ``SseClientTransport(httpClient, "https://host/sse")`` (also Streamable HTTP and WebSocket)
     remote_server_patterns = (
         linear(
             r"\b(?:HttpClientSseClientTransport|HttpClientStreamableHttpTransport)\.builder\(\s*"
             r'"((?:https?|wss?)://[^"\s]{1,200})"'
+        ),
+        linear(
+            r"\b(?:Sse|StreamableHttp|WebSocket)ClientTransport\(\s*(?:client\s*=\s*)?[\w.]{1,60}\s*,\s*"
+            r'(?:urlString\s*=\s*|url\s*=\s*)?"((?:https?|wss?)://[^"\s]{1,200})"'
         ),
     )
     tool_patterns = (
@@ -1852,6 +1857,12 @@ class JavaDetector(_LanguageDetector):
         r"\bStdioMcpTransport\s*\.\s*(?:Builder|builder)\s*\(\s*\)[^;]{0,300}?\.command\(\s*"
         r'(?:List\.of|Arrays\.asList|listOf|mutableListOf)\(\s*"([^"\n]{1,100})"([^()]{0,600})\)'
     )
+    # and its HTTP transports reach a server at a written address: ``new HttpMcpTransport.Builder()
+    # .sseUrl("http://host/sse")``, ``StreamableHttpMcpTransport.builder().url("https://host/mcp")``
+    LANGCHAIN4J_HTTP = linear(
+        r"\b(?:Http|StreamableHttp)McpTransport\s*\.\s*(?:Builder|builder)\s*\(\s*\)[^;]{0,300}?"
+        r'\.(?:sseUrl|url)\(\s*"((?:https?|wss?)://[^"\s]{1,200})"'
+    )
     LANGCHAIN4J_MCP = "langchain4j-mcp"
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
@@ -1867,8 +1878,9 @@ class JavaDetector(_LanguageDetector):
     def langchain4j_mcp(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """A file that imports LangChain4j's MCP module and builds a ``DefaultMcpClient`` is an MCP client,
         named after the module's artifact (``langchain4j-mcp``) at its first import; a server its stdio
-        transport starts through a package runner is named by the package."""
-        from common.scanner.detectors.mcp_config import started_server
+        transport starts through a package runner is named by the package, one its HTTP transport reaches
+        by its host."""
+        from common.scanner.detectors.mcp_config import reached_server, started_server
 
         imported = self.LANGCHAIN4J_MCP_IMPORT.search(text)
         if imported is None:
@@ -1883,6 +1895,10 @@ class JavaDetector(_LanguageDetector):
             args = [m.group(m.lastindex) for m in CHILD_ARGUMENT.finditer(match.group(2) or "")]
             found = started_server(self, file, line, match.group(1), args)
             if found:
+                yield found
+        for match in self.LANGCHAIN4J_HTTP.finditer(text):
+            line = _line_at(text, match.start(1))
+            if line not in comments and (found := reached_server(self, file, line, match.group(1))):
                 yield found
 
     QUALIFIED = linear(r"(?:^|[^\w.\"])((?:[a-z][a-z0-9_]*\.){2,}[a-z][a-z0-9_]*)\.[A-Z]\w*")
@@ -2107,18 +2123,24 @@ class RubyDetector(_LanguageDetector):
         linear(r"""\bMCP::Tool\.define\(\s*name:\s*["']([^"'\n]{1,100})["']"""),
         linear(r"""\.define_tool\(\s*name:\s*["']([^"'\n]{1,100})["']"""),
     )
-    TOOL_CLASS = linear(r"^\s*class\s+(\w+)\s*<\s*(?:::)?MCP::Tool\b", re.MULTILINE)
+    # a tool class of the official gem (``< MCP::Tool``) or of fast-mcp (``< FastMcp::Tool``)
+    TOOL_CLASS = linear(r"^\s*class\s+((?:\w+::)*\w+)\s*<\s*(?:::)?(MCP|FastMcp)::Tool\b", re.MULTILINE)
     idiom_is_import = True  # Bundler.require (Rails) loads every gem: its constants need no require
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
-        """``tool_name "x"``, ``MCP::Tool.define(name: "x")``, and a ``MCP::Tool`` subclass that names
-        itself nowhere: the gem then names the tool after the class in snake_case."""
+        """``tool_name "x"``, ``MCP::Tool.define(name: "x")``, and a tool class that names itself nowhere:
+        the official gem then names the tool after the class in snake_case, fast-mcp by the class's name
+        as Ruby spells it (``SummarizeTool``)."""
         yield from super().tool_names(text)
         classes = list(self.TOOL_CLASS.finditer(text))
         for index, match in enumerate(classes):
             end = classes[index + 1].start() if index + 1 < len(classes) else len(text)
             if not re.search(r"^\s*tool_name\b", text[match.end() : end], re.MULTILINE):
-                yield match.start(1), snake_case(match.group(1))
+                written = match.group(1)
+                yield (
+                    match.start(1),
+                    written if match.group(2) == "FastMcp" else snake_case(written.rsplit("::")[-1]),
+                )
 
     # the MCP client gems: ruby_llm-mcp's ``RubyLLM::MCP.client(name: "x", config: {...})`` connects to one
     # server it names; ruby-mcp-client's ``MCPClient.create_client(mcp_server_configs: [...])`` to servers
@@ -2291,6 +2313,30 @@ class CSharpDetector(_LanguageDetector):
     # a tool built in code rather than by attribute: ``McpServerTool.Create(fn, new() { Name = "x" })``
     CREATED_TOOL = linear(r'\bMcpServerTool\.Create\([^;]{0,400}?\bName\s*=\s*"([^"\n]{1,100})"')
 
+    # the attribute lists that may follow a tool's own (``[Description("…")]`` on a line of its own,
+    # ``[return: Description(…)]``): the method they all sit on comes after the last of them
+    FOLLOWING_ATTRIBUTES = linear(r"(?:\s*\[[^\]\n]{0,400}\])*")
+
+    # a method returning ``Task``/``ValueTask`` (``async Task<string> GetAsync(``) is asynchronous
+    ASYNC_RETURN = linear(r"\b(?:Value)?Task\b")
+
+    def attributed_method(self, text: str, end: int) -> str | None:
+        """The function name the SDK gives the method declared after the attribute list ending at ``end``
+        (past any other attribute lists): Semantic Kernel and Microsoft.Extensions.AI (under the MCP SDK)
+        drop the ``Async`` of an asynchronous method's name (``GetForecastAsync`` is ``GetForecast``)."""
+        after = self.FOLLOWING_ATTRIBUTES.match(text, end, end + 2000).end()
+        method = re.search(r"\b(\w+)\s*\(", text[after : after + 400])
+        if not method:
+            return None
+        name = method.group(1)
+        if (
+            name.endswith("Async")
+            and name != "Async"
+            and self.ASYNC_RETURN.search(method.string, 0, method.start())
+        ):
+            return name[: -len("Async")]
+        return name
+
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """``[McpServerTool(Name = "x")]``, or the method the bare attribute sits on; a tool
         ``McpServerTool.Create`` builds, by the ``Name`` its options give; an Azure Functions tool trigger."""
@@ -2306,18 +2352,6 @@ class CSharpDetector(_LanguageDetector):
             method = self.attributed_method(text, match.end())
             if method:  # the C# SDK names a tool after its method in snake_case
                 yield match.start(), snake_case(method)
-
-    # the attribute lists stacked between a tool attribute and its method:
-    # ``[RequireRole("admin")]``, ``[return: Description("...")]``
-    STACKED_ATTRIBUTES = linear(r"(?:\s*\[[^\[\]\n]{0,300}\])*")
-
-    def attributed_method(self, text: str, end: int) -> str | None:
-        """The method an attribute ending at ``end`` sits on. Other attribute lists may stand between
-        them, and their arguments (``RequireRole("admin")``) look like a call, so they are skipped."""
-        window = text[end : end + 1000]
-        skipped = self.STACKED_ATTRIBUTES.match(window)
-        method = re.search(r"\b(\w+)\s*\(", window[skipped.end() if skipped else 0 :][:400])
-        return method.group(1) if method else None
 
     # ``namespace Contoso.OpenAI.Chat;`` or ``namespace Contoso.OpenAI.Chat {``
     NAMESPACE = linear(r"^\s*namespace\s+(\w+(?:\.\w+)+)\s*[;{]?\s*$", re.MULTILINE)
@@ -2341,10 +2375,21 @@ class CSharpDetector(_LanguageDetector):
     # ``options.ServerInfo = new Implementation { Name = "x", ... }`` in options too long to read whole
     SERVER_INFO = linear(r'\bServerInfo\s*=\s*new[^{;]{0,40}\{[^}]{0,200}\bName\s*=\s*"([^"\n]{1,100})"')
 
+    # the ModelContextProtocol-SemanticKernel package connects a kernel to an MCP server and imports its
+    # tools as kernel functions: ``kernel.Plugins.AddMcpFunctionsFromStdioServerAsync("name", ...)`` (also
+    # SSE and Streamable HTTP); the client is that package
+    KERNEL_MCP_FUNCTIONS = linear(r"\.AddMcpFunctionsFrom(?:Stdio|Sse|StreamableHttp)ServerAsync\s*[(<]")
+    KERNEL_MCP_PACKAGE = "ModelContextProtocol-SemanticKernel"
+
     def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
         """Tools, and the server that ``services.AddMcpServer()`` hosts: named by its ``ServerInfo``
-        ``Name``, else (as the SDK does) after the assembly of the project the file belongs to."""
+        ``Name``, else (as the SDK does) after the assembly of the project the file belongs to; the
+        client a kernel connects with through ``AddMcpFunctionsFrom…ServerAsync``."""
         yield from super().mcp_tools(file, text, comments)
+        for match in self.KERNEL_MCP_FUNCTIONS.finditer(text):
+            line = _line_at(text, match.start())
+            if line not in comments:
+                yield self.code_mcp_client(file, line, self.KERNEL_MCP_PACKAGE)
         for match in self.ADD_MCP_SERVER.finditer(text):
             line = _line_at(text, match.start())
             if line in comments:
@@ -2552,6 +2597,14 @@ class RustDetector(_LanguageDetector):
     # or shell text a raw string holds (a config template the program writes out)
     comment_prefixes = ("//", "/*", "*", "# ", "#\t", "##")
     quick_tokens = ("use ", "extern crate", "::")
+    # rmcp's client transports reaching a written address: ``StreamableHttpClientTransport::from_uri(url)``,
+    # ``SseClientTransport::start(url)``
+    remote_server_patterns = (
+        linear(
+            r"\b(?:StreamableHttpClientTransport::from_uri|SseClientTransport::start)\(\s*"
+            r'"((?:https?|wss?)://[^"\s]{1,200})"'
+        ),
+    )
     USE = linear(r"^\s*(?:pub\s+)?use\s+(\w+)((?:::[^;]*)?);", re.MULTILINE)
     # ``#[tool]``, ``#[tool(..)]``, also by path (``#[rmcp::tool(..)]``, ``#[swiftide::tool(..)]``)
     TOOL_ATTRIBUTE = linear(r"#\[(?:\w+::){0,3}tool(\(|\])")
@@ -2866,6 +2919,8 @@ class RustDetector(_LanguageDetector):
         yield from super().detect(file, report)
         text = file.text
         yield from self.environment_default_models(file, text)
+        if "http" in text and ("api_base" in text or "base_url" in text or "Ollama::new" in text):
+            yield from self.configured_servers(file, text)
         if "rig" in {p.id for _, p in self.sdk_imports(text)}:
             return
         if "_tool" in text:
@@ -2914,6 +2969,9 @@ class RustDetector(_LanguageDetector):
     # ``.send()``, ``.chat(..)``, ``.generate_content(..)``, ``.prompt(..)``, ``.stream(..)``
     MODEL_REQUEST = linear(r"\.(?:create|send|generate|chat|complete|stream|prompt|invoke)\w{0,40}\(")
 
+    def sends_model_request(self, text: str, comments: set[int]) -> bool:
+        return any(_line_at(text, m.start()) not in comments for m in self.MODEL_REQUEST.finditer(text))
+
     def declaration_builder_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """Function declarations a program builds for a model, each named and described (the model's
         view of a tool, whatever crate defines the type), in a crate that uses an LLM or a file that
@@ -2938,7 +2996,7 @@ class RustDetector(_LanguageDetector):
         if unit_test_file(file.relpath) and not CALLS_OUT.search(text):
             return
         comments = self.comment_lines(file.lines)
-        if not any(_line_at(text, m.start()) not in comments for m in self.MODEL_REQUEST.finditer(text)):
+        if not self.sends_model_request(text, comments):
             return
         owner = next(
             (p for _, p in self.sdk_imports(text) if p.type in ("llm_provider", "agent_framework")), None
@@ -2948,6 +3006,30 @@ class RustDetector(_LanguageDetector):
         framework = owner.id if owner else crate_name(file) or component_name_for(file.relpath)
         provider = owner.provider if owner else framework
         yield from self.named_tools(file, text, comments, found, provider, framework, set())
+
+    # a client's server set by a builder or constructor: async-openai's ``.with_api_base("http://…/v1")``,
+    # ``.base_url("…")``, and ollama-rs' ``Ollama::new("http://host", 11500)``
+    API_BASE_CALL = linear(r'\.(?:with_|set_)?(?:api_base|base_url|api_url)\(\s*"(https?://[^"\s]{1,300})"')
+    OLLAMA_NEW = linear(
+        r'\bOllama::new\(\s*"(https?://[^"\s/]{1,200})/?"(?:\.(?:to_string|to_owned|into)\(\))?,\s*(\d{2,5})\s*\)'
+    )
+
+    def configured_servers(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """The AI server a client is built for, whatever its host, in a crate that uses an LLM or a file
+        importing a catalog AI crate (an HTTP client's ``base_url`` elsewhere addresses anything)."""
+        found = [(m.start(), m.group(1), None) for m in self.API_BASE_CALL.finditer(text)]
+        found += [(m.start(), f"{m.group(1)}:{m.group(2)}", "Ollama") for m in self.OLLAMA_NEW.finditer(text)]
+        if not found or not (self.sdk_imports(text) or crate_uses_llm(file)):
+            return
+        comments = self.comment_lines(file.lines)
+        commented: dict[int, int | None] = {}
+        for offset, url, hint in found:
+            line = _line_at(text, offset)
+            if line in comments or self.after_line_comment(text, offset, commented):
+                continue
+            endpoint = endpoint_for_url(url, any_host=True, hint=hint)
+            if endpoint:
+                yield self.endpoint_finding(file, line, endpoint)
 
     # ``env::var("AGENT_MODEL").unwrap_or("openai/gpt-4.1-mini".to_string())``: the model a program runs
     # when its environment names none (``unwrap_or_else(|_| "..".into())`` the same)
@@ -3003,6 +3085,17 @@ class RustDetector(_LanguageDetector):
     DESCRIPTION_CONSTANT = linear(r"\bconst\s+DESCRIPTION\s*:")
     ARGUMENTS_TYPE = linear(r"\btype\s+(?:Input|Args|Arguments|Params|Parameters)\s*=")
 
+    @staticmethod
+    def block_body(text: str, start: int, limit: int) -> str:
+        """The text from ``start`` to the brace closing the block that opens after it (an impl's own
+        items, not a test module written after it), or to ``limit`` if it stays open."""
+        depth = 0
+        for brace in BRACE.finditer(text, start, limit):
+            depth += 1 if brace.group() == "{" else -1
+            if depth == 0:
+                return text[start : brace.end()]
+        return text[start:limit]
+
     def named_method_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """``impl Tool for X`` with a literal ``fn name`` and a description or schema method: a tool of the
         catalog crate the file takes ``Tool`` from (ollama-rs), else of the crate itself when it is an
@@ -3014,7 +3107,7 @@ class RustDetector(_LanguageDetector):
         constants: dict[str, str] | None = None
         for index, match in enumerate(impls):
             end = impls[index + 1].start() if index + 1 < len(impls) else len(text)
-            body = text[match.end() : min(end, match.end() + 4000)]
+            body = self.block_body(text, match.end(), min(end, match.end() + 4000))
             named = self.NAME_METHOD.search(body)
             if named is None and (literal := self.DEFINITION_LITERAL.search(body)):
                 found.append((match.start(), literal.group(1)))
@@ -3092,14 +3185,18 @@ class RustDetector(_LanguageDetector):
     def attribute_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """Functions under ``#[tool]``/``#[tool(name = "x")]`` outside MCP, in a crate that is an AI one: an
         agent framework's tool macro (``#[swiftide::tool(..)]``) or a crate's own (agentai's ``#[toolbox]
-        impl X { #[tool] fn web_search }``), named ``name = "x"``, else the function."""
+        impl X { #[tool] fn web_search }``), named ``name = "x"``, else the function. A test file that sends
+        no request to a model only expands the macro (``tests/macro_tests.rs`` asserting the declaration
+        it derives, never live nor configured from the environment): its functions reach no agent."""
         found = list(self.tool_names(text))
         if not found or not crate_uses_llm(file):
+            return
+        comments = self.comment_lines(file.lines)
+        if file.scope == "test" and not (CALLS_OUT.search(text) or self.sends_model_request(text, comments)):
             return
         owner = next((p for _, p in self.sdk_imports(text) if p.type == "agent_framework"), None)
         framework = owner.id if owner else crate_name(file) or component_name_for(file.relpath)
         provider = owner.provider if owner else framework
-        comments = self.comment_lines(file.lines)
         yield from self.named_tools(file, text, comments, found, provider, framework, set())
 
     def crate_macro_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:

@@ -28,8 +28,15 @@ from common.scanner.catalog import (
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
-from common.scanner.limits import line_at, linear, parse_json, parse_python
-from common.scanner.textutil import own_packages, per_scan, read_neighbour, scan_root_of
+from common.scanner.limits import line_at, linear, parse_json, parse_python, parse_toml
+from common.scanner.textutil import (
+    OWN_NAME,
+    model_finding,
+    own_packages,
+    per_scan,
+    read_neighbour,
+    scan_root_of,
+)
 
 configparser = lazy_module("configparser")
 tomllib = lazy_module("tomllib")
@@ -77,10 +84,11 @@ GO_INDIRECT = linear(r"//\s*indirect\b")
 VIA = linear(r"^\s*#\s*(?:via\b\s*)?(.*?)\s*$")
 
 
-def pip_compile_transitive_lines(lines: list[str]) -> set[int]:
+def pip_compile_transitive_lines(lines: list[str], project: frozenset[str] = frozenset()) -> set[int]:
     """1-based lines of the requirements a ``pip-compile`` / ``uv pip compile`` output pins only because
     another package needs them: their ``# via`` notes name packages, never a ``-r``/``-c`` input file or
-    the project itself. A lock file's transitive entries are no dependency of the project."""
+    the project itself (``project``: its own package names, which rye writes as ``# via harbour-bot``). A
+    lock file's transitive entries are no dependency of the project."""
     found: set[int] = set()
     for index, raw in enumerate(lines):
         if not raw.strip() or raw.lstrip().startswith(("#", "-")):
@@ -96,9 +104,19 @@ def pip_compile_transitive_lines(lines: list[str]) -> set[int]:
         elif "# via " in raw:
             sources.append(raw.split("# via ", 1)[1].strip())
         # ``-r requirements.in``, ``-c constraints.txt`` and ``app (pyproject.toml)`` are the project's own
-        if sources and not any(s.startswith(("-r", "-c", "-e", ".", "/")) or "(" in s for s in sources):
+        if sources and not any(
+            s.startswith(("-r", "-c", "-e", ".", "/")) or "(" in s or normalize_pypi(s) in project
+            for s in sources
+        ):
             found.add(index + 1)
     return found
+
+
+def project_names_beside(file: SourceFile) -> frozenset[str]:
+    """The normalised name of the Python project whose ``pyproject.toml`` sits beside ``file``."""
+    text = read_neighbour(file.path.with_name("pyproject.toml"), scan_root_of(file))
+    declared = dict(OWN_NAME["pypi"])["pyproject.toml"].search(text) if text else None
+    return frozenset({normalize_pypi(declared.group(1).strip())}) if declared else frozenset()
 
 
 def _table_line(file: SourceFile, dependency: str) -> int:
@@ -147,6 +165,21 @@ def _finding(
         detector=detector,
         metadata={"manifests": [file.relpath], "declared_as": [declared]},
     )
+
+
+# the last part of a VS Code setting's name that says it picks a model (``x.modelName``, ``x.chatModel``)
+MODEL_SETTING = linear(r"(?i)model(?:[._-]?(?:name|id))?$")
+
+
+def contributed_settings(data: dict) -> Iterator[tuple[str, dict]]:
+    """(name, schema) of each setting a VS Code extension's manifest contributes
+    (``contributes.configuration``: one section or a list of them)."""
+    contributes = data.get("contributes")
+    configuration = contributes.get("configuration") if isinstance(contributes, dict) else None
+    for section in configuration if isinstance(configuration, list) else [configuration]:
+        properties = section.get("properties") if isinstance(section, dict) else None
+        if isinstance(properties, dict):
+            yield from ((k, v) for k, v in properties.items() if isinstance(k, str) and isinstance(v, dict))
 
 
 def _json_object(file: SourceFile, report: FileReport) -> dict | None:
@@ -341,7 +374,9 @@ class ManifestDetector(_ManifestDetector):
         )
 
     def requirements(self, file: SourceFile) -> Iterator[Finding]:
-        transitive = pip_compile_transitive_lines(file.lines) if "# via" in file.text else set()
+        transitive = set()
+        if "# via" in file.text:
+            transitive = pip_compile_transitive_lines(file.lines, project_names_beside(file))
         for number, raw in enumerate(file.lines, start=1):
             if number in transitive:
                 continue
@@ -393,7 +428,7 @@ class ManifestDetector(_ManifestDetector):
 
     def _toml(self, file: SourceFile, report: FileReport) -> dict | None:
         try:
-            return tomllib.loads(file.text)
+            return parse_toml(file.text)
         except tomllib.TOMLDecodeError as exc:
             report.warnings.append(f"invalid TOML: {exc}")
             return None
@@ -408,7 +443,8 @@ class ManifestDetector(_ManifestDetector):
             requirements.extend(group)
         tool = data.get("tool", {})
         groups = [*data.get("dependency-groups", {}).values(), tool.get("uv", {}).get("dev-dependencies", [])]
-        groups += tool.get("pdm", {}).get("dev-dependencies", {}).values()  # uv's and PDM's dev groups
+        groups.append(tool.get("rye", {}).get("dev-dependencies", []))
+        groups += tool.get("pdm", {}).get("dev-dependencies", {}).values()  # uv's, rye's and PDM's dev groups
         for environment in tool.get("hatch", {}).get("envs", {}).values():  # Hatch environments
             if isinstance(environment, dict):
                 groups += [environment.get("dependencies", []), environment.get("extra-dependencies", [])]
@@ -521,6 +557,21 @@ class ManifestDetector(_ManifestDetector):
                     yield _finding(
                         self.name, package, file, line, _version_from_spec(str(spec)), f"{dependency}@{spec}"
                     )
+
+        yield from self.extension_setting_models(file, data)
+
+    def extension_setting_models(self, file: SourceFile, data: dict) -> Iterator[Finding]:
+        """A VS Code extension's setting that picks a model, with a catalog model id as its default: the
+        extension runs that model until its user picks another (a config default, as in code)."""
+        for name, schema in contributed_settings(data):
+            default = schema.get("default")
+            if not isinstance(default, str) or not MODEL_SETTING.search(name.rpartition(".")[2]):
+                continue
+            key_line = _key_line(file, name, 0)
+            line = _line_of(file, default, key_line) if key_line else 0
+            found = model_finding(default, line, strong=False, hf_context=False) if line else None
+            if found:
+                yield self.model_at(file, line, found)
 
     def composer_json(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         """PHP's Composer manifest: ``require`` and ``require-dev`` map ``vendor/package`` to a constraint."""
@@ -820,7 +871,7 @@ def _catalogs_in(folder: Path, root: str) -> dict[str, dict[str, str]]:
     for path in candidates:
         text = read_neighbour(path, root, MAX_SIBLING_BYTES)
         try:
-            data = tomllib.loads(text) if text is not None else None
+            data = parse_toml(text) if text is not None else None
         except ValueError:
             continue
         if data is None:
@@ -952,7 +1003,7 @@ class LockfileDetector(_ManifestDetector):
         if not any(self.package("pypi", name) for name in names):
             return
         try:
-            data = tomllib.loads(file.text)
+            data = parse_toml(file.text)
         except tomllib.TOMLDecodeError as exc:
             report.warnings.append(f"invalid TOML: {exc}")
             return

@@ -31,7 +31,7 @@ from common.scanner.catalog import load_yaml
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module
-from common.scanner.limits import line_at, linear, parse_json
+from common.scanner.limits import line_at, linear, parse_json, parse_toml
 from common.scanner.model import Location
 from common.scanner.redaction import clip
 from common.scanner.textutil import mask_secret, per_scan, read_neighbour, scan_root_of, secret_hash
@@ -116,7 +116,8 @@ def secret_rules() -> SecretRules:
 
 def secret_record(field_name: str, value: str) -> dict:
     """What is stored about a hard-coded secret: never the value itself."""
-    return {"field": field_name, "masked": mask_secret(value), "hash": secret_hash(value)}
+    digest = secret_hash(value)
+    return {"field": field_name, "masked": mask_secret(value), **({"hash": digest} if digest else {})}
 
 
 URL_CREDENTIALS_RE = linear(r"^[a-z][a-z0-9+.-]*://([^/@\s:]+):([^/@\s]+)@", re.IGNORECASE)
@@ -450,12 +451,12 @@ def load_toml_leniently(text: str) -> dict | None:
     for line in text.split("\n"):
         if SINGLE_LINE_ASSIGNMENT.search(line):
             try:
-                tomllib.loads(line)
+                parse_toml(line)
             except tomllib.TOMLDecodeError:
                 line = ""
         kept.append(line)
     try:
-        return tomllib.loads("\n".join(kept))
+        return parse_toml("\n".join(kept))
     except (tomllib.TOMLDecodeError, RecursionError):
         return None
 
@@ -557,7 +558,7 @@ class McpConfigDetector(Detector):
         """Clients configured in TOML (Codex CLI's ``[mcp_servers.<name>]`` tables); in any other TOML file
         (``generic``), the servers of an application's own settings, by name or as named list entries."""
         try:
-            document = tomllib.loads(file.text)
+            document = parse_toml(file.text)
         except (tomllib.TOMLDecodeError, RecursionError) as exc:
             report.warnings.append(f"mcp_config: {file.relpath} is not valid TOML ({type(exc).__name__})")
             document = load_toml_leniently(file.text)
@@ -732,17 +733,18 @@ def configured_server(
 
 
 def reached_server(detector: Detector, file: SourceFile, line: int, url: str):
-    """The remote MCP server a client in code reaches at a written URL, as an ``mcp_server`` named by its
-    host (``host:port``), classified like a ``url`` entry of a client config; None without a host or for
-    an address of this machine (the project's own server, labelled where it is built)."""
+    """The MCP server a client in code reaches at a written URL, as an ``mcp_server`` named by its host
+    (``host:port``), classified like a ``url`` entry of a client config; None without a host. An address
+    of this machine is marked ``local_address``: the engine drops it when the project builds an MCP
+    server of its own (the server it reaches, labelled where it is built)."""
     host = url.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0]
     if not host:
         return None
     info = describe_server({"url": url})
     classify(info)
-    if "mcp_remote_server" not in info.flags:
-        return None
     metadata = {**info.described(), "declared_in": "code"}
+    if "mcp_remote_server" not in info.flags:
+        metadata["local_address"] = True
     return configured_server(
         detector, file, line, host, metadata, flags=set(info.flags) - {"hardcoded_api_key"}
     )
@@ -773,6 +775,47 @@ def started_server(detector: Detector, file: SourceFile, line: int, command: str
 MCP_CONFIG_ARGUMENT = linear(r"--mcp-config[= ]\s*'(\{[^']+)'")
 # a GitHub Actions expression standing as a JSON value, outside any string
 WORKFLOW_EXPRESSION = re.compile(r"""(?<!["\w])\$\{\{[^}\n]{0,200}\}\}""")
+
+
+# a here-document a shell script writes to a file: ``cat > path <<'EOF'``, ``tee path <<EOF`` (groups 1-3 the
+# path, quoted or not, group 4 the delimiter that ends the document) and ``cat <<EOF > path`` (group 1 the
+# delimiter, groups 2-4 the path)
+WRITTEN_PATH = r"""(?:"([^"\n]{1,300})"|'([^'\n]{1,300})'|([^\s"'<>|;&()]{1,300}))"""
+DELIMITER = r"""<<-?\s*["']?(\w{1,40})["']?"""
+HEREDOC_WRITES = (
+    linear(rf"\bcat\s*>\s*{WRITTEN_PATH}\s*{DELIMITER}[ \t]*\n"),
+    linear(rf"\btee\s+(?:-a\s+)?{WRITTEN_PATH}[^\n<]{{0,40}}{DELIMITER}[ \t]*\n"),
+)
+HEREDOC_WRITES_AFTER = linear(rf"\bcat\s*{DELIMITER}\s*>\s*{WRITTEN_PATH}[ \t]*\n")
+# where a path starts from a home or workspace folder the scan cannot see (``~/``, ``$HOME/``,
+# ``${{ github.workspace }}/``), the rest is the file the client reads
+PATH_ANCHOR = linear(r"""^(?:~|\$\{\{[^}]{0,100}\}\}|\$\{?\w+\}?|\.)/""")
+MAX_HEREDOC = 50_000  # characters of a here-document read: a client config is a few hundred
+MAX_HEREDOCS = 50  # here-documents read per script (each is read to its end: a bound keeps it linear)
+
+
+def written_files(script: str) -> Iterator[tuple[str, str]]:
+    """(path, content) of every here-document ``script`` writes to a file."""
+    found = [
+        (m.group(1) or m.group(2) or m.group(3), m.group(4), m.end())
+        for pattern in HEREDOC_WRITES
+        for m in pattern.finditer(script)
+    ]
+    found += [
+        (m.group(2) or m.group(3) or m.group(4), m.group(1), m.end())
+        for m in HEREDOC_WRITES_AFTER.finditer(script)
+    ]
+    for path, end, start in sorted(found, key=lambda written: written[2])[:MAX_HEREDOCS]:
+        lines = []
+        for line in script[start : start + MAX_HEREDOC].split("\n"):
+            if line.strip() == end:
+                break
+            lines.append(line)
+        else:
+            continue  # never closed: not a document
+        while (anchored := PATH_ANCHOR.match(path)) is not None:
+            path = path[anchored.end() :]
+        yield path, "\n".join(lines)
 
 
 class McpYamlDetector(Detector):
@@ -814,7 +857,38 @@ class McpYamlDetector(Detector):
         if ".github/workflows/" in "/" + file.relpath:
             for document in documents:
                 servers.extend(self.workflow_step_servers(file, document))
+                servers.extend(self.workflow_written_configs(file, document))
         return servers
+
+    def workflow_written_configs(self, file: SourceFile, document) -> Iterator[Finding]:
+        """A step's script may write a client's MCP config before the agent runs (``cat > .mcp.json <<
+        'EOF'`` ... ``EOF``): the servers of that file, and the client its path names, as if it were
+        committed."""
+        for step in self.workflow_steps(document):
+            run = step.get("run")
+            script = run.text if run is not None else None
+            if not script or "<<" not in script or "mcp" not in script:
+                continue
+            for path, body in written_files(script):
+                kind = config_kind(path)
+                if kind is None:
+                    continue
+                try:
+                    config = (
+                        tomllib.loads(body)
+                        if path.endswith(".toml")
+                        else load_jsonc(WORKFLOW_EXPRESSION.sub("null", body))
+                    )
+                except (ValueError, RecursionError):
+                    continue
+                found = [
+                    self.server(file, name, self.line_of_entry(file, run.line, name), spec)
+                    for _, name, spec in servers_of(config, kind.keys)
+                ]
+                if found:
+                    yield from found
+                    if kind.client:
+                        yield client_finding(self.name, file, kind.client, found)
 
     def workflow_step_servers(self, file: SourceFile, document) -> Iterator[Finding]:
         """A workflow step running an AI agent may hand it an MCP client config as an input (Gemini CLI's
@@ -1119,17 +1193,39 @@ PICKER_SUFFIX = linear(r"\s*\([^()]*\)\s*$")
 MAX_FRONT_MATTER_LINES = 400
 
 
+# where Copilot reads them: the repository's ``.github/``, Copilot CLI's ``~/.copilot/`` (which a dotfiles
+# repository keeps as ``config/copilot/`` or ``.config/copilot/`` to link into place, ``dot_copilot/`` for
+# chezmoi, ``dot-copilot/`` for GNU Stow) and a VS Code profile's ``User/prompts/``
+COPILOT_FOLDERS = (
+    "/.github/",
+    "/.copilot/",
+    "/dot_copilot/",
+    "/dot-copilot/",
+    "/config/copilot/",
+    "/.config/copilot/",
+    "/user/prompts/",
+)
+
+
 def is_copilot_file(relpath: str) -> bool:
-    """A chat mode, custom agent or prompt file where Copilot reads one: in the repository's ``.github/``,
-    in Copilot CLI's ``.copilot/`` or in a VS Code profile's ``User/prompts/`` (a dotfiles repository);
-    in ``.github/agents/`` any Markdown file is an agent. Elsewhere such a file is a template the project
+    """A chat mode, custom agent or prompt file in a folder Copilot reads (``COPILOT_FOLDERS``); in
+    ``.github/agents/`` any Markdown file is an agent. Elsewhere such a file is a template the project
     ships (a VS Code extension's ``resources/prompts/``), not a configuration in use."""
     lowered = "/" + relpath.lower()
     folder = lowered.rpartition("/")[0] + "/"
     if lowered.endswith(".md") and folder.endswith("/.github/agents/"):
         return True
-    return lowered.endswith(COPILOT_ENDINGS) and (
-        "/.github/" in folder or "/.copilot/" in folder or "/user/prompts/" in folder
+    return lowered.endswith(COPILOT_ENDINGS) and any(known in folder for known in COPILOT_FOLDERS)
+
+
+def is_opencode_agent_file(relpath: str) -> bool:
+    """An opencode agent: a Markdown file in the ``agents/`` (formerly ``agent/``) folder of a project's
+    ``.opencode/`` or of the user's ``~/.config/opencode/`` (a dotfiles repository); its front matter's
+    ``model:`` (``provider/model``) picks the agent's model."""
+    lowered = "/" + relpath.lower()
+    folder = lowered.rpartition("/")[0]
+    return lowered.endswith(".md") and folder.endswith(
+        ("/.opencode/agents", "/.opencode/agent", "/opencode/agents", "/opencode/agent")
     )
 
 
@@ -1166,12 +1262,17 @@ class CopilotCustomizationDetector(Detector):
     """GitHub Copilot's customization files: the YAML front matter of a chat mode, custom agent or prompt
     file picks its model (``model:``, one name or a list in order of preference) and a custom agent's
     ``mcp-servers:`` configures the MCP servers Copilot starts for it. ``tools:`` allow-lists name
-    Copilot's built-in tools, which are no components of the project."""
+    Copilot's built-in tools, which are no components of the project. An opencode agent's front matter
+    picks its model the same way (``model: provider/model``)."""
 
     name = "copilot_customization"
 
     def applies_to(self, file: SourceFile) -> bool:
-        return file.size <= MAX_BYTES and is_copilot_file(file.relpath) and file.data.startswith(b"---")
+        return (
+            file.size <= MAX_BYTES
+            and (is_copilot_file(file.relpath) or is_opencode_agent_file(file.relpath))
+            and file.data.startswith(b"---")
+        )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
         from common.scanner.detectors.containers import compose_yaml_documents
@@ -1190,7 +1291,7 @@ class CopilotCustomizationDetector(Detector):
         if document is None:
             return []
         findings = list(self.models(file, document.get("model")))
-        servers = document.get("mcp-servers")
+        servers = document.get("mcp-servers") if is_copilot_file(file.relpath) else None
         if servers is not None and servers.is_mapping:
             found = [
                 yaml_server(self, file, name, line, plain(spec))

@@ -4,7 +4,8 @@ Cells are joined into one module (magics and shell escapes blanked) so a
 constant or import in an early cell resolves in a later one; each finding is
 mapped back to its cell and line ("cell 3, line 2" in the snippet, the line
 within the cell as the location line). A notebook that does not parse as a
-whole falls back to cell by cell.
+whole falls back to cell by cell; a ``.ipynb`` that is no JSON at all but a
+script is read as one cell.
 """
 
 from __future__ import annotations
@@ -97,8 +98,12 @@ class NotebookDetector(Detector):
         try:
             notebook = parse_json(file.text)
         except (json.JSONDecodeError, RecursionError) as exc:
-            report.warnings.append(f"invalid notebook JSON: {str(exc)[:200]}")
-            return
+            if file.text.lstrip()[:1] in ("{", "["):
+                report.warnings.append(f"invalid notebook JSON: {str(exc)[:200]}")
+                return
+            # a script saved under a notebook's name (a Colab export renamed, cells pasted into a
+            # text file): its whole text is one code cell, shell escapes included
+            notebook = {"cells": [{"cell_type": "code", "source": file.text}]}
         cells = notebook.get("cells") if isinstance(notebook, dict) else None
         if not isinstance(cells, list):
             report.warnings.append("notebook has no cells list")

@@ -25,6 +25,9 @@ from common.scanner.textutil import component_name_for, model_finding
 
 # ``use A\B\C;``, ``use A\B\C as D;``, ``use function A\b;`` (one import per statement)
 USE = linear(r"(?m)^[ \t]*use\s+(?:function\s+|const\s+)?\\?([A-Za-z_][\w\\]{0,200})(?:\s+as\s+(\w+))?\s*;")
+# a class written fully qualified in code, which needs no ``use``: ``new \Vendor\Pkg\Server(``,
+# ``\A\B::make(``
+QUALIFIED_CLASS = linear(r"(?:\bnew\s+|[=(,\s])\\([A-Za-z_]\w{0,60}(?:\\\w{1,60}){1,8})\s*(?:\(|::)")
 # ``use A\B\{C, D as E};``
 GROUP_USE = linear(r"(?m)^[ \t]*use\s+\\?([A-Za-z_][\w\\]{0,200})\\\{([^}]{1,1000})\}")
 GROUP_MEMBER = linear(r"([A-Za-z_][\w\\]{0,200})(?:\s+as\s+(\w+))?")
@@ -77,8 +80,10 @@ class PhpDetector(_LanguageDetector):
     tool_patterns = (
         # php-mcp and the official SDK: ``->withTool([Handler::class, 'add'], 'add_numbers')``
         linear(r"->(?:with|add)Tool\(\s*\[[^\]\n]{0,200}\]\s*,\s*(?:name:\s*)?" + QUOTED),
-        # php-mcp/laravel ``Mcp::tool('x', handler)``; logiscape ``new Tool(name: 'x', ..)``
+        # php-mcp/laravel ``Mcp::tool('x', handler)``; logiscape ``new Tool(name: 'x', ..)``; pronskiy/mcp's
+        # fluent ``(new Server('x'))->tool('echo', 'description', fn)``
         linear(r"\bMcp::tool\(\s*(?:name:\s*)?" + QUOTED),
+        linear(r"->tool\(\s*(?:name:\s*)?" + QUOTED),
         linear(r"\bnew\s+Tool\(\s*(?:name:\s*)?" + QUOTED),
     )
     FRAMEWORK_TOOLS = {
@@ -117,6 +122,12 @@ class PhpDetector(_LanguageDetector):
                 yield self.model_at(file, line, found)
 
     def imports(self, text: str) -> Iterator[Import]:
+        """``use`` statements, and classes written fully qualified (bound by their last name, as a ``use``
+        of them would bind them)."""
+        if "\\" in text:
+            for match in QUALIFIED_CLASS.finditer(text):
+                module = match.group(1)
+                yield Import(module, (module.rsplit("\\", 1)[-1],), _line_at(text, match.start(1)))
         if "use" not in text:
             return
         for match in USE.finditer(text):

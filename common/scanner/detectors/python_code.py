@@ -56,6 +56,7 @@ from common.scanner.textutil import (
     mentions_ai_endpoint,
     model_constant_definitions,
     model_finding,
+    model_id_from_constant_name,
     module_name_for,
     own_packages,
     per_scan,
@@ -65,6 +66,8 @@ from common.scanner.textutil import (
 )
 
 URL_IN_STRING = linear(r"https?://[^\s'\"<>]+")
+# ``ModelType.GPT_4O_MINI``: a member of a framework's model enum (CAMEL-AI's ``ModelType``, a ``ChatModel``)
+CLASS_MEMBER = linear(r"\b([A-Z]\w*)\.([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b")
 CONSTANT_NAME_HINT = linear(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
 # boto3 service names of the AWS AI services, and the catalog component each client is
 AWS_AI_SERVICES = {
@@ -894,6 +897,9 @@ class _Analyzer:
                 self.analyse_configured_mcp_server(
                     call, method, remote_only=method in REMOTE_SERVER_TRANSPORTS
                 )
+            elif package.id == "fastmcp" and method == "Client" and self.reaches_url(call):
+                # FastMCP's ``Client("https://host/mcp")`` infers its transport from the address
+                self.analyse_configured_mcp_server(call, method, remote_only=True)
         elif method in REMOTE_SERVER_PARAMS:
             self.analyse_configured_mcp_server(call, method, remote_only=True)
         elif method in self.rules["agent_classes"] or method in self.rules["multi_agent_classes"]:
@@ -942,6 +948,16 @@ class _Analyzer:
         )
         return key
 
+    @staticmethod
+    def reaches_url(call: ast.Call) -> bool:
+        """Whether a client's first argument is a written URL (not a script path or a config)."""
+        first = call.args[0] if call.args else None
+        return (
+            isinstance(first, ast.Constant)
+            and isinstance(first.value, str)
+            and first.value.startswith(("http://", "https://", "ws://", "wss://"))
+        )
+
     def analyse_configured_mcp_server(self, call: ast.Call, method: str, remote_only: bool = False) -> None:
         """pydantic-ai's ``MCPServerStdio("npx", args=[...])`` / ``MCPServerSSE(url=...)`` and the OpenAI
         Agents SDK's ``MCPServerStdio(name=..., params={"command": ..., "args": [...]})``: the server the
@@ -985,8 +1001,6 @@ class _Analyzer:
         if spec:
             info = describe_server(spec)
             classify(info)
-            if remote_only and "mcp_remote_server" not in info.flags:
-                return  # a transport reaching this machine: the project's own server, labelled where built
             host = (info.url or "").split("://", 1)[-1].split("/", 1)[0]
             name = declared or info.package or info.local_script or host
             version, flags, described = (
@@ -994,6 +1008,9 @@ class _Analyzer:
                 set(info.flags) - {"hardcoded_api_key"},
                 info.described(),
             )
+            if remote_only and "mcp_remote_server" not in info.flags:
+                # a transport reaching this machine: dropped where the project builds its own MCP server
+                described["local_address"] = True
         # else parameters built elsewhere (``params=params_config``): the server is still the one it names
         if not name:
             return
@@ -1169,6 +1186,9 @@ class _Analyzer:
         for keyword in call.keywords:
             if keyword.arg == "name" and self.literal(keyword.value):
                 name = self.literal(keyword.value)
+        unnamed = not call.args and not any(keyword.arg == "name" for keyword in call.keywords)
+        if name is None and unnamed and (dotted(call.func) or "").rsplit(".", 1)[-1] == "FastMCP":
+            name = "FastMCP"  # the name FastMCP gives a server built without one
         key = self.add_mcp_server(name, call, "code")
         assignment = self.assignment_of(call)
         for target in assignment.targets if assignment else ():
@@ -1741,6 +1761,31 @@ class PythonDetector(Detector):
                 reported.add(found[0])
                 yield self.model_at(file, line, found, **extra_metadata)
 
+    def model_enum_members(
+        self, file: SourceFile, findings: list[Finding], own: dict[str, str]
+    ) -> Iterator[Finding]:
+        """``ModelType.GPT_4O_MINI`` in a module that imports an AI package: a member of a class whose name
+        says it holds models, named after the id it stands for (C's rule for SDK constants, as the other
+        languages apply it). A member the module defines itself stands for its own value, found as a
+        literal; in a test that never calls out, the member is input data like any literal."""
+        if "odel" not in file.text or (file.scope == "test" and not calls_live_provider(file.text)):
+            return
+        comments = {n for n, raw in enumerate(file.lines, start=1) if raw.lstrip().startswith("#")}
+        comments |= triple_quoted_lines(file.text)
+        after_code = hash_comment_offsets(file.text)
+        reported = {f.key for f in findings if f.type == "model"}
+        for match in CLASS_MEMBER.finditer(file.text):
+            if "model" not in match.group(1).lower() or match.group(2) in own:
+                continue
+            line = line_at(file.text, match.start())
+            if line in comments or match.start() > after_code.get(line, match.start()):
+                continue
+            value = model_id_from_constant_name(match.group(2), named_as_model=True)
+            found = model_finding(value, line, strong=False, hf_context=False) if value else None
+            if found and found[0] not in reported:
+                reported.add(found[0])
+                yield self.model_at(file, line, found, resolved_from=match.group(0))
+
     def catalog_literals(self, file: SourceFile, findings: list[Finding]) -> Iterator[Finding]:
         """Catalog model ids held in any literal shape (dict keys and values, lists, tuples) that no
         call or model-named constant of the file already reported (the inventory is per file)."""
@@ -1790,6 +1835,7 @@ class PythonDetector(Detector):
         if shadowed:
             findings = [f for f in findings if f.type not in PACKAGE_TYPES or f.name not in shadowed]
         findings = findings + list(self.env_default_models(file, findings))
+        findings += self.model_enum_members(file, findings, model_constants)
         findings += self.imported_tools(file, analysis.imported_tools)
         findings += self.route_tools(file, analysis.served_routes)
         return findings + list(self.catalog_literals(file, findings))

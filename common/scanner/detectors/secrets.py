@@ -220,7 +220,11 @@ class SecretsDetector(Detector):
             vendor = section_vendor(assigned.group(1) if assigned else "", above)
             if vendor:
                 provider_id, provider = vendor  # an ``sk-`` key under ``moonshot:`` is Moonshot's
+            elif rule.get("section_only"):
+                return  # a shape several vendors share, with nothing naming one
         masked = mask_secret(value)
+        digest = secret_hash(value)
+        record = {"masked": masked, **({"sha256": digest} if digest else {}), "provider": provider}
         snippet = (line[: span[0]] + masked + line[span[1] :]).strip()
         package = lookup_package("id", provider_id)
         component_type = package.type if package else "llm_provider"
@@ -232,5 +236,5 @@ class SecretsDetector(Detector):
             location=Location(file=file.relpath, line=number, snippet=snippet),
             detector=self.name,
             flags={"hardcoded_api_key"},
-            metadata={"secrets": [{"masked": masked, "sha256": secret_hash(value), "provider": provider}]},
+            metadata={"secrets": [record]},
         )
