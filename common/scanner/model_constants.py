@@ -187,11 +187,17 @@ RUST_TEST_MODULE = lazy_re(
 def rust_test_module_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets of a Rust file's ``#[cfg(test)] mod tests { ... }`` blocks. Each brace is read
     once: a module inside one already measured is not measured again."""
+    return _braced_spans(RUST_TEST_MODULE, text)
+
+
+def _braced_spans(opening, text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of each match of ``opening`` (ending at its ``{``) to its closing brace; a match
+    inside a block already measured (or after an unclosed one) is not measured again."""
     spans: list[tuple[int, int]] = []
     end = 0
-    for match in RUST_TEST_MODULE.finditer(text):
+    for match in opening.finditer(text):
         if match.start() < end:
-            continue  # inside the module before (or after an unclosed one): measured already
+            continue
         depth, end = 0, len(text)
         for brace in BRACE.finditer(text, match.end() - 1):
             depth += 1 if brace.group() == "{" else -1
@@ -212,19 +218,7 @@ RUST_TEST_FUNCTION = lazy_re(
 def rust_test_function_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets of a Rust file's test functions (``#[test] fn x() { ... }``), each brace read
     once (test functions do not nest)."""
-    spans: list[tuple[int, int]] = []
-    end = 0
-    for match in RUST_TEST_FUNCTION.finditer(text):
-        if match.start() < end:
-            continue
-        depth, end = 0, len(text)
-        for brace in BRACE.finditer(text, match.end() - 1):
-            depth += 1 if brace.group() == "{" else -1
-            if depth == 0:
-                end = brace.start()
-                break
-        spans.append((match.start(), end))
-    return spans
+    return _braced_spans(RUST_TEST_FUNCTION, text)
 
 
 def span_lines(text: str, start: int, end: int) -> range:

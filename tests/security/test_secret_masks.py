@@ -131,6 +131,19 @@ FOUND_MASKS = [
 ]
 
 
+def _completed_scan(db, warnings=None) -> None:
+    """Organization ``o`` and its completed scan ``s`` (with ``warnings``), as the migrations find them."""
+    db.execute(
+        "INSERT INTO organizations (id, name, slug, personal, audit_retention_days, created_at)"
+        " VALUES ('o', 'O', 'o', false, 90, now())"
+    )
+    db.execute(
+        "INSERT INTO scans (id, organization_id, status, files_scanned, deep, progress, attempts,"
+        " resends, created_at, warnings) VALUES ('s', 'o', 'completed', 1, false, 100, 1, 0, now(), %s)",
+        (warnings,),
+    )
+
+
 def test_migration_0024_masks_found_secrets_again_on_postgresql():
     """Found secrets stored before the scanner's mask showed nothing of a short secret kept their old masks
     (``Qz7******9x`` of a 10-character password) in components and scan warnings until retention removed
@@ -141,16 +154,7 @@ def test_migration_0024_masks_found_secrets_again_on_postgresql():
     with postgres_migrator() as (upgrade, url):
         upgrade("0023_sec_residue13")
         with psycopg.connect(url, autocommit=True) as db:
-            db.execute(
-                "INSERT INTO organizations (id, name, slug, personal, audit_retention_days, created_at)"
-                " VALUES ('o', 'O', 'o', false, 90, now())"
-            )
-            db.execute(
-                "INSERT INTO scans (id, organization_id, status, files_scanned, deep, progress, attempts,"
-                " resends, created_at, warnings)"
-                " VALUES ('s', 'o', 'completed', 1, false, 100, 1, 0, now(), %s)",
-                (Jsonb([{"file": "app.env", "message": stored} for stored, _ in FOUND_MASKS]),),
-            )
+            _completed_scan(db, Jsonb([{"file": "app.env", "message": stored} for stored, _ in FOUND_MASKS]))
             for number, (stored, _masked) in enumerate(FOUND_MASKS):
                 db.execute(
                     "INSERT INTO components (id, scan_id, organization_id, fingerprint, name, type,"
@@ -195,14 +199,7 @@ def test_migration_0027_removes_the_digests_stored_beside_whole_masks_on_postgre
     with postgres_migrator() as (upgrade, url):
         upgrade("0026_sec_review19")
         with psycopg.connect(url, autocommit=True) as db:
-            db.execute(
-                "INSERT INTO organizations (id, name, slug, personal, audit_retention_days, created_at)"
-                " VALUES ('o', 'O', 'o', false, 90, now())"
-            )
-            db.execute(
-                "INSERT INTO scans (id, organization_id, status, files_scanned, deep, progress, attempts,"
-                " resends, created_at) VALUES ('s', 'o', 'completed', 1, false, 100, 1, 0, now())"
-            )
+            _completed_scan(db)
             db.execute(
                 "INSERT INTO components (id, scan_id, organization_id, fingerprint, name, type,"
                 " locations, flags, risk_score, severity, risk_factors, detector, confidence, scope,"

@@ -226,6 +226,12 @@ CSHARP_STRING = linear(r'"([^"\n]{1,300})"')
 CSHARP_NAME = linear(r'\b(Name|Id)\s*=\s*"([^"\n]{1,100})"')
 
 
+# Chat Completions' older ``functions`` parameter (before ``tools``): a list of ``{"name", "description",
+# "parameters"}`` specs assigned or passed as ``functions`` (``functions = [``, ``self.functions: list = [``,
+# ``functions=[``, ``"functions": [``)
+LEGACY_FUNCTIONS = linear(r"""\bfunctions["']?\s*(?::\s*[\w\[\], ]{1,60}\s*=|[:=])\s*\[""")
+
+
 def has_function_type(text: str) -> bool:
     """Whether ``FUNCTION_TYPE`` matches in ``text``; the gate answers the files without one."""
     return (
@@ -588,6 +594,16 @@ class CodeDeclarationsDetector(Detector):
             and ('"description"' in text or "'description'" in text)
             else None
         )
+        # the older ``functions=[...]`` specs, in a file importing an SDK that takes them: read as a
+        # collection even where the file also uses the newer shapes (a client for several providers)
+        legacy_functions = (
+            next((provider for marker, provider, _ in FUNCTION_TOOL_SDKS if marker.search(text)), None)
+            if spec_provider is None
+            and file.scope != "test"
+            and "functions" in text
+            and LEGACY_FUNCTIONS.search(text)
+            else None
+        )
         hosted_mcp = (
             ("server_label" in text and bool(OPENAI_MARKERS.search(text)))
             or ("mcp_servers" in text and uses_anthropic)
@@ -604,6 +620,7 @@ class CodeDeclarationsDetector(Detector):
             or hosted_mcp
             or tool_objects
             or spec_provider
+            or legacy_functions
         ):
             return
         literals = Literals(text, hash_comments=file.suffix == ".py")
@@ -626,6 +643,8 @@ class CodeDeclarationsDetector(Detector):
             yield from self.tool_configurations(file, literals)
         if spec_provider:
             yield from self.tool_spec_collection(file, literals, spec_provider[0])
+        elif legacy_functions:
+            yield from self.tool_spec_collection(file, literals, legacy_functions)
 
     def tool_configurations(self, file: SourceFile, literals: Literals) -> Iterator[Finding]:
         """Objects holding a tool's whole definition (a name, a description, a Zod object schema, a

@@ -358,6 +358,24 @@ class TerraformFile:
                     yield labels[1], line, source.literal
 
 
+# a module fetched from its GitHub repository rather than the registry: the registry publishes
+# ``<namespace>/<name>/<provider>`` from the repository ``<namespace>/terraform-<provider>-<name>``
+# (``git::https://github.com/aws-ia/terraform-aws-bedrock.git//examples/x?ref=v0.0.29``, ``github.com/...``)
+GITHUB_MODULE_SOURCE = linear(
+    r"^(?:git::)?(?:https://|ssh://git@|git@)?github\.com[/:]([\w.-]+)/terraform-([a-z0-9]+)-([\w-]+?)(?:\.git)?(?:/|\?|$)"
+)
+
+
+def module_registry_address(source: str) -> str:
+    """The registry address a module source names: the source itself, or the address the registry
+    gives the GitHub repository it is fetched from."""
+    repository = GITHUB_MODULE_SOURCE.match(source)
+    if repository is None:
+        return source
+    namespace, provider, name = repository.groups()
+    return f"{namespace}/{name}/{provider}"
+
+
 # ---------------------------------------------------------------------------------------------------
 # CloudFormation
 # ---------------------------------------------------------------------------------------------------
@@ -1123,7 +1141,8 @@ class IacDetector(Detector):
             return []
         findings = self.findings(file, resources)
         for name, line, source in terraform.modules():
-            module = next((m for m in rules["modules"] if source.startswith(m["source"])), None)
+            address = module_registry_address(source).lower()
+            module = next((m for m in rules["modules"] if address.startswith(m["source"].lower())), None)
             if module:
                 findings.append(
                     self.resource_finding(

@@ -2286,6 +2286,30 @@ class CSharpDetector(_LanguageDetector):
     # ``[McpToolTrigger(nameof(GetWeather), "description")]`` or ``[McpToolTrigger("get_weather", ...)]``
     TOOL_TRIGGER = linear(r'\[McpToolTrigger\(\s*(?:nameof\(\s*(\w+)\s*\)|"([^"\n]{1,100})")')
 
+    # the C# SDK's client transports reaching a server at a URL:
+    # ``new SseClientTransport(new SseClientTransportOptions { Endpoint = new Uri("https://host/sse") })``,
+    # ``HttpClientTransportOptions`` in later versions (``new("...")`` for the ``Uri`` too)
+    remote_server_patterns = (
+        linear(
+            r"\b(?:Sse|Http)ClientTransportOptions\s*(?:\(\s*\))?\s*\{[^{}]{0,300}?\bEndpoint\s*=\s*"
+            r'new(?:\s+Uri)?\s*\(\s*"((?:https?|wss?)://[^"\s]{1,200})"'
+        ),
+    )
+
+    def reached_servers(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
+        """Only transports whose options name no server: with ``Name = "x"`` in the same initializer the
+        server is a declared one, already reported under that name with its URL."""
+        from common.scanner.detectors.mcp_config import reached_server
+
+        for pattern in self.remote_server_patterns:
+            for match in pattern.finditer(text):
+                options = text[match.start() : match.start() + 800].split("}", 1)[0]
+                line = _line_at(text, match.start())
+                if line in comments or re.search(r"\bName\s*=", options):
+                    continue
+                if found := reached_server(self, file, line, match.group(1)):
+                    yield found
+
     # a tool built in code rather than by attribute: ``McpServerTool.Create(fn, new() { Name = "x" })``
     CREATED_TOOL = linear(r'\bMcpServerTool\.Create\([^;]{0,400}?\bName\s*=\s*"([^"\n]{1,100})"')
 
