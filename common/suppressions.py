@@ -10,11 +10,12 @@ so nobody can silence a finding without saying why.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from common.scanner.detectors.base import Finding
+from common.scanner.detectors.base import Finding, open_regular_file
 from common.scanner.lazy import lazy_re
 from common.scanner.model import ScanWarning
 
@@ -68,7 +69,7 @@ class _Lines:
     cannot be read or cannot hold a marker (its findings are all kept)."""
 
     def __init__(self, root: Path):
-        self.root = root.resolve()
+        self.root = os.path.realpath(root)
         self.cache: dict[str, list[str] | None] = {}
 
     def get(self, relative: str) -> list[str] | None:
@@ -77,13 +78,13 @@ class _Lines:
         return self.cache[relative]
 
     def _read(self, relative: str) -> list[str] | None:
-        path = (self.root / relative).resolve()
-        if not path.is_relative_to(self.root) or not path.is_file():
-            return None
+        # checked on the opened descriptor (a regular file, inside the real root): one open instead of
+        # resolving every component of the path and stating the file twice
         try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                return None
-            data = path.read_bytes()
+            with open_regular_file(os.path.join(self.root, relative), root=self.root) as file:
+                if os.fstat(file.fileno()).st_size > MAX_FILE_BYTES:
+                    return None
+                data = file.read()
         except OSError:
             return None
         lowered = data.lower()

@@ -36,8 +36,14 @@ Entry = tuple[str, int, str]  # (relpath, size, scope)
 WORKER_COMMAND = "from common.scanner.worker import serve; serve()"
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 STOP_GRACE_SECONDS = 2.0
+# a worker answers once per file, and waking the parent for each answer cost it more CPU than the answer
+# (on the two cores the workers use): while no busy worker is near the end of its chunk, at its own pace so
+# far, answers gather for GATHER_SECONDS and are read in one look
+GATHER_SECONDS = 0.005
 ZYGOTE_ANSWER_SECONDS = 60.0  # over a loaded machine's imports plus a reap's grace
-READ_BYTES = 1 << 20
+# a pipe's default capacity: ``os.read`` allocates the size it is asked for (a 1 MiB buffer per look at a
+# worker cost more than the look), and a read never returns more than the pipe holds
+READ_BYTES = 1 << 16
 _LENGTH, _LONG_LENGTH = struct.Struct("!i"), struct.Struct("!Q")  # ``Connection``'s message headers
 
 
@@ -127,12 +133,17 @@ class _Worker:
     chunk: list[Entry] = field(default_factory=list)
     done: int = 0
     since: float = 0.0
+    assigned: float = 0.0
     started: bool = False  # its ``READY`` arrived
     unread: bytearray = field(default_factory=bytearray)
 
     @property
     def busy(self) -> bool:
         return self.done < len(self.chunk)
+
+    def seconds_left(self, now: float) -> float:
+        """How long the rest of the chunk should take at the pace of its files done (none done: 0)."""
+        return (len(self.chunk) - self.done) * (now - self.assigned) / self.done if self.done else 0.0
 
     def silence_allowed(self, wall_limit: float) -> float:
         """Seconds the worker may stay silent: the per-file limit once it has started; before, the
@@ -166,6 +177,7 @@ class _Worker:
 
     def assign(self, chunk: list[Entry], root: str, max_file_bytes: int, budget_seconds: float) -> None:
         self.chunk, self.done, self.since = chunk, 0, time.monotonic()
+        self.assigned = self.since
         self.jobs.send((root, chunk, max_file_bytes, budget_seconds))
 
     def stop(self, *, kill: bool) -> int:
@@ -274,6 +286,9 @@ def detect_isolated(
                 poller.register(fd, select.POLLIN)
             watched = busy
             now = time.monotonic()
+            if not producing and all(w.seconds_left(now) > 2 * GATHER_SECONDS for w in busy.values()):
+                time.sleep(GATHER_SECONDS)  # no worker is near the end of its chunk: let answers gather
+                now = time.monotonic()
             deadline = min(w.since + w.silence_allowed(wall_limit) for w in busy.values())
             timeout = 0.0 if producing else max(0.0, deadline - now)
             for fd, _ in poller.poll(math.ceil(min(timeout, 1.0) * 1000)):

@@ -14,6 +14,7 @@ an inventory item.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from bisect import bisect_right
@@ -94,25 +95,23 @@ def referenced_constants(
         return []
     added: list[Finding] = []
     budget = MAX_REFERENCE_BYTES
-    family_of = {relpath: _family(relpath) for relpath in relpaths}
+    of_family: dict[tuple[str, ...] | None, list[str]] = defaultdict(list)
+    for relpath in relpaths:
+        of_family[_family(relpath)].append(relpath)
     real_base = os.path.realpath(base)
     for family, constants in definitions.items():
         names = "|".join(sorted(map(re.escape, constants), key=len, reverse=True))
         pattern = re.compile(rf"\b({names})\b")
         gate = _ascii_gate(constants, names)
-        for relpath in relpaths:
-            if family_of[relpath] != family or budget <= 0:
-                continue
+        for relpath in of_family[family]:
+            if budget <= 0:
+                break
             try:
-                opened = open_regular_file(
-                    base / relpath, "r", root=real_base, encoding="utf-8", errors="replace"
-                )
-                with opened as file:
-                    text = file.read(budget)
+                text, length = _gated_text(base / relpath, real_base, budget, gate)
             except OSError:
                 continue
-            budget -= len(text)
-            if skip is not None and skip(base / relpath, relpath, text):
+            budget -= length
+            if text is None or (skip is not None and skip(base / relpath, relpath, text)):
                 continue
             if gate is None:
                 added.extend(_references_in(relpath, text, pattern, constants))
@@ -121,6 +120,33 @@ def referenced_constants(
             if lines:
                 added.extend(_references_in(relpath, text, pattern, constants, lines))
     return added
+
+
+def _gated_text(path: Path, real_base: str, budget: int, gate) -> tuple[str | None, int]:
+    """The file's text as ``open(..., "r", encoding="utf-8", errors="replace").read(budget)`` reads it
+    and its length, or None and that length when ``gate`` finds nothing in its bytes: most files name no
+    constant, and they are then neither decoded nor encoded again for RE2. The gate's names are ASCII
+    identifiers, and decoding keeps every ASCII byte as its character (an invalid sequence never takes
+    one in), turns no ASCII byte into another and ends lines with ``\n`` instead of ``\r\n`` or ``\r``,
+    none of them a word character: the gate matches the bytes exactly where it matches the text. A
+    file that holds more than ``budget`` bytes is read as text from the start, as before."""
+    with open_regular_file(path, "rb", root=real_base) as file:
+        expected = min(os.fstat(file.fileno()).st_size, budget)  # a read's buffer is its size, allocated
+        data = file.read(expected + 1)
+        if gate is None or len(data) > expected:  # characters never outnumber bytes: a text of ``budget``
+            file.seek(0)  # characters may be cut short only past ``budget`` bytes (or the file grew)
+            text = _decoded(file, budget)
+            return text, len(text)
+    if gate.search(data) is not None:
+        text = _decoded(io.BytesIO(data), budget)
+        return text, len(text)
+    if data.isascii():  # each ``\r\n`` becomes one ``\n``
+        return None, len(data) - data.count(b"\r\n")
+    return None, len(_decoded(io.BytesIO(data), budget))
+
+
+def _decoded(raw, budget: int) -> str:
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="replace").read(budget)
 
 
 def _lines_with_hits(text: str, gate) -> dict[int, str]:

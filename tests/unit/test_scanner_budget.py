@@ -68,6 +68,9 @@ class _SkippingClock:
     def monotonic(self) -> float:
         return time.monotonic() + self.skipped
 
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
 
 def test_a_zygote_slow_to_start_costs_no_file_its_per_file_limit(tmp_path, monkeypatch):
     """The per-file clock starts when the worker is ready: a loaded machine's imports in the zygote took

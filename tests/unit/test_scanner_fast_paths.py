@@ -290,3 +290,185 @@ def test_the_budget_handler_is_checked_without_signals_enum_wrapper(monkeypatch)
         assert signal.getsignal(signal.SIGPROF) is worker._expire  # put back where a host replaced it
     finally:
         signal.signal(signal.SIGPROF, previous)
+
+
+def _text_as_read(path, budget: int) -> str:
+    with open(path, encoding="utf-8", errors="replace") as file:
+        return file.read(budget)
+
+
+def test_constant_references_gate_the_bytes_as_the_text_read_before(tmp_path):
+    """``_gated_text`` answers the text ``open(..., "r").read(budget)`` gave, or None (a whole file the gate
+    finds nothing in), with its length either way: invalid UTF-8, non-ASCII letters glued to a
+    name, every kind of line end, and budgets that cut the text."""
+    from common.scanner import model_constants
+
+    gate = linear(r"\b(?:GPT_4O|CLAUDE)\b")
+    rnd = random.Random(11)
+    pieces = [
+        b"GPT_4O",
+        b"CLAUDE",
+        b"x",
+        b" ",
+        b"_",
+        b"\r",
+        b"\n",
+        b"\r\n",
+        b"\xc3\xa9",
+        b"\xff",
+        b"\xe2\x82",
+        b".",
+    ]
+    soups = [b"".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 40))) for _ in range(1500)]
+    soups += [b"\xef\xbb\xbfGPT_4O", b"\xc3GPT_4O", b"GPT_4O\xc3\xa9", b"a" * 50 + b"\r\n" * 20]
+    path = tmp_path / "m.rs"
+    for soup in soups:
+        path.write_bytes(soup)
+        for budget in (1 << 20, len(soup), max(1, len(soup) // 2), 1):
+            expected = _text_as_read(path, budget)
+            text, length = model_constants._gated_text(path, str(tmp_path), budget, gate)
+            assert length == len(expected), (soup, budget)
+            # every whole file within the budget is gated on its bytes
+            assert (text is None) == (budget >= len(soup) and gate.search(expected) is None), (soup, budget)
+            assert text is None or text == expected, (soup, budget)
+            assert model_constants._gated_text(path, str(tmp_path), budget, None) == (expected, len(expected))
+
+
+def test_a_file_naming_no_constant_is_not_decoded_for_references(tmp_path, monkeypatch):
+    from common.scanner import model_constants
+    from common.scanner.facts import FileFacts
+
+    (tmp_path / "models.rs").write_text('pub const GPT_4O: &str = "gpt-4o";\n')
+    (tmp_path / "plain.rs").write_text("fn main() { let x = 1; }\r\n")
+    (tmp_path / "accented.rs").write_text("// café\nfn main() {}\n")
+    (tmp_path / "user.rs").write_text("fn main() { call(models::GPT_4O); }\n")
+    decoded = []
+    real = model_constants._decoded
+    monkeypatch.setattr(
+        model_constants, "_decoded", lambda raw, budget: decoded.append(raw) or real(raw, budget)
+    )
+    facts = {"models.rs": FileFacts(model_constants={"GPT_4O": "gpt-4o"})}
+    found = model_constants.referenced_constants(
+        tmp_path, ["accented.rs", "models.rs", "plain.rs", "user.rs"], facts
+    )
+    assert [(f.location.file, f.name) for f in found] == [("user.rs", "gpt-4o")]
+    assert len(decoded) == 3  # the accented file (for its length), the definitions and the reference
+
+
+def test_suppression_lines_are_read_from_regular_files_inside_the_root_only(tmp_path, monkeypatch):
+    """Opened and checked on the descriptor, without resolving each path component first."""
+    import pathlib
+
+    from common.suppressions import _Lines
+
+    root, outside = tmp_path / "root", tmp_path / "outside.py"
+    (root / "sub").mkdir(parents=True)
+    outside.write_text("x = 1  # trusera:ignore outside\n")
+    (root / "in.py").write_text("import openai  # trusera:ignore kept\n")
+    (root / "plain.py").write_text("import openai\n")
+    (root / "big.py").write_text("# trusera:ignore big\n" + "x" * (5 * 1024 * 1024))
+    (root / "out.py").symlink_to(outside)
+    (root / "alias.py").symlink_to(root / "in.py")
+    (root / "dangling.py").symlink_to(root / "missing.py")
+    os.mkfifo(root / "pipe.py")
+    monkeypatch.setattr(pathlib.Path, "resolve", lambda self, strict=False: 1 / 0)
+    lines = _Lines(root)
+    expected = {
+        "in.py": ["import openai  # trusera:ignore kept"],
+        "alias.py": ["import openai  # trusera:ignore kept"],
+        "plain.py": None,
+        "big.py": None,
+        "out.py": None,
+        "dangling.py": None,
+        "pipe.py": None,
+        "sub": None,
+        "missing.py": None,
+        "../outside.py": None,
+    }
+    assert {name: lines.get(name) for name in expected} == expected
+
+
+def test_a_look_at_a_worker_reads_no_more_than_its_pipe_holds(monkeypatch):
+    """``os.read`` allocates the size it is asked for: asking a pipe for more than it can hold costs an
+    allocation per look and returns nothing more. Messages still arrive whole across reads."""
+    import fcntl
+    from multiprocessing.connection import Connection
+
+    from common.scanner import isolation
+
+    read_end, write_end = os.pipe()
+    capacity = fcntl.fcntl(read_end, fcntl.F_GETPIPE_SZ)
+    asked = []
+    real = os.read
+    monkeypatch.setattr(isolation.os, "read", lambda fd, size: asked.append(size) or real(fd, size))
+    worker = isolation._Worker(None, 1, None, Connection(read_end, writable=False))
+    writer = Connection(write_end, readable=False)
+    messages = [(None, 10), ("x" * 40_000, 20), (None, 30)]
+    for message in messages:
+        writer.send(message)
+    received = []
+    while len(received) < len(messages):
+        received += worker.received()
+    writer.close()
+    worker.results.close()
+    assert received == messages
+    assert max(asked) <= capacity
+
+
+def _line_of_afresh(lines: list[str], needle: str, start: int = 0) -> int:
+    pattern = re.compile(r"(?<![\w@/.-])" + re.escape(needle) + r"(?![\w-])", re.IGNORECASE)
+    return next((index + 1 for index in range(start, len(lines)) if pattern.search(lines[index])), 0)
+
+
+def test_a_manifest_line_is_found_as_the_line_by_line_search_found_it(tmp_path):
+    from common.scanner.detectors import manifests
+
+    rnd = random.Random(7)
+    words = ["openai", "OpenAI", "\u017f", "s", "x", "-", "@", "/", ".", " ", '"', "=", "name", "\t", "é"]
+    breaks = ["\n", "\r\n", "\r", "\x0b", "\u2028", "\x1c"]
+    needles = ["openai", 'name = "openai"', "s", "x-", "node_modules/openai", "", "a\nb", "é"]
+    for round_ in range(400):
+        # half the texts ASCII, searched through their lowered copy; the others through the pattern
+        chosen, ends = (words, breaks) if round_ % 2 else ([w for w in words if w.isascii()], breaks[:4])
+        text = "".join(
+            rnd.choice(chosen) + (rnd.choice(ends) if rnd.random() < 0.3 else "") for _ in range(60)
+        )
+        path = tmp_path / f"lock{round_}.txt"
+        path.write_text(text, newline="")
+        source = base.SourceFile(path=path, relpath=path.name, size=path.stat().st_size)
+        source.__dict__["text"] = text
+        for needle in needles:
+            for start in (0, 1, 5, len(source.lines), len(source.lines) + 3):
+                assert manifests._line_of(source, needle, start) == _line_of_afresh(
+                    source.lines, needle, start
+                ), (
+                    text,
+                    needle,
+                    start,
+                )
+
+
+def test_a_manifest_line_is_one_match_however_long_the_file(tmp_path, monkeypatch):
+    from common.scanner.detectors import manifests
+
+    searches = []
+
+    class Counting:
+        def __init__(self, pattern):
+            self.pattern = pattern
+
+        def search(self, *args):
+            searches.append(args[1:])
+            return self.pattern.search(*args)
+
+        def match(self, *args):
+            searches.append(args[1:])
+            return self.pattern.match(*args)
+
+    real_compile = re.compile
+    monkeypatch.setattr(manifests.re, "compile", lambda *args: Counting(real_compile(*args)))
+    path = tmp_path / "uv.lock"
+    path.write_text('[[package]]\nname = "other"\n' * 2000 + '[[package]]\nname = "openai"\n')
+    source = base.SourceFile(path=path, relpath="uv.lock", size=path.stat().st_size)
+    assert manifests._line_of(source, 'name = "openai"') == 4002
+    assert len(searches) == 1

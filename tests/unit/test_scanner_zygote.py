@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -91,3 +92,35 @@ def test_a_killed_zygote_is_replaced_and_the_scan_goes_on(tmp_path, monkeypatch)
     assert first_zygote == [zygotes[0].process.pid] and len(zygotes) == 2
     assert "crashed (SIGKILL)" in by_file["b.py"].warnings[0]
     assert by_file["a.py"].findings and by_file["c.py"].findings
+
+
+def test_answers_gather_while_no_worker_is_near_the_end_of_its_chunk(tmp_path, monkeypatch):
+    """The parent reads several answers per look instead of waking for each file, and pauses only when
+    every busy worker still has files ahead of it; what it finds is what an in-process scan finds."""
+    names = [f"m{index:03}.py" for index in range(150)]
+    write_tree(
+        tmp_path,
+        {name: f"import openai\nMODEL = 'gpt-4o'\nx{index} = 1\n" for index, name in enumerate(names)},
+    )
+    pauses: list[list[int]] = []
+    workers: list[isolation._Worker] = []
+    real_sleep, real_start = time.sleep, isolation._start_worker
+
+    def starting(zygote):
+        workers.append(real_start(zygote))
+        return workers[-1]
+
+    def sleeping(seconds: float) -> None:
+        if sys._getframe(1).f_code is detect_isolated.__code__:  # not ``subprocess``' waits
+            pauses.append([len(w.chunk) - w.done for w in workers])
+        real_sleep(seconds)
+
+    monkeypatch.setattr(isolation, "_start_worker", starting)
+    monkeypatch.setattr(isolation.time, "sleep", sleeping)
+    reports, _ = detect_isolated(str(tmp_path), [_entries(tmp_path, names)], 1, 1 << 20, 2.0)
+    monkeypatch.undo()
+    inline, _ = scan_chunk(str(tmp_path), _entries(tmp_path, names), 1 << 20, 2.0)
+    assert [(path, report.findings) for path, report in reports] == [
+        (path, report.findings) for path, report in inline
+    ]
+    assert pauses and all(left > 0 for looked in pauses for left in looked)

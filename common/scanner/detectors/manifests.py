@@ -11,7 +11,9 @@ from __future__ import annotations
 import ast
 import json
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
+from itertools import accumulate
 from pathlib import Path
 
 from common.scanner.catalog import (
@@ -47,12 +49,48 @@ REQUIREMENT = linear(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?\s*([
 
 
 def _line_of(file: SourceFile, needle: str, start: int = 0) -> int:
-    """1-based line of the first line (from ``start``) that mentions ``needle`` as a whole word."""
-    pattern = re.compile(r"(?<![\w@/.-])" + re.escape(needle) + r"(?![\w-])", re.IGNORECASE)
-    for index in range(start, len(file.lines)):
-        if pattern.search(file.lines[index]):
-            return index + 1
-    return 0
+    """1-based line of the first line (from ``start``) that mentions ``needle`` as a whole word.
+
+    One search of the lines joined by ``\n`` from line ``start`` on, not one per line (a lock file asks
+    this for each of its AI packages, over thousands of lines): the line break that joins two lines is
+    neither a word character nor one of the look-arounds' others, so a mention matches there exactly
+    where it matches its own line; a needle holding a line break matches no line."""
+    lines = file.lines
+    if "\n" in needle or start >= len(lines):
+        return 0
+    escaped = re.escape(needle)
+    pattern = re.compile(r"(?<![\w@/.-])" + escaped + r"(?![\w-])", re.IGNORECASE)
+    text, lowered, starts = _joined(lines)
+    if lowered is None or not needle.isascii():
+        found = pattern.search(text, starts[start])
+        return bisect_right(starts, found.start()) if found else 0
+    # an ASCII text and needle: ``re.IGNORECASE`` folds ASCII letters only to each other there, so the
+    # needle's places are those of its lower case in the lowered text, and the look-arounds are tried at
+    # those places only (tried at every position, they made one search cost as much as a search per line)
+    wanted = needle.lower()
+    place = lowered.find(wanted, starts[start])
+    while place >= 0 and pattern.match(text, place) is None:
+        place = lowered.find(wanted, place + 1)
+    return bisect_right(starts, place) if place >= 0 else 0
+
+
+class _JoinedLines:
+    """The last list of lines ``_line_of`` searched, joined by ``\n``, that text lowered when it is ASCII
+    (else None), and the offset each line starts at."""
+
+    lines: list[str] | None = None
+    text = ""
+    lowered: str | None = None
+    starts: list[int] = []
+
+
+def _joined(lines: list[str]) -> tuple[str, str | None, list[int]]:
+    if _JoinedLines.lines is not lines:
+        text = "\n".join(lines)
+        _JoinedLines.text, _JoinedLines.lowered = text, text.lower() if text.isascii() else None
+        _JoinedLines.starts = [0, *accumulate(len(line) + 1 for line in lines[:-1])]
+        _JoinedLines.lines = lines
+    return _JoinedLines.text, _JoinedLines.lowered, _JoinedLines.starts
 
 
 # the first line that opens a list of dependencies: ``dependencies = [``, ``[project.optional-dependencies]``,
