@@ -109,6 +109,8 @@ def main() -> int:
         "SCAN_ROOTS": f"{Path(args.target).resolve()}:{workdir}",
         "DATA_DIR": str(workdir),
         "RATELIMIT_ENABLED": "false",
+        # the burst is one organization's: its scans in flight (20 by default) would refuse the rest with 429
+        "SCANS_IN_FLIGHT_PER_ORG": str(max(20, args.throughput)),
     }
     log = (workdir / "make-run.log").open("wb")
     process = subprocess.Popen(
