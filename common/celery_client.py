@@ -515,7 +515,7 @@ def jobs_with_waiting_messages(task_name: str, job_ids: list[str]) -> set[str]:
                 found.update(job_id for job_id in named if job_id in _arguments_if_task(raw, task_name))
 
     try:
-        with redis.Redis.from_url(broker_url) as broker:
+        with redis.Redis.from_url(broker_url, socket_connect_timeout=2, socket_timeout=5) as broker:
             queue, start = queue_for(task_name), 0
             while len(found) < len(wanted):
                 chunk = broker.lrange(queue, start, start + BROKER_PEEK_CHUNK - 1)

@@ -2960,7 +2960,7 @@ class RustDetector(_LanguageDetector):
         "FunctionTool",
     )
     DECLARATION_BUILDER = linear(
-        r"\b(?:FunctionDeclaration|FunctionDefinition|ToolDefinition|ToolDeclaration|ToolSpec|FunctionTool)"
+        rf"\b(?:{'|'.join(DECLARATION_WORDS)})"
         r'(?:Builder)?::(?:builder|new)\(\s*"([A-Za-z_][\w.-]{0,99})"(?:\.(?:to_string|to_owned|into)\(\))?\s*([,)])'
     )
     CHAINED_DESCRIPTION = linear(r"^[^;]{0,300}?\.(?:with_)?description\(")
