@@ -9,7 +9,8 @@ conversion), the ingest worker's work for an upload. Target: under 30 s for 20,0
 ``{"name", "value"}`` properties, each a JSON value the schema visits) sent to ``POST /scans/import`` of
 the API as ``make run`` serves it (``bench/_stack.py``: gunicorn, gevent, one process; one prefork
 ``ingest`` worker), one upload per size in ascending order. For each: the API's CPU (its process tree,
-user + system from ``/proc``) and wall time until the POST answered, the worker's CPU until the scan
+user + system from ``/proc``; a worker process gunicorn killed past its timeout takes its CPU with it)
+and wall time until the POST answered, the worker's CPU until the scan
 ended, and the scan's status; then each process's peak RSS (``VmHWM``, so the largest upload's).
 
     .venv/bin/python bench/bench_import.py            # --components N --repeat R
@@ -70,11 +71,16 @@ def bench_uploads(sizes: list[float]) -> int:
             body = cheap_values_bom(megabytes)
             api_before, worker_before = cpu_seconds(tree_pids(api)), cpu_seconds(tree_pids(ingest))
             started = time.perf_counter()
-            response = requests.post(f"{stack.api}/scans/import", data=body, headers=headers, timeout=600)
+            try:
+                response = requests.post(f"{stack.api}/scans/import", data=body, headers=headers, timeout=600)
+            except requests.ConnectionError:
+                response = None  # gunicorn killed the API's worker process past its timeout
             answered = time.perf_counter() - started
             api_cpu = cpu_seconds(tree_pids(api)) - api_before
-            status = f"HTTP {response.status_code}"
-            if response.status_code == 202:
+            status = (
+                "connection closed: API worker killed" if response is None else f"HTTP {response.status_code}"
+            )
+            if response is not None and response.status_code == 202:
                 scan_id = response.json()["id"]
                 query = "SELECT status, error FROM scans WHERE id = %s"
                 while (row := monitor.execute(query, (scan_id,)).fetchone())[0] not in (
