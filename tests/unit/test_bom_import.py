@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import tracemalloc
 
 import pytest
 from cyclonedx.schema import SchemaVersion
@@ -13,7 +14,7 @@ from cyclonedx.validation.json import JsonStrictValidator
 from common import jobs
 from common.bom import importer
 from common.bom.importer import UploadInvalid, import_document
-from common.bom.upload import MAX_ERROR_TEXT, upload_format
+from common.bom.upload import MAX_ERROR_TEXT, NESTED_OBJECT, top_level, upload_format
 from common.exporters import cyclonedx
 
 
@@ -170,3 +171,30 @@ def test_the_apis_check_refuses_another_format_or_version(document, errors):
     with pytest.raises(UploadInvalid) as refused:
         upload_format(document)
     assert refused.value.errors == errors
+
+
+def test_the_apis_pass_over_the_body_holds_no_nested_value():
+    """Decoded whole, an upload of plain values takes ten times its size in memory; the API keeps only the
+    top level, so the pass costs the body's text and little else."""
+    components = [{"name": f"c{i}", "properties": [{"name": "p", "value": "v"}]} for i in range(20_000)]
+    body = json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": components}).encode()
+    tracemalloc.start()
+    try:
+        document = top_level(body)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert document == {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "components": [NESTED_OBJECT] * 20_000,
+    }
+    assert peak < 1.5 * len(body)
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"components": [', b"", b'{"a": 1} {"b": 2}', b"\xff\xfe{", b"[" * 100_000]
+)
+def test_a_body_that_is_not_json_is_refused_by_the_apis_pass(body):
+    with pytest.raises((ValueError, RecursionError)):
+        top_level(body)

@@ -35,8 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 
-from common import dashboard_cache, events, fastjson, jobs, scan_quota
-from common.bom.upload import UPLOAD_TARGET_PREFIX, UploadInvalid, upload_format
+from common import dashboard_cache, events, jobs, scan_quota
+from common.bom.upload import UPLOAD_TARGET_PREFIX, UploadInvalid, top_level, upload_format
 from common.config import get_settings
 from common.dashboard import compiled_sql
 from common.dashboard_cache import WRITES_ORGANIZATION
@@ -456,12 +456,11 @@ def import_scan(args):
 
 
 def _upload_format(body: bytes) -> str:
-    """The upload's format, from one parse of the body (orjson; what only the standard library reads, such
-    as ``NaN`` or UTF-16, through it) and the document's top level; aborts 400 or 422 otherwise. The
-    decoded document is dropped on return: the worker decodes the stored body again."""
+    """The upload's format, from one pass over the body that keeps only its top level (``top_level``);
+    aborts 400 or 422 otherwise. The worker decodes the stored body whole."""
     try:
         # Parsed as JSON whatever the Content-Type: `curl --data-binary @bom.json` sends a form type.
-        document = fastjson.loads(body)
+        document = top_level(body)
     except (ValueError, RecursionError):
         abort(400, message="The request body is not valid JSON.")
     try:
