@@ -25,6 +25,7 @@ from common.bom.upload import UPLOAD_TARGET_PREFIX, UploadInvalid
 from common.celery_client import celery_client
 from common.db import bulk_insert, session_scope
 from common.models import Component, Scan, ScanRelationship, ScanResultPayload
+from common.models.base import utcnow
 from common.redis_client import get_redis
 from common.scanner import summarize
 from common.scanner.model import keep_storable_components, storable_text
@@ -197,6 +198,8 @@ def ingest_stored_result(scan_id: str) -> object | None:
         if stored is None:
             return None
         if is_unchecked_upload(scan, stored):
+            # Alive as of now for the reconciler (``SCAN_STALE_MINUTES``), however long the upload waited.
+            scan.heartbeat_at = utcnow()
             return stored.payload
         store_result(session, scan, storable(stored))
         return None

@@ -5,12 +5,15 @@ the API only parses the body and reads its top level (docs/security.md, "Uploade
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
+from sqlalchemy import update
 
 from common.bom import importer
 from common.db import session_scope
 from common.models import Scan, ScanResultPayload
+from common.models.base import utcnow
 from workers.base import TIME_LIMIT_ERROR
 from workers.ingest import ingest_scan
 
@@ -80,3 +83,29 @@ def test_ingesting_an_upload_twice_leaves_one_result(client, make_user, held_ing
         states.append((scan["status"], scan["finished_at"], [c["id"] for c in components["items"]]))
     assert states[0][0] == "completed" and len(states[0][2]) == 1
     assert states[1] == states[0]
+
+
+def test_an_upload_validates_with_a_fresh_heartbeat(client, make_user, held_ingest, monkeypatch):
+    """The reconciler fails a running scan silent for ``SCAN_STALE_MINUTES``: an upload that waited on a
+    backlog is marked alive when its validation starts, so the reconciler does not take a long schema pass
+    for a vanished worker."""
+    user = make_user()
+    response = client.post(
+        IMPORT, data=_cheap_values_bom(10), content_type="application/json", headers=user.headers()
+    )
+    scan_id = response.json["id"]
+    long_ago = utcnow() - timedelta(hours=1)
+    with session_scope() as session:
+        session.execute(update(Scan).where(Scan.id == scan_id).values(heartbeat_at=long_ago))
+    heartbeats = []
+    validate = importer.import_document
+
+    def validate_noting_the_heartbeat(document):
+        with session_scope() as session:
+            heartbeats.append(session.get(Scan, scan_id).heartbeat_at)
+        return validate(document)
+
+    monkeypatch.setattr(importer, "import_document", validate_noting_the_heartbeat)
+    ingest_scan.apply(args=(scan_id,), throw=True)
+    assert heartbeats[0] > long_ago + timedelta(minutes=59)
+    assert client.get(f"/api/v1/scans/{scan_id}", headers=user.headers()).json["status"] == "completed"

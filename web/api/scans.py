@@ -439,8 +439,10 @@ def import_scan(args):
     in_flight_limit = get_settings().scans_in_flight_per_org
     if not scan_quota.admits_another(db(), ctx.organization_id, in_flight_limit):
         _refuse_past_in_flight_limit(in_flight_limit)
-    jobs.start(scan)  # ingesting is all that is left; ``scan.queued`` is its only event, as for every scan
-    scan.stage = "ingesting"
+    jobs.start(
+        scan
+    )  # the worker's share is all that is left; ``scan.queued`` is its only event, as for every scan
+    scan.stage = "validating"  # then ingesting, in the same ``ingest`` task
     db().add(scan)
     audit_in(db(), 202, "scan.import", "scan", scan.id, format=source_format, bytes=len(body))
     events.record(db(), scan.organization_id, "scan.queued", scan_id=scan.id)
