@@ -36,7 +36,8 @@ from workers.base import PlatformTask
 
 log = logging.getLogger(__name__)
 # An ingest past this fails its scan ("time limit exceeded"): a 200 MB result ingests in well under a
-# minute, and an upload at IMPORT_MAX_CONTENT_LENGTH of the plainest JSON values validates in about one.
+# minute, and an upload at IMPORT_MAX_CONTENT_LENGTH (25 MiB) of the plainest JSON values validates in
+# ~20 s of CPU (42 s for 49 MB: bench/bench_import.py --uploads).
 INGEST_SOFT_TIME_LIMIT_SECONDS = 5 * 60
 # No scan has this id (row ids are random version 4 UUIDs): the warm-up's reads find nothing and lock nothing.
 NO_SCAN = "00000000-0000-4000-8000-000000000000"
@@ -212,9 +213,10 @@ def is_unchecked_upload(scan: Scan, stored: StoredResult) -> bool:
 
 
 def ingest_upload(task: PlatformTask, scan_id: str, document: object) -> None:
-    """Validate an uploaded document against its schema and convert it (the CPU an upload costs, about
-    2 us per byte of plain JSON values), then ingest it. A document the schema refuses fails the scan, its
-    errors as the scan's error: they quote no uploaded value, and what they repeat of its paths is masked."""
+    """Validate an uploaded document against its schema and convert it (the CPU an upload costs, about a
+    second per megabyte of plain JSON values), then ingest it. A document the schema refuses fails the
+    scan, its errors as the scan's error: they quote no uploaded value, and what they repeat of its paths
+    is masked."""
     from common.bom.importer import import_document  # its schemas and validators: ~25 MB, for uploads only
 
     try:

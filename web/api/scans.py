@@ -408,7 +408,7 @@ def import_scan(args):
 
     The API parses the body once and checks its top level only (``common.bom.upload``): not JSON is a
     400, neither format (or CycloneDX of another version) a 422. The schema and the conversion cost
-    microseconds per JSON value, a minute of CPU for an upload at the size limit, so they run in the
+    microseconds per JSON value, tens of seconds of CPU for an upload at the size limit, so they run in the
     ``ingest`` worker under its time limit: a document they refuse fails the scan, its errors as the
     scan's ``error``. ``ingest`` then completes it as it completes a native scan, so compliance, policies,
     alerts and webhooks follow the same way. 429 while the organization has ``SCANS_IN_FLIGHT_PER_ORG``
@@ -439,9 +439,7 @@ def import_scan(args):
     in_flight_limit = get_settings().scans_in_flight_per_org
     if not scan_quota.admits_another(db(), ctx.organization_id, in_flight_limit):
         _refuse_past_in_flight_limit(in_flight_limit)
-    jobs.start(
-        scan
-    )  # the worker's share is all that is left; ``scan.queued`` is its only event, as for every scan
+    jobs.start(scan)  # the worker's share is all that is left; ``scan.queued`` is its only event
     scan.stage = "validating"  # then ingesting, in the same ``ingest`` task
     db().add(scan)
     audit_in(db(), 202, "scan.import", "scan", scan.id, format=source_format, bytes=len(body))
