@@ -67,9 +67,10 @@ class Probe(threading.Thread):
     """One ``POST /connectors/n8n/test`` against the live API (or, given no user, an anonymous ``GET`` of
     ``url``), in a thread of its own."""
 
-    def __init__(self, live_server: str, user, url: str) -> None:
+    def __init__(self, live_server: str, user, url: str, org_id: str | None = None) -> None:
         super().__init__(daemon=True)
         self.args = (live_server, user, url)
+        self.org_id = org_id
         self.response: requests.Response | None = None
         self.start()
 
@@ -81,7 +82,7 @@ class Probe(threading.Thread):
         self.response = requests.post(
             f"{live_server}/api/v1/connectors/n8n/test",
             json={"url": url, "api_key": "k"},
-            headers=user.headers(),
+            headers=user.headers(self.org_id),
             timeout=30,
         )
 
@@ -125,6 +126,30 @@ def test_slow_remotes_hold_a_bounded_share_of_the_apis_threads(live_server, make
             assert probe.response.status_code == 200, probe.response.text
     finally:
         again.close()
+
+
+def test_one_user_holds_one_share_whatever_the_number_of_their_organizations(
+    live_server, make_user, small_shares
+):
+    """Each organization has its share, and a user may be admin of up to ``ORGANIZATIONS_PER_USER`` of
+    them: before, their second organization's connection test was let through while the first held its
+    whole share, so one user held as many shares as organizations. The caller's share is counted too."""
+    user = make_user()
+    tarpit = Tarpit()
+    try:
+        other_org = requests.post(
+            f"{live_server}/api/v1/organizations", json={"name": "Second"}, headers=user.headers(), timeout=10
+        ).json()["id"]
+        held = [Probe(live_server, user, tarpit.url) for _ in range(2)]
+        wait_for(lambda: tarpit.held == 2, timeout=10, interval=0.05)
+        elsewhere = Probe(live_server, user, tarpit.url, org_id=other_org)
+        assert elsewhere.refused() == 429
+        assert "You already have" in elsewhere.response.json()["message"]
+        assert tarpit.held == 2
+    finally:
+        tarpit.close()
+    for probe in held:
+        probe.join(10)
 
 
 def test_anonymous_sso_logins_at_a_slow_issuer_hold_their_organizations_share_only(

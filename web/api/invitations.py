@@ -2,7 +2,8 @@
 
 ``POST /organizations/:orgId/members`` answers the same for a registered and an unknown email, so an
 admin learns nothing about who has an account; a registered account gets an invitation here, an unknown
-email gets nothing (no pending invitation waits for whoever registers that address first).
+email gets nothing (no pending invitation waits for whoever registers that address first), except where
+registration is by invitation (``REGISTRATION=invite``): then the address registers with the code.
 
 An invitation stands only while the admin who made it is still an admin of the organization: nobody else
 sees or withdraws it, so an admin who is removed, leaves or deletes the account leaves no way in behind.

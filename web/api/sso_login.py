@@ -215,13 +215,15 @@ def callback(org_slug):
 
 def _started_here(organization: Organization, config: SsoConfig) -> PendingLogin:
     """The pending sign-in the callback answers, checked before any call to the provider: a made-up or
-    spent state is refused without one. A sign-in whose answer cannot complete (another browser's, an
-    error of the provider's) ends there: its state is spent."""
+    spent state is refused without one. A sign-in whose answer cannot complete (another organization's,
+    another browser's, an error of the provider's) ends there: its state is spent."""
     state = request.args.get("state", "")
     pending = pending_login(state)
-    if pending is None or pending.organization_id != organization.id:
+    if pending is None:
         raise _invalid_state()
-    refusal = _unusable_answer(config, pending)
+    refusal = (
+        _invalid_state() if pending.organization_id != organization.id else _unusable_answer(config, pending)
+    )
     if refusal is not None:
         consume_pending_login(state)
         raise refusal
