@@ -5,8 +5,10 @@ outbound requests, 4 webhook sends, 1 running scan), and anyone could register: 
 accounts filled an API process's outbound share, the webhook threads and the scans workers, which the
 per-organization shares were meant to keep for everybody. With ``invite`` an account is created only with
 the code of an invitation an admin sent to that address, and it joins that organization with no workspace
-of its own; with ``closed`` registration creates none (SSO provisions its organization's people); an
-organization's IdP, which any admin may point anywhere, provisions no workspace either.
+of its own, nor may it create organizations (an invited admin would otherwise make organizations and
+invite new accounts into them, as cheap as open registration); with ``closed`` registration creates none
+(SSO provisions its organization's people); an organization's IdP, which any admin may point anywhere,
+provisions no workspace either.
 """
 
 from __future__ import annotations
@@ -95,6 +97,12 @@ def test_invite_registration_takes_an_invitation_to_the_address_and_makes_no_wor
 
         again = _register(client, invited.upper(), invitation_code=code)  # the code is spent
         assert again.status_code == 403
+
+        # nor does the account make organizations of its own, to invite more accounts into
+        bearer = {"Authorization": f"Bearer {joined.json['access_token']}"}
+        created = client.post("/api/v1/organizations", json={"name": "Sybil"}, headers=bearer)
+        assert created.status_code == 403 and "invite you" in created.json["message"]
+        assert _organizations() == before
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(User).where(User.email == sybil)) == 0
 

@@ -76,6 +76,14 @@ def create(body):
     if body["slug"] and db().scalar(select(Organization.id).where(Organization.slug == slug)):
         abort(409, message="This slug is already taken.")
     user = current_principal().user
+    if user.personal_org_id is None and get_settings().registration != "open":
+        # Made by an invitation or an IdP: creating organizations, each with every per-organization
+        # share, and inviting accounts into them would make accounts as cheap as open registration did.
+        abort(
+            403,
+            message="On this server accounts made by invitation or single sign-on join organizations: "
+            "ask an admin of one to invite you, or the operator to create it.",
+        )
     _check_organization_cap(user)
     org = create_organization(db(), body["name"], user, slug=body["slug"])
     db().commit()
