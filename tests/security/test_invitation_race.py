@@ -1,4 +1,5 @@
 """One invitation accepted twice at the same moment joins once; the other acceptance is a clean 4xx.
+And two admins inviting one person at the same moment both get their answer.
 
 The invitee (or someone holding their session and the code) sends the accept twice in parallel: a double
 click, a retried request. Before, both read the pending invitation and found no membership, both inserted
@@ -16,7 +17,7 @@ from sqlalchemy import event, func, select
 from common.db import get_engine, session_scope
 from common.models import Membership
 from common.models.identity import MemberInvitation
-from tests.helpers import register_user
+from tests.helpers import add_member, register_user
 
 
 def test_one_invitation_accepted_twice_at_once_joins_once(client):
@@ -65,3 +66,45 @@ def test_one_invitation_accepted_twice_at_once_joins_once(client):
         )
     assert roles == ["analyst"]
     assert left == 0
+
+
+def test_two_admins_inviting_one_person_at_once_both_get_their_answer(client):
+    """Both found no invitation and inserted one: the second met the (organization, user) unique
+    constraint, a 500. Now it renews the invitation the first wrote."""
+    admin, co_admin, invitee = register_user(client), register_user(client), register_user(client)
+    org_id = client.post("/api/v1/organizations", json={"name": "Race"}, headers=admin.headers()).json["id"]
+    add_member(client, admin, org_id, co_admin, "admin")
+    invite = f"/api/v1/organizations/{org_id}/members"
+    answers: dict[str, object] = {}
+
+    def invite_too() -> None:
+        answers["second"] = client.post(
+            invite, json={"email": invitee.email, "role": "viewer"}, headers=co_admin.headers()
+        )
+
+    racing = threading.Thread(target=invite_too)
+
+    def once_read(_conn, _cursor, statement, *_args):
+        if "FROM member_invitations" in statement and racing.ident is None:
+            racing.start()
+            racing.join(5)
+
+    engine = get_engine()
+    event.listen(engine, "after_cursor_execute", once_read)
+    try:
+        answers["first"] = client.post(
+            invite, json={"email": invitee.email, "role": "analyst"}, headers=admin.headers()
+        )
+        racing.join(30)
+    finally:
+        event.remove(engine, "after_cursor_execute", once_read)
+
+    assert [answers["first"].status_code, answers["second"].status_code] == [202, 202]
+    pending = client.get("/api/v1/auth/invitations", headers=invitee.headers()).json["items"]
+    assert [i["role"] for i in pending] == ["analyst"]  # the last written stands, with its code
+    accepted = client.post(
+        f"/api/v1/auth/invitations/{pending[0]['id']}/accept",
+        json={"code": answers["first"].json["invitation_code"]},
+        headers=invitee.headers(),
+    )
+    assert accepted.status_code == 200, accepted.json

@@ -147,3 +147,15 @@ def test_open_registration_is_unchanged(client):
     answer = _register(client, _address())
     assert answer.status_code == 201
     assert answer.json["user"]["personal_organization_id"] is not None
+
+
+def test_an_address_longer_than_an_account_can_hold_is_refused_not_stored_half(client, monkeypatch, team):
+    admin, org = team
+    too_long = "a" * 300 + "@" + "b" * 20 + ".example.com"  # a valid address; users.email holds 320
+    with settings_from(monkeypatch, REGISTRATION="invite"):
+        answer = client.post(
+            f"/api/v1/organizations/{org['id']}/members",
+            json={"email": too_long, "role": "viewer"},
+            headers=admin.headers(),
+        )
+    assert answer.status_code == 422, answer.json

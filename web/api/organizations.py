@@ -7,6 +7,7 @@ import secrets
 import marshmallow as ma
 from flask_smorest import Blueprint, abort
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from common import schedule_owner
 from common.accounts import create_organization, find_user_by_email, lock_organization, slugify
@@ -36,7 +37,7 @@ class OrganizationCreateSchema(ma.Schema):
 
 
 class MemberAddSchema(ma.Schema):
-    email = ma.fields.Email(required=True)
+    email = ma.fields.Email(required=True, validate=ma.validate.Length(max=320))  # users.email holds 320
     role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))
 
 
@@ -196,17 +197,24 @@ def add_member(body, org_id):
 def _renew_invitation(invitee, role: str, code: str, **names_the_invitee) -> None:
     """Invite the account (``user_id``) or the address with no account yet (``email``, where registration
     is by invitation), or renew its invitation, with this role and code, in the current admin's name."""
-    ctx = context()
-    invitation = db().scalar(
-        select(MemberInvitation).where(MemberInvitation.organization_id == ctx.organization_id, invitee)
-    )
-    if invitation is None:
-        invitation = MemberInvitation(organization_id=ctx.organization_id, **names_the_invitee)
-        db().add(invitation)
-    invitation.role, invitation.invited_by = role, ctx.user_id
-    invitation.code_hash = hash_token(code)
-    invitation.created_at = utcnow()  # renewed: it lapses INVITATION_DAYS from now
-    db().commit()
+    organization_id, admin_id = context().organization_id, context().user_id
+    for last_try in (False, True):
+        invitation = db().scalar(
+            select(MemberInvitation).where(MemberInvitation.organization_id == organization_id, invitee)
+        )
+        if invitation is None:
+            invitation = MemberInvitation(organization_id=organization_id, **names_the_invitee)
+            db().add(invitation)
+        invitation.role, invitation.invited_by = role, admin_id
+        invitation.code_hash = hash_token(code)
+        invitation.created_at = utcnow()  # renewed: it lapses INVITATION_DAYS from now
+        try:
+            db().commit()
+            return
+        except IntegrityError:  # another admin's invitation of the same person was written meanwhile
+            db().rollback()
+            if last_try:
+                raise
 
 
 def _is_member(org_id: str, user_id: str) -> bool:
