@@ -185,7 +185,7 @@ def register(body):
     mode = get_settings().registration
     if mode == "closed":
         abort(403, message="Registration is closed on this server; sign in through your organization's SSO.")
-    invitation = None
+    invitation, joined_org_id = None, None
     if mode == "invite":  # before the 409, so that nobody without a code learns which addresses are taken
         invitation = registration_invitation(
             db(), body["email"], body["invitation_code"] or "", get_settings().invitation_days
@@ -203,7 +203,7 @@ def register(body):
             db(), body["email"], body["name"], body["password"], personal_workspace=mode == "open"
         )
         if invitation is not None:
-            _join_by_invitation(user, *invitation)
+            joined_org_id = _join_by_invitation(user, *invitation)
         hand_invitations_to(db(), user)
         tokens = start_session(user)
         db().commit()
@@ -211,14 +211,16 @@ def register(body):
         db().rollback()
         abort(409, message="An account with this email already exists.")
     g.audit_actor = user.id
-    audit_organization(invitation[1].id if invitation else user.personal_org_id)
-    audit("auth.register", "user", user.id, invited=invitation is not None)
+    audit_organization(joined_org_id or user.personal_org_id)
+    audit("auth.register", "user", user.id, invited=joined_org_id is not None)
     return {"user": user_json(user), **tokens}, 201
 
 
-def _join_by_invitation(user: User, invitation: MemberInvitation, organization: Organization) -> None:
+def _join_by_invitation(user: User, invitation: MemberInvitation, organization: Organization) -> str:
+    """The new account joins with the invitation's role, which is spent; the organization's id."""
     db().add(Membership(organization_id=organization.id, user_id=user.id, role=invitation.role))
     db().delete(invitation)
+    return organization.id
 
 
 @blp.route("/login", methods=["POST"])
