@@ -51,6 +51,7 @@ def _key(client, user, name: str) -> dict:
 def test_api_keys_minted_from_a_stolen_session_end_with_the_password_change(client):
     user = register_user(client)
     intruders_key = _key(client, user, "looks like ci")
+    assert client.get("/api/v1/scans", headers=intruders_key).status_code == 200  # its principal is cached
 
     changed = client.put(
         "/api/v1/auth/password",

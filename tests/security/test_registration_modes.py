@@ -19,6 +19,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from common.config import InsecureConfiguration, load_settings
 from common.db import session_scope
 from common.models import Organization, User
 from common.models.base import utcnow
@@ -159,3 +160,11 @@ def test_an_address_longer_than_an_account_can_hold_is_refused_not_stored_half(c
             headers=admin.headers(),
         )
     assert answer.status_code == 422, answer.json
+
+
+@pytest.mark.parametrize("value", ["invitation", "opn", "none"])
+def test_a_misspelt_registration_mode_is_refused_at_start(monkeypatch, value):
+    """Read as ``open``, a typo would leave registration open on a server its operator meant to close."""
+    monkeypatch.setenv("REGISTRATION", value)
+    with pytest.raises(InsecureConfiguration, match="REGISTRATION"):
+        load_settings()
