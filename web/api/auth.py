@@ -356,6 +356,7 @@ def create_api_key(body):
         expires_at=expires_at,
         sso_session=principal.session_org_id is not None,
     )
+    _hold_live_session(principal.session_id)
     db().add(key)
     db().commit()
     audit("auth.api_key_create", "api_key", key.id, name=key.name)
@@ -368,6 +369,22 @@ def create_api_key(body):
         "created_at": isoformat(key.created_at),
         "expires_at": isoformat(key.expires_at),
     }, 201
+
+
+def _hold_live_session(session_id: str | None) -> None:
+    """Hold the minting session's row, still live, until the key is committed (401 if it ended meanwhile):
+    a password change, which revokes the sessions and then the keys, waits for the key and revokes it too.
+    Before, a key requested by a stolen session as the owner changed the password was written after the
+    change had revoked the keys it found, and outlived it."""
+    if session_id is None:
+        return
+    live = db().scalar(
+        select(AuthSession.id)
+        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+        .with_for_update(read=True)
+    )
+    if live is None:
+        abort(401, message="The session has ended; sign in again.")
 
 
 @blp.route("/api-keys", methods=["GET"])
