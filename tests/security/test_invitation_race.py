@@ -42,7 +42,7 @@ def test_one_invitation_accepted_twice_at_once_joins_once(client):
         # The first accept has read the invitation: the second runs now, before the first writes.
         if "FROM member_invitations" in statement and racing.ident is None:
             racing.start()
-            racing.join(2)  # it finishes, or waits for what the first accept holds
+            racing.join(1)  # it finishes, or waits for what the first accept holds
 
     engine = get_engine()
     event.listen(engine, "after_cursor_execute", once_read)
