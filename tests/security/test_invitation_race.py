@@ -2,10 +2,11 @@
 And two admins inviting one person at the same moment both get their answer.
 
 The invitee (or someone holding their session and the code) sends the accept twice in parallel: a double
-click, a retried request. Before, both read the pending invitation and found no membership, both inserted
-one, and the second hit the unique (organization, user) constraint or deleted an invitation already gone:
-a 500, its transaction half done. Now the invitation's row is held while it is accepted, so the second
-finds it gone: 404, and one membership with the invitation's role.
+click, a retried request. Before, both read the pending invitation: both answered 200 and recorded a join
+(the second deleting an invitation already gone, which SQLAlchemy only warns about), or, when both found
+no membership before either inserted one, the second hit the unique (organization, user) constraint: a
+500. Now the invitation's row is held while it is accepted, so the second finds it gone: 404, and one
+membership with the invitation's role.
 """
 
 from __future__ import annotations

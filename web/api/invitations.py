@@ -66,8 +66,8 @@ def _own_invitations():
 
 def _own_invitation_or_404(invitation_id: str) -> tuple[MemberInvitation, Organization]:
     """The invitation, its row held until the answer commits: the same invitation accepted (or declined)
-    twice at once is settled once, and the second finds it gone (404) instead of inserting the membership
-    again or deleting a row already deleted (500)."""
+    twice at once is settled once, and the second finds it gone (404) instead of joining again (a second
+    200, or the membership's unique constraint: a 500)."""
     query = _own_invitations().where(MemberInvitation.id == invitation_id)
     row = db().execute(query.with_for_update(of=MemberInvitation)).first()
     if row is None:
