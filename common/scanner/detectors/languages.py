@@ -219,7 +219,7 @@ def call_arguments(window: str) -> str:
     return window
 
 
-MCP_PACKAGES = ("mcp", "fastmcp", "mastra-mcp", "pronskiy-mcp", "mcp-handler", "mcp-use")
+MCP_PACKAGES = ("mcp", "fastmcp", "mastra-mcp", "pronskiy-mcp", "mcp-handler", "mcp-use", "mcp-framework")
 MODEL_VERBS = ("pull", "show", "run", "load", "copy", "delete", "push")
 MCP_PROVIDER = "Model Context Protocol"
 JAVA_MCP_SDK = "io.modelcontextprotocol.sdk:mcp"
@@ -356,7 +356,7 @@ class _LanguageDetector(Detector):
     @staticmethod
     def leading_name(text: str, start: int) -> str | None:
         """A server constructor's first argument when it is a string: the name (mcp-use's
-        ``createMCPServer("x", {...})``, logiscape's PHP ``new Server('x')``)."""
+        ``createMCPServer("x", {...})``)."""
         match = LEADING_STRING.match(text[start : start + 120])
         return match.group(match.lastindex) if match else None
 
@@ -720,12 +720,14 @@ class _LanguageDetector(Detector):
         # FastMCP for TypeScript also builds a server per connection: ``new FastMCPSession({ name })``;
         # mcp-use's ``createMCPServer("name", {...})`` takes its name first
         elif re.fullmatch(
-            r"(?:New|create)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer|FastMCP(?:Session)?", called
+            r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer|createMCPServer|FastMCP(?:Session)?", called
         ):
             name = (
                 self.mcp_server_name(text, match.end())
                 or self.leading_name(text, match.end())
                 or manifest_name(file, text, match.end())
+                # mcp-framework's ``new MCPServer()`` takes its name from the package.json
+                or (npm_package_name(file) if package and package.id == "mcp-framework" else None)
                 or self.name_from_callers(file, text, match.end())
                 or component_name_for(file.relpath)
             ).lower()
@@ -1252,10 +1254,14 @@ class JavaScriptDetector(_LanguageDetector):
         r"""\bnew\s+(?:SSEClientTransport|StreamableHTTPClientTransport|WebSocketClientTransport)\(\s*"""
         r"""([A-Za-z_$][\w$]{0,80})\s*[,)]"""
     )
-    # ``server.tool("name", ...)``; FastMCP's ``addTool({ name })`` and mcp-use's ``server.tool({ name })``
+    # ``server.tool("name", ...)``; FastMCP's ``addTool({ name })`` and mcp-use's ``server.tool({ name })``;
+    # mcp-framework's tool classes (``class X extends MCPTool<Input> { name = "x"; ... }``)
     tool_patterns = (
         lazy_re(r"""\.(?:tool|registerTool)\(\s*["'`]([\w.:/-]{1,100})["'`]"""),
         lazy_re(r"""\.(?:addTool|tool)\(\s*\{[^{}]{0,300}\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]"""),
+        linear(
+            r"""\bextends\s+MCPTool\b[^{}]{0,200}\{[^{}]{0,300}?\bname\s*=\s*["'`]([\w.:/-]{1,100})["'`]"""
+        ),
     )
     tool_constant_patterns = (
         linear(r"""\.(?:tool|registerTool)\(\s*((?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$]*)\s*,"""),

@@ -109,8 +109,9 @@ MCP_CLIENT_LOADERS = frozenset({"from_dict", "from_config_file"})
 # Google ADK), AutoGen's, FastMCP's transport (a name too generic to count from any other package)
 STARTED_SERVER_CLASSES = frozenset({"StdioServerParameters", "StdioServerParams", "StdioTransport"})
 # FastMCP's class methods that build a whole server from an API description (``FastMCP.from_openapi(spec,
-# client, name="x")``, ``FastMCP.from_fastapi(app)``): the server's tools are the API's operations
-MCP_SERVER_FACTORIES = frozenset({"from_openapi", "from_fastapi"})
+# client, name="x")``, ``FastMCP.from_fastapi(app)``): the server's tools are the API's operations; or
+# from another server it fronts (``FastMCP.as_proxy(backend, name="x")``): the backend's tools
+MCP_SERVER_FACTORIES = frozenset({"from_openapi", "from_fastapi", "as_proxy"})
 # ``mock_llm.assert_called_once_with(\n    model="llama3.1", ...)``: the arguments a test expects a mocked
 # call to have received, never a model the code uses (unittest.mock's assertion methods)
 MOCK_ASSERTIONS = frozenset(
@@ -885,7 +886,7 @@ class _Analyzer:
             self.analyse_served_routes(call)
         elif method in MCP_SERVER_FACTORIES and package.id == "fastmcp":
             name = self.literal(next((k.value for k in call.keywords if k.arg == "name"), None))
-            self.add_mcp_server(name, call, "generated")
+            self.add_mcp_server(name, call, "proxy" if method == "as_proxy" else "generated")
         elif (
             method in self.rules["mcp_client_classes"]
             and (package.id in ("mcp", "fastmcp") or "mcp" in method.lower())
