@@ -504,21 +504,10 @@ def config_path(file: SourceFile) -> str:
     return file.relpath
 
 
-# the MCP registry's server description (``server.json``, as ``mcp-publisher init`` writes it): its
-# ``$schema`` is the registry's, its ``name`` the server's reverse-DNS name (``io.github.owner/weather``)
-REGISTRY_SCHEMA = b"modelcontextprotocol.io/schemas/"
-
-
-def is_registry_description(file: SourceFile) -> bool:
-    return file.name.lower() == "server.json" and REGISTRY_SCHEMA in file.data[:4096]
-
-
 class McpConfigDetector(Detector):
     name = "mcp_config"
 
     def applies_to(self, file: SourceFile) -> bool:
-        if is_registry_description(file):
-            return file.size <= MAX_BYTES
         if file.suffix == ".toml":
             return file.size <= MAX_BYTES and (
                 config_kind(file.relpath) is not None or generic_toml_kind(file) is not None
@@ -540,8 +529,6 @@ class McpConfigDetector(Detector):
         if file.suffix == ".toml":
             kind = config_kind(path)
             return self.toml_config(file, kind or generic_toml_kind(file), report, generic=kind is None)
-        if is_registry_description(file):
-            return self.registry_description(file, report)
         kind = (
             config_kind(path)
             or generic_kind(file)
@@ -564,40 +551,6 @@ class McpConfigDetector(Detector):
         if is_agent_definition(file.relpath):
             findings.extend(self.agent_definition(file, document, kind.client, findings))
         return findings
-
-    def registry_description(self, file: SourceFile, report: FileReport) -> list[Finding]:
-        """The server a repository publishes to the MCP registry, named as the registry lists it, with the
-        transport of its first package (``stdio`` for an npm or PyPI package) or of its first remote."""
-        try:
-            document = load_jsonc(file.text)
-        except (ValueError, RecursionError) as exc:
-            report.warnings.append(f"mcp_config: {file.relpath} is not valid JSON ({type(exc).__name__})")
-            return []
-        name = document.get("name") if isinstance(document, dict) else None
-        if not isinstance(name, str) or not name.strip():
-            return []
-        packages = [p for p in document.get("packages") or () if isinstance(p, dict)]
-        remotes = [r for r in document.get("remotes") or () if isinstance(r, dict)]
-        transport = packages[0].get("transport") if packages else remotes[0] if remotes else None
-        package = packages[0].get("identifier") if packages else None
-        metadata = {
-            "transport": transport.get("type") if isinstance(transport, dict) else None,
-            "package": package if isinstance(package, str) else None,
-            "declared_in": "registry",
-        }
-        line, _ = line_of_key(file.text, "name")
-        return [
-            Finding(
-                key=component_key("mcp_server", name.lower()),
-                name=name,
-                type="mcp_server",
-                provider=MCP_PROVIDER,
-                location=file.location(line),
-                detector=self.name,
-                version=document.get("version") if isinstance(document.get("version"), str) else None,
-                metadata={k: v for k, v in metadata.items() if isinstance(v, str)},
-            )
-        ]
 
     def toml_config(
         self, file: SourceFile, kind: ConfigKind, report: FileReport, generic: bool = False
