@@ -90,7 +90,7 @@ CONFIGURED_MCP_SERVERS = frozenset(
     | {"MCPStdioPlugin", "MCPSsePlugin", "MCPStreamableHttpPlugin", "MCPWebsocketPlugin"}
 )
 # MCP clients whose first argument is the server: a URL reaches a remote one (FastMCP's ``Client(url)``
-# infers its transport from it; LlamaIndex's ``BasicMCPClient(url)``), anything else names a command
+# infers its transport from it; LlamaIndex's ``BasicMCPClient(url)``); a command, script or config does not
 URL_OR_COMMAND_CLIENTS = frozenset({"Client", "BasicMCPClient"})
 # how an MCP client reaches a remote server by URL: the MCP SDK's transports (``streamablehttp_client(url)``)
 # and Google ADK's connection parameters (``MCPToolset(connection_params=SseConnectionParams(url=...))``);
