@@ -2143,10 +2143,30 @@ class RubyDetector(_LanguageDetector):
         linear(r"""\.define_tool\(\s*name:\s*["']([^"'\n]{1,100})["']"""),
         # mcp-sdk.rb registers a tool as a block under its name: ``server.add_tool("add") do |params|``
         linear(r"""\.add_tool\(\s*["']([^"'\n]{1,100})["']"""),
+        # model-context-protocol-rb: a ``ModelContextProtocol::Server::Tool`` subclass opens with its
+        # ``with_metadata do { name: "x", ... } end``
+        linear(
+            r"""<\s*(?:::)?ModelContextProtocol::Server::Tool\s+with_metadata\s+do\s*\{\s*"""
+            r"""name:\s*["']([^"'\n]{1,100})["']"""
+        ),
+        # mcp-rb's Sinatra-like DSL at the top level of a script: ``tool "greet" do``
+        linear(r"""^tool\s+["']([^"'\n]{1,100})["']\s*(?:,|do\b)""", re.MULTILINE),
     )
+    # mcp-rb names the script's server at its top level: ``name "hello-world"``
+    DSL_SERVER_NAME = linear(r"""^name\s+["']([^"'\n]{1,100})["']\s*$""", re.MULTILINE)
     # a tool class of the official gem (``< MCP::Tool``) or of fast-mcp (``< FastMcp::Tool``)
     TOOL_CLASS = linear(r"^\s*class\s+((?:\w+::)*\w+)\s*<\s*(?:::)?(MCP|FastMcp)::Tool\b", re.MULTILINE)
     idiom_is_import = True  # Bundler.require (Rails) loads every gem: its constants need no require
+
+    def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
+        """Tools, and the server an mcp-rb script names at its top level (``name "x"`` beside its
+        ``tool "y" do`` blocks)."""
+        yield from super().mcp_tools(file, text, comments)
+        named = self.DSL_SERVER_NAME.search(text)
+        if named and re.search(r"^tool\s", text, re.MULTILINE):
+            line = _line_at(text, named.start())
+            if line not in comments:
+                yield self.code_mcp_server(file, line, named.group(1).lower())
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """``tool_name "x"``, ``MCP::Tool.define(name: "x")``, and a tool class that names itself nowhere:
@@ -2257,6 +2277,7 @@ class RubyDetector(_LanguageDetector):
         (linear(r"\b(Anthropic)(?:::Client\.new|\.configure)\b"), "anthropic"),
         (linear(r"\b(RubyLLM)(?:\.(?:chat|configure|embed|paint)\b|::Tool\b)"), "ruby-llm"),
         (linear(r"\b(MCP)::(?:Server|Tool|\w{0,20}Client|Prompt|Resource)\b"), "mcp"),
+        (linear(r"\b(ModelContextProtocol|ActionMCP)::(?:Server|Tool|Prompt|Resource)\b"), "mcp"),
         (linear(r"\b(Langchain)::(?:LLM|Assistant|Vectorsearch)::"), "langchain"),
     )
 
