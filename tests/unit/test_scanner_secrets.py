@@ -200,6 +200,10 @@ def test_a_google_key_in_a_firebase_config_is_no_ai_key_but_one_beside_gemini_co
                 '  authDomain: "notes.firebaseapp.com",\n  messagingSenderId: "4182736450",\n};\n'
             ),
             "app/google-services.json": f'{{"api_key": [{{"current_key": "{firebase}"}}]}}\n',
+            "ios/GoogleService-Info.plist": (
+                f"<dict>\n\t<key>API_KEY</key>\n\t<string>{firebase}</string>\n"
+                "\t<key>GCM_SENDER_ID</key>\n\t<string>4182736450</string>\n</dict>\n"
+            ),
             "src/assistant.js": (
                 'import { GoogleGenerativeAI } from "@google/generative-ai";\n'
                 f'const apiKey = "{gemini}";\nconst genAI = new GoogleGenerativeAI(apiKey);\n'

@@ -95,11 +95,13 @@ SHARED_KEY_PREFIX = linear(r"AIza")
 NOT_AI_SERVICE = linear(
     r"MAPS|FIREBASE|YOUTUBE|PLACES|GEOCOD|RECAPTCHA|ANALYTICS|CALENDAR|DRIVE|SHEETS|TRANSLATE"
 )
-# what only a Firebase web config (``firebaseConfig = { apiKey, authDomain, ... }``) or an Android
-# ``google-services.json`` (``"current_key"``) holds beside its ``AIza`` key: that key is the app's
+# what only a Firebase web config (``firebaseConfig = { apiKey, authDomain, ... }``), an Android
+# ``google-services.json`` (``"current_key"``) or an iOS ``GoogleService-Info.plist`` (``GCM_SENDER_ID``,
+# ``GOOGLE_APP_ID``) holds beside its ``AIza`` key: that key is the app's
 # Firebase key, however generically it is named (``apiKey``)
 FIREBASE_CONFIG = linear(
     r"authDomain|auth_domain|messagingSenderId|messaging_sender_id|firebaseapp\.com|current_key"
+    r"|GCM_SENDER_ID|GOOGLE_APP_ID"
 )
 FIREBASE_CONFIG_LINES = 8  # a config object's fields sit within a few lines of its key
 YAML_SUFFIXES = (".yml", ".yaml")
