@@ -3,8 +3,9 @@
 Component model (families and mappings are in ``data/n8n.yaml``):
 
 * the workflow itself -> ``workflow`` named by the workflow name; it ``has_node`` every component below;
-* agents (AI Agent, Agent Tool, OpenAI Assistant) and chains -> ``agent_framework`` named
-  ``<workflow>/<node>`` (a node name is only unique inside its workflow);
+* agents (AI Agent, Agent Tool, OpenAI Assistant) -> ``agent_framework`` named ``<workflow>/<node>`` (a
+  node name is only unique inside its workflow); chains (one fixed call of their model) are no component
+  of their own, the model and provider attached to them are;
 * chat models, LLMs, embeddings and the classic ``n8n-nodes-base.openAi`` node -> the ``llm_provider``
   (catalog id, e.g. ``openai``) plus a ``model`` when the node names one (plain string or the
   ``{"__rl": true, "value": …}`` resource locator; expressions are not model ids);
@@ -346,7 +347,7 @@ class WorkflowAnalysis:
         if component_type is None:
             return []
         # a tool is named as the agent sees it: the name its node declares, else the node's own name
-        # (what n8n hands the model); an agent or chain node is ``<workflow>/<node>``
+        # (what n8n hands the model); an agent node is ``<workflow>/<node>``
         if component_type == "tool":
             name = self.declared_tool_name(node) or node.name
         else:
