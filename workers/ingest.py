@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
+from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 from psycopg.adapt import Loader
 from psycopg.pq import Format
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 # minute, and an upload at IMPORT_MAX_CONTENT_LENGTH (25 MiB) of the plainest JSON values validates in
 # ~20 s of CPU (42 s for 49 MB: bench/bench_import.py --uploads).
 INGEST_SOFT_TIME_LIMIT_SECONDS = 5 * 60
+# An upload's scan error when converting its document raised: the exception's text is not shown.
+CONVERSION_FAILED_ERROR = "The upload passed its schema but could not be converted; no component was stored."
 # No scan has this id (row ids are random version 4 UUIDs): the warm-up's reads find nothing and lock nothing.
 NO_SCAN = "00000000-0000-4000-8000-000000000000"
 # A result the warm-up runs through the row path: one component stored, one set aside, an edge to each.
@@ -221,10 +224,19 @@ def ingest_upload(task: PlatformTask, scan_id: str, document: object) -> None:
 
     try:
         _, result = import_document(document)
+        payload = keep_storable_components(storable_text(result))
     except UploadInvalid as refused:
         task.mark_failed(Scan, scan_id, mask_value("", refused.as_scan_error()))
         return
-    payload = keep_storable_components(storable_text(result))
+    except SoftTimeLimitExceeded:  # ``failing_past_time_limit``'s
+        raise
+    except Exception as failure:  # the uploader's document, not the platform, is at fault
+        # Named by its type only: an exception's text may quote the value (``int()``'s does), and a scan's
+        # error goes to every member and webhook. Raised, it left the scan running for the reconciler to
+        # re-send, each attempt failing the same way.
+        log.error("ingest %s: converting the upload failed (%s)", scan_id, type(failure).__name__)
+        task.mark_failed(Scan, scan_id, CONVERSION_FAILED_ERROR)
+        return
     with session_scope() as session:
         scan = session.get(Scan, scan_id, with_for_update=True)
         if scan is None or jobs.is_finished(scan):
