@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 # ~20 s of CPU (42 s for 49 MB: bench/bench_import.py --uploads).
 INGEST_SOFT_TIME_LIMIT_SECONDS = 5 * 60
 # An upload's scan error when converting its document raised: the exception's text is not shown.
+# What ``ingest_stored_result`` returns for a stored upload that does not decode, and the scan's error.
+UNREADABLE_UPLOAD = object()
+UNREADABLE_UPLOAD_ERROR = "The upload is not JSON the worker can read (invalid UTF-8, or a number too long)."
 CONVERSION_FAILED_ERROR = "The upload passed its schema but could not be converted; no component was stored."
 # No scan has this id (row ids are random version 4 UUIDs): the warm-up's reads find nothing and lock nothing.
 NO_SCAN = "00000000-0000-4000-8000-000000000000"
@@ -186,7 +189,9 @@ def edge_rows(scan_id: str, relationships: list[dict]) -> list[dict]:
 def ingest_scan(self: PlatformTask, scan_id: str) -> None:
     with self.failing_past_time_limit(Scan, scan_id):
         upload = ingest_stored_result(scan_id)
-        if upload is not None:
+        if upload is UNREADABLE_UPLOAD:
+            self.mark_failed(Scan, scan_id, UNREADABLE_UPLOAD_ERROR)
+        elif upload is not None:
             ingest_upload(self, scan_id, upload)
 
 
@@ -198,7 +203,14 @@ def ingest_stored_result(scan_id: str) -> object | None:
         scan = session.get(Scan, scan_id, with_for_update=True)
         if scan is None or jobs.is_finished(scan):
             return None
-        stored = stored_result(session, scan_id)
+        try:
+            stored = stored_result(session, scan_id)
+        except (ValueError, RecursionError):
+            # The API checks an upload's syntax without building its values (``common.bom.upload``);
+            # building them refuses a little more: the uploader's to fix, not a task to retry.
+            if not (scan.target or "").startswith(UPLOAD_TARGET_PREFIX):
+                raise
+            return UNREADABLE_UPLOAD
         if stored is None:
             return None
         if is_unchecked_upload(scan, stored):

@@ -15,7 +15,7 @@ from common.db import session_scope
 from common.models import Scan, ScanResultPayload
 from common.models.base import utcnow
 from workers.base import TIME_LIMIT_ERROR
-from workers.ingest import ingest_scan
+from workers.ingest import UNREADABLE_UPLOAD_ERROR, ingest_scan
 
 IMPORT = "/api/v1/scans/import"
 
@@ -126,7 +126,7 @@ def _exported_model_bom(**properties: str) -> str:
     )
 
 
-def test_an_exported_number_int_refuses_is_read_as_none_and_the_upload_completes(
+def test_an_exported_number_int_refuses_is_read_as_zero_and_the_upload_completes(
     client, make_user, held_ingest
 ):
     """A property the schema lets through (any string) that ``int()`` refuses after ``isdigit()`` said yes
@@ -166,3 +166,21 @@ def test_an_upload_whose_conversion_fails_ends_its_scan_failed_quoting_nothing(
         scan = session.get(Scan, response.json["id"])
         assert scan.status == "failed" and SECRET_DIGITS not in scan.error, scan.error
         assert session.get(ScanResultPayload, scan.id) is None
+
+
+def test_an_upload_the_worker_cannot_decode_fails_its_scan(client, make_user, held_ingest):
+    """The API checks the body's syntax without building its values; what only building them refuses (a
+    string of invalid UTF-8, an integer past Python's 4,300 digits) fails the scan in the worker instead of
+    escaping its task and leaving the scan running."""
+    user = make_user()
+    top = b'{"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": '
+    for components in (b'[{"type": "library", "name": "\xff"}]', b"[" + b"9" * 5000 + b"]"):
+        response = client.post(
+            IMPORT, data=top + components + b"}", content_type="application/json", headers=user.headers()
+        )
+        assert response.status_code == 202, response.json
+        ingest_scan.apply(args=(response.json["id"],), throw=True)
+        with session_scope() as session:
+            scan = session.get(Scan, response.json["id"])
+            assert (scan.status, scan.error) == ("failed", UNREADABLE_UPLOAD_ERROR)
+            assert session.get(ScanResultPayload, scan.id) is None
