@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, aliased
 
-from common.models import Membership, Organization, User
+from common.models import Membership, Organization, Scan, User
 from common.models.base import utcnow
 from common.models.identity import MemberInvitation
 from common.security import hash_password, hash_token
@@ -44,6 +44,35 @@ def lock_organization(session: Session, organization_id: str) -> None:
     session.execute(
         select(Organization.id).where(Organization.id == organization_id).with_for_update(key_share=True)
     )
+
+
+# ``FOR KEY SHARE``: it blocks only the organization's deletion (or a change of its id), never another
+# worker holding it nor ``lock_organization``.
+_HOLD = {"read": True, "key_share": True}
+
+
+def hold_organization(session: Session, organization_id: str) -> bool:
+    """Keep the organization from being deleted until the transaction ends; False when it is gone.
+
+    Deleting an organization locks its row, then (its foreign keys' cascades) its scans and every row
+    below them. A worker's transaction that locked one of those rows and then wrote a row referencing the
+    organization, whose foreign key check waits for the organization's row, deadlocked with the deletion,
+    which PostgreSQL then failed (a 503). Taken before any other lock of the transaction, this puts it in
+    the deletion's order: it waits for the deletion to end and finds nothing, or the deletion waits for it."""
+    held = select(Organization.id).where(Organization.id == organization_id).with_for_update(**_HOLD)
+    return session.scalar(held) is not None
+
+
+def hold_organization_of_scan(session: Session, scan_id: str) -> str | None:
+    """``hold_organization`` for the scan's organization, found and held in one statement: its id, or None
+    when the scan or its organization is gone."""
+    held = (
+        select(Organization.id)
+        .join(Scan, Scan.organization_id == Organization.id)
+        .where(Scan.id == scan_id)
+        .with_for_update(of=Organization, **_HOLD)
+    )
+    return session.scalar(held)
 
 
 def create_user(
