@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, aliased
 
-from common.models import Membership, Organization, Scan, User
+from common.models import Membership, Organization, User
 from common.models.base import utcnow
 from common.models.identity import MemberInvitation
 from common.security import hash_password, hash_token
@@ -63,13 +63,14 @@ def hold_organization(session: Session, organization_id: str) -> bool:
     return session.scalar(held) is not None
 
 
-def hold_organization_of_scan(session: Session, scan_id: str) -> str | None:
-    """``hold_organization`` for the scan's organization, found and held in one statement: its id, or None
-    when the scan or its organization is gone."""
+def hold_organization_of(session: Session, model: type, row_id: str) -> str | None:
+    """``hold_organization`` for the organization of ``model``'s row ``row_id`` (a scan, a job), found and
+    held in one statement before the row itself is locked: its id, or None when the row or its
+    organization is gone."""
     held = (
         select(Organization.id)
-        .join(Scan, Scan.organization_id == Organization.id)
-        .where(Scan.id == scan_id)
+        .join(model, model.organization_id == Organization.id)
+        .where(model.id == row_id)
         .with_for_update(of=Organization, **_HOLD)
     )
     return session.scalar(held)

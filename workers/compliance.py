@@ -18,7 +18,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from common import events, jobs
-from common.accounts import hold_organization, hold_organization_of_scan
+from common.accounts import hold_organization, hold_organization_of
 from common.baseline import mark_against_previous_scan, references_baseline
 from common.compliance import ComponentTable, evaluate_frameworks, evaluate_policies, load_frameworks
 from common.compliance.framework import Framework
@@ -63,7 +63,7 @@ def _start_automatic_run(scan_id: str) -> tuple[str, str] | None:
     organization is held before the scan is locked, in the order its deletion locks them.
     """
     with session_scope() as session:
-        if hold_organization_of_scan(session, scan_id) is None:
+        if hold_organization_of(session, Scan, scan_id) is None:
             return None
         scan = session.get(Scan, scan_id, with_for_update=SERIALIZE_ONLY)
         if scan is None or scan.status != JobStatus.COMPLETED:

@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from common import events, fastjson, jobs
-from common.accounts import hold_organization_of_scan
+from common.accounts import hold_organization_of
 from common.bom.upload import UPLOAD_TARGET_PREFIX, UploadInvalid
 from common.celery_client import celery_client
 from common.db import bulk_insert, session_scope
@@ -194,7 +194,7 @@ def ingest_stored_result(scan_id: str) -> object | None:
     be held for the schema's whole pass. The organization is held before the scan is locked, in its
     deletion's order (``hold_organization``): the completion's webhook event references it."""
     with session_scope() as session:
-        if hold_organization_of_scan(session, scan_id) is None:
+        if hold_organization_of(session, Scan, scan_id) is None:
             return None
         scan = session.get(Scan, scan_id, with_for_update=True)
         if scan is None or jobs.is_finished(scan):
@@ -230,7 +230,7 @@ def ingest_upload(task: PlatformTask, scan_id: str, document: object) -> None:
         return
     payload = keep_storable_components(storable_text(result))
     with session_scope() as session:
-        if hold_organization_of_scan(session, scan_id) is None:
+        if hold_organization_of(session, Scan, scan_id) is None:
             return
         scan = session.get(Scan, scan_id, with_for_update=True)
         if scan is None or jobs.is_finished(scan):

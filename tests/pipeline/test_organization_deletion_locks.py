@@ -15,12 +15,15 @@ from sqlalchemy import func, select, text
 from common import jobs
 from common.db import session_scope
 from common.models import Organization, Scan, ScanResultPayload
+from common.models.compliance import EvaluationRun
 from common.models.webhooks import Webhook
 from tests.helpers import running_scan, wait_for
 from workers import compliance, ingest
+from workers.base import Job, settle
 
 API = "/api/v1"
 PAUSE_SECONDS = 5
+NOTHING_EVALUATED = {"frameworks": [], "custom_rules": []}
 EMPTY_RESULT = {"components": [], "relationships": [], "warnings": [], "files_scanned": 0}
 
 
@@ -37,6 +40,18 @@ def _team_with_running_scan(client, admin) -> tuple[str, str]:
 def _complete(scan_id: str) -> None:
     with session_scope() as session:
         jobs.complete(session.get(Scan, scan_id), summary={})
+
+
+def _add_webhook(organization_id: str, event_type: str) -> None:
+    with session_scope() as session:
+        session.add(
+            Webhook(
+                organization_id=organization_id,
+                url="https://hooks.example/scans",
+                events=[event_type],
+                secret_encrypted="unused",
+            )
+        )
 
 
 def _paused_once(function, reached: threading.Event, resume: threading.Event):
@@ -83,8 +98,7 @@ def _store_paused_with_the_scan_locked(monkeypatch, scan_id, organization_id, re
     _complete(scan_id)
     run_id, _ = compliance._start_automatic_run(scan_id)
     monkeypatch.setattr(compliance, "_live", _paused_once(compliance._live, reached, resume))
-    nothing_evaluated = {"frameworks": [], "custom_rules": []}
-    return lambda: compliance._store(run_id, scan_id, organization_id, nothing_evaluated, [])
+    return lambda: compliance._store(run_id, scan_id, organization_id, NOTHING_EVALUATED, [])
 
 
 def _run_started_paused_with_the_scan_locked(monkeypatch, scan_id, organization_id, reached, resume):
@@ -97,18 +111,19 @@ def _run_started_paused_with_the_scan_locked(monkeypatch, scan_id, organization_
 def _result_ingested_paused_with_the_scan_locked(monkeypatch, scan_id, organization_id, reached, resume):
     """The scan's result ingested while a webhook listens (the completion's event then references the
     organization): paused once it holds the scan, before it stores the result."""
+    _add_webhook(organization_id, "scan.completed")
     with session_scope() as session:
-        session.add(
-            Webhook(
-                organization_id=organization_id,
-                url="https://hooks.example/scans",
-                events=["scan.completed"],
-                secret_encrypted="unused",
-            )
-        )
         session.add(ScanResultPayload(scan_id=scan_id, payload=EMPTY_RESULT, components_checked=True))
     monkeypatch.setattr(ingest, "store_result", _paused_once(ingest.store_result, reached, resume))
     return lambda: ingest.ingest_stored_result(scan_id)
+
+
+def _scan_failed_paused_with_the_scan_locked(monkeypatch, scan_id, organization_id, reached, resume):
+    """The scan failed while a webhook listens (its ``scan.failed`` event references the organization):
+    paused once it holds the scan, before it writes the failure."""
+    _add_webhook(organization_id, "scan.failed")
+    fail = _paused_once(lambda scan: jobs.fail(scan, "lost"), reached, resume)
+    return lambda: settle(Scan, scan_id, fail)
 
 
 @pytest.mark.parametrize(
@@ -117,6 +132,7 @@ def _result_ingested_paused_with_the_scan_locked(monkeypatch, scan_id, organizat
         _store_paused_with_the_scan_locked,
         _run_started_paused_with_the_scan_locked,
         _result_ingested_paused_with_the_scan_locked,
+        _scan_failed_paused_with_the_scan_locked,
     ],
 )
 def test_an_organization_is_deleted_while_a_worker_writes_for_its_scan(
@@ -141,3 +157,15 @@ def test_an_organization_is_deleted_while_a_worker_writes_for_its_scan(
     with session_scope() as session:
         assert session.get(Organization, organization_id) is None
         assert session.get(Scan, scan_id) is None
+
+
+def test_an_evaluation_whose_organization_was_deleted_meanwhile_ends_quietly(client, make_user):
+    """Its run went with the scan: nothing to store, nothing to fail, no error logged for it."""
+    admin = make_user()
+    organization_id, scan_id = _team_with_running_scan(client, admin)
+    _complete(scan_id)
+    run_id, _ = compliance._start_automatic_run(scan_id)
+    assert client.delete(f"{API}/organizations/{organization_id}", headers=admin.headers()).status_code == 204
+    job = Job(model=EvaluationRun, row_id=run_id, organization_id=organization_id)
+    compliance._run(job, run_id, scan_id)
+    compliance._store(run_id, scan_id, organization_id, NOTHING_EVALUATED, [])
