@@ -1,11 +1,13 @@
-"""Deleting an organization while its scan completes, or a follow-up of the completion writes: the
-deletion locks the organization's row, then its scans; a worker transaction that locked the scan first
-and then wrote a row referencing the organization deadlocked with it, and the deletion was answered 503.
+"""Deleting an organization while a worker writes for one of its scans (its completion or failure, a
+follow-up of the completion): the deletion locks the organization's row, then its scans; a worker
+transaction that locked the scan first and then wrote a row referencing the organization (a result, a
+run, a webhook event) deadlocked with it, and the deletion was answered 503.
 Each worker transaction is paused after its first locks until the deletion waits for a lock, then let
 go: the deletion must wait for it (or it for the deletion), never both."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 
@@ -159,7 +161,7 @@ def test_an_organization_is_deleted_while_a_worker_writes_for_its_scan(
         assert session.get(Scan, scan_id) is None
 
 
-def test_an_evaluation_whose_organization_was_deleted_meanwhile_ends_quietly(client, make_user):
+def test_an_evaluation_whose_organization_was_deleted_meanwhile_ends_quietly(client, make_user, caplog):
     """Its run went with the scan: nothing to store, nothing to fail, no error logged for it."""
     admin = make_user()
     organization_id, scan_id = _team_with_running_scan(client, admin)
@@ -169,3 +171,4 @@ def test_an_evaluation_whose_organization_was_deleted_meanwhile_ends_quietly(cli
     job = Job(model=EvaluationRun, row_id=run_id, organization_id=organization_id)
     compliance._run(job, run_id, scan_id)
     compliance._store(run_id, scan_id, organization_id, NOTHING_EVALUATED, [])
+    assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
