@@ -122,6 +122,9 @@ GEMINI_DECLARATION_CALL = linear(r"""\bFunctionDeclaration\(\s*name\s*=\s*["']([
 # this many characters
 DECLARATION_REFERENCE = linear(r"[A-Za-z_$][\w$]{0,80}")
 MAX_DECLARATION_LIST = 2000
+ASSIGNED_OBJECT = linear(
+    r"(?:^|[^\w$.])([A-Za-z_$][\w$]{0,80})\s*(?::\s*[\w$.\[\]]{1,80}\s*)?=\s*\{", re.MULTILINE
+)
 GEMINI_DECLARATIONS_KEY = re.compile(
     r"""(?<![\w$])["']?(?:functionDeclarations|function_declarations)["']?\s*[:=]"""
 )
@@ -851,13 +854,17 @@ class CodeDeclarationsDetector(Detector):
         opened = text.find("[", start, start + 10)
         if opened < 0 or close < 0 or close - opened > MAX_DECLARATION_LIST:
             return []
-        references = [part.strip() for part in text[opened + 1 : close].split(",")]
+        listed = {part.strip() for part in text[opened + 1 : close].split(",")}
+        references = {name for name in listed if DECLARATION_REFERENCE.fullmatch(name)}
+        if not references:
+            return []
+        assigned: dict[str, int] = {}  # each name's first ``name = {``, the whole text searched once
+        for match in ASSIGNED_OBJECT.finditer(text):
+            if match.group(1) in references:
+                assigned.setdefault(match.group(1), match.end())
         found = []
-        for reference in dict.fromkeys(r for r in references if DECLARATION_REFERENCE.fullmatch(r)):
-            assigned = re.compile(
-                rf"(?<![\w$.]){re.escape(reference)}\s*(?::\s*[\w$.\[\]]{{1,80}}\s*)?=\s*\{{"
-            ).search(text)
-            pair = literals.innermost(assigned.end()) if assigned else None
+        for end in assigned.values():
+            pair = literals.innermost(end)
             named = literals.string_value(pair, "name") if pair else None
             if named and (
                 next(literals.top_level(pair, PARAMETERS_KEY), None)
