@@ -113,6 +113,7 @@ NAME_FALLBACK = linear(
 )
 # ``import pkg from "../package.json"`` … ``name: pkg.name``: a server named after its npm package
 NAME_FROM_MANIFEST = linear(r"""\b[Nn]ame\s*:\s*([A-Za-z_$][\w$]*)\.name\b""")
+LEADING_STRING = linear(r"""\s*(?:"([^"\n$]{1,100})"|'([^'\n]{1,100})'|`([^`\n$]{1,100})`)\s*[,)]""")
 LEADING_IDENTIFIER = linear(r"""\s*((?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$]*)\s*[,)]""")
 
 
@@ -124,6 +125,22 @@ def string_constants(text: str) -> dict[str, str]:
     for match in STRING_CONSTANT.finditer(text):
         constants.setdefault(match.group(1), match.group(match.lastindex))
     return constants
+
+
+# ``const baseUrl = new URL("https://host/mcp")`` (or a plain string): a URL a transport is handed by name
+URL_ASSIGNMENT = linear(
+    r"""(?:^|[^\w$.])([A-Za-z_$][\w$]{0,80})\s*=\s*(?:new\s+URL\(\s*)?"""
+    r"""["'`]((?:https?|wss?)://[^"'`\s$]{1,200})["'`]"""
+)
+
+
+@lru_cache(maxsize=4)
+def url_assignments(text: str) -> dict[str, str]:
+    """The written URL each identifier of a file is first set to, found in one pass per file."""
+    found: dict[str, str] = {}
+    for match in URL_ASSIGNMENT.finditer(text):
+        found.setdefault(match.group(1), match.group(2))
+    return found
 
 
 @lru_cache(maxsize=4)
@@ -163,6 +180,23 @@ def _package_json_name(path: str, root: str) -> str | None:
     return declared if isinstance(declared, str) and declared.strip() else None
 
 
+@lru_cache(maxsize=8)
+def spelt_package_name(text: str, package_id: str, registry: str) -> str:
+    """The registry name of a catalog package as a file spells it, where the catalog lists several, else
+    its first; once per file, however many clients the file builds."""
+    first = registry_name(package_id, registry)
+    return next((n for n in registry_name_all(package_id, registry) if f'"{n}"' in text), first)
+
+
+def npm_package_name(file: SourceFile) -> str | None:
+    """The ``name`` of the package.json nearest above a file, within the scanned tree."""
+    return nearest_answer(file, _package_json_name_in, None)
+
+
+def _package_json_name_in(folder: Path, root: str) -> str | None:
+    return _package_json_name(str(folder / "package.json"), root)
+
+
 def constant_value(text: str, reference: str | None) -> str | None:
     """The string a (possibly qualified: ``Config.SERVER_NAME``) identifier stands for in ``text``."""
     if not reference:
@@ -185,14 +219,16 @@ def call_arguments(window: str) -> str:
     return window
 
 
-MCP_PACKAGES = ("mcp", "fastmcp", "mastra-mcp", "pronskiy-mcp")
+MCP_PACKAGES = ("mcp", "fastmcp", "mastra-mcp", "pronskiy-mcp", "mcp-handler", "mcp-use", "mcp-framework")
 MODEL_VERBS = ("pull", "show", "run", "load", "copy", "delete", "push")
 MCP_PROVIDER = "Model Context Protocol"
 JAVA_MCP_SDK = "io.modelcontextprotocol.sdk:mcp"
 # MCP clients that other SDKs build (LangChain's MCP adapters, Mastra, the Vercel AI SDK): these names say
 # MCP client whatever catalog package they are imported from; any case, since an import alias keeps the
 # name and changes its case (``experimental_createMCPClient as createMcpClient``)
-MCP_CLIENT_CALLS = linear(r"(?:experimental_)?createMCPClient|MultiServerMCPClient|MCPClient", re.IGNORECASE)
+MCP_CLIENT_CALLS = linear(
+    r"(?:experimental_)?createMCPClient|MultiServerMCPClient|MCPClient|useMcp", re.IGNORECASE
+)
 
 
 # a string literal among a started server's arguments (``"-y"``, ``'pkg'``)
@@ -275,6 +311,7 @@ class _LanguageDetector(Detector):
     # whether those patterns count only in a file importing an MCP SDK (a generic process API), or in any
     # file importing an AI SDK (names only MCP transports have)
     child_servers_need_mcp = True
+    remote_servers_need_mcp = True  # likewise for ``remote_server_patterns``
     # an MCP client reaching a remote server: group 1 the URL written in the transport's construction
     remote_server_patterns: tuple[re.Pattern, ...] = ()
     api_signatures: tuple[tuple[re.Pattern, str], ...] = ()  # (idiom only one SDK has, catalog id)
@@ -315,6 +352,13 @@ class _LanguageDetector(Detector):
             if before >= 0:
                 return _LanguageDetector.mcp_server_name(self, text, held[before])
         return None
+
+    @staticmethod
+    def leading_name(text: str, start: int) -> str | None:
+        """A server constructor's first argument when it is a string: the name (mcp-use's
+        ``createMCPServer("x", {...})``)."""
+        match = LEADING_STRING.match(text[start : start + 120])
+        return match.group(match.lastindex) if match else None
 
     def mcp_client_name(self, text: str, start: int) -> str | None:
         """How a client built at ``start`` declares itself (``new Client({ name: "x" })``)."""
@@ -417,6 +461,7 @@ class _LanguageDetector(Detector):
         uses_mcp = any(p.id in MCP_PACKAGES for _, p in sdk_imports)
         if uses_mcp:
             yield from self.mcp_tools(file, text, comment_lines)
+        if uses_mcp or not self.remote_servers_need_mcp:
             yield from self.reached_servers(file, text, comment_lines)
         if uses_mcp or not self.child_servers_need_mcp:
             yield from self.started_servers(file, text, comment_lines)
@@ -651,10 +696,7 @@ class _LanguageDetector(Detector):
         that builds it as this ecosystem spells it (the spelling the file imports, where the catalog
         lists several: Go's ``github.com/paularlott/mcp`` is not mark3labs' ``mcp-go``), else after its
         file."""
-        spelt = registry_name(package.id, self.registry) if package and self.registry else ""
-        if package and self.registry:
-            text = file.text
-            spelt = next((n for n in registry_name_all(package.id, self.registry) if f'"{n}"' in text), spelt)
+        spelt = spelt_package_name(file.text, package.id, self.registry) if package and self.registry else ""
         name = (name or (spelt if "*" not in spelt else "") or component_name_for(file.relpath)).lower()
         return self.located(file, line, "mcp_client", name, MCP_PROVIDER, metadata={"transport": "code"})
 
@@ -670,11 +712,22 @@ class _LanguageDetector(Detector):
         called = (member.rsplit(".", 1)[-1] if member else match.group(1)).split("::")[-1]
         if called == "new" and member:  # Ruby's MCP::Server.new(...)
             called = re.split(r"\.|::", member.removesuffix(".new"))[-1]
-        # FastMCP for TypeScript also builds a server per connection: ``new FastMCPSession({ name })``
-        if re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer|FastMCP(?:Session)?", called):
+        # Vercel's ``createMcpHandler((server) => {...})`` builds a server it does not name: a Next.js route
+        # file is ``route.ts``, so the server is named after the package that serves it
+        if called == "createMcpHandler":
+            name = npm_package_name(file) or component_name_for(file.relpath)
+            yield self.code_mcp_server(file, line, name.lower())
+        # FastMCP for TypeScript also builds a server per connection: ``new FastMCPSession({ name })``;
+        # mcp-use's ``createMCPServer("name", {...})`` takes its name first
+        elif re.fullmatch(
+            r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer|createMCPServer|FastMCP(?:Session)?", called
+        ):
             name = (
                 self.mcp_server_name(text, match.end())
+                or self.leading_name(text, match.end())
                 or manifest_name(file, text, match.end())
+                # mcp-framework's ``new MCPServer()`` takes its name from the package.json
+                or (npm_package_name(file) if package and package.id == "mcp-framework" else None)
                 or self.name_from_callers(file, text, match.end())
                 or component_name_for(file.relpath)
             ).lower()
@@ -1181,16 +1234,34 @@ class JavaScriptDetector(_LanguageDetector):
         ),
     )
     child_servers_need_mcp = False
-    # ``new StreamableHTTPClientTransport(new URL("https://host/mcp"))`` (also SSE and WebSocket)
+    # ``new StreamableHTTPClientTransport(new URL("https://host/mcp"))`` (also SSE and WebSocket); the Vercel
+    # AI SDK's ``createMCPClient({ transport: { type: "sse", url } })``; use-mcp's ``useMcp({ url })``: names
+    # only MCP clients have, so they count in any file importing an AI SDK
     remote_server_patterns = (
         linear(
             r"""\bnew\s+(?:SSEClientTransport|StreamableHTTPClientTransport|WebSocketClientTransport)\(\s*"""
             r"""(?:new\s+URL\(\s*)?["'`]((?:https?|wss?)://[^"'`\s$]{1,200})["'`]"""
         ),
+        linear(
+            r"""(?:createMCPClient\(\s*\{[^{}]{0,200}?\btransport\s*:\s*\{|\buseMcp\(\s*\{)[^{}]{0,300}?"""
+            r"""\burl\s*:\s*["'`]((?:https?|wss?)://[^"'`\s$]{1,200})["'`]"""
+        ),
     )
+    remote_servers_need_mcp = False
+    # the same transports handed a variable the file sets to a written URL (``const baseUrl = new
+    # URL("https://host/mcp")`` … ``new SSEClientTransport(baseUrl)``)
+    TRANSPORT_URL_VARIABLE = linear(
+        r"""\bnew\s+(?:SSEClientTransport|StreamableHTTPClientTransport|WebSocketClientTransport)\(\s*"""
+        r"""([A-Za-z_$][\w$]{0,80})\s*[,)]"""
+    )
+    # ``server.tool("name", ...)``; FastMCP's ``addTool({ name })`` and mcp-use's ``server.tool({ name })``;
+    # mcp-framework's tool classes (``class X extends MCPTool<Input> { name = "x"; ... }``)
     tool_patterns = (
         lazy_re(r"""\.(?:tool|registerTool)\(\s*["'`]([\w.:/-]{1,100})["'`]"""),
-        lazy_re(r"""\.addTool\(\s*\{[^{}]{0,300}\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]"""),
+        lazy_re(r"""\.(?:addTool|tool)\(\s*\{[^{}]{0,300}\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]"""),
+        linear(
+            r"""\bextends\s+MCPTool\b[^{}]{0,200}\{[^{}]{0,300}?\bname\s*=\s*["'`]([\w.:/-]{1,100})["'`]"""
+        ),
     )
     tool_constant_patterns = (
         linear(r"""\.(?:tool|registerTool)\(\s*((?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$]*)\s*,"""),
@@ -1219,6 +1290,19 @@ class JavaScriptDetector(_LanguageDetector):
         if file.suffix in (".jsx", ".tsx") and "`" in file.text:
             lines |= template_text_lines(file.text)
         return lines
+
+    def reached_servers(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
+        """Also a transport's URL held by a same-file variable, located where the transport is built."""
+        from common.scanner.detectors.mcp_config import reached_server
+
+        yield from super().reached_servers(file, text, comments)
+        if "ClientTransport(" not in text:
+            return
+        for match in self.TRANSPORT_URL_VARIABLE.finditer(text):
+            line = _line_at(text, match.start())
+            url = url_assignments(text).get(match.group(1))
+            if line not in comments and url and (found := reached_server(self, file, line, url)):
+                yield found
 
     def package_depends_on_mcp(self, file: SourceFile) -> bool:
         """Whether the package.json nearest above the file (within the scanned tree) declares an MCP SDK."""
@@ -2156,6 +2240,10 @@ class RubyDetector(_LanguageDetector):
         linear(r"""^\s*tool_name\s*\(?\s*["']([^"'\n]{1,100})["']""", re.MULTILINE),
         linear(r"""\bMCP::Tool\.define\(\s*name:\s*["']([^"'\n]{1,100})["']"""),
         linear(r"""\.define_tool\(\s*name:\s*["']([^"'\n]{1,100})["']"""),
+    )
+    # the official gem's client transport: ``MCP::Client::HTTP.new(url: "https://host/mcp")``
+    remote_server_patterns = (
+        linear(r"""\bMCP::Client::HTTP\.new\(\s*url:\s*["']((?:https?|wss?)://[^"'\s#]{1,200})["']"""),
     )
     # a tool class of the official gem (``< MCP::Tool``) or of fast-mcp (``< FastMcp::Tool``)
     TOOL_CLASS = linear(r"^\s*class\s+((?:\w+::)*\w+)\s*<\s*(?:::)?(MCP|FastMcp)::Tool\b", re.MULTILINE)

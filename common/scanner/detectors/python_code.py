@@ -83,11 +83,15 @@ MCP_PROVIDER = "Model Context Protocol"
 # AWS SDKs that reach every service: only the service named in ``client("bedrock-runtime")`` makes one AI
 GENERIC_AWS_SDKS = ("boto3", "aioboto3", "aiobotocore")
 # agent-framework classes that configure the MCP server an agent connects to (pydantic-ai, OpenAI Agents,
-# Agno's ``MCPTools(command="uvx pkg")`` / ``MCPTools(url=...)``)
+# Agno's ``MCPTools(command="uvx pkg")`` / ``MCPTools(url=...)``, Semantic Kernel's MCP plugins)
 CONFIGURED_MCP_SERVERS = frozenset(
     {"MCPServerStdio", "MCPServerSse", "MCPServerSSE", "MCPServerHTTP", "MCPTools"}
     | {"MCPServerStreamableHttp", "MCPServerStreamableHTTP"}
+    | {"MCPStdioPlugin", "MCPSsePlugin", "MCPStreamableHttpPlugin", "MCPWebsocketPlugin"}
 )
+# MCP clients whose first argument is the server: a URL reaches a remote one (FastMCP's ``Client(url)``
+# infers its transport from it; LlamaIndex's ``BasicMCPClient(url)``); a command, script or config does not
+URL_OR_COMMAND_CLIENTS = frozenset({"Client", "BasicMCPClient"})
 # how an MCP client reaches a remote server by URL: the MCP SDK's transports (``streamablehttp_client(url)``)
 # and Google ADK's connection parameters (``MCPToolset(connection_params=SseConnectionParams(url=...))``);
 # a remote server is named by its host, as an unnamed ``MCPServerSSE(url=...)`` is
@@ -110,8 +114,9 @@ MCP_CLIENT_LOADERS = frozenset({"from_dict", "from_config_file"})
 # Google ADK), AutoGen's, FastMCP's transport (a name too generic to count from any other package)
 STARTED_SERVER_CLASSES = frozenset({"StdioServerParameters", "StdioServerParams", "StdioTransport"})
 # FastMCP's class methods that build a whole server from an API description (``FastMCP.from_openapi(spec,
-# client, name="x")``, ``FastMCP.from_fastapi(app)``): the server's tools are the API's operations
-MCP_SERVER_FACTORIES = frozenset({"from_openapi", "from_fastapi"})
+# client, name="x")``, ``FastMCP.from_fastapi(app)``): the server's tools are the API's operations; or
+# from another server it fronts (``FastMCP.as_proxy(backend, name="x")``): the backend's tools
+MCP_SERVER_FACTORIES = frozenset({"from_openapi", "from_fastapi", "as_proxy"})
 # ``mock_llm.assert_called_once_with(\n    model="llama3.1", ...)``: the arguments a test expects a mocked
 # call to have received, never a model the code uses (unittest.mock's assertion methods)
 MOCK_ASSERTIONS = frozenset(
@@ -957,7 +962,7 @@ class _Analyzer:
             self.analyse_served_routes(call)
         elif method in MCP_SERVER_FACTORIES and package.id == "fastmcp":
             name = self.literal(next((k.value for k in call.keywords if k.arg == "name"), None))
-            self.add_mcp_server(name, call, "generated")
+            self.add_mcp_server(name, call, "proxy" if method == "as_proxy" else "generated")
         elif (
             method in self.rules["mcp_client_classes"]
             and (package.id in ("mcp", "fastmcp") or "mcp" in method.lower())
@@ -973,8 +978,11 @@ class _Analyzer:
                 self.analyse_configured_mcp_server(
                     call, method, remote_only=method in REMOTE_SERVER_TRANSPORTS
                 )
-            elif package.id == "fastmcp" and method == "Client" and self.reaches_url(call):
-                # FastMCP's ``Client("https://host/mcp")`` infers its transport from the address
+            elif (
+                method in URL_OR_COMMAND_CLIENTS
+                and (package.id == "fastmcp" or method != "Client")
+                and self.reaches_url(call)
+            ):
                 self.analyse_configured_mcp_server(call, method, remote_only=True)
         elif method in REMOTE_SERVER_PARAMS:
             self.analyse_configured_mcp_server(call, method, remote_only=True)
@@ -1059,7 +1067,7 @@ class _Analyzer:
                 }
             )
         first = text(call.args[0]) if call.args else None
-        stdio = method == "MCPServerStdio"
+        stdio = "stdio" in method.lower()
         spec: dict = {}
         command = text(keywords.get("command")) or (first if stdio else None)
         url = text(keywords.get("url")) or (None if stdio else first)
@@ -1070,7 +1078,7 @@ class _Analyzer:
             args_node = keywords.get("args") or (call.args[1] if len(call.args) > 1 else None)
             spec = {"command": command, "args": strings(args_node)}
         elif url:
-            spec = {"url": url, "type": "sse" if method.lower().endswith("sse") else "http"}
+            spec = {"url": url, "type": "sse" if "sse" in method.lower() else "http"}
         elif not declared:
             return
         version, flags, described, name = None, set(), {}, declared
