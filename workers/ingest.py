@@ -199,8 +199,9 @@ def ingest_scan(self: PlatformTask, scan_id: str) -> None:
 def ingest_stored_result(scan_id: str) -> object | None:
     """Ingest the scan's stored result, and return None; an upload still to be validated is returned
     instead, decoded: it is validated outside this transaction, whose lock on the scan would otherwise
-    be held for the schema's whole pass. The organization is held before the scan is locked, in its
-    deletion's order (``hold_organization``): the completion's webhook event references it."""
+    be held for the schema's whole pass (``UNREADABLE_UPLOAD`` when it does not decode). The organization
+    is held before the scan is locked, in its deletion's order (``hold_organization``): the completion's
+    webhook event references it."""
     with session_scope() as session:
         if hold_organization_of(session, Scan, scan_id) is None:
             return None
