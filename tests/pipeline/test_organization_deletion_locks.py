@@ -10,21 +10,21 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, text
 
 from common import jobs
 from common.db import session_scope
 from common.models import Organization, Scan, ScanResultPayload
+from common.models.base import utcnow
 from common.models.compliance import EvaluationRun
 from common.models.webhooks import Webhook
-from tests.helpers import running_scan, wait_for
-from workers import compliance, ingest
+from tests.helpers import PAUSE_SECONDS, in_thread, paused_once, running_scan, wait_for, waits_for_a_lock
+from workers import compliance, ingest, maintenance
 from workers.base import Job, settle
 
 API = "/api/v1"
-PAUSE_SECONDS = 5
 NOTHING_EVALUATED = {"frameworks": [], "custom_rules": []}
 EMPTY_RESULT = {"components": [], "relationships": [], "warnings": [], "files_scanned": 0}
 
@@ -56,57 +56,18 @@ def _add_webhook(organization_id: str, event_type: str) -> None:
         )
 
 
-def _paused_once(function, reached: threading.Event, resume: threading.Event):
-    """``function``, whose first call signals ``reached`` and waits for ``resume`` first."""
-
-    def paused(*args, **kwargs):
-        if not reached.is_set():
-            reached.set()
-            assert resume.wait(PAUSE_SECONDS)
-        return function(*args, **kwargs)
-
-    return paused
-
-
-def _the_deletion_waits_for_a_lock() -> bool:
-    with session_scope() as session:
-        waiting = (
-            select(func.count())
-            .select_from(text("pg_stat_activity"))
-            .where(
-                text("datname = current_database() AND wait_event_type = 'Lock'"),
-                text("query LIKE 'DELETE FROM organizations%'"),
-            )
-        )
-        return session.scalar(waiting) > 0
-
-
-def _in_thread(target) -> tuple[threading.Thread, dict]:
-    outcome: dict = {}
-
-    def run():
-        try:
-            outcome["result"] = target()
-        except BaseException as exc:  # reported by the test, not lost in the thread
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, outcome
-
-
 def _store_paused_with_the_scan_locked(monkeypatch, scan_id, organization_id, reached, resume):
     """The evaluation's results stored: paused once it holds the scan, before it writes them."""
     _complete(scan_id)
     run_id, _ = compliance._start_automatic_run(scan_id)
-    monkeypatch.setattr(compliance, "_live", _paused_once(compliance._live, reached, resume))
+    monkeypatch.setattr(compliance, "_live", paused_once(compliance._live, reached, resume))
     return lambda: compliance._store(run_id, scan_id, organization_id, NOTHING_EVALUATED, [])
 
 
 def _run_started_paused_with_the_scan_locked(monkeypatch, scan_id, organization_id, reached, resume):
     """The scan's evaluation run created: paused once it holds the scan, before it writes the run."""
     _complete(scan_id)
-    monkeypatch.setattr(compliance, "new_id", _paused_once(compliance.new_id, reached, resume))
+    monkeypatch.setattr(compliance, "new_id", paused_once(compliance.new_id, reached, resume))
     return lambda: compliance._start_automatic_run(scan_id)
 
 
@@ -116,7 +77,7 @@ def _result_ingested_paused_with_the_scan_locked(monkeypatch, scan_id, organizat
     _add_webhook(organization_id, "scan.completed")
     with session_scope() as session:
         session.add(ScanResultPayload(scan_id=scan_id, payload=EMPTY_RESULT, components_checked=True))
-    monkeypatch.setattr(ingest, "store_result", _paused_once(ingest.store_result, reached, resume))
+    monkeypatch.setattr(ingest, "store_result", paused_once(ingest.store_result, reached, resume))
     return lambda: ingest.ingest_stored_result(scan_id)
 
 
@@ -124,8 +85,21 @@ def _scan_failed_paused_with_the_scan_locked(monkeypatch, scan_id, organization_
     """The scan failed while a webhook listens (its ``scan.failed`` event references the organization):
     paused once it holds the scan, before it writes the failure."""
     _add_webhook(organization_id, "scan.failed")
-    fail = _paused_once(lambda scan: jobs.fail(scan, "lost"), reached, resume)
+    fail = paused_once(lambda scan: jobs.fail(scan, "lost"), reached, resume)
     return lambda: settle(Scan, scan_id, fail)
+
+
+def _silent_scan_failed_paused_with_the_scan_locked(monkeypatch, scan_id, organization_id, reached, resume):
+    """The reconciler failing a scan whose worker went silent on its last attempt while a webhook listens
+    (its ``scan.failed`` event references the organization): paused once it holds the scan, before it
+    fails it."""
+    _add_webhook(organization_id, "scan.failed")
+    with session_scope() as session:
+        scan = session.get(Scan, scan_id)
+        scan.heartbeat_at = utcnow() - timedelta(hours=1)
+        scan.attempts = jobs.MAX_ATTEMPTS
+    monkeypatch.setattr(jobs, "fail", paused_once(jobs.fail, reached, resume))
+    return lambda: maintenance._reconcile(Scan, timedelta(minutes=30))
 
 
 @pytest.mark.parametrize(
@@ -135,6 +109,7 @@ def _scan_failed_paused_with_the_scan_locked(monkeypatch, scan_id, organization_
         _run_started_paused_with_the_scan_locked,
         _result_ingested_paused_with_the_scan_locked,
         _scan_failed_paused_with_the_scan_locked,
+        _silent_scan_failed_paused_with_the_scan_locked,
     ],
 )
 def test_an_organization_is_deleted_while_a_worker_writes_for_its_scan(
@@ -143,13 +118,13 @@ def test_an_organization_is_deleted_while_a_worker_writes_for_its_scan(
     admin = make_user()
     organization_id, scan_id = _team_with_running_scan(client, admin)
     reached, resume = threading.Event(), threading.Event()
-    writer, written = _in_thread(worker_transaction(monkeypatch, scan_id, organization_id, reached, resume))
+    writer, written = in_thread(worker_transaction(monkeypatch, scan_id, organization_id, reached, resume))
     assert reached.wait(PAUSE_SECONDS)
-    deleter, deleted = _in_thread(
+    deleter, deleted = in_thread(
         lambda: client.delete(f"{API}/organizations/{organization_id}", headers=admin.headers())
     )
     try:
-        wait_for(_the_deletion_waits_for_a_lock, timeout=PAUSE_SECONDS, interval=0.02)
+        wait_for(lambda: waits_for_a_lock("DELETE FROM organizations"), timeout=PAUSE_SECONDS, interval=0.02)
     finally:
         resume.set()
     for thread in (writer, deleter):
@@ -172,3 +147,42 @@ def test_an_evaluation_whose_organization_was_deleted_meanwhile_ends_quietly(cli
     compliance._run(job, run_id, scan_id)
     compliance._store(run_id, scan_id, organization_id, NOTHING_EVALUATED, [])
     assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
+
+
+def test_an_organization_is_deleted_while_its_invitation_is_accepted(client, make_user, monkeypatch):
+    """Accepting holds the invitation, then writes a membership that references the organization, whose
+    deletion locks the organization and then its invitations."""
+    from web.api import invitations
+
+    admin, invitee = make_user(), make_user()
+    organization_id, _scan_id = _team_with_running_scan(client, admin)
+    invited = client.post(
+        f"{API}/organizations/{organization_id}/members",
+        json={"email": invitee.email, "role": "analyst"},
+        headers=admin.headers(),
+    )
+    assert invited.status_code == 202, invited.json
+    invitation_id = client.get(f"{API}/auth/invitations", headers=invitee.headers()).json["items"][0]["id"]
+    reached, resume = threading.Event(), threading.Event()
+    monkeypatch.setattr(
+        invitations, "constant_time_equals", paused_once(invitations.constant_time_equals, reached, resume)
+    )
+    accepter, accepted = in_thread(
+        lambda: client.post(
+            f"{API}/auth/invitations/{invitation_id}/accept",
+            json={"code": invited.json["invitation_code"]},
+            headers=invitee.headers(),
+        )
+    )
+    assert reached.wait(PAUSE_SECONDS)
+    deleter, deleted = in_thread(
+        lambda: client.delete(f"{API}/organizations/{organization_id}", headers=admin.headers())
+    )
+    try:
+        wait_for(lambda: waits_for_a_lock("DELETE FROM organizations"), timeout=PAUSE_SECONDS, interval=0.02)
+    finally:
+        resume.set()
+    for thread in (accepter, deleter):
+        thread.join(PAUSE_SECONDS * 2)
+    assert accepted["result"].status_code == 200, accepted["result"].json
+    assert deleted["result"].status_code == 204, deleted["result"].json
