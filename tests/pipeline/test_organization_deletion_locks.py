@@ -1,8 +1,10 @@
 """Deleting an organization while a worker writes for one of its scans (its completion or failure, a
 follow-up of the completion): the deletion locks the organization's row, then its scans; a worker
 transaction that locked the scan first and then wrote a row referencing the organization (a result, a
-run, a webhook event) deadlocked with it, and the deletion was answered 503.
-Each worker transaction is paused after its first locks until the deletion waits for a lock, then let
+run, a webhook event) deadlocked with it, and the deletion was answered 503. So did the reconciler and the schedules dispatcher, and
+API requests that held a row the deletion cascades to (an invitation, an SSO session) before writing one
+that references the organization (a membership, an API key).
+Each such transaction is paused after its first locks until the deletion waits for a lock, then let
 go: the deletion must wait for it (or it for the deletion), never both."""
 
 from __future__ import annotations
@@ -13,15 +15,20 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
-from common import jobs
+from common import jobs, schedule_owner
 from common.db import session_scope
-from common.models import Organization, Scan, ScanResultPayload
+from common.models import Organization, Scan, ScanResultPayload, User
 from common.models.base import utcnow
 from common.models.compliance import EvaluationRun
+from common.models.schedules import Schedule
 from common.models.webhooks import Webhook
 from tests.helpers import PAUSE_SECONDS, in_thread, paused_once, running_scan, wait_for, waits_for_a_lock
-from workers import compliance, ingest, maintenance
+from web.api import auth, invitations
+from web.core.database import db
+from web.core.tokens import start_session
+from workers import compliance, ingest, maintenance, schedules
 from workers.base import Job, settle
 
 API = "/api/v1"
@@ -152,8 +159,6 @@ def test_an_evaluation_whose_organization_was_deleted_meanwhile_ends_quietly(cli
 def test_an_organization_is_deleted_while_its_invitation_is_accepted(client, make_user, monkeypatch):
     """Accepting holds the invitation, then writes a membership that references the organization, whose
     deletion locks the organization and then its invitations."""
-    from web.api import invitations
-
     admin, invitee = make_user(), make_user()
     organization_id, _scan_id = _team_with_running_scan(client, admin)
     invited = client.post(
@@ -185,4 +190,87 @@ def test_an_organization_is_deleted_while_its_invitation_is_accepted(client, mak
     for thread in (accepter, deleter):
         thread.join(PAUSE_SECONDS * 2)
     assert accepted["result"].status_code == 200, accepted["result"].json
+    assert deleted["result"].status_code == 204, deleted["result"].json
+
+
+def test_an_organization_is_deleted_while_its_sso_session_creates_an_api_key(
+    app, client, make_user, monkeypatch
+):
+    """Creating a key holds the SSO session's row (deleted with its organization), then writes a key that
+    references the organization."""
+    admin = make_user()
+    organization_id, _scan_id = _team_with_running_scan(client, admin)
+    with app.app_context():
+        tokens = start_session(
+            db().get(User, admin.id), organization_id=organization_id, sso_signed_in_at=utcnow()
+        )
+        db().commit()
+    reached, resume = threading.Event(), threading.Event()
+    monkeypatch.setattr(auth, "_hold_live_session", _after(auth._hold_live_session, reached, resume))
+    creator, created = in_thread(
+        lambda: client.post(
+            f"{API}/auth/api-key",
+            json={"name": "ci"},
+            headers={"Authorization": f"Bearer {tokens['access_token']}"},
+        )
+    )
+    assert reached.wait(PAUSE_SECONDS)
+    deleter, deleted = in_thread(
+        lambda: client.delete(f"{API}/organizations/{organization_id}", headers=admin.headers())
+    )
+    try:
+        wait_for(lambda: waits_for_a_lock("DELETE FROM organizations"), timeout=PAUSE_SECONDS, interval=0.02)
+    finally:
+        resume.set()
+    for thread in (creator, deleter):
+        thread.join(PAUSE_SECONDS * 2)
+    assert created["result"].status_code in (201, 404), created["result"].json
+    assert deleted["result"].status_code == 204, deleted["result"].json
+
+
+def _after(function, reached: threading.Event, resume: threading.Event):
+    """``function``, whose call signals ``reached`` and waits for ``resume`` once it returned."""
+
+    def paused(*args, **kwargs):
+        returned = function(*args, **kwargs)
+        reached.set()
+        assert resume.wait(PAUSE_SECONDS)
+        return returned
+
+    return paused
+
+
+def test_an_organization_is_deleted_while_its_schedule_is_dispatched(
+    client, make_user, monkeypatch, scan_root
+):
+    """The dispatcher holds the due schedules (deleted with their organization), then writes their scans,
+    which reference it."""
+    admin = make_user()
+    organization_id, _scan_id = _team_with_running_scan(client, admin)
+    (scan_root / "app.py").write_text("import openai\n")
+    created = client.post(
+        f"{API}/schedules",
+        json={"name": "nightly", "target": str(scan_root), "cron": "0 9 * * *", "timezone": "UTC"},
+        headers=admin.headers(organization_id),
+    )
+    assert created.status_code == 201, created.json
+    due_at = utcnow() + timedelta(days=2)
+    with session_scope() as session:  # only this schedule is due: the dispatcher serves every organization
+        session.execute(update(Schedule).where(Schedule.id != created.json["id"]).values(enabled=False))
+    reached, resume = threading.Event(), threading.Event()
+    monkeypatch.setattr(
+        schedule_owner, "pause_for_creator", paused_once(schedule_owner.pause_for_creator, reached, resume)
+    )
+    dispatcher, dispatched = in_thread(lambda: schedules.dispatch_due(now=due_at))
+    assert reached.wait(PAUSE_SECONDS)
+    deleter, deleted = in_thread(
+        lambda: client.delete(f"{API}/organizations/{organization_id}", headers=admin.headers())
+    )
+    try:
+        wait_for(lambda: waits_for_a_lock("DELETE FROM organizations"), timeout=PAUSE_SECONDS, interval=0.02)
+    finally:
+        resume.set()
+    for thread in (dispatcher, deleter):
+        thread.join(PAUSE_SECONDS * 2)
+    assert "error" not in dispatched, dispatched
     assert deleted["result"].status_code == 204, deleted["result"].json
