@@ -1,9 +1,9 @@
 """Deleting an organization while a worker writes for one of its scans (its completion or failure, a
 follow-up of the completion): the deletion locks the organization's row, then its scans; a worker
 transaction that locked the scan first and then wrote a row referencing the organization (a result, a
-run, a webhook event) deadlocked with it, and the deletion was answered 503. So did the reconciler and the schedules dispatcher, and
-API requests that held a row the deletion cascades to (an invitation, an SSO session) before writing one
-that references the organization (a membership, an API key).
+run, a webhook event) deadlocked with it, and the deletion was answered 503. So did the reconciler and
+the schedules dispatcher, and API requests that held a row the deletion cascades to (an invitation, an
+SSO session) before writing one that references the organization (a membership, an API key).
 Each such transaction is paused after its first locks until the deletion waits for a lock, then let
 go: the deletion must wait for it (or it for the deletion), never both."""
 
