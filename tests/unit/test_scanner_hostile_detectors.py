@@ -11,8 +11,10 @@ import json
 import pytest
 
 from common.scanner import limits, redaction, scan_path
+from common.scanner.detectors import mcp_config
 from common.scanner.detectors.base import SourceFile
 from common.scanner.detectors.code_declarations import opens_with_comment
+from common.scanner.detectors.mcp_config import written_files
 from common.scanner.registry import all_detectors
 from common.scanner.textutil import one_scan
 from common.scanner.worker import scan_file
@@ -134,3 +136,34 @@ def test_a_line_start_is_of_the_text_asked_about_not_the_last_one_measured():
     limits.line_at("a\nb\nc\nd\n", 7)
     assert limits.line_start("x\ny", 2) == 2
     assert limits.line_start("x\ny", 1) == 0
+
+
+def stacked_heredocs_step(body: list[str]) -> str:
+    """A workflow step whose script stacks 50 here-document headers, each line the next's body."""
+    heads = [f'x = """cat > .codex/config.toml <<E{index}' for index in range(50)]
+    lines = [*heads, '"""', *body, *(f"E{index}" for index in range(50))]
+    return "      - run: |\n" + "".join(f"          {line}\n" for line in lines)
+
+
+def test_stacked_here_documents_of_a_long_toml_key_are_not_parsed_for_seconds(tmp_path):
+    """Each of 50 stacked documents was parsed by ``tomllib`` itself, whose dotted keys cost quadratic
+    time: a 50 KB step cost 5.8 s."""
+    step = stacked_heredocs_step(["mcp_servers." + "a." * 22_000 + "b = 1"])
+    scanned(tmp_path, ".github/workflows/agent.yml", "on: push\njobs:\n  a:\n    steps:\n" + step * 2)
+
+
+def test_stacked_here_documents_are_read_at_most_twice_over_and_nested_ones_still_read():
+    stacked = "".join(f"cat > .mcp.json <<E{index}\n" for index in range(50)) + "{}\n"
+    stacked += "".join(f"E{index}\n" for index in range(50))
+    assert sum(len(body) for _, body in written_files(stacked)) <= 2 * len(stacked)  # was 25 times over
+    nested = "cat > setup.sh <<'OUTER'\ncat > .mcp.json <<EOF\n{}\nEOF\nOUTER\n"
+    assert [path for path, _ in written_files(nested)] == ["setup.sh", ".mcp.json"]
+
+
+def test_a_toml_here_document_is_parsed_with_the_dotted_key_limit(tmp_path, monkeypatch):
+    parsed = []
+    monkeypatch.setattr(mcp_config, "parse_toml", lambda text: parsed.append(text) or limits.parse_toml(text))
+    config = ["cat > ~/.codex/config.toml <<EOF", "[mcp_servers.files]", 'command = "npx"', "EOF"]
+    step = "      - run: |\n" + "".join(f"          {line}\n" for line in config)
+    scanned(tmp_path, ".github/workflows/agent.yml", "on: push\njobs:\n  a:\n    steps:\n" + step)
+    assert '[mcp_servers.files]\ncommand = "npx"' in parsed
