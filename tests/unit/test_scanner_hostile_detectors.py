@@ -11,7 +11,7 @@ import json
 import pytest
 
 from common.scanner import limits, redaction, scan_path
-from common.scanner.detectors import mcp_config
+from common.scanner.detectors import mcp_config, python_code
 from common.scanner.detectors.base import SourceFile
 from common.scanner.detectors.code_declarations import opens_with_comment
 from common.scanner.detectors.mcp_config import written_files
@@ -167,3 +167,18 @@ def test_a_toml_here_document_is_parsed_with_the_dotted_key_limit(tmp_path, monk
     step = "      - run: |\n" + "".join(f"          {line}\n" for line in config)
     scanned(tmp_path, ".github/workflows/agent.yml", "on: push\njobs:\n  a:\n    steps:\n" + step)
     assert '[mcp_servers.files]\ncommand = "npx"' in parsed
+
+
+def test_a_model_enum_member_repeated_is_resolved_once(tmp_path, monkeypatch):
+    resolved = []
+    real = python_code.model_id_from_constant_name
+    monkeypatch.setattr(
+        python_code,
+        "model_id_from_constant_name",
+        lambda name, **kw: resolved.append(name) or real(name, **kw),
+    )
+    members = "".join(f"x{index} = ModelType.GPT_4O_MINI\n" for index in range(2_000))
+    others = "".join(f"y{index} = ModelType.GPT_{index}_X\n" for index in range(2_000))
+    report = scanned(tmp_path, "agent.py", "from camel.types import ModelType\n" + members + others)
+    assert resolved.count("GPT_4O_MINI") == 1 and len(resolved) == python_code.MAX_ENUM_MEMBERS
+    assert "gpt-4o-mini" in {finding.name for finding in report.findings}
