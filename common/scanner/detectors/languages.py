@@ -446,7 +446,7 @@ class _LanguageDetector(Detector):
         bindings: dict[str, Package] = {}
         # the repository's own package, imported by its examples and tests, is no dependency; what they
         # do with it (models, endpoints, tools) still counts
-        own = own_packages(file, self.registry)
+        own = self.own_package_ids(file, sdk_imports)
         for imp, package in sdk_imports:
             if (not imp.implied or self.idiom_is_import) and package.id not in own:
                 yield self.finding(file, package, imp.line)  # an idiom alone is no import (C# global usings)
@@ -472,6 +472,10 @@ class _LanguageDetector(Detector):
     ) -> Iterator[Finding]:
         """Tools an agent framework (not MCP) exposes to the model; none by default."""
         return iter(())
+
+    def own_package_ids(self, file: SourceFile, sdk_imports: list[tuple[Import, Package]]) -> frozenset[str]:
+        """The repository's own packages (``own_packages``): its examples and tests use them."""
+        return own_packages(file, self.registry)
 
     def project_defines(self, file: SourceFile, imp: Import, package: Package) -> bool:
         """Whether an SDK idiom the file uses without importing the SDK (``imp.implied``) names the
@@ -1380,11 +1384,19 @@ class JavaScriptDetector(_LanguageDetector):
     # LangChain.js), Mastra's ``createTool({ id })``, LangChain.js's ``new DynamicStructuredTool({ name })``.
     # LlamaIndex.TS's ``FunctionTool.from(fn, { name })``; the Claude Agent SDK's ``tool("name", ...)``;
     # Mastra's older ``new Tool({ id })``, the class ``createTool`` wraps (a constructor only after ``new``).
-    TOOL_FACTORIES = ("tool", "createTool", "DynamicStructuredTool", "DynamicTool", "FunctionTool")
+    # The Vercel AI SDK 5's ``dynamicTool({...})`` (input typed at run time) is named by its key too.
+    TOOL_FACTORIES = (
+        "tool",
+        "createTool",
+        "DynamicStructuredTool",
+        "DynamicTool",
+        "FunctionTool",
+        "dynamicTool",
+    )
     TOOL_CALL = linear(
         r"(?:(?:^|[{,(])\s*[\"']?([A-Za-z_$][\w$-]*)[\"']?\s*:\s*|\b(?:const|let|var)\s+([\w$]+)"
         r"(?:\s*:\s*[\w$.<>]+)?\s*=\s*)?(new\s+)?\b(tool|createTool|DynamicStructuredTool|DynamicTool|FunctionTool"
-        r"|zodFunction|zodResponsesFunction|Tool)"
+        r"|dynamicTool|zodFunction|zodResponsesFunction|Tool)"
         r"(?:\.from)?\s*\(",
         re.MULTILINE,
     )
@@ -1412,6 +1424,9 @@ class JavaScriptDetector(_LanguageDetector):
     TOOL_CONFIG_NAME = linear(r""",\s*\{\s*name\s*:\s*["'`]([^"'`$\n]{1,100})["'`]""")
     TOOL_OWN_NAME = linear(r"""^\s*(?:name|id)\s*:\s*["'`]([^"'`$\n]{1,100})["'`]""", re.MULTILINE)
 
+    # the OpenAI Agents SDK's agent handed to another as a tool: ``agent.asTool({ toolName: "x" })``
+    AS_TOOL = linear(r"""\.asTool\(\s*\{[^{}]{0,300}?\btoolName\s*:\s*["'`]([^"'`$\n]{1,100})["'`]""")
+
     def framework_tools(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
     ) -> Iterator[Finding]:
@@ -1428,6 +1443,10 @@ class JavaScriptDetector(_LanguageDetector):
                 factories.update((b, package) for b in imp.bindings if b in self.SDK_TOOL_FACTORIES)
         seen: set[str] = set()
         yield from self.genkit_tools(file, text, comments, packages, self.DEFINE_TOOL, seen)
+        agents = packages.get("openai-agents")
+        if agents and "asTool" in text:
+            found = [(m.start(), m.group(1)) for m in self.AS_TOOL.finditer(text)]
+            yield from self.named_tools(file, text, comments, found, agents.provider, agents.id, seen)
         if not factories:
             return
         yield from self.agent_sdk_servers(file, text, comments, factories)
@@ -1613,8 +1632,9 @@ class GoDetector(_LanguageDetector):
         r"\b([a-z]\w*)\.(?:FunctionDefinitionParam|FunctionDefinition|ToolParam|FunctionDeclaration|ToolFunction|ToolInfo)"
         r'\s*\{[^{}]{0,300}?\bName:\s*(?:[a-z]\w*\.(?:F|String)\(\s*)?"([^"\n]{1,100})"'
     )
-    # Eino's ``utils.InferTool("name", "description", fn)``
-    INFER_TOOL = linear(r'\b([a-z]\w*)\.InferTool\(\s*"([^"\n]{1,100})"')
+    # Eino's ``utils.InferTool("name", "description", fn)``, openai-go's Responses API
+    # ``responses.ToolParamOfFunction("name", parameters, strict)``
+    INFER_TOOL = linear(r'\b([a-z]\w*)\.(?:InferTool|ToolParamOfFunction)\(\s*"([^"\n]{1,100})"')
     # a langchaingo ``tools.Tool``: a type whose ``Name()`` returns its name and that has ``Call``
     CALL_METHOD = linear(r"\bfunc\s*\(\s*\w*\s*\*?(\w+)\s*\)\s*Call\(")
     NAME_METHOD = linear(
@@ -1906,14 +1926,21 @@ class JavaDetector(_LanguageDetector):
     # and ``MethodToolCallback`` definitions, LangChain4j's ``ToolSpecification.builder().name("x")``
     # the OpenAI Java SDK's ``FunctionDefinition.builder().name("x")`` (Azure's ``new
     # FunctionDefinition("x")``) and the Anthropic Java SDK's ``Tool.builder().name("x")``
+    # (the builder chains as the documentation writes them, one call a line: ``FunctionToolCallback\n
+    # .builder("x", fn)``), Koog's ``ToolDescriptor(name = "x")`` of a ``Tool``/``SimpleTool`` subclass and
+    # its ``SimpleTool<Args>(..., name = "x")`` constructor, and Google ADK for Java's
+    # ``FunctionTool.create(Owner.class, "method")`` (the method is the tool, named after it)
     BUILT_TOOL = linear(
-        r'\bFunctionToolCallback\.builder\(\s*"([^"\n]{1,100})"'
-        r'|\bToolDefinition\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'
-        r'|\bToolSpecification\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'
-        r'|\bFunctionDefinition(?:\.builder\(\)\s*\.name\(|\(|\s*\(\s*name\s*=)\s*"([^"\n]{1,100})"'
-        r'|\bTool\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'
-        r'|\bFunctionCallback\.builder\(\)\s*\.function\(\s*"([^"\n]{1,100})"'
-        r'|\bFunctionCallbackWrapper\.builder\([^;]{0,300}?\.withName\(\s*"([^"\n]{1,100})"'
+        r'\bFunctionToolCallback\s*\.\s*builder\(\s*"([^"\n]{1,100})"'
+        r'|\bToolDefinition\s*\.\s*builder\(\)\s*\.\s*name\(\s*"([^"\n]{1,100})"'
+        r'|\bToolSpecification\s*\.\s*builder\(\)\s*\.\s*name\(\s*"([^"\n]{1,100})"'
+        r'|\bFunctionDefinition(?:\s*\.\s*builder\(\)\s*\.\s*name\(|\(|\s*\(\s*name\s*=)\s*"([^"\n]{1,100})"'
+        r'|\bTool\s*\.\s*builder\(\)\s*\.\s*name\(\s*"([^"\n]{1,100})"'
+        r'|\bFunctionCallback\s*\.\s*builder\(\)\s*\.\s*function\(\s*"([^"\n]{1,100})"'
+        r'|\bFunctionCallbackWrapper\s*\.\s*builder\([^;]{0,300}?\.withName\(\s*"([^"\n]{1,100})"'
+        r'|\bToolDescriptor\(\s*name\s*=\s*"([^"\n]{1,100})"'
+        r'|\bSimpleTool<[^>\n]{1,100}>\s*\([^"{}]{0,200}?\bname\s*=\s*"([^"\n]{1,100})"'
+        r'|\bFunctionTool\s*\.\s*create\(\s*(?:[\w.]{1,100}\.class|this)\s*,\s*"([^"\n]{1,100})"'
     )
     BUILT_TOOL_OWNERS = {
         1: ("spring-ai",),
@@ -1922,6 +1949,9 @@ class JavaDetector(_LanguageDetector):
         4: ("openai", "azure-openai"),
         6: ("spring-ai",),
         7: ("spring-ai",),
+        8: ("koog",),
+        9: ("koog",),
+        10: ("google-adk",),
     }
     # Spring AI's function beans: ``@Bean @Description("...") Function<Req, Resp> currentWeather()`` is a
     # tool named after the bean (its method)
@@ -2095,7 +2125,15 @@ class JavaDetector(_LanguageDetector):
         """Tools a JVM framework or LLM SDK builds in code rather than by annotation."""
         owners = {
             package_id: packages.get(package_id)
-            for package_id in ("spring-ai", "langchain4j", "openai", "azure-openai", "anthropic")
+            for package_id in (
+                "spring-ai",
+                "langchain4j",
+                "openai",
+                "azure-openai",
+                "anthropic",
+                "koog",
+                "google-adk",
+            )
         }
         found: dict[str, list[tuple[int, str]]] = {}
         for match in self.BUILT_TOOL.finditer(text):
@@ -2152,30 +2190,45 @@ def registry_name_all(package_id: str, registry: str) -> list[str]:
     return [package_id]
 
 
-@per_scan(stopped=False)
-def ruby_namespace_is_own(folder: str, constant: str, gems: tuple[str, ...], root: str) -> bool:
+@per_scan(stopped=None)
+def ruby_namespace_owner(folder: str, constant: str, gems: tuple[str, ...], root: str) -> str | None:
     """From ``folder`` up to the scan root: no Gemfile or gemspec declares one of ``gems``, and the
     project's ``lib/<constant>.rb`` or ``lib/<constant>/*.rb`` (or the same beside a folder on the way)
-    opens ``module <constant>`` / ``class <constant>`` itself."""
+    opens ``module <constant>`` / ``class <constant>`` itself. Then the namespace is the project's own:
+    the gem a gemspec beside that ``lib`` publishes it as (the project is that SDK, its scripts use it
+    as any user would), or ``""`` when none does (hand-written classes). None: the namespace is a gem's."""
     snake = snake_case(constant)
     opens = linear(rf"^\s*(?:module|class)\s+{re.escape(constant)}\b", re.MULTILINE)
-    defined = False
+    owner: str | None = None
     current = Path(folder)
     while True:
         if _manifests_declare(current, gems, root):
-            return False
-        if not defined:
+            return None
+        if owner is None:
             for base in (current / "lib", current):
                 candidates = [
                     base / f"{snake}.rb",
                     *sorted((base / snake).glob("*.rb"))[:MAX_NAMESPACE_FILES],
                 ]
                 if any((text := read_neighbour(path, root)) and opens.search(text) for path in candidates):
-                    defined = True
+                    owner = _published_gem(current, root)
                     break
         if str(current) == root or len(str(current)) <= len(root):
-            return defined
+            return owner
         current = current.parent
+
+
+GEMSPEC_NAME = linear(r"""^\s*\w+\.name\s*=\s*["']([^"'\n]{1,100})["']""", re.MULTILINE)
+
+
+def _published_gem(folder: Path, root: str) -> str:
+    """The name a gemspec in ``folder`` gives the gem the folder's ``lib`` is published as, else ``""``."""
+    for manifest in sorted(folder.glob("*.gemspec"))[:MAX_NAMESPACE_FILES]:
+        text = read_neighbour(manifest, root)
+        declared = GEMSPEC_NAME.search(text) if text else None
+        if declared:
+            return declared.group(1).strip()
+    return ""
 
 
 @per_scan(stopped=False)
@@ -2206,14 +2259,36 @@ class RubyDetector(_LanguageDetector):
         linear(r"""^\s*tool_name\s*\(?\s*["']([^"'\n]{1,100})["']""", re.MULTILINE),
         linear(r"""\bMCP::Tool\.define\(\s*name:\s*["']([^"'\n]{1,100})["']"""),
         linear(r"""\.define_tool\(\s*name:\s*["']([^"'\n]{1,100})["']"""),
+        # mcp-sdk.rb registers a tool as a block under its name: ``server.add_tool("add") do |params|``
+        linear(r"""\.add_tool\(\s*["']([^"'\n]{1,100})["']"""),
+        # model-context-protocol-rb: a ``ModelContextProtocol::Server::Tool`` subclass opens with its
+        # ``with_metadata do { name: "x", ... } end``
+        linear(
+            r"""<\s*(?:::)?ModelContextProtocol::Server::Tool\s+with_metadata\s+do\s*\{\s*"""
+            r"""name:\s*["']([^"'\n]{1,100})["']"""
+        ),
+        # mcp-rb's Sinatra-like DSL at the top level of a script: ``tool "greet" do``
+        linear(r"""^tool\s+["']([^"'\n]{1,100})["']\s*(?:,|do\b)""", re.MULTILINE),
     )
     # the official gem's client transport: ``MCP::Client::HTTP.new(url: "https://host/mcp")``
     remote_server_patterns = (
         linear(r"""\bMCP::Client::HTTP\.new\(\s*url:\s*["']((?:https?|wss?)://[^"'\s#]{1,200})["']"""),
     )
+    # mcp-rb names the script's server at its top level: ``name "hello-world"``
+    DSL_SERVER_NAME = linear(r"""^name\s+["']([^"'\n]{1,100})["']\s*$""", re.MULTILINE)
     # a tool class of the official gem (``< MCP::Tool``) or of fast-mcp (``< FastMcp::Tool``)
     TOOL_CLASS = linear(r"^\s*class\s+((?:\w+::)*\w+)\s*<\s*(?:::)?(MCP|FastMcp)::Tool\b", re.MULTILINE)
     idiom_is_import = True  # Bundler.require (Rails) loads every gem: its constants need no require
+
+    def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
+        """Tools, and the server an mcp-rb script names at its top level (``name "x"`` beside its
+        ``tool "y" do`` blocks)."""
+        yield from super().mcp_tools(file, text, comments)
+        named = self.DSL_SERVER_NAME.search(text)
+        if named and re.search(r"^tool\s", text, re.MULTILINE):
+            line = _line_at(text, named.start())
+            if line not in comments:
+                yield self.code_mcp_server(file, line, named.group(1).lower())
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """``tool_name "x"``, ``MCP::Tool.define(name: "x")``, and a tool class that names itself nowhere:
@@ -2280,13 +2355,14 @@ class RubyDetector(_LanguageDetector):
                 found.append((Import(match.group(0), bindings, line, implied=langchain.implied), store))
         return found
 
-    RUBY_LLM_TOOL = linear(r"^\s*class\s+(?:\w+::)*(\w+)\s*<\s*(?:::)?RubyLLM::Tool\b", re.MULTILINE)
+    RUBY_LLM_TOOL = linear(r"^[ \t]*class\s+(?:\w+::)*(\w+)\s*<\s*(?:::)?RubyLLM::Tool\b", re.MULTILINE)
 
     LANGCHAIN_TOOL_CLASS = linear(
-        r"^\s*class\s+((?:\w+::)*\w+)[^\n]*\n(?:[^\n]*\n){0,5}?\s*extend\s+(?:::)?Langchain::ToolDefinition\b",
+        r"^[ \t]*class\s+((?:\w+::)*\w+)[^\n]*\n(?:[^\n]*\n){0,5}?\s*extend\s+"
+        r"(?:::)?Langchain::ToolDefinition\b",
         re.MULTILINE,
     )
-    DEFINE_FUNCTION = linear(r"^\s*define_function\s*\(?\s*:(\w+)", re.MULTILINE)
+    DEFINE_FUNCTION = linear(r"^[ \t]*define_function\s*\(?\s*:(\w+)", re.MULTILINE)
 
     def framework_tools(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
@@ -2323,22 +2399,50 @@ class RubyDetector(_LanguageDetector):
         (linear(r"\b(OpenAI)(?:::Client\.new|\.configure)\b"), "openai"),
         (linear(r"\b(Anthropic)(?:::Client\.new|\.configure)\b"), "anthropic"),
         (linear(r"\b(RubyLLM)(?:\.(?:chat|configure|embed|paint)\b|::Tool\b)"), "ruby-llm"),
-        (linear(r"\b(MCP)::(?:Server|Tool|Client|Prompt|Resource)\b"), "mcp"),
+        (linear(r"\b(MCP)::(?:Server|Tool|\w{0,20}Client|Prompt|Resource)\b"), "mcp"),
+        (linear(r"\b(ModelContextProtocol|ActionMCP)::(?:Server|Tool|Prompt|Resource)\b"), "mcp"),
         (linear(r"\b(Langchain)::(?:LLM|Assistant|Vectorsearch)::"), "langchain"),
     )
+
+    def namespace_owner(self, file: SourceFile, imp: Import, package: Package) -> str | None:
+        """Whose the constant an idiom uses is (``ruby_namespace_owner``); None: the gem's."""
+        constant = imp.bindings[0] if imp.bindings else ""
+        if not constant or not imp.implied:
+            return None
+        if imp.module.startswith("Langchain::"):  # a langchainrb store wrapper is the framework's constant
+            package = lookup_package("id", "langchain") or package
+        gems = tuple(registry_name_all(package.id, self.registry))
+        return ruby_namespace_owner(str(file.path.parent), constant, gems, scan_root_of(file))
 
     def project_defines(self, file: SourceFile, imp: Import, package: Package) -> bool:
         """``MCP::Server.new`` in a project whose own ``lib/mcp/*.rb`` opens ``module MCP`` and whose
         Gemfile or gemspec declares no such gem: the project's own classes (a hand-written server), not
         the gem's. A constant is the gem's whenever a manifest declares the gem (Bundler.require, or a
-        project that reopens the gem's module to extend it)."""
-        constant = imp.bindings[0] if imp.bindings else ""
-        if not constant:
-            return False
-        if imp.module.startswith("Langchain::"):  # a langchainrb store wrapper is the framework's constant
-            package = lookup_package("id", "langchain") or package
-        gems = tuple(registry_name_all(package.id, self.registry))
-        return ruby_namespace_is_own(str(file.path.parent), constant, gems, scan_root_of(file))
+        project that reopens the gem's module to extend it). A project that publishes that ``lib`` as a
+        gem is an MCP SDK of its own: its scripts' servers, tools and clients are built with an SDK (an
+        LLM SDK's own specs stay the project's code under test)."""
+        owner = self.namespace_owner(file, imp, package)
+        return owner == "" or (owner is not None and package.id not in MCP_PACKAGES)
+
+    def own_sdks(self, file: SourceFile, sdk_imports: list[tuple[Import, Package]]) -> dict[str, str]:
+        """Catalog ids of the SDKs whose namespace the project publishes itself, each with its gem."""
+        owned = {
+            package.id: self.namespace_owner(file, imp, package)
+            for imp, package in sdk_imports
+            if package.id in MCP_PACKAGES
+        }
+        return {package_id: gem for package_id, gem in owned.items() if gem}
+
+    def own_package_ids(self, file: SourceFile, sdk_imports: list[tuple[Import, Package]]) -> frozenset[str]:
+        return super().own_package_ids(file, sdk_imports) | frozenset(self.own_sdks(file, sdk_imports))
+
+    def code_mcp_client(
+        self, file: SourceFile, line: int, name: str | None, package: Package | None = None
+    ) -> Finding:
+        """A nameless client of the project's own SDK is named after the gem it publishes."""
+        if name is None and package is not None:
+            name = self.own_sdks(file, self.sdk_imports(file.text)).get(package.id)
+        return super().code_mcp_client(file, line, name, package)
 
     def imports(self, text: str) -> Iterator[Import]:
         for match in self.REQUIRE.finditer(text):
@@ -2510,6 +2614,18 @@ class CSharpDetector(_LanguageDetector):
         r'(?:\(\s*"([^"\n]{1,100})"|(?:\(\s*\))?\s*\{[^{}]{0,200}?\bName\s*=\s*"([^"\n]{1,100})")'
     )
 
+    # Azure AI Agents' ``new FunctionToolDefinition("x", "description")`` (or target-typed,
+    # ``FunctionToolDefinition tool = new(name: "x", ...)``)
+    AZURE_FUNCTION_TOOL = linear(
+        r'(?:\bnew\s+FunctionToolDefinition|\bFunctionToolDefinition\s+\w+\s*=\s*new)\s*\(\s*(?:name\s*:\s*)?"([^"\n]{1,100})"'
+    )
+    # Semantic Kernel's native function built from a delegate: ``KernelFunctionFactory.CreateFromMethod(fn,
+    # "name")`` / ``functionName: "name"`` (``kernel.CreateFunctionFromMethod`` alike), a function the model
+    # may call once its plugin is on the kernel
+    KERNEL_METHOD_FUNCTION = linear(
+        r"\b(?:KernelFunctionFactory\.CreateFromMethod|\.CreateFunctionFromMethod)\("
+    )
+
     @staticmethod
     def call_arguments(text: str, start: int, limit: int = 600) -> list[str]:
         """The top-level arguments of the call whose ``(`` ends just before ``start``."""
@@ -2559,6 +2675,12 @@ class CSharpDetector(_LanguageDetector):
         yield from self.named_tools(
             file, text, comments, found, openai.provider if openai else "", openai.id if openai else "", seen
         )
+        azure_agents = packages.get("azure-ai-projects")
+        if azure_agents and "FunctionToolDefinition" in text:
+            found = [(m.start(), m.group(1)) for m in self.AZURE_FUNCTION_TOOL.finditer(text)]
+            yield from self.named_tools(
+                file, text, comments, found, azure_agents.provider, azure_agents.id, seen
+            )
         extensions_ai = packages.get("microsoft-extensions-ai")
         for match in self.AI_FUNCTION.finditer(text) if extensions_ai else ():
             line = _line_at(text, match.start())
@@ -2577,6 +2699,15 @@ class CSharpDetector(_LanguageDetector):
         kernel = packages.get("semantic-kernel")
         if kernel is None:
             return
+        found = []
+        for match in self.KERNEL_METHOD_FUNCTION.finditer(text):
+            arguments = self.call_arguments(text, match.end())
+            for index, argument in enumerate(arguments[1:], start=1):
+                named = re.fullmatch(r'(functionName\s*:\s*)?"([^"\n]{1,100})"', argument)
+                if named and (named.group(1) or index == 1):
+                    found.append((match.start(), named.group(2)))
+                    break
+        yield from self.named_tools(file, text, comments, found, kernel.provider, kernel.id, seen)
         for match in self.KERNEL_FUNCTION.finditer(text):
             line = _line_at(text, match.start())
             named = re.match(r'\(\s*"([^"]{1,100})"', match.group(1) or "")

@@ -102,6 +102,11 @@ REMOTE_SERVER_PARAMS = frozenset(
     {"SseConnectionParams", "StreamableHTTPConnectionParams", "SseServerParams", "StreamableHTTPServerParams"}
 )
 HANDED_TOOL_LIST_CALLS = {"bind_tools", "ToolNode", "create_react_agent", "bind_functions"}
+# LangChain's ``bind_tools`` also takes a schema class for a tool the caller runs itself (``class
+# add(BaseModel): """Add two integers."""``), named after the class; the classes a schema is written as
+SCHEMA_TOOL_CALLS = {"bind_tools", "bind_functions"}
+SCHEMA_CLASS_BASES = {"BaseModel", "TypedDict"}
+AGENT_TOOL_WRAPPERS = {"as_tool", "AgentTool"}
 MCP_DECORATORS = {"tool"}
 # mcp-use builds its ``MCPClient`` from a config: ``MCPClient.from_dict(config)``
 MCP_CLIENT_LOADERS = frozenset({"from_dict", "from_config_file"})
@@ -159,10 +164,17 @@ HANDED_TOOL_WRAPPERS = {
     "StructuredTool",
     "add_tool",
     "create_tool_from_function",
+    "LongRunningFunctionTool",
+    "upsert_from_function",
+    "create_from_function",
 }
 # a framework's base class for a set of tools whose methods it registers itself (Agno, Phidata)
 TOOLKIT_BASES = {"Toolkit"}
 PAYLOAD_MODEL_KEYS = {"model", "model_name", "model_id", "modelId", "embedding_model"}
+# where a schema shows an example payload (pydantic's ``schema_extra`` / ``json_schema_extra``, the
+# ``example(s)`` of ``Field``, FastAPI's ``Body``/``openapi_examples``): documentation of the API, its model
+# ids configure nothing
+SCHEMA_EXAMPLE_NAMES = {"schema_extra", "json_schema_extra", "example", "examples", "openapi_examples"}
 # a framework's factory that builds a tool around an object that is no function (a retriever), named by
 # an argument: LangChain's ``create_retriever_tool(retriever, "docs_search", "description")``
 NAMED_TOOL_FACTORIES = {"create_retriever_tool": 1}
@@ -634,6 +646,7 @@ class _Analyzer:
             if call not in analysed:
                 self.analyse_call(call)
         self.analyse_handed_tools(calls)
+        self.analyse_module_tool_spec()
 
     def analyse_handed_tools(self, calls: list[ast.Call]) -> None:
         """Plain functions an AI framework receives as tools: ``llm.bind_tools([f])``, ``tools=[f]``,
@@ -644,19 +657,35 @@ class _Analyzer:
             for node in self.tree.body
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
         }
-        framework = next((f for f in self.findings if f.type in ("agent_framework", "llm_provider")), None)
-        lists = {  # tools = [multiply, add]; llm.bind_tools(tools)
+        schema_classes = {
+            node.name: node
+            for node in self.tree.body
+            if isinstance(node, ast.ClassDef)
+            and any((dotted(base) or "").rsplit(".", 1)[-1] in SCHEMA_CLASS_BASES for base in node.bases)
+        }
+        built = {  # critic = Agent(name="critic", ...): the agent ``AgentTool(agent=critic)`` wraps
             node.targets[0].id: node.value
             for node in self.tree.body
             if isinstance(node, ast.Assign)
             and len(node.targets) == 1
             and isinstance(node.targets[0], ast.Name)
-            and isinstance(node.value, ast.List | ast.Tuple)
+            and isinstance(node.value, ast.Call)
+        }
+        framework = next((f for f in self.findings if f.type in ("agent_framework", "llm_provider")), None)
+        lists = {  # tools = [multiply, add]; llm.bind_tools(tools); user_functions: Set[Callable] = {f, g}
+            target.id: node.value
+            for node in self.tree.body
+            if isinstance(node, ast.Assign | ast.AnnAssign)
+            and isinstance(
+                target := node.targets[0] if isinstance(node, ast.Assign) else node.target, ast.Name
+            )
+            and (isinstance(node, ast.AnnAssign) or len(node.targets) == 1)
+            and isinstance(node.value, ast.List | ast.Tuple | ast.Set)
         }
 
         def elements(node: ast.AST | None) -> list[ast.AST]:
             node = lists.get(node.id, node) if isinstance(node, ast.Name) else node
-            return list(node.elts) if isinstance(node, ast.List | ast.Tuple) else []
+            return list(node.elts) if isinstance(node, ast.List | ast.Tuple | ast.Set) else []
 
         for call in calls:
             registration = self.server_tool_registration(call)
@@ -682,6 +711,8 @@ class _Analyzer:
                 continue
             handed: list[tuple[ast.AST, str | None]] = []
             keywords = {k.arg: k.value for k in call.keywords if k.arg}
+            if method in AGENT_TOOL_WRAPPERS and self.analyse_agent_tool(call, method, keywords, built):
+                continue
             if package and method in NAMED_TOOL_FACTORIES:
                 position = NAMED_TOOL_FACTORIES[method]
                 label = keywords.get("name") or (call.args[position] if len(call.args) > position else None)
@@ -705,6 +736,8 @@ class _Analyzer:
                     or (call.args[0] if call.args else None)
                 )
                 handed.append((target, self.literal(keywords.get("name"))))
+                # Azure AI Agents' ``FunctionTool(functions={f, g})``: one wrapper around several functions
+                handed += [(element, None) for element in elements(keywords.get("functions"))]
             if method == "register_for_llm" and self.literal(keywords.get("name")) in functions:
                 named = self.literal(keywords["name"])
                 handed.append((ast.Name(id=named), named))
@@ -734,12 +767,59 @@ class _Analyzer:
                     name = label if isinstance(label, str) and label.strip() else local
                     self.register_tool(local, name, functions[local], owner, functions[local])
                     registered = True
+                elif local in schema_classes and method in SCHEMA_TOOL_CALLS and local not in self.tools:
+                    self.register_tool(local, local, schema_classes[local], owner, schema_classes[local])
+                    registered = True
                 elif local and local not in functions and "." in self.aliases.get(local, ""):
                     named = label if isinstance(label, str) and label.strip() else None
                     if named is None or not self.tool_named_at_call(call):
                         self.imported_tools.append((self.aliases[local], named, owner))
             if package and not registered:
                 self.analyse_named_tool(call, keywords, package)
+
+    def analyse_module_tool_spec(self) -> None:
+        """Strands' module-based tool: a module holding ``TOOL_SPEC = {"name": "x", "description": ...,
+        "inputSchema": ...}`` and the function of that name is one tool, loaded by the module's path."""
+        package = self.package_by_id("strands-agents")
+        for node in self.tree.body if package else ():
+            if not (
+                isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "TOOL_SPEC" for t in node.targets)
+                and isinstance(node.value, ast.Dict)
+            ):
+                continue
+            spec = {self.literal(k): v for k, v in zip(node.value.keys, node.value.values, strict=True) if k}
+            name = self.literal(spec.get("name"))
+            if (
+                isinstance(name, str)
+                and name.strip()
+                and component_key("tool", name.lower()) not in self.tools.values()
+            ):
+                self.register_tool(name, name, node, package, node)
+
+    def analyse_agent_tool(
+        self, call: ast.Call, method: str, keywords: dict[str, ast.AST], built: dict[str, ast.Call]
+    ) -> bool:
+        """An agent handed to another as a tool: the OpenAI Agents SDK's ``agent.as_tool(tool_name="x")``
+        (named by ``tool_name``), Google ADK's ``AgentTool(agent=a)`` (named as the wrapped agent is, by
+        the ``name=`` it was built with in this module). Whether the call was one."""
+        if method == "as_tool":
+            name = self.literal(keywords.get("tool_name"))
+            package = self.package_by_id("openai-agents")
+        else:
+            package = self.package_of(self.resolve(call.func))
+            agent = keywords.get("agent") or (call.args[0] if call.args else None)
+            wrapped = built.get(agent.id) if isinstance(agent, ast.Name) else None
+            name = (
+                self.literal(next((k.value for k in wrapped.keywords if k.arg == "name"), None))
+                if wrapped
+                else None
+            )
+        if not (package and isinstance(name, str) and name.strip()):
+            return False
+        if component_key("tool", name.lower()) not in self.tools.values():
+            self.register_tool(name, name, call, package, call)
+        return True
 
     def function_map_tools(
         self, function_map: ast.Dict, functions: dict[str, ast.AST], owner: Package
@@ -1451,9 +1531,31 @@ class _Analyzer:
                             if isinstance(target, ast.Name):
                                 self.instance_models[target.id] = model[0]
 
+    def schema_example_nodes(self) -> set[int]:
+        """Ids of the dicts inside a schema's example payloads (``SCHEMA_EXAMPLE_NAMES``)."""
+        examples: list[ast.AST] = [
+            node.value
+            for node in self.of(ast.Assign)
+            if any(isinstance(t, ast.Name) and t.id in SCHEMA_EXAMPLE_NAMES for t in node.targets)
+        ]
+        examples += [node.value for node in self.of(ast.keyword) if node.arg in SCHEMA_EXAMPLE_NAMES]
+        examples += [
+            value
+            for node in self.of(ast.Dict)
+            for key, value in zip(node.keys, node.values, strict=True)
+            if isinstance(key, ast.Constant) and key.value in SCHEMA_EXAMPLE_NAMES
+        ]
+        return {
+            id(inner) for example in examples for inner in ast.walk(example) if isinstance(inner, ast.Dict)
+        }
+
     def analyse_payload_models(self) -> None:
-        """``{"model": "gpt-4o"}`` request bodies of raw HTTP calls (only catalog ids count)."""
+        """``{"model": "gpt-4o"}`` request bodies of raw HTTP calls (only catalog ids count); not the
+        example payloads a schema documents."""
+        examples = self.schema_example_nodes()
         for node in self.of(ast.Dict):
+            if id(node) in examples:
+                continue
             for key, value in zip(node.keys, node.values, strict=True):
                 if isinstance(key, ast.Constant) and key.value in PAYLOAD_MODEL_KEYS:
                     literal = self.string_value(
@@ -1695,6 +1797,46 @@ def triple_quoted_lines(text: str) -> set[int]:
     return lines
 
 
+# the opening of a schema's example payload: ``schema_extra = {``, ``json_schema_extra={``,
+# ``"json_schema_extra": {``, ``examples=[``, ``example={`` (names in ``SCHEMA_EXAMPLE_NAMES``)
+SCHEMA_EXAMPLE_OPENING = lazy_re(
+    r"""\b["']?(?:json_schema_extra|schema_extra|openapi_examples|examples?)["']?\s*[:=]\s*[\[{(]"""
+)
+MAX_EXAMPLE_CHARS = 20_000  # a longer payload is not read to its end (its tail stays as it is)
+
+
+def without_schema_examples(text: str) -> str:
+    """``text`` with the example payloads a schema documents blanked out (same length, same lines): model
+    ids in them document an API, they configure nothing."""
+    if "xample" not in text and "schema_extra" not in text:
+        return text
+    spans: list[tuple[int, int]] = []
+    end = 0
+    for match in SCHEMA_EXAMPLE_OPENING.finditer(text):
+        if match.start() < end:
+            continue
+        depth, index = 0, match.end() - 1
+        limit = min(len(text), index + MAX_EXAMPLE_CHARS)
+        while index < limit:
+            char = text[index]
+            depth += char in "[{("
+            depth -= char in "]})"
+            index += 1
+            if depth == 0:
+                break
+        end = index
+        spans.append((match.end(), index))
+    if not spans:
+        return text
+    pieces, last = [], 0
+    for start, stop in spans:
+        pieces.append(text[last:start])
+        pieces.append(re.sub(r"[^\n]", " ", text[start:stop]))
+        last = stop
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
 def hash_comment_offsets(text: str) -> dict[int, int]:
     """Line -> offset in ``text`` of the ``#`` that opens a comment after code on that line (a ``#``
     inside a string literal opens none). One pass over the text."""
@@ -1800,18 +1942,19 @@ class PythonDetector(Detector):
         comments = {n for n, raw in enumerate(file.lines, start=1) if raw.lstrip().startswith("#")}
         comments |= triple_quoted_lines(file.text)
         reported = {f.key for f in findings if f.type == "model"}
+        text = without_schema_examples(file.text)
         # a model file downloaded, or a model repository cloned
         yield from self.models_at_offsets(file, hf_url_models(file.text), comments, reported, hf_context=True)
         if file.scope == "test" and not calls_live_provider(file.text):
             return  # a literal id in a test is input data for the code under test; calls count, above
         # ``.../models/gemini-pro:generateContent``
         yield from self.models_at_offsets(
-            file, google_path_models(file.text), comments, reported, evidence=CATALOG_LITERAL
+            file, google_path_models(text), comments, reported, evidence=CATALOG_LITERAL
         )
         # an ARN says Bedrock itself: ``f"arn:aws:bedrock:{region}::foundation-model/amazon.titan-…"``
-        yield from self.models_at_offsets(file, bedrock_arn_models(file.text), comments, reported)
+        yield from self.models_at_offsets(file, bedrock_arn_models(text), comments, reported)
         # ``"openai:gpt-4o",  # "openai:gpt-4o-mini"``: the alternative a comment keeps is no model
-        for line, value in code_model_literals(file.text, comments, hash_comment_offsets(file.text)):
+        for line, value in code_model_literals(text, comments, hash_comment_offsets(text)):
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and found[0] not in reported:
                 reported.add(found[0])
