@@ -6,6 +6,7 @@ ingest worker loads) run in the ingest worker."""
 from __future__ import annotations
 
 import codecs
+import re
 
 import msgspec
 
@@ -82,6 +83,10 @@ class _TopLevel(msgspec.Struct):
 
 
 READ_KEYS = ("bomFormat", "specVersion")
+# A surrogate escape (``\\uD800`` to ``\\uDFFF``): JSON's grammar takes a lone one (the standard
+# library and the worker do), msgspec refuses it, so the pass reads each as ``\\uFFFD`` (an escape of the
+# same length: what is JSON stays JSON, what is not stays not).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _TOP_LEVEL = msgspec.json.Decoder(_TopLevel)
 _ANY_VALUE = msgspec.json.Decoder(msgspec.Raw)
 # What ``top_level`` returns for a JSON value that is no object, which ``upload_format`` refuses.
@@ -98,6 +103,8 @@ def top_level(body: bytes):
     """
     if body.startswith(codecs.BOM_UTF8):  # as Windows tools write UTF-8; the worker's decoder skips it too
         body = memoryview(body)[len(codecs.BOM_UTF8) :]
+    if _SURROGATE_ESCAPE.search(body):  # rare: a copy of the body, once
+        body = _SURROGATE_ESCAPE.sub(rb"\\ufffd", body)
     try:
         try:
             found = _TOP_LEVEL.decode(body)

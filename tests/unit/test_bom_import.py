@@ -243,3 +243,11 @@ def test_the_value_count_from_bytes_is_never_below_the_documents_values(document
     """``IMPORT_MAX_VALUES`` bounds the worker's decode only if the count from bytes never falls short."""
     for body in (json.dumps(document).encode(), json.dumps(document, separators=(",", ":")).encode()):
         assert json_values_at_most(body) >= _values_in(document)
+
+
+@pytest.mark.parametrize("text", ["\ud800", "x\ud800", "\udfff", "\ud83d\ude00", "\\ud800"])
+def test_the_apis_pass_takes_surrogate_escapes_as_the_worker_does(text):
+    """msgspec refuses a lone surrogate escape that JSON's grammar (and the worker's decoder) take: an
+    upload of a scanned line holding one was a 400."""
+    body = json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"name": text}]})
+    assert upload_format(top_level(body.encode())) == "cyclonedx"
