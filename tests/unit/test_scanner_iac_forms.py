@@ -1296,6 +1296,309 @@ jobs:
         {("workflow", "actions/ai-inference"), ("model", "gpt-4o")},
         id="gha-ai-inference",
     ),
+    pytest.param(
+        {
+            "values.yaml": """\
+servingEngineSpec:
+  modelSpec:
+  - name: "llama3"
+    repository: "vllm/vllm-openai"
+    tag: "latest"
+    modelURL: "meta-llama/Llama-3.1-8B-Instruct"
+    replicaCount: 1
+    requestCPU: 6
+    requestMemory: "16Gi"
+    requestGPU: 1
+""",
+        },
+        {("container", "vllm/vllm-openai"), ("model", "meta-llama/llama-3.1-8b-instruct")},
+        id="helm-vllm-production-stack",
+    ),
+    pytest.param(
+        {
+            "model.yaml": """\
+apiVersion: kubeai.org/v1
+kind: Model
+metadata:
+  name: llama-3.1-8b-instruct-fp8-l4
+spec:
+  features: [TextGeneration]
+  url: hf://neuralmagic/Meta-Llama-3.1-8B-Instruct-FP8
+  engine: VLLM
+  resourceProfile: nvidia-gpu-l4:1
+""",
+        },
+        {("model", "neuralmagic/meta-llama-3.1-8b-instruct-fp8")},
+        id="kubeai-model",
+    ),
+    pytest.param(
+        {
+            "nimservice.yaml": """\
+apiVersion: apps.nvidia.com/v1alpha1
+kind: NIMService
+metadata:
+  name: meta-llama3-8b-instruct
+spec:
+  image:
+    repository: nvcr.io/nim/meta/llama3-8b-instruct
+    tag: 1.0.3
+    pullPolicy: IfNotPresent
+  authSecret: ngc-api-secret
+""",
+        },
+        {("container", "nvcr.io/nim/meta/llama3-8b-instruct")},
+        id="nim-operator",
+    ),
+    pytest.param(
+        {
+            "isvc.yaml": """\
+apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata:
+  name: qwen-llm
+spec:
+  predictor:
+    model:
+      modelFormat:
+        name: huggingface
+      storageUri: hf://Qwen/Qwen2.5-7B-Instruct
+""",
+        },
+        {("model", "qwen/qwen2.5-7b-instruct")},
+        id="kserve-storageuri-hf",
+    ),
+    pytest.param(
+        {
+            "Dockerfile": """\
+FROM vllm/vllm-openai:v0.6.4
+ENV HF_HOME=/models
+CMD ["--model", "microsoft/Phi-3-mini-4k-instruct", "--port", "8000"]
+""",
+        },
+        {("container", "vllm/vllm-openai"), ("model", "microsoft/phi-3-mini-4k-instruct")},
+        id="dockerfile-vllm-cmd",
+    ),
+    pytest.param(
+        {
+            "docker-compose.yml": """\
+services:
+  tgi:
+    image: ghcr.io/huggingface/text-generation-inference:2.4.0
+    command: --model-id google/gemma-2-2b-it
+    shm_size: 1g
+""",
+        },
+        {("container", "ghcr.io/huggingface/text-generation-inference"), ("model", "google/gemma-2-2b-it")},
+        id="compose-tgi",
+    ),
+    pytest.param(
+        {
+            "docker-compose.yml": """\
+services:
+  ollama:
+    image: ollama/ollama
+    entrypoint: ["/bin/sh", "-c", "ollama serve & sleep 3 && ollama pull qwen2.5:7b && wait"]
+""",
+        },
+        {("container", "ollama/ollama"), ("model", "qwen2.5:7b")},
+        id="compose-ollama-entrypoint",
+    ),
+    pytest.param(
+        {
+            ".github/workflows/c.yml": """\
+on: [push]
+jobs:
+  run:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: anthropics/claude-code-base-action@beta
+        with:
+          prompt: "Update the docs"
+          anthropic_api_key: ${{ secrets.ANTHROPIC_API_KEY }}
+          model: claude-opus-4-20250514
+""",
+        },
+        {("workflow", "anthropics/claude-code-base-action"), ("model", "claude-opus-4-20250514")},
+        id="gha-claude-base",
+    ),
+    pytest.param(
+        {
+            ".github/workflows/c.yml": """\
+on: [push]
+jobs:
+  run:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/ai-inference@v2
+        id: inference
+        with:
+          prompt-file: ./.github/prompts/summary.prompt.yml
+          model: openai/gpt-4.1
+""",
+        },
+        {("workflow", "actions/ai-inference"), ("model", "gpt-4.1")},
+        id="gha-ai-inference-prompt-file",
+    ),
+    pytest.param(
+        {
+            ".github/workflows/c.yml": """\
+on: [pull_request]
+jobs:
+  pr_agent_job:
+    runs-on: ubuntu-latest
+    steps:
+      - name: PR Agent action step
+        uses: qodo-ai/pr-agent@main
+        env:
+          OPENAI_KEY: ${{ secrets.OPENAI_KEY }}
+          GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}
+""",
+        },
+        {("workflow", "qodo-ai/pr-agent")},
+        id="gha-pr-agent",
+    ),
+    pytest.param(
+        {
+            "requirements.txt": """\
+aws-cdk-lib
+""",
+            "app_stack.py": """\
+from aws_cdk import Stack
+from aws_cdk import aws_bedrock as bedrock
+
+
+class KbStack(Stack):
+    def __init__(self, scope, construct_id, **kwargs):
+        super().__init__(scope, construct_id, **kwargs)
+        bedrock.CfnKnowledgeBase(
+            self,
+            "DocsKb",
+            name="docs",
+            role_arn="arn:aws:iam::123456789012:role/kb",
+            knowledge_base_configuration=bedrock.CfnKnowledgeBase.KnowledgeBaseConfigurationProperty(
+                type="VECTOR",
+                vector_knowledge_base_configuration=bedrock.CfnKnowledgeBase.VectorKnowledgeBaseConfigurationProperty(
+                    embedding_model_arn="arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0"
+                ),
+            ),
+        )
+""",
+        },
+        {("cloud_resource", "AWS::Bedrock::KnowledgeBase.DocsKb"), ("model", "amazon.titan-embed-text-v2:0")},
+        id="cdk-py-bedrock-kb",
+    ),
+    pytest.param(
+        {
+            "package.json": """\
+{"name":"x","dependencies":{"aws-cdk-lib":"2.150.0"}}""",
+            "lib/s.ts": """\
+import { Stack } from 'aws-cdk-lib';
+import { CfnEndpoint } from 'aws-cdk-lib/aws-sagemaker';
+
+export class S extends Stack {
+  constructor(scope: any, id: string) {
+    super(scope, id);
+    new CfnEndpoint(this, 'Endpoint', { endpointConfigName: 'cfg' });
+  }
+}
+""",
+        },
+        {("cloud_resource", "AWS::SageMaker::Endpoint.Endpoint")},
+        id="cdk-ts-named-import",
+    ),
+    pytest.param(
+        {
+            "Pulumi.yaml": """\
+name: oai
+runtime: yaml
+resources:
+  account:
+    type: azure-native:cognitiveservices:Account
+    properties:
+      kind: OpenAI
+      resourceGroupName: ${rg.name}
+      sku:
+        name: S0
+""",
+        },
+        {("cloud_resource", "azure-native:cognitiveservices:Account.account")},
+        id="pulumi-yaml-azure-native",
+    ),
+    pytest.param(
+        {
+            "main.tf": """\
+resource "aws_sagemaker_model" "llm" {
+  name               = "llm"
+  execution_role_arn = aws_iam_role.sm.arn
+  primary_container {
+    image = "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.1-tgi1.4"
+    environment = {
+      HF_MODEL_ID = "meta-llama/Llama-2-7b-chat-hf"
+      SM_NUM_GPUS = "1"
+    }
+  }
+}
+""",
+        },
+        {("cloud_resource", "aws_sagemaker_model.llm"), ("model", "meta-llama/llama-2-7b-chat-hf")},
+        id="tf-sagemaker-hf-model",
+    ),
+    pytest.param(
+        {
+            "main.tf": """\
+resource "google_vertex_ai_endpoint_with_model_garden_deployment" "deploy" {
+  publisher_model_name = "publishers/google/models/paligemma@paligemma-224-float32"
+  location             = "us-central1"
+  model_config {
+    accept_eula = true
+  }
+}
+""",
+        },
+        {("cloud_resource", "google_vertex_ai_endpoint_with_model_garden_deployment.deploy")},
+        id="tf-vertex-model-garden",
+    ),
+    pytest.param(
+        {
+            "main.tf": """\
+resource "aws_bedrockagentcore_agent_runtime" "example" {
+  agent_runtime_name = "example"
+  role_arn           = aws_iam_role.example.arn
+  agent_runtime_artifact {
+    container_configuration {
+      container_uri = "${aws_ecr_repository.example.repository_url}:latest"
+    }
+  }
+  network_configuration {
+    network_mode = "PUBLIC"
+  }
+}
+""",
+        },
+        {("cloud_resource", "aws_bedrockagentcore_agent_runtime.example")},
+        id="tf-aws-bedrock-agentcore",
+    ),
+    pytest.param(
+        {
+            "requirements.txt": """\
+aws-cdk-lib
+""",
+            "stack.py": """\
+from aws_cdk import Stack
+from aws_cdk.aws_bedrock import (
+    CfnGuardrail,
+)
+
+
+class GuardStack(Stack):
+    def __init__(self, scope, construct_id, **kwargs):
+        super().__init__(scope, construct_id, **kwargs)
+        CfnGuardrail(self, "Guard", name="g", blocked_input_messaging="no", blocked_outputs_messaging="no")
+""",
+        },
+        {("cloud_resource", "AWS::Bedrock::Guardrail.Guard")},
+        id="cdk-py-named-import",
+    ),
 ]
 
 
@@ -1304,3 +1607,23 @@ def test_documented_iac_form_is_reported(tmp_path, files, expected):
     result = scan_tree(tmp_path, files)
     reported = {(c.type, c.name) for c in result.components}
     assert expected <= reported, sorted(reported)
+
+
+def test_a_cdk_program_s_other_constructs_are_no_ai_resource(tmp_path):
+    """Only the AI services' constructs are resources: an S3 bucket (L2 or L1) is not, nor aws-cdk-lib's
+    ``bedrock.FoundationModel`` (a reference to a model, no construct of a resource)."""
+    files = {
+        "package.json": '{"name": "x", "dependencies": {"aws-cdk-lib": "2.150.0"}}',
+        "lib/stack.ts": """\
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { CfnBucket } from 'aws-cdk-lib/aws-s3';
+import * as bedrock from 'aws-cdk-lib/aws-bedrock';
+
+new s3.Bucket(this, 'Data');
+new CfnBucket(this, 'Raw');
+const id = bedrock.FoundationModelIdentifier.ANTHROPIC_CLAUDE_V2;
+const model = bedrock.FoundationModel.fromFoundationModelId(this, 'Model', id);
+""",
+    }
+    result = scan_tree(tmp_path, files)
+    assert not [c.name for c in result.components if c.type == "cloud_resource"]

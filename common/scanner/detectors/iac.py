@@ -847,6 +847,16 @@ GENAI_CONSTRUCTS = linear(
 CDK_CONSTRUCT = linear(
     r"""\b(\w+)\.(Cfn)?([A-Z]\w*)\s*\(\s*(?:this|self|scope)\s*,\s*["'`]([^"'`\n]{1,100})["'`]"""
 )
+# a CDK module's classes imported by name: ``import { CfnEndpoint } from 'aws-cdk-lib/aws-sagemaker'``,
+# ``from aws_cdk.aws_bedrock import CfnAgent``
+CDK_NAMED_IMPORT = linear(
+    r"""import\s*\{([\w\s,]{1,500})\}\s*from\s*["'](?:aws-cdk-lib/|@aws-cdk/)aws-([a-z0-9]+(?:-alpha)?)["']"""
+    r"""|from\s+aws_cdk\.aws_(\w+)\s+import\s+\(?([\w\s,]{1,500})"""
+)
+# a construct of a class imported by name: ``new CfnEndpoint(this, 'Endpoint', {...})``
+CDK_BARE_CONSTRUCT = linear(
+    r"""(?:^|[^\w.])([A-Z]\w*)\s*\(\s*(?:this|self|scope)\s*,\s*["'`]([^"'`\n]{1,100})["'`]""", re.MULTILINE
+)
 # a Pulumi provider package bound to a name: ``import * as aws from "@pulumi/aws"``,
 # ``import pulumi_azure_native as azure_native``; Go imports the module itself
 # (``.../pulumi-gcp/sdk/v8/go/gcp/vertex``)
@@ -888,8 +898,30 @@ def cdk_resources(text: str) -> list[Resource]:
     for match in GENAI_CONSTRUCTS.finditer(text):
         for name in re.split(r"[\s,]+", match.group(1) or match.group(2)):
             modules[name] = (name.lower(), True)
+    classes: dict[str, tuple[str, str, bool]] = {}  # bound name -> (class, service, whether L2)
+    for match in CDK_NAMED_IMPORT.finditer(text):
+        names, module = (
+            (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
+        )
+        service = module.lower().replace("_", "-")
+        for imported in re.split(r"\s*,\s*", names.strip()):
+            written = imported.split()
+            if written:
+                cls = written[0]
+                classes[written[-1]] = (
+                    cls,
+                    service.removesuffix("-alpha").replace("-", ""),
+                    service.endswith("-alpha"),
+                )
     namespaces = cloudformation_namespaces()
     found = []
+    for match in CDK_BARE_CONSTRUCT.finditer(text) if classes else ():
+        cls, service, level_two = classes.get(match.group(1), ("", "", False))
+        namespace = namespaces.get(service)
+        if namespace and (cls.startswith("Cfn") or level_two):
+            line = line_at(text, match.start(1))
+            resource_type = f"AWS::{namespace}::{cls.removeprefix('Cfn')}"
+            found.append(Resource(resource_type, match.group(2), line, Value(line, {}), "cdk"))
     for match in CDK_CONSTRUCT.finditer(text):
         qualifier, level_one = match.group(1), bool(match.group(2))
         service, level_two = modules.get(qualifier) or (
