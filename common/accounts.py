@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session, aliased
 
 from common.models import Membership, Organization, User
@@ -46,6 +47,43 @@ def lock_organization(session: Session, organization_id: str) -> None:
     )
 
 
+# ``FOR KEY SHARE``: it blocks only the organization's deletion (or a change of its id), never another
+# worker holding it nor ``lock_organization``. Built once: every worker transaction of a job runs it.
+_HOLD_ORGANIZATION = (
+    select(Organization.id)
+    .where(Organization.id == bindparam("organization_id"))
+    .with_for_update(read=True, key_share=True)
+)
+
+
+def hold_organization(session: Session, organization_id: str) -> bool:
+    """Keep the organization from being deleted until the transaction ends; False when it is gone.
+
+    Deleting an organization locks its row, then (its foreign keys' cascades) its scans and every row
+    below them. A worker's transaction that locked one of those rows and then wrote a row referencing the
+    organization, whose foreign key check waits for the organization's row, deadlocked with the deletion,
+    which PostgreSQL then failed (a 503). Taken before any other lock of the transaction, this puts it in
+    the deletion's order: it waits for the deletion to end and finds nothing, or the deletion waits for it."""
+    return session.scalar(_HOLD_ORGANIZATION, {"organization_id": organization_id}) is not None
+
+
+@functools.cache
+def _hold_organization_of(model: type) -> Select:
+    return (
+        select(Organization.id)
+        .join(model, model.organization_id == Organization.id)
+        .where(model.id == bindparam("row_id"))
+        .with_for_update(of=Organization, read=True, key_share=True)
+    )
+
+
+def hold_organization_of(session: Session, model: type, row_id: str) -> str | None:
+    """``hold_organization`` for the organization of ``model``'s row ``row_id`` (a scan, a job), found and
+    held in one statement before the row itself is locked: its id, or None when the row or its
+    organization is gone."""
+    return session.scalar(_hold_organization_of(model), {"row_id": row_id})
+
+
 def create_user(
     session: Session, email: str, name: str, password: str | None, *, personal_workspace: bool = True
 ) -> User:
@@ -82,11 +120,27 @@ def registration_invitation(
     session: Session, email: str, code: str, invitation_days: int
 ) -> tuple[MemberInvitation, Organization] | None:
     """The standing invitation of this address (one with no account yet) that ``code`` opens, its row held
-    until the registration commits, so it is spent once."""
+    until the registration commits, so it is spent once.
+
+    Every invitation of the address is held first, their organizations before them (their deletion's
+    order, ``hold_organization``: the account joins one). Two registrations of one address with two codes
+    each held its own invitation, then the first waited for the other's (the account takes every
+    invitation of its address, ``hand_invitations_to``) while the second waited for the first's user row:
+    PostgreSQL failed one with a deadlock, a 500. Now the second waits for the first, then finds its code
+    handed to the new account: a 403, as when it comes after."""
+    address = email.lower()
+    unclaimed = (MemberInvitation.email == address, MemberInvitation.user_id.is_(None))
+    session.execute(
+        select(Organization.id)
+        .where(Organization.id.in_(select(MemberInvitation.organization_id).where(*unclaimed)))
+        .order_by(Organization.id)
+        .with_for_update(read=True, key_share=True)
+    )
+    session.execute(
+        select(MemberInvitation.id).where(*unclaimed).order_by(MemberInvitation.id).with_for_update()
+    )
     query = standing_invitations(invitation_days).where(
-        MemberInvitation.user_id.is_(None),
-        MemberInvitation.email == email.lower(),
-        MemberInvitation.code_hash == hash_token(code),
+        *unclaimed, MemberInvitation.code_hash == hash_token(code)
     )
     row = session.execute(query.with_for_update(of=MemberInvitation)).first()
     return (row[0], row[1]) if row is not None else None
