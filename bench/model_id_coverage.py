@@ -30,7 +30,10 @@ IDS_FILE = Path(__file__).resolve().parent / "model_ids.json"
 CONTEXTS = {
     "python": (
         "app.py",
-        'import litellm\n\nresponse = litellm.completion(model="{id}", messages=[{{"role": "user", "content": "hi"}}])\n',
+        (
+            "import litellm\n\n"
+            'response = litellm.completion(model="{id}", messages=[{{"role": "user", "content": "hi"}}])\n'
+        ),
     ),
     "env": (".env", "LLM_API_KEY=\nLLM_MODEL={id}\n"),
     "yaml": ("llm.yaml", "llm:\n  provider: litellm\n  model: {id}\n  temperature: 0.2\n"),
@@ -40,34 +43,139 @@ CONTEXTS = {
 # The places code keeps a model id, per language, in each SDK's documented idiom: (file, snippet). Scored
 # with ``--forms`` on a sample of ids (FORM_SAMPLE), one tree per form and id.
 FORMS = {
-    "py call kwarg": ("app.py", 'from openai import OpenAI\n\nOpenAI().chat.completions.create(model="{id}", messages=[])\n'),
+    "py call kwarg": (
+        "app.py",
+        'from openai import OpenAI\n\nOpenAI().chat.completions.create(model="{id}", messages=[])\n',
+    ),
     "py dict catalog": ("models.py", 'import openai\n\nMODELS = {{"fast": "{id}", "default": "{id}"}}\n'),
     "py list catalog": ("models.py", 'import openai\n\nSUPPORTED_MODELS = ["{id}"]\n'),
-    "py Enum": ("models.py", 'from enum import Enum\n\nimport openai\n\n\nclass ChatModel(str, Enum):\n    FAST = "{id}"\n'),
-    "py dataclass default": ("config.py", 'from dataclasses import dataclass\n\nimport openai\n\n\n@dataclass\nclass LLMConfig:\n    model: str = "{id}"\n'),
-    "py pydantic Field": ("settings.py", 'import openai\nfrom pydantic import BaseModel, Field\n\n\nclass Settings(BaseModel):\n    model: str = Field(default="{id}")\n'),
-    "py argparse default": ("cli.py", 'import argparse\n\nimport openai\n\nparser = argparse.ArgumentParser()\nparser.add_argument("--model", default="{id}")\n'),
-    "py getenv default": ("config.py", 'import os\n\nimport openai\n\nMODEL = os.getenv("LLM_MODEL", "{id}")\n'),
-    "ts object": ("src/llm.ts", 'import OpenAI from "openai";\n\nconst options = {{ model: "{id}", temperature: 0 }};\n'),
-    "ts union type": ("src/models.ts", 'import OpenAI from "openai";\n\nexport type ChatModel = "{id}" | "custom";\n'),
-    "ts const array": ("src/models.ts", 'import OpenAI from "openai";\n\nexport const CHAT_MODELS = ["{id}"] as const;\n'),
-    "ts zod enum": ("src/schema.ts", 'import OpenAI from "openai";\nimport {{ z }} from "zod";\n\nexport const Model = z.enum(["{id}"]);\n'),
-    "go const": ("models.go", 'package llm\n\nimport "github.com/sashabaranov/go-openai"\n\nconst DefaultModel = "{id}"\n'),
-    "go map": ("models.go", 'package llm\n\nimport "github.com/sashabaranov/go-openai"\n\nvar models = map[string]string{{"fast": "{id}"}}\n'),
-    "go struct literal": ("chat.go", 'package llm\n\nimport openai "github.com/sashabaranov/go-openai"\n\nvar req = openai.ChatCompletionRequest{{Model: "{id}"}}\n'),
-    "go switch case": ("models.go", 'package llm\n\nimport "github.com/sashabaranov/go-openai"\n\nfunc window(m string) int {{\n\tswitch m {{\n\tcase "{id}":\n\t\treturn 128000\n\t}}\n\treturn 0\n}}\n'),
+    "py Enum": (
+        "models.py",
+        'from enum import Enum\n\nimport openai\n\n\nclass ChatModel(str, Enum):\n    FAST = "{id}"\n',
+    ),
+    "py dataclass default": (
+        "config.py",
+        (
+            "from dataclasses import dataclass\n\nimport openai\n\n\n@dataclass\nclass LLMConfig:\n"
+            '    model: str = "{id}"\n'
+        ),
+    ),
+    "py pydantic Field": (
+        "settings.py",
+        (
+            "import openai\nfrom pydantic import BaseModel, Field\n\n\nclass Settings(BaseModel):\n"
+            '    model: str = Field(default="{id}")\n'
+        ),
+    ),
+    "py argparse default": (
+        "cli.py",
+        (
+            "import argparse\n\nimport openai\n\nparser = argparse.ArgumentParser()\n"
+            'parser.add_argument("--model", default="{id}")\n'
+        ),
+    ),
+    "py getenv default": (
+        "config.py",
+        'import os\n\nimport openai\n\nMODEL = os.getenv("LLM_MODEL", "{id}")\n',
+    ),
+    "ts object": (
+        "src/llm.ts",
+        'import OpenAI from "openai";\n\nconst options = {{ model: "{id}", temperature: 0 }};\n',
+    ),
+    "ts union type": (
+        "src/models.ts",
+        'import OpenAI from "openai";\n\nexport type ChatModel = "{id}" | "custom";\n',
+    ),
+    "ts const array": (
+        "src/models.ts",
+        'import OpenAI from "openai";\n\nexport const CHAT_MODELS = ["{id}"] as const;\n',
+    ),
+    "ts zod enum": (
+        "src/schema.ts",
+        (
+            'import OpenAI from "openai";\nimport {{ z }} from "zod";\n\n'
+            'export const Model = z.enum(["{id}"]);\n'
+        ),
+    ),
+    "go const": (
+        "models.go",
+        'package llm\n\nimport "github.com/sashabaranov/go-openai"\n\nconst DefaultModel = "{id}"\n',
+    ),
+    "go map": (
+        "models.go",
+        (
+            'package llm\n\nimport "github.com/sashabaranov/go-openai"\n\n'
+            'var models = map[string]string{{"fast": "{id}"}}\n'
+        ),
+    ),
+    "go struct literal": (
+        "chat.go",
+        (
+            'package llm\n\nimport openai "github.com/sashabaranov/go-openai"\n\n'
+            'var req = openai.ChatCompletionRequest{{Model: "{id}"}}\n'
+        ),
+    ),
+    "go switch case": (
+        "models.go",
+        (
+            'package llm\n\nimport "github.com/sashabaranov/go-openai"\n\nfunc window(m string) int {{\n'
+            '\tswitch m {{\n\tcase "{id}":\n\t\treturn 128000\n\t}}\n\treturn 0\n}}\n'
+        ),
+    ),
     "rust const": ("src/models.rs", 'use async_openai::Client;\n\npub const DEFAULT_MODEL: &str = "{id}";\n'),
-    "rust serde rename": ("src/models.rs", 'use async_openai::Client;\nuse serde::Serialize;\n\n#[derive(Serialize)]\npub enum Model {{\n    #[serde(rename = "{id}")]\n    Fast,\n}}\n'),
-    "rust match arm": ("src/models.rs", 'use async_openai::Client;\n\nimpl Model {{\n    pub fn as_str(&self) -> &str {{\n        match self {{\n            Model::Fast => "{id}",\n        }}\n    }}\n}}\n'),
-    "rust builder": ("src/main.rs", 'use async_openai::types::CreateChatCompletionRequestArgs;\n\nfn main() {{\n    let request = CreateChatCompletionRequestArgs::default().model("{id}").build();\n}}\n'),
-    "java enum": ("src/main/java/app/Model.java", 'package app;\n\nimport com.openai.client.OpenAIClient;\n\npublic enum Model {{\n    FAST("{id}");\n    final String id;\n    Model(String id) {{ this.id = id; }}\n}}\n'),
-    "java constant": ("src/main/java/app/Config.java", 'package app;\n\nimport com.openai.client.OpenAIClient;\n\npublic class Config {{\n    public static final String MODEL = "{id}";\n}}\n'),
-    "java properties": ("src/main/resources/application.properties", "spring.ai.openai.chat.options.model={id}\n"),
-    "kotlin const": ("src/main/kotlin/Config.kt", 'import com.openai.client.OpenAIClient\n\nconst val MODEL = "{id}"\n'),
-    "c# const": ("Config.cs", 'using OpenAI.Chat;\n\npublic static class Config\n{{\n    public const string Model = "{id}";\n}}\n'),
+    "rust serde rename": (
+        "src/models.rs",
+        (
+            "use async_openai::Client;\nuse serde::Serialize;\n\n#[derive(Serialize)]\npub enum Model {{\n"
+            '    #[serde(rename = "{id}")]\n    Fast,\n}}\n'
+        ),
+    ),
+    "rust match arm": (
+        "src/models.rs",
+        (
+            "use async_openai::Client;\n\nimpl Model {{\n    pub fn as_str(&self) -> &str {{\n"
+            '        match self {{\n            Model::Fast => "{id}",\n        }}\n    }}\n}}\n'
+        ),
+    ),
+    "rust builder": (
+        "src/main.rs",
+        (
+            "use async_openai::types::CreateChatCompletionRequestArgs;\n\nfn main() {{\n"
+            '    let request = CreateChatCompletionRequestArgs::default().model("{id}").build();\n}}\n'
+        ),
+    ),
+    "java enum": (
+        "src/main/java/app/Model.java",
+        (
+            "package app;\n\nimport com.openai.client.OpenAIClient;\n\npublic enum Model {{\n"
+            '    FAST("{id}");\n    final String id;\n    Model(String id) {{ this.id = id; }}\n}}\n'
+        ),
+    ),
+    "java constant": (
+        "src/main/java/app/Config.java",
+        (
+            "package app;\n\nimport com.openai.client.OpenAIClient;\n\npublic class Config {{\n"
+            '    public static final String MODEL = "{id}";\n}}\n'
+        ),
+    ),
+    "java properties": (
+        "src/main/resources/application.properties",
+        "spring.ai.openai.chat.options.model={id}\n",
+    ),
+    "kotlin const": (
+        "src/main/kotlin/Config.kt",
+        'import com.openai.client.OpenAIClient\n\nconst val MODEL = "{id}"\n',
+    ),
+    "c# const": (
+        "Config.cs",
+        'using OpenAI.Chat;\n\npublic static class Config\n{{\n    public const string Model = "{id}";\n}}\n',
+    ),
     "c# appsettings.json": ("appsettings.json", '{{"OpenAI": {{"Model": "{id}"}}}}\n'),
     "ruby constant": ("lib/llm.rb", 'require "openai"\n\nMODEL = "{id}"\n'),
-    "ruby hash": ("lib/llm.rb", 'require "openai"\n\nclient.chat(parameters: {{ model: "{id}", messages: [] }})\n'),
+    "ruby hash": (
+        "lib/llm.rb",
+        'require "openai"\n\nclient.chat(parameters: {{ model: "{id}", messages: [] }})\n',
+    ),
     "yaml config": ("config.yaml", "llm:\n  model: {id}\n"),
     "toml config": ("config.toml", '[llm]\nmodel = "{id}"\n'),
     "json config": ("config.json", '{{"llm": {{"model": "{id}"}}}}\n'),
@@ -101,7 +209,9 @@ def form_recall() -> None:
     for form in FORMS:
         hits = [case[1] for file, case in cases.items() if case[0] == form and file in found]
         misses = [i for i in FORM_SAMPLE if i not in hits]
-        print(f"{form:<22} {len(hits)}/{len(FORM_SAMPLE)}" + (f"  missed: {' '.join(misses)}" if misses else ""))
+        print(
+            f"{form:<22} {len(hits)}/{len(FORM_SAMPLE)}" + (f"  missed: {' '.join(misses)}" if misses else "")
+        )
 
 
 def forms(identifier: str) -> set[str]:
@@ -139,7 +249,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--missed", action="store_true", help="list the ids not found")
     parser.add_argument("--context", action="append", choices=sorted(CONTEXTS), help="default: all")
-    parser.add_argument("--forms", action="store_true", help="recall per code form on a sample of ids instead")
+    parser.add_argument(
+        "--forms", action="store_true", help="recall per code form on a sample of ids instead"
+    )
     args = parser.parse_args()
     if args.forms:
         form_recall()
@@ -162,8 +274,8 @@ def main() -> None:
     print(header)
     for provider in providers:
         cells = "".join(
-            f"{totals[(provider, c)][0]:>6}/{totals[(provider, c)][1]:<4} {totals[(provider, c)][0] / max(1, totals[(provider, c)][1]):.2f}"
-            for c in contexts
+            f"{hit:>6}/{total:<4} {hit / max(1, total):.2f}"
+            for hit, total in (totals[(provider, c)] for c in contexts)
         )
         print(f"{provider:<22}{cells}")
     for context in contexts:
