@@ -21,6 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from common import events, fastjson, jobs
+from common.accounts import hold_organization_of
 from common.bom.upload import UPLOAD_TARGET_PREFIX, UploadInvalid
 from common.celery_client import celery_client
 from common.db import bulk_insert, session_scope
@@ -190,8 +191,11 @@ def ingest_scan(self: PlatformTask, scan_id: str) -> None:
 def ingest_stored_result(scan_id: str) -> object | None:
     """Ingest the scan's stored result, and return None; an upload still to be validated is returned
     instead, decoded: it is validated outside this transaction, whose lock on the scan would otherwise
-    be held for the schema's whole pass."""
+    be held for the schema's whole pass. The organization is held before the scan is locked, in its
+    deletion's order (``hold_organization``): the completion's webhook event references it."""
     with session_scope() as session:
+        if hold_organization_of(session, Scan, scan_id) is None:
+            return None
         scan = session.get(Scan, scan_id, with_for_update=True)
         if scan is None or jobs.is_finished(scan):
             return None
@@ -226,6 +230,8 @@ def ingest_upload(task: PlatformTask, scan_id: str, document: object) -> None:
         return
     payload = keep_storable_components(storable_text(result))
     with session_scope() as session:
+        if hold_organization_of(session, Scan, scan_id) is None:
+            return
         scan = session.get(Scan, scan_id, with_for_update=True)
         if scan is None or jobs.is_finished(scan):
             return  # another delivery ingested it meanwhile
