@@ -96,6 +96,7 @@ PUBLISHED_IDS = {
     "mistral-large@2411-001": "Mistral AI",
     "MiniMax-M2.5": "MiniMax",
     "MiniMax-Text-01": "MiniMax",
+    "minimax-m2p1": "MiniMax",  # Fireworks writes the point as "p"
     "abab6.5s-chat": "MiniMax",
     "speech-02-hd": "MiniMax",
     "nomic-embed-text-v1.5": "Open source",
