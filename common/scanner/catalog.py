@@ -424,7 +424,7 @@ def match_model(value: str) -> ModelInfo | None:
     key = _lifecycle_key(value)
     if key in exact:
         return exact[key]
-    if _FIREWORKS_RESOURCE.fullmatch(value):
+    if "accounts/" in value and _FIREWORKS_RESOURCE.fullmatch(value):
         # Fireworks' resource name is the id's own grammar: whatever model the account serves
         return _family_of(key) or ModelInfo(provider="Fireworks AI", family="fireworks", catalog_id=None)
     if "/" in key:
@@ -445,7 +445,7 @@ def match_model(value: str) -> ModelInfo | None:
 def _vertex_versioned(key: str) -> ModelInfo | None:
     """Vertex AI's ``name@version`` (``mistral-large@2407``, ``jamba-1.5-mini@001``): the family of the
     name, pinned to a version."""
-    version = _VERTEX_VERSION.search(key)
+    version = _VERTEX_VERSION.search(key) if "@" in key else None
     return _family_of(key[: version.start()]) if version else None
 
 
