@@ -46,7 +46,7 @@ from common.scanner.detectors.base import Detector, FileReport, Finding, SourceF
 from common.scanner.detectors.code_declarations import PLACEHOLDER_NAMES
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_re
-from common.scanner.limits import line_at, linear, parse_toml
+from common.scanner.limits import line_at, line_start, linear, parse_toml
 from common.scanner.model_constants import BRACE, CATALOG_LITERAL, rust_test_module_lines
 from common.scanner.sfc import SFC_SUFFIXES
 from common.scanner.test_data import CALLS_OUT, unit_test_file
@@ -653,13 +653,13 @@ class _LanguageDetector(Detector):
         ``starts`` caches each line's comment column by the line's start offset."""
         if "//" not in self.comment_prefixes:
             return False
-        line_start = text.rfind("\n", 0, offset) + 1
-        if line_start not in starts:
+        start = line_start(text, offset)
+        if start not in starts:
             line_end = text.find("\n", offset)
-            raw = text[line_start : line_end if line_end != -1 else len(text)]
-            starts[line_start] = line_comment_start(raw) if len(raw) <= MAX_COMMENTED_LINE else None
-        column = starts[line_start]
-        return column is not None and offset - line_start > column
+            raw = text[start : line_end if line_end != -1 else len(text)]
+            starts[start] = line_comment_start(raw) if len(raw) <= MAX_COMMENTED_LINE else None
+        column = starts[start]
+        return column is not None and offset - start > column
 
     def usages(self, file: SourceFile, text: str, bindings: dict[str, Package], comments: set[int]):
         if not bindings:
@@ -918,9 +918,10 @@ class _LanguageDetector(Detector):
             if "http" not in raw or number in comments:
                 continue
             literals = [(m.start(2), m.end(2), m.group(2)) for m in STRING_LITERAL.finditer(raw)]
+            starts = [start for start, _, _ in literals]
             comment_column = line_comment_start(raw) if "//" in self.comment_prefixes else None
             for match in URL.finditer(raw):
-                if not configured_url(literals, match.start()):
+                if not configured_url(literals, starts, match.start()):
                     continue
                 if comment_column is not None and match.start() > comment_column:
                     continue
@@ -1088,10 +1089,16 @@ def _module_in_uses_llm(folder: Path, root: str) -> bool | None:
     )
 
 
-def configured_url(literals: list[tuple[int, int, str]], at: int) -> bool:
+def configured_url(literals: list[tuple[int, int, str]], starts: list[int], at: int) -> bool:
     """A URL at column ``at`` configures something only inside a string literal that is not prose: a
-    trailing comment, a log or error message and CLI help text (``"API base, e.g. https://…"``) name it."""
-    return any(start <= at < end and not is_prose(text) for start, end, text in literals)
+    trailing comment, a log or error message and CLI help text (``"API base, e.g. https://…"``) name it.
+    ``literals`` are the line's, in order and apart, ``starts`` their starts: the one that may hold ``at``
+    is found by bisection (trying each literal for each URL cost time quadratic in a long line's URLs)."""
+    index = bisect_right(starts, at) - 1
+    if index < 0:
+        return False
+    start, end, text = literals[index]
+    return start <= at < end and not is_prose(text)
 
 
 MCP_SDK_DEPENDENCY = linear(r'"(?:@modelcontextprotocol/(?:sdk|server)|fastmcp)"\s*:')
@@ -3138,6 +3145,10 @@ class RustDetector(_LanguageDetector):
         yield from super().detect(file, report)
         text = file.text
         yield from self.environment_default_models(file, text)
+        if "default_value" in text:
+            yield from self.argument_default_models(file, text)
+        if "::from_pretrained(" in text:
+            yield from self.pretrained_models(file, text)
         if "http" in text and ("api_base" in text or "base_url" in text or "Ollama::new" in text):
             yield from self.configured_servers(file, text)
         if "rig" in {p.id for _, p in self.sdk_imports(text)}:
@@ -3165,6 +3176,45 @@ class RustDetector(_LanguageDetector):
         framework = crate_name(file) or component_name_for(file.relpath)
         comments = self.comment_lines(file.lines)
         yield from self.named_tools(file, text, comments, tools, framework, framework, set())
+
+    # clap's (and structopt's) ``#[arg(long, default_value = "lmz/candle-mistral")] model_id: String``: the
+    # model a program runs when its command line names none (candle's and mistral.rs' examples), the
+    # attribute possibly split over lines and followed by other attributes or doc comments
+    ARGUMENT_DEFAULT = linear(
+        r'#\[(?:arg|clap|structopt)\([^\]]{0,400}?\bdefault_value\s*=\s*"([^"\n]{1,120})"[^\]]{0,400}\)\]'
+        r"(?:\s*(?:#\[[^\]\n]{0,400}\]|///[^\n]{0,400}))*"
+        r"\s*(?:pub(?:\([\w:]{1,40}\))?\s+)?(\w{1,80})\s*:"
+    )
+    MODEL_FIELD = linear(r"(?i)^(?:\w+_)?model(?:_?(?:name|id))?$")
+
+    def argument_default_models(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """The default of a command-line argument a model field takes, in a file importing a catalog AI
+        crate or a crate that uses an LLM (a ``model`` flag elsewhere may name anything)."""
+        found = [m for m in self.ARGUMENT_DEFAULT.finditer(text) if self.MODEL_FIELD.match(m.group(2))]
+        if not found or not (self.sdk_imports(text) or crate_uses_llm(file)):
+            return
+        comments = self.comment_lines(file.lines)
+        for match in found:
+            line = _line_at(text, match.start(1))
+            model = model_finding(match.group(1), line, strong=False, hf_context=True)
+            if model and line not in comments:
+                yield self.model_at(file, line, model)
+
+    # tokenizers' ``Tokenizer::from_pretrained("bert-base-cased", None)`` (and any type loaded the same way):
+    # a Hugging Face repository the program downloads, by the name Python's ``from_pretrained`` takes too
+    FROM_PRETRAINED = linear(r'\b[A-Z]\w{0,80}::from_pretrained\(\s*"([^"\n]{1,120})"')
+
+    def pretrained_models(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """The Hugging Face ids a Rust program loads with ``from_pretrained``."""
+        comments = self.comment_lines(file.lines)
+        commented: dict[int, int | None] = {}
+        for match in self.FROM_PRETRAINED.finditer(text):
+            line = _line_at(text, match.start(1))
+            if line in comments or self.after_line_comment(text, match.start(), commented):
+                continue
+            model = model_finding(match.group(1), line, strong=False, hf_context=True)
+            if model:
+                yield self.model_at(file, line, model)
 
     # a function declaration built for a model by the name it calls it and what it does: genai-rs'
     # ``FunctionDeclaration::builder("get_weather").description("..")``, gemini-rust's
@@ -3440,6 +3490,32 @@ class RustDetector(_LanguageDetector):
         for offset, name, framework in tools:
             framework = own if own and own.replace("-", "_") == framework else framework
             yield from self.named_tools(file, text, comments, [(offset, name)], framework, framework, seen)
+
+    # a framework's wrapper of a vector store, in the store's module: langchain-rust's
+    # ``vectorstore::pgvector::StoreBuilder`` (``vectorstore::{qdrant::StoreBuilder, ..}`` too), swiftide's
+    # ``integrations::qdrant::Qdrant``
+    FRAMEWORK_STORE_MODULE = linear(r"\b(?:vectorstores?|integrations)::(?:\{[^}]{0,400}?)?\b(\w+)::")
+
+    def _sdk_imports(self, text: str) -> list[tuple[Import, Package]]:
+        """The vector store a framework's wrapper runs against is in use next to the framework, as a
+        LangChain wrapper import is elsewhere (``wrapped_stores``); Rust names it inside a use tree or a
+        path, which ``wrapped_stores``' module paths do not hold."""
+        found = super()._sdk_imports(text)
+        if not any(p.type == "agent_framework" and not imp.implied for imp, p in found):
+            return found
+        stores = patterns()["other_languages"]["framework_vector_store_paths"]
+        seen = {p.id for _, p in found}
+        comments: set[int] | None = None
+        for match in self.FRAMEWORK_STORE_MODULE.finditer(text):
+            store = lookup_package("id", stores.get(match.group(1).lower(), ""))
+            if store is None or store.id in seen:
+                continue
+            comments = self.comment_lines(text.splitlines()) if comments is None else comments
+            line = _line_at(text, match.start())
+            if line not in comments:
+                seen.add(store.id)
+                found.append((Import(match.group(0), (), line), store))
+        return found
 
     def imports(self, text: str) -> Iterator[Import]:
         return (imp for imp, _ in self._imports(text, None))
