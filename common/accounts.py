@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import Session, aliased
 
 from common.models import Membership, Organization, User
-from common.security import hash_password
+from common.models.base import utcnow
+from common.models.identity import MemberInvitation
+from common.security import hash_password, hash_token
 
 
 def slugify(name: str) -> str:
@@ -43,14 +46,60 @@ def lock_organization(session: Session, organization_id: str) -> None:
     )
 
 
-def create_user(session: Session, email: str, name: str, password: str | None) -> User:
-    """A user always has a personal organization in which they are admin."""
+def create_user(
+    session: Session, email: str, name: str, password: str | None, *, personal_workspace: bool = True
+) -> User:
+    """A user, with a personal organization in which they are admin unless ``personal_workspace`` is
+    false: where registration is not open, an account is no longer one more organization with every
+    per-organization share (``REGISTRATION``)."""
     user = User(email=email.lower(), name=name, password_hash=hash_password(password) if password else None)
     session.add(user)
     session.flush()
-    personal = create_organization(session, workspace_name(name or email), user, personal=True)
-    user.personal_org_id = personal.id
+    if personal_workspace:
+        personal = create_organization(session, workspace_name(name or email), user, personal=True)
+        user.personal_org_id = personal.id
     return user
+
+
+def standing_invitations(invitation_days: int) -> Select:
+    """(invitation, organization) of the invitations that still stand: sent less than ``invitation_days``
+    ago by someone who is still an admin of the organization (an admin removed leaves no way in behind)."""
+    inviter = aliased(Membership)
+    return (
+        select(MemberInvitation, Organization)
+        .join(Organization, Organization.id == MemberInvitation.organization_id)
+        .join(
+            inviter,
+            (inviter.organization_id == MemberInvitation.organization_id)
+            & (inviter.user_id == MemberInvitation.invited_by)
+            & (inviter.role == "admin"),
+        )
+        .where(MemberInvitation.created_at > utcnow() - timedelta(days=invitation_days))
+    )
+
+
+def registration_invitation(
+    session: Session, email: str, code: str, invitation_days: int
+) -> tuple[MemberInvitation, Organization] | None:
+    """The standing invitation of this address (one with no account yet) that ``code`` opens, its row held
+    until the registration commits, so it is spent once."""
+    query = standing_invitations(invitation_days).where(
+        MemberInvitation.user_id.is_(None),
+        MemberInvitation.email == email.lower(),
+        MemberInvitation.code_hash == hash_token(code),
+    )
+    row = session.execute(query.with_for_update(of=MemberInvitation)).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def hand_invitations_to(session: Session, user: User) -> None:
+    """The invitations an address received before it had an account become the account's, which accepts
+    each with its own code as any invitation."""
+    session.execute(
+        update(MemberInvitation)
+        .where(MemberInvitation.email == user.email, MemberInvitation.user_id.is_(None))
+        .values(user_id=user.id, email=None)
+    )
 
 
 def workspace_name(owner: str) -> str:

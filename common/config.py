@@ -53,6 +53,21 @@ def _at_least_one(name: str, default: int) -> int:
     return value
 
 
+REGISTRATION_MODES = ("open", "invite", "closed")
+
+
+def _registration() -> str:
+    """Who may create an account with ``POST /auth/register``: anyone (``open``), the holder of an
+    invitation's code for the address (``invite``), nobody (``closed``: SSO and operators only). A
+    misspelt value is refused at start rather than read as ``open``."""
+    value = _env("REGISTRATION", "open").strip().lower()
+    if value not in REGISTRATION_MODES:
+        raise InsecureConfiguration(
+            f"Refusing to start: REGISTRATION must be one of {', '.join(REGISTRATION_MODES)} (is {value!r})."
+        )
+    return value
+
+
 def _count(name: str, default: int) -> int:
     """A per-organization bound read from the environment: a negative one is refused at start, as it bounds
     nothing (``SCANS_IN_FLIGHT_PER_ORG=-1`` made PostgreSQL reject every scan creation's ``LIMIT``: 500s,
@@ -151,6 +166,9 @@ class Settings:
     # Team organizations one user may hold as admin: each has its own quotas and rate limits.
     organizations_per_user: int = 20
     invitation_days: int = 14
+    # Who may register (REGISTRATION_MODES): every account is one more personal workspace with every
+    # per-organization share, so an operator may make accounts cost an invitation.
+    registration: str = "open"
     ratelimit_enabled: bool = True
     outbound_allowlist: list[str] = field(default_factory=list)
     scan_stale_minutes: float = 30
@@ -264,6 +282,7 @@ def load_settings() -> Settings:
         sso_session_hours=int(_env("SSO_SESSION_HOURS", "12")),
         organizations_per_user=int(_env("ORGANIZATIONS_PER_USER", "20")),
         invitation_days=int(_env("INVITATION_DAYS", "14")),
+        registration=_registration(),
         ratelimit_enabled=_env("RATELIMIT_ENABLED", "true").lower() != "false",
         # WEBHOOK_ALLOWLIST is the setting's former name, still honoured when the new one is unset.
         outbound_allowlist=[

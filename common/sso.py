@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 
 from common import login_guard, schedule_owner
 from common.accounts import create_user, find_user_by_email, lock_organization
+from common.config import get_settings
 from common.models import ROLE_RANK, Membership, Organization, User
 from common.models.sso import SsoConfig, SsoIdentity
 from common.netguard import (
@@ -297,6 +298,18 @@ def _take_once(key: str) -> str | None:
     except RedisError as exc:
         raise _state_store_down() from exc
     return raw
+
+
+def pending_login(state: str) -> PendingLogin | None:
+    """The sign-in this state was issued for, left in place: the callback checks it before it takes a
+    share of the organization's outbound calls, and spends it only then."""
+    if not state or len(state) > 200:
+        return None
+    try:
+        raw = get_redis().get(PENDING_LOGIN_KEY.format(state))
+    except RedisError as exc:
+        raise _state_store_down() from exc
+    return PendingLogin(**json.loads(raw)) if raw else None
 
 
 def consume_pending_login(state: str) -> PendingLogin | None:
@@ -626,7 +639,15 @@ def sign_in_identity(
     user = find_user_by_email(session, email)
     if user is None:
         name = claims.get("name") if isinstance(claims.get("name"), str) else ""
-        user = create_user(session, email, visible_only(name)[:200], None)
+        # No workspace of its own where registration is not open: an organization's IdP (any admin may
+        # configure one) would otherwise make accounts, each an organization with every share, at will.
+        user = create_user(
+            session,
+            email,
+            visible_only(name)[:200],
+            None,
+            personal_workspace=get_settings().registration == "open",
+        )
         role, joined = attach_identity(session, organization, config.issuer, subject, user, claimed)
         return SignInOutcome(user=user, role=role, joined=joined, claimed_role=claimed)
     if _provisioned_before_identities(session, organization, user):

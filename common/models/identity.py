@@ -62,18 +62,24 @@ class Membership(Base):
 
 
 class MemberInvitation(Base):
-    """An admin's offer of a role, which the invited account accepts; only ever for an existing account.
+    """An admin's offer of a role, which the invited account accepts; for an existing account, or, when
+    registration is by invitation (``REGISTRATION=invite``), for an address with none yet (``email``),
+    which registers with the code.
 
     Accepting takes the code the admin was given (``code_hash`` keeps its keyed hash) and passed on to the
     person: registration proves no email address, so the account holding the address may not be its owner.
     """
 
     __tablename__ = "member_invitations"
-    __table_args__ = (UniqueConstraint("organization_id", "user_id", name="uq_invitation_org_user"),)
+    __table_args__ = (
+        UniqueConstraint("organization_id", "user_id", name="uq_invitation_org_user"),
+        UniqueConstraint("organization_id", "email", name="uq_invitation_org_email"),
+    )
 
     id: Mapped[str] = id_column()
     organization_id: Mapped[str] = owned_by_column("organizations.id")
-    user_id: Mapped[str] = owned_by_column("users.id")
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str | None] = mapped_column(String(320))
     role: Mapped[str] = mapped_column(String(20), nullable=False)
     invited_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     code_hash: Mapped[str] = mapped_column(String(64), nullable=False)

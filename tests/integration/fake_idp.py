@@ -28,6 +28,9 @@ class FakeIdentityProvider:
         self.userinfo: dict = {}
         self.token_requests: list[dict] = []
         self.token_redirect: str | None = None  # answer the token POST with a 307 to this URL
+        self.token_gate: threading.Event | None = (
+            None  # hold each token POST until it is set (a slow provider)
+        )
         self.thread = threading.Thread(target=self.server.serve_forever, name="fake-idp", daemon=True)
 
     def __enter__(self):
@@ -106,6 +109,8 @@ class FakeIdentityProvider:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = dict(parse_qsl(self.rfile.read(length).decode()))
                 idp.token_requests.append({"form": form, "authorization": self.headers.get("Authorization")})
+                if idp.token_gate is not None:
+                    idp.token_gate.wait(timeout=20)
                 if idp.token_redirect:
                     self.send_response(307)
                     self.send_header("Location", idp.token_redirect)

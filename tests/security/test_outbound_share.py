@@ -15,6 +15,7 @@ import contextlib
 import socket
 import socketserver
 import threading
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -66,9 +67,10 @@ class Probe(threading.Thread):
     """One ``POST /connectors/n8n/test`` against the live API (or, given no user, an anonymous ``GET`` of
     ``url``), in a thread of its own."""
 
-    def __init__(self, live_server: str, user, url: str) -> None:
+    def __init__(self, live_server: str, user, url: str, org_id: str | None = None) -> None:
         super().__init__(daemon=True)
         self.args = (live_server, user, url)
+        self.org_id = org_id
         self.response: requests.Response | None = None
         self.start()
 
@@ -80,7 +82,7 @@ class Probe(threading.Thread):
         self.response = requests.post(
             f"{live_server}/api/v1/connectors/n8n/test",
             json={"url": url, "api_key": "k"},
-            headers=user.headers(),
+            headers=user.headers(self.org_id),
             timeout=30,
         )
 
@@ -126,21 +128,46 @@ def test_slow_remotes_hold_a_bounded_share_of_the_apis_threads(live_server, make
         again.close()
 
 
+def test_one_user_holds_one_share_whatever_the_number_of_their_organizations(
+    live_server, make_user, small_shares
+):
+    """Each organization has its share, and a user may be admin of up to ``ORGANIZATIONS_PER_USER`` of
+    them: before, their second organization's connection test was let through while the first held its
+    whole share, so one user held as many shares as organizations. The caller's share is counted too."""
+    user = make_user()
+    tarpit = Tarpit()
+    try:
+        other_org = requests.post(
+            f"{live_server}/api/v1/organizations", json={"name": "Second"}, headers=user.headers(), timeout=10
+        ).json()["id"]
+        held = [Probe(live_server, user, tarpit.url) for _ in range(2)]
+        wait_for(lambda: tarpit.held == 2, timeout=10, interval=0.05)
+        elsewhere = Probe(live_server, user, tarpit.url, org_id=other_org)
+        assert elsewhere.refused() == 429
+        assert "You already have" in elsewhere.response.json()["message"]
+        assert tarpit.held == 2
+    finally:
+        tarpit.close()
+    for probe in held:
+        probe.join(10)
+
+
 def test_anonymous_sso_logins_at_a_slow_issuer_hold_their_organizations_share_only(
     client, live_server, small_shares
 ):
     """The SSO login is anonymous: before, anyone could hold the API's threads with an organization whose
-    issuer is a tarpit of theirs, one discovery call (15 s) per request, 30 requests a minute an address."""
+    issuer is a tarpit of theirs, one discovery call (15 s) per request, 30 requests a minute an address.
+    One client address holds all but one of the organization's slots (here one of two)."""
     owner, org = _org(client)
     tarpit = Tarpit()
     try:
         put_config(client, owner, org, tarpit.url, allowed_domains=["example.com"], **CLIENT)
         toggle(client, owner, org, True)
         login = f"{live_server}/api/v1/sso/{org['slug']}/login"
-        held = [Probe(live_server, None, login) for _ in range(2)]
-        wait_for(lambda: tarpit.held == 2, timeout=10, interval=0.05)
+        held = [Probe(live_server, None, login)]
+        wait_for(lambda: tarpit.held == 1, timeout=10, interval=0.05)
         assert Probe(live_server, None, login).refused() == 429
-        assert tarpit.held == 2
+        assert tarpit.held == 1
     finally:
         tarpit.close()
     for probe in held:
@@ -184,3 +211,64 @@ def test_logins_flooding_a_slow_provider_leave_its_members_a_share(client, small
         answer = client.get(login)
         assert answer.status_code == 302
         assert answer.headers["Location"].startswith(f"{replacement.issuer}/authorize?")
+
+
+ATTACKER, MEMBER = "203.0.113.7", "198.51.100.9"
+
+
+def test_callbacks_with_made_up_codes_at_a_slow_token_endpoint_leave_the_members_their_sign_ins(
+    client, small_shares
+):
+    """Each callback exchanges its code at the provider under the organization's share. Before, a made-up
+    state took a slot before it was refused, and an anonymous client that started two logins and brought
+    their callbacks with made-up codes held both slots at a slow token endpoint: every member's callback
+    answered 429. Now the state is checked first (a made-up one takes no slot), and one client address
+    holds at most all but one of the organization's slots, so a member elsewhere reaches the provider."""
+    owner, org = _org(client)
+    login, callback = f"/api/v1/sso/{org['slug']}/login", f"/api/v1/sso/{org['slug']}/callback"
+    with FakeIdentityProvider() as idp:
+        put_config(client, owner, org, idp.issuer, allowed_domains=["example.com"], **CLIENT)
+        toggle(client, owner, org, True)
+        held = [Slot("api-outbound") for _ in range(2)]
+        assert all(slot.take(org["id"], 2, 60) for slot in held)
+        try:
+            made_up = client.get(callback, query_string={"state": "made-up", "code": "made-up"})
+            assert made_up.status_code == 400, made_up.json  # refused for what it is, not for the share
+        finally:
+            for slot in held:
+                slot.release()
+
+        idp.token_gate = threading.Event()
+        answers: dict[str, list[int]] = {ATTACKER: [], MEMBER: []}
+
+        def sign_in(address: str) -> threading.Thread:
+            browser = client.application.test_client()
+            started = browser.get(login, environ_base={"REMOTE_ADDR": address})
+            state = parse_qs(urlsplit(started.headers["Location"]).query)["state"][0]
+
+            def call_back() -> None:
+                answer = browser.get(
+                    callback,
+                    query_string={"state": state, "code": "made-up"},
+                    environ_base={"REMOTE_ADDR": address},
+                )
+                answers[address].append(answer.status_code)
+
+            thread = threading.Thread(target=call_back, daemon=True)
+            thread.start()
+            return thread
+
+        try:
+            flood = [sign_in(ATTACKER), sign_in(ATTACKER)]
+            wait_for(lambda: len(idp.token_requests) + len(answers[ATTACKER]) == 2, timeout=10, interval=0.05)
+            assert answers[ATTACKER] == [429] and len(idp.token_requests) == 1
+            member = sign_in(MEMBER)
+            wait_for(
+                lambda: len(idp.token_requests) == 2, timeout=10, interval=0.05
+            )  # it reached the provider
+        finally:
+            idp.token_gate.set()
+        for thread in [*flood, member]:
+            thread.join(10)
+    assert answers[MEMBER] == [401]  # the provider rejected the made-up code: the member was not held out
+    assert sorted(answers[ATTACKER]) == [401, 429]

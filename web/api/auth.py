@@ -12,9 +12,17 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from common import login_guard, schedule_owner
-from common.accounts import create_user, find_user_by_email, lock_organization
+from common.accounts import (
+    create_user,
+    find_user_by_email,
+    hand_invitations_to,
+    lock_organization,
+    registration_invitation,
+)
+from common.config import get_settings
 from common.models import ApiKey, AuthSession, Membership, Organization, User
 from common.models.base import isoformat, utcnow
+from common.models.identity import MemberInvitation
 from common.security import api_key_prefix, generate_api_key, hash_api_key, hash_password, verify_password
 from common.sso import organizations_requiring_sso
 from web.core.access import AUTHENTICATED, PUBLIC, access, context
@@ -50,6 +58,8 @@ class RegisterSchema(ma.Schema):
     email = ma.fields.Email(required=True, validate=ma.validate.Length(max=320))
     password = ma.fields.String(required=True, validate=ma.validate.Length(min=8, max=256))
     name = ma.fields.String(load_default="", validate=[ma.validate.Length(max=200), visible_text])
+    # With REGISTRATION=invite: the code of an invitation to this address, from the admin who sent it.
+    invitation_code = ma.fields.String(load_default=None, validate=ma.validate.Length(min=1, max=200))
 
 
 class LoginSchema(ma.Schema):
@@ -64,6 +74,7 @@ class ProfileSchema(ma.Schema):
 class PasswordChangeSchema(ma.Schema):
     current_password = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=256))
     new_password = ma.fields.String(required=True, validate=ma.validate.Length(min=8, max=256))
+    keep_api_keys = ma.fields.Boolean(load_default=False)
 
 
 class ApiKeyCreateSchema(ma.Schema):
@@ -161,24 +172,55 @@ def own_api_key_or_404(key_id: str) -> ApiKey:
 
 @blp.route("/register", methods=["POST"])
 @blp.alt_response(201, schema=SessionSchema, success=True)
+@blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(409, response="CONFLICT")
 @access(PUBLIC)
 @limit_group("auth")
 @blp.arguments(RegisterSchema)
 def register(body):
+    """Open registration gives every account a personal workspace, an organization with every
+    per-organization share, so one person with a few accounts held the API's outbound share, the webhook
+    threads and the scans workers. ``REGISTRATION=invite`` makes an account cost an admin's invitation
+    (and gives it no workspace); ``closed`` leaves account creation to SSO."""
+    mode = get_settings().registration
+    if mode == "closed":
+        abort(403, message="Registration is closed on this server; sign in through your organization's SSO.")
+    invitation, joined_org_id = None, None
+    if mode == "invite":  # before the 409, so that nobody without a code learns which addresses are taken
+        invitation = registration_invitation(
+            db(), body["email"], body["invitation_code"] or "", get_settings().invitation_days
+        )
+        if invitation is None:
+            abort(
+                403,
+                message="Registration on this server is by invitation: give the invitation_code an admin "
+                "sent to this address.",
+            )
     if find_user_by_email(db(), body["email"]) is not None:
         abort(409, message="An account with this email already exists.")
     try:
-        user = create_user(db(), body["email"], body["name"], body["password"])
+        user = create_user(
+            db(), body["email"], body["name"], body["password"], personal_workspace=mode == "open"
+        )
+        if invitation is not None:
+            joined_org_id = _join_by_invitation(user, *invitation)
+        hand_invitations_to(db(), user)
         tokens = start_session(user)
         db().commit()
     except IntegrityError:
         db().rollback()
         abort(409, message="An account with this email already exists.")
     g.audit_actor = user.id
-    audit_organization(user.personal_org_id)
-    audit("auth.register", "user", user.id)
+    audit_organization(joined_org_id or user.personal_org_id)
+    audit("auth.register", "user", user.id, invited=joined_org_id is not None)
     return {"user": user_json(user), **tokens}, 201
+
+
+def _join_by_invitation(user: User, invitation: MemberInvitation, organization: Organization) -> str:
+    """The new account joins with the invitation's role, which is spent; the organization's id."""
+    db().add(Membership(organization_id=organization.id, user_id=user.id, role=invitation.role))
+    db().delete(invitation)
+    return organization.id
 
 
 @blp.route("/login", methods=["POST"])
@@ -260,6 +302,7 @@ def change_password(body):
     current = db().get(AuthSession, principal.session_id) if principal.session_id else None
     revoke_sessions(user_sessions(user.id))
     revoke_access_token(principal.token_jti, principal.token_exp)
+    keys_revoked = 0 if body["keep_api_keys"] else revoke_api_keys(user.id)
     # A password proves the account, not the IdP's say: an SSO session's IdP sign-in time carries over.
     tokens = start_session(
         user,
@@ -267,11 +310,31 @@ def change_password(body):
         sso_signed_in_at=current.sso_signed_in_at if current is not None else None,
     )
     db().commit()
-    audit("auth.password_change", "user", user.id)
+    audit("auth.password_change", "user", user.id, api_keys_revoked=keys_revoked)
+    keys_said = (
+        "API keys were kept (keep_api_keys): review them at GET /auth/api-keys"
+        if body["keep_api_keys"]
+        else f"{keys_revoked} API key(s) were revoked"
+    )
     return {
-        "message": "Password changed; every session was signed out, this one goes on with new tokens.",
+        "message": f"Password changed; every session was signed out, this one goes on with new tokens; "
+        f"{keys_said}.",
+        "api_keys_revoked": keys_revoked,
         **tokens,
     }
+
+
+def revoke_api_keys(user_id: str) -> int:
+    """Revoke every live API key of the user; how many. A password change ends them with the sessions: a
+    key minted from a stolen session (or with a guessed password) would otherwise outlive the change that
+    was meant to end the intruder's access, and nothing tells the user it exists. A routine change keeps
+    them by asking (``keep_api_keys``). Each is revoked as ``POST /auth/api-key/:id/revoke`` does, so open
+    WebSockets and cached principals learn of it (``common.revocation``)."""
+    now = utcnow()
+    keys = db().scalars(select(ApiKey).where(ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None))).all()
+    for key in keys:
+        key.revoked_at = now
+    return len(keys)
 
 
 @blp.route("/api-key", methods=["POST"])
@@ -293,6 +356,7 @@ def create_api_key(body):
         expires_at=expires_at,
         sso_session=principal.session_org_id is not None,
     )
+    _hold_live_session(principal.session_id)
     db().add(key)
     db().commit()
     audit("auth.api_key_create", "api_key", key.id, name=key.name)
@@ -305,6 +369,22 @@ def create_api_key(body):
         "created_at": isoformat(key.created_at),
         "expires_at": isoformat(key.expires_at),
     }, 201
+
+
+def _hold_live_session(session_id: str | None) -> None:
+    """Hold the minting session's row, still live, until the key is committed (401 if it ended meanwhile):
+    a password change, which revokes the sessions and then the keys, waits for the key and revokes it too.
+    Before, a key requested by a stolen session as the owner changed the password was written after the
+    change had revoked the keys it found, and outlived it."""
+    if session_id is None:
+        return
+    live = db().scalar(
+        select(AuthSession.id)
+        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+        .with_for_update(read=True)
+    )
+    if live is None:
+        abort(401, message="The session has ended; sign in again.")
 
 
 @blp.route("/api-keys", methods=["GET"])

@@ -165,5 +165,5 @@ def test_connection(body):
         url, api_key = credential.url, decrypt_secret(credential.api_key_encrypted)
     else:
         url, api_key = body["url"], body["api_key"]
-    with outbound_request(context().organization_id):
+    with outbound_request(context().organization_id, user_id=context().user_id):
         return {**probe_n8n(url, api_key), "url": url}

@@ -2,7 +2,8 @@
 
 ``POST /organizations/:orgId/members`` answers the same for a registered and an unknown email, so an
 admin learns nothing about who has an account; a registered account gets an invitation here, an unknown
-email gets nothing (no pending invitation waits for whoever registers that address first).
+email gets nothing (no pending invitation waits for whoever registers that address first), except where
+registration is by invitation (``REGISTRATION=invite``): then the address registers with the code.
 
 An invitation stands only while the admin who made it is still an admin of the organization: nobody else
 sees or withdraws it, so an admin who is removed, leaves or deletes the account leaves no way in behind.
@@ -16,16 +17,14 @@ role, so it lapses ``INVITATION_DAYS`` after it was sent (inviting again renews 
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import marshmallow as ma
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
 
+from common.accounts import standing_invitations
 from common.config import get_settings
 from common.models import Membership, Organization
-from common.models.base import isoformat, utcnow
+from common.models.base import isoformat
 from common.models.identity import MemberInvitation
 from common.security import constant_time_equals, hash_token
 from web.api.auth import user_session_principal
@@ -57,20 +56,8 @@ def _own_invitations():
     """The caller's invitations sent less than ``INVITATION_DAYS`` ago by someone still an admin there; an
     SSO session sees its own organization's only."""
     principal = current_principal()
-    inviter = aliased(Membership)
-    query = (
-        select(MemberInvitation, Organization)
-        .join(Organization, Organization.id == MemberInvitation.organization_id)
-        .join(
-            inviter,
-            (inviter.organization_id == MemberInvitation.organization_id)
-            & (inviter.user_id == MemberInvitation.invited_by)
-            & (inviter.role == "admin"),
-        )
-        .where(
-            MemberInvitation.user_id == principal.user_id,
-            MemberInvitation.created_at > utcnow() - timedelta(days=get_settings().invitation_days),
-        )
+    query = standing_invitations(get_settings().invitation_days).where(
+        MemberInvitation.user_id == principal.user_id
     )
     if principal.bound_org_id:
         query = query.where(MemberInvitation.organization_id == principal.bound_org_id)
@@ -78,7 +65,11 @@ def _own_invitations():
 
 
 def _own_invitation_or_404(invitation_id: str) -> tuple[MemberInvitation, Organization]:
-    row = db().execute(_own_invitations().where(MemberInvitation.id == invitation_id)).first()
+    """The invitation, its row held until the answer commits: the same invitation accepted (or declined)
+    twice at once is settled once, and the second finds it gone (404) instead of joining again (a second
+    200, or the membership's unique constraint: a 500)."""
+    query = _own_invitations().where(MemberInvitation.id == invitation_id)
+    row = db().execute(query.with_for_update(of=MemberInvitation)).first()
     if row is None:
         abort(404, message="Invitation not found.")
     return row

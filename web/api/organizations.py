@@ -7,6 +7,7 @@ import secrets
 import marshmallow as ma
 from flask_smorest import Blueprint, abort
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from common import schedule_owner
 from common.accounts import create_organization, find_user_by_email, lock_organization, slugify
@@ -36,7 +37,7 @@ class OrganizationCreateSchema(ma.Schema):
 
 
 class MemberAddSchema(ma.Schema):
-    email = ma.fields.Email(required=True)
+    email = ma.fields.Email(required=True, validate=ma.validate.Length(max=320))  # users.email holds 320
     role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))
 
 
@@ -76,6 +77,14 @@ def create(body):
     if body["slug"] and db().scalar(select(Organization.id).where(Organization.slug == slug)):
         abort(409, message="This slug is already taken.")
     user = current_principal().user
+    if user.personal_org_id is None and get_settings().registration != "open":
+        # Made by an invitation or an IdP: creating organizations, each with every per-organization
+        # share, and inviting accounts into them would make accounts as cheap as open registration did.
+        abort(
+            403,
+            message="On this server accounts made by invitation or single sign-on join organizations: "
+            "ask an admin of one to invite you, or the operator to create it.",
+        )
     _check_organization_cap(user)
     org = create_organization(db(), body["name"], user, slug=body["slug"])
     db().commit()
@@ -163,23 +172,16 @@ def add_member(body, org_id):
     ``invitation_code`` of this answer, which the admin passes on to the person: registration proves no
     address, so whoever registered it first holds the invitation but, without the code, cannot take it. An
     unknown email leaves nothing behind (its code matches nothing), so whoever registers that address later
-    inherits no invitation. Inviting again renews the invitation with a new code.
+    inherits no invitation; except where registration is by invitation (``REGISTRATION=invite``), where the
+    address registers with the code and joins. Inviting again renews the invitation with a new code.
     """
     code = secrets.token_urlsafe(24)
     user = find_user_by_email(db(), body["email"])
     if user is not None and not _is_member(org_id, user.id):
-        invitation = db().scalar(
-            select(MemberInvitation).where(
-                MemberInvitation.organization_id == org_id, MemberInvitation.user_id == user.id
-            )
-        )
-        if invitation is None:
-            invitation = MemberInvitation(organization_id=org_id, user_id=user.id)
-            db().add(invitation)
-        invitation.role, invitation.invited_by = body["role"], context().user_id
-        invitation.code_hash = hash_token(code)
-        invitation.created_at = utcnow()  # renewed: it lapses INVITATION_DAYS from now
-        db().commit()
+        _renew_invitation(MemberInvitation.user_id == user.id, body["role"], code, user_id=user.id)
+    elif user is None and get_settings().registration == "invite":
+        email = body["email"].lower()
+        _renew_invitation(MemberInvitation.email == email, body["role"], code, email=email)
     audit("organization.member_invite", "organization", org_id, email=body["email"], role=body["role"])
     return {
         "status": "invited",
@@ -187,8 +189,32 @@ def add_member(body, org_id):
         "role": body["role"],
         "invitation_code": code,
         "message": "If an account uses this email, it has been invited and joins when it accepts with "
-        "invitation_code: give the code to the person through a channel that reaches them.",
+        "invitation_code (where registration is by invitation, an address with no account registers with "
+        "it): give the code to the person through a channel that reaches them.",
     }, 202
+
+
+def _renew_invitation(invitee, role: str, code: str, **names_the_invitee) -> None:
+    """Invite the account (``user_id``) or the address with no account yet (``email``, where registration
+    is by invitation), or renew its invitation, with this role and code, in the current admin's name."""
+    organization_id, admin_id = context().organization_id, context().user_id
+    for last_try in (False, True):
+        invitation = db().scalar(
+            select(MemberInvitation).where(MemberInvitation.organization_id == organization_id, invitee)
+        )
+        if invitation is None:
+            invitation = MemberInvitation(organization_id=organization_id, **names_the_invitee)
+            db().add(invitation)
+        invitation.role, invitation.invited_by = role, admin_id
+        invitation.code_hash = hash_token(code)
+        invitation.created_at = utcnow()  # renewed: it lapses INVITATION_DAYS from now
+        try:
+            db().commit()
+            return
+        except IntegrityError:  # another admin's invitation of the same person was written meanwhile
+            db().rollback()
+            if last_try:
+                raise
 
 
 def _is_member(org_id: str, user_id: str) -> bool:

@@ -263,6 +263,6 @@ def test_repository(body):
         auth = auth_of(credential_for(body["credential_id"], url, "credential_id"))
     elif body["token"]:
         auth = RepositoryAuth(kind="https_token", secret=body["token"], username=body["username"])
-    with outbound_request(context().organization_id):
+    with outbound_request(context().organization_id, user_id=context().user_id):
         outcome = probe_repository(url, body["ref"], auth, timeout_seconds=PROBE_TIMEOUT_SECONDS)
     return {**outcome, "url": str(url)}

@@ -25,6 +25,7 @@ from common.models.sso import SsoConfig
 from common.sso import (
     PENDING_LINK_TTL_SECONDS,
     PENDING_LOGIN_TTL_SECONDS,
+    PendingLogin,
     SignInOutcome,
     SsoError,
     begin_login,
@@ -33,6 +34,7 @@ from common.sso import (
     consume_pending_login,
     discover_and_remember,
     new_browser_binding,
+    pending_login,
     redeem_link,
     remembered_discovery,
     sign_in_identity,
@@ -149,7 +151,7 @@ def login(org_slug):
         # Anyone may start a login: only one that finds no discovery document kept calls the provider.
         metadata = remembered_discovery(client.issuer, organization.id, config.version)
         if metadata is None:
-            with outbound_request(organization.id):
+            with outbound_request(organization.id, anonymous_client=request.remote_addr):
                 metadata = discover_and_remember(client.issuer, organization.id, config.version)
         authorization_url = begin_login(
             client,
@@ -185,9 +187,11 @@ def callback(org_slug):
         organization = _organization(org_slug)
         organization_id = organization.id
         config = _enabled_config(organization)
-        # The slot is taken before the state is spent: a sign-in refused for it may be retried as it is.
-        with outbound_request(organization.id):
-            claims, outcome = _complete(organization, config)
+        pending = _started_here(organization, config)
+        # Only a sign-in this browser started takes a share, and one address never takes all of it; the
+        # state is spent once the share is taken, so a sign-in refused for it (429) may be retried as it is.
+        with outbound_request(organization.id, anonymous_client=request.remote_addr):
+            claims, outcome = _complete(organization, config, pending)
     except SsoError as error:
         _refuse(error, "sso.login_failed", organization_id, slug=org_slug)
     if outcome.link_token:
@@ -209,27 +213,54 @@ def callback(org_slug):
     return response
 
 
-def _complete(organization: Organization, config: SsoConfig) -> tuple[dict, SignInOutcome]:
-    """The callback's checks, its calls to the provider and the sign-in they prove."""
-    pending = consume_pending_login(request.args.get("state", ""))
-    if pending is None or pending.organization_id != organization.id:
-        raise SsoError(400, "invalid_state", "This sign-in is unknown, expired or already used; start again.")
+def _started_here(organization: Organization, config: SsoConfig) -> PendingLogin:
+    """The pending sign-in the callback answers, checked before any call to the provider: a made-up or
+    spent state is refused without one. A sign-in whose answer cannot complete (another organization's,
+    another browser's, an error of the provider's) ends there: its state is spent."""
+    state = request.args.get("state", "")
+    pending = pending_login(state)
+    if pending is None:
+        raise _invalid_state()
+    refusal = (
+        _invalid_state() if pending.organization_id != organization.id else _unusable_answer(config, pending)
+    )
+    if refusal is not None:
+        consume_pending_login(state)
+        raise refusal
+    return pending
+
+
+def _invalid_state() -> SsoError:
+    return SsoError(400, "invalid_state", "This sign-in is unknown, expired or already used; start again.")
+
+
+def _unusable_answer(config: SsoConfig, pending: PendingLogin) -> SsoError | None:
     if not pending.started_by(request.cookies.get(BINDING_COOKIE)):
-        raise SsoError(
+        return SsoError(
             400, "browser_mismatch", "This sign-in was started in another browser; start again here."
         )
     if request.args.get("error"):
-        raise SsoError(
+        return SsoError(
             401,
             "idp_denied",
             f"The identity provider refused the sign-in ({request.args['error'][:100]}).",
         )
     if pending.config_version != config.version:
-        raise SsoError(409, "config_changed", "The SSO configuration changed during sign-in; start again.")
+        return SsoError(409, "config_changed", "The SSO configuration changed during sign-in; start again.")
     if request.args.get("iss") not in (None, config.issuer):
-        raise SsoError(401, "issuer_mismatch", "The authorization response comes from another issuer.")
+        return SsoError(401, "issuer_mismatch", "The authorization response comes from another issuer.")
     if not request.args.get("code"):
-        raise SsoError(400, "missing_code", "The authorization response carries no code.")
+        return SsoError(400, "missing_code", "The authorization response carries no code.")
+    return None
+
+
+def _complete(
+    organization: Organization, config: SsoConfig, pending: PendingLogin
+) -> tuple[dict, SignInOutcome]:
+    """Spend the sign-in's state (once: a second callback with it finds it gone), exchange the code at the
+    provider and sign in whom it proves."""
+    if consume_pending_login(request.args.get("state", "")) is None:
+        raise _invalid_state()
     claims = complete_login(client_settings(config), pending, request.args["code"])
     return claims, _sign_in(organization, config, claims)
 

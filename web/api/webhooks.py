@@ -329,7 +329,9 @@ def replay_deliveries(body, webhook_id):
 def test_webhook(webhook_id):
     """Send a signed ``webhook.test`` now and answer with the outcome (recorded like any delivery)."""
     webhook = scoped_get_or_404(Webhook, webhook_id, "Webhook")
-    with outbound_request(webhook.organization_id):  # before the delivery is written: a refusal leaves none
+    with outbound_request(
+        webhook.organization_id, user_id=context().user_id
+    ):  # before the delivery is written: a refusal leaves none
         return _send_test(webhook)
 
 

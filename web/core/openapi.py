@@ -185,9 +185,11 @@ class SessionSchema(TokensSchema):
 
 
 class PasswordChangedSchema(TokensSchema):
-    """A password change: the new session's tokens (every earlier session was signed out)."""
+    """A password change: the new session's tokens (every earlier session was signed out) and how many
+    API keys it revoked (none when the change asked to keep them)."""
 
     message = ma.fields.String(required=True)
+    api_keys_revoked = ma.fields.Integer(required=True)
 
 
 class SsoSessionSchema(SessionSchema):

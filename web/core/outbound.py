@@ -29,21 +29,47 @@ _process_calls = 0
 
 
 @contextmanager
-def outbound_request(organization_id: str) -> Iterator[None]:
-    """Around the part of a request that waits on a tenant's remote; aborts 429 (the organization's share
-    is taken) or 503 (this process's) at once rather than wait for a thread to free up."""
+def outbound_request(
+    organization_id: str, *, user_id: str | None = None, anonymous_client: str | None = None
+) -> Iterator[None]:
+    """Around the part of a request that waits on a tenant's remote; aborts 429 (the organization's share,
+    or the caller's, is taken) or 503 (this process's) at once rather than wait for a thread to free up.
+
+    The caller has a share as well as the organization. A signed-in ``user_id`` holds at most
+    ``OUTBOUND_REQUESTS_PER_ORG`` across every organization: one user admin of many organizations (up to
+    ``ORGANIZATIONS_PER_USER``) held that many shares. An ``anonymous_client`` (the client address of an
+    SSO login or callback, which anyone may send) holds at most all but one of the organization's slots:
+    one address's callbacks with made-up codes, each held at a slow token endpoint, kept the whole share
+    and the members' own sign-ins answered 429."""
     settings = get_settings()
+    per_org = settings.outbound_requests_per_org
+    if user_id is not None:
+        caller_share = _share(f"user:{user_id}", per_org, f"You already have {per_org} requests waiting")
+    else:
+        per_client = max(1, per_org - 1)
+        caller_share = _share(
+            f"{organization_id}:{anonymous_client}",
+            per_client,
+            f"This client has {per_client} sign-ins waiting",
+        )
+    organization_share = _share(
+        organization_id, per_org, f"This organization already has {per_org} requests waiting"
+    )
+    with organization_share, caller_share, _process_share(settings.outbound_requests_per_process):
+        yield
+
+
+@contextmanager
+def _share(holder: str, cap: int, waiting: str) -> Iterator[None]:
     slot = Slot("api-outbound")
-    if not slot.take(organization_id, settings.outbound_requests_per_org, LEASE_SECONDS):
+    if not slot.take(holder, cap, LEASE_SECONDS):
         abort(
             429,
-            message=f"This organization already has {settings.outbound_requests_per_org} requests waiting "
-            "on remote hosts (OUTBOUND_REQUESTS_PER_ORG); retry shortly.",
+            message=f"{waiting} on remote hosts (OUTBOUND_REQUESTS_PER_ORG); retry shortly.",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
     try:
-        with _process_share(settings.outbound_requests_per_process):
-            yield
+        yield
     finally:
         slot.release()
 
