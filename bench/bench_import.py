@@ -1,11 +1,20 @@
-"""CI upload validation: how long ``POST /scans/import`` spends validating and converting a document.
+"""CI upload validation: what validating and converting an uploaded document costs, and who pays it.
 
-The document is the exporters' realistic scan scaled to ``--components`` (bench_exports.big_bundle),
-uploaded once as the CLI's JSON result and once as the CycloneDX 1.6 BOM the platform exports; each is
-run through :func:`common.bom.importer.import_document` (schema validation plus conversion), which is
-what the request does before it writes anything. Target: under 30 s for 20,000 components.
+Default mode: the document is the exporters' realistic scan scaled to ``--components``
+(bench_exports.big_bundle), uploaded once as the CLI's JSON result and once as the CycloneDX 1.6 BOM the
+platform exports; each is run through :func:`common.bom.importer.import_document` (schema validation plus
+conversion), the ingest worker's work for an upload. Target: under 30 s for 20,000 components.
+
+``--uploads 1,10,50``: a CycloneDX BOM of the plainest values (one AI package with that many megabytes of
+``{"name", "value"}`` properties, each a JSON value the schema visits) sent to ``POST /scans/import`` of
+the API as ``make run`` serves it (``bench/_stack.py``: gunicorn, gevent, one process; one prefork
+``ingest`` worker), one upload per size in ascending order. For each: the API's CPU (its process tree,
+user + system from ``/proc``; a worker process gunicorn killed past its timeout takes its CPU with it)
+and wall time until the POST answered, the worker's CPU until the scan
+ended, and the scan's status; then each process's peak RSS (``VmHWM``, so the largest upload's).
 
     .venv/bin/python bench/bench_import.py            # --components N --repeat R
+    .venv/bin/python bench/bench_import.py --uploads 1,10,50
 """
 
 from __future__ import annotations
@@ -17,20 +26,92 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
+import requests
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._stack import PG_ADMIN_URL, Stack, machine
 from bench.bench_exports import big_bundle
+from bench.bench_footprint import tree_pids
+from bench.bench_ingest import cpu_seconds, peak_rss_mb, wait_until_ready
 from common.bom.importer import import_document
 from common.exporters import render
 
 TARGET_SECONDS = 30.0
 
 
+def cheap_values_bom(megabytes: float) -> bytes:
+    """One AI package whose properties fill the body to ``megabytes``: the most JSON values per byte
+    that the schema visits one by one."""
+    count = int(megabytes * 1e6 / len(b'{"name": "p1000000", "value": "v"}, '))
+    component = {
+        "type": "library",
+        "name": "openai",
+        "version": "1.30.0",
+        "purl": "pkg:pypi/openai@1.30.0",
+        "properties": [{"name": f"p{index}", "value": "v"} for index in range(count)],
+    }
+    return json.dumps(
+        {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [component]}
+    ).encode()
+
+
+def bench_uploads(sizes: list[float]) -> int:
+    rows = []
+    with Stack("import", RATELIMIT_ENABLED="false") as stack:
+        stack.start_api()
+        worker = stack.start_worker("ingest", "ingest")
+        headers = {"Authorization": f"Bearer {stack.register()['access_token']}"}
+        headers["Content-Type"] = "application/json"
+        wait_until_ready("ingest")
+        monitor = psycopg.connect(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{stack.db_name}", autocommit=True)
+        api, ingest = stack.processes["api"].pid, worker.pid
+        for megabytes in sizes:
+            body = cheap_values_bom(megabytes)
+            api_before, worker_before = cpu_seconds(tree_pids(api)), cpu_seconds(tree_pids(ingest))
+            started = time.perf_counter()
+            try:
+                response = requests.post(f"{stack.api}/scans/import", data=body, headers=headers, timeout=600)
+            except requests.ConnectionError:
+                response = None  # gunicorn killed the API's worker process past its timeout
+            answered = time.perf_counter() - started
+            api_cpu = cpu_seconds(tree_pids(api)) - api_before
+            status = (
+                "connection closed: API worker killed" if response is None else f"HTTP {response.status_code}"
+            )
+            if response is not None and response.status_code == 202:
+                scan_id = response.json()["id"]
+                query = "SELECT status, error FROM scans WHERE id = %s"
+                while (row := monitor.execute(query, (scan_id,)).fetchone())[0] not in (
+                    "completed",
+                    "failed",
+                ):
+                    time.sleep(0.1)
+                status += f", scan {row[0]}" + (f" ({row[1][:60]})" if row[1] else "")
+            worker_cpu = cpu_seconds(tree_pids(ingest)) - worker_before
+            rows.append((len(body), answered, api_cpu, worker_cpu, status))
+        monitor.close()
+        peaks = peak_rss_mb(api), peak_rss_mb(ingest)
+    print(f"machine: {machine()}")
+    print("upload | POST answered | API CPU | API CPU per byte | worker CPU | outcome")
+    for size, answered, api_cpu, worker_cpu, status in rows:
+        print(
+            f"{size / 1e6:.1f} MB | {answered:.2f} s | {api_cpu:.2f} s | {api_cpu / size * 1e6:.2f} us"
+            f" | {worker_cpu:.2f} s | {status}"
+        )
+    print(f"peak RSS: API {peaks[0]:.0f} MB, ingest worker {peaks[1]:.0f} MB")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--components", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--uploads", help="megabytes of each upload to send to the API, e.g. 1,10,50")
     args = parser.parse_args()
+    if args.uploads:
+        return bench_uploads([float(size) for size in args.uploads.split(",")])
     bundle = big_bundle(args.components)
     documents = {
         "trusera json": {

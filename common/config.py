@@ -204,7 +204,7 @@ class Settings:
     repository_max_bytes: int = 500 * 1024 * 1024
     repository_max_files: int = 100_000
     repository_clone_timeout_seconds: float = 300
-    import_max_content_length: int = 50 * 1024 * 1024
+    import_max_content_length: int = 25 * 1024 * 1024
 
     @property
     def webhook_allowlist(self) -> list[str]:
@@ -318,7 +318,7 @@ def load_settings() -> Settings:
         repository_max_bytes=int(_env("REPOSITORY_MAX_BYTES", str(500 * 1024 * 1024))),
         repository_max_files=int(_env("REPOSITORY_MAX_FILES", "100000")),
         repository_clone_timeout_seconds=float(_env("REPOSITORY_CLONE_TIMEOUT_SECONDS", "300")),
-        import_max_content_length=int(_env("IMPORT_MAX_CONTENT_LENGTH", str(50 * 1024 * 1024))),
+        import_max_content_length=int(_env("IMPORT_MAX_CONTENT_LENGTH", str(25 * 1024 * 1024))),
     )
     settings.check_production_safety()
     return settings

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS = (OperationalError, redis.ConnectionError, requests.ConnectionError, requests.Timeout)
 PROGRESS_INTERVAL_SECONDS = 1.0
+# A job's error when its task ran past its soft time limit.
+TIME_LIMIT_ERROR = "time limit exceeded"
 
 
 class PermanentTaskError(Exception):
@@ -198,7 +200,7 @@ class PlatformTask(Task):
             self.mark_failed(model, row_id, f"gave up after retries: {exc}")
             return
         except SoftTimeLimitExceeded:
-            self.mark_failed(model, row_id, "time limit exceeded")
+            self.mark_failed(model, row_id, TIME_LIMIT_ERROR)
             return
         except Exception as exc:
             log.exception("%s %s failed", self.name, row_id)
@@ -206,6 +208,16 @@ class PlatformTask(Task):
             return
         if finish:
             self.mark_completed(model, row_id)
+
+    @contextmanager
+    def failing_past_time_limit(self, model: type[JobMixin], row_id: str) -> Iterator[None]:
+        """For a task that settles its row itself (not through ``started_job``), around its whole body: its
+        soft time limit fails the job as ``started_job``'s does, instead of leaving it running until the
+        hard limit kills the process and the reconciler finds the job."""
+        try:
+            yield
+        except SoftTimeLimitExceeded:
+            self.mark_failed(model, row_id, TIME_LIMIT_ERROR)
 
     @staticmethod
     def mark_failed(model: type[JobMixin], row_id: str, error: str) -> None:

@@ -1,4 +1,5 @@
-"""``scans.ingest``: store a posted result as components and edges, then complete the scan.
+"""``scans.ingest``: store a posted result as components and edges, then complete the scan. An uploaded
+document (``POST /scans/import``) is validated against its schema and converted here first.
 
 Replacing a scan's rows in one transaction makes a second run of the same
 ingestion leave exactly the same rows. The posted result is deleted in the transaction that completes
@@ -20,9 +21,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from common import events, fastjson, jobs
+from common.bom.upload import UPLOAD_TARGET_PREFIX, UploadInvalid
 from common.celery_client import celery_client
 from common.db import bulk_insert, session_scope
 from common.models import Component, Scan, ScanRelationship, ScanResultPayload
+from common.models.base import utcnow
 from common.redis_client import get_redis
 from common.scanner import summarize
 from common.scanner.model import keep_storable_components, storable_text
@@ -32,6 +35,10 @@ from workers.app import app
 from workers.base import PlatformTask
 
 log = logging.getLogger(__name__)
+# An ingest past this fails its scan ("time limit exceeded"): a 200 MB result ingests in well under a
+# minute, and an upload at IMPORT_MAX_CONTENT_LENGTH (25 MiB) of the plainest JSON values validates in
+# ~20 s of CPU (42 s for 49 MB: bench/bench_import.py --uploads).
+INGEST_SOFT_TIME_LIMIT_SECONDS = 5 * 60
 # No scan has this id (row ids are random version 4 UUIDs): the warm-up's reads find nothing and lock nothing.
 NO_SCAN = "00000000-0000-4000-8000-000000000000"
 # A result the warm-up runs through the row path: one component stored, one set aside, an edge to each.
@@ -166,29 +173,81 @@ def edge_rows(scan_id: str, relationships: list[dict]) -> list[dict]:
     ]
 
 
-@app.task(bind=True, base=PlatformTask, name=SCAN_INGEST)
+@app.task(
+    bind=True,
+    base=PlatformTask,
+    name=SCAN_INGEST,
+    soft_time_limit=INGEST_SOFT_TIME_LIMIT_SECONDS,
+    time_limit=INGEST_SOFT_TIME_LIMIT_SECONDS + 60,
+)
 def ingest_scan(self: PlatformTask, scan_id: str) -> None:
+    with self.failing_past_time_limit(Scan, scan_id):
+        upload = ingest_stored_result(scan_id)
+        if upload is not None:
+            ingest_upload(self, scan_id, upload)
+
+
+def ingest_stored_result(scan_id: str) -> object | None:
+    """Ingest the scan's stored result, and return None; an upload still to be validated is returned
+    instead, decoded: it is validated outside this transaction, whose lock on the scan would otherwise
+    be held for the schema's whole pass."""
     with session_scope() as session:
         scan = session.get(Scan, scan_id, with_for_update=True)
         if scan is None or jobs.is_finished(scan):
-            return
+            return None
         stored = stored_result(session, scan_id)
         if stored is None:
-            return
-        payload = storable(stored)
-        components = {c["id"]: c for c in payload.get("components", [])}
-        session.execute(delete(Component).where(Component.scan_id == scan_id))
-        session.execute(delete(ScanRelationship).where(ScanRelationship.scan_id == scan_id))
-        ranks: list[dict] = []
-        bulk_insert(session, Component.__table__, ranked(component_rows(scan, components.values()), ranks))
-        bulk_insert(session, ScanRelationship.__table__, edge_rows(scan_id, payload.get("relationships", [])))
-        summary = summarize(ranks)
-        summary["files_scanned"] = int(payload.get("files_scanned", 0))
-        scan.summary = summary
-        scan.warnings = stored_warnings(payload.get("warnings") or [])
-        scan.files_scanned = summary["files_scanned"]
-        scan.discard_inputs(session)
-        events.record_job_event(session, jobs.complete(scan, summary=summary))
+            return None
+        if is_unchecked_upload(scan, stored):
+            # Alive as of now for the reconciler (``SCAN_STALE_MINUTES``), however long the upload waited.
+            scan.heartbeat_at = utcnow()
+            return stored.payload
+        store_result(session, scan, storable(stored))
+        return None
+
+
+def is_unchecked_upload(scan: Scan, stored: StoredResult) -> bool:
+    """A document ``POST /scans/import`` stored as it came (an upload's result stored converted, as the API
+    did before it left the schema to this worker, is ingested as any result)."""
+    return (scan.target or "").startswith(UPLOAD_TARGET_PREFIX) and not stored.components_checked
+
+
+def ingest_upload(task: PlatformTask, scan_id: str, document: object) -> None:
+    """Validate an uploaded document against its schema and convert it (the CPU an upload costs, about a
+    second per megabyte of plain JSON values), then ingest it. A document the schema refuses fails the
+    scan, its errors as the scan's error: they quote no uploaded value, and what they repeat of its paths
+    is masked."""
+    from common.bom.importer import import_document  # its schemas and validators: ~25 MB, for uploads only
+
+    try:
+        _, result = import_document(document)
+    except UploadInvalid as refused:
+        task.mark_failed(Scan, scan_id, mask_value("", refused.as_scan_error()))
+        return
+    payload = keep_storable_components(storable_text(result))
+    with session_scope() as session:
+        scan = session.get(Scan, scan_id, with_for_update=True)
+        if scan is None or jobs.is_finished(scan):
+            return  # another delivery ingested it meanwhile
+        store_result(session, scan, payload)
+
+
+def store_result(session: Session, scan: Scan, payload: dict) -> None:
+    """The result's components and edges replace the scan's, and the scan completes, in the caller's
+    transaction: a second run leaves the same rows."""
+    components = {c["id"]: c for c in payload.get("components", [])}
+    session.execute(delete(Component).where(Component.scan_id == scan.id))
+    session.execute(delete(ScanRelationship).where(ScanRelationship.scan_id == scan.id))
+    ranks: list[dict] = []
+    bulk_insert(session, Component.__table__, ranked(component_rows(scan, components.values()), ranks))
+    bulk_insert(session, ScanRelationship.__table__, edge_rows(scan.id, payload.get("relationships", [])))
+    summary = summarize(ranks)
+    summary["files_scanned"] = int(payload.get("files_scanned", 0))
+    scan.summary = summary
+    scan.warnings = stored_warnings(payload.get("warnings") or [])
+    scan.files_scanned = summary["files_scanned"]
+    scan.discard_inputs(session)
+    events.record_job_event(session, jobs.complete(scan, summary=summary))
 
 
 def warm_up() -> None:

@@ -174,22 +174,24 @@ def test_a_posted_edge_to_a_component_set_aside_is_dropped_with_a_warning(client
     assert "1 relationship(s) dropped: they name a component set aside" in messages
 
 
-def test_an_uploaded_cli_result_is_checked_by_the_api_before_it_is_stored(client, make_user, held_ingest):
-    """The schema of a CLI result accepts a blank name; the API sets that component aside as it does for a
-    posted result, so that ingest never meets an unchecked upload."""
+def test_an_uploaded_cli_result_is_stored_as_sent_and_checked_at_ingest(client, make_user, held_ingest):
+    """The schema of a CLI result accepts a blank name. The API stores the upload's body as it came (its
+    schema and conversion are the worker's, ``common.bom.upload``); ingest validates it, then sets that
+    component aside as it does for a posted result."""
     user = make_user()
     upload = _with_a_nameless_component(_result(2))
-    response = client.post("/api/v1/scans/import", json=upload, headers=user.headers())
+    body = json.dumps(upload).encode()
+    response = client.post(
+        "/api/v1/scans/import", data=body, content_type="application/json", headers=user.headers()
+    )
     assert response.status_code == 202, response.json
     scan_id = response.json["id"]
     assert held_ingest == [scan_id]
     with session_scope() as session:
         stored = stored_result(session, scan_id)
-    assert stored.components_checked and [c["name"] for c in stored.payload["components"]] == [
-        "model-0",
-        "model-1",
-    ]
+    assert not stored.components_checked and _stored_bytes(scan_id) == body
     assert _ingested(scan_id) == "completed"
+    assert [c["name"] for c in _stored_rows(scan_id)[0]] == ["model-0", "model-1"]
     assert len(_stored_rows(scan_id)[1]) == 1
     assert "1 relationship(s) dropped: they name a component set aside" in _warning_messages(scan_id)
 

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from common import cli
 from common.db import session_scope
-from common.models import Scan
-from tests.helpers import settings_from, wait_for, wait_for_scan
+from common.models import Scan, ScanResultPayload
+from tests.helpers import scan_event_reader, settings_from, wait_for, wait_for_scan
 
 pytestmark = pytest.mark.usefixtures("celery_worker")
 
@@ -171,8 +171,39 @@ def test_a_platform_cyclonedx_export_comes_back_with_the_same_components(client,
 @pytest.mark.parametrize(
     ("document", "bad_part"),
     [
+        ({"bomFormat": "CycloneDX", "specVersion": "1.4", "version": 1}, "specVersion"),
+        ({"hello": "world"}, "_body"),
+        ([1, 2, 3], "_body"),
+    ],
+)
+def test_an_upload_of_no_accepted_format_is_a_422_naming_the_bad_part_and_stores_nothing(
+    client, make_user, document, bad_part
+):
+    """What the document's top level decides is decided by the API, before anything is stored."""
+    user = make_user()
+    response = client.post(IMPORT, json=document, headers=user.headers())
+    assert response.status_code == 422, response.json
+    assert bad_part in response.json["errors"], response.json
+    assert scan_count(user.org_id) == 0
+
+
+def test_an_upload_that_is_not_json_is_a_400_and_stores_nothing(client, make_user):
+    user = make_user()
+    response = client.post(
+        IMPORT, data=b'{"components": [', content_type="application/json", headers=user.headers()
+    )
+    assert response.status_code == 400, response.json
+    assert scan_count(user.org_id) == 0
+
+
+SECRET = "sk-proj-" + "Q7fZ2kLm9XwR4tVb8NcJ1pHs6YdG3eAu5iKo0rTy"
+
+
+@pytest.mark.parametrize(
+    ("document", "bad_part"),
+    [
         (
-            {"components": [{"id": "a", "name": "x", "type": "spaceship"}], "tool": {"name": "trusera"}},
+            {"components": [{"id": "a", "name": "x", "type": SECRET}], "tool": {"name": "trusera"}},
             "components.0.type",
         ),
         (
@@ -196,12 +227,10 @@ def test_a_platform_cyclonedx_export_comes_back_with_the_same_components(client,
                 "bomFormat": "CycloneDX",
                 "specVersion": "1.6",
                 "version": 1,
-                "components": [{"type": "gadget", "name": "x"}],
+                "components": [{"type": SECRET, "name": "x"}],
             },
             "components.0.type",
         ),
-        ({"bomFormat": "CycloneDX", "specVersion": "1.4", "version": 1}, "specVersion"),
-        ({"hello": "world"}, "_body"),
         (
             {
                 "bomFormat": "CycloneDX",
@@ -211,17 +240,52 @@ def test_a_platform_cyclonedx_export_comes_back_with_the_same_components(client,
             },
             "_body",
         ),
-        ([1, 2, 3], "_body"),
     ],
 )
-def test_a_malformed_upload_is_a_422_naming_the_bad_part_and_stores_nothing(
-    client, make_user, document, bad_part
+def test_an_upload_its_schema_refuses_fails_its_scan_with_the_bad_parts(
+    client, make_user, live_server, document, bad_part
 ):
+    """The schema runs in the ingest worker: the upload is accepted (202), then its scan fails, the errors
+    naming the bad parts in the scan's error and its ``scan.failed`` event, no uploaded value quoted, and
+    neither components nor the stored body are kept."""
     user = make_user()
-    response = client.post(IMPORT, json=document, headers=user.headers())
-    assert response.status_code == 422, response.json
-    assert bad_part in response.json["errors"], response.json
-    assert scan_count(user.org_id) == 0
+    socket, _hello, received, done = scan_event_reader(live_server, user)
+    try:
+        response = client.post(IMPORT, json=document, headers=user.headers())
+        assert response.status_code == 202, response.json
+        scan = wait_for_scan(client, user, response.json["id"])
+        assert done.wait(30)
+    finally:
+        socket.close()
+    assert scan["status"] == "failed", scan
+    assert f"{bad_part}:" in scan["error"] and SECRET not in scan["error"], scan["error"]
+    [failed] = [event for event in received if event["type"] == "scan.failed"]
+    assert failed["scan_id"] == scan["id"] and failed["error"] == scan["error"]
+    components = client.get(f"/api/v1/scans/{scan['id']}/components", headers=user.headers()).json
+    assert components["total"] == 0
+    with session_scope() as session:
+        assert session.get(ScanResultPayload, scan["id"]) is None
+
+
+def test_a_large_valid_upload_completes(client, make_user):
+    """A megabyte of a BOM made elsewhere (one AI package among 5,000 others), validated and converted by the
+    worker (~2 s of its CPU)."""
+    user = make_user()
+    others = [
+        {"type": "library", "bom-ref": f"pkg:npm/lib-{i}@1.0.{i}", "name": f"lib-{i}", "version": f"1.0.{i}"}
+        | {"purl": f"pkg:npm/lib-{i}@1.0.{i}", "description": "x" * 100}
+        for i in range(5_000)
+    ]
+    openai = {"type": "library", "name": "openai", "version": "1.30.0", "purl": "pkg:pypi/openai@1.30.0"}
+    bom = {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [openai, *others]}
+    body = json.dumps(bom).encode()
+    assert len(body) > 1_000_000
+    response = client.post(IMPORT, data=body, content_type="application/json", headers=user.headers())
+    assert response.status_code == 202, response.json
+    scan = wait_for_scan(client, user, response.json["id"], timeout=120)
+    assert scan["status"] == "completed", scan
+    assert scan["summary"]["total_components"] == 1
+    assert any("5000 BOM components are not AI components" in w["message"] for w in scan["warnings"])
 
 
 @pytest.fixture

@@ -182,9 +182,10 @@ def _refuse_constant(name: str):
     raise AssertionError(f"{name} in an API answer is not JSON")
 
 
-def test_a_files_scanned_count_the_database_cannot_hold_is_refused(client, make_user):
+def test_a_files_scanned_count_the_database_cannot_hold_is_refused(client, make_user, held_ingest):
     """``files_scanned`` goes to an ``integer`` column at ingest: a count past it (or negative, or a
-    boolean) must be refused by the API, not fail the ingest and leave the scan running."""
+    boolean) must be refused, by the API for a posted result and by the upload's schema in the worker,
+    not fail the insert and leave the scan running."""
     user = make_user()
     scan_id = running_scan(user.org_id)
     for count in (2**31, -1, True, 2**70):
@@ -197,7 +198,10 @@ def test_a_files_scanned_count_the_database_cannot_hold_is_refused(client, make_
         )
     upload = {"components": [], "files_scanned": 2**31, "tool": {"name": "trusera", "version": "test"}}
     response = client.post("/api/v1/scans/import", json=upload, headers=user.headers())
-    assert response.status_code == 422 and "files_scanned" in response.json["errors"], response.json
+    assert response.status_code == 202, response.json
+    ingest_scan.apply(args=(response.json["id"],), throw=True)
+    scan = client.get(f"/api/v1/scans/{response.json['id']}", headers=user.headers()).json
+    assert scan["status"] == "failed" and "files_scanned: must be at most" in scan["error"], scan
 
 
 def test_text_the_database_cannot_hold_is_escaped_instead_of_failing_ingest(client, make_user, held_ingest):

@@ -1,16 +1,20 @@
-"""The upload importer: its CycloneDX validator agrees with cyclonedx-python-lib's official one."""
+"""The upload importer: its CycloneDX validator agrees with cyclonedx-python-lib's official one, its errors
+quote no uploaded value, and the API's share of the checks reads the top level only."""
 
 from __future__ import annotations
 
 import copy
 import json
+import tracemalloc
 
 import pytest
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
+from common import jobs
 from common.bom import importer
 from common.bom.importer import UploadInvalid, import_document
+from common.bom.upload import MAX_ERROR_TEXT, NESTED_OBJECT, top_level, upload_format
 from common.exporters import cyclonedx
 
 
@@ -103,3 +107,94 @@ def test_a_bom_of_more_dependency_references_than_allowed_is_refused_before_its_
 
     assert refused.value.errors == {"dependencies": ["At most 100 in all."]}
     assert checked == []
+
+
+SECRET = "sk-proj-" + "Q7fZ2kLm9XwR4tVb8NcJ1pHs6YdG3eAu5iKo0rTy"
+
+
+def test_schema_errors_name_the_bad_parts_and_quote_no_uploaded_value():
+    """They become the scan's error, which every member and webhook of the organization reads: jsonschema's
+    own messages quoted the value (an enum, a pattern, a type, an unexpected property's name)."""
+    document = _bom(2)
+    document["serialNumber"] = SECRET
+    document["version"] = SECRET
+    document["components"][0]["type"] = SECRET
+    document["components"][1][SECRET] = "x"
+
+    with pytest.raises(UploadInvalid) as refused:
+        import_document(document)
+
+    errors = refused.value.errors
+    assert {"serialNumber", "version", "components.0.type", "components.1"} <= set(errors), errors
+    assert SECRET not in refused.value.as_scan_error()
+    assert errors["version"] == ["must be of type 'integer'"]
+
+
+def test_a_refused_uploads_error_text_is_bounded():
+    document = _bom(2)
+    document["components"] = [{"type": "gadget", "name": "x" * 500}] * 50
+
+    with pytest.raises(UploadInvalid) as refused:
+        import_document(document)
+
+    text = refused.value.as_scan_error()
+    assert len(refused.value.errors) == importer.MAX_ERRORS
+    assert len(text) <= MAX_ERROR_TEXT < jobs.ERROR_MAX_CHARS
+    assert text.startswith("The CycloneDX BOM does not match its schema. components.0.type: must be one of")
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        (
+            {"bomFormat": "CycloneDX", "specVersion": "1.6", "components": "the worker's to check"},
+            "cyclonedx",
+        ),
+        ({"components": [], "tool": {}}, "trusera"),
+        ({"components": "the worker's to check", "files_scanned": -1}, "trusera"),
+    ],
+)
+def test_the_apis_check_reads_the_top_level_only(document, expected):
+    """``upload_format`` is all the API decides: the rest of the document is the worker's to validate."""
+    assert upload_format(document) == expected
+
+
+@pytest.mark.parametrize(
+    ("document", "errors"),
+    [
+        ({"bomFormat": "CycloneDX", "specVersion": "1.5"}, {"specVersion": ["Expected '1.6', got '1.5'."]}),
+        ({"bomFormat": "CycloneDX", "specVersion": ["1.6"]}, {"specVersion": ["Expected '1.6', got list."]}),
+        ("a string", {"_body": ["Expected an object."]}),
+    ],
+)
+def test_the_apis_check_refuses_another_format_or_version(document, errors):
+    with pytest.raises(UploadInvalid) as refused:
+        upload_format(document)
+    assert refused.value.errors == errors
+
+
+def test_the_apis_pass_over_the_body_holds_no_nested_value():
+    """Decoded whole, an upload of plain values takes ten times its size in memory; the API keeps only the
+    top level, so the pass costs the body's text and little else."""
+    components = [{"name": f"c{i}", "properties": [{"name": "p", "value": "v"}]} for i in range(20_000)]
+    body = json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": components}).encode()
+    tracemalloc.start()
+    try:
+        document = top_level(body)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert document == {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "components": [NESTED_OBJECT] * 20_000,
+    }
+    assert peak < 1.5 * len(body)
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"components": [', b"", b'{"a": 1} {"b": 2}', b"\xff\xfe{", b"[" * 100_000]
+)
+def test_a_body_that_is_not_json_is_refused_by_the_apis_pass(body):
+    with pytest.raises((ValueError, RecursionError)):
+        top_level(body)

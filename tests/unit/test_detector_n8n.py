@@ -91,24 +91,24 @@ def test_n8n_workflow_components_flags_and_edges(tmp_path):
         "model:claude-3-5-sonnet-20241022",
         "model:text-embedding-3-small",
         "model:gpt-4-turbo",
-        "tool:support agent/shell tool",
-        "tool:support agent/search api",
-        "tool:support agent/store",  # the vector store in retrieve-as-tool mode, named by its node
+        "tool:shell tool",
+        "tool:search api",
+        "tool:store",  # the vector store in retrieve-as-tool mode, named by its node
         "vector_db:pinecone",
     }
     flags = {key: entry["flags"] for key, entry in found.items()}
     assert flags["workflow:support agent"] == {"webhook_no_auth"}
     assert flags["agent_framework:support agent/ai agent"] == {"code_http_tools", "agent_chain_no_validation"}
     assert flags["agent_framework:support agent/reviewer"] == {"agent_chain_no_validation"}
-    assert flags["tool:support agent/shell tool"] == {"dangerous_code"}
-    assert flags["tool:support agent/search api"] == {"hardcoded_api_key"}
+    assert flags["tool:shell tool"] == {"dangerous_code"}
+    assert flags["tool:search api"] == {"hardcoded_api_key"}
     assert OPENAI_KEY not in dump(findings)
 
     agent = found["agent_framework:support agent/ai agent"]["findings"][0]
     assert set(agent.relations) == {
         ("uses_model", "model:gpt-4o-mini"),
-        ("uses_tool", "tool:support agent/shell tool"),
-        ("uses_tool", "tool:support agent/search api"),
+        ("uses_tool", "tool:shell tool"),
+        ("uses_tool", "tool:search api"),
     }
     store = found["vector_db:pinecone"]["findings"][0]
     assert store.relations == [("uses_model", "model:text-embedding-3-small")]
@@ -161,7 +161,7 @@ def test_n8n_guarded_workflow_has_no_flags(tmp_path):
     }
     findings, _ = run(N8nWorkflowDetector(), tmp_path, "guarded.json", json.dumps(workflow, indent=2))
     assert all(f.flags == set() for f in findings), [(f.key, f.flags) for f in findings]
-    assert "tool:guarded/wiki" in {f.key for f in findings}
+    assert "tool:wiki" in {f.key for f in findings}
 
 
 def test_n8n_multi_agent_and_public_chat(tmp_path):

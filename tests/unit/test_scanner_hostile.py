@@ -290,6 +290,17 @@ QUADRATIC_SHAPES = [
     # by a search from each attribute); an unclosed group ``use`` and unclosed tool calls
     ("tools.php", "<?php\nuse PhpMcp\\Server\\Attributes\\McpTool;\n" + "#[McpTool]\n" * 100_000),
     ("group.php", "<?php\nuse Prism\\Prism\\{" + "Tool, " * 100_000 + "\nTool::as(" * 50_000),
+    # each MCP transport handed a variable looks its URL up among the file's assignments, read once per
+    # file (not by a search of the whole file per transport); unclosed ``useMcp({`` and ``createMCPClient({``
+    (
+        "transports.ts",
+        'import { Client } from "@modelcontextprotocol/sdk/client/index.js";\n'
+        + "".join(f'const u{i} = new URL("https://h{i}.example/mcp");\n' for i in range(3_000))
+        + "".join(f"new SSEClientTransport(u{i});\n" for i in range(6_000))
+        + 'import { useMcp } from "use-mcp/react";\n'
+        + "useMcp({ clientName: 'x',\n" * 5_000
+        + "createMCPClient({ transport: { type: 'sse', " * 50_000,
+    ),
     # the Bicep parser matches an RE2 pattern at each position, and RE2's binding encoded the whole file
     # for every match: 300 KB of one resource's keys took ~35 s
     (

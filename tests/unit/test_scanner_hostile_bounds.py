@@ -24,7 +24,7 @@ from common.scanner.detectors.languages import (
     manifest_name,
     module_uses_llm,
     project_assembly_name,
-    ruby_namespace_is_own,
+    ruby_namespace_owner,
 )
 from common.scanner.detectors.manifests import version_catalogs
 from common.scanner.detectors.mcp_config import SpringMcpDetector
@@ -41,8 +41,8 @@ FILE_CEILING_SECONDS = 10  # as in test_scanner_hostile.py: a linear file takes 
 JS_SERVER = 'import pkg from "../../package.json";\nnew McpServer({ name: pkg.name });\n'
 
 
-def ruby_namespace(file: SourceFile) -> bool:
-    return ruby_namespace_is_own(str(file.path.parent), "MCP", ("mcp",), scan_root_of(file))
+def ruby_namespace(file: SourceFile) -> str | None:
+    return ruby_namespace_owner(str(file.path.parent), "MCP", ("mcp",), scan_root_of(file))
 
 
 def server_name(file: SourceFile) -> str | None:

@@ -185,3 +185,31 @@ def test_a_posted_record_with_a_digest_beside_a_whole_mask_loses_the_digest():
             {"masked": "sk-proj-******abcd", "sha256": digest, "provider": "OpenAI"},
         ]
     }
+
+
+def test_a_google_key_in_a_firebase_config_is_no_ai_key_but_one_beside_gemini_code_is(tmp_path):
+    """Every Google API key starts ``AIza``: the one among a Firebase config's fields (``authDomain``,
+    ``messagingSenderId``, an Android ``google-services.json``'s ``current_key``) is the app's Firebase
+    key, however generic its name (``apiKey``); the same shape handed to the Gemini client is an AI key."""
+    firebase, gemini = "AIza" + token(35), "AIza" + token(35)
+    result = scan_tree(
+        tmp_path,
+        {
+            "src/firebase.js": (
+                f'const firebaseConfig = {{\n  apiKey: "{firebase}",\n'
+                '  authDomain: "notes.firebaseapp.com",\n  messagingSenderId: "4182736450",\n};\n'
+            ),
+            "app/google-services.json": f'{{"api_key": [{{"current_key": "{firebase}"}}]}}\n',
+            "ios/GoogleService-Info.plist": (
+                f"<dict>\n\t<key>API_KEY</key>\n\t<string>{firebase}</string>\n"
+                "\t<key>GCM_SENDER_ID</key>\n\t<string>4182736450</string>\n</dict>\n"
+            ),
+            "src/assistant.js": (
+                'import { GoogleGenerativeAI } from "@google/generative-ai";\n'
+                f'const apiKey = "{gemini}";\nconst genAI = new GoogleGenerativeAI(apiKey);\n'
+            ),
+        },
+    )
+    found = component(result, "llm_provider:google-generativeai")
+    assert [held["file"] for held in found.metadata["credential_locations"]] == ["src/assistant.js"]
+    assert [record["sha256"] for record in found.metadata["secrets"]] == [secret_hash(gemini)]

@@ -36,6 +36,7 @@ from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 
 from common import dashboard_cache, events, jobs, scan_quota
+from common.bom.upload import UPLOAD_TARGET_PREFIX, UploadInvalid, top_level, upload_format
 from common.config import get_settings
 from common.dashboard import compiled_sql
 from common.dashboard_cache import WRITES_ORGANIZATION
@@ -45,14 +46,7 @@ from common.models import SCAN_STATUSES, AuditLog, Component, Scan, ScanResultPa
 from common.models.base import as_utc, isoformat, new_id, utcnow
 from common.models.scans import COMPONENT_WIRE_FIELDS
 from common.repositories import RepositoryError, parse_repository_url
-from common.scanner.model import (
-    COMPONENT_TYPES,
-    SCOPES,
-    SEVERITIES,
-    keep_storable_components,
-    may_hold_unstorable_text,
-    storable_text,
-)
+from common.scanner.model import COMPONENT_TYPES, SCOPES, SEVERITIES
 from common.security import encrypt_secret
 from common.targets import TargetError, organization_roots, resolve_target
 from common.tasks import SCAN_INGEST, SCAN_RUN
@@ -410,38 +404,29 @@ class ScanImportArgs(ma.Schema):
 @limit_group("scan-create")
 @blp.arguments(ScanImportArgs, location="query")
 def import_scan(args):
-    """A result made elsewhere (the CLI's JSON, or a CycloneDX 1.6 BOM): validated whole, then ingested.
+    """A result made elsewhere (the CLI's JSON, or a CycloneDX 1.6 BOM), stored as uploaded and ingested.
 
-    The scan and its payload are written in one transaction only after the document validated, and
-    ``ingest`` completes it as it completes a native scan, so compliance, policies, alerts and
-    webhooks follow the same way. 429 while the organization has ``SCANS_IN_FLIGHT_PER_ORG`` scans queued
-    or running, as for ``POST /scans``.
+    The API parses the body once and checks its top level only (``common.bom.upload``): not JSON is a
+    400, neither format (or CycloneDX of another version) a 422. The schema and the conversion cost
+    microseconds per JSON value, tens of seconds of CPU for an upload at the size limit, so they run in the
+    ``ingest`` worker under its time limit: a document they refuse fails the scan, its errors as the
+    scan's ``error``. ``ingest`` then completes it as it completes a native scan, so compliance, policies,
+    alerts and webhooks follow the same way. 429 while the organization has ``SCANS_IN_FLIGHT_PER_ORG``
+    scans queued or running, as for ``POST /scans``.
     """
     ctx = context()
     request.max_content_length = get_settings().import_max_content_length
     # Received whole before any query: a client trickling its upload holds no pooled connection meanwhile.
-    request.get_data()
+    body = request.get_data()
     key = (request.headers.get("Idempotency-Key") or "").strip()[:200] or None
     if key and (existing := _existing_for_key(ctx.organization_id, key)) is not None:
         return _queued_response(existing)
-    # Imported here: its schemas and validators cost every API process ~25 MB, and only uploads need them.
-    from common.bom.importer import UploadInvalid, import_document
-
-    try:
-        # Parsed as JSON whatever the Content-Type: `curl --data-binary @bom.json` sends a form type.
-        source_format, document = import_document(request.get_json(force=True))
-    except UploadInvalid as exc:
-        abort(422, message=str(exc), errors=exc.errors)
-    if may_hold_unstorable_text(request.get_data()):  # the body get_json read, cached
-        document = storable_text(document)
-    # As the internal endpoint does: a component the platform cannot store becomes a warning here, so
-    # that ingest can store the rest without checking each again.
-    payload = keep_storable_components(document)
+    source_format = _upload_format(body)
     scan = Scan(
         id=new_id(),
         organization_id=ctx.organization_id,
         created_by=ctx.user_id,
-        target=f"upload:{source_format}",
+        target=f"{UPLOAD_TARGET_PREFIX}{source_format}",
         repository_url=args["repository_url"],
         commit_sha=args["commit"].lower() if args["commit"] else None,
         source_branch=args["branch"],
@@ -454,21 +439,34 @@ def import_scan(args):
     in_flight_limit = get_settings().scans_in_flight_per_org
     if not scan_quota.admits_another(db(), ctx.organization_id, in_flight_limit):
         _refuse_past_in_flight_limit(in_flight_limit)
-    jobs.start(scan)  # ingesting is all that is left; ``scan.queued`` is its only event, as for every scan
-    scan.stage = "ingesting"
+    jobs.start(scan)  # the worker's share is all that is left; ``scan.queued`` is its only event
+    scan.stage = "validating"  # then ingesting, in the same ``ingest`` task
     db().add(scan)
-    audit_in(
-        db(), 202, "scan.import", "scan", scan.id, format=source_format, components=len(payload["components"])
-    )
+    audit_in(db(), 202, "scan.import", "scan", scan.id, format=source_format, bytes=len(body))
     events.record(db(), scan.organization_id, "scan.queued", scan_id=scan.id)
     try:
         db().flush()
-        db().add(ScanResultPayload(scan_id=scan.id, payload=payload, components_checked=True))
+        # The body as it came: ``ingest`` validates and converts it (``components_checked`` false).
+        db().add(ScanResultPayload(scan_id=scan.id, payload=body, components_checked=False))
         db().commit()
     except IntegrityError as clash:
         return _replay_for_key(clash, scan.organization_id, key)
     enqueue_or_leave_queued(scan, SCAN_INGEST, scan.id, what="imported scan")
     return _queued_response(scan)
+
+
+def _upload_format(body: bytes) -> str:
+    """The upload's format, from one pass over the body that keeps only its top level (``top_level``);
+    aborts 400 or 422 otherwise. The worker decodes the stored body whole."""
+    try:
+        # Parsed as JSON whatever the Content-Type: `curl --data-binary @bom.json` sends a form type.
+        document = top_level(body)
+    except (ValueError, RecursionError):
+        abort(400, message="The request body is not valid JSON.")
+    try:
+        return upload_format(document)
+    except UploadInvalid as exc:
+        abort(422, message=str(exc), errors=exc.errors)
 
 
 @blp.route("", methods=["GET"])

@@ -605,7 +605,8 @@ class CodeDeclarationsDetector(Detector):
             else None
         )
         hosted_mcp = (
-            ("server_label" in text and bool(OPENAI_MARKERS.search(text)))
+            # the OpenAI SDK's tool, or the Agents SDK's ``HostedMCPTool(tool_config={...})`` handing it on
+            ("server_label" in text and ("HostedMCPTool" in text or bool(OPENAI_MARKERS.search(text))))
             or ("mcp_servers" in text and uses_anthropic)
         ) and HOSTED_MCP_TYPE.search(text) is not None
         if not (

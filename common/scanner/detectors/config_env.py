@@ -377,6 +377,9 @@ def bare_ollama_tag(value: str) -> bool:
 # ``hf.co/org/model:Q4_K_M`` minus the host): the tag holds a letter, so ``ollama:11434`` is a host and port
 OLLAMA_TAGGED = linear(r"[a-z][a-z0-9._-]{1,60}(?:/[a-z0-9._-]{1,60})?:[0-9._-]{0,20}[A-Za-z][\w.-]{0,40}")
 # keys that hold where a model lives or is served, not which model it is
+# a server's address written without a scheme: ``host:port[/path]`` or a dotted host with a path
+# (``api.openai.com/v1``); a bare dotted word (``gpt-3.5``) is no address
+SCHEMELESS_ADDRESS = linear(r"[\w.-]+:\d+(?:/[\w./-]*)?|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/[\w./-]*")
 MODEL_LOCATION_KEY = linear(r"(?i)path|dir|url|host|file|port|endpoint")
 
 
@@ -793,8 +796,9 @@ class ConfigDetector(Detector):
                 continue  # ``QDRANT_URL=http://qdrant:6333`` addresses a vector store, not an AI service
             if endpoint_key.search(key) or upper in provider_vars:
                 candidate = value
-                # ``host:port`` names a server; ``us.anthropic.claude-…-v2:0`` (Bedrock) is a model id
-                bare = candidate and "://" not in candidate and re.fullmatch(r"[\w.-]+:\d+", candidate)
+                # ``host:port`` or ``api.openai.com/v1`` names a server without its scheme;
+                # ``us.anthropic.claude-…-v2:0`` (Bedrock) is a model id
+                bare = candidate and "://" not in candidate and SCHEMELESS_ADDRESS.fullmatch(candidate)
                 if bare and not match_model(candidate):
                     candidate = f"http://{candidate}"
                 if candidate.startswith(("http://", "https://")):

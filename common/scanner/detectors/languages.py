@@ -113,6 +113,7 @@ NAME_FALLBACK = linear(
 )
 # ``import pkg from "../package.json"`` … ``name: pkg.name``: a server named after its npm package
 NAME_FROM_MANIFEST = linear(r"""\b[Nn]ame\s*:\s*([A-Za-z_$][\w$]*)\.name\b""")
+LEADING_STRING = linear(r"""\s*(?:"([^"\n$]{1,100})"|'([^'\n]{1,100})'|`([^`\n$]{1,100})`)\s*[,)]""")
 LEADING_IDENTIFIER = linear(r"""\s*((?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$]*)\s*[,)]""")
 
 
@@ -124,6 +125,22 @@ def string_constants(text: str) -> dict[str, str]:
     for match in STRING_CONSTANT.finditer(text):
         constants.setdefault(match.group(1), match.group(match.lastindex))
     return constants
+
+
+# ``const baseUrl = new URL("https://host/mcp")`` (or a plain string): a URL a transport is handed by name
+URL_ASSIGNMENT = linear(
+    r"""(?:^|[^\w$.])([A-Za-z_$][\w$]{0,80})\s*=\s*(?:new\s+URL\(\s*)?"""
+    r"""["'`]((?:https?|wss?)://[^"'`\s$]{1,200})["'`]"""
+)
+
+
+@lru_cache(maxsize=4)
+def url_assignments(text: str) -> dict[str, str]:
+    """The written URL each identifier of a file is first set to, found in one pass per file."""
+    found: dict[str, str] = {}
+    for match in URL_ASSIGNMENT.finditer(text):
+        found.setdefault(match.group(1), match.group(2))
+    return found
 
 
 @lru_cache(maxsize=4)
@@ -163,6 +180,23 @@ def _package_json_name(path: str, root: str) -> str | None:
     return declared if isinstance(declared, str) and declared.strip() else None
 
 
+@lru_cache(maxsize=8)
+def spelt_package_name(text: str, package_id: str, registry: str) -> str:
+    """The registry name of a catalog package as a file spells it, where the catalog lists several, else
+    its first; once per file, however many clients the file builds."""
+    first = registry_name(package_id, registry)
+    return next((n for n in registry_name_all(package_id, registry) if f'"{n}"' in text), first)
+
+
+def npm_package_name(file: SourceFile) -> str | None:
+    """The ``name`` of the package.json nearest above a file, within the scanned tree."""
+    return nearest_answer(file, _package_json_name_in, None)
+
+
+def _package_json_name_in(folder: Path, root: str) -> str | None:
+    return _package_json_name(str(folder / "package.json"), root)
+
+
 def constant_value(text: str, reference: str | None) -> str | None:
     """The string a (possibly qualified: ``Config.SERVER_NAME``) identifier stands for in ``text``."""
     if not reference:
@@ -185,14 +219,16 @@ def call_arguments(window: str) -> str:
     return window
 
 
-MCP_PACKAGES = ("mcp", "fastmcp", "mastra-mcp", "pronskiy-mcp")
+MCP_PACKAGES = ("mcp", "fastmcp", "mastra-mcp", "pronskiy-mcp", "mcp-handler", "mcp-use", "mcp-framework")
 MODEL_VERBS = ("pull", "show", "run", "load", "copy", "delete", "push")
 MCP_PROVIDER = "Model Context Protocol"
 JAVA_MCP_SDK = "io.modelcontextprotocol.sdk:mcp"
 # MCP clients that other SDKs build (LangChain's MCP adapters, Mastra, the Vercel AI SDK): these names say
 # MCP client whatever catalog package they are imported from; any case, since an import alias keeps the
 # name and changes its case (``experimental_createMCPClient as createMcpClient``)
-MCP_CLIENT_CALLS = linear(r"(?:experimental_)?createMCPClient|MultiServerMCPClient|MCPClient", re.IGNORECASE)
+MCP_CLIENT_CALLS = linear(
+    r"(?:experimental_)?createMCPClient|MultiServerMCPClient|MCPClient|useMcp", re.IGNORECASE
+)
 
 
 # a string literal among a started server's arguments (``"-y"``, ``'pkg'``)
@@ -275,6 +311,7 @@ class _LanguageDetector(Detector):
     # whether those patterns count only in a file importing an MCP SDK (a generic process API), or in any
     # file importing an AI SDK (names only MCP transports have)
     child_servers_need_mcp = True
+    remote_servers_need_mcp = True  # likewise for ``remote_server_patterns``
     # an MCP client reaching a remote server: group 1 the URL written in the transport's construction
     remote_server_patterns: tuple[re.Pattern, ...] = ()
     api_signatures: tuple[tuple[re.Pattern, str], ...] = ()  # (idiom only one SDK has, catalog id)
@@ -315,6 +352,13 @@ class _LanguageDetector(Detector):
             if before >= 0:
                 return _LanguageDetector.mcp_server_name(self, text, held[before])
         return None
+
+    @staticmethod
+    def leading_name(text: str, start: int) -> str | None:
+        """A server constructor's first argument when it is a string: the name (mcp-use's
+        ``createMCPServer("x", {...})``)."""
+        match = LEADING_STRING.match(text[start : start + 120])
+        return match.group(match.lastindex) if match else None
 
     def mcp_client_name(self, text: str, start: int) -> str | None:
         """How a client built at ``start`` declares itself (``new Client({ name: "x" })``)."""
@@ -402,7 +446,7 @@ class _LanguageDetector(Detector):
         bindings: dict[str, Package] = {}
         # the repository's own package, imported by its examples and tests, is no dependency; what they
         # do with it (models, endpoints, tools) still counts
-        own = own_packages(file, self.registry)
+        own = self.own_package_ids(file, sdk_imports)
         for imp, package in sdk_imports:
             if (not imp.implied or self.idiom_is_import) and package.id not in own:
                 yield self.finding(file, package, imp.line)  # an idiom alone is no import (C# global usings)
@@ -417,6 +461,7 @@ class _LanguageDetector(Detector):
         uses_mcp = any(p.id in MCP_PACKAGES for _, p in sdk_imports)
         if uses_mcp:
             yield from self.mcp_tools(file, text, comment_lines)
+        if uses_mcp or not self.remote_servers_need_mcp:
             yield from self.reached_servers(file, text, comment_lines)
         if uses_mcp or not self.child_servers_need_mcp:
             yield from self.started_servers(file, text, comment_lines)
@@ -427,6 +472,10 @@ class _LanguageDetector(Detector):
     ) -> Iterator[Finding]:
         """Tools an agent framework (not MCP) exposes to the model; none by default."""
         return iter(())
+
+    def own_package_ids(self, file: SourceFile, sdk_imports: list[tuple[Import, Package]]) -> frozenset[str]:
+        """The repository's own packages (``own_packages``): its examples and tests use them."""
+        return own_packages(file, self.registry)
 
     def project_defines(self, file: SourceFile, imp: Import, package: Package) -> bool:
         """Whether an SDK idiom the file uses without importing the SDK (``imp.implied``) names the
@@ -651,10 +700,7 @@ class _LanguageDetector(Detector):
         that builds it as this ecosystem spells it (the spelling the file imports, where the catalog
         lists several: Go's ``github.com/paularlott/mcp`` is not mark3labs' ``mcp-go``), else after its
         file."""
-        spelt = registry_name(package.id, self.registry) if package and self.registry else ""
-        if package and self.registry:
-            text = file.text
-            spelt = next((n for n in registry_name_all(package.id, self.registry) if f'"{n}"' in text), spelt)
+        spelt = spelt_package_name(file.text, package.id, self.registry) if package and self.registry else ""
         name = (name or (spelt if "*" not in spelt else "") or component_name_for(file.relpath)).lower()
         return self.located(file, line, "mcp_client", name, MCP_PROVIDER, metadata={"transport": "code"})
 
@@ -670,11 +716,22 @@ class _LanguageDetector(Detector):
         called = (member.rsplit(".", 1)[-1] if member else match.group(1)).split("::")[-1]
         if called == "new" and member:  # Ruby's MCP::Server.new(...)
             called = re.split(r"\.|::", member.removesuffix(".new"))[-1]
-        # FastMCP for TypeScript also builds a server per connection: ``new FastMCPSession({ name })``
-        if re.fullmatch(r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer|FastMCP(?:Session)?", called):
+        # Vercel's ``createMcpHandler((server) => {...})`` builds a server it does not name: a Next.js route
+        # file is ``route.ts``, so the server is named after the package that serves it
+        if called == "createMcpHandler":
+            name = npm_package_name(file) or component_name_for(file.relpath)
+            yield self.code_mcp_server(file, line, name.lower())
+        # FastMCP for TypeScript also builds a server per connection: ``new FastMCPSession({ name })``;
+        # mcp-use's ``createMCPServer("name", {...})`` takes its name first
+        elif re.fullmatch(
+            r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer|createMCPServer|FastMCP(?:Session)?", called
+        ):
             name = (
                 self.mcp_server_name(text, match.end())
+                or self.leading_name(text, match.end())
                 or manifest_name(file, text, match.end())
+                # mcp-framework's ``new MCPServer()`` takes its name from the package.json
+                or (npm_package_name(file) if package and package.id == "mcp-framework" else None)
                 or self.name_from_callers(file, text, match.end())
                 or component_name_for(file.relpath)
             ).lower()
@@ -1181,16 +1238,34 @@ class JavaScriptDetector(_LanguageDetector):
         ),
     )
     child_servers_need_mcp = False
-    # ``new StreamableHTTPClientTransport(new URL("https://host/mcp"))`` (also SSE and WebSocket)
+    # ``new StreamableHTTPClientTransport(new URL("https://host/mcp"))`` (also SSE and WebSocket); the Vercel
+    # AI SDK's ``createMCPClient({ transport: { type: "sse", url } })``; use-mcp's ``useMcp({ url })``: names
+    # only MCP clients have, so they count in any file importing an AI SDK
     remote_server_patterns = (
         linear(
             r"""\bnew\s+(?:SSEClientTransport|StreamableHTTPClientTransport|WebSocketClientTransport)\(\s*"""
             r"""(?:new\s+URL\(\s*)?["'`]((?:https?|wss?)://[^"'`\s$]{1,200})["'`]"""
         ),
+        linear(
+            r"""(?:createMCPClient\(\s*\{[^{}]{0,200}?\btransport\s*:\s*\{|\buseMcp\(\s*\{)[^{}]{0,300}?"""
+            r"""\burl\s*:\s*["'`]((?:https?|wss?)://[^"'`\s$]{1,200})["'`]"""
+        ),
     )
+    remote_servers_need_mcp = False
+    # the same transports handed a variable the file sets to a written URL (``const baseUrl = new
+    # URL("https://host/mcp")`` … ``new SSEClientTransport(baseUrl)``)
+    TRANSPORT_URL_VARIABLE = linear(
+        r"""\bnew\s+(?:SSEClientTransport|StreamableHTTPClientTransport|WebSocketClientTransport)\(\s*"""
+        r"""([A-Za-z_$][\w$]{0,80})\s*[,)]"""
+    )
+    # ``server.tool("name", ...)``; FastMCP's ``addTool({ name })`` and mcp-use's ``server.tool({ name })``;
+    # mcp-framework's tool classes (``class X extends MCPTool<Input> { name = "x"; ... }``)
     tool_patterns = (
         lazy_re(r"""\.(?:tool|registerTool)\(\s*["'`]([\w.:/-]{1,100})["'`]"""),
-        lazy_re(r"""\.addTool\(\s*\{[^{}]{0,300}\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]"""),
+        lazy_re(r"""\.(?:addTool|tool)\(\s*\{[^{}]{0,300}\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]"""),
+        linear(
+            r"""\bextends\s+MCPTool\b[^{}]{0,200}\{[^{}]{0,300}?\bname\s*=\s*["'`]([\w.:/-]{1,100})["'`]"""
+        ),
     )
     tool_constant_patterns = (
         linear(r"""\.(?:tool|registerTool)\(\s*((?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$]*)\s*,"""),
@@ -1219,6 +1294,19 @@ class JavaScriptDetector(_LanguageDetector):
         if file.suffix in (".jsx", ".tsx") and "`" in file.text:
             lines |= template_text_lines(file.text)
         return lines
+
+    def reached_servers(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
+        """Also a transport's URL held by a same-file variable, located where the transport is built."""
+        from common.scanner.detectors.mcp_config import reached_server
+
+        yield from super().reached_servers(file, text, comments)
+        if "ClientTransport(" not in text:
+            return
+        for match in self.TRANSPORT_URL_VARIABLE.finditer(text):
+            line = _line_at(text, match.start())
+            url = url_assignments(text).get(match.group(1))
+            if line not in comments and url and (found := reached_server(self, file, line, url)):
+                yield found
 
     def package_depends_on_mcp(self, file: SourceFile) -> bool:
         """Whether the package.json nearest above the file (within the scanned tree) declares an MCP SDK."""
@@ -2068,30 +2156,45 @@ def registry_name_all(package_id: str, registry: str) -> list[str]:
     return [package_id]
 
 
-@per_scan(stopped=False)
-def ruby_namespace_is_own(folder: str, constant: str, gems: tuple[str, ...], root: str) -> bool:
+@per_scan(stopped=None)
+def ruby_namespace_owner(folder: str, constant: str, gems: tuple[str, ...], root: str) -> str | None:
     """From ``folder`` up to the scan root: no Gemfile or gemspec declares one of ``gems``, and the
     project's ``lib/<constant>.rb`` or ``lib/<constant>/*.rb`` (or the same beside a folder on the way)
-    opens ``module <constant>`` / ``class <constant>`` itself."""
+    opens ``module <constant>`` / ``class <constant>`` itself. Then the namespace is the project's own:
+    the gem a gemspec beside that ``lib`` publishes it as (the project is that SDK, its scripts use it
+    as any user would), or ``""`` when none does (hand-written classes). None: the namespace is a gem's."""
     snake = snake_case(constant)
     opens = linear(rf"^\s*(?:module|class)\s+{re.escape(constant)}\b", re.MULTILINE)
-    defined = False
+    owner: str | None = None
     current = Path(folder)
     while True:
         if _manifests_declare(current, gems, root):
-            return False
-        if not defined:
+            return None
+        if owner is None:
             for base in (current / "lib", current):
                 candidates = [
                     base / f"{snake}.rb",
                     *sorted((base / snake).glob("*.rb"))[:MAX_NAMESPACE_FILES],
                 ]
                 if any((text := read_neighbour(path, root)) and opens.search(text) for path in candidates):
-                    defined = True
+                    owner = _published_gem(current, root)
                     break
         if str(current) == root or len(str(current)) <= len(root):
-            return defined
+            return owner
         current = current.parent
+
+
+GEMSPEC_NAME = linear(r"""^\s*\w+\.name\s*=\s*["']([^"'\n]{1,100})["']""", re.MULTILINE)
+
+
+def _published_gem(folder: Path, root: str) -> str:
+    """The name a gemspec in ``folder`` gives the gem the folder's ``lib`` is published as, else ``""``."""
+    for manifest in sorted(folder.glob("*.gemspec"))[:MAX_NAMESPACE_FILES]:
+        text = read_neighbour(manifest, root)
+        declared = GEMSPEC_NAME.search(text) if text else None
+        if declared:
+            return declared.group(1).strip()
+    return ""
 
 
 @per_scan(stopped=False)
@@ -2122,10 +2225,36 @@ class RubyDetector(_LanguageDetector):
         linear(r"""^\s*tool_name\s*\(?\s*["']([^"'\n]{1,100})["']""", re.MULTILINE),
         linear(r"""\bMCP::Tool\.define\(\s*name:\s*["']([^"'\n]{1,100})["']"""),
         linear(r"""\.define_tool\(\s*name:\s*["']([^"'\n]{1,100})["']"""),
+        # mcp-sdk.rb registers a tool as a block under its name: ``server.add_tool("add") do |params|``
+        linear(r"""\.add_tool\(\s*["']([^"'\n]{1,100})["']"""),
+        # model-context-protocol-rb: a ``ModelContextProtocol::Server::Tool`` subclass opens with its
+        # ``with_metadata do { name: "x", ... } end``
+        linear(
+            r"""<\s*(?:::)?ModelContextProtocol::Server::Tool\s+with_metadata\s+do\s*\{\s*"""
+            r"""name:\s*["']([^"'\n]{1,100})["']"""
+        ),
+        # mcp-rb's Sinatra-like DSL at the top level of a script: ``tool "greet" do``
+        linear(r"""^tool\s+["']([^"'\n]{1,100})["']\s*(?:,|do\b)""", re.MULTILINE),
     )
+    # the official gem's client transport: ``MCP::Client::HTTP.new(url: "https://host/mcp")``
+    remote_server_patterns = (
+        linear(r"""\bMCP::Client::HTTP\.new\(\s*url:\s*["']((?:https?|wss?)://[^"'\s#]{1,200})["']"""),
+    )
+    # mcp-rb names the script's server at its top level: ``name "hello-world"``
+    DSL_SERVER_NAME = linear(r"""^name\s+["']([^"'\n]{1,100})["']\s*$""", re.MULTILINE)
     # a tool class of the official gem (``< MCP::Tool``) or of fast-mcp (``< FastMcp::Tool``)
     TOOL_CLASS = linear(r"^\s*class\s+((?:\w+::)*\w+)\s*<\s*(?:::)?(MCP|FastMcp)::Tool\b", re.MULTILINE)
     idiom_is_import = True  # Bundler.require (Rails) loads every gem: its constants need no require
+
+    def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
+        """Tools, and the server an mcp-rb script names at its top level (``name "x"`` beside its
+        ``tool "y" do`` blocks)."""
+        yield from super().mcp_tools(file, text, comments)
+        named = self.DSL_SERVER_NAME.search(text)
+        if named and re.search(r"^tool\s", text, re.MULTILINE):
+            line = _line_at(text, named.start())
+            if line not in comments:
+                yield self.code_mcp_server(file, line, named.group(1).lower())
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """``tool_name "x"``, ``MCP::Tool.define(name: "x")``, and a tool class that names itself nowhere:
@@ -2235,22 +2364,50 @@ class RubyDetector(_LanguageDetector):
         (linear(r"\b(OpenAI)(?:::Client\.new|\.configure)\b"), "openai"),
         (linear(r"\b(Anthropic)(?:::Client\.new|\.configure)\b"), "anthropic"),
         (linear(r"\b(RubyLLM)(?:\.(?:chat|configure|embed|paint)\b|::Tool\b)"), "ruby-llm"),
-        (linear(r"\b(MCP)::(?:Server|Tool|Client|Prompt|Resource)\b"), "mcp"),
+        (linear(r"\b(MCP)::(?:Server|Tool|\w{0,20}Client|Prompt|Resource)\b"), "mcp"),
+        (linear(r"\b(ModelContextProtocol|ActionMCP)::(?:Server|Tool|Prompt|Resource)\b"), "mcp"),
         (linear(r"\b(Langchain)::(?:LLM|Assistant|Vectorsearch)::"), "langchain"),
     )
+
+    def namespace_owner(self, file: SourceFile, imp: Import, package: Package) -> str | None:
+        """Whose the constant an idiom uses is (``ruby_namespace_owner``); None: the gem's."""
+        constant = imp.bindings[0] if imp.bindings else ""
+        if not constant or not imp.implied:
+            return None
+        if imp.module.startswith("Langchain::"):  # a langchainrb store wrapper is the framework's constant
+            package = lookup_package("id", "langchain") or package
+        gems = tuple(registry_name_all(package.id, self.registry))
+        return ruby_namespace_owner(str(file.path.parent), constant, gems, scan_root_of(file))
 
     def project_defines(self, file: SourceFile, imp: Import, package: Package) -> bool:
         """``MCP::Server.new`` in a project whose own ``lib/mcp/*.rb`` opens ``module MCP`` and whose
         Gemfile or gemspec declares no such gem: the project's own classes (a hand-written server), not
         the gem's. A constant is the gem's whenever a manifest declares the gem (Bundler.require, or a
-        project that reopens the gem's module to extend it)."""
-        constant = imp.bindings[0] if imp.bindings else ""
-        if not constant:
-            return False
-        if imp.module.startswith("Langchain::"):  # a langchainrb store wrapper is the framework's constant
-            package = lookup_package("id", "langchain") or package
-        gems = tuple(registry_name_all(package.id, self.registry))
-        return ruby_namespace_is_own(str(file.path.parent), constant, gems, scan_root_of(file))
+        project that reopens the gem's module to extend it). A project that publishes that ``lib`` as a
+        gem is an MCP SDK of its own: its scripts' servers, tools and clients are built with an SDK (an
+        LLM SDK's own specs stay the project's code under test)."""
+        owner = self.namespace_owner(file, imp, package)
+        return owner == "" or (owner is not None and package.id not in MCP_PACKAGES)
+
+    def own_sdks(self, file: SourceFile, sdk_imports: list[tuple[Import, Package]]) -> dict[str, str]:
+        """Catalog ids of the SDKs whose namespace the project publishes itself, each with its gem."""
+        owned = {
+            package.id: self.namespace_owner(file, imp, package)
+            for imp, package in sdk_imports
+            if package.id in MCP_PACKAGES
+        }
+        return {package_id: gem for package_id, gem in owned.items() if gem}
+
+    def own_package_ids(self, file: SourceFile, sdk_imports: list[tuple[Import, Package]]) -> frozenset[str]:
+        return super().own_package_ids(file, sdk_imports) | frozenset(self.own_sdks(file, sdk_imports))
+
+    def code_mcp_client(
+        self, file: SourceFile, line: int, name: str | None, package: Package | None = None
+    ) -> Finding:
+        """A nameless client of the project's own SDK is named after the gem it publishes."""
+        if name is None and package is not None:
+            name = self.own_sdks(file, self.sdk_imports(file.text)).get(package.id)
+        return super().code_mcp_client(file, line, name, package)
 
     def imports(self, text: str) -> Iterator[Import]:
         for match in self.REQUIRE.finditer(text):

@@ -1004,6 +1004,8 @@ BUILD_FILES = ("pom.xml", "build.gradle", "build.gradle.kts")
 # milestones' ``spring-ai-mcp-client[-webflux]-spring-boot-starter``)
 SPRING_MCP_CLIENT_STARTER = linear(r"spring-ai-(?:starter-)?mcp-client[\w-]*")
 SPRING_MCP_CLIENT = "spring-ai-starter-mcp-client"
+# the name a Spring AI MCP server declares when ``spring.ai.mcp.server.name`` is not set (its default)
+SPRING_DEFAULT_SERVER_NAME = "mcp-server"
 
 
 @per_scan(stopped=False)
@@ -1092,10 +1094,18 @@ class SpringMcpDetector(Detector):
     def unnamed_server(
         self, file: SourceFile, application: tuple[str, int] | None, server_keys: bool
     ) -> Iterator[Finding]:
-        """A Spring AI MCP server the config does not name is listed under the application's name
-        (``spring.application.name``), when the config sets it up or the project has its starter."""
-        if application and (server_keys or self.builds_mcp_server(file)):
-            yield self.server(file, application[0], application[1], {"transport": "code"})
+        """An MCP server the config does not name, when the config sets it up or the project has its
+        starter, under the name it declares to clients: Spring AI's default server name (``mcp-server``);
+        Quarkus MCP Server's default, the application's name (``quarkus.application.name``)."""
+        if not (server_keys or self.builds_mcp_server(file)):
+            return
+        if b"quarkus" in file.data and b"spring" not in file.data:
+            if application:
+                yield self.server(file, application[0], application[1], {"transport": "code"})
+            return
+        yield self.server(
+            file, SPRING_DEFAULT_SERVER_NAME, application[1] if application else 1, {"transport": "code"}
+        )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
         if file.suffix == ".properties":

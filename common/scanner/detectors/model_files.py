@@ -589,6 +589,14 @@ def is_document_store(globals_: list[str]) -> bool:
     )
 
 
+def is_vector_index_segment(file: SourceFile) -> bool:
+    """Whether the file is a Chroma HNSW segment's metadata pickle (``vector_index_segment``)."""
+    segment = load_config()["vector_index_segment"]
+    return file.name == segment["pickle"] and any(
+        (file.path.parent / name).is_file() for name in segment["beside"]
+    )
+
+
 def is_fitted_preprocessor(globals_: list[str]) -> bool:
     """Whether a pickle holds a fitted scikit-learn preprocessor (a scaler, an encoder, a vectorizer) and
     nothing else: it transforms a model's inputs, it is no model."""
@@ -635,6 +643,8 @@ class ModelFileDetector(Detector):
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
         config = load_config()
+        if is_vector_index_segment(file):
+            return []
         try:
             with file.open() as handle:
                 stat = os.fstat(handle.fileno())

@@ -3,18 +3,20 @@
 Component model (families and mappings are in ``data/n8n.yaml``):
 
 * the workflow itself -> ``workflow`` named by the workflow name; it ``has_node`` every component below;
-* agents (AI Agent, Agent Tool, OpenAI Assistant) and chains -> ``agent_framework`` named
-  ``<workflow>/<node>`` (a node name is only unique inside its workflow);
+* agents (AI Agent, Agent Tool, OpenAI Assistant) -> ``agent_framework`` named ``<workflow>/<node>`` (a
+  node name is only unique inside its workflow); chains (one fixed call of their model) are no component
+  of their own, the model and provider attached to them are;
 * chat models, LLMs, embeddings and the classic ``n8n-nodes-base.openAi`` node -> the ``llm_provider``
   (catalog id, e.g. ``openai``) plus a ``model`` when the node names one (plain string or the
   ``{"__rl": true, "value": …}`` resource locator; expressions are not model ids);
 * vector stores -> ``vector_db`` (catalog id, e.g. ``pinecone``);
 * memories, output parsers, retrievers, document loaders and text splitters are not components (plumbing
   of the agent or chain they hang off, never a tool the model calls);
-* tools -> ``tool`` named ``<workflow>/<node>``; the LangChain Code node and LangChain nodes of no known
-  family only when an ``ai_tool`` connection hands them to an agent (otherwise they are steps); MCP client
-  tools -> ``mcp_client`` (plus the remote ``mcp_server`` it connects to, named by host); MCP server
-  triggers -> ``mcp_server``;
+* tools -> ``tool`` named as the agent sees it: the name the node declares, else the node's name (the
+  same tool in several workflows is one component with a location in each); the LangChain Code node and
+  LangChain nodes of no known family only when an ``ai_tool`` connection hands them to an agent
+  (otherwise they are steps); MCP client tools -> ``mcp_client`` (plus the remote ``mcp_server`` it
+  connects to, named by host); MCP server triggers -> ``mcp_server``;
 * triggers are not components: an unauthenticated webhook / form / public chat / MCP trigger flags the
   workflow ``webhook_no_auth``.
 
@@ -344,7 +346,12 @@ class WorkflowAnalysis:
         component_type = self.rules["component_types"].get(family)
         if component_type is None:
             return []
-        name = self.declared_tool_name(node) or f"{self.name}/{node.name}"
+        # a tool is named as the agent sees it: the name its node declares, else the node's own name
+        # (what n8n hands the model); an agent node is ``<workflow>/<node>``
+        if component_type == "tool":
+            name = self.declared_tool_name(node) or node.name
+        else:
+            name = f"{self.name}/{node.name}"
         metadata = {"family": family, "node_type": node.type, "workflow": self.name}
         finding = Finding(
             key=component_key(component_type, name.lower()),
@@ -375,7 +382,7 @@ class WorkflowAnalysis:
         """A vector store node in ``retrieve-as-tool`` mode is a tool the agent calls, by its ``toolName``
         (the name the model sees), or the node's name when the export has none."""
         tool_name = node.parameters.get("toolName")
-        name = tool_name if isinstance(tool_name, str) and tool_name.strip() else f"{self.name}/{node.name}"
+        name = tool_name if isinstance(tool_name, str) and tool_name.strip() else node.name
         return Finding(
             key=component_key("tool", name.lower()),
             name=name,

@@ -83,11 +83,15 @@ MCP_PROVIDER = "Model Context Protocol"
 # AWS SDKs that reach every service: only the service named in ``client("bedrock-runtime")`` makes one AI
 GENERIC_AWS_SDKS = ("boto3", "aioboto3", "aiobotocore")
 # agent-framework classes that configure the MCP server an agent connects to (pydantic-ai, OpenAI Agents,
-# Agno's ``MCPTools(command="uvx pkg")`` / ``MCPTools(url=...)``)
+# Agno's ``MCPTools(command="uvx pkg")`` / ``MCPTools(url=...)``, Semantic Kernel's MCP plugins)
 CONFIGURED_MCP_SERVERS = frozenset(
     {"MCPServerStdio", "MCPServerSse", "MCPServerSSE", "MCPServerHTTP", "MCPTools"}
     | {"MCPServerStreamableHttp", "MCPServerStreamableHTTP"}
+    | {"MCPStdioPlugin", "MCPSsePlugin", "MCPStreamableHttpPlugin", "MCPWebsocketPlugin"}
 )
+# MCP clients whose first argument is the server: a URL reaches a remote one (FastMCP's ``Client(url)``
+# infers its transport from it; LlamaIndex's ``BasicMCPClient(url)``); a command, script or config does not
+URL_OR_COMMAND_CLIENTS = frozenset({"Client", "BasicMCPClient"})
 # how an MCP client reaches a remote server by URL: the MCP SDK's transports (``streamablehttp_client(url)``)
 # and Google ADK's connection parameters (``MCPToolset(connection_params=SseConnectionParams(url=...))``);
 # a remote server is named by its host, as an unnamed ``MCPServerSSE(url=...)`` is
@@ -105,8 +109,9 @@ MCP_CLIENT_LOADERS = frozenset({"from_dict", "from_config_file"})
 # Google ADK), AutoGen's, FastMCP's transport (a name too generic to count from any other package)
 STARTED_SERVER_CLASSES = frozenset({"StdioServerParameters", "StdioServerParams", "StdioTransport"})
 # FastMCP's class methods that build a whole server from an API description (``FastMCP.from_openapi(spec,
-# client, name="x")``, ``FastMCP.from_fastapi(app)``): the server's tools are the API's operations
-MCP_SERVER_FACTORIES = frozenset({"from_openapi", "from_fastapi"})
+# client, name="x")``, ``FastMCP.from_fastapi(app)``): the server's tools are the API's operations; or
+# from another server it fronts (``FastMCP.as_proxy(backend, name="x")``): the backend's tools
+MCP_SERVER_FACTORIES = frozenset({"from_openapi", "from_fastapi", "as_proxy"})
 # ``mock_llm.assert_called_once_with(\n    model="llama3.1", ...)``: the arguments a test expects a mocked
 # call to have received, never a model the code uses (unittest.mock's assertion methods)
 MOCK_ASSERTIONS = frozenset(
@@ -158,6 +163,10 @@ HANDED_TOOL_WRAPPERS = {
 # a framework's base class for a set of tools whose methods it registers itself (Agno, Phidata)
 TOOLKIT_BASES = {"Toolkit"}
 PAYLOAD_MODEL_KEYS = {"model", "model_name", "model_id", "modelId", "embedding_model"}
+# where a schema shows an example payload (pydantic's ``schema_extra`` / ``json_schema_extra``, the
+# ``example(s)`` of ``Field``, FastAPI's ``Body``/``openapi_examples``): documentation of the API, its model
+# ids configure nothing
+SCHEMA_EXAMPLE_NAMES = {"schema_extra", "json_schema_extra", "example", "examples", "openapi_examples"}
 # a framework's factory that builds a tool around an object that is no function (a retriever), named by
 # an argument: LangChain's ``create_retriever_tool(retriever, "docs_search", "description")``
 NAMED_TOOL_FACTORIES = {"create_retriever_tool": 1}
@@ -881,7 +890,7 @@ class _Analyzer:
             self.analyse_served_routes(call)
         elif method in MCP_SERVER_FACTORIES and package.id == "fastmcp":
             name = self.literal(next((k.value for k in call.keywords if k.arg == "name"), None))
-            self.add_mcp_server(name, call, "generated")
+            self.add_mcp_server(name, call, "proxy" if method == "as_proxy" else "generated")
         elif (
             method in self.rules["mcp_client_classes"]
             and (package.id in ("mcp", "fastmcp") or "mcp" in method.lower())
@@ -897,8 +906,11 @@ class _Analyzer:
                 self.analyse_configured_mcp_server(
                     call, method, remote_only=method in REMOTE_SERVER_TRANSPORTS
                 )
-            elif package.id == "fastmcp" and method == "Client" and self.reaches_url(call):
-                # FastMCP's ``Client("https://host/mcp")`` infers its transport from the address
+            elif (
+                method in URL_OR_COMMAND_CLIENTS
+                and (package.id == "fastmcp" or method != "Client")
+                and self.reaches_url(call)
+            ):
                 self.analyse_configured_mcp_server(call, method, remote_only=True)
         elif method in REMOTE_SERVER_PARAMS:
             self.analyse_configured_mcp_server(call, method, remote_only=True)
@@ -983,7 +995,7 @@ class _Analyzer:
                 }
             )
         first = text(call.args[0]) if call.args else None
-        stdio = method == "MCPServerStdio"
+        stdio = "stdio" in method.lower()
         spec: dict = {}
         command = text(keywords.get("command")) or (first if stdio else None)
         url = text(keywords.get("url")) or (None if stdio else first)
@@ -994,7 +1006,7 @@ class _Analyzer:
             args_node = keywords.get("args") or (call.args[1] if len(call.args) > 1 else None)
             spec = {"command": command, "args": strings(args_node)}
         elif url:
-            spec = {"url": url, "type": "sse" if method.lower().endswith("sse") else "http"}
+            spec = {"url": url, "type": "sse" if "sse" in method.lower() else "http"}
         elif not declared:
             return
         version, flags, described, name = None, set(), {}, declared
@@ -1443,9 +1455,31 @@ class _Analyzer:
                             if isinstance(target, ast.Name):
                                 self.instance_models[target.id] = model[0]
 
+    def schema_example_nodes(self) -> set[int]:
+        """Ids of the dicts inside a schema's example payloads (``SCHEMA_EXAMPLE_NAMES``)."""
+        examples: list[ast.AST] = [
+            node.value
+            for node in self.of(ast.Assign)
+            if any(isinstance(t, ast.Name) and t.id in SCHEMA_EXAMPLE_NAMES for t in node.targets)
+        ]
+        examples += [node.value for node in self.of(ast.keyword) if node.arg in SCHEMA_EXAMPLE_NAMES]
+        examples += [
+            value
+            for node in self.of(ast.Dict)
+            for key, value in zip(node.keys, node.values, strict=True)
+            if isinstance(key, ast.Constant) and key.value in SCHEMA_EXAMPLE_NAMES
+        ]
+        return {
+            id(inner) for example in examples for inner in ast.walk(example) if isinstance(inner, ast.Dict)
+        }
+
     def analyse_payload_models(self) -> None:
-        """``{"model": "gpt-4o"}`` request bodies of raw HTTP calls (only catalog ids count)."""
+        """``{"model": "gpt-4o"}`` request bodies of raw HTTP calls (only catalog ids count); not the
+        example payloads a schema documents."""
+        examples = self.schema_example_nodes()
         for node in self.of(ast.Dict):
+            if id(node) in examples:
+                continue
             for key, value in zip(node.keys, node.values, strict=True):
                 if isinstance(key, ast.Constant) and key.value in PAYLOAD_MODEL_KEYS:
                     literal = self.string_value(
@@ -1687,6 +1721,46 @@ def triple_quoted_lines(text: str) -> set[int]:
     return lines
 
 
+# the opening of a schema's example payload: ``schema_extra = {``, ``json_schema_extra={``,
+# ``"json_schema_extra": {``, ``examples=[``, ``example={`` (names in ``SCHEMA_EXAMPLE_NAMES``)
+SCHEMA_EXAMPLE_OPENING = lazy_re(
+    r"""\b["']?(?:json_schema_extra|schema_extra|openapi_examples|examples?)["']?\s*[:=]\s*[\[{(]"""
+)
+MAX_EXAMPLE_CHARS = 20_000  # a longer payload is not read to its end (its tail stays as it is)
+
+
+def without_schema_examples(text: str) -> str:
+    """``text`` with the example payloads a schema documents blanked out (same length, same lines): model
+    ids in them document an API, they configure nothing."""
+    if "xample" not in text and "schema_extra" not in text:
+        return text
+    spans: list[tuple[int, int]] = []
+    end = 0
+    for match in SCHEMA_EXAMPLE_OPENING.finditer(text):
+        if match.start() < end:
+            continue
+        depth, index = 0, match.end() - 1
+        limit = min(len(text), index + MAX_EXAMPLE_CHARS)
+        while index < limit:
+            char = text[index]
+            depth += char in "[{("
+            depth -= char in "]})"
+            index += 1
+            if depth == 0:
+                break
+        end = index
+        spans.append((match.end(), index))
+    if not spans:
+        return text
+    pieces, last = [], 0
+    for start, stop in spans:
+        pieces.append(text[last:start])
+        pieces.append(re.sub(r"[^\n]", " ", text[start:stop]))
+        last = stop
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
 def hash_comment_offsets(text: str) -> dict[int, int]:
     """Line -> offset in ``text`` of the ``#`` that opens a comment after code on that line (a ``#``
     inside a string literal opens none). One pass over the text."""
@@ -1792,18 +1866,19 @@ class PythonDetector(Detector):
         comments = {n for n, raw in enumerate(file.lines, start=1) if raw.lstrip().startswith("#")}
         comments |= triple_quoted_lines(file.text)
         reported = {f.key for f in findings if f.type == "model"}
+        text = without_schema_examples(file.text)
         # a model file downloaded, or a model repository cloned
         yield from self.models_at_offsets(file, hf_url_models(file.text), comments, reported, hf_context=True)
         if file.scope == "test" and not calls_live_provider(file.text):
             return  # a literal id in a test is input data for the code under test; calls count, above
         # ``.../models/gemini-pro:generateContent``
         yield from self.models_at_offsets(
-            file, google_path_models(file.text), comments, reported, evidence=CATALOG_LITERAL
+            file, google_path_models(text), comments, reported, evidence=CATALOG_LITERAL
         )
         # an ARN says Bedrock itself: ``f"arn:aws:bedrock:{region}::foundation-model/amazon.titan-…"``
-        yield from self.models_at_offsets(file, bedrock_arn_models(file.text), comments, reported)
+        yield from self.models_at_offsets(file, bedrock_arn_models(text), comments, reported)
         # ``"openai:gpt-4o",  # "openai:gpt-4o-mini"``: the alternative a comment keeps is no model
-        for line, value in code_model_literals(file.text, comments, hash_comment_offsets(file.text)):
+        for line, value in code_model_literals(text, comments, hash_comment_offsets(text)):
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and found[0] not in reported:
                 reported.add(found[0])

@@ -95,7 +95,22 @@ SHARED_KEY_PREFIX = linear(r"AIza")
 NOT_AI_SERVICE = linear(
     r"MAPS|FIREBASE|YOUTUBE|PLACES|GEOCOD|RECAPTCHA|ANALYTICS|CALENDAR|DRIVE|SHEETS|TRANSLATE"
 )
+# what only a Firebase web config (``firebaseConfig = { apiKey, authDomain, ... }``), an Android
+# ``google-services.json`` (``"current_key"``) or an iOS ``GoogleService-Info.plist`` (``GCM_SENDER_ID``,
+# ``GOOGLE_APP_ID``) holds beside its ``AIza`` key: that key is the app's
+# Firebase key, however generically it is named (``apiKey``)
+FIREBASE_CONFIG = linear(
+    r"authDomain|auth_domain|messagingSenderId|messaging_sender_id|firebaseapp\.com|current_key"
+    r"|GCM_SENDER_ID|GOOGLE_APP_ID"
+)
+FIREBASE_CONFIG_LINES = 8  # a config object's fields sit within a few lines of its key
 YAML_SUFFIXES = (".yml", ".yaml")
+
+
+def in_firebase_config(lines: list[str], number: int) -> bool:
+    """Whether line ``number`` (1-based) sits among a Firebase config's fields."""
+    window = lines[max(0, number - 1 - FIREBASE_CONFIG_LINES) : number + FIREBASE_CONFIG_LINES]
+    return any(FIREBASE_CONFIG.search(line) for line in window if len(line) <= 5000)
 
 
 @cache
@@ -210,6 +225,8 @@ class SecretsDetector(Detector):
         if SHARED_KEY_PREFIX.match(value) and NOT_AI_SERVICE.search(variable):
             return  # a Google API key for Maps or Firebase is no AI credential
         named = lookup_package("id", provider_variables().get(variable, ""))
+        if SHARED_KEY_PREFIX.match(value) and not named and in_firebase_config(file.lines, number):
+            return  # a Google API key in a Firebase config is the app's Firebase key, no AI credential
         if named and named.provider == rule["provider"]:
             provider_id = named.id  # GEMINI_API_KEY=AIza…: the package its variable names, as config_env does
         provider = rule["provider"]

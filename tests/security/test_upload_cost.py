@@ -1,0 +1,111 @@
+"""An uploaded BOM's cost to the API: the schema pass costs microseconds per JSON value (a minute of CPU for
+an upload at ``IMPORT_MAX_CONTENT_LENGTH``), so it runs in the ingest worker under its soft time limit, and
+the API only parses the body and reads its top level (docs/security.md, "Uploaded BOMs")."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
+from sqlalchemy import update
+
+from common.bom import importer
+from common.db import session_scope
+from common.models import Scan, ScanResultPayload
+from common.models.base import utcnow
+from workers.base import TIME_LIMIT_ERROR
+from workers.ingest import ingest_scan
+
+IMPORT = "/api/v1/scans/import"
+
+
+def _cheap_values_bom(properties: int) -> str:
+    """One component of many properties: the plainest values the schema still visits one by one."""
+    component = {
+        "type": "library",
+        "name": "openai",
+        "purl": "pkg:pypi/openai@1.30.0",
+        "properties": [{"name": f"p{i}", "value": "v"} for i in range(properties)],
+    }
+    return json.dumps(
+        {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [component]}
+    )
+
+
+def _refuse_to_validate():
+    raise AssertionError("the schema ran in the API")
+
+
+def test_the_api_stores_an_upload_without_running_its_schema(client, make_user, held_ingest, monkeypatch):
+    monkeypatch.setattr(importer, "_cyclonedx_validator", _refuse_to_validate)
+    monkeypatch.setattr(importer, "_result_validator", _refuse_to_validate)
+    user = make_user()
+    body = _cheap_values_bom(20_000)
+    response = client.post(IMPORT, data=body, content_type="application/json", headers=user.headers())
+    assert response.status_code == 202, response.json
+    assert held_ingest == [response.json["id"]]
+    with session_scope() as session:
+        assert session.get(ScanResultPayload, response.json["id"]).payload == json.loads(body)
+
+
+def test_an_upload_past_the_workers_time_limit_fails_its_scan(client, make_user, held_ingest, monkeypatch):
+    """The soft time limit reached in the schema pass ends the scan failed, its stored body gone, instead of
+    leaving it running until the hard limit kills the worker process and the reconciler re-sends it."""
+    user = make_user()
+    response = client.post(
+        IMPORT, data=_cheap_values_bom(10), content_type="application/json", headers=user.headers()
+    )
+    assert response.status_code == 202, response.json
+
+    def out_of_time(_document):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(importer, "import_document", out_of_time)
+    ingest_scan.apply(args=(response.json["id"],), throw=True)
+    with session_scope() as session:
+        scan = session.get(Scan, response.json["id"])
+        assert (scan.status, scan.error) == ("failed", TIME_LIMIT_ERROR)
+        assert session.get(ScanResultPayload, scan.id) is None
+
+
+def test_ingesting_an_upload_twice_leaves_one_result(client, make_user, held_ingest):
+    user = make_user()
+    response = client.post(
+        IMPORT, data=_cheap_values_bom(10), content_type="application/json", headers=user.headers()
+    )
+    scan_id = response.json["id"]
+    states = []
+    for _ in range(2):
+        ingest_scan.apply(args=(scan_id,), throw=True)
+        components = client.get(f"/api/v1/scans/{scan_id}/components", headers=user.headers()).json
+        scan = client.get(f"/api/v1/scans/{scan_id}", headers=user.headers()).json
+        states.append((scan["status"], scan["finished_at"], [c["id"] for c in components["items"]]))
+    assert states[0][0] == "completed" and len(states[0][2]) == 1
+    assert states[1] == states[0]
+
+
+def test_an_upload_validates_with_a_fresh_heartbeat(client, make_user, held_ingest, monkeypatch):
+    """The reconciler fails a running scan silent for ``SCAN_STALE_MINUTES``: an upload that waited on a
+    backlog is marked alive when its validation starts, so the reconciler does not take a long schema pass
+    for a vanished worker."""
+    user = make_user()
+    response = client.post(
+        IMPORT, data=_cheap_values_bom(10), content_type="application/json", headers=user.headers()
+    )
+    scan_id = response.json["id"]
+    long_ago = utcnow() - timedelta(hours=1)
+    with session_scope() as session:
+        session.execute(update(Scan).where(Scan.id == scan_id).values(heartbeat_at=long_ago))
+    heartbeats = []
+    validate = importer.import_document
+
+    def validate_noting_the_heartbeat(document):
+        with session_scope() as session:
+            heartbeats.append(session.get(Scan, scan_id).heartbeat_at)
+        return validate(document)
+
+    monkeypatch.setattr(importer, "import_document", validate_noting_the_heartbeat)
+    ingest_scan.apply(args=(scan_id,), throw=True)
+    assert heartbeats[0] > long_ago + timedelta(minutes=59)
+    assert client.get(f"/api/v1/scans/{scan_id}", headers=user.headers()).json["status"] == "completed"
