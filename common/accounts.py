@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session, aliased
 
 from common.models import Membership, Organization, User
@@ -44,6 +45,43 @@ def lock_organization(session: Session, organization_id: str) -> None:
     session.execute(
         select(Organization.id).where(Organization.id == organization_id).with_for_update(key_share=True)
     )
+
+
+# ``FOR KEY SHARE``: it blocks only the organization's deletion (or a change of its id), never another
+# worker holding it nor ``lock_organization``. Built once: every worker transaction of a job runs it.
+_HOLD_ORGANIZATION = (
+    select(Organization.id)
+    .where(Organization.id == bindparam("organization_id"))
+    .with_for_update(read=True, key_share=True)
+)
+
+
+def hold_organization(session: Session, organization_id: str) -> bool:
+    """Keep the organization from being deleted until the transaction ends; False when it is gone.
+
+    Deleting an organization locks its row, then (its foreign keys' cascades) its scans and every row
+    below them. A worker's transaction that locked one of those rows and then wrote a row referencing the
+    organization, whose foreign key check waits for the organization's row, deadlocked with the deletion,
+    which PostgreSQL then failed (a 503). Taken before any other lock of the transaction, this puts it in
+    the deletion's order: it waits for the deletion to end and finds nothing, or the deletion waits for it."""
+    return session.scalar(_HOLD_ORGANIZATION, {"organization_id": organization_id}) is not None
+
+
+@functools.cache
+def _hold_organization_of(model: type) -> Select:
+    return (
+        select(Organization.id)
+        .join(model, model.organization_id == Organization.id)
+        .where(model.id == bindparam("row_id"))
+        .with_for_update(of=Organization, read=True, key_share=True)
+    )
+
+
+def hold_organization_of(session: Session, model: type, row_id: str) -> str | None:
+    """``hold_organization`` for the organization of ``model``'s row ``row_id`` (a scan, a job), found and
+    held in one statement before the row itself is locked: its id, or None when the row or its
+    organization is gone."""
+    return session.scalar(_hold_organization_of(model), {"row_id": row_id})
 
 
 def create_user(

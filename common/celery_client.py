@@ -158,14 +158,21 @@ class PublishingChannel(kombu_redis.Channel):
         return self._consuming_client
 
     def _publisher(self) -> redis.Redis:
+        if self.connection is None:
+            # Closed under a publish that still holds it: kombu's ``Producer._publish`` keeps the channel it
+            # began with while a queue's declaration reconnects (closing that channel) and revives only the
+            # queue. A connection error has kombu's retrying publish revive the producer and send again on
+            # a fresh channel; without it, kombu failed on the closed channel (AttributeError, task lost).
+            raise redis.ConnectionError("the broker channel was closed by a reconnect")
         shared = self._publishing_client
         if shared is None or shared.connection_pool is not self.pool:
             shared = self._publishing_client = self._create_client()
         return shared
 
     def create_publish_batch(self, max_size):
-        leading, self.leading = self.leading, None
-        return LeadingBatch(self, max_size, leading)
+        batch = LeadingBatch(self, max_size, self.leading)
+        self.leading = None  # taken only by a batch made: ``enqueue`` tells a send moved to a fresh channel
+        return batch
 
 
 class PublishingTransport(kombu_redis.Transport):
@@ -222,6 +229,12 @@ def enqueue(task_name: str, *args, countdown: float | None = None, leading: Lead
                         channel.leading = leading
                 try:
                     client.send_task(task_name, producer=producer, **options)
+                    if leading is not None and channel.leading is leading:
+                        # kombu reconnected mid-send and batched the task on a fresh channel without
+                        # ``leading``: that batch is dropped; the fallback sends them first, then the task.
+                        raise BatchPublishError(
+                            "the send moved to a fresh broker channel without its leading"
+                        )
                 finally:
                     if leading is not None:
                         channel.leading = None

@@ -15,6 +15,7 @@ import secrets
 import socket
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -206,16 +207,33 @@ def scan_queue(monkeypatch):
 
 @pytest.fixture
 def held_ingest(monkeypatch):
-    """The scan messages the API sends held back, their scan ids listed (``scans.ingest`` for results and
-    uploads, ``scans.run`` for ``POST /scans``): a test reads the stored result before ingest deletes it,
-    or runs the task itself, whether a worker is running or not."""
+    """The scan messages the test's own requests make the API send held back, their scan ids listed
+    (``scans.ingest`` for results and uploads, ``scans.run`` for ``POST /scans``): a test reads the stored
+    result before ingest deletes it, or runs the task itself, whether a worker is running or not.
+
+    Only the test's thread is held (the test client runs its requests there): the session's worker may
+    still be finishing an earlier test's scan, whose result it posts to ``live_server`` in a thread of its
+    own. Held too, that scan's ``scans.ingest`` was lost and its id listed beside the test's."""
     from web.api import internal, scans
 
     held: list[str] = []
-    monkeypatch.setattr(internal, "enqueue", lambda _task, scan_id: held.append(scan_id))
-    monkeypatch.setattr(
-        scans, "enqueue_or_leave_queued", lambda scan, *_args, **_kwargs: held.append(scan.id)
-    )
+    test_thread = threading.current_thread()
+    send_ingest, send_scan = internal.enqueue, scans.enqueue_or_leave_queued
+
+    def hold_ingest(task_name, scan_id):
+        if threading.current_thread() is not test_thread:
+            return send_ingest(task_name, scan_id)
+        held.append(scan_id)
+        return None
+
+    def hold_scan(scan, *args, **kwargs):
+        if threading.current_thread() is not test_thread:
+            return send_scan(scan, *args, **kwargs)
+        held.append(scan.id)
+        return None
+
+    monkeypatch.setattr(internal, "enqueue", hold_ingest)
+    monkeypatch.setattr(scans, "enqueue_or_leave_queued", hold_scan)
     return held
 
 

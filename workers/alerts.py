@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from common import alerting, events, jobs
+from common.accounts import hold_organization
 from common.baseline import previous_completed_scan
 from common.db import session_scope
 from common.jobs import JobStatus
@@ -85,10 +86,13 @@ def gather_facts(session: Session, scan: Scan, triggers: set[str]) -> alerting.S
 def _open_alert(
     rule: AlertRule, scan_id: str, facts: alerting.ScanFacts, match: alerting.Match
 ) -> Alert | None:
-    """The new alert, or None when an unresolved one already covers this rule and target."""
+    """The new alert, or None when an unresolved one already covers this rule and target (or the
+    organization is gone). The organization is held first, in its deletion's order (``hold_organization``)."""
     key = open_key(rule.id, facts.target)
     try:
         with session_scope() as session:
+            if not hold_organization(session, rule.organization_id):
+                return None
             current = session.scalar(select(Alert).where(Alert.open_key == key).with_for_update())
             if current is not None:
                 if scan_id not in (current.scan_id, current.last_scan_id):

@@ -20,6 +20,7 @@ from celery.exceptions import Retry, SoftTimeLimitExceeded
 from sqlalchemy.exc import OperationalError
 
 from common import events, jobs
+from common.accounts import hold_organization_of
 from common.db import session_scope
 from common.jobs import JobEvent, JobMixin
 from common.redis_client import get_redis
@@ -166,10 +167,13 @@ class PlatformTask(Task):
         """Run the body as the tracked job of ``model`` row ``row_id``.
 
         Yields ``None`` when there is nothing to do (row gone or already finished).
-        ``finish=False`` leaves the row ``running`` for a follow-up task to complete.
+        ``finish=False`` leaves the row ``running`` for a follow-up task to complete. The row's
+        organization is held before the row is locked, in its deletion's order (``hold_organization``):
+        the start's webhook event references it.
         """
         with session_scope() as session:
-            row = session.get(model, row_id, with_for_update=True)
+            held = hold_organization_of(session, model, row_id)
+            row = session.get(model, row_id, with_for_update=True) if held else None
             if row is None or jobs.is_finished(row):
                 log.info("%s %s: nothing to do (%s)", self.name, row_id, row and row.status)
                 yield None
@@ -229,9 +233,11 @@ class PlatformTask(Task):
 
 
 def settle(model: type[JobMixin], row_id: str, transition: Callable[[JobMixin], JobEvent | None]) -> None:
-    """End a job that is still unfinished; one finished meanwhile (another delivery) is left as it is."""
+    """End a job that is still unfinished; one finished meanwhile (another delivery) is left as it is.
+    The row's organization is held first, in its deletion's order (``hold_organization``)."""
     with session_scope() as session:
-        row = session.get(model, row_id, with_for_update=True)
+        held = hold_organization_of(session, model, row_id)
+        row = session.get(model, row_id, with_for_update=True) if held else None
         if row is None or jobs.is_finished(row):
             return
         events.record_job_event(session, transition(row))

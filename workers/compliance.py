@@ -18,6 +18,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from common import events, jobs
+from common.accounts import hold_organization, hold_organization_of
 from common.baseline import mark_against_previous_scan, references_baseline
 from common.compliance import ComponentTable, evaluate_frameworks, evaluate_policies, load_frameworks
 from common.compliance.framework import Framework
@@ -58,9 +59,12 @@ def _start_automatic_run(scan_id: str) -> tuple[str, str] | None:
     Returns its id and organization; None when the scan is gone or unfinished, or its run has ended.
     A scan has one automatic run: a redelivered message starts again the unfinished run it created
     before and leaves a finished one alone. The scan row's lock makes two concurrent deliveries look
-    for the run one after the other (a lock on a run that does not exist yet would lock nothing).
+    for the run one after the other (a lock on a run that does not exist yet would lock nothing). The
+    organization is held before the scan is locked, in the order its deletion locks them.
     """
     with session_scope() as session:
+        if hold_organization_of(session, Scan, scan_id) is None:
+            return None
         scan = session.get(Scan, scan_id, with_for_update=SERIALIZE_ONLY)
         if scan is None or scan.status != JobStatus.COMPLETED:
             return None
@@ -82,9 +86,13 @@ def _start_automatic_run(scan_id: str) -> tuple[str, str] | None:
         return run.id, run.organization_id
 
 
-def _load(session: Session, scan_id: str) -> dict:
+def _load(session: Session, scan_id: str) -> dict | None:
+    """The evaluation's inputs; None when the scan is gone (deleted, with its organization or alone, and
+    its runs with it)."""
     scan = session.get(Scan, scan_id)
-    if scan is None or scan.status != JobStatus.COMPLETED:
+    if scan is None:
+        return None
+    if scan.status != JobStatus.COMPLETED:
         raise PermanentTaskError(f"scan {scan_id} is not completed; only completed scans are evaluated")
     organization_id = scan.organization_id
     components = session.scalars(
@@ -172,12 +180,17 @@ def _store(
 
     Each failed policy's ``policy.violated`` is recorded with them, then ``evaluation.completed``.
     The run row is locked before anything is written: of two deliveries of one run that get here at
-    once, the second finds the run finished and writes nothing, so its events are recorded once.
+    once, the second finds the run finished and writes nothing, so its events are recorded once. The
+    organization is held first, in its deletion's order (``hold_organization``): the results reference it.
     """
     now = utcnow()
     with session_scope() as session:
+        if not hold_organization(session, organization_id):
+            log.info("organization %s deleted during the evaluation of scan %s", organization_id, scan_id)
+            return
         if session.get(Scan, scan_id, with_for_update=SERIALIZE_ONLY) is None:
-            raise PermanentTaskError(f"scan {scan_id} was deleted during its evaluation")
+            log.info("scan %s deleted during its evaluation, and its run with it", scan_id)
+            return
         run = session.get(EvaluationRun, run_id, with_for_update=True)
         if run is None or jobs.is_finished(run):
             log.info("evaluation run %s ended meanwhile: its results are not stored again", run_id)
@@ -236,6 +249,9 @@ def _run(job: Job, run_id: str, scan_id: str) -> None:
     job.progress(5, "loading")
     with session_scope() as session:
         inputs = _load(session, scan_id)
+    if inputs is None:
+        log.info("scan %s deleted before its evaluation", scan_id)
+        return
     compliance, evaluations = _evaluate(inputs, job)
     job.progress(90, "storing")
     _store(run_id, scan_id, inputs["organization_id"], compliance, evaluations)

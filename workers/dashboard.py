@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from common.accounts import hold_organization
 from common.dashboard import organizations_to_reconcile, refresh_summary, stale_summaries
 from common.db import session_scope
 from common.models import Scan
@@ -26,8 +27,11 @@ def _roll_up(organization_id: str) -> int:
     transactions: the rollups hold a key-share lock on each scan they count, and waiting for the
     organization's row (``refresh_summary``) while holding them deadlocked with the organization's
     deletion, which locks that row, then deletes its scans. Rolled up and not yet counted, the summary is
-    what a lost follow-up leaves, which ``reconcile`` counts again."""
+    what a lost follow-up leaves, which ``reconcile`` counts again. The rollups' transaction holds the
+    organization before it locks any scan, in the deletion's order (``hold_organization``)."""
     with session_scope() as session:
+        if not hold_organization(session, organization_id):
+            return 0
         written = roll_up_organization(session.connection(), organization_id)
     with session_scope() as session:
         refresh_summary(session.connection(), organization_id)

@@ -15,6 +15,7 @@ import hashlib
 import logging
 
 from common import events, jobs, scan_bom
+from common.accounts import hold_organization_of
 from common.celery_client import enqueue
 from common.db import session_scope
 from common.exporters import FORMATS, render
@@ -64,9 +65,11 @@ def _load(export_id: str) -> tuple[str, dict]:
 
 
 def _store(export_id: str, format_name: str, content: bytes) -> None:
-    """Keep the file and complete the export, unless another delivery settled it first."""
+    """Keep the file and complete the export, unless another delivery settled it first. The export's
+    organization is held first, in its deletion's order (``hold_organization``)."""
     with session_scope() as session:
-        export = session.get(Export, export_id, with_for_update=True)
+        held = hold_organization_of(session, Export, export_id)
+        export = session.get(Export, export_id, with_for_update=True) if held else None
         if export is None or jobs.is_finished(export):
             return
         export.content = content

@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
+from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 from psycopg.adapt import Loader
 from psycopg.pq import Format
@@ -21,6 +22,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from common import events, fastjson, jobs
+from common.accounts import hold_organization_of
 from common.bom.upload import UPLOAD_TARGET_PREFIX, UploadInvalid
 from common.celery_client import celery_client
 from common.db import bulk_insert, session_scope
@@ -39,6 +41,11 @@ log = logging.getLogger(__name__)
 # minute, and an upload at IMPORT_MAX_CONTENT_LENGTH (25 MiB) of the plainest JSON values validates in
 # ~20 s of CPU (42 s for 49 MB: bench/bench_import.py --uploads).
 INGEST_SOFT_TIME_LIMIT_SECONDS = 5 * 60
+# An upload's scan error when converting its document raised: the exception's text is not shown.
+# What ``ingest_stored_result`` returns for a stored upload that does not decode, and the scan's error.
+UNREADABLE_UPLOAD = object()
+UNREADABLE_UPLOAD_ERROR = "The upload is not JSON the worker can read (invalid UTF-8, or a number too long)."
+CONVERSION_FAILED_ERROR = "The upload passed its schema but could not be converted; no component was stored."
 # No scan has this id (row ids are random version 4 UUIDs): the warm-up's reads find nothing and lock nothing.
 NO_SCAN = "00000000-0000-4000-8000-000000000000"
 # A result the warm-up runs through the row path: one component stored, one set aside, an edge to each.
@@ -183,19 +190,32 @@ def edge_rows(scan_id: str, relationships: list[dict]) -> list[dict]:
 def ingest_scan(self: PlatformTask, scan_id: str) -> None:
     with self.failing_past_time_limit(Scan, scan_id):
         upload = ingest_stored_result(scan_id)
-        if upload is not None:
+        if upload is UNREADABLE_UPLOAD:
+            self.mark_failed(Scan, scan_id, UNREADABLE_UPLOAD_ERROR)
+        elif upload is not None:
             ingest_upload(self, scan_id, upload)
 
 
 def ingest_stored_result(scan_id: str) -> object | None:
     """Ingest the scan's stored result, and return None; an upload still to be validated is returned
     instead, decoded: it is validated outside this transaction, whose lock on the scan would otherwise
-    be held for the schema's whole pass."""
+    be held for the schema's whole pass (``UNREADABLE_UPLOAD`` when it does not decode). The organization
+    is held before the scan is locked, in its deletion's order (``hold_organization``): the completion's
+    webhook event references it."""
     with session_scope() as session:
+        if hold_organization_of(session, Scan, scan_id) is None:
+            return None
         scan = session.get(Scan, scan_id, with_for_update=True)
         if scan is None or jobs.is_finished(scan):
             return None
-        stored = stored_result(session, scan_id)
+        try:
+            stored = stored_result(session, scan_id)
+        except (ValueError, RecursionError):
+            # The API checks an upload's syntax without building its values (``common.bom.upload``);
+            # building them refuses a little more: the uploader's to fix, not a task to retry.
+            if not (scan.target or "").startswith(UPLOAD_TARGET_PREFIX):
+                raise
+            return UNREADABLE_UPLOAD
         if stored is None:
             return None
         if is_unchecked_upload(scan, stored):
@@ -221,11 +241,22 @@ def ingest_upload(task: PlatformTask, scan_id: str, document: object) -> None:
 
     try:
         _, result = import_document(document)
+        payload = keep_storable_components(storable_text(result))
     except UploadInvalid as refused:
         task.mark_failed(Scan, scan_id, mask_value("", refused.as_scan_error()))
         return
-    payload = keep_storable_components(storable_text(result))
+    except SoftTimeLimitExceeded:  # ``failing_past_time_limit``'s
+        raise
+    except Exception as failure:  # the uploader's document, not the platform, is at fault
+        # Named by its type only: an exception's text may quote the value (``int()``'s does), and a scan's
+        # error goes to every member and webhook. Raised, it left the scan running for the reconciler to
+        # re-send, each attempt failing the same way.
+        log.error("ingest %s: converting the upload failed (%s)", scan_id, type(failure).__name__)
+        task.mark_failed(Scan, scan_id, CONVERSION_FAILED_ERROR)
+        return
     with session_scope() as session:
+        if hold_organization_of(session, Scan, scan_id) is None:
+            return
         scan = session.get(Scan, scan_id, with_for_update=True)
         if scan is None or jobs.is_finished(scan):
             return  # another delivery ingested it meanwhile

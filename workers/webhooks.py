@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from common import netguard, webhooks
+from common.accounts import hold_organization
 from common.celery_client import enqueue
 from common.db import session_scope
 from common.models.base import as_utc, utcnow
@@ -44,10 +45,13 @@ CLAIM_MARGIN_SECONDS = 30  # beyond the longest send: the worker's own schedulin
 
 
 def _create_deliveries(event_id: str) -> list[str]:
-    """Deliveries of the event that still await their first attempt (created now or by an earlier run)."""
+    """Deliveries of the event that still await their first attempt (created now or by an earlier run).
+
+    The event's organization is held before any delivery references its webhooks and the event, in the
+    order its deletion locks them (``hold_organization``)."""
     with session_scope() as session:
         event = session.get(WebhookEvent, event_id)
-        if event is None:
+        if event is None or not hold_organization(session, event.organization_id):
             return []
         existing = set(
             session.scalars(select(WebhookDelivery.webhook_id).where(WebhookDelivery.event_id == event_id))

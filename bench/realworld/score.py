@@ -418,9 +418,12 @@ ENGINE_SOURCE: Path | None = None  # --engine-src: score another checkout of the
 def trusera_command(*args: str) -> list[str]:
     if ENGINE_SOURCE is None:
         return [sys.executable, "-m", "common.cli", *args]
+    # the scan's workers are fresh interpreters (``python -c``) whose first import path is the working
+    # directory: run from a checkout, they scanned with the checkout's engine, not the one named here
+    source = str(ENGINE_SOURCE)
     runner = (
-        f"import sys, runpy; sys.path.insert(0, {str(ENGINE_SOURCE)!r}); sys.argv[0] = 'trusera'; "
-        "runpy.run_module('common.cli', run_name='__main__')"
+        f"import os, sys, runpy; os.chdir({source!r}); sys.path.insert(0, {source!r}); "
+        "sys.argv[0] = 'trusera'; runpy.run_module('common.cli', run_name='__main__')"
     )
     return [sys.executable, "-c", runner, *args]
 
@@ -667,6 +670,7 @@ def main() -> int:
     WORK.mkdir(parents=True, exist_ok=True)
     binary = None if args.skip_aibom else ensure_aibom()
     compile_engine(ENGINE_SOURCE or ROOT)
+    args.trees = args.trees.resolve()  # the scan may run from another directory (``--engine-src``)
     results = evaluate(repos, args.trees, binary)
     if binary:
         results["combined"] = measure_speed(repos, args.trees, binary)

@@ -306,9 +306,7 @@ def _trusera_component(element: dict, props: dict[str, list[str]]) -> dict | Non
     for value in props.get("risk_factor", []):
         factor, _, rest = value.partition(":")
         points, _, reason = rest.partition(": ")
-        risk_factors.append(
-            {"factor": factor, "points": int(points) if points.lstrip("-").isdigit() else 0, "reason": reason}
-        )
+        risk_factors.append({"factor": factor, "points": _exported_integer(points), "reason": reason})
     metadata = {}
     for digest in element.get("hashes") or []:
         if digest.get("alg") == "SHA-256":
@@ -326,7 +324,7 @@ def _trusera_component(element: dict, props: dict[str, list[str]]) -> dict | Non
         "model_name": first.get("model_name"),
         "locations": _locations(element),
         "flags": sorted(set(props.get("flag", []))),
-        "risk_score": max(0, min(100, int(score))) if score.isdigit() else 0,
+        "risk_score": max(0, min(100, _exported_integer(score))),
         "severity": first.get("severity") if first.get("severity") in SEVERITIES else "info",
         "risk_factors": risk_factors,
         "detector": first.get("detector") or "cyclonedx-import",
@@ -334,6 +332,16 @@ def _trusera_component(element: dict, props: dict[str, list[str]]) -> dict | Non
         "scope": first.get("scope") if first.get("scope") in SCOPES else "production",
         "metadata": metadata,
     }
+
+
+EXPORTED_INTEGER = re.compile(r"-?[0-9]{1,9}")
+
+
+def _exported_integer(text: str) -> int:
+    """An integer property as this platform exports it, else 0. ``str.isdigit`` says yes to what ``int``
+    refuses (a superscript digit; a doubled minus once stripped), and its ``ValueError`` quoted the value
+    and left the upload's scan running."""
+    return int(text) if EXPORTED_INTEGER.fullmatch(text) else 0
 
 
 def _confidence(value: str | None) -> float:

@@ -72,6 +72,7 @@ SELECTORS = {
             ".go",
             ".java",
             ".kt",
+            ".rb",
             *COMPONENTS,
         )
     ),

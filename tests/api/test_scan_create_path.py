@@ -11,12 +11,16 @@ had run the failed one.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import secrets
+import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import kombu.pools
 import psycopg
@@ -29,7 +33,7 @@ from sqlalchemy.orm import Session
 import common.celery_client
 import web.api.scans as scans_api
 from common import dashboard_cache, events
-from common.celery_client import celery_client, enqueue
+from common.celery_client import Leading, celery_client, enqueue
 from common.db import POOL_SIZE, get_engine, session_scope
 from common.models import AuditLog, Scan
 from common.redis_client import get_redis
@@ -711,3 +715,89 @@ def test_a_compressed_task_is_left_to_celery(fresh_celery_client, monkeypatch, s
         json.loads(message)["headers"]["compression"] for [(_push, _queue, message), _event] in pipelines
     )
     assert _drop_task(scan_queue, first) == 1 and _drop_task(scan_queue, second) == 1
+
+
+class CuttingProxy:
+    """A TCP proxy in front of the broker's Redis that drops a client's connection, as a broker restart or a
+    network blip does, on the first write that carries each of ``cut_at``'s commands in turn (before Redis
+    gets it); ``cut`` lists those it dropped."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.pending: list[bytes] = []
+        self.cut: list[bytes] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def cut_at(self, *commands: str) -> None:
+        self.pending = [f"\r\n{command}\r\n".encode() for command in commands]
+
+    def close(self) -> None:
+        self._listener.close()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                client, _address = self._listener.accept()
+                server = socket.create_connection(self.upstream)
+                threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
+                threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, to_redis: bool) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                if to_redis and self.pending and self.pending[0] in data:
+                    self.cut.append(self.pending.pop(0).strip())
+                    break
+                sink.sendall(data)
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+            end.close()
+
+
+@pytest.fixture
+def broker_behind_proxy(scan_queue) -> Iterator[CuttingProxy]:
+    """``celery_client()`` sends through a ``CuttingProxy`` to the session's broker (``scan_queue`` first: its
+    teardown reads the broker directly)."""
+    import celeryconfig
+
+    broker = urlsplit(celeryconfig.broker_url)
+    proxy = CuttingProxy((broker.hostname, broker.port or 6379))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(celeryconfig, "broker_url", broker._replace(netloc=f"127.0.0.1:{proxy.port}").geturl())
+        _new_celery_client()
+        try:
+            yield proxy
+        finally:
+            proxy.close()
+    _new_celery_client()
+
+
+def test_a_refused_batch_is_sent_again_on_a_fresh_channel(broker_behind_proxy, scan_queue):
+    """The broker drops the batch, then the declaration of the queue that Celery's retrying publish makes
+    first: kombu reconnects inside the declaration, closing the channel the publish still held, and the
+    resend failed on it (AttributeError: the channel had no connection) with the task lost. Now kombu
+    sends it again on a fresh channel."""
+    broker_behind_proxy.cut_at("LPUSH", "SADD")
+    task_id = enqueue(SCAN_RUN, "no-such-scan-refused-batch")
+    assert broker_behind_proxy.cut == [b"LPUSH", b"SADD"]
+    assert _drop_task(scan_queue, task_id) == 1
+
+
+def test_a_batch_moved_to_a_fresh_channel_still_sends_its_leading_commands_first(
+    broker_behind_proxy, scan_queue
+):
+    """The queue's declaration is dropped before a batch with ``Leading`` commands is made: kombu reconnects
+    and the task would be batched on a fresh channel without them. They go first, once, then the task."""
+    counter = f"test:leading:{secrets.token_hex(4)}"
+    leading = Leading([("incr", counter)])
+    broker_behind_proxy.cut_at("SADD")
+    task_id = enqueue(SCAN_RUN, "no-such-scan-moved-batch", leading=leading)
+    assert broker_behind_proxy.cut == [b"SADD"]
+    assert leading.replies == [1]
+    broker = redis.Redis.from_url(celery_client().conf.broker_url)
+    assert broker.get(counter) == b"1"
+    broker.delete(counter)
+    assert _drop_task(scan_queue, task_id) == 1

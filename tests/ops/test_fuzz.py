@@ -38,7 +38,10 @@ EXCLUDED = {
     ("DELETE", "/api/v1/auth/account"): "deletes the fuzzing admin",
 }
 EXAMPLES = {GenerationMode.POSITIVE: 5, GenerationMode.NEGATIVE: 3}
-TIME_BUDGET_SECONDS = 120
+# CPU seconds of this process (the app answers in it), not wall time: what the fuzzing costs, which a loaded
+# machine's wait for a core does not change (120 s of wall time ran out after 103 of its 173 runs; they cost
+# 14 s of CPU).
+CPU_BUDGET_SECONDS = 120
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 
 
@@ -86,16 +89,14 @@ def test_fuzz_the_openapi_spec_as_admin(app):
     operations = list(_operations(schema))
     assert len(operations) >= 80, "the served spec lost operations"
     failures: dict[str, str] = {}
-    deadline = time.monotonic() + TIME_BUDGET_SECONDS
+    cpu_limit = time.process_time() + CPU_BUDGET_SECONDS
     checked = 0
     for operation in operations:
         for mode, examples in EXAMPLES.items():
             if mode is GenerationMode.NEGATIVE and not _negatable(operation):
                 continue
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"the time budget ran out after {checked} runs (machine overloaded?); lower EXAMPLES"
-                )
+            if time.process_time() > cpu_limit:
+                pytest.fail(f"the CPU budget ran out after {checked} runs; lower EXAMPLES")
 
             @given(case=operation.as_strategy(generation_mode=mode))
             @settings(

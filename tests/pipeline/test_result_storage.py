@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import uuid
 
 import pytest
+import requests
 from sqlalchemy import func, select, text, update
 
 from common import fastjson
@@ -333,3 +335,21 @@ def test_a_stored_result_with_a_malformed_edge_is_ingested_without_it(make_user)
     assert _ingested(scan_id) == "completed"
     assert len(_stored_rows(scan_id)[1]) == 1
     assert "3 relationship(s) dropped: they are malformed" in _warning_messages(scan_id)
+
+
+def test_a_held_ingest_holds_the_tests_own_results_only(client, make_user, live_server, held_ingest):
+    """The session's worker may still post an earlier test's result while a test holds its ingests: that
+    one goes to ``live_server`` from a thread of its own, and its scan is ingested as usual, neither held
+    (lost) nor listed as the test's."""
+    user = make_user()
+    theirs, ours = running_scan(user.org_id), running_scan(user.org_id)
+    from_the_worker = requests.post(
+        f"{live_server}{API}/internal/scans/{theirs}/result",
+        data=json.dumps(_result(1)).encode(),
+        headers={"X-Internal-API-Key": os.environ["INTERNAL_API_KEY"], "Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert from_the_worker.status_code == 202, from_the_worker.text
+    assert post_result(client, ours, _result(1)).status_code == 202
+    assert held_ingest == [ours]
+    assert wait_for_scan(client, user, theirs)["status"] == "completed"

@@ -15,7 +15,7 @@ from common.db import session_scope
 from common.models import Scan, ScanResultPayload
 from common.models.base import utcnow
 from workers.base import TIME_LIMIT_ERROR
-from workers.ingest import ingest_scan
+from workers.ingest import UNREADABLE_UPLOAD_ERROR, ingest_scan
 
 IMPORT = "/api/v1/scans/import"
 
@@ -109,3 +109,78 @@ def test_an_upload_validates_with_a_fresh_heartbeat(client, make_user, held_inge
     ingest_scan.apply(args=(scan_id,), throw=True)
     assert heartbeats[0] > long_ago + timedelta(minutes=59)
     assert client.get(f"/api/v1/scans/{scan_id}", headers=user.headers()).json["status"] == "completed"
+
+
+SECRET_DIGITS = "sk-proj-Q7fZ2kLm9XwR4tVb8NcJ²"
+
+
+def _exported_model_bom(**properties: str) -> str:
+    """A BOM as this platform exports it (its ``trusera:`` properties say what the engine knew), with
+    ``properties`` besides the component's type."""
+    props = [{"name": "trusera:type", "value": "model"}] + [
+        {"name": f"trusera:{name}", "value": value} for name, value in properties.items()
+    ]
+    component = {"type": "library", "name": "gpt-4o", "bom-ref": "m", "properties": props}
+    return json.dumps(
+        {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [component]}
+    )
+
+
+def test_an_exported_number_int_refuses_is_read_as_zero_and_the_upload_completes(
+    client, make_user, held_ingest
+):
+    """A property the schema lets through (any string) that ``int()`` refuses after ``isdigit()`` said yes
+    (a superscript digit, a doubled minus) raised ``ValueError`` out of the ingest task: the scan stayed
+    running at stage ``validating`` until the reconciler re-sent it, to fail the same way each attempt."""
+    user = make_user()
+    for properties in ({"risk_score": SECRET_DIGITS[-1]}, {"risk_factor": f"{SECRET_DIGITS}:--5: r"}):
+        response = client.post(
+            IMPORT,
+            data=_exported_model_bom(**properties),
+            content_type="application/json",
+            headers=user.headers(),
+        )
+        assert response.status_code == 202, response.json
+        ingest_scan.apply(args=(response.json["id"],), throw=True)
+        scan = client.get(f"/api/v1/scans/{response.json['id']}", headers=user.headers()).json
+        assert scan["status"] == "completed", scan
+
+
+def test_an_upload_whose_conversion_fails_ends_its_scan_failed_quoting_nothing(
+    client, make_user, held_ingest, monkeypatch
+):
+    """Whatever else the conversion of a hostile document raises ends its scan failed at once, with an
+    error that quotes no uploaded value (an exception's text may: ``int()``'s quotes its argument)."""
+    user = make_user()
+    response = client.post(
+        IMPORT, data=_exported_model_bom(), content_type="application/json", headers=user.headers()
+    )
+    assert response.status_code == 202, response.json
+
+    def conversion_bug(_document):
+        int(SECRET_DIGITS)
+
+    monkeypatch.setattr(importer, "import_document", conversion_bug)
+    ingest_scan.apply(args=(response.json["id"],), throw=True)
+    with session_scope() as session:
+        scan = session.get(Scan, response.json["id"])
+        assert scan.status == "failed" and SECRET_DIGITS not in scan.error, scan.error
+        assert session.get(ScanResultPayload, scan.id) is None
+
+
+def test_an_upload_the_worker_cannot_decode_fails_its_scan(client, make_user, held_ingest):
+    """The API checks the body's syntax without building its values; what only building them refuses (a
+    string of invalid UTF-8, an integer past Python's 4,300 digits) fails the scan in the worker instead of
+    escaping its task and leaving the scan running."""
+    user = make_user()
+    top = b'{"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": '
+    for components in (b'[{"type": "library", "name": "\xff"}]', b"[" + b"9" * 5000 + b"]"):
+        response = client.post(
+            IMPORT, data=top + components + b"}", content_type="application/json", headers=user.headers()
+        )
+        assert response.status_code == 202, response.json
+        ingest_scan.apply(args=(response.json["id"],), throw=True)
+        with session_scope() as session:
+            scan = session.get(Scan, response.json["id"])
+            assert (scan.status, scan.error) == ("failed", UNREADABLE_UPLOAD_ERROR)
+            assert session.get(ScanResultPayload, scan.id) is None

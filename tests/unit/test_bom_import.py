@@ -187,7 +187,7 @@ def test_the_apis_pass_over_the_body_holds_no_nested_value():
     assert document == {
         "bomFormat": "CycloneDX",
         "specVersion": "1.6",
-        "components": [NESTED_OBJECT] * 20_000,
+        "components": NESTED_OBJECT,
     }
     assert peak < 1.5 * len(body)
 
@@ -198,3 +198,32 @@ def test_the_apis_pass_over_the_body_holds_no_nested_value():
 def test_a_body_that_is_not_json_is_refused_by_the_apis_pass(body):
     with pytest.raises((ValueError, RecursionError)):
         top_level(body)
+
+
+@pytest.mark.parametrize(
+    "rest",
+    [
+        b'"x": [' + b"[]," * 500_000 + b"[]]",
+        b",".join(b'"%x": 0' % key for key in range(200_000)),
+    ],
+    ids=["one-array", "many-keys"],
+)
+def test_the_apis_pass_holds_no_array_or_key_of_the_body(rest):
+    """The standard library's decoder has no hook for arrays: a body whose one key held ``[[],[],…]`` was
+    held whole, 0.6 GB of the API process for 25 MiB (21 times the body); its top level's keys were all
+    kept too (2.7 million: 120 MB)."""
+    body = b'{"bomFormat": "CycloneDX", "specVersion": "1.6", ' + rest + b"}"
+    tracemalloc.start()
+    try:
+        document = top_level(body)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert upload_format(document) == "cyclonedx"
+    assert peak < 0.5 * len(body)
+
+
+def test_the_apis_pass_reads_a_body_after_its_utf8_byte_order_mark():
+    """Windows tools write one; the worker's decoder reads past it, so the API's pass does too."""
+    body = b'\xef\xbb\xbf{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": []}'
+    assert upload_format(top_level(body)) == "cyclonedx"

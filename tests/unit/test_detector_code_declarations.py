@@ -186,3 +186,89 @@ mod tests {
     assert declared(tmp_path, "responses/src/tools.rs", text.split("fn outline", 1)[1]) == [
         ("tool", "main", 1)
     ]
+
+
+def test_ruby_hashes_in_the_openai_and_anthropic_tool_shapes(tmp_path):
+    openai = """require "openai"
+
+client = OpenAI::Client.new
+client.chat(
+  parameters: {
+    model: "gpt-4o",
+    tools: [
+      {
+        type: "function",
+        function: {
+          name: "find_flight",
+          description: "Find a flight",
+          parameters: { type: :object, properties: {} },
+        },
+      },
+    ],
+  }
+)
+"""
+    anthropic = """require "anthropic"
+
+TOOLS = [
+  # { name: "old_tool", input_schema: {} },
+  { name: "seat_map", description: "Seats of a flight", input_schema: { type: "object" } }
+]
+"""
+    plain = """class Form
+  FIELDS = [{ type: "function", function: { name: "submit_form", parameters: {} } }]
+end
+"""
+    assert declared(tmp_path, "chat.rb", openai) == [("tool", "find_flight", 11)]
+    assert declared(tmp_path, "seats.rb", anthropic) == [("tool", "seat_map", 5)]
+    assert declared(tmp_path, "form.rb", plain) == []
+
+
+def test_gemini_declarations_listed_by_their_variable(tmp_path):
+    python = """from google import genai
+from google.genai import types
+
+book_room = {
+    "name": "book_room",
+    "description": "Books a meeting room",
+    "parameters": {"type": "object", "properties": {}},
+}
+settings = {"name": "theme", "value": "dark"}
+tools = types.Tool(function_declarations=[book_room, settings])
+"""
+    typescript = """import { GoogleGenAI, Type } from "@google/genai";
+
+const dimLights: FunctionDeclaration = {
+  name: "dimLights",
+  parameters: { type: Type.OBJECT, properties: {} },
+};
+const config = { tools: [{ functionDeclarations: [dimLights] }] };
+"""
+    assert declared(tmp_path, "rooms.py", python) == [("tool", "book_room", 5)]
+    assert declared(tmp_path, "lights.ts", typescript) == [("tool", "dimlights", 4)]
+
+
+def test_one_legacy_function_spec_and_cohere_v1_specs_in_a_file_importing_the_sdk(tmp_path):
+    legacy = """import openai
+
+functions = [
+    {
+        "name": "get_rates",
+        "description": "Exchange rates",
+        "parameters": {"type": "object", "properties": {}},
+    }
+]
+openai.ChatCompletion.create(model="gpt-3.5-turbo-0613", messages=[], functions=functions)
+"""
+    cohere = """import cohere
+
+tools = [
+    {
+        "name": "daily_sales",
+        "description": "Sales of one day",
+        "parameter_definitions": {"day": {"type": "str", "required": True}},
+    }
+]
+"""
+    assert declared(tmp_path, "rates.py", legacy) == [("tool", "get_rates", 5)]
+    assert declared(tmp_path, "sales.py", cohere) == [("tool", "daily_sales", 5)]

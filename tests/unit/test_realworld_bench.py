@@ -249,3 +249,16 @@ def test_a_bare_maven_artifact_is_read_with_the_group_its_build_file_gives_it(sc
     assert completed["pom.xml"] == {"spring-ai"}
     bare = {unit.file: unit.keys for unit in score.label_units(repo)}
     assert bare["pom.xml"] == {"spring-ai-starter-model-openai"}
+
+
+def test_engine_source_scans_from_its_own_directory(score, tmp_path, monkeypatch):
+    """A scan's workers are ``python -c`` interpreters, whose first import path is the working directory:
+    the engine named by ``--engine-src`` must run from there, or its workers import the checkout's."""
+    engine = tmp_path / "before"
+    (engine / "common").mkdir(parents=True)
+    (engine / "common" / "__init__.py").write_text("")
+    (engine / "common" / "cli.py").write_text("import os, sys\nopen(sys.argv[-1], 'w').write(os.getcwd())\n")
+    record = tmp_path / "cwd.txt"
+    monkeypatch.setattr(score, "ENGINE_SOURCE", engine)
+    subprocess.run(score.trusera_command("scan", str(record)), cwd=tmp_path, check=True)
+    assert record.read_text() == str(engine)

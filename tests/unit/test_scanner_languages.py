@@ -155,3 +155,195 @@ def test_urls_in_messages_help_text_and_trailing_comments_are_not_endpoints(tmp_
         },
     )
     assert {k for k in keys(result) if k.startswith("endpoint:")} == {"endpoint:api.deepseek.com"}
+
+
+def tool_sites(result) -> set[tuple[str, str, str, int]]:
+    """(name, provider, file, line) of every tool location."""
+    return {
+        (c.name, c.provider, loc.file, loc.line)
+        for c in result.components
+        if c.type == "tool"
+        for loc in c.locations
+    }
+
+
+def test_jvm_tools_built_in_code_as_their_documentation_writes_them(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "src/main/java/shop/Tools.java": (
+                "package shop;\n"
+                "\n"
+                "import org.springframework.ai.tool.ToolCallback;\n"
+                "import org.springframework.ai.tool.function.FunctionToolCallback;\n"
+                "\n"
+                "class Tools {\n"
+                "    ToolCallback stock = FunctionToolCallback\n"
+                '        .builder("stockLevel", new StockService())\n'
+                '        .description("Units left of a product")\n'
+                "        .build();\n"
+                "}\n"
+            ),
+            "src/main/java/shop/TimeAgent.java": (
+                "package shop;\n"
+                "\n"
+                "import com.google.adk.agents.LlmAgent;\n"
+                "import com.google.adk.tools.FunctionTool;\n"
+                "\n"
+                "class TimeAgent {\n"
+                "    static LlmAgent agent = LlmAgent.builder()\n"
+                '        .tools(FunctionTool.create(TimeAgent.class, "currentTime"))\n'
+                "        .build();\n"
+                "}\n"
+            ),
+            "src/main/kotlin/shop/Convert.kt": (
+                "package shop\n"
+                "\n"
+                "import ai.koog.agents.core.tools.SimpleTool\n"
+                "import ai.koog.agents.core.tools.ToolDescriptor\n"
+                "\n"
+                "object ConvertTool : SimpleTool<ConvertTool.Args>() {\n"
+                "    override val descriptor = ToolDescriptor(\n"
+                '        name = "convert_units",\n'
+                '        description = "Converts between units",\n'
+                "    )\n"
+                "}\n"
+                "\n"
+                "object GreetTool : SimpleTool<GreetTool.Args>(\n"
+                "    argsSerializer = Args.serializer(),\n"
+                '    name = "greet",\n'
+                '    description = "Greets someone",\n'
+                ")\n"
+            ),
+        },
+    )
+    assert tool_sites(result) == {
+        ("stocklevel", "Spring", "src/main/java/shop/Tools.java", 7),
+        ("currenttime", "Google", "src/main/java/shop/TimeAgent.java", 8),
+        ("convert_units", "JetBrains", "src/main/kotlin/shop/Convert.kt", 7),
+        ("greet", "JetBrains", "src/main/kotlin/shop/Convert.kt", 13),
+    }
+
+
+def test_csharp_kernel_functions_from_methods_and_azure_agent_function_tools(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "Kernel/Program.cs": (
+                "using Microsoft.SemanticKernel;\n"
+                "\n"
+                "var kernel = Kernel.CreateBuilder().Build();\n"
+                'kernel.Plugins.AddFromFunctions("clock", [\n'
+                "    KernelFunctionFactory.CreateFromMethod(() => DateTime.UtcNow, functionName: "
+                '"utc_now", description: "Now"),\n'
+                "    KernelFunctionFactory.CreateFromMethod(GetZone),\n"
+                "]);\n"
+            ),
+            "Agents/Program.cs": (
+                "using Azure.AI.Agents.Persistent;\n"
+                "\n"
+                'FunctionToolDefinition cityTool = new("favouriteCity", "The user\'s favourite city");\n'
+                'var unitTool = new FunctionToolDefinition(name: "preferredUnit", description: "Units");\n'
+            ),
+        },
+    )
+    assert tool_sites(result) == {
+        ("utc_now", "Microsoft", "Kernel/Program.cs", 5),
+        ("favouritecity", "Microsoft Azure", "Agents/Program.cs", 3),
+        ("preferredunit", "Microsoft Azure", "Agents/Program.cs", 4),
+    }
+
+
+def test_go_openai_responses_function_tool(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "go.mod": "module example.com/shop\n\ngo 1.22\n\nrequire github.com/openai/openai-go v1.0.0\n",
+            "tools.go": (
+                "package main\n"
+                "\n"
+                'import "github.com/openai/openai-go/responses"\n'
+                "\n"
+                'var orderTool = responses.ToolParamOfFunction("find_order", orderSchema, false)\n'
+            ),
+        },
+    )
+    assert tool_sites(result) == {("find_order", "OpenAI", "tools.go", 5)}
+
+
+def test_typescript_dynamic_tools_agents_as_tools_and_voltagent_tools(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "vercel.ts": (
+                'import { dynamicTool, streamText } from "ai";\n'
+                'import { z } from "zod";\n'
+                "\n"
+                "streamText({\n"
+                "  model,\n"
+                "  tools: {\n"
+                "    runQuery: dynamicTool({\n"
+                '      description: "Run a saved query",\n'
+                "      inputSchema: z.object({}),\n"
+                "      execute: async (input) => input,\n"
+                "    }),\n"
+                "  },\n"
+                "});\n"
+            ),
+            "agents.ts": (
+                'import { Agent } from "@openai/agents";\n'
+                "\n"
+                'const summariser = new Agent({ name: "Summariser", instructions: "Summarise" });\n'
+                "const lead = new Agent({\n"
+                '  name: "lead",\n'
+                '  tools: [summariser.asTool({ toolName: "summarise_text", toolDescription: "Sum" })],\n'
+                "});\n"
+            ),
+            "volt.ts": (
+                'import { createTool } from "@voltagent/core";\n'
+                'import { z } from "zod";\n'
+                "\n"
+                "export const lookupTool = createTool({\n"
+                '  name: "lookup_customer",\n'
+                '  description: "Find a customer",\n'
+                "  parameters: z.object({ id: z.string() }),\n"
+                "  execute: async ({ id }) => id,\n"
+                "});\n"
+            ),
+        },
+    )
+    assert tool_sites(result) == {
+        ("runquery", "Vercel", "vercel.ts", 7),
+        ("summarise_text", "OpenAI", "agents.ts", 6),
+        ("lookup_customer", "VoltAgent", "volt.ts", 4),
+    }
+
+
+def test_ruby_tools_are_located_at_their_class_and_function_lines(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "Gemfile": 'source "https://rubygems.org"\ngem "ruby_llm"\ngem "langchainrb"\n',
+            "forecast.rb": (
+                'require "ruby_llm"\n'
+                "\n"
+                "class Forecast < RubyLLM::Tool\n"
+                '  description "Forecast for a place"\n'
+                "end\n"
+            ),
+            "library_tool.rb": (
+                'require "langchain"\n'
+                "\n"
+                "class LibraryTool\n"
+                "  extend Langchain::ToolDefinition\n"
+                "\n"
+                '  define_function :find_book, description: "Find a book" do\n'
+                "  end\n"
+                "end\n"
+            ),
+        },
+    )
+    assert tool_sites(result) == {
+        ("forecast", "RubyLLM", "forecast.rb", 3),
+        ("library_tool__find_book", "LangChain", "library_tool.rb", 6),
+    }

@@ -286,3 +286,194 @@ def test_notebook_calling_the_projects_own_helper_names_its_model(tmp_path):
     assert [(loc.file, loc.line) for loc in model.locations] == [("lesson.ipynb", 2)]
     assert model.locations[0].snippet.startswith("[cell 2, line 2]")
     assert "model:claude-3-opus" not in keys(result)
+
+
+def tool_sites(result) -> set[tuple[str, str, str, int]]:
+    """(name, provider, file, line) of every tool location."""
+    return {
+        (c.name, c.provider, loc.file, loc.line)
+        for c in result.components
+        if c.type == "tool"
+        for loc in c.locations
+    }
+
+
+def test_openai_agents_function_tool_constructor_and_agent_handed_as_a_tool(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "agents_app.py": (
+                "from agents import Agent, FunctionTool, Runner\n"
+                "\n"
+                "refund_tool = FunctionTool(\n"
+                '    name="issue_refund",\n'
+                '    description="Refund an order",\n'
+                "    params_json_schema=REFUND_SCHEMA,\n"
+                "    on_invoke_tool=issue_refund,\n"
+                ")\n"
+                'french = Agent(name="French", instructions="Translate into French")\n'
+                "triage = Agent(\n"
+                '    name="triage",\n'
+                '    tools=[french.as_tool(tool_name="to_french", tool_description="Translate")],\n'
+                ")\n"
+            )
+        },
+    )
+    assert tool_sites(result) == {
+        ("issue_refund", "OpenAI", "agents_app.py", 3),
+        ("to_french", "OpenAI", "agents_app.py", 12),
+    }
+
+
+def test_an_as_tool_call_outside_the_openai_agents_sdk_is_no_tool(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {"report.py": ('from langchain_core.tools import tool\n\nframe.as_tool(tool_name="export")\n')},
+    )
+    assert tool_sites(result) == set()
+
+
+def test_microsoft_agent_framework_ai_function_decorator(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "weather.py": (
+                "from agent_framework import ai_function\n"
+                "\n"
+                '@ai_function(name="city_weather", description="Weather in a city")\n'
+                "def weather(city: str) -> str:\n"
+                '    return "rain"\n'
+            )
+        },
+    )
+    assert tool_sites(result) == {("city_weather", "Microsoft", "weather.py", 3)}
+
+
+def test_functions_handed_to_letta_adk_long_running_and_azure_function_sets(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "letta_tools.py": (
+                "from letta_client import Letta\n"
+                "\n"
+                'client = Letta(base_url="http://localhost:8283")\n'
+                "\n"
+                "def flip_coin() -> str:\n"
+                '    """Flip a coin."""\n'
+                '    return "heads"\n'
+                "\n"
+                "def draw_card() -> str:\n"
+                '    """Draw a card."""\n'
+                '    return "ace"\n'
+                "\n"
+                "client.tools.upsert_from_function(func=flip_coin)\n"
+                "client.tools.create_from_function(func=draw_card)\n"
+            ),
+            "adk_tools.py": (
+                "from google.adk.tools import LongRunningFunctionTool\n"
+                "\n"
+                "def request_leave(days: int) -> dict:\n"
+                '    """Ask a manager for leave."""\n'
+                "    return {}\n"
+                "\n"
+                "leave_tool = LongRunningFunctionTool(func=request_leave)\n"
+            ),
+            "azure_tools.py": (
+                "from typing import Any, Callable, Set\n"
+                "\n"
+                "from azure.ai.agents.models import FunctionTool\n"
+                "\n"
+                "def current_time() -> str:\n"
+                '    """The time now."""\n'
+                '    return "noon"\n'
+                "\n"
+                "user_functions: Set[Callable[..., Any]] = {current_time}\n"
+                "functions = FunctionTool(functions=user_functions)\n"
+            ),
+        },
+    )
+    assert tool_sites(result) == {
+        ("flip_coin", "Letta", "letta_tools.py", 5),
+        ("draw_card", "Letta", "letta_tools.py", 9),
+        ("request_leave", "Google", "adk_tools.py", 3),
+        ("current_time", "Microsoft Azure", "azure_tools.py", 5),
+    }
+
+
+def test_schema_class_bound_as_a_tool_is_named_after_the_class(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "bound.py": (
+                "from langchain_openai import ChatOpenAI\n"
+                "from pydantic import BaseModel, Field\n"
+                "\n"
+                "class lookup_flight(BaseModel):\n"
+                '    """Find a flight by number."""\n'
+                "\n"
+                '    number: str = Field(..., description="Flight number")\n'
+                "\n"
+                "class Answer(BaseModel):\n"
+                "    text: str\n"
+                "\n"
+                'llm = ChatOpenAI(model="gpt-4o-mini")\n'
+                "with_tools = llm.bind_tools([lookup_flight])\n"
+                "structured = llm.with_structured_output(Answer)\n"
+            )
+        },
+    )
+    assert tool_sites(result) == {("lookup_flight", "LangChain", "bound.py", 4)}
+
+
+def test_adk_agent_tool_is_named_as_the_agent_it_wraps(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "root.py": (
+                "from google.adk.agents import Agent\n"
+                "from google.adk.tools.agent_tool import AgentTool\n"
+                "\n"
+                'critic = Agent(model="gemini-2.0-flash", name="critic", instruction="Review")\n'
+                'root_agent = Agent(model="gemini-2.0-flash", name="root", tools=[AgentTool(agent=critic)])\n'
+            )
+        },
+    )
+    assert ("critic", "Google", "root.py", 5) in tool_sites(result)
+
+
+def test_strands_module_tool_is_named_by_its_tool_spec(tmp_path):
+    spec = (
+        "TOOL_SPEC = {\n"
+        '    "name": "currency_rate",\n'
+        '    "description": "Exchange rate of a currency",\n'
+        '    "inputSchema": {"json": {"type": "object", "properties": {}}},\n'
+        "}\n"
+    )
+    result = scan_tree(
+        tmp_path,
+        {
+            "tools/currency_rate.py": "from strands.types.tools import ToolResult, ToolUse\n\n" + spec,
+            "settings/layout.py": "import json\n\n" + spec,
+        },
+    )
+    assert tool_sites(result) == {("currency_rate", "Amazon Web Services", "tools/currency_rate.py", 3)}
+
+
+def test_phidata_toolkit_registering_its_methods(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "paper_tools.py": (
+                "from phi.tools import Toolkit\n"
+                "\n"
+                "class PaperTools(Toolkit):\n"
+                "    def __init__(self):\n"
+                '        super().__init__(name="paper_tools")\n'
+                "        self.register(self.find_papers)\n"
+                "\n"
+                "    def find_papers(self, query: str) -> str:\n"
+                "        return query\n"
+            )
+        },
+    )
+    assert tool_sites(result) == {("find_papers", "Agno", "paper_tools.py", 8)}

@@ -86,6 +86,9 @@ MANIFEST_FUNCTION_SDKS = (
     (linear(r"""(?im)^\s*["']?ollama\b|"ollama"\s*:"""), "Ollama", "ollama"),
     (linear(r"""(?im)^\s*["']?groq\b|"groq-sdk"\s*:"""), "Groq", "groq"),
 )
+# Cohere's SDK: its v2 chat takes OpenAI's function-tool shape, its v1 chat ``{"name", "description",
+# "parameter_definitions"}`` specs
+COHERE_MARKERS = linear(r"""^\s*(?:from|import)\s+cohere\b|["']cohere-ai["']""", re.MULTILINE)
 # SDKs that take OpenAI's function-tool shape (``{"type": "function", "function": {...}}``) as their own,
 # checked in this order; the first one the file imports is the tool's provider
 FUNCTION_TOOL_SDKS = (
@@ -101,6 +104,7 @@ FUNCTION_TOOL_SDKS = (
         "ollama",
     ),
     (linear(r"""^\s*(?:from|import)\s+groq\b|["']groq-sdk["']""", re.MULTILINE), "Groq", "groq"),
+    (COHERE_MARKERS, "Cohere", "cohere"),
 )
 # Bedrock's Converse API: ``toolConfig: {tools: [{toolSpec: {name, inputSchema: {json: ...}}}]}``
 BEDROCK_MARKERS = linear(
@@ -114,6 +118,13 @@ GEMINI_MARKERS = linear(
     re.MULTILINE,
 )
 GEMINI_DECLARATION_CALL = linear(r"""\bFunctionDeclaration\(\s*name\s*=\s*["']([\w.-]{1,100})["']""")
+# a declaration a list names by its variable (``[schedule_meeting_function, other]``), in a list of at most
+# this many characters
+DECLARATION_REFERENCE = linear(r"[A-Za-z_$][\w$]{0,80}")
+MAX_DECLARATION_LIST = 2000
+ASSIGNED_OBJECT = linear(
+    r"(?:^|[^\w$.])([A-Za-z_$][\w$]{0,80})\s*(?::\s*[\w$.\[\]]{1,80}\s*)?=\s*\{", re.MULTILINE
+)
 GEMINI_DECLARATIONS_KEY = re.compile(
     r"""(?<![\w$])["']?(?:functionDeclarations|function_declarations)["']?\s*[:=]"""
 )
@@ -130,7 +141,9 @@ PLACEHOLDER_NAMES = frozenset(
     {"name", "string", "function", "tool", "function_name", "tool_name", "string_value"}
 )
 PARAMETERS_KEY = re.compile(r"""(?<![\w$])["']?parameters["']?\s*:""")
-SPEC_PARAMETERS_KEY = linear(r"""(?:^|[^\w$])["']?(?:parameters|input_schema|inputSchema)["']?\s*:""")
+SPEC_PARAMETERS_KEY = linear(
+    r"""(?:^|[^\w$])["']?(?:parameters|input_schema|inputSchema|parameter_definitions)["']?\s*:"""
+)
 # a tool name as a model calls it (``quick_search``, ``getWeather``), not words of a record's title
 FUNCTION_LIKE_NAME = linear(r"[A-Za-z_][A-Za-z0-9_]*[_a-z][A-Za-z0-9_]*")
 # a function without arguments declares no ``parameters`` (optional in the API) but still says what it
@@ -224,6 +237,13 @@ TOOL_SPEC_KEY = lazy_re(r"(?<![\w$])(?:inputSchema|parameters|execute)\s*[:(,}]"
 CSHARP_ARGUMENTS = linear(r"\bArguments\s*=\s*(?:new\b[^\[{\n]{0,40})?[\[{]([^\]}]{0,600})[\]}]")
 CSHARP_STRING = linear(r'"([^"\n]{1,300})"')
 CSHARP_NAME = linear(r'\b(Name|Id)\s*=\s*"([^"\n]{1,100})"')
+
+
+# a Ruby file using an LLM gem: its require, or the client a Rails app (Bundler.require) builds without one
+RUBY_OPENAI = linear(r"""^[ \t]*require\s*\(?\s*["']openai["']|\bOpenAI::Client\.new\b""", re.MULTILINE)
+RUBY_ANTHROPIC = linear(
+    r"""^[ \t]*require\s*\(?\s*["']anthropic["']|\bAnthropic::Client\.new\b""", re.MULTILINE
+)
 
 
 # Chat Completions' older ``functions`` parameter (before ``tools``): a list of ``{"name", "description",
@@ -505,7 +525,7 @@ class CodeDeclarationsDetector(Detector):
     name = "code_declarations"
 
     def applies_to(self, file: SourceFile) -> bool:
-        return file.suffix in SCRIPT_SUFFIXES or file.suffix in (".cs", ".rs", ".go", ".java", ".kt")
+        return file.suffix in SCRIPT_SUFFIXES or file.suffix in (".cs", ".rs", ".go", ".java", ".kt", ".rb")
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         if file.size > MAX_BYTES:
@@ -537,6 +557,10 @@ class CodeDeclarationsDetector(Detector):
         if file.suffix == ".go":
             if file.scope != "test" and '"function"' in text:
                 yield from self.go_tool_definitions(file, text)
+            return
+        if file.suffix == ".rb":
+            if file.scope != "test":
+                yield from self.ruby_tool_definitions(file, text)
             return
         uses_mcp = bool(MCP_SDK_MARKERS.search(text))
         uses_anthropic = bool(ANTHROPIC_MARKERS.search(text))
@@ -598,11 +622,14 @@ class CodeDeclarationsDetector(Detector):
         # collection even where the file also uses the newer shapes (a client for several providers)
         legacy_functions = (
             next((provider for marker, provider, _ in FUNCTION_TOOL_SDKS if marker.search(text)), None)
-            if spec_provider is None
-            and file.scope != "test"
-            and "functions" in text
-            and LEGACY_FUNCTIONS.search(text)
+            if file.scope != "test" and "functions" in text and LEGACY_FUNCTIONS.search(text)
             else None
+        )
+        cohere_specs = (
+            spec_provider is None
+            and file.scope != "test"
+            and "parameter_definitions" in text
+            and COHERE_MARKERS.search(text) is not None
         )
         hosted_mcp = (
             # the OpenAI SDK's tool, or the Agents SDK's ``HostedMCPTool(tool_config={...})`` handing it on
@@ -622,6 +649,7 @@ class CodeDeclarationsDetector(Detector):
             or tool_objects
             or spec_provider
             or legacy_functions
+            or cohere_specs
         ):
             return
         literals = Literals(text, hash_comments=file.suffix == ".py")
@@ -642,10 +670,25 @@ class CodeDeclarationsDetector(Detector):
             yield from self.hosted_servers(file, literals)
         if tool_objects:
             yield from self.tool_configurations(file, literals)
-        if spec_provider:
+        if legacy_functions or cohere_specs:
+            # the SDK the file imports takes these specs: one is a tool as much as several are
+            yield from self.tool_spec_collection(file, literals, legacy_functions or "Cohere", minimum=1)
+        elif spec_provider:
             yield from self.tool_spec_collection(file, literals, spec_provider[0])
-        elif legacy_functions:
-            yield from self.tool_spec_collection(file, literals, legacy_functions)
+
+    def ruby_tool_definitions(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """Ruby hashes in the two APIs' tool shapes, in a file using the gem that sends them:
+        ``{type: "function", function: {name: "x", parameters: {...}}}`` (ruby-openai, the official
+        openai gem) and ``{name: "x", input_schema: {...}}`` (the Anthropic gems)."""
+        openai = has_function_type(text) and RUBY_OPENAI.search(text) is not None
+        anthropic = "input_schema" in text and RUBY_ANTHROPIC.search(text) is not None
+        if not (openai or anthropic):
+            return
+        literals = Literals(text, hash_comments=True)
+        if openai:
+            yield from self.openai_functions(file, literals)
+        if anthropic:
+            yield from self.tools(file, literals, "Anthropic")
 
     def tool_configurations(self, file: SourceFile, literals: Literals) -> Iterator[Finding]:
         """Objects holding a tool's whole definition (a name, a description, a Zod object schema, a
@@ -668,10 +711,13 @@ class CodeDeclarationsDetector(Detector):
             if tool := self.first_tool(file, literals.text, named, seen, None, metadata):
                 yield tool
 
-    def tool_spec_collection(self, file: SourceFile, literals: Literals, provider: str) -> Iterator[Finding]:
+    def tool_spec_collection(
+        self, file: SourceFile, literals: Literals, provider: str, minimum: int = 2
+    ) -> Iterator[Finding]:
         """Tool specs written as plain objects (``{"name": "quick_search", "description": ..., "parameters":
-        {...}}``), counted only as a collection (two or more in the file) of objects named like functions:
-        one such object alone is as likely any other record with a description and parameters."""
+        {...}}``), counted only as a collection (two or more in the file, unless the file imports the SDK
+        taking them) of objects named like functions: one such object alone, in a file that only depends
+        on an SDK, is as likely any other record with a description and parameters."""
         specs = []
         for match in SPEC_PARAMETERS_KEY.finditer(literals.text):
             pair = None if literals.in_string(match.start()) else literals.innermost(match.start() + 1)
@@ -682,7 +728,7 @@ class CodeDeclarationsDetector(Detector):
                 and next(literals.top_level(pair, DESCRIPTION_KEY), None) is not None
             ):
                 specs.append(named)
-        if len({name.lower() for name, _ in specs}) < 2:
+        if len({name.lower() for name, _ in specs}) < minimum:
             return
         seen: set[str] = set()
         metadata = {"declared_as": "tool specification"}
@@ -782,6 +828,7 @@ class CodeDeclarationsDetector(Detector):
             while (close := text.find("]", close + 1)) >= 0:
                 if not literals.in_string(close) and literals.innermost(close) == holder:
                     break
+            found += self.referenced_declarations(literals, match.end(), close)
             first = bisect.bisect_right(literals.starts, match.end())
             for index in range(first, len(literals.starts)):
                 start = literals.starts[index]
@@ -798,6 +845,34 @@ class CodeDeclarationsDetector(Detector):
         for offset, name in sorted(found):
             if tool := self.first_tool(file, text, (name, offset), seen, "Google", metadata):
                 yield tool
+
+    @staticmethod
+    def referenced_declarations(literals: Literals, start: int, close: int) -> list[tuple[int, str]]:
+        """(offset, name) of the declarations a ``functionDeclarations`` list names by variable, as Gemini's
+        documentation writes them: ``meeting = {"name": ..., "parameters": ...}`` (or ``const meeting:
+        FunctionDeclaration = {...}``), then ``function_declarations=[meeting]``."""
+        text = literals.text
+        opened = text.find("[", start, start + 10)
+        if opened < 0 or close < 0 or close - opened > MAX_DECLARATION_LIST:
+            return []
+        listed = {part.strip() for part in text[opened + 1 : close].split(",")}
+        references = {name for name in listed if DECLARATION_REFERENCE.fullmatch(name)}
+        if not references:
+            return []
+        assigned: dict[str, int] = {}  # each name's first ``name = {``, the whole text searched once
+        for match in ASSIGNED_OBJECT.finditer(text):
+            if match.group(1) in references:
+                assigned.setdefault(match.group(1), match.end())
+        found = []
+        for end in assigned.values():
+            pair = literals.innermost(end)
+            named = literals.string_value(pair, "name") if pair else None
+            if named and (
+                next(literals.top_level(pair, PARAMETERS_KEY), None)
+                or next(literals.top_level(pair, DESCRIPTION_KEY), None)
+            ):
+                found.append((named[1], named[0]))
+        return found
 
     def vercel_tool_map(self, file: SourceFile, literals: Literals) -> Iterator[Finding]:
         """Entries of a ``tools`` map whose value is an object literal with a schema or an ``execute``

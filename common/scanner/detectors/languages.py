@@ -1384,11 +1384,19 @@ class JavaScriptDetector(_LanguageDetector):
     # LangChain.js), Mastra's ``createTool({ id })``, LangChain.js's ``new DynamicStructuredTool({ name })``.
     # LlamaIndex.TS's ``FunctionTool.from(fn, { name })``; the Claude Agent SDK's ``tool("name", ...)``;
     # Mastra's older ``new Tool({ id })``, the class ``createTool`` wraps (a constructor only after ``new``).
-    TOOL_FACTORIES = ("tool", "createTool", "DynamicStructuredTool", "DynamicTool", "FunctionTool")
+    # The Vercel AI SDK 5's ``dynamicTool({...})`` (input typed at run time) is named by its key too.
+    TOOL_FACTORIES = (
+        "tool",
+        "createTool",
+        "DynamicStructuredTool",
+        "DynamicTool",
+        "FunctionTool",
+        "dynamicTool",
+    )
     TOOL_CALL = linear(
         r"(?:(?:^|[{,(])\s*[\"']?([A-Za-z_$][\w$-]*)[\"']?\s*:\s*|\b(?:const|let|var)\s+([\w$]+)"
         r"(?:\s*:\s*[\w$.<>]+)?\s*=\s*)?(new\s+)?\b(tool|createTool|DynamicStructuredTool|DynamicTool|FunctionTool"
-        r"|zodFunction|zodResponsesFunction|Tool)"
+        r"|dynamicTool|zodFunction|zodResponsesFunction|Tool)"
         r"(?:\.from)?\s*\(",
         re.MULTILINE,
     )
@@ -1416,6 +1424,9 @@ class JavaScriptDetector(_LanguageDetector):
     TOOL_CONFIG_NAME = linear(r""",\s*\{\s*name\s*:\s*["'`]([^"'`$\n]{1,100})["'`]""")
     TOOL_OWN_NAME = linear(r"""^\s*(?:name|id)\s*:\s*["'`]([^"'`$\n]{1,100})["'`]""", re.MULTILINE)
 
+    # the OpenAI Agents SDK's agent handed to another as a tool: ``agent.asTool({ toolName: "x" })``
+    AS_TOOL = linear(r"""\.asTool\(\s*\{[^{}]{0,300}?\btoolName\s*:\s*["'`]([^"'`$\n]{1,100})["'`]""")
+
     def framework_tools(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
     ) -> Iterator[Finding]:
@@ -1432,6 +1443,10 @@ class JavaScriptDetector(_LanguageDetector):
                 factories.update((b, package) for b in imp.bindings if b in self.SDK_TOOL_FACTORIES)
         seen: set[str] = set()
         yield from self.genkit_tools(file, text, comments, packages, self.DEFINE_TOOL, seen)
+        agents = packages.get("openai-agents")
+        if agents and "asTool" in text:
+            found = [(m.start(), m.group(1)) for m in self.AS_TOOL.finditer(text)]
+            yield from self.named_tools(file, text, comments, found, agents.provider, agents.id, seen)
         if not factories:
             return
         yield from self.agent_sdk_servers(file, text, comments, factories)
@@ -1617,8 +1632,9 @@ class GoDetector(_LanguageDetector):
         r"\b([a-z]\w*)\.(?:FunctionDefinitionParam|FunctionDefinition|ToolParam|FunctionDeclaration|ToolFunction|ToolInfo)"
         r'\s*\{[^{}]{0,300}?\bName:\s*(?:[a-z]\w*\.(?:F|String)\(\s*)?"([^"\n]{1,100})"'
     )
-    # Eino's ``utils.InferTool("name", "description", fn)``
-    INFER_TOOL = linear(r'\b([a-z]\w*)\.InferTool\(\s*"([^"\n]{1,100})"')
+    # Eino's ``utils.InferTool("name", "description", fn)``, openai-go's Responses API
+    # ``responses.ToolParamOfFunction("name", parameters, strict)``
+    INFER_TOOL = linear(r'\b([a-z]\w*)\.(?:InferTool|ToolParamOfFunction)\(\s*"([^"\n]{1,100})"')
     # a langchaingo ``tools.Tool``: a type whose ``Name()`` returns its name and that has ``Call``
     CALL_METHOD = linear(r"\bfunc\s*\(\s*\w*\s*\*?(\w+)\s*\)\s*Call\(")
     NAME_METHOD = linear(
@@ -1910,14 +1926,21 @@ class JavaDetector(_LanguageDetector):
     # and ``MethodToolCallback`` definitions, LangChain4j's ``ToolSpecification.builder().name("x")``
     # the OpenAI Java SDK's ``FunctionDefinition.builder().name("x")`` (Azure's ``new
     # FunctionDefinition("x")``) and the Anthropic Java SDK's ``Tool.builder().name("x")``
+    # (the builder chains as the documentation writes them, one call a line: ``FunctionToolCallback\n
+    # .builder("x", fn)``), Koog's ``ToolDescriptor(name = "x")`` of a ``Tool``/``SimpleTool`` subclass and
+    # its ``SimpleTool<Args>(..., name = "x")`` constructor, and Google ADK for Java's
+    # ``FunctionTool.create(Owner.class, "method")`` (the method is the tool, named after it)
     BUILT_TOOL = linear(
-        r'\bFunctionToolCallback\.builder\(\s*"([^"\n]{1,100})"'
-        r'|\bToolDefinition\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'
-        r'|\bToolSpecification\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'
-        r'|\bFunctionDefinition(?:\.builder\(\)\s*\.name\(|\(|\s*\(\s*name\s*=)\s*"([^"\n]{1,100})"'
-        r'|\bTool\.builder\(\)\s*\.name\(\s*"([^"\n]{1,100})"'
-        r'|\bFunctionCallback\.builder\(\)\s*\.function\(\s*"([^"\n]{1,100})"'
-        r'|\bFunctionCallbackWrapper\.builder\([^;]{0,300}?\.withName\(\s*"([^"\n]{1,100})"'
+        r'\bFunctionToolCallback\s*\.\s*builder\(\s*"([^"\n]{1,100})"'
+        r'|\bToolDefinition\s*\.\s*builder\(\)\s*\.\s*name\(\s*"([^"\n]{1,100})"'
+        r'|\bToolSpecification\s*\.\s*builder\(\)\s*\.\s*name\(\s*"([^"\n]{1,100})"'
+        r'|\bFunctionDefinition(?:\s*\.\s*builder\(\)\s*\.\s*name\(|\(|\s*\(\s*name\s*=)\s*"([^"\n]{1,100})"'
+        r'|\bTool\s*\.\s*builder\(\)\s*\.\s*name\(\s*"([^"\n]{1,100})"'
+        r'|\bFunctionCallback\s*\.\s*builder\(\)\s*\.\s*function\(\s*"([^"\n]{1,100})"'
+        r'|\bFunctionCallbackWrapper\s*\.\s*builder\([^;]{0,300}?\.withName\(\s*"([^"\n]{1,100})"'
+        r'|\bToolDescriptor\(\s*name\s*=\s*"([^"\n]{1,100})"'
+        r'|\bSimpleTool<[^>\n]{1,100}>\s*\([^"{}]{0,200}?\bname\s*=\s*"([^"\n]{1,100})"'
+        r'|\bFunctionTool\s*\.\s*create\(\s*(?:[\w.]{1,100}\.class|this)\s*,\s*"([^"\n]{1,100})"'
     )
     BUILT_TOOL_OWNERS = {
         1: ("spring-ai",),
@@ -1926,6 +1949,9 @@ class JavaDetector(_LanguageDetector):
         4: ("openai", "azure-openai"),
         6: ("spring-ai",),
         7: ("spring-ai",),
+        8: ("koog",),
+        9: ("koog",),
+        10: ("google-adk",),
     }
     # Spring AI's function beans: ``@Bean @Description("...") Function<Req, Resp> currentWeather()`` is a
     # tool named after the bean (its method)
@@ -2099,7 +2125,15 @@ class JavaDetector(_LanguageDetector):
         """Tools a JVM framework or LLM SDK builds in code rather than by annotation."""
         owners = {
             package_id: packages.get(package_id)
-            for package_id in ("spring-ai", "langchain4j", "openai", "azure-openai", "anthropic")
+            for package_id in (
+                "spring-ai",
+                "langchain4j",
+                "openai",
+                "azure-openai",
+                "anthropic",
+                "koog",
+                "google-adk",
+            )
         }
         found: dict[str, list[tuple[int, str]]] = {}
         for match in self.BUILT_TOOL.finditer(text):
@@ -2321,13 +2355,14 @@ class RubyDetector(_LanguageDetector):
                 found.append((Import(match.group(0), bindings, line, implied=langchain.implied), store))
         return found
 
-    RUBY_LLM_TOOL = linear(r"^\s*class\s+(?:\w+::)*(\w+)\s*<\s*(?:::)?RubyLLM::Tool\b", re.MULTILINE)
+    RUBY_LLM_TOOL = linear(r"^[ \t]*class\s+(?:\w+::)*(\w+)\s*<\s*(?:::)?RubyLLM::Tool\b", re.MULTILINE)
 
     LANGCHAIN_TOOL_CLASS = linear(
-        r"^\s*class\s+((?:\w+::)*\w+)[^\n]*\n(?:[^\n]*\n){0,5}?\s*extend\s+(?:::)?Langchain::ToolDefinition\b",
+        r"^[ \t]*class\s+((?:\w+::)*\w+)[^\n]*\n(?:[^\n]*\n){0,5}?\s*extend\s+"
+        r"(?:::)?Langchain::ToolDefinition\b",
         re.MULTILINE,
     )
-    DEFINE_FUNCTION = linear(r"^\s*define_function\s*\(?\s*:(\w+)", re.MULTILINE)
+    DEFINE_FUNCTION = linear(r"^[ \t]*define_function\s*\(?\s*:(\w+)", re.MULTILINE)
 
     def framework_tools(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
@@ -2579,6 +2614,18 @@ class CSharpDetector(_LanguageDetector):
         r'(?:\(\s*"([^"\n]{1,100})"|(?:\(\s*\))?\s*\{[^{}]{0,200}?\bName\s*=\s*"([^"\n]{1,100})")'
     )
 
+    # Azure AI Agents' ``new FunctionToolDefinition("x", "description")`` (or target-typed,
+    # ``FunctionToolDefinition tool = new(name: "x", ...)``)
+    AZURE_FUNCTION_TOOL = linear(
+        r'(?:\bnew\s+FunctionToolDefinition|\bFunctionToolDefinition\s+\w+\s*=\s*new)\s*\(\s*(?:name\s*:\s*)?"([^"\n]{1,100})"'
+    )
+    # Semantic Kernel's native function built from a delegate: ``KernelFunctionFactory.CreateFromMethod(fn,
+    # "name")`` / ``functionName: "name"`` (``kernel.CreateFunctionFromMethod`` alike), a function the model
+    # may call once its plugin is on the kernel
+    KERNEL_METHOD_FUNCTION = linear(
+        r"\b(?:KernelFunctionFactory\.CreateFromMethod|\.CreateFunctionFromMethod)\("
+    )
+
     @staticmethod
     def call_arguments(text: str, start: int, limit: int = 600) -> list[str]:
         """The top-level arguments of the call whose ``(`` ends just before ``start``."""
@@ -2628,6 +2675,12 @@ class CSharpDetector(_LanguageDetector):
         yield from self.named_tools(
             file, text, comments, found, openai.provider if openai else "", openai.id if openai else "", seen
         )
+        azure_agents = packages.get("azure-ai-projects")
+        if azure_agents and "FunctionToolDefinition" in text:
+            found = [(m.start(), m.group(1)) for m in self.AZURE_FUNCTION_TOOL.finditer(text)]
+            yield from self.named_tools(
+                file, text, comments, found, azure_agents.provider, azure_agents.id, seen
+            )
         extensions_ai = packages.get("microsoft-extensions-ai")
         for match in self.AI_FUNCTION.finditer(text) if extensions_ai else ():
             line = _line_at(text, match.start())
@@ -2646,6 +2699,15 @@ class CSharpDetector(_LanguageDetector):
         kernel = packages.get("semantic-kernel")
         if kernel is None:
             return
+        found = []
+        for match in self.KERNEL_METHOD_FUNCTION.finditer(text):
+            arguments = self.call_arguments(text, match.end())
+            for index, argument in enumerate(arguments[1:], start=1):
+                named = re.fullmatch(r'(functionName\s*:\s*)?"([^"\n]{1,100})"', argument)
+                if named and (named.group(1) or index == 1):
+                    found.append((match.start(), named.group(2)))
+                    break
+        yield from self.named_tools(file, text, comments, found, kernel.provider, kernel.id, seen)
         for match in self.KERNEL_FUNCTION.finditer(text):
             line = _line_at(text, match.start())
             named = re.match(r'\(\s*"([^"]{1,100})"', match.group(1) or "")

@@ -102,6 +102,11 @@ REMOTE_SERVER_PARAMS = frozenset(
     {"SseConnectionParams", "StreamableHTTPConnectionParams", "SseServerParams", "StreamableHTTPServerParams"}
 )
 HANDED_TOOL_LIST_CALLS = {"bind_tools", "ToolNode", "create_react_agent", "bind_functions"}
+# LangChain's ``bind_tools`` also takes a schema class for a tool the caller runs itself (``class
+# add(BaseModel): """Add two integers."""``), named after the class; the classes a schema is written as
+SCHEMA_TOOL_CALLS = {"bind_tools", "bind_functions"}
+SCHEMA_CLASS_BASES = {"BaseModel", "TypedDict"}
+AGENT_TOOL_WRAPPERS = {"as_tool", "AgentTool"}
 MCP_DECORATORS = {"tool"}
 # mcp-use builds its ``MCPClient`` from a config: ``MCPClient.from_dict(config)``
 MCP_CLIENT_LOADERS = frozenset({"from_dict", "from_config_file"})
@@ -159,6 +164,9 @@ HANDED_TOOL_WRAPPERS = {
     "StructuredTool",
     "add_tool",
     "create_tool_from_function",
+    "LongRunningFunctionTool",
+    "upsert_from_function",
+    "create_from_function",
 }
 # a framework's base class for a set of tools whose methods it registers itself (Agno, Phidata)
 TOOLKIT_BASES = {"Toolkit"}
@@ -638,6 +646,7 @@ class _Analyzer:
             if call not in analysed:
                 self.analyse_call(call)
         self.analyse_handed_tools(calls)
+        self.analyse_module_tool_spec()
 
     def analyse_handed_tools(self, calls: list[ast.Call]) -> None:
         """Plain functions an AI framework receives as tools: ``llm.bind_tools([f])``, ``tools=[f]``,
@@ -648,19 +657,35 @@ class _Analyzer:
             for node in self.tree.body
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
         }
-        framework = next((f for f in self.findings if f.type in ("agent_framework", "llm_provider")), None)
-        lists = {  # tools = [multiply, add]; llm.bind_tools(tools)
+        schema_classes = {
+            node.name: node
+            for node in self.tree.body
+            if isinstance(node, ast.ClassDef)
+            and any((dotted(base) or "").rsplit(".", 1)[-1] in SCHEMA_CLASS_BASES for base in node.bases)
+        }
+        built = {  # critic = Agent(name="critic", ...): the agent ``AgentTool(agent=critic)`` wraps
             node.targets[0].id: node.value
             for node in self.tree.body
             if isinstance(node, ast.Assign)
             and len(node.targets) == 1
             and isinstance(node.targets[0], ast.Name)
-            and isinstance(node.value, ast.List | ast.Tuple)
+            and isinstance(node.value, ast.Call)
+        }
+        framework = next((f for f in self.findings if f.type in ("agent_framework", "llm_provider")), None)
+        lists = {  # tools = [multiply, add]; llm.bind_tools(tools); user_functions: Set[Callable] = {f, g}
+            target.id: node.value
+            for node in self.tree.body
+            if isinstance(node, ast.Assign | ast.AnnAssign)
+            and isinstance(
+                target := node.targets[0] if isinstance(node, ast.Assign) else node.target, ast.Name
+            )
+            and (isinstance(node, ast.AnnAssign) or len(node.targets) == 1)
+            and isinstance(node.value, ast.List | ast.Tuple | ast.Set)
         }
 
         def elements(node: ast.AST | None) -> list[ast.AST]:
             node = lists.get(node.id, node) if isinstance(node, ast.Name) else node
-            return list(node.elts) if isinstance(node, ast.List | ast.Tuple) else []
+            return list(node.elts) if isinstance(node, ast.List | ast.Tuple | ast.Set) else []
 
         for call in calls:
             registration = self.server_tool_registration(call)
@@ -686,6 +711,8 @@ class _Analyzer:
                 continue
             handed: list[tuple[ast.AST, str | None]] = []
             keywords = {k.arg: k.value for k in call.keywords if k.arg}
+            if method in AGENT_TOOL_WRAPPERS and self.analyse_agent_tool(call, method, keywords, built):
+                continue
             if package and method in NAMED_TOOL_FACTORIES:
                 position = NAMED_TOOL_FACTORIES[method]
                 label = keywords.get("name") or (call.args[position] if len(call.args) > position else None)
@@ -709,6 +736,8 @@ class _Analyzer:
                     or (call.args[0] if call.args else None)
                 )
                 handed.append((target, self.literal(keywords.get("name"))))
+                # Azure AI Agents' ``FunctionTool(functions={f, g})``: one wrapper around several functions
+                handed += [(element, None) for element in elements(keywords.get("functions"))]
             if method == "register_for_llm" and self.literal(keywords.get("name")) in functions:
                 named = self.literal(keywords["name"])
                 handed.append((ast.Name(id=named), named))
@@ -738,12 +767,59 @@ class _Analyzer:
                     name = label if isinstance(label, str) and label.strip() else local
                     self.register_tool(local, name, functions[local], owner, functions[local])
                     registered = True
+                elif local in schema_classes and method in SCHEMA_TOOL_CALLS and local not in self.tools:
+                    self.register_tool(local, local, schema_classes[local], owner, schema_classes[local])
+                    registered = True
                 elif local and local not in functions and "." in self.aliases.get(local, ""):
                     named = label if isinstance(label, str) and label.strip() else None
                     if named is None or not self.tool_named_at_call(call):
                         self.imported_tools.append((self.aliases[local], named, owner))
             if package and not registered:
                 self.analyse_named_tool(call, keywords, package)
+
+    def analyse_module_tool_spec(self) -> None:
+        """Strands' module-based tool: a module holding ``TOOL_SPEC = {"name": "x", "description": ...,
+        "inputSchema": ...}`` and the function of that name is one tool, loaded by the module's path."""
+        package = self.package_by_id("strands-agents")
+        for node in self.tree.body if package else ():
+            if not (
+                isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "TOOL_SPEC" for t in node.targets)
+                and isinstance(node.value, ast.Dict)
+            ):
+                continue
+            spec = {self.literal(k): v for k, v in zip(node.value.keys, node.value.values, strict=True) if k}
+            name = self.literal(spec.get("name"))
+            if (
+                isinstance(name, str)
+                and name.strip()
+                and component_key("tool", name.lower()) not in self.tools.values()
+            ):
+                self.register_tool(name, name, node, package, node)
+
+    def analyse_agent_tool(
+        self, call: ast.Call, method: str, keywords: dict[str, ast.AST], built: dict[str, ast.Call]
+    ) -> bool:
+        """An agent handed to another as a tool: the OpenAI Agents SDK's ``agent.as_tool(tool_name="x")``
+        (named by ``tool_name``), Google ADK's ``AgentTool(agent=a)`` (named as the wrapped agent is, by
+        the ``name=`` it was built with in this module). Whether the call was one."""
+        if method == "as_tool":
+            name = self.literal(keywords.get("tool_name"))
+            package = self.package_by_id("openai-agents")
+        else:
+            package = self.package_of(self.resolve(call.func))
+            agent = keywords.get("agent") or (call.args[0] if call.args else None)
+            wrapped = built.get(agent.id) if isinstance(agent, ast.Name) else None
+            name = (
+                self.literal(next((k.value for k in wrapped.keywords if k.arg == "name"), None))
+                if wrapped
+                else None
+            )
+        if not (package and isinstance(name, str) and name.strip()):
+            return False
+        if component_key("tool", name.lower()) not in self.tools.values():
+            self.register_tool(name, name, call, package, call)
+        return True
 
     def function_map_tools(
         self, function_map: ast.Dict, functions: dict[str, ast.AST], owner: Package
