@@ -28,6 +28,25 @@ CRAFTED_LINES = {
     "lib.rs": "use a" + "::a" * 100_000 + "\n",
     "pom.xml": "<dependency>" * 40_000 + "\n",
     "config/.env": "OPENAI_MODEL=" + " " * 200_000 + "x\n" + '"model": "' + "\t" * 100_000 + "!\n",
+    # round 21: the rules added since round 19
+    "rust/src/servers.rs": "fn main() {" + 'mcp_servers.insert("a",' * 20_000 + "\n",
+    "rust/src/clients.rs": "use async_openai::Client;\n" + '.with_api_base("http://a");' * 15_000 + "\n",
+    "dotnet/Transports.cs": "using ModelContextProtocol.Client;\n"
+    + "new SseClientTransport(new() { " * 15_000,
+    "vscode/package.json": json.dumps(
+        {
+            "contributes": {
+                "configuration": {
+                    "properties": {f"x.s{i}.model": {"default": "gpt-4o"} for i in range(10_000)}
+                }
+            }
+        },
+        indent=1,
+    ),
+    "compose/docker-compose.yml": "services:\n"
+    + "".join(f"  s{i}:\n    image: nginx\n    env_file: [big.env, x/../big.env]\n" for i in range(2_000)),
+    "compose/big.env": "X=1\n" * 60_000,
+    "compose/x/.keep": "",
 }
 
 
@@ -108,6 +127,17 @@ def write_hostile_repo(root: Path) -> dict[str, str]:
     put("mcp/mcp.yaml", billion_laughs("mcpServers: {}"), "warning")
     put("deep/config.yml", "model: " + "[" * 30_000 + "]" * 30_000 + "\n", "warning")
     put("deep/notebook.ipynb", '{"cells": ' + "[" * 50_000 + "]" * 50_000 + "}", "warning")
+    servers = {
+        f"s{i}": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-memory"]} for i in range(200)
+    }
+    heredoc = ["cat > .mcp.json <<'EOF'", json.dumps({"mcpServers": servers}), "EOF"]
+    put(  # one script's text read by each of 300 steps (each alias is one node)
+        ".github/workflows/aliased.yml",
+        "on: push\njobs:\n  a:\n    steps:\n      - run: &s |\n"
+        + "".join(f"          {line}\n" for line in heredoc)
+        + "      - run: *s\n" * 300,
+        "warning",
+    )
     put("deep/expr.py", "import openai\nx = " + "(" * 150 + "-" * 100_000 + "1" + ")" * 150 + "\n", "warning")
     for relpath, content in CRAFTED_LINES.items():
         put(relpath, content, "completes")

@@ -31,6 +31,10 @@ from common.scanner.lazy import DEFERRED_MODULES
 DEFERRED_MODULES.update(("yaml", "re2"))  # imported inside the functions that use them
 MAX_NESTING = 200
 MAX_YAML_EXPANDED_NODES = 100_000  # nodes added by aliases, over the whole stream
+# scalar characters added by aliases, over the whole stream: one long scalar aliased a thousand times is a
+# few nodes, but every detector reading the text of each (a workflow's ``run: *script``) reads it a
+# thousand times
+MAX_YAML_EXPANDED_CHARACTERS = 2_000_000
 MAX_TOML_KEY_PARTS = 256  # real keys have a handful; ``tomllib`` pays quadratically for each
 _BRACKET = re.compile(r"[\[\]{}]")  # one character class: nothing to backtrack, linear in any engine
 # an opening bracket as the signed byte 1, a closing one as -1 (0xFF), summed in C by ``accumulate``
@@ -84,33 +88,41 @@ def _check_yaml_events(text: str) -> None:
     import yaml
 
     sizes: list[int] = []  # expanded node count of each open collection
+    lengths: list[int] = []  # expanded scalar characters of each open collection
     anchored: list[str | None] = []
-    anchors: dict[str, int] = {}
-    expanded_by_aliases = 0
+    anchors: dict[str, tuple[int, int]] = {}
+    expanded_by_aliases = expanded_characters = 0
     for event in yaml.parse(text, Loader=_yaml_names()["SAFE_LOADER"]):
         if isinstance(event, yaml.CollectionStartEvent):
             if len(sizes) >= MAX_NESTING:
                 raise NestingTooDeep(f"nested deeper than {MAX_NESTING} levels")
             sizes.append(1)
+            lengths.append(0)
             anchored.append(event.anchor)
             continue
         if isinstance(event, yaml.CollectionEndEvent):
-            size, anchor = sizes.pop(), anchored.pop()
+            size, length, anchor = sizes.pop(), lengths.pop(), anchored.pop()
         elif isinstance(event, yaml.ScalarEvent):
-            size, anchor = 1, event.anchor
+            size, length, anchor = 1, len(event.value), event.anchor
         elif isinstance(event, yaml.AliasEvent):
-            size, anchor = anchors.get(event.anchor, 1), None
+            (size, length), anchor = anchors.get(event.anchor, (1, 0)), None
             expanded_by_aliases += size
+            expanded_characters += length
             if expanded_by_aliases > MAX_YAML_EXPANDED_NODES:
                 raise _yaml_names()["AliasExpansionTooLarge"](
                     f"aliases expand to more than {MAX_YAML_EXPANDED_NODES} nodes"
                 )
+            if expanded_characters > MAX_YAML_EXPANDED_CHARACTERS:
+                raise _yaml_names()["AliasExpansionTooLarge"](
+                    f"aliases expand to more than {MAX_YAML_EXPANDED_CHARACTERS} characters of text"
+                )
         else:
             continue
         if anchor is not None:
-            anchors[anchor] = size
+            anchors[anchor] = (size, length)
         if sizes:
             sizes[-1] += size
+            lengths[-1] += length
 
 
 def compose_yaml_all(text: str) -> list:
@@ -542,6 +554,14 @@ def line_at(text: str, offset: int) -> int:
         _LineStarts.starts = [0, *accumulate(map((1).__add__, map(len, text.split("\n")[:-1])))]
         _LineStarts.text = text
     return bisect_right(_LineStarts.starts, offset)
+
+
+def line_start(text: str, offset: int) -> int:
+    """Offset of the start of the line holding ``offset``, from ``line_at``'s kept line starts:
+    ``text.rfind("\n", 0, offset)`` per match reads back to the line's start each time, quadratic
+    for many matches on one long line."""
+    line = line_at(text, offset)  # first: it replaces the kept starts when ``text`` is another text
+    return _LineStarts.starts[line - 1]
 
 
 # more than ``MAX_TOML_KEY_PARTS`` key parts (bare or quoted) joined by dots, as ``parse_toml`` refuses

@@ -237,11 +237,24 @@ def compile_rules() -> None:
     mask_text(_EVERY_GENERIC_RULE)
 
 
+class _LastClip:
+    """The last text ``clip`` masked without known secrets, and its mask: the findings of one long line
+    all clip that line, and masking its 4 KiB window again for each cost 0.3 ms a finding (3 s for a
+    file's 10,000)."""
+
+    text: str | None = None
+    masked = ""
+
+
 def clip(text: str, limit: int = SNIPPET_CHARS, known: tuple[str, ...] | list[str] | set[str] = ()) -> str:
     """Mask, then cut to ``limit`` characters: the only way a snippet or stored value is shortened."""
     if len(text) > MASK_WINDOW:
         text = text[:MASK_WINDOW].rstrip(_TOKEN_CHARS)
-    return mask_text(text, known)[:limit]
+    if known:
+        return mask_text(text, known)[:limit]
+    if _LastClip.text != text:
+        _LastClip.masked, _LastClip.text = mask_text(text), text
+    return _LastClip.masked[:limit]
 
 
 def mask_value(name: str, value: object) -> object:

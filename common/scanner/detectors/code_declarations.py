@@ -49,7 +49,7 @@ from pathlib import Path
 
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.lazy import lazy_re
-from common.scanner.limits import line_at, linear
+from common.scanner.limits import line_at, line_start, linear
 from common.scanner.model_constants import rust_test_module_lines
 from common.scanner.textutil import nearest_answer, per_scan, read_neighbour
 
@@ -208,6 +208,9 @@ RUST_SERVER_INSERT = linear(
     r'\bmcp_servers\s*\.\s*insert\(\s*(?:String::from\(\s*)?"([^"\n]{1,100})"'
     r"\s*(?:\)|\.to_string\(\)|\.to_owned\(\)|\.into\(\))?\s*,"
 )
+# entries read per file (a client fills in a few): each reads its value's call to its end, 1,500 characters in
+# Python, so a line of nothing but ``mcp_servers.insert("a",`` cost 3.7 s per 200 KB
+MAX_SERVER_INSERTS = 200
 RUST_SPEC_FIELD = linear(r'\b(command|url)\s*:\s*(?:String::from\(\s*)?"([^"\n]{1,300})"')
 RUST_ARGS_FIELD = linear(r"\bargs\s*:\s*(?:vec!)?\[([^\]]{0,600})\]")
 # a char literal ('{', '\n', '\u{7f}'); any other quote starts a lifetime ('a, &'static)
@@ -234,6 +237,12 @@ TOOLS_MAP = lazy_re(r"(?<![\w$.])tools\s*:\s*\{")
 MAP_ENTRY = lazy_re(r"""(?<![\w$-])["']?([A-Za-z_$][\w$-]*)["']?\s*:\s*\{""")
 TOOL_SPEC_KEY = lazy_re(r"(?<![\w$])(?:inputSchema|parameters|execute)\s*[:(,}]")
 # ``Arguments = ["-y", "pkg"]`` (collection expression), ``new[] { … }`` or ``new List<string> { … }``
+CSHARP_COMMAND = linear(r'\bCommand\s*=\s*"([^"\n]+)"|\["command"\]\s*=\s*"([^"\n]+)"')
+CSHARP_ENDPOINT = linear(r'\b(?:Endpoint|Url)\s*=\s*new\s+Uri\(\s*"([^"\n]+)"')
+# transports read per file (a client has a few): each options object is searched to its end, and in a
+# file of unclosed ``{`` each runs to the end of the file (40 KB of ``new SseClientTransport(new() {``
+# cost 0.9 s, growing with the square of the size)
+MAX_CSHARP_TRANSPORTS = 200
 CSHARP_ARGUMENTS = linear(r"\bArguments\s*=\s*(?:new\b[^\[{\n]{0,40})?[\[{]([^\]}]{0,600})[\]}]")
 CSHARP_STRING = linear(r'"([^"\n]{1,300})"')
 CSHARP_NAME = linear(r'\b(Name|Id)\s*=\s*"([^"\n]{1,100})"')
@@ -449,6 +458,19 @@ class Literals:
         pattern = re.compile(rf"""(?<![\w$])["']?{key}["']?\s*:\s*\[([^\]]{{0,1000}})\]""")
         match = next(self.top_level(pair, pattern), None)
         return [m.group(2) for m in re.finditer(r"""(["'`])([^"'`\n]*)\1""", match.group(1))] if match else []
+
+
+LEADING_BLANKS = re.compile(r"[^\S\n]*")
+
+
+def opens_with_comment(text: str, offset: int, markers: tuple[str, ...], firsts: dict[int, int]) -> bool:
+    """Whether the line holding ``offset`` starts (blanks aside) with one of the comment ``markers`` before
+    ``offset``. ``firsts`` keeps each line's first non-blank offset by the line's start: copying the line
+    back to its start for every match cost time quadratic in the matches of one long line."""
+    start = line_start(text, offset)
+    if start not in firsts:
+        firsts[start] = LEADING_BLANKS.match(text, start).end()
+    return text.startswith(markers, firsts[start], offset)
 
 
 def _call_end(window: str) -> int:
@@ -976,8 +998,9 @@ class CodeDeclarationsDetector(Detector):
                 if bindings is None:  # each file's bindings found once, however many calls
                     bindings = [(m.start(), m.group(1), m.end()) for m in RUST_COMMAND_LET.finditer(text)]
                 launches.extend(_held_command(text, match.start(), held.group(1), bindings))
+        firsts: dict[int, int] = {}
         for start, program, args in sorted(launches):
-            if text[text.rfind("\n", 0, start) + 1 : start].lstrip().startswith("//"):
+            if opens_with_comment(text, start, ("//",), firsts):
                 continue
             spec = {"command": program, "args": args}
             info = describe_server(spec)
@@ -988,6 +1011,7 @@ class CodeDeclarationsDetector(Detector):
         """The MCP tools an Azure Functions app serves through tool triggers (``AZURE_TOOL_TRIGGER``),
         each named by its ``toolName`` (a generic trigger only when its type is ``mcpToolTrigger``)."""
         seen: set[str] = set()
+        firsts: dict[int, int] = {}
         for count, match in enumerate(AZURE_TOOL_TRIGGER.finditer(text)):
             if count == MAX_AZURE_TRIGGERS:
                 return
@@ -997,7 +1021,11 @@ class CodeDeclarationsDetector(Detector):
                 continue
             named = AZURE_TOOL_NAME.search(window)
             line = line_at(text, match.start())
-            if named is None or named.group(1).lower() in seen or self.commented(text, match.start()):
+            if (
+                named is None
+                or named.group(1).lower() in seen
+                or opens_with_comment(text, match.start(), ("#", "//"), firsts)
+            ):
                 continue
             seen.add(named.group(1).lower())
             yield self.located(
@@ -1009,18 +1037,16 @@ class CodeDeclarationsDetector(Detector):
                 metadata={"framework": "azure-functions-mcp"},
             )
 
-    @staticmethod
-    def commented(text: str, offset: int) -> bool:
-        """Whether the line holding ``offset`` is a comment (``#``, ``//``) before it."""
-        return text[text.rfind("\n", 0, offset) + 1 : offset].lstrip().startswith(("#", "//"))
-
     def rust_server_map_entries(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """The entries a Rust program puts in its map of MCP servers (``mcp_servers.insert("name", ..)``),
         each named by its key when its value gives a command or a URL, as the same entry of a client
         config file is; a unit test's entries are input for the code under test."""
         tests: set[int] | None = None
-        for match in RUST_SERVER_INSERT.finditer(text):
-            if text[text.rfind("\n", 0, match.start()) + 1 : match.start()].lstrip().startswith("//"):
+        firsts: dict[int, int] = {}
+        for count, match in enumerate(RUST_SERVER_INSERT.finditer(text)):
+            if count == MAX_SERVER_INSERTS:
+                return
+            if opens_with_comment(text, match.start(), ("//",), firsts):
                 continue
             if tests is None:
                 tests = rust_test_module_lines(text) if "cfg(test)" in text else set()
@@ -1097,20 +1123,20 @@ class CodeDeclarationsDetector(Detector):
         from common.scanner.detectors.mcp_config import reached_server, started_server
 
         literals = Literals(text, hash_comments=False)
-        for match in CSHARP_TRANSPORT.finditer(text):
-            if literals.in_string(match.start()):
-                continue
+        for count, match in enumerate(CSHARP_TRANSPORT.finditer(text)):
+            if count == MAX_CSHARP_TRANSPORTS:
+                return
             pair = literals.innermost(match.end())
-            names = dict((m.group(1), m) for m in literals.top_level(pair, CSHARP_NAME)) if pair else {}
+            if pair is None or literals.in_string(match.start()):
+                continue
+            names = dict((m.group(1), m) for m in literals.top_level(pair, CSHARP_NAME))
             named = names.get("Name") or names.get("Id")
-            command = re.search(
-                r'\bCommand\s*=\s*"([^"\n]+)"|\["command"\]\s*=\s*"([^"\n]+)"', text[pair[0] : pair[1]]
-            )
-            url = re.search(r'\b(?:Endpoint|Url)\s*=\s*new\s+Uri\(\s*"([^"\n]+)"', text[pair[0] : pair[1]])
+            command = CSHARP_COMMAND.search(text, *pair)
+            url = CSHARP_ENDPOINT.search(text, *pair)
             if not named:
                 # nameless, the server is the package a runner starts (``Command = "npx", Arguments =
                 # ["-y", "pkg"]``), or the host an ``Endpoint`` reaches; a local program names none
-                arguments = CSHARP_ARGUMENTS.search(text[pair[0] : pair[1]]) if command else None
+                arguments = CSHARP_ARGUMENTS.search(text, *pair) if command else None
                 line = line_at(text, match.start())
                 found = None
                 if command and command.group(1) and arguments:

@@ -26,6 +26,7 @@ falls back to a line scan for ``image:`` values.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ from common.scanner.detectors.base import Detector, FileReport, Finding, SourceF
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module
 from common.scanner.limits import compose_yaml_all, linear
-from common.scanner.textutil import hf_url_models, read_neighbour, scan_root_of
+from common.scanner.textutil import hf_url_models, per_scan, read_neighbour, scan_root_of
 
 yaml = lazy_module("yaml")
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "containers.yaml"
@@ -764,18 +765,30 @@ def env_file_paths(env_file: YamlNode | None) -> list[str]:
 def env_files_configure_llm(file: SourceFile, env_file: YamlNode | None) -> bool:
     """A compose service's ``env_file`` (or, when the project commits only its template, ``.env.example``
     beside it) sets an LLM provider's variable or a generic LLM setting: the service is handed an LLM."""
-    variables = llm_provider_variables()
     root = scan_root_of(file)
     for path in env_file_paths(env_file):
         for suffix in ENV_TEMPLATE_SUFFIXES:
-            text = read_neighbour(file.path.parent / f"{path}{suffix}", root)
-            if text is None:
+            candidate = file.path.parent / f"{path}{suffix}"
+            sets_llm = _env_file_sets_llm(os.path.realpath(candidate), root) if candidate.exists() else None
+            if sets_llm is None:
                 continue
-            names = (m.group(1).upper() for line in text.split("\n") if (m := ENV_ASSIGNMENT.match(line)))
-            if any(name in variables or LLM_SETTING.search(name) for name in names):
+            if sets_llm:
                 return True
             break
     return False
+
+
+@per_scan(stopped=False)
+def _env_file_sets_llm(real_path: str, root: str) -> bool | None:
+    """Whether the environment file at ``real_path`` sets an LLM variable (None: not read). Once per file
+    per scan, by its real path: every service of a compose file may name the same 256 KB file (under
+    spellings as many as ``x/../``), which was read and matched line by line for each."""
+    text = read_neighbour(Path(real_path), root)
+    if text is None:
+        return None
+    variables = llm_provider_variables()
+    names = (m.group(1).upper() for line in text.split("\n") if (m := ENV_ASSIGNMENT.match(line)))
+    return any(name in variables or LLM_SETTING.search(name) for name in names)
 
 
 def workload_image_findings(

@@ -46,7 +46,7 @@ from common.scanner.detectors.base import Detector, FileReport, Finding, SourceF
 from common.scanner.detectors.code_declarations import PLACEHOLDER_NAMES
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_re
-from common.scanner.limits import line_at, linear, parse_toml
+from common.scanner.limits import line_at, line_start, linear, parse_toml
 from common.scanner.model_constants import BRACE, CATALOG_LITERAL, rust_test_module_lines
 from common.scanner.sfc import SFC_SUFFIXES
 from common.scanner.test_data import CALLS_OUT, unit_test_file
@@ -653,13 +653,13 @@ class _LanguageDetector(Detector):
         ``starts`` caches each line's comment column by the line's start offset."""
         if "//" not in self.comment_prefixes:
             return False
-        line_start = text.rfind("\n", 0, offset) + 1
-        if line_start not in starts:
+        start = line_start(text, offset)
+        if start not in starts:
             line_end = text.find("\n", offset)
-            raw = text[line_start : line_end if line_end != -1 else len(text)]
-            starts[line_start] = line_comment_start(raw) if len(raw) <= MAX_COMMENTED_LINE else None
-        column = starts[line_start]
-        return column is not None and offset - line_start > column
+            raw = text[start : line_end if line_end != -1 else len(text)]
+            starts[start] = line_comment_start(raw) if len(raw) <= MAX_COMMENTED_LINE else None
+        column = starts[start]
+        return column is not None and offset - start > column
 
     def usages(self, file: SourceFile, text: str, bindings: dict[str, Package], comments: set[int]):
         if not bindings:
@@ -918,9 +918,10 @@ class _LanguageDetector(Detector):
             if "http" not in raw or number in comments:
                 continue
             literals = [(m.start(2), m.end(2), m.group(2)) for m in STRING_LITERAL.finditer(raw)]
+            starts = [start for start, _, _ in literals]
             comment_column = line_comment_start(raw) if "//" in self.comment_prefixes else None
             for match in URL.finditer(raw):
-                if not configured_url(literals, match.start()):
+                if not configured_url(literals, starts, match.start()):
                     continue
                 if comment_column is not None and match.start() > comment_column:
                     continue
@@ -1088,10 +1089,16 @@ def _module_in_uses_llm(folder: Path, root: str) -> bool | None:
     )
 
 
-def configured_url(literals: list[tuple[int, int, str]], at: int) -> bool:
+def configured_url(literals: list[tuple[int, int, str]], starts: list[int], at: int) -> bool:
     """A URL at column ``at`` configures something only inside a string literal that is not prose: a
-    trailing comment, a log or error message and CLI help text (``"API base, e.g. https://…"``) name it."""
-    return any(start <= at < end and not is_prose(text) for start, end, text in literals)
+    trailing comment, a log or error message and CLI help text (``"API base, e.g. https://…"``) name it.
+    ``literals`` are the line's, in order and apart, ``starts`` their starts: the one that may hold ``at``
+    is found by bisection (trying each literal for each URL cost time quadratic in a long line's URLs)."""
+    index = bisect_right(starts, at) - 1
+    if index < 0:
+        return False
+    start, end, text = literals[index]
+    return start <= at < end and not is_prose(text)
 
 
 MCP_SDK_DEPENDENCY = linear(r'"(?:@modelcontextprotocol/(?:sdk|server)|fastmcp)"\s*:')

@@ -207,6 +207,19 @@ def _finding(
 
 # the last part of a VS Code setting's name that says it picks a model (``x.modelName``, ``x.chatModel``)
 MODEL_SETTING = linear(r"(?i)model(?:[._-]?(?:name|id))?$")
+MAX_MODEL_SETTINGS = 100  # located per manifest: an extension has a handful of model settings
+JSON_KEY = linear(r'^\s*"((?:[^"\\\n]|\\.){1,300})"\s*:')
+
+
+def _json_key_lines(lines: list[str]) -> dict[str, int]:
+    """1-based line of each key's first line (``"x.modelName": {``) in a JSON file written a key a line,
+    by the key lowered: what ``_key_line`` finds for a JSON key, for all keys in one pass."""
+    found: dict[str, int] = {}
+    for number, raw in enumerate(lines, start=1):
+        key = JSON_KEY.match(raw) if '"' in raw else None
+        if key:
+            found.setdefault(key.group(1).lower(), number)
+    return found
 
 
 def contributed_settings(data: dict) -> Iterator[tuple[str, dict]]:
@@ -600,12 +613,22 @@ class ManifestDetector(_ManifestDetector):
 
     def extension_setting_models(self, file: SourceFile, data: dict) -> Iterator[Finding]:
         """A VS Code extension's setting that picks a model, with a catalog model id as its default: the
-        extension runs that model until its user picks another (a config default, as in code)."""
+        extension runs that model until its user picks another (a config default, as in code). The lines of
+        the manifest's keys are indexed once, and at most ``MAX_MODEL_SETTINGS`` settings are located: a
+        search of every line for each setting's key cost time quadratic in the settings (46 s for
+        10,000 in 400 KB)."""
+        key_lines: dict[str, int] | None = None
+        located = 0
         for name, schema in contributed_settings(data):
             default = schema.get("default")
             if not isinstance(default, str) or not MODEL_SETTING.search(name.rpartition(".")[2]):
                 continue
-            key_line = _key_line(file, name, 0)
+            if located == MAX_MODEL_SETTINGS:
+                return
+            located += 1
+            if key_lines is None:
+                key_lines = _json_key_lines(file.lines)
+            key_line = key_lines.get(name.lower(), 0)
             line = _line_of(file, default, key_line) if key_line else 0
             found = model_finding(default, line, strong=False, hf_context=False) if line else None
             if found:

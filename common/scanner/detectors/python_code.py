@@ -68,6 +68,7 @@ from common.scanner.textutil import (
 URL_IN_STRING = linear(r"https?://[^\s'\"<>]+")
 # ``ModelType.GPT_4O_MINI``: a member of a framework's model enum (CAMEL-AI's ``ModelType``, a ``ChatModel``)
 CLASS_MEMBER = linear(r"\b([A-Z]\w*)\.([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b")
+MAX_ENUM_MEMBERS = 1_000  # distinct model enum members resolved per module (each costs ~60 µs)
 CONSTANT_NAME_HINT = linear(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
 # boto3 service names of the AWS AI services, and the catalog component each client is
 AWS_AI_SERVICES = {
@@ -1924,13 +1925,18 @@ class PythonDetector(Detector):
         comments |= triple_quoted_lines(file.text)
         after_code = hash_comment_offsets(file.text)
         reported = {f.key for f in findings if f.type == "model"}
+        resolved: set[str] = set()  # members named once: a file of one member repeated resolved it each time
         for match in CLASS_MEMBER.finditer(file.text):
-            if "model" not in match.group(1).lower() or match.group(2) in own:
+            member = match.group(2)
+            if "model" not in match.group(1).lower() or member in own or member in resolved:
                 continue
             line = line_at(file.text, match.start())
             if line in comments or match.start() > after_code.get(line, match.start()):
                 continue
-            value = model_id_from_constant_name(match.group(2), named_as_model=True)
+            if len(resolved) == MAX_ENUM_MEMBERS:
+                return
+            resolved.add(member)
+            value = model_id_from_constant_name(member, named_as_model=True)
             found = model_finding(value, line, strong=False, hf_context=False) if value else None
             if found and found[0] not in reported:
                 reported.add(found[0])
