@@ -120,11 +120,27 @@ def registration_invitation(
     session: Session, email: str, code: str, invitation_days: int
 ) -> tuple[MemberInvitation, Organization] | None:
     """The standing invitation of this address (one with no account yet) that ``code`` opens, its row held
-    until the registration commits, so it is spent once."""
+    until the registration commits, so it is spent once.
+
+    Every invitation of the address is held first, their organizations before them (their deletion's
+    order, ``hold_organization``: the account joins one). Two registrations of one address with two codes
+    each held its own invitation, then the first waited for the other's (the account takes every
+    invitation of its address, ``hand_invitations_to``) while the second waited for the first's user row:
+    PostgreSQL failed one with a deadlock, a 500. Now the second waits for the first, then finds its code
+    handed to the new account: a 403, as when it comes after."""
+    address = email.lower()
+    unclaimed = (MemberInvitation.email == address, MemberInvitation.user_id.is_(None))
+    session.execute(
+        select(Organization.id)
+        .where(Organization.id.in_(select(MemberInvitation.organization_id).where(*unclaimed)))
+        .order_by(Organization.id)
+        .with_for_update(read=True, key_share=True)
+    )
+    session.execute(
+        select(MemberInvitation.id).where(*unclaimed).order_by(MemberInvitation.id).with_for_update()
+    )
     query = standing_invitations(invitation_days).where(
-        MemberInvitation.user_id.is_(None),
-        MemberInvitation.email == email.lower(),
-        MemberInvitation.code_hash == hash_token(code),
+        *unclaimed, MemberInvitation.code_hash == hash_token(code)
     )
     row = session.execute(query.with_for_update(of=MemberInvitation)).first()
     return (row[0], row[1]) if row is not None else None

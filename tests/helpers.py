@@ -293,3 +293,51 @@ def _migrator(database_url: str, environment: dict[str, str]):
         assert result.returncode == 0, result.stderr
 
     return upgrade
+
+
+PAUSE_SECONDS = 5
+
+
+def paused_once(function, reached: threading.Event, resume: threading.Event):
+    """``function``, whose first call signals ``reached`` and waits for ``resume`` first."""
+
+    def paused(*args, **kwargs):
+        if not reached.is_set():
+            reached.set()
+            assert resume.wait(PAUSE_SECONDS)
+        return function(*args, **kwargs)
+
+    return paused
+
+
+def in_thread(target) -> tuple[threading.Thread, dict]:
+    """``target`` run in a thread; the dict gets its ``result`` or its ``error`` once it ends."""
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["result"] = target()
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def waits_for_a_lock(statement_start: str) -> bool:
+    """Whether a statement of this database that starts so waits for a lock (PostgreSQL)."""
+    from sqlalchemy import func, select, text
+
+    from common.db import session_scope
+
+    with session_scope() as session:
+        waiting = (
+            select(func.count())
+            .select_from(text("pg_stat_activity"))
+            .where(
+                text("datname = current_database() AND wait_event_type = 'Lock'"),
+                text("query LIKE :start").bindparams(start=f"{statement_start}%"),
+            )
+        )
+        return session.scalar(waiting) > 0

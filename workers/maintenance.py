@@ -94,11 +94,7 @@ def _reconcile(model: type[JobMixin], stale: timedelta) -> tuple[list[str], list
     bound = utcnow() - stale
     failed: list[str] = []
     with session_scope() as session:
-        silent = session.scalars(
-            select(model)
-            .where(model.status == JobStatus.RUNNING, model.heartbeat_at < bound)
-            .with_for_update(skip_locked=True)
-        ).all()
+        silent = _lock_stale(session, model, model.status == JobStatus.RUNNING, model.heartbeat_at < bound)
         for row in silent:
             if jobs.out_of_attempts(row):
                 events.record_job_event(session, jobs.fail(row, VANISHED_WORKER_ERROR))
@@ -106,11 +102,7 @@ def _reconcile(model: type[JobMixin], stale: timedelta) -> tuple[list[str], list
                 failed.append(row.id)
             else:
                 events.record_job_event(session, jobs.requeue(row))
-        queued = session.scalars(
-            select(model)
-            .where(model.status == JobStatus.QUEUED, model.queued_since() < bound)
-            .with_for_update(skip_locked=True)
-        ).all()
+        queued = _lock_stale(session, model, model.status == JobStatus.QUEUED, model.queued_since() < bound)
         calls = []
         due = {row.id: row.task_call(session) for row in queued}
         waiting = _waiting_in_broker(due)
@@ -127,6 +119,26 @@ def _reconcile(model: type[JobMixin], stale: timedelta) -> tuple[list[str], list
     for _row_id, (task_name, args) in calls:
         enqueue(task_name, *args)
     return failed, [row_id for row_id, _call in calls]
+
+
+def _lock_stale(session, model: type[JobMixin], *conditions) -> list[JobMixin]:
+    """The matching jobs, each locked (``SKIP LOCKED``: one a worker holds is left to it) after its
+    organization is held, in its deletion's order (``hold_organization``): their events reference it.
+
+    Locking the jobs first deadlocked with the deletion of one of their organizations, which locks the
+    organization and then its jobs, and so was answered 503. An organization being deleted is skipped
+    (``SKIP LOCKED`` again), its jobs with it: they go with it."""
+    held = session.scalars(
+        select(Organization.id)
+        .where(Organization.id.in_(select(model.organization_id).where(*conditions)))
+        .order_by(Organization.id)
+        .with_for_update(read=True, key_share=True, skip_locked=True)
+    ).all()
+    if not held:
+        return []
+    return session.scalars(
+        select(model).where(*conditions, model.organization_id.in_(held)).with_for_update(skip_locked=True)
+    ).all()
 
 
 def _waiting_in_broker(due: dict[str, tuple[str, tuple]]) -> set[str]:

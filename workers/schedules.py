@@ -98,10 +98,11 @@ def _claim_batch(now: datetime) -> tuple[list[tuple[str, str, str]], int]:
     """Claim one batch of due schedules: the (scan, organization, schedule) ids started, and how many."""
     started = []
     limit = get_settings().scans_in_flight_per_org
+    is_due = (Schedule.enabled.is_(True), Schedule.next_run_at <= now)
     with session_scope() as session:
         due = session.scalars(
             select(Schedule)
-            .where(Schedule.enabled.is_(True), Schedule.next_run_at <= now)
+            .where(*is_due, Schedule.organization_id.in_(_hold_organizations(session, is_due)))
             .order_by(Schedule.next_run_at, Schedule.id)
             .limit(CLAIM_BATCH_SIZE)
             .with_for_update(skip_locked=True)
@@ -132,6 +133,19 @@ def _claim_batch(now: datetime) -> tuple[list[tuple[str, str, str]], int]:
             schedule.last_scan_id, schedule.last_error = scan.id, None
             started.append((scan.id, schedule.organization_id, schedule.id))
     return started, len(due)
+
+
+def _hold_organizations(session: Session, is_due) -> list[str]:
+    """The organizations of the due schedules, held before any schedule is locked, in their deletion's
+    order (``hold_organization``): a claimed schedule's scan references its organization, and locking the
+    schedules first deadlocked with the deletion of one of their organizations (answered 503). One being
+    deleted is skipped, its schedules with it."""
+    return session.scalars(
+        select(Organization.id)
+        .where(Organization.id.in_(select(Schedule.organization_id).where(*is_due)))
+        .order_by(Organization.id)
+        .with_for_update(read=True, key_share=True, skip_locked=True)
+    ).all()
 
 
 def dispatch_due(now: datetime | None = None) -> list[str]:

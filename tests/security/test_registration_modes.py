@@ -14,6 +14,7 @@ provisions no workspace either.
 from __future__ import annotations
 
 import secrets
+import threading
 from datetime import timedelta
 
 import pytest
@@ -24,7 +25,17 @@ from common.db import session_scope
 from common.models import Organization, User
 from common.models.base import utcnow
 from common.models.identity import MemberInvitation
-from tests.helpers import PASSWORD, add_member, register_user, settings_from
+from tests.helpers import (
+    PASSWORD,
+    PAUSE_SECONDS,
+    add_member,
+    in_thread,
+    paused_once,
+    register_user,
+    settings_from,
+    wait_for,
+    waits_for_a_lock,
+)
 from tests.integration.fake_idp import FakeIdentityProvider
 from tests.integration.test_sso_oidc import CLIENT, CLIENT_ID, begin, finish
 from tests.sso_support import put_config, toggle
@@ -168,3 +179,41 @@ def test_a_misspelt_registration_mode_is_refused_at_start(monkeypatch, value):
     monkeypatch.setenv("REGISTRATION", value)
     with pytest.raises(InsecureConfiguration, match="REGISTRATION"):
         load_settings()
+
+
+def test_one_address_registering_twice_at_once_with_two_codes_gets_one_account(client, monkeypatch, team):
+    """Each registration held its own invitation, then the first waited for the second's (the account
+    takes every invitation of its address) and the second for the first's user row: a deadlock, a 500.
+    The second now waits for the first and finds its code handed to the new account (403, as after it)."""
+    from web.api import auth
+
+    admin, org = team
+    other = client.post("/api/v1/organizations", json={"name": "Other"}, headers=admin.headers()).json
+    email = _address()
+    reached, resume = threading.Event(), threading.Event()
+    with settings_from(monkeypatch, REGISTRATION="invite"):
+        codes = [_invite(client, admin, org, email), _invite(client, admin, other, email)]
+        monkeypatch.setattr(
+            auth, "hand_invitations_to", paused_once(auth.hand_invitations_to, reached, resume)
+        )
+        first, first_answer = in_thread(lambda: _register(client, email, invitation_code=codes[0]))
+        assert reached.wait(PAUSE_SECONDS)
+        second, second_answer = in_thread(lambda: _register(client, email, invitation_code=codes[1]))
+        try:
+            wait_for(
+                lambda: (
+                    waits_for_a_lock("SELECT member_invitations.id") or waits_for_a_lock("INSERT INTO users")
+                ),
+                timeout=PAUSE_SECONDS,
+                interval=0.02,
+            )
+        finally:
+            resume.set()
+        for thread in (first, second):
+            thread.join(PAUSE_SECONDS * 2)
+    assert first_answer["result"].status_code == 201, first_answer["result"].json
+    assert second_answer["result"].status_code == 403, second_answer["result"].json
+    with session_scope() as session:
+        user = session.scalar(select(User).where(User.email == email))
+        handed = session.scalars(select(MemberInvitation).where(MemberInvitation.user_id == user.id)).all()
+    assert [invitation.organization_id for invitation in handed] == [other["id"]]

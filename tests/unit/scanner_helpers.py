@@ -51,6 +51,16 @@ def keys(result: ScanResult) -> set[str]:
     return {f"{c.type}:{c.name}" for c in result.components}
 
 
+def tool_sites(result: ScanResult) -> set[tuple[str, str, str, int]]:
+    """(name, provider, file, line) of every tool location."""
+    return {
+        (c.name, c.provider, loc.file, loc.line)
+        for c in result.components
+        if c.type == "tool"
+        for loc in c.locations
+    }
+
+
 def component(result: ScanResult, key: str) -> Component:
     matches = [c for c in result.components if f"{c.type}:{c.name}" == key]
     assert matches, f"{key} not in {sorted(keys(result))}"

@@ -1,4 +1,4 @@
-from tests.unit.scanner_helpers import component, keys, scan_tree
+from tests.unit.scanner_helpers import component, keys, scan_tree, tool_sites
 
 
 def test_javascript_model_value_on_its_own_line_and_through_a_constant(tmp_path):
@@ -155,16 +155,6 @@ def test_urls_in_messages_help_text_and_trailing_comments_are_not_endpoints(tmp_
         },
     )
     assert {k for k in keys(result) if k.startswith("endpoint:")} == {"endpoint:api.deepseek.com"}
-
-
-def tool_sites(result) -> set[tuple[str, str, str, int]]:
-    """(name, provider, file, line) of every tool location."""
-    return {
-        (c.name, c.provider, loc.file, loc.line)
-        for c in result.components
-        if c.type == "tool"
-        for loc in c.locations
-    }
 
 
 def test_jvm_tools_built_in_code_as_their_documentation_writes_them(tmp_path):

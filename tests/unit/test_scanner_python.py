@@ -1,5 +1,5 @@
 from common.scanner.model import Location
-from tests.unit.scanner_helpers import component, keys, scan_tree
+from tests.unit.scanner_helpers import component, keys, scan_tree, tool_sites
 
 
 def test_asyncio_task_is_not_crewai_but_crewai_task_is(tmp_path):
@@ -286,16 +286,6 @@ def test_notebook_calling_the_projects_own_helper_names_its_model(tmp_path):
     assert [(loc.file, loc.line) for loc in model.locations] == [("lesson.ipynb", 2)]
     assert model.locations[0].snippet.startswith("[cell 2, line 2]")
     assert "model:claude-3-opus" not in keys(result)
-
-
-def tool_sites(result) -> set[tuple[str, str, str, int]]:
-    """(name, provider, file, line) of every tool location."""
-    return {
-        (c.name, c.provider, loc.file, loc.line)
-        for c in result.components
-        if c.type == "tool"
-        for loc in c.locations
-    }
 
 
 def test_openai_agents_function_tool_constructor_and_agent_handed_as_a_tool(tmp_path):

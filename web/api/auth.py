@@ -16,6 +16,7 @@ from common.accounts import (
     create_user,
     find_user_by_email,
     hand_invitations_to,
+    hold_organization,
     lock_organization,
     registration_invitation,
 )
@@ -356,6 +357,10 @@ def create_api_key(body):
         expires_at=expires_at,
         sso_session=principal.session_org_id is not None,
     )
+    # Before the session's row, in the organization's deletion's order (``hold_organization``): an SSO
+    # session is deleted with its organization, which the key references.
+    if not hold_organization(db(), ctx.organization_id):
+        abort(404, message="Organization not found.")
     _hold_live_session(principal.session_id)
     db().add(key)
     db().commit()

@@ -21,7 +21,7 @@ import marshmallow as ma
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
-from common.accounts import standing_invitations
+from common.accounts import hold_organization_of, standing_invitations
 from common.config import get_settings
 from common.models import Membership, Organization
 from common.models.base import isoformat
@@ -67,7 +67,10 @@ def _own_invitations():
 def _own_invitation_or_404(invitation_id: str) -> tuple[MemberInvitation, Organization]:
     """The invitation, its row held until the answer commits: the same invitation accepted (or declined)
     twice at once is settled once, and the second finds it gone (404) instead of joining again (a second
-    200, or the membership's unique constraint: a 500)."""
+    200, or the membership's unique constraint: a 500). Its organization is held before it, in its
+    deletion's order (``hold_organization``): accepting writes a membership that references it, and
+    holding the invitation first deadlocked with the organization's deletion (a 503)."""
+    hold_organization_of(db(), MemberInvitation, invitation_id)
     query = _own_invitations().where(MemberInvitation.id == invitation_id)
     row = db().execute(query.with_for_update(of=MemberInvitation)).first()
     if row is None:

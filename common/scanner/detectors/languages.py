@@ -3145,6 +3145,10 @@ class RustDetector(_LanguageDetector):
         yield from super().detect(file, report)
         text = file.text
         yield from self.environment_default_models(file, text)
+        if "default_value" in text:
+            yield from self.argument_default_models(file, text)
+        if "::from_pretrained(" in text:
+            yield from self.pretrained_models(file, text)
         if "http" in text and ("api_base" in text or "base_url" in text or "Ollama::new" in text):
             yield from self.configured_servers(file, text)
         if "rig" in {p.id for _, p in self.sdk_imports(text)}:
@@ -3172,6 +3176,45 @@ class RustDetector(_LanguageDetector):
         framework = crate_name(file) or component_name_for(file.relpath)
         comments = self.comment_lines(file.lines)
         yield from self.named_tools(file, text, comments, tools, framework, framework, set())
+
+    # clap's (and structopt's) ``#[arg(long, default_value = "lmz/candle-mistral")] model_id: String``: the
+    # model a program runs when its command line names none (candle's and mistral.rs' examples), the
+    # attribute possibly split over lines and followed by other attributes or doc comments
+    ARGUMENT_DEFAULT = linear(
+        r'#\[(?:arg|clap|structopt)\([^\]]{0,400}?\bdefault_value\s*=\s*"([^"\n]{1,120})"[^\]]{0,400}\)\]'
+        r"(?:\s*(?:#\[[^\]\n]{0,400}\]|///[^\n]{0,400}))*"
+        r"\s*(?:pub(?:\([\w:]{1,40}\))?\s+)?(\w{1,80})\s*:"
+    )
+    MODEL_FIELD = linear(r"(?i)^(?:\w+_)?model(?:_?(?:name|id))?$")
+
+    def argument_default_models(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """The default of a command-line argument a model field takes, in a file importing a catalog AI
+        crate or a crate that uses an LLM (a ``model`` flag elsewhere may name anything)."""
+        found = [m for m in self.ARGUMENT_DEFAULT.finditer(text) if self.MODEL_FIELD.match(m.group(2))]
+        if not found or not (self.sdk_imports(text) or crate_uses_llm(file)):
+            return
+        comments = self.comment_lines(file.lines)
+        for match in found:
+            line = _line_at(text, match.start(1))
+            model = model_finding(match.group(1), line, strong=False, hf_context=True)
+            if model and line not in comments:
+                yield self.model_at(file, line, model)
+
+    # tokenizers' ``Tokenizer::from_pretrained("bert-base-cased", None)`` (and any type loaded the same way):
+    # a Hugging Face repository the program downloads, by the name Python's ``from_pretrained`` takes too
+    FROM_PRETRAINED = linear(r'\b[A-Z]\w{0,80}::from_pretrained\(\s*"([^"\n]{1,120})"')
+
+    def pretrained_models(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """The Hugging Face ids a Rust program loads with ``from_pretrained``."""
+        comments = self.comment_lines(file.lines)
+        commented: dict[int, int | None] = {}
+        for match in self.FROM_PRETRAINED.finditer(text):
+            line = _line_at(text, match.start(1))
+            if line in comments or self.after_line_comment(text, match.start(), commented):
+                continue
+            model = model_finding(match.group(1), line, strong=False, hf_context=True)
+            if model:
+                yield self.model_at(file, line, model)
 
     # a function declaration built for a model by the name it calls it and what it does: genai-rs'
     # ``FunctionDeclaration::builder("get_weather").description("..")``, gemini-rust's
@@ -3447,6 +3490,32 @@ class RustDetector(_LanguageDetector):
         for offset, name, framework in tools:
             framework = own if own and own.replace("-", "_") == framework else framework
             yield from self.named_tools(file, text, comments, [(offset, name)], framework, framework, seen)
+
+    # a framework's wrapper of a vector store, in the store's module: langchain-rust's
+    # ``vectorstore::pgvector::StoreBuilder`` (``vectorstore::{qdrant::StoreBuilder, ..}`` too), swiftide's
+    # ``integrations::qdrant::Qdrant``
+    FRAMEWORK_STORE_MODULE = linear(r"\b(?:vectorstores?|integrations)::(?:\{[^}]{0,400}?)?\b(\w+)::")
+
+    def _sdk_imports(self, text: str) -> list[tuple[Import, Package]]:
+        """The vector store a framework's wrapper runs against is in use next to the framework, as a
+        LangChain wrapper import is elsewhere (``wrapped_stores``); Rust names it inside a use tree or a
+        path, which ``wrapped_stores``' module paths do not hold."""
+        found = super()._sdk_imports(text)
+        if not any(p.type == "agent_framework" and not imp.implied for imp, p in found):
+            return found
+        stores = patterns()["other_languages"]["framework_vector_store_paths"]
+        seen = {p.id for _, p in found}
+        comments: set[int] | None = None
+        for match in self.FRAMEWORK_STORE_MODULE.finditer(text):
+            store = lookup_package("id", stores.get(match.group(1).lower(), ""))
+            if store is None or store.id in seen:
+                continue
+            comments = self.comment_lines(text.splitlines()) if comments is None else comments
+            line = _line_at(text, match.start())
+            if line not in comments:
+                seen.add(store.id)
+                found.append((Import(match.group(0), (), line), store))
+        return found
 
     def imports(self, text: str) -> Iterator[Import]:
         return (imp for imp, _ in self._imports(text, None))
