@@ -15,6 +15,12 @@ ended, and the scan's status; then each process's peak RSS (``VmHWM``, so the la
 
     .venv/bin/python bench/bench_import.py            # --components N --repeat R
     .venv/bin/python bench/bench_import.py --uploads 1,10,50
+    .venv/bin/python bench/bench_import.py --worker-memory
+
+``--worker-memory``: the ingest worker's decode, schema and conversion of one body per fresh process (its
+peak RSS above what it held before, ``VmHWM``), for the platform's 20,000-component exports, bodies of
+the costliest values per counted value at ``IMPORT_MAX_VALUES``, and 25 MiB of ``[[],[],…]``; each with
+its count (``json_values_at_most``) and whether ``POST /scans/import`` refuses it.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,8 +42,12 @@ from bench._stack import PG_ADMIN_URL, Stack, machine
 from bench.bench_exports import big_bundle
 from bench.bench_footprint import tree_pids
 from bench.bench_ingest import cpu_seconds, peak_rss_mb, wait_until_ready
+from common import fastjson
 from common.bom.importer import import_document
+from common.bom.upload import UploadInvalid, json_values_at_most
+from common.config import get_settings
 from common.exporters import render
+from common.scanner.model import keep_storable_components, storable_text
 
 TARGET_SECONDS = 30.0
 
@@ -104,12 +115,89 @@ def bench_uploads(sizes: list[float]) -> int:
     return 0
 
 
+CYCLONEDX_HEAD = b'{"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, '
+
+
+def _trusera_export(components: int) -> bytes:
+    bundle = big_bundle(components)
+    result = {key: bundle[key] for key in ("components", "relationships", "tool")}
+    return json.dumps(result | {"warnings": [], "files_scanned": components}).encode()
+
+
+def _empty_arrays(values: int) -> bytes:
+    return CYCLONEDX_HEAD + b'"x": [' + b"[]," * (values // 2 - 4) + b"[]]}"
+
+
+def _distinct_keys(values: int) -> bytes:
+    keys = b",".join(b'"%x":0' % index for index in range(values - 9))
+    return CYCLONEDX_HEAD + b'"components": [{"type": "library", "name": "a", "x": {' + keys + b"}}]}"
+
+
+def _short_strings(values: int) -> bytes:
+    tags = b",".join(b'"%x"' % index for index in range(values - 9))
+    return CYCLONEDX_HEAD + b'"components": [{"type": "library", "name": "a", "tags": [' + tags + b"]}]}"
+
+
+WORKER_BODIES = {
+    "cyclonedx export, 20,000 components": lambda limit: render("cyclonedx", big_bundle(20_000)),
+    "trusera json, 20,000 components": lambda limit: _trusera_export(20_000),
+    "distinct keys at the limit": _distinct_keys,
+    "short strings at the limit": _short_strings,
+    "[[],[],...] at the limit": _empty_arrays,
+    "[[],[],...], 25 MiB": lambda limit: _empty_arrays(17_000_000),
+}
+
+
+def _vm_peak_mb() -> float:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM"))
+
+
+def worker_memory_of(name: str) -> None:
+    """One body through what ``ingest_upload`` does with it, in this process; prints one table row."""
+    limit = get_settings().import_max_values
+    body = WORKER_BODIES[name](limit)
+    counted = json_values_at_most(body)
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")  # VmHWM restarts from what the process holds now: the body and the modules
+    before = _vm_peak_mb()
+    started = time.process_time()
+    try:
+        _, result = import_document(fastjson.loads(body))
+        keep_storable_components(storable_text(result))
+        outcome = "accepted"
+    except UploadInvalid:
+        outcome = "refused by the schema"
+    cpu = time.process_time() - started
+    at_post = "refused (413)" if counted > limit else "stored"
+    print(
+        f"{name} | {len(body) / 2**20:.1f} MiB | {counted:,} | {at_post} | +{_vm_peak_mb() - before:.0f} MB"
+        f" | {cpu:.1f} s | {outcome}",
+        flush=True,
+    )
+
+
+def bench_worker_memory() -> int:
+    print(f"machine: {machine()}; IMPORT_MAX_VALUES {get_settings().import_max_values:,}")
+    print("body | size | values counted | at POST | worker peak RSS added | worker CPU | in the worker")
+    for name in WORKER_BODIES:
+        subprocess.run([sys.executable, __file__, "--worker-memory-of", name], check=True)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--components", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--uploads", help="megabytes of each upload to send to the API, e.g. 1,10,50")
+    parser.add_argument("--worker-memory", action="store_true")
+    parser.add_argument("--worker-memory-of", choices=WORKER_BODIES, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker_memory_of:
+        worker_memory_of(args.worker_memory_of)
+        return 0
+    if args.worker_memory:
+        return bench_worker_memory()
     if args.uploads:
         return bench_uploads([float(size) for size in args.uploads.split(",")])
     bundle = big_bundle(args.components)

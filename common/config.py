@@ -205,6 +205,9 @@ class Settings:
     repository_max_files: int = 100_000
     repository_clone_timeout_seconds: float = 300
     import_max_content_length: int = 25 * 1024 * 1024
+    # An upload's JSON values at most, counted from its bytes (``common.bom.upload.json_values_at_most``):
+    # the ingest worker holds up to ~200 bytes per value decoded, so 1.5 million is ~300 MB at most.
+    import_max_values: int = 1_500_000
 
     @property
     def webhook_allowlist(self) -> list[str]:
@@ -319,6 +322,7 @@ def load_settings() -> Settings:
         repository_max_files=int(_env("REPOSITORY_MAX_FILES", "100000")),
         repository_clone_timeout_seconds=float(_env("REPOSITORY_CLONE_TIMEOUT_SECONDS", "300")),
         import_max_content_length=int(_env("IMPORT_MAX_CONTENT_LENGTH", str(25 * 1024 * 1024))),
+        import_max_values=_count("IMPORT_MAX_VALUES", 1_500_000),
     )
     settings.check_production_safety()
     return settings

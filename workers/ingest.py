@@ -39,7 +39,8 @@ from workers.base import PlatformTask
 log = logging.getLogger(__name__)
 # An ingest past this fails its scan ("time limit exceeded"): a 200 MB result ingests in well under a
 # minute, and an upload at IMPORT_MAX_CONTENT_LENGTH (25 MiB) of the plainest JSON values validates in
-# ~20 s of CPU (42 s for 49 MB: bench/bench_import.py --uploads).
+# ~20 s of CPU (42 s for 49 MB: bench/bench_import.py --uploads). Its memory is bounded by
+# IMPORT_MAX_VALUES, which the API checks before storing it (~300 MB: bench/bench_import.py --worker-memory).
 INGEST_SOFT_TIME_LIMIT_SECONDS = 5 * 60
 # An upload's scan error when converting its document raised: the exception's text is not shown.
 # What ``ingest_stored_result`` returns for a stored upload that does not decode, and the scan's error.

@@ -29,6 +29,7 @@ CONFIG_SUFFIXES = (
     *(".http", ".rest"),  # REST Client / JetBrains HTTP request files: requests to AI APIs, with bodies
 )
 CODE = (".py", ".ts", ".js", ".mjs", ".go", ".rb", ".java", ".kt", ".cs", ".rs")
+IAC_PROGRAMS = (".ts", ".mts", ".js", ".mjs", ".py", ".go")  # the languages of CDK and Pulumi programs
 # single-file components: their script parts are read as a ``.ts`` file
 COMPONENTS = SFC_SUFFIXES
 
@@ -93,6 +94,8 @@ SELECTORS = {
     "iac": FileSelector(suffixes=(".tf", ".tofu", ".tfvars", ".bicep", ".json", ".template", *YAML)),
     # no detector of its own: the ARM JSON reader ``iac`` asks for, loaded with it for JSON only
     "iac_arm": FileSelector(suffixes=(".json",)),
+    # a CDK or Pulumi program declares its resources in code; ``iac`` reads the few that are such programs
+    "iac_programs": FileSelector(suffixes=IAC_PROGRAMS),
     "languages": FileSelector(
         suffixes=(
             *(".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"),

@@ -8,10 +8,13 @@ import json
 from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
+from bench.bench_exports import big_bundle
 from common.bom import importer
+from common.config import get_settings
 from common.db import session_scope
+from common.exporters import render
 from common.models import Scan, ScanResultPayload
 from common.models.base import utcnow
 from workers.base import TIME_LIMIT_ERROR
@@ -47,6 +50,31 @@ def test_the_api_stores_an_upload_without_running_its_schema(client, make_user, 
     assert held_ingest == [response.json["id"]]
     with session_scope() as session:
         assert session.get(ScanResultPayload, response.json["id"]).payload == json.loads(body)
+
+
+def test_an_upload_of_more_json_values_than_allowed_is_a_413_storing_nothing(client, make_user, held_ingest):
+    """``[[],[],…]`` decodes to ~50 bytes per 3 of body: 25 MiB of it held 1.2 GB of the ingest worker.
+    Refused from its bytes at the default limit, before anything decodes or is stored."""
+    user = make_user()
+    empties = get_settings().import_max_values // 2 + 1
+    body = b'{"bomFormat": "CycloneDX", "specVersion": "1.6", "x": [' + b"[]," * empties + b"[]]}"
+    response = client.post(IMPORT, data=body, content_type="application/json", headers=user.headers())
+    assert response.status_code == 413
+    assert "IMPORT_MAX_VALUES" in response.json["message"]
+    assert held_ingest == []
+    with session_scope() as session:
+        organization_scans = select(func.count()).where(Scan.organization_id == user.org_id)
+        assert session.scalar(organization_scans) == 0
+
+
+def test_our_own_export_of_20000_components_is_accepted(client, make_user, held_ingest):
+    """The platform's CycloneDX export of 20,000 components (16 MiB, ~846,000 values counted) passes the
+    default value limit with margin."""
+    user = make_user()
+    body = render("cyclonedx", big_bundle(20_000))
+    response = client.post(IMPORT, data=body, content_type="application/json", headers=user.headers())
+    assert response.status_code == 202, response.json
+    assert held_ingest == [response.json["id"]]
 
 
 def test_an_upload_past_the_workers_time_limit_fails_its_scan(client, make_user, held_ingest, monkeypatch):

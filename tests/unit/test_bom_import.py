@@ -14,7 +14,7 @@ from cyclonedx.validation.json import JsonStrictValidator
 from common import jobs
 from common.bom import importer
 from common.bom.importer import UploadInvalid, import_document
-from common.bom.upload import MAX_ERROR_TEXT, NESTED_OBJECT, top_level, upload_format
+from common.bom.upload import MAX_ERROR_TEXT, NESTED_OBJECT, json_values_at_most, top_level, upload_format
 from common.exporters import cyclonedx
 
 
@@ -227,3 +227,27 @@ def test_the_apis_pass_reads_a_body_after_its_utf8_byte_order_mark():
     """Windows tools write one; the worker's decoder reads past it, so the API's pass does too."""
     body = b'\xef\xbb\xbf{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": []}'
     assert upload_format(top_level(body)) == "cyclonedx"
+
+
+def _values_in(value) -> int:
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    return 1 + sum(_values_in(child) for child in children)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [0, "a,[{", [], {}, [[], {}], {"a": [1, "x,y"], "b": {"c": None}}, _bom(3)],
+    ids=["number", "string", "empty-array", "empty-object", "nested-empties", "mixed", "export"],
+)
+def test_the_value_count_from_bytes_is_never_below_the_documents_values(document):
+    """``IMPORT_MAX_VALUES`` bounds the worker's decode only if the count from bytes never falls short."""
+    for body in (json.dumps(document).encode(), json.dumps(document, separators=(",", ":")).encode()):
+        assert json_values_at_most(body) >= _values_in(document)
+
+
+@pytest.mark.parametrize("text", ["\ud800", "x\ud800", "\udfff", "\ud83d\ude00", "\\ud800"])
+def test_the_apis_pass_takes_surrogate_escapes_as_the_worker_does(text):
+    """msgspec refuses a lone surrogate escape that JSON's grammar (and the worker's decoder) take: an
+    upload of a scanned line holding one was a 400."""
+    body = json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"name": text}]})
+    assert upload_format(top_level(body.encode())) == "cyclonedx"

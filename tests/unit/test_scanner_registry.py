@@ -112,4 +112,5 @@ def test_a_scan_imports_only_the_modules_its_files_select(tmp_path):
     )
     assert run.returncode == 0, run.stderr
     loaded = set(json.loads(run.stdout))
-    assert loaded == {"base", "code_declarations", "python_code", "secrets", "vector_stores"}
+    # iac_programs is the gate that hands CDK/Pulumi programs to iac: iac itself stays unloaded
+    assert loaded == {"base", "code_declarations", "iac_programs", "python_code", "secrets", "vector_stores"}

@@ -1579,6 +1579,33 @@ end
     ),
     pytest.param(
         {
+            "Gemfile": """\
+source "https://rubygems.org"
+gem "fast-mcp"
+""",
+            "summarize_tool.rb": """\
+require "fast_mcp"
+
+class SummarizeTool < FastMcp::Tool
+  description "Summarize a text"
+
+  tool_name "summarize"
+
+  arguments do
+    required(:text).filled(:string)
+  end
+
+  def call(text:)
+    text[0, 100]
+  end
+end
+""",
+        },
+        ("summarize", "Model Context Protocol", "summarize_tool.rb", 6),
+        id="ruby-fast-mcp-tool_name-after-blank-line",
+    ),
+    pytest.param(
+        {
             "requirements.txt": "langchain\n",
             "a.py": """\
 from langchain_openai import ChatOpenAI

@@ -36,7 +36,13 @@ from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 
 from common import dashboard_cache, events, jobs, scan_quota
-from common.bom.upload import UPLOAD_TARGET_PREFIX, UploadInvalid, top_level, upload_format
+from common.bom.upload import (
+    UPLOAD_TARGET_PREFIX,
+    UploadInvalid,
+    json_values_at_most,
+    top_level,
+    upload_format,
+)
 from common.config import get_settings
 from common.dashboard import compiled_sql
 from common.dashboard_cache import WRITES_ORGANIZATION
@@ -421,6 +427,7 @@ def import_scan(args):
     key = (request.headers.get("Idempotency-Key") or "").strip()[:200] or None
     if key and (existing := _existing_for_key(ctx.organization_id, key)) is not None:
         return _queued_response(existing)
+    _refuse_past_value_limit(body)
     source_format = _upload_format(body)
     scan = Scan(
         id=new_id(),
@@ -453,6 +460,17 @@ def import_scan(args):
         return _replay_for_key(clash, scan.organization_id, key)
     enqueue_or_leave_queued(scan, SCAN_INGEST, scan.id, what="imported scan")
     return _queued_response(scan)
+
+
+def _refuse_past_value_limit(body: bytes) -> None:
+    """A 413 for a body of more JSON values than ``IMPORT_MAX_VALUES``, counted from its bytes before any
+    decoding: the ingest worker's memory is per value, not per byte."""
+    limit = get_settings().import_max_values
+    if json_values_at_most(body) > limit:
+        abort(
+            413,
+            message=f"The upload holds more than {limit} JSON values (IMPORT_MAX_VALUES).",
+        )
 
 
 def _upload_format(body: bytes) -> str:

@@ -989,13 +989,17 @@ def scan_k8s_container(
 def yaml_image_references(node: YamlNode, depth: int = 0) -> Iterator[tuple[str, int]]:
     """(reference, line) of every ``image:`` anywhere in a YAML document: a scalar (GitHub Actions
     ``services``/``container``, GitLab CI, CRDs), or a Helm-values mapping of ``registry``/``repository``/
-    ``tag`` (GitLab's ``name``)."""
+    ``tag`` (GitLab's ``name``); also such a ``repository``/``tag`` pair without the ``image`` key, as a
+    chart's values may list one per served model (the vLLM production stack's ``modelSpec``)."""
     if depth > MAX_WALK_DEPTH:
         return
     if node.is_sequence:
         for element in node.elements():
             yield from yaml_image_references(element, depth + 1)
         return
+    repository, tag = node.get("repository"), node.text_at("tag")
+    if repository is not None and repository.text and tag and "{" not in tag and "://" not in repository.text:
+        yield f"{repository.text}:{tag}", repository.line
     for key, value in node.items():
         if key == "image" and value.text:
             yield value.text, value.line
@@ -1131,7 +1135,8 @@ class ContainerDetector(Detector):
             return list(scan_keyed_images(file, self.name)) if "image" in file.text else []
         compose = is_compose_file(file.name)
         kubernetes = all(marker.search(file.text) for marker in K8S_MARKERS)
-        if not compose and not kubernetes and "image" not in file.text:
+        named_images = "image" in file.text or ("repository" in file.text and "tag:" in file.text)
+        if not compose and not kubernetes and not named_images:
             return []
         if file.size > MAX_YAML_BYTES:
             report.warnings.append(f"containers: {file.relpath} is larger than {MAX_YAML_BYTES} bytes")

@@ -824,6 +824,145 @@ def bicep_models(value: Value, depth: int = 0) -> Iterator[tuple[str, str | None
 
 
 # ---------------------------------------------------------------------------------------------------
+# Infrastructure written as code: AWS CDK and Pulumi programs (TypeScript/JavaScript, Python, Go)
+# ---------------------------------------------------------------------------------------------------
+
+# a CDK service module bound to a name: ``import * as bedrock from 'aws-cdk-lib/aws-bedrock'``,
+# ``import { aws_bedrock as bedrock } from 'aws-cdk-lib'``, ``from aws_cdk import aws_bedrock as bedrock``;
+# the experimental L2 modules too (``@aws-cdk/aws-bedrock-alpha``, ``aws_cdk.aws_bedrock_alpha``)
+CDK_MODULE = linear(
+    r"""import\s+\*\s+as\s+(\w+)\s+from\s+["'](?:aws-cdk-lib/|@aws-cdk/)aws-([a-z0-9]+(?:-alpha)?)["']"""
+    r"""|\baws_(\w+)\s+as\s+(\w+)"""
+)
+# the service modules of AWS's generative AI constructs library (L2 constructs):
+# ``import { bedrock } from '@cdklabs/generative-ai-cdk-constructs'``,
+# ``from cdklabs.generative_ai_cdk_constructs import bedrock``
+GENAI_CONSTRUCTS = linear(
+    r"""\{([\w\s,]{1,300})\}\s*from\s+["']@cdklabs/generative-ai-cdk-constructs["']"""
+    r"""|from\s+cdklabs\.generative_ai_cdk_constructs\s+import\s+\(?([\w\s,]{1,300})"""
+)
+# a construct, its id the logical name: an L1 (one CloudFormation resource: ``new bedrock.CfnAgent(this,
+# 'Agent', {...})``, ``sagemaker.CfnEndpoint(self, "Endpoint", ...)``) or an L2 (``new bedrock.Agent(this,
+# 'Agent', {...})``)
+CDK_CONSTRUCT = linear(
+    r"""\b(\w+)\.(Cfn)?([A-Z]\w*)\s*\(\s*(?:this|self|scope)\s*,\s*["'`]([^"'`\n]{1,100})["'`]"""
+)
+# a CDK module's classes imported by name: ``import { CfnEndpoint } from 'aws-cdk-lib/aws-sagemaker'``,
+# ``from aws_cdk.aws_bedrock import CfnAgent``
+CDK_NAMED_IMPORT = linear(
+    r"""import\s*\{([\w\s,]{1,500})\}\s*from\s*["'](?:aws-cdk-lib/|@aws-cdk/)aws-([a-z0-9]+(?:-alpha)?)["']"""
+    r"""|from\s+aws_cdk\.aws_(\w+)\s+import\s+\(?([\w\s,]{1,500})"""
+)
+# a construct of a class imported by name: ``new CfnEndpoint(this, 'Endpoint', {...})``
+CDK_BARE_CONSTRUCT = linear(
+    r"""(?:^|[^\w.])([A-Z]\w*)\s*\(\s*(?:this|self|scope)\s*,\s*["'`]([^"'`\n]{1,100})["'`]""", re.MULTILINE
+)
+# a Pulumi provider package bound to a name: ``import * as aws from "@pulumi/aws"``,
+# ``import pulumi_azure_native as azure_native``; Go imports the module itself
+# (``.../pulumi-gcp/sdk/v8/go/gcp/vertex``)
+PULUMI_PACKAGE = linear(
+    r"""import\s+\*\s+as\s+(\w+)\s+from\s+["']@pulumi/([\w-]+)["']|\bimport\s+pulumi_(\w+)\s+as\s+(\w+)"""
+)
+PULUMI_GO_MODULE = linear(r"""["']github\.com/pulumi/pulumi-(\w+)/sdk/v\d+/go/\w+/(\w+)["']""")
+# a Pulumi resource, named by its first argument: ``new aws.bedrock.AgentAgent("example", {...})``,
+# ``azure_native.cognitiveservices.Account("account", ...)``, Go's
+# ``vertex.NewAiEndpoint(ctx, "endpoint", ...)``
+PULUMI_RESOURCE = linear(r"""\b(\w+)\.(\w+)\.([A-Z]\w*)\s*\(\s*["'`]([^"'`\n]{1,100})["'`]""")
+PULUMI_GO_RESOURCE = linear(r"""\b(\w+)\.New([A-Z]\w*)\s*\(\s*ctx\s*,\s*"([^"\n]{1,100})\"""")
+
+
+@cache
+def cloudformation_namespaces() -> dict[str, str]:
+    """The AI services' CloudFormation namespaces by lower-case name (``sagemaker`` -> ``SageMaker``), as
+    a CDK module spells the service (``aws-sagemaker``, ``aws_sagemaker``)."""
+    prefixes = [entry["prefix"] for entry in load_rules()["resource_prefixes"]]
+    prefixes += [t for t in load_rules()["resources"] if t.startswith("AWS::")]
+    return {
+        p.split("::")[1].lower(): p.split("::")[1]
+        for p in prefixes
+        if p.startswith("AWS::") and "::" in p[5:]
+    }
+
+
+def cdk_resources(text: str) -> list[Resource]:
+    """The resources a CDK program's constructs declare, typed by the CloudFormation namespace of their
+    service (``bedrock.CfnAgent`` -> ``AWS::Bedrock::Agent``) and named by the construct id. Only an L2
+    module's classes are L2 constructs (aws-cdk-lib's ``bedrock.FoundationModel`` is no resource)."""
+    modules: dict[str, tuple[str, bool]] = {}  # alias -> (service, whether its classes are L2 constructs)
+    for match in CDK_MODULE.finditer(text):
+        alias, module = (
+            (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
+        )
+        service = module.lower().replace("_", "-")
+        modules[alias] = (service.removesuffix("-alpha").replace("-", ""), service.endswith("-alpha"))
+    for match in GENAI_CONSTRUCTS.finditer(text):
+        for name in re.split(r"[\s,]+", match.group(1) or match.group(2)):
+            modules[name] = (name.lower(), True)
+    classes: dict[str, tuple[str, str, bool]] = {}  # bound name -> (class, service, whether L2)
+    for match in CDK_NAMED_IMPORT.finditer(text):
+        names, module = (
+            (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
+        )
+        service = module.lower().replace("_", "-")
+        for imported in re.split(r"\s*,\s*", names.strip()):
+            written = imported.split()
+            if written:
+                cls = written[0]
+                classes[written[-1]] = (
+                    cls,
+                    service.removesuffix("-alpha").replace("-", ""),
+                    service.endswith("-alpha"),
+                )
+    namespaces = cloudformation_namespaces()
+    found = []
+    for match in CDK_BARE_CONSTRUCT.finditer(text) if classes else ():
+        cls, service, level_two = classes.get(match.group(1), ("", "", False))
+        namespace = namespaces.get(service)
+        if namespace and (cls.startswith("Cfn") or level_two):
+            line = line_at(text, match.start(1))
+            resource_type = f"AWS::{namespace}::{cls.removeprefix('Cfn')}"
+            found.append(Resource(resource_type, match.group(2), line, Value(line, {}), "cdk"))
+    for match in CDK_CONSTRUCT.finditer(text):
+        qualifier, level_one = match.group(1), bool(match.group(2))
+        service, level_two = modules.get(qualifier) or (
+            (qualifier[4:].lower(), False) if qualifier.startswith("aws_") else ("", False)
+        )
+        namespace = namespaces.get(service)
+        if namespace and (level_one or level_two):
+            line = line_at(text, match.start())
+            resource_type = f"AWS::{namespace}::{match.group(3)}"
+            found.append(Resource(resource_type, match.group(4), line, Value(line, {}), "cdk"))
+    return found
+
+
+def pulumi_program_resources(text: str) -> list[Resource]:
+    """The resources a Pulumi program in a general-purpose language declares, typed by their token
+    (``aws.bedrock.AgentAgent`` -> ``aws:bedrock:AgentAgent``) and named by the resource name, as a
+    Pulumi YAML program's are."""
+    packages = {}
+    for match in PULUMI_PACKAGE.finditer(text):
+        alias, package = (
+            (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
+        )
+        packages[alias] = package.replace("_", "-")
+    found = []
+    for match in PULUMI_RESOURCE.finditer(text):
+        package = packages.get(match.group(1))
+        if package:
+            line = line_at(text, match.start())
+            token = f"{package}:{match.group(2)}:{match.group(3)}"
+            found.append(Resource(token, match.group(4), line, Value(line, {}), "pulumi"))
+    go_modules = {module: package for package, module in PULUMI_GO_MODULE.findall(text)}
+    for match in PULUMI_GO_RESOURCE.finditer(text) if go_modules else ():
+        package = go_modules.get(match.group(1))
+        if package:
+            line = line_at(text, match.start())
+            token = f"{package}:{match.group(1)}:{match.group(2)}"
+            found.append(Resource(token, match.group(3), line, Value(line, {}), "pulumi"))
+    return found
+
+
+# ---------------------------------------------------------------------------------------------------
 # Rules
 # ---------------------------------------------------------------------------------------------------
 
@@ -1014,6 +1153,23 @@ class IacDetector(Detector):
             return self.with_arn_models(file, [], set(), "cloudformation") if is_template else []
         found = self.findings(file, cfn_resources(file, report))
         return self.with_arn_models(file, found, set(), "cloudformation")
+
+    def detect_program(self, file: SourceFile) -> list[Finding]:
+        """A CDK or Pulumi program's AI resources (``iac_programs`` hands over the programs), and the
+        models it configures them with (catalog ids and Bedrock ARNs in the program): only in a program
+        that declares one."""
+        found = self.findings(file, cdk_resources(file.text) + pulumi_program_resources(file.text))
+        if not found:
+            return []
+        comments = comment_line_numbers(file.lines, ("#", "//", "/*"))
+        reported = {(f.location.line, f.key) for f in found if f.type == "model"}
+        iac = found[0].metadata.get("iac", "cdk")
+        for line, value in code_model_literals(file.text, comments):
+            model = model_finding(value, line, strong=False, hf_context=False)
+            if model and (line, model[0]) not in reported:
+                reported.add((line, model[0]))
+                found.append(self.model_at(file, line, model, evidence=CATALOG_LITERAL, iac=iac))
+        return self.with_arn_models(file, found, comments, iac)
 
     def detect_arm(self, file: SourceFile, report: FileReport) -> list[Finding] | None:
         """ARM JSON templates (compiled Bicep), read by ``iac_arm`` into resources the Bicep rules judge;

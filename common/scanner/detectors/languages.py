@@ -2263,7 +2263,7 @@ class RubyDetector(_LanguageDetector):
     comment_prefixes = ("#",)
     quick_tokens = ("require",)
     tool_patterns = (
-        linear(r"""^\s*tool_name\s*\(?\s*["']([^"'\n]{1,100})["']""", re.MULTILINE),
+        linear(r"""^[ \t]*tool_name\s*\(?\s*["']([^"'\n]{1,100})["']""", re.MULTILINE),
         linear(r"""\bMCP::Tool\.define\(\s*name:\s*["']([^"'\n]{1,100})["']"""),
         linear(r"""\.define_tool\(\s*name:\s*["']([^"'\n]{1,100})["']"""),
         # mcp-sdk.rb registers a tool as a block under its name: ``server.add_tool("add") do |params|``
@@ -2284,7 +2284,7 @@ class RubyDetector(_LanguageDetector):
     # mcp-rb names the script's server at its top level: ``name "hello-world"``
     DSL_SERVER_NAME = linear(r"""^name\s+["']([^"'\n]{1,100})["']\s*$""", re.MULTILINE)
     # a tool class of the official gem (``< MCP::Tool``) or of fast-mcp (``< FastMcp::Tool``)
-    TOOL_CLASS = linear(r"^\s*class\s+((?:\w+::)*\w+)\s*<\s*(?:::)?(MCP|FastMcp)::Tool\b", re.MULTILINE)
+    TOOL_CLASS = linear(r"^[ \t]*class\s+((?:\w+::)*\w+)\s*<\s*(?:::)?(MCP|FastMcp)::Tool\b", re.MULTILINE)
     idiom_is_import = True  # Bundler.require (Rails) loads every gem: its constants need no require
 
     def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
@@ -2305,7 +2305,7 @@ class RubyDetector(_LanguageDetector):
         classes = list(self.TOOL_CLASS.finditer(text))
         for index, match in enumerate(classes):
             end = classes[index + 1].start() if index + 1 < len(classes) else len(text)
-            if not re.search(r"^\s*tool_name\b", text[match.end() : end], re.MULTILINE):
+            if not re.search(r"^[ \t]*tool_name\b", text[match.end() : end], re.MULTILINE):
                 written = match.group(1)
                 yield (
                     match.start(1),
