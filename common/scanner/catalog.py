@@ -424,6 +424,9 @@ def match_model(value: str) -> ModelInfo | None:
     key = _lifecycle_key(value)
     if key in exact:
         return exact[key]
+    if "accounts/" in value and _FIREWORKS_RESOURCE.fullmatch(value):
+        # Fireworks' resource name is the id's own grammar: whatever model the account serves
+        return _family_of(key) or ModelInfo(provider="Fireworks AI", family="fireworks", catalog_id=None)
     if "/" in key:
         key = _OPENROUTER_VARIANT.sub("", key)
         org, _, name = key.partition("/")
@@ -436,10 +439,22 @@ def match_model(value: str) -> ModelInfo | None:
         if local_directory(org) or not _VERSIONED_NAME.search(name):
             return None  # ``checkpoints/mistral-7b``: a local directory named after a model
         return _family_of(name)
-    return _family_of(key)
+    return _family_of(key) or _vertex_versioned(key)
+
+
+def _vertex_versioned(key: str) -> ModelInfo | None:
+    """Vertex AI's ``name@version`` (``mistral-large@2407``, ``jamba-1.5-mini@001``): the family of the
+    name, pinned to a version."""
+    version = _VERTEX_VERSION.search(key) if "@" in key else None
+    return _family_of(key[: version.start()]) if version else None
 
 
 _VERSIONED_NAME = linear(r"\d")
+# ``accounts/fireworks/models/yi-large``, behind a LiteLLM ``fireworks_ai/`` route: Fireworks names every
+# model it serves, its own and an account's fine-tunes, by this resource path (Fireworks' API reference)
+_FIREWORKS_RESOURCE = linear(r"(?i)(?:fireworks(?:_ai)?/)?accounts/[\w-]{1,64}/models/[a-z0-9][\w.-]{0,120}")
+# a Vertex AI model version after ``@``: three digits, a date, ``latest`` or a dated revision (``2411-001``)
+_VERTEX_VERSION = linear(r"@(?:\d{3}|\d{8}|latest|\d{4}(?:-\d{3})?)$")
 # OpenRouter's variant of an ``org/model`` id (``google/gemini-2.0-flash-exp:free``, ``…:nitro``): the
 # model is the id before it, the suffix only picks a price or routing tier (OpenRouter's documented list)
 _OPENROUTER_VARIANT = linear(r":(?:free|beta|extended|nitro|floor|online|thinking|exacto)$")

@@ -172,12 +172,20 @@ def _detect(
     )
 
 
-def _merge_metadata(target: dict, extra: dict) -> None:
+def _merge_metadata(target: dict, extra: dict, seen_items: dict[str, set[str]] | None = None) -> None:
+    """Merge ``extra`` into ``target``: a list value gains the items it does not hold yet. ``seen_items``
+    keeps each merged list's item markers between calls on one ``target`` (only this function appends
+    to its lists), so a component of many findings does not re-encode its lists for every finding."""
+    seen_items = {} if seen_items is None else seen_items
     for key, value in extra.items():
         if key not in target:
             target[key] = list(value) if isinstance(value, list) else value
         elif isinstance(value, list) and isinstance(target[key], list):
-            seen = {json.dumps(item, sort_keys=True, default=str) for item in target[key]}
+            seen = seen_items.get(key)
+            if seen is None:
+                seen = seen_items[key] = {
+                    json.dumps(item, sort_keys=True, default=str) for item in target[key]
+                }
             for item in value:
                 marker = json.dumps(item, sort_keys=True, default=str)
                 if marker not in seen:
@@ -233,11 +241,12 @@ def merge_findings(findings: Iterable[Finding], scopes: dict[str, str]) -> tuple
         flags: set[str] = set()
         locations = {}
         metadata: dict = {}
+        seen_items: dict[str, set[str]] = {}
         for finding in group:
             flags |= finding.flags
             location = finding.location
             locations.setdefault((location.file, location.line, location.snippet), location)
-            _merge_metadata(metadata, mask_value("", finding.metadata))
+            _merge_metadata(metadata, mask_value("", finding.metadata), seen_items)
         ordered = [locations[k] for k in sorted(locations)]
         if len(ordered) > MAX_LOCATIONS:
             metadata["location_count"] = len(ordered)

@@ -49,7 +49,11 @@ class Location:
     def to_dict(self) -> dict:
         # by hand: ``asdict`` walks and deep-copies generically, and a report renders every location
         # several times
-        return utf8_clean({"file": self.file, "line": self.line, "snippet": self.snippet})
+        return {
+            "file": utf8_clean(self.file),
+            "line": utf8_clean(self.line),
+            "snippet": utf8_clean(self.snippet),
+        }
 
 
 @dataclass
@@ -81,26 +85,22 @@ class Component:
     metadata: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        # field by field: ``asdict`` deep-copies every location and string through its generic
-        # path, and a report renders each component several times
-        data = {name: getattr(self, name) for name in _COMPONENT_FIELDS}
+        # field by field, each value cleaned once: ``asdict`` deep-copies every location and string
+        # through its generic path, and a report renders each component several times (``utf8_clean``
+        # copies the containers it walks, as ``asdict`` did)
+        data = dict.fromkeys(_COMPONENT_FIELDS)  # the fields' order
+        for name in _PLAIN_COMPONENT_FIELDS:
+            data[name] = utf8_clean(getattr(self, name))
         data["locations"] = [loc.to_dict() for loc in self.locations]
-        data["flags"] = list(self.flags)
-        data["risk_factors"] = [rf.to_dict() for rf in self.risk_factors]
-        data["metadata"] = _copied(self.metadata)
-        return utf8_clean(data)
+        data["flags"] = utf8_clean(list(self.flags))
+        data["risk_factors"] = [utf8_clean(rf.to_dict()) for rf in self.risk_factors]
+        return data
 
 
 _COMPONENT_FIELDS = tuple(f.name for f in fields(Component))
-
-
-def _copied(value):
-    """A copy of nested dicts, lists and tuples (what ``asdict`` does to a field's value)."""
-    if isinstance(value, dict):
-        return {key: _copied(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_copied(item) for item in value)
-    return value
+_PLAIN_COMPONENT_FIELDS = tuple(
+    name for name in _COMPONENT_FIELDS if name not in ("locations", "flags", "risk_factors")
+)
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,11 @@ class Relationship:
     relation: str  # declares, contains, uses_model, uses_tool, calls, has_node, ...
 
     def to_dict(self) -> dict:
-        return utf8_clean({"source": self.source, "target": self.target, "relation": self.relation})
+        return {
+            "source": utf8_clean(self.source),
+            "target": utf8_clean(self.target),
+            "relation": utf8_clean(self.relation),
+        }
 
 
 @dataclass

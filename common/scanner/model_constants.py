@@ -54,7 +54,14 @@ MAX_QUALIFIER_CHARS = 200
 
 
 def _family(relpath: str) -> tuple[str, ...] | None:
-    return FAMILY_OF_SUFFIX.get(os.path.splitext(relpath)[1].lower())
+    """The family of ``os.path.splitext(relpath)[1].lower()``, worked out on the file name without
+    ``splitext``'s generic layers (every walked path is asked): its leading dots are part of the name,
+    so ``.py`` or ``..py`` has no suffix."""
+    name = relpath[relpath.rfind("/") + 1 :]
+    dot = name.rfind(".")
+    if dot <= 0 or not name[:dot].strip("."):
+        return None
+    return FAMILY_OF_SUFFIX.get(name[dot:].lower())
 
 
 def _definitions(facts: dict[str, FileFacts]) -> dict[tuple[str, ...], dict[str, dict[str, str]]]:
@@ -106,8 +113,8 @@ def referenced_constants(
         for relpath in of_family[family]:
             if budget <= 0:
                 break
-            try:
-                text, length = _gated_text(base / relpath, real_base, budget, gate)
+            try:  # a string path: most files are read once by the gate and never need a ``Path``
+                text, length = _gated_text(os.path.join(base, relpath), real_base, budget, gate)
             except OSError:
                 continue
             budget -= length
@@ -122,7 +129,7 @@ def referenced_constants(
     return added
 
 
-def _gated_text(path: Path, real_base: str, budget: int, gate) -> tuple[str | None, int]:
+def _gated_text(path: str | Path, real_base: str, budget: int, gate) -> tuple[str | None, int]:
     """The file's text as ``open(..., "r", encoding="utf-8", errors="replace").read(budget)`` reads it
     and its length, or None and that length when ``gate`` finds nothing in its bytes: most files name no
     constant, and they are then neither decoded nor encoded again for RE2. The gate's names are ASCII

@@ -126,18 +126,8 @@ def test_an_organization_is_deleted_while_a_worker_writes_for_its_scan(
     organization_id, scan_id = _team_with_running_scan(client, admin)
     reached, resume = threading.Event(), threading.Event()
     writer, written = in_thread(worker_transaction(monkeypatch, scan_id, organization_id, reached, resume))
-    assert reached.wait(PAUSE_SECONDS)
-    deleter, deleted = in_thread(
-        lambda: client.delete(f"{API}/organizations/{organization_id}", headers=admin.headers())
-    )
-    try:
-        wait_for(lambda: waits_for_a_lock("DELETE FROM organizations"), timeout=PAUSE_SECONDS, interval=0.02)
-    finally:
-        resume.set()
-    for thread in (writer, deleter):
-        thread.join(PAUSE_SECONDS * 2)
+    _delete_while_held(client, admin, organization_id, writer, reached, resume)
     assert "error" not in written, written
-    assert deleted["result"].status_code == 204, deleted["result"].json
     with session_scope() as session:
         assert session.get(Organization, organization_id) is None
         assert session.get(Scan, scan_id) is None
@@ -179,18 +169,8 @@ def test_an_organization_is_deleted_while_its_invitation_is_accepted(client, mak
             headers=invitee.headers(),
         )
     )
-    assert reached.wait(PAUSE_SECONDS)
-    deleter, deleted = in_thread(
-        lambda: client.delete(f"{API}/organizations/{organization_id}", headers=admin.headers())
-    )
-    try:
-        wait_for(lambda: waits_for_a_lock("DELETE FROM organizations"), timeout=PAUSE_SECONDS, interval=0.02)
-    finally:
-        resume.set()
-    for thread in (accepter, deleter):
-        thread.join(PAUSE_SECONDS * 2)
+    _delete_while_held(client, admin, organization_id, accepter, reached, resume)
     assert accepted["result"].status_code == 200, accepted["result"].json
-    assert deleted["result"].status_code == 204, deleted["result"].json
 
 
 def test_an_organization_is_deleted_while_its_sso_session_creates_an_api_key(
@@ -214,6 +194,13 @@ def test_an_organization_is_deleted_while_its_sso_session_creates_an_api_key(
             headers={"Authorization": f"Bearer {tokens['access_token']}"},
         )
     )
+    _delete_while_held(client, admin, organization_id, creator, reached, resume)
+    assert created["result"].status_code in (201, 404), created["result"].json
+
+
+def _delete_while_held(client, admin, organization_id, holder, reached, resume) -> None:
+    """Delete the organization while ``holder``, a thread paused holding its row (``reached``), waits on
+    ``resume``; let it go once the deletion waits for a lock, and expect the deletion to have succeeded."""
     assert reached.wait(PAUSE_SECONDS)
     deleter, deleted = in_thread(
         lambda: client.delete(f"{API}/organizations/{organization_id}", headers=admin.headers())
@@ -222,9 +209,8 @@ def test_an_organization_is_deleted_while_its_sso_session_creates_an_api_key(
         wait_for(lambda: waits_for_a_lock("DELETE FROM organizations"), timeout=PAUSE_SECONDS, interval=0.02)
     finally:
         resume.set()
-    for thread in (creator, deleter):
+    for thread in (holder, deleter):
         thread.join(PAUSE_SECONDS * 2)
-    assert created["result"].status_code in (201, 404), created["result"].json
     assert deleted["result"].status_code == 204, deleted["result"].json
 
 
@@ -262,15 +248,5 @@ def test_an_organization_is_deleted_while_its_schedule_is_dispatched(
         schedule_owner, "pause_for_creator", paused_once(schedule_owner.pause_for_creator, reached, resume)
     )
     dispatcher, dispatched = in_thread(lambda: schedules.dispatch_due(now=due_at))
-    assert reached.wait(PAUSE_SECONDS)
-    deleter, deleted = in_thread(
-        lambda: client.delete(f"{API}/organizations/{organization_id}", headers=admin.headers())
-    )
-    try:
-        wait_for(lambda: waits_for_a_lock("DELETE FROM organizations"), timeout=PAUSE_SECONDS, interval=0.02)
-    finally:
-        resume.set()
-    for thread in (dispatcher, deleter):
-        thread.join(PAUSE_SECONDS * 2)
+    _delete_while_held(client, admin, organization_id, dispatcher, reached, resume)
     assert "error" not in dispatched, dispatched
-    assert deleted["result"].status_code == 204, deleted["result"].json

@@ -3,6 +3,7 @@ every flag the issue names has a risk rule, every package type is a component ty
 
 import json
 import re
+import time
 from datetime import date
 
 from common.scanner.catalog import DATA_DIR, load_json, match_model
@@ -82,3 +83,101 @@ def test_rerank_models_belong_to_the_provider_that_names_them_so():
         assert match_model(voyage).provider == "Voyage AI", voyage
     for cohere in ("rerank-v3.5", "rerank-english-v3.0", "rerank-multilingual-v2.0", "rerank-3-nimble"):
         assert match_model(cohere).provider == "Cohere", cohere
+
+
+# Ids as the providers publish them (bench/model_ids.json has them all), one or two per grammar rule.
+PUBLISHED_IDS = {
+    "accounts/fireworks/models/yi-large": "Fireworks AI",
+    "fireworks_ai/accounts/fireworks/models/firefunction-v2": "Fireworks AI",
+    "accounts/my-team/models/support-bot-ft": "Fireworks AI",
+    "accounts/fireworks/models/qwen3-8b": "Alibaba",
+    "mistral-large@2407": "Mistral AI",
+    "jamba-1.5-mini@001": "AI21 Labs",
+    "mistral-large@2411-001": "Mistral AI",
+    "MiniMax-M2.5": "MiniMax",
+    "MiniMax-Text-01": "MiniMax",
+    "minimax-m2p1": "MiniMax",  # Fireworks writes the point as "p"
+    "abab6.5s-chat": "MiniMax",
+    "speech-02-hd": "MiniMax",
+    "nomic-embed-text-v1.5": "Open source",
+    "nomic-embed-vision-v1.5": "Open source",
+    "sd3.5-large": "Stability AI",
+    "stable-image-ultra": "Stability AI",
+    "stable-diffusion-xl-1024-v1-0": "Stability AI",
+    "pplx-70b-online": "Perplexity",
+    "sonar-small-chat": "Perplexity",
+    "o4-mini-deep-research-2025-06-26": "OpenAI",
+    "ft:o4-mini-2025-04-16": "OpenAI",
+    "gpt-realtime-1.5": "OpenAI",
+    "gpt-image-1.5-2025-12-16": "OpenAI",
+    "tts-1-hd-1106": "OpenAI",
+    "codex-mini": "OpenAI",
+    "deepseek.v3.2": "Amazon Web Services",
+    "us.deepseek.r1-v1:0": "Amazon Web Services",
+    "minimax.minimax-m2.1": "Amazon Web Services",
+    "zai.glm-4.7": "Amazon Web Services",
+    "glm-z1-air": "Zhipu AI",
+    "cogview-4": "Zhipu AI",
+    "Cohere-embed-v3-english": "Cohere",
+    "command-r:35b": "Cohere",
+    "embed-v-4-0": "Cohere",
+    "text-embedding-preview-0409": "Google",
+    "imagegeneration@006": "Google",
+    "medlm-large": "Google",
+    "learnlm-1.5-pro-experimental": "Google",
+    "scribe_v1": "ElevenLabs",
+    "voyage-lite-01": "Voyage AI",
+    "distil-large-v3": "OpenAI",
+    "gpt-oss:120b-cloud": "OpenAI",
+    "granite-code:8b": "Open source",
+    "shieldgemma:9b": "Open source",
+    "codegeex4": "Open source",
+    "bge-large": "Open source",
+    "jais-30b-chat": "Open source",
+    "FLUX.1-Kontext-pro": "Open source",
+    "text-embedding-v3": "Alibaba",
+}
+
+
+def test_published_model_ids_of_every_provider_are_known():
+    """The providers' own spellings (Fireworks resource names, Vertex ``@`` versions, Bedrock ids
+    without a version suffix, tagged Ollama library names) are model ids the catalog knows."""
+    for identifier, provider in PUBLISHED_IDS.items():
+        info = match_model(identifier)
+        assert info is not None, identifier
+        assert info.provider == provider, (identifier, info.provider)
+
+
+def test_words_near_the_new_grammars_are_no_model_ids():
+    for value in (
+        "accounts/fireworks/datasets/train",  # a dataset, not a model
+        "accounts/fireworks/models/",
+        "release@2407",  # a version of something that is no model family
+        "mistral-large@v2",  # not a Vertex version
+        "speech-hd",
+        "sd3",
+        "stable-image",
+        "cogito",  # an Ollama name is an id with its tag only; the bare word is a word
+        "aya",
+        "shieldgemma",
+        "dolphin2",
+        "flux-capacitor",
+        "style",
+        "inpaint",
+        "embed-v-4",
+        "minimax",
+        "jais-chat",
+    ):
+        assert match_model(value) is None, value
+
+
+def test_a_hostile_near_miss_of_the_new_grammars_costs_linear_time():
+    started = time.process_time()
+    for value in (
+        "accounts/" + "a" * 1_000_000 + "/model",
+        "accounts/x/models/" + "a-" * 500_000 + "!",
+        "mistral-large" + "@" * 1_000_000,
+        "minimax-m" + "2." * 500_000 + "@",
+    ):
+        match_model(value)
+    assert time.process_time() - started < 2

@@ -1,6 +1,8 @@
+import json
 import multiprocessing
 import os
 import pickle
+import random
 import re
 from datetime import date
 
@@ -228,3 +230,63 @@ def test_a_worker_whose_parent_is_already_gone_exits_at_once():
         worker.start()
         worker.join(30)
         assert worker.exitcode == exit_code
+
+
+def _merged_one_call_at_a_time(extras: list[dict]) -> dict:
+    """``_merge_metadata`` as it was: every list's markers worked out again on each call."""
+    target: dict = {}
+    for extra in extras:
+        for key, value in extra.items():
+            if key not in target:
+                target[key] = list(value) if isinstance(value, list) else value
+            elif isinstance(value, list) and isinstance(target[key], list):
+                seen = {json.dumps(item, sort_keys=True, default=str) for item in target[key]}
+                for item in value:
+                    marker = json.dumps(item, sort_keys=True, default=str)
+                    if marker not in seen:
+                        seen.add(marker)
+                        target[key].append(item)
+    return target
+
+
+def test_merged_metadata_equals_a_fresh_merge_per_finding():
+    from common.scanner.engine import _merge_metadata
+
+    rng = random.Random(7)
+    values = [{"name": "a"}, {"name": "b", "n": 1}, {"n": 1, "name": "b"}, "x", 2, ["l"], None]
+    for _ in range(300):
+        extras = []
+        for _ in range(rng.randint(1, 8)):
+            extra = {}
+            for key in rng.sample(["tools", "models", "mode", "env"], rng.randint(0, 3)):
+                extra[key] = rng.choice([rng.choices(values, k=rng.randint(0, 4)), rng.choice(values)])
+            extras.append(extra)
+        merged: dict = {}
+        seen_items: dict = {}
+        for extra in extras:
+            _merge_metadata(merged, extra, seen_items)
+        assert merged == _merged_one_call_at_a_time(extras)
+
+
+def test_a_component_of_many_findings_encodes_each_list_item_once(monkeypatch):
+    from common.scanner import engine
+    from common.scanner.detectors.base import Finding
+    from common.scanner.model import Location
+
+    encoded = []
+    real_dumps = json.dumps
+    monkeypatch.setattr(engine.json, "dumps", lambda *a, **k: encoded.append(1) or real_dumps(*a, **k))
+    findings = [
+        Finding(
+            key="tool:search",
+            name="search",
+            type="tool",
+            location=Location(file=f"f{index}.py", line=1),
+            detector="python",
+            metadata={"agents": [{"name": f"agent{index}"}]},
+        )
+        for index in range(60)
+    ]
+    [component], _ = engine.merge_findings(findings, {})
+    assert len(component.metadata["agents"]) == 60
+    assert len(encoded) <= 2 * 60  # re-encoding the list for each finding was 1,829

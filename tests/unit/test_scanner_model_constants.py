@@ -3,6 +3,7 @@ and answers of walking every line of ``str.splitlines``."""
 
 from __future__ import annotations
 
+import os
 import re
 
 from common.scanner import model_constants
@@ -149,3 +150,47 @@ def test_a_jvm_test_extending_a_base_class_that_stubs_the_server_names_no_model(
     assert "src/test/java/com/example/openai/LiveChatTest.java" in files
     assert "src/test/java/com/example/openai/ChatClientTest.java" not in files
     assert "src/test/java/com/example/openai/StubbedHereTest.java" not in files
+
+
+def test_the_family_of_a_path_is_that_of_its_splitext_suffix():
+    names = [
+        "a.py",
+        "A.PY",
+        ".py",
+        "..py",
+        "x/.rs",
+        "x/..rs",
+        "x/a..rs",
+        "d.rs/file",
+        "a.b.JS",
+        "noext",
+        "x/",
+    ]
+    names += ["src/.hidden/m.go", "a.", "x/.", "x/..", "a.tsx", "a.kts"]
+    for relpath in names:
+        expected = model_constants.FAMILY_OF_SUFFIX.get(os.path.splitext(relpath)[1].lower())
+        assert model_constants._family(relpath) == expected, relpath
+
+
+def test_files_without_a_reference_cost_no_splitext_or_path(tmp_path, monkeypatch):
+    """Every walked path is asked its family and every code file read by the gate: neither goes through
+    ``splitext`` or ``pathlib``, and a file the gate passes over never becomes a ``Path``."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "main.rs").write_text(TEXT, newline="")
+    for index in range(5):
+        (tmp_path / "src" / f"other{index}.rs").write_text("fn main() {}\n")
+    facts = {"src/models.rs": FileFacts(model_constants={"GPT_4O": "gpt-4o"})}
+    asked: list[str] = []
+
+    def skip(path, relpath, text):
+        asked.append(relpath)
+        return False
+
+    def no_splitext(path):
+        raise AssertionError("splitext")
+
+    monkeypatch.setattr(os.path, "splitext", no_splitext)
+    relpaths = ["src/main.rs", *(f"src/other{index}.rs" for index in range(5)), "src/models.rs"]
+    found = model_constants.referenced_constants(tmp_path, relpaths, facts, skip=skip)
+    assert [(f.location.file, f.name) for f in found] == [("src/main.rs", "gpt-4o")]
+    assert asked == ["src/main.rs"]  # the files named by the gate alone reach ``skip`` (with a Path)

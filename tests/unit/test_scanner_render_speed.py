@@ -4,11 +4,11 @@ from dataclasses import asdict, fields
 
 import pytest
 
-from common.scanner import limits
+from common.scanner import display, limits
 from common.scanner.detectors.containers import compose_yaml_documents
 from common.scanner.detectors.mcp_config import McpYamlDetector
 from common.scanner.display import display_text, utf8_clean
-from common.scanner.model import Location, Relationship, RiskFactor
+from common.scanner.model import Component, Location, Relationship, RiskFactor
 from common.scanner.walker import _ignore_pattern
 
 
@@ -26,6 +26,48 @@ def test_hand_written_to_dict_matches_asdict(value):
     rendered = value.to_dict()
     assert rendered == expected
     assert list(rendered) == [f.name for f in fields(value)]
+
+
+def _component() -> Component:
+    return Component(
+        id="c1",
+        name="caf\u00e9-\udcff",
+        type="model",
+        provider="p\u00e9",
+        locations=[Location(file="src/caf\udce9.py", line=3, snippet="m = 'caf\u00e9'")],
+        flags=("unpinned_model", "f\udcff"),
+        risk_factors=[RiskFactor(factor="k\u00e9y", points=30, reason="r\udcff")],
+        metadata={"k\udcff": [("a", 1), {"n": "caf\u00e9", 2: None}], "t": ("x",)},
+    )
+
+
+def test_component_to_dict_matches_the_generic_clean():
+    component = _component()
+    generic = utf8_clean(
+        {
+            **asdict(component),
+            "locations": [asdict(loc) for loc in component.locations],
+            "flags": list(component.flags),
+        }
+    )
+    rendered = component.to_dict()
+    assert rendered == generic
+    assert list(rendered) == [f.name for f in fields(Component)]
+    assert rendered["metadata"] is not component.metadata  # a copy, as ``asdict`` gives
+    assert rendered["metadata"]["k\\xff"][0] == ["a", 1]
+
+
+def test_component_to_dict_cleans_each_string_once(monkeypatch):
+    """A location's strings are cleaned by the location, not walked again with the component."""
+    seen: list[str] = []
+
+    def counting(value: str) -> str:
+        seen.append(value)
+        return display_text(value)
+
+    monkeypatch.setattr(display, "display_text", counting)
+    _component().to_dict()
+    assert seen.count("m = 'caf\u00e9'") == 1
 
 
 def test_utf8_clean_exact_types_and_subclasses():

@@ -189,3 +189,24 @@ def test_model_constants_of_a_non_ascii_rust_text_come_from_re():
     text = 'impl Modèle {}\nSelf::Gemini15Pro => "gemini-1.5-pro",\n'
     assert model_constant_definitions(text) == {"Gemini15Pro": "gemini-1.5-pro"}
     assert model_constant_definitions(text.replace("è", "e")) == {"Gemini15Pro": "gemini-1.5-pro"}
+
+
+class NotLowered(str):
+    """A text that must not be lowered whole."""
+
+    def lower(self):
+        raise AssertionError("lowered")
+
+
+def test_vector_stores_lower_only_a_text_that_spells_vec(tmp_path):
+    from common.scanner.detectors.vector_stores import VEC_ANY_CASE, VectorStoreDetector
+    from tests.unit.detector_helpers import write
+
+    source = write(tmp_path, "app.py", "import os\nprint('\u017f \u0130 \u212a vex ec')\n")
+    source.__dict__["text"] = NotLowered(source.text)
+    assert list(VectorStoreDetector().detect(source, FileReport())) == []
+    generator = random.Random(13)
+    alphabet = ["v", "V", "e", "E", "c", "C", "\u0130", "\u017f", "\u212a", "x", "\n", "\u03a3\u03a3 "]
+    for _ in range(2000):
+        text = "".join(generator.choices(alphabet, k=generator.randint(0, 12)))
+        assert (VEC_ANY_CASE.search(text) is not None) == ("vec" in text.lower()), text

@@ -65,6 +65,9 @@ REDIS_VECTOR = lazy_re(
 # Neo4j's vector index: ``OPTIONS {indexConfig: {`vector.dimensions`: 384}}`` on ``CREATE VECTOR INDEX``, or
 # the procedures that create and query one (``db.index.vector.queryNodes('idx', k, $embedding)``)
 NEO4J_VECTOR = lazy_re(r"""`vector\.dimensions`|\bdb\.index\.vector\.(?:create|query)\w{0,40}\s*\(""")
+# ``"vec" in text.lower()`` without lowering every code file: no character but V, E and C lowers to (a
+# text holding) v, e or c, so the lowered text holds "vec" exactly where the text holds these in any case
+VEC_ANY_CASE = linear(r"[vV][eE][cC]")
 COMMENT_PREFIXES = ("--", "//", "#", "/*", "*")
 CODE_SUFFIXES = (".py", ".ts", ".js", ".mjs", ".go", ".rb", ".java", ".kt", ".cs", ".rs")
 IAC_SUFFIXES = (".tf", ".json", ".yaml", ".yml", ".template")
@@ -78,9 +81,9 @@ class VectorStoreDetector(Detector):
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         text = file.text
-        lowered = text.lower()
-        if "vec" not in lowered:  # vector, and pgvector's halfvec / sparsevec column types
+        if VEC_ANY_CASE.search(text) is None:  # vector, and pgvector's halfvec / sparsevec column types
             return
+        lowered = text.lower()
         drizzle = "drizzle-orm" in text
         redis = file.suffix in CODE_SUFFIXES and "redis" in lowered
         lines = file.lines
