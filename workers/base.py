@@ -18,6 +18,7 @@ import requests
 from celery import Task
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from common import events, jobs
 from common.accounts import hold_organization_of
@@ -172,10 +173,9 @@ class PlatformTask(Task):
         the start's webhook event references it.
         """
         with session_scope() as session:
-            held = hold_organization_of(session, model, row_id)
-            row = session.get(model, row_id, with_for_update=True) if held else None
-            if row is None or jobs.is_finished(row):
-                log.info("%s %s: nothing to do (%s)", self.name, row_id, row and row.status)
+            row = locked_unfinished(session, model, row_id)
+            if row is None:
+                log.info("%s %s: nothing to do (gone or finished)", self.name, row_id)
                 yield None
                 return
             events.record_job_event(session, jobs.start(row))
@@ -232,13 +232,21 @@ class PlatformTask(Task):
         settle(model, row_id, jobs.complete)
 
 
+def locked_unfinished(session: Session, model: type[JobMixin], row_id: str) -> JobMixin | None:
+    """``model``'s row ``row_id`` locked for this transaction, its organization held first in its deletion's
+    order (``hold_organization``); None when the row or its organization is gone, or the job finished
+    (another delivery settled it)."""
+    if hold_organization_of(session, model, row_id) is None:
+        return None
+    row = session.get(model, row_id, with_for_update=True)
+    return None if row is None or jobs.is_finished(row) else row
+
+
 def settle(model: type[JobMixin], row_id: str, transition: Callable[[JobMixin], JobEvent | None]) -> None:
-    """End a job that is still unfinished; one finished meanwhile (another delivery) is left as it is.
-    The row's organization is held first, in its deletion's order (``hold_organization``)."""
+    """End a job that is still unfinished; one finished meanwhile (another delivery) is left as it is."""
     with session_scope() as session:
-        held = hold_organization_of(session, model, row_id)
-        row = session.get(model, row_id, with_for_update=True) if held else None
-        if row is None or jobs.is_finished(row):
+        row = locked_unfinished(session, model, row_id)
+        if row is None:
             return
         events.record_job_event(session, transition(row))
         row.discard_inputs(session)

@@ -15,7 +15,6 @@ import hashlib
 import logging
 
 from common import events, jobs, scan_bom
-from common.accounts import hold_organization_of
 from common.celery_client import enqueue
 from common.db import session_scope
 from common.exporters import FORMATS, render
@@ -24,7 +23,7 @@ from common.models import Scan
 from common.models.exports import Export
 from common.tasks import EXPORT_RENDER
 from workers.app import app
-from workers.base import TRANSIENT_ERRORS, PermanentTaskError, PlatformTask
+from workers.base import TRANSIENT_ERRORS, PermanentTaskError, PlatformTask, locked_unfinished
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +67,8 @@ def _store(export_id: str, format_name: str, content: bytes) -> None:
     """Keep the file and complete the export, unless another delivery settled it first. The export's
     organization is held first, in its deletion's order (``hold_organization``)."""
     with session_scope() as session:
-        held = hold_organization_of(session, Export, export_id)
-        export = session.get(Export, export_id, with_for_update=True) if held else None
-        if export is None or jobs.is_finished(export):
+        export = locked_unfinished(session, Export, export_id)
+        if export is None:
             return
         export.content = content
         export.content_type = FORMATS[format_name]["content_type"]

@@ -22,7 +22,6 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from common import events, fastjson, jobs
-from common.accounts import hold_organization_of
 from common.bom.upload import UPLOAD_TARGET_PREFIX, UploadInvalid
 from common.celery_client import celery_client
 from common.db import bulk_insert, session_scope
@@ -34,7 +33,7 @@ from common.scanner.model import keep_storable_components, storable_text
 from common.scanner.redaction import clip, compile_rules, mask_value
 from common.tasks import SCAN_INGEST, queue_for
 from workers.app import app
-from workers.base import PlatformTask
+from workers.base import PlatformTask, locked_unfinished
 
 log = logging.getLogger(__name__)
 # An ingest past this fails its scan ("time limit exceeded"): a 200 MB result ingests in well under a
@@ -204,10 +203,8 @@ def ingest_stored_result(scan_id: str) -> object | None:
     is held before the scan is locked, in its deletion's order (``hold_organization``): the completion's
     webhook event references it."""
     with session_scope() as session:
-        if hold_organization_of(session, Scan, scan_id) is None:
-            return None
-        scan = session.get(Scan, scan_id, with_for_update=True)
-        if scan is None or jobs.is_finished(scan):
+        scan = locked_unfinished(session, Scan, scan_id)
+        if scan is None:
             return None
         try:
             stored = stored_result(session, scan_id)
@@ -256,10 +253,8 @@ def ingest_upload(task: PlatformTask, scan_id: str, document: object) -> None:
         task.mark_failed(Scan, scan_id, CONVERSION_FAILED_ERROR)
         return
     with session_scope() as session:
-        if hold_organization_of(session, Scan, scan_id) is None:
-            return
-        scan = session.get(Scan, scan_id, with_for_update=True)
-        if scan is None or jobs.is_finished(scan):
+        scan = locked_unfinished(session, Scan, scan_id)
+        if scan is None:
             return  # another delivery ingested it meanwhile
         store_result(session, scan, payload)
 
