@@ -95,6 +95,14 @@ DEPLOYMENT_VALUE = linear(
 )
 URL = linear(r"""https?://[^\s'"`<>]+""")
 BARE_HOST = linear(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,6}")
+# a literal compared with or searched for in another value (``strings.Contains(base, "api.openai.com")``,
+# ``url.includes('api.openai.com')``, ``host == "api.openai.com"``): a test of which API a configured URL
+# points at, not the endpoint the program calls; the text before the literal on its line
+COMPARED_BEFORE = linear(
+    r"""(?:\b(?:Contains|HasSuffix|HasPrefix|EqualFold|Index|includes|endsWith|startsWith|indexOf|endswith"""
+    r"""|startswith|contains)\(\s*(?:[\w.$\[\]()]{1,120}\s*,\s*)?|[=!]==?\s*)["'`]?$"""
+)
+COMPARED_AFTER = linear(r"""["'`]?\s*(?:[=!]==?|\bin\b)""")
 # ``name = "x"`` in an annotation's or attribute macro's arguments (JVM ``@Tool(name = ...)``, Rust
 # ``#[rig_tool(name = ...)]``)
 NAME_ARGUMENT = linear(r'\bname\s*=\s*"([^"\n]{1,100})"')
@@ -910,6 +918,10 @@ class _LanguageDetector(Detector):
         for offset, host in self.bare_hosts(file.text):
             line = _line_at(file.text, offset)
             if line in comments or self.after_line_comment(file.text, offset, commented):
+                continue
+            before = file.text[max(0, offset - 200) : offset]
+            after = file.text[offset + len(host) : offset + len(host) + 8]
+            if COMPARED_BEFORE.search(before[before.rfind("\n") + 1 :]) or COMPARED_AFTER.match(after):
                 continue
             endpoint = endpoint_for_url(f"https://{host}", any_host=False)
             if endpoint:
