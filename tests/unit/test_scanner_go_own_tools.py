@@ -177,3 +177,34 @@ def test_tool_catalog_literals_of_the_projects_spec_type(tmp_path):
 def test_tool_catalog_literals_need_the_module_to_call_an_llm(tmp_path):
     result = scan_tree(tmp_path, {"go.mod": GO_MOD, "agent/catalog.go": CATALOG})
     assert tools_of(result) == {}
+
+
+def test_tool_type_whose_schema_carries_its_description(tmp_path):
+    code = """\
+package search
+
+import (
+\t"context"
+\t"encoding/json"
+
+\t"example.com/agent/tools"
+)
+
+type WikiTool struct{}
+
+func (t *WikiTool) Name() string {
+\treturn "wikipedia"
+}
+
+func (t *WikiTool) Schema() tools.Schema {
+\treturn tools.Schema{Description: "Summary of a topic from Wikipedia."}
+}
+
+func (t *WikiTool) Execute(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
+\treturn nil, nil
+}
+"""
+    result = scan_tree(
+        tmp_path, {"go.mod": GO_MOD, "llm/client.go": HAND_CLIENT, "tools/search/wiki.go": code}
+    )
+    assert tools_of(result) == {"wikipedia": {("tools/search/wiki.go", 13)}}

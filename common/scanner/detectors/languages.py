@@ -1775,8 +1775,9 @@ class GoDetector(_LanguageDetector):
         calls, ``Description()``, and an input schema or a call method (langchaingo's ``tools.Tool``, the
         same shape in agent frameworks a repository writes itself). Counted in a file importing an LLM
         SDK or agent framework, or a module whose go.mod requires one; the provider is the imported agent
-        framework, if any. A module with no SDK counts the full shape (an input schema and a call method
-        both) outside ``_test.go`` files when its own code calls an LLM API by hand
+        framework, if any. A type with an input schema and a call method (the full shape) needs no
+        ``Description()``: its schema may carry the description. A module with no SDK counts only the full
+        shape, outside ``_test.go`` files, when its own code calls an LLM API by hand
         (``module_calls_llm_by_hand``): a CLI command or plugin type has a name, a description and a run
         method, but no input schema for a model, and sits in a module that names no AI API."""
         named = {match.group(1): match for match in self.GO_NAME_METHOD.finditer(text)}
@@ -1785,21 +1786,24 @@ class GoDetector(_LanguageDetector):
         methods: dict[str, set[str]] = {}
         for match in self.GO_METHOD.finditer(text):
             methods.setdefault(match.group(1), set()).add(match.group(2))
+        # the full shape: an input schema and a call method (the description may sit in the schema)
+        full = {
+            receiver
+            for receiver in named
+            if methods.get(receiver, set()) & self.GO_SCHEMA_METHODS
+            and methods[receiver] & self.GO_CALL_METHODS
+        }
         tools = [
             match
             for receiver, match in named.items()
-            if "Description" in methods.get(receiver, ()) and methods[receiver] & self.GO_TOOL_METHODS
+            if receiver in full
+            or ("Description" in methods.get(receiver, ()) and methods[receiver] & self.GO_TOOL_METHODS)
         ]
         strong = [p for p in packages.values() if p.type in ("llm_provider", "agent_framework")]
         if not tools:
             return
         if not (strong or module_uses_llm(file)):
-            tools = [
-                match
-                for match in tools
-                if methods[match.group(1)] & self.GO_SCHEMA_METHODS
-                and methods[match.group(1)] & self.GO_CALL_METHODS
-            ]
+            tools = [match for match in tools if match.group(1) in full]
             # a Go test is a ``_test.go`` file (a package in a ``test`` folder is code like any other)
             if not tools or file.path.name.endswith("_test.go") or not module_calls_llm_by_hand(file):
                 return
