@@ -14,17 +14,20 @@ Redis, the rows in PostgreSQL, as the workers have them.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sqlalchemy import update
 
 from common.bom.upload import UPLOAD_TARGET_PREFIX
-from common.config import reset_settings
+from common.config import get_settings, reset_settings
 from common.db import session_scope
 from common.models import Scan, ScanResultPayload
 from common.models.webhooks import WebhookDelivery, WebhookEvent
 from common.org_slots import Share
 from common.tasks import SCAN_INGEST, SCAN_RUN, WEBHOOK_DELIVER
-from tests.helpers import register_user
+from tests.factories import make_scan
+from tests.helpers import add_member, register_user
 from tests.webhook_receiver import Receiver
 from workers import ingest as ingest_tasks
 from workers import scans as scan_tasks
@@ -207,3 +210,36 @@ def test_an_upload_with_a_free_turn_is_ingested(client, one_turn_each, scans_lef
     ingest_tasks.ingest_scan(upload)
     with session_scope() as session:
         assert session.get(Scan, upload).status == "completed"
+
+
+def test_one_users_exports_and_evaluations_in_several_organizations_share_one_limit(client, monkeypatch):
+    """The attacker's exports (and evaluations) fill their workspace's limit; in their team organization,
+    where nothing is in flight, the next is a 429 naming the limit (before: 202, a second organization's
+    limit of one person's jobs on the shared queues). Another member of that organization is not held up."""
+    limits = dataclasses.replace(get_settings(), exports_in_flight_per_org=2, evaluations_in_flight_per_org=2)
+    monkeypatch.setattr("web.api.scan_exports.get_settings", lambda: limits)
+    monkeypatch.setattr("web.api.scan_compliance.get_settings", lambda: limits)
+    monkeypatch.setattr(
+        "web.core.enqueueing.enqueue", lambda *_args, **_kwargs: "task-id"
+    )  # no worker drains
+    attacker, member = register_user(client), register_user(client)
+    team = _team_organization(client, attacker)
+    add_member(client, attacker, team, member, "analyst")
+    own, teams = make_scan(attacker.org_id), make_scan(team)
+    for path, setting in (
+        ("export", "EXPORTS_IN_FLIGHT_PER_ORG"),
+        ("evaluate", "EVALUATIONS_IN_FLIGHT_PER_ORG"),
+    ):
+
+        def ask(user, scan_id, organization_id, path=path):
+            body = {"format": "html"} if path == "export" else None
+            return client.post(
+                f"/api/v1/scans/{scan_id}/{path}", json=body, headers=user.headers(organization_id)
+            )
+
+        assert [ask(attacker, own, attacker.org_id).status_code for _ in range(2)] == [202, 202]
+        refused = ask(attacker, teams, team)
+        assert refused.status_code == 429, refused.json
+        assert setting in refused.json["message"] and "across your organizations" in refused.json["message"]
+        assert int(refused.headers["Retry-After"]) >= 9
+        assert ask(member, teams, team).status_code == 202
