@@ -1,4 +1,5 @@
-"""Slots: how many of one kind of call an organization has in flight at once, across every process.
+"""Slots: how many of one kind of call an organization (or one person, across their organizations) has in
+flight at once, across every process.
 
 The calls counted wait on a remote that a tenant chose (a webhook's receiver, an n8n instance, a git
 server, an identity provider), which may answer as slowly as the exchange's deadline allows
