@@ -160,6 +160,7 @@ EXPECTATION_CALL = linear(
     r"|toMatchInlineSnapshot)\(|\bassert\.(?:deepStrictEqual|deepEqual|partialDeepStrictEqual)\("
 )
 MAX_EXPECTATIONS = 500  # matcher calls read per test file
+EXPECTATION_PAREN = re.compile(r"[()]")
 # a tool name as a model calls it (``quick_search``, ``getWeather``), not words of a record's title
 FUNCTION_LIKE_NAME = linear(r"[A-Za-z_][A-Za-z0-9_]*[_a-z][A-Za-z0-9_]*")
 # a function without arguments declares no ``parameters`` (optional in the API) but still says what it
@@ -360,9 +361,6 @@ def expectation_lines(text: str) -> frozenset[int]:
         resume = index
         lines.update(range(line_at(text, call.start()), line_at(text, index) + 1))
     return frozenset(lines)
-
-
-EXPECTATION_PAREN = re.compile(r"[()]")
 
 
 class Literals:
