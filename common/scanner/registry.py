@@ -154,6 +154,7 @@ SELECTORS = {
     "notebooks": FileSelector(suffixes=(".ipynb",)),
     "php_code": FileSelector(suffixes=(".php",)),
     "python_code": FileSelector(suffixes=(".py",)),
+    "sql_data": FileSelector(suffixes=(".sql",)),
     "vector_stores": FileSelector(
         suffixes=(
             ".sql",

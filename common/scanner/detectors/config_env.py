@@ -646,9 +646,12 @@ class ConfigDetector(Detector):
         addressed: list[tuple[str, str]] = []
         if config_suffix(file) == ".properties" and "vectorstore" in text:
             spring_stores = [m.group(1) for line in file.lines if (m := SPRING_STORE_PROPERTY.match(line))]
+        unparsed_yaml = False
         if config_suffix(file) in STRUCTURED and file.size <= PARSE_LIMIT_BYTES:
             values: dict[str, str] = {}
-            for document in self.parse(file, report):
+            documents = self.parse(file, report)
+            unparsed_yaml = not documents and STRUCTURED[config_suffix(file)] == "YAML"
+            for document in documents:
                 values.update(model_like_values(document))
                 addressed.extend(provider_entry_urls(document))
                 structured.extend(catalog_models_under_model_keys(document))
@@ -666,6 +669,8 @@ class ConfigDetector(Detector):
         yield from self.eval_providers(file, evaluated)
         yield from self.flow_stores(file, stores)
         yield from self.spring_stores(file, spring_stores)
+        if unparsed_yaml:
+            yield from self.models_under_model_keys_by_indent(file)
         lowered = text.lower()
         if not quick.search(lowered):
             return
@@ -898,6 +903,27 @@ class ConfigDetector(Detector):
             number = next((n for n, raw in enumerate(file.lines, start=1) if quoted.search(raw)), 0)
             if found and number:
                 yield self.model_at(file, number, found)
+
+    def models_under_model_keys_by_indent(self, file: SourceFile) -> Iterator[Finding]:
+        """``catalog_models_under_model_keys`` for a YAML file the parser refused (an action.yml's
+        ``\\'`` in a double-quoted description): the keys a value sits under come from indentation, so
+        ``inputs: {model: {default: gpt-4o}}`` still names its model."""
+        parents = YamlParents()
+        for number, line in enumerate(file.lines, start=1):
+            parents.see(line)
+            if not parents.current or line.lstrip().startswith("#"):
+                continue
+            assignment = ASSIGNMENT.match(line)
+            if not assignment:
+                continue
+            value = _clean_value(assignment.group(2))
+            if not is_catalog_model(value):
+                continue
+            names = [_key_names(key) for key in parents.current]
+            if any(named for named, _ in names) and not any(served for _, served in names):
+                found = model_finding(value, number, strong=False, hf_context=False)
+                if found:
+                    yield self.model_at(file, number, found)
 
     def structured_models(
         self, file: SourceFile, values: list[str], reported: set[tuple[int, str]]

@@ -1,0 +1,52 @@
+"""Model ids in files the engine used to read nothing from: SQL seed data of a table of models, and an
+action.yml whose YAML the parser refuses (its input defaults still name the model the action runs)."""
+
+from tests.unit.scanner_helpers import keys, scan_tree
+
+SEED = """-- models the app can switch between
+CREATE TABLE embedding_models (name text, provider text, model_identifier text, dimensions int);
+INSERT INTO embedding_models (name, provider, model_identifier, dimensions) VALUES
+('openai-small', 'openai', 'text-embedding-3-small', 1536),
+('ollama-nomic', 'ollama', 'nomic-embed-text', 768);
+INSERT INTO orders (code, item) VALUES ('o1', 'gpt-4o sticker'), ('o3', 'claude-3-opus');
+-- INSERT INTO llm_models (id) VALUES ('gpt-4o-mini');
+"""
+
+# ``\\'`` is no escape of a double-quoted YAML string: the whole file fails to parse
+ACTION = """name: "Completion"
+inputs:
+  model:
+    description: "The model\\'s name."
+    default: "gpt-3.5-turbo"
+  temperature:
+    default: "0.7"
+runs:
+  using: "node20"
+  main: "dist/index.js"
+"""
+
+
+def test_seed_rows_of_a_table_of_models_are_models(tmp_path):
+    found = keys(scan_tree(tmp_path, {"db/seed.sql": SEED}))
+    assert {"model:text-embedding-3-small", "model:nomic-embed-text"} <= found
+    assert "model:claude-3-opus" not in found  # a table of orders holds no model choice
+    assert "model:gpt-4o-mini" not in found  # a commented-out insert
+
+
+def test_seed_model_is_located_at_its_row(tmp_path):
+    result = scan_tree(tmp_path, {"seed.sql": SEED})
+    lines = {c.name: {loc.line for loc in c.locations} for c in result.components}
+    assert lines["text-embedding-3-small"] == {4}
+    assert lines["nomic-embed-text"] == {5}
+
+
+def test_an_unparsable_action_still_names_its_default_model(tmp_path):
+    result = scan_tree(tmp_path, {"action.yml": ACTION})
+    assert "model:gpt-3.5-turbo" in keys(result)
+    model = next(c for c in result.components if c.name == "gpt-3.5-turbo")
+    assert {loc.line for loc in model.locations} == {5}
+
+
+def test_values_under_other_keys_of_an_unparsable_yaml_are_not_models(tmp_path):
+    text = ACTION.replace("  model:\n", "  style:\n").replace("gpt-3.5-turbo", "gpt-4o")
+    assert not any(key.startswith("model:") for key in keys(scan_tree(tmp_path, {"action.yml": text})))
