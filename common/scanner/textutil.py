@@ -92,18 +92,34 @@ _HF_CLONE = linear(
     r"""\bgit\s+clone\s+(?:-{1,2}[\w-]+(?:=\S+)?\s+)*https?://(?:huggingface\.co|hf\.co)/"""
     r"""([A-Za-z0-9][\w.-]*)/([\w.-]+?)(?:\.git)?(?:[\s"'`/]|$)"""
 )
+# the serverless Inference API's address names the model it runs (``api-inference.huggingface.co/models/<org>/
+# <model>``, its ``pipeline/<task>/`` form, and the Inference Providers router's ``hf-inference/models/``)
+_HF_INFERENCE_URL = linear(
+    r"""https?://(?:api-inference\.huggingface\.co/(?:pipeline/[\w-]{1,40}/|models/)|"""
+    r"""router\.huggingface\.co/hf-inference/models/)([A-Za-z0-9][\w.-]*)/([A-Za-z0-9][\w.-]*)"""
+)
 # hub paths that hold no model: datasets and Spaces live under a prefix of their own
 _HF_NOT_MODEL_OWNERS = frozenset({"datasets", "spaces", "docs", "api", "blog", "papers", "collections"})
 
 
 def hf_url_models(text: str) -> Iterator[tuple[int, str]]:
-    """(offset, ``<org>/<model>``) of each Hugging Face model a file downloads by URL or clones."""
+    """(offset, ``<org>/<model>``) of each Hugging Face model a file downloads by URL, clones, or calls
+    through the Inference API."""
     if "huggingface.co/" not in text and "hf.co/" not in text:
         return
     for pattern in (_HF_FILE_URL, _HF_CLONE):
         for match in pattern.finditer(text):
             if match.group(1).lower() not in _HF_NOT_MODEL_OWNERS:
                 yield match.start(1), f"{match.group(1)}/{match.group(2)}"
+    yield from hf_inference_models(text)
+
+
+def hf_inference_models(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, ``<org>/<model>``) of each model a Hugging Face Inference API address calls."""
+    if "huggingface.co/" not in text:
+        return
+    for match in _HF_INFERENCE_URL.finditer(text):
+        yield match.start(1), f"{match.group(1)}/{match.group(2)}"
 
 
 # an Ollama Modelfile written inside a string of code (``modelfile := `FROM gemma3\nSYSTEM ...```, a Python

@@ -50,3 +50,25 @@ def test_an_unparsable_action_still_names_its_default_model(tmp_path):
 def test_values_under_other_keys_of_an_unparsable_yaml_are_not_models(tmp_path):
     text = ACTION.replace("  model:\n", "  style:\n").replace("gpt-3.5-turbo", "gpt-4o")
     assert not any(key.startswith("model:") for key in keys(scan_tree(tmp_path, {"action.yml": text})))
+
+
+def test_a_hugging_face_inference_api_address_names_its_model(tmp_path):
+    workflow = (
+        '{"nodes": [{"parameters": {"method": "POST", "url": '
+        '"https://api-inference.huggingface.co/models/black-forest-labs/FLUX.1-schnell"},\n'
+        '"type": "n8n-nodes-base.httpRequest", "name": "Image"}], "connections": {}}\n'
+    )
+    result = scan_tree(
+        tmp_path,
+        {
+            "workflows/image.json": workflow,
+            "summarise.ts": 'const url = "https://router.huggingface.co/hf-inference/models/facebook/bart-large-cnn";\n'
+            "await fetch(url, { method: 'POST' });\n",
+            "docs_link.py": 'HELP = "https://huggingface.co/docs/api-inference/index"\n',
+        },
+    )
+    models = {c.name: {loc.file for loc in c.locations} for c in result.components if c.type == "model"}
+    assert models == {
+        "black-forest-labs/flux.1-schnell": {"workflows/image.json"},
+        "facebook/bart-large-cnn": {"summarise.ts"},
+    }

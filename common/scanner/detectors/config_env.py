@@ -38,6 +38,7 @@ from common.scanner.registry import CONFIG_SUFFIXES as SELECTED_SUFFIXES
 from common.scanner.textutil import (
     YamlParents,
     endpoint_for_url,
+    hf_inference_models,
     is_catalog_model,
     is_prose,
     model_finding,
@@ -977,6 +978,10 @@ class ConfigDetector(Detector):
         endpoint = endpoint_for_url(url, any_host=trusted, hint=hint)
         if endpoint:
             yield self.endpoint_finding(file, number, endpoint)
+        for _, model in hf_inference_models(url):
+            found = model_finding(model, number, strong=False, hf_context=True)
+            if found:
+                yield self.model_at(file, number, found, loaded_from=url)
 
     def credential(self, file: SourceFile, number: int, package_id: str) -> Finding:
         """A key the provider's variable holds, whatever its format (the secrets detector knows the
