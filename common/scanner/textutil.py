@@ -566,6 +566,20 @@ _AWS_CLIENT = linear(r"\bboto3\.(?:client|resource|Session|setup_default_session
 _AWS_STAND_IN = linear(r"\bmoto\b|\bmock_aws\b|@mock_\w|\bStubber\b|\bpatch\w*\([^)\n]{0,80}boto3|localstack")
 
 
+# a live test kept out of the default run because it needs a credential or the network, its reason written
+# in the gate (Rust's ``#[ignore = "Requires API key"]``, JUnit's ``@Disabled("needs a real API key")``)
+_LIVE_TEST_GATE = linear(
+    r"""(?i)(?:#\[ignore\s*=\s*|@Disabled\(\s*)"[^"\n]{0,120}?"""
+    r"""(?:api[ _-]?key|credential|token|network|live\b)"""
+)
+
+
+def gated_live_test(text: str) -> bool:
+    """Whether a test file holds a test its gate says needs a real credential or the network: it calls
+    the real API when run, so the model ids it passes are models it uses, as for ``calls_live_provider``."""
+    return ("#[ignore" in text or "@Disabled" in text) and _LIVE_TEST_GATE.search(text) is not None
+
+
 def calls_live_provider(text: str) -> bool:
     """Whether code reads an AI provider's credential from the environment, or builds an AWS client that no
     stand-in replaces (AWS credentials come from the machine's profile): a test that does calls the real

@@ -72,3 +72,31 @@ def test_a_hugging_face_inference_api_address_names_its_model(tmp_path):
         "black-forest-labs/flux.1-schnell": {"workflows/image.json"},
         "facebook/bart-large-cnn": {"summarise.ts"},
     }
+
+
+LIVE_RUST_TEST = """mod common;
+
+use common::get_client;
+
+#[tokio::test]
+#[ignore = "Requires API key"]
+async fn answers_a_question() {
+    let client = get_client();
+    let reply = client.interaction().with_model("gemini-2.0-flash-001").with_text("Hi").create().await;
+    assert!(reply.is_ok());
+}
+"""
+
+
+def test_a_rust_test_gated_on_an_api_key_calls_the_model_it_names(tmp_path):
+    ungated = LIVE_RUST_TEST.replace('#[ignore = "Requires API key"]\n', "")
+    result = scan_tree(
+        tmp_path,
+        {
+            "Cargo.toml": '[package]\nname = "chat"\n[dependencies]\nasync-openai = "0.20"\n',
+            "tests/live_tests.rs": LIVE_RUST_TEST,
+            "tests/builder_tests.rs": ungated,
+        },
+    )
+    models = {c.name: {loc.file for loc in c.locations} for c in result.components if c.type == "model"}
+    assert models == {"gemini-2.0-flash-001": {"tests/live_tests.rs"}}

@@ -63,6 +63,7 @@ from common.scanner.textutil import (
     embedded_modelfile_bases,
     endpoint_for_url,
     folders_up,
+    gated_live_test,
     google_path_models,
     hf_url_models,
     is_prose,
@@ -537,8 +538,8 @@ class _LanguageDetector(Detector):
             file, text, hf_url_models(text), comments, reported, hf_context=True
         )
         # in a test, a literal id without an SDK call is input data for the code under test, unless the
-        # test reads a provider's credential and so calls the real API
-        live = file.scope != "test" or calls_live_provider(text)
+        # test reads a provider's credential, or is gated as one that needs it, and so calls the real API
+        live = file.scope != "test" or calls_live_provider(text) or gated_live_test(text)
         if live:  # a Bedrock ARN (a CDK stack's or an IAM policy's) says Bedrock itself
             yield from self.models_at_offsets(file, text, bedrock_arn_models(text), comments, reported)
         literals = code_model_literals(text, comments) if live else ()
