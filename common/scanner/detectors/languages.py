@@ -863,6 +863,10 @@ class _LanguageDetector(Detector):
         return lowered.startswith(verbs) or any(part.startswith(verbs) for part in lowered.split("_")[1:])
 
     SDK_CONSTANT = linear(r"(?:\b(\w+)(?:\.|::))?\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b")
+    # Spring AI's ``OllamaModel`` enum spells an Ollama tag without a version as its member's name
+    # (``LLAVA`` is ``llava``, ``NOMIC_EMBED_TEXT`` ``nomic-embed-text``); its versioned members
+    # (``LLAMA3_2``) follow the name rule above
+    OLLAMA_ENUM_MEMBER = linear(r"\bOllamaModel\.([A-Z]{3,40}(?:_[A-Z]{2,20}){0,4})\b")
 
     def sdk_model_constants(
         self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]]
@@ -890,6 +894,21 @@ class _LanguageDetector(Detector):
             named_as_model = "model" in (match.group(1) or "").lower()
             value = model_id_from_constant_name(match.group(2), named_as_model=named_as_model)
             found = model_finding(value, line, strong=False, hf_context=False) if value else None
+            if found and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                yield self.model_at(file, line, found, resolved_from=match.group(0))
+        if "OllamaModel." not in text:
+            return
+        for match in self.OLLAMA_ENUM_MEMBER.finditer(text):
+            line = _line_at(text, match.start())
+            value = match.group(1).lower().replace("_", "-")
+            if (
+                line in comments
+                or self.after_line_comment(text, match.start(), commented)
+                or not match_model(value)
+            ):
+                continue
+            found = model_finding(value, line, strong=True, hf_context=False)
             if found and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found, resolved_from=match.group(0))

@@ -1,5 +1,6 @@
-"""Model ids in files the engine used to read nothing from: SQL seed data of a table of models, and an
-action.yml whose YAML the parser refuses (its input defaults still name the model the action runs)."""
+"""Model ids where the engine read none: SQL seed data of a table of models, an action.yml whose YAML the
+parser refuses (its input defaults still name the model the action runs), a Hugging Face Inference API
+address, a test gated as needing an API key, and Spring AI's ``OllamaModel`` members."""
 
 from tests.unit.scanner_helpers import keys, scan_tree
 
@@ -100,3 +101,18 @@ def test_a_rust_test_gated_on_an_api_key_calls_the_model_it_names(tmp_path):
     )
     models = {c.name: {loc.file for loc in c.locations} for c in result.components if c.type == "model"}
     assert models == {"gemini-2.0-flash-001": {"tests/live_tests.rs"}}
+
+
+def test_spring_ai_ollama_model_members_name_their_tags(tmp_path):
+    java = """import org.springframework.ai.ollama.api.OllamaModel;
+
+class Vision {
+    // OllamaModel.MISTRAL was too slow
+    Object chat() { return ChatOptions.builder().model(OllamaModel.LLAVA.getName()).build(); }
+    Object embed() { return OllamaModel.NOMIC_EMBED_TEXT.id(); }
+    Object fallback() { return OllamaModel.DEFAULT.id(); }
+}
+"""
+    result = scan_tree(tmp_path, {"src/main/java/demo/Vision.java": java})
+    models = {c.name: {loc.line for loc in c.locations} for c in result.components if c.type == "model"}
+    assert models == {"llava": {5}, "nomic-embed-text": {6}}
