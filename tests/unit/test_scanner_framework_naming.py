@@ -1,6 +1,7 @@
-"""One ML framework or LLM SDK, one catalog id, in every ecosystem: the id the engine reports from an
-import or a manifest line is the id the real-world scorer gives a label spelt as the policy says
-(package as written), so a file using two frameworks reports both and none under another name."""
+"""One ML framework or LLM SDK (or an integration module of one), one catalog id, in every
+ecosystem: the id the engine reports from an import or a manifest line is the id the real-world scorer
+gives a label spelt as the policy says (package as written), so a file using two frameworks reports
+both and none under another name."""
 
 import importlib.util
 import sys
@@ -47,6 +48,9 @@ IMPORTS = [
     ("go", "/", "github.com/mattn/go-tflite", "tensorflow"),
     ("go", "/", "github.com/owulveryck/onnx-go/backend", "onnx-go"),
     ("rust", "::", "dfdx::prelude", "dfdx"),
+    ("java", ".", "org.springframework.ai.moonshot.MoonshotChatModel", "spring-ai-moonshot"),
+    ("java", ".", "org.springframework.ai.watsonx.WatsonxAiChatModel", "spring-ai-watsonx-ai"),
+    ("java", ".", "org.springframework.ai.stabilityai.StabilityAiImageModel", "spring-ai-stability-ai"),
 ]
 
 
@@ -81,6 +85,7 @@ def test_the_scorer_names_a_label_as_the_engine_does():
     assert score.norm_package("imitation", "sb3_bc.py") == "imitation"
     assert score.norm_package("OpenAI_API", "console_app/ChatGPT.cs") == "openai"
     assert score.norm_package("Microsoft.ML.LightGbm", "App.csproj") == "ml-net"
+    assert score.norm_package("spring-ai-moonshot", "ChatClientConfig.java") == "spring-ai-moonshot"
 
 
 def test_a_file_using_two_frameworks_reports_both(tmp_path):
