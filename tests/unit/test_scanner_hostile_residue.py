@@ -1,0 +1,61 @@
+"""Hostile shapes left near the per-file budget: the work they cost, counted, grows with the file once.
+
+Each test counts what a shape makes the engine do (characters a pattern is given, contexts judged)
+instead of timing it, so it holds on a loaded machine and fails on the quadratic code it replaced."""
+
+from __future__ import annotations
+
+import re
+
+from common.scanner import textutil
+from common.scanner.textutil import code_model_literals, model_constant_definitions
+
+
+class MeteredPattern:
+    """A pattern that adds up the characters each call is given to search."""
+
+    def __init__(self, source: str) -> None:
+        self.pattern = re.compile(source)
+        self.characters = 0
+
+    def search(self, text: str, pos: int = 0, endpos: int | None = None):
+        end = len(text) if endpos is None else endpos
+        self.characters += end - pos
+        return self.pattern.search(text, pos, end)
+
+    def finditer(self, text: str, pos: int = 0, endpos: int | None = None):
+        end = len(text) if endpos is None else endpos
+        self.characters += end - pos
+        return self.pattern.finditer(text, pos, end)
+
+
+def test_private_constants_of_one_long_line_are_told_in_one_pass(monkeypatch):
+    metered = MeteredPattern(r"\bprivate\b")
+    monkeypatch.setattr(textutil, "_PRIVATE_DECLARATION", metered)
+    line = "".join(f'val M{i} = "gpt-4o"; ' for i in range(2000))
+    text = f'private val HIDDEN_MODEL = "gpt-4o-mini"\n{line}\nval OPEN_MODEL = "o3-mini" // private\n'
+    shared = model_constant_definitions(text, shared_only=True)
+    assert metered.characters <= 2 * len(text)  # was the line's prefix per definition: ~1,000 times it
+    assert "HIDDEN_MODEL" not in shared and shared["OPEN_MODEL"] == "o3-mini"
+    assert len(shared) == 2001 and shared["M1999"] == "gpt-4o"
+    every = model_constant_definitions(text)
+    assert len(every) == 2002 and every["HIDDEN_MODEL"] == "gpt-4o-mini"
+
+
+def test_a_private_word_earlier_on_the_line_keeps_a_constant_to_its_file():
+    text = 'private val A = 1; val GPT_4O = "gpt-4o"\nval PRIVATE_ONE = "x"; val O3_MINI = "o3-mini"\n'
+    assert model_constant_definitions(text, shared_only=True) == {"O3_MINI": "o3-mini"}
+    assert model_constant_definitions(text) == {"GPT_4O": "gpt-4o", "O3_MINI": "o3-mini"}
+
+
+def test_a_line_of_one_model_id_repeated_judges_its_context_once(monkeypatch):
+    judged = []
+    original = textutil._handed_to_prose
+    monkeypatch.setattr(
+        textutil, "_handed_to_prose", lambda before: judged.append(before) or original(before)
+    )
+    text = (
+        "".join(f'val M{i} = "gpt-4o"; ' for i in range(3000)) + '\nlog("gpt-4o"); x("gpt-4o"); y("gpt-4o")\n'
+    )
+    assert list(code_model_literals(text, set())) == [(1, "gpt-4o"), (2, "gpt-4o")]
+    assert len(judged) == 3  # line 1's first copy, line 2's copy handed to a log, then its next one
