@@ -8,7 +8,11 @@ from __future__ import annotations
 import re
 
 from common.scanner import textutil
+from common.scanner.detectors import secrets
+from common.scanner.detectors.base import FileReport
+from common.scanner.detectors.secrets import SecretsDetector
 from common.scanner.textutil import code_model_literals, model_constant_definitions
+from tests.unit.detector_helpers import write
 
 
 class MeteredPattern:
@@ -59,3 +63,30 @@ def test_a_line_of_one_model_id_repeated_judges_its_context_once(monkeypatch):
     )
     assert list(code_model_literals(text, set())) == [(1, "gpt-4o"), (2, "gpt-4o")]
     assert len(judged) == 3  # line 1's first copy, line 2's copy handed to a log, then its next one
+
+
+class SearchedText(str):
+    """A lowered text that counts the substring tests made on it."""
+
+    tests = 0
+
+    def __contains__(self, part: object) -> bool:
+        SearchedText.tests += 1
+        return super().__contains__(part)
+
+
+class LoweredCounted(str):
+    def lower(self) -> str:
+        return SearchedText(super().lower())
+
+
+def test_the_rules_a_text_allows_are_asked_once_not_per_marked_line(tmp_path):
+    lines = "".join(
+        f"ENV OPENAI_KEY{i}=sk-proj-Q7fZ2kLm9XwR4tVb8NcJ1pHs6YdG3eAu5iKo{i:04d}\n" for i in range(400)
+    )
+    source = write(tmp_path, "Dockerfile", "FROM python:3.11\n" + lines)
+    source.__dict__["text"] = LoweredCounted(source.text)
+    SearchedText.tests = 0
+    findings = list(SecretsDetector().detect(source, FileReport()))
+    assert len({f.location.line for f in findings}) == 400  # every key kept
+    assert SearchedText.tests <= len(secrets._rules()[1])  # was two whole-text reads per marked line
