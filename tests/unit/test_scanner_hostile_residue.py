@@ -5,12 +5,16 @@ instead of timing it, so it holds on a loaded machine and fails on the quadratic
 
 from __future__ import annotations
 
+import json
 import re
 
-from common.scanner import textutil
-from common.scanner.detectors import secrets
+import pytest
+
+from common.scanner import redaction, textutil
+from common.scanner.detectors import mcp_config, secrets
 from common.scanner.detectors.base import FileReport
 from common.scanner.detectors.secrets import SecretsDetector
+from common.scanner.limits import line_at
 from common.scanner.textutil import code_model_literals, model_constant_definitions
 from tests.unit.detector_helpers import write
 
@@ -90,3 +94,64 @@ def test_the_rules_a_text_allows_are_asked_once_not_per_marked_line(tmp_path):
     findings = list(SecretsDetector().detect(source, FileReport()))
     assert len({f.location.line for f in findings}) == 400  # every key kept
     assert SearchedText.tests <= len(secrets._rules()[1])  # was two whole-text reads per marked line
+
+
+class CompileCounter:
+    """``re`` for one module, counting the patterns it compiles."""
+
+    compiled = 0
+
+    def __getattr__(self, name: str):
+        return getattr(re, name)
+
+    def compile(self, *args):
+        CompileCounter.compiled += 1
+        return re.compile(*args)
+
+
+def one_line_config(servers: int) -> str:
+    """A one-line ``mcp.json`` of ``servers`` servers, each with its own key (as json.dumps writes it)."""
+    entries = {
+        f"s{i}": {
+            "command": "npx",
+            "args": ["-y", f"@modelcontextprotocol/server-{i}"],
+            "env": {"OPENAI_API_KEY": f"sk-{i:04d}Zq8LmN3xV7bR2tY9wK4p"},
+        }
+        for i in range(servers)
+    }
+    return json.dumps({"mcpServers": entries})
+
+
+def test_a_one_line_config_of_many_servers_masks_its_line_once_and_compiles_no_key_pattern(
+    tmp_path, monkeypatch
+):
+    masked = []
+    original_mask = redaction.mask_text
+    monkeypatch.setattr(
+        redaction, "mask_text", lambda text, known=(): masked.append(text) or original_mask(text, known)
+    )
+    monkeypatch.setattr(mcp_config, "re", CompileCounter())
+    source = write(tmp_path, "mcp.json", one_line_config(300))
+    findings = list(mcp_config.McpConfigDetector().detect(source, FileReport()))
+    assert len([f for f in findings if f.type == "mcp_server"]) == 300
+    assert all(f.location.line == 1 and "Zq8LmN3xV7bR2tY9wK4p" not in f.location.snippet for f in findings)
+    # twice (the line's window, then the snippet) for the ~21 servers whose secret the 4 KiB window holds,
+    # then once for all the others; was once per server and more
+    assert len(masked) < 60
+    assert CompileCounter.compiled == 0  # was a pattern per server, each searched from the container's start
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": 1, "b" : {"a":2}, "x\\\\": 3, "é": 4, "\\u00e9": 5}',
+        '["a", "b": "c", "d"  :\n 1, "a"\t: 2, "unclosed',
+        '{"k\\"q": 1, "q": 2}',
+    ],
+)
+def test_key_offsets_are_the_first_match_of_the_key_pattern(text):
+    for key in ("a", "b", "c", "d", "x\\", "é", 'k"q', "q", "absent", ", "):
+        for start in range(len(text) + 1):
+            match = re.compile(re.escape(json.dumps(key)) + r"\s*:").search(text, start)
+            expected = (line_at(text, match.start()), match.start()) if match else (0, start)
+            assert mcp_config.line_of_key(text, key, start) == expected, (key, start)
