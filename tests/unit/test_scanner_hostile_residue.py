@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import re
+import tokenize
 
 import pytest
 
 from common.scanner import redaction, textutil
-from common.scanner.detectors import mcp_config, secrets
+from common.scanner.detectors import mcp_config, python_code, secrets
 from common.scanner.detectors.base import FileReport
 from common.scanner.detectors.secrets import SecretsDetector
 from common.scanner.limits import line_at
@@ -155,3 +156,43 @@ def test_key_offsets_are_the_first_match_of_the_key_pattern(text):
             match = re.compile(re.escape(json.dumps(key)) + r"\s*:").search(text, start)
             expected = (line_at(text, match.start()), match.start()) if match else (0, start)
             assert mcp_config.line_of_key(text, key, start) == expected, (key, start)
+
+
+class CountedTokens:
+    """``tokenize.generate_tokens`` for one module, counting the calls and the tokens taken."""
+
+    def __init__(self) -> None:
+        self.calls = self.tokens = 0
+
+    def generate_tokens(self, readline):
+        self.calls += 1
+        for token in tokenize.generate_tokens(readline):
+            self.tokens += 1
+            yield token
+
+    def __getattr__(self, name: str):
+        return getattr(tokenize, name)
+
+
+def test_a_line_of_quotes_that_open_no_string_is_not_tokenized_to_its_end(monkeypatch):
+    counted = CountedTokens()
+    monkeypatch.setattr(python_code, "tokenize", counted)
+    text = 'import openai\ny = f"a{1}"\nx = \'' + "\\'" * 2000 + "\n"
+    assert python_code.without_f_strings(text) is None
+    assert counted.tokens < 100  # was all 4,000 error tokens, each read to the line's end
+    analysis = python_code.analyse_without_unparsable_lines(
+        text, "app.py", "python", SyntaxError("x", ("", 3, 1, ""))
+    )
+    assert [f.name for f in analysis.findings] == ["openai"]
+
+
+def test_a_text_without_an_f_string_is_not_tokenized(monkeypatch):
+    counted = CountedTokens()
+    monkeypatch.setattr(python_code, "tokenize", counted)
+    assert python_code.without_f_strings("import openai\nx = 'a' if b else \"c\"\nmatch = 1\n") is None
+    assert counted.calls == 0
+
+
+def test_f_strings_of_a_file_with_a_few_stray_quotes_are_still_emptied():
+    text = "import openai\nx = f\"{a!r:>{w}}\" + 'it's\"\ny = f'{b}'\n"
+    assert python_code.without_f_strings(text) == 'import openai\nx = "" + \'it\'s"\ny = ""\n'
