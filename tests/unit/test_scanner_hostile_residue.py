@@ -196,3 +196,24 @@ def test_a_text_without_an_f_string_is_not_tokenized(monkeypatch):
 def test_f_strings_of_a_file_with_a_few_stray_quotes_are_still_emptied():
     text = "import openai\nx = f\"{a!r:>{w}}\" + 'it's\"\ny = f'{b}'\n"
     assert python_code.without_f_strings(text) == 'import openai\nx = "" + \'it\'s"\ny = ""\n'
+
+
+class StripCounted(str):
+    """A line that counts how often it is stripped (each strip copies it)."""
+
+    strips = 0
+
+    def strip(self, *args) -> str:
+        StripCounted.strips += 1
+        return super().strip(*args)
+
+
+def test_the_findings_of_one_long_line_strip_it_once(tmp_path):
+    source = write(
+        tmp_path, "__main__.py", "import pulumi_aws as aws\n" + 'aws.s3.Bucket("b"); ' * 500 + "\n"
+    )
+    source.__dict__["lines"] = [StripCounted(line) for line in source.text.splitlines()]
+    StripCounted.strips = 0
+    snippets = {source.location(2).snippet for _ in range(1000)}
+    assert len(snippets) == 1 and snippets.pop().startswith('aws.s3.Bucket("b"); aws.s3')
+    assert StripCounted.strips == 1  # was once per finding, a copy of the whole line each time

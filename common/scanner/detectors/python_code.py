@@ -32,7 +32,7 @@ from common.scanner.catalog import (
     registry_name,
     utility_import,
 )
-from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile, stripped_line
 from common.scanner.facts import FileFacts, ModelReference, ToolReference
 from common.scanner.keys import component_key, split_component_key
 from common.scanner.lazy import lazy_re
@@ -353,7 +353,7 @@ class _Analyzer:
     # -- helpers -----------------------------------------------------------------------------------
     def location(self, line: int) -> Location:
         reported, prefix = self.locate(line)
-        snippet = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
+        snippet = stripped_line(self.lines[line - 1]) if 0 < line <= len(self.lines) else ""
         return Location(file=self.relpath, line=reported, snippet=prefix + snippet)
 
     def add(
