@@ -80,13 +80,16 @@ def references_baseline(conditions: Iterable[object]) -> bool:
 
 
 def previous_completed_scan(session: Session, scan: Scan) -> Scan | None:
-    """The latest completed scan of the same target in the same organization, created before ``scan``."""
-    same_target = Scan.target == scan.target if scan.target else Scan.n8n_url == scan.n8n_url
+    """The latest completed scan of the same target (``Scan.target_key``: the path and n8n instance, the
+    repository at its ref, an upload's repository and branch) in the same organization, created before
+    ``scan``. Comparing ``target``, else ``n8n_url``, took every upload of a format (``upload:json``) and
+    every repository scan (no ``target``) for one target: an upload of another repository holding a new
+    component made it "not new" in the next scan of the guarded one."""
     return session.scalar(
         select(Scan)
         .where(
             Scan.organization_id == scan.organization_id,
-            same_target,
+            Scan.target_key == scan.target_key,
             Scan.status == JobStatus.COMPLETED,
             Scan.id != scan.id,
             Scan.created_at < scan.created_at,

@@ -31,11 +31,15 @@ log = logging.getLogger(__name__)
 
 
 def scan_target(scan: Scan) -> str:
-    return scan.target or scan.n8n_url or ""
+    """What the scan looked at, as its alerts name it: the repository, else the path or n8n instance."""
+    return scan.repository_url or scan.target or scan.n8n_url or ""
 
 
-def open_key(rule_id: str, target: str) -> str:
-    return f"{rule_id}:{hashlib.sha256(target.encode()).hexdigest()}"
+def open_key(rule_id: str, target_key: str) -> str:
+    """One unresolved alert per rule and ``Scan.target_key``: keyed by ``target`` (else ``n8n_url``), every
+    repository scan and every upload of a format were one target, so one repository's open alert counted
+    the others' matches as its occurrences and announced none of them."""
+    return f"{rule_id}:{hashlib.sha256(target_key.encode()).hexdigest()}"
 
 
 def _policy_evaluations(session: Session, scan_id: str) -> list[dict]:
@@ -84,11 +88,11 @@ def gather_facts(session: Session, scan: Scan, triggers: set[str]) -> alerting.S
 
 
 def _open_alert(
-    rule: AlertRule, scan_id: str, facts: alerting.ScanFacts, match: alerting.Match
+    rule: AlertRule, scan_id: str, target_key: str, facts: alerting.ScanFacts, match: alerting.Match
 ) -> Alert | None:
     """The new alert, or None when an unresolved one already covers this rule and target (or the
     organization is gone). The organization is held first, in its deletion's order (``hold_organization``)."""
-    key = open_key(rule.id, facts.target)
+    key = open_key(rule.id, target_key)
     try:
         with session_scope() as session:
             if not hold_organization(session, rule.organization_id):
@@ -157,8 +161,13 @@ def evaluate_scan(self: PlatformTask, scan_id: str) -> int:
             if not rules:
                 return 0
             facts = gather_facts(session, scan, {rule.trigger for rule in rules})
+            target_key = scan.target_key
         matches = [(rule, m) for rule in rules if (m := _evaluate(rule, facts))]
-        opened = [alert for rule, match in matches if (alert := _open_alert(rule, scan_id, facts, match))]
+        opened = [
+            alert
+            for rule, match in matches
+            if (alert := _open_alert(rule, scan_id, target_key, facts, match))
+        ]
     except TRANSIENT_ERRORS as exc:
         raise self.retry_later(exc) from exc
     return len(opened)

@@ -1,0 +1,60 @@
+"""Migration 0029 keys each unresolved alert by its latest scan's ``target_key``, as ``workers/alerts.py`` now
+does, so an alert opened before the upgrade still counts the next match of its target."""
+
+from __future__ import annotations
+
+import hashlib
+
+from tests.helpers import postgres_migrator
+
+
+def _key(rule_id: str, source: str) -> str:
+    return f"{rule_id}:{hashlib.sha256(source.encode()).hexdigest()}"
+
+
+def test_migration_0029_keys_open_alerts_by_their_scans_target_key_on_postgresql():
+    import psycopg
+
+    with postgres_migrator() as (upgrade, url):
+        upgrade("0028_sec_review20")
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute(
+                "INSERT INTO organizations (id, name, slug, personal, audit_retention_days, created_at)"
+                " VALUES ('o', 'O', 'o', false, 90, now())"
+            )
+            db.execute(
+                "INSERT INTO alert_rules (id, organization_id, name, enabled, trigger, params, webhook_ids,"
+                " created_at, updated_at) VALUES ('r', 'o', 'R', true, 'severity_at_least', '{}', '[]',"
+                " now(), now())"
+            )
+            for scan_id, target, repository in [
+                ("path", "/srv/a", None),
+                ("path-earlier", "/srv/a", None),
+                ("repo-a", None, "https://git.example.com/acme/a.git"),
+                ("repo-b", None, "https://git.example.com/acme/b.git"),
+            ]:
+                db.execute(
+                    "INSERT INTO scans (id, organization_id, status, files_scanned, deep, progress, attempts,"
+                    " resends, created_at, target, repository_url) VALUES (%s, 'o', 'completed', 1, false,"
+                    " 100, 1, 0, now(), %s, %s)",
+                    (scan_id, target, repository),
+                )
+            for alert_id, scan_id, last_scan_id, open_key in [
+                ("on-path", "path", "path", _key("r", "/srv/a")),
+                ("on-repositories", "repo-a", "repo-b", _key("r", "")),
+                ("resolved", "path-earlier", "path-earlier", None),
+            ]:
+                db.execute(
+                    "INSERT INTO alerts (id, organization_id, rule_id, scan_id, last_scan_id, target,"
+                    " open_key, status, severity, title, details, occurrences, created_at) VALUES (%s, 'o',"
+                    " 'r', %s, %s, '', %s, 'open', 'high', 't', '{}', 1, now())",
+                    (alert_id, scan_id, last_scan_id, open_key),
+                )
+        upgrade("0029_review_sec23")
+        with psycopg.connect(url) as db:
+            keys = dict(db.execute("SELECT id, open_key FROM alerts").fetchall())
+    assert keys == {
+        "on-path": _key("r", "path /srv/a"),
+        "on-repositories": _key("r", "repository https://git.example.com/acme/b.git HEAD"),
+        "resolved": None,
+    }
