@@ -42,6 +42,7 @@ from common.sso import (
 from web.api.auth import user_json
 from web.core.access import PUBLIC, access
 from web.core.audit_recorder import audit, audit_organization
+from web.core.client_address import request_client
 from web.core.database import db
 from web.core.openapi import REQUIRED_LOCATION, ObjectSchema, SsoSessionSchema, error_responses
 from web.core.outbound import outbound_request
@@ -151,7 +152,7 @@ def login(org_slug):
         # Anyone may start a login: only one that finds no discovery document kept calls the provider.
         metadata = remembered_discovery(client.issuer, organization.id, config.version)
         if metadata is None:
-            with outbound_request(organization.id, anonymous_client=request.remote_addr):
+            with outbound_request(organization.id, anonymous_client=request_client()):
                 metadata = discover_and_remember(client.issuer, organization.id, config.version)
         authorization_url = begin_login(
             client,
@@ -190,7 +191,7 @@ def callback(org_slug):
         pending = _started_here(organization, config)
         # Only a sign-in this browser started takes a share, and one address never takes all of it; the
         # state is spent once the share is taken, so a sign-in refused for it (429) may be retried as it is.
-        with outbound_request(organization.id, anonymous_client=request.remote_addr):
+        with outbound_request(organization.id, anonymous_client=request_client()):
             claims, outcome = _complete(organization, config, pending)
     except SsoError as error:
         _refuse(error, "sso.login_failed", organization_id, slug=org_slug)
@@ -324,7 +325,7 @@ def _bound_session(organization: Organization, user: User):
 def _redeem(organization: Organization, config: SsoConfig, link_token: str, password: str) -> SignInOutcome:
     """Redeem once: the token is spent by the first attempt, so a lost insert race is not retried."""
     try:
-        return redeem_link(db(), organization, config, link_token, password, request.remote_addr)
+        return redeem_link(db(), organization, config, link_token, password, request_client())
     except IntegrityError as exc:
         db().rollback()
         raise SsoError(409, "identity_linked", "This identity was linked meanwhile; sign in again.") from exc
