@@ -1,10 +1,15 @@
-"""An unresolved alert is keyed by its scan's ``target_key`` (``workers/alerts.py::open_key``)
+"""An unresolved alert is keyed by its scan's ``target_key`` (``workers/alerts.py::open_key``); an ended
+scan keeps no copy of its n8n instance's API key
 
 The key hashed ``target`` (else ``n8n_url``), so every repository scan (no ``target``) and every upload of
 a format (``upload:json``) was one target, and one repository's open alert took the others' matches. Each
 unresolved alert is keyed again from its latest scan's ``target_key``, so the next match of the same
 target still counts as its occurrence. One whose scans are gone (history retention) or whose rule was
 deleted keeps its key: nothing will match it again, and it is resolved as before.
+
+A scan of an n8n instance kept the instance's API key (encrypted) for the worker, and kept it once ended,
+in every scan made with a saved credential after the credential was deleted; ``Scan.discard_inputs`` now
+drops it when the scan ends, and the scans that ended before drop it here (a downgrade cannot bring it back).
 
 Revision ID: 0029_review_sec23
 Revises: 0028_sec_review20
@@ -53,6 +58,10 @@ def _rekey(source: str) -> None:
 
 def upgrade() -> None:
     _rekey("scans.target_key")
+    op.execute(
+        "UPDATE scans SET n8n_api_key_encrypted = NULL"
+        " WHERE status IN ('completed', 'failed') AND n8n_api_key_encrypted IS NOT NULL"
+    )
 
 
 def downgrade() -> None:

@@ -1,5 +1,6 @@
 """Migration 0029 keys each unresolved alert by its latest scan's ``target_key``, as ``workers/alerts.py`` now
-does, so an alert opened before the upgrade still counts the next match of its target."""
+does, so an alert opened before the upgrade still counts the next match of its target; and drops the n8n
+API key that ended scans kept."""
 
 from __future__ import annotations
 
@@ -27,17 +28,19 @@ def test_migration_0029_keys_open_alerts_by_their_scans_target_key_on_postgresql
                 " created_at, updated_at) VALUES ('r', 'o', 'R', true, 'severity_at_least', '{}', '[]',"
                 " now(), now())"
             )
-            for scan_id, target, repository in [
-                ("path", "/srv/a", None),
-                ("path-earlier", "/srv/a", None),
-                ("repo-a", None, "https://git.example.com/acme/a.git"),
-                ("repo-b", None, "https://git.example.com/acme/b.git"),
+            for scan_id, status, target, repository, n8n_url in [
+                ("path", "completed", "/srv/a", None, None),
+                ("path-earlier", "completed", "/srv/a", None, None),
+                ("repo-a", "completed", None, "https://git.example.com/acme/a.git", None),
+                ("repo-b", "completed", None, "https://git.example.com/acme/b.git", None),
+                ("n8n-ended", "failed", None, None, "https://n8n.example.com"),
+                ("n8n-queued", "queued", None, None, "https://n8n.example.com"),
             ]:
                 db.execute(
                     "INSERT INTO scans (id, organization_id, status, files_scanned, deep, progress, attempts,"
-                    " resends, created_at, target, repository_url) VALUES (%s, 'o', 'completed', 1, false,"
-                    " 100, 1, 0, now(), %s, %s)",
-                    (scan_id, target, repository),
+                    " resends, created_at, target, repository_url, n8n_url, n8n_api_key_encrypted) VALUES"
+                    " (%s, 'o', %s, 1, false, 100, 1, 0, now(), %s, %s, %s, %s)",
+                    (scan_id, status, target, repository, n8n_url, n8n_url and "encrypted key"),
                 )
             for alert_id, scan_id, last_scan_id, open_key in [
                 ("on-path", "path", "path", _key("r", "/srv/a")),
@@ -53,8 +56,10 @@ def test_migration_0029_keys_open_alerts_by_their_scans_target_key_on_postgresql
         upgrade("0029_review_sec23")
         with psycopg.connect(url) as db:
             keys = dict(db.execute("SELECT id, open_key FROM alerts").fetchall())
+            n8n_keys = dict(db.execute("SELECT id, n8n_api_key_encrypted FROM scans").fetchall())
     assert keys == {
         "on-path": _key("r", "path /srv/a"),
         "on-repositories": _key("r", "repository https://git.example.com/acme/b.git HEAD"),
         "resolved": None,
     }
+    assert {scan_id for scan_id, key in n8n_keys.items() if key} == {"n8n-queued"}  # it still has to run
