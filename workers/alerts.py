@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from common import alerting, events, jobs
 from common.accounts import hold_organization
-from common.baseline import previous_completed_scan
+from common.baseline import previous_completed_scan, scan_source
 from common.db import session_scope
 from common.jobs import JobStatus
 from common.models import Component, Scan
@@ -30,16 +30,11 @@ from workers.base import TRANSIENT_ERRORS, PlatformTask
 log = logging.getLogger(__name__)
 
 
-def scan_target(scan: Scan) -> str:
-    """What the scan looked at, as its alerts name it: the repository, else the path or n8n instance."""
-    return scan.repository_url or scan.target or scan.n8n_url or ""
-
-
-def open_key(rule_id: str, target_key: str) -> str:
-    """One unresolved alert per rule and ``Scan.target_key``: keyed by ``target`` (else ``n8n_url``), every
-    repository scan and every upload of a format were one target, so one repository's open alert counted
-    the others' matches as its occurrences and announced none of them."""
-    return f"{rule_id}:{hashlib.sha256(target_key.encode()).hexdigest()}"
+def open_key(rule_id: str, target: str) -> str:
+    """One unresolved alert per rule and target (``baseline.scan_source``: by ``target``, else ``n8n_url``,
+    every repository scan was one target, and one repository's open alert counted the others' matches as
+    its occurrences, announcing none of them)."""
+    return f"{rule_id}:{hashlib.sha256(target.encode()).hexdigest()}"
 
 
 def _policy_evaluations(session: Session, scan_id: str) -> list[dict]:
@@ -63,7 +58,7 @@ def gather_facts(session: Session, scan: Scan, triggers: set[str]) -> alerting.S
     """Load only what the organization's rules look at."""
     facts = alerting.ScanFacts(
         scan_id=scan.id,
-        target=scan_target(scan),
+        target=scan_source(scan),
         status=scan.status,
         error=scan.error,
         summary=scan.summary or {},
@@ -88,11 +83,11 @@ def gather_facts(session: Session, scan: Scan, triggers: set[str]) -> alerting.S
 
 
 def _open_alert(
-    rule: AlertRule, scan_id: str, target_key: str, facts: alerting.ScanFacts, match: alerting.Match
+    rule: AlertRule, scan_id: str, facts: alerting.ScanFacts, match: alerting.Match
 ) -> Alert | None:
     """The new alert, or None when an unresolved one already covers this rule and target (or the
     organization is gone). The organization is held first, in its deletion's order (``hold_organization``)."""
-    key = open_key(rule.id, target_key)
+    key = open_key(rule.id, facts.target)
     try:
         with session_scope() as session:
             if not hold_organization(session, rule.organization_id):
@@ -161,13 +156,8 @@ def evaluate_scan(self: PlatformTask, scan_id: str) -> int:
             if not rules:
                 return 0
             facts = gather_facts(session, scan, {rule.trigger for rule in rules})
-            target_key = scan.target_key
         matches = [(rule, m) for rule in rules if (m := _evaluate(rule, facts))]
-        opened = [
-            alert
-            for rule, match in matches
-            if (alert := _open_alert(rule, scan_id, target_key, facts, match))
-        ]
+        opened = [alert for rule, match in matches if (alert := _open_alert(rule, scan_id, facts, match))]
     except TRANSIENT_ERRORS as exc:
         raise self.retry_later(exc) from exc
     return len(opened)

@@ -1,7 +1,7 @@
 """Alert rules (a trigger over scan outcomes plus webhook channels) and the alerts they raise.
 
-``Alert.open_key`` is ``"<rule id>:<sha256 of the scan's target_key>"`` while the alert is unresolved and
-NULL once resolved; its unique constraint is what keeps one unresolved alert per rule and target even
+``Alert.open_key`` is ``"<rule id>:<sha256 of the target>"`` while the alert is unresolved and NULL once
+resolved; its unique constraint is what keeps one unresolved alert per rule and target even
 when two scans of the same target finish at once.
 """
 

@@ -1,11 +1,11 @@
 """Each repository is its own baseline and its own alert target, on the real path: ``POST /scans/import``
-(what CI uploads, one repository per pipeline) → ``ingest`` → ``compliance`` and ``alerts`` workers.
+(what CI uploads) → ``ingest`` → ``compliance`` and ``alerts`` workers.
 
 An upload's ``target`` is ``upload:<format>`` and a repository scan has none, so comparing by
 ``target`` (else ``n8n_url``) took every repository's uploads for scans of one target: a member who
-uploaded a decoy holding a new provider made it "not new" in the next scan of another repository (a
-``new_since_baseline`` gate passed), and one repository's open alert swallowed the other repositories'
-findings of the same rule (counted as occurrences, no ``alert.triggered``).
+uploaded a decoy holding a new provider made it "not new" in the next scan of another repository, and
+one repository's open alert swallowed the other repositories' findings of the same rule (counted as
+occurrences, no ``alert.triggered``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Migration 0029 keys each unresolved alert by its latest scan's ``target_key``, as ``workers/alerts.py`` now
-does, so an alert opened before the upgrade still counts the next match of its target; and drops the n8n
-API key that ended scans kept."""
+"""Migration 0029 keys each unresolved alert of a repository's scan by the repository, as
+``workers/alerts.py`` now does, so an alert opened before the upgrade still counts the next match of its
+repository; and drops the n8n API key that ended scans kept."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def _key(rule_id: str, source: str) -> str:
     return f"{rule_id}:{hashlib.sha256(source.encode()).hexdigest()}"
 
 
-def test_migration_0029_keys_open_alerts_by_their_scans_target_key_on_postgresql():
+def test_migration_0029_keys_open_alerts_by_their_repository_and_drops_n8n_keys_on_postgresql():
     import psycopg
 
     with postgres_migrator() as (upgrade, url):
@@ -58,8 +58,8 @@ def test_migration_0029_keys_open_alerts_by_their_scans_target_key_on_postgresql
             keys = dict(db.execute("SELECT id, open_key FROM alerts").fetchall())
             n8n_keys = dict(db.execute("SELECT id, n8n_api_key_encrypted FROM scans").fetchall())
     assert keys == {
-        "on-path": _key("r", "path /srv/a"),
-        "on-repositories": _key("r", "repository https://git.example.com/acme/b.git HEAD"),
+        "on-path": _key("r", "/srv/a"),  # unchanged
+        "on-repositories": _key("r", "https://git.example.com/acme/b.git"),
         "resolved": None,
     }
     assert {scan_id for scan_id, key in n8n_keys.items() if key} == {"n8n-queued"}  # it still has to run
