@@ -12,8 +12,8 @@ A scan of an n8n instance kept the instance's API key (encrypted) for the worker
 in every scan made with a saved credential after the credential was deleted; ``Scan.discard_inputs`` now
 drops it when the scan ends, and the scans that ended before drop it here (a downgrade cannot bring it back).
 
-Revision ID: 0029_review_sec23
-Revises: 0028_sec_review20
+Revision ID: 0030_review_sec23
+Revises: 0029_sec_leads23
 Create Date: 2026-12-07 15:30:00.000000
 """
 
@@ -22,8 +22,8 @@ import hashlib
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0029_review_sec23"
-down_revision = "0028_sec_review20"
+revision = "0030_review_sec23"
+down_revision = "0029_sec_leads23"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
-"""Migration 0029 keys each unresolved alert of a repository's scan by the repository, as
+"""Migration 0030 keys each unresolved alert of a repository's scan by the repository, as
 ``workers/alerts.py`` now does, so an alert opened before the upgrade still counts the next match of its
 repository; and drops the n8n API key that ended scans kept."""
 
@@ -13,11 +13,11 @@ def _key(rule_id: str, source: str) -> str:
     return f"{rule_id}:{hashlib.sha256(source.encode()).hexdigest()}"
 
 
-def test_migration_0029_keys_open_alerts_by_their_repository_and_drops_n8n_keys_on_postgresql():
+def test_migration_0030_keys_open_alerts_by_their_repository_and_drops_n8n_keys_on_postgresql():
     import psycopg
 
     with postgres_migrator() as (upgrade, url):
-        upgrade("0028_sec_review20")
+        upgrade("0029_sec_leads23")
         with psycopg.connect(url, autocommit=True) as db:
             db.execute(
                 "INSERT INTO organizations (id, name, slug, personal, audit_retention_days, created_at)"
@@ -53,7 +53,7 @@ def test_migration_0029_keys_open_alerts_by_their_repository_and_drops_n8n_keys_
                     " 'r', %s, %s, '', %s, 'open', 'high', 't', '{}', 1, now())",
                     (alert_id, scan_id, last_scan_id, open_key),
                 )
-        upgrade("0029_review_sec23")
+        upgrade("0030_review_sec23")
         with psycopg.connect(url) as db:
             keys = dict(db.execute("SELECT id, open_key FROM alerts").fetchall())
             n8n_keys = dict(db.execute("SELECT id, n8n_api_key_encrypted FROM scans").fetchall())
