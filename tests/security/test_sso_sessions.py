@@ -312,11 +312,23 @@ def test_password_sessions_end_when_the_organization_requires_its_sso(live_serve
         "/api/v1/auth/login", json={"email": MEMBER["email"], "password": PASSWORD}
     ).json
     assert _works(client, by_password["access_token"])
+    keys = {
+        name: client.post(
+            "/api/v1/auth/api-key",
+            json={"name": name},
+            headers={**_bearer(tokens["access_token"]), "X-Organization-Id": org["id"]},
+        ).json["key"]
+        for name, tokens in (("minted signed in with the password", by_password), ("minted by sso", by_sso))
+    }
 
     _configure(client, owner, org, idp, role_mapping=None, allow_password_login=False)
 
     assert not _works(client, by_password["access_token"])
     assert not _refreshes(client, by_password["refresh_token"])
+    # A key minted in the password session is that sign-in's too: kept, it let the member in for good,
+    # whatever the IdP says of them later. One minted in the SSO session ends with the IdP's authority.
+    assert not _works(client, keys["minted signed in with the password"])
+    assert _works(client, keys["minted by sso"])
     assert (
         client.post("/api/v1/auth/login", json={"email": MEMBER["email"], "password": PASSWORD}).status_code
         == 403
