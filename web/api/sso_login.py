@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from common.db import session_scope
-from common.models import AuditLog, Organization, User
+from common.models import AuditLog, Organization
 from common.models.base import utcnow
 from common.models.sso import SsoConfig
 from common.sso import (
@@ -51,7 +51,7 @@ from web.core.openapi import REQUIRED_LOCATION, ObjectSchema, SsoSessionSchema, 
 from web.core.outbound import outbound_request
 from web.core.public_urls import external_url
 from web.core.ratelimits import limit_group
-from web.core.tokens import start_session
+from web.core.tokens import end_password_sessions, start_session
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +209,7 @@ def callback(org_slug):
         _record("sso.link_offered", 409, organization.id, subject=claims.get("sub"))
         response = make_response(_link_offer(org_slug, outcome.link_token), 409, NO_STORE)
     else:
-        response = _bound_session(organization, outcome.user)
+        response = _bound_session(organization, config, outcome)
         _record(
             "sso.login",
             200,
@@ -305,7 +305,7 @@ def link(body, org_slug):
         claimed_role=outcome.claimed_role,
         joined=outcome.joined,
     )
-    return _bound_session(organization, outcome.user)
+    return _bound_session(organization, config, outcome)
 
 
 def _link_offer(org_slug: str, link_token: str) -> dict:
@@ -320,8 +320,14 @@ def _link_offer(org_slug: str, link_token: str) -> dict:
     }
 
 
-def _bound_session(organization: Organization, user: User):
-    """Platform tokens for a session bound to ``organization``: they act nowhere else."""
+def _bound_session(organization: Organization, config: SsoConfig, outcome: SignInOutcome):
+    """Platform tokens for a session bound to ``organization``: they act nowhere else. A member this
+    sign-in leaves governed by ``allow_password_login: false`` (an identity linked, a role the IdP took
+    back from an admin) loses their password sessions and the organization's keys minted in them, as the
+    members governed when the policy came into force did: before, they kept them for good."""
+    user = outcome.user
+    if config.enabled and not config.allow_password_login and outcome.role != "admin":
+        end_password_sessions(organization.id, [user.id])
     tokens = start_session(user, organization_id=organization.id, sso_signed_in_at=utcnow())
     db().commit()
     body = {
