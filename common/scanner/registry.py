@@ -110,6 +110,7 @@ SELECTORS = {
             *("cargo.toml", "composer.json"),
             *("pom.xml", "build.gradle", "build.gradle.kts", "gemfile"),
             *("poetry.lock", "package-lock.json", "pnpm-lock.yaml", "yarn.lock", "uv.lock", "pipfile.lock"),
+            "cargo.lock",
             *("deno.json", "deno.jsonc", "environment.yml", "environment.yaml"),
             *("directory.packages.props", "pnpm-workspace.yaml", "packages.config", "build.sbt"),
             "langgraph.json",
