@@ -85,7 +85,7 @@ SELECTORS = {
         name_endings=(".env", ".modelfile", ".dockerfile", ".containerfile"),
     ),
     "containers": FileSelector(
-        suffixes=(".sh", ".json", ".tf", ".hcl", *YAML),
+        suffixes=(".sh", ".json", ".tf", ".hcl", ".bicep", *YAML),
         names=("dockerfile", "containerfile", "makefile", "gnumakefile", "justfile"),
         name_prefixes=("dockerfile.", "containerfile."),
         name_endings=(".dockerfile", ".containerfile"),

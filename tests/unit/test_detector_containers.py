@@ -382,3 +382,59 @@ def test_a_set_up_script_installing_from_npm_or_gems_declares_nothing(tmp_path):
     )
     findings, _ = run(ContainerDetector(), tmp_path, "scripts/setup.sh", script)
     assert findings == []
+
+
+BICEP_CONTAINER_APPS = """\
+resource llm 'Microsoft.App/containerApps@2024-03-01' = {
+  name: 'llm'
+  properties: {
+    template: {
+      containers: [
+        {
+          name: 'tgi'
+          image: 'ghcr.io/huggingface/text-generation-inference:2.4.0'
+          args: [
+            '--model-id'
+            'mistralai/Mistral-7B-Instruct-v0.3'
+          ]
+        }
+        {
+          name: 'ui'
+          image: 'ghcr.io/contoso/rag-chatbot:1.2.0'
+        }
+        {
+          name: 'hello'
+          image: 'mcr.microsoft.com/azuredocs/containerapps-helloworld:latest'
+        }
+      ]
+    }
+  }
+}
+"""
+
+
+def test_bicep_workloads_run_images_as_compose_services_do(tmp_path):
+    """A Container App's (container group's, AKS workload's) ``image:`` is read like a compose service's:
+    a listed AI image, an image its own name calls an AI app, the model its one-per-line args serve."""
+    findings, _ = run(ContainerDetector(), tmp_path, "infra/main.bicep", BICEP_CONTAINER_APPS)
+    assert {key: found["lines"] for key, found in by_key(findings).items()} == {
+        "container:ghcr.io/huggingface/text-generation-inference": {8},
+        "model:mistralai/mistral-7b-instruct-v0.3": {11},
+        "container:ghcr.io/contoso/rag-chatbot": {16},
+    }
+
+
+def test_arm_command_array_one_element_a_line_names_its_model(tmp_path):
+    template = (
+        '{"resources": [{"type": "Microsoft.ContainerInstance/containerGroups",\n'
+        ' "properties": {"containers": [{"properties": {"image": "vllm/vllm-openai:v0.6.3",\n'
+        '   "command": [\n'
+        '     "--model",\n'
+        '     "meta-llama/Llama-3.1-8B-Instruct"\n'
+        "   ]}}]}}]}\n"
+    )
+    findings, _ = run(ContainerDetector(), tmp_path, "azuredeploy.json", template)
+    assert {key: found["lines"] for key, found in by_key(findings).items()} == {
+        "container:vllm/vllm-openai": {2},
+        "model:meta-llama/llama-3.1-8b-instruct": {5},
+    }

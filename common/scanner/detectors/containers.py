@@ -1083,9 +1083,10 @@ def scan_image_lines(file: SourceFile, detector: str) -> Iterator[Finding]:
 # ---------------------------------------------------------------------------------------------------
 
 
-# JSON (devcontainer.json, ECS task definitions) and HCL (Terraform container definitions) name images
-# under an ``image`` key too.
-STRUCTURED_TEXT_SUFFIXES = (".json", ".tf", ".hcl")
+# JSON (devcontainer.json, ECS task definitions, ARM templates) and HCL (Terraform container definitions)
+# name images under an ``image`` key too, as Bicep does (``image: 'vllm/vllm-openai:v0.6.3'`` in a
+# Container App, a container group or an AKS workload).
+STRUCTURED_TEXT_SUFFIXES = (".json", ".tf", ".hcl", ".bicep")
 KEYED_IMAGE = linear(r"""["']?\bimage["']?\s*[:=]\s*["']([^"'\s]{3,200})["']""")
 
 
@@ -1093,18 +1094,25 @@ def scan_keyed_images(file: SourceFile, detector: str) -> Iterator[Finding]:
     """Listed AI images a JSON/HCL file runs (an ECS task definition, a ``kubernetes_deployment``) and, in
     a file that runs one, the models its command arrays serve (``"command": ["--model", "org/name"]``)."""
     runs_ai_image = False
+    # listed images only: a cloud model's serving image (SageMaker) belongs to its IaC resource. A Bicep
+    # ``image:`` is only ever what an Azure workload runs, like a compose service's: its own name counts.
+    by_name = file.suffix == ".bicep"
     for line, text in enumerate(file.lines, 1):
         if "image" not in text or text.lstrip().startswith(("#", "//")):
             continue
         for match in KEYED_IMAGE.finditer(text):
             image = parse_image(match.group(1))
-            # listed images only: a cloud model's serving image (SageMaker) belongs to its IaC resource
-            if image and (finding := container_finding(file, detector, image, line, by_name=False)):
+            if image and (finding := container_finding(file, detector, image, line, by_name=by_name)):
                 runs_ai_image = True
                 yield finding
-    for line, text in enumerate(file.lines, 1) if runs_ai_image else ():
+    lines = file.lines
+    for line, text in enumerate(lines, 1) if runs_ai_image else ():
         if "--model" in text and not text.lstrip().startswith(("#", "//")):
-            yield from model_command_findings(file, detector, text, line)
+            found = list(model_command_findings(file, detector, text, line))
+            if not found and line < len(lines):
+                # one element a line (Bicep's and pretty-printed JSON's arrays): the id is on the next line
+                found = model_command_findings(file, detector, f"{text}\n{lines[line]}", line + 1)
+            yield from found
 
 
 # Make and just recipes are shell lines too (``docker run ollama/ollama``, ``ollama pull llama3``)
