@@ -7,6 +7,7 @@ import pytest
 
 from common.scanner.detectors.containers import ContainerDetector
 from tests.unit.detector_helpers import by_key, run
+from tests.unit.scanner_helpers import scan_tree
 
 DOCKERFILE = """\
 ARG BASE=nvidia/cuda:12.4.1-runtime-ubuntu22.04
@@ -437,4 +438,36 @@ def test_arm_command_array_one_element_a_line_names_its_model(tmp_path):
     assert {key: found["lines"] for key, found in by_key(findings).items()} == {
         "container:vllm/vllm-openai": {2},
         "model:meta-llama/llama-3.1-8b-instruct": {5},
+    }
+
+
+def test_compose_image_built_from_an_ai_dockerfile_is_the_repositorys_own_ai_app(tmp_path):
+    """``build: ./llm`` + ``image: acme/backend-engine``: the image is the one its Dockerfile builds, and a
+    Dockerfile on an AI base (or installing an AI package) makes it an AI app whatever its name. The
+    same-named build of a plain web server stays out."""
+    result = scan_tree(
+        tmp_path,
+        {
+            "docker-compose.yml": (
+                "services:\n"
+                "  engine:\n    build: ./llm\n    image: acme/backend-engine:1.0\n"
+                "  gpu:\n    build:\n      context: ./llm\n      dockerfile: Dockerfile.agent\n"
+                "    image: acme/backend-worker:1.0\n"
+                "  web:\n    build: ./web\n    image: acme/storefront:2.3\n"
+            ),
+            "llm/Dockerfile": 'FROM vllm/vllm-openai:v0.6.3\nCMD ["--model", "Qwen/Qwen2.5-1.5B-Instruct"]\n',
+            "llm/Dockerfile.agent": "FROM python:3.12-slim\nRUN pip install langgraph==0.2.60\n",
+            "web/Dockerfile": "FROM python:3.12-slim\nRUN pip install fastapi uvicorn\n",
+        },
+    )
+    containers = {
+        (c.name, loc.file, loc.line)
+        for c in result.components
+        if c.type == "container"
+        for loc in c.locations
+    }
+    assert containers == {
+        ("acme/backend-engine", "docker-compose.yml", 4),
+        ("acme/backend-worker", "docker-compose.yml", 9),
+        ("vllm/vllm-openai", "llm/Dockerfile", 1),
     }

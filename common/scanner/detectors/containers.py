@@ -707,6 +707,39 @@ def compose_build_args(service: YamlNode) -> Iterator[YamlNode]:
                 )
 
 
+def compose_build_dockerfile(file: SourceFile, service: YamlNode) -> Path | None:
+    """The Dockerfile a compose service builds its image from (``build: ./llm``, ``build: {context: ./llm,
+    dockerfile: Dockerfile.gpu}``), relative to the compose file; None for a remote context."""
+    build = service.get("build")
+    if build is None:
+        return None
+    context = build.text if not build.is_mapping else build.text_at("context") or "."
+    dockerfile = (build.text_at("dockerfile") if build.is_mapping else None) or "Dockerfile"
+    if not context or "://" in context or context.startswith("git@") or "$" in context + dockerfile:
+        return None
+    return file.path.parent / context / dockerfile
+
+
+def builds_ai_image(file: SourceFile, service: YamlNode) -> bool:
+    """Whether the Dockerfile a compose service builds runs AI (an AI base image, a package or model it
+    installs): the image the service names for that build is the repository's own AI app."""
+    dockerfile = compose_build_dockerfile(file, service)
+    return dockerfile is not None and _dockerfile_runs_ai(str(dockerfile), scan_root_of(file))
+
+
+@per_scan(stopped=False)
+def _dockerfile_runs_ai(path: str, root: str) -> bool:
+    real = os.path.realpath(path)
+    if not os.path.isfile(real) or os.path.commonpath([real, root]) != root:
+        return False
+    relpath = os.path.relpath(real, root).replace(os.sep, "/")
+    size = os.path.getsize(real)
+    if size > MAX_YAML_BYTES:
+        return False
+    dockerfile = SourceFile(path=Path(real), relpath=relpath, size=size, root=root)
+    return next(scan_dockerfile(dockerfile, "containers"), None) is not None
+
+
 # a generic LLM setting in a workload's environment (``LLM_API_KEY``, ``LLM_MODEL``, ``LLM_BASE_URL``)
 LLM_SETTING = linear(r"(?:^|_)LLM(?:_|$)")
 
@@ -858,7 +891,8 @@ def scan_compose(file: SourceFile, detector: str, document: YamlNode) -> Iterato
                 metadata={"service": service_name},
                 model_volumes=compose_model_volumes(service),
                 environment=service.get("environment"),
-                llm_env_file=env_files_configure_llm(file, service.get("env_file")),
+                llm_env_file=env_files_configure_llm(file, service.get("env_file"))
+                or builds_ai_image(file, service),
             )
         yield from command_line_findings(file, detector, service, ("command", "entrypoint"))
 
