@@ -100,6 +100,7 @@ SELECTORS = {
         suffixes=(
             *(".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"),
             *(".go", ".java", ".kt", ".kts", ".scala", ".rb", ".cs", ".rs"),
+            ".lua",  # Neovim AI plugins' setup tables, OpenResty AI gateways
             *(".html", ".htm"),  # pages loading a library from a CDN
             *COMPONENTS,
         )

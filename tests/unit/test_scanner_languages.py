@@ -364,3 +364,38 @@ def test_rust_model_enums_and_presets_that_do_not_spell_the_id(tmp_path):
         "lmstudio-community/meta-llama-3.1-8b-instruct-gguf": {5},
         "bartowski/qwen2.5-7b-instruct-gguf": {6},
     }
+
+
+def test_lua_plugin_setup_tables_and_gateway_calls(tmp_path):
+    """Lua has no catalog SDK: an avante.nvim provider table's ``endpoint``/``model`` and an OpenResty call
+    to an AI API are read as any SDK-less file's literals are; ``--`` and ``--[[ ]]`` comments are prose."""
+    result = scan_tree(
+        tmp_path,
+        {
+            "lua/plugins/ai.lua": (
+                "-- tried gpt-4o-mini first\n"
+                'return { "yetone/avante.nvim", opts = {\n'
+                '  provider = "claude",\n'
+                "  providers = { claude = {\n"
+                '    endpoint = "https://api.anthropic.com",\n'
+                '    model = "claude-sonnet-4-20250514",\n'
+                "  } },\n"
+                "} }\n"
+                '--[==[\n  model = "claude-3-opus-20240229"\n]==]\n'
+            ),
+            "gateway/chat.lua": (
+                'local http = require("resty.http")\n'
+                'local res = http.new():request_uri("https://api.openai.com/v1/chat/completions", {\n'
+                '  body = cjson.encode({ model = "gpt-4.1", messages = msgs }),\n'
+                "})\n"
+            ),
+            "lua/plain.lua": 'local model = opts.model or "default"\nvim.opt.number = true\n',
+        },
+    )
+    assert keys(result) == {
+        "endpoint:api.anthropic.com",
+        "model:claude-sonnet-4-20250514",
+        "endpoint:api.openai.com",
+        "model:gpt-4.1",
+    }
+    assert {loc.line for loc in component(result, "model:claude-sonnet-4-20250514").locations} == {6}

@@ -3588,6 +3588,32 @@ class RustDetector(_LanguageDetector):
                 yield Import(crate, (crate,), line)
 
 
+class LuaDetector(_LanguageDetector):
+    """Lua: Neovim AI plugins' setup tables (avante.nvim's ``providers = { claude = { endpoint =
+    "https://api.anthropic.com", model = "claude-sonnet-4-20250514" } }``, codecompanion's ``schema = {
+    model = { default = "gpt-4o" } }``, gp.nvim's agents) and OpenResty gateways calling an AI API. Lua
+    has no SDK of the catalog's: what the file configures is read as in any file without one, the
+    catalog model ids its strings hold and the AI endpoints it calls."""
+
+    name = "lua"
+    extensions = (".lua",)
+    comment_prefixes = ("--",)
+    LONG_COMMENT = linear(r"--\[(=*)\[")
+
+    def imports(self, text: str) -> Iterator[Import]:
+        return iter(())
+
+    def prose_lines(self, file: SourceFile) -> set[int]:
+        """Also the lines of a long comment (``--[[ ... ]]``, ``--[==[ ... ]==]``), to its closing bracket."""
+        lines = super().prose_lines(file)
+        text = file.text
+        for match in self.LONG_COMMENT.finditer(text) if "--[" in text else ():
+            closing = text.find("]" + match.group(1) + "]", match.end())
+            end = len(text) if closing < 0 else closing
+            lines.update(range(_line_at(text, match.start()), _line_at(text, end) + 1))
+        return lines
+
+
 class PageScriptDetector(Detector):
     """An HTML page that loads an AI library from a CDN (``<script src="https://cdn.jsdelivr.net/npm/
     @tensorflow/tfjs">``, a module script importing ``https://esm.sh/@huggingface/transformers``) imports
