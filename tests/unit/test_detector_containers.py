@@ -471,3 +471,23 @@ def test_compose_image_built_from_an_ai_dockerfile_is_the_repositorys_own_ai_app
         ("acme/backend-worker", "docker-compose.yml", 9),
         ("vllm/vllm-openai", "llm/Dockerfile", 1),
     }
+
+
+def test_bicep_image_handed_to_a_module_or_a_parameter_default(tmp_path):
+    """Bicep passes a workload's image on by a camelCase name: a module call's ``containerImage:`` and a
+    ``param ...Image string = '...'`` default; a plain image and other keys' values stay out."""
+    bicep = (
+        "param inferenceImage string = 'vllm/vllm-openai:v0.6.3'\n"
+        "param webImage string = 'nginx:1.27'\n"
+        "module chat 'container-app.bicep' = {\n"
+        "  params: {\n"
+        "    containerImage: 'ghcr.io/contoso/rag-chatbot:main'\n"
+        "    containerName: 'ollama/ollama'\n"
+        "  }\n"
+        "}\n"
+    )
+    findings, _ = run(ContainerDetector(), tmp_path, "infra/main.bicep", bicep)
+    assert {key: found["lines"] for key, found in by_key(findings).items()} == {
+        "container:vllm/vllm-openai": {1},
+        "container:ghcr.io/contoso/rag-chatbot": {5},
+    }

@@ -1122,6 +1122,11 @@ def scan_image_lines(file: SourceFile, detector: str) -> Iterator[Finding]:
 # Container App, a container group or an AKS workload).
 STRUCTURED_TEXT_SUFFIXES = (".json", ".tf", ".hcl", ".bicep")
 KEYED_IMAGE = linear(r"""["']?\bimage["']?\s*[:=]\s*["']([^"'\s]{3,200})["']""")
+# Bicep hands a workload's image on through a module or a parameter named for it, in camelCase: a module
+# call's ``containerImage: 'ghcr.io/org/app:1.0'``, ``param inferenceImage string = 'vllm/vllm-openai:v0.6'``
+BICEP_KEYED_IMAGE = linear(
+    r"""(?:^|[\s{,])(?:param\s+)?(?:image|[a-z]\w{0,60}Image)(?:\s*:|\s+string\s*=)\s*'([^'\s]{3,200})'"""
+)
 
 
 def scan_keyed_images(file: SourceFile, detector: str) -> Iterator[Finding]:
@@ -1129,12 +1134,13 @@ def scan_keyed_images(file: SourceFile, detector: str) -> Iterator[Finding]:
     a file that runs one, the models its command arrays serve (``"command": ["--model", "org/name"]``)."""
     runs_ai_image = False
     # listed images only: a cloud model's serving image (SageMaker) belongs to its IaC resource. A Bicep
-    # ``image:`` is only ever what an Azure workload runs, like a compose service's: its own name counts.
+    # ``image:`` (or ``containerImage:``) is only ever what an Azure workload runs, like a compose
+    # service's: its own name counts.
     by_name = file.suffix == ".bicep"
     for line, text in enumerate(file.lines, 1):
-        if "image" not in text or text.lstrip().startswith(("#", "//")):
+        if ("image" not in text and "Image" not in text) or text.lstrip().startswith(("#", "//")):
             continue
-        for match in KEYED_IMAGE.finditer(text):
+        for match in (BICEP_KEYED_IMAGE if by_name else KEYED_IMAGE).finditer(text):
             image = parse_image(match.group(1))
             if image and (finding := container_finding(file, detector, image, line, by_name=by_name)):
                 runs_ai_image = True
@@ -1174,7 +1180,8 @@ class ContainerDetector(Detector):
         if file.suffix == ".sh" or file.name in SCRIPT_NAMES:
             return list(scan_shell_script(file, self.name)) if SHELL_HINT.search(file.text) else []
         if file.suffix in STRUCTURED_TEXT_SUFFIXES:
-            return list(scan_keyed_images(file, self.name)) if "image" in file.text else []
+            named = "image" in file.text or (file.suffix == ".bicep" and "Image" in file.text)
+            return list(scan_keyed_images(file, self.name)) if named else []
         compose = is_compose_file(file.name)
         kubernetes = all(marker.search(file.text) for marker in K8S_MARKERS)
         named_images = "image" in file.text or ("repository" in file.text and "tag:" in file.text)
