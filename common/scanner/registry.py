@@ -113,6 +113,7 @@ SELECTORS = {
             *("deno.json", "deno.jsonc", "environment.yml", "environment.yaml"),
             *("directory.packages.props", "pnpm-workspace.yaml", "packages.config", "build.sbt"),
             "langgraph.json",
+            *("package.swift", "package.resolved", "podfile", "podfile.lock"),
         ),
         # conda environments by other names (``environment-gpu.yml``, ``conda_env.yaml``, ``env.yml``)
         name_prefixes=("environment", "conda", "env"),
@@ -124,6 +125,7 @@ SELECTORS = {
             ".versions.toml",
             ".gradle",
             ".gradle.kts",
+            ".pbxproj",
         ),
         name_parts=("requirements", "constraints"),  # the detector reads any *requirements*.txt / .in
         folders=("requirements",),
@@ -154,6 +156,7 @@ SELECTORS = {
     "notebooks": FileSelector(suffixes=(".ipynb",)),
     "php_code": FileSelector(suffixes=(".php",)),
     "python_code": FileSelector(suffixes=(".py",)),
+    "swift_code": FileSelector(suffixes=(".swift",)),
     "vector_stores": FileSelector(
         suffixes=(
             ".sql",
