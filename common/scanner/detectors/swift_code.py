@@ -21,7 +21,7 @@ from pathlib import Path
 
 from common.scanner.catalog import Package, load_json, lookup_prefixed
 from common.scanner.detectors.base import Finding, SourceFile
-from common.scanner.detectors.languages import Import, _LanguageDetector, _line_at
+from common.scanner.detectors.languages import MAX_USAGE_LOCATIONS, Import, _LanguageDetector, _line_at
 from common.scanner.limits import linear
 from common.scanner.textutil import model_finding, nearest_answer, read_neighbour
 
@@ -87,6 +87,10 @@ class SwiftDetector(_LanguageDetector):
     ecosystem = "swift"
     quick_tokens = ("import",)
     tool_patterns = (MCP_TOOL,)
+    # the MCP SDK's ``HTTPClientTransport(endpoint: URL(string: "https://...")!)`` reaches a remote server
+    remote_server_patterns = (
+        linear(r'\bHTTPClientTransport\(\s*endpoint:\s*URL\(\s*string:\s*"([^"\n]{1,300})"'),
+    )
 
     def imports(self, text: str) -> Iterator[Import]:
         for match in IMPORT.finditer(text):
@@ -114,7 +118,7 @@ class SwiftDetector(_LanguageDetector):
             return
         names = "|".join(sorted(map(re.escape, bindings), key=len, reverse=True))
         usage = linear(rf"(?:^|[^\w.])({names})((?:\.\w+)*)\s*\(")
-        seen = 0
+        seen = built = 0
         for match in usage.finditer(text):
             line = _line_at(text, match.start(1))
             before = text[max(0, match.start(1) - 12) : match.start(1)].rstrip()
@@ -122,10 +126,11 @@ class SwiftDetector(_LanguageDetector):
                 continue
             package = bindings[match.group(1)]
             member = (match.group(2) or "").lstrip(".")
-            if package.id == "mcp":
+            if package.id == "mcp" and built < MAX_USAGE_LOCATIONS:
+                built += 1  # a file builds a server or two: a generated one building thousands costs no more
                 yield from self.mcp_usage(file, text, match, member, line, package)
             seen += 1
-            if seen <= 20:
+            if seen <= MAX_USAGE_LOCATIONS:
                 yield self.finding(file, package, line)
 
     def mcp_usage(self, file, text, match, member, line, package=None):
@@ -160,7 +165,11 @@ class SwiftDetector(_LanguageDetector):
         if apple is None or "Tool" not in text:
             return
         found = []
-        for match in TOOL_CONFORMANCE.finditer(text):
-            named = NAME_PROPERTY.search(text, match.end(), match.end() + MAX_TYPE_HEAD)
+        conformances = list(TOOL_CONFORMANCE.finditer(text))
+        for number, match in enumerate(conformances):
+            # a type's head ends where the next tool type starts: windows never overlap, the reading stays
+            # linear however many types a file declares
+            following = conformances[number + 1].start() if number + 1 < len(conformances) else len(text)
+            named = NAME_PROPERTY.search(text, match.end(), min(following, match.end() + MAX_TYPE_HEAD))
             found.append((match.start(), named.group(1) if named else match.group(1)))
         yield from self.named_tools(file, text, comments, found, apple.provider, apple.id, set())
