@@ -145,6 +145,7 @@ SELECTORS = {
         suffixes=(
             *(".gguf", ".ggml", ".safetensors", ".onnx", ".pt", ".pth", ".bin", ".pkl", ".pickle", ".sav"),
             *(".joblib", ".h5", ".hdf5", ".keras", ".tflite", ".ckpt", ".zip", ".mar", ".skops", ".tar"),
+            ".mlmodel",
         )
     ),
     "n8n": FileSelector(

@@ -152,6 +152,22 @@ FORMS = {
         },
         {"endpoint:openrouter.ai", "model:mistralai/mistral-small-3.2-24b-instruct"},
     ),
+    "core_ml_through_vision": (
+        {
+            "Classifier.swift": (
+                "import Vision\n"
+                "let request = VNCoreMLRequest(model: try VNCoreMLModel(for: FlowerClassifier().model))\n"
+            )
+        },
+        {"ml_framework:coreml"},
+    ),
+    "core_ml_model_spec": (
+        {
+            "Models/FlowerClassifier.mlmodel": b"\x08\x05\x12\x2a\x0a\x05image" + bytes(40),
+            "Models/Notes.mlmodel": "not a model\n",
+        },
+        {"model_file:Models/FlowerClassifier.mlmodel"},
+    ),
     "package_swift": (
         {
             "Package.swift": (

@@ -87,6 +87,10 @@ class SwiftDetector(_LanguageDetector):
     ecosystem = "swift"
     quick_tokens = ("import",)
     tool_patterns = (MCP_TOOL,)
+    # Vision runs a Core ML model (``VNCoreMLModel(for: Classifier().model)``) in a file that imports only
+    # Vision, which brings Core ML with it
+    api_signatures = ((linear(r"\b(VNCoreMLModel)\(\s*for:"), "coreml"),)
+    idiom_is_import = True
     # the MCP SDK's ``HTTPClientTransport(endpoint: URL(string: "https://...")!)`` reaches a remote server
     remote_server_patterns = (
         linear(r'\bHTTPClientTransport\(\s*endpoint:\s*URL\(\s*string:\s*"([^"\n]{1,300})"'),
