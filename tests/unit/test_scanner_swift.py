@@ -99,6 +99,53 @@ FORMS = {
         {"Chat.swift": "import MLXLLM\nlet configuration = LLMRegistry.llama3_2_1B_4bit\n"},
         {"ml_framework:mlx", "model:mlx-community/llama-3.2-1b-instruct-4bit"},
     ),
+    "macpaw_function_tool": (
+        {
+            "Weather.swift": (
+                "import OpenAI\n"
+                "let functions = [\n"
+                "    ChatQuery.ChatCompletionToolParam.FunctionDefinition(\n"
+                '        name: "current_temperature",\n'
+                '        description: "Temperature at a place",\n'
+                "        parameters: schema)\n"
+                "]\n"
+                "let query = ChatQuery(\n"
+                "    messages: messages, model: .gpt4_1, tools: functions.map { .init(function: $0) })\n"
+            )
+        },
+        {"llm_provider:openai", "model:gpt-4.1", "tool:current_temperature"},
+    ),
+    "swiftanthropic_function_tool": (
+        {
+            "Tools.swift": (
+                "import SwiftAnthropic\n"
+                "let lookup = MessageParameter.Tool.function(\n"
+                '    name: "lookup_order", description: "Finds an order",\n'
+                "    inputSchema: schema, cacheControl: nil)\n"
+            )
+        },
+        {"llm_provider:anthropic", "tool:lookup_order"},
+    ),
+    "llm_swift_hugging_face_model": (
+        {
+            "Bot.swift": (
+                "import LLM\n"
+                "let model = HuggingFaceModel(\n"
+                '    "TheBloke/TinyLlama-1.1B-Chat-v1.0-GGUF", .Q2_K, template: .chatML())\n'
+                "let bot = try await LLM(from: model)\n"
+            )
+        },
+        {"ml_framework:llama.cpp", "model:thebloke/tinyllama-1.1b-chat-v1.0-gguf"},
+    ),
+    "swift_transformers_tokenizer": (
+        {
+            "Tokens.swift": (
+                "import Tokenizers\n"
+                'let tokenizer = try await AutoTokenizer.from(pretrained: "google-bert/bert-base-uncased")\n'
+            )
+        },
+        {"ml_framework:transformers", "model:google-bert/bert-base-uncased"},
+    ),
     "ollama_swift_chat": (
         {
             "Local.swift": (

@@ -5,11 +5,12 @@ import``, ``import struct MCP.Tool``) imports a catalog SDK by its module name, 
 unless it imports one. A Swift import binds no name: each SDK's documented entry types are its bindings
 (MacPaw's ``OpenAI(apiToken:)``, ``GenerativeModel(name:apiKey:)``, ``LanguageModelSession()``, the MCP
 SDK's ``Server(name:version:)`` and ``Client(name:version:)``), and a call of one is a use of the SDK.
-Models come from model arguments (``model: "gpt-4o"``, ``modelName:``), catalog ids in literals, MLX's
-``ModelConfiguration(id: "mlx-community/...")`` and, where an SDK names its models by enum cases or static
-members that do not spell the id (``model: .gpt4_o``, ``LLMRegistry.llama3_2_1B_4bit``), by the SDK's own
-table (``data/swift_model_members.json``). Tools: the MCP SDK's ``Tool(name: "x", ...)`` and Foundation
-Models' ``Tool`` conformances, named by their ``name`` property (else by the type).
+Models come from model arguments (``model: "gpt-4o"``, ``modelName:``), catalog ids in literals, the
+Hugging Face repositories a call downloads (MLX's ``ModelConfiguration(id: "mlx-community/...")``) and,
+where an SDK names its models by enum cases or static members that do not spell the id (``model: .gpt4_o``,
+``LLMRegistry.llama3_2_1B_4bit``), by the SDK's own table (``data/swift_model_members.json``). Tools: the
+MCP SDK's ``Tool(name: "x", ...)``, function tools declared through the OpenAI and Anthropic SDKs' types,
+and Foundation Models' ``Tool`` conformances, named by their ``name`` property (else by the type).
 """
 
 from __future__ import annotations
@@ -47,8 +48,19 @@ ENTRY_POINTS = {
     "llama.cpp": ("LLM",),
 }
 QUOTED = r'"((?:[^"\\\n]|\\.){1,200})"'
-# MLX: a model configuration names the Hugging Face repository it downloads
-MODEL_CONFIGURATION = linear(r"\bModelConfiguration\(\s*id:\s*" + QUOTED)
+# a Hugging Face repository a call downloads: MLX's ``ModelConfiguration(id: "mlx-community/...")``,
+# LLM.swift's ``HuggingFaceModel("TheBloke/...-GGUF", .Q4_K_M)``, swift-transformers'
+# ``AutoTokenizer.from(pretrained: "...")`` and ``HubApi().snapshot(from: "...")``
+HUB_REPOSITORY = linear(
+    r"\b(?:ModelConfiguration\(\s*id:|HuggingFaceModel\(|from\(\s*pretrained:|snapshot\(\s*from:)\s*" + QUOTED
+)
+# function tools declared through an SDK's own types: MacPaw's ``FunctionDefinition(name: "get_weather"``,
+# SwiftOpenAI's ``ChatFunction(name:``, SwiftAnthropic's ``MessageParameter.Tool.function(name:`` and
+# ``MessageParameter.Tool(name:``
+FUNCTION_TOOLS = {
+    "openai": linear(r"\b(?:FunctionDefinition|ChatFunction)\(\s*name:\s*" + QUOTED),
+    "anthropic": linear(r"\bMessageParameter\.Tool(?:\.function)?\(\s*name:\s*" + QUOTED),
+}
 # a model passed as an SDK's enum case or static member: ``model: .gpt4_o``, ``model: Model.gpt4o``,
 # ``LLMRegistry.qwen3_8b_4bit``
 MODEL_MEMBER = linear(
@@ -148,7 +160,7 @@ class SwiftDetector(_LanguageDetector):
         for finding in super().models(file, text, comments, strong, sdk_imports):
             reported.add((finding.location.line, finding.name))
             yield finding
-        configured = ((m.start(1), m.group(1)) for m in MODEL_CONFIGURATION.finditer(text))
+        configured = ((m.start(1), m.group(1)) for m in HUB_REPOSITORY.finditer(text))
         yield from self.models_at_offsets(file, text, configured, comments, reported, hf_context=True)
         tables = [model_members(package.id) for _, package in sdk_imports]
         tables = [table for table in tables if table]
@@ -163,8 +175,14 @@ class SwiftDetector(_LanguageDetector):
     def framework_tools(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
     ) -> Iterator[Finding]:
-        """Foundation Models tools: a type conforming to ``Tool``, named by its ``name`` property (the
-        protocol's default is the type's name)."""
+        """Function tools an SDK's types declare, and Foundation Models tools: a type conforming to
+        ``Tool``, named by its ``name`` property (the protocol's default is the type's name)."""
+        seen: set[str] = set()
+        for package_id, pattern in FUNCTION_TOOLS.items():
+            package = packages.get(package_id)
+            if package:
+                found = [(match.start(), match.group(1)) for match in pattern.finditer(text)]
+                yield from self.named_tools(file, text, comments, found, package.provider, package.id, seen)
         apple = packages.get("apple-foundation-models")
         if apple is None or "Tool" not in text:
             return
@@ -176,4 +194,4 @@ class SwiftDetector(_LanguageDetector):
             following = conformances[number + 1].start() if number + 1 < len(conformances) else len(text)
             named = NAME_PROPERTY.search(text, match.end(), min(following, match.end() + MAX_TYPE_HEAD))
             found.append((match.start(), named.group(1) if named else match.group(1)))
-        yield from self.named_tools(file, text, comments, found, apple.provider, apple.id, set())
+        yield from self.named_tools(file, text, comments, found, apple.provider, apple.id, seen)
