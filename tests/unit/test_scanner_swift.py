@@ -175,6 +175,16 @@ FORMS = {
         },
         {"agent_framework:mcp", "mcp_server:notesserver", "tool:search_notes"},
     ),
+    "import_attributes_and_kinds": (
+        {
+            "Kinds.swift": (
+                "@preconcurrency import FoundationModels\n"
+                "import struct MCP.Tool\n"
+                "@testable import SwiftAnthropic\n"
+            )
+        },
+        {"llm_provider:apple-foundation-models", "agent_framework:mcp", "llm_provider:anthropic"},
+    ),
     "mcp_client_over_http": (
         {
             "Connect.swift": (
@@ -251,9 +261,16 @@ FORMS = {
                 '\t\t\trepositoryURL = "https://github.com/ml-explore/mlx-swift-examples";\n'
                 "\t\t\trequirement = {kind = upToNextMajorVersion; minimumVersion = 2.21.2;};\n"
                 "\t\t};\n"
+                '\t\tB2 /* XCRemoteSwiftPackageReference "firebase-ios-sdk" */ = {\n'
+                '\t\t\trepositoryURL = "https://github.com/firebase/firebase-ios-sdk";\n'
+                "\t\t};\n"
+                "\t\tC3 /* FirebaseAI */ = {\n"
+                "\t\t\tisa = XCSwiftPackageProductDependency;\n"
+                "\t\t\tproductName = FirebaseAI;\n"
+                "\t\t};\n"
             )
         },
-        {"ml_framework:mlx"},
+        {"ml_framework:mlx", "llm_provider:firebase-ai"},
     ),
     "podfile_and_lock": (
         {
