@@ -225,6 +225,14 @@ FORMS = {
         },
         {"model_file:Models/FlowerClassifier.mlmodel"},
     ),
+    "core_ml_compiled_model": (
+        {
+            "App/Resources/FlowerClassifier.mlmodelc/coremldata.bin": bytes(range(64)),
+            "App/Resources/FlowerClassifier.mlmodelc/model/coremldata.bin": bytes(range(64)),
+            "App/Resources/cache/coremldata.bin": bytes(range(64)),
+        },
+        {"model_file:App/Resources/FlowerClassifier.mlmodelc/coremldata.bin"},
+    ),
     "package_swift": (
         {
             "Package.swift": (

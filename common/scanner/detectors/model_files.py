@@ -1,5 +1,5 @@
 """Model weight files: .gguf, .safetensors, .onnx, .pt/.pth/.bin/.pkl/.joblib/.sav, .h5/.keras, .tflite,
-Core ML's .mlmodel, and zip-packaged models (.zip, .mar, .skops, .pth.tar).
+Core ML's .mlmodel and compiled .mlmodelc, and zip-packaged models (.zip, .mar, .skops, .pth.tar).
 
 The extension only nominates a file; its format is read from the header magic (GGUF, safetensors
 header, ONNX protobuf, pickle protocol, zip with ``data.pkl``, HDF5, TFLite flatbuffer, compressed
@@ -645,6 +645,16 @@ def human_size(size: int) -> str:
     return f"{value:.1f} GB"
 
 
+# Xcode compiles an .mlmodel into an ``.mlmodelc`` folder, the form an app bundles and loads
+# (``MLModel(contentsOf:)``); its ``coremldata.bin`` has no magic of its own, its place says what it is
+COMPILED_COREML = ModelFormat("coreml (compiled)", False, {})
+
+
+def compiled_coreml(file: SourceFile) -> bool:
+    """The ``coremldata.bin`` at the top of a compiled Core ML model (not the ones of its parts)."""
+    return file.name == "coremldata.bin" and file.path.parent.name.endswith(".mlmodelc")
+
+
 class ModelFileDetector(Detector):
     name = "model_files"
     text_only = False  # model files are binary and may be larger than the text size limit
@@ -660,7 +670,7 @@ class ModelFileDetector(Detector):
             with file.open() as handle:
                 stat = os.fstat(handle.fileno())
                 size = stat.st_size
-                model = sniff(handle, size, file.suffix)
+                model = COMPILED_COREML if compiled_coreml(file) else sniff(handle, size, file.suffix)
                 if model is None or (
                     model.pickle_globals
                     and (
