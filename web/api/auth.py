@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import NoReturn
 
 import marshmallow as ma
-from flask import g, request
+from flask import after_this_request, g, request
 from flask_smorest import Blueprint, abort
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -232,11 +232,16 @@ def _join_by_invitation(user: User, invitation: MemberInvitation, organization: 
 @limit_group("auth")
 @blp.arguments(LoginSchema)
 def login(body):
+    """A browser that signed in before counts its wrong passwords against its device token, not its
+    address (``login_guard.login_client``); each sign-in hands it a fresh token."""
     user = find_user_by_email(db(), body["email"])
+    client = login_guard.login_client(
+        body["email"], request.cookies.get(login_guard.DEVICE_COOKIE), request.remote_addr
+    )
     try:  # the password is verified even for no account, so the answer takes as long either way
         proven = login_guard.guess(
             body["email"],
-            request.remote_addr,
+            client,
             lambda: (
                 verify_password(user.password_hash if user else None, body["password"]) and user is not None
             ),
@@ -260,6 +265,21 @@ def login(body):
     tokens = start_session(user)
     db().commit()
     audit("auth.login", "user", user.id)
+    device = login_guard.device_token(body["email"])
+
+    @after_this_request
+    def remember_the_device(response):
+        response.set_cookie(
+            login_guard.DEVICE_COOKIE,
+            device,
+            max_age=login_guard.DEVICE_DAYS * 86400,
+            path=request.path,
+            secure=request.is_secure,
+            httponly=True,
+            samesite="Strict",
+        )
+        return response
+
     return {**tokens, "user": user_json(user)}
 
 

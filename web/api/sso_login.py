@@ -23,6 +23,7 @@ from common.models import AuditLog, Organization, User
 from common.models.base import utcnow
 from common.models.sso import SsoConfig
 from common.sso import (
+    CODE_REJECTED,
     PENDING_LINK_TTL_SECONDS,
     PENDING_LOGIN_TTL_SECONDS,
     PendingLogin,
@@ -34,8 +35,10 @@ from common.sso import (
     consume_pending_login,
     discover_and_remember,
     new_browser_binding,
+    note_rejected_code,
     pending_login,
     redeem_link,
+    rejected_a_code_lately,
     remembered_discovery,
     sign_in_identity,
 )
@@ -188,11 +191,18 @@ def callback(org_slug):
         organization_id = organization.id
         config = _enabled_config(organization)
         pending = _started_here(organization, config)
-        # Only a sign-in this browser started takes a share, and one address never takes all of it; the
-        # state is spent once the share is taken, so a sign-in refused for it (429) may be retried as it is.
-        with outbound_request(organization.id, anonymous_client=request.remote_addr):
+        # Only a sign-in this browser started takes a share, one address never takes all of it, and the
+        # addresses whose codes the provider rejected lately never take all of it together; the state is
+        # spent once the share is taken, so a sign-in refused for it (429) may be retried as it is.
+        with outbound_request(
+            organization.id,
+            anonymous_client=request.remote_addr,
+            rejected_lately=rejected_a_code_lately(organization.id, request.remote_addr),
+        ):
             claims, outcome = _complete(organization, config, pending)
     except SsoError as error:
+        if error.reason == CODE_REJECTED:
+            note_rejected_code(organization_id, request.remote_addr)
         _refuse(error, "sso.login_failed", organization_id, slug=org_slug)
     if outcome.link_token:
         _record("sso.link_offered", 409, organization.id, subject=claims.get("sub"))
