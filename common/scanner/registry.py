@@ -85,7 +85,7 @@ SELECTORS = {
         name_endings=(".env", ".modelfile", ".dockerfile", ".containerfile"),
     ),
     "containers": FileSelector(
-        suffixes=(".sh", ".json", ".tf", ".hcl", *YAML),
+        suffixes=(".sh", ".json", ".tf", ".hcl", ".bicep", *YAML),
         names=("dockerfile", "containerfile", "makefile", "gnumakefile", "justfile"),
         name_prefixes=("dockerfile.", "containerfile."),
         name_endings=(".dockerfile", ".containerfile"),
@@ -100,6 +100,7 @@ SELECTORS = {
         suffixes=(
             *(".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"),
             *(".go", ".java", ".kt", ".kts", ".scala", ".rb", ".cs", ".rs"),
+            ".lua",  # Neovim AI plugins' setup tables, OpenResty AI gateways
             *(".html", ".htm"),  # pages loading a library from a CDN
             *COMPONENTS,
         )
@@ -110,6 +111,7 @@ SELECTORS = {
             *("cargo.toml", "composer.json"),
             *("pom.xml", "build.gradle", "build.gradle.kts", "gemfile"),
             *("poetry.lock", "package-lock.json", "pnpm-lock.yaml", "yarn.lock", "uv.lock", "pipfile.lock"),
+            "cargo.lock",
             *("deno.json", "deno.jsonc", "environment.yml", "environment.yaml"),
             *("directory.packages.props", "pnpm-workspace.yaml", "packages.config", "build.sbt"),
             "langgraph.json",

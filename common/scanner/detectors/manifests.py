@@ -1080,8 +1080,12 @@ def pnpm_direct_dependencies(lines: list[str]) -> list[tuple[int, str, str | Non
 _LOCK_PACKAGE_NAME = linear(r"""(?m)^[ \t]*["']?name["']?[ \t]*=[ \t]*["']([^"'\n]+)["']""")
 
 
+# a Cargo.lock ``[[package]]`` entry: ``name = "async-openai"`` and the ``version`` line after it
+_CARGO_LOCK_PACKAGE = linear(r'(?m)^name = "([\w-]{1,100})"\r?\nversion = "([^"\r\n]{1,100})"')
+
+
 class LockfileDetector(_ManifestDetector):
-    """Resolved versions: poetry.lock, package-lock.json, pnpm-lock.yaml, yarn.lock."""
+    """Resolved versions: poetry.lock, package-lock.json, pnpm-lock.yaml, yarn.lock, Cargo.lock."""
 
     name = "lockfile"
     file_names = (
@@ -1093,6 +1097,7 @@ class LockfileDetector(_ManifestDetector):
         "Pipfile.lock",
         "Package.resolved",
         "Podfile.lock",
+        "Cargo.lock",
     )
 
     SIBLING_MANIFESTS = {
@@ -1104,6 +1109,7 @@ class LockfileDetector(_ManifestDetector):
         "yarn.lock": "package.json",
         "Package.resolved": "Package.swift",
         "Podfile.lock": "Podfile",
+        "Cargo.lock": "Cargo.toml",
     }
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
@@ -1151,6 +1157,8 @@ class LockfileDetector(_ManifestDetector):
             yield from self.swift_resolved(file, report)
         elif name == "Podfile.lock":
             yield from self.podfile_lock(file)
+        elif name == "Cargo.lock":
+            yield from self.cargo_lock(file)
         else:
             yield from self.yarn_lock(file)
 
@@ -1170,6 +1178,25 @@ class LockfileDetector(_ManifestDetector):
             if package:
                 line = _line_of(file, f'name = "{entry["name"]}"')
                 yield _finding(self.name, package, file, line, entry.get("version"), entry["name"])
+
+    def cargo_lock(self, file: SourceFile) -> Iterator[Finding]:
+        """Every ``[[package]]`` whose name is a catalog crate, with the version it is locked at: one
+        linear scan of the ``name``/``version`` line pairs, no TOML parse (a workspace's lock runs to
+        tens of thousands of lines). A crate locked at several versions has no single resolved one."""
+        text = file.text
+        found: dict[str, tuple[Package, int, set[str]]] = {}
+        line, counted = 1, 0
+        for match in _CARGO_LOCK_PACKAGE.finditer(text):
+            package = self.package("cargo", match.group(1))
+            if not package:
+                continue
+            line += text.count("\n", counted, match.start())
+            counted = match.start()
+            entry = found.setdefault(match.group(1), (package, line, set()))
+            entry[2].add(match.group(2))
+        for name, (package, number, versions) in found.items():
+            version = next(iter(versions)) if len(versions) == 1 else None
+            yield _finding(self.name, package, file, number, version, f"{name} {version or ''}".strip())
 
     def npm_lock(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         data = _json_object(file, report)
