@@ -115,6 +115,7 @@ SELECTORS = {
             *("deno.json", "deno.jsonc", "environment.yml", "environment.yaml"),
             *("directory.packages.props", "pnpm-workspace.yaml", "packages.config", "build.sbt"),
             "langgraph.json",
+            *("package.swift", "package.resolved", "podfile", "podfile.lock"),
         ),
         # conda environments by other names (``environment-gpu.yml``, ``conda_env.yaml``, ``env.yml``)
         name_prefixes=("environment", "conda", "env"),
@@ -126,6 +127,7 @@ SELECTORS = {
             ".versions.toml",
             ".gradle",
             ".gradle.kts",
+            ".pbxproj",
         ),
         name_parts=("requirements", "constraints"),  # the detector reads any *requirements*.txt / .in
         folders=("requirements",),
@@ -145,6 +147,7 @@ SELECTORS = {
         suffixes=(
             *(".gguf", ".ggml", ".safetensors", ".onnx", ".pt", ".pth", ".bin", ".pkl", ".pickle", ".sav"),
             *(".joblib", ".h5", ".hdf5", ".keras", ".tflite", ".ckpt", ".zip", ".mar", ".skops", ".tar"),
+            ".mlmodel",
         )
     ),
     "n8n": FileSelector(
@@ -156,6 +159,7 @@ SELECTORS = {
     "notebooks": FileSelector(suffixes=(".ipynb",)),
     "php_code": FileSelector(suffixes=(".php",)),
     "python_code": FileSelector(suffixes=(".py",)),
+    "swift_code": FileSelector(suffixes=(".swift",)),
     "vector_stores": FileSelector(
         suffixes=(
             ".sql",
