@@ -198,3 +198,29 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_rate_limit_bucket(proxie
     answers = [attempt(f"6.6.6.{n}, {client_a}") for n in range(31)]
     assert answers == [401] * 30 + [429]
     assert attempt(client_b) == 401  # another client behind the same proxy is not throttled
+
+
+def ipv6_network() -> str:
+    """A /64 of its own per test (documentation space), so no window or lockout is shared between tests."""
+    return f"2001:db8:{secrets.randbelow(0xFFFF):x}:{secrets.randbelow(0xFFFF):x}"
+
+
+def test_guesses_from_new_addresses_of_one_ipv6_network_share_its_lockout(client):
+    """An IPv6 host holds a whole /64 and may send each guess from a new address in it: counted by address,
+    every guess had a lockout of its own, and ten guesses locked nothing."""
+    victim, network = register_user(client), ipv6_network()
+    answers = [login(client, victim.email, "wrong guess!", f"{network}::{n + 1:x}") for n in range(10)]
+    assert answers == [401] * 10
+    assert login(client, victim.email, PASSWORD, f"{network}::beef") == 429
+    assert login(client, victim.email, PASSWORD, f"{ipv6_network()}::1") == 200  # another network is not
+
+
+def test_requests_from_new_addresses_of_one_ipv6_network_share_its_rate_limit(client):
+    from web.core.ratelimits import GROUP_LIMITS
+
+    allowed, network = int(GROUP_LIMITS["auth"].split()[0]), ipv6_network()
+    statuses = [
+        client.post("/api/v1/auth/refresh", environ_base={"REMOTE_ADDR": f"{network}::{n + 1:x}"}).status_code
+        for n in range(allowed + 1)
+    ]
+    assert set(statuses[:allowed]) == {401} and statuses[allowed] == 429, statuses

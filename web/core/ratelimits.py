@@ -23,6 +23,7 @@ from limits.strategies import STRATEGIES, MovingWindowRateLimiter, WindowStats
 from common import login_guard
 from common.redis_client import run_script
 from web.core.access import AUTHENTICATED, PUBLIC, wanted_organization
+from web.core.client_address import request_client
 from web.core.principal import (
     AuthenticationError,
     bearer_token,
@@ -184,7 +185,7 @@ def request_rate_key() -> str:
     window of its own, so those requests are counted by the client address. So is an API key nobody has
     yet seen verify (only the database can say, after the request was counted): a flood of made-up keys
     on an authenticated endpoint meets the address's limit, and its 429s cost no query."""
-    address_key = f"ip:{request.remote_addr}"
+    address_key = f"ip:{request_client()}"
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     role = getattr(view, "required_role", None)
     if role == PUBLIC:
