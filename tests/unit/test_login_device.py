@@ -33,3 +33,8 @@ def test_a_forged_malformed_or_old_token_is_the_address(monkeypatch):
     later = time.time() + login_guard.DEVICE_DAYS * 86400 + 60
     monkeypatch.setattr(login_guard.time, "time", lambda: later)
     assert login_guard.login_client(EMAIL, f"{nonce}.{issued}.{signature}", "192.0.2.1") == "192.0.2.1"
+
+
+def test_an_issue_date_too_long_to_convert_is_no_token():
+    nonce, _issued, signature = login_guard.device_token(EMAIL).split(".")
+    assert login_guard.login_client(EMAIL, f"{nonce}.{'9' * 5000}.{signature}", "192.0.2.1") == "192.0.2.1"

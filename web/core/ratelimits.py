@@ -206,7 +206,8 @@ def request_rate_key() -> str:
 def _signed_in_before_key(endpoint: str | None) -> str | None:
     """The window of a public auth request that proves an earlier sign-in, which someone else at the
     same address (a shared NAT) cannot fill: a refresh by its session (the refresh token's signature
-    checked, no query), a login by the device token issued to that browser for that very account. Before,
+    checked, no query), a login by the device token issued to that browser for that very account (one
+    window per account, whichever of its tokens: ``login_guard.device_window``). Before,
     30 made-up logins a minute from one address answered 429 to every other person's login and refresh
     there. Anything else is counted by its address."""
     if endpoint == "auth.refresh":
@@ -219,7 +220,7 @@ def _signed_in_before_key(endpoint: str | None) -> str | None:
         body = request.get_json(silent=True) if device else None
         email = body.get("email") if isinstance(body, dict) else None
         if isinstance(email, str):
-            return login_guard.login_client(email, device, None)
+            return login_guard.device_window(email, device)
     return None
 
 
