@@ -265,3 +265,33 @@ def test_guesses_from_one_6to4_or_teredo_host_share_its_ipv4_lockout(client):
     assert login(client, victim.email, PASSWORD, f"2002:cb00:71{octet:02x}:beef::1") == 429
     assert login(client, victim.email, PASSWORD, f"203.0.113.{octet}") == 429  # the same host by IPv4
     assert login(client, victim.email, PASSWORD, "2002:c633:6402::1") == 200  # 198.51.100.2, another host
+
+
+def test_the_sessions_an_account_collects_share_its_refresh_window(client, app):
+    """A refresh was counted by its session, and every sign-in starts one: two sessions of one account
+    refreshed 32 times in a minute from one address, all answered; 1000 would refresh 30,000 times. A
+    refresh counts in its user's window, as the user's authenticated requests do."""
+    from web.core.ratelimits import GROUP_LIMITS, limiter
+
+    attacker, allowed = register_user(client), int(GROUP_LIMITS["auth"].split()[0])
+    refresh_tokens = []
+    for address in (ATTACKER, OWNER):
+        signed_in = app.test_client().post(
+            "/api/v1/auth/login",
+            json={"email": attacker.email, "password": PASSWORD},
+            environ_base={"REMOTE_ADDR": address},
+        )
+        refresh_tokens.append(signed_in.json["refresh_token"])
+    with client.application.app_context():
+        limiter.reset()
+    answers = []
+    for turn in range(allowed + 2):
+        refreshed = client.post(
+            "/api/v1/auth/refresh",
+            headers={"Authorization": f"Bearer {refresh_tokens[turn % 2]}"},
+            environ_base={"REMOTE_ADDR": NAT},
+        )
+        answers.append(refreshed.status_code)
+        if refreshed.status_code == 200:
+            refresh_tokens[turn % 2] = refreshed.json["refresh_token"]
+    assert answers == [200] * allowed + [429, 429]
