@@ -129,11 +129,14 @@ def login_client(email: str, device: str | None, address: str | None) -> str | N
     return f"device:{nonce}" if nonce else address
 
 
-def device_window(email: str, device: str | None) -> str | None:
-    """The rate-limit window of a login for ``email`` that brings a device token of that account, or None.
-    One per account, not per token: each sign-in hands out a new token, so a window per token gave whoever
-    signs in to their own account one more window per sign-in."""
-    return f"device-account:{_digest(email.strip().lower())}" if _device_nonce(email, device) else None
+def device_window(email: str, device: str | None, address: str | None) -> str | None:
+    """The rate-limit window of a login for ``email`` from ``address`` that brings a device token of that
+    account, or None. One per account and address, not per token: each sign-in hands out a new token, so a
+    window per token gave whoever signs in to their own account one more window per sign-in. The address
+    keeps an old token's holder elsewhere (the email's former owner) from filling the owner's window."""
+    if _device_nonce(email, device) is None:
+        return None
+    return "device-account:" + _digest(f"{email.strip().lower()}\0{address or '-'}")
 
 
 def _device_nonce(email: str, device: str | None) -> str | None:
