@@ -93,6 +93,12 @@ def test_a_label_package_is_read_in_its_file_ecosystem_first(score):
     assert score.score_repo(python, report, strict=True)["tallies"]["total"].found == 1
 
 
+def test_a_swift_label_is_read_as_a_module_name_and_swift_is_a_language(score):
+    units = score.label_units({"labels": [label("App/Chat.swift", "llm_provider", "FoundationModels")]})
+    assert units[0].keys == {"apple-foundation-models"}
+    assert score.language_of("App/Chat.swift") == "Swift"
+
+
 def test_one_unit_per_file_and_catalog_package(score):
     labels = score.label_units(
         {

@@ -172,21 +172,47 @@ def catalog_models_under_model_keys(document: object, limit: int = MAX_CONFIG_FA
         if isinstance(node, dict):
             if _names_a_model_variable(node) and is_catalog_model(node["value"].strip()):
                 found.append(node["value"].strip())  # Kubernetes / ECS ``env: [{name: MODEL_ID, value: …}]``
+            labelled = "name" in node and _says_its_model(node)
             for key, value in node.items():
                 named = alias = False
                 if isinstance(key, str):
                     names_models, served = _key_names(key)
                     litellm_alias = key == "model_name" and "litellm_params" in node
                     named = names_models and not litellm_alias
-                    alias = served or litellm_alias
+                    alias = served or litellm_alias or (labelled and key == "name")
                     if under_model_key and is_catalog_model(key):
                         found.append(key)  # a table keyed by model id: ``models: {gpt-4o: {...}}``
                 stack.append(((under_model_key or named) and not alias, value, depth + 1))
         elif isinstance(node, list):
-            stack.extend((under_model_key, item, depth + 1) for item in node)
+            stack.extend(
+                (under_model_key and not _follows_served_alias(node, index), item, depth + 1)
+                for index, item in enumerate(node)
+            )
         elif isinstance(node, str) and under_model_key and is_catalog_model(node.strip()):
             found.append(node.strip())
     return found
+
+
+def _says_its_model(node: dict) -> bool:
+    """A mapping with a key of its own naming the model it runs (vLLM production-stack's ``modelSpec``
+    entry ``{name: llama3, modelURL: meta-llama/Llama-3.1-8B-Instruct}``): its ``name`` labels the entry
+    (a deployment, a route), however much it looks like a model id. The other key must hold an id (a
+    repository path, a route, a catalog id), not a kind (``model_type: chat``)."""
+    return any(
+        isinstance(key, str)
+        and key != "name"
+        and isinstance(value, str)
+        and _key_names(key)[0]
+        and ("/" in value or ":" in value or is_catalog_model(value.strip()))
+        for key, value in node.items()
+    )
+
+
+def _follows_served_alias(items: list, index: int) -> bool:
+    """An argument list's value of ``--served-model-name`` (``["--served-model-name", "llama3"]``): the
+    alias a server exposes its model under, not the model."""
+    previous = items[index - 1] if index else None
+    return isinstance(previous, str) and bool(SERVED_ALIAS.search(previous))
 
 
 # the key of a provider entry that says which server it addresses (``"apiType": "Ollama"``)

@@ -26,6 +26,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from itertools import chain
 from pathlib import Path
 
 from common.scanner.catalog import (
@@ -3009,6 +3010,8 @@ class RustDetector(_LanguageDetector):
     # a constant or enum variant and the path it is reached through:
     # ``anthropic::completion::CLAUDE_4_SONNET``, ``ClaudeModel::Claude35Sonnet20240620``
     PATH_CONSTANT = linear(r"\b((?:\w+::){0,6})([A-Z]\w{0,80})\b")
+    # a preset constructor on its type: kalosm's ``LlamaSource::llama_3_1_8b_chat()``, ``Llama::new_chat()``
+    PRESET_CALL = linear(r"\b((?:\w+::){1,6})([a-z]\w{0,80})\(\s*\)")
 
     def sdk_model_constants(
         self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]]
@@ -3025,7 +3028,8 @@ class RustDetector(_LanguageDetector):
             if modules:
                 tables.append((modules, unique, set(imp.bindings)))
         bare_names = {name for _, _, bindings in tables for name in bindings}
-        for match in self.PATH_CONSTANT.finditer(text) if tables else ():
+        matches = chain(self.PATH_CONSTANT.finditer(text), self.PRESET_CALL.finditer(text)) if tables else ()
+        for match in matches:
             path, name = match.group(1).split("::")[:-1], match.group(2)
             if not path and name not in bare_names:
                 continue
@@ -3033,14 +3037,16 @@ class RustDetector(_LanguageDetector):
             for modules, unique, imported in tables:
                 module = next((part for part in reversed(path) if part in modules), None)
                 value = modules[module].get(name) if module else None
-                if value is None and (path or name in imported):
+                # a preset's lowercase name (``v2``, ``base``) only counts on its own type
+                if value is None and (path or name in imported) and name[0].isupper():
                     value = unique.get(name)
                 if value:
                     break
             if value is None:
                 continue
             line = _line_at(text, match.start())
-            found = model_finding(value, line, strong=False, hf_context=False)
+            # the SDK's own table says the value is a model id, also where it is a bare repository name
+            found = model_finding(value, line, strong=False, hf_context=True)
             if found and line not in comments and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found, resolved_from=match.group(0))
@@ -3580,6 +3586,32 @@ class RustDetector(_LanguageDetector):
             if not stripped.startswith(("use ", "pub use ", "//", "/*", "*", "extern ")):
                 seen.add(crate)
                 yield Import(crate, (crate,), line)
+
+
+class LuaDetector(_LanguageDetector):
+    """Lua: Neovim AI plugins' setup tables (avante.nvim's ``providers = { claude = { endpoint =
+    "https://api.anthropic.com", model = "claude-sonnet-4-20250514" } }``, codecompanion's ``schema = {
+    model = { default = "gpt-4o" } }``, gp.nvim's agents) and OpenResty gateways calling an AI API. Lua
+    has no SDK of the catalog's: what the file configures is read as in any file without one, the
+    catalog model ids its strings hold and the AI endpoints it calls."""
+
+    name = "lua"
+    extensions = (".lua",)
+    comment_prefixes = ("--",)
+    LONG_COMMENT = linear(r"--\[(=*)\[")
+
+    def imports(self, text: str) -> Iterator[Import]:
+        return iter(())
+
+    def prose_lines(self, file: SourceFile) -> set[int]:
+        """Also the lines of a long comment (``--[[ ... ]]``, ``--[==[ ... ]==]``), to its closing bracket."""
+        lines = super().prose_lines(file)
+        text = file.text
+        for match in self.LONG_COMMENT.finditer(text) if "--[" in text else ():
+            closing = text.find("]" + match.group(1) + "]", match.end())
+            end = len(text) if closing < 0 else closing
+            lines.update(range(_line_at(text, match.start()), _line_at(text, end) + 1))
+        return lines
 
 
 class PageScriptDetector(Detector):
