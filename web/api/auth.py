@@ -28,6 +28,7 @@ from common.security import api_key_prefix, generate_api_key, hash_api_key, hash
 from common.sso import organizations_requiring_sso
 from web.core.access import AUTHENTICATED, PUBLIC, access, context
 from web.core.audit_recorder import audit, audit_organization
+from web.core.client_address import request_client
 from web.core.database import db
 from web.core.openapi import (
     ApiKeyCreatedSchema,
@@ -143,7 +144,7 @@ def confirm_current_password(user: User, password: str, refusal: str) -> None:
     or to delete the account: 429 with ``Retry-After`` while the pair or the account is locked."""
     try:
         proven = login_guard.guess(
-            user.email, request.remote_addr, lambda: verify_password(user.password_hash, password)
+            user.email, request_client(), lambda: verify_password(user.password_hash, password)
         )
     except login_guard.Locked as locked:
         too_many_guesses(locked, "wrong passwords", "auth.reauth_throttled", user.id)
@@ -236,7 +237,7 @@ def login(body):
     address (``login_guard.login_client``); each sign-in hands it a fresh token."""
     user = find_user_by_email(db(), body["email"])
     client = login_guard.login_client(
-        body["email"], request.cookies.get(login_guard.DEVICE_COOKIE), request.remote_addr
+        body["email"], request.cookies.get(login_guard.DEVICE_COOKIE), request_client()
     )
     try:  # the password is verified even for no account, so the answer takes as long either way
         proven = login_guard.guess(

@@ -153,6 +153,9 @@ def get(org_id):
 @blp.alt_response(409, response="CONFLICT")
 @access("admin", org_arg="org_id")
 def delete_organization(org_id):
+    """Delete a team organization with everything in it. Its admins' own decision, made signed in: an
+    admin's API key (a CI secret, readable by whoever runs the pipelines) may not, as it may not leave."""
+    user_session_principal("delete organizations")
     org = context().organization
     if org.personal:
         abort(409, message="A personal workspace is deleted with its account, not on its own.")
