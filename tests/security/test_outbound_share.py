@@ -216,6 +216,26 @@ def test_logins_flooding_a_slow_provider_leave_its_members_a_share(client, small
 ATTACKER, MEMBER = "203.0.113.7", "198.51.100.9"
 
 
+def _made_up_callback(client, org, address: str, answers: dict[str, list[int]]) -> threading.Thread:
+    """A browser at ``address`` starts a real SSO login, then brings its callback with a made-up code in
+    a thread (held while the provider's token endpoint is); its status lands in ``answers[address]``."""
+    browser = client.application.test_client()
+    started = browser.get(f"/api/v1/sso/{org['slug']}/login", environ_base={"REMOTE_ADDR": address})
+    state = parse_qs(urlsplit(started.headers["Location"]).query)["state"][0]
+
+    def call_back() -> None:
+        answer = browser.get(
+            f"/api/v1/sso/{org['slug']}/callback",
+            query_string={"state": state, "code": "made-up"},
+            environ_base={"REMOTE_ADDR": address},
+        )
+        answers[address].append(answer.status_code)
+
+    thread = threading.Thread(target=call_back, daemon=True)
+    thread.start()
+    return thread
+
+
 def test_callbacks_with_made_up_codes_at_a_slow_token_endpoint_leave_the_members_their_sign_ins(
     client, small_shares
 ):
@@ -225,7 +245,7 @@ def test_callbacks_with_made_up_codes_at_a_slow_token_endpoint_leave_the_members
     answered 429. Now the state is checked first (a made-up one takes no slot), and one client address
     holds at most all but one of the organization's slots, so a member elsewhere reaches the provider."""
     owner, org = _org(client)
-    login, callback = f"/api/v1/sso/{org['slug']}/login", f"/api/v1/sso/{org['slug']}/callback"
+    callback = f"/api/v1/sso/{org['slug']}/callback"
     with FakeIdentityProvider() as idp:
         put_config(client, owner, org, idp.issuer, allowed_domains=["example.com"], **CLIENT)
         toggle(client, owner, org, True)
@@ -242,21 +262,7 @@ def test_callbacks_with_made_up_codes_at_a_slow_token_endpoint_leave_the_members
         answers: dict[str, list[int]] = {ATTACKER: [], MEMBER: []}
 
         def sign_in(address: str) -> threading.Thread:
-            browser = client.application.test_client()
-            started = browser.get(login, environ_base={"REMOTE_ADDR": address})
-            state = parse_qs(urlsplit(started.headers["Location"]).query)["state"][0]
-
-            def call_back() -> None:
-                answer = browser.get(
-                    callback,
-                    query_string={"state": state, "code": "made-up"},
-                    environ_base={"REMOTE_ADDR": address},
-                )
-                answers[address].append(answer.status_code)
-
-            thread = threading.Thread(target=call_back, daemon=True)
-            thread.start()
-            return thread
+            return _made_up_callback(client, org, address, answers)
 
         try:
             flood = [sign_in(ATTACKER), sign_in(ATTACKER)]
@@ -280,26 +286,11 @@ def test_made_up_codes_from_two_addresses_leave_the_members_a_slot(client, small
     429. The provider rejects a made-up code; the addresses whose codes it rejected within the hour now hold
     all but one slot together, so one is kept for the addresses whose codes it has not rejected."""
     owner, org = _org(client)
-    login, callback = f"/api/v1/sso/{org['slug']}/login", f"/api/v1/sso/{org['slug']}/callback"
     first, second = "203.0.113.21", "203.0.113.22"
     answers: dict[str, list[int]] = {first: [], second: [], MEMBER: []}
 
     def sign_in(address: str) -> threading.Thread:
-        browser = client.application.test_client()
-        started = browser.get(login, environ_base={"REMOTE_ADDR": address})
-        state = parse_qs(urlsplit(started.headers["Location"]).query)["state"][0]
-
-        def call_back() -> None:
-            answer = browser.get(
-                callback,
-                query_string={"state": state, "code": "made-up"},
-                environ_base={"REMOTE_ADDR": address},
-            )
-            answers[address].append(answer.status_code)
-
-        thread = threading.Thread(target=call_back, daemon=True)
-        thread.start()
-        return thread
+        return _made_up_callback(client, org, address, answers)
 
     with FakeIdentityProvider() as idp:
         put_config(client, owner, org, idp.issuer, allowed_domains=["example.com"], **CLIENT)
