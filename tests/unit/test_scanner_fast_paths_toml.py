@@ -1,0 +1,161 @@
+"""The eighth pass's cheaper forms: TOML through tomli's compiled parser, the long-line check of the
+literal scanner, and the Rust argument-default gate give the answers of what they replace, and skip the
+work they were written to skip."""
+
+from __future__ import annotations
+
+import random
+import sys
+import tomllib
+
+import pytest
+
+from common.scanner import limits, textutil
+from common.scanner.detectors.base import FileReport, SourceFile
+from common.scanner.detectors.languages import RustDetector
+
+VALID_TOML = [
+    "",
+    'a = 1\nb = "x"\n[t]\nc = [1, 2, {d = 3}]\n',
+    '[[package]]\nname = "openai"\nversion = "1.2.3"\n'
+    'files = [\n  {file = "x.whl", hash = "sha256:00"},\n]\n',
+    "d = 1979-05-27T07:32:00Z\nt = 07:32:00\nf = 6.02e23\ninf1 = inf\n",
+    "s = '''\nraw \\ text\n'''\nm = \"\"\"\nline \\\n  joined\"\"\"\n",
+    "a.b.c = 1\n[a.d]\ne = true\n",
+    'k = "\\u00e9\\t"\n"quoted key" = 2\n',
+    "a = " + "[" * 50 + "]" * 50 + "\n",
+]
+INVALID_TOML = [
+    "a = ",
+    'a = "x',
+    "[a]\n[a]",
+    "a = 1\na = 2",
+    "a = {b = 1,}",  # TOML 1.1 only
+    "a = {b = 1\n}",  # TOML 1.1 only
+    'a = "\\e"',  # TOML 1.1 only
+    'a = "\\x41"',  # TOML 1.1 only
+    "a = 01",
+    "t = 07:32",  # seconds are optional in TOML 1.1 only
+    "a.b = 1\na = 2",
+    "[[a]]\n[a]",
+    "a = [1,,2]",
+    "= 1",
+    'a="\x01"',
+    "a = 1 b = 2",
+]
+
+
+def _parsed_by(parse, text: str) -> tuple[str, object]:
+    try:
+        return "ok", parse(text)
+    except tomllib.TOMLDecodeError as exc:
+        return "error", str(exc)
+
+
+def test_toml_is_parsed_as_the_standard_library_parses_it():
+    rnd = random.Random(23)
+    pieces = ["a", "=", " ", "1", '"', "'", "[", "]", "{", "}", ",", ".", "\n", "#", "\\", "é", "tr", "ue"]
+    soups = ["".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 40))) for _ in range(3000)]
+    for text in VALID_TOML + INVALID_TOML + soups:
+        assert _parsed_by(limits.parse_toml, text) == _parsed_by(tomllib.loads, text), text
+    for text in VALID_TOML:
+        assert _parsed_by(limits.parse_toml, text)[0] == "ok"
+    for text in INVALID_TOML:
+        assert _parsed_by(limits.parse_toml, text)[0] == "error", text
+
+
+def test_toml_is_parsed_by_the_compiled_parser(monkeypatch):
+    """The standard library's pure-Python parser is not the one that runs."""
+    monkeypatch.setattr(tomllib, "loads", lambda text: pytest.fail("tomllib.loads was called"))
+    assert limits.parse_toml('[[package]]\nname = "openai"\n') == {"package": [{"name": "openai"}]}
+    assert sys.modules["tomli"].loads.__module__ != "tomllib._parser"
+
+
+def _longest_line_over(text: str, limit: int) -> bool:
+    return max(map(len, text.split("\n"))) > limit
+
+
+def test_long_line_check_answers_as_cutting_the_lines():
+    rnd = random.Random(29)
+    texts = ["", "\n", "a", "\n\n\n", "a\nb", "x" * 10, "x" * 11, "\n" + "x" * 11, "x" * 11 + "\n"]
+    for _ in range(4000):
+        texts.append("".join(rnd.choice(["\n", "x", "xxxx", "é", "\r"]) for _ in range(rnd.randint(0, 40))))
+    for text in texts:
+        for limit in (0, 1, 3, 10, 11, 12):
+            assert textutil.has_line_over(text, limit) == _longest_line_over(text, limit), (text, limit)
+
+
+def test_long_line_check_does_not_cut_the_text(monkeypatch):
+    calls = []
+    monkeypatch.setattr(textutil, "_quoted_literals", lambda text: calls.append(text) or [])
+    text = '"a"\n' * 5000
+
+    class NoSplit(str):
+        def split(self, *args):
+            raise AssertionError("the text was cut into lines")
+
+    textutil.string_literals(NoSplit(text))
+    assert len(calls) == 1
+
+
+def _rust_file(tmp_path, text: str) -> SourceFile:
+    path = tmp_path / "main.rs"
+    path.write_text(text)
+    return SourceFile(path=path, relpath="main.rs", size=len(text.encode()), root=str(tmp_path))
+
+
+def test_rust_argument_defaults_without_a_model_field_are_not_searched(tmp_path, monkeypatch):
+    detector = RustDetector()
+    searched = []
+    pattern = RustDetector.ARGUMENT_DEFAULT
+
+    class Counting:
+        def finditer(self, text):
+            searched.append(text)
+            return pattern.finditer(text)
+
+    monkeypatch.setattr(RustDetector, "ARGUMENT_DEFAULT", Counting())
+    plain = '#[arg(long, default_value = "out")]\noutput: String,\n'
+    assert list(detector.argument_default_models(_rust_file(tmp_path, plain), plain)) == []
+    assert searched == []
+    modelled = '#[arg(long, default_value = "gpt-4o")]\nmodel_name: String,\n'
+    list(detector.argument_default_models(_rust_file(tmp_path, modelled), modelled))
+    assert searched == [modelled]
+
+
+def test_rust_model_field_gate_holds_every_field_the_attribute_pattern_accepts():
+    """Whatever the attribute pattern and ``MODEL_FIELD`` accept, the gate finds in the same text."""
+    rnd = random.Random(31)
+    names = [
+        "model",
+        "Model",
+        "MODEL_ID",
+        "llm_model",
+        "model_name",
+        "modelid",
+        "chat_modelName",
+        "mode",
+        "models",
+    ]
+    gaps = ["", " ", "\n", "\t ", "  \n "]
+    for _ in range(2000):
+        name, gap = rnd.choice(names), rnd.choice(gaps)
+        extra = rnd.choice(["", "/// doc\n", "#[arg(short)]\n", "pub "])
+        text = f'#[arg(long, default_value = "gpt-4o")]\n{extra}{name}{gap}: String,\n'
+        accepted = [
+            m
+            for m in RustDetector.ARGUMENT_DEFAULT.finditer(text)
+            if RustDetector.MODEL_FIELD.match(m.group(2))
+        ]
+        if accepted:
+            assert RustDetector.MODEL_FIELD_DECLARED.search(text), text
+
+
+def test_rust_argument_default_models_are_still_found(tmp_path):
+    text = (
+        "use async_openai::Client;\n"
+        "#[derive(Parser)]\nstruct Args {\n"
+        '    #[arg(long, default_value = "gpt-4o-mini")]\n    model: String,\n}\n'
+    )
+    found = list(RustDetector().detect(_rust_file(tmp_path, text), FileReport()))
+    assert any(f.type == "model" and f.name == "gpt-4o-mini" for f in found)
