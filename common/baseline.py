@@ -4,7 +4,7 @@ Both sides use :func:`new_since`, built on the compare library:
 - the CLI reads a baseline file (``trusera scan --baseline previous.json``) and reports and gates only
   on the components it returns;
 - the platform marks every component of a scan with ``new_since_baseline`` against the previous
-  completed scan of the same target (:func:`previous_completed_scan`, also what the ``new_component``
+  completed scan of the same source (:func:`previous_completed_scan`, also what the ``new_component``
   alert trigger compares with), so a policy condition ``{"field": "new_since_baseline", ...}`` can gate
   on it. The first scan of a target is the baseline itself: nothing in it is new.
 
@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from common.bom.compare import COMPARED_FIELDS, compare
@@ -79,14 +79,32 @@ def references_baseline(conditions: Iterable[object]) -> bool:
     return False
 
 
+def scan_source(scan: Scan) -> str:
+    """What a scan looked at, the same for every scan of the same code: its repository (cloned at any ref,
+    or uploaded from any branch), else its path, else its n8n instance."""
+    return scan.repository_url or scan.target or scan.n8n_url or ""
+
+
+def same_source(scan: Scan) -> ColumnElement[bool]:
+    """The scans whose :func:`scan_source` is ``scan``'s. By ``target``, else ``n8n_url``, as it was, every
+    upload of a format (``target`` ``upload:json``) and every repository scan (no ``target``) were one: a
+    repository was judged new or not against another repository's scan, and an upload of a decoy holding
+    a new provider made it "not new" in the next scan of the guarded repository."""
+    if scan.repository_url:
+        return Scan.repository_url == scan.repository_url
+    if scan.target:
+        return and_(Scan.target == scan.target, Scan.repository_url.is_(None))
+    return and_(Scan.n8n_url == scan.n8n_url, Scan.target.is_(None), Scan.repository_url.is_(None))
+
+
 def previous_completed_scan(session: Session, scan: Scan) -> Scan | None:
-    """The latest completed scan of the same target in the same organization, created before ``scan``."""
-    same_target = Scan.target == scan.target if scan.target else Scan.n8n_url == scan.n8n_url
+    """The latest completed scan of the same source (:func:`same_source`) in the same organization, created
+    before ``scan``."""
     return session.scalar(
         select(Scan)
         .where(
             Scan.organization_id == scan.organization_id,
-            same_target,
+            same_source(scan),
             Scan.status == JobStatus.COMPLETED,
             Scan.id != scan.id,
             Scan.created_at < scan.created_at,

@@ -8,11 +8,22 @@ address is never locked out by someone else's guesses. An account-wide ceiling
 many addresses. Emails are hashed, existing or not, so the answer reveals nothing about accounts.
 A successful login clears its own pair's count. When Redis cannot answer, logins go on (the
 address limit still applies) rather than locking everybody out.
+
+A client address may be shared: an office or a carrier's NAT puts many people behind one. Guesses at a
+colleague's address from there locked that colleague out of it too. A browser that signed in to an
+account before therefore brings a device token (OWASP's "device cookie"): its guesses for that account
+are counted against the device, not the address (``login_client``), so someone else's guesses from the
+same address lock the address, not the owner's browser. The token is keyed to the account's email and
+signed with the server's secret: it proves only that this browser once knew the password, and counts
+guesses for no other account.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import secrets
+import time
 from collections.abc import Callable
 
 import redis
@@ -21,6 +32,8 @@ from common.config import get_settings
 from common.redis_client import get_redis
 
 PREFIX = "trusera:login-failures:"
+DEVICE_COOKIE = "trusera_device"
+DEVICE_DAYS = 180  # a browser unused for this long counts its guesses by its address again
 
 
 def _digest(value: str) -> str:
@@ -100,3 +113,32 @@ def guess(email: str, address: str | None, correct: Callable[[], bool]) -> bool:
         return False
     clear(email, address)
     return True
+
+
+def device_token(email: str) -> str:
+    """A new device token for a browser that has just signed in to ``email`` with its password."""
+    nonce, issued = secrets.token_urlsafe(16), str(int(time.time()))
+    return f"{nonce}.{issued}.{_device_signature(email, nonce, issued)}"
+
+
+def login_client(email: str, device: str | None, address: str | None) -> str | None:
+    """Whom a password guess for ``email`` is counted against: the device, when the request brings a
+    token this server issued for that very account less than ``DEVICE_DAYS`` ago; else the address."""
+    nonce, issued, signature = _parts(device)
+    if not (nonce and issued.isascii() and issued.isdigit() and signature):
+        return address
+    if time.time() - int(issued) > DEVICE_DAYS * 86400:
+        return address
+    if not hmac.compare_digest(signature.encode(), _device_signature(email, nonce, issued).encode()):
+        return address
+    return f"device:{nonce}"
+
+
+def _parts(device: str | None) -> tuple[str, str, str]:
+    parts = (device or "").split(".")
+    return (parts[0], parts[1], parts[2]) if len(parts) == 3 else ("", "", "")
+
+
+def _device_signature(email: str, nonce: str, issued: str) -> str:
+    message = f"login-device\0{email.strip().lower()}\0{nonce}\0{issued}".encode()
+    return hmac.new(get_settings().secret_key.encode(), message, hashlib.sha256).hexdigest()

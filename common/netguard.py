@@ -128,8 +128,11 @@ def literal_address(host: str) -> IPAddress | None:
 
 
 NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the last 32 bits are an IPv4 address
-NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: a site's own translators
-SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")  # deprecated by RFC 3879, still routed inside some sites
+# RFC 4291: the only IPv6 space the internet routes. Outside it lie translators' prefixes Python's
+# ``is_global`` does not know (SIIT's IPv4-translated ``::ffff:0:a.b.c.d``, local-use NAT64, RFC 9780's
+# dummy prefix) that a site's own translator turns into the internal IPv4 address they carry, and
+# deprecated forms still routed inside some sites (IPv4-compatible ``::a.b.c.d``, site-local ``fec0::/10``).
+GLOBAL_UNICAST = ipaddress.IPv6Network("2000::/3")
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -141,23 +144,18 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
     return address.sixtofour
 
 
-def _is_ipv4_compatible(address: ipaddress.IPv6Address) -> bool:
-    """``::a.b.c.d`` (RFC 4291 §2.5.5.1, deprecated): some stacks still send it to the IPv4 address."""
-    return int(address) >> 32 == 0 and int(address) > 1
-
-
 def is_public(address: IPAddress) -> bool:
     """Globally routable unicast only: loopback, private, link-local, CGNAT, reserved... are not.
 
-    IPv6 forms that wrap an IPv4 address are judged by that address; IPv4-compatible, local-use NAT64
-    and site-local addresses are never public.
+    IPv6 forms that wrap an IPv4 address are judged by that address; any other IPv6 address must also
+    lie in the global unicast space ``2000::/3``.
     """
     if isinstance(address, ipaddress.IPv6Address):
-        if _is_ipv4_compatible(address) or address in NAT64_LOCAL_USE or address in SITE_LOCAL:
-            return False
         embedded = _embedded_ipv4(address)
         if embedded is not None:
             address = embedded
+        elif address not in GLOBAL_UNICAST:
+            return False
     return address.is_global and not address.is_multicast
 
 

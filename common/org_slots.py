@@ -1,4 +1,5 @@
-"""Slots: how many of one kind of call an organization has in flight at once, across every process.
+"""Slots: how many of one kind of call an organization (or one person, across their organizations) has in
+flight at once, across every process.
 
 The calls counted wait on a remote that a tenant chose (a webhook's receiver, an n8n instance, a git
 server, an identity provider), which may answer as slowly as the exchange's deadline allows
@@ -151,3 +152,39 @@ class Slot:
         if keys is not None:
             with contextlib.suppress(redis.RedisError):
                 get_redis().eval(_RELEASE, 2, *keys, wall_clock(), self._token, self._holder)
+
+
+def owner_holder(user_id: str) -> str:
+    """The key of a user's own share of a kind of call, across every organization they act in (an
+    organization's id is a UUID, so no organization's key is one)."""
+    return f"user:{user_id}"
+
+
+class Share:
+    """One call's slot in its organization's share and in its owner's: the user who asked for it (the
+    scan's creator, an API key's owner, the webhook's creator). Organizations cost an account nothing
+    (``ORGANIZATIONS_PER_USER`` team organizations, besides the personal workspace), so a per-organization
+    cap alone gave one person that many shares of the workers every tenant uses. A call without an owner
+    (its account deleted) is counted in its organization's share only."""
+
+    def __init__(self, kind: str, token: str | None = None) -> None:
+        self._organization = Slot(kind, token)
+        self._owner = Slot(kind, token)
+
+    def take(self, organization_id: str, owner_id: str | None, cap: int | None, lease_seconds: float) -> bool:
+        """False when the organization or the owner already has ``cap`` calls of this kind in flight;
+        nothing is then held. ``cap`` None takes both whatever the counts (a borrowed turn)."""
+        if not self._organization.take(organization_id, cap, lease_seconds):
+            return False
+        if owner_id is None or self._owner.take(owner_holder(owner_id), cap, lease_seconds):
+            return True
+        self._organization.release()
+        return False
+
+    def renew(self, lease_seconds: float) -> None:
+        self._organization.renew(lease_seconds)
+        self._owner.renew(lease_seconds)
+
+    def release(self) -> None:
+        self._organization.release()
+        self._owner.release()

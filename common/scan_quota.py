@@ -15,11 +15,11 @@ would make the bound exact but would serialize every scan creation of one organi
 
 from __future__ import annotations
 
-from sqlalchemy import Insert, Table, bindparam, func, literal_column, select
+from sqlalchemy import Insert, Table, bindparam, exists, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from common.db import typed_bindparams
-from common.jobs import ACTIVE_STATUSES
+from common.jobs import ACTIVE_STATUSES, JobStatus
 from common.models import Scan
 
 SETTING = "SCANS_IN_FLIGHT_PER_ORG"
@@ -69,3 +69,15 @@ def refusal_message(limit: int) -> str:
         f"This organization already has {limit} scans queued or running, the limit ({SETTING}); "
         "ask again once one of them has finished."
     )
+
+
+def others_want_a_turn(session: Session, organization_id: str, creator_id: str | None) -> bool:
+    """Whether someone else has a scan queued (its own turn awaited included) or running: a scan of another
+    organization, made by another creator (one person's scans in their several organizations are theirs,
+    not someone else's). One EXISTS, answered from ``scans.status``'s index, which reads the in-flight
+    scans only."""
+    someone_else = Scan.organization_id != organization_id
+    if creator_id is not None:
+        someone_else &= Scan.created_by.is_distinct_from(creator_id)
+    in_flight = exists().where(someone_else, Scan.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)))
+    return bool(session.scalar(select(in_flight)))

@@ -224,6 +224,30 @@ def remembered_discovery(issuer: str, organization_id: str, config_version: int)
     return json.loads(kept) if kept else None
 
 
+CODE_REJECTED = "code_rejected"  # the reason of a sign-in whose code the provider rejected
+REJECTED_CODE_SECONDS = 3600  # how long a client whose code the provider rejected counts as such
+
+
+def _rejected_code_key(organization_id: str, client: str | None) -> str:
+    return f"trusera:sso-rejected:{organization_id}:{client or '-'}"
+
+
+def note_rejected_code(organization_id: str, client: str | None) -> None:
+    """The provider rejected a code this client brought to the organization's callback: a made-up one,
+    or a real one brought twice or too late, which a person's browser rarely does."""
+    with contextlib.suppress(RedisError):
+        get_redis().set(_rejected_code_key(organization_id, client), "1", ex=REJECTED_CODE_SECONDS)
+
+
+def rejected_a_code_lately(organization_id: str, client: str | None) -> bool:
+    """Whether the provider rejected a code this client brought in the last ``REJECTED_CODE_SECONDS``
+    (Redis down: no)."""
+    try:
+        return bool(get_redis().exists(_rejected_code_key(organization_id, client)))
+    except RedisError:
+        return False
+
+
 def discover_and_remember(issuer: str, organization_id: str, config_version: int) -> dict:
     """``discover``, and keep the document for the next logins of this configuration version."""
     metadata = discover(issuer)
@@ -337,7 +361,7 @@ def complete_login(client: ClientSettings, pending: PendingLogin, code: str) -> 
             )
         except OAuthError as exc:
             raise SsoError(
-                401, "code_rejected", "The identity provider rejected the authorization code."
+                401, CODE_REJECTED, "The identity provider rejected the authorization code."
             ) from exc
         except ValueError as exc:  # requests' JSONDecodeError is also a RequestException: catch it first
             raise SsoError(

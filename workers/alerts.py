@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from common import alerting, events, jobs
 from common.accounts import hold_organization
-from common.baseline import previous_completed_scan
+from common.baseline import previous_completed_scan, scan_source
 from common.db import session_scope
 from common.jobs import JobStatus
 from common.models import Component, Scan
@@ -30,11 +30,10 @@ from workers.base import TRANSIENT_ERRORS, PlatformTask
 log = logging.getLogger(__name__)
 
 
-def scan_target(scan: Scan) -> str:
-    return scan.target or scan.n8n_url or ""
-
-
 def open_key(rule_id: str, target: str) -> str:
+    """One unresolved alert per rule and target (``baseline.scan_source``: by ``target``, else ``n8n_url``,
+    every repository scan was one target, and one repository's open alert counted the others' matches as
+    its occurrences, announcing none of them)."""
     return f"{rule_id}:{hashlib.sha256(target.encode()).hexdigest()}"
 
 
@@ -59,7 +58,7 @@ def gather_facts(session: Session, scan: Scan, triggers: set[str]) -> alerting.S
     """Load only what the organization's rules look at."""
     facts = alerting.ScanFacts(
         scan_id=scan.id,
-        target=scan_target(scan),
+        target=scan_source(scan),
         status=scan.status,
         error=scan.error,
         summary=scan.summary or {},

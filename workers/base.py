@@ -7,6 +7,7 @@ already finished, so a redelivered or duplicated message changes nothing.
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -118,6 +119,31 @@ class Job:
         finally:
             stop.set()
             thread.join(timeout=5)
+
+
+@contextmanager
+def cpu_time_limit(seconds: float) -> Iterator[None]:
+    """Raise ``SoftTimeLimitExceeded`` once this process has spent ``seconds`` of CPU time (user and
+    system, ``ITIMER_PROF``) inside the block, as Celery's own soft limit raises it on wall time.
+
+    What a task's input costs is its CPU; the wall time it takes also counts how long other tenants' work
+    kept the CPU busy, so a wall-time limit fails honest work on a saturated host. A prefork worker runs
+    one task per process, so the process's CPU is the task's. Signals reach the main thread only: in a
+    thread pool the wall-time limits alone apply."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def over_budget(_signal, _frame):
+        raise SoftTimeLimitExceeded(f"CPU time limit of {seconds} s exceeded")
+
+    previous = signal.signal(signal.SIGPROF, over_budget)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 class PlatformTask(Task):

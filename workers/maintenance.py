@@ -12,9 +12,10 @@ from common.celery_client import enqueue, jobs_with_waiting_messages
 from common.config import get_settings
 from common.db import session_scope
 from common.jobs import TERMINAL_STATUSES, JobMixin, JobStatus
-from common.models import AuditLog, Organization
+from common.models import AuditLog, AuthSession, Organization
 from common.models.base import utcnow
 from common.models.exports import Export
+from common.models.identity import MemberInvitation
 from common.models.maintenance import DEFAULT_AUDIT_RETENTION_DAYS, MaintenanceJob
 from common.models.webhooks import (
     FINAL_DELIVERY_STATUSES,
@@ -30,6 +31,7 @@ from workers.base import PlatformTask
 from workers.webhooks import claim_lapses_after
 
 VANISHED_WORKER_ERROR = "the worker running this job stopped responding"
+PRUNE_BATCH = 1000  # rows deleted per transaction by ``prune_spent``
 
 
 @app.task(bind=True, base=PlatformTask, name=RECONCILE_JOBS)
@@ -216,11 +218,53 @@ def _delete_entries(session, scope, cutoff: datetime) -> int:
 
 @app.task(bind=True, base=PlatformTask, name=PRUNE_HISTORY)
 def prune_history(self: PlatformTask) -> dict:
-    """Drop delivery history and export files older than ``HISTORY_RETENTION_DAYS``.
+    """Drop delivery history and export files older than ``HISTORY_RETENTION_DAYS``, and the rows that
+    can no longer be used (``prune_spent``).
 
     Webhook events are kept while any of their deliveries may still be retried; children are
     deleted before parents so SQLite (no enforced cascades) and PostgreSQL end the same.
     """
+    return {**_prune_settled_history(), **prune_spent(utcnow())}
+
+
+def prune_spent(now: datetime) -> dict:
+    """Delete what can never be used again, ``PRUNE_BATCH`` rows per transaction: invitations that lapsed
+    (sent ``INVITATION_DAYS`` ago and not renewed since; or sent by an account since deleted), which
+    stood for ever before (an admin can invite as many addresses as the rate limit lets through, none
+    of them withdrawn), and login sessions revoked more than ``REFRESH_TOKEN_DAYS`` ago (a refresh token
+    of a missing session is refused as one of a revoked session is; access tokens are revoked in Redis).
+    A second run finds nothing more to delete."""
+    settings = get_settings()
+    lapsed = or_(
+        MemberInvitation.created_at <= now - timedelta(days=settings.invitation_days),
+        MemberInvitation.invited_by.is_(None),
+    )
+    ended = AuthSession.revoked_at < now - timedelta(days=settings.refresh_token_days)
+    return {
+        "lapsed_invitations": _delete_in_batches(MemberInvitation, lapsed),
+        "ended_sessions": _delete_in_batches(AuthSession, ended),
+    }
+
+
+def _delete_in_batches(model: type, condition) -> int:
+    """Delete ``model``'s rows matching ``condition`` in transactions of ``PRUNE_BATCH``: the rows are
+    locked (``SKIP LOCKED``: one an admin renews at this moment is left to them, and looked at again the
+    next day) and deleted in the same transaction, so no long lock is held on the table."""
+    deleted = 0
+    while True:
+        with session_scope() as session:
+            ids = list(
+                session.scalars(
+                    select(model.id).where(condition).limit(PRUNE_BATCH).with_for_update(skip_locked=True)
+                )
+            )
+            if ids:
+                deleted += _delete(session, model, model.id.in_(ids))
+        if len(ids) < PRUNE_BATCH:
+            return deleted
+
+
+def _prune_settled_history() -> dict:
     cutoff = utcnow() - timedelta(days=get_settings().history_retention_days)
     with session_scope() as session:
         settled_events = select(WebhookEvent.id).where(

@@ -3,11 +3,13 @@
 The scans workers are shared by every organization, and a scan may wait long on a remote its organization
 chose (an n8n instance, a git server): an organization runs at most ``SCANS_RUNNING_PER_ORG`` scans at
 once (``common.org_slots``, one lease per running scan, renewed by its heartbeat, so a lost worker's lapses)
-while another organization has a scan queued or running. Its further scans stay ``queued`` and go back on
-the queue to look again later: no attempt is counted. The cap is work-conserving: with no other
-organization's scan waiting or running, a scan over it borrows a turn (a lease too), so an install with one
-organization still uses every worker; once another organization's scan shows up, the borrowing one cannot
-start more until it is back under its cap.
+while another organization has a scan queued or running, and so does each scan's creator across every
+organization they belong to (one person admin of many organizations held a turn in each). Further scans
+stay ``queued`` and go back on the queue to look again later: no attempt is counted. The cap is
+work-conserving: with no scan of another organization and another creator waiting or running, a scan over
+it borrows a turn (a lease too), so an install with one organization (or one person's organizations) still
+uses every worker; once someone else's scan shows up, the borrowing one cannot start more until it is back
+under its cap.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from pathlib import Path
 
 import requests
 from requests.adapters import HTTPAdapter
-from sqlalchemy import exists, select
 from urllib3.util import Retry
 
 from common import fastjson, netguard, schedule_owner
@@ -31,7 +32,7 @@ from common.jobs import JobStatus
 from common.models import Organization, Scan
 from common.models.base import utcnow
 from common.models.connectors import RepositoryCredential
-from common.org_slots import Slot, turn_wait
+from common.org_slots import Share, turn_wait
 from common.repositories import (
     CloneLimits,
     RepositoryAuth,
@@ -40,6 +41,7 @@ from common.repositories import (
     credential_host_problem,
     parse_repository_url,
 )
+from common.scan_quota import others_want_a_turn
 from common.scanner import scan_path
 from common.scanner.model import ScanResult, ScanWarning, storable_text
 from common.security import decrypt_secret
@@ -196,29 +198,21 @@ def post_result(scan_id: str, payload: dict) -> None:
         )
 
 
-def _others_want_a_turn(session, organization_id: str) -> bool:
-    """Whether another organization has a scan queued (its own turn awaited included) or running: one
-    EXISTS, answered from ``scans.status``'s index, which reads the in-flight scans only."""
-    in_flight = exists().where(
-        Scan.organization_id != organization_id, Scan.status.in_((JobStatus.QUEUED, JobStatus.RUNNING))
-    )
-    return bool(session.scalar(select(in_flight)))
-
-
-def _wait_for_turn(scan_id: str, slot: Slot, waits: int) -> float | None:
-    """Take the scan's turn to run (``slot``), or the seconds after which it looks again: its organization
-    already runs ``SCANS_RUNNING_PER_ORG`` scans and another organization's scan waits or runs. A waiting
-    scan stays queued and records when it looks again (``next_look_at``), so the reconciler counts its
-    message as alive; its re-sends start over."""
+def _wait_for_turn(scan_id: str, share: Share, waits: int) -> float | None:
+    """Take the scan's turn to run (``share``), or the seconds after which it looks again: its organization,
+    or its creator, already runs ``SCANS_RUNNING_PER_ORG`` scans and someone else's scan waits or runs. A
+    waiting scan stays queued and records when it looks again (``next_look_at``), so the reconciler counts
+    its message as alive; its re-sends start over."""
     with session_scope() as session:
         scan = session.get(Scan, scan_id, with_for_update=True)
         if scan is None or scan.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
             return None  # nothing to run: ``job`` says so
-        organization_id = scan.organization_id
-        if slot.take(organization_id, get_settings().scans_running_per_org, RUNNING_LEASE_SECONDS):
+        organization_id, creator_id = scan.organization_id, scan.created_by
+        cap = get_settings().scans_running_per_org
+        if share.take(organization_id, creator_id, cap, RUNNING_LEASE_SECONDS):
             return None
-        if not _others_want_a_turn(session, organization_id) and slot.take(
-            organization_id, None, RUNNING_LEASE_SECONDS
+        if not others_want_a_turn(session, organization_id, creator_id) and share.take(
+            organization_id, creator_id, None, RUNNING_LEASE_SECONDS
         ):
             return None
         wait = turn_wait(waits)
@@ -232,25 +226,25 @@ def _wait_for_turn(scan_id: str, slot: Slot, waits: int) -> float | None:
 def run_scan(self: PlatformTask, scan_id: str, waits: int = 0) -> None:
     """Scan once the organization has a free turn (else look again later, ``waits`` times so far); the
     turn is given back on every way out: the end, a failure, a soft time limit; a killed worker's lapses."""
-    slot = Slot("scans-running", token=scan_id)
+    share = Share("scans-running", token=scan_id)
     try:
         try:
-            wait = _wait_for_turn(scan_id, slot, waits)
+            wait = _wait_for_turn(scan_id, share, waits)
         except TRANSIENT_ERRORS as exc:
             raise self.retry_later(exc) from exc
         if wait is not None:
             enqueue(SCAN_RUN, scan_id, waits + 1, countdown=wait)
             return
-        _run(self, scan_id, slot)
+        _run(self, scan_id, share)
     finally:
-        slot.release()
+        share.release()
 
 
-def _run(self: PlatformTask, scan_id: str, slot: Slot) -> None:
+def _run(self: PlatformTask, scan_id: str, share: Share) -> None:
     with self.job(Scan, scan_id, finish=False) as job:
         if job is None:
             return
-        job.on_beat = lambda: slot.renew(RUNNING_LEASE_SECONDS)
+        job.on_beat = lambda: share.renew(RUNNING_LEASE_SECONDS)
         with session_scope() as session:
             scan = session.get(Scan, scan_id)
             gone = schedule_owner.queued_run_problem(session, scan)

@@ -6,9 +6,10 @@ transaction, and recorded in another, so a second delivery of the message finds 
 and sends nothing. Retries are new ``deliver`` messages with a countdown.
 
 The deliveries threads are shared by every organization, and a receiver may answer as slowly as the
-exchange's deadline allows: an organization sends at most ``WEBHOOK_SENDS_PER_ORG`` at once
-(``common.org_slots``), its further deliveries wait their turn on the queue, so its receivers never hold
-every thread.
+exchange's deadline allows: an organization sends at most ``WEBHOOK_SENDS_PER_ORG`` at once, and so do
+the webhooks one user created across all their organizations (``common.org_slots.Share``); further
+deliveries wait their turn on the queue, so neither one organization's receivers nor one person's
+organizations hold every thread.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from common.models.webhooks import (
     WebhookDelivery,
     WebhookEvent,
 )
-from common.org_slots import Slot, turn_wait
+from common.org_slots import Share, turn_wait
 from common.security import decrypt_secret
 from common.tasks import WEBHOOK_DELIVER, WEBHOOK_DISPATCH, TaskOutcome
 from workers.app import app
@@ -129,12 +130,13 @@ def _webhook_id_of(session: Session, delivery_id: str) -> str | None:
 
 
 def _claim(
-    delivery_id: str, attempt: int, policy: webhooks.RetryPolicy, slot: Slot, waits: int = 0
+    delivery_id: str, attempt: int, policy: webhooks.RetryPolicy, share: Share, waits: int = 0
 ) -> Claimed | Busy | NotItsTurn | None:
     """Claim attempt ``attempt`` of the delivery in one short transaction (``sending_since``), or say why
     not: None when it is not due (sent, final, gone, its webhook disabled: skipped), ``Busy`` while
-    another delivery of the message holds a claim that has not lapsed, ``NotItsTurn`` when ``slot``
-    cannot be taken (the organization's sends in flight are at their cap; nothing is claimed, and the
+    another delivery of the message holds a claim that has not lapsed, ``NotItsTurn`` when ``share``
+    cannot be taken (the organization's sends in flight, or those of the webhooks its creator made in
+    any organization, are at their cap; nothing is claimed, and the
     delivery's ``next_retry_at`` says when it looks again, so the reconciler leaves it to its message).
 
     The webhook's row is held first (``FOR KEY SHARE``: other deliveries and edits go on), as its deletion
@@ -169,7 +171,7 @@ def _claim(
             webhooks.skip(delivery)
             return None
         lease = claim_lapses_after(policy).total_seconds()
-        if not slot.take(webhook.organization_id, policy.sends_per_organization, lease):
+        if not share.take(webhook.organization_id, webhook.created_by, policy.sends_per_organization, lease):
             wait = turn_wait(waits)
             delivery.next_retry_at = now + timedelta(seconds=wait)
             return NotItsTurn(retry_in=wait)
@@ -230,9 +232,9 @@ def deliver(self: PlatformTask, delivery_id: str, attempt: int = 1, waits: int =
     or counted."""
     policy = webhooks.RetryPolicy.from_env()
     retry_in = None
-    slot = Slot("webhook-sends")
+    share = Share("webhook-sends")
     try:
-        claimed = _claim(delivery_id, attempt, policy, slot, waits)
+        claimed = _claim(delivery_id, attempt, policy, share, waits)
         if isinstance(claimed, Busy):
             enqueue(WEBHOOK_DELIVER, delivery_id, attempt, countdown=claimed.retry_in)
             return None
@@ -251,7 +253,7 @@ def deliver(self: PlatformTask, delivery_id: str, attempt: int = 1, waits: int =
     except TRANSIENT_ERRORS as exc:
         raise self.retry_later(exc) from exc
     finally:
-        slot.release()
+        share.release()
     if status == DeliveryStatus.FAILED:  # given up after its last attempt
         self._record_outcome(TaskOutcome.DEAD_LETTERED)
     if retry_in is not None and status is not None:

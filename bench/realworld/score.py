@@ -384,6 +384,7 @@ def score_repo(labels: list[Unit], reports: list[Unit], strict: bool) -> dict:
     """Tallies by total, category and language, plus the misses and false positives."""
     tallies: dict[str, Tally] = defaultdict(Tally)
     missed, false_positives = [], []
+    miss_kinds: dict[str, int] = defaultdict(int)
     files = {u.file for u in labels} | {u.file for u in reports}
     for file in sorted(files):
         file_labels = [u for u in labels if u.file == file]
@@ -397,6 +398,7 @@ def score_repo(labels: list[Unit], reports: list[Unit], strict: bool) -> dict:
                 tallies[bucket].found += hit
             if not hit:
                 missed.append(f"{file}:{min(label.lines)} {label.category} {label.name}")
+                miss_kinds[f"{label.category}|{miss_kind(label, file_reports)}"] += 1
         for ri, report in enumerate(file_reports):
             hit = ri in taken
             category = report.category
@@ -409,7 +411,27 @@ def score_repo(labels: list[Unit], reports: list[Unit], strict: bool) -> dict:
                 false_positives.append(
                     f"{file}:{min(report.lines) if report.lines else 0} {report.category} {report.name}"
                 )
-    return {"tallies": tallies, "missed": missed, "false_positives": false_positives}
+    return {
+        "tallies": tallies,
+        "missed": missed,
+        "false_positives": false_positives,
+        "miss_kinds": miss_kinds,
+    }
+
+
+MISS_KINDS = ("file not reported", "other name, same kind", "other kinds only")
+
+
+def miss_kind(label: Unit, file_reports: list[Unit]) -> str:
+    """Where a missed label sits: in a file the engine reported nothing for (a blind spot: a language,
+    file type or form never read), beside a report of its own kind under another name (naming or
+    identifier grammar), or beside reports of other kinds only (the file was read, the form was not)."""
+    if not file_reports:
+        return MISS_KINDS[0]
+    same_kind = (r for r in file_reports if family(r.category) == family(label.category))
+    if any(mcp_kind(r.category) == mcp_kind(label.category) for r in same_kind):
+        return MISS_KINDS[1]
+    return MISS_KINDS[2]
 
 
 ENGINE_SOURCE: Path | None = None  # --engine-src: score another checkout of the engine (e.g. the "before")
@@ -567,6 +589,36 @@ def fmt(tally: Tally) -> str:
     return f"{tally.precision:.2f} / {tally.recall:.2f} / {tally.f1:.2f}"
 
 
+def miss_kind_table(results: dict) -> list[str]:
+    """Counts of trusera's strict misses by category and by where they sit (``miss_kind``): aggregates
+    only, so the holdout's shape of misses is known without any of its files being read."""
+    counts: dict[str, dict[str, int]] = {"tune": defaultdict(int), "holdout": defaultdict(int)}
+    for entry in results["repos"].values():
+        for key, count in entry["trusera"]["strict"]["miss_kinds"].items():
+            counts[entry["half"]][key] += count
+    categories = sorted({key.split("|")[0] for half in counts.values() for key in half})
+    halves = ("tune", "holdout")
+    lines = ["", "Trusera's strict misses, counted by where they sit:", ""]
+    lines += [
+        "| category | " + " | ".join(f"{kind} ({half})" for kind in MISS_KINDS for half in halves) + " |"
+    ]
+    lines += ["|---|" + "---:|" * (len(MISS_KINDS) * len(halves))]
+    for category in [*categories, "all"]:
+        cells = [
+            str(
+                sum(
+                    count
+                    for key, count in counts[half].items()
+                    if key.endswith("|" + kind) and category in ("all", key.split("|")[0])
+                )
+            )
+            for kind in MISS_KINDS
+            for half in halves
+        ]
+        lines.append(f"| {category} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def markdown(results: dict, tools: list[str], repos: list[dict]) -> str:
     halves = {
         "tune": [r for r in repos if r["half"] == "tune"],
@@ -627,6 +679,7 @@ def markdown(results: dict, tools: list[str], repos: list[dict]) -> str:
                         fmt(tally) + f" (n={tally.expected})" if tally.expected or tally.reported else "-"
                     )
             lines.append(f"| {bucket.split(':', 1)[1]} | " + " | ".join(cells) + " |")
+    lines += miss_kind_table(results)
     seconds = results["seconds"]
     lines += [
         "",

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -140,6 +141,15 @@ class EvaluationRun(JobMixin, Base):
     __tablename__ = "evaluation_runs"
     event_prefix = "evaluation"
     task_name = COMPLIANCE_EVALUATE_SCAN
+    __table_args__ = (
+        # A person's evaluations in flight, counted at each one they ask for (``web.core.job_quota``).
+        Index(
+            "ix_evaluation_runs_requester_in_flight",
+            "requested_by",
+            postgresql_where=text("status IN ('queued', 'running')"),
+            sqlite_where=text("status IN ('queued', 'running')"),
+        ),
+    )
 
     id: Mapped[str] = id_column()
     organization_id: Mapped[str] = owned_by_column("organizations.id")

@@ -7,7 +7,7 @@ status never loads its file.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from common.db import Base
@@ -20,6 +20,15 @@ class Export(JobMixin, Base):
     __tablename__ = "exports"
     event_prefix = "export"
     task_name = EXPORT_RENDER
+    __table_args__ = (
+        # A person's exports in flight, counted at each export's creation (``web.core.job_quota``).
+        Index(
+            "ix_exports_creator_in_flight",
+            "created_by",
+            postgresql_where=text("status IN ('queued', 'running')"),
+            sqlite_where=text("status IN ('queued', 'running')"),
+        ),
+    )
 
     id: Mapped[str] = id_column()
     organization_id: Mapped[str] = owned_by_column("organizations.id")

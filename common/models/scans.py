@@ -124,8 +124,10 @@ class Scan(JobMixin, Base):
 
     def discard_inputs(self, session) -> None:
         """The posted result: it holds snippets unmasked (a hard-coded key a scan found), and an ended scan
-        is never ingested again."""
+        is never ingested again. And the n8n instance's API key, copied from the request or the saved
+        credential for the worker: kept, it outlived the credential's deletion in every scan made with it."""
         session.execute(delete(ScanResultPayload).where(ScanResultPayload.scan_id == self.id))
+        self.n8n_api_key_encrypted = None
 
 
 class JSONDocument(TypeDecorator):

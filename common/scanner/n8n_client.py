@@ -145,10 +145,14 @@ def _read_bounded(response: requests.Response) -> bytes:
 
 
 def _json(response: requests.Response) -> dict:
+    """The answer's JSON object. Nesting past the parser's recursion is the instance's fault too: left a
+    ``RecursionError``, the API's handler took it for the member's own request body (a 400)."""
     try:
         body = response.json()
     except ValueError as exc:
         raise N8nError("n8n answered with something that is not JSON") from exc
+    except RecursionError as exc:
+        raise N8nError("n8n answered with JSON nested too deeply") from exc
     if not isinstance(body, dict):
         raise N8nError("n8n answered with an unexpected JSON shape")
     return body

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -202,3 +204,36 @@ def test_probe_does_not_follow_redirects(client, make_user):
         server.server_close()
     assert outcome["status"] == "unreachable" and "Redirect" in outcome["detail"]
     assert followed == ["/api/v1/workflows?limit=1"]
+
+
+class _DeepAnswer(BaseHTTPRequestHandler):
+    """An "n8n instance" answering every request with JSON nested past any parser's recursion."""
+
+    def do_GET(self):
+        body = b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args):
+        pass
+
+
+def test_an_instance_answering_json_nested_too_deeply_is_an_outcome_not_the_callers_error(client, make_user):
+    """The answer's ``RecursionError`` reached the application's handler for a request body nested too
+    deeply: a 400 telling the member their own request was invalid."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _DeepAnswer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        response = client.post(
+            "/api/v1/connectors/n8n/test",
+            json={"url": f"http://127.0.0.1:{server.server_address[1]}", "api_key": API_KEY},
+            headers=make_user().headers(),
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert response.status_code == 200, response.json
+    assert response.json["status"] == "unreachable" and "nested" in response.json["detail"]

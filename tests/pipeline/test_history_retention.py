@@ -1,8 +1,9 @@
-"""History retention: old webhook deliveries and export files go, anything still in use stays.
-Run by the real maintenance worker, as beat runs it daily."""
+"""History retention: old webhook deliveries and export files go, anything still in use stays; lapsed
+invitations and long-ended sessions go too. Run by the real maintenance worker, as beat runs it daily."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 import pytest
@@ -10,9 +11,10 @@ from sqlalchemy import select
 
 from common.celery_client import enqueue
 from common.db import session_scope
-from common.models import Scan
+from common.models import AuthSession, Scan
 from common.models.base import utcnow
 from common.models.exports import Export
+from common.models.identity import MemberInvitation
 from common.models.webhooks import WebhookDelivery, WebhookDeliveryAttempt, WebhookEvent
 from common.tasks import PRUNE_HISTORY
 from tests.helpers import wait_for
@@ -105,3 +107,54 @@ def test_old_settled_history_is_pruned_and_live_work_is_kept(client, make_user):
     assert kept_exports == {exports["fresh"], exports["old queued"]}
     gone = client.get(f"/api/v1/exports/{exports['old']}", headers=user.headers())
     assert gone.status_code == 404
+
+
+def test_lapsed_invitations_and_long_ended_sessions_are_pruned_and_live_ones_kept(client, make_user):
+    """Before, nothing deleted an invitation: lapsed ones, and those whose admin account was deleted, stood
+    in ``member_invitations`` for ever (an admin may invite any number of addresses). Revoked login
+    sessions were kept for ever too."""
+    admin = make_user()
+    org_id = client.post("/api/v1/organizations", json={"name": "Prune"}, headers=admin.headers()).json["id"]
+    invitees = {name: make_user() for name in ("lapsed", "standing", "orphaned")}
+    invitee = invitees["standing"]
+    invitations = {}
+    for name, user in invitees.items():
+        invited = client.post(
+            f"/api/v1/organizations/{org_id}/members",
+            json={"email": user.email, "role": "viewer"},
+            headers=admin.headers(),
+        )
+        assert invited.status_code == 202, invited.json
+        with session_scope() as session:
+            invitations[name] = session.scalar(
+                select(MemberInvitation.id).where(
+                    MemberInvitation.organization_id == org_id, MemberInvitation.user_id == user.id
+                )
+            )
+    now = utcnow()
+    with session_scope() as session:
+        session.get(MemberInvitation, invitations["lapsed"]).created_at = now - timedelta(days=15)
+        session.get(MemberInvitation, invitations["orphaned"]).invited_by = None
+        sessions = {
+            name: AuthSession(user_id=invitee.id, refresh_jti=secrets.token_hex(8), revoked_at=revoked)
+            for name, revoked in (
+                ("long ended", now - timedelta(days=31)),
+                ("just ended", now - timedelta(days=1)),
+                ("live", None),
+            )
+        }
+        session.add_all(sessions.values())
+        session.flush()
+        session_ids = {name: row.id for name, row in sessions.items()}
+
+    enqueue(PRUNE_HISTORY)
+
+    def kept(model, ids: dict) -> set[str]:
+        with session_scope() as session:
+            found = set(session.scalars(select(model.id).where(model.id.in_(ids.values()))))
+        return {name for name, row_id in ids.items() if row_id in found}
+
+    wait_for(lambda: kept(AuthSession, session_ids) == {"just ended", "live"}, timeout=30)
+    assert kept(MemberInvitation, invitations) == {"standing"}
+    pending = client.get("/api/v1/auth/invitations", headers=invitee.headers()).json["items"]
+    assert [i["organization"]["id"] for i in pending] == [org_id]

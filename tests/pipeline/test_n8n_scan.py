@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import update
 
 from common.db import session_scope
+from common.models import Scan
 from common.models.schedules import Schedule
 from tests.helpers import wait_for_scan
 from tests.n8n_server import FakeN8n, agent_workflow
@@ -59,6 +60,8 @@ def test_scan_through_a_saved_credential(client, make_user, n8n):
     assert response.status_code == 202, response.json
     assert API_KEY not in str(response.json)
     _assert_instance_scanned(client, user, wait_for_scan(client, user, response.json["id"]), n8n)
+    with session_scope() as session:  # the worker's copy of the key ends with the scan
+        assert session.get(Scan, response.json["id"]).n8n_api_key_encrypted is None
 
 
 def test_connector_test_against_the_same_instance(client, make_user, n8n):

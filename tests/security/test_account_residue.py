@@ -144,6 +144,19 @@ def test_an_api_key_cannot_make_its_user_leave_the_organization(client, make_use
     )
 
 
+def test_an_api_key_cannot_delete_its_organization(client, make_user):
+    """An admin's CI key that leaked deleted the whole organization (its scans, evidence, policies, webhooks
+    and memberships, for good), though the same key may not even make its user leave it: deleting the
+    organization is its admins' own decision, made signed in."""
+    admin = make_user()
+    org_id = client.post("/api/v1/organizations", json={"name": "kept"}, headers=admin.headers()).json["id"]
+    key = client.post("/api/v1/auth/api-key", json={"name": "ci"}, headers=admin.headers(org_id)).json["key"]
+    refused = client.delete(f"/api/v1/organizations/{org_id}", headers={"Authorization": f"Bearer {key}"})
+    assert refused.status_code == 403, refused.json
+    assert client.get(f"/api/v1/organizations/{org_id}", headers=admin.headers()).status_code == 200
+    assert client.delete(f"/api/v1/organizations/{org_id}", headers=admin.headers()).status_code == 204
+
+
 def test_the_sso_check_does_not_answer_for_a_personal_workspace(client, make_user):
     user = make_user()
     with session_scope() as session:

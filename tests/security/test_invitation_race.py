@@ -12,13 +12,16 @@ membership with the invitation's role.
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 
 from common.db import get_engine, session_scope
 from common.models import Membership
+from common.models.base import utcnow
 from common.models.identity import MemberInvitation
 from tests.helpers import add_member, register_user
+from workers.maintenance import prune_spent
 
 
 def test_one_invitation_accepted_twice_at_once_joins_once(client):
@@ -109,3 +112,38 @@ def test_two_admins_inviting_one_person_at_once_both_get_their_answer(client):
         headers=invitee.headers(),
     )
     assert accepted.status_code == 200, accepted.json
+
+
+def test_renewing_an_invitation_the_maintenance_worker_deletes_meanwhile_invites_again(client):
+    """The daily prune deletes a lapsed invitation between an admin's read of it and the renewal's write:
+    the renewal's update found no row, a 500 (``StaleDataError``). Now it looks again and invites anew."""
+    admin, invitee = register_user(client), register_user(client)
+    org_id = client.post("/api/v1/organizations", json={"name": "Lapse"}, headers=admin.headers()).json["id"]
+    invite = f"/api/v1/organizations/{org_id}/members"
+    first = client.post(invite, json={"email": invitee.email, "role": "viewer"}, headers=admin.headers())
+    assert first.status_code == 202, first.json
+    with session_scope() as session:
+        session.execute(
+            update(MemberInvitation)
+            .where(MemberInvitation.organization_id == org_id)
+            .values(created_at=utcnow() - timedelta(days=30))
+        )
+    pruned: dict = {}
+
+    def prune_after_the_read(_conn, _cursor, statement, *_args):
+        if "FROM member_invitations" in statement and not pruned:
+            pruned["started"] = True  # the prune's own statements pass through here too
+            pruned.update(prune_spent(utcnow()))
+
+    engine = get_engine()
+    event.listen(engine, "after_cursor_execute", prune_after_the_read)
+    try:
+        renewed = client.post(
+            invite, json={"email": invitee.email, "role": "analyst"}, headers=admin.headers()
+        )
+    finally:
+        event.remove(engine, "after_cursor_execute", prune_after_the_read)
+    assert pruned["lapsed_invitations"] >= 1  # the one the renewal read was deleted under it
+    assert renewed.status_code == 202, renewed.json
+    pending = client.get("/api/v1/auth/invitations", headers=invitee.headers()).json["items"]
+    assert [(i["organization"]["id"], i["role"]) for i in pending] == [(org_id, "analyst")]

@@ -32,15 +32,75 @@ def login(client, email: str, password: str, address: str, forwarded_for: str | 
     ).status_code
 
 
-def test_an_attackers_failures_do_not_lock_the_owner_out(client):
+def test_an_attackers_failures_do_not_lock_the_owner_out(client, app):
     victim = register_user(client)
     answers = [login(client, victim.email, "wrong guess!", ATTACKER) for _ in range(10)]
     assert answers == [401] * 10
     assert login(client, victim.email, PASSWORD, ATTACKER) == 429  # the attacker's address is locked
-    assert login(client, victim.email, PASSWORD, OWNER) == 200  # the owner, elsewhere, is not
+    assert login(app.test_client(), victim.email, PASSWORD, OWNER) == 200  # the owner, elsewhere, is not
     assert (
         login(client, victim.email, "wrong guess!", ATTACKER) == 429
     )  # and the owner's login unlocked nothing
+
+
+NAT = "192.0.2.99"  # an office's one public address: the owner and the attacker both sign in from it
+
+
+def test_guesses_from_the_owners_own_address_do_not_lock_the_owners_browser_out(client, app):
+    """Behind one NAT, ten wrong guesses at a colleague's account locked that (account, address) pair, and
+    the colleague with it, signing in from the same address (429 before). Their browser signed in before
+    and brings its device token: its sign-in is counted against the device."""
+    victim = register_user(client)
+    owners_browser = app.test_client()
+    assert login(owners_browser, victim.email, PASSWORD, NAT) == 200
+    assert [login(client, victim.email, "wrong guess!", NAT) for _ in range(10)] == [401] * 10
+    assert login(client, victim.email, PASSWORD, NAT) == 429  # the guesser's browser is locked out
+    assert login(owners_browser, victim.email, PASSWORD, NAT) == 200  # the owner's is not
+
+
+def test_a_device_token_counts_guesses_for_its_own_account_only(client, app):
+    """The converse: guessing still stops. The attacker's own device token (of their own account) counts
+    nothing for the victim's, nor does a made-up one; a stolen token's guesses lock that token."""
+    attacker, victim = register_user(client), register_user(client)
+    attackers_browser = app.test_client()
+    assert login(attackers_browser, attacker.email, PASSWORD, NAT) == 200
+    attackers_browser.set_cookie("trusera_device", "made.123.up", path="/api/v1/auth/login")
+    assert [login(attackers_browser, victim.email, "wrong!", NAT) for _ in range(5)] == [401] * 5
+    assert login(attackers_browser, attacker.email, PASSWORD, NAT) == 200  # its own token back
+    answers = [login(attackers_browser, victim.email, "wrong guess!", NAT) for _ in range(6)]
+    assert answers == [401] * 5 + [429]  # ten at the address, whatever the tokens
+    stolen = app.test_client()
+    assert login(stolen, victim.email, PASSWORD, OWNER) == 200
+    assert [login(stolen, victim.email, "wrong guess!", ATTACKER) for _ in range(10)] == [401] * 10
+    assert login(stolen, victim.email, PASSWORD, ATTACKER) == 429
+
+
+def test_made_up_logins_from_a_shared_address_leave_its_people_their_sign_ins(client, app):
+    """30 made-up logins a minute from the NAT's address filled the address's ``auth`` window: every
+    login and refresh of everyone behind it answered 429. A refresh is counted by its session, a login
+    with a device token by the device; a login without one still by the address."""
+    victim = register_user(client)
+    owners_browser = app.test_client()
+    signed_in = owners_browser.post(
+        "/api/v1/auth/login",
+        json={"email": victim.email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": NAT},
+    )
+    assert signed_in.status_code == 200
+    from web.core.ratelimits import limiter
+
+    with client.application.app_context():
+        limiter.reset()
+    flood = [login(client, f"nobody-{secrets.token_hex(4)}@example.com", "x" * 10, NAT) for _ in range(31)]
+    assert flood == [401] * 30 + [429]
+    refreshed = client.post(
+        "/api/v1/auth/refresh",
+        headers={"Authorization": f"Bearer {signed_in.json['refresh_token']}"},
+        environ_base={"REMOTE_ADDR": NAT},
+    )
+    assert refreshed.status_code == 200, refreshed.json
+    assert login(owners_browser, victim.email, PASSWORD, NAT) == 200
+    assert login(app.test_client(), victim.email, PASSWORD, NAT) == 429  # a browser never seen: the address
 
 
 def test_the_default_account_ceiling_is_far_above_one_address():
@@ -138,3 +198,29 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_rate_limit_bucket(proxie
     answers = [attempt(f"6.6.6.{n}, {client_a}") for n in range(31)]
     assert answers == [401] * 30 + [429]
     assert attempt(client_b) == 401  # another client behind the same proxy is not throttled
+
+
+def ipv6_network() -> str:
+    """A /64 of its own per test (documentation space), so no window or lockout is shared between tests."""
+    return f"2001:db8:{secrets.randbelow(0xFFFF):x}:{secrets.randbelow(0xFFFF):x}"
+
+
+def test_guesses_from_new_addresses_of_one_ipv6_network_share_its_lockout(client):
+    """An IPv6 host holds a whole /64 and may send each guess from a new address in it: counted by address,
+    every guess had a lockout of its own, and ten guesses locked nothing."""
+    victim, network = register_user(client), ipv6_network()
+    answers = [login(client, victim.email, "wrong guess!", f"{network}::{n + 1:x}") for n in range(10)]
+    assert answers == [401] * 10
+    assert login(client, victim.email, PASSWORD, f"{network}::beef") == 429
+    assert login(client, victim.email, PASSWORD, f"{ipv6_network()}::1") == 200  # another network is not
+
+
+def test_requests_from_new_addresses_of_one_ipv6_network_share_its_rate_limit(client):
+    from web.core.ratelimits import GROUP_LIMITS
+
+    allowed, network = int(GROUP_LIMITS["auth"].split()[0]), ipv6_network()
+    statuses = [
+        client.post("/api/v1/auth/refresh", environ_base={"REMOTE_ADDR": f"{network}::{n + 1:x}"}).status_code
+        for n in range(allowed + 1)
+    ]
+    assert set(statuses[:allowed]) == {401} and statuses[allowed] == 429, statuses

@@ -171,3 +171,40 @@ def test_a_host_resolving_to_cloud_metadata_is_refused_at_call_time(client, monk
 
     assert response.status_code == 502 and resolved == [("idp.rebind.example", 443)]
     assert response.json["message"] == "The identity provider could not be reached."
+
+
+@pytest.mark.parametrize(
+    "translated",
+    [
+        "::ffff:0:a9fe:a9fe",  # RFC 2765 SIIT's IPv4-translated form of 169.254.169.254
+        "::ffff:0:7f00:1",  # ... of 127.0.0.1
+        "100:0:0:1::a9fe:a9fe",  # RFC 9780's dummy prefix, outside the internet's global unicast 2000::/3
+    ],
+)
+def test_a_webhook_host_resolving_to_an_ipv4_translated_internal_address_is_refused(
+    client, monkeypatch, no_allowlist, translated
+):
+    """A receiver's name whose AAAA record is an IPv4-translated address: a stateless translator (SIIT,
+    464XLAT) on the server's network turns it into the internal IPv4 address it carries. Python's
+    ``is_global`` calls such an address public, so the guard connected to it."""
+    owner, org = _org(client)
+    created = client.post(
+        "/api/v1/webhooks",
+        json={"url": "https://hooks.translated.example/in", "events": ["scan.completed"]},
+        headers=owner.headers(org["id"]),
+    )
+    assert created.status_code == 201, created.json
+    monkeypatch.setattr(netguard, "resolve", lambda _host, _port: [ipaddress.ip_address(translated)])
+    connected = []
+
+    def connect(_scheme, _host, address, _port, _timeout):
+        connected.append(address)
+        raise ConnectionRefusedError("the test stops here: the guard let the connection go ahead")
+
+    monkeypatch.setattr(netguard, "_pinned_pool", connect)
+
+    sent = client.post(f"/api/v1/webhooks/{created.json['id']}/test", headers=owner.headers(org["id"]))
+
+    assert sent.status_code == 200 and sent.json["success"] is False
+    assert connected == []
+    assert sent.json["error"].startswith("refused:") and "non-public" in sent.json["error"]

@@ -272,3 +272,53 @@ def test_callbacks_with_made_up_codes_at_a_slow_token_endpoint_leave_the_members
             thread.join(10)
     assert answers[MEMBER] == [401]  # the provider rejected the made-up code: the member was not held out
     assert sorted(answers[ATTACKER]) == [401, 429]
+
+
+def test_made_up_codes_from_two_addresses_leave_the_members_a_slot(client, small_shares):
+    """An address holds at most all but one slot, but two addresses held both: each started a login and
+    brought its callback with a made-up code to a slow token endpoint, and every member's callback answered
+    429. The provider rejects a made-up code; the addresses whose codes it rejected within the hour now hold
+    all but one slot together, so one is kept for the addresses whose codes it has not rejected."""
+    owner, org = _org(client)
+    login, callback = f"/api/v1/sso/{org['slug']}/login", f"/api/v1/sso/{org['slug']}/callback"
+    first, second = "203.0.113.21", "203.0.113.22"
+    answers: dict[str, list[int]] = {first: [], second: [], MEMBER: []}
+
+    def sign_in(address: str) -> threading.Thread:
+        browser = client.application.test_client()
+        started = browser.get(login, environ_base={"REMOTE_ADDR": address})
+        state = parse_qs(urlsplit(started.headers["Location"]).query)["state"][0]
+
+        def call_back() -> None:
+            answer = browser.get(
+                callback,
+                query_string={"state": state, "code": "made-up"},
+                environ_base={"REMOTE_ADDR": address},
+            )
+            answers[address].append(answer.status_code)
+
+        thread = threading.Thread(target=call_back, daemon=True)
+        thread.start()
+        return thread
+
+    with FakeIdentityProvider() as idp:
+        put_config(client, owner, org, idp.issuer, allowed_domains=["example.com"], **CLIENT)
+        toggle(client, owner, org, True)
+        for address in (first, second):  # the provider answers at once: each code is rejected
+            sign_in(address).join(10)
+        assert answers == {first: [401], second: [401], MEMBER: []}
+        idp.token_gate = threading.Event()
+        try:
+            held = sign_in(first)
+            wait_for(lambda: len(idp.token_requests) == 3, timeout=10, interval=0.05)  # held at the provider
+            sign_in(second).join(JOIN_SECONDS)
+            assert answers[second] == [401, 429]  # before: it took the organization's last slot
+            member = sign_in(MEMBER)
+            wait_for(
+                lambda: len(idp.token_requests) == 4, timeout=10, interval=0.05
+            )  # it reached the provider
+        finally:
+            idp.token_gate.set()
+        for thread in (held, member):
+            thread.join(10)
+    assert answers[MEMBER] == [401] and answers[first] == [401, 401]

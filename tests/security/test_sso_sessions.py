@@ -19,7 +19,7 @@ from sqlalchemy import select
 from common import config
 from common.db import session_scope
 from common.models import AuthSession
-from tests.helpers import PASSWORD, TestUser, register_user, sqlite_migrator
+from tests.helpers import PASSWORD, TestUser, add_member, register_user, sqlite_migrator
 from tests.security.test_revocation import POLICY_VIOLATION, close_code, open_socket
 from tests.sso_support import (
     audit_rows,
@@ -34,7 +34,10 @@ DOMAIN = "idp-word.test"
 RUN = secrets.token_hex(3)
 SLUGS = {
     name: f"{name}-{RUN}"
-    for name in ("demote", "last-admin", "by-hand", "withdrawn", "lifetime", "socket", "policy", "planner")
+    for name in (
+        *("demote", "last-admin", "by-hand", "withdrawn", "lifetime", "socket", "policy", "planner"),
+        "linked-later",
+    )
 }
 CLIENT = {"client_id": "platform", "client_secret": secrets.token_urlsafe(24)}
 ENGINEER = {"id": "eng", "email": f"eng-{RUN}@{DOMAIN}", "password": "eng-pw", "groups": ["eng"]}
@@ -46,6 +49,7 @@ WATCHER = {"id": "watcher", "email": f"watcher-{RUN}@{DOMAIN}", "password": "wat
 MEMBER = {"id": "member", "email": f"member-{RUN}@{DOMAIN}", "password": "member-pw", "groups": []}
 STAFF = {"id": "staff", "email": f"staff-{RUN}@{DOMAIN}", "password": "staff-pw", "groups": []}
 PLANNER = {"id": "planner", "email": f"planner-{RUN}@{DOMAIN}", "password": "plan-pw", "groups": ["eng"]}
+LATECOMER = {"id": "latecomer", "email": f"latecomer-{RUN}@{DOMAIN}", "password": "late-pw", "groups": []}
 ADMIN_MAPPING = {"claim": "groups", "values": {"eng": "admin"}}
 VIEWER_MAPPING = {"claim": "groups", "values": {"eng": "viewer"}}
 
@@ -56,7 +60,7 @@ def idp(live_server, tmp_path_factory):
     with running_provider(
         tmp_path_factory.mktemp("idp"),
         clients=[confidential_client(CLIENT["client_id"], CLIENT["client_secret"], callbacks)],
-        accounts=[ENGINEER, LEAD, INVITEE, STAFF, ROAMER, OWNER, WATCHER, MEMBER, PLANNER],
+        accounts=[ENGINEER, LEAD, INVITEE, STAFF, ROAMER, OWNER, WATCHER, MEMBER, PLANNER, LATECOMER],
     ) as issuer:
         yield issuer
 
@@ -312,17 +316,68 @@ def test_password_sessions_end_when_the_organization_requires_its_sso(live_serve
         "/api/v1/auth/login", json={"email": MEMBER["email"], "password": PASSWORD}
     ).json
     assert _works(client, by_password["access_token"])
+    keys = {
+        name: client.post(
+            "/api/v1/auth/api-key",
+            json={"name": name},
+            headers={**_bearer(tokens["access_token"]), "X-Organization-Id": org["id"]},
+        ).json["key"]
+        for name, tokens in (("minted signed in with the password", by_password), ("minted by sso", by_sso))
+    }
 
     _configure(client, owner, org, idp, role_mapping=None, allow_password_login=False)
 
     assert not _works(client, by_password["access_token"])
     assert not _refreshes(client, by_password["refresh_token"])
+    # A key minted in the password session is that sign-in's too: kept, it let the member in for good,
+    # whatever the IdP says of them later. One minted in the SSO session ends with the IdP's authority.
+    assert not _works(client, keys["minted signed in with the password"])
+    assert _works(client, keys["minted by sso"])
     assert (
         client.post("/api/v1/auth/login", json={"email": MEMBER["email"], "password": PASSWORD}).status_code
         == 403
     )
     assert _works(client, by_sso["access_token"])  # the sign-in the policy asks for
     assert _works(client, owner.token)  # admins keep password sign-in
+
+
+def test_a_member_the_idp_links_while_the_policy_is_in_force_keeps_no_password_sign_in(
+    live_server, client, idp
+):
+    """The policy's password sessions and keys ended only when it came into force: a member an admin had
+    invited, who signed in with the password and minted a key, kept both after linking the IdP's identity
+    (the policy then governs them), and the IdP's later word (disabling them) never reached either."""
+    owner = register_user(client)
+    org = _org(client, owner, SLUGS["linked-later"], idp, role_mapping=None, allow_password_login=False)
+    registered = client.post(
+        "/api/v1/auth/register", json={"email": LATECOMER["email"], "password": PASSWORD}
+    ).json
+    latecomer = TestUser(
+        registered["user"]["id"],
+        LATECOMER["email"],
+        registered["access_token"],
+        registered["refresh_token"],
+        registered["user"]["personal_organization_id"],
+    )
+    add_member(client, owner, org["id"], latecomer, "viewer")
+    by_password = client.post(
+        "/api/v1/auth/login", json={"email": LATECOMER["email"], "password": PASSWORD}
+    ).json
+    key = client.post("/api/v1/auth/api-key", json={"name": "ci"}, headers=latecomer.headers(org["id"])).json[
+        "key"
+    ]
+    assert _works(client, by_password["access_token"]) and _works(client, key)
+
+    offered = sso_sign_in(live_server, org["slug"], LATECOMER).json()
+    linked = requests.post(
+        offered["link_url"], json={"link_token": offered["link_token"], "password": PASSWORD}, timeout=10
+    )
+    assert linked.status_code == 200, linked.text
+
+    assert not _works(client, by_password["access_token"]) and not _works(client, latecomer.token)
+    assert not _refreshes(client, by_password["refresh_token"])
+    assert not _works(client, key)
+    assert _works(client, linked.json()["access_token"])  # the sign-in the policy asks for
 
 
 def test_migration_0020_hands_the_role_to_the_idp_only_where_it_made_the_membership(tmp_path):

@@ -5,6 +5,7 @@ the API only parses the body and reads its top level (docs/security.md, "Uploade
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -17,6 +18,7 @@ from common.db import session_scope
 from common.exporters import render
 from common.models import Scan, ScanResultPayload
 from common.models.base import utcnow
+from workers import ingest
 from workers.base import TIME_LIMIT_ERROR
 from workers.ingest import UNREADABLE_UPLOAD_ERROR, ingest_scan
 
@@ -95,6 +97,50 @@ def test_an_upload_past_the_workers_time_limit_fails_its_scan(client, make_user,
         scan = session.get(Scan, response.json["id"])
         assert (scan.status, scan.error) == ("failed", TIME_LIMIT_ERROR)
         assert session.get(ScanResultPayload, scan.id) is None
+
+
+def test_an_upload_past_its_cpu_time_fails_its_scan(client, make_user, held_ingest, monkeypatch):
+    """The budget is the upload's own CPU time: a conversion that keeps computing past it ends the scan
+    failed (before, only wall time counted: this upload completed)."""
+    user = make_user()
+    response = client.post(
+        IMPORT, data=_cheap_values_bom(10), content_type="application/json", headers=user.headers()
+    )
+    assert response.status_code == 202, response.json
+    convert = importer.import_document
+
+    def computing(document):
+        started = time.process_time()
+        while time.process_time() - started < 1.0:
+            pass
+        return convert(document)
+
+    monkeypatch.setattr(ingest, "INGEST_CPU_SECONDS", 0.3, raising=False)
+    monkeypatch.setattr(importer, "import_document", computing)
+    ingest_scan.apply(args=(response.json["id"],), throw=True)
+    with session_scope() as session:
+        scan = session.get(Scan, response.json["id"])
+        assert (scan.status, scan.error) == ("failed", TIME_LIMIT_ERROR)
+
+
+def test_an_upload_kept_off_the_cpu_past_its_budget_completes(client, make_user, held_ingest, monkeypatch):
+    """Time spent waiting (for a CPU other tenants' work keeps busy, here a sleep) is not the upload's
+    cost: it completes past its CPU budget in wall time."""
+    user = make_user()
+    response = client.post(
+        IMPORT, data=_cheap_values_bom(10), content_type="application/json", headers=user.headers()
+    )
+    convert = importer.import_document
+
+    def kept_waiting(document):
+        time.sleep(0.5)
+        return convert(document)
+
+    monkeypatch.setattr(ingest, "INGEST_CPU_SECONDS", 0.3, raising=False)
+    monkeypatch.setattr(importer, "import_document", kept_waiting)
+    ingest_scan.apply(args=(response.json["id"],), throw=True)
+    with session_scope() as session:
+        assert session.get(Scan, response.json["id"]).status == "completed"
 
 
 def test_ingesting_an_upload_twice_leaves_one_result(client, make_user, held_ingest):

@@ -85,6 +85,13 @@ class FakeN8n(BaseHTTPRequestHandler):
             return self.wfile.write(data)
         if self.mode == "garbage":
             return self.send_json(200, ["not", "an", "object"])
+        if self.mode == "deep":  # 200 KB, past any parser's recursion
+            data = b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            return self.wfile.write(data)
         if url.path == "/api/v1/workflows":
             data, cursor = self.pages[query.get("cursor")]
             return self.send_json(200, {"data": data, "nextCursor": cursor})
@@ -181,12 +188,13 @@ def test_closed_port_is_unreachable():
     assert status == "unreachable" and API_KEY not in detail
 
 
-@pytest.mark.parametrize("mode", ["error", "garbage"])
+@pytest.mark.parametrize("mode", ["error", "garbage", "deep"])
 def test_server_errors_are_clear(n8n_server, mode):
     FakeN8n.mode = mode
     with pytest.raises(N8nError) as caught:
         scan_n8n_instance(n8n_server, API_KEY)
     assert not isinstance(caught.value, N8nUnauthorized | N8nUnreachable)
+    assert check_n8n_connection(n8n_server, API_KEY)[0] == "unreachable"
 
 
 def test_a_repeating_cursor_stops_the_scan(n8n_server):

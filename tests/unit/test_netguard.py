@@ -99,6 +99,13 @@ def test_allowlisted_literals_are_accepted_at_creation():
         ("::93.184.216.34", False),
         ("fec0::1", False),
         ("feff:ffff::1", False),
+        # outside the global unicast 2000::/3: SIIT's IPv4-translated form (RFC 2765), which a site's
+        # translator takes to the IPv4 address it carries, RFC 9780's dummy prefix, SRv6 SIDs (RFC 9602)
+        ("::ffff:0:7f00:1", False),
+        ("::ffff:0:169.254.169.254", False),
+        ("::ffff:0:5db8:d822", False),
+        ("100:0:0:1::a9fe:a9fe", False),
+        ("5f00::1", False),
     ],
 )
 def test_public_addresses(address, public):
@@ -106,7 +113,8 @@ def test_public_addresses(address, public):
 
 
 @pytest.mark.parametrize(
-    "literal", ["[64:ff9b::a9fe:a9fe]", "[2002:a9fe:a9fe::1]", "[::7f00:1]", "[fec0::1]"]
+    "literal",
+    ["[64:ff9b::a9fe:a9fe]", "[2002:a9fe:a9fe::1]", "[::7f00:1]", "[fec0::1]", "[::ffff:0:a9fe:a9fe]"],
 )
 def test_wrapped_and_deprecated_ipv6_literals_are_refused_at_creation_and_delivery(literal):
     assert netguard.url_errors(f"https://{literal}/hook", NO_ALLOWLIST)

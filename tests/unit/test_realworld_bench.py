@@ -38,6 +38,38 @@ def label(file, category, name, provider=None, identifier=None, line=1):
     }
 
 
+def test_misses_are_counted_by_where_they_sit(score):
+    """A miss in a file with no report, beside a report of its kind under another name, and beside
+    reports of other kinds only: the three counts the README's aggregate table shows per half."""
+    labels = score.label_units(
+        {
+            "labels": [
+                label("blind.swift", "model", "gpt-4o"),
+                label("app.py", "model", "gpt-4o-mini"),
+                label("app.py", "tool", "search"),
+                label("server.ts", "mcp_server", "notes"),
+            ]
+        }
+    )
+    reports = score.report_units(
+        [
+            ("app.py", "model", "gpt-4o", "OpenAI", {3}, []),
+            ("server.ts", "mcp_client", "notes", None, {1}, []),
+        ]
+    )
+    kinds = score.score_repo(labels, reports, strict=True)["miss_kinds"]
+    assert kinds == {
+        "model|file not reported": 1,
+        "model|other name, same kind": 1,
+        "tool|other kinds only": 1,
+        "mcp_server|other kinds only": 1,
+    }
+    table = score.miss_kind_table(
+        {"repos": {"r": {"half": "tune", "trusera": {"strict": {"miss_kinds": kinds}}}}}
+    )
+    assert "| all | 1 | 0 | 1 | 0 | 2 | 0 |" in table
+
+
 def test_strict_needs_the_identifier_lenient_takes_the_provider(score):
     labels = score.label_units(
         {"labels": [label("app.py", "model", "gpt-4o-mini", "OpenAI", "openai/gpt-4o-mini")]}

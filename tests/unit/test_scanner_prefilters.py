@@ -125,6 +125,8 @@ def test_ignore_files_match_like_pathspec_with_regexes_compiled_on_demand():
 
     from common.scanner import walker
 
+    walker._compiled_spec.cache_clear()  # another test may have compiled a shared line already
+    walker._ignore_pattern.cache_clear()
     ours = walker._compiled_spec(tuple(IGNORE_LINES))
     theirs = pathspec.GitIgnoreSpec.from_lines(IGNORE_LINES)
     for path in IGNORE_PATHS:

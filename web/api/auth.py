@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import NoReturn
 
 import marshmallow as ma
-from flask import g, request
+from flask import after_this_request, g, request
 from flask_smorest import Blueprint, abort
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +28,7 @@ from common.security import api_key_prefix, generate_api_key, hash_api_key, hash
 from common.sso import organizations_requiring_sso
 from web.core.access import AUTHENTICATED, PUBLIC, access, context
 from web.core.audit_recorder import audit, audit_organization
+from web.core.client_address import request_client
 from web.core.database import db
 from web.core.openapi import (
     ApiKeyCreatedSchema,
@@ -143,7 +144,7 @@ def confirm_current_password(user: User, password: str, refusal: str) -> None:
     or to delete the account: 429 with ``Retry-After`` while the pair or the account is locked."""
     try:
         proven = login_guard.guess(
-            user.email, request.remote_addr, lambda: verify_password(user.password_hash, password)
+            user.email, request_client(), lambda: verify_password(user.password_hash, password)
         )
     except login_guard.Locked as locked:
         too_many_guesses(locked, "wrong passwords", "auth.reauth_throttled", user.id)
@@ -232,11 +233,16 @@ def _join_by_invitation(user: User, invitation: MemberInvitation, organization: 
 @limit_group("auth")
 @blp.arguments(LoginSchema)
 def login(body):
+    """A browser that signed in before counts its wrong passwords against its device token, not its
+    address (``login_guard.login_client``); each sign-in hands it a fresh token."""
     user = find_user_by_email(db(), body["email"])
+    client = login_guard.login_client(
+        body["email"], request.cookies.get(login_guard.DEVICE_COOKIE), request_client()
+    )
     try:  # the password is verified even for no account, so the answer takes as long either way
         proven = login_guard.guess(
             body["email"],
-            request.remote_addr,
+            client,
             lambda: (
                 verify_password(user.password_hash if user else None, body["password"]) and user is not None
             ),
@@ -260,6 +266,21 @@ def login(body):
     tokens = start_session(user)
     db().commit()
     audit("auth.login", "user", user.id)
+    device = login_guard.device_token(body["email"])
+
+    @after_this_request
+    def remember_the_device(response):
+        response.set_cookie(
+            login_guard.DEVICE_COOKIE,
+            device,
+            max_age=login_guard.DEVICE_DAYS * 86400,
+            path=request.path,
+            secure=request.is_secure,
+            httponly=True,
+            samesite="Strict",
+        )
+        return response
+
     return {**tokens, "user": user_json(user)}
 
 

@@ -8,6 +8,7 @@ import marshmallow as ma
 from flask_smorest import Blueprint, abort
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from common import schedule_owner
 from common.accounts import create_organization, find_user_by_email, lock_organization, slugify
@@ -152,6 +153,9 @@ def get(org_id):
 @blp.alt_response(409, response="CONFLICT")
 @access("admin", org_arg="org_id")
 def delete_organization(org_id):
+    """Delete a team organization with everything in it. Its admins' own decision, made signed in: an
+    admin's API key (a CI secret, readable by whoever runs the pipelines) may not, as it may not leave."""
+    user_session_principal("delete organizations")
     org = context().organization
     if org.personal:
         abort(409, message="A personal workspace is deleted with its account, not on its own.")
@@ -211,7 +215,9 @@ def _renew_invitation(invitee, role: str, code: str, **names_the_invitee) -> Non
         try:
             db().commit()
             return
-        except IntegrityError:  # another admin's invitation of the same person was written meanwhile
+        except (IntegrityError, StaleDataError):
+            # Another admin's invitation of the same person was written meanwhile, or the one read was
+            # deleted meanwhile (lapsed, the maintenance worker's ``prune_spent``): look again.
             db().rollback()
             if last_try:
                 raise

@@ -102,7 +102,8 @@ def get_compliance(args, scan_id):
 @access("analyst")
 def evaluate_scan(scan_id):
     """Queue an evaluation; 429 while the organization has ``EVALUATIONS_IN_FLIGHT_PER_ORG`` of them
-    queued or running (those it asked for: the one after each scan is bounded by the scans)."""
+    queued or running (those it asked for: the one after each scan is bounded by the scans), or the caller
+    has across their organizations."""
     ctx = context()
     scan = scoped_get_or_404(Scan, scan_id, "Scan")
     if scan.status != JobStatus.COMPLETED:
@@ -114,6 +115,7 @@ def evaluate_scan(scan_id):
         "EVALUATIONS_IN_FLIGHT_PER_ORG",
         "evaluations",
         EvaluationRun.trigger == "manual",
+        requester=(EvaluationRun.requested_by, ctx.user_id),
     )
     run = EvaluationRun(
         organization_id=ctx.organization_id,

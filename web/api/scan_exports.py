@@ -104,11 +104,17 @@ def completed_scan_or_error(scan_id: str, action: str) -> Scan:
     return scan
 
 
-def admit_export(organization_id: str) -> None:
-    """Make room for one more export of the organization, or abort 429 while too many are in flight."""
+def admit_export(organization_id: str, user_id: str | None) -> None:
+    """Make room for one more export of the organization, or abort 429 while too many are in flight, the
+    organization's or the user's."""
     settings = get_settings()
     admit_job(
-        Export, organization_id, settings.exports_in_flight_per_org, "EXPORTS_IN_FLIGHT_PER_ORG", "exports"
+        Export,
+        organization_id,
+        settings.exports_in_flight_per_org,
+        "EXPORTS_IN_FLIGHT_PER_ORG",
+        "exports",
+        requester=(Export.created_by, user_id),
     )
     delete_finished_beyond_newest(db(), organization_id, settings.exports_kept_per_org)
 
@@ -119,10 +125,11 @@ def admit_export(organization_id: str) -> None:
 @access("viewer")
 @blp.arguments(ExportCreateSchema)
 def create_export(body, scan_id):
-    """Queue an export; 429 while the organization has ``EXPORTS_IN_FLIGHT_PER_ORG`` exports in flight."""
+    """Queue an export; 429 while the organization, or the caller across their organizations, has
+    ``EXPORTS_IN_FLIGHT_PER_ORG`` exports in flight."""
     ctx = context()
     scan = completed_scan_or_error(scan_id, "exported")
-    admit_export(ctx.organization_id)
+    admit_export(ctx.organization_id, ctx.user_id)
     export = Export(
         organization_id=ctx.organization_id,
         scan_id=scan.id,

@@ -137,10 +137,11 @@ def _requires_sso(config: SsoConfig) -> bool:
 
 def _end_sessions_policy_forbids(config: SsoConfig, required_before: bool) -> int:
     """When ``allow_password_login: false`` comes into force, the password sessions of the members it
-    governs end too: it refuses their password sign-ins, and one made just before must not outlive it."""
+    governs end too, with the organization's API keys minted in them: it refuses their password sign-ins,
+    and one made just before must not outlive it."""
     if required_before or not _requires_sso(config):
         return 0
-    return end_password_sessions(members_requiring_sso(db(), config.organization_id))
+    return end_password_sessions(config.organization_id, members_requiring_sso(db(), config.organization_id))
 
 
 def _secret_of(config: SsoConfig) -> str | None:

@@ -19,10 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from common.db import session_scope
-from common.models import AuditLog, Organization, User
+from common.models import AuditLog, Organization
 from common.models.base import utcnow
 from common.models.sso import SsoConfig
 from common.sso import (
+    CODE_REJECTED,
     PENDING_LINK_TTL_SECONDS,
     PENDING_LOGIN_TTL_SECONDS,
     PendingLogin,
@@ -34,20 +35,23 @@ from common.sso import (
     consume_pending_login,
     discover_and_remember,
     new_browser_binding,
+    note_rejected_code,
     pending_login,
     redeem_link,
+    rejected_a_code_lately,
     remembered_discovery,
     sign_in_identity,
 )
 from web.api.auth import user_json
 from web.core.access import PUBLIC, access
 from web.core.audit_recorder import audit, audit_organization
+from web.core.client_address import request_client
 from web.core.database import db
 from web.core.openapi import REQUIRED_LOCATION, ObjectSchema, SsoSessionSchema, error_responses
 from web.core.outbound import outbound_request
 from web.core.public_urls import external_url
 from web.core.ratelimits import limit_group
-from web.core.tokens import start_session
+from web.core.tokens import end_password_sessions, start_session
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +155,7 @@ def login(org_slug):
         # Anyone may start a login: only one that finds no discovery document kept calls the provider.
         metadata = remembered_discovery(client.issuer, organization.id, config.version)
         if metadata is None:
-            with outbound_request(organization.id, anonymous_client=request.remote_addr):
+            with outbound_request(organization.id, anonymous_client=request_client()):
                 metadata = discover_and_remember(client.issuer, organization.id, config.version)
         authorization_url = begin_login(
             client,
@@ -188,17 +192,24 @@ def callback(org_slug):
         organization_id = organization.id
         config = _enabled_config(organization)
         pending = _started_here(organization, config)
-        # Only a sign-in this browser started takes a share, and one address never takes all of it; the
-        # state is spent once the share is taken, so a sign-in refused for it (429) may be retried as it is.
-        with outbound_request(organization.id, anonymous_client=request.remote_addr):
+        # Only a sign-in this browser started takes a share, one address never takes all of it, and the
+        # addresses whose codes the provider rejected lately never take all of it together; the state is
+        # spent once the share is taken, so a sign-in refused for it (429) may be retried as it is.
+        with outbound_request(
+            organization.id,
+            anonymous_client=request_client(),
+            rejected_lately=rejected_a_code_lately(organization.id, request_client()),
+        ):
             claims, outcome = _complete(organization, config, pending)
     except SsoError as error:
+        if error.reason == CODE_REJECTED:
+            note_rejected_code(organization_id, request_client())
         _refuse(error, "sso.login_failed", organization_id, slug=org_slug)
     if outcome.link_token:
         _record("sso.link_offered", 409, organization.id, subject=claims.get("sub"))
         response = make_response(_link_offer(org_slug, outcome.link_token), 409, NO_STORE)
     else:
-        response = _bound_session(organization, outcome.user)
+        response = _bound_session(organization, config, outcome)
         _record(
             "sso.login",
             200,
@@ -294,7 +305,7 @@ def link(body, org_slug):
         claimed_role=outcome.claimed_role,
         joined=outcome.joined,
     )
-    return _bound_session(organization, outcome.user)
+    return _bound_session(organization, config, outcome)
 
 
 def _link_offer(org_slug: str, link_token: str) -> dict:
@@ -309,8 +320,14 @@ def _link_offer(org_slug: str, link_token: str) -> dict:
     }
 
 
-def _bound_session(organization: Organization, user: User):
-    """Platform tokens for a session bound to ``organization``: they act nowhere else."""
+def _bound_session(organization: Organization, config: SsoConfig, outcome: SignInOutcome):
+    """Platform tokens for a session bound to ``organization``: they act nowhere else. A member this
+    sign-in leaves governed by ``allow_password_login: false`` (an identity linked, a role the IdP took
+    back from an admin) loses their password sessions and the organization's keys minted in them, as the
+    members governed when the policy came into force did: before, they kept them for good."""
+    user = outcome.user
+    if config.enabled and not config.allow_password_login and outcome.role != "admin":
+        end_password_sessions(organization.id, [user.id])
     tokens = start_session(user, organization_id=organization.id, sso_signed_in_at=utcnow())
     db().commit()
     body = {
@@ -324,7 +341,7 @@ def _bound_session(organization: Organization, user: User):
 def _redeem(organization: Organization, config: SsoConfig, link_token: str, password: str) -> SignInOutcome:
     """Redeem once: the token is spent by the first attempt, so a lost insert race is not retried."""
     try:
-        return redeem_link(db(), organization, config, link_token, password, request.remote_addr)
+        return redeem_link(db(), organization, config, link_token, password, request_client())
     except IntegrityError as exc:
         db().rollback()
         raise SsoError(409, "identity_linked", "This identity was linked meanwhile; sign in again.") from exc

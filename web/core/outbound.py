@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from flask_smorest import abort
 
@@ -30,7 +30,11 @@ _process_calls = 0
 
 @contextmanager
 def outbound_request(
-    organization_id: str, *, user_id: str | None = None, anonymous_client: str | None = None
+    organization_id: str,
+    *,
+    user_id: str | None = None,
+    anonymous_client: str | None = None,
+    rejected_lately: bool = False,
 ) -> Iterator[None]:
     """Around the part of a request that waits on a tenant's remote; aborts 429 (the organization's share,
     or the caller's, is taken) or 503 (this process's) at once rather than wait for a thread to free up.
@@ -40,7 +44,9 @@ def outbound_request(
     ``ORGANIZATIONS_PER_USER``) held that many shares. An ``anonymous_client`` (the client address of an
     SSO login or callback, which anyone may send) holds at most all but one of the organization's slots:
     one address's callbacks with made-up codes, each held at a slow token endpoint, kept the whole share
-    and the members' own sign-ins answered 429."""
+    and the members' own sign-ins answered 429. And the clients ``rejected_lately`` (whose codes the
+    provider rejected: made-up ones) hold that many together: made-up codes from two addresses held every
+    slot, so one is kept for the clients whose codes the provider has not rejected."""
     settings = get_settings()
     per_org = settings.outbound_requests_per_org
     if user_id is not None:
@@ -55,7 +61,21 @@ def outbound_request(
     organization_share = _share(
         organization_id, per_org, f"This organization already has {per_org} requests waiting"
     )
-    with organization_share, caller_share, _process_share(settings.outbound_requests_per_process):
+    rejected_share = (
+        _share(
+            f"{organization_id}:rejected",
+            max(1, per_org - 1),
+            "Sign-ins from clients whose codes the identity provider rejected are already waiting",
+        )
+        if rejected_lately
+        else nullcontext()
+    )
+    with (
+        organization_share,
+        caller_share,
+        rejected_share,
+        _process_share(settings.outbound_requests_per_process),
+    ):
         yield
 
 

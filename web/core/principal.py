@@ -20,6 +20,7 @@ from common.models import Membership as MembershipRow
 from common.models.base import as_utc, utcnow
 from common.redis_client import get_redis, run_script
 from common.security import API_KEY_PREFIX, hash_api_key
+from web.core.client_address import request_client
 from web.core.database import db
 
 log = logging.getLogger(__name__)
@@ -461,7 +462,7 @@ def rate_limit_key() -> str:
     """
     if "rate_key" in g:
         return g.rate_key
-    address_key = f"ip:{request.remote_addr}"
+    address_key = f"ip:{request_client()}"
     key = address_key
     if bearer_token():
         try:

@@ -20,9 +20,18 @@ from limits import RateLimitItem
 from limits.storage import RedisStorage
 from limits.strategies import STRATEGIES, MovingWindowRateLimiter, WindowStats
 
+from common import login_guard
 from common.redis_client import run_script
 from web.core.access import AUTHENTICATED, PUBLIC, wanted_organization
-from web.core.principal import cache_keys, rate_limit_key, unchecked_request_credential
+from web.core.client_address import request_client
+from web.core.principal import (
+    AuthenticationError,
+    bearer_token,
+    cache_keys,
+    decode_jwt,
+    rate_limit_key,
+    unchecked_request_credential,
+)
 
 GROUP_LIMITS = {
     "auth": "30 per minute",
@@ -176,11 +185,11 @@ def request_rate_key() -> str:
     window of its own, so those requests are counted by the client address. So is an API key nobody has
     yet seen verify (only the database can say, after the request was counted): a flood of made-up keys
     on an authenticated endpoint meets the address's limit, and its 429s cost no query."""
-    address_key = f"ip:{request.remote_addr}"
+    address_key = f"ip:{request_client()}"
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     role = getattr(view, "required_role", None)
     if role == PUBLIC:
-        return address_key
+        return _signed_in_before_key(request.endpoint) or address_key
     key = rate_limit_key()
     if key.startswith(API_KEY_RATE_PREFIX) and key not in _verified_api_keys:
         return address_key
@@ -192,6 +201,26 @@ def request_rate_key() -> str:
         if keys is not None:
             g.revocation_question = dataclasses.replace(question, principal_keys=keys)
     return key
+
+
+def _signed_in_before_key(endpoint: str | None) -> str | None:
+    """The window of a public auth request that proves an earlier sign-in, which someone else at the
+    same address (a shared NAT) cannot fill: a refresh by its session (the refresh token's signature
+    checked, no query), a login by the device token issued to that browser for that very account. Before,
+    30 made-up logins a minute from one address answered 429 to every other person's login and refresh
+    there. Anything else is counted by its address."""
+    if endpoint == "auth.refresh":
+        try:
+            return f"session:{decode_jwt(bearer_token() or '', 'refresh')['sid']}"
+        except (AuthenticationError, KeyError):
+            return None
+    if endpoint == "auth.login":
+        device = request.cookies.get(login_guard.DEVICE_COOKIE)
+        body = request.get_json(silent=True) if device else None
+        email = body.get("email") if isinstance(body, dict) else None
+        if isinstance(email, str):
+            return login_guard.login_client(email, device, None)
+    return None
 
 
 API_KEY_RATE_PREFIX = "key:"

@@ -93,9 +93,11 @@ def user_sessions(user_id: str, *, except_session: str | None = None) -> list[Au
     return list(db().scalars(query))
 
 
-def end_password_sessions(user_ids: list[str]) -> int:
-    """End the users' sessions that no SSO started (those not bound to an organization): an organization
-    that now requires its SSO of them would refuse the password sign-in these came from."""
+def end_password_sessions(organization_id: str, user_ids: list[str]) -> int:
+    """End the users' sessions that no SSO started (those not bound to an organization), and their API keys
+    for ``organization_id`` minted in such a session: an organization that now requires its SSO of them
+    would refuse the password sign-in these came from. A key so minted outlived the policy before, and let
+    its holder in whatever the IdP said of them later."""
     if not user_ids:
         return 0
     sessions = list(
@@ -108,6 +110,16 @@ def end_password_sessions(user_ids: list[str]) -> int:
         )
     )
     revoke_sessions(sessions)
+    # One by one, as ``POST /auth/api-key/:id/revoke`` does, so the revocation listeners see each key.
+    for key in db().scalars(
+        select(ApiKey).where(
+            ApiKey.organization_id == organization_id,
+            ApiKey.user_id.in_(user_ids),
+            ApiKey.sso_session.is_(False),
+            ApiKey.revoked_at.is_(None),
+        )
+    ):
+        key.revoked_at = utcnow()
     return len(sessions)
 
 
