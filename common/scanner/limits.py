@@ -26,10 +26,9 @@ from bisect import bisect_right
 from functools import cache, lru_cache
 from itertools import accumulate
 
-from common.scanner.lazy import DEFERRED_MODULES, lazy_module
+from common.scanner.lazy import DEFERRED_MODULES
 
 DEFERRED_MODULES.update(("yaml", "re2"))  # imported inside the functions that use them
-tomli = lazy_module("tomli")
 MAX_NESTING = 200
 MAX_YAML_EXPANDED_NODES = 100_000  # nodes added by aliases, over the whole stream
 # scalar characters added by aliases, over the whole stream: one long scalar aliased a thousand times is a
@@ -170,17 +169,10 @@ def parse_json(text: str | bytes) -> object:
 def parse_toml(text: str) -> dict:
     """``tomllib.loads`` that refuses a key of more than ``MAX_TOML_KEY_PARTS`` dotted parts: the
     standard library's parser adds each part to a tuple, so ``openai.openai.…`` cost time quadratic
-    in its parts (4.75 s for a 400 KB line of them; a 5 MB one would never finish). The parse itself
-    is tomli's: ``tomllib`` is tomli 2.0 as the standard library took it, and tomli 2.3 (its last TOML 1.0
-    release) is the same parser compiled by mypyc, with the same answers and error messages, in about
-    half the CPU time on a lock file's hash lists (the largest files a scan parses). Its errors are
-    raised as ``tomllib.TOMLDecodeError``, which callers catch."""
+    in its parts (4.75 s for a 400 KB line of them; a 5 MB one would never finish)."""
     if text.count(".") >= MAX_TOML_KEY_PARTS and _LONG_DOTTED_KEY.search(text):
         raise tomllib.TOMLDecodeError(f"a dotted key of more than {MAX_TOML_KEY_PARTS} parts")
-    try:
-        return tomli.loads(text)
-    except tomli.TOMLDecodeError as exc:
-        raise tomllib.TOMLDecodeError(str(exc)) from None
+    return tomllib.loads(text)
 
 
 def parse_python(source: str, filename: str = "<unknown>") -> ast.Module:
