@@ -6,15 +6,19 @@ and once under the default CPU budget (what a scan pays). Then the whole reposit
 through ``trusera scan`` as a subprocess, whose wall time and peak RSS (with its workers) are
 recorded. ``--amplification N`` measures instead what one hostile manifest costs the files below
 it: a scan (in-process, CPU time) of ``tests/hostile_repo.py``'s amplifying manifests above one file
-each, then above N files each. Results go in bench/README.md.
+each, then above N files each. ``--residue N`` measures the shapes of ``RESIDUE_SHAPES`` (one file each,
+no budget) at N and 2N repeats: CPU seconds, seconds per MB and the 2N/N ratio (2 is linear). Results go
+in bench/README.md.
 
     .venv/bin/python bench/bench_hostile.py            # --repeat R
     .venv/bin/python bench/bench_hostile.py --amplification 100
+    .venv/bin/python bench/bench_hostile.py --residue 5000
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import subprocess
 import sys
@@ -85,11 +89,196 @@ def amplification(files: int, repeat: int) -> None:
         print(f"manifests above {count:>5} files each: {best:.2f} s CPU")
 
 
+_HOSTS = ("api.openai.com", "api.anthropic.com", "api.mistral.ai", "api.groq.com", "api.deepseek.com")
+_BEDROCK = "anthropic.claude-3-haiku-20240307-v1:0"
+_KEY = "sk-proj-Q7fZ2kLm9XwR4tVb8NcJ1pHs6YdG3eAu5iKo"
+
+
+def _mcp_servers(n: int) -> dict:
+    return {
+        f"s{i}": {
+            "command": "npx",
+            "args": ["-y", f"@modelcontextprotocol/server-{i}"],
+            "env": {"OPENAI_API_KEY": "sk-x"},
+        }
+        for i in range(n)
+    }
+
+
+# (relpath, text of n repeats): sec-hostile23's shapes, each one line or one block repeated n times
+RESIDUE_SHAPES = {
+    'Kotlin, one line of `val Mi = "gpt-4o";`': (
+        "k/Models.kt",
+        lambda n: "".join(f'val M{i} = "gpt-4o";' for i in range(n)),
+    ),
+    "Java, `static final String Mi`": (
+        "j/Models.java",
+        lambda n: "".join(f'static final String M{i} = "gpt-4o";' for i in range(n)),
+    ),
+    "C#, `const string Mi`": (
+        "c/Models.cs",
+        lambda n: "".join(f'const string M{i} = "gpt-4o";' for i in range(n)),
+    ),
+    "Go, `const Mi`": ("g/models.go", lambda n: "".join(f'const M{i} = "gpt-4o";' for i in range(n))),
+    "Rust, `pub const Mi: &str`": (
+        "r/models.rs",
+        lambda n: "".join(f'pub const M{i}: &str = "gpt-4o";' for i in range(n)),
+    ),
+    "TypeScript, `export const Mi`": (
+        "t/models.ts",
+        lambda n: "".join(f'export const M{i} = "gpt-4o";' for i in range(n)),
+    ),
+    'Python, `Mi = "gpt-4o";`': ("p/models.py", lambda n: "".join(f'M{i} = "gpt-4o"; ' for i in range(n))),
+    "Dockerfile, one RUN of n `\\` lines": (
+        "d1/Dockerfile",
+        lambda n: (
+            "FROM python:3.11\nRUN pip install openai \\\n" + "    && echo x \\\n" * n + "    && true\n"
+        ),
+    ),
+    "Dockerfile, n RUNs": (
+        "d2/Dockerfile",
+        lambda n: (
+            "FROM python:3.11\n" + "".join(f"RUN pip install openai{i} \\\n  && echo ok\n" for i in range(n))
+        ),
+    ),
+    "Dockerfile, ENV block of n keys + n ARGs": (
+        "d3/Dockerfile",
+        lambda n: (
+            "FROM python:3.11\nENV "
+            + "".join(f"OPENAI_KEY{i}={_KEY}{i:05d} \\\n    " for i in range(n))
+            + "X=1\n"
+            + "".join(f"ARG MODEL{i}=gpt-4o\n" for i in range(n))
+        ),
+    ),
+    "mcp.json, n servers on one line": ("m1/mcp.json", lambda n: json.dumps({"mcpServers": _mcp_servers(n)})),
+    "claude_desktop_config.json, n servers": (
+        "m2/claude_desktop_config.json",
+        lambda n: json.dumps({"mcpServers": _mcp_servers(n)}),
+    ),
+    ".vscode/settings.json, n `mcp.servers`": (
+        "m4/.vscode/settings.json",
+        lambda n: json.dumps({"mcp": {"servers": _mcp_servers(n)}}),
+    ),
+    "mcp.json, one server of 10n args": (
+        "m5/mcp.json",
+        lambda n: json.dumps(
+            {"mcpServers": {"a": {"command": "npx", "args": ["-y", "p", *(f"x{i}" for i in range(10 * n))]}}}
+        ),
+    ),
+    "mcp.json, n levels of nesting": (
+        "m6/mcp.json",
+        lambda n: '{"mcpServers": {"a": ' * n + '{"command": "npx"}' + "}}" * n,
+    ),
+    "Python, n `requests.post(URL)` on one line": (
+        "u1/app.py",
+        lambda n: "import requests\n" + 'requests.post("https://api.openai.com/v1/chat/completions"); ' * n,
+    ),
+    "JavaScript, n `fetch(URL)` of 5 hosts": (
+        "u2/app.js",
+        lambda n: "".join(f'fetch("https://{_HOSTS[i % 5]}/v1/chat/completions"); ' for i in range(n)),
+    ),
+    ".env, n Azure OpenAI base URLs": (
+        "u3/.env",
+        lambda n: "".join(f"OPENAI_BASE_URL{i}=https://x{i}.openai.azure.com/\n" for i in range(n)),
+    ),
+    "Python, unparsable line of n `\\'` and an f-string": (
+        "q/app.py",
+        lambda n: 'import openai\ny = f"a{1}"\nx = \'' + "\\'" * n,
+    ),
+    "CDK, n `new bedrock.CfnAgent` on one line": (
+        "h1/lib/stack.ts",
+        lambda n: (
+            "import * as bedrock from 'aws-cdk-lib/aws-bedrock';\n"
+            + "".join(
+                f'new bedrock.CfnAgent(this, "a{i}", {{ foundationModel: "{_BEDROCK}" }}); ' for i in range(n)
+            )
+        ),
+    ),
+    'CDK, n unclosed `new bedrock.CfnAgent(this, "a", {`': (
+        "h2/lib/stack.ts",
+        lambda n: (
+            "import * as bedrock from 'aws-cdk-lib/aws-bedrock';\n" + 'new bedrock.CfnAgent(this, "a", { ' * n
+        ),
+    ),
+    "Pulumi Python, n `aws.bedrock.AgentAgent`": (
+        "h3/__main__.py",
+        lambda n: (
+            "import pulumi_aws as aws\n"
+            + "".join(f'aws.bedrock.AgentAgent("x{i}", foundation_model="{_BEDROCK}"); ' for i in range(n))
+        ),
+    ),
+    "Ruby, n unclosed `MCP::Server.new(tools: [`": (
+        "h6/server.rb",
+        lambda n: "require 'mcp'\n" + 'MCP::Server.new(name: "x", tools: [' * n,
+    ),
+    "Rust, n `#[strum(serialize)]` variants on one line": (
+        "h7/models.rs",
+        lambda n: "pub enum M {" + "".join(f'#[strum(serialize = "gpt-4o")] G{i}, ' for i in range(n)) + "}",
+    ),
+    "n8n workflow of n chat-model nodes": (
+        "h10/workflow.json",
+        lambda n: json.dumps(
+            {
+                "name": "w",
+                "nodes": [
+                    {
+                        "id": str(i),
+                        "name": f"n{i}",
+                        "type": "@n8n/n8n-nodes-langchain.lmChatOpenAi",
+                        "parameters": {"model": "gpt-4o"},
+                    }
+                    for i in range(n)
+                ],
+                "connections": {},
+            }
+        ),
+    ),
+    "Helm values, n images of vllm/vllm-openai": (
+        "h11/values.yaml",
+        lambda n: "".join(
+            f"s{i}:\n  image:\n    repository: vllm/vllm-openai\n    tag: v0.{i}\n" for i in range(n)
+        ),
+    ),
+}
+
+
+def residue(n: int, repeat: int) -> None:
+    """CPU time of each of ``RESIDUE_SHAPES`` at ``n`` and ``2n`` repeats, no budget, findings counted."""
+    detectors = all_detectors()
+    print(f"{'shape (at 2N)':<46} {'size':>8} {'CPU':>7} {'s/MB':>5} {'2n/n':>5} {'findings':>8}  warning")
+    for label, (relpath, make) in RESIDUE_SHAPES.items():
+        costs = []
+        for count in (n, 2 * n):
+            with tempfile.TemporaryDirectory() as scratch:
+                path = Path(scratch) / relpath
+                path.parent.mkdir(parents=True)
+                path.write_text(make(count) + "\n")
+                size = path.stat().st_size
+                size = path.stat().st_size
+                best = float("inf")
+                for _ in range(repeat):
+                    source = SourceFile(path=path, relpath=relpath, size=path.stat().st_size)
+                    started = time.process_time()
+                    with one_scan():
+                        report, _ = scan_file(source, detectors, MAX_FILE_BYTES, 0)
+                    best = min(best, time.process_time() - started)
+                costs.append(best)
+        warning = report.warnings[0][:40] if report.warnings else ""
+        print(
+            f"{label:<46} {size / 1e6:>6.2f}MB {best:>6.3f}s {best / (size / 1e6):>5.2f} "
+            f"{costs[1] / max(costs[0], 1e-6):>5.2f} {len(report.findings):>8}  {warning}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="best of R runs per file")
     parser.add_argument("--amplification", type=int, metavar="N", help="manifests above N files instead")
+    parser.add_argument("--residue", type=int, metavar="N", help="sec-hostile23's shapes at N and 2N instead")
     args = parser.parse_args()
+    if args.residue:
+        residue(args.residue, args.repeat)
+        return
     if args.amplification:
         amplification(args.amplification, args.repeat)
         return

@@ -198,6 +198,8 @@ def _package_for(name: str):
         ("go", lowered),
         ("maven", lowered),
         ("composer", lowered),
+        ("cocoapods", lowered),
+        ("swiftpm", lowered.removeprefix("https://").removesuffix(".git")),
         ("id", PROVIDER_ALIASES.get(lowered, lowered)),
     ):
         package = lookup_package(ecosystem, candidate)

@@ -34,6 +34,7 @@ from common.redis_client import get_redis
 PREFIX = "trusera:login-failures:"
 DEVICE_COOKIE = "trusera_device"
 DEVICE_DAYS = 180  # a browser unused for this long counts its guesses by its address again
+ISSUED_DIGITS = 12  # a token's issue date, in seconds since 1970: ten digits until the year 2286
 
 
 def _digest(value: str) -> str:
@@ -124,14 +125,30 @@ def device_token(email: str) -> str:
 def login_client(email: str, device: str | None, address: str | None) -> str | None:
     """Whom a password guess for ``email`` is counted against: the device, when the request brings a
     token this server issued for that very account less than ``DEVICE_DAYS`` ago; else the address."""
+    nonce = _device_nonce(email, device)
+    return f"device:{nonce}" if nonce else address
+
+
+def device_window(email: str, device: str | None, address: str | None) -> str | None:
+    """The rate-limit window of a login for ``email`` from ``address`` that brings a device token of that
+    account, or None. One per account and address, not per token: each sign-in hands out a new token, so a
+    window per token gave whoever signs in to their own account one more window per sign-in. The address
+    keeps an old token's holder elsewhere (the email's former owner) from filling the owner's window."""
+    if _device_nonce(email, device) is None:
+        return None
+    return "device-account:" + _digest(f"{email.strip().lower()}\0{address or '-'}")
+
+
+def _device_nonce(email: str, device: str | None) -> str | None:
     nonce, issued, signature = _parts(device)
-    if not (nonce and issued.isascii() and issued.isdigit() and signature):
-        return address
+    # Python converts at most 4300 digits (ValueError past them); a real issue date has ten.
+    if not (nonce and issued.isascii() and issued.isdigit() and len(issued) <= ISSUED_DIGITS and signature):
+        return None
     if time.time() - int(issued) > DEVICE_DAYS * 86400:
-        return address
+        return None
     if not hmac.compare_digest(signature.encode(), _device_signature(email, nonce, issued).encode()):
-        return address
-    return f"device:{nonce}"
+        return None
+    return nonce
 
 
 def _parts(device: str | None) -> tuple[str, str, str]:

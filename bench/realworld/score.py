@@ -87,6 +87,7 @@ LANGUAGES = {
     ".kts": "Java/Kotlin",
     ".cs": "C#",
     ".php": "PHP",
+    ".swift": "Swift",
 }
 MANIFESTS = {
     "requirements.txt",
@@ -100,6 +101,8 @@ MANIFESTS = {
     "build.gradle.kts",
     "deno.json",
     "composer.json",
+    "package.swift",
+    "podfile",
 }
 PROVIDER_ALIASES = {
     "amazonwebservices": "aws",
@@ -134,6 +137,7 @@ IMPORT_NAMESPACES = (
     ("rust", "::"),
     ("ruby", "/"),
     ("php", "\\"),
+    ("swift", "."),
 )
 
 
@@ -149,6 +153,7 @@ SOURCE_ECOSYSTEMS = {
     ".kt": ("maven", "java", "."),
     ".cs": ("nuget", "csharp", "."),
     ".php": ("composer", "php", "\\"),
+    ".swift": ("cocoapods", "swift", "."),
 }
 
 

@@ -45,6 +45,12 @@ _ROUTE_PREFIX = linear(
 # ``mistral:7b``, ``deepseek-r1:latest``: an Ollama tag after a model name that is also a route prefix; a
 # route's remainder names a model, never only a size or a tag word
 _TAG_AFTER_FAMILY = linear(r"(?i)\d[\w.-]*|latest|instruct|text|chat|code|vision")
+# Bedrock's resource name of a model (``arn:aws:bedrock:us-east-1::foundation-model/<id>``, an inference
+# profile's ``arn:aws:bedrock:<region>:<account>:inference-profile/<id>``): AWS's counterpart of Google's
+# ``models/``, taken off the same way
+_BEDROCK_MODEL_RESOURCE = linear(
+    r"(?i)arn:aws[\w-]{0,12}:bedrock:[\w-]{0,40}:\d{0,12}:(?:foundation-model|inference-profile)/"
+)
 _BEDROCK_REGION = "(?:us|eu|apac|us-gov|jp|au|ca|global)"  # cross-region inference profile prefixes
 _PINNED_SUFFIX = linear(
     r"(?:-\d{4}-\d{2}-\d{2}|-\d{8}|-\d{4}|-\d{2}-\d{4}|-\d{3}|@\d{8}|-v\d+(?::\d+)?|@sha256:[0-9a-f]{64})$"
@@ -372,8 +378,8 @@ def _model_tables():
 
 def route_forms(model: str) -> list[str]:
     """The id as written, then each shorter form as a route prefix comes off (``openrouter/x-ai/grok-2``,
-    ``x-ai/grok-2``, ``grok-2``), ending with Google's ``models/`` resource name taken off. The scorer of
-    the real-world corpus compares identifiers through the same forms."""
+    ``x-ai/grok-2``, ``grok-2``), ending with Google's ``models/`` or a Bedrock ARN's resource name taken
+    off. The scorer of the real-world corpus compares identifiers through the same forms."""
     forms = [model]
     for _ in range(3):
         stripped = _without_route(forms[-1])
@@ -382,6 +388,8 @@ def route_forms(model: str) -> list[str]:
         forms.append(stripped)
     if forms[-1][:7].lower() == "models/":
         forms.append(forms[-1][7:])
+    elif forms[-1][:4].lower() == "arn:" and (arn := _BEDROCK_MODEL_RESOURCE.match(forms[-1])):
+        forms.append(forms[-1][arn.end() :])
     return forms
 
 

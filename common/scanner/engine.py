@@ -52,7 +52,9 @@ from common.scanner.worker import (
 Progress = Callable[[str, int, int], None]
 
 DECLARING_DETECTORS = frozenset({"manifest", "lockfile"})
-CODE_DETECTORS = frozenset({"python", "notebook", "javascript", "go", "java", "ruby", "csharp", "rust"})
+CODE_DETECTORS = frozenset(
+    {"python", "notebook", "javascript", "go", "java", "ruby", "csharp", "rust", "swift"}
+)
 VERSION_PRIORITY = {"lockfile": 3, "manifest": 2}
 MAX_LOCATIONS = 100
 MAX_LOCATION_FILES = 1000
@@ -274,6 +276,7 @@ CODE_ECOSYSTEMS = {
     "ruby": "ruby",
     "csharp": "dotnet",
     "rust": "rust",
+    "swift": "swift",
 }
 MANIFEST_ECOSYSTEMS = (
     (
@@ -310,6 +313,7 @@ MANIFEST_ECOSYSTEMS = (
     ("dotnet", (".csproj", "packages.config", "directory.packages.props", ".fsproj", ".vbproj")),
     ("rust", ("cargo.toml", "cargo.lock")),
     ("php", ("composer.json", "composer.lock")),
+    ("swift", ("package.swift", "package.resolved", "podfile", "podfile.lock", ".pbxproj")),
 )
 
 
@@ -333,6 +337,8 @@ def _declared_ids(grouped: dict) -> dict[str, set[str]]:
     return declared
 
 
+# the registries a Swift dependency is declared through (Package.swift and Xcode projects, CocoaPods)
+SWIFT_REGISTRIES = ("swiftpm", "cocoapods")
 REGISTRY_OF_ECOSYSTEM = {
     "python": "pypi",
     "npm": "npm",
@@ -369,6 +375,8 @@ def _undeclared_ecosystems(group: list[Finding], declared_ids: dict[str, set[str
     if group and group[0].name in MASTRA_SHARED_STORES:
         return set()
     used = {CODE_ECOSYSTEMS[f.detector] for f in group if f.detector in CODE_ECOSYSTEMS}
+    if "swift" in used and not any(registry_names(group[0].name, r) for r in SWIFT_REGISTRIES):
+        used.discard("swift")  # a framework the OS ships (FoundationModels, Core ML): no manifest declares it
     if declared_ids and group:
         name = group[0].name
         used = {e for e in used if not any(_declares(i, name, e) for i in declared_ids.get(e, ()))}

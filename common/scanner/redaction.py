@@ -237,24 +237,26 @@ def compile_rules() -> None:
     mask_text(_EVERY_GENERIC_RULE)
 
 
-class _LastClip:
-    """The last text ``clip`` masked without known secrets, and its mask: the findings of one long line
-    all clip that line, and masking its 4 KiB window again for each cost 0.3 ms a finding (3 s for a
-    file's 10,000)."""
-
-    text: str | None = None
-    masked = ""
+# The last few texts ``clip`` masked (with the known secrets each holds) and their masks: the findings of
+# one long line all clip that line, then their snippet, and masking the line's 4 KiB window again for each
+# cost 0.3-1 ms a finding (3 s for a file's 10,000).
+_RECENT_CLIPS: dict[tuple[str, tuple[str, ...]], str] = {}
+MAX_RECENT_CLIPS = 4
 
 
 def clip(text: str, limit: int = SNIPPET_CHARS, known: tuple[str, ...] | list[str] | set[str] = ()) -> str:
     """Mask, then cut to ``limit`` characters: the only way a snippet or stored value is shortened."""
     if len(text) > MASK_WINDOW:
         text = text[:MASK_WINDOW].rstrip(_TOKEN_CHARS)
-    if known:
-        return mask_text(text, known)[:limit]
-    if _LastClip.text != text:
-        _LastClip.masked, _LastClip.text = mask_text(text), text
-    return _LastClip.masked[:limit]
+    # a known secret the window does not hold changes nothing, so the findings of one long line (a
+    # one-line config of thousands of servers, each with its own secret) share one mask
+    held = tuple(known) if any(secret and secret in decode_json_escapes(text) for secret in known) else ()
+    masked = _RECENT_CLIPS.get((text, held))
+    if masked is None:
+        if len(_RECENT_CLIPS) >= MAX_RECENT_CLIPS:
+            _RECENT_CLIPS.clear()
+        masked = _RECENT_CLIPS[text, held] = mask_text(text, held)
+    return masked[:limit]
 
 
 def mask_value(name: str, value: object) -> object:

@@ -85,7 +85,7 @@ SELECTORS = {
         name_endings=(".env", ".modelfile", ".dockerfile", ".containerfile"),
     ),
     "containers": FileSelector(
-        suffixes=(".sh", ".json", ".tf", ".hcl", *YAML),
+        suffixes=(".sh", ".json", ".tf", ".hcl", ".bicep", *YAML),
         names=("dockerfile", "containerfile", "makefile", "gnumakefile", "justfile"),
         name_prefixes=("dockerfile.", "containerfile."),
         name_endings=(".dockerfile", ".containerfile"),
@@ -100,6 +100,7 @@ SELECTORS = {
         suffixes=(
             *(".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"),
             *(".go", ".java", ".kt", ".kts", ".scala", ".rb", ".cs", ".rs"),
+            ".lua",  # Neovim AI plugins' setup tables, OpenResty AI gateways
             *(".html", ".htm"),  # pages loading a library from a CDN
             *COMPONENTS,
         )
@@ -110,9 +111,11 @@ SELECTORS = {
             *("cargo.toml", "composer.json"),
             *("pom.xml", "build.gradle", "build.gradle.kts", "gemfile"),
             *("poetry.lock", "package-lock.json", "pnpm-lock.yaml", "yarn.lock", "uv.lock", "pipfile.lock"),
+            "cargo.lock",
             *("deno.json", "deno.jsonc", "environment.yml", "environment.yaml"),
             *("directory.packages.props", "pnpm-workspace.yaml", "packages.config", "build.sbt"),
             "langgraph.json",
+            *("package.swift", "package.resolved", "podfile", "podfile.lock"),
         ),
         # conda environments by other names (``environment-gpu.yml``, ``conda_env.yaml``, ``env.yml``)
         name_prefixes=("environment", "conda", "env"),
@@ -124,6 +127,7 @@ SELECTORS = {
             ".versions.toml",
             ".gradle",
             ".gradle.kts",
+            ".pbxproj",
         ),
         name_parts=("requirements", "constraints"),  # the detector reads any *requirements*.txt / .in
         folders=("requirements",),
@@ -143,6 +147,7 @@ SELECTORS = {
         suffixes=(
             *(".gguf", ".ggml", ".safetensors", ".onnx", ".pt", ".pth", ".bin", ".pkl", ".pickle", ".sav"),
             *(".joblib", ".h5", ".hdf5", ".keras", ".tflite", ".ckpt", ".zip", ".mar", ".skops", ".tar"),
+            ".mlmodel",
         )
     ),
     "n8n": FileSelector(
@@ -154,6 +159,8 @@ SELECTORS = {
     "notebooks": FileSelector(suffixes=(".ipynb",)),
     "php_code": FileSelector(suffixes=(".php",)),
     "python_code": FileSelector(suffixes=(".py",)),
+    "sql_data": FileSelector(suffixes=(".sql",)),
+    "swift_code": FileSelector(suffixes=(".swift",)),
     "vector_stores": FileSelector(
         suffixes=(
             ".sql",

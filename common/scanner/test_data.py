@@ -19,10 +19,11 @@ from common.scanner.limits import linear
 from common.scanner.model_constants import rust_test_function_spans, rust_test_module_spans, span_lines
 from common.scanner.textutil import per_scan, read_neighbour
 
-# a string literal on either side of a comparison, or an assertion or expectation call on the line
+# a string literal on either side of a comparison, or an assertion or expectation call on the line (XCTest's
+# ``XCTAssertEqual(..)`` and Swift Testing's ``#expect(..)`` too)
 ASSERTION = linear(
     r"""(?:[!=]==?\s*[@$]?["'`]|["'`]\s*[!=]==?"""
-    r"""|\b(?:assert\w*|expect|require\.(?:Equal|Contains)\w*|verify|should\w*)\s*[!(]"""
+    r"""|\b(?:assert\w*|XCTAssert\w*|expect|require\.(?:Equal|Contains)\w*|verify|should\w*)\s*[!(]"""
     r"""|\.(?:to(?:Be|Equal|Match|Contain|Have)\w*|should\w*|isEqualTo)\s*\()""",
 )
 

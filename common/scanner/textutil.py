@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import stat
+from bisect import bisect_left
 from collections.abc import Callable, Container, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -27,7 +28,7 @@ from common.scanner.catalog import (
 )
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
-from common.scanner.limits import line_at, linear, parse_toml
+from common.scanner.limits import line_at, line_start, linear, parse_toml
 
 _PLAUSIBLE_MODEL = linear(r"(?:@(?:cf|hf)/)?[A-Za-z0-9][\w.:/@-]{1,119}")  # ``@cf/``: Workers AI's catalog
 _FILE_EXTENSION = linear(
@@ -92,18 +93,34 @@ _HF_CLONE = linear(
     r"""\bgit\s+clone\s+(?:-{1,2}[\w-]+(?:=\S+)?\s+)*https?://(?:huggingface\.co|hf\.co)/"""
     r"""([A-Za-z0-9][\w.-]*)/([\w.-]+?)(?:\.git)?(?:[\s"'`/]|$)"""
 )
+# the serverless Inference API's address names the model it runs (``api-inference.huggingface.co/models/<org>/
+# <model>``, its ``pipeline/<task>/`` form, and the Inference Providers router's ``hf-inference/models/``)
+_HF_INFERENCE_URL = linear(
+    r"""https?://(?:api-inference\.huggingface\.co/(?:pipeline/[\w-]{1,40}/|models/)|"""
+    r"""router\.huggingface\.co/hf-inference/models/)([A-Za-z0-9][\w.-]*)/([A-Za-z0-9][\w.-]*)"""
+)
 # hub paths that hold no model: datasets and Spaces live under a prefix of their own
 _HF_NOT_MODEL_OWNERS = frozenset({"datasets", "spaces", "docs", "api", "blog", "papers", "collections"})
 
 
 def hf_url_models(text: str) -> Iterator[tuple[int, str]]:
-    """(offset, ``<org>/<model>``) of each Hugging Face model a file downloads by URL or clones."""
+    """(offset, ``<org>/<model>``) of each Hugging Face model a file downloads by URL, clones, or calls
+    through the Inference API."""
     if "huggingface.co/" not in text and "hf.co/" not in text:
         return
     for pattern in (_HF_FILE_URL, _HF_CLONE):
         for match in pattern.finditer(text):
             if match.group(1).lower() not in _HF_NOT_MODEL_OWNERS:
                 yield match.start(1), f"{match.group(1)}/{match.group(2)}"
+    yield from hf_inference_models(text)
+
+
+def hf_inference_models(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, ``<org>/<model>``) of each model a Hugging Face Inference API address calls."""
+    if "huggingface.co/" not in text:
+        return
+    for match in _HF_INFERENCE_URL.finditer(text):
+        yield match.start(1), f"{match.group(1)}/{match.group(2)}"
 
 
 # an Ollama Modelfile written inside a string of code (``modelfile := `FROM gemma3\nSYSTEM ...```, a Python
@@ -563,6 +580,20 @@ _AWS_CLIENT = linear(r"\bboto3\.(?:client|resource|Session|setup_default_session
 _AWS_STAND_IN = linear(r"\bmoto\b|\bmock_aws\b|@mock_\w|\bStubber\b|\bpatch\w*\([^)\n]{0,80}boto3|localstack")
 
 
+# a live test kept out of the default run because it needs a credential or the network, its reason written
+# in the gate (Rust's ``#[ignore = "Requires API key"]``, JUnit's ``@Disabled("needs a real API key")``)
+_LIVE_TEST_GATE = linear(
+    r"""(?i)(?:#\[ignore\s*=\s*|@Disabled\(\s*)"[^"\n]{0,120}?"""
+    r"""(?:api[ _-]?key|credential|token|network|live\b)"""
+)
+
+
+def gated_live_test(text: str) -> bool:
+    """Whether a test file holds a test its gate says needs a real credential or the network: it calls
+    the real API when run, so the model ids it passes are models it uses, as for ``calls_live_provider``."""
+    return ("#[ignore" in text or "@Disabled" in text) and _LIVE_TEST_GATE.search(text) is not None
+
+
 def calls_live_provider(text: str) -> bool:
     """Whether code reads an AI provider's credential from the environment, or builds an AWS client that no
     stand-in replaces (AWS credentials come from the machine's profile): a test that does calls the real
@@ -584,7 +615,12 @@ def code_model_literals(
     logging, printing, errors, assertions or help text are skipped, as are container image arguments.
     Only catalog ids that carry a version or tier count (``claude-3-5-haiku``, ``gemini-pro``; never
     ``claude-code``). An Azure deployment named by the model id it serves (``azure_deployment="gpt-4o"``)
-    is that model, as the labelling policy has it."""
+    is that model, as the labelling policy has it.
+
+    Each (line, id) is given once: its callers keep one finding per line and model at most, and judging
+    the context of a line's every copy of the id (up to ``MAX_LITERAL_CONTEXT`` characters each) made a
+    line of thousands of them cost seconds."""
+    given: set[tuple[int, str]] = set()
     for start, value in string_literals(text):
         if " " in value or len(value) > 120 or not _VERSIONED_OR_TIERED.search(value):
             continue  # cheap rejections first: most literals in code are prose or identifiers
@@ -593,12 +629,12 @@ def code_model_literals(
         if not plausible_model_name(value) or not match_model(value):
             continue
         line = line_at(text, start)
-        if line in comment_lines:
+        if line in comment_lines or (line, value) in given:
             continue
         if tail_comments and start > tail_comments.get(line, len(text)):
             continue  # in the comment after the line's code (``tail_comments``: where each one opens)
-        line_start = text.rfind("\n", max(0, start - MAX_LITERAL_CONTEXT), start) + 1
-        before = text[max(line_start, start - MAX_LITERAL_CONTEXT) : start]
+        context_start = text.rfind("\n", max(0, start - MAX_LITERAL_CONTEXT), start) + 1
+        before = text[max(context_start, start - MAX_LITERAL_CONTEXT) : start]
         if _BINDING_CALL.search(before):
             before = _BINDING_CALL.sub("(", before)
         if _handed_to_prose(before) or _ENVIRONMENT_DEFAULT.search(before) or _IMAGE_ARGUMENT.search(before):
@@ -608,6 +644,7 @@ def code_model_literals(
         after = text[start + len(value) + 2 : start + len(value) + 2 + 16]
         if _MEMBERSHIP_TEST.match(after) and not match_model(value).catalog_id:
             continue  # ``if "anthropic.claude-3" in str(models)``: a family searched for, not a model used
+        given.add((line, value))
         yield line, value
 
 
@@ -651,9 +688,13 @@ def _constant_definitions(text: str) -> Iterator[tuple[str, str, int]]:
 _PRIVATE_DECLARATION = lazy_re(r"\bprivate\b")
 
 
-def _declared_private(text: str, start: int) -> bool:
-    line_start = text.rfind("\n", 0, start) + 1
-    return bool(_PRIVATE_DECLARATION.search(text, line_start, start))
+def _declared_private(text: str, start: int, private_at: list[int]) -> bool:
+    """Whether ``private`` (at one of the offsets ``private_at``, in order) comes before ``start`` on its
+    line. Searching the line from its start for each definition made a one-line file of many constants
+    quadratic in its length. A definition starts after a non-word character (or at a line start, or on a
+    ``#``), so no ``private`` straddles ``start`` and the whole text's matches are the line's."""
+    before = bisect_left(private_at, start)
+    return before > 0 and private_at[before - 1] >= line_start(text, start)
 
 
 class _LastConstants:
@@ -679,6 +720,7 @@ def _model_constants_of(text: str) -> tuple[dict[str, str], dict[str, str]]:
     """(every model constant, those not declared ``private``): the first definition of each name."""
     every: dict[str, str] = {}
     shared: dict[str, str] = {}
+    private_at: list[int] | None = None
     for name, value, start in _constant_definitions(text):
         if name in every and name in shared:
             continue
@@ -686,8 +728,11 @@ def _model_constants_of(text: str) -> tuple[dict[str, str], dict[str, str]]:
         if not (plausible_model_name(value) and match_model(value) and _DISTINCTIVE_NAME.fullmatch(name)):
             continue
         every.setdefault(name, value)
-        if name not in shared and not _declared_private(text, start):
-            shared[name] = value
+        if name not in shared:
+            if private_at is None:
+                private_at = [match.start() for match in _PRIVATE_DECLARATION.finditer(text)]
+            if not _declared_private(text, start, private_at):
+                shared[name] = value
     return every, shared
 
 

@@ -1,7 +1,9 @@
 """One pass over the tree: which files to look at, and which of them are tests.
 
-The walk honours ``.gitignore`` files (at every level) and a ``.truseraignore``
-at the root, skips dependency/vendored/virtualenv folders, and never follows a
+The walk honours ``.gitignore`` files (at every level) for the files git does
+not track (as git does: a committed file is in the repository whatever the
+ignore files say, see ``git_index``) and a ``.truseraignore`` at the root for
+every file, skips dependency/vendored/virtualenv folders, and never follows a
 symlink into a directory it has already visited (loops become warnings) nor one
 whose resolved path leaves the scan target (a warning too: a repository must not
 make the scanner read the host's files). It only stats files; reading is left
@@ -19,6 +21,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from common.scanner import git_index
 from common.scanner.catalog import patterns
 from common.scanner.detectors.base import open_regular_file
 
@@ -116,6 +119,27 @@ class _IgnoreFiles:
             self.bytes_left -= len(data)
             self.distinct.add(data)
         return data.decode("utf-8", errors="replace")
+
+
+@dataclass
+class _Tracked:
+    """The paths git tracks in the work trees met on the walk (the target's own, and any repository
+    inside it), with every folder above them: ``.gitignore`` hides none of these."""
+
+    files: set[str] = field(default_factory=set)
+    folders: set[str] = field(default_factory=set)
+
+    def add(self, work_tree: Path, rel_dir: str) -> None:
+        for path in git_index.tracked_paths(work_tree) or ():
+            relpath = f"{rel_dir}/{path}" if rel_dir else path
+            self.files.add(relpath)
+            folder = relpath.rpartition("/")[0]
+            while folder and folder not in self.folders:
+                self.folders.add(folder)
+                folder = folder.rpartition("/")[0]
+
+    def holds(self, relpath: str, is_dir: bool) -> bool:
+        return relpath in (self.folders if is_dir else self.files)
 
 
 def _readable_pattern(line: str) -> bool:
@@ -225,11 +249,12 @@ def iter_walk(root: Path, warn: Callable[[str, str], None]) -> Iterator[WalkEntr
     venv_markers = rules["venv_markers"]
     real_root = os.path.realpath(root)
     ignore_files = _IgnoreFiles(warn)
-    root_spec = ignore_files.spec(root, "", IGNORE_FILES)
+    user_spec = ignore_files.spec(root, "", IGNORE_FILES[1:])
+    tracked = _Tracked()
     visited: set[tuple[int, int]] = set()
     root_stat = root.stat()
     visited.add((root_stat.st_dev, root_stat.st_ino))
-    stack: list[tuple[Path, str, list[_IgnoreSpec]]] = [(root, "", [root_spec] if root_spec else [])]
+    stack: list[tuple[Path, str, list[_IgnoreSpec]]] = [(root, "", [])]
     while stack:
         directory, rel_dir, specs = stack.pop()
         try:
@@ -238,7 +263,10 @@ def iter_walk(root: Path, warn: Callable[[str, str], None]) -> Iterator[WalkEntr
         except OSError as exc:
             warn(rel_dir or ".", f"cannot read directory: {exc.strerror or exc}")
             continue
-        if rel_dir and any(child.name == ".gitignore" for child in children):
+        names = {child.name for child in children}
+        if ".git" in names:
+            tracked.add(directory, rel_dir)
+        if ".gitignore" in names:
             nested = ignore_files.spec(directory, rel_dir, (".gitignore",))
             if nested:
                 specs = [*specs, nested]
@@ -250,7 +278,9 @@ def iter_walk(root: Path, warn: Callable[[str, str], None]) -> Iterator[WalkEntr
             except OSError as exc:
                 warn(relpath, f"cannot stat: {exc.strerror or exc}")
                 continue
-            if any(spec.ignores(relpath, is_dir) for spec in specs):
+            if user_spec and user_spec.ignores(relpath, is_dir):
+                continue
+            if any(spec.ignores(relpath, is_dir) for spec in specs) and not tracked.holds(relpath, is_dir):
                 continue
             if is_symlink and not _inside(os.path.realpath(child.path), real_root):
                 warn(relpath, "symlink leads outside the scan target; not followed")

@@ -224,3 +224,74 @@ def test_requests_from_new_addresses_of_one_ipv6_network_share_its_rate_limit(cl
         for n in range(allowed + 1)
     ]
     assert set(statuses[:allowed]) == {401} and statuses[allowed] == 429, statuses
+
+
+def test_the_tokens_a_browser_collects_by_signing_in_share_one_window(client, app):
+    """Each sign-in hands out a new device token and each token had a window of its own: signing in to
+    their own account, a client collected one more 30/min ``auth`` window per sign-in (31 logins in a
+    minute, all answered, from one address). A token counts in its account's window, one per account."""
+    from web.core.ratelimits import GROUP_LIMITS, limiter
+
+    attacker, allowed = register_user(client), int(GROUP_LIMITS["auth"].split()[0])
+    attackers_browser = app.test_client()
+    with client.application.app_context():
+        limiter.reset()
+    assert login(attackers_browser, attacker.email, PASSWORD, NAT) == 200  # by the address, a token back
+    answers = [login(attackers_browser, attacker.email, PASSWORD, NAT) for _ in range(allowed + 1)]
+    assert answers == [200] * allowed + [429]
+
+
+def test_an_oversized_device_token_is_counted_by_its_address(client, app):
+    """A signed-looking token whose issue date has more digits than Python converts (4300) raised
+    ValueError in the rate-limit key, which the limiter swallows: the login went uncounted, then the
+    view raised it again (500). Such a token is no token."""
+    from web.core.ratelimits import GROUP_LIMITS, limiter
+
+    browser, allowed = app.test_client(), int(GROUP_LIMITS["auth"].split()[0])
+    browser.set_cookie("trusera_device", f"nonce.{'9' * 5000}.signature", path="/api/v1/auth/login")
+    with client.application.app_context():
+        limiter.reset()
+    answers = [login(browser, f"nobody-{n}@example.com", "x" * 10, NAT) for n in range(allowed + 1)]
+    assert answers == [401] * allowed + [429]
+
+
+def test_guesses_from_one_6to4_or_teredo_host_share_its_ipv4_lockout(client):
+    """A 6to4 host (2002:a.b.c.d::/48) holds 65536 /64s and a Teredo client's /64 is its server's, not its
+    own: counted by /64, each guess from a new 6to4 subnet had a lockout of its own. Both count as the IPv4
+    address they carry."""
+    victim, octet = register_user(client), secrets.randbelow(200) + 1
+    sixtofour = [f"2002:cb00:71{octet:02x}:{n + 1:x}::1" for n in range(10)]  # 203.0.113.<octet>
+    assert [login(client, victim.email, "wrong guess!", address) for address in sixtofour] == [401] * 10
+    assert login(client, victim.email, PASSWORD, f"2002:cb00:71{octet:02x}:beef::1") == 429
+    assert login(client, victim.email, PASSWORD, f"203.0.113.{octet}") == 429  # the same host by IPv4
+    assert login(client, victim.email, PASSWORD, "2002:c633:6402::1") == 200  # 198.51.100.2, another host
+
+
+def test_the_sessions_an_account_collects_share_its_refresh_window(client, app):
+    """A refresh was counted by its session, and every sign-in starts one: two sessions of one account
+    refreshed 32 times in a minute from one address, all answered; 1000 would refresh 30,000 times. A
+    refresh counts in its user's window, as the user's authenticated requests do."""
+    from web.core.ratelimits import GROUP_LIMITS, limiter
+
+    attacker, allowed = register_user(client), int(GROUP_LIMITS["auth"].split()[0])
+    refresh_tokens = []
+    for address in (ATTACKER, OWNER):
+        signed_in = app.test_client().post(
+            "/api/v1/auth/login",
+            json={"email": attacker.email, "password": PASSWORD},
+            environ_base={"REMOTE_ADDR": address},
+        )
+        refresh_tokens.append(signed_in.json["refresh_token"])
+    with client.application.app_context():
+        limiter.reset()
+    answers = []
+    for turn in range(allowed + 2):
+        refreshed = client.post(
+            "/api/v1/auth/refresh",
+            headers={"Authorization": f"Bearer {refresh_tokens[turn % 2]}"},
+            environ_base={"REMOTE_ADDR": NAT},
+        )
+        answers.append(refreshed.status_code)
+        if refreshed.status_code == 200:
+            refresh_tokens[turn % 2] = refreshed.json["refresh_token"]
+    assert answers == [200] * allowed + [429, 429]

@@ -243,3 +243,30 @@ def test_one_users_exports_and_evaluations_in_several_organizations_share_one_li
         assert setting in refused.json["message"] and "across your organizations" in refused.json["message"]
         assert int(refused.headers["Retry-After"]) >= 9
         assert ask(member, teams, team).status_code == 202
+
+
+def test_a_webhook_another_admin_points_elsewhere_is_no_longer_its_creators_share(
+    client, one_turn_each, held, monkeypatch
+):
+    """The attacker invites the victim to their team organization, where the victim makes a webhook; the
+    attacker then points it at a receiver that answers at the deadline and replays its deliveries. Its
+    sends were counted in the victim's own share, across the victim's organizations: their workspace's
+    webhooks waited their turn behind the attacker's receiver. Whoever sets a webhook's URL owns it."""
+    attacker, victim = register_user(client), register_user(client)
+    team = _team_organization(client, attacker)
+    add_member(client, attacker, team, victim, "admin")
+    queued = []
+    monkeypatch.setattr(webhook_tasks, "enqueue", lambda *args, **kwargs: queued.append(args))
+    with Receiver([200]) as receiver:
+        delivery_id = _pending_delivery(client, victim, team, "https://victim.example.com/hook")
+        with session_scope() as session:
+            webhook_id = session.get(WebhookDelivery, delivery_id).webhook_id
+        pointed = client.put(
+            f"/api/v1/webhooks/{webhook_id}", json={"url": receiver.url}, headers=attacker.headers(team)
+        )
+        assert pointed.status_code == 200, pointed.json
+        assert pointed.json["created_by"] == attacker.id
+        held("webhook-sends", victim.org_id, victim.id)  # the victim's own send, in flight
+        webhook_tasks.deliver(delivery_id, 1)
+        assert len(receiver.requests) == 1  # counted as the attacker's: before, it waited on the victim's
+        assert queued == []

@@ -7,6 +7,7 @@ import pytest
 
 from common.scanner.detectors.containers import ContainerDetector
 from tests.unit.detector_helpers import by_key, run
+from tests.unit.scanner_helpers import scan_tree
 
 DOCKERFILE = """\
 ARG BASE=nvidia/cuda:12.4.1-runtime-ubuntu22.04
@@ -382,3 +383,111 @@ def test_a_set_up_script_installing_from_npm_or_gems_declares_nothing(tmp_path):
     )
     findings, _ = run(ContainerDetector(), tmp_path, "scripts/setup.sh", script)
     assert findings == []
+
+
+BICEP_CONTAINER_APPS = """\
+resource llm 'Microsoft.App/containerApps@2024-03-01' = {
+  name: 'llm'
+  properties: {
+    template: {
+      containers: [
+        {
+          name: 'tgi'
+          image: 'ghcr.io/huggingface/text-generation-inference:2.4.0'
+          args: [
+            '--model-id'
+            'mistralai/Mistral-7B-Instruct-v0.3'
+          ]
+        }
+        {
+          name: 'ui'
+          image: 'ghcr.io/contoso/rag-chatbot:1.2.0'
+        }
+        {
+          name: 'hello'
+          image: 'mcr.microsoft.com/azuredocs/containerapps-helloworld:latest'
+        }
+      ]
+    }
+  }
+}
+"""
+
+
+def test_bicep_workloads_run_images_as_compose_services_do(tmp_path):
+    """A Container App's (container group's, AKS workload's) ``image:`` is read like a compose service's:
+    a listed AI image, an image its own name calls an AI app, the model its one-per-line args serve."""
+    findings, _ = run(ContainerDetector(), tmp_path, "infra/main.bicep", BICEP_CONTAINER_APPS)
+    assert {key: found["lines"] for key, found in by_key(findings).items()} == {
+        "container:ghcr.io/huggingface/text-generation-inference": {8},
+        "model:mistralai/mistral-7b-instruct-v0.3": {11},
+        "container:ghcr.io/contoso/rag-chatbot": {16},
+    }
+
+
+def test_arm_command_array_one_element_a_line_names_its_model(tmp_path):
+    template = (
+        '{"resources": [{"type": "Microsoft.ContainerInstance/containerGroups",\n'
+        ' "properties": {"containers": [{"properties": {"image": "vllm/vllm-openai:v0.6.3",\n'
+        '   "command": [\n'
+        '     "--model",\n'
+        '     "meta-llama/Llama-3.1-8B-Instruct"\n'
+        "   ]}}]}}]}\n"
+    )
+    findings, _ = run(ContainerDetector(), tmp_path, "azuredeploy.json", template)
+    assert {key: found["lines"] for key, found in by_key(findings).items()} == {
+        "container:vllm/vllm-openai": {2},
+        "model:meta-llama/llama-3.1-8b-instruct": {5},
+    }
+
+
+def test_compose_image_built_from_an_ai_dockerfile_is_the_repositorys_own_ai_app(tmp_path):
+    """``build: ./llm`` + ``image: acme/backend-engine``: the image is the one its Dockerfile builds, and a
+    Dockerfile on an AI base (or installing an AI package) makes it an AI app whatever its name. The
+    same-named build of a plain web server stays out."""
+    result = scan_tree(
+        tmp_path,
+        {
+            "docker-compose.yml": (
+                "services:\n"
+                "  engine:\n    build: ./llm\n    image: acme/backend-engine:1.0\n"
+                "  gpu:\n    build:\n      context: ./llm\n      dockerfile: Dockerfile.agent\n"
+                "    image: acme/backend-worker:1.0\n"
+                "  web:\n    build: ./web\n    image: acme/storefront:2.3\n"
+            ),
+            "llm/Dockerfile": 'FROM vllm/vllm-openai:v0.6.3\nCMD ["--model", "Qwen/Qwen2.5-1.5B-Instruct"]\n',
+            "llm/Dockerfile.agent": "FROM python:3.12-slim\nRUN pip install langgraph==0.2.60\n",
+            "web/Dockerfile": "FROM python:3.12-slim\nRUN pip install fastapi uvicorn\n",
+        },
+    )
+    containers = {
+        (c.name, loc.file, loc.line)
+        for c in result.components
+        if c.type == "container"
+        for loc in c.locations
+    }
+    assert containers == {
+        ("acme/backend-engine", "docker-compose.yml", 4),
+        ("acme/backend-worker", "docker-compose.yml", 9),
+        ("vllm/vllm-openai", "llm/Dockerfile", 1),
+    }
+
+
+def test_bicep_image_handed_to_a_module_or_a_parameter_default(tmp_path):
+    """Bicep passes a workload's image on by a camelCase name: a module call's ``containerImage:`` and a
+    ``param ...Image string = '...'`` default; a plain image and other keys' values stay out."""
+    bicep = (
+        "param inferenceImage string = 'vllm/vllm-openai:v0.6.3'\n"
+        "param webImage string = 'nginx:1.27'\n"
+        "module chat 'container-app.bicep' = {\n"
+        "  params: {\n"
+        "    containerImage: 'ghcr.io/contoso/rag-chatbot:main'\n"
+        "    containerName: 'ollama/ollama'\n"
+        "  }\n"
+        "}\n"
+    )
+    findings, _ = run(ContainerDetector(), tmp_path, "infra/main.bicep", bicep)
+    assert {key: found["lines"] for key, found in by_key(findings).items()} == {
+        "container:vllm/vllm-openai": {1},
+        "container:ghcr.io/contoso/rag-chatbot": {5},
+    }

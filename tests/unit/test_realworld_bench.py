@@ -83,6 +83,29 @@ def test_strict_needs_the_identifier_lenient_takes_the_provider(score):
     assert (lenient.found, lenient.true_positives) == (1, 1)
 
 
+def test_a_bedrock_arn_label_answers_to_the_model_it_names(score):
+    arn = "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0"
+    profile = (
+        "arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu.anthropic.claude-3-haiku-20240307-v1:0"
+    )
+    labels = score.label_units(
+        {
+            "labels": [
+                label("main.tf", "model", arn, None, arn),
+                label("app.py", "model", profile, None, profile),
+            ]
+        }
+    )
+    reports = score.report_units(
+        [
+            ("main.tf", "model", "amazon.titan-embed-text-v2:0", None, {3}, []),
+            ("app.py", "model", "eu.anthropic.claude-3-haiku-20240307-v1:0", None, {5}, []),
+        ]
+    )
+    assert score.score_repo(labels, reports, strict=True)["tallies"]["total"].found == 2
+    assert score.model_keys("arn:aws:s3:::models/gpt-4o") == {"arn:aws:s3:::models/gpt-4o"}
+
+
 def test_a_label_package_is_read_in_its_file_ecosystem_first(score):
     # ``llama_cpp`` is the Python import of llama-cpp-python and also a Rust crate's name
     python = score.label_units({"labels": [label("model.py", "ml_framework", "llama_cpp")]})
@@ -91,6 +114,12 @@ def test_a_label_package_is_read_in_its_file_ecosystem_first(score):
     assert python[0].keys == {"llama-cpp-python"}
     assert rust[0].keys == {"llama-cpp-rs"}
     assert score.score_repo(python, report, strict=True)["tallies"]["total"].found == 1
+
+
+def test_a_swift_label_is_read_as_a_module_name_and_swift_is_a_language(score):
+    units = score.label_units({"labels": [label("App/Chat.swift", "llm_provider", "FoundationModels")]})
+    assert units[0].keys == {"apple-foundation-models"}
+    assert score.language_of("App/Chat.swift") == "Swift"
 
 
 def test_one_unit_per_file_and_catalog_package(score):

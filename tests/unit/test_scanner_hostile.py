@@ -34,7 +34,8 @@ TARGETS = [
     "tsconfig.json", "main.go", "lib.rs", "pom.xml", "build.gradle", "App.java", "app.py", "setup.py",
     "Dockerfile", "docker-compose.yml", "deployment.yaml", "template.json", "notebook.ipynb", "mcp.json",
     "workflow.json", "requirements.txt", "pyproject.toml", "Gemfile", "go.mod", "Cargo.toml", "yarn.lock",
-    "app.php",
+    "app.php", "App.swift", "Package.swift", "Package.resolved", "Podfile", "Podfile.lock",
+    "project.pbxproj",
 ]  # fmt: skip
 RUNS = [
     "a", " ", "\t", "-", ".", "/", ":", "=", "\\", "@", "$", "${", "{", "[", "(", "<", ",", "'a", '"a',
@@ -301,6 +302,14 @@ QUADRATIC_SHAPES = [
         + "useMcp({ clientName: 'x',\n" * 5_000
         + "createMCPClient({ transport: { type: 'sse', " * 50_000,
     ),
+    # Swift: a Foundation Models tool's ``name`` is searched for up to the next tool type only; unclosed
+    # entry-point calls and model members; a Package.swift of unclosed ``.package(`` calls
+    (
+        "Tools.swift",
+        "import FoundationModels\n" + "struct T: Tool {\n" * 50_000 + 'let name = "x"\n',
+    ),
+    ("Calls.swift", "import MCP\nimport OpenAI\n" + "Server(OpenAI(model: .gpt4_o " * 30_000),
+    ("Package.swift", '.package(url: "' * 50_000),
     # the Bicep parser matches an RE2 pattern at each position, and RE2's binding encoded the whole file
     # for every match: 300 KB of one resource's keys took ~35 s
     (

@@ -337,3 +337,65 @@ def test_ruby_tools_are_located_at_their_class_and_function_lines(tmp_path):
         ("forecast", "RubyLLM", "forecast.rb", 3),
         ("library_tool__find_book", "LangChain", "library_tool.rb", 6),
     }
+
+
+def test_rust_model_enums_and_presets_that_do_not_spell_the_id(tmp_path):
+    """fastembed's ``EmbeddingModel::AllMiniLML6V2`` and kalosm's ``LlamaSource::qwen_2_5_7b_instruct()`` /
+    ``Llama::new_chat()`` load a model their name only abbreviates: the crates' own tables give the id."""
+    result = scan_tree(
+        tmp_path,
+        {
+            "Cargo.toml": '[package]\nname = "notes"\n\n[dependencies]\nfastembed = "4"\nkalosm = "0.4"\n',
+            "src/main.rs": (
+                "use fastembed::{EmbeddingModel, InitOptions, RerankerModel, TextEmbedding};\n"
+                "use kalosm::language::*;\n"
+                "fn embed() { TextEmbedding::try_new(InitOptions::new(EmbeddingModel::BGESmallENV15Q)); }\n"
+                "fn rerank() { RerankInitOptions::new(RerankerModel::BGERerankerBase); }\n"
+                "async fn chat() { let model = Llama::new_chat().await; }\n"
+                "async fn code() { Llama::builder().with_source(LlamaSource::qwen_2_5_7b_instruct()); }\n"
+                "fn plain() { let v = semver::Version::new(); let base = Config::base(); }\n"
+            ),
+        },
+    )
+    models = {c.name: {loc.line for loc in c.locations} for c in result.components if c.type == "model"}
+    assert models == {
+        "baai/bge-small-en-v1.5": {3},
+        "baai/bge-reranker-base": {4},
+        "lmstudio-community/meta-llama-3.1-8b-instruct-gguf": {5},
+        "bartowski/qwen2.5-7b-instruct-gguf": {6},
+    }
+
+
+def test_lua_plugin_setup_tables_and_gateway_calls(tmp_path):
+    """Lua has no catalog SDK: an avante.nvim provider table's ``endpoint``/``model`` and an OpenResty call
+    to an AI API are read as any SDK-less file's literals are; ``--`` and ``--[[ ]]`` comments are prose."""
+    result = scan_tree(
+        tmp_path,
+        {
+            "lua/plugins/ai.lua": (
+                "-- tried gpt-4o-mini first\n"
+                'return { "yetone/avante.nvim", opts = {\n'
+                '  provider = "claude",\n'
+                "  providers = { claude = {\n"
+                '    endpoint = "https://api.anthropic.com",\n'
+                '    model = "claude-sonnet-4-20250514",\n'
+                "  } },\n"
+                "} }\n"
+                '--[==[\n  model = "claude-3-opus-20240229"\n]==]\n'
+            ),
+            "gateway/chat.lua": (
+                'local http = require("resty.http")\n'
+                'local res = http.new():request_uri("https://api.openai.com/v1/chat/completions", {\n'
+                '  body = cjson.encode({ model = "gpt-4.1", messages = msgs }),\n'
+                "})\n"
+            ),
+            "lua/plain.lua": 'local model = opts.model or "default"\nvim.opt.number = true\n',
+        },
+    )
+    assert keys(result) == {
+        "endpoint:api.anthropic.com",
+        "model:claude-sonnet-4-20250514",
+        "endpoint:api.openai.com",
+        "model:gpt-4.1",
+    }
+    assert {loc.line for loc in component(result, "model:claude-sonnet-4-20250514").locations} == {6}

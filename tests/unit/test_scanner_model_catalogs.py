@@ -308,3 +308,23 @@ def test_api_descriptions_are_not_configuration():
     assert is_api_description("openapi: 3.1.0\ninfo:\n  title: x\n")
     assert is_api_description('{\n  "swagger": "2.0",\n  "info": {}\n}\n')
     assert not is_api_description("model: gpt-4o\nbase_url: https://api.openai.com/v1\n")
+
+
+def test_a_model_entry_name_and_a_served_alias_argument_are_labels_not_models(tmp_path):
+    """vLLM production-stack values: a ``modelSpec`` entry's ``name`` labels the deployment whose model is
+    ``modelURL``; ``--served-model-name``'s value is an alias. An entry naming no model of its own keeps its
+    ``name`` (``models: [{name: gpt-4o, model_type: chat}]``)."""
+    result = scan_tree(
+        tmp_path,
+        {
+            "helm/values.yaml": (
+                "servingEngineSpec:\n  modelSpec:\n"
+                '  - name: "llama3"\n    repository: "vllm/vllm-openai"\n    tag: "v0.6.3"\n'
+                '    modelURL: "meta-llama/Llama-3.1-8B-Instruct"\n    requestGPU: 1\n'
+                "    vllmConfig:\n"
+                '      extraArgs: ["--served-model-name", "mistral-small", "--max-model-len", "4096"]\n'
+            ),
+            "config.yaml": "models:\n  - name: gpt-4o\n    model_type: chat\n",
+        },
+    )
+    assert models(result) == {"meta-llama/llama-3.1-8b-instruct", "gpt-4o"}

@@ -214,8 +214,11 @@ def get_webhook(webhook_id):
 @blp.arguments(WebhookUpdateSchema)
 def update_webhook(body, webhook_id):
     webhook = scoped_get_or_404(Webhook, webhook_id, "Webhook")
-    if "url" in body:
+    if "url" in body and body["url"] != webhook.url:
+        # Its sends are counted in its owner's share across all their organizations (``workers.webhooks``):
+        # whoever chooses the receiver, and so how long each send holds, is that owner.
         webhook.url = body["url"]
+        webhook.created_by = context().user_id
     if "events" in body:
         webhook.events = body["events"]
     if "kind" in body:

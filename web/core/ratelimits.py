@@ -205,13 +205,15 @@ def request_rate_key() -> str:
 
 def _signed_in_before_key(endpoint: str | None) -> str | None:
     """The window of a public auth request that proves an earlier sign-in, which someone else at the
-    same address (a shared NAT) cannot fill: a refresh by its session (the refresh token's signature
-    checked, no query), a login by the device token issued to that browser for that very account. Before,
-    30 made-up logins a minute from one address answered 429 to every other person's login and refresh
-    there. Anything else is counted by its address."""
+    same address (a shared NAT) cannot fill: a refresh by its user, as the user's other requests (the
+    refresh token's signature checked, no query), a login by its account and address when it brings a
+    device token issued for that very account (``login_guard.device_window``). Before, 30 made-up logins
+    a minute from one address answered 429 to every other person's login and refresh there. Not a window
+    per session or per token: every sign-in starts a session and hands out a token, so each gave one more
+    window. Anything else is counted by its address."""
     if endpoint == "auth.refresh":
         try:
-            return f"session:{decode_jwt(bearer_token() or '', 'refresh')['sid']}"
+            return f"user:{decode_jwt(bearer_token() or '', 'refresh')['sub']}"
         except (AuthenticationError, KeyError):
             return None
     if endpoint == "auth.login":
@@ -219,7 +221,7 @@ def _signed_in_before_key(endpoint: str | None) -> str | None:
         body = request.get_json(silent=True) if device else None
         email = body.get("email") if isinstance(body, dict) else None
         if isinstance(email, str):
-            return login_guard.login_client(email, device, None)
+            return login_guard.device_window(email, device, request_client())
     return None
 
 

@@ -107,8 +107,21 @@ class SourceFile:
 
     def location(self, line: int, snippet: str | None = None) -> Location:
         if snippet is None:
-            snippet = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
+            snippet = stripped_line(self.lines[line - 1]) if 0 < line <= len(self.lines) else ""
         return Location(file=self.relpath, line=line, snippet=snippet)
+
+
+class _LastStripped:
+    line: str | None = None
+    stripped = ""
+
+
+def stripped_line(line: str) -> str:
+    """``line.strip()``, kept for the last line asked: each finding of a long line (a one-line program of
+    thousands of resources) copied the whole line for its snippet, quadratic in the line's length."""
+    if _LastStripped.line is not line:
+        _LastStripped.stripped, _LastStripped.line = line.strip(), line
+    return _LastStripped.stripped
 
 
 @dataclass

@@ -38,6 +38,7 @@ from common.scanner.registry import CONFIG_SUFFIXES as SELECTED_SUFFIXES
 from common.scanner.textutil import (
     YamlParents,
     endpoint_for_url,
+    hf_inference_models,
     is_catalog_model,
     is_prose,
     model_finding,
@@ -172,21 +173,47 @@ def catalog_models_under_model_keys(document: object, limit: int = MAX_CONFIG_FA
         if isinstance(node, dict):
             if _names_a_model_variable(node) and is_catalog_model(node["value"].strip()):
                 found.append(node["value"].strip())  # Kubernetes / ECS ``env: [{name: MODEL_ID, value: …}]``
+            labelled = "name" in node and _says_its_model(node)
             for key, value in node.items():
                 named = alias = False
                 if isinstance(key, str):
                     names_models, served = _key_names(key)
                     litellm_alias = key == "model_name" and "litellm_params" in node
                     named = names_models and not litellm_alias
-                    alias = served or litellm_alias
+                    alias = served or litellm_alias or (labelled and key == "name")
                     if under_model_key and is_catalog_model(key):
                         found.append(key)  # a table keyed by model id: ``models: {gpt-4o: {...}}``
                 stack.append(((under_model_key or named) and not alias, value, depth + 1))
         elif isinstance(node, list):
-            stack.extend((under_model_key, item, depth + 1) for item in node)
+            stack.extend(
+                (under_model_key and not _follows_served_alias(node, index), item, depth + 1)
+                for index, item in enumerate(node)
+            )
         elif isinstance(node, str) and under_model_key and is_catalog_model(node.strip()):
             found.append(node.strip())
     return found
+
+
+def _says_its_model(node: dict) -> bool:
+    """A mapping with a key of its own naming the model it runs (vLLM production-stack's ``modelSpec``
+    entry ``{name: llama3, modelURL: meta-llama/Llama-3.1-8B-Instruct}``): its ``name`` labels the entry
+    (a deployment, a route), however much it looks like a model id. The other key must hold an id (a
+    repository path, a route, a catalog id), not a kind (``model_type: chat``)."""
+    return any(
+        isinstance(key, str)
+        and key != "name"
+        and isinstance(value, str)
+        and _key_names(key)[0]
+        and ("/" in value or ":" in value or is_catalog_model(value.strip()))
+        for key, value in node.items()
+    )
+
+
+def _follows_served_alias(items: list, index: int) -> bool:
+    """An argument list's value of ``--served-model-name`` (``["--served-model-name", "llama3"]``): the
+    alias a server exposes its model under, not the model."""
+    previous = items[index - 1] if index else None
+    return isinstance(previous, str) and bool(SERVED_ALIAS.search(previous))
 
 
 # the key of a provider entry that says which server it addresses (``"apiType": "Ollama"``)
@@ -646,9 +673,12 @@ class ConfigDetector(Detector):
         addressed: list[tuple[str, str]] = []
         if config_suffix(file) == ".properties" and "vectorstore" in text:
             spring_stores = [m.group(1) for line in file.lines if (m := SPRING_STORE_PROPERTY.match(line))]
+        unparsed_yaml = False
         if config_suffix(file) in STRUCTURED and file.size <= PARSE_LIMIT_BYTES:
             values: dict[str, str] = {}
-            for document in self.parse(file, report):
+            documents = self.parse(file, report)
+            unparsed_yaml = not documents and STRUCTURED[config_suffix(file)] == "YAML"
+            for document in documents:
                 values.update(model_like_values(document))
                 addressed.extend(provider_entry_urls(document))
                 structured.extend(catalog_models_under_model_keys(document))
@@ -666,6 +696,8 @@ class ConfigDetector(Detector):
         yield from self.eval_providers(file, evaluated)
         yield from self.flow_stores(file, stores)
         yield from self.spring_stores(file, spring_stores)
+        if unparsed_yaml:
+            yield from self.models_under_model_keys_by_indent(file)
         lowered = text.lower()
         if not quick.search(lowered):
             return
@@ -899,6 +931,27 @@ class ConfigDetector(Detector):
             if found and number:
                 yield self.model_at(file, number, found)
 
+    def models_under_model_keys_by_indent(self, file: SourceFile) -> Iterator[Finding]:
+        """``catalog_models_under_model_keys`` for a YAML file the parser refused (an action.yml's
+        ``\\'`` in a double-quoted description): the keys a value sits under come from indentation, so
+        ``inputs: {model: {default: gpt-4o}}`` still names its model."""
+        parents = YamlParents()
+        for number, line in enumerate(file.lines, start=1):
+            parents.see(line)
+            if not parents.current or line.lstrip().startswith("#"):
+                continue
+            assignment = ASSIGNMENT.match(line)
+            if not assignment:
+                continue
+            value = _clean_value(assignment.group(2))
+            if not is_catalog_model(value):
+                continue
+            names = [_key_names(key) for key in parents.current]
+            if any(named for named, _ in names) and not any(served for _, served in names):
+                found = model_finding(value, number, strong=False, hf_context=False)
+                if found:
+                    yield self.model_at(file, number, found)
+
     def structured_models(
         self, file: SourceFile, values: list[str], reported: set[tuple[int, str]]
     ) -> Iterator[Finding]:
@@ -951,6 +1004,10 @@ class ConfigDetector(Detector):
         endpoint = endpoint_for_url(url, any_host=trusted, hint=hint)
         if endpoint:
             yield self.endpoint_finding(file, number, endpoint)
+        for _, model in hf_inference_models(url):
+            found = model_finding(model, number, strong=False, hf_context=True)
+            if found:
+                yield self.model_at(file, number, found, loaded_from=url)
 
     def credential(self, file: SourceFile, number: int, package_id: str) -> Finding:
         """A key the provider's variable holds, whatever its format (the secrets detector knows the

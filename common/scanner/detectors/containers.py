@@ -707,6 +707,39 @@ def compose_build_args(service: YamlNode) -> Iterator[YamlNode]:
                 )
 
 
+def compose_build_dockerfile(file: SourceFile, service: YamlNode) -> Path | None:
+    """The Dockerfile a compose service builds its image from (``build: ./llm``, ``build: {context: ./llm,
+    dockerfile: Dockerfile.gpu}``), relative to the compose file; None for a remote context."""
+    build = service.get("build")
+    if build is None:
+        return None
+    context = build.text if not build.is_mapping else build.text_at("context") or "."
+    dockerfile = (build.text_at("dockerfile") if build.is_mapping else None) or "Dockerfile"
+    if not context or "://" in context or context.startswith("git@") or "$" in context + dockerfile:
+        return None
+    return file.path.parent / context / dockerfile
+
+
+def builds_ai_image(file: SourceFile, service: YamlNode) -> bool:
+    """Whether the Dockerfile a compose service builds runs AI (an AI base image, a package or model it
+    installs): the image the service names for that build is the repository's own AI app."""
+    dockerfile = compose_build_dockerfile(file, service)
+    return dockerfile is not None and _dockerfile_runs_ai(str(dockerfile), scan_root_of(file))
+
+
+@per_scan(stopped=False)
+def _dockerfile_runs_ai(path: str, root: str) -> bool:
+    real = os.path.realpath(path)
+    if not os.path.isfile(real) or os.path.commonpath([real, root]) != root:
+        return False
+    relpath = os.path.relpath(real, root).replace(os.sep, "/")
+    size = os.path.getsize(real)
+    if size > MAX_YAML_BYTES:
+        return False
+    dockerfile = SourceFile(path=Path(real), relpath=relpath, size=size, root=root)
+    return next(scan_dockerfile(dockerfile, "containers"), None) is not None
+
+
 # a generic LLM setting in a workload's environment (``LLM_API_KEY``, ``LLM_MODEL``, ``LLM_BASE_URL``)
 LLM_SETTING = linear(r"(?:^|_)LLM(?:_|$)")
 
@@ -858,7 +891,8 @@ def scan_compose(file: SourceFile, detector: str, document: YamlNode) -> Iterato
                 metadata={"service": service_name},
                 model_volumes=compose_model_volumes(service),
                 environment=service.get("environment"),
-                llm_env_file=env_files_configure_llm(file, service.get("env_file")),
+                llm_env_file=env_files_configure_llm(file, service.get("env_file"))
+                or builds_ai_image(file, service),
             )
         yield from command_line_findings(file, detector, service, ("command", "entrypoint"))
 
@@ -1083,28 +1117,42 @@ def scan_image_lines(file: SourceFile, detector: str) -> Iterator[Finding]:
 # ---------------------------------------------------------------------------------------------------
 
 
-# JSON (devcontainer.json, ECS task definitions) and HCL (Terraform container definitions) name images
-# under an ``image`` key too.
-STRUCTURED_TEXT_SUFFIXES = (".json", ".tf", ".hcl")
+# JSON (devcontainer.json, ECS task definitions, ARM templates) and HCL (Terraform container definitions)
+# name images under an ``image`` key too, as Bicep does (``image: 'vllm/vllm-openai:v0.6.3'`` in a
+# Container App, a container group or an AKS workload).
+STRUCTURED_TEXT_SUFFIXES = (".json", ".tf", ".hcl", ".bicep")
 KEYED_IMAGE = linear(r"""["']?\bimage["']?\s*[:=]\s*["']([^"'\s]{3,200})["']""")
+# Bicep hands a workload's image on through a module or a parameter named for it, in camelCase: a module
+# call's ``containerImage: 'ghcr.io/org/app:1.0'``, ``param inferenceImage string = 'vllm/vllm-openai:v0.6'``
+BICEP_KEYED_IMAGE = linear(
+    r"""(?:^|[\s{,])(?:param\s+)?(?:image|[a-z]\w{0,60}Image)(?:\s*:|\s+string\s*=)\s*'([^'\s]{3,200})'"""
+)
 
 
 def scan_keyed_images(file: SourceFile, detector: str) -> Iterator[Finding]:
     """Listed AI images a JSON/HCL file runs (an ECS task definition, a ``kubernetes_deployment``) and, in
     a file that runs one, the models its command arrays serve (``"command": ["--model", "org/name"]``)."""
     runs_ai_image = False
+    # listed images only: a cloud model's serving image (SageMaker) belongs to its IaC resource. A Bicep
+    # ``image:`` (or ``containerImage:``) is only ever what an Azure workload runs, like a compose
+    # service's: its own name counts.
+    by_name = file.suffix == ".bicep"
     for line, text in enumerate(file.lines, 1):
-        if "image" not in text or text.lstrip().startswith(("#", "//")):
+        if ("image" not in text and "Image" not in text) or text.lstrip().startswith(("#", "//")):
             continue
-        for match in KEYED_IMAGE.finditer(text):
+        for match in (BICEP_KEYED_IMAGE if by_name else KEYED_IMAGE).finditer(text):
             image = parse_image(match.group(1))
-            # listed images only: a cloud model's serving image (SageMaker) belongs to its IaC resource
-            if image and (finding := container_finding(file, detector, image, line, by_name=False)):
+            if image and (finding := container_finding(file, detector, image, line, by_name=by_name)):
                 runs_ai_image = True
                 yield finding
-    for line, text in enumerate(file.lines, 1) if runs_ai_image else ():
+    lines = file.lines
+    for line, text in enumerate(lines, 1) if runs_ai_image else ():
         if "--model" in text and not text.lstrip().startswith(("#", "//")):
-            yield from model_command_findings(file, detector, text, line)
+            found = list(model_command_findings(file, detector, text, line))
+            if not found and line < len(lines):
+                # one element a line (Bicep's and pretty-printed JSON's arrays): the id is on the next line
+                found = model_command_findings(file, detector, f"{text}\n{lines[line]}", line + 1)
+            yield from found
 
 
 # Make and just recipes are shell lines too (``docker run ollama/ollama``, ``ollama pull llama3``)
@@ -1132,7 +1180,8 @@ class ContainerDetector(Detector):
         if file.suffix == ".sh" or file.name in SCRIPT_NAMES:
             return list(scan_shell_script(file, self.name)) if SHELL_HINT.search(file.text) else []
         if file.suffix in STRUCTURED_TEXT_SUFFIXES:
-            return list(scan_keyed_images(file, self.name)) if "image" in file.text else []
+            named = "image" in file.text or (file.suffix == ".bicep" and "Image" in file.text)
+            return list(scan_keyed_images(file, self.name)) if named else []
         compose = is_compose_file(file.name)
         kubernetes = all(marker.search(file.text) for marker in K8S_MARKERS)
         named_images = "image" in file.text or ("repository" in file.text and "tag:" in file.text)

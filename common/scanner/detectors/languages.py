@@ -26,6 +26,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from itertools import chain
 from pathlib import Path
 
 from common.scanner.catalog import (
@@ -63,6 +64,7 @@ from common.scanner.textutil import (
     embedded_modelfile_bases,
     endpoint_for_url,
     folders_up,
+    gated_live_test,
     google_path_models,
     hf_url_models,
     is_prose,
@@ -537,8 +539,8 @@ class _LanguageDetector(Detector):
             file, text, hf_url_models(text), comments, reported, hf_context=True
         )
         # in a test, a literal id without an SDK call is input data for the code under test, unless the
-        # test reads a provider's credential and so calls the real API
-        live = file.scope != "test" or calls_live_provider(text)
+        # test reads a provider's credential, or is gated as one that needs it, and so calls the real API
+        live = file.scope != "test" or calls_live_provider(text) or gated_live_test(text)
         if live:  # a Bedrock ARN (a CDK stack's or an IAM policy's) says Bedrock itself
             yield from self.models_at_offsets(file, text, bedrock_arn_models(text), comments, reported)
         literals = code_model_literals(text, comments) if live else ()
@@ -862,6 +864,10 @@ class _LanguageDetector(Detector):
         return lowered.startswith(verbs) or any(part.startswith(verbs) for part in lowered.split("_")[1:])
 
     SDK_CONSTANT = linear(r"(?:\b(\w+)(?:\.|::))?\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b")
+    # Spring AI's ``OllamaModel`` enum spells an Ollama tag without a version as its member's name
+    # (``LLAVA`` is ``llava``, ``NOMIC_EMBED_TEXT`` ``nomic-embed-text``); its versioned members
+    # (``LLAMA3_2``) follow the name rule above
+    OLLAMA_ENUM_MEMBER = linear(r"\bOllamaModel\.([A-Z]{3,40}(?:_[A-Z]{2,20}){0,4})\b")
 
     def sdk_model_constants(
         self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]]
@@ -889,6 +895,21 @@ class _LanguageDetector(Detector):
             named_as_model = "model" in (match.group(1) or "").lower()
             value = model_id_from_constant_name(match.group(2), named_as_model=named_as_model)
             found = model_finding(value, line, strong=False, hf_context=False) if value else None
+            if found and (line, found[0]) not in reported:
+                reported.add((line, found[0]))
+                yield self.model_at(file, line, found, resolved_from=match.group(0))
+        if "OllamaModel." not in text:
+            return
+        for match in self.OLLAMA_ENUM_MEMBER.finditer(text):
+            line = _line_at(text, match.start())
+            value = match.group(1).lower().replace("_", "-")
+            if (
+                line in comments
+                or self.after_line_comment(text, match.start(), commented)
+                or not match_model(value)
+            ):
+                continue
+            found = model_finding(value, line, strong=True, hf_context=False)
             if found and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found, resolved_from=match.group(0))
@@ -3009,6 +3030,8 @@ class RustDetector(_LanguageDetector):
     # a constant or enum variant and the path it is reached through:
     # ``anthropic::completion::CLAUDE_4_SONNET``, ``ClaudeModel::Claude35Sonnet20240620``
     PATH_CONSTANT = linear(r"\b((?:\w+::){0,6})([A-Z]\w{0,80})\b")
+    # a preset constructor on its type: kalosm's ``LlamaSource::llama_3_1_8b_chat()``, ``Llama::new_chat()``
+    PRESET_CALL = linear(r"\b((?:\w+::){1,6})([a-z]\w{0,80})\(\s*\)")
 
     def sdk_model_constants(
         self, file: SourceFile, text: str, comments: set[int], reported: set[tuple[int, str]]
@@ -3025,7 +3048,8 @@ class RustDetector(_LanguageDetector):
             if modules:
                 tables.append((modules, unique, set(imp.bindings)))
         bare_names = {name for _, _, bindings in tables for name in bindings}
-        for match in self.PATH_CONSTANT.finditer(text) if tables else ():
+        matches = chain(self.PATH_CONSTANT.finditer(text), self.PRESET_CALL.finditer(text)) if tables else ()
+        for match in matches:
             path, name = match.group(1).split("::")[:-1], match.group(2)
             if not path and name not in bare_names:
                 continue
@@ -3033,14 +3057,16 @@ class RustDetector(_LanguageDetector):
             for modules, unique, imported in tables:
                 module = next((part for part in reversed(path) if part in modules), None)
                 value = modules[module].get(name) if module else None
-                if value is None and (path or name in imported):
+                # a preset's lowercase name (``v2``, ``base``) only counts on its own type
+                if value is None and (path or name in imported) and name[0].isupper():
                     value = unique.get(name)
                 if value:
                     break
             if value is None:
                 continue
             line = _line_at(text, match.start())
-            found = model_finding(value, line, strong=False, hf_context=False)
+            # the SDK's own table says the value is a model id, also where it is a bare repository name
+            found = model_finding(value, line, strong=False, hf_context=True)
             if found and line not in comments and (line, found[0]) not in reported:
                 reported.add((line, found[0]))
                 yield self.model_at(file, line, found, resolved_from=match.group(0))
@@ -3585,6 +3611,32 @@ class RustDetector(_LanguageDetector):
             if not stripped.startswith(("use ", "pub use ", "//", "/*", "*", "extern ")):
                 seen.add(crate)
                 yield Import(crate, (crate,), line)
+
+
+class LuaDetector(_LanguageDetector):
+    """Lua: Neovim AI plugins' setup tables (avante.nvim's ``providers = { claude = { endpoint =
+    "https://api.anthropic.com", model = "claude-sonnet-4-20250514" } }``, codecompanion's ``schema = {
+    model = { default = "gpt-4o" } }``, gp.nvim's agents) and OpenResty gateways calling an AI API. Lua
+    has no SDK of the catalog's: what the file configures is read as in any file without one, the
+    catalog model ids its strings hold and the AI endpoints it calls."""
+
+    name = "lua"
+    extensions = (".lua",)
+    comment_prefixes = ("--",)
+    LONG_COMMENT = linear(r"--\[(=*)\[")
+
+    def imports(self, text: str) -> Iterator[Import]:
+        return iter(())
+
+    def prose_lines(self, file: SourceFile) -> set[int]:
+        """Also the lines of a long comment (``--[[ ... ]]``, ``--[==[ ... ]==]``), to its closing bracket."""
+        lines = super().prose_lines(file)
+        text = file.text
+        for match in self.LONG_COMMENT.finditer(text) if "--[" in text else ():
+            closing = text.find("]" + match.group(1) + "]", match.end())
+            end = len(text) if closing < 0 else closing
+            lines.update(range(_line_at(text, match.start()), _line_at(text, end) + 1))
+        return lines
 
 
 class PageScriptDetector(Detector):

@@ -182,6 +182,33 @@ def extra_package(name: str, extras: str | None) -> Package | None:
     return None
 
 
+# Swift packages: ``.package(url: "https://github.com/MacPaw/OpenAI.git", from: "0.4.0")`` (``name:`` first
+# in old manifests), what follows the URL holding its version requirement
+SWIFT_PACKAGE_URL = linear(
+    r'\.package\(\s*(?:name:\s*"[^"\n]{0,100}"\s*,\s*)?url:\s*"([^"\n]{1,300})"([^)\n]{0,200})'
+)
+SWIFT_VERSION = linear(r'"(\d[\w.+-]{0,40})"')
+SWIFT_PRODUCT = linear(r'\.product\(\s*name:\s*"([\w-]{1,100})"')
+XCODE_PACKAGE_URL = linear(r'\brepositoryURL\s*=\s*"([^"\n]{1,300})"')
+XCODE_VERSION = linear(r"\b(?:minimumVersion|version)\s*=\s*\"?(\d[\w.+-]{0,40})")
+XCODE_PRODUCT = linear(r"\bproductName\s*=\s*\"?([\w-]{1,100})\"?;")
+POD_DECLARATION = linear(r"""^\s*pod\s+['"]([\w./+-]{1,100})['"](?:\s*,\s*['"]([^'"\n]{1,40})['"])?""")
+SCHEME_AND_USER = re.compile(r"^(?:[a-z+]+://)?(?:[^@/]+@)?")
+LOCKED_POD = linear(r'^  - "?([\w./+-]{1,100}) \(([^)\n]{1,40})\)"?:?\s*$')
+
+
+def swift_package_key(url: str) -> str:
+    """How the catalog names a Swift package: its repository as host/owner/name, lower-case
+    (``https://github.com/MacPaw/OpenAI.git`` and ``git@github.com:MacPaw/OpenAI`` are
+    ``github.com/macpaw/openai``)."""
+    key = SCHEME_AND_USER.sub("", url.strip().lower())
+    host, _, path = key.partition("/")
+    key = (
+        f"{host.replace(':', '/')}/{path}" if path else host.replace(":", "/")
+    )  # scp-like ``host:owner/name``
+    return key.removeprefix("www.").rstrip("/").removesuffix(".git")
+
+
 def _version_from_spec(spec: str) -> str | None:
     spec = spec.strip().strip(",")
     if not spec or spec == "*":
@@ -351,6 +378,8 @@ class ManifestDetector(_ManifestDetector):
                 "packages.config",
                 "build.sbt",
                 "langgraph.json",
+                "Package.swift",
+                "Podfile",
             }
             or (("requirements" in name or "constraints" in name) and name.endswith((".txt", ".in")))
             or is_requirements_lock(name)
@@ -358,6 +387,7 @@ class ManifestDetector(_ManifestDetector):
             or name.endswith((".csproj", ".fsproj", ".vbproj", ".gemspec"))
             or name.endswith(GRADLE_SCRIPTS)
             or name.endswith(".versions.toml")
+            or name.endswith(".pbxproj")
             or is_conda_environment_name(name)
         )
 
@@ -408,6 +438,12 @@ class ManifestDetector(_ManifestDetector):
             yield from self.sbt(file)
         elif name == "langgraph.json":
             yield from self.langgraph_json(file, report)
+        elif name == "Package.swift":
+            yield from self.swift_package(file)
+        elif name == "Podfile":
+            yield from self.podfile(file)
+        elif name.endswith(".pbxproj"):
+            yield from self.xcode_project(file)
         elif is_conda_environment_name(name):
             yield from self.conda_environment(file)
 
@@ -825,6 +861,59 @@ class ManifestDetector(_ManifestDetector):
                         raw.strip(),
                     )
 
+    def swift_package(self, file: SourceFile) -> Iterator[Finding]:
+        """A Swift package's ``.package(url: "https://github.com/MacPaw/OpenAI.git", from: "0.4.0")``, and a
+        product it uses by name from a package that is more than an AI SDK (``.product(name: "FirebaseAI",
+        package: "firebase-ios-sdk")``)."""
+        if ".package" not in file.text:
+            return
+        seen: set[str] = set()
+        for match in SWIFT_PACKAGE_URL.finditer(file.text):
+            package = self.package("swiftpm", swift_package_key(match.group(1)))
+            if package and package.id not in seen:
+                seen.add(package.id)
+                version = SWIFT_VERSION.search(match.group(2) or "")
+                line = line_at(file.text, match.start())
+                yield _finding(
+                    self.name, package, file, line, version.group(1) if version else None, match.group(1)
+                )
+        yield from self.swift_products(file, SWIFT_PRODUCT, seen)
+
+    def swift_products(self, file: SourceFile, pattern, seen: set[str]) -> Iterator[Finding]:
+        for match in pattern.finditer(file.text):
+            package = lookup_package("swift", match.group(1))
+            if package and package.id not in seen:
+                seen.add(package.id)
+                yield _finding(
+                    self.name, package, file, line_at(file.text, match.start()), None, match.group(1)
+                )
+
+    def xcode_project(self, file: SourceFile) -> Iterator[Finding]:
+        """An Xcode project's Swift packages (``XCRemoteSwiftPackageReference``'s ``repositoryURL``, with
+        its ``minimumVersion``) and the products its targets link (``productName = FirebaseAI;``)."""
+        if "repositoryURL" not in file.text:
+            return
+        seen: set[str] = set()
+        for match in XCODE_PACKAGE_URL.finditer(file.text):
+            package = self.package("swiftpm", swift_package_key(match.group(1)))
+            if package and package.id not in seen:
+                seen.add(package.id)
+                version = XCODE_VERSION.search(file.text, match.end(), match.end() + 300)
+                line = line_at(file.text, match.start())
+                yield _finding(
+                    self.name, package, file, line, version.group(1) if version else None, match.group(1)
+                )
+        yield from self.swift_products(file, XCODE_PRODUCT, seen)
+
+    def podfile(self, file: SourceFile) -> Iterator[Finding]:
+        """CocoaPods: ``pod 'ChatGPTSwift', '~> 2.5.0'`` (a subspec, ``'FirebaseAI/Core'``, is its pod's)."""
+        for number, raw in enumerate(file.lines, start=1):
+            match = POD_DECLARATION.match(raw)
+            package = lookup_package("cocoapods", match.group(1).split("/")[0]) if match else None
+            if package:
+                version = _version_from_spec(match.group(2) or "")
+                yield _finding(self.name, package, file, number, version, raw.strip())
+
     def csproj(self, file: SourceFile) -> Iterator[Finding]:
         """``<PackageReference>`` of a project, and ``<PackageVersion>`` of central package management
         (``Directory.Packages.props``), whose versions the projects' references then leave out."""
@@ -991,8 +1080,12 @@ def pnpm_direct_dependencies(lines: list[str]) -> list[tuple[int, str, str | Non
 _LOCK_PACKAGE_NAME = linear(r"""(?m)^[ \t]*["']?name["']?[ \t]*=[ \t]*["']([^"'\n]+)["']""")
 
 
+# a Cargo.lock ``[[package]]`` entry: ``name = "async-openai"`` and the ``version`` line after it
+_CARGO_LOCK_PACKAGE = linear(r'(?m)^name = "([\w-]{1,100})"\r?\nversion = "([^"\r\n]{1,100})"')
+
+
 class LockfileDetector(_ManifestDetector):
-    """Resolved versions: poetry.lock, package-lock.json, pnpm-lock.yaml, yarn.lock."""
+    """Resolved versions: poetry.lock, package-lock.json, pnpm-lock.yaml, yarn.lock, Cargo.lock."""
 
     name = "lockfile"
     file_names = (
@@ -1002,6 +1095,9 @@ class LockfileDetector(_ManifestDetector):
         "yarn.lock",
         "uv.lock",
         "Pipfile.lock",
+        "Package.resolved",
+        "Podfile.lock",
+        "Cargo.lock",
     )
 
     SIBLING_MANIFESTS = {
@@ -1011,6 +1107,9 @@ class LockfileDetector(_ManifestDetector):
         "package-lock.json": "package.json",
         "pnpm-lock.yaml": "package.json",
         "yarn.lock": "package.json",
+        "Package.resolved": "Package.swift",
+        "Podfile.lock": "Podfile",
+        "Cargo.lock": "Cargo.toml",
     }
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
@@ -1054,6 +1153,12 @@ class LockfileDetector(_ManifestDetector):
             yield from self.pipfile_lock(file, report)
         elif name == "pnpm-lock.yaml":
             yield from self.pnpm_lock(file)
+        elif name == "Package.resolved":
+            yield from self.swift_resolved(file, report)
+        elif name == "Podfile.lock":
+            yield from self.podfile_lock(file)
+        elif name == "Cargo.lock":
+            yield from self.cargo_lock(file)
         else:
             yield from self.yarn_lock(file)
 
@@ -1073,6 +1178,25 @@ class LockfileDetector(_ManifestDetector):
             if package:
                 line = _line_of(file, f'name = "{entry["name"]}"')
                 yield _finding(self.name, package, file, line, entry.get("version"), entry["name"])
+
+    def cargo_lock(self, file: SourceFile) -> Iterator[Finding]:
+        """Every ``[[package]]`` whose name is a catalog crate, with the version it is locked at: one
+        linear scan of the ``name``/``version`` line pairs, no TOML parse (a workspace's lock runs to
+        tens of thousands of lines). A crate locked at several versions has no single resolved one."""
+        text = file.text
+        found: dict[str, tuple[Package, int, set[str]]] = {}
+        line, counted = 1, 0
+        for match in _CARGO_LOCK_PACKAGE.finditer(text):
+            package = self.package("cargo", match.group(1))
+            if not package:
+                continue
+            line += text.count("\n", counted, match.start())
+            counted = match.start()
+            entry = found.setdefault(match.group(1), (package, line, set()))
+            entry[2].add(match.group(2))
+        for name, (package, number, versions) in found.items():
+            version = next(iter(versions)) if len(versions) == 1 else None
+            yield _finding(self.name, package, file, number, version, f"{name} {version or ''}".strip())
 
     def npm_lock(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         data = _json_object(file, report)
@@ -1107,6 +1231,37 @@ class LockfileDetector(_ManifestDetector):
                         _version_from_spec(entry.get("version", "")),
                         dependency,
                     )
+
+    def swift_resolved(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        """SwiftPM's resolved pins: ``object.pins[].repositoryURL`` (version 1), ``pins[].location``
+        (versions 2 and 3). An Xcode app's (``xcshareddata/swiftpm/Package.resolved``) has no Package.swift
+        beside it: it is the project's record of its packages."""
+        data = _json_object(file, report)
+        if data is None:
+            return
+        holder = data.get("object") if isinstance(data.get("object"), dict) else data
+        pins = holder.get("pins")
+        for pin in pins if isinstance(pins, list) else ():
+            if not isinstance(pin, dict):
+                continue
+            url = pin.get("location") or pin.get("repositoryURL")
+            package = self.package("swiftpm", swift_package_key(url)) if isinstance(url, str) else None
+            if package:
+                state = pin.get("state") if isinstance(pin.get("state"), dict) else {}
+                version = state.get("version") if isinstance(state.get("version"), str) else None
+                yield _finding(self.name, package, file, _line_of(file, url), version, url)
+
+    def podfile_lock(self, file: SourceFile) -> Iterator[Finding]:
+        """The pods CocoaPods installed (``PODS:``, ``  - ChatGPTSwift (2.5.0)``)."""
+        in_pods = False
+        for number, raw in enumerate(file.lines, start=1):
+            if not raw.startswith(" "):
+                in_pods = raw.rstrip() == "PODS:"
+                continue
+            match = LOCKED_POD.match(raw) if in_pods else None
+            package = lookup_package("cocoapods", match.group(1).split("/")[0]) if match else None
+            if package:
+                yield _finding(self.name, package, file, number, match.group(2), raw.strip().rstrip(":"))
 
     def pnpm_lock(self, file: SourceFile) -> Iterator[Finding]:
         """The project's own dependencies where the lock records them (``importers:`` since lock

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -30,7 +31,7 @@ from urllib.parse import urlsplit
 from common.scanner.catalog import load_yaml
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
-from common.scanner.lazy import lazy_module
+from common.scanner.lazy import lazy_module, lazy_re
 from common.scanner.limits import line_at, linear, parse_json, parse_toml
 from common.scanner.model import Location
 from common.scanner.redaction import clip
@@ -194,11 +195,55 @@ def load_jsonc(text: str) -> object:
 
 
 def line_of_key(text: str, key: str, start: int = 0) -> tuple[int, int]:
-    """(1-based line, offset) of the first ``"key":`` at or after ``start``; (0, start) if absent."""
-    match = re.compile(re.escape(json.dumps(key)) + r"\s*:").search(text, start)
-    if match is None:
+    """(1-based line, offset) of the first ``"key":`` at or after ``start``; (0, start) if absent.
+
+    A key spelled without a quote is found in ``_KeyOffsets``, built in one pass per text: searching the
+    text for each server's key from the container's start read a one-line config of thousands of
+    servers once per server."""
+    spelled = json.dumps(key)
+    if '"' in spelled[1:-1]:
+        match = re.compile(re.escape(spelled) + r"\s*:").search(text, start)
+        at = match.start() if match else -1
+    else:
+        at = _KeyOffsets.first(text, spelled[1:-1], start)
+    if at < 0:
         return 0, start
-    return line_at(text, match.start()), match.start()
+    return line_at(text, at), at
+
+
+_BEFORE_COLON = lazy_re(r"\s*:")
+
+
+class _KeyOffsets:
+    r"""Offsets of the opening quote of every ``"spelling"\s*:`` of the last text, by spelling. A key
+    without a quote in its spelling is matched by ``"spelling"\s*:`` only from a quote whose next quote
+    closes it, so the pairs of consecutive quotes followed by a colon are every match there is."""
+
+    text: str | None = None
+    offsets: dict[str, list[int]] = {}
+
+    @classmethod
+    def first(cls, text: str, spelling: str, start: int) -> int:
+        r"""The first offset at or after ``start`` of ``"spelling"\s*:``, or -1."""
+        if cls.text is not text:
+            cls.offsets, cls.text = cls._index(text), text
+        offsets = cls.offsets.get(spelling, ())
+        index = bisect_left(offsets, start)
+        return offsets[index] if index < len(offsets) else -1
+
+    @staticmethod
+    def _index(text: str) -> dict[str, list[int]]:
+        offsets: dict[str, list[int]] = {}
+        follows_colon = _BEFORE_COLON.match
+        opening = text.find('"')
+        while opening >= 0:
+            closing = text.find('"', opening + 1)
+            if closing < 0:
+                break
+            if follows_colon(text, closing + 1):
+                offsets.setdefault(text[opening + 1 : closing], []).append(opening)
+            opening = closing
+        return offsets
 
 
 # ---------------------------------------------------------------------------------------------------

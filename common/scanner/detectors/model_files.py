@@ -1,5 +1,5 @@
 """Model weight files: .gguf, .safetensors, .onnx, .pt/.pth/.bin/.pkl/.joblib/.sav, .h5/.keras, .tflite,
-and zip-packaged models (.zip, .mar, .skops, .pth.tar).
+Core ML's .mlmodel and compiled .mlmodelc, and zip-packaged models (.zip, .mar, .skops, .pth.tar).
 
 The extension only nominates a file; its format is read from the header magic (GGUF, safetensors
 header, ONNX protobuf, pickle protocol, zip with ``data.pkl``, HDF5, TFLite flatbuffer, compressed
@@ -202,6 +202,14 @@ def read_safetensors(handle, size: int, header: bytes) -> dict | None:
     if isinstance(table.get("__metadata__"), dict):
         details["metadata"] = {str(k): clip(str(v)) for k, v in list(table["__metadata__"].items())[:20]}
     return details
+
+
+def looks_like_coreml(header: bytes) -> dict | None:
+    """Core ML's ``Model`` protobuf (an ``.mlmodel``, also the spec inside an ``.mlpackage``): field 1
+    specificationVersion (varint), then field 2, the model's description."""
+    if len(header) < 3 or header[0] != 0x08 or not 1 <= header[1] <= 20 or header[2] != 0x12:
+        return None
+    return {"specification_version": header[1]}
 
 
 def looks_like_onnx(header: bytes, strict: bool) -> dict | None:
@@ -570,6 +578,9 @@ def sniff(handle, size: int, suffix: str) -> ModelFormat | None:
         codec = next((c for magic, c in COMPRESSED_MAGIC.items() if header.startswith(magic)), None)
         if codec:
             return ModelFormat(f"compressed pickle ({codec})", True, {"compression": codec})
+    if suffix == ".mlmodel":  # shaped like ONNX's header: told by its suffix first
+        details = looks_like_coreml(header)
+        return ModelFormat("coreml", False, details) if details is not None else None
     if (details := looks_like_onnx(header, strict=suffix != ".onnx")) is not None:
         return ModelFormat("onnx", False, details)
     return None
@@ -634,6 +645,16 @@ def human_size(size: int) -> str:
     return f"{value:.1f} GB"
 
 
+# Xcode compiles an .mlmodel into an ``.mlmodelc`` folder, the form an app bundles and loads
+# (``MLModel(contentsOf:)``); its ``coremldata.bin`` has no magic of its own, its place says what it is
+COMPILED_COREML = ModelFormat("coreml (compiled)", False, {})
+
+
+def compiled_coreml(file: SourceFile) -> bool:
+    """The ``coremldata.bin`` at the top of a compiled Core ML model (not the ones of its parts)."""
+    return file.name == "coremldata.bin" and file.path.parent.name.endswith(".mlmodelc")
+
+
 class ModelFileDetector(Detector):
     name = "model_files"
     text_only = False  # model files are binary and may be larger than the text size limit
@@ -649,7 +670,7 @@ class ModelFileDetector(Detector):
             with file.open() as handle:
                 stat = os.fstat(handle.fileno())
                 size = stat.st_size
-                model = sniff(handle, size, file.suffix)
+                model = COMPILED_COREML if compiled_coreml(file) else sniff(handle, size, file.suffix)
                 if model is None or (
                     model.pickle_globals
                     and (

@@ -43,7 +43,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from common.scanner.catalog import load_yaml
-from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile, stripped_line
 from common.scanner.detectors.mcp_config import load_data as mcp_data
 from common.scanner.detectors.mcp_config import safe_url, secret_record, secret_rules
 from common.scanner.keys import component_key
@@ -163,7 +163,7 @@ class TextIndex:
         return self.line_at(min(hits, key=lambda hit: abs(hit - near))) if hits else 0
 
     def snippet(self, line: int, fallback: str) -> str:
-        return self.lines[line - 1].strip() if 0 < line <= len(self.lines) else fallback
+        return stripped_line(self.lines[line - 1]) if 0 < line <= len(self.lines) else fallback
 
 
 # ---------------------------------------------------------------------------------------------------

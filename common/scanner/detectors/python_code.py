@@ -32,7 +32,7 @@ from common.scanner.catalog import (
     registry_name,
     utility_import,
 )
-from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
+from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile, stripped_line
 from common.scanner.facts import FileFacts, ModelReference, ToolReference
 from common.scanner.keys import component_key, split_component_key
 from common.scanner.lazy import lazy_re
@@ -353,7 +353,7 @@ class _Analyzer:
     # -- helpers -----------------------------------------------------------------------------------
     def location(self, line: int) -> Location:
         reported, prefix = self.locate(line)
-        snippet = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
+        snippet = stripped_line(self.lines[line - 1]) if 0 < line <= len(self.lines) else ""
         return Location(file=self.relpath, line=reported, snippet=prefix + snippet)
 
     def add(
@@ -1667,18 +1667,31 @@ def analyse_python(
 
 MAX_LINES_LEFT_OUT = 8
 F_STRING_PREFIX = linear(r"(?i)^[rb]?f[rb]?[\'\"]")
+# what every f-string token holds: a text without it has none to empty, and is not tokenized
+F_STRING_OPENING = linear(r"(?i)f[rb]?[\'\"]")
+# ``tokenize`` reads a quote that opens no string to the end of its line before it gives the quote up as an
+# error token and tries the next character: a line of thousands of such quotes cost seconds per 8 KB
+# (quadratic). Past this many times the text read again so, the file is taken as not tokenizing.
+MAX_REREAD_TIMES = 4
 
 
 def without_f_strings(text: str) -> str | None:
     """``text`` with every f-string token replaced by an empty string spanning as many lines, or None
     when it does not tokenize: 3.12 lets an f-string's expressions hold backslashes and comments that
     this interpreter's parser rejects, and an f-string holds no import or model argument we read."""
+    if not F_STRING_OPENING.search(text):
+        return None
     starts = [0]
     for line in text.splitlines(keepends=True):
         starts.append(starts[-1] + len(line))
     pieces, done = [], 0
+    reread, most = 0, MAX_REREAD_TIMES * len(text)
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.ERRORTOKEN and token.string in ("'", '"'):
+                reread += len(token.line) - token.start[1]
+                if reread > most:
+                    return None
             if token.type != tokenize.STRING or not F_STRING_PREFIX.search(token.string):
                 continue
             begin = starts[token.start[0] - 1] + token.start[1]

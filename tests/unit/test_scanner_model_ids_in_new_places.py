@@ -1,0 +1,118 @@
+"""Model ids where the engine read none: SQL seed data of a table of models, an action.yml whose YAML the
+parser refuses (its input defaults still name the model the action runs), a Hugging Face Inference API
+address, a test gated as needing an API key, and Spring AI's ``OllamaModel`` members."""
+
+from tests.unit.scanner_helpers import keys, scan_tree
+
+SEED = """-- models the app can switch between
+CREATE TABLE embedding_models (name text, provider text, model_identifier text, dimensions int);
+INSERT INTO embedding_models (name, provider, model_identifier, dimensions) VALUES
+('openai-small', 'openai', 'text-embedding-3-small', 1536),
+('ollama-nomic', 'ollama', 'nomic-embed-text', 768);
+INSERT INTO orders (code, item) VALUES ('o1', 'gpt-4o sticker'), ('o3', 'claude-3-opus');
+-- INSERT INTO llm_models (id) VALUES ('gpt-4o-mini');
+"""
+
+# ``\\'`` is no escape of a double-quoted YAML string: the whole file fails to parse
+ACTION = """name: "Completion"
+inputs:
+  model:
+    description: "The model\\'s name."
+    default: "gpt-3.5-turbo"
+  temperature:
+    default: "0.7"
+runs:
+  using: "node20"
+  main: "dist/index.js"
+"""
+
+
+def test_seed_rows_of_a_table_of_models_are_models(tmp_path):
+    found = keys(scan_tree(tmp_path, {"db/seed.sql": SEED}))
+    assert {"model:text-embedding-3-small", "model:nomic-embed-text"} <= found
+    assert "model:claude-3-opus" not in found  # a table of orders holds no model choice
+    assert "model:gpt-4o-mini" not in found  # a commented-out insert
+
+
+def test_seed_model_is_located_at_its_row(tmp_path):
+    result = scan_tree(tmp_path, {"seed.sql": SEED})
+    lines = {c.name: {loc.line for loc in c.locations} for c in result.components}
+    assert lines["text-embedding-3-small"] == {4}
+    assert lines["nomic-embed-text"] == {5}
+
+
+def test_an_unparsable_action_still_names_its_default_model(tmp_path):
+    result = scan_tree(tmp_path, {"action.yml": ACTION})
+    assert "model:gpt-3.5-turbo" in keys(result)
+    model = next(c for c in result.components if c.name == "gpt-3.5-turbo")
+    assert {loc.line for loc in model.locations} == {5}
+
+
+def test_values_under_other_keys_of_an_unparsable_yaml_are_not_models(tmp_path):
+    text = ACTION.replace("  model:\n", "  style:\n").replace("gpt-3.5-turbo", "gpt-4o")
+    assert not any(key.startswith("model:") for key in keys(scan_tree(tmp_path, {"action.yml": text})))
+
+
+def test_a_hugging_face_inference_api_address_names_its_model(tmp_path):
+    workflow = (
+        '{"nodes": [{"parameters": {"method": "POST", "url": '
+        '"https://api-inference.huggingface.co/models/black-forest-labs/FLUX.1-schnell"},\n'
+        '"type": "n8n-nodes-base.httpRequest", "name": "Image"}], "connections": {}}\n'
+    )
+    result = scan_tree(
+        tmp_path,
+        {
+            "workflows/image.json": workflow,
+            "summarise.ts": 'const url = "https://router.huggingface.co/hf-inference/models/facebook/bart-large-cnn";\n'
+            "await fetch(url, { method: 'POST' });\n",
+            "docs_link.py": 'HELP = "https://huggingface.co/docs/api-inference/index"\n',
+        },
+    )
+    models = {c.name: {loc.file for loc in c.locations} for c in result.components if c.type == "model"}
+    assert models == {
+        "black-forest-labs/flux.1-schnell": {"workflows/image.json"},
+        "facebook/bart-large-cnn": {"summarise.ts"},
+    }
+
+
+LIVE_RUST_TEST = """mod common;
+
+use common::get_client;
+
+#[tokio::test]
+#[ignore = "Requires API key"]
+async fn answers_a_question() {
+    let client = get_client();
+    let reply = client.interaction().with_model("gemini-2.0-flash-001").with_text("Hi").create().await;
+    assert!(reply.is_ok());
+}
+"""
+
+
+def test_a_rust_test_gated_on_an_api_key_calls_the_model_it_names(tmp_path):
+    ungated = LIVE_RUST_TEST.replace('#[ignore = "Requires API key"]\n', "")
+    result = scan_tree(
+        tmp_path,
+        {
+            "Cargo.toml": '[package]\nname = "chat"\n[dependencies]\nasync-openai = "0.20"\n',
+            "tests/live_tests.rs": LIVE_RUST_TEST,
+            "tests/builder_tests.rs": ungated,
+        },
+    )
+    models = {c.name: {loc.file for loc in c.locations} for c in result.components if c.type == "model"}
+    assert models == {"gemini-2.0-flash-001": {"tests/live_tests.rs"}}
+
+
+def test_spring_ai_ollama_model_members_name_their_tags(tmp_path):
+    java = """import org.springframework.ai.ollama.api.OllamaModel;
+
+class Vision {
+    // OllamaModel.MISTRAL was too slow
+    Object chat() { return ChatOptions.builder().model(OllamaModel.LLAVA.getName()).build(); }
+    Object embed() { return OllamaModel.NOMIC_EMBED_TEXT.id(); }
+    Object fallback() { return OllamaModel.DEFAULT.id(); }
+}
+"""
+    result = scan_tree(tmp_path, {"src/main/java/demo/Vision.java": java})
+    models = {c.name: {loc.line for loc in c.locations} for c in result.components if c.type == "model"}
+    assert models == {"llava": {5}, "nomic-embed-text": {6}}
