@@ -18,7 +18,7 @@ from functools import cache, lru_cache
 
 from common.scanner import detectors as detectors_package
 from common.scanner.detectors.base import Detector, SourceFile
-from common.scanner.sfc import SFC_SUFFIXES
+from common.scanner.sfc import PAGE_SUFFIXES, SFC_SUFFIXES
 
 YAML = (".yaml", ".yml")
 # The configuration files ``config_env`` reads (it imports this list, so the two never drift apart)
@@ -30,8 +30,8 @@ CONFIG_SUFFIXES = (
 )
 CODE = (".py", ".ts", ".js", ".mjs", ".go", ".rb", ".java", ".kt", ".cs", ".rs")
 IAC_PROGRAMS = (".ts", ".mts", ".js", ".mjs", ".py", ".go")  # the languages of CDK and Pulumi programs
-# single-file components: their script parts are read as a ``.ts`` file
-COMPONENTS = SFC_SUFFIXES
+# single-file components and pages: their script parts are read as a ``.ts`` file
+COMPONENTS = (*SFC_SUFFIXES, *PAGE_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,7 @@ SELECTORS = {
             *(".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"),
             *(".go", ".java", ".kt", ".kts", ".scala", ".rb", ".cs", ".rs"),
             ".lua",  # Neovim AI plugins' setup tables, OpenResty AI gateways
-            *(".html", ".htm"),  # pages loading a library from a CDN
-            *COMPONENTS,
+            *COMPONENTS,  # pages also for the libraries they load from a CDN
         )
     ),
     "manifests": FileSelector(

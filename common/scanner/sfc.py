@@ -15,8 +15,14 @@ from functools import cached_property
 
 from common.scanner.detectors.base import SourceFile
 from common.scanner.limits import linear
+from common.scanner.textutil import calls_llm_api_route, mentions_ai_endpoint
 
 SFC_SUFFIXES = (".vue", ".svelte", ".astro")
+# a plain page's inline scripts are read as code only when they call an AI API (a chat page calling
+# ``https://api.openai.com/v1/chat/completions`` from the browser): most pages' scripts are UI code, and
+# generated pages (API docs, coverage reports) carry large inline data that is no program's configuration
+PAGE_SUFFIXES = (".html", ".htm")
+MAX_PAGE_BYTES = 2 * 1024 * 1024
 # ``type`` values of a ``<script>`` whose body is code; others hold data or templates
 # (``application/ld+json``, ``importmap``, ``text/x-template``)
 CODE_SCRIPT_TYPES = frozenset(
@@ -85,9 +91,25 @@ class ScriptView(SourceFile):
 
 
 def script_view(source: SourceFile) -> ScriptView | None:
-    """The code detectors' view of a single-file component; ``None`` for any other file."""
-    if source.suffix not in SFC_SUFFIXES:
+    """The code detectors' view of a single-file component, or of a page whose inline scripts call an AI
+    API (``PAGE_SUFFIXES``); ``None`` for any other file."""
+    if source.suffix in PAGE_SUFFIXES:
+        if not (source.size <= MAX_PAGE_BYTES and page_scripts_call_ai(source)):
+            return None
+    elif source.suffix not in SFC_SUFFIXES:
         return None
     return ScriptView(
         source.path, source.relpath, source.size, source.scope, root=source.root, component=source
     )
+
+
+def page_scripts_call_ai(source: SourceFile) -> bool:
+    """Whether the code of a page's inline ``<script>`` blocks names an AI host or an LLM inference route."""
+    try:
+        text = source.text
+    except OSError:
+        return False
+    if "<script" not in text.lower() or ("http" not in text and "/v1" not in text):
+        return False
+    code = "\n".join(text[start:end] for start, end in script_parts(text, source.suffix))
+    return mentions_ai_endpoint(code) or calls_llm_api_route(code)

@@ -75,13 +75,16 @@ def replays_recorded_http(text: str) -> bool:
     return REPLAYED_HTTP.search(text) is not None
 
 
-# a test that patches the SDK's client class (``@patch("app.digest.OpenAI")``) or hands its client a
-# made-up key (``New("test-api-key", ...)``, Go's ``LLMAPIKey: "dummy"``, ``api_key="fake"``,
-# ``apiKey: 'sk-test'``, ``api_key="sk-fake123"``): no request it builds reaches a model either
+# a test that patches the SDK's client class (``@patch("app.digest.OpenAI")``), replaces the SDK module
+# with a Vitest/Jest mock (``vi.mock('openai', ...)``, ``jest.mock('@anthropic-ai/sdk')``) or hands its
+# client a made-up key (``New("test-api-key", ...)``, Go's ``LLMAPIKey: "dummy"``, ``api_key="fake"``,
+# ``apiKey: 'sk-test-key'``, ``api_key="sk-fake123"``): no request it builds reaches a model either
 STAND_IN_CLIENT = linear(
     r"\bpatch(?:\.object)?\(\s*[\"'][\w.]*(?:Client|OpenAI|Anthropic)[\"']"
+    r"|\b(?:vi|jest)\.(?:mock|doMock)\(\s*[\"'`](?:openai|@anthropic-ai/sdk|@google/genai|@google/generative-ai"
+    r"|@mistralai/mistralai|groq-sdk|cohere-ai|ollama|replicate|@aws-sdk/client-bedrock-runtime)[\"'`]"
     r"|[\"'](?:test|fake|dummy|mock)[-_]?(?:api[-_]?)?key[\"']"
-    r"|(?i:api_?key)\w*[\"']?\s*(?::=|[:=])\s*[\"'](?:sk-)?(?i:test|fake|dummy|mock)\w*[\"']"
+    r"|(?i:api_?key)\w*[\"']?\s*(?::=|[:=])\s*[\"'](?:sk-)?(?i:test|fake|dummy|mock)[\w-]*[\"']"
 )
 
 

@@ -239,6 +239,28 @@ def test_cloudformation_json_and_broken_templates(tmp_path):
     assert findings == [] and report.warnings
 
 
+def test_cloudformation_yaml_followed_by_pasted_shell_lines(tmp_path):
+    template = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Resources:
+  Notebook:
+    Type: AWS::SageMaker::NotebookInstance
+    Properties:
+      InstanceType: ml.t3.medium
+      RoleArn: !Sub 'arn:aws:iam::${AWS::AccountId}:role/LabRole'
+Outputs:
+  Name: {Value: !Ref Notebook}
+aws cloudformation deploy \\
+  --stack-name demo \\
+  --template-file sagemaker.yaml
+"""
+    findings, _ = run(IacDetector(), tmp_path, "sagemaker.yaml", template)
+    assert {(f.name, f.location.line) for f in findings} == {("AWS::SageMaker::NotebookInstance.Notebook", 3)}
+    broken_first = "Resources: [\n  Notebook:\n    Type: AWS::SageMaker::NotebookInstance\n"
+    findings, report = run(IacDetector(), tmp_path, "broken.yaml", broken_first)
+    assert findings == [] and report.warnings
+
+
 def test_json_without_cloudformation_markers_is_ignored(tmp_path):
     findings, report = run(IacDetector(), tmp_path, "package.json", '{"name": "sagemaker-docs"}')
     assert findings == [] and report.warnings == []

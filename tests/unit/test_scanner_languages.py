@@ -339,6 +339,26 @@ def test_ruby_tools_are_located_at_their_class_and_function_lines(tmp_path):
     }
 
 
+def test_bare_host_compared_with_a_configured_url_is_no_endpoint(tmp_path):
+    go = """\
+package llm
+
+import "strings"
+
+func official(base string) bool {
+\treturn strings.Contains(base, "api.openai.com")
+}
+
+func isAnthropic(host string) bool { return host == "api.anthropic.com" }
+
+var defaultHost = "api.mistral.ai"
+"""
+    ts = "export const isGroq = (url: string) => url.includes('api.groq.com')\n"
+    result = scan_tree(tmp_path, {"llm/hosts.go": go, "web/hosts.ts": ts})
+    endpoints = {c.name for c in result.components if c.type == "endpoint"}
+    assert endpoints == {"api.mistral.ai"}
+
+
 def test_rust_model_enums_and_presets_that_do_not_spell_the_id(tmp_path):
     """fastembed's ``EmbeddingModel::AllMiniLML6V2`` and kalosm's ``LlamaSource::qwen_2_5_7b_instruct()`` /
     ``Llama::new_chat()`` load a model their name only abbreviates: the crates' own tables give the id."""

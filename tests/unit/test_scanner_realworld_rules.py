@@ -258,6 +258,46 @@ def test_fetch_mocked_in_a_setup_file_or_a_made_up_key_makes_test_models_input(t
     }
 
 
+def test_a_mocked_sdk_module_or_a_hyphenated_test_key_makes_test_models_input(tmp_path):
+    provider_test = """\
+import { vi, it, expect } from 'vitest'
+import { createProvider } from '../src/providers/claude.js'
+
+vi.mock('@anthropic-ai/sdk', () => {
+  return {
+    default: class MockAnthropic {
+      messages = { create: vi.fn() }
+    },
+  }
+})
+
+function reply(text: string) {
+  return { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-sonnet-4-20250514', content: text }
+}
+
+it('returns the reply text', async () => {
+  delete process.env['ANTHROPIC_API_KEY']
+  const provider = createProvider({ apiKey: 'key' }, 'claude-sonnet-4-20250514')
+  expect((await provider.complete('hi')).text).toBe(reply('ok').content)
+})
+"""
+    config_test = (
+        "const config = {\n"
+        "  model: 'claude-3-7-sonnet-20250219',\n"
+        "  claude: { apiKey: 'sk-test-key', baseUrl: 'https://api.anthropic.com' },\n"
+        "}\n"
+    )
+    result = scan_tree(
+        tmp_path,
+        {
+            "package.json": '{"name": "agent", "dependencies": {"@anthropic-ai/sdk": "0.30.0"}}',
+            "tests/claude.test.ts": provider_test,
+            "tests/runner.test.ts": config_test,
+        },
+    )
+    assert not {k for k in keys(result) if k.startswith(("model:", "endpoint:"))}
+
+
 def test_rust_unit_test_inputs_are_not_components_but_a_real_call_and_integration_tests_are(tmp_path):
     result = scan_tree(
         tmp_path,

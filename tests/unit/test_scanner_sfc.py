@@ -124,3 +124,36 @@ def test_a_hostile_component_is_read_in_linear_time():
     started = time.process_time()
     script_text(pairs, ".vue")
     assert once < 1 and twice < 4 * (time.process_time() - started) + 0.2
+
+
+CHAT_PAGE = """\
+<!doctype html>
+<html>
+<body>
+  <p>Chat with GPT-4o: see https://platform.openai.com/docs</p>
+  <input id="key" placeholder="sk-..." />
+  <script>
+    async function ask(key, text) {
+      const model = document.getElementById('model').value || 'gpt-4o-mini';
+      return fetch('https://api.openai.com/v1/chat/completions', {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${key}` },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: text }] }),
+      });
+    }
+  </script>
+</body>
+</html>
+"""
+
+
+def test_a_pages_inline_script_calling_an_ai_api_is_read_as_code(tmp_path):
+    found = by_key(scan(tmp_path, "public/index.html", CHAT_PAGE).findings)
+    assert found["endpoint:api.openai.com"]["lines"] == {9}
+    assert found["model:gpt-4o-mini"]["lines"] == {8}
+    assert "model:gpt-4o" not in found  # the page's prose
+
+
+def test_a_pages_inline_script_without_an_ai_api_is_not_read(tmp_path):
+    page = CHAT_PAGE.replace("https://api.openai.com/v1/chat/completions", "/api/ask")
+    assert scan(tmp_path, "public/index.html", page).findings == []

@@ -144,6 +144,23 @@ PARAMETERS_KEY = re.compile(r"""(?<![\w$])["']?parameters["']?\s*:""")
 SPEC_PARAMETERS_KEY = linear(
     r"""(?:^|[^\w$])["']?(?:parameters|input_schema|inputSchema|parameter_definitions)["']?\s*:"""
 )
+# an object literal typed as the project's own tool type: ``const t: ToolDefinition = {``, a factory
+# ``function createGrepTool(): ToolDefinition {`` (its ``return {…}``) or ``(): ToolSpec => ({``; group 1
+# the brace after ``=``/``=> (``, group 2 a function body's
+TYPED_TOOL_OBJECT = linear(
+    r"""(?::\s*(?:[A-Za-z_$][\w$]{0,60}\.)?[\w$]{0,80}(?:Tool|ToolDefinition|ToolSpec|ToolDef|FunctionDefinition)"""
+    r"""\s*(?:(?:=|=>\s*\()\s*(\{)|(\{)))"""
+)
+RETURNED_OBJECT = re.compile(r"(?<![\w$])return\s*(\{)")
+SCHEMA_KEY = re.compile(r"""(?<![\w$])["']?(?:parameters|input_schema|inputSchema|schema)["']?\s*:""")
+# a test's expected value (``expect(x).toStrictEqual([{ name, description, input_schema }])``) checks what
+# the code under test builds: the objects inside the matcher's argument are not definitions
+EXPECTATION_CALL = linear(
+    r"\.(?:toStrictEqual|toEqual|toMatchObject|toHaveBeenCalledWith|toHaveBeenLastCalledWith|toContainEqual"
+    r"|toMatchInlineSnapshot)\(|\bassert\.(?:deepStrictEqual|deepEqual|partialDeepStrictEqual)\("
+)
+MAX_EXPECTATIONS = 500  # matcher calls read per test file
+EXPECTATION_PAREN = re.compile(r"[()]")
 # a tool name as a model calls it (``quick_search``, ``getWeather``), not words of a record's title
 FUNCTION_LIKE_NAME = linear(r"[A-Za-z_][A-Za-z0-9_]*[_a-z][A-Za-z0-9_]*")
 # a function without arguments declares no ``parameters`` (optional in the API) but still says what it
@@ -320,6 +337,30 @@ def manifest_tool_schema_sdk(file: SourceFile) -> str | None:
 # how far past the end of a stretch a match that starts in it may run (the longest pattern searched by
 # ``Literals.top_level``: a key and a list of up to 1000 characters)
 MATCH_SLACK = 1200
+
+
+def expectation_lines(text: str) -> frozenset[int]:
+    """Lines inside the argument of a test's equality matcher (``EXPECTATION_CALL``), strings and comments
+    skipped while its parentheses are counted."""
+    literals = Literals(text, hash_comments=False)
+    lines: set[int] = set()
+    resume = 0
+    for count, call in enumerate(EXPECTATION_CALL.finditer(text)):
+        if count >= MAX_EXPECTATIONS:
+            break
+        if call.start() < resume or literals.in_string(call.start()):
+            continue
+        depth, index = 1, call.end()
+        for paren in EXPECTATION_PAREN.finditer(text, call.end()):
+            if literals.in_string(paren.start()):
+                continue
+            depth += 1 if paren.group(0) == "(" else -1
+            index = paren.end()
+            if depth == 0:
+                break
+        resume = index
+        lines.update(range(line_at(text, call.start()), line_at(text, index) + 1))
+    return frozenset(lines)
 
 
 class Literals:
@@ -550,6 +591,18 @@ class CodeDeclarationsDetector(Detector):
         return file.suffix in SCRIPT_SUFFIXES or file.suffix in (".cs", ".rs", ".go", ".java", ".kt", ".rb")
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        found = self.declarations(file)
+        if (
+            file.scope != "test"
+            or file.suffix not in SCRIPT_SUFFIXES
+            or EXPECTATION_CALL.search(file.text) is None
+        ):
+            yield from found
+            return
+        expected = expectation_lines(file.text)
+        yield from (f for f in found if f.type != "tool" or f.location.line not in expected)
+
+    def declarations(self, file: SourceFile) -> Iterator[Finding]:
         if file.size > MAX_BYTES:
             return
         text = file.text
@@ -653,6 +706,14 @@ class CodeDeclarationsDetector(Detector):
             and "parameter_definitions" in text
             and COHERE_MARKERS.search(text) is not None
         )
+        typed_tools = (
+            file.suffix != ".py"
+            and file.scope != "test"
+            and not (uses_mcp or uses_anthropic or function_sdk or schema_provider or spec_provider)
+            and "Tool" in text
+            and TYPED_TOOL_OBJECT.search(text) is not None
+            and bool(manifest_function_sdk(file) or manifest_tool_schema_sdk(file))
+        )
         hosted_mcp = (
             # the OpenAI SDK's tool, or the Agents SDK's ``HostedMCPTool(tool_config={...})`` handing it on
             ("server_label" in text and ("HostedMCPTool" in text or bool(OPENAI_MARKERS.search(text))))
@@ -672,6 +733,7 @@ class CodeDeclarationsDetector(Detector):
             or spec_provider
             or legacy_functions
             or cohere_specs
+            or typed_tools
         ):
             return
         literals = Literals(text, hash_comments=file.suffix == ".py")
@@ -692,6 +754,8 @@ class CodeDeclarationsDetector(Detector):
             yield from self.hosted_servers(file, literals)
         if tool_objects:
             yield from self.tool_configurations(file, literals)
+        if typed_tools:
+            yield from self.typed_tool_objects(file, literals)
         if legacy_functions or cohere_specs:
             # the SDK the file imports takes these specs: one is a tool as much as several are
             yield from self.tool_spec_collection(file, literals, legacy_functions or "Cohere", minimum=1)
@@ -731,6 +795,30 @@ class CodeDeclarationsDetector(Detector):
                 continue
             metadata = {"declared_as": "tool configuration"}
             if tool := self.first_tool(file, literals.text, named, seen, None, metadata):
+                yield tool
+
+    def typed_tool_objects(self, file: SourceFile, literals: Literals) -> Iterator[Finding]:
+        """Objects the project types as its own tool (``ToolDefinition``), in a project whose manifest
+        declares an LLM SDK: a literal ``name``, a ``description`` and an input schema make the tool its
+        agent loop hands the model. The type is the project's, so no provider is implied."""
+        seen: set[str] = set()
+        metadata = {"declared_as": "tool definition"}
+        for match in TYPED_TOOL_OBJECT.finditer(literals.text):
+            if literals.in_string(match.start()):
+                continue
+            if match.group(1) is not None:
+                pair = literals.innermost(match.start(1) + 1)
+            else:
+                body = literals.innermost(match.start(2) + 1)
+                returned = next(literals.top_level(body, RETURNED_OBJECT), None) if body else None
+                pair = literals.innermost(returned.start(1) + 1) if returned else None
+            named = literals.string_value(pair, "name") if pair else None
+            if (
+                named
+                and next(literals.top_level(pair, DESCRIPTION_KEY), None) is not None
+                and next(literals.top_level(pair, SCHEMA_KEY), None) is not None
+                and (tool := self.first_tool(file, literals.text, named, seen, None, metadata))
+            ):
                 yield tool
 
     def tool_spec_collection(

@@ -473,18 +473,47 @@ def json_to_value(data: object, line: int, depth: int = 0) -> Value:
     return Value(line, None if data is None else str(data))
 
 
+def yaml_head_before_error(text: str, error: yaml.YAMLError) -> str | None:
+    """The text before the top-level entry an error sits in: a template followed by lines pasted after
+    it (the ``aws cloudformation deploy \\`` command that deploys it) is still a template up to there.
+    None when the error carries no position or sits in the first entry."""
+    marks = [
+        mark.line
+        for mark in (getattr(error, "context_mark", None), getattr(error, "problem_mark", None))
+        if mark is not None
+    ]
+    if not marks:
+        return None
+    lines = text.splitlines(keepends=True)
+    index = min(min(marks), len(lines) - 1)
+    while index > 0 and not (lines[index][:1].strip() and not lines[index].startswith("#")):
+        index -= 1  # back to the line the top-level entry holding the error starts on
+    return "".join(lines[:index]) if index > 0 else None
+
+
+def cfn_yaml_resources(text: str) -> list[Resource]:
+    documents = compose_yaml_documents(text)
+    template = documents[0] if documents and documents[0].is_mapping else None
+    resources = template.get("Resources") if template else None
+    return [
+        Resource(body.text_at("Type") or "", logical, line, yaml_to_value(body), "cloudformation")
+        for logical, line, body in (resources.entries() if resources is not None else [])
+        if body.is_mapping
+    ]
+
+
 def cfn_resources(file: SourceFile, report: FileReport) -> list[Resource]:
     try:
-        documents = compose_yaml_documents(file.text)
-        template = documents[0] if documents and documents[0].is_mapping else None
-        resources = template.get("Resources") if template else None
-        return [
-            Resource(body.text_at("Type") or "", logical, line, yaml_to_value(body), "cloudformation")
-            for logical, line, body in (resources.entries() if resources is not None else [])
-            if body.is_mapping
-        ]
-    except (yaml.YAMLError, RecursionError):
+        return cfn_yaml_resources(file.text)
+    except RecursionError:
         pass
+    except yaml.YAMLError as error:
+        head = yaml_head_before_error(file.text, error) if not file.text.lstrip().startswith("{") else None
+        try:
+            if head and "Resources" in head:
+                return cfn_yaml_resources(head)
+        except (yaml.YAMLError, RecursionError):
+            pass
     try:
         data = parse_json(file.text)
     except (ValueError, RecursionError) as exc:

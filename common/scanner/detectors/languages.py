@@ -97,6 +97,14 @@ DEPLOYMENT_VALUE = linear(
 )
 URL = linear(r"""https?://[^\s'"`<>]+""")
 BARE_HOST = linear(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,6}")
+# a literal compared with or searched for in another value (``strings.Contains(base, "api.openai.com")``,
+# ``url.includes('api.openai.com')``, ``host == "api.openai.com"``): a test of which API a configured URL
+# points at, not the endpoint the program calls; the text before the literal on its line
+COMPARED_BEFORE = linear(
+    r"""(?:\b(?:Contains|HasSuffix|HasPrefix|EqualFold|Index|includes|endsWith|startsWith|indexOf|endswith"""
+    r"""|startswith|contains)\(\s*(?:[\w.$\[\]()]{1,120}\s*,\s*)?|[=!]==?\s*)["'`]?$"""
+)
+COMPARED_AFTER = linear(r"""["'`]?\s*(?:[=!]==?|\bin\b)""")
 # ``name = "x"`` in an annotation's or attribute macro's arguments (JVM ``@Tool(name = ...)``, Rust
 # ``#[rig_tool(name = ...)]``)
 NAME_ARGUMENT = linear(r'\bname\s*=\s*"([^"\n]{1,100})"')
@@ -932,6 +940,10 @@ class _LanguageDetector(Detector):
             line = _line_at(file.text, offset)
             if line in comments or self.after_line_comment(file.text, offset, commented):
                 continue
+            before = file.text[max(0, offset - 200) : offset]
+            after = file.text[offset + len(host) : offset + len(host) + 8]
+            if COMPARED_BEFORE.search(before[before.rfind("\n") + 1 :]) or COMPARED_AFTER.match(after):
+                continue
             endpoint = endpoint_for_url(f"https://{host}", any_host=False)
             if endpoint:
                 yield self.endpoint_finding(file, line, endpoint)
@@ -1108,6 +1120,45 @@ def _module_in_uses_llm(folder: Path, root: str) -> bool | None:
         and package.type in ("llm_provider", "agent_framework")
         for module in GO_REQUIRE.findall(text)
     )
+
+
+# a method's receiver, its type in group 1: ``(t *T)``, ``(*T)`` or ``(T)`` (the name is optional: a
+# receiver written without one must not lend its type's last letter to the group)
+GO_RECEIVER = r"\(\s*(?:\w+\s+)?\*?\s*(\w+)\s*\)"
+MAX_MODULE_FILES = (
+    2_000  # Go files of a module searched for a hand-written LLM client (a large module has a few thousand)
+)
+
+
+def module_calls_llm_by_hand(file: SourceFile) -> bool:
+    """Whether a non-test Go file of the module holding ``file`` (its nearest go.mod folder, else the scanned
+    root) talks to an LLM API without an SDK: a URL of a known AI host or port, or a string ending in an
+    LLM vendor's inference route (``/v1/chat/completions``). A project that writes its own client for a
+    model writes its own tool types too; a CLI's or plugin system's ``Name()``/``Run()`` types sit in
+    modules that name no AI API."""
+    root = scan_root_of(file)
+    module = next((folder for folder in folders_up(file) if (folder / "go.mod").is_file()), Path(root))
+    return _module_talks_to_llm(module, root)
+
+
+@per_scan(stopped=False)
+def _module_talks_to_llm(module: Path, root: str) -> bool:
+    """``module_calls_llm_by_hand``'s answer, searched once per module and scan, over at most
+    ``MAX_MODULE_FILES`` files (the walker's skipped folders, hidden folders and ``testdata`` left out)."""
+    skipped = set(patterns()["skip_dirs"]) | {"testdata"}
+    files = 0
+    for folder, folders, names in os.walk(module):
+        folders[:] = sorted(name for name in folders if name not in skipped and not name.startswith("."))
+        for name in sorted(names):
+            if not name.endswith(".go") or name.endswith("_test.go"):
+                continue
+            files += 1
+            if files > MAX_MODULE_FILES:
+                return False
+            text = read_neighbour(Path(folder) / name, root)
+            if text is not None and (mentions_ai_endpoint(text) or calls_llm_api_route(text)):
+                return True
+    return False
 
 
 def configured_url(literals: list[tuple[int, int, str]], starts: list[int], at: int) -> bool:
@@ -1664,10 +1715,8 @@ class GoDetector(_LanguageDetector):
     # ``responses.ToolParamOfFunction("name", parameters, strict)``
     INFER_TOOL = linear(r'\b([a-z]\w*)\.(?:InferTool|ToolParamOfFunction)\(\s*"([^"\n]{1,100})"')
     # a langchaingo ``tools.Tool``: a type whose ``Name()`` returns its name and that has ``Call``
-    CALL_METHOD = linear(r"\bfunc\s*\(\s*\w*\s*\*?(\w+)\s*\)\s*Call\(")
-    NAME_METHOD = linear(
-        r'\bfunc\s*\(\s*\w*\s*\*?(\w+)\s*\)\s*Name\(\)\s*string\s*\{\s*return\s+"([^"\n]{1,100})"'
-    )
+    CALL_METHOD = linear(rf"\bfunc\s*{GO_RECEIVER}\s*Call\(")
+    NAME_METHOD = linear(rf'\bfunc\s*{GO_RECEIVER}\s*Name\(\)\s*string\s*\{{\s*return\s+"([^"\n]{{1,100}})"')
 
     def framework_tools(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
@@ -1735,33 +1784,50 @@ class GoDetector(_LanguageDetector):
                     yield start.group(1), token.start(), token.group(1)
 
     # ``func (t *T) Name() string { return "x" }``: the name a tool type gives the model
-    GO_NAME_METHOD = linear(
-        r'func\s*\(\s*\w*\s*\*?(\w+)\s*\)\s*Name\(\)\s*string\s*\{\s*return\s*"([^"\n]{1,100})"'
-    )
-    GO_METHOD = linear(r"func\s*\(\s*\w*\s*\*?(\w+)\s*\)\s*(\w+)\s*\(")
+    GO_NAME_METHOD = linear(rf'func\s*{GO_RECEIVER}\s*Name\(\)\s*string\s*\{{\s*return\s*"([^"\n]{{1,100}})"')
+    GO_METHOD = linear(rf"func\s*{GO_RECEIVER}\s*(\w+)\s*\(")
     # what a model needs from a tool besides its name and description: an input schema, or the call
-    GO_TOOL_METHODS = frozenset({"InputSchema", "Parameters", "Schema", "Call", "Execute", "Run", "Invoke"})
+    GO_SCHEMA_METHODS = frozenset({"InputSchema", "Parameters", "Schema", "JSONSchema", "ArgsSchema"})
+    GO_CALL_METHODS = frozenset({"Call", "Execute", "Run", "Invoke"})
+    GO_TOOL_METHODS = GO_SCHEMA_METHODS | GO_CALL_METHODS
 
     def tool_types(self, file: SourceFile, text: str, packages: dict[str, Package]) -> Iterator[Finding]:
         """Go agent tools are types implementing a tool interface: ``Name()`` returning the name the model
         calls, ``Description()``, and an input schema or a call method (langchaingo's ``tools.Tool``, the
-        same shape in agent frameworks a repository writes itself). Counted only in a file importing an LLM
+        same shape in agent frameworks a repository writes itself). Counted in a file importing an LLM
         SDK or agent framework, or a module whose go.mod requires one; the provider is the imported agent
-        framework, if any."""
+        framework, if any. A type with an input schema and a call method (the full shape) needs no
+        ``Description()``: its schema may carry the description. A module with no SDK counts only the full
+        shape, outside ``_test.go`` files, when its own code calls an LLM API by hand
+        (``module_calls_llm_by_hand``): a CLI command or plugin type has a name, a description and a run
+        method, but no input schema for a model, and sits in a module that names no AI API."""
         named = {match.group(1): match for match in self.GO_NAME_METHOD.finditer(text)}
         if not named:
             return
         methods: dict[str, set[str]] = {}
         for match in self.GO_METHOD.finditer(text):
             methods.setdefault(match.group(1), set()).add(match.group(2))
+        # the full shape: an input schema and a call method (the description may sit in the schema)
+        full = {
+            receiver
+            for receiver in named
+            if methods.get(receiver, set()) & self.GO_SCHEMA_METHODS
+            and methods[receiver] & self.GO_CALL_METHODS
+        }
         tools = [
             match
             for receiver, match in named.items()
-            if "Description" in methods.get(receiver, ()) and methods[receiver] & self.GO_TOOL_METHODS
+            if receiver in full
+            or ("Description" in methods.get(receiver, ()) and methods[receiver] & self.GO_TOOL_METHODS)
         ]
         strong = [p for p in packages.values() if p.type in ("llm_provider", "agent_framework")]
-        if not tools or not (strong or module_uses_llm(file)):
+        if not tools:
             return
+        if not (strong or module_uses_llm(file)):
+            tools = [match for match in tools if match.group(1) in full]
+            # a Go test is a ``_test.go`` file (a package in a ``test`` folder is code like any other)
+            if not tools or file.path.name.endswith("_test.go") or not module_calls_llm_by_hand(file):
+                return
         framework = next((p for p in strong if p.type == "agent_framework"), None)
         comments = self.comment_lines(file.lines)
         found = [(match.start(2), match.group(2)) for match in tools]
@@ -1775,11 +1841,72 @@ class GoDetector(_LanguageDetector):
             set(),
         )
 
+    # a composite literal of a type the project names as a tool's spec (``catalogTool{``, ``llm.ToolSpec{``,
+    # ``[]ToolDefinition{``): group 1 ``[]``/``]`` for a slice or map of them, 2 the package, 3 the type
+    GO_TOOL_LITERAL = linear(
+        r"(\]\s*)?\*?&?(?:\b([a-z]\w{0,60})\.)?\b(\w{0,100}(?:Tool|ToolSpec|ToolDef|ToolDefinition|FunctionDef"
+        r"|FunctionDefinition|FunctionSpec))\s*\{"
+    )
+    # inside one: braces, strings (skipped: a description may hold braces), a ``Name``, a ``Description``
+    GO_TOOL_FIELD = linear(r'[{}]|"(?:[^"\\\n]|\\.)*"|`[^`]*`|\b(Name|Description):\s*(?:"([^"\n]{1,100})")?')
+    MAX_TOOL_LITERAL = 50_000
+    MAX_TOOL_LITERALS = 200  # literals read per file: a catalog has a few dozen
+
+    def tool_spec_literals(
+        self, file: SourceFile, text: str, packages: dict[str, Package]
+    ) -> Iterator[Finding]:
+        """Tools a Go program lists for its model as literals of its own spec type: each element with a
+        literal ``Name`` and a ``Description`` (``catalogTool{Name: "task.create", Description: …}``). Read
+        outside ``_test.go`` files of a module that uses an LLM (an SDK, or its own client for an LLM API);
+        an SDK's own types are the SDK rules' (``FUNCTION_STRUCT``)."""
+        sdk_bindings = {binding for imp, _ in self.sdk_imports(text) for binding in imp.bindings}
+        found: list[tuple[int, str]] = []
+        resume = 0
+        for count, start in enumerate(self.GO_TOOL_LITERAL.finditer(text)):
+            if count >= self.MAX_TOOL_LITERALS:
+                break
+            before = text[max(0, start.start() - 40) : start.start()].rstrip().rstrip("[").rstrip()
+            if start.start() < resume or start.group(2) in sdk_bindings or before.endswith((")", "func")):
+                continue  # inside one read already, an SDK's type, or a function's result type
+            element_depth = 2 if start.group(1) else 1
+            depth, name, described = 1, None, False
+            limit = min(len(text), start.end() + self.MAX_TOOL_LITERAL)
+            resume = limit
+            for token in self.GO_TOOL_FIELD.finditer(text, start.end(), limit):
+                if token.group(0) == "{":
+                    depth += 1
+                    if depth == element_depth:
+                        name, described = None, False
+                elif token.group(0) == "}":
+                    if depth == element_depth and name and described:
+                        found.append(name)
+                    depth -= 1
+                    if depth == 0:
+                        resume = token.end()
+                        break
+                elif token.group(1) and depth == element_depth:
+                    if token.group(1) == "Description":
+                        described = True
+                    elif token.group(2):
+                        name = (token.start(2), token.group(2))
+        if not found:
+            return
+        strong = any(p.type in ("llm_provider", "agent_framework") for p in packages.values())
+        if not (strong or module_uses_llm(file) or module_calls_llm_by_hand(file)):
+            return
+        named = [(offset, value) for offset, value in found if value.lower() not in PLACEHOLDER_NAMES]
+        yield from self.named_tools(file, text, self.comment_lines(file.lines), named, None, "go", set())
+
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         yield from super().detect(file, report)
+        packages = None
         if self.GO_NAME_METHOD.search(file.text):
             packages = {p.id: p for _, p in self.sdk_imports(file.text)}
             yield from self.tool_types(file, file.text, packages)
+        if not file.path.name.endswith("_test.go") and "Name:" in file.text and "Description:" in file.text:
+            if packages is None:
+                packages = {p.id: p for _, p in self.sdk_imports(file.text)}
+            yield from self.tool_spec_literals(file, file.text, packages)
         if "mcp" in file.text and any(p.id in MCP_PACKAGES for _, p in self.sdk_imports(file.text)):
             yield from self.servers_from_package_constructors(file, file.text)
 
