@@ -18,9 +18,11 @@ from __future__ import annotations
 from sqlalchemy import Insert, Table, bindparam, exists, func, literal_column, select
 from sqlalchemy.orm import Session
 
+from common.config import get_settings
 from common.db import typed_bindparams
 from common.jobs import ACTIVE_STATUSES, JobStatus
 from common.models import Scan
+from common.org_slots import Share
 
 SETTING = "SCANS_IN_FLIGHT_PER_ORG"
 RETRY_AFTER_SECONDS = 30  # a small scan ends in seconds; a slot is likely free again by then
@@ -81,3 +83,16 @@ def others_want_a_turn(session: Session, organization_id: str, creator_id: str |
         someone_else &= Scan.created_by.is_distinct_from(creator_id)
     in_flight = exists().where(someone_else, Scan.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)))
     return bool(session.scalar(select(in_flight)))
+
+
+def take_a_turn(
+    session: Session, share: Share, organization_id: str, person_id: str | None, lease_seconds: float
+) -> bool:
+    """Whether the work may run now: within its share (``SCANS_RUNNING_PER_ORG`` per organization and
+    per person), or past it while nobody else's scan waits or runs, so a lone tenant uses every worker."""
+    cap = get_settings().scans_running_per_org
+    if share.take(organization_id, person_id, cap, lease_seconds):
+        return True
+    return not others_want_a_turn(session, organization_id, person_id) and share.take(
+        organization_id, person_id, None, lease_seconds
+    )

@@ -31,13 +31,12 @@ from sqlalchemy.orm import Session
 from common import events, fastjson, jobs
 from common.bom.upload import UPLOAD_TARGET_PREFIX, UploadInvalid
 from common.celery_client import celery_client, enqueue
-from common.config import get_settings
 from common.db import bulk_insert, session_scope
 from common.models import Component, Scan, ScanRelationship, ScanResultPayload
 from common.models.base import utcnow
 from common.org_slots import Share, turn_wait
 from common.redis_client import get_redis
-from common.scan_quota import others_want_a_turn
+from common.scan_quota import take_a_turn
 from common.scanner import summarize
 from common.scanner.model import keep_storable_components, storable_text
 from common.scanner.redaction import clip, compile_rules, mask_value
@@ -235,13 +234,7 @@ def wait_for_upload_turn(scan_id: str, share: Share, waits: int) -> float | None
         )
         if checked is None or checked:
             return None
-        organization_id, uploader_id = scan.organization_id, scan.created_by
-        cap = get_settings().scans_running_per_org
-        if share.take(organization_id, uploader_id, cap, UPLOAD_TURN_LEASE_SECONDS):
-            return None
-        if not others_want_a_turn(session, organization_id, uploader_id) and share.take(
-            organization_id, uploader_id, None, UPLOAD_TURN_LEASE_SECONDS
-        ):
+        if take_a_turn(session, share, scan.organization_id, scan.created_by, UPLOAD_TURN_LEASE_SECONDS):
             return None
         session.execute(update(Scan).where(Scan.id == scan_id).values(heartbeat_at=utcnow()))
         return turn_wait(waits)

@@ -41,7 +41,7 @@ from common.repositories import (
     credential_host_problem,
     parse_repository_url,
 )
-from common.scan_quota import others_want_a_turn
+from common.scan_quota import take_a_turn
 from common.scanner import scan_path
 from common.scanner.model import ScanResult, ScanWarning, storable_text
 from common.security import decrypt_secret
@@ -207,13 +207,7 @@ def _wait_for_turn(scan_id: str, share: Share, waits: int) -> float | None:
         scan = session.get(Scan, scan_id, with_for_update=True)
         if scan is None or scan.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
             return None  # nothing to run: ``job`` says so
-        organization_id, creator_id = scan.organization_id, scan.created_by
-        cap = get_settings().scans_running_per_org
-        if share.take(organization_id, creator_id, cap, RUNNING_LEASE_SECONDS):
-            return None
-        if not others_want_a_turn(session, organization_id, creator_id) and share.take(
-            organization_id, creator_id, None, RUNNING_LEASE_SECONDS
-        ):
+        if take_a_turn(session, share, scan.organization_id, scan.created_by, RUNNING_LEASE_SECONDS):
             return None
         wait = turn_wait(waits)
         if scan.status == JobStatus.QUEUED:
