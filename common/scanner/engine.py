@@ -428,21 +428,24 @@ def _apply_cross_file_flags(components: list[Component], grouped: dict, today: d
 
 
 def _relationships(components: list[Component], grouped: dict) -> list[Relationship]:
+    """The graph's edges, sorted by source, target and relation. Collected as plain tuples (those fields,
+    in that order), each distinct one built into a ``Relationship`` once: a frozen dataclass costs more to
+    build and hash than a tuple, and most findings repeat an edge of their file."""
     ids = {key: fingerprint(key) for key in grouped}
-    edges: set[Relationship] = set()
+    edges: set[tuple[str, str, str]] = set()
     for key, group in grouped.items():
         component_id = ids[key]
         for finding in group:
             relation = "declares" if finding.detector in DECLARING_DETECTORS else "contains"
             if finding.type == "endpoint" and finding.detector in CODE_DETECTORS:
                 relation = "calls"
-            edges.add(Relationship(f"file:{finding.location.file}", component_id, relation))
+            edges.add((f"file:{finding.location.file}", component_id, relation))
             for relation_name, target in finding.relations:
                 if target.startswith("file:"):
-                    edges.add(Relationship(component_id, target, relation_name))
+                    edges.add((component_id, target, relation_name))
                 elif target.lower() in ids and target.lower() != key:
-                    edges.add(Relationship(component_id, ids[target.lower()], relation_name))
-    return sorted(edges, key=lambda r: (r.source, r.target, r.relation))
+                    edges.add((component_id, ids[target.lower()], relation_name))
+    return [Relationship(*edge) for edge in sorted(edges)]
 
 
 def scan_path(

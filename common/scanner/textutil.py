@@ -411,6 +411,19 @@ _MAX_FAST_LINE = 2000
 _MAX_CATALOG_CHARS = 5000
 
 
+def has_line_over(text: str, limit: int) -> bool:
+    """Whether a line of ``text`` (cut at line feeds) is longer than ``limit`` characters, without cutting
+    the text into lines: the last line break within ``limit`` characters of a line's start ends that line
+    and every line before it within the window, so each look moves on by up to ``limit`` characters."""
+    start = 0
+    while len(text) - start > limit:
+        newline = text.rfind("\n", start, start + limit + 1)
+        if newline < 0:
+            return True
+        start = newline + 1
+    return False
+
+
 class _LastLiterals:
     text: str | None = None
     literals: list[tuple[int, str]] = []
@@ -421,7 +434,7 @@ def string_literals(text: str) -> list[tuple[int, str]]:
     file's literals are read by several checks (bare hosts, model keys, catalog ids), and the pattern's
     backreference makes each pass costly, so the last text's literals are kept."""
     if _LastLiterals.text is not text:
-        if max(map(len, text.split("\n"))) <= _MAX_FAST_LINE:
+        if not has_line_over(text, _MAX_FAST_LINE):
             _LastLiterals.literals = _quoted_literals(text)
         else:  # a failed run scans to its line's end, from every quote of a long line: keep the bound
             _LastLiterals.literals = [

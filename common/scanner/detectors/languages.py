@@ -3339,10 +3339,15 @@ class RustDetector(_LanguageDetector):
         r"\s*(?:pub(?:\([\w:]{1,40}\))?\s+)?(\w{1,80})\s*:"
     )
     MODEL_FIELD = linear(r"(?i)^(?:\w+_)?model(?:_?(?:name|id))?$")
+    # what every model field's declaration holds: its name's end (``MODEL_FIELD``) before the colon;
+    # a file without one (most files with a ``default_value``) is not searched for the attributes
+    MODEL_FIELD_DECLARED = linear(r"(?i)model(?:_?(?:name|id))?\s*:")
 
     def argument_default_models(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """The default of a command-line argument a model field takes, in a file importing a catalog AI
         crate or a crate that uses an LLM (a ``model`` flag elsewhere may name anything)."""
+        if not self.MODEL_FIELD_DECLARED.search(text):
+            return
         found = [m for m in self.ARGUMENT_DEFAULT.finditer(text) if self.MODEL_FIELD.match(m.group(2))]
         if not found or not (self.sdk_imports(text) or crate_uses_llm(file)):
             return

@@ -64,24 +64,37 @@ def _rules():
     )
 
 
-@cache
 def _any_marker():
     """The quick markers as one RE2 alternation: a text without any is then read once, not once per
     marker (a literal alternation matches exactly where one of the markers is a substring)."""
-    return linear("|".join(map(re.escape, _rules()[2])))
+    return marker_alternation(_rules()[2])
+
+
+@cache
+def marker_alternation(markers: tuple[str, ...]):
+    """``markers`` as one RE2 alternation of literals."""
+    return linear("|".join(map(re.escape, markers)))
+
+
+def _occurrences(text: str, marker: str) -> Iterator[int]:
+    at = text.find(marker)
+    while at >= 0:
+        yield at
+        at = text.find(marker, at + 1)
 
 
 def marked_lines(text: str, markers: tuple[str, ...]) -> list[int]:
-    """The numbers of the lines (as ``str.splitlines`` cuts them) that hold a quick marker, found by
-    ``str.find`` over the whole text instead of a search per line (a marker is a literal without a
-    line break, so it sits inside one line). Lines are cut only up to the last marker: the text to
-    there ends inside a marker, not in a line break, so its lines are the whole text's."""
-    offsets: list[int] = []
-    for marker in markers:
-        at = text.find(marker)
-        while at >= 0:
-            offsets.append(at)
-            at = text.find(marker, at + 1)
+    """The numbers of the lines (as ``str.splitlines`` cuts them) that hold a quick marker, found by one
+    pass of the markers' alternation over the whole text instead of a search per line, or a ``str.find``
+    pass per marker (a marker is a literal without a line break, so it sits inside one line, and one that
+    a match passes over without starting there overlaps that match, in the same line). One marker alone is
+    looked for by ``str.find``, which needs no encoding of the text. Lines are cut only up to the last
+    marker: the text to there ends inside a marker, not in a line break, so its lines are the whole
+    text's."""
+    if len(markers) == 1:
+        offsets = list(_occurrences(text, markers[0]))
+    else:
+        offsets = [match.start() for match in marker_alternation(markers).finditer(text)] if markers else []
     if not offsets:
         return []
     ends = list(accumulate(map(len, text[: max(offsets) + 1].splitlines(keepends=True))))
