@@ -105,30 +105,25 @@ def _mcp_servers(n: int) -> dict:
     }
 
 
+# one line of n model constants, per language: (relpath, the statement repeated with its index ``i``)
+CONSTANT_LINES = {
+    'Kotlin, one line of `val Mi = "gpt-4o";`': ("k/Models.kt", 'val M{i} = "gpt-4o";'),
+    "Java, `static final String Mi`": ("j/Models.java", 'static final String M{i} = "gpt-4o";'),
+    "C#, `const string Mi`": ("c/Models.cs", 'const string M{i} = "gpt-4o";'),
+    "Go, `const Mi`": ("g/models.go", 'const M{i} = "gpt-4o";'),
+    "Rust, `pub const Mi: &str`": ("r/models.rs", 'pub const M{i}: &str = "gpt-4o";'),
+    "TypeScript, `export const Mi`": ("t/models.ts", 'export const M{i} = "gpt-4o";'),
+    'Python, `Mi = "gpt-4o";`': ("p/models.py", 'M{i} = "gpt-4o"; '),
+}
+
+
+def _repeated(statement: str):
+    return lambda n: "".join(statement.format(i=i) for i in range(n))
+
+
 # (relpath, text of n repeats): sec-hostile23's shapes, each one line or one block repeated n times
 RESIDUE_SHAPES = {
-    'Kotlin, one line of `val Mi = "gpt-4o";`': (
-        "k/Models.kt",
-        lambda n: "".join(f'val M{i} = "gpt-4o";' for i in range(n)),
-    ),
-    "Java, `static final String Mi`": (
-        "j/Models.java",
-        lambda n: "".join(f'static final String M{i} = "gpt-4o";' for i in range(n)),
-    ),
-    "C#, `const string Mi`": (
-        "c/Models.cs",
-        lambda n: "".join(f'const string M{i} = "gpt-4o";' for i in range(n)),
-    ),
-    "Go, `const Mi`": ("g/models.go", lambda n: "".join(f'const M{i} = "gpt-4o";' for i in range(n))),
-    "Rust, `pub const Mi: &str`": (
-        "r/models.rs",
-        lambda n: "".join(f'pub const M{i}: &str = "gpt-4o";' for i in range(n)),
-    ),
-    "TypeScript, `export const Mi`": (
-        "t/models.ts",
-        lambda n: "".join(f'export const M{i} = "gpt-4o";' for i in range(n)),
-    ),
-    'Python, `Mi = "gpt-4o";`': ("p/models.py", lambda n: "".join(f'M{i} = "gpt-4o"; ' for i in range(n))),
+    **{label: (relpath, _repeated(statement)) for label, (relpath, statement) in CONSTANT_LINES.items()},
     "Dockerfile, one RUN of n `\\` lines": (
         "d1/Dockerfile",
         lambda n: (
