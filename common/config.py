@@ -165,6 +165,8 @@ class Settings:
     sso_session_hours: int = 12
     # Team organizations one user may hold as admin: each has its own quotas and rate limits.
     organizations_per_user: int = 20
+    # Live API keys one user may hold in one organization: each key has its own rate-limit window.
+    api_keys_per_user: int = 50
     invitation_days: int = 14
     # Who may register (REGISTRATION_MODES): every account is one more personal workspace with every
     # per-organization share, so an operator may make accounts cost an invitation.
@@ -284,6 +286,7 @@ def load_settings() -> Settings:
         refresh_token_days=int(_env("REFRESH_TOKEN_DAYS", "30")),
         sso_session_hours=int(_env("SSO_SESSION_HOURS", "12")),
         organizations_per_user=int(_env("ORGANIZATIONS_PER_USER", "20")),
+        api_keys_per_user=int(_env("API_KEYS_PER_USER", "50")),
         invitation_days=int(_env("INVITATION_DAYS", "14")),
         registration=_registration(),
         ratelimit_enabled=_env("RATELIMIT_ENABLED", "true").lower() != "false",

@@ -293,3 +293,36 @@ def test_a_scan_queued_by_a_departed_creators_schedule_does_not_run(
     scan = wait_for(finished, timeout=90, interval=0.2)
     assert scan["status"] == "failed"
     assert "not run" in scan["error"] and "no longer a member" in scan["error"]
+
+
+def test_an_editor_who_changes_an_admins_schedule_runs_it_in_their_own_name(
+    client, team, scan_root, monkeypatch
+):
+    """Before, an editor's edit of an admin's schedule (here its target) kept the admin as creator, so its
+    scans ran in the admin's name and under the admin's per-person shares; renaming or pausing does not
+    change who answers for the runs."""
+    monkeypatch.setattr("workers.schedules.enqueue", lambda *_args, **_kwargs: None)
+    admin, editor, org_id = team
+    schedule_id = _schedule_by(client, admin, org_id, scan_root)
+    (scan_root / "other").mkdir(exist_ok=True)
+    url = f"{API}/schedules/{schedule_id}"
+
+    renamed = client.put(url, json={"name": "renamed"}, headers=editor.headers(org_id))
+    assert renamed.status_code == 200 and renamed.json["created_by"] == admin.id
+    changed = client.put(url, json={"target": str(scan_root / "other")}, headers=editor.headers(org_id))
+
+    assert changed.status_code == 200, changed.json
+    assert changed.json["created_by"] == editor.id
+    (scan_id,) = dispatch_due(now=FIRST_TICK)
+    with session_scope() as session:
+        assert session.get(Scan, scan_id).created_by == editor.id
+    audit = client.get(
+        f"{API}/audit-log", query_string={"action": "schedule.take_over"}, headers=admin.headers(org_id)
+    ).json["items"]
+    assert [(entry["target_id"], entry["details"]["previous_creator"]) for entry in audit] == [
+        (schedule_id, admin.id)
+    ]
+    paused = client.put(url, json={"enabled": False}, headers=admin.headers(org_id))
+    assert paused.json["created_by"] == editor.id
+    resumed = client.put(url, json={"enabled": True}, headers=admin.headers(org_id))
+    assert resumed.json["created_by"] == admin.id

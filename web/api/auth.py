@@ -8,7 +8,7 @@ from typing import NoReturn
 import marshmallow as ma
 from flask import after_this_request, g, request
 from flask_smorest import Blueprint, abort
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from common import login_guard, schedule_owner
@@ -360,6 +360,7 @@ def revoke_api_keys(user_id: str) -> int:
 
 @blp.route("/api-key", methods=["POST"])
 @blp.alt_response(201, schema=ApiKeyCreatedSchema, success=True)
+@blp.alt_response(409, response="CONFLICT")
 @access("viewer")
 @limit_group("api-key-create")
 @blp.arguments(ApiKeyCreateSchema)
@@ -381,6 +382,7 @@ def create_api_key(body):
     # session is deleted with its organization, which the key references.
     if not hold_organization(db(), ctx.organization_id):
         abort(404, message="Organization not found.")
+    _check_api_key_cap(ctx.user_id, ctx.organization_id)
     _hold_live_session(principal.session_id)
     db().add(key)
     db().commit()
@@ -394,6 +396,30 @@ def create_api_key(body):
         "created_at": isoformat(key.created_at),
         "expires_at": isoformat(key.expires_at),
     }, 201
+
+
+def _check_api_key_cap(user_id: str, organization_id: str) -> None:
+    """Refuse a key past API_KEYS_PER_USER live ones in the organization: rate limits count per key, so
+    unbounded keys multiplied one user's request share. The user's row is locked first (before the session,
+    in a password change's order), so concurrent creations are counted one after another; keys already past
+    the cap keep working."""
+    cap = get_settings().api_keys_per_user
+    db().execute(select(User.id).where(User.id == user_id).with_for_update())
+    now = utcnow()
+    live = db().scalar(
+        select(func.count(ApiKey.id)).where(
+            ApiKey.user_id == user_id,
+            ApiKey.organization_id == organization_id,
+            ApiKey.revoked_at.is_(None),
+            or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now),
+        )
+    )
+    if live >= cap:
+        abort(
+            409,
+            message=f"You have {live} live API keys in this organization, the limit per user ({cap}); "
+            "revoke or delete one (GET /auth/api-keys lists them) before creating another.",
+        )
 
 
 def _hold_live_session(session_id: str | None) -> None:

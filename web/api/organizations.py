@@ -178,7 +178,12 @@ def add_member(body, org_id):
     unknown email leaves nothing behind (its code matches nothing), so whoever registers that address later
     inherits no invitation; except where registration is by invitation (``REGISTRATION=invite``), where the
     address registers with the code and joins. Inviting again renews the invitation with a new code.
+
+    Inviting an admin is made signed in: an admin's API key (a CI secret) that invited an account as admin
+    handed whoever holds it every right a key is refused, deleting the organization included.
     """
+    if body["role"] == "admin":
+        user_session_principal("invite an admin")
     code = secrets.token_urlsafe(24)
     user = find_user_by_email(db(), body["email"])
     if user is not None and not _is_member(org_id, user.id):

@@ -31,6 +31,17 @@ blp = Blueprint("schedules", __name__, url_prefix="/api/v1/schedules", descripti
 
 # Changing any of these re-plans the next run from now; other edits keep a pending run.
 PLANNING_FIELDS = {"cron", "timezone", "enabled"}
+# What a run scans, how and when: whoever changes one of these answers for the runs (``created_by``).
+RUN_FIELDS = (
+    "target",
+    "n8n_credential_id",
+    "repository_url",
+    "repository_ref",
+    "repository_credential_id",
+    "deep",
+    "cron",
+    "timezone",
+)
 
 
 def _check_cron(value: str) -> None:
@@ -218,7 +229,10 @@ def get_schedule(schedule_id):
 def update_schedule(body, schedule_id):
     schedule = scoped_get_or_404(Schedule, schedule_id, "Schedule")
     taken_over_from = _take_over_if_enabled(schedule, body)
+    runs_before, was_enabled = _what_it_runs(schedule), schedule.enabled
     _apply(schedule, body)
+    if taken_over_from is None:
+        taken_over_from = _take_over_if_changed(schedule, runs_before, was_enabled, body)
     db().commit()
     if taken_over_from is None:
         audit("schedule.update", "schedule", schedule.id, fields=sorted(body))
@@ -247,6 +261,38 @@ def _take_over_if_enabled(schedule: Schedule, body: dict) -> str | None:
         )
     previous = schedule.created_by or ""
     schedule.created_by = ctx.user_id
+    _check_kept_credentials(schedule, body)
+    schedule.last_error = None
+    return previous
+
+
+def _what_it_runs(schedule: Schedule) -> tuple:
+    return tuple(getattr(schedule, field) for field in RUN_FIELDS)
+
+
+def _take_over_if_changed(
+    schedule: Schedule, runs_before: tuple, was_enabled: bool, body: dict
+) -> str | None:
+    """Whoever changes what a schedule scans, how or when, or resumes it, becomes its creator: its runs are
+    scans in the creator's name and under the creator's per-person shares, so an editor who edited an admin's
+    schedule made scans run as the admin. Renaming or pausing keeps the creator, and so does editing a
+    schedule its creator can no longer run: it stays paused until an admin enables it, taking it over.
+    Returns the former creator's id ('' for a deleted account) when taken over, else None."""
+    ctx = context()
+    resumed = schedule.enabled and not was_enabled
+    if schedule.created_by == ctx.user_id or (_what_it_runs(schedule) == runs_before and not resumed):
+        return None
+    if schedule_owner.creator_problem(db(), schedule) is not None:
+        return None
+    previous = schedule.created_by or ""
+    schedule.created_by = ctx.user_id
+    _check_kept_credentials(schedule, body)
+    return previous
+
+
+def _check_kept_credentials(schedule: Schedule, body: dict) -> None:
+    """A new creator's runs send the saved credentials the request did not name: check them again as the
+    organization's own, the repository's bound to its host (those it named were checked by ``_apply``)."""
     if schedule.n8n_credential_id and not body.get("n8n_credential_id"):
         credential_or_404(schedule.n8n_credential_id)
     if (
@@ -255,8 +301,6 @@ def _take_over_if_enabled(schedule: Schedule, body: dict) -> str | None:
         and schedule.repository_url
     ):
         credential_for(schedule.repository_credential_id, schedule.repository_url, "repository_credential_id")
-    schedule.last_error = None
-    return previous
 
 
 @blp.route("/<schedule_id>", methods=["DELETE"])

@@ -17,6 +17,7 @@ from common.models.base import isoformat
 from common.models.sso import SsoConfig
 from common.security import decrypt_secret, encrypt_secret
 from common.sso import members_requiring_sso, outbound_url_problem
+from web.api.auth import user_session_principal
 from web.core.access import access, context
 from web.core.audit_recorder import audit
 from web.core.database import db
@@ -169,6 +170,7 @@ def _config_or_404(org_id: str) -> SsoConfig:
 @access("admin", org_arg="org_id")
 @blp.arguments(SsoConfigSchema)
 def put_config(body, org_id):
+    user_session_principal("configure SSO")
     organization = context().organization
     if organization.personal:
         abort(409, message="SSO is configured for a team organization, not a personal workspace.")
@@ -233,6 +235,7 @@ def get_config(org_id):
 @access("admin", org_arg="org_id")
 @blp.arguments(ToggleSchema)
 def toggle(body, org_id):
+    user_session_principal("enable or disable SSO")
     config = _config_or_404(org_id)
     required_before = _requires_sso(config)
     config.enabled = body["enabled"]
@@ -251,6 +254,7 @@ def toggle(body, org_id):
 @blp.alt_response(204, description="No Content", success=True)
 @access("admin", org_arg="org_id")
 def delete_config(org_id):
+    user_session_principal("remove SSO")
     config = _config_or_404(org_id)
     db().delete(config)
     ended = end_sso_sessions(org_id)

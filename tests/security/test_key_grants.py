@@ -1,0 +1,100 @@
+"""What an API key may grant, and how many a user may hold.
+
+An admin's API key is a CI secret, readable by whoever runs the pipelines. Before, it could not delete the
+organization but could invite an account as admin, or make the identity provider's sign-ins admins, and
+that account, signed in, deleted it. Now those grants, like the rest of the SSO policy, take a session.
+Rate limits count per key, so keys are also capped per user and organization (API_KEYS_PER_USER).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from common import config
+from common.db import session_scope
+from common.models import ApiKey
+from common.models.base import utcnow
+from tests.helpers import register_user
+
+API = "/api/v1"
+SSO_BODY = {
+    "issuer": "https://idp.example.com",
+    "client_id": "trusera-web",
+    "client_secret": "s3cr3t-client-secret-value",
+    "scopes": ["openid", "email"],
+    "allowed_domains": ["example.com"],
+    "default_role": "admin",
+    "role_mapping": None,
+    "allow_password_login": True,
+}
+
+
+def _team_with_key(client):
+    admin = register_user(client)
+    org_id = client.post(f"{API}/organizations", json={"name": "keyed"}, headers=admin.headers()).json["id"]
+    key = client.post(f"{API}/auth/api-key", json={"name": "ci"}, headers=admin.headers(org_id)).json["key"]
+    return admin, org_id, {"Authorization": f"Bearer {key}"}
+
+
+def test_an_api_key_cannot_invite_an_admin_who_then_deletes_the_organization(client):
+    admin, org_id, key = _team_with_key(client)
+    accomplice = register_user(client)
+    invite = {"email": accomplice.email, "role": "admin"}
+
+    refused = client.post(f"{API}/organizations/{org_id}/members", json=invite, headers=key)
+
+    assert refused.status_code == 403, refused.json
+    assert "sign in" in refused.json["message"]
+    assert client.get(f"{API}/auth/invitations", headers=accomplice.headers()).json["items"] == []
+    # lesser roles still go through a key (a CI job adding viewers), and an admin's session invites admins
+    editor = {"email": register_user(client).email, "role": "editor"}
+    assert client.post(f"{API}/organizations/{org_id}/members", json=editor, headers=key).status_code == 202
+    signed_in = client.post(f"{API}/organizations/{org_id}/members", json=invite, headers=admin.headers())
+    assert signed_in.status_code == 202, signed_in.json
+
+
+def test_an_api_key_cannot_set_the_sso_policy(client):
+    """An SSO configuration names the default role of whoever signs in through the provider (admin
+    here), and whether passwords still work: the key's holder would make their own sign-ins admins."""
+    admin, org_id, key = _team_with_key(client)
+    sso = f"{API}/organizations/{org_id}/sso"
+
+    assert client.put(sso, json=SSO_BODY, headers=key).status_code == 403
+    assert client.get(sso, headers=admin.headers()).status_code == 404
+    assert client.put(sso, json=SSO_BODY, headers=admin.headers()).status_code == 201
+
+    toggled = client.post(f"{sso}/toggle", json={"enabled": True}, headers=key)
+    assert toggled.status_code == 403 and "sign in" in toggled.json["message"]
+    assert client.delete(sso, headers=key).status_code == 403
+    assert client.get(sso, headers=admin.headers()).json["enabled"] is False
+    assert client.post(f"{sso}/toggle", json={"enabled": True}, headers=admin.headers()).status_code == 200
+    assert client.delete(sso, headers=admin.headers()).status_code == 204
+
+
+def test_a_user_cannot_create_api_keys_past_the_cap(client, monkeypatch):
+    monkeypatch.setattr(config, "_settings", dataclasses.replace(config.get_settings(), api_keys_per_user=2))
+    hoarder = register_user(client)
+    headers = hoarder.headers(hoarder.org_id)
+
+    def create(name):
+        return client.post(f"{API}/auth/api-key", json={"name": name}, headers=headers)
+
+    first, second = create("one").json, create("two").json
+    refused = create("three")
+
+    assert refused.status_code == 409, refused.json
+    assert "limit per user (2)" in refused.json["message"]
+    # revoked and expired keys do not count; keys past a lowered cap keep working
+    assert client.post(f"{API}/auth/api-key/{first['id']}/revoke", headers=headers).status_code == 200
+    with session_scope() as session:
+        session.execute(
+            update(ApiKey).where(ApiKey.id == second["id"]).values(expires_at=utcnow() - timedelta(days=1))
+        )
+    third, fourth = create("three"), create("four")
+    assert third.status_code == fourth.status_code == 201, (third.json, fourth.json)
+    monkeypatch.setattr(config, "_settings", dataclasses.replace(config.get_settings(), api_keys_per_user=1))
+    still = client.get(f"{API}/auth/me", headers={"Authorization": f"Bearer {third.json['key']}"})
+    assert still.status_code == 200, still.json
