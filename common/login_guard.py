@@ -13,9 +13,12 @@ A client address may be shared: an office or a carrier's NAT puts many people be
 colleague's address from there locked that colleague out of it too. A browser that signed in to an
 account before therefore brings a device token (OWASP's "device cookie"): its guesses for that account
 are counted against the device, not the address (``login_client``), so someone else's guesses from the
-same address lock the address, not the owner's browser. The token is keyed to the account's email and
-signed with the server's secret: it proves only that this browser once knew the password, and counts
-guesses for no other account.
+same address lock the address, not the owner's browser. The token is signed with the server's secret
+twice: for the account's email, which the rate limit checks without a query (``device_window``), and for
+the account's id and current password hash, which the lockout checks against the row the login loads
+(``login_client``). It proves only that this browser knew the account's present password: a password
+change, or the account's deletion (a new account at the same email has another id), leaves its holder
+counted by the address again, and it counts guesses for no other account.
 """
 
 from __future__ import annotations
@@ -25,11 +28,15 @@ import hmac
 import secrets
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import redis
 
 from common.config import get_settings
 from common.redis_client import get_redis
+
+if TYPE_CHECKING:
+    from common.models import User
 
 PREFIX = "trusera:login-failures:"
 DEVICE_COOKIE = "trusera_device"
@@ -116,46 +123,63 @@ def guess(email: str, address: str | None, correct: Callable[[], bool]) -> bool:
     return True
 
 
-def device_token(email: str) -> str:
-    """A new device token for a browser that has just signed in to ``email`` with its password."""
+def device_token(user: User) -> str:
+    """A new device token for a browser that has just signed in to ``user`` with its password."""
     nonce, issued = secrets.token_urlsafe(16), str(int(time.time()))
-    return f"{nonce}.{issued}.{_device_signature(email, nonce, issued)}"
+    email_signature = _signature("login-device", user.email.strip().lower(), nonce, issued)
+    account_signature = _account_signature(user.id, user.password_hash, nonce, issued)
+    return f"{nonce}.{issued}.{email_signature}.{account_signature}"
 
 
-def login_client(email: str, device: str | None, address: str | None) -> str | None:
-    """Whom a password guess for ``email`` is counted against: the device, when the request brings a
-    token this server issued for that very account less than ``DEVICE_DAYS`` ago; else the address."""
-    nonce = _device_nonce(email, device)
-    return f"device:{nonce}" if nonce else address
+def login_client(user: User | None, device: str | None, address: str | None) -> str | None:
+    """Whom a password guess for ``user`` (None: no account has the email) is counted against: the device,
+    when the request brings a token this server issued less than ``DEVICE_DAYS`` ago for that very account
+    while it had its present password; else the address. The signature is computed for no account too, so
+    the answer takes as long either way."""
+    nonce, issued, _email_signature, account_signature = _parts(device)
+    if not _current(nonce, issued, account_signature):
+        return address
+    expected = _account_signature(
+        user.id if user else "", user.password_hash if user else None, nonce, issued
+    )
+    bound = hmac.compare_digest(account_signature.encode(), expected.encode())
+    return f"device:{nonce}" if bound and user is not None and user.password_hash else address
 
 
 def device_window(email: str, device: str | None, address: str | None) -> str | None:
     """The rate-limit window of a login for ``email`` from ``address`` that brings a device token of that
-    account, or None. One per account and address, not per token: each sign-in hands out a new token, so a
+    email, or None. One per email and address, not per token: each sign-in hands out a new token, so a
     window per token gave whoever signs in to their own account one more window per sign-in. The address
-    keeps an old token's holder elsewhere (the email's former owner) from filling the owner's window."""
-    if _device_nonce(email, device) is None:
+    keeps an old token's holder elsewhere (the email's former owner) from filling the owner's window.
+    Checked without a query, so against the email only: a token spent by a password change still has this
+    window, while its guesses count against the address (``login_client``)."""
+    nonce, issued, email_signature, _account_signature = _parts(device)
+    if not _current(nonce, issued, email_signature):
+        return None
+    expected = _signature("login-device", email.strip().lower(), nonce, issued)
+    if not hmac.compare_digest(email_signature.encode(), expected.encode()):
         return None
     return "device-account:" + _digest(f"{email.strip().lower()}\0{address or '-'}")
 
 
-def _device_nonce(email: str, device: str | None) -> str | None:
-    nonce, issued, signature = _parts(device)
+def _current(nonce: str, issued: str, signature: str) -> bool:
+    """Whether a token's parts are well formed and it was issued less than ``DEVICE_DAYS`` ago."""
     # Python converts at most 4300 digits (ValueError past them); a real issue date has ten.
     if not (nonce and issued.isascii() and issued.isdigit() and len(issued) <= ISSUED_DIGITS and signature):
-        return None
-    if time.time() - int(issued) > DEVICE_DAYS * 86400:
-        return None
-    if not hmac.compare_digest(signature.encode(), _device_signature(email, nonce, issued).encode()):
-        return None
-    return nonce
+        return False
+    return time.time() - int(issued) <= DEVICE_DAYS * 86400
 
 
-def _parts(device: str | None) -> tuple[str, str, str]:
+def _parts(device: str | None) -> tuple[str, str, str, str]:
     parts = (device or "").split(".")
-    return (parts[0], parts[1], parts[2]) if len(parts) == 3 else ("", "", "")
+    return (parts[0], parts[1], parts[2], parts[3]) if len(parts) == 4 else ("", "", "", "")
 
 
-def _device_signature(email: str, nonce: str, issued: str) -> str:
-    message = f"login-device\0{email.strip().lower()}\0{nonce}\0{issued}".encode()
+def _account_signature(user_id: str, password_hash: str | None, nonce: str, issued: str) -> str:
+    """Signed over the password hash, which a new salt changes at every password change."""
+    return _signature("login-device-account", f"{user_id}\0{password_hash or ''}", nonce, issued)
+
+
+def _signature(purpose: str, subject: str, nonce: str, issued: str) -> str:
+    message = f"{purpose}\0{subject}\0{nonce}\0{issued}".encode()
     return hmac.new(get_settings().secret_key.encode(), message, hashlib.sha256).hexdigest()

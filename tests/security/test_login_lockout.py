@@ -295,3 +295,61 @@ def test_the_sessions_an_account_collects_share_its_refresh_window(client, app):
         if refreshed.status_code == 200:
             refresh_tokens[turn % 2] = refreshed.json["refresh_token"]
     assert answers == [200] * allowed + [429, 429]
+
+
+def lock_the_address(client, email: str, address: str) -> None:
+    """Ten wrong guesses for ``email`` from ``address`` by a browser without a device token."""
+    assert [login(client, email, "wrong guess!", address) for _ in range(10)] == [401] * 10
+
+
+def test_a_device_token_is_spent_by_a_password_change(client, app):
+    """A laptop stolen after its owner signed in on it: the owner changes the password. The token named the
+    email, so the laptop's guesses stayed counted against its own device, not the address it guesses from,
+    which another browser's ten guesses had locked (401 before). It is bound to the credential now."""
+    victim, thief_address = register_user(client), "203.0.113.41"
+    stolen_laptop = app.test_client()
+    assert login(stolen_laptop, victim.email, PASSWORD, OWNER) == 200
+    changed = client.put(
+        "/api/v1/auth/password",
+        json={"current_password": PASSWORD, "new_password": "a new password!"},
+        headers=victim.headers(),
+        environ_base={"REMOTE_ADDR": OWNER},
+    )
+    assert changed.status_code == 200, changed.json
+    lock_the_address(app.test_client(), victim.email, thief_address)
+    assert login(stolen_laptop, victim.email, "wrong guess!", thief_address) == 429
+
+
+def test_a_device_token_does_not_pass_to_the_next_account_of_its_email(client, app):
+    """An account deleted and its address registered again by someone else: the former owner's token named
+    the email, so it counted the former owner's guesses at the new account against their own device (401
+    before, the address locked). It is bound to the account now."""
+    former, guesser_address = register_user(client), "203.0.113.42"
+    former_browser = app.test_client()
+    assert login(former_browser, former.email, PASSWORD, OWNER) == 200
+    deleted = client.delete(
+        "/api/v1/auth/account",
+        json={"password": PASSWORD},
+        headers=former.headers(),
+        environ_base={"REMOTE_ADDR": OWNER},
+    )
+    assert deleted.status_code == 204, deleted.json
+    registered = client.post(
+        "/api/v1/auth/register",
+        json={"email": former.email, "password": "the new owner's password", "name": "New owner"},
+        environ_base={"REMOTE_ADDR": OWNER},
+    )
+    assert registered.status_code == 201, registered.json
+    lock_the_address(app.test_client(), former.email, guesser_address)
+    assert login(former_browser, former.email, "wrong guess!", guesser_address) == 429
+
+
+def test_a_device_token_of_a_deleted_account_is_no_token(client, app):
+    """The same with the address left unregistered: no account, so the token counts nothing (401 before)."""
+    former, guesser_address = register_user(client), "203.0.113.43"
+    former_browser = app.test_client()
+    assert login(former_browser, former.email, PASSWORD, OWNER) == 200
+    deleted = client.delete("/api/v1/auth/account", json={"password": PASSWORD}, headers=former.headers())
+    assert deleted.status_code == 204, deleted.json
+    lock_the_address(app.test_client(), former.email, guesser_address)
+    assert login(former_browser, former.email, PASSWORD, guesser_address) == 429

@@ -234,11 +234,10 @@ def _join_by_invitation(user: User, invitation: MemberInvitation, organization: 
 @blp.arguments(LoginSchema)
 def login(body):
     """A browser that signed in before counts its wrong passwords against its device token, not its
-    address (``login_guard.login_client``); each sign-in hands it a fresh token."""
+    address, while the account and its password are the ones it signed in to (``login_guard.login_client``);
+    each sign-in hands it a fresh token."""
     user = find_user_by_email(db(), body["email"])
-    client = login_guard.login_client(
-        body["email"], request.cookies.get(login_guard.DEVICE_COOKIE), request_client()
-    )
+    client = login_guard.login_client(user, request.cookies.get(login_guard.DEVICE_COOKIE), request_client())
     try:  # the password is verified even for no account, so the answer takes as long either way
         proven = login_guard.guess(
             body["email"],
@@ -266,7 +265,7 @@ def login(body):
     tokens = start_session(user)
     db().commit()
     audit("auth.login", "user", user.id)
-    device = login_guard.device_token(body["email"])
+    device = login_guard.device_token(user)
 
     @after_this_request
     def remember_the_device(response):

@@ -206,8 +206,9 @@ def request_rate_key() -> str:
 def _signed_in_before_key(endpoint: str | None) -> str | None:
     """The window of a public auth request that proves an earlier sign-in, which someone else at the
     same address (a shared NAT) cannot fill: a refresh by its user, as the user's other requests (the
-    refresh token's signature checked, no query), a login by its account and address when it brings a
-    device token issued for that very account (``login_guard.device_window``). Before, 30 made-up logins
+    refresh token's signature checked, no query), a login by its email and address when it brings a
+    device token issued for that email (``login_guard.device_window``: its email's signature, no query;
+    the lockout checks the account's and password's against the row the view loads). Before, 30 made-up logins
     a minute from one address answered 429 to every other person's login and refresh there. Not a window
     per session or per token: every sign-in starts a session and hands out a token, so each gave one more
     window. Anything else is counted by its address."""
