@@ -164,10 +164,35 @@ def provider_variables() -> dict[str, str]:
     return {name.upper(): package for name, package in load_json("config_keys.json")["provider_vars"].items()}
 
 
+def _placeholder_word(value: str, marker: str) -> bool:
+    """Whether a placeholder word stands in ``value`` as someone would type it: ``your``/``YOUR``/``Your``
+    and, for one repeated letter, ``xxx``/``XXX`` at the edge of a word or in a longer run (``sk-xxxx``).
+    Any-case substrings flagged real keys: one random 48-character key in 650 holds ``xXx`` somewhere,
+    and the key was silently left out of the inventory."""
+    if len(set(marker)) == 1:
+        runs = (marker, marker.upper())
+        return any(
+            run + run[0] in value or value.startswith(run) or value.endswith(run) or _edge_run(value, run)
+            for run in runs
+        )
+    return any(form in value for form in (marker, marker.upper(), marker.capitalize()))
+
+
+def _edge_run(value: str, run: str) -> bool:
+    start = value.find(run)
+    while start != -1:
+        before = value[start - 1] if start else ""
+        after = value[start + len(run) : start + len(run) + 1]
+        if not before.isalnum() or not after.isalnum():
+            return True
+        start = value.find(run, start + 1)
+    return False
+
+
 def is_placeholder(value: str, line: str) -> bool:
     _, _, _, markers, min_entropy = _rules()
     lowered = value.lower()
-    if any(marker in lowered for marker in markers):
+    if any(_placeholder_word(value, marker) if marker.isalpha() else marker in lowered for marker in markers):
         return True
     body = (
         re.sub(r"^[a-z]+[-_](?:[a-z0-9]+[-_])?", "", value, count=1)
