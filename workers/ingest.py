@@ -56,10 +56,10 @@ INGEST_SOFT_TIME_LIMIT_SECONDS = 3 * INGEST_CPU_SECONDS
 INGEST_HARD_TIME_LIMIT_SECONDS = INGEST_SOFT_TIME_LIMIT_SECONDS + 60
 # An upload's turn outlives the task's hard limit (so it needs no renewal); a lost worker's then lapses.
 UPLOAD_TURN_LEASE_SECONDS = INGEST_HARD_TIME_LIMIT_SECONDS + 30
-# An upload's scan error when converting its document raised: the exception's text is not shown.
 # What ``ingest_stored_result`` returns for a stored upload that does not decode, and the scan's error.
 UNREADABLE_UPLOAD = object()
 UNREADABLE_UPLOAD_ERROR = "The upload is not JSON the worker can read (invalid UTF-8, or a number too long)."
+# An upload's scan error when converting its document raised: the exception's text is not shown.
 CONVERSION_FAILED_ERROR = "The upload passed its schema but could not be converted; no component was stored."
 # No scan has this id (row ids are random version 4 UUIDs): the warm-up's reads find nothing and lock nothing.
 NO_SCAN = "00000000-0000-4000-8000-000000000000"
@@ -227,7 +227,7 @@ def wait_for_upload_turn(scan_id: str, share: Share, waits: int) -> float | None
     alive. None too for anything else (a posted result, a finished scan): there is no turn to wait for."""
     with session_scope() as session:
         scan = session.get(Scan, scan_id)
-        if scan is None or jobs.is_finished(scan) or not (scan.target or "").startswith(UPLOAD_TARGET_PREFIX):
+        if scan is None or jobs.is_finished(scan) or not is_upload(scan):
             return None
         checked = session.scalar(
             select(ScanResultPayload.components_checked).where(ScanResultPayload.scan_id == scan_id)
@@ -255,7 +255,7 @@ def ingest_stored_result(scan_id: str) -> object | None:
         except (ValueError, RecursionError):
             # The API checks an upload's syntax without building its values (``common.bom.upload``);
             # building them refuses a little more: the uploader's to fix, not a task to retry.
-            if not (scan.target or "").startswith(UPLOAD_TARGET_PREFIX):
+            if not is_upload(scan):
                 raise
             return UNREADABLE_UPLOAD
         if stored is None:
@@ -268,10 +268,15 @@ def ingest_stored_result(scan_id: str) -> object | None:
         return None
 
 
+def is_upload(scan: Scan) -> bool:
+    """A scan made by ``POST /scans/import`` (its target ``upload:<format>``), not by a scanner."""
+    return (scan.target or "").startswith(UPLOAD_TARGET_PREFIX)
+
+
 def is_unchecked_upload(scan: Scan, stored: StoredResult) -> bool:
     """A document ``POST /scans/import`` stored as it came (an upload's result stored converted, as the API
     did before it left the schema to this worker, is ingested as any result)."""
-    return (scan.target or "").startswith(UPLOAD_TARGET_PREFIX) and not stored.components_checked
+    return is_upload(scan) and not stored.components_checked
 
 
 def ingest_upload(task: PlatformTask, scan_id: str, document: object) -> None:
