@@ -48,12 +48,21 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+def _canonical(email: str) -> str:
+    return email.strip().lower()
+
+
+def _pair(email: str, address: str | None) -> str:
+    """One (account email, client) pair, hashed: the lockout's and the device window's unit."""
+    return _digest(f"{_canonical(email)}\0{address or '-'}")
+
+
 def _account_key(email: str) -> str:
-    return PREFIX + "account:" + _digest(email.strip().lower())
+    return PREFIX + "account:" + _digest(_canonical(email))
 
 
 def _pair_key(email: str, address: str | None) -> str:
-    return PREFIX + "pair:" + _digest(f"{email.strip().lower()}\0{address or '-'}")
+    return PREFIX + "pair:" + _pair(email, address)
 
 
 def locked_for(email: str, address: str | None) -> int | None:
@@ -126,7 +135,7 @@ def guess(email: str, address: str | None, correct: Callable[[], bool]) -> bool:
 def device_token(user: User) -> str:
     """A new device token for a browser that has just signed in to ``user`` with its password."""
     nonce, issued = secrets.token_urlsafe(16), str(int(time.time()))
-    email_signature = _signature("login-device", user.email.strip().lower(), nonce, issued)
+    email_signature = _signature("login-device", _canonical(user.email), nonce, issued)
     account_signature = _account_signature(user.id, user.password_hash, nonce, issued)
     return f"{nonce}.{issued}.{email_signature}.{account_signature}"
 
@@ -156,10 +165,10 @@ def device_window(email: str, device: str | None, address: str | None) -> str | 
     nonce, issued, email_signature, _account_signature = _parts(device)
     if not _current(nonce, issued, email_signature):
         return None
-    expected = _signature("login-device", email.strip().lower(), nonce, issued)
+    expected = _signature("login-device", _canonical(email), nonce, issued)
     if not hmac.compare_digest(email_signature.encode(), expected.encode()):
         return None
-    return "device-account:" + _digest(f"{email.strip().lower()}\0{address or '-'}")
+    return "device-account:" + _pair(email, address)
 
 
 def _current(nonce: str, issued: str, signature: str) -> bool:
