@@ -39,23 +39,22 @@ def admit_job(
     person's requests to different organizations at the same instant may pass it by as many as run at
     once, which the API's database connections bound."""
     lock_organization(db(), organization_id)
-    in_flight = db().scalar(
-        select(func.count())
-        .select_from(model)
-        .where(model.organization_id == organization_id, model.status.in_(ACTIVE_STATUSES), *conditions)
-    )
+    in_flight = _active(model, model.organization_id == organization_id, *conditions)
     if in_flight >= limit:
         _refuse(f"This organization already has {in_flight} {what} queued or running", setting)
     column, user_id = requester or (None, None)
     if user_id is None:
         return
-    asked = db().scalar(
-        select(func.count())
-        .select_from(model)
-        .where(column == user_id, model.status.in_(ACTIVE_STATUSES), *conditions)
-    )
+    asked = _active(model, column == user_id, *conditions)
     if asked >= limit:
         _refuse(f"You already have {asked} {what} queued or running across your organizations", setting)
+
+
+def _active(model, *conditions) -> int:
+    """How many of ``model``'s jobs matching ``conditions`` are queued or running."""
+    return db().scalar(
+        select(func.count()).select_from(model).where(model.status.in_(ACTIVE_STATUSES), *conditions)
+    )
 
 
 def _refuse(what_is_in_flight: str, setting: str) -> None:
