@@ -259,9 +259,7 @@ def _take_over_if_enabled(schedule: Schedule, body: dict) -> str | None:
             403,
             message="This schedule's creator can no longer run it: only an admin enables it, taking it over.",
         )
-    previous = schedule.created_by or ""
-    schedule.created_by = ctx.user_id
-    _check_kept_credentials(schedule, body)
+    previous = _hand_to_caller(schedule, body)
     schedule.last_error = None
     return previous
 
@@ -284,15 +282,16 @@ def _take_over_if_changed(
         return None
     if schedule_owner.creator_problem(db(), schedule) is not None:
         return None
+    return _hand_to_caller(schedule, body)
+
+
+def _hand_to_caller(schedule: Schedule, body: dict) -> str:
+    """Make the caller the schedule's creator; the former creator's id ('' for a deleted account).
+
+    The new creator's runs send the saved credentials the request did not name: they are checked again as
+    the organization's own, the repository's bound to its host (those it named were checked by ``_apply``)."""
     previous = schedule.created_by or ""
-    schedule.created_by = ctx.user_id
-    _check_kept_credentials(schedule, body)
-    return previous
-
-
-def _check_kept_credentials(schedule: Schedule, body: dict) -> None:
-    """A new creator's runs send the saved credentials the request did not name: check them again as the
-    organization's own, the repository's bound to its host (those it named were checked by ``_apply``)."""
+    schedule.created_by = context().user_id
     if schedule.n8n_credential_id and not body.get("n8n_credential_id"):
         credential_or_404(schedule.n8n_credential_id)
     if (
@@ -301,6 +300,7 @@ def _check_kept_credentials(schedule: Schedule, body: dict) -> None:
         and schedule.repository_url
     ):
         credential_for(schedule.repository_credential_id, schedule.repository_url, "repository_credential_id")
+    return previous
 
 
 @blp.route("/<schedule_id>", methods=["DELETE"])
