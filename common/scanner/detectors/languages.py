@@ -1136,9 +1136,17 @@ def module_calls_llm_by_hand(file: SourceFile) -> bool:
     LLM vendor's inference route (``/v1/chat/completions``). A project that writes its own client for a
     model writes its own tool types too; a CLI's or plugin system's ``Name()``/``Run()`` types sit in
     modules that name no AI API."""
-    root = scan_root_of(file)
-    module = next((folder for folder in folders_up(file) if (folder / "go.mod").is_file()), Path(root))
-    return _module_talks_to_llm(module, root)
+    answer = nearest_answer(file, _module_in_calls_llm_by_hand, None)
+    if answer is None:  # no go.mod above the file: the scanned root is its module
+        root = scan_root_of(file)
+        return _module_talks_to_llm(Path(root), root)
+    return answer
+
+
+@per_scan(stopped=False)
+def _module_in_calls_llm_by_hand(folder: Path, root: str) -> bool | None:
+    """``module_calls_llm_by_hand``'s answer for the module ``folder``'s go.mod makes, None without one."""
+    return _module_talks_to_llm(folder, root) if (folder / "go.mod").is_file() else None
 
 
 @per_scan(stopped=False)
