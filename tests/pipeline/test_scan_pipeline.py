@@ -10,6 +10,7 @@ import websocket
 from common.db import session_scope
 from common.models import Component
 from tests.helpers import scan_event_reader, wait_for_scan
+from tests.unit.scanner_helpers import committed_then_ignored
 
 pytestmark = pytest.mark.usefixtures("celery_worker")
 
@@ -70,6 +71,21 @@ def test_scan_flows_end_to_end(client, make_user, scan_root):
     assert filtered["items"] and all(c["type"] == "llm_provider" for c in filtered["items"])
     listed = client.get("/api/v1/scans?status=completed", headers=user.headers()).json
     assert scan["id"] in [s["id"] for s in listed["items"]]
+
+
+def test_a_committed_file_the_gitignore_lists_is_in_the_platforms_inventory(client, make_user, scan_root):
+    """Committed, then listed in ``.gitignore``: the file is in every clone, so the scan through the API and
+    the scans worker lists its SDK (an untracked ignored file stays out, as git leaves it out)."""
+    user = make_user()
+    committed_then_ignored(scan_root)
+    response = client.post("/api/v1/scans", json={"target": str(scan_root)}, headers=user.headers())
+    assert response.status_code == 202, response.json
+    scan = wait_for_scan(client, user, response.json["id"])
+    assert scan["status"] == "completed", scan
+    items = client.get(f"/api/v1/scans/{scan['id']}/components?per_page=100", headers=user.headers()).json
+    located = {c["name"]: {loc["file"] for loc in c["locations"]} for c in items["items"]}
+    assert located.get("anthropic") == {"secret_ai/client.py"}
+    assert "openai" not in located and "cohere" not in located
 
 
 def test_idempotency_key_returns_the_first_scan(client, make_user, scan_root):

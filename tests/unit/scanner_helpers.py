@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -146,3 +147,30 @@ def serve_probing_neighbours(record: str) -> None:
 
     worker._detect_file = probing
     worker.serve()
+
+
+def git(root, *args):
+    """Run git in ``root`` with a fixed author: the tests' fixture repositories."""
+    subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+
+def committed_then_ignored(root):
+    """A repository whose AI client and its folder are committed and then listed in ``.gitignore``,
+    beside an untracked file the ignore file hides as usual."""
+    write_tree(
+        root,
+        {
+            "app.py": "x = 1\n",
+            "secret_ai/client.py": "import anthropic\n",
+            "hidden.py": "import openai\n",
+        },
+    )
+    git(root, "init", "-q")
+    git(root, "add", "app.py", "secret_ai/client.py")
+    git(root, "commit", "-qm", "init")
+    write_tree(root, {".gitignore": "secret_ai/\nhidden.py\n", "secret_ai/scratch.py": "import cohere\n"})

@@ -5,41 +5,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 
 import pytest
 
 from common.scanner import git_index, scan_path
 from common.scanner.walker import walk
-from tests.unit.scanner_helpers import write_tree
+from tests.unit.scanner_helpers import committed_then_ignored, git, write_tree
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git builds the fixture repositories")
-
-
-def git(root, *args):
-    subprocess.run(
-        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
-
-
-def committed_then_ignored(root):
-    """A repository whose AI client and its folder are committed and then listed in ``.gitignore``,
-    beside an untracked file the ignore file hides as usual."""
-    write_tree(
-        root,
-        {
-            "app.py": "x = 1\n",
-            "secret_ai/client.py": "import anthropic\n",
-            "hidden.py": "import openai\n",
-        },
-    )
-    git(root, "init", "-q")
-    git(root, "add", "app.py", "secret_ai/client.py")
-    git(root, "commit", "-qm", "init")
-    write_tree(root, {".gitignore": "secret_ai/\nhidden.py\n", "secret_ai/scratch.py": "import cohere\n"})
 
 
 def walked(root):
