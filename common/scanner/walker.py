@@ -238,9 +238,11 @@ def walk(
     return entries
 
 
-def iter_walk(root: Path, warn: Callable[[str, str], None]) -> Iterator[WalkEntry]:
+def iter_walk(root: Path, warn: Callable[[str, str], None], below: str = "") -> Iterator[WalkEntry]:
     """``walk``'s entries one at a time, in the same order, so that a large scan's detection can start
-    while the rest of the tree is still being walked."""
+    while the rest of the tree is still being walked. ``below`` (a folder's path relative to ``root``)
+    walks that folder alone, as the walk of ``root`` sees it: the ignore files of the folders above it
+    apply, and the paths stay relative to ``root``."""
     if root.is_file():
         yield WalkEntry(root.name, root.stat().st_size, scope_for(root.name))
         return
@@ -254,7 +256,12 @@ def iter_walk(root: Path, warn: Callable[[str, str], None]) -> Iterator[WalkEntr
     visited: set[tuple[int, int]] = set()
     root_stat = root.stat()
     visited.add((root_stat.st_dev, root_stat.st_ino))
-    stack: list[tuple[Path, str, list[_IgnoreSpec]]] = [(root, "", [])]
+    stack: list[tuple[Path, str, list[_IgnoreSpec]]] = [
+        _folder_below(root, below, ignore_files, tracked) if below else (root, "", [])
+    ]
+    if below:
+        start = stack[0][0].stat()
+        visited.add((start.st_dev, start.st_ino))
     while stack:
         directory, rel_dir, specs = stack.pop()
         try:
@@ -314,3 +321,22 @@ def iter_walk(root: Path, warn: Callable[[str, str], None]) -> Iterator[WalkEntr
                 warn(relpath, f"cannot stat: {exc.strerror or exc}")
                 continue
             yield WalkEntry(relpath, size, scope_for(relpath))
+
+
+def _folder_below(
+    root: Path, below: str, ignore_files: _IgnoreFiles, tracked: _Tracked
+) -> tuple[Path, str, list[_IgnoreSpec]]:
+    """Where a walk of ``below`` starts: the folder, and the ignore files of every folder above it (the
+    work trees among them read for what they track), as the walk from ``root`` would hold them there."""
+    specs: list[_IgnoreSpec] = []
+    parts = below.split("/")
+    for depth in range(len(parts)):
+        rel_dir = "/".join(parts[:depth])
+        directory = root.joinpath(*parts[:depth])
+        if os.path.lexists(directory / ".git"):
+            tracked.add(directory, rel_dir)
+        if os.path.lexists(directory / ".gitignore"):
+            nested = ignore_files.spec(directory, rel_dir, (".gitignore",))
+            if nested:
+                specs = [*specs, nested]
+    return root.joinpath(*parts), below, specs

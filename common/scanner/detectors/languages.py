@@ -82,6 +82,7 @@ from common.scanner.textutil import (
     string_literals,
     tomllib,
 )
+from common.scanner.walker import iter_walk
 
 # TypeScript declaration files: types only, no values
 TS_DECLARATION_SUFFIXES = (".d.ts", ".d.mts", ".d.cts")
@@ -1136,37 +1137,44 @@ def module_calls_llm_by_hand(file: SourceFile) -> bool:
     LLM vendor's inference route (``/v1/chat/completions``). A project that writes its own client for a
     model writes its own tool types too; a CLI's or plugin system's ``Name()``/``Run()`` types sit in
     modules that name no AI API."""
-    answer = nearest_answer(file, _module_in_calls_llm_by_hand, None)
-    if answer is None:  # no go.mod above the file: the scanned root is its module
-        root = scan_root_of(file)
-        return _module_talks_to_llm(Path(root), root)
-    return answer
+    base = file.path.parents[file.relpath.count("/")]  # the scanned folder, as the walk was given it
+    module = nearest_answer(file, _go_module_at, base)
+    below = module.relative_to(base).as_posix()
+    return _module_talks_to_llm(str(base), "" if below == "." else below)
+
+
+@per_scan(stopped=None)
+def _go_module_at(folder: Path, root: str) -> Path | None:
+    """``folder`` where it holds a go.mod, None where it does not."""
+    return folder if (folder / "go.mod").is_file() else None
 
 
 @per_scan(stopped=False)
-def _module_in_calls_llm_by_hand(folder: Path, root: str) -> bool | None:
-    """``module_calls_llm_by_hand``'s answer for the module ``folder``'s go.mod makes, None without one."""
-    return _module_talks_to_llm(folder, root) if (folder / "go.mod").is_file() else None
-
-
-@per_scan(stopped=False)
-def _module_talks_to_llm(module: Path, root: str) -> bool:
+def _module_talks_to_llm(base: str, module: str) -> bool:
     """``module_calls_llm_by_hand``'s answer, searched once per module and scan, over at most
-    ``MAX_MODULE_FILES`` files (the walker's skipped folders, hidden folders and ``testdata`` left out)."""
-    skipped = set(patterns()["skip_dirs"]) | {"testdata"}
+    ``MAX_MODULE_FILES`` files of the module folder (``module``, relative to the scanned ``base``) as the
+    scan's walk sees them (``.truseraignore``, ignore files, skipped folders), hidden folders and
+    ``testdata`` left out."""
+    root = os.path.realpath(base)
     files = 0
-    for folder, folders, names in os.walk(module):
-        folders[:] = sorted(name for name in folders if name not in skipped and not name.startswith("."))
-        for name in sorted(names):
-            if not name.endswith(".go") or name.endswith("_test.go"):
-                continue
-            files += 1
-            if files > MAX_MODULE_FILES:
-                return False
-            text = read_neighbour(Path(folder) / name, root)
-            if text is not None and (mentions_ai_endpoint(text) or calls_llm_api_route(text)):
-                return True
+    for entry in iter_walk(Path(base), _unreported, below=module):
+        relpath = entry.relpath
+        if not relpath.endswith(".go") or relpath.endswith("_test.go"):
+            continue
+        folders = relpath[len(module) :].split("/")[:-1] if module else relpath.split("/")[:-1]
+        if any(folder == "testdata" or folder.startswith(".") for folder in folders):
+            continue
+        files += 1
+        if files > MAX_MODULE_FILES:
+            return False
+        text = read_neighbour(Path(base, relpath), root)
+        if text is not None and (mentions_ai_endpoint(text) or calls_llm_api_route(text)):
+            return True
     return False
+
+
+def _unreported(relpath: str, message: str) -> None:
+    """The scan's own walk reports what the module's walk would warn about."""
 
 
 def configured_url(literals: list[tuple[int, int, str]], starts: list[int], at: int) -> bool:
