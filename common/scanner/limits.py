@@ -236,9 +236,14 @@ def parse_toml(text: str) -> dict:
     """``tomllib.loads`` that refuses a key of more than ``MAX_TOML_KEY_PARTS`` dotted parts: the
     standard library's parser adds each part to a tuple, so ``openai.openai.…`` cost time quadratic
     in its parts (4.75 s for a 400 KB line of them; a 5 MB one would never finish)."""
+    refuse_long_toml_keys(text)
+    return tomllib.loads(text)
+
+
+def refuse_long_toml_keys(text: str) -> None:
+    """``parse_toml``'s refusal of a key of more than ``MAX_TOML_KEY_PARTS`` dotted parts."""
     if text.count(".") >= MAX_TOML_KEY_PARTS and _LONG_DOTTED_KEY.search(text):
         raise tomllib.TOMLDecodeError(f"a dotted key of more than {MAX_TOML_KEY_PARTS} parts")
-    return tomllib.loads(text)
 
 
 def parse_python(source: str, filename: str = "<unknown>") -> ast.Module:
