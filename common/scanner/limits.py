@@ -195,12 +195,15 @@ def load_yaml_all(text: str, loader=None) -> list:
     them, so the next reader composes the text again."""
     check_yaml(text)
     documents, error = _composed(text)
-    constructor = _constructing_from_shared(loader or _yaml_names()["SAFE_LOADER"])("")
+    loader = loader or _yaml_names()["SAFE_LOADER"]
+    # a merge or value key is a plain ``<<`` or ``=``, or written with an explicit tag (``!``)
+    rewrites = "<<" in text or "=" in text or "!" in text
+    constructor = (_constructing_from_shared(loader) if rewrites else loader)("")
     try:
         values = [constructor.construct_document(document) for document in documents]
     finally:
         constructor.dispose()
-        if constructor.rewrote_nodes:
+        if rewrites and constructor.rewrote_nodes:
             _forget_composed()
     if error is not None:
         raise error.with_traceback(None)

@@ -165,3 +165,19 @@ def test_an_error_the_budget_raises_keeps_nothing(monkeypatch):
         limits.compose_yaml_all(text)
     monkeypatch.undo()
     assert limits.load_yaml_all(text) == [{"a": 1}]
+
+
+def test_a_mapping_lookup_answers_as_the_first_entry_of_its_items():
+    from common.scanner.detectors.containers import YamlNode
+
+    texts = [*TEXTS, "a: 1\na: 2\n? [k]\n: v\n1: x\n'1': y\n", "- a\n- b\n", "plain\n"]
+    for text in [*texts, *_soups(800)]:
+        try:
+            documents = [YamlNode(doc) for doc in limits.compose_yaml_all(text)]
+        except Exception:
+            continue
+        for document in documents:
+            keys = [name for name, _ in document.items()] + ["absent", "1", ""]
+            for key in keys:
+                first = next((value for name, value in document.items() if name == key), None)
+                assert document.get(key) == first, (text, key)
