@@ -35,6 +35,7 @@ MAX_IGNORE_BYTES_PER_WALK = 4 * 1024**2  # about a CPU second per MiB of the wor
 # RE2 cannot compile one set of a few thousand patterns (and takes a tenth of a second failing to)
 MAX_IGNORE_PATTERNS = 3_000
 MAX_IGNORE_LINE_CHARS = 4096  # Linux's PATH_MAX: no longer pattern names a path git could check out
+_HELD_STRING_BYTES = 64  # what a held string costs besides its characters (object header, set slot)
 
 
 @dataclass(frozen=True)
@@ -124,19 +125,50 @@ class _IgnoreFiles:
 @dataclass
 class _Tracked:
     """The paths git tracks in the work trees met on the walk (the target's own, and any repository
-    inside it), with every folder above them: ``.gitignore`` hides none of these."""
+    inside it), with every folder above them: ``.gitignore`` hides none of these. All the indexes of a
+    walk share one ``IndexBudget``, which the folders they add are charged to as well (a path of a
+    thousand levels names a thousand folders, each a string of up to its length); a work tree whose
+    index or folders would pass it adds nothing (a warning), and ``.gitignore`` hides its files."""
 
+    warn: Callable[[str, str], None]
+    budget: git_index.IndexBudget = field(default_factory=git_index.IndexBudget)
     files: set[str] = field(default_factory=set)
     folders: set[str] = field(default_factory=set)
+    over_budget: bool = False  # warned once: the work trees after the first over it are not read either
 
     def add(self, work_tree: Path, rel_dir: str) -> None:
-        for path in git_index.tracked_paths(work_tree) or ():
-            relpath = f"{rel_dir}/{path}" if rel_dir else path
-            self.files.add(relpath)
-            folder = relpath.rpartition("/")[0]
-            while folder and folder not in self.folders:
-                self.folders.add(folder)
-                folder = folder.rpartition("/")[0]
+        paths = git_index.tracked_paths(work_tree, self.budget)
+        if paths is None:
+            if self.budget.left <= 0:
+                self._over_budget(rel_dir)
+            return
+        files, folders = set(), set()
+        try:
+            for path in paths:
+                if rel_dir:  # a new string, the folder's path longer than the tracked one
+                    self.budget.spend(len(rel_dir) + 1 + len(path) + _HELD_STRING_BYTES)
+                relpath = f"{rel_dir}/{path}" if rel_dir else path
+                files.add(relpath)
+                folder = relpath.rpartition("/")[0]
+                while folder and folder not in folders and folder not in self.folders:
+                    self.budget.spend(len(folder) + _HELD_STRING_BYTES)
+                    folders.add(folder)
+                    folder = folder.rpartition("/")[0]
+        except ValueError:  # over the budget
+            self._over_budget(rel_dir)
+            return
+        self.files |= files
+        self.folders |= folders
+
+    def _over_budget(self, rel_dir: str) -> None:
+        if self.over_budget:
+            return
+        self.over_budget = True
+        self.warn(
+            f"{rel_dir}/.git/index" if rel_dir else ".git/index",
+            f"git indexes over {git_index.MAX_INDEX_BYTES_PER_WALK // 1024**2} MiB in this walk; not read "
+            "(.gitignore hides tracked files too)",
+        )
 
     def holds(self, relpath: str, is_dir: bool) -> bool:
         return relpath in (self.folders if is_dir else self.files)
@@ -250,7 +282,7 @@ def iter_walk(root: Path, warn: Callable[[str, str], None]) -> Iterator[WalkEntr
     real_root = os.path.realpath(root)
     ignore_files = _IgnoreFiles(warn)
     user_spec = ignore_files.spec(root, "", IGNORE_FILES[1:])
-    tracked = _Tracked()
+    tracked = _Tracked(warn)
     visited: set[tuple[int, int]] = set()
     root_stat = root.stat()
     visited.add((root_stat.st_dev, root_stat.st_ino))
