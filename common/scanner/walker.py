@@ -35,6 +35,9 @@ MAX_IGNORE_BYTES_PER_WALK = 4 * 1024**2  # about a CPU second per MiB of the wor
 # RE2 cannot compile one set of a few thousand patterns (and takes a tenth of a second failing to)
 MAX_IGNORE_PATTERNS = 3_000
 MAX_IGNORE_LINE_CHARS = 4096  # Linux's PATH_MAX: no longer pattern names a path git could check out
+# every entry is matched against each ignore file above it: a .gitignore in each of 1,000 nested folders
+# of 20 files each cost 59 s of walk CPU (quadratic); real trees nest a handful
+MAX_NESTED_IGNORE_FILES = 16
 _HELD_STRING_BYTES = 64  # what a held string costs besides its characters (object header, set slot)
 
 
@@ -245,11 +248,15 @@ def _test_rules() -> tuple[frozenset[str], Callable[[str], object]]:
 
 
 def scope_for(relpath: str) -> str:
-    test_dirs, test_file = _test_rules()
-    parts = relpath.split("/")
-    if any(part.lower() in test_dirs for part in parts[:-1]):
-        return "test"
-    return "test" if test_file(parts[-1]) else "production"
+    test_dirs, _ = _test_rules()
+    *folders, name = relpath.split("/")
+    return _scope(any(part.lower() in test_dirs for part in folders), name)
+
+
+def _scope(in_test_folder: bool, name: str) -> str:
+    """``scope_for`` of a file named ``name`` in a folder that is (or lies in) a test folder or not: the
+    walk works that out once per folder (per file, every folder of its path: quadratic in the depth)."""
+    return "test" if in_test_folder or _test_rules()[1](name) else "production"
 
 
 def _inside(path: str, root: str) -> bool:
@@ -286,9 +293,10 @@ def iter_walk(root: Path, warn: Callable[[str, str], None]) -> Iterator[WalkEntr
     visited: set[tuple[int, int]] = set()
     root_stat = root.stat()
     visited.add((root_stat.st_dev, root_stat.st_ino))
-    stack: list[tuple[Path, str, list[_IgnoreSpec]]] = [(root, "", [])]
+    test_dirs, _ = _test_rules()
+    stack: list[tuple[Path, str, list[_IgnoreSpec], bool]] = [(root, "", [], False)]
     while stack:
-        directory, rel_dir, specs = stack.pop()
+        directory, rel_dir, specs, in_test_folder = stack.pop()
         try:
             with os.scandir(directory) as iterator:
                 children = sorted(iterator, key=lambda e: e.name)
@@ -298,7 +306,12 @@ def iter_walk(root: Path, warn: Callable[[str, str], None]) -> Iterator[WalkEntr
         names = {child.name for child in children}
         if ".git" in names:
             tracked.add(directory, rel_dir)
-        if ".gitignore" in names:
+        if ".gitignore" in names and len(specs) >= MAX_NESTED_IGNORE_FILES:
+            warn(
+                f"{rel_dir}/.gitignore" if rel_dir else ".gitignore",
+                f"{MAX_NESTED_IGNORE_FILES} ignore files above it already; not applied",
+            )
+        elif ".gitignore" in names:
             nested = ignore_files.spec(directory, rel_dir, (".gitignore",))
             if nested:
                 specs = [*specs, nested]
@@ -333,7 +346,9 @@ def iter_walk(root: Path, warn: Callable[[str, str], None]) -> Iterator[WalkEntr
                         warn(relpath, "symlink loop or already visited directory; not followed")
                     continue
                 visited.add(identity)
-                stack.append((Path(child.path), relpath, specs))
+                stack.append(
+                    (Path(child.path), relpath, specs, in_test_folder or child.name.lower() in test_dirs)
+                )
                 continue
             try:
                 if is_symlink and not os.path.exists(child.path):
@@ -345,4 +360,4 @@ def iter_walk(root: Path, warn: Callable[[str, str], None]) -> Iterator[WalkEntr
             except OSError as exc:
                 warn(relpath, f"cannot stat: {exc.strerror or exc}")
                 continue
-            yield WalkEntry(relpath, size, scope_for(relpath))
+            yield WalkEntry(relpath, size, _scope(in_test_folder, child.name))
