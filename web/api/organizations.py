@@ -251,11 +251,16 @@ def list_members(args, org_id):
 @blp.alt_response(409, response="CONFLICT")
 @access("admin", org_arg="org_id")
 def remove_member(org_id, user_id):
+    """Removing an admin takes admin rights away, as inviting one grants them: it is made signed in. An
+    admin's API key (a CI secret) removed every other admin, or its own user, which leaving refuses to a
+    key."""
     membership = db().scalar(
         select(Membership).where(Membership.organization_id == org_id, Membership.user_id == user_id)
     )
     if membership is None:
         abort(404, message="Member not found.")
+    if membership.role == "admin":
+        user_session_principal("remove an admin")
     if context().organization.personal and membership.user.personal_org_id == org_id:
         abort(409, message="The owner of a personal workspace stays in it; it goes with their account.")
     _delete_membership(membership)
