@@ -267,6 +267,18 @@ def test_guesses_from_one_6to4_or_teredo_host_share_its_ipv4_lockout(client):
     assert login(client, victim.email, PASSWORD, "2002:c633:6402::1") == 200  # 198.51.100.2, another host
 
 
+def test_ipv4_clients_seen_through_a_nat64_translator_are_counted_apart(client):
+    """An IPv6-only server behind a stateless translator (SIIT-DC, RFC 7755) sees each IPv4 client as
+    64:ff9b::a.b.c.d (RFC 6052's well-known prefix), all of them in one /64: ten guesses from anyone locked
+    every IPv4 client out of the account, its owner included. Each counts as the IPv4 address it carries."""
+    victim, octet = register_user(client), secrets.randbelow(200) + 1
+    attacker = f"64:ff9b::cb00:71{octet:02x}"  # 203.0.113.<octet>
+    assert [login(client, victim.email, "wrong guess!", attacker) for _ in range(10)] == [401] * 10
+    assert login(client, victim.email, PASSWORD, attacker) == 429
+    assert login(client, victim.email, PASSWORD, f"203.0.113.{octet}") == 429  # the same client, untranslated
+    assert login(client, victim.email, PASSWORD, "64:ff9b::c633:6403") == 200  # 198.51.100.3, the owner
+
+
 def test_the_sessions_an_account_collects_share_its_refresh_window(client, app):
     """A refresh was counted by its session, and every sign-in starts one: two sessions of one account
     refreshed 32 times in a minute from one address, all answered; 1000 would refresh 30,000 times. A
