@@ -132,6 +132,23 @@ def test_guessing_spread_over_many_addresses_meets_the_account_ceiling(client):
     assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
 
 
+@pytest.mark.usefixtures("low_account_ceiling")
+def test_guessing_spread_over_many_addresses_leaves_the_owners_browser_its_sign_in(client, app):
+    """The ceiling locked every client of the account, the owner's own browser too (429 before): anyone
+    with 25 addresses here, or a few dozen IPv6 /64s, kept the owner out with one burst of guesses every
+    LOGIN_LOCKOUT_SECONDS. A browser that signed in with the present password is held by its own count."""
+    victim, network = register_user(client), secrets.randbelow(200) + 1
+    owners_browser = app.test_client()
+    assert login(owners_browser, victim.email, PASSWORD, OWNER) == 200
+    guesses = [login(client, victim.email, "wrong guess!", f"198.18.{network}.{host}") for host in range(25)]
+    assert guesses == [401] * 25
+    assert login(app.test_client(), victim.email, PASSWORD, OWNER) == 429  # a browser never signed in
+    assert login(owners_browser, victim.email, PASSWORD, OWNER) == 200
+    # its own guesses still lock it, ten as for an address
+    assert [login(owners_browser, victim.email, "wrong guess!", OWNER) for _ in range(10)] == [401] * 10
+    assert login(owners_browser, victim.email, PASSWORD, OWNER) == 429
+
+
 def test_without_trusted_proxies_x_forwarded_for_is_ignored(client):
     """Each guess claims a new client address in X-Forwarded-For: the lockout and the rate limit still
     see the one real peer."""
