@@ -12,6 +12,7 @@ to the detector processes.
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import re
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from common.scanner import git_index
 from common.scanner.catalog import patterns
-from common.scanner.detectors.base import open_regular_file
+from common.scanner.detectors.base import open_regular_file, opened_path
 
 if TYPE_CHECKING:
     from pathspec import PathSpec
@@ -69,6 +70,7 @@ class _IgnoreFiles:
     first: pathspec's error for one ended the whole walk."""
 
     warn: Callable[[str, str], None]
+    root: str | None = None  # the scan target's real path: a folder swapped for a link is not read through
     bytes_left: int = field(default_factory=lambda: MAX_IGNORE_BYTES_PER_WALK)
     distinct: set[bytes] = field(default_factory=set)  # at most the bytes the walk may read
 
@@ -108,7 +110,7 @@ class _IgnoreFiles:
     def _text(self, path: Path, relpath: str) -> str | None:
         """The ignore file's text, or None (with a warning) when it is over either limit. Read no further
         than the limit: a sparse or highly compressible file of gigabytes costs nothing to commit."""
-        with open_regular_file(path) as handle:
+        with open_regular_file(path, root=self.root) as handle:
             data = handle.read(MAX_IGNORE_FILE_BYTES + 1)
         if len(data) > MAX_IGNORE_FILE_BYTES:
             self.warn(relpath, f"ignore file over {MAX_IGNORE_FILE_BYTES // 1024} KiB; not applied")
@@ -134,13 +136,14 @@ class _Tracked:
     index or folders would pass it adds nothing (a warning), and ``.gitignore`` hides its files."""
 
     warn: Callable[[str, str], None]
+    root: str | None = None  # the scan target's real path, which every index read stays in
     budget: git_index.IndexBudget = field(default_factory=git_index.IndexBudget)
     files: set[str] = field(default_factory=set)
     folders: set[str] = field(default_factory=set)
     over_budget: bool = False  # warned once: the work trees after the first over it are not read either
 
     def add(self, work_tree: Path, rel_dir: str) -> None:
-        paths = git_index.tracked_paths(work_tree, self.budget)
+        paths = git_index.tracked_paths(work_tree, self.budget, root=self.root)
         if paths is None:
             if self.budget.left <= 0:
                 self._over_budget(rel_dir)
@@ -263,6 +266,17 @@ def _inside(path: str, root: str) -> bool:
     return os.path.commonpath([path, root]) == root
 
 
+def _open_folder(directory: Path, real_root: str) -> int:
+    """A descriptor of ``directory`` if the folder it opens is still inside ``real_root``. The walk lists
+    folders by path: one swapped for a link since it was pushed (an organization renaming in its own
+    scan root during its scan) would hand out another tree's file names and read its ignore files."""
+    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    if not _inside(opened_path(descriptor, directory), real_root):
+        os.close(descriptor)
+        raise OSError(errno.EACCES, "leads outside the scan target (replaced since the walk)")
+    return descriptor
+
+
 def walk(
     root: Path,
     warn: Callable[[str, str], None],
@@ -287,9 +301,9 @@ def iter_walk(root: Path, warn: Callable[[str, str], None]) -> Iterator[WalkEntr
     skip_dirs = set(rules["skip_dirs"])
     venv_markers = rules["venv_markers"]
     real_root = os.path.realpath(root)
-    ignore_files = _IgnoreFiles(warn)
+    ignore_files = _IgnoreFiles(warn, real_root)
     user_spec = ignore_files.spec(root, "", IGNORE_FILES[1:])
-    tracked = _Tracked(warn)
+    tracked = _Tracked(warn, real_root)
     visited: set[tuple[int, int]] = set()
     root_stat = root.stat()
     visited.add((root_stat.st_dev, root_stat.st_ino))
@@ -298,66 +312,77 @@ def iter_walk(root: Path, warn: Callable[[str, str], None]) -> Iterator[WalkEntr
     while stack:
         directory, rel_dir, specs, in_test_folder = stack.pop()
         try:
-            with os.scandir(directory) as iterator:
-                children = sorted(iterator, key=lambda e: e.name)
+            descriptor = _open_folder(directory, real_root)
         except OSError as exc:
             warn(rel_dir or ".", f"cannot read directory: {exc.strerror or exc}")
             continue
-        names = {child.name for child in children}
-        if ".git" in names:
-            tracked.add(directory, rel_dir)
-        if ".gitignore" in names and len(specs) >= MAX_NESTED_IGNORE_FILES:
-            warn(
-                f"{rel_dir}/.gitignore" if rel_dir else ".gitignore",
-                f"{MAX_NESTED_IGNORE_FILES} ignore files above it already; not applied",
-            )
-        elif ".gitignore" in names:
-            nested = ignore_files.spec(directory, rel_dir, (".gitignore",))
-            if nested:
-                specs = [*specs, nested]
-        for child in children:
-            relpath = f"{rel_dir}/{child.name}" if rel_dir else child.name
+        try:  # listed and stat'ed through the descriptor of the folder checked, not its path
             try:
-                is_dir = child.is_dir(follow_symlinks=True)
-                is_symlink = child.is_symlink()
+                with os.scandir(descriptor) as iterator:
+                    children = sorted(iterator, key=lambda e: e.name)
             except OSError as exc:
-                warn(relpath, f"cannot stat: {exc.strerror or exc}")
+                warn(rel_dir or ".", f"cannot read directory: {exc.strerror or exc}")
                 continue
-            if user_spec and user_spec.ignores(relpath, is_dir):
-                continue
-            if any(spec.ignores(relpath, is_dir) for spec in specs) and not tracked.holds(relpath, is_dir):
-                continue
-            if is_symlink and not _inside(os.path.realpath(child.path), real_root):
-                warn(relpath, "symlink leads outside the scan target; not followed")
-                continue
-            if is_dir:
-                if child.name in skip_dirs or any(
-                    os.path.exists(os.path.join(child.path, m)) for m in venv_markers
+            names = {child.name for child in children}
+            if ".git" in names:
+                tracked.add(directory, rel_dir)
+            if ".gitignore" in names and len(specs) >= MAX_NESTED_IGNORE_FILES:
+                warn(
+                    f"{rel_dir}/.gitignore" if rel_dir else ".gitignore",
+                    f"{MAX_NESTED_IGNORE_FILES} ignore files above it already; not applied",
+                )
+            elif ".gitignore" in names:
+                nested = ignore_files.spec(directory, rel_dir, (".gitignore",))
+                if nested:
+                    specs = [*specs, nested]
+            for child in children:
+                relpath = f"{rel_dir}/{child.name}" if rel_dir else child.name
+                child_path = os.path.join(directory, child.name)
+                try:
+                    is_dir = child.is_dir(follow_symlinks=True)
+                    is_symlink = child.is_symlink()
+                except OSError as exc:
+                    warn(relpath, f"cannot stat: {exc.strerror or exc}")
+                    continue
+                if user_spec and user_spec.ignores(relpath, is_dir):
+                    continue
+                if any(spec.ignores(relpath, is_dir) for spec in specs) and not tracked.holds(
+                    relpath, is_dir
                 ):
                     continue
+                if is_symlink and not _inside(os.path.realpath(child_path), real_root):
+                    warn(relpath, "symlink leads outside the scan target; not followed")
+                    continue
+                if is_dir:
+                    if child.name in skip_dirs or any(
+                        os.path.exists(os.path.join(child_path, m)) for m in venv_markers
+                    ):
+                        continue
+                    try:
+                        stat = child.stat(follow_symlinks=True)
+                    except OSError as exc:
+                        warn(relpath, f"cannot stat directory: {exc.strerror or exc}")
+                        continue
+                    identity = (stat.st_dev, stat.st_ino)
+                    if identity in visited:
+                        if is_symlink:
+                            warn(relpath, "symlink loop or already visited directory; not followed")
+                        continue
+                    visited.add(identity)
+                    stack.append(
+                        (Path(child_path), relpath, specs, in_test_folder or child.name.lower() in test_dirs)
+                    )
+                    continue
                 try:
-                    stat = child.stat(follow_symlinks=True)
+                    if is_symlink and not os.path.exists(child_path):
+                        warn(relpath, "broken symlink")
+                        continue
+                    if not child.is_file(follow_symlinks=True):
+                        continue
+                    size = child.stat(follow_symlinks=True).st_size
                 except OSError as exc:
-                    warn(relpath, f"cannot stat directory: {exc.strerror or exc}")
+                    warn(relpath, f"cannot stat: {exc.strerror or exc}")
                     continue
-                identity = (stat.st_dev, stat.st_ino)
-                if identity in visited:
-                    if is_symlink:
-                        warn(relpath, "symlink loop or already visited directory; not followed")
-                    continue
-                visited.add(identity)
-                stack.append(
-                    (Path(child.path), relpath, specs, in_test_folder or child.name.lower() in test_dirs)
-                )
-                continue
-            try:
-                if is_symlink and not os.path.exists(child.path):
-                    warn(relpath, "broken symlink")
-                    continue
-                if not child.is_file(follow_symlinks=True):
-                    continue
-                size = child.stat(follow_symlinks=True).st_size
-            except OSError as exc:
-                warn(relpath, f"cannot stat: {exc.strerror or exc}")
-                continue
-            yield WalkEntry(relpath, size, _scope(in_test_folder, child.name))
+                yield WalkEntry(relpath, size, _scope(in_test_folder, child.name))
+        finally:
+            os.close(descriptor)
