@@ -291,16 +291,20 @@ def walk(
     return entries
 
 
-def iter_walk(root: Path, warn: Callable[[str, str], None]) -> Iterator[WalkEntry]:
+def iter_walk(
+    root: Path, warn: Callable[[str, str], None], real_root: str | None = None
+) -> Iterator[WalkEntry]:
     """``walk``'s entries one at a time, in the same order, so that a large scan's detection can start
-    while the rest of the tree is still being walked."""
+    while the rest of the tree is still being walked. ``real_root`` is ``root``'s real path where the
+    caller worked it out already: resolved again when the walk begins, a target swapped for a link
+    since would be listed as the target."""
     if root.is_file():
         yield WalkEntry(root.name, root.stat().st_size, scope_for(root.name))
         return
     rules = patterns()
     skip_dirs = set(rules["skip_dirs"])
     venv_markers = rules["venv_markers"]
-    real_root = os.path.realpath(root)
+    real_root = real_root or os.path.realpath(root)
     ignore_files = _IgnoreFiles(warn, real_root)
     user_spec = ignore_files.spec(root, "", IGNORE_FILES[1:])
     tracked = _Tracked(warn, real_root)

@@ -116,3 +116,21 @@ def test_a_folder_swapped_for_a_link_after_the_walk_met_it_is_not_listed_through
     assert warnings == [
         ("sub", "cannot read directory: leads outside the scan target (replaced since the walk)")
     ]
+
+
+def test_a_target_swapped_for_a_link_before_the_walk_began_is_not_listed(tmp_path):
+    """The walk resolved the target again when it began, after ``scan_path`` had resolved it: swapped in
+    between (here as the walk is announced), it listed the other checkout as the target, its file names
+    returned in the refused-read warnings."""
+    mine, theirs = _trees(tmp_path)
+
+    def swap_as_the_walk_begins(current: str, done: int, total: int) -> None:
+        if current == "walking" and not mine.is_symlink():
+            _swap_for_link(mine, theirs)
+
+    result = scan_path(mine, jobs=1, progress=swap_as_the_walk_begins)
+    assert mine.is_symlink()
+    assert result.files_scanned == 0 and not result.components
+    assert {(w.file, w.message) for w in result.warnings} == {
+        (".", "cannot read directory: leads outside the scan target (replaced since the walk)")
+    }
