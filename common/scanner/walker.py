@@ -35,6 +35,9 @@ MAX_IGNORE_FILE_BYTES = 256 * 1024
 MAX_IGNORE_BYTES_PER_WALK = 4 * 1024**2  # about a CPU second per MiB of the worst distinct text
 # RE2 cannot compile one set of a few thousand patterns (and takes a tenth of a second failing to)
 MAX_IGNORE_PATTERNS = 3_000
+# translating and compiling costs per pattern (RE2 failing on a set of 2,900 wildcards: a quarter second),
+# and files of 2,900 short lines fit ~130 times in the walk's distinct bytes: 30 s of walk CPU
+MAX_IGNORE_PATTERNS_PER_WALK = 20_000
 MAX_IGNORE_LINE_CHARS = 4096  # Linux's PATH_MAX: no longer pattern names a path git could check out
 # every entry is matched against each ignore file above it: a .gitignore in each of 1,000 nested folders
 # of 20 files each cost 59 s of walk CPU (quadratic); real trees nest a handful
@@ -64,15 +67,18 @@ class _IgnoreFiles:
     """The ignore files of one walk. The walk runs outside any file's budget, so what they may cost is
     bounded here: one over ``MAX_IGNORE_FILE_BYTES``, or past ``MAX_IGNORE_BYTES_PER_WALK`` of distinct
     ignore text (compiling patterns is what costs; a repeated file is compiled once), is not read, and
-    one of more than ``MAX_IGNORE_PATTERNS`` patterns or whose patterns RE2 cannot compile as one set
-    (``[z-a]``) is not applied; each is a warning and the files it names are scanned. Lines pathspec
-    cannot read (``!``, a trailing backslash) or longer than any path are skipped, as git skips the
-    first: pathspec's error for one ended the whole walk."""
+    one of more than ``MAX_IGNORE_PATTERNS`` patterns, past ``MAX_IGNORE_PATTERNS_PER_WALK`` patterns of
+    distinct ignore files, or whose patterns RE2 cannot compile as one set (``[z-a]``) is not applied;
+    each is a warning and the files it names are scanned. Lines pathspec cannot read (``!``, a trailing
+    backslash) or longer than any path are skipped, as git skips the first: pathspec's error for one
+    ended the whole walk."""
 
     warn: Callable[[str, str], None]
     root: str | None = None  # the scan target's real path: a folder swapped for a link is not read through
     bytes_left: int = field(default_factory=lambda: MAX_IGNORE_BYTES_PER_WALK)
     distinct: set[bytes] = field(default_factory=set)  # at most the bytes the walk may read
+    patterns_left: int = field(default_factory=lambda: MAX_IGNORE_PATTERNS_PER_WALK)
+    compiled: set[int] = field(default_factory=set)  # hashes of the pattern lists charged already
 
     def spec(self, directory: Path, base: str, names: tuple[str, ...]) -> _IgnoreSpec | None:
         lines: list[str] = []
@@ -93,6 +99,12 @@ class _IgnoreFiles:
             for relpath in read:
                 self.warn(relpath, f"ignore files over {MAX_IGNORE_PATTERNS:,} patterns; not applied")
             return None
+        if not self._charged(lines):
+            for relpath in read:
+                self.warn(
+                    relpath, f"over {MAX_IGNORE_PATTERNS_PER_WALK:,} ignore patterns in the walk; not applied"
+                )
+            return None
         lines = [line for line in lines if _readable_pattern(line)]
         if not lines:
             return None
@@ -106,6 +118,18 @@ class _IgnoreFiles:
                     relpath, "ignore file has patterns RE2 cannot compile (too many, or invalid); not applied"
                 )
             return None
+
+    def _charged(self, lines: list[str]) -> bool:
+        """Whether these patterns may be translated and compiled: a list this walk met before costs
+        nothing more (the matcher is cached), a new one its length of the walk's pattern budget."""
+        key = hash(tuple(lines))
+        if key in self.compiled:
+            return True
+        if len(lines) > self.patterns_left:
+            return False
+        self.patterns_left -= len(lines)
+        self.compiled.add(key)
+        return True
 
     def _text(self, path: Path, relpath: str) -> str | None:
         """The ignore file's text, or None (with a warning) when it is over either limit. Read no further
