@@ -116,3 +116,28 @@ def test_mcp_negatives_and_bad_input(tmp_path):
     assert findings == [] and report.warnings
     findings, _ = run(detector, tmp_path, "other/mcp.json", '{"mcpServers": {}, "servers": []}')
     assert findings == []
+
+
+def test_claude_code_plugin_mcp_json_may_map_names_to_servers_unwrapped(tmp_path):
+    """A plugin's ``.mcp.json`` maps server names straight to specs (no ``mcpServers`` wrapper); only the
+    entries that start a command or reach a URL are servers, and the wrapped form still wins."""
+    unwrapped = {
+        "db": {"command": "${CLAUDE_PLUGIN_ROOT}/bin/db-server", "args": ["--port", "8080"]},
+        "search": {"type": "http", "url": "https://search.example.com/mcp"},
+        "notes": {"description": "no command, no URL"},
+        "version": "1.0",
+    }
+    text = json.dumps(unwrapped, indent=2)
+    findings, _ = run(McpConfigDetector(), tmp_path, "plugins/db/.mcp.json", text)
+    found = by_key(findings)
+    assert set(found) == {"mcp_server:db", "mcp_server:search", "mcp_client:claude-code"}
+    assert found["mcp_server:db"]["lines"] == {2} and found["mcp_server:search"]["lines"] == {9}
+    wrapped = {
+        "mcpServers": {"fetch": {"command": "uvx", "args": ["mcp-server-fetch"]}},
+        "db": unwrapped["db"],
+    }
+    findings, _ = run(McpConfigDetector(), tmp_path, "wrapped/.mcp.json", json.dumps(wrapped))
+    assert {f.key for f in findings if f.type == "mcp_server"} == {"mcp_server:fetch"}
+    # other client configs keep their one documented shape
+    findings, _ = run(McpConfigDetector(), tmp_path, ".cursor/mcp.json", text)
+    assert findings == []

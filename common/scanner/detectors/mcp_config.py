@@ -385,13 +385,16 @@ def safe_url(url: str) -> str:
 class ConfigKind:
     client: str | None
     keys: tuple
+    # the servers may also sit at the top level, unwrapped (a Claude Code plugin's ``.mcp.json``)
+    flat: bool = False
 
 
 def config_kind(relpath: str) -> ConfigKind | None:
     lower = "/" + relpath.lower()
     for entry in load_data()["config_files"]:
         if lower.endswith("/" + entry["path"]):
-            return ConfigKind(entry["client"] or client_from_path(relpath), tuple(entry["keys"]))
+            client = entry["client"] or client_from_path(relpath)
+            return ConfigKind(client, tuple(entry["keys"]), bool(entry.get("flat")))
     return None
 
 
@@ -457,6 +460,20 @@ def dotnet_spec(spec: dict) -> dict | None:
 def is_agent_definition(relpath: str) -> bool:
     folders = relpath.lower().split("/")[:-1]
     return any(folder in load_data()["agent_folders"] for folder in folders[-2:])
+
+
+def flat_servers(document: object) -> Iterator[tuple[str, str, dict]]:
+    """(no container, server name, spec) for the top-level entries of an unwrapped config (a Claude Code
+    plugin's ``.mcp.json`` maps names to servers directly); only entries that start a command or reach
+    a URL count, so a file of other settings names no server."""
+    if not isinstance(document, dict):
+        return
+    for name, spec in document.items():
+        if isinstance(spec, dict) and any(isinstance(spec.get(k), str) for k in FLAT_SERVER_KEYS):
+            yield "", name, spec
+
+
+FLAT_SERVER_KEYS = ("command", "url", "serverUrl", "httpUrl")
 
 
 def servers_of(document: object, keys: tuple) -> Iterator[tuple[str, str, dict]]:
@@ -587,7 +604,10 @@ class McpConfigDetector(Detector):
             report.warnings.append(f"mcp_config: {file.relpath} is not valid JSON ({type(exc).__name__})")
             return []
         findings = []
-        for container, name, spec in servers_of(document, kind.keys):
+        entries = list(servers_of(document, kind.keys))
+        if kind.flat and not entries:
+            entries = list(flat_servers(document))
+        for container, name, spec in entries:
             if container == DOTNET_SECTION and (spec := dotnet_spec(spec)) is None:
                 continue
             findings.extend(self.server_findings(file, container, name, spec, kind.client))
@@ -664,7 +684,7 @@ class McpConfigDetector(Detector):
     ) -> list[Finding]:
         info = describe_server(spec)
         rules = secret_rules()
-        _, container_at = line_of_key(file.text, container)
+        container_at = line_of_key(file.text, container)[1] if container else 0
         line, offset = line_of_key(file.text, name, container_at)
         for section in ("env", "headers"):
             values = spec.get(section)
