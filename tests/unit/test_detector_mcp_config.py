@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from common.scanner.detectors.mcp_config import McpConfigDetector
+from common.scanner.detectors.mcp_config import McpConfigDetector, McpYamlDetector
 from tests.unit.detector_helpers import GITHUB_TOKEN, OPENAI_KEY, by_key, dump, run, write
 
 CURSOR_MCP = {
@@ -141,3 +141,32 @@ def test_claude_code_plugin_mcp_json_may_map_names_to_servers_unwrapped(tmp_path
     # other client configs keep their one documented shape
     findings, _ = run(McpConfigDetector(), tmp_path, ".cursor/mcp.json", text)
     assert findings == []
+
+
+AGENT_CONFIG = """execution_engine: asyncio
+mcp:
+  servers:
+    fetch:
+      command: "uvx"
+      args: ["mcp-server-fetch"]
+    docs:
+      url: "https://docs.example.com/mcp"
+    tuning:
+      timeout: 30
+"""
+
+
+def test_mcp_agent_servers_section_names_its_servers_and_client(tmp_path):
+    """mcp-agent's and fast-agent's ``mcp: servers:`` entries carry no transport: the section says they are
+    servers, each one that starts a command or reaches a URL; the file name says which client reads them."""
+    findings, _ = run(McpYamlDetector(), tmp_path, "app/mcp_agent.config.yaml", AGENT_CONFIG)
+    found = by_key(findings)
+    assert set(found) == {"mcp_server:fetch", "mcp_server:docs", "mcp_client:mcp-agent"}
+    assert found["mcp_server:fetch"]["lines"] == {4} and found["mcp_server:docs"]["lines"] == {7}
+    findings, _ = run(McpYamlDetector(), tmp_path, "fastagent.config.yaml", AGENT_CONFIG)
+    assert "mcp_client:fast-agent" in by_key(findings)
+    # a ``servers`` section under another key, or hosts under ``mcp: servers:``, names no MCP server
+    other = AGENT_CONFIG.replace("mcp:", "cluster:")
+    assert run(McpYamlDetector(), tmp_path, "deploy/values.yaml", other)[0] == []
+    hosts = "mcp:\n  servers:\n    primary:\n      host: mcp01\n      port: 8443\n"
+    assert run(McpYamlDetector(), tmp_path, "deploy/hosts.yaml", hosts)[0] == []

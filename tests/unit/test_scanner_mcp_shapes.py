@@ -234,3 +234,56 @@ def test_ruby_mcp_client_gems(tmp_path):
     assert {"mcp_client:ruby_llm-mcp", "mcp_server:filesystem", "mcp_client:ruby-mcp-client"} <= found
     assert "mcp_server:memory" in found
     assert [loc.file for loc in component(result, "mcp_server:memory").locations] == ["plain.rb"]
+
+
+XMCP_TOOL = """import { z } from "zod";
+import { type ToolMetadata } from "xmcp";
+
+export const schema = { q: z.string() };
+
+export const metadata: ToolMetadata = {
+  name: "search_docs",
+  description: "Search the docs",
+};
+
+export default async function search({ q }) {
+  return q;
+}
+"""
+
+
+def test_xmcp_project_names_its_server_after_the_package_and_its_tools_from_their_metadata(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "package.json": '{"name": "docs-mcp", "dependencies": {"xmcp": "^0.3.0"}}',
+            "xmcp.config.ts": 'import type { XmcpConfig } from "xmcp";\n\n'
+            "const config: XmcpConfig = { http: true };\nexport default config;\n",
+            "src/tools/search.ts": XMCP_TOOL,
+            # metadata of another type, in a module importing no MCP SDK, declares no tool
+            "src/pages/meta.ts": 'export const metadata: PageMetadata = { name: "home" };\n',
+        },
+    )
+    server = component(result, "mcp_server:docs-mcp")
+    assert [(loc.file, loc.line) for loc in server.locations] == [("xmcp.config.ts", 3)]
+    tool = component(result, "tool:search_docs")
+    assert [(loc.file, loc.line) for loc in tool.locations] == [("src/tools/search.ts", 6)]
+    assert tool.provider == "Model Context Protocol"
+    assert "tool:home" not in keys(result)
+
+
+def test_mcp_agent_app_is_a_client_of_the_servers_its_config_lists(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "main.py": 'from mcp_agent.app import MCPApp\n\napp = MCPApp(name="finder")\n',
+            "mcp_agent.config.yaml": "mcp:\n  servers:\n    fetch:\n      command: uvx\n"
+            "      args: [mcp-server-fetch]\n",
+        },
+    )
+    client = component(result, "mcp_client:mcp-agent")
+    assert {(loc.file, loc.line) for loc in client.locations} == {
+        ("main.py", 3),
+        ("mcp_agent.config.yaml", 0),
+    }
+    assert "agent_framework:mcp-agent" in keys(result) and "mcp_server:fetch" in keys(result)

@@ -229,7 +229,16 @@ def call_arguments(window: str) -> str:
     return window
 
 
-MCP_PACKAGES = ("mcp", "fastmcp", "mastra-mcp", "pronskiy-mcp", "mcp-handler", "mcp-use", "mcp-framework")
+MCP_PACKAGES = (
+    "mcp",
+    "fastmcp",
+    "mastra-mcp",
+    "pronskiy-mcp",
+    "mcp-handler",
+    "mcp-use",
+    "mcp-framework",
+    "xmcp",
+)
 MODEL_VERBS = ("pull", "show", "run", "load", "copy", "delete", "push")
 MCP_PROVIDER = "Model Context Protocol"
 JAVA_MCP_SDK = "io.modelcontextprotocol.sdk:mcp"
@@ -1309,6 +1318,11 @@ PAGE_SCRIPT_URL = linear(
 SCRIPT_SOURCE_URL = linear(r"""\bsrc\s*=\s*["'`]((?:https?:)?//[^"'`\s<>]+)["'`]""")
 
 
+# an xmcp project's config module and the object it declares (``const config: XmcpConfig = {``)
+XMCP_CONFIG_FILE = linear(r"xmcp\.config\.[cm]?[jt]s")
+XMCP_CONFIG_DECLARATION = linear(r"\bXmcpConfig\s*=\s*\{")
+
+
 class JavaScriptDetector(_LanguageDetector):
     name = "javascript"
     extensions = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
@@ -1346,12 +1360,16 @@ class JavaScriptDetector(_LanguageDetector):
         r"""([A-Za-z_$][\w$]{0,80})\s*[,)]"""
     )
     # ``server.tool("name", ...)``; FastMCP's ``addTool({ name })`` and mcp-use's ``server.tool({ name })``;
-    # mcp-framework's tool classes (``class X extends MCPTool<Input> { name = "x"; ... }``)
+    # mcp-framework's tool classes (``class X extends MCPTool<Input> { name = "x"; ... }``); xmcp's tool
+    # modules (``export const metadata: ToolMetadata = { name: "x", ... }`` beside the handler)
     tool_patterns = (
         lazy_re(r"""\.(?:tool|registerTool)\(\s*["'`]([\w.:/-]{1,100})["'`]"""),
         lazy_re(r"""\.(?:addTool|tool)\(\s*\{[^{}]{0,300}\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]"""),
         linear(
             r"""\bextends\s+MCPTool\b[^{}]{0,200}\{[^{}]{0,300}?\bname\s*=\s*["'`]([\w.:/-]{1,100})["'`]"""
+        ),
+        linear(
+            r"""\bmetadata\s*:\s*ToolMetadata\s*=\s*\{[^{}]{0,300}?\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]"""
         ),
     )
     tool_constant_patterns = (
@@ -1366,13 +1384,25 @@ class JavaScriptDetector(_LanguageDetector):
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         """Also the tools a module registers on a server it is handed (``registerTools(server)`` in plain
-        JavaScript imports nothing of the SDK) when the package it belongs to depends on an MCP SDK."""
+        JavaScript imports nothing of the SDK) when the package it belongs to depends on an MCP SDK, and
+        the server an xmcp project's config file stands for."""
         yield from super().detect(file, report)
         text = file.text
+        if XMCP_CONFIG_FILE.fullmatch(file.relpath.rsplit("/", 1)[-1]) and "XmcpConfig" in text:
+            yield from self.xmcp_server(file, text)
         if (".tool(" not in text and ".registerTool(" not in text) or MCP_IMPORT_HINT.search(text):
             return  # a file importing the SDK had its tools read above
         if self.package_depends_on_mcp(file):
             yield from self.mcp_tools(file, text, self.comment_lines(file.lines))
+
+    def xmcp_server(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """xmcp builds the server from the project's folders (its tools are ``src/tools/*.ts`` modules),
+        with no constructor in the code: ``xmcp.config.ts`` is where the project declares it, and the server
+        takes the package's name."""
+        declared = XMCP_CONFIG_DECLARATION.search(text)
+        line = _line_at(text, declared.start()) if declared else 1
+        if line not in self.comment_lines(file.lines):
+            yield self.code_mcp_server(file, line, npm_package_name(file) or component_name_for(file.relpath))
 
     def prose_lines(self, file: SourceFile) -> set[int]:
         """In a React component file a template literal spanning lines is text the page shows (a code

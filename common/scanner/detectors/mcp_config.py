@@ -760,6 +760,7 @@ def plain(node) -> object:
 
 
 SERVER_ENTRY_KEYS = frozenset({"transport", "type", "command", "url", "cmd", "uri"})
+SECTION_SERVER_KEYS = frozenset({"command", "url"})  # what an entry of an ``mcp: servers:`` section runs
 
 
 def _plain_entries(node, keys: frozenset[str]) -> dict:
@@ -890,7 +891,8 @@ def written_files(script: str) -> Iterator[tuple[str, str]]:
 
 class McpYamlDetector(Detector):
     """MCP servers in YAML: under an ``mcpServers``/``mcp_servers`` key (a mapping by name or a list of
-    named entries), or any named entry that declares an MCP transport and a command or URL."""
+    named entries) or an ``mcp: servers:`` section, or any named entry that declares an MCP transport and
+    a command or URL."""
 
     name = "mcp_yaml"
 
@@ -900,6 +902,7 @@ class McpYamlDetector(Detector):
         data = file.data
         return (
             any(marker in data for marker in (b"mcpServers", b"mcp_servers", b"mcp-servers"))
+            or (b"mcp:" in data and b"servers:" in data)
             or (b"transport" in data and b"mcp" in data.lower())
             or (
                 b"extensions:" in data
@@ -1022,6 +1025,13 @@ class McpYamlDetector(Detector):
                     yield name, (node.get(named).line if named else node.line), spec
                     return
             for key, value in node.items():
+                if key == "servers" and parent_key == "mcp" and value.is_mapping:
+                    # mcp-agent's and fast-agent's ``mcp: servers: <name>: {command, args | url}``: the
+                    # section names them MCP servers, so an entry needs no transport of its own
+                    for server, server_line, spec_node in value.entries():
+                        if spec_node.is_mapping and _plain_entries(spec_node, SECTION_SERVER_KEYS):
+                            yield server, server_line, plain(spec_node)
+                    continue
                 if key in YAML_SERVER_LISTS and value.is_mapping:
                     for server, server_line, spec_node in value.entries():
                         if spec_node.is_mapping:
