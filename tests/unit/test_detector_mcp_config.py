@@ -170,3 +170,47 @@ def test_mcp_agent_servers_section_names_its_servers_and_client(tmp_path):
     assert run(McpYamlDetector(), tmp_path, "deploy/values.yaml", other)[0] == []
     hosts = "mcp:\n  servers:\n    primary:\n      host: mcp01\n      port: 8443\n"
     assert run(McpYamlDetector(), tmp_path, "deploy/hosts.yaml", hosts)[0] == []
+
+
+OPERATOR_RESOURCES = """apiVersion: toolhive.stacklok.dev/v1alpha1
+kind: MCPServer
+metadata:
+  name: fetch
+spec:
+  image: ghcr.io/stackloklabs/gofetch/server
+---
+apiVersion: kagent.dev/v1alpha2
+kind: RemoteMCPServer
+metadata:
+  name: docs
+spec:
+  url: https://docs.example.com/mcp
+---
+kind: MCPServer
+metadata:
+  name: no-api-version
+"""
+
+
+def test_kubernetes_mcp_operator_resources_are_servers_named_by_their_metadata(tmp_path):
+    findings, _ = run(McpYamlDetector(), tmp_path, "k8s/servers.yaml", OPERATOR_RESOURCES)
+    found = by_key(findings)
+    assert set(found) == {"mcp_server:fetch", "mcp_server:docs"}
+    assert found["mcp_server:fetch"]["lines"] == {4} and found["mcp_server:docs"]["lines"] == {11}
+    assert (
+        found["mcp_server:fetch"]["findings"][0].metadata["package"] == "ghcr.io/stackloklabs/gofetch/server"
+    )
+    assert found["mcp_server:docs"]["flags"] >= {"mcp_remote_server"}
+    deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: mcp-gateway\n"
+    assert not McpYamlDetector().applies_to(write(tmp_path, "k8s/deploy.yaml", deployment))
+
+
+def test_crush_settings_and_mcp_named_files_in_vs_code_shape(tmp_path):
+    crush = {"mcp": {"fs": {"type": "stdio", "command": "node", "args": ["fs.js"]}}}
+    findings, _ = run(McpConfigDetector(), tmp_path, ".crush.json", json.dumps(crush))
+    assert set(by_key(findings)) == {"mcp_server:fs", "mcp_client:crush"}
+    vscode_shape = {"servers": {"pg": {"command": "npx", "args": ["-y", "pg-mcp"]}, "prod": {"host": "db1"}}}
+    findings, _ = run(McpConfigDetector(), tmp_path, "examples/vscode-mcp.json", json.dumps(vscode_shape))
+    assert set(by_key(findings)) == {"mcp_server:pg", "mcp_client:vscode"}
+    # ``servers`` in a file whose name does not say MCP is some other program's
+    assert not McpConfigDetector().applies_to(write(tmp_path, "deploy/hosts.json", json.dumps(vscode_shape)))

@@ -387,6 +387,8 @@ class ConfigKind:
     keys: tuple
     # the servers may also sit at the top level, unwrapped (a Claude Code plugin's ``.mcp.json``)
     flat: bool = False
+    # only entries that start a command or reach a URL are servers (a key other settings also use)
+    strict: bool = False
 
 
 def config_kind(relpath: str) -> ConfigKind | None:
@@ -410,12 +412,15 @@ def client_from_path(relpath: str) -> str | None:
 
 
 def generic_kind(file: SourceFile) -> ConfigKind | None:
-    """A JSON file outside the known config paths that holds MCP servers under a top-level key."""
-    if file.size > MAX_BYTES or not any(
-        f'"{key}"'.encode() in file.data for key in load_data()["generic_keys"]
-    ):
+    """A JSON file outside the known config paths that holds MCP servers under a top-level key; or, in a
+    file whose name says MCP (``mcp-servers.json``, ``vscode-mcp.json``), under VS Code's ``servers``."""
+    if file.size > MAX_BYTES:
         return None
-    return ConfigKind(client_from_path(file.relpath), tuple(load_data()["generic_keys"]))
+    if any(f'"{key}"'.encode() in file.data for key in load_data()["generic_keys"]):
+        return ConfigKind(client_from_path(file.relpath), tuple(load_data()["generic_keys"]))
+    if b'"servers"' in file.data and "mcp" in PurePosixPath(file.relpath).name.lower():
+        return ConfigKind(client_from_path(file.relpath), ("servers",), strict=True)
+    return None
 
 
 def opencode_kind(file: SourceFile) -> ConfigKind | None:
@@ -464,16 +469,17 @@ def is_agent_definition(relpath: str) -> bool:
 
 def flat_servers(document: object) -> Iterator[tuple[str, str, dict]]:
     """(no container, server name, spec) for the top-level entries of an unwrapped config (a Claude Code
-    plugin's ``.mcp.json`` maps names to servers directly); only entries that start a command or reach
-    a URL count, so a file of other settings names no server."""
-    if not isinstance(document, dict):
-        return
-    for name, spec in document.items():
-        if isinstance(spec, dict) and any(isinstance(spec.get(k), str) for k in FLAT_SERVER_KEYS):
-            yield "", name, spec
+    plugin's ``.mcp.json`` maps names to servers directly); only entries that run a server count, so a
+    file of other settings names no server."""
+    if isinstance(document, dict):
+        for name, spec in document.items():
+            if isinstance(spec, dict) and runs_server(spec):
+                yield "", name, spec
 
 
-FLAT_SERVER_KEYS = ("command", "url", "serverUrl", "httpUrl")
+def runs_server(spec: dict) -> bool:
+    """Whether a config entry starts a command or reaches a URL (what every client's server entry does)."""
+    return any(isinstance(spec.get(key), str) for key in ("command", "url", "serverUrl", "httpUrl"))
 
 
 def servers_of(document: object, keys: tuple) -> Iterator[tuple[str, str, dict]]:
@@ -605,6 +611,8 @@ class McpConfigDetector(Detector):
             return []
         findings = []
         entries = list(servers_of(document, kind.keys))
+        if kind.strict:
+            entries = [entry for entry in entries if runs_server(entry[2])]
         if kind.flat and not entries:
             entries = list(flat_servers(document))
         for container, name, spec in entries:
@@ -745,6 +753,9 @@ class McpConfigDetector(Detector):
 # goose's extension types that are MCP servers (``builtin`` ones are goose's own)
 GOOSE_TRANSPORT = linear(rb"\btype:\s*[\"']?(?:stdio|sse|streamable_http)\b")
 YAML_SERVER_LISTS = ("mcpServers", "mcp_servers", "mcp-servers")
+# Kubernetes resources of MCP operators (ToolHive, kagent/kmcp) that each stand for one MCP server
+MCP_SERVER_KINDS = frozenset({"MCPServer", "MCPRemoteProxy", "RemoteMCPServer"})
+MCP_SERVER_RESOURCE = linear(rb"""\bkind:[ \t]*["']?(?:MCPServer|MCPRemoteProxy|RemoteMCPServer)\b""")
 YAML_TRANSPORTS = frozenset({"stdio", "sse", "http", "streamable-http", "streamable_http", "streamablehttp"})
 YAML_NAME_KEYS = ("name", "alias", "id", "server_name")
 MAX_YAML_DEPTH = 12
@@ -903,6 +914,7 @@ class McpYamlDetector(Detector):
         return (
             any(marker in data for marker in (b"mcpServers", b"mcp_servers", b"mcp-servers"))
             or (b"mcp:" in data and b"servers:" in data)
+            or MCP_SERVER_RESOURCE.search(data) is not None
             or (b"transport" in data and b"mcp" in data.lower())
             or (
                 b"extensions:" in data
@@ -923,6 +935,9 @@ class McpYamlDetector(Detector):
         for document in documents:
             for name, line, spec in self.servers(document, None, 0):
                 findings.setdefault(name.lower(), self.server(file, name, line, spec))
+            if (resource := self.server_resource(document)) is not None:
+                name, line, spec = resource
+                findings.setdefault(name.lower(), self.server(file, name, line, spec))
         servers = list(findings.values())
         client = client_from_path(file.relpath)
         if client and servers:  # an assistant that keeps its MCP servers in YAML (Continue)
@@ -932,6 +947,22 @@ class McpYamlDetector(Detector):
                 servers.extend(self.workflow_step_servers(file, document))
                 servers.extend(self.workflow_written_configs(file, document))
         return servers
+
+    @staticmethod
+    def server_resource(document) -> tuple[str, int, dict] | None:
+        """A Kubernetes resource that runs or proxies an MCP server (ToolHive's ``MCPServer`` and
+        ``MCPRemoteProxy``, kagent's ``MCPServer`` and ``RemoteMCPServer``): the server is the resource,
+        named by ``metadata.name``, started from its image or reached at its URL."""
+        if not document.is_mapping or document.text_at("kind") not in MCP_SERVER_KINDS:
+            return None
+        name_node = document.path("metadata", "name")
+        name = name_node.text if name_node is not None and document.text_at("apiVersion") else None
+        if not name:
+            return None
+        url = next((u for key in ("url", "remoteURL") if (u := document.text_at("spec", key))), None)
+        image = document.text_at("spec", "image") or document.text_at("spec", "deployment", "image")
+        spec = {"url": url} if url else {"command": "docker", "args": ["run", image]} if image else {}
+        return name, name_node.line, spec
 
     def workflow_written_configs(self, file: SourceFile, document) -> Iterator[Finding]:
         """A step's script may write a client's MCP config before the agent runs (``cat > .mcp.json <<
