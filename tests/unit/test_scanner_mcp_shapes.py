@@ -287,3 +287,19 @@ def test_mcp_agent_app_is_a_client_of_the_servers_its_config_lists(tmp_path):
         ("mcp_agent.config.yaml", 0),
     }
     assert "agent_framework:mcp-agent" in keys(result) and "mcp_server:fetch" in keys(result)
+
+
+def test_fast_mcp_mounted_in_rails_is_a_server_named_by_its_options(tmp_path):
+    initializer = (
+        "# frozen_string_literal: true\n\nrequire 'fast_mcp'\n\n"
+        "FastMcp.mount_in_rails(\n  Rails.application,\n  name: 'bookshop',\n  version: '1.0.0'\n)\n"
+        "FastMcp.rack_middleware(app, name: 'rack-shop', version: '1.0.0')\n"
+    )
+    result = scan_tree(tmp_path, {"config/initializers/fast_mcp.rb": initializer})
+    server = component(result, "mcp_server:bookshop")
+    assert [(loc.file, loc.line) for loc in server.locations] == [("config/initializers/fast_mcp.rb", 5)]
+    assert "mcp_server:rack-shop" in keys(result)
+    # the require is where it is written, not on the blank line before it
+    sdk = component(result, "agent_framework:mcp")
+    assert ("config/initializers/fast_mcp.rb", 3) in [(loc.file, loc.line) for loc in sdk.locations]
+    assert ("config/initializers/fast_mcp.rb", 2) not in [(loc.file, loc.line) for loc in sdk.locations]

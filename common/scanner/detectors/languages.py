@@ -741,9 +741,12 @@ class _LanguageDetector(Detector):
             name = npm_package_name(file) or component_name_for(file.relpath)
             yield self.code_mcp_server(file, line, name.lower())
         # FastMCP for TypeScript also builds a server per connection: ``new FastMCPSession({ name })``;
-        # mcp-use's ``createMCPServer("name", {...})`` takes its name first
+        # mcp-use's ``createMCPServer("name", {...})`` takes its name first; Ruby's fast-mcp serves one from
+        # a Rails app or a Rack stack (``FastMcp.mount_in_rails(app, name: "x")``, ``.rack_middleware``)
         elif re.fullmatch(
-            r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer|createMCPServer|FastMCP(?:Session)?", called
+            r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer|createMCPServer|FastMCP(?:Session)?"
+            r"|mount_in_rails|(?:authenticated_)?rack_middleware",
+            called,
         ):
             name = (
                 self.mcp_server_name(text, match.end())
@@ -2584,7 +2587,7 @@ class RubyDetector(_LanguageDetector):
                     file, line, "tool", name, ruby_llm.provider, metadata={"framework": ruby_llm.id}
                 )
 
-    REQUIRE = linear(r"""^\s*require\s*\(?\s*["']([^"']+)["']""", re.MULTILINE)
+    REQUIRE = linear(r"""^[ \t]*require\s*\(?\s*["']([^"']+)["']""", re.MULTILINE)
     # Rails and Bundler.require load gems without a require in the file; these constants are the gems'
     # own (group 1 is the binding their calls go through); ``OpenAI.configure do |config|`` is the gems'
     # set-up in a Rails initializer (``config/initializers/openai.rb``)
