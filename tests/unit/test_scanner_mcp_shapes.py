@@ -303,3 +303,31 @@ def test_fast_mcp_mounted_in_rails_is_a_server_named_by_its_options(tmp_path):
     sdk = component(result, "agent_framework:mcp")
     assert ("config/initializers/fast_mcp.rb", 3) in [(loc.file, loc.line) for loc in sdk.locations]
     assert ("config/initializers/fast_mcp.rb", 2) not in [(loc.file, loc.line) for loc in sdk.locations]
+
+
+RUN_SERVER = """import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+
+export const serve = (options: { name: string }, setup: (server: McpServer) => void) => {
+  const server = new McpServer({ name: options.name, version: "1.0.0" });
+  setup(server);
+};
+"""
+
+
+def test_server_a_project_builder_makes_is_named_where_each_call_writes_its_name(tmp_path):
+    """``serve({ name: "x" }, setup)`` around ``new McpServer({ name: options.name })``: the server is
+    the call's, located at the written name, and the builder's module reports no server of its own."""
+    caller = 'import { serve } from "./run.js";\n\nserve(\n  {\n    name: "desk",\n  },\n  () => {},\n);\n'
+    files = {
+        "package.json": '{"dependencies": {"@modelcontextprotocol/sdk": "^1.17.0"}}',
+        "src/run.ts": RUN_SERVER,
+        "src/main.ts": caller,
+    }
+    result = scan_tree(tmp_path, files)
+    servers = [c for c in result.components if c.type == "mcp_server"]
+    assert [(c.name, [(loc.file, loc.line) for loc in c.locations]) for c in servers] == [
+        ("desk", [("src/main.ts", 5)])
+    ]
+    # with no call writing a name, the builder's server is still listed, named after its module
+    alone = scan_tree(tmp_path / "alone", {**files, "src/main.ts": "import { serve } from './run.js';\n"})
+    assert {c.name for c in alone.components if c.type == "mcp_server"} == {"run"}
