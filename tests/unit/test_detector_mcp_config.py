@@ -214,3 +214,18 @@ def test_crush_settings_and_mcp_named_files_in_vs_code_shape(tmp_path):
     assert set(by_key(findings)) == {"mcp_server:pg", "mcp_client:vscode"}
     # ``servers`` in a file whose name does not say MCP is some other program's
     assert not McpConfigDetector().applies_to(write(tmp_path, "deploy/hosts.json", json.dumps(vscode_shape)))
+
+
+def test_vs_code_mcp_section_outside_the_workspace_folder(tmp_path):
+    """VS Code's user settings in a dotfiles repository (``Code/User/settings.json``) and any JSON file
+    with an ``"mcp": {"servers": ...}`` section: its entries that start a command or reach a URL."""
+    settings = {
+        "editor.fontSize": 13,
+        "mcp": {"servers": {"memory": {"command": "npx", "args": ["-y", "m"]}}},
+    }
+    findings, _ = run(McpConfigDetector(), tmp_path, ".config/Code/User/settings.json", json.dumps(settings))
+    assert set(by_key(findings)) == {"mcp_server:memory", "mcp_client:vscode"}
+    findings, _ = run(McpConfigDetector(), tmp_path, "tools/editor.json", json.dumps(settings))
+    assert set(by_key(findings)) == {"mcp_server:memory"}
+    other = {"mcp": {"enabled": True}, "servers": {"staging": {"host": "staging.internal"}}}
+    assert run(McpConfigDetector(), tmp_path, "tools/prefs.json", json.dumps(other))[0] == []

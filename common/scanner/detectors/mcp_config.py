@@ -420,7 +420,12 @@ def generic_kind(file: SourceFile) -> ConfigKind | None:
         return ConfigKind(client_from_path(file.relpath), tuple(load_data()["generic_keys"]))
     if b'"servers"' in file.data and "mcp" in PurePosixPath(file.relpath).name.lower():
         return ConfigKind(client_from_path(file.relpath), ("servers",), strict=True)
+    if b'"servers"' in file.data and MCP_SECTION.search(file.data):  # VS Code's ``"mcp": {"servers": ...}``
+        return ConfigKind(client_from_path(file.relpath), ("mcp.servers",), strict=True)
     return None
+
+
+MCP_SECTION = linear(rb'"mcp"\s*:\s*\{')
 
 
 def opencode_kind(file: SourceFile) -> ConfigKind | None:
