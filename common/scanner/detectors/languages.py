@@ -1532,9 +1532,10 @@ class JavaScriptDetector(_LanguageDetector):
         the server an xmcp project's config file stands for."""
         yield from super().detect(file, report)
         text = file.text
-        if XMCP_CONFIG_FILE.fullmatch(file.relpath.rsplit("/", 1)[-1]) and "XmcpConfig" in text:
+        name = file.relpath.rsplit("/", 1)[-1]
+        if name.startswith("xmcp.config.") and "XmcpConfig" in text and XMCP_CONFIG_FILE.fullmatch(name):
             yield from self.xmcp_server(file, text)
-        if "import" in text and RELATIVE_NAMED_IMPORT.search(text) and self.package_depends_on_mcp(file):
+        if "import" in text and self.package_depends_on_mcp(file) and RELATIVE_NAMED_IMPORT.search(text):
             yield from self.servers_named_by_calls(file, text)
         if (".tool(" not in text and ".registerTool(" not in text) or MCP_IMPORT_HINT.search(text):
             return  # a file importing the SDK had its tools read above

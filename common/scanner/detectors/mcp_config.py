@@ -412,15 +412,19 @@ def client_from_path(relpath: str) -> str | None:
 
 
 def generic_kind(file: SourceFile) -> ConfigKind | None:
-    """A JSON file outside the known config paths that holds MCP servers under a top-level key; or, in a
-    file whose name says MCP (``mcp-servers.json``, ``vscode-mcp.json``), under VS Code's ``servers``."""
+    """A JSON file outside the known config paths that holds MCP servers under a top-level key; or VS
+    Code's ``servers`` in a file whose name says MCP (``mcp-servers.json``, ``vscode-mcp.json``), or
+    under an ``"mcp": {"servers": ...}`` section anywhere (user settings a dotfiles repository keeps)."""
     if file.size > MAX_BYTES:
         return None
-    if any(f'"{key}"'.encode() in file.data for key in load_data()["generic_keys"]):
+    data = file.data
+    if any(f'"{key}"'.encode() in data for key in load_data()["generic_keys"]):
         return ConfigKind(client_from_path(file.relpath), tuple(load_data()["generic_keys"]))
-    if b'"servers"' in file.data and "mcp" in PurePosixPath(file.relpath).name.lower():
+    if b'"servers"' not in data:
+        return None
+    if "mcp" in PurePosixPath(file.relpath).name.lower():
         return ConfigKind(client_from_path(file.relpath), ("servers",), strict=True)
-    if b'"servers"' in file.data and MCP_SECTION.search(file.data):  # VS Code's ``"mcp": {"servers": ...}``
+    if b'"mcp"' in data and MCP_SECTION.search(data):
         return ConfigKind(client_from_path(file.relpath), ("mcp.servers",), strict=True)
     return None
 
@@ -919,7 +923,10 @@ class McpYamlDetector(Detector):
         return (
             any(marker in data for marker in (b"mcpServers", b"mcp_servers", b"mcp-servers"))
             or (b"mcp:" in data and b"servers:" in data)
-            or MCP_SERVER_RESOURCE.search(data) is not None
+            or (
+                (b"MCPServer" in data or b"MCPRemoteProxy" in data)
+                and MCP_SERVER_RESOURCE.search(data) is not None
+            )
             or (b"transport" in data and b"mcp" in data.lower())
             or (
                 b"extensions:" in data
