@@ -151,6 +151,25 @@ TYPED_TOOL_OBJECT = linear(
     r"""(?::\s*(?:[A-Za-z_$][\w$]{0,60}\.)?[\w$]{0,80}(?:Tool|ToolDefinition|ToolSpec|ToolDef|FunctionDefinition)"""
     r"""\s*(?:(?:=|=>\s*\()\s*(\{)|(\{)))"""
 )
+# a class the project writes as its own tool: ``class ListDirTool implements Tool {``, ``class Grep extends
+# BaseTool<Input> {``; group 1 the base, group 2 the body's brace
+TYPED_TOOL_CLASS = linear(
+    r"""\bclass\s+[A-Za-z_$][\w$]{0,80}\s+(?:extends|implements)\s+((?:[A-Za-z_$][\w$]{0,60}\.)?[\w$]{0,80}Tool)"""
+    r"""\b[^{};]{0,200}(\{)"""
+)
+# the class fields such a tool declares: its name as written, a description, an input schema
+CLASS_NAME_FIELD = re.compile(
+    r"""(?<![\w$.])(?:(?:readonly|public|override)\s+)*name\s*(?::\s*string\s*)?=\s*(["'`])([^"'`\n$]{1,100})\1"""
+)
+CLASS_DESCRIPTION_FIELD = re.compile(r"""(?<![\w$.])(?:(?:readonly|public|override)\s+)*description\s*[:=]""")
+CLASS_SCHEMA_FIELD = re.compile(
+    r"""(?<![\w$.])(?:(?:readonly|public|override)\s+)*(?:parameters|schema|inputSchema|input_schema)\s*[:=]"""
+)
+# the import of a class's base: a package's base makes the package's tool (read by its language detector),
+# the project's own (a relative or aliased path) the project's
+BASE_IMPORT = (
+    r"""\bimport\s+(?:type\s+)?\{{[^}}]{{0,500}}\b{base}\b[^}}]{{0,500}}\}}\s*from\s*["']([^"']+)["']"""
+)
 RETURNED_OBJECT = re.compile(r"(?<![\w$])return\s*(\{)")
 SCHEMA_KEY = re.compile(r"""(?<![\w$])["']?(?:parameters|input_schema|inputSchema|schema)["']?\s*:""")
 # a test's expected value (``expect(x).toStrictEqual([{ name, description, input_schema }])``) checks what
@@ -714,6 +733,14 @@ class CodeDeclarationsDetector(Detector):
             and TYPED_TOOL_OBJECT.search(text) is not None
             and bool(manifest_function_sdk(file) or manifest_tool_schema_sdk(file))
         )
+        # the project's own tool classes, whatever other shapes the file holds (a class's fields are none)
+        typed_classes = (
+            file.suffix != ".py"
+            and file.scope != "test"
+            and "class" in text
+            and TYPED_TOOL_CLASS.search(text) is not None
+            and bool(manifest_function_sdk(file) or manifest_tool_schema_sdk(file))
+        )
         hosted_mcp = (
             # the OpenAI SDK's tool, or the Agents SDK's ``HostedMCPTool(tool_config={...})`` handing it on
             ("server_label" in text and ("HostedMCPTool" in text or bool(OPENAI_MARKERS.search(text))))
@@ -734,6 +761,7 @@ class CodeDeclarationsDetector(Detector):
             or legacy_functions
             or cohere_specs
             or typed_tools
+            or typed_classes
         ):
             return
         literals = Literals(text, hash_comments=file.suffix == ".py")
@@ -756,6 +784,8 @@ class CodeDeclarationsDetector(Detector):
             yield from self.tool_configurations(file, literals)
         if typed_tools:
             yield from self.typed_tool_objects(file, literals)
+        if typed_classes:
+            yield from self.typed_tool_classes(file, literals)
         if legacy_functions or cohere_specs:
             # the SDK the file imports takes these specs: one is a tool as much as several are
             yield from self.tool_spec_collection(file, literals, legacy_functions or "Cohere", minimum=1)
@@ -820,6 +850,35 @@ class CodeDeclarationsDetector(Detector):
                 and (tool := self.first_tool(file, literals.text, named, seen, None, metadata))
             ):
                 yield tool
+
+    def typed_tool_classes(self, file: SourceFile, literals: Literals) -> Iterator[Finding]:
+        """Classes the project writes as its own tools (``class ListDirTool implements Tool { name =
+        "list_dir"; description = ...; parameters = ... }``) on a base of its own, not one a package
+        exports (LangChain's ``StructuredTool`` is LangChain's tool)."""
+        seen: set[str] = set()
+        metadata = {"declared_as": "tool class"}
+        for match in TYPED_TOOL_CLASS.finditer(literals.text):
+            if literals.in_string(match.start()) or self.package_base(literals.text, match.group(1)):
+                continue
+            pair = literals.innermost(match.start(2) + 1)
+            named = next(literals.top_level(pair, CLASS_NAME_FIELD), None) if pair else None
+            if (
+                named
+                and next(literals.top_level(pair, CLASS_DESCRIPTION_FIELD), None) is not None
+                and next(literals.top_level(pair, CLASS_SCHEMA_FIELD), None) is not None
+                and (
+                    tool := self.first_tool(
+                        file, literals.text, (named.group(2), named.start()), seen, None, metadata
+                    )
+                )
+            ):
+                yield tool
+
+    @staticmethod
+    def package_base(text: str, base: str) -> bool:
+        """Whether the file imports the class ``base`` from a package rather than from its own project."""
+        imported = re.search(BASE_IMPORT.format(base=re.escape(base.rsplit(".", 1)[-1])), text)
+        return imported is not None and not imported.group(1).startswith((".", "@/", "~/", "#"))
 
     def tool_spec_collection(
         self, file: SourceFile, literals: Literals, provider: str, minimum: int = 2
