@@ -237,3 +237,27 @@ statement = FunctionTool.from_defaults(async_fn=fetch_statement)
         "opening_hours": {("support/tools.py", "Pydantic", 12)},
         "fetch_statement": {("support/tools.py", "LlamaIndex", 17)},
     }
+
+
+def test_function_tools_handed_to_other_llm_clients(tmp_path):
+    spec = """\
+TOOLS = [
+    {
+        "type": "function",
+        "function": {"name": "lookup_invoice", "description": "Find an invoice.", "parameters": {}},
+    }
+]
+"""
+    result = scan_tree(
+        tmp_path,
+        {
+            "litellm_router.py": "from litellm import completion\n\n" + spec,
+            "by_hand.py": 'import httpx\n\nURL = "https://api.openai.com/v1/chat/completions"\n'
+            + spec.replace("lookup_invoice", "issue_refund"),
+            "plain.py": "import json\n\n" + spec.replace("lookup_invoice", "total_price"),
+        },
+    )
+    assert tools_of(result) == {
+        "lookup_invoice": {("litellm_router.py", "OpenAI", 6)},
+        "issue_refund": {("by_hand.py", "OpenAI", 7)},
+    }

@@ -47,13 +47,15 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from common.scanner.catalog import lookup_package, lookup_prefixed
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, line_start, linear
 from common.scanner.model_constants import rust_test_module_lines
-from common.scanner.textutil import nearest_answer, per_scan, read_neighbour
+from common.scanner.textutil import mentions_ai_endpoint, nearest_answer, per_scan, read_neighbour
 
 MCP_PROVIDER = "Model Context Protocol"
+LLM_PACKAGE_TYPES = ("llm_provider", "agent_framework")
 SCRIPT_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".py")
 # Go: ``Type: "function",`` then, in the same literal, the ``Function: <type>{`` body that describes it
 GO_FUNCTION_TYPE = linear(r'\bType:\s*"function"\s*,\s*(?://[^\n]{0,200}\s*)*Function:\s*&?[\w.]{0,80}\s*\{')
@@ -304,6 +306,24 @@ def has_function_type(text: str) -> bool:
         and FUNCTION_TYPE_GATE.search(text) is not None
         and FUNCTION_TYPE.search(text) is not None
     )
+
+
+# the modules a file imports: Python's top-level package, JavaScript's package (scope included)
+PYTHON_IMPORT_ROOT = linear(r"^[ \t]*(?:from|import)[ \t]+([A-Za-z_]\w{0,80})", re.MULTILINE)
+SCRIPT_IMPORT_SOURCE = linear(
+    r"""(?:\bfrom|\brequire\(|\bimport\()\s*["']((?:@[\w.-]{1,80}/)?[\w.-]{1,80})"""
+)
+
+
+def imports_llm_client(file: SourceFile, text: str) -> bool:
+    """Whether the file imports any catalog LLM SDK or agent framework: LiteLLM, Hugging Face's
+    ``InferenceClient``, Together and the many clients that take OpenAI's function-tool shape as theirs,
+    beyond the few whose own markers name the tool's provider."""
+    if file.suffix == ".py":
+        found = (lookup_prefixed("python", name) for name in PYTHON_IMPORT_ROOT.findall(text))
+    else:
+        found = (lookup_package("npm", name) for name in SCRIPT_IMPORT_SOURCE.findall(text))
+    return any(package is not None and package.type in LLM_PACKAGE_TYPES for package in found)
 
 
 def _nearest_manifest_sdks(file: SourceFile) -> tuple[tuple[str, str] | None, str | None]:
@@ -677,6 +697,8 @@ class CodeDeclarationsDetector(Detector):
         )
         if function_sdk is None and function_typed and file.scope != "test":
             function_sdk = manifest_function_sdk(file)
+            if function_sdk is None and (imports_llm_client(file, text) or mentions_ai_endpoint(text)):
+                function_sdk = ("OpenAI", "openai")
         schema_provider = (
             manifest_tool_schema_sdk(file)
             if not (uses_mcp or uses_anthropic)
