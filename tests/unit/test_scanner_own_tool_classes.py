@@ -261,3 +261,54 @@ TOOLS = [
         "lookup_invoice": {("litellm_router.py", "OpenAI", 6)},
         "issue_refund": {("by_hand.py", "OpenAI", 7)},
     }
+
+
+def test_functions_under_the_projects_own_tool_registry(tmp_path):
+    code = """\
+import atexit
+
+from langchain_core.tools import tool as lc_tool
+
+from .registry import register_tool, tool
+from . import tool_registry
+
+
+@tool(name="read_file", description="Read a file")
+def read(path: str) -> str:
+    return path
+
+
+@register_tool
+def write_file(path: str) -> None:
+    pass
+
+
+@tool_registry.register("grep")
+def search(pattern: str) -> list:
+    return []
+
+
+@lc_tool
+def summarize(text: str) -> str:
+    return text
+
+
+@atexit.register
+def cleanup() -> None:
+    pass
+"""
+    result = scan_tree(tmp_path, {"requirements.txt": REQUIREMENTS, "agent/tools.py": code})
+    assert tools_of(result) == {
+        "read_file": {("agent/tools.py", None, 10)},
+        "write_file": {("agent/tools.py", None, 15)},
+        "grep": {("agent/tools.py", None, 20)},
+        "summarize": {("agent/tools.py", "LangChain", 24)},
+    }
+    without_llm = scan_tree(
+        tmp_path / "cli",
+        {
+            "requirements.txt": "click\n",
+            "tools.py": code.replace("from langchain_core.tools import tool as lc_tool\n", ""),
+        },
+    )
+    assert tools_of(without_llm) == {}

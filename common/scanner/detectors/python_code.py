@@ -215,6 +215,12 @@ _IMPORT_HINT: re.Pattern | None = None
 # a class a project's own agent loop may hand the model as a tool: named for a tool, or built on a base
 # that is (``class ShellTool(Tool):``, ``class ReadFile(BaseTool):``); the AST then says whether it is one
 OWN_TOOL_CLASS = linear(r"^[ \t]*class[ \t]+\w*Tool\b|^[ \t]*class[ \t]+\w+\([^)\n]*Tool\b", re.MULTILINE)
+# a decorator of the project's own tool registry (``@tool``, ``@register_tool("x")``, ``@tools.register``)
+OWN_TOOL_DECORATOR_HINT = linear(r"^[ \t]*@[\w.]{0,100}(?i:tool)", re.MULTILINE)
+OWN_TOOL_DECORATOR = linear(r"(?i)^(?:register_|add_)?(?:[a-z]{1,20}_)?tool$")
+# a registry object's method (``@tools.register``, ``@registry.register_tool("x")``); an object's ``.tool``
+# is left to the frameworks whose objects have one (an MCP server, a Pydantic AI agent)
+OWN_REGISTRY_METHODS = frozenset({"register", "add", "register_tool", "add_tool"})
 # the method an agent loop calls to run a tool object
 OWN_TOOL_METHODS = frozenset(
     {
@@ -237,20 +243,36 @@ DECLARED_REQUIREMENT = linear(r"""^[ \t]*["']?([A-Za-z0-9][A-Za-z0-9._-]{0,80})"
 PYTHON_MANIFESTS = ("requirements.txt", "pyproject.toml")
 
 
-def own_tool_classes(tree: ast.Module) -> Iterator[tuple[str, int]]:
-    """(name, line) of each tool class a project writes for its own agent loop: a class named for a tool
-    or built on one, with a written ``name``, a ``description`` and a method the loop runs it by
-    (``execute``, ``run``, ``__call__``), as a class attribute, in ``__init__`` (``self.name = "x"``)
-    or handed to ``super().__init__(name="x", description=...)``. A framework's own base class names
-    no tool; one of a framework the module imports is that framework's tool, read elsewhere."""
+def own_tool_definitions(tree: ast.Module) -> Iterator[tuple[str, int]]:
+    """(name, line) of each tool a project writes for its own agent loop.
+
+    A class named for a tool or built on one, with a written ``name``, a ``description`` and a method the
+    loop runs it by (``execute``, ``run``, ``__call__``), as a class attribute, in ``__init__``
+    (``self.name = "x"``) or handed to ``super().__init__(name="x", description=...)``; and a function
+    under the project's own registry decorator (``@tool``, ``@register_tool("x")``, ``@tools.register``),
+    named by the decorator or after the function. What a framework the module imports provides (its base
+    class, its decorator) is that framework's tool, read elsewhere."""
     imported = {
         alias.asname or alias.name
         for node in tree.body
         if isinstance(node, ast.ImportFrom) and node.level == 0
         for alias in node.names
         if lookup_prefixed("python", f"{node.module}.{alias.name}")
+    } | {
+        (alias.asname or alias.name).split(".")[0]
+        for node in tree.body
+        if isinstance(node, ast.Import)
+        for alias in node.names
+        if lookup_prefixed("python", alias.name)
     }
     for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            named = next(
+                (n for d in node.decorator_list if (n := _registry_decorated_name(d, node, imported))), None
+            )
+            if named:
+                yield named, node.lineno
+            continue
         if not isinstance(node, ast.ClassDef):
             continue
         bases = [(dotted(base) or "").rsplit(".", 1)[-1] for base in node.bases]
@@ -270,6 +292,26 @@ def own_tool_classes(tree: ast.Module) -> Iterator[tuple[str, int]]:
         name = fields.get("name")
         if "description" in fields and isinstance(name, str) and OWN_TOOL_NAME.match(name.strip()):
             yield name.strip(), node.lineno
+
+
+def _registry_decorated_name(decorator: ast.AST, function: ast.AST, imported: set[str]) -> str | None:
+    """The tool name an own registry decorator gives ``function``, or None for any other decorator."""
+    call = decorator if isinstance(decorator, ast.Call) else None
+    path = dotted(call.func if call else decorator) or ""
+    head, _, last = path.rpartition(".")
+    if not path or path.split(".")[0] in imported:
+        return None
+    if head:
+        own = last in OWN_REGISTRY_METHODS and ("tool" in head.lower() or last.endswith("_tool"))
+    else:
+        own = OWN_TOOL_DECORATOR.match(last) is not None
+    if not own:
+        return None
+    label = None
+    if call is not None:
+        label = next((k.value for k in call.keywords if k.arg == "name"), call.args[0] if call.args else None)
+    name = label.value if isinstance(label, ast.Constant) and isinstance(label.value, str) else function.name
+    return name.strip() if OWN_TOOL_NAME.match(name.strip()) else None
 
 
 def _class_fields(body: list[ast.stmt]) -> dict[str, object]:
@@ -2185,11 +2227,13 @@ class PythonDetector(Detector):
         return findings + list(self.catalog_literals(file, findings))
 
     def own_tools(self, file: SourceFile, text: str, findings: list[Finding]) -> list[Finding]:
-        """The tool classes of a project's own agent loop (``own_tool_classes``), in a module that uses an
+        """The tools of a project's own agent loop (``own_tool_definitions``), in a module that uses an
         LLM SDK or agent framework or of a project declaring one; no provider (the loop is the project's).
         A tool this module already reports through a framework is not reported again; tests define
         stand-ins."""
-        if file.scope == "test" or OWN_TOOL_CLASS.search(text) is None:
+        if file.scope == "test" or (
+            OWN_TOOL_CLASS.search(text) is None and OWN_TOOL_DECORATOR_HINT.search(text) is None
+        ):
             return []
         uses_llm = any(f.type in ("llm_provider", "agent_framework") for f in findings)
         if not (uses_llm or project_declares_llm(file)):
@@ -2200,7 +2244,7 @@ class PythonDetector(Detector):
             return []
         known = {f.name for f in findings if f.type == "tool"}
         found = []
-        for name, line in own_tool_classes(tree):
+        for name, line in own_tool_definitions(tree):
             if name.lower() not in known:
                 known.add(name.lower())
                 found.append(self.located(file, line, "tool", name.lower(), None))
