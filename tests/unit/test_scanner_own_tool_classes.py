@@ -312,3 +312,23 @@ def cleanup() -> None:
         },
     )
     assert tools_of(without_llm) == {}
+
+
+def test_tools_built_from_the_projects_own_tool_type(tmp_path):
+    code = """\
+import requests
+
+API = "https://api.openai.com/v1/chat/completions"
+
+scraper = CustomTool(
+    name="web_scraper",
+    description="Extract a page's text.",
+    parameters=[{"name": "url", "type": "string"}],
+)
+final = ToolSpec(name="finish", description="Return the answer.", handler=print)
+spinner = ProgressTool(name="spinner", description="A progress widget.")
+"""
+    result = scan_tree(tmp_path, {"agent.py": code})
+    assert tools_of(result) == {"web_scraper": {("agent.py", None, 5)}, "finish": {("agent.py", None, 10)}}
+    no_llm = scan_tree(tmp_path / "cli", {"tools.py": code.replace("api.openai.com", "example.com")})
+    assert tools_of(no_llm) == {}

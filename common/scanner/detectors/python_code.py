@@ -215,6 +215,22 @@ _IMPORT_HINT: re.Pattern | None = None
 # a class a project's own agent loop may hand the model as a tool: named for a tool, or built on a base
 # that is (``class ShellTool(Tool):``, ``class ReadFile(BaseTool):``); the AST then says whether it is one
 OWN_TOOL_CLASS = linear(r"^[ \t]*class[ \t]+\w*Tool\b|^[ \t]*class[ \t]+\w+\([^)\n]*Tool\b", re.MULTILINE)
+# the project's own tool type built with keywords (``CustomTool(name=..., description=..., parameters=...)``)
+OWN_TOOL_TYPE = linear(r"^\w{0,60}Tool(?:Spec|Def|Definition|Schema)?$")
+OWN_TOOL_CALL_HINT = linear(r"Tool(?:Spec|Def|Definition|Schema)?\(\s*name\s*=")
+OWN_TOOL_INPUTS = frozenset(
+    {
+        "parameters",
+        "input_schema",
+        "inputSchema",
+        "schema",
+        "args_schema",
+        "function",
+        "func",
+        "fn",
+        "handler",
+    }
+)
 # a decorator of the project's own tool registry (``@tool``, ``@register_tool("x")``, ``@tools.register``)
 OWN_TOOL_DECORATOR_HINT = linear(r"^[ \t]*@[\w.]{0,100}(?i:tool)", re.MULTILINE)
 OWN_TOOL_DECORATOR = linear(r"(?i)^(?:register_|add_)?(?:[a-z]{1,20}_)?tool$")
@@ -273,6 +289,11 @@ def own_tool_definitions(tree: ast.Module) -> Iterator[tuple[str, int]]:
             if named:
                 yield named, node.lineno
             continue
+        if isinstance(node, ast.Call):
+            named = _own_tool_instance_name(node, imported)
+            if named:
+                yield named, node.lineno
+            continue
         if not isinstance(node, ast.ClassDef):
             continue
         bases = [(dotted(base) or "").rsplit(".", 1)[-1] for base in node.bases]
@@ -292,6 +313,25 @@ def own_tool_definitions(tree: ast.Module) -> Iterator[tuple[str, int]]:
         name = fields.get("name")
         if "description" in fields and isinstance(name, str) and OWN_TOOL_NAME.match(name.strip()):
             yield name.strip(), node.lineno
+
+
+def _own_tool_instance_name(call: ast.Call, imported: set[str]) -> str | None:
+    """The name of a tool built from the project's own tool type (``CustomTool(name="web_scraper",
+    description=..., parameters=[...])``, a ``ToolSpec``/``ToolDefinition`` dataclass): a written
+    ``name``, a ``description`` and what the model passes or the loop runs."""
+    path = dotted(call.func) or ""
+    if not OWN_TOOL_TYPE.match(path.rsplit(".", 1)[-1]) or path.split(".")[0] in imported:
+        return None
+    keywords = {k.arg: k.value for k in call.keywords if k.arg}
+    label = keywords.get("name")
+    if not (
+        isinstance(label, ast.Constant)
+        and isinstance(label.value, str)
+        and "description" in keywords
+        and OWN_TOOL_INPUTS & keywords.keys()
+    ):
+        return None
+    return label.value.strip() if OWN_TOOL_NAME.match(label.value.strip()) else None
 
 
 def _registry_decorated_name(decorator: ast.AST, function: ast.AST, imported: set[str]) -> str | None:
@@ -2202,7 +2242,7 @@ class PythonDetector(Detector):
             report.facts.update(facts)
             findings = list(self.constant_models(file))
             findings += self.env_default_models(file, findings)
-            findings += self.own_tools(file, text, [])
+            findings += self.own_tools(file, text, findings)
             return findings + list(self.catalog_literals(file, findings))
         try:
             analysis = analyse_python(text, file.relpath, self.name)
@@ -2232,10 +2272,12 @@ class PythonDetector(Detector):
         A tool this module already reports through a framework is not reported again; tests define
         stand-ins."""
         if file.scope == "test" or (
-            OWN_TOOL_CLASS.search(text) is None and OWN_TOOL_DECORATOR_HINT.search(text) is None
+            OWN_TOOL_CLASS.search(text) is None
+            and OWN_TOOL_DECORATOR_HINT.search(text) is None
+            and OWN_TOOL_CALL_HINT.search(text) is None
         ):
             return []
-        uses_llm = any(f.type in ("llm_provider", "agent_framework") for f in findings)
+        uses_llm = any(f.type in ("llm_provider", "agent_framework", "endpoint") for f in findings)
         if not (uses_llm or project_declares_llm(file)):
             return []
         try:
