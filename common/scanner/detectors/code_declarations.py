@@ -160,18 +160,14 @@ TYPED_TOOL_CLASS = linear(
     r"""\b[^{};]{0,200}(\{)"""
 )
 # the class fields such a tool declares: its name as written, a description, an input schema
-CLASS_NAME_FIELD = re.compile(
-    r"""(?<![\w$.])(?:(?:readonly|public|override)\s+)*name\s*(?::\s*string\s*)?=\s*(["'`])([^"'`\n$]{1,100})\1"""
-)
-CLASS_DESCRIPTION_FIELD = re.compile(r"""(?<![\w$.])(?:(?:readonly|public|override)\s+)*description\s*[:=]""")
-CLASS_SCHEMA_FIELD = re.compile(
-    r"""(?<![\w$.])(?:(?:readonly|public|override)\s+)*(?:parameters|schema|inputSchema|input_schema)\s*[:=]"""
-)
-# the import of a class's base: a package's base makes the package's tool (read by its language detector),
-# the project's own (a relative or aliased path) the project's
-BASE_IMPORT = (
-    r"""\bimport\s+(?:type\s+)?\{{[^}}]{{0,500}}\b{base}\b[^}}]{{0,500}}\}}\s*from\s*["']([^"']+)["']"""
-)
+CLASS_NAME_FIELD = re.compile(r"""(?<![\w$.])name\s*(?::\s*string\s*)?=\s*(["'`])([^"'`\n$]{1,100})\1""")
+CLASS_DESCRIPTION_FIELD = re.compile(r"""(?<![\w$.])description\s*[:=]""")
+CLASS_SCHEMA_FIELD = re.compile(r"""(?<![\w$.])(?:parameters|schema|inputSchema|input_schema)\s*[:=]""")
+# a named import (``import { AgentTool, type Schema } from "./base.js"``): group 1 the names, 2 the module; a
+# class's base imported from a package makes the package's tool (read by its language detector), one from
+# the project's own path (relative or aliased) the project's
+NAMED_IMPORT = linear(r"""\bimport\s+(?:type\s+)?\{([^{}]{0,1000})\}\s*from\s*["']([^"'\n]{1,200})["']""")
+PROJECT_PATH_PREFIXES = (".", "@/", "~/", "#")
 RETURNED_OBJECT = re.compile(r"(?<![\w$])return\s*(\{)")
 SCHEMA_KEY = re.compile(r"""(?<![\w$])["']?(?:parameters|input_schema|inputSchema|schema)["']?\s*:""")
 # a test's expected value (``expect(x).toStrictEqual([{ name, description, input_schema }])``) checks what
@@ -879,8 +875,9 @@ class CodeDeclarationsDetector(Detector):
         exports (LangChain's ``StructuredTool`` is LangChain's tool)."""
         seen: set[str] = set()
         metadata = {"declared_as": "tool class"}
+        from_packages = self.package_imports(literals.text)
         for match in TYPED_TOOL_CLASS.finditer(literals.text):
-            if literals.in_string(match.start()) or self.package_base(literals.text, match.group(1)):
+            if literals.in_string(match.start()) or match.group(1).split(".")[0] in from_packages:
                 continue
             pair = literals.innermost(match.start(2) + 1)
             named = next(literals.top_level(pair, CLASS_NAME_FIELD), None) if pair else None
@@ -897,10 +894,14 @@ class CodeDeclarationsDetector(Detector):
                 yield tool
 
     @staticmethod
-    def package_base(text: str, base: str) -> bool:
-        """Whether the file imports the class ``base`` from a package rather than from its own project."""
-        imported = re.search(BASE_IMPORT.format(base=re.escape(base.rsplit(".", 1)[-1])), text)
-        return imported is not None and not imported.group(1).startswith((".", "@/", "~/", "#"))
+    def package_imports(text: str) -> frozenset[str]:
+        """The names the file imports by name from a package rather than from its own project."""
+        return frozenset(
+            name.split(" as ")[-1].replace("type ", "").strip()
+            for match in NAMED_IMPORT.finditer(text)
+            if not match.group(2).startswith(PROJECT_PATH_PREFIXES)
+            for name in match.group(1).split(",")
+        )
 
     def tool_spec_collection(
         self, file: SourceFile, literals: Literals, provider: str, minimum: int = 2
