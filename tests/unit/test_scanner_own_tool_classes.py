@@ -144,12 +144,6 @@ export class Banner extends AgentTool {
   description = "No schema: the model never calls it.";
 }
 
-export class Blank extends AgentTool {
-  name = " ";
-  description = "A name of blanks names nothing.";
-  parameters = {};
-}
-
 export class Docs extends StructuredTool {
   name = "docs_search";
   description = "Search docs.";
@@ -165,7 +159,7 @@ def test_own_typescript_tool_classes(tmp_path):
     assert tools_of(result) == {
         "bash": {("src/tools.ts", None, 6)},
         "list_files": {("src/tools.ts", None, 13)},
-        "docs_search": {("src/tools.ts", "LangChain", 30)},
+        "docs_search": {("src/tools.ts", "LangChain", 24)},
     }
 
 

@@ -883,12 +883,11 @@ class CodeDeclarationsDetector(Detector):
             named = next(literals.top_level(pair, CLASS_NAME_FIELD), None) if pair else None
             if (
                 named
-                and named.group(2).strip()
                 and next(literals.top_level(pair, CLASS_DESCRIPTION_FIELD), None) is not None
                 and next(literals.top_level(pair, CLASS_SCHEMA_FIELD), None) is not None
                 and (
                     tool := self.first_tool(
-                        file, literals.text, (named.group(2).strip(), named.start()), seen, None, metadata
+                        file, literals.text, (named.group(2), named.start()), seen, None, metadata
                     )
                 )
             ):
