@@ -100,9 +100,24 @@ def test_code_literals_skip_comments_prose_sinks_and_untiered_names():
         'logger.warning("falling back to %s", "gpt-4.1")\n'
         'throw new IllegalArgumentException("o3-mini")\n'
         'picker = { label: "Gemini", models: ["gemini-2.5-pro"] }\n'
-        'model = os.getenv("MODEL", "gpt-4o")\n'
+        'fallback = os.getenv("FALLBACK", "gpt-4o")\n'
     )
     assert list(code_model_literals(text, {1})) == [(2, "gpt-4o-mini"), (5, "gemini-2.5-pro")]
+
+
+def test_code_literals_keep_the_literal_default_of_a_model_setting_read_from_the_environment():
+    """The code runs its default whenever the variable is unset: the policy labels it, in every language."""
+    text = (
+        'model: process.env.OPENAI_MODEL ?? "gpt-4-turbo",\n'
+        'EMBED = ENV.fetch("EMBED_MODEL", "text-embedding-3-small")\n'
+        'static String m = System.getenv().getOrDefault("LLM", "gpt-4o");\n'
+        'public static string Name => Environment.GetEnvironmentVariable("X") ?? "o3-mini";\n'
+    )
+    assert list(code_model_literals(text, set())) == [
+        (1, "gpt-4-turbo"),
+        (2, "text-embedding-3-small"),
+        (3, "gpt-4o"),
+    ]
 
 
 def test_catalog_literals_need_a_project_that_uses_ai(tmp_path):
