@@ -343,3 +343,23 @@ def test_a_model_entry_name_and_a_served_alias_argument_are_labels_not_models(tm
         },
     )
     assert models(result) == {"meta-llama/llama-3.1-8b-instruct", "gpt-4o"}
+
+
+def test_a_model_named_field_set_in_a_test_without_a_live_call_is_input_data(tmp_path):
+    fixture = (
+        'package agent\n\nimport "testing"\n\nfunc TestFallback(t *testing.T) {\n'
+        '\torch := newOrchestrator(fakeProvider{})\n\torch.model = "gemini-flash-latest"\n}\n'
+    )
+    live = fixture.replace(
+        "\torch := ", '\tif os.Getenv("GEMINI_API_KEY") == "" {\n\t\tt.Skip()\n\t}\n\torch := '
+    )
+    result = scan_tree(
+        tmp_path,
+        {
+            "go.mod": "module example.com/lab\n",
+            "pkg/agent/fallback_test.go": fixture,
+            "pkg/live/gemini_test.go": live,
+            "config.example.json": '{"llm": {"model": "gpt-4o"}}\n',
+        },
+    )
+    assert lines_of(result, "model:gemini-flash-latest") == {"pkg/live/gemini_test.go": 10}

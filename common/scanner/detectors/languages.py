@@ -536,7 +536,11 @@ class _LanguageDetector(Detector):
             return
         comments = LinesOnDemand(lambda: self.prose_lines(file))
         reported: set[tuple[int, str]] = set()
-        for offset, value in catalog_model_literals(text):
+        # in a test, a literal id without an SDK call is input data for the code under test (a fixture's
+        # ``orch.model = "gemini-flash-latest"``), unless the test reads a provider's credential, or is
+        # gated as one that needs it, and so calls the real API
+        live = file.scope != "test" or calls_live_provider(text) or gated_live_test(text)
+        for offset, value in catalog_model_literals(text) if live else ():
             line = _line_at(text, offset)
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and line not in comments:
@@ -546,9 +550,6 @@ class _LanguageDetector(Detector):
         yield from self.models_at_offsets(
             file, text, hf_url_models(text), comments, reported, hf_context=True
         )
-        # in a test, a literal id without an SDK call is input data for the code under test, unless the
-        # test reads a provider's credential, or is gated as one that needs it, and so calls the real API
-        live = file.scope != "test" or calls_live_provider(text) or gated_live_test(text)
         if live:  # a Bedrock ARN (a CDK stack's or an IAM policy's) says Bedrock itself
             yield from self.models_at_offsets(file, text, bedrock_arn_models(text), comments, reported)
         literals = code_model_literals(text, comments) if live else ()
