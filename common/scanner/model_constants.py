@@ -326,6 +326,10 @@ MODEL_RUNTIMES = frozenset(
         "faster-whisper",
         "openai-whisper",
         "open-clip",
+        "unsloth",
+        "flagembedding",
+        "instructor-embedding",
+        "setfit",
     }
 )
 

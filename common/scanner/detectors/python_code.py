@@ -203,7 +203,10 @@ def _import_hint() -> re.Pattern:
         | set(GENERIC_AWS_SDKS)
         | {"haystack_integrations"}
     )
-    return linear(r"^[ \t]*(?:from|import)[ \t]+(?:" + "|".join(map(re.escape, roots)) + r")\b", re.MULTILINE)
+    # the index keys are lower-case and a few modules are not (``FlagEmbedding``, ``InstructorEmbedding``)
+    return linear(
+        r"^[ \t]*(?:from|import)[ \t]+(?i:" + "|".join(map(re.escape, roots)) + r")\b", re.MULTILINE
+    )
 
 
 _IMPORT_HINT: re.Pattern | None = None
