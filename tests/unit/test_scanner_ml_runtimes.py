@@ -164,8 +164,9 @@ def test_conda_environment_names_are_told_without_decoding_the_name():
 
 
 def test_runtimes_that_load_pretrained_models_by_name_are_ml_frameworks(tmp_path):
-    """spaCy pipelines, timm's image models, Unsloth, BGE's FlagEmbedding, Instructor and SetFit each load
-    a named pretrained model locally, as sentence-transformers does."""
+    """spaCy pipelines, Unsloth, BGE's FlagEmbedding, Instructor and SetFit each load a named pretrained
+    model locally, as sentence-transformers does. timm is PyTorch's image-model zoo, a helper next to torch
+    as torchvision is (the policy's helper rule), so no component of its own."""
     result = scan_tree(
         tmp_path,
         {
@@ -182,7 +183,7 @@ def test_runtimes_that_load_pretrained_models_by_name_are_ml_frameworks(tmp_path
         },
     )
     assert files_of(result, "ml_framework:spacy") == {"requirements.txt", "nlp.py"}
-    assert files_of(result, "ml_framework:timm") == {"requirements.txt", "vision.py"}
+    assert "ml_framework:timm" not in keys(result)
     assert files_of(result, "ml_framework:unsloth") == {"requirements.txt", "tune.py"}
     assert files_of(result, "ml_framework:flagembedding") == {"requirements.txt", "embed.py"}
     assert files_of(result, "ml_framework:instructor-embedding") == {"requirements.txt", "embed.py"}
