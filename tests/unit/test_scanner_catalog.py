@@ -6,7 +6,7 @@ import re
 import time
 from datetime import date
 
-from common.scanner.catalog import DATA_DIR, load_json, match_model
+from common.scanner.catalog import DATA_DIR, load_json, match_model, strip_route
 from common.scanner.model import COMPONENT_TYPES, SEVERITIES
 
 REQUIRED_FLAGS = {
@@ -201,3 +201,10 @@ def test_a_hostile_near_miss_of_the_new_grammars_costs_linear_time():
     ):
         match_model(value)
     assert time.process_time() - started < 2
+
+
+def test_a_vllm_route_names_the_model_it_serves():
+    """opencode and LiteLLM write a local vLLM server's model as ``vllm/<id>``: the same model its provider
+    table lists by the bare id, so one component, not two."""
+    assert strip_route("vllm/nemotron-3-nano") == "nemotron-3-nano"
+    assert strip_route("hosted_vllm/Qwen/Qwen2.5-7B-Instruct") == "Qwen/Qwen2.5-7B-Instruct"

@@ -180,8 +180,10 @@ def test_runtimes_that_load_pretrained_models_by_name_are_ml_frameworks(tmp_path
                 "from FlagEmbedding import BGEM3FlagModel\nfrom InstructorEmbedding import INSTRUCTOR\n"
             ),
             "classify.py": "from setfit import SetFitModel\n",
+            "check.py": "import openAI\n",  # Python's imports are case-sensitive: no such package
         },
     )
+    assert "llm_provider:openai" not in keys(result)
     assert files_of(result, "ml_framework:spacy") == {"requirements.txt", "nlp.py"}
     assert "ml_framework:timm" not in keys(result)
     assert files_of(result, "ml_framework:unsloth") == {"requirements.txt", "tune.py"}
