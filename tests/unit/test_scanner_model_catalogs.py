@@ -363,3 +363,24 @@ def test_a_model_named_field_set_in_a_test_without_a_live_call_is_input_data(tmp
         },
     )
     assert lines_of(result, "model:gemini-flash-latest") == {"pkg/live/gemini_test.go": 10}
+
+
+def test_an_api_route_named_after_a_model_it_does_not_call_names_itself_not_a_model(tmp_path):
+    route = (
+        'import Replicate from "replicate";\nconst replicate = new Replicate();\n'
+        "export async function POST(req: Request) {\n"
+        '  const key = { companionName: "Alex", modelName: "llama2-13b" };\n'
+        '  return replicate.run("meta/llama-2-13b-chat", { input: {} });\n}\n'
+    )
+    only = 'import ollama from "ollama";\nexport const reply = () => ollama.chat({ model: "llama3.2" });\n'
+    result = scan_tree(
+        tmp_path,
+        {
+            "package.json": '{"dependencies": {"replicate": "^0.30.0", "ollama": "^0.5.0"}}\n',
+            "src/app/api/llama2-13b/route.ts": route,
+            "pages/api/llama3.2.ts": only,
+        },
+    )
+    assert "model:llama2-13b" not in keys(result)
+    assert lines_of(result, "model:meta/llama-2-13b-chat") == {"src/app/api/llama2-13b/route.ts": 5}
+    assert lines_of(result, "model:llama3.2") == {"pages/api/llama3.2.ts": 2}

@@ -255,6 +255,23 @@ class Import:
     implied: bool = False  # inferred from an idiom only this SDK has, not written as an import
 
 
+# the folders of a web framework's API routes: Next.js's ``app/api/<name>/route.ts`` and
+# ``pages/api/<name>.ts``, an Express app's ``routes/<name>.js``
+ROUTE_FOLDERS = frozenset({"api", "routes"})
+ROUTE_FILE_STEMS = frozenset({"route", "index", "handler"})
+
+
+def api_route_name(relpath: str) -> str | None:
+    """The lower-case name of the API route a file serves, or None for a file that serves no route."""
+    parts = relpath.lower().split("/")
+    stem = parts[-1].rsplit(".", 1)[0]
+    if stem in ROUTE_FILE_STEMS and len(parts) >= 3 and parts[-3] in ROUTE_FOLDERS:
+        return parts[-2]
+    if len(parts) >= 2 and parts[-2] in ROUTE_FOLDERS and stem not in ROUTE_FILE_STEMS:
+        return stem
+    return None
+
+
 def snake_case(name: str) -> str:
     """``GetVisitStatistics`` -> ``get_visit_statistics``."""
     out: list[str] = []
@@ -1368,12 +1385,29 @@ class JavaScriptDetector(_LanguageDetector):
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         """Also the tools a module registers on a server it is handed (``registerTools(server)`` in plain
         JavaScript imports nothing of the SDK) when the package it belongs to depends on an MCP SDK."""
-        yield from super().detect(file, report)
+        yield from self.without_route_names(file, list(super().detect(file, report)))
         text = file.text
         if (".tool(" not in text and ".registerTool(" not in text) or MCP_IMPORT_HINT.search(text):
             return  # a file importing the SDK had its tools read above
         if self.package_depends_on_mcp(file):
             yield from self.mcp_tools(file, text, self.comment_lines(file.lines))
+
+    @staticmethod
+    def without_route_names(file: SourceFile, findings: list[Finding]) -> list[Finding]:
+        """An API route named after a model (Next.js's ``app/api/llama2-13b/route.ts``, ``pages/api/
+        vicuna13b.ts``) that calls another model names itself in a memory or cache key (``modelName:
+        "llama2-13b"``): that nickname is the route's, not a model the code runs. An exact catalog id, or
+        the route's only model, stays."""
+        route = api_route_name(file.relpath)
+        if route is None:
+            return findings
+        models = [f for f in findings if f.type == "model"]
+        nickname = [
+            f for f in models if f.name == route and not getattr(match_model(f.name), "catalog_id", None)
+        ]
+        if not nickname or len(models) == len(nickname):
+            return findings
+        return [f for f in findings if f not in nickname]
 
     def prose_lines(self, file: SourceFile) -> set[int]:
         """In a React component file a template literal spanning lines is text the page shows (a code
