@@ -7,12 +7,14 @@ through ``trusera scan`` as a subprocess, whose wall time and peak RSS (with its
 recorded. ``--amplification N`` measures instead what one hostile manifest costs the files below
 it: a scan (in-process, CPU time) of ``tests/hostile_repo.py``'s amplifying manifests above one file
 each, then above N files each. ``--residue N`` measures the shapes of ``RESIDUE_SHAPES`` (one file each,
-no budget) at N and 2N repeats: CPU seconds, seconds per MB and the 2N/N ratio (2 is linear). Results go
-in bench/README.md.
+no budget) at N and 2N repeats: CPU seconds, seconds per MB and the 2N/N ratio (2 is linear). ``--walk N``
+measures ``WALK_SHAPES`` the same way: trees whose walk (in the scanning process, outside any file's budget)
+must stay linear. Results go in bench/README.md.
 
     .venv/bin/python bench/bench_hostile.py            # --repeat R
     .venv/bin/python bench/bench_hostile.py --amplification 100
     .venv/bin/python bench/bench_hostile.py --residue 5000
+    .venv/bin/python bench/bench_hostile.py --walk 1000
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import struct
 import subprocess
 import sys
 import tempfile
@@ -265,12 +268,71 @@ def residue(n: int, repeat: int) -> None:
         )
 
 
+def _git_index(root: Path, version: int, entries: list[bytes]) -> None:
+    (root / ".git").mkdir()
+    (root / ".git" / "index").write_bytes(
+        b"DIRC" + struct.pack(">II", version, len(entries)) + b"".join(entries)
+    )
+
+
+def _v2_entry(name: bytes) -> bytes:
+    fixed = b"\0" * 60 + min(len(name), 0x0FFF).to_bytes(2, "big")
+    return (fixed + name).ljust((len(fixed) + len(name) + 8) & ~7, b"\0")
+
+
+def _nested_ignore_files(root: Path, levels: int) -> None:
+    folder = root
+    for _ in range(levels):
+        (folder / ".gitignore").write_text("*.log\n")
+        for number in range(20):
+            (folder / f"f{number}.txt").write_text("")
+        folder = folder / "d"
+        folder.mkdir()
+
+
+# (label, tree of size n): each is the shape review sec33a found quadratic in the walk
+WALK_SHAPES = {
+    "v4 index, each name the last plus a byte (n*10)": lambda root, n: _git_index(
+        root, 4, [b"\0" * 62 + b"\x00a\0"] * (n * 10)
+    ),
+    "v4 index, one prefix of n*100 continuation bytes": lambda root, n: _git_index(
+        root, 4, [b"\0" * 62 + b"\x80" * (n * 100) + b"\0a\0"]
+    ),
+    "index of n paths 1,000 folders deep": lambda root, n: _git_index(
+        root, 2, [_v2_entry(f"x{i}/{'d/' * 1000}f".encode()) for i in range(n)]
+    ),
+    "a .gitignore and 20 files in n/2 nested folders": lambda root, n: _nested_ignore_files(root, n // 2),
+}
+
+
+def walk_shapes(n: int) -> None:
+    """CPU time of walking each of ``WALK_SHAPES`` at ``n`` and ``2n``, and the peak RSS so far."""
+    print(f"{'shape (at 2N)':<50} {'CPU':>7} {'2n/n':>5} {'peak MiB':>8}  warning")
+    for label, make in WALK_SHAPES.items():
+        costs: list[float] = []
+        for count in (n, 2 * n):
+            root = Path(tempfile.mkdtemp())
+            make(root, count)
+            warnings = []
+            started = time.process_time()
+            walk(root, lambda *warning, into=warnings: into.append(warning))
+            costs.append(time.process_time() - started)
+            subprocess.run(["rm", "-rf", str(root)], check=True)  # shutil.rmtree recurses once per folder
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        warning = warnings[0][1][:40] if warnings else ""
+        print(f"{label:<50} {costs[1]:>6.2f}s {costs[1] / max(costs[0], 1e-6):>5.2f} {peak:>8}  {warning}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="best of R runs per file")
     parser.add_argument("--amplification", type=int, metavar="N", help="manifests above N files instead")
     parser.add_argument("--residue", type=int, metavar="N", help="sec-hostile23's shapes at N and 2N instead")
+    parser.add_argument("--walk", type=int, metavar="N", help="sec33a's walk shapes at N and 2N instead")
     args = parser.parse_args()
+    if args.walk:
+        walk_shapes(args.walk)
+        return
     if args.residue:
         residue(args.residue, args.repeat)
         return

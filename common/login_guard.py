@@ -19,6 +19,11 @@ the account's id and current password hash, which the lockout checks against the
 (``login_client``). It proves only that this browser knew the account's present password: a password
 change, or the account's deletion (a new account at the same email has another id), leaves its holder
 counted by the address again, and it counts guesses for no other account.
+
+Such a browser is not held by the account-wide ceiling either, only by its own count: the ceiling bounds
+guessing spread over many addresses, which a token (one per sign-in with the present password) is not, and
+it locked every client of the account, so anyone with a few dozen addresses (an IPv6 /58 holds 64 /64s)
+kept the owner out for good with one burst of guesses every ``LOGIN_LOCKOUT_SECONDS``.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ if TYPE_CHECKING:
 
 PREFIX = "trusera:login-failures:"
 DEVICE_COOKIE = "trusera_device"
+DEVICE_CLIENT = "device:"  # a ``login_client`` that is a browser's device token, not an address
 DEVICE_DAYS = 180  # a browser unused for this long counts its guesses by its address again
 ISSUED_DIGITS = 12  # a token's issue date, in seconds since 1970: ten digits until the year 2286
 
@@ -66,12 +72,12 @@ def _pair_key(email: str, address: str | None) -> str:
 
 
 def locked_for(email: str, address: str | None) -> int | None:
-    """Seconds until this address may try this email again, or None when it may try now."""
+    """Seconds until this address may try this email again, or None when it may try now; a device token's
+    client is held by its own count only, not by the account-wide ceiling."""
     settings = get_settings()
-    keys = [
-        (_pair_key(email, address), settings.login_failure_limit),
-        (_account_key(email), settings.login_account_failure_limit),
-    ]
+    keys = [(_pair_key(email, address), settings.login_failure_limit)]
+    if not (address or "").startswith(DEVICE_CLIENT):
+        keys.append((_account_key(email), settings.login_account_failure_limit))
     try:
         pipe = get_redis().pipeline()
         for key, _limit in keys:
@@ -152,7 +158,7 @@ def login_client(user: User | None, device: str | None, address: str | None) -> 
         user.id if user else "", user.password_hash if user else None, nonce, issued
     )
     bound = hmac.compare_digest(account_signature.encode(), expected.encode())
-    return f"device:{nonce}" if bound and user is not None and user.password_hash else address
+    return f"{DEVICE_CLIENT}{nonce}" if bound and user is not None and user.password_hash else address
 
 
 def device_window(email: str, device: str | None, address: str | None) -> str | None:

@@ -43,6 +43,7 @@ from common.repositories import (
 )
 from common.scan_quota import take_a_turn
 from common.scanner import scan_path
+from common.scanner.engine import TargetMoved
 from common.scanner.model import ScanResult, ScanWarning, storable_text
 from common.security import decrypt_secret
 from common.targets import TargetError, organization_roots, resolve_target
@@ -139,16 +140,23 @@ def _scan_repository(scan_id: str, url: str, ref: str, auth, deep: bool, job, on
     return result
 
 
-def _scan_tree(path: str, deep: bool, progress) -> ScanResult:
-    """Scan a local tree under the operator's per-file and whole-scan time budgets."""
+def _scan_tree(path: str, deep: bool, progress, confined: bool = False) -> ScanResult:
+    """Scan a local tree under the operator's per-file and whole-scan time budgets. A ``confined`` path
+    is the real path ``_confined_target`` answered, a while ago (a repository may have been cloned and
+    scanned since): the scan is refused if it now resolves elsewhere (a folder swapped for a link to
+    another organization's checkout), where checking the roots again would leave the same gap."""
     settings = get_settings()
-    return scan_path(
-        path,
-        deep=deep,
-        progress=progress,
-        file_budget_seconds=settings.scan_file_budget_seconds,
-        scan_budget_seconds=settings.scan_budget_seconds,
-    )
+    try:
+        return scan_path(
+            path,
+            deep=deep,
+            progress=progress,
+            file_budget_seconds=settings.scan_file_budget_seconds,
+            scan_budget_seconds=settings.scan_budget_seconds,
+            resolves_to=path if confined else None,
+        )
+    except TargetMoved as exc:
+        raise PermanentTaskError(str(exc)) from exc
 
 
 def _merge(results: list[ScanResult]) -> ScanResult:
@@ -261,7 +269,7 @@ def _run(self: PlatformTask, scan_id: str, share: Share) -> None:
         if repository:
             results.append(_scan_repository(scan_id, *repository, repository_auth, deep, job, on_progress))
         if target:
-            results.append(_scan_tree(target, deep, on_progress(0, 90)))
+            results.append(_scan_tree(target, deep, on_progress(0, 90), confined=True))
         if n8n_url and n8n_key:
             results.append(_scan_n8n(n8n_url, n8n_key, on_progress(0, 90)))
         result = _merge(results)

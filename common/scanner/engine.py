@@ -51,6 +51,11 @@ from common.scanner.worker import (
 
 Progress = Callable[[str, int, int], None]
 
+
+class TargetMoved(ValueError):
+    """A folder on the confined target's way was replaced (by a link elsewhere) after it was confined."""
+
+
 DECLARING_DETECTORS = frozenset({"manifest", "lockfile"})
 CODE_DETECTORS = frozenset(
     {"python", "notebook", "javascript", "go", "java", "ruby", "csharp", "rust", "swift"}
@@ -148,7 +153,7 @@ def _detect(
         bytes_read = 0
         if progress:
             progress("detecting", 0, len(entries))
-        real_root = os.path.realpath(base)
+        real_root = str(base)
         with one_scan():
             for chunk in _chunks(entries):
                 for entry in chunk:  # one at a time: the scan's budget is looked at before each file
@@ -170,7 +175,14 @@ def _detect(
     from common.scanner.isolation import detect_isolated  # processes and pipes: only scans that use them
 
     return detect_isolated(
-        str(base), chunk_source(), jobs, max_file_bytes, budget_seconds, advance, scan_budget=scan_budget
+        str(base),
+        chunk_source(),
+        jobs,
+        max_file_bytes,
+        budget_seconds,
+        advance,
+        scan_budget=scan_budget,
+        real_root=str(base),
     )
 
 
@@ -458,6 +470,7 @@ def scan_path(
     finding_filter: Callable[[list[Finding]], list[Finding]] | None = None,
     file_budget_seconds: float = DEFAULT_FILE_BUDGET_SECONDS,
     scan_budget_seconds: float | None = DEFAULT_SCAN_BUDGET_SECONDS,
+    resolves_to: str | None = None,
 ) -> ScanResult:
     """Scan a directory (or a single file) and return every AI component found in it.
 
@@ -468,9 +481,16 @@ def scan_path(
     ``MAX_FINDINGS_PER_SCAN`` of the scan the rest are dropped, with a warning (``worker.ScanBudget``).
     ``finding_filter`` sees every finding before they merge into components (the CLI's inline
     suppressions), so a silenced finding leaves no flag or score behind.
+
+    The target is resolved once, here, and every read is confined to that real path: resolving it
+    again later would follow a folder on its way replaced by a link since. ``resolves_to`` is the real
+    path a caller confined the target to (the platform's scan roots); a target that no longer resolves
+    there is refused (``TargetMoved``) before anything is read.
     """
     started = time.monotonic()
     root_path = Path(root).expanduser().resolve()
+    if resolves_to is not None and str(root_path) != resolves_to:
+        raise TargetMoved("The target no longer resolves to the path it was confined to; not scanned.")
     if not root_path.exists():
         raise FileNotFoundError(f"scan target does not exist: {root}")
     jobs = max(1, jobs or os.cpu_count() or 1)
@@ -507,7 +527,8 @@ def scan_path(
             base,
             [entry.relpath for entry in entries],
             facts,
-            skip=partial(stubbed_test, test_files, os.path.realpath(base)),
+            skip=partial(stubbed_test, test_files, str(base)),
+            real_base=str(base),
         )
     )
     findings = model_constants.without_unsupported_catalog_literals(findings)

@@ -175,10 +175,12 @@ class _Worker:
         del self.unread[:start]
         return messages
 
-    def assign(self, chunk: list[Entry], root: str, max_file_bytes: int, budget_seconds: float) -> None:
+    def assign(
+        self, chunk: list[Entry], root: str, real_root: str, max_file_bytes: int, budget_seconds: float
+    ) -> None:
         self.chunk, self.done, self.since = chunk, 0, time.monotonic()
         self.assigned = self.since
-        self.jobs.send((root, chunk, max_file_bytes, budget_seconds))
+        self.jobs.send((root, real_root, chunk, max_file_bytes, budget_seconds))
 
     def stop(self, *, kill: bool) -> int:
         """Stop the worker (politely unless ``kill``) and return its exit status."""
@@ -221,16 +223,21 @@ def detect_isolated(
     on_progress: Callable[[int], None] | None = None,
     wall_limit: float | None = None,
     scan_budget: ScanBudget | None = None,
+    real_root: str | None = None,
 ) -> tuple[list[tuple[str, FileReport]], int]:
     """Scan ``chunks`` in up to ``workers`` isolated processes; returns non-empty reports and
     bytes read. ``on_progress`` gets the number of files finished since its last call.
+
+    Every read is confined to ``real_root`` (``root``'s real path, worked out once, here or by the
+    caller): a worker resolving ``root`` when its chunk came would follow a folder replaced by a link
+    since the walk, and read what the link leads to as if it were in the target.
 
     ``chunks`` may be produced while the workers run (the walk of the tree): one more is taken
     between looks at the workers, which do not block until every chunk has been taken. Once
     ``scan_budget`` is over, the workers are stopped and the files they had not finished, and those
     of the chunks not yet taken, are counted in it as not scanned."""
     wall_limit = wall_limit_for(budget_seconds) if wall_limit is None else wall_limit
-    job = (root, max_file_bytes, budget_seconds)
+    job = (root, real_root or os.path.realpath(root), max_file_bytes, budget_seconds)
     source = iter(chunks)
     producing = True
     pending: deque[list[Entry]] = deque()

@@ -93,10 +93,13 @@ def referenced_constants(
     relpaths: list[str],
     facts: dict[str, FileFacts],
     skip: Callable[[Path, str, str], bool] | None = None,
+    real_base: str | None = None,
 ) -> list[Finding]:
     """One model sighting per (file, constant) at the first non-comment line naming a constant that
     another file of the same language defines as a catalog model id; none in a file ``skip`` (given
-    the file's path, relpath and text) rules out (a test whose requests reach a stub)."""
+    the file's path, relpath and text) rules out (a test whose requests reach a stub). Reads stay in
+    ``real_base``, ``base``'s real path as the scan resolved it (resolved again here, a folder replaced
+    by a link since would lead the reads out of the target)."""
     definitions = _definitions(facts)
     if not definitions:
         return []
@@ -105,7 +108,7 @@ def referenced_constants(
     of_family: dict[tuple[str, ...] | None, list[str]] = defaultdict(list)
     for relpath in relpaths:
         of_family[_family(relpath)].append(relpath)
-    real_base = os.path.realpath(base)
+    real_base = real_base or os.path.realpath(base)
     for family, constants in definitions.items():
         names = "|".join(sorted(map(re.escape, constants), key=len, reverse=True))
         pattern = re.compile(rf"\b({names})\b")

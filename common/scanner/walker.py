@@ -35,6 +35,10 @@ MAX_IGNORE_BYTES_PER_WALK = 4 * 1024**2  # about a CPU second per MiB of the wor
 # RE2 cannot compile one set of a few thousand patterns (and takes a tenth of a second failing to)
 MAX_IGNORE_PATTERNS = 3_000
 MAX_IGNORE_LINE_CHARS = 4096  # Linux's PATH_MAX: no longer pattern names a path git could check out
+# every entry is matched against each ignore file above it: a .gitignore in each of 1,000 nested folders
+# of 20 files each cost 59 s of walk CPU (quadratic); real trees nest a handful
+MAX_NESTED_IGNORE_FILES = 16
+_HELD_STRING_BYTES = 64  # what a held string costs besides its characters (object header, set slot)
 
 
 @dataclass(frozen=True)
@@ -124,19 +128,50 @@ class _IgnoreFiles:
 @dataclass
 class _Tracked:
     """The paths git tracks in the work trees met on the walk (the target's own, and any repository
-    inside it), with every folder above them: ``.gitignore`` hides none of these."""
+    inside it), with every folder above them: ``.gitignore`` hides none of these. All the indexes of a
+    walk share one ``IndexBudget``, which the folders they add are charged to as well (a path of a
+    thousand levels names a thousand folders, each a string of up to its length); a work tree whose
+    index or folders would pass it adds nothing (a warning), and ``.gitignore`` hides its files."""
 
+    warn: Callable[[str, str], None]
+    budget: git_index.IndexBudget = field(default_factory=git_index.IndexBudget)
     files: set[str] = field(default_factory=set)
     folders: set[str] = field(default_factory=set)
+    over_budget: bool = False  # warned once: the work trees after the first over it are not read either
 
     def add(self, work_tree: Path, rel_dir: str) -> None:
-        for path in git_index.tracked_paths(work_tree) or ():
-            relpath = f"{rel_dir}/{path}" if rel_dir else path
-            self.files.add(relpath)
-            folder = relpath.rpartition("/")[0]
-            while folder and folder not in self.folders:
-                self.folders.add(folder)
-                folder = folder.rpartition("/")[0]
+        paths = git_index.tracked_paths(work_tree, self.budget)
+        if paths is None:
+            if self.budget.left <= 0:
+                self._over_budget(rel_dir)
+            return
+        files, folders = set(), set()
+        try:
+            for path in paths:
+                if rel_dir:  # a new string, the folder's path longer than the tracked one
+                    self.budget.spend(len(rel_dir) + 1 + len(path) + _HELD_STRING_BYTES)
+                relpath = f"{rel_dir}/{path}" if rel_dir else path
+                files.add(relpath)
+                folder = relpath.rpartition("/")[0]
+                while folder and folder not in folders and folder not in self.folders:
+                    self.budget.spend(len(folder) + _HELD_STRING_BYTES)
+                    folders.add(folder)
+                    folder = folder.rpartition("/")[0]
+        except ValueError:  # over the budget
+            self._over_budget(rel_dir)
+            return
+        self.files |= files
+        self.folders |= folders
+
+    def _over_budget(self, rel_dir: str) -> None:
+        if self.over_budget:
+            return
+        self.over_budget = True
+        self.warn(
+            f"{rel_dir}/.git/index" if rel_dir else ".git/index",
+            f"git indexes over {git_index.MAX_INDEX_BYTES_PER_WALK // 1024**2} MiB in this walk; not read "
+            "(.gitignore hides tracked files too)",
+        )
 
     def holds(self, relpath: str, is_dir: bool) -> bool:
         return relpath in (self.folders if is_dir else self.files)
@@ -213,11 +248,15 @@ def _test_rules() -> tuple[frozenset[str], Callable[[str], object]]:
 
 
 def scope_for(relpath: str) -> str:
-    test_dirs, test_file = _test_rules()
-    parts = relpath.split("/")
-    if any(part.lower() in test_dirs for part in parts[:-1]):
-        return "test"
-    return "test" if test_file(parts[-1]) else "production"
+    test_dirs, _ = _test_rules()
+    *folders, name = relpath.split("/")
+    return _scope(any(part.lower() in test_dirs for part in folders), name)
+
+
+def _scope(in_test_folder: bool, name: str) -> str:
+    """``scope_for`` of a file named ``name`` in a folder that is (or lies in) a test folder or not: the
+    walk works that out once per folder (per file, every folder of its path: quadratic in the depth)."""
+    return "test" if in_test_folder or _test_rules()[1](name) else "production"
 
 
 def _inside(path: str, root: str) -> bool:
@@ -250,13 +289,14 @@ def iter_walk(root: Path, warn: Callable[[str, str], None]) -> Iterator[WalkEntr
     real_root = os.path.realpath(root)
     ignore_files = _IgnoreFiles(warn)
     user_spec = ignore_files.spec(root, "", IGNORE_FILES[1:])
-    tracked = _Tracked()
+    tracked = _Tracked(warn)
     visited: set[tuple[int, int]] = set()
     root_stat = root.stat()
     visited.add((root_stat.st_dev, root_stat.st_ino))
-    stack: list[tuple[Path, str, list[_IgnoreSpec]]] = [(root, "", [])]
+    test_dirs, _ = _test_rules()
+    stack: list[tuple[Path, str, list[_IgnoreSpec], bool]] = [(root, "", [], False)]
     while stack:
-        directory, rel_dir, specs = stack.pop()
+        directory, rel_dir, specs, in_test_folder = stack.pop()
         try:
             with os.scandir(directory) as iterator:
                 children = sorted(iterator, key=lambda e: e.name)
@@ -266,7 +306,12 @@ def iter_walk(root: Path, warn: Callable[[str, str], None]) -> Iterator[WalkEntr
         names = {child.name for child in children}
         if ".git" in names:
             tracked.add(directory, rel_dir)
-        if ".gitignore" in names:
+        if ".gitignore" in names and len(specs) >= MAX_NESTED_IGNORE_FILES:
+            warn(
+                f"{rel_dir}/.gitignore" if rel_dir else ".gitignore",
+                f"{MAX_NESTED_IGNORE_FILES} ignore files above it already; not applied",
+            )
+        elif ".gitignore" in names:
             nested = ignore_files.spec(directory, rel_dir, (".gitignore",))
             if nested:
                 specs = [*specs, nested]
@@ -301,7 +346,9 @@ def iter_walk(root: Path, warn: Callable[[str, str], None]) -> Iterator[WalkEntr
                         warn(relpath, "symlink loop or already visited directory; not followed")
                     continue
                 visited.add(identity)
-                stack.append((Path(child.path), relpath, specs))
+                stack.append(
+                    (Path(child.path), relpath, specs, in_test_folder or child.name.lower() in test_dirs)
+                )
                 continue
             try:
                 if is_symlink and not os.path.exists(child.path):
@@ -313,4 +360,4 @@ def iter_walk(root: Path, warn: Callable[[str, str], None]) -> Iterator[WalkEntr
             except OSError as exc:
                 warn(relpath, f"cannot stat: {exc.strerror or exc}")
                 continue
-            yield WalkEntry(relpath, size, scope_for(relpath))
+            yield WalkEntry(relpath, size, _scope(in_test_folder, child.name))

@@ -415,8 +415,8 @@ def _serve_forked(jobs_fd: int, results_fd: int, detectors: tuple[Detector, ...]
                 return
             if job is None:
                 return
-            root, entries, max_file_bytes, budget_seconds = job
-            base, real_root = Path(root), os.path.realpath(root)
+            root, real_root, entries, max_file_bytes, budget_seconds = job
+            base = Path(root)
             for relpath, size, scope in entries:
                 source = SourceFile(base / relpath, relpath, size, scope, root=real_root)
                 report, read = scan_file(source, detectors, max_file_bytes, budget_seconds)

@@ -90,8 +90,9 @@ def test_who_may_open_a_socket(live_server, client):
 def test_sockets_over_the_principal_or_organization_cap_are_closed_with_1013(live_server, client):
     owner = register_user(client)
     team = client.post("/api/v1/organizations", json={"name": "Capped"}, headers=owner.headers()).json
-    member, stranger = register_user(client), register_user(client)
+    member, other_member, stranger = register_user(client), register_user(client), register_user(client)
     add_member(client, owner, team["id"], member, "viewer")
+    add_member(client, owner, team["id"], other_member, "viewer")
     key = client.post("/api/v1/auth/api-key", json={"name": "ws"}, headers=owner.headers(team["id"])).json
     owner_url = ws_url(live_server, owner.token, team["id"])
     opened = []
@@ -101,12 +102,14 @@ def test_sockets_over_the_principal_or_organization_cap_are_closed_with_1013(liv
             opened.append(ws)
             assert kind == "hello"
         code, reason = close_code(owner_url)
-        assert code == 1013 and "user or API key" in reason and f"limit {PER_PRINCIPAL}" in reason
-        # An API key is a principal of its own, in the same organization: the organization's last slot.
-        ws, kind, _org = first_answer(ws_url(live_server, key["key"]))
+        assert (
+            code == 1013 and "this user and their API keys" in reason and f"limit {PER_PRINCIPAL}" in reason
+        )
+        assert close_code(ws_url(live_server, key["key"]))[0] == 1013  # the owner's key: the same person
+        ws, kind, _org = first_answer(ws_url(live_server, member.token, team["id"]))
         opened.append(ws)
         assert kind == "hello" and slots("org", team["id"]) == PER_ORG
-        code, reason = close_code(ws_url(live_server, member.token, team["id"]))
+        code, reason = close_code(ws_url(live_server, other_member.token, team["id"]))
         assert code == 1013 and "organization" in reason and f"limit {PER_ORG}" in reason
         # Other organizations are not affected.
         ws, kind, _org = first_answer(ws_url(live_server, stranger.token))
@@ -116,6 +119,34 @@ def test_sockets_over_the_principal_or_organization_cap_are_closed_with_1013(liv
         opened.pop(0).close()
         wait_for(lambda: slots("org", team["id"]) == PER_ORG - 1, timeout=10)
         ws, kind, _org = first_answer(ws_url(live_server, member.token, team["id"]))
+        opened.append(ws)
+        assert kind == "hello"
+    finally:
+        for ws in opened:
+            ws.close()
+
+
+@pytest.mark.usefixtures("ws_limits")
+def test_api_keys_do_not_multiply_one_persons_sockets(live_server, client):
+    """Each key was a principal with sockets of its own: a viewer's keys (they may create up to
+    API_KEYS_PER_USER) filled the organization's cap, and the members' own sockets were refused."""
+    owner, viewer = register_user(client), register_user(client)
+    team = client.post("/api/v1/organizations", json={"name": "Keyed"}, headers=owner.headers()).json
+    add_member(client, owner, team["id"], viewer, "viewer")
+    keys = [
+        client.post("/api/v1/auth/api-key", json={"name": f"ws{n}"}, headers=viewer.headers(team["id"])).json
+        for n in range(PER_ORG)
+    ]
+    opened = []
+    try:
+        for key in keys[:PER_PRINCIPAL]:
+            ws, kind, _org = first_answer(ws_url(live_server, key["key"]))
+            opened.append(ws)
+            assert kind == "hello"
+        code, reason = close_code(ws_url(live_server, keys[PER_PRINCIPAL]["key"]))
+        assert code == 1013 and "this user and their API keys" in reason
+        assert close_code(ws_url(live_server, viewer.token, team["id"]))[0] == 1013
+        ws, kind, _org = first_answer(ws_url(live_server, owner.token, team["id"]))
         opened.append(ws)
         assert kind == "hello"
     finally:

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from common.config import get_settings
 from common.db import session_scope
-from common.models import Organization
+from common.models import Organization, User
+from common.models.base import utcnow
 from tests.helpers import PASSWORD, add_member
+from web.core.database import db
+from web.core.tokens import start_session
 
 ATTACKER, OWNER = "203.0.113.9", "198.51.100.4"
 
@@ -33,6 +36,30 @@ def test_a_removed_members_key_does_not_come_back_when_they_rejoin(client, make_
     assert client.get("/api/v1/scans", headers=as_key).status_code == 401
     keys = client.get("/api/v1/auth/api-keys", headers=member.headers()).json["items"]
     assert next(k for k in keys if k["id"] == key["id"])["revoked_at"] is not None
+
+
+def test_a_removed_members_sso_session_does_not_come_back_when_they_rejoin(app, client, make_user):
+    """The same for a session single sign-on started, bound to the organization: it outlived the removal
+    (refused for want of a membership) and worked again, refresh token and all, once its user rejoined."""
+    admin, member = make_user(), make_user()
+    org = client.post("/api/v1/organizations", json={"name": "rejoin sso"}, headers=admin.headers()).json
+    add_member(client, admin, org["id"], member, "analyst")
+    with app.app_context():
+        tokens = start_session(
+            db().get(User, member.id), organization_id=org["id"], sso_signed_in_at=utcnow()
+        )
+        db().commit()
+    bound = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert client.get("/api/v1/scans", headers=bound).status_code == 200
+    removed = client.delete(f"/api/v1/organizations/{org['id']}/members/{member.id}", headers=admin.headers())
+    assert removed.status_code == 204
+    add_member(client, admin, org["id"], member, "analyst")
+    assert client.get("/api/v1/scans", headers=bound).status_code == 401
+    refreshed = client.post(
+        "/api/v1/auth/refresh", headers={"Authorization": f"Bearer {tokens['refresh_token']}"}
+    )
+    assert refreshed.status_code == 401
+    assert client.get("/api/v1/scans", headers=member.headers(org["id"])).status_code == 200
 
 
 def test_a_member_who_leaves_takes_no_key_back_either(client, make_user):

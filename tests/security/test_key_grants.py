@@ -17,7 +17,7 @@ from common import config
 from common.db import session_scope
 from common.models import ApiKey
 from common.models.base import utcnow
-from tests.helpers import register_user
+from tests.helpers import add_member, register_user
 
 API = "/api/v1"
 SSO_BODY = {
@@ -72,6 +72,27 @@ def test_an_api_key_cannot_set_the_sso_policy(client):
     assert client.get(sso, headers=admin.headers()).json["enabled"] is False
     assert client.post(f"{sso}/toggle", json={"enabled": True}, headers=admin.headers()).status_code == 200
     assert client.delete(sso, headers=admin.headers()).status_code == 204
+
+
+def test_an_api_key_cannot_take_admin_rights_away(client):
+    """The mirror of granting them: an admin's leaked key removed every other admin, who could then neither
+    remove it nor its user, or removed its own user (leaving, which ``DELETE /membership`` refuses to a
+    key, through the admin's door) with all their keys. Removing lesser members still works with a key."""
+    admin, org_id, key = _team_with_key(client)
+    other_admin, editor = register_user(client), register_user(client)
+    add_member(client, admin, org_id, other_admin, "admin")
+    add_member(client, admin, org_id, editor, "editor")
+    members = f"{API}/organizations/{org_id}/members"
+
+    for removed in (other_admin, admin):
+        refused = client.delete(f"{members}/{removed.id}", headers=key)
+        assert refused.status_code == 403, refused.json
+        assert "sign in" in refused.json["message"]
+    listed = client.get(members, headers=admin.headers(org_id)).json["items"]
+    assert {m["user_id"] for m in listed if m["role"] == "admin"} == {admin.id, other_admin.id}
+    assert client.get(f"{API}/auth/me", headers=key).status_code == 200  # the key was not revoked either
+    assert client.delete(f"{members}/{editor.id}", headers=key).status_code == 204
+    assert client.delete(f"{members}/{other_admin.id}", headers=admin.headers(org_id)).status_code == 204
 
 
 def test_a_user_cannot_create_api_keys_past_the_cap(client, monkeypatch):

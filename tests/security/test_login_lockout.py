@@ -132,6 +132,23 @@ def test_guessing_spread_over_many_addresses_meets_the_account_ceiling(client):
     assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
 
 
+@pytest.mark.usefixtures("low_account_ceiling")
+def test_guessing_spread_over_many_addresses_leaves_the_owners_browser_its_sign_in(client, app):
+    """The ceiling locked every client of the account, the owner's own browser too (429 before): anyone
+    with 25 addresses here, or a few dozen IPv6 /64s, kept the owner out with one burst of guesses every
+    LOGIN_LOCKOUT_SECONDS. A browser that signed in with the present password is held by its own count."""
+    victim, network = register_user(client), secrets.randbelow(200) + 1
+    owners_browser = app.test_client()
+    assert login(owners_browser, victim.email, PASSWORD, OWNER) == 200
+    guesses = [login(client, victim.email, "wrong guess!", f"198.18.{network}.{host}") for host in range(25)]
+    assert guesses == [401] * 25
+    assert login(app.test_client(), victim.email, PASSWORD, OWNER) == 429  # a browser never signed in
+    assert login(owners_browser, victim.email, PASSWORD, OWNER) == 200
+    # its own guesses still lock it, ten as for an address
+    assert [login(owners_browser, victim.email, "wrong guess!", OWNER) for _ in range(10)] == [401] * 10
+    assert login(owners_browser, victim.email, PASSWORD, OWNER) == 429
+
+
 def test_without_trusted_proxies_x_forwarded_for_is_ignored(client):
     """Each guess claims a new client address in X-Forwarded-For: the lockout and the rate limit still
     see the one real peer."""
@@ -265,6 +282,18 @@ def test_guesses_from_one_6to4_or_teredo_host_share_its_ipv4_lockout(client):
     assert login(client, victim.email, PASSWORD, f"2002:cb00:71{octet:02x}:beef::1") == 429
     assert login(client, victim.email, PASSWORD, f"203.0.113.{octet}") == 429  # the same host by IPv4
     assert login(client, victim.email, PASSWORD, "2002:c633:6402::1") == 200  # 198.51.100.2, another host
+
+
+def test_ipv4_clients_seen_through_a_nat64_translator_are_counted_apart(client):
+    """An IPv6-only server behind a stateless translator (SIIT-DC, RFC 7755) sees each IPv4 client as
+    64:ff9b::a.b.c.d (RFC 6052's well-known prefix), all of them in one /64: ten guesses from anyone locked
+    every IPv4 client out of the account, its owner included. Each counts as the IPv4 address it carries."""
+    victim, octet = register_user(client), secrets.randbelow(200) + 1
+    attacker = f"64:ff9b::cb00:71{octet:02x}"  # 203.0.113.<octet>
+    assert [login(client, victim.email, "wrong guess!", attacker) for _ in range(10)] == [401] * 10
+    assert login(client, victim.email, PASSWORD, attacker) == 429
+    assert login(client, victim.email, PASSWORD, f"203.0.113.{octet}") == 429  # the same client, untranslated
+    assert login(client, victim.email, PASSWORD, "64:ff9b::c633:6403") == 200  # 198.51.100.3, the owner
 
 
 def test_the_sessions_an_account_collects_share_its_refresh_window(client, app):

@@ -238,3 +238,41 @@ def test_a_target_that_became_a_link_out_of_the_roots_after_it_was_queued_is_not
             scan.status,
             scan.error,
         )
+
+
+def test_a_target_swapped_for_a_link_after_the_worker_confined_it_is_not_scanned(
+    client, scan_root, tmp_path, live_server, held_ingest, monkeypatch
+):
+    """The worker confines the target when the scan starts, but scans it only after cloning and scanning
+    the repository the same scan may name: a folder swapped for a link to another organization's checkout
+    in between was scanned through the link. The scan now reads the real path it was confined to, or
+    nothing."""
+    from common.models import Scan
+    from workers import scans as scans_worker
+    from workers.ingest import stored_result
+
+    user = register_user(client)
+    outside = write_outside(tmp_path / "outside")
+    swapped = scan_root / "swapped"
+    swapped.mkdir()
+    response = client.post("/api/v1/scans", json={"target": str(swapped)}, headers=user.headers())
+    assert response.status_code == 202, response.json
+    scan_id = response.json["id"]
+    confine = scans_worker._confined_target
+
+    def confine_then_swap(scan, session):
+        target = confine(scan, session)
+        if not swapped.is_symlink():
+            swapped.rmdir()
+            swapped.symlink_to(outside, target_is_directory=True)
+        return target
+
+    monkeypatch.setattr(scans_worker, "_confined_target", confine_then_swap)
+    scans_worker.run_scan.apply(args=(scan_id,))
+    with session_scope() as session:
+        scan = session.get(Scan, scan_id)
+        assert stored_result(session, scan_id) is None, "the other checkout's scan was posted"
+        assert scan.status == "failed" and "no longer resolves" in (scan.error or ""), (
+            scan.status,
+            scan.error,
+        )

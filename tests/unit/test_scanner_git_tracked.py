@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
+import time
 
 import pytest
 
-from common.scanner import git_index, scan_path
+from common.scanner import git_index, scan_path, walker
 from common.scanner.walker import walk
 from tests.unit.scanner_helpers import committed_then_ignored, git, write_tree
 
@@ -81,3 +83,73 @@ def test_an_index_or_git_folder_leading_out_of_the_target_is_not_read(tmp_path):
     shutil.rmtree(target / ".git")
     os.symlink(outside / ".git", target / ".git")
     assert git_index.tracked_paths(target) is None
+
+
+def _index(version: int, entries: list[bytes]) -> bytes:
+    return b"DIRC" + struct.pack(">II", version, len(entries)) + b"".join(entries)
+
+
+def _v2_entry(name: bytes) -> bytes:
+    """A version 2 entry: no stat data, the name NUL-padded to a multiple of eight bytes."""
+    fixed = b"\0" * 60 + min(len(name), 0x0FFF).to_bytes(2, "big")
+    return (fixed + name).ljust((len(fixed) + len(name) + 8) & ~7, b"\0")
+
+
+def _v4_entry(strip: int, suffix: bytes) -> bytes:
+    assert strip < 0x80  # one varint byte
+    return b"\0" * 62 + bytes([strip]) + suffix + b"\0"
+
+
+def test_version_4_names_that_only_grow_are_refused_at_the_longest_path(tmp_path):
+    """Each version 4 entry may keep the whole previous name and add one byte: 65 bytes of index per
+    entry, quadratic bytes of names (a 1.3 MB index held 200 MB of them, a 64 MiB one would hold 500 GB).
+    No name git can check out is longer than ``MAX_PATH_BYTES``."""
+    committed_then_ignored(tmp_path)
+    growing = [_v4_entry(0, b"a")] * 5000  # the last names are longer than any path
+    (tmp_path / ".git" / "index").write_bytes(_index(4, growing))
+    assert git_index.tracked_paths(tmp_path) is None
+    assert walked(tmp_path) == {".gitignore", "app.py"}
+
+
+def test_a_long_run_of_prefix_continuation_bytes_is_refused_without_growing_an_integer(tmp_path):
+    """Each continuation byte of a version 4 prefix length shifted the value seven bits further: a run of
+    200,000 took 11 s of CPU (quadratic; a 64 MiB index, days) in the walk, which runs outside any budget."""
+    committed_then_ignored(tmp_path)
+    entry = b"\0" * 62 + b"\x80" * 100_000 + b"\0a\0"
+    (tmp_path / ".git" / "index").write_bytes(_index(4, [entry]))
+    started = time.process_time()
+    assert git_index.tracked_paths(tmp_path) is None
+    assert time.process_time() - started < 0.5
+
+
+def test_the_indexes_of_one_walk_share_one_budget_with_the_folders_they_name(tmp_path):
+    """A tracked path a thousand folders deep names a thousand folders, each a string up to its length:
+    the folders of a thousand such paths (a 2 MB index) held a gigabyte. Indexes and folders are charged
+    to the walk's budget; a work tree that would pass it adds nothing (one warning), and its
+    ``.gitignore`` hides as usual."""
+    committed_then_ignored(tmp_path / "shallow")
+    committed_then_ignored(tmp_path / "deep")
+    depth = "/".join(["d"] * 1000)
+    deep_names = [f"x{number}/{depth}/f.py".encode() for number in range(20)]
+    (tmp_path / "deep" / ".git" / "index").write_bytes(_index(2, [_v2_entry(name) for name in deep_names]))
+    shallow = git_index.tracked_paths(tmp_path / "shallow")
+    warnings: list[tuple[str, str]] = []
+    budget = git_index.IndexBudget(left=1024**2)  # the deep paths' folders: 20 x 1,000 x ~1 KB each
+    tracked = walker._Tracked(lambda *warning: warnings.append(warning), budget=budget)
+    tracked.add(tmp_path / "shallow", "shallow")
+    tracked.add(tmp_path / "deep", "deep")
+    assert tracked.files == {f"shallow/{path}" for path in shallow}
+    assert tracked.folders == {"shallow", "shallow/secret_ai"}
+    assert [file for file, message in warnings if "git indexes over" in message] == ["deep/.git/index"]
+    tracked.add(tmp_path / "shallow", "again")  # the budget is spent: nothing more is read, no new warning
+    assert len(warnings) == 1 and not any(path.startswith("again/") for path in tracked.files)
+
+
+def test_version_4_names_that_decode_past_the_budget_are_refused(tmp_path):
+    """Names of the longest path, each the previous one with its last byte changed: 66 bytes of index
+    decode to 4 KB of names, a 64 MiB index to 4 GB. What an index decodes is charged to the budget."""
+    committed_then_ignored(tmp_path)
+    entries = [_v4_entry(0, b"n" * 4000)] + [_v4_entry(1, bytes([48 + number % 10])) for number in range(300)]
+    (tmp_path / ".git" / "index").write_bytes(_index(4, entries))
+    assert len(git_index.tracked_paths(tmp_path, git_index.IndexBudget(left=2 * 1024**2))) == 11
+    assert git_index.tracked_paths(tmp_path, git_index.IndexBudget(left=1024**2)) is None

@@ -455,6 +455,48 @@ def test_distinct_ignore_files_past_the_walks_allowance_are_not_applied(tmp_path
     assert "c/debug.log" in walked
 
 
+def test_ignore_files_nested_past_the_limit_are_a_warning_and_not_applied(tmp_path):
+    """Every entry is matched against each ignore file above it: a ``.gitignore`` in each of 1,000
+    nested folders of 20 files each cost 59 s of walk CPU (4 s now), outside any file's budget."""
+    folder, rel = tmp_path, ""
+    for level in range(18):  # two past the limit
+        (folder / ".gitignore").write_text(f"*.log\nhidden{level}.py\n")
+        (folder / f"hidden{level}.py").write_text("import openai\n")
+        (folder / "debug.log").write_text("x\n")
+        folder, rel = folder / "d", f"{rel}d/"
+        folder.mkdir()
+
+    walked, warnings = walked_with_warnings(tmp_path)
+
+    applied = 16  # walker.MAX_NESTED_IGNORE_FILES
+    deep = "d/" * applied
+    assert warnings == [
+        (f"{deep}.gitignore", "16 ignore files above it already; not applied"),
+        (f"{deep}d/.gitignore", "16 ignore files above it already; not applied"),
+    ]
+    # the files its own ignore file names are walked; the patterns of the ones above still apply
+    assert [path for path in walked if path.startswith(deep) and path.endswith(".py")] == [
+        f"{deep}hidden{applied}.py",
+        f"{deep}d/hidden{applied + 1}.py",
+    ]
+
+
+def test_the_walk_marks_test_files_as_scope_for_does_once_per_folder(tmp_path):
+    for relpath in ("src/app.py", "src/test_app.py", "Tests/x/deep/a.py", "pkg/tests/b.py", "pkg/b_test.go"):
+        (tmp_path / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relpath).write_text("x = 1\n")
+
+    entries = walker.walk(tmp_path, lambda *_: None)
+
+    assert {entry.relpath: entry.scope for entry in entries} == {
+        entry.relpath: walker.scope_for(entry.relpath) for entry in entries
+    }
+    assert {entry.relpath for entry in entries if entry.scope == "test"} >= {
+        "Tests/x/deep/a.py",
+        "pkg/tests/b.py",
+    }
+
+
 @pytest.mark.parametrize(
     ("name", "head"),
     [

@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from common import schedule_owner
 from common.accounts import create_organization, find_user_by_email, lock_organization, slugify
 from common.config import get_settings
-from common.models import ROLES, ApiKey, Membership, Organization, User
+from common.models import ROLES, ApiKey, AuthSession, Membership, Organization, User
 from common.models.base import isoformat, utcnow
 from common.models.identity import MemberInvitation
 from common.security import hash_token
@@ -24,6 +24,7 @@ from web.core.database import db
 from web.core.openapi import ObjectSchema, PageSchema, ResourceSchema
 from web.core.pagination import PageArgs, paginate
 from web.core.principal import current_principal
+from web.core.tokens import revoke_sessions
 from web.core.visible_text import visible_text
 
 blp = Blueprint("organizations", __name__, url_prefix="/api/v1/organizations", description="Organizations")
@@ -251,11 +252,16 @@ def list_members(args, org_id):
 @blp.alt_response(409, response="CONFLICT")
 @access("admin", org_arg="org_id")
 def remove_member(org_id, user_id):
+    """Removing an admin takes admin rights away, as inviting one grants them: it is made signed in. An
+    admin's API key (a CI secret) removed every other admin, or its own user, which leaving refuses to a
+    key."""
     membership = db().scalar(
         select(Membership).where(Membership.organization_id == org_id, Membership.user_id == user_id)
     )
     if membership is None:
         abort(404, message="Member not found.")
+    if membership.role == "admin":
+        user_session_principal("remove an admin")
     if context().organization.personal and membership.user.personal_org_id == org_id:
         abort(409, message="The owner of a personal workspace stays in it; it goes with their account.")
     _delete_membership(membership)
@@ -287,8 +293,10 @@ def _delete_membership(membership: Membership) -> None:
     """Remove a membership, keeping at least one admin in the organization.
 
     The member's API keys for the organization are revoked with it: a key checks the membership on each
-    request, so a kept key would work again the day its user rejoins, without anyone issuing it. So goes an
-    invitation still pending for them (they joined another way, through SSO): it would let them back in."""
+    request, so a kept key would work again the day its user rejoins, without anyone issuing it. So are
+    their sessions bound to it (single sign-on's, for ``SSO_SESSION_HOURS``), before the keys as a password
+    change revokes them, and so goes an invitation still pending for them (they joined another way,
+    through SSO): either would let them back in."""
     if membership.role == "admin":
         lock_organization(db(), membership.organization_id)
         admins = db().scalar(
@@ -298,6 +306,17 @@ def _delete_membership(membership: Membership) -> None:
         )
         if admins <= 1:
             abort(409, message="An organization keeps at least one admin.")
+    revoke_sessions(
+        list(
+            db().scalars(
+                select(AuthSession).where(
+                    AuthSession.user_id == membership.user_id,
+                    AuthSession.organization_id == membership.organization_id,
+                    AuthSession.revoked_at.is_(None),
+                )
+            )
+        )
+    )
     # One by one, as ``POST /auth/api-key/:id/revoke`` does, so the revocation listeners see each key.
     for key in db().scalars(
         select(ApiKey).where(

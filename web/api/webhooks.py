@@ -146,8 +146,11 @@ def webhook_json(webhook: Webhook) -> dict:
 
 
 def history_json(row: tuple[WebhookDelivery, WebhookDeliveryAttempt | None]) -> dict:
-    """One attempt; a skipped delivery, which has none, shows as attempt 0."""
+    """One attempt; a skipped delivery, which has none, shows as attempt 0. The receiver's answer is shown
+    to admins only, as its URL is (``shown_url``): a receiver may echo the request's path or query (an
+    Express 404 page says ``Cannot POST /hooks/<token>``), and so the token the URL is masked for."""
     delivery, attempt = row
+    answer = attempt.response_excerpt if attempt and context().role == "admin" else None
     return {
         "id": attempt.id if attempt else delivery.id,
         "delivery_id": delivery.id,
@@ -158,7 +161,7 @@ def history_json(row: tuple[WebhookDelivery, WebhookDeliveryAttempt | None]) -> 
         "success": attempt.success if attempt else False,
         "status_code": attempt.status_code if attempt else None,
         "duration_ms": attempt.duration_ms if attempt else None,
-        "response_excerpt": attempt.response_excerpt if attempt else None,
+        "response_excerpt": answer,
         "error": attempt.error if attempt else None,
         "next_retry_at": isoformat(attempt.next_retry_at if attempt else delivery.next_retry_at),
         "created_at": isoformat(attempt.created_at if attempt else delivery.created_at),

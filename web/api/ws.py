@@ -5,10 +5,13 @@ reconnect is handled once for every socket.
 
 Limits (``common.config``):
 
-- concurrent sockets per principal (``WS_MAX_SOCKETS_PER_PRINCIPAL``: a user, or an API key) and
-  per organization (``WS_MAX_SOCKETS_PER_ORG``), counted in Redis so every process shares the
-  count; a socket over a cap is closed at once with 1013 (try again later) and a reason. Each open
-  socket holds a lease it renews, so a process that dies without closing frees its slots;
+- concurrent sockets per person (``WS_MAX_SOCKETS_PER_PRINCIPAL``: a user's sessions and API keys
+  together, in every organization) and per organization (``WS_MAX_SOCKETS_PER_ORG``), counted in Redis
+  so every process shares the count; a socket over a cap is closed at once with 1013 (try again later)
+  and a reason. Each open socket holds a lease it renews, so a process that dies without closing frees
+  its slots. Counted per API key, one viewer's 25 keys (of ``API_KEYS_PER_USER``) filled their
+  organization's 500 sockets, and a user's keys in a few organizations of their own every connection of
+  the WebSocket service;
 - a client that does not read its events: its send queue holds ``WS_SEND_QUEUE_SIZE`` events; when
   it overflows the socket is dropped (closed with 1008 if the close frame can still be written,
   else shut down), so a stalled client never grows the server's memory. It may reconnect and get
@@ -98,7 +101,9 @@ class Slots:
             return None
         self.renewed_at = time.monotonic()
         if over == 1:
-            return f"Too many open WebSockets for this user or API key (limit {caps[0]}); retry later."
+            return (
+                f"Too many open WebSockets for this user and their API keys (limit {caps[0]}); retry later."
+            )
         if over == 2:
             return f"Too many open WebSockets for this organization (limit {caps[1]}); retry later."
         return None
@@ -347,7 +352,7 @@ def events_socket(ws):
         close_session()
         ws.close(reason=POLICY_VIOLATION, message=str(getattr(exc, "description", exc))[:120])
         return
-    slots = Slots(principal.rate_key, organization_id)
+    slots = Slots(f"user:{principal.user_id}", organization_id)
     over = slots.acquire()
     if over is not None:
         close_session()
