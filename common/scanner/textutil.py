@@ -579,13 +579,6 @@ def _provider_credentials() -> frozenset[str]:
 # the stand-ins that keep one from reaching AWS (moto, botocore's Stubber, a patched boto3, LocalStack)
 _AWS_CLIENT = linear(r"\bboto3\.(?:client|resource|Session|setup_default_session)\(")
 _AWS_STAND_IN = linear(r"\bmoto\b|\bmock_aws\b|@mock_\w|\bStubber\b|\bpatch\w*\([^)\n]{0,80}boto3|localstack")
-# a script that loads the project's ``.env`` into its environment (python-dotenv, Node's dotenv, godotenv,
-# dotenvy), and the stand-ins that keep a test from reaching the service (mocks, patches, stubs, fakes, a
-# local test server, intercepted or recorded requests)
-_LOADS_DOTENV = linear(
-    r"""\bload_dotenv\(|\bdotenv\.config\(|["']dotenv/config["']|\bgodotenv\.Load\(|\bdotenvy?::dotenv\("""
-)
-_TEST_DOUBLE = linear(r"(?i)mock|\bpatch|\bstub|\bfake|httptest|\bresponses\.add|\bnock\(|\bvcr\b|cassette")
 
 
 # a live test kept out of the default run because it needs a credential or the network, its reason written
@@ -608,10 +601,6 @@ def calls_live_provider(text: str) -> bool:
     API (an integration test), so the model ids it passes are models it uses, not input data."""
     if "boto3." in text and _AWS_CLIENT.search(text) and not _AWS_STAND_IN.search(text):
         return True
-    if "dotenv" in text and _LOADS_DOTENV.search(text) and not _TEST_DOUBLE.search(text):
-        return (
-            True  # it loads the project's ``.env`` (its keys) and replaces nothing: it runs against the API
-        )
     if "KEY" not in text and "TOKEN" not in text:
         return False
     credentials = _provider_credentials()

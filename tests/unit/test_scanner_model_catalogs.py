@@ -384,24 +384,3 @@ def test_an_api_route_named_after_a_model_it_does_not_call_names_itself_not_a_mo
     assert "model:llama2-13b" not in keys(result)
     assert lines_of(result, "model:meta/llama-2-13b-chat") == {"src/app/api/llama2-13b/route.ts": 5}
     assert lines_of(result, "model:llama3.2") == {"pages/api/llama3.2.ts": 2}
-
-
-def test_a_test_that_loads_the_projects_env_and_replaces_nothing_calls_the_real_api(tmp_path):
-    live = (
-        "from dotenv import load_dotenv\nfrom app.agent import Agent\nfrom app.chat import ChatMistral\n\n"
-        "load_dotenv()\n\ndef test_plans_a_trip():\n"
-        '    assert Agent(ChatMistral("mistral-medium-latest")).run("x")\n'
-    )
-    mocked = live.replace("from app.agent", "from unittest.mock import MagicMock\nfrom app.agent").replace(
-        "mistral-medium-latest", "mistral-small-latest"
-    )
-    result = scan_tree(
-        tmp_path,
-        {
-            ".env.example": "MISTRAL_MODEL=mistral-large-latest\n",
-            "tests/test_agent.py": live,
-            "tests/test_agent_offline.py": mocked,
-        },
-    )
-    assert lines_of(result, "model:mistral-medium-latest") == {"tests/test_agent.py": 8}
-    assert "model:mistral-small-latest" not in keys(result)
