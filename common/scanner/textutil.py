@@ -520,7 +520,8 @@ def _handed_to_prose(before: str) -> bool:
     return bool(openers) and bool(_PROSE_OPENER.search(openers[-1]))
 
 
-# the default of an environment read: the environment decides (deep mode resolves it against .env)
+# the default of an environment read: unless the setting or variable is named for a model (the code runs that
+# model whenever the variable is unset, as the labelling policy has it), the environment decides
 _ENVIRONMENT_DEFAULT = linear(r"(?i)getenv|environ|\benv\b|process\.env|ENV\.fetch|os\.Getenv|LookupEnv")
 # a call through a Cloudflare Worker's binding (``env.AI.run("@cf/meta/llama-3.1-8b-instruct", ...)``): the
 # literal is the call's argument, not the default of an environment variable
@@ -636,7 +637,9 @@ def code_model_literals(
         before = text[max(context_start, start - MAX_LITERAL_CONTEXT) : start]
         if _BINDING_CALL.search(before):
             before = _BINDING_CALL.sub("(", before)
-        if _handed_to_prose(before) or _ENVIRONMENT_DEFAULT.search(before) or _IMAGE_ARGUMENT.search(before):
+        if _handed_to_prose(before) or _IMAGE_ARGUMENT.search(before):
+            continue
+        if _ENVIRONMENT_DEFAULT.search(before) and not _MODEL_NAMED.search(before):
             continue
         if _PREFIX_TEST.search(before) and not match_model(value).catalog_id:
             continue  # ``slug.starts_with("gpt-3.5")`` tests a family prefix; ``starts_with("o3")`` names o3

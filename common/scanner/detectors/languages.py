@@ -265,6 +265,23 @@ class Import:
     implied: bool = False  # inferred from an idiom only this SDK has, not written as an import
 
 
+# the folders of a web framework's API routes: Next.js's ``app/api/<name>/route.ts`` and
+# ``pages/api/<name>.ts``, an Express app's ``routes/<name>.js``
+ROUTE_FOLDERS = frozenset({"api", "routes"})
+ROUTE_FILE_STEMS = frozenset({"route", "index", "handler"})
+
+
+def api_route_name(relpath: str) -> str | None:
+    """The lower-case name of the API route a file serves, or None for a file that serves no route."""
+    parts = relpath.lower().split("/")
+    stem = parts[-1].rsplit(".", 1)[0]
+    if stem in ROUTE_FILE_STEMS and len(parts) >= 3 and parts[-3] in ROUTE_FOLDERS:
+        return parts[-2]
+    if len(parts) >= 2 and parts[-2] in ROUTE_FOLDERS and stem not in ROUTE_FILE_STEMS:
+        return stem
+    return None
+
+
 def snake_case(name: str) -> str:
     """``GetVisitStatistics`` -> ``get_visit_statistics``."""
     out: list[str] = []
@@ -546,7 +563,11 @@ class _LanguageDetector(Detector):
             return
         comments = LinesOnDemand(lambda: self.prose_lines(file))
         reported: set[tuple[int, str]] = set()
-        for offset, value in catalog_model_literals(text):
+        # in a test, a literal id without an SDK call is input data for the code under test (a fixture's
+        # ``orch.model = "gemini-flash-latest"``), unless the test reads a provider's credential, or is
+        # gated as one that needs it, and so calls the real API
+        live = file.scope != "test" or calls_live_provider(text) or gated_live_test(text)
+        for offset, value in catalog_model_literals(text) if live else ():
             line = _line_at(text, offset)
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and line not in comments:
@@ -556,9 +577,6 @@ class _LanguageDetector(Detector):
         yield from self.models_at_offsets(
             file, text, hf_url_models(text), comments, reported, hf_context=True
         )
-        # in a test, a literal id without an SDK call is input data for the code under test, unless the
-        # test reads a provider's credential, or is gated as one that needs it, and so calls the real API
-        live = file.scope != "test" or calls_live_provider(text) or gated_live_test(text)
         if live:  # a Bedrock ARN (a CDK stack's or an IAM policy's) says Bedrock itself
             yield from self.models_at_offsets(file, text, bedrock_arn_models(text), comments, reported)
         literals = code_model_literals(text, comments) if live else ()
@@ -1538,7 +1556,7 @@ class JavaScriptDetector(_LanguageDetector):
         """Also the tools a module registers on a server it is handed (``registerTools(server)`` in plain
         JavaScript imports nothing of the SDK) when the package it belongs to depends on an MCP SDK, and
         the server an xmcp project's config file stands for."""
-        yield from super().detect(file, report)
+        yield from self.without_route_names(file, list(super().detect(file, report)))
         text = file.text
         name = file.relpath.rsplit("/", 1)[-1]
         if name.startswith("xmcp.config.") and "XmcpConfig" in text and XMCP_CONFIG_FILE.fullmatch(name):
@@ -1549,6 +1567,23 @@ class JavaScriptDetector(_LanguageDetector):
             return  # a file importing the SDK had its tools read above
         if self.package_depends_on_mcp(file):
             yield from self.mcp_tools(file, text, self.comment_lines(file.lines))
+
+    @staticmethod
+    def without_route_names(file: SourceFile, findings: list[Finding]) -> list[Finding]:
+        """An API route named after a model (Next.js's ``app/api/llama2-13b/route.ts``, ``pages/api/
+        vicuna13b.ts``) that calls another model names itself in a memory or cache key (``modelName:
+        "llama2-13b"``): that nickname is the route's, not a model the code runs. An exact catalog id, or
+        the route's only model, stays."""
+        route = api_route_name(file.relpath)
+        if route is None:
+            return findings
+        models = [f for f in findings if f.type == "model"]
+        nickname = [
+            f for f in models if f.name == route and not getattr(match_model(f.name), "catalog_id", None)
+        ]
+        if not nickname or len(models) == len(nickname):
+            return findings
+        return [f for f in findings if f not in nickname]
 
     def servers_named_by_calls(self, file: SourceFile, text: str) -> Iterator[Finding]:
         """A server the project's own builder makes (``runServer({ name: "x" }, setup)`` around ``new

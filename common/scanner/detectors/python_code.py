@@ -27,7 +27,7 @@ from common.scanner.catalog import (
     lookup_package,
     lookup_prefixed,
     match_model,
-    package_index,
+    module_roots,
     patterns,
     registry_name,
     utility_import,
@@ -201,11 +201,7 @@ def integration_import(module: str) -> Package | None:
 
 
 def _import_hint() -> re.Pattern:
-    roots = sorted(
-        {name.split(".")[0] for name in package_index("python")}
-        | set(GENERIC_AWS_SDKS)
-        | {"haystack_integrations"}
-    )
+    roots = sorted(module_roots("python") | set(GENERIC_AWS_SDKS) | {"haystack_integrations"})
     return linear(r"^[ \t]*(?:from|import)[ \t]+(?:" + "|".join(map(re.escape, roots)) + r")\b", re.MULTILINE)
 
 
