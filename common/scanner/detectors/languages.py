@@ -1403,9 +1403,10 @@ def js_server_builders(text: str) -> dict[str, tuple[int, str | None]]:
     return builders
 
 
-def leading_arguments(text: str, start: int, wanted: int, limit: int = 600) -> list[str]:
+def leading_arguments(text: str, start: int, wanted: int, limit: int = 600, whole: bool = False) -> list[str]:
     """The first ``wanted`` top-level arguments of the call whose ``(`` ends just before ``start``: a
-    builder's name comes first, before a callback that may run on for pages."""
+    builder's name comes first, before a callback that may run on for pages. ``whole``: nothing unless
+    the call closes within ``limit`` (every argument is wanted, so a cut-off one must not pass)."""
     arguments, depth, current, quote = [], 0, [], ""
     for char in text[start : start + limit]:
         if quote:
@@ -1423,7 +1424,7 @@ def leading_arguments(text: str, start: int, wanted: int, limit: int = 600) -> l
             current = []
             continue
         current.append(char)
-    return arguments
+    return [] if whole else arguments
 
 
 def js_written_name(argument: str, member: str | None) -> str | None:
@@ -3033,24 +3034,7 @@ class CSharpDetector(_LanguageDetector):
     @staticmethod
     def call_arguments(text: str, start: int, limit: int = 600) -> list[str]:
         """The top-level arguments of the call whose ``(`` ends just before ``start``."""
-        arguments, depth, current, quote = [], 0, [], ""
-        for char in text[start : start + limit]:
-            if quote:
-                quote = "" if char == quote else quote
-            elif char in "\"'":
-                quote = char
-            elif char in "([{":
-                depth += 1
-            elif char in ")]}":
-                if depth == 0:
-                    return [*arguments, "".join(current).strip()]
-                depth -= 1
-            elif char == "," and depth == 0:
-                arguments.append("".join(current).strip())
-                current = []
-                continue
-            current.append(char)
-        return []
+        return leading_arguments(text, start, wanted=limit, limit=limit, whole=True)
 
     def ai_function_name(self, text: str, start: int) -> str | None:
         """Microsoft.Extensions.AI names a function ``AIFunctionFactory.Create(fn, "name", ...)`` or
