@@ -491,3 +491,22 @@ openai_deployments = {
 """
     findings, _ = run(IacDetector(), tmp_path, "prod.tfvars", content)
     assert sorted((f.name, f.location.line) for f in findings) == [("gpt-4.1-mini", 10), ("gpt-4o", 3)]
+
+
+def test_terraform_literal_ai_addresses_are_endpoints_the_deployed_app_calls(tmp_path):
+    terraform = (
+        'resource "aws_lambda_function" "chat" {\n'
+        "  environment {\n    variables = {\n"
+        '      OPENAI_API_BASE = "https://api.openai.com/v1"\n'
+        '      OLLAMA_HOST     = "http://10.0.0.5:11434"\n'
+        '      DOCS_URL        = "https://docs.example.com/guide"\n'
+        '      # LEGACY_BASE   = "https://api.mistral.ai/v1"\n'
+        '      AZURE_BASE      = "https://${var.account}.openai.azure.com/"\n'
+        "    }\n  }\n}\n"
+        'module "net" {\n  source = "git::https://github.com/acme/net.git"\n}\n'
+    )
+    findings, _ = run(IacDetector(), tmp_path, "main.tf", terraform)
+    endpoints = {f.name: f.location.line for f in findings if f.type == "endpoint"}
+    assert endpoints == {"api.openai.com": 4, "10.0.0.5:11434": 5}
+    tfvars, _ = run(IacDetector(), tmp_path, "prod.tfvars", 'llm_base_url = "https://api.anthropic.com"\n')
+    assert [(f.type, f.name) for f in tfvars] == [("endpoint", "api.anthropic.com")]

@@ -228,3 +228,30 @@ def test_a_script_argument_default_is_the_model_it_serves_without_one(tmp_path):
         },
     )
     assert keys(result) == {"model:qwen/qwen2.5-7b-instruct"}
+
+
+def test_makes_conditional_and_immediate_assignments_choose_the_models_a_makefile_pulls(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "Makefile": (
+                "MODEL ?= mistral:7b\nEMBED_MODEL := nomic-embed-text\nCHAT_MODEL ::= qwen2.5:7b\n"
+                "PORT ?= 8080\n\npull:\n\tollama pull $(MODEL)\n\tollama pull $(EMBED_MODEL)\n"
+            )
+        },
+    )
+    assert keys(result) == {"model:mistral:7b", "model:nomic-embed-text", "model:qwen2.5:7b"}
+
+
+def test_a_quoted_substitution_default_is_the_value_without_its_quotes(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "serve.sh": (
+                '#!/bin/sh\nMODEL_NAME=${MODEL_NAME:-"meta-llama/Llama-3.2-3B-Instruct"}\n'
+                "EMBED_MODEL=${EMBED_MODEL:-'BAAI/bge-base-en-v1.5'}\n"
+                'python -m vllm.entrypoints.openai.api_server --model "$MODEL_NAME"\n'
+            )
+        },
+    )
+    assert keys(result) == {"model:meta-llama/llama-3.2-3b-instruct", "model:baai/bge-base-en-v1.5"}

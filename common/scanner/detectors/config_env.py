@@ -70,9 +70,10 @@ OWNED_ELSEWHERE = {
 PARSE_LIMIT_BYTES = 2 * 1024 * 1024
 MAX_CONFIG_FACTS = 500
 MAX_CONFIG_DEPTH = 8
-# ``KEY=value``, ``key: value``, and PowerShell's ``$Model = "…"`` / ``[string]$ModelName = "…"`` parameters
+# ``KEY=value``, ``key: value``, PowerShell's ``$Model = "…"`` / ``[string]$ModelName = "…"`` parameters,
+# and Make's conditional, immediate and appending assignments (``MODEL ?= …``, ``MODEL := …``, ``+=``)
 ASSIGNMENT = linear(
-    r"""^\s*(?:(?:export|local|declare|readonly|typeset)(?:\s+-\w+)*\s+|-\s+)?(?:\[[\w.]{1,40}\]\s*)?\$?["']?([A-Za-z_][\w.-]*)["']?\s*(?::|=)\s*(.*?)\s*$"""
+    r"""^\s*(?:(?:export|local|declare|readonly|typeset)(?:\s+-\w+)*\s+|-\s+)?(?:\[[\w.]{1,40}\]\s*)?\$?["']?([A-Za-z_][\w.-]*)["']?\s*(?:(?:\?|::?|\+)?=|:)\s*(.*?)\s*$"""
 )
 URL = linear(r"https?://[^\s'\"<>,}]+")
 ENV_FACT_KEY = linear(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)
@@ -303,7 +304,7 @@ def dockerfile_assignment(line: str) -> str | None:
 
 
 # a compose or shell substitution with a default (``${EMBEDDING_MODEL:-nomic-embed-text:v1.5}``, a
-# script's argument ``${1:-org/name}``): the default is the literal value used when it is unset
+# script's argument ``${1:-org/name}``, quoted or not): the default is the literal value used when it is unset
 SUBSTITUTION_DEFAULT = linear(r"^\$\{(?:[A-Za-z_]\w{0,80}|\d{1,2}):?[-=]([^${}]{1,200})\}$")
 
 
@@ -314,7 +315,7 @@ def _clean_value(raw: str) -> str:
     else:
         value = value.split(" #", 1)[0].strip()
     default = SUBSTITUTION_DEFAULT.match(value.strip())
-    return (default.group(1) if default else value).strip()
+    return (default.group(1).strip().strip("\"'") if default else value).strip()
 
 
 HTTP_COMMAND = linear(r"^\s*(?:curl|wget|http|https|xh)\s")

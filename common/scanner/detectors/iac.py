@@ -1106,6 +1106,7 @@ TRANSPARENT_KEYS = frozenset({"default", "value", "values", "for_each"})
 # Lambda's environment): arn:aws:bedrock:<region>::foundation-model/<id>, ...:inference-profile/<id>
 BEDROCK_ARN_MODEL = linear(r"(?:foundation-model|inference-profile)/([A-Za-z0-9][\w.:-]{2,119})")
 # a Bicep ``param``/``var`` holding one literal string: a model id there is the deployment's choice
+TERRAFORM_URL = lazy_re(r"https?://[^\s'\"<>,}$]+")  # up to an interpolation: ``${var.host}`` is no host
 BICEP_LITERAL = lazy_re(r"""^\s*(?:param|var)\s+(\w{1,80})(?:\s+\w+)?\s*=\s*'([^'\n$]{2,200})'\s*$""")
 TOOL_NAME = lazy_re(r"[A-Za-z_][\w.-]{0,99}")  # a literal function name, not an interpolation
 TFVARS_ASSIGNMENT = lazy_re(r"""^\s*[A-Za-z_][\w-]{0,80}\s*=\s*"([^"\n$]{2,200})"\s*$""")
@@ -1162,10 +1163,11 @@ class IacDetector(Detector):
         if file.suffix == ".bicep":
             return self.detect_bicep(file, report)
         if file.suffix == ".tfvars":
-            return self.with_catalog_literals(file, list(self.literal_models(file, TFVARS_ASSIGNMENT)))
+            found = list(self.literal_models(file, TFVARS_ASSIGNMENT)) + list(self.terraform_endpoints(file))
+            return self.with_catalog_literals(file, found)
         if file.suffix in TERRAFORM_SUFFIXES:
             found = self.detect_terraform(file, report) + list(self.literal_models(file, VARIABLE_DEFAULT))
-            return self.with_catalog_literals(file, found)
+            return self.with_catalog_literals(file, found + list(self.terraform_endpoints(file)))
         if file.name.endswith((".tf.json", ".tofu.json")):
             return self.with_catalog_literals(file, self.detect_terraform_json(file, report))
         if file.suffix == ".json" and ARM_SCHEMA.search(file.text):
@@ -1399,6 +1401,22 @@ class IacDetector(Detector):
             endpoint = endpoint_for_url(binding.group(2), any_host=False) if binding else None
             if endpoint:
                 yield self.endpoint_finding(file, number, endpoint)
+
+    def terraform_endpoints(self, file: SourceFile) -> Iterator[Finding]:
+        """AI endpoints written as string literals in Terraform (a function's or web app's environment
+        ``OPENAI_API_BASE = "https://api.openai.com/v1"``, a variable default, a ``.tfvars`` value): the
+        address the deployed app calls. Known AI hosts and servers only, as for Bicep."""
+        if "://" not in file.text:
+            return
+        comments = comment_line_numbers(file.lines, ("#", "//", "/*"))
+        for number, raw in enumerate(file.lines, start=1):
+            if "://" not in raw or number in comments:
+                continue
+            for literal in STRING_RE.findall(raw):
+                for url in TERRAFORM_URL.findall(literal):
+                    endpoint = endpoint_for_url(url, any_host=False)
+                    if endpoint:
+                        yield self.endpoint_finding(file, number, endpoint)
 
     def findings(self, file: SourceFile, resources: list[Resource]) -> list[Finding]:
         evaluation = Evaluation(resources)
