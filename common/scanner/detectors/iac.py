@@ -870,6 +870,17 @@ GENAI_CONSTRUCTS = linear(
     r"""\{([\w\s,]{1,300})\}\s*from\s+["']@cdklabs/generative-ai-cdk-constructs["']"""
     r"""|from\s+cdklabs\.generative_ai_cdk_constructs\s+import\s+\(?([\w\s,]{1,300})"""
 )
+# the library bound whole: ``import * as genai from '@cdklabs/generative-ai-cdk-constructs'``,
+# ``import cdklabs.generative_ai_cdk_constructs as genai``; its constructs are then
+# ``genai.bedrock.Agent(this, ...)``
+GENAI_LIBRARY = linear(
+    r"""import\s+\*\s+as\s+(\w+)\s+from\s+["']@cdklabs/generative-ai-cdk-constructs["']"""
+    r"""|\bimport\s+cdklabs\.generative_ai_cdk_constructs\s+as\s+(\w+)"""
+    r"""|from\s+cdklabs\s+import\s+generative_ai_cdk_constructs\s+as\s+(\w+)"""
+)
+GENAI_QUALIFIED_CONSTRUCT = linear(
+    r"""\b(\w+)\.(\w+)\.([A-Z]\w*)\s*\(\s*(?:this|self|scope)\s*,\s*["'`]([^"'`\n]{1,100})["'`]"""
+)
 # a construct, its id the logical name: an L1 (one CloudFormation resource: ``new bedrock.CfnAgent(this,
 # 'Agent', {...})``, ``sagemaker.CfnEndpoint(self, "Endpoint", ...)``) or an L2 (``new bedrock.Agent(this,
 # 'Agent', {...})``)
@@ -925,8 +936,10 @@ def cdk_resources(text: str) -> list[Resource]:
         service = module.lower().replace("_", "-")
         modules[alias] = (service.removesuffix("-alpha").replace("-", ""), service.endswith("-alpha"))
     for match in GENAI_CONSTRUCTS.finditer(text):
-        for name in re.split(r"[\s,]+", match.group(1) or match.group(2)):
-            modules[name] = (name.lower(), True)
+        for imported in (match.group(1) or match.group(2)).split(","):
+            written = imported.split()  # ``bedrock`` or ``bedrock as genai``
+            if written:
+                modules[written[-1]] = (written[0].lower(), True)
     classes: dict[str, tuple[str, str, bool]] = {}  # bound name -> (class, service, whether L2)
     for match in CDK_NAMED_IMPORT.finditer(text):
         names, module = (
@@ -958,6 +971,13 @@ def cdk_resources(text: str) -> list[Resource]:
         )
         namespace = namespaces.get(service)
         if namespace and (level_one or level_two):
+            line = line_at(text, match.start())
+            resource_type = f"AWS::{namespace}::{match.group(3)}"
+            found.append(Resource(resource_type, match.group(4), line, Value(line, {}), "cdk"))
+    libraries = {next(filter(None, m.groups())) for m in GENAI_LIBRARY.finditer(text)}
+    for match in GENAI_QUALIFIED_CONSTRUCT.finditer(text) if libraries else ():
+        namespace = namespaces.get(match.group(2).lower())
+        if match.group(1) in libraries and namespace:
             line = line_at(text, match.start())
             resource_type = f"AWS::{namespace}::{match.group(3)}"
             found.append(Resource(resource_type, match.group(4), line, Value(line, {}), "cdk"))
