@@ -255,3 +255,27 @@ def test_a_quoted_substitution_default_is_the_value_without_its_quotes(tmp_path)
         },
     )
     assert keys(result) == {"model:meta-llama/llama-3.2-3b-instruct", "model:baai/bge-base-en-v1.5"}
+
+
+def test_every_pair_of_a_dockerfile_env_and_its_continued_lines_is_an_assignment(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "Dockerfile": (
+                "FROM python:3.12-slim\n"
+                "ENV CHAT_MODEL=gpt-4o-mini \\\n"
+                "    # the embedding model\n"
+                '    EMBED_MODEL="text-embedding-3-small" \\\n'
+                "    OLLAMA_HOST=http://ollama:11434\n"
+                "ENV PORT=8080 SUMMARY_MODEL=claude-3-5-haiku-20241022\n"
+                "RUN pip install -r requirements.txt \\\n"
+                "    && echo MODEL=gpt-3.5-turbo\n"
+            )
+        },
+    )
+    assert keys(result) == {
+        "model:gpt-4o-mini",
+        "model:text-embedding-3-small",
+        "endpoint:ollama:11434",
+        "model:claude-3-5-haiku-20241022",
+    }

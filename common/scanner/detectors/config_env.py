@@ -293,14 +293,36 @@ def is_vector_store_variable(name: str, provider_vars: dict[str, str]) -> bool:
 
 
 # a Dockerfile's build argument or environment variable: ``ARG MODEL_ID=org/name``, ``ENV MODEL gpt-4o``
-DOCKERFILE_VARIABLE = linear(r"^\s*(?:ARG|ENV)\s+([A-Za-z_]\w*)(?:\s*=\s*|\s+)(.*)$", re.IGNORECASE)
+DOCKERFILE_VARIABLE = linear(r"^\s*(?:ARG|ENV)\s+([A-Za-z_]\w*)(\s*=\s*|\s+)(.*)$", re.IGNORECASE)
+# one ``KEY=value`` of an instruction that sets several (``ENV A=1 B="two words"``)
+DOCKERFILE_PAIR = linear(r"""(?:^|\s)([A-Za-z_]\w*)=("[^"\n]*"|'[^'\n]*'|[^\s"']*)""")
 
 
-def dockerfile_assignment(line: str) -> str | None:
-    """An ``ARG``/``ENV`` line of a Dockerfile as the ``KEY=value`` assignment it makes; None for the
-    other instructions (their commands are the containers detector's)."""
-    variable = DOCKERFILE_VARIABLE.match(line)
-    return f"{variable.group(1)}={variable.group(2)}" if variable else None
+def dockerfile_assignments(lines: list[str]) -> Iterator[tuple[int, str]]:
+    """The ``KEY=value`` assignments of a Dockerfile's ``ARG``/``ENV`` instructions, by line: every pair of
+    ``ENV A=1 B=2``, also on the lines a trailing backslash continues the instruction onto (``ENV
+    MODEL_NAME=gpt-4o \\`` then ``    OLLAMA_HOST=http://ollama:11434``). Other instructions are the
+    containers detector's."""
+    continued = False
+    for number, line in enumerate(lines, start=1):
+        body = line.rstrip()
+        continues = body.endswith("\\")
+        body = body.removesuffix("\\")
+        if continued:
+            if not body.strip() or body.lstrip().startswith("#"):
+                continue  # Docker drops comment and empty lines inside a continued instruction
+            yield from ((number, f"{key}={value}") for key, value in DOCKERFILE_PAIR.findall(body))
+            continued = continues
+            continue
+        variable = DOCKERFILE_VARIABLE.match(body)
+        continued = continues and variable is not None
+        if variable is None:
+            continue
+        pairs = DOCKERFILE_PAIR.findall(body[variable.start(1) :]) if "=" in variable.group(2) else []
+        if pairs:  # the ``KEY=value ...`` form: one or more pairs
+            yield from ((number, f"{key}={value}") for key, value in pairs)
+        else:  # the legacy ``ENV KEY value``: the rest of the line is the value
+            yield number, f"{variable.group(1)}={variable.group(3)}"
 
 
 # a compose or shell substitution with a default (``${EMBEDDING_MODEL:-nomic-embed-text:v1.5}``, a
@@ -727,11 +749,10 @@ class ConfigDetector(Detector):
         request_bodies = file.name.endswith(SHELL_SUFFIXES + REQUEST_FILE_SUFFIXES) and '"model' in text
         # a Dockerfile's lines are rewritten (``ENV A b`` -> ``A=b``) before the check, so it checks each
         marked = None if dockerfile else quick_marked_lines(lowered, markers)
-        for number, line in enumerate(file.lines, start=1):
+        numbered = dockerfile_assignments(file.lines) if dockerfile else enumerate(file.lines, start=1)
+        for number, line in numbered:
             if number > last:
                 break
-            if dockerfile and (line := dockerfile_assignment(line)) is None:
-                continue
             if number in printed:
                 continue
             if parents is not None:
