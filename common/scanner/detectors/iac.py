@@ -1126,6 +1126,7 @@ TRANSPARENT_KEYS = frozenset({"default", "value", "values", "for_each"})
 # Lambda's environment): arn:aws:bedrock:<region>::foundation-model/<id>, ...:inference-profile/<id>
 BEDROCK_ARN_MODEL = linear(r"(?:foundation-model|inference-profile)/([A-Za-z0-9][\w.:-]{2,119})")
 # a Bicep ``param``/``var`` holding one literal string: a model id there is the deployment's choice
+BICEP_STRING = lazy_re(r"'((?:[^'\\\n]|\\.)*)'")
 TERRAFORM_URL = lazy_re(r"https?://[^\s'\"<>,}$]+")  # up to an interpolation: ``${var.host}`` is no host
 BICEP_LITERAL = lazy_re(r"""^\s*(?:param|var)\s+(\w{1,80})(?:\s+\w+)?\s*=\s*'([^'\n$]{2,200})'\s*$""")
 TOOL_NAME = lazy_re(r"[A-Za-z_][\w.-]{0,99}")  # a literal function name, not an interpolation
@@ -1383,7 +1384,8 @@ class IacDetector(Detector):
 
     def detect_bicep(self, file: SourceFile, report: FileReport) -> list[Finding]:
         if not any(marker in file.text for marker in BICEP_MARKERS):
-            return []
+            # no AI resource, but an app's settings may still choose its model and AI address
+            return list(self.bicep_catalog_models(file)) + list(self.bicep_endpoints(file))
         try:
             bicep = BicepFile(file.text)
         except RecursionError:
@@ -1412,15 +1414,21 @@ class IacDetector(Detector):
         return findings + list(self.bicep_endpoints(file))
 
     def bicep_endpoints(self, file: SourceFile) -> Iterator[Finding]:
-        """AI endpoints a Bicep ``param``/``var`` holds as its literal default (``param ollamaEndpoint
-        string = 'http://localhost:11434/v1'``, handed to the app's settings): the address the deployed
-        app calls unless the operator overrides it. Known AI hosts and servers only."""
+        """AI endpoints a Bicep literal holds: a ``param``/``var`` default (``param ollamaEndpoint string =
+        'http://localhost:11434/v1'``) or an app setting (``{ name: 'OPENAI_API_BASE', value:
+        'https://api.openai.com/v1' }``): the address the deployed app calls. Known AI hosts and servers
+        only; an interpolated host (``'https://${account.name}.openai.azure.com'``) is none."""
+        if "://" not in file.text:
+            return
         comments = comment_line_numbers(file.lines, ("//", "/*"))
         for number, raw in enumerate(file.lines, start=1):
-            binding = BICEP_LITERAL.match(raw) if "://" in raw and number not in comments else None
-            endpoint = endpoint_for_url(binding.group(2), any_host=False) if binding else None
-            if endpoint:
-                yield self.endpoint_finding(file, number, endpoint)
+            if "://" not in raw or number in comments:
+                continue
+            for literal in BICEP_STRING.findall(raw):
+                for url in TERRAFORM_URL.findall(literal):
+                    endpoint = endpoint_for_url(url, any_host=False)
+                    if endpoint:
+                        yield self.endpoint_finding(file, number, endpoint)
 
     def terraform_endpoints(self, file: SourceFile) -> Iterator[Finding]:
         """AI endpoints written as string literals in Terraform (a function's or web app's environment
