@@ -279,3 +279,27 @@ def test_every_pair_of_a_dockerfile_env_and_its_continued_lines_is_an_assignment
         "endpoint:ollama:11434",
         "model:claude-3-5-haiku-20241022",
     }
+
+
+def test_a_helm_templates_env_and_args_are_read_as_rendered_with_the_values_defaults(tmp_path):
+    template = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+        '  name: {{ include "chat.fullname" . }}\n'
+        "spec:\n  template:\n    spec:\n      containers:\n"
+        "        - name: {{ .Chart.Name }}\n"
+        '          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"\n'
+        "          {{- if .Values.llm.enabled }}\n"
+        "          env:\n"
+        "            - name: CHAT_MODEL\n"
+        '              value: {{ .Values.llm.model | default "gpt-4o-mini" | quote }}\n'
+        "            - name: EMBEDDING_MODEL\n"
+        '              value: "nomic-embed-text"\n'
+        "            - name: SUMMARY_MODEL\n"
+        "              value: {{ .Values.llm.summary | quote }}\n"
+        "          {{- end }}\n"
+        "          args:\n            - --model\n"
+        '            - {{ .Values.model | default "Qwen/Qwen2.5-7B-Instruct" }}\n'
+    )
+    result = scan_tree(tmp_path, {"chart/templates/deployment.yaml": template})
+    assert keys(result) == {"model:gpt-4o-mini", "model:nomic-embed-text", "model:qwen/qwen2.5-7b-instruct"}
+    assert not [w for w in result.warnings if "deployment.yaml" in w]

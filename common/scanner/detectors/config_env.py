@@ -29,7 +29,7 @@ from common.scanner.catalog import (
     route_forms,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
-from common.scanner.detectors.containers import is_dockerfile
+from common.scanner.detectors.containers import helm_rendered, is_dockerfile, is_helm_template
 from common.scanner.detectors.secrets import is_placeholder, marked_lines
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
@@ -1005,8 +1005,9 @@ class ConfigDetector(Detector):
         try:
             if kind == "JSON":
                 return [_loads_jsonc(file.text)]
-            if kind == "YAML":
-                return load_yaml_all(file.text, _tolerant_yaml_loader())
+            if kind == "YAML":  # a Helm chart's template is read as it renders with its defaults
+                text = helm_rendered(file.text) if is_helm_template(file.text) else file.text
+                return load_yaml_all(text, _tolerant_yaml_loader())
             return [parse_toml(file.text)]
         except RecursionError:
             report.warnings.append(f"{kind} nested too deeply to parse")
