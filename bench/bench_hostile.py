@@ -290,7 +290,15 @@ def _nested_ignore_files(root: Path, levels: int) -> None:
         folder.mkdir()
 
 
-# (label, tree of size n): each is the shape review sec33a found quadratic in the walk
+def _wildcard_ignore_files(root: Path, folders: int) -> None:
+    """Distinct ignore files of 2,900 short wildcards each: under the per-file cap, a set RE2 fails on."""
+    for number in range(folders):
+        (root / f"d{number}").mkdir()
+        lines = "".join(f"**/*a*a*a*b{number}x{line}\n" for line in range(2_900))
+        (root / f"d{number}" / ".gitignore").write_text(lines)
+
+
+# (label, tree of size n): the shapes reviews sec33a (quadratic) and sec33c (unbounded) found in the walk
 WALK_SHAPES = {
     "v4 index, each name the last plus a byte (n*10)": lambda root, n: _git_index(
         root, 4, [b"\0" * 62 + b"\x00a\0"] * (n * 10)
@@ -302,6 +310,7 @@ WALK_SHAPES = {
         root, 2, [_v2_entry(f"x{i}/{'d/' * 1000}f".encode()) for i in range(n)]
     ),
     "a .gitignore and 20 files in n/2 nested folders": lambda root, n: _nested_ignore_files(root, n // 2),
+    "n/10 ignore files of 2,900 distinct wildcards": lambda root, n: _wildcard_ignore_files(root, n // 10),
 }
 
 
@@ -328,7 +337,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="best of R runs per file")
     parser.add_argument("--amplification", type=int, metavar="N", help="manifests above N files instead")
     parser.add_argument("--residue", type=int, metavar="N", help="sec-hostile23's shapes at N and 2N instead")
-    parser.add_argument("--walk", type=int, metavar="N", help="sec33a's walk shapes at N and 2N instead")
+    parser.add_argument("--walk", type=int, metavar="N", help="the walk shapes at N and 2N instead")
     args = parser.parse_args()
     if args.walk:
         walk_shapes(args.walk)

@@ -37,7 +37,7 @@ PACKAGE_TYPES = ("llm_provider", "agent_framework", "ml_framework", "vector_db")
 _ROUTE_PREFIX = linear(
     r"^(?:(?:litellm|openai|anthropic|ollama|ollama_chat|groq|gemini|google-gla|google-vertex|vertex_ai|bedrock|"
     r"azure|azure_ai|mistral|together_ai|together|fireworks_ai|fireworks|deepseek|xai|x-ai|grok|cohere|"
-    r"huggingface|openrouter|perplexity|deepinfra|cerebras|sambanova|nvidia_nim|watsonx|hosted_vllm|lm_studio)"
+    r"huggingface|openrouter|perplexity|deepinfra|cerebras|sambanova|nvidia_nim|watsonx|hosted_vllm|vllm|lm_studio)"
     r"(?:::|[:/])|accounts/[\w-]+/models/|(?:projects/[^/\s]+/locations/[^/\s]+/)?publishers/[\w-]+/models/"
     r"|@(?:cf|hf)/)",  # Cloudflare Workers AI's catalog: ``@cf/meta/llama-3.1-8b-instruct``
     re.IGNORECASE,
@@ -142,6 +142,17 @@ def _package_indexes() -> dict[str, dict[str, Package]]:
 
 def package_index(ecosystem: str) -> dict[str, Package]:
     return _package_indexes().get(ecosystem, {})
+
+
+@cache
+def module_roots(ecosystem: str) -> frozenset[str]:
+    """The first dotted part of each name an ecosystem's packages are imported by, case kept as the
+    catalog writes it (``FlagEmbedding``): Python's imports are case-sensitive, unlike the index's keys."""
+    return frozenset(
+        name.split(".")[0]
+        for entry in load_json("packages.json")["packages"]
+        for name in entry.get(ecosystem, ())
+    )
 
 
 def lookup_package(ecosystem: str, name: str) -> Package | None:

@@ -502,7 +502,7 @@ def scan_path(
     if progress:
         progress("walking", 0, 0)
     entries: list[WalkEntry] = []
-    walked = _walked(iter_walk(root_path, warn), entries, progress)
+    walked = _walked(iter_walk(root_path, warn, real_root=str(root_path)), entries, progress)
     base = root_path.parent if root_path.is_file() else root_path
     scan_budget = ScanBudget.starting_at(started, scan_budget_seconds)
     reports, bytes_read = _detect(

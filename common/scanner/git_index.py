@@ -44,10 +44,13 @@ class IndexBudget:
             raise ValueError("over the index budget")
 
 
-def tracked_paths(work_tree: Path, budget: IndexBudget | None = None) -> frozenset[str] | None:
+def tracked_paths(
+    work_tree: Path, budget: IndexBudget | None = None, root: str | None = None
+) -> frozenset[str] | None:
     """The tracked paths under ``work_tree`` (``/``-separated, relative to it), or None when it has no
     ``.git`` directory of its own or the index cannot be read (missing, too large, another format, or
-    over what ``budget`` has left)."""
+    over what ``budget`` has left). The index is read only inside ``root`` (the scan target's real path;
+    by default the work tree's): resolved again here, a folder swapped for a link would be followed."""
     budget = IndexBudget() if budget is None else budget
     git_dir = work_tree / ".git"
     if git_dir.is_symlink() or not git_dir.is_dir():  # a ``.git`` file points elsewhere: not followed
@@ -55,7 +58,7 @@ def tracked_paths(work_tree: Path, budget: IndexBudget | None = None) -> frozens
     if budget.left <= 0:
         return None
     try:
-        with open_regular_file(git_dir / "index", root=os.path.realpath(work_tree)) as handle:
+        with open_regular_file(git_dir / "index", root=root or os.path.realpath(work_tree)) as handle:
             data = handle.read(min(MAX_INDEX_BYTES, budget.left) + 1)
     except (OSError, ValueError):
         return None

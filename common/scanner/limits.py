@@ -125,20 +125,89 @@ def _check_yaml_events(text: str) -> None:
             lengths[-1] += length
 
 
-def compose_yaml_all(text: str) -> list:
-    """Node trees (with line numbers) of every document, after ``check_yaml``."""
+class _LastComposedYaml:
+    """The node trees of the last YAML text composed: the configuration, container, IaC and MCP
+    detectors each read the same file, and composing it is most of what reading it costs. ``error`` is
+    the YAML error that stopped the stream after ``documents`` (a stream is read up to its error)."""
+
+    text: str | None = None
+    documents: list = []
+    error: Exception | None = None
+
+
+def _composed(text: str) -> tuple[list, Exception | None]:
+    """Every document's node tree up to the stream's first YAML error, and that error (None without
+    one); the last text's are kept. Anything else raised (the file's CPU budget) keeps nothing."""
     import yaml
 
+    if _LastComposedYaml.text is not None and _LastComposedYaml.text == text:
+        return _LastComposedYaml.documents, _LastComposedYaml.error
+    documents: list = []
+    error = None
+    try:
+        for document in yaml.compose_all(text, Loader=_yaml_names()["SAFE_LOADER"]):
+            documents.append(document)
+    except yaml.YAMLError as exc:
+        error = exc.with_traceback(None)
+    _LastComposedYaml.text, _LastComposedYaml.documents, _LastComposedYaml.error = text, documents, error
+    return documents, error
+
+
+def _forget_composed() -> None:
+    _LastComposedYaml.text, _LastComposedYaml.documents, _LastComposedYaml.error = None, [], None
+
+
+def compose_yaml_all(text: str) -> list:
+    """Node trees (with line numbers) of every document, after ``check_yaml``. The trees are shared by
+    every reader of the text: read them, never change them."""
     check_yaml(text)
-    return [doc for doc in yaml.compose_all(text, Loader=_yaml_names()["SAFE_LOADER"]) if doc is not None]
+    documents, error = _composed(text)
+    if error is not None:
+        raise error.with_traceback(None)
+    return [doc for doc in documents if doc is not None]
+
+
+# the tags whose keys ``SafeConstructor.flatten_mapping`` rewrites in the node tree it constructs from
+_FLATTENED_KEY_TAGS = frozenset(("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"))
+
+
+@lru_cache(maxsize=16)
+def _constructing_from_shared(loader: type) -> type:
+    """``loader`` noting whether construction rewrote the node tree (a merge key ``<<`` is replaced by
+    the merged entries, a value key ``=`` retagged): a tree so changed is no longer the text's."""
+
+    class NoteRewrites(loader):
+        rewrote_nodes = False
+
+        def flatten_mapping(self, node) -> None:
+            if not self.rewrote_nodes:
+                self.rewrote_nodes = any(key.tag in _FLATTENED_KEY_TAGS for key, _ in node.value)
+            super().flatten_mapping(node)
+
+    return NoteRewrites
 
 
 def load_yaml_all(text: str, loader=None) -> list:
-    """Python values of every document, after ``check_yaml`` (``loader``: the safe loader by default)."""
-    import yaml
-
+    """Python values of every document, after ``check_yaml`` (``loader``: the safe loader by default, or
+    a subclass with constructors of its own; its resolver must be the safe loader's). Constructed from
+    the shared node trees, document by document as ``yaml.load_all`` does, so an error in a document
+    comes before a syntax error further down, as it did; a construction that rewrote the trees drops
+    them, so the next reader composes the text again."""
     check_yaml(text)
-    return list(yaml.load_all(text, Loader=loader or _yaml_names()["SAFE_LOADER"]))
+    documents, error = _composed(text)
+    loader = loader or _yaml_names()["SAFE_LOADER"]
+    # a merge or value key is a plain ``<<`` or ``=``, or written with an explicit tag (``!``)
+    rewrites = "<<" in text or "=" in text or "!" in text
+    constructor = (_constructing_from_shared(loader) if rewrites else loader)("")
+    try:
+        values = [constructor.construct_document(document) for document in documents]
+    finally:
+        constructor.dispose()
+        if rewrites and constructor.rewrote_nodes:
+            _forget_composed()
+    if error is not None:
+        raise error.with_traceback(None)
+    return values
 
 
 def json_too_deep(text: str) -> bool:
@@ -170,9 +239,14 @@ def parse_toml(text: str) -> dict:
     """``tomllib.loads`` that refuses a key of more than ``MAX_TOML_KEY_PARTS`` dotted parts: the
     standard library's parser adds each part to a tuple, so ``openai.openai.…`` cost time quadratic
     in its parts (4.75 s for a 400 KB line of them; a 5 MB one would never finish)."""
+    refuse_long_toml_keys(text)
+    return tomllib.loads(text)
+
+
+def refuse_long_toml_keys(text: str) -> None:
+    """``parse_toml``'s refusal of a key of more than ``MAX_TOML_KEY_PARTS`` dotted parts."""
     if text.count(".") >= MAX_TOML_KEY_PARTS and _LONG_DOTTED_KEY.search(text):
         raise tomllib.TOMLDecodeError(f"a dotted key of more than {MAX_TOML_KEY_PARTS} parts")
-    return tomllib.loads(text)
 
 
 def parse_python(source: str, filename: str = "<unknown>") -> ast.Module:

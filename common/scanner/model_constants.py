@@ -329,6 +329,10 @@ MODEL_RUNTIMES = frozenset(
         "faster-whisper",
         "openai-whisper",
         "open-clip",
+        "unsloth",
+        "flagembedding",
+        "instructor-embedding",
+        "setfit",
     }
 )
 

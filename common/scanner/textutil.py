@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import stat
 from bisect import bisect_left
 from collections.abc import Callable, Container, Iterator
 from contextlib import contextmanager
@@ -521,7 +520,8 @@ def _handed_to_prose(before: str) -> bool:
     return bool(openers) and bool(_PROSE_OPENER.search(openers[-1]))
 
 
-# the default of an environment read: the environment decides (deep mode resolves it against .env)
+# the default of an environment read: unless the setting or variable is named for a model (the code runs that
+# model whenever the variable is unset, as the labelling policy has it), the environment decides
 _ENVIRONMENT_DEFAULT = linear(r"(?i)getenv|environ|\benv\b|process\.env|ENV\.fetch|os\.Getenv|LookupEnv")
 # a call through a Cloudflare Worker's binding (``env.AI.run("@cf/meta/llama-3.1-8b-instruct", ...)``): the
 # literal is the call's argument, not the default of an environment variable
@@ -637,7 +637,9 @@ def code_model_literals(
         before = text[max(context_start, start - MAX_LITERAL_CONTEXT) : start]
         if _BINDING_CALL.search(before):
             before = _BINDING_CALL.sub("(", before)
-        if _handed_to_prose(before) or _ENVIRONMENT_DEFAULT.search(before) or _IMAGE_ARGUMENT.search(before):
+        if _handed_to_prose(before) or _IMAGE_ARGUMENT.search(before):
+            continue
+        if _ENVIRONMENT_DEFAULT.search(before) and not _MODEL_NAMED.search(before):
             continue
         if _PREFIX_TEST.search(before) and not match_model(value).catalog_id:
             continue  # ``slug.starts_with("gpt-3.5")`` tests a family prefix; ``starts_with("o3")`` names o3
@@ -823,22 +825,24 @@ def read_neighbour(path: Path, root: str, max_bytes: int = MAX_NEIGHBOUR_BYTES) 
     The walker confines what it hands out; a file found by ``glob`` is not walked, so the same rules
     apply here: a symlink leading out of the scan root (``Cargo.toml -> /etc/...``), anything but a
     regular file (a FIFO blocks the read forever with no CPU spent, ``/dev/zero`` never ends) and
-    anything over ``max_bytes`` are not read. Opened non-blocking and checked on the descriptor, so
-    the path cannot be swapped for a FIFO between the check and the read. A missing file is told by
-    one ``stat`` before the path is resolved (a ``stat`` per component: lookups walking up a deeply
-    nested tree mostly ask for files that are not there)."""
+    anything over ``max_bytes`` are not read. The file opened is checked on its descriptor
+    (``open_regular_file``): a folder on the resolved path swapped for a link between the check and
+    the open would lead it elsewhere. A missing file is told by one ``stat`` before the path is
+    resolved (a ``stat`` per component: lookups walking up a deeply nested tree mostly ask for files
+    that are not there)."""
+    from common.scanner.detectors.base import open_regular_file  # base imports this module (model)
+
     if not os.path.exists(path):
         return None
     real = os.path.realpath(path)
     if os.path.commonpath([real, root]) != root:
         return None
     try:
-        descriptor = os.open(real, os.O_RDONLY | os.O_NONBLOCK)
+        handle = open_regular_file(real, root=root)
     except OSError:
         return None
-    with open(descriptor, "rb") as handle:
-        status = os.fstat(handle.fileno())
-        if not stat.S_ISREG(status.st_mode) or status.st_size > max_bytes:
+    with handle:
+        if os.fstat(handle.fileno()).st_size > max_bytes:
             return None
         data = handle.read(max_bytes + 1)
     return None if len(data) > max_bytes else data.decode("utf-8-sig", errors="replace")

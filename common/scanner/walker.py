@@ -12,6 +12,7 @@ to the detector processes.
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import re
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from common.scanner import git_index
 from common.scanner.catalog import patterns
-from common.scanner.detectors.base import open_regular_file
+from common.scanner.detectors.base import open_regular_file, opened_path
 
 if TYPE_CHECKING:
     from pathspec import PathSpec
@@ -34,6 +35,9 @@ MAX_IGNORE_FILE_BYTES = 256 * 1024
 MAX_IGNORE_BYTES_PER_WALK = 4 * 1024**2  # about a CPU second per MiB of the worst distinct text
 # RE2 cannot compile one set of a few thousand patterns (and takes a tenth of a second failing to)
 MAX_IGNORE_PATTERNS = 3_000
+# translating and compiling costs per pattern (RE2 failing on a set of 2,900 wildcards: a quarter second),
+# and files of 2,900 short lines fit ~130 times in the walk's distinct bytes: 30 s of walk CPU
+MAX_IGNORE_PATTERNS_PER_WALK = 20_000
 MAX_IGNORE_LINE_CHARS = 4096  # Linux's PATH_MAX: no longer pattern names a path git could check out
 # every entry is matched against each ignore file above it: a .gitignore in each of 1,000 nested folders
 # of 20 files each cost 59 s of walk CPU (quadratic); real trees nest a handful
@@ -63,14 +67,18 @@ class _IgnoreFiles:
     """The ignore files of one walk. The walk runs outside any file's budget, so what they may cost is
     bounded here: one over ``MAX_IGNORE_FILE_BYTES``, or past ``MAX_IGNORE_BYTES_PER_WALK`` of distinct
     ignore text (compiling patterns is what costs; a repeated file is compiled once), is not read, and
-    one of more than ``MAX_IGNORE_PATTERNS`` patterns or whose patterns RE2 cannot compile as one set
-    (``[z-a]``) is not applied; each is a warning and the files it names are scanned. Lines pathspec
-    cannot read (``!``, a trailing backslash) or longer than any path are skipped, as git skips the
-    first: pathspec's error for one ended the whole walk."""
+    one of more than ``MAX_IGNORE_PATTERNS`` patterns, past ``MAX_IGNORE_PATTERNS_PER_WALK`` patterns of
+    distinct ignore files, or whose patterns RE2 cannot compile as one set (``[z-a]``) is not applied;
+    each is a warning and the files it names are scanned. Lines pathspec cannot read (``!``, a trailing
+    backslash) or longer than any path are skipped, as git skips the first: pathspec's error for one
+    ended the whole walk."""
 
     warn: Callable[[str, str], None]
+    root: str | None = None  # the scan target's real path: a folder swapped for a link is not read through
     bytes_left: int = field(default_factory=lambda: MAX_IGNORE_BYTES_PER_WALK)
     distinct: set[bytes] = field(default_factory=set)  # at most the bytes the walk may read
+    patterns_left: int = field(default_factory=lambda: MAX_IGNORE_PATTERNS_PER_WALK)
+    compiled: set[int] = field(default_factory=set)  # hashes of the pattern lists charged already
 
     def spec(self, directory: Path, base: str, names: tuple[str, ...]) -> _IgnoreSpec | None:
         lines: list[str] = []
@@ -91,6 +99,12 @@ class _IgnoreFiles:
             for relpath in read:
                 self.warn(relpath, f"ignore files over {MAX_IGNORE_PATTERNS:,} patterns; not applied")
             return None
+        if not self._charged(lines):
+            for relpath in read:
+                self.warn(
+                    relpath, f"over {MAX_IGNORE_PATTERNS_PER_WALK:,} ignore patterns in the walk; not applied"
+                )
+            return None
         lines = [line for line in lines if _readable_pattern(line)]
         if not lines:
             return None
@@ -105,10 +119,22 @@ class _IgnoreFiles:
                 )
             return None
 
+    def _charged(self, lines: list[str]) -> bool:
+        """Whether these patterns may be translated and compiled: a list this walk met before costs
+        nothing more (the matcher is cached), a new one its length of the walk's pattern budget."""
+        key = hash(tuple(lines))
+        if key in self.compiled:
+            return True
+        if len(lines) > self.patterns_left:
+            return False
+        self.patterns_left -= len(lines)
+        self.compiled.add(key)
+        return True
+
     def _text(self, path: Path, relpath: str) -> str | None:
         """The ignore file's text, or None (with a warning) when it is over either limit. Read no further
         than the limit: a sparse or highly compressible file of gigabytes costs nothing to commit."""
-        with open_regular_file(path) as handle:
+        with open_regular_file(path, root=self.root) as handle:
             data = handle.read(MAX_IGNORE_FILE_BYTES + 1)
         if len(data) > MAX_IGNORE_FILE_BYTES:
             self.warn(relpath, f"ignore file over {MAX_IGNORE_FILE_BYTES // 1024} KiB; not applied")
@@ -134,13 +160,14 @@ class _Tracked:
     index or folders would pass it adds nothing (a warning), and ``.gitignore`` hides its files."""
 
     warn: Callable[[str, str], None]
+    root: str | None = None  # the scan target's real path, which every index read stays in
     budget: git_index.IndexBudget = field(default_factory=git_index.IndexBudget)
     files: set[str] = field(default_factory=set)
     folders: set[str] = field(default_factory=set)
     over_budget: bool = False  # warned once: the work trees after the first over it are not read either
 
     def add(self, work_tree: Path, rel_dir: str) -> None:
-        paths = git_index.tracked_paths(work_tree, self.budget)
+        paths = git_index.tracked_paths(work_tree, self.budget, root=self.root)
         if paths is None:
             if self.budget.left <= 0:
                 self._over_budget(rel_dir)
@@ -263,6 +290,17 @@ def _inside(path: str, root: str) -> bool:
     return os.path.commonpath([path, root]) == root
 
 
+def _open_folder(directory: Path, real_root: str) -> int:
+    """A descriptor of ``directory`` if the folder it opens is still inside ``real_root``. The walk lists
+    folders by path: one swapped for a link since it was pushed (an organization renaming in its own
+    scan root during its scan) would hand out another tree's file names and read its ignore files."""
+    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    if not _inside(opened_path(descriptor, directory), real_root):
+        os.close(descriptor)
+        raise OSError(errno.EACCES, "leads outside the scan target (replaced since the walk)")
+    return descriptor
+
+
 def walk(
     root: Path,
     warn: Callable[[str, str], None],
@@ -277,87 +315,130 @@ def walk(
     return entries
 
 
-def iter_walk(root: Path, warn: Callable[[str, str], None]) -> Iterator[WalkEntry]:
+def iter_walk(
+    root: Path, warn: Callable[[str, str], None], real_root: str | None = None, below: str = ""
+) -> Iterator[WalkEntry]:
     """``walk``'s entries one at a time, in the same order, so that a large scan's detection can start
-    while the rest of the tree is still being walked."""
+    while the rest of the tree is still being walked. ``real_root`` is ``root``'s real path where the
+    caller worked it out already: resolved again when the walk begins, a target swapped for a link
+    since would be listed as the target. ``below`` (a folder's path relative to ``root``) walks that
+    folder alone, as the walk of ``root`` sees it: the ignore files of the folders above it apply, and
+    the paths stay relative to ``root``."""
     if root.is_file():
         yield WalkEntry(root.name, root.stat().st_size, scope_for(root.name))
         return
     rules = patterns()
     skip_dirs = set(rules["skip_dirs"])
     venv_markers = rules["venv_markers"]
-    real_root = os.path.realpath(root)
-    ignore_files = _IgnoreFiles(warn)
+    real_root = real_root or os.path.realpath(root)
+    ignore_files = _IgnoreFiles(warn, real_root)
     user_spec = ignore_files.spec(root, "", IGNORE_FILES[1:])
-    tracked = _Tracked(warn)
+    tracked = _Tracked(warn, real_root)
     visited: set[tuple[int, int]] = set()
     root_stat = root.stat()
     visited.add((root_stat.st_dev, root_stat.st_ino))
     test_dirs, _ = _test_rules()
-    stack: list[tuple[Path, str, list[_IgnoreSpec], bool]] = [(root, "", [], False)]
+    stack: list[tuple[Path, str, list[_IgnoreSpec], bool]] = [
+        _folder_below(root, below, ignore_files, tracked, test_dirs) if below else (root, "", [], False)
+    ]
+    if below:
+        start = stack[0][0].stat()
+        visited.add((start.st_dev, start.st_ino))
     while stack:
         directory, rel_dir, specs, in_test_folder = stack.pop()
         try:
-            with os.scandir(directory) as iterator:
-                children = sorted(iterator, key=lambda e: e.name)
+            descriptor = _open_folder(directory, real_root)
         except OSError as exc:
             warn(rel_dir or ".", f"cannot read directory: {exc.strerror or exc}")
             continue
-        names = {child.name for child in children}
-        if ".git" in names:
+        try:  # listed and stat'ed through the descriptor of the folder checked, not its path
+            try:
+                with os.scandir(descriptor) as iterator:
+                    children = sorted(iterator, key=lambda e: e.name)
+            except OSError as exc:
+                warn(rel_dir or ".", f"cannot read directory: {exc.strerror or exc}")
+                continue
+            names = {child.name for child in children}
+            if ".git" in names:
+                tracked.add(directory, rel_dir)
+            if ".gitignore" in names and len(specs) >= MAX_NESTED_IGNORE_FILES:
+                warn(
+                    f"{rel_dir}/.gitignore" if rel_dir else ".gitignore",
+                    f"{MAX_NESTED_IGNORE_FILES} ignore files above it already; not applied",
+                )
+            elif ".gitignore" in names:
+                nested = ignore_files.spec(directory, rel_dir, (".gitignore",))
+                if nested:
+                    specs = [*specs, nested]
+            for child in children:
+                relpath = f"{rel_dir}/{child.name}" if rel_dir else child.name
+                child_path = os.path.join(directory, child.name)
+                try:
+                    is_dir = child.is_dir(follow_symlinks=True)
+                    is_symlink = child.is_symlink()
+                except OSError as exc:
+                    warn(relpath, f"cannot stat: {exc.strerror or exc}")
+                    continue
+                if user_spec and user_spec.ignores(relpath, is_dir):
+                    continue
+                if any(spec.ignores(relpath, is_dir) for spec in specs) and not tracked.holds(
+                    relpath, is_dir
+                ):
+                    continue
+                if is_symlink and not _inside(os.path.realpath(child_path), real_root):
+                    warn(relpath, "symlink leads outside the scan target; not followed")
+                    continue
+                if is_dir:
+                    if child.name in skip_dirs or any(
+                        os.path.exists(os.path.join(child_path, m)) for m in venv_markers
+                    ):
+                        continue
+                    try:
+                        stat = child.stat(follow_symlinks=True)
+                    except OSError as exc:
+                        warn(relpath, f"cannot stat directory: {exc.strerror or exc}")
+                        continue
+                    identity = (stat.st_dev, stat.st_ino)
+                    if identity in visited:
+                        if is_symlink:
+                            warn(relpath, "symlink loop or already visited directory; not followed")
+                        continue
+                    visited.add(identity)
+                    stack.append(
+                        (Path(child_path), relpath, specs, in_test_folder or child.name.lower() in test_dirs)
+                    )
+                    continue
+                try:
+                    if is_symlink and not os.path.exists(child_path):
+                        warn(relpath, "broken symlink")
+                        continue
+                    if not child.is_file(follow_symlinks=True):
+                        continue
+                    size = child.stat(follow_symlinks=True).st_size
+                except OSError as exc:
+                    warn(relpath, f"cannot stat: {exc.strerror or exc}")
+                    continue
+                yield WalkEntry(relpath, size, _scope(in_test_folder, child.name))
+        finally:
+            os.close(descriptor)
+
+
+def _folder_below(
+    root: Path, below: str, ignore_files: _IgnoreFiles, tracked: _Tracked, test_dirs: frozenset[str]
+) -> tuple[Path, str, list[_IgnoreSpec], bool]:
+    """Where a walk of ``below`` starts: the folder, the ignore files of every folder above it (the work
+    trees among them read for what they track) and whether it is in a test folder, as the walk from
+    ``root`` would hold them there."""
+    specs: list[_IgnoreSpec] = []
+    parts = below.split("/")
+    for depth in range(len(parts)):
+        rel_dir = "/".join(parts[:depth])
+        directory = root.joinpath(*parts[:depth])
+        if os.path.lexists(directory / ".git"):
             tracked.add(directory, rel_dir)
-        if ".gitignore" in names and len(specs) >= MAX_NESTED_IGNORE_FILES:
-            warn(
-                f"{rel_dir}/.gitignore" if rel_dir else ".gitignore",
-                f"{MAX_NESTED_IGNORE_FILES} ignore files above it already; not applied",
-            )
-        elif ".gitignore" in names:
+        if os.path.lexists(directory / ".gitignore") and len(specs) < MAX_NESTED_IGNORE_FILES:
             nested = ignore_files.spec(directory, rel_dir, (".gitignore",))
             if nested:
                 specs = [*specs, nested]
-        for child in children:
-            relpath = f"{rel_dir}/{child.name}" if rel_dir else child.name
-            try:
-                is_dir = child.is_dir(follow_symlinks=True)
-                is_symlink = child.is_symlink()
-            except OSError as exc:
-                warn(relpath, f"cannot stat: {exc.strerror or exc}")
-                continue
-            if user_spec and user_spec.ignores(relpath, is_dir):
-                continue
-            if any(spec.ignores(relpath, is_dir) for spec in specs) and not tracked.holds(relpath, is_dir):
-                continue
-            if is_symlink and not _inside(os.path.realpath(child.path), real_root):
-                warn(relpath, "symlink leads outside the scan target; not followed")
-                continue
-            if is_dir:
-                if child.name in skip_dirs or any(
-                    os.path.exists(os.path.join(child.path, m)) for m in venv_markers
-                ):
-                    continue
-                try:
-                    stat = child.stat(follow_symlinks=True)
-                except OSError as exc:
-                    warn(relpath, f"cannot stat directory: {exc.strerror or exc}")
-                    continue
-                identity = (stat.st_dev, stat.st_ino)
-                if identity in visited:
-                    if is_symlink:
-                        warn(relpath, "symlink loop or already visited directory; not followed")
-                    continue
-                visited.add(identity)
-                stack.append(
-                    (Path(child.path), relpath, specs, in_test_folder or child.name.lower() in test_dirs)
-                )
-                continue
-            try:
-                if is_symlink and not os.path.exists(child.path):
-                    warn(relpath, "broken symlink")
-                    continue
-                if not child.is_file(follow_symlinks=True):
-                    continue
-                size = child.stat(follow_symlinks=True).st_size
-            except OSError as exc:
-                warn(relpath, f"cannot stat: {exc.strerror or exc}")
-                continue
-            yield WalkEntry(relpath, size, _scope(in_test_folder, child.name))
+    in_test_folder = any(part.lower() in test_dirs for part in parts)
+    return root.joinpath(*parts), below, specs, in_test_folder

@@ -296,6 +296,17 @@ def test_ipv4_clients_seen_through_a_nat64_translator_are_counted_apart(client):
     assert login(client, victim.email, PASSWORD, "64:ff9b::c633:6403") == 200  # 198.51.100.3, the owner
 
 
+def test_ipv4_clients_seen_through_a_local_use_nat64_translator_are_counted_apart(client):
+    """A site's own translator may use the local-use prefix 64:ff9b:1::/48 (RFC 8215) with a /96 of its
+    own: every IPv4 client again in one /64, ten guesses from anyone locked them all out. Where the IPv4
+    address lies depends on the translator's prefix length, so each address counts alone."""
+    victim, octet = register_user(client), secrets.randbelow(200) + 1
+    attacker = f"64:ff9b:1:5::cb00:71{octet:02x}"  # 203.0.113.<octet>
+    assert [login(client, victim.email, "wrong guess!", attacker) for _ in range(10)] == [401] * 10
+    assert login(client, victim.email, PASSWORD, attacker) == 429
+    assert login(client, victim.email, PASSWORD, "64:ff9b:1:5::c633:6403") == 200  # 198.51.100.3, the owner
+
+
 def test_the_sessions_an_account_collects_share_its_refresh_window(client, app):
     """A refresh was counted by its session, and every sign-in starts one: two sessions of one account
     refreshed 32 times in a minute from one address, all answered; 1000 would refresh 30,000 times. A

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from common.scanner.detectors.mcp_config import McpConfigDetector
+from common.scanner.detectors.mcp_config import McpConfigDetector, McpYamlDetector
 from tests.unit.detector_helpers import GITHUB_TOKEN, OPENAI_KEY, by_key, dump, run, write
 
 CURSOR_MCP = {
@@ -116,3 +116,116 @@ def test_mcp_negatives_and_bad_input(tmp_path):
     assert findings == [] and report.warnings
     findings, _ = run(detector, tmp_path, "other/mcp.json", '{"mcpServers": {}, "servers": []}')
     assert findings == []
+
+
+def test_claude_code_plugin_mcp_json_may_map_names_to_servers_unwrapped(tmp_path):
+    """A plugin's ``.mcp.json`` maps server names straight to specs (no ``mcpServers`` wrapper); only the
+    entries that start a command or reach a URL are servers, and the wrapped form still wins."""
+    unwrapped = {
+        "db": {"command": "${CLAUDE_PLUGIN_ROOT}/bin/db-server", "args": ["--port", "8080"]},
+        "search": {"type": "http", "url": "https://search.example.com/mcp"},
+        "notes": {"description": "no command, no URL"},
+        "version": "1.0",
+    }
+    text = json.dumps(unwrapped, indent=2)
+    findings, _ = run(McpConfigDetector(), tmp_path, "plugins/db/.mcp.json", text)
+    found = by_key(findings)
+    assert set(found) == {"mcp_server:db", "mcp_server:search", "mcp_client:claude-code"}
+    assert found["mcp_server:db"]["lines"] == {2} and found["mcp_server:search"]["lines"] == {9}
+    wrapped = {
+        "mcpServers": {"fetch": {"command": "uvx", "args": ["mcp-server-fetch"]}},
+        "db": unwrapped["db"],
+    }
+    findings, _ = run(McpConfigDetector(), tmp_path, "wrapped/.mcp.json", json.dumps(wrapped))
+    assert {f.key for f in findings if f.type == "mcp_server"} == {"mcp_server:fetch"}
+    # other client configs keep their one documented shape
+    findings, _ = run(McpConfigDetector(), tmp_path, ".cursor/mcp.json", text)
+    assert findings == []
+
+
+AGENT_CONFIG = """execution_engine: asyncio
+mcp:
+  servers:
+    fetch:
+      command: "uvx"
+      args: ["mcp-server-fetch"]
+    docs:
+      url: "https://docs.example.com/mcp"
+    tuning:
+      timeout: 30
+"""
+
+
+def test_mcp_agent_servers_section_names_its_servers_and_client(tmp_path):
+    """mcp-agent's and fast-agent's ``mcp: servers:`` entries carry no transport: the section says they are
+    servers, each one that starts a command or reaches a URL; the file name says which client reads them."""
+    findings, _ = run(McpYamlDetector(), tmp_path, "app/mcp_agent.config.yaml", AGENT_CONFIG)
+    found = by_key(findings)
+    assert set(found) == {"mcp_server:fetch", "mcp_server:docs", "mcp_client:mcp-agent"}
+    assert found["mcp_server:fetch"]["lines"] == {4} and found["mcp_server:docs"]["lines"] == {7}
+    findings, _ = run(McpYamlDetector(), tmp_path, "fastagent.config.yaml", AGENT_CONFIG)
+    assert "mcp_client:fast-agent" in by_key(findings)
+    # a ``servers`` section under another key, or hosts under ``mcp: servers:``, names no MCP server
+    other = AGENT_CONFIG.replace("mcp:", "cluster:")
+    assert run(McpYamlDetector(), tmp_path, "deploy/values.yaml", other)[0] == []
+    hosts = "mcp:\n  servers:\n    primary:\n      host: mcp01\n      port: 8443\n"
+    assert run(McpYamlDetector(), tmp_path, "deploy/hosts.yaml", hosts)[0] == []
+
+
+OPERATOR_RESOURCES = """apiVersion: toolhive.stacklok.dev/v1alpha1
+kind: MCPServer
+metadata:
+  name: fetch
+spec:
+  image: ghcr.io/stackloklabs/gofetch/server
+---
+apiVersion: kagent.dev/v1alpha2
+kind: RemoteMCPServer
+metadata:
+  name: docs
+spec:
+  url: https://docs.example.com/mcp
+---
+kind: MCPServer
+metadata:
+  name: no-api-version
+"""
+
+
+def test_kubernetes_mcp_operator_resources_are_servers_named_by_their_metadata(tmp_path):
+    findings, _ = run(McpYamlDetector(), tmp_path, "k8s/servers.yaml", OPERATOR_RESOURCES)
+    found = by_key(findings)
+    assert set(found) == {"mcp_server:fetch", "mcp_server:docs"}
+    assert found["mcp_server:fetch"]["lines"] == {4} and found["mcp_server:docs"]["lines"] == {11}
+    assert (
+        found["mcp_server:fetch"]["findings"][0].metadata["package"] == "ghcr.io/stackloklabs/gofetch/server"
+    )
+    assert found["mcp_server:docs"]["flags"] >= {"mcp_remote_server"}
+    deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: mcp-gateway\n"
+    assert not McpYamlDetector().applies_to(write(tmp_path, "k8s/deploy.yaml", deployment))
+
+
+def test_crush_settings_and_mcp_named_files_in_vs_code_shape(tmp_path):
+    crush = {"mcp": {"fs": {"type": "stdio", "command": "node", "args": ["fs.js"]}}}
+    findings, _ = run(McpConfigDetector(), tmp_path, ".crush.json", json.dumps(crush))
+    assert set(by_key(findings)) == {"mcp_server:fs", "mcp_client:crush"}
+    vscode_shape = {"servers": {"pg": {"command": "npx", "args": ["-y", "pg-mcp"]}, "prod": {"host": "db1"}}}
+    findings, _ = run(McpConfigDetector(), tmp_path, "examples/vscode-mcp.json", json.dumps(vscode_shape))
+    assert set(by_key(findings)) == {"mcp_server:pg", "mcp_client:vscode"}
+    # ``servers`` in a file whose name does not say MCP is some other program's
+    assert not McpConfigDetector().applies_to(write(tmp_path, "deploy/hosts.json", json.dumps(vscode_shape)))
+
+
+def test_vs_code_mcp_section_outside_the_workspace_folder(tmp_path):
+    """VS Code's user settings in a dotfiles repository (``Code/User/settings.json``) and any JSON file
+    with an ``"mcp": {"servers": ...}`` section: its entries that start a command or reach a URL."""
+    settings = {
+        "editor.fontSize": 13,
+        "mcp": {"servers": {"memory": {"command": "npx", "args": ["-y", "m"]}}},
+    }
+    findings, _ = run(McpConfigDetector(), tmp_path, ".config/Code/User/settings.json", json.dumps(settings))
+    assert set(by_key(findings)) == {"mcp_server:memory", "mcp_client:vscode"}
+    findings, _ = run(McpConfigDetector(), tmp_path, "tools/editor.json", json.dumps(settings))
+    assert set(by_key(findings)) == {"mcp_server:memory"}
+    other = {"mcp": {"enabled": True}, "servers": {"staging": {"host": "staging.internal"}}}
+    assert run(McpConfigDetector(), tmp_path, "tools/prefs.json", json.dumps(other))[0] == []

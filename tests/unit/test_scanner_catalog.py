@@ -6,7 +6,7 @@ import re
 import time
 from datetime import date
 
-from common.scanner.catalog import DATA_DIR, load_json, match_model
+from common.scanner.catalog import DATA_DIR, load_json, match_model, strip_route
 from common.scanner.model import COMPONENT_TYPES, SEVERITIES
 
 REQUIRED_FLAGS = {
@@ -87,7 +87,21 @@ def test_rerank_models_belong_to_the_provider_that_names_them_so():
 
 # Ids as the providers publish them (bench/model_ids.json has them all), one or two per grammar rule.
 PUBLISHED_IDS = {
-    "accounts/fireworks/models/yi-large": "Fireworks AI",
+    "accounts/fireworks/models/yi-large": "01.AI",  # Fireworks serving a family the grammar knows
+    "accounts/fireworks/models/support-model-x": "Fireworks AI",
+    "gpt-3": "OpenAI",
+    "yi-lightning": "01.AI",
+    "yi-34b-chat": "01.AI",
+    "ernie-4.0-8k": "Baidu",
+    "ernie-speed-128k": "Baidu",
+    "hunyuan-lite": "Tencent",
+    "doubao-pro-32k": "ByteDance",
+    "baichuan2-turbo": "Baichuan",
+    "nemotron-mini": "NVIDIA",
+    "bge-small-en-v1.5": "Open source",
+    "bge-m3": "Open source",
+    "multilingual-e5-large": "Open source",
+    "gte-base-en-v1.5": "Open source",
     "fireworks_ai/accounts/fireworks/models/firefunction-v2": "Fireworks AI",
     "accounts/my-team/models/support-bot-ft": "Fireworks AI",
     "accounts/fireworks/models/qwen3-8b": "Alibaba",
@@ -167,6 +181,12 @@ def test_words_near_the_new_grammars_are_no_model_ids():
         "embed-v-4",
         "minimax",
         "jais-chat",
+        "yi",
+        "hunyuan",
+        "ernie",
+        "e5",
+        "gte",
+        "bge",
     ):
         assert match_model(value) is None, value
 
@@ -181,3 +201,10 @@ def test_a_hostile_near_miss_of_the_new_grammars_costs_linear_time():
     ):
         match_model(value)
     assert time.process_time() - started < 2
+
+
+def test_a_vllm_route_names_the_model_it_serves():
+    """opencode and LiteLLM write a local vLLM server's model as ``vllm/<id>``: the same model its provider
+    table lists by the bare id, so one component, not two."""
+    assert strip_route("vllm/nemotron-3-nano") == "nemotron-3-nano"
+    assert strip_route("hosted_vllm/Qwen/Qwen2.5-7B-Instruct") == "Qwen/Qwen2.5-7B-Instruct"

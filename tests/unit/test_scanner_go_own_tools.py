@@ -208,3 +208,18 @@ func (t *WikiTool) Execute(ctx context.Context, input json.RawMessage) (json.Raw
         tmp_path, {"go.mod": GO_MOD, "llm/client.go": HAND_CLIENT, "tools/search/wiki.go": code}
     )
     assert tools_of(result) == {"wikipedia": {("tools/search/wiki.go", 13)}}
+
+
+def test_a_client_the_scan_ignores_does_not_make_tools(tmp_path):
+    """The module's files are the ones the scan walks: a hand-written client that ``.truseraignore`` or a
+    ``.gitignore`` (of the module or a folder above it) leaves out is not read for it."""
+    files = {"go.mod": GO_MOD, "llm/client.go": HAND_CLIENT, "tools/git/git.go": GIT_TOOLS}
+    assert tools_of(scan_tree(tmp_path / "kept", files)) != {}
+    assert tools_of(scan_tree(tmp_path / "user", {**files, ".truseraignore": "llm/\n"})) == {}
+    nested = {f"svc/{path}": text for path, text in files.items()}
+    assert tools_of(scan_tree(tmp_path / "above", {**nested, ".gitignore": "svc/llm/\n"})) == {}
+    assert tools_of(scan_tree(tmp_path / "module", {**nested, "svc/.gitignore": "llm/\n"})) == {}
+    # no go.mod: the scanned root is the module, walked by the same rules
+    rootless = {"llm/client.go": HAND_CLIENT, "tools/git/git.go": GIT_TOOLS}
+    assert tools_of(scan_tree(tmp_path / "bare", rootless)) != {}
+    assert tools_of(scan_tree(tmp_path / "bare-ignored", {**rootless, ".truseraignore": "llm/\n"})) == {}

@@ -234,3 +234,100 @@ def test_ruby_mcp_client_gems(tmp_path):
     assert {"mcp_client:ruby_llm-mcp", "mcp_server:filesystem", "mcp_client:ruby-mcp-client"} <= found
     assert "mcp_server:memory" in found
     assert [loc.file for loc in component(result, "mcp_server:memory").locations] == ["plain.rb"]
+
+
+XMCP_TOOL = """import { z } from "zod";
+import { type ToolMetadata } from "xmcp";
+
+export const schema = { q: z.string() };
+
+export const metadata: ToolMetadata = {
+  name: "search_docs",
+  description: "Search the docs",
+};
+
+export default async function search({ q }) {
+  return q;
+}
+"""
+
+
+def test_xmcp_project_names_its_server_after_the_package_and_its_tools_from_their_metadata(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "package.json": '{"name": "docs-mcp", "dependencies": {"xmcp": "^0.3.0"}}',
+            "xmcp.config.ts": 'import type { XmcpConfig } from "xmcp";\n\n'
+            "const config: XmcpConfig = { http: true };\nexport default config;\n",
+            "src/tools/search.ts": XMCP_TOOL,
+            # metadata of another type, in a module importing no MCP SDK, declares no tool
+            "src/pages/meta.ts": 'export const metadata: PageMetadata = { name: "home" };\n',
+        },
+    )
+    server = component(result, "mcp_server:docs-mcp")
+    assert [(loc.file, loc.line) for loc in server.locations] == [("xmcp.config.ts", 3)]
+    tool = component(result, "tool:search_docs")
+    assert [(loc.file, loc.line) for loc in tool.locations] == [("src/tools/search.ts", 6)]
+    assert tool.provider == "Model Context Protocol"
+    assert "tool:home" not in keys(result)
+
+
+def test_mcp_agent_app_is_a_client_of_the_servers_its_config_lists(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "main.py": 'from mcp_agent.app import MCPApp\n\napp = MCPApp(name="finder")\n',
+            "mcp_agent.config.yaml": "mcp:\n  servers:\n    fetch:\n      command: uvx\n"
+            "      args: [mcp-server-fetch]\n",
+        },
+    )
+    client = component(result, "mcp_client:mcp-agent")
+    assert {(loc.file, loc.line) for loc in client.locations} == {
+        ("main.py", 3),
+        ("mcp_agent.config.yaml", 0),
+    }
+    assert "agent_framework:mcp-agent" in keys(result) and "mcp_server:fetch" in keys(result)
+
+
+def test_fast_mcp_mounted_in_rails_is_a_server_named_by_its_options(tmp_path):
+    initializer = (
+        "# frozen_string_literal: true\n\nrequire 'fast_mcp'\n\n"
+        "FastMcp.mount_in_rails(\n  Rails.application,\n  name: 'bookshop',\n  version: '1.0.0'\n)\n"
+        "FastMcp.rack_middleware(app, name: 'rack-shop', version: '1.0.0')\n"
+    )
+    result = scan_tree(tmp_path, {"config/initializers/fast_mcp.rb": initializer})
+    server = component(result, "mcp_server:bookshop")
+    assert [(loc.file, loc.line) for loc in server.locations] == [("config/initializers/fast_mcp.rb", 5)]
+    assert "mcp_server:rack-shop" in keys(result)
+    # the require is where it is written, not on the blank line before it
+    sdk = component(result, "agent_framework:mcp")
+    assert ("config/initializers/fast_mcp.rb", 3) in [(loc.file, loc.line) for loc in sdk.locations]
+    assert ("config/initializers/fast_mcp.rb", 2) not in [(loc.file, loc.line) for loc in sdk.locations]
+
+
+RUN_SERVER = """import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+
+export const serve = (options: { name: string }, setup: (server: McpServer) => void) => {
+  const server = new McpServer({ name: options.name, version: "1.0.0" });
+  setup(server);
+};
+"""
+
+
+def test_server_a_project_builder_makes_is_named_where_each_call_writes_its_name(tmp_path):
+    """``serve({ name: "x" }, setup)`` around ``new McpServer({ name: options.name })``: the server is
+    the call's, located at the written name, and the builder's module reports no server of its own."""
+    caller = 'import { serve } from "./run.js";\n\nserve(\n  {\n    name: "desk",\n  },\n  () => {},\n);\n'
+    files = {
+        "package.json": '{"dependencies": {"@modelcontextprotocol/sdk": "^1.17.0"}}',
+        "src/run.ts": RUN_SERVER,
+        "src/main.ts": caller,
+    }
+    result = scan_tree(tmp_path, files)
+    servers = [c for c in result.components if c.type == "mcp_server"]
+    assert [(c.name, [(loc.file, loc.line) for loc in c.locations]) for c in servers] == [
+        ("desk", [("src/main.ts", 5)])
+    ]
+    # with no call writing a name, the builder's server is still listed, named after its module
+    alone = scan_tree(tmp_path / "alone", {**files, "src/main.ts": "import { serve } from './run.js';\n"})
+    assert {c.name for c in alone.components if c.type == "mcp_server"} == {"run"}

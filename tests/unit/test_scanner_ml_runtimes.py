@@ -161,3 +161,32 @@ def test_conda_environment_names_are_told_without_decoding_the_name():
     assert is_conda_environment_name("conda_env.yml")
     assert not is_conda_environment_name("envoy.yaml")
     assert not is_conda_environment_name(os.fsdecode(b"caf\xe9_\xff.yml"))  # surrogate escapes, no error
+
+
+def test_runtimes_that_load_pretrained_models_by_name_are_ml_frameworks(tmp_path):
+    """spaCy pipelines, Unsloth, BGE's FlagEmbedding, Instructor and SetFit each load a named pretrained
+    model locally, as sentence-transformers does. timm is PyTorch's image-model zoo, a helper next to torch
+    as torchvision is (the policy's helper rule), so no component of its own."""
+    result = scan_tree(
+        tmp_path,
+        {
+            "requirements.txt": (
+                "spacy==3.7.4\ntimm\nunsloth\nFlagEmbedding>=1.2\nInstructorEmbedding\nsetfit\n"
+            ),
+            "nlp.py": "import spacy\nnlp = spacy.load('en_core_web_sm')\n",
+            "vision.py": "import timm\nmodel = timm.create_model('resnet50', pretrained=True)\n",
+            "tune.py": "from unsloth import FastLanguageModel\n",
+            "embed.py": (
+                "from FlagEmbedding import BGEM3FlagModel\nfrom InstructorEmbedding import INSTRUCTOR\n"
+            ),
+            "classify.py": "from setfit import SetFitModel\n",
+            "check.py": "import openAI\n",  # Python's imports are case-sensitive: no such package
+        },
+    )
+    assert "llm_provider:openai" not in keys(result)
+    assert files_of(result, "ml_framework:spacy") == {"requirements.txt", "nlp.py"}
+    assert "ml_framework:timm" not in keys(result)
+    assert files_of(result, "ml_framework:unsloth") == {"requirements.txt", "tune.py"}
+    assert files_of(result, "ml_framework:flagembedding") == {"requirements.txt", "embed.py"}
+    assert files_of(result, "ml_framework:instructor-embedding") == {"requirements.txt", "embed.py"}
+    assert files_of(result, "ml_framework:setfit") == {"requirements.txt", "classify.py"}

@@ -100,9 +100,24 @@ def test_code_literals_skip_comments_prose_sinks_and_untiered_names():
         'logger.warning("falling back to %s", "gpt-4.1")\n'
         'throw new IllegalArgumentException("o3-mini")\n'
         'picker = { label: "Gemini", models: ["gemini-2.5-pro"] }\n'
-        'model = os.getenv("MODEL", "gpt-4o")\n'
+        'fallback = os.getenv("FALLBACK", "gpt-4o")\n'
     )
     assert list(code_model_literals(text, {1})) == [(2, "gpt-4o-mini"), (5, "gemini-2.5-pro")]
+
+
+def test_code_literals_keep_the_literal_default_of_a_model_setting_read_from_the_environment():
+    """The code runs its default whenever the variable is unset: the policy labels it, in every language."""
+    text = (
+        'model: process.env.OPENAI_MODEL ?? "gpt-4-turbo",\n'
+        'EMBED = ENV.fetch("EMBED_MODEL", "text-embedding-3-small")\n'
+        'static String m = System.getenv().getOrDefault("LLM", "gpt-4o");\n'
+        'public static string Name => Environment.GetEnvironmentVariable("X") ?? "o3-mini";\n'
+    )
+    assert list(code_model_literals(text, set())) == [
+        (1, "gpt-4-turbo"),
+        (2, "text-embedding-3-small"),
+        (3, "gpt-4o"),
+    ]
 
 
 def test_catalog_literals_need_a_project_that_uses_ai(tmp_path):
@@ -328,3 +343,44 @@ def test_a_model_entry_name_and_a_served_alias_argument_are_labels_not_models(tm
         },
     )
     assert models(result) == {"meta-llama/llama-3.1-8b-instruct", "gpt-4o"}
+
+
+def test_a_model_named_field_set_in_a_test_without_a_live_call_is_input_data(tmp_path):
+    fixture = (
+        'package agent\n\nimport "testing"\n\nfunc TestFallback(t *testing.T) {\n'
+        '\torch := newOrchestrator(fakeProvider{})\n\torch.model = "gemini-flash-latest"\n}\n'
+    )
+    live = fixture.replace(
+        "\torch := ", '\tif os.Getenv("GEMINI_API_KEY") == "" {\n\t\tt.Skip()\n\t}\n\torch := '
+    )
+    result = scan_tree(
+        tmp_path,
+        {
+            "go.mod": "module example.com/lab\n",
+            "pkg/agent/fallback_test.go": fixture,
+            "pkg/live/gemini_test.go": live,
+            "config.example.json": '{"llm": {"model": "gpt-4o"}}\n',
+        },
+    )
+    assert lines_of(result, "model:gemini-flash-latest") == {"pkg/live/gemini_test.go": 10}
+
+
+def test_an_api_route_named_after_a_model_it_does_not_call_names_itself_not_a_model(tmp_path):
+    route = (
+        'import Replicate from "replicate";\nconst replicate = new Replicate();\n'
+        "export async function POST(req: Request) {\n"
+        '  const key = { companionName: "Alex", modelName: "llama2-13b" };\n'
+        '  return replicate.run("meta/llama-2-13b-chat", { input: {} });\n}\n'
+    )
+    only = 'import ollama from "ollama";\nexport const reply = () => ollama.chat({ model: "llama3.2" });\n'
+    result = scan_tree(
+        tmp_path,
+        {
+            "package.json": '{"dependencies": {"replicate": "^0.30.0", "ollama": "^0.5.0"}}\n',
+            "src/app/api/llama2-13b/route.ts": route,
+            "pages/api/llama3.2.ts": only,
+        },
+    )
+    assert "model:llama2-13b" not in keys(result)
+    assert lines_of(result, "model:meta/llama-2-13b-chat") == {"src/app/api/llama2-13b/route.ts": 5}
+    assert lines_of(result, "model:llama3.2") == {"pages/api/llama3.2.ts": 2}

@@ -116,3 +116,16 @@ class Vision {
     result = scan_tree(tmp_path, {"src/main/java/demo/Vision.java": java})
     models = {c.name: {loc.line for loc in c.locations} for c in result.components if c.type == "model"}
     assert models == {"llava": {5}, "nomic-embed-text": {6}}
+
+
+def test_make_variables_set_with_makes_own_operators_name_models(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "Makefile": (
+                "MODEL ?= llama3.1:8b\nJUDGE_MODEL := claude-3-5-haiku-20241022\nEVAL_MODELS += o3-mini\n"
+                "\nrun:\n\tollama run $(MODEL)\n"
+            )
+        },
+    )
+    assert {"model:llama3.1:8b", "model:claude-3-5-haiku-20241022", "model:o3-mini"} <= keys(result)

@@ -96,3 +96,29 @@ def test_a_neighbour_that_is_a_device_or_too_large_is_not_read(tmp_path):
     assert read_neighbour(tmp_path / "big", root, max_bytes=100) is None
     assert read_neighbour(tmp_path / "small", root, max_bytes=100) == "name"
     assert read_neighbour(tmp_path / "missing", root) is None
+
+
+def test_a_folder_swapped_for_a_link_between_the_check_and_the_read_is_not_read_through(
+    tmp_path, monkeypatch
+):
+    """The path was resolved and confined, then opened by that real path: a folder on its way replaced by
+    a link in between (an organization looping ``rename`` in its own scan root while its scan runs) led
+    the open to another organization's checkout, whose manifest's names the scan then reported."""
+    mine = tmp_path / "mine"
+    theirs = tmp_path / "theirs" / "crate"
+    theirs.mkdir(parents=True)
+    (theirs / "Cargo.toml").write_text('[package]\nname = "their-private-crate"\n')
+    (mine / "crate").mkdir(parents=True)
+    (mine / "crate" / "Cargo.toml").write_text('[package]\nname = "mine"\n')
+    root = os.path.realpath(mine)
+    resolve = os.path.realpath
+
+    def resolve_then_swap(path, *args, **kwargs):
+        real = resolve(path, *args, **kwargs)
+        if str(path).endswith("Cargo.toml") and not (mine / "crate").is_symlink():
+            (mine / "crate").rename(mine / "was-here")
+            (mine / "crate").symlink_to(theirs, target_is_directory=True)
+        return real
+
+    monkeypatch.setattr(os.path, "realpath", resolve_then_swap)
+    assert read_neighbour(mine / "crate" / "Cargo.toml", root) is None

@@ -26,8 +26,8 @@ def test_workers_start_before_the_walk_ends_and_find_what_an_in_process_scan_fin
     walked: list[str] = []
     walked_at_spawn: list[int] = []
 
-    def counting_walk(root, warn):
-        for entry in real_walk(root, warn):
+    def counting_walk(root, warn, real_root=None):
+        for entry in real_walk(root, warn, real_root):
             walked.append(entry.relpath)
             yield entry
 

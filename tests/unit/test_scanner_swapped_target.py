@@ -16,6 +16,7 @@ import pytest
 from common.scanner import scan_path
 from common.scanner.engine import TargetMoved
 from common.scanner.isolation import detect_isolated
+from common.scanner.walker import iter_walk
 from tests.unit.scanner_helpers import write_tree
 
 JAVA = "src/main/java/com/example/openai/"
@@ -98,3 +99,38 @@ def test_a_confined_target_that_resolves_elsewhere_by_the_time_it_is_scanned_is_
     _swap_for_link(mine, theirs)
     with pytest.raises(TargetMoved):
         scan_path(confined, jobs=1, resolves_to=confined)
+
+
+def test_a_folder_swapped_for_a_link_after_the_walk_met_it_is_not_listed_through_it(tmp_path):
+    """The walk pushes a folder by path and lists it later: swapped for a link meanwhile, it listed the
+    other checkout's file names (entries, warnings) and read its ``.gitignore`` and ``.git/index``."""
+    mine = write_tree(tmp_path / "mine" / "repo", {"a.py": "import os\n", "sub/b.py": "import os\n"})
+    theirs = write_tree(
+        tmp_path / "theirs" / "repo", {"their_private_name.py": "x = 1\n", ".gitignore": "*.log\n"}
+    )
+    warnings: list[tuple[str, str]] = []
+    walk = iter_walk(mine.resolve(), lambda path, message: warnings.append((path, message)))
+    assert next(walk).relpath == "a.py"  # the root is listed and ``sub`` pushed, not yet listed
+    _swap_for_link(mine / "sub", theirs)
+    assert [entry.relpath for entry in walk] == []
+    assert warnings == [
+        ("sub", "cannot read directory: leads outside the scan target (replaced since the walk)")
+    ]
+
+
+def test_a_target_swapped_for_a_link_before_the_walk_began_is_not_listed(tmp_path):
+    """The walk resolved the target again when it began, after ``scan_path`` had resolved it: swapped in
+    between (here as the walk is announced), it listed the other checkout as the target, its file names
+    returned in the refused-read warnings."""
+    mine, theirs = _trees(tmp_path)
+
+    def swap_as_the_walk_begins(current: str, done: int, total: int) -> None:
+        if current == "walking" and not mine.is_symlink():
+            _swap_for_link(mine, theirs)
+
+    result = scan_path(mine, jobs=1, progress=swap_as_the_walk_begins)
+    assert mine.is_symlink()
+    assert result.files_scanned == 0 and not result.components
+    assert {(w.file, w.message) for w in result.warnings} == {
+        (".", "cannot read directory: leads outside the scan target (replaced since the walk)")
+    }

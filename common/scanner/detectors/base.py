@@ -34,7 +34,7 @@ def open_regular_file(path: str | Path, mode: str = "rb", root: str | None = Non
     problem = None
     if not stat.S_ISREG(os.fstat(descriptor).st_mode):
         problem = (errno.EINVAL, "not a regular file (replaced since the walk)")
-    elif root is not None and not _inside(_opened_path(descriptor, path), root):
+    elif root is not None and not _inside(opened_path(descriptor, path), root):
         problem = (errno.EACCES, "leads outside the scan target (replaced since the walk)")
     if problem:
         os.close(descriptor)
@@ -48,7 +48,7 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root if root.endswith("/") else root + "/")
 
 
-def _opened_path(descriptor: int, path: str | Path) -> str:
+def opened_path(descriptor: int, path: str | Path) -> str:
     """The real path of the file behind ``descriptor`` (Linux names it; elsewhere the path resolved now)."""
     try:
         return os.readlink(f"/proc/self/fd/{descriptor}")

@@ -47,13 +47,15 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from common.scanner.catalog import lookup_package, lookup_prefixed
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, line_start, linear
 from common.scanner.model_constants import rust_test_module_lines
-from common.scanner.textutil import nearest_answer, per_scan, read_neighbour
+from common.scanner.textutil import mentions_ai_endpoint, nearest_answer, per_scan, read_neighbour
 
 MCP_PROVIDER = "Model Context Protocol"
+LLM_PACKAGE_TYPES = ("llm_provider", "agent_framework")
 SCRIPT_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".py")
 # Go: ``Type: "function",`` then, in the same literal, the ``Function: <type>{`` body that describes it
 GO_FUNCTION_TYPE = linear(r'\bType:\s*"function"\s*,\s*(?://[^\n]{0,200}\s*)*Function:\s*&?[\w.]{0,80}\s*\{')
@@ -151,6 +153,21 @@ TYPED_TOOL_OBJECT = linear(
     r"""(?::\s*(?:[A-Za-z_$][\w$]{0,60}\.)?[\w$]{0,80}(?:Tool|ToolDefinition|ToolSpec|ToolDef|FunctionDefinition)"""
     r"""\s*(?:(?:=|=>\s*\()\s*(\{)|(\{)))"""
 )
+# a class the project writes as its own tool: ``class ListDirTool implements Tool {``, ``class Grep extends
+# BaseTool<Input> {``; group 1 the base, group 2 the body's brace
+TYPED_TOOL_CLASS = linear(
+    r"""\bclass\s+[A-Za-z_$][\w$]{0,80}\s+(?:extends|implements)\s+((?:[A-Za-z_$][\w$]{0,60}\.)?[\w$]{0,80}Tool)"""
+    r"""\b[^{};]{0,200}(\{)"""
+)
+# the class fields such a tool declares: its name as written, a description, an input schema
+CLASS_NAME_FIELD = re.compile(r"""(?<![\w$.])name\s*(?::\s*string\s*)?=\s*(["'`])([^"'`\n$]{1,100})\1""")
+CLASS_DESCRIPTION_FIELD = re.compile(r"""(?<![\w$.])description\s*[:=]""")
+CLASS_SCHEMA_FIELD = re.compile(r"""(?<![\w$.])(?:parameters|schema|inputSchema|input_schema)\s*[:=]""")
+# a named import (``import { AgentTool, type Schema } from "./base.js"``): group 1 the names, 2 the module; a
+# class's base imported from a package makes the package's tool (read by its language detector), one from
+# the project's own path (relative or aliased) the project's
+NAMED_IMPORT = linear(r"""\bimport\s+(?:type\s+)?\{([^{}]{0,1000})\}\s*from\s*["']([^"'\n]{1,200})["']""")
+PROJECT_PATH_PREFIXES = (".", "@/", "~/", "#")
 RETURNED_OBJECT = re.compile(r"(?<![\w$])return\s*(\{)")
 SCHEMA_KEY = re.compile(r"""(?<![\w$])["']?(?:parameters|input_schema|inputSchema|schema)["']?\s*:""")
 # a test's expected value (``expect(x).toStrictEqual([{ name, description, input_schema }])``) checks what
@@ -285,6 +302,24 @@ def has_function_type(text: str) -> bool:
         and FUNCTION_TYPE_GATE.search(text) is not None
         and FUNCTION_TYPE.search(text) is not None
     )
+
+
+# the modules a file imports: Python's top-level package, JavaScript's package (scope included)
+PYTHON_IMPORT_ROOT = linear(r"^[ \t]*(?:from|import)[ \t]+([A-Za-z_]\w{0,80})", re.MULTILINE)
+SCRIPT_IMPORT_SOURCE = linear(
+    r"""(?:\bfrom|\brequire\(|\bimport\()\s*["']((?:@[\w.-]{1,80}/)?[\w.-]{1,80})"""
+)
+
+
+def imports_llm_client(file: SourceFile, text: str) -> bool:
+    """Whether the file imports any catalog LLM SDK or agent framework: LiteLLM, Hugging Face's
+    ``InferenceClient``, Together and the many clients that take OpenAI's function-tool shape as theirs,
+    beyond the few whose own markers name the tool's provider."""
+    if file.suffix == ".py":
+        found = (lookup_prefixed("python", name) for name in PYTHON_IMPORT_ROOT.findall(text))
+    else:
+        found = (lookup_package("npm", name) for name in SCRIPT_IMPORT_SOURCE.findall(text))
+    return any(package is not None and package.type in LLM_PACKAGE_TYPES for package in found)
 
 
 def _nearest_manifest_sdks(file: SourceFile) -> tuple[tuple[str, str] | None, str | None]:
@@ -658,6 +693,8 @@ class CodeDeclarationsDetector(Detector):
         )
         if function_sdk is None and function_typed and file.scope != "test":
             function_sdk = manifest_function_sdk(file)
+            if function_sdk is None and (imports_llm_client(file, text) or mentions_ai_endpoint(text)):
+                function_sdk = ("OpenAI", "openai")
         schema_provider = (
             manifest_tool_schema_sdk(file)
             if not (uses_mcp or uses_anthropic)
@@ -714,6 +751,14 @@ class CodeDeclarationsDetector(Detector):
             and TYPED_TOOL_OBJECT.search(text) is not None
             and bool(manifest_function_sdk(file) or manifest_tool_schema_sdk(file))
         )
+        # the project's own tool classes, whatever other shapes the file holds (a class's fields are none)
+        typed_classes = (
+            file.suffix != ".py"
+            and file.scope != "test"
+            and "class" in text
+            and TYPED_TOOL_CLASS.search(text) is not None
+            and bool(manifest_function_sdk(file) or manifest_tool_schema_sdk(file))
+        )
         hosted_mcp = (
             # the OpenAI SDK's tool, or the Agents SDK's ``HostedMCPTool(tool_config={...})`` handing it on
             ("server_label" in text and ("HostedMCPTool" in text or bool(OPENAI_MARKERS.search(text))))
@@ -734,6 +779,7 @@ class CodeDeclarationsDetector(Detector):
             or legacy_functions
             or cohere_specs
             or typed_tools
+            or typed_classes
         ):
             return
         literals = Literals(text, hash_comments=file.suffix == ".py")
@@ -756,6 +802,8 @@ class CodeDeclarationsDetector(Detector):
             yield from self.tool_configurations(file, literals)
         if typed_tools:
             yield from self.typed_tool_objects(file, literals)
+        if typed_classes:
+            yield from self.typed_tool_classes(file, literals)
         if legacy_functions or cohere_specs:
             # the SDK the file imports takes these specs: one is a tool as much as several are
             yield from self.tool_spec_collection(file, literals, legacy_functions or "Cohere", minimum=1)
@@ -820,6 +868,40 @@ class CodeDeclarationsDetector(Detector):
                 and (tool := self.first_tool(file, literals.text, named, seen, None, metadata))
             ):
                 yield tool
+
+    def typed_tool_classes(self, file: SourceFile, literals: Literals) -> Iterator[Finding]:
+        """Classes the project writes as its own tools (``class ListDirTool implements Tool { name =
+        "list_dir"; description = ...; parameters = ... }``) on a base of its own, not one a package
+        exports (LangChain's ``StructuredTool`` is LangChain's tool)."""
+        seen: set[str] = set()
+        metadata = {"declared_as": "tool class"}
+        from_packages = self.package_imports(literals.text)
+        for match in TYPED_TOOL_CLASS.finditer(literals.text):
+            if literals.in_string(match.start()) or match.group(1).split(".")[0] in from_packages:
+                continue
+            pair = literals.innermost(match.start(2) + 1)
+            named = next(literals.top_level(pair, CLASS_NAME_FIELD), None) if pair else None
+            if (
+                named
+                and next(literals.top_level(pair, CLASS_DESCRIPTION_FIELD), None) is not None
+                and next(literals.top_level(pair, CLASS_SCHEMA_FIELD), None) is not None
+                and (
+                    tool := self.first_tool(
+                        file, literals.text, (named.group(2), named.start()), seen, None, metadata
+                    )
+                )
+            ):
+                yield tool
+
+    @staticmethod
+    def package_imports(text: str) -> frozenset[str]:
+        """The names the file imports by name from a package rather than from its own project."""
+        return frozenset(
+            name.split(" as ")[-1].replace("type ", "").strip()
+            for match in NAMED_IMPORT.finditer(text)
+            if not match.group(2).startswith(PROJECT_PATH_PREFIXES)
+            for name in match.group(1).split(",")
+        )
 
     def tool_spec_collection(
         self, file: SourceFile, literals: Literals, provider: str, minimum: int = 2

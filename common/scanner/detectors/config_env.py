@@ -70,10 +70,10 @@ OWNED_ELSEWHERE = {
 PARSE_LIMIT_BYTES = 2 * 1024 * 1024
 MAX_CONFIG_FACTS = 500
 MAX_CONFIG_DEPTH = 8
-# ``KEY=value``, ``key: value``, PowerShell's ``$Model = "…"`` / ``[string]$ModelName = "…"`` parameters,
-# and Make's conditional, immediate and appending assignments (``MODEL ?= …``, ``MODEL := …``, ``+=``)
+# ``KEY=value``, ``key: value``, Make's ``MODEL ?= …`` / ``MODEL := …`` / ``MODELS += …``, and PowerShell's
+# ``$Model = "…"`` / ``[string]$ModelName = "…"`` parameters
 ASSIGNMENT = linear(
-    r"""^\s*(?:(?:export|local|declare|readonly|typeset)(?:\s+-\w+)*\s+|-\s+)?(?:\[[\w.]{1,40}\]\s*)?\$?["']?([A-Za-z_][\w.-]*)["']?\s*(?:(?:\?|::?|\+)?=|:)\s*(.*?)\s*$"""
+    r"""^\s*(?:(?:export|local|declare|readonly|typeset)(?:\s+-\w+)*\s+|-\s+)?(?:\[[\w.]{1,40}\]\s*)?\$?["']?([A-Za-z_][\w.-]*)["']?\s*(?:::?=|[?+]=|:|=)\s*(.*?)\s*$"""
 )
 URL = linear(r"https?://[^\s'\"<>,}]+")
 ENV_FACT_KEY = linear(r"MODEL|LLM|ENGINE|DEPLOYMENT|EMBED", re.IGNORECASE)

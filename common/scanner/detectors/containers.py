@@ -105,9 +105,11 @@ class YamlNode:
                     yield key.value, key.start_mark.line + 1, YamlNode(value)
 
     def get(self, key: str) -> YamlNode | None:
-        for name, value in self.items():
-            if name == key:
-                return value
+        """The value of ``key`` (its first entry), the only node wrapped: most lookups pass many keys."""
+        if self.is_mapping:
+            for name, value in self.node.value:
+                if isinstance(name, yaml.ScalarNode) and name.value == key:
+                    return YamlNode(value)
         return None
 
     def path(self, *keys: str) -> YamlNode | None:

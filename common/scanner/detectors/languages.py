@@ -26,7 +26,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 
 from common.scanner.catalog import (
@@ -82,6 +82,7 @@ from common.scanner.textutil import (
     string_literals,
     tomllib,
 )
+from common.scanner.walker import iter_walk
 
 # TypeScript declaration files: types only, no values
 TS_DECLARATION_SUFFIXES = (".d.ts", ".d.mts", ".d.cts")
@@ -229,7 +230,16 @@ def call_arguments(window: str) -> str:
     return window
 
 
-MCP_PACKAGES = ("mcp", "fastmcp", "mastra-mcp", "pronskiy-mcp", "mcp-handler", "mcp-use", "mcp-framework")
+MCP_PACKAGES = (
+    "mcp",
+    "fastmcp",
+    "mastra-mcp",
+    "pronskiy-mcp",
+    "mcp-handler",
+    "mcp-use",
+    "mcp-framework",
+    "xmcp",
+)
 MODEL_VERBS = ("pull", "show", "run", "load", "copy", "delete", "push")
 MCP_PROVIDER = "Model Context Protocol"
 JAVA_MCP_SDK = "io.modelcontextprotocol.sdk:mcp"
@@ -253,6 +263,23 @@ class Import:
     bindings: tuple[str, ...]
     line: int
     implied: bool = False  # inferred from an idiom only this SDK has, not written as an import
+
+
+# the folders of a web framework's API routes: Next.js's ``app/api/<name>/route.ts`` and
+# ``pages/api/<name>.ts``, an Express app's ``routes/<name>.js``
+ROUTE_FOLDERS = frozenset({"api", "routes"})
+ROUTE_FILE_STEMS = frozenset({"route", "index", "handler"})
+
+
+def api_route_name(relpath: str) -> str | None:
+    """The lower-case name of the API route a file serves, or None for a file that serves no route."""
+    parts = relpath.lower().split("/")
+    stem = parts[-1].rsplit(".", 1)[0]
+    if stem in ROUTE_FILE_STEMS and len(parts) >= 3 and parts[-3] in ROUTE_FOLDERS:
+        return parts[-2]
+    if len(parts) >= 2 and parts[-2] in ROUTE_FOLDERS and stem not in ROUTE_FILE_STEMS:
+        return stem
+    return None
 
 
 def snake_case(name: str) -> str:
@@ -536,7 +563,11 @@ class _LanguageDetector(Detector):
             return
         comments = LinesOnDemand(lambda: self.prose_lines(file))
         reported: set[tuple[int, str]] = set()
-        for offset, value in catalog_model_literals(text):
+        # in a test, a literal id without an SDK call is input data for the code under test (a fixture's
+        # ``orch.model = "gemini-flash-latest"``), unless the test reads a provider's credential, or is
+        # gated as one that needs it, and so calls the real API
+        live = file.scope != "test" or calls_live_provider(text) or gated_live_test(text)
+        for offset, value in catalog_model_literals(text) if live else ():
             line = _line_at(text, offset)
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and line not in comments:
@@ -546,9 +577,6 @@ class _LanguageDetector(Detector):
         yield from self.models_at_offsets(
             file, text, hf_url_models(text), comments, reported, hf_context=True
         )
-        # in a test, a literal id without an SDK call is input data for the code under test, unless the
-        # test reads a provider's credential, or is gated as one that needs it, and so calls the real API
-        live = file.scope != "test" or calls_live_provider(text) or gated_live_test(text)
         if live:  # a Bedrock ARN (a CDK stack's or an IAM policy's) says Bedrock itself
             yield from self.models_at_offsets(file, text, bedrock_arn_models(text), comments, reported)
         literals = code_model_literals(text, comments) if live else ()
@@ -699,6 +727,12 @@ class _LanguageDetector(Detector):
         callers pass it; none unless a language says how to find them."""
         return None
 
+    def named_by_its_callers(self, file: SourceFile, text: str, start: int) -> bool:
+        """Whether the server built at ``start`` takes its name from a parameter of a function of the
+        project that callers in the scan pass a written name to: each call is then the server, where its
+        name is written; no language says so unless it finds them."""
+        return False
+
     def code_mcp_server(self, file: SourceFile, line: int, name: str) -> Finding:
         """An MCP server the code builds itself (an SDK call, not a config file), named ``name``."""
         return self.located(file, line, "mcp_server", name, MCP_PROVIDER, metadata={"transport": "code"})
@@ -732,10 +766,15 @@ class _LanguageDetector(Detector):
             name = npm_package_name(file) or component_name_for(file.relpath)
             yield self.code_mcp_server(file, line, name.lower())
         # FastMCP for TypeScript also builds a server per connection: ``new FastMCPSession({ name })``;
-        # mcp-use's ``createMCPServer("name", {...})`` takes its name first
+        # mcp-use's ``createMCPServer("name", {...})`` takes its name first; Ruby's fast-mcp serves one from
+        # a Rails app or a Rack stack (``FastMcp.mount_in_rails(app, name: "x")``, ``.rack_middleware``)
         elif re.fullmatch(
-            r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer|createMCPServer|FastMCP(?:Session)?", called
+            r"(?:New)?(?:Mcp|MCP)?Server|McpServer|NewMCPServer|createMCPServer|FastMCP(?:Session)?"
+            r"|mount_in_rails|(?:authenticated_)?rack_middleware",
+            called,
         ):
+            if self.named_by_its_callers(file, text, match.end()):
+                return  # each call of the project's own builder names the server where it writes the name
             name = (
                 self.mcp_server_name(text, match.end())
                 or self.leading_name(text, match.end())
@@ -1136,37 +1175,44 @@ def module_calls_llm_by_hand(file: SourceFile) -> bool:
     LLM vendor's inference route (``/v1/chat/completions``). A project that writes its own client for a
     model writes its own tool types too; a CLI's or plugin system's ``Name()``/``Run()`` types sit in
     modules that name no AI API."""
-    answer = nearest_answer(file, _module_in_calls_llm_by_hand, None)
-    if answer is None:  # no go.mod above the file: the scanned root is its module
-        root = scan_root_of(file)
-        return _module_talks_to_llm(Path(root), root)
-    return answer
+    base = file.path.parents[file.relpath.count("/")]  # the scanned folder, as the walk was given it
+    module = nearest_answer(file, _go_module_at, base)
+    below = module.relative_to(base).as_posix()
+    return _module_talks_to_llm(str(base), "" if below == "." else below)
+
+
+@per_scan(stopped=None)
+def _go_module_at(folder: Path, root: str) -> Path | None:
+    """``folder`` where it holds a go.mod, None where it does not."""
+    return folder if (folder / "go.mod").is_file() else None
 
 
 @per_scan(stopped=False)
-def _module_in_calls_llm_by_hand(folder: Path, root: str) -> bool | None:
-    """``module_calls_llm_by_hand``'s answer for the module ``folder``'s go.mod makes, None without one."""
-    return _module_talks_to_llm(folder, root) if (folder / "go.mod").is_file() else None
-
-
-@per_scan(stopped=False)
-def _module_talks_to_llm(module: Path, root: str) -> bool:
+def _module_talks_to_llm(base: str, module: str) -> bool:
     """``module_calls_llm_by_hand``'s answer, searched once per module and scan, over at most
-    ``MAX_MODULE_FILES`` files (the walker's skipped folders, hidden folders and ``testdata`` left out)."""
-    skipped = set(patterns()["skip_dirs"]) | {"testdata"}
+    ``MAX_MODULE_FILES`` files of the module folder (``module``, relative to the scanned ``base``) as the
+    scan's walk sees them (``.truseraignore``, ignore files, skipped folders), hidden folders and
+    ``testdata`` left out."""
+    root = os.path.realpath(base)
     files = 0
-    for folder, folders, names in os.walk(module):
-        folders[:] = sorted(name for name in folders if name not in skipped and not name.startswith("."))
-        for name in sorted(names):
-            if not name.endswith(".go") or name.endswith("_test.go"):
-                continue
-            files += 1
-            if files > MAX_MODULE_FILES:
-                return False
-            text = read_neighbour(Path(folder) / name, root)
-            if text is not None and (mentions_ai_endpoint(text) or calls_llm_api_route(text)):
-                return True
+    for entry in iter_walk(Path(base), _unreported, below=module):
+        relpath = entry.relpath
+        if not relpath.endswith(".go") or relpath.endswith("_test.go"):
+            continue
+        folders = relpath[len(module) :].split("/")[:-1] if module else relpath.split("/")[:-1]
+        if any(folder == "testdata" or folder.startswith(".") for folder in folders):
+            continue
+        files += 1
+        if files > MAX_MODULE_FILES:
+            return False
+        text = read_neighbour(Path(base, relpath), root)
+        if text is not None and (mentions_ai_endpoint(text) or calls_llm_api_route(text)):
+            return True
     return False
+
+
+def _unreported(relpath: str, message: str) -> None:
+    """The scan's own walk reports what the module's walk would warn about."""
 
 
 def configured_url(literals: list[tuple[int, int, str]], starts: list[int], at: int) -> bool:
@@ -1309,6 +1355,144 @@ PAGE_SCRIPT_URL = linear(
 SCRIPT_SOURCE_URL = linear(r"""\bsrc\s*=\s*["'`]((?:https?:)?//[^"'`\s<>]+)["'`]""")
 
 
+# a function or arrow function up to the ``(`` that opens its parameters (group 1 or 2: its name)
+JS_FUNCTION_OPENING = linear(
+    r"(?:\bfunction\s+([A-Za-z_$][\w$]*)\s*(?:<[^<>()]{0,100}>\s*)?"
+    r"|\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=\n]{0,100})?=\s*(?:async\s+)?(?:function\s*)?)\("
+)
+JS_PARAMETER = linear(r"^\s*(?:\.\.\.)?([A-Za-z_$][\w$]*)")
+# ``name: options.name`` or ``name: serverName``: a name the server takes from a value it is handed
+HANDED_NAME = linear(r"""\b[Nn]ame\s*:\s*([A-Za-z_$][\w$]*)(?:\.([A-Za-z_$][\w$]*))?\s*[,}\n)]""")
+MCP_SERVER_CONSTRUCTION = linear(r"\bnew\s+(?:McpServer|Server)\s*\(")
+# ``import { runServer, start as boot } from "./server.js"``: the project's own modules a file calls into
+RELATIVE_NAMED_IMPORT = linear(r"""\bimport\s*\{([^{}]{1,500})\}\s*from\s*["'](\.{1,2}/[^"'\n]{1,200})["']""")
+JS_MODULE_SUFFIXES = (".ts", ".js", ".mts", ".mjs", ".tsx", ".jsx")
+MAX_JS_CALLER_FILES = 40
+MAX_JS_MODULE_SERVERS = 20
+
+
+def js_parameter_naming(text: str, start: int) -> tuple[str, int, str | None] | None:
+    """(function, parameter position, member) when the server whose arguments open at ``start`` is named
+    by a parameter of the function written around it (``runServer(options) { new McpServer({ name:
+    options.name }) }``); None when its name is anything else."""
+    handed = HANDED_NAME.search(call_arguments(text[start : start + 300]))
+    if handed is None:
+        return None
+    openings = list(JS_FUNCTION_OPENING.finditer(text[max(0, start - 5000) : start]))
+    if not openings:
+        return None
+    opening = openings[-1]
+    offset = max(0, start - 5000) + opening.end()
+    parameters = [JS_PARAMETER.match(p) for p in CSharpDetector.call_arguments(text, offset)]
+    names = [m.group(1) if m else "" for m in parameters]
+    if handed.group(1) not in names:
+        return None
+    return opening.group(1) or opening.group(2), names.index(handed.group(1)), handed.group(2)
+
+
+def js_server_builders(text: str) -> dict[str, tuple[int, str | None]]:
+    """The functions of a module that build an MCP server named by one of their parameters: function ->
+    (parameter position, member of it holding the name)."""
+    if not MCP_IMPORT_HINT.search(text):
+        return {}
+    builders = {}
+    for construction in islice(MCP_SERVER_CONSTRUCTION.finditer(text), MAX_JS_MODULE_SERVERS):
+        found = js_parameter_naming(text, construction.end())
+        if found:
+            builders[found[0]] = found[1:]
+    return builders
+
+
+def leading_arguments(text: str, start: int, wanted: int, limit: int = 600) -> list[str]:
+    """The first ``wanted`` top-level arguments of the call whose ``(`` ends just before ``start``: a
+    builder's name comes first, before a callback that may run on for pages."""
+    arguments, depth, current, quote = [], 0, [], ""
+    for char in text[start : start + limit]:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'`":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}" and depth:
+            depth -= 1
+        elif (char == "," or char in ")]}") and depth == 0:
+            arguments.append("".join(current).strip())
+            if len(arguments) == wanted or char != ",":
+                return arguments
+            current = []
+            continue
+        current.append(char)
+    return arguments
+
+
+def js_written_name(argument: str, member: str | None) -> str | None:
+    """The name a call writes at a builder's parameter: the string itself, or its ``member`` key."""
+    if member:  # also the default beside a value from elsewhere (``name: env.NAME ?? "x"``)
+        written = re.search(
+            rf"""\b{re.escape(member)}\s*:\s*(?:[\w$.\[\]'"]{{1,80}}\s*(?:\|\||\?\?)\s*)?"""
+            r"""["'`]([^"'`$\n]{1,100})["'`]""",
+            argument,
+        )
+    else:
+        written = re.fullmatch(r"""\s*["'`]([^"'`$\n]{1,100})["'`]\s*""", argument)
+    return written.group(1) if written else None
+
+
+@per_scan()
+def js_module_builders(folder: Path, specifier: str, root: str) -> tuple[str, dict] | None:
+    """(path, server builders) of the module a relative import names, read once per scan: TypeScript
+    imports ``./x.js`` for ``./x.ts``; no suffix at all names the module itself or its folder's
+    ``index``."""
+    target = Path(os.path.normpath(folder / specifier))
+    stem = target.with_suffix("") if target.suffix in JS_MODULE_SUFFIXES else target
+    candidates = [target, *(stem.with_suffix(s) for s in JS_MODULE_SUFFIXES)]
+    candidates += [stem / f"index{s}" for s in JS_MODULE_SUFFIXES]
+    for candidate in candidates:
+        text = read_neighbour(candidate, root)
+        if text is not None:
+            return str(candidate), js_server_builders(text)
+    return None
+
+
+def js_named_helper_calls(text: str, folder: Path, root: str) -> Iterator[tuple[int, str, str, str]]:
+    """(offset, written name, helper module, function) for each call of a relative import's function
+    that builds an MCP server named by the parameter the call writes a name at."""
+    for imported in RELATIVE_NAMED_IMPORT.finditer(text):
+        resolved = js_module_builders(folder, imported.group(2), root)
+        if not resolved or not resolved[1]:
+            continue
+        module, builders = resolved
+        for part in imported.group(1).split(","):
+            original, _, local = part.strip().removeprefix("type ").partition(" as ")
+            original, local = original.strip(), (local or original).strip()
+            if original not in builders or not re.fullmatch(r"[A-Za-z_$][\w$]*", local):
+                continue
+            position, member = builders[original]
+            for call in linear(rf"(?:^|[^\w.$]){re.escape(local)}\s*\(").finditer(text):
+                arguments = leading_arguments(text, call.end(), position + 1)
+                name = js_written_name(arguments[position], member) if position < len(arguments) else None
+                if name:  # located where the name is written
+                    yield max(text.find(name, call.end()), call.end()), name, module, original
+
+
+@per_scan(stopped=frozenset())
+def js_called_builders(folder: Path, root: str) -> frozenset[tuple[str, str]]:
+    """(helper module, function) of every builder that a module of ``folder`` calls with a written name."""
+    called = set()
+    modules = sorted(p for p in folder.iterdir() if p.suffix in JS_MODULE_SUFFIXES and p.is_file())
+    for path in modules[:MAX_JS_CALLER_FILES]:
+        text = read_neighbour(path, root)
+        if text and "import" in text:
+            called.update((m, f) for _, _, m, f in js_named_helper_calls(text, folder, root))
+    return frozenset(called)
+
+
+# an xmcp project's config module and the object it declares (``const config: XmcpConfig = {``)
+XMCP_CONFIG_FILE = linear(r"xmcp\.config\.[cm]?[jt]s")
+XMCP_CONFIG_DECLARATION = linear(r"\bXmcpConfig\s*=\s*\{")
+
+
 class JavaScriptDetector(_LanguageDetector):
     name = "javascript"
     extensions = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
@@ -1346,12 +1530,16 @@ class JavaScriptDetector(_LanguageDetector):
         r"""([A-Za-z_$][\w$]{0,80})\s*[,)]"""
     )
     # ``server.tool("name", ...)``; FastMCP's ``addTool({ name })`` and mcp-use's ``server.tool({ name })``;
-    # mcp-framework's tool classes (``class X extends MCPTool<Input> { name = "x"; ... }``)
+    # mcp-framework's tool classes (``class X extends MCPTool<Input> { name = "x"; ... }``); xmcp's tool
+    # modules (``export const metadata: ToolMetadata = { name: "x", ... }`` beside the handler)
     tool_patterns = (
         lazy_re(r"""\.(?:tool|registerTool)\(\s*["'`]([\w.:/-]{1,100})["'`]"""),
         lazy_re(r"""\.(?:addTool|tool)\(\s*\{[^{}]{0,300}\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]"""),
         linear(
             r"""\bextends\s+MCPTool\b[^{}]{0,200}\{[^{}]{0,300}?\bname\s*=\s*["'`]([\w.:/-]{1,100})["'`]"""
+        ),
+        linear(
+            r"""\bmetadata\s*:\s*ToolMetadata\s*=\s*\{[^{}]{0,300}?\bname\s*:\s*["'`]([\w.:/-]{1,100})["'`]"""
         ),
     )
     tool_constant_patterns = (
@@ -1366,13 +1554,66 @@ class JavaScriptDetector(_LanguageDetector):
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         """Also the tools a module registers on a server it is handed (``registerTools(server)`` in plain
-        JavaScript imports nothing of the SDK) when the package it belongs to depends on an MCP SDK."""
-        yield from super().detect(file, report)
+        JavaScript imports nothing of the SDK) when the package it belongs to depends on an MCP SDK, and
+        the server an xmcp project's config file stands for."""
+        yield from self.without_route_names(file, list(super().detect(file, report)))
         text = file.text
+        name = file.relpath.rsplit("/", 1)[-1]
+        if name.startswith("xmcp.config.") and "XmcpConfig" in text and XMCP_CONFIG_FILE.fullmatch(name):
+            yield from self.xmcp_server(file, text)
+        if "import" in text and self.package_depends_on_mcp(file) and RELATIVE_NAMED_IMPORT.search(text):
+            yield from self.servers_named_by_calls(file, text)
         if (".tool(" not in text and ".registerTool(" not in text) or MCP_IMPORT_HINT.search(text):
             return  # a file importing the SDK had its tools read above
         if self.package_depends_on_mcp(file):
             yield from self.mcp_tools(file, text, self.comment_lines(file.lines))
+
+    @staticmethod
+    def without_route_names(file: SourceFile, findings: list[Finding]) -> list[Finding]:
+        """An API route named after a model (Next.js's ``app/api/llama2-13b/route.ts``, ``pages/api/
+        vicuna13b.ts``) that calls another model names itself in a memory or cache key (``modelName:
+        "llama2-13b"``): that nickname is the route's, not a model the code runs. An exact catalog id, or
+        the route's only model, stays."""
+        route = api_route_name(file.relpath)
+        if route is None:
+            return findings
+        models = [f for f in findings if f.type == "model"]
+        nickname = [
+            f for f in models if f.name == route and not getattr(match_model(f.name), "catalog_id", None)
+        ]
+        if not nickname or len(models) == len(nickname):
+            return findings
+        return [f for f in findings if f not in nickname]
+
+    def servers_named_by_calls(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """A server the project's own builder makes (``runServer({ name: "x" }, setup)`` around ``new
+        McpServer({ name: options.name })``) is the server each call names, where the name is written."""
+        comments = self.comment_lines(file.lines)
+        for offset, name, _, _ in js_named_helper_calls(text, file.path.parent, scan_root_of(file)):
+            line = _line_at(text, offset)
+            if line not in comments:
+                yield self.code_mcp_server(file, line, name.lower())
+
+    def named_by_its_callers(self, file: SourceFile, text: str, start: int) -> bool:
+        """The builder a module of the same folder (or the one above) calls with a written name."""
+        found = js_parameter_naming(text, start)
+        if found is None:
+            return False
+        root = scan_root_of(file)
+        folders = [file.path.parent]
+        if file.path.parent.parent != file.path.parent and str(file.path.parent.parent).startswith(root):
+            folders.append(file.path.parent.parent)
+        module = os.path.normpath(file.path)
+        return any((module, found[0]) in js_called_builders(folder, root) for folder in folders)
+
+    def xmcp_server(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """xmcp builds the server from the project's folders (its tools are ``src/tools/*.ts`` modules),
+        with no constructor in the code: ``xmcp.config.ts`` is where the project declares it, and the server
+        takes the package's name."""
+        declared = XMCP_CONFIG_DECLARATION.search(text)
+        line = _line_at(text, declared.start()) if declared else 1
+        if line not in self.comment_lines(file.lines):
+            yield self.code_mcp_server(file, line, npm_package_name(file) or component_name_for(file.relpath))
 
     def prose_lines(self, file: SourceFile) -> set[int]:
         """In a React component file a template literal spanning lines is text the page shows (a code
@@ -2554,7 +2795,7 @@ class RubyDetector(_LanguageDetector):
                     file, line, "tool", name, ruby_llm.provider, metadata={"framework": ruby_llm.id}
                 )
 
-    REQUIRE = linear(r"""^\s*require\s*\(?\s*["']([^"']+)["']""", re.MULTILINE)
+    REQUIRE = linear(r"""^[ \t]*require\s*\(?\s*["']([^"']+)["']""", re.MULTILINE)
     # Rails and Bundler.require load gems without a require in the file; these constants are the gems'
     # own (group 1 is the binding their calls go through); ``OpenAI.configure do |config|`` is the gems'
     # set-up in a Rails initializer (``config/initializers/openai.rb``)

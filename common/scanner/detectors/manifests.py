@@ -30,7 +30,7 @@ from common.scanner.catalog import (
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
-from common.scanner.limits import line_at, linear, parse_json, parse_python, parse_toml
+from common.scanner.limits import line_at, linear, parse_json, parse_python, parse_toml, refuse_long_toml_keys
 from common.scanner.textutil import (
     OWN_NAME,
     model_finding,
@@ -1079,6 +1079,60 @@ def pnpm_direct_dependencies(lines: list[str]) -> list[tuple[int, str, str | Non
 
 _LOCK_PACKAGE_NAME = linear(r"""(?m)^[ \t]*["']?name["']?[ \t]*=[ \t]*["']([^"'\n]+)["']""")
 
+# a basic string no TOML reader refuses (no quote, backslash or control character), and an integer. No
+# single quote either: an unclosed literal string fails at the next one in the text, wherever it is
+_LOCK_STRING = r'"[^"\'\\\x00-\x1f\x7f]+"'
+_LOCK_INTEGER = r"(?:0|[1-9][0-9]{0,17})"
+# a line that is one inline table of a poetry/uv lock's file, wheel or dependency lists, each a fixed
+# order of distinct keys (so the table is valid TOML wherever it stands): group 1 its indent, 2 its comma
+_LOCK_LIST_TABLE = linear(
+    r"(?m)^([ \t]*)\{ ?(?:"
+    rf"file = {_LOCK_STRING}, hash = {_LOCK_STRING}"
+    rf"|url = {_LOCK_STRING}, hash = {_LOCK_STRING}(?:, size = {_LOCK_INTEGER})?"
+    rf"(?:, upload-time = {_LOCK_STRING})?"
+    rf"|name = {_LOCK_STRING}(?:, marker = {_LOCK_STRING})?(?:, specifier = {_LOCK_STRING})?"
+    r") ?\}(,?)[ \t]*$"
+)
+# a uv package's ``sdist = {…}`` or ``source = {…}`` line, its table (group 1) of fixed distinct keys
+_LOCK_KEYED_TABLE = linear(
+    r"(?m)^[ \t]*(?:sdist = (\{ ?"
+    rf"url = {_LOCK_STRING}, hash = {_LOCK_STRING}(?:, size = {_LOCK_INTEGER})?"
+    rf"(?:, upload-time = {_LOCK_STRING})?"
+    r" ?\})|source = (\{ ?(?:registry|editable|virtual|git|path|url) = "
+    rf"{_LOCK_STRING}"
+    r" ?\}))[ \t]*$"
+)
+
+
+def lock_packages_toml(text: str) -> dict:
+    """``parse_toml``'s answer for what a poetry/uv lock reader takes (each ``[[package]]``'s name and
+    version), most of the parse saved: the file, wheel and dependency tables that fill a lock's lines
+    (and most of ``tomllib``'s time) are read empty. A line of one such inline table, fixed keys, is
+    read as ``{}``: it is a valid list element, and begins with the same ``{`` at the same column, so the
+    text is valid exactly where the lock is, and an error is reported at the same line and column. A
+    ``sdist``/``source`` table is read as ``{`` and blanks up to its ``}``: an error about its key is
+    reported after its value, which keeps its place. Only a multi-line string could hold such a line
+    as text of a value: a lock with one is read whole."""
+    refuse_long_toml_keys(text)
+    if '"""' in text or "'''" in text:
+        return tomllib.loads(text)
+    pieces = []
+    done = 0
+    for table in _LOCK_LIST_TABLE.finditer(text):
+        pieces += (text[done : table.start()], table.group(1), "{}", table.group(2))
+        done = table.end()
+    pieces.append(text[done:])
+    lists_read = "".join(pieces)
+    pieces = []
+    done = 0
+    for line in _LOCK_KEYED_TABLE.finditer(lists_read):
+        group = 1 if line.group(1) is not None else 2
+        start, end = line.span(group)
+        pieces += (lists_read[done:start], "{", " " * (end - start - 2), "}")
+        done = end
+    pieces.append(lists_read[done:])
+    return tomllib.loads("".join(pieces))
+
 
 # a Cargo.lock ``[[package]]`` entry: ``name = "async-openai"`` and the ``version`` line after it
 _CARGO_LOCK_PACKAGE = linear(r'(?m)^name = "([\w-]{1,100})"\r?\nversion = "([^"\r\n]{1,100})"')
@@ -1169,7 +1223,7 @@ class LockfileDetector(_ManifestDetector):
         if not any(self.package("pypi", name) for name in names):
             return
         try:
-            data = parse_toml(file.text)
+            data = lock_packages_toml(file.text)
         except tomllib.TOMLDecodeError as exc:
             report.warnings.append(f"invalid TOML: {exc}")
             return

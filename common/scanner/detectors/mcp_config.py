@@ -385,13 +385,18 @@ def safe_url(url: str) -> str:
 class ConfigKind:
     client: str | None
     keys: tuple
+    # the servers may also sit at the top level, unwrapped (a Claude Code plugin's ``.mcp.json``)
+    flat: bool = False
+    # only entries that start a command or reach a URL are servers (a key other settings also use)
+    strict: bool = False
 
 
 def config_kind(relpath: str) -> ConfigKind | None:
     lower = "/" + relpath.lower()
     for entry in load_data()["config_files"]:
         if lower.endswith("/" + entry["path"]):
-            return ConfigKind(entry["client"] or client_from_path(relpath), tuple(entry["keys"]))
+            client = entry["client"] or client_from_path(relpath)
+            return ConfigKind(client, tuple(entry["keys"]), bool(entry.get("flat")))
     return None
 
 
@@ -407,12 +412,24 @@ def client_from_path(relpath: str) -> str | None:
 
 
 def generic_kind(file: SourceFile) -> ConfigKind | None:
-    """A JSON file outside the known config paths that holds MCP servers under a top-level key."""
-    if file.size > MAX_BYTES or not any(
-        f'"{key}"'.encode() in file.data for key in load_data()["generic_keys"]
-    ):
+    """A JSON file outside the known config paths that holds MCP servers under a top-level key; or VS
+    Code's ``servers`` in a file whose name says MCP (``mcp-servers.json``, ``vscode-mcp.json``), or
+    under an ``"mcp": {"servers": ...}`` section anywhere (user settings a dotfiles repository keeps)."""
+    if file.size > MAX_BYTES:
         return None
-    return ConfigKind(client_from_path(file.relpath), tuple(load_data()["generic_keys"]))
+    data = file.data
+    if any(f'"{key}"'.encode() in data for key in load_data()["generic_keys"]):
+        return ConfigKind(client_from_path(file.relpath), tuple(load_data()["generic_keys"]))
+    if b'"servers"' not in data:
+        return None
+    if "mcp" in PurePosixPath(file.relpath).name.lower():
+        return ConfigKind(client_from_path(file.relpath), ("servers",), strict=True)
+    if b'"mcp"' in data and MCP_SECTION.search(data):
+        return ConfigKind(client_from_path(file.relpath), ("mcp.servers",), strict=True)
+    return None
+
+
+MCP_SECTION = linear(rb'"mcp"\s*:\s*\{')
 
 
 def opencode_kind(file: SourceFile) -> ConfigKind | None:
@@ -457,6 +474,21 @@ def dotnet_spec(spec: dict) -> dict | None:
 def is_agent_definition(relpath: str) -> bool:
     folders = relpath.lower().split("/")[:-1]
     return any(folder in load_data()["agent_folders"] for folder in folders[-2:])
+
+
+def flat_servers(document: object) -> Iterator[tuple[str, str, dict]]:
+    """(no container, server name, spec) for the top-level entries of an unwrapped config (a Claude Code
+    plugin's ``.mcp.json`` maps names to servers directly); only entries that run a server count, so a
+    file of other settings names no server."""
+    if isinstance(document, dict):
+        for name, spec in document.items():
+            if isinstance(spec, dict) and runs_server(spec):
+                yield "", name, spec
+
+
+def runs_server(spec: dict) -> bool:
+    """Whether a config entry starts a command or reaches a URL (what every client's server entry does)."""
+    return any(isinstance(spec.get(key), str) for key in ("command", "url", "serverUrl", "httpUrl"))
 
 
 def servers_of(document: object, keys: tuple) -> Iterator[tuple[str, str, dict]]:
@@ -587,7 +619,12 @@ class McpConfigDetector(Detector):
             report.warnings.append(f"mcp_config: {file.relpath} is not valid JSON ({type(exc).__name__})")
             return []
         findings = []
-        for container, name, spec in servers_of(document, kind.keys):
+        entries = list(servers_of(document, kind.keys))
+        if kind.strict:
+            entries = [entry for entry in entries if runs_server(entry[2])]
+        if kind.flat and not entries:
+            entries = list(flat_servers(document))
+        for container, name, spec in entries:
             if container == DOTNET_SECTION and (spec := dotnet_spec(spec)) is None:
                 continue
             findings.extend(self.server_findings(file, container, name, spec, kind.client))
@@ -664,7 +701,7 @@ class McpConfigDetector(Detector):
     ) -> list[Finding]:
         info = describe_server(spec)
         rules = secret_rules()
-        _, container_at = line_of_key(file.text, container)
+        container_at = line_of_key(file.text, container)[1] if container else 0
         line, offset = line_of_key(file.text, name, container_at)
         for section in ("env", "headers"):
             values = spec.get(section)
@@ -725,6 +762,9 @@ class McpConfigDetector(Detector):
 # goose's extension types that are MCP servers (``builtin`` ones are goose's own)
 GOOSE_TRANSPORT = linear(rb"\btype:\s*[\"']?(?:stdio|sse|streamable_http)\b")
 YAML_SERVER_LISTS = ("mcpServers", "mcp_servers", "mcp-servers")
+# Kubernetes resources of MCP operators (ToolHive, kagent/kmcp) that each stand for one MCP server
+MCP_SERVER_KINDS = frozenset({"MCPServer", "MCPRemoteProxy", "RemoteMCPServer"})
+MCP_SERVER_RESOURCE = linear(rb"""\bkind:[ \t]*["']?(?:MCPServer|MCPRemoteProxy|RemoteMCPServer)\b""")
 YAML_TRANSPORTS = frozenset({"stdio", "sse", "http", "streamable-http", "streamable_http", "streamablehttp"})
 YAML_NAME_KEYS = ("name", "alias", "id", "server_name")
 MAX_YAML_DEPTH = 12
@@ -740,6 +780,7 @@ def plain(node) -> object:
 
 
 SERVER_ENTRY_KEYS = frozenset({"transport", "type", "command", "url", "cmd", "uri"})
+SECTION_SERVER_KEYS = frozenset({"command", "url"})  # what an entry of an ``mcp: servers:`` section runs
 
 
 def _plain_entries(node, keys: frozenset[str]) -> dict:
@@ -870,7 +911,8 @@ def written_files(script: str) -> Iterator[tuple[str, str]]:
 
 class McpYamlDetector(Detector):
     """MCP servers in YAML: under an ``mcpServers``/``mcp_servers`` key (a mapping by name or a list of
-    named entries), or any named entry that declares an MCP transport and a command or URL."""
+    named entries) or an ``mcp: servers:`` section, or any named entry that declares an MCP transport and
+    a command or URL."""
 
     name = "mcp_yaml"
 
@@ -880,6 +922,11 @@ class McpYamlDetector(Detector):
         data = file.data
         return (
             any(marker in data for marker in (b"mcpServers", b"mcp_servers", b"mcp-servers"))
+            or (b"mcp:" in data and b"servers:" in data)
+            or (
+                (b"MCPServer" in data or b"MCPRemoteProxy" in data)
+                and MCP_SERVER_RESOURCE.search(data) is not None
+            )
             or (b"transport" in data and b"mcp" in data.lower())
             or (
                 b"extensions:" in data
@@ -900,6 +947,9 @@ class McpYamlDetector(Detector):
         for document in documents:
             for name, line, spec in self.servers(document, None, 0):
                 findings.setdefault(name.lower(), self.server(file, name, line, spec))
+            if (resource := self.server_resource(document)) is not None:
+                name, line, spec = resource
+                findings.setdefault(name.lower(), self.server(file, name, line, spec))
         servers = list(findings.values())
         client = client_from_path(file.relpath)
         if client and servers:  # an assistant that keeps its MCP servers in YAML (Continue)
@@ -909,6 +959,22 @@ class McpYamlDetector(Detector):
                 servers.extend(self.workflow_step_servers(file, document))
                 servers.extend(self.workflow_written_configs(file, document))
         return servers
+
+    @staticmethod
+    def server_resource(document) -> tuple[str, int, dict] | None:
+        """A Kubernetes resource that runs or proxies an MCP server (ToolHive's ``MCPServer`` and
+        ``MCPRemoteProxy``, kagent's ``MCPServer`` and ``RemoteMCPServer``): the server is the resource,
+        named by ``metadata.name``, started from its image or reached at its URL."""
+        if not document.is_mapping or document.text_at("kind") not in MCP_SERVER_KINDS:
+            return None
+        name_node = document.path("metadata", "name")
+        name = name_node.text if name_node is not None and document.text_at("apiVersion") else None
+        if not name:
+            return None
+        url = next((u for key in ("url", "remoteURL") if (u := document.text_at("spec", key))), None)
+        image = document.text_at("spec", "image") or document.text_at("spec", "deployment", "image")
+        spec = {"url": url} if url else {"command": "docker", "args": ["run", image]} if image else {}
+        return name, name_node.line, spec
 
     def workflow_written_configs(self, file: SourceFile, document) -> Iterator[Finding]:
         """A step's script may write a client's MCP config before the agent runs (``cat > .mcp.json <<
@@ -1002,6 +1068,13 @@ class McpYamlDetector(Detector):
                     yield name, (node.get(named).line if named else node.line), spec
                     return
             for key, value in node.items():
+                if key == "servers" and parent_key == "mcp" and value.is_mapping:
+                    # mcp-agent's and fast-agent's ``mcp: servers: <name>: {command, args | url}``: the
+                    # section names them MCP servers, so an entry needs no transport of its own
+                    for server, server_line, spec_node in value.entries():
+                        if spec_node.is_mapping and _plain_entries(spec_node, SECTION_SERVER_KEYS):
+                            yield server, server_line, plain(spec_node)
+                    continue
                 if key in YAML_SERVER_LISTS and value.is_mapping:
                     for server, server_line, spec_node in value.entries():
                         if spec_node.is_mapping:

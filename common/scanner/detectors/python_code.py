@@ -27,7 +27,7 @@ from common.scanner.catalog import (
     lookup_package,
     lookup_prefixed,
     match_model,
-    package_index,
+    module_roots,
     patterns,
     registry_name,
     utility_import,
@@ -58,6 +58,7 @@ from common.scanner.textutil import (
     model_finding,
     model_id_from_constant_name,
     module_name_for,
+    nearest_answer,
     own_packages,
     per_scan,
     plausible_model_name,
@@ -109,6 +110,8 @@ SCHEMA_TOOL_CALLS = {"bind_tools", "bind_functions"}
 SCHEMA_CLASS_BASES = {"BaseModel", "TypedDict"}
 AGENT_TOOL_WRAPPERS = {"as_tool", "AgentTool"}
 MCP_DECORATORS = {"tool"}
+# the tool decorators a Pydantic AI agent object carries (``@agent.tool``, ``@agent.tool_plain``)
+AGENT_TOOL_DECORATORS = frozenset({"tool", "tool_plain"})
 # mcp-use builds its ``MCPClient`` from a config: ``MCPClient.from_dict(config)``
 MCP_CLIENT_LOADERS = frozenset({"from_dict", "from_config_file"})
 # how an MCP client describes the server process it starts: the MCP SDK's parameters (also re-exported by
@@ -198,15 +201,206 @@ def integration_import(module: str) -> Package | None:
 
 
 def _import_hint() -> re.Pattern:
-    roots = sorted(
-        {name.split(".")[0] for name in package_index("python")}
-        | set(GENERIC_AWS_SDKS)
-        | {"haystack_integrations"}
-    )
+    roots = sorted(module_roots("python") | set(GENERIC_AWS_SDKS) | {"haystack_integrations"})
     return linear(r"^[ \t]*(?:from|import)[ \t]+(?:" + "|".join(map(re.escape, roots)) + r")\b", re.MULTILINE)
 
 
 _IMPORT_HINT: re.Pattern | None = None
+
+
+# a class a project's own agent loop may hand the model as a tool: named for a tool, or built on a base
+# that is (``class ShellTool(Tool):``, ``class ReadFile(BaseTool):``); the AST then says whether it is one
+OWN_TOOL_CLASS = linear(r"^[ \t]*class[ \t]+\w*Tool\b|^[ \t]*class[ \t]+\w+\([^)\n]*Tool\b", re.MULTILINE)
+# the project's own tool type built with keywords (``CustomTool(name=..., description=..., parameters=...)``)
+OWN_TOOL_TYPE = linear(r"^\w{0,60}Tool(?:Spec|Def|Definition|Schema)?$")
+OWN_TOOL_CALL_HINT = linear(r"Tool(?:Spec|Def|Definition|Schema)?\(\s*name\s*=")
+OWN_TOOL_INPUTS = frozenset(
+    {
+        "parameters",
+        "input_schema",
+        "inputSchema",
+        "schema",
+        "args_schema",
+        "function",
+        "func",
+        "fn",
+        "handler",
+    }
+)
+# a decorator of the project's own tool registry (``@tool``, ``@register_tool("x")``, ``@tools.register``)
+OWN_TOOL_DECORATOR_HINT = linear(r"^[ \t]*@[\w.]{0,100}(?i:tool)", re.MULTILINE)
+OWN_TOOL_DECORATOR = linear(r"(?i)^(?:register_|add_)?(?:[a-z]{1,20}_)?tool$")
+# a registry object's method (``@tools.register``, ``@registry.register_tool("x")``); an object's ``.tool``
+# is left to the frameworks whose objects have one (an MCP server, a Pydantic AI agent)
+OWN_REGISTRY_METHODS = frozenset({"register", "add", "register_tool", "add_tool"})
+# the method an agent loop calls to run a tool object
+OWN_TOOL_METHODS = frozenset(
+    {
+        "run",
+        "_run",
+        "arun",
+        "_arun",
+        "execute",
+        "_execute",
+        "aexecute",
+        "__call__",
+        "call",
+        "invoke",
+        "ainvoke",
+    }
+)
+OWN_TOOL_NAME = linear(r"^[\w.:/ -]{1,64}$")
+# the requirement lines of requirements.txt and pyproject.toml (PEP 621 strings and Poetry keys)
+DECLARED_REQUIREMENT = linear(r"""^[ \t]*["']?([A-Za-z0-9][A-Za-z0-9._-]{0,80})""", re.MULTILINE)
+PYTHON_MANIFESTS = ("requirements.txt", "pyproject.toml")
+
+
+def own_tool_definitions(tree: ast.Module) -> Iterator[tuple[str, int]]:
+    """(name, line) of each tool a project writes for its own agent loop.
+
+    A class named for a tool or built on one, with a written ``name``, a ``description`` and a method the
+    loop runs it by (``execute``, ``run``, ``__call__``), as a class attribute, in ``__init__``
+    (``self.name = "x"``) or handed to ``super().__init__(name="x", description=...)``; and a function
+    under the project's own registry decorator (``@tool``, ``@register_tool("x")``, ``@tools.register``),
+    named by the decorator or after the function. What a framework the module imports provides (its base
+    class, its decorator) is that framework's tool, read elsewhere."""
+    imported = {
+        alias.asname or alias.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.level == 0
+        for alias in node.names
+        if lookup_prefixed("python", f"{node.module}.{alias.name}")
+    } | {
+        (alias.asname or alias.name).split(".")[0]
+        for node in tree.body
+        if isinstance(node, ast.Import)
+        for alias in node.names
+        if lookup_prefixed("python", alias.name)
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            named = next(
+                (n for d in node.decorator_list if (n := _registry_decorated_name(d, node, imported))), None
+            )
+            if named:
+                yield named, node.lineno
+            continue
+        if isinstance(node, ast.Call):
+            named = _own_tool_instance_name(node, imported)
+            if named:
+                yield named, node.lineno
+            continue
+        if not isinstance(node, ast.ClassDef):
+            continue
+        bases = [(dotted(base) or "").rsplit(".", 1)[-1] for base in node.bases]
+        if any(base in imported for base in bases):
+            continue
+        if not (node.name.endswith("Tool") or any(base.endswith("Tool") for base in bases)):
+            continue
+        methods = {
+            item.name: item for item in node.body if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+        }
+        if not OWN_TOOL_METHODS & methods.keys():
+            continue
+        fields = _class_fields(node.body)
+        initializer = methods.get("__init__")
+        if initializer is not None:
+            fields = {**_instance_fields(initializer), **fields}
+        name = fields.get("name")
+        if "description" in fields and isinstance(name, str) and OWN_TOOL_NAME.match(name.strip()):
+            yield name.strip(), node.lineno
+
+
+def _own_tool_instance_name(call: ast.Call, imported: set[str]) -> str | None:
+    """The name of a tool built from the project's own tool type (``CustomTool(name="web_scraper",
+    description=..., parameters=[...])``, a ``ToolSpec``/``ToolDefinition`` dataclass): a written
+    ``name``, a ``description`` and what the model passes or the loop runs."""
+    path = dotted(call.func) or ""
+    if not OWN_TOOL_TYPE.match(path.rsplit(".", 1)[-1]) or path.split(".")[0] in imported:
+        return None
+    keywords = {k.arg: k.value for k in call.keywords if k.arg}
+    label = keywords.get("name")
+    if not (
+        isinstance(label, ast.Constant)
+        and isinstance(label.value, str)
+        and "description" in keywords
+        and OWN_TOOL_INPUTS & keywords.keys()
+    ):
+        return None
+    return label.value.strip() if OWN_TOOL_NAME.match(label.value.strip()) else None
+
+
+def _registry_decorated_name(decorator: ast.AST, function: ast.AST, imported: set[str]) -> str | None:
+    """The tool name an own registry decorator gives ``function``, or None for any other decorator."""
+    call = decorator if isinstance(decorator, ast.Call) else None
+    path = dotted(call.func if call else decorator) or ""
+    head, _, last = path.rpartition(".")
+    if not path or path.split(".")[0] in imported:
+        return None
+    if head:
+        own = last in OWN_REGISTRY_METHODS and ("tool" in head.lower() or last.endswith("_tool"))
+    else:
+        own = OWN_TOOL_DECORATOR.match(last) is not None
+    if not own:
+        return None
+    label = None
+    if call is not None:
+        label = next((k.value for k in call.keywords if k.arg == "name"), call.args[0] if call.args else None)
+    name = label.value if isinstance(label, ast.Constant) and isinstance(label.value, str) else function.name
+    return name.strip() if OWN_TOOL_NAME.match(name.strip()) else None
+
+
+def _class_fields(body: list[ast.stmt]) -> dict[str, object]:
+    """{attribute: value} of a class body's ``x = ...``/``x: T = ...`` (a string kept, else True)."""
+    fields: dict[str, object] = {}
+    for statement in body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target, value = statement.targets[0], statement.value
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            target, value = statement.target, statement.value
+        else:
+            continue
+        if isinstance(target, ast.Name):
+            fields[target.id] = _field_value(value)
+    return fields
+
+
+def _instance_fields(initializer: ast.AST) -> dict[str, object]:
+    """{attribute: value} ``__init__`` sets on ``self`` or hands to ``super().__init__(...)``."""
+    fields: dict[str, object] = {}
+    for node in ast.walk(initializer):
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Attribute) and dotted(target.value) == "self" and node.value:
+                    fields[target.attr] = _field_value(node.value)
+        elif isinstance(node, ast.Call) and dotted(node.func) == "super().__init__":
+            fields.update({k.arg: _field_value(k.value) for k in node.keywords if k.arg})
+    return fields
+
+
+def _field_value(value: ast.AST) -> object:
+    return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else True
+
+
+def project_declares_llm(file: SourceFile) -> bool:
+    """Whether the requirements.txt or pyproject.toml nearest above a Python file declares an LLM SDK or
+    agent framework: a project that writes tool classes for a model it calls."""
+    return nearest_answer(file, _manifest_declares_llm, False)
+
+
+@per_scan(stopped=False)
+def _manifest_declares_llm(folder: Path, root: str) -> bool | None:
+    """``project_declares_llm``'s answer from ``folder``'s first Python manifest, None without one."""
+    for manifest in PYTHON_MANIFESTS:
+        text = read_neighbour(folder / manifest, root)
+        if text is not None:
+            return any(
+                (package := lookup_package("pypi", name)) is not None
+                and package.type in ("llm_provider", "agent_framework")
+                for name in DECLARED_REQUIREMENT.findall(text)
+            )
+    return None
 
 
 # ``from .server import mcp`` (then ``@mcp.tool()``): an MCP server object another module of the project built
@@ -342,6 +536,7 @@ class _Analyzer:
         self.mcp_servers: dict[str, str] = {}  # variable -> mcp_server key
         self._assignments: dict[ast.AST, ast.Assign] | None = None  # value -> its first assignment
         self._enclosing_class: dict[ast.Call, ast.ClassDef] | None = None  # call -> the class holding it
+        self._enclosing_parameters: dict[ast.AST, dict[str, ast.AST | None]] | None = None
         self.generic_roots: dict[str, Package] = {}
 
     def of(self, *types: type) -> list:
@@ -732,6 +927,7 @@ class _Analyzer:
             if method in HANDED_TOOL_WRAPPERS or (toolkit is not None and method == "register"):
                 target = (
                     keywords.get("fn")
+                    or keywords.get("async_fn")  # LlamaIndex's ``FunctionTool.from_defaults(async_fn=f)``
                     or keywords.get("func")
                     or keywords.get("function")
                     or (call.args[0] if call.args else None)
@@ -1340,7 +1536,9 @@ class _Analyzer:
         if relations:
             self.add_package(package, call.lineno, relations=relations)
 
-    def decorator_package(self, decorator: ast.AST) -> tuple[Package | None, str, ast.Call | None]:
+    def decorator_package(
+        self, decorator: ast.AST, function: ast.AST | None = None
+    ) -> tuple[Package | None, str, ast.Call | None]:
         call = decorator if isinstance(decorator, ast.Call) else None
         target = call.func if call else decorator
         name = (dotted(target) or "").rsplit(".", 1)[-1]
@@ -1348,6 +1546,10 @@ class _Analyzer:
         if head in self.mcp_servers:
             return lookup_prefixed("python", "mcp"), name, call
         resolved = self.resolve(target)
+        if resolved is None and "." in (dotted(target) or "") and function is not None:
+            package = self.outer_parameter_package(function, head)
+            if package:
+                return package, name, call
         if (
             name in MCP_DECORATORS
             and "mcp" in head.lower()
@@ -1357,13 +1559,61 @@ class _Analyzer:
             # ``from .server import mcp`` then ``@mcp.tool()``: the server object of another module of
             # the project, named as servers are
             return lookup_prefixed("python", "mcp"), name, call
+        if (
+            name in AGENT_TOOL_DECORATORS
+            and head in self.aliases
+            and not self.package_of(resolved)
+            and any(path.split(".")[0] == "pydantic_ai" for path in self.aliases.values())
+        ):
+            # ``from .agent import support_agent`` then ``@support_agent.tool``: Pydantic AI's agent
+            # built in another module of the project, its tools spread over this one
+            return lookup_prefixed("python", "pydantic_ai"), name, call
         if resolved:  # ``from crewai.tools import tool as crew_tool``: the decorator is still ``tool``
             name = resolved.replace("()", "").rsplit(".", 1)[-1]
         return self.package_of(resolved), name, call
 
+    def outer_parameter_package(self, function: ast.AST, head: str) -> Package | None:
+        """The framework of a server or agent handed to the function around a decorated one: ``def
+        register(mcp: FastMCP):`` around ``@mcp.tool()``, the usual way to spread a server's tools over
+        modules (``agent: Agent`` likewise). Unannotated, a parameter named for a server counts in a
+        file importing the MCP SDK."""
+        parameters = self.enclosing_parameters().get(function, {})
+        if head not in parameters:
+            return None
+        annotation = parameters[head]
+        if isinstance(annotation, ast.BinOp):  # ``FastMCP | None``
+            annotation = annotation.left
+        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+            annotation = ast.Name(id=annotation.value.split("[")[0].strip())
+        if annotation is not None:
+            return self.package_of(self.resolve(annotation))
+        mcp = lookup_prefixed("python", "mcp")
+        imports_mcp = any(path.split(".")[0] in ("mcp", "fastmcp") for path in self.aliases.values())
+        named_for_server = "mcp" in head.lower() or "server" in head.lower()
+        return mcp if imports_mcp and named_for_server else None
+
+    def enclosing_parameters(self) -> dict[ast.AST, dict[str, ast.AST | None]]:
+        """{nested function: {parameter: annotation}} of the functions around it, inner ones shadowing
+        outer ones; built once per module, on the first decorator that needs it."""
+        if self._enclosing_parameters is None:
+            self._enclosing_parameters = {}
+            # walk order visits an outer function before the functions nested in it, so a middle
+            # function's entry is complete when it hands its own parameters on
+            for outer in self.of(ast.FunctionDef, ast.AsyncFunctionDef):
+                arguments = outer.args
+                own = {
+                    argument.arg: argument.annotation
+                    for argument in (arguments.posonlyargs + arguments.args + arguments.kwonlyargs)
+                }
+                inherited = {**self._enclosing_parameters.get(outer, {}), **own}
+                for inner in ast.walk(outer):
+                    if inner is not outer and isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef):
+                        self._enclosing_parameters[inner] = inherited
+        return self._enclosing_parameters
+
     def analyse_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         for decorator in node.decorator_list:
-            package, name, call = self.decorator_package(decorator)
+            package, name, call = self.decorator_package(decorator, node)
             if not package or name not in self.rules["tool_decorators"]:
                 continue
             if package.id in self.rules["node_decorator_packages"]:
@@ -1988,6 +2238,7 @@ class PythonDetector(Detector):
             report.facts.update(facts)
             findings = list(self.constant_models(file))
             findings += self.env_default_models(file, findings)
+            findings += self.own_tools(file, text, findings)
             return findings + list(self.catalog_literals(file, findings))
         try:
             analysis = analyse_python(text, file.relpath, self.name)
@@ -2008,7 +2259,34 @@ class PythonDetector(Detector):
         findings += self.model_enum_members(file, findings, model_constants)
         findings += self.imported_tools(file, analysis.imported_tools)
         findings += self.route_tools(file, analysis.served_routes)
+        findings += self.own_tools(file, text, findings)
         return findings + list(self.catalog_literals(file, findings))
+
+    def own_tools(self, file: SourceFile, text: str, findings: list[Finding]) -> list[Finding]:
+        """The tools of a project's own agent loop (``own_tool_definitions``), in a module that uses an
+        LLM SDK or agent framework or of a project declaring one; no provider (the loop is the project's).
+        A tool this module already reports through a framework is not reported again; tests define
+        stand-ins."""
+        if file.scope == "test" or (
+            OWN_TOOL_CLASS.search(text) is None
+            and OWN_TOOL_DECORATOR_HINT.search(text) is None
+            and OWN_TOOL_CALL_HINT.search(text) is None
+        ):
+            return []
+        uses_llm = any(f.type in ("llm_provider", "agent_framework", "endpoint") for f in findings)
+        if not (uses_llm or project_declares_llm(file)):
+            return []
+        try:
+            tree = parse_python(text, file.relpath)
+        except (SyntaxError, ValueError, NestingTooDeep):
+            return []
+        known = {f.name for f in findings if f.type == "tool"}
+        found = []
+        for name, line in own_tool_definitions(tree):
+            if name.lower() not in known:
+                known.add(name.lower())
+                found.append(self.located(file, line, "tool", name.lower(), None))
+        return found
 
     def imported_tools(
         self, file: SourceFile, handed: list[tuple[str, str | None, Package]]
