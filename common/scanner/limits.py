@@ -187,6 +187,11 @@ def _constructing_from_shared(loader: type) -> type:
     return NoteRewrites
 
 
+# what PyYAML's safe constructors raise on a malformed explicit tag (``!!timestamp nope``,
+# ``!!binary`` that is not base64, ``!!int 0x`` …) instead of a ``YAMLError``: the readers catch that
+_CONSTRUCTOR_SLIPS = (AttributeError, ValueError, TypeError, OverflowError, UnicodeError)
+
+
 def load_yaml_all(text: str, loader=None) -> list:
     """Python values of every document, after ``check_yaml`` (``loader``: the safe loader by default, or
     a subclass with constructors of its own; its resolver must be the safe loader's). Constructed from
@@ -201,6 +206,10 @@ def load_yaml_all(text: str, loader=None) -> list:
     constructor = (_constructing_from_shared(loader) if rewrites else loader)("")
     try:
         values = [constructor.construct_document(document) for document in documents]
+    except _CONSTRUCTOR_SLIPS as exc:
+        from yaml.constructor import ConstructorError
+
+        raise ConstructorError(None, None, f"{type(exc).__name__}: {exc}") from None
     finally:
         constructor.dispose()
         if rewrites and constructor.rewrote_nodes:

@@ -158,9 +158,6 @@ SELECTORS = {
     "notebooks": FileSelector(suffixes=(".ipynb",)),
     "php_code": FileSelector(suffixes=(".php",)),
     "python_code": FileSelector(suffixes=(".py",)),
-    "script_languages": FileSelector(
-        suffixes=(".dart", ".ex", ".exs", ".r", ".jl", ".groovy", ".clj", ".cljs", ".cljc", ".el")
-    ),
     "sql_data": FileSelector(suffixes=(".sql",)),
     "swift_code": FileSelector(suffixes=(".swift",)),
     "vector_stores": FileSelector(

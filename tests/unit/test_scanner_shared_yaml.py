@@ -40,18 +40,21 @@ TEXTS = [
 
 
 def _fresh_load(text: str, loader) -> tuple[str, object]:
-    """What ``load_yaml_all`` did before: the limits' walk, then PyYAML's own load."""
+    """What ``load_yaml_all`` did before: the limits' walk, then PyYAML's own load; a constructor's
+    slip on a malformed explicit tag (AttributeError for ``!!timestamp nope``) is a ConstructorError."""
     try:
         limits._check_yaml_events(text)
         return "ok", list(yaml.load_all(text, Loader=loader))
-    except Exception as exc:  # PyYAML raises AttributeError for some bad timestamps
+    except limits._CONSTRUCTOR_SLIPS as exc:
+        return "ConstructorError", f"{type(exc).__name__}: {exc}"
+    except Exception as exc:
         return type(exc).__name__, str(exc)
 
 
 def _shared_load(text: str, loader) -> tuple[str, object]:
     try:
         return "ok", limits.load_yaml_all(text, loader)
-    except Exception as exc:  # PyYAML raises AttributeError for some bad timestamps
+    except Exception as exc:
         return type(exc).__name__, str(exc)
 
 
@@ -181,3 +184,16 @@ def test_a_mapping_lookup_answers_as_the_first_entry_of_its_items():
             for key in keys:
                 first = next((value for name, value in document.items() if name == key), None)
                 assert document.get(key) == first, (text, key)
+
+
+@pytest.mark.parametrize("bad_tag", ["!!timestamp nope", "!!timestamp 2020-13-45", "!!int 0x", "!!float abc"])
+def test_a_malformed_explicit_tag_is_invalid_yaml_not_a_lost_file(bad_tag, tmp_path):
+    """PyYAML's constructors raise AttributeError/ValueError on these, which no reader caught: the file's
+    configuration findings were lost behind a detector crash. Now the file is invalid YAML, read as such."""
+    from common.scanner import scan_path
+
+    (tmp_path / "app.py").write_text("from openai import OpenAI\n")
+    (tmp_path / "config.yaml").write_text(f"when: {bad_tag}\nllm:\n  model: gpt-4o\n")
+    result = scan_path(tmp_path, jobs=1)
+    assert ("model", "gpt-4o") in {(c.type, c.name) for c in result.components}
+    assert [w.message.startswith("invalid YAML") for w in result.warnings] == [True]
