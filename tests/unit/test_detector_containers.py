@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from common.scanner.detectors.containers import ContainerDetector
+from common.scanner.detectors.containers import ContainerDetector, helm_rendered, is_helm_template
 from tests.unit.detector_helpers import by_key, run
 from tests.unit.scanner_helpers import scan_tree
 
@@ -225,6 +225,26 @@ spec:
   template:
     spec:
       containers:
+        - name: web
+          image: quay.io/acme/web:1.0
+        - name: api
+          image: "vllm/vllm-openai:v0.6.0"
+      - {unclosed
+"""
+    findings, report = run(ContainerDetector(), tmp_path, "k8s/deploy.yaml", content)
+    assert [f.key for f in findings] == ["container:vllm/vllm-openai"]
+    assert findings[0].location.line == 10
+    assert report.warnings and "not valid YAML" in report.warnings[0]
+
+
+def test_a_helm_template_the_parser_refuses_is_read_rendered(tmp_path):
+    content = """\
+apiVersion: apps/v1
+kind: Deployment
+spec:
+  template:
+    spec:
+      containers:
         - name: ollama
           image: ollama/ollama:{{ .Values.tag }}
         - name: api
@@ -232,9 +252,8 @@ spec:
       {{- if .Values.gpu }}
 """
     findings, report = run(ContainerDetector(), tmp_path, "chart/templates/deploy.yaml", content)
-    assert [f.key for f in findings] == ["container:vllm/vllm-openai"]
-    assert findings[0].location.line == 10
-    assert report.warnings and "not valid YAML" in report.warnings[0]
+    assert [(f.key, f.location.line) for f in findings] == [("container:vllm/vllm-openai", 10)]
+    assert report.warnings == []
 
 
 def test_other_yaml_counts_only_the_ai_images_it_names(tmp_path):
@@ -491,3 +510,39 @@ def test_bicep_image_handed_to_a_module_or_a_parameter_default(tmp_path):
         "container:vllm/vllm-openai": {1},
         "container:ghcr.io/contoso/rag-chatbot": {5},
     }
+
+
+def test_a_helm_template_is_read_as_it_renders_with_the_values_defaults():
+    template = (
+        'metadata:\n  name: {{ include "app.fullname" . }}\n'
+        "  {{- with .Values.labels }}\n"
+        '      image: "ollama/ollama:{{ .Values.image.tag | default "0.3.12" }}"\n'
+        "      replicas: {{ .Values.replicas }}\n"
+    )
+    assert is_helm_template(template)
+    assert helm_rendered(template).split("\n") == [
+        "metadata:",
+        "  name: ${helm}",
+        "",
+        '      image: "ollama/ollama:0.3.12"',
+        "      replicas: ${helm}",
+        "",
+    ]
+    assert not is_helm_template("steps:\n  - run: echo ${{ github.sha }}\n")
+
+
+def test_a_helm_templates_model_server_image_and_arguments(tmp_path):
+    template = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+        '  name: {{ include "server.fullname" . }}\n'
+        "spec:\n  template:\n    spec:\n      containers:\n"
+        "        - name: {{ .Chart.Name }}\n"
+        '          image: "vllm/vllm-openai:{{ .Values.tag | default "v0.6.3" }}"\n'
+        '          args: ["--model", {{ .Values.model | default "Qwen/Qwen2.5-7B-Instruct" | quote }}]\n'
+    )
+    findings, report = run(ContainerDetector(), tmp_path, "chart/templates/deployment.yaml", template)
+    assert {(f.type, f.name) for f in findings} == {
+        ("container", "vllm/vllm-openai"),
+        ("model", "qwen/qwen2.5-7b-instruct"),
+    }
+    assert report.warnings == []

@@ -491,3 +491,43 @@ openai_deployments = {
 """
     findings, _ = run(IacDetector(), tmp_path, "prod.tfvars", content)
     assert sorted((f.name, f.location.line) for f in findings) == [("gpt-4.1-mini", 10), ("gpt-4o", 3)]
+
+
+def test_terraform_literal_ai_addresses_are_endpoints_the_deployed_app_calls(tmp_path):
+    terraform = (
+        'resource "aws_lambda_function" "chat" {\n'
+        "  environment {\n    variables = {\n"
+        '      OPENAI_API_BASE = "https://api.openai.com/v1"\n'
+        '      OLLAMA_HOST     = "http://10.0.0.5:11434"\n'
+        '      DOCS_URL        = "https://docs.example.com/guide"\n'
+        '      # LEGACY_BASE   = "https://api.mistral.ai/v1"\n'
+        '      AZURE_BASE      = "https://${var.account}.openai.azure.com/"\n'
+        "    }\n  }\n}\n"
+        'module "net" {\n  source = "git::https://github.com/acme/net.git"\n}\n'
+    )
+    findings, _ = run(IacDetector(), tmp_path, "main.tf", terraform)
+    endpoints = {f.name: f.location.line for f in findings if f.type == "endpoint"}
+    assert endpoints == {"api.openai.com": 4, "10.0.0.5:11434": 5}
+    tfvars, _ = run(IacDetector(), tmp_path, "prod.tfvars", 'llm_base_url = "https://api.anthropic.com"\n')
+    assert [(f.type, f.name) for f in tfvars] == [("endpoint", "api.anthropic.com")]
+
+
+def test_a_bicep_app_s_settings_choose_its_model_and_ai_address_without_an_ai_resource(tmp_path):
+    bicep = (
+        "resource app 'Microsoft.Web/sites@2022-09-01' = {\n"
+        "  name: 'chat-app'\n"
+        "  properties: {\n    siteConfig: {\n      appSettings: [\n"
+        "        { name: 'OPENAI_API_BASE', value: 'https://api.openai.com/v1' }\n"
+        "        { name: 'OPENAI_MODEL', value: 'gpt-4o' }\n"
+        "        { name: 'OLLAMA_HOST', value: 'http://10.1.0.4:11434' }\n"
+        "        { name: 'AZURE_BASE', value: 'https://${account.name}.openai.azure.com/' }\n"
+        "        // { name: 'OLD_BASE', value: 'https://api.mistral.ai/v1' }\n"
+        "        { name: 'DOCS', value: 'https://learn.microsoft.com/azure' }\n"
+        "      ]\n    }\n  }\n}\n"
+    )
+    findings, _ = run(IacDetector(), tmp_path, "main.bicep", bicep)
+    assert sorted((f.type, f.name, f.location.line) for f in findings) == [
+        ("endpoint", "10.1.0.4:11434", 8),
+        ("endpoint", "api.openai.com", 6),
+        ("model", "gpt-4o", 7),
+    ]

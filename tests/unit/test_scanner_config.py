@@ -228,3 +228,78 @@ def test_a_script_argument_default_is_the_model_it_serves_without_one(tmp_path):
         },
     )
     assert keys(result) == {"model:qwen/qwen2.5-7b-instruct"}
+
+
+def test_makes_conditional_and_immediate_assignments_choose_the_models_a_makefile_pulls(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "Makefile": (
+                "MODEL ?= mistral:7b\nEMBED_MODEL := nomic-embed-text\nCHAT_MODEL ::= qwen2.5:7b\n"
+                "PORT ?= 8080\n\npull:\n\tollama pull $(MODEL)\n\tollama pull $(EMBED_MODEL)\n"
+            )
+        },
+    )
+    assert keys(result) == {"model:mistral:7b", "model:nomic-embed-text", "model:qwen2.5:7b"}
+
+
+def test_a_quoted_substitution_default_is_the_value_without_its_quotes(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "serve.sh": (
+                '#!/bin/sh\nMODEL_NAME=${MODEL_NAME:-"meta-llama/Llama-3.2-3B-Instruct"}\n'
+                "EMBED_MODEL=${EMBED_MODEL:-'BAAI/bge-base-en-v1.5'}\n"
+                'python -m vllm.entrypoints.openai.api_server --model "$MODEL_NAME"\n'
+            )
+        },
+    )
+    assert keys(result) == {"model:meta-llama/llama-3.2-3b-instruct", "model:baai/bge-base-en-v1.5"}
+
+
+def test_every_pair_of_a_dockerfile_env_and_its_continued_lines_is_an_assignment(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "Dockerfile": (
+                "FROM python:3.12-slim\n"
+                "ENV CHAT_MODEL=gpt-4o-mini \\\n"
+                "    # the embedding model\n"
+                '    EMBED_MODEL="text-embedding-3-small" \\\n'
+                "    OLLAMA_HOST=http://ollama:11434\n"
+                "ENV PORT=8080 SUMMARY_MODEL=claude-3-5-haiku-20241022\n"
+                "RUN pip install -r requirements.txt \\\n"
+                "    && echo MODEL=gpt-3.5-turbo\n"
+            )
+        },
+    )
+    assert keys(result) == {
+        "model:gpt-4o-mini",
+        "model:text-embedding-3-small",
+        "endpoint:ollama:11434",
+        "model:claude-3-5-haiku-20241022",
+    }
+
+
+def test_a_helm_templates_env_and_args_are_read_as_rendered_with_the_values_defaults(tmp_path):
+    template = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+        '  name: {{ include "chat.fullname" . }}\n'
+        "spec:\n  template:\n    spec:\n      containers:\n"
+        "        - name: {{ .Chart.Name }}\n"
+        '          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"\n'
+        "          {{- if .Values.llm.enabled }}\n"
+        "          env:\n"
+        "            - name: CHAT_MODEL\n"
+        '              value: {{ .Values.llm.model | default "gpt-4o-mini" | quote }}\n'
+        "            - name: EMBEDDING_MODEL\n"
+        '              value: "nomic-embed-text"\n'
+        "            - name: SUMMARY_MODEL\n"
+        "              value: {{ .Values.llm.summary | quote }}\n"
+        "          {{- end }}\n"
+        "          args:\n            - --model\n"
+        '            - {{ .Values.model | default "Qwen/Qwen2.5-7B-Instruct" }}\n'
+    )
+    result = scan_tree(tmp_path, {"chart/templates/deployment.yaml": template})
+    assert keys(result) == {"model:gpt-4o-mini", "model:nomic-embed-text", "model:qwen/qwen2.5-7b-instruct"}
+    assert not [w for w in result.warnings if "deployment.yaml" in w]

@@ -983,6 +983,44 @@ const agent = new bedrock.Agent(this, 'Agent', {
     ),
     pytest.param(
         {
+            "package.json": """\
+{"name":"x","dependencies":{"@cdklabs/generative-ai-cdk-constructs":"0.1.290"}}""",
+            "lib/stack.ts": """\
+import * as genai from '@cdklabs/generative-ai-cdk-constructs';
+import { bedrock as gen } from '@cdklabs/generative-ai-cdk-constructs';
+
+const kb = new genai.bedrock.VectorKnowledgeBase(this, 'Docs', {
+  embeddingsModel: genai.bedrock.BedrockFoundationModel.TITAN_EMBED_TEXT_V1,
+});
+const agent = new gen.Agent(this, 'Support', { instruction: 'Answer questions about orders.' });
+const cache = new genai.helpers.Cache(this, 'Cache', {});
+""",
+        },
+        {
+            ("cloud_resource", "AWS::Bedrock::VectorKnowledgeBase.Docs"),
+            ("cloud_resource", "AWS::Bedrock::Agent.Support"),
+        },
+        id="cdk-genai-constructs-library-and-renamed-module",
+    ),
+    pytest.param(
+        {
+            "requirements.txt": "aws-cdk-lib==2.150.0\ncdklabs.generative-ai-cdk-constructs==0.1.290\n",
+            "stack.py": """\
+from aws_cdk import Stack
+from cdklabs import generative_ai_cdk_constructs as genai
+
+
+class GuardStack(Stack):
+    def __init__(self, scope, construct_id, **kwargs):
+        super().__init__(scope, construct_id, **kwargs)
+        genai.bedrock.Guardrail(self, "Guard", name="guard")
+""",
+        },
+        {("cloud_resource", "AWS::Bedrock::Guardrail.Guard")},
+        id="cdk-py-genai-constructs-library",
+    ),
+    pytest.param(
+        {
             "isvc.yaml": """\
 apiVersion: serving.kserve.io/v1beta1
 kind: InferenceService

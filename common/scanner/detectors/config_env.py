@@ -29,7 +29,7 @@ from common.scanner.catalog import (
     route_forms,
 )
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
-from common.scanner.detectors.containers import is_dockerfile
+from common.scanner.detectors.containers import helm_rendered, is_dockerfile, is_helm_template
 from common.scanner.detectors.secrets import is_placeholder, marked_lines
 from common.scanner.keys import component_key
 from common.scanner.lazy import lazy_module, lazy_re
@@ -293,18 +293,40 @@ def is_vector_store_variable(name: str, provider_vars: dict[str, str]) -> bool:
 
 
 # a Dockerfile's build argument or environment variable: ``ARG MODEL_ID=org/name``, ``ENV MODEL gpt-4o``
-DOCKERFILE_VARIABLE = linear(r"^\s*(?:ARG|ENV)\s+([A-Za-z_]\w*)(?:\s*=\s*|\s+)(.*)$", re.IGNORECASE)
+DOCKERFILE_VARIABLE = linear(r"^\s*(?:ARG|ENV)\s+([A-Za-z_]\w*)(\s*=\s*|\s+)(.*)$", re.IGNORECASE)
+# one ``KEY=value`` of an instruction that sets several (``ENV A=1 B="two words"``)
+DOCKERFILE_PAIR = linear(r"""(?:^|\s)([A-Za-z_]\w*)=("[^"\n]*"|'[^'\n]*'|[^\s"']*)""")
 
 
-def dockerfile_assignment(line: str) -> str | None:
-    """An ``ARG``/``ENV`` line of a Dockerfile as the ``KEY=value`` assignment it makes; None for the
-    other instructions (their commands are the containers detector's)."""
-    variable = DOCKERFILE_VARIABLE.match(line)
-    return f"{variable.group(1)}={variable.group(2)}" if variable else None
+def dockerfile_assignments(lines: list[str]) -> Iterator[tuple[int, str]]:
+    """The ``KEY=value`` assignments of a Dockerfile's ``ARG``/``ENV`` instructions, by line: every pair of
+    ``ENV A=1 B=2``, also on the lines a trailing backslash continues the instruction onto (``ENV
+    MODEL_NAME=gpt-4o \\`` then ``    OLLAMA_HOST=http://ollama:11434``). Other instructions are the
+    containers detector's."""
+    continued = False
+    for number, line in enumerate(lines, start=1):
+        body = line.rstrip()
+        continues = body.endswith("\\")
+        body = body.removesuffix("\\")
+        if continued:
+            if not body.strip() or body.lstrip().startswith("#"):
+                continue  # Docker drops comment and empty lines inside a continued instruction
+            yield from ((number, f"{key}={value}") for key, value in DOCKERFILE_PAIR.findall(body))
+            continued = continues
+            continue
+        variable = DOCKERFILE_VARIABLE.match(body)
+        continued = continues and variable is not None
+        if variable is None:
+            continue
+        pairs = DOCKERFILE_PAIR.findall(body[variable.start(1) :]) if "=" in variable.group(2) else []
+        if pairs:  # the ``KEY=value ...`` form: one or more pairs
+            yield from ((number, f"{key}={value}") for key, value in pairs)
+        else:  # the legacy ``ENV KEY value``: the rest of the line is the value
+            yield number, f"{variable.group(1)}={variable.group(3)}"
 
 
 # a compose or shell substitution with a default (``${EMBEDDING_MODEL:-nomic-embed-text:v1.5}``, a
-# script's argument ``${1:-org/name}``): the default is the literal value used when it is unset
+# script's argument ``${1:-org/name}``, quoted or not): the default is the literal value used when it is unset
 SUBSTITUTION_DEFAULT = linear(r"^\$\{(?:[A-Za-z_]\w{0,80}|\d{1,2}):?[-=]([^${}]{1,200})\}$")
 
 
@@ -315,7 +337,7 @@ def _clean_value(raw: str) -> str:
     else:
         value = value.split(" #", 1)[0].strip()
     default = SUBSTITUTION_DEFAULT.match(value.strip())
-    return (default.group(1) if default else value).strip()
+    return (default.group(1).strip().strip("\"'") if default else value).strip()
 
 
 HTTP_COMMAND = linear(r"^\s*(?:curl|wget|http|https|xh)\s")
@@ -727,11 +749,10 @@ class ConfigDetector(Detector):
         request_bodies = file.name.endswith(SHELL_SUFFIXES + REQUEST_FILE_SUFFIXES) and '"model' in text
         # a Dockerfile's lines are rewritten (``ENV A b`` -> ``A=b``) before the check, so it checks each
         marked = None if dockerfile else quick_marked_lines(lowered, markers)
-        for number, line in enumerate(file.lines, start=1):
+        numbered = dockerfile_assignments(file.lines) if dockerfile else enumerate(file.lines, start=1)
+        for number, line in numbered:
             if number > last:
                 break
-            if dockerfile and (line := dockerfile_assignment(line)) is None:
-                continue
             if number in printed:
                 continue
             if parents is not None:
@@ -984,8 +1005,9 @@ class ConfigDetector(Detector):
         try:
             if kind == "JSON":
                 return [_loads_jsonc(file.text)]
-            if kind == "YAML":
-                return load_yaml_all(file.text, _tolerant_yaml_loader())
+            if kind == "YAML":  # a Helm chart's template is read as it renders with its defaults
+                text = helm_rendered(file.text) if is_helm_template(file.text) else file.text
+                return load_yaml_all(text, _tolerant_yaml_loader())
             return [parse_toml(file.text)]
         except RecursionError:
             report.warnings.append(f"{kind} nested too deeply to parse")

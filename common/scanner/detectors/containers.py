@@ -126,6 +126,41 @@ class YamlNode:
         return [YamlNode(value) for value in self.node.value] if self.is_sequence else []
 
 
+# a Go template action of a Helm chart's manifest (``{{ .Values.llm.model | default "gpt-4o" | quote }}``)
+HELM_ACTION = linear(r"\{\{-?[^{}\n]{0,300}?-?\}\}")
+HELM_DEFAULT = linear(r"""\bdefault\s+["']([^"'\n]{1,200})["']""")
+HELM_UNRESOLVED = "${helm}"  # no host, no model: what the chart's values decide at install time
+
+
+HELM_OBJECTS = (".Values.", ".Release.", ".Chart.")  # what only a Helm template reads
+
+
+def is_helm_template(text: str) -> bool:
+    """Whether YAML text is a Helm chart's template (Go template actions reading the chart's values), which
+    a YAML parser misreads or refuses until rendered; a workflow's ``${{ github.x }}`` is not one."""
+    return "{{" in text and any(name in text for name in HELM_OBJECTS)
+
+
+def helm_rendered(text: str) -> str:
+    """A Helm template as the YAML it renders to when the chart's values are left at their defaults,
+    line for line: an action with a ``default "x"`` is ``x``, another value is an unresolved reference,
+    and a line holding only actions (``{{- if .Values.gpu }}``, ``{{- toYaml . | nindent 8 }}``) is empty."""
+    lines = []
+    for line in text.split("\n"):
+        if "{{" not in line:
+            lines.append(line)
+        elif not HELM_ACTION.sub("", line).strip():
+            lines.append("")
+        else:
+            lines.append(HELM_ACTION.sub(_helm_value, line))
+    return "\n".join(lines)
+
+
+def _helm_value(action: re.Match) -> str:
+    default = HELM_DEFAULT.search(action.group(0))
+    return default.group(1) if default else HELM_UNRESOLVED
+
+
 def compose_yaml_documents(text: str) -> list[YamlNode]:
     """All documents of a YAML stream; raises yaml.YAMLError / RecursionError on bad input."""
     return [YamlNode(doc) for doc in compose_yaml_all(text)]
@@ -1193,7 +1228,9 @@ class ContainerDetector(Detector):
             report.warnings.append(f"containers: {file.relpath} is larger than {MAX_YAML_BYTES} bytes")
             return []
         try:
-            documents = compose_yaml_documents(file.text)
+            documents = compose_yaml_documents(
+                helm_rendered(file.text) if is_helm_template(file.text) else file.text
+            )
         except (yaml.YAMLError, RecursionError) as exc:
             report.warnings.append(f"containers: {file.relpath} is not valid YAML ({type(exc).__name__})")
             return list(scan_image_lines(file, self.name))

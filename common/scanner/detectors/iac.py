@@ -870,6 +870,17 @@ GENAI_CONSTRUCTS = linear(
     r"""\{([\w\s,]{1,300})\}\s*from\s+["']@cdklabs/generative-ai-cdk-constructs["']"""
     r"""|from\s+cdklabs\.generative_ai_cdk_constructs\s+import\s+\(?([\w\s,]{1,300})"""
 )
+# the library bound whole: ``import * as genai from '@cdklabs/generative-ai-cdk-constructs'``,
+# ``import cdklabs.generative_ai_cdk_constructs as genai``; its constructs are then
+# ``genai.bedrock.Agent(this, ...)``
+GENAI_LIBRARY = linear(
+    r"""import\s+\*\s+as\s+(\w+)\s+from\s+["']@cdklabs/generative-ai-cdk-constructs["']"""
+    r"""|\bimport\s+cdklabs\.generative_ai_cdk_constructs\s+as\s+(\w+)"""
+    r"""|from\s+cdklabs\s+import\s+generative_ai_cdk_constructs\s+as\s+(\w+)"""
+)
+GENAI_QUALIFIED_CONSTRUCT = linear(
+    r"""\b(\w+)\.(\w+)\.([A-Z]\w*)\s*\(\s*(?:this|self|scope)\s*,\s*["'`]([^"'`\n]{1,100})["'`]"""
+)
 # a construct, its id the logical name: an L1 (one CloudFormation resource: ``new bedrock.CfnAgent(this,
 # 'Agent', {...})``, ``sagemaker.CfnEndpoint(self, "Endpoint", ...)``) or an L2 (``new bedrock.Agent(this,
 # 'Agent', {...})``)
@@ -925,8 +936,10 @@ def cdk_resources(text: str) -> list[Resource]:
         service = module.lower().replace("_", "-")
         modules[alias] = (service.removesuffix("-alpha").replace("-", ""), service.endswith("-alpha"))
     for match in GENAI_CONSTRUCTS.finditer(text):
-        for name in re.split(r"[\s,]+", match.group(1) or match.group(2)):
-            modules[name] = (name.lower(), True)
+        for imported in (match.group(1) or match.group(2)).split(","):
+            written = imported.split()  # ``bedrock`` or ``bedrock as genai``
+            if written:
+                modules[written[-1]] = (written[0].lower(), True)
     classes: dict[str, tuple[str, str, bool]] = {}  # bound name -> (class, service, whether L2)
     for match in CDK_NAMED_IMPORT.finditer(text):
         names, module = (
@@ -958,6 +971,13 @@ def cdk_resources(text: str) -> list[Resource]:
         )
         namespace = namespaces.get(service)
         if namespace and (level_one or level_two):
+            line = line_at(text, match.start())
+            resource_type = f"AWS::{namespace}::{match.group(3)}"
+            found.append(Resource(resource_type, match.group(4), line, Value(line, {}), "cdk"))
+    libraries = {next(filter(None, m.groups())) for m in GENAI_LIBRARY.finditer(text)}
+    for match in GENAI_QUALIFIED_CONSTRUCT.finditer(text) if libraries else ():
+        namespace = namespaces.get(match.group(2).lower())
+        if match.group(1) in libraries and namespace:
             line = line_at(text, match.start())
             resource_type = f"AWS::{namespace}::{match.group(3)}"
             found.append(Resource(resource_type, match.group(4), line, Value(line, {}), "cdk"))
@@ -1106,6 +1126,8 @@ TRANSPARENT_KEYS = frozenset({"default", "value", "values", "for_each"})
 # Lambda's environment): arn:aws:bedrock:<region>::foundation-model/<id>, ...:inference-profile/<id>
 BEDROCK_ARN_MODEL = linear(r"(?:foundation-model|inference-profile)/([A-Za-z0-9][\w.:-]{2,119})")
 # a Bicep ``param``/``var`` holding one literal string: a model id there is the deployment's choice
+BICEP_STRING = lazy_re(r"'((?:[^'\\\n]|\\.)*)'")
+TERRAFORM_URL = lazy_re(r"https?://[^\s'\"<>,}$]+")  # up to an interpolation: ``${var.host}`` is no host
 BICEP_LITERAL = lazy_re(r"""^\s*(?:param|var)\s+(\w{1,80})(?:\s+\w+)?\s*=\s*'([^'\n$]{2,200})'\s*$""")
 TOOL_NAME = lazy_re(r"[A-Za-z_][\w.-]{0,99}")  # a literal function name, not an interpolation
 TFVARS_ASSIGNMENT = lazy_re(r"""^\s*[A-Za-z_][\w-]{0,80}\s*=\s*"([^"\n$]{2,200})"\s*$""")
@@ -1162,10 +1184,11 @@ class IacDetector(Detector):
         if file.suffix == ".bicep":
             return self.detect_bicep(file, report)
         if file.suffix == ".tfvars":
-            return self.with_catalog_literals(file, list(self.literal_models(file, TFVARS_ASSIGNMENT)))
+            found = list(self.literal_models(file, TFVARS_ASSIGNMENT)) + list(self.terraform_endpoints(file))
+            return self.with_catalog_literals(file, found)
         if file.suffix in TERRAFORM_SUFFIXES:
             found = self.detect_terraform(file, report) + list(self.literal_models(file, VARIABLE_DEFAULT))
-            return self.with_catalog_literals(file, found)
+            return self.with_catalog_literals(file, found + list(self.terraform_endpoints(file)))
         if file.name.endswith((".tf.json", ".tofu.json")):
             return self.with_catalog_literals(file, self.detect_terraform_json(file, report))
         if file.suffix == ".json" and ARM_SCHEMA.search(file.text):
@@ -1361,7 +1384,8 @@ class IacDetector(Detector):
 
     def detect_bicep(self, file: SourceFile, report: FileReport) -> list[Finding]:
         if not any(marker in file.text for marker in BICEP_MARKERS):
-            return []
+            # no AI resource, but an app's settings may still choose its model and AI address
+            return list(self.bicep_catalog_models(file)) + list(self.bicep_endpoints(file))
         try:
             bicep = BicepFile(file.text)
         except RecursionError:
@@ -1390,15 +1414,37 @@ class IacDetector(Detector):
         return findings + list(self.bicep_endpoints(file))
 
     def bicep_endpoints(self, file: SourceFile) -> Iterator[Finding]:
-        """AI endpoints a Bicep ``param``/``var`` holds as its literal default (``param ollamaEndpoint
-        string = 'http://localhost:11434/v1'``, handed to the app's settings): the address the deployed
-        app calls unless the operator overrides it. Known AI hosts and servers only."""
+        """AI endpoints a Bicep literal holds: a ``param``/``var`` default (``param ollamaEndpoint string =
+        'http://localhost:11434/v1'``) or an app setting (``{ name: 'OPENAI_API_BASE', value:
+        'https://api.openai.com/v1' }``): the address the deployed app calls. Known AI hosts and servers
+        only; an interpolated host (``'https://${account.name}.openai.azure.com'``) is none."""
+        if "://" not in file.text:
+            return
         comments = comment_line_numbers(file.lines, ("//", "/*"))
         for number, raw in enumerate(file.lines, start=1):
-            binding = BICEP_LITERAL.match(raw) if "://" in raw and number not in comments else None
-            endpoint = endpoint_for_url(binding.group(2), any_host=False) if binding else None
-            if endpoint:
-                yield self.endpoint_finding(file, number, endpoint)
+            if "://" not in raw or number in comments:
+                continue
+            for literal in BICEP_STRING.findall(raw):
+                for url in TERRAFORM_URL.findall(literal):
+                    endpoint = endpoint_for_url(url, any_host=False)
+                    if endpoint:
+                        yield self.endpoint_finding(file, number, endpoint)
+
+    def terraform_endpoints(self, file: SourceFile) -> Iterator[Finding]:
+        """AI endpoints written as string literals in Terraform (a function's or web app's environment
+        ``OPENAI_API_BASE = "https://api.openai.com/v1"``, a variable default, a ``.tfvars`` value): the
+        address the deployed app calls. Known AI hosts and servers only, as for Bicep."""
+        if "://" not in file.text:
+            return
+        comments = comment_line_numbers(file.lines, ("#", "//", "/*"))
+        for number, raw in enumerate(file.lines, start=1):
+            if "://" not in raw or number in comments:
+                continue
+            for literal in STRING_RE.findall(raw):
+                for url in TERRAFORM_URL.findall(literal):
+                    endpoint = endpoint_for_url(url, any_host=False)
+                    if endpoint:
+                        yield self.endpoint_finding(file, number, endpoint)
 
     def findings(self, file: SourceFile, resources: list[Resource]) -> list[Finding]:
         evaluation = Evaluation(resources)
