@@ -1,8 +1,9 @@
 """A scan records the API key it was sent with; a repository's baseline is read off an index
 
 An upload's repository is its sender's word, so an upload is a baseline only for later uploads of the same
-sender (``common.baseline.trusted_for``): the same API key, else the same user from a session. Scans made
-before this revision record no key, so an upload sent with one counts as its user's from a session.
+sender (``common.baseline.trusted_for``): the same API key, else the same user from a session. An earlier
+upload takes its key from its ``scan.import`` audit row, so a CI key keeps its own history as baseline; one
+whose row is gone (past the audit retention) or whose key was deleted counts as its user's from a session.
 
 Revision ID: 0031_sec_baseline33
 Revises: 0030_review_sec23
@@ -18,6 +19,12 @@ branch_labels = None
 depends_on = None
 
 COMPLETED = sa.text("status = 'completed'")
+SENDERS_FROM_AUDIT = (
+    "UPDATE scans SET api_key_id = audit_log.actor_api_key_id FROM audit_log"
+    " WHERE audit_log.action = 'scan.import' AND audit_log.target_type = 'scan'"
+    " AND audit_log.target_id = scans.id"
+    " AND audit_log.actor_api_key_id IN (SELECT id FROM api_keys)"
+)
 
 
 def upgrade() -> None:
@@ -39,6 +46,7 @@ def upgrade() -> None:
         postgresql_where=COMPLETED,
         sqlite_where=COMPLETED,
     )
+    op.execute(SENDERS_FROM_AUDIT)
 
 
 def downgrade() -> None:
