@@ -1446,3 +1446,113 @@ class CopilotCustomizationDetector(Detector):
             found = copilot_model(value.text, value.line)
             if found:
                 yield self.model_at(file, value.line, found)
+
+
+# ---------------------------------------------------------------------------------------------------
+# MCP clients configured by their own CLI in a set-up script
+# ---------------------------------------------------------------------------------------------------
+
+# ``claude mcp add [--transport http] [-s user] [-e K=V] <name> -- <command> [args]`` (or ``<name> <url>``),
+# ``claude mcp add-json <name> '{…}'``, ``codex mcp add <name> [--env K=V] -- <command>`` (``--url`` for a
+# remote one), ``gemini mcp add [-t http] <name> <command|url> [args]``: a command at the start of a line
+# (an ``echo``'d or commented one is no command)
+CLI_MCP_ADD = linear(
+    r"^[ \t]*(?:[\w./~-]*/)?(claude|codex|gemini)[ \t]+mcp[ \t]+(add|add-json)[ \t]+"
+    r"([^\n]{1,1000})",
+    re.MULTILINE,
+)
+MAX_CONTINUED_LINES = 50  # a command's continuation lines read: an entry takes a few
+CLI_CLIENTS = {"claude": "claude-code", "codex": "codex", "gemini": "gemini-cli"}
+# the options of these commands that take a value as the next word
+CLI_VALUE_OPTIONS = frozenset(
+    {"-s", "--scope", "-t", "--transport", "-e", "--env", "-H", "--header", "--client-id", "--callback-port"}
+    | {"--timeout", "--description", "--include-tools", "--exclude-tools", "--bearer-token-env-var", "--url"}
+)
+CLI_SERVER_NAME = linear(r"[A-Za-z0-9@][\w.@/-]{0,99}")
+
+
+def cli_added_server(words: list[str], as_json: bool) -> tuple[str, dict] | None:
+    """(name, entry) of the server one ``mcp add`` command configures, its entry shaped like a config
+    file's (``command``/``args`` or ``url``); None for a help call or a name the script computes."""
+    positional: list[str] = []
+    url = None
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word == "--":
+            positional += words[index + 1 :]
+            break
+        if word in ("-h", "--help"):
+            return None
+        if word.startswith("-"):
+            if word == "--url" and index + 1 < len(words):
+                url = words[index + 1]
+            index += 2 if word in CLI_VALUE_OPTIONS else 1
+            continue
+        positional.append(word)
+        index += 1
+    if not positional or not CLI_SERVER_NAME.fullmatch(positional[0]):
+        return None
+    name, rest = positional[0], positional[1:]
+    if as_json:
+        try:
+            entry = json.loads(rest[0]) if rest else None
+        except ValueError:
+            return None
+        return (name, entry) if isinstance(entry, dict) else None
+    target = url or (rest[0] if rest else None)
+    if not target:
+        return None
+    if target.startswith(("http://", "https://")):
+        return name, {"url": target}
+    return name, {"command": target, "args": rest[1:]}
+
+
+def continued_command(first: str, lines: list[str], line: int) -> str:
+    """A command's words from its first line on, over the lines a trailing backslash continues it to."""
+    parts = [first]
+    while parts[-1].endswith("\\") and line < len(lines) and len(parts) < MAX_CONTINUED_LINES:
+        parts[-1] = parts[-1][:-1]
+        parts.append(lines[line])
+        line += 1
+    return " ".join(parts)
+
+
+class McpCliDetector(Detector):
+    """Set-up scripts that configure an agent's MCP servers with its CLI (``claude mcp add …``): each
+    server, named as the command names it, and the agent as its client, as the same entry in the agent's
+    config file would be."""
+
+    name = "mcp_cli"
+
+    def applies_to(self, file: SourceFile) -> bool:
+        from common.scanner.detectors.config_env import SHELL_SUFFIXES
+
+        return file.name.endswith(SHELL_SUFFIXES) and file.size <= MAX_BYTES and b" mcp " in file.data
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
+        import shlex
+
+        from common.scanner.detectors.config_env import printed_heredoc_lines
+
+        text = file.text
+        printed = printed_heredoc_lines(file.lines) if "<<" in text else set()
+        servers: dict[str, list[Finding]] = {}
+        for match in CLI_MCP_ADD.finditer(text):
+            line = line_at(text, match.start())
+            if line in printed:
+                continue
+            try:
+                words = shlex.split(continued_command(match.group(3), file.lines, line), comments=True)
+            except ValueError:
+                continue
+            added = cli_added_server(words, as_json=match.group(2) == "add-json")
+            if added is None:
+                continue
+            name, entry = added
+            servers.setdefault(CLI_CLIENTS[match.group(1)], []).append(
+                yaml_server(self, file, name, line, entry)
+            )
+        for client, found in servers.items():
+            yield from found
+            yield client_finding(self.name, file, client, found)
