@@ -257,3 +257,15 @@ def test_servers_an_agent_cli_adds_in_a_setup_script(tmp_path):
     assert found["mcp_server:linear"]["lines"] == {5} and found["mcp_server:fetch"]["lines"] == {7}
     assert found["mcp_server:linear"]["flags"] >= {"mcp_remote_server"}
     assert not McpCliDetector().applies_to(write(tmp_path, "README.md", script))
+
+
+def test_servers_an_agent_cli_adds_in_a_workflow_step(tmp_path):
+    workflow = (
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: |\n"
+        '          echo "claude mcp add notes -- npx -y notes-mcp"\n'
+        "          claude mcp add playwright -- npx @playwright/mcp@latest\n"
+    )
+    findings, _ = run(McpYamlDetector(), tmp_path, ".github/workflows/agent.yml", workflow)
+    found = by_key(findings)
+    assert set(found) == {"mcp_server:playwright", "mcp_client:claude-code"}
+    assert found["mcp_server:playwright"]["lines"] == {8}

@@ -921,7 +921,7 @@ class McpYamlDetector(Detector):
             return False
         data = file.data
         return (
-            any(marker in data for marker in (b"mcpServers", b"mcp_servers", b"mcp-servers"))
+            any(marker in data for marker in (b"mcpServers", b"mcp_servers", b"mcp-servers", b" mcp add"))
             or (b"mcp:" in data and b"servers:" in data)
             or (
                 (b"MCPServer" in data or b"MCPRemoteProxy" in data)
@@ -958,6 +958,7 @@ class McpYamlDetector(Detector):
             for document in documents:
                 servers.extend(self.workflow_step_servers(file, document))
                 servers.extend(self.workflow_written_configs(file, document))
+                servers.extend(self.workflow_cli_servers(file, document))
         return servers
 
     @staticmethod
@@ -1005,6 +1006,14 @@ class McpYamlDetector(Detector):
                     yield from found
                     if kind.client:
                         yield client_finding(self.name, file, kind.client, found)
+
+    def workflow_cli_servers(self, file: SourceFile, document) -> Iterator[Finding]:
+        """A step that configures the agent it runs with its CLI (``claude mcp add …`` in ``run:``)."""
+        for step in self.workflow_steps(document):
+            run = step.get("run")
+            script = run.text if run is not None else None
+            if script and " mcp " in script:
+                yield from cli_configured_servers(self, file, script, run.line)
 
     def workflow_step_servers(self, file: SourceFile, document) -> Iterator[Finding]:
         """A workflow step running an AI agent may hand it an MCP client config as an input (Gemini CLI's
@@ -1531,28 +1540,50 @@ class McpCliDetector(Detector):
         return file.name.endswith(SHELL_SUFFIXES) and file.size <= MAX_BYTES and b" mcp " in file.data
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
-        import shlex
+        return cli_configured_servers(self, file, file.text, 1)
 
-        from common.scanner.detectors.config_env import printed_heredoc_lines
 
-        text = file.text
-        printed = printed_heredoc_lines(file.lines) if "<<" in text else set()
-        servers: dict[str, list[Finding]] = {}
-        for match in CLI_MCP_ADD.finditer(text):
-            line = line_at(text, match.start())
-            if line in printed:
-                continue
-            try:
-                words = shlex.split(continued_command(match.group(3), file.lines, line), comments=True)
-            except ValueError:
-                continue
-            added = cli_added_server(words, as_json=match.group(2) == "add-json")
-            if added is None:
-                continue
-            name, entry = added
-            servers.setdefault(CLI_CLIENTS[match.group(1)], []).append(
-                yaml_server(self, file, name, line, entry)
-            )
-        for client, found in servers.items():
-            yield from found
-            yield client_finding(self.name, file, client, found)
+def cli_configured_servers(
+    detector: Detector, file: SourceFile, script: str, first_line: int
+) -> list[Finding]:
+    """The servers the ``mcp add`` commands of ``script`` configure and a client per CLI; ``script``
+    starts at ``first_line`` of ``file`` (a whole script, or a workflow step's ``run:`` written at or after
+    that line)."""
+    import shlex
+
+    from common.scanner.detectors.config_env import printed_heredoc_lines
+
+    lines = script.split("\n")
+    printed = printed_heredoc_lines(lines) if "<<" in script else set()
+    servers: dict[str, list[Finding]] = {}
+    for match in CLI_MCP_ADD.finditer(script):
+        line = line_at(script, match.start())
+        if line in printed:
+            continue
+        try:
+            words = shlex.split(continued_command(match.group(3), lines, line), comments=True)
+        except ValueError:
+            continue
+        added = cli_added_server(words, as_json=match.group(2) == "add-json")
+        if added is None:
+            continue
+        name, entry = added
+        located = file_line_of(file, lines[line - 1].strip(), first_line + line - 1)
+        servers.setdefault(CLI_CLIENTS[match.group(1)], []).append(
+            yaml_server(detector, file, name, located, entry)
+        )
+    found = [server for group in servers.values() for server in group]
+    return found + [client_finding(detector.name, file, client, group) for client, group in servers.items()]
+
+
+def file_line_of(file: SourceFile, written: str, start: int) -> int:
+    """The line at or after ``start`` of ``file`` where ``written`` is (a block scalar's text sits below
+    the line its node reports, by an indentation YAML strips), else ``start``."""
+    return next(
+        (
+            number
+            for number in range(start, min(len(file.lines), start + 200) + 1)
+            if written in file.lines[number - 1]
+        ),
+        start,
+    )
