@@ -541,6 +541,7 @@ class _Analyzer:
         self.served_routes: list[ServedRoutes] = []
         self.has_llm_sdk = False
         self.mcp_servers: dict[str, str] = {}  # variable -> mcp_server key
+        self.calls_by_name: dict[str, ast.Call] | None = None  # ``bound_calls``, built on first use
         self._assignments: dict[ast.AST, ast.Assign] | None = None  # value -> its first assignment
         self._enclosing_class: dict[ast.Call, ast.ClassDef] | None = None  # call -> the class holding it
         self._enclosing_parameters: dict[ast.AST, dict[str, ast.AST | None]] | None = None
@@ -1238,17 +1239,22 @@ class _Analyzer:
         or the one a module assignment or ``with gr.Blocks(...) as demo`` binds to its name."""
         if isinstance(node, ast.Call):
             return node if (self.resolve(node.func) or "").startswith("gradio.") else None
-        name = dotted(node)
-        if not name:
-            return None
-        for assign in self.of(ast.Assign):
-            if isinstance(assign.value, ast.Call) and any(dotted(t) == name for t in assign.targets):
-                return self.gradio_app(assign.value)
-        for block in self.of(ast.With):
-            for item in block.items:
-                if item.optional_vars is not None and dotted(item.optional_vars) == name:
-                    return self.gradio_app(item.context_expr)
-        return None
+        bound = self.bound_calls().get(dotted(node) or "")
+        return self.gradio_app(bound) if bound is not None else None
+
+    def bound_calls(self) -> dict[str, ast.Call]:
+        """Name -> the first call bound to it by an assignment or a ``with … as name`` (built once: a
+        file may launch many apps)."""
+        if self.calls_by_name is None:
+            self.calls_by_name = {}
+            for assign in self.of(ast.Assign):
+                for target in assign.targets if isinstance(assign.value, ast.Call) else ():
+                    self.calls_by_name.setdefault(dotted(target) or "", assign.value)
+            for block in self.of(ast.With):
+                for item in block.items:
+                    if item.optional_vars is not None and isinstance(item.context_expr, ast.Call):
+                        self.calls_by_name.setdefault(dotted(item.optional_vars) or "", item.context_expr)
+        return self.calls_by_name
 
     def analyse_in_process_mcp_server(self, call: ast.Call) -> None:
         """The Claude Agent SDK's ``create_sdk_mcp_server(name="x", tools=[...])``: an MCP server the
