@@ -25,6 +25,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import islice
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
@@ -1471,6 +1472,7 @@ CLI_MCP_ADD = linear(
     re.MULTILINE,
 )
 MAX_CONTINUED_LINES = 50  # a command's continuation lines read: an entry takes a few
+MAX_CLI_COMMANDS = 200  # ``mcp add`` commands read per script: a set-up script adds a handful
 CLI_CLIENTS = {"claude": "claude-code", "codex": "codex", "gemini": "gemini-cli"}
 # the options of these commands that take a value as the next word
 CLI_VALUE_OPTIONS = frozenset(
@@ -1556,7 +1558,7 @@ def cli_configured_servers(
     lines = script.split("\n")
     printed = printed_heredoc_lines(lines) if "<<" in script else set()
     servers: dict[str, list[Finding]] = {}
-    for match in CLI_MCP_ADD.finditer(script):
+    for match in islice(CLI_MCP_ADD.finditer(script), MAX_CLI_COMMANDS):
         line = line_at(script, match.start())
         if line in printed:
             continue
