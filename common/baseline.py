@@ -4,9 +4,10 @@ Both sides use :func:`new_since`, built on the compare library:
 - the CLI reads a baseline file (``trusera scan --baseline previous.json``) and reports and gates only
   on the components it returns;
 - the platform marks every component of a scan with ``new_since_baseline`` against the previous
-  completed scan of the same source (:func:`previous_completed_scan`, also what the ``new_component``
-  alert trigger compares with), so a policy condition ``{"field": "new_since_baseline", ...}`` can gate
-  on it. The first scan of a target is the baseline itself: nothing in it is new.
+  completed scan of the same source that is trusted for it (:func:`previous_completed_scan`, also what
+  the ``new_component`` alert trigger compares with), so a policy condition
+  ``{"field": "new_since_baseline", ...}`` can gate on it. The first scan of a target is the baseline
+  itself: nothing in it is new.
 
 A component whose only difference is where it is (``locations``) is not new: moving code or adding
 lines above it must not re-open every finding below.
@@ -18,10 +19,11 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from common.bom.compare import COMPARED_FIELDS, compare
+from common.bom.upload import UPLOAD_TARGET_PREFIX
 from common.jobs import JobStatus
 from common.models import Component, Scan
 
@@ -97,15 +99,39 @@ def same_source(scan: Scan) -> ColumnElement[bool]:
     return and_(Scan.n8n_url == scan.n8n_url, Scan.target.is_(None), Scan.repository_url.is_(None))
 
 
+def is_uploaded(scan: Scan) -> bool:
+    """A result someone sent (``POST /scans/import``), not a scan the platform ran."""
+    return (scan.target or "").startswith(UPLOAD_TARGET_PREFIX)
+
+
+def trusted_for(scan: Scan) -> ColumnElement[bool]:
+    """The scans ``scan`` may be judged against. An upload's repository is its sender's word, so an upload
+    speaks only for later uploads of the same sender (the same API key, else the same user from a
+    session); a scan the platform ran (it walked the path, cloned the repository, read the instance) speaks
+    for everyone. Without this any analyst, or another repository's CI key, uploaded a decoy naming a
+    guarded repository, and a provider in the decoy was no longer new there."""
+    platform_run = or_(Scan.target.is_(None), Scan.target.not_like(f"{UPLOAD_TARGET_PREFIX}%"))
+    if not is_uploaded(scan):
+        return platform_run
+    if scan.api_key_id is not None:
+        same_sender = Scan.api_key_id == scan.api_key_id
+    elif scan.created_by is not None:
+        same_sender = and_(Scan.created_by == scan.created_by, Scan.api_key_id.is_(None))
+    else:
+        same_sender = false()
+    return or_(platform_run, same_sender)
+
+
 def previous_completed_scan(session: Session, scan: Scan) -> Scan | None:
     """The latest completed scan of the same source (:func:`same_source`) in the same organization, created
-    before ``scan``."""
+    before ``scan`` and trusted for it (:func:`trusted_for`)."""
     return session.scalar(
         select(Scan)
         .where(
             Scan.organization_id == scan.organization_id,
             same_source(scan),
             Scan.status == JobStatus.COMPLETED,
+            trusted_for(scan),
             Scan.id != scan.id,
             Scan.created_at < scan.created_at,
         )

@@ -29,7 +29,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from common import events, fastjson, jobs
-from common.bom.upload import UPLOAD_TARGET_PREFIX, UploadInvalid
+from common.baseline import is_uploaded
+from common.bom.upload import UploadInvalid
 from common.celery_client import celery_client, enqueue
 from common.db import bulk_insert, session_scope
 from common.models import Component, Scan, ScanRelationship, ScanResultPayload
@@ -227,7 +228,7 @@ def wait_for_upload_turn(scan_id: str, share: Share, waits: int) -> float | None
     alive. None too for anything else (a posted result, a finished scan): there is no turn to wait for."""
     with session_scope() as session:
         scan = session.get(Scan, scan_id)
-        if scan is None or jobs.is_finished(scan) or not is_upload(scan):
+        if scan is None or jobs.is_finished(scan) or not is_uploaded(scan):
             return None
         checked = session.scalar(
             select(ScanResultPayload.components_checked).where(ScanResultPayload.scan_id == scan_id)
@@ -255,7 +256,7 @@ def ingest_stored_result(scan_id: str) -> object | None:
         except (ValueError, RecursionError):
             # The API checks an upload's syntax without building its values (``common.bom.upload``);
             # building them refuses a little more: the uploader's to fix, not a task to retry.
-            if not is_upload(scan):
+            if not is_uploaded(scan):
                 raise
             return UNREADABLE_UPLOAD
         if stored is None:
@@ -268,15 +269,10 @@ def ingest_stored_result(scan_id: str) -> object | None:
         return None
 
 
-def is_upload(scan: Scan) -> bool:
-    """A scan made by ``POST /scans/import`` (its target ``upload:<format>``), not by a scanner."""
-    return (scan.target or "").startswith(UPLOAD_TARGET_PREFIX)
-
-
 def is_unchecked_upload(scan: Scan, stored: StoredResult) -> bool:
     """A document ``POST /scans/import`` stored as it came (an upload's result stored converted, as the API
     did before it left the schema to this worker, is ingested as any result)."""
-    return is_upload(scan) and not stored.components_checked
+    return is_uploaded(scan) and not stored.components_checked
 
 
 def ingest_upload(task: PlatformTask, scan_id: str, document: object) -> None:

@@ -54,6 +54,16 @@ class Scan(JobMixin, Base):
     __table_args__ = (
         UniqueConstraint("organization_id", "idempotency_key", name="uq_scan_idempotency"),
         Index("ix_scans_org_repository", "organization_id", "repository_url"),
+        # A repository's baseline (``common.baseline.previous_completed_scan``): read newest first from the
+        # scan being judged, past the uploads it must not trust, instead of every scan of the repository.
+        Index(
+            "ix_scans_completed_by_repository",
+            "organization_id",
+            "repository_url",
+            text("created_at DESC"),
+            postgresql_where=text("status = 'completed'"),
+            sqlite_where=text("status = 'completed'"),
+        ),
         # The dashboard's latest completed scan of each target, and its trend of the last days' scans:
         # both read off these instead of every scan of the organization.
         Index(
@@ -86,6 +96,8 @@ class Scan(JobMixin, Base):
     id: Mapped[str] = id_column()
     organization_id: Mapped[str] = owned_by_column("organizations.id")
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The API key the scan was sent with (none from a session): an upload is a baseline only for its sender.
+    api_key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
     target: Mapped[str | None] = mapped_column(Text)
     n8n_url: Mapped[str | None] = mapped_column(Text)
     n8n_api_key_encrypted: Mapped[str | None] = mapped_column(Text)

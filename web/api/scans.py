@@ -223,9 +223,9 @@ def _insert_of(table: Table, columns: tuple[str, ...], prefix: str) -> Insert:
 # audit row. On PostgreSQL both go in one statement, which commits alone (``COMMITS_ALONE``): with the
 # principal read outside a transaction, the whole request costs two round trips to the database.
 NEW_SCAN_COLUMNS = (
-    *("id", "organization_id", "created_by", "target", "deep", "n8n_url", "n8n_api_key_encrypted"),
-    *("repository_url", "repository_ref", "repository_credential_id", "idempotency_key"),
-    *("status", "progress", "stage", "attempts", "files_scanned", "created_at"),
+    *("id", "organization_id", "created_by", "api_key_id", "target", "deep", "n8n_url"),
+    *("n8n_api_key_encrypted", "repository_url", "repository_ref", "repository_credential_id"),
+    *("idempotency_key", "status", "progress", "stage", "attempts", "files_scanned", "created_at"),
 )
 # The scan is inserted only while its organization has fewer than ``SCANS_IN_FLIGHT_PER_ORG`` scans in
 # flight (``common.scan_quota``), and the audit row only with it: a refused request writes nothing.
@@ -339,6 +339,7 @@ def create_scan(body):
         id=new_id(),
         organization_id=ctx.organization_id,
         created_by=ctx.user_id,
+        api_key_id=ctx.principal.api_key_id,
         target=target,
         deep=body["deep"],
         n8n_url=n8n_url,
@@ -433,6 +434,7 @@ def import_scan(args):
         id=new_id(),
         organization_id=ctx.organization_id,
         created_by=ctx.user_id,
+        api_key_id=ctx.principal.api_key_id,
         target=f"{UPLOAD_TARGET_PREFIX}{source_format}",
         repository_url=args["repository_url"],
         commit_sha=args["commit"].lower() if args["commit"] else None,
