@@ -133,7 +133,8 @@ SELECTORS = {
     ),
     # JSON and TOML configs, YAML gateway configs and Spring application.yml/properties (chosen by content)
     "mcp_config": FileSelector(
-        suffixes=(".json", ".jsonc", ".toml", ".properties", *YAML),
+        # and set-up scripts that configure an agent's MCP servers with its CLI (``claude mcp add``)
+        suffixes=(".json", ".jsonc", ".toml", ".properties", *YAML, ".sh", ".bash", ".zsh"),
         # templates of a config to copy: ``claude_desktop_config.json.example``
         # and GitHub Copilot's chat modes, custom agents and prompt files, opencode's agents (front matter)
         name_endings=(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from common.scanner.detectors.mcp_config import McpConfigDetector, McpYamlDetector
+from common.scanner.detectors.mcp_config import McpCliDetector, McpConfigDetector, McpYamlDetector
 from tests.unit.detector_helpers import GITHUB_TOKEN, OPENAI_KEY, by_key, dump, run, write
 
 CURSOR_MCP = {
@@ -229,3 +229,43 @@ def test_vs_code_mcp_section_outside_the_workspace_folder(tmp_path):
     assert set(by_key(findings)) == {"mcp_server:memory"}
     other = {"mcp": {"enabled": True}, "servers": {"staging": {"host": "staging.internal"}}}
     assert run(McpConfigDetector(), tmp_path, "tools/prefs.json", json.dumps(other))[0] == []
+
+
+def test_servers_an_agent_cli_adds_in_a_setup_script(tmp_path):
+    """``claude mcp add`` / ``codex mcp add`` / ``gemini mcp add`` in a script configure a server under the
+    name the command gives it, for the CLI's agent; printed, commented and help calls configure nothing."""
+    script = (
+        "#!/bin/sh\n"
+        "# claude mcp add notes -- npx -y notes-mcp\n"
+        'echo "run: claude mcp add docs -- npx -y docs-mcp"\n'
+        "claude mcp add --help\n"
+        "claude mcp add -s user --transport http \\\n"
+        "  linear https://mcp.linear.app/mcp\n"
+        "codex mcp add fetch --env LOG=1 -- uvx mcp-server-fetch\n"
+        "gemini mcp add -e K=v pg npx -y pg-mcp\n"
+    )
+    findings, _ = run(McpCliDetector(), tmp_path, "setup.sh", script)
+    found = by_key(findings)
+    assert set(found) == {
+        "mcp_server:linear",
+        "mcp_server:fetch",
+        "mcp_server:pg",
+        "mcp_client:claude-code",
+        "mcp_client:codex",
+        "mcp_client:gemini-cli",
+    }
+    assert found["mcp_server:linear"]["lines"] == {5} and found["mcp_server:fetch"]["lines"] == {7}
+    assert found["mcp_server:linear"]["flags"] >= {"mcp_remote_server"}
+    assert not McpCliDetector().applies_to(write(tmp_path, "README.md", script))
+
+
+def test_servers_an_agent_cli_adds_in_a_workflow_step(tmp_path):
+    workflow = (
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: |\n"
+        '          echo "claude mcp add notes -- npx -y notes-mcp"\n'
+        "          claude mcp add playwright -- npx @playwright/mcp@latest\n"
+    )
+    findings, _ = run(McpYamlDetector(), tmp_path, ".github/workflows/agent.yml", workflow)
+    found = by_key(findings)
+    assert set(found) == {"mcp_server:playwright", "mcp_client:claude-code"}
+    assert found["mcp_server:playwright"]["lines"] == {8}

@@ -331,3 +331,33 @@ def test_server_a_project_builder_makes_is_named_where_each_call_writes_its_name
     # with no call writing a name, the builder's server is still listed, named after its module
     alone = scan_tree(tmp_path / "alone", {**files, "src/main.ts": "import { serve } from './run.js';\n"})
     assert {c.name for c in alone.components if c.type == "mcp_server"} == {"run"}
+
+
+GRADIO_APP = """import gradio as gr
+
+
+def shout(text: str) -> str:
+    \"\"\"Upper-case a text.\"\"\"
+    return text.upper()
+
+
+demo = gr.Interface(fn=shout, inputs="text", outputs="text", title="Shouter")
+demo.launch(mcp_server=True)
+"""
+
+
+def test_gradio_app_launched_as_mcp_server_is_a_server_named_by_its_title(tmp_path):
+    """Gradio names its MCP server by the app's title (``Gradio`` without one); an app launched without
+    ``mcp_server=True``, another object's ``launch`` and a comment are no server."""
+    untitled = "import gradio as gr\n\ngr.ChatInterface(fn=print).launch(mcp_server=True)\n"
+    plain = (
+        "import gradio as gr\nfrom ops import Job\n\ndemo = gr.Blocks()\n"
+        "# demo.launch(mcp_server=True)\ndemo.launch()\nJob().launch(mcp_server=True)\n"
+    )
+    result = scan_tree(tmp_path, {"a/app.py": GRADIO_APP, "b/app.py": untitled, "c/app.py": plain})
+    servers = [c for c in result.components if c.type == "mcp_server"]
+    located = sorted((c.name, c.provider, loc.file, loc.line) for c in servers for loc in c.locations)
+    assert located == [
+        ("gradio", "Model Context Protocol", "b/app.py", 3),
+        ("shouter", "Model Context Protocol", "a/app.py", 10),
+    ]

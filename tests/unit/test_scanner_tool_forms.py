@@ -2700,6 +2700,38 @@ tools = types.Tool(function_declarations=[schedule_meeting_function])
     ),
     pytest.param(
         {
+            "go.mod": go_mod("github.com/mark3labs/mcp-go"),
+            "tools.go": """\
+package tools
+
+import (
+\tm "github.com/mark3labs/mcp-go/mcp"
+)
+
+var Search = m.NewTool("search_docs", m.WithDescription("Search the docs"))
+""",
+        },
+        ("search_docs", "Model Context Protocol", "tools.go", 7),
+        id="go-mcp-go-aliased-import-NewTool",
+    ),
+    pytest.param(
+        {
+            "go.mod": go_mod("github.com/modelcontextprotocol/go-sdk"),
+            "tools.go": """\
+package tools
+
+import sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+func Register(s *sdk.Server) {
+\tsdk.AddTool(s, &sdk.Tool{Name: "read_page", Description: "Read a page"}, readPage)
+}
+""",
+        },
+        ("read_page", "Model Context Protocol", "tools.go", 6),
+        id="go-sdk-aliased-import-Tool-struct",
+    ),
+    pytest.param(
+        {
             "requirements.txt": "azure-ai-agents\n",
             "a.py": """\
 from azure.ai.agents.models import FunctionTool

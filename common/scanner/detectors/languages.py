@@ -1894,6 +1894,36 @@ class GoDetector(_LanguageDetector):
         linear(r"\bmcp\.(?:MCP)?Tool\s*\{[^{}]{0,300}\bName:\s*((?:[A-Za-z_]\w*\.)?[A-Za-z_]\w*)\s*[,}]"),
     )
 
+    # the SDK packages whose ``NewTool``/``Tool`` the patterns above read under their default name
+    # ``mcp``; a file may import them under another (``m "github.com/mark3labs/mcp-go/mcp"``)
+    MCP_TOOL_MODULES = frozenset(
+        {"github.com/mark3labs/mcp-go/mcp", "github.com/modelcontextprotocol/go-sdk/mcp"}
+    )
+
+    def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
+        """The SDK's tools under its default name, then under each alias the file imports it by."""
+        yield from super().tool_names(text)
+        aliases = {
+            alias
+            for imp in self.imports(text)
+            if imp.module in self.MCP_TOOL_MODULES
+            for alias in imp.bindings
+            if alias.isidentifier() and alias != "mcp"
+        }
+        for alias in sorted(aliases):
+            written = (
+                linear(rf'\b{alias}\.NewTool\(\s*"([^"\n]{{1,100}})"'),
+                linear(rf'\b{alias}\.Tool\s*\{{[^{{}}]{{0,300}}\bName:\s*"([^"\n]{{1,100}})"'),
+            )
+            for pattern in written:
+                for match in pattern.finditer(text):
+                    yield match.start(), match.group(1)
+            held = linear(rf"\b{alias}\.NewTool\(\s*((?:[A-Za-z_]\w*\.)?[A-Za-z_]\w*)\s*[,)]")
+            for match in held.finditer(text):
+                value = constant_value(text, match.group(1))
+                if value:
+                    yield match.start(), value
+
     BLOCK = linear(r"\bimport\s*\((.*?)\)", re.DOTALL)
     SINGLE = linear(r"""\bimport\s+(?:([\w.]+)\s+)?"([^"]+)\"""")
     SPEC = linear(r"""^\s*(?:([\w.]+)\s+)?"([^"]+)\"""", re.MULTILINE)

@@ -25,6 +25,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import islice
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
@@ -921,7 +922,7 @@ class McpYamlDetector(Detector):
             return False
         data = file.data
         return (
-            any(marker in data for marker in (b"mcpServers", b"mcp_servers", b"mcp-servers"))
+            any(marker in data for marker in (b"mcpServers", b"mcp_servers", b"mcp-servers", b" mcp add"))
             or (b"mcp:" in data and b"servers:" in data)
             or (
                 (b"MCPServer" in data or b"MCPRemoteProxy" in data)
@@ -958,6 +959,7 @@ class McpYamlDetector(Detector):
             for document in documents:
                 servers.extend(self.workflow_step_servers(file, document))
                 servers.extend(self.workflow_written_configs(file, document))
+                servers.extend(self.workflow_cli_servers(file, document))
         return servers
 
     @staticmethod
@@ -1005,6 +1007,14 @@ class McpYamlDetector(Detector):
                     yield from found
                     if kind.client:
                         yield client_finding(self.name, file, kind.client, found)
+
+    def workflow_cli_servers(self, file: SourceFile, document) -> Iterator[Finding]:
+        """A step that configures the agent it runs with its CLI (``claude mcp add …`` in ``run:``)."""
+        for step in self.workflow_steps(document):
+            run = step.get("run")
+            script = run.text if run is not None else None
+            if script and " mcp " in script:
+                yield from cli_configured_servers(self, file, script, run.line)
 
     def workflow_step_servers(self, file: SourceFile, document) -> Iterator[Finding]:
         """A workflow step running an AI agent may hand it an MCP client config as an input (Gemini CLI's
@@ -1446,3 +1456,136 @@ class CopilotCustomizationDetector(Detector):
             found = copilot_model(value.text, value.line)
             if found:
                 yield self.model_at(file, value.line, found)
+
+
+# ---------------------------------------------------------------------------------------------------
+# MCP clients configured by their own CLI in a set-up script
+# ---------------------------------------------------------------------------------------------------
+
+# ``claude mcp add [--transport http] [-s user] [-e K=V] <name> -- <command> [args]`` (or ``<name> <url>``),
+# ``claude mcp add-json <name> '{…}'``, ``codex mcp add <name> [--env K=V] -- <command>`` (``--url`` for a
+# remote one), ``gemini mcp add [-t http] <name> <command|url> [args]``: a command at the start of a line
+# (an ``echo``'d or commented one is no command)
+CLI_MCP_ADD = linear(
+    r"^[ \t]*(?:[\w./~-]*/)?(claude|codex|gemini)[ \t]+mcp[ \t]+(add|add-json)[ \t]+"
+    r"([^\n]{1,1000})",
+    re.MULTILINE,
+)
+MAX_CONTINUED_LINES = 50  # a command's continuation lines read: an entry takes a few
+MAX_CLI_COMMANDS = 200  # ``mcp add`` commands read per script: a set-up script adds a handful
+CLI_CLIENTS = {"claude": "claude-code", "codex": "codex", "gemini": "gemini-cli"}
+# the options of these commands that take a value as the next word
+CLI_VALUE_OPTIONS = frozenset(
+    {"-s", "--scope", "-t", "--transport", "-e", "--env", "-H", "--header", "--client-id", "--callback-port"}
+    | {"--timeout", "--description", "--include-tools", "--exclude-tools", "--bearer-token-env-var", "--url"}
+)
+CLI_SERVER_NAME = linear(r"[A-Za-z0-9@][\w.@/-]{0,99}")
+
+
+def cli_added_server(words: list[str], as_json: bool) -> tuple[str, dict] | None:
+    """(name, entry) of the server one ``mcp add`` command configures, its entry shaped like a config
+    file's (``command``/``args`` or ``url``); None for a help call or a name the script computes."""
+    positional: list[str] = []
+    url = None
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word == "--":
+            positional += words[index + 1 :]
+            break
+        if word in ("-h", "--help"):
+            return None
+        if word.startswith("-"):
+            if word == "--url" and index + 1 < len(words):
+                url = words[index + 1]
+            index += 2 if word in CLI_VALUE_OPTIONS else 1
+            continue
+        positional.append(word)
+        index += 1
+    if not positional or not CLI_SERVER_NAME.fullmatch(positional[0]):
+        return None
+    name, rest = positional[0], positional[1:]
+    if as_json:
+        try:
+            entry = json.loads(rest[0]) if rest else None
+        except ValueError:
+            return None
+        return (name, entry) if isinstance(entry, dict) else None
+    target = url or (rest[0] if rest else None)
+    if not target:
+        return None
+    if target.startswith(("http://", "https://")):
+        return name, {"url": target}
+    return name, {"command": target, "args": rest[1:]}
+
+
+def continued_command(first: str, lines: list[str], line: int) -> str:
+    """A command's words from its first line on, over the lines a trailing backslash continues it to."""
+    parts = [first]
+    while parts[-1].endswith("\\") and line < len(lines) and len(parts) < MAX_CONTINUED_LINES:
+        parts[-1] = parts[-1][:-1]
+        parts.append(lines[line])
+        line += 1
+    return " ".join(parts)
+
+
+class McpCliDetector(Detector):
+    """Set-up scripts that configure an agent's MCP servers with its CLI (``claude mcp add …``): each
+    server, named as the command names it, and the agent as its client, as the same entry in the agent's
+    config file would be."""
+
+    name = "mcp_cli"
+
+    def applies_to(self, file: SourceFile) -> bool:
+        from common.scanner.detectors.config_env import SHELL_SUFFIXES
+
+        return file.name.endswith(SHELL_SUFFIXES) and file.size <= MAX_BYTES and b" mcp " in file.data
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
+        return cli_configured_servers(self, file, file.text, 1)
+
+
+def cli_configured_servers(
+    detector: Detector, file: SourceFile, script: str, first_line: int
+) -> list[Finding]:
+    """The servers the ``mcp add`` commands of ``script`` configure and a client per CLI; ``script``
+    starts at ``first_line`` of ``file`` (a whole script, or a workflow step's ``run:`` written at or after
+    that line)."""
+    import shlex
+
+    from common.scanner.detectors.config_env import printed_heredoc_lines
+
+    lines = script.split("\n")
+    printed = printed_heredoc_lines(lines) if "<<" in script else set()
+    servers: dict[str, list[Finding]] = {}
+    for match in islice(CLI_MCP_ADD.finditer(script), MAX_CLI_COMMANDS):
+        line = line_at(script, match.start())
+        if line in printed:
+            continue
+        try:
+            words = shlex.split(continued_command(match.group(3), lines, line), comments=True)
+        except ValueError:
+            continue
+        added = cli_added_server(words, as_json=match.group(2) == "add-json")
+        if added is None:
+            continue
+        name, entry = added
+        located = file_line_of(file, lines[line - 1].strip(), first_line + line - 1)
+        servers.setdefault(CLI_CLIENTS[match.group(1)], []).append(
+            yaml_server(detector, file, name, located, entry)
+        )
+    found = [server for group in servers.values() for server in group]
+    return found + [client_finding(detector.name, file, client, group) for client, group in servers.items()]
+
+
+def file_line_of(file: SourceFile, written: str, start: int) -> int:
+    """The line at or after ``start`` of ``file`` where ``written`` is (a block scalar's text sits below
+    the line its node reports, by an indentation YAML strips), else ``start``."""
+    return next(
+        (
+            number
+            for number in range(start, min(len(file.lines), start + 200) + 1)
+            if written in file.lines[number - 1]
+        ),
+        start,
+    )

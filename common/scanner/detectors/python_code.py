@@ -405,6 +405,11 @@ def _manifest_declares_llm(folder: Path, root: str) -> bool | None:
 
 # ``from .server import mcp`` (then ``@mcp.tool()``): an MCP server object another module of the project built
 LOCAL_MCP_IMPORT = linear(r"^[ \t]*from[ \t]+[\w.]+[ \t]+import[ \t][^\n]*(?i:mcp)", re.MULTILINE)
+# Gradio serves an app as an MCP server when it is launched with ``mcp_server=True``; such a file needs no
+# AI import to hold one
+GRADIO_MCP_LAUNCH = linear(r"\bmcp_server\s*=\s*True\b")
+# the name Gradio's MCP server takes from an app without a ``title`` (``Blocks``' default title)
+GRADIO_DEFAULT_TITLE = "Gradio"
 
 
 def has_ai_import(text: str) -> bool:
@@ -413,7 +418,9 @@ def has_ai_import(text: str) -> bool:
         _IMPORT_HINT = _import_hint()
     if _IMPORT_HINT.search(text) is not None:
         return True
-    return ".tool" in text and LOCAL_MCP_IMPORT.search(text) is not None
+    if ".tool" in text and LOCAL_MCP_IMPORT.search(text) is not None:
+        return True
+    return "gradio" in text and GRADIO_MCP_LAUNCH.search(text) is not None
 
 
 def is_aws_session(resolved: str) -> bool:
@@ -534,6 +541,7 @@ class _Analyzer:
         self.served_routes: list[ServedRoutes] = []
         self.has_llm_sdk = False
         self.mcp_servers: dict[str, str] = {}  # variable -> mcp_server key
+        self.calls_by_name: dict[str, ast.Call] | None = None  # ``bound_calls``, built on first use
         self._assignments: dict[ast.AST, ast.Assign] | None = None  # value -> its first assignment
         self._enclosing_class: dict[ast.Call, ast.ClassDef] | None = None  # call -> the class holding it
         self._enclosing_parameters: dict[ast.AST, dict[str, ast.AST | None]] | None = None
@@ -1148,6 +1156,8 @@ class _Analyzer:
         if resolved and not package and method == "client" and resolved.split(".")[0] in GENERIC_AWS_SDKS:
             self.analyse_boto3(call)
             return
+        if method == "launch" and self.launches_mcp_server(call):
+            self.analyse_gradio_mcp_server(call)
         if package is None:
             if self.has_llm_sdk:
                 self.analyse_models(call, method, None, strong=False)
@@ -1204,6 +1214,47 @@ class _Analyzer:
             name = name or model.rsplit(".", 1)[-1]
             if name and component_key("tool", name.lower()) not in self.tools.values():
                 self.register_tool(name, name, call, package, call)
+
+    @staticmethod
+    def launches_mcp_server(call: ast.Call) -> bool:
+        return any(
+            keyword.arg == "mcp_server"
+            and isinstance(keyword.value, ast.Constant)
+            and keyword.value.value is True
+            for keyword in call.keywords
+        )
+
+    def analyse_gradio_mcp_server(self, call: ast.Call) -> None:
+        """``demo.launch(mcp_server=True)``: Gradio serves the app as an MCP server named by the app's
+        ``title`` (Gradio's own ``Server(blocks.title)``), ``Gradio`` without one. Only an app the file
+        builds with Gradio counts: another object's ``launch`` says nothing."""
+        app = self.gradio_app(call.func.value) if isinstance(call.func, ast.Attribute) else None
+        if app is None:
+            return
+        title = self.literal(next((k.value for k in app.keywords if k.arg == "title"), None))
+        self.add_mcp_server(title or GRADIO_DEFAULT_TITLE, call, "code")
+
+    def gradio_app(self, node: ast.AST) -> ast.Call | None:
+        """The Gradio constructor call that builds ``node``: the call itself (``gr.Interface(...).launch``),
+        or the one a module assignment or ``with gr.Blocks(...) as demo`` binds to its name."""
+        if isinstance(node, ast.Call):
+            return node if (self.resolve(node.func) or "").startswith("gradio.") else None
+        bound = self.bound_calls().get(dotted(node) or "")
+        return self.gradio_app(bound) if bound is not None else None
+
+    def bound_calls(self) -> dict[str, ast.Call]:
+        """Name -> the first call bound to it by an assignment or a ``with … as name`` (built once: a
+        file may launch many apps)."""
+        if self.calls_by_name is None:
+            self.calls_by_name = {}
+            for assign in self.of(ast.Assign):
+                for target in assign.targets if isinstance(assign.value, ast.Call) else ():
+                    self.calls_by_name.setdefault(dotted(target) or "", assign.value)
+            for block in self.of(ast.With):
+                for item in block.items:
+                    if item.optional_vars is not None and isinstance(item.context_expr, ast.Call):
+                        self.calls_by_name.setdefault(dotted(item.optional_vars) or "", item.context_expr)
+        return self.calls_by_name
 
     def analyse_in_process_mcp_server(self, call: ast.Call) -> None:
         """The Claude Agent SDK's ``create_sdk_mcp_server(name="x", tools=[...])``: an MCP server the
@@ -1854,6 +1905,15 @@ class _Analyzer:
         """The generic AWS SDKs reach Bedrock and SageMaker only through ``client("bedrock-runtime")``."""
         return any(target.split(".")[0] in GENERIC_AWS_SDKS for target in self.aliases.values())
 
+    def serves_gradio_mcp(self) -> bool:
+        """Whether the module imports Gradio and launches something with ``mcp_server=True``."""
+        return any(module.split(".")[0] == "gradio" for module in self.aliases.values()) and any(
+            isinstance(call.func, ast.Attribute)
+            and call.func.attr == "launch"
+            and self.launches_mcp_server(call)
+            for call in self.of(ast.Call)
+        )
+
     def imports_local_mcp_server(self) -> bool:
         """A name with "mcp" in it imported from a module that is no catalog package (the project's own)."""
         return any(
@@ -1863,7 +1923,12 @@ class _Analyzer:
     def run(self) -> None:
         self.collect_imports()
         self.collect_assignments()
-        if not self.findings and not self.imports_generic_cloud_sdk() and not self.imports_local_mcp_server():
+        if (
+            not self.findings
+            and not self.imports_generic_cloud_sdk()
+            and not self.imports_local_mcp_server()
+            and not self.serves_gradio_mcp()
+        ):
             self.analyse_strings()
             if self.findings:
                 self.analyse_payload_models()
