@@ -1418,29 +1418,25 @@ class IacDetector(Detector):
         'http://localhost:11434/v1'``) or an app setting (``{ name: 'OPENAI_API_BASE', value:
         'https://api.openai.com/v1' }``): the address the deployed app calls. Known AI hosts and servers
         only; an interpolated host (``'https://${account.name}.openai.azure.com'``) is none."""
-        if "://" not in file.text:
-            return
-        comments = comment_line_numbers(file.lines, ("//", "/*"))
-        for number, raw in enumerate(file.lines, start=1):
-            if "://" not in raw or number in comments:
-                continue
-            for literal in BICEP_STRING.findall(raw):
-                for url in TERRAFORM_URL.findall(literal):
-                    endpoint = endpoint_for_url(url, any_host=False)
-                    if endpoint:
-                        yield self.endpoint_finding(file, number, endpoint)
+        return self.literal_endpoints(file, ("//", "/*"), BICEP_STRING)
 
     def terraform_endpoints(self, file: SourceFile) -> Iterator[Finding]:
         """AI endpoints written as string literals in Terraform (a function's or web app's environment
         ``OPENAI_API_BASE = "https://api.openai.com/v1"``, a variable default, a ``.tfvars`` value): the
         address the deployed app calls. Known AI hosts and servers only, as for Bicep."""
+        return self.literal_endpoints(file, ("#", "//", "/*"), STRING_RE)
+
+    def literal_endpoints(
+        self, file: SourceFile, comment_markers: tuple[str, ...], strings
+    ) -> Iterator[Finding]:
+        """Known AI addresses in the string literals (``strings``) of the lines that are not comments."""
         if "://" not in file.text:
             return
-        comments = comment_line_numbers(file.lines, ("#", "//", "/*"))
+        comments = comment_line_numbers(file.lines, comment_markers)
         for number, raw in enumerate(file.lines, start=1):
             if "://" not in raw or number in comments:
                 continue
-            for literal in STRING_RE.findall(raw):
+            for literal in strings.findall(raw):
                 for url in TERRAFORM_URL.findall(literal):
                     endpoint = endpoint_for_url(url, any_host=False)
                     if endpoint:
