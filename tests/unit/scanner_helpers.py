@@ -27,6 +27,13 @@ def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
     return root
 
 
+def tools_of(result: ScanResult) -> dict[str, set[tuple[str, int]]]:
+    """Each tool component's name and the (file, line) places it was found."""
+    return {
+        c.name: {(loc.file, loc.line) for loc in c.locations} for c in result.components if c.type == "tool"
+    }
+
+
 def scan_tree(root: Path, files: dict[str, str | bytes], **kwargs) -> ScanResult:
     write_tree(root, files)
     kwargs.setdefault("jobs", 1)

@@ -3,7 +3,7 @@ tool types (``Name``/``Description``/``Schema``/``Run`` methods) and tool catalo
 the project's spec type are tools when the module calls an LLM API by hand; the same shapes in a module
 that names no AI API (a CLI's commands, a plugin system) are not."""
 
-from tests.unit.scanner_helpers import scan_tree
+from tests.unit.scanner_helpers import scan_tree, tools_of
 
 GO_MOD = "module example.com/agent\n\ngo 1.22\n"
 
@@ -87,12 +87,6 @@ func finalTool() ToolSpec {
 \t}
 }
 """
-
-
-def tools_of(result) -> dict[str, set[tuple[str, int]]]:
-    return {
-        c.name: {(loc.file, loc.line) for loc in c.locations} for c in result.components if c.type == "tool"
-    }
 
 
 def test_tool_types_of_a_module_with_its_own_llm_client(tmp_path):

@@ -2,7 +2,7 @@
 constant) are tools in a project depending on an LLM SDK; a test's expected value of the same shape is
 not a definition."""
 
-from tests.unit.scanner_helpers import scan_tree
+from tests.unit.scanner_helpers import scan_tree, tools_of
 
 PACKAGE_JSON = '{"name": "agent", "dependencies": {"openai": "4.0.0"}}\n'
 
@@ -39,12 +39,6 @@ export const banner: ToolSpec = {
   description: 'Not a tool without an input schema.',
 }
 """
-
-
-def tools_of(result) -> dict[str, set[tuple[str, int]]]:
-    return {
-        c.name: {(loc.file, loc.line) for loc in c.locations} for c in result.components if c.type == "tool"
-    }
 
 
 def test_objects_typed_as_the_projects_tool_type(tmp_path):
