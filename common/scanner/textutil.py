@@ -963,6 +963,34 @@ def own_packages(file, registry: str | None) -> frozenset[str]:
     return frozenset(found)
 
 
+class OnDemand:
+    """A set, mapping or list that is built the first time it is asked about: a file's comment lines or
+    comment offsets matter only where a candidate literal sits, and most code files hold none."""
+
+    __slots__ = ("_build", "_value")
+
+    def __init__(self, build: Callable[[], object]) -> None:
+        self._build: Callable[[], object] | None = build
+        self._value: object = None
+
+    def _built(self):
+        if self._build is not None:
+            self._value, self._build = self._build(), None
+        return self._value
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._built()
+
+    def __iter__(self):
+        return iter(self._built())
+
+    def __bool__(self) -> bool:
+        return bool(self._built())
+
+    def get(self, key: object, default: object = None) -> object:
+        return self._built().get(key, default)
+
+
 class YamlParents:
     """The keys a YAML (or pretty-printed JSON) line sits under, from indentation alone (the line scan
     has no parse tree)."""

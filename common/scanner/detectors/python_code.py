@@ -40,6 +40,7 @@ from common.scanner.limits import NestingTooDeep, line_at, linear, parse_python
 from common.scanner.model import Location
 from common.scanner.model_constants import CATALOG_LITERAL
 from common.scanner.textutil import (
+    OnDemand,
     bedrock_arn_models,
     calls_live_provider,
     catalog_model_literals,
@@ -2166,6 +2167,12 @@ def without_schema_examples(text: str) -> str:
     return "".join(pieces)
 
 
+def comment_lines(file: SourceFile) -> set[int]:
+    """Lines of ``file`` that are a ``#`` comment or inside a triple-quoted string: prose."""
+    comments = {n for n, raw in enumerate(file.lines, start=1) if raw.lstrip().startswith("#")}
+    return comments | triple_quoted_lines(file.text)
+
+
 def hash_comment_offsets(text: str) -> dict[int, int]:
     """Line -> offset in ``text`` of the ``#`` that opens a comment after code on that line (a ``#``
     inside a string literal opens none). One pass over the text."""
@@ -2187,8 +2194,8 @@ class PythonDetector(Detector):
         """``MODEL_NAME = "gpt-4o-mini"`` or ``MODELS = ["gpt-4o", ...]`` in a module without AI imports
         (a config or settings module): the name says it configures models and the catalog knows the id.
         Never inside a triple-quoted string: a docstring's usage example is prose."""
-        expected = mock_assertion_spans(file.text)
-        prose = triple_quoted_lines(file.text)
+        expected = OnDemand(lambda: mock_assertion_spans(file.text))
+        prose = OnDemand(lambda: triple_quoted_lines(file.text))
         for offset, value in catalog_model_literals(file.text):
             line = line_at(file.text, offset)
             if line in prose or file.lines[line - 1].lstrip().startswith("#"):
@@ -2208,6 +2215,8 @@ class PythonDetector(Detector):
         another one (that template's value is its own finding)."""
         if file.scope == "test":
             return
+        if "getenv(" not in file.text and "environ.get(" not in file.text:
+            return  # what every match of ``ENV_DEFAULT`` holds: its search tries every line start
         reported = {f.key for f in findings if f.type == "model"}
         for match in ENV_DEFAULT.finditer(file.text):
             setting, variable, default = match.groups()
@@ -2249,9 +2258,8 @@ class PythonDetector(Detector):
         literal; in a test that never calls out, the member is input data like any literal."""
         if "odel" not in file.text or (file.scope == "test" and not calls_live_provider(file.text)):
             return
-        comments = {n for n, raw in enumerate(file.lines, start=1) if raw.lstrip().startswith("#")}
-        comments |= triple_quoted_lines(file.text)
-        after_code = hash_comment_offsets(file.text)
+        comments = OnDemand(lambda: comment_lines(file))
+        after_code = OnDemand(lambda: hash_comment_offsets(file.text))
         reported = {f.key for f in findings if f.type == "model"}
         resolved: set[str] = set()  # members named once: a file of one member repeated resolved it each time
         for match in CLASS_MEMBER.finditer(file.text):
@@ -2273,8 +2281,7 @@ class PythonDetector(Detector):
     def catalog_literals(self, file: SourceFile, findings: list[Finding]) -> Iterator[Finding]:
         """Catalog model ids held in any literal shape (dict keys and values, lists, tuples) that no
         call or model-named constant of the file already reported (the inventory is per file)."""
-        comments = {n for n, raw in enumerate(file.lines, start=1) if raw.lstrip().startswith("#")}
-        comments |= triple_quoted_lines(file.text)
+        comments = OnDemand(lambda: comment_lines(file))
         reported = {f.key for f in findings if f.type == "model"}
         text = without_schema_examples(file.text)
         # a model file downloaded, or a model repository cloned
@@ -2288,7 +2295,7 @@ class PythonDetector(Detector):
         # an ARN says Bedrock itself: ``f"arn:aws:bedrock:{region}::foundation-model/amazon.titan-…"``
         yield from self.models_at_offsets(file, bedrock_arn_models(text), comments, reported)
         # ``"openai:gpt-4o",  # "openai:gpt-4o-mini"``: the alternative a comment keeps is no model
-        for line, value in code_model_literals(text, comments, hash_comment_offsets(text)):
+        for line, value in code_model_literals(text, comments, OnDemand(lambda: hash_comment_offsets(text))):
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and found[0] not in reported:
                 reported.add(found[0])
