@@ -622,8 +622,9 @@ def code_model_literals(
     line of thousands of them cost seconds."""
     given: set[tuple[int, str]] = set()
     for start, value in string_literals(text):
-        if " " in value or len(value) > 120 or not _VERSIONED_OR_TIERED.search(value):
-            continue  # cheap rejections first: most literals in code are prose or identifiers
+        if " " in value or len(value) > 120 or value.isalpha() or not _VERSIONED_OR_TIERED.search(value):
+            continue  # cheap rejections first: most literals in code are prose or identifiers (a word of
+            # letters alone holds no digit, ``-``, ``:`` or ``/``: never a plausible model name)
         if value.isupper():
             continue  # an all-capitals token (apex's ``opt_level="O1"``), not an id as an API takes it
         if not plausible_model_name(value) or not match_model(value):
@@ -999,21 +1000,27 @@ class YamlParents:
 
     def __init__(self) -> None:
         self.stack: list[tuple[int, str]] = []
-        self.current: list[str] = []
+        # the last line's keys are the stack's first ``depth`` entries (``see`` only pushes after them), so
+        # a line whose keys nobody asks for costs no copy of them
+        self.depth = 0
 
     def see(self, line: str) -> None:
         match = self.KEY.match(line)
         if not match or not line.strip() or line.lstrip().startswith("#"):
-            self.current = [key for _, key in self.stack]
+            self.depth = len(self.stack)
             return
         indent = len(match.group(1))
         while self.stack and self.stack[-1][0] >= indent:
             self.stack.pop()
-        self.current = [key for _, key in self.stack]
+        self.depth = len(self.stack)
         self.stack.append((indent, match.group(2)))
 
+    @property
+    def current(self) -> list[str]:
+        return [key for _, key in self.stack[: self.depth]]
+
     def path(self) -> str:
-        return ".".join(self.current)
+        return ".".join(key for _, key in self.stack[: self.depth])
 
 
 def comment_column(raw: str, marker: str, quotes: str) -> int | None:
