@@ -1,0 +1,140 @@
+"""The ninth pass's cheaper forms (a Python module's comment tables built on demand, the environment-default
+gate, letter-only literals dropped before the tier pattern, YAML parents copied on demand) give the answers
+of what they replace, and skip the work they were written to skip."""
+
+from __future__ import annotations
+
+import random
+
+from common.scanner import textutil
+from common.scanner.detectors import python_code
+from common.scanner.detectors.base import FileReport, SourceFile
+from common.scanner.detectors.python_code import PythonDetector
+
+
+def _python_file(tmp_path, text: str, name: str = "settings.py") -> SourceFile:
+    path = tmp_path / name
+    path.write_text(text)
+    return SourceFile(path=path, relpath=name, size=len(text.encode()), root=str(tmp_path))
+
+
+def _refuse(name: str):
+    def refused(*args):
+        raise AssertionError(f"{name} built for a module with no candidate literal")
+
+    return refused
+
+
+PLAIN_MODULE = (
+    '"""Settings."""\n'
+    "import os\n"
+    "# a comment\n"
+    'NAME = "service"  # trailing\n'
+    'PATH = "/var/lib/x-1"\n'
+    "def f():\n"
+    '    """Doc."""\n'
+    '    return {"key": "value", "n": "v2"}\n'
+)
+
+
+def test_comment_tables_are_not_built_for_a_module_without_a_candidate_literal(tmp_path, monkeypatch):
+    for name in ("comment_lines", "hash_comment_offsets", "triple_quoted_lines", "mock_assertion_spans"):
+        monkeypatch.setattr(python_code, name, _refuse(name))
+    source = _python_file(tmp_path, PLAIN_MODULE)
+    assert list(PythonDetector().detect(source, FileReport())) == []
+    ai_module = "import openai\n" + PLAIN_MODULE + "client = openai.OpenAI()\n"
+    found = PythonDetector().detect(_python_file(tmp_path, ai_module), FileReport())
+    assert {f.type for f in found} == {"llm_provider"}
+
+
+def test_catalog_literals_in_comments_and_docstrings_are_still_skipped(tmp_path):
+    text = (
+        "import openai\n"
+        "client = openai.OpenAI()\n"
+        '# "gpt-4o-mini" in a comment\n'
+        '"""\nUsage: "o3-mini"\n"""\n'
+        'CHOICES = ["gpt-4.1-nano"]  # "claude-3-5-haiku-20241022"\n'
+        'ROUTES = {"fast": "gemini-2.0-flash"}\n'
+    )
+    found = {
+        f.name
+        for f in PythonDetector().detect(_python_file(tmp_path, text), FileReport())
+        if f.type == "model"
+    }
+    assert found == {"gpt-4.1-nano", "gemini-2.0-flash"}
+
+
+def test_environment_defaults_are_searched_only_where_an_environment_read_is_written(tmp_path, monkeypatch):
+    searched = []
+    pattern = python_code.ENV_DEFAULT
+
+    class Counting:
+        def finditer(self, text):
+            searched.append(text)
+            return pattern.finditer(text)
+
+    monkeypatch.setattr(python_code, "ENV_DEFAULT", Counting())
+    detector = PythonDetector()
+    list(detector.env_default_models(_python_file(tmp_path, PLAIN_MODULE), []))
+    assert searched == []
+    for read in ('os.getenv("LLM_MODEL", "gpt-4o-mini")', 'os.environ.get("LLM_MODEL", "gpt-4o-mini")'):
+        text = f"import os\nMODEL = {read}\n"
+        found = list(detector.env_default_models(_python_file(tmp_path, text), []))
+        assert [f.name for f in found] == ["gpt-4o-mini"]
+    assert len(searched) == 2
+
+
+def test_a_word_of_letters_is_never_a_plausible_model_name():
+    rnd = random.Random(41)
+    letters = "abzAZproflashminiembedRr\u017f\u212a\u0130\u00df\u00e9\u03a3\u03bb\u0436\u3042\u6f22"
+    words = ["pro", "R", "r", "embedding", "Base", "\u017fmall", "chat", "max"]
+    words += ["".join(rnd.choice(letters) for _ in range(rnd.randint(1, 12))) for _ in range(3000)]
+    for word in words:
+        assert word.isalpha()
+        assert not textutil.plausible_model_name(word), word
+
+
+def test_letter_words_skip_the_tier_pattern(monkeypatch):
+    seen = []
+    pattern = textutil._VERSIONED_OR_TIERED
+
+    class Counting:
+        def search(self, value):
+            seen.append(value)
+            return pattern.search(value)
+
+    monkeypatch.setattr(textutil, "_VERSIONED_OR_TIERED", Counting())
+    text = 'a = "pro"\nb = "chat"\nc = "gpt-4o"\nd = "Base"\n'
+    assert list(textutil.code_model_literals(text, set())) == [(3, "gpt-4o")]
+    assert seen == ["gpt-4o"]
+
+
+def _parents_by_copy(lines: list[str]) -> list[tuple[list[str], str]]:
+    """Each line's keys and path as ``YamlParents`` gave them when it copied the keys on every line."""
+    stack: list[tuple[int, str]] = []
+    found = []
+    for line in lines:
+        match = textutil.YamlParents.KEY.match(line)
+        if not match or not line.strip() or line.lstrip().startswith("#"):
+            current = [key for _, key in stack]
+        else:
+            indent = len(match.group(1))
+            while stack and stack[-1][0] >= indent:
+                stack.pop()
+            current = [key for _, key in stack]
+            stack.append((indent, match.group(2)))
+        found.append((current, ".".join(current)))
+    return found
+
+
+def test_yaml_parents_answer_as_when_they_copied_every_line():
+    rnd = random.Random(43)
+    pieces = ["a:", "b: 1", "- c:", '"d":', "# e:", "", "x", "  ", "\t", "f.g-h:", "- ", "'i': 2"]
+    for _ in range(2000):
+        lines = [" " * rnd.randint(0, 6) + rnd.choice(pieces) for _ in range(rnd.randint(0, 12))]
+        parents = textutil.YamlParents()
+        answers = []
+        for line in lines:
+            parents.see(line)
+            answers.append((parents.current, parents.path()))
+        assert answers == _parents_by_copy(lines), lines
