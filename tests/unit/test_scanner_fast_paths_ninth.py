@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 
 from common.scanner import textutil
-from common.scanner.detectors import python_code
+from common.scanner.detectors import config_env, python_code
 from common.scanner.detectors.base import FileReport, SourceFile
 from common.scanner.detectors.python_code import PythonDetector
 
@@ -138,3 +138,72 @@ def test_yaml_parents_answer_as_when_they_copied_every_line():
             parents.see(line)
             answers.append((parents.current, parents.path()))
         assert answers == _parents_by_copy(lines), lines
+
+
+def _catalog_models_pushing_every_leaf(
+    document: object, limit: int = config_env.MAX_CONFIG_FACTS
+) -> list[str]:
+    """``catalog_models_under_model_keys`` as it was when every leaf went on the stack."""
+    found: list[str] = []
+    stack: list[tuple[bool, object, int]] = [(False, document, 0)]
+    while stack and len(found) < limit:
+        under_model_key, node, depth = stack.pop()
+        if depth > config_env.MAX_CONFIG_DEPTH:
+            continue
+        if isinstance(node, dict):
+            if config_env._names_a_model_variable(node) and textutil.is_catalog_model(node["value"].strip()):
+                found.append(node["value"].strip())
+            labelled = "name" in node and config_env._says_its_model(node)
+            for key, value in node.items():
+                named = alias = False
+                if isinstance(key, str):
+                    names_models, served = config_env._key_names(key)
+                    litellm_alias = key == "model_name" and "litellm_params" in node
+                    named = names_models and not litellm_alias
+                    alias = served or litellm_alias or (labelled and key == "name")
+                    if under_model_key and textutil.is_catalog_model(key):
+                        found.append(key)
+                stack.append(((under_model_key or named) and not alias, value, depth + 1))
+        elif isinstance(node, list):
+            stack.extend(
+                (under_model_key and not config_env._follows_served_alias(node, index), item, depth + 1)
+                for index, item in enumerate(node)
+            )
+        elif isinstance(node, str) and under_model_key and textutil.is_catalog_model(node.strip()):
+            found.append(node.strip())
+    return found
+
+
+def test_catalog_models_under_model_keys_answer_as_when_every_leaf_was_stacked():
+    rnd = random.Random(47)
+    keys = ["model", "models", "llm", "name", "value", "served_model_name", "model_name", "litellm_params"]
+    keys += ["engine", "deployment", "image", "embed_model", "x", 3, None, "gpt-4o"]
+    leaves = ["gpt-4o", "claude-3-5-sonnet-20241022", " gemini-1.5-pro ", "--served-model-name", "llama3"]
+    leaves += [
+        "meta-llama/Llama-3.1-8B-Instruct",
+        "chat",
+        7,
+        2.5,
+        True,
+        None,
+        "o3-mini",
+        "text-embedding-3-small",
+    ]
+
+    def node(depth: int) -> object:
+        roll = rnd.random()
+        if depth > 4 or roll < 0.4:
+            return rnd.choice(leaves)
+        if roll < 0.7:
+            return [node(depth + 1) for _ in range(rnd.randint(0, 4))]
+        return {rnd.choice(keys): node(depth + 1) for _ in range(rnd.randint(0, 4))}
+
+    for _ in range(3000):
+        document = node(0)
+        for limit in (1, 2, config_env.MAX_CONFIG_FACTS):
+            expected = _catalog_models_pushing_every_leaf(document, limit)
+            assert config_env.catalog_models_under_model_keys(document, limit) == expected, document
+    deep = "gpt-4o"
+    for _ in range(config_env.MAX_CONFIG_DEPTH + 3):
+        deep = {"model": [deep]}
+    assert config_env.catalog_models_under_model_keys(deep) == _catalog_models_pushing_every_leaf(deep)

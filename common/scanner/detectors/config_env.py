@@ -184,11 +184,17 @@ def catalog_models_under_model_keys(document: object, limit: int = MAX_CONFIG_FA
                     alias = served or litellm_alias or (labelled and key == "name")
                     if under_model_key and is_catalog_model(key):
                         found.append(key)  # a table keyed by model id: ``models: {gpt-4o: {...}}``
-                stack.append(((under_model_key or named) and not alias, value, depth + 1))
+                # a leaf found nothing when it was taken off the stack unless it is a string under a model
+                # key: such leaves (most of a data document) are not put on it
+                if isinstance(value, (dict, list)):
+                    stack.append(((under_model_key or named) and not alias, value, depth + 1))
+                elif (under_model_key or named) and not alias and isinstance(value, str):
+                    stack.append((True, value, depth + 1))
         elif isinstance(node, list):
             stack.extend(
                 (under_model_key and not _follows_served_alias(node, index), item, depth + 1)
                 for index, item in enumerate(node)
+                if isinstance(item, (dict, list)) or (under_model_key and isinstance(item, str))
             )
         elif isinstance(node, str) and under_model_key and is_catalog_model(node.strip()):
             found.append(node.strip())
