@@ -207,3 +207,63 @@ def test_catalog_models_under_model_keys_answer_as_when_every_leaf_was_stacked()
     for _ in range(config_env.MAX_CONFIG_DEPTH + 3):
         deep = {"model": [deep]}
     assert config_env.catalog_models_under_model_keys(deep) == _catalog_models_pushing_every_leaf(deep)
+
+
+def test_provider_kind_keys_answer_as_the_pattern():
+    rnd = random.Random(53)
+    pieces = [
+        "api",
+        "API",
+        "Api",
+        "_",
+        ".",
+        "-",
+        " ",
+        "type",
+        "TYPE",
+        "provider",
+        "Backend",
+        "kind",
+        "\u212aind",
+    ]
+    pieces += ["\n", "x", "s", "\u017f", "\u0130", "\u0131", "é"]
+    keys: list[object] = [3, None, True, "", "apitype", "api__type", "type\n", "\nkind", "kind "]
+    keys += ["".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 4))) for _ in range(5000)]
+    for key in keys:
+        expected = config_env.PROVIDER_KIND_KEY.match(str(key)) is not None
+        assert config_env._names_provider_kind(key) == expected, key
+
+
+def _model_like_values_spelling_every_path(
+    document: object, limit: int = config_env.MAX_CONFIG_FACTS
+) -> dict:
+    found: dict[str, str] = {}
+    stack: list[tuple[str, object]] = [("", document)]
+    while stack and len(found) < limit:
+        prefix, node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        for key, value in node.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, str) and textutil.plausible_model_name(value.strip()):
+                found[path] = value.strip()
+            elif isinstance(value, dict) and path.count(".") < config_env.MAX_CONFIG_DEPTH:
+                stack.append((path, value))
+    return found
+
+
+def test_model_like_values_answer_as_when_every_path_was_spelled():
+    rnd = random.Random(59)
+    keys: list[object] = ["llm", "model", "a.b", "", 3, None, "x"]
+    leaves: list[object] = ["gpt-4o", " o3-mini ", "plain", 1, None, ["gpt-4o"], "a/b-1"]
+
+    def node(depth: int) -> object:
+        if depth > 12 or rnd.random() < 0.35:
+            return rnd.choice(leaves)
+        return {rnd.choice(keys): node(depth + 1) for _ in range(rnd.randint(0, 4))}
+
+    for _ in range(3000):
+        document = node(0)
+        for limit in (1, 3, config_env.MAX_CONFIG_FACTS):
+            expected = _model_like_values_spelling_every_path(document, limit)
+            assert list(config_env.model_like_values(document, limit).items()) == list(expected.items())

@@ -130,12 +130,14 @@ def model_like_values(document: object, limit: int = MAX_CONFIG_FACTS) -> dict[s
         prefix, node = stack.pop()
         if not isinstance(node, dict):
             continue
-        for key, value in node.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
-            if isinstance(value, str) and plausible_model_name(value.strip()):
-                found[path] = value.strip()
-            elif isinstance(value, dict) and path.count(".") < MAX_CONFIG_DEPTH:
-                stack.append((path, value))
+        for key, value in node.items():  # the path is spelled only for a value that may need it
+            if isinstance(value, str):
+                if plausible_model_name(value.strip()):
+                    found[f"{prefix}.{key}" if prefix else str(key)] = value.strip()
+            elif isinstance(value, dict):
+                path = f"{prefix}.{key}" if prefix else str(key)
+                if path.count(".") < MAX_CONFIG_DEPTH:
+                    stack.append((path, value))
     return found
 
 
@@ -225,7 +227,19 @@ def _follows_served_alias(items: list, index: int) -> bool:
 
 # the key of a provider entry that says which server it addresses (``"apiType": "Ollama"``)
 PROVIDER_KIND_KEY = linear(r"(?i)^(?:api[._-]?type|provider|backend|type|kind)$")
+PROVIDER_KIND_KEYS = frozenset(
+    {"provider", "backend", "type", "kind", "apitype", *(f"api{separator}type" for separator in "._-")}
+)
 SERVER_URL = linear(r"^https?://\S{1,300}$")
+
+
+def _names_provider_kind(key: object) -> bool:
+    """``PROVIDER_KIND_KEY.match(str(key))``; an ASCII key (nearly all) is looked up lowered instead of
+    matched, which every string-valued entry of every mapping asked."""
+    text = str(key)
+    if text.isascii():
+        return text.lower() in PROVIDER_KIND_KEYS
+    return PROVIDER_KIND_KEY.match(text) is not None
 
 
 def provider_entry_urls(document: object, limit: int = MAX_CONFIG_FACTS) -> list[tuple[str, str]]:
@@ -248,7 +262,7 @@ def provider_entry_urls(document: object, limit: int = MAX_CONFIG_FACTS) -> list
         for key, value in node.items():
             if isinstance(value, (dict, list)):
                 stack.append((value, depth + 1))
-            elif provider is None and isinstance(value, str) and PROVIDER_KIND_KEY.match(str(key)):
+            elif provider is None and isinstance(value, str) and _names_provider_kind(key):
                 provider = hints.get(re.sub(r"[\s.-]", "_", value.strip()).upper())
         if provider is None:
             continue
