@@ -276,6 +276,18 @@ def known_ai_host(value: str) -> bool:
     return value.lower() in data["hosts"]
 
 
+@cache
+def _known_hosts_anywhere():
+    data, _ = _endpoint_tables()
+    return linear("(?i)" + "|".join(re.escape(host) for host in sorted(data["hosts"])))
+
+
+def mentions_known_ai_host(text: str) -> bool:
+    """Whether ``text`` holds a known AI host in any letter case: an ASCII literal that ``known_ai_host``
+    accepts is one (one RE2 search instead of a set look-up per literal of the file)."""
+    return _known_hosts_anywhere().search(text) is not None
+
+
 # A host as DNS or a container network names it; ``%s.openai.azure.com`` (a format string) and
 # ``*.openai.azure.com`` (an allow-list pattern) name no server.
 _HOST_NAME = linear(r"[a-z0-9_](?:[a-z0-9_-]*)(?:\.[a-z0-9_-]+)*")

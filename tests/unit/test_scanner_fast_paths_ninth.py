@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 
 from common.scanner import textutil
-from common.scanner.detectors import config_env, python_code
+from common.scanner.detectors import config_env, languages, python_code
 from common.scanner.detectors.base import FileReport, SourceFile
 from common.scanner.detectors.python_code import PythonDetector
 
@@ -267,3 +267,21 @@ def test_model_like_values_answer_as_when_every_path_was_spelled():
         for limit in (1, 3, config_env.MAX_CONFIG_FACTS):
             expected = _model_like_values_spelling_every_path(document, limit)
             assert list(config_env.model_like_values(document, limit).items()) == list(expected.items())
+
+
+def test_bare_hosts_read_no_literal_of_a_text_without_a_known_host(monkeypatch):
+    read = []
+    monkeypatch.setattr(languages, "string_literals", lambda text: read.append(text) or [])
+    assert languages.GoDetector.bare_hosts('x := "example.com"\ny := "a.b"\n') == []
+    assert read == []
+    languages.GoDetector.bare_hosts('host := "API.OpenAI.com"\n')
+    assert len(read) == 1
+
+
+def test_every_known_host_in_any_case_opens_the_bare_host_gate():
+    hosts = textutil._endpoint_tables()[0]["hosts"]
+    for host in hosts:
+        for written in (host, host.upper(), host.title()):
+            text = f'cfg.Host = "{written}"\n'
+            assert textutil.mentions_known_ai_host(text), written
+            assert [value for _, value in languages.GoDetector.bare_hosts(text)] == [written]

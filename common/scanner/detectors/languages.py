@@ -70,6 +70,7 @@ from common.scanner.textutil import (
     is_prose,
     known_ai_host,
     mentions_ai_endpoint,
+    mentions_known_ai_host,
     model_constant_definitions,
     model_finding,
     model_id_from_constant_name,
@@ -965,7 +966,7 @@ class _LanguageDetector(Detector):
     def bare_hosts(text: str) -> list[tuple[int, str]]:
         """String literals that are exactly a known AI API host, without a scheme (the host table's set
         lookup first: nearly every literal of a code file fails it, and the pattern is an RE2 call)."""
-        if "." not in text:
+        if "." not in text or not mentions_known_ai_host(text):
             return []
         return [
             (start, value)
