@@ -21,7 +21,8 @@ Credentials: the token comes in a first message ``{"type": "auth", "token": ...}
 URLs and so out of access logs) or, for older clients, ``?token=``. An open socket re-checks that its
 credential still stands (session not signed out, API key not revoked, deleted or expired, user still
 a member) every ``WS_RECHECK_SECONDS`` and at once on a revocation notice (``common.revocation``),
-and is closed with 1008 when it does not.
+and is closed with 1008 when it does not. A failure of the server itself after the handshake closes
+with 1011, so a client can tell it from a network fault and reconnect.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ log = logging.getLogger(__name__)
 
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
+INTERNAL_ERROR = 1011
 RECONNECT_DELAY_SECONDS = 1.0
 LEASE_SECONDS = 60  # a socket's slot outlives a dead process by at most this long
 RENEW_EVERY_SECONDS = 20
@@ -385,6 +387,11 @@ def events_socket(ws):
             _close(ws, POLICY_VIOLATION, "Events were not read fast enough; reconnect for a fresh snapshot.")
     except (ConnectionClosed, OSError):
         pass  # the client went away, or its stalled socket was shut down by the relay
+    except Exception:
+        # Without a close frame the client sees a dropped connection, not a server fault.
+        log.exception("event relay failed for organization %s", organization_id)
+        _close(ws, INTERNAL_ERROR, "The server could not relay events; reconnect.")
     finally:
+        close_session()
         relay.unsubscribe(organization_id, subscriber)
         slots.release()
