@@ -278,3 +278,17 @@ def test_a_server_failure_after_the_handshake_closes_with_1011(live_server, clie
     finally:
         ws.close()
     wait_for(lambda: slots("user", user.id) == 0, timeout=10)
+
+
+def test_a_database_failure_while_authorizing_closes_with_1011(live_server, client, monkeypatch):
+    """The database failing under load (here: the credential lookup) is a server fault, not a refusal."""
+    import sqlalchemy.exc
+
+    import web.api.ws as ws_module
+
+    def unreachable_database(token):
+        raise sqlalchemy.exc.OperationalError("SELECT 1", {}, Exception("connection pool exhausted"))
+
+    monkeypatch.setattr(ws_module, "_authorize", unreachable_database)
+    user = register_user(client)
+    assert close_code(ws_url(live_server, user.token))[0] == 1011

@@ -346,6 +346,13 @@ def _close(ws, code: int, message: str) -> None:
         _abort(ws.sock)
 
 
+def _fail(ws, doing: str) -> None:
+    """Close with 1011: without a close frame the client sees a dropped connection, not a server fault."""
+    log.exception("WebSocket failed while %s", doing)
+    close_session()
+    _close(ws, INTERNAL_ERROR, "The server failed; reconnect.")
+
+
 @sock.route("/api/v1/ws", endpoint="ws")
 def events_socket(ws):
     try:
@@ -353,6 +360,12 @@ def events_socket(ws):
     except (AuthenticationError, ServiceUnavailable, HTTPException) as exc:
         close_session()
         ws.close(reason=POLICY_VIOLATION, message=str(getattr(exc, "description", exc))[:120])
+        return
+    except (ConnectionClosed, OSError):
+        close_session()
+        return  # the client left before its first message
+    except Exception:
+        _fail(ws, "authorizing a WebSocket")
         return
     slots = Slots(f"user:{principal.user_id}", organization_id)
     over = slots.acquire()
@@ -388,9 +401,7 @@ def events_socket(ws):
     except (ConnectionClosed, OSError):
         pass  # the client went away, or its stalled socket was shut down by the relay
     except Exception:
-        # Without a close frame the client sees a dropped connection, not a server fault.
-        log.exception("event relay failed for organization %s", organization_id)
-        _close(ws, INTERNAL_ERROR, "The server could not relay events; reconnect.")
+        _fail(ws, f"relaying events of organization {organization_id}")
     finally:
         close_session()
         relay.unsubscribe(organization_id, subscriber)
