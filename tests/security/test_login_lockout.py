@@ -149,6 +149,23 @@ def test_guessing_spread_over_many_addresses_leaves_the_owners_browser_its_sign_
     assert login(owners_browser, victim.email, PASSWORD, OWNER) == 429
 
 
+@pytest.mark.usefixtures("low_account_ceiling")
+def test_guessing_spread_over_many_addresses_leaves_the_owners_session_its_password_change(client):
+    """Round 34: a re-authentication was held by the account-wide ceiling, so anyone with 25 addresses here
+    (500 by default) kept the owner from changing the password in their own session (429 before), the way
+    to end a stolen session. It is held by its session's own count only."""
+    victim, network = register_user(client), secrets.randbelow(200) + 1
+    guesses = [login(client, victim.email, "wrong guess!", f"198.18.{network}.{host}") for host in range(25)]
+    assert guesses == [401] * 25
+    changed = client.put(
+        "/api/v1/auth/password",
+        json={"current_password": PASSWORD, "new_password": "a brand new password"},
+        headers=victim.headers(),
+        environ_base={"REMOTE_ADDR": OWNER},
+    )
+    assert changed.status_code == 200, changed.json
+
+
 def test_without_trusted_proxies_x_forwarded_for_is_ignored(client):
     """Each guess claims a new client address in X-Forwarded-For: the lockout and the rate limit still
     see the one real peer."""
@@ -230,6 +247,38 @@ def test_guesses_from_new_addresses_of_one_ipv6_network_share_its_lockout(client
     assert answers == [401] * 10
     assert login(client, victim.email, PASSWORD, f"{network}::beef") == 429
     assert login(client, victim.email, PASSWORD, f"{ipv6_network()}::1") == 200  # another network is not
+
+
+@pytest.fixture
+def low_network_limit(monkeypatch):
+    import common.config as config
+
+    monkeypatch.setattr(
+        config, "_settings", dataclasses.replace(get_settings(), login_network_failure_limit=20)
+    )
+
+
+@pytest.mark.usefixtures("low_network_limit")
+def test_guesses_from_many_ipv6_networks_of_one_allocation_share_its_lockout(client, app):
+    """Round 34: a site is commonly given a /48, 65536 /64s, and each /64 had ten guesses of its own: from
+    a third /64 the owner's password got in (200 before). The /64s of one /48 now share a count per account,
+    which holds the clients counted by their address, not the owner's browser with its device cookie."""
+    victim, allocation = register_user(client), f"2001:db8:{secrets.randbelow(0xFFFF):x}"
+    owners_browser = app.test_client()
+    assert login(owners_browser, victim.email, PASSWORD, f"{allocation}:ffff::1") == 200
+    for subnet in (1, 2):
+        guesses = [
+            login(client, victim.email, "wrong guess!", f"{allocation}:{subnet:x}::1") for _ in range(10)
+        ]
+        assert guesses == [401] * 10
+    assert login(client, victim.email, PASSWORD, f"{allocation}:3::1") == 429
+    assert login(owners_browser, victim.email, PASSWORD, f"{allocation}:ffff::1") == 200
+    assert login(client, victim.email, PASSWORD, f"{ipv6_network()}::1") == 200  # another allocation
+
+
+def test_one_ipv6_network_alone_never_reaches_its_allocations_lockout():
+    settings = get_settings()
+    assert settings.login_network_failure_limit >= 10 * settings.login_failure_limit
 
 
 def test_requests_from_new_addresses_of_one_ipv6_network_share_its_rate_limit(client):
