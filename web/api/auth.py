@@ -42,6 +42,7 @@ from web.core.pagination import PageArgs, paginate
 from web.core.principal import AuthenticationError, Principal, bearer_token, current_principal, decode_jwt
 from web.core.ratelimits import limit_group
 from web.core.tokens import (
+    forget_refresh,
     revoke_access_token,
     revoke_sessions,
     rotate,
@@ -502,6 +503,7 @@ def refresh():
     session = db().get(AuthSession, claims.get("sid"), with_for_update=True)
     user = db().get(User, claims["sub"])
     if session is None or user is None or session.revoked_at is not None:
+        forget_refresh(claims.get("sid"))
         abort(401, message="The session has ended; sign in again.")
     if sso_session_over(session):
         revoke_sessions([session])
