@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import datetime, timedelta
 
@@ -29,9 +30,10 @@ def _pair(user: User, session: AuthSession) -> dict:
         additional_claims={"sid": session.id, "jti": session.refresh_jti, **bound},
         expires_delta=timedelta(days=settings.refresh_token_days),
     )
-    get_redis().set(
-        current_refresh_key(session.id), session.refresh_jti, ex=settings.refresh_token_days * 86400
-    )
+    with contextlib.suppress(redis.RedisError):  # unrecorded, the token's refreshes count by their address
+        get_redis().set(
+            current_refresh_key(session.id), session.refresh_jti, ex=settings.refresh_token_days * 86400
+        )
     return {
         "access_token": access,
         "refresh_token": refresh,
@@ -90,7 +92,8 @@ def forget_refresh(session_id: str | None) -> None:
     """A refresh the view refused: its session has no current token any more (deleted with its
     organization, revoked, reused), so the next presentation is counted by its address."""
     if session_id:
-        get_redis().delete(current_refresh_key(session_id))
+        with contextlib.suppress(redis.RedisError):  # its next refresh is refused again, and forgotten then
+            get_redis().delete(current_refresh_key(session_id))
 
 
 def rotate(user: User, session: AuthSession) -> dict:
