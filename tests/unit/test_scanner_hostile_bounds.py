@@ -15,6 +15,7 @@ import tomllib
 import pytest
 
 from common.scanner import engine, isolation, limits, scan_path, walker, worker
+from common.scanner.detectors import base as detectors_base
 from common.scanner.detectors.base import SourceFile
 from common.scanner.detectors.code_declarations import manifest_function_sdk, manifest_tool_schema_sdk
 from common.scanner.detectors.languages import (
@@ -559,3 +560,34 @@ def test_a_toml_key_of_as_many_parts_as_allowed_parses():
     assert limits.parse_toml(".".join(parts) + " = 1\n")["k"]["k"]
     with pytest.raises(tomllib.TOMLDecodeError):
         limits.parse_toml(".".join([*parts, '"quoted"']) + " = 1\n")
+
+
+LEAKED = "import anthropic\nanthropic.Anthropic().messages.create(model='claude-3-5-sonnet-20241022')\n"
+
+
+def test_a_file_hard_linked_into_the_tree_is_not_read(tmp_path):
+    """Round 34: a hard link is a name in the tree for a file whose other names may lie anywhere (another
+    organization's checkout on a shared host); no path check can tell, so it is a warning, not read."""
+    outside, tree = tmp_path / "outside", tmp_path / "tree"
+    outside.mkdir()
+    tree.mkdir()
+    (outside / "keys.py").write_text(LEAKED)
+    os.link(outside / "keys.py", tree / "leak.py")
+    (tree / "app.py").write_text("import openai\n")
+    result = scan_path(tree, jobs=1)
+    assert ("leak.py", detectors_base.HARD_LINK) in {(w.file, w.message) for w in result.warnings}
+    assert "claude-3-5-sonnet-20241022" not in json.dumps(result.to_dict())
+    assert "openai" in json.dumps(result.to_dict())
+
+
+def test_a_walked_file_replaced_by_a_hard_link_before_its_read_is_not_read(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keys.py").write_text(LEAKED)
+    walked = tmp_path / "tree" / "app.py"
+    walked.parent.mkdir()
+    walked.write_text("import openai\n")
+    walked.unlink()
+    os.link(outside / "keys.py", walked)
+    with pytest.raises(OSError, match="hard link"):
+        detectors_base.open_regular_file(walked, root=os.path.realpath(walked.parent))

@@ -20,6 +20,12 @@ from common.scanner.facts import FileFacts
 from common.scanner.keys import component_key
 from common.scanner.model import Location
 
+# A hard link is a name in the tree for a file that may have others anywhere on the file system (another
+# organization's checkout on a shared host), and no path check can tell where: a file with more than one
+# name is not read in a confined scan. Git never checks one out; the folders where tools make them
+# (node_modules, virtual environments, package stores, caches) are not walked.
+HARD_LINK = "a hard link (the file has other names, maybe outside the scan target); not read"
+
 
 def open_regular_file(path: str | Path, mode: str = "rb", root: str | None = None, **options):
     """``path`` opened as the builtin ``open`` does, if it is still a regular file (else ``OSError``)
@@ -29,13 +35,17 @@ def open_regular_file(path: str | Path, mode: str = "rb", root: str | None = Non
     swapped for one before it is read: opening a FIFO blocks until a writer comes, with no CPU spent
     (the per-file CPU budget never fires), ``/dev/zero`` never ends, and a symlink to ``/etc/shadow``
     would put that file's lines in snippets. Opened non-blocking and checked on the descriptor (the
-    file actually opened, as ``/proc`` names it), so nothing can be swapped in between."""
+    file actually opened, as ``/proc`` names it), so nothing can be swapped in between; given ``root``,
+    a file with other names (``HARD_LINK``) is refused too."""
     descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     problem = None
-    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode):
         problem = (errno.EINVAL, "not a regular file (replaced since the walk)")
     elif root is not None and not _inside(opened_path(descriptor, path), root):
         problem = (errno.EACCES, "leads outside the scan target (replaced since the walk)")
+    elif root is not None and status.st_nlink > 1:
+        problem = (errno.EACCES, HARD_LINK)
     if problem:
         os.close(descriptor)
         raise OSError(*problem)
