@@ -4,16 +4,16 @@ An admin's API key may invite editors and viewers; the invitation stood after th
 held a leaked key left invitations for their own accounts behind that they could accept once the key was
 gone. Invitations sent before this revision record no key and stand as they did.
 
-Revision ID: 0032_review_sec34a
-Revises: 0031_sec_baseline33
+Revision ID: 0033_review_sec34a
+Revises: 0032_review_sec34b
 Create Date: 2026-12-07 21:30:00.000000
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0032_review_sec34a"
-down_revision = "0031_sec_baseline33"
+revision = "0033_review_sec34a"
+down_revision = "0032_review_sec34b"
 branch_labels = None
 depends_on = None
 
