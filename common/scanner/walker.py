@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from common.scanner import git_index
 from common.scanner.catalog import patterns
-from common.scanner.detectors.base import HARD_LINK, open_regular_file, opened_path
+from common.scanner.detectors.base import HARD_LINK, open_regular_file, opened_path, refused_hard_link
 
 if TYPE_CHECKING:
     from pathspec import PathSpec
@@ -418,7 +418,7 @@ def iter_walk(
                 except OSError as exc:
                     warn(relpath, f"cannot stat: {exc.strerror or exc}")
                     continue
-                if status.st_nlink > 1:
+                if refused_hard_link(status):
                     warn(relpath, HARD_LINK)
                     continue
                 yield WalkEntry(relpath, status.st_size, _scope(in_test_folder, child.name))

@@ -591,3 +591,25 @@ def test_a_walked_file_replaced_by_a_hard_link_before_its_read_is_not_read(tmp_p
     os.link(outside / "keys.py", walked)
     with pytest.raises(OSError, match="hard link"):
         detectors_base.open_regular_file(walked, root=os.path.realpath(walked.parent))
+
+
+@pytest.mark.parametrize("isolated", [False, True])
+def test_the_cli_reads_hard_links_of_its_users_own_files(tmp_path, capsys, monkeypatch, isolated):
+    """On the user's own machine a hard link is an installer's (uv, conda), not a way into another tenant's
+    files: the CLI reads it, in its isolated workers too, and the engine refuses hard links again once the
+    CLI is done."""
+    from common import cli
+
+    if isolated:
+        monkeypatch.setattr(engine, "IN_PROCESS_BELOW_FILES", 1)
+
+    tree = tmp_path / "site-packages"
+    tree.mkdir()
+    (tmp_path / "cache.py").write_text("import anthropic\n")
+    os.link(tmp_path / "cache.py", tree / "client.py")
+    assert (
+        cli.main(["scan", str(tree), "--format", "json", "--quiet", "--jobs", "2" if isolated else "1"]) == 0
+    )
+    assert "anthropic" in capsys.readouterr().out
+    assert detectors_base.READ_HARD_LINKS not in os.environ
+    assert "anthropic" not in json.dumps(scan_path(tree, jobs=1).to_dict()["components"])

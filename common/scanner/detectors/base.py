@@ -25,6 +25,15 @@ from common.scanner.model import Location
 # name is not read in a confined scan. Git never checks one out; the folders where tools make them
 # (node_modules, virtual environments, package stores, caches) are not walked.
 HARD_LINK = "a hard link (the file has other names, maybe outside the scan target); not read"
+# Set by the CLI, which scans its user's own files: there a hard link is an installer's (uv and conda link
+# packages from their caches, rsnapshot links backups), not a way into someone else's. The environment
+# carries it to the scan's worker processes.
+READ_HARD_LINKS = "TRUSERA_READ_HARD_LINKS"
+
+
+def refused_hard_link(status: os.stat_result) -> bool:
+    """Whether a file with this status is a hard link a confined scan does not read (``HARD_LINK``)."""
+    return status.st_nlink > 1 and os.environ.get(READ_HARD_LINKS) != "1"
 
 
 def open_regular_file(path: str | Path, mode: str = "rb", root: str | None = None, **options):
@@ -44,7 +53,7 @@ def open_regular_file(path: str | Path, mode: str = "rb", root: str | None = Non
         problem = (errno.EINVAL, "not a regular file (replaced since the walk)")
     elif root is not None and not _inside(opened_path(descriptor, path), root):
         problem = (errno.EACCES, "leads outside the scan target (replaced since the walk)")
-    elif root is not None and status.st_nlink > 1:
+    elif root is not None and refused_hard_link(status):
         problem = (errno.EACCES, HARD_LINK)
     if problem:
         os.close(descriptor)
