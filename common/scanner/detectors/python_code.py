@@ -39,6 +39,7 @@ from common.scanner.lazy import lazy_re
 from common.scanner.limits import NestingTooDeep, line_at, linear, parse_python
 from common.scanner.model import Location
 from common.scanner.model_constants import CATALOG_LITERAL
+from common.scanner.test_data import mocked_python_test
 from common.scanner.textutil import (
     bedrock_arn_models,
     calls_live_provider,
@@ -2202,6 +2203,12 @@ class PythonDetector(Detector):
     def applies_to(self, file: SourceFile) -> bool:
         return file.suffix == ".py"
 
+    @staticmethod
+    def mocked_test_inputs(file: SourceFile) -> bool:
+        """A test importing no AI SDK that runs the project's code against mocks and reads no provider
+        credential: its model-named values are input data for that code, not models it uses."""
+        return file.scope == "test" and mocked_python_test(file.text) and not calls_live_provider(file.text)
+
     def env_default_models(self, file: SourceFile, findings: list[Finding]) -> Iterator[Finding]:
         """Catalog model ids that are the literal default of an environment read into a model setting:
         the code runs that model whenever the variable is unset, even when an ``.env`` template names
@@ -2301,7 +2308,7 @@ class PythonDetector(Detector):
             facts = constant_facts(text, file.relpath)
             facts.model_constants = model_constants
             report.facts.update(facts)
-            findings = list(self.constant_models(file))
+            findings = [] if self.mocked_test_inputs(file) else list(self.constant_models(file))
             findings += self.env_default_models(file, findings)
             findings += self.own_tools(file, text, findings)
             return findings + list(self.catalog_literals(file, findings))
