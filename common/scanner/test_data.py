@@ -95,7 +95,9 @@ def uses_a_stand_in_client(text: str) -> bool:
 
 # a Python test that stands mocks in for what the code under test depends on (unittest.mock, pytest's
 # ``monkeypatch``, pytest-mock's ``mocker``), and a raw HTTP request it could still send for real
-PYTHON_MOCKS = linear(r"(?m)\bunittest\.mock\b|^\s*from\s+mock\s+import\b|\bMagicMock\(|\bAsyncMock\(|\bmonkeypatch\.|\bmocker\.")
+PYTHON_MOCKS = linear(
+    r"(?m)\bunittest\.mock\b|^\s*from\s+mock\s+import\b|\bMagicMock\(|\bAsyncMock\(|\bmonkeypatch\.|\bmocker\."
+)
 PYTHON_RAW_HTTP = linear(
     r"\b(?:requests|httpx|aiohttp)\.(?:get|post|put|request|stream|Session|Client|AsyncClient|ClientSession)\b"
     r"|\burlopen\("

@@ -5,7 +5,7 @@ Anthropic's and Vercel's SDKs."""
 from common.scanner.test_data import mocked_python_test
 from tests.unit.scanner_helpers import keys, scan_tree
 
-MOCKED_TEST = '''from unittest.mock import MagicMock, patch
+MOCKED_TEST = """from unittest.mock import MagicMock, patch
 
 from app.requests import ChatRequest, handle
 
@@ -15,9 +15,9 @@ def test_handle_switches_model():
     request = ChatRequest(messages=[], model="gpt-4")
     with patch("app.browser.page", MagicMock()):
         assert handle(request, state).ok
-'''
+"""
 
-LIVE_TEST = '''import os
+LIVE_TEST = """import os
 from unittest.mock import patch
 
 from app.chat import ask
@@ -28,9 +28,9 @@ API_KEY = os.environ["OPENAI_API_KEY"]
 def test_ask_really_calls():
     with patch("app.chat.log"):
         assert ask("hi", model="gpt-4o-mini")
-'''
+"""
 
-POSTING_TEST = '''import requests
+POSTING_TEST = """import requests
 from unittest.mock import patch
 
 
@@ -39,7 +39,7 @@ def test_proxy_end_to_end():
         payload = {"model": "gpt-4o-mini", "messages": []}
         model_name = "gpt-4o-mini"
         requests.post("http://127.0.0.1:2048/v1/chat/completions", json=payload)
-'''
+"""
 
 
 def test_a_mocked_test_hands_its_model_ids_to_the_code_under_test(tmp_path):
@@ -73,7 +73,9 @@ veo-2.0-generate-001
 
 def test_a_plain_text_model_list_names_each_model_once(tmp_path):
     result = scan_tree(tmp_path, {"excluded_models.txt": MODEL_LIST + "gemini-2.0-flash-exp\n"})
-    found = {c.name: [(loc.file, loc.line) for loc in c.locations] for c in result.components if c.type == "model"}
+    found = {
+        c.name: [(loc.file, loc.line) for loc in c.locations] for c in result.components if c.type == "model"
+    }
     assert found == {
         "gemini-1.5-flash-001": [("excluded_models.txt", 2)],
         "gemini-2.0-flash-exp": [("excluded_models.txt", 3)],
@@ -98,3 +100,48 @@ def test_npm_names_declared_for_anthropic_and_the_vercel_ai_sdk(tmp_path):
     manifest = '{"name": "chat", "dependencies": {"anthropic": "^0.9.0", "@vercel/ai": "^2.2.0"}}'
     result = scan_tree(tmp_path, {"package.json": manifest})
     assert {"llm_provider:anthropic", "agent_framework:vercel-ai"} <= keys(result)
+
+
+REGISTRY = """import time
+
+
+def tool_get_current_time(params):
+    return {"current_time": time.time()}
+
+
+def tool_echo(params):
+    return {"echo": params}
+
+
+FUNCTION_REGISTRY = {
+    "get_current_time": tool_get_current_time,
+    "echo": tool_echo,
+}
+
+
+def execute_tool_call(name, params):
+    return FUNCTION_REGISTRY[name](params)
+"""
+
+
+def test_a_function_registry_a_model_s_tool_calls_run_through_holds_tools(tmp_path):
+    result = scan_tree(tmp_path, {"api/tools_registry.py": REGISTRY})
+    tools = {c.name: (c.provider, [(loc.file, loc.line) for loc in c.locations]) for c in result.components}
+    assert tools == {
+        "get_current_time": (None, [("api/tools_registry.py", 13)]),
+        "echo": (None, [("api/tools_registry.py", 14)]),
+    }
+
+
+def test_a_registry_of_anything_but_functions_or_without_tool_calls_holds_none(tmp_path):
+    settings = REGISTRY.replace('"echo": tool_echo', '"echo": {"enabled": True}')
+    commands = REGISTRY.replace("def execute_tool_call", "def run_command")
+    result = scan_tree(tmp_path, {"a/settings.py": settings, "b/commands.py": commands})
+    assert not [c for c in result.components if c.type == "tool"]
+
+
+def test_registry_tools_lend_no_support_to_catalog_literals_elsewhere(tmp_path):
+    result = scan_tree(
+        tmp_path, {"api/tools_registry.py": REGISTRY, "api/names.py": 'DEFAULT_ROUTE = ["gpt-4o", "other"]\n'}
+    )
+    assert not [c for c in result.components if c.type == "model"]
