@@ -128,7 +128,8 @@ SELECTORS = {
             ".gradle.kts",
             ".pbxproj",
         ),
-        name_parts=("requirements", "constraints"),  # the detector reads any *requirements*.txt / .in
+        # the detector reads any *requirements*.txt / .in, and lists named otherwise (``libs.txt``) by content
+        name_parts=("requirements", "constraints", "req", "lib", "dep", "pip"),
         folders=("requirements",),
     ),
     # JSON and TOML configs, YAML gateway configs and Spring application.yml/properties (chosen by content)
