@@ -136,11 +136,15 @@ SELECTORS = {
     "mcp_config": FileSelector(
         # and set-up scripts that configure an agent's MCP servers with its CLI (``claude mcp add``)
         suffixes=(".json", ".jsonc", ".toml", ".properties", *YAML, ".sh", ".bash", ".zsh"),
+        # also in a Dockerfile's ``RUN`` and a Make or just recipe
+        names=("dockerfile", "containerfile", "makefile", "gnumakefile", "justfile"),
+        name_prefixes=("dockerfile.", "containerfile."),
         # templates of a config to copy: ``claude_desktop_config.json.example``
         # and GitHub Copilot's chat modes, custom agents and prompt files, opencode's agents (front matter)
         name_endings=(
             *(".json.example", ".json.sample", ".json.template", ".json.dist"),
             *(".chatmode.md", ".agent.md", ".prompt.md"),
+            *(".dockerfile", ".containerfile"),
         ),
         folders=("agents", "agent"),
     ),
