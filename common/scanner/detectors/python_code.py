@@ -43,6 +43,8 @@ from common.scanner.textutil import (
     bedrock_arn_models,
     calls_live_provider,
     catalog_model_literals,
+    class_constant_model,
+    class_constant_models,
     code_model_literals,
     comment_column,
     component_name_for,
@@ -2264,7 +2266,9 @@ class PythonDetector(Detector):
             if len(resolved) == MAX_ENUM_MEMBERS:
                 return
             resolved.add(member)
-            value = model_id_from_constant_name(member, named_as_model=True)
+            value = class_constant_model(match.group(1), member) or model_id_from_constant_name(
+                member, named_as_model=True
+            )
             found = model_finding(value, line, strong=False, hf_context=False) if value else None
             if found and found[0] not in reported:
                 reported.add(found[0])
@@ -2287,6 +2291,7 @@ class PythonDetector(Detector):
         )
         # an ARN says Bedrock itself: ``f"arn:aws:bedrock:{region}::foundation-model/amazon.titan-…"``
         yield from self.models_at_offsets(file, bedrock_arn_models(text), comments, reported)
+        yield from self.models_at_offsets(file, class_constant_models(text), comments, reported)
         # ``"openai:gpt-4o",  # "openai:gpt-4o-mini"``: the alternative a comment keeps is no model
         for line, value in code_model_literals(text, comments, hash_comment_offsets(text)):
             found = model_finding(value, line, strong=False, hf_context=False)
