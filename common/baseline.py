@@ -28,6 +28,7 @@ from common.jobs import JobStatus
 from common.models import Component, Scan
 
 BASELINE_FIELD = "new_since_baseline"
+DEFAULT_REF = "HEAD"  # what a repository scan fetches when no ref is named: the remote's default branch
 BASELINE_COMPARED_FIELDS = tuple(field for field in COMPARED_FIELDS if field != "locations")
 
 
@@ -109,17 +110,25 @@ def trusted_for(scan: Scan) -> ColumnElement[bool]:
     speaks only for later uploads of the same sender (the same API key, else the same user from a
     session); a scan the platform ran (it walked the path, cloned the repository, read the instance) speaks
     for everyone. Without this any analyst, or another repository's CI key, uploaded a decoy naming a
-    guarded repository, and a provider in the decoy was no longer new there."""
+    guarded repository, and a provider in the decoy was no longer new there.
+
+    A repository's clone speaks for everyone only at the repository's default branch (``HEAD``), which its
+    owners choose; at a ref the member named (a branch, a pull request's ``refs/pull/7/head``, a commit of
+    a fork) it speaks for later clones of that same ref alone. Otherwise an analyst scanned a ref holding
+    the decoy (anyone may open a pull request) and the provider was no longer new on the default branch."""
     platform_run = or_(Scan.target.is_(None), Scan.target.not_like(f"{UPLOAD_TARGET_PREFIX}%"))
+    for_everyone = and_(platform_run, or_(Scan.repository_ref.is_(None), Scan.repository_ref == DEFAULT_REF))
     if not is_uploaded(scan):
-        return platform_run
+        if scan.repository_url and scan.repository_ref not in (None, DEFAULT_REF):
+            return or_(for_everyone, and_(platform_run, Scan.repository_ref == scan.repository_ref))
+        return for_everyone
     if scan.api_key_id is not None:
         same_sender = Scan.api_key_id == scan.api_key_id
     elif scan.created_by is not None:
         same_sender = and_(Scan.created_by == scan.created_by, Scan.api_key_id.is_(None))
     else:
         same_sender = false()
-    return or_(platform_run, same_sender)
+    return or_(for_everyone, same_sender)
 
 
 def previous_completed_scan(session: Session, scan: Scan) -> Scan | None:

@@ -373,42 +373,59 @@ _MARK_CHARS = 256
 
 
 class _Encoded:
-    """The last text matched: its UTF-8 bytes and, when it is not ASCII, the byte offset of every
+    """A text matched recently: its UTF-8 bytes and, when it is not ASCII, the byte offset of every
     ``_MARK_CHARS``-th character. The binding encodes the whole text on every call (and counts
     characters from its start to convert offsets), so the dozens of patterns a detector tries on one
     file's text each paid for its encoding, and a parser matching at each position of one file
-    (``P.match(text, pos)``) was quadratic in the file, whatever the pattern. The bytes are kept for
-    the last text; its marks are worked out on the first positional call (an offset is then converted
-    by encoding or decoding at most ``_MARK_CHARS`` characters)."""
+    (``P.match(text, pos)``) was quadratic in the file, whatever the pattern. The bytes are kept; the
+    marks are worked out on the first positional call (an offset is then converted by encoding or
+    decoding at most ``_MARK_CHARS`` characters)."""
 
-    text: str | None = None
-    data: bytes = b""
-    marks: list[int] | None = None
-    marked: bool = False
+    __slots__ = ("data", "marked", "marks", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.data = text.encode("utf-8")
+        self.marks: list[int] | None = None
+        self.marked = False
+
+
+# The last short and the last long text: a parser walking a file by position and matching a short piece
+# of it in between (a tag it found) evicted the file's bytes from a single slot, and encoded the whole
+# file again at every step (a component of 100,000 ``<script>`` pairs took seconds, quadratically).
+# A slot is replaced, never changed, so a thread holds a consistent text and bytes.
+_SHORT_TEXT = 4096
+_REMEMBERED = [_Encoded(""), _Encoded("")]
+
+
+def _slot(text: str) -> _Encoded:
+    """The remembered encoding of ``text``, made when its slot held another text."""
+    long = len(text) >= _SHORT_TEXT
+    slot = _REMEMBERED[long]
+    if slot.text is not text:
+        slot = _REMEMBERED[long] = _Encoded(text)
+    return slot
 
 
 def _utf8(text: str) -> bytes:
-    """``text``'s UTF-8 bytes, remembered for the last text."""
-    if _Encoded.text is not text:
-        _Encoded.text, _Encoded.data = text, text.encode("utf-8")
-        _Encoded.marks, _Encoded.marked = None, False
-    return _Encoded.data
+    """``text``'s UTF-8 bytes, remembered for the last short and the last long text."""
+    return _slot(text).data
 
 
 def _encoded(text: str) -> tuple[bytes, list[int] | None]:
     """``text``'s UTF-8 bytes and its byte marks (None when it is ASCII: byte offsets are then character
-    offsets), remembered for the last text."""
-    data = _utf8(text)
-    if not _Encoded.marked:
-        if len(data) != len(text):
+    offsets), remembered for the last short and the last long text."""
+    slot = _slot(text)
+    if not slot.marked:
+        if len(slot.data) != len(text):
             pieces = (
                 len(text[start : start + _MARK_CHARS].encode("utf-8"))
                 for start in range(0, len(text), _MARK_CHARS)
             )
             # the byte offset of every character at a multiple of _MARK_CHARS, the text's end included
-            _Encoded.marks = [0, *accumulate(pieces)][: len(text) // _MARK_CHARS + 1]
-        _Encoded.marked = True
-    return data, _Encoded.marks
+            slot.marks = [0, *accumulate(pieces)][: len(text) // _MARK_CHARS + 1]
+        slot.marked = True
+    return slot.data, slot.marks
 
 
 def _byte_offset(text: str, marks: list[int], offset: int) -> int:

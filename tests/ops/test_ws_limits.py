@@ -258,3 +258,37 @@ def test_a_busy_socket_keeps_renewing_its_slot(live_server, client, monkeypatch)
         assert slots("principal", f"user:{user.id}") == 1, "the open socket's lease expired"
     finally:
         reader.close()
+
+
+def test_a_server_failure_after_the_handshake_closes_with_1011(live_server, client, monkeypatch):
+    """A bug in the relay must not look like a network fault: the client gets 1011 and the slot comes back."""
+    import web.api.ws as ws_module
+
+    def broken_snapshot(organization_id: str) -> list[str]:
+        raise RuntimeError("snapshot query failed")
+
+    monkeypatch.setattr(ws_module, "_snapshot", broken_snapshot)
+    user = register_user(client)
+    ws, kind, _org = first_answer(ws_url(live_server, user.token))
+    try:
+        assert kind == "hello"
+        opcode, frame = ws.recv_data_frame(control_frame=True)
+        assert opcode == websocket.ABNF.OPCODE_CLOSE
+        assert int.from_bytes(frame.data[:2], "big") == 1011
+    finally:
+        ws.close()
+    wait_for(lambda: slots("user", user.id) == 0, timeout=10)
+
+
+def test_a_database_failure_while_authorizing_closes_with_1011(live_server, client, monkeypatch):
+    """The database failing under load (here: the credential lookup) is a server fault, not a refusal."""
+    import sqlalchemy.exc
+
+    import web.api.ws as ws_module
+
+    def unreachable_database(token):
+        raise sqlalchemy.exc.OperationalError("SELECT 1", {}, Exception("connection pool exhausted"))
+
+    monkeypatch.setattr(ws_module, "_authorize", unreachable_database)
+    user = register_user(client)
+    assert close_code(ws_url(live_server, user.token))[0] == 1011

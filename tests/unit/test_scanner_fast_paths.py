@@ -472,3 +472,29 @@ def test_a_manifest_line_is_one_match_however_long_the_file(tmp_path, monkeypatc
     source = base.SourceFile(path=path, relpath="uv.lock", size=path.stat().st_size)
     assert manifests._line_of(source, 'name = "openai"') == 4002
     assert len(searches) == 1
+
+
+def test_a_short_text_matched_in_between_keeps_the_long_texts_bytes(monkeypatch):
+    """A parser walking a long text by position while matching short pieces of it encodes the long text
+    once: a single remembered text was evicted at every step, and the walk was quadratic."""
+    from common.scanner import limits
+
+    encoded = []
+
+    class CountingEncoded(limits._Encoded):
+        __slots__ = ()
+
+        def __init__(self, text: str) -> None:
+            encoded.append(len(text))
+            super().__init__(text)
+
+    monkeypatch.setattr(limits, "_Encoded", CountingEncoded)
+    tag, close, kind = linear(r"<script[^>]*>"), linear(r"</script"), linear(r"type=(\w+)")
+    page = "<script type=module></script>é" * 2_000
+    position, opened = 0, 0
+    while found := tag.search(page, position):
+        kind.search(found.group(0))
+        position = close.search(page, found.end()).end()
+        opened += 1
+    assert opened == 2_000
+    assert encoded.count(len(page)) == 1

@@ -53,11 +53,24 @@ SERVED_TYPES = {
 READ_CHUNK = 64 * 1024
 
 
+class UtcDateTime(ma.fields.AwareDateTime):
+    """An aware date-time, as UTC. One that UTC cannot hold is refused: ``9999-12-31T23:59:59-14:00`` is in
+    the year 10000, which PostgreSQL stores and Python cannot read back, so every read of the row failed,
+    its deletion included."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError as exc:
+            raise ma.ValidationError("Must fall within the years 1 to 9999 in UTC.") from exc
+
+
 class EvidenceCreateSchema(ma.Schema):
     framework_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
     control_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
     note = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=5000))
-    expires_at = ma.fields.AwareDateTime(required=True, default_timezone=UTC)
+    expires_at = UtcDateTime(required=True, default_timezone=UTC)
 
 
 _FIELDS = {

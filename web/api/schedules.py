@@ -179,7 +179,10 @@ def _apply(schedule: Schedule, body: dict) -> None:
     if not schedule.enabled:
         schedule.next_run_at = None
     elif schedule.next_run_at is None or PLANNING_FIELDS & body.keys():
-        schedule.next_run_at = next_run_after(schedule.cron, schedule.timezone, utcnow())
+        try:
+            schedule.next_run_at = next_run_after(schedule.cron, schedule.timezone, utcnow())
+        except CronError as exc:  # a stored cron that never runs, saved before such a cron was refused
+            abort(422, message="The schedule never runs.", errors={"cron": [str(exc)]})
 
 
 @blp.route("", methods=["POST"])

@@ -21,7 +21,8 @@ Credentials: the token comes in a first message ``{"type": "auth", "token": ...}
 URLs and so out of access logs) or, for older clients, ``?token=``. An open socket re-checks that its
 credential still stands (session not signed out, API key not revoked, deleted or expired, user still
 a member) every ``WS_RECHECK_SECONDS`` and at once on a revocation notice (``common.revocation``),
-and is closed with 1008 when it does not.
+and is closed with 1008 when it does not. A failure of the server itself after the handshake closes
+with 1011, so a client can tell it from a network fault and reconnect.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ log = logging.getLogger(__name__)
 
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
+INTERNAL_ERROR = 1011
 RECONNECT_DELAY_SECONDS = 1.0
 LEASE_SECONDS = 60  # a socket's slot outlives a dead process by at most this long
 RENEW_EVERY_SECONDS = 20
@@ -344,6 +346,13 @@ def _close(ws, code: int, message: str) -> None:
         _abort(ws.sock)
 
 
+def _fail(ws, doing: str) -> None:
+    """Close with 1011: without a close frame the client sees a dropped connection, not a server fault."""
+    log.exception("WebSocket failed while %s", doing)
+    close_session()
+    _close(ws, INTERNAL_ERROR, "The server failed; reconnect.")
+
+
 @sock.route("/api/v1/ws", endpoint="ws")
 def events_socket(ws):
     try:
@@ -351,6 +360,12 @@ def events_socket(ws):
     except (AuthenticationError, ServiceUnavailable, HTTPException) as exc:
         close_session()
         ws.close(reason=POLICY_VIOLATION, message=str(getattr(exc, "description", exc))[:120])
+        return
+    except (ConnectionClosed, OSError):
+        close_session()
+        return  # the client left before its first message
+    except Exception:
+        _fail(ws, "authorizing a WebSocket")
         return
     slots = Slots(f"user:{principal.user_id}", organization_id)
     over = slots.acquire()
@@ -385,6 +400,9 @@ def events_socket(ws):
             _close(ws, POLICY_VIOLATION, "Events were not read fast enough; reconnect for a fresh snapshot.")
     except (ConnectionClosed, OSError):
         pass  # the client went away, or its stalled socket was shut down by the relay
+    except Exception:
+        _fail(ws, f"relaying events of organization {organization_id}")
     finally:
+        close_session()
         relay.unsubscribe(organization_id, subscriber)
         slots.release()
