@@ -7,10 +7,10 @@ import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Select, bindparam, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from common.models import Membership, Organization, User
+from common.models import ApiKey, Membership, Organization, User
 from common.models.base import utcnow
 from common.models.identity import MemberInvitation
 from common.security import hash_password, hash_token
@@ -101,8 +101,11 @@ def create_user(
 
 def standing_invitations(invitation_days: int) -> Select:
     """(invitation, organization) of the invitations that still stand: sent less than ``invitation_days``
-    ago by someone who is still an admin of the organization (an admin removed leaves no way in behind)."""
+    ago by someone who is still an admin of the organization (an admin removed leaves no way in behind), with
+    a session or an API key still live (a leaked key's holder, the key revoked, leaves no invitation of their
+    own accounts behind either; one deleted takes its invitations with it)."""
     inviter = aliased(Membership)
+    now = utcnow()
     return (
         select(MemberInvitation, Organization)
         .join(Organization, Organization.id == MemberInvitation.organization_id)
@@ -112,7 +115,14 @@ def standing_invitations(invitation_days: int) -> Select:
             & (inviter.user_id == MemberInvitation.invited_by)
             & (inviter.role == "admin"),
         )
-        .where(MemberInvitation.created_at > utcnow() - timedelta(days=invitation_days))
+        .outerjoin(ApiKey, ApiKey.id == MemberInvitation.invited_with_api_key_id)
+        .where(
+            MemberInvitation.created_at > now - timedelta(days=invitation_days),
+            or_(
+                MemberInvitation.invited_with_api_key_id.is_(None),
+                ApiKey.revoked_at.is_(None) & (ApiKey.expires_at.is_(None) | (ApiKey.expires_at > now)),
+            ),
+        )
     )
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from common import fastjson
 from common.job_status import JobStatus
 from common.scanner import scan_path, summarize
+from common.scanner.detectors.base import READ_HARD_LINKS
 from common.scanner.display import terminal_text
 from common.scanner.model import SEVERITIES, Component, ScanResult
 from common.scanner.worker import DEFAULT_FILE_BUDGET_SECONDS, DEFAULT_SCAN_BUDGET_SECONDS
@@ -451,7 +452,13 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return 0 if exc.code == 0 else 2
     if args.command == "scan":
-        return _run_scan(args)
+        if READ_HARD_LINKS in os.environ:  # the operator chose
+            return _run_scan(args)
+        os.environ[READ_HARD_LINKS] = "1"
+        try:
+            return _run_scan(args)
+        finally:
+            del os.environ[READ_HARD_LINKS]
     return 2
 
 

@@ -180,6 +180,7 @@ class Settings:
     login_failure_limit: int = 10
     login_lockout_seconds: int = 900
     login_account_failure_limit: int = 500
+    login_network_failure_limit: int = 100
     trusted_proxies: int = 0
     metrics_token: str = ""
     metrics_cache_seconds: float = 15
@@ -302,6 +303,7 @@ def load_settings() -> Settings:
         login_failure_limit=int(_env("LOGIN_FAILURE_LIMIT", "10")),
         login_lockout_seconds=int(_env("LOGIN_LOCKOUT_SECONDS", "900")),
         login_account_failure_limit=int(_env("LOGIN_ACCOUNT_FAILURE_LIMIT", "500")),
+        login_network_failure_limit=int(_env("LOGIN_NETWORK_FAILURE_LIMIT", "100")),
         trusted_proxies=int(_env("TRUSTED_PROXIES", "0")),
         # The bearer token Prometheus scrapes /metrics with; unset, /metrics answers nobody.
         metrics_token=_env("METRICS_TOKEN", ""),

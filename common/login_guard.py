@@ -24,12 +24,24 @@ Such a browser is not held by the account-wide ceiling either, only by its own c
 guessing spread over many addresses, which a token (one per sign-in with the present password) is not, and
 it locked every client of the account, so anyone with a few dozen addresses (an IPv6 /58 holds 64 /64s)
 kept the owner out for good with one burst of guesses every ``LOGIN_LOCKOUT_SECONDS``.
+
+An IPv6 client counts as its /64, and a common allocation is a /48: 65536 /64s, each with ten guesses of
+its own. Failures from the /64s of one /48 therefore also count together per account
+(``LOGIN_NETWORK_FAILURE_LIMIT``, ten /64s' worth), which locks the /48's clients counted by their address,
+never a device token's, so the owner's own browser signs in whoever shares the /48.
+
+A re-authentication (password change, account deletion) is counted against its session, wherever its
+requests come from: a stolen session got ten guesses per address before, and the account-wide ceiling's
+500 from many. Its count holds that session only, as a device token's does its browser, so nobody else's
+guesses keep the owner from changing the password from their own session; its failures still count at
+the address and toward the ceiling, for sign-ins.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import time
 from collections.abc import Callable
@@ -46,6 +58,9 @@ if TYPE_CHECKING:
 PREFIX = "trusera:login-failures:"
 DEVICE_COOKIE = "trusera_device"
 DEVICE_CLIENT = "device:"  # a ``login_client`` that is a browser's device token, not an address
+SESSION_CLIENT = "session:"  # a re-authentication's client: its signed-in session, not an address
+SIGNED_IN_CLIENTS = (DEVICE_CLIENT, SESSION_CLIENT)  # held by their own count only
+IPV6_NETWORK_PREFIX = 48  # a common allocation to one site: 65536 /64s
 DEVICE_DAYS = 180  # a browser unused for this long counts its guesses by its address again
 ISSUED_DIGITS = 12  # a token's issue date, in seconds since 1970: ten digits until the year 2286
 
@@ -71,13 +86,28 @@ def _pair_key(email: str, address: str | None) -> str:
     return PREFIX + "pair:" + _pair(email, address)
 
 
-def locked_for(email: str, address: str | None) -> int | None:
-    """Seconds until this address may try this email again, or None when it may try now; a device token's
-    client is held by its own count only, not by the account-wide ceiling."""
+def _network_key(email: str, client: str | None) -> str | None:
+    """The count of failures for ``email`` from the /48 of an IPv6 client (a /64, as the web layer counts
+    one); None for any other client."""
+    try:
+        network = ipaddress.ip_network(client or "")
+    except ValueError:
+        return None
+    if network.version != 6 or network.prefixlen != 64:
+        return None
+    return PREFIX + "network:" + _pair(email, str(network.supernet(new_prefix=IPV6_NETWORK_PREFIX)))
+
+
+def locked_for(email: str, client: str | None) -> int | None:
+    """Seconds until this client may try this email again, or None when it may try now; a device token's
+    or a session's client is held by its own count only, not by the /48's or the account-wide one."""
     settings = get_settings()
-    keys = [(_pair_key(email, address), settings.login_failure_limit)]
-    if not (address or "").startswith(DEVICE_CLIENT):
+    keys = [(_pair_key(email, client), settings.login_failure_limit)]
+    if not (client or "").startswith(SIGNED_IN_CLIENTS):
         keys.append((_account_key(email), settings.login_account_failure_limit))
+        network = _network_key(email, client)
+        if network is not None:
+            keys.append((network, settings.login_network_failure_limit))
     try:
         pipe = get_redis().pipeline()
         for key, _limit in keys:
@@ -94,12 +124,16 @@ def locked_for(email: str, address: str | None) -> int | None:
     return max(waits) if waits else None
 
 
-def record_failure(email: str, address: str | None) -> None:
-    """Count one failure; each window starts at its first failure and is not extended by later ones."""
+def record_failure(email: str, *clients: str | None) -> None:
+    """Count one failure against each client (and its /48) and the account; each window starts at its
+    first failure and is not extended by later ones."""
     window = get_settings().login_lockout_seconds
+    keys = {_account_key(email)}
+    for client in clients:
+        keys.update(key for key in (_pair_key(email, client), _network_key(email, client)) if key)
     try:
         pipe = get_redis().pipeline()
-        for key in (_pair_key(email, address), _account_key(email)):
+        for key in sorted(keys):
             pipe.incr(key)
             pipe.expire(key, window, nx=True)
         pipe.execute()
@@ -107,10 +141,11 @@ def record_failure(email: str, address: str | None) -> None:
         return
 
 
-def clear(email: str, address: str | None) -> None:
-    """The owner got in from this address; the account-wide count stays, it bounds everyone's guesses."""
+def clear(email: str, client: str | None) -> None:
+    """The owner got in from this client; the /48's and the account-wide counts stay, they bound
+    everyone's guesses."""
     try:
-        get_redis().delete(_pair_key(email, address))
+        get_redis().delete(_pair_key(email, client))
     except redis.RedisError:
         return
 
@@ -123,19 +158,27 @@ class Locked(Exception):
         self.wait = wait
 
 
-def guess(email: str, address: str | None, correct: Callable[[], bool]) -> bool:
-    """Whether a password guess for ``email`` from ``address`` is right, counted as a login counts it:
-    ``Locked`` while the pair or the account is locked (``correct`` is not called), a wrong guess counted,
-    a right one clearing the pair's count. Every place that takes a password goes through here, so a
-    second door (re-authentication, SSO linking) is never an unthrottled one."""
-    wait = locked_for(email, address)
+def guess(
+    email: str, client: str | None, correct: Callable[[], bool], *, also_counted_at: str | None = None
+) -> bool:
+    """Whether a password guess for ``email`` from ``client`` is right, counted as a login counts it:
+    ``Locked`` while the client, its /48 or the account is locked (``correct`` is not called), a wrong guess
+    counted (at ``also_counted_at`` too: a session's address), a right one clearing the client's count.
+    Every place that takes a password goes through here, so a second door (re-authentication, SSO linking)
+    is never an unthrottled one."""
+    wait = locked_for(email, client)
     if wait is not None:
         raise Locked(wait)
     if not correct():
-        record_failure(email, address)
+        record_failure(email, client, *((also_counted_at,) if also_counted_at is not None else ()))
         return False
-    clear(email, address)
+    clear(email, client)
     return True
+
+
+def session_client(session_id: str) -> str:
+    """Whom a re-authentication in a signed-in session is counted against: the session, from any address."""
+    return f"{SESSION_CLIENT}{session_id}"
 
 
 def device_token(user: User) -> str:

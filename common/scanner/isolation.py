@@ -29,7 +29,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from common.child_env import child_environment
-from common.scanner.detectors.base import FileReport
+from common.scanner.detectors.base import READ_HARD_LINKS, FileReport
 from common.scanner.worker import READY, ZYGOTE_REQUEST, ZYGOTE_STATUS, ScanBudget, undumpable
 
 Entry = tuple[str, int, str]  # (relpath, size, scope)
@@ -59,10 +59,10 @@ class _Zygote:
     sent meanwhile wait in the worker's pipe."""
 
     def __init__(self) -> None:
-        # the interpreter's own settings (``PYTHON*``) and no secret of the server: a worker parses a
-        # hostile repository
+        # the interpreter's own settings (``PYTHON*``), whether hard links are read (the CLI's choice),
+        # and no secret of the server: a worker parses a hostile repository
         env = child_environment(
-            prefixes=("PYTHON",),
+            prefixes=("PYTHON", READ_HARD_LINKS),
             PYTHONPATH=os.pathsep.join(p for p in (PACKAGE_ROOT, os.environ.get("PYTHONPATH")) if p),
         )
         undumpable()  # nor the secrets in this process's own environment and memory, through /proc

@@ -31,6 +31,9 @@ from common.scanner.model import Location
 from common.scanner.textutil import model_finding
 
 CATALOG_LITERAL = "catalog literal"
+# a tool found only as a key of the project's own name-to-function registry: it says the project runs tools
+# for a model, not that the project reaches one, so it lends no support to catalog literals elsewhere
+TOOL_REGISTRY_ENTRY = "tool registry entry"
 # files whose code can name a constant defined in another file of the same language family
 LANGUAGE_FAMILIES = (
     (".rs",),
@@ -338,6 +341,8 @@ MODEL_RUNTIMES = frozenset(
 
 
 def _shows_ai_use(finding: Finding) -> bool:
+    if finding.metadata.get("evidence") == TOOL_REGISTRY_ENTRY:
+        return False
     if finding.type == "model":
         return finding.detector in CONFIGURED_MODEL_DETECTORS and finding.metadata.get("evidence") is None
     if finding.type == "ml_framework":

@@ -148,6 +148,7 @@ SELECTORS = {
         ),
         folders=("agents", "agent"),
     ),
+    "model_lists": FileSelector(suffixes=(".txt",)),
     "model_files": FileSelector(
         suffixes=(
             *(".gguf", ".ggml", ".safetensors", ".onnx", ".pt", ".pth", ".bin", ".pkl", ".pickle", ".sav"),

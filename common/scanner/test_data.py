@@ -93,6 +93,27 @@ def uses_a_stand_in_client(text: str) -> bool:
     return STAND_IN_CLIENT.search(text) is not None
 
 
+# a Python test that stands mocks in for what the code under test depends on (unittest.mock, pytest's
+# ``monkeypatch``, pytest-mock's ``mocker``), and a raw HTTP request it could still send for real
+PYTHON_MOCKS = linear(
+    r"(?m)\bunittest\.mock\b|^\s*from\s+mock\s+import\b|\bMagicMock\(|\bAsyncMock\(|\bmonkeypatch\.|\bmocker\."
+)
+PYTHON_RAW_HTTP = linear(
+    r"\b(?:requests|httpx|aiohttp)\.(?:get|post|put|request|stream|Session|Client|AsyncClient|ClientSession)\b"
+    r"|\burlopen\("
+)
+
+
+def mocked_python_test(text: str) -> bool:
+    """Whether a Python test file (one importing no AI SDK) runs the project's own code against mocks and
+    sends no request of its own that nothing stubs: the model ids it hands that code are input data (a
+    request's ``model="gpt-4"``, a mocked state's ``current_model_id``), which the labelling policy counts
+    as negatives. The caller checks it reads no provider credential (``calls_live_provider``)."""
+    if PYTHON_MOCKS.search(text) is None:
+        return False
+    return PYTHON_RAW_HTTP.search(text) is None or replays_recorded_http(text)
+
+
 # a JVM test class and the base test class it extends (``class ChatTest extends BaseSenderTest``,
 # Kotlin's ``class ChatTest : BaseSenderTest()``), the file's package, and the import naming the base
 JVM_BASE_CLASS = linear(r"\bclass\s+\w+(?:<[^>{]*>)?\s*(?:extends\s+|:\s*)(\w+)")

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from common.scanner import git_index
 from common.scanner.catalog import patterns
-from common.scanner.detectors.base import open_regular_file, opened_path
+from common.scanner.detectors.base import HARD_LINK, open_regular_file, opened_path, refused_hard_link
 
 if TYPE_CHECKING:
     from pathspec import PathSpec
@@ -414,11 +414,14 @@ def iter_walk(
                         continue
                     if not child.is_file(follow_symlinks=True):
                         continue
-                    size = child.stat(follow_symlinks=True).st_size
+                    status = child.stat(follow_symlinks=True)
                 except OSError as exc:
                     warn(relpath, f"cannot stat: {exc.strerror or exc}")
                     continue
-                yield WalkEntry(relpath, size, _scope(in_test_folder, child.name))
+                if refused_hard_link(status):
+                    warn(relpath, HARD_LINK)
+                    continue
+                yield WalkEntry(relpath, status.st_size, _scope(in_test_folder, child.name))
         finally:
             os.close(descriptor)
 

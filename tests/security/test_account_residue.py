@@ -4,12 +4,17 @@
   each request, so it worked again the day the user rejoined, without anyone issuing it.
 - A wrong current password on ``PUT /auth/password`` or ``DELETE /auth/account`` was not counted: a
   stolen session could guess the password without limit, then change it or delete the account.
+- Round 34: a stolen session that changed address at every wrong current password had ten guesses per
+  address and 500 in all; it now has ten, counted against the session wherever it comes from.
 - An organization's API key could accept or decline its user's invitations, an account-level decision.
 - ``/sso/<slug>/check`` answered for a personal workspace, whose slug is made from its owner's email:
   anyone could ask whether an email has an account.
 """
 
 from __future__ import annotations
+
+import dataclasses
+import secrets
 
 from common.config import get_settings
 from common.db import session_scope
@@ -98,7 +103,58 @@ def test_a_stolen_session_cannot_guess_the_password_to_change_it(client, make_us
         client.post("/api/v1/auth/login", json=login, environ_base={"REMOTE_ADDR": ATTACKER}).status_code
         == 429
     )
-    assert _change_password(client, victim, PASSWORD, OWNER).status_code == 200
+    assert _change_password(client, _signed_in_again(client, victim), PASSWORD, OWNER).status_code == 200
+
+
+def _signed_in_again(client, user):
+    """The owner's own session, signed in from their address."""
+    signed_in = client.post(
+        "/api/v1/auth/login",
+        json={"email": user.email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": OWNER},
+    )
+    assert signed_in.status_code == 200, signed_in.json
+    return dataclasses.replace(user, token=signed_in.json["access_token"])
+
+
+def _addresses(count: int) -> list[str]:
+    """``count`` addresses of a network of their own, one per guess."""
+    network = secrets.randbelow(250) + 1
+    return [f"198.18.{network}.{host + 1}" for host in range(count)]
+
+
+def test_a_stolen_session_changing_address_meets_its_own_lockout(client, make_user):
+    """Round 34: re-authentication was counted per (account, address) and the account-wide ceiling, so a
+    stolen session that changed address at every guess had ten per address and 500 in all (the 11th guess,
+    from an 11th address, was answered 403 before, not 429). It is counted against the session too."""
+    victim = make_user()
+    limit = get_settings().login_failure_limit
+    addresses = _addresses(limit + 1)
+    answers = [_change_password(client, victim, f"guess {n}", addresses[n]).status_code for n in range(limit)]
+    assert answers == [403] * limit
+    locked = _change_password(client, victim, PASSWORD, addresses[limit])
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
+    # The owner's own session is not held by the stolen one's count: they change the password and end it.
+    assert _change_password(client, _signed_in_again(client, victim), PASSWORD, OWNER).status_code == 200
+    assert client.get("/api/v1/auth/me", headers=victim.headers()).status_code == 401
+
+
+def test_a_stolen_session_changing_address_cannot_guess_the_password_to_delete_the_account(client, make_user):
+    victim = make_user()
+    limit = get_settings().login_failure_limit
+    addresses = _addresses(limit + 1)
+
+    def delete(password: str, address: str):
+        return client.delete(
+            "/api/v1/auth/account",
+            json={"password": password},
+            headers=victim.headers(),
+            environ_base={"REMOTE_ADDR": address},
+        )
+
+    assert [delete(f"guess {n}", addresses[n]).status_code for n in range(limit)] == [403] * limit
+    assert delete(PASSWORD, addresses[limit]).status_code == 429
+    assert client.get("/api/v1/auth/me", headers=victim.headers()).status_code == 200
 
 
 def test_a_stolen_session_cannot_guess_the_password_to_delete_the_account(client, make_user):

@@ -56,6 +56,32 @@ def test_an_api_key_cannot_invite_an_admin_who_then_deletes_the_organization(cli
     assert signed_in.status_code == 202, signed_in.json
 
 
+def test_an_invitation_sent_with_a_key_does_not_outlive_the_key(client):
+    """Round 34: a leaked admin key invited its holder's own account as editor; the owner revoked the key,
+    and the invitation still stood, to be accepted at leisure. It now stands while its key is live; a member
+    invited signed in stays."""
+    admin, org_id, key = _team_with_key(client)
+    accomplice, colleague = register_user(client), register_user(client)
+    members = f"{API}/organizations/{org_id}/members"
+    sent = client.post(members, json={"email": accomplice.email, "role": "editor"}, headers=key)
+    assert sent.status_code == 202, sent.json
+    add_member(client, admin, org_id, colleague, "viewer")
+    invitations = client.get(f"{API}/auth/invitations", headers=accomplice.headers()).json["items"]
+    assert [i["organization"]["id"] for i in invitations] == [org_id]
+    key_id = client.get(f"{API}/auth/api-keys", headers=admin.headers(org_id)).json["items"][0]["id"]
+    assert client.post(f"{API}/auth/api-key/{key_id}/revoke", headers=admin.headers()).status_code == 200
+
+    assert client.get(f"{API}/auth/invitations", headers=accomplice.headers()).json["items"] == []
+    accepted = client.post(
+        f"{API}/auth/invitations/{invitations[0]['id']}/accept",
+        json={"code": sent.json["invitation_code"]},
+        headers=accomplice.headers(),
+    )
+    assert accepted.status_code == 404, accepted.json
+    listed = client.get(f"{members}?per_page=100", headers=admin.headers(org_id)).get_data(as_text=True)
+    assert accomplice.id not in listed and colleague.id in listed
+
+
 def test_an_api_key_cannot_set_the_sso_policy(client):
     """An SSO configuration names the default role of whoever signs in through the provider (admin
     here), and whether passwords still work: the key's holder would make their own sign-ins admins."""

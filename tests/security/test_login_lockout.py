@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 
+import jwt
 import pytest
 import requests
 
@@ -149,6 +150,23 @@ def test_guessing_spread_over_many_addresses_leaves_the_owners_browser_its_sign_
     assert login(owners_browser, victim.email, PASSWORD, OWNER) == 429
 
 
+@pytest.mark.usefixtures("low_account_ceiling")
+def test_guessing_spread_over_many_addresses_leaves_the_owners_session_its_password_change(client):
+    """Round 34: a re-authentication was held by the account-wide ceiling, so anyone with 25 addresses here
+    (500 by default) kept the owner from changing the password in their own session (429 before), the way
+    to end a stolen session. It is held by its session's own count only."""
+    victim, network = register_user(client), secrets.randbelow(200) + 1
+    guesses = [login(client, victim.email, "wrong guess!", f"198.18.{network}.{host}") for host in range(25)]
+    assert guesses == [401] * 25
+    changed = client.put(
+        "/api/v1/auth/password",
+        json={"current_password": PASSWORD, "new_password": "a brand new password"},
+        headers=victim.headers(),
+        environ_base={"REMOTE_ADDR": OWNER},
+    )
+    assert changed.status_code == 200, changed.json
+
+
 def test_without_trusted_proxies_x_forwarded_for_is_ignored(client):
     """Each guess claims a new client address in X-Forwarded-For: the lockout and the rate limit still
     see the one real peer."""
@@ -230,6 +248,38 @@ def test_guesses_from_new_addresses_of_one_ipv6_network_share_its_lockout(client
     assert answers == [401] * 10
     assert login(client, victim.email, PASSWORD, f"{network}::beef") == 429
     assert login(client, victim.email, PASSWORD, f"{ipv6_network()}::1") == 200  # another network is not
+
+
+@pytest.fixture
+def low_network_limit(monkeypatch):
+    import common.config as config
+
+    monkeypatch.setattr(
+        config, "_settings", dataclasses.replace(get_settings(), login_network_failure_limit=20)
+    )
+
+
+@pytest.mark.usefixtures("low_network_limit")
+def test_guesses_from_many_ipv6_networks_of_one_allocation_share_its_lockout(client, app):
+    """Round 34: a site is commonly given a /48, 65536 /64s, and each /64 had ten guesses of its own: from
+    a third /64 the owner's password got in (200 before). The /64s of one /48 now share a count per account,
+    which holds the clients counted by their address, not the owner's browser with its device cookie."""
+    victim, allocation = register_user(client), f"2001:db8:{secrets.randbelow(0xFFFF):x}"
+    owners_browser = app.test_client()
+    assert login(owners_browser, victim.email, PASSWORD, f"{allocation}:ffff::1") == 200
+    for subnet in (1, 2):
+        guesses = [
+            login(client, victim.email, "wrong guess!", f"{allocation}:{subnet:x}::1") for _ in range(10)
+        ]
+        assert guesses == [401] * 10
+    assert login(client, victim.email, PASSWORD, f"{allocation}:3::1") == 429
+    assert login(owners_browser, victim.email, PASSWORD, f"{allocation}:ffff::1") == 200
+    assert login(client, victim.email, PASSWORD, f"{ipv6_network()}::1") == 200  # another allocation
+
+
+def test_one_ipv6_network_alone_never_reaches_its_allocations_lockout():
+    settings = get_settings()
+    assert settings.login_network_failure_limit >= 10 * settings.login_failure_limit
 
 
 def test_requests_from_new_addresses_of_one_ipv6_network_share_its_rate_limit(client):
@@ -335,6 +385,71 @@ def test_the_sessions_an_account_collects_share_its_refresh_window(client, app):
         if refreshed.status_code == 200:
             refresh_tokens[turn % 2] = refreshed.json["refresh_token"]
     assert answers == [200] * allowed + [429, 429]
+
+
+def _end_without_the_marker(client, user, stolen_refresh: str, how: str) -> str:
+    """End the session of ``stolen_refresh`` and return the owner's fresh refresh token. ``password``: the
+    owner changes the password, which ends every session; the revocation marker lives as long as an access
+    token, so it is deleted here as 15 minutes would. ``deleted``: the session's row goes, as a cascade
+    deletes it, with no revocation."""
+    from sqlalchemy import delete
+
+    from common.db import session_scope
+    from common.models import AuthSession
+    from common.redis_client import get_redis
+
+    session_id = jwt.decode(stolen_refresh, options={"verify_signature": False})["sid"]
+    owners = app_login(client, user.email, OWNER)
+    if how == "password":
+        changed = client.put(
+            "/api/v1/auth/password",
+            json={"current_password": PASSWORD, "new_password": "a brand new password"},
+            headers={"Authorization": f"Bearer {owners['access_token']}"},
+            environ_base={"REMOTE_ADDR": OWNER},
+        )
+        assert changed.status_code == 200, changed.json
+        get_redis().delete(f"trusera:revoked:sid:{session_id}")
+        return changed.json["refresh_token"]
+    with session_scope() as session:
+        session.execute(delete(AuthSession).where(AuthSession.id == session_id))
+    return owners["refresh_token"]
+
+
+def app_login(client, email: str, address: str) -> dict:
+    signed_in = client.post(
+        "/api/v1/auth/login",
+        json={"email": email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": address},
+    )
+    assert signed_in.status_code == 200, signed_in.json
+    return signed_in.json
+
+
+@pytest.mark.parametrize("how", ["password", "deleted"])
+def test_an_ended_sessions_refresh_token_does_not_fill_its_users_window(client, app, how):
+    """Round 34: a refresh was counted in its user's window when its token's signature held and no
+    revocation marker was found, which lives as long as an access token (15 minutes), not a refresh token
+    (30 days), and was never set for a session deleted with its organization. Whoever kept a copy of an
+    ended session's refresh token spent the user's window, and the owner's refreshes answered 429. Only
+    the live session's current refresh token is counted by its user; any other, by its address."""
+    from web.core.ratelimits import GROUP_LIMITS, limiter
+
+    victim, allowed = register_user(client), int(GROUP_LIMITS["auth"].split()[0])
+    stolen = app_login(app.test_client(), victim.email, ATTACKER)["refresh_token"]
+    owners_refresh = _end_without_the_marker(client, victim, stolen, how)
+    with client.application.app_context():
+        limiter.reset()
+
+    def refresh(token: str, address: str) -> int:
+        headers = {"Authorization": f"Bearer {token}"}
+        return client.post(
+            "/api/v1/auth/refresh", headers=headers, environ_base={"REMOTE_ADDR": address}
+        ).status_code
+
+    # counted by the address (a deleted session's first refresh by its user, which forgets the session)
+    answers = [refresh(stolen, ATTACKER) for _ in range(allowed + 2)]
+    assert answers[:allowed] == [401] * allowed and answers[-1] == 429, answers
+    assert refresh(owners_refresh, OWNER) == 200
 
 
 def lock_the_address(client, email: str, address: str) -> None:

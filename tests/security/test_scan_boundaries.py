@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ import pytest
 from common import cli
 from common.db import session_scope
 from common.models import Organization
+from common.scanner.detectors.base import HARD_LINK
 from tests.helpers import add_member, register_user, wait_for_scan
 
 OUTSIDE_MARKERS = ("gpt-4o-mini", "claude-3-5-sonnet-20241022", "o3-mini", "Outside flow")
@@ -100,6 +102,33 @@ def test_a_platform_scan_reports_the_links_as_warnings_and_nothing_behind_them(
     assert scan["status"] == "completed", scan
     messages = {(w["file"], w["message"]) for w in scan["warnings"]}
     assert {("linked", NOT_FOLLOWED), ("leak.py", NOT_FOLLOWED), ("flow.json", NOT_FOLLOWED)} <= messages
+    components = client.get(
+        f"/api/v1/scans/{scan['id']}/components?per_page=100", headers=user.headers()
+    ).get_data(as_text=True)
+    assert INSIDE_MODEL in components
+    assert not [marker for marker in OUTSIDE_MARKERS if marker in components]
+
+
+@pytest.mark.usefixtures("celery_worker")
+def test_a_platform_scan_does_not_read_files_hard_linked_into_the_target(client, make_user, scan_root):
+    """Round 34: a hard link has no path to check. An organization that can write in its scan root links
+    another checkout's files (on the same file system) into its own and scans it: their components and
+    lines were reported. A file with other names is now a warning, not read."""
+    user = make_user()
+    outside = write_outside(scan_root / "another-checkout")
+    target = scan_root / "repo"
+    (target / "src").mkdir(parents=True)
+    (target / "src" / "inside.py").write_text(
+        f"import anthropic\nanthropic.Anthropic().messages.create(model='{INSIDE_MODEL}', messages=[])\n"
+    )
+    os.link(outside / "keys.py", target / "leak.py")
+    os.link(outside / "workflow.json", target / "flow.json")
+    response = client.post("/api/v1/scans", json={"target": str(target)}, headers=user.headers())
+    assert response.status_code == 202, response.json
+    scan = wait_for_scan(client, user, response.json["id"])
+    assert scan["status"] == "completed", scan
+    messages = {(w["file"], w["message"]) for w in scan["warnings"]}
+    assert {("leak.py", HARD_LINK), ("flow.json", HARD_LINK)} <= messages
     components = client.get(
         f"/api/v1/scans/{scan['id']}/components?per_page=100", headers=user.headers()
     ).get_data(as_text=True)

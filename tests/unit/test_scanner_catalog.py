@@ -191,6 +191,16 @@ def test_words_near_the_new_grammars_are_no_model_ids():
         assert match_model(value) is None, value
 
 
+def test_gpt_3_is_one_id_not_a_prefix_of_every_name():
+    """``gpt-3`` names the model family itself; an Azure deployment named after GPT-3.5 (``gpt-35-turbo-dev``)
+    and the npm tokenizer ``gpt-3-encoder`` only start with it. Azure's own model ids stay known."""
+    assert match_model("gpt-3").provider == "OpenAI"
+    for known in ("gpt-35-turbo", "gpt-35-turbo-16k-0613", "gpt-35-turbo-instruct", "gpt-3.5-turbo"):
+        assert match_model(known) is not None, known
+    for name in ("gpt-35-turbo-dev", "gpt-35-chat", "gpt-35-turbo-16k-prod", "gpt-3-encoder", "gpt-3x"):
+        assert match_model(name) is None, name
+
+
 def test_a_hostile_near_miss_of_the_new_grammars_costs_linear_time():
     started = time.process_time()
     for value in (

@@ -15,6 +15,7 @@ import tomllib
 import pytest
 
 from common.scanner import engine, isolation, limits, scan_path, walker, worker
+from common.scanner.detectors import base as detectors_base
 from common.scanner.detectors.base import SourceFile
 from common.scanner.detectors.code_declarations import manifest_function_sdk, manifest_tool_schema_sdk
 from common.scanner.detectors.languages import (
@@ -559,3 +560,56 @@ def test_a_toml_key_of_as_many_parts_as_allowed_parses():
     assert limits.parse_toml(".".join(parts) + " = 1\n")["k"]["k"]
     with pytest.raises(tomllib.TOMLDecodeError):
         limits.parse_toml(".".join([*parts, '"quoted"']) + " = 1\n")
+
+
+LEAKED = "import anthropic\nanthropic.Anthropic().messages.create(model='claude-3-5-sonnet-20241022')\n"
+
+
+def test_a_file_hard_linked_into_the_tree_is_not_read(tmp_path):
+    """Round 34: a hard link is a name in the tree for a file whose other names may lie anywhere (another
+    organization's checkout on a shared host); no path check can tell, so it is a warning, not read."""
+    outside, tree = tmp_path / "outside", tmp_path / "tree"
+    outside.mkdir()
+    tree.mkdir()
+    (outside / "keys.py").write_text(LEAKED)
+    os.link(outside / "keys.py", tree / "leak.py")
+    (tree / "app.py").write_text("import openai\n")
+    result = scan_path(tree, jobs=1)
+    assert ("leak.py", detectors_base.HARD_LINK) in {(w.file, w.message) for w in result.warnings}
+    assert "claude-3-5-sonnet-20241022" not in json.dumps(result.to_dict())
+    assert "openai" in json.dumps(result.to_dict())
+
+
+def test_a_walked_file_replaced_by_a_hard_link_before_its_read_is_not_read(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keys.py").write_text(LEAKED)
+    walked = tmp_path / "tree" / "app.py"
+    walked.parent.mkdir()
+    walked.write_text("import openai\n")
+    walked.unlink()
+    os.link(outside / "keys.py", walked)
+    with pytest.raises(OSError, match="hard link"):
+        detectors_base.open_regular_file(walked, root=os.path.realpath(walked.parent))
+
+
+@pytest.mark.parametrize("isolated", [False, True])
+def test_the_cli_reads_hard_links_of_its_users_own_files(tmp_path, capsys, monkeypatch, isolated):
+    """On the user's own machine a hard link is an installer's (uv, conda), not a way into another tenant's
+    files: the CLI reads it, in its isolated workers too, and the engine refuses hard links again once the
+    CLI is done."""
+    from common import cli
+
+    if isolated:
+        monkeypatch.setattr(engine, "IN_PROCESS_BELOW_FILES", 1)
+
+    tree = tmp_path / "site-packages"
+    tree.mkdir()
+    (tmp_path / "cache.py").write_text("import anthropic\n")
+    os.link(tmp_path / "cache.py", tree / "client.py")
+    assert (
+        cli.main(["scan", str(tree), "--format", "json", "--quiet", "--jobs", "2" if isolated else "1"]) == 0
+    )
+    assert "anthropic" in capsys.readouterr().out
+    assert detectors_base.READ_HARD_LINKS not in os.environ
+    assert "anthropic" not in json.dumps(scan_path(tree, jobs=1).to_dict()["components"])

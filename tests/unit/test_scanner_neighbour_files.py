@@ -78,6 +78,17 @@ def test_a_cargo_manifest_symlinked_out_of_the_scan_root_is_not_read(tmp_path):
     assert crate_name(file) is None
 
 
+def test_a_cargo_manifest_hard_linked_from_outside_the_scan_root_is_not_read(tmp_path):
+    """Round 34: a hard link has no path to confine; a file with other names is not read."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "Cargo.toml").write_text('[package]\nname = "leaked-name"\n')
+    root = tmp_path / "tree"
+    file = _source(root, "crate/src/main.rs")
+    os.link(outside / "Cargo.toml", root / "crate" / "Cargo.toml")
+    assert crate_name(file) is None
+
+
 def test_a_manifest_symlinked_inside_the_scan_root_is_read(tmp_path):
     root = tmp_path / "tree"
     (root / "shared").mkdir(parents=True)

@@ -39,9 +39,10 @@ from web.core.openapi import (
     TokensSchema,
 )
 from web.core.pagination import PageArgs, paginate
-from web.core.principal import AuthenticationError, bearer_token, current_principal, decode_jwt
+from web.core.principal import AuthenticationError, Principal, bearer_token, current_principal, decode_jwt
 from web.core.ratelimits import limit_group
 from web.core.tokens import (
+    forget_refresh,
     revoke_access_token,
     revoke_sessions,
     rotate,
@@ -138,13 +139,22 @@ def user_session_principal(action: str):
     return principal
 
 
-def confirm_current_password(user: User, password: str, refusal: str) -> None:
+def confirm_current_password(principal: Principal, password: str, refusal: str) -> None:
     """Abort 403 with ``refusal`` unless ``password`` is the user's; wrong ones count with failed logins
-    (``login_guard``, per account and address), so a stolen session cannot guess the password to change it
-    or to delete the account: 429 with ``Retry-After`` while the pair or the account is locked."""
+    (``login_guard``), against the session from whatever address (ten per window: a stolen session changing
+    address had ten per address, 500 in all) and at the address too, so a stolen session cannot guess the
+    password to change it or to delete the account: 429 with ``Retry-After`` while the session is locked.
+    Only the session's own count holds it: nobody's guesses elsewhere keep the owner from changing the
+    password in their own session."""
+    user = principal.user
+    address = request_client()
+    client = login_guard.session_client(principal.session_id) if principal.session_id else address
     try:
         proven = login_guard.guess(
-            user.email, request_client(), lambda: verify_password(user.password_hash, password)
+            user.email,
+            client,
+            lambda: verify_password(user.password_hash, password),
+            also_counted_at=address if client != address else None,
         )
     except login_guard.Locked as locked:
         too_many_guesses(locked, "wrong passwords", "auth.reauth_throttled", user.id)
@@ -316,7 +326,7 @@ def update_profile(body):
 def change_password(body):
     principal = user_session_principal("change the password")
     user = principal.user
-    confirm_current_password(user, body["current_password"], "The current password is not correct.")
+    confirm_current_password(principal, body["current_password"], "The current password is not correct.")
     user.password_hash = hash_password(body["new_password"])
     # This session ends too: a copy of its tokens (often the reason for the change) must not outlive the
     # change. The caller goes on in a new session, bound where this one was.
@@ -493,6 +503,7 @@ def refresh():
     session = db().get(AuthSession, claims.get("sid"), with_for_update=True)
     user = db().get(User, claims["sub"])
     if session is None or user is None or session.revoked_at is not None:
+        forget_refresh(claims.get("sid"))
         abort(401, message="The session has ended; sign in again.")
     if sso_session_over(session):
         revoke_sessions([session])
@@ -555,7 +566,7 @@ def delete_account(body):
     user = principal.user
     if user.password_hash:
         confirm_current_password(
-            user, body.get("password") or "", "Confirm account deletion with your current password."
+            principal, body.get("password") or "", "Confirm account deletion with your current password."
         )
     memberships = (
         db()

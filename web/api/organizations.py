@@ -206,8 +206,10 @@ def add_member(body, org_id):
 
 def _renew_invitation(invitee, role: str, code: str, **names_the_invitee) -> None:
     """Invite the account (``user_id``) or the address with no account yet (``email``, where registration
-    is by invitation), or renew its invitation, with this role and code, in the current admin's name."""
+    is by invitation), or renew its invitation, with this role and code, in the current admin's name and
+    with their API key, if it was sent with one (it stands while the key is live)."""
     organization_id, admin_id = context().organization_id, context().user_id
+    api_key_id = current_principal().api_key_id
     for last_try in (False, True):
         invitation = db().scalar(
             select(MemberInvitation).where(MemberInvitation.organization_id == organization_id, invitee)
@@ -216,6 +218,7 @@ def _renew_invitation(invitee, role: str, code: str, **names_the_invitee) -> Non
             invitation = MemberInvitation(organization_id=organization_id, **names_the_invitee)
             db().add(invitation)
         invitation.role, invitation.invited_by = role, admin_id
+        invitation.invited_with_api_key_id = api_key_id
         invitation.code_hash = hash_token(code)
         invitation.created_at = utcnow()  # renewed: it lapses INVITATION_DAYS from now
         try:

@@ -28,10 +28,11 @@ from web.core.principal import (
     AuthenticationError,
     bearer_token,
     cache_keys,
-    decode_jwt,
     rate_limit_key,
     unchecked_request_credential,
+    verified_claims,
 )
+from web.core.tokens import is_current_refresh
 
 GROUP_LIMITS = {
     "auth": "30 per minute",
@@ -205,8 +206,10 @@ def request_rate_key() -> str:
 
 def _signed_in_before_key(endpoint: str | None) -> str | None:
     """The window of a public auth request that proves an earlier sign-in, which someone else at the
-    same address (a shared NAT) cannot fill: a refresh by its user, as the user's other requests (the
-    refresh token's signature checked, no query), a login by its email and address when it brings a
+    same address (a shared NAT) cannot fill: a refresh by its user, as the user's other requests, when it
+    is its live session's current refresh token (the signature checked, and Redis's record of the current
+    token, no query: a revoked, ended or rotated-out token filled the user's window, and every refresh of
+    the owner answered 429), a login by its email and address when it brings a
     device token issued for that email (``login_guard.device_window``: its email's signature, no query;
     the lockout checks the account's and password's against the row the view loads). Before, 30 made-up logins
     a minute from one address answered 429 to every other person's login and refresh there. Not a window
@@ -214,9 +217,12 @@ def _signed_in_before_key(endpoint: str | None) -> str | None:
     window. Anything else is counted by its address."""
     if endpoint == "auth.refresh":
         try:
-            return f"user:{decode_jwt(bearer_token() or '', 'refresh')['sub']}"
-        except (AuthenticationError, KeyError):
+            claims = verified_claims(bearer_token() or "")
+        except AuthenticationError:
             return None
+        if claims.get("type") != "refresh" or not claims.get("sub") or not is_current_refresh(claims):
+            return None
+        return f"user:{claims['sub']}"
     if endpoint == "auth.login":
         device = request.cookies.get(login_guard.DEVICE_COOKIE)
         body = request.get_json(silent=True) if device else None

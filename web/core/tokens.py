@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import datetime, timedelta
 
+import redis
 from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import select
 
@@ -28,6 +30,10 @@ def _pair(user: User, session: AuthSession) -> dict:
         additional_claims={"sid": session.id, "jti": session.refresh_jti, **bound},
         expires_delta=timedelta(days=settings.refresh_token_days),
     )
+    with contextlib.suppress(redis.RedisError):  # unrecorded, the token's refreshes count by their address
+        get_redis().set(
+            current_refresh_key(session.id), session.refresh_jti, ex=settings.refresh_token_days * 86400
+        )
     return {
         "access_token": access,
         "refresh_token": refresh,
@@ -64,6 +70,32 @@ def sso_session_over(session: AuthSession) -> bool:
     return utcnow() - signed_in > timedelta(hours=get_settings().sso_session_hours)
 
 
+def current_refresh_key(session_id: str) -> str:
+    """The Redis record of a live session's current refresh token id, which the rate limiter checks
+    without a query (``is_current_refresh``)."""
+    return f"trusera:refresh-jti:{session_id}"
+
+
+def is_current_refresh(claims: dict) -> bool:
+    """Whether verified refresh-token claims are their live session's current token, as far as Redis knows:
+    a revoked, ended or rotated-out one is not, nor is any token when Redis cannot answer."""
+    session_id, jti = claims.get("sid"), claims.get("jti")
+    if not (isinstance(session_id, str) and isinstance(jti, str)):
+        return False
+    try:
+        return get_redis().get(current_refresh_key(session_id)) == jti
+    except redis.RedisError:
+        return False
+
+
+def forget_refresh(session_id: str | None) -> None:
+    """A refresh the view refused: its session has no current token any more (deleted with its
+    organization, revoked, reused), so the next presentation is counted by its address."""
+    if session_id:
+        with contextlib.suppress(redis.RedisError):  # its next refresh is refused again, and forgotten then
+            get_redis().delete(current_refresh_key(session_id))
+
+
 def rotate(user: User, session: AuthSession) -> dict:
     session.refresh_jti = new_id()
     return _pair(user, session)
@@ -75,7 +107,8 @@ def revoke_access_token(jti: str, exp: int | None) -> None:
 
 
 def revoke_sessions(sessions: list[AuthSession]) -> None:
-    """End sessions: refresh tokens die in the DB, live access tokens via the Redis blocklist."""
+    """End sessions: refresh tokens die in the DB (and in the rate limiter's record of the current one),
+    live access tokens via the Redis blocklist."""
     if not sessions:
         return
     ttl = get_settings().access_token_minutes * 60 + 5
@@ -83,6 +116,7 @@ def revoke_sessions(sessions: list[AuthSession]) -> None:
     for session in sessions:
         session.revoked_at = session.revoked_at or utcnow()
         pipe.set(f"trusera:revoked:sid:{session.id}", "1", ex=ttl)
+        pipe.delete(current_refresh_key(session.id))
     pipe.execute()
 
 

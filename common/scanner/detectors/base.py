@@ -20,6 +20,21 @@ from common.scanner.facts import FileFacts
 from common.scanner.keys import component_key
 from common.scanner.model import Location
 
+# A hard link is a name in the tree for a file that may have others anywhere on the file system (another
+# organization's checkout on a shared host), and no path check can tell where: a file with more than one
+# name is not read in a confined scan. Git never checks one out; the folders where tools make them
+# (node_modules, virtual environments, package stores, caches) are not walked.
+HARD_LINK = "a hard link (the file has other names, maybe outside the scan target); not read"
+# Set by the CLI, which scans its user's own files: there a hard link is an installer's (uv and conda link
+# packages from their caches, rsnapshot links backups), not a way into someone else's. The environment
+# carries it to the scan's worker processes.
+READ_HARD_LINKS = "TRUSERA_READ_HARD_LINKS"
+
+
+def refused_hard_link(status: os.stat_result) -> bool:
+    """Whether a file with this status is a hard link a confined scan does not read (``HARD_LINK``)."""
+    return status.st_nlink > 1 and os.environ.get(READ_HARD_LINKS) != "1"
+
 
 def open_regular_file(path: str | Path, mode: str = "rb", root: str | None = None, **options):
     """``path`` opened as the builtin ``open`` does, if it is still a regular file (else ``OSError``)
@@ -29,13 +44,17 @@ def open_regular_file(path: str | Path, mode: str = "rb", root: str | None = Non
     swapped for one before it is read: opening a FIFO blocks until a writer comes, with no CPU spent
     (the per-file CPU budget never fires), ``/dev/zero`` never ends, and a symlink to ``/etc/shadow``
     would put that file's lines in snippets. Opened non-blocking and checked on the descriptor (the
-    file actually opened, as ``/proc`` names it), so nothing can be swapped in between."""
+    file actually opened, as ``/proc`` names it), so nothing can be swapped in between; given ``root``,
+    a file with other names (``HARD_LINK``) is refused too."""
     descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     problem = None
-    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode):
         problem = (errno.EINVAL, "not a regular file (replaced since the walk)")
     elif root is not None and not _inside(opened_path(descriptor, path), root):
         problem = (errno.EACCES, "leads outside the scan target (replaced since the walk)")
+    elif root is not None and refused_hard_link(status):
+        problem = (errno.EACCES, HARD_LINK)
     if problem:
         os.close(descriptor)
         raise OSError(*problem)

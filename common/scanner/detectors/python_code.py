@@ -38,7 +38,8 @@ from common.scanner.keys import component_key, split_component_key
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import NestingTooDeep, line_at, linear, parse_python
 from common.scanner.model import Location
-from common.scanner.model_constants import CATALOG_LITERAL
+from common.scanner.model_constants import CATALOG_LITERAL, TOOL_REGISTRY_ENTRY
+from common.scanner.test_data import mocked_python_test
 from common.scanner.textutil import (
     bedrock_arn_models,
     calls_live_provider,
@@ -252,6 +253,13 @@ OWN_TOOL_METHODS = frozenset(
     }
 )
 OWN_TOOL_NAME = linear(r"^[\w.:/ -]{1,64}$")
+# a dict the project's own loop looks a model's tool call up in (``FUNCTION_REGISTRY = {"echo": tool_echo}``,
+# ``TOOL_MAP``, ``available_functions``), in a module that handles tool calls
+TOOL_REGISTRY_ASSIGNMENT = linear(
+    r"(?mi)^[ \t]*(\w*(?:function|tool)s?_?(?:registry|map|table|handlers|dispatch)\w*"
+    r"|available_(?:functions|tools))[ \t]*(?::[^=\n]{1,80})?=[ \t]*\{"
+)
+TOOL_CALL_HANDLING = linear(r"(?i)tool_?calls?\b|function_?call\b|execute_tool|run_tool|call_tool")
 # the requirement lines of requirements.txt and pyproject.toml (PEP 621 strings and Poetry keys)
 DECLARED_REQUIREMENT = linear(r"""^[ \t]*["']?([A-Za-z0-9][A-Za-z0-9._-]{0,80})""", re.MULTILINE)
 PYTHON_MANIFESTS = ("requirements.txt", "pyproject.toml")
@@ -2244,6 +2252,12 @@ class PythonDetector(Detector):
     def applies_to(self, file: SourceFile) -> bool:
         return file.suffix == ".py"
 
+    @staticmethod
+    def mocked_test_inputs(file: SourceFile) -> bool:
+        """A test importing no AI SDK that runs the project's code against mocks and reads no provider
+        credential: its model-named values are input data for that code, not models it uses."""
+        return file.scope == "test" and mocked_python_test(file.text) and not calls_live_provider(file.text)
+
     def env_default_models(self, file: SourceFile, findings: list[Finding]) -> Iterator[Finding]:
         """Catalog model ids that are the literal default of an environment read into a model setting:
         the code runs that model whenever the variable is unset, even when an ``.env`` template names
@@ -2347,9 +2361,10 @@ class PythonDetector(Detector):
             facts = constant_facts(text, file.relpath)
             facts.model_constants = model_constants
             report.facts.update(facts)
-            findings = list(self.constant_models(file))
+            findings = [] if self.mocked_test_inputs(file) else list(self.constant_models(file))
             findings += self.env_default_models(file, findings)
             findings += self.own_tools(file, text, findings)
+            findings += self.registry_tools(file, text, findings)
             return findings + list(self.catalog_literals(file, findings))
         try:
             analysis = analyse_python(text, file.relpath, self.name, gradio_mcp_env=gradio_mcp_env)
@@ -2371,7 +2386,62 @@ class PythonDetector(Detector):
         findings += self.imported_tools(file, analysis.imported_tools)
         findings += self.route_tools(file, analysis.served_routes)
         findings += self.own_tools(file, text, findings)
+        findings += self.registry_tools(file, text, findings)
         return findings + list(self.catalog_literals(file, findings))
+
+    def registry_tools(self, file: SourceFile, text: str, findings: list[Finding]) -> list[Finding]:
+        """The tools of a name-to-function registry the project's own loop runs a model's tool calls
+        through (``FUNCTION_REGISTRY = {"get_current_time": tool_get_current_time, ...}`` beside
+        ``execute_tool_call``): each key is the name the model calls, no provider (the loop is the
+        project's). Every value must be a function of this module or an imported name, so a table of
+        settings or classes is none; tests define stand-ins."""
+        if file.scope == "test" or TOOL_REGISTRY_ASSIGNMENT.search(text) is None:
+            return []
+        if TOOL_CALL_HANDLING.search(text) is None:
+            return []
+        try:
+            tree = parse_python(text, file.relpath)
+        except (SyntaxError, ValueError, NestingTooDeep):
+            return []
+        callables = {
+            node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        } | {
+            alias.asname or alias.name.split(".")[0]
+            for node in tree.body
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for alias in node.names
+        }
+        known = {f.name for f in findings if f.type == "tool"}
+        found = []
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Dict)):
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if len(targets) != 1 or not isinstance(targets[0], ast.Name):
+                continue
+            match = TOOL_REGISTRY_ASSIGNMENT.match(f"{targets[0].id} = {{")
+            if match is None or not node.value.keys:
+                continue
+            entries = list(zip(node.value.keys, node.value.values, strict=True))
+            if not all(
+                isinstance(key, ast.Constant)
+                and isinstance(key.value, str)
+                and OWN_TOOL_NAME.match(key.value)
+                and isinstance(value, ast.Name)
+                and value.id in callables
+                for key, value in entries
+            ):
+                continue
+            for key, _ in entries:
+                name = key.value.lower()
+                if name not in known:
+                    known.add(name)
+                    found.append(
+                        self.located(
+                            file, key.lineno, "tool", name, None, metadata={"evidence": TOOL_REGISTRY_ENTRY}
+                        )
+                    )
+        return found
 
     def own_tools(self, file: SourceFile, text: str, findings: list[Finding]) -> list[Finding]:
         """The tools of a project's own agent loop (``own_tool_definitions``), in a module that uses an
