@@ -266,6 +266,15 @@ def sqlite_migrator(database: Path, **environment: str):
     return _migrator(f"sqlite:///{database}", environment)
 
 
+def insert_organization(db) -> None:
+    """Organization ``o`` as a migration finds it, through sqlite3 or psycopg."""
+    personal, created_at = ("0", "'2026-12-06'") if type(db).__module__ == "sqlite3" else ("false", "now()")
+    db.execute(
+        "INSERT INTO organizations (id, name, slug, personal, audit_retention_days, created_at)"
+        f" VALUES ('o', 'O', 'o', {personal}, 90, {created_at})"
+    )
+
+
 @contextmanager
 def postgres_migrator(**environment: str) -> Iterator[tuple]:
     """``sqlite_migrator`` on a scratch PostgreSQL database, dropped afterwards, for a migration whose

@@ -128,18 +128,23 @@ SELECTORS = {
             ".gradle.kts",
             ".pbxproj",
         ),
-        name_parts=("requirements", "constraints"),  # the detector reads any *requirements*.txt / .in
+        # the detector reads any *requirements*.txt / .in, and lists named otherwise (``libs.txt``) by content
+        name_parts=("requirements", "constraints", "req", "lib", "dep", "pip"),
         folders=("requirements",),
     ),
     # JSON and TOML configs, YAML gateway configs and Spring application.yml/properties (chosen by content)
     "mcp_config": FileSelector(
         # and set-up scripts that configure an agent's MCP servers with its CLI (``claude mcp add``)
         suffixes=(".json", ".jsonc", ".toml", ".properties", *YAML, ".sh", ".bash", ".zsh"),
+        # also in a Dockerfile's ``RUN`` and a Make or just recipe
+        names=("dockerfile", "containerfile", "makefile", "gnumakefile", "justfile"),
+        name_prefixes=("dockerfile.", "containerfile."),
         # templates of a config to copy: ``claude_desktop_config.json.example``
         # and GitHub Copilot's chat modes, custom agents and prompt files, opencode's agents (front matter)
         name_endings=(
             *(".json.example", ".json.sample", ".json.template", ".json.dist"),
             *(".chatmode.md", ".agent.md", ".prompt.md"),
+            *(".dockerfile", ".containerfile"),
         ),
         folders=("agents", "agent"),
     ),

@@ -270,6 +270,28 @@ def bedrock_arn_models(text: str) -> Iterator[tuple[int, str]]:
             yield match.start(1), match.group(1)
 
 
+# a class constant that wraps a model id its name does not spell: the AWS CDK's
+# ``FoundationModelIdentifier.ANTHROPIC_CLAUDE_3_5_SONNET_20240620_V1_0`` (Python, TypeScript, Java, .NET)
+_CLASS_MODEL_CONSTANT = linear(r"\b(FoundationModelIdentifier)\.([A-Z][A-Z0-9_]{2,80})\b")
+
+
+def class_constant_model(owner: str | None, name: str) -> str | None:
+    """The model id ``owner.name`` wraps (``anthropic.claude-3-5-sonnet-20240620-v1:0``), from the table
+    of the library that defines the class; None for another class or a name it does not define."""
+    return load_json("sdk_model_constants.json")["aws-cdk-lib"].get(owner or "", {}).get(name)
+
+
+def class_constant_models(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, model) of each such class constant a file names: it says the model without any SDK import
+    (a CDK stack imports only the CDK)."""
+    if "FoundationModelIdentifier." not in text:
+        return
+    for match in _CLASS_MODEL_CONSTANT.finditer(text):
+        value = class_constant_model(match.group(1), match.group(2))
+        if value:
+            yield match.start(), value
+
+
 def known_ai_host(value: str) -> bool:
     """``api.openai.com`` written as a bare host (a config struct's ``host`` field), exact hosts only."""
     data, _ = _endpoint_tables()

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.helpers import postgres_migrator
+from tests.helpers import insert_organization, postgres_migrator
 
 EVIDENCE = "/api/v1/compliance/evidence"
 GOOD = {"framework_id": "eu-ai-act", "control_id": "ART12", "note": "Logs are kept"}
@@ -45,10 +45,7 @@ def test_migration_0032_brings_evidence_stored_past_the_year_9999_back_within_it
     with postgres_migrator() as (upgrade, url):
         upgrade("0031_sec_baseline33")
         with psycopg.connect(url, autocommit=True) as db:
-            db.execute(
-                "INSERT INTO organizations (id, name, slug, personal, audit_retention_days, created_at)"
-                " VALUES ('o', 'O', 'o', false, 90, now())"
-            )
+            insert_organization(db)
             for evidence_id, expires_at in [("past", "9999-12-31T23:59:59-14:00"), ("kept", "2030-01-01Z")]:
                 db.execute(
                     "INSERT INTO control_evidence (id, organization_id, framework_id, control_id, note,"

@@ -33,6 +33,16 @@ def login(client, email: str, password: str, address: str, forwarded_for: str | 
     ).status_code
 
 
+def change_password(client, headers: dict, new_password: str, address: str = OWNER):
+    """The owner's own password change from ``address``, with the current password."""
+    return client.put(
+        "/api/v1/auth/password",
+        json={"current_password": PASSWORD, "new_password": new_password},
+        headers=headers,
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
 def test_an_attackers_failures_do_not_lock_the_owner_out(client, app):
     victim = register_user(client)
     answers = [login(client, victim.email, "wrong guess!", ATTACKER) for _ in range(10)]
@@ -158,12 +168,7 @@ def test_guessing_spread_over_many_addresses_leaves_the_owners_session_its_passw
     victim, network = register_user(client), secrets.randbelow(200) + 1
     guesses = [login(client, victim.email, "wrong guess!", f"198.18.{network}.{host}") for host in range(25)]
     assert guesses == [401] * 25
-    changed = client.put(
-        "/api/v1/auth/password",
-        json={"current_password": PASSWORD, "new_password": "a brand new password"},
-        headers=victim.headers(),
-        environ_base={"REMOTE_ADDR": OWNER},
-    )
+    changed = change_password(client, victim.headers(), "a brand new password")
     assert changed.status_code == 200, changed.json
 
 
@@ -401,11 +406,8 @@ def _end_without_the_marker(client, user, stolen_refresh: str, how: str) -> str:
     session_id = jwt.decode(stolen_refresh, options={"verify_signature": False})["sid"]
     owners = app_login(client, user.email, OWNER)
     if how == "password":
-        changed = client.put(
-            "/api/v1/auth/password",
-            json={"current_password": PASSWORD, "new_password": "a brand new password"},
-            headers={"Authorization": f"Bearer {owners['access_token']}"},
-            environ_base={"REMOTE_ADDR": OWNER},
+        changed = change_password(
+            client, {"Authorization": f"Bearer {owners['access_token']}"}, "a brand new password"
         )
         assert changed.status_code == 200, changed.json
         get_redis().delete(f"trusera:revoked:sid:{session_id}")
@@ -464,12 +466,7 @@ def test_a_device_token_is_spent_by_a_password_change(client, app):
     victim, thief_address = register_user(client), "203.0.113.41"
     stolen_laptop = app.test_client()
     assert login(stolen_laptop, victim.email, PASSWORD, OWNER) == 200
-    changed = client.put(
-        "/api/v1/auth/password",
-        json={"current_password": PASSWORD, "new_password": "a new password!"},
-        headers=victim.headers(),
-        environ_base={"REMOTE_ADDR": OWNER},
-    )
+    changed = change_password(client, victim.headers(), "a new password!")
     assert changed.status_code == 200, changed.json
     lock_the_address(app.test_client(), victim.email, thief_address)
     assert login(stolen_laptop, victim.email, "wrong guess!", thief_address) == 429

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 
-from tests.helpers import postgres_migrator
+from tests.helpers import insert_organization, postgres_migrator
 
 
 def _key(rule_id: str, source: str) -> str:
@@ -19,10 +19,7 @@ def test_migration_0030_keys_open_alerts_by_their_repository_and_drops_n8n_keys_
     with postgres_migrator() as (upgrade, url):
         upgrade("0029_sec_leads23")
         with psycopg.connect(url, autocommit=True) as db:
-            db.execute(
-                "INSERT INTO organizations (id, name, slug, personal, audit_retention_days, created_at)"
-                " VALUES ('o', 'O', 'o', false, 90, now())"
-            )
+            insert_organization(db)
             db.execute(
                 "INSERT INTO alert_rules (id, organization_id, name, enabled, trigger, params, webhook_ids,"
                 " created_at, updated_at) VALUES ('r', 'o', 'R', true, 'severity_at_least', '{}', '[]',"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from tests.helpers import sqlite_migrator
+from tests.helpers import insert_organization, sqlite_migrator
 
 
 def test_migration_0031_takes_each_uploads_api_key_from_its_audit_row(tmp_path):
@@ -13,10 +13,7 @@ def test_migration_0031_takes_each_uploads_api_key_from_its_audit_row(tmp_path):
     upgrade = sqlite_migrator(path)
     upgrade("0030_review_sec23")
     with sqlite3.connect(path) as db:
-        db.execute(
-            "INSERT INTO organizations (id, name, slug, personal, audit_retention_days, created_at)"
-            " VALUES ('o', 'O', 'o', 0, 90, '2026-12-06')"
-        )
+        insert_organization(db)
         db.execute(
             "INSERT INTO users (id, email, name, password_hash, onboarding_completed, created_at,"
             " updated_at) VALUES ('u', 'u@example.test', '', NULL, 0, '2026-12-06', '2026-12-06')"

@@ -11,7 +11,7 @@ import sqlite3
 
 from cryptography.fernet import Fernet
 
-from tests.helpers import add_member, postgres_migrator, register_user, sqlite_migrator
+from tests.helpers import add_member, insert_organization, postgres_migrator, register_user, sqlite_migrator
 
 API = "/api/v1"
 SHORT_SECRETS = ("Tr0ub4dor&3x", "correcthorse9", "n8n-key-2026-prod-q")
@@ -79,10 +79,7 @@ def test_migration_0022_masks_the_saved_secrets_again(tmp_path):
     fernet = Fernet(key)
     short, long = "Tr0ub4dor&3x", "glpat-" + "y" * 20 + "Zq7w"
     with sqlite3.connect(path) as db:
-        db.execute(
-            "INSERT INTO organizations (id, name, slug, personal, audit_retention_days, created_at)"
-            " VALUES ('o', 'O', 'o', 0, 90, '2026-12-06')"
-        )
+        insert_organization(db)
         for credential_id, kind, secret in (
             ("short", "https_token", fernet.encrypt(short.encode()).decode()),
             ("long", "https_token", fernet.encrypt(long.encode()).decode()),
@@ -133,10 +130,7 @@ FOUND_MASKS = [
 
 def _completed_scan(db, warnings=None) -> None:
     """Organization ``o`` and its completed scan ``s`` (with ``warnings``), as the migrations find them."""
-    db.execute(
-        "INSERT INTO organizations (id, name, slug, personal, audit_retention_days, created_at)"
-        " VALUES ('o', 'O', 'o', false, 90, now())"
-    )
+    insert_organization(db)
     db.execute(
         "INSERT INTO scans (id, organization_id, status, files_scanned, deep, progress, attempts,"
         " resends, created_at, warnings) VALUES ('s', 'o', 'completed', 1, false, 100, 1, 0, now(), %s)",

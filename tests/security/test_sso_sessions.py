@@ -19,7 +19,7 @@ from sqlalchemy import select
 from common import config
 from common.db import session_scope
 from common.models import AuthSession
-from tests.helpers import PASSWORD, TestUser, add_member, register_user, sqlite_migrator
+from tests.helpers import PASSWORD, TestUser, add_member, insert_organization, register_user, sqlite_migrator
 from tests.security.test_revocation import POLICY_VIOLATION, close_code, open_socket
 from tests.sso_support import (
     audit_rows,
@@ -390,10 +390,7 @@ def test_migration_0020_hands_the_role_to_the_idp_only_where_it_made_the_members
     upgrade = sqlite_migrator(path)
     upgrade("0019_credential_host")
     with sqlite3.connect(path) as db:
-        db.execute(
-            "INSERT INTO organizations (id, name, slug, personal, audit_retention_days, created_at)"
-            " VALUES ('o', 'O', 'o', 0, 90, '2026-12-06')"
-        )
+        insert_organization(db)
         for user_id, password_hash in (("jit", None), ("linked", "hash"), ("plain", None)):
             db.execute(
                 "INSERT INTO users (id, email, name, password_hash, onboarding_completed, created_at,"

@@ -252,8 +252,35 @@ spec:
       {{- if .Values.gpu }}
 """
     findings, report = run(ContainerDetector(), tmp_path, "chart/templates/deploy.yaml", content)
-    assert [(f.key, f.location.line) for f in findings] == [("container:vllm/vllm-openai", 10)]
+    assert [(f.key, f.location.line) for f in findings] == [
+        ("container:ollama/ollama", 8),
+        ("container:vllm/vllm-openai", 10),
+    ]
     assert report.warnings == []
+
+
+def test_an_image_whose_tag_the_deployment_chooses_is_still_that_image(tmp_path):
+    """A tag from a variable without a default or from the chart's values leaves the repository written:
+    the image is known, its version is not; a repository from the values is no image."""
+    compose = (
+        "services:\n  tgi:\n    image: ghcr.io/huggingface/text-generation-inference:${TGI_VERSION}\n"
+        "  llm:\n    image: ollama/ollama:$OLLAMA_TAG\n"
+        "  other:\n    image: ${REGISTRY}/vllm-openai:latest\n"
+    )
+    findings, _ = run(ContainerDetector(), tmp_path, "docker-compose.yml", compose)
+    assert [(f.key, f.version, f.location.line) for f in findings] == [
+        ("container:ghcr.io/huggingface/text-generation-inference", None, 3),
+        ("container:ollama/ollama", None, 5),
+    ]
+    template = (
+        "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n"
+        '        - image: "vllm/vllm-openai:{{ .Values.image.tag }}"\n'
+        '        - image: "{{ .Values.ui.repository }}:{{ .Values.ui.tag }}"\n'
+    )
+    findings, _ = run(ContainerDetector(), tmp_path, "chart/templates/deployment.yaml", template)
+    assert [(f.key, f.version, f.location.line) for f in findings] == [
+        ("container:vllm/vllm-openai", None, 7)
+    ]
 
 
 def test_other_yaml_counts_only_the_ai_images_it_names(tmp_path):
@@ -321,6 +348,37 @@ def test_shell_script_model_server_and_download_commands(tmp_path):
         ("model:thebloke/llama-2-7b-gguf", 3),
         ("model:ggml-org/smollm3-3b-gguf", 4),
         ("model:lmsys/vicuna-7b-v1.5", 5),
+    ]
+
+
+def test_a_vllm_containers_first_argument_is_the_model_it_serves(tmp_path):
+    """vLLM takes the model as its first argument: a vLLM image's command (after ``vllm`` / ``serve``),
+    or the command after an entrypoint that runs ``vllm serve``; a local path, another image's first
+    argument and an option are no model."""
+    compose = (
+        "services:\n"
+        "  a:\n    image: vllm/vllm-openai:${VLLM_TAG:-latest}\n"
+        "    command: serve Qwen/Qwen2.5-7B-Instruct --port 8000\n"
+        '  b:\n    image: vllm/vllm-openai:v0.8.5\n    command: ["microsoft/phi-4", "--max-model-len", "8"]\n'
+        "  c:\n    image: python:3.12\n    entrypoint: [vllm, serve]\n    command: [google/gemma-2-9b-it]\n"
+        "  d:\n    image: vllm/vllm-openai:latest\n    command: serve models/local-7b\n"
+        "  e:\n    image: acme/worker:1\n    command: acme/jobs --queue default\n"
+        '  f:\n    image: vllm/vllm-openai:latest\n    command: ["--host", "0.0.0.0"]\n'
+    )
+    findings, _ = run(ContainerDetector(), tmp_path, "docker-compose.yml", compose)
+    assert sorted((f.key, f.location.line) for f in findings if f.type == "model") == [
+        ("model:google/gemma-2-9b-it", 11),
+        ("model:microsoft/phi-4", 7),
+        ("model:qwen/qwen2.5-7b-instruct", 4),
+    ]
+    pod = (
+        "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n"
+        "        - name: vllm\n          image: vllm/vllm-openai:v0.8.5\n"
+        "          args:\n            - serve\n            - meta-llama/Llama-3.2-1B-Instruct\n"
+    )
+    findings, _ = run(ContainerDetector(), tmp_path, "k8s/vllm.yaml", pod)
+    assert [(f.key, f.location.line) for f in findings if f.type == "model"] == [
+        ("model:meta-llama/llama-3.2-1b-instruct", 11)
     ]
 
 

@@ -259,6 +259,39 @@ def test_servers_an_agent_cli_adds_in_a_setup_script(tmp_path):
     assert not McpCliDetector().applies_to(write(tmp_path, "README.md", script))
 
 
+def test_servers_an_agent_cli_adds_in_a_dockerfile_run_and_a_make_recipe(tmp_path):
+    """An image's ``RUN`` and a Make recipe are shell lines: the same commands, also chained after
+    ``&&`` / ``;``, configure the same servers; a chain inside a quoted or commented string does not."""
+    dockerfile = (
+        "FROM node:20\n"
+        "RUN npm install -g @anthropic-ai/claude-code && \\\n"
+        "    claude mcp add playwright -- npx @playwright/mcp@latest && npm cache clean --force\n"
+        "RUN --mount=type=cache,target=/root/.npm claude mcp add --transport http linear https://mcp.linear.app/mcp\n"
+        'RUN echo "ready && claude mcp add notes -- npx -y notes-mcp"\n'
+        "# RUN true; claude mcp add docs -- npx docs-mcp\n"
+    )
+    findings, _ = run(McpCliDetector(), tmp_path, "Dockerfile", dockerfile)
+    found = by_key(findings)
+    assert set(found) == {"mcp_server:playwright", "mcp_server:linear", "mcp_client:claude-code"}
+    assert found["mcp_server:playwright"]["lines"] == {3} and found["mcp_server:linear"]["lines"] == {4}
+    makefile = (
+        "setup:\n"
+        "\t@claude mcp add github -- npx -y @modelcontextprotocol/server-github\n"
+        "\tcd tools; codex mcp add context7 -- npx -y @upstash/context7-mcp\n"
+        "help:\n"
+        '\t@echo "make setup runs: claude mcp add github"\n'
+    )
+    findings, _ = run(McpCliDetector(), tmp_path, "Makefile", makefile)
+    found = by_key(findings)
+    assert set(found) == {
+        "mcp_server:github",
+        "mcp_server:context7",
+        "mcp_client:claude-code",
+        "mcp_client:codex",
+    }
+    assert found["mcp_server:github"]["lines"] == {2} and found["mcp_server:context7"]["lines"] == {3}
+
+
 def test_servers_an_agent_cli_adds_in_a_workflow_step(tmp_path):
     workflow = (
         "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: |\n"

@@ -303,3 +303,27 @@ def test_a_helm_templates_env_and_args_are_read_as_rendered_with_the_values_defa
     result = scan_tree(tmp_path, {"chart/templates/deployment.yaml": template})
     assert keys(result) == {"model:gpt-4o-mini", "model:nomic-embed-text", "model:qwen/qwen2.5-7b-instruct"}
     assert not [w for w in result.warnings if "deployment.yaml" in w]
+
+
+def test_a_model_pickers_options_name_the_models_a_user_picks(tmp_path):
+    """A select list's ``{label, value}`` options whose value is a catalog id are models, with no model
+    word in the file; options of another list (sizes, themes), an unknown value and one object outside a
+    list (a page's metadata) are not."""
+    result = scan_tree(
+        tmp_path,
+        {
+            "web/src/options.json": (
+                '[\n  {"label": "GPT-4o mini", "value": "gpt-4o-mini"},\n'
+                '  {"label": "Claude Sonnet", "value": "claude-3-5-sonnet-20241022"},\n'
+                '  {"label": "House blend", "value": "house-blend"}\n]\n'
+            ),
+            "web/src/choices.yaml": "- title: Gemini\n  value: gemini-1.5-pro\n",
+            "web/src/sizes.json": '[{"label": "Small", "value": "sm"}, {"label": "Large", "value": "lg"}]\n',
+            "web/src/meta.json": '{"title": "About", "value": "gpt-4o-mini", "id": 3}\n',
+        },
+    )
+    assert {c.name: {(loc.file, loc.line) for loc in c.locations} for c in result.components} == {
+        "gpt-4o-mini": {("web/src/options.json", 2)},
+        "claude-3-5-sonnet-20241022": {("web/src/options.json", 3)},
+        "gemini-1.5-pro": {("web/src/choices.yaml", 2)},
+    }

@@ -119,6 +119,30 @@ def test_an_exported_environment_beside_requirements_adds_only_what_they_do_not_
     }
 
 
+def test_a_requirement_list_named_otherwise_is_a_manifest_when_every_line_reads_as_one(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {
+            "libs.txt": "transformers==4.46.1\ntorch==2.5.1\n",
+            "pipeline/deps.txt": "# pinned\nopenai>=1.0,<2 ; python_version >= '3.9'\n"
+            "-r ../libs.txt\nlangchain[all]\n",
+            "tools/pip-requirement.txt": "anthropic\n",
+            # notes that name packages in prose are no manifest, nor is a list of apt packages
+            "docs/dependencies.txt": "We use openai for chat and chromadb for storage.\nchromadb\n",
+            "packages.txt": "ffmpeg\nollama\n",
+            "notes.txt": "groq==0.18.0\n",
+        },
+    )
+    files = {c.name: sorted(loc.file for loc in c.locations) for c in result.components}
+    assert files == {
+        "transformers": ["libs.txt"],
+        "torch": ["libs.txt"],
+        "openai": ["pipeline/deps.txt"],
+        "langchain": ["pipeline/deps.txt"],
+        "anthropic": ["tools/pip-requirement.txt"],
+    }
+
+
 def test_js_lock_files(tmp_path):
     result = scan_tree(
         tmp_path,

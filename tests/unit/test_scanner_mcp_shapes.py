@@ -361,3 +361,36 @@ def test_gradio_app_launched_as_mcp_server_is_a_server_named_by_its_title(tmp_pa
         ("gradio", "Model Context Protocol", "b/app.py", 3),
         ("shouter", "Model Context Protocol", "a/app.py", 10),
     ]
+
+
+def test_gradio_apps_launched_where_the_mcp_env_switch_is_on_are_servers(tmp_path):
+    """``GRADIO_MCP_SERVER=True`` makes a plain ``launch()`` serve MCP: set in the module, in a ``.env``,
+    an image's ``ENV`` or a compose service's environment of its folder or one above. Off, commented,
+    or overridden by ``mcp_server=False``, it makes no server; nor does it make one of another object."""
+    app = 'import gradio as gr\n\ndemo = gr.Interface(fn=str.upper, inputs="text", title="{}")\n'
+    result = scan_tree(
+        tmp_path,
+        {
+            "inline/app.py": 'import os\nos.environ["GRADIO_MCP_SERVER"] = "True"\n'
+            + app.format("Inline")
+            + "demo.launch()\n",
+            "spaces/.env": "GRADIO_MCP_SERVER=True\n",
+            "spaces/upper/app.py": app.format("Upper") + "demo.launch(server_name='0.0.0.0')\n",
+            "spaces/lower/app.py": app.format("Lower") + "demo.launch(mcp_server=False)\n",
+            "image/Dockerfile": "FROM python:3.12\nENV GRADIO_MCP_SERVER=true\nCMD python app.py\n",
+            "image/app.py": app.format("Imaged") + "demo.launch()\n",
+            "stack/compose.yaml": "services:\n  ui:\n    environment:\n      - GRADIO_MCP_SERVER=1\n",
+            "stack/ui/app.py": app.format("Composed")
+            + "from ops import Job\nJob().launch()\ndemo.launch()\n",
+            "off/.env": "GRADIO_MCP_SERVER=False\n# GRADIO_MCP_SERVER=True\n",
+            "off/app.py": app.format("Off") + "demo.launch()\n",
+        },
+    )
+    servers = [c for c in result.components if c.type == "mcp_server"]
+    located = sorted((c.name, loc.file, loc.line) for c in servers for loc in c.locations)
+    assert located == [
+        ("composed", "stack/ui/app.py", 6),
+        ("imaged", "image/app.py", 4),
+        ("inline", "inline/app.py", 6),
+        ("upper", "spaces/upper/app.py", 4),
+    ]

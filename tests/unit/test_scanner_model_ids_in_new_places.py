@@ -129,3 +129,40 @@ def test_make_variables_set_with_makes_own_operators_name_models(tmp_path):
         },
     )
     assert {"model:llama3.1:8b", "model:claude-3-5-haiku-20241022", "model:o3-mini"} <= keys(result)
+
+
+def test_cdk_foundation_model_constants_name_the_bedrock_model_they_wrap(tmp_path):
+    """A CDK stack names its Bedrock model through ``FoundationModelIdentifier``'s constants, whose names
+    do not spell the id (``…_V1_0`` is ``-v1:0``), in every CDK language; another class's constant of the
+    same name, an undefined constant and a commented one name nothing."""
+    result = scan_tree(
+        tmp_path,
+        {
+            "infra/lib/agent-stack.ts": (
+                "import * as bedrock from 'aws-cdk-lib/aws-bedrock';\n"
+                "// FoundationModelIdentifier.ANTHROPIC_CLAUDE_3_OPUS_20240229_V1_0 was too slow\n"
+                "const model = bedrock.FoundationModel.fromFoundationModelId(\n"
+                "  this, 'Model',\n"
+                "  bedrock.FoundationModelIdentifier.ANTHROPIC_CLAUDE_3_5_SONNET_20240620_V1_0);\n"
+                "const other = Presets.META_LLAMA_3_70_INSTRUCT_V1;\n"
+                "const missing = bedrock.FoundationModelIdentifier.NOT_A_MODEL;\n"
+            ),
+            "infra_py/stack.py": (
+                "from aws_cdk import aws_bedrock as bedrock\n\n"
+                "embed = bedrock.FoundationModel.from_foundation_model_id(\n"
+                "    self, 'Embed', bedrock.FoundationModelIdentifier.AMAZON_TITAN_EMBED_TEXT_V2_0\n)\n"
+            ),
+            "infra_java/src/main/java/app/AgentStack.java": (
+                "import software.amazon.awscdk.services.bedrock.FoundationModelIdentifier;\n"
+                "class AgentStack {\n"
+                '  FoundationModel m = FoundationModel.fromFoundationModelId(this, "M",\n'
+                "      FoundationModelIdentifier.META_LLAMA_3_1_70_INSTRUCT_V1);\n}\n"
+            ),
+        },
+    )
+    models = {c.name: {(loc.file, loc.line) for loc in c.locations} for c in result.components}
+    assert models == {
+        "anthropic.claude-3-5-sonnet-20240620-v1:0": {("infra/lib/agent-stack.ts", 5)},
+        "amazon.titan-embed-text-v2:0": {("infra_py/stack.py", 4)},
+        "meta.llama3-1-70b-instruct-v1:0": {("infra_java/src/main/java/app/AgentStack.java", 4)},
+    }

@@ -68,24 +68,15 @@ def test_a_csproj_symlinked_out_of_the_scan_root_is_not_read(tmp_path):
     assert project_assembly_name(file) == "Svc"
 
 
-def test_a_cargo_manifest_symlinked_out_of_the_scan_root_is_not_read(tmp_path):
+@pytest.mark.parametrize("link", [os.symlink, os.link], ids=["symlink", "hard link"])
+def test_a_cargo_manifest_linked_from_outside_the_scan_root_is_not_read(tmp_path, link):
+    """Round 34: a hard link has no path to confine either; a file with other names is not read."""
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "Cargo.toml").write_text('[package]\nname = "leaked-name"\n')
     root = tmp_path / "tree"
     file = _source(root, "crate/src/main.rs")
-    (root / "crate" / "Cargo.toml").symlink_to(outside / "Cargo.toml")
-    assert crate_name(file) is None
-
-
-def test_a_cargo_manifest_hard_linked_from_outside_the_scan_root_is_not_read(tmp_path):
-    """Round 34: a hard link has no path to confine; a file with other names is not read."""
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    (outside / "Cargo.toml").write_text('[package]\nname = "leaked-name"\n')
-    root = tmp_path / "tree"
-    file = _source(root, "crate/src/main.rs")
-    os.link(outside / "Cargo.toml", root / "crate" / "Cargo.toml")
+    link(outside / "Cargo.toml", root / "crate" / "Cargo.toml")
     assert crate_name(file) is None
 
 

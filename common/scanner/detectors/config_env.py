@@ -164,9 +164,12 @@ def _key_names(key: str) -> tuple[bool, bool]:
     return bool(MODEL_NAMED_KEY.search(key)) and not served, served
 
 
-def catalog_models_under_model_keys(document: object, limit: int = MAX_CONFIG_FACTS) -> list[str]:
+def catalog_models_under_model_keys(
+    document: object, limit: int = MAX_CONFIG_FACTS, *, options: bool = False
+) -> list[str]:
     """String values, in lists and nested mappings, below a key that names models (a served-model
-    alias excepted), that are catalog model ids with a version or tier."""
+    alias excepted), that are catalog model ids with a version or tier; with ``options`` (the text has a
+    ``value`` key), also a select list's options anywhere."""
     found: list[str] = []
     stack: list[tuple[bool, object, int]] = [(False, document, 0)]
     while stack and len(found) < limit:
@@ -193,6 +196,8 @@ def catalog_models_under_model_keys(document: object, limit: int = MAX_CONFIG_FA
                 elif (under_model_key or named) and not alias and isinstance(value, str):
                     stack.append((True, value, depth + 1))
         elif isinstance(node, list):
+            if options:  # a model picker's options: ``[{label: "GPT-4o", value: "gpt-4o"}, …]``
+                found.extend(item["value"].strip() for item in node if _picker_option_model(item))
             stack.extend(
                 (under_model_key and not _follows_served_alias(node, index), item, depth + 1)
                 for index, item in enumerate(node)
@@ -201,6 +206,21 @@ def catalog_models_under_model_keys(document: object, limit: int = MAX_CONFIG_FA
         elif isinstance(node, str) and under_model_key and is_catalog_model(node.strip()):
             found.append(node.strip())
     return found
+
+
+# the keys a UI option shows its choice under, beside the ``value`` the app sends
+PICKER_LABEL_KEYS = ("label", "title", "text", "displayName", "display_name")
+
+
+def _picker_option_model(node: object) -> bool:
+    """An option of a select list (``{"label": "GPT-4o", "value": "gpt-4o"}``) whose value is a catalog
+    model id: the model the user picks, wherever the list sits."""
+    value = node.get("value") if type(node) is dict else None
+    return (
+        isinstance(value, str)
+        and any(key in node for key in PICKER_LABEL_KEYS)
+        and is_catalog_model(value.strip())
+    )
 
 
 def _says_its_model(node: dict) -> bool:
@@ -720,11 +740,12 @@ class ConfigDetector(Detector):
         if config_suffix(file) in STRUCTURED and file.size <= PARSE_LIMIT_BYTES:
             values: dict[str, str] = {}
             documents = self.parse(file, report)
+            options = "value" in text
             unparsed_yaml = not documents and STRUCTURED[config_suffix(file)] == "YAML"
             for document in documents:
                 values.update(model_like_values(document))
                 addressed.extend(provider_entry_urls(document))
-                structured.extend(catalog_models_under_model_keys(document))
+                structured.extend(catalog_models_under_model_keys(document, options=options))
                 evaluated.extend(eval_provider_models(document))
                 if config_suffix(file) == ".json" and "nodes" in text:
                     stores.extend(flow_vector_stores(document))
@@ -743,6 +764,8 @@ class ConfigDetector(Detector):
             yield from self.models_under_model_keys_by_indent(file)
         lowered = text.lower()
         if not quick.search(lowered):
+            # a model picker's options say no model word: ``[{"label": "GPT-4o", "value": "gpt-4o"}]``
+            yield from self.structured_models(file, structured, set())
             return
         dockerfile = is_dockerfile(file.name)
         is_env = file.name.startswith(".env") or file.name.endswith(".env") or dockerfile

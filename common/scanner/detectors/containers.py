@@ -274,12 +274,16 @@ PLACEHOLDER_OWNER = linear(
 )
 # ``${VAR:-default}``, ``${VAR-default}``, ``${VAR:=default}``: compose and shell substitution with a default
 VARIABLE_DEFAULT = linear(r"\$\{[A-Za-z_]\w*:?[-=]([^${}]*)\}")
+# a tag the deployment chooses (``vllm/vllm-openai:${VLLM_TAG}``, Helm's ``:{{ .Values.image.tag }}``, which
+# renders to ``HELM_UNRESOLVED``): the repository is written, so the image is known, its version is not
+TEMPLATED_TAG = linear(r":(?:\$\{[A-Za-z_]\w*\}|\$[A-Za-z_]\w*|\{\{[^{}/]{1,200}\}\})$")
 
 
 def parse_image(reference: str) -> ImageRef | None:
     """``docker.io/library/python:3.12@sha256:..`` -> ImageRef("python", "3.12"); a variable with a default
-    (``${LLM_IMAGE:-vllm/vllm-openai:v0.6}``) stands for its default."""
+    (``${LLM_IMAGE:-vllm/vllm-openai:v0.6}``) stands for its default, a templated tag for no tag."""
     reference = VARIABLE_DEFAULT.sub(lambda m: m.group(1), reference.strip().strip("\"'"))
+    reference = TEMPLATED_TAG.sub("", reference)
     if not reference or "$" in reference or "{" in reference or " " in reference:
         return None
     if NOT_AN_IMAGE.search(reference):  # ``image: /assets/llm-diagram.png`` in site or model-card data
@@ -896,10 +900,42 @@ def command_line_findings(
     file: SourceFile, detector: str, spec: YamlNode, keys: tuple[str, ...]
 ) -> Iterator[Finding]:
     """What a compose service or Kubernetes container runs, from the keys that hold its command line."""
+    found = []
     for key in keys:
         node = spec.get(key)
         if node is not None:
-            yield from node_command_findings(file, detector, node)
+            found += node_command_findings(file, detector, node)
+    yield from found
+    served = served_model_argument(spec, keys)
+    if served and not any(f.type == "model" and f.model_name == served[0] for f in found):
+        yield _command_model(file, detector, served[1], served[0], "Hugging Face")
+
+
+# ``vllm serve <model>``: vLLM's server takes the model as its first argument, which a vLLM image's
+# container often passes alone (the image's entrypoint is ``vllm``, ``vllm serve`` or the server module)
+VLLM_SUBCOMMAND = frozenset({"vllm", "serve"})
+HUB_REPOSITORY = linear(r"^[A-Za-z0-9][\w.\-]{0,95}/[\w.\-]{1,95}$")
+
+
+def served_model_argument(spec: YamlNode, keys: tuple[str, ...]) -> tuple[str, int] | None:
+    """(model, line) of the Hub repository a vLLM container's command line names as the server's first
+    argument (``command: serve Qwen/Qwen2.5-7B-Instruct``, ``entrypoint: [vllm, serve]`` with ``command:
+    [org/model]``), for a vLLM image or a command line that starts ``vllm``; None otherwise."""
+    words: list[tuple[str, int]] = []
+    for key in sorted(keys, key=lambda key: key != "entrypoint"):  # compose's entrypoint runs the command
+        node = spec.get(key)
+        for element in (node.elements() if node.is_sequence else [node]) if node is not None else []:
+            words += [(word, element.line) for word in (element.text or "").split()[:3]]
+    image = (spec.text_at("image") or "").lower()
+    if not words or ("vllm" not in image and words[0][0] != "vllm"):
+        return None
+    position = 0
+    while position < len(words) - 1 and words[position][0] in VLLM_SUBCOMMAND:
+        position += 1
+    model, line = words[position][0].strip("\"'"), words[position][1]
+    if not HUB_REPOSITORY.match(model) or local_path(model, ""):
+        return None
+    return model, line
 
 
 def scan_compose(file: SourceFile, detector: str, document: YamlNode) -> Iterator[Finding]:

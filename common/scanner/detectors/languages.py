@@ -57,6 +57,8 @@ from common.scanner.textutil import (
     calls_live_provider,
     calls_llm_api_route,
     catalog_model_literals,
+    class_constant_model,
+    class_constant_models,
     code_model_literals,
     comment_column,
     comment_line_numbers,
@@ -578,8 +580,9 @@ class _LanguageDetector(Detector):
         yield from self.models_at_offsets(
             file, text, hf_url_models(text), comments, reported, hf_context=True
         )
-        if live:  # a Bedrock ARN (a CDK stack's or an IAM policy's) says Bedrock itself
+        if live:  # a Bedrock ARN (a CDK stack's or an IAM policy's) or CDK model constant says Bedrock itself
             yield from self.models_at_offsets(file, text, bedrock_arn_models(text), comments, reported)
+            yield from self.models_at_offsets(file, text, class_constant_models(text), comments, reported)
         literals = code_model_literals(text, comments) if live else ()
         for line, value in literals:
             found = model_finding(value, line, strong=False, hf_context=False)
@@ -941,7 +944,9 @@ class _LanguageDetector(Detector):
             if match.group(2) not in used:
                 continue
             named_as_model = "model" in (match.group(1) or "").lower()
-            value = model_id_from_constant_name(match.group(2), named_as_model=named_as_model)
+            value = class_constant_model(match.group(1), match.group(2)) or model_id_from_constant_name(
+                match.group(2), named_as_model=named_as_model
+            )
             found = model_finding(value, line, strong=False, hf_context=False) if value else None
             if found and (line, found[0]) not in reported:
                 reported.add((line, found[0]))

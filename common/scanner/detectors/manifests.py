@@ -316,6 +316,45 @@ REQUIREMENTS_SIBLINGS = ("requirements.txt", "requirements.in", "pyproject.toml"
 GRADLE_SCRIPTS = (".gradle", ".gradle.kts")
 
 
+# pip requirement lists under another name (``libs.txt``, ``deps.txt``, ``pip-requirement.txt``): the name
+# says dependencies, and only a file whose every line reads as a requirement or a pip option is one (a
+# ``.txt`` of notes is not; Hugging Face Spaces' ``packages.txt`` lists apt packages, so it is not named)
+OTHER_REQUIREMENT_WORDS = frozenset(
+    {"libs", "libraries", "deps", "dependencies", "dependency", "reqs", "req", "requirement", "pip"}
+)
+REQUIREMENT_WORD_SPLIT = linear(r"[^a-z0-9]+")
+PIP_VERSION_CLAUSE = r"(?:===?|[<>!~]=|[<>])[ \t]*[\w.*+!-]{1,60}"
+PIP_REQUIREMENT_LINE = linear(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}[ \t]*(?:\[[\w ,.-]{0,200}\])?[ \t]*"
+    rf"(?:{PIP_VERSION_CLAUSE}(?:[ \t]*,[ \t]*{PIP_VERSION_CLAUSE}){{0,5}})?"
+    r"[ \t]*(?:;[^#]{0,300})?(?:[ \t]#.*)?$"
+)
+MAX_OTHER_REQUIREMENT_LINES = 2000  # a dependency list is short; a longer .txt is read as something else
+
+
+def named_like_requirements(name: str) -> bool:
+    """A ``.txt`` whose name says it lists dependencies without saying ``requirements``."""
+    return name.endswith(".txt") and any(
+        word in OTHER_REQUIREMENT_WORDS for word in REQUIREMENT_WORD_SPLIT.split(name[:-4].lower())
+    )
+
+
+def reads_as_requirements(lines: list[str]) -> bool:
+    """Every line a requirement (``torch==2.5.1``, ``openai>=1``, ``langchain``), a pip option or URL line
+    or a comment, and at least one requirement: prose has words apart on a line, which none of those has."""
+    if len(lines) > MAX_OTHER_REQUIREMENT_LINES:
+        return False
+    requirements = 0
+    for raw in lines:
+        line = raw.strip()
+        if not line or line.startswith(("#", "-", "git+", "http://", "https://")):
+            continue
+        if not PIP_REQUIREMENT_LINE.match(line):
+            return False
+        requirements += 1
+    return requirements > 0
+
+
 def is_requirements_lock(name: str) -> bool:
     """A lock in requirements format written by pip-tools, uv or rye (``requirements.lock``,
     ``requirements-dev.lock``): ``name==version`` lines recording an environment."""
@@ -383,6 +422,7 @@ class ManifestDetector(_ManifestDetector):
             }
             or (("requirements" in name or "constraints" in name) and name.endswith((".txt", ".in")))
             or is_requirements_lock(name)
+            or named_like_requirements(name)
             or (file.relpath.split("/")[-2:-1] == ["requirements"] and name.endswith((".txt", ".in")))
             or name.endswith((".csproj", ".fsproj", ".vbproj", ".gemspec"))
             or name.endswith(GRADLE_SCRIPTS)
@@ -394,6 +434,8 @@ class ManifestDetector(_ManifestDetector):
     def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
         name = file.name
         if name.endswith((".txt", ".in")) or is_requirements_lock(name):
+            if not self.declared_requirements(file):
+                return
             found = self.requirements(file)
             if is_requirements_lock(name) or (
                 name not in REQUIREMENTS_SIBLINGS and REQUIREMENTS_LOCK_STEM.search(name.rsplit(".", 1)[0])
@@ -446,6 +488,18 @@ class ManifestDetector(_ManifestDetector):
             yield from self.xcode_project(file)
         elif is_conda_environment_name(name):
             yield from self.conda_environment(file)
+
+    @staticmethod
+    def declared_requirements(file: SourceFile) -> bool:
+        """A requirements file by its name, or one named otherwise whose lines read as requirements."""
+        name = file.name
+        if (
+            "requirements" in name
+            or "constraints" in name
+            or file.relpath.split("/")[-2:-1] == ["requirements"]
+        ):
+            return True
+        return not named_like_requirements(name) or reads_as_requirements(file.lines)
 
     def pypi_requirement(self, file: SourceFile, requirement: str, line: int | None = None) -> Finding | None:
         match = REQUIREMENT.match(requirement)

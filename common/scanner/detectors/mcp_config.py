@@ -1465,12 +1465,17 @@ class CopilotCustomizationDetector(Detector):
 # ``claude mcp add [--transport http] [-s user] [-e K=V] <name> -- <command> [args]`` (or ``<name> <url>``),
 # ``claude mcp add-json <name> '{…}'``, ``codex mcp add <name> [--env K=V] -- <command>`` (``--url`` for a
 # remote one), ``gemini mcp add [-t http] <name> <command|url> [args]``: a command at the start of a line
-# (an ``echo``'d or commented one is no command)
+# or after ``&&``, ``||`` or ``;`` chaining it to one (an ``echo``'d or commented one is no command)
 CLI_MCP_ADD = linear(
-    r"^[ \t]*(?:[\w./~-]*/)?(claude|codex|gemini)[ \t]+mcp[ \t]+(add|add-json)[ \t]+"
+    r"(?:^|&&|\|\||;)[ \t]*(?:[\w./~-]*/)?(claude|codex|gemini)[ \t]+mcp[ \t]+(add|add-json)[ \t]+"
     r"([^\n]{1,1000})",
     re.MULTILINE,
 )
+# the shell a Dockerfile's ``RUN`` (after its ``--mount=…`` flags) and a Make or just recipe line (after
+# ``@``, ``-``, ``+``) run: blanked to the command, so a command starts the line as in a script
+RECIPE_PREFIX = linear(r"^[ \t]*(?:RUN[ \t]+(?:--\S+[ \t]+){0,5}|[@+-]{1,3})", re.MULTILINE)
+RECIPE_NAMES = frozenset({"makefile", "gnumakefile", "justfile"})
+COMMAND_SEPARATORS = frozenset({"&&", "||", ";", "|"})
 MAX_CONTINUED_LINES = 50  # a command's continuation lines read: an entry takes a few
 MAX_CLI_COMMANDS = 200  # ``mcp add`` commands read per script: a set-up script adds a handful
 CLI_CLIENTS = {"claude": "claude-code", "codex": "codex", "gemini": "gemini-cli"}
@@ -1539,10 +1544,40 @@ class McpCliDetector(Detector):
     def applies_to(self, file: SourceFile) -> bool:
         from common.scanner.detectors.config_env import SHELL_SUFFIXES
 
-        return file.name.endswith(SHELL_SUFFIXES) and file.size <= MAX_BYTES and b" mcp " in file.data
+        return (
+            (file.name.endswith(SHELL_SUFFIXES) or runs_recipes(file.name))
+            and file.size <= MAX_BYTES
+            and b" mcp " in file.data
+        )
 
     def detect(self, file: SourceFile, report: FileReport) -> Iterable[Finding]:
-        return cli_configured_servers(self, file, file.text, 1)
+        script = file.text
+        if runs_recipes(file.name):
+            script = RECIPE_PREFIX.sub(lambda match: " " * len(match.group(0)), script)
+        return cli_configured_servers(self, file, script, 1)
+
+
+def runs_recipes(name: str) -> bool:
+    """A Dockerfile (its ``RUN`` lines) or a Make or just file (its recipes): shell lines in another file."""
+    from common.scanner.detectors.containers import is_dockerfile
+
+    return name.lower() in RECIPE_NAMES or is_dockerfile(name)
+
+
+def chained_after_command(line: str) -> bool:
+    """Whether a line's text before a ``&&`` / ``;`` is shell that ends a command, not a comment or an
+    open quote the separator sits in (``echo "… && claude mcp add …"``)."""
+    return "#" not in line and line.count('"') % 2 == 0 and line.count("'") % 2 == 0
+
+
+def command_words(words: list[str]) -> list[str]:
+    """A command's words up to the ``&&``, ``;`` or pipe that ends it."""
+    for index, word in enumerate(words):
+        if word in COMMAND_SEPARATORS:
+            return words[:index]
+        if word.endswith(";"):
+            return [*words[:index], word[:-1]]
+    return words
 
 
 def cli_configured_servers(
@@ -1562,10 +1597,14 @@ def cli_configured_servers(
         line = line_at(script, match.start())
         if line in printed:
             continue
+        start = script.rfind("\n", 0, match.start()) + 1
+        if match.start() > start and not chained_after_command(script[start : match.start()]):
+            continue
         try:
             words = shlex.split(continued_command(match.group(3), lines, line), comments=True)
         except ValueError:
             continue
+        words = command_words(words)
         added = cli_added_server(words, as_json=match.group(2) == "add-json")
         if added is None:
             continue

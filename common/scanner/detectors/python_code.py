@@ -45,6 +45,8 @@ from common.scanner.textutil import (
     bedrock_arn_models,
     calls_live_provider,
     catalog_model_literals,
+    class_constant_model,
+    class_constant_models,
     code_model_literals,
     comment_column,
     component_name_for,
@@ -419,6 +421,40 @@ LOCAL_MCP_IMPORT = linear(r"^[ \t]*from[ \t]+[\w.]+[ \t]+import[ \t][^\n]*(?i:mc
 GRADIO_MCP_LAUNCH = linear(r"\bmcp_server\s*=\s*True\b")
 # the name Gradio's MCP server takes from an app without a ``title`` (``Blocks``' default title)
 GRADIO_DEFAULT_TITLE = "Gradio"
+# Gradio's environment switch for the same (``launch()`` reads it when ``mcp_server`` is not given), set in
+# the module (``os.environ["GRADIO_MCP_SERVER"] = "True"``) or where the app runs: a ``.env``, its image's
+# ``ENV``, its compose service's ``environment``
+GRADIO_MCP_ENV = linear(
+    r"""^[^#\n]{0,200}GRADIO_MCP_SERVER["']?\]?[ \t]*(?:[:=,]|[ \t])[ \t]*["']?(?i:true|1)\b""", re.MULTILINE
+)
+GRADIO_ENV_FILES = (
+    ".env",
+    "Dockerfile",
+    "docker-compose.yml",
+    "docker-compose.yaml",
+    "compose.yaml",
+    "compose.yml",
+)
+
+
+def gradio_mcp_switched_on(file: SourceFile, text: str) -> bool:
+    """Whether a module that launches a Gradio app runs with ``GRADIO_MCP_SERVER`` on: set in the module,
+    or in an env file, Dockerfile or compose file of its folder or one above it."""
+    if "gradio" not in text or ".launch(" not in text:
+        return False
+    if "GRADIO_MCP_SERVER" in text:
+        return GRADIO_MCP_ENV.search(text) is not None
+    return nearest_answer(file, _gradio_mcp_env_in, False)
+
+
+@per_scan(stopped=False)
+def _gradio_mcp_env_in(folder: Path, root: str) -> bool | None:
+    """True when an env file, Dockerfile or compose file of ``folder`` switches Gradio's MCP server on."""
+    for name in GRADIO_ENV_FILES:
+        text = read_neighbour(folder / name, root)
+        if text is not None and "GRADIO_MCP_SERVER" in text and GRADIO_MCP_ENV.search(text):
+            return True
+    return None
 
 
 def has_ai_import(text: str) -> bool:
@@ -526,8 +562,10 @@ class _Analyzer:
         lines: list[str],
         detector: str,
         locate: Callable[[int], tuple[int, str]],
+        gradio_mcp_env: bool = False,
     ):
         self.tree = tree
+        self.gradio_mcp_env = gradio_mcp_env  # GRADIO_MCP_SERVER is on where this module runs
         self.nodes = nodes_by_type(tree)  # one walk; every pass below reads these buckets
         self.relpath = relpath
         self.lines = lines
@@ -1224,8 +1262,11 @@ class _Analyzer:
             if name and component_key("tool", name.lower()) not in self.tools.values():
                 self.register_tool(name, name, call, package, call)
 
-    @staticmethod
-    def launches_mcp_server(call: ast.Call) -> bool:
+    def launches_mcp_server(self, call: ast.Call) -> bool:
+        """``launch(mcp_server=True)``, or a ``launch()`` that leaves it to ``GRADIO_MCP_SERVER`` when on."""
+        given = next((keyword for keyword in call.keywords if keyword.arg == "mcp_server"), None)
+        if given is None:
+            return self.gradio_mcp_env and not any(keyword.arg is None for keyword in call.keywords)
         return any(
             keyword.arg == "mcp_server"
             and isinstance(keyword.value, ast.Constant)
@@ -1955,11 +1996,12 @@ def analyse_python(
     relpath: str,
     detector: str,
     locate: Callable[[int], tuple[int, str]] | None = None,
+    gradio_mcp_env: bool = False,
 ) -> PythonAnalysis:
     """Findings and deep-mode facts for one module (or a notebook's joined code cells)."""
     tree = parse_python(source, relpath)
     lines = source.splitlines()
-    analyzer = _Analyzer(tree, relpath, lines, detector, locate or (lambda line: (line, "")))
+    analyzer = _Analyzer(tree, relpath, lines, detector, locate or (lambda line: (line, "")), gradio_mcp_env)
     analyzer.run()
     facts = FileFacts(module=module_name_for(relpath))
     facts.constants = {
@@ -2286,7 +2328,9 @@ class PythonDetector(Detector):
             if len(resolved) == MAX_ENUM_MEMBERS:
                 return
             resolved.add(member)
-            value = model_id_from_constant_name(member, named_as_model=True)
+            value = class_constant_model(match.group(1), member) or model_id_from_constant_name(
+                member, named_as_model=True
+            )
             found = model_finding(value, line, strong=False, hf_context=False) if value else None
             if found and found[0] not in reported:
                 reported.add(found[0])
@@ -2308,6 +2352,7 @@ class PythonDetector(Detector):
         )
         # an ARN says Bedrock itself: ``f"arn:aws:bedrock:{region}::foundation-model/amazon.titan-…"``
         yield from self.models_at_offsets(file, bedrock_arn_models(text), comments, reported)
+        yield from self.models_at_offsets(file, class_constant_models(text), comments, reported)
         # ``"openai:gpt-4o",  # "openai:gpt-4o-mini"``: the alternative a comment keeps is no model
         for line, value in code_model_literals(text, comments, OnDemand(lambda: hash_comment_offsets(text))):
             found = model_finding(value, line, strong=False, hf_context=False)
@@ -2318,7 +2363,8 @@ class PythonDetector(Detector):
     def detect(self, file: SourceFile, report: FileReport):
         text = file.text
         model_constants = model_constant_definitions(text)
-        if not has_ai_import(text) and not mentions_ai_endpoint(text):
+        gradio_mcp_env = gradio_mcp_switched_on(file, text)
+        if not has_ai_import(text) and not gradio_mcp_env and not mentions_ai_endpoint(text):
             facts = constant_facts(text, file.relpath)
             facts.model_constants = model_constants
             report.facts.update(facts)
@@ -2328,7 +2374,7 @@ class PythonDetector(Detector):
             findings += self.registry_tools(file, text, findings)
             return findings + list(self.catalog_literals(file, findings))
         try:
-            analysis = analyse_python(text, file.relpath, self.name)
+            analysis = analyse_python(text, file.relpath, self.name, gradio_mcp_env=gradio_mcp_env)
         except SyntaxError as exc:
             report.warnings.append(f"python: cannot parse ({exc.msg}, line {exc.lineno})")
             analysis = analyse_without_unparsable_lines(text, file.relpath, self.name, exc)
