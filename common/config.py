@@ -195,6 +195,9 @@ class Settings:
     exports_kept_per_org: int = 200
     evaluations_in_flight_per_org: int = 10
     scans_in_flight_per_org: int = 20
+    # Schedules one organization may keep: the beat's dispatcher reads every due one each minute for all
+    # organizations, so one organization's unbounded rows would slow every other's runs.
+    schedules_per_org: int = 500
     # Scans one organization may have running at once across the scans workers (2 in compose): the others
     # wait their turn on the queue, so one organization's slow remotes cannot hold every worker.
     scans_running_per_org: int = 1
@@ -319,6 +322,7 @@ def load_settings() -> Settings:
         exports_kept_per_org=_count("EXPORTS_KEPT_PER_ORG", 200),
         evaluations_in_flight_per_org=_count("EVALUATIONS_IN_FLIGHT_PER_ORG", 10),
         scans_in_flight_per_org=_count("SCANS_IN_FLIGHT_PER_ORG", 20),
+        schedules_per_org=_count("SCHEDULES_PER_ORG", 500),
         scans_running_per_org=_at_least_one("SCANS_RUNNING_PER_ORG", 1),
         n8n_scan_deadline_seconds=float(_env("N8N_SCAN_DEADLINE_SECONDS", "600")),
         outbound_requests_per_org=_count("OUTBOUND_REQUESTS_PER_ORG", 2),

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from common.cron import next_run_after
-from tests.helpers import add_member
+from tests.helpers import add_member, settings_from
 
 SCHEDULES = "/api/v1/schedules"
 
@@ -147,3 +147,18 @@ def test_list_filters_and_paginates(client, make_user, scan_root):
     assert sorted(s["name"] for s in enabled["items"]) == ["s0", "s2"]
     disabled = client.get(f"{SCHEDULES}?enabled=false", headers=user.headers()).json["items"]
     assert [(s["name"], s["next_run_at"]) for s in disabled] == [("s1", None)]
+
+
+def test_an_organization_keeps_a_bounded_number_of_schedules(client, make_user, scan_root, monkeypatch):
+    """The dispatcher reads every organization's due schedules each minute: one organization's unbounded
+    rows would slow everyone's runs. Past SCHEDULES_PER_ORG creation is a 409; other organizations are not
+    affected, and deleting one makes room."""
+    owner, other = make_user(), make_user()
+    with settings_from(monkeypatch, SCHEDULES_PER_ORG="2"):
+        created = [_create(client, owner, target=str(scan_root)) for _ in range(2)]
+        assert [response.status_code for response in created] == [201, 201]
+        refused = _create(client, owner, target=str(scan_root))
+        assert refused.status_code == 409 and "limit (2)" in refused.json["message"]
+        assert _create(client, other, target=str(scan_root)).status_code == 201
+        client.delete(f"{SCHEDULES}/{created[0].json['id']}", headers=owner.headers())
+        assert _create(client, owner, target=str(scan_root)).status_code == 201

@@ -9,11 +9,12 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import url_for
 from flask_smorest import Blueprint, abort
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from common import schedule_owner
+from common.config import get_settings
 from common.cron import CronError, next_run_after, parse_timezone, validate_cron
-from common.models import ROLE_RANK
+from common.models import ROLE_RANK, Organization
 from common.models.base import isoformat, utcnow
 from common.models.schedules import Schedule
 from common.targets import TargetError, organization_roots, resolve_target
@@ -185,16 +186,33 @@ def _apply(schedule: Schedule, body: dict) -> None:
             abort(422, message="The schedule never runs.", errors={"cron": [str(exc)]})
 
 
+def _check_schedule_cap(organization_id: str) -> None:
+    """Refuse a schedule past SCHEDULES_PER_ORG: the dispatcher reads every organization's due schedules each
+    minute, so one organization's unbounded rows slowed everyone's. The organization's row is locked first,
+    so concurrent creations are counted one after another."""
+    cap = get_settings().schedules_per_org
+    db().execute(select(Organization.id).where(Organization.id == organization_id).with_for_update())
+    count = db().scalar(select(func.count(Schedule.id)).where(Schedule.organization_id == organization_id))
+    if count >= cap:
+        abort(
+            409,
+            message=f"This organization has {count} schedules, the limit ({cap}); delete one before "
+            "creating another.",
+        )
+
+
 @blp.route("", methods=["POST"])
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(201, schema=ResourceSchema, success=True, headers=REQUIRED_LOCATION)
 @blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(409, response="CONFLICT")
 @access("editor")
 @blp.arguments(ScheduleCreateSchema)
 def create_schedule(body):
     ctx = context()
     schedule = Schedule(organization_id=ctx.organization_id, created_by=ctx.user_id)
     _apply(schedule, body)
+    _check_schedule_cap(ctx.organization_id)
     db().add(schedule)
     db().commit()
     audit("schedule.create", "schedule", schedule.id, cron=schedule.cron, timezone=schedule.timezone)
