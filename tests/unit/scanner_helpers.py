@@ -40,6 +40,24 @@ def scan_tree(root: Path, files: dict[str, str | bytes], **kwargs) -> ScanResult
     return scan_path(root, **kwargs)
 
 
+def record_pattern_calls(monkeypatch, owner, name: str, method: str) -> list:
+    """Every first argument of ``owner.name.method`` from now on, in a list, the pattern answering as
+    before: which texts a gated pattern is still run on."""
+    pattern, calls = getattr(owner, name), []
+
+    class Recording:
+        pass
+
+    def recorded(value, *args):
+        calls.append(value)
+        return getattr(pattern, method)(value, *args)
+
+    recording = Recording()
+    setattr(recording, method, recorded)
+    monkeypatch.setattr(owner, name, recording)
+    return calls
+
+
 def count_opens(monkeypatch, path: Path) -> list:
     """Every ``os.open`` of ``path`` from now on, in a list: how often a scan reads one file."""
     target = os.path.realpath(path)

@@ -14,6 +14,7 @@ from common.scanner.detectors.base import FileReport, Finding, SourceFile
 from common.scanner.detectors.languages import RustDetector
 from common.scanner.engine import build_result
 from common.scanner.model import Location, Relationship
+from tests.unit.scanner_helpers import record_pattern_calls
 
 
 def _longest_line_over(text: str, limit: int) -> bool:
@@ -51,15 +52,7 @@ def _rust_file(tmp_path, text: str) -> SourceFile:
 
 def test_rust_argument_defaults_without_a_model_field_are_not_searched(tmp_path, monkeypatch):
     detector = RustDetector()
-    searched = []
-    pattern = RustDetector.ARGUMENT_DEFAULT
-
-    class Counting:
-        def finditer(self, text):
-            searched.append(text)
-            return pattern.finditer(text)
-
-    monkeypatch.setattr(RustDetector, "ARGUMENT_DEFAULT", Counting())
+    searched = record_pattern_calls(monkeypatch, RustDetector, "ARGUMENT_DEFAULT", "finditer")
     plain = '#[arg(long, default_value = "out")]\noutput: String,\n'
     assert list(detector.argument_default_models(_rust_file(tmp_path, plain), plain)) == []
     assert searched == []

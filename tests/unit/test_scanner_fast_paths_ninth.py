@@ -10,6 +10,7 @@ from common.scanner import textutil
 from common.scanner.detectors import config_env, languages, python_code
 from common.scanner.detectors.base import FileReport, SourceFile
 from common.scanner.detectors.python_code import PythonDetector
+from tests.unit.scanner_helpers import record_pattern_calls
 
 
 def _python_file(tmp_path, text: str, name: str = "settings.py") -> SourceFile:
@@ -65,15 +66,7 @@ def test_catalog_literals_in_comments_and_docstrings_are_still_skipped(tmp_path)
 
 
 def test_environment_defaults_are_searched_only_where_an_environment_read_is_written(tmp_path, monkeypatch):
-    searched = []
-    pattern = python_code.ENV_DEFAULT
-
-    class Counting:
-        def finditer(self, text):
-            searched.append(text)
-            return pattern.finditer(text)
-
-    monkeypatch.setattr(python_code, "ENV_DEFAULT", Counting())
+    searched = record_pattern_calls(monkeypatch, python_code, "ENV_DEFAULT", "finditer")
     detector = PythonDetector()
     list(detector.env_default_models(_python_file(tmp_path, PLAIN_MODULE), []))
     assert searched == []
@@ -95,15 +88,7 @@ def test_a_word_of_letters_is_never_a_plausible_model_name():
 
 
 def test_letter_words_skip_the_tier_pattern(monkeypatch):
-    seen = []
-    pattern = textutil._VERSIONED_OR_TIERED
-
-    class Counting:
-        def search(self, value):
-            seen.append(value)
-            return pattern.search(value)
-
-    monkeypatch.setattr(textutil, "_VERSIONED_OR_TIERED", Counting())
+    seen = record_pattern_calls(monkeypatch, textutil, "_VERSIONED_OR_TIERED", "search")
     text = 'a = "pro"\nb = "chat"\nc = "gpt-4o"\nd = "Base"\n'
     assert list(textutil.code_model_literals(text, set())) == [(3, "gpt-4o")]
     assert seen == ["gpt-4o"]
