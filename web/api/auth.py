@@ -139,6 +139,21 @@ def user_session_principal(action: str):
     return principal
 
 
+def account_principal(action: str) -> Principal:
+    """``user_session_principal`` that also refuses a single sign-on session of an account with a password:
+    that session is the organization's IdP's word for the user and reaches that organization only, not the
+    account, whose name every other organization shows. An account with no password is its IdP's own (its
+    only sessions are that IdP's), so its SSO session may act on it."""
+    principal = user_session_principal(action)
+    if principal.session_org_id and principal.user.password_hash is not None:
+        abort(
+            403,
+            message=f"A single sign-on session acts in its organization only and cannot {action}; "
+            "sign in with your password to do it.",
+        )
+    return principal
+
+
 def confirm_current_password(principal: Principal, password: str, refusal: str) -> None:
     """Abort 403 with ``refusal`` unless ``password`` is the user's; wrong ones count with failed logins
     (``login_guard``), against the session from whatever address (ten per window: a stolen session changing
@@ -309,7 +324,7 @@ def me():
 @limit_group("auth")
 @blp.arguments(ProfileSchema)
 def update_profile(body):
-    principal = user_session_principal("change the profile")
+    principal = account_principal("change the profile")
     user = principal.user
     user.name = body["name"]
     db().commit()
