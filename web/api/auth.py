@@ -407,6 +407,7 @@ def create_api_key(body):
     # session is deleted with its organization, which the key references.
     if not hold_organization(db(), ctx.organization_id):
         abort(404, message="Organization not found.")
+    _hold_membership(ctx.user_id, ctx.organization_id)
     _check_api_key_cap(ctx.user_id, ctx.organization_id)
     _hold_live_session(principal.session_id)
     db().add(key)
@@ -445,6 +446,20 @@ def _check_api_key_cap(user_id: str, organization_id: str) -> None:
             message=f"You have {live} live API keys in this organization, the limit per user ({cap}); "
             "revoke or delete one (GET /auth/api-keys lists them) before creating another.",
         )
+
+
+def _hold_membership(user_id: str, organization_id: str) -> None:
+    """Hold the membership the key acts through, still there, until the key is committed (403 if it went
+    meanwhile): a removal, which revokes the member's keys, waits for the key and revokes it too. Before, a
+    key requested as its user was removed was written after the removal had revoked the keys it found, and
+    worked again the day they rejoined. ``FOR KEY SHARE``: it waits for a removal only, not a role change."""
+    held = db().scalar(
+        select(Membership.id)
+        .where(Membership.user_id == user_id, Membership.organization_id == organization_id)
+        .with_for_update(read=True, key_share=True)
+    )
+    if held is None:
+        abort(403, message="You are no longer a member of this organization.")
 
 
 def _hold_live_session(session_id: str | None) -> None:

@@ -314,6 +314,11 @@ def _delete_membership(membership: Membership) -> None:
         )
         if admins <= 1:
             abort(409, message="An organization keeps at least one admin.")
+    # Held before the member's keys are looked up: a key being minted holds it until it is written
+    # (``web.api.auth._hold_membership``), so it is revoked below with the others.
+    held = db().scalar(select(Membership.id).where(Membership.id == membership.id).with_for_update())
+    if held is None:
+        abort(404, message="Member not found.")  # removed meanwhile, by another admin or by leaving
     revoke_sessions(
         list(
             db().scalars(
