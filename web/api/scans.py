@@ -344,6 +344,7 @@ def create_scan(body):
         deep=body["deep"],
         n8n_url=n8n_url,
         n8n_api_key_encrypted=n8n_api_key_encrypted,
+        n8n_from_credential=bool(body["n8n_credential_id"]),
         repository_url=body["repository_url"],
         repository_ref=(body["ref"] or "HEAD") if body["repository_url"] else None,
         repository_credential_id=repository_credential_id,
