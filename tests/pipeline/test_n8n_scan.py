@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import update
 
+from common.baseline import previous_completed_scan
 from common.db import session_scope
 from common.models import Scan
 from common.models.schedules import Schedule
@@ -98,6 +99,8 @@ def test_a_schedule_scans_the_instance_of_its_credential(client, make_user, n8n)
         session.get(Schedule, schedule["id"]).next_run_at = due_at
     (scan_id,) = dispatch_due(now=due_at)
     _assert_instance_scanned(client, user, wait_for_scan(client, user, scan_id), n8n)
+    with session_scope() as session:  # read with the saved credential: a baseline for every later scan
+        assert session.get(Scan, scan_id).n8n_from_credential is True
 
 
 def test_a_raw_instance_url_is_checked_at_creation_and_again_by_the_worker(client, make_user, n8n):
@@ -151,20 +154,18 @@ def test_an_instance_read_with_an_analysts_own_key_is_no_baseline_for_the_saved_
     }
     organizations_workflows = n8n.workflows
 
-    first = _instance_scan(client, admin, org_id, credential)
+    first = _instance_scan(client, analyst, org_id, credential)  # the saved credential: anyone's baseline
     n8n.api_key, n8n.workflows = ANALYSTS_OWN_KEY, [_anthropic_workflow("a1", "Analyst's sandbox")]
     own_key = {"n8n_url": n8n.url, "n8n_api_key": ANALYSTS_OWN_KEY}
     decoy = _instance_scan(client, analyst, org_id, own_key)
-    n8n.api_key, n8n.workflows = (
-        API_KEY,
-        [*organizations_workflows, _anthropic_workflow("w9", "Claims triage")],
-    )
+    again = _instance_scan(client, analyst, org_id, own_key)
+    n8n.api_key = API_KEY
+    n8n.workflows = [*organizations_workflows, _anthropic_workflow("w9", "Claims triage")]
     later = _instance_scan(client, admin, org_id, credential)
 
     assert judged(client, admin, org_id, first) == (True, [])
     assert judged(client, admin, org_id, later) == (False, ["anthropic"])
-    # The analyst's scan is still the baseline of their own next scan with their key.
-    n8n.api_key, n8n.workflows = ANALYSTS_OWN_KEY, [_anthropic_workflow("a1", "Analyst's sandbox")]
-    again = _instance_scan(client, analyst, org_id, own_key)
-    assert judged(client, analyst, org_id, again) == (True, [])
-    assert decoy != again
+    with session_scope() as session:
+        assert previous_completed_scan(session, session.get(Scan, later)).id == first
+        # what the analyst's own key read is still the baseline of their own next scan with it
+        assert previous_completed_scan(session, session.get(Scan, again)).id == decoy
