@@ -74,7 +74,12 @@ def member_json(membership: Membership) -> dict:
 @access(AUTHENTICATED)
 @blp.arguments(OrganizationCreateSchema)
 def create(body):
-    user_session_principal("create organizations")
+    if user_session_principal("create organizations").session_org_id:
+        # An SSO session reaches its own organization only: none of its sessions could act in a new one,
+        # and the organization's IdP would fill the account's ORGANIZATIONS_PER_USER in its name.
+        abort(
+            403, message="A single sign-on session cannot create organizations; sign in with your password."
+        )
     slug = body["slug"] or slugify(body["name"])
     if body["slug"] and db().scalar(select(Organization.id).where(Organization.slug == slug)):
         abort(409, message="This slug is already taken.")
@@ -309,6 +314,11 @@ def _delete_membership(membership: Membership) -> None:
         )
         if admins <= 1:
             abort(409, message="An organization keeps at least one admin.")
+    # Held before the member's keys are looked up: a key being minted holds it until it is written
+    # (``web.api.auth._hold_membership``), so it is revoked below with the others.
+    held = db().scalar(select(Membership.id).where(Membership.id == membership.id).with_for_update())
+    if held is None:
+        abort(404, message="Member not found.")  # removed meanwhile, by another admin or by leaving
     revoke_sessions(
         list(
             db().scalars(
