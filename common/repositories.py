@@ -17,7 +17,8 @@ How a clone runs (:func:`clone_repository`):
   variables, never in argv, the URL, or a message (git's output is redacted before it is reported);
 - the fetch is shallow (depth 1) at the ref (branch, tag or commit id); its size on disk and its
   run time are watched while it runs, and the fetched tree's file count and total size are checked
-  before anything is checked out.
+  before anything is checked out; git runs under an address-space limit sized by those limits, since a
+  server's delta declares the size git must expand it to before the tree can be checked.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import base64
 import contextlib
 import os
 import re
+import resource
 import shlex
 import shutil
 import signal
@@ -57,6 +59,10 @@ GIT_OUTPUT_LIMIT = 2000
 # git's own messages in the second; a server can send "remote:" lines for ever, each kept on disk.
 GIT_STDOUT_BYTES = 64 * 1024 * 1024
 GIT_STDERR_BYTES = 1024 * 1024
+# What git may map beside the objects it holds: the program, its libraries, index-pack's threads and
+# their malloc arenas. A clone's git may hold a delta's base and its result, each at most the size a
+# tree may take (:func:`git_address_space_bytes`).
+GIT_BASE_ADDRESS_SPACE_BYTES = 1024 * 1024 * 1024
 
 
 class RepositoryError(Exception):
@@ -342,6 +348,23 @@ def _check_tree(
     return files, total, warnings
 
 
+def git_address_space_bytes(limits: CloneLimits) -> int:
+    """The address space git and what it starts may use. A server sends objects as deltas whose result
+    size it declares: a 200-byte pack of copy instructions made index-pack allocate and fill gigabytes
+    before the tree's size was ever checked, so git is held to what a clone within the limits needs."""
+    return 2 * limits.max_bytes + GIT_BASE_ADDRESS_SPACE_BYTES
+
+
+def _limit_address_space(limit: int):
+    def apply() -> None:  # runs in the child between fork and exec: only the system call
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        resource.setrlimit(
+            resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard)
+        )
+
+    return apply
+
+
 class _GitSession:
     """One git invocation context: a private HOME, the pinned address, the secret in the environment."""
 
@@ -494,6 +517,7 @@ class _GitSession:
                     stdout=out,
                     stderr=subprocess.PIPE,
                     start_new_session=True,
+                    preexec_fn=_limit_address_space(git_address_space_bytes(limits)),
                 )
             except FileNotFoundError as exc:
                 raise RepositoryError("git is not installed on the scans worker.") from exc
@@ -578,6 +602,11 @@ class _GitSession:
             or "does not appear to be a git" in lowered
         ):
             return _NotFound(f"No repository at {self.url}.")
+        if "out of memory" in lowered or "cannot allocate memory" in lowered:
+            return RepositoryTooLarge(
+                f"Git stopped while {action}: the repository holds an object larger than a clone within "
+                "the size limit needs memory for."
+            )
         if "host key verification failed" in lowered:
             return RepositoryError(
                 f"The SSH host key of {self.url.host} does not match the known hosts given."

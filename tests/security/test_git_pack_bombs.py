@@ -1,0 +1,57 @@
+"""A git server chooses how big the objects it sends become. A pack stores a blob as a delta: a base and
+instructions that copy from it, each three bytes naming up to 64 KiB, the result's size declared up front.
+git must expand a delta whole to hash it, in index-pack (or unpack-objects) during the fetch, before the
+clone's tree size is ever checked. A 200-byte pack made the scans worker's git fill 388 MB for a clone
+limited to 1 MB; a kilobyte makes gigabytes, enough to have the host's OOM killer take other tenants'
+scans. git now runs under an address-space limit sized by the clone's own limits.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from common import netguard, repositories
+from common.repositories import CloneLimits, RepositoryTooLarge, clone_repository, parse_repository_url
+from tests.git_server import GitServer, make_delta_bomb_repository, make_repository
+
+LOOPBACK_ALLOWED = netguard.Allowlist.from_entries(["127.0.0.0/8"])
+BOMB_BYTES = 192 * 1024 * 1024
+LIMITS = CloneLimits(max_bytes=1_000_000, max_files=100, timeout_seconds=60)
+
+
+@pytest.fixture(scope="module")
+def server():
+    root = Path(tempfile.mkdtemp(prefix="trusera-git-bomb-"))
+    make_delta_bomb_repository(root, "bomb.git", BOMB_BYTES)
+    make_repository(root, "honest.git", [{"app.py": "import openai\n", "big.txt": "x" * 500_000}])
+    git_server = GitServer(root).start()
+    yield git_server
+    git_server.stop()
+
+
+@pytest.fixture
+def small_base_allowance(monkeypatch):
+    """What git may map beside its objects, lowered so the test's bomb stays cheap to build."""
+    monkeypatch.setattr(repositories, "GIT_BASE_ADDRESS_SPACE_BYTES", 96 * 1024 * 1024)
+
+
+def test_a_delta_expanding_past_what_the_clone_allows_stops_the_fetch_not_the_host(
+    server, tmp_path, small_base_allowance
+):
+    url = parse_repository_url(server.url("bomb.git"), LOOPBACK_ALLOWED)
+    with pytest.raises(
+        RepositoryTooLarge, match=r"fetching 'main'.*larger than a clone within the size limit"
+    ):
+        clone_repository(url, "main", None, tmp_path, LIMITS, allowlist=LOOPBACK_ALLOWED)
+    assert not (tmp_path / "bomb.bin").exists()
+
+
+def test_a_repository_within_the_limits_clones_under_the_same_allowance(
+    server, tmp_path, small_base_allowance
+):
+    url = parse_repository_url(server.url("honest.git"), LOOPBACK_ALLOWED)
+    clone = clone_repository(url, "main", None, tmp_path, LIMITS, allowlist=LOOPBACK_ALLOWED)
+    assert (tmp_path / "big.txt").stat().st_size == 500_000 and clone.files == 2
