@@ -59,6 +59,11 @@ GIT_OUTPUT_LIMIT = 2000
 # git's own messages in the second; a server can send "remote:" lines for ever, each kept on disk.
 GIT_STDOUT_BYTES = 64 * 1024 * 1024
 GIT_STDERR_BYTES = 1024 * 1024
+# The repository's own attributes rewrite blobs as they are checked out: `ident` expands every `$Id$`
+# (4 bytes) to 47, `eol=crlf` doubles a file of newlines, `working-tree-encoding=UTF-32` quadruples it,
+# so the tree written could be many times the size checked. The highest-precedence attributes file
+# unsets them all: every file is written as stored, as the size check counted it.
+CHECKOUT_AS_STORED = "* -text -ident -filter -working-tree-encoding\n"
 # What git may map beside the objects it holds: the program, its libraries, index-pack's threads and
 # their malloc arenas. A clone's git may hold a delta's base and its result, each at most the size a
 # tree may take (:func:`git_address_space_bytes`).
@@ -261,6 +266,8 @@ def clone_repository(
     deadline = time.monotonic() + limits.timeout_seconds
     with _GitSession(url, auth, allowlist) as git:
         git.run(["init", "--quiet", "--template=", str(destination)], destination.parent, deadline, limits)
+        (destination / ".git" / "info").mkdir()
+        (destination / ".git" / "info" / "attributes").write_text(CHECKOUT_AS_STORED)
         git.run(
             ["fetch", "--quiet", "--depth=1", "--no-tags", "--no-recurse-submodules", "--", git.remote, ref],
             destination,
@@ -274,9 +281,15 @@ def clone_repository(
             ["rev-parse", "--verify", "FETCH_HEAD^{commit}"], destination, deadline, limits
         ).strip()
         files, total, warnings = _check_tree(git, destination, deadline, limits)
-        # The tree's size was checked above; checkout writes exactly those blobs (symlinks as plain files).
+        # The tree's size was checked above; checkout writes exactly those blobs (symlinks as plain files,
+        # the repository's attributes overridden), watched all the same.
         git.run(
-            ["checkout", "--quiet", "--detach", commit], destination, deadline, limits, action="checking out"
+            ["checkout", "--quiet", "--detach", commit],
+            destination,
+            deadline,
+            limits,
+            watch=destination,
+            action="checking out",
         )
     shutil.rmtree(destination / ".git", ignore_errors=True)
     if url.scheme == "ssh" and not (auth and auth.known_hosts):

@@ -4,6 +4,11 @@ git must expand a delta whole to hash it, in index-pack (or unpack-objects) duri
 clone's tree size is ever checked. A 200-byte pack made the scans worker's git fill 388 MB for a clone
 limited to 1 MB; a kilobyte makes gigabytes, enough to have the host's OOM killer take other tenants'
 scans. git now runs under an address-space limit sized by the clone's own limits.
+
+The tree's size was checked blob by blob, then checkout wrote each blob through the repository's own
+``.gitattributes``: ``ident`` turns every 4-byte ``$Id$`` into 47 bytes and ``eol=crlf`` doubles a file of
+newlines, so 3 MB checked (a few kilobytes of pack) wrote 14.75 MB, unwatched. The clone's own
+``info/attributes`` now unsets them and the checkout is watched like the fetch.
 """
 
 from __future__ import annotations
@@ -27,6 +32,14 @@ def server():
     root = Path(tempfile.mkdtemp(prefix="trusera-git-bomb-"))
     make_delta_bomb_repository(root, "bomb.git", BOMB_BYTES)
     make_repository(root, "honest.git", [{"app.py": "import openai\n", "big.txt": "x" * 500_000}])
+    make_repository(
+        root,
+        "attributes.git",
+        [
+            {"ids.txt": "$Id$" * 100_000, "lines.txt": "\n" * 400_000},
+            {".gitattributes": "* ident\nlines.txt text eol=crlf\n"},
+        ],
+    )
     git_server = GitServer(root).start()
     yield git_server
     git_server.stop()
@@ -55,3 +68,12 @@ def test_a_repository_within_the_limits_clones_under_the_same_allowance(
     url = parse_repository_url(server.url("honest.git"), LOOPBACK_ALLOWED)
     clone = clone_repository(url, "main", None, tmp_path, LIMITS, allowlist=LOOPBACK_ALLOWED)
     assert (tmp_path / "big.txt").stat().st_size == 500_000 and clone.files == 2
+
+
+def test_the_repositorys_attributes_do_not_make_checkout_write_more_than_was_checked(server, tmp_path):
+    url = parse_repository_url(server.url("attributes.git"), LOOPBACK_ALLOWED)
+    clone = clone_repository(url, "main", None, tmp_path, LIMITS, allowlist=LOOPBACK_ALLOWED)
+    assert (tmp_path / "ids.txt").read_text() == "$Id$" * 100_000
+    assert (tmp_path / "lines.txt").stat().st_size == 400_000
+    written = sum(path.stat().st_size for path in tmp_path.iterdir() if path.is_file())
+    assert written == clone.bytes <= LIMITS.max_bytes
