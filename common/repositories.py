@@ -282,14 +282,10 @@ def clone_repository(
         ).strip()
         files, total, warnings = _check_tree(git, destination, deadline, limits)
         # The tree's size was checked above; checkout writes exactly those blobs (symlinks as plain files,
-        # the repository's attributes overridden), watched all the same.
+        # the repository's attributes overridden: CHECKOUT_AS_STORED). Not watched: a walk of the tree
+        # every tenth of a second would cost more than the checkout of a large one.
         git.run(
-            ["checkout", "--quiet", "--detach", commit],
-            destination,
-            deadline,
-            limits,
-            watch=destination,
-            action="checking out",
+            ["checkout", "--quiet", "--detach", commit], destination, deadline, limits, action="checking out"
         )
     shutil.rmtree(destination / ".git", ignore_errors=True)
     if url.scheme == "ssh" and not (auth and auth.known_hosts):

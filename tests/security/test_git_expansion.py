@@ -8,7 +8,7 @@ scans. git now runs under an address-space limit sized by the clone's own limits
 The tree's size was checked blob by blob, then checkout wrote each blob through the repository's own
 ``.gitattributes``: ``ident`` turns every 4-byte ``$Id$`` into 47 bytes and ``eol=crlf`` doubles a file of
 newlines, so 3 MB checked (a few kilobytes of pack) wrote 14.75 MB, unwatched. The clone's own
-``info/attributes`` now unsets them and the checkout is watched like the fetch.
+``info/attributes`` now unsets them: every file is written as stored, as the size check counted it.
 """
 
 from __future__ import annotations
