@@ -58,6 +58,10 @@ GIT_OUTPUT_LIMIT = 2000
 # What git may write while it runs: a listing of the largest tree a clone allows fits in the first, and
 # git's own messages in the second; a server can send "remote:" lines for ever, each kept on disk.
 GIT_STDOUT_BYTES = 64 * 1024 * 1024
+# What a connection test reads of ``ls-remote``: it only asks whether the ref is there, and it runs in the
+# API process, where a listing of 64 MiB (a server advertising a million refs matching the name) held
+# 120 MB per test, four tests at once per process.
+PROBE_STDOUT_BYTES = 64 * 1024
 GIT_STDERR_BYTES = 1024 * 1024
 # The repository's own attributes rewrite blobs as they are checked out: `ident` expands every `$Id$`
 # (4 bytes) to 47, `eol=crlf` doubles a file of newlines, `working-tree-encoding=UTF-32` quadruples it,
@@ -313,6 +317,7 @@ def probe_repository(
                 time.monotonic() + timeout_seconds,
                 limits,
                 action="listing refs",
+                max_output=PROBE_STDOUT_BYTES,
             )
     except _AuthenticationFailed as exc:
         return {"status": "unauthorized", "detail": str(exc)}
@@ -514,8 +519,10 @@ class _GitSession:
         watch: Path | None = None,
         action: str = "running git",
         ref: str | None = None,
+        max_output: int = GIT_STDOUT_BYTES,
     ) -> str:
-        """Run git; kill its process group past the deadline or when ``watch`` outgrows the size limit."""
+        """Run git; kill its process group past the deadline, when ``watch`` outgrows the size limit or
+        its output passes ``max_output`` bytes."""
         with tempfile.TemporaryFile() as out:
             try:
                 process = subprocess.Popen(
@@ -531,10 +538,10 @@ class _GitSession:
             except FileNotFoundError as exc:
                 raise RepositoryError("git is not installed on the scans worker.") from exc
             messages = _Messages(process.stderr)
-            stop_reason = self._watch(process, deadline, limits, watch, out, messages)
+            stop_reason = self._watch(process, deadline, limits, watch, out, messages, max_output)
             out.seek(0)
-            listing = out.read(GIT_STDOUT_BYTES + 1)
-            if len(listing) > GIT_STDOUT_BYTES:  # written between two looks of the watch
+            listing = out.read(max_output + 1)
+            if len(listing) > max_output:  # written between two looks of the watch
                 stop_reason = "output"
             stdout = listing.decode(errors="replace")
             stderr = self.redact(messages.text())
@@ -545,7 +552,7 @@ class _GitSession:
         if stop_reason == "output":
             raise RepositoryError(
                 f"Git stopped while {action}: the server sent more output than a repository needs "
-                f"(over {GIT_STDOUT_BYTES} bytes of listing or {GIT_STDERR_BYTES} bytes of messages)."
+                f"(over {max_output} bytes of listing or {GIT_STDERR_BYTES} bytes of messages)."
             )
         if process.returncode != 0:
             raise self.failure(stderr, action, ref)
@@ -559,6 +566,7 @@ class _GitSession:
         watch: Path | None,
         stdout,
         messages: _Messages,
+        max_output: int,
     ) -> str | None:
         while True:
             try:
@@ -571,7 +579,7 @@ class _GitSession:
                 reason = "time"
             elif watch is not None and limits.max_bytes and _disk_usage(watch) > limits.max_bytes:
                 reason = "size"
-            elif os.fstat(stdout.fileno()).st_size > GIT_STDOUT_BYTES or messages.total > GIT_STDERR_BYTES:
+            elif os.fstat(stdout.fileno()).st_size > max_output or messages.total > GIT_STDERR_BYTES:
                 reason = "output"
             if reason:
                 with contextlib.suppress(ProcessLookupError):

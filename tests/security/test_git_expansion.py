@@ -9,17 +9,28 @@ The tree's size was checked blob by blob, then checkout wrote each blob through 
 ``.gitattributes``: ``ident`` turns every 4-byte ``$Id$`` into 47 bytes and ``eol=crlf`` doubles a file of
 newlines, so 3 MB checked (a few kilobytes of pack) wrote 14.75 MB, unwatched. The clone's own
 ``info/attributes`` now unsets them: every file is written as stored, as the size check counted it.
+
+A connection test (``ls-remote``, in the API process) kept up to 64 MiB of listing: a server advertising a
+million refs named like the one asked for cost the API 120 MB per test. It reads 64 KiB now.
 """
 
 from __future__ import annotations
 
 import tempfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from common import netguard, repositories
-from common.repositories import CloneLimits, RepositoryTooLarge, clone_repository, parse_repository_url
+from common.repositories import (
+    CloneLimits,
+    RepositoryTooLarge,
+    clone_repository,
+    parse_repository_url,
+    probe_repository,
+)
 from tests.git_server import GitServer, make_delta_bomb_repository, make_repository
 
 LOOPBACK_ALLOWED = netguard.Allowlist.from_entries(["127.0.0.0/8"])
@@ -77,3 +88,44 @@ def test_the_repositorys_attributes_do_not_make_checkout_write_more_than_was_che
     assert (tmp_path / "lines.txt").stat().st_size == 400_000
     written = sum(path.stat().st_size for path in tmp_path.iterdir() if path.is_file())
     assert written == clone.bytes <= LIMITS.max_bytes
+
+
+def _packet(text: str) -> bytes:
+    return b"%04x" % (len(text) + 4) + text.encode()
+
+
+@pytest.fixture
+def many_refs_server():
+    """Answers every ref advertisement with 3,000 refs named ``main`` (171 KB of ``ls-remote`` output)."""
+    commit = "1" * 40
+    body = (
+        _packet("# service=git-upload-pack\n")
+        + b"0000"
+        + _packet(f"{commit} HEAD\0multi_ack\n")
+        + _packet(f"{commit} refs/heads/main\n") * 3_000
+        + b"0000"
+    )
+
+    class Advertisement(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-git-upload-pack-advertisement")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args):
+            pass
+
+    http = ThreadingHTTPServer(("127.0.0.1", 0), Advertisement)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{http.server_address[1]}/repository.git"
+    http.shutdown()
+    http.server_close()
+
+
+def test_a_connection_test_reads_a_bounded_listing_of_refs(many_refs_server):
+    url = parse_repository_url(many_refs_server, LOOPBACK_ALLOWED)
+    outcome = probe_repository(url, "main", None, timeout_seconds=30, allowlist=LOOPBACK_ALLOWED)
+    assert outcome["status"] == "unreachable"
+    assert "more output than a repository needs (over 65536 bytes of listing" in outcome["detail"]
