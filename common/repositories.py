@@ -72,6 +72,9 @@ CHECKOUT_AS_STORED = "* -text -ident -filter -working-tree-encoding\n"
 # their malloc arenas. A clone's git may hold a delta's base and its result, each at most the size a
 # tree may take (:func:`git_address_space_bytes`).
 GIT_BASE_ADDRESS_SPACE_BYTES = 1024 * 1024 * 1024
+# A connection test's git, in the API's pod: it holds the refs the server advertises (five times their
+# bytes), and needs under 32 MiB for an honest answer, TLS included.
+PROBE_ADDRESS_SPACE_BYTES = 256 * 1024 * 1024
 
 
 class RepositoryError(Exception):
@@ -318,6 +321,7 @@ def probe_repository(
                 limits,
                 action="listing refs",
                 max_output=PROBE_STDOUT_BYTES,
+                address_space=PROBE_ADDRESS_SPACE_BYTES,
             )
     except _AuthenticationFailed as exc:
         return {"status": "unauthorized", "detail": str(exc)}
@@ -520,6 +524,7 @@ class _GitSession:
         action: str = "running git",
         ref: str | None = None,
         max_output: int = GIT_STDOUT_BYTES,
+        address_space: int | None = None,
     ) -> str:
         """Run git; kill its process group past the deadline, when ``watch`` outgrows the size limit or
         its output passes ``max_output`` bytes."""
@@ -533,7 +538,7 @@ class _GitSession:
                     stdout=out,
                     stderr=subprocess.PIPE,
                     start_new_session=True,
-                    preexec_fn=_limit_address_space(git_address_space_bytes(limits)),
+                    preexec_fn=_limit_address_space(address_space or git_address_space_bytes(limits)),
                 )
             except FileNotFoundError as exc:
                 raise RepositoryError("git is not installed on the scans worker.") from exc
@@ -621,8 +626,8 @@ class _GitSession:
             return _NotFound(f"No repository at {self.url}.")
         if "out of memory" in lowered or "cannot allocate memory" in lowered:
             return RepositoryTooLarge(
-                f"Git stopped while {action}: the repository holds an object larger than a clone within "
-                "the size limit needs memory for."
+                f"Git ran out of the memory it may use while {action}: the server sent more than a "
+                "repository within the limits needs."
             )
         if "host key verification failed" in lowered:
             return RepositoryError(

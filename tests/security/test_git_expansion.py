@@ -66,9 +66,7 @@ def test_a_delta_expanding_past_what_the_clone_allows_stops_the_fetch_not_the_ho
     server, tmp_path, small_base_allowance
 ):
     url = parse_repository_url(server.url("bomb.git"), LOOPBACK_ALLOWED)
-    with pytest.raises(
-        RepositoryTooLarge, match=r"fetching 'main'.*larger than a clone within the size limit"
-    ):
+    with pytest.raises(RepositoryTooLarge, match=r"memory it may use while fetching 'main'"):
         clone_repository(url, "main", None, tmp_path, LIMITS, allowlist=LOOPBACK_ALLOWED)
     assert not (tmp_path / "bomb.bin").exists()
 
@@ -94,15 +92,14 @@ def _packet(text: str) -> bytes:
     return b"%04x" % (len(text) + 4) + text.encode()
 
 
-@pytest.fixture
-def many_refs_server():
-    """Answers every ref advertisement with 3,000 refs named ``main`` (171 KB of ``ls-remote`` output)."""
+def advertising(refs: int):
+    """A server answering every ref advertisement with ``refs`` refs named ``main``."""
     commit = "1" * 40
     body = (
         _packet("# service=git-upload-pack\n")
         + b"0000"
         + _packet(f"{commit} HEAD\0multi_ack\n")
-        + _packet(f"{commit} refs/heads/main\n") * 3_000
+        + _packet(f"{commit} refs/heads/main\n") * refs
         + b"0000"
     )
 
@@ -119,13 +116,37 @@ def many_refs_server():
 
     http = ThreadingHTTPServer(("127.0.0.1", 0), Advertisement)
     threading.Thread(target=http.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{http.server_address[1]}/repository.git"
-    http.shutdown()
-    http.server_close()
+    return http
 
 
-def test_a_connection_test_reads_a_bounded_listing_of_refs(many_refs_server):
-    url = parse_repository_url(many_refs_server, LOOPBACK_ALLOWED)
+@pytest.fixture
+def server_advertising():
+    started = []
+
+    def start(refs: int) -> str:
+        started.append(advertising(refs))
+        return f"http://127.0.0.1:{started[-1].server_address[1]}/repository.git"
+
+    yield start
+    for http in started:
+        http.shutdown()
+        http.server_close()
+
+
+def test_a_connection_test_reads_a_bounded_listing_of_refs(server_advertising):
+    """3,000 refs: 171 KB of ``ls-remote`` output."""
+    url = parse_repository_url(server_advertising(3_000), LOOPBACK_ALLOWED)
     outcome = probe_repository(url, "main", None, timeout_seconds=30, allowlist=LOOPBACK_ALLOWED)
     assert outcome["status"] == "unreachable"
     assert "more output than a repository needs (over 65536 bytes of listing" in outcome["detail"]
+
+
+def test_a_connection_tests_git_holds_a_bounded_advertisement(server_advertising, monkeypatch):
+    """git keeps every advertised ref before it prints one: 1.1 million refs (70 MB) took 347 MB of the
+    API pod's memory in the test's git, whatever it then printed. Scaled down: 200,000 refs (11 MB)
+    against a 48 MiB allowance."""
+    monkeypatch.setattr(repositories, "PROBE_ADDRESS_SPACE_BYTES", 48 * 1024 * 1024)
+    url = parse_repository_url(server_advertising(200_000), LOOPBACK_ALLOWED)
+    outcome = probe_repository(url, "main", None, timeout_seconds=30, allowlist=LOOPBACK_ALLOWED)
+    assert outcome["status"] == "unreachable"
+    assert "memory it may use while listing refs" in outcome["detail"]
