@@ -374,11 +374,12 @@ def git_address_space_bytes(limits: CloneLimits) -> int:
 
 
 def _limit_address_space(limit: int):
-    def apply() -> None:  # runs in the child between fork and exec: only the system call
-        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        resource.setrlimit(
-            resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard)
-        )
+    """Lower the child's address space to ``limit``; a lower limit the operator set stays."""
+
+    def apply() -> None:  # runs in the child between fork and exec: only the system calls
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        lowest = min(value for value in (limit, soft, hard) if value != resource.RLIM_INFINITY)
+        resource.setrlimit(resource.RLIMIT_AS, (lowest, hard))
 
     return apply
 
