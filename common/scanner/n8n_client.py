@@ -24,9 +24,12 @@ from common.scanner.model import ScanResult, ScanWarning
 from common.scanner.worker import (
     DEFAULT_FILE_BUDGET_SECONDS,
     DEFAULT_SCAN_BUDGET_SECONDS,
+    DEFAULT_SCAN_MEMORY_BYTES,
+    MEMORY_WARNING,
     FileBudgetExceeded,
     ScanBudget,
     cpu_budget,
+    memory_cap,
 )
 
 Progress = Callable[[str, int, int], None]
@@ -220,6 +223,7 @@ def scan_n8n_instance(
     file_budget_seconds: float = DEFAULT_FILE_BUDGET_SECONDS,
     scan_budget_seconds: float | None = DEFAULT_SCAN_BUDGET_SECONDS,
     deadline_seconds: float | None = None,
+    scan_memory_bytes: int | None = DEFAULT_SCAN_MEMORY_BYTES,
 ) -> ScanResult:
     """Every AI component in the instance's workflows; raises N8nUnauthorized / N8nUnreachable / N8nError.
 
@@ -227,6 +231,8 @@ def scan_n8n_instance(
     CPU budget, and past the whole-scan budget (time, or findings) the scan ends with what it found and
     says so, instead of following an endless run of pages. Past ``deadline_seconds`` (every request
     included: an instance answering each page just inside the timeout) the scan fails: ``N8nTooSlow``.
+    The scan runs in the caller's process, which may grow by ``scan_memory_bytes`` (``memory_cap``): a
+    workflow whose analysis needs more is a warning, a page whose JSON needs more fails the scan.
     """
     started = time.monotonic()
     budget = ScanBudget.starting_at(started, scan_budget_seconds)
@@ -241,29 +247,32 @@ def scan_n8n_instance(
     if progress:
         progress("fetching n8n workflows", 0, 0)
     try:
-        pages = iter_workflows(
-            url,
-            api_key,
-            session=session,
-            timeout=timeout,
-            on_page=(lambda n: progress("fetching n8n workflows", n, 0)) if progress else None,
-            spent=budget.over,
-            deadline=_Deadline.after(deadline_seconds),
-        )
-        for workflow, size in pages:
-            if budget.over():
-                stopped_early = True
-                break
-            workflows += 1
-            received += size
-            location = f"n8n://{host}/workflows/{workflow.get('id', workflows)}"
-            report = budget.admit(_analysed(workflow, location, file_budget_seconds))
-            findings.extend(report.findings)
-            warnings.extend(ScanWarning(file=location, message=m) for m in report.warnings)
-            if progress:
-                progress("analysing n8n workflows", workflows, 0)
+        with memory_cap(scan_memory_bytes):
+            pages = iter_workflows(
+                url,
+                api_key,
+                session=session,
+                timeout=timeout,
+                on_page=(lambda n: progress("fetching n8n workflows", n, 0)) if progress else None,
+                spent=budget.over,
+                deadline=_Deadline.after(deadline_seconds),
+            )
+            for workflow, size in pages:
+                if budget.over():
+                    stopped_early = True
+                    break
+                workflows += 1
+                received += size
+                location = f"n8n://{host}/workflows/{workflow.get('id', workflows)}"
+                report = budget.admit(_analysed(workflow, location, file_budget_seconds))
+                findings.extend(report.findings)
+                warnings.extend(ScanWarning(file=location, message=m) for m in report.warnings)
+                if progress:
+                    progress("analysing n8n workflows", workflows, 0)
     except _BudgetSpent:
         stopped_early = True
+    except MemoryError as exc:  # a page's JSON: what it leaves out cannot be told from what it holds
+        raise N8nError("n8n answered with more than the scan's memory limit holds") from exc
     finally:
         if own_session:
             session.close()
@@ -291,6 +300,8 @@ def _analysed(workflow: dict, location: str, budget_seconds: float) -> FileRepor
     except FileBudgetExceeded:
         report.findings = []
         report.warnings = [f"over the {budget_seconds:g} s CPU budget for one workflow: not analysed"]
+    except MemoryError:
+        report.findings, report.warnings = [], [MEMORY_WARNING]
     return report
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import resource
 import signal
 import threading
 import time
@@ -12,8 +13,12 @@ from pathlib import Path
 
 from common.scanner import isolation, scan_path
 from common.scanner.isolation import detect_isolated
+from common.scanner.worker import MEMORY_WARNING
 from tests.unit.scanner_helpers import keys, stuck_worker_command, write_tree
 
+# 4.5 MB of empty lists: ~100 MB of list objects once a JSON parser has read them
+BALLOONING_MANIFEST = '{"name": "x", "x": [' + "[]," * 1_500_000 + "[]]}"
+SMALL_SCAN_MEMORY_BYTES = 32 * 1024**2
 SLOW_SOURCE = "import openai\n" + "client = openai.OpenAI()\nvalue = call(1, 2, [3, 4], {'k': 'v'})\n" * 6_000
 
 
@@ -27,6 +32,20 @@ def test_a_file_over_its_cpu_budget_is_stopped_with_a_warning_and_the_scan_goes_
     assert "llm_provider:anthropic" in keys(result)
     # within the default budget the same file is analysed completely
     assert not scan_path(tmp_path, jobs=1).warnings
+
+
+def test_a_small_tree_ballooning_a_parser_stops_at_the_scans_memory_cap_and_the_process_goes_on(tmp_path):
+    """A tree under ``IN_PROCESS_BELOW_FILES`` is scanned in the caller's own process (a Celery prefork pool
+    process), where no isolated worker's address-space limit holds: a manifest of empty lists took it
+    ~20 bytes of memory per byte read, without bound. The file now stops at the scan's room, the scan
+    goes on, and the process has its own limit back."""
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    write_tree(tmp_path, {"package.json": BALLOONING_MANIFEST, "app.py": "import anthropic\n"})
+    result = scan_path(tmp_path, jobs=1, scan_memory_bytes=SMALL_SCAN_MEMORY_BYTES)
+    assert {w.file: w.message for w in result.warnings} == {"package.json": MEMORY_WARNING}
+    assert "llm_provider:anthropic" in keys(result)
+    assert resource.getrlimit(resource.RLIMIT_AS) == before
+    assert len(bytearray(4 * SMALL_SCAN_MEMORY_BYTES)) == 4 * SMALL_SCAN_MEMORY_BYTES
 
 
 def test_scans_off_the_main_thread_run_isolated_and_find_the_same(tmp_path):
