@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import msgspec
 import requests
 
 from common.netguard import EXCHANGE_SECONDS_PER_TIMEOUT as EXCHANGE_READS
@@ -304,6 +305,23 @@ def _analysed(workflow: dict, location: str, budget_seconds: float) -> FileRepor
     return report
 
 
+class _AnyObject(msgspec.Struct):
+    """A JSON object whose members are skipped, never built."""
+
+
+def _require_json_object(content: bytes) -> None:
+    """The connection test's answer is a JSON object, checked without building it: the API runs the test,
+    and a hostile instance's 32 MiB of ``[]`` decoded into 770 MB of the API process."""
+    try:
+        msgspec.json.decode(content, type=_AnyObject)
+    except msgspec.ValidationError as exc:
+        raise N8nError("n8n answered with an unexpected JSON shape") from exc
+    except msgspec.DecodeError as exc:
+        raise N8nError("n8n answered with something that is not JSON") from exc
+    except RecursionError as exc:
+        raise N8nError("n8n answered with JSON nested too deeply") from exc
+
+
 def check_n8n_connection(
     url: str, api_key: str, *, timeout: float = 10, session: requests.Session | None = None
 ) -> tuple[str, str]:
@@ -311,7 +329,9 @@ def check_n8n_connection(
     own_session = session is None
     session = session or requests.Session()
     try:
-        _json(_get(session, f"{url.rstrip('/')}/api/v1/workflows", api_key, {"limit": 1}, timeout))
+        _require_json_object(
+            _get(session, f"{url.rstrip('/')}/api/v1/workflows", api_key, {"limit": 1}, timeout).content
+        )
         return "reachable", "the API key can list workflows"
     except N8nUnauthorized as exc:
         return "unauthorized", str(exc)
