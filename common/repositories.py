@@ -374,11 +374,15 @@ def git_address_space_bytes(limits: CloneLimits) -> int:
 
 
 def _limit_address_space(limit: int):
-    """Lower the child's address space to ``limit``; a lower limit the operator set stays."""
+    """Lower the child's address space to ``limit``; a lower limit the operator set stays.
 
-    def apply() -> None:  # runs in the child between fork and exec: only the system calls
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        lowest = min(value for value in (limit, soft, hard) if value != resource.RLIM_INFINITY)
+    The limits are worked out here, in the parent (a child inherits them), so that the callback, which
+    runs in the child between fork and exec while other threads of the API may hold locks, makes one
+    system call and nothing else."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    lowest = min(value for value in (limit, soft, hard) if value != resource.RLIM_INFINITY)
+
+    def apply() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (lowest, hard))
 
     return apply

@@ -15,6 +15,7 @@ from sqlalchemy import event
 
 from common.db import get_engine
 from tests.helpers import add_member
+from web.api import organizations
 
 
 def test_a_key_minted_while_its_user_is_removed_does_not_come_back_when_they_rejoin(client, make_user):
@@ -52,3 +53,31 @@ def test_a_key_minted_while_its_user_is_removed_does_not_come_back_when_they_rej
         client.get("/api/v1/scans", headers={"Authorization": f"Bearer {minted.json['key']}"}).status_code
         == 401
     )
+
+
+def test_leaving_while_an_admin_removes_you_answers_404_not_500(client, make_user, monkeypatch):
+    """The member's row passed the role check, then the admin's removal committed before ``leave`` read it."""
+    admin, member = make_user(), make_user()
+    org = client.post("/api/v1/organizations", json={"name": "leave race"}, headers=admin.headers()).json
+    add_member(client, admin, org["id"], member, "viewer")
+    check_session = organizations.user_session_principal
+
+    removals = []
+
+    def removed_meanwhile(action):
+        removing = threading.Thread(
+            target=lambda: removals.append(
+                client.delete(
+                    f"/api/v1/organizations/{org['id']}/members/{member.id}", headers=admin.headers()
+                )
+            )
+        )
+        removing.start()
+        removing.join(30)
+        return check_session(action)
+
+    monkeypatch.setattr(organizations, "user_session_principal", removed_meanwhile)
+    answer = client.delete(f"/api/v1/organizations/{org['id']}/membership", headers=member.headers())
+    assert removals[0].status_code == 204, removals[0].json
+    assert answer.status_code == 404, answer.json
+    assert answer.json["message"] == "Member not found."

@@ -292,6 +292,8 @@ def leave(org_id):
     membership = db().scalar(
         select(Membership).where(Membership.organization_id == org_id, Membership.user_id == ctx.user_id)
     )
+    if membership is None:
+        abort(404, message="Member not found.")  # an admin removed them since the role check
     _delete_membership(membership)
     audit("organization.member_leave", "user", ctx.user_id)
     return "", 204
