@@ -53,3 +53,26 @@ def test_an_account_its_idp_made_keeps_its_name_in_its_own_hands(app, client, ma
     bound = _bound_session(app, member.id, corp["id"])
     renamed = client.put("/api/v1/auth/profile", json={"name": "Renamed Here"}, headers=bound)
     assert renamed.status_code == 200 and renamed.json["name"] == "Renamed Here"
+
+
+def test_an_sso_admin_session_does_not_remove_the_password_admins_nor_delete_the_organization(
+    app, client, make_user
+):
+    """The provider maps someone to admin (or signs in as an admin who linked their account): its session
+    removed the admins who sign in with a password, the organization's way back in when the provider
+    breaks, and could delete the organization."""
+    keeper, idp_admin, idp_made = make_user(), make_user(), make_user()
+    corp = client.post("/api/v1/organizations", json={"name": "break glass"}, headers=keeper.headers()).json
+    add_member(client, keeper, corp["id"], idp_admin, "admin")
+    add_member(client, keeper, corp["id"], idp_made, "admin")
+    with app.app_context():
+        db().get(User, idp_made.id).password_hash = None
+        db().commit()
+    bound = _bound_session(app, idp_admin.id, corp["id"])
+    members = f"/api/v1/organizations/{corp['id']}/members"
+
+    assert client.delete(f"{members}/{keeper.id}", headers=bound).status_code == 403
+    assert client.delete(f"/api/v1/organizations/{corp['id']}", headers=bound).status_code == 403
+    assert client.delete(f"{members}/{idp_made.id}", headers=bound).status_code == 204  # the provider's own
+    assert client.delete(f"{members}/{idp_admin.id}", headers=keeper.headers()).status_code == 204
+    assert client.get(f"/api/v1/organizations/{corp['id']}", headers=keeper.headers()).status_code == 200
