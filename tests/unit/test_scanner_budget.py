@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import resource
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -34,18 +35,39 @@ def test_a_file_over_its_cpu_budget_is_stopped_with_a_warning_and_the_scan_goes_
     assert not scan_path(tmp_path, jobs=1).warnings
 
 
+# Scans the tree in a fresh interpreter: the cap is counted from the address space the process holds, and
+# memory earlier tests freed stays mapped in this one, room a balloon would fill before reaching the cap.
+BALLOON_SCAN = """
+import json, resource, sys
+from common.scanner import scan_path
+before = resource.getrlimit(resource.RLIMIT_AS)
+result = scan_path(sys.argv[1], jobs=1, scan_memory_bytes=int(sys.argv[2]), file_budget_seconds=600)
+after = resource.getrlimit(resource.RLIMIT_AS)
+room = len(bytearray(4 * int(sys.argv[2])))
+print(json.dumps({"warnings": {w.file: w.message for w in result.warnings},
+                  "components": sorted(f"{c.type}:{c.name}" for c in result.components),
+                  "limit_restored": after == before, "room_after": room}))
+"""
+
+
 def test_a_small_tree_ballooning_a_parser_stops_at_the_scans_memory_cap_and_the_process_goes_on(tmp_path):
     """A tree under ``IN_PROCESS_BELOW_FILES`` is scanned in the caller's own process (a Celery prefork pool
     process), where no isolated worker's address-space limit holds: a manifest of empty lists took it
     ~20 bytes of memory per byte read, without bound. The file now stops at the scan's room, the scan
     goes on, and the process has its own limit back."""
-    before = resource.getrlimit(resource.RLIMIT_AS)
     write_tree(tmp_path, {"package.json": BALLOONING_MANIFEST, "app.py": "import anthropic\n"})
-    result = scan_path(tmp_path, jobs=1, scan_memory_bytes=SMALL_SCAN_MEMORY_BYTES)
-    assert {w.file: w.message for w in result.warnings} == {"package.json": MEMORY_WARNING}
-    assert "llm_provider:anthropic" in keys(result)
-    assert resource.getrlimit(resource.RLIMIT_AS) == before
-    assert len(bytearray(4 * SMALL_SCAN_MEMORY_BYTES)) == 4 * SMALL_SCAN_MEMORY_BYTES
+    run = subprocess.run(
+        [sys.executable, "-c", BALLOON_SCAN, str(tmp_path), str(SMALL_SCAN_MEMORY_BYTES)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert run.returncode == 0, run.stderr
+    outcome = json.loads(run.stdout)
+    assert outcome["warnings"] == {"package.json": MEMORY_WARNING}
+    assert "llm_provider:anthropic" in outcome["components"]
+    assert outcome["limit_restored"] and outcome["room_after"] == 4 * SMALL_SCAN_MEMORY_BYTES
 
 
 def test_scans_off_the_main_thread_run_isolated_and_find_the_same(tmp_path):
