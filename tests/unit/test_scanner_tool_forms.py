@@ -1311,6 +1311,43 @@ public class TimePlugin
     ),
     pytest.param(
         {
+            "App.csproj": csproj("Microsoft.SemanticKernel"),
+            "MusicPlugin.cs": """\
+using System.ComponentModel;
+using Microsoft.SemanticKernel;
+
+public class MusicPlugin
+{
+    [KernelFunction,
+    Description("Songs the user played lately")]
+    public static string GetRecentPlays() => "";
+}
+""",
+        },
+        ("getrecentplays", "Microsoft", "MusicPlugin.cs", 6),
+        id="cs-sk-[KernelFunction]-list-over-lines",
+    ),
+    pytest.param(
+        {
+            "App.csproj": csproj("ModelContextProtocol"),
+            "ClockTools.cs": """\
+using System.ComponentModel;
+using ModelContextProtocol.Server;
+
+[McpServerToolType]
+public static class ClockTools
+{
+    [McpServerTool,
+     Description("The server's local time")]
+    public static string LocalTime() => DateTime.Now.ToString();
+}
+""",
+        },
+        ("local_time", "Model Context Protocol", "ClockTools.cs", 7),
+        id="cs-mcp-[McpServerTool]-list-over-lines",
+    ),
+    pytest.param(
+        {
             "App.csproj": csproj("Microsoft.Extensions.AI"),
             "Program.cs": """\
 using Microsoft.Extensions.AI;
