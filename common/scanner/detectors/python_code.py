@@ -125,6 +125,9 @@ STARTED_SERVER_CLASSES = frozenset({"StdioServerParameters", "StdioServerParams"
 # client, name="x")``, ``FastMCP.from_fastapi(app)``): the server's tools are the API's operations; or
 # from another server it fronts (``FastMCP.as_proxy(backend, name="x")``): the backend's tools
 MCP_SERVER_FACTORIES = frozenset({"from_openapi", "from_fastapi", "as_proxy"})
+# a trained spaCy pipeline ``spacy.load`` runs, named ``<lang>_<kind>_<genre>_<size>`` (``en_core_web_sm``,
+# ``it_core_news_sm``, ``xx_ent_wiki_sm``, scispaCy's ``en_core_sci_md``): an id without digit or dash
+SPACY_PIPELINE = linear(r"[a-z]{2,3}_[a-z]+_[a-z0-9]+_(?:sm|md|lg|trf|scibert)")
 # ``mock_llm.assert_called_once_with(\n    model="llama3.1", ...)``: the arguments a test expects a mocked
 # call to have received, never a model the code uses (unittest.mock's assertion methods)
 MOCK_ASSERTIONS = frozenset(
@@ -1554,6 +1557,8 @@ class _Analyzer:
         position = self.rules["positional_model_calls"].get(method)
         if method == "pull" and package is not None and package.id != "ollama":
             position = None  # langchain's hub.pull("owner/prompt") fetches a prompt, not a model
+        if method == "load" and (package is None or package.id != "spacy"):
+            position = None  # spacy.load("en_core_web_sm") names a pipeline; torch.load/joblib.load a path
         if strong and position is not None and len(call.args) > position:
             candidates.append(call.args[position])
         hf_context = method in self.rules["hf_loading_calls"]
@@ -1570,6 +1575,8 @@ class _Analyzer:
                 found = self.instance_models[candidate.id]
                 continue
             finding = model_finding(value, call.lineno, strong=strong, hf_context=hf_context)
+            if finding is None and method == "load" and package and SPACY_PIPELINE.fullmatch(value):
+                finding = (component_key("model", value.lower()), value.lower(), package.provider, {})
             if finding is None:
                 continue
             key, name, provider, metadata = finding
