@@ -2933,9 +2933,10 @@ class CSharpDetector(_LanguageDetector):
     quick_tokens = ("using",)
     USING = linear(r"^\s*(?:global\s+)?using\s+(?:static\s+)?(?:\w+\s*=\s*)?([\w.]+)\s*;", re.MULTILINE)
     CLIENT = linear(r"\bnew\s+(\w*(?:Client|Kernel|Model)\w*)\s*[(<]|\b(Kernel)\.CreateBuilder\s*\(")
-    # ``[McpServerTool]``, or ``[McpTool]`` as the SDK's first previews (0.1.0-preview.1) spelled it
-    TOOL_ATTRIBUTE = linear(r"\[Mcp(?:Server)?Tool\b([^\]\n]{0,200})\]")
-    KERNEL_FUNCTION = linear(r"\[KernelFunction\b(\([^\]\n]{0,200}\))?[^\]\n]{0,200}\]")
+    # ``[McpServerTool]``, or ``[McpTool]`` as the SDK's first previews (0.1.0-preview.1) spelled it; an
+    # attribute list may break over lines (``[KernelFunction,`` then ``Description("...")]``)
+    TOOL_ATTRIBUTE = linear(r"\[Mcp(?:Server)?Tool\b([^\]]{0,200})\]")
+    KERNEL_FUNCTION = linear(r"\[KernelFunction\b(\([^\]\n]{0,200}\))?[^\]]{0,200}\]")
     api_signatures = (
         (linear(r"\bKernel\.CreateBuilder\s*\(|\[KernelFunction\b|\bIKernelBuilder\b"), "semantic-kernel"),
         (linear(r"\.Add(?:AzureOpenAI|OpenAI)ChatCompletion\s*\("), "semantic-kernel"),
