@@ -797,6 +797,7 @@ def comment_line_numbers(lines: list[str], prefixes: tuple[str, ...]) -> set[int
     (a block only where ``/*`` is one of the language's ``prefixes``)."""
     comments: set[int] = set()
     in_block = False
+    blocks = "/*" in prefixes
     for number, raw in enumerate(lines, start=1):
         stripped = raw.strip()
         if in_block:
@@ -805,7 +806,19 @@ def comment_line_numbers(lines: list[str], prefixes: tuple[str, ...]) -> set[int
         elif stripped.startswith(prefixes):
             comments.add(number)
             in_block = stripped.startswith("/*") and "*/" not in stripped
+        elif blocks and "/*" in stripped:
+            in_block = block_opened_after_code(raw)
     return comments
+
+
+def block_opened_after_code(raw: str) -> bool:
+    """Whether a line of code ends inside a ``/*`` block it opens (``class Clone {/*`` commenting out the
+    methods below): not a ``/*`` in a string literal or after a ``//``, nor one closed on the line."""
+    column = comment_column(raw, "/*", "\"'`")
+    if column is None:
+        return False
+    line_comment = comment_column(raw, "//", "\"'`")
+    return (line_comment is None or line_comment > column) and "*/" not in raw[column + 2 :]
 
 
 # How a package names itself in its own manifest, per registry: (manifest file glob, pattern of the name)

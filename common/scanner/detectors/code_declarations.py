@@ -30,8 +30,9 @@ literals (TypeScript/JavaScript, Python):
   "server_label": "x", "server_url": …}`` in a file importing the OpenAI SDK) and Anthropic's MCP connector
   (``mcp_servers=[{"type": "url", "url": …, "name": "x"}]`` in a file importing the Anthropic SDK), each an
   ``mcp_server`` named by its label or name.
-* **C# MCP client transports**: ``McpClientFactory.CreateAsync(new() { Name = "…", … })`` and
-  ``new StdioClientTransport(new() { Name = "…", Command = "…" })`` name the server the client starts.
+* **C# MCP client transports**: ``McpClientFactory.CreateAsync(new() { Name = "…", … })``,
+  ``new StdioClientTransport(new() { Name = "…", Command = "…" })`` and ``new McpServerConfig { Id = "…" }``
+  (the first previews, mcpdotnet) name the server the client starts; a config's ``Id`` before its ``Name``.
 * **Go function tools sent by hand**: a struct literal in the OpenAI function-calling shape (``Type:
   "function", Function: Function{Name: "get_weather", Description: .., Parameters: ..}``, the types a
   program declares for the Chat Completions or Ollama chat API) is a ``tool`` named as the model calls it.
@@ -252,8 +253,10 @@ RUST_CHAR = linear(r"'(?:[^\\'\n]|\\(?:u\{[0-9a-fA-F]{1,6}\}|x[0-9a-fA-F]{2}|.))
 # the function of a Chat Completions tool, also a struct literal of a type of the crate's own
 # (``r#type: "function", function: ToolFunc { name: "Read", .. }``)
 RUST_FUNCTION_KEY = re.compile(r"""(?<![\w$])"?function"?\s*:\s*(?:[A-Z]\w{0,60}\s*)?\{""")
+# (the SDK's first previews and mcpdotnet describe the server in ``new McpServerConfig { Id = "x", … }``)
 CSHARP_TRANSPORT = linear(
-    r"\b(?:McpClientFactory\.CreateAsync|McpClient\.CreateAsync|new\s+(?:Stdio|Sse|Http)ClientTransport(?:Options)?)"
+    r"\b(?:McpClientFactory\.CreateAsync|McpClient\.CreateAsync"
+    r"|new\s+(?:(?:Stdio|Sse|Http)ClientTransport(?:Options)?|McpServerConfig))"
     r"\s*\(?\s*(?:new\s*\w*\s*(?:\(\s*\))?\s*)?\{"
 )
 # a tool configuration object: its handler key, and a key holding a Zod object schema
@@ -661,7 +664,8 @@ class CodeDeclarationsDetector(Detector):
                         yield found
             return
         if file.suffix == ".cs":
-            if "ModelContextProtocol" in text:
+            # a project's global usings leave the SDK's namespace out of the file that builds the client
+            if "ModelContextProtocol" in text or "McpServerConfig" in text or "McpClientFactory" in text:
                 yield from self.csharp_servers(file, text)
             return
         if file.suffix == ".go":
@@ -1300,7 +1304,8 @@ class CodeDeclarationsDetector(Detector):
             if pair is None or literals.in_string(match.start()):
                 continue
             names = dict((m.group(1), m) for m in literals.top_level(pair, CSHARP_NAME))
-            named = names.get("Name") or names.get("Id")
+            # an ``McpServerConfig``'s ``Id`` is its key, the ``Name`` beside it a display name
+            named = names.get("Id") or names.get("Name")
             command = CSHARP_COMMAND.search(text, *pair)
             url = CSHARP_ENDPOINT.search(text, *pair)
             if not named:
