@@ -39,7 +39,7 @@ from common.scanner.lazy import lazy_re
 from common.scanner.limits import NestingTooDeep, line_at, linear, parse_python
 from common.scanner.model import Location
 from common.scanner.model_constants import CATALOG_LITERAL, TOOL_REGISTRY_ENTRY
-from common.scanner.test_data import mocked_python_test
+from common.scanner.test_data import mocked_python_test, posts_to_a_model, sends_raw_llm_request
 from common.scanner.textutil import (
     OnDemand,
     bedrock_arn_models,
@@ -2344,12 +2344,12 @@ class PythonDetector(Detector):
         text = without_schema_examples(file.text)
         # a model file downloaded, or a model repository cloned
         yield from self.models_at_offsets(file, hf_url_models(file.text), comments, reported, hf_context=True)
-        if file.scope == "test" and not calls_live_provider(file.text):
+        if file.scope == "test" and not (calls_live_provider(file.text) or posts_to_a_model(file.text)):
             return  # a literal id in a test is input data for the code under test; calls count, above
+        # a file that sends its own LLM request needs no other file's AI use for its literals to count
+        evidence = {} if sends_raw_llm_request(file.text) else {"evidence": CATALOG_LITERAL}
         # ``.../models/gemini-pro:generateContent``
-        yield from self.models_at_offsets(
-            file, google_path_models(text), comments, reported, evidence=CATALOG_LITERAL
-        )
+        yield from self.models_at_offsets(file, google_path_models(text), comments, reported, **evidence)
         # an ARN says Bedrock itself: ``f"arn:aws:bedrock:{region}::foundation-model/amazon.titan-…"``
         yield from self.models_at_offsets(file, bedrock_arn_models(text), comments, reported)
         yield from self.models_at_offsets(file, class_constant_models(text), comments, reported)
@@ -2358,7 +2358,7 @@ class PythonDetector(Detector):
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and found[0] not in reported:
                 reported.add(found[0])
-                yield self.model_at(file, line, found, evidence=CATALOG_LITERAL)
+                yield self.model_at(file, line, found, **evidence)
 
     def detect(self, file: SourceFile, report: FileReport):
         text = file.text
