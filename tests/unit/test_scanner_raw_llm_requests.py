@@ -86,3 +86,12 @@ def test_a_file_posting_its_own_llm_request_reports_its_models(tmp_path):
         ("gemini-1.5-pro", "scripts/bridge.py"),
         ("llama3.2", "scripts/bridge.py"),
     }
+
+
+def test_an_unstubbed_test_request_reports_its_model_and_tools_but_vouches_for_no_other_file(tmp_path):
+    result = scan_tree(
+        tmp_path,
+        {"tests/verify_e2e.py": E2E, "tests/test_forwarding.py": MOCKED, "app/keys.py": NORMALISER},
+    )
+    assert located(result, "model") == {("gemini-2.5-flash", "tests/verify_e2e.py")}
+    assert located(result, "tool") == {("lookup_weather", "tests/verify_e2e.py")}
