@@ -2240,7 +2240,7 @@ def hash_comment_offsets(text: str) -> dict[int, int]:
 class PythonDetector(Detector):
     name = "python"
 
-    def constant_models(self, file: SourceFile) -> Iterator[Finding]:
+    def constant_models(self, file: SourceFile, **evidence: str) -> Iterator[Finding]:
         """``MODEL_NAME = "gpt-4o-mini"`` or ``MODELS = ["gpt-4o", ...]`` in a module without AI imports
         (a config or settings module): the name says it configures models and the catalog knows the id.
         Never inside a triple-quoted string: a docstring's usage example is prose."""
@@ -2254,7 +2254,7 @@ class PythonDetector(Detector):
                 continue  # the arguments a test expects a mocked call to have received
             found = model_finding(value, line, strong=False, hf_context=False)
             if found:
-                yield self.model_at(file, line, found)
+                yield self.model_at(file, line, found, **evidence)
 
     def applies_to(self, file: SourceFile) -> bool:
         return file.suffix == ".py"
@@ -2264,6 +2264,16 @@ class PythonDetector(Detector):
         """A test importing no AI SDK that runs the project's code against mocks and reads no provider
         credential: its model-named values are input data for that code, not models it uses."""
         return file.scope == "test" and mocked_python_test(file.text) and not calls_live_provider(file.text)
+
+    @staticmethod
+    def test_input_evidence(file: SourceFile) -> dict[str, str]:
+        """A test importing no AI SDK that neither reads a provider credential nor posts a request to a
+        model itself reaches one only through the project's code: in a project that shows no AI use, its
+        model-named values (``generate_sse_chunk(model="gemini-1.5-pro")``) are input data, so they count
+        as catalog literals do, only where the project uses AI somewhere."""
+        if file.scope != "test" or calls_live_provider(file.text) or posts_to_a_model(file.text):
+            return {}
+        return {"evidence": CATALOG_LITERAL}
 
     def env_default_models(self, file: SourceFile, findings: list[Finding]) -> Iterator[Finding]:
         """Catalog model ids that are the literal default of an environment read into a model setting:
@@ -2368,7 +2378,11 @@ class PythonDetector(Detector):
             facts = constant_facts(text, file.relpath)
             facts.model_constants = model_constants
             report.facts.update(facts)
-            findings = [] if self.mocked_test_inputs(file) else list(self.constant_models(file))
+            findings = (
+                []
+                if self.mocked_test_inputs(file)
+                else list(self.constant_models(file, **self.test_input_evidence(file)))
+            )
             findings += self.env_default_models(file, findings)
             findings += self.own_tools(file, text, findings)
             findings += self.registry_tools(file, text, findings)
