@@ -52,8 +52,15 @@ from common.scanner.catalog import lookup_package, lookup_prefixed
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, line_start, linear
-from common.scanner.model_constants import rust_test_module_lines
-from common.scanner.textutil import mentions_ai_endpoint, nearest_answer, per_scan, read_neighbour
+from common.scanner.model_constants import RAW_LLM_REQUEST, rust_test_module_lines
+from common.scanner.test_data import posts_to_a_model
+from common.scanner.textutil import (
+    calls_llm_api_route,
+    mentions_ai_endpoint,
+    nearest_answer,
+    per_scan,
+    read_neighbour,
+)
 
 MCP_PROVIDER = "Model Context Protocol"
 LLM_PACKAGE_TYPES = ("llm_provider", "agent_framework")
@@ -695,10 +702,16 @@ class CodeDeclarationsDetector(Detector):
             if function_typed
             else None
         )
-        if function_sdk is None and function_typed and file.scope != "test":
+        function_evidence: dict[str, str] = {}
+        # a test's tools count where it really sends them to a model (a request nothing stubs)
+        if function_sdk is None and function_typed and (file.scope != "test" or posts_to_a_model(text)):
             function_sdk = manifest_function_sdk(file)
             if function_sdk is None and (imports_llm_client(file, text) or mentions_ai_endpoint(text)):
                 function_sdk = ("OpenAI", "openai")
+            elif function_sdk is None and calls_llm_api_route(text):
+                # a request body posted to an LLM API's route by raw HTTP: AI use of this file only
+                function_sdk = ("OpenAI", "openai")
+                function_evidence = {"evidence": RAW_LLM_REQUEST}
         schema_provider = (
             manifest_tool_schema_sdk(file)
             if not (uses_mcp or uses_anthropic)
@@ -788,7 +801,7 @@ class CodeDeclarationsDetector(Detector):
             return
         literals = Literals(text, hash_comments=file.suffix == ".py")
         if function_sdk:
-            yield from self.openai_functions(file, literals, *function_sdk)
+            yield from self.openai_functions(file, literals, *function_sdk, **function_evidence)
         if vercel:
             yield from self.vercel_tool_map(file, literals)
         if schema_provider and not bedrock:
@@ -985,7 +998,12 @@ class CodeDeclarationsDetector(Detector):
                 yield tool
 
     def openai_functions(
-        self, file: SourceFile, literals: Literals, provider: str = "OpenAI", framework: str = "openai"
+        self,
+        file: SourceFile,
+        literals: Literals,
+        provider: str = "OpenAI",
+        framework: str = "openai",
+        **evidence: str,
     ) -> Iterator[Finding]:
         """Function tools handed to the OpenAI API (or an SDK taking its shape: Mistral, Ollama, Groq),
         named as the model calls them; an object that declares neither ``parameters`` nor a
@@ -1003,7 +1021,7 @@ class CodeDeclarationsDetector(Detector):
                 or next(literals.top_level(holder, DESCRIPTION_KEY), None)
             ):
                 continue
-            metadata = {"framework": framework, "declared_as": "function definition"}
+            metadata = {"framework": framework, "declared_as": "function definition", **evidence}
             if tool := self.first_tool(file, literals.text, named, seen, provider, metadata):
                 yield tool
 
