@@ -105,6 +105,12 @@ def is_uploaded(scan: Scan) -> bool:
     return (scan.target or "").startswith(UPLOAD_TARGET_PREFIX)
 
 
+def read_with_senders_key(scan: Scan) -> bool:
+    """An n8n instance read with a key the requester sent (``n8n_url`` with ``n8n_api_key``), not with a
+    credential the organization saved: what it found is what that key sees."""
+    return scan.n8n_url is not None and not scan.n8n_from_credential
+
+
 def trusted_for(scan: Scan) -> ColumnElement[bool]:
     """The scans ``scan`` may be judged against. An upload's repository is its sender's word, so an upload
     speaks only for later uploads of the same sender (the same API key, else the same user from a
@@ -115,10 +121,21 @@ def trusted_for(scan: Scan) -> ColumnElement[bool]:
     A repository's clone speaks for everyone only at the repository's default branch (``HEAD``), which its
     owners choose; at a ref the member named (a branch, a pull request's ``refs/pull/7/head``, a commit of
     a fork) it speaks for later clones of that same ref alone. Otherwise an analyst scanned a ref holding
-    the decoy (anyone may open a pull request) and the provider was no longer new on the default branch."""
+    the decoy (anyone may open a pull request) and the provider was no longer new on the default branch.
+
+    An n8n instance read with a key the requester sent is their word too (:func:`read_with_senders_key`):
+    an analyst's own n8n account sees their own workflows, so a scan with its key of the organization's
+    instance URL held a workflow of theirs with the new provider, and the next scan with the organization's
+    saved credential found it not new. Such a scan speaks, as an upload does, for its sender alone; one
+    made with a credential an editor saved (the API, a schedule) for everyone."""
     platform_run = or_(Scan.target.is_(None), Scan.target.not_like(f"{UPLOAD_TARGET_PREFIX}%"))
-    for_everyone = and_(platform_run, or_(Scan.repository_ref.is_(None), Scan.repository_ref == DEFAULT_REF))
-    if not is_uploaded(scan):
+    instance_as_configured = or_(Scan.n8n_url.is_(None), Scan.n8n_from_credential.is_(True))
+    for_everyone = and_(
+        platform_run,
+        instance_as_configured,
+        or_(Scan.repository_ref.is_(None), Scan.repository_ref == DEFAULT_REF),
+    )
+    if not is_uploaded(scan) and not read_with_senders_key(scan):
         if scan.repository_url and scan.repository_ref not in (None, DEFAULT_REF):
             return or_(for_everyone, and_(platform_run, Scan.repository_ref == scan.repository_ref))
         return for_everyone

@@ -176,6 +176,7 @@ class Settings:
     scan_stale_minutes: float = 30
     scan_file_budget_seconds: float = 3.0
     scan_budget_seconds: float = 1800.0
+    scan_memory_bytes: int = 1024**3
     history_retention_days: int = 30
     login_failure_limit: int = 10
     login_lockout_seconds: int = 900
@@ -302,6 +303,8 @@ def load_settings() -> Settings:
         scan_file_budget_seconds=float(_env("SCAN_FILE_BUDGET_SECONDS", "3")),
         # below the scans task's time limit (celeryconfig.py), with room for a clone and the submission
         scan_budget_seconds=float(_env("SCAN_BUDGET_SECONDS", "1800")),
+        # what a scan in the scans worker's own process may add to it (``worker.memory_cap``); 0: no cap
+        scan_memory_bytes=int(_env("SCAN_MEMORY_BYTES", str(1024**3))),
         history_retention_days=int(_env("HISTORY_RETENTION_DAYS", "30")),
         login_failure_limit=int(_env("LOGIN_FAILURE_LIMIT", "10")),
         login_lockout_seconds=int(_env("LOGIN_LOCKOUT_SECONDS", "900")),

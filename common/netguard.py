@@ -445,14 +445,14 @@ def _exchange_seconds(timeout) -> float:
     return EXCHANGE_SECONDS_PER_TIMEOUT * longest
 
 
-def _read_bounded(response: requests.Response, deadline: _Deadline) -> bytes:
-    """The decoded body, refused past :data:`MAX_RESPONSE_BYTES` (urllib3 inflates it chunk by chunk)."""
+def _read_bounded(response: requests.Response, deadline: _Deadline, limit: int) -> bytes:
+    """The decoded body, refused past ``limit`` bytes (urllib3 inflates it chunk by chunk)."""
     body = bytearray()
     try:
         for chunk in response.raw.stream(READ_CHUNK_BYTES, decode_content=True):
             body += chunk
-            if len(body) > MAX_RESPONSE_BYTES:
-                raise ResponseTooLarge(f"the answer is larger than the limit of {MAX_RESPONSE_BYTES} bytes")
+            if len(body) > limit:
+                raise ResponseTooLarge(f"the answer is larger than the limit of {limit} bytes")
     except urllib3.exceptions.HTTPError as exc:
         deadline.check()
         raise requests.ConnectionError(exc) from exc
@@ -465,10 +465,11 @@ def _read_bounded(response: requests.Response, deadline: _Deadline) -> bytes:
 class _PinnedAdapter(HTTPAdapter):
     """Sends every request for ``host`` to one checked address; any other host is refused."""
 
-    def __init__(self, host: str, address: str) -> None:
+    def __init__(self, host: str, address: str, max_response_bytes: int) -> None:
         super().__init__(max_retries=0)
         self._host = host
         self._address = address
+        self._max_response_bytes = max_response_bytes
 
     def init_poolmanager(self, *args, **kwargs) -> None:
         super().init_poolmanager(*args, **kwargs)
@@ -482,7 +483,7 @@ class _PinnedAdapter(HTTPAdapter):
             except requests.RequestException:
                 deadline.check()
                 raise
-            response._content = _read_bounded(response, deadline)
+            response._content = _read_bounded(response, deadline, self._max_response_bytes)
             response._content_consumed = True
         return response
 
@@ -515,16 +516,23 @@ def guard_session(session: requests.Session) -> requests.Session:
     return session
 
 
-def pin_origin(session: requests.Session, url: str, allowlist: Allowlist | None = None) -> None:
-    """Let a guarded ``session`` call ``url``'s origin, at an address checked now and pinned.
+def pin_origin(
+    session: requests.Session,
+    url: str,
+    allowlist: Allowlist | None = None,
+    *,
+    max_response_bytes: int = MAX_RESPONSE_BYTES,
+) -> None:
+    """Let a guarded ``session`` call ``url``'s origin, at an address checked now and pinned, reading
+    answers of at most ``max_response_bytes``.
 
     Raises :class:`UnsafeDestination`, or ``socket.gaierror`` when the name does not resolve.
     """
-    parts, adapter = _checked_adapter(url, allowlist)
+    parts, adapter = _checked_adapter(url, allowlist, max_response_bytes)
     session.mount(f"{parts.scheme.lower()}://{parts.netloc.lower()}/", adapter)
 
 
-def _checked_adapter(url: str, allowlist: Allowlist | None):
+def _checked_adapter(url: str, allowlist: Allowlist | None, max_response_bytes: int = MAX_RESPONSE_BYTES):
     """``url``'s parts and an adapter pinned to its host's address, checked now."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -532,7 +540,7 @@ def _checked_adapter(url: str, allowlist: Allowlist | None):
         raise UnsafeDestination(f"not an http(s) URL: {url}")
     host = _normal_host(parts.hostname)
     address = checked_addresses(host, parts.port or DEFAULT_PORTS[scheme], allowlist)[0]
-    return parts, _PinnedAdapter(host, str(address))
+    return parts, _PinnedAdapter(host, str(address), max_response_bytes)
 
 
 def pinned_session(url: str, allowlist: Allowlist | None = None) -> requests.Session:

@@ -17,7 +17,8 @@ How a clone runs (:func:`clone_repository`):
   variables, never in argv, the URL, or a message (git's output is redacted before it is reported);
 - the fetch is shallow (depth 1) at the ref (branch, tag or commit id); its size on disk and its
   run time are watched while it runs, and the fetched tree's file count and total size are checked
-  before anything is checked out.
+  before anything is checked out; git runs under an address-space limit sized by those limits, since a
+  server's delta declares the size git must expand it to before the tree can be checked.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import base64
 import contextlib
 import os
 import re
+import resource
 import shlex
 import shutil
 import signal
@@ -56,7 +58,23 @@ GIT_OUTPUT_LIMIT = 2000
 # What git may write while it runs: a listing of the largest tree a clone allows fits in the first, and
 # git's own messages in the second; a server can send "remote:" lines for ever, each kept on disk.
 GIT_STDOUT_BYTES = 64 * 1024 * 1024
+# What a connection test reads of ``ls-remote``: it only asks whether the ref is there, and it runs in the
+# API process, where a listing of 64 MiB (a server advertising a million refs matching the name) held
+# 120 MB per test, four tests at once per process.
+PROBE_STDOUT_BYTES = 64 * 1024
 GIT_STDERR_BYTES = 1024 * 1024
+# The repository's own attributes rewrite blobs as they are checked out: `ident` expands every `$Id$`
+# (4 bytes) to 47, `eol=crlf` doubles a file of newlines, `working-tree-encoding=UTF-32` quadruples it,
+# so the tree written could be many times the size checked. The highest-precedence attributes file
+# unsets them all: every file is written as stored, as the size check counted it.
+CHECKOUT_AS_STORED = "* -text -ident -filter -working-tree-encoding\n"
+# What git may map beside the objects it holds: the program, its libraries, index-pack's threads and
+# their malloc arenas. A clone's git may hold a delta's base and its result, each at most the size a
+# tree may take (:func:`git_address_space_bytes`).
+GIT_BASE_ADDRESS_SPACE_BYTES = 1024 * 1024 * 1024
+# A connection test's git, in the API's pod: it holds the refs the server advertises (five times their
+# bytes), and needs under 32 MiB for an honest answer, TLS included.
+PROBE_ADDRESS_SPACE_BYTES = 256 * 1024 * 1024
 
 
 class RepositoryError(Exception):
@@ -255,6 +273,8 @@ def clone_repository(
     deadline = time.monotonic() + limits.timeout_seconds
     with _GitSession(url, auth, allowlist) as git:
         git.run(["init", "--quiet", "--template=", str(destination)], destination.parent, deadline, limits)
+        (destination / ".git" / "info").mkdir()
+        (destination / ".git" / "info" / "attributes").write_text(CHECKOUT_AS_STORED)
         git.run(
             ["fetch", "--quiet", "--depth=1", "--no-tags", "--no-recurse-submodules", "--", git.remote, ref],
             destination,
@@ -268,7 +288,9 @@ def clone_repository(
             ["rev-parse", "--verify", "FETCH_HEAD^{commit}"], destination, deadline, limits
         ).strip()
         files, total, warnings = _check_tree(git, destination, deadline, limits)
-        # The tree's size was checked above; checkout writes exactly those blobs (symlinks as plain files).
+        # The tree's size was checked above; checkout writes exactly those blobs (symlinks as plain files,
+        # the repository's attributes overridden: CHECKOUT_AS_STORED). Not watched: a walk of the tree
+        # every tenth of a second would cost more than the checkout of a large one.
         git.run(
             ["checkout", "--quiet", "--detach", commit], destination, deadline, limits, action="checking out"
         )
@@ -298,6 +320,8 @@ def probe_repository(
                 time.monotonic() + timeout_seconds,
                 limits,
                 action="listing refs",
+                max_output=PROBE_STDOUT_BYTES,
+                address_space=PROBE_ADDRESS_SPACE_BYTES,
             )
     except _AuthenticationFailed as exc:
         return {"status": "unauthorized", "detail": str(exc)}
@@ -340,6 +364,28 @@ def _check_tree(
         )
     warnings = [f"{submodules} submodule(s) not fetched: submodules are not scanned."] if submodules else []
     return files, total, warnings
+
+
+def git_address_space_bytes(limits: CloneLimits) -> int:
+    """The address space git and what it starts may use. A server sends objects as deltas whose result
+    size it declares: a 200-byte pack of copy instructions made index-pack allocate and fill gigabytes
+    before the tree's size was ever checked, so git is held to what a clone within the limits needs."""
+    return 2 * limits.max_bytes + GIT_BASE_ADDRESS_SPACE_BYTES
+
+
+def _limit_address_space(limit: int):
+    """Lower the child's address space to ``limit``; a lower limit the operator set stays.
+
+    The limits are worked out here, in the parent (a child inherits them), so that the callback, which
+    runs in the child between fork and exec while other threads of the API may hold locks, makes one
+    system call and nothing else."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    lowest = min(value for value in (limit, soft, hard) if value != resource.RLIM_INFINITY)
+
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (lowest, hard))
+
+    return apply
 
 
 class _GitSession:
@@ -482,8 +528,11 @@ class _GitSession:
         watch: Path | None = None,
         action: str = "running git",
         ref: str | None = None,
+        max_output: int = GIT_STDOUT_BYTES,
+        address_space: int | None = None,
     ) -> str:
-        """Run git; kill its process group past the deadline or when ``watch`` outgrows the size limit."""
+        """Run git; kill its process group past the deadline, when ``watch`` outgrows the size limit or
+        its output passes ``max_output`` bytes."""
         with tempfile.TemporaryFile() as out:
             try:
                 process = subprocess.Popen(
@@ -494,14 +543,15 @@ class _GitSession:
                     stdout=out,
                     stderr=subprocess.PIPE,
                     start_new_session=True,
+                    preexec_fn=_limit_address_space(address_space or git_address_space_bytes(limits)),
                 )
             except FileNotFoundError as exc:
                 raise RepositoryError("git is not installed on the scans worker.") from exc
             messages = _Messages(process.stderr)
-            stop_reason = self._watch(process, deadline, limits, watch, out, messages)
+            stop_reason = self._watch(process, deadline, limits, watch, out, messages, max_output)
             out.seek(0)
-            listing = out.read(GIT_STDOUT_BYTES + 1)
-            if len(listing) > GIT_STDOUT_BYTES:  # written between two looks of the watch
+            listing = out.read(max_output + 1)
+            if len(listing) > max_output:  # written between two looks of the watch
                 stop_reason = "output"
             stdout = listing.decode(errors="replace")
             stderr = self.redact(messages.text())
@@ -512,7 +562,7 @@ class _GitSession:
         if stop_reason == "output":
             raise RepositoryError(
                 f"Git stopped while {action}: the server sent more output than a repository needs "
-                f"(over {GIT_STDOUT_BYTES} bytes of listing or {GIT_STDERR_BYTES} bytes of messages)."
+                f"(over {max_output} bytes of listing or {GIT_STDERR_BYTES} bytes of messages)."
             )
         if process.returncode != 0:
             raise self.failure(stderr, action, ref)
@@ -526,6 +576,7 @@ class _GitSession:
         watch: Path | None,
         stdout,
         messages: _Messages,
+        max_output: int,
     ) -> str | None:
         while True:
             try:
@@ -538,7 +589,7 @@ class _GitSession:
                 reason = "time"
             elif watch is not None and limits.max_bytes and _disk_usage(watch) > limits.max_bytes:
                 reason = "size"
-            elif os.fstat(stdout.fileno()).st_size > GIT_STDOUT_BYTES or messages.total > GIT_STDERR_BYTES:
+            elif os.fstat(stdout.fileno()).st_size > max_output or messages.total > GIT_STDERR_BYTES:
                 reason = "output"
             if reason:
                 with contextlib.suppress(ProcessLookupError):
@@ -578,6 +629,11 @@ class _GitSession:
             or "does not appear to be a git" in lowered
         ):
             return _NotFound(f"No repository at {self.url}.")
+        if "out of memory" in lowered or "cannot allocate memory" in lowered:
+            return RepositoryTooLarge(
+                f"Git ran out of the memory it may use while {action}: the server sent more than a "
+                "repository within the limits needs."
+            )
         if "host key verification failed" in lowered:
             return RepositoryError(
                 f"The SSH host key of {self.url.host} does not match the known hosts given."

@@ -71,6 +71,11 @@ PENDING_LINK_KEY = "trusera:sso:link:{}"
 PENDING_LINK_TTL_SECONDS = 600
 DISCOVERY_KEY = "trusera:sso:discovery:{}:{}:{}"  # organization, configuration version, issuer's digest
 DISCOVERY_SECONDS = 300
+# What the provider may answer (discovery document, key set, token, userinfo), decoded: each is a few
+# kilobytes. The guard's 32 MiB for n8n pages let an admin's provider answer a discovery document of
+# 32 MiB of ``[]``, which the anonymous login decoded into 770 MB of the API process, kept in Redis and
+# decoded again at every login while it was kept.
+MAX_ANSWER_BYTES = 1024 * 1024
 MAX_SUBJECT_LENGTH = 255  # OIDC Core §2: a subject identifier is at most 255 ASCII characters
 MAX_EMAIL_LENGTH = 320  # users.email
 # Only public-key signatures: a shared-secret (HS*) token could be minted by anyone holding the client secret.
@@ -166,9 +171,10 @@ def _unreachable() -> SsoError:
 
 
 def _pin(session: requests.Session, url: str) -> None:
-    """Allow ``session`` to call ``url``'s origin at a checked, pinned, public address."""
+    """Allow ``session`` to call ``url``'s origin at a checked, pinned, public address, for answers of at
+    most ``MAX_ANSWER_BYTES``."""
     try:
-        pin_origin(session, url)
+        pin_origin(session, url, max_response_bytes=MAX_ANSWER_BYTES)
     except (UnsafeDestination, OSError) as exc:
         raise _unreachable() from exc
 

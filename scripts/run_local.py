@@ -37,6 +37,7 @@ WORKERS = {
 # otherwise carry the ingest, scanning and export code it never runs, ~10 MB that no other process shares.
 WORKER_TASK_MODULES = {"io": ("workers.webhooks", "workers.alerts")}
 BEAT_WORKER = "cpu"
+MAX_MEMORY_PER_CHILD_KIB = "409600"  # docker-compose.yml's scans and ingest services
 
 
 def commands(port: str) -> dict[str, list[str]]:
@@ -75,6 +76,10 @@ def commands(port: str) -> dict[str, list[str]]:
             "--loglevel",
             "INFO",
         ]
+        if pool == "prefork":
+            # as the scans and ingest services in compose: a pool process still holding what a small tree's
+            # scan or a large upload made it grow (each bounded while it runs) is replaced after its task
+            procs[f"worker-{name}"] += ["--max-memory-per-child", MAX_MEMORY_PER_CHILD_KIB]
     procs[f"worker-{BEAT_WORKER}"] += ["--beat", "--schedule", str(ROOT / "var" / "celerybeat-schedule")]
     return procs
 

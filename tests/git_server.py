@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import base64
 import getpass
+import hashlib
 import os
 import socket
+import struct
 import subprocess
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -78,6 +81,72 @@ def add_gitlink(root: Path, name: str, path: str, url: str) -> str:
     git("commit", "--quiet", "-m", "submodule", cwd=work)
     git("push", "--quiet", str(root / name), "main", cwd=work)
     return git("rev-parse", "HEAD", cwd=work)
+
+
+def _pack_varint(number: int) -> bytes:
+    out = bytearray()
+    while True:
+        low, number = number & 0x7F, number >> 7
+        if not number:
+            out.append(low)
+            return bytes(out)
+        out.append(low | 0x80)
+
+
+def _pack_object_header(kind: int, size: int) -> bytes:
+    out, first, size = bytearray(), (kind << 4) | (size & 0x0F), size >> 4
+    while size:
+        out.append(first | 0x80)
+        first, size = size & 0x7F, size >> 7
+    out.append(first)
+    return bytes(out)
+
+
+def make_delta_bomb_repository(root: Path, name: str, expanded_bytes: int) -> str:
+    """A bare repository ``name`` whose one commit holds a blob of ``expanded_bytes`` stored as a delta of
+    copy instructions against a 64 KiB base: a pack of a few hundred bytes that whoever indexes it must
+    expand whole. The pack and its index are written here, so building it allocates nothing that size."""
+    unit = 0x10000
+    base = b"A" * unit
+    copies = expanded_bytes // unit
+    base_oid = hashlib.sha1(b"blob %d\0" % unit + base).digest()
+    digest = hashlib.sha1(b"blob %d\0" % (copies * unit))
+    for _ in range(copies):
+        digest.update(base)
+    bomb_oid = digest.digest()
+    delta = _pack_varint(unit) + _pack_varint(copies * unit) + b"\x80" * copies  # copy 64 KiB from 0
+    objects = [
+        (base_oid, _pack_object_header(3, unit) + zlib.compress(base)),
+        (bomb_oid, _pack_object_header(7, len(delta)) + base_oid + zlib.compress(delta)),
+    ]
+    body, entries = b"PACK" + struct.pack(">II", 2, len(objects)), {}
+    for oid, raw in objects:
+        entries[oid] = (len(body), zlib.crc32(raw))
+        body += raw
+    pack = body + hashlib.sha1(body).digest()
+    oids = sorted(entries)
+    index = b"\377tOc" + struct.pack(">I", 2)
+    index += struct.pack(">256I", *(sum(1 for oid in oids if oid[0] <= byte) for byte in range(256)))
+    index += b"".join(oids) + b"".join(struct.pack(">I", entries[oid][1]) for oid in oids)
+    index += b"".join(struct.pack(">I", entries[oid][0]) for oid in oids) + pack[-20:]
+    index += hashlib.sha1(index).digest()
+    bare = root / name
+    git("init", "--quiet", "--bare", "--initial-branch=main", str(bare), cwd=root)
+    packs = bare / "objects" / "pack"
+    (packs / f"pack-{pack[-20:].hex()}.pack").write_bytes(pack)
+    (packs / f"pack-{pack[-20:].hex()}.idx").write_bytes(index)
+    tree = subprocess.run(
+        ["git", "mktree"],
+        cwd=bare,
+        input=f"100644 blob {bomb_oid.hex()}\tbomb.bin\n",
+        env={"PATH": os.environ["PATH"], **COMMIT_ENV},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    commit = git("commit-tree", tree, "-m", "bomb", cwd=bare)
+    git("update-ref", "refs/heads/main", commit, cwd=bare)
+    return commit
 
 
 @dataclass

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -163,6 +165,45 @@ def wait_for_scan(client, user: TestUser, scan_id: str, timeout: float = 60.0) -
         return scan if scan["status"] in ("completed", "failed") else None
 
     return wait_for(finished, timeout=timeout, interval=0.2)
+
+
+def child_pids(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def descendant_pids(pid: int) -> list[int]:
+    found = []
+    for child in child_pids(pid):
+        found += [child, *descendant_pids(child)]
+    return found
+
+
+@contextmanager
+def separate_scans_worker(celery_worker, name: str, **environment: str) -> Iterator[subprocess.Popen]:
+    """A prefork worker process of one pool process, with ``environment`` added to the test's, owns the
+    scans queue in the block (the session's thread-pool worker scans nothing meanwhile): a scan there runs
+    as in compose, on a pool process's main thread. Yields it once its pool process is up."""
+    from workers.app import app as celery_app
+
+    celery_app.control.cancel_consumer("scans", destination=[celery_worker.hostname], reply=True, timeout=5)
+    worker = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "celery", "-A", "workers.app", "worker", "-Q", "scans"),
+            *("--pool", "prefork", "--concurrency", "1", "-n", f"{name}@%h", "--loglevel", "WARNING"),
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, **environment},
+    )
+    try:
+        wait_for(lambda: child_pids(worker.pid), timeout=30)
+        yield worker
+    finally:
+        for pid in [*descendant_pids(worker.pid), worker.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+        celery_app.control.add_consumer("scans", destination=[celery_worker.hostname], reply=True, timeout=5)
 
 
 def npm_install(directory: Path, marker_package: str) -> None:

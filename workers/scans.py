@@ -76,6 +76,7 @@ def _scan_n8n(url: str, api_key: str, progress) -> ScanResult:
             file_budget_seconds=settings.scan_file_budget_seconds,
             scan_budget_seconds=settings.scan_budget_seconds,
             deadline_seconds=settings.n8n_scan_deadline_seconds,
+            scan_memory_bytes=settings.scan_memory_bytes,
         )
 
 
@@ -154,6 +155,7 @@ def _scan_tree(path: str, deep: bool, progress, confined: bool = False) -> ScanR
             file_budget_seconds=settings.scan_file_budget_seconds,
             scan_budget_seconds=settings.scan_budget_seconds,
             resolves_to=path if confined else None,
+            scan_memory_bytes=settings.scan_memory_bytes,
         )
     except TargetMoved as exc:
         raise PermanentTaskError(str(exc)) from exc

@@ -72,6 +72,7 @@ def _scan_for(session: Session, schedule: Schedule) -> Scan:
             raise NothingToScan("The schedule's n8n credential no longer exists.")
         scan.n8n_url = credential.url
         scan.n8n_api_key_encrypted = credential.api_key_encrypted
+        scan.n8n_from_credential = True
     elif schedule.repository_url:
         scan.repository_url = schedule.repository_url
         scan.repository_ref = schedule.repository_ref or "HEAD"

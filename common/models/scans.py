@@ -101,6 +101,11 @@ class Scan(JobMixin, Base):
     target: Mapped[str | None] = mapped_column(Text)
     n8n_url: Mapped[str | None] = mapped_column(Text)
     n8n_api_key_encrypted: Mapped[str | None] = mapped_column(Text)
+    # Read with a credential the organization saved, not a key the requester sent: only such a scan of an
+    # instance is everyone's baseline (``common.baseline.trusted_for``).
+    n8n_from_credential: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), nullable=False
+    )
     deep: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     # A repository the scans worker clones (``repository_ref`` at ``commit_sha`` once resolved), or the
     # source an uploaded result names; ``source_branch`` and ``ci_run_url`` come with CI uploads.

@@ -44,8 +44,10 @@ from common.scanner.walker import WalkEntry, iter_walk
 from common.scanner.worker import (
     DEFAULT_FILE_BUDGET_SECONDS,
     DEFAULT_SCAN_BUDGET_SECONDS,
+    DEFAULT_SCAN_MEMORY_BYTES,
     ScanBudget,
     budget_enforceable,
+    memory_cap,
     scan_chunk,
 )
 
@@ -118,10 +120,13 @@ def _detect(
     budget_seconds: float,
     progress: Progress | None,
     scan_budget: ScanBudget | None = None,
+    memory_bytes: int | None = DEFAULT_SCAN_MEMORY_BYTES,
 ) -> tuple[list[tuple[str, FileReport]], int]:
     """Detection over the entries ``walked`` appends to ``entries``. A tree that turns out large enough
     for the isolated workers starts them as soon as it does, and the rest of the walk feeds them
-    while they work (the walk of a large tree is a few tenths of a second the workers need not wait)."""
+    while they work (the walk of a large tree is a few tenths of a second the workers need not wait).
+    In-process, the scanning process may grow by ``memory_bytes`` (``memory_cap``) as an isolated worker
+    may not pass its own limit: a small tree is no less hostile than a large one."""
     in_process = budget_enforceable()
     threshold = None if jobs == 1 or not ISOLATION_AVAILABLE else IN_PROCESS_BELOW_FILES
     if in_process:
@@ -154,7 +159,7 @@ def _detect(
         if progress:
             progress("detecting", 0, len(entries))
         real_root = str(base)
-        with one_scan():
+        with one_scan(), memory_cap(memory_bytes):
             for chunk in _chunks(entries):
                 for entry in chunk:  # one at a time: the scan's budget is looked at before each file
                     if scan_budget is not None and scan_budget.over():
@@ -471,6 +476,7 @@ def scan_path(
     file_budget_seconds: float = DEFAULT_FILE_BUDGET_SECONDS,
     scan_budget_seconds: float | None = DEFAULT_SCAN_BUDGET_SECONDS,
     resolves_to: str | None = None,
+    scan_memory_bytes: int | None = DEFAULT_SCAN_MEMORY_BYTES,
 ) -> ScanResult:
     """Scan a directory (or a single file) and return every AI component found in it.
 
@@ -479,6 +485,8 @@ def scan_path(
     ``scan_budget_seconds`` of wall-clock time from the scan's start (None: no limit) are not scanned,
     and one warning says how many; past ``MAX_FINDINGS_PER_FILE`` findings of a file and
     ``MAX_FINDINGS_PER_SCAN`` of the scan the rest are dropped, with a warning (``worker.ScanBudget``).
+    A file that takes a scan in this process past ``scan_memory_bytes`` of growth (None: no cap), or an
+    isolated worker past its own limit, is stopped with a warning (``worker.memory_cap``).
     ``finding_filter`` sees every finding before they merge into components (the CLI's inline
     suppressions), so a silenced finding leaves no flag or score behind.
 
@@ -506,7 +514,15 @@ def scan_path(
     base = root_path.parent if root_path.is_file() else root_path
     scan_budget = ScanBudget.starting_at(started, scan_budget_seconds)
     reports, bytes_read = _detect(
-        base, walked, entries, jobs, max_file_bytes, file_budget_seconds, progress, scan_budget
+        base,
+        walked,
+        entries,
+        jobs,
+        max_file_bytes,
+        file_budget_seconds,
+        progress,
+        scan_budget,
+        scan_memory_bytes,
     )
     for message in scan_budget.warnings(len(entries)):
         warn(SCAN_WARNING_FILE, message)

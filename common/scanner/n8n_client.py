@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import msgspec
 import requests
 
 from common.netguard import EXCHANGE_SECONDS_PER_TIMEOUT as EXCHANGE_READS
@@ -23,9 +24,12 @@ from common.scanner.model import ScanResult, ScanWarning
 from common.scanner.worker import (
     DEFAULT_FILE_BUDGET_SECONDS,
     DEFAULT_SCAN_BUDGET_SECONDS,
+    DEFAULT_SCAN_MEMORY_BYTES,
+    MEMORY_WARNING,
     FileBudgetExceeded,
     ScanBudget,
     cpu_budget,
+    memory_cap,
 )
 
 Progress = Callable[[str, int, int], None]
@@ -219,6 +223,7 @@ def scan_n8n_instance(
     file_budget_seconds: float = DEFAULT_FILE_BUDGET_SECONDS,
     scan_budget_seconds: float | None = DEFAULT_SCAN_BUDGET_SECONDS,
     deadline_seconds: float | None = None,
+    scan_memory_bytes: int | None = DEFAULT_SCAN_MEMORY_BYTES,
 ) -> ScanResult:
     """Every AI component in the instance's workflows; raises N8nUnauthorized / N8nUnreachable / N8nError.
 
@@ -226,6 +231,8 @@ def scan_n8n_instance(
     CPU budget, and past the whole-scan budget (time, or findings) the scan ends with what it found and
     says so, instead of following an endless run of pages. Past ``deadline_seconds`` (every request
     included: an instance answering each page just inside the timeout) the scan fails: ``N8nTooSlow``.
+    The scan runs in the caller's process, which may grow by ``scan_memory_bytes`` (``memory_cap``): a
+    workflow whose analysis needs more is a warning, a page whose JSON needs more fails the scan.
     """
     started = time.monotonic()
     budget = ScanBudget.starting_at(started, scan_budget_seconds)
@@ -240,29 +247,32 @@ def scan_n8n_instance(
     if progress:
         progress("fetching n8n workflows", 0, 0)
     try:
-        pages = iter_workflows(
-            url,
-            api_key,
-            session=session,
-            timeout=timeout,
-            on_page=(lambda n: progress("fetching n8n workflows", n, 0)) if progress else None,
-            spent=budget.over,
-            deadline=_Deadline.after(deadline_seconds),
-        )
-        for workflow, size in pages:
-            if budget.over():
-                stopped_early = True
-                break
-            workflows += 1
-            received += size
-            location = f"n8n://{host}/workflows/{workflow.get('id', workflows)}"
-            report = budget.admit(_analysed(workflow, location, file_budget_seconds))
-            findings.extend(report.findings)
-            warnings.extend(ScanWarning(file=location, message=m) for m in report.warnings)
-            if progress:
-                progress("analysing n8n workflows", workflows, 0)
+        with memory_cap(scan_memory_bytes):
+            pages = iter_workflows(
+                url,
+                api_key,
+                session=session,
+                timeout=timeout,
+                on_page=(lambda n: progress("fetching n8n workflows", n, 0)) if progress else None,
+                spent=budget.over,
+                deadline=_Deadline.after(deadline_seconds),
+            )
+            for workflow, size in pages:
+                if budget.over():
+                    stopped_early = True
+                    break
+                workflows += 1
+                received += size
+                location = f"n8n://{host}/workflows/{workflow.get('id', workflows)}"
+                report = budget.admit(_analysed(workflow, location, file_budget_seconds))
+                findings.extend(report.findings)
+                warnings.extend(ScanWarning(file=location, message=m) for m in report.warnings)
+                if progress:
+                    progress("analysing n8n workflows", workflows, 0)
     except _BudgetSpent:
         stopped_early = True
+    except MemoryError as exc:  # a page's JSON: what it leaves out cannot be told from what it holds
+        raise N8nError("n8n answered with more than the scan's memory limit holds") from exc
     finally:
         if own_session:
             session.close()
@@ -290,7 +300,26 @@ def _analysed(workflow: dict, location: str, budget_seconds: float) -> FileRepor
     except FileBudgetExceeded:
         report.findings = []
         report.warnings = [f"over the {budget_seconds:g} s CPU budget for one workflow: not analysed"]
+    except MemoryError:
+        report.findings, report.warnings = [], [MEMORY_WARNING]
     return report
+
+
+class _AnyObject(msgspec.Struct):
+    """A JSON object whose members are skipped, never built."""
+
+
+def _require_json_object(content: bytes) -> None:
+    """The connection test's answer is a JSON object, checked without building it: the API runs the test,
+    and a hostile instance's 32 MiB of ``[]`` decoded into 770 MB of the API process."""
+    try:
+        msgspec.json.decode(content, type=_AnyObject)
+    except msgspec.ValidationError as exc:
+        raise N8nError("n8n answered with an unexpected JSON shape") from exc
+    except msgspec.DecodeError as exc:
+        raise N8nError("n8n answered with something that is not JSON") from exc
+    except RecursionError as exc:
+        raise N8nError("n8n answered with JSON nested too deeply") from exc
 
 
 def check_n8n_connection(
@@ -300,7 +329,9 @@ def check_n8n_connection(
     own_session = session is None
     session = session or requests.Session()
     try:
-        _json(_get(session, f"{url.rstrip('/')}/api/v1/workflows", api_key, {"limit": 1}, timeout))
+        _require_json_object(
+            _get(session, f"{url.rstrip('/')}/api/v1/workflows", api_key, {"limit": 1}, timeout).content
+        )
         return "reachable", "the API key can list workflows"
     except N8nUnauthorized as exc:
         return "unauthorized", str(exc)

@@ -8,6 +8,8 @@ Every file runs under a CPU-time budget (``cpu_budget``): a detector still busy 
 runs out is interrupted, the file gets a warning and the scan moves on. The budget is a
 ``SIGPROF`` interval timer, so it holds only in a process's main thread; callers on other threads
 scan through the isolated workers, whose watchdog also covers what a signal cannot interrupt.
+Memory is bounded too: an isolated worker's address space for good (``serve``), an in-process
+scan's growth for as long as it scans (``memory_cap``); a file that reaches the bound is a warning.
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ DEFAULT_FILE_BUDGET_SECONDS = 3.0
 DEFAULT_SCAN_BUDGET_SECONDS = 30 * 60.0
 BUDGET_REPEAT_SECONDS = 0.01
 WORKER_MEMORY_BYTES = 2 * 1024**3
+# what an in-process scan may add to its process's address space (``memory_cap``): two scans of a Celery
+# prefork pool of two, each on top of its ~0.15 GB process, still fit a scans pod's 4 GiB
+DEFAULT_SCAN_MEMORY_BYTES = 1024**3
+MEMORY_WARNING = "stopped: over the scan's memory limit on this file; findings may be incomplete"
 # a file's and a scan's findings: real files hold at most about a hundred, real trees a few thousand
 MAX_FINDINGS_PER_FILE = 10_000
 MAX_FINDINGS_PER_SCAN = 500_000
@@ -185,6 +191,47 @@ def cpu_budget(seconds: float) -> Iterator[None]:
         _disarm()
 
 
+def _address_space_bytes() -> int:
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@contextmanager
+def memory_cap(extra_bytes: int | None) -> Iterator[None]:
+    """Within the block, this process's address space may grow by at most ``extra_bytes`` (None or 0: no
+    cap; Linux only): past it an allocation raises ``MemoryError``, which ``scan_file`` turns into the
+    file's warning, where a parser ballooning on a hostile file grew the process until the host's OOM
+    killer took it, the Celery pool process and whatever else it held.
+
+    An in-process scan runs in the process that asked for it (a Celery prefork pool process, the CLI), so
+    the cap is the soft ``RLIMIT_AS`` of that process, lowered for the scan only and put back after (an
+    unprivileged process may raise its soft limit up to the hard one). Not a fixed limit on the whole
+    Celery worker: its main process never scans, and a pool process's own size (its imports, the heartbeat
+    thread's stack) varies, so the room is counted from what the process holds when the scan starts.
+    Already under a tighter limit (an isolated worker, an operator's ``ulimit -v``), it stays as it is.
+    Only on a main thread: the limit is the whole process's, and a process scanning on another thread (a
+    Celery thread pool, a web server) runs other work beside it, which the scan's room would starve. The
+    heartbeat thread of a prefork pool process shares the room: its allocation fails too while a scan is
+    at the cap."""
+    if not extra_bytes or not sys.platform.startswith("linux") or not budget_enforceable():
+        yield
+        return
+    import resource  # not on Windows, where the CLI scans without the cap
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = _address_space_bytes() + extra_bytes
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    if soft != resource.RLIM_INFINITY and soft <= cap:
+        yield
+        return
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
 def die_with_parent(parent_pid: int) -> None:
     """Pool initializer: a worker whose parent is killed (e.g. a SIGKILLed Celery pool process)
     is killed too, instead of lingering as an orphan (Linux only; elsewhere a no-op). A parent
@@ -215,6 +262,8 @@ def undumpable() -> None:
 def _run(detector: Detector, source: SourceFile, report: FileReport) -> None:
     try:
         report.findings.extend(detector.detect(source, report))
+    except MemoryError:  # the file's, not the detector's: ``scan_file`` stops the file with its warning
+        raise
     except RecursionError:
         report.warnings.append(f"{detector.name}: nesting too deep to analyse")
     except Exception as exc:  # a broken file must never stop the scan
@@ -238,6 +287,9 @@ def scan_file(
         report.warnings.append(
             f"stopped: over the {budget_seconds:g} s CPU budget for one file; findings may be incomplete"
         )
+        read = len(source.__dict__.get("data", b""))
+    except MemoryError:
+        report.warnings.append(MEMORY_WARNING)
         read = len(source.__dict__.get("data", b""))
     if len(report.findings) > MAX_FINDINGS_PER_FILE:
         report.warnings.append(

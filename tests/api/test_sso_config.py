@@ -148,9 +148,9 @@ def test_toggle_and_delete_are_audited_and_reflected_by_the_public_check(client,
     owner = make_user()
     org = team_org(client, owner)
     check_url = f"/api/v1/sso/{org['slug']}/check"
-    assert client.get(check_url).json["enabled"] is False
+    assert client.get(check_url).status_code == 404
     configure(client, owner, org, allow_password_login=False)
-    assert client.get(check_url).json["enabled"] is False
+    assert client.get(check_url).status_code == 404
     toggled = client.post(
         f"/api/v1/organizations/{org['id']}/sso/toggle", json={"enabled": True}, headers=owner.headers()
     )
@@ -167,11 +167,24 @@ def test_toggle_and_delete_are_audited_and_reflected_by_the_public_check(client,
         == 422
     )
     assert client.delete(f"/api/v1/organizations/{org['id']}/sso", headers=owner.headers()).status_code == 204
-    assert client.get(check_url).json["enabled"] is False
+    assert client.get(check_url).status_code == 404
     assert client.delete(f"/api/v1/organizations/{org['id']}/sso", headers=owner.headers()).status_code == 404
     with session_scope() as session:
         actions = set(session.scalars(select(AuditLog.action).where(AuditLog.organization_id == org["id"])))
     assert {"sso.configure", "sso.enable", "sso.delete"} <= actions
+
+
+def test_check_of_an_organization_without_sso_answers_as_an_unknown_slug(client, make_user):
+    """Nobody learns from the public check that a slug's organization exists, nor its name, unless it signs
+    in through its provider (its login page needs both)."""
+    owner = make_user()
+    org = team_org(client, owner)
+    configure(client, owner, org)
+    without_sso = client.get(f"/api/v1/sso/{org['slug']}/check")
+    unknown = client.get(f"/api/v1/sso/nobody-{secrets.token_hex(4)}/check")
+    assert without_sso.status_code == unknown.status_code == 404
+    assert without_sso.get_data() == unknown.get_data()
+    assert org["name"] not in without_sso.get_data(as_text=True)
 
 
 def test_check_of_an_unknown_slug_is_404_and_audited(client):

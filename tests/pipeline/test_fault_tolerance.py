@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -18,21 +15,7 @@ import redis
 from common.db import session_scope
 from common.events import channel_for
 from common.models import Component, Scan
-from tests.helpers import wait_for, wait_for_scan
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _children(pid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-    return [int(p) for p in out.split()]
-
-
-def _descendants(pid: int) -> list[int]:
-    found = []
-    for child in _children(pid):
-        found += [child, *_descendants(child)]
-    return found
+from tests.helpers import child_pids, descendant_pids, separate_scans_worker, wait_for, wait_for_scan
 
 
 def _big_tree(root: Path, files: int) -> None:
@@ -48,38 +31,8 @@ def _big_tree(root: Path, files: int) -> None:
 @pytest.fixture
 def scans_only_worker(celery_worker):
     """A separate prefork worker process owns the scans queue for the duration of the test."""
-    from workers.app import app as celery_app
-
-    celery_app.control.cancel_consumer("scans", destination=[celery_worker.hostname], reply=True, timeout=5)
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "workers.app",
-            "worker",
-            "-Q",
-            "scans",
-            "--pool",
-            "prefork",
-            "--concurrency",
-            "1",
-            "-n",
-            f"killtest-{os.getpid()}@%h",
-            "--loglevel",
-            "WARNING",
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-    )
-    wait_for(lambda: _children(worker.pid), timeout=30)
-    yield worker
-    for pid in [*_descendants(worker.pid), worker.pid]:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    worker.wait(timeout=10)
-    celery_app.control.add_consumer("scans", destination=[celery_worker.hostname], reply=True, timeout=5)
+    with separate_scans_worker(celery_worker, f"killtest-{os.getpid()}") as worker:
+        yield worker
 
 
 def test_sigkilled_pool_process_scan_completes_once(client, make_user, scan_root, scans_only_worker):
@@ -104,12 +57,12 @@ def test_sigkilled_pool_process_scan_completes_once(client, make_user, scan_root
         with session_scope() as session:
             if session.get(Scan, scan_id).status != "running":
                 return None
-        return _children(scans_only_worker.pid)
+        return child_pids(scans_only_worker.pid)
 
     pool_children = wait_for(running_pool_child, timeout=60, interval=0.05)
 
     def engine_workers():  # a loaded machine can take seconds to walk the tree and start them
-        return [pid for child in pool_children for pid in _descendants(child)] or None
+        return [pid for child in pool_children for pid in descendant_pids(child)] or None
 
     doomed = wait_for(engine_workers, timeout=60, interval=0.05)
     for pid in pool_children:

@@ -7,16 +7,21 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import update
 
+from common.baseline import previous_completed_scan
 from common.db import session_scope
 from common.models import Scan
 from common.models.schedules import Schedule
-from tests.helpers import wait_for_scan
+from tests.helpers import add_member, register_user, wait_for_scan
 from tests.n8n_server import FakeN8n, agent_workflow
+from tests.pipeline.test_baseline_pipeline import NO_NEW_PROVIDERS
+from tests.pipeline.test_compliance_pipeline import completed_runs, post, wait_for_completed_scan
+from tests.pipeline.test_scan_sources import judged
 from workers.schedules import dispatch_due
 
 pytestmark = pytest.mark.usefixtures("celery_worker")
 
 API_KEY = "n8n_api_live_key_0123456789"
+ANALYSTS_OWN_KEY = "n8n_api_analysts_own_key_98765"
 WORKFLOWS = ["Support bot", "Lead scoring", "Invoice triage"]
 
 
@@ -94,6 +99,8 @@ def test_a_schedule_scans_the_instance_of_its_credential(client, make_user, n8n)
         session.get(Schedule, schedule["id"]).next_run_at = due_at
     (scan_id,) = dispatch_due(now=due_at)
     _assert_instance_scanned(client, user, wait_for_scan(client, user, scan_id), n8n)
+    with session_scope() as session:  # read with the saved credential: a baseline for every later scan
+        assert session.get(Scan, scan_id).n8n_from_credential is True
 
 
 def test_a_raw_instance_url_is_checked_at_creation_and_again_by_the_worker(client, make_user, n8n):
@@ -116,3 +123,49 @@ def test_a_raw_instance_url_is_checked_at_creation_and_again_by_the_worker(clien
     failed = wait_for_scan(client, user, unresolvable["id"])
     assert failed["status"] == "failed" and "does not resolve" in failed["error"]
     assert API_KEY not in str(failed)
+
+
+def _anthropic_workflow(workflow_id: str, name: str) -> dict:
+    workflow = agent_workflow(workflow_id, name)
+    model = workflow["nodes"][2]
+    model["type"] = "@n8n/n8n-nodes-langchain.lmChatAnthropic"
+    model["parameters"] = {"model": {"__rl": True, "value": "claude-3-5-haiku-20241022", "mode": "list"}}
+    return workflow
+
+
+def _instance_scan(client, user, org_id, body: dict) -> str:
+    scan_id = post(client, user, org_id, "/scans", body, status=202)["id"]
+    wait_for_completed_scan(client, user, org_id, scan_id)
+    completed_runs(client, user, org_id, scan_id, 1)
+    return scan_id
+
+
+def test_an_instance_read_with_an_analysts_own_key_is_no_baseline_for_the_saved_credential(client, n8n):
+    """An analyst's own n8n account sees their own workflows: scanned with its key at the organization's
+    instance URL, a workflow of theirs holding a new provider was the baseline of the next scan made with
+    the credential an editor saved, where the provider then passed the block policy as not new."""
+    admin, analyst = register_user(client), register_user(client)
+    org_id = post(client, admin, None, "/organizations", {"name": "n8n guarded"})["id"]
+    add_member(client, admin, org_id, analyst, "analyst")
+    post(client, admin, org_id, "/policies", NO_NEW_PROVIDERS)
+    saved = {"name": "production n8n", "url": n8n.url, "api_key": API_KEY}
+    credential = {
+        "n8n_credential_id": post(client, admin, org_id, "/connectors/n8n/credentials", saved)["id"]
+    }
+    organizations_workflows = n8n.workflows
+
+    first = _instance_scan(client, analyst, org_id, credential)  # the saved credential: anyone's baseline
+    n8n.api_key, n8n.workflows = ANALYSTS_OWN_KEY, [_anthropic_workflow("a1", "Analyst's sandbox")]
+    own_key = {"n8n_url": n8n.url, "n8n_api_key": ANALYSTS_OWN_KEY}
+    decoy = _instance_scan(client, analyst, org_id, own_key)
+    again = _instance_scan(client, analyst, org_id, own_key)
+    n8n.api_key = API_KEY
+    n8n.workflows = [*organizations_workflows, _anthropic_workflow("w9", "Claims triage")]
+    later = _instance_scan(client, admin, org_id, credential)
+
+    assert judged(client, admin, org_id, first) == (True, [])
+    assert judged(client, admin, org_id, later) == (False, ["anthropic"])
+    with session_scope() as session:
+        assert previous_completed_scan(session, session.get(Scan, later)).id == first
+        # what the analyst's own key read is still the baseline of their own next scan with it
+        assert previous_completed_scan(session, session.get(Scan, again)).id == decoy

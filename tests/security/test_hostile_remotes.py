@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import json
 import socket
 import socketserver
 import threading
 import time
+import tracemalloc
 
 import pytest
 import requests
 
-from common import netguard
+from common import netguard, sso
 from common.scanner.n8n_client import check_n8n_connection
 
 LOOPBACK = netguard.Allowlist.from_entries(["127.0.0.1"])
@@ -107,6 +109,24 @@ def gzip_bomb(remote: HostileRemote, sock) -> None:
     )
 
 
+EMPTY_LISTS = 500_000  # 1.5 MB of ``[],``: tens of megabytes once decoded into Python lists
+
+
+def many_empty_lists(remote: HostileRemote, sock) -> None:
+    """A JSON object, as asked, whose one member is an array of empty arrays."""
+    body = b'{"data": [' + b"[]," * (EMPTY_LISTS - 1) + b"[]]}"
+    remote.write(sock, b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+    remote.write(sock, f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+
+
+def discovery_past_a_megabyte(remote: HostileRemote, sock) -> None:
+    """A discovery document naming the right issuer, padded past a megabyte with empty arrays."""
+    issuer = f"http://127.0.0.1:{remote.server.server_address[1]}"
+    document = json.dumps({"issuer": issuer, "padding": [[]] * 400_000}).encode()
+    remote.write(sock, b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+    remote.write(sock, f"Content-Length: {len(document)}\r\nConnection: close\r\n\r\n".encode() + document)
+
+
 @pytest.fixture
 def remote(request):
     server = HostileRemote(request.param)
@@ -183,3 +203,26 @@ def test_the_n8n_connection_test_reports_an_oversized_answer_as_unreachable(remo
     session = netguard.pinned_session(remote.url, allowlist=LOOPBACK)
     status, detail = check_n8n_connection(remote.url, "key", timeout=READ_TIMEOUT, session=session)
     assert (status, detail) == ("unreachable", "n8n instance unreachable: ResponseTooLarge")
+
+
+@pytest.mark.parametrize("remote", [many_empty_lists], indirect=True, ids=["empty-lists"])
+def test_the_n8n_connection_test_checks_the_answers_shape_without_building_it(remote):
+    """The test runs in the API: a 32 MiB answer of ``[]`` (within the size limit) decoded into 770 MB
+    of the API process and 6.8 s of its CPU, past the pod's 1 GiB. Here 1.5 MB, which cost 40 MB."""
+    session = netguard.pinned_session(remote.url, allowlist=LOOPBACK)
+    tracemalloc.start()
+    try:
+        status, _detail = check_n8n_connection(remote.url, "key", timeout=5, session=session)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert status == "reachable"
+    assert peak < 8 * 1024 * 1024  # the answer's bytes and their copies, nothing decoded
+
+
+@pytest.mark.parametrize("remote", [discovery_past_a_megabyte], indirect=True, ids=["padded"])
+def test_an_identity_providers_answer_past_a_megabyte_is_refused(remote):
+    """The anonymous login decoded the document in the API and kept it in Redis for every login after."""
+    with pytest.raises(sso.SsoError) as refused:
+        sso.discover(f"http://127.0.0.1:{remote.server.server_address[1]}")
+    assert (refused.value.status, refused.value.reason) == (502, "idp_unreachable")

@@ -6,14 +6,20 @@ import contextlib
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 from common.scanner import isolation, scan_path
 from common.scanner.isolation import detect_isolated
+from common.scanner.worker import MEMORY_WARNING
 from tests.unit.scanner_helpers import keys, stuck_worker_command, write_tree
 
+# 4.5 MB of empty lists: ~100 MB of list objects once a JSON parser has read them
+BALLOONING_MANIFEST = '{"name": "x", "x": [' + "[]," * 1_500_000 + "[]]}"
+SMALL_SCAN_MEMORY_BYTES = 32 * 1024**2
 SLOW_SOURCE = "import openai\n" + "client = openai.OpenAI()\nvalue = call(1, 2, [3, 4], {'k': 'v'})\n" * 6_000
 
 
@@ -27,6 +33,41 @@ def test_a_file_over_its_cpu_budget_is_stopped_with_a_warning_and_the_scan_goes_
     assert "llm_provider:anthropic" in keys(result)
     # within the default budget the same file is analysed completely
     assert not scan_path(tmp_path, jobs=1).warnings
+
+
+# Scans the tree in a fresh interpreter: the cap is counted from the address space the process holds, and
+# memory earlier tests freed stays mapped in this one, room a balloon would fill before reaching the cap.
+BALLOON_SCAN = """
+import json, resource, sys
+from common.scanner import scan_path
+before = resource.getrlimit(resource.RLIMIT_AS)
+result = scan_path(sys.argv[1], jobs=1, scan_memory_bytes=int(sys.argv[2]), file_budget_seconds=600)
+after = resource.getrlimit(resource.RLIMIT_AS)
+room = len(bytearray(4 * int(sys.argv[2])))
+print(json.dumps({"warnings": {w.file: w.message for w in result.warnings},
+                  "components": sorted(f"{c.type}:{c.name}" for c in result.components),
+                  "limit_restored": after == before, "room_after": room}))
+"""
+
+
+def test_a_small_tree_ballooning_a_parser_stops_at_the_scans_memory_cap_and_the_process_goes_on(tmp_path):
+    """A tree under ``IN_PROCESS_BELOW_FILES`` is scanned in the caller's own process (a Celery prefork pool
+    process), where no isolated worker's address-space limit holds: a manifest of empty lists took it
+    ~20 bytes of memory per byte read, without bound. The file now stops at the scan's room, the scan
+    goes on, and the process has its own limit back."""
+    write_tree(tmp_path, {"package.json": BALLOONING_MANIFEST, "app.py": "import anthropic\n"})
+    run = subprocess.run(
+        [sys.executable, "-c", BALLOON_SCAN, str(tmp_path), str(SMALL_SCAN_MEMORY_BYTES)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert run.returncode == 0, run.stderr
+    outcome = json.loads(run.stdout)
+    assert outcome["warnings"] == {"package.json": MEMORY_WARNING}
+    assert "llm_provider:anthropic" in outcome["components"]
+    assert outcome["limit_restored"] and outcome["room_after"] == 4 * SMALL_SCAN_MEMORY_BYTES
 
 
 def test_scans_off_the_main_thread_run_isolated_and_find_the_same(tmp_path):

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from common.tasks import TASK_QUEUES
 from workers.app import TASK_MODULES, included_modules
@@ -73,3 +74,14 @@ def test_make_run_runs_beat_once_embedded_in_the_prefork_worker():
     assert beats == ["worker-cpu"]
     argv = commands["worker-cpu"]
     assert argv[argv.index("--pool") + 1] == "prefork"
+
+
+def test_every_launch_replaces_a_scans_pool_process_left_holding_memory():
+    """A small tree's scan runs in the pool process itself (capped while it runs, ``SCAN_MEMORY_BYTES``);
+    compose and Kubernetes replaced such a process after 50 scans whatever it held, ``make run`` never."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["worker-scans"]["command"]
+    deployments = yaml.safe_load_all((ROOT / "deploy" / "kubernetes" / "workers.yaml").read_text())
+    [kubernetes] = [d for d in deployments if d and d["metadata"]["name"] == "trusera-worker-scans"]
+    [scans_local] = [argv for argv in _run_local().commands("8000").values() if "scans" in " ".join(argv)]
+    for argv in (compose, kubernetes["spec"]["template"]["spec"]["containers"][0]["command"], scans_local):
+        assert int(argv[argv.index("--max-memory-per-child") + 1]) <= 409600

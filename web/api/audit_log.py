@@ -8,7 +8,7 @@ from datetime import timedelta
 import marshmallow as ma
 from flask import url_for
 from flask_smorest import Blueprint, abort
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from common.models import AuditLog
 from common.models.base import isoformat, utcnow
@@ -44,6 +44,10 @@ AUDIT_FILTERS = {
 }
 
 
+# The account's sign-ins, recorded in its personal workspace (``web.api.auth``): not the workspace's events.
+ACCOUNT_ACTIONS = ("auth.login", "auth.register")
+
+
 class CleanupArgs(ma.Schema):
     older_than_days = ma.fields.Integer(
         validate=ma.validate.Range(min=1, max=3650),
@@ -73,7 +77,14 @@ def audit_json(entry: AuditLog) -> dict:
 @access("admin")
 @blp.arguments(AuditListArgs, location="query")
 def list_entries(args):
-    query = select(AuditLog).where(AuditLog.organization_id == context().organization_id)
+    """In a personal workspace, the sign-ins it records are its owner's to see: an admin the owner invited
+    read where and on what device the owner signed in, to work in any organization."""
+    ctx = context()
+    query = select(AuditLog).where(AuditLog.organization_id == ctx.organization_id)
+    if ctx.organization.personal:
+        query = query.where(
+            or_(AuditLog.action.not_in(ACCOUNT_ACTIONS), AuditLog.actor_user_id == ctx.user_id)
+        )
     query = apply_filters(query, AuditLog, args, AUDIT_FILTERS)
     return paginate(query.order_by(AuditLog.created_at.desc()), args["page"], args["per_page"], audit_json)
 

@@ -139,6 +139,21 @@ def user_session_principal(action: str):
     return principal
 
 
+def account_principal(action: str) -> Principal:
+    """``user_session_principal`` that also refuses a single sign-on session of an account with a password:
+    that session is the organization's IdP's word for the user and reaches that organization only, not the
+    account, whose name every other organization shows. An account with no password is its IdP's own (its
+    only sessions are that IdP's), so its SSO session may act on it."""
+    principal = user_session_principal(action)
+    if principal.session_org_id and principal.user.password_hash is not None:
+        abort(
+            403,
+            message=f"A single sign-on session acts in its organization only and cannot {action}; "
+            "sign in with your password to do it.",
+        )
+    return principal
+
+
 def confirm_current_password(principal: Principal, password: str, refusal: str) -> None:
     """Abort 403 with ``refusal`` unless ``password`` is the user's; wrong ones count with failed logins
     (``login_guard``), against the session from whatever address (ten per window: a stolen session changing
@@ -309,7 +324,7 @@ def me():
 @limit_group("auth")
 @blp.arguments(ProfileSchema)
 def update_profile(body):
-    principal = user_session_principal("change the profile")
+    principal = account_principal("change the profile")
     user = principal.user
     user.name = body["name"]
     db().commit()
@@ -392,6 +407,7 @@ def create_api_key(body):
     # session is deleted with its organization, which the key references.
     if not hold_organization(db(), ctx.organization_id):
         abort(404, message="Organization not found.")
+    _hold_membership(ctx.user_id, ctx.organization_id)
     _check_api_key_cap(ctx.user_id, ctx.organization_id)
     _hold_live_session(principal.session_id)
     db().add(key)
@@ -430,6 +446,20 @@ def _check_api_key_cap(user_id: str, organization_id: str) -> None:
             message=f"You have {live} live API keys in this organization, the limit per user ({cap}); "
             "revoke or delete one (GET /auth/api-keys lists them) before creating another.",
         )
+
+
+def _hold_membership(user_id: str, organization_id: str) -> None:
+    """Hold the membership the key acts through, still there, until the key is committed (403 if it went
+    meanwhile): a removal, which revokes the member's keys, waits for the key and revokes it too. Before, a
+    key requested as its user was removed was written after the removal had revoked the keys it found, and
+    worked again the day they rejoined. ``FOR KEY SHARE``: it waits for a removal only, not a role change."""
+    held = db().scalar(
+        select(Membership.id)
+        .where(Membership.user_id == user_id, Membership.organization_id == organization_id)
+        .with_for_update(read=True, key_share=True)
+    )
+    if held is None:
+        abort(403, message="You are no longer a member of this organization.")
 
 
 def _hold_live_session(session_id: str | None) -> None:
@@ -561,7 +591,11 @@ def onboarding_complete():
 @blp.arguments(AccountDeleteSchema)
 def delete_account(body):
     """Remove the user, their keys, sessions, memberships and their personal workspace; never the last
-    admin of an organization with other members, nor the last member of one."""
+    admin of an organization with other members, nor the last member of one.
+
+    The personal workspace goes whoever else was invited into it, as a user's own repositories go with
+    the account elsewhere: it stays ``personal`` (its slug is made from the owner's email, its deletion is
+    the account's), so left behind it was a workspace nobody could ever delete."""
     principal = user_session_principal("delete the account")
     user = principal.user
     if user.password_hash:
@@ -574,6 +608,8 @@ def delete_account(body):
         .all()
     )
     for membership in memberships:
+        if membership.organization_id == user.personal_org_id:
+            continue  # deleted below, with its other members' memberships and keys
         if membership.role == "admin":
             lock_organization(db(), membership.organization_id)  # no other admin leaves meanwhile
         other_admins = db().scalar(
@@ -592,22 +628,19 @@ def delete_account(body):
             abort(
                 409, message="Hand over admin rights in organizations you share before deleting your account."
             )
-        if not others and membership.organization_id != user.personal_org_id:
+        if not others:
             # Nobody would be left to stop its schedules and webhooks, or to delete it.
             abort(409, message="Delete the organizations only you belong to before deleting your account.")
     revoke_sessions(user_sessions(user.id))
     if principal.token_jti:
         revoke_access_token(principal.token_jti, principal.token_exp)
     personal = db().get(Organization, user.personal_org_id) if user.personal_org_id else None
-    sole_member = personal is not None and not db().scalar(
-        select(Membership.id).where(Membership.organization_id == personal.id, Membership.user_id != user.id)
-    )
     db().execute(delete(ApiKey).where(ApiKey.user_id == user.id))
     db().execute(delete(Membership).where(Membership.user_id == user.id))
     db().execute(delete(AuthSession).where(AuthSession.user_id == user.id))
     schedule_owner.pause_schedules_of_deleted_account(db(), user.id)
-    if sole_member:
-        db().delete(personal)  # its scans, keys and the rest go with it (ON DELETE CASCADE)
+    if personal is not None:
+        db().delete(personal)  # its scans, keys, memberships and the rest go with it (ON DELETE CASCADE)
     audit("auth.account_delete", "user", user.id)
     db().delete(user)
     db().commit()

@@ -74,7 +74,12 @@ def member_json(membership: Membership) -> dict:
 @access(AUTHENTICATED)
 @blp.arguments(OrganizationCreateSchema)
 def create(body):
-    user_session_principal("create organizations")
+    if user_session_principal("create organizations").session_org_id:
+        # An SSO session reaches its own organization only: none of its sessions could act in a new one,
+        # and the organization's IdP would fill the account's ORGANIZATIONS_PER_USER in its name.
+        abort(
+            403, message="A single sign-on session cannot create organizations; sign in with your password."
+        )
     slug = body["slug"] or slugify(body["name"])
     if body["slug"] and db().scalar(select(Organization.id).where(Organization.slug == slug)):
         abort(409, message="This slug is already taken.")
@@ -156,10 +161,12 @@ def get(org_id):
 def delete_organization(org_id):
     """Delete a team organization with everything in it. Its admins' own decision, made signed in: an
     admin's API key (a CI secret, readable by whoever runs the pipelines) may not, as it may not leave."""
-    user_session_principal("delete organizations")
+    principal = user_session_principal("delete organizations")
     org = context().organization
     if org.personal:
         abort(409, message="A personal workspace is deleted with its account, not on its own.")
+    if principal.session_org_id and _admins_with_a_password(org.id):
+        _refuse_identity_provider("delete the organization")
     audit("organization.delete", "organization", org.id, name=org.name)
     db().delete(org)
     db().commit()
@@ -264,7 +271,9 @@ def remove_member(org_id, user_id):
     if membership is None:
         abort(404, message="Member not found.")
     if membership.role == "admin":
-        user_session_principal("remove an admin")
+        principal = user_session_principal("remove an admin")
+        if principal.session_org_id and membership.user.password_hash is not None:
+            _refuse_identity_provider("remove an admin who signs in with a password")
     if context().organization.personal and membership.user.personal_org_id == org_id:
         abort(409, message="The owner of a personal workspace stays in it; it goes with their account.")
     _delete_membership(membership)
@@ -287,9 +296,36 @@ def leave(org_id):
     membership = db().scalar(
         select(Membership).where(Membership.organization_id == org_id, Membership.user_id == ctx.user_id)
     )
+    if membership is None:
+        abort(404, message="Member not found.")  # an admin removed them since the role check
     _delete_membership(membership)
     audit("organization.member_leave", "user", ctx.user_id)
     return "", 204
+
+
+def _admins_with_a_password(org_id: str) -> bool:
+    return bool(
+        db().scalar(
+            select(func.count())
+            .select_from(Membership)
+            .join(User, User.id == Membership.user_id)
+            .where(
+                Membership.organization_id == org_id,
+                Membership.role == "admin",
+                User.password_hash.is_not(None),
+            )
+        )
+    )
+
+
+def _refuse_identity_provider(action: str) -> None:
+    """Admins who sign in with a password are the organization's way back in when its identity provider
+    breaks or is taken over (they keep password login whatever the SSO policy says), so the provider's word
+    (a single sign-on session, even an admin's) does not remove them nor delete what they would recover."""
+    abort(
+        403,
+        message=f"A single sign-on session cannot {action}; sign in with your password to do it.",
+    )
 
 
 def _delete_membership(membership: Membership) -> None:
@@ -309,6 +345,11 @@ def _delete_membership(membership: Membership) -> None:
         )
         if admins <= 1:
             abort(409, message="An organization keeps at least one admin.")
+    # Held before the member's keys are looked up: a key being minted holds it until it is written
+    # (``web.api.auth._hold_membership``), so it is revoked below with the others.
+    held = db().scalar(select(Membership.id).where(Membership.id == membership.id).with_for_update())
+    if held is None:
+        abort(404, message="Member not found.")  # removed meanwhile, by another admin or by leaving
     revoke_sessions(
         list(
             db().scalars(

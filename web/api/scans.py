@@ -224,7 +224,8 @@ def _insert_of(table: Table, columns: tuple[str, ...], prefix: str) -> Insert:
 # principal read outside a transaction, the whole request costs two round trips to the database.
 NEW_SCAN_COLUMNS = (
     *("id", "organization_id", "created_by", "api_key_id", "target", "deep", "n8n_url"),
-    *("n8n_api_key_encrypted", "repository_url", "repository_ref", "repository_credential_id"),
+    *("n8n_api_key_encrypted", "n8n_from_credential", "repository_url", "repository_ref"),
+    "repository_credential_id",
     *("idempotency_key", "status", "progress", "stage", "attempts", "files_scanned", "created_at"),
 )
 # The scan is inserted only while its organization has fewer than ``SCANS_IN_FLIGHT_PER_ORG`` scans in
@@ -344,6 +345,7 @@ def create_scan(body):
         deep=body["deep"],
         n8n_url=n8n_url,
         n8n_api_key_encrypted=n8n_api_key_encrypted,
+        n8n_from_credential=bool(body["n8n_credential_id"]),
         repository_url=body["repository_url"],
         repository_ref=(body["ref"] or "HEAD") if body["repository_url"] else None,
         repository_credential_id=repository_credential_id,

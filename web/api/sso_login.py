@@ -93,6 +93,9 @@ def _refuse(error: SsoError, action: str, organization_id: str | None, **details
     abort(error.status, message=error.message)
 
 
+UNKNOWN_ORGANIZATION = "No organization has this slug."
+
+
 def _organization(org_slug: str) -> Organization:
     """The team organization of this slug. A personal workspace has no SSO (``sso_config`` refuses it) and
     its slug is made from its owner's email: it answers as an unknown slug, or the check would tell anyone
@@ -101,7 +104,7 @@ def _organization(org_slug: str) -> Organization:
         select(Organization).where(Organization.slug == org_slug, Organization.personal.is_(False))
     )
     if organization is None:
-        raise SsoError(404, "unknown_organization", "No organization has this slug.")
+        raise SsoError(404, "unknown_organization", UNKNOWN_ORGANIZATION)
     return organization
 
 
@@ -121,17 +124,23 @@ def _enabled_config(organization: Organization) -> SsoConfig:
 @access(PUBLIC)
 @limit_group("auth")
 def check(org_slug):
+    """Answers only for an organization that signs in through its provider: one without (SSO never set up,
+    or switched off) answers as an unknown slug, word for word, or anyone could confirm that a slug's
+    organization exists and read its name."""
+    organization_id = None
     try:
         organization = _organization(org_slug)
+        organization_id = organization.id
+        config = _enabled_config(organization)
     except SsoError as error:
-        _refuse(error, "sso.check_failed", None, slug=org_slug)
-    config = _config(organization)
-    enabled = bool(config and config.enabled)
+        if error.reason == "sso_disabled":
+            error = SsoError(404, error.reason, UNKNOWN_ORGANIZATION)
+        _refuse(error, "sso.check_failed", organization_id, slug=org_slug)
     return {
         "organization": {"slug": organization.slug, "name": organization.name},
-        "enabled": enabled,
-        "login_url": external_url("sso_public.login", org_slug=org_slug) if enabled else None,
-        "password_login_allowed": not enabled or config.allow_password_login,
+        "enabled": True,
+        "login_url": external_url("sso_public.login", org_slug=org_slug),
+        "password_login_allowed": config.allow_password_login,
     }
 
 
