@@ -664,10 +664,20 @@ def code_model_literals(
 
     Each (line, id) is given once: its callers keep one finding per line and model at most, and judging
     the context of a line's every copy of the id (up to ``MAX_LITERAL_CONTEXT`` characters each) made a
-    line of thousands of them cost seconds. A text where no such id can be (``catalog_literal_possible``,
-    most code files) is not cut into literals."""
-    if catalog_literal_possible(text):
+    line of thousands of them cost seconds. Past a process's first ``GATED_AFTER_TEXTS`` texts, a text
+    where no such id can be (``catalog_literal_possible``, most code files) is not cut into literals."""
+    _CodeTexts.seen += 1
+    if _CodeTexts.seen <= GATED_AFTER_TEXTS or catalog_literal_possible(text):
         yield from _code_model_literals(text, comment_lines, tail_comments)
+
+
+# building the gate's RE2 (compiling it, warming its DFA) costs ~26 ms of CPU per process, about what a
+# hundred code files' literals cost: a scan of fewer files does not earn it back (bench/README.md)
+GATED_AFTER_TEXTS = 100
+
+
+class _CodeTexts:
+    seen = 0
 
 
 def _code_model_literals(

@@ -92,6 +92,17 @@ def test_a_module_without_a_catalog_id_is_not_cut_into_literals(monkeypatch):
     def refused(text):
         raise AssertionError("literals read from a text that holds no catalog id")
 
+    monkeypatch.setattr(textutil._CodeTexts, "seen", textutil.GATED_AFTER_TEXTS)
     monkeypatch.setattr(textutil, "string_literals", refused)
     module = 'import os\nNAME = "service-2"\nPATH = "/var/lib/x-1"\nrun("command", "v2")\n'
     assert list(textutil.code_model_literals(module, set())) == []
+
+
+def test_a_process_first_code_texts_skip_the_gate(monkeypatch):
+    def refused(text):
+        raise AssertionError("the gate built for one of a process's first code texts")
+
+    monkeypatch.setattr(textutil._CodeTexts, "seen", 0)
+    monkeypatch.setattr(textutil, "catalog_literal_possible", refused)
+    module = 'MODEL = "gpt-4o"\nNAME = "service-2"\n'
+    assert list(textutil.code_model_literals(module, set())) == [(1, "gpt-4o")]
