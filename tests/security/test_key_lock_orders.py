@@ -70,3 +70,25 @@ def test_leaving_or_deleting_the_organization_while_a_key_is_minted_is_no_deadlo
     if minted.status_code == 201:
         key = {"Authorization": f"Bearer {minted.json['key']}"}
         assert client.get("/api/v1/scans", headers=key).status_code in (401, 403)
+
+
+@pytest.mark.parametrize("at", ["SELECT memberships.id", "SELECT auth_sessions.id", "INSERT INTO api_keys"])
+def test_deleting_the_account_while_a_key_of_its_personal_workspace_is_minted_is_no_deadlock(
+    client, make_user, at
+):
+    """The deletion ends with the personal workspace's row, which the minting holds first."""
+    admin, member = make_user(), make_user()
+    org = client.post("/api/v1/organizations", json={"name": "personal race"}, headers=admin.headers()).json
+    add_member(client, admin, org["id"], member, "analyst")
+    minted, deleted = _race_at(
+        at,
+        lambda: client.delete("/api/v1/auth/account", json={"password": PASSWORD}, headers=member.headers()),
+        lambda: client.post(
+            "/api/v1/auth/api-key", json={"name": "k"}, headers=member.headers(member.org_id)
+        ),
+    )
+    assert deleted.status_code == 204, deleted.get_data()
+    assert minted.status_code in (201, 401, 403, 404), minted.json
+    if minted.status_code == 201:
+        key = {"Authorization": f"Bearer {minted.json['key']}"}
+        assert client.get("/api/v1/scans", headers=key).status_code == 401
