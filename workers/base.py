@@ -113,8 +113,7 @@ class Job:
                     if time.monotonic() - self._last_publish >= PROGRESS_INTERVAL_SECONDS:
                         self.flush()
                 except Exception:  # one beat lost, not the rest: a MemoryError while a scan in this process
-                    # is at its memory cap, a database error; the thread ending would let the scan's turn
-                    # lapse and the reconciler take the running scan for a lost one
+                    # is at its memory cap, a database error; the thread ending let the scan's turn lapse
                     with suppress(Exception):
                         log.warning("heartbeat of %s failed", self.row_id, exc_info=True)
 

@@ -11,7 +11,7 @@ from workers.base import Job
 def test_a_beat_that_fails_for_lack_of_memory_does_not_end_the_heartbeat(monkeypatch):
     """While a scan in the pool process is at its memory cap (``SCAN_MEMORY_BYTES``) the heartbeat thread's
     allocations fail too; the thread ended with its first ``MemoryError``, and the scan ran on with no beat:
-    its organization's turn lapsed a minute later and the reconciler took it for a lost scan."""
+    its organization's turn, which only the beat renews, lapsed a minute later."""
     monkeypatch.setattr(base, "PROGRESS_INTERVAL_SECONDS", 0.01)
     beats = 0
     beat_after_failure = threading.Event()
