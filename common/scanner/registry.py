@@ -168,6 +168,7 @@ SELECTORS = {
     "python_code": FileSelector(suffixes=(".py",)),
     "sql_data": FileSelector(suffixes=(".sql",)),
     "swift_code": FileSelector(suffixes=(".swift",)),
+    "toolbox_tools": FileSelector(names=("tools.yaml", "tools.yml")),
     "vector_stores": FileSelector(
         suffixes=(
             ".sql",

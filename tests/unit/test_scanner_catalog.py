@@ -235,3 +235,29 @@ def test_azure_ai_language_text_analytics_sdk_is_an_azure_ai_provider():
         package = lookup_package(ecosystem, name)
         assert package is not None and package.id == "azure-ai-textanalytics", (ecosystem, name)
         assert package.provider == "Microsoft Azure"
+
+
+def test_langchain_classic_toolbox_llama_parse_embedchain_and_gemini_data_analytics_are_catalogued():
+    """Packages a fresh sample declared and imported that the catalog did not know: LangChain's legacy
+    chains split out of ``langchain`` 1.0, MCP Toolbox's SDK, LlamaParse, Embedchain and the Gemini Data
+    Analytics API client (its versioned modules are the ones code imports)."""
+    from common.scanner.catalog import lookup_package, lookup_prefixed
+
+    for ecosystem, name, expected in (
+        ("pypi", "langchain-classic", "langchain"),
+        ("pypi", "toolbox-core", "toolbox-core"),
+        ("pypi", "llama-parse", "llama-parse"),
+        ("pypi", "embedchain", "embedchain"),
+        ("pypi", "google-cloud-geminidataanalytics", "google-cloud-geminidataanalytics"),
+    ):
+        package = lookup_package(ecosystem, name)
+        assert package is not None and package.id == expected, (ecosystem, name)
+    for module, expected in (
+        ("langchain_classic.chains", "langchain"),
+        ("toolbox_core", "toolbox-core"),
+        ("llama_parse", "llama-parse"),
+        ("embedchain.app", "embedchain"),
+        ("google.cloud.geminidataanalytics_v1beta", "google-cloud-geminidataanalytics"),
+    ):
+        package = lookup_prefixed("python", module, ".")
+        assert package is not None and package.id == expected, module

@@ -1359,6 +1359,63 @@ public static class ClockTools
     ),
     pytest.param(
         {
+            "tools.yaml": """\
+kind: source
+name: orders-db
+type: postgres
+host: 127.0.0.1
+---
+kind: tool
+name: find-order
+type: postgres-sql
+source: orders-db
+description: Look up an order by its number.
+statement: SELECT * FROM orders WHERE id = $1;
+""",
+        },
+        ("find-order", "Model Context Protocol", "tools.yaml", 7),
+        id="yaml-mcp-toolbox-kind-tool-document",
+    ),
+    pytest.param(
+        {
+            "tools.yaml": """\
+sources:
+  hotels:
+    kind: postgres
+    host: 127.0.0.1
+tools:
+  search-hotels-by-name:
+    kind: postgres-sql
+    source: hotels
+    description: Search for hotels by name.
+    statement: SELECT * FROM hotels WHERE name ILIKE '%' || $1 || '%';
+""",
+        },
+        ("search-hotels-by-name", "Model Context Protocol", "tools.yaml", 6),
+        id="yaml-mcp-toolbox-tools-mapping",
+    ),
+    pytest.param(
+        {
+            "Cargo.toml": cargo("rig-core", "rig-tool-macro"),
+            "src/main.rs": """\
+use rig::providers;
+use rig_tool_macro::tool;
+
+#[tool(description = "Count the letters of a word")]
+fn count_letters(word: String) -> anyhow::Result<usize> {
+    Ok(word.len())
+}
+
+fn main() {
+    let _agent = providers::openai::Client::from_env().agent("gpt-4o").tool(CountLetters).build();
+}
+""",
+        },
+        ("count_letters", "Playgrounds", "src/main.rs", 4),
+        id="rust-rig-helper-crate-#[tool]",
+    ),
+    pytest.param(
+        {
             "App.csproj": csproj("Microsoft.Extensions.AI"),
             "Program.cs": """\
 using Microsoft.Extensions.AI;
@@ -2822,3 +2879,30 @@ def test_only_semantic_kernels_own_prompt_file_name_makes_a_prompt_function(tmp_
         },
     )
     assert {c.name for c in result.components if c.type == "tool"} == {"haiku"}
+
+
+def test_a_tools_yaml_of_another_program_declares_no_toolbox_tool(tmp_path):
+    """Only MCP Toolbox's shapes are tools: a ``tools:`` list with no ``sources:`` beside it, or an entry that
+    neither reaches a source nor says its type, is some other program's config."""
+    result = scan_tree(
+        tmp_path,
+        {
+            "ci/tools.yaml": "tools:\n  lint:\n    description: Run the linter.\n    command: ruff check\n",
+            "dev/tools.yml": "sources:\n  repo: {url: x}\ntools:\n  fmt:\n    command: ruff format\n",
+        },
+    )
+    assert [c.name for c in result.components if c.type == "tool"] == []
+
+
+def test_an_mcp_sdks_tool_attribute_in_a_rig_file_is_not_read_as_a_rig_tool(tmp_path):
+    """``use rmcp::tool;`` imports the MCP SDK's attribute: its functions are an MCP server's tools, read by
+    the MCP rules, not rig tools of the helper-macro rule."""
+    result = scan_tree(
+        tmp_path,
+        {
+            "Cargo.toml": cargo("rig-core", "rmcp"),
+            "src/main.rs": "use rig::providers;\nuse rmcp::tool;\n\n#[tool]\nfn ping() -> String {\n"
+            '    "pong".into()\n}\n',
+        },
+    )
+    assert [c for c in result.components if c.type == "tool" and c.provider == "Playgrounds"] == []

@@ -3519,6 +3519,12 @@ class RustDetector(_LanguageDetector):
     RIG_TOOL_IMPL = linear(r"\bimpl\s+(?:[\w:]+::)?Tool\s+for\s+(\w+)")
     RIG_TOOL_NAME = linear(r'\bconst\s+NAME\s*:\s*&(?:\'static\s+)?str\s*=\s*"([^"\n]{1,100})"')
     RIG_TOOL_MACRO = linear(r"#\[rig(?:_|::)tool\b([^\]]{0,600})\]\s*(?:pub\s+)?(?:async\s+)?fn\s+(\w+)")
+    # a helper crate's ``tool`` attribute macro imported by name into a rig file (``use
+    # rig_tool_macro::tool;`` then ``#[tool] fn add(..)``): it derives rig's ``Tool`` for the function
+    PLAIN_TOOL_MACRO = linear(r"#\[tool\b([^\]]{0,600})\]\s*(?:pub\s+)?(?:async\s+)?fn\s+(\w+)")
+    TOOL_MACRO_IMPORT = linear(
+        r"^\s*use\s+(\w+)::(?:tool|\{[^}]{0,300}?\btool\b[^}]{0,300}\})\s*;", re.MULTILINE
+    )
     # a tool attribute macro named after a crate (rig's ``#[rig_tool]`` in a framework of its own):
     # ``#[<crate>_tool(description = "...")] fn name(...)``
     CRATE_TOOL_MACRO = linear(r"#\[(\w+)_tool\b([^\]]{0,600})\]\s*(?:pub\s+)?(?:async\s+)?fn\s+(\w+)")
@@ -3561,7 +3567,18 @@ class RustDetector(_LanguageDetector):
         for match in self.RIG_TOOL_MACRO.finditer(text):
             named = NAME_ARGUMENT.search(match.group(1))
             found.append((match.start(), named.group(1) if named else match.group(2)))
+        if "#[tool" in text and self.imports_tool_macro(text, packages):
+            for match in self.PLAIN_TOOL_MACRO.finditer(text):
+                named = NAME_ARGUMENT.search(match.group(1))
+                found.append((match.start(), named.group(1) if named else match.group(2)))
         yield from self.named_tools(file, text, comments, found, rig.provider, rig.id, set())
+
+    def imports_tool_macro(self, text: str, packages: dict[str, Package]) -> bool:
+        """Whether the file imports a ``tool`` attribute macro from a crate other than an MCP SDK (whose
+        ``#[tool]`` marks an MCP server's tools, read as such elsewhere)."""
+        if any(package_id in MCP_PACKAGES for package_id in packages):
+            return False
+        return any(match.group(1) not in ("rig", "rmcp") for match in self.TOOL_MACRO_IMPORT.finditer(text))
 
     def openai_functions(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
