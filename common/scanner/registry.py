@@ -164,6 +164,7 @@ SELECTORS = {
     ),
     "notebooks": FileSelector(suffixes=(".ipynb",)),
     "php_code": FileSelector(suffixes=(".php",)),
+    "prompt_functions": FileSelector(names=("skprompt.txt",)),
     "python_code": FileSelector(suffixes=(".py",)),
     "sql_data": FileSelector(suffixes=(".sql",)),
     "swift_code": FileSelector(suffixes=(".swift",)),

@@ -16,7 +16,7 @@ import threading
 from sqlalchemy import event, func, select
 
 from common.db import get_engine, session_scope
-from common.models import Membership
+from common.models import Membership, Organization
 from tests.helpers import PASSWORD, add_member, register_user
 
 
@@ -136,3 +136,29 @@ def test_deleting_the_account_leaves_no_organization_without_members(client):
     assert client.delete(f"/api/v1/organizations/{org['id']}", headers=user.headers()).status_code == 204
     deleted = client.delete("/api/v1/auth/account", json={"password": PASSWORD}, headers=user.headers())
     assert deleted.status_code == 204, deleted.json
+
+
+def test_a_personal_workspace_goes_with_its_owners_account_whoever_else_is_in_it(client):
+    """An owner who had invited an admin into their personal workspace deleted their account: the workspace
+    stayed, still personal, which only its (gone) owner's account deletion could remove, so nobody could
+    ever delete it."""
+    owner, admin, viewer = register_user(client), register_user(client), register_user(client)
+    add_member(client, owner, owner.org_id, admin, "admin")
+    add_member(client, owner, owner.org_id, viewer, "viewer")
+    guest_key = client.post(
+        "/api/v1/auth/api-key", json={"name": "k"}, headers=admin.headers(owner.org_id)
+    ).json
+
+    deleted = client.delete("/api/v1/auth/account", json={"password": PASSWORD}, headers=owner.headers())
+
+    assert deleted.status_code == 204, deleted.json
+    with session_scope() as session:
+        assert session.get(Organization, owner.org_id) is None
+    assert client.get("/api/v1/scans", headers=admin.headers(owner.org_id)).status_code in (403, 404)
+    assert (
+        client.get("/api/v1/scans", headers={"Authorization": f"Bearer {guest_key['key']}"}).status_code
+        == 401
+    )
+    assert (
+        client.get("/api/v1/scans", headers=admin.headers()).status_code == 200
+    )  # their own workspace stays

@@ -218,3 +218,20 @@ def test_a_vllm_route_names_the_model_it_serves():
     table lists by the bare id, so one component, not two."""
     assert strip_route("vllm/nemotron-3-nano") == "nemotron-3-nano"
     assert strip_route("hosted_vllm/Qwen/Qwen2.5-7B-Instruct") == "Qwen/Qwen2.5-7B-Instruct"
+
+
+def test_azure_ai_language_text_analytics_sdk_is_an_azure_ai_provider():
+    """Azure AI Language's Text Analytics SDK (sentiment, entities, PII, summaries), as written in each
+    ecosystem, is one Azure AI service SDK, like Form Recognizer and Speech."""
+    from common.scanner.catalog import lookup_package
+
+    for ecosystem, name in (
+        ("pypi", "azure-ai-textanalytics"),
+        ("python", "azure.ai.textanalytics"),
+        ("npm", "@azure/ai-text-analytics"),
+        ("nuget", "Azure.AI.TextAnalytics"),
+        ("maven", "com.azure:azure-ai-textanalytics"),
+    ):
+        package = lookup_package(ecosystem, name)
+        assert package is not None and package.id == "azure-ai-textanalytics", (ecosystem, name)
+        assert package.provider == "Microsoft Azure"

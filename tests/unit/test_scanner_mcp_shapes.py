@@ -394,3 +394,40 @@ def test_gradio_apps_launched_where_the_mcp_env_switch_is_on_are_servers(tmp_pat
         ("inline", "inline/app.py", 6),
         ("upper", "spaces/upper/app.py", 4),
     ]
+
+
+def test_python_transport_reaches_the_urls_a_constant_or_a_walked_list_holds(tmp_path):
+    """``sse_client(url=url)`` inside ``for url in SERVER_URLS:`` reaches every URL of the list (written in
+    the module or in the loop); ``streamablehttp_client(DOCS_URL)`` the URL the constant holds. A list with
+    a non-URL entry, or a name bound from the environment, names no server."""
+    result = scan_tree(
+        tmp_path,
+        {
+            "hub.py": "from mcp import ClientSession\n"
+            "from mcp.client.sse import sse_client\n"
+            "from mcp.client.streamable_http import streamablehttp_client\n"
+            'SERVER_URLS = ["https://tools.example.org/sse", "http://10.0.0.7:7001/sse"]\n'
+            'DOCS_URL = "https://docs-mcp.example.net/mcp"\n'
+            "async def connect(stack):\n"
+            "    for url in SERVER_URLS:\n"
+            "        streams = await stack.enter_async_context(sse_client(url=url))\n"
+            "    for url in ('https://extra.example.com/sse',):\n"
+            "        await stack.enter_async_context(sse_client(url))\n"
+            "    await stack.enter_async_context(streamablehttp_client(DOCS_URL))\n",
+            "mixed.py": "import os\n"
+            "from mcp.client.sse import sse_client\n"
+            'ENTRIES = ["https://a.example.com/sse", "not a url"]\n'
+            'LIVE = os.environ["MCP_URL"]\n'
+            "async def go(stack):\n"
+            "    for url in ENTRIES:\n"
+            "        await stack.enter_async_context(sse_client(url))\n"
+            "    await stack.enter_async_context(sse_client(LIVE))\n",
+        },
+    )
+    servers = {c.name for c in result.components if c.type == "mcp_server"}
+    assert servers == {
+        "tools.example.org",
+        "10.0.0.7:7001",
+        "extra.example.com",
+        "docs-mcp.example.net",
+    }

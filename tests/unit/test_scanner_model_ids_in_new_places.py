@@ -166,3 +166,21 @@ def test_cdk_foundation_model_constants_name_the_bedrock_model_they_wrap(tmp_pat
         "amazon.titan-embed-text-v2:0": {("infra_py/stack.py", 4)},
         "meta.llama3-1-70b-instruct-v1:0": {("infra_java/src/main/java/app/AgentStack.java", 4)},
     }
+
+
+def test_the_pipeline_spacy_loads_is_a_model_and_other_loads_name_none(tmp_path):
+    """``spacy.load("it_core_news_sm")`` runs a trained pipeline named by spaCy's grammar; a path spaCy
+    loads, and ``torch.load``/``joblib.load`` of a file, name no model."""
+    result = scan_tree(
+        tmp_path,
+        {
+            "ner.py": "import spacy\n"
+            'nlp = spacy.load("it_core_news_sm")\n'
+            'custom = spacy.load("./training/model-best")\n',
+            "weights.py": "import torch\nimport joblib\n"
+            'state = torch.load("checkpoint_v2.pt")\n'
+            'clf = joblib.load("clf_v1.joblib")\n',
+        },
+    )
+    models = {key for key in keys(result) if key.startswith("model:")}
+    assert models == {"model:it_core_news_sm"}

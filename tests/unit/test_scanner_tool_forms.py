@@ -1311,6 +1311,54 @@ public class TimePlugin
     ),
     pytest.param(
         {
+            "App.csproj": csproj("Microsoft.SemanticKernel"),
+            "MusicPlugin.cs": """\
+using System.ComponentModel;
+using Microsoft.SemanticKernel;
+
+public class MusicPlugin
+{
+    [KernelFunction,
+    Description("Songs the user played lately")]
+    public static string GetRecentPlays() => "";
+}
+""",
+        },
+        ("getrecentplays", "Microsoft", "MusicPlugin.cs", 6),
+        id="cs-sk-[KernelFunction]-list-over-lines",
+    ),
+    pytest.param(
+        {
+            "App.csproj": csproj("ModelContextProtocol"),
+            "ClockTools.cs": """\
+using System.ComponentModel;
+using ModelContextProtocol.Server;
+
+[McpServerToolType]
+public static class ClockTools
+{
+    [McpServerTool,
+     Description("The server's local time")]
+    public static string LocalTime() => DateTime.Now.ToString();
+}
+""",
+        },
+        ("local_time", "Model Context Protocol", "ClockTools.cs", 7),
+        id="cs-mcp-[McpServerTool]-list-over-lines",
+    ),
+    pytest.param(
+        {
+            "App.csproj": csproj("Microsoft.SemanticKernel"),
+            "Program.cs": "using Microsoft.SemanticKernel;\n"
+            'kernel.ImportPluginFromPromptDirectory("Prompts");\n',
+            "Prompts/Summarize/skprompt.txt": "Summarize the text below in three bullets.\n{{$input}}\n",
+            "Prompts/Summarize/config.json": '{"schema": 1, "description": "Summarize"}\n',
+        },
+        ("summarize", "Microsoft", "Prompts/Summarize/skprompt.txt", 1),
+        id="cs-sk-prompt-directory-function",
+    ),
+    pytest.param(
+        {
             "App.csproj": csproj("Microsoft.Extensions.AI"),
             "Program.cs": """\
 using Microsoft.Extensions.AI;
@@ -2760,3 +2808,17 @@ def test_documented_tool_form_is_reported(tmp_path, files, site):
         for loc in c.locations
     }
     assert site in sites, sorted(sites)
+
+
+def test_only_semantic_kernels_own_prompt_file_name_makes_a_prompt_function(tmp_path):
+    """``<plugin>/<function>/skprompt.txt`` is a function named by its folder; a prompt file named otherwise
+    (``ReleaseNotes.skprompt.txt``, ``prompt.txt``) is not one Semantic Kernel loads."""
+    result = scan_tree(
+        tmp_path,
+        {
+            "Plugins/Writer/Haiku/skprompt.txt": "Write a haiku about {{$input}}.\n",
+            "Plugins/PromptPlugin/ReleaseNotes.skprompt.txt": "You are ReleaseNotesBot.\n",
+            "Plugins/Other/Draft/prompt.txt": "Draft a reply.\n",
+        },
+    )
+    assert {c.name for c in result.components if c.type == "tool"} == {"haiku"}

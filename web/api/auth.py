@@ -591,7 +591,11 @@ def onboarding_complete():
 @blp.arguments(AccountDeleteSchema)
 def delete_account(body):
     """Remove the user, their keys, sessions, memberships and their personal workspace; never the last
-    admin of an organization with other members, nor the last member of one."""
+    admin of an organization with other members, nor the last member of one.
+
+    The personal workspace goes whoever else was invited into it, as a user's own repositories go with
+    the account elsewhere: it stays ``personal`` (its slug is made from the owner's email, its deletion is
+    the account's), so left behind it was a workspace nobody could ever delete."""
     principal = user_session_principal("delete the account")
     user = principal.user
     if user.password_hash:
@@ -604,6 +608,8 @@ def delete_account(body):
         .all()
     )
     for membership in memberships:
+        if membership.organization_id == user.personal_org_id:
+            continue  # deleted below, with its other members' memberships and keys
         if membership.role == "admin":
             lock_organization(db(), membership.organization_id)  # no other admin leaves meanwhile
         other_admins = db().scalar(
@@ -622,22 +628,19 @@ def delete_account(body):
             abort(
                 409, message="Hand over admin rights in organizations you share before deleting your account."
             )
-        if not others and membership.organization_id != user.personal_org_id:
+        if not others:
             # Nobody would be left to stop its schedules and webhooks, or to delete it.
             abort(409, message="Delete the organizations only you belong to before deleting your account.")
     revoke_sessions(user_sessions(user.id))
     if principal.token_jti:
         revoke_access_token(principal.token_jti, principal.token_exp)
     personal = db().get(Organization, user.personal_org_id) if user.personal_org_id else None
-    sole_member = personal is not None and not db().scalar(
-        select(Membership.id).where(Membership.organization_id == personal.id, Membership.user_id != user.id)
-    )
     db().execute(delete(ApiKey).where(ApiKey.user_id == user.id))
     db().execute(delete(Membership).where(Membership.user_id == user.id))
     db().execute(delete(AuthSession).where(AuthSession.user_id == user.id))
     schedule_owner.pause_schedules_of_deleted_account(db(), user.id)
-    if sole_member:
-        db().delete(personal)  # its scans, keys and the rest go with it (ON DELETE CASCADE)
+    if personal is not None:
+        db().delete(personal)  # its scans, keys, memberships and the rest go with it (ON DELETE CASCADE)
     audit("auth.account_delete", "user", user.id)
     db().delete(user)
     db().commit()

@@ -2920,8 +2920,9 @@ class CSharpDetector(_LanguageDetector):
     quick_tokens = ("using",)
     USING = linear(r"^\s*(?:global\s+)?using\s+(?:static\s+)?(?:\w+\s*=\s*)?([\w.]+)\s*;", re.MULTILINE)
     CLIENT = linear(r"\bnew\s+(\w*(?:Client|Kernel|Model)\w*)\s*[(<]|\b(Kernel)\.CreateBuilder\s*\(")
-    TOOL_ATTRIBUTE = linear(r"\[McpServerTool\b([^\]\n]{0,200})\]")
-    KERNEL_FUNCTION = linear(r"\[KernelFunction\b(\([^\]\n]{0,200}\))?[^\]\n]{0,200}\]")
+    # an attribute list may break over lines (``[KernelFunction,`` then ``Description("...")]``)
+    TOOL_ATTRIBUTE = linear(r"\[McpServerTool\b([^\]]{0,200})\]")
+    KERNEL_FUNCTION = linear(r"\[KernelFunction\b(\([^\]\n]{0,200}\))?[^\]]{0,200}\]")
     api_signatures = (
         (linear(r"\bKernel\.CreateBuilder\s*\(|\[KernelFunction\b|\bIKernelBuilder\b"), "semantic-kernel"),
         (linear(r"\.Add(?:AzureOpenAI|OpenAI)ChatCompletion\s*\("), "semantic-kernel"),

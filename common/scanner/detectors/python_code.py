@@ -125,6 +125,9 @@ STARTED_SERVER_CLASSES = frozenset({"StdioServerParameters", "StdioServerParams"
 # client, name="x")``, ``FastMCP.from_fastapi(app)``): the server's tools are the API's operations; or
 # from another server it fronts (``FastMCP.as_proxy(backend, name="x")``): the backend's tools
 MCP_SERVER_FACTORIES = frozenset({"from_openapi", "from_fastapi", "as_proxy"})
+# a trained spaCy pipeline ``spacy.load`` runs, named ``<lang>_<kind>_<genre>_<size>`` (``en_core_web_sm``,
+# ``it_core_news_sm``, ``xx_ent_wiki_sm``, scispaCy's ``en_core_sci_md``): an id without digit or dash
+SPACY_PIPELINE = linear(r"[a-z]{2,3}_[a-z]+_[a-z0-9]+_(?:sm|md|lg|trf|scibert)")
 # ``mock_llm.assert_called_once_with(\n    model="llama3.1", ...)``: the arguments a test expects a mocked
 # call to have received, never a model the code uses (unittest.mock's assertion methods)
 MOCK_ASSERTIONS = frozenset(
@@ -1376,6 +1379,11 @@ class _Analyzer:
         declared = next(
             (text(keywords.get(k)) for k in ("name", "id", "tool_prefix") if text(keywords.get(k))), None
         )
+        if not (stdio or command or url or declared):
+            written = keywords.get("url") or (call.args[0] if call.args else None)
+            for each in self.urls_named_by(written, call):
+                self.add_reached_mcp_server(call, method, remote_only, each)
+            return
         if command:
             args_node = keywords.get("args") or (call.args[1] if len(call.args) > 1 else None)
             spec = {"command": command, "args": strings(args_node)}
@@ -1408,6 +1416,59 @@ class _Analyzer:
             line=call.lineno,
             version=version,
             flags=flags,
+            metadata={k: v for k, v in {**described, "declared_in": "code"}.items() if v is not None},
+        )
+
+    def urls_named_by(self, node: ast.AST | None, call: ast.Call) -> list[str]:
+        """The URLs a variable handed to an MCP transport holds: a module constant
+        (``sse_client(SERVER_URL)``), or each string of the list a loop around the call walks (``for url
+        in SERVER_URLS:`` ... ``sse_client(url=url)``, the list written in the loop or assigned once in the
+        module)."""
+        if not isinstance(node, ast.Name):
+            return []
+        if node.id in self.constants:
+            return [self.constants[node.id]] if "://" in self.constants[node.id] else []
+        for loop in self.of(ast.For, ast.AsyncFor):
+            if not (
+                isinstance(loop.target, ast.Name)
+                and loop.target.id == node.id
+                and loop.lineno <= call.lineno <= (loop.end_lineno or loop.lineno)
+            ):
+                continue
+            listed = loop.iter
+            if isinstance(listed, ast.Name):
+                assigned = [
+                    a.value
+                    for a in self.of(ast.Assign)
+                    if any(isinstance(t, ast.Name) and t.id == listed.id for t in a.targets)
+                ]
+                listed = assigned[0] if len(assigned) == 1 else None
+            items = listed.elts if isinstance(listed, ast.List | ast.Tuple) else []
+            urls = [i.value for i in items if isinstance(i, ast.Constant) and isinstance(i.value, str)]
+            return urls if len(urls) == len(items) and all("://" in u for u in urls) else []
+        return []
+
+    def add_reached_mcp_server(self, call: ast.Call, method: str, remote_only: bool, url: str) -> None:
+        """An MCP server a transport reaches at ``url``, named by its host as an unnamed one written in the
+        call is."""
+        from common.scanner.detectors.mcp_config import classify, describe_server
+
+        info = describe_server({"url": url, "type": "sse" if "sse" in method.lower() else "http"})
+        classify(info)
+        host = (info.url or "").split("://", 1)[-1].split("/", 1)[0]
+        if not host:
+            return
+        described = info.described()
+        if remote_only and "mcp_remote_server" not in info.flags:
+            described["local_address"] = True
+        self.add(
+            "mcp_server",
+            host,
+            MCP_PROVIDER,
+            key=component_key("mcp_server", host.lower()),
+            line=call.lineno,
+            version=info.version,
+            flags=set(info.flags) - {"hardcoded_api_key"},
             metadata={k: v for k, v in {**described, "declared_in": "code"}.items() if v is not None},
         )
 
@@ -1496,6 +1557,8 @@ class _Analyzer:
         position = self.rules["positional_model_calls"].get(method)
         if method == "pull" and package is not None and package.id != "ollama":
             position = None  # langchain's hub.pull("owner/prompt") fetches a prompt, not a model
+        if method == "load" and (package is None or package.id != "spacy"):
+            position = None  # spacy.load("en_core_web_sm") names a pipeline; torch.load/joblib.load a path
         if strong and position is not None and len(call.args) > position:
             candidates.append(call.args[position])
         hf_context = method in self.rules["hf_loading_calls"]
@@ -1512,6 +1575,8 @@ class _Analyzer:
                 found = self.instance_models[candidate.id]
                 continue
             finding = model_finding(value, call.lineno, strong=strong, hf_context=hf_context)
+            if finding is None and method == "load" and package and SPACY_PIPELINE.fullmatch(value):
+                finding = (component_key("model", value.lower()), value.lower(), package.provider, {})
             if finding is None:
                 continue
             key, name, provider, metadata = finding
