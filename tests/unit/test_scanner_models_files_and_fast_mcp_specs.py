@@ -77,3 +77,20 @@ def test_a_ruby_file_without_fast_mcp_constants_stays_silent(tmp_path):
     plain = "class FastMcpSettings\n  def self.name\n    'echo'\n  end\nend\n"
     result = scan_tree(tmp_path, {"lib/settings.rb": plain})
     assert not result.components
+
+
+MODEL_LIST_RESPONSE = """{
+  "object": "list",
+  "data": [
+    {"id": "gpt-4o-mini", "object": "model", "created": 1721172741, "owned_by": "system"},
+    {"id": "text-embedding-3-small", "object": "model", "created": 1705948997, "owned_by": "system"}
+  ]
+}
+"""
+
+
+def test_a_saved_model_list_response_named_for_models_is_data(tmp_path):
+    result = scan_tree(tmp_path, {"scripts/list_models.json": MODEL_LIST_RESPONSE, "src/agent.py": AGENT})
+    assert not [
+        loc for c in result.components for loc in c.locations if loc.file == "scripts/list_models.json"
+    ]

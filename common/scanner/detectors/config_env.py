@@ -635,13 +635,17 @@ def eval_provider_models(document: object, limit: int = MAX_CONFIG_FACTS) -> lis
     return found
 
 
+# an entry of an OpenAI-compatible model list (``GET /v1/models``):
+# ``{"id": "gpt-4o", "object": "model", "owned_by": "openai"}``
+MODEL_LIST_ENTRY = linear(r'"object"\s*:\s*"model"')
+
+
 def recorded_response(text: str) -> bool:
-    """Whether a JSON text is an AI API response kept as data: it holds token counts of a request."""
-    return (
-        "tokens" in text
-        and RESPONSE_INPUT_TOKENS.search(text) is not None
-        and RESPONSE_TOTAL_TOKENS.search(text) is not None
-    )
+    """Whether a JSON text is an AI API response kept as data: it holds token counts of a request, or it
+    is a provider's list of the models it serves (``list_models.json``, the answer of ``/v1/models``)."""
+    if "tokens" in text and RESPONSE_INPUT_TOKENS.search(text) and RESPONSE_TOTAL_TOKENS.search(text):
+        return True
+    return "owned_by" in text and MODEL_LIST_ENTRY.search(text) is not None
 
 
 def is_json_lines(text: str) -> bool:
