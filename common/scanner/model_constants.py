@@ -34,6 +34,9 @@ CATALOG_LITERAL = "catalog literal"
 # a tool found only as a key of the project's own name-to-function registry: it says the project runs tools
 # for a model, not that the project reaches one, so it lends no support to catalog literals elsewhere
 TOOL_REGISTRY_ENTRY = "tool registry entry"
+# a tool found only in a request body a file posts to an LLM API's route by raw HTTP (no SDK, no known
+# endpoint): it shows that file's AI use, as the model ids of the same file count there, not the project's
+RAW_LLM_REQUEST = "raw llm request"
 # files whose code can name a constant defined in another file of the same language family
 LANGUAGE_FAMILIES = (
     (".rs",),
@@ -341,7 +344,7 @@ MODEL_RUNTIMES = frozenset(
 
 
 def _shows_ai_use(finding: Finding) -> bool:
-    if finding.metadata.get("evidence") == TOOL_REGISTRY_ENTRY:
+    if finding.metadata.get("evidence") in (TOOL_REGISTRY_ENTRY, RAW_LLM_REQUEST):
         return False
     if finding.type == "model":
         return finding.detector in CONFIGURED_MODEL_DETECTORS and finding.metadata.get("evidence") is None

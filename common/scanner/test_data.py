@@ -17,7 +17,7 @@ from pathlib import Path
 from common.scanner.detectors.base import Finding
 from common.scanner.limits import linear
 from common.scanner.model_constants import rust_test_function_spans, rust_test_module_spans, span_lines
-from common.scanner.textutil import per_scan, read_neighbour
+from common.scanner.textutil import calls_llm_api_route, per_scan, read_neighbour
 
 # a string literal on either side of a comparison, or an assertion or expectation call on the line (XCTest's
 # ``XCTAssertEqual(..)`` and Swift Testing's ``#expect(..)`` too)
@@ -112,6 +112,22 @@ def mocked_python_test(text: str) -> bool:
     if PYTHON_MOCKS.search(text) is None:
         return False
     return PYTHON_RAW_HTTP.search(text) is None or replays_recorded_http(text)
+
+
+def sends_raw_llm_request(text: str) -> bool:
+    """Whether Python code sends an LLM API request itself, with no SDK: a raw HTTP client and a string
+    ending in a vendor's inference route (``requests.post(f"{base}/v1/chat/completions", json=payload)``).
+    Such a file reaches a model, so the model ids of its request bodies and defaults need no other
+    evidence of AI use in the project."""
+    return calls_llm_api_route(text) and PYTHON_RAW_HTTP.search(text) is not None
+
+
+def posts_to_a_model(text: str) -> bool:
+    """Whether a Python test sends an LLM API request that nothing stubs and mocks nothing (an end-to-end
+    script posting to a running server): a test that really calls a model, whose models are labelled."""
+    return (
+        sends_raw_llm_request(text) and PYTHON_MOCKS.search(text) is None and not replays_recorded_http(text)
+    )
 
 
 # a JVM test class and the base test class it extends (``class ChatTest extends BaseSenderTest``,

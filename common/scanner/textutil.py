@@ -271,20 +271,30 @@ def bedrock_arn_models(text: str) -> Iterator[tuple[int, str]]:
 
 
 # a class constant that wraps a model id its name does not spell: the AWS CDK's
-# ``FoundationModelIdentifier.ANTHROPIC_CLAUDE_3_5_SONNET_20240620_V1_0`` (Python, TypeScript, Java, .NET)
-_CLASS_MODEL_CONSTANT = linear(r"\b(FoundationModelIdentifier)\.([A-Z][A-Z0-9_]{2,80})\b")
+# ``FoundationModelIdentifier.ANTHROPIC_CLAUDE_3_5_SONNET_20240620_V1_0`` (Python, TypeScript, Java, .NET),
+# and generative-ai-cdk-constructs' (and aws-bedrock-alpha's)
+# ``BedrockFoundationModel.ANTHROPIC_CLAUDE_SONNET_V1_0``
+_CLASS_MODEL_CONSTANT = linear(
+    r"\b(FoundationModelIdentifier|BedrockFoundationModel)\.([A-Z][A-Z0-9_]{2,80})\b"
+)
+# the class -> the library in ``sdk_model_constants.json`` whose table defines its constants
+_CLASS_CONSTANT_LIBRARIES = {
+    "FoundationModelIdentifier": "aws-cdk-lib",
+    "BedrockFoundationModel": "@cdklabs/generative-ai-cdk-constructs",
+}
 
 
 def class_constant_model(owner: str | None, name: str) -> str | None:
     """The model id ``owner.name`` wraps (``anthropic.claude-3-5-sonnet-20240620-v1:0``), from the table
     of the library that defines the class; None for another class or a name it does not define."""
-    return load_json("sdk_model_constants.json")["aws-cdk-lib"].get(owner or "", {}).get(name)
+    library = _CLASS_CONSTANT_LIBRARIES.get(owner or "")
+    return load_json("sdk_model_constants.json")[library][owner].get(name) if library else None
 
 
 def class_constant_models(text: str) -> Iterator[tuple[int, str]]:
     """(offset, model) of each such class constant a file names: it says the model without any SDK import
     (a CDK stack imports only the CDK)."""
-    if "FoundationModelIdentifier." not in text:
+    if "FoundationModelIdentifier." not in text and "BedrockFoundationModel." not in text:
         return
     for match in _CLASS_MODEL_CONSTANT.finditer(text):
         value = class_constant_model(match.group(1), match.group(2))
@@ -797,6 +807,7 @@ def comment_line_numbers(lines: list[str], prefixes: tuple[str, ...]) -> set[int
     (a block only where ``/*`` is one of the language's ``prefixes``)."""
     comments: set[int] = set()
     in_block = False
+    blocks = "/*" in prefixes
     for number, raw in enumerate(lines, start=1):
         stripped = raw.strip()
         if in_block:
@@ -805,7 +816,19 @@ def comment_line_numbers(lines: list[str], prefixes: tuple[str, ...]) -> set[int
         elif stripped.startswith(prefixes):
             comments.add(number)
             in_block = stripped.startswith("/*") and "*/" not in stripped
+        elif blocks and "/*" in stripped:
+            in_block = block_opened_after_code(raw)
     return comments
+
+
+def block_opened_after_code(raw: str) -> bool:
+    """Whether a line of code ends inside a ``/*`` block it opens (``class Clone {/*`` commenting out the
+    methods below): not a ``/*`` in a string literal or after a ``//``, nor one closed on the line."""
+    column = comment_column(raw, "/*", "\"'`")
+    if column is None:
+        return False
+    line_comment = comment_column(raw, "//", "\"'`")
+    return (line_comment is None or line_comment > column) and "*/" not in raw[column + 2 :]
 
 
 # How a package names itself in its own manifest, per registry: (manifest file glob, pattern of the name)

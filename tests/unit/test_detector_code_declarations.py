@@ -96,7 +96,8 @@ var client = await McpClientFactory.CreateAsync(
     }, options);
 var info = new { Name = "not-a-server" };
 """
-    assert declared(tmp_path, "Program.cs", text) == [("mcp_server", "Everything", 7)]
+    # the config's ``Id`` is its key (the ``Name`` beside it a display name), as a client config's key names
+    assert declared(tmp_path, "Program.cs", text) == [("mcp_server", "everything", 6)]
 
 
 def test_a_typed_out_demo_token_is_a_placeholder_but_a_shaped_key_is_not():

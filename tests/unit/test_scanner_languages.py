@@ -239,6 +239,8 @@ def test_csharp_kernel_functions_from_methods_and_azure_agent_function_tools(tmp
     )
     assert tool_sites(result) == {
         ("utc_now", "Microsoft", "Kernel/Program.cs", 5),
+        # unnamed, Semantic Kernel names the function after the method it is handed
+        ("getzone", "Microsoft", "Kernel/Program.cs", 6),
         ("favouritecity", "Microsoft Azure", "Agents/Program.cs", 3),
         ("preferredunit", "Microsoft Azure", "Agents/Program.cs", 4),
     }

@@ -145,3 +145,29 @@ def test_registry_tools_lend_no_support_to_catalog_literals_elsewhere(tmp_path):
         tmp_path, {"api/tools_registry.py": REGISTRY, "api/names.py": 'DEFAULT_ROUTE = ["gpt-4o", "other"]\n'}
     )
     assert not [c for c in result.components if c.type == "model"]
+
+
+PURE_FUNCTION_TEST = """from app.sse import stream_chunk
+
+
+def test_stream_chunk_carries_the_model():
+    chunk = stream_chunk(delta="Hi", request_id="r1", model="gemini-1.5-pro")
+    assert chunk.startswith("data: ")
+"""
+
+
+def test_a_test_that_mocks_nothing_hands_input_data_where_the_project_uses_no_ai(tmp_path):
+    """A pure-function test (no mock, no SDK, no key, no request of its own) reaches a model only through
+    the project's code: in a project that shows no AI use its model ids are input data; where the code
+    under test uses an SDK, the same test may really call a model and keeps them."""
+    sse = (
+        "import json\n\n\ndef stream_chunk(delta, request_id, model):\n    return 'data: ' + json.dumps({})\n"
+    )
+    plain = scan_tree(tmp_path / "plain", {"app/sse.py": sse, "tests/test_sse.py": PURE_FUNCTION_TEST})
+    assert "model:gemini-1.5-pro" not in keys(plain)
+    llm = "from openai import OpenAI\n\nclient = OpenAI()\n"
+    using_ai = scan_tree(
+        tmp_path / "ai",
+        {"app/sse.py": sse, "app/llm.py": llm, "tests/test_sse.py": PURE_FUNCTION_TEST},
+    )
+    assert "model:gemini-1.5-pro" in keys(using_ai)

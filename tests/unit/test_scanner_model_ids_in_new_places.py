@@ -168,6 +168,39 @@ def test_cdk_foundation_model_constants_name_the_bedrock_model_they_wrap(tmp_pat
     }
 
 
+def test_bedrock_foundation_model_members_name_the_bedrock_model_they_wrap(tmp_path):
+    """generative-ai-cdk-constructs' ``BedrockFoundationModel`` (also aws-bedrock-alpha's) wraps a Bedrock
+    id its member names do not spell (``ANTHROPIC_CLAUDE_SONNET_V1_0`` is Claude 3 Sonnet), in a stack with
+    no AI SDK; a member the library does not define and a commented one name nothing."""
+    result = scan_tree(
+        tmp_path,
+        {
+            "infra/lib/agent-stack.ts": (
+                "import { bedrock } from '@cdklabs/generative-ai-cdk-constructs';\n"
+                "// foundationModel: bedrock.BedrockFoundationModel.ANTHROPIC_CLAUDE_V2,\n"
+                "const agent = new bedrock.Agent(this, 'Agent', {\n"
+                "  foundationModel: bedrock.BedrockFoundationModel.ANTHROPIC_CLAUDE_SONNET_V1_0,\n"
+                "  instruction: 'You answer questions about orders.',\n"
+                "});\n"
+                "const other = bedrock.BedrockFoundationModel.NOT_A_MODEL;\n"
+            ),
+            "infra_py/kb_stack.py": (
+                "from cdklabs.generative_ai_cdk_constructs import bedrock\n\n"
+                "kb = bedrock.VectorKnowledgeBase(\n"
+                "    self, 'Kb',\n"
+                "    embeddings_model=bedrock.BedrockFoundationModel.TITAN_EMBED_TEXT_V2_1024,\n)\n"
+            ),
+        },
+    )
+    models = {
+        c.name: {(loc.file, loc.line) for loc in c.locations} for c in result.components if c.type == "model"
+    }
+    assert models == {
+        "anthropic.claude-3-sonnet-20240229-v1:0": {("infra/lib/agent-stack.ts", 4)},
+        "amazon.titan-embed-text-v2:0": {("infra_py/kb_stack.py", 5)},
+    }
+
+
 def test_the_pipeline_spacy_loads_is_a_model_and_other_loads_name_none(tmp_path):
     """``spacy.load("it_core_news_sm")`` runs a trained pipeline named by spaCy's grammar; a path spaCy
     loads, and ``torch.load``/``joblib.load`` of a file, name no model."""

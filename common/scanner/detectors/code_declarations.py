@@ -30,8 +30,9 @@ literals (TypeScript/JavaScript, Python):
   "server_label": "x", "server_url": …}`` in a file importing the OpenAI SDK) and Anthropic's MCP connector
   (``mcp_servers=[{"type": "url", "url": …, "name": "x"}]`` in a file importing the Anthropic SDK), each an
   ``mcp_server`` named by its label or name.
-* **C# MCP client transports**: ``McpClientFactory.CreateAsync(new() { Name = "…", … })`` and
-  ``new StdioClientTransport(new() { Name = "…", Command = "…" })`` name the server the client starts.
+* **C# MCP client transports**: ``McpClientFactory.CreateAsync(new() { Name = "…", … })``,
+  ``new StdioClientTransport(new() { Name = "…", Command = "…" })`` and ``new McpServerConfig { Id = "…" }``
+  (the first previews, mcpdotnet) name the server the client starts; a config's ``Id`` before its ``Name``.
 * **Go function tools sent by hand**: a struct literal in the OpenAI function-calling shape (``Type:
   "function", Function: Function{Name: "get_weather", Description: .., Parameters: ..}``, the types a
   program declares for the Chat Completions or Ollama chat API) is a ``tool`` named as the model calls it.
@@ -51,8 +52,15 @@ from common.scanner.catalog import lookup_package, lookup_prefixed
 from common.scanner.detectors.base import Detector, FileReport, Finding, SourceFile
 from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, line_start, linear
-from common.scanner.model_constants import rust_test_module_lines
-from common.scanner.textutil import mentions_ai_endpoint, nearest_answer, per_scan, read_neighbour
+from common.scanner.model_constants import RAW_LLM_REQUEST, rust_test_module_lines
+from common.scanner.test_data import posts_to_a_model
+from common.scanner.textutil import (
+    calls_llm_api_route,
+    mentions_ai_endpoint,
+    nearest_answer,
+    per_scan,
+    read_neighbour,
+)
 
 MCP_PROVIDER = "Model Context Protocol"
 LLM_PACKAGE_TYPES = ("llm_provider", "agent_framework")
@@ -252,8 +260,10 @@ RUST_CHAR = linear(r"'(?:[^\\'\n]|\\(?:u\{[0-9a-fA-F]{1,6}\}|x[0-9a-fA-F]{2}|.))
 # the function of a Chat Completions tool, also a struct literal of a type of the crate's own
 # (``r#type: "function", function: ToolFunc { name: "Read", .. }``)
 RUST_FUNCTION_KEY = re.compile(r"""(?<![\w$])"?function"?\s*:\s*(?:[A-Z]\w{0,60}\s*)?\{""")
+# (the SDK's first previews and mcpdotnet describe the server in ``new McpServerConfig { Id = "x", … }``)
 CSHARP_TRANSPORT = linear(
-    r"\b(?:McpClientFactory\.CreateAsync|McpClient\.CreateAsync|new\s+(?:Stdio|Sse|Http)ClientTransport(?:Options)?)"
+    r"\b(?:McpClientFactory\.CreateAsync|McpClient\.CreateAsync"
+    r"|new\s+(?:(?:Stdio|Sse|Http)ClientTransport(?:Options)?|McpServerConfig))"
     r"\s*\(?\s*(?:new\s*\w*\s*(?:\(\s*\))?\s*)?\{"
 )
 # a tool configuration object: its handler key, and a key holding a Zod object schema
@@ -661,7 +671,8 @@ class CodeDeclarationsDetector(Detector):
                         yield found
             return
         if file.suffix == ".cs":
-            if "ModelContextProtocol" in text:
+            # a project's global usings leave the SDK's namespace out of the file that builds the client
+            if "ModelContextProtocol" in text or "McpServerConfig" in text or "McpClientFactory" in text:
                 yield from self.csharp_servers(file, text)
             return
         if file.suffix == ".go":
@@ -691,10 +702,16 @@ class CodeDeclarationsDetector(Detector):
             if function_typed
             else None
         )
-        if function_sdk is None and function_typed and file.scope != "test":
+        function_evidence: dict[str, str] = {}
+        # a test's tools count where it really sends them to a model (a request nothing stubs)
+        if function_sdk is None and function_typed and (file.scope != "test" or posts_to_a_model(text)):
             function_sdk = manifest_function_sdk(file)
             if function_sdk is None and (imports_llm_client(file, text) or mentions_ai_endpoint(text)):
                 function_sdk = ("OpenAI", "openai")
+            elif function_sdk is None and calls_llm_api_route(text):
+                # a request body posted to an LLM API's route by raw HTTP: AI use of this file only
+                function_sdk = ("OpenAI", "openai")
+                function_evidence = {"evidence": RAW_LLM_REQUEST}
         schema_provider = (
             manifest_tool_schema_sdk(file)
             if not (uses_mcp or uses_anthropic)
@@ -784,7 +801,7 @@ class CodeDeclarationsDetector(Detector):
             return
         literals = Literals(text, hash_comments=file.suffix == ".py")
         if function_sdk:
-            yield from self.openai_functions(file, literals, *function_sdk)
+            yield from self.openai_functions(file, literals, *function_sdk, **function_evidence)
         if vercel:
             yield from self.vercel_tool_map(file, literals)
         if schema_provider and not bedrock:
@@ -981,7 +998,12 @@ class CodeDeclarationsDetector(Detector):
                 yield tool
 
     def openai_functions(
-        self, file: SourceFile, literals: Literals, provider: str = "OpenAI", framework: str = "openai"
+        self,
+        file: SourceFile,
+        literals: Literals,
+        provider: str = "OpenAI",
+        framework: str = "openai",
+        **evidence: str,
     ) -> Iterator[Finding]:
         """Function tools handed to the OpenAI API (or an SDK taking its shape: Mistral, Ollama, Groq),
         named as the model calls them; an object that declares neither ``parameters`` nor a
@@ -999,7 +1021,7 @@ class CodeDeclarationsDetector(Detector):
                 or next(literals.top_level(holder, DESCRIPTION_KEY), None)
             ):
                 continue
-            metadata = {"framework": framework, "declared_as": "function definition"}
+            metadata = {"framework": framework, "declared_as": "function definition", **evidence}
             if tool := self.first_tool(file, literals.text, named, seen, provider, metadata):
                 yield tool
 
@@ -1300,7 +1322,8 @@ class CodeDeclarationsDetector(Detector):
             if pair is None or literals.in_string(match.start()):
                 continue
             names = dict((m.group(1), m) for m in literals.top_level(pair, CSHARP_NAME))
-            named = names.get("Name") or names.get("Id")
+            # an ``McpServerConfig``'s ``Id`` is its key, the ``Name`` beside it a display name
+            named = names.get("Id") or names.get("Name")
             command = CSHARP_COMMAND.search(text, *pair)
             url = CSHARP_ENDPOINT.search(text, *pair)
             if not named:

@@ -2725,22 +2725,48 @@ class RubyDetector(_LanguageDetector):
     # a tool class of the official gem (``< MCP::Tool``) or of fast-mcp (``< FastMcp::Tool``)
     TOOL_CLASS = linear(r"^[ \t]*class\s+((?:\w+::)*\w+)\s*<\s*(?:::)?(MCP|FastMcp)::Tool\b", re.MULTILINE)
     idiom_is_import = True  # Bundler.require (Rails) loads every gem: its constants need no require
+    # model-context-protocol-rb: a tool class (``class X < …::Tool``, ``Class.new(…::Tool) do``) names
+    # itself in its ``define do`` block (``name "double"``) or, in earlier releases, in its ``with_metadata``
+    # hash (``name: "double"``); a server is configured in the block it is built with
+    # (``Server.with_stdio_transport do |config| config.name = "x"``)
+    MCPRB_TOOL_CLASS = linear(
+        r"(?:^[ \t]*class\s+(?:\w+::)*\w+\s*<\s*|\bClass\.new\(\s*)"
+        r"(?:::)?ModelContextProtocol::Server::Tool\b",
+        re.MULTILINE,
+    )
+    MCPRB_TOOL_NAME = linear(r"""^[ \t]*name(?:\s+|\s*\(\s*|:\s*)["']([^"'\n]{1,100})["']""", re.MULTILINE)
+    MCPRB_SERVER = linear(
+        r"\bModelContextProtocol::Server\.(?:new|with_stdio_transport|with_streamable_http_transport)"
+        r"\s*(?:\(\s*\))?\s*(?:do\s*\||\{\s*\|)\s*(\w+)\s*\|"
+    )
 
     def mcp_tools(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
         """Tools, and the server an mcp-rb script names at its top level (``name "x"`` beside its
-        ``tool "y" do`` blocks)."""
+        ``tool "y" do`` blocks), or a model-context-protocol-rb server its configuration block names."""
         yield from super().mcp_tools(file, text, comments)
         named = self.DSL_SERVER_NAME.search(text)
         if named and re.search(r"^tool\s", text, re.MULTILINE):
             line = _line_at(text, named.start())
             if line not in comments:
                 yield self.code_mcp_server(file, line, named.group(1).lower())
+        for match in self.MCPRB_SERVER.finditer(text) if "ModelContextProtocol::Server." in text else ():
+            block = text[match.end() : match.end() + 600]
+            configured = re.search(rf"""\b{match.group(1)}\.name\s*=\s*["']([^"'\n]{{1,100}})["']""", block)
+            line = _line_at(text, match.end() + configured.start(1)) if configured else 0
+            if configured and line not in comments:
+                yield self.code_mcp_server(file, line, configured.group(1).lower())
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """``tool_name "x"``, ``MCP::Tool.define(name: "x")``, and a tool class that names itself nowhere:
         the official gem then names the tool after the class in snake_case, fast-mcp by the class's name
         as Ruby spells it (``SummarizeTool``)."""
         yield from super().tool_names(text)
+        classes = list(self.MCPRB_TOOL_CLASS.finditer(text)) if "::Server::Tool" in text else []
+        for index, match in enumerate(classes):
+            end = classes[index + 1].start() if index + 1 < len(classes) else len(text)
+            named = self.MCPRB_TOOL_NAME.search(text, match.end(), end)
+            if named and "#{" not in named.group(1):  # ``"tool_#{i}"``: one of many a loop makes
+                yield named.start(1), named.group(1)
         classes = list(self.TOOL_CLASS.finditer(text))
         for index, match in enumerate(classes):
             end = classes[index + 1].start() if index + 1 < len(classes) else len(text)
@@ -2920,13 +2946,22 @@ class CSharpDetector(_LanguageDetector):
     quick_tokens = ("using",)
     USING = linear(r"^\s*(?:global\s+)?using\s+(?:static\s+)?(?:\w+\s*=\s*)?([\w.]+)\s*;", re.MULTILINE)
     CLIENT = linear(r"\bnew\s+(\w*(?:Client|Kernel|Model)\w*)\s*[(<]|\b(Kernel)\.CreateBuilder\s*\(")
-    # an attribute list may break over lines (``[KernelFunction,`` then ``Description("...")]``)
-    TOOL_ATTRIBUTE = linear(r"\[McpServerTool\b([^\]]{0,200})\]")
+    # ``[McpServerTool]``, or ``[McpTool]`` as the SDK's first previews (0.1.0-preview.1) spelled it; an
+    # attribute list may break over lines (``[KernelFunction,`` then ``Description("...")]``)
+    TOOL_ATTRIBUTE = linear(r"\[Mcp(?:Server)?Tool\b([^\]]{0,200})\]")
     KERNEL_FUNCTION = linear(r"\[KernelFunction\b(\([^\]\n]{0,200}\))?[^\]]{0,200}\]")
     api_signatures = (
         (linear(r"\bKernel\.CreateBuilder\s*\(|\[KernelFunction\b|\bIKernelBuilder\b"), "semantic-kernel"),
         (linear(r"\.Add(?:AzureOpenAI|OpenAI)ChatCompletion\s*\("), "semantic-kernel"),
-        (linear(r"\.AddMcpServer\s*\(|\[McpServerTool(?:Type)?\b|\[McpToolTrigger\("), "mcp"),
+        (
+            linear(
+                r"\.AddMcpServer\s*\(|\[Mcp(?:Server)?Tool(?:Type)?\b|\[McpToolTrigger\("
+                r"|\bMcpClientFactory\.CreateAsync\s*\("
+            ),
+            "mcp",
+        ),
+        # a project's ``global using Microsoft.Extensions.AI;`` leaves its other files without a using
+        (linear(r"\bAIFunctionFactory\.Create\s*\("), "microsoft-extensions-ai"),
         (linear(r"\bnew\s+KernelMemoryBuilder\s*\("), "kernel-memory"),
     )
     # Azure Functions' MCP extension serves a function as a tool through its trigger binding:
@@ -3145,6 +3180,10 @@ class CSharpDetector(_LanguageDetector):
                 if named and (named.group(1) or index == 1):
                     found.append((match.start(), named.group(2)))
                     break
+            else:  # unnamed, a method group (``CreateFromMethod(GetTime)``) is named after its method
+                method = re.fullmatch(r"(?:\w+\.)*([A-Z]\w*)", arguments[0]) if arguments else None
+                if method:
+                    found.append((match.start(), method.group(1)))
         yield from self.named_tools(file, text, comments, found, kernel.provider, kernel.id, seen)
         for match in self.KERNEL_FUNCTION.finditer(text):
             line = _line_at(text, match.start())
@@ -3286,9 +3325,10 @@ class RustDetector(_LanguageDetector):
     )
     # a server named where it is built: modelcontextprotocol-server's ``ServerBuilder::new("docs", ver)``,
     # ultrafast-mcp's ``UltraFastServer::new("name")``, mcp-protocol-server's ``McpServerBuilder``
+    # (pmcp's ``Server::builder().name("x")``)
     SERVER_BUILDER = linear(
-        r'\b(?:\w*Server(?:Builder)?)::(?:new|builder)\(\s*"([^"\n]{1,100})"'
-        r"(?:\.(?:to_string|to_owned|into)\(\))?\s*[,)]"
+        r'\b(?:\w*Server(?:Builder)?)::(?:new|builder)\((?:\s*"([^"\n]{1,100})"'
+        r'(?:\.(?:to_string|to_owned|into)\(\))?\s*[,)]|\)\s*\.name\(\s*"([^"\n]{1,100})")'
     )
     # rust-mcp-sdk: ``#[mcp_tool(name = "say_hello", description = "..")] struct SayHelloTool``
     MCP_TOOL_MACRO = linear(r"#\[(?:\w+::)*mcp_tool\(([^\]]{0,600})\)\]")
@@ -3307,10 +3347,16 @@ class RustDetector(_LanguageDetector):
         r'(?:^|[^\w.:])(?:make_|build_|new_|define_|create_|mk_)?tool\(\s*"([A-Za-z][\w.-]{0,99})"\s*,\s*r?#*"'
     )
 
+    # a server's builder or registry handed a tool under a written name: pmcp's ``.tool("write_file",
+    # WriteFileTool)``, prism-mcp-rs's ``server.add_tool("write_file", Some("…"), schema, Handler)``
+    TOOL_REGISTRATION = linear(r'\.(?:add_)?tool\(\s*"([A-Za-z][\w.-]{0,99})"\s*,\s*(?:Some\(|[A-Z])')
+
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """rmcp: a method under ``#[tool(name = "x", ...)]`` is the tool ``x``, else the method's own
         name; ``#[tool(tool_box)]`` on an impl block and ``#[tool(param)]``/``#[tool(aggr)]`` on a
         parameter declare none (the method after them is not a tool)."""
+        for match in self.TOOL_REGISTRATION.finditer(text) if "tool(" in text else ():
+            yield match.start(), match.group(1)
         for match in self.TOOL_ATTRIBUTE.finditer(text):
             window = text[match.start() : match.start() + 1500]
             opened = match.end() - match.start()
@@ -3379,10 +3425,10 @@ class RustDetector(_LanguageDetector):
             named_server = True
             yield self.code_mcp_server(file, line, match.group(2).lower())
         for match in self.SERVER_BUILDER.finditer(text) if not named_server else ():
-            line = _line_at(text, match.start(1))
+            line = _line_at(text, match.start(match.lastindex))
             if line not in comments:
                 named_server = True
-                yield self.code_mcp_server(file, line, match.group(1).lower())
+                yield self.code_mcp_server(file, line, match.group(match.lastindex).lower())
                 break
         handler = next(
             (m for m in self.SERVER_HANDLER.finditer(text) if _line_at(text, m.start()) not in comments), None

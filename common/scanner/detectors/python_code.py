@@ -39,7 +39,7 @@ from common.scanner.lazy import lazy_re
 from common.scanner.limits import NestingTooDeep, line_at, linear, parse_python
 from common.scanner.model import Location
 from common.scanner.model_constants import CATALOG_LITERAL, TOOL_REGISTRY_ENTRY
-from common.scanner.test_data import mocked_python_test
+from common.scanner.test_data import mocked_python_test, posts_to_a_model, sends_raw_llm_request
 from common.scanner.textutil import (
     OnDemand,
     bedrock_arn_models,
@@ -2305,7 +2305,7 @@ def hash_comment_offsets(text: str) -> dict[int, int]:
 class PythonDetector(Detector):
     name = "python"
 
-    def constant_models(self, file: SourceFile) -> Iterator[Finding]:
+    def constant_models(self, file: SourceFile, **evidence: str) -> Iterator[Finding]:
         """``MODEL_NAME = "gpt-4o-mini"`` or ``MODELS = ["gpt-4o", ...]`` in a module without AI imports
         (a config or settings module): the name says it configures models and the catalog knows the id.
         Never inside a triple-quoted string: a docstring's usage example is prose."""
@@ -2319,7 +2319,7 @@ class PythonDetector(Detector):
                 continue  # the arguments a test expects a mocked call to have received
             found = model_finding(value, line, strong=False, hf_context=False)
             if found:
-                yield self.model_at(file, line, found)
+                yield self.model_at(file, line, found, **evidence)
 
     def applies_to(self, file: SourceFile) -> bool:
         return file.suffix == ".py"
@@ -2329,6 +2329,16 @@ class PythonDetector(Detector):
         """A test importing no AI SDK that runs the project's code against mocks and reads no provider
         credential: its model-named values are input data for that code, not models it uses."""
         return file.scope == "test" and mocked_python_test(file.text) and not calls_live_provider(file.text)
+
+    @staticmethod
+    def test_input_evidence(file: SourceFile) -> dict[str, str]:
+        """A test importing no AI SDK that neither reads a provider credential nor posts a request to a
+        model itself reaches one only through the project's code: in a project that shows no AI use, its
+        model-named values (``generate_sse_chunk(model="gemini-1.5-pro")``) are input data, so they count
+        as catalog literals do, only where the project uses AI somewhere."""
+        if file.scope != "test" or calls_live_provider(file.text) or posts_to_a_model(file.text):
+            return {}
+        return {"evidence": CATALOG_LITERAL}
 
     def env_default_models(self, file: SourceFile, findings: list[Finding]) -> Iterator[Finding]:
         """Catalog model ids that are the literal default of an environment read into a model setting:
@@ -2409,12 +2419,12 @@ class PythonDetector(Detector):
         text = without_schema_examples(file.text)
         # a model file downloaded, or a model repository cloned
         yield from self.models_at_offsets(file, hf_url_models(file.text), comments, reported, hf_context=True)
-        if file.scope == "test" and not calls_live_provider(file.text):
+        if file.scope == "test" and not (calls_live_provider(file.text) or posts_to_a_model(file.text)):
             return  # a literal id in a test is input data for the code under test; calls count, above
+        # a file that sends its own LLM request needs no other file's AI use for its literals to count
+        evidence = {} if sends_raw_llm_request(file.text) else {"evidence": CATALOG_LITERAL}
         # ``.../models/gemini-pro:generateContent``
-        yield from self.models_at_offsets(
-            file, google_path_models(text), comments, reported, evidence=CATALOG_LITERAL
-        )
+        yield from self.models_at_offsets(file, google_path_models(text), comments, reported, **evidence)
         # an ARN says Bedrock itself: ``f"arn:aws:bedrock:{region}::foundation-model/amazon.titan-…"``
         yield from self.models_at_offsets(file, bedrock_arn_models(text), comments, reported)
         yield from self.models_at_offsets(file, class_constant_models(text), comments, reported)
@@ -2423,7 +2433,7 @@ class PythonDetector(Detector):
             found = model_finding(value, line, strong=False, hf_context=False)
             if found and found[0] not in reported:
                 reported.add(found[0])
-                yield self.model_at(file, line, found, evidence=CATALOG_LITERAL)
+                yield self.model_at(file, line, found, **evidence)
 
     def detect(self, file: SourceFile, report: FileReport):
         text = file.text
@@ -2433,7 +2443,11 @@ class PythonDetector(Detector):
             facts = constant_facts(text, file.relpath)
             facts.model_constants = model_constants
             report.facts.update(facts)
-            findings = [] if self.mocked_test_inputs(file) else list(self.constant_models(file))
+            findings = (
+                []
+                if self.mocked_test_inputs(file)
+                else list(self.constant_models(file, **self.test_input_evidence(file)))
+            )
             findings += self.env_default_models(file, findings)
             findings += self.own_tools(file, text, findings)
             findings += self.registry_tools(file, text, findings)
