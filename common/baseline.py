@@ -89,14 +89,17 @@ def scan_source(scan: Scan) -> str:
 
 
 def same_source(scan: Scan) -> ColumnElement[bool]:
-    """The scans whose :func:`scan_source` is ``scan``'s. By ``target``, else ``n8n_url``, as it was, every
-    upload of a format (``target`` ``upload:json``) and every repository scan (no ``target``) were one: a
-    repository was judged new or not against another repository's scan, and an upload of a decoy holding
-    a new provider made it "not new" in the next scan of the guarded repository."""
+    """The scans of what ``scan`` looked at: its repository, else its path together with the n8n instance
+    read with it (if any), else its instance. Judged by :func:`scan_source` alone, every upload of a format
+    (``target`` ``upload:json``) and every repository scan (no ``target``) were one source (a repository
+    was judged against another repository's scan, and an upload of a decoy holding a new provider made it
+    "not new" in the guarded repository's next scan), and a path scanned with an instance was the path's
+    baseline (a provider of the instance's workflows was "not new" when it first appeared in the code)."""
     if scan.repository_url:
         return Scan.repository_url == scan.repository_url
     if scan.target:
-        return and_(Scan.target == scan.target, Scan.repository_url.is_(None))
+        instance = Scan.n8n_url.is_(None) if scan.n8n_url is None else Scan.n8n_url == scan.n8n_url
+        return and_(Scan.target == scan.target, Scan.repository_url.is_(None), instance)
     return and_(Scan.n8n_url == scan.n8n_url, Scan.target.is_(None), Scan.repository_url.is_(None))
 
 

@@ -107,10 +107,15 @@ class Job:
 
         def beat() -> None:
             while not stop.wait(PROGRESS_INTERVAL_SECONDS):
-                if self.on_beat is not None:
-                    self.on_beat()
-                if time.monotonic() - self._last_publish >= PROGRESS_INTERVAL_SECONDS:
-                    self.flush()
+                try:
+                    if self.on_beat is not None:
+                        self.on_beat()
+                    if time.monotonic() - self._last_publish >= PROGRESS_INTERVAL_SECONDS:
+                        self.flush()
+                except Exception:  # one beat lost, not the rest: a MemoryError while a scan in this process
+                    # is at its memory cap, a database error; the thread ending let the scan's turn lapse
+                    with suppress(Exception):
+                        log.warning("heartbeat of %s failed", self.row_id, exc_info=True)
 
         thread = threading.Thread(target=beat, name=f"heartbeat-{self.row_id}", daemon=True)
         thread.start()

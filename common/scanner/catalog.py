@@ -387,6 +387,50 @@ def _model_tables():
     return exact, families, hf_orgs, any_family
 
 
+# Route prefixes whose own text holds a digit or a tier word (``_VERSIONED_OR_TIERED`` in textutil): an id
+# of letters alone passes that check only behind one of them (``ollama_chat/command``)
+_TIERED_ROUTES = ("accounts/", "publishers/", "ollama_chat")
+
+
+def catalog_literal_possible(text: str) -> bool:
+    """Whether ``text`` may hold a quoted literal that ``match_model`` knows and that has a digit or a
+    separator-bounded tier word, and a character other than a letter (what ``code_model_literals`` asks
+    of an id before looking it up): one RE2 search, so a code file without any catalog id, family or
+    Hugging Face owner is not cut into literals at all.
+
+    ``match_model`` looks up a key that is the literal, lower-cased, or a part of it after a route
+    prefix, ``models/``, ``anthropic.`` or ``/`` — always just after a character that is no letter,
+    digit or ``_``. The search takes every catalog id, every family pattern (without ``\\b``: more
+    matches, never fewer) and every ``owner/`` at such a place, longest first; a key of letters alone
+    (``command``) counts only behind a route that makes it tiered, searched for on its own, or before
+    a Vertex AI ``@version``. Non-ASCII texts are not searched: Python's ``lower`` and RE2's case
+    folding differ outside ASCII."""
+    if not text.isascii():
+        return True
+    search, data = _catalog_anchor().search, text.encode()  # bytes: the binding encodes a str per call
+    position = 0
+    while match := search(data, position):
+        key = match.group(1)
+        if key is None or not key.isalpha() or data[match.end() : match.end() + 1] == b"@":
+            return True  # ``codestral@2405``: Vertex AI's version comes off before the family is matched
+        position = match.start() + 1
+    return False
+
+
+@cache
+def _catalog_anchor():
+    import re2
+
+    exact, _, hf_orgs, _ = _model_tables()
+    families = (fam["pattern"].replace(r"\b", "") for fam in load_json("models.json")["families"])
+    keys = "|".join([*map(re.escape, exact), *(f"(?:{pattern})" for pattern in families)])
+    owners = "|".join(map(re.escape, hf_orgs))
+    tiered = "|".join(map(re.escape, _TIERED_ROUTES))
+    options = re2.Options()
+    options.longest_match = True  # a key of letters alone is the longest match only where no other starts
+    return re2.compile(f"(?i)[^a-z0-9_]({keys}|(?:{owners})/)|{tiered}", options)
+
+
 def route_forms(model: str) -> list[str]:
     """The id as written, then each shorter form as a route prefix comes off (``openrouter/x-ai/grok-2``,
     ``x-ai/grok-2``, ``grok-2``), ending with Google's ``models/`` or a Bedrock ARN's resource name taken

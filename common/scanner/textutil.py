@@ -15,6 +15,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from common.scanner.catalog import (
+    catalog_literal_possible,
     known_model_id,
     load_json,
     local_directory,
@@ -663,7 +664,25 @@ def code_model_literals(
 
     Each (line, id) is given once: its callers keep one finding per line and model at most, and judging
     the context of a line's every copy of the id (up to ``MAX_LITERAL_CONTEXT`` characters each) made a
-    line of thousands of them cost seconds."""
+    line of thousands of them cost seconds. Past a process's first ``GATED_AFTER_TEXTS`` texts, a text
+    where no such id can be (``catalog_literal_possible``, most code files) is not cut into literals."""
+    _CodeTexts.seen += 1
+    if _CodeTexts.seen <= GATED_AFTER_TEXTS or catalog_literal_possible(text):
+        yield from _code_model_literals(text, comment_lines, tail_comments)
+
+
+# building the gate's RE2 (compiling it, warming its DFA) costs ~26 ms of CPU per process, about what a
+# hundred code files' literals cost: a scan of fewer files does not earn it back (bench/README.md)
+GATED_AFTER_TEXTS = 100
+
+
+class _CodeTexts:
+    seen = 0
+
+
+def _code_model_literals(
+    text: str, comment_lines: Container[int], tail_comments: dict[int, int] | None
+) -> Iterator[tuple[int, str]]:
     given: set[tuple[int, str]] = set()
     for start, value in string_literals(text):
         if " " in value or len(value) > 120 or value.isalpha() or not _VERSIONED_OR_TIERED.search(value):

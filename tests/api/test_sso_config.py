@@ -187,6 +187,28 @@ def test_check_of_an_organization_without_sso_answers_as_an_unknown_slug(client,
     assert org["name"] not in without_sso.get_data(as_text=True)
 
 
+def test_login_callback_and_link_of_an_organization_without_sso_answer_as_an_unknown_slug(client, make_user):
+    """The check no longer tells a slug's organization exists; the other public SSO routes did (403 "not
+    enabled for this organization" against 404 for a slug nobody has)."""
+    owner = make_user()
+    org = team_org(client, owner)
+    configure(client, owner, org)
+    unknown = f"nobody-{secrets.token_hex(4)}"
+    link = {"link_token": "t", "password": "p"}
+    answers = {
+        slug: (
+            client.get(f"/api/v1/sso/{slug}/login"),
+            client.get(f"/api/v1/sso/{slug}/callback?state=s&code=c"),
+            client.post(f"/api/v1/sso/{slug}/link", json=link),
+        )
+        for slug in (org["slug"], unknown)
+    }
+    for without_sso, nobody in zip(answers[org["slug"]], answers[unknown], strict=True):
+        assert without_sso.status_code == nobody.status_code == 404
+        assert without_sso.get_data() == nobody.get_data()
+        assert without_sso.headers.get("Set-Cookie") == nobody.headers.get("Set-Cookie")
+
+
 def test_check_of_an_unknown_slug_is_404_and_audited(client):
     slug = f"nobody-{secrets.token_hex(4)}"
     response = client.get(f"/api/v1/sso/{slug}/check")

@@ -246,12 +246,12 @@ def test_configuration_changes_apply_to_the_next_sign_in(live_server, acme, clie
     assert requests.get(callback_url, cookies=started.cookies, timeout=10).status_code == 409
     # disabled, then removed: no sign-in at all
     toggle(client, owner, org, False)
-    assert start_login(live_server, SLUGS["acme"]).status_code == 403
+    assert start_login(live_server, SLUGS["acme"]).status_code == 404
     toggle(client, owner, org, True)
     started = start_login(live_server, SLUGS["acme"])
     callback_url = authorize(started.headers["Location"], "alice@acme.test", "alice-pw")
     toggle(client, owner, org, False)
-    assert requests.get(callback_url, cookies=started.cookies, timeout=10).status_code == 403
+    assert requests.get(callback_url, cookies=started.cookies, timeout=10).status_code == 404
     assert last_failure(org["id"]).details["reason"] == "sso_disabled"
     toggle(client, owner, org, True)
     assert sso_sign_in(live_server, SLUGS["acme"], ACCOUNTS[0]).status_code == 200

@@ -153,6 +153,14 @@ def test_flower_requires_authentication_from_the_environment():
     assert importlib.util.find_spec("flower") is not None
 
 
+def test_flower_listens_on_the_hosts_loopback_unless_told_otherwise():
+    """Its API revokes tasks and shuts workers down, behind basic auth over plain HTTP: published on every
+    interface, anyone on the network could try the password and read it off the wire."""
+    (published,) = SERVICES["flower"]["ports"]
+    bind, host_port, container_port = published.rsplit(":", 2)
+    assert bind == "${FLOWER_BIND:-127.0.0.1}" and host_port == container_port == "5555"
+
+
 def _gunicorn(service: str) -> GunicornConfig:
     command = SERVICES[service]["command"]
     assert command[0] == "gunicorn"

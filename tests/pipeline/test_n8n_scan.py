@@ -169,3 +169,27 @@ def test_an_instance_read_with_an_analysts_own_key_is_no_baseline_for_the_saved_
         assert previous_completed_scan(session, session.get(Scan, later)).id == first
         # what the analyst's own key read is still the baseline of their own next scan with it
         assert previous_completed_scan(session, session.get(Scan, again)).id == decoy
+
+
+def test_a_path_scanned_with_an_instance_is_no_baseline_of_the_path_alone(client, n8n, scan_root):
+    """A member may send a path and an n8n credential in one scan: judged by its ``target`` alone, that scan
+    was the baseline of the path's next scan, so a provider the instance's workflows used passed the block
+    policy as not new when it first appeared in the code."""
+    admin = register_user(client)
+    org_id = post(client, admin, None, "/organizations", {"name": "mixed sources"})["id"]
+    post(client, admin, org_id, "/policies", NO_NEW_PROVIDERS)
+    saved = {"name": "production n8n", "url": n8n.url, "api_key": API_KEY}
+    credential_id = post(client, admin, org_id, "/connectors/n8n/credentials", saved)["id"]
+    n8n.workflows = [_anthropic_workflow("w9", "Claims triage")]
+    project = scan_root / "mixed-service"
+    project.mkdir()
+    (project / "app.py").write_text("import openai\nclient = openai.OpenAI()\n")
+
+    path_alone = _instance_scan(client, admin, org_id, {"target": str(project)})
+    _instance_scan(client, admin, org_id, {"target": str(project), "n8n_credential_id": credential_id})
+    (project / "agent.py").write_text("import anthropic\nanthropic.Anthropic()\n")
+    later = _instance_scan(client, admin, org_id, {"target": str(project)})
+
+    assert judged(client, admin, org_id, later) == (False, ["anthropic"])
+    with session_scope() as session:
+        assert previous_completed_scan(session, session.get(Scan, later)).id == path_alone

@@ -76,3 +76,21 @@ def test_an_sso_admin_session_does_not_remove_the_password_admins_nor_delete_the
     assert client.delete(f"{members}/{idp_made.id}", headers=bound).status_code == 204  # the provider's own
     assert client.delete(f"{members}/{idp_admin.id}", headers=keeper.headers()).status_code == 204
     assert client.get(f"/api/v1/organizations/{corp['id']}", headers=keeper.headers()).status_code == 200
+
+
+def test_an_sso_session_does_not_make_a_password_admin_leave(app, client, make_user):
+    """Removing a password admin is refused to the provider's sessions, but a provider that signs in as an
+    admin who linked their account made that admin leave (``DELETE /organizations/:id/membership``): the
+    same admin gone, the organization's way back in with them."""
+    keeper, idp_made = make_user(), make_user()
+    corp = client.post("/api/v1/organizations", json={"name": "linked"}, headers=keeper.headers()).json
+    add_member(client, keeper, corp["id"], idp_made, "admin")
+    with app.app_context():
+        db().get(User, idp_made.id).password_hash = None
+        db().commit()
+    as_keeper = _bound_session(app, keeper.id, corp["id"])
+    membership = f"/api/v1/organizations/{corp['id']}/membership"
+
+    assert client.delete(membership, headers=as_keeper).status_code == 403
+    assert client.get(f"/api/v1/organizations/{corp['id']}", headers=keeper.headers()).status_code == 200
+    assert client.delete(membership, headers=_bound_session(app, idp_made.id, corp["id"])).status_code == 204

@@ -631,6 +631,19 @@ def delete_account(body):
         if not others:
             # Nobody would be left to stop its schedules and webhooks, or to delete it.
             abort(409, message="Delete the organizations only you belong to before deleting your account.")
+    # In a key minting's order (its organization, its membership, the user, then its session:
+    # ``create_api_key``), after the organizations as a removal locks them: a key minted meanwhile is
+    # deleted with the others, where the sessions locked first made a cycle and the deletion failed (503).
+    # The personal workspace, deleted below, is locked as its deletion will lock it.
+    if user.personal_org_id:
+        db().execute(select(Organization.id).where(Organization.id == user.personal_org_id).with_for_update())
+    db().execute(
+        select(Membership.id)
+        .where(Membership.user_id == user.id)
+        .order_by(Membership.organization_id)
+        .with_for_update()
+    )
+    db().execute(select(User.id).where(User.id == user.id).with_for_update())
     revoke_sessions(user_sessions(user.id))
     if principal.token_jti:
         revoke_access_token(principal.token_jti, principal.token_exp)

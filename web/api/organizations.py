@@ -288,8 +288,9 @@ def remove_member(org_id, user_id):
 @access("viewer", org_arg="org_id")
 def leave(org_id):
     """Any member leaves, unless they are its last admin (or it is their personal workspace). Leaving is the
-    account's decision, as joining is: an API key (a CI job's) cannot make its user leave."""
-    user_session_principal("leave organizations")
+    account's decision, as joining is: an API key (a CI job's) cannot make its user leave, nor can a single
+    sign-on session an admin who signs in with a password (as it cannot remove one)."""
+    principal = user_session_principal("leave organizations")
     ctx = context()
     if ctx.organization.personal and ctx.organization.id == ctx.principal.user.personal_org_id:
         abort(409, message="A personal workspace is left by deleting the account.")
@@ -298,6 +299,8 @@ def leave(org_id):
     )
     if membership is None:
         abort(404, message="Member not found.")  # an admin removed them since the role check
+    if principal.session_org_id and membership.role == "admin" and principal.user.password_hash is not None:
+        _refuse_identity_provider("make an admin who signs in with a password leave")
     _delete_membership(membership)
     audit("organization.member_leave", "user", ctx.user_id)
     return "", 204

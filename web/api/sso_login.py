@@ -113,9 +113,12 @@ def _config(organization: Organization) -> SsoConfig | None:
 
 
 def _enabled_config(organization: Organization) -> SsoConfig:
+    """The configuration an organization signs in with. One without (never set up, or switched off) answers
+    every public SSO route as an unknown slug, word for word (the audit row keeps the reason), or anyone
+    could confirm that a slug's organization exists."""
     config = _config(organization)
     if config is None or not config.enabled:
-        raise SsoError(403, "sso_disabled", "Single sign-on is not enabled for this organization.")
+        raise SsoError(404, "sso_disabled", UNKNOWN_ORGANIZATION)
     return config
 
 
@@ -124,17 +127,14 @@ def _enabled_config(organization: Organization) -> SsoConfig:
 @access(PUBLIC)
 @limit_group("auth")
 def check(org_slug):
-    """Answers only for an organization that signs in through its provider: one without (SSO never set up,
-    or switched off) answers as an unknown slug, word for word, or anyone could confirm that a slug's
-    organization exists and read its name."""
+    """Answers only for an organization that signs in through its provider (``_enabled_config``): its name,
+    which its login page shows."""
     organization_id = None
     try:
         organization = _organization(org_slug)
         organization_id = organization.id
         config = _enabled_config(organization)
     except SsoError as error:
-        if error.reason == "sso_disabled":
-            error = SsoError(404, error.reason, UNKNOWN_ORGANIZATION)
         _refuse(error, "sso.check_failed", organization_id, slug=org_slug)
     return {
         "organization": {"slug": organization.slug, "name": organization.name},

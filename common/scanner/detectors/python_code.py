@@ -1352,7 +1352,6 @@ class _Analyzer:
         Agents SDK's ``MCPServerStdio(name=..., params={"command": ..., "args": [...]})``: the server the
         agent starts or reaches, described like the same entry in a client config file and named by its
         ``name``/``id``/``tool_prefix``, else by its package, script or host."""
-        from common.scanner.detectors.mcp_config import classify, describe_server
 
         def text(node: ast.AST | None) -> str | None:
             return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
@@ -1373,6 +1372,7 @@ class _Analyzer:
             )
         first = text(call.args[0]) if call.args else None
         stdio = "stdio" in method.lower()
+        transport = "sse" if "sse" in method.lower() else "http"
         spec: dict = {}
         command = text(keywords.get("command")) or (first if stdio else None)
         url = text(keywords.get("url")) or (None if stdio else first)
@@ -1382,15 +1382,24 @@ class _Analyzer:
         if not (stdio or command or url or declared):
             written = keywords.get("url") or (call.args[0] if call.args else None)
             for each in self.urls_named_by(written, call):
-                self.add_reached_mcp_server(call, method, remote_only, each)
+                self.add_configured_mcp_server(call, {"url": each, "type": transport}, None, remote_only)
             return
         if command:
             args_node = keywords.get("args") or (call.args[1] if len(call.args) > 1 else None)
             spec = {"command": command, "args": strings(args_node)}
         elif url:
-            spec = {"url": url, "type": "sse" if "sse" in method.lower() else "http"}
+            spec = {"url": url, "type": transport}
         elif not declared:
             return
+        self.add_configured_mcp_server(call, spec, declared, remote_only)
+
+    def add_configured_mcp_server(
+        self, call: ast.Call, spec: dict, declared: str | None, remote_only: bool
+    ) -> None:
+        """The server of a client config entry ``spec`` (empty when only its name is written), named by
+        ``declared``, else by its package, script or host."""
+        from common.scanner.detectors.mcp_config import classify, describe_server
+
         version, flags, described, name = None, set(), {}, declared
         if spec:
             info = describe_server(spec)
@@ -1447,30 +1456,6 @@ class _Analyzer:
             urls = [i.value for i in items if isinstance(i, ast.Constant) and isinstance(i.value, str)]
             return urls if len(urls) == len(items) and all("://" in u for u in urls) else []
         return []
-
-    def add_reached_mcp_server(self, call: ast.Call, method: str, remote_only: bool, url: str) -> None:
-        """An MCP server a transport reaches at ``url``, named by its host as an unnamed one written in the
-        call is."""
-        from common.scanner.detectors.mcp_config import classify, describe_server
-
-        info = describe_server({"url": url, "type": "sse" if "sse" in method.lower() else "http"})
-        classify(info)
-        host = (info.url or "").split("://", 1)[-1].split("/", 1)[0]
-        if not host:
-            return
-        described = info.described()
-        if remote_only and "mcp_remote_server" not in info.flags:
-            described["local_address"] = True
-        self.add(
-            "mcp_server",
-            host,
-            MCP_PROVIDER,
-            key=component_key("mcp_server", host.lower()),
-            line=call.lineno,
-            version=info.version,
-            flags=set(info.flags) - {"hardcoded_api_key"},
-            metadata={k: v for k, v in {**described, "declared_in": "code"}.items() if v is not None},
-        )
 
     def analyse_started_mcp_server(self, call: ast.Call) -> None:
         """``StdioServerParameters(command="npx", args=["-y", "pkg"])`` (and FastMCP's ``StdioTransport``):
