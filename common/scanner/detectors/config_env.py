@@ -165,13 +165,14 @@ def _key_names(key: str) -> tuple[bool, bool]:
 
 
 def catalog_models_under_model_keys(
-    document: object, limit: int = MAX_CONFIG_FACTS, *, options: bool = False
+    document: object, limit: int = MAX_CONFIG_FACTS, *, options: bool = False, named_for_models: bool = False
 ) -> list[str]:
     """String values, in lists and nested mappings, below a key that names models (a served-model
     alias excepted), that are catalog model ids with a version or tier; with ``options`` (the text has a
-    ``value`` key), also a select list's options anywhere."""
+    ``value`` key), also a select list's options anywhere; with ``named_for_models`` (the file's name says
+    it holds models, ``llm_models.json``), the whole document is under such a key."""
     found: list[str] = []
-    stack: list[tuple[bool, object, int]] = [(False, document, 0)]
+    stack: list[tuple[bool, object, int]] = [(named_for_models, document, 0)]
     while stack and len(found) < limit:
         under_model_key, node, depth = stack.pop()
         if depth > MAX_CONFIG_DEPTH:
@@ -179,7 +180,7 @@ def catalog_models_under_model_keys(
         if isinstance(node, dict):
             if _names_a_model_variable(node) and is_catalog_model(node["value"].strip()):
                 found.append(node["value"].strip())  # Kubernetes / ECS ``env: [{name: MODEL_ID, value: …}]``
-            labelled = "name" in node and _says_its_model(node)
+            labelled = "name" in node and (_says_its_model(node) or _shown_by_name(node))
             for key, value in node.items():
                 named = alias = False
                 if isinstance(key, str):
@@ -221,6 +222,13 @@ def _picker_option_model(node: object) -> bool:
         and any(key in node for key in PICKER_LABEL_KEYS)
         and is_catalog_model(value.strip())
     )
+
+
+def _shown_by_name(node: dict) -> bool:
+    """A catalog entry ``{"id": "zai-glm-4.7", "name": "GLM-4.7"}``: the API is called with its ``id``,
+    its ``name`` is what a UI shows (``Phi-4`` beside ``phi4``), however much it looks like a model id."""
+    identifier = node.get("id")
+    return isinstance(identifier, str) and plausible_model_name(identifier.strip())
 
 
 def _says_its_model(node: dict) -> bool:
@@ -420,6 +428,9 @@ SERVED_ALIAS = lazy_re(r"(?i)served[._-]?model")
 DEPLOYMENT_KEY = lazy_re(r"(?i)^(?!.*model).*deployment")
 # a config file that is a table of models by its name: models.json, models_config.yaml, model-catalog.json
 MODEL_TABLE_FILE = lazy_re(r"(?i)models?(?:[_-](?:config|configs|catalog|registry|list|table))?")
+# a config file whose name says its values are models, the kind of model in front: llm_models.json,
+# ai-models.yaml, available_models.json (a plural, so a framework's ``tfjs_model.json`` is not one)
+MODELS_FILE = lazy_re(r"(?i)(?:[a-z0-9]+[_-])*models(?:[_-](?:config|configs|catalog|registry|list|table))?")
 HF_MODEL_KEY = lazy_re(r"(?i)(?:^|[._-])model[._-]?(?:path|repo|repo[._-]?id|checkpoint)$")
 # keys holding a Hugging Face repository without saying "model" (``checkpoint: google/vit-base-patch16-224``,
 # ``repo_id: BAAI/bge-m3``, ``reranker: BAAI/bge-reranker-base``): an ``org/name`` there is a model only when
@@ -624,13 +635,17 @@ def eval_provider_models(document: object, limit: int = MAX_CONFIG_FACTS) -> lis
     return found
 
 
+# an entry of an OpenAI-compatible model list (``GET /v1/models``):
+# ``{"id": "gpt-4o", "object": "model", "owned_by": "openai"}``
+MODEL_LIST_ENTRY = linear(r'"object"\s*:\s*"model"')
+
+
 def recorded_response(text: str) -> bool:
-    """Whether a JSON text is an AI API response kept as data: it holds token counts of a request."""
-    return (
-        "tokens" in text
-        and RESPONSE_INPUT_TOKENS.search(text) is not None
-        and RESPONSE_TOTAL_TOKENS.search(text) is not None
-    )
+    """Whether a JSON text is an AI API response kept as data: it holds token counts of a request, or it
+    is a provider's list of the models it serves (``list_models.json``, the answer of ``/v1/models``)."""
+    if "tokens" in text and RESPONSE_INPUT_TOKENS.search(text) and RESPONSE_TOTAL_TOKENS.search(text):
+        return True
+    return "owned_by" in text and MODEL_LIST_ENTRY.search(text) is not None
 
 
 def is_json_lines(text: str) -> bool:
@@ -742,10 +757,15 @@ class ConfigDetector(Detector):
             documents = self.parse(file, report)
             options = "value" in text
             unparsed_yaml = not documents and STRUCTURED[config_suffix(file)] == "YAML"
+            named_for_models = bool(MODELS_FILE.fullmatch(file.path.stem))
             for document in documents:
                 values.update(model_like_values(document))
                 addressed.extend(provider_entry_urls(document))
-                structured.extend(catalog_models_under_model_keys(document, options=options))
+                structured.extend(
+                    catalog_models_under_model_keys(
+                        document, options=options, named_for_models=named_for_models
+                    )
+                )
                 evaluated.extend(eval_provider_models(document))
                 if config_suffix(file) == ".json" and "nodes" in text:
                     stores.extend(flow_vector_stores(document))

@@ -2710,6 +2710,11 @@ class RubyDetector(_LanguageDetector):
         ),
         # mcp-rb's Sinatra-like DSL at the top level of a script: ``tool "greet" do``
         linear(r"""^tool\s+["']([^"'\n]{1,100})["']\s*(?:,|do\b)""", re.MULTILINE),
+        # an anonymous fast-mcp tool names itself through the class name its ``tool_name`` defaults to:
+        # ``Class.new(FastMcp::Tool) do`` opening with ``def self.name`` returning the name
+        linear(
+            r"""\bClass\.new\(\s*(?:::)?FastMcp::Tool\s*\)\s*do\s+def\s+self\.name\s+["']([^"'\n]{1,100})["']"""
+        ),
     )
     # the official gem's client transport: ``MCP::Client::HTTP.new(url: "https://host/mcp")``
     remote_server_patterns = (
@@ -2868,6 +2873,14 @@ class RubyDetector(_LanguageDetector):
         (linear(r"\b(RubyLLM)(?:\.(?:chat|configure|embed|paint)\b|::Tool\b)"), "ruby-llm"),
         (linear(r"\b(MCP)::(?:Server|Tool|\w{0,20}Client|Prompt|Resource)\b"), "mcp"),
         (linear(r"\b(ModelContextProtocol|ActionMCP)::(?:Server|Tool|Prompt|Resource)\b"), "mcp"),
+        # fast-mcp's namespace: a Rails app (Bundler.require) or a spec (its spec_helper) uses
+        # ``FastMcp::Server.new``, ``< FastMcp::Tool`` and ``FastMcp.mount_in_rails`` without a require
+        (
+            linear(
+                r"\b(FastMcp)(?:::(?:Server|Tool|Resource)\b|\.(?:mount_in_rails|rack_middleware|authenticated_rack_middleware)\b)"
+            ),
+            "mcp",
+        ),
         (linear(r"\b(Langchain)::(?:LLM|Assistant|Vectorsearch)::"), "langchain"),
     )
 
