@@ -50,7 +50,7 @@ from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, line_start, linear, parse_toml
 from common.scanner.model_constants import BRACE, CATALOG_LITERAL, rust_test_module_lines
 from common.scanner.sfc import SFC_SUFFIXES
-from common.scanner.test_data import CALLS_OUT, unit_test_file
+from common.scanner.test_data import CALLS_OUT, synchronous_js_test, unit_test_file
 from common.scanner.textutil import (
     CARGO_DEPENDENCY_TABLES,
     bedrock_arn_models,
@@ -1574,6 +1574,13 @@ class JavaScriptDetector(_LanguageDetector):
             return  # a file importing the SDK had its tools read above
         if self.package_depends_on_mcp(file):
             yield from self.mcp_tools(file, text, self.comment_lines(file.lines))
+
+    def raw_http(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """A test that waits for nothing sends no request: its endpoints and model ids are the input of
+        the pure functions it checks, unless it reads a provider's credential (a live test)."""
+        if file.scope == "test" and synchronous_js_test(text) and not calls_live_provider(text):
+            return
+        yield from super().raw_http(file, text)
 
     @staticmethod
     def without_route_names(file: SourceFile, findings: list[Finding]) -> list[Finding]:
