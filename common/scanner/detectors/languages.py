@@ -181,6 +181,22 @@ def manifest_name(file: SourceFile, text: str, start: int) -> str | None:
     return _package_json_name(os.path.realpath(file.path.parent / imported.group(1)), scan_root_of(file))
 
 
+# a fast-mcp tool base class: ``class ApplicationTool < ActionTool::Base`` (fast-mcp's Rails alias of
+# ``FastMcp::Tool``) or ``< FastMcp::Tool``
+FAST_MCP_BASE_CLASS = linear(
+    r"^[ \t]*class\s+(\w+)\s*<\s*(?:::)?(?:FastMcp::Tool|ActionTool::Base)\b", re.MULTILINE
+)
+
+
+@per_scan(stopped=frozenset())
+def _fast_mcp_base_classes(path: str, root: str) -> frozenset[str]:
+    """The fast-mcp tool base classes a Ruby file beside the scanned one declares, read once per scan."""
+    text = read_neighbour(Path(path), root)
+    if text is None or ("Base" not in text and "FastMcp" not in text):
+        return frozenset()
+    return frozenset(match.group(1) for match in FAST_MCP_BASE_CLASS.finditer(text))
+
+
 @per_scan()
 def _package_json_name(path: str, root: str) -> str | None:
     """The ``name`` of a package.json, parsed once per scan however many servers and files read it."""
@@ -2762,6 +2778,44 @@ class RubyDetector(_LanguageDetector):
             line = _line_at(text, match.end() + configured.start(1)) if configured else 0
             if configured and line not in comments:
                 yield self.code_mcp_server(file, line, configured.group(1).lower())
+
+    # ``class SampleTool < ApplicationTool``: a class on a base class of the project's own
+    LOCAL_SUBCLASS = linear(r"^[ \t]*class\s+((?:\w+::)*\w+)\s*<\s*([A-Z]\w*)[ \t]*$", re.MULTILINE)
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        """Also a Rails app's fast-mcp tools, which subclass the app's own base tool class."""
+        yield from super().detect(file, report)
+        if "class " in file.text and "Tool" in file.text:
+            yield from self.inherited_fast_mcp_tools(file, file.text)
+
+    def inherited_fast_mcp_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """``class SampleTool < ApplicationTool`` where the base class, in the file Rails autoloads it
+        from beside this one (``application_tool.rb``), is fast-mcp's ``ActionTool::Base`` or
+        ``FastMcp::Tool``: a tool fast-mcp names by its class name, as for a direct subclass. The base
+        class itself is abstract, no tool."""
+        comments: set[int] | None = None
+        for match in self.LOCAL_SUBCLASS.finditer(text):
+            base = match.group(2)
+            neighbour = str(file.path.parent / f"{snake_case(base)}.rb")
+            if neighbour == str(file.path) or base not in _fast_mcp_base_classes(
+                neighbour, scan_root_of(file)
+            ):
+                continue
+            if comments is None:
+                comments = self.comment_lines(file.lines)
+            line = _line_at(text, match.start())
+            if line in comments:
+                continue
+            name = match.group(1)
+            yield Finding(
+                key=component_key("tool", name.lower()),
+                name=name.lower(),
+                type="tool",
+                provider=MCP_PROVIDER,
+                location=file.location(line),
+                detector=self.name,
+                metadata={"framework": "mcp"},
+            )
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """``tool_name "x"``, ``MCP::Tool.define(name: "x")``, and a tool class that names itself nowhere:
