@@ -25,6 +25,13 @@ def _bound_session(app, user_id: str, org_id: str) -> dict:
     return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
+def _made_by_the_idp(app, user_id: str) -> None:
+    """An account the organization's IdP provisioned: it has no password, only that IdP's sessions."""
+    with app.app_context():
+        db().get(User, user_id).password_hash = None
+        db().commit()
+
+
 def test_an_sso_session_creates_no_organization_and_renames_nobody(app, client, make_user):
     admin, victim = make_user(), make_user(name="Dana Original")
     corp = client.post("/api/v1/organizations", json={"name": "idp corp"}, headers=admin.headers()).json
@@ -47,9 +54,7 @@ def test_an_account_its_idp_made_keeps_its_name_in_its_own_hands(app, client, ma
     admin, member = make_user(), make_user(name="Made By Idp")
     corp = client.post("/api/v1/organizations", json={"name": "idp own"}, headers=admin.headers()).json
     add_member(client, admin, corp["id"], member, "viewer")
-    with app.app_context():
-        db().get(User, member.id).password_hash = None
-        db().commit()
+    _made_by_the_idp(app, member.id)
     bound = _bound_session(app, member.id, corp["id"])
     renamed = client.put("/api/v1/auth/profile", json={"name": "Renamed Here"}, headers=bound)
     assert renamed.status_code == 200 and renamed.json["name"] == "Renamed Here"
@@ -65,9 +70,7 @@ def test_an_sso_admin_session_does_not_remove_the_password_admins_nor_delete_the
     corp = client.post("/api/v1/organizations", json={"name": "break glass"}, headers=keeper.headers()).json
     add_member(client, keeper, corp["id"], idp_admin, "admin")
     add_member(client, keeper, corp["id"], idp_made, "admin")
-    with app.app_context():
-        db().get(User, idp_made.id).password_hash = None
-        db().commit()
+    _made_by_the_idp(app, idp_made.id)
     bound = _bound_session(app, idp_admin.id, corp["id"])
     members = f"/api/v1/organizations/{corp['id']}/members"
 
@@ -85,9 +88,7 @@ def test_an_sso_session_does_not_make_a_password_admin_leave(app, client, make_u
     keeper, idp_made = make_user(), make_user()
     corp = client.post("/api/v1/organizations", json={"name": "linked"}, headers=keeper.headers()).json
     add_member(client, keeper, corp["id"], idp_made, "admin")
-    with app.app_context():
-        db().get(User, idp_made.id).password_hash = None
-        db().commit()
+    _made_by_the_idp(app, idp_made.id)
     as_keeper = _bound_session(app, keeper.id, corp["id"])
     membership = f"/api/v1/organizations/{corp['id']}/membership"
 
