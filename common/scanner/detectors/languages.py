@@ -625,15 +625,18 @@ class _LanguageDetector(Detector):
             if line in comments or not name.strip() or name in seen:
                 continue
             seen.add(name)
-            yield Finding(
-                key=component_key("tool", name.lower()),
-                name=name.lower(),
-                type="tool",
-                provider=MCP_PROVIDER,
-                location=file.location(line),
-                detector=self.name,
-                metadata={"framework": "mcp"},
-            )
+            yield self.mcp_tool(file, name, line)
+
+    def mcp_tool(self, file: SourceFile, name: str, line: int) -> Finding:
+        return Finding(
+            key=component_key("tool", name.lower()),
+            name=name.lower(),
+            type="tool",
+            provider=MCP_PROVIDER,
+            location=file.location(line),
+            detector=self.name,
+            metadata={"framework": "mcp"},
+        )
 
     def started_servers(self, file: SourceFile, text: str, comments: set[int]) -> Iterator[Finding]:
         """Servers an MCP client starts through a package runner (``npx -y pkg``), named by the package
@@ -2806,16 +2809,7 @@ class RubyDetector(_LanguageDetector):
             line = _line_at(text, match.start())
             if line in comments:
                 continue
-            name = match.group(1)
-            yield Finding(
-                key=component_key("tool", name.lower()),
-                name=name.lower(),
-                type="tool",
-                provider=MCP_PROVIDER,
-                location=file.location(line),
-                detector=self.name,
-                metadata={"framework": "mcp"},
-            )
+            yield self.mcp_tool(file, match.group(1), line)
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """``tool_name "x"``, ``MCP::Tool.define(name: "x")``, and a tool class that names itself nowhere:
