@@ -114,6 +114,19 @@ def mocked_python_test(text: str) -> bool:
     return PYTHON_RAW_HTTP.search(text) is None or replays_recorded_http(text)
 
 
+# what a JavaScript/TypeScript test needs to wait for an answer: ``await``, a promise's ``.then(``, an
+# ``async`` function, or a request it sends (``fetch(``, ``XMLHttpRequest``) without waiting
+JS_WAITS = linear(r"\bawait\b|\.then\(|\basync\b|\bfetch\(|\bXMLHttpRequest\b")
+
+
+def synchronous_js_test(text: str) -> bool:
+    """Whether a JavaScript/TypeScript test waits for nothing: JavaScript's network calls all answer
+    later, so a test that never waits only feeds values to pure functions of the project (a request
+    transform's ``toAnthropicRequest(req, "claude-sonnet-4-20250514", entry)``); its endpoints and model
+    ids are input data, which the labelling policy counts as negatives."""
+    return JS_WAITS.search(text) is None
+
+
 def sends_raw_llm_request(text: str) -> bool:
     """Whether Python code sends an LLM API request itself, with no SDK: a raw HTTP client and a string
     ending in a vendor's inference route (``requests.post(f"{base}/v1/chat/completions", json=payload)``).

@@ -249,7 +249,10 @@ def test_fetch_mocked_in_a_setup_file_or_a_made_up_key_makes_test_models_input(t
                 '    client = openai.Client(api_key="sk-fake123")\n'
                 '    client.chat.completions.create(model="gpt-4o-2024-08-06", messages=[])\n'
             ),
-            "src/live.test.ts": call.format(key="local-dev", model="gpt-4o-mini", host="api.together.xyz"),
+            "src/live.test.ts": (
+                call.format(key="local-dev", model="gpt-4o-mini", host="api.together.xyz")
+                + '    expect(await client.complete("hi")).toBeTruthy();\n'
+            ),
         },
     )
     assert {k for k in keys(result) if k.startswith(("model:", "endpoint:"))} == {

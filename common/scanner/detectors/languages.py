@@ -50,7 +50,7 @@ from common.scanner.lazy import lazy_re
 from common.scanner.limits import line_at, line_start, linear, parse_toml
 from common.scanner.model_constants import BRACE, CATALOG_LITERAL, rust_test_module_lines
 from common.scanner.sfc import SFC_SUFFIXES
-from common.scanner.test_data import CALLS_OUT, unit_test_file
+from common.scanner.test_data import CALLS_OUT, synchronous_js_test, unit_test_file
 from common.scanner.textutil import (
     CARGO_DEPENDENCY_TABLES,
     bedrock_arn_models,
@@ -179,6 +179,22 @@ def manifest_name(file: SourceFile, text: str, start: int) -> str | None:
     if not imported:
         return None
     return _package_json_name(os.path.realpath(file.path.parent / imported.group(1)), scan_root_of(file))
+
+
+# a fast-mcp tool base class: ``class ApplicationTool < ActionTool::Base`` (fast-mcp's Rails alias of
+# ``FastMcp::Tool``) or ``< FastMcp::Tool``
+FAST_MCP_BASE_CLASS = linear(
+    r"^[ \t]*class\s+(\w+)\s*<\s*(?:::)?(?:FastMcp::Tool|ActionTool::Base)\b", re.MULTILINE
+)
+
+
+@per_scan(stopped=frozenset())
+def _fast_mcp_base_classes(path: str, root: str) -> frozenset[str]:
+    """The fast-mcp tool base classes a Ruby file beside the scanned one declares, read once per scan."""
+    text = read_neighbour(Path(path), root)
+    if text is None or ("Base" not in text and "FastMcp" not in text):
+        return frozenset()
+    return frozenset(match.group(1) for match in FAST_MCP_BASE_CLASS.finditer(text))
 
 
 @per_scan()
@@ -1575,6 +1591,13 @@ class JavaScriptDetector(_LanguageDetector):
         if self.package_depends_on_mcp(file):
             yield from self.mcp_tools(file, text, self.comment_lines(file.lines))
 
+    def raw_http(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """A test that waits for nothing sends no request: its endpoints and model ids are the input of
+        the pure functions it checks, unless it reads a provider's credential (a live test)."""
+        if file.scope == "test" and synchronous_js_test(text) and not calls_live_provider(text):
+            return
+        yield from super().raw_http(file, text)
+
     @staticmethod
     def without_route_names(file: SourceFile, findings: list[Finding]) -> list[Finding]:
         """An API route named after a model (Next.js's ``app/api/llama2-13b/route.ts``, ``pages/api/
@@ -2755,6 +2778,44 @@ class RubyDetector(_LanguageDetector):
             line = _line_at(text, match.end() + configured.start(1)) if configured else 0
             if configured and line not in comments:
                 yield self.code_mcp_server(file, line, configured.group(1).lower())
+
+    # ``class SampleTool < ApplicationTool``: a class on a base class of the project's own
+    LOCAL_SUBCLASS = linear(r"^[ \t]*class\s+((?:\w+::)*\w+)\s*<\s*([A-Z]\w*)[ \t]*$", re.MULTILINE)
+
+    def detect(self, file: SourceFile, report: FileReport) -> Iterator[Finding]:
+        """Also a Rails app's fast-mcp tools, which subclass the app's own base tool class."""
+        yield from super().detect(file, report)
+        if "class " in file.text and "Tool" in file.text:
+            yield from self.inherited_fast_mcp_tools(file, file.text)
+
+    def inherited_fast_mcp_tools(self, file: SourceFile, text: str) -> Iterator[Finding]:
+        """``class SampleTool < ApplicationTool`` where the base class, in the file Rails autoloads it
+        from beside this one (``application_tool.rb``), is fast-mcp's ``ActionTool::Base`` or
+        ``FastMcp::Tool``: a tool fast-mcp names by its class name, as for a direct subclass. The base
+        class itself is abstract, no tool."""
+        comments: set[int] | None = None
+        for match in self.LOCAL_SUBCLASS.finditer(text):
+            base = match.group(2)
+            neighbour = str(file.path.parent / f"{snake_case(base)}.rb")
+            if neighbour == str(file.path) or base not in _fast_mcp_base_classes(
+                neighbour, scan_root_of(file)
+            ):
+                continue
+            if comments is None:
+                comments = self.comment_lines(file.lines)
+            line = _line_at(text, match.start())
+            if line in comments:
+                continue
+            name = match.group(1)
+            yield Finding(
+                key=component_key("tool", name.lower()),
+                name=name.lower(),
+                type="tool",
+                provider=MCP_PROVIDER,
+                location=file.location(line),
+                detector=self.name,
+                metadata={"framework": "mcp"},
+            )
 
     def tool_names(self, text: str) -> Iterator[tuple[int, str]]:
         """``tool_name "x"``, ``MCP::Tool.define(name: "x")``, and a tool class that names itself nowhere:

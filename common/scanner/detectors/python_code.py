@@ -911,6 +911,7 @@ class _Analyzer:
             for node in self.tree.body
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
         }
+        nested = factory_functions(functions.values())
         schema_classes = {
             node.name: node
             for node in self.tree.body
@@ -1018,9 +1019,12 @@ class _Analyzer:
                         registered = True
                     continue
                 local = element.id if isinstance(element, ast.Name) else None
-                if local in functions and local not in self.tools:
+                # a nested function wrapped under a computed name (``Tool(inner, name=agent.name)``) is
+                # no tool by its own name
+                source = functions.get(local) or (nested.get(local) if "name" not in keywords else None)
+                if source is not None and local not in self.tools:
                     name = label if isinstance(label, str) and label.strip() else local
-                    self.register_tool(local, name, functions[local], owner, functions[local])
+                    self.register_tool(local, name, source, owner, source)
                     registered = True
                 elif local in schema_classes and method in SCHEMA_TOOL_CALLS and local not in self.tools:
                     self.register_tool(local, local, schema_classes[local], owner, schema_classes[local])
@@ -2285,6 +2289,20 @@ def hash_comment_offsets(text: str) -> dict[int, int]:
                 found[number] = offset + column
         offset += len(raw) + 1
     return found
+
+
+def factory_functions(
+    module_functions: Iterable[ast.FunctionDef | ast.AsyncFunctionDef],
+) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    """Functions a module-level function defines in its body and hands on from there (a factory's
+    ``def search(q): ...`` then ``return FunctionTool.from_defaults(fn=search)``), each by a name no other
+    nested function shares: the name can only mean that function where the factory's call names it."""
+    nested: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+    for outer in module_functions:
+        for node in ast.walk(outer):
+            if node is not outer and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                nested.setdefault(node.name, []).append(node)
+    return {name: nodes[0] for name, nodes in nested.items() if len(nodes) == 1}
 
 
 class PythonDetector(Detector):
