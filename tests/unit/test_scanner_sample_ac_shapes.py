@@ -90,6 +90,27 @@ def test_kernel_function_from_a_method_group_is_named_after_the_method(tmp_path)
     assert ("readclock", "Microsoft", "A/Program.cs", 3) in tool_sites(result)
 
 
+def test_kernel_function_wrapping_a_delegate_property_is_no_tool(tmp_path):
+    code = (
+        "using Microsoft.SemanticKernel;\n"
+        "public class Entry {\n"
+        "    public required Delegate Callback { get; init; }\n"
+        "    private KernelFunction? _fn;\n"
+        "    public void Run(Kernel k) {\n"
+        "        _fn ??= KernelFunctionFactory.CreateFromMethod(this.Callback);\n"
+        "        var clock = KernelFunctionFactory.CreateFromMethod(this.ReadClock);\n"
+        "    }\n"
+        '    private string ReadClock() => "noon";\n'
+        "}\n"
+    )
+    result = scan_tree(
+        tmp_path, {"A/A.csproj": CSPROJ.format("Microsoft.SemanticKernel"), "A/Entry.cs": code}
+    )
+    names = {site[0] for site in tool_sites(result)}
+    assert "callback" not in names
+    assert "readclock" in names
+
+
 def test_rust_server_builders_name_their_server_and_tools_only_under_an_mcp_sdk(tmp_path):
     server = (
         "use pmcp::{Server, ToolHandler};\n"

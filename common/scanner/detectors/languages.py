@@ -3184,8 +3184,27 @@ class CSharpDetector(_LanguageDetector):
             named = re.fullmatch(r'(name\s*:\s*)?"([^"\n]{1,100})"', argument)
             if named and (named.group(1) or index == 1):
                 return named.group(2)
-        method = re.fullmatch(r"(?:\w+\.)*([A-Z]\w*)", arguments[0]) if arguments else None
-        return method.group(1) if method else None
+        return self.method_group_name(text, arguments[0]) if arguments else None
+
+    @staticmethod
+    def method_group_name(text: str, argument: str) -> str | None:
+        """The method a method group (``Create(GetTime)``, ``this.GetTime``) names; none when the file
+        declares that member as a delegate property or field (``Delegate Handler { get; init; }``): the
+        function wraps whatever delegate the member holds, so the member's name is not the function's
+        (Semantic Kernel's MCP sample invokes a resource handler this way, no tool)."""
+        method = re.fullmatch(r"(?:\w+\.)*([A-Z]\w*)", argument)
+        if method is None:
+            return None
+        name = method.group(1)
+        if "Delegate" in text or "Func<" in text or "Action" in text or "{ get" in text:
+            declared = re.search(
+                rf"\b(?:Delegate|Func<[^;{{}}]*>|Action(?:<[^;{{}}]*>)?)\??\s+{name}\s*[;={{]"
+                rf"|\b{name}\s*\{{\s*(?:get|init|set)\b",
+                text,
+            )
+            if declared:
+                return None
+        return name
 
     def framework_tools(
         self, file: SourceFile, text: str, comments: set[int], packages: dict[str, Package]
@@ -3236,9 +3255,9 @@ class CSharpDetector(_LanguageDetector):
                     found.append((match.start(), named.group(2)))
                     break
             else:  # unnamed, a method group (``CreateFromMethod(GetTime)``) is named after its method
-                method = re.fullmatch(r"(?:\w+\.)*([A-Z]\w*)", arguments[0]) if arguments else None
+                method = self.method_group_name(text, arguments[0]) if arguments else None
                 if method:
-                    found.append((match.start(), method.group(1)))
+                    found.append((match.start(), method))
         yield from self.named_tools(file, text, comments, found, kernel.provider, kernel.id, seen)
         for match in self.KERNEL_FUNCTION.finditer(text):
             line = _line_at(text, match.start())
